@@ -1,0 +1,254 @@
+/*-------------------------------------------------------------------------
+ *
+ * records.c
+ *		The shape of every record the tributary plugin writes.
+ *
+ * Each function appends exactly one JSON object to `out` (ctx->out between
+ * OutputPluginPrepareWrite and OutputPluginWrite).  Field order is fixed:
+ * "kind" first, then the position tags, then the payload, so that a reader
+ * can dispatch on the first key and a human can scan a stream.
+ *
+ * Position tags of a row change, docs/PLUGIN.md has the full table:
+ *	"xid"		 top-level transaction id
+ *	"commit_lsn" LSN of the transaction's commit (PREPARE with two-phase)
+ *	"ts"		 commit (or prepare) timestamp, ISO 8601 UTC
+ *	"lsn"		 the change's own LSN
+ *	"seq"		 0-based number of the change within its transaction
+ * The event id is (commit_lsn, seq).
+ *
+ * The per-transaction part of the tags is rendered once, at begin, by
+ * trib_txn_header_set(), and copied into every change of the transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "tributary.h"
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "mb/pg_wchar.h"
+
+/* Render the position tags shared by all records of a transaction. */
+void
+trib_txn_header_set(TribTxnHeader *h, TransactionId xid,
+					XLogRecPtr commit_lsn, TimestampTz ts)
+{
+	char	   *p = h->buf;
+
+	p += sprintf(p, "\"xid\":%u,\"commit_lsn\":\"", xid);
+	p += trib_format_lsn(p, commit_lsn);
+	p += sprintf(p, "\"");
+	if (ts != 0)
+	{
+		p += sprintf(p, ",\"ts\":\"");
+		p += trib_format_timestamp(p, ts, true);
+		*p++ = '"';
+	}
+	*p = '\0';
+	h->len = p - h->buf;
+}
+
+/*
+ * Tags of a change streamed before its commit: only the transaction ids
+ * are known; the commit LSN arrives with stream_commit.
+ */
+void
+trib_txn_header_set_streamed(TribTxnHeader *h, TransactionId xid,
+							 TransactionId subxid)
+{
+	if (TransactionIdIsValid(subxid) && subxid != xid)
+		h->len = sprintf(h->buf, "\"xid\":%u,\"subxid\":%u", xid, subxid);
+	else
+		h->len = sprintf(h->buf, "\"xid\":%u", xid);
+}
+
+/* Append {"kind":"<kind>",<tags> */
+static inline void
+open_record(StringInfo out, const char *kind_json, int kind_len,
+			const TribTxnHeader *h)
+{
+	appendBinaryStringInfo(out, kind_json, kind_len);
+	appendBinaryStringInfo(out, h->buf, h->len);
+}
+
+/* Append ,"lsn":"X/Y","seq":N */
+static inline void
+append_lsn_seq(StringInfo out, XLogRecPtr lsn, int64 seq)
+{
+	appendBinaryStringInfo(out, ",\"lsn\":", 7);
+	trib_json_lsn(out, lsn);
+	appendBinaryStringInfo(out, ",\"seq\":", 7);
+	trib_json_int64(out, seq);
+}
+
+#define KIND(s) s, sizeof(s) - 1
+
+/* The relation (schema) record; see render_relation_body(). */
+void
+trib_write_relation(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
+					XLogRecPtr lsn)
+{
+	open_record(out, KIND("{\"kind\":\"relation\","), h);
+	appendBinaryStringInfo(out, ",\"lsn\":", 7);
+	trib_json_lsn(out, lsn);
+	appendBinaryStringInfo(out, e->rel_record, e->rel_record_len);
+}
+
+/*
+ * Append the columns of a deformed tuple as a JSON object.  only_identity
+ * restricts it to replica identity columns (the old key of DEFAULT/INDEX).
+ * Unchanged TOAST values (still on disk, not in WAL) are left out of the
+ * object and their names collected into *toast (a JSON array being built).
+ */
+static void
+append_tuple(StringInfo out, TribRelEntry *e, HeapTuple tup,
+			 bool only_identity, StringInfo toast, const TribOptions *opts)
+{
+	int			i;
+	bool		first = true;
+
+	if (e->map)
+		tup = execute_attr_map_tuple(tup, e->map);
+	heap_deform_tuple(tup, e->pub_desc, e->values, e->nulls);
+
+	appendStringInfoCharMacro(out, '{');
+	for (i = 0; i < e->ncols; i++)
+	{
+		TribColumn *c = &e->cols[i];
+		int			k = c->attnum - 1;
+
+		if (only_identity && !c->is_identity)
+			continue;
+		if (!e->nulls[k] && c->type->typlen == -1 &&
+			VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(e->values[k])))
+		{
+			if (toast)
+			{
+				if (toast->len > 1)
+					appendStringInfoCharMacro(toast, ',');
+				trib_json_string(toast, c->name, strlen(c->name));
+			}
+			continue;
+		}
+		if (!first)
+			appendStringInfoCharMacro(out, ',');
+		first = false;
+		appendBinaryStringInfo(out, c->json_key, c->json_key_len);
+		if (e->nulls[k])
+			appendBinaryStringInfo(out, "null", 4);
+		else
+			trib_value_append(out, e->values[k], c->type, opts);
+	}
+	appendStringInfoCharMacro(out, '}');
+}
+
+/* An insert, update or delete record. */
+void
+trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
+					  ReorderBufferChange *change, int64 seq,
+					  HeapTuple oldtup, HeapTuple newtup,
+					  const TribOptions *opts)
+{
+	StringInfoData toast;
+
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			open_record(out, KIND("{\"kind\":\"insert\","), h);
+			break;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			open_record(out, KIND("{\"kind\":\"update\","), h);
+			break;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			open_record(out, KIND("{\"kind\":\"delete\","), h);
+			break;
+		default:
+			elog(ERROR, "tributary: unexpected change action %d",
+				 (int) change->action);
+	}
+	append_lsn_seq(out, change->lsn, seq);
+	appendStringInfoCharMacro(out, ',');
+	appendBinaryStringInfo(out, e->rel_json, e->rel_json_len);
+
+	if (change->action != REORDER_BUFFER_CHANGE_INSERT)
+	{
+		appendBinaryStringInfo(out, ",\"old\":", 7);
+		if (oldtup)
+			append_tuple(out, e, oldtup,
+						 e->replident != REPLICA_IDENTITY_FULL, NULL, opts);
+		else
+			appendBinaryStringInfo(out, "null", 4);
+	}
+	if (newtup)
+	{
+		initStringInfo(&toast);
+		appendStringInfoCharMacro(&toast, '[');
+		appendBinaryStringInfo(out, ",\"new\":", 7);
+		append_tuple(out, e, newtup, false, &toast, opts);
+		if (toast.len > 1)
+		{
+			appendStringInfoCharMacro(&toast, ']');
+			appendBinaryStringInfo(out, ",\"unchanged_toast\":", 19);
+			appendBinaryStringInfo(out, toast.data, toast.len);
+		}
+	}
+	appendStringInfoCharMacro(out, '}');
+}
+
+/* A truncate record; relentries are the selected TribRelEntry pointers. */
+void
+trib_write_truncate(StringInfo out, const TribTxnHeader *h, XLogRecPtr lsn,
+					int64 seq, List *relentries, bool cascade,
+					bool restart_seqs)
+{
+	ListCell   *lc;
+	bool		first = true;
+
+	open_record(out, KIND("{\"kind\":\"truncate\","), h);
+	append_lsn_seq(out, lsn, seq);
+	appendStringInfoString(out, ",\"relations\":[");
+	foreach(lc, relentries)
+	{
+		TribRelEntry *e = lfirst(lc);
+
+		if (!first)
+			appendStringInfoCharMacro(out, ',');
+		first = false;
+		appendStringInfoCharMacro(out, '{');
+		appendBinaryStringInfo(out, e->rel_json, e->rel_json_len);
+		appendStringInfoCharMacro(out, '}');
+	}
+	appendStringInfo(out, "],\"cascade\":%s,\"restart_identity\":%s}",
+					 cascade ? "true" : "false",
+					 restart_seqs ? "true" : "false");
+}
+
+/*
+ * A logical message.  Content that is valid UTF-8 without NUL bytes is a
+ * JSON string ("encoding":"utf8"); anything else is base64
+ * ("encoding":"base64"), so binary payloads arrive byte for byte.
+ */
+void
+trib_write_message(StringInfo out, const TribTxnHeader *h, XLogRecPtr lsn,
+				   int64 seq, bool transactional, const char *prefix,
+				   const char *content, Size size)
+{
+	bool		is_text;
+
+	open_record(out, KIND("{\"kind\":\"message\","), h);
+	append_lsn_seq(out, lsn, seq);
+	appendStringInfo(out, ",\"transactional\":%s,\"prefix\":",
+					 transactional ? "true" : "false");
+	trib_json_string(out, prefix, strlen(prefix));
+	is_text = pg_verify_mbstr(PG_UTF8, content, (int) size, true);
+	if (is_text)
+	{
+		appendStringInfoString(out, ",\"encoding\":\"utf8\",\"content\":");
+		trib_json_utf8_string(out, content, (int) size);
+	}
+	else
+	{
+		appendStringInfoString(out, ",\"encoding\":\"base64\",\"content\":");
+		trib_json_base64(out, content, (int) size);
+	}
+	appendStringInfoCharMacro(out, '}');
+}

@@ -1,0 +1,321 @@
+/*-------------------------------------------------------------------------
+ *
+ * relcache.c
+ *		Per-relation output cache of the tributary plugin.
+ *
+ * For every relation that produces a change, the cache keeps what the per
+ * row path needs so that it does no catalog access: the published columns
+ * with their type output info (values.c), each column's JSON key already
+ * escaped, the "schema"/"table" JSON fragment, the include/exclude verdict,
+ * deform buffers, and, with publish-via-root, the root's descriptor and the
+ * leaf-to-root conversion map.
+ *
+ * The body of the relation record is rendered when the entry is built; its
+ * hash is the schema signature.  A relation record is written the first
+ * time a relation is used in the session and again only when a rebuilt
+ * entry describes a different schema, so a spurious relcache invalidation
+ * (ANALYZE, a new index) does not repeat it.
+ *
+ * Invalidation: a relcache callback marks matching entries invalid (the
+ * leaf and any leaf published through an invalidated root); a syscache
+ * callback on pg_type marks all entries invalid, since a domain or enum
+ * change is rare.  Entries are rebuilt lazily on next use, never inside the
+ * callback.  Callbacks cannot be unregistered, so the hash is reached
+ * through a static pointer that a memory context reset callback clears when
+ * the decoding context goes away, including on error.
+ *
+ * Ownership: every entry owns a memory context holding all its pointers;
+ * a rebuild deletes it and starts over.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "tributary.h"
+
+#include "access/htup_details.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "common/hashfn.h"
+#include "nodes/bitmapset.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+
+static HTAB *RelHash = NULL;
+static MemoryContext RelCacheCxt = NULL;
+static bool callbacks_registered = false;
+
+/* Mark entries stale when relid (or every relation) changes. */
+static void
+relcache_inval_cb(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	TribRelEntry *e;
+
+	if (RelHash == NULL)
+		return;
+	hash_seq_init(&status, RelHash);
+	while ((e = hash_seq_search(&status)) != NULL)
+		if (relid == InvalidOid || e->relid == relid || e->pub_relid == relid)
+			e->valid = false;
+}
+
+/* A type changed (enum value, domain): rebuild everything lazily. */
+static void
+type_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	relcache_inval_cb(arg, InvalidOid);
+}
+
+/* The cache context is going away: forget the hash. */
+static void
+relcache_reset_cb(void *arg)
+{
+	RelHash = NULL;
+	RelCacheCxt = NULL;
+}
+
+/* Create the cache for one decoding session, under parent. */
+void
+trib_relcache_init(MemoryContext parent)
+{
+	HASHCTL		hctl;
+	MemoryContextCallback *cb;
+
+	RelCacheCxt = AllocSetContextCreate(parent, "tributary relation cache",
+										ALLOCSET_DEFAULT_SIZES);
+	cb = MemoryContextAlloc(RelCacheCxt, sizeof(MemoryContextCallback));
+	cb->func = relcache_reset_cb;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(RelCacheCxt, cb);
+
+	memset(&hctl, 0, sizeof(hctl));
+	hctl.keysize = sizeof(Oid);
+	hctl.entrysize = sizeof(TribRelEntry);
+	hctl.hcxt = RelCacheCxt;
+	RelHash = hash_create("tributary relations", 64, &hctl,
+						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(relcache_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(TYPEOID, type_inval_cb, (Datum) 0);
+		callbacks_registered = true;
+	}
+}
+
+/* Drop the cache (shutdown). */
+void
+trib_relcache_destroy(void)
+{
+	if (RelCacheCxt)
+		MemoryContextDelete(RelCacheCxt);
+}
+
+/* The replica identity setting as a word. */
+static const char *
+replident_name(char r)
+{
+	switch (r)
+	{
+		case REPLICA_IDENTITY_DEFAULT:
+			return "default";
+		case REPLICA_IDENTITY_NOTHING:
+			return "nothing";
+		case REPLICA_IDENTITY_FULL:
+			return "full";
+		case REPLICA_IDENTITY_INDEX:
+			return "index";
+	}
+	return "unknown";
+}
+
+/* Append a JSON array of the names of columns with a flag set. */
+static void
+append_name_list(StringInfo buf, TribRelEntry *e, bool want_pk)
+{
+	int			i;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; i < e->ncols; i++)
+	{
+		TribColumn *c = &e->cols[i];
+
+		if (want_pk ? !c->is_pk : !c->is_identity)
+			continue;
+		if (!first)
+			appendStringInfoChar(buf, ',');
+		first = false;
+		trib_json_string(buf, c->name, strlen(c->name));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * Render the relation record body (everything after the position tags)
+ * into e->rel_record; its hash is the schema signature.
+ */
+static void
+render_relation_body(TribRelEntry *e, StringInfo buf)
+{
+	int			i;
+
+	appendStringInfo(buf, ",\"relid\":%u,", e->pub_relid);
+	appendBinaryStringInfo(buf, e->rel_json, e->rel_json_len);
+	appendStringInfo(buf, ",\"replica_identity\":\"%s\",\"columns\":[",
+					 replident_name(e->replident));
+	for (i = 0; i < e->ncols; i++)
+	{
+		TribColumn *c = &e->cols[i];
+		char	   *tname = format_type_with_typemod(c->typid, c->typmod);
+
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		appendStringInfoString(buf, "{\"name\":");
+		trib_json_string(buf, c->name, strlen(c->name));
+		appendStringInfoString(buf, ",\"type\":");
+		trib_json_string(buf, tname, strlen(tname));
+		appendStringInfo(buf,
+						 ",\"type_oid\":%u,\"typmod\":%d,\"nullable\":%s,\"pk\":%s,\"identity\":%s}",
+						 c->typid, c->typmod, c->notnull ? "false" : "true",
+						 c->is_pk ? "true" : "false",
+						 c->is_identity ? "true" : "false");
+	}
+	appendStringInfoString(buf, "],\"primary_key\":");
+	append_name_list(buf, e, true);
+	appendStringInfoString(buf, ",\"identity_key\":");
+	append_name_list(buf, e, false);
+	appendStringInfoChar(buf, '}');
+}
+
+/* Fill the column array from the published relation. */
+static void
+build_columns(TribRelEntry *e, Relation pubrel)
+{
+	TupleDesc	desc = RelationGetDescr(pubrel);
+	Bitmapset  *pk = RelationGetIndexAttrBitmap(pubrel,
+											   INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	Bitmapset  *ident = RelationGetIndexAttrBitmap(pubrel,
+												  INDEX_ATTR_BITMAP_IDENTITY_KEY);
+	int			i;
+
+	e->cols = palloc0(desc->natts * sizeof(TribColumn));
+	e->ncols = 0;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		TribColumn *c;
+		int			off = att->attnum - FirstLowInvalidHeapAttributeNumber;
+		StringInfoData key;
+
+		if (att->attisdropped)
+			continue;
+		c = &e->cols[e->ncols++];
+		c->attnum = att->attnum;
+		c->name = pstrdup(NameStr(att->attname));
+		c->typid = att->atttypid;
+		c->typmod = att->atttypmod;
+		c->notnull = att->attnotnull;
+		c->is_pk = bms_is_member(off, pk);
+		c->is_identity = bms_is_member(off, ident);
+		c->type = trib_typeinfo_build(att->atttypid, CurrentMemoryContext);
+		initStringInfo(&key);
+		trib_json_string(&key, c->name, strlen(c->name));
+		appendStringInfoChar(&key, ':');
+		c->json_key = key.data;
+		c->json_key_len = key.len;
+	}
+}
+
+/* (Re)build an entry from rel; allocations go to a fresh entry context. */
+static void
+build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
+{
+	Relation	pubrel = rel;
+	MemoryContext old;
+	StringInfoData buf;
+
+	if (e->cxt)
+		MemoryContextDelete(e->cxt);
+	e->cxt = AllocSetContextCreate(RelCacheCxt, "tributary relation entry",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(e->cxt);
+
+	/*
+	 * Valid from the start: an invalidation that arrives while we read the
+	 * catalogs below clears it again and the next use rebuilds.  An error
+	 * here ends the decoding session, which frees the whole cache.
+	 */
+	e->valid = true;
+
+	if (opts->publish_via_root && rel->rd_rel->relispartition)
+	{
+		List	   *ancestors = get_partition_ancestors(RelationGetRelid(rel));
+
+		pubrel = RelationIdGetRelation(llast_oid(ancestors));
+		if (!RelationIsValid(pubrel))
+			elog(ERROR, "tributary: could not open partition root %u of relation %u",
+				 llast_oid(ancestors), RelationGetRelid(rel));
+	}
+	e->pub_relid = RelationGetRelid(pubrel);
+	e->schema = get_namespace_name(RelationGetNamespace(pubrel));
+	e->table = pstrdup(RelationGetRelationName(pubrel));
+	e->selected = trib_table_selected(opts, e->schema, e->table);
+	e->replident = pubrel->rd_rel->relreplident;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "\"schema\":");
+	trib_json_string(&buf, e->schema, strlen(e->schema));
+	appendStringInfoString(&buf, ",\"table\":");
+	trib_json_string(&buf, e->table, strlen(e->table));
+	e->rel_json = buf.data;
+	e->rel_json_len = buf.len;
+
+	/* Keep attmissingval: tuples older than ADD COLUMN rely on it. */
+	e->pub_desc = CreateTupleDescCopyConstr(RelationGetDescr(pubrel));
+	e->natts = e->pub_desc->natts;
+	e->values = palloc(e->natts * sizeof(Datum));
+	e->nulls = palloc(e->natts * sizeof(bool));
+	e->map = NULL;
+	if (pubrel != rel)
+		e->map = convert_tuples_by_name(CreateTupleDescCopyConstr(RelationGetDescr(rel)),
+										e->pub_desc);
+
+	build_columns(e, pubrel);
+
+	initStringInfo(&buf);
+	render_relation_body(e, &buf);
+	e->rel_record = buf.data;
+	e->rel_record_len = buf.len;
+	e->signature = hash_bytes((const unsigned char *) buf.data, buf.len);
+
+	if (pubrel != rel)
+		RelationClose(pubrel);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The cache entry for a decoded relation, built or rebuilt as needed.
+ * Temporary allocations of a rebuild land in the caller's context.
+ */
+TribRelEntry *
+trib_relcache_get(Relation rel, const TribOptions *opts)
+{
+	Oid			relid = RelationGetRelid(rel);
+	bool		found;
+	TribRelEntry *e;
+
+	e = hash_search(RelHash, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(((char *) e) + sizeof(Oid), 0, sizeof(TribRelEntry) - sizeof(Oid));
+		e->valid = false;
+	}
+	if (!e->valid)
+		build_entry(e, rel, opts);
+	return e;
+}

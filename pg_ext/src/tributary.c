@@ -1,0 +1,757 @@
+/*-------------------------------------------------------------------------
+ *
+ * tributary.c
+ *		Callbacks of the tributary logical decoding output plugin.
+ *
+ * This file owns the order of events in a decoding session: which record is
+ * written when, the sequence number of every change, and resume-after
+ * suppression.  The shape of records lives in records.c, values in values.c.
+ *
+ * Sessions.  startup parses the options (options.c), creates the plugin
+ * state with one memory context that is reset after every change, and the
+ * relation cache.  shutdown deletes both.
+ *
+ * Transactions.  Per-transaction state (TribTxn) hangs off
+ * txn->output_plugin_private; it holds the rendered position tags, the next
+ * sequence number and the suppression verdict.  Sequence numbers count every
+ * change PostgreSQL hands us for the transaction, whether or not a filter
+ * drops it, so an event id (commit_lsn, seq) does not depend on the options
+ * a client passed and stays valid for the life of the slot.
+ *
+ * Deduplication.  resume-after=L[:S] suppresses, inside the walsender,
+ * every change whose id is <= (L, S): whole transactions committed before L,
+ * and the first S+1 changes of the transaction committed at L (all of it
+ * when S is omitted).  A consumer that passes its own durable checkpoint
+ * therefore receives no duplicate even when the slot's confirmed position
+ * lags behind it, e.g. after a crash.
+ *
+ * Streaming (stream=true) writes changes of large in-progress transactions
+ * between stream_start and stream_stop records, before their commit.  Their
+ * "seq" follows the same numbering as a non-streamed transaction: changes of
+ * an aborted subtransaction are always the most recent ones when its
+ * stream_abort arrives, so the counter is wound back by their number.
+ * Ids become final at stream_commit, which also says which changes a
+ * resume-after point covers ("discard", "discard_through_seq").
+ *
+ * Two-phase (two-phase=true) decodes a prepared transaction at PREPARE:
+ * begin_prepare, changes, prepare, and later commit_prepared or
+ * rollback_prepared.  Its changes' "commit_lsn" is the PREPARE's LSN, which
+ * is just as unique and ordered.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "tributary.h"
+
+#include "access/xact.h"
+#include "replication/origin.h"
+#include "utils/memutils.h"
+
+PG_MODULE_MAGIC;
+
+extern void _PG_init(void);
+extern PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+/* Report progress to the walsender at least every this many skipped changes. */
+#define PROGRESS_EVERY 100
+
+/* Plugin state of one decoding session. */
+typedef struct TribState
+{
+	TribOptions opts;
+	MemoryContext change_cxt;	/* reset after every change */
+	int			skipped;		/* changes since the last progress report */
+} TribState;
+
+/* Number of changes a subtransaction contributed while streaming. */
+typedef struct TribSubxCount
+{
+	TransactionId xid;
+	int64		count;
+} TribSubxCount;
+
+/* Per-transaction state, in txn->output_plugin_private. */
+typedef struct TribTxn
+{
+	TribTxnHeader hdr;
+	int64		next_seq;		/* seq of the next change */
+	int64		suppress_through;	/* changes with seq <= this are dropped */
+	bool		suppress_all;	/* the whole transaction is covered */
+	bool		begin_written;
+	bool		streamed;		/* seen in stream_start */
+	/* streaming only: per-subtransaction change counts */
+	TribSubxCount *subx;
+	int			nsubx;
+	int			maxsubx;
+} TribTxn;
+
+void
+_PG_init(void)
+{
+	/* Nothing to set up: the plugin is entered via _PG_output_plugin_init. */
+}
+
+/* ---- helpers ---- */
+
+/* Is event (lsn, seq) at or before the client's resume-after point? */
+static inline bool
+covered(const TribOptions *o, XLogRecPtr lsn, int64 seq)
+{
+	if (XLogRecPtrIsInvalid(o->resume_lsn))
+		return false;
+	return lsn < o->resume_lsn ||
+		(lsn == o->resume_lsn && seq <= o->resume_seq);
+}
+
+/* Create the state of txn (in the decoding context, freed by txn_free). */
+static TribTxn *
+txn_new(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	TribTxn    *t = MemoryContextAllocZero(ctx->context, sizeof(TribTxn));
+
+	t->suppress_through = -1;
+	txn->output_plugin_private = t;
+	return t;
+}
+
+/* Free the state of txn, if any. */
+static void
+txn_free(ReorderBufferTXN *txn)
+{
+	TribTxn    *t = txn->output_plugin_private;
+
+	if (t == NULL)
+		return;
+	if (t->subx)
+		pfree(t->subx);
+	pfree(t);
+	txn->output_plugin_private = NULL;
+}
+
+/* Decide what resume-after suppresses of the transaction at txn_lsn. */
+static void
+txn_set_suppression(TribTxn *t, const TribOptions *o, XLogRecPtr txn_lsn)
+{
+	if (XLogRecPtrIsInvalid(o->resume_lsn) || txn_lsn > o->resume_lsn)
+		return;
+	if (txn_lsn < o->resume_lsn || o->resume_seq == PG_INT64_MAX)
+		t->suppress_all = true;
+	else
+		t->suppress_through = o->resume_seq;
+}
+
+/* Keep the walsender's keepalives and feedback flowing while we skip. */
+static void
+note_skipped(LogicalDecodingContext *ctx, TribState *st)
+{
+	if (++st->skipped >= PROGRESS_EVERY)
+	{
+		st->skipped = 0;
+		OutputPluginUpdateProgress(ctx, false);
+	}
+}
+
+/* Write a small control record built by the caller in `fmt`. */
+static void
+write_simple(LogicalDecodingContext *ctx, const char *kind,
+			 const TribTxnHeader *h, const char *extra)
+{
+	OutputPluginPrepareWrite(ctx, true);
+	appendStringInfo(ctx->out, "{\"kind\":\"%s\",", kind);
+	appendBinaryStringInfo(ctx->out, h->buf, h->len);
+	if (extra)
+		appendStringInfoString(ctx->out, extra);
+	appendStringInfoCharMacro(ctx->out, '}');
+	OutputPluginWrite(ctx, true);
+}
+
+/* ,"gid":"..." for two-phase records, into buf. */
+static void
+append_gid(StringInfo buf, const char *gid)
+{
+	appendStringInfoString(buf, ",\"gid\":");
+	trib_json_string(buf, gid, strlen(gid));
+}
+
+/* Write the begin (or begin_prepare) record unless already written. */
+static void
+ensure_begin(LogicalDecodingContext *ctx, TribState *st, ReorderBufferTXN *txn,
+			 TribTxn *t)
+{
+	if (t->begin_written || t->streamed)
+		return;
+	t->begin_written = true;
+	if (!st->opts.include_transaction)
+		return;
+	if (rbtxn_prepared(txn))
+	{
+		StringInfoData extra;
+
+		initStringInfo(&extra);
+		append_gid(&extra, txn->gid);
+		write_simple(ctx, "begin_prepare", &t->hdr, extra.data);
+		pfree(extra.data);
+	}
+	else
+		write_simple(ctx, "begin", &t->hdr, NULL);
+}
+
+/* Write a relation record first if the client has not seen this schema. */
+static void
+ensure_relation(LogicalDecodingContext *ctx, TribRelEntry *e,
+				const TribTxnHeader *h, XLogRecPtr lsn)
+{
+	if (e->sent && e->sent_signature == e->signature)
+		return;
+	OutputPluginPrepareWrite(ctx, true);
+	trib_write_relation(ctx->out, e, h, lsn);
+	OutputPluginWrite(ctx, true);
+	e->sent = true;
+	e->sent_signature = e->signature;
+}
+
+/* Streaming: count a change against its subtransaction. */
+static void
+subx_count(TribTxn *t, TransactionId xid)
+{
+	int			i;
+
+	for (i = t->nsubx - 1; i >= 0; i--)
+		if (t->subx[i].xid == xid)
+		{
+			t->subx[i].count++;
+			return;
+		}
+	if (t->nsubx == t->maxsubx)
+	{
+		t->maxsubx = t->maxsubx ? t->maxsubx * 2 : 8;
+		t->subx = t->subx ?
+			repalloc(t->subx, t->maxsubx * sizeof(TribSubxCount)) :
+			MemoryContextAlloc(GetMemoryChunkContext(t),
+							   t->maxsubx * sizeof(TribSubxCount));
+	}
+	t->subx[t->nsubx].xid = xid;
+	t->subx[t->nsubx].count = 1;
+	t->nsubx++;
+}
+
+/* ---- startup and shutdown ---- */
+
+static void
+trib_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+			 bool is_init)
+{
+	TribState  *st = MemoryContextAllocZero(ctx->context, sizeof(TribState));
+	MemoryContext old = MemoryContextSwitchTo(ctx->context);
+
+	trib_options_parse(&st->opts, ctx->output_plugin_options);
+	MemoryContextSwitchTo(old);
+
+	st->change_cxt = AllocSetContextCreate(ctx->context,
+										   "tributary change",
+										   ALLOCSET_DEFAULT_SIZES);
+	ctx->output_plugin_private = st;
+	opt->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+	opt->receive_rewrites = false;
+
+	/* Each feature is used only when both the client and the slot allow it. */
+	ctx->streaming &= st->opts.stream;
+	ctx->twophase &= st->opts.two_phase;
+	/* Like pgoutput's two_phase: asking for it enables it on the slot. */
+	if (st->opts.two_phase)
+		ctx->twophase_opt_given = true;
+
+	trib_jsonout_init();
+	trib_relcache_init(ctx->context);
+}
+
+static void
+trib_shutdown(LogicalDecodingContext *ctx)
+{
+	TribState  *st = ctx->output_plugin_private;
+
+	trib_relcache_destroy();
+	if (st)
+		MemoryContextDelete(st->change_cxt);
+}
+
+/* ---- transactions ---- */
+
+static void
+trib_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = txn_new(ctx, txn);
+
+	trib_txn_header_set(&t->hdr, txn->xid, txn->final_lsn,
+						TRIB_TXN_COMMIT_TIME(txn));
+	txn_set_suppression(t, &st->opts, txn->final_lsn);
+	if (!st->opts.skip_empty_xacts && !t->suppress_all)
+		ensure_begin(ctx, st, txn, t);
+}
+
+/* The extra fields of a commit or prepare record. */
+static char *
+end_fields(ReorderBufferTXN *txn, TribTxn *t)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, ",\"end_lsn\":");
+	trib_json_lsn(&buf, txn->end_lsn);
+	appendStringInfo(&buf, ",\"changes\":" INT64_FORMAT, t->next_seq);
+	if (txn->gid)
+		append_gid(&buf, txn->gid);
+	return buf.data;
+}
+
+/* Common end of commit and prepare: write `kind` if begin was written. */
+static void
+finish_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+		   const char *kind)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = txn->output_plugin_private;
+
+	OutputPluginUpdateProgress(ctx, !t->begin_written);
+	if (t->begin_written && st->opts.include_transaction)
+	{
+		char	   *extra = end_fields(txn, t);
+
+		write_simple(ctx, kind, &t->hdr, extra);
+		pfree(extra);
+	}
+	txn_free(txn);
+}
+
+static void
+trib_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			XLogRecPtr commit_lsn)
+{
+	finish_txn(ctx, txn, "commit");
+}
+
+/* ---- changes ---- */
+
+/* Map a change action to its TRIB_ACT_* bit. */
+static int
+action_bit(ReorderBufferChangeType a)
+{
+	switch (a)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			return TRIB_ACT_INSERT;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			return TRIB_ACT_UPDATE;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			return TRIB_ACT_DELETE;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * Take the next sequence number of the transaction and decide whether the
+ * change is suppressed by resume-after.  Streamed changes are never
+ * suppressed here: their commit is not known yet (see stream_commit).
+ */
+static bool
+next_seq(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+		 ReorderBufferChange *change, TribTxn **tp, int64 *seq)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = txn->output_plugin_private;
+
+	*tp = t;
+	*seq = t->next_seq++;
+	if (t->streamed)
+	{
+		subx_count(t, change ? change->txn->xid : txn->xid);
+		return true;
+	}
+	if (t->suppress_all || *seq <= t->suppress_through)
+	{
+		note_skipped(ctx, st);
+		return false;
+	}
+	return true;
+}
+
+/* Refresh the streamed tags for the subtransaction of this change. */
+static void
+set_stream_tags(ReorderBufferTXN *txn, TribTxn *t, ReorderBufferChange *change)
+{
+	if (t->streamed)
+		trib_txn_header_set_streamed(&t->hdr, txn->xid, change->txn->xid);
+}
+
+static void
+trib_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			Relation rel, ReorderBufferChange *change)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t;
+	int64		seq;
+	TribRelEntry *e;
+	MemoryContext old;
+	HeapTuple	oldtup = NULL;
+	HeapTuple	newtup = NULL;
+
+	if (!next_seq(ctx, txn, change, &t, &seq))
+		return;
+	if (!(st->opts.actions & action_bit(change->action)))
+	{
+		note_skipped(ctx, st);
+		return;
+	}
+
+	old = MemoryContextSwitchTo(st->change_cxt);
+	e = trib_relcache_get(rel, &st->opts);
+	if (!e->selected)
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(st->change_cxt);
+		note_skipped(ctx, st);
+		return;
+	}
+
+	if (change->data.tp.oldtuple)
+		oldtup = TRIB_CHANGE_TUPLE(change->data.tp.oldtuple);
+	if (change->data.tp.newtuple)
+		newtup = TRIB_CHANGE_TUPLE(change->data.tp.newtuple);
+
+	ensure_begin(ctx, st, txn, t);
+	set_stream_tags(txn, t, change);
+	ensure_relation(ctx, e, &t->hdr, change->lsn);
+
+	OutputPluginPrepareWrite(ctx, true);
+	trib_write_row_change(ctx->out, e, &t->hdr, change, seq, oldtup, newtup,
+						  &st->opts);
+	OutputPluginWrite(ctx, true);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->change_cxt);
+}
+
+static void
+trib_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			  int nrelations, Relation relations[],
+			  ReorderBufferChange *change)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t;
+	int64		seq;
+	List	   *entries = NIL;
+	MemoryContext old;
+	int			i;
+
+	if (!next_seq(ctx, txn, change, &t, &seq))
+		return;
+	if (!(st->opts.actions & TRIB_ACT_TRUNCATE))
+	{
+		note_skipped(ctx, st);
+		return;
+	}
+
+	old = MemoryContextSwitchTo(st->change_cxt);
+	for (i = 0; i < nrelations; i++)
+	{
+		TribRelEntry *e = trib_relcache_get(relations[i], &st->opts);
+		ListCell   *lc;
+		bool		dup = false;
+
+		if (!e->selected)
+			continue;
+		/* Several partitions published via one root appear once. */
+		foreach(lc, entries)
+			if (((TribRelEntry *) lfirst(lc))->pub_relid == e->pub_relid)
+				dup = true;
+		if (!dup)
+			entries = lappend(entries, e);
+	}
+	if (entries != NIL)
+	{
+		ensure_begin(ctx, st, txn, t);
+		set_stream_tags(txn, t, change);
+		OutputPluginPrepareWrite(ctx, true);
+		trib_write_truncate(ctx->out, &t->hdr, change->lsn, seq, entries,
+							change->data.truncate.cascade,
+							change->data.truncate.restart_seqs);
+		OutputPluginWrite(ctx, true);
+	}
+	else
+		note_skipped(ctx, st);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->change_cxt);
+}
+
+/*
+ * Logical messages.  A transactional message is a change of its
+ * transaction.  A non-transactional one stands alone: its event id is
+ * (its own LSN, 0), and it has no "ts".
+ */
+static void
+trib_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			 XLogRecPtr lsn, bool transactional, const char *prefix,
+			 Size sz, const char *message)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = NULL;
+	TribTxnHeader solo;
+	const TribTxnHeader *h;
+	int64		seq = 0;
+	MemoryContext old;
+
+	if (transactional)
+	{
+		if (!next_seq(ctx, txn, NULL, &t, &seq))
+			return;
+		h = &t->hdr;
+	}
+	else
+	{
+		if (covered(&st->opts, lsn, 0))
+			return;
+		trib_txn_header_set(&solo, txn ? txn->xid : InvalidTransactionId,
+							lsn, 0);
+		h = &solo;
+	}
+	if (!(st->opts.actions & TRIB_ACT_MESSAGE) ||
+		!trib_prefix_selected(&st->opts, prefix))
+	{
+		note_skipped(ctx, st);
+		return;
+	}
+
+	old = MemoryContextSwitchTo(st->change_cxt);
+	if (transactional)
+	{
+		ensure_begin(ctx, st, txn, t);
+		if (t->streamed)
+			trib_txn_header_set_streamed(&t->hdr, txn->xid, txn->xid);
+	}
+	OutputPluginPrepareWrite(ctx, true);
+	trib_write_message(ctx->out, h, lsn, seq, transactional, prefix,
+					   message, sz);
+	OutputPluginWrite(ctx, true);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->change_cxt);
+}
+
+/* origin=none drops changes that a replication origin replayed. */
+static bool
+trib_filter_by_origin(LogicalDecodingContext *ctx, RepOriginId origin_id)
+{
+	TribState  *st = ctx->output_plugin_private;
+
+	return st->opts.origin_none && origin_id != InvalidRepOriginId;
+}
+
+/* ---- two-phase ---- */
+
+/* Decode every prepared transaction at PREPARE time. */
+static bool
+trib_filter_prepare(LogicalDecodingContext *ctx, TransactionId xid,
+					const char *gid)
+{
+	return false;
+}
+
+static void
+trib_begin_prepare(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = txn_new(ctx, txn);
+
+	trib_txn_header_set(&t->hdr, txn->xid, txn->final_lsn,
+						TRIB_TXN_PREPARE_TIME(txn));
+	txn_set_suppression(t, &st->opts, txn->final_lsn);
+	if (!st->opts.skip_empty_xacts && !t->suppress_all)
+		ensure_begin(ctx, st, txn, t);
+}
+
+static void
+trib_prepare(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			 XLogRecPtr prepare_lsn)
+{
+	finish_txn(ctx, txn, "prepare");
+}
+
+/* commit_prepared / rollback_prepared: one record, id (own LSN, 0). */
+static void
+write_prepared_end(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				   const char *kind, TimestampTz ts)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxnHeader h;
+	StringInfoData extra;
+
+	OutputPluginUpdateProgress(ctx, false);
+	if (!st->opts.include_transaction || covered(&st->opts, txn->final_lsn, 0))
+		return;
+	trib_txn_header_set(&h, txn->xid, txn->final_lsn, ts);
+	initStringInfo(&extra);
+	appendStringInfoString(&extra, ",\"end_lsn\":");
+	trib_json_lsn(&extra, txn->end_lsn);
+	append_gid(&extra, txn->gid);
+	write_simple(ctx, kind, &h, extra.data);
+	pfree(extra.data);
+}
+
+static void
+trib_commit_prepared(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					 XLogRecPtr commit_lsn)
+{
+	write_prepared_end(ctx, txn, "commit_prepared",
+					   TRIB_TXN_COMMIT_TIME(txn));
+	txn_free(txn);
+}
+
+static void
+trib_rollback_prepared(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					   XLogRecPtr prepare_end_lsn, TimestampTz prepare_time)
+{
+	write_prepared_end(ctx, txn, "rollback_prepared",
+					   TRIB_TXN_COMMIT_TIME(txn));
+	txn_free(txn);
+}
+
+/* ---- streaming ---- */
+
+static void
+trib_stream_start(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	TribTxn    *t = txn->output_plugin_private;
+	TribTxnHeader h;
+	bool		first = (t == NULL);
+
+	if (first)
+	{
+		t = txn_new(ctx, txn);
+		t->streamed = true;
+	}
+	trib_txn_header_set_streamed(&h, txn->xid, InvalidTransactionId);
+	write_simple(ctx, "stream_start", &h,
+				 first ? ",\"first\":true" : ",\"first\":false");
+}
+
+static void
+trib_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	TribTxnHeader h;
+
+	trib_txn_header_set_streamed(&h, txn->xid, InvalidTransactionId);
+	write_simple(ctx, "stream_stop", &h, NULL);
+}
+
+/*
+ * A streamed (sub)transaction aborted.  For a subtransaction, its changes
+ * are the most recent ones of the top-level transaction, so the sequence
+ * counter goes back by their number and the next change reuses the ids,
+ * exactly as if they had never been decoded.
+ */
+static void
+trib_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				  XLogRecPtr abort_lsn)
+{
+	ReorderBufferTXN *top = TRIB_TOPTXN(txn);
+	TribTxn    *t = top->output_plugin_private;
+	TribTxnHeader h;
+	StringInfoData extra;
+	int			i;
+
+	trib_txn_header_set_streamed(&h, top->xid, txn->xid);
+	if (t && txn != top)
+		for (i = 0; i < t->nsubx; i++)
+			if (t->subx[i].xid == txn->xid)
+			{
+				t->next_seq -= t->subx[i].count;
+				t->subx[i].count = 0;
+			}
+	initStringInfo(&extra);
+	appendStringInfoString(&extra, ",\"lsn\":");
+	trib_json_lsn(&extra, abort_lsn);
+	if (t)
+		appendStringInfo(&extra, ",\"next_seq\":" INT64_FORMAT, t->next_seq);
+	write_simple(ctx, "stream_abort", &h, extra.data);
+	pfree(extra.data);
+	if (txn == top)
+		txn_free(top);
+}
+
+/*
+ * End of a streamed transaction (commit or prepare): the ids of its changes
+ * are now (commit_lsn, seq).  A resume-after point that covers some of them
+ * is reported, since they were sent before the commit was known.
+ */
+static void
+finish_streamed(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				const char *kind, TimestampTz ts)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = txn->output_plugin_private;
+	TribTxnHeader h;
+	StringInfoData extra;
+	const TribOptions *o = &st->opts;
+
+	OutputPluginUpdateProgress(ctx, false);
+	trib_txn_header_set(&h, txn->xid, txn->final_lsn, ts);
+	initStringInfo(&extra);
+	appendStringInfoString(&extra, ",\"end_lsn\":");
+	trib_json_lsn(&extra, txn->end_lsn);
+	appendStringInfo(&extra, ",\"changes\":" INT64_FORMAT,
+					 t ? t->next_seq : 0);
+	if (txn->gid)
+		append_gid(&extra, txn->gid);
+	if (covered(o, txn->final_lsn, PG_INT64_MAX))
+		appendStringInfoString(&extra, ",\"discard\":true");
+	else if (txn->final_lsn == o->resume_lsn)
+		appendStringInfo(&extra, ",\"discard_through_seq\":" INT64_FORMAT,
+						 o->resume_seq);
+	write_simple(ctx, kind, &h, extra.data);
+	pfree(extra.data);
+	txn_free(txn);
+}
+
+static void
+trib_stream_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				   XLogRecPtr commit_lsn)
+{
+	finish_streamed(ctx, txn, "stream_commit", TRIB_TXN_COMMIT_TIME(txn));
+}
+
+static void
+trib_stream_prepare(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					XLogRecPtr prepare_lsn)
+{
+	finish_streamed(ctx, txn, "stream_prepare", TRIB_TXN_PREPARE_TIME(txn));
+}
+
+/* ---- registration ---- */
+
+void
+_PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+	cb->startup_cb = trib_startup;
+	cb->begin_cb = trib_begin;
+	cb->change_cb = trib_change;
+	cb->truncate_cb = trib_truncate;
+	cb->commit_cb = trib_commit;
+	cb->message_cb = trib_message;
+	cb->filter_by_origin_cb = trib_filter_by_origin;
+	cb->shutdown_cb = trib_shutdown;
+
+	cb->filter_prepare_cb = trib_filter_prepare;
+	cb->begin_prepare_cb = trib_begin_prepare;
+	cb->prepare_cb = trib_prepare;
+	cb->commit_prepared_cb = trib_commit_prepared;
+	cb->rollback_prepared_cb = trib_rollback_prepared;
+
+	cb->stream_start_cb = trib_stream_start;
+	cb->stream_stop_cb = trib_stream_stop;
+	cb->stream_abort_cb = trib_stream_abort;
+	cb->stream_prepare_cb = trib_stream_prepare;
+	cb->stream_commit_cb = trib_stream_commit;
+	cb->stream_change_cb = trib_change;
+	cb->stream_message_cb = trib_message;
+	cb->stream_truncate_cb = trib_truncate;
+}

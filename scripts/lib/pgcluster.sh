@@ -1,0 +1,114 @@
+# scripts/lib/pgcluster.sh: throwaway PostgreSQL 15 clusters for tests, the
+# demo and the benchmarks.
+#
+# Design: initdb, postgres and pg_regress refuse to run as root, and CI runs
+# as root.  Every server therefore runs as an unprivileged user (TRIB_TEST_USER,
+# created on demand) inside a private temp dir that holds the data directory,
+# the Unix socket and the log.  Each cluster listens on a free TCP port on
+# 127.0.0.1 only.  The caller registers pgc_cleanup in an EXIT trap, so the
+# server is stopped and the dir removed even when a test fails half way.
+#
+# Source this file; it defines shell functions and sets no options.
+#
+#   pgc_init             ensure the test user, PGBIN; no server yet
+#   pgc_start [conf...]  start a cluster; extra lines go to postgresql.conf
+#                        sets PGC_DIR PGC_PORT PGC_SOCK PGC_PID
+#   pgc_psql args...     psql as the cluster's superuser, ON_ERROR_STOP on
+#   pgc_as cmd...        run any command as the test user
+#   pgc_stop [mode]      stop the server (fast by default)
+#   pgc_cleanup          stop (immediate) and remove the dir; idempotent
+
+: "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
+PGBIN=$("$PG_CONFIG" --bindir)
+TRIB_TEST_USER=${TRIB_TEST_USER:-tribtest}
+
+# The plugins every test and benchmark cluster may load.  PostgreSQL 15.19
+# and later refuse an output plugin that is not listed here.
+PGC_PLUGINS="pgoutput, test_decoding, wal2json, tributary"
+
+# pgc_as: run a command as the unprivileged test user (or as ourselves when
+# we are not root).
+pgc_as() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u "$TRIB_TEST_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# pgc_init: make sure the unprivileged user exists.
+pgc_init() {
+    if [ "$(id -u)" = 0 ] && ! id "$TRIB_TEST_USER" >/dev/null 2>&1; then
+        useradd --system --user-group --no-create-home \
+            --home-dir /nonexistent --shell /usr/sbin/nologin "$TRIB_TEST_USER"
+    fi
+}
+
+# pgc_mktemp: a temp dir owned by the test user; prints its path.
+pgc_mktemp() {
+    local d
+    d=$(mktemp -d "${TMPDIR:-/tmp}/trib.XXXXXX")
+    chmod 755 "$d"
+    [ "$(id -u)" = 0 ] && chown "$TRIB_TEST_USER" "$d"
+    echo "$d"
+}
+
+# pgc_free_port: print a TCP port on 127.0.0.1 that nothing listens on.
+pgc_free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+            echo "$p"; return 0
+        fi
+    done
+    echo "pgcluster: no free port found" >&2
+    return 1
+}
+
+# pgc_start: initdb and start a cluster with logical decoding enabled.
+# Extra arguments are appended to postgresql.conf, one line each.
+pgc_start() {
+    pgc_init
+    PGC_DIR=$(pgc_mktemp)
+    PGC_SOCK=$PGC_DIR
+    PGC_PORT=$(pgc_free_port) || return 1
+    pgc_as "$PGBIN/initdb" -D "$PGC_DIR/data" -U postgres -A trust \
+        --encoding=UTF8 --locale=C.UTF-8 >"$PGC_DIR/initdb.log" 2>&1 || {
+        cat "$PGC_DIR/initdb.log" >&2; return 1; }
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $PGC_PORT"
+        echo "unix_socket_directories = '$PGC_SOCK'"
+        echo "wal_level = logical"
+        echo "max_replication_slots = 20"
+        echo "max_wal_senders = 20"
+        echo "output_plugin_libraries = '$PGC_PLUGINS'"
+        echo "fsync = off"
+        for line in "$@"; do echo "$line"; done
+    } | pgc_as tee -a "$PGC_DIR/data/postgresql.conf" >/dev/null
+    pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -l "$PGC_DIR/server.log" \
+        -w -t 60 start >/dev/null || { cat "$PGC_DIR/server.log" >&2; return 1; }
+    PGC_PID=$(head -1 "$PGC_DIR/data/postmaster.pid")
+    export PGHOST=$PGC_SOCK PGPORT=$PGC_PORT PGUSER=postgres
+}
+
+# pgc_psql: psql against the cluster, stopping at the first error.
+pgc_psql() {
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGC_SOCK" -p "$PGC_PORT" \
+        -U postgres "$@"
+}
+
+# pgc_stop: stop the server; mode is fast (default) or immediate.
+pgc_stop() {
+    [ -n "${PGC_DIR:-}" ] && [ -f "$PGC_DIR/data/postmaster.pid" ] || return 0
+    pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -m "${1:-fast}" -w stop >/dev/null 2>&1 || true
+}
+
+# pgc_cleanup: stop the server and remove everything; safe to call twice.
+pgc_cleanup() {
+    [ -n "${PGC_DIR:-}" ] || return 0
+    pgc_stop immediate
+    rm -rf "$PGC_DIR"
+    PGC_DIR=
+}
