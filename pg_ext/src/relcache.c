@@ -45,8 +45,20 @@
 #include "utils/syscache.h"
 
 static HTAB *RelHash = NULL;
+static HTAB *SentHash = NULL;	/* published relid -> signature sent */
 static MemoryContext RelCacheCxt = NULL;
 static bool callbacks_registered = false;
+
+/*
+ * What the client was last told about a published relation.  Keyed by the
+ * published relid, not the decoded one, so that with publish-via-root the
+ * partitions of one root share a single relation record.
+ */
+typedef struct TribSentEntry
+{
+	Oid			pub_relid;
+	uint32		signature;
+} TribSentEntry;
 
 /* Mark entries stale when relid (or every relation) changes. */
 static void
@@ -75,6 +87,7 @@ static void
 relcache_reset_cb(void *arg)
 {
 	RelHash = NULL;
+	SentHash = NULL;
 	RelCacheCxt = NULL;
 }
 
@@ -98,6 +111,9 @@ trib_relcache_init(MemoryContext parent)
 	hctl.hcxt = RelCacheCxt;
 	RelHash = hash_create("tributary relations", 64, &hctl,
 						  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	hctl.entrysize = sizeof(TribSentEntry);
+	SentHash = hash_create("tributary relations sent", 64, &hctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 	if (!callbacks_registered)
 	{
@@ -318,4 +334,21 @@ trib_relcache_get(Relation rel, const TribOptions *opts)
 	if (!e->valid)
 		build_entry(e, rel, opts);
 	return e;
+}
+
+/*
+ * Does the client need a relation record for e: is this the first use of
+ * its published relation in the session, or has the schema changed since?
+ * Remembers the answer as sent.
+ */
+bool
+trib_relcache_take_unsent(TribRelEntry *e)
+{
+	bool		found;
+	TribSentEntry *s = hash_search(SentHash, &e->pub_relid, HASH_ENTER, &found);
+
+	if (found && s->signature == e->signature)
+		return false;
+	s->signature = e->signature;
+	return true;
 }

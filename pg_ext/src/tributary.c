@@ -200,13 +200,11 @@ static void
 ensure_relation(LogicalDecodingContext *ctx, TribRelEntry *e,
 				const TribTxnHeader *h, XLogRecPtr lsn)
 {
-	if (e->sent && e->sent_signature == e->signature)
+	if (!trib_relcache_take_unsent(e))
 		return;
 	OutputPluginPrepareWrite(ctx, true);
 	trib_write_relation(ctx->out, e, h, lsn);
 	OutputPluginWrite(ctx, true);
-	e->sent = true;
-	e->sent_signature = e->signature;
 }
 
 /* Streaming: count a change against its subtransaction. */

@@ -179,14 +179,13 @@ typedef struct TribRelEntry
 	char	   *rel_record;		/* relation record body, after the tags */
 	int			rel_record_len;
 	uint32		signature;		/* hash of rel_record */
-	uint32		sent_signature; /* what the last relation record described */
-	bool		sent;
 	MemoryContext cxt;			/* owns everything above but the entry */
 } TribRelEntry;
 
 extern void trib_relcache_init(MemoryContext parent);
 extern void trib_relcache_destroy(void);
 extern TribRelEntry *trib_relcache_get(Relation rel, const TribOptions *opts);
+extern bool trib_relcache_take_unsent(TribRelEntry *e);
 
 /* ---- JSON writing (jsonout.c) ---- */
 
