@@ -24,6 +24,7 @@
 #include "access/xlogdefs.h"
 #include "commands/defrem.h"
 #include "nodes/makefuncs.h"
+#include "replication/walsender.h"
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
 
@@ -46,6 +47,7 @@ static const TribOptDef option_table[] = {
 	{"message-prefixes", "a comma-separated list of prefix patterns"},
 	{"origin", "any or none"},
 	{"resume-after", "an event id <commit lsn>[:<seq>], e.g. 0/16B3748:4"},
+	{"batch-bytes", "an integer from 0 to 16777216 (0 sends one record per message)"},
 	{NULL, NULL}
 };
 
@@ -316,6 +318,8 @@ trib_options_parse(TribOptions *opts, List *defels)
 	opts->actions = TRIB_ACT_ALL;
 	opts->resume_lsn = InvalidXLogRecPtr;
 	opts->resume_seq = PG_INT64_MAX;
+	/* Batch in a walsender; one record per row for the SQL functions. */
+	opts->batch_bytes = am_walsender ? TRIB_DEFAULT_BATCH_BYTES : 0;
 
 	foreach(lc, defels)
 	{
@@ -358,6 +362,7 @@ trib_options_parse(TribOptions *opts, List *defels)
 				  strcmp(name, "include-tables") == 0 ||
 				  strcmp(name, "exclude-tables") == 0 ||
 				  strcmp(name, "message-prefixes") == 0 ||
+				  strcmp(name, "batch-bytes") == 0 ||
 				  strcmp(name, "resume-after") == 0))
 			bad_value(name, v, accepted_for(name));
 		else if (strcmp(name, "actions") == 0)
@@ -370,6 +375,17 @@ trib_options_parse(TribOptions *opts, List *defels)
 			opts->message_prefixes = split_list(name, v);
 		else if (strcmp(name, "resume-after") == 0)
 			parse_resume_after(opts, v);
+		else if (strcmp(name, "batch-bytes") == 0)
+		{
+			char	   *end;
+			long		n;
+
+			errno = 0;
+			n = strtol(v, &end, 10);
+			if (errno != 0 || end == v || *end != '\0' || n < 0 || n > 16777216)
+				bad_value(name, v, accepted_for(name));
+			opts->batch_bytes = (int) n;
+		}
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -57,6 +57,9 @@ typedef enum TribBinaryEncoding
 #define TRIB_ACT_MESSAGE	0x10
 #define TRIB_ACT_ALL		0x1F
 
+/* Default batch-bytes of a walsender session (see rec_open). */
+#define TRIB_DEFAULT_BATCH_BYTES 65536
+
 /* One "schema.table" glob pattern of include-tables / exclude-tables. */
 typedef struct TribTablePattern
 {
@@ -79,6 +82,8 @@ typedef struct TribOptions
 	List	   *include_tables; /* of TribTablePattern *; NIL = all */
 	List	   *exclude_tables;
 	List	   *message_prefixes;	/* of char * globs; NIL = all */
+
+	int			batch_bytes;	/* 0: one record per message */
 
 	/* resume-after=<lsn>[:<seq>]; resume_lsn invalid when not given */
 	XLogRecPtr	resume_lsn;

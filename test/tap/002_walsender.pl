@@ -89,10 +89,27 @@ my $all = recv_records('cdc_witness', $end);
 my @all_ids = ids($all);
 is(scalar(@all_ids), 30, 'the witness decodes 30 changes');
 
+# Several records per CopyData message (the walsender default) write the
+# very same bytes as one record per message.
+{
+	my @cmd = ('pg_recvlogical', '-d', $connstr, '-S', 'cdc_witness', '--start',
+		'-E', $end, '-f', '-', '--no-loop');
+	$node->safe_psql('postgres',
+		"SELECT pg_copy_logical_replication_slot('cdc', 'cdc_b1'), pg_copy_logical_replication_slot('cdc', 'cdc_b2')");
+	my ($batched, $single, $err);
+	$cmd[4] = 'cdc_b1';
+	IPC::Run::run(\@cmd, '>', \$batched, '2>', \$err) or die $err;
+	$cmd[4] = 'cdc_b2';
+	IPC::Run::run([ @cmd, '-o', 'batch-bytes=0' ], '>', \$single, '2>', \$err) or die $err;
+	ok(length($batched) > 0 && $batched eq $single,
+		'batched and unbatched output are identical (' . length($batched) . ' bytes)');
+}
+
 # Stop after the 5th change of the second transaction: pg_recvlogical
-# confirms that change's LSN, in the middle of the transaction.
+# confirms that change's LSN, in the middle of the transaction.  One record
+# per message, so that -E can stop exactly there.
 my ($mid) = grep { $_->{kind} eq 'insert' && $_->{new}{id} == 204 } @$all;
-my $first = recv_records('cdc', $mid->{lsn});
+my $first = recv_records('cdc', $mid->{lsn}, 'batch-bytes=0');
 my @first_ids = ids($first);
 is($first_ids[-1], "$mid->{commit_lsn}:4", 'the first run ends at the second transaction\'s seq 4');
 

@@ -24,6 +24,9 @@ SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'resume-after',
 SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'resume-after', '0/16B3748:1x');
 SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'resume-after', '0/16B3748:99999999999999999999');
 SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'resume-after', '');
+SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'batch-bytes', '-1');
+SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'batch-bytes', '16777217');
+SELECT data FROM pg_logical_slot_peek_changes('bad', NULL, NULL, 'batch-bytes', '64k');
 -- The backend survived all of that and still decodes.
 SELECT count(*) AS records FROM pg_logical_slot_peek_changes('bad', NULL, NULL);
 
