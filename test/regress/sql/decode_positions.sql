@@ -10,7 +10,7 @@ INSERT INTO public.pos VALUES (3, 'c');
 ROLLBACK TO s1;
 INSERT INTO public.pos VALUES (4, 'd');
 UPDATE public.pos SET v = 'aa' WHERE id = 1;
-SELECT pg_logical_emit_message(true, 'pos', 'm');
+SELECT 'msg' FROM pg_logical_emit_message(true, 'pos', 'm');
 COMMIT;
 INSERT INTO public.pos SELECT g, 'x' FROM generate_series(10, 12) g;
 TRUNCATE public.pos;

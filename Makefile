@@ -1,0 +1,81 @@
+# Makefile: the entry point of tributary.  It only delegates: each part
+# (pg_ext/ the PostgreSQL extension and output plugin, consumer/ the daemon,
+# schema_registry/, lineage/) has its own Makefile with build, install, clean
+# and check targets, and the scripts in scripts/ do the rest.
+#
+#   make [build]       build every part
+#   make install       install every part (pg_ext installs into PostgreSQL)
+#   make check         install deps, build and install pg_ext, run all tests;
+#                      the last line printed is `N passed, N failed`
+#   make demo          the same set-up, then scripts/demo.sh
+#   make bench         every benchmark (for now: bench-decode)
+#   make bench-decode  decoding benchmark, bench/decode.sh
+#   make check-asan    each part's tests under AddressSanitizer, where a
+#                      part has such a target
+#   make deps          scripts/install-deps only
+#   make clean         clean every part
+#
+# PG_CONFIG selects the PostgreSQL installation; it defaults to 15 because
+# /usr/bin/pg_config may belong to another major version.
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export PG_CONFIG
+
+PARTS = pg_ext consumer schema_registry lineage
+
+.PHONY: all build install clean check check-asan demo bench bench-decode \
+	deps install-pg_ext $(PARTS)
+
+all build: $(PARTS)
+
+$(PARTS):
+	$(MAKE) -C $@ build
+
+install:
+	@for part in $(PARTS); do \
+		$(MAKE) -C $$part install || exit 1; \
+	done
+
+clean:
+	@for part in $(PARTS); do \
+		$(MAKE) -C $$part clean || exit 1; \
+	done
+
+deps:
+	bash scripts/install-deps
+
+# install-pg_ext: build as the current user, then install into PostgreSQL's
+# directories, which needs root: through sudo when we are not root.
+install-pg_ext: deps
+	$(MAKE) -C pg_ext build
+	@if [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) -C pg_ext install; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		echo "make: installing pg_ext with sudo"; \
+		sudo $(MAKE) -C pg_ext install PG_CONFIG=$(PG_CONFIG); \
+	else \
+		echo "make: installing pg_ext into $$($(PG_CONFIG) --pkglibdir) needs root," \
+			"and sudo is not available; run make check as root" >&2; \
+		exit 1; \
+	fi
+
+check: install-pg_ext
+	bash scripts/check.sh
+
+demo: install-pg_ext
+	bash scripts/demo.sh
+
+bench: bench-decode
+
+bench-decode: install-pg_ext
+	bash bench/decode.sh
+
+# check-asan: each part that has a check-asan target runs it; the others
+# say they have none.
+check-asan: deps
+	@for part in $(PARTS); do \
+		if $(MAKE) -s -n -C $$part check-asan >/dev/null 2>&1; then \
+			$(MAKE) -C $$part check-asan || exit 1; \
+		else \
+			echo "$$part: no check-asan target yet"; \
+		fi; \
+	done

@@ -1,0 +1,59 @@
+# test/tap/001_cluster_basics.pl: the TAP harness works end to end.  A node
+# started by PostgreSQL::Test::Cluster with logical decoding allowed can
+# create the tributary extension, and a logical slot decodes an insert.
+#
+# Decodes with test_decoding: the tributary plugin has its own tests.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('basics');
+$node->init(allows_streaming => 'logical');
+$node->append_conf('postgresql.conf',
+	"output_plugin_libraries = 'pgoutput, test_decoding, wal2json, tributary'");
+$node->start;
+
+is($node->safe_psql('postgres', 'SHOW wal_level'),
+	'logical', 'node runs with wal_level = logical');
+
+$node->safe_psql('postgres', 'CREATE EXTENSION tributary');
+is( $node->safe_psql(
+		'postgres',
+		"SELECT extversion FROM pg_extension WHERE extname = 'tributary'"),
+	'0.2',
+	'CREATE EXTENSION tributary installs the default version');
+
+$node->safe_psql('postgres',
+	"SELECT pg_create_logical_replication_slot('basics', 'test_decoding')");
+$node->safe_psql('postgres',
+	'CREATE TABLE accounts (id int PRIMARY KEY, owner text)');
+$node->safe_psql('postgres',
+	"INSERT INTO accounts VALUES (1, 'Ada Lovelace')");
+
+my $changes = $node->safe_psql(
+	'postgres', qq{
+	SELECT data FROM pg_logical_slot_get_changes('basics', NULL, NULL,
+	       'include-xids', '0', 'skip-empty-xacts', '1')
+});
+is( $changes,
+	"BEGIN\n"
+	  . "table public.accounts: INSERT: id[integer]:1 owner[text]:'Ada Lovelace'\n"
+	  . "COMMIT",
+	'the slot decodes the insert');
+
+# A plugin missing from output_plugin_libraries is refused: this is the
+# setting every tributary cluster must get right.
+$node->append_conf('postgresql.conf',
+	"output_plugin_libraries = 'pgoutput, test_decoding'");
+$node->restart;
+my ($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT pg_create_logical_replication_slot('refused', 'wal2json')");
+isnt($ret, 0, 'a plugin not listed in output_plugin_libraries is refused');
+like($stderr, qr/may not be used as an output plugin/,
+	'the refusal names the reason');
+
+$node->stop;
+done_testing();
