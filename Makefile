@@ -23,7 +23,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext $(PARTS)
+	deps install-pg_ext valgrind-plugin $(PARTS)
 
 all build: $(PARTS)
 
@@ -65,6 +65,10 @@ demo: install-pg_ext
 	bash scripts/demo.sh
 
 bench: bench-decode
+
+# valgrind-plugin: the output plugin under valgrind in a real walsender.
+valgrind-plugin: install-pg_ext
+	bash scripts/valgrind-plugin.sh
 
 bench-decode: install-pg_ext
 	bash bench/decode.sh
