@@ -1,0 +1,88 @@
+/*
+ * event.h: the one internal event type shared by every source and sink.
+ *
+ * Design.  A source (Postgres today; MySQL binlog and MongoDB change streams
+ * later) turns whatever it reads into `trib_event`s; transforms rewrite them;
+ * sinks serialise them (the Debezium envelope for Kafka, upserts for
+ * Postgres, JSON Lines for files).  Nothing downstream of a source knows
+ * which source produced an event except through `connector` and the opaque
+ * part of its position.
+ *
+ * Row images are JSON text (an object: column name -> value), exactly as
+ * the source wrote them, so no value is re-formatted on the way: a numeric
+ * keeps every digit and a jsonb column stays a JSON object.  Where a
+ * transform needs structure it parses with yajl, whose tree keeps every
+ * number's original text (yajl_val->u.number.r) and whose generator writes
+ * it back unchanged (yajl_gen_number).  jansson and json-c were rejected:
+ * both turn 123456789012345678901234567890 into a lossy double or a
+ * saturated integer.
+ *
+ * Position.  Every event carries the position that makes it unique and
+ * ordered within its source: for Postgres the plugin's event id
+ * (commit_lsn, seq); `end_lsn` of the transaction is what the slot may be
+ * confirmed to once the whole transaction is durable in every sink.  Other
+ * sources put their native position (GTID set and binlog file/offset, resume
+ * token) in `opaque`, a JSON object, and order by `seq` within it.
+ *
+ * Ownership: an event owns all its strings;
+ * trib_event_free() releases them.
+ */
+#ifndef TRIB_EVENT_H
+#define TRIB_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+
+/* Debezium's op codes, plus 'm' for logical messages. */
+typedef enum trib_op
+{
+	TRIB_OP_CREATE = 'c',
+	TRIB_OP_UPDATE = 'u',
+	TRIB_OP_DELETE = 'd',
+	TRIB_OP_READ = 'r',			/* snapshot row */
+	TRIB_OP_TRUNCATE = 't',
+	TRIB_OP_MESSAGE = 'm'
+} trib_op;
+
+/* Where an event sits in its source's stream. */
+typedef struct trib_position
+{
+	uint64_t	commit_lsn;		/* Postgres: the plugin's commit_lsn */
+	uint64_t	seq;			/* number within the transaction */
+	uint64_t	end_lsn;		/* Postgres: end of the commit record */
+	char	   *opaque;			/* other sources: native position as JSON text, or NULL */
+} trib_position;
+
+typedef struct trib_event
+{
+	trib_op		op;
+	char	   *source;			/* the pipeline's name for the source */
+	char	   *connector;		/* "postgresql", "mysql", "mongodb" */
+	char	   *db;
+	char	   *schema;			/* NULL where the source has none */
+	char	   *table;			/* table or collection */
+	char	   *before;			/* row image (JSON object text) or NULL */
+	char	   *after;			/* row image (JSON object text) or NULL */
+	char	   *key;			/* primary key: JSON object text, or NULL */
+	char	   *unchanged;		/* JSON array of columns not in `after`, or NULL */
+	char	   *extra;			/* JSON object: truncate relations, message */
+	uint64_t	txid;
+	int64_t		ts_ms;			/* commit time, ms since the epoch */
+	bool		snapshot;		/* produced by a snapshot, not the stream */
+	bool		last_in_tx;		/* last event of its transaction */
+	trib_position pos;
+	char	   *topic;			/* routing result; NULL until routed */
+} trib_event;
+
+/* A new zeroed event; never NULL (aborts on out-of-memory). */
+trib_event *trib_event_new(void);
+
+/* Free an event and everything it owns; NULL is allowed. */
+void		trib_event_free(trib_event *ev);
+
+/* "0/16B3748" <-> 64-bit LSN; parse returns false on bad input. */
+bool		trib_lsn_parse(const char *s, uint64_t *out);
+void		trib_lsn_format(uint64_t lsn, char *buf, size_t len);
+
+#endif							/* TRIB_EVENT_H */

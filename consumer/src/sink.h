@@ -1,0 +1,76 @@
+/*
+ * sink.h: the interface every sink implements.
+ *
+ * Design.  A sink is a struct of function pointers (like pgbouncer's SBufIO
+ * or Redis's ae backends), so a new sink is one new file plus one line in
+ * the registry (sink.c).  The pipeline hands each sink events in source
+ * order; the sink may batch and send asynchronously, and tells the pipeline
+ * through `ack` which position is durable.  The pipeline confirms the
+ * source (the replication slot) only up to the minimum position that every
+ * sink has acknowledged.
+ *
+ * Exactly-once in effect.  Each sink stores, atomically with its data, the
+ * position of the last event it made durable (the Postgres sink in the same
+ * transaction as the rows; the Kafka sink through transactional producing or
+ * per-event ids, see docs).  `durable_position` reports it at start-up, and
+ * the pipeline resumes the source after the minimum over all sinks.
+ *
+ * Errors: functions return false and fill errbuf (librdkafka/kcat style);
+ * they never exit.  A sink keeps its own state in `state`.
+ */
+#ifndef TRIB_SINK_H
+#define TRIB_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+typedef struct trib_sink trib_sink;
+struct trib_sink_conf;			/* config.h */
+
+/* Called by a sink when everything up to `pos` is durable. */
+typedef void (*trib_sink_ack_fn) (trib_sink *sink, const trib_position *pos,
+								  void *arg);
+
+typedef struct trib_sink_ops
+{
+	const char *type;			/* "kafka", "postgres", "file", "stdout" */
+
+	/* Start: connect, create what is missing.  `conf` is the sink's
+	 * validated config section (config.h). */
+	bool		(*open) (trib_sink *sink, const struct trib_sink_conf *conf,
+						 char *errbuf, size_t errlen);
+
+	/* The last position this sink made durable, or false when none. */
+	bool		(*durable_position) (trib_sink *sink, trib_position *out,
+									 char *errbuf, size_t errlen);
+
+	/* Queue one event.  May block when the sink's queue is full. */
+	bool		(*write) (trib_sink *sink, const trib_event *ev,
+						  char *errbuf, size_t errlen);
+
+	/* Make everything written so far durable; acks follow. */
+	bool		(*flush) (trib_sink *sink, int timeout_ms,
+						  char *errbuf, size_t errlen);
+
+	/* Serve callbacks (delivery reports); returns quickly. */
+	void		(*poll) (trib_sink *sink, int timeout_ms);
+
+	/* Flush what can be flushed and release everything. */
+	void		(*close) (trib_sink *sink);
+} trib_sink_ops;
+
+struct trib_sink
+{
+	const trib_sink_ops *ops;
+	char	   *name;			/* from the config */
+	trib_sink_ack_fn ack;
+	void	   *ack_arg;
+	void	   *state;			/* the implementation's own */
+};
+
+/* The registry: ops for a type name, or NULL. */
+const trib_sink_ops *trib_sink_lookup(const char *type);
+
+#endif							/* TRIB_SINK_H */
