@@ -212,6 +212,23 @@ write_simple(LogicalDecodingContext *ctx, const char *kind,
 	rec_close(ctx);
 }
 
+/*
+ * Write a record that closes a callback sequence (commit, prepare, stream
+ * stop/commit/abort, commit/rollback prepared) in a message of its own.
+ * PostgreSQL tags the message with this record's position (for a commit,
+ * the end of the commit record), so pg_recvlogical's -E and its feedback see
+ * the same positions as with one record per message.  Costs one send per
+ * transaction; the records before it still travel batched.
+ */
+static void
+write_closing(LogicalDecodingContext *ctx, const char *kind,
+			  const TribTxnHeader *h, const char *extra)
+{
+	batch_flush(ctx);
+	write_simple(ctx, kind, h, extra);
+	batch_flush(ctx);
+}
+
 /* ,"gid":"..." for two-phase records, into buf. */
 static void
 append_gid(StringInfo buf, const char *gid)
@@ -364,7 +381,7 @@ finish_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		char	   *extra = end_fields(txn, t);
 
-		write_simple(ctx, kind, &t->hdr, extra);
+		write_closing(ctx, kind, &t->hdr, extra);
 		pfree(extra);
 	}
 	batch_flush(ctx);
@@ -644,7 +661,7 @@ write_prepared_end(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		appendStringInfoString(&extra, ",\"end_lsn\":");
 		trib_json_lsn(&extra, txn->end_lsn);
 		append_gid(&extra, txn->gid);
-		write_simple(ctx, kind, &h, extra.data);
+		write_closing(ctx, kind, &h, extra.data);
 		pfree(extra.data);
 	}
 	batch_flush(ctx);
@@ -694,8 +711,7 @@ trib_stream_stop(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 	TribTxnHeader h;
 
 	trib_txn_header_set_streamed(&h, txn->xid, InvalidTransactionId);
-	write_simple(ctx, "stream_stop", &h, NULL);
-	batch_flush(ctx);
+	write_closing(ctx, "stream_stop", &h, NULL);
 }
 
 /*
@@ -727,8 +743,7 @@ trib_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	trib_json_lsn(&extra, abort_lsn);
 	if (t)
 		appendStringInfo(&extra, ",\"next_seq\":" INT64_FORMAT, t->next_seq);
-	write_simple(ctx, "stream_abort", &h, extra.data);
-	batch_flush(ctx);
+	write_closing(ctx, "stream_abort", &h, extra.data);
 	pfree(extra.data);
 	if (txn == top)
 		txn_free(top);
@@ -762,8 +777,7 @@ finish_streamed(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	else if (txn->final_lsn == o->resume_lsn)
 		appendStringInfo(&extra, ",\"discard_through_seq\":" INT64_FORMAT,
 						 o->resume_seq);
-	write_simple(ctx, kind, &h, extra.data);
-	batch_flush(ctx);
+	write_closing(ctx, kind, &h, extra.data);
 	OutputPluginUpdateProgress(ctx, false);
 	pfree(extra.data);
 	txn_free(txn);

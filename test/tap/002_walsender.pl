@@ -105,6 +105,22 @@ is(scalar(@all_ids), 30, 'the witness decodes 30 changes');
 		'batched and unbatched output are identical (' . length($batched) . ' bytes)');
 }
 
+# With batching on (the default), a commit still travels in a message of
+# its own, tagged with the commit's end: -E at that position stops right
+# after the transaction, exactly as with one record per message.
+{
+	my @commits = grep { $_->{kind} eq 'commit' } @$all;
+	$node->safe_psql('postgres',
+		"SELECT pg_copy_logical_replication_slot('cdc', 'cdc_e')");
+	my $upto = recv_records('cdc_e', $commits[1]{end_lsn});
+	is($upto->[-1]{kind} . ' ' . $upto->[-1]{end_lsn}, "commit $commits[1]{end_lsn}",
+		'-E at a commit\'s end stops right after that commit, batched');
+	is(scalar(ids($upto)), 20, 'and delivers exactly the two transactions before it');
+	my $conf = lsn_of(
+		"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'cdc_e'");
+	is($conf, $commits[1]{end_lsn}, 'pg_recvlogical confirmed the commit\'s end');
+}
+
 # Stop after the 5th change of the second transaction: pg_recvlogical
 # confirms that change's LSN, in the middle of the transaction.  One record
 # per message, so that -E can stop exactly there.
