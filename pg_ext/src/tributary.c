@@ -553,7 +553,7 @@ trib_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 /*
  * Logical messages.  A transactional message is a change of its
  * transaction.  A non-transactional one stands alone: its event id is
- * (its own LSN, 0), and it has no "ts".
+ * (its LSN - 1, 0) (see below), and it has no "ts".
  */
 static void
 trib_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
@@ -575,10 +575,20 @@ trib_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	else
 	{
-		if (covered(&st->opts, lsn, 0))
+		/*
+		 * PostgreSQL reports the end of the message's WAL record as its LSN,
+		 * which is where the next record starts: possibly the commit of a
+		 * transaction, whose id (commit_lsn, 0) it would then share.  The
+		 * message's id uses the last byte of its own record instead; no
+		 * record can start there, so the id is unique, and it still sorts
+		 * before everything decoded after the message.
+		 */
+		XLogRecPtr	id_lsn = lsn - 1;
+
+		if (covered(&st->opts, id_lsn, 0))
 			return;
 		trib_txn_header_set(&solo, txn ? txn->xid : InvalidTransactionId,
-							lsn, 0);
+							id_lsn, 0);
 		h = &solo;
 	}
 	if (!(st->opts.actions & TRIB_ACT_MESSAGE) ||
