@@ -31,6 +31,7 @@
 #define TRIB_EVENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 
@@ -45,12 +46,42 @@ typedef enum trib_op
 	TRIB_OP_MESSAGE = 'm'
 } trib_op;
 
+/* One column of a captured table, as the source described it. */
+typedef struct trib_column
+{
+	char	   *name;
+	char	   *type;			/* SQL type with modifier, e.g. "numeric(12,2)" */
+	uint32_t	type_oid;		/* Postgres type OID; 0 for other sources */
+	bool		nullable;
+	bool		pk;				/* part of the primary key */
+	bool		identity;		/* part of the replica identity key */
+} trib_column;
+
+/*
+ * A captured table's schema (from the plugin's relation records, a binlog
+ * table map, ...).  Owned by the source that built it; an event points to
+ * the version current when the event was read, and a source never frees a
+ * version while events referring to it may still be in flight (it keeps old
+ * versions until close).
+ */
+typedef struct trib_relation
+{
+	char	   *schema;
+	char	   *table;
+	int			ncolumns;
+	trib_column *columns;
+	uint32_t	version;		/* increases when the source sees a change */
+} trib_relation;
+
 /* Where an event sits in its source's stream. */
 typedef struct trib_position
 {
 	uint64_t	commit_lsn;		/* Postgres: the plugin's commit_lsn */
 	uint64_t	seq;			/* number within the transaction */
 	uint64_t	end_lsn;		/* Postgres: end of the commit record */
+	uint64_t	lsn;			/* Postgres: the change's own LSN; 0 if unknown
+								 * (Debezium's source.lsn; added by the Kafka
+								 * sink work) */
 	char	   *opaque;			/* other sources: native position as JSON text, or NULL */
 } trib_position;
 
@@ -73,6 +104,8 @@ typedef struct trib_event
 	bool		last_in_tx;		/* last event of its transaction */
 	trib_position pos;
 	char	   *topic;			/* routing result; NULL until routed */
+	const trib_relation *rel;	/* table schema, owned by the source; NULL
+								 * for messages and where unknown */
 } trib_event;
 
 /* A new zeroed event; never NULL (aborts on out-of-memory). */
@@ -84,5 +117,8 @@ void		trib_event_free(trib_event *ev);
 /* "0/16B3748" <-> 64-bit LSN; parse returns false on bad input. */
 bool		trib_lsn_parse(const char *s, uint64_t *out);
 void		trib_lsn_format(uint64_t lsn, char *buf, size_t len);
+
+/* Buffer size that holds any formatted LSN ("FFFFFFFF/FFFFFFFF"). */
+#define TRIB_LSN_BUFLEN 18
 
 #endif							/* TRIB_EVENT_H */

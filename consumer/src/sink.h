@@ -46,7 +46,9 @@ typedef struct trib_sink_ops
 	bool		(*durable_position) (trib_sink *sink, trib_position *out,
 									 char *errbuf, size_t errlen);
 
-	/* Queue one event.  May block when the sink's queue is full. */
+	/* Queue one event.  May block when the sink's queue is full.  The
+	 * event belongs to the caller and is freed after write() returns: a
+	 * sink copies whatever it keeps (payload, position). */
 	bool		(*write) (trib_sink *sink, const trib_event *ev,
 						  char *errbuf, size_t errlen);
 

@@ -1,0 +1,63 @@
+/*
+ * checkpoint.h: where a pipeline keeps the position of the last change it
+ * made durable, per source, so that a restart resumes exactly after it.
+ *
+ * Design.  Two stores behind one API:
+ *
+ *   catalog  the tributary extension's SQL API in the source database:
+ *            tributary.checkpoint_save(pipeline, source, commit_lsn, seq,
+ *            "position") and tributary.checkpoint_get(pipeline, source),
+ *            always with bound parameters (PQexecParams).  checkpoint_save
+ *            refuses to move a PostgreSQL position backwards.
+ *   file     a small JSON file, replaced atomically: write a temp file in
+ *            the same directory, fsync it, rename it over the old one,
+ *            fsync the directory.  A crash leaves the old or the new file,
+ *            never a torn one.
+ *
+ * A position is (commit_lsn, seq) as in trib_position; seq TRIB_SEQ_ALL
+ * (INT64_MAX) means the whole transaction committed at commit_lsn, which is
+ * what the plugin's resume-after=<lsn> means too.  `opaque` is an optional
+ * JSON object saved alongside (the catalog's "position" column), e.g. a
+ * file sink's output offset.
+ *
+ * Errors: functions return false / -1 and fill errbuf; the dsn is never
+ * part of a message.
+ */
+#ifndef TRIB_CHECKPOINT_H
+#define TRIB_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+typedef enum trib_ckpt_mode
+{
+	TRIB_CKPT_FILE,
+	TRIB_CKPT_CATALOG
+} trib_ckpt_mode;
+
+typedef struct trib_checkpoint trib_checkpoint;
+
+/*
+ * Open a store.  `target` is the file path (file mode) or the libpq dsn of
+ * the database holding the extension (catalog mode; connects now).
+ */
+trib_checkpoint *trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
+									  const char *pipeline, const char *source,
+									  char *errbuf, size_t errlen);
+
+/*
+ * The stored position: 1 and *out filled (out->opaque is a new string or
+ * NULL; the caller frees it), 0 when there is none, -1 on error.
+ */
+int			trib_checkpoint_load(trib_checkpoint *ck, trib_position *out,
+								 char *errbuf, size_t errlen);
+
+/* Store pos durably (pos->opaque: a JSON object or NULL). */
+bool		trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
+								 char *errbuf, size_t errlen);
+
+void		trib_checkpoint_close(trib_checkpoint *ck);
+
+#endif							/* TRIB_CHECKPOINT_H */

@@ -1,0 +1,843 @@
+/*
+ * config_keys.c: every key of pipeline.yaml, one table per section.
+ *
+ * This file is the single source of truth for the configuration: the
+ * loader (config.c) validates against these rows and applies their
+ * defaults, and the reference (config_doc.c -> docs/CONFIG.md) is printed
+ * from them.  A row says: name, type, where the value is stored, flags
+ * (required, secret), default, range or accepted words, one line of
+ * description.  After the rows come the value checks (names, connection
+ * strings, topics, listen addresses) and each section's finish function
+ * (checks across keys, defaults computed from other values).
+ *
+ * Adding a key: one row here and a field in config.h; run
+ * `make -C consumer doc`.  Adding a source or sink type: a struct in
+ * config.h, a table and a variant line below.
+ */
+#include "config_keys.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "strbuf.h"
+
+/* Enums are stored through int pointers. */
+_Static_assert(sizeof(trib_snapshot_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_checkpoint_store) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_log_format) == sizeof(int), "enum size");
+
+/* One row: name from the field, so key and struct cannot drift. */
+#define ROW(st, field, ktype, kflags, ...) \
+	{ .name = #field, .type = (ktype), .offset = offsetof(st, field), \
+	  .flags = (kflags), __VA_ARGS__ }
+#define TYPE_ROW(words_, desc_) \
+	{ .name = "type", .type = CK_TYPE, .flags = CK_REQUIRED, \
+	  .doc_type = (words_), .desc = (desc_) }
+#define END_ROW { .name = NULL }
+
+/* The placeholders a topic_pattern may use (CK_TEMPLATE). */
+const char *const ck_topic_vars[] = {"prefix", "source", "db", "schema", "table", NULL};
+
+static const char *const snapshot_words[] = {"initial", "never", "only", NULL};
+static const char *const data_format_words[] = {"json", NULL};
+static const char *const store_words[] = {"catalog", "file", NULL};
+static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_format_words[] = {"text", "json", NULL};
+
+/* librdkafka properties whose values are secrets: masked in logs, and
+ * readable from a file as NAME_file. */
+static const char *const kafka_secret_properties[] = {
+	"sasl.password",
+	"sasl.oauthbearer.client.secret",
+	"ssl.key.password",
+	"ssl.key.pem",
+	"ssl.keystore.password",
+	NULL
+};
+
+static bool check_pipeline_name(const char *value, char *msg, size_t msglen);
+static bool check_slot_name(const char *value, char *msg, size_t msglen);
+static bool check_topic_name(const char *value, char *msg, size_t msglen);
+static bool check_topic_pattern(const char *value, char *msg, size_t msglen);
+static bool check_listen(const char *value, char *msg, size_t msglen);
+static void finish_top(ck_ctx *c, const yt_node *map, const yt_node *at,
+					   const char *path, void *base, const char *name);
+static void finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at,
+							 const char *path, void *base, const char *name);
+static void finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at,
+						   const char *path, void *base, const char *name);
+static void finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at,
+							  const char *path, void *base, const char *name);
+static void finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at,
+							  const char *path, void *base, const char *name);
+static void finish_http(ck_ctx *c, const yt_node *map, const yt_node *at,
+						const char *path, void *base, const char *name);
+static void parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value,
+						  const char *path, void *base);
+static void parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value,
+						const char *path, void *base);
+static void parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
+							 const char *path, void *base);
+static void free_sources(void *base);
+static void free_sinks(void *base);
+
+/* ---- sources ---------------------------------------------------------- */
+
+static const ck_key backoff_keys[] = {
+	ROW(trib_backoff_conf, initial, CK_INT, 0, .def = "500", .min = 1, .max = 3600000,
+		.desc = "first delay, in milliseconds"),
+	ROW(trib_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
+		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	END_ROW
+};
+
+static const ck_section backoff_section = {
+	.doc_title = "`sources.<name>.reconnect_backoff_ms`",
+	.keys = backoff_keys,
+	.finish = finish_backoff,
+	.doc_intro = "After a lost connection the source waits `initial` ms before reconnecting, "
+	"then twice as long after each further failure, up to `max`.",
+};
+
+static const ck_key pg_source_keys[] = {
+	TYPE_ROW("`postgres`", "the kind of source (later also `mysql`, `mongodb`)"),
+	ROW(trib_pg_source_conf, dsn, CK_STRING, CK_REQUIRED | CK_SECRET,
+		.check = ck_check_conninfo, .doc_type = "conninfo",
+		.desc = "libpq connection string or `postgres://` URI of the database to capture"),
+	ROW(trib_pg_source_conf, slot, CK_STRING, 0,
+		.check = check_slot_name, .doc_default = "`tributary_<pipeline>`",
+		.desc = "logical replication slot (a-z, 0-9, _; at most 63 characters); "
+		"`-` in the pipeline name becomes `_` in the default"),
+	ROW(trib_pg_source_conf, create_slot, CK_BOOL, 0, .def = "true",
+		.desc = "create the slot with the tributary plugin when it does not exist"),
+	ROW(trib_pg_source_conf, create_extension, CK_BOOL, 0, .def = "false",
+		.desc = "run `CREATE EXTENSION IF NOT EXISTS tributary` (the catalog) at start-up"),
+	ROW(trib_pg_source_conf, include_tables, CK_STRLIST, 0,
+		.doc_type = "list of patterns",
+		.desc = "capture only tables matching these `schema.table` patterns "
+		"(plugin option `include-tables`; `*` and `?` are wildcards); default all"),
+	ROW(trib_pg_source_conf, exclude_tables, CK_STRLIST, 0,
+		.doc_type = "list of patterns",
+		.desc = "leave out tables matching these patterns (plugin option `exclude-tables`)"),
+	ROW(trib_pg_source_conf, snapshot, CK_ENUM, 0, .def = "initial", .words = snapshot_words,
+		.desc = "`initial`: copy existing rows when the slot is created, then stream; "
+		"`never`: stream only; `only`: copy, then stop"),
+	ROW(trib_pg_source_conf, heartbeat_interval_ms, CK_INT, 0, .def = "10000",
+		.min = 0, .max = 3600000,
+		.desc = "interval of heartbeat messages that let the slot advance while the "
+		"captured tables are idle; 0 turns them off"),
+	ROW(trib_pg_source_conf, status_interval_ms, CK_INT, 0, .def = "1000",
+		.min = 1, .max = 3600000,
+		.desc = "interval of standby status updates (confirmed position) to the server"),
+	ROW(trib_pg_source_conf, reconnect_backoff_ms, CK_SECTION, 0, .section = &backoff_section,
+		.doc_type = "map",
+		.desc = "reconnection delays: `{initial: 500, max: 30000}` (see below)"),
+	ROW(trib_pg_source_conf, plugin_options, CK_KVLIST, 0,
+		.desc = "further output plugin options, `name: value`, passed untouched as "
+		"`-o name=value` (docs/PLUGIN.md), e.g. `skip-empty-xacts: true`"),
+	END_ROW
+};
+
+static const ck_section pg_source_section = {
+	.doc_title = "`sources.<name>` with `type: postgres`",
+	.what = "a postgres source",
+	.keys = pg_source_keys,
+	.finish = finish_pg_source,
+	.doc_intro = "Captures changes from a PostgreSQL database through a logical "
+	"replication slot and the tributary output plugin. `resume-after` is managed by "
+	"tributary and cannot be given in `plugin_options`.",
+};
+
+static const ck_variant source_variants[] = {
+	{"postgres", TRIB_SOURCE_POSTGRES, offsetof(trib_source_conf, pg), &pg_source_section},
+	{NULL, 0, 0, NULL}
+};
+
+const ck_family ck_sources_family = {
+	.key = "sources",
+	.what = "source",
+	.variants = source_variants,
+	.entry_size = sizeof(trib_source_conf),
+	.off_name = offsetof(trib_source_conf, name),
+	.off_type = offsetof(trib_source_conf, type),
+	.off_type_name = offsetof(trib_source_conf, type_name),
+	.off_line = offsetof(trib_source_conf, line),
+	.off_column = offsetof(trib_source_conf, column),
+	.off_array = offsetof(trib_config, sources),
+	.off_count = offsetof(trib_config, nsources),
+};
+
+/* ---- sinks ------------------------------------------------------------ */
+
+static const ck_key kafka_sink_keys[] = {
+	TYPE_ROW("`kafka`", "the kind of sink"),
+	ROW(trib_kafka_sink_conf, bootstrap_servers, CK_STRING, CK_REQUIRED,
+		.desc = "brokers as `host:port,...`, or `embedded` for an in-process mock "
+		"cluster (tests and demos)"),
+	ROW(trib_kafka_sink_conf, topic_prefix, CK_STRING, 0,
+		.check = check_topic_name, .doc_default = "the pipeline name",
+		.desc = "value of `${prefix}` in topic_pattern"),
+	ROW(trib_kafka_sink_conf, topic_pattern, CK_STRING, CK_TEMPLATE,
+		.def = "${prefix}.${schema}.${table}", .check = check_topic_pattern,
+		.desc = "topic of each event; `${prefix}`, `${source}`, `${db}`, `${schema}`, "
+		"`${table}` are filled in per event (not taken from the environment)"),
+	ROW(trib_kafka_sink_conf, tombstones, CK_BOOL, 0, .def = "true",
+		.desc = "follow each delete with a tombstone (same key, null value) for log compaction"),
+	ROW(trib_kafka_sink_conf, transactional, CK_BOOL, 0, .def = "false",
+		.desc = "produce in Kafka transactions (exactly once for `read_committed` consumers)"),
+	ROW(trib_kafka_sink_conf, transactional_id, CK_STRING, 0,
+		.doc_default = "`tributary.<pipeline>.<sink>`",
+		.desc = "`transactional.id` of the producer; stable across restarts, unique per "
+		"producer; only with `transactional: true`"),
+	ROW(trib_kafka_sink_conf, properties, CK_KVLIST, 0, .words = kafka_secret_properties,
+		.desc = "librdkafka settings passed untouched to `rd_kafka_conf_set`, e.g. "
+		"`compression.type: zstd`; secret ones may be read from a file, e.g. "
+		"`sasl.password_file: /run/secrets/kafka`"),
+	ROW(trib_kafka_sink_conf, key_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
+		.desc = "reserved: encoding of message keys; only `json` for now"),
+	ROW(trib_kafka_sink_conf, value_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
+		.desc = "reserved: encoding of message values; only `json` for now"),
+	END_ROW
+};
+
+static const ck_section kafka_sink_section = {
+	.doc_title = "`sinks.<name>` with `type: kafka`",
+	.what = "a kafka sink",
+	.keys = kafka_sink_keys,
+	.finish = finish_kafka_sink,
+	.doc_intro = "Produces one message per row change (Debezium-style envelope), keyed "
+	"by the primary key.",
+};
+
+static const ck_key pg_sink_keys[] = {
+	TYPE_ROW("`postgres`", "the kind of sink"),
+	ROW(trib_pg_sink_conf, dsn, CK_STRING, CK_REQUIRED | CK_SECRET,
+		.check = ck_check_conninfo, .doc_type = "conninfo",
+		.desc = "libpq connection string or `postgres://` URI of the target database"),
+	ROW(trib_pg_sink_conf, schema, CK_STRING, 0, .def = "public",
+		.desc = "schema of the target tables"),
+	ROW(trib_pg_sink_conf, create_tables, CK_BOOL, 0, .def = "true",
+		.desc = "create missing target tables from the source's table definitions"),
+	ROW(trib_pg_sink_conf, batch_size, CK_INT, 0, .def = "1000", .min = 1, .max = 1000000,
+		.desc = "most rows applied in one transaction"),
+	ROW(trib_pg_sink_conf, batch_ms, CK_INT, 0, .def = "100", .min = 0, .max = 60000,
+		.desc = "longest a row waits, in milliseconds, before its batch is applied"),
+	END_ROW
+};
+
+static const ck_section pg_sink_section = {
+	.doc_title = "`sinks.<name>` with `type: postgres`",
+	.what = "a postgres sink",
+	.keys = pg_sink_keys,
+	.doc_intro = "Applies changes as batched upserts and deletes, storing the source "
+	"position in the same transaction.",
+};
+
+static const ck_key file_sink_keys[] = {
+	TYPE_ROW("`file`", "the kind of sink"),
+	ROW(trib_file_sink_conf, path, CK_STRING, CK_REQUIRED, .doc_type = "path",
+		.desc = "file the events are appended to, one JSON object per line"),
+	ROW(trib_file_sink_conf, rotate_bytes, CK_INT64, 0, .def = "104857600",
+		.min = 0, .max = INT64_C(1) << 50,
+		.desc = "start a new file after this many bytes; 0 never rotates"),
+	ROW(trib_file_sink_conf, fsync, CK_BOOL, 0, .def = "false",
+		.desc = "fsync before acknowledging events (survives power loss; slower)"),
+	END_ROW
+};
+
+static const ck_section file_sink_section = {
+	.doc_title = "`sinks.<name>` with `type: file`",
+	.what = "a file sink",
+	.keys = file_sink_keys,
+	.doc_intro = "Writes events as JSON Lines to a file.",
+};
+
+static const ck_key stdout_sink_keys[] = {
+	TYPE_ROW("`stdout`", "the kind of sink"),
+	END_ROW
+};
+
+static const ck_section stdout_sink_section = {
+	.doc_title = "`sinks.<name>` with `type: stdout`",
+	.what = "a stdout sink",
+	.keys = stdout_sink_keys,
+	.doc_intro = "Writes events as JSON Lines to standard output; it has no other settings.",
+};
+
+static const ck_variant sink_variants[] = {
+	{"kafka", TRIB_SINK_KAFKA, offsetof(trib_sink_conf, kafka), &kafka_sink_section},
+	{"postgres", TRIB_SINK_POSTGRES, offsetof(trib_sink_conf, postgres), &pg_sink_section},
+	{"file", TRIB_SINK_FILE, offsetof(trib_sink_conf, file), &file_sink_section},
+	{"stdout", TRIB_SINK_STDOUT, 0, &stdout_sink_section},
+	{NULL, 0, 0, NULL}
+};
+
+const ck_family ck_sinks_family = {
+	.key = "sinks",
+	.what = "sink",
+	.variants = sink_variants,
+	.entry_size = sizeof(trib_sink_conf),
+	.off_name = offsetof(trib_sink_conf, name),
+	.off_type = offsetof(trib_sink_conf, type),
+	.off_type_name = offsetof(trib_sink_conf, type_name),
+	.off_line = offsetof(trib_sink_conf, line),
+	.off_column = offsetof(trib_sink_conf, column),
+	.off_array = offsetof(trib_config, sinks),
+	.off_count = offsetof(trib_config, nsinks),
+};
+
+/* ---- checkpoint, http, log -------------------------------------------- */
+
+static const ck_key checkpoint_keys[] = {
+	ROW(trib_checkpoint_conf, store, CK_ENUM, 0, .def = "catalog", .words = store_words,
+		.desc = "`catalog`: table `tributary.source_checkpoints` (needs the extension); "
+		"`file`: a local file"),
+	ROW(trib_checkpoint_conf, path, CK_STRING, 0, .doc_type = "path",
+		.desc = "the checkpoint file; required with `store: file`, not allowed otherwise"),
+	ROW(trib_checkpoint_conf, dsn, CK_STRING, CK_SECRET,
+		.check = ck_check_conninfo, .doc_type = "conninfo",
+		.doc_default = "the first postgres source's dsn",
+		.desc = "database holding the catalog (`store: catalog` only)"),
+	END_ROW
+};
+
+static const ck_section checkpoint_section = {
+	.doc_title = "`checkpoint`",
+	.what = "the checkpoint section",
+	.keys = checkpoint_keys,
+	.finish = finish_checkpoint,
+	.doc_intro = "Where the position of the last change every sink made durable is kept.",
+};
+
+static const ck_key http_keys[] = {
+	ROW(trib_http_conf, enabled, CK_BOOL, 0, .def = "true",
+		.desc = "serve `/health` and `/metrics`"),
+	ROW(trib_http_conf, listen, CK_STRING, 0, .def = "127.0.0.1:8080",
+		.check = check_listen, .doc_type = "address:port",
+		.desc = "where to listen: `host:port`, `[ipv6]:port`, or a port alone for "
+		"127.0.0.1; `0.0.0.0:8080` listens on every interface; port 0 picks a free one"),
+	END_ROW
+};
+
+static const ck_section http_section = {
+	.doc_title = "`http`",
+	.what = "the http section",
+	.keys = http_keys,
+	.finish = finish_http,
+	.doc_intro = "The monitoring endpoint. It listens on the loopback interface only "
+	"unless told otherwise.",
+};
+
+static const ck_key log_keys[] = {
+	ROW(trib_log_conf, level, CK_ENUM, 0, .def = "info", .words = level_words,
+		.desc = "least severe level written"),
+	ROW(trib_log_conf, format, CK_ENUM, 0, .def = "text", .words = log_format_words,
+		.desc = "`text` lines, or `json`: one object per line"),
+	ROW(trib_log_conf, file, CK_STRING, 0, .doc_type = "path", .doc_default = "standard error",
+		.desc = "append to this file instead; reopened on SIGHUP (log rotation)"),
+	END_ROW
+};
+
+static const ck_section log_section = {
+	.doc_title = "`log`",
+	.what = "the log section",
+	.keys = log_keys,
+	.doc_intro = "Secrets (every `dsn`, anything read from a `*_file` key, secret Kafka "
+	"properties) are replaced by `***` in every log line.",
+};
+
+/* ---- the top level ---------------------------------------------------- */
+
+static const ck_key top_keys[] = {
+	ROW(trib_config, pipeline, CK_STRING, CK_REQUIRED, .check = check_pipeline_name,
+		.doc_type = "name",
+		.desc = "name of the pipeline: a-z, 0-9, `_` and `-`, at most 53 characters; "
+		"the default slot name and topic prefix derive from it"),
+	{.name = "sources", .type = CK_CUSTOM, .flags = CK_REQUIRED,
+		.custom = parse_sources, .custom_free = free_sources, .doc_type = "map",
+		.desc = "at least one source: `name: {type: ..., ...}` (names: a-z, 0-9, `_`, `-`)"},
+	{.name = "transforms", .type = CK_CUSTOM,
+		.custom = parse_transforms, .doc_type = "list",
+		.desc = "reserved for the transforms issue; must be absent or empty for now"},
+	{.name = "sinks", .type = CK_CUSTOM, .flags = CK_REQUIRED,
+		.custom = parse_sinks, .custom_free = free_sinks, .doc_type = "map",
+	.desc = "at least one sink: `name: {type: ..., ...}`; every event goes to every sink"},
+	ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,
+		.doc_type = "map", .desc = "where positions are stored (see below)"),
+	ROW(trib_config, http, CK_SECTION, 0, .section = &http_section,
+		.doc_type = "map", .desc = "monitoring endpoint (see below)"),
+	ROW(trib_config, log, CK_SECTION, 0, .section = &log_section,
+		.doc_type = "map", .desc = "logging (see below)"),
+	END_ROW
+};
+
+const ck_section ck_top_section = {
+	.doc_title = "Top level",
+	.what = "the top level",
+	.keys = top_keys,
+	.finish = finish_top,
+	.doc_intro = "A pipeline file is a YAML map with these keys.",
+};
+
+const ck_section *const ck_doc_order[] = {
+	&ck_top_section,
+	&pg_source_section,
+	&backoff_section,
+	&kafka_sink_section,
+	&pg_sink_section,
+	&file_sink_section,
+	&stdout_sink_section,
+	&checkpoint_section,
+	&http_section,
+	&log_section,
+	NULL
+};
+
+/* ---- value checks ----------------------------------------------------- */
+
+/* True when every byte of s is in `allowed` and 1 <= len <= maxlen. */
+static bool
+only_chars(const char *s, const char *allowed, size_t maxlen)
+{
+	size_t		n = strlen(s);
+
+	return n >= 1 && n <= maxlen && strspn(s, allowed) == n;
+}
+
+#define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
+
+static bool
+check_pipeline_name(const char *value, char *msg, size_t msglen)
+{
+	if (only_chars(value, LOWER_DIGITS "_-", 53))
+		return true;
+	snprintf(msg, msglen, "invalid pipeline name \"%s\" (accepted: a-z, 0-9, _ and -, "
+			 "1 to 53 characters)", value);
+	return false;
+}
+
+static bool
+check_slot_name(const char *value, char *msg, size_t msglen)
+{
+	if (only_chars(value, LOWER_DIGITS "_", 63))
+		return true;
+	snprintf(msg, msglen, "invalid replication slot name \"%s\" (accepted: a-z, 0-9 and _, "
+			 "1 to 63 characters)", value);
+	return false;
+}
+
+#define TOPIC_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+static bool
+check_topic_name(const char *value, char *msg, size_t msglen)
+{
+	if (only_chars(value, TOPIC_CHARS, 249))
+		return true;
+	snprintf(msg, msglen, "invalid topic prefix \"%s\" (accepted: letters, digits, '.', "
+			 "'_' and '-', 1 to 249 characters)", value);
+	return false;
+}
+
+/* A topic_pattern: topic characters, $$ and the known ${...} placeholders. */
+static bool
+check_topic_pattern(const char *value, char *msg, size_t msglen)
+{
+	for (const char *p = value; *p;)
+	{
+		if (p[0] == '$' && p[1] == '$')
+			p += 2;
+		else if (p[0] == '$' && p[1] == '{')
+		{
+			const char *end = strchr(p, '}');
+			bool		known = false;
+
+			for (int i = 0; end && ck_topic_vars[i]; i++)
+				if (strlen(ck_topic_vars[i]) == (size_t) (end - p - 2) &&
+					strncmp(p + 2, ck_topic_vars[i], (size_t) (end - p - 2)) == 0)
+					known = true;
+			if (!known)
+			{
+				snprintf(msg, msglen, "unknown placeholder in topic pattern \"%s\" "
+						 "(accepted: ${prefix}, ${source}, ${db}, ${schema}, ${table})", value);
+				return false;
+			}
+			p = end + 1;
+		}
+		else if (*p != '\0' && strchr(TOPIC_CHARS, *p) != NULL)
+			p++;
+		else
+		{
+			snprintf(msg, msglen, "topic pattern \"%s\" contains '%c', which Kafka does not "
+					 "allow in topic names (accepted: letters, digits, '.', '_', '-' and "
+					 "placeholders)", value, *p);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Parse "host:port", "[v6]:port", ":port" or "port" (host 127.0.0.1).
+ * *host is malloc'd (when host is not NULL).
+ */
+bool
+ck_parse_listen(const char *value, char **host, int *port, char *msg, size_t msglen)
+{
+	const char *colon = strrchr(value, ':');
+	const char *h = value;
+	size_t		hlen;
+	const char *ps = colon ? colon + 1 : value;
+	long		pv = 0;
+
+	if (value[0] == '[')
+	{
+		const char *close = strchr(value, ']');
+
+		if (close == NULL || close[1] != ':' || close == value + 1)
+		{
+			snprintf(msg, msglen, "invalid listen address \"%s\" (accepted: host:port, "
+					 "[ipv6]:port or a port)", value);
+			return false;
+		}
+		h = value + 1;
+		hlen = (size_t) (close - h);
+		ps = close + 2;
+	}
+	else if (colon == NULL)
+		hlen = 0;
+	else
+	{
+		hlen = (size_t) (colon - value);
+		if (memchr(value, ':', hlen) != NULL)
+		{
+			snprintf(msg, msglen, "invalid listen address \"%s\": write an IPv6 address "
+					 "in brackets, as in [::1]:8080", value);
+			return false;
+		}
+	}
+	if (*ps == '\0' || strlen(ps) > 5 || strspn(ps, "0123456789") != strlen(ps) ||
+		(pv = strtol(ps, NULL, 10)) > 65535)
+	{
+		snprintf(msg, msglen, "invalid port in listen address \"%s\" (accepted: 0 to 65535)",
+				 value);
+		return false;
+	}
+	for (size_t i = 0; i < hlen; i++)
+	{
+		if (isspace((unsigned char) h[i]) || h[i] == '/' || h[i] == '[' || h[i] == ']')
+		{
+			snprintf(msg, msglen, "invalid host in listen address \"%s\"", value);
+			return false;
+		}
+	}
+	if (host != NULL)
+		*host = hlen ? trib_xstrndup(h, hlen) : trib_xstrdup("127.0.0.1");
+	if (port != NULL)
+		*port = (int) pv;
+	return true;
+}
+
+static bool
+check_listen(const char *value, char *msg, size_t msglen)
+{
+	return ck_parse_listen(value, NULL, NULL, msg, msglen);
+}
+
+/*
+ * libpq's parse error, with quoted fragments masked: they may be pieces of
+ * the connection string, password included.  An unknown option's name is
+ * kept, it is the useful part and never a secret.
+ */
+static void
+sanitize_libpq_error(const char *err, char *out, size_t outlen)
+{
+	trib_strbuf b = {0};
+	bool		keep = strncmp(err, "invalid connection option", 25) == 0;
+	char	   *s;
+
+	for (const char *p = err; *p; p++)
+	{
+		const char *close;
+
+		if (*p == '"' && !keep && (close = strchr(p + 1, '"')) != NULL && close - p > 2)
+		{
+			trib_strbuf_adds(&b, "\"***\"");
+			p = close;
+		}
+		else if (*p != '\n')
+			trib_strbuf_addc(&b, *p);
+	}
+	s = trib_strbuf_finish(&b);
+	snprintf(out, outlen, "%s", s);
+	free(s);
+}
+
+/* A libpq conninfo or URI; registers its passwords as log secrets. */
+bool
+ck_check_conninfo(const char *value, char *msg, size_t msglen)
+{
+	char	   *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(value, &err);
+	char		clean[256];
+
+	if (opts == NULL)
+	{
+		sanitize_libpq_error(err ? err : "out of memory", clean, sizeof(clean));
+		snprintf(msg, msglen, "not a valid libpq connection string or URI: %s", clean);
+		PQfreemem(err);
+		return false;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+	{
+		if ((strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0) &&
+			o->val != NULL)
+			trib_log_add_secret(o->val);
+	}
+	PQconninfoFree(opts);
+	return true;
+}
+
+/* ---- finish functions ------------------------------------------------- */
+
+/* File sinks must not share a path. */
+static void
+finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+		   void *base, const char *name)
+{
+	trib_config *cfg = base;
+
+	(void) at;
+	(void) path;
+	(void) name;
+	for (size_t i = 0; i < cfg->nsinks; i++)
+	{
+		if (cfg->sinks[i].type != TRIB_SINK_FILE || cfg->sinks[i].file.path == NULL)
+			continue;
+		for (size_t j = 0; j < i; j++)
+		{
+			if (cfg->sinks[j].type == TRIB_SINK_FILE && cfg->sinks[j].file.path != NULL &&
+				strcmp(cfg->sinks[i].file.path, cfg->sinks[j].file.path) == 0)
+			{
+				const yt_node *sinks = yt_map_get(map, "sinks");
+				const yt_node *entry = yt_map_get(sinks, cfg->sinks[i].name);
+				char	   *p = ck_path("sinks", cfg->sinks[i].name);
+				char	   *pp = ck_path(p, "path");
+
+				ck_error(c, yt_map_get(entry, "path"), pp,
+						 "the same file as sinks.%s.path", cfg->sinks[j].name);
+				free(pp);
+				free(p);
+				break;
+			}
+		}
+	}
+}
+
+/* Default slot; plugin options tributary manages itself. */
+static void
+finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+				 void *base, const char *name)
+{
+	static const char *const managed[][2] = {
+		{"resume-after", "is managed by tributary (from the checkpoint)"},
+		{"include-tables", "has its own key: use include_tables"},
+		{"exclude-tables", "has its own key: use exclude_tables"},
+	};
+	trib_pg_source_conf *pg = base;
+	const trib_config *cfg = ck_config(c);
+	const yt_node *opts = yt_map_get(map, "plugin_options");
+
+	(void) at;
+	(void) name;
+	if (pg->slot == NULL && cfg->pipeline != NULL)
+	{
+		trib_strbuf b = {0};
+
+		trib_strbuf_printf(&b, "tributary_%s", cfg->pipeline);
+		for (char *p = b.data; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		pg->slot = trib_strbuf_finish(&b);
+	}
+	for (size_t i = 0; i < pg->plugin_options.count; i++)
+	{
+		for (size_t m = 0; m < sizeof(managed) / sizeof(managed[0]); m++)
+		{
+			if (strcmp(pg->plugin_options.items[i].key, managed[m][0]) == 0)
+			{
+				char	   *p = ck_path(path, "plugin_options");
+				char	   *pp = ck_path(p, managed[m][0]);
+
+				ck_error(c, yt_map_key(opts, managed[m][0]), pp, "%s", managed[m][1]);
+				free(pp);
+				free(p);
+			}
+		}
+	}
+}
+
+/* initial <= max. */
+static void
+finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+			   void *base, const char *name)
+{
+	trib_backoff_conf *b = base;
+
+	(void) name;
+	if (b->initial > b->max)
+	{
+		char	   *p = ck_path(path, "initial");
+
+		ck_error(c, yt_map_get(map, "initial") ? yt_map_get(map, "initial") : at, p,
+				 "%d is more than max (%d)", b->initial, b->max);
+		free(p);
+	}
+}
+
+/* embedded, default prefix, transactional id. */
+static void
+finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+				  void *base, const char *name)
+{
+	trib_kafka_sink_conf *k = base;
+	const trib_config *cfg = ck_config(c);
+
+	(void) at;
+	k->embedded = k->bootstrap_servers != NULL &&
+		strcmp(k->bootstrap_servers, "embedded") == 0;
+	if (k->topic_prefix == NULL && cfg->pipeline != NULL)
+		k->topic_prefix = trib_xstrdup(cfg->pipeline);
+	if (k->transactional && k->transactional_id == NULL && cfg->pipeline != NULL)
+	{
+		trib_strbuf b = {0};
+
+		trib_strbuf_printf(&b, "tributary.%s.%s", cfg->pipeline, name);
+		k->transactional_id = trib_strbuf_finish(&b);
+	}
+	else if (!k->transactional && k->transactional_id != NULL)
+	{
+		char	   *p = ck_path(path, "transactional_id");
+
+		ck_error(c, yt_map_key(map, "transactional_id"), p,
+				 "is set but transactional is false");
+		free(p);
+	}
+}
+
+/* store decides which of path and dsn apply; dsn defaults to a source's. */
+static void
+finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+				  void *base, const char *name)
+{
+	trib_checkpoint_conf *cp = base;
+	const trib_config *cfg = ck_config(c);
+	const yt_node *where = map ? map : at;
+	char	   *p_path = ck_path(path, "path");
+	char	   *p_dsn = ck_path(path, "dsn");
+
+	(void) name;
+	if (cp->store == TRIB_CHECKPOINT_FILE)
+	{
+		if (cp->path == NULL)
+			ck_error(c, where, p_path, "required key is missing (with store: file)");
+		if (cp->dsn != NULL)
+			ck_error(c, yt_map_key(map, "dsn") ? yt_map_key(map, "dsn") : yt_map_key(map, "dsn_file"),
+					 p_dsn, "is only used with store: catalog");
+	}
+	else
+	{
+		if (cp->path != NULL)
+			ck_error(c, yt_map_key(map, "path"), p_path, "is only used with store: file");
+		for (size_t i = 0; cp->dsn == NULL && i < cfg->nsources; i++)
+		{
+			if (cfg->sources[i].type == TRIB_SOURCE_POSTGRES && cfg->sources[i].pg.dsn)
+			{
+				cp->dsn = trib_xstrdup(cfg->sources[i].pg.dsn);
+				cp->dsn_source = trib_xstrdup(cfg->sources[i].name);
+			}
+		}
+		if (cp->dsn == NULL && cfg->nsources > 0)
+		{
+			bool		any_pg = false;
+
+			for (size_t i = 0; i < cfg->nsources; i++)
+				any_pg |= cfg->sources[i].type == TRIB_SOURCE_POSTGRES;
+			if (!any_pg)
+				ck_error(c, where, p_dsn, "required with store: catalog when no "
+						 "postgres source gives a dsn");
+		}
+	}
+	free(p_path);
+	free(p_dsn);
+}
+
+/* Split listen into host and port (validated by check_listen). */
+static void
+finish_http(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+			void *base, const char *name)
+{
+	trib_http_conf *h = base;
+	char		msg[256];
+
+	(void) c;
+	(void) map;
+	(void) at;
+	(void) path;
+	(void) name;
+	if (h->listen != NULL)
+		ck_parse_listen(h->listen, &h->host, &h->port, msg, sizeof(msg));
+}
+
+/* ---- custom keys ------------------------------------------------------ */
+
+static void
+parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value, const char *path,
+			  void *base)
+{
+	(void) base;
+	ck_parse_family(c, key, value, path, &ck_sources_family);
+}
+
+static void
+parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value, const char *path,
+			void *base)
+{
+	(void) base;
+	ck_parse_family(c, key, value, path, &ck_sinks_family);
+}
+
+static void
+free_sources(void *base)
+{
+	ck_free_family(&ck_sources_family, base);
+}
+
+static void
+free_sinks(void *base)
+{
+	ck_free_family(&ck_sinks_family, base);
+}
+
+/* The transforms issue fills this in; until then only "nothing" is valid. */
+static void
+parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
+				 const char *path, void *base)
+{
+	char		desc[YT_DESCRIBE_LEN];
+	(void) key;
+	(void) base;
+	if (yt_is_null(value))
+		return;
+	if (value->kind != YT_SEQ)
+		ck_error(c, value, path, "expected a list, got %s", yt_describe(value, desc, sizeof(desc)));
+	else if (value->nchild > 0)
+		ck_error(c, value, path, "transforms are not supported yet "
+				 "(accepted: an empty list, or no transforms key)");
+}

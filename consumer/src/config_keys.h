@@ -1,0 +1,163 @@
+/*
+ * config_keys.h: the schema of pipeline.yaml, private to the config code.
+ *
+ * Design.  A section (a YAML map) is described by a table of ck_key rows,
+ * pgbouncer-style: name, type, where the value goes (offset into the
+ * section's struct), default, flags, range or accepted words, and one line
+ * of description.  config.c walks a YAML map against such a table
+ * (validation, defaults); config_doc.c prints the same tables as
+ * docs/CONFIG.md.  Semantic checks that involve several keys, and defaults
+ * computed from other values (the slot name from the pipeline name), are
+ * a section's `finish` function, run after the whole file has been read.
+ *
+ * Sources and sinks are "families": a map of name -> section where the
+ * section's `type` picks a variant (its own struct and table).  A new
+ * source or sink type is a struct in config.h, a table and a finish
+ * function in config_keys.c, and one line in its family's variant list.
+ *
+ * The tables live in config_keys.c; the walker's services that finish
+ * functions use (errors, the config being built) are declared here and
+ * implemented in config.c.
+ */
+#ifndef TRIB_CONFIG_KEYS_H
+#define TRIB_CONFIG_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "yaml_tree.h"
+
+typedef struct ck_ctx ck_ctx;	/* the loader's state (config.c) */
+typedef struct ck_section ck_section;
+
+typedef enum ck_type
+{
+	CK_STRING,					/* char * */
+	CK_INT,						/* int, within [min, max] */
+	CK_INT64,					/* int64_t, within [min, max] */
+	CK_BOOL,					/* bool */
+	CK_ENUM,					/* an enum (int-sized); value = index in words */
+	CK_STRLIST,					/* trib_strlist */
+	CK_KVLIST,					/* trib_kvlist; words = secret keys */
+	CK_SECTION,					/* a nested struct described by `section` */
+	CK_TYPE,					/* a variant's `type` (read by the family) */
+	CK_CUSTOM					/* parsed and freed by the key's functions */
+} ck_type;
+
+/* flags */
+#define CK_REQUIRED 0x01		/* an error when absent */
+#define CK_SECRET	0x02		/* never shown; KEY_file reads it from a file */
+#define CK_TEMPLATE 0x04		/* ${prefix} etc. are kept for the sink */
+#define CK_EMPTY_OK 0x08		/* "" is a valid value */
+
+/* Validate one string value; false and a message (that must not repeat a
+ * secret value) when it is bad. */
+typedef bool (*ck_check_fn) (const char *value, char *msg, size_t msglen);
+
+/* Parse (or free) a CK_CUSTOM value; `base` is the section's struct. */
+typedef void (*ck_custom_fn) (ck_ctx *c, const yt_node *key,
+							  const yt_node *value, const char *path, void *base);
+typedef void (*ck_custom_free_fn) (void *base);
+
+/*
+ * Cross-key checks and computed defaults of a section, after the whole
+ * file was read.  `map` is the section's YAML map (NULL when absent),
+ * `at` where to report problems of a missing section, `name` the entry's
+ * name for family members (NULL otherwise).
+ */
+typedef void (*ck_finish_fn) (ck_ctx *c, const yt_node *map, const yt_node *at,
+							  const char *path, void *base, const char *name);
+
+typedef struct ck_key
+{
+	const char *name;
+	ck_type		type;
+	size_t		offset;			/* of the value in the section's struct */
+	unsigned	flags;
+	const char *def;			/* default as YAML text; NULL: none */
+	const char *doc_default;	/* shown instead (computed defaults) */
+	int64_t		min;			/* CK_INT, CK_INT64 */
+	int64_t		max;
+	const char *const *words;	/* CK_ENUM: accepted; CK_KVLIST: secrets */
+	const ck_section *section;	/* CK_SECTION */
+	ck_check_fn check;			/* CK_STRING, and CK_STRLIST items */
+	ck_custom_fn custom;		/* CK_CUSTOM */
+	ck_custom_free_fn custom_free;
+	const char *doc_type;		/* the docs' type column, when not derived */
+	const char *desc;			/* one line for the docs */
+} ck_key;
+
+struct ck_section
+{
+	const char *doc_title;		/* Markdown, e.g. "`sinks.<name>` with `type: kafka`" */
+	const char *what;			/* e.g. "a kafka sink", for messages; or NULL */
+	const ck_key *keys;			/* ends with a row whose name is NULL */
+	ck_finish_fn finish;		/* or NULL */
+	const char *doc_intro;		/* paragraph under the title */
+};
+
+/* One type of a family (sources: postgres; sinks: kafka, postgres...). */
+typedef struct ck_variant
+{
+	const char *type;
+	int			id;				/* the enum value in the entry struct */
+	size_t		offset;			/* of the per-type struct in the entry */
+	const ck_section *section;
+} ck_variant;
+
+/* Where family entries keep their common fields; see config.h. */
+typedef struct ck_family
+{
+	const char *key;			/* "sources" */
+	const char *what;			/* "source" */
+	const ck_variant *variants; /* ends with type == NULL */
+	size_t		entry_size;
+	size_t		off_name;
+	size_t		off_type;
+	size_t		off_type_name;
+	size_t		off_line;
+	size_t		off_column;
+	size_t		off_array;		/* in trib_config */
+	size_t		off_count;		/* in trib_config */
+} ck_family;
+
+/* The schema (config_keys.c). */
+extern const ck_section ck_top_section;
+extern const ck_family ck_sources_family;
+extern const ck_family ck_sinks_family;
+
+/* The placeholders a topic_pattern may use, NULL-terminated. */
+extern const char *const ck_topic_vars[];
+
+/* Sections in the order the reference documents them. */
+extern const ck_section *const ck_doc_order[];
+
+/* ---- services of the walker (config.c) for finish functions ---------- */
+
+/* Report a problem at `at` (a node, or NULL for the file) under `path`. */
+void		ck_error(ck_ctx *c, const yt_node *at, const char *path,
+					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+/* The config being built (pipeline, sources, sinks so far). */
+trib_config *ck_config(ck_ctx *c);
+
+/* "parent.key" (or "key"), malloc'd. */
+char	   *ck_path(const char *parent, const char *key);
+
+/* The walker's generic parts, shared by the family and custom parsers. */
+void		ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at,
+							const char *path, const ck_section *sec, void *base,
+							const char *name);
+void		ck_free_section(const ck_section *sec, void *base);
+void		ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map,
+							const char *path, const ck_family *fam);
+void		ck_free_family(const ck_family *fam, trib_config *cfg);
+
+/* The value checks, also used by computed defaults. */
+bool		ck_check_conninfo(const char *value, char *msg, size_t msglen);
+bool		ck_parse_listen(const char *value, char **host, int *port,
+							char *msg, size_t msglen);
+
+#endif							/* TRIB_CONFIG_KEYS_H */

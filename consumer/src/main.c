@@ -1,0 +1,223 @@
+/*
+ * main.c: the `tributary` command line.
+ *
+ *   tributary run -c pipeline.yaml        run a pipeline until SIGTERM/SIGINT
+ *   tributary check -c pipeline.yaml      validate the config, start nothing
+ *   tributary snapshot -c pipeline.yaml   a one-off copy (not implemented yet)
+ *   tributary config-doc                  print docs/CONFIG.md
+ *   tributary --version
+ *   tributary help [command]
+ *
+ * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.
+ *
+ * Signals: SIGTERM and SIGINT ask the pipeline to drain, checkpoint and
+ * exit 0; SIGHUP reopens the log file.  Handlers only set flags.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "pipeline.h"
+
+#ifndef TRIB_VERSION
+#define TRIB_VERSION "0.2.0"
+#endif
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void
+on_stop(int sig)
+{
+	(void) sig;
+	stop_requested = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void) sig;
+	trib_log_request_reopen();
+}
+
+static const char *const usage_text[][2] = {
+	{"run", "tributary run -c FILE\n"
+		"  Run the pipeline FILE describes until SIGTERM or SIGINT, which drain\n"
+		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log.\n"},
+	{"check", "tributary check -c FILE\n"
+		"  Validate FILE without connecting anywhere: every error names the file,\n"
+		"  line, column and key.  Exit 0 when valid, 2 otherwise.\n"},
+	{"snapshot", "tributary snapshot -c FILE\n"
+		"  A one-off copy of the captured tables into the sinks.\n"
+		"  Not implemented yet: exits 2.\n"},
+	{"config-doc", "tributary config-doc\n"
+		"  Print the reference of every configuration key (docs/CONFIG.md).\n"},
+	{NULL, NULL}
+};
+
+static void
+usage(FILE *f)
+{
+	int			i;
+
+	fprintf(f, "tributary %s: change data capture\n\nCommands:\n", TRIB_VERSION);
+	for (i = 0; usage_text[i][0]; i++)
+		fprintf(f, "\n%s", usage_text[i][1]);
+	fprintf(f, "\ntributary --version\ntributary help [COMMAND]\n"
+			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config.\n");
+}
+
+static int
+help(const char *cmd)
+{
+	int			i;
+
+	if (cmd == NULL)
+	{
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; usage_text[i][0]; i++)
+		if (strcmp(usage_text[i][0], cmd) == 0)
+		{
+			fputs(usage_text[i][1], stdout);
+			return 0;
+		}
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, help)\n", cmd);
+	return EXIT_USAGE;
+}
+
+/* -c FILE / --config FILE / --config=FILE; NULL with a message if absent. */
+static const char *
+config_arg(int argc, char **argv, const char *cmd)
+{
+	int			i;
+
+	for (i = 2; i < argc; i++)
+	{
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return argv[i] + 9;
+		fprintf(stderr, "tributary %s: unexpected argument \"%s\" (usage: tributary %s -c FILE)\n",
+				cmd, argv[i], cmd);
+		return NULL;
+	}
+	fprintf(stderr, "tributary %s: missing -c FILE (usage: tributary %s -c FILE)\n", cmd, cmd);
+	return NULL;
+}
+
+/* Load and validate; prints the errors.  NULL on failure. */
+static trib_config *
+load(const char *path)
+{
+	trib_config *cfg = NULL;
+	char		err[8192];
+
+	if (!trib_config_load(path, &cfg, err, sizeof(err)))
+	{
+		fprintf(stderr, "%s\n", err);
+		return NULL;
+	}
+	return cfg;
+}
+
+static int
+cmd_check(const char *path)
+{
+	trib_config *cfg = load(path);
+
+	if (cfg == NULL)
+		return EXIT_USAGE;
+	printf("%s: OK (pipeline %s, %zu source(s), %zu sink(s))\n", path,
+		   cfg->pipeline, cfg->nsources, cfg->nsinks);
+	trib_config_free(cfg);
+	return 0;
+}
+
+static int
+cmd_run(const char *path)
+{
+	trib_config *cfg = load(path);
+	trib_pipeline *p;
+	char		err[4096] = "";
+	bool		ok;
+	struct sigaction sa;
+
+	if (cfg == NULL)
+		return EXIT_USAGE;
+	if (!trib_log_open(cfg->log.level, cfg->log.format, cfg->log.file, err, sizeof(err)))
+	{
+		fprintf(stderr, "tributary: %s\n", err);
+		trib_config_free(cfg);
+		return EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	p = trib_pipeline_new(cfg, err, sizeof(err));
+	if (p == NULL)
+	{
+		tlog_error("main", "%s", err);
+		trib_config_free(cfg);
+		return EXIT_USAGE;
+	}
+	tlog_info("main", "tributary %s starting pipeline %s", TRIB_VERSION, cfg->pipeline);
+	ok = trib_pipeline_run(p, &stop_requested, err, sizeof(err));
+	if (!ok)
+		tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
+	trib_pipeline_free(p);
+	trib_config_free(cfg);
+	trib_log_close();
+	return ok ? 0 : EXIT_RUNTIME;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const char *path;
+
+	if (cmd == NULL)
+	{
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0)
+	{
+		printf("tributary %s\n", TRIB_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return help(argc > 2 ? argv[2] : NULL);
+	if (strcmp(cmd, "config-doc") == 0)
+	{
+		trib_config_write_doc(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
+	{
+		if ((path = config_arg(argc, argv, cmd)) == NULL)
+			return EXIT_USAGE;
+		if (strcmp(cmd, "check") == 0)
+			return cmd_check(path);
+		if (strcmp(cmd, "snapshot") == 0)
+		{
+			fprintf(stderr, "tributary snapshot: not implemented yet\n");
+			return EXIT_USAGE;
+		}
+		return cmd_run(path);
+	}
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, --version, help)\n", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,705 @@
+/*
+ * pipeline.c: one pipeline: a source, its sinks, positions and checkpoints.
+ *
+ * Data flow.  A single thread polls the source for a batch of records,
+ * hands each change event to every sink (sink.h) and lets the sinks serve
+ * their callbacks.  Sinks report through `ack` the highest position they
+ * have made durable, in the order events were written.
+ *
+ * Positions.  Every event has an id (commit_lsn, seq) from the output
+ * plugin.  The pipeline's durable position is the minimum over the sinks of
+ * what each has acknowledged.  From it follow two things:
+ *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS and
+ *     at shutdown, as an event id, so a restart can resume in the middle
+ *     of a large transaction;
+ *   - the slot confirmation: a transaction's end_lsn is confirmed only once
+ *     every one of its events is durable in every sink (a queue of
+ *     committed transactions, oldest first).  Empty transactions (the
+ *     source's heartbeats) are confirmed as soon as everything before them
+ *     is, which keeps the slot moving while the tables are idle.
+ *
+ * Start-up and exactly-once.  Each sink that stores its own position
+ * atomically with its data (Postgres: in the same transaction; Kafka in
+ * transactional mode: in its checkpoint topic; files: in a sidecar) reports
+ * it through durable_position(); for the others the checkpoint stands in.
+ * The source resumes after the oldest of these (the plugin's resume-after
+ * suppresses everything before it inside PostgreSQL), and the pipeline
+ * skips, per sink, the events that sink already has.  So after a crash at
+ * any point every sink receives every event once.  A sink without a stored
+ * position of its own (Kafka without transactions) may see the events
+ * written after the last checkpoint again: at-least-once, with the event id
+ * in every record for downstream deduplication (docs/FORMAT.md).
+ *
+ * Errors.  A failing sink write or a fatal source error stops the pipeline
+ * without confirming anything that is not durable; the process exits 1 and
+ * a restart resumes from the checkpoint.
+ */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "event.h"
+#include "leader.h"
+#include "log.h"
+#include "pgrecord.h"
+#include "sink.h"
+#include "sinks.h"
+#include "source_pg.h"
+
+#define POLL_BATCH 512
+#define POLL_TIMEOUT_MS 100
+#define CHECKPOINT_MS 1000
+#define DRAIN_TIMEOUT_MS 30000
+
+/* A committed transaction whose events are not all durable yet. */
+typedef struct pending_tx
+{
+	uint64_t	commit_lsn;
+	uint64_t	end_lsn;
+	bool		has_last;		/* it has events */
+	trib_position last;			/* its last event */
+} pending_tx;
+
+/* One sink and what the pipeline knows of it. */
+typedef struct sink_slot
+{
+	trib_pipeline *p;
+	trib_sink	sink;
+	bool		opened;
+	bool		has_acked;
+	trib_position acked;		/* highest durable position */
+	bool		has_skip;
+	trib_position skip;			/* it already had everything up to here */
+	uint64_t	written;
+} sink_slot;
+
+struct trib_pipeline
+{
+	const trib_config *cfg;
+	const trib_source_conf *srcconf;
+	trib_source_pg *src;
+	trib_leader *leader;
+	trib_checkpoint *ckpt;
+	sink_slot  *sinks;
+	size_t		nsinks;
+
+	/* current transaction and the queue of committed ones */
+	bool		in_tx;
+	uint64_t	tx_commit_lsn;
+	bool		tx_has_last;
+	trib_position tx_last;
+	pending_tx *queue;
+	size_t		qhead,
+				qlen,
+				qcap;
+
+	bool		has_saved;
+	trib_position saved;		/* last checkpoint written */
+	uint64_t	confirmed_lsn;
+	long long	last_ckpt_ms;
+	uint64_t	events_in;
+	char		state[32];
+};
+
+/* Milliseconds of a monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Order of event ids: <0, 0, >0. */
+static int
+pos_cmp(const trib_position *a, const trib_position *b)
+{
+	if (a->commit_lsn != b->commit_lsn)
+		return a->commit_lsn < b->commit_lsn ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+/* A sink's ack: remember the highest durable position. */
+static void
+on_ack(trib_sink *sink, const trib_position *pos, void *arg)
+{
+	sink_slot  *s = arg;
+
+	(void) sink;
+	if (!s->has_acked || pos_cmp(pos, &s->acked) > 0)
+	{
+		s->acked.commit_lsn = pos->commit_lsn;
+		s->acked.seq = pos->seq;
+		s->acked.end_lsn = pos->end_lsn;
+		s->has_acked = true;
+	}
+}
+
+/* "a,b,c" from a string list; NULL when empty.  Caller frees. */
+static char *
+join_list(const trib_strlist *l)
+{
+	size_t		len = 1,
+				i;
+	char	   *out;
+
+	if (l->count == 0)
+		return NULL;
+	for (i = 0; i < l->count; i++)
+		len += strlen(l->items[i]) + 1;
+	out = calloc(1, len);
+	if (out == NULL)
+		abort();
+	for (i = 0; i < l->count; i++)
+	{
+		if (i)
+			strcat(out, ",");
+		strcat(out, l->items[i]);
+	}
+	return out;
+}
+
+/* Source log lines go to our log. */
+static void
+source_log(int level, const char *msg, void *arg)
+{
+	(void) arg;
+	if (level <= 0)
+		tlog_error("source", "%s", msg);
+	else if (level == 1)
+		tlog_warn("source", "%s", msg);
+	else if (level == 2)
+		tlog_info("source", "%s", msg);
+	else
+		tlog_debug("source", "%s", msg);
+}
+
+/* Build the source from its config section. */
+static bool
+make_source(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	const trib_pg_source_conf *c = &p->srcconf->pg;
+	trib_source_pg_conf sc;
+	char	   *inc = NULL,
+			   *exc = NULL;
+	const char **opts;
+	size_t		i;
+	bool		ok;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.dsn = c->dsn;
+	sc.slot = c->slot;
+	sc.pipeline = p->cfg->pipeline;
+	sc.source_name = p->srcconf->name;
+	sc.create_slot = c->create_slot;
+	sc.create_extension = c->create_extension;
+	sc.snapshot = TRIB_PG_SNAPSHOT_NONE;
+	sc.skip_empty_xacts = false;
+	sc.status_interval_ms = c->status_interval_ms;
+	sc.heartbeat_interval_ms = c->heartbeat_interval_ms;
+	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
+	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
+	sc.log = source_log;
+	inc = join_list(&c->include_tables);
+	exc = join_list(&c->exclude_tables);
+	sc.include_tables = inc;
+	sc.exclude_tables = exc;
+	opts = calloc(2 * c->plugin_options.count + 1, sizeof(char *));
+	if (opts == NULL)
+		abort();
+	for (i = 0; i < c->plugin_options.count; i++)
+	{
+		opts[2 * i] = c->plugin_options.items[i].key;
+		opts[2 * i + 1] = c->plugin_options.items[i].value;
+	}
+	sc.plugin_options = opts;
+	p->src = trib_source_pg_new(&sc, errbuf, errlen);
+	ok = p->src != NULL;
+	free(inc);
+	free(exc);
+	free(opts);
+	return ok;
+}
+
+trib_pipeline *
+trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = calloc(1, sizeof(*p));
+	size_t		i;
+
+	if (p == NULL)
+		abort();
+	p->cfg = cfg;
+	snprintf(p->state, sizeof(p->state), "starting");
+	if (cfg->nsources != 1)
+	{
+		snprintf(errbuf, errlen,
+				 "%s: this version runs exactly one source per pipeline (found %zu)",
+				 cfg->path, cfg->nsources);
+		free(p);
+		return NULL;
+	}
+	p->srcconf = &cfg->sources[0];
+	if (p->srcconf->pg.snapshot == TRIB_SNAPSHOT_ONLY ||
+		p->srcconf->pg.snapshot == TRIB_SNAPSHOT_INITIAL)
+	{
+		snprintf(errbuf, errlen,
+				 "%s:%d: sources.%s.snapshot: snapshots are not implemented yet (accepted for now: never)",
+				 cfg->path, p->srcconf->line, p->srcconf->name);
+		free(p);
+		return NULL;
+	}
+	if (!make_source(p, errbuf, errlen))
+	{
+		free(p);
+		return NULL;
+	}
+	p->nsinks = cfg->nsinks;
+	p->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(sink_slot));
+	if (p->sinks == NULL)
+		abort();
+	for (i = 0; i < p->nsinks; i++)
+	{
+		p->sinks[i].p = p;
+		p->sinks[i].sink.ack = on_ack;
+		p->sinks[i].sink.ack_arg = &p->sinks[i];
+	}
+	p->qcap = 64;
+	p->queue = calloc(p->qcap, sizeof(pending_tx));
+	if (p->queue == NULL)
+		abort();
+	return p;
+}
+
+/* Open sinks, the checkpoint store and the leader lock. */
+static bool
+open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
+	size_t		i;
+
+	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
+	if (trib_leader_try(p->leader, errbuf, errlen) != 1)
+	{
+		tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
+				  p->cfg->pipeline);
+		snprintf(p->state, sizeof(p->state), "standby");
+		if (!trib_leader_acquire(p->leader, 1000, -1, (volatile int *) stop,
+								 errbuf, errlen))
+		{
+			if (*stop)
+				errbuf[0] = '\0';
+			return false;
+		}
+	}
+	tlog_info("pipeline", "pipeline %s is active", p->cfg->pipeline);
+
+	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
+								   cc->store == TRIB_CHECKPOINT_FILE ? cc->path : cc->dsn,
+								   p->cfg->pipeline, p->srcconf->name, errbuf, errlen);
+	if (p->ckpt == NULL)
+		return false;
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (!trib_sinks_open(&s->sink, &p->cfg->sinks[i], p->cfg, errbuf, errlen))
+			return false;
+		s->opened = true;
+		if (s->sink.ops->durable_position)
+		{
+			char		e[512] = "";
+
+			if (s->sink.ops->durable_position(&s->sink, &s->skip, e, sizeof(e)))
+				s->has_skip = true;
+			else if (e[0])
+			{
+				snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * Where to resume: the oldest position any sink still needs.  A sink with
+ * its own durable position needs what follows it; the others need what
+ * follows the checkpoint.  Unknown for one: resume from the slot.
+ */
+static bool
+resume_point(trib_pipeline *p, trib_position *out, char *errbuf, size_t errlen)
+{
+	trib_position ck;
+	int			r = trib_checkpoint_load(p->ckpt, &ck, errbuf, errlen);
+	bool		have = false;
+	size_t		i;
+
+	if (r < 0)
+		return false;
+	if (r > 0)
+	{
+		p->saved = ck;
+		p->has_saved = true;
+	}
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+		const trib_position *need;
+
+		if (!s->has_skip && r > 0)
+		{
+			/* the checkpoint speaks for this sink */
+			s->skip = ck;
+			s->skip.opaque = NULL;
+			s->has_skip = true;
+		}
+		if (!s->has_skip)
+			return (out->commit_lsn = 0, true);
+		need = &s->skip;
+		if (!have || pos_cmp(need, out) < 0)
+		{
+			*out = *need;
+			out->opaque = NULL;
+			have = true;
+		}
+	}
+	if (!have)
+		out->commit_lsn = 0;
+	return true;
+}
+
+/* Append a committed transaction to the queue. */
+static void
+queue_push(trib_pipeline *p, const pending_tx *tx)
+{
+	if (p->qlen == p->qcap)
+	{
+		pending_tx *n = calloc(p->qcap * 2, sizeof(pending_tx));
+		size_t		i;
+
+		if (n == NULL)
+			abort();
+		for (i = 0; i < p->qlen; i++)
+			n[i] = p->queue[(p->qhead + i) % p->qcap];
+		free(p->queue);
+		p->queue = n;
+		p->qhead = 0;
+		p->qcap *= 2;
+	}
+	p->queue[(p->qhead + p->qlen) % p->qcap] = *tx;
+	p->qlen++;
+}
+
+/* The minimum over sinks of their durable position; false if none yet. */
+static bool
+durable_position(trib_pipeline *p, trib_position *out)
+{
+	size_t		i;
+	bool		have = false;
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+		const trib_position *d;
+
+		if (s->has_acked && (!s->has_skip || pos_cmp(&s->acked, &s->skip) >= 0))
+			d = &s->acked;
+		else if (s->has_skip)
+			d = &s->skip;
+		else
+			return false;
+		if (!have || pos_cmp(d, out) < 0)
+		{
+			*out = *d;
+			have = true;
+		}
+	}
+	return have;
+}
+
+/* Confirm fully durable transactions and save the checkpoint when due. */
+static bool
+advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
+{
+	trib_position d;
+	bool		have = durable_position(p, &d);
+	uint64_t	confirm = 0;
+	trib_position ck = {0};
+	bool		have_ck = false;
+
+	while (p->qlen > 0)
+	{
+		pending_tx *tx = &p->queue[p->qhead];
+
+		if (tx->has_last && (!have || pos_cmp(&tx->last, &d) > 0))
+			break;
+		confirm = tx->end_lsn;
+		/*
+		 * Empty transactions (heartbeats, the catalog checkpoint's own
+		 * writes) only move the slot: saving a checkpoint for them would
+		 * write to the source and make another one, forever.
+		 */
+		if (tx->has_last)
+		{
+			ck.commit_lsn = tx->commit_lsn;
+			ck.seq = TRIB_SEQ_ALL;
+			ck.end_lsn = tx->end_lsn;
+			have_ck = true;
+		}
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+	}
+	/* inside a transaction not yet committed or confirmed: its event id */
+	if (have && (!have_ck || pos_cmp(&d, &ck) > 0))
+	{
+		ck = d;
+		ck.opaque = NULL;
+		have_ck = true;
+	}
+	if (confirm > p->confirmed_lsn)
+	{
+		p->confirmed_lsn = confirm;
+		trib_source_pg_confirm(p->src, confirm);
+	}
+	if (have_ck && (!p->has_saved || pos_cmp(&ck, &p->saved) > 0) &&
+		(force || now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
+	{
+		if (!trib_checkpoint_save(p->ckpt, &ck, errbuf, errlen))
+			return false;
+		p->saved = ck;
+		p->has_saved = true;
+		p->last_ckpt_ms = now_ms();
+	}
+	return true;
+}
+
+/* Hand one change event to every sink that does not have it yet. */
+static bool
+deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
+{
+	size_t		i;
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+		char		e[512];
+
+		if (s->has_skip && pos_cmp(&ev->pos, &s->skip) <= 0)
+			continue;
+		if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			return false;
+		}
+		s->written++;
+	}
+	p->tx_has_last = true;
+	p->tx_last = ev->pos;
+	p->tx_last.opaque = NULL;
+	p->events_in++;
+	return true;
+}
+
+/* Process one record from the source. */
+static bool
+handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
+{
+	switch (r->kind)
+	{
+		case TRIB_PGREC_BEGIN:
+			p->in_tx = true;
+			p->tx_commit_lsn = r->commit_lsn;
+			p->tx_has_last = false;
+			return true;
+		case TRIB_PGREC_COMMIT:
+			{
+				pending_tx tx;
+
+				tx.commit_lsn = r->commit_lsn;
+				tx.end_lsn = r->end_lsn;
+				tx.has_last = p->tx_has_last;
+				tx.last = p->tx_last;
+				queue_push(p, &tx);
+				p->in_tx = false;
+				p->tx_has_last = false;
+				return true;
+			}
+		default:
+			/* changes, truncates, messages; relation records carry none */
+			if (r->ev == NULL)
+				return true;
+			return deliver(p, r->ev, errbuf, errlen);
+	}
+}
+
+/* Serve the sinks' callbacks. */
+static void
+poll_sinks(trib_pipeline *p, int timeout_ms)
+{
+	size_t		i;
+
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].sink.ops->poll)
+			p->sinks[i].sink.ops->poll(&p->sinks[i].sink, timeout_ms);
+}
+
+/* Make every sink flush; then confirm and checkpoint what is durable. */
+static bool
+drain(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	size_t		i;
+	char		e[512];
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->opened && !s->sink.ops->flush(&s->sink, DRAIN_TIMEOUT_MS, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: flush: %s", s->sink.name, e);
+			return false;
+		}
+	}
+	poll_sinks(p, 0);
+	if (!advance(p, true, errbuf, errlen))
+		return false;
+	return trib_source_pg_flush_status(p->src, errbuf, errlen);
+}
+
+bool
+trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
+				  char *errbuf, size_t errlen)
+{
+	trib_pgrec *recs[POLL_BATCH];
+	trib_position resume;
+	long long	last_leader_check = now_ms();
+	char		lsn[32];
+
+	errbuf[0] = '\0';
+	if (!open_all(p, stop, errbuf, errlen))
+		return *stop && errbuf[0] == '\0';
+	if (!resume_point(p, &resume, errbuf, errlen))
+		return false;
+	if (resume.commit_lsn)
+	{
+		trib_lsn_format(resume.commit_lsn, lsn, sizeof(lsn));
+		if (resume.seq == TRIB_SEQ_ALL)
+			tlog_info("pipeline", "resuming after the transaction committed at %s", lsn);
+		else
+			tlog_info("pipeline", "resuming after event %s:%llu", lsn,
+					  (unsigned long long) resume.seq);
+	}
+	else
+		tlog_info("pipeline", "starting from the slot's position");
+	if (!trib_source_pg_start(p->src, resume.commit_lsn ? &resume : NULL,
+							  30000, errbuf, errlen))
+		return false;
+	snprintf(p->state, sizeof(p->state), "streaming");
+
+	while (!*stop)
+	{
+		int			n = trib_source_pg_poll(p->src, recs, POLL_BATCH,
+											POLL_TIMEOUT_MS, errbuf, errlen);
+		int			i;
+		bool		ok = true;
+
+		if (n < 0)
+			return false;
+		for (i = 0; i < n; i++)
+		{
+			if (ok)
+				ok = handle(p, recs[i], errbuf, errlen);
+			trib_pgrec_free(recs[i]);
+		}
+		if (!ok)
+			return false;
+		poll_sinks(p, 0);
+		if (!advance(p, false, errbuf, errlen))
+			return false;
+		if (trib_log_reopen_pending())
+		{
+			char		e[256];
+
+			if (!trib_log_reopen(e, sizeof(e)))
+				tlog_error("pipeline", "could not reopen the log: %s", e);
+		}
+		if (now_ms() - last_leader_check > 2000)
+		{
+			last_leader_check = now_ms();
+			if (!trib_leader_check(p->leader, errbuf, errlen))
+			{
+				tlog_error("pipeline", "lost the pipeline lock; stopping: %s", errbuf);
+				return false;
+			}
+		}
+	}
+	snprintf(p->state, sizeof(p->state), "draining");
+	tlog_info("pipeline", "stopping: draining the sinks");
+	if (!drain(p, errbuf, errlen))
+		return false;
+	trib_lsn_format(p->saved.commit_lsn, lsn, sizeof(lsn));
+	tlog_info("pipeline", "stopped cleanly; checkpoint %s:%llu", lsn,
+			  (unsigned long long) p->saved.seq);
+	snprintf(p->state, sizeof(p->state), "stopped");
+	return true;
+}
+
+char *
+trib_pipeline_status_json(trib_pipeline *p)
+{
+	char	   *out = NULL;
+	char		ck[32],
+				conf[32];
+	size_t		len;
+	FILE	   *f = open_memstream(&out, &len);
+	size_t		i;
+
+	if (f == NULL)
+		return NULL;
+	trib_lsn_format(p->saved.commit_lsn, ck, sizeof(ck));
+	trib_lsn_format(p->confirmed_lsn, conf, sizeof(conf));
+	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
+			"\"checkpoint\":\"%s:%llu\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
+			p->cfg->pipeline, p->state, (unsigned long long) p->events_in,
+			ck, (unsigned long long) p->saved.seq, conf);
+	for (i = 0; i < p->nsinks; i++)
+	{
+		char		a[32];
+
+		trib_lsn_format(p->sinks[i].acked.commit_lsn, a, sizeof(a));
+		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s:%llu\"}",
+				i ? "," : "", p->cfg->sinks[i].name,
+				(unsigned long long) p->sinks[i].written, a,
+				(unsigned long long) p->sinks[i].acked.seq);
+	}
+	fprintf(f, "]}");
+	fclose(f);
+	return out;
+}
+
+void
+trib_pipeline_free(trib_pipeline *p)
+{
+	size_t		i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
+			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
+	trib_source_pg_free(p->src);
+	trib_checkpoint_close(p->ckpt);
+	trib_leader_free(p->leader);
+	free(p->sinks);
+	free(p->queue);
+	free(p);
+}

@@ -1,0 +1,34 @@
+/*
+ * pipeline.h: one running pipeline: a source, its sinks, positions and
+ * checkpoints.  See pipeline.c for the design.
+ */
+#ifndef TRIB_PIPELINE_H
+#define TRIB_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+typedef struct trib_pipeline trib_pipeline;
+
+/* Set up everything the config describes; connects nothing yet. */
+trib_pipeline *trib_pipeline_new(const trib_config *cfg, char *errbuf,
+								 size_t errlen);
+
+/*
+ * Run until *stop becomes non-zero (SIGTERM/SIGINT) or a fatal error.
+ * On stop: drain, make everything durable, checkpoint, confirm, return
+ * true.  On a fatal error: return false with errbuf filled; nothing that
+ * is not durable has been confirmed, so a restart loses nothing.
+ */
+bool		trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
+							  char *errbuf, size_t errlen);
+
+/* Current state as a JSON object (for /status); caller frees. */
+char	   *trib_pipeline_status_json(trib_pipeline *p);
+
+void		trib_pipeline_free(trib_pipeline *p);
+
+#endif							/* TRIB_PIPELINE_H */

@@ -1,0 +1,175 @@
+/*
+ * sink_kafka.h: the Kafka sink: Debezium-compatible records through an
+ * idempotent or transactional librdkafka producer.
+ *
+ * Design.  Each event becomes one or more records (envelope.h) produced
+ * with enable.idempotence=true, acks=all and partitioner=murmur2_random
+ * (the Java client's partitioning, so a key lands where a Java producer
+ * would put it), keyed by the primary key, with the event id in the header
+ * `tributary.id` ("commit_lsn:seq").  Two modes:
+ *
+ * At-least-once (default).  Delivery reports drive acks.  Each written
+ * event gets a write number; a ring of in-flight events (position, number
+ * of its records still undelivered, sealed flag) turns delivery reports,
+ * which arrive out of order across partitions, into a monotonic low
+ * watermark: the sink acks the highest position P such that every event
+ * written up to P is delivered (O(1) amortised per event; one ack call per
+ * advance).  A permanent delivery error (after librdkafka's retries) stops
+ * the watermark for good and fails the next write/flush: the pipeline
+ * stops without confirming, so nothing is lost.  On restart the pipeline
+ * resumes from its own checkpoint store, so events after the last ack may
+ * be written again: at-least-once, never reordered per key (idempotence
+ * keeps order and drops the producer's own retries); a consumer can drop
+ * re-sent copies by `tributary.id`.  durable_position() reports none.
+ *
+ * Exactly-once (transactional).  With transactional=true the producer has
+ * a transactional.id and calls init_transactions() at open, which fences
+ * any older instance with the same id and resolves its open transaction.
+ * Writes go into a Kafka transaction (begun by trib_kafka_begin() or by
+ * the first write).  trib_kafka_commit() first produces a checkpoint
+ * record -- key = the checkpoint key (default the transactional.id), value
+ * = the position of the last event written -- to the compacted topic
+ * `__tributary_checkpoints`, inside the same transaction, then commits.
+ * The transaction's records and its checkpoint become visible to
+ * read_committed consumers atomically, or not at all.  durable_position()
+ * reads the last committed checkpoint (read_committed), so a restarted
+ * pipeline resumes the source right after the last committed event:
+ * every event is in the committed log exactly once.  Acks are given only
+ * after a successful commit (the last position of the transaction).
+ * flush() commits the open transaction, so a pipeline that only knows the
+ * generic sink interface gets one Kafka transaction per flush interval.
+ * A failed commit aborts the transaction and fails the sink (the pipeline
+ * must restart from durable_position()); trib_kafka_abort() aborts on
+ * purpose and leaves the sink usable.  Consumers that read with
+ * read_uncommitted (Kafka's default!) can see aborted records.
+ *
+ * Secrets.  Properties are passed to rd_kafka_conf_set() untouched; values
+ * of properties whose names look secret (password, secret, key material,
+ * jaas, token) never appear in errors or log lines.
+ *
+ * Threading: one thread drives a sink.  Acks are called from inside
+ * write/flush/poll/commit/close on that thread.
+ */
+#ifndef TRIB_SINK_KAFKA_H
+#define TRIB_SINK_KAFKA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "sink.h"
+
+#define TRIB_KAFKA_CHECKPOINT_TOPIC "__tributary_checkpoints"
+#define TRIB_KAFKA_ID_HEADER "tributary.id"
+
+/* A librdkafka property, passed to rd_kafka_conf_set() as is. */
+typedef struct trib_kafka_prop
+{
+	const char *name;
+	const char *value;
+} trib_kafka_prop;
+
+/* Log levels are syslog's: 3 error, 4 warning, 6 info, 7 debug. */
+typedef void (*trib_kafka_log_fn) (void *arg, int level, const char *msg);
+
+typedef struct trib_kafka_opts
+{
+	const char *bootstrap_servers;	/* "host:port,..." or "embedded[:N]" */
+	const char *topic_prefix;	/* Debezium topic.prefix */
+	const char *topic_pattern;	/* NULL: "${prefix}.${schema}.${table}" */
+	const char *message_topic;	/* NULL: "${prefix}.message" */
+	bool		tombstones;		/* after deletes; default true */
+	bool		transaction_metadata;	/* envelope "transaction" block */
+	const char *unavailable_value;	/* TOAST placeholder; NULL: omit */
+	bool		transactional;	/* exactly-once mode */
+	const char *transactional_id;	/* required when transactional */
+	const char *checkpoint_topic;	/* NULL: TRIB_KAFKA_CHECKPOINT_TOPIC */
+	const char *checkpoint_key; /* NULL: the transactional_id */
+	const trib_kafka_prop *properties;	/* passed to librdkafka last */
+	size_t		nproperties;
+	int			timeout_ms;		/* init/commit/metadata; default 30000 */
+	int			close_timeout_ms;	/* flush at close; default 10000 */
+	trib_kafka_log_fn log;		/* NULL: silent */
+	void	   *log_arg;
+} trib_kafka_opts;
+
+/* Counters, for tests and metrics. */
+typedef struct trib_kafka_stats
+{
+	uint64_t	events;			/* events written */
+	uint64_t	records;		/* records produced */
+	uint64_t	delivered;		/* delivery reports without error */
+	uint64_t	failed;			/* delivery reports with an error */
+	uint64_t	acks;			/* ack calls */
+	uint64_t	in_flight;		/* events written, not yet acked */
+	uint64_t	commits;		/* committed transactions */
+	uint64_t	aborts;			/* aborted transactions */
+} trib_kafka_stats;
+
+/* The sink's operations.  open() needs options staged first with
+ * trib_kafka_set_opts() (the config -> options glue lives with the
+ * caller); its `conf` argument is not read. */
+extern const trib_sink_ops trib_sink_kafka_ops;
+
+/* Defaults: prefix "tributary", tombstones on, Debezium's placeholder,
+ * timeouts 30 s / 10 s, everything else off or NULL. */
+void		trib_kafka_opts_init(trib_kafka_opts *opts);
+
+/* Copy the options into the sink (deep copy) and set sink->ops; open()
+ * then uses them.  Returns false if the options are incomplete. */
+bool		trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
+								char *errbuf, size_t errlen);
+
+/* trib_kafka_set_opts() followed by open(): a connected sink. */
+bool		trib_kafka_open(trib_sink *sink, const trib_kafka_opts *opts,
+							char *errbuf, size_t errlen);
+
+/* Transactional mode: begin a transaction (no-op when one is open). */
+bool		trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen);
+
+/*
+ * Transactional mode: produce the checkpoint record and commit.  On
+ * success everything written since begin, and the checkpoint, are visible
+ * to read_committed consumers, and the sink acks the last position.  On
+ * failure the transaction is aborted, the sink fails, and the pipeline
+ * must restart from durable_position().  No-op without an open
+ * transaction.  In at-least-once mode this is flush().
+ */
+bool		trib_kafka_commit(trib_sink *sink, int timeout_ms,
+							  char *errbuf, size_t errlen);
+
+/* Transactional mode: abort the open transaction on purpose.  Nothing is
+ * acked; the caller rewinds its source to durable_position(). */
+bool		trib_kafka_abort(trib_sink *sink, int timeout_ms,
+							 char *errbuf, size_t errlen);
+
+/* Counters so far. */
+void		trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out);
+
+/* True when `name` is a property whose value must never be shown. */
+bool		trib_kafka_secret_property(const char *name);
+
+/*
+ * The in-flight tracker, exposed for unit tests.  Positions are pushed in
+ * write order and get consecutive numbers; records are added to the
+ * newest one, which is then sealed; done() marks one record delivered;
+ * advance() moves the low watermark over complete events and reports the
+ * last one passed.
+ */
+typedef struct trib_kafka_tracker trib_kafka_tracker;
+
+trib_kafka_tracker *trib_kafka_tracker_new(size_t initial);
+void		trib_kafka_tracker_free(trib_kafka_tracker *t);
+uint64_t	trib_kafka_tracker_push(trib_kafka_tracker *t, const trib_position *pos);
+void		trib_kafka_tracker_add(trib_kafka_tracker *t, uint64_t n);
+void		trib_kafka_tracker_seal(trib_kafka_tracker *t, uint64_t n);
+void		trib_kafka_tracker_done(trib_kafka_tracker *t, uint64_t n);
+size_t		trib_kafka_tracker_in_flight(const trib_kafka_tracker *t);
+
+/* Advance; true when it moved, with *out = the last complete position
+ * (valid until the next tracker call). */
+bool		trib_kafka_tracker_advance(trib_kafka_tracker *t,
+									   const trib_position **out);
+
+#endif							/* TRIB_SINK_KAFKA_H */

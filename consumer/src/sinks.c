@@ -1,0 +1,88 @@
+/*
+ * sinks.c: the sink registry (see sinks.h): the glue from each sink type's
+ * config section to its implementation's options.
+ */
+#include "sinks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sink_kafka.h"
+
+/* librdkafka's syslog levels to ours. */
+static void
+kafka_log(void *arg, int level, const char *msg)
+{
+	const char *name = arg;
+
+	if (level <= 3)
+		tlog_error("kafka", "%s: %s", name, msg);
+	else if (level == 4)
+		tlog_warn("kafka", "%s: %s", name, msg);
+	else if (level <= 6)
+		tlog_info("kafka", "%s: %s", name, msg);
+	else
+		tlog_debug("kafka", "%s: %s", name, msg);
+}
+
+static bool
+open_kafka(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cfg,
+		   char *errbuf, size_t errlen)
+{
+	const trib_kafka_sink_conf *k = &conf->kafka;
+	trib_kafka_opts o;
+	trib_kafka_prop *props;
+	size_t		i;
+	bool		ok;
+
+	trib_kafka_opts_init(&o);
+	o.bootstrap_servers = k->bootstrap_servers;
+	o.topic_prefix = k->topic_prefix ? k->topic_prefix : cfg->pipeline;
+	o.topic_pattern = k->topic_pattern;
+	o.tombstones = k->tombstones;
+	o.transactional = k->transactional;
+	o.transactional_id = k->transactional_id;
+	props = calloc(k->properties.count ? k->properties.count : 1, sizeof(*props));
+	if (props == NULL)
+		abort();
+	for (i = 0; i < k->properties.count; i++)
+	{
+		props[i].name = k->properties.items[i].key;
+		props[i].value = k->properties.items[i].value;
+		if (trib_kafka_secret_property(props[i].name))
+			trib_log_add_secret(props[i].value);
+	}
+	o.properties = props;
+	o.nproperties = k->properties.count;
+	o.log = kafka_log;
+	o.log_arg = conf->name;
+	ok = trib_kafka_open(sink, &o, errbuf, errlen);
+	free(props);
+	return ok;
+}
+
+bool
+trib_sinks_open(trib_sink *sink, const trib_sink_conf *conf,
+				const trib_config *cfg, char *errbuf, size_t errlen)
+{
+	char		e[1024] = "";
+	bool		ok = false;
+
+	sink->name = conf->name;
+	switch (conf->type)
+	{
+		case TRIB_SINK_KAFKA:
+			ok = open_kafka(sink, conf, cfg, e, sizeof(e));
+			break;
+		default:
+			snprintf(e, sizeof(e), "sink type %s is not available in this build",
+					 conf->type_name);
+			break;
+	}
+	if (!ok)
+		snprintf(errbuf, errlen, "%s:%d: sinks.%s: %s", cfg->path, conf->line,
+				 conf->name, e);
+	return ok;
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# test/run.sh: run the consumer's tests and print `N passed, N failed` last.
+#
+# Usage: test/run.sh --unit BIN... --e2e SCRIPT... --fuzz BIN...
+# (`make check` calls it with every test it knows of.)
+#
+# Counting, one line per test binary or script in the summary:
+#   unit  cmocka binaries: the tests cmocka reports ("[  PASSED  ] N test(s)."
+#         and "[  FAILED  ] N test(s), listed below:", summed over groups).
+#         A binary that is missing (did not build), crashes, or exits
+#         non-zero without reporting a failure (a sanitizer report at exit)
+#         adds one failure.
+#   e2e   executable scripts: one test each by exit status, or the counts
+#         of a last line `N passed, N failed`.
+#   fuzz  libFuzzer targets replay their committed corpus once (-runs=0):
+#         one test each.
+# A failure never stops the run.  Exit status: non-zero when anything
+# failed or nothing ran.
+set -uo pipefail
+
+COUNT_RE='^([0-9]+) passed, ([0-9]+) failed$'
+mode=""
+unit=() e2e=() fuzz=()
+for arg in "$@"; do
+    case "$arg" in
+        --unit|--e2e|--fuzz) mode=${arg#--} ;;
+        *) case "$mode" in
+               unit) unit+=("$arg") ;;
+               e2e) e2e+=("$arg") ;;
+               fuzz) fuzz+=("$arg") ;;
+               *) echo "run.sh: unexpected argument $arg" >&2; exit 2 ;;
+           esac ;;
+    esac
+done
+
+total_p=0 total_f=0
+lines=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# record NAME PASSED FAILED: add to the totals and the summary.
+record() {
+    total_p=$((total_p + $2))
+    total_f=$((total_f + $3))
+    lines+=("$(printf '  %-36s %4d passed, %4d failed' "$1" "$2" "$3")")
+}
+
+# Sanitizer reports must fail the run; leaks are errors.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export CMOCKA_MESSAGE_OUTPUT=stdout
+unset CMOCKA_XML_FILE
+
+for bin in "${unit[@]}"; do
+    name=$(basename "$bin")
+    printf '\n---- unit: %s ----\n' "$name"
+    if [ ! -x "$bin" ]; then
+        echo "run.sh: $bin was not built"
+        record "unit/$name" 0 1
+        continue
+    fi
+    timeout 600 "$bin" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test\(s\)\.$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    f=$(sed -nE 's/^\[  FAILED  \] ([0-9]+) test\(s\), listed below:$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "run.sh: $name exited with status $rc"
+        f=1
+    fi
+    if [ "$rc" -eq 0 ] && [ $((p + f)) -eq 0 ]; then
+        echo "run.sh: $name reported no tests"
+        f=1
+    fi
+    record "unit/$name" "$p" "$f"
+done
+
+for script in "${e2e[@]}"; do
+    name=$(basename "$script")
+    [ -x "$script" ] || continue
+    printf '\n---- e2e: %s ----\n' "$name"
+    timeout 1800 "$script" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    last=$(tail -n 1 "$log")
+    if [[ $last =~ $COUNT_RE ]]; then
+        p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+        record "e2e/$name" "$p" "$f"
+    elif [ "$rc" -eq 0 ]; then
+        record "e2e/$name" 1 0
+    else
+        record "e2e/$name" 0 1
+    fi
+done
+
+for bin in "${fuzz[@]}"; do
+    name=$(basename "$bin")
+    corpus=fuzz/corpus/${name#fuzz_}
+    printf '\n---- fuzz corpus: %s ----\n' "$name"
+    if [ ! -x "$bin" ]; then
+        echo "run.sh: $bin was not built"
+        record "fuzz/$name" 0 1
+        continue
+    fi
+    args=(-runs=0)
+    [ -d "$corpus" ] && args+=("$corpus")
+    if timeout 600 "$bin" "${args[@]}" >"$log" 2>&1; then
+        tail -n 2 "$log"
+        record "fuzz/$name" 1 0
+    else
+        cat "$log"
+        record "fuzz/$name" 0 1
+    fi
+done
+
+printf '\n---- consumer summary ----\n'
+for l in "${lines[@]}"; do
+    echo "$l"
+done
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ] && [ "$total_p" -gt 0 ]

@@ -1,0 +1,152 @@
+/*
+ * test_event.c: the event life cycle and LSN text conversion (event.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+/* Parse must succeed with exactly this value. */
+static void
+expect_lsn(const char *text, uint64_t want)
+{
+	uint64_t	got = 0;
+
+	if (!trib_lsn_parse(text, &got))
+		fail_msg("trib_lsn_parse(\"%s\") failed, expected %016llx", text,
+				 (unsigned long long) want);
+	if (got != want)
+		fail_msg("trib_lsn_parse(\"%s\") = %016llx, expected %016llx", text,
+				 (unsigned long long) got, (unsigned long long) want);
+}
+
+static void
+lsn_parse_accepts_postgres_output_and_either_case(void **state)
+{
+	(void) state;
+	expect_lsn("0/0", 0);
+	expect_lsn("0/16B3748", 0x16B3748);
+	expect_lsn("0/16b3748", 0x16B3748);
+	expect_lsn("1A/FF", (UINT64_C(0x1A) << 32) | 0xFF);
+	expect_lsn("FFFFFFFF/FFFFFFFF", UINT64_MAX);
+	expect_lsn("00000001/00000002", (UINT64_C(1) << 32) | 2);
+}
+
+static void
+lsn_parse_rejects_malformed_text_and_leaves_output_alone(void **state)
+{
+	static const char *const bad[] = {
+		"", "/", "0/", "/0", "0", "0/0 ", " 0/0", "0x1/2", "1/2/3", "G/1",
+		"-1/0", "+1/0", "123456789/0", "0/123456789", "0//0", "0/0\n", "1:2",
+	};
+	uint64_t	out = 42;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		if (trib_lsn_parse(bad[i], &out))
+			fail_msg("trib_lsn_parse(\"%s\") accepted malformed input", bad[i]);
+		assert_int_equal(out, 42);
+	}
+	assert_false(trib_lsn_parse(NULL, &out));
+}
+
+static void
+lsn_format_writes_uppercase_hex_like_postgres(void **state)
+{
+	char		buf[TRIB_LSN_BUFLEN];
+
+	(void) state;
+	trib_lsn_format(0, buf, sizeof(buf));
+	assert_string_equal(buf, "0/0");
+	trib_lsn_format(0x16B3748, buf, sizeof(buf));
+	assert_string_equal(buf, "0/16B3748");
+	trib_lsn_format((UINT64_C(0x1A) << 32) | 0xABCDEF, buf, sizeof(buf));
+	assert_string_equal(buf, "1A/ABCDEF");
+	trib_lsn_format(UINT64_MAX, buf, sizeof(buf));
+	assert_string_equal(buf, "FFFFFFFF/FFFFFFFF");
+}
+
+static void
+lsn_format_never_overruns_a_short_buffer(void **state)
+{
+	char		buf[8];
+
+	(void) state;
+	memset(buf, 'x', sizeof(buf));
+	trib_lsn_format(UINT64_MAX, buf, 5);
+	assert_string_equal(buf, "FFFF");
+	assert_int_equal(buf[5], 'x');
+}
+
+static void
+lsn_format_and_parse_round_trip(void **state)
+{
+	uint64_t	x = UINT64_C(0x9E3779B97F4A7C15);
+
+	(void) state;
+	for (int i = 0; i < 10000; i++)
+	{
+		char		buf[TRIB_LSN_BUFLEN];
+		uint64_t	back = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		trib_lsn_format(x >> (i % 64), buf, sizeof(buf));
+		assert_true(trib_lsn_parse(buf, &back));
+		assert_int_equal(back, x >> (i % 64));
+	}
+}
+
+static void
+event_new_is_zeroed_and_free_releases_every_string(void **state)
+{
+	trib_event *ev = trib_event_new();
+
+	(void) state;
+	assert_non_null(ev);
+	assert_null(ev->source);
+	assert_null(ev->after);
+	assert_null(ev->pos.opaque);
+	assert_int_equal(ev->pos.commit_lsn, 0);
+	assert_false(ev->snapshot);
+
+	/* every owned string set: the leak checker of check-asan proves they
+	 * are all freed */
+	ev->source = strdup("main");
+	ev->connector = strdup("postgresql");
+	ev->db = strdup("shop");
+	ev->schema = strdup("public");
+	ev->table = strdup("orders");
+	ev->before = strdup("{\"id\":1}");
+	ev->after = strdup("{\"id\":1,\"n\":2}");
+	ev->key = strdup("{\"id\":1}");
+	ev->unchanged = strdup("[\"big\"]");
+	ev->extra = strdup("{}");
+	ev->pos.opaque = strdup("{\"gtid\":\"x\"}");
+	ev->topic = strdup("shop.public.orders");
+	trib_event_free(ev);
+	trib_event_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lsn_parse_accepts_postgres_output_and_either_case),
+		cmocka_unit_test(lsn_parse_rejects_malformed_text_and_leaves_output_alone),
+		cmocka_unit_test(lsn_format_writes_uppercase_hex_like_postgres),
+		cmocka_unit_test(lsn_format_never_overruns_a_short_buffer),
+		cmocka_unit_test(lsn_format_and_parse_round_trip),
+		cmocka_unit_test(event_new_is_zeroed_and_free_releases_every_string),
+	};
+
+	return cmocka_run_group_tests_name("event", tests, NULL, NULL);
+}

@@ -1,0 +1,1183 @@
+/*
+ * test_kafka.c: the Kafka sink against librdkafka's in-process mock
+ * cluster (kafka_mock.c); no external broker.
+ *
+ * What is proved: exactly N records arrive, in order per key, for N
+ * events; acks follow write order even when delivery reports do not; a
+ * broker going down and up loses nothing and duplicates nothing; injected
+ * retriable errors change nothing; a permanent error fails the sink
+ * without acking past the failed event; transactions commit atomically
+ * with their checkpoint, which a new sink reads back; aborts ack nothing;
+ * secrets never reach the log.
+ *
+ * Counting.  The mock keeps only recent message sets per partition, so
+ * totals come from high watermarks (offsets), and the records are read
+ * back as well where the test needs their content.  The mock in
+ * librdkafka < 2.15 has no read_committed filtering: the test of aborted
+ * records being invisible is skipped there and says so.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <librdkafka/rdkafka.h>
+#include <yajl/yajl_tree.h>
+
+#include "event.h"
+#include "kafka_mock.h"
+#include "sink.h"
+#include "sink_kafka.h"
+
+#define TOPIC "tributary.public.orders"
+#define API_PRODUCE 0			/* Kafka protocol ApiKey of Produce */
+
+/* What the ack callback saw. */
+typedef struct acks
+{
+	uint64_t	calls;
+	trib_position last;
+	bool		out_of_order;	/* an ack not after the previous one */
+} acks;
+
+/* Record an ack and check it moves forward. */
+static void
+on_ack(trib_sink *sink, const trib_position *pos, void *arg)
+{
+	acks	   *a = arg;
+
+	(void) sink;
+	if (a->calls > 0 &&
+		(pos->commit_lsn < a->last.commit_lsn ||
+		 (pos->commit_lsn == a->last.commit_lsn && pos->seq <= a->last.seq)))
+		a->out_of_order = true;
+	a->calls++;
+	a->last.commit_lsn = pos->commit_lsn;
+	a->last.seq = pos->seq;
+}
+
+/* Start a mock cluster or fail the test. */
+static trib_kafka_mock *
+mock_start(int brokers)
+{
+	char		err[256];
+	trib_kafka_mock *m = trib_kafka_mock_start(brokers, err, sizeof(err));
+
+	if (m == NULL)
+		fail_msg("%s", err);
+	return m;
+}
+
+/* Create a topic on the mock or fail. */
+static void
+mock_topic(trib_kafka_mock *m, const char *topic, int partitions, int replication)
+{
+	char		err[256];
+
+	if (!trib_kafka_mock_create_topic(m, topic, partitions, replication,
+									  err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+/* Options for a sink on this cluster. */
+static void
+opts_for(trib_kafka_opts *o, const char *bootstrap)
+{
+	trib_kafka_opts_init(o);
+	o->bootstrap_servers = bootstrap;
+	o->timeout_ms = 10000;
+	o->close_timeout_ms = 5000;
+}
+
+/* Open a sink or fail. */
+static void
+sink_open(trib_sink *sink, acks *a, const trib_kafka_opts *o)
+{
+	char		err[512];
+
+	memset(sink, 0, sizeof(*sink));
+	sink->name = "kafka-test";
+	sink->ack = on_ack;
+	sink->ack_arg = a;
+	if (!trib_kafka_open(sink, o, err, sizeof(err)))
+		fail_msg("open: %s", err);
+}
+
+/* Event i: key {"id":key}, its own transaction at commit_lsn 0x1000+i. */
+static trib_event *
+mkev(uint64_t i, int key)
+{
+	trib_event *ev = trib_event_new();
+	char		buf[128];
+
+	ev->op = TRIB_OP_CREATE;
+	ev->source = strdup("pg1");
+	ev->connector = strdup("postgresql");
+	ev->db = strdup("shop");
+	ev->schema = strdup("public");
+	ev->table = strdup("orders");
+	snprintf(buf, sizeof(buf), "{\"id\":%d}", key);
+	ev->key = strdup(buf);
+	snprintf(buf, sizeof(buf), "{\"id\":%d,\"v\":%llu}", key, (unsigned long long) i);
+	ev->after = strdup(buf);
+	ev->txid = 1000 + (uint64_t) i;
+	ev->ts_ms = 1700000000000LL;
+	ev->pos.commit_lsn = 0x1000 + i;
+	ev->pos.lsn = 0x1000 + i;
+	ev->pos.seq = 0;
+	return ev;
+}
+
+/* Write event i or fail. */
+static void
+write_ev(trib_sink *sink, uint64_t i, int key)
+{
+	char		err[512];
+	trib_event *ev = mkev(i, key);
+
+	if (!sink->ops->write(sink, ev, err, sizeof(err)))
+		fail_msg("write %llu: %s", (unsigned long long) i, err);
+	trib_event_free(ev);
+}
+
+/* A consumer on the cluster (read_committed or not). */
+static rd_kafka_t *
+consumer_new(const char *bootstrap, bool committed)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char		err[256];
+	rd_kafka_t *rk;
+
+	rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
+	rd_kafka_conf_set(conf, "group.id", "test-reader", err, sizeof(err));
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err));
+	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err));
+	rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err));
+	rd_kafka_conf_set(conf, "isolation.level",
+					  committed ? "read_committed" : "read_uncommitted",
+					  err, sizeof(err));
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	if (rk == NULL)
+		fail_msg("consumer: %s", err);
+	rd_kafka_poll_set_consumer(rk);
+	return rk;
+}
+
+/* Partition count of a topic. */
+static int
+partitions_of(rd_kafka_t *rk, const char *topic)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	const struct rd_kafka_metadata *md;
+	int			cnt = -1;
+
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == 0)
+	{
+		if (md->topic_cnt == 1 && md->topics[0].err == 0)
+			cnt = md->topics[0].partition_cnt;
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+	if (cnt < 1)
+		fail_msg("no partitions for %s", topic);
+	return cnt;
+}
+
+/* Records in a topic, by offsets: the sum of the high watermarks. */
+static int64_t
+count_by_offsets(const char *bootstrap, const char *topic)
+{
+	rd_kafka_t *rk = consumer_new(bootstrap, false);
+	int			np = partitions_of(rk, topic);
+	int64_t		total = 0;
+
+	for (int p = 0; p < np; p++)
+	{
+		int64_t		lo;
+		int64_t		hi;
+		rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
+
+		if (err)
+			fail_msg("watermarks %s [%d]: %s", topic, p, rd_kafka_err2str(err));
+		total += hi;
+	}
+	rd_kafka_destroy(rk);
+	return total;
+}
+
+/* What reading a topic back found. */
+typedef struct readback
+{
+	int64_t		records;
+	int64_t		tombstones;
+	int			nkeys;
+	int64_t		last_v[64];		/* per key: the last "v" seen, -1 none */
+	bool		order_broken;	/* a key's v went backwards */
+	bool		duplicate;		/* an id seen twice */
+	bool		missing_header;
+	char	  **ids;			/* every tributary.id seen */
+	size_t		nids;
+} readback;
+
+/* Remember an id; flag duplicates (linear: tests are small). */
+static void
+rb_id(readback *rb, const char *id, size_t len)
+{
+	for (size_t i = 0; i < rb->nids; i++)
+		if (strlen(rb->ids[i]) == len && memcmp(rb->ids[i], id, len) == 0)
+		{
+			rb->duplicate = true;
+			return;
+		}
+	rb->ids = realloc(rb->ids, (rb->nids + 1) * sizeof(char *));
+	rb->ids[rb->nids] = strndup(id, len);
+	rb->nids++;
+}
+
+/* Check one consumed record: header, key order. */
+static void
+rb_record(readback *rb, const rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *val;
+	size_t		vlen;
+
+	rb->records++;
+	if (rd_kafka_message_headers(m, &hdrs) != 0 ||
+		rd_kafka_header_get_last(hdrs, TRIB_KAFKA_ID_HEADER, &val, &vlen) != 0)
+		rb->missing_header = true;
+	else if (m->payload != NULL)
+		rb_id(rb, val, vlen);
+	if (m->payload == NULL)
+	{
+		rb->tombstones++;
+		return;
+	}
+	{
+		char	   *s = strndup(m->payload, m->len);
+		yajl_val	root = yajl_tree_parse(s, NULL, 0);
+		static const char *idp[] = {"after", "id", NULL};
+		static const char *vp[] = {"after", "v", NULL};
+		yajl_val	id = root ? yajl_tree_get(root, idp, yajl_t_number) : NULL;
+		yajl_val	v = root ? yajl_tree_get(root, vp, yajl_t_number) : NULL;
+
+		if (id && v && YAJL_GET_INTEGER(id) < 64)
+		{
+			int			k = (int) YAJL_GET_INTEGER(id);
+
+			if (YAJL_GET_INTEGER(v) <= rb->last_v[k])
+				rb->order_broken = true;
+			rb->last_v[k] = YAJL_GET_INTEGER(v);
+		}
+		if (root)
+			yajl_tree_free(root);
+		free(s);
+	}
+}
+
+/* Read every partition of a topic from the start to its end. */
+static void
+read_back(const char *bootstrap, const char *topic, bool committed, readback *rb)
+{
+	rd_kafka_t *rk = consumer_new(bootstrap, committed);
+	int			np = partitions_of(rk, topic);
+	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(np);
+	int			eofs = 0;
+	time_t		deadline = time(NULL) + 20;
+
+	memset(rb, 0, sizeof(*rb));
+	for (int k = 0; k < 64; k++)
+		rb->last_v[k] = -1;
+	for (int p = 0; p < np; p++)
+		rd_kafka_topic_partition_list_add(parts, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	while (eofs < np && time(NULL) < deadline)
+	{
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+
+		if (m == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			eofs++;
+		else if (m->err)
+			fail_msg("read %s: %s", topic, rd_kafka_message_errstr(m));
+		else
+			rb_record(rb, m);
+		rd_kafka_message_destroy(m);
+	}
+	if (eofs < np)
+		fail_msg("read %s: timed out (%d of %d partitions at the end)", topic, eofs, np);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+}
+
+/* Free what read_back kept. */
+static void
+rb_free(readback *rb)
+{
+	for (size_t i = 0; i < rb->nids; i++)
+		free(rb->ids[i]);
+	free(rb->ids);
+}
+
+/* A key that murmur2 puts in partition p of n. */
+static int
+key_for_partition(int p, int n)
+{
+	for (int k = 0; k < 1000; k++)
+	{
+		char		buf[32];
+		int			len = snprintf(buf, sizeof(buf), "{\"id\":%d}", k);
+
+		if (rd_kafka_msg_partitioner_murmur2_random(NULL, buf, (size_t) len, n,
+													NULL, NULL) == p)
+			return k;
+	}
+	fail_msg("no key for partition %d", p);
+	return -1;
+}
+
+/* Sleep while serving the sink. */
+static void
+serve(trib_sink *sink, int ms)
+{
+	for (int t = 0; t < ms; t += 50)
+		sink->ops->poll(sink, 50);
+}
+
+/* ---- the tracker, without Kafka ---------------------------------------- */
+
+/* Acks follow write order whatever order deliveries complete in. */
+static void
+test_tracker_low_watermark(void **state)
+{
+	trib_kafka_tracker *t = trib_kafka_tracker_new(4);
+	const trib_position *out;
+	uint64_t	n[5];
+
+	(void) state;
+	for (int i = 0; i < 5; i++)
+	{
+		trib_position p = {.commit_lsn = 100 + (uint64_t) i};
+
+		n[i] = trib_kafka_tracker_push(t, &p);
+		trib_kafka_tracker_add(t, n[i]);
+		trib_kafka_tracker_seal(t, n[i]);
+	}
+	trib_kafka_tracker_done(t, n[2]);
+	assert_false(trib_kafka_tracker_advance(t, &out));
+	trib_kafka_tracker_done(t, n[0]);
+	assert_true(trib_kafka_tracker_advance(t, &out));
+	assert_int_equal(out->commit_lsn, 100);
+	trib_kafka_tracker_done(t, n[1]);
+	assert_true(trib_kafka_tracker_advance(t, &out));
+	assert_int_equal(out->commit_lsn, 102);
+	trib_kafka_tracker_done(t, n[4]);
+	assert_false(trib_kafka_tracker_advance(t, &out));
+	assert_int_equal(trib_kafka_tracker_in_flight(t), 2);
+	trib_kafka_tracker_done(t, n[3]);
+	assert_true(trib_kafka_tracker_advance(t, &out));
+	assert_int_equal(out->commit_lsn, 104);
+	assert_int_equal(trib_kafka_tracker_in_flight(t), 0);
+	trib_kafka_tracker_free(t);
+}
+
+/* An event with two records (delete + tombstone) is complete only when
+ * both are delivered and it is sealed. */
+static void
+test_tracker_multi_record_and_seal(void **state)
+{
+	trib_kafka_tracker *t = trib_kafka_tracker_new(1);
+	const trib_position *out;
+	trib_position p = {.commit_lsn = 7, .opaque = "{\"gtid\":\"x:1\"}"};
+	uint64_t	n = trib_kafka_tracker_push(t, &p);
+
+	(void) state;
+	trib_kafka_tracker_add(t, n);
+	trib_kafka_tracker_done(t, n);	/* delete delivered before the tombstone
+									 * is even enqueued */
+	assert_false(trib_kafka_tracker_advance(t, &out));
+	trib_kafka_tracker_add(t, n);
+	trib_kafka_tracker_seal(t, n);
+	assert_false(trib_kafka_tracker_advance(t, &out));
+	trib_kafka_tracker_done(t, n);
+	assert_true(trib_kafka_tracker_advance(t, &out));
+	assert_string_equal(out->opaque, "{\"gtid\":\"x:1\"}");
+	trib_kafka_tracker_free(t);
+}
+
+/* 100000 events completed in a scrambled order while the ring grows:
+ * acks only ever move forward and end at the last event. */
+static void
+test_tracker_scrambled_growth(void **state)
+{
+	enum
+	{
+	N = 100000};
+	trib_kafka_tracker *t = trib_kafka_tracker_new(2);
+	uint64_t   *order = malloc(N * sizeof(uint64_t));
+	uint64_t	last = 0;
+	uint64_t	acks = 0;
+	uint64_t	seed = 42;
+
+	(void) state;
+	for (uint64_t i = 0; i < N; i++)
+	{
+		trib_position p = {.commit_lsn = i + 1};
+		uint64_t	n = trib_kafka_tracker_push(t, &p);
+
+		trib_kafka_tracker_add(t, n);
+		trib_kafka_tracker_seal(t, n);
+		order[i] = n;
+	}
+	for (uint64_t i = N - 1; i > 0; i--)
+	{
+		uint64_t	j;
+		uint64_t	tmp;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (seed >> 33) % (i + 1);
+		tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (uint64_t i = 0; i < N; i++)
+	{
+		const trib_position *out;
+
+		trib_kafka_tracker_done(t, order[i]);
+		if (trib_kafka_tracker_advance(t, &out))
+		{
+			assert_true(out->commit_lsn > last);
+			last = out->commit_lsn;
+			acks++;
+		}
+	}
+	assert_int_equal(last, N);
+	assert_true(acks >= 1);
+	assert_int_equal(trib_kafka_tracker_in_flight(t), 0);
+	free(order);
+	trib_kafka_tracker_free(t);
+}
+
+/* Secret-looking property names. */
+static void
+test_secret_property_names(void **state)
+{
+	(void) state;
+	assert_true(trib_kafka_secret_property("sasl.password"));
+	assert_true(trib_kafka_secret_property("ssl.key.password"));
+	assert_true(trib_kafka_secret_property("ssl.key.pem"));
+	assert_true(trib_kafka_secret_property("sasl.oauthbearer.client.secret"));
+	assert_true(trib_kafka_secret_property("sasl.oauthbearer.config"));
+	assert_true(trib_kafka_secret_property("ssl.keystore.password"));
+	assert_false(trib_kafka_secret_property("sasl.username"));
+	assert_false(trib_kafka_secret_property("linger.ms"));
+	assert_false(trib_kafka_secret_property("compression.type"));
+}
+
+/* ---- the sink on the mock cluster -------------------------------------- */
+
+/* N events: exactly N records, in order per key, every one with its id;
+ * the last ack is the last event. */
+static void
+test_produce_exactly_n_in_order(void **state)
+{
+	enum
+	{
+	N = 2000};
+	trib_kafka_mock *m = mock_start(3);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	trib_kafka_stats st;
+	readback	rb;
+	char		err[512];
+
+	(void) state;
+	mock_topic(m, TOPIC, 4, 3);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	for (int i = 0; i < N; i++)
+		write_ev(&sink, (uint64_t) i, i % 50);
+	if (!sink.ops->flush(&sink, 20000, err, sizeof(err)))
+		fail_msg("flush: %s", err);
+	trib_kafka_get_stats(&sink, &st);
+	assert_int_equal(st.events, N);
+	assert_int_equal(st.delivered, N);
+	assert_int_equal(st.in_flight, 0);
+	assert_false(a.out_of_order);
+	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	sink.ops->close(&sink);
+
+	assert_int_equal(count_by_offsets(bs, TOPIC), N);
+	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(rb.records, N);
+	assert_int_equal(rb.nids, N);
+	assert_false(rb.duplicate);
+	assert_false(rb.order_broken);
+	assert_false(rb.missing_header);
+	rb_free(&rb);
+	trib_kafka_mock_stop(m);
+}
+
+/* Deletes bring their tombstones; both count in the topic. */
+static void
+test_delete_tombstones_produced(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	readback	rb;
+	char		err[512];
+	trib_event *ev;
+
+	(void) state;
+	mock_topic(m, TOPIC, 2, 1);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	ev = mkev(1, 1);
+	ev->op = TRIB_OP_DELETE;
+	ev->before = ev->after;
+	ev->after = NULL;
+	if (!sink.ops->write(&sink, ev, err, sizeof(err)))
+		fail_msg("write: %s", err);
+	trib_event_free(ev);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1001);
+	sink.ops->close(&sink);
+	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(rb.records, 3);
+	assert_int_equal(rb.tombstones, 1);
+	rb_free(&rb);
+	trib_kafka_mock_stop(m);
+}
+
+/* Event A goes to a slow broker, B to a fast one: B is delivered first,
+ * but nothing is acked until A is, and then one ack covers both. */
+static void
+test_acks_in_order_when_deliveries_are_not(void **state)
+{
+	trib_kafka_mock *m = mock_start(2);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	trib_kafka_stats st;
+	char		err[512];
+	int			k0 = key_for_partition(0, 2);
+	int			k1 = key_for_partition(1, 2);
+	time_t		deadline;
+
+	(void) state;
+	mock_topic(m, TOPIC, 2, 1);
+	rd_kafka_mock_partition_set_leader(mc, TOPIC, 0, 1);
+	rd_kafka_mock_partition_set_leader(mc, TOPIC, 1, 2);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	/* warm up: metadata and producer id before the delay */
+	write_ev(&sink, 0, k0);
+	write_ev(&sink, 1, k1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1001);
+	a.calls = 0;
+
+	rd_kafka_mock_broker_set_rtt(mc, 1, 1500);
+	write_ev(&sink, 2, k0);		/* A: partition 0, broker 1, slow */
+	write_ev(&sink, 3, k1);		/* B: partition 1, broker 2, fast */
+	deadline = time(NULL) + 10;
+	do
+	{
+		sink.ops->poll(&sink, 20);
+		trib_kafka_get_stats(&sink, &st);
+	} while (st.delivered < 3 && time(NULL) < deadline);
+	assert_int_equal(st.delivered, 3);	/* B, not A */
+	assert_int_equal(a.calls, 0);
+	assert_int_equal(st.in_flight, 2);
+
+	rd_kafka_mock_broker_set_rtt(mc, 1, 0);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.last.commit_lsn, 0x1003);
+	assert_false(a.out_of_order);
+	sink.ops->close(&sink);
+	trib_kafka_mock_stop(m);
+}
+
+/*
+ * A broker goes down in the middle of the stream and comes back.  Nothing
+ * is lost and, in order per key, every id arrives.  Requests the broker
+ * had appended when its connections dropped are sent again; with the
+ * transactional producer (the mock checks sequences there) the copies are
+ * dropped and the topic holds exactly N; at-least-once mode must not lose
+ * anything (a real broker also drops the copies of an idempotent
+ * producer; the mock does not, and the test reports any it wrote).
+ */
+static void
+broker_down_then_up(bool transactional)
+{
+	enum
+	{
+	N = 3000};
+	trib_kafka_mock *m = mock_start(3);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	readback	rb;
+	char		err[512];
+
+	mock_topic(m, TOPIC, 6, 3);
+	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 3);
+	/* the mock picks leaders at random: make broker 2 lead two partitions */
+	for (int p = 0; p < 6; p++)
+		rd_kafka_mock_partition_set_leader(mc, TOPIC, p, p % 3 + 1);
+	rd_kafka_mock_partition_set_leader(mc, TRIB_KAFKA_CHECKPOINT_TOPIC, 0, 1);
+	rd_kafka_mock_coordinator_set(mc, "transaction", "tributary-test-down", 1);
+	opts_for(&o, bs);
+	o.transactional = transactional;
+	o.transactional_id = "tributary-test-down";
+	sink_open(&sink, &a, &o);
+	for (int i = 0; i < N / 2; i++)
+		write_ev(&sink, (uint64_t) i, i % 60);
+	rd_kafka_mock_broker_set_down(mc, 2);
+	for (int i = N / 2; i < N; i++)
+		write_ev(&sink, (uint64_t) i, i % 60);
+	serve(&sink, 1500);
+	/* acks are stuck behind broker 2's partitions (or the commit) */
+	if (a.calls > 0 && a.last.commit_lsn >= 0x1000 + N - 1)
+	{
+		trib_kafka_stats st;
+
+		trib_kafka_get_stats(&sink, &st);
+		fail_msg("acked up to event %llu with broker 2 down (delivered %llu)",
+				 (unsigned long long) (a.last.commit_lsn - 0x1000),
+				 (unsigned long long) st.delivered);
+	}
+	rd_kafka_mock_broker_set_up(mc, 2);
+	if (!sink.ops->flush(&sink, 30000, err, sizeof(err)))
+		fail_msg("flush: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	assert_false(a.out_of_order);
+	sink.ops->close(&sink);
+
+	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(rb.nids, N);	/* nothing lost */
+	if (transactional || !rb.duplicate)
+	{
+		assert_false(rb.duplicate);
+		assert_false(rb.order_broken);
+		assert_int_equal(count_by_offsets(bs, TOPIC), N);
+	}
+	else
+		print_message("    (the mock does not check sequences of non-transactional "
+					  "producers: %lld records for %d events)\n",
+					  (long long) rb.records, N);
+	rb_free(&rb);
+	trib_kafka_mock_stop(m);
+}
+
+static void
+test_broker_down_then_up_transactional_exactly_n(void **state)
+{
+	(void) state;
+	broker_down_then_up(true);
+}
+
+static void
+test_broker_down_then_up_idempotent_nothing_lost(void **state)
+{
+	(void) state;
+	broker_down_then_up(false);
+}
+
+/* Retriable errors on Produce (leader moved, request timed out): the
+ * producer retries and the topic still holds exactly N. */
+static void
+test_retriable_errors_exactly_n(void **state)
+{
+	enum
+	{
+	N = 1000};
+	trib_kafka_mock *m = mock_start(3);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	readback	rb;
+	char		err[512];
+	trib_kafka_prop props[] = {{"retry.backoff.ms", "10"}};
+
+	(void) state;
+	mock_topic(m, TOPIC, 3, 3);
+	opts_for(&o, bs);
+	o.properties = props;
+	o.nproperties = 1;
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 0);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 8,
+									  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+									  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+									  RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+									  RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+	for (int i = 1; i < N; i++)
+		write_ev(&sink, (uint64_t) i, i % 40);
+	if (!sink.ops->flush(&sink, 30000, err, sizeof(err)))
+		fail_msg("flush: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	sink.ops->close(&sink);
+
+	assert_int_equal(count_by_offsets(bs, TOPIC), N);
+	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(rb.nids, N);
+	assert_false(rb.duplicate);
+	assert_false(rb.order_broken);
+	rb_free(&rb);
+	trib_kafka_mock_stop(m);
+}
+
+/*
+ * Responses lost after the broker appended: the client times the request
+ * out and sends the batch again with the same producer id and sequence.
+ * A broker that checks sequences acks the copy without writing it.  The
+ * mock checks sequences only for transactional producers (librdkafka
+ * 2.0.2 up to at least 2.15), so the transactional run proves exactly N
+ * and order, and the at-least-once run proves that nothing is lost (the
+ * mock writes the copies a real broker drops, and reports how many).
+ */
+static void
+lost_responses(bool transactional)
+{
+	enum
+	{
+	N = 300};
+	trib_kafka_mock *m = mock_start(1);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	readback	rb;
+	char		err[512];
+	trib_kafka_prop props[] = {
+		{"socket.timeout.ms", "500"},
+		{"request.timeout.ms", "500"},
+		{"retry.backoff.ms", "10"},
+	};
+
+	mock_topic(m, TOPIC, 2, 1);
+	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
+	opts_for(&o, bs);
+	o.properties = props;
+	o.nproperties = 3;
+	o.transactional = transactional;
+	o.transactional_id = "tributary-test-lost";
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 0);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	/* every response now arrives after the client gave up on it */
+	rd_kafka_mock_broker_set_rtt(mc, 1, 2500);
+	for (int i = 1; i < N; i++)
+		write_ev(&sink, (uint64_t) i, i % 20);
+	serve(&sink, 3000);
+	rd_kafka_mock_broker_set_rtt(mc, 1, 0);
+	if (!sink.ops->flush(&sink, 30000, err, sizeof(err)))
+		fail_msg("flush: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	sink.ops->close(&sink);
+
+	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(rb.nids, N);	/* every event at least once */
+	if (transactional)
+	{
+		assert_false(rb.duplicate);
+		assert_false(rb.order_broken);
+		assert_int_equal(count_by_offsets(bs, TOPIC), N);
+	}
+	else if (rb.duplicate)
+		print_message("    (the mock does not check sequences of non-transactional "
+					  "producers: %lld records for %d events)\n",
+					  (long long) rb.records, N);
+	rb_free(&rb);
+	trib_kafka_mock_stop(m);
+}
+
+static void
+test_lost_responses_transactional_exactly_n(void **state)
+{
+	(void) state;
+	lost_responses(true);
+}
+
+static void
+test_lost_responses_idempotent_nothing_lost(void **state)
+{
+	(void) state;
+	lost_responses(false);
+}
+
+/* A permanent error: flush and later writes fail, nothing past the last
+ * delivered event is acked. */
+static void
+test_permanent_error_fails_without_ack(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	trib_event *ev;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+									  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	write_ev(&sink, 1, 1);
+	assert_false(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	if (strstr(err, "uthoriz") == NULL)
+		fail_msg("expected an authorization error, got: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+	ev = mkev(2, 1);
+	assert_false(sink.ops->write(&sink, ev, err, sizeof(err)));
+	trib_event_free(ev);
+	sink.ops->close(&sink);
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+	trib_kafka_mock_stop(m);
+}
+
+/* bootstrap_servers "embedded" starts its own cluster. */
+static void
+test_embedded_cluster(void **state)
+{
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+
+	(void) state;
+	opts_for(&o, "embedded");
+	sink_open(&sink, &a, &o);
+	for (int i = 0; i < 10; i++)
+		write_ev(&sink, (uint64_t) i, i);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1009);
+	sink.ops->close(&sink);
+	assert_null(sink.state);
+}
+
+/* Transactional: commit makes the records visible to read_committed
+ * consumers with the checkpoint; a new sink reads the checkpoint back. */
+static void
+test_transaction_commit_and_checkpoint(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	readback	rb;
+	char		err[512];
+	trib_position pos;
+	trib_kafka_stats st;
+
+	(void) state;
+	mock_topic(m, TOPIC, 2, 1);
+	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
+	opts_for(&o, bs);
+	o.transactional = true;
+	o.transactional_id = "tributary-test-1";
+	sink_open(&sink, &a, &o);
+	err[0] = 'x';
+	assert_false(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_string_equal(err, "");	/* none, not an error */
+
+	assert_true(trib_kafka_begin(&sink, err, sizeof(err)));
+	for (int i = 0; i < 10; i++)
+		write_ev(&sink, (uint64_t) i, i);
+	serve(&sink, 100);
+	assert_int_equal(a.calls, 0);	/* delivered is not committed */
+	if (!trib_kafka_commit(&sink, 10000, err, sizeof(err)))
+		fail_msg("commit: %s", err);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.last.commit_lsn, 0x1009);
+
+	read_back(bs, TOPIC, true, &rb);
+	assert_int_equal(rb.records, 10);
+	rb_free(&rb);
+
+	/* a second transaction through the generic interface: write, flush */
+	for (int i = 10; i < 15; i++)
+		write_ev(&sink, (uint64_t) i, i);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x100e);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x100e);
+	trib_kafka_get_stats(&sink, &st);
+	assert_int_equal(st.commits, 2);
+	sink.ops->close(&sink);
+
+	/* a restarted pipeline: the checkpoint comes back from Kafka */
+	sink_open(&sink, &a, &o);
+	if (!sink.ops->durable_position(&sink, &pos, err, sizeof(err)))
+		fail_msg("durable_position: %s", err[0] ? err : "none");
+	assert_int_equal(pos.commit_lsn, 0x100e);
+	assert_int_equal(pos.seq, 0);
+	assert_int_equal(pos.lsn, 0x100e);
+	sink.ops->close(&sink);
+
+	assert_int_equal(count_by_offsets(bs, TRIB_KAFKA_CHECKPOINT_TOPIC), 2);
+	assert_int_equal(count_by_offsets(bs, TOPIC), 15);
+	trib_kafka_mock_stop(m);
+}
+
+/* The checkpoint reader looks back past a long tail of other keys. */
+static void
+test_checkpoint_found_behind_other_keys(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_kafka_opts o2;
+	trib_sink	sink;
+	trib_sink	other;
+	acks		a = {0};
+	acks		b = {0};
+	char		err[512];
+	trib_position pos;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
+	opts_for(&o, bs);
+	o.transactional = true;
+	o.transactional_id = "pipeline-a";
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 7, 1);
+	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
+	sink.ops->close(&sink);
+
+	/* another pipeline commits 200 times into the same partition */
+	opts_for(&o2, bs);
+	o2.transactional = true;
+	o2.transactional_id = "pipeline-b";
+	sink_open(&other, &b, &o2);
+	for (int i = 100; i < 300; i++)
+	{
+		write_ev(&other, (uint64_t) i, 2);
+		assert_true(trib_kafka_commit(&other, 10000, err, sizeof(err)));
+	}
+	other.ops->close(&other);
+
+	sink_open(&sink, &a, &o);
+	if (!sink.ops->durable_position(&sink, &pos, err, sizeof(err)))
+		fail_msg("durable_position: %s", err[0] ? err : "none");
+	assert_int_equal(pos.commit_lsn, 0x1007);
+	sink.ops->close(&sink);
+	trib_kafka_mock_stop(m);
+}
+
+/* Abort: nothing acked, the durable position stays, the sink stays
+ * usable; the aborted records are invisible to read_committed readers
+ * (checked where the mock supports it). */
+static void
+test_transaction_abort(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	readback	rb;
+	char		err[512];
+	trib_position pos;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
+	opts_for(&o, bs);
+	o.transactional = true;
+	o.transactional_id = "tributary-test-abort";
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.calls, 1);
+
+	for (int i = 1; i < 4; i++)
+		write_ev(&sink, (uint64_t) i, 1);
+	assert_true(trib_kafka_abort(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.calls, 1);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x1000);
+
+	/* the pipeline rewinds and writes the same events again */
+	for (int i = 1; i < 4; i++)
+		write_ev(&sink, (uint64_t) i, 1);
+	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1003);
+	sink.ops->close(&sink);
+
+	if (rd_kafka_version() >= 0x020f0000)
+	{
+		read_back(bs, TOPIC, true, &rb);
+		assert_int_equal(rb.records, 4);	/* 1 + 3, the aborted 3 hidden */
+		assert_false(rb.duplicate);
+		rb_free(&rb);
+	}
+	else
+		print_message("    (librdkafka %s: its mock cluster has no read_committed "
+					  "filtering; visibility of aborted records not checked)\n",
+					  rd_kafka_version_str());
+	trib_kafka_mock_stop(m);
+}
+
+/* Options are checked before anything connects. */
+static void
+test_bad_options(void **state)
+{
+	trib_kafka_opts o;
+	trib_sink	sink = {0};
+	char		err[512];
+
+	(void) state;
+	trib_kafka_opts_init(&o);
+	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "bootstrap_servers"));
+
+	o.bootstrap_servers = "embedded";
+	o.transactional = true;
+	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "transactional_id"));
+
+	/* a failed open leaves nothing behind */
+	o.transactional = false;
+	o.topic_pattern = "${prefix}/${table}";
+	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "not allowed"));
+	assert_null(sink.state);
+
+	o.topic_pattern = NULL;
+	o.bootstrap_servers = "embedded:99";
+	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "1 to 16 brokers"));
+	assert_null(sink.state);
+
+	/* ops->open without staged options */
+	assert_false(trib_sink_kafka_ops.open(&sink, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "trib_kafka_set_opts"));
+}
+
+/* Captured log lines. */
+typedef struct logcap
+{
+	int			lines;
+	bool		leaked;
+} logcap;
+
+static const char *const SECRET = "hunter2-s3cr3t-value";
+
+static void
+on_log(void *arg, int level, const char *msg)
+{
+	logcap	   *c = arg;
+
+	(void) level;
+	c->lines++;
+	if (strstr(msg, SECRET))
+		c->leaked = true;
+}
+
+/* Secret values appear neither in logs (even with debug on) nor in
+ * errors. */
+static void
+test_secrets_never_logged(void **state)
+{
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	logcap		cap = {0};
+	char		err[512];
+	trib_kafka_prop props[] = {
+		{"sasl.username", "alice"},
+		{"sasl.password", SECRET},
+		{"debug", "conf,generic,broker"},
+	};
+	trib_kafka_prop bad[] = {{"my.secret.thing", SECRET}};
+
+	(void) state;
+	opts_for(&o, "embedded");
+	o.properties = props;
+	o.nproperties = 3;
+	o.log = on_log;
+	o.log_arg = &cap;
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	sink.ops->close(&sink);
+	assert_true(cap.lines > 0);
+	assert_false(cap.leaked);
+
+	o.properties = bad;
+	o.nproperties = 1;
+	memset(&sink, 0, sizeof(sink));
+	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_null(strstr(err, SECRET));
+	assert_non_null(strstr(err, "my.secret.thing"));
+	assert_false(cap.leaked);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tracker_low_watermark),
+		cmocka_unit_test(test_tracker_multi_record_and_seal),
+		cmocka_unit_test(test_tracker_scrambled_growth),
+		cmocka_unit_test(test_secret_property_names),
+		cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_produce_exactly_n_in_order),
+		cmocka_unit_test(test_delete_tombstones_produced),
+		cmocka_unit_test(test_acks_in_order_when_deliveries_are_not),
+		cmocka_unit_test(test_broker_down_then_up_transactional_exactly_n),
+		cmocka_unit_test(test_broker_down_then_up_idempotent_nothing_lost),
+		cmocka_unit_test(test_retriable_errors_exactly_n),
+		cmocka_unit_test(test_lost_responses_transactional_exactly_n),
+		cmocka_unit_test(test_lost_responses_idempotent_nothing_lost),
+		cmocka_unit_test(test_permanent_error_fails_without_ack),
+		cmocka_unit_test(test_embedded_cluster),
+		cmocka_unit_test(test_transaction_commit_and_checkpoint),
+		cmocka_unit_test(test_checkpoint_found_behind_other_keys),
+		cmocka_unit_test(test_transaction_abort),
+		cmocka_unit_test(test_secrets_never_logged),
+	};
+
+	/* TEST_FILTER=pattern runs some tests only (cmocka's * and ? work) */
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

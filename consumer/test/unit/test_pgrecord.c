@@ -1,0 +1,447 @@
+/*
+ * test_pgrecord.c: unit tests of pgrecord.c (record parser and assembler),
+ * with records captured from the tributary plugin on PostgreSQL 15
+ * (pg_logical_slot_peek_changes), and malformed variants of them.
+ * No server is needed.
+ */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pgrecord.h"
+
+/* Real records (PostgreSQL 15, tributary 0.2). */
+static const char REL_ORDERS[] =
+	"{\"kind\":\"relation\",\"xid\":734,\"commit_lsn\":\"0/1556AB8\",\"ts\":\"2026-11-21T23:26:09.413221Z\",\"lsn\":\"0/1556968\",\"relid\":16384,\"schema\":\"public\",\"table\":\"orders\",\"replica_identity\":\"default\",\"columns\":[{\"name\":\"id\",\"type\":\"bigint\",\"type_oid\":20,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"amount\",\"type\":\"numeric(12,2)\",\"type_oid\":1700,\"typmod\":786438,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"note\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"doc\",\"type\":\"jsonb\",\"type_oid\":3802,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"big\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}],\"primary_key\":[\"id\"],\"identity_key\":[\"id\"]}";
+static const char BEGIN_736[] =
+	"{\"kind\":\"begin\",\"xid\":736,\"commit_lsn\":\"0/1556D48\",\"ts\":\"2026-11-21T23:26:09.413656Z\"}";
+static const char UPDATE_736[] =
+	"{\"kind\":\"update\",\"xid\":736,\"commit_lsn\":\"0/1556D48\",\"ts\":\"2026-11-21T23:26:09.413656Z\",\"lsn\":\"0/1556C40\",\"seq\":0,\"schema\":\"public\",\"table\":\"orders\",\"old\":{\"id\":1},\"new\":{\"id\":2,\"amount\":13.00,\"note\":\"hello \\\"w\\\"\\\\n\",\"doc\":{\"a\": [1, 2.50, 123456789012345678901234567890]}},\"unchanged_toast\":[\"big\"]}";
+static const char COMMIT_736[] =
+	"{\"kind\":\"commit\",\"xid\":736,\"commit_lsn\":\"0/1556D48\",\"ts\":\"2026-11-21T23:26:09.413656Z\",\"end_lsn\":\"0/1556D78\",\"changes\":1}";
+static const char DELETE_737[] =
+	"{\"kind\":\"delete\",\"xid\":737,\"commit_lsn\":\"0/1556E68\",\"ts\":\"2026-11-21T23:26:09.413698Z\",\"lsn\":\"0/1556D78\",\"seq\":0,\"schema\":\"public\",\"table\":\"orders\",\"old\":{\"id\":2}}";
+static const char REL_COMP[] =
+	"{\"kind\":\"relation\",\"xid\":747,\"commit_lsn\":\"0/1557720\",\"ts\":\"2026-11-21T23:26:09.414458Z\",\"lsn\":\"0/1557528\",\"relid\":16414,\"schema\":\"public\",\"table\":\"comp\",\"replica_identity\":\"default\",\"columns\":[{\"name\":\"k1\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"k2\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"v\",\"type\":\"double precision\",\"type_oid\":701,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}],\"primary_key\":[\"k1\",\"k2\"],\"identity_key\":[\"k1\",\"k2\"]}";
+static const char INSERT_COMP[] =
+	"{\"kind\":\"insert\",\"xid\":747,\"commit_lsn\":\"0/1557720\",\"ts\":\"2026-11-21T23:26:09.414458Z\",\"lsn\":\"0/1557528\",\"seq\":1,\"schema\":\"public\",\"table\":\"comp\",\"new\":{\"k1\":2, \"k2\" : \"b\",\"v\":\"NaN\"}}";
+static const char TRUNCATE_750[] =
+	"{\"kind\":\"truncate\",\"xid\":750,\"commit_lsn\":\"0/1558930\",\"ts\":\"2026-11-21T23:26:09.415043Z\",\"lsn\":\"0/1558900\",\"seq\":0,\"relations\":[{\"schema\":\"public\",\"table\":\"full_t\"},{\"schema\":\"public\",\"table\":\"nopk\"}],\"cascade\":true,\"restart_identity\":true}";
+static const char MSG_NONTX[] =
+	"{\"kind\":\"message\",\"xid\":0,\"commit_lsn\":\"0/1557810\",\"lsn\":\"0/1557810\",\"seq\":0,\"transactional\":false,\"prefix\":\"app.bin\",\"encoding\":\"base64\",\"content\":\"AAEC/w==\"}";
+static const char MSG_HEARTBEAT[] =
+	"{\"kind\":\"message\",\"xid\":749,\"commit_lsn\":\"0/1557858\",\"ts\":\"2026-11-21T23:26:09.414641Z\",\"lsn\":\"0/1557858\",\"seq\":0,\"transactional\":true,\"prefix\":\"tributary.heartbeat\",\"encoding\":\"utf8\",\"content\":\"p1\"}";
+
+/* Parse or fail the test. */
+static trib_pgrec *
+parse_ok(trib_pgparser *p, const char *text)
+{
+	trib_pgrec *rec = NULL;
+	char		err[256] = "";
+
+	if (!trib_pgparser_parse(p, text, strlen(text), &rec, err, sizeof(err)))
+		fail_msg("parse failed: %s\nrecord: %.200s", err, text);
+	return rec;
+}
+
+/* Parse expecting an error containing `want`. */
+static void
+parse_err(trib_pgparser *p, const char *text, const char *want)
+{
+	trib_pgrec *rec = (trib_pgrec *) 1;
+	char		err[256] = "";
+
+	if (trib_pgparser_parse(p, text, strlen(text), &rec, err, sizeof(err)))
+		fail_msg("expected an error containing \"%s\", parse succeeded: %.200s", want, text);
+	assert_null(rec);
+	if (!strstr(err, want))
+		fail_msg("expected an error containing \"%s\", got \"%s\"", want, err);
+}
+
+static void
+test_update_splices_images_byte_for_byte(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
+	trib_pgrec *rec = parse_ok(p, UPDATE_736);
+
+	(void) state;
+	assert_int_equal(rel->kind, TRIB_PGREC_RELATION);
+	assert_non_null(rel->rel);
+	assert_int_equal(rel->rel->ncols, 5);
+	assert_string_equal(rel->rel->cols[1].type, "numeric(12,2)");
+	assert_int_equal(rel->rel->cols[1].typmod, 786438);
+	assert_int_equal(rel->rel->cols[0].typmod, -1);
+
+	assert_int_equal(rec->kind, TRIB_PGREC_UPDATE);
+	assert_int_equal(rec->ev->op, TRIB_OP_UPDATE);
+	assert_string_equal(rec->ev->schema, "public");
+	assert_string_equal(rec->ev->table, "orders");
+	assert_string_equal(rec->ev->before, "{\"id\":1}");
+	assert_string_equal(rec->ev->after,
+						"{\"id\":2,\"amount\":13.00,\"note\":\"hello \\\"w\\\"\\\\n\",\"doc\":{\"a\": [1, 2.50, 123456789012345678901234567890]}}");
+	assert_string_equal(rec->ev->key, "{\"id\":2}");
+	assert_string_equal(rec->ev->unchanged, "[\"big\"]");
+	assert_string_equal(rec->ev->source, "src");
+	assert_string_equal(rec->ev->connector, "postgresql");
+	assert_string_equal(rec->ev->db, "db");
+	assert_int_equal(rec->ev->txid, 736);
+	assert_int_equal(rec->ev->pos.commit_lsn, 0x1556D48);
+	assert_int_equal(rec->ev->pos.seq, 0);
+	assert_int_equal(rec->lsn, 0x1556C40);
+	/* 2026-11-21T23:26:09.413656Z */
+	assert_int_equal(rec->ev->ts_ms, INT64_C(1795303569413));
+	trib_pgrec_free(rel);
+	trib_pgrec_free(rec);
+	trib_pgparser_free(p);
+}
+
+static void
+test_delete_key_from_old_image(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
+	trib_pgrec *rec = parse_ok(p, DELETE_737);
+
+	(void) state;
+	assert_int_equal(rec->ev->op, TRIB_OP_DELETE);
+	assert_string_equal(rec->ev->before, "{\"id\":2}");
+	assert_null(rec->ev->after);
+	assert_string_equal(rec->ev->key, "{\"id\":2}");
+	trib_pgrec_free(rel);
+	trib_pgrec_free(rec);
+	trib_pgparser_free(p);
+}
+
+static void
+test_composite_key_keeps_member_text(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *rel = parse_ok(p, REL_COMP);
+	trib_pgrec *rec = parse_ok(p, INSERT_COMP);
+
+	(void) state;
+	assert_int_equal(rec->ev->op, TRIB_OP_CREATE);
+	/* members copied as written, including the spaces around ':' */
+	assert_string_equal(rec->ev->key, "{\"k1\":2,\"k2\" : \"b\"}");
+	assert_string_equal(rec->ev->after, "{\"k1\":2, \"k2\" : \"b\",\"v\":\"NaN\"}");
+	trib_pgrec_free(rel);
+	trib_pgrec_free(rec);
+	trib_pgparser_free(p);
+}
+
+static void
+test_no_relation_record_means_no_key(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *rec = parse_ok(p, DELETE_737);
+
+	(void) state;
+	assert_null(rec->ev->key);
+	assert_string_equal(rec->ev->before, "{\"id\":2}");
+	trib_pgrec_free(rec);
+	trib_pgparser_free(p);
+}
+
+static void
+test_new_relation_record_replaces_metadata(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *r1 = parse_ok(p, REL_ORDERS);
+	/* same relid, table renamed, key now (id, note) through an index */
+	const char *renamed =
+		"{\"kind\":\"relation\",\"xid\":800,\"commit_lsn\":\"0/2000000\",\"lsn\":\"0/1FFFF00\",\"relid\":16384,\"schema\":\"public\",\"table\":\"orders2\",\"replica_identity\":\"index\",\"columns\":[{\"name\":\"id\",\"type\":\"bigint\",\"type_oid\":20,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"note\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":false,\"pk\":false,\"identity\":true}],\"primary_key\":[\"id\"],\"identity_key\":[\"id\",\"note\"]}";
+	trib_pgrec *r2 = parse_ok(p, renamed);
+	const trib_pgrel *rel;
+
+	(void) state;
+	assert_null(trib_pgparser_relation(p, "public", "orders"));
+	rel = trib_pgparser_relation(p, "public", "orders2");
+	assert_non_null(rel);
+	assert_int_equal(rel->nkey, 2);
+	assert_string_equal(rel->key[1], "note");
+	assert_string_equal(rel->replica_identity, "index");
+	trib_pgrec_free(r1);
+	trib_pgrec_free(r2);
+	trib_pgparser_free(p);
+}
+
+static void
+test_truncate_and_message_extra(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *t = parse_ok(p, TRUNCATE_750);
+	trib_pgrec *m = parse_ok(p, MSG_NONTX);
+
+	(void) state;
+	assert_int_equal(t->ev->op, TRIB_OP_TRUNCATE);
+	assert_string_equal(t->ev->extra,
+						"{\"relations\":[{\"schema\":\"public\",\"table\":\"full_t\"},{\"schema\":\"public\",\"table\":\"nopk\"}],\"cascade\":true,\"restart_identity\":true}");
+	assert_null(t->ev->schema);
+	assert_int_equal(m->ev->op, TRIB_OP_MESSAGE);
+	assert_false(m->transactional);
+	assert_false(m->has_ts);
+	assert_string_equal(m->prefix, "app.bin");
+	assert_string_equal(m->ev->extra,
+						"{\"transactional\":false,\"prefix\":\"app.bin\",\"encoding\":\"base64\",\"content\":\"AAEC/w==\"}");
+	trib_pgrec_free(t);
+	trib_pgrec_free(m);
+	trib_pgparser_free(p);
+}
+
+static void
+test_control_records(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *r;
+
+	(void) state;
+	r = parse_ok(p, COMMIT_736);
+	assert_int_equal(r->kind, TRIB_PGREC_COMMIT);
+	assert_int_equal(r->end_lsn, 0x1556D78);
+	assert_int_equal(r->changes, 1);
+	assert_null(r->ev);
+	trib_pgrec_free(r);
+	r = parse_ok(p, "{\"kind\":\"stream_abort\",\"xid\":755,\"subxid\":756,\"lsn\":\"0/15BF0D0\",\"next_seq\":2000}");
+	assert_int_equal(r->kind, TRIB_PGREC_STREAM_ABORT);
+	assert_int_equal(r->subxid, 756);
+	assert_true(r->has_next_seq);
+	assert_int_equal(r->next_seq, 2000);
+	trib_pgrec_free(r);
+	r = parse_ok(p, "{\"kind\":\"stream_commit\",\"xid\":725,\"commit_lsn\":\"0/15A8050\",\"ts\":\"2026-11-21T09:15:02.4Z\",\"end_lsn\":\"0/15A8080\",\"changes\":2012,\"discard_through_seq\":7}");
+	assert_true(r->has_discard_through);
+	assert_int_equal(r->discard_through_seq, 7);
+	trib_pgrec_free(r);
+	r = parse_ok(p, "{\"kind\":\"commit_prepared\",\"xid\":753,\"commit_lsn\":\"0/15590F0\",\"ts\":\"2026-11-21T23:26:09.415565Z\",\"end_lsn\":\"0/1559128\",\"gid\":\"gid-1\"}");
+	assert_int_equal(r->kind, TRIB_PGREC_COMMIT_PREPARED);
+	assert_string_equal(r->gid, "gid-1");
+	trib_pgrec_free(r);
+	r = parse_ok(p, "{\"kind\":\"stream_start\",\"xid\":725,\"first\":true,\"future_field\":[1,{\"x\":null}]}");
+	assert_true(r->first);
+	trib_pgrec_free(r);
+	trib_pgparser_free(p);
+}
+
+static void
+test_malformed_records_are_errors(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
+
+	(void) state;
+	parse_err(p, "", "invalid JSON");
+	parse_err(p, "{", "invalid JSON");
+	parse_err(p, "[1]", "not a JSON object");
+	parse_err(p, "{\"kind\":\"begin\"} x", "invalid JSON");
+	parse_err(p, "{\"xid\":1}", "no \"kind\"");
+	parse_err(p, "{\"kind\":\"bogus\",\"xid\":1}", "unknown kind");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1}", "lacks field \"commit_lsn\"");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":\"1\",\"commit_lsn\":\"0/1\"}", "must be a number");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":-1,\"commit_lsn\":\"0/1\"}", "not an integer");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":4294967296,\"commit_lsn\":\"0/1\"}", "not an integer");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1.5,\"commit_lsn\":\"0/1\"}", "not an integer");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"01\"}", "not an LSN");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/123456789\"}", "not an LSN");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\",\"ts\":\"yesterday\"}", "ISO 8601");
+	parse_err(p, "{\"kind\":\"begin\",\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\"}", "duplicate field");
+	parse_err(p, "{\"kind\":\"insert\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"public\",\"table\":\"orders\",\"new\":[1]}", "must be an object");
+	parse_err(p, "{\"kind\":\"delete\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"public\",\"table\":\"orders\"}", "lacks field \"old\"");
+	parse_err(p, "{\"kind\":\"insert\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"pub\\u0000lic\",\"table\":\"t\",\"new\":{}}", "NUL");
+	parse_err(p, "{\"kind\":\"insert\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"p\",\"table\":\"t\",\"new\":{},\"unchanged_toast\":[1]}", "only strings");
+	parse_err(p, "{\"kind\":\"message\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"transactional\":true,\"prefix\":\"p\",\"encoding\":\"rot13\",\"content\":\"x\"}", "utf8 or base64");
+	parse_err(p, "{\"kind\":\"relation\",\"xid\":1,\"lsn\":\"0/1\",\"relid\":1,\"schema\":\"s\",\"table\":\"t\",\"replica_identity\":\"default\",\"columns\":[{\"name\":\"a\"}],\"primary_key\":[],\"identity_key\":[]}", "lacks a member");
+	parse_err(p, "{\"kind\":\"relation\",\"xid\":1,\"lsn\":\"0/1\",\"relid\":1,\"schema\":\"s\",\"table\":\"t\",\"replica_identity\":\"default\",\"columns\":[],\"primary_key\":[\"id\"],\"identity_key\":[]}", "not among the columns");
+	parse_err(p, "{\"kind\":\"relation\",\"xid\":1,\"lsn\":\"0/1\",\"relid\":1,\"schema\":\"s\",\"table\":\"t\",\"replica_identity\":\"sometimes\",\"columns\":[],\"primary_key\":[],\"identity_key\":[]}", "replica_identity");
+	parse_err(p, "{\"kind\":\"relation\",\"xid\":1,\"lsn\":\"0/1\",\"relid\":1,\"schema\":\"s\",\"table\":\"t\",\"replica_identity\":\"full\",\"columns\":[{\"name\":[\"a\"]}],\"primary_key\":[],\"identity_key\":[]}", "nesting");
+	parse_err(p, "{\"kind\":\"truncate\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"relations\":[{\"schema\":\"s\"}],\"cascade\":true,\"restart_identity\":false}", "lacks schema or table");
+	parse_err(p, "{\"kind\":\"update\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"public\",\"table\":\"orders\",\"old\":null,\"new\":{\"id\":\"\xff\"}}", "invalid JSON");
+	/* a broken record leaves metadata intact */
+	assert_non_null(trib_pgparser_relation(p, "public", "orders"));
+	trib_pgrec_free(rel);
+	trib_pgparser_free(p);
+}
+
+static void
+test_eventid_format_and_parse(void **state)
+{
+	char		buf[TRIB_EVENTID_LEN];
+	uint64_t	lsn,
+				seq;
+
+	(void) state;
+	trib_eventid_format(0x16B3748, 4, buf, sizeof(buf));
+	assert_string_equal(buf, "0/16B3748:4");
+	trib_eventid_format(UINT64_C(0xA00000001), TRIB_SEQ_ALL, buf, sizeof(buf));
+	assert_string_equal(buf, "A/1");
+	assert_true(trib_eventid_parse("0/16B3748:4", &lsn, &seq));
+	assert_int_equal(lsn, 0x16B3748);
+	assert_int_equal(seq, 4);
+	assert_true(trib_eventid_parse("A/1", &lsn, &seq));
+	assert_int_equal(seq, TRIB_SEQ_ALL);
+	assert_false(trib_eventid_parse("0/1:", &lsn, &seq));
+	assert_false(trib_eventid_parse("0/1:-1", &lsn, &seq));
+	assert_false(trib_eventid_parse("x/1", &lsn, &seq));
+	assert_false(trib_eventid_parse("0/1:99999999999999999999", &lsn, &seq));
+}
+
+/* Feed records to an assembler; collect what it delivers as a string. */
+static void
+feed(trib_pgparser *p, trib_pgasm *a, const char *const *recs, char *out, size_t len)
+{
+	char		err[256];
+	trib_pgrec *r;
+
+	out[0] = '\0';
+	for (; *recs; recs++)
+	{
+		r = parse_ok(p, *recs);
+		if (!trib_pgasm_push(a, r, err, sizeof(err)))
+			fail_msg("push: %s", err);
+		while ((r = trib_pgasm_pop(a)))
+		{
+			char		item[128];
+
+			if (r->ev)
+				snprintf(item, sizeof(item), "%c%" PRIu64 "%s ", r->ev->op, r->ev->pos.seq,
+						 r->ev->last_in_tx ? "L" : "");
+			else
+				snprintf(item, sizeof(item), "%s ", trib_pgrec_kind_name(r->kind));
+			strncat(out, item, len - strlen(out) - 1);
+			trib_pgrec_free(r);
+		}
+	}
+}
+
+static void
+test_assembler_marks_last_event_and_drops_heartbeats(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgasm *a = trib_pgasm_new();
+	char		got[512];
+	const char *const recs[] = {
+		BEGIN_736, REL_ORDERS, UPDATE_736, COMMIT_736,
+		"{\"kind\":\"begin\",\"xid\":749,\"commit_lsn\":\"0/1557858\"}",
+		MSG_HEARTBEAT,
+		"{\"kind\":\"commit\",\"xid\":749,\"commit_lsn\":\"0/1557858\",\"end_lsn\":\"0/1557888\",\"changes\":1}",
+		MSG_NONTX, NULL
+	};
+
+	(void) state;
+	feed(p, a, recs, got, sizeof(got));
+	assert_string_equal(got, "begin relation u0L commit begin commit m0L ");
+	trib_pgasm_free(a);
+	trib_pgparser_free(p);
+}
+
+static void
+test_assembler_streamed_transaction(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgasm *a = trib_pgasm_new();
+	char		got[512];
+	const char *const recs[] = {
+		"{\"kind\":\"stream_start\",\"xid\":725,\"first\":true}",
+		"{\"kind\":\"insert\",\"xid\":725,\"lsn\":\"0/10\",\"seq\":0,\"schema\":\"s\",\"table\":\"t\",\"new\":{\"a\":0}}",
+		"{\"kind\":\"insert\",\"xid\":725,\"subxid\":726,\"lsn\":\"0/11\",\"seq\":1,\"schema\":\"s\",\"table\":\"t\",\"new\":{\"a\":1}}",
+		"{\"kind\":\"stream_stop\",\"xid\":725}",
+		MSG_NONTX,
+		"{\"kind\":\"stream_abort\",\"xid\":725,\"subxid\":726,\"lsn\":\"0/12\",\"next_seq\":1}",
+		"{\"kind\":\"stream_start\",\"xid\":725,\"first\":false}",
+		"{\"kind\":\"insert\",\"xid\":725,\"lsn\":\"0/13\",\"seq\":1,\"schema\":\"s\",\"table\":\"t\",\"new\":{\"a\":2}}",
+		"{\"kind\":\"insert\",\"xid\":725,\"lsn\":\"0/14\",\"seq\":2,\"schema\":\"s\",\"table\":\"t\",\"new\":{\"a\":3}}",
+		"{\"kind\":\"stream_stop\",\"xid\":725}",
+		"{\"kind\":\"stream_commit\",\"xid\":725,\"commit_lsn\":\"0/20\",\"ts\":\"2026-11-21T09:15:02Z\",\"end_lsn\":\"0/30\",\"changes\":3,\"discard_through_seq\":0}",
+		NULL
+	};
+
+	(void) state;
+	feed(p, a, recs, got, sizeof(got));
+	assert_string_equal(got, "m0L c1 c2L stream_commit ");
+	assert_int_equal(trib_pgasm_buffered(a), 0);
+	trib_pgasm_free(a);
+	trib_pgparser_free(p);
+}
+
+static void
+test_assembler_rejects_stray_streamed_change(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgasm *a = trib_pgasm_new();
+	trib_pgrec *r = parse_ok(p, "{\"kind\":\"insert\",\"xid\":9,\"lsn\":\"0/10\",\"seq\":0,\"schema\":\"s\",\"table\":\"t\",\"new\":{}}");
+	char		err[256] = "";
+
+	(void) state;
+	assert_false(trib_pgasm_push(a, r, err, sizeof(err)));
+	assert_non_null(strstr(err, "outside"));
+	trib_pgasm_free(a);
+	trib_pgparser_free(p);
+}
+
+static void
+test_assembler_reset_drops_held_event(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgasm *a = trib_pgasm_new();
+	char		got[256];
+	const char *const first[] = {BEGIN_736, UPDATE_736, NULL};
+	const char *const again[] = {BEGIN_736, UPDATE_736, COMMIT_736, NULL};
+
+	(void) state;
+	feed(p, a, first, got, sizeof(got));
+	assert_string_equal(got, "begin ");
+	trib_pgasm_reset(a);		/* connection lost: the server resends */
+	feed(p, a, again, got, sizeof(got));
+	assert_string_equal(got, "begin u0L commit ");
+	trib_pgasm_free(a);
+	trib_pgparser_free(p);
+}
+
+static void
+test_next_line_splits_batched_messages(void **state)
+{
+	const char	msg[] = "{\"a\":1}\n{\"b\":2}\n\n{\"c\":3}";
+	size_t		off = 0,
+				next,
+				n;
+	int			count = 0;
+
+	(void) state;
+	while (off < sizeof(msg) - 1)
+	{
+		n = trib_pgrecord_next_line(msg + off, sizeof(msg) - 1 - off, &next);
+		if (n > 0)
+			count++;
+		off += next;
+	}
+	assert_int_equal(count, 3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_update_splices_images_byte_for_byte),
+		cmocka_unit_test(test_delete_key_from_old_image),
+		cmocka_unit_test(test_composite_key_keeps_member_text),
+		cmocka_unit_test(test_no_relation_record_means_no_key),
+		cmocka_unit_test(test_new_relation_record_replaces_metadata),
+		cmocka_unit_test(test_truncate_and_message_extra),
+		cmocka_unit_test(test_control_records),
+		cmocka_unit_test(test_malformed_records_are_errors),
+		cmocka_unit_test(test_eventid_format_and_parse),
+		cmocka_unit_test(test_assembler_marks_last_event_and_drops_heartbeats),
+		cmocka_unit_test(test_assembler_streamed_transaction),
+		cmocka_unit_test(test_assembler_rejects_stray_streamed_change),
+		cmocka_unit_test(test_assembler_reset_drops_held_event),
+		cmocka_unit_test(test_next_line_splits_batched_messages),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
