@@ -9,7 +9,7 @@
  * Positions.  Every event has an id (commit_lsn, seq) from the output
  * plugin.  The pipeline's durable position is the minimum over the sinks of
  * what each has acknowledged.  From it follow two things:
- *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS and
+ *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS (200 ms) and
  *     at shutdown, as an event id, so a restart can resume in the middle
  *     of a large transaction;
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
@@ -52,7 +52,7 @@
 
 #define POLL_BATCH 512
 #define POLL_TIMEOUT_MS 100
-#define CHECKPOINT_MS 1000
+#define CHECKPOINT_MS 200
 #define DRAIN_TIMEOUT_MS 30000
 
 /* A committed transaction whose events are not all durable yet. */
@@ -426,49 +426,43 @@ durable_position(trib_pipeline *p, trib_position *out)
 	return have;
 }
 
-/* Confirm fully durable transactions and save the checkpoint when due. */
+/*
+ * Save the checkpoint when due, then confirm to the slot the transactions
+ * the saved checkpoint covers.  The order matters: the slot is never
+ * confirmed past the checkpoint, so after a crash the checkpoint is never
+ * behind the slot and resuming from it loses nothing and repeats nothing.
+ */
 static bool
 advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 {
 	trib_position d;
 	bool		have = durable_position(p, &d);
-	uint64_t	confirm = 0;
-	trib_position ck = {0};
+	trib_position ck;
 	bool		have_ck = false;
+	uint64_t	confirm = 0;
+	size_t		i;
 
-	while (p->qlen > 0)
+	/* the newest transaction with events that is wholly durable ... */
+	for (i = 0; have && i < p->qlen; i++)
 	{
-		pending_tx *tx = &p->queue[p->qhead];
+		pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
 
-		if (tx->has_last && (!have || pos_cmp(&tx->last, &d) > 0))
+		if (!tx->has_last)
+			continue;
+		if (pos_cmp(&tx->last, &d) > 0)
 			break;
-		confirm = tx->end_lsn;
-		/*
-		 * Empty transactions (heartbeats, the catalog checkpoint's own
-		 * writes) only move the slot: saving a checkpoint for them would
-		 * write to the source and make another one, forever.
-		 */
-		if (tx->has_last)
-		{
-			ck.commit_lsn = tx->commit_lsn;
-			ck.seq = TRIB_SEQ_ALL;
-			ck.end_lsn = tx->end_lsn;
-			have_ck = true;
-		}
-		p->qhead = (p->qhead + 1) % p->qcap;
-		p->qlen--;
+		memset(&ck, 0, sizeof(ck));
+		ck.commit_lsn = tx->commit_lsn;
+		ck.seq = TRIB_SEQ_ALL;
+		ck.end_lsn = tx->end_lsn;
+		have_ck = true;
 	}
-	/* inside a transaction not yet committed or confirmed: its event id */
+	/* ... or, inside a larger transaction, the last durable event */
 	if (have && (!have_ck || pos_cmp(&d, &ck) > 0))
 	{
 		ck = d;
 		ck.opaque = NULL;
 		have_ck = true;
-	}
-	if (confirm > p->confirmed_lsn)
-	{
-		p->confirmed_lsn = confirm;
-		trib_source_pg_confirm(p->src, confirm);
 	}
 	if (have_ck && (!p->has_saved || pos_cmp(&ck, &p->saved) > 0) &&
 		(force || now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
@@ -478,6 +472,28 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 		p->saved = ck;
 		p->has_saved = true;
 		p->last_ckpt_ms = now_ms();
+	}
+
+	/*
+	 * Confirm what the saved checkpoint covers.  Empty transactions
+	 * (heartbeats, the catalog checkpoint's own writes) carry no events;
+	 * they go as soon as everything before them has: saving a checkpoint
+	 * for them would write to the source and make another one, forever.
+	 */
+	while (p->qlen > 0)
+	{
+		pending_tx *tx = &p->queue[p->qhead];
+
+		if (tx->has_last && (!p->has_saved || pos_cmp(&tx->last, &p->saved) > 0))
+			break;
+		confirm = tx->end_lsn;
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+	}
+	if (confirm > p->confirmed_lsn)
+	{
+		p->confirmed_lsn = confirm;
+		trib_source_pg_confirm(p->src, confirm);
 	}
 	return true;
 }
