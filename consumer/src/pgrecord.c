@@ -413,7 +413,34 @@ struct trib_pgparser
 	char	   *source;
 	char	   *db;
 	relnode    *buckets[REL_BUCKETS];
+	/*
+	 * Every trib_relation handed out through events.  An event may outlive
+	 * the relation entry it was parsed with (a newer relation record
+	 * replaces the entry while the event waits in a sink's batch), so the
+	 * views live until the parser is freed.  One per relation record: a
+	 * few per table and connection.
+	 */
+	trib_relation **views;
+	size_t		nviews;
+	size_t		capviews;
 };
+
+/* Free one view. */
+static void
+view_free(trib_relation *v)
+{
+	int			i;
+
+	for (i = 0; i < v->ncolumns; i++)
+	{
+		free(v->columns[i].name);
+		free(v->columns[i].type);
+	}
+	free(v->columns);
+	free(v->schema);
+	free(v->table);
+	free(v);
+}
 
 /* FNV-1a over schema, a zero byte, and table. */
 static unsigned
@@ -495,6 +522,9 @@ trib_pgparser_free(trib_pgparser *p)
 			n = next;
 		}
 	}
+	for (i = 0; i < (int) p->nviews; i++)
+		view_free(p->views[i]);
+	free(p->views);
 	free(p->source);
 	free(p->db);
 	free(p);
@@ -564,6 +594,37 @@ rel_install(trib_pgparser *p, trib_pgrel *r)
 	{
 		n->rel.key = n->rel.primary_key;
 		n->rel.nkey = n->rel.npk;
+	}
+	{
+		trib_relation *v = xmalloc(sizeof(*v));
+		size_t		i;
+
+		memset(v, 0, sizeof(*v));
+		v->schema = xstrdup0(n->rel.schema);
+		v->table = xstrdup0(n->rel.table);
+		v->ncolumns = (int) n->rel.ncols;
+		v->columns = xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
+		for (i = 0; i < n->rel.ncols; i++)
+		{
+			trib_column *c = &v->columns[i];
+
+			c->name = xstrdup0(n->rel.cols[i].name);
+			c->type = xstrdup0(n->rel.cols[i].type);
+			c->type_oid = n->rel.cols[i].type_oid;
+			c->nullable = n->rel.cols[i].nullable;
+			c->pk = n->rel.cols[i].pk;
+			c->identity = n->rel.cols[i].identity;
+		}
+		v->version = (uint32_t) p->nviews + 1;
+		if (p->nviews == p->capviews)
+		{
+			p->capviews = p->capviews ? p->capviews * 2 : 16;
+			p->views = realloc(p->views, p->capviews * sizeof(*p->views));
+			if (p->views == NULL)
+				abort();
+		}
+		p->views[p->nviews++] = v;
+		n->rel.view = v;
 	}
 	b = rel_hash(n->rel.schema, n->rel.table);
 	n->next = p->buckets[b];
@@ -1209,6 +1270,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	ev->ts_ms = rec->ts_ms;
 	ev->pos.commit_lsn = rec->commit_lsn;
 	ev->pos.seq = rec->seq;
+	ev->pos.lsn = rec->lsn;
 
 	switch (rec->kind)
 	{
@@ -1246,6 +1308,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		if (st->f[F_UNCHANGED_TOAST].type == J_ARRAY)
 			ev->unchanged = raw_copy(st, F_UNCHANGED_TOAST);
 		rel = trib_pgparser_relation(p, schema, table);
+		ev->rel = rel ? rel->view : NULL;
 		if (rec->kind == TRIB_PGREC_DELETE)
 			ev->key = build_key(st, rel, &st->img[0]);
 		else

@@ -90,6 +90,8 @@ typedef struct trib_pgrel
 	size_t		nik;
 	char	  **key;			/* identity_key, or primary_key when empty */
 	size_t		nkey;
+	const trib_relation *view;	/* the same as event.h's trib_relation;
+								 * owned by the parser until it is freed */
 } trib_pgrel;
 
 /* One parsed record.  Fields a kind does not carry are zero / false. */

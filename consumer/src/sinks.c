@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "envelope.h"
+#include "sink_file.h"
 #include "sink_kafka.h"
+#include "sink_postgres.h"
 
 /* librdkafka's syslog levels to ours. */
 static void
@@ -63,6 +66,43 @@ open_kafka(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cfg,
 	return ok;
 }
 
+/* file and stdout: JSON Lines of {"topic","key","value"}. */
+static bool
+open_file(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cfg,
+		  char *errbuf, size_t errlen)
+{
+	trib_filesink_opts o;
+	trib_envelope_opts env;
+
+	trib_filesink_opts_init(&o);
+	trib_envelope_opts_init(&env);
+	env.topic_prefix = cfg->pipeline;
+	o.envelope = &env;
+	if (conf->type == TRIB_SINK_STDOUT)
+		return trib_stdoutsink_open_opts(sink, &o, errbuf, errlen);
+	o.path = conf->file.path;
+	o.rotate_bytes = conf->file.rotate_bytes;
+	o.fsync = conf->file.fsync;
+	return trib_filesink_open_opts(sink, &o, errbuf, errlen);
+}
+
+static bool
+open_postgres(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cfg,
+			  char *errbuf, size_t errlen)
+{
+	trib_pgsink_opts o;
+
+	trib_pgsink_opts_init(&o);
+	o.dsn = conf->postgres.dsn;
+	o.schema = conf->postgres.schema;
+	o.create_tables = conf->postgres.create_tables;
+	o.batch_size = conf->postgres.batch_size;
+	o.batch_ms = conf->postgres.batch_ms;
+	o.pipeline = cfg->pipeline;
+	o.sink_name = conf->name;
+	return trib_pgsink_open_opts(sink, &o, errbuf, errlen);
+}
+
 bool
 trib_sinks_open(trib_sink *sink, const trib_sink_conf *conf,
 				const trib_config *cfg, char *errbuf, size_t errlen)
@@ -76,9 +116,12 @@ trib_sinks_open(trib_sink *sink, const trib_sink_conf *conf,
 		case TRIB_SINK_KAFKA:
 			ok = open_kafka(sink, conf, cfg, e, sizeof(e));
 			break;
-		default:
-			snprintf(e, sizeof(e), "sink type %s is not available in this build",
-					 conf->type_name);
+		case TRIB_SINK_FILE:
+		case TRIB_SINK_STDOUT:
+			ok = open_file(sink, conf, cfg, e, sizeof(e));
+			break;
+		case TRIB_SINK_POSTGRES:
+			ok = open_postgres(sink, conf, cfg, e, sizeof(e));
 			break;
 	}
 	if (!ok)
