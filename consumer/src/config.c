@@ -9,10 +9,11 @@
  * sources are known, whatever their order in the file) the queued finish
  * functions run: cross-key checks and computed defaults.
  *
- * Errors do not stop the walk: each is appended as one line
- * "FILE:LINE:COLUMN: KEY.PATH: message", up to TRIB_CONFIG_MAX_ERRORS, and
- * the load fails at the end if there was any.  Only YAML syntax errors
- * stop early, since there is no tree to walk.
+ * Errors do not stop the walk: each becomes one line
+ * "FILE:LINE:COLUMN: KEY.PATH: message" (up to TRIB_CONFIG_MAX_ERRORS, then
+ * only counted), the lines are sorted by position, and the load fails at
+ * the end if there was any.  Only YAML syntax errors stop early, since
+ * there is no tree to walk.
  *
  * Scalars are expanded before they are interpreted: ${VAR}, ${VAR:-default}
  * (default when VAR is unset or empty, like the shell) and $$ for "$".  A
@@ -26,6 +27,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -133,6 +136,57 @@ is_template_var(const char *name, size_t len)
 }
 
 /*
+ * Expand the reference ${NAME} or ${NAME:-default} that starts at `p`,
+ * appending the result to `b`.  Returns the text after it, or NULL after
+ * reporting a problem.  With `keep_templates` the topic placeholders are
+ * copied unchanged.
+ */
+static const char *
+expand_reference(ck_ctx *c, const yt_node *at, const char *path, const char *p,
+				 bool keep_templates, trib_strbuf *b)
+{
+	const char *name = p + 2;
+	const char *close = strchr(name, '}');
+	size_t		nlen = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							  "abcdefghijklmnopqrstuvwxyz0123456789_");
+	const char *after = name + nlen;
+	const char *def = NULL;
+	const char *val;
+	char	   *vname;
+
+	if (close == NULL || nlen == 0 || isdigit((unsigned char) name[0]) ||
+		(after != close && strncmp(after, ":-", 2) != 0))
+	{
+		ck_error(c, at, path, "%s reference to an environment variable "
+				 "(accepted: ${NAME}, ${NAME:-default}, and $$ for a literal $)",
+				 close == NULL ? "unterminated" : "invalid");
+		return NULL;
+	}
+	if (after != close)
+		def = after + 2;
+	if (keep_templates && def == NULL && is_template_var(name, nlen))
+	{
+		trib_strbuf_add(b, p, (size_t) (close + 1 - p));
+		return close + 1;
+	}
+	vname = trib_xstrndup(name, nlen);
+	val = getenv(vname);
+	if (val != NULL && !(def != NULL && val[0] == '\0'))
+		trib_strbuf_adds(b, val);
+	else if (def != NULL)
+		trib_strbuf_add(b, def, (size_t) (close - def));
+	else if (keep_templates)
+		ck_error(c, at, path, "${%s} is neither a placeholder (accepted: ${prefix}, "
+				 "${source}, ${db}, ${schema}, ${table}) nor a set environment variable",
+				 vname);
+	else
+		ck_error(c, at, path, "environment variable %s is not set "
+				 "(write ${%s:-default} to give a default)", vname, vname);
+	free(vname);
+	return val != NULL || def != NULL ? close + 1 : NULL;
+}
+
+/*
  * Expand ${VAR}, ${VAR:-default} and $$ in `in` (malloc'd result), or
  * report and return NULL.  With `keep_templates` the topic placeholders and
  * $$ are left for the sink to expand per event.
@@ -144,73 +198,22 @@ expand_env(ck_ctx *c, const yt_node *at, const char *path, const char *in,
 	trib_strbuf b = {0};
 	const char *p = in;
 
-	while (*p)
+	while (p != NULL && *p)
 	{
-		const char *name;
-		const char *close;
-		const char *after;
-		const char *def = NULL;
-		const char *val;
-		size_t		nlen;
-		char	   *vname;
-
-		if (p[0] != '$' || (p[1] != '$' && p[1] != '{'))
-		{
-			trib_strbuf_addc(&b, *p++);
-			continue;
-		}
-		if (p[1] == '$')
+		if (p[0] == '$' && p[1] == '{')
+			p = expand_reference(c, at, path, p, keep_templates, &b);
+		else if (p[0] == '$' && p[1] == '$')
 		{
 			trib_strbuf_adds(&b, keep_templates ? "$$" : "$");
 			p += 2;
-			continue;
-		}
-		name = p + 2;
-		close = strchr(name, '}');
-		nlen = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-		after = name + nlen;
-		if (close == NULL || nlen == 0 || isdigit((unsigned char) name[0]) ||
-			(after != close && strncmp(after, ":-", 2) != 0))
-		{
-			ck_error(c, at, path, "%s reference to an environment variable "
-					 "(accepted: ${NAME}, ${NAME:-default}, and $$ for a literal $)",
-					 close == NULL ? "unterminated" : "invalid");
-			trib_strbuf_free(&b);
-			return NULL;
-		}
-		if (after != close)
-			def = after + 2;
-		if (keep_templates && def == NULL && is_template_var(name, nlen))
-		{
-			trib_strbuf_add(&b, p, (size_t) (close + 1 - p));
-			p = close + 1;
-			continue;
-		}
-		vname = trib_xstrndup(name, nlen);
-		val = getenv(vname);
-		if (val != NULL && !(def != NULL && val[0] == '\0'))
-			trib_strbuf_adds(&b, val);
-		else if (def != NULL)
-			trib_strbuf_add(&b, def, (size_t) (close - def));
-		else if (keep_templates)
-		{
-			ck_error(c, at, path, "${%s} is neither a placeholder (accepted: ${prefix}, "
-					 "${source}, ${db}, ${schema}, ${table}) nor a set environment variable",
-					 vname);
-			free(vname);
-			trib_strbuf_free(&b);
-			return NULL;
 		}
 		else
-		{
-			ck_error(c, at, path, "environment variable %s is not set "
-					 "(write ${%s:-default} to give a default)", vname, vname);
-			free(vname);
-			trib_strbuf_free(&b);
-			return NULL;
-		}
-		free(vname);
-		p = close + 1;
+			trib_strbuf_addc(&b, *p++);
+	}
+	if (p == NULL)
+	{
+		trib_strbuf_free(&b);
+		return NULL;
 	}
 	return trib_strbuf_finish(&b);
 }
@@ -221,6 +224,7 @@ scalar_text(ck_ctx *c, const yt_node *v, const char *path, const char *expected,
 			unsigned flags)
 {
 	char		desc[YT_DESCRIBE_LEN];
+
 	if (v->kind != YT_SCALAR)
 	{
 		ck_error(c, v, path, "expected %s, got %s", expected,
@@ -230,73 +234,87 @@ scalar_text(ck_ctx *c, const yt_node *v, const char *path, const char *expected,
 	return expand_env(c, v, path, v->text, (flags & CK_TEMPLATE) != 0);
 }
 
-/* Read a secret from a regular file: malloc'd, one trailing newline
- * dropped; NULL after reporting. */
+/* Free a secret string after wiping it. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/*
+ * Read a whole regular file of at most `max` bytes into a malloc'd,
+ * NUL-terminated buffer.  NULL and a message (without the file name) on
+ * failure.  O_NONBLOCK: a FIFO or device given by mistake cannot hang us.
+ */
 static char *
-read_secret_file(ck_ctx *c, const yt_node *at, const char *path, const char *file)
+read_small_file(const char *file, size_t max, size_t *len, char *msg, size_t msglen)
 {
 	struct stat st;
 	char	   *buf;
-	size_t		len = 0;
+	ssize_t		n = 0;
 	int			fd;
 
+	*len = 0;
 	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 	{
-		ck_error(c, at, path, "cannot open \"%s\": %s", file, strerror(errno));
+		snprintf(msg, msglen, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
-		ck_error(c, at, path, "\"%s\" is not a regular file", file);
+		snprintf(msg, msglen, "not a regular file");
 		close(fd);
 		return NULL;
 	}
-	buf = trib_xmalloc(MAX_SECRET_BYTES + 1);
-	for (;;)
-	{
-		ssize_t		n = read(fd, buf + len, MAX_SECRET_BYTES + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			ck_error(c, at, path, "cannot read \"%s\": %s", file, strerror(errno));
-			goto fail;
-		}
-		if (n == 0 || (len += (size_t) n) > MAX_SECRET_BYTES)
-			break;
-	}
+	buf = trib_xmalloc(max + 2);
+	while (*len <= max &&
+		   ((n = read(fd, buf + *len, max + 1 - *len)) > 0 || (n < 0 && errno == EINTR)))
+		*len += n > 0 ? (size_t) n : 0;
+	if (n < 0)
+		snprintf(msg, msglen, "cannot read: %s", strerror(errno));
+	else if (*len > max)
+		snprintf(msg, msglen, "larger than %zu KiB", max / 1024);
 	close(fd);
-	fd = -1;
-	if (len > MAX_SECRET_BYTES)
+	if (n < 0 || *len > max)
 	{
-		ck_error(c, at, path, "\"%s\" is larger than 64 KiB", file);
-		goto fail;
+		explicit_bzero(buf, max + 2);
+		free(buf);
+		return NULL;
+	}
+	buf[*len] = '\0';
+	return buf;
+}
+
+/* Read a secret from a file: malloc'd, one trailing newline dropped;
+ * NULL after reporting. */
+static char *
+read_secret_file(ck_ctx *c, const yt_node *at, const char *path, const char *file)
+{
+	char		msg[256];
+	size_t		len;
+	char	   *buf = read_small_file(file, MAX_SECRET_BYTES, &len, msg, sizeof(msg));
+
+	if (buf == NULL)
+	{
+		ck_error(c, at, path, "%s: %s", file, msg);
+		return NULL;
 	}
 	if (len > 0 && buf[len - 1] == '\n')
-		len--;
+		buf[--len] = '\0';
 	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	if (memchr(buf, '\0', len) != NULL)
+		buf[--len] = '\0';
+	if (len == 0 || memchr(buf, '\0', len) != NULL)
 	{
-		ck_error(c, at, path, "\"%s\" contains a NUL byte", file);
-		goto fail;
+		ck_error(c, at, path, "%s: the file %s", file,
+				 len ? "contains a NUL byte" : "is empty");
+		explicit_bzero(buf, len);
+		free(buf);
+		return NULL;
 	}
-	if (len == 0)
-	{
-		ck_error(c, at, path, "\"%s\" is empty", file);
-		goto fail;
-	}
-	buf[len] = '\0';
 	return buf;
-
-fail:
-	if (fd >= 0)
-		close(fd);
-	explicit_bzero(buf, MAX_SECRET_BYTES + 1);
-	free(buf);
-	return NULL;
 }
 
 /* Strict decimal integer; 1: not a number, 2: out of int64 range. */
@@ -328,24 +346,25 @@ parse_bool(const char *s, bool *out)
 
 	for (int i = 0; i < 3; i++)
 	{
-		if (strcasecmp(s, yes[i]) == 0)
-			return *out = true, true;
-		if (strcasecmp(s, no[i]) == 0)
-			return *out = false, true;
+		if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0)
+		{
+			*out = strcasecmp(s, yes[i]) == 0;
+			return true;
+		}
 	}
 	return false;
 }
 
-/* "a, b or c" from a NULL-terminated word list. */
+/* "a, b, c" from a NULL-terminated word list (malloc'd). */
 static char *
-join_words(const char *const *words, const char *last_sep)
+join_words(const char *const *words)
 {
 	trib_strbuf b = {0};
 
 	for (int i = 0; words[i] != NULL; i++)
 	{
 		if (i > 0)
-			trib_strbuf_adds(&b, words[i + 1] == NULL ? last_sep : ", ");
+			trib_strbuf_adds(&b, ", ");
 		trib_strbuf_adds(&b, words[i]);
 	}
 	return trib_strbuf_finish(&b);
@@ -372,13 +391,68 @@ expected_of(const ck_key *k)
 	}
 }
 
-/* Free a secret string after wiping it. */
-static void
-free_secret(char *s)
+/* A string value: not empty (unless allowed), checked, secrets
+ * registered. */
+static bool
+store_string(const ck_key *k, const char *text, char **field, char *msg, size_t msglen)
 {
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-	free(s);
+	if (k->flags & CK_SECRET)
+		trib_log_add_secret(text);
+	if (text[0] == '\0' && !(k->flags & CK_EMPTY_OK))
+	{
+		snprintf(msg, msglen, "must not be empty");
+		return false;
+	}
+	if (k->check != NULL && !k->check(text, msg, msglen))
+		return false;
+	free(*field);
+	*field = trib_xstrdup(text);
+	return true;
+}
+
+/* An integer value within the key's range. */
+static bool
+store_int(const ck_key *k, const char *text, void *field, char *msg, size_t msglen)
+{
+	int64_t		v = 0;
+	int			rc = parse_int64(text, &v);
+
+	if (rc == 1)
+	{
+		snprintf(msg, msglen, "expected an integer, got \"%s\"", text);
+		return false;
+	}
+	if (rc == 2 || v < k->min || v > k->max)
+	{
+		snprintf(msg, msglen, "%s is out of range (accepted: %lld to %lld)",
+				 text, (long long) k->min, (long long) k->max);
+		return false;
+	}
+	if (k->type == CK_INT)
+		*(int *) field = (int) v;
+	else
+		*(int64_t *) field = v;
+	return true;
+}
+
+/* One of the key's words; the enum value is its index. */
+static bool
+store_enum(const ck_key *k, const char *text, int *field, char *msg, size_t msglen)
+{
+	char	   *list;
+
+	for (int i = 0; k->words[i] != NULL; i++)
+	{
+		if (strcmp(text, k->words[i]) == 0)
+		{
+			*field = i;
+			return true;
+		}
+	}
+	list = join_words(k->words);
+	snprintf(msg, msglen, "invalid value \"%s\" (accepted: %s)", text, list);
+	free(list);
+	return false;
 }
 
 /*
@@ -389,65 +463,22 @@ static bool
 store_value(const ck_key *k, const char *text, void *base, char *msg, size_t msglen)
 {
 	void	   *field = (char *) base + k->offset;
-	int64_t		v;
-	int			rc;
-	bool		b;
 
 	switch (k->type)
 	{
 		case CK_STRING:
-			if (k->flags & CK_SECRET)
-				trib_log_add_secret(text);
-			if (text[0] == '\0' && !(k->flags & CK_EMPTY_OK))
-			{
-				snprintf(msg, msglen, "must not be empty");
-				return false;
-			}
-			if (k->check != NULL && !k->check(text, msg, msglen))
-				return false;
-			free(*(char **) field);
-			*(char **) field = trib_xstrdup(text);
-			return true;
+			return store_string(k, text, field, msg, msglen);
 		case CK_INT:
 		case CK_INT64:
-			rc = parse_int64(text, &v);
-			if (rc == 1)
-				snprintf(msg, msglen, "expected an integer, got \"%s\"", text);
-			else if (rc == 2 || v < k->min || v > k->max)
-				snprintf(msg, msglen, "%s is out of range (accepted: %lld to %lld)",
-						 text, (long long) k->min, (long long) k->max);
-			if (rc != 0 || v < k->min || v > k->max)
-				return false;
-			if (k->type == CK_INT)
-				*(int *) field = (int) v;
-			else
-				*(int64_t *) field = v;
-			return true;
+			return store_int(k, text, field, msg, msglen);
 		case CK_BOOL:
-			if (!parse_bool(text, &b))
-			{
-				snprintf(msg, msglen, "expected a boolean, got \"%s\" (accepted: true, false)",
-						 text);
-				return false;
-			}
-			*(bool *) field = b;
-			return true;
-		case CK_ENUM:
-			for (int i = 0; k->words[i] != NULL; i++)
-			{
-				if (strcmp(text, k->words[i]) == 0)
-				{
-					*(int *) field = i;
-					return true;
-				}
-			}
-			{
-				char	   *list = join_words(k->words, ", ");
-
-				snprintf(msg, msglen, "invalid value \"%s\" (accepted: %s)", text, list);
-				free(list);
-			}
+			if (parse_bool(text, field))
+				return true;
+			snprintf(msg, msglen, "expected a boolean, got \"%s\" (accepted: true, false)",
+					 text);
 			return false;
+		case CK_ENUM:
+			return store_enum(k, text, field, msg, msglen);
 		default:
 			snprintf(msg, msglen, "internal error: %s is not a scalar key", k->name);
 			return false;
@@ -541,6 +572,7 @@ parse_kvlist(ck_ctx *c, const ck_key *k, const yt_node *v, const char *path,
 			 trib_kvlist *list)
 {
 	char		desc[YT_DESCRIBE_LEN];
+
 	if (v->kind != YT_MAP)
 	{
 		ck_error(c, v, path, "expected a map, got %s", yt_describe(v, desc, sizeof(desc)));
@@ -722,30 +754,20 @@ apply_absent(ck_ctx *c, const ck_key *k, const yt_node *where, bool was_null,
 		ck_error(c, NULL, path, "internal error: bad default \"%s\": %s", k->def, msg);
 }
 
-/* Walk a YAML map against a section's table; see config_keys.h. */
-void
-ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
-				const ck_section *sec, void *base, const char *name)
+/* Which rows of a section a map gave: the key node of each (NULL when
+ * absent) and whether it had a non-null value. */
+typedef struct ck_seen
 {
-	char		desc[YT_DESCRIBE_LEN];
-	size_t		nrows = 0;
-	const yt_node **seen;
+	const yt_node **key;
 	bool	   *had_value;
+} ck_seen;
 
-	while (sec->keys[nrows].name != NULL)
-		nrows++;
-	seen = trib_xcalloc(nrows, sizeof(*seen));
-	had_value = trib_xcalloc(nrows, sizeof(*had_value));
-	if (map != NULL && yt_is_null(map))
-		map = NULL;
-	if (map != NULL && map->kind != YT_MAP)
-	{
-		ck_error(c, map, path, "expected a map, got %s",
-				 yt_describe(map, desc, sizeof(desc)));
-		map = NULL;
-	}
-
-	for (size_t i = 0; map != NULL && i + 1 < map->nchild; i += 2)
+/* Check and apply every key present in `map`. */
+static void
+walk_present(ck_ctx *c, const yt_node *map, const char *path, const ck_section *sec,
+			 void *base, ck_seen *seen)
+{
+	for (size_t i = 0; i + 1 < map->nchild; i += 2)
 	{
 		const yt_node *kn = map->child[i];
 		const yt_node *vn = map->child[i + 1];
@@ -765,47 +787,73 @@ ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pa
 					 sec->what ? " for " : "", sec->what ? sec->what : "", list);
 			free(list);
 		}
-		else if (seen[row] != NULL)
+		else if (seen->key[row] != NULL)
 			ck_error(c, kn, kpath, "%s and %s_file are mutually exclusive",
 					 sec->keys[row].name, sec->keys[row].name);
 		else
 		{
 			const ck_key *k = &sec->keys[row];
 
-			seen[row] = kn;
-			if (yt_is_null(vn) && k->type != CK_CUSTOM && k->type != CK_TYPE)
-				had_value[row] = false;
-			else
-			{
-				had_value[row] = true;
+			seen->key[row] = kn;
+			seen->had_value[row] = !yt_is_null(vn) || k->type == CK_CUSTOM ||
+				k->type == CK_TYPE;
+			if (seen->had_value[row])
 				apply_key(c, k, from_file, kn, vn, kpath, base);
-			}
 		}
 		free(kpath);
 	}
+}
 
-	for (size_t r = 0; r < nrows; r++)
+/* Defaults for absent keys, errors for absent required ones. */
+static void
+walk_absent(ck_ctx *c, const yt_node *where, const char *path, const ck_section *sec,
+			void *base, const ck_seen *seen)
+{
+	for (size_t r = 0; sec->keys[r].name != NULL; r++)
 	{
 		const ck_key *k = &sec->keys[r];
 		char	   *kpath;
 
-		if (had_value[r] || k->type == CK_TYPE)
+		if (seen->had_value[r] || k->type == CK_TYPE)
 			continue;
 		kpath = ck_path(path, k->name);
-		if (k->type == CK_CUSTOM)
-		{
-			if (k->flags & CK_REQUIRED)
-				ck_error(c, at ? at : map, kpath, "required key is missing");
-		}
-		else
-			apply_absent(c, k, seen[r] ? seen[r] : (at ? at : map), seen[r] != NULL,
+		if (k->type != CK_CUSTOM)
+			apply_absent(c, k, seen->key[r] ? seen->key[r] : where, seen->key[r] != NULL,
 						 kpath, base);
+		else if (k->flags & CK_REQUIRED)
+			ck_error(c, where, kpath, "required key is missing");
 		free(kpath);
 	}
+}
+
+/* Walk a YAML map against a section's table; see config_keys.h. */
+void
+ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+				const ck_section *sec, void *base, const char *name)
+{
+	char		desc[YT_DESCRIBE_LEN];
+	size_t		nrows = 0;
+	ck_seen		seen;
+
+	while (sec->keys[nrows].name != NULL)
+		nrows++;
+	seen.key = trib_xcalloc(nrows, sizeof(*seen.key));
+	seen.had_value = trib_xcalloc(nrows, sizeof(*seen.had_value));
+	if (map != NULL && yt_is_null(map))
+		map = NULL;
+	if (map != NULL && map->kind != YT_MAP)
+	{
+		ck_error(c, map, path, "expected a map, got %s",
+				 yt_describe(map, desc, sizeof(desc)));
+		map = NULL;
+	}
+	if (map != NULL)
+		walk_present(c, map, path, sec, base, &seen);
+	walk_absent(c, at ? at : map, path, sec, base, &seen);
 	if (sec->finish != NULL)
 		queue_finish(c, sec, map, at, path, base, name);
-	free(seen);
-	free(had_value);
+	free(seen.key);
+	free(seen.had_value);
 }
 
 /* Free what a section's rows own. */
@@ -889,7 +937,7 @@ variant_list(const ck_family *fam)
 	for (const ck_variant *v = fam->variants; v->type != NULL && n < 15; v++)
 		words[n++] = v->type;
 	words[n] = NULL;
-	return join_words(words, ", ");
+	return join_words(words);
 }
 
 /* Read the `type` of one entry and walk the entry against its variant.
@@ -1116,47 +1164,15 @@ trib_config_load_buffer(const char *name, const char *buf, size_t len,
 bool
 trib_config_load(const char *path, trib_config **out, char *errbuf, size_t errlen)
 {
-	struct stat st;
-	char	   *buf;
-	size_t		len = 0;
-	int			fd;
+	char		msg[256];
+	size_t		len;
+	char	   *buf = read_small_file(path, MAX_CONFIG_BYTES, &len, msg, sizeof(msg));
 	bool		ok;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
+	if (buf == NULL)
 	{
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return false;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-	{
-		snprintf(errbuf, errlen, "%s: not a regular file", path);
-		close(fd);
-		return false;
-	}
-	buf = trib_xmalloc(MAX_CONFIG_BYTES + 1);
-	for (;;)
-	{
-		ssize_t		n = read(fd, buf + len, MAX_CONFIG_BYTES + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			snprintf(errbuf, errlen, "%s: cannot read: %s", path, strerror(errno));
-			close(fd);
-			free(buf);
-			return false;
-		}
-		if (n == 0 || (len += (size_t) n) > MAX_CONFIG_BYTES)
-			break;
-	}
-	close(fd);
-	if (len > MAX_CONFIG_BYTES)
-	{
-		snprintf(errbuf, errlen, "%s: larger than 1 MiB; not a pipeline file", path);
-		free(buf);
+		snprintf(errbuf, errlen, "%s: %s", path, msg);
 		return false;
 	}
 	ok = trib_config_load_buffer(path, buf, len, out, errbuf, errlen);

@@ -831,6 +831,7 @@ parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
 				 const char *path, void *base)
 {
 	char		desc[YT_DESCRIBE_LEN];
+
 	(void) key;
 	(void) base;
 	if (yt_is_null(value))

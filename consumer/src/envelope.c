@@ -110,7 +110,8 @@ struct trib_envelope
 	size_t		capcounts;
 };
 
-/* Characters that must be escaped in a JSON string: 0 = copy as is. */
+/* ASCII characters that must be escaped in a JSON string: 0 = copy as
+ * is.  Bytes from 0x80 are checked to be UTF-8 (eb_jstr). */
 static const unsigned char json_esc[256] = {
 	['\b'] = 'b',['\t'] = 't',['\n'] = 'n',['\f'] = 'f',['\r'] = 'r',
 	['"'] = '"',['\\'] = '\\',
@@ -121,6 +122,43 @@ static const unsigned char json_esc[256] = {
 	[0x19] = 'u',[0x1a] = 'u',[0x1b] = 'u',[0x1c] = 'u',[0x1d] = 'u',
 	[0x1e] = 'u',[0x1f] = 'u',
 };
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t		len;
+	unsigned char lo = 0x80;
+	unsigned char hi = 0xBF;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;			/* no overlong forms */
+		else if (c == 0xED)
+			hi = 0x9F;			/* no surrogates */
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;			/* nothing above U+10FFFF */
+	}
+	else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
 
 /* Characters Kafka allows in a topic name. */
 static bool
@@ -242,13 +280,34 @@ eb_jstr(ebuf *b, const char *s, size_t n)
 		size_t		run = i;
 		unsigned char c;
 
-		while (run < n && json_esc[(unsigned char) s[run]] == 0)
+		while (run < n && (unsigned char) s[run] < 0x80 &&
+			   json_esc[(unsigned char) s[run]] == 0)
 			run++;
 		memcpy(b->p + b->len, s + i, run - i);
 		b->len += run - i;
 		if (run == n)
 			break;
 		c = (unsigned char) s[run];
+		if (c >= 0x80)
+		{
+			size_t		len = utf8_len((const unsigned char *) s + run, n - run);
+
+			if (len > 0)
+			{
+				memcpy(b->p + b->len, s + run, len);
+				b->len += len;
+				i = run + len;
+				continue;
+			}
+			/* not UTF-8: the byte's Latin-1 reading, as the plugin does */
+			c = (unsigned char) s[run];
+			memcpy(b->p + b->len, "\\u00", 4);
+			b->len += 4;
+			b->p[b->len++] = hex[c >> 4];
+			b->p[b->len++] = hex[c & 15];
+			i = run + 1;
+			continue;
+		}
 		b->p[b->len++] = '\\';
 		b->p[b->len++] = (char) json_esc[c];
 		if (json_esc[c] == 'u')
@@ -328,6 +387,7 @@ wall_ms(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Fill the options with their defaults. */
 void
 trib_envelope_opts_init(trib_envelope_opts *opts)
 {
@@ -438,6 +498,7 @@ pattern_compile(pattern *pat, const char *what, const char *text,
 	return true;
 }
 
+/* Validate the options, compile the patterns, escape the constants. */
 trib_envelope *
 trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 {
@@ -495,6 +556,7 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	return env;
 }
 
+/* Free an envelope and its buffers. */
 void
 trib_envelope_free(trib_envelope *env)
 {
@@ -607,6 +669,7 @@ topic_routed(ebuf *b, const char *topic, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* The topic of a table, in a caller's buffer. */
 bool
 trib_envelope_topic(const trib_envelope *env, const char *source,
 					const char *db, const char *schema, const char *table,
@@ -627,6 +690,7 @@ trib_envelope_topic(const trib_envelope *env, const char *source,
 	return ok;
 }
 
+/* The event id "commit_lsn:seq" of a position. */
 size_t
 trib_envelope_event_id(const trib_position *pos, char *buf, size_t len)
 {
@@ -1142,6 +1206,7 @@ write_message(trib_envelope *env, const trib_event *ev, int64_t now,
 	return true;
 }
 
+/* The records of one event, written into the envelope's buffer. */
 const trib_record *
 trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 					 char *errbuf, size_t errlen)

@@ -15,7 +15,16 @@
  * Row images and keys are spliced in as the source wrote them, byte for
  * byte: a numeric with 30 digits keeps them all and nothing is re-parsed.
  * Everything else is written straight into one growing buffer (no yajl_gen
- * on the hot path); strings are escaped by a small table-driven escaper.
+ * on the hot path); strings are escaped by a small table-driven escaper
+ * that also writes bytes that are not UTF-8 as \u00XX (their Latin-1
+ * reading, as the plugin does for SQL_ASCII), so the value is always JSON.
+ *
+ * The source block is the PostgreSQL connector's: version, connector,
+ * name (= the topic prefix), ts_ms (commit time), snapshot ("true",
+ * "false", or "last" for a snapshot event with last_in_tx set), db,
+ * sequence ("[\"<commit_lsn>\",\"<lsn>\"]" as a string; Debezium puts the
+ * previous transaction's commit LSN first), schema, table, txId (null
+ * when 0), lsn (pos.lsn, null when 0), xmin (null).
  *
  * What one event becomes:
  *   c, u, r    one record
@@ -39,9 +48,9 @@
  * out of `after` instead (absent, never null).
  *
  * Ownership: the envelope owns its buffers; the records returned by
- * trib_envelope_encode() point into them and stay valid until the next
- * call on the same envelope or its free.  Not thread-safe: one envelope per
- * thread.
+ * trib_envelope_encode() point into them (keys of row events point into
+ * the event) and stay valid until the next call on the same envelope, its
+ * free, or the event's free.  Not thread-safe: one envelope per thread.
  */
 #ifndef TRIB_ENVELOPE_H
 #define TRIB_ENVELOPE_H

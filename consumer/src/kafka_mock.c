@@ -19,6 +19,7 @@ struct trib_kafka_mock
 	int			brokers;
 };
 
+/* Start a cluster on its own handle. */
 trib_kafka_mock *
 trib_kafka_mock_start(int brokers, char *errbuf, size_t errlen)
 {
@@ -39,8 +40,10 @@ trib_kafka_mock_start(int brokers, char *errbuf, size_t errlen)
 	}
 	conf = rd_kafka_conf_new();
 	/* the handle is only a host for the cluster: keep it silent */
-	if (rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) != RD_KAFKA_CONF_OK ||
-		rd_kafka_conf_set(conf, "client.id", "tributary-mock", err, sizeof(err)) != RD_KAFKA_CONF_OK)
+	if (rd_kafka_conf_set(conf, "log_level", "3", err,
+						  sizeof(err)) != RD_KAFKA_CONF_OK ||
+		rd_kafka_conf_set(conf, "client.id", "tributary-mock", err,
+						  sizeof(err)) != RD_KAFKA_CONF_OK)
 	{
 		rd_kafka_conf_destroy(conf);
 		free(m);
@@ -69,24 +72,28 @@ trib_kafka_mock_start(int brokers, char *errbuf, size_t errlen)
 	return m;
 }
 
+/* The cluster's bootstrap servers. */
 const char *
 trib_kafka_mock_bootstraps(const trib_kafka_mock *m)
 {
 	return rd_kafka_mock_cluster_bootstraps(m->mcluster);
 }
 
+/* The cluster, for fault injection. */
 rd_kafka_mock_cluster_t *
 trib_kafka_mock_cluster(trib_kafka_mock *m)
 {
 	return m->mcluster;
 }
 
+/* Number of brokers. */
 int
 trib_kafka_mock_brokers(const trib_kafka_mock *m)
 {
 	return m->brokers;
 }
 
+/* Create a topic with explicit partitions and replication. */
 bool
 trib_kafka_mock_create_topic(trib_kafka_mock *m, const char *topic,
 							 int partitions, int replication,
@@ -108,6 +115,7 @@ trib_kafka_mock_create_topic(trib_kafka_mock *m, const char *topic,
 	return true;
 }
 
+/* Destroy the cluster, then its handle. */
 void
 trib_kafka_mock_stop(trib_kafka_mock *m)
 {

@@ -54,6 +54,8 @@
 #define POLL_TIMEOUT_MS 100
 #define CHECKPOINT_MS 200
 #define DRAIN_TIMEOUT_MS 30000
+#define FLUSH_MS 1000			/* flush sinks at least this often when busy */
+#define FLUSH_TIMEOUT_MS 10000
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -568,9 +570,14 @@ poll_sinks(trib_pipeline *p, int timeout_ms)
 			p->sinks[i].sink.ops->poll(&p->sinks[i].sink, timeout_ms);
 }
 
-/* Make every sink flush; then confirm and checkpoint what is durable. */
+/*
+ * Ask every sink to make what it holds durable (a file sink's buffer, a
+ * Postgres sink's open batch); their acks follow.  Done when the source is
+ * idle and at least every FLUSH_MS, so the slot and the checkpoint keep up
+ * without flushing per event.
+ */
 static bool
-drain(trib_pipeline *p, char *errbuf, size_t errlen)
+flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
 	size_t		i;
 	char		e[512];
@@ -579,12 +586,21 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 	{
 		sink_slot  *s = &p->sinks[i];
 
-		if (s->opened && !s->sink.ops->flush(&s->sink, DRAIN_TIMEOUT_MS, e, sizeof(e)))
+		if (s->opened && !s->sink.ops->flush(&s->sink, timeout_ms, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "sink %s: flush: %s", s->sink.name, e);
 			return false;
 		}
 	}
+	return true;
+}
+
+/* Make every sink flush; then confirm and checkpoint what is durable. */
+static bool
+drain(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
+		return false;
 	poll_sinks(p, 0);
 	if (!advance(p, true, errbuf, errlen))
 		return false;
@@ -598,6 +614,8 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 	trib_pgrec *recs[POLL_BATCH];
 	trib_position resume;
 	long long	last_leader_check = now_ms();
+	long long	last_flush = now_ms();
+	uint64_t	unflushed = 0;
 	char		lsn[32];
 
 	errbuf[0] = '\0';
@@ -638,6 +656,14 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 		}
 		if (!ok)
 			return false;
+		unflushed += n;
+		if (unflushed > 0 && (n == 0 || now_ms() - last_flush >= FLUSH_MS))
+		{
+			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+				return false;
+			last_flush = now_ms();
+			unflushed = 0;
+		}
 		poll_sinks(p, 0);
 		if (!advance(p, false, errbuf, errlen))
 			return false;

@@ -114,6 +114,7 @@ pos_clear(trib_position *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A tracker with room for `initial` events (it grows). */
 trib_kafka_tracker *
 trib_kafka_tracker_new(size_t initial)
 {
@@ -126,6 +127,7 @@ trib_kafka_tracker_new(size_t initial)
 	return t;
 }
 
+/* Free a tracker and the positions it holds. */
 void
 trib_kafka_tracker_free(trib_kafka_tracker *t)
 {
@@ -152,6 +154,7 @@ tracker_grow(trib_kafka_tracker *t)
 	t->cap = ncap;
 }
 
+/* Track a new event; returns its write number. */
 uint64_t
 trib_kafka_tracker_push(trib_kafka_tracker *t, const trib_position *pos)
 {
@@ -175,6 +178,7 @@ tracker_get(trib_kafka_tracker *t, uint64_t n)
 	return &t->ring[n & (t->cap - 1)];
 }
 
+/* One more record of event n is in flight. */
 void
 trib_kafka_tracker_add(trib_kafka_tracker *t, uint64_t n)
 {
@@ -184,6 +188,7 @@ trib_kafka_tracker_add(trib_kafka_tracker *t, uint64_t n)
 		e->pending++;
 }
 
+/* All records of event n are enqueued. */
 void
 trib_kafka_tracker_seal(trib_kafka_tracker *t, uint64_t n)
 {
@@ -193,6 +198,7 @@ trib_kafka_tracker_seal(trib_kafka_tracker *t, uint64_t n)
 		e->sealed = true;
 }
 
+/* One record of event n was delivered. */
 void
 trib_kafka_tracker_done(trib_kafka_tracker *t, uint64_t n)
 {
@@ -202,12 +208,14 @@ trib_kafka_tracker_done(trib_kafka_tracker *t, uint64_t n)
 		e->pending--;
 }
 
+/* Events pushed and not yet passed by the watermark. */
 size_t
 trib_kafka_tracker_in_flight(const trib_kafka_tracker *t)
 {
 	return (size_t) (t->tail - t->head);
 }
 
+/* Move the watermark over complete events. */
 bool
 trib_kafka_tracker_advance(trib_kafka_tracker *t, const trib_position **out)
 {
@@ -313,6 +321,7 @@ own(trib_kafka *k, const char *s)
 	return d;
 }
 
+/* Does this property name look like it holds a secret? */
 bool
 trib_kafka_secret_property(const char *name)
 {
@@ -356,10 +365,7 @@ redact(const trib_kafka *k, char *s)
 }
 
 /* Log through the caller's function, redacted. */
-static void
-klog(trib_kafka *k, int level, const char *fmt,...)
-	__attribute__((format(printf, 3, 4)));
-
+__attribute__((format(printf, 3, 4)))
 static void
 klog(trib_kafka *k, int level, const char *fmt,...)
 {
@@ -376,10 +382,7 @@ klog(trib_kafka *k, int level, const char *fmt,...)
 }
 
 /* Fill errbuf (redacted). */
-static void
-kerr(trib_kafka *k, char *errbuf, size_t errlen, const char *fmt,...)
-	__attribute__((format(printf, 4, 5)));
-
+__attribute__((format(printf, 4, 5)))
 static void
 kerr(trib_kafka *k, char *errbuf, size_t errlen, const char *fmt,...)
 {
@@ -395,10 +398,7 @@ kerr(trib_kafka *k, char *errbuf, size_t errlen, const char *fmt,...)
 }
 
 /* Make the sink fail for good with this message (first one wins). */
-static void
-fail(trib_kafka *k, const char *fmt,...)
-	__attribute__((format(printf, 2, 3)));
-
+__attribute__((format(printf, 2, 3)))
 static void
 fail(trib_kafka *k, const char *fmt,...)
 {
@@ -512,6 +512,7 @@ maybe_ack(trib_kafka *k)
  * Options and start-up
  * ------------------------------------------------------------------------ */
 
+/* Fill the options with their defaults. */
 void
 trib_kafka_opts_init(trib_kafka_opts *opts)
 {
@@ -523,6 +524,7 @@ trib_kafka_opts_init(trib_kafka_opts *opts)
 	opts->close_timeout_ms = 10000;
 }
 
+/* Stage a deep copy of the options in the sink. */
 bool
 trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
 					char *errbuf, size_t errlen)
@@ -643,6 +645,13 @@ user_conf(trib_kafka *k, rd_kafka_conf_t *conf, char *errbuf, size_t errlen)
 		}
 		if (!conf_set(k, conf, p->name, p->value, errbuf, errlen))
 			return false;
+		if ((strcmp(p->name, "enable.idempotence") == 0 &&
+			 strcmp(p->value, "true") != 0) ||
+			(strcmp(p->name, "acks") == 0 && strcmp(p->value, "all") != 0 &&
+			 strcmp(p->value, "-1") != 0))
+			klog(k, 4, "kafka: %s=%s weakens the sink's guarantees "
+				 "(retries may duplicate or reorder records, acked records "
+				 "may be lost)", p->name, p->value);
 	}
 	return true;
 }
@@ -677,7 +686,9 @@ resolve_bootstrap(trib_kafka *k, char *errbuf, size_t errlen)
 	return trib_kafka_mock_bootstraps(k->mock);
 }
 
-/* Partition count of a topic from a fresh metadata request; -1 if absent. */
+/* Partition count of a topic from a fresh metadata request; -1 if absent,
+ * -2 on error.  With rkt NULL, asks for all topics, which never triggers
+ * auto-creation (a request for one topic may). */
 static int
 topic_partitions(trib_kafka *k, rd_kafka_topic_t *rkt, char *errbuf, size_t errlen)
 {
@@ -685,15 +696,17 @@ topic_partitions(trib_kafka *k, rd_kafka_topic_t *rkt, char *errbuf, size_t errl
 	rd_kafka_resp_err_t err;
 	int			cnt = -1;
 
-	err = rd_kafka_metadata(k->rk, 0, rkt, &md, k->o.timeout_ms);
+	err = rd_kafka_metadata(k->rk, rkt == NULL, rkt, &md, k->o.timeout_ms);
 	if (err)
 	{
-		kerr(k, errbuf, errlen, "kafka: metadata for %s: %s",
-			 rd_kafka_topic_name(rkt), rd_kafka_err2str(err));
+		kerr(k, errbuf, errlen, "kafka: metadata for %s: %s", k->ckpt_topic,
+			 rd_kafka_err2str(err));
 		return -2;
 	}
-	if (md->topic_cnt == 1 && md->topics[0].err == 0)
-		cnt = md->topics[0].partition_cnt;
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (strcmp(md->topics[i].topic, k->ckpt_topic) == 0 &&
+			md->topics[i].err == 0 && md->topics[i].partition_cnt > 0)
+			cnt = md->topics[i].partition_cnt;
 	rd_kafka_metadata_destroy(md);
 	return cnt;
 }
@@ -721,7 +734,8 @@ create_checkpoint_topic(trib_kafka *k)
 	{
 		const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
 		size_t		cnt = 0;
-		const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
+		const rd_kafka_topic_result_t **tr =
+			res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
 
 		if (rd_kafka_event_error(ev))
 			klog(k, 4, "kafka: cannot create %s (%s); relying on auto-creation",
@@ -739,12 +753,28 @@ create_checkpoint_topic(trib_kafka *k)
 	rd_kafka_NewTopic_destroy(nt);
 }
 
-/* Find (or create) the checkpoint topic and our partition in it. */
+/*
+ * Find (or create) the checkpoint topic and our partition in it.  The
+ * topic is looked for among all topics first: asking for it by name could
+ * make a broker with auto.create.topics.enable create it uncompacted
+ * before CreateTopics gets the chance.
+ */
 static bool
 setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen)
 {
-	int			cnt;
+	int			cnt = topic_partitions(k, NULL, errbuf, errlen);
 
+	if (cnt == -2)
+		return false;
+	if (cnt < 1 && k->mock)
+	{
+		/* embedded: the mock has no CreateTopics, but an API of its own */
+		if (!trib_kafka_mock_create_topic(k->mock, k->ckpt_topic, 1, 1,
+										  errbuf, errlen))
+			return false;
+	}
+	else if (cnt < 1)
+		create_checkpoint_topic(k);
 	k->ckpt_rkt = rd_kafka_topic_new(k->rk, k->ckpt_topic, NULL);
 	if (k->ckpt_rkt == NULL)
 	{
@@ -752,24 +782,17 @@ setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen)
 			 rd_kafka_err2str(rd_kafka_last_error()));
 		return false;
 	}
-	cnt = topic_partitions(k, k->ckpt_rkt, errbuf, errlen);
-	if (cnt == -2)
-		return false;
-	if (cnt < 1)
+	/* a new topic takes a moment to show; auto-creation happens here */
+	for (int i = 0; i < 50 && cnt < 1; i++)
 	{
-		create_checkpoint_topic(k);
-		/* a second look also triggers auto-creation where allowed */
-		for (int i = 0; i < 20 && cnt < 1; i++)
+		cnt = topic_partitions(k, k->ckpt_rkt, errbuf, errlen);
+		if (cnt == -2)
+			return false;
+		if (cnt < 1)
 		{
-			cnt = topic_partitions(k, k->ckpt_rkt, errbuf, errlen);
-			if (cnt == -2)
-				return false;
-			if (cnt < 1)
-			{
-				struct timespec ts = {0, 100 * 1000 * 1000};
+			struct timespec ts = {0, 100 * 1000 * 1000};
 
-				nanosleep(&ts, NULL);
-			}
+			nanosleep(&ts, NULL);
 		}
 	}
 	if (cnt < 1)
@@ -906,6 +929,7 @@ fail:
 	return false;
 }
 
+/* Stage the options and open; on failure nothing is left. */
 bool
 trib_kafka_open(trib_sink *sink, const trib_kafka_opts *opts,
 				char *errbuf, size_t errlen)
@@ -1024,6 +1048,7 @@ produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 	}
 }
 
+/* Begin a Kafka transaction unless one is open. */
 bool
 trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
 {
@@ -1055,6 +1080,7 @@ trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Encode one event and enqueue its records. */
 static bool
 kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 {
@@ -1208,6 +1234,7 @@ mono_ms(void)
 	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Write the checkpoint record and commit the transaction. */
 bool
 trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
@@ -1302,6 +1329,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Abort the open transaction on the caller's request. */
 bool
 trib_kafka_abort(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
@@ -1336,6 +1364,7 @@ trib_kafka_abort(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Wait for every delivery (or commit, in transactional mode). */
 static bool
 kafka_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
@@ -1362,6 +1391,7 @@ kafka_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Serve delivery reports and logs; ack what became durable. */
 static void
 kafka_poll(trib_sink *sink, int timeout_ms)
 {
@@ -1506,6 +1536,7 @@ read_checkpoint(trib_kafka *k, trib_position *out, char *errbuf, size_t errlen)
 	return rv;
 }
 
+/* The last committed checkpoint (transactional mode only). */
 static bool
 kafka_durable_position(trib_sink *sink, trib_position *out,
 					   char *errbuf, size_t errlen)
@@ -1533,6 +1564,7 @@ kafka_durable_position(trib_sink *sink, trib_position *out,
 	return true;
 }
 
+/* Copy the counters. */
 void
 trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out)
 {
@@ -1546,6 +1578,7 @@ trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out)
 		: (k->txn_has_events ? 1 : 0);
 }
 
+/* Flush or abort, then release everything. */
 static void
 kafka_close(trib_sink *sink)
 {

@@ -41,7 +41,17 @@
  * A failed commit aborts the transaction and fails the sink (the pipeline
  * must restart from durable_position()); trib_kafka_abort() aborts on
  * purpose and leaves the sink usable.  Consumers that read with
- * read_uncommitted (Kafka's default!) can see aborted records.
+ * read_uncommitted (Kafka's default!) can see aborted records.  Commit
+ * more often than transaction.timeout.ms (60 s by default), or the
+ * coordinator aborts the transaction and the commit fails.  The
+ * principal needs Write and Describe on the checkpoint topic, Read on it
+ * and on the group "tributary-checkpoint-reader" (assign only, no
+ * offsets are committed), and the transactional id ACLs.
+ *
+ * Which position: durable_position() fills `out` with the position of
+ * the last event of the last committed transaction; out->opaque belongs
+ * to the sink and stays valid until the next call on it.  In
+ * at-least-once mode it returns false with an empty errbuf ("none").
  *
  * Secrets.  Properties are passed to rd_kafka_conf_set() untouched; values
  * of properties whose names look secret (password, secret, key material,

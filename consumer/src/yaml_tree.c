@@ -128,6 +128,11 @@ attach(yt_builder *b, yt_node *node, yaml_mark_t mark)
 		yt_free(node);
 		return fail_at(b, mark, "a map key must be a scalar, not a map or a list%s", NULL);
 	}
+	if (parent->kind == YT_MAP && parent->nchild >= 2 * YT_MAX_MAP_KEYS)
+	{
+		yt_free(node);
+		return fail_at(b, mark, "a map has more than 10000 keys%s", NULL);
+	}
 	append_child(parent, node);
 	return true;
 }

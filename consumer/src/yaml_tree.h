@@ -11,9 +11,10 @@
  * scalar was plain and untagged, which is what makes `~`, `null` or an empty
  * value mean null), maps (keys must be scalars; order and duplicates are
  * kept so the validator can report them) and lists.  Aliases are expanded
- * by copying the anchored node, within limits on node count, total text and
- * nesting depth, so a hostile file ("billion laughs") fails with an error
- * instead of exhausting memory or stack.  Exactly one document is allowed.
+ * by copying the anchored node.  Limits on node count, total text, keys per
+ * map and nesting depth make a hostile file ("billion laughs") fail with an
+ * error instead of exhausting memory, time or stack.  Exactly one document
+ * is allowed.
  *
  * Ownership: yt_parse() returns a tree the caller frees with yt_free().
  */
@@ -47,6 +48,7 @@ typedef struct yt_node
 #define YT_MAX_DEPTH 64
 #define YT_MAX_NODES 100000
 #define YT_MAX_TEXT (16u * 1024 * 1024)
+#define YT_MAX_MAP_KEYS 10000	/* keeps duplicate-key checks cheap */
 
 /*
  * Parse `len` bytes of YAML.  On success *root is the document's root node,

@@ -652,12 +652,12 @@ secret_file_must_be_a_non_empty_regular_file(void **state)
 	(void) state;
 	snprintf(yaml, sizeof(yaml), BASE "sinks:\n  p: {type: postgres, dsn_file: %s}\n", empty);
 	snprintf(expected, sizeof(expected),
-			 "t.yaml:7:33: sinks.p.dsn_file: \"%s\" is empty", empty);
+			 "t.yaml:7:33: sinks.p.dsn_file: %s: the file is empty", empty);
 	load_err(yaml, expected);
 
 	snprintf(yaml, sizeof(yaml), BASE "sinks:\n  p: {type: postgres, dsn_file: %s}\n", tmpdir);
 	snprintf(expected, sizeof(expected),
-			 "t.yaml:7:33: sinks.p.dsn_file: \"%s\" is not a regular file", tmpdir);
+			 "t.yaml:7:33: sinks.p.dsn_file: %s: not a regular file", tmpdir);
 	load_err(yaml, expected);
 }
 
@@ -747,6 +747,22 @@ deep_nesting_is_an_error_not_a_stack_overflow(void **state)
 	assert_false(trib_config_load_buffer("t.yaml", yaml, sizeof(yaml), &discard,
 										 errbuf, sizeof(errbuf)));
 	assert_string_equal(errbuf, "t.yaml:1:65: the document nests deeper than 64 levels");
+}
+
+static void
+a_map_with_too_many_keys_is_rejected(void **state)
+{
+	size_t		cap = 20 * 10002;
+	char	   *yaml = malloc(cap);
+	size_t		len = 0;
+
+	(void) state;
+	assert_non_null(yaml);
+	for (int i = 0; i <= 10000; i++)
+		len += (size_t) snprintf(yaml + len, cap - len, "k%d: 1\n", i);
+	assert_false(trib_config_load_buffer("t.yaml", yaml, len, &discard, errbuf, sizeof(errbuf)));
+	assert_string_equal(errbuf, "t.yaml:10001:1: a map has more than 10000 keys");
+	free(yaml);
 }
 
 static void
@@ -961,6 +977,7 @@ main(void)
 		cmocka_unit_test_teardown(errors_stop_after_twenty, teardown),
 		cmocka_unit_test_teardown(aliases_cannot_blow_up_memory, teardown),
 		cmocka_unit_test_teardown(deep_nesting_is_an_error_not_a_stack_overflow, teardown),
+		cmocka_unit_test_teardown(a_map_with_too_many_keys_is_rejected, teardown),
 		cmocka_unit_test_teardown(load_from_a_file_and_a_missing_file, teardown),
 		cmocka_unit_test_teardown(a_short_error_buffer_is_truncated_safely, teardown),
 		cmocka_unit_test_teardown(every_bad_config_fails_with_its_expected_message, teardown),

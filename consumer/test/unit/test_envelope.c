@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <yajl/yajl_parse.h>
 #include <yajl/yajl_tree.h>
 
 #include "envelope.h"
@@ -88,14 +89,20 @@ assert_text(const char *got, size_t len, const char *want)
 				 got ? got : "(null)");
 }
 
-/* The value must parse as JSON; returns the tree (caller frees). */
+/* The value must be strict JSON (no comments, no trailing bytes, UTF-8);
+ * returns its tree (caller frees). */
 static yajl_val
 parse_json(const char *text, size_t len)
 {
 	char	   *s = malloc(len + 1);
 	char		err[256];
 	yajl_val	v;
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
 
+	if (yajl_parse(h, (const unsigned char *) text, len) != yajl_status_ok ||
+		yajl_complete_parse(h) != yajl_status_ok)
+		fail_msg("not strict JSON: %.*s", (int) len, text);
+	yajl_free(h);
 	memcpy(s, text, len);
 	s[len] = '\0';
 	v = yajl_tree_parse(s, err, sizeof(err));
@@ -462,7 +469,8 @@ test_unicode_and_escaping(void **state)
 	trib_envelope_free(env);
 }
 
-/* Control characters in names become \u00XX. */
+/* Control characters in names become \u00XX; so do bytes that are not
+ * UTF-8. */
 static void
 test_control_characters_escaped(void **state)
 {
@@ -477,6 +485,16 @@ test_control_characters_escaped(void **state)
 	r = encode(env, ev, &n);
 	assert_non_null(strstr(r[0].value, "\"schema\":\"a\\u0001\\u001f\\tb\""));
 	assert_string_equal(r[0].topic, "tributary.a___b.orders");
+
+	/* bytes that are not UTF-8 (a truncated or overlong sequence, a
+	 * surrogate) are written as their Latin-1 reading, so the value
+	 * stays JSON; valid sequences pass through */
+	free(ev->schema);
+	ev->schema = strdup("a\x81\xc3\xa9\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\x80z\xe2\x82");
+	r = encode(env, ev, &n);
+	assert_non_null(strstr(r[0].value,
+						   "\"schema\":\"a\\u0081\xc3\xa9\\u00ed\\u00a0\\u0080"
+						   "\\u00c0\\u00af\xf0\x9f\x98\x80z\\u00e2\\u0082\""));
 	trib_event_free(ev);
 	trib_envelope_free(env);
 }

@@ -1,0 +1,94 @@
+/*
+ * http.h: the monitoring endpoint (libmicrohttpd): health, readiness,
+ * Prometheus metrics and a JSON status document.
+ *
+ * Design.  One libmicrohttpd daemon with its own polling thread serves
+ * read-only GET/HEAD requests; nothing it does can block or change the
+ * pipeline.  It listens on one address only: 127.0.0.1 unless the config
+ * names another host (0.0.0.0 or :: only when written out), and port 0
+ * picks a free port (trib_http_port() tells which).
+ *
+ * Endpoints (every body ends with a newline; Cache-Control: no-store):
+ *
+ *   /health, /health/live   liveness.  200 "ok" unless the `live` callback
+ *                           says otherwise (503 "not live: <reason>").
+ *                           Without a callback the answer itself proves
+ *                           the process is up.  Meant for restart probes.
+ *   /health/ready,          readiness.  200 "ready" when the `ready`
+ *   /health?ready           callback says so, else 503 "not ready:
+ *                           <reason>".  Without a callback: never ready.
+ *                           The pipeline reports ready when it streams as
+ *                           the leader with every sink open; a standby is
+ *                           live but not ready, so a load balancer or
+ *                           Kubernetes sends traffic (and alerts) to the
+ *                           leader only.
+ *   /metrics                the registry in Prometheus text format 0.0.4
+ *                           (TRIB_METRICS_CONTENT_TYPE); 404 without one.
+ *   /status                 application/json from the `status` callback
+ *                           (pipeline, state, role, sources with positions,
+ *                           sinks with acked positions, lag); 503 with
+ *                           {"error":...} when it returns NULL.
+ *   /                       a plain-text list of the endpoints.
+ *
+ * Anything else is 404; methods other than GET and HEAD get 405 with
+ * "Allow: GET, HEAD".  Query strings are ignored except `ready`.
+ *
+ * Threading.  The callbacks run on the HTTP thread, concurrently with the
+ * pipeline: they must only read state that is safe to read from another
+ * thread (atomics, or a snapshot under a mutex).  The metrics registry is
+ * thread-safe by itself.  trib_http_stop() returns after the thread has
+ * finished every request in progress; no callback runs after it returns.
+ */
+#ifndef TRIB_HTTP_H
+#define TRIB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "metrics.h"
+
+#define TRIB_HTTP_DEFAULT_HOST "127.0.0.1"
+
+/* A check: true when healthy; otherwise may write a one-line reason. */
+typedef bool (*trib_http_check_fn) (void *arg, char *reason, size_t len);
+
+/* The status document: malloc'd JSON text the server frees, or NULL. */
+typedef char *(*trib_http_status_fn) (void *arg);
+
+typedef struct trib_http_opts
+{
+	const char *host;			/* NULL: TRIB_HTTP_DEFAULT_HOST; a numeric
+								 * address or a name (first address used) */
+	int			port;			/* 0: any free port */
+	trib_metrics *metrics;		/* NULL: /metrics is 404 */
+	trib_http_check_fn live;	/* NULL: always live */
+	trib_http_check_fn ready;	/* NULL: never ready */
+	trib_http_status_fn status; /* NULL: /status is 503 */
+	void	   *arg;			/* passed to the callbacks */
+	unsigned	max_connections;	/* 0: 32 */
+	unsigned	timeout_s;		/* idle connection timeout; 0: 10 */
+} trib_http_opts;
+
+typedef struct trib_http trib_http;
+
+/* Zero everything: loopback, port 0, no callbacks. */
+void		trib_http_opts_init(trib_http_opts *opts);
+
+/*
+ * Bind, listen and start serving.  Returns NULL with errbuf filled when
+ * the host does not resolve, the address is in use, or the daemon does not
+ * start.  The options are copied (the metrics registry and `arg` are not
+ * owned and must outlive the server).
+ */
+trib_http  *trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen);
+
+/* The port actually listened on. */
+int			trib_http_port(const trib_http *h);
+
+/* The address listened on, numeric ("127.0.0.1", "::1"). */
+const char *trib_http_address(const trib_http *h);
+
+/* Stop serving, wait for the thread, close the socket, free; NULL ok. */
+void		trib_http_stop(trib_http *h);
+
+#endif							/* TRIB_HTTP_H */

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# 11_pipeline_pg_file_kill9.sh: `tributary run` from PostgreSQL into a
+# Postgres sink (another database) and a JSON Lines file sink, with the
+# consumer killed (-9) at random points while a writer commits, and
+# restarted each time.
+#
+# Both sinks store their position atomically with their data (the Postgres
+# sink in the same transaction as the rows; the file sink in a sidecar
+# written at each flush, cutting anything past it at open), so the result
+# must be exactly once: the target table equals the source row for row, and
+# the file holds every change once.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# shellcheck source=../../../scripts/lib/pgcluster.sh
+source "$ROOT/scripts/lib/pgcluster.sh"
+BIN=${TRIB_BIN:-$ROOT/consumer/build/tributary}
+TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
+WORK=$(mktemp -d)
+RUN_PID= WRITER_PID=
+cleanup() {
+    for p in $RUN_PID $WRITER_PID; do kill -9 "$p" 2>/dev/null || true; done
+    pgc_cleanup
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+passed=0 failed=0
+check() { # NAME EXPECTED ACTUAL
+    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
+    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
+}
+
+make -s -C "$ROOT/consumer" build >/dev/null
+pgc_start
+chmod 777 "$WORK"
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
+    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10), doc jsonb, tags text[], big text)" \
+    -c "ALTER TABLE public.orders ALTER COLUMN big SET STORAGE EXTERNAL" \
+    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
+    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e2', 'tributary')" >/dev/null
+
+cat > "$WORK/p.yaml" <<EOF
+pipeline: e2e2
+sources:
+  main:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    snapshot: never
+    heartbeat_interval_ms: 500
+    status_interval_ms: 200
+    reconnect_backoff_ms: {initial: 100, max: 1000}
+sinks:
+  db:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    create_tables: true
+    batch_size: 50
+  archive:
+    type: file
+    path: "$WORK/out.jsonl"
+    rotate_bytes: 200000
+checkpoint:
+  store: catalog
+http:
+  enabled: false
+EOF
+"$BIN" check -c "$WORK/p.yaml" >/dev/null
+start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
+
+# The writer: 50 transactions of inserts, an update that leaves the TOAST
+# value unchanged, a delete, and large values.
+writer() {
+    local t n
+    for t in $(seq 1 50); do
+        n=$(( (t * 7) % 30 + 2 ))
+        pgc_psql -d postgres -c "BEGIN;
+            INSERT INTO public.orders SELECT g, 'c''' || g, 123456789012345678.0123456789 + g,
+                   jsonb_build_object('t', $t, 'q', 'x\"y'), ARRAY['a,b', 'c\"d', NULL],
+                   CASE WHEN g % 5 = 0 THEN repeat('big', 5000) END
+              FROM generate_series($t * 1000, $t * 1000 + $n - 1) g;
+            UPDATE public.orders SET amount = amount + 1 WHERE id = $t * 1000 + 5;
+            DELETE FROM public.orders WHERE id = $t * 1000 + 1;
+            COMMIT;" >/dev/null
+        sleep 0.05
+    done
+}
+writer &
+WRITER_PID=$!
+
+start
+kills=0
+while kill -0 "$WRITER_PID" 2>/dev/null; do
+    sleep "0.$(( RANDOM % 9 + 2 ))"
+    kill -9 "$RUN_PID" 2>/dev/null && kills=$((kills + 1))
+    wait "$RUN_PID" 2>/dev/null || true
+    start
+done
+wait "$WRITER_PID" || true
+WRITER_PID=
+end=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
+c=f
+for _ in $(seq 1 300); do
+    c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = 'tributary_e2e2'")
+    [ "$c" = t ] && break
+    sleep 0.1
+done
+check "the slot was confirmed to the end after $kills kill(s)" t "$c"
+kill -TERM "$RUN_PID"
+rc=0; wait "$RUN_PID" || rc=$?
+RUN_PID=
+check "SIGTERM drains and exits 0" 0 "$rc"
+
+q="SELECT id, customer, amount, doc, tags, md5(big) FROM public.orders ORDER BY id"
+pgc_psql -d postgres -Atc "$q" > "$WORK/source.rows"
+pgc_psql -d target -Atc "$q" > "$WORK/target.rows" || true
+check "the source has rows" t "$([ "$(wc -l < "$WORK/source.rows")" -gt 300 ] && echo t || echo f)"
+check "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
+
+changes=$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_logical_slot_peek_changes('witness', NULL, NULL)
+    WHERE data::json->>'kind' IN ('insert','update','delete') AND data::json->>'table' = 'orders'")
+# rotated segments first, oldest (highest number) first
+for f in $(ls "$WORK"/out.jsonl.* 2>/dev/null | grep -v '\.pos$' | sort -t. -k3 -n -r) "$WORK/out.jsonl"; do
+    cat "$f"
+done | grep '"value":{' > "$WORK/lines" || true
+check "the file sink holds every change" "$changes" "$(wc -l < "$WORK/lines")"
+# A change is (source.sequence, key); none may appear twice.
+paste -d' ' <(grep -o '"sequence":"\[[^]]*\]"' "$WORK/lines") <(grep -o '"key":{[^}]*}' "$WORK/lines") | sort | uniq -d > "$WORK/dups"
+check "and none twice" 0 "$(wc -l < "$WORK/dups")"
+check "the file sink rotated" t "$(ls "$WORK"/out.jsonl.1 >/dev/null 2>&1 && echo t || echo f)"
+if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-160 | sort | uniq -c | head -5; fi
+echo "# $changes changes, $kills kills"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

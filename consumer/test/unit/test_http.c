@@ -1,0 +1,381 @@
+/*
+ * test_http.c: the monitoring endpoint over real sockets.
+ *
+ * Each test starts a server on a free port of 127.0.0.1 (port 0) and talks
+ * to it with a tiny blocking HTTP/1.1 client (one request per connection,
+ * "Connection: close"), checking status, headers and body of every
+ * endpoint.  One test proves the default binds the loopback address only:
+ * 127.0.0.2 is routed to the loopback interface too, so a server bound to
+ * 0.0.0.0 would accept a connection there, and ours must refuse it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+typedef struct reply
+{
+	int			status;
+	char		headers[4096];
+	char	   *body;
+} reply;
+
+/* The test's view of the pipeline: what the callbacks report. */
+typedef struct fake_pipeline
+{
+	bool		live;
+	bool		ready;
+	bool		status_ok;
+	int			status_calls;
+} fake_pipeline;
+
+static bool
+live_cb(void *arg, char *reason, size_t len)
+{
+	fake_pipeline *p = arg;
+
+	if (!p->live)
+		snprintf(reason, len, "main loop stalled");
+	return p->live;
+}
+
+static bool
+ready_cb(void *arg, char *reason, size_t len)
+{
+	fake_pipeline *p = arg;
+
+	if (!p->ready)
+		snprintf(reason, len, "standby");
+	return p->ready;
+}
+
+static char *
+status_cb(void *arg)
+{
+	fake_pipeline *p = arg;
+
+	p->status_calls++;
+	if (!p->status_ok)
+		return NULL;
+	return strdup("{\"pipeline\":\"orders\",\"state\":\"streaming\",\"role\":\"leader\"}");
+}
+
+/* Connect to addr:port; the socket or -1 (errno set). */
+static int
+connect_to(const char *addr, int port)
+{
+	struct sockaddr_in sa;
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t) port);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0)
+	{
+		int			e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* One request; fills *r (body malloc'd).  False on a socket error. */
+static bool
+request(int port, const char *method, const char *path, reply *r)
+{
+	char		req[512],
+			   *buf = NULL,
+			   *sep;
+	size_t		len = 0,
+				cap = 0;
+	int			fd = connect_to("127.0.0.1", port);
+	ssize_t		n;
+
+	memset(r, 0, sizeof(*r));
+	if (fd < 0)
+		return false;
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+			 "Connection: close\r\n\r\n", method, path);
+	if (write(fd, req, strlen(req)) != (ssize_t) strlen(req))
+	{
+		close(fd);
+		return false;
+	}
+	for (;;)
+	{
+		if (len + 4096 > cap)
+		{
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t) n;
+	}
+	close(fd);
+	if (!buf)
+		return false;
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.1 %d", &r->status) != 1 || !(sep = strstr(buf, "\r\n\r\n")))
+	{
+		free(buf);
+		return false;
+	}
+	snprintf(r->headers, sizeof(r->headers), "%.*s", (int) (sep - buf), buf);
+	r->body = strdup(sep + 4);
+	free(buf);
+	return true;
+}
+
+/* A started server on 127.0.0.1 and a free port. */
+static trib_http *
+start(trib_metrics *reg, fake_pipeline *p)
+{
+	trib_http_opts o;
+	trib_http  *h;
+	char		err[256];
+
+	trib_http_opts_init(&o);
+	o.metrics = reg;
+	o.arg = p;
+	o.live = live_cb;
+	o.ready = ready_cb;
+	o.status = status_cb;
+	h = trib_http_start(&o, err, sizeof(err));
+	if (!h)
+		print_message("start: %s\n", err);
+	assert_non_null(h);
+	return h;
+}
+
+/* Expect status and exact body. */
+static void
+expect(int port, const char *method, const char *path, int status, const char *body)
+{
+	reply		r;
+
+	assert_true(request(port, method, path, &r));
+	if (r.status != status || (body && strcmp(r.body, body) != 0))
+	{
+		print_message("%s %s: expected %d [%s], got %d [%s]\n", method, path, status,
+					  body ? body : "*", r.status, r.body);
+		fail();
+	}
+	free(r.body);
+}
+
+static void
+test_health_and_readiness(void **state)
+{
+	fake_pipeline p = {.live = true, .ready = false, .status_ok = true};
+	trib_http  *h = start(NULL, &p);
+	int			port = trib_http_port(h);
+
+	(void) state;
+	assert_true(port > 0);
+	expect(port, "GET", "/health", 200, "ok\n");
+	expect(port, "GET", "/health/live", 200, "ok\n");
+	expect(port, "GET", "/health/ready", 503, "not ready: standby\n");
+	expect(port, "GET", "/health?ready", 503, "not ready: standby\n");
+	expect(port, "GET", "/health?ready=1", 503, "not ready: standby\n");
+	p.ready = true;
+	expect(port, "GET", "/health/ready", 200, "ready\n");
+	expect(port, "GET", "/health?ready", 200, "ready\n");
+	expect(port, "GET", "/health?verbose", 200, "ok\n");
+	p.live = false;
+	expect(port, "GET", "/health", 503, "not live: main loop stalled\n");
+	trib_http_stop(h);
+}
+
+static void
+test_metrics_endpoint(void **state)
+{
+	fake_pipeline p = {.live = true};
+	trib_metrics *reg = trib_metrics_new();
+	trib_http  *h = start(reg, &p);
+	trib_metric_family *f = trib_metrics_counter(reg, "tributary_sink_events_total",
+												 "Events written to a sink.", "sink");
+	reply		r;
+
+	(void) state;
+	trib_metric_add(trib_metric_get(f, "kafka"), 5);
+	assert_true(request(trib_http_port(h), "GET", "/metrics", &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.headers, "Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+	assert_non_null(strstr(r.headers, "Cache-Control: no-store"));
+	assert_string_equal(r.body,
+						"# HELP tributary_sink_events_total Events written to a sink.\n"
+						"# TYPE tributary_sink_events_total counter\n"
+						"tributary_sink_events_total{sink=\"kafka\"} 5\n");
+	free(r.body);
+	/* HEAD: same headers, no body */
+	assert_true(request(trib_http_port(h), "HEAD", "/metrics", &r));
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "");
+	free(r.body);
+	trib_http_stop(h);
+	trib_metrics_free(reg);
+}
+
+static void
+test_status_endpoint(void **state)
+{
+	fake_pipeline p = {.live = true, .status_ok = true};
+	trib_http  *h = start(NULL, &p);
+	reply		r;
+
+	(void) state;
+	assert_true(request(trib_http_port(h), "GET", "/status", &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.headers, "Content-Type: application/json"));
+	assert_string_equal(r.body,
+						"{\"pipeline\":\"orders\",\"state\":\"streaming\",\"role\":\"leader\"}\n");
+	free(r.body);
+	p.status_ok = false;
+	expect(trib_http_port(h), "GET", "/status", 503, "{\"error\":\"status not available\"}\n");
+	assert_int_equal(p.status_calls, 2);
+	/* no registry: /metrics is 404 */
+	expect(trib_http_port(h), "GET", "/metrics", 404, "no metrics\n");
+	trib_http_stop(h);
+}
+
+static void
+test_unknown_paths_and_methods(void **state)
+{
+	fake_pipeline p = {.live = true};
+	trib_http  *h = start(NULL, &p);
+	reply		r;
+
+	(void) state;
+	expect(trib_http_port(h), "GET", "/nope", 404, "not found\n");
+	expect(trib_http_port(h), "GET", "/healthz", 404, "not found\n");
+	expect(trib_http_port(h), "GET", "/", 200, NULL);
+	assert_true(request(trib_http_port(h), "POST", "/health", &r));
+	assert_int_equal(r.status, 405);
+	assert_non_null(strstr(r.headers, "Allow: GET, HEAD"));
+	free(r.body);
+	expect(trib_http_port(h), "DELETE", "/status", 405, "method not allowed\n");
+	trib_http_stop(h);
+}
+
+static void
+test_default_listens_on_loopback_only(void **state)
+{
+	fake_pipeline p = {.live = true};
+	trib_http  *h = start(NULL, &p);
+	int			port = trib_http_port(h);
+	int			fd;
+
+	(void) state;
+	assert_string_equal(trib_http_address(h), "127.0.0.1");
+	fd = connect_to("127.0.0.1", port);
+	assert_true(fd >= 0);
+	close(fd);
+	/* another loopback address reaches a wildcard socket, not ours */
+	fd = connect_to("127.0.0.2", port);
+	if (fd >= 0)
+	{
+		close(fd);
+		print_message("127.0.0.2:%d accepted a connection: bound to a wildcard?\n", port);
+		fail();
+	}
+	assert_int_equal(errno, ECONNREFUSED);
+	trib_http_stop(h);
+	/* after stop nothing listens */
+	fd = connect_to("127.0.0.1", port);
+	assert_true(fd < 0);
+}
+
+static void
+test_explicit_hosts_and_errors(void **state)
+{
+	trib_http_opts o;
+	trib_http  *h,
+			   *h2;
+	char		err[256];
+
+	(void) state;
+	trib_http_opts_init(&o);
+	o.host = "localhost";
+	h = trib_http_start(&o, err, sizeof(err));
+	assert_non_null(h);
+	assert_true(strcmp(trib_http_address(h), "127.0.0.1") == 0 ||
+				strcmp(trib_http_address(h), "::1") == 0);
+	/* the same port again: in use */
+	o.host = trib_http_address(h);
+	o.port = trib_http_port(h);
+	h2 = trib_http_start(&o, err, sizeof(err));
+	assert_null(h2);
+	assert_non_null(strstr(err, "cannot listen on"));
+	trib_http_stop(h);
+	o.host = "no-such-host.invalid";
+	o.port = 0;
+	assert_null(trib_http_start(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot resolve"));
+	o.host = NULL;
+	o.port = 70000;
+	assert_null(trib_http_start(&o, err, sizeof(err)));
+	trib_http_stop(NULL);
+}
+
+/* Metrics updated by a "pipeline" thread while requests are served. */
+static void
+test_many_requests_while_updating(void **state)
+{
+	fake_pipeline p = {.live = true, .ready = true, .status_ok = true};
+	trib_metrics *reg = trib_metrics_new();
+	trib_std_metrics std;
+	trib_http  *h;
+	int			i;
+
+	(void) state;
+	assert_true(trib_std_metrics_register(reg, &std));
+	h = start(reg, &p);
+	for (i = 0; i < 200; i++)
+	{
+		reply		r;
+
+		trib_metric_inc(trib_metric_get(std.sink_events, "pg"));
+		trib_metric_observe(trib_metric_get(std.ack_latency, "pg"), i * 0.0001);
+		assert_true(request(trib_http_port(h), "GET", i % 2 ? "/metrics" : "/status", &r));
+		assert_int_equal(r.status, 200);
+		free(r.body);
+	}
+	trib_http_stop(h);
+	trib_metrics_free(reg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_health_and_readiness),
+		cmocka_unit_test(test_metrics_endpoint),
+		cmocka_unit_test(test_status_endpoint),
+		cmocka_unit_test(test_unknown_paths_and_methods),
+		cmocka_unit_test(test_default_listens_on_loopback_only),
+		cmocka_unit_test(test_explicit_hosts_and_errors),
+		cmocka_unit_test(test_many_requests_while_updating),
+	};
+
+	trib_log_set_level(TRIB_LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

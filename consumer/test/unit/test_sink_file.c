@@ -1,0 +1,624 @@
+/*
+ * test_sink_file.c: the file and stdout sinks: JSON Lines, rotation, the
+ * position sidecar, and exactly-once across restarts and crashes.
+ *
+ * Crashes are real: a forked child writes through the sink and leaves with
+ * _exit() without flushing or closing, so whatever reached the file after
+ * the last flush is exactly what a killed process leaves behind.  The
+ * parent then reopens the sink and checks that the file holds every
+ * durable event once and nothing else.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <yajl/yajl_tree.h>
+
+#include "envelope.h"
+#include "event.h"
+#include "log.h"
+#include "sink.h"
+#include "sink_file.h"
+#include "strbuf.h"
+
+static char dir[256];
+
+/* What acks the sink gave. */
+typedef struct acks
+{
+	int			n;
+	trib_position last;
+} acks;
+
+static void
+on_ack(trib_sink *sink, const trib_position *pos, void *arg)
+{
+	acks	   *a = arg;
+
+	(void) sink;
+	a->n++;
+	a->last = *pos;
+}
+
+/* Event i: an insert into public.t at commit 0/(1000 + i * 100), seq i % 3. */
+static trib_event *
+mkev(int i)
+{
+	trib_event *ev = trib_event_new();
+	char		buf[128];
+
+	ev->op = TRIB_OP_CREATE;
+	ev->source = strdup("pg1");
+	ev->connector = strdup("postgresql");
+	ev->db = strdup("shop");
+	ev->schema = strdup("public");
+	ev->table = strdup("t");
+	snprintf(buf, sizeof(buf), "{\"id\":%d,\"v\":\"value %d\"}", i, i);
+	ev->after = strdup(buf);
+	snprintf(buf, sizeof(buf), "{\"id\":%d}", i);
+	ev->key = strdup(buf);
+	ev->txid = 700 + (uint64_t) i;
+	ev->ts_ms = 1700000000000LL + i;
+	ev->pos.commit_lsn = 0x1000 + (uint64_t) i * 0x100;
+	ev->pos.seq = (uint64_t) (i % 3);
+	ev->pos.lsn = ev->pos.commit_lsn - 0x10;
+	ev->last_in_tx = true;
+	return ev;
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void) st;
+	(void) flag;
+	(void) ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_sink_file.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	return nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* dir/name */
+static char *
+path_of(const char *name)
+{
+	trib_strbuf b = {0};
+
+	trib_strbuf_printf(&b, "%s/%s", dir, name);
+	return trib_strbuf_finish(&b);
+}
+
+/* Whole file as a string ("" when missing). */
+static char *
+slurp(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	trib_strbuf b = {0};
+	char		buf[4096];
+	size_t		n;
+
+	trib_strbuf_add(&b, "", 0);
+	if (!f)
+		return trib_strbuf_finish(&b);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		trib_strbuf_add(&b, buf, n);
+	fclose(f);
+	return trib_strbuf_finish(&b);
+}
+
+static int
+count_lines(const char *s)
+{
+	int			n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Open a file sink on dir/name. */
+static void
+open_file(trib_sink *sink, acks *a, const char *name, int64_t rotate, size_t buffer)
+{
+	trib_filesink_opts o;
+	char		err[512];
+	char	   *p = path_of(name);
+
+	memset(sink, 0, sizeof(*sink));
+	sink->name = "file";
+	sink->ack = on_ack;
+	sink->ack_arg = a;
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	o.rotate_bytes = rotate;
+	o.buffer_bytes = buffer;
+	if (!trib_filesink_open_opts(sink, &o, err, sizeof(err)))
+	{
+		print_message("open: %s\n", err);
+		fail();
+	}
+	free(p);
+}
+
+/* Write events first..last (inclusive). */
+static void
+write_range(trib_sink *sink, int first, int last)
+{
+	char		err[512];
+	int			i;
+
+	for (i = first; i <= last; i++)
+	{
+		trib_event *ev = mkev(i);
+
+		if (!sink->ops->write(sink, ev, err, sizeof(err)))
+		{
+			print_message("write %d: %s\n", i, err);
+			fail();
+		}
+		trib_event_free(ev);
+	}
+}
+
+static void
+flush(trib_sink *sink)
+{
+	char		err[512];
+
+	assert_true(sink->ops->flush(sink, 1000, err, sizeof(err)));
+}
+
+/* The "id" values of the after images of the lines in text, as "1,2,3". */
+static char *
+ids_of(const char *text)
+{
+	trib_strbuf out = {0};
+	const char *line = text;
+
+	trib_strbuf_add(&out, "", 0);
+	while (*line)
+	{
+		const char *nl = strchr(line, '\n');
+		char	   *copy = strndup(line, (size_t) (nl - line));
+		char		yerr[128];
+		yajl_val	root = yajl_tree_parse(copy, yerr, sizeof(yerr));
+		const char *p[] = {"value", "after", "id", NULL};
+		const char *tp[] = {"topic", NULL};
+		yajl_val	id;
+
+		assert_non_null(nl);
+		if (!root)
+		{
+			print_message("not JSON: %s (%s)\n", copy, yerr);
+			fail();
+		}
+		assert_non_null(yajl_tree_get(root, tp, yajl_t_string));
+		id = yajl_tree_get(root, p, yajl_t_number);
+		assert_non_null(id);
+		trib_strbuf_printf(&out, "%s%lld", out.len ? "," : "", YAJL_GET_INTEGER(id));
+		yajl_tree_free(root);
+		free(copy);
+		line = nl + 1;
+	}
+	return trib_strbuf_finish(&out);
+}
+
+/* "1,2,...,n" */
+static char *
+seq_ids(int first, int last)
+{
+	trib_strbuf out = {0};
+	int			i;
+
+	trib_strbuf_add(&out, "", 0);
+	for (i = first; i <= last; i++)
+		trib_strbuf_printf(&out, "%s%d", i > first ? "," : "", i);
+	return trib_strbuf_finish(&out);
+}
+
+/* Assert that the ids in the text are exactly first..last. */
+static void
+assert_ids(const char *text, int first, int last)
+{
+	char	   *got = ids_of(text);
+	char	   *want = seq_ids(first, last);
+
+	if (strcmp(got, want) != 0)
+	{
+		print_message("expected ids [%s], got [%s]\n", want, got);
+		fail();
+	}
+	free(got);
+	free(want);
+}
+
+static void
+test_lines_are_json_records(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *p = path_of("out.jsonl"),
+			   *text;
+	trib_position pos;
+	char		err[256];
+
+	(void) state;
+	open_file(&sink, &a, "out.jsonl", 0, 0);
+	assert_false(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	write_range(&sink, 1, 3);
+	assert_int_equal(a.n, 0);
+	flush(&sink);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.last.commit_lsn, 0x1000 + 3 * 0x100);
+	assert_int_equal(a.last.seq, 0);
+	text = slurp(p);
+	assert_int_equal(count_lines(text), 3);
+	assert_ids(text, 1, 3);
+	assert_true(strncmp(text, "{\"topic\":\"tributary.public.t\",\"key\":{\"id\":1},\"value\":{", 50) == 0);
+	assert_non_null(strstr(text, "\"op\":\"c\""));
+	/* a flush with nothing new acks nothing */
+	flush(&sink);
+	assert_int_equal(a.n, 1);
+	sink.ops->close(&sink);
+	free(text);
+	free(p);
+}
+
+static void
+test_sidecar_and_restart_skip(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *p = path_of("r.jsonl"),
+			   *pp = trib_filesink_pos_path(p),
+			   *text;
+	trib_position pos;
+	trib_filesink_stats st;
+	char		err[256];
+	struct stat sb;
+
+	(void) state;
+	open_file(&sink, &a, "r.jsonl", 0, 0);
+	write_range(&sink, 1, 5);
+	sink.ops->close(&sink);		/* close flushes */
+	assert_int_equal(a.n, 1);
+	text = slurp(pp);
+	assert_int_equal(stat(p, &sb), 0);
+	{
+		char		expect[256];
+
+		snprintf(expect, sizeof(expect), "{\"segment\":1,\"offset\":%lld,\"commit_lsn\":\"0/1500\","
+				 "\"seq\":2,\"end_lsn\":\"0/0\",\"lsn\":\"0/14F0\"}\n", (long long) sb.st_size);
+		assert_string_equal(text, expect);
+	}
+	free(text);
+
+	/* restart: the stored position comes back, the same events are skipped */
+	open_file(&sink, &a, "r.jsonl", 0, 0);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x1500);
+	assert_int_equal(pos.seq, 2);
+	write_range(&sink, 1, 8);
+	flush(&sink);
+	trib_filesink_get_stats(&sink, &st);
+	assert_int_equal(st.skipped, 5);
+	assert_int_equal(st.events, 3);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_ids(text, 1, 8);
+	free(text);
+	free(pp);
+	free(p);
+}
+
+static void
+test_crash_after_flush_keeps_exactly_once(void **state)
+{
+	char	   *p = path_of("c.jsonl"),
+			   *text;
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_stats st;
+	trib_position pos;
+	char		err[256];
+	pid_t		pid;
+	int			status;
+
+	(void) state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		/* buffer of 1 byte: every line reaches the file at once */
+		open_file(&sink, &a, "c.jsonl", 0, 1);
+		write_range(&sink, 1, 4);
+		flush(&sink);
+		write_range(&sink, 5, 9);
+		_exit(0);				/* killed: no flush, no close */
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	text = slurp(p);
+	assert_ids(text, 1, 9);		/* the dead process left 5..9 behind */
+	free(text);
+
+	open_file(&sink, &a, "c.jsonl", 0, 0);
+	trib_filesink_get_stats(&sink, &st);
+	assert_true(st.truncated_bytes > 0);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x1400);
+	/* the pipeline resumes after 4 and sends 5.. again (and older ones) */
+	write_range(&sink, 3, 12);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_ids(text, 1, 12);
+	free(text);
+	free(p);
+}
+
+/* Concatenate dir/name.1 .. name.n and name. */
+static char *
+all_segments(const char *name, int *nseg, int64_t limit, bool *within)
+{
+	trib_strbuf all = {0};
+	int			i;
+
+	*within = true;
+	trib_strbuf_add(&all, "", 0);
+	for (i = 1;; i++)
+	{
+		char		seg[64];
+		char	   *p,
+				   *text;
+		struct stat sb;
+
+		snprintf(seg, sizeof(seg), "%s.%d", name, i);
+		p = path_of(seg);
+		if (stat(p, &sb) != 0)
+		{
+			free(p);
+			break;
+		}
+		if (sb.st_size > limit)
+			*within = false;
+		text = slurp(p);
+		assert_true(text[0] == '\0' || text[strlen(text) - 1] == '\n');
+		trib_strbuf_adds(&all, text);
+		free(text);
+		free(p);
+	}
+	*nseg = i - 1;
+	{
+		char	   *p = path_of(name);
+		char	   *text = slurp(p);
+
+		trib_strbuf_adds(&all, text);
+		free(text);
+		free(p);
+	}
+	return trib_strbuf_finish(&all);
+}
+
+static void
+test_rotation_by_size(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_stats st;
+	char	   *text;
+	int			nseg;
+	bool		within;
+
+	(void) state;
+	open_file(&sink, &a, "rot.jsonl", 1200, 0);
+	write_range(&sink, 1, 30);
+	flush(&sink);
+	trib_filesink_get_stats(&sink, &st);
+	sink.ops->close(&sink);
+	text = all_segments("rot.jsonl", &nseg, 1200, &within);
+	assert_true(nseg >= 3);
+	assert_int_equal((uint64_t) nseg, st.rotations);
+	assert_true(within);
+	assert_ids(text, 1, 30);
+	free(text);
+
+	/* reopening continues with the next segment number, nothing repeated */
+	open_file(&sink, &a, "rot.jsonl", 1200, 0);
+	write_range(&sink, 1, 40);
+	sink.ops->close(&sink);
+	text = all_segments("rot.jsonl", &nseg, 1200, &within);
+	assert_ids(text, 1, 40);
+	assert_true(within);
+	free(text);
+}
+
+static void
+test_crash_right_after_rotation(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_stats st;
+	char	   *text;
+	int			nseg,
+				status;
+	bool		within;
+	pid_t		pid;
+
+	(void) state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		open_file(&sink, &a, "cr.jsonl", 1000, 1);
+		write_range(&sink, 1, 25);	/* rotates on the way; no final flush */
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	open_file(&sink, &a, "cr.jsonl", 1000, 0);
+	trib_filesink_get_stats(&sink, &st);
+	/* the rotated segments are complete; the active file lost its tail */
+	assert_true(st.segment >= 2);
+	write_range(&sink, 1, 30);
+	sink.ops->close(&sink);
+	text = all_segments("cr.jsonl", &nseg, 1000, &within);
+	assert_ids(text, 1, 30);
+	free(text);
+}
+
+static void
+test_lost_data_is_an_error(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_opts o;
+	char	   *p = path_of("lost.jsonl");
+	char		err[512];
+
+	(void) state;
+	open_file(&sink, &a, "lost.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	sink.ops->close(&sink);
+	assert_int_equal(truncate(p, 10), 0);	/* the OS lost the tail */
+	memset(&sink, 0, sizeof(sink));
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	assert_false(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "data was lost"));
+	/* a sidecar that is not ours */
+	{
+		char	   *pp = trib_filesink_pos_path(p);
+		FILE	   *f = fopen(pp, "w");
+
+		fputs("garbage", f);
+		fclose(f);
+		assert_false(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+		assert_non_null(strstr(err, "not a position file"));
+		free(pp);
+	}
+	o.path = NULL;
+	assert_false(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	free(p);
+}
+
+static void
+test_stdout_sink_on_a_pipe(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_opts o;
+	trib_position pos;
+	char		err[256],
+				buf[8192];
+	int			fds[2];
+	ssize_t		n;
+
+	(void) state;
+	assert_int_equal(pipe(fds), 0);
+	memset(&sink, 0, sizeof(sink));
+	sink.ack = on_ack;
+	sink.ack_arg = &a;
+	trib_filesink_opts_init(&o);
+	o.fd = fds[1];
+	assert_true(trib_stdoutsink_open_opts(&sink, &o, err, sizeof(err)));
+	assert_string_equal(sink.ops->type, "stdout");
+	write_range(&sink, 1, 2);
+	flush(&sink);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.last.commit_lsn, 0x1200);
+	assert_false(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	sink.ops->close(&sink);
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	close(fds[0]);
+	assert_ids(buf, 1, 2);
+}
+
+static void
+test_delete_truncate_and_tombstones(void **state)
+{
+	trib_sink	sink;
+	trib_filesink_opts o;
+	trib_envelope_opts eo;
+	trib_event *ev;
+	char	   *p = path_of("ops.jsonl"),
+			   *text;
+	char		err[512];
+
+	(void) state;
+	memset(&sink, 0, sizeof(sink));
+	trib_envelope_opts_init(&eo);	/* tombstones on */
+	eo.topic_prefix = "shop";
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	o.envelope = &eo;
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	ev = mkev(1);
+	ev->op = TRIB_OP_DELETE;
+	ev->before = ev->after;
+	ev->after = NULL;
+	assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+	trib_event_free(ev);
+	ev = mkev(2);
+	ev->op = TRIB_OP_TRUNCATE;
+	free(ev->after);
+	free(ev->key);
+	free(ev->table);
+	ev->after = ev->key = ev->table = NULL;
+	ev->extra = strdup("{\"relations\":[{\"schema\":\"public\",\"table\":\"a\"},"
+					   "{\"schema\":\"public\",\"table\":\"b\"}],\"cascade\":false,"
+					   "\"restart_identity\":false}");
+	assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+	trib_event_free(ev);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	/* delete + tombstone, then one record per truncated table */
+	assert_int_equal(count_lines(text), 4);
+	assert_non_null(strstr(text, "{\"topic\":\"shop.public.t\",\"key\":{\"id\":1},\"value\":null}\n"));
+	assert_non_null(strstr(text, "{\"topic\":\"shop.public.a\",\"key\":null,\"value\":{"));
+	assert_non_null(strstr(text, "{\"topic\":\"shop.public.b\",\"key\":null,\"value\":{"));
+	free(text);
+	free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lines_are_json_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidecar_and_restart_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_after_flush_keeps_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_by_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_right_after_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_data_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stdout_sink_on_a_pipe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
+	};
+
+	trib_log_set_level(TRIB_LOG_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,185 @@
+/*
+ * test_sink_postgres.c: JSON values to PostgreSQL input text, the part of
+ * the Postgres sink that needs no server (the rest is in
+ * test/e2e/07_sink_postgres.sh against a real cluster).
+ *
+ * Each case gives a JSON value as the plugin writes it, the target
+ * column's kind, and the exact text PostgreSQL must receive.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sink_postgres.h"
+#include "strbuf.h"
+
+/* Convert and compare; expected NULL means SQL NULL. */
+static void
+check(const char *json, char kind, char ek, bool hex, const char *expected)
+{
+	trib_strbuf out = {0};
+	bool		is_null = false;
+	char		err[256] = "";
+
+	if (!trib_pgsink_value_text(json, strlen(json), kind, ek, hex, &out, &is_null,
+								err, sizeof(err)))
+	{
+		print_message("%s (kind %c): error %s\n", json, kind, err);
+		fail();
+	}
+	if (expected == NULL ? !is_null : (is_null || strcmp(out.data, expected) != 0))
+	{
+		print_message("%s (kind %c): expected [%s], got [%s]%s\n", json, kind,
+					  expected ? expected : "NULL", out.data ? out.data : "",
+					  is_null ? " (NULL)" : "");
+		fail();
+	}
+	trib_strbuf_free(&out);
+}
+
+/* Conversion must fail with a message containing `what`. */
+static void
+check_error(const char *json, char kind, char ek, const char *what)
+{
+	trib_strbuf out = {0};
+	bool		is_null;
+	char		err[256] = "";
+
+	if (trib_pgsink_value_text(json, strlen(json), kind, ek, false, &out, &is_null,
+							   err, sizeof(err)))
+	{
+		print_message("%s (kind %c): expected an error, got [%s]\n", json, kind,
+					  out.data ? out.data : "");
+		fail();
+	}
+	if (!strstr(err, what))
+	{
+		print_message("%s: expected error containing [%s], got [%s]\n", json, what, err);
+		fail();
+	}
+	trib_strbuf_free(&out);
+}
+
+static void
+test_scalars_keep_their_text(void **state)
+{
+	(void) state;
+	check("123456789012345678901234567890.123456789", 't', 't', false,
+		  "123456789012345678901234567890.123456789");
+	check("-1.5e-300", 't', 't', false, "-1.5e-300");
+	check("12.50", 't', 't', false, "12.50");
+	check("true", 't', 't', false, "true");
+	check("false", 't', 't', false, "false");
+	check("null", 't', 't', false, NULL);
+	check("\"NaN\"", 't', 't', false, "NaN");
+	check("  \"padded\"  ", 't', 't', false, "padded");
+}
+
+static void
+test_strings_are_unescaped(void **state)
+{
+	(void) state;
+	check("\"it's \\\"quoted\\\" \\\\ back\"", 't', 't', false, "it's \"quoted\" \\ back");
+	check("\"tab\\tnl\\ncr\\r\\/\"", 't', 't', false, "tab\tnl\ncr\r/");
+	check("\"\\u00e9\\u2603\"", 't', 't', false, "é☃");
+	check("\"\\ud83d\\ude00\"", 't', 't', false, "😀");
+	check("\"ünïcødé ☃\"", 't', 't', false, "ünïcødé ☃");
+	check("\"'); DROP TABLE t; --\"", 't', 't', false, "'); DROP TABLE t; --");
+	check("\"\"", 't', 't', false, "");
+	check_error("\"a\\u0000b\"", 't', 't', "\\u0000");
+	check_error("\"\\ud83d\"", 't', 't', "escape");
+	check_error("\"\\x\"", 't', 't', "escape");
+}
+
+static void
+test_json_columns_get_json_text(void **state)
+{
+	(void) state;
+	/* objects and arrays byte for byte, white space and key order kept */
+	check("{\"b\": 1,  \"a\":[1, 2.50,{\"x\":null}]}", 'j', 't', false,
+		  "{\"b\": 1,  \"a\":[1, 2.50,{\"x\":null}]}");
+	check("[1,\"two\"]", 'j', 't', false, "[1,\"two\"]");
+	/* a JSON string is JSON text with its quotes */
+	check("\"a \\\"b\\\"\"", 'j', 't', false, "\"a \\\"b\\\"\"");
+	check("42", 'j', 't', false, "42");
+	check("null", 'j', 't', false, NULL);
+}
+
+static void
+test_arrays_become_literals(void **state)
+{
+	(void) state;
+	check("[\"a\",\"b\\\"c\",null,\"NULL\",\"\",\"x,y\",\"{}\",\"back\\\\slash\"]", 'a', 't', false,
+		  "{\"a\",\"b\\\"c\",NULL,\"NULL\",\"\",\"x,y\",\"{}\",\"back\\\\slash\"}");
+	check("[1,2.50,-3]", 'a', 't', false, "{1,2.50,-3}");
+	check("[[1,2],[3,4]]", 'a', 't', false, "{{1,2},{3,4}}");
+	check("[]", 'a', 't', false, "{}");
+	check("[true,false]", 'a', 't', false, "{true,false}");
+	check("[{\"k\":\"v\"}]", 'a', 'j', false, "{\"{\\\"k\\\":\\\"v\\\"}\"}");
+	check("[\"AAE=\",null]", 'a', 'b', false, "{\"\\\\x0001\",NULL}");
+	check("[\"-0043-03-15\"]", 'a', 'd', false, "{\"0044-03-15 BC\"}");
+	/* an array into a json column stays JSON */
+	check("[\"a\",1]", 'j', 't', false, "[\"a\",1]");
+	check_error("[1,", 'a', 't', "malformed");
+}
+
+static void
+test_bytea_from_base64_and_hex(void **state)
+{
+	(void) state;
+	check("\"AAEC/w==\"", 'b', 't', false, "\\x000102ff");
+	check("\"AAECAw==\"", 'b', 't', false, "\\x00010203");
+	check("\"AAECAwQ=\"", 'b', 't', false, "\\x0001020304");
+	check("\"AAECAwQF\"", 'b', 't', false, "\\x000102030405");
+	check("\"\"", 'b', 't', false, "\\x");
+	check("\"00ff10\"", 'b', 't', true, "\\x00ff10");
+	check_error("\"not base64!\"", 'b', 't', "base64");
+	check_error("\"AA=A\"", 'b', 't', "base64");
+}
+
+static void
+test_dates_with_expanded_years(void **state)
+{
+	(void) state;
+	check("\"2024-02-29\"", 'd', 't', false, "2024-02-29");
+	check("\"2024-06-01T10:00:00Z\"", 'd', 't', false, "2024-06-01T10:00:00Z");
+	check("\"-0043-03-15\"", 'd', 't', false, "0044-03-15 BC");
+	check("\"-0043-03-15T12:00:00Z\"", 'd', 't', false, "0044-03-15T12:00:00Z BC");
+	check("\"0000-01-01\"", 'd', 't', false, "0001-01-01 BC");
+	check("\"+10000-01-01\"", 'd', 't', false, "10000-01-01");
+	check("\"infinity\"", 'd', 't', false, "infinity");
+	check("\"-infinity\"", 'd', 't', false, "-infinity");
+}
+
+static void
+test_malformed_values(void **state)
+{
+	(void) state;
+	check_error("", 't', 't', "malformed");
+	check_error("\"open", 't', 't', "malformed");
+	check_error("1 2", 't', 't', "malformed");
+	check_error("{\"a\":1", 'j', 't', "malformed");
+	check_error("]", 't', 't', "malformed");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scalars_keep_their_text),
+		cmocka_unit_test(test_strings_are_unescaped),
+		cmocka_unit_test(test_json_columns_get_json_text),
+		cmocka_unit_test(test_arrays_become_literals),
+		cmocka_unit_test(test_bytea_from_base64_and_hex),
+		cmocka_unit_test(test_dates_with_expanded_years),
+		cmocka_unit_test(test_malformed_values),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
