@@ -183,7 +183,9 @@ suite_parts() {
         make -s --no-print-directory -C "$ROOT/$part" check PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
         rc=${PIPESTATUS[0]}
         set -e
-        line=$(tail -n 1 "$log")
+        # make prints its own error line after a failing runner's summary,
+        # so take the last summary line, not the last line.
+        line=$(grep -E "$COUNT_RE" "$log" | tail -n 1 || true)
         rm -f "$log"
         if [[ $line =~ $COUNT_RE ]]; then
             local p=${BASH_REMATCH[1]} q=${BASH_REMATCH[2]}
