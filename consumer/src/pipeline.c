@@ -42,6 +42,8 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "http.h"
+#include "metrics.h"
 #include "event.h"
 #include "leader.h"
 #include "log.h"
@@ -62,6 +64,7 @@ typedef struct pending_tx
 {
 	uint64_t	commit_lsn;
 	uint64_t	end_lsn;
+	int64_t		ts_ms;			/* commit time */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
 } pending_tx;
@@ -105,7 +108,21 @@ struct trib_pipeline
 	long long	last_ckpt_ms;
 	uint64_t	events_in;
 	char		state[32];
+
+	trib_metrics *metrics;		/* read by the HTTP thread */
+	trib_std_metrics m;
+	trib_http  *http;
 };
+
+/* Wall clock in milliseconds since the epoch. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Milliseconds of a monotonic clock. */
 static long long
@@ -137,6 +154,8 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	(void) sink;
 	if (!s->has_acked || pos_cmp(pos, &s->acked) > 0)
 	{
+		trib_metric_set(trib_metric_get(s->p->m.sink_acked_lsn, s->sink.name),
+						(double) pos->commit_lsn);
 		s->acked.commit_lsn = pos->commit_lsn;
 		s->acked.seq = pos->seq;
 		s->acked.end_lsn = pos->end_lsn;
@@ -276,6 +295,9 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	p->qcap = 64;
 	p->queue = calloc(p->qcap, sizeof(pending_tx));
 	if (p->queue == NULL)
+		abort();
+	p->metrics = trib_metrics_new();
+	if (!trib_std_metrics_register(p->metrics, &p->m))
 		abort();
 	return p;
 }
@@ -489,6 +511,9 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 		if (tx->has_last && (!p->has_saved || pos_cmp(&tx->last, &p->saved) > 0))
 			break;
 		confirm = tx->end_lsn;
+		if (tx->has_last && tx->ts_ms > 0)
+			trib_metric_observe(trib_metric_get(p->m.ack_latency, "all"),
+								(double) (wall_ms() - tx->ts_ms) / 1000.0);
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
 	}
@@ -519,7 +544,9 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 			return false;
 		}
 		s->written++;
+		trib_metric_inc(trib_metric_get(p->m.sink_events, s->sink.name));
 	}
+	trib_metric_inc(trib_metric_get(p->m.source_events, p->srcconf->name));
 	p->tx_has_last = true;
 	p->tx_last = ev->pos;
 	p->tx_last.opaque = NULL;
@@ -544,6 +571,7 @@ handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
 
 				tx.commit_lsn = r->commit_lsn;
 				tx.end_lsn = r->end_lsn;
+				tx.ts_ms = r->has_ts ? r->ts_ms : 0;
 				tx.has_last = p->tx_has_last;
 				tx.last = p->tx_last;
 				queue_push(p, &tx);
@@ -557,6 +585,65 @@ handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
 				return true;
 			return deliver(p, r->ev, errbuf, errlen);
 	}
+}
+
+/* Refresh the gauges of /metrics. */
+static void
+update_gauges(trib_pipeline *p)
+{
+	trib_source_pg_stats st;
+	const char *src = p->srcconf->name;
+	double		lag_s = 0;
+
+	trib_source_pg_stats_get(p->src, &st);
+	trib_metric_set(trib_metric_get(p->m.lag_bytes, src),
+					st.received_lsn > p->confirmed_lsn ?
+					(double) (st.received_lsn - p->confirmed_lsn) : 0);
+	if (p->qlen > 0 && p->queue[p->qhead].ts_ms > 0)
+		lag_s = (double) (wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
+	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
+	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
+	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
+}
+
+static bool
+http_ready(void *arg, char *reason, size_t len)
+{
+	trib_pipeline *p = arg;
+
+	if (strcmp(p->state, "streaming") == 0)
+		return true;
+	snprintf(reason, len, "pipeline is %s", p->state);
+	return false;
+}
+
+static char *
+http_status(void *arg)
+{
+	return trib_pipeline_status_json(arg);
+}
+
+/* Start /health, /metrics and /status when the config asks for them. */
+static bool
+start_http(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	trib_http_opts o;
+
+	if (!p->cfg->http.enabled)
+		return true;
+	trib_http_opts_init(&o);
+	o.host = p->cfg->http.host;
+	o.port = p->cfg->http.port;
+	o.metrics = p->metrics;
+	o.ready = http_ready;
+	o.status = http_status;
+	o.arg = p;
+	p->http = trib_http_start(&o, errbuf, errlen);
+	if (p->http == NULL)
+		return false;
+	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
+			  trib_http_address(p->http), trib_http_port(p->http));
+	return true;
 }
 
 /* Serve the sinks' callbacks. */
@@ -607,9 +694,27 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 	return trib_source_pg_flush_status(p->src, errbuf, errlen);
 }
 
+static bool run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
+					  char *errbuf, size_t errlen);
+
 bool
 trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 				  char *errbuf, size_t errlen)
+{
+	bool		ok = run_inner(p, stop, errbuf, errlen);
+
+	if (!ok)
+	{
+		trib_metric_inc(trib_metric_get(p->m.errors, "pipeline"));
+		snprintf(p->state, sizeof(p->state), "failed");
+	}
+	return ok;
+}
+
+/* The body of trib_pipeline_run(). */
+static bool
+run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
+		  char *errbuf, size_t errlen)
 {
 	trib_pgrec *recs[POLL_BATCH];
 	trib_position resume;
@@ -619,6 +724,8 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 	char		lsn[32];
 
 	errbuf[0] = '\0';
+	if (!start_http(p, errbuf, errlen))
+		return false;
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0';
 	if (!resume_point(p, &resume, errbuf, errlen))
@@ -667,6 +774,7 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 		poll_sinks(p, 0);
 		if (!advance(p, false, errbuf, errlen))
 			return false;
+		update_gauges(p);
 		if (trib_log_reopen_pending())
 		{
 			char		e[256];
@@ -735,10 +843,12 @@ trib_pipeline_free(trib_pipeline *p)
 
 	if (p == NULL)
 		return;
+	trib_http_stop(p->http);
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
 	trib_source_pg_free(p->src);
+	trib_metrics_free(p->metrics);
 	trib_checkpoint_close(p->ckpt);
 	trib_leader_free(p->leader);
 	free(p->sinks);

@@ -272,6 +272,7 @@ typedef struct trib_kafka
 	/* transactional mode */
 	bool		in_txn;
 	bool		txn_has_events;
+	uint64_t	txn_events;		/* written in the open transaction */
 	trib_position txn_last;		/* owns opaque */
 	bool		have_durable;
 	trib_position durable;		/* owns opaque */
@@ -1131,6 +1132,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		pos_clear(&k->txn_last);
 		pos_copy(&k->txn_last, &ev->pos);
 		k->txn_has_events = true;
+		k->txn_events++;
 	}
 	else
 		trib_kafka_tracker_seal(k->trk, wn);
@@ -1273,6 +1275,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 			if (ae)
 				rd_kafka_error_destroy(ae);
 			k->in_txn = false;
+			k->txn_events = 0;
 			k->st.aborts++;
 			return failed_out(k, errbuf, errlen);
 		}
@@ -1310,10 +1313,12 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 				 rd_kafka_error_is_fatal(error) ? ", fatal" : "");
 		rd_kafka_error_destroy(error);
 		k->in_txn = false;
+		k->txn_events = 0;
 		return failed_out(k, errbuf, errlen);
 	}
 
 	k->in_txn = false;
+	k->txn_events = 0;
 	k->st.commits++;
 	if (k->txn_has_events)
 	{
@@ -1352,6 +1357,7 @@ trib_kafka_abort(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	rd_kafka_poll(k->rk, 0);
 	k->in_txn = false;
 	k->txn_has_events = false;
+	k->txn_events = 0;
 	pos_clear(&k->txn_last);
 	if (error)
 	{
@@ -1575,7 +1581,20 @@ trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out)
 		return;
 	*out = k->st;
 	out->in_flight = k->trk ? trib_kafka_tracker_in_flight(k->trk)
-		: (k->txn_has_events ? 1 : 0);
+		: k->txn_events;
+}
+
+/* The sticky error, if the sink has failed. */
+bool
+trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen)
+{
+	const trib_kafka *k = sink->state;
+
+	if (k == NULL || !k->failed)
+		return false;
+	if (errlen)
+		snprintf(errbuf, errlen, "%s", k->err);
+	return true;
 }
 
 /* Flush or abort, then release everything. */

@@ -112,7 +112,9 @@ typedef struct trib_kafka_stats
 	uint64_t	delivered;		/* delivery reports without error */
 	uint64_t	failed;			/* delivery reports with an error */
 	uint64_t	acks;			/* ack calls */
-	uint64_t	in_flight;		/* events written, not yet acked */
+	uint64_t	in_flight;		/* events written, not yet acked (in
+								 * transactional mode: in the open
+								 * transaction) */
 	uint64_t	commits;		/* committed transactions */
 	uint64_t	aborts;			/* aborted transactions */
 } trib_kafka_stats;
@@ -156,6 +158,11 @@ bool		trib_kafka_abort(trib_sink *sink, int timeout_ms,
 
 /* Counters so far. */
 void		trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out);
+
+/* True when the sink has failed for good (a permanent delivery error, a
+ * fatal producer error, a failed commit), with the error in errbuf.  poll()
+ * cannot report it; write() and flush() do. */
+bool		trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen);
 
 /* True when `name` is a property whose value must never be shown. */
 bool		trib_kafka_secret_property(const char *name);

@@ -358,7 +358,7 @@ test_message_base64_non_transactional(void **state)
 	(void) state;
 	ev->txid = 0;
 	ev->ts_ms = 0;
-	ev->pos.lsn = ev->pos.commit_lsn;
+	ev->pos.lsn = ev->pos.commit_lsn + 1;	/* its id is (lsn - 1, 0) */
 	ev->extra = strdup("{\"transactional\":false,\"prefix\":\"app.bin\","
 					   "\"encoding\":\"base64\",\"content\":\"AAECAP8=\"}");
 	r = encode(env, ev, &n);
@@ -366,9 +366,9 @@ test_message_base64_non_transactional(void **state)
 				"{\"op\":\"m\",\"ts_ms\":1700000001000,"
 				"\"source\":{\"version\":\"tributary-0.1\",\"connector\":\"postgresql\","
 				"\"name\":\"tributary\",\"ts_ms\":1700000001000,\"snapshot\":\"false\","
-				"\"db\":\"shop\",\"sequence\":\"[\\\"27587272\\\",\\\"27587272\\\"]\","
+				"\"db\":\"shop\",\"sequence\":\"[\\\"27587272\\\",\\\"27587273\\\"]\","
 				"\"schema\":\"\",\"table\":\"\",\"txId\":null,"
-				"\"lsn\":27587272,\"xmin\":null},\"transaction\":null,"
+				"\"lsn\":27587273,\"xmin\":null},\"transaction\":null,"
 				"\"message\":{\"prefix\":\"app.bin\",\"content\":\"AAECAP8=\"}}");
 	trib_event_free(ev);
 	trib_envelope_free(env);

@@ -868,6 +868,8 @@ test_permanent_error_fails_without_ack(void **state)
 	assert_false(sink.ops->flush(&sink, 10000, err, sizeof(err)));
 	if (strstr(err, "uthoriz") == NULL)
 		fail_msg("expected an authorization error, got: %s", err);
+	assert_true(trib_kafka_error(&sink, err, sizeof(err)));
+	assert_non_null(strstr(err, "uthoriz"));
 	assert_int_equal(a.last.commit_lsn, 0x1000);
 	ev = mkev(2, 1);
 	assert_false(sink.ops->write(&sink, ev, err, sizeof(err)));
@@ -951,6 +953,8 @@ test_transaction_commit_and_checkpoint(void **state)
 		write_ev(&sink, (uint64_t) i, i);
 	serve(&sink, 100);
 	assert_int_equal(a.calls, 0);	/* delivered is not committed */
+	trib_kafka_get_stats(&sink, &st);
+	assert_int_equal(st.in_flight, 10);
 	if (!trib_kafka_commit(&sink, 10000, err, sizeof(err)))
 		fail_msg("commit: %s", err);
 	assert_int_equal(a.calls, 1);
