@@ -62,6 +62,7 @@ check: install-pg_ext
 	bash scripts/check.sh
 
 demo: install-pg_ext
+	$(MAKE) -C consumer build
 	bash scripts/demo.sh
 
 bench: bench-decode

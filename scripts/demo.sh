@@ -1,28 +1,26 @@
 #!/usr/bin/env bash
-# scripts/demo.sh: a short guided tour of the tributary output plugin,
-# behind `make demo` (which installs the extension first).
+# scripts/demo.sh: the main job on embedded defaults, behind `make demo`
+# (which installs the extension and builds the consumer first).
 #
 # Design: nothing outside a temp dir is touched.  The demo starts a
 # throwaway PostgreSQL 15 cluster as the unprivileged test user
 # (scripts/lib/pgcluster.sh), creates the extension and a small shop schema
-# with fake personal data, creates a logical slot, and runs pg_recvlogical in
-# the background, the way a consumer would stream changes.  It then makes
-# live changes (insert, update, delete, truncate, a logical message), waits
-# until their records arrive, and prints them prettified with jq.  An EXIT
-# trap stops pg_recvlogical and removes the cluster, whatever happens.
+# with fake personal data, and runs the tributary consumer with a pipeline
+# into an embedded Kafka cluster (librdkafka's in-process mock) and a JSON
+# Lines file.  It then makes live changes (insert, update, delete,
+# truncate), waits until their events arrive, prints them with jq, shows
+# /status and /metrics, and stops the consumer with SIGTERM (drain,
+# checkpoint, exit 0).  An EXIT trap stops the consumer and removes the
+# cluster, whatever happens.
 #
-# The consumer daemon comes later; until then pg_recvlogical stands in.
-#
-# Environment: DEMO_PLUGIN (default tributary) decodes with another plugin,
-# e.g. test_decoding, whose plain-text lines are printed as they are.
+# Environment: TRIBUTARY, the consumer binary (default consumer/build/).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
 
-PLUGIN=${DEMO_PLUGIN:-tributary}
-SLOT=demo
+TRIBUTARY=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 DB=shop
 END_MARKER=tributary-demo-finished
 recv_pid=
@@ -39,11 +37,11 @@ section() {
     printf '\n%s== %s ==%s\n' "$BOLD" "$1" "$PLAIN"
 }
 
-# cleanup: stop pg_recvlogical (it exits on SIGINT after a last feedback
-# message; SIGKILL if it has not after 5 seconds), then the cluster.
+# cleanup: stop the consumer (SIGTERM drains it; SIGKILL if it has not
+# exited after 5 seconds), then the cluster.
 cleanup() {
     if [ -n "$recv_pid" ] && kill -0 "$recv_pid" 2>/dev/null; then
-        kill -INT "$recv_pid" 2>/dev/null || true
+        kill -TERM "$recv_pid" 2>/dev/null || true
         for _ in $(seq 1 50); do
             kill -0 "$recv_pid" 2>/dev/null || break
             sleep 0.1
@@ -62,15 +60,6 @@ run_sql() {
     pgc_psql -d "$DB" -c "$1" >/dev/null
 }
 
-# The streaming client runs as the test user.  setpriv execs the command
-# itself (runuser would stay in between as its parent), so $! is the
-# client's pid and SIGINT reaches it.
-as_test_user=()
-if [ "$(id -u)" = 0 ]; then
-    as_test_user=(setpriv "--reuid=$TRIB_TEST_USER" "--regid=$TRIB_TEST_USER"
-                  --init-groups --)
-fi
-
 # wait_for_output: wait until the end marker has been decoded, or until the
 # output has stopped growing for 3 seconds, at most 30 seconds in all.
 wait_for_output() {
@@ -88,7 +77,7 @@ wait_for_output() {
         fi
         last=$size
         if ! kill -0 "$recv_pid" 2>/dev/null; then
-            echo "demo: pg_recvlogical exited early" >&2
+            echo "demo: the consumer exited early" >&2
             return 1
         fi
         sleep 0.1
@@ -138,14 +127,40 @@ SQL
 pgc_psql -d "$DB" -c 'SELECT id, full_name, email, phone FROM customers ORDER BY id'
 pgc_psql -d "$DB" -c 'SELECT id, customer_id, total, card_last4, status FROM orders ORDER BY id'
 
-section "4. A logical replication slot and a streaming client"
-run_sql "SELECT pg_create_logical_replication_slot('$SLOT', '$PLUGIN')"
-out=$PGC_DIR/demo.out
-"${as_test_user[@]}" "$PGBIN/pg_recvlogical" -h "$PGC_SOCK" -p "$PGC_PORT" -U postgres \
-    -d "$DB" -S "$SLOT" -P "$PLUGIN" --start -s 1 -F 1 -f "$out" \
-    2>"$PGC_DIR/pg_recvlogical.log" &
+section "4. The tributary consumer: Postgres -> embedded Kafka + a JSON Lines file"
+cat > "$PGC_DIR/pipeline.yaml" <<EOF
+pipeline: shop
+sources:
+  main:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=$DB user=postgres"
+    include_tables: ["public.*"]
+    snapshot: never
+    heartbeat_interval_ms: 1000
+sinks:
+  events:
+    type: kafka
+    bootstrap_servers: embedded
+    topic_prefix: shop
+  archive:
+    type: file
+    path: "$PGC_DIR/shop.jsonl"
+checkpoint:
+  store: catalog
+http:
+  listen: "127.0.0.1:0"
+EOF
+sed 's/^/  /' "$PGC_DIR/pipeline.yaml"
+"$TRIBUTARY" check -c "$PGC_DIR/pipeline.yaml" | sed 's/^/  /'
+"$TRIBUTARY" run -c "$PGC_DIR/pipeline.yaml" 2>"$PGC_DIR/tributary.log" &
 recv_pid=$!
-echo "  pg_recvlogical -S $SLOT --start -f - (pid $recv_pid)"
+for _ in $(seq 1 100); do
+    grep -q "streaming from slot" "$PGC_DIR/tributary.log" && break
+    sleep 0.1
+done
+echo "  tributary run (pid $recv_pid):"
+sed 's/^/    /' "$PGC_DIR/tributary.log"
+out=$PGC_DIR/shop.jsonl
 
 section "5. Live changes"
 run_sql "INSERT INTO customers (full_name, email, phone, birth_date, address) VALUES ('Samuel Okafor', 'samuel.okafor@example.com', '+234 1 555 0199', '1990-02-17', '8 Marina Road, Lagos Island, Lagos')"
@@ -154,29 +169,32 @@ run_sql "UPDATE customers SET email = 'maria.g@example.com', phone = '+1-202-555
 run_sql "UPDATE orders SET status = 'shipped' WHERE customer_id = 1"
 run_sql "DELETE FROM orders WHERE id = 2"
 run_sql "TRUNCATE orders"
-run_sql "SELECT pg_logical_emit_message(true, 'shop.audit', 'nightly export done')"
 run_sql "SELECT pg_logical_emit_message(true, 'demo', '$END_MARKER')"
 
 wait_for_output "$out"
 
-section "6. What the plugin sent"
+section "6. The events, as Kafka and the file sink received them (Debezium envelope)"
 if [ ! -s "$out" ]; then
-    echo "demo: pg_recvlogical wrote nothing; its log:" >&2
-    cat "$PGC_DIR/pg_recvlogical.log" >&2
+    echo "demo: the file sink wrote nothing; the consumer's log:" >&2
+    cat "$PGC_DIR/tributary.log" >&2
     exit 1
 fi
-# One record per line.  Changes and messages are printed in full, begin and
-# commit on one line each, a relation record with one "name type" string per
-# column; lines that are not JSON (other plugins) as they are.
-jq -R -r '
-    . as $line
-    | (try fromjson catch null) as $r
-    | if ($r | type) != "object" then $line
-      elif $r.kind == "begin" or $r.kind == "commit" then $r | tojson
-      elif $r.kind == "relation" and ($r.columns | type) == "array" then
-          $r | .columns |= map("\(.name) \(.type)" + (if .pk then " (pk)" else "" end))
-      else $r
-      end' "$out"
+jq -c '{topic, key, op: .value.op, before: .value.before, after: .value.after}' "$out"
+echo
+echo "  One record in full:"
+head -1 "$out" | jq . | sed 's/^/    /'
+port=$(grep -o 'port [0-9]*' "$PGC_DIR/tributary.log" | head -1 | cut -d' ' -f2)
+if [ -n "$port" ]; then
+    echo
+    echo "  GET http://127.0.0.1:$port/status"
+    curl -s "http://127.0.0.1:$port/status" | jq -c . | sed 's/^/    /'
+    echo "  GET http://127.0.0.1:$port/metrics (excerpt)"
+    curl -s "http://127.0.0.1:$port/metrics" | grep -E '^tributary_(source_events|sink_events|checkpoint_lsn)' | sed 's/^/    /'
+fi
 
 section "7. Cleaning up"
-echo "  $(grep -c . "$out") lines decoded; stopping pg_recvlogical and the cluster"
+echo "  $(grep -c . "$out") events delivered; SIGTERM drains the consumer, then the cluster stops"
+kill -TERM "$recv_pid"
+wait "$recv_pid" || true
+recv_pid=
+tail -2 "$PGC_DIR/tributary.log" | sed 's/^/    /'
