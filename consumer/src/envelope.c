@@ -6,8 +6,11 @@
  * allocation at all.  Row images and keys are copied (or pointed to) as the
  * source wrote them; strings we produce (names, db, schema, table) go
  * through a table-driven JSON escaper that copies runs of safe bytes with
- * one memcpy.  Constant parts of the source block (version, connector
- * name, prefix) are escaped once, when the envelope is made.
+ * one memcpy and checks that non-ASCII bytes are UTF-8.  Constant parts
+ * of the source block (version, prefix) are escaped once, when the
+ * envelope is made.  Transaction metadata keeps per-table counters in a
+ * small open-addressing hash, reset by a generation number per
+ * transaction.
  *
  * Records of one event may be several (a delete and its tombstone, one
  * truncate record per table).  While they are written the buffer may move,

@@ -24,9 +24,12 @@
  * by the checkpoint key, to an explicitly computed murmur2 partition of the
  * checkpoint topic so that the reader knows where to look) and reads it
  * back at start-up with a read_committed consumer, newest window first.
- * Delivery reports do not drive acks in this mode: commit_transaction()
- * is the only authority, and messages purged by an abort report errors
- * that are expected.
+ * The checkpoint is produced only once every record of the transaction is
+ * delivered, so a transaction with a failed record never carries one.
+ * Delivery reports do not drive acks in this mode: only a successful
+ * commit_transaction() does.  Reports carry the transaction's number, so
+ * the records an abort purges (errors by design) do not count against the
+ * next transaction.
  *
  * Logs from librdkafka are routed through the main queue (log.queue), so
  * the log callback runs on the caller's thread, inside poll, and every
@@ -273,6 +276,9 @@ typedef struct trib_kafka
 	bool		in_txn;
 	bool		txn_has_events;
 	uint64_t	txn_events;		/* written in the open transaction */
+	uint64_t	txn_gen;		/* number of the open transaction (tags) */
+	bool		txn_failed;		/* a record of it failed for good */
+	char		txn_err[256];
 	trib_position txn_last;		/* owns opaque */
 	bool		have_durable;
 	trib_position durable;		/* owns opaque */
@@ -451,10 +457,18 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		k->st.failed++;
 		if (k->o.transactional)
 		{
-			/* commit_transaction() reports it; aborts purge on purpose */
+			/* only the open transaction's failures count: an abort
+			 * purges the records of its transaction on purpose */
 			klog(k, 7, "kafka: delivery to %s [%d] in a transaction: %s",
 				 rd_kafka_topic_name(m->rkt), (int) m->partition,
 				 rd_kafka_err2str(m->err));
+			if (tag == k->txn_gen && k->in_txn && !k->txn_failed)
+			{
+				k->txn_failed = true;
+				snprintf(k->txn_err, sizeof(k->txn_err), "delivery to %s [%d]: %s",
+						 rd_kafka_topic_name(m->rkt), (int) m->partition,
+						 rd_kafka_err2str(m->err));
+			}
 			return;
 		}
 		fail(k, "kafka: delivery to %s [%d] failed: %s (%s)",
@@ -1078,6 +1092,8 @@ trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
 	}
 	k->in_txn = true;
 	k->txn_has_events = false;
+	k->txn_gen++;
+	k->txn_failed = false;
 	return true;
 }
 
@@ -1123,7 +1139,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 			trib_kafka_tracker_add(k->trk, wn);
 		if (!produce(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key, recs[i].key_len,
 					 recs[i].value, recs[i].value_len, id, id_len,
-					 k->o.transactional ? 0 : wn + 1))
+					 k->o.transactional ? k->txn_gen : wn + 1))
 			return failed_out(k, errbuf, errlen);
 	}
 	k->st.events++;
@@ -1141,16 +1157,17 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* The checkpoint record's value: the position as JSON. */
-static size_t
-checkpoint_value(const trib_position *pos, char *buf, size_t len)
+/* The checkpoint record's value: the position as JSON, in a malloc'd
+ * buffer the caller frees; NULL if yajl fails. */
+static char *
+checkpoint_value(const trib_position *pos, size_t *len)
 {
 	char		id[TRIB_ENVELOPE_ID_LEN];
 	yajl_gen	g = yajl_gen_alloc(NULL);
 	const unsigned char *out;
 	size_t		outlen;
 	char		lsn[32];
-	size_t		n = 0;
+	char	   *buf = NULL;
 
 	trib_envelope_event_id(pos, id, sizeof(id));
 	yajl_gen_map_open(g);
@@ -1174,13 +1191,15 @@ checkpoint_value(const trib_position *pos, char *buf, size_t len)
 	else
 		yajl_gen_null(g);
 	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &out, &outlen) == yajl_gen_status_ok && outlen < len)
+	if (yajl_gen_get_buf(g, &out, &outlen) == yajl_gen_status_ok &&
+		(buf = malloc(outlen + 1)) != NULL)
 	{
 		memcpy(buf, out, outlen);
-		n = outlen;
+		buf[outlen] = '\0';
+		*len = outlen;
 	}
 	yajl_gen_free(g);
-	return n;
+	return buf;
 }
 
 /* A checkpoint record's value back into a position. */
@@ -1258,16 +1277,29 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 
 	if (k->txn_has_events)
 	{
-		char		val[512];
-		size_t		vlen = checkpoint_value(&k->txn_last, val, sizeof(val));
+		size_t		vlen = 0;
+		char	   *val = checkpoint_value(&k->txn_last, &vlen);
 		char		id[TRIB_ENVELOPE_ID_LEN];
 		size_t		id_len = trib_envelope_event_id(&k->txn_last, id, sizeof(id));
 
-		if (vlen == 0)
-			fail(k, "kafka: checkpoint value too long");
+		int64_t		left = deadline - mono_ms();
+
+		/*
+		 * Records first, checkpoint last: a transaction with a failed
+		 * record is aborted before it gets a checkpoint, so no reader,
+		 * however it reads, finds a checkpoint for lost records.
+		 */
+		rd_kafka_flush(k->rk, left > 0 ? (int) left : 0);
+		maybe_ack(k);
+		if (k->txn_failed)
+			fail(k, "kafka: transaction aborted, %s; restart from the "
+				 "durable position", k->txn_err);
+		else if (val == NULL)
+			fail(k, "kafka: cannot write the checkpoint value");
 		else
 			produce(k, k->ckpt_rkt, k->ckpt_part, k->ckpt_key,
-					strlen(k->ckpt_key), val, vlen, id, id_len, 0);
+					strlen(k->ckpt_key), val, vlen, id, id_len, k->txn_gen);
+		free(val);
 		if (k->failed)
 		{
 			rd_kafka_error_t *ae = rd_kafka_abort_transaction(k->rk, timeout_ms);

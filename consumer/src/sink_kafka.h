@@ -26,10 +26,13 @@
  * a transactional.id and calls init_transactions() at open, which fences
  * any older instance with the same id and resolves its open transaction.
  * Writes go into a Kafka transaction (begun by trib_kafka_begin() or by
- * the first write).  trib_kafka_commit() first produces a checkpoint
- * record -- key = the checkpoint key (default the transactional.id), value
- * = the position of the last event written -- to the compacted topic
- * `__tributary_checkpoints`, inside the same transaction, then commits.
+ * the first write).  trib_kafka_commit() waits until every record of the
+ * transaction is delivered, then produces a checkpoint record -- key = the
+ * checkpoint key (default the transactional.id), value = the position of
+ * the last event written -- to the compacted topic
+ * `__tributary_checkpoints`, inside the same transaction, then commits
+ * (a transaction with a failed record is aborted before it gets a
+ * checkpoint).
  * The transaction's records and its checkpoint become visible to
  * read_committed consumers atomically, or not at all.  durable_position()
  * reads the last committed checkpoint (read_committed), so a restarted
