@@ -263,5 +263,24 @@ for t in items pairs gone; do
     expect_eq "B3 $t unchanged by the replay" "$(tbl src $t)" "$(tbl dst $t)"
 done
 
+# the target connection dies while the sink is running: reconnect, retry
+"$TOOL" --dsn "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=dst application_name=trib_e2e_sink" \
+    --create-tables --stats --batch-ms 50 --sink stream --source-dsn "$SRC" --slot s1 --idle-ms 6000 \
+    >"$WORK/b4.out" 2>"$WORK/b4.err" &
+b4=$!
+pgc_psql -d src -q -c "INSERT INTO pairs SELECT g, 'reconn', g FROM generate_series(1, 100) g"
+for i in $(seq 1 100); do
+    [ "$(q dst "SELECT count(*) FROM pairs WHERE b = 'reconn'")" = 100 ] && break
+    sleep 0.1
+done
+killed=$(q dst "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'trib_e2e_sink'")
+pgc_psql -d src -q -c "INSERT INTO pairs SELECT g, 'reconn', g FROM generate_series(101, 300) g; UPDATE items SET note = 'reconn' WHERE id < 100"
+wait "$b4" || true
+expect_eq "B4 the sink's connection was terminated" "1" "$killed"
+expect_match "B4 the sink reconnected and retried" "reconnects=[1-9]" "$(cat "$WORK/b4.out")"
+for t in items pairs; do
+    expect_eq "B4 $t equals the source after the reconnect" "$(tbl src $t)" "$(tbl dst $t)"
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

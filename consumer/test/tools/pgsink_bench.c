@@ -1,7 +1,7 @@
 /*
  * pgsink_bench.c: measure how the Postgres sink should batch.
  *
- *   pgsink_bench --dsn TARGET [--events N] [--batch N]
+ *   pgsink_bench --dsn TARGET [--events N] [--batch N] [--max-rows N]
  *
  * Generates N changes to one table (id bigint key, numeric, text, jsonb,
  * text[], timestamptz): 70% inserts of new keys, 30% updates of earlier
@@ -39,6 +39,8 @@ die(const char *what, const char *msg)
 	fprintf(stderr, "pgsink_bench: %s: %s\n", what, msg);
 	exit(1);
 }
+
+static int	max_rows;			/* --max-rows; 0: the sink's default */
 
 static double
 now_s(void)
@@ -135,6 +137,7 @@ run_sink(const char *dsn, trib_event **evs, int n, int batch, trib_pgsink_mode m
 	o.mode = mode;
 	o.no_pipeline = !pipeline;
 	o.create_tables = true;
+	o.max_rows = max_rows;
 	memset(&sink, 0, sizeof(sink));
 	sink.name = "bench";
 	if (!trib_pgsink_open_opts(&sink, &o, err, sizeof(err)))
@@ -297,6 +300,7 @@ main(int argc, char **argv)
 		{"dsn", required_argument, NULL, 'd'},
 		{"events", required_argument, NULL, 'n'},
 		{"batch", required_argument, NULL, 'b'},
+		{"max-rows", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0}
 	};
 	trib_relation rel;
@@ -318,6 +322,8 @@ main(int argc, char **argv)
 			n = atoi(optarg);
 		else if (c == 'b')
 			batch = atoi(optarg);
+		else if (c == 'r')
+			max_rows = atoi(optarg);
 		else
 			return 2;
 	}

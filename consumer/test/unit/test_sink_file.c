@@ -524,6 +524,37 @@ test_lost_data_is_an_error(void **state)
 }
 
 static void
+test_fsync_mode_flushes_and_records(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_opts o;
+	char	   *p = path_of("sync.jsonl"),
+			   *pp = trib_filesink_pos_path(p),
+			   *text;
+	char		err[256];
+
+	(void) state;
+	memset(&sink, 0, sizeof(sink));
+	sink.ack = on_ack;
+	sink.ack_arg = &a;
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	o.fsync = true;
+	o.rotate_bytes = 600;
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	write_range(&sink, 1, 6);
+	flush(&sink);
+	assert_int_equal(a.last.commit_lsn, 0x1600);
+	sink.ops->close(&sink);
+	text = slurp(pp);
+	assert_non_null(strstr(text, "\"commit_lsn\":\"0/1600\""));
+	free(text);
+	free(pp);
+	free(p);
+}
+
+static void
 test_stdout_sink_on_a_pipe(void **state)
 {
 	trib_sink	sink;
@@ -615,6 +646,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_right_after_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_data_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fsync_mode_flushes_and_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdout_sink_on_a_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
 	};

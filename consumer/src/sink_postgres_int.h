@@ -1,0 +1,219 @@
+/*
+ * sink_postgres_int.h: what the files of the PostgreSQL sink share
+ * (sink_postgres.c, sink_postgres_sql.c, sink_postgres_values.c); not for
+ * other modules.
+ *
+ * The sink's state (pgsink) holds the connection, the queue of events
+ * (bentry), the cache of target tables (tinfo, one per schema.table, with
+ * their columns as the target's catalog describes them) and the
+ * statements of the batch being built (stmt), whose parameter values live
+ * in one arena (offsets, so the arena may grow while a batch is built).
+ */
+#ifndef TRIB_SINK_POSTGRES_INT_H
+#define TRIB_SINK_POSTGRES_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "event.h"
+#include "sink_postgres.h"
+#include "strbuf.h"
+
+#define OID_INT8 20
+#define OID_TEXT 25
+#define OID_PG_LSN 3220
+
+#define PIPE_CHUNK 256			/* statements between Syncs */
+#define MAX_PARAMS 65535		/* the protocol's limit per statement */
+#define ABSENT SIZE_MAX			/* column not in the row */
+#define NULLVAL (SIZE_MAX - 1)	/* SQL NULL */
+#define MAX_ARRAY_DEPTH 32
+
+/* ---- JSON (sink_postgres_values.c) ------------------------------------- */
+
+/* A JSON value in its text: start, length and type:
+ * 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' object,
+ * 'a' array. */
+typedef struct jspan
+{
+	const char *p;
+	size_t		n;
+	char		type;
+} jspan;
+
+/* An iterator over the members of an object or the elements of an array. */
+typedef struct jiter
+{
+	const char *p;
+	const char *e;
+	char		close;			/* '}' or ']' */
+	bool		first;
+} jiter;
+
+/* Start iterating a container of kind open ('{' or '['); false if not one. */
+bool		pgs_jiter_begin(jiter *it, const char *s, size_t n, char open);
+
+/* Next member (key set for objects): 1, 0 at the end, -1 when malformed. */
+int			pgs_jiter_next(jiter *it, jspan *key, jspan *val);
+
+/* Append the decoded text of a JSON string span (with its quotes). */
+bool		pgs_junescape(const jspan *s, trib_strbuf *out, char *errbuf, size_t errlen);
+
+/* Append s[0..n) as a double-quoted array element. */
+void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
+
+/* Append the input text of one JSON value for a column of kind/ek. */
+bool		pgs_value_text(const jspan *v, char kind, char ek, bool hex, trib_strbuf *out,
+						   bool *is_null, char *errbuf, size_t errlen);
+
+/* ---- state -------------------------------------------------------------- */
+
+/* A column of a target table. */
+typedef struct tcol
+{
+	char	   *name;
+	char	   *qname;			/* quoted identifier */
+	Oid			type;			/* pg_type OID, for the parameter */
+	char		kind;			/* t b j d a (see trib_pgsink_value_text) */
+	char		ekind;			/* arrays: the elements' kind */
+	bool		generated;		/* GENERATED ALWAYS AS (...) STORED: skipped */
+	bool		identity_always;	/* not updatable */
+	int			pkpos;			/* 1-based position in the key, 0 if none */
+} tcol;
+
+/* A target table as its catalog describes it. */
+typedef struct tinfo
+{
+	char	   *schema;
+	char	   *table;
+	char	   *qname;			/* "schema"."table" */
+	bool		loaded;
+	bool		exists;
+	tcol	   *cols;
+	int			ncols;
+	int		   *pk;				/* column indexes in key order */
+	int			npk;
+	int		   *hash;			/* name -> index + 1, open addressing */
+	int			hcap;
+	size_t	   *slot;			/* per row: value offset per column */
+	bool	   *skip;			/* per row: unchanged columns */
+	const trib_relation *rel;	/* last relation version applied */
+	uint32_t	rel_version;
+	struct tinfo *next;
+} tinfo;
+
+/* A queued event (the parts the sink needs, copied). */
+typedef struct bentry
+{
+	trib_op		op;
+	char	   *schema;			/* target schema */
+	char	   *table;
+	char	   *before;
+	char	   *after;
+	char	   *key;
+	char	   *unchanged;
+	char	   *extra;
+	const trib_relation *rel;
+	trib_position pos;
+} bentry;
+
+/* One statement of a batch. */
+typedef struct stmt
+{
+	char		what;			/* 'u' upsert, 'd' delete, 'm' move, 't' truncate */
+	tinfo	   *t;
+	trib_strbuf sql;
+	size_t	   *voff;			/* arena offsets (or NULLVAL) */
+	Oid		   *types;
+	int			nparams;
+	int			pcap;
+	int			rows;
+	int		   *cols;			/* the columns of each row (u, d) */
+	int			ncols;
+	uint64_t   *keys;			/* hash set of row keys (u) */
+	int			kcap;
+	int			nkeys;
+} stmt;
+
+typedef struct pgsink
+{
+	char	   *dsn;
+	char	   *schema;
+	char	   *pipeline;
+	char	   *sink_name;
+	bool		create_tables;
+	int			batch_size;
+	int			batch_ms;
+	bool		bytea_hex;
+	int			retry_ms;
+	int			max_rows;
+	trib_pgsink_mode mode;
+	bool		use_pipeline;
+
+	PGconn	   *conn;
+	bool		reload_position;
+	tinfo	   *tables;
+
+	bentry	   *q;
+	size_t		nq;
+	size_t		qcap;
+	long long	first_ms;
+
+	bool		has_durable;
+	trib_position durable;
+
+	bool		failed;
+	char		failmsg[1024];
+	bool		single_row;		/* this batch: one row per statement */
+
+	trib_strbuf arena;			/* converted values */
+	trib_strbuf scratch;
+	stmt	   *stmts;
+	int			nstmts;
+	int			stcap;
+	int			open_stmt;		/* index of the statement rows join, -1 */
+	trib_pgsink_stats stats;
+} pgsink;
+
+/* Outcomes of one attempt at a batch. */
+typedef enum attempt_rc
+{
+	A_OK,
+	A_COVERED,					/* everything was already stored */
+	A_STALE,					/* the guard found a newer position */
+	A_RETRY,					/* connection lost, serialization, deadlock */
+	A_SINGLE,					/* a statement hit the same row twice */
+	A_SCHEMA,					/* the target's tables changed under us */
+	A_FAIL
+} attempt_rc;
+
+/* ---- sink_postgres_sql.c ------------------------------------------------ */
+
+/* FNV-1a over bytes, continuing from h. */
+uint64_t	pgs_fnv(uint64_t h, const void *data, size_t n);
+
+/* A quoted identifier (malloc'd); NULL if libpq refuses (bad encoding). */
+char	   *pgs_qident(PGconn *conn, const char *name);
+
+/* Fill errbuf from a failed result, adding context. */
+void		pgs_result_error(const PGresult *res, PGconn *conn, const char *what,
+							 char *errbuf, size_t errlen);
+
+/* Run one parameterised statement outside a batch; the result or NULL. */
+PGresult   *pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
+					const Oid *types, const char *what, char *errbuf, size_t errlen);
+
+/* Free the catalog part of a table entry / forget every table's. */
+void		pgs_tinfo_clear(tinfo *t);
+void		pgs_tables_invalidate(pgsink *s);
+
+/* Make sure the table of a queued event is known (and exists). */
+bool		pgs_prepare_table(pgsink *s, const bentry *b, char *errbuf, size_t errlen);
+
+/* Turn the queue into statements (s->stmts, values in s->arena). */
+bool		pgs_build_batch(pgsink *s, char *errbuf, size_t errlen);
+
+#endif							/* TRIB_SINK_POSTGRES_INT_H */
