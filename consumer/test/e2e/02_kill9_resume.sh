@@ -17,53 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 passed=0 failed=0
-# expect_eq NAME EXPECTED ACTUAL
-expect_eq() {
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
-
-# build_tool: the driver, through consumer/Makefile when it can, else gcc.
-build_tool() {
-    local c=$ROOT/consumer s=$ROOT/consumer/src libs
-    libs=$(pkg-config --libs libpq yajl)
-    if make -s -C "$c" -n tools >/dev/null 2>&1 && make -s -C "$c" tools >&2 &&
-        [ -x "$c/build/pgsource_cat" ]; then
-        TOOL=$c/build/pgsource_cat; return
-    fi
-    TOOL=$WORK/pgsource_cat
-    if make -s -C "$c" build >/dev/null 2>&1 && [ -f "$c/build/libtributary.a" ]; then
-        gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-            "$c/test/tools/pgsource_cat.c" "$c/build/libtributary.a" $libs -o "$TOOL" && return
-    fi
-    gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-        "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/source_pg.c" \
-        "$s/checkpoint.c" "$s/leader.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
-        ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
-}
-
-# ids_of FILE: the event ids of the tool's output, one per line.
-ids_of() { sed -E 's/^\{"id":"([^"]+)".*/\1/' "$1"; }
-
-# witness_ids SLOT: the ids of every change a copy of the slot decodes.
-witness_ids() {
-    pgc_psql -At -c "SELECT (d->>'commit_lsn') || ':' || (d->>'seq')
-        FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('$1', NULL, NULL,
-              'include-transaction', 'off')) x
-        WHERE d->>'kind' IN ('insert','update','delete','truncate','message')
-          AND coalesce(d->>'prefix', '') <> 'tributary.heartbeat'
-          AND coalesce(d->>'schema', '') <> 'tributary'"
-}
-
-# wait_lines FILE N SECONDS: wait until FILE has N lines.
-wait_lines() {
-    local i
-    for i in $(seq 1 $(($3 * 10))); do
-        [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=lib.sh
+source "$ROOT/consumer/test/e2e/lib.sh"
 
 build_tool
 pgc_start "logical_decoding_work_mem = 64kB"
