@@ -20,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIB_BIN:-$ROOT/consumer/build/tributary}
+BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
 WORK=$(mktemp -d)
 MOCK_PID= RUN_PID= WRITER_PID=
@@ -138,5 +138,8 @@ echo "# checkpoint $ck, last change $last"
 check "the final checkpoint covers the last change" t \
     "$(pgc_psql -d postgres -Atc "SELECT '${ck%%:*}'::pg_lsn >= '$lastc'::pg_lsn")"
 if grep -q "ERROR" "$WORK/run.log"; then grep "ERROR" "$WORK/run.log" | head -5; fi
+# A sanitizer build (make check-asan) reports into the consumer's log.
+check "no sanitizer report from the consumer" 0 \
+    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

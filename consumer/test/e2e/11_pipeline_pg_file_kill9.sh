@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIB_BIN:-$ROOT/consumer/build/tributary}
+BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
 WORK=$(mktemp -d)
 RUN_PID= WRITER_PID=
@@ -128,5 +128,8 @@ check "and none twice" 0 "$(wc -l < "$WORK/dups")"
 check "the file sink rotated" t "$(ls "$WORK"/out.jsonl.1 >/dev/null 2>&1 && echo t || echo f)"
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-160 | sort | uniq -c | head -5; fi
 echo "# $changes changes, $kills kills"
+# A sanitizer build (make check-asan) reports into the consumer's log.
+check "no sanitizer report from the consumer" 0 \
+    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
