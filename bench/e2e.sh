@@ -14,7 +14,8 @@
 # (consumer/tools/kafka_mock_server), the same one for both sides.  Rounds
 # alternate A B / B A; the median of ROUNDS (default 5) is reported with the
 # ratio, and the consumer's peak RSS (VmHWM).  Results replace the
-# `bench-e2e` section of docs/BENCHMARKS.md.
+# `bench-e2e` section of docs/BENCHMARKS.md.  PERF_OUT=FILE records a perf
+# profile of the consumer for 4 s of each round.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../scripts/lib/pgcluster.sh
@@ -82,6 +83,9 @@ EOF
     t0=$(now)
     "$BIN" run -c "$cfg" 2>"$PGC_DIR/b$r.log" &
     pid=$!
+    if [ -n "${PERF_OUT:-}" ]; then
+        perf record -g -o "$PERF_OUT" -p "$pid" -- sleep 4 >/dev/null 2>&1 &
+    fi
     while :; do
         c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$END' FROM pg_replication_slots WHERE slot_name = '$slot'")
         [ "$c" = t ] && break
