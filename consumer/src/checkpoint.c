@@ -12,11 +12,11 @@
  * their text.
  */
 #include "checkpoint.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,40 +410,6 @@ is_json_object(const char *text)
 	return ok;
 }
 
-/* Write all of buf to fd. */
-static bool
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0)
-	{
-		ssize_t		n = write(fd, buf, len);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += n;
-		len -= (size_t) n;
-	}
-	return true;
-}
-
-/* fsync the directory holding path. */
-static bool
-fsync_dir(const char *path)
-{
-	char	   *copy = sdup(path);
-	int			fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-	bool		ok = fd >= 0 && fsync(fd) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return ok;
-}
-
 /* Save the file store atomically. */
 static bool
 file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
@@ -453,9 +419,6 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	const unsigned char *buf;
 	size_t		blen;
 	char		lsn[32];
-	char	   *tmp;
-	size_t		tlen = strlen(ck->target) + 16;
-	int			fd;
 	bool		ok = false;
 
 	if (pos->opaque && !is_json_object(pos->opaque))
@@ -485,37 +448,21 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &blen);
 
-	tmp = malloc(tlen);
-	if (!tmp)
-		abort();
-	snprintf(tmp, tlen, "%s.tmp", ck->target);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		fail(errbuf, errlen, "checkpoint: cannot create %s: %s", tmp, strerror(errno));
-	else if (!write_all(fd, buf, blen) || !write_all(fd, (const unsigned char *) "\n", 1) ||
-			 fsync(fd) != 0)
-		fail(errbuf, errlen, "checkpoint: cannot write %s: %s", tmp, strerror(errno));
-	else if (close(fd) != 0)
 	{
-		fd = -1;
-		fail(errbuf, errlen, "checkpoint: cannot close %s: %s", tmp, strerror(errno));
+		/* the JSON and a newline, replacing the file atomically */
+		char	   *text = malloc(blen + 1);
+		const char *what = NULL;
+
+		if (!text)
+			abort();
+		memcpy(text, buf, blen);
+		text[blen] = '\n';
+		ok = trib_write_file_atomic(ck->target, text, blen + 1, 0600, true, &what);
+		if (!ok)
+			fail(errbuf, errlen, "checkpoint: cannot %s %s: %s", what, ck->target,
+				 strerror(errno));
+		free(text);
 	}
-	else
-	{
-		fd = -1;
-		if (rename(tmp, ck->target) != 0)
-			fail(errbuf, errlen, "checkpoint: cannot rename %s: %s", tmp, strerror(errno));
-		else if (!fsync_dir(ck->target))
-			fail(errbuf, errlen, "checkpoint: cannot fsync the directory of %s: %s",
-				 ck->target, strerror(errno));
-		else
-			ok = true;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
 	yajl_gen_free(g);
 	return ok;
 }

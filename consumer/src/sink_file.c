@@ -19,6 +19,7 @@
  * line, which the next open cuts off).
  */
 #include "sink_file.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -152,52 +153,19 @@ fail_errno(filesink *f, char *errbuf, size_t errlen, const char *what, const cha
 	return failed_out(f, errbuf, errlen);
 }
 
-/* Write all of buf to fd, retrying short writes and EINTR. */
-static bool
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0)
-	{
-		ssize_t		n = write(fd, buf, len);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		buf += n;
-		len -= (size_t) n;
-	}
-	return true;
-}
-
 /* Write the buffer out. */
 static bool
 drain(filesink *f, char *errbuf, size_t errlen)
 {
 	if (f->buf.len == 0)
 		return true;
-	if (!write_all(f->fd, f->buf.data, f->buf.len))
+	if (!trib_write_all(f->fd, f->buf.data, f->buf.len))
 		return fail_errno(f, errbuf, errlen, "cannot write", f->path);
 	f->buf.len = 0;
 	f->buf.data[0] = '\0';
 	return true;
 }
 
-/* fsync a directory (after a rename in it). */
-static bool
-fsync_dir(const char *dir)
-{
-	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool		ok;
-
-	if (fd < 0)
-		return false;
-	ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
 
 /* Append `s` as a JSON string (topics, the sidecar's opaque). */
 static void
@@ -254,25 +222,13 @@ static bool
 write_sidecar(filesink *f, char *errbuf, size_t errlen)
 {
 	trib_strbuf text = {0};
-	trib_strbuf tmp = {0};
-	int			fd;
 	bool		ok;
 
 	sidecar_text(f, &text);
-	trib_strbuf_printf(&tmp, "%s.tmp", f->pos_path);
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ok = fd >= 0 && write_all(fd, text.data, text.len) &&
-		(!f->fsync || fdatasync(fd) == 0);
-	if (fd >= 0 && close(fd) != 0)
-		ok = false;
-	if (ok && rename(tmp.data, f->pos_path) != 0)
-		ok = false;
-	if (ok && f->fsync && !fsync_dir(f->dir))
-		ok = false;
+	ok = trib_write_file_atomic(f->pos_path, text.data, text.len, 0644, f->fsync, NULL);
 	if (!ok)
 		fail_errno(f, errbuf, errlen, "cannot write", f->pos_path);
 	trib_strbuf_free(&text);
-	trib_strbuf_free(&tmp);
 	return ok;
 }
 
@@ -344,7 +300,7 @@ rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 		return false;
 	}
 	free(name);
-	if (f->fsync && !fsync_dir(f->dir))
+	if (f->fsync && !trib_fsync_dir(f->dir))
 		return fail_errno(f, errbuf, errlen, "cannot fsync the directory of", f->path);
 	fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)

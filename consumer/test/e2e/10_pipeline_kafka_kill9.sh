@@ -31,6 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 passed=0 failed=0
+# shellcheck source=lib.sh
+source "$ROOT/consumer/test/e2e/lib.sh"
 check() { # NAME EXPECTED ACTUAL
     if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
     else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
@@ -88,28 +90,10 @@ start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 WRITER_PID=$!
 
 start
-kills=0
-while kill -0 "$WRITER_PID" 2>/dev/null; do
-    sleep "0.$(( RANDOM % 9 + 2 ))"
-    kill -9 "$RUN_PID" 2>/dev/null && kills=$((kills + 1))
-    wait "$RUN_PID" 2>/dev/null || true
-    start
-done
-wait "$WRITER_PID" || true
-WRITER_PID=
-
-# Let it catch up: the slot confirmed to the current end of WAL.
-end=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
-for _ in $(seq 1 300); do
-    c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = 'tributary_e2e'")
-    [ "$c" = t ] && break
-    sleep 0.1
-done
-check "the slot was confirmed to the end after $kills kill(s)" t "$c"
-kill -TERM "$RUN_PID"
-rc=0; wait "$RUN_PID" || rc=$?
-RUN_PID=
-check "SIGTERM drains and exits 0" 0 "$rc"
+kill_while_writing
+check "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e)"
+stop_consumer
+check "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 pgc_psql -d postgres -At -c "SELECT (d->>'commit_lsn') || ':' || (d->>'seq')
     FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL)) x
@@ -129,7 +113,7 @@ check "nothing extra: every Kafka id is a change" 0 "$(comm -13 "$WORK/witness" 
 check "a repeated id has the same key" 0 \
     "$(cut -f1,5 "$WORK/data" | sort -u | cut -f1 | uniq -d | wc -l)"
 dups=$(( $(wc -l < "$WORK/ids") - $(wc -l < "$WORK/ids.uniq") ))
-echo "# $(wc -l < "$WORK/witness") changes, $kills kills, $dups repeated deliveries (at-least-once Kafka)"
+echo "# $(wc -l < "$WORK/witness") changes, $KILLS kills, $dups repeated deliveries (at-least-once Kafka)"
 
 ck=$(pgc_psql -d postgres -Atc "SELECT commit_lsn || ':' || seq FROM tributary.source_checkpoints WHERE pipeline = 'e2e'")
 last=$(tail -1 "$WORK/witness")

@@ -24,6 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 passed=0 failed=0
+# shellcheck source=lib.sh
+source "$ROOT/consumer/test/e2e/lib.sh"
 check() { # NAME EXPECTED ACTUAL
     if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
     else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
@@ -87,27 +89,10 @@ writer &
 WRITER_PID=$!
 
 start
-kills=0
-while kill -0 "$WRITER_PID" 2>/dev/null; do
-    sleep "0.$(( RANDOM % 9 + 2 ))"
-    kill -9 "$RUN_PID" 2>/dev/null && kills=$((kills + 1))
-    wait "$RUN_PID" 2>/dev/null || true
-    start
-done
-wait "$WRITER_PID" || true
-WRITER_PID=
-end=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
-c=f
-for _ in $(seq 1 300); do
-    c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = 'tributary_e2e2'")
-    [ "$c" = t ] && break
-    sleep 0.1
-done
-check "the slot was confirmed to the end after $kills kill(s)" t "$c"
-kill -TERM "$RUN_PID"
-rc=0; wait "$RUN_PID" || rc=$?
-RUN_PID=
-check "SIGTERM drains and exits 0" 0 "$rc"
+kill_while_writing
+check "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2)"
+stop_consumer
+check "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 q="SELECT id, customer, amount, doc, tags, md5(big) FROM public.orders ORDER BY id"
 pgc_psql -d postgres -Atc "$q" > "$WORK/source.rows"
@@ -127,7 +112,7 @@ paste -d' ' <(grep -o '"sequence":"\[[^]]*\]"' "$WORK/lines") <(grep -o '"key":{
 check "and none twice" 0 "$(wc -l < "$WORK/dups")"
 check "the file sink rotated" t "$(ls "$WORK"/out.jsonl.1 >/dev/null 2>&1 && echo t || echo f)"
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-160 | sort | uniq -c | head -5; fi
-echo "# $changes changes, $kills kills"
+echo "# $changes changes, $KILLS kills"
 # A sanitizer build (make check-asan) reports into the consumer's log.
 check "no sanitizer report from the consumer" 0 \
     "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"

@@ -23,7 +23,7 @@ build_tool() {
     fi
     gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
         "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/source_pg.c" \
-        "$s/checkpoint.c" "$s/leader.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
+        "$s/checkpoint.c" "$s/leader.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
         ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
 }
 
@@ -48,4 +48,43 @@ wait_lines() {
         sleep 0.1
     done
     return 1
+}
+
+# The pipeline scripts (10, 11) run `tributary run` through their own
+# start() function, which sets RUN_PID.
+
+# kill_while_writing: while $WRITER_PID runs, kill -9 the consumer at
+# random points (0.2 to 1 s apart) and start it again; sets KILLS.
+kill_while_writing() {
+    KILLS=0
+    while kill -0 "$WRITER_PID" 2>/dev/null; do
+        sleep "0.$(( RANDOM % 9 + 2 ))"
+        kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
+        wait "$RUN_PID" 2>/dev/null || true
+        start
+    done
+    wait "$WRITER_PID" || true
+    WRITER_PID=
+}
+
+# slot_caught_up SLOT: wait up to 30 s for SLOT to be confirmed at the
+# current end of WAL; prints t or f.
+slot_caught_up() {
+    local end c=f
+    end=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 1 300); do
+        c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = '$1'")
+        [ "$c" = t ] && break
+        sleep 0.1
+    done
+    echo "$c"
+}
+
+# stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
+# status.  Not in a subshell: only the shell that started it can wait.
+stop_consumer() {
+    STOP_RC=0
+    kill -TERM "$RUN_PID"
+    wait "$RUN_PID" || STOP_RC=$?
+    RUN_PID=
 }
