@@ -55,7 +55,9 @@ CREATE TABLE public.batched (id int PRIMARY KEY);
 SELECT 'init' FROM pg_create_logical_replication_slot('batch', 'tributary');
 INSERT INTO public.batched SELECT generate_series(1, 100);
 SELECT count(*) AS rows_default FROM pg_logical_slot_peek_changes('batch', NULL, NULL);
-SELECT count(*) AS messages, sum(array_length(string_to_array(data, E'\n'), 1)) AS records,
+-- (How many messages depends on the length of LSNs and timestamps.)
+SELECT count(*) BETWEEN 2 AND 60 AS several_messages,
+       sum(array_length(string_to_array(data, E'\n'), 1)) AS records,
        bool_and(NOT EXISTS (SELECT 1 FROM unnest(string_to_array(data, E'\n')) l WHERE l::jsonb IS NULL)) AS each_line_json
   FROM pg_logical_slot_peek_changes('batch', NULL, NULL, 'batch-bytes', '1000');
 SELECT pg_drop_replication_slot('batch');
