@@ -80,6 +80,8 @@ typedef struct sink_slot
 	bool		has_skip;
 	trib_position skip;			/* it already had everything up to here */
 	uint64_t	written;
+	trib_metric *m_events;		/* its series, looked up once */
+	trib_metric *m_acked_lsn;
 } sink_slot;
 
 struct trib_pipeline
@@ -111,6 +113,7 @@ struct trib_pipeline
 
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
+	trib_metric *m_src_events;	/* series used per event, looked up once */
 	trib_http  *http;
 };
 
@@ -154,8 +157,7 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	(void) sink;
 	if (!s->has_acked || pos_cmp(pos, &s->acked) > 0)
 	{
-		trib_metric_set(trib_metric_get(s->p->m.sink_acked_lsn, s->sink.name),
-						(double) pos->commit_lsn);
+		trib_metric_set(s->m_acked_lsn, (double) pos->commit_lsn);
 		s->acked.commit_lsn = pos->commit_lsn;
 		s->acked.seq = pos->seq;
 		s->acked.end_lsn = pos->end_lsn;
@@ -299,6 +301,12 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	p->metrics = trib_metrics_new();
 	if (!trib_std_metrics_register(p->metrics, &p->m))
 		abort();
+	p->m_src_events = trib_metric_get(p->m.source_events, p->srcconf->name);
+	for (i = 0; i < p->nsinks; i++)
+	{
+		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
+		p->sinks[i].m_acked_lsn = trib_metric_get(p->m.sink_acked_lsn, cfg->sinks[i].name);
+	}
 	return p;
 }
 
@@ -544,9 +552,9 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 			return false;
 		}
 		s->written++;
-		trib_metric_inc(trib_metric_get(p->m.sink_events, s->sink.name));
+		trib_metric_inc(s->m_events);
 	}
-	trib_metric_inc(trib_metric_get(p->m.source_events, p->srcconf->name));
+	trib_metric_inc(p->m_src_events);
 	p->tx_has_last = true;
 	p->tx_last = ev->pos;
 	p->tx_last.opaque = NULL;
