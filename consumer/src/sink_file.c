@@ -603,7 +603,19 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	f->fd = fd;
 	f->size = st.st_size;
 	if (!found)
+	{
+		/*
+		 * First start: record where our data begins before writing any.
+		 * A crash before the first flush then leaves a sidecar that cuts
+		 * the file back to here at the next open, instead of keeping
+		 * lines that will be written again (and keeping whatever the file
+		 * held before it was ours).
+		 */
+		if (!write_sidecar(f, errbuf, errlen))
+			return false;
+		f->sidecar_valid = true;
 		return true;
+	}
 	if ((uint64_t) st.st_size < offset)
 	{
 		snprintf(errbuf, errlen, "%s has %lld bytes but %s records %" PRIu64

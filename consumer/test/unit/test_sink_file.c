@@ -636,6 +636,52 @@ test_delete_truncate_and_tombstones(void **state)
 	free(p);
 }
 
+/* A crash before the first flush: the next open cuts the dead process's
+ * lines, and keeps what the file held before the sink first opened it. */
+static void
+test_crash_before_first_flush(void **state)
+{
+	char	   *p = path_of("f.jsonl"),
+			   *text;
+	trib_sink	sink;
+	acks		a = {0};
+	trib_position pos;
+	char		err[256] = "";
+	pid_t		pid;
+	int			status;
+	FILE	   *fp;
+
+	(void) state;
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs("not ours\n", fp);
+	fclose(fp);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		open_file(&sink, &a, "f.jsonl", 0, 1);
+		write_range(&sink, 1, 6);
+		_exit(0);				/* killed before any flush */
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	text = slurp(p);
+	assert_int_equal(count_lines(text), 7);	/* the dead process wrote 6 */
+	free(text);
+
+	open_file(&sink, &a, "f.jsonl", 0, 0);
+	assert_false(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_string_equal(err, "");
+	write_range(&sink, 1, 6);	/* the pipeline sends them again */
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_int_equal(count_lines(text), 7);
+	assert_true(strncmp(text, "not ours\n", 9) == 0);
+	free(text);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -643,6 +689,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lines_are_json_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sidecar_and_restart_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_flush_keeps_exactly_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_before_first_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_right_after_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_data_is_an_error, setup, teardown),
