@@ -88,6 +88,10 @@ typedef struct trib_pg_source_conf
 	trib_strlist include_tables;	/* plugin include-tables */
 	trib_strlist exclude_tables;	/* plugin exclude-tables */
 	trib_snapshot_mode snapshot;
+	trib_strlist snapshot_tables;	/* further filter; empty: all captured */
+	int			snapshot_workers;
+	int			snapshot_chunk_rows;
+	int			snapshot_buffer_mb;
 	int			heartbeat_interval_ms;	/* 0: no heartbeats */
 	int			status_interval_ms;
 	trib_backoff_conf reconnect_backoff_ms;

@@ -24,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include "log.h"
+#include "snapshot_tables.h"
 #include "strbuf.h"
 
 /* Enums are stored through int pointers. */
@@ -64,6 +65,7 @@ static const char *const kafka_secret_properties[] = {
 
 static bool check_pipeline_name(const char *value, char *msg, size_t msglen);
 static bool check_slot_name(const char *value, char *msg, size_t msglen);
+static bool check_table_pattern(const char *value, char *msg, size_t msglen);
 static bool check_topic_name(const char *value, char *msg, size_t msglen);
 static bool check_topic_pattern(const char *value, char *msg, size_t msglen);
 static bool check_listen(const char *value, char *msg, size_t msglen);
@@ -128,7 +130,19 @@ static const ck_key pg_source_keys[] = {
 		.desc = "leave out tables matching these patterns (plugin option `exclude-tables`)"),
 	ROW(trib_pg_source_conf, snapshot, CK_ENUM, 0, .def = "initial", .words = snapshot_words,
 		.desc = "`initial`: copy existing rows when the slot is created, then stream; "
-		"`never`: stream only; `only`: copy, then stop"),
+		"`never`: stream only; `only`: copy, then stop (docs/SNAPSHOT.md)"),
+	ROW(trib_pg_source_conf, snapshot_tables, CK_STRLIST, 0,
+		.check = check_table_pattern, .doc_type = "list of patterns",
+		.doc_default = "the captured tables",
+		.desc = "copy only the captured tables that also match these `schema.table` patterns"),
+	ROW(trib_pg_source_conf, snapshot_workers, CK_INT, 0, .def = "2", .min = 1, .max = 64,
+		.desc = "tables copied in parallel, each worker on its own connection"),
+	ROW(trib_pg_source_conf, snapshot_chunk_rows, CK_INT, 0, .def = "10000",
+		.min = 1, .max = 10000000,
+		.desc = "rows per query (keyset chunk by primary key); progress is saved per chunk"),
+	ROW(trib_pg_source_conf, snapshot_buffer_mb, CK_INT, 0, .def = "64", .min = 1, .max = 65536,
+		.desc = "memory bound of the rows read but not yet written to the sinks, in MiB "
+		"(plus one chunk per worker)"),
 	ROW(trib_pg_source_conf, heartbeat_interval_ms, CK_INT, 0, .def = "10000",
 		.min = 0, .max = 3600000,
 		.desc = "interval of heartbeat messages that let the slot advance while the "
@@ -434,6 +448,19 @@ check_slot_name(const char *value, char *msg, size_t msglen)
 }
 
 #define TOPIC_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+/* A table pattern as the plugin accepts it: schema.table, quoted parts. */
+static bool
+check_table_pattern(const char *value, char *msg, size_t msglen)
+{
+	bool		bad = false;
+
+	(void) trib_snap_pattern_match(value, "", "", &bad);
+	if (bad)
+		snprintf(msg, msglen, "\"%s\" is not a schema.table pattern (e.g. public.orders, "
+				 "public.*, \"My.Schema\".\"T\"; '*' and '?' are wildcards outside quotes)", value);
+	return !bad;
+}
 
 static bool
 check_topic_name(const char *value, char *msg, size_t msglen)

@@ -48,6 +48,7 @@
 #include "leader.h"
 #include "log.h"
 #include "pgrecord.h"
+#include "pipeline_int.h"
 #include "sink.h"
 #include "sinks.h"
 #include "source_pg.h"
@@ -110,6 +111,9 @@ struct trib_pipeline
 	long long	last_ckpt_ms;
 	uint64_t	events_in;
 	char		state[32];
+
+	bool		snapshot_only;	/* `tributary snapshot`: copy, then stop */
+	bool		snapshot_complete;	/* the snapshot phase finished */
 
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
@@ -223,7 +227,8 @@ make_source(trib_pipeline *p, char *errbuf, size_t errlen)
 	sc.source_name = p->srcconf->name;
 	sc.create_slot = c->create_slot;
 	sc.create_extension = c->create_extension;
-	sc.snapshot = TRIB_PG_SNAPSHOT_NONE;
+	sc.snapshot = c->snapshot == TRIB_SNAPSHOT_INITIAL ?
+		TRIB_PG_SNAPSHOT_EXPORT : TRIB_PG_SNAPSHOT_NONE;
 	sc.skip_empty_xacts = false;
 	sc.status_interval_ms = c->status_interval_ms;
 	sc.heartbeat_interval_ms = c->heartbeat_interval_ms;
@@ -270,15 +275,6 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	p->srcconf = &cfg->sources[0];
-	if (p->srcconf->pg.snapshot == TRIB_SNAPSHOT_ONLY ||
-		p->srcconf->pg.snapshot == TRIB_SNAPSHOT_INITIAL)
-	{
-		snprintf(errbuf, errlen,
-				 "%s:%d: sources.%s.snapshot: snapshots are not implemented yet (accepted for now: never)",
-				 cfg->path, p->srcconf->line, p->srcconf->name);
-		free(p);
-		return NULL;
-	}
 	if (!make_source(p, errbuf, errlen))
 	{
 		free(p);
@@ -379,6 +375,8 @@ resume_point(trib_pipeline *p, trib_position *out, char *errbuf, size_t errlen)
 		return false;
 	if (r > 0)
 	{
+		free(ck.opaque);		/* snapshot progress: snapshot_run.c reads it */
+		ck.opaque = NULL;
 		p->saved = ck;
 		p->has_saved = true;
 	}
@@ -749,6 +747,20 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	}
 	else
 		tlog_info("pipeline", "starting from the slot's position");
+	switch (trib_snapshot_phase(p, p->snapshot_only, stop, errbuf, errlen))
+	{
+		case -1:
+			return false;
+		case 0:
+			return true;		/* stopped by a signal, progress saved */
+		default:
+			p->snapshot_complete = true;
+			if (p->snapshot_only || p->srcconf->pg.snapshot == TRIB_SNAPSHOT_ONLY)
+			{
+				snprintf(p->state, sizeof(p->state), "stopped");
+				return true;
+			}
+	}
 	if (!trib_source_pg_start(p->src, resume.commit_lsn ? &resume : NULL,
 							  30000, errbuf, errlen))
 		return false;
@@ -862,4 +874,112 @@ trib_pipeline_free(trib_pipeline *p)
 	free(p->sinks);
 	free(p->queue);
 	free(p);
+}
+
+/* ---- for the snapshot phase (pipeline_int.h) ---------------------------- */
+
+void
+trib_pipeline_set_snapshot_only(trib_pipeline *p)
+{
+	p->snapshot_only = true;
+}
+
+bool
+trib_pipeline_snapshot_complete(const trib_pipeline *p)
+{
+	return p->snapshot_complete;
+}
+
+const trib_config *
+trib_pipeline_config(const trib_pipeline *p)
+{
+	return p->cfg;
+}
+
+const trib_source_conf *
+trib_pipeline_source_conf(const trib_pipeline *p)
+{
+	return p->srcconf;
+}
+
+trib_source_pg *
+trib_pipeline_source(trib_pipeline *p)
+{
+	return p->src;
+}
+
+trib_checkpoint *
+trib_pipeline_checkpoint(trib_pipeline *p)
+{
+	return p->ckpt;
+}
+
+bool
+trib_pipeline_deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
+{
+	return deliver(p, ev, errbuf, errlen);
+}
+
+bool
+trib_pipeline_flush(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+{
+	if (!flush_sinks(p, timeout_ms, errbuf, errlen))
+		return false;
+	poll_sinks(p, 0);
+	return true;
+}
+
+void
+trib_pipeline_poll(trib_pipeline *p, int timeout_ms)
+{
+	poll_sinks(p, timeout_ms);
+}
+
+bool
+trib_pipeline_durable(trib_pipeline *p, trib_position *out)
+{
+	return durable_position(p, out);
+}
+
+bool
+trib_pipeline_stored_max(trib_pipeline *p, trib_position *out)
+{
+	bool		have = false;
+	size_t		i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].has_skip && (!have || pos_cmp(&p->sinks[i].skip, out) > 0))
+		{
+			*out = p->sinks[i].skip;
+			have = true;
+		}
+	if (p->has_saved && (!have || pos_cmp(&p->saved, out) > 0))
+	{
+		*out = p->saved;
+		have = true;
+	}
+	out->opaque = NULL;
+	return have;
+}
+
+void
+trib_pipeline_note_saved(trib_pipeline *p, const trib_position *pos)
+{
+	p->saved = *pos;
+	p->saved.opaque = NULL;
+	p->has_saved = true;
+	p->last_ckpt_ms = now_ms();
+}
+
+void
+trib_pipeline_set_state(trib_pipeline *p, const char *state)
+{
+	snprintf(p->state, sizeof(p->state), "%s", state);
+}
+
+bool
+trib_pipeline_leader_ok(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	return trib_leader_check(p->leader, errbuf, errlen);
 }

@@ -26,6 +26,12 @@ trib_pipeline *trib_pipeline_new(const trib_config *cfg, char *errbuf,
 bool		trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 							  char *errbuf, size_t errlen);
 
+/* `tributary snapshot`: copy the tables, then stop (before run). */
+void		trib_pipeline_set_snapshot_only(trib_pipeline *p);
+
+/* Did the snapshot phase finish (or have nothing to do)? */
+bool		trib_pipeline_snapshot_complete(const trib_pipeline *p);
+
 /* Current state as a JSON object (for /status); caller frees. */
 char	   *trib_pipeline_status_json(trib_pipeline *p);
 
