@@ -298,6 +298,43 @@ raw_json(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
 
 /* ---- numbers, booleans, bytea --------------------------------------------- */
 
+/* Digits from *i; returns how many. */
+static size_t
+skip_digits(const char *s, size_t len, size_t *i)
+{
+	size_t		start = *i;
+
+	while (*i < len && s[*i] >= '0' && s[*i] <= '9')
+		(*i)++;
+	return *i - start;
+}
+
+/* Is s exactly one JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool
+json_number(const char *s, size_t len)
+{
+	size_t		i = s[0] == '-';
+	size_t		int_start = i;
+
+	if (skip_digits(s, len, &i) == 0 || (s[int_start] == '0' && i - int_start > 1))
+		return false;
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		if (skip_digits(s, len, &i) == 0)
+			return false;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (skip_digits(s, len, &i) == 0)
+			return false;
+	}
+	return i == len;
+}
+
 /* A number's text as the plugin writes it; non-numbers become strings. */
 static bool
 number(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
@@ -308,18 +345,20 @@ number(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	if ((s[0] >= '0' && s[0] <= '9') ||
 		(s[0] == '-' && len > 1 && s[1] >= '0' && s[1] <= '9'))
 	{
-		size_t		i;
-
-		for (i = 0; i < len; i++)
-			if (!strchr("0123456789+-.eE", s[i]))
-				return fail(errbuf, errlen, "unexpected character in a number");
+		if (!json_number(s, len))
+			return fail(errbuf, errlen, "not a number in JSON's syntax");
 		trib_strbuf_add(out, s, len);
 		return true;
 	}
 	if (t->kind == TRIB_SK_INT)
 		return fail(errbuf, errlen, "not an integer");
-	trib_snapfmt_string(out, s, len, TRIB_SNAPENC_UTF8);
-	return true;
+	if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
+		(len == 9 && memcmp(s, "-Infinity", 9) == 0))
+	{
+		trib_snapfmt_string(out, s, len, TRIB_SNAPENC_UTF8);
+		return true;
+	}
+	return fail(errbuf, errlen, "not a number, NaN or an infinity");
 }
 
 /* "\x0001ff" -> base64 or plain hex. */
@@ -699,7 +738,8 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 		else if (is_null)
 			trib_strbuf_add(out, "null", 4);
 		else
-			ok = trib_snapfmt_value(out, tmp.data, tmp.len, t->elem, o, errbuf, errlen);
+			ok = trib_snapfmt_value(out, tmp.data ? tmp.data : "", tmp.len, t->elem, o,
+									errbuf, errlen);
 		if (!ok || expect(c, t->delim))
 			continue;
 		if (!expect(c, '}'))

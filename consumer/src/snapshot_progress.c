@@ -340,7 +340,6 @@ trib_snapprog_render(trib_snapprog *p, FILE *f, bool tty, int64_t now_ms,
 	size_t		i;
 	uint64_t	total = 0,
 				done = 0;
-	double		est = 0;
 	char		el[32];
 
 	if (tty && *lines > 0)
@@ -351,8 +350,6 @@ trib_snapprog_render(trib_snapprog *p, FILE *f, bool tty, int64_t now_ms,
 		trib_snapprog_table *t = &p->tables[i];
 
 		total += t->written;
-		if (t->estimate > 0)
-			est += t->estimate;
 		if (t->finished_ms && !t->reported)
 		{
 			table_line(f, t, now_ms);
