@@ -8,8 +8,10 @@
 #   make check         install deps, build and install pg_ext, run all tests;
 #                      the last line printed is `N passed, N failed`
 #   make demo          the same set-up, then scripts/demo.sh
-#   make bench         every benchmark (bench-decode, bench-e2e)
+#   make bench         every benchmark (bench-decode, bench-e2e,
+#                      bench-snapshot)
 #   make bench-e2e     consumer end to end against wal2json | kcat
+#   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
@@ -24,7 +26,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-snapshot $(PARTS)
 
 all build: $(PARTS)
 
@@ -66,11 +68,17 @@ demo: install-pg_ext
 	$(MAKE) -C consumer build
 	bash scripts/demo.sh
 
-bench: bench-decode bench-e2e
+bench: bench-decode bench-e2e bench-snapshot
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1).
 bench-e2e: install-pg_ext
 	bash bench/e2e.sh
+
+# bench-snapshot: `tributary snapshot` of the W1 table into Kafka.  A copy
+# reads tables with plain queries: the plugin is not needed.
+bench-snapshot:
+	$(MAKE) -C consumer build
+	bash bench/snapshot.sh
 
 # valgrind-plugin: the output plugin under valgrind in a real walsender.
 valgrind-plugin: install-pg_ext

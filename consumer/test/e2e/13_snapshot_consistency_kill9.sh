@@ -14,6 +14,10 @@
 # restart must resume (its log says so, and it copies fewer rows than a
 # copy from scratch could), and in the end the target table and the
 # replayed file both equal the source, row for row.
+#
+# Part C: `tributary snapshot` into another database, stopped by SIGTERM in
+# the middle: it exits 1 with its progress saved; run again, it continues
+# (the two runs together copy every row once) and exits 0.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
@@ -112,8 +116,10 @@ for (t, key), after in sorted(state.items()):
     print(t, key, json.dumps(after, sort_keys=True), sep="\t")
 EOF
 # The source in the same form.
-source_state() {
-    pgc_psql -d postgres -Atc "
+source_state() { target_state postgres; }
+# The same from a copy (database $1).
+target_state() {
+    pgc_psql -d "$1" -Atc "
       SELECT 'accounts', json_build_object('id', id)::jsonb::text,
              jsonb_build_object('id', id, 'balance', balance, 'note', note, 'doc', doc)::text
         FROM public.accounts
@@ -209,25 +215,60 @@ expect_eq "B: the restart did not copy from scratch (at most rows - saved + inse
     "$([ -n "$second" ] && [ "$second" -le $((total0 - saved + inserted)) ] && echo t || echo f)"
 
 source_state > "$WORK/b.source"
-pgc_psql -d target -Atc "
-  SELECT 'accounts', json_build_object('id', id)::jsonb::text,
-         jsonb_build_object('id', id, 'balance', balance, 'note', note, 'doc', doc)::text
-    FROM public.accounts
-  UNION ALL
-  SELECT 'events', json_build_object('k', k, 'n', n)::jsonb::text,
-         jsonb_build_object('k', k, 'n', n, 'payload', payload)::text
-    FROM public.events ORDER BY 1, 2" | python3 -c '
-import json, sys
-for l in sys.stdin:
-    t, k, a = l.rstrip("\n").split("|", 2)
-    print(t, json.dumps(json.loads(k), sort_keys=True), json.dumps(json.loads(a), sort_keys=True), sep="\t")' \
-    | sort > "$WORK/b.target"
+target_state target > "$WORK/b.target"
 expect_eq "B: the Postgres sink equals the source, row for row" "" \
     "$(diff "$WORK/b.source" "$WORK/b.target" | head -3)"
 python3 "$WORK/replay.py" "$WORK/b.jsonl" | sort > "$WORK/b.replayed"
 expect_eq "B: replaying the file sink gives the source, row for row" "" \
     "$(diff "$WORK/b.source" "$WORK/b.replayed" | head -3)"
-for f in a.log b1.log b2.log; do
+# ---- Part C: `tributary snapshot` stopped by SIGTERM, then run again --------
+pgc_psql -q -d postgres -c "CREATE DATABASE copyc" >/dev/null
+cat > "$WORK/c.yaml" <<EOF
+pipeline: snapc
+sources:
+  main:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    snapshot: never
+    snapshot_chunk_rows: 200
+    include_tables: [public.accounts, public.events]
+sinks:
+  db:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=copyc user=postgres"
+    create_tables: true
+    batch_size: 100
+checkpoint:
+  store: catalog
+http:
+  enabled: false
+EOF
+"$BIN" snapshot -c "$WORK/c.yaml" >"$WORK/c1.log" 2>&1 &
+RUN_PID=$!
+for _ in $(seq 1 300); do
+    [ "$(pgc_psql -d copyc -Atc "SELECT to_regclass('public.accounts') IS NOT NULL AND
+        (SELECT count(*) FROM public.accounts) > 2000" 2>/dev/null)" = t ] && break
+    sleep 0.1
+done
+stop_consumer
+expect_eq "C: tributary snapshot stopped by SIGTERM exits 1 (unfinished)" 1 "$STOP_RC"
+state=$(pgc_psql -d postgres -Atc "SELECT position->'snapshot'->>'state' FROM tributary.source_checkpoints WHERE pipeline = 'snapc'")
+expect_eq "C: its progress is saved as running" running "$state"
+c_saved=$(pgc_psql -d postgres -Atc "SELECT coalesce(sum((t->>'rows')::bigint), 0)
+    FROM tributary.source_checkpoints c, jsonb_array_elements(c.position->'snapshot'->'tables') t
+    WHERE c.pipeline = 'snapc'")
+"$BIN" snapshot -c "$WORK/c.yaml" >"$WORK/c2.log" 2>&1 && rc=0 || rc=$?
+expect_eq "C: run again, it finishes and exits 0" 0 "$rc"
+expect_eq "C: and it resumed" 1 "$(grep -c 'resuming the copy' "$WORK/c2.log" || true)"
+c_second=$(sed -n 's/.*copy complete: \([0-9]*\) rows in this run.*/\1/p' "$WORK/c2.log")
+c_total=$(pgc_psql -d postgres -Atc "SELECT (SELECT count(*) FROM public.accounts) + (SELECT count(*) FROM public.events)")
+echo "# C: $c_saved rows saved at SIGTERM, $c_second copied by the second run, $c_total in all"
+expect_eq "C: the two runs copied every row once" "$c_total" "$((c_saved + ${c_second:-0}))"
+target_state copyc > "$WORK/c.target"
+source_state > "$WORK/c.source"
+expect_eq "C: the copy equals the source, row for row" "" "$(diff "$WORK/c.source" "$WORK/c.target" | head -3)"
+
+for f in a.log b1.log b2.log c2.log; do
     expect_eq "no error or sanitizer report in $f" 0 \
         "$(grep -c -E ' ERROR |ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/$f" || true)"
 done
