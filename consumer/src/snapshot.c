@@ -37,14 +37,15 @@ typedef struct worker
 	trib_snapshot *s;
 	pthread_t	thread;
 	bool		started;
-	trib_strbuf row;			/* reused row buffer */
+	trib_strbuf row;			/* reused row and key buffers */
+	trib_strbuf key;
 } worker;
 
 struct trib_snapshot
 {
 	trib_snapshot_conf conf;	/* strings copied below */
 	char	   *dsn;
-	char	   *source_name;
+	char	   *source_name;	/* borrowed by every event */
 	char	   *db;
 	char	   *snapshot_name;	/* imported or exported */
 	char	  **include;
@@ -252,6 +253,38 @@ take_snapshot(trib_snapshot *s, char *errbuf, size_t errlen)
 	return true;
 }
 
+/*
+ * ACCESS SHARE on every table for the whole copy (the coordinator's
+ * transaction stays open), so that no ALTER or DROP changes a table
+ * between listing its columns and reading it.
+ */
+static bool
+lock_tables(trib_snapshot *s, char *errbuf, size_t errlen)
+{
+	int			i;
+
+	for (i = 0; i < s->ntables; i++)
+	{
+		trib_snap_table *t = &s->tables[i];
+		char	   *qs = PQescapeIdentifier(s->coord, t->schema, strlen(t->schema));
+		char	   *qt = PQescapeIdentifier(s->coord, t->table, strlen(t->table));
+		trib_strbuf sql = {0};
+		bool		ok;
+
+		if (qs == NULL || qt == NULL)
+			abort();
+		trib_strbuf_printf(&sql, "LOCK TABLE %s%s.%s IN ACCESS SHARE MODE",
+						   t->relkind == 'p' ? "" : "ONLY ", qs, qt);
+		ok = exec_ok(s->coord, sql.data, "LOCK TABLE", errbuf, errlen);
+		PQfreemem(qs);
+		PQfreemem(qt);
+		trib_strbuf_free(&sql);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 bool
 trib_snapshot_prepare(trib_snapshot *s, char *errbuf, size_t errlen)
 {
@@ -263,7 +296,7 @@ trib_snapshot_prepare(trib_snapshot *s, char *errbuf, size_t errlen)
 	s->fmt.encoding = s->enc;
 	s->fmt.bytea_hex = s->conf.bytea_hex;
 	return trib_snap_tables_load(s->coord, &s->conf, s->enc, &s->tables, &s->ntables,
-								 errbuf, errlen);
+								 errbuf, errlen) && lock_tables(s, errbuf, errlen);
 }
 
 uint64_t
@@ -308,6 +341,15 @@ trib_snapshot_table(trib_snapshot *s, int i)
 /* ---- the queue ---------------------------------------------------------- */
 
 void
+trib_snap_event_free(trib_event *ev)
+{
+	if (ev == NULL)
+		return;
+	ev->source = ev->connector = ev->db = ev->schema = ev->table = NULL;
+	trib_event_free(ev);
+}
+
+void
 trib_snap_chunk_free(trib_snap_chunk *c)
 {
 	size_t		i;
@@ -316,7 +358,7 @@ trib_snap_chunk_free(trib_snap_chunk *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->nev; i++)
-		trib_event_free(c->evs[i]);
+		trib_snap_event_free(c->evs[i]);
 	for (k = 0; c->last_key && k < c->nkey; k++)
 		free(c->last_key[k]);
 	free(c->last_key);
@@ -408,15 +450,17 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 /* The row image and key of result row i; false with errbuf. */
 static bool
 row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
-		  int i, trib_event **out, char *errbuf, size_t errlen)
+		  int i, trib_event **out, size_t *bytes, char *errbuf, size_t errlen)
 {
+	static char connector[] = "postgresql";
 	trib_strbuf *b = &w->row;
-	trib_strbuf key = {0};
+	trib_strbuf *key = &w->key;
 	trib_event *ev;
 	int			c;
 	char		e[256];
 
 	b->len = 0;
+	key->len = 0;
 	trib_strbuf_addc(b, '{');
 	for (c = 0; c < t->ncols; c++)
 	{
@@ -426,40 +470,39 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 		if (c > 0)
 			trib_strbuf_addc(b, ',');
 		start = b->len;
-		trib_strbuf_adds(b, col->json_key);
+		trib_strbuf_add(b, col->json_key, col->json_key_len);
 		if (PQgetisnull(res, i, c))
 			trib_strbuf_add(b, "null", 4);
 		else if (!trib_snapfmt_value(b, PQgetvalue(res, i, c), (size_t) PQgetlength(res, i, c),
 									 col->type, &s->fmt, e, sizeof(e)))
-		{
-			trib_strbuf_free(&key);
 			return fail(errbuf, errlen, "snapshot: %s.%s column %s: %s",
 						t->schema, t->table, col->name, e);
-		}
 		if (col->in_key)
 		{
-			trib_strbuf_addc(&key, key.len ? ',' : '{');
-			trib_strbuf_add(&key, b->data + start, b->len - start);
+			trib_strbuf_addc(key, key->len ? ',' : '{');
+			trib_strbuf_add(key, b->data + start, b->len - start);
 		}
 	}
 	trib_strbuf_addc(b, '}');
 	ev = trib_event_new();
 	ev->op = TRIB_OP_READ;
 	ev->snapshot = true;
-	ev->source = trib_xstrdup(s->source_name);
-	ev->connector = trib_xstrdup("postgresql");
-	ev->db = s->db ? trib_xstrdup(s->db) : NULL;
-	ev->schema = trib_xstrdup(t->schema);
-	ev->table = trib_xstrdup(t->table);
+	/* borrowed: see trib_snap_chunk in snapshot.h */
+	ev->source = s->source_name;
+	ev->connector = connector;
+	ev->db = s->db;
+	ev->schema = t->schema;
+	ev->table = t->table;
 	ev->after = trib_xstrndup(b->data, b->len);
-	if (key.len)
+	if (key->len)
 	{
-		trib_strbuf_addc(&key, '}');
-		ev->key = trib_strbuf_finish(&key);
+		trib_strbuf_addc(key, '}');
+		ev->key = trib_xstrndup(key->data, key->len);
 	}
 	ev->ts_ms = s->conf.ts_ms;
 	ev->rel = &t->rel;
 	*out = ev;
+	*bytes += 200 + b->len + key->len;
 	return true;
 }
 
@@ -479,14 +522,12 @@ make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snap_chunk *
 	c->bytes = 256;
 	for (i = 0; i < n; i++)
 	{
-		if (!row_event(s, w, t, res, i, &c->evs[i], errbuf, errlen))
+		if (!row_event(s, w, t, res, i, &c->evs[i], &c->bytes, errbuf, errlen))
 		{
 			trib_snap_chunk_free(c);
 			return false;
 		}
 		c->nev++;
-		c->bytes += 200 + strlen(c->evs[i]->after) +
-			(c->evs[i]->key ? strlen(c->evs[i]->key) : 0);
 	}
 	if (n > 0 && t->norder > 0)
 	{
@@ -511,7 +552,48 @@ cancelled(trib_snapshot *s)
 	return c;
 }
 
-/* Read a keyed table chunk by chunk from its resume point. */
+/* Send a table's chunk query: the first, or the one after key. */
+static bool
+send_chunk_query(PGconn *conn, const trib_snap_table *t, const char *first,
+				 const char *next, const Oid *types, char *const *key)
+{
+	return key ? PQsendQueryParams(conn, next, t->norder, types,
+								   (const char *const *) key, NULL, NULL, 0) == 1
+		: PQsendQuery(conn, first) == 1;
+}
+
+/* The one result of the query in flight (NULL after the terminator). */
+static PGresult *
+take_result(PGconn *conn)
+{
+	PGresult   *res = PQgetResult(conn),
+			   *extra;
+
+	while ((extra = PQgetResult(conn)) != NULL)
+		PQclear(extra);
+	return res;
+}
+
+/* Replace *key with the texts of the ordering key in the last row. */
+static void
+last_key(const trib_snap_table *t, PGresult *res, char ***key)
+{
+	int			i,
+				n = PQntuples(res);
+
+	for (i = 0; *key && i < t->norder; i++)
+		free((*key)[i]);
+	free(*key);
+	*key = trib_xcalloc((size_t) t->norder, sizeof(char *));
+	for (i = 0; i < t->norder; i++)
+		(*key)[i] = trib_xstrdup(PQgetvalue(res, n - 1, t->order[i]));
+}
+
+/*
+ * Read a keyed table chunk by chunk from its resume point.  As soon as a
+ * chunk's rows are in, the query for the next chunk goes out, so the
+ * server reads it while this thread formats the current one.
+ */
 static bool
 read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size_t errlen)
 {
@@ -520,7 +602,8 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 	char	   *next = trib_snap_table_sql(conn, t, true, s->conf.chunk_rows);
 	Oid		   *types = trib_xcalloc((size_t) t->norder, sizeof(Oid));
 	char	  **key = NULL;
-	bool		ok = true;
+	bool		ok,
+				inflight;
 	int			i;
 
 	for (i = 0; i < t->norder; i++)
@@ -531,35 +614,41 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 		for (i = 0; i < t->norder; i++)
 			key[i] = trib_xstrdup(t->after[i]);
 	}
+	ok = inflight = send_chunk_query(conn, t, first, next, types, key);
+	if (!ok)
+		fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
+			 PQerrorMessage(conn));
 	while (ok && !cancelled(s))
 	{
-		PGresult   *res = key ? PQexecParams(conn, next, t->norder, types,
-											 (const char *const *) key, NULL, NULL, 0)
-			: PQexec(conn, first);
+		PGresult   *res = take_result(conn);
 		trib_snap_chunk *c = NULL;
 		bool		final;
 
+		inflight = false;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
 			ok = fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
 					  PQerrorMessage(conn));
-		else
+			PQclear(res);
+			break;
+		}
+		final = PQntuples(res) < s->conf.chunk_rows;
+		if (!final)
+		{
+			last_key(t, res, &key);
+			ok = inflight = send_chunk_query(conn, t, first, next, types, key);
+			if (!ok)
+				fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
+					 PQerrorMessage(conn));
+		}
+		if (ok)
 			ok = make_chunk(s, w, ti, res, &c, errbuf, errlen);
 		PQclear(res);
-		if (!ok)
-			break;
-		final = c->final;
-		if (c->last_key)
-		{
-			for (i = 0; key && i < t->norder; i++)
-				free(key[i]);
-			free(key);
-			key = trib_xcalloc((size_t) t->norder, sizeof(char *));
-			for (i = 0; i < t->norder; i++)
-				key[i] = trib_xstrdup(c->last_key[i]);
-		}
-		if (!push(s, c) || final)
+		if (!ok || !push(s, c) || final)
 			break;
 	}
+	if (inflight)
+		PQclear(take_result(conn));
 	for (i = 0; key && i < t->norder; i++)
 		free(key[i]);
 	free(key);
@@ -649,6 +738,7 @@ worker_main(void *arg)
 		PQfinish(conn);
 	}
 	trib_strbuf_free(&w->row);
+	trib_strbuf_free(&w->key);
 	pthread_mutex_lock(&s->mu);
 	s->running--;
 	pthread_cond_broadcast(&s->not_empty);

@@ -70,6 +70,7 @@ typedef struct trib_snap_column
 {
 	char	   *name;
 	char	   *json_key;		/* "name": under the encoding's rules */
+	size_t		json_key_len;
 	uint32_t	type_oid;
 	trib_snaptype *type;
 	char	   *expr;			/* select expression (quoted, maybe cast) */
@@ -94,7 +95,12 @@ typedef struct trib_snap_table
 	bool		claimed;		/* a worker took it */
 } trib_snap_table;
 
-/* A chunk of rows of one table, in key order. */
+/*
+ * A chunk of rows of one table, in key order.  Its events own their row
+ * image and key, but borrow source, connector, db, schema and table from
+ * the engine (one copy per engine, not per row): whoever frees an event
+ * first calls trib_snap_event_release() on it.
+ */
 typedef struct trib_snap_chunk
 {
 	int			table;			/* index into the engine's tables */
@@ -140,6 +146,9 @@ int			trib_snapshot_next(trib_snapshot *s, int timeout_ms,
 							   trib_snap_chunk **out, char *errbuf, size_t errlen);
 
 void		trib_snap_chunk_free(trib_snap_chunk *c);
+
+/* Free a snapshot event (its borrowed strings are left alone). */
+void		trib_snap_event_free(trib_event *ev);
 
 /* Stop the workers (cancel), join them, drop queued chunks. */
 void		trib_snapshot_stop(trib_snapshot *s);

@@ -560,12 +560,27 @@ read_era(cur *c, dt *v)
 	}
 }
 
+/* Append v as exactly `width` decimal digits (v >= 0). */
+static void
+put_digits(trib_strbuf *out, int64_t v, int width)
+{
+	char		b[24];
+	int			i;
+
+	for (i = width - 1; i >= 0; i--)
+	{
+		b[i] = (char) ('0' + v % 10);
+		v /= 10;
+	}
+	trib_strbuf_add(out, b, (size_t) width);
+}
+
 /* An ISO 8601 year as the plugin writes it: 4 digits, else signed. */
 static void
 put_year(trib_strbuf *out, int64_t y)
 {
 	if (y >= 0 && y <= 9999)
-		trib_strbuf_printf(out, "%04d", (int) y);
+		put_digits(out, y, 4);
 	else
 		trib_strbuf_printf(out, "%+05lld", (long long) y);
 }
@@ -577,7 +592,11 @@ put_hms(trib_strbuf *out, const dt *v)
 	int			usec = v->usec,
 				width = 6;
 
-	trib_strbuf_printf(out, "%02d:%02d:%02d", v->hour, v->min, v->sec);
+	put_digits(out, v->hour, 2);
+	trib_strbuf_addc(out, ':');
+	put_digits(out, v->min, 2);
+	trib_strbuf_addc(out, ':');
+	put_digits(out, v->sec, 2);
 	if (usec > 0)
 	{
 		while (usec % 10 == 0)
@@ -585,7 +604,8 @@ put_hms(trib_strbuf *out, const dt *v)
 			usec /= 10;
 			width--;
 		}
-		trib_strbuf_printf(out, ".%0*d", width, usec);
+		trib_strbuf_addc(out, '.');
+		put_digits(out, usec, width);
 	}
 }
 
@@ -636,7 +656,10 @@ datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
 	}
 	trib_strbuf_addc(out, '"');
 	put_year(out, v.year);
-	trib_strbuf_printf(out, "-%02d-%02d", v.mon, v.day);
+	trib_strbuf_addc(out, '-');
+	put_digits(out, v.mon, 2);
+	trib_strbuf_addc(out, '-');
+	put_digits(out, v.day, 2);
 	if (kind != TRIB_SK_DATE)
 	{
 		trib_strbuf_addc(out, 'T');

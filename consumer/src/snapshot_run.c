@@ -312,7 +312,7 @@ hold(phase *ph, trib_event *ev, char *errbuf, size_t errlen)
 
 	if (ph->held)
 		ok = trib_pipeline_deliver(ph->p, ph->held, errbuf, errlen);
-	trib_event_free(ph->held);
+	trib_snap_event_free(ph->held);
 	ph->held = ev;
 	return ok;
 }
@@ -636,7 +636,7 @@ phase_free(phase *ph)
 		free(c->key);
 		free(c);
 	}
-	trib_event_free(ph->held);
+	trib_snap_event_free(ph->held);
 	trib_snapshot_free(ph->snap);
 	trib_snapprog_clear(&ph->prog);
 	free(ph->prog_of);

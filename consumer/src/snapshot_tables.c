@@ -406,6 +406,7 @@ load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapenc e
 
 		c->name = trib_xstrdup(PQgetvalue(res, i, 0));
 		c->json_key = json_key(c->name, enc);
+		c->json_key_len = strlen(c->json_key);
 		c->type_oid = (uint32_t) strtoul(PQgetvalue(res, i, 1), NULL, 10);
 		c->type = load_type(conn, PQgetvalue(res, i, 1), 0, errbuf, errlen);
 		rc->name = trib_xstrdup(c->name);
