@@ -268,6 +268,8 @@ target_state copyc > "$WORK/c.target"
 source_state > "$WORK/c.source"
 expect_eq "C: the copy equals the source, row for row" "" "$(diff "$WORK/c.source" "$WORK/c.target" | head -3)"
 
+expect_eq "no sanitizer report in c1.log (the stopped copy)" 0 \
+    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/c1.log" || true)"
 for f in a.log b1.log b2.log c2.log; do
     expect_eq "no error or sanitizer report in $f" 0 \
         "$(grep -c -E ' ERROR |ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/$f" || true)"
