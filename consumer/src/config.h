@@ -170,6 +170,127 @@ struct trib_sink_conf
 };
 typedef struct trib_sink_conf trib_sink_conf;
 
+/* ---- transforms --------------------------------------------------------- */
+
+/*
+ * One rule of `transforms:` (rules.c applies them in order).  One flat
+ * struct for every rule type: each type's key table (config_rules.c) names
+ * the fields it uses, and the others stay zero.
+ */
+typedef enum trib_rule_type
+{
+	TRIB_RULE_REDACT = 0,
+	TRIB_RULE_PARTIAL,
+	TRIB_RULE_HASH,
+	TRIB_RULE_DROP,
+	TRIB_RULE_KEEP,
+	TRIB_RULE_RENAME,
+	TRIB_RULE_CAST,
+	TRIB_RULE_SAMPLE,
+	TRIB_RULE_ROUTE,
+	TRIB_RULE_FLATTEN,
+	TRIB_RULE_QUALITY
+} trib_rule_type;
+
+typedef enum trib_redact_with
+{
+	TRIB_REDACT_MASK = 0,		/* mask characters, same length */
+	TRIB_REDACT_NULL = 1,
+	TRIB_REDACT_VALUE = 2		/* a fixed value */
+} trib_redact_with;
+
+typedef enum trib_encoding
+{
+	TRIB_ENC_HEX = 0,
+	TRIB_ENC_BASE64 = 1,
+	TRIB_ENC_BASE64URL = 2
+} trib_encoding;
+
+typedef enum trib_cast_to
+{
+	TRIB_CAST_STRING = 0,
+	TRIB_CAST_INTEGER = 1,
+	TRIB_CAST_NUMBER = 2,
+	TRIB_CAST_BOOLEAN = 3
+} trib_cast_to;
+
+typedef enum trib_flatten_deletes
+{
+	TRIB_FLATTEN_DROP = 0,		/* deletes disappear */
+	TRIB_FLATTEN_TOMBSTONE = 1, /* a null value (Kafka tombstone) */
+	TRIB_FLATTEN_REWRITE = 2	/* the old row with __deleted: true */
+} trib_flatten_deletes;
+
+typedef enum trib_check_kind
+{
+	TRIB_CHECK_NOT_NULL = 0,
+	TRIB_CHECK_TYPE = 1,
+	TRIB_CHECK_RANGE = 2,
+	TRIB_CHECK_ALLOWED = 3,
+	TRIB_CHECK_UNIQUE = 4
+} trib_check_kind;
+
+typedef enum trib_json_kind
+{
+	TRIB_JSON_STRING = 0,
+	TRIB_JSON_NUMBER = 1,
+	TRIB_JSON_INTEGER = 2,
+	TRIB_JSON_BOOLEAN = 3,
+	TRIB_JSON_OBJECT = 4,
+	TRIB_JSON_ARRAY = 5
+} trib_json_kind;
+
+typedef enum trib_rule_action
+{
+	TRIB_ACTION_DEAD_LETTER = 0,
+	TRIB_ACTION_DROP = 1,
+	TRIB_ACTION_TAG = 2,
+	TRIB_ACTION_FAIL = 3
+} trib_rule_action;
+
+typedef enum trib_dlq_images
+{
+	TRIB_DLQ_IMAGES_NONE = 0,	/* reason, position, table; no row data */
+	TRIB_DLQ_IMAGES_ORIGINAL = 1	/* the event as the source sent it */
+} trib_dlq_images;
+
+typedef struct trib_rule_conf
+{
+	char	   *name;			/* `name`, or "transforms[N]" */
+	char	   *label;			/* the `name` key as written, or NULL */
+	trib_rule_type type;
+	const char *type_name;		/* static */
+	int			line;
+	int			column;
+	/* selection (every type) */
+	trib_strlist sources;		/* globs over source names; empty: all */
+	trib_strlist tables;		/* globs over schema.table (or table); empty: all */
+	trib_strlist fields;		/* field paths (jsondoc.h) */
+	/* parameters, by type */
+	trib_redact_with with;		/* redact */
+	char	   *value;			/* redact with: value */
+	char	   *mask_char;		/* redact, partial */
+	int			keep_first;		/* partial */
+	int			keep_last;		/* partial */
+	bool		keep_email_domain;	/* partial */
+	char	   *key;			/* hash, sample: secret */
+	char	   *context;		/* hash: domain separation */
+	trib_encoding encoding;		/* hash */
+	int			length;			/* hash: truncate output; redact: mask length */
+	trib_kvlist renames;		/* rename: old -> new */
+	trib_cast_to to;			/* cast */
+	char	   *percent;		/* sample: 0..100, decimal text */
+	char	   *by;				/* sample: field to hash; NULL: the key */
+	char	   *topic;			/* route: template */
+	trib_flatten_deletes deletes;	/* flatten */
+	trib_check_kind check;		/* quality */
+	trib_json_kind expect;		/* quality check: type */
+	char	   *min;			/* quality check: range (number text) */
+	char	   *max;
+	trib_strlist values;		/* quality check: allowed */
+	trib_rule_action action;	/* quality */
+} trib_rule_conf;
+
 /* ---- the other sections ------------------------------------------------ */
 
 typedef enum trib_checkpoint_store
@@ -209,6 +330,10 @@ typedef struct trib_config
 	size_t		nsources;
 	trib_sink_conf *sinks;		/* in file order */
 	size_t		nsinks;
+	trib_rule_conf *rules;		/* transforms, in file order */
+	size_t		nrules;
+	char	   *dead_letter;	/* sink for events rules reject, or NULL */
+	trib_dlq_images dead_letter_images;
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;
 	trib_log_conf log;

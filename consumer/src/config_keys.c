@@ -32,6 +32,7 @@ _Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_checkpoint_store) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_log_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dlq_images) == sizeof(int), "enum size");
 
 /* One row: name from the field, so key and struct cannot drift. */
 #define ROW(st, field, ktype, kflags, ...) \
@@ -50,6 +51,7 @@ static const char *const data_format_words[] = {"json", NULL};
 static const char *const store_words[] = {"catalog", "file", NULL};
 static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_words[] = {"text", "json", NULL};
+static const char *const dlq_images_words[] = {"none", "original", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
  * readable from a file as NAME_file. */
@@ -86,6 +88,7 @@ static void parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value,
 static void parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
 							 const char *path, void *base);
 static void free_sources(void *base);
+static void free_transforms(void *base);
 static void free_sinks(void *base);
 
 /* ---- sources ---------------------------------------------------------- */
@@ -364,11 +367,18 @@ static const ck_key top_keys[] = {
 		.custom = parse_sources, .custom_free = free_sources, .doc_type = "map",
 		.desc = "at least one source: `name: {type: ..., ...}` (names: a-z, 0-9, `_`, `-`)"},
 	{.name = "transforms", .type = CK_CUSTOM,
-		.custom = parse_transforms, .doc_type = "list",
-		.desc = "reserved for the transforms issue; must be absent or empty for now"},
+		.custom = parse_transforms, .custom_free = free_transforms, .doc_type = "list",
+		.desc = "rules applied in order to every event (see `transforms[]` below and "
+		"docs/TRANSFORMS.md)"},
 	{.name = "sinks", .type = CK_CUSTOM, .flags = CK_REQUIRED,
 		.custom = parse_sinks, .custom_free = free_sinks, .doc_type = "map",
 	.desc = "at least one sink: `name: {type: ..., ...}`; every event goes to every sink"},
+	ROW(trib_config, dead_letter, CK_STRING, 0, .doc_type = "sink name",
+		.desc = "the sink that receives events a rule rejects or fails on, with the reason; "
+		"it receives nothing else"),
+	ROW(trib_config, dead_letter_images, CK_ENUM, 0, .def = "none", .words = dlq_images_words,
+		.desc = "`none`: dead-letter records carry the reason, table and position but no "
+		"row data (safe for PII); `original`: also the event as the source sent it"),
 	ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,
 		.doc_type = "map", .desc = "where positions are stored (see below)"),
 	ROW(trib_config, http, CK_SECTION, 0, .section = &http_section,
@@ -616,6 +626,21 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 	(void) at;
 	(void) path;
 	(void) name;
+	if (cfg->dead_letter != NULL && trib_config_find_sink(cfg, cfg->dead_letter) == NULL)
+	{
+		trib_strbuf names = {0};
+
+		for (size_t i = 0; i < cfg->nsinks; i++)
+			trib_strbuf_printf(&names, "%s%s", i ? ", " : "", cfg->sinks[i].name);
+		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+				 "no sink named \"%s\" (accepted: %s)", cfg->dead_letter,
+				 names.len ? names.data : "the name of a sink");
+		trib_strbuf_free(&names);
+	}
+	else if (cfg->dead_letter != NULL && cfg->nsinks == 1)
+		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+				 "the dead_letter sink would be the only sink (accepted: another sink "
+				 "than the one events go to)");
 	for (size_t i = 0; i < cfg->nsinks; i++)
 	{
 		if (cfg->sinks[i].type != TRIB_SINK_FILE || cfg->sinks[i].file.path == NULL)
@@ -825,20 +850,17 @@ free_sinks(void *base)
 	ck_free_family(&ck_sinks_family, base);
 }
 
-/* The transforms issue fills this in; until then only "nothing" is valid. */
+/* transforms: a list of rules (config_rules.c). */
 static void
 parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
 				 const char *path, void *base)
 {
-	char		desc[YT_DESCRIBE_LEN];
-
-	(void) key;
 	(void) base;
-	if (yt_is_null(value))
-		return;
-	if (value->kind != YT_SEQ)
-		ck_error(c, value, path, "expected a list, got %s", yt_describe(value, desc, sizeof(desc)));
-	else if (value->nchild > 0)
-		ck_error(c, value, path, "transforms are not supported yet "
-				 "(accepted: an empty list, or no transforms key)");
+	ck_parse_list_family(c, key, value, path, &ck_rules_family);
+}
+
+static void
+free_transforms(void *base)
+{
+	ck_free_family(&ck_rules_family, base);
 }
