@@ -847,7 +847,13 @@ apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	if (in == NULL)
 	{
 		free(tofree);
-		return TRIB_VERDICT_DROP;	/* no value to decide on: not in the sample */
+		/*
+		 * No value to decide on.  A delete usually carries only the key
+		 * (REPLICA IDENTITY DEFAULT): let it through, since deleting a row
+		 * the sample never copied changes nothing.  Anything else is not
+		 * in the sample.
+		 */
+		return x->ev->op == TRIB_OP_DELETE ? TRIB_VERDICT_KEEP : TRIB_VERDICT_DROP;
 	}
 	keyed_hash(r->mac, "sample", in, strlen(in), d);
 	free(tofree);
