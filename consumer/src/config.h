@@ -189,8 +189,21 @@ typedef enum trib_rule_type
 	TRIB_RULE_SAMPLE,
 	TRIB_RULE_ROUTE,
 	TRIB_RULE_FLATTEN,
-	TRIB_RULE_QUALITY
+	TRIB_RULE_QUALITY,
+	TRIB_RULE_ALLOW,
+	TRIB_RULE_OUTBOX,
+	TRIB_RULE_AGGREGATE,
+	TRIB_RULE_LOOKUP
 } trib_rule_type;
+
+typedef enum trib_agg_fn
+{
+	TRIB_AGG_SUM = 0,
+	TRIB_AGG_AVG = 1,
+	TRIB_AGG_MIN = 2,
+	TRIB_AGG_MAX = 3,
+	TRIB_AGG_COUNT = 4
+} trib_agg_fn;
 
 typedef enum trib_redact_with
 {
@@ -289,6 +302,19 @@ typedef struct trib_rule_conf
 	char	   *max;
 	trib_strlist values;		/* quality check: allowed */
 	trib_rule_action action;	/* quality */
+	char	   *field;			/* aggregate: the field written */
+	trib_agg_fn function;		/* aggregate */
+	char	   *id_field;		/* outbox: column names */
+	char	   *aggregate_type_field;
+	char	   *aggregate_id_field;
+	char	   *payload_field;
+	char	   *type_field;
+	bool		payload_only;	/* outbox: the value is the payload alone */
+	char	   *dsn;			/* lookup: secret */
+	char	   *query;			/* lookup: SQL with $1.. */
+	trib_strlist params;		/* lookup: field paths bound to $1.. */
+	char	   *into;			/* lookup: the jsonb field written */
+	int			cache_size;		/* lookup: LRU entries */
 } trib_rule_conf;
 
 /* ---- the other sections ------------------------------------------------ */
@@ -334,6 +360,7 @@ typedef struct trib_config
 	size_t		nrules;
 	char	   *dead_letter;	/* sink for events rules reject, or NULL */
 	trib_dlq_images dead_letter_images;
+	bool		strict;			/* every captured column needs a rule */
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;
 	trib_log_conf log;

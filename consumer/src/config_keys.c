@@ -379,6 +379,9 @@ static const ck_key top_keys[] = {
 	ROW(trib_config, dead_letter_images, CK_ENUM, 0, .def = "none", .words = dlq_images_words,
 		.desc = "`none`: dead-letter records carry the reason, table and position but no "
 		"row data (safe for PII); `original`: also the event as the source sent it"),
+	ROW(trib_config, strict, CK_BOOL, 0, .def = "false",
+		.desc = "every column of every captured table needs a rule (`allow` to pass it); "
+		"a column without one is replaced by null, and `tributary check` lists them"),
 	ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,
 		.doc_type = "map", .desc = "where positions are stored (see below)"),
 	ROW(trib_config, http, CK_SECTION, 0, .section = &http_section,

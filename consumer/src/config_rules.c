@@ -28,6 +28,7 @@ _Static_assert(sizeof(trib_flatten_deletes) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_check_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_json_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_rule_action) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_agg_fn) == sizeof(int), "enum size");
 
 #define ROW(field, ktype, kflags, ...) \
 	{ .name = #field, .type = (ktype), .offset = offsetof(trib_rule_conf, field), \
@@ -42,6 +43,7 @@ static const char *const check_words[] = {"not_null", "type", "range", "allowed"
 static const char *const json_kind_words[] = {"string", "number", "integer", "boolean",
 "object", "array", NULL};
 static const char *const action_words[] = {"dead_letter", "drop", "tag", "fail", NULL};
+static const char *const agg_words[] = {"sum", "avg", "min", "max", "count", NULL};
 
 static bool check_field_path(const char *value, char *msg, size_t msglen);
 static bool check_table_glob(const char *value, char *msg, size_t msglen);
@@ -168,6 +170,50 @@ static const ck_key quality_keys[] = {
 	END_ROW
 };
 
+static const ck_key allow_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	END_ROW
+};
+
+static const ck_key outbox_keys[] = {
+	SELECT_ROWS,
+	ROW(id_field, CK_STRING, 0, .def = "id", .desc = "column with the event id"),
+	ROW(aggregate_type_field, CK_STRING, 0, .def = "aggregatetype",
+		.desc = "column naming the aggregate type (used by the default topic)"),
+	ROW(aggregate_id_field, CK_STRING, 0, .def = "aggregateid",
+		.desc = "column whose value becomes the Kafka key"),
+	ROW(payload_field, CK_STRING, 0, .def = "payload", .desc = "column with the event payload"),
+	ROW(type_field, CK_STRING, 0, .def = "type", .desc = "column with the event type"),
+	ROW(topic, CK_STRING, CK_TEMPLATE, .def = "outbox.event.${after.aggregatetype}",
+		.check = check_route_topic, .desc = "topic template (as for route)"),
+	ROW(payload_only, CK_BOOL, 0, .def = "true",
+		.desc = "the value is the payload; false: {id, type, aggregate_type, aggregate_id, payload}"),
+	END_ROW
+};
+
+static const ck_key aggregate_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	ROW(function, CK_ENUM, CK_REQUIRED, .words = agg_words,
+		.desc = "computed over the non-null numeric values of `fields`"),
+	ROW(field, CK_STRING, CK_REQUIRED, .desc = "the top-level field written with the result"),
+	END_ROW
+};
+
+static const ck_key lookup_keys[] = {
+	SELECT_ROWS,
+	ROW(dsn, CK_STRING, CK_REQUIRED | CK_SECRET, .check = ck_check_conninfo,
+		.doc_type = "conninfo", .desc = "database to query (`dsn_file` for a file)"),
+	ROW(query, CK_STRING, CK_REQUIRED,
+		.desc = "SQL returning at most one row; `$1`, `$2`... are bound to `params`"),
+	ROW(params, CK_STRLIST, 0, .check = check_field_path,
+		.desc = "field paths whose values are bound, in order"),
+	ROW(into, CK_STRING, CK_REQUIRED,
+		.desc = "top-level field that receives the row as a JSON object (null when no row)"),
+	ROW(cache_size, CK_INT, 0, .def = "10000", .min = 0, .max = 10000000,
+		.desc = "results kept in an LRU cache; 0: no cache"),
+	END_ROW
+};
+
 #define RULE_SECTION(var, title, keys_, intro) \
 	static const ck_section var = { .doc_title = "`transforms[]` with `type: " title "`", \
 		.what = "a " title " rule", .keys = keys_, .finish = finish_rule, \
@@ -198,6 +244,17 @@ RULE_SECTION(quality_section, "quality", quality_keys,
 			 "A data-quality test on each selected field; `action` says what happens "
 			 "to an event that fails it. Each rule counts passes and failures in /metrics.");
 
+RULE_SECTION(allow_section, "allow", allow_keys,
+			 "Lets the selected fields through unchanged: an explicit decision for `strict` mode.");
+RULE_SECTION(outbox_section, "outbox", outbox_keys,
+			 "The outbox pattern (Debezium's event router): each insert into an outbox table "
+			 "becomes one event on the aggregate's topic, keyed by the aggregate id; updates "
+			 "and deletes of the outbox table are dropped.");
+RULE_SECTION(aggregate_section, "aggregate", aggregate_keys,
+			 "Computes sum, avg, min, max or count across fields of one row into a new field.");
+RULE_SECTION(lookup_section, "lookup", lookup_keys,
+			 "Enriches the row from a SQL query (bound parameters), with an LRU cache.");
+
 static const ck_variant rule_variants[] = {
 	{"redact", TRIB_RULE_REDACT, 0, &redact_section},
 	{"partial", TRIB_RULE_PARTIAL, 0, &partial_section},
@@ -210,13 +267,17 @@ static const ck_variant rule_variants[] = {
 	{"route", TRIB_RULE_ROUTE, 0, &route_section},
 	{"flatten", TRIB_RULE_FLATTEN, 0, &flatten_section},
 	{"quality", TRIB_RULE_QUALITY, 0, &quality_section},
+	{"allow", TRIB_RULE_ALLOW, 0, &allow_section},
+	{"outbox", TRIB_RULE_OUTBOX, 0, &outbox_section},
+	{"aggregate", TRIB_RULE_AGGREGATE, 0, &aggregate_section},
+	{"lookup", TRIB_RULE_LOOKUP, 0, &lookup_section},
 	{NULL, 0, 0, NULL}
 };
 
 const ck_section *const ck_rule_sections[] = {
 	&redact_section, &partial_section, &hash_section, &drop_section, &keep_section,
 	&rename_section, &cast_section, &sample_section, &route_section, &flatten_section,
-	&quality_section, NULL
+	&quality_section, &allow_section, &outbox_section, &aggregate_section, &lookup_section, NULL
 };
 
 const ck_family ck_rules_family = {
@@ -399,6 +460,36 @@ finish_quality(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 				 "sink (accepted: dead_letter: <sink name>, or another action: drop, tag, fail)");
 }
 
+/* The highest $N in a query (outside quotes is not checked: $N in a
+ * string literal is unusual and PostgreSQL would report it anyway). */
+static int
+max_param(const char *q)
+{
+	int			max = 0;
+
+	for (const char *p = q; *p; p++)
+		if (*p == '$' && isdigit((unsigned char) p[1]))
+		{
+			int			n = atoi(p + 1);
+
+			if (n > max)
+				max = n;
+		}
+	return max;
+}
+
+static void
+finish_lookup(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+			  trib_rule_conf *r)
+{
+	int			n = r->query ? max_param(r->query) : 0;
+
+	if (r->query && (size_t) n != r->params.count)
+		ck_error(c, yt_map_get(map, "query") ? yt_map_get(map, "query") : (map ? map : at),
+				 path, "query uses $1..$%d but params has %zu field(s) (accepted: one "
+				 "field per parameter)", n, r->params.count);
+}
+
 static void
 finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 			void *base, const char *name)
@@ -433,6 +524,9 @@ finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 			break;
 		case TRIB_RULE_QUALITY:
 			finish_quality(c, map, at, path, r);
+			break;
+		case TRIB_RULE_LOOKUP:
+			finish_lookup(c, map, at, path, r);
 			break;
 		default:
 			break;

@@ -72,6 +72,7 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 
 	rs->r = trib_xcalloc(cfg->nrules + 1, sizeof(rule));
 	rs->dlq_images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
+	rs->strict = cfg->strict;
 	for (size_t i = 0; i < cfg->nrules; i++)
 	{
 		char		e[256];
@@ -85,15 +86,20 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 		}
 	}
 	if (metrics != NULL)
+	{
 		rs->f_dead = trib_metrics_counter(metrics, "tributary_dead_letter_events_total",
 										  "Events sent to the dead-letter sink, by rule.", "rule");
+		rs->m_strict = trib_metric_get(trib_metrics_counter(metrics,
+															"tributary_strict_nulled_values_total",
+															"Values strict mode replaced by null (columns without a rule).", ""));
+	}
 	return rs;
 }
 
 bool
 trib_rules_empty(const trib_rules *rs)
 {
-	return rs == NULL || rs->n == 0;
+	return rs == NULL || (rs->n == 0 && !rs->strict);
 }
 
 void
@@ -149,10 +155,12 @@ trib_rules_free(trib_rules *rs)
 			trib_jpath_free(&r->by);
 		rl_seen_clear(r);
 		free(r->seen);
+		rl_lookup_free(r);
 		EVP_MAC_CTX_free(r->mac);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
 		free_relation(rs->d[i].rel);
+	rl_strict_free(rs);
 	free(rs->d);
 	free(rs->r);
 	free(rs);
@@ -261,6 +269,9 @@ is_shape_rule(const trib_rule_conf *c)
 		case TRIB_RULE_HASH:
 		case TRIB_RULE_PARTIAL:
 			return true;		/* the column becomes text */
+		case TRIB_RULE_AGGREGATE:
+		case TRIB_RULE_LOOKUP:
+			return true;		/* a new column */
 		case TRIB_RULE_REDACT:
 			return c->with != TRIB_REDACT_NULL;
 		default:
@@ -293,9 +304,40 @@ set_type(trib_column *col, const char *type)
 	col->type_oid = 0;
 }
 
+/* Add (or retype) a column. */
+static void
+add_column(trib_relation *rel, const char *name, const char *type)
+{
+	trib_column *col;
+
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (strcmp(rel->columns[i].name, name) == 0)
+		{
+			free(rel->columns[i].type);
+			rel->columns[i].type = trib_xstrdup(type);
+			return;
+		}
+	rel->columns = trib_xrealloc(rel->columns, sizeof(trib_column) * (size_t) (rel->ncolumns + 1));
+	col = &rel->columns[rel->ncolumns++];
+	memset(col, 0, sizeof(*col));
+	col->name = trib_xstrdup(name);
+	col->type = trib_xstrdup(type);
+	col->nullable = true;
+}
+
 static void
 reshape(trib_relation *rel, const rule *r)
 {
+	if (r->c->type == TRIB_RULE_AGGREGATE)
+	{
+		add_column(rel, r->c->field, r->c->function == TRIB_AGG_COUNT ? "bigint" : "numeric");
+		return;
+	}
+	if (r->c->type == TRIB_RULE_LOOKUP)
+	{
+		add_column(rel, r->c->into, "jsonb");
+		return;
+	}
 	static const char *const cast_types[] = {"text", "bigint", "numeric", "boolean"};
 
 	for (int i = 0; i < rel->ncolumns;)
@@ -442,6 +484,21 @@ run_rule(trib_rules *rs, rule *r, evctx *x, char *errbuf, size_t errlen)
 			return rl_apply_flatten(x, r, errbuf, errlen);
 		case TRIB_RULE_QUALITY:
 			return rl_apply_quality(x, r, errbuf, errlen);
+		case TRIB_RULE_ALLOW:
+			return TRIB_VERDICT_KEEP;	/* a decision for strict mode only */
+		case TRIB_RULE_OUTBOX:
+			return rl_apply_outbox(x, r, errbuf, errlen);
+		case TRIB_RULE_AGGREGATE:
+			if (!is_row_event(x->ev))
+				return TRIB_VERDICT_KEEP;
+			return rl_apply_aggregate(x, r, errbuf, errlen) ? TRIB_VERDICT_KEEP
+				: TRIB_VERDICT_FAIL;
+		case TRIB_RULE_LOOKUP:
+			if (!is_row_event(x->ev))
+				return TRIB_VERDICT_KEEP;
+			if (!rl_apply_lookup(x, r, errbuf, errlen))
+				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
+			return TRIB_VERDICT_KEEP;
 	}
 	return TRIB_VERDICT_KEEP;
 }
@@ -454,9 +511,10 @@ to_dead_letter(trib_rules *rs, evctx *x, const rule *r)
 
 	trib_strbuf_printf(&b, "%s", x->why);
 	if (x->why_field != NULL && strstr(x->why, "quality rule") == NULL)
-		trib_strbuf_printf(&b, " (transform %s, field %s)", r->c->name, x->why_field);
+		trib_strbuf_printf(&b, " (%s rule %s, field %s)", r->c->type_name, r->c->name,
+						   x->why_field);
 	else if (strstr(x->why, "quality rule") == NULL)
-		trib_strbuf_printf(&b, " (transform %s)", r->c->name);
+		trib_strbuf_printf(&b, " (%s rule %s)", r->c->type_name, r->c->name);
 	free(x->ev->error);
 	x->ev->error = trib_strbuf_finish(&b);
 	if (!rs->dlq_images)
@@ -488,6 +546,24 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 		return TRIB_VERDICT_KEEP;
 	memset(&x, 0, sizeof(x));
 	x.ev = ev;
+	if (rs->strict && is_row_event(ev))
+	{
+		v = rl_strict_pass(rs, &x, e, sizeof(e));
+		if (v == TRIB_VERDICT_FAIL)
+		{
+			x.why = "the row image is not valid JSON";
+			v = TRIB_VERDICT_DEAD_LETTER;
+		}
+		if (v == TRIB_VERDICT_DEAD_LETTER)
+		{
+			static const trib_rule_conf strict_conf = {.name = "strict", .type_name = "strict"};
+			static const rule strict_rule = {.c = &strict_conf};
+
+			for (int k = 0; k < NIMG; k++)
+				x.dirty[k] = false;
+			to_dead_letter(rs, &x, &strict_rule);
+		}
+	}
 	for (int i = 0; i < rs->n && v == TRIB_VERDICT_KEEP; i++)
 	{
 		rule	   *r = &rs->r[i];

@@ -65,6 +65,15 @@ bool		trib_rules_empty(const trib_rules *rs);
 trib_verdict trib_rules_apply(trib_rules *rs, trib_event *ev,
 							  char *errbuf, size_t errlen);
 
+/*
+ * Strict mode: does some rule decide about this column (a strategy, drop,
+ * allow, or a keep rule on its table)?  `tributary check` lists the
+ * columns for which this is false.
+ */
+bool		trib_rules_covers(const trib_rules *rs, const char *source,
+							  const char *schema, const char *table,
+							  const char *column);
+
 /* The end of a batch of events: uniqueness checks start again. */
 void		trib_rules_batch_end(trib_rules *rs);
 

@@ -80,15 +80,24 @@ rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	return h < r->threshold ? TRIB_VERDICT_KEEP : TRIB_VERDICT_DROP;
 }
 
+/*
+ * Expand a topic template for this event into *out (malloc'd): ${source},
+ * ${db}, ${schema}, ${table}, ${after.F}, ${before.F}, ${key.F}, $$.
+ * false with x->why set when a field is missing, null or not a scalar.
+ */
 bool
-rl_apply_route(evctx *x, const rule *r, char *errbuf, size_t errlen)
+rl_expand_template(evctx *x, const char *tmpl, char **out, char *errbuf, size_t errlen)
 {
-	const char *t = r->c->topic;
+	const char *t = tmpl;
 	trib_strbuf b = {0};
 
 	while (*t)
 	{
 		const char *end;
+		char	   *var;
+		const char *val = NULL;
+		int			img = -1;
+		const char *rest = NULL;
 
 		if (t[0] == '$' && t[1] == '$')
 		{
@@ -101,61 +110,64 @@ rl_apply_route(evctx *x, const rule *r, char *errbuf, size_t errlen)
 			trib_strbuf_addc(&b, *t++);
 			continue;
 		}
+		var = trib_xstrndup(t + 2, (size_t) (end - t - 2));
+		if (strcmp(var, "source") == 0)
+			val = x->ev->source;
+		else if (strcmp(var, "db") == 0)
+			val = x->ev->db;
+		else if (strcmp(var, "schema") == 0)
+			val = x->ev->schema;
+		else if (strcmp(var, "table") == 0)
+			val = x->ev->table;
+		else if (strncmp(var, "after.", 6) == 0)
+			img = IMG_AFTER, rest = var + 6;
+		else if (strncmp(var, "before.", 7) == 0)
+			img = IMG_BEFORE, rest = var + 7;
+		else if (strncmp(var, "key.", 4) == 0)
+			img = IMG_KEY, rest = var + 4;
+		if (img >= 0)
 		{
-			char	   *var = trib_xstrndup(t + 2, (size_t) (end - t - 2));
-			const char *val = NULL;
-			int			img = -1;
-			const char *rest = NULL;
+			trib_jpath	p;
+			first_arg	f = {0};
 
-			if (strcmp(var, "source") == 0)
-				val = x->ev->source;
-			else if (strcmp(var, "db") == 0)
-				val = x->ev->db;
-			else if (strcmp(var, "schema") == 0)
-				val = x->ev->schema;
-			else if (strcmp(var, "table") == 0)
-				val = x->ev->table;
-			else if (strncmp(var, "after.", 6) == 0)
-				img = IMG_AFTER, rest = var + 6;
-			else if (strncmp(var, "before.", 7) == 0)
-				img = IMG_BEFORE, rest = var + 7;
-			else if (strncmp(var, "key.", 4) == 0)
-				img = IMG_KEY, rest = var + 4;
-			if (img >= 0)
+			if (!rl_img_all(x, errbuf, errlen) || !trib_jpath_parse(rest, &p, errbuf, errlen))
 			{
-				trib_jpath p;
-				first_arg	f = {0};
-
-				if (!rl_img_all(x, errbuf, errlen) ||
-					!trib_jpath_parse(rest, &p, errbuf, errlen))
-				{
-					free(var);
-					trib_strbuf_free(&b);
-					return false;
-				}
-				trib_jpath_each(x->img[img], &p, rl_first_cb, &f);
-				trib_jpath_free(&p);
-				val = f.found && !f.is_null ? f.text : NULL;
-				if (val == NULL)
-				{
-					x->why = "route: a field of the topic template is missing, null or "
-						"not a scalar";
-					x->why_field = r->c->topic;
-					free(var);
-					trib_strbuf_free(&b);
-					return false;
-				}
+				free(var);
+				trib_strbuf_free(&b);
+				return false;
 			}
-			if (val)
-				trib_strbuf_adds(&b, val);
-			free(var);
-			t = end + 1;
+			trib_jpath_each(x->img[img], &p, rl_first_cb, &f);
+			trib_jpath_free(&p);
+			val = f.found && !f.is_null ? f.text : NULL;
+			if (val == NULL)
+			{
+				x->why = "a field of the topic template is missing, null or not a scalar";
+				x->why_field = tmpl;
+				free(var);
+				trib_strbuf_free(&b);
+				return false;
+			}
 		}
+		if (val)
+			trib_strbuf_adds(&b, val);
+		free(var);
+		t = end + 1;
 	}
+	*out = trib_strbuf_finish(&b);
+	if (*out == NULL)
+		*out = trib_xstrdup("");
+	return true;
+}
+
+bool
+rl_apply_route(evctx *x, const rule *r, char *errbuf, size_t errlen)
+{
+	char	   *topic;
+
+	if (!rl_expand_template(x, r->c->topic, &topic, errbuf, errlen))
+		return false;
 	free(x->ev->topic);
-	x->ev->topic = trib_strbuf_finish(&b);
-	if (x->ev->topic == NULL)
-		x->ev->topic = trib_xstrdup("");
+	x->ev->topic = topic;
 	return true;
 }
 

@@ -45,6 +45,7 @@ typedef struct rule
 	trib_metric *m_selected;	/* events the rule applied to */
 	trib_metric *m_pass;		/* quality */
 	trib_metric *m_fail;
+	struct lookup_state *lookup;	/* lookup: connection and cache */
 	/* quality check: unique, the values seen in this batch */
 	char	  **seen;
 	size_t		seen_cap;
@@ -68,6 +69,9 @@ struct trib_rules
 	size_t		dcap;
 	trib_metric_family *f_dead;
 	bool		dlq_images;		/* dead-letter events keep their row images */
+	bool		strict;			/* columns without a rule become null */
+	void	   *cov;			/* rules_strict.c: decisions per column */
+	trib_metric *m_strict;		/* values strict mode replaced */
 };
 
 /* One event while the rules run. */
@@ -125,6 +129,10 @@ bool		rl_any_path_first(const rule *r, const char *column);
 bool		rl_first_cb(yajl_val *slot, const char *name, void *arg);
 const char *rl_row_value(evctx *x, const trib_jpath *path, char *errbuf, size_t errlen);
 
+/* rules_events.c */
+bool		rl_expand_template(evctx *x, const char *tmpl, char **out,
+							   char *errbuf, size_t errlen);
+
 /* the rules: false / TRIB_VERDICT_* as the driver expects */
 bool		rl_apply_value_rule(evctx *x, const rule *r, char *errbuf, size_t errlen);
 bool		rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen);
@@ -132,5 +140,13 @@ trib_verdict rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errle
 bool		rl_apply_route(evctx *x, const rule *r, char *errbuf, size_t errlen);
 trib_verdict rl_apply_flatten(evctx *x, const rule *r, char *errbuf, size_t errlen);
 trib_verdict rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen);
+trib_verdict rl_apply_outbox(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_apply_aggregate(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_apply_lookup(evctx *x, rule *r, char *errbuf, size_t errlen);
+void		rl_lookup_free(rule *r);
+
+/* rules_strict.c */
+trib_verdict rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen);
+void		rl_strict_free(trib_rules *rs);
 
 #endif							/* TRIB_RULES_INT_H */

@@ -450,7 +450,8 @@ transforms_may_be_absent_null_or_empty(void **state)
 	trib_config_free(cfg);
 	load_err(BASE STDOUT_SINK "transforms:\n  - mask: email\n",
 			 "t.yaml:10:5: transforms[0].type: required key is missing (accepted: redact, "
-			 "partial, hash, drop, keep, rename, cast, sample, route, flatten, quality)");
+			 "partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, "
+			 "allow, outbox, aggregate, lookup)");
 }
 
 static void
@@ -695,7 +696,7 @@ every_error_is_reported_not_just_the_first(void **state)
 		"t.yaml:5:45: sinks.out.rotate_byte: unknown key for a file sink (accepted: type, "
 		"path, rotate_bytes, fsync)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
-		"transforms, sinks, dead_letter, dead_letter_images, checkpoint, http, log)");
+		"transforms, sinks, dead_letter, dead_letter_images, strict, checkpoint, http, log)");
 }
 
 static void

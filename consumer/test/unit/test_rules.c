@@ -380,7 +380,7 @@ test_route_template(void **state)
 	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
 	assert_string_equal(ev->topic, "orders.eu.z");
 	assert_int_equal(run(&f, missing), TRIB_VERDICT_DEAD_LETTER);
-	assert_non_null(strstr(missing->error, "route"));
+	assert_non_null(strstr(missing->error, "route rule"));
 	trib_event_free(ev);
 	trib_event_free(missing);
 	unload(&f);
@@ -501,12 +501,106 @@ test_selection_by_source_and_glob(void **state)
 	unload(&f);
 }
 
+
+static void
+test_outbox(void **state)
+{
+	fixture		f = {0};
+	trib_event *ins = mkev(TRIB_OP_CREATE, "outbox", NULL,
+						   "{\"id\":\"e1\",\"aggregatetype\":\"order\",\"aggregateid\":77,"
+						   "\"type\":\"OrderCreated\",\"payload\":{\"total\":12.50}}", "{\"id\":\"e1\"}");
+	trib_event *del = mkev(TRIB_OP_DELETE, "outbox", "{\"id\":\"e1\"}", NULL, "{\"id\":\"e1\"}");
+	trib_event *other = mkev(TRIB_OP_CREATE, "orders", NULL, "{\"id\":1}", "{\"id\":1}");
+
+	(void) state;
+	load(&f, "transforms:\n  - {type: outbox, tables: [outbox]}\n");
+	assert_int_equal(run(&f, ins), TRIB_VERDICT_KEEP);
+	assert_string_equal(ins->topic, "outbox.event.order");
+	assert_string_equal(ins->key, "\"77\"");
+	assert_string_equal(ins->after, "{\"total\":12.50}");
+	assert_int_equal(ins->flatten, TRIB_FLAT_ROW);
+	assert_null(ins->before);
+	assert_int_equal(run(&f, del), TRIB_VERDICT_DROP);
+	assert_int_equal(run(&f, other), TRIB_VERDICT_KEEP);
+	assert_null(other->topic);
+	trib_event_free(ins);
+	trib_event_free(del);
+	trib_event_free(other);
+	unload(&f);
+}
+
+static void
+test_aggregate(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "t", NULL,
+						  "{\"q1\":10,\"q2\":20.5,\"q3\":null,\"q4\":9223372036854775807,\"n\":\"x\"}", NULL);
+	trib_event *ints = mkev(TRIB_OP_CREATE, "t", NULL, "{\"q1\":4611686018427387904,\"q2\":4611686018427387903}", NULL);
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: aggregate, fields: [\"q*\"], function: max, field: top}\n"
+		 "  - {type: aggregate, fields: [q1, q2, q3], function: avg, field: mean}\n"
+		 "  - {type: aggregate, fields: [\"q*\"], function: count, field: cnt}\n"
+		 "  - {type: aggregate, fields: [q1, q2], function: sum, field: total}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* max keeps the winner's text: every digit of a bigint */
+	assert_non_null(strstr(ev->after, "\"top\":9223372036854775807"));
+	assert_non_null(strstr(ev->after, "\"mean\":15.25"));
+	assert_non_null(strstr(ev->after, "\"cnt\":3"));
+	assert_non_null(strstr(ev->after, "\"total\":30.5"));
+	assert_int_equal(run(&f, ints), TRIB_VERDICT_KEEP);
+	/* integer sums are exact in 64 bits */
+	assert_non_null(strstr(ints->after, "\"total\":9223372036854775807"));
+	trib_event_free(ev);
+	trib_event_free(ints);
+	unload(&f);
+}
+
+static void
+test_strict_nulls_undecided_columns(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "customers", ROW1, ROW1, "{\"id\":42}");
+	trib_event *nokey = mkev(TRIB_OP_CREATE, "orders", NULL, "{\"oid\":1,\"x\":2}", "{\"oid\":1}");
+	trib_event *kept = mkev(TRIB_OP_CREATE, "items", NULL, "{\"a\":1,\"b\":2}", "{\"a\":1}");
+
+	(void) state;
+	load(&f, "strict: true\ndead_letter: dlq\ntransforms:\n"
+		 "  - {type: allow, tables: [customers], fields: [id, amount]}\n"
+		 "  - {type: hash, tables: [customers], fields: [email], key: \"0123456789abcdef\"}\n"
+		 "  - {type: drop, tables: [customers], fields: [card]}\n"
+		 "  - {type: redact, tables: [customers], fields: [meta.contact.phone]}\n"
+		 "  - {type: keep, tables: [items], fields: [a]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* meta has only a nested rule: not a decision about the column */
+	assert_non_null(strstr(ev->after, "\"meta\":null"));
+	assert_non_null(strstr(ev->before, "\"meta\":null"));
+	assert_non_null(strstr(ev->after, "\"amount\":1234.50"));
+	assert_null(strstr(ev->after, "card"));
+	/* a key column without a rule cannot be nulled: dead letter */
+	assert_int_equal(run(&f, nokey), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(nokey->error, "strict: the key column oid has no rule"));
+	/* keep decides for the whole table */
+	assert_int_equal(run(&f, kept), TRIB_VERDICT_KEEP);
+	assert_string_equal(kept->after, "{\"a\":1}");
+	assert_true(trib_rules_covers(f.rules, "pg", "public", "customers", "email"));
+	assert_false(trib_rules_covers(f.rules, "pg", "public", "customers", "meta"));
+	assert_true(trib_rules_covers(f.rules, "pg", "public", "items", "zzz"));
+	trib_event_free(ev);
+	trib_event_free(nokey);
+	trib_event_free(kept);
+	unload(&f);
+}
+
 static void
 test_config_errors(void **state)
 {
 	const char *cases[][2] = {
 		{"transforms:\n  - {type: scramble, fields: [a]}\n",
-		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality)"},
+		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, allow, outbox, aggregate, lookup)"},
+		{"transforms:\n  - {type: lookup, dsn: \"dbname=x\", query: \"SELECT 1 WHERE $1 = $2\", params: [a], into: z}\n",
+		"query uses $1..$2 but params has 1 field(s)"},
 		{"transforms:\n  - {type: hash, fields: [a]}\n", "transforms[0].key: required key is missing"},
 		{"transforms:\n  - {type: hash, fields: [a], key: k3y}\n", "key is shorter than 16 bytes"},
 		{"transforms:\n  - {type: redact}\n", "transforms[0].fields: required key is missing"},
@@ -557,6 +651,9 @@ main(void)
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
 		cmocka_unit_test(test_selection_by_source_and_glob),
+		cmocka_unit_test(test_outbox),
+		cmocka_unit_test(test_aggregate),
+		cmocka_unit_test(test_strict_nulls_undecided_columns),
 		cmocka_unit_test(test_config_errors),
 	};
 
