@@ -39,7 +39,8 @@ rule_decides(const rule *r, const char *column)
 	switch (r->c->type)
 	{
 		case TRIB_RULE_KEEP:
-			return true;
+		case TRIB_RULE_OUTBOX:
+			return true;		/* they decide about every column */
 		case TRIB_RULE_REDACT:
 		case TRIB_RULE_PARTIAL:
 		case TRIB_RULE_HASH:
