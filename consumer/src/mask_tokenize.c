@@ -126,8 +126,8 @@ trib_tokenizer_free(trib_tokenizer *t)
 /* Collect the numerals of in[0..len) into nums; false on a strict miss or
  * too many. */
 static bool
-collect(const trib_tokenizer *t, const char *in, size_t len, uint16_t *nums,
-		size_t *count, char *errbuf, size_t errlen)
+collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
+		uint16_t *nums, size_t *count, char *errbuf, size_t errlen)
 {
 	size_t		k = 0;
 
@@ -139,8 +139,9 @@ collect(const trib_tokenizer *t, const char *in, size_t len, uint16_t *nums,
 			nums[k++] = (uint16_t) v;
 		else if (t->strict)
 		{
-			snprintf(errbuf, errlen, "tokenize: the value has a character outside the "
-					 "%s alphabet at byte %zu (strict mode)", alphabets[t->alphabet].name, i);
+			snprintf(errbuf, errlen, "%s: the value has a character outside the "
+					 "%s alphabet at byte %zu (strict mode)", what,
+					 alphabets[t->alphabet].name, i);
 			return false;
 		}
 	}
@@ -150,15 +151,16 @@ collect(const trib_tokenizer *t, const char *in, size_t len, uint16_t *nums,
 
 /* The length checks, in the terms of the value (not of FF1). */
 static bool
-check_count(const trib_tokenizer *t, size_t count, char *errbuf, size_t errlen)
+check_count(const trib_tokenizer *t, const char *what, size_t count, char *errbuf,
+			size_t errlen)
 {
 	size_t		minlen = trib_ff1_minlen(t->radix);
 
 	if (count >= minlen && count <= TRIB_FF1_MAXLEN)
 		return true;
-	snprintf(errbuf, errlen, "tokenize: the value has %zu characters of the %s "
+	snprintf(errbuf, errlen, "%s: the value has %zu characters of the %s "
 			 "alphabet; FF1 needs %zu to %d (radix %u, radix^length >= %d)",
-			 count, alphabets[t->alphabet].name, minlen, TRIB_FF1_MAXLEN, t->radix,
+			 what, count, alphabets[t->alphabet].name, minlen, TRIB_FF1_MAXLEN, t->radix,
 			 TRIB_FF1_MIN_DOMAIN);
 	return false;
 }
@@ -172,9 +174,10 @@ transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
 	size_t		count = 0;
 	char	   *res;
 	bool		ok;
+	const char *what = enc ? "tokenize" : "detokenize";
 
-	ok = collect(t, in, len, nums, &count, errbuf, errlen) &&
-		check_count(t, count, errbuf, errlen) &&
+	ok = collect(t, what, in, len, nums, &count, errbuf, errlen) &&
+		check_count(t, what, count, errbuf, errlen) &&
 		(enc ? trib_ff1_encrypt : trib_ff1_decrypt) (t->ff1, t->tweak, t->tweaklen,
 													 nums, count, nums, errbuf, errlen);
 	if (ok)
