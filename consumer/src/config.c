@@ -941,10 +941,10 @@ find_variant(const ck_family *fam, const char *type)
 static char *
 variant_list(const ck_family *fam)
 {
-	const char *words[16];
+	const char *words[64];
 	int			n = 0;
 
-	for (const ck_variant *v = fam->variants; v->type != NULL && n < 15; v++)
+	for (const ck_variant *v = fam->variants; v->type != NULL && n < 63; v++)
 		words[n++] = v->type;
 	words[n] = NULL;
 	return join_words(words);

@@ -193,8 +193,39 @@ typedef enum trib_rule_type
 	TRIB_RULE_ALLOW,
 	TRIB_RULE_OUTBOX,
 	TRIB_RULE_AGGREGATE,
-	TRIB_RULE_LOOKUP
+	TRIB_RULE_LOOKUP,
+	TRIB_RULE_TOKENIZE,
+	TRIB_RULE_ENCRYPT,
+	TRIB_RULE_DECRYPT
 } trib_rule_type;
+
+typedef enum trib_rule_key_format
+{
+	TRIB_RKEY_AUTO = 0,			/* hex if only hex digits, else base64 */
+	TRIB_RKEY_HEX = 1,
+	TRIB_RKEY_BASE64 = 2,
+	TRIB_RKEY_RAW = 3			/* the text's bytes */
+} trib_rule_key_format;
+
+typedef enum trib_alphabet
+{
+	TRIB_ALPHABET_DIGITS = 0,
+	TRIB_ALPHABET_ALNUM_LOWER = 1,
+	TRIB_ALPHABET_ALNUM_UPPER = 2,
+	TRIB_ALPHABET_ALNUM = 3
+} trib_alphabet;
+
+typedef enum trib_cipher
+{
+	TRIB_CIPHER_AES_GCM = 0,
+	TRIB_CIPHER_FERNET = 1
+} trib_cipher;
+
+typedef enum trib_too_short
+{
+	TRIB_SHORT_REDACT = 0,
+	TRIB_SHORT_DEAD_LETTER = 1
+} trib_too_short;
 
 typedef enum trib_agg_fn
 {
@@ -315,6 +346,14 @@ typedef struct trib_rule_conf
 	trib_strlist params;		/* lookup: field paths bound to $1.. */
 	char	   *into;			/* lookup: the jsonb field written */
 	int			cache_size;		/* lookup: LRU entries */
+	trib_rule_key_format key_format;	/* hash, sample, tokenize, en/decrypt */
+	trib_alphabet alphabet;		/* tokenize */
+	char	   *tweak;			/* tokenize; NULL: the context */
+	bool		strict_alphabet;	/* tokenize: other characters are errors */
+	trib_too_short too_short;	/* tokenize */
+	trib_cipher cipher;			/* encrypt, decrypt */
+	bool		url;			/* encrypt (aes-gcm): base64url */
+	int			ttl;			/* decrypt (fernet): seconds; 0: none */
 } trib_rule_conf;
 
 /* ---- the other sections ------------------------------------------------ */

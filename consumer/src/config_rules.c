@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "jsondoc.h"
+#include "keys.h"
 #include "strbuf.h"
 
 _Static_assert(sizeof(trib_redact_with) == sizeof(int), "enum size");
@@ -29,6 +30,10 @@ _Static_assert(sizeof(trib_check_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_json_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_rule_action) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_agg_fn) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_rule_key_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_alphabet) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_cipher) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_too_short) == sizeof(int), "enum size");
 
 #define ROW(field, ktype, kflags, ...) \
 	{ .name = #field, .type = (ktype), .offset = offsetof(trib_rule_conf, field), \
@@ -44,6 +49,10 @@ static const char *const json_kind_words[] = {"string", "number", "integer", "bo
 "object", "array", NULL};
 static const char *const action_words[] = {"dead_letter", "drop", "tag", "fail", NULL};
 static const char *const agg_words[] = {"sum", "avg", "min", "max", "count", NULL};
+static const char *const key_format_words[] = {"auto", "hex", "base64", "raw", NULL};
+static const char *const alphabet_words[] = {"digits", "alnum-lower", "alnum-upper", "alnum", NULL};
+static const char *const cipher_words[] = {"aes-256-gcm", "fernet", NULL};
+static const char *const too_short_words[] = {"redact", "dead_letter", NULL};
 
 static bool check_field_path(const char *value, char *msg, size_t msglen);
 static bool check_table_glob(const char *value, char *msg, size_t msglen);
@@ -67,6 +76,10 @@ static void finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at,
 #define FIELDS_ROW(req) \
 	ROW(fields, CK_STRLIST, (req), .check = check_field_path, \
 		.desc = "field paths: `column`, `column.key` inside json/jsonb, globs per segment")
+#define KEY_FORMAT_ROW \
+	ROW(key_format, CK_ENUM, 0, .def = "auto", .words = key_format_words, \
+		.desc = "how `key` is written: `hex`, `base64`, `raw` (its bytes), or `auto` " \
+		"(hex when only hex digits, else base64)")
 #define MASK_CHAR_ROW \
 	ROW(mask_char, CK_STRING, 0, .def = "*", .check = check_mask_char, \
 		.desc = "the mask character (one character)")
@@ -97,7 +110,8 @@ static const ck_key partial_keys[] = {
 static const ck_key hash_keys[] = {
 	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
 	ROW(key, CK_STRING, CK_REQUIRED | CK_SECRET, .doc_type = "secret",
-		.desc = "HMAC key (at least 16 bytes): `${ENV}` or `key_file`"),
+		.desc = "HMAC key, 16 to 1024 bytes (32 random bytes recommended): `${ENV}` or `key_file`"),
+	KEY_FORMAT_ROW,
 	ROW(context, CK_STRING, 0, .doc_default = "the field path",
 		.desc = "domain separation: equal contexts give equal outputs (use one per "
 		"kind of value, e.g. `email`, so joins across tables match)"),
@@ -134,7 +148,8 @@ static const ck_key sample_keys[] = {
 		.desc = "the field whose value decides: sample `customers` by `id` and "
 		"`orders` by `customer_id` to keep whole customers"),
 	ROW(key, CK_STRING, CK_SECRET, .doc_type = "secret",
-		.desc = "optional HMAC key, so the sample cannot be predicted"),
+		.desc = "optional HMAC key (16 bytes or more), so the sample cannot be predicted"),
+	KEY_FORMAT_ROW,
 	END_ROW
 };
 
@@ -214,6 +229,38 @@ static const ck_key lookup_keys[] = {
 	END_ROW
 };
 
+static const ck_key tokenize_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	ROW(key, CK_STRING, CK_REQUIRED | CK_SECRET, .doc_type = "secret",
+		.desc = "AES key for FF1: 16, 24 or 32 bytes"),
+	KEY_FORMAT_ROW,
+	ROW(alphabet, CK_ENUM, 0, .def = "digits", .words = alphabet_words,
+		.desc = "the characters encrypted; others (separators) stay in place"),
+	ROW(tweak, CK_STRING, 0, .doc_default = "the field name",
+		.desc = "FF1 tweak: equal tweaks give equal tokens across columns"),
+	ROW(strict_alphabet, CK_BOOL, 0, .def = "false",
+		.desc = "a character outside the alphabet is an error instead of kept"),
+	ROW(too_short, CK_ENUM, 0, .def = "redact", .words = too_short_words,
+		.desc = "a value with too few alphabet characters for FF1 (6 digits, 4 alnum): "
+		"masked, or sent to the dead-letter sink"),
+	END_ROW
+};
+
+static const ck_key crypt_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	ROW(key, CK_STRING, CK_REQUIRED | CK_SECRET, .doc_type = "secret",
+		.desc = "32 bytes: AES-256 for aes-256-gcm; Fernet's signing+encryption key"),
+	KEY_FORMAT_ROW,
+	ROW(cipher, CK_ENUM, 0, .def = "aes-256-gcm", .words = cipher_words,
+		.desc = "`aes-256-gcm` (format in docs/MASKING.md) or `fernet` (Python cryptography's Fernet)"),
+	ROW(context, CK_STRING, 0, .doc_default = "the field name",
+		.desc = "aes-256-gcm: authenticated with the value; decrypt needs the same"),
+	ROW(url, CK_BOOL, 0, .def = "false", .desc = "aes-256-gcm: base64url without padding"),
+	ROW(ttl, CK_INT, 0, .def = "0", .min = 0, .max = 2000000000,
+		.desc = "decrypt, fernet: refuse tokens older than this many seconds; 0: no limit"),
+	END_ROW
+};
+
 #define RULE_SECTION(var, title, keys_, intro) \
 	static const ck_section var = { .doc_title = "`transforms[]` with `type: " title "`", \
 		.what = "a " title " rule", .keys = keys_, .finish = finish_rule, \
@@ -255,6 +302,14 @@ RULE_SECTION(aggregate_section, "aggregate", aggregate_keys,
 RULE_SECTION(lookup_section, "lookup", lookup_keys,
 			 "Enriches the row from a SQL query (bound parameters), with an LRU cache.");
 
+RULE_SECTION(tokenize_section, "tokenize", tokenize_keys,
+			 "Format-preserving encryption (FF1, NIST SP 800-38G): a card number stays 16 "
+			 "digits in the same layout. Reversible with the key: `tributary detokenize`.");
+RULE_SECTION(encrypt_section, "encrypt", crypt_keys,
+			 "Replaces each value by an AES-256-GCM ciphertext or a Fernet token.");
+RULE_SECTION(decrypt_section, "decrypt", crypt_keys,
+			 "Turns values encrypted by `encrypt` (or by Python's Fernet) back into text.");
+
 static const ck_variant rule_variants[] = {
 	{"redact", TRIB_RULE_REDACT, 0, &redact_section},
 	{"partial", TRIB_RULE_PARTIAL, 0, &partial_section},
@@ -271,13 +326,16 @@ static const ck_variant rule_variants[] = {
 	{"outbox", TRIB_RULE_OUTBOX, 0, &outbox_section},
 	{"aggregate", TRIB_RULE_AGGREGATE, 0, &aggregate_section},
 	{"lookup", TRIB_RULE_LOOKUP, 0, &lookup_section},
+	{"tokenize", TRIB_RULE_TOKENIZE, 0, &tokenize_section},
+	{"encrypt", TRIB_RULE_ENCRYPT, 0, &encrypt_section},
+	{"decrypt", TRIB_RULE_DECRYPT, 0, &decrypt_section},
 	{NULL, 0, 0, NULL}
 };
 
 const ck_section *const ck_rule_sections[] = {
 	&redact_section, &partial_section, &hash_section, &drop_section, &keep_section,
 	&rename_section, &cast_section, &sample_section, &route_section, &flatten_section,
-	&quality_section, &allow_section, &outbox_section, &aggregate_section, &lookup_section, NULL
+	&quality_section, &allow_section, &outbox_section, &aggregate_section, &lookup_section, &tokenize_section, &encrypt_section, &decrypt_section, NULL
 };
 
 const ck_family ck_rules_family = {
@@ -460,6 +518,49 @@ finish_quality(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 				 "sink (accepted: dead_letter: <sink name>, or another action: drop, tag, fail)");
 }
 
+/* The key lengths a rule type accepts: [min, max]. */
+static void
+key_lens(const trib_rule_conf *r, size_t *min, size_t *max, const char **purpose)
+{
+	*min = 16;
+	*max = 1024;
+	*purpose = r->type_name;
+	if (r->type == TRIB_RULE_TOKENIZE)
+		*max = 32, *purpose = "tokenize (FF1-AES: 16, 24 or 32 bytes)";
+	else if (r->type == TRIB_RULE_ENCRYPT || r->type == TRIB_RULE_DECRYPT)
+		*min = *max = 32, *purpose = r->cipher == TRIB_CIPHER_FERNET ? "fernet" : "aes-256-gcm";
+}
+
+/* Parse the rule's key now, so a bad one is reported with its line. */
+static void
+check_rule_key(ck_ctx *c, const yt_node *map, const yt_node *where, const char *path,
+			   const trib_rule_conf *r)
+{
+	static const trib_key_format fmts[] = {TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW};
+	const yt_node *at = yt_map_get(map, "key") ? yt_map_get(map, "key")
+		: yt_map_get(map, "key_file") ? yt_map_get(map, "key_file") : where;
+	char		e[256];
+	trib_key   *k;
+	size_t		min,
+				max;
+	const char *purpose;
+
+	if (r->key == NULL)
+		return;
+	k = trib_key_parse(r->key, strlen(r->key), fmts[r->key_format], "the rule's key", e, sizeof(e));
+	key_lens(r, &min, &max, &purpose);
+	if (k == NULL)
+		ck_error(c, at, path, "%s", e);
+	else if (r->type == TRIB_RULE_TOKENIZE && k->len != 16 && k->len != 24 && k->len != 32)
+		ck_error(c, at, path, "the key is %zu bytes; %s", k->len, purpose);
+	else if ((k->len < min || k->len > max) && min == max)
+		ck_error(c, at, path, "the key is %zu bytes; %s needs %zu bytes", k->len, purpose, min);
+	else if (k->len < min || k->len > max)
+		ck_error(c, at, path, "the key is %zu bytes; %s needs %zu to %zu bytes", k->len,
+				 purpose, min, max);
+	trib_key_free(k);
+}
+
 /* The highest $N in a query (outside quotes is not checked: $N in a
  * string literal is unusual and PostgreSQL would report it anyway). */
 static int
@@ -518,9 +619,11 @@ finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 						 "keep_last, keep_email_domain; or use redact)");
 			break;
 		case TRIB_RULE_HASH:
-			if (r->key != NULL && strlen(r->key) < 16)
-				ck_error(c, yt_map_get(map, "key") ? yt_map_get(map, "key") : where, path,
-						 "key is shorter than 16 bytes (accepted: 16 or more)");
+		case TRIB_RULE_SAMPLE:
+		case TRIB_RULE_TOKENIZE:
+		case TRIB_RULE_ENCRYPT:
+		case TRIB_RULE_DECRYPT:
+			check_rule_key(c, map, where, path, r);
 			break;
 		case TRIB_RULE_QUALITY:
 			finish_quality(c, map, at, path, r);

@@ -5,6 +5,9 @@
  *   tributary check -c pipeline.yaml      validate the config, start nothing
  *   tributary snapshot -c pipeline.yaml   a one-off copy (not implemented yet)
  *   tributary config-doc                  print docs/CONFIG.md
+ *   tributary detokenize|tokenize|hash|encrypt|decrypt ...
+ *                                         the masking strategies by hand,
+ *                                         for authorised use (crypt_cli.h)
  *   tributary --version
  *   tributary help [command]
  *
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "crypt_cli.h"
 #include "log.h"
 #include "pipeline.h"
 
@@ -57,6 +61,12 @@ static const char *const usage_text[][2] = {
 		"  Not implemented yet: exits 2.\n"},
 	{"config-doc", "tributary config-doc\n"
 		"  Print the reference of every configuration key (docs/CONFIG.md).\n"},
+	{"detokenize", "tributary detokenize --key-env NAME|--key-file PATH [--key-format F]\n"
+		"                     --alphabet digits|alnum-lower|alnum-upper|alnum\n"
+		"                     --tweak T|--tweak-hex H [--strict] [VALUE...]\n"
+		"  Turn FF1 tokens (the tokenize rule) back into values, for authorised use.\n"
+		"  Without VALUEs, reads one per line from standard input (keeps them out\n"
+		"  of ps).  Also: tokenize, hash, encrypt, decrypt (docs/MASKING.md).\n"},
 	{NULL, NULL}
 };
 
@@ -88,7 +98,7 @@ help(const char *cmd)
 			fputs(usage_text[i][1], stdout);
 			return 0;
 		}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, detokenize, help)\n", cmd);
 	return EXIT_USAGE;
 }
 
@@ -205,6 +215,8 @@ main(int argc, char **argv)
 		trib_config_write_doc(stdout);
 		return 0;
 	}
+	if (trib_crypt_cli_is_command(cmd))
+		return trib_crypt_cli(argc - 1, argv + 1, stdin, stdout, stderr);
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
 	{
 		if ((path = config_arg(argc, argv, cmd)) == NULL)
@@ -218,6 +230,6 @@ main(int argc, char **argv)
 		}
 		return cmd_run(path);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, --version, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
 	return EXIT_USAGE;
 }

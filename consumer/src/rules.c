@@ -21,6 +21,8 @@
 
 #include "rules_int.h"
 
+#include "keys.h"
+
 /* ---- compilation -------------------------------------------------------- */
 
 static bool
@@ -38,8 +40,11 @@ compile_rule(rule *r, const trib_rule_conf *c, trib_metrics *m, char *errbuf, si
 			return false;
 		r->has_by = true;
 	}
-	if (c->type == TRIB_RULE_HASH || c->type == TRIB_RULE_SAMPLE)
-		r->mac = rl_hmac_new(c->key ? c->key : SAMPLE_DEFAULT_KEY);
+	if (!rl_crypto_init(r, errbuf, errlen))
+		return false;
+	if (c->type == TRIB_RULE_SAMPLE)
+		r->mac = r->key ? rl_hmac_new(r->key->bytes, r->key->len)
+			: rl_hmac_new((const unsigned char *) SAMPLE_DEFAULT_KEY, strlen(SAMPLE_DEFAULT_KEY));
 	if (c->type == TRIB_RULE_SAMPLE)
 	{
 		long double pct = strtold(c->percent, NULL);
@@ -156,6 +161,7 @@ trib_rules_free(trib_rules *rs)
 		rl_seen_clear(r);
 		free(r->seen);
 		rl_lookup_free(r);
+		rl_crypto_free(r);
 		EVP_MAC_CTX_free(r->mac);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
@@ -268,6 +274,9 @@ is_shape_rule(const trib_rule_conf *c)
 			return true;
 		case TRIB_RULE_HASH:
 		case TRIB_RULE_PARTIAL:
+		case TRIB_RULE_TOKENIZE:
+		case TRIB_RULE_ENCRYPT:
+		case TRIB_RULE_DECRYPT:
 			return true;		/* the column becomes text */
 		case TRIB_RULE_AGGREGATE:
 		case TRIB_RULE_LOOKUP:
@@ -457,6 +466,9 @@ run_rule(trib_rules *rs, rule *r, evctx *x, char *errbuf, size_t errlen)
 		case TRIB_RULE_REDACT:
 		case TRIB_RULE_PARTIAL:
 		case TRIB_RULE_HASH:
+		case TRIB_RULE_TOKENIZE:
+		case TRIB_RULE_ENCRYPT:
+		case TRIB_RULE_DECRYPT:
 		case TRIB_RULE_CAST:
 			if (!is_row_event(x->ev))
 				return TRIB_VERDICT_KEEP;

@@ -64,7 +64,7 @@ rl_replace(yajl_val *slot, yajl_val v)
 /* A keyed HMAC-SHA256 context, initialised once per rule; each use
  * works on a copy (EVP_MAC_CTX_dup is much cheaper than a new init). */
 EVP_MAC_CTX *
-rl_hmac_new(const char *key)
+rl_hmac_new(const unsigned char *key, size_t keylen)
 {
 	EVP_MAC    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *mc = mac ? EVP_MAC_CTX_new(mac) : NULL;
@@ -72,7 +72,7 @@ rl_hmac_new(const char *key)
 
 	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if (mc == NULL || !EVP_MAC_init(mc, (const unsigned char *) key, strlen(key), params))
+	if (mc == NULL || !EVP_MAC_init(mc, key, keylen, params))
 		abort();
 	EVP_MAC_free(mac);			/* the context keeps its own reference */
 	return mc;
@@ -228,32 +228,6 @@ do_partial(yajl_val *slot, const char *name, value_arg *a)
 	return true;
 }
 
-static bool
-do_hash(yajl_val *slot, const char *name, value_arg *a)
-{
-	const trib_rule_conf *c = a->r->c;
-	unsigned char d[32];
-	trib_strbuf b = {0};
-	char	   *dump = NULL;
-	const char *text;
-	char	   *out;
-
-	if (*slot == NULL || YAJL_IS_NULL(*slot))
-		return true;
-	text = trib_jdoc_scalar_text(*slot);
-	if (text == NULL)
-		text = dump = trib_jdoc_dump(*slot);
-	rl_keyed_hash(a->r->mac, c->context ? c->context : name, text, strlen(text), d);
-	free(dump);
-	rl_encode_digest(&b, d, sizeof(d), c->encoding);
-	out = trib_strbuf_finish(&b);
-	if (c->length > 0 && strlen(out) > (size_t) c->length)
-		out[c->length] = '\0';
-	rl_replace(slot, trib_jdoc_string(out));
-	free(out);
-	return true;
-}
-
 bool
 rl_is_json_number(const char *s)
 {
@@ -365,7 +339,10 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 			ok = do_partial(slot, name, a);
 			break;
 		case TRIB_RULE_HASH:
-			ok = do_hash(slot, name, a);
+		case TRIB_RULE_TOKENIZE:
+		case TRIB_RULE_ENCRYPT:
+		case TRIB_RULE_DECRYPT:
+			ok = rl_crypto_value(slot, name, a, a->errbuf, a->errlen);
 			break;
 		case TRIB_RULE_CAST:
 			ok = do_cast(slot, name, a);
@@ -381,7 +358,7 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 bool
 rl_apply_value_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
 {
-	value_arg	a = {x, r, false};
+	value_arg	a = {x, r, false, errbuf, errlen};
 
 	if (!rl_img_all(x, errbuf, errlen))
 		return false;

@@ -32,6 +32,9 @@
  * recompute the sample; set a key to make it unpredictable. */
 #define SAMPLE_DEFAULT_KEY "tributary-sample-v1"
 
+struct trib_key;
+struct trib_fernet;
+
 typedef struct rule
 {
 	const trib_rule_conf *c;
@@ -46,6 +49,10 @@ typedef struct rule
 	trib_metric *m_pass;		/* quality */
 	trib_metric *m_fail;
 	struct lookup_state *lookup;	/* lookup: connection and cache */
+	struct trib_key *key;		/* hash, sample, tokenize, en/decrypt */
+	void	   *objs;			/* rules_crypto.c: strategy per context */
+	int			nobjs;
+	struct trib_fernet *fernet;	/* encrypt/decrypt with cipher: fernet */
 	/* quality check: unique, the values seen in this batch */
 	char	  **seen;
 	size_t		seen_cap;
@@ -97,6 +104,8 @@ typedef struct value_arg
 	evctx	   *x;
 	const rule *r;
 	bool		changed;
+	char	   *errbuf;			/* internal errors (not data) */
+	size_t		errlen;
 } value_arg;
 
 /* The first value a path reaches (rl_first_cb's argument). */
@@ -118,7 +127,7 @@ size_t		rl_utf8_len(const char *s);
 size_t		rl_utf8_offset(const char *s, size_t ch);
 void		rl_add_mask(trib_strbuf *b, const char *mask_char, size_t n);
 void		rl_replace(yajl_val *slot, yajl_val v);
-EVP_MAC_CTX *rl_hmac_new(const char *key);
+EVP_MAC_CTX *rl_hmac_new(const unsigned char *key, size_t keylen);
 void		rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg,
 						  size_t msglen, unsigned char out[32]);
 void		rl_encode_digest(trib_strbuf *b, const unsigned char *d, size_t n,
@@ -144,6 +153,12 @@ trib_verdict rl_apply_outbox(evctx *x, const rule *r, char *errbuf, size_t errle
 bool		rl_apply_aggregate(evctx *x, const rule *r, char *errbuf, size_t errlen);
 bool		rl_apply_lookup(evctx *x, rule *r, char *errbuf, size_t errlen);
 void		rl_lookup_free(rule *r);
+
+/* rules_crypto.c */
+bool		rl_crypto_init(rule *r, char *errbuf, size_t errlen);
+void		rl_crypto_free(rule *r);
+bool		rl_crypto_value(yajl_val *slot, const char *name, value_arg *a,
+							char *errbuf, size_t errlen);
 
 /* rules_strict.c */
 trib_verdict rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen);

@@ -62,8 +62,8 @@ transforms:
   - {type: sample, name: half_customers, tables: [public.customers], percent: 50}
   - {type: sample, name: their_orders, tables: [public.orders], percent: 50, by: customer_id}
   - {type: quality, name: sane_amount, tables: [public.orders], fields: [amount], check: range, min: 0, max: 1000}
-  - {type: hash, tables: [public.customers], fields: [email], key: "\${TRIB_TEST_MASK_KEY}", context: email}
-  - {type: hash, tables: [public.orders], fields: [buyer_email], key: "\${TRIB_TEST_MASK_KEY}", context: email}
+  - {type: hash, tables: [public.customers], fields: [email], key: "\${TRIB_TEST_MASK_KEY}", key_format: raw, context: email}
+  - {type: hash, tables: [public.orders], fields: [buyer_email], key: "\${TRIB_TEST_MASK_KEY}", key_format: raw, context: email}
   - {type: partial, fields: [card], keep_last: 4}
   - {type: redact, fields: [phone, notes.contact.phone], mask_char: "#"}
   - {type: drop, fields: [notes.internal]}
@@ -121,7 +121,8 @@ check "SIGTERM drains and exits 0" 0 "$STOP_RC"
 # ---- the expected result, computed in SQL ------------------------------------
 pgc_psql -d postgres -c "
 CREATE FUNCTION pg_temp.h(ctx text, v text) RETURNS text LANGUAGE sql AS \$\$
-  SELECT encode(hmac(decode(lpad(to_hex(octet_length(ctx)), 8, '0'), 'hex')
+  SELECT encode(hmac(convert_to('tributary.hash.v1', 'UTF8') || '\\x00'::bytea
+                     || decode(lpad(to_hex(octet_length(ctx)), 8, '0'), 'hex')
                      || convert_to(ctx, 'UTF8') || convert_to(v, 'UTF8'),
                      convert_to('$KEY', 'UTF8'), 'sha256'), 'hex') \$\$;
 CREATE FUNCTION pg_temp.keep(v text) RETURNS boolean LANGUAGE sql AS \$\$

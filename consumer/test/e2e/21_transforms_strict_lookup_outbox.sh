@@ -34,6 +34,7 @@ chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text, tier int)" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, amount numeric(10,2))" \
+    -c "CREATE TABLE public.payments (id int PRIMARY KEY, card text)" \
     -c "CREATE TABLE public.outbox (id text PRIMARY KEY, aggregatetype text, aggregateid text,
             type text, payload jsonb)" \
     -c "INSERT INTO public.customers SELECT g, 'c' || g || '@mail.example', g % 3 FROM generate_series(1, 20) g" \
@@ -48,7 +49,7 @@ strict: true
 dead_letter: refused
 transforms:
   - {type: allow, tables: [customers], fields: [id, tier]}
-  - {type: hash, tables: [customers], fields: [email], key: "0123456789abcdef-e2e21", context: email}
+  - {type: hash, tables: [customers], fields: [email], key: "0123456789abcdef-e2e21", key_format: raw, context: email}
   - {type: allow, tables: [orders], fields: [id, customer_id, amount]}
   - type: lookup
     tables: [orders]
@@ -57,12 +58,15 @@ transforms:
     params: [customer_id]
     into: customer
   - {type: outbox, tables: [outbox]}
+  - {type: tokenize, tables: [payments], fields: [card], key: "\${TRIB_E2E21_FF1}", key_format: hex}
+  - {type: allow, tables: [payments], fields: [id]}
 sinks:
   out: {type: file, path: "$WORK/out.jsonl"}
   refused: {type: file, path: "$WORK/refused.jsonl"}
 checkpoint: {store: file, path: "$WORK/ckpt.json"}
 http: {enabled: false}
 YAML
+export TRIB_E2E21_FF1=2b7e151628aed2a6abf7158809cf4f3c
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
 "$BIN" run -c "$WORK/p.yaml" >"$WORK/run.log" 2>&1 & RUN_PID=$!
 
@@ -71,6 +75,7 @@ pgc_psql -d postgres -c "INSERT INTO public.orders SELECT 100 + g, g, g * 1.5 FR
     -c "INSERT INTO public.customers VALUES (21, 'c21@mail.example', 2, '078-05-1120')" \
     -c "UPDATE public.customers SET ssn = '219-09-9999' WHERE id = 5" \
     -c "INSERT INTO public.orders VALUES (121, 21, 9.99)" \
+    -c "INSERT INTO public.payments SELECT g, '4000 1234 5678 ' || lpad((g * 37)::text, 4, '0') FROM generate_series(1, 10) g" \
     -c "BEGIN; INSERT INTO public.outbox VALUES ('e1', 'order', '101', 'OrderCreated', '{\"total\": 1.50}');
         INSERT INTO public.outbox VALUES ('e2', 'customer', '5', 'CustomerMoved', '{\"city\": \"Oslo\"}');
         DELETE FROM public.outbox; COMMIT;" >/dev/null
@@ -97,6 +102,12 @@ check "no email leaves in clear" 0 "$(grep -c '@mail.example' "$WORK/out.jsonl" 
 check "outbox: one record per insert, on the aggregate's topic" \
     '"topic":"outbox.event.order","key":"101","value":{"total":1.50}|"topic":"outbox.event.customer","key":"5","value":{"city":"Oslo"}' \
     "$(grep -o '"topic":"outbox[^}]*}' "$WORK/out.jsonl" | paste -sd'|')"
+grep '"topic":"e2e21.public.payments"' "$WORK/out.jsonl" | sed -E 's/.*"card":"([^"]*)".*/\1/' > "$WORK/tokens"
+check "tokenized cards keep their layout, and no card leaves in clear" "10 0" \
+    "$(grep -c -E '^[0-9]{4} [0-9]{4} [0-9]{4} [0-9]{4}$' "$WORK/tokens") $(grep -c '4000 1234 5678' "$WORK/out.jsonl" || true)"
+check "tributary detokenize turns the tokens back into the cards" \
+    "$(pgc_psql -d postgres -Atc "SELECT card FROM public.payments ORDER BY id")" \
+    "$("$BIN" detokenize --key-env TRIB_E2E21_FF1 --key-format hex --alphabet digits --tweak card < "$WORK/tokens")"
 check "nothing was refused" 0 "$(cat "$WORK/refused.jsonl" 2>/dev/null | wc -l)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

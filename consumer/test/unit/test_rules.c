@@ -185,7 +185,8 @@ test_partial(void **state)
 	unload(&f);
 }
 
-/* The documented hash input: HMAC(key, BE32(len ctx) || ctx || value). */
+/* The documented hash input (mask_hash.h):
+ * HMAC(key, "tributary.hash.v1" 0x00 || BE32(len ctx) || ctx || value). */
 static void
 expected_hmac_hex(const char *key, const char *ctx, const char *value, char out[65])
 {
@@ -194,14 +195,16 @@ expected_hmac_hex(const char *key, const char *ctx, const char *value, char out[
 	size_t		vl = strlen(value);
 	unsigned char d[32];
 	unsigned int dl = 0;
+	size_t		pl = sizeof("tributary.hash.v1");	/* with its NUL */
 
-	msg[0] = (unsigned char) (cl >> 24);
-	msg[1] = (unsigned char) (cl >> 16);
-	msg[2] = (unsigned char) (cl >> 8);
-	msg[3] = (unsigned char) cl;
-	memcpy(msg + 4, ctx, cl);
-	memcpy(msg + 4 + cl, value, vl);
-	HMAC(EVP_sha256(), key, (int) strlen(key), msg, 4 + cl + vl, d, &dl);
+	memcpy(msg, "tributary.hash.v1", pl);
+	msg[pl + 0] = (unsigned char) (cl >> 24);
+	msg[pl + 1] = (unsigned char) (cl >> 16);
+	msg[pl + 2] = (unsigned char) (cl >> 8);
+	msg[pl + 3] = (unsigned char) cl;
+	memcpy(msg + pl + 4, ctx, cl);
+	memcpy(msg + pl + 4 + cl, value, vl);
+	HMAC(EVP_sha256(), key, (int) strlen(key), msg, pl + 4 + cl + vl, d, &dl);
 	for (int i = 0; i < 32; i++)
 		sprintf(out + 2 * i, "%02x", d[i]);
 }
@@ -220,8 +223,8 @@ test_hash_deterministic_with_context_and_key_column(void **state)
 	(void) state;
 	setenv("TEST_RULES_KEY", "0123456789abcdef0123", 1);
 	load(&f, "transforms:\n"
-		 "  - {type: hash, tables: [customers], fields: [email], key: \"${TEST_RULES_KEY}\", context: email}\n"
-		 "  - {type: hash, tables: [orders], fields: [buyer], key: \"${TEST_RULES_KEY}\", context: email}\n");
+		 "  - {type: hash, tables: [customers], fields: [email], key: \"${TEST_RULES_KEY}\", key_format: raw, context: email}\n"
+		 "  - {type: hash, tables: [orders], fields: [buyer], key: \"${TEST_RULES_KEY}\", key_format: raw, context: email}\n");
 	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
 	assert_int_equal(run(&f, b), TRIB_VERDICT_KEEP);
 	expected_hmac_hex("0123456789abcdef0123", "email", "ann@x.org", hex);
@@ -249,7 +252,7 @@ test_hash_default_context_is_field_and_truncation(void **state)
 	(void) state;
 	setenv("TEST_RULES_KEY", "0123456789abcdef0123", 1);
 	load(&f, "transforms:\n"
-		 "  - {type: hash, fields: [phone], key: \"${TEST_RULES_KEY}\", length: 12}\n");
+		 "  - {type: hash, fields: [phone], key: \"${TEST_RULES_KEY}\", key_format: raw, length: 12}\n");
 	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
 	expected_hmac_hex("0123456789abcdef0123", "phone", "555-0100", hex);
 	hex[12] = '\0';
@@ -273,7 +276,7 @@ test_drop_keep_rename_and_derived_relation(void **state)
 		 "  - {type: drop, fields: [meta.contact]}\n"
 		 "  - {type: keep, fields: [id, email, meta]}\n"
 		 "  - {type: rename, renames: {email: contact_email}}\n"
-		 "  - {type: hash, fields: [id], key: \"0123456789abcdef\"}\n");
+		 "  - {type: hash, fields: [id], key: \"00112233445566778899aabbccddeeff\"}\n");
 	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
 	assert_null(strstr(ev->after, "card"));
 	assert_null(strstr(ev->after, "amount"));
@@ -568,7 +571,7 @@ test_strict_nulls_undecided_columns(void **state)
 	(void) state;
 	load(&f, "strict: true\ndead_letter: dlq\ntransforms:\n"
 		 "  - {type: allow, tables: [customers], fields: [id, amount]}\n"
-		 "  - {type: hash, tables: [customers], fields: [email], key: \"0123456789abcdef\"}\n"
+		 "  - {type: hash, tables: [customers], fields: [email], key: \"00112233445566778899aabbccddeeff\"}\n"
 		 "  - {type: drop, tables: [customers], fields: [card]}\n"
 		 "  - {type: redact, tables: [customers], fields: [meta.contact.phone]}\n"
 		 "  - {type: keep, tables: [items], fields: [a]}\n");
@@ -594,15 +597,63 @@ test_strict_nulls_undecided_columns(void **state)
 }
 
 static void
+test_tokenize_encrypt_decrypt(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "pay", NULL,
+						  "{\"card\":\"4111-1111-1111-1234\",\"pin\":\"12\",\"note\":\"hello\",\"doc\":\"secret\"}", NULL);
+	trib_event *ev2 = mkev(TRIB_OP_CREATE, "pay", NULL,
+						   "{\"card\":\"4111-1111-1111-1234\",\"pin\":\"12\",\"note\":\"hello\",\"doc\":\"secret\"}", NULL);
+	trib_event *bad = mkev(TRIB_OP_CREATE, "tampered", NULL, "{\"doc\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", NULL);
+	const char *k32 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char		yaml[2048];
+	char	   *first;
+
+	(void) state;
+	snprintf(yaml, sizeof(yaml), "dead_letter: dlq\ntransforms:\n"
+			 "  - {type: tokenize, tables: [pay], fields: [card, pin], key: \"%.32s\"}\n"
+			 "  - {type: encrypt, tables: [pay], fields: [note], cipher: fernet, key: \"%s\"}\n"
+			 "  - {type: encrypt, tables: [pay], fields: [doc], key: \"%s\", context: d}\n"
+			 "  - {type: decrypt, tables: [pay], fields: [note], cipher: fernet, key: \"%s\"}\n"
+			 "  - {type: decrypt, tables: [\"*\"], fields: [doc], key: \"%s\", context: d}\n",
+			 k32, k32, k32, k32, k32);
+	load(&f, yaml);
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* FF1 keeps the layout; a value too short for FF1 is masked */
+	assert_non_null(strstr(ev->after, "\"pin\":\"**\""));
+	first = strstr(ev->after, "\"card\":\"");
+	assert_non_null(first);
+	assert_int_equal(first[12], '-');
+	assert_int_equal(first[17], '-');
+	assert_null(strstr(ev->after, "4111-1111-1111-1234"));
+	/* encrypt then decrypt restores both ciphers' values */
+	assert_non_null(strstr(ev->after, "\"note\":\"hello\""));
+	assert_non_null(strstr(ev->after, "\"doc\":\"secret\""));
+	/* tokenization is deterministic */
+	assert_int_equal(run(&f, ev2), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->after, ev2->after);
+	/* a ciphertext that does not authenticate: dead letter, no value in the reason */
+	assert_int_equal(run(&f, bad), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(bad->error, "decrypt"));
+	trib_event_free(ev);
+	trib_event_free(ev2);
+	trib_event_free(bad);
+	unload(&f);
+}
+
+static void
 test_config_errors(void **state)
 {
 	const char *cases[][2] = {
 		{"transforms:\n  - {type: scramble, fields: [a]}\n",
-		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, allow, outbox, aggregate, lookup)"},
+		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt)"},
 		{"transforms:\n  - {type: lookup, dsn: \"dbname=x\", query: \"SELECT 1 WHERE $1 = $2\", params: [a], into: z}\n",
 		"query uses $1..$2 but params has 1 field(s)"},
 		{"transforms:\n  - {type: hash, fields: [a]}\n", "transforms[0].key: required key is missing"},
-		{"transforms:\n  - {type: hash, fields: [a], key: k3y}\n", "key is shorter than 16 bytes"},
+		{"transforms:\n  - {type: hash, fields: [a], key: k3y, key_format: raw}\n", "the key is 3 bytes; hash needs 16 to 1024 bytes"},
+		{"transforms:\n  - {type: hash, fields: [a], key: \"zz!!\", key_format: hex}\n", "the rule's key"},
+		{"transforms:\n  - {type: tokenize, fields: [a], key: \"00112233445566778899\"}\n", "the key is 10 bytes; tokenize"},
+		{"transforms:\n  - {type: encrypt, fields: [a], cipher: fernet, key: \"00112233445566778899aabbccddeeff\"}\n", "the key is 16 bytes; fernet needs 32 bytes"},
 		{"transforms:\n  - {type: redact}\n", "transforms[0].fields: required key is missing"},
 		{"transforms:\n  - {type: partial, fields: [a]}\n", "partial keeps nothing"},
 		{"transforms:\n  - {type: sample, percent: 150}\n", "is not a percentage"},
@@ -654,6 +705,7 @@ main(void)
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_aggregate),
 		cmocka_unit_test(test_strict_nulls_undecided_columns),
+		cmocka_unit_test(test_tokenize_encrypt_decrypt),
 		cmocka_unit_test(test_config_errors),
 	};
 
