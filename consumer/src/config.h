@@ -356,6 +356,23 @@ typedef struct trib_rule_conf
 	int			ttl;			/* decrypt (fernet): seconds; 0: none */
 } trib_rule_conf;
 
+/* Erasure requests (the right to be forgotten); erasure.c. */
+typedef enum trib_erasure_action
+{
+	TRIB_ERASE_DELETE = 0,		/* delete the rows; tombstones in Kafka */
+	TRIB_ERASE_ANONYMIZE = 1	/* keep the rows with every non-key column null */
+} trib_erasure_action;
+
+typedef struct trib_erasure_conf
+{
+	char	   *table;			/* schema.table holding requests; NULL: off */
+	char	   *subject;		/* the request's column naming the subject */
+	trib_strlist targets;		/* "schema.table.column" holding the subject */
+	trib_erasure_action action;
+	char	   *audit_log;		/* path of the JSON Lines audit log */
+	char	   *dsn;			/* default: the source's dsn */
+} trib_erasure_conf;
+
 /* ---- the other sections ------------------------------------------------ */
 
 typedef enum trib_checkpoint_store
@@ -400,6 +417,7 @@ typedef struct trib_config
 	char	   *dead_letter;	/* sink for events rules reject, or NULL */
 	trib_dlq_images dead_letter_images;
 	bool		strict;			/* every captured column needs a rule */
+	trib_erasure_conf erasure;
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;
 	trib_log_conf log;

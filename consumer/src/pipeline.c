@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "erasure.h"
 #include "http.h"
 #include "metrics.h"
 #include "event.h"
@@ -106,6 +107,7 @@ struct trib_pipeline
 	bool		has_offered;
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
+	trib_erasure *erasure;		/* erasure requests; NULL when none */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	trib_metric *m_dropped;
 	pending_tx *queue;
@@ -283,6 +285,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	if (!trib_std_metrics_register(p->metrics, &p->m))
 		abort();
 	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
+	p->erasure = trib_erasure_new(cfg);
 	if (p->rules == NULL)
 	{
 		trib_pipeline_free(p);
@@ -600,8 +603,20 @@ write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
 static bool
 deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 {
-	trib_verdict v = trib_rules_apply(p->rules, ev, errbuf, errlen);
+	trib_verdict v;
 	size_t		i;
+
+	/* erasure: requests are handled on the source's values, before any
+	 * rule masks them; our messages become the deletes they stand for */
+	if (p->erasure != NULL)
+	{
+		if (trib_erasure_is_request(p->erasure, ev) &&
+			!trib_erasure_handle(p->erasure, ev, errbuf, errlen))
+			return false;
+		if (trib_erasure_rewrite(ev, errbuf, errlen) < 0)
+			return false;
+	}
+	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
 
 	trib_metric_inc(p->m_src_events);
 	p->events_in++;
@@ -937,6 +952,7 @@ trib_pipeline_free(trib_pipeline *p)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
 	trib_source_pg_free(p->src);
 	trib_rules_free(p->rules);
+	trib_erasure_free(p->erasure);
 	trib_metrics_free(p->metrics);
 	trib_checkpoint_close(p->ckpt);
 	trib_leader_free(p->leader);
