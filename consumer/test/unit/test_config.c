@@ -696,7 +696,7 @@ every_error_is_reported_not_just_the_first(void **state)
 		"t.yaml:5:45: sinks.out.rotate_byte: unknown key for a file sink (accepted: type, "
 		"path, rotate_bytes, fsync)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
-		"transforms, sinks, dead_letter, dead_letter_images, strict, checkpoint, http, log)");
+		"transforms, sinks, dead_letter, dead_letter_images, strict, erasure, checkpoint, http, log)");
 }
 
 static void
