@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "crypt_cli.h"
+#include "legacy.h"
 #include "log.h"
 #include "pipeline.h"
 
@@ -137,10 +138,35 @@ load(const char *path)
 	return cfg;
 }
 
+/* `check` of a copy-and-sanitize file (legacy.h): the steps in run order. */
+static int
+check_legacy(const char *path, trib_legacy *lg)
+{
+	printf("%s: OK (copy-and-sanitize format, %zu step(s), run in this order)\n", path,
+		   lg->nsteps);
+	for (size_t i = 0; i < lg->nsteps; i++)
+		printf("  %zu. %s (%s, order %d)\n", i + 1, lg->steps[i].name, lg->steps[i].type,
+			   lg->steps[i].order);
+	trib_legacy_free(lg);
+	return 0;
+}
+
 static int
 cmd_check(const char *path)
 {
-	trib_config *cfg = load(path);
+	trib_config *cfg;
+	trib_legacy *lg;
+	char		err[8192];
+	int			rc = trib_legacy_load_file(path, &lg, err, sizeof(err));
+
+	if (rc < 0)
+	{
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (rc == 1)
+		return check_legacy(path, lg);
+	cfg = load(path);
 
 	if (cfg == NULL)
 		return EXIT_USAGE;
