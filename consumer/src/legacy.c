@@ -215,8 +215,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 			 "substitute, perturb, hash_salt, sample)", sname);
 		return;
 	}
-	if (!required_params(c, s, params, spec, path))
-		return;
+	(void) required_params(c, s, params, spec, path);	/* and go on: report all */
 	if (strcmp(st->type, "copy") == 0)
 	{
 		lerr(c, spec, path, "a copy step copies as is: strategy %s needs a sanitize_obfuscate "
