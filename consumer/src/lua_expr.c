@@ -356,9 +356,13 @@ push_value(lua_State *L, trib_lua *T)
 	}
 }
 
-/* Push event field k (length n) of T's event; false if k is none. */
+/*
+ * Push event field k (length n) of T's event; false if k is none.  top:
+ * looked up as a global, where `table` is Lua's library and the event's
+ * table is `table_name`; through `event`, it is event.table.
+ */
 static bool
-push_event_field(lua_State *L, trib_lua *T, const char *k, size_t n)
+push_event_field(lua_State *L, trib_lua *T, const char *k, size_t n, bool top)
 {
 	const trib_event *ev = T->ev;
 
@@ -371,13 +375,15 @@ push_event_field(lua_State *L, trib_lua *T, const char *k, size_t n)
 				lua_pushnil(L);
 			return true;
 		}
-	if (n == 2 && strcmp(k, "op") == 0)
+	if (strcmp(k, "event") == 0)
+		lua_rawgeti(L, LUA_REGISTRYINDEX, T->event_ref);
+	else if (n == 2 && strcmp(k, "op") == 0)
 	{
 		char		op = (char) ev->op;
 
 		lua_pushlstring(L, &op, 1);
 	}
-	else if (strcmp(k, "table") == 0)
+	else if (strcmp(k, "table_name") == 0 || (!top && strcmp(k, "table") == 0))
 		push_opt_string(L, ev->table);
 	else if (strcmp(k, "schema") == 0)
 		push_opt_string(L, ev->schema);
@@ -427,9 +433,49 @@ event_index(lua_State *L)
 		push_opt_string(L, T->column);
 		return 1;
 	}
-	if (T->ev && push_event_field(L, T, k, n))
+	if (T->ev && push_event_field(L, T, k, n, true))
 		return 1;
 	return 0;
+}
+
+/* event.x: every event field, `table` included. */
+static int
+event_proxy_index(lua_State *L)
+{
+	trib_lua   *T = trib_lua_of(L);
+	size_t		n;
+	const char *k;
+
+	if (T->ev == NULL || lua_type(L, 2) != LUA_TSTRING)
+		return 0;
+	k = lua_tolstring(L, 2, &n);
+	if (strcmp(k, "event") == 0)
+		return 0;
+	return push_event_field(L, T, k, n, false) ? 1 : 0;
+}
+
+static int
+event_proxy_newindex(lua_State *L)
+{
+	return luaL_error(L, "the event is read-only");
+}
+
+/* The `event` proxy; its registry ref goes to *ref. */
+static void
+make_event_proxy(lua_State *L, int *ref)
+{
+	lua_newuserdatauv(L, 0, 0);
+	lua_newtable(L);
+	lua_pushcfunction(L, event_proxy_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, event_proxy_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushliteral(L, "event");
+	lua_setfield(L, -2, "__name");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	*ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 /* ---- state --------------------------------------------------------------- */
@@ -459,6 +505,7 @@ trib_lua_new(const trib_lua_limits *lim, char *errbuf, size_t errlen)
 		abort();
 	*(trib_lua **) lua_getextraspace(T->L) = T;
 	make_proxies(T->L, T->proxy_ref);
+	make_event_proxy(T->L, &T->event_ref);
 	trib_lua_build_sandbox(T, event_index, errbuf, errlen);
 	lua_gc(T->L, LUA_GCCOLLECT);
 	T->gen = yajl_gen_alloc(NULL);

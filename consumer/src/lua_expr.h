@@ -13,7 +13,8 @@
  *
  * What an expression sees (docs/MASKING.md, "Lua expressions"):
  *   op          'c', 'u', 'd', 'r' (snapshot read), 't', 'm'
- *   source, connector, db, schema, table      strings (nil if unknown)
+ *   source, connector, db, schema, table_name   strings (nil if unknown)
+ *               (`table` is Lua's table library; event.table also works)
  *   txid, ts_ms, seq   integers;  lsn, commit_lsn   "0/16B3748"
  *   snapshot    boolean
  *   before, after, key  row images (nil when the event has none);
@@ -21,6 +22,7 @@
  *               pairs(after) iterates in column order
  *   unchanged   array of unchanged TOAST column names (or nil)
  *   value, column   the value and column a quality check is run on
+ *   event       all of the above as fields: event.op, event.table, ...
  *   null        the JSON null inside nested values and in results
  * JSON values become Lua values: strings, booleans, integers (when the
  * number is an integer that fits 64 bits), floats (when a double holds

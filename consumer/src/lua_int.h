@@ -46,6 +46,7 @@ struct trib_lua
 	int			null_ref;		/* the null sentinel */
 	int			array_mt_ref;	/* metatable marking JSON arrays */
 	int			proxy_ref[IMG_COUNT];	/* the row-image proxies */
+	int			event_ref;		/* the `event` proxy */
 
 	/* the bound event and value */
 	const trib_event *ev;

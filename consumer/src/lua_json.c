@@ -4,8 +4,8 @@
  *
  * Numbers.  A JSON number becomes a Lua integer when it is written as an
  * integer and fits 64 bits; a float when a double keeps all its
- * significant digits (15 or fewer always do; 16 or 17 are checked by
- * printing the double back); otherwise the number's text as a Lua string,
+ * significant digits (15 or fewer always do; more are checked by
+ * printing the double back with as many digits); otherwise the number's text as a Lua string,
  * so a numeric(40) column reaches the expression with every digit and an
  * expression that computes with it does so visibly (Lua converts the
  * string on arithmetic).  The common cases (short integers and short
@@ -30,17 +30,18 @@
 
 #include "decimal.h"
 
-/* A double holding exactly the digits of d?  (d has 16+ digits.) */
+/* Does x print back as d's digits (d has 16..60 significant digits)?
+ * glibc prints the exact binary value, so this is the round-trip test. */
 static bool
 double_keeps(const trib_dec *d, double x)
 {
-	char		buf[64];
+	char		buf[128];
 	size_t		n = strlen(d->digits),
 				k = 0;
 	char	   *e;
 	long		ex;
 
-	if (!isfinite(x) || n > 17)
+	if (!isfinite(x) || n > 60)
 		return false;
 	/* x as n significant digits: "d.ddddde+XX" */
 	snprintf(buf, sizeof(buf), "%.*e", (int) n - 1, fabs(x));
