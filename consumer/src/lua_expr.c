@@ -633,6 +633,12 @@ trib_lua_expr_mode(const trib_lua_expr *e)
 	return e->mode;
 }
 
+trib_lua *
+trib_lua_expr_state(const trib_lua_expr *e)
+{
+	return e->T;
+}
+
 /* ---- evaluate ------------------------------------------------------------ */
 
 /* Run e leaving nres results on the stack; false with errbuf filled. */

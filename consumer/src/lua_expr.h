@@ -109,8 +109,9 @@ trib_lua_expr *trib_lua_compile(trib_lua *T, const char *name,
 /* Free one expression (NULL allowed). */
 void		trib_lua_expr_free(trib_lua_expr *e);
 
-/* The mode the expression was compiled for. */
+/* The mode the expression was compiled for, and its state. */
 trib_lua_mode trib_lua_expr_mode(const trib_lua_expr *e);
+trib_lua   *trib_lua_expr_state(const trib_lua_expr *e);
 
 /* Make ev the event expressions see (NULL: none).  Borrowed. */
 void		trib_lua_bind(trib_lua *T, const trib_event *ev);
