@@ -569,6 +569,17 @@ take_error(trib_lua *T, int status, const char *name, char *errbuf,
 
 /* ---- compile ------------------------------------------------------------- */
 
+/* The line of a "name:LINE: ..." syntax error, or 0. */
+static long
+error_line(const char *msg, const char *name)
+{
+	size_t		n = strlen(name);
+
+	if (msg == NULL || strncmp(msg, name, n) != 0 || msg[n] != ':')
+		return 0;
+	return strtol(msg + n + 1, NULL, 10);
+}
+
 trib_lua_expr *
 trib_lua_compile(trib_lua *T, const char *name, const char *src,
 				 trib_lua_mode mode, char *errbuf, size_t errlen)
@@ -586,8 +597,19 @@ trib_lua_compile(trib_lua *T, const char *name, const char *src,
 	status = luaL_loadbufferx(L, ret.data, ret.len, chunk.data, "t");
 	if (status == LUA_ERRSYNTAX)
 	{
-		lua_pop(L, 1);
+		long		stmt;
+
 		status = luaL_loadbufferx(L, src, strlen(src), chunk.data, "t");
+		stmt = error_line(lua_tostring(L, -1), name);
+
+		/* Both fail: report the parse that got further (the expression's
+		 * on a tie: "x >" is an expression missing its operand); errors
+		 * without a line (a binary chunk) are the statement's. */
+		if (status == LUA_ERRSYNTAX && stmt > 0 &&
+			error_line(lua_tostring(L, -2), name) >= stmt)
+			lua_remove(L, -1);
+		else
+			lua_remove(L, -2);
 	}
 	trib_strbuf_free(&ret);
 	trib_strbuf_free(&chunk);
