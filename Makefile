@@ -11,6 +11,7 @@
 #   make bench         every benchmark (bench-decode, bench-e2e)
 #   make bench-e2e     consumer end to end against wal2json | kcat
 #   make bench-decode  decoding benchmark, bench/decode.sh
+#   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
 #   make deps          scripts/install-deps only
@@ -24,7 +25,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-lua $(PARTS)
 
 all build: $(PARTS)
 
@@ -78,6 +79,9 @@ valgrind-plugin: install-pg_ext
 
 bench-decode: install-pg_ext
 	bash bench/decode.sh
+
+bench-lua:
+	bash bench/lua.sh
 
 # check-asan: each part that has a check-asan target runs it; the others
 # say they have none.
