@@ -196,8 +196,19 @@ typedef enum trib_rule_type
 	TRIB_RULE_LOOKUP,
 	TRIB_RULE_TOKENIZE,
 	TRIB_RULE_ENCRYPT,
-	TRIB_RULE_DECRYPT
+	TRIB_RULE_DECRYPT,
+	TRIB_RULE_SUBSTITUTE,
+	TRIB_RULE_PERTURB,
+	TRIB_RULE_GENERALIZE
 } trib_rule_type;
+
+typedef enum trib_gen_mode
+{
+	TRIB_GENMODE_RANGE = 0,
+	TRIB_GENMODE_LOWER = 1,
+	TRIB_GENMODE_MONTH = 2,
+	TRIB_GENMODE_YEAR = 3
+} trib_gen_mode;
 
 typedef enum trib_rule_key_format
 {
@@ -238,9 +249,9 @@ typedef enum trib_agg_fn
 
 typedef enum trib_redact_with
 {
-	TRIB_REDACT_MASK = 0,		/* mask characters, same length */
-	TRIB_REDACT_NULL = 1,
-	TRIB_REDACT_VALUE = 2		/* a fixed value */
+	TRIB_RWITH_MASK = 0,		/* mask characters, same length */
+	TRIB_RWITH_NULL = 1,
+	TRIB_RWITH_VALUE = 2		/* a fixed value */
 } trib_redact_with;
 
 typedef enum trib_encoding
@@ -354,6 +365,14 @@ typedef struct trib_rule_conf
 	trib_cipher cipher;			/* encrypt, decrypt */
 	bool		url;			/* encrypt (aes-gcm): base64url */
 	int			ttl;			/* decrypt (fernet): seconds; 0: none */
+	bool		keep_separators;	/* partial */
+	char	   *kind;			/* substitute: what to invent */
+	char	   *iban_country;	/* substitute iban */
+	char	   *dictionaries;	/* substitute: directory; NULL: built in */
+	char	   *absolute;		/* perturb: +- this much (decimal text) */
+	int			days;			/* perturb: dates +- up to this many days */
+	trib_gen_mode mode;			/* generalize */
+	int64_t		width;			/* generalize: bucket width */
 } trib_rule_conf;
 
 /* Erasure requests (the right to be forgotten); erasure.c. */

@@ -34,6 +34,7 @@ _Static_assert(sizeof(trib_rule_key_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_alphabet) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_cipher) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_too_short) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_gen_mode) == sizeof(int), "enum size");
 
 #define ROW(field, ktype, kflags, ...) \
 	{ .name = #field, .type = (ktype), .offset = offsetof(trib_rule_conf, field), \
@@ -53,6 +54,9 @@ static const char *const key_format_words[] = {"auto", "hex", "base64", "raw", N
 static const char *const alphabet_words[] = {"digits", "alnum-lower", "alnum-upper", "alnum", NULL};
 static const char *const cipher_words[] = {"aes-256-gcm", "fernet", NULL};
 static const char *const too_short_words[] = {"redact", "dead_letter", NULL};
+static const char *const fake_words[] = {"first_name", "last_name", "full_name", "email",
+	"phone", "street_address", "city", "company", "username", "iban", "credit_card", NULL};
+static const char *const gen_words[] = {"range", "lower", "month", "year", NULL};
 
 static bool check_field_path(const char *value, char *msg, size_t msglen);
 static bool check_table_glob(const char *value, char *msg, size_t msglen);
@@ -103,6 +107,8 @@ static const ck_key partial_keys[] = {
 		.desc = "characters kept at the end (e.g. 4 for a card number)"),
 	ROW(keep_email_domain, CK_BOOL, 0, .def = "false",
 		.desc = "mask an email's local part and keep `@domain`"),
+	ROW(keep_separators, CK_BOOL, 0, .def = "false",
+		.desc = "punctuation and spaces stay in place and do not count"),
 	MASK_CHAR_ROW,
 	END_ROW
 };
@@ -261,6 +267,46 @@ static const ck_key crypt_keys[] = {
 	END_ROW
 };
 
+static bool check_fake_kind(const char *value, char *msg, size_t msglen);
+
+static const ck_key substitute_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	ROW(kind, CK_STRING, CK_REQUIRED, .check = check_fake_kind, .doc_type = "word",
+		.desc = "first_name, last_name, full_name, email, phone, street_address, city, "
+		"company, username, iban, credit_card"),
+	ROW(key, CK_STRING, CK_SECRET, .doc_type = "secret",
+		.desc = "HMAC key choosing the fakes; without one anyone can test guesses"),
+	KEY_FORMAT_ROW,
+	ROW(iban_country, CK_STRING, 0, .def = "DE",
+		.desc = "kind iban: the country when the value is not an IBAN of a supported one"),
+	ROW(dictionaries, CK_STRING, 0, .doc_type = "path", .doc_default = "the installed data/fake",
+		.desc = "directory with the dictionaries (first_names.txt, ...)"),
+	END_ROW
+};
+
+static const ck_key perturb_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	ROW(percent, CK_STRING, 0, .check = check_percent, .doc_type = "number",
+		.desc = "numbers: +- up to this percent of the value"),
+	ROW(absolute, CK_STRING, 0, .check = check_number, .doc_type = "number",
+		.desc = "numbers: +- up to this much"),
+	ROW(days, CK_INT, 0, .def = "0", .min = 0, .max = 36500,
+		.desc = "dates and timestamps: +- 1 to this many days"),
+	ROW(key, CK_STRING, CK_SECRET, .doc_type = "secret",
+		.desc = "HMAC key deriving the noise from the row's key and column"),
+	KEY_FORMAT_ROW,
+	END_ROW
+};
+
+static const ck_key generalize_keys[] = {
+	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
+	ROW(mode, CK_ENUM, 0, .def = "range", .words = gen_words,
+		.desc = "numbers: `range` (\"30-39\") or `lower` (30); dates: `month` or `year`"),
+	ROW(width, CK_INT64, 0, .def = "10", .min = 1, .max = INT64_MAX,
+		.desc = "range, lower: the bucket width"),
+	END_ROW
+};
+
 #define RULE_SECTION(var, title, keys_, intro) \
 	static const ck_section var = { .doc_title = "`transforms[]` with `type: " title "`", \
 		.what = "a " title " rule", .keys = keys_, .finish = finish_rule, \
@@ -310,6 +356,15 @@ RULE_SECTION(encrypt_section, "encrypt", crypt_keys,
 RULE_SECTION(decrypt_section, "decrypt", crypt_keys,
 			 "Turns values encrypted by `encrypt` (or by Python's Fernet) back into text.");
 
+RULE_SECTION(substitute_section, "substitute", substitute_keys,
+			 "Replaces each value with a realistic fake chosen by a keyed hash of the value: "
+			 "the same input always gives the same fake, so joins and repeated runs agree.");
+RULE_SECTION(perturb_section, "perturb", perturb_keys,
+			 "Adds noise to numbers (percent or absolute) or shifts dates, derived from the "
+			 "row's key: every update of a row gets the same noise, so it cannot be averaged away.");
+RULE_SECTION(generalize_section, "generalize", generalize_keys,
+			 "Coarsens values: numbers to ranges, dates to the month or the year.");
+
 static const ck_variant rule_variants[] = {
 	{"redact", TRIB_RULE_REDACT, 0, &redact_section},
 	{"partial", TRIB_RULE_PARTIAL, 0, &partial_section},
@@ -329,13 +384,17 @@ static const ck_variant rule_variants[] = {
 	{"tokenize", TRIB_RULE_TOKENIZE, 0, &tokenize_section},
 	{"encrypt", TRIB_RULE_ENCRYPT, 0, &encrypt_section},
 	{"decrypt", TRIB_RULE_DECRYPT, 0, &decrypt_section},
+	{"substitute", TRIB_RULE_SUBSTITUTE, 0, &substitute_section},
+	{"perturb", TRIB_RULE_PERTURB, 0, &perturb_section},
+	{"generalize", TRIB_RULE_GENERALIZE, 0, &generalize_section},
 	{NULL, 0, 0, NULL}
 };
 
 const ck_section *const ck_rule_sections[] = {
 	&redact_section, &partial_section, &hash_section, &drop_section, &keep_section,
 	&rename_section, &cast_section, &sample_section, &route_section, &flatten_section,
-	&quality_section, &allow_section, &outbox_section, &aggregate_section, &lookup_section, &tokenize_section, &encrypt_section, &decrypt_section, NULL
+	&quality_section, &allow_section, &outbox_section, &aggregate_section, &lookup_section, &tokenize_section, &encrypt_section, &decrypt_section, &substitute_section,
+	&perturb_section, &generalize_section, NULL
 };
 
 const ck_family ck_rules_family = {
@@ -398,6 +457,21 @@ is_decimal(const char *s)
 			p++;
 	}
 	return *p == '\0';
+}
+
+static bool
+check_fake_kind(const char *value, char *msg, size_t msglen)
+{
+	trib_strbuf b = {0};
+
+	for (int i = 0; fake_words[i]; i++)
+		if (strcmp(fake_words[i], value) == 0)
+			return true;
+	for (int i = 0; fake_words[i]; i++)
+		trib_strbuf_printf(&b, "%s%s", i ? ", " : "", fake_words[i]);
+	snprintf(msg, msglen, "unknown kind \"%s\" (accepted: %s)", value, b.data);
+	trib_strbuf_free(&b);
+	return false;
 }
 
 static bool
@@ -607,9 +681,9 @@ finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 	switch (r->type)
 	{
 		case TRIB_RULE_REDACT:
-			if (r->with == TRIB_REDACT_VALUE && r->value == NULL)
+			if (r->with == TRIB_RWITH_VALUE && r->value == NULL)
 				ck_error(c, where, path, "with: value needs value (the replacement)");
-			if (r->with != TRIB_REDACT_VALUE && r->value != NULL)
+			if (r->with != TRIB_RWITH_VALUE && r->value != NULL)
 				ck_error(c, yt_map_get(map, "value"), path,
 						 "value is only used with with: value");
 			break;
@@ -623,7 +697,13 @@ finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		case TRIB_RULE_TOKENIZE:
 		case TRIB_RULE_ENCRYPT:
 		case TRIB_RULE_DECRYPT:
+		case TRIB_RULE_SUBSTITUTE:
 			check_rule_key(c, map, where, path, r);
+			break;
+		case TRIB_RULE_PERTURB:
+			check_rule_key(c, map, where, path, r);
+			if ((r->percent != NULL) + (r->absolute != NULL) + (r->days > 0) != 1)
+				ck_error(c, where, path, "perturb needs exactly one of percent, absolute, days");
 			break;
 		case TRIB_RULE_QUALITY:
 			finish_quality(c, map, at, path, r);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -271,6 +272,11 @@ trib_fake_default_dir(void)
 
 	snprintf(buf, sizeof(buf), "%s/fake",
 			 env && env[0] ? env : TRIB_DATADIR);
+#ifdef TRIB_SRC_DATADIR
+	/* a binary run from the build tree, not installed: the tree's copy */
+	if ((env == NULL || env[0] == '\0') && access(buf, R_OK) != 0)
+		snprintf(buf, sizeof(buf), "%s/fake", TRIB_SRC_DATADIR);
+#endif
 	return buf;
 }
 

@@ -40,7 +40,7 @@ compile_rule(rule *r, const trib_rule_conf *c, trib_metrics *m, char *errbuf, si
 			return false;
 		r->has_by = true;
 	}
-	if (!rl_crypto_init(r, errbuf, errlen))
+	if (!rl_crypto_init(r, errbuf, errlen) || !rl_mask_init(r, errbuf, errlen))
 		return false;
 	if (c->type == TRIB_RULE_SAMPLE)
 		r->mac = r->key ? rl_hmac_new(r->key->bytes, r->key->len)
@@ -162,6 +162,7 @@ trib_rules_free(trib_rules *rs)
 		free(r->seen);
 		rl_lookup_free(r);
 		rl_crypto_free(r);
+		rl_mask_free(r);
 		EVP_MAC_CTX_free(r->mac);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
@@ -277,12 +278,15 @@ is_shape_rule(const trib_rule_conf *c)
 		case TRIB_RULE_TOKENIZE:
 		case TRIB_RULE_ENCRYPT:
 		case TRIB_RULE_DECRYPT:
+		case TRIB_RULE_SUBSTITUTE:
 			return true;		/* the column becomes text */
+		case TRIB_RULE_GENERALIZE:
+			return c->mode == TRIB_GENMODE_RANGE;	/* "30-39" is text */
 		case TRIB_RULE_AGGREGATE:
 		case TRIB_RULE_LOOKUP:
 			return true;		/* a new column */
 		case TRIB_RULE_REDACT:
-			return c->with != TRIB_REDACT_NULL;
+			return c->with != TRIB_RWITH_NULL;
 		default:
 			return false;
 	}
@@ -469,6 +473,9 @@ run_rule(trib_rules *rs, rule *r, evctx *x, char *errbuf, size_t errlen)
 		case TRIB_RULE_TOKENIZE:
 		case TRIB_RULE_ENCRYPT:
 		case TRIB_RULE_DECRYPT:
+		case TRIB_RULE_SUBSTITUTE:
+		case TRIB_RULE_PERTURB:
+		case TRIB_RULE_GENERALIZE:
 		case TRIB_RULE_CAST:
 			if (!is_row_event(x->ev))
 				return TRIB_VERDICT_KEEP;
@@ -476,7 +483,7 @@ run_rule(trib_rules *rs, rule *r, evctx *x, char *errbuf, size_t errlen)
 				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 			if (r->c->type == TRIB_RULE_CAST)
 				x->reshaped = true;
-			else if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_REDACT_NULL)
+			else if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_RWITH_NULL)
 				x->reshaped = true;
 			return TRIB_VERDICT_KEEP;
 		case TRIB_RULE_DROP:

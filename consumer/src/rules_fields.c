@@ -176,9 +176,9 @@ do_redact(yajl_val *slot, value_arg *a)
 {
 	const trib_rule_conf *c = a->r->c;
 
-	if (c->with == TRIB_REDACT_NULL)
+	if (c->with == TRIB_RWITH_NULL)
 		rl_replace(slot, trib_jdoc_null());
-	else if (c->with == TRIB_REDACT_VALUE)
+	else if (c->with == TRIB_RWITH_VALUE)
 		rl_replace(slot, trib_jdoc_string(c->value));
 	else
 		redact_mask(slot, c);
@@ -343,6 +343,11 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 		case TRIB_RULE_ENCRYPT:
 		case TRIB_RULE_DECRYPT:
 			ok = rl_crypto_value(slot, name, a, a->errbuf, a->errlen);
+			break;
+		case TRIB_RULE_SUBSTITUTE:
+		case TRIB_RULE_PERTURB:
+		case TRIB_RULE_GENERALIZE:
+			ok = rl_mask_value(slot, name, a, a->errbuf, a->errlen);
 			break;
 		case TRIB_RULE_CAST:
 			ok = do_cast(slot, name, a);

@@ -34,6 +34,8 @@
 
 struct trib_key;
 struct trib_fernet;
+struct trib_mask;
+struct trib_fake_dicts;
 
 typedef struct rule
 {
@@ -53,6 +55,8 @@ typedef struct rule
 	void	   *objs;			/* rules_crypto.c: strategy per context */
 	int			nobjs;
 	struct trib_fernet *fernet;	/* encrypt/decrypt with cipher: fernet */
+	struct trib_mask *mask;		/* substitute, perturb, generalize */
+	struct trib_fake_dicts *dicts;	/* substitute */
 	/* quality check: unique, the values seen in this batch */
 	char	  **seen;
 	size_t		seen_cap;
@@ -159,6 +163,12 @@ bool		rl_crypto_init(rule *r, char *errbuf, size_t errlen);
 void		rl_crypto_free(rule *r);
 bool		rl_crypto_value(yajl_val *slot, const char *name, value_arg *a,
 							char *errbuf, size_t errlen);
+
+/* rules_mask.c */
+bool		rl_mask_init(rule *r, char *errbuf, size_t errlen);
+void		rl_mask_free(rule *r);
+bool		rl_mask_value(yajl_val *slot, const char *name, value_arg *a,
+						  char *errbuf, size_t errlen);
 
 /* rules_strict.c */
 trib_verdict rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen);

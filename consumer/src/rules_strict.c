@@ -46,6 +46,9 @@ rule_decides(const rule *r, const char *column)
 		case TRIB_RULE_HASH:
 		case TRIB_RULE_TOKENIZE:
 		case TRIB_RULE_ENCRYPT:
+		case TRIB_RULE_SUBSTITUTE:
+		case TRIB_RULE_PERTURB:
+		case TRIB_RULE_GENERALIZE:
 		case TRIB_RULE_DROP:
 		case TRIB_RULE_ALLOW:
 			for (int p = 0; p < r->npaths; p++)

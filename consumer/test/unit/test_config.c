@@ -451,7 +451,8 @@ transforms_may_be_absent_null_or_empty(void **state)
 	load_err(BASE STDOUT_SINK "transforms:\n  - mask: email\n",
 			 "t.yaml:10:5: transforms[0].type: required key is missing (accepted: redact, "
 			 "partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, "
-			 "allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt)");
+			 "allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt, substitute, perturb, "
+			 "generalize)");
 }
 
 static void

@@ -642,11 +642,60 @@ test_tokenize_encrypt_decrypt(void **state)
 }
 
 static void
+test_substitute_perturb_generalize(void **state)
+{
+	fixture		f = {0};
+	const char *row = "{\"id\":7,\"name\":\"Ann Lee\",\"amount\":1234.50,\"born\":\"1980-05-17\",\"age\":37}";
+	trib_event *a = mkev(TRIB_OP_CREATE, "people", NULL, row, "{\"id\":7}");
+	trib_event *b = mkev(TRIB_OP_UPDATE, "people", row, row, "{\"id\":7}");
+	trib_event *other = mkev(TRIB_OP_CREATE, "staff", NULL, "{\"id\":9,\"name\":\"Ann Lee\"}", "{\"id\":9}");
+	const char *name_a;
+	char		fake[128];
+	double		amount;
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: substitute, fields: [name], kind: full_name, key: \"00112233445566778899aabbccddeeff\"}\n"
+		 "  - {type: perturb, tables: [people], fields: [amount], percent: 10, key: \"00112233445566778899aabbccddeeff\"}\n"
+		 "  - {type: generalize, tables: [people], fields: [age], mode: range, width: 10}\n"
+		 "  - {type: generalize, tables: [people], fields: [born], mode: year}\n");
+	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, b), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, other), TRIB_VERDICT_KEEP);
+	name_a = strstr(a->after, "\"name\":\"");
+	assert_non_null(name_a);
+	snprintf(fake, sizeof(fake), "%.*s", (int) (strchr(name_a + 8, '"') - name_a + 1), name_a);
+	assert_null(strstr(a->after, "Ann Lee"));
+	/* the same input gives the same fake, in every event and table */
+	assert_non_null(strstr(b->after, fake));
+	assert_non_null(strstr(b->before, fake));
+	assert_non_null(strstr(other->after, fake));
+	/* the same row gets the same noise in every change, within 10% */
+	amount = strtod(strstr(a->after, "\"amount\":") + 9, NULL);
+	assert_true(amount >= 1111.05 && amount <= 1357.95 && amount != 1234.50);
+	{
+		char		am[64];
+
+		snprintf(am, sizeof(am), "%.*s", (int) strcspn(strstr(a->after, "\"amount\":"), ","),
+				 strstr(a->after, "\"amount\":"));
+		assert_non_null(strstr(b->after, am));
+	}
+	assert_non_null(strstr(a->after, "\"age\":\"30-39\""));
+	assert_non_null(strstr(a->after, "\"born\":\"1980-01-01\""));
+	trib_event_free(a);
+	trib_event_free(b);
+	trib_event_free(other);
+	unload(&f);
+}
+
+static void
 test_config_errors(void **state)
 {
 	const char *cases[][2] = {
 		{"transforms:\n  - {type: scramble, fields: [a]}\n",
-		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt)"},
+		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt, substitute, perturb, generalize)"},
+		{"transforms:\n  - {type: substitute, fields: [a], kind: nickname}\n", "unknown kind \"nickname\" (accepted: first_name"},
+		{"transforms:\n  - {type: perturb, fields: [a], percent: 5, days: 3}\n", "perturb needs exactly one of percent, absolute, days"},
 		{"transforms:\n  - {type: lookup, dsn: \"dbname=x\", query: \"SELECT 1 WHERE $1 = $2\", params: [a], into: z}\n",
 		"query uses $1..$2 but params has 1 field(s)"},
 		{"transforms:\n  - {type: hash, fields: [a]}\n", "transforms[0].key: required key is missing"},
@@ -706,6 +755,7 @@ main(void)
 		cmocka_unit_test(test_aggregate),
 		cmocka_unit_test(test_strict_nulls_undecided_columns),
 		cmocka_unit_test(test_tokenize_encrypt_decrypt),
+		cmocka_unit_test(test_substitute_perturb_generalize),
 		cmocka_unit_test(test_config_errors),
 	};
 
