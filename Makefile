@@ -13,6 +13,7 @@
 #   make bench-e2e     consumer end to end against wal2json | kcat
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
+#   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
 #   make deps          scripts/install-deps only
@@ -26,7 +27,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-snapshot $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-snapshot bench-lua $(PARTS)
 
 all build: $(PARTS)
 
@@ -86,6 +87,9 @@ valgrind-plugin: install-pg_ext
 
 bench-decode: install-pg_ext
 	bash bench/decode.sh
+
+bench-lua:
+	bash bench/lua.sh
 
 # check-asan: each part that has a check-asan target runs it; the others
 # say they have none.

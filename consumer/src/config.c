@@ -129,8 +129,15 @@ ck_path(const char *parent, const char *key)
 static bool
 is_template_var(const char *name, size_t len)
 {
+	static const char *const field_refs[] = {"after.", "before.", "key.", NULL};
+
 	for (int i = 0; ck_topic_vars[i] != NULL; i++)
 		if (strlen(ck_topic_vars[i]) == len && strncmp(ck_topic_vars[i], name, len) == 0)
+			return true;
+	/* route rules' field references (config_rules.c) */
+	for (int i = 0; field_refs[i] != NULL; i++)
+		if (len > strlen(field_refs[i]) &&
+			strncmp(name, field_refs[i], strlen(field_refs[i])) == 0)
 			return true;
 	return false;
 }
@@ -147,8 +154,10 @@ expand_reference(ck_ctx *c, const yt_node *at, const char *path, const char *p,
 {
 	const char *name = p + 2;
 	const char *close = strchr(name, '}');
-	size_t		nlen = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							  "abcdefghijklmnopqrstuvwxyz0123456789_");
+	/* templates may name fields: ${after.region} (route rules) */
+	size_t		nlen = strspn(name, keep_templates ?
+							  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_." :
+							  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
 	const char *after = name + nlen;
 	const char *def = NULL;
 	const char *val;
@@ -177,8 +186,9 @@ expand_reference(ck_ctx *c, const yt_node *at, const char *path, const char *p,
 		trib_strbuf_add(b, def, (size_t) (close - def));
 	else if (keep_templates)
 		ck_error(c, at, path, "${%s} is neither a placeholder (accepted: ${prefix}, "
-				 "${source}, ${db}, ${schema}, ${table}) nor a set environment variable",
-				 vname);
+				 "${source}, ${db}, ${schema}, ${table}; in route rules also "
+				 "${after.FIELD}, ${before.FIELD}, ${key.FIELD}) nor a set environment "
+				 "variable", vname);
 	else
 		ck_error(c, at, path, "environment variable %s is not set "
 				 "(write ${%s:-default} to give a default)", vname, vname);
@@ -931,10 +941,10 @@ find_variant(const ck_family *fam, const char *type)
 static char *
 variant_list(const ck_family *fam)
 {
-	const char *words[16];
+	const char *words[64];
 	int			n = 0;
 
-	for (const ck_variant *v = fam->variants; v->type != NULL && n < 15; v++)
+	for (const ck_variant *v = fam->variants; v->type != NULL && n < 63; v++)
 		words[n++] = v->type;
 	words[n] = NULL;
 	return join_words(words);
@@ -1020,6 +1030,61 @@ ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map, const char *p
 			FIELD(entry, fam->off_column, int) = kn->column;
 			ck_walk_section(c, vn, kn, epath, var->section, entry + var->offset,
 							FIELD(entry, fam->off_name, char *));
+		}
+		free(epath);
+	}
+}
+
+/*
+ * A list of maps whose `type` picks the variant (transforms).  An entry's
+ * name is its `name` key when the section has one, else "KEY[N]".
+ */
+void
+ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq, const char *path,
+					 const ck_family *fam)
+{
+	char		desc[YT_DESCRIBE_LEN];
+	char	   *array;
+	size_t	   *count = &FIELD(c->cfg, fam->off_count, size_t);
+
+	(void) key;
+	if (yt_is_null(seq))
+		return;
+	if (seq->kind != YT_SEQ)
+	{
+		ck_error(c, seq, path, "expected a list of %ss, got %s", fam->what,
+				 yt_describe(seq, desc, sizeof(desc)));
+		return;
+	}
+	array = trib_xcalloc(seq->nchild + 1, fam->entry_size);
+	FIELD(c->cfg, fam->off_array, char *) = array;
+	for (size_t i = 0; i < seq->nchild; i++)
+	{
+		const yt_node *vn = seq->child[i];
+		char		ipath[64];
+		char	   *epath;
+		const ck_variant *var = NULL;
+
+		snprintf(ipath, sizeof(ipath), "[%zu]", i);
+		epath = trib_xmalloc(strlen(path) + strlen(ipath) + 1);
+		strcpy(epath, path);
+		strcat(epath, ipath);
+		if (vn->kind != YT_MAP)
+			ck_error(c, vn, epath, "expected a map with the %s's settings, got %s",
+					 fam->what, yt_describe(vn, desc, sizeof(desc)));
+		else
+			var = entry_variant(c, vn, vn, epath, fam);
+		if (var != NULL)
+		{
+			char	   *entry = array + (*count)++ * fam->entry_size;
+
+			FIELD(entry, fam->off_type, int) = var->id;
+			FIELD(entry, fam->off_type_name, const char *) = var->type;
+			FIELD(entry, fam->off_line, int) = vn->line;
+			FIELD(entry, fam->off_column, int) = vn->column;
+			ck_walk_section(c, vn, vn, epath, var->section, entry + var->offset, NULL);
+			if (FIELD(entry, fam->off_name, char *) == NULL)
+				FIELD(entry, fam->off_name, char *) = trib_xstrdup(epath);
 		}
 		free(epath);
 	}

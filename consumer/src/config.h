@@ -174,6 +174,228 @@ struct trib_sink_conf
 };
 typedef struct trib_sink_conf trib_sink_conf;
 
+/* ---- transforms --------------------------------------------------------- */
+
+/*
+ * One rule of `transforms:` (rules.c applies them in order).  One flat
+ * struct for every rule type: each type's key table (config_rules.c) names
+ * the fields it uses, and the others stay zero.
+ */
+typedef enum trib_rule_type
+{
+	TRIB_RULE_REDACT = 0,
+	TRIB_RULE_PARTIAL,
+	TRIB_RULE_HASH,
+	TRIB_RULE_DROP,
+	TRIB_RULE_KEEP,
+	TRIB_RULE_RENAME,
+	TRIB_RULE_CAST,
+	TRIB_RULE_SAMPLE,
+	TRIB_RULE_ROUTE,
+	TRIB_RULE_FLATTEN,
+	TRIB_RULE_QUALITY,
+	TRIB_RULE_ALLOW,
+	TRIB_RULE_OUTBOX,
+	TRIB_RULE_AGGREGATE,
+	TRIB_RULE_LOOKUP,
+	TRIB_RULE_TOKENIZE,
+	TRIB_RULE_ENCRYPT,
+	TRIB_RULE_DECRYPT,
+	TRIB_RULE_SUBSTITUTE,
+	TRIB_RULE_PERTURB,
+	TRIB_RULE_GENERALIZE
+} trib_rule_type;
+
+typedef enum trib_gen_mode
+{
+	TRIB_GENMODE_RANGE = 0,
+	TRIB_GENMODE_LOWER = 1,
+	TRIB_GENMODE_MONTH = 2,
+	TRIB_GENMODE_YEAR = 3
+} trib_gen_mode;
+
+typedef enum trib_rule_key_format
+{
+	TRIB_RKEY_AUTO = 0,			/* hex if only hex digits, else base64 */
+	TRIB_RKEY_HEX = 1,
+	TRIB_RKEY_BASE64 = 2,
+	TRIB_RKEY_RAW = 3			/* the text's bytes */
+} trib_rule_key_format;
+
+typedef enum trib_alphabet
+{
+	TRIB_ALPHABET_DIGITS = 0,
+	TRIB_ALPHABET_ALNUM_LOWER = 1,
+	TRIB_ALPHABET_ALNUM_UPPER = 2,
+	TRIB_ALPHABET_ALNUM = 3
+} trib_alphabet;
+
+typedef enum trib_cipher
+{
+	TRIB_CIPHER_AES_GCM = 0,
+	TRIB_CIPHER_FERNET = 1
+} trib_cipher;
+
+typedef enum trib_too_short
+{
+	TRIB_SHORT_REDACT = 0,
+	TRIB_SHORT_DEAD_LETTER = 1
+} trib_too_short;
+
+typedef enum trib_agg_fn
+{
+	TRIB_AGG_SUM = 0,
+	TRIB_AGG_AVG = 1,
+	TRIB_AGG_MIN = 2,
+	TRIB_AGG_MAX = 3,
+	TRIB_AGG_COUNT = 4
+} trib_agg_fn;
+
+typedef enum trib_redact_with
+{
+	TRIB_RWITH_MASK = 0,		/* mask characters, same length */
+	TRIB_RWITH_NULL = 1,
+	TRIB_RWITH_VALUE = 2		/* a fixed value */
+} trib_redact_with;
+
+typedef enum trib_encoding
+{
+	TRIB_ENC_HEX = 0,
+	TRIB_ENC_BASE64 = 1,
+	TRIB_ENC_BASE64URL = 2
+} trib_encoding;
+
+typedef enum trib_cast_to
+{
+	TRIB_CAST_STRING = 0,
+	TRIB_CAST_INTEGER = 1,
+	TRIB_CAST_NUMBER = 2,
+	TRIB_CAST_BOOLEAN = 3
+} trib_cast_to;
+
+typedef enum trib_flatten_deletes
+{
+	TRIB_FLATTEN_DROP = 0,		/* deletes disappear */
+	TRIB_FLATTEN_TOMBSTONE = 1, /* a null value (Kafka tombstone) */
+	TRIB_FLATTEN_REWRITE = 2	/* the old row with __deleted: true */
+} trib_flatten_deletes;
+
+typedef enum trib_check_kind
+{
+	TRIB_CHECK_NOT_NULL = 0,
+	TRIB_CHECK_TYPE = 1,
+	TRIB_CHECK_RANGE = 2,
+	TRIB_CHECK_ALLOWED = 3,
+	TRIB_CHECK_UNIQUE = 4
+} trib_check_kind;
+
+typedef enum trib_json_kind
+{
+	TRIB_JSON_STRING = 0,
+	TRIB_JSON_NUMBER = 1,
+	TRIB_JSON_INTEGER = 2,
+	TRIB_JSON_BOOLEAN = 3,
+	TRIB_JSON_OBJECT = 4,
+	TRIB_JSON_ARRAY = 5
+} trib_json_kind;
+
+typedef enum trib_rule_action
+{
+	TRIB_ACTION_DEAD_LETTER = 0,
+	TRIB_ACTION_DROP = 1,
+	TRIB_ACTION_TAG = 2,
+	TRIB_ACTION_FAIL = 3
+} trib_rule_action;
+
+typedef enum trib_dlq_images
+{
+	TRIB_DLQ_IMAGES_NONE = 0,	/* reason, position, table; no row data */
+	TRIB_DLQ_IMAGES_ORIGINAL = 1	/* the event as the source sent it */
+} trib_dlq_images;
+
+typedef struct trib_rule_conf
+{
+	char	   *name;			/* `name`, or "transforms[N]" */
+	char	   *label;			/* the `name` key as written, or NULL */
+	trib_rule_type type;
+	const char *type_name;		/* static */
+	int			line;
+	int			column;
+	/* selection (every type) */
+	trib_strlist sources;		/* globs over source names; empty: all */
+	trib_strlist tables;		/* globs over schema.table (or table); empty: all */
+	trib_strlist fields;		/* field paths (jsondoc.h) */
+	/* parameters, by type */
+	trib_redact_with with;		/* redact */
+	char	   *value;			/* redact with: value */
+	char	   *mask_char;		/* redact, partial */
+	int			keep_first;		/* partial */
+	int			keep_last;		/* partial */
+	bool		keep_email_domain;	/* partial */
+	char	   *key;			/* hash, sample: secret */
+	char	   *context;		/* hash: domain separation */
+	trib_encoding encoding;		/* hash */
+	int			length;			/* hash: truncate output; redact: mask length */
+	trib_kvlist renames;		/* rename: old -> new */
+	trib_cast_to to;			/* cast */
+	char	   *percent;		/* sample: 0..100, decimal text */
+	char	   *by;				/* sample: field to hash; NULL: the key */
+	char	   *topic;			/* route: template */
+	trib_flatten_deletes deletes;	/* flatten */
+	trib_check_kind check;		/* quality */
+	trib_json_kind expect;		/* quality check: type */
+	char	   *min;			/* quality check: range (number text) */
+	char	   *max;
+	trib_strlist values;		/* quality check: allowed */
+	trib_rule_action action;	/* quality */
+	char	   *field;			/* aggregate: the field written */
+	trib_agg_fn function;		/* aggregate */
+	char	   *id_field;		/* outbox: column names */
+	char	   *aggregate_type_field;
+	char	   *aggregate_id_field;
+	char	   *payload_field;
+	char	   *type_field;
+	bool		payload_only;	/* outbox: the value is the payload alone */
+	char	   *dsn;			/* lookup: secret */
+	char	   *query;			/* lookup: SQL with $1.. */
+	trib_strlist params;		/* lookup: field paths bound to $1.. */
+	char	   *into;			/* lookup: the jsonb field written */
+	int			cache_size;		/* lookup: LRU entries */
+	trib_rule_key_format key_format;	/* hash, sample, tokenize, en/decrypt */
+	trib_alphabet alphabet;		/* tokenize */
+	char	   *tweak;			/* tokenize; NULL: the context */
+	bool		strict_alphabet;	/* tokenize: other characters are errors */
+	trib_too_short too_short;	/* tokenize */
+	trib_cipher cipher;			/* encrypt, decrypt */
+	bool		url;			/* encrypt (aes-gcm): base64url */
+	int			ttl;			/* decrypt (fernet): seconds; 0: none */
+	bool		keep_separators;	/* partial */
+	char	   *kind;			/* substitute: what to invent */
+	char	   *iban_country;	/* substitute iban */
+	char	   *dictionaries;	/* substitute: directory; NULL: built in */
+	char	   *absolute;		/* perturb: +- this much (decimal text) */
+	int			days;			/* perturb: dates +- up to this many days */
+	trib_gen_mode mode;			/* generalize */
+	int64_t		width;			/* generalize: bucket width */
+} trib_rule_conf;
+
+/* Erasure requests (the right to be forgotten); erasure.c. */
+typedef enum trib_erasure_action
+{
+	TRIB_ERASE_DELETE = 0,		/* delete the rows; tombstones in Kafka */
+	TRIB_ERASE_ANONYMIZE = 1	/* keep the rows with every non-key column null */
+} trib_erasure_action;
+
+typedef struct trib_erasure_conf
+{
+	char	   *table;			/* schema.table holding requests; NULL: off */
+	char	   *subject;		/* the request's column naming the subject */
+	trib_strlist targets;		/* "schema.table.column" holding the subject */
+	trib_erasure_action action;
+	char	   *audit_log;		/* path of the JSON Lines audit log */
+	char	   *dsn;			/* default: the source's dsn */
+} trib_erasure_conf;
+
 /* ---- the other sections ------------------------------------------------ */
 
 typedef enum trib_checkpoint_store
@@ -213,6 +435,12 @@ typedef struct trib_config
 	size_t		nsources;
 	trib_sink_conf *sinks;		/* in file order */
 	size_t		nsinks;
+	trib_rule_conf *rules;		/* transforms, in file order */
+	size_t		nrules;
+	char	   *dead_letter;	/* sink for events rules reject, or NULL */
+	trib_dlq_images dead_letter_images;
+	bool		strict;			/* every captured column needs a rule */
+	trib_erasure_conf erasure;
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;
 	trib_log_conf log;

@@ -169,4 +169,6 @@ trib_config_write_doc(FILE *out)
 	fputs(doc_head, out);
 	for (int i = 0; ck_doc_order[i] != NULL; i++)
 		write_section(out, ck_doc_order[i]);
+	for (int i = 0; ck_rule_sections[i] != NULL; i++)
+		write_section(out, ck_rule_sections[i]);
 }

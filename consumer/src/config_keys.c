@@ -33,6 +33,8 @@ _Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_checkpoint_store) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_log_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dlq_images) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_erasure_action) == sizeof(int), "enum size");
 
 /* One row: name from the field, so key and struct cannot drift. */
 #define ROW(st, field, ktype, kflags, ...) \
@@ -51,6 +53,8 @@ static const char *const data_format_words[] = {"json", NULL};
 static const char *const store_words[] = {"catalog", "file", NULL};
 static const char *const level_words[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_words[] = {"text", "json", NULL};
+static const char *const dlq_images_words[] = {"none", "original", NULL};
+static const char *const erasure_action_words[] = {"delete", "anonymize", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
  * readable from a file as NAME_file. */
@@ -88,6 +92,7 @@ static void parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value,
 static void parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
 							 const char *path, void *base);
 static void free_sources(void *base);
+static void free_transforms(void *base);
 static void free_sinks(void *base);
 
 /* ---- sources ---------------------------------------------------------- */
@@ -330,6 +335,38 @@ static const ck_section checkpoint_section = {
 	.doc_intro = "Where the position of the last change every sink made durable is kept.",
 };
 
+static void finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at,
+						   const char *path, void *base, const char *name);
+
+static const ck_key erasure_keys[] = {
+	ROW(trib_erasure_conf, table, CK_STRING, 0, .doc_type = "schema.table",
+		.desc = "the captured table whose inserts are erasure requests (required)"),
+	ROW(trib_erasure_conf, subject, CK_STRING, 0,
+		.desc = "the request's column naming the subject, e.g. `customer_id` (required)"),
+	ROW(trib_erasure_conf, targets, CK_STRLIST, 0, .doc_type = "list",
+		.desc = "`schema.table.column` entries: where the subject's rows are found "
+		"(required)"),
+	ROW(trib_erasure_conf, action, CK_ENUM, 0, .def = "delete", .words = erasure_action_words,
+		.desc = "`delete` the subject's rows (Kafka: tombstones), or `anonymize`: keep "
+		"them with every non-key column null"),
+	ROW(trib_erasure_conf, audit_log, CK_STRING, 0, .doc_type = "path",
+		.desc = "JSON Lines file recording every request handled (required)"),
+	ROW(trib_erasure_conf, dsn, CK_STRING, CK_SECRET, .check = ck_check_conninfo,
+		.doc_type = "conninfo", .doc_default = "the source's dsn",
+		.desc = "the source database, where the subject's rows are looked up"),
+	END_ROW
+};
+
+static const ck_section erasure_section = {
+	.doc_title = "`erasure`",
+	.what = "the erasure section",
+	.keys = erasure_keys,
+	.finish = finish_erasure,
+	.doc_intro = "Erasure requests (the right to be forgotten): an insert into `table` names "
+	"a subject; tributary finds the subject's rows in `targets` and deletes (or "
+	"anonymises) them in every sink. See docs/TRANSFORMS.md.",
+};
+
 static const ck_key http_keys[] = {
 	ROW(trib_http_conf, enabled, CK_BOOL, 0, .def = "true",
 		.desc = "serve `/health` and `/metrics`"),
@@ -378,11 +415,23 @@ static const ck_key top_keys[] = {
 		.custom = parse_sources, .custom_free = free_sources, .doc_type = "map",
 		.desc = "at least one source: `name: {type: ..., ...}` (names: a-z, 0-9, `_`, `-`)"},
 	{.name = "transforms", .type = CK_CUSTOM,
-		.custom = parse_transforms, .doc_type = "list",
-		.desc = "reserved for the transforms issue; must be absent or empty for now"},
+		.custom = parse_transforms, .custom_free = free_transforms, .doc_type = "list",
+		.desc = "rules applied in order to every event (see `transforms[]` below and "
+		"docs/TRANSFORMS.md)"},
 	{.name = "sinks", .type = CK_CUSTOM, .flags = CK_REQUIRED,
 		.custom = parse_sinks, .custom_free = free_sinks, .doc_type = "map",
 	.desc = "at least one sink: `name: {type: ..., ...}`; every event goes to every sink"},
+	ROW(trib_config, dead_letter, CK_STRING, 0, .doc_type = "sink name",
+		.desc = "the sink that receives events a rule rejects or fails on, with the reason; "
+		"it receives nothing else"),
+	ROW(trib_config, dead_letter_images, CK_ENUM, 0, .def = "none", .words = dlq_images_words,
+		.desc = "`none`: dead-letter records carry the reason, table and position but no "
+		"row data (safe for PII); `original`: also the event as the source sent it"),
+	ROW(trib_config, strict, CK_BOOL, 0, .def = "false",
+		.desc = "every column of every captured table needs a rule (`allow` to pass it); "
+		"a column without one is replaced by null, and `tributary check` lists them"),
+	ROW(trib_config, erasure, CK_SECTION, 0, .section = &erasure_section,
+		.doc_type = "map", .desc = "erasure requests (see below)"),
 	ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,
 		.doc_type = "map", .desc = "where positions are stored (see below)"),
 	ROW(trib_config, http, CK_SECTION, 0, .section = &http_section,
@@ -408,6 +457,7 @@ const ck_section *const ck_doc_order[] = {
 	&pg_sink_section,
 	&file_sink_section,
 	&stdout_sink_section,
+	&erasure_section,
 	&checkpoint_section,
 	&http_section,
 	&log_section,
@@ -643,6 +693,21 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 	(void) at;
 	(void) path;
 	(void) name;
+	if (cfg->dead_letter != NULL && trib_config_find_sink(cfg, cfg->dead_letter) == NULL)
+	{
+		trib_strbuf names = {0};
+
+		for (size_t i = 0; i < cfg->nsinks; i++)
+			trib_strbuf_printf(&names, "%s%s", i ? ", " : "", cfg->sinks[i].name);
+		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+				 "no sink named \"%s\" (accepted: %s)", cfg->dead_letter,
+				 names.len ? names.data : "the name of a sink");
+		trib_strbuf_free(&names);
+	}
+	else if (cfg->dead_letter != NULL && cfg->nsinks == 1)
+		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+				 "the dead_letter sink would be the only sink (accepted: another sink "
+				 "than the one events go to)");
 	for (size_t i = 0; i < cfg->nsinks; i++)
 	{
 		if (cfg->sinks[i].type != TRIB_SINK_FILE || cfg->sinks[i].file.path == NULL)
@@ -852,20 +917,47 @@ free_sinks(void *base)
 	ck_free_family(&ck_sinks_family, base);
 }
 
-/* The transforms issue fills this in; until then only "nothing" is valid. */
+/* transforms: a list of rules (config_rules.c). */
 static void
 parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
 				 const char *path, void *base)
 {
-	char		desc[YT_DESCRIBE_LEN];
-
-	(void) key;
 	(void) base;
-	if (yt_is_null(value))
+	ck_parse_list_family(c, key, value, path, &ck_rules_family);
+}
+
+static void
+free_transforms(void *base)
+{
+	ck_free_family(&ck_rules_family, base);
+}
+
+/* erasure: all or nothing; targets name a table and a column. */
+static void
+finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+			   void *base, const char *name)
+{
+	trib_erasure_conf *e = base;
+	trib_config *cfg = ck_config(c);
+
+	(void) name;
+	if (map == NULL || (e->table == NULL && e->subject == NULL && e->targets.count == 0 &&
+						e->audit_log == NULL))
 		return;
-	if (value->kind != YT_SEQ)
-		ck_error(c, value, path, "expected a list, got %s", yt_describe(value, desc, sizeof(desc)));
-	else if (value->nchild > 0)
-		ck_error(c, value, path, "transforms are not supported yet "
-				 "(accepted: an empty list, or no transforms key)");
+	if (e->table == NULL || e->subject == NULL || e->targets.count == 0 || e->audit_log == NULL)
+		ck_error(c, map ? map : at, path, "erasure needs table, subject, targets and audit_log");
+	if (e->table != NULL && strchr(e->table, '.') == NULL)
+		ck_error(c, yt_map_get(map, "table"), path, "table \"%s\" is not schema.table",
+				 e->table);
+	for (size_t i = 0; i < e->targets.count; i++)
+	{
+		const char *t = e->targets.items[i];
+		const char *d1 = strchr(t, '.');
+
+		if (d1 == NULL || strchr(d1 + 1, '.') == NULL || strchr(strchr(d1 + 1, '.') + 1, '.'))
+			ck_error(c, yt_map_get(map, "targets"), path, "target \"%s\" is not "
+					 "schema.table.column (accepted: e.g. public.orders.customer_id)", t);
+	}
+	if (e->dsn == NULL && cfg->nsources > 0 && cfg->sources[0].pg.dsn != NULL)
+		e->dsn = trib_xstrdup(cfg->sources[0].pg.dsn);
 }

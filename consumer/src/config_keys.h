@@ -127,6 +127,8 @@ typedef struct ck_family
 extern const ck_section ck_top_section;
 extern const ck_family ck_sources_family;
 extern const ck_family ck_sinks_family;
+extern const ck_family ck_rules_family;	/* config_rules.c */
+extern const ck_section *const ck_rule_sections[];	/* config_rules.c, for the docs */
 
 /* The placeholders a topic_pattern may use, NULL-terminated. */
 extern const char *const ck_topic_vars[];
@@ -153,6 +155,8 @@ void		ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at,
 void		ck_free_section(const ck_section *sec, void *base);
 void		ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map,
 							const char *path, const ck_family *fam);
+void		ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq,
+								 const char *path, const ck_family *fam);
 void		ck_free_family(const ck_family *fam, trib_config *cfg);
 
 /* The value checks, also used by computed defaults. */

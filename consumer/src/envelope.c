@@ -998,6 +998,58 @@ bad:
 	return false;
 }
 
+/* What transform rules added: quality tags and a dead-letter reason. */
+static void
+write_rule_fields(ebuf *b, const trib_event *ev)
+{
+	if (ev->tags)
+	{
+		EB_LIT(b, ",\"tags\":");
+		eb_put(b, ev->tags, strlen(ev->tags));
+	}
+	if (ev->error)
+	{
+		EB_LIT(b, ",\"error\":");
+		eb_jcstr(b, ev->error);
+	}
+}
+
+/*
+ * A flattened row event (the flatten rule, Debezium's "new record
+ * state"): the value is the row itself, or null for a tombstone.
+ */
+static bool
+write_flat_record(trib_envelope *env, const trib_event *ev, size_t topic,
+				  size_t value, char *errbuf, size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+	recoff	   *r;
+
+	if (ev->flatten == TRIB_FLAT_ROW && ev->after)
+	{
+		if (ev->unchanged && env->placeholder_json)
+		{
+			if (!write_after_with_unchanged(env, ev->after, ev->unchanged,
+											errbuf, errlen))
+				return false;
+		}
+		else
+			eb_put(b, ev->after, strlen(ev->after));
+	}
+	r = rec_new(env);
+	r->topic = topic;
+	r->value = value;
+	r->value_len = b->len - value;
+	r->tombstone = ev->flatten == TRIB_FLAT_TOMBSTONE || ev->after == NULL;
+	eb_ch(b, '\0');
+	if (ev->key)
+	{
+		r->key = ev->key;
+		r->key_len = strlen(ev->key);
+	}
+	return true;
+}
+
 /* One row-change record (c, u, d, r) or one truncate record (t). */
 static bool
 write_row_record(trib_envelope *env, const trib_event *ev,
@@ -1018,6 +1070,8 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 		return false;
 
 	value = b->len;
+	if (row && ev->flatten != TRIB_FLAT_NONE)
+		return write_flat_record(env, ev, topic, value, errbuf, errlen);
 	EB_LIT(b, "{\"before\":");
 	if (row && ev->before)
 		eb_put(b, ev->before, strlen(ev->before));
@@ -1043,6 +1097,7 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, "\",\"ts_ms\":");
 	eb_i64(b, now);
 	write_transaction(env, ev, schema, table);
+	write_rule_fields(b, ev);
 	eb_ch(b, '}');
 
 	r = rec_new(env);

@@ -49,6 +49,8 @@ trib_event_free(trib_event *ev)
 	free(ev->extra);
 	free(ev->pos.opaque);
 	free(ev->topic);
+	free(ev->tags);
+	free(ev->error);
 	free(ev);
 }
 

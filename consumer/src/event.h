@@ -104,9 +104,19 @@ typedef struct trib_event
 	bool		last_in_tx;		/* last event of its transaction */
 	trib_position pos;
 	char	   *topic;			/* routing result; NULL until routed */
-	const trib_relation *rel;	/* table schema, owned by the source; NULL
+	const trib_relation *rel;	/* table schema, owned by the source (or by
+								 * the rules, when they reshape rows); NULL
 								 * for messages and where unknown */
+	/* Set by transform rules (rules.c), NULL/0 otherwise. */
+	char	   *tags;			/* JSON array of quality-rule names, or NULL */
+	char	   *error;			/* dead-letter events: why the rule refused it */
+	uint8_t		flatten;		/* TRIB_FLAT_*: the Kafka value is the row */
 } trib_event;
+
+/* ev->flatten: 0 is the Debezium envelope. */
+#define TRIB_FLAT_NONE 0
+#define TRIB_FLAT_ROW 1			/* the value is `after` (deletes: rewritten) */
+#define TRIB_FLAT_TOMBSTONE 2	/* the value is null */
 
 /* A new zeroed event; never NULL (aborts on out-of-memory). */
 trib_event *trib_event_new(void);

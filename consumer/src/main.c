@@ -5,6 +5,9 @@
  *   tributary check -c pipeline.yaml      validate the config, start nothing
  *   tributary snapshot -c pipeline.yaml   a one-off consistent copy, then exit
  *   tributary config-doc                  print docs/CONFIG.md
+ *   tributary detokenize|tokenize|hash|encrypt|decrypt ...
+ *                                         the masking strategies by hand,
+ *                                         for authorised use (crypt_cli.h)
  *   tributary --version
  *   tributary help [command]
  *
@@ -20,6 +23,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "crypt_cli.h"
+#include "legacy.h"
 #include "log.h"
 #include "pipeline.h"
 
@@ -63,6 +68,12 @@ static const char *const usage_text[][2] = {
 		"  failed.  See docs/SNAPSHOT.md.\n"},
 	{"config-doc", "tributary config-doc\n"
 		"  Print the reference of every configuration key (docs/CONFIG.md).\n"},
+	{"detokenize", "tributary detokenize --key-env NAME|--key-file PATH [--key-format F]\n"
+		"                     --alphabet digits|alnum-lower|alnum-upper|alnum\n"
+		"                     --tweak T|--tweak-hex H [--strict] [VALUE...]\n"
+		"  Turn FF1 tokens (the tokenize rule) back into values, for authorised use.\n"
+		"  Without VALUEs, reads one per line from standard input (keeps them out\n"
+		"  of ps).  Also: tokenize, hash, encrypt, decrypt (docs/MASKING.md).\n"},
 	{NULL, NULL}
 };
 
@@ -94,7 +105,7 @@ help(const char *cmd)
 			fputs(usage_text[i][1], stdout);
 			return 0;
 		}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, detokenize, help)\n", cmd);
 	return EXIT_USAGE;
 }
 
@@ -133,10 +144,35 @@ load(const char *path)
 	return cfg;
 }
 
+/* `check` of a copy-and-sanitize file (legacy.h): the steps in run order. */
+static int
+check_legacy(const char *path, trib_legacy *lg)
+{
+	printf("%s: OK (copy-and-sanitize format, %zu step(s), run in this order)\n", path,
+		   lg->nsteps);
+	for (size_t i = 0; i < lg->nsteps; i++)
+		printf("  %zu. %s (%s, order %d)\n", i + 1, lg->steps[i].name, lg->steps[i].type,
+			   lg->steps[i].order);
+	trib_legacy_free(lg);
+	return 0;
+}
+
 static int
 cmd_check(const char *path)
 {
-	trib_config *cfg = load(path);
+	trib_config *cfg;
+	trib_legacy *lg;
+	char		err[8192];
+	int			rc = trib_legacy_load_file(path, &lg, err, sizeof(err));
+
+	if (rc < 0)
+	{
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (rc == 1)
+		return check_legacy(path, lg);
+	cfg = load(path);
 
 	if (cfg == NULL)
 		return EXIT_USAGE;
@@ -220,6 +256,8 @@ main(int argc, char **argv)
 		trib_config_write_doc(stdout);
 		return 0;
 	}
+	if (trib_crypt_cli_is_command(cmd))
+		return trib_crypt_cli(argc - 1, argv + 1, stdin, stdout, stderr);
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
 	{
 		if ((path = config_arg(argc, argv, cmd)) == NULL)
@@ -228,6 +266,6 @@ main(int argc, char **argv)
 			return cmd_check(path);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, --version, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
 	return EXIT_USAGE;
 }

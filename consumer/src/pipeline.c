@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "erasure.h"
 #include "http.h"
 #include "metrics.h"
 #include "event.h"
@@ -49,6 +50,7 @@
 #include "log.h"
 #include "pgrecord.h"
 #include "pipeline_int.h"
+#include "rules.h"
 #include "sink.h"
 #include "sinks.h"
 #include "source_pg.h"
@@ -81,6 +83,9 @@ typedef struct sink_slot
 	bool		has_skip;
 	trib_position skip;			/* it already had everything up to here */
 	uint64_t	written;
+	bool		dead_letter;	/* receives only the events rules refuse */
+	bool		has_written;
+	trib_position last_written; /* the last event handed to it */
 	trib_metric *m_events;		/* its series, looked up once */
 	trib_metric *m_acked_lsn;
 } sink_slot;
@@ -100,6 +105,12 @@ struct trib_pipeline
 	uint64_t	tx_commit_lsn;
 	bool		tx_has_last;
 	trib_position tx_last;
+	bool		has_offered;
+	trib_position last_offered; /* the last event handled, kept or not */
+	trib_rules *rules;			/* transforms; empty when none */
+	trib_erasure *erasure;		/* erasure requests; NULL when none */
+	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
+	trib_metric *m_dropped;
 	pending_tx *queue;
 	size_t		qhead,
 				qlen,
@@ -275,9 +286,19 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	p->srcconf = &cfg->sources[0];
+	p->metrics = trib_metrics_new();
+	if (!trib_std_metrics_register(p->metrics, &p->m))
+		abort();
+	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
+	p->erasure = trib_erasure_new(cfg);
+	if (p->rules == NULL)
+	{
+		trib_pipeline_free(p);
+		return NULL;
+	}
 	if (!make_source(p, errbuf, errlen))
 	{
-		free(p);
+		trib_pipeline_free(p);
 		return NULL;
 	}
 	p->nsinks = cfg->nsinks;
@@ -289,15 +310,21 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		p->sinks[i].p = p;
 		p->sinks[i].sink.ack = on_ack;
 		p->sinks[i].sink.ack_arg = &p->sinks[i];
+		if (cfg->dead_letter && strcmp(cfg->dead_letter, cfg->sinks[i].name) == 0)
+		{
+			p->sinks[i].dead_letter = true;
+			p->dlq = &p->sinks[i];
+		}
 	}
 	p->qcap = 64;
 	p->queue = calloc(p->qcap, sizeof(pending_tx));
 	if (p->queue == NULL)
 		abort();
-	p->metrics = trib_metrics_new();
-	if (!trib_std_metrics_register(p->metrics, &p->m))
-		abort();
 	p->m_src_events = trib_metric_get(p->m.source_events, p->srcconf->name);
+	p->m_dropped = trib_metric_get(trib_metrics_counter(p->metrics,
+														"tributary_rule_dropped_events_total",
+														"Events transform rules dropped (filter, sample, flatten).",
+														"source"), p->srcconf->name);
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
@@ -441,7 +468,22 @@ durable_position(trib_pipeline *p, trib_position *out)
 		sink_slot  *s = &p->sinks[i];
 		const trib_position *d;
 
-		if (s->has_acked && (!s->has_skip || pos_cmp(&s->acked, &s->skip) >= 0))
+		if (p->has_offered && (!s->has_written ||
+							   (s->has_acked && pos_cmp(&s->acked, &s->last_written) >= 0)))
+		{
+			/*
+			 * Everything handed to this sink is durable, and every later
+			 * event was not meant for it (rules dropped it, or it went to
+			 * the dead-letter sink only, or the sink had it already): it
+			 * is durable up to the last event handled.
+			 */
+			d = &p->last_offered;
+			if (s->has_acked && pos_cmp(&s->acked, d) > 0)
+				d = &s->acked;
+			if (s->has_skip && pos_cmp(&s->skip, d) > 0)
+				d = &s->skip;
+		}
+		else if (s->has_acked && (!s->has_skip || pos_cmp(&s->acked, &s->skip) >= 0))
 			d = &s->acked;
 		else if (s->has_skip)
 			d = &s->skip;
@@ -531,32 +573,84 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Hand one change event to every sink that does not have it yet. */
+/* Write ev to one sink unless it has it already. */
+static bool
+write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	char		e[512];
+
+	if (s->has_skip && pos_cmp(&ev->pos, &s->skip) <= 0)
+		return true;
+	if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
+	{
+		snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+		return false;
+	}
+	s->written++;
+	s->has_written = true;
+	s->last_written = ev->pos;
+	s->last_written.opaque = NULL;
+	trib_metric_inc(s->m_events);
+	return true;
+}
+
+/*
+ * Run the transforms on one change event, then hand it to every sink
+ * that does not have it yet (or only to the dead-letter sink).
+ */
 static bool
 deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 {
+	trib_verdict v;
 	size_t		i;
 
-	for (i = 0; i < p->nsinks; i++)
+	/* erasure: requests are handled on the source's values, before any
+	 * rule masks them; our messages become the deletes they stand for */
+	if (p->erasure != NULL)
 	{
-		sink_slot  *s = &p->sinks[i];
-		char		e[512];
-
-		if (s->has_skip && pos_cmp(&ev->pos, &s->skip) <= 0)
-			continue;
-		if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
-		{
-			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+		if (trib_erasure_is_request(p->erasure, ev) &&
+			!trib_erasure_handle(p->erasure, ev, errbuf, errlen))
 			return false;
-		}
-		s->written++;
-		trib_metric_inc(s->m_events);
+		if (trib_erasure_rewrite(ev, errbuf, errlen) < 0)
+			return false;
 	}
+	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
+
 	trib_metric_inc(p->m_src_events);
+	p->events_in++;
+	p->has_offered = true;
+	p->last_offered = ev->pos;
+	p->last_offered.opaque = NULL;
+	switch (v)
+	{
+		case TRIB_VERDICT_FAIL:
+			return false;
+		case TRIB_VERDICT_DROP:
+			trib_metric_inc(p->m_dropped);
+			return true;
+		case TRIB_VERDICT_DEAD_LETTER:
+			if (p->dlq == NULL)
+			{
+				snprintf(errbuf, errlen, "%s, and the pipeline has no dead_letter sink",
+						 ev->error ? ev->error : "a transform refused an event");
+				return false;
+			}
+			tlog_warn("transforms", "event %llX:%llu to the dead-letter sink: %s",
+					  (unsigned long long) ev->pos.commit_lsn,
+					  (unsigned long long) ev->pos.seq, ev->error);
+			if (!write_one(p->dlq, ev, errbuf, errlen))
+				return false;
+			break;
+		case TRIB_VERDICT_KEEP:
+			for (i = 0; i < p->nsinks; i++)
+				if (!p->sinks[i].dead_letter &&
+					!write_one(&p->sinks[i], ev, errbuf, errlen))
+					return false;
+			break;
+	}
 	p->tx_has_last = true;
 	p->tx_last = ev->pos;
 	p->tx_last.opaque = NULL;
-	p->events_in++;
 	return true;
 }
 
@@ -781,6 +875,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 				ok = handle(p, recs[i], errbuf, errlen);
 			trib_pgrec_free(recs[i]);
 		}
+		trib_rules_batch_end(p->rules);
 		if (!ok)
 			return false;
 		unflushed += n;
@@ -868,6 +963,8 @@ trib_pipeline_free(trib_pipeline *p)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
 	trib_source_pg_free(p->src);
+	trib_rules_free(p->rules);
+	trib_erasure_free(p->erasure);
 	trib_metrics_free(p->metrics);
 	trib_checkpoint_close(p->ckpt);
 	trib_leader_free(p->leader);

@@ -449,8 +449,10 @@ transforms_may_be_absent_null_or_empty(void **state)
 	cfg = load_ok(BASE STDOUT_SINK "transforms:\n");
 	trib_config_free(cfg);
 	load_err(BASE STDOUT_SINK "transforms:\n  - mask: email\n",
-			 "t.yaml:10:3: transforms: transforms are not supported yet "
-			 "(accepted: an empty list, or no transforms key)");
+			 "t.yaml:10:5: transforms[0].type: required key is missing (accepted: redact, "
+			 "partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, "
+			 "allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt, substitute, perturb, "
+			 "generalize)");
 }
 
 static void
@@ -695,7 +697,7 @@ every_error_is_reported_not_just_the_first(void **state)
 		"t.yaml:5:45: sinks.out.rotate_byte: unknown key for a file sink (accepted: type, "
 		"path, rotate_bytes, fsync)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
-		"transforms, sinks, checkpoint, http, log)");
+		"transforms, sinks, dead_letter, dead_letter_images, strict, erasure, checkpoint, http, log)");
 }
 
 static void

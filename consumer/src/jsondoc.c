@@ -1,0 +1,437 @@
+/*
+ * jsondoc.c: mutable yajl trees and field paths; see jsondoc.h.
+ *
+ * yajl_tree_parse builds nodes with malloc and yajl_tree_free releases them
+ * with free, so nodes made here follow the same layout: an object owns its
+ * key strings, its keys array and its values array; a number owns its raw
+ * text; a string owns its text.
+ */
+#include "jsondoc.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "strbuf.h"
+
+/* ---- paths -------------------------------------------------------------- */
+
+bool
+trib_jpath_parse(const char *text, trib_jpath *out, char *errbuf, size_t errlen)
+{
+	trib_strbuf seg = {0};
+	const char *s = text;
+
+	memset(out, 0, sizeof(*out));
+	out->text = trib_xstrdup(text);
+	for (;;)
+	{
+		if (*s == '\\' && s[1] == '.')
+		{
+			trib_strbuf_addc(&seg, '.');
+			s += 2;
+			continue;
+		}
+		if (*s != '.' && *s != '\0')
+		{
+			trib_strbuf_addc(&seg, *s++);
+			continue;
+		}
+		if (seg.len == 0)
+		{
+			snprintf(errbuf, errlen, "field path \"%s\" has an empty segment "
+					 "(accepted: column or column.key.key, \\. for a literal dot)", text);
+			trib_strbuf_free(&seg);
+			trib_jpath_free(out);
+			return false;
+		}
+		out->seg = trib_xrealloc(out->seg, sizeof(char *) * (out->nseg + 1));
+		out->glob = trib_xrealloc(out->glob, sizeof(bool) * (out->nseg + 1));
+		out->seg[out->nseg] = trib_strbuf_finish(&seg);
+		out->glob[out->nseg] = strpbrk(out->seg[out->nseg], "*?[") != NULL;
+		out->nseg++;
+		if (*s == '\0')
+			break;
+		s++;
+	}
+	return true;
+}
+
+void
+trib_jpath_free(trib_jpath *p)
+{
+	for (int i = 0; i < p->nseg; i++)
+		free(p->seg[i]);
+	free(p->seg);
+	free(p->glob);
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool
+seg_matches(const trib_jpath *p, int i, const char *name)
+{
+	if (p->glob[i])
+		return fnmatch(p->seg[i], name, 0) == 0;
+	return strcmp(p->seg[i], name) == 0;
+}
+
+bool
+trib_jpath_first_matches(const trib_jpath *p, const char *column)
+{
+	return p->nseg > 0 && seg_matches(p, 0, column);
+}
+
+static bool walk(yajl_val *slot, const char *name, const trib_jpath *p, int depth,
+				 trib_jpath_fn fn, void *arg);
+
+/* Descend into an object's matching keys for segment `depth`. */
+static bool
+walk_object(yajl_val obj, const trib_jpath *p, int depth, trib_jpath_fn fn, void *arg)
+{
+	for (size_t i = 0; i < obj->u.object.len; i++)
+	{
+		const char *k = obj->u.object.keys[i];
+
+		if (!seg_matches(p, depth, k))
+			continue;
+		if (depth + 1 == p->nseg)
+		{
+			if (!fn(&obj->u.object.values[i], k, arg))
+				return false;
+		}
+		else if (!walk(&obj->u.object.values[i], k, p, depth + 1, fn, arg))
+			return false;
+	}
+	return true;
+}
+
+/* The node in *slot is reached; segment `depth` applies to its children. */
+static bool
+walk(yajl_val *slot, const char *name, const trib_jpath *p, int depth,
+	 trib_jpath_fn fn, void *arg)
+{
+	yajl_val	v = *slot;
+
+	if (v == NULL)
+		return true;
+	if (YAJL_IS_OBJECT(v))
+		return walk_object(v, p, depth, fn, arg);
+	if (YAJL_IS_ARRAY(v))
+	{
+		for (size_t i = 0; i < v->u.array.len; i++)
+			if (!walk(&v->u.array.values[i], name, p, depth, fn, arg))
+				return false;
+	}
+	return true;
+}
+
+bool
+trib_jpath_each(yajl_val root, const trib_jpath *p, trib_jpath_fn fn, void *arg)
+{
+	if (root == NULL || !YAJL_IS_OBJECT(root) || p->nseg == 0)
+		return true;
+	return walk_object(root, p, 0, fn, arg);
+}
+
+/* Remove matching keys of obj at segment depth (the last segment). */
+static int
+delete_in(yajl_val v, const trib_jpath *p, int depth)
+{
+	int			n = 0;
+
+	if (v == NULL)
+		return 0;
+	if (YAJL_IS_ARRAY(v))
+	{
+		for (size_t i = 0; i < v->u.array.len; i++)
+			n += delete_in(v->u.array.values[i], p, depth);
+		return n;
+	}
+	if (!YAJL_IS_OBJECT(v))
+		return 0;
+	for (size_t i = 0; i < v->u.object.len;)
+	{
+		const char *k = v->u.object.keys[i];
+
+		if (!seg_matches(p, depth, k))
+		{
+			i++;
+			continue;
+		}
+		if (depth + 1 < p->nseg)
+		{
+			n += delete_in(v->u.object.values[i], p, depth + 1);
+			i++;
+			continue;
+		}
+		free((char *) v->u.object.keys[i]);
+		yajl_tree_free(v->u.object.values[i]);
+		memmove(&v->u.object.keys[i], &v->u.object.keys[i + 1],
+				sizeof(char *) * (v->u.object.len - i - 1));
+		memmove(&v->u.object.values[i], &v->u.object.values[i + 1],
+				sizeof(yajl_val) * (v->u.object.len - i - 1));
+		v->u.object.len--;
+		n++;
+	}
+	return n;
+}
+
+int
+trib_jpath_delete(yajl_val root, const trib_jpath *p)
+{
+	if (p->nseg == 0)
+		return 0;
+	return delete_in(root, p, 0);
+}
+
+/* ---- trees -------------------------------------------------------------- */
+
+yajl_val
+trib_jdoc_parse(const char *text, char *errbuf, size_t errlen)
+{
+	char		perr[256] = "";
+	yajl_val	v = yajl_tree_parse(text, perr, sizeof(perr));
+
+	if (v == NULL)
+	{
+		char	   *nl = strchr(perr, '\n');
+
+		if (nl)
+			*nl = '\0';
+		snprintf(errbuf, errlen, "invalid JSON: %s", perr[0] ? perr : "parse error");
+	}
+	return v;
+}
+
+static yajl_val
+node_new(yajl_type t)
+{
+	yajl_val	v = trib_xcalloc(1, sizeof(*v));
+
+	v->type = t;
+	return v;
+}
+
+yajl_val
+trib_jdoc_stringn(const char *s, size_t n)
+{
+	yajl_val	v = node_new(yajl_t_string);
+
+	v->u.string = trib_xstrndup(s, n);
+	return v;
+}
+
+yajl_val
+trib_jdoc_string(const char *s)
+{
+	return trib_jdoc_stringn(s, strlen(s));
+}
+
+yajl_val
+trib_jdoc_number(const char *raw)
+{
+	yajl_val	v = node_new(yajl_t_number);
+	char	   *end;
+
+	v->u.number.r = trib_xstrdup(raw);
+	errno = 0;
+	v->u.number.i = strtoll(raw, &end, 10);
+	if (errno == 0 && *end == '\0')
+		v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+	errno = 0;
+	v->u.number.d = strtod(raw, &end);
+	if (errno == 0 && *end == '\0')
+		v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+	return v;
+}
+
+yajl_val
+trib_jdoc_null(void)
+{
+	return node_new(yajl_t_null);
+}
+
+yajl_val
+trib_jdoc_bool(bool b)
+{
+	return node_new(b ? yajl_t_true : yajl_t_false);
+}
+
+yajl_val
+trib_jdoc_copy(yajl_val v)
+{
+	yajl_val	c;
+
+	if (v == NULL)
+		return NULL;
+	c = node_new(v->type);
+	switch (v->type)
+	{
+		case yajl_t_string:
+			c->u.string = trib_xstrdup(v->u.string);
+			break;
+		case yajl_t_number:
+			c->u.number = v->u.number;
+			c->u.number.r = trib_xstrdup(v->u.number.r);
+			break;
+		case yajl_t_object:
+			c->u.object.len = v->u.object.len;
+			c->u.object.keys = trib_xcalloc(v->u.object.len + 1, sizeof(char *));
+			c->u.object.values = trib_xcalloc(v->u.object.len + 1, sizeof(yajl_val));
+			for (size_t i = 0; i < v->u.object.len; i++)
+			{
+				c->u.object.keys[i] = trib_xstrdup(v->u.object.keys[i]);
+				c->u.object.values[i] = trib_jdoc_copy(v->u.object.values[i]);
+			}
+			break;
+		case yajl_t_array:
+			c->u.array.len = v->u.array.len;
+			c->u.array.values = trib_xcalloc(v->u.array.len + 1, sizeof(yajl_val));
+			for (size_t i = 0; i < v->u.array.len; i++)
+				c->u.array.values[i] = trib_jdoc_copy(v->u.array.values[i]);
+			break;
+		default:
+			break;
+	}
+	return c;
+}
+
+yajl_val *
+trib_jdoc_get_slot(yajl_val obj, const char *k)
+{
+	if (obj == NULL || !YAJL_IS_OBJECT(obj))
+		return NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+		if (strcmp(obj->u.object.keys[i], k) == 0)
+			return &obj->u.object.values[i];
+	return NULL;
+}
+
+void
+trib_jdoc_put(yajl_val obj, const char *k, yajl_val v)
+{
+	yajl_val   *slot = trib_jdoc_get_slot(obj, k);
+	size_t		n = obj->u.object.len;
+
+	if (slot != NULL)
+	{
+		yajl_tree_free(*slot);
+		*slot = v;
+		return;
+	}
+	obj->u.object.keys = trib_xrealloc(obj->u.object.keys, sizeof(char *) * (n + 1));
+	obj->u.object.values = trib_xrealloc(obj->u.object.values, sizeof(yajl_val) * (n + 1));
+	obj->u.object.keys[n] = trib_xstrdup(k);
+	obj->u.object.values[n] = v;
+	obj->u.object.len = n + 1;
+}
+
+bool
+trib_jdoc_remove(yajl_val obj, const char *k)
+{
+	if (obj == NULL || !YAJL_IS_OBJECT(obj))
+		return false;
+	for (size_t i = 0; i < obj->u.object.len; i++)
+	{
+		if (strcmp(obj->u.object.keys[i], k) != 0)
+			continue;
+		free((char *) obj->u.object.keys[i]);
+		yajl_tree_free(obj->u.object.values[i]);
+		memmove(&obj->u.object.keys[i], &obj->u.object.keys[i + 1],
+				sizeof(char *) * (obj->u.object.len - i - 1));
+		memmove(&obj->u.object.values[i], &obj->u.object.values[i + 1],
+				sizeof(yajl_val) * (obj->u.object.len - i - 1));
+		obj->u.object.len--;
+		return true;
+	}
+	return false;
+}
+
+const char *
+trib_jdoc_scalar_text(yajl_val v)
+{
+	if (v == NULL)
+		return NULL;
+	switch (v->type)
+	{
+		case yajl_t_string:
+			return v->u.string;
+		case yajl_t_number:
+			return v->u.number.r;
+		case yajl_t_true:
+			return "true";
+		case yajl_t_false:
+			return "false";
+		default:
+			return NULL;
+	}
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static void
+gen_node(yajl_gen g, yajl_val v)
+{
+	if (v == NULL)
+	{
+		yajl_gen_null(g);
+		return;
+	}
+	switch (v->type)
+	{
+		case yajl_t_string:
+			yajl_gen_string(g, (const unsigned char *) v->u.string, strlen(v->u.string));
+			break;
+		case yajl_t_number:
+			yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+			break;
+		case yajl_t_object:
+			yajl_gen_map_open(g);
+			for (size_t i = 0; i < v->u.object.len; i++)
+			{
+				const char *k = v->u.object.keys[i];
+
+				yajl_gen_string(g, (const unsigned char *) k, strlen(k));
+				gen_node(g, v->u.object.values[i]);
+			}
+			yajl_gen_map_close(g);
+			break;
+		case yajl_t_array:
+			yajl_gen_array_open(g);
+			for (size_t i = 0; i < v->u.array.len; i++)
+				gen_node(g, v->u.array.values[i]);
+			yajl_gen_array_close(g);
+			break;
+		case yajl_t_true:
+			yajl_gen_bool(g, 1);
+			break;
+		case yajl_t_false:
+			yajl_gen_bool(g, 0);
+			break;
+		default:
+			yajl_gen_null(g);
+			break;
+	}
+}
+
+char *
+trib_jdoc_dump(yajl_val v)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t		len;
+	char	   *out;
+
+	if (g == NULL)
+		abort();
+	gen_node(g, v);
+	yajl_gen_get_buf(g, &buf, &len);
+	out = trib_xstrndup((const char *) buf, len);
+	yajl_gen_free(g);
+	return out;
+}

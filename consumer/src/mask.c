@@ -1,0 +1,594 @@
+/*
+ * mask.c: value strategies (see mask.h): values in and out, compiling a
+ * spec, the keyed hash, and the redact, partial and substitute strategies
+ * (perturb and generalize are in mask_perturb.c).
+ *
+ * Character handling.  redact and partial work on characters, not bytes:
+ * the text is walked with the strict UTF-8 decoder (utf8.c) and each
+ * character is copied or replaced by the mask character as a whole, so a
+ * masked value is always valid UTF-8 and has as many characters as the
+ * original.  Non-string values are masked in their JSON text and become
+ * strings.
+ *
+ * Keyed hash.  HMAC-SHA256 (OpenSSL's one-shot HMAC()) over a label naming
+ * the strategy and length-prefixed inputs; without a configured key the
+ * public key "tributary-unkeyed" stands in (deterministic, but anyone can
+ * recompute it).
+ */
+#include "mask_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "utf8.h"
+
+static const char unkeyed_key[] = "tributary-unkeyed";
+
+/* ---- values -------------------------------------------------------------- */
+
+void
+trib_mout_free(trib_mout *o)
+{
+	trib_strbuf_free(&o->text);
+	o->kind = TRIB_J_NULL;
+}
+
+void
+trib_mout_set(trib_mout *out, trib_jkind kind, const char *s, size_t n)
+{
+	trib_strbuf_free(&out->text);
+	out->kind = kind;
+	trib_strbuf_add(&out->text, s, n);
+	if (out->text.data == NULL)
+		trib_strbuf_adds(&out->text, "");
+}
+
+/* Write a yajl tree value through g. */
+static bool
+gen_tree(yajl_gen g, yajl_val v)
+{
+	switch (v->type)
+	{
+		case yajl_t_string:
+			return yajl_gen_string(g, (const unsigned char *) v->u.string,
+								   strlen(v->u.string)) == yajl_gen_status_ok;
+		case yajl_t_number:
+			return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) ==
+				yajl_gen_status_ok;
+		case yajl_t_true:
+		case yajl_t_false:
+			return yajl_gen_bool(g, v->type == yajl_t_true) == yajl_gen_status_ok;
+		case yajl_t_null:
+			return yajl_gen_null(g) == yajl_gen_status_ok;
+		case yajl_t_array:
+			if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+				return false;
+			for (size_t i = 0; i < v->u.array.len; i++)
+				if (!gen_tree(g, v->u.array.values[i]))
+					return false;
+			return yajl_gen_array_close(g) == yajl_gen_status_ok;
+		case yajl_t_object:
+			if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+				return false;
+			for (size_t i = 0; i < v->u.object.len; i++)
+				if (yajl_gen_string(g, (const unsigned char *) v->u.object.keys[i],
+									strlen(v->u.object.keys[i])) != yajl_gen_status_ok ||
+					!gen_tree(g, v->u.object.values[i]))
+					return false;
+			return yajl_gen_map_close(g) == yajl_gen_status_ok;
+		default:
+			return false;
+	}
+}
+
+void
+trib_mval_from_yajl(yajl_val v, const char *sqltype, trib_mval *out,
+					trib_strbuf *scratch)
+{
+	out->sqltype = sqltype;
+	switch (v ? v->type : yajl_t_null)
+	{
+		case yajl_t_string:
+			out->kind = TRIB_J_STRING;
+			out->text = v->u.string;
+			break;
+		case yajl_t_number:
+			out->kind = TRIB_J_NUMBER;
+			out->text = v->u.number.r;
+			break;
+		case yajl_t_true:
+			out->kind = TRIB_J_BOOL;
+			out->text = "true";
+			break;
+		case yajl_t_false:
+			out->kind = TRIB_J_BOOL;
+			out->text = "false";
+			break;
+		case yajl_t_object:
+		case yajl_t_array:
+			{
+				yajl_gen	g = yajl_gen_alloc(NULL);
+				const unsigned char *buf;
+				size_t		n;
+
+				out->kind = v->type == yajl_t_object ? TRIB_J_OBJECT : TRIB_J_ARRAY;
+				if (g == NULL || !gen_tree(g, v))
+					abort();
+				yajl_gen_get_buf(g, &buf, &n);
+				scratch->len = 0;
+				trib_strbuf_add(scratch, (const char *) buf, n);
+				yajl_gen_free(g);
+				out->text = scratch->data;
+				out->len = n;
+				return;
+			}
+		default:
+			out->kind = TRIB_J_NULL;
+			out->text = "null";
+			break;
+	}
+	out->len = strlen(out->text);
+}
+
+bool
+trib_mout_gen(yajl_gen g, const trib_mout *o)
+{
+	const char *t = o->text.data ? o->text.data : "";
+
+	switch (o->kind)
+	{
+		case TRIB_J_STRING:
+			return yajl_gen_string(g, (const unsigned char *) t, o->text.len) ==
+				yajl_gen_status_ok;
+		case TRIB_J_NUMBER:
+			return yajl_gen_number(g, t, o->text.len) == yajl_gen_status_ok;
+		case TRIB_J_BOOL:
+			return yajl_gen_bool(g, strcmp(t, "true") == 0) == yajl_gen_status_ok;
+		case TRIB_J_OBJECT:
+		case TRIB_J_ARRAY:
+			{
+				char		err[128];
+				yajl_val	v = yajl_tree_parse(t, err, sizeof(err));
+				bool		ok = v != NULL && gen_tree(g, v);
+
+				yajl_tree_free(v);
+				return ok;
+			}
+		default:
+			return yajl_gen_null(g) == yajl_gen_status_ok;
+	}
+}
+
+void
+trib_mout_json(const trib_mout *o, trib_strbuf *json)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t		n;
+
+	if (g == NULL)
+		abort();
+	if (trib_mout_gen(g, o))
+	{
+		yajl_gen_get_buf(g, &buf, &n);
+		trib_strbuf_add(json, (const char *) buf, n);
+	}
+	else
+		trib_strbuf_adds(json, "null");
+	yajl_gen_free(g);
+}
+
+/* ---- keyed hash ---------------------------------------------------------- */
+
+/* Append a length-prefixed part (0xFF.. marks NULL). */
+static void
+add_part(trib_strbuf *b, const void *p, size_t n)
+{
+	unsigned char len[8];
+	uint64_t	v = p ? (uint64_t) n : UINT64_MAX;
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		len[i] = (unsigned char) v;
+	trib_strbuf_add(b, (const char *) len, 8);
+	if (p && n)
+		trib_strbuf_add(b, p, n);
+}
+
+void
+trib_mask_prf(const trib_mask *m, const char *label, const void *a,
+			  size_t alen, const void *b, size_t blen, const void *c,
+			  size_t clen, unsigned char out[32])
+{
+	trib_strbuf msg = {0};
+	unsigned int mdlen = 32;
+	const void *key = m->key ? (const void *) m->key : unkeyed_key;
+	int			keylen = (int) (m->key ? m->keylen : sizeof(unkeyed_key) - 1);
+
+	trib_strbuf_adds(&msg, label);
+	trib_strbuf_addc(&msg, '\0');
+	add_part(&msg, a, alen);
+	add_part(&msg, b, blen);
+	add_part(&msg, c, clen);
+	if (HMAC(EVP_sha256(), key, keylen, (const unsigned char *) msg.data,
+			 msg.len, out, &mdlen) == NULL)
+		abort();
+	OPENSSL_cleanse(msg.data, msg.len);
+	trib_strbuf_free(&msg);
+}
+
+/* ---- redact and partial -------------------------------------------------- */
+
+/* ASCII space or punctuation: kept by partial's keep_separators. */
+static bool
+is_separator(uint32_t cp)
+{
+	return cp < 0x80 && !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+						  (cp >= 'A' && cp <= 'Z'));
+}
+
+static bool
+redact(const trib_mask *m, const trib_mval *in, trib_mout *out)
+{
+	size_t		n;
+
+	switch (m->spec.redact.mode)
+	{
+		case TRIB_REDACT_NULL:
+			trib_mout_set(out, TRIB_J_NULL, "null", 4);
+			return true;
+		case TRIB_REDACT_FIXED:
+			trib_mout_set(out, m->fixed_kind, m->fixed_text, m->fixed_len);
+			return true;
+		case TRIB_REDACT_MASK:
+			n = m->spec.redact.length > 0 ? (size_t) m->spec.redact.length
+				: trib_utf8_count(in->text, in->len);
+			trib_mout_set(out, TRIB_J_STRING, "", 0);
+			for (size_t i = 0; i < n; i++)
+				trib_strbuf_adds(&out->text, m->mask_char);
+			return true;
+	}
+	return false;
+}
+
+/* Mask text[0..len) per partial's rules, appending to out. */
+static void
+partial_region(const trib_mask *m, const char *text, size_t len,
+			   trib_strbuf *out)
+{
+	bool		seps = m->spec.partial.keep_separators;
+	size_t		first = (size_t) m->spec.partial.keep_first,
+				last = (size_t) m->spec.partial.keep_last,
+				total = 0,
+				k = 0,
+				i = 0;
+	uint32_t	cp;
+
+	while (i < len)
+	{
+		i += trib_utf8_next(text, len, i, &cp);
+		total += !(seps && is_separator(cp));
+	}
+	/* Too short to keep anything and still hide something: mask it all. */
+	if (total <= first + last)
+		first = last = 0;
+	for (i = 0; i < len;)
+	{
+		size_t		n = trib_utf8_next(text, len, i, &cp);
+
+		if (seps && is_separator(cp))
+			trib_strbuf_add(out, text + i, n);
+		else
+		{
+			if (k < first || k >= total - last)
+				trib_strbuf_add(out, text + i, n);
+			else
+				trib_strbuf_adds(out, m->mask_char);
+			k++;
+		}
+		i += n;
+	}
+}
+
+static bool
+partial(const trib_mask *m, const trib_mval *in, trib_mout *out)
+{
+	const char *at = NULL;
+
+	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	if (m->spec.partial.email)
+	{
+		for (size_t i = in->len; i > 0; i--)
+			if (in->text[i - 1] == '@')
+			{
+				at = in->text + i - 1;
+				break;
+			}
+		if (at == NULL)
+		{
+			/* Not an address: hide all of it. */
+			size_t		n = trib_utf8_count(in->text, in->len);
+
+			for (size_t i = 0; i < n; i++)
+				trib_strbuf_adds(&out->text, m->mask_char);
+			return true;
+		}
+		partial_region(m, in->text, (size_t) (at - in->text), &out->text);
+		trib_strbuf_add(&out->text, at, in->len - (size_t) (at - in->text));
+		return true;
+	}
+	partial_region(m, in->text, in->len, &out->text);
+	return true;
+}
+
+/* ---- substitute ---------------------------------------------------------- */
+
+static bool
+substitute(const trib_mask *m, const trib_mval *in, trib_mout *out,
+		   char *errbuf, size_t errlen)
+{
+	unsigned char seed[32];
+	trib_fake_kind what = m->spec.substitute.what;
+	bool		digits = true;
+
+	trib_mask_prf(m, "substitute", trib_fake_kind_name(what),
+				  strlen(trib_fake_kind_name(what)), in->text, in->len,
+				  NULL, 0, seed);
+	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	if (!trib_fake_generate(m->spec.dicts, what, seed, in->text, in->len,
+							m->iban_country, &out->text, errbuf, errlen))
+		return false;
+	OPENSSL_cleanse(seed, sizeof(seed));
+	/* A card number held as a JSON number stays a number. */
+	for (size_t i = 0; i < out->text.len; i++)
+		digits = digits && out->text.data[i] >= '0' && out->text.data[i] <= '9';
+	if (in->kind == TRIB_J_NUMBER && digits && out->text.len > 0 &&
+		out->text.data[0] != '0')
+		out->kind = TRIB_J_NUMBER;
+	return true;
+}
+
+/* ---- compile and apply --------------------------------------------------- */
+
+void
+trib_mask_spec_init(trib_mask_spec *spec, trib_mask_kind kind)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->kind = kind;
+	spec->redact.mode = TRIB_REDACT_MASK;
+	spec->redact.mask_char = "*";
+	spec->partial.keep_last = 4;
+	spec->partial.mask_char = "*";
+	spec->substitute.what = TRIB_FAKE_FULL_NAME;
+	spec->substitute.iban_country = "DE";
+	spec->perturb.mode = TRIB_PERTURB_PERCENT;
+	spec->perturb.amount = 10;
+	spec->perturb.days = 30;
+	spec->generalize.mode = TRIB_GEN_RANGE;
+	spec->generalize.width = 10;
+}
+
+/* One UTF-8 character that is not a control character. */
+static bool
+one_char(const char *s)
+{
+	size_t		n = s ? strlen(s) : 0;
+	uint32_t	cp;
+
+	return n > 0 && trib_utf8_valid(s, n) && trib_utf8_next(s, n, 0, &cp) == n &&
+		cp >= 0x20 && cp != 0x7f;
+}
+
+/* Parse redact.fixed_json into m. */
+static bool
+compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
+{
+	char		err[256];
+	yajl_val	v;
+	trib_strbuf scratch = {0};
+	trib_mval	mv;
+
+	if (json == NULL)
+	{
+		snprintf(errbuf, errlen, "redact: mode fixed needs a value");
+		return false;
+	}
+	v = yajl_tree_parse(json, err, sizeof(err));
+	if (v == NULL)
+	{
+		err[strcspn(err, "\n")] = '\0';
+		snprintf(errbuf, errlen, "redact: the fixed value is not JSON (%s); "
+				 "write strings in quotes, e.g. \"\\\"REDACTED\\\"\"", err);
+		return false;
+	}
+	trib_mval_from_yajl(v, NULL, &mv, &scratch);
+	m->fixed_kind = mv.kind;
+	m->fixed_text = trib_xstrndup(mv.text, mv.len);
+	m->fixed_len = mv.len;
+	trib_strbuf_free(&scratch);
+	yajl_tree_free(v);
+	return true;
+}
+
+/* Validate the kind-specific parameters of spec into m. */
+static bool
+compile_params(trib_mask *m, const trib_mask_spec *s, char *errbuf,
+			   size_t errlen)
+{
+	switch (s->kind)
+	{
+		case TRIB_MASK_REDACT:
+			if (s->redact.mode == TRIB_REDACT_FIXED)
+				return compile_fixed(m, s->redact.fixed_json, errbuf, errlen);
+			if (s->redact.mode == TRIB_REDACT_MASK && s->redact.length < 0)
+			{
+				snprintf(errbuf, errlen, "redact: length must be 0 (keep the "
+						 "value's length) or positive, not %d", s->redact.length);
+				return false;
+			}
+			if (!one_char(s->redact.mask_char))
+			{
+				snprintf(errbuf, errlen, "redact: mask_char must be exactly one "
+						 "printable UTF-8 character");
+				return false;
+			}
+			m->mask_char = trib_xstrdup(s->redact.mask_char);
+			return true;
+		case TRIB_MASK_PARTIAL:
+			if (s->partial.keep_first < 0 || s->partial.keep_last < 0 ||
+				s->partial.keep_first > 1000 || s->partial.keep_last > 1000)
+			{
+				snprintf(errbuf, errlen, "partial: keep_first and keep_last must "
+						 "be between 0 and 1000");
+				return false;
+			}
+			if (!one_char(s->partial.mask_char))
+			{
+				snprintf(errbuf, errlen, "partial: mask_char must be exactly one "
+						 "printable UTF-8 character");
+				return false;
+			}
+			m->mask_char = trib_xstrdup(s->partial.mask_char);
+			return true;
+		case TRIB_MASK_SUBSTITUTE:
+			if (s->dicts == NULL)
+			{
+				snprintf(errbuf, errlen, "substitute: the fake-value "
+						 "dictionaries are not loaded");
+				return false;
+			}
+			if ((int) s->substitute.what < 0 || s->substitute.what >= TRIB_FAKE_NKINDS)
+			{
+				snprintf(errbuf, errlen, "substitute: unknown kind");
+				return false;
+			}
+			if (!trib_fake_iban_country_ok(s->substitute.iban_country))
+			{
+				snprintf(errbuf, errlen, "substitute: iban_country must be one "
+						 "of AT, BE, CH, DE, ES, FR, GB, NL");
+				return false;
+			}
+			m->iban_country = trib_xstrdup(s->substitute.iban_country);
+			return true;
+		case TRIB_MASK_PERTURB:
+			if (s->perturb.mode == TRIB_PERTURB_DAYS &&
+				(s->perturb.days < 1 || s->perturb.days > 36500))
+			{
+				snprintf(errbuf, errlen, "perturb: days must be between 1 and "
+						 "36500, not %d", s->perturb.days);
+				return false;
+			}
+			if (s->perturb.mode != TRIB_PERTURB_DAYS &&
+				!(s->perturb.amount > 0 && s->perturb.amount < 1e300))
+			{
+				snprintf(errbuf, errlen, "perturb: amount must be a positive "
+						 "number");
+				return false;
+			}
+			return true;
+		case TRIB_MASK_GENERALIZE:
+			if ((s->generalize.mode == TRIB_GEN_RANGE ||
+				 s->generalize.mode == TRIB_GEN_LOWER) &&
+				(s->generalize.width < 1 || s->generalize.width > INT64_MAX / 4))
+			{
+				snprintf(errbuf, errlen, "generalize: width must be a positive "
+						 "integer");
+				return false;
+			}
+			return true;
+	}
+	snprintf(errbuf, errlen, "unknown strategy %d", (int) s->kind);
+	return false;
+}
+
+trib_mask *
+trib_mask_new(const trib_mask_spec *spec, char *errbuf, size_t errlen)
+{
+	trib_mask  *m = trib_xcalloc(1, sizeof(*m));
+
+	m->spec = *spec;
+	if (!compile_params(m, spec, errbuf, errlen))
+	{
+		trib_mask_free(m);
+		return NULL;
+	}
+	if (spec->key && spec->keylen > 0)
+	{
+		m->key = trib_xmalloc(spec->keylen);
+		memcpy(m->key, spec->key, spec->keylen);
+		m->keylen = spec->keylen;
+	}
+	/* Keep no pointers into the caller's memory but the dictionaries. */
+	m->spec.key = NULL;
+	m->spec.redact.fixed_json = NULL;
+	m->spec.redact.mask_char = m->spec.partial.mask_char = m->mask_char;
+	m->spec.substitute.iban_country = m->iban_country;
+	return m;
+}
+
+void
+trib_mask_free(trib_mask *m)
+{
+	if (m == NULL)
+		return;
+	if (m->key)
+		OPENSSL_cleanse(m->key, m->keylen);
+	free(m->key);
+	free(m->mask_char);
+	free(m->iban_country);
+	free(m->fixed_text);
+	free(m);
+}
+
+bool
+trib_mask_apply(const trib_mask *m, const trib_mval *in,
+				const trib_mask_row *row, trib_mout *out, char *errbuf,
+				size_t errlen)
+{
+	if (in->kind == TRIB_J_NULL)
+	{
+		trib_mout_set(out, TRIB_J_NULL, "null", 4);
+		return true;
+	}
+	switch (m->spec.kind)
+	{
+		case TRIB_MASK_REDACT:
+			return redact(m, in, out);
+		case TRIB_MASK_PARTIAL:
+			return partial(m, in, out);
+		case TRIB_MASK_SUBSTITUTE:
+			return substitute(m, in, out, errbuf, errlen);
+		case TRIB_MASK_PERTURB:
+			return trib_mask_perturb(m, in, row, out, errbuf, errlen);
+		case TRIB_MASK_GENERALIZE:
+			return trib_mask_generalize(m, in, out, errbuf, errlen);
+	}
+	snprintf(errbuf, errlen, "unknown strategy");
+	return false;
+}
+
+static const char *const kind_names[] = {
+	"redact", "partial", "substitute", "perturb", "generalize"
+};
+
+bool
+trib_mask_kind_parse(const char *s, trib_mask_kind *out)
+{
+	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
+		if (strcmp(s, kind_names[i]) == 0)
+		{
+			*out = (trib_mask_kind) i;
+			return true;
+		}
+	return false;
+}
+
+const char *
+trib_mask_kind_name(trib_mask_kind k)
+{
+	return (size_t) k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+}

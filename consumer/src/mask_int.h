@@ -1,0 +1,44 @@
+/*
+ * mask_int.h: what the strategy files (mask.c, mask_perturb.c) share and
+ * nobody else needs: the compiled mask and the keyed hash.
+ */
+#ifndef TRIB_MASK_INT_H
+#define TRIB_MASK_INT_H
+
+#include "mask.h"
+
+struct trib_mask
+{
+	trib_mask_spec spec;		/* string fields point at the copies below */
+	unsigned char *key;			/* copied key, or NULL */
+	size_t		keylen;
+	char	   *mask_char;		/* redact/partial mask character */
+	char	   *iban_country;
+	trib_jkind	fixed_kind;		/* redact fixed: the parsed value */
+	char	   *fixed_text;
+	size_t		fixed_len;
+};
+
+/*
+ * HMAC-SHA256 under m's key (or the public fallback key) of a label and
+ * up to three byte strings, each length-prefixed so no two different
+ * inputs share an encoding.  A NULL part is distinct from an empty one.
+ */
+void		trib_mask_prf(const trib_mask *m, const char *label,
+						  const void *a, size_t alen,
+						  const void *b, size_t blen,
+						  const void *c, size_t clen,
+						  unsigned char out[32]);
+
+/* The strategies in mask_perturb.c. */
+bool		trib_mask_perturb(const trib_mask *m, const trib_mval *in,
+							  const trib_mask_row *row, trib_mout *out,
+							  char *errbuf, size_t errlen);
+bool		trib_mask_generalize(const trib_mask *m, const trib_mval *in,
+								 trib_mout *out, char *errbuf, size_t errlen);
+
+/* Set out to kind with text s[0..n). */
+void		trib_mout_set(trib_mout *out, trib_jkind kind, const char *s,
+						  size_t n);
+
+#endif							/* TRIB_MASK_INT_H */

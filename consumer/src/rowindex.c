@@ -1,0 +1,270 @@
+/*
+ * rowindex.c: lazy field lookup in a row image (see rowindex.h).
+ *
+ * yajl's callbacks report every token; the index keeps those at depth 1
+ * (the fields of the top-level object) and notes where nested values
+ * begin and end using yajl_get_bytes_consumed(), which inside a callback
+ * is the offset just past the current token in the chunk being parsed.
+ * Braces and brackets are single bytes, so they never straddle chunks.
+ */
+#include "rowindex.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+/* Bytes handed to yajl per step of a lookup. */
+#define ROWIDX_CHUNK 32
+
+/* Append n bytes to the arena; return their offset. */
+static size_t
+arena_add(trib_rowidx *r, const void *p, size_t n)
+{
+	size_t		off = r->alen;
+
+	if (r->alen + n + 1 > r->acap)
+	{
+		r->acap = (r->alen + n + 1) * 2 + 256;
+		r->arena = trib_xrealloc(r->arena, r->acap);
+	}
+	memcpy(r->arena + off, p, n);
+	r->arena[off + n] = '\0';
+	r->alen += n + 1;
+	return off;
+}
+
+/* Record a field for the pending key. */
+static void
+add_field(trib_rowidx *r, trib_jkind kind, size_t off, size_t len)
+{
+	trib_rowfield *f;
+
+	if (r->nfields == r->cap)
+	{
+		r->cap = r->cap ? r->cap * 2 : 32;
+		r->fields = trib_xrealloc(r->fields, r->cap * sizeof(*r->fields));
+	}
+	f = &r->fields[r->nfields++];
+	f->key_off = r->pend_off;
+	f->key_len = r->pend_len;
+	f->kind = kind;
+	f->val_off = off;
+	f->val_len = len;
+	r->in_key = false;
+}
+
+/* A scalar: a field at depth 1, an error at depth 0, ignored deeper. */
+static int
+scalar(trib_rowidx *r, trib_jkind kind, const void *p, size_t n)
+{
+	if (r->depth == 0)
+	{
+		r->failed = true;
+		return 0;
+	}
+	if (r->depth == 1)
+		add_field(r, kind, arena_add(r, p, n), n);
+	return 1;
+}
+
+static int
+cb_null(void *ctx)
+{
+	return scalar(ctx, TRIB_J_NULL, "null", 4);
+}
+
+static int
+cb_bool(void *ctx, int b)
+{
+	return scalar(ctx, TRIB_J_BOOL, b ? "true" : "false", b ? 4 : 5);
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	return scalar(ctx, TRIB_J_NUMBER, s, n);
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return scalar(ctx, TRIB_J_STRING, s, n);
+}
+
+static int
+cb_key(void *ctx, const unsigned char *s, size_t n)
+{
+	trib_rowidx *r = ctx;
+
+	if (r->depth == 1)
+	{
+		r->pend_off = arena_add(r, s, n);
+		r->pend_len = n;
+		r->in_key = true;
+	}
+	return 1;
+}
+
+/* Offset in the image just past the current token. */
+static size_t
+here(const trib_rowidx *r)
+{
+	return r->chunk_base + yajl_get_bytes_consumed(r->h);
+}
+
+static int
+open_nested(trib_rowidx *r, bool array)
+{
+	if (r->depth == 0 && array)
+	{
+		r->failed = true;
+		return 0;
+	}
+	if (r->depth == 1)
+		r->nest_start = here(r) - 1;
+	r->depth++;
+	return 1;
+}
+
+static int
+close_nested(trib_rowidx *r, bool array)
+{
+	r->depth--;
+	if (r->depth == 1)
+		add_field(r, array ? TRIB_J_ARRAY : TRIB_J_OBJECT, r->nest_start,
+				  here(r) - r->nest_start);
+	return 1;
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return open_nested(ctx, false);
+}
+
+static int
+cb_end_map(void *ctx)
+{
+	return close_nested(ctx, false);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return open_nested(ctx, true);
+}
+
+static int
+cb_end_array(void *ctx)
+{
+	return close_nested(ctx, true);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_bool,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_key,
+	.yajl_end_map = cb_end_map,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end_array,
+};
+
+void
+trib_rowidx_reset(trib_rowidx *r, const char *text, size_t len)
+{
+	if (r->h)
+		yajl_free(r->h);
+	r->h = NULL;
+	r->text = text;
+	r->len = text ? len : 0;
+	r->fed = 0;
+	r->done = text == NULL;
+	r->failed = false;
+	r->depth = 0;
+	r->in_key = false;
+	r->nfields = 0;
+	r->alen = 0;
+}
+
+void
+trib_rowidx_free(trib_rowidx *r)
+{
+	if (r->h)
+		yajl_free(r->h);
+	free(r->fields);
+	free(r->arena);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Hand the next chunk to yajl; false once done or failed. */
+static bool
+feed(trib_rowidx *r)
+{
+	size_t		n;
+
+	if (r->done || r->failed)
+		return false;
+	if (r->h == NULL)
+	{
+		r->h = yajl_alloc(&callbacks, NULL, r);
+		if (r->h == NULL)
+			abort();
+	}
+	n = r->len - r->fed < ROWIDX_CHUNK ? r->len - r->fed : ROWIDX_CHUNK;
+	r->chunk_base = r->fed;
+	if (yajl_parse(r->h, (const unsigned char *) r->text + r->fed, n) != yajl_status_ok)
+		r->failed = true;
+	r->fed += n;
+	if (!r->failed && r->fed == r->len)
+	{
+		/* yajl 2 accepts an unterminated string after a complete value;
+		 * the top-level object must also have closed */
+		if (yajl_complete_parse(r->h) != yajl_status_ok || r->depth != 0)
+			r->failed = true;
+		r->done = true;
+	}
+	return !r->failed;
+}
+
+/* Search fields[from..) for key. */
+static const trib_rowfield *
+scan(const trib_rowidx *r, size_t from, const char *key, size_t klen)
+{
+	for (size_t i = from; i < r->nfields; i++)
+		if (r->fields[i].key_len == klen &&
+			memcmp(r->arena + r->fields[i].key_off, key, klen) == 0)
+			return &r->fields[i];
+	return NULL;
+}
+
+int
+trib_rowidx_find(trib_rowidx *r, const char *key, size_t klen,
+				 const trib_rowfield **f)
+{
+	size_t		from = 0;
+
+	*f = scan(r, 0, key, klen);
+	if (*f)
+		return 1;
+	while (!r->done && !r->failed)
+	{
+		from = r->nfields;
+		feed(r);
+		*f = scan(r, from, key, klen);
+		if (*f)
+			return 1;
+	}
+	return r->failed ? -1 : 0;
+}
+
+bool
+trib_rowidx_complete(trib_rowidx *r)
+{
+	while (feed(r))
+		;
+	return !r->failed && (r->text == NULL || r->depth == 0);
+}

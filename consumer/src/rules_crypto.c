@@ -1,0 +1,230 @@
+/*
+ * rules_crypto.c: the rules built on the cryptographic strategies: hash
+ * (mask_hash.h), tokenize (mask_tokenize.h), encrypt and decrypt
+ * (mask_gcm.h, mask_fernet.h).
+ *
+ * Each rule parses its key once at start-up (keys.h; the config loader has
+ * already checked it, so a failure here is an internal error).  hash,
+ * tokenize and aes-gcm bind a per-column context (the `context` or
+ * `tweak` key, by default the name of the field the value sits under), so
+ * a rule keeps one strategy object per context it meets: usually one, at
+ * most one per selected field name.
+ *
+ * Values: a string's text, a number's digits, true/false; objects and
+ * arrays are hashed or encrypted as their compact JSON, and cannot be
+ * tokenized.  Outputs are strings.  Failures (a value FF1 cannot take, a
+ * token that does not authenticate) send the event to the dead-letter
+ * sink with a reason that never contains the value.
+ */
+#include "rules_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mask_fernet.h"
+#include "mask_gcm.h"
+#include "mask_hash.h"
+#include "mask_tokenize.h"
+
+typedef struct ctxobj
+{
+	char	   *ctx;
+	void	   *obj;
+} ctxobj;
+
+static const trib_key_format key_formats[] = {
+	TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW
+};
+
+bool
+rl_crypto_init(rule *r, char *errbuf, size_t errlen)
+{
+	const trib_rule_conf *c = r->c;
+
+	if (c->key == NULL)
+		return true;
+	r->key = trib_key_parse(c->key, strlen(c->key), key_formats[c->key_format],
+							"the rule's key", errbuf, errlen);
+	if (r->key == NULL)
+		return false;
+	if (c->type == TRIB_RULE_ENCRYPT || c->type == TRIB_RULE_DECRYPT)
+	{
+		if (c->cipher == TRIB_CIPHER_FERNET)
+		{
+			r->fernet = trib_fernet_new(r->key, errbuf, errlen);
+			return r->fernet != NULL;
+		}
+	}
+	return true;
+}
+
+static void
+free_obj(const rule *r, void *obj)
+{
+	switch (r->c->type)
+	{
+		case TRIB_RULE_HASH:
+			trib_hasher_free(obj);
+			break;
+		case TRIB_RULE_TOKENIZE:
+			trib_tokenizer_free(obj);
+			break;
+		default:
+			trib_gcm_free(obj);
+			break;
+	}
+}
+
+void
+rl_crypto_free(rule *r)
+{
+	for (int i = 0; i < r->nobjs; i++)
+	{
+		free_obj(r, ((ctxobj *) r->objs)[i].obj);
+		free(((ctxobj *) r->objs)[i].ctx);
+	}
+	free(r->objs);
+	trib_fernet_free(r->fernet);
+	trib_key_free(r->key);
+}
+
+static void *
+new_obj(const rule *r, const char *ctx, char *errbuf, size_t errlen)
+{
+	const trib_rule_conf *c = r->c;
+	static const trib_hash_encoding encs[] = {TRIB_HASH_HEX, TRIB_HASH_BASE64, TRIB_HASH_BASE64URL};
+	static const trib_token_alphabet alphas[] = {TRIB_ALPHA_DIGITS, TRIB_ALPHA_ALNUM_LOWER,
+	TRIB_ALPHA_ALNUM_UPPER, TRIB_ALPHA_ALNUM};
+
+	switch (c->type)
+	{
+		case TRIB_RULE_HASH:
+			return trib_hasher_new(r->key, ctx, strlen(ctx), encs[c->encoding],
+								   (size_t) c->length, errbuf, errlen);
+		case TRIB_RULE_TOKENIZE:
+			return trib_tokenizer_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
+									  c->strict_alphabet, errbuf, errlen);
+		default:
+			return trib_gcm_new(r->key, ctx, strlen(ctx), c->url, errbuf, errlen);
+	}
+}
+
+/* The strategy object for this context, made on first use. */
+static void *
+obj_for(rule *r, const char *ctx, char *errbuf, size_t errlen)
+{
+	ctxobj	   *o = r->objs;
+	void	   *obj;
+
+	for (int i = 0; i < r->nobjs; i++)
+		if (strcmp(o[i].ctx, ctx) == 0)
+			return o[i].obj;
+	if ((obj = new_obj(r, ctx, errbuf, errlen)) == NULL)
+		return NULL;
+	r->objs = o = trib_xrealloc(o, sizeof(ctxobj) * (size_t) (r->nobjs + 1));
+	o[r->nobjs].ctx = trib_xstrdup(ctx);
+	o[r->nobjs].obj = obj;
+	r->nobjs++;
+	return obj;
+}
+
+/* Run the strategy on text[0..len); *out malloc'd.  false: x->why set
+ * (data) or errbuf (internal). */
+static bool
+transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
+		  char **out, char *errbuf, size_t errlen)
+{
+	const trib_rule_conf *c = r->c;
+	const char *ctx = c->type == TRIB_RULE_TOKENIZE ? (c->tweak ? c->tweak : name)
+		: c->context ? c->context : name;
+	void	   *obj = NULL;
+	char		e[256];
+	size_t		n;
+
+	if (c->cipher != TRIB_CIPHER_FERNET || c->type == TRIB_RULE_HASH ||
+		c->type == TRIB_RULE_TOKENIZE)
+	{
+		if ((obj = obj_for(r, ctx, errbuf, errlen)) == NULL)
+			return false;
+	}
+	switch (c->type)
+	{
+		case TRIB_RULE_HASH:
+			return trib_hasher_apply(obj, text, len, out, &n, errbuf, errlen);
+		case TRIB_RULE_TOKENIZE:
+			if (trib_tokenize(obj, text, len, out, e, sizeof(e)))
+				return true;
+			if (c->too_short == TRIB_SHORT_REDACT && !c->strict_alphabet)
+			{
+				trib_strbuf b = {0};
+
+				rl_add_mask(&b, "*", rl_utf8_len(text));
+				*out = trib_strbuf_finish(&b);
+				if (*out == NULL)
+					*out = trib_xstrdup("");
+				return true;
+			}
+			snprintf(x->reason, sizeof(x->reason), "tokenize: %.200s", e);
+			x->why = x->reason;
+			return false;
+		case TRIB_RULE_ENCRYPT:
+			if (c->cipher == TRIB_CIPHER_FERNET)
+				return trib_fernet_encrypt(r->fernet, text, len, (int64_t) time(NULL), out, &n,
+										   errbuf, errlen);
+			return trib_gcm_encrypt(obj, text, len, out, &n, errbuf, errlen);
+		default:
+			{
+				unsigned char *plain = NULL;
+				bool		ok = c->cipher == TRIB_CIPHER_FERNET
+					? trib_fernet_decrypt(r->fernet, text, len, c->ttl, (int64_t) time(NULL),
+										  &plain, &n, e, sizeof(e))
+					: trib_gcm_decrypt(obj, text, len, &plain, &n, e, sizeof(e));
+
+				if (!ok)
+				{
+					snprintf(x->reason, sizeof(x->reason), "decrypt: %.200s", e);
+					x->why = x->reason;
+					return false;
+				}
+				*out = (char *) plain;	/* NUL-terminated by the decrypters */
+				return true;
+			}
+	}
+}
+
+bool
+rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, size_t errlen)
+{
+	rule	   *r = (rule *) a->r;
+	const char *text;
+	char	   *dump = NULL;
+	char	   *out = NULL;
+	bool		ok;
+
+	if (*slot == NULL || YAJL_IS_NULL(*slot))
+		return true;
+	text = trib_jdoc_scalar_text(*slot);
+	if (text == NULL)
+	{
+		if (r->c->type == TRIB_RULE_TOKENIZE)
+		{
+			a->x->why = "tokenize needs a string or number, not an object or array";
+			a->x->why_field = name;
+			return false;
+		}
+		text = dump = trib_jdoc_dump(*slot);
+	}
+	ok = transform(r, a->x, name, text, strlen(text), &out, errbuf, errlen);
+	free(dump);
+	if (!ok)
+	{
+		if (a->x->why)
+			a->x->why_field = name;
+		return false;
+	}
+	rl_replace(slot, trib_jdoc_string(out));
+	free(out);
+	return true;
+}

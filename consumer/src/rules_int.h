@@ -1,0 +1,177 @@
+/*
+ * rules_int.h: what the files of the rule engine share (rules.c, the
+ * driver; rules_fields.c, value and shape rules; rules_events.c, sample,
+ * route and flatten; rules_quality.c).  Private to them; everything else
+ * uses rules.h.
+ *
+ * An event is worked on through an evctx: its three images (before, after,
+ * key) parsed on first use into yajl trees that every later rule shares,
+ * marked dirty when changed, and written back once by the driver.  A rule
+ * that refuses an event sets `why` (and `why_field`) for the dead-letter
+ * record: never a field's value.
+ */
+#ifndef TRIB_RULES_INT_H
+#define TRIB_RULES_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "jsondoc.h"
+#include "rules.h"
+#include "strbuf.h"
+
+#define IMG_BEFORE 0
+#define IMG_AFTER 1
+#define IMG_KEY 2
+#define NIMG 3
+
+/* The key `sample` uses without a configured one: public, so anyone can
+ * recompute the sample; set a key to make it unpredictable. */
+#define SAMPLE_DEFAULT_KEY "tributary-sample-v1"
+
+struct trib_key;
+struct trib_fernet;
+struct trib_mask;
+struct trib_fake_dicts;
+
+typedef struct rule
+{
+	const trib_rule_conf *c;
+	trib_jpath *paths;
+	int			npaths;
+	trib_jpath	by;
+	bool		has_by;
+	uint64_t	threshold;		/* sample: keep when hash < threshold */
+	bool		keep_all;		/* sample: 100% */
+	EVP_MAC_CTX *mac;			/* hash, sample: keyed once */
+	trib_metric *m_selected;	/* events the rule applied to */
+	trib_metric *m_pass;		/* quality */
+	trib_metric *m_fail;
+	struct lookup_state *lookup;	/* lookup: connection and cache */
+	struct trib_key *key;		/* hash, sample, tokenize, en/decrypt */
+	void	   *objs;			/* rules_crypto.c: strategy per context */
+	int			nobjs;
+	struct trib_fernet *fernet;	/* encrypt/decrypt with cipher: fernet */
+	struct trib_mask *mask;		/* substitute, perturb, generalize */
+	struct trib_fake_dicts *dicts;	/* substitute */
+	/* quality check: unique, the values seen in this batch */
+	char	  **seen;
+	size_t		seen_cap;
+	size_t		seen_n;
+} rule;
+
+/* A relation reshaped by the shape rules that select its table. */
+typedef struct derived
+{
+	const trib_relation *src;
+	uint32_t	version;
+	trib_relation *rel;			/* NULL: no shape rule applies */
+} derived;
+
+struct trib_rules
+{
+	rule	   *r;
+	int			n;
+	derived    *d;
+	size_t		nd;
+	size_t		dcap;
+	trib_metric_family *f_dead;
+	bool		dlq_images;		/* dead-letter events keep their row images */
+	bool		strict;			/* columns without a rule become null */
+	void	   *cov;			/* rules_strict.c: decisions per column */
+	trib_metric *m_strict;		/* values strict mode replaced */
+};
+
+/* One event while the rules run. */
+typedef struct evctx
+{
+	trib_event *ev;
+	yajl_val	img[NIMG];
+	bool		parsed[NIMG];
+	bool		dirty[NIMG];
+	bool		reshaped;
+	const rule *cur;
+	const char *why;			/* dead-letter reason (static text) */
+	const char *why_field;
+	char		reason[256];	/* why points here for quality failures */
+	trib_strbuf tags;
+} evctx;
+
+
+
+/* Value arguments of the per-field callbacks. */
+typedef struct value_arg
+{
+	evctx	   *x;
+	const rule *r;
+	bool		changed;
+	char	   *errbuf;			/* internal errors (not data) */
+	size_t		errlen;
+} value_arg;
+
+/* The first value a path reaches (rl_first_cb's argument). */
+typedef struct first_arg
+{
+	const char *text;
+	bool		found;
+	bool		is_null;
+} first_arg;
+
+/* rules.c */
+bool		rl_selected(const trib_rule_conf *c, const trib_event *ev);
+char	  **rl_img_text(trib_event *ev, int i);
+bool		rl_img_all(evctx *x, char *errbuf, size_t errlen);
+void		rl_seen_clear(rule *r);
+
+/* rules_fields.c: helpers */
+size_t		rl_utf8_len(const char *s);
+size_t		rl_utf8_offset(const char *s, size_t ch);
+void		rl_add_mask(trib_strbuf *b, const char *mask_char, size_t n);
+void		rl_replace(yajl_val *slot, yajl_val v);
+EVP_MAC_CTX *rl_hmac_new(const unsigned char *key, size_t keylen);
+void		rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg,
+						  size_t msglen, unsigned char out[32]);
+void		rl_encode_digest(trib_strbuf *b, const unsigned char *d, size_t n,
+							 trib_encoding enc);
+bool		rl_is_json_number(const char *s);
+bool		rl_is_json_integer(const char *s);
+bool		rl_any_path_first(const rule *r, const char *column);
+bool		rl_first_cb(yajl_val *slot, const char *name, void *arg);
+const char *rl_row_value(evctx *x, const trib_jpath *path, char *errbuf, size_t errlen);
+
+/* rules_events.c */
+bool		rl_expand_template(evctx *x, const char *tmpl, char **out,
+							   char *errbuf, size_t errlen);
+
+/* the rules: false / TRIB_VERDICT_* as the driver expects */
+bool		rl_apply_value_rule(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen);
+trib_verdict rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_apply_route(evctx *x, const rule *r, char *errbuf, size_t errlen);
+trib_verdict rl_apply_flatten(evctx *x, const rule *r, char *errbuf, size_t errlen);
+trib_verdict rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen);
+trib_verdict rl_apply_outbox(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_apply_aggregate(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_apply_lookup(evctx *x, rule *r, char *errbuf, size_t errlen);
+void		rl_lookup_free(rule *r);
+
+/* rules_crypto.c */
+bool		rl_crypto_init(rule *r, char *errbuf, size_t errlen);
+void		rl_crypto_free(rule *r);
+bool		rl_crypto_value(yajl_val *slot, const char *name, value_arg *a,
+							char *errbuf, size_t errlen);
+
+/* rules_mask.c */
+bool		rl_mask_init(rule *r, char *errbuf, size_t errlen);
+void		rl_mask_free(rule *r);
+bool		rl_mask_value(yajl_val *slot, const char *name, value_arg *a,
+						  char *errbuf, size_t errlen);
+
+/* rules_strict.c */
+trib_verdict rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen);
+void		rl_strict_free(trib_rules *rs);
+
+#endif							/* TRIB_RULES_INT_H */

@@ -1,0 +1,763 @@
+/*
+ * test_rules.c: transform rules (rules.c, config_rules.c, jsondoc.c).
+ *
+ * Each test loads a real pipeline YAML with trib_config_load_buffer, runs
+ * events through trib_rules_apply and checks the row images, key, topic,
+ * relation and verdict that come out.  Expected hashes are computed
+ * independently here with OpenSSL's one-shot HMAC(), so a change to the
+ * documented encoding (docs/TRANSFORMS.md) fails the test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/hmac.h>
+
+#include "config.h"
+#include "event.h"
+#include "jsondoc.h"
+#include "rules.h"
+
+#define HEAD \
+	"pipeline: t\n" \
+	"sources:\n  pg: {type: postgres, dsn: \"dbname=x\", snapshot: never}\n" \
+	"sinks:\n  out: {type: stdout}\n  dlq: {type: file, path: /tmp/never-opened.jsonl}\n"
+
+typedef struct fixture
+{
+	trib_config *cfg;
+	trib_rules *rules;
+	char		err[1024];
+} fixture;
+
+static void
+load(fixture *f, const char *rules_yaml)
+{
+	char		yaml[8192];
+
+	snprintf(yaml, sizeof(yaml), HEAD "%s", rules_yaml);
+	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, f->err, sizeof(f->err)))
+		fail_msg("config did not load: %s\n%s", f->err, yaml);
+	f->rules = trib_rules_new(f->cfg, NULL, f->err, sizeof(f->err));
+	assert_non_null(f->rules);
+}
+
+static void
+unload(fixture *f)
+{
+	trib_rules_free(f->rules);
+	trib_config_free(f->cfg);
+}
+
+static char *
+dup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static trib_column cols[] = {
+	{.name = "id", .type = "integer", .pk = true},
+	{.name = "email", .type = "text"},
+	{.name = "card", .type = "character varying(19)"},
+	{.name = "amount", .type = "numeric(12,2)"},
+	{.name = "meta", .type = "jsonb"},
+};
+static trib_relation customers = {.schema = "public", .table = "customers",
+.ncolumns = 5, .columns = cols, .version = 1};
+
+static trib_event *
+mkev(trib_op op, const char *table, const char *before, const char *after, const char *key)
+{
+	trib_event *ev = trib_event_new();
+
+	ev->op = op;
+	ev->source = dup("pg");
+	ev->connector = dup("postgresql");
+	ev->db = dup("shop");
+	ev->schema = dup("public");
+	ev->table = dup(table);
+	ev->before = dup(before);
+	ev->after = dup(after);
+	ev->key = dup(key);
+	ev->rel = strcmp(table, "customers") == 0 ? &customers : NULL;
+	return ev;
+}
+
+#define ROW1 "{\"id\":42,\"email\":\"ann.lee@corp.example\",\"card\":\"4111-1111-1111-1234\"," \
+	"\"amount\":1234.50,\"meta\":{\"contact\":{\"phone\":\"+44 20 7946 0958\"},\"n\":123456789012345678901234567890}}"
+
+static trib_verdict
+run(fixture *f, trib_event *ev)
+{
+	return trib_rules_apply(f->rules, ev, f->err, sizeof(f->err));
+}
+
+/* ---- paths and documents -------------------------------------------------- */
+
+static void
+test_jsondoc_roundtrip_keeps_numbers(void **state)
+{
+	char		e[128];
+	yajl_val	v = trib_jdoc_parse(ROW1, e, sizeof(e));
+	char	   *out;
+
+	(void) state;
+	assert_non_null(v);
+	out = trib_jdoc_dump(v);
+	assert_string_equal(out, ROW1);
+	free(out);
+	yajl_tree_free(v);
+}
+
+static void
+test_jpath_errors(void **state)
+{
+	trib_jpath	p;
+	char		e[256];
+
+	(void) state;
+	assert_false(trib_jpath_parse("a..b", &p, e, sizeof(e)));
+	assert_non_null(strstr(e, "empty segment"));
+	assert_true(trib_jpath_parse("a\\.b.c", &p, e, sizeof(e)));
+	assert_int_equal(p.nseg, 2);
+	assert_string_equal(p.seg[0], "a.b");
+	trib_jpath_free(&p);
+}
+
+/* ---- value rules ---------------------------------------------------------------- */
+
+static void
+test_redact_mask_keeps_length_in_characters(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "customers", NULL,
+						  "{\"id\":1,\"email\":\"\xc3\xa9l\xc3\xa8ve@x.fr\",\"card\":null}", "{\"id\":1}");
+
+	(void) state;
+	load(&f, "transforms:\n  - {type: redact, tables: [public.customers], fields: [email, card]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* "élève@x.fr" is 10 characters, 12 bytes; null stays null */
+	assert_string_equal(ev->after, "{\"id\":1,\"email\":\"**********\",\"card\":null}");
+	trib_event_free(ev);
+	unload(&f);
+}
+
+static void
+test_redact_null_value_and_nested(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "customers", ROW1, ROW1, "{\"id\":42}");
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: redact, fields: [meta.contact.phone], with: value, value: REDACTED}\n"
+		 "  - {type: redact, fields: [amount], with: \"null\"}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_non_null(strstr(ev->after, "\"contact\":{\"phone\":\"REDACTED\"}"));
+	assert_non_null(strstr(ev->after, "\"amount\":null"));
+	assert_non_null(strstr(ev->before, "\"amount\":null"));
+	/* untouched numbers keep every digit */
+	assert_non_null(strstr(ev->after, "123456789012345678901234567890"));
+	assert_null(strstr(ev->after, "7946"));
+	trib_event_free(ev);
+	unload(&f);
+}
+
+static void
+test_partial(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "customers", NULL, ROW1, "{\"id\":42}");
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: partial, fields: [card], keep_last: 4, mask_char: X}\n"
+		 "  - {type: partial, fields: [email], keep_email_domain: true}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_non_null(strstr(ev->after, "\"card\":\"XXXXXXXXXXXXXXX1234\""));
+	assert_non_null(strstr(ev->after, "\"email\":\"*******@corp.example\""));
+	trib_event_free(ev);
+	unload(&f);
+}
+
+/* The documented hash input (mask_hash.h):
+ * HMAC(key, "tributary.hash.v1" 0x00 || BE32(len ctx) || ctx || value). */
+static void
+expected_hmac_hex(const char *key, const char *ctx, const char *value, char out[65])
+{
+	unsigned char msg[512];
+	size_t		cl = strlen(ctx);
+	size_t		vl = strlen(value);
+	unsigned char d[32];
+	unsigned int dl = 0;
+	size_t		pl = sizeof("tributary.hash.v1");	/* with its NUL */
+
+	memcpy(msg, "tributary.hash.v1", pl);
+	msg[pl + 0] = (unsigned char) (cl >> 24);
+	msg[pl + 1] = (unsigned char) (cl >> 16);
+	msg[pl + 2] = (unsigned char) (cl >> 8);
+	msg[pl + 3] = (unsigned char) cl;
+	memcpy(msg + pl + 4, ctx, cl);
+	memcpy(msg + pl + 4 + cl, value, vl);
+	HMAC(EVP_sha256(), key, (int) strlen(key), msg, pl + 4 + cl + vl, d, &dl);
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+static void
+test_hash_deterministic_with_context_and_key_column(void **state)
+{
+	fixture		f = {0};
+	trib_event *a = mkev(TRIB_OP_CREATE, "customers", NULL,
+						 "{\"id\":42,\"email\":\"ann@x.org\"}", "{\"email\":\"ann@x.org\"}");
+	trib_event *b = mkev(TRIB_OP_CREATE, "orders", NULL,
+						 "{\"id\":7,\"buyer\":\"ann@x.org\"}", "{\"id\":7}");
+	char		hex[65];
+	char		want[128];
+
+	(void) state;
+	setenv("TEST_RULES_KEY", "0123456789abcdef0123", 1);
+	load(&f, "transforms:\n"
+		 "  - {type: hash, tables: [customers], fields: [email], key: \"${TEST_RULES_KEY}\", key_format: raw, context: email}\n"
+		 "  - {type: hash, tables: [orders], fields: [buyer], key: \"${TEST_RULES_KEY}\", key_format: raw, context: email}\n");
+	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, b), TRIB_VERDICT_KEEP);
+	expected_hmac_hex("0123456789abcdef0123", "email", "ann@x.org", hex);
+	snprintf(want, sizeof(want), "\"email\":\"%s\"", hex);
+	assert_non_null(strstr(a->after, want));
+	/* the key column is masked the same way, so the key still matches */
+	assert_non_null(strstr(a->key, want));
+	/* the same context in another table: the join still matches */
+	snprintf(want, sizeof(want), "\"buyer\":\"%s\"", hex);
+	assert_non_null(strstr(b->after, want));
+	assert_null(strstr(a->after, "ann@x.org"));
+	trib_event_free(a);
+	trib_event_free(b);
+	unload(&f);
+}
+
+static void
+test_hash_default_context_is_field_and_truncation(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "t", NULL, "{\"phone\":\"555-0100\"}", NULL);
+	char		hex[65];
+	char		want[128];
+
+	(void) state;
+	setenv("TEST_RULES_KEY", "0123456789abcdef0123", 1);
+	load(&f, "transforms:\n"
+		 "  - {type: hash, fields: [phone], key: \"${TEST_RULES_KEY}\", key_format: raw, length: 12}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	expected_hmac_hex("0123456789abcdef0123", "phone", "555-0100", hex);
+	hex[12] = '\0';
+	snprintf(want, sizeof(want), "{\"phone\":\"%s\"}", hex);
+	assert_string_equal(ev->after, want);
+	trib_event_free(ev);
+	unload(&f);
+}
+
+/* ---- shape rules ----------------------------------------------------------------- */
+
+static void
+test_drop_keep_rename_and_derived_relation(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "customers", ROW1, ROW1, "{\"id\":42}");
+	trib_event *ev2 = mkev(TRIB_OP_CREATE, "customers", NULL, ROW1, "{\"id\":42}");
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: drop, fields: [meta.contact]}\n"
+		 "  - {type: keep, fields: [id, email, meta]}\n"
+		 "  - {type: rename, renames: {email: contact_email}}\n"
+		 "  - {type: hash, fields: [id], key: \"00112233445566778899aabbccddeeff\"}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_null(strstr(ev->after, "card"));
+	assert_null(strstr(ev->after, "amount"));
+	assert_null(strstr(ev->after, "contact\":"));
+	assert_non_null(strstr(ev->after, "\"contact_email\":\"ann.lee@corp.example\""));
+	assert_non_null(strstr(ev->before, "\"contact_email\""));
+	/* the relation follows: id (now text), contact_email, meta */
+	assert_ptr_not_equal(ev->rel, &customers);
+	assert_int_equal(ev->rel->ncolumns, 3);
+	assert_string_equal(ev->rel->columns[0].name, "id");
+	assert_string_equal(ev->rel->columns[0].type, "text");
+	assert_true(ev->rel->columns[0].pk);
+	assert_string_equal(ev->rel->columns[1].name, "contact_email");
+	assert_string_equal(ev->rel->columns[2].name, "meta");
+	/* the source's relation is untouched, and the derived one is cached */
+	assert_int_equal(customers.ncolumns, 5);
+	assert_int_equal(run(&f, ev2), TRIB_VERDICT_KEEP);
+	assert_ptr_equal(ev2->rel, ev->rel);
+	trib_event_free(ev);
+	trib_event_free(ev2);
+	unload(&f);
+}
+
+static void
+test_cast_and_dead_letter_without_images(void **state)
+{
+	fixture		f = {0};
+	trib_event *ok = mkev(TRIB_OP_CREATE, "t", NULL, "{\"n\":\"17\",\"b\":\"t\"}", NULL);
+	trib_event *bad = mkev(TRIB_OP_CREATE, "t", NULL, "{\"n\":\"seventeen\",\"b\":\"t\"}", "{\"n\":1}");
+
+	(void) state;
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: cast, fields: [n], to: integer}\n"
+		 "  - {type: cast, fields: [b], to: boolean}\n");
+	assert_int_equal(run(&f, ok), TRIB_VERDICT_KEEP);
+	assert_string_equal(ok->after, "{\"n\":17,\"b\":true}");
+	assert_int_equal(run(&f, bad), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(bad->error, "not an integer"));
+	assert_non_null(strstr(bad->error, "field n"));
+	/* the value itself never appears in the reason, and no images leave */
+	assert_null(strstr(bad->error, "seventeen"));
+	assert_null(bad->after);
+	assert_null(bad->key);
+	trib_event_free(ok);
+	trib_event_free(bad);
+	unload(&f);
+}
+
+/* ---- sample, route, flatten ---------------------------------------------------------- */
+
+static void
+test_sample_deterministic_and_consistent_across_tables(void **state)
+{
+	fixture		f = {0};
+	int			kept = 0;
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: sample, tables: [customers], percent: 10}\n"
+		 "  - {type: sample, tables: [orders], percent: 10, by: customer_id}\n");
+	for (int i = 1; i <= 5000; i++)
+	{
+		char		row[128];
+		char		key[64];
+		char		orow[128];
+		trib_event *c;
+		trib_event *o;
+		trib_verdict vc;
+		trib_verdict vo;
+
+		snprintf(row, sizeof(row), "{\"id\":%d,\"email\":\"u%d@x\"}", i, i);
+		snprintf(key, sizeof(key), "{\"id\":%d}", i);
+		snprintf(orow, sizeof(orow), "{\"id\":%d,\"customer_id\":%d}", 100000 + i, i);
+		c = mkev(TRIB_OP_CREATE, "customers", NULL, row, key);
+		o = mkev(TRIB_OP_CREATE, "orders", NULL, orow, "{\"id\":1}");
+		vc = run(&f, c);
+		vo = run(&f, o);
+		/* an order is kept exactly when its customer is */
+		assert_int_equal(vc, vo);
+		kept += vc == TRIB_VERDICT_KEEP;
+		/* and the decision does not change when asked again */
+		trib_event_free(c);
+		c = mkev(TRIB_OP_UPDATE, "customers", row, row, key);
+		assert_int_equal(run(&f, c), vc);
+		trib_event_free(c);
+		trib_event_free(o);
+	}
+	/* 10% of 5000 = 500; binomial sd ~21 */
+	assert_in_range(kept, 400, 600);
+	unload(&f);
+}
+
+static void
+test_route_template(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "orders", NULL,
+						  "{\"id\":1,\"region\":\"eu\",\"x\":{\"y\":\"z\"}}", "{\"id\":1}");
+	trib_event *missing = mkev(TRIB_OP_CREATE, "orders", NULL, "{\"id\":2}", "{\"id\":2}");
+
+	(void) state;
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: route, tables: [orders], topic: \"${table}.${after.region}.${after.x.y}\"}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->topic, "orders.eu.z");
+	assert_int_equal(run(&f, missing), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(missing->error, "route rule"));
+	trib_event_free(ev);
+	trib_event_free(missing);
+	unload(&f);
+}
+
+static void
+test_flatten_deletes(void **state)
+{
+	fixture		f = {0};
+	trib_event *c = mkev(TRIB_OP_CREATE, "t", NULL, "{\"id\":1}", "{\"id\":1}");
+	trib_event *d = mkev(TRIB_OP_DELETE, "t", "{\"id\":1,\"v\":2}", NULL, "{\"id\":1}");
+	trib_event *d2 = mkev(TRIB_OP_DELETE, "u", "{\"id\":1}", NULL, "{\"id\":1}");
+	trib_event *d3 = mkev(TRIB_OP_DELETE, "w", "{\"id\":1}", NULL, "{\"id\":1}");
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: flatten, tables: [t], deletes: rewrite}\n"
+		 "  - {type: flatten, tables: [u], deletes: tombstone}\n"
+		 "  - {type: flatten, tables: [w]}\n");
+	assert_int_equal(run(&f, c), TRIB_VERDICT_KEEP);
+	assert_int_equal(c->flatten, TRIB_FLAT_ROW);
+	assert_string_equal(c->after, "{\"id\":1,\"__deleted\":\"false\"}");
+	assert_int_equal(run(&f, d), TRIB_VERDICT_KEEP);
+	assert_string_equal(d->after, "{\"id\":1,\"v\":2,\"__deleted\":\"true\"}");
+	assert_int_equal(run(&f, d2), TRIB_VERDICT_KEEP);
+	assert_int_equal(d2->flatten, TRIB_FLAT_TOMBSTONE);
+	assert_int_equal(run(&f, d3), TRIB_VERDICT_DROP);
+	trib_event_free(c);
+	trib_event_free(d);
+	trib_event_free(d2);
+	trib_event_free(d3);
+	unload(&f);
+}
+
+/* ---- quality ---------------------------------------------------------------------------- */
+
+static void
+test_quality_actions(void **state)
+{
+	fixture		f = {0};
+	trib_event *good = mkev(TRIB_OP_CREATE, "t", NULL,
+							"{\"id\":1,\"status\":\"paid\",\"amount\":5,\"email\":\"a@b\"}", "{\"id\":1}");
+	trib_event *tagged = mkev(TRIB_OP_CREATE, "t", NULL,
+							  "{\"id\":2,\"status\":\"lost\",\"amount\":5,\"email\":\"a@b\"}", "{\"id\":2}");
+	trib_event *dropped = mkev(TRIB_OP_CREATE, "t", NULL,
+							   "{\"id\":3,\"status\":\"paid\",\"amount\":500,\"email\":\"a@b\"}", "{\"id\":3}");
+	trib_event *dead = mkev(TRIB_OP_CREATE, "t", NULL,
+							"{\"id\":4,\"status\":\"paid\",\"amount\":5}", "{\"id\":4}");
+	trib_event *fail = mkev(TRIB_OP_CREATE, "t", NULL,
+							"{\"id\":\"x\",\"status\":\"paid\",\"amount\":5,\"email\":\"a@b\"}", "{\"id\":5}");
+
+	(void) state;
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: quality, name: status_ok, fields: [status], check: allowed, values: [paid, open], action: tag}\n"
+		 "  - {type: quality, fields: [amount], check: range, min: 0, max: 100, action: drop}\n"
+		 "  - {type: quality, fields: [email], check: not_null}\n"
+		 "  - {type: quality, name: id_int, fields: [id], check: type, expect: integer, action: fail}\n");
+	assert_int_equal(run(&f, good), TRIB_VERDICT_KEEP);
+	assert_null(good->tags);
+	assert_int_equal(run(&f, tagged), TRIB_VERDICT_KEEP);
+	assert_string_equal(tagged->tags, "[\"status_ok\"]");
+	assert_int_equal(run(&f, dropped), TRIB_VERDICT_DROP);
+	assert_int_equal(run(&f, dead), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(dead->error, "field email is missing"));
+	assert_int_equal(run(&f, fail), TRIB_VERDICT_FAIL);
+	assert_non_null(strstr(f.err, "id_int"));
+	trib_event_free(good);
+	trib_event_free(tagged);
+	trib_event_free(dropped);
+	trib_event_free(dead);
+	trib_event_free(fail);
+	unload(&f);
+}
+
+static void
+test_quality_unique_within_batch(void **state)
+{
+	fixture		f = {0};
+	const char *row = "{\"id\":1,\"code\":\"A\"}";
+	trib_event *a = mkev(TRIB_OP_CREATE, "t", NULL, row, NULL);
+	trib_event *b = mkev(TRIB_OP_CREATE, "t", NULL, row, NULL);
+	trib_event *c = mkev(TRIB_OP_CREATE, "t", NULL, row, NULL);
+
+	(void) state;
+	load(&f, "transforms:\n  - {type: quality, fields: [code], check: unique, action: drop}\n");
+	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, b), TRIB_VERDICT_DROP);
+	trib_rules_batch_end(f.rules);
+	assert_int_equal(run(&f, c), TRIB_VERDICT_KEEP);
+	trib_event_free(a);
+	trib_event_free(b);
+	trib_event_free(c);
+	unload(&f);
+}
+
+static void
+test_selection_by_source_and_glob(void **state)
+{
+	fixture		f = {0};
+	trib_event *a = mkev(TRIB_OP_CREATE, "customers_eu", NULL, "{\"email\":\"x@y\"}", NULL);
+	trib_event *b = mkev(TRIB_OP_CREATE, "orders", NULL, "{\"email\":\"x@y\"}", NULL);
+	trib_event *c = mkev(TRIB_OP_CREATE, "customers_us", NULL, "{\"email\":\"x@y\"}", NULL);
+
+	(void) state;
+	free(c->source);
+	c->source = dup("mysql1");
+	load(&f, "transforms:\n"
+		 "  - {type: redact, sources: [\"pg*\"], tables: [\"public.customers_*\"], fields: [\"*mail\"], with: \"null\"}\n");
+	run(&f, a);
+	run(&f, b);
+	run(&f, c);
+	assert_string_equal(a->after, "{\"email\":null}");
+	assert_string_equal(b->after, "{\"email\":\"x@y\"}");
+	assert_string_equal(c->after, "{\"email\":\"x@y\"}");
+	trib_event_free(a);
+	trib_event_free(b);
+	trib_event_free(c);
+	unload(&f);
+}
+
+
+static void
+test_outbox(void **state)
+{
+	fixture		f = {0};
+	trib_event *ins = mkev(TRIB_OP_CREATE, "outbox", NULL,
+						   "{\"id\":\"e1\",\"aggregatetype\":\"order\",\"aggregateid\":77,"
+						   "\"type\":\"OrderCreated\",\"payload\":{\"total\":12.50}}", "{\"id\":\"e1\"}");
+	trib_event *del = mkev(TRIB_OP_DELETE, "outbox", "{\"id\":\"e1\"}", NULL, "{\"id\":\"e1\"}");
+	trib_event *other = mkev(TRIB_OP_CREATE, "orders", NULL, "{\"id\":1}", "{\"id\":1}");
+
+	(void) state;
+	load(&f, "transforms:\n  - {type: outbox, tables: [outbox]}\n");
+	assert_int_equal(run(&f, ins), TRIB_VERDICT_KEEP);
+	assert_string_equal(ins->topic, "outbox.event.order");
+	assert_string_equal(ins->key, "\"77\"");
+	assert_string_equal(ins->after, "{\"total\":12.50}");
+	assert_int_equal(ins->flatten, TRIB_FLAT_ROW);
+	assert_null(ins->before);
+	assert_int_equal(run(&f, del), TRIB_VERDICT_DROP);
+	assert_int_equal(run(&f, other), TRIB_VERDICT_KEEP);
+	assert_null(other->topic);
+	trib_event_free(ins);
+	trib_event_free(del);
+	trib_event_free(other);
+	unload(&f);
+}
+
+static void
+test_aggregate(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "t", NULL,
+						  "{\"q1\":10,\"q2\":20.5,\"q3\":null,\"q4\":9223372036854775807,\"n\":\"x\"}", NULL);
+	trib_event *ints = mkev(TRIB_OP_CREATE, "t", NULL, "{\"q1\":4611686018427387904,\"q2\":4611686018427387903}", NULL);
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: aggregate, fields: [\"q*\"], function: max, field: top}\n"
+		 "  - {type: aggregate, fields: [q1, q2, q3], function: avg, field: mean}\n"
+		 "  - {type: aggregate, fields: [\"q*\"], function: count, field: cnt}\n"
+		 "  - {type: aggregate, fields: [q1, q2], function: sum, field: total}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* max keeps the winner's text: every digit of a bigint */
+	assert_non_null(strstr(ev->after, "\"top\":9223372036854775807"));
+	assert_non_null(strstr(ev->after, "\"mean\":15.25"));
+	assert_non_null(strstr(ev->after, "\"cnt\":3"));
+	assert_non_null(strstr(ev->after, "\"total\":30.5"));
+	assert_int_equal(run(&f, ints), TRIB_VERDICT_KEEP);
+	/* integer sums are exact in 64 bits */
+	assert_non_null(strstr(ints->after, "\"total\":9223372036854775807"));
+	trib_event_free(ev);
+	trib_event_free(ints);
+	unload(&f);
+}
+
+static void
+test_strict_nulls_undecided_columns(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "customers", ROW1, ROW1, "{\"id\":42}");
+	trib_event *nokey = mkev(TRIB_OP_CREATE, "orders", NULL, "{\"oid\":1,\"x\":2}", "{\"oid\":1}");
+	trib_event *kept = mkev(TRIB_OP_CREATE, "items", NULL, "{\"a\":1,\"b\":2}", "{\"a\":1}");
+
+	(void) state;
+	load(&f, "strict: true\ndead_letter: dlq\ntransforms:\n"
+		 "  - {type: allow, tables: [customers], fields: [id, amount]}\n"
+		 "  - {type: hash, tables: [customers], fields: [email], key: \"00112233445566778899aabbccddeeff\"}\n"
+		 "  - {type: drop, tables: [customers], fields: [card]}\n"
+		 "  - {type: redact, tables: [customers], fields: [meta.contact.phone]}\n"
+		 "  - {type: keep, tables: [items], fields: [a]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* meta has only a nested rule: not a decision about the column */
+	assert_non_null(strstr(ev->after, "\"meta\":null"));
+	assert_non_null(strstr(ev->before, "\"meta\":null"));
+	assert_non_null(strstr(ev->after, "\"amount\":1234.50"));
+	assert_null(strstr(ev->after, "card"));
+	/* a key column without a rule cannot be nulled: dead letter */
+	assert_int_equal(run(&f, nokey), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(nokey->error, "strict: the key column oid has no rule"));
+	/* keep decides for the whole table */
+	assert_int_equal(run(&f, kept), TRIB_VERDICT_KEEP);
+	assert_string_equal(kept->after, "{\"a\":1}");
+	assert_true(trib_rules_covers(f.rules, "pg", "public", "customers", "email"));
+	assert_false(trib_rules_covers(f.rules, "pg", "public", "customers", "meta"));
+	assert_true(trib_rules_covers(f.rules, "pg", "public", "items", "zzz"));
+	trib_event_free(ev);
+	trib_event_free(nokey);
+	trib_event_free(kept);
+	unload(&f);
+}
+
+static void
+test_tokenize_encrypt_decrypt(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_CREATE, "pay", NULL,
+						  "{\"card\":\"4111-1111-1111-1234\",\"pin\":\"12\",\"note\":\"hello\",\"doc\":\"secret\"}", NULL);
+	trib_event *ev2 = mkev(TRIB_OP_CREATE, "pay", NULL,
+						   "{\"card\":\"4111-1111-1111-1234\",\"pin\":\"12\",\"note\":\"hello\",\"doc\":\"secret\"}", NULL);
+	trib_event *bad = mkev(TRIB_OP_CREATE, "tampered", NULL, "{\"doc\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", NULL);
+	const char *k32 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char		yaml[2048];
+	char	   *first;
+
+	(void) state;
+	snprintf(yaml, sizeof(yaml), "dead_letter: dlq\ntransforms:\n"
+			 "  - {type: tokenize, tables: [pay], fields: [card, pin], key: \"%.32s\"}\n"
+			 "  - {type: encrypt, tables: [pay], fields: [note], cipher: fernet, key: \"%s\"}\n"
+			 "  - {type: encrypt, tables: [pay], fields: [doc], key: \"%s\", context: d}\n"
+			 "  - {type: decrypt, tables: [pay], fields: [note], cipher: fernet, key: \"%s\"}\n"
+			 "  - {type: decrypt, tables: [\"*\"], fields: [doc], key: \"%s\", context: d}\n",
+			 k32, k32, k32, k32, k32);
+	load(&f, yaml);
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	/* FF1 keeps the layout; a value too short for FF1 is masked */
+	assert_non_null(strstr(ev->after, "\"pin\":\"**\""));
+	first = strstr(ev->after, "\"card\":\"");
+	assert_non_null(first);
+	assert_int_equal(first[12], '-');
+	assert_int_equal(first[17], '-');
+	assert_null(strstr(ev->after, "4111-1111-1111-1234"));
+	/* encrypt then decrypt restores both ciphers' values */
+	assert_non_null(strstr(ev->after, "\"note\":\"hello\""));
+	assert_non_null(strstr(ev->after, "\"doc\":\"secret\""));
+	/* tokenization is deterministic */
+	assert_int_equal(run(&f, ev2), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->after, ev2->after);
+	/* a ciphertext that does not authenticate: dead letter, no value in the reason */
+	assert_int_equal(run(&f, bad), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(bad->error, "decrypt"));
+	trib_event_free(ev);
+	trib_event_free(ev2);
+	trib_event_free(bad);
+	unload(&f);
+}
+
+static void
+test_substitute_perturb_generalize(void **state)
+{
+	fixture		f = {0};
+	const char *row = "{\"id\":7,\"name\":\"Ann Lee\",\"amount\":1234.50,\"born\":\"1980-05-17\",\"age\":37}";
+	trib_event *a = mkev(TRIB_OP_CREATE, "people", NULL, row, "{\"id\":7}");
+	trib_event *b = mkev(TRIB_OP_UPDATE, "people", row, row, "{\"id\":7}");
+	trib_event *other = mkev(TRIB_OP_CREATE, "staff", NULL, "{\"id\":9,\"name\":\"Ann Lee\"}", "{\"id\":9}");
+	const char *name_a;
+	char		fake[128];
+	double		amount;
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: substitute, fields: [name], kind: full_name, key: \"00112233445566778899aabbccddeeff\"}\n"
+		 "  - {type: perturb, tables: [people], fields: [amount], percent: 10, key: \"00112233445566778899aabbccddeeff\"}\n"
+		 "  - {type: generalize, tables: [people], fields: [age], mode: range, width: 10}\n"
+		 "  - {type: generalize, tables: [people], fields: [born], mode: year}\n");
+	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, b), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, other), TRIB_VERDICT_KEEP);
+	name_a = strstr(a->after, "\"name\":\"");
+	assert_non_null(name_a);
+	snprintf(fake, sizeof(fake), "%.*s", (int) (strchr(name_a + 8, '"') - name_a + 1), name_a);
+	assert_null(strstr(a->after, "Ann Lee"));
+	/* the same input gives the same fake, in every event and table */
+	assert_non_null(strstr(b->after, fake));
+	assert_non_null(strstr(b->before, fake));
+	assert_non_null(strstr(other->after, fake));
+	/* the same row gets the same noise in every change, within 10% */
+	amount = strtod(strstr(a->after, "\"amount\":") + 9, NULL);
+	assert_true(amount >= 1111.05 && amount <= 1357.95 && amount != 1234.50);
+	{
+		char		am[64];
+
+		snprintf(am, sizeof(am), "%.*s", (int) strcspn(strstr(a->after, "\"amount\":"), ","),
+				 strstr(a->after, "\"amount\":"));
+		assert_non_null(strstr(b->after, am));
+	}
+	assert_non_null(strstr(a->after, "\"age\":\"30-39\""));
+	assert_non_null(strstr(a->after, "\"born\":\"1980-01-01\""));
+	trib_event_free(a);
+	trib_event_free(b);
+	trib_event_free(other);
+	unload(&f);
+}
+
+static void
+test_config_errors(void **state)
+{
+	const char *cases[][2] = {
+		{"transforms:\n  - {type: scramble, fields: [a]}\n",
+		"unknown rule type \"scramble\" (accepted: redact, partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt, substitute, perturb, generalize)"},
+		{"transforms:\n  - {type: substitute, fields: [a], kind: nickname}\n", "unknown kind \"nickname\" (accepted: first_name"},
+		{"transforms:\n  - {type: perturb, fields: [a], percent: 5, days: 3}\n", "perturb needs exactly one of percent, absolute, days"},
+		{"transforms:\n  - {type: lookup, dsn: \"dbname=x\", query: \"SELECT 1 WHERE $1 = $2\", params: [a], into: z}\n",
+		"query uses $1..$2 but params has 1 field(s)"},
+		{"transforms:\n  - {type: hash, fields: [a]}\n", "transforms[0].key: required key is missing"},
+		{"transforms:\n  - {type: hash, fields: [a], key: k3y, key_format: raw}\n", "the key is 3 bytes; hash needs 16 to 1024 bytes"},
+		{"transforms:\n  - {type: hash, fields: [a], key: \"zz!!\", key_format: hex}\n", "the rule's key"},
+		{"transforms:\n  - {type: tokenize, fields: [a], key: \"00112233445566778899\"}\n", "the key is 10 bytes; tokenize"},
+		{"transforms:\n  - {type: encrypt, fields: [a], cipher: fernet, key: \"00112233445566778899aabbccddeeff\"}\n", "the key is 16 bytes; fernet needs 32 bytes"},
+		{"transforms:\n  - {type: redact}\n", "transforms[0].fields: required key is missing"},
+		{"transforms:\n  - {type: partial, fields: [a]}\n", "partial keeps nothing"},
+		{"transforms:\n  - {type: sample, percent: 150}\n", "is not a percentage"},
+		{"transforms:\n  - {type: quality, fields: [a], check: range}\n", "check: range needs min, max or both"},
+		{"transforms:\n  - {type: quality, fields: [a], check: not_null}\n", "needs a top-level dead_letter sink"},
+		{"transforms:\n  - {type: route, topic: \"${after}\"}\n", "${after} is neither a placeholder"},
+		{"transforms:\n  - {type: route, topic: \"${region}\"}\n", "${region} is neither a placeholder"},
+		{"transforms:\n  - {type: drop, fields: [\"a..b\"]}\n", "empty segment"},
+		{"dead_letter: nope\n", "dead_letter: no sink named \"nope\" (accepted: out, dlq)"},
+		{"transforms:\n  - {type: drop, fields: [a], colour: red}\n", "transforms[0].colour: unknown key"},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char		yaml[4096];
+		char		err[2048];
+		trib_config *cfg = NULL;
+
+		snprintf(yaml, sizeof(yaml), HEAD "%s", cases[i][0]);
+		if (trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
+			fail_msg("case %zu loaded:\n%s", i, yaml);
+		if (strstr(err, cases[i][1]) == NULL)
+			fail_msg("case %zu: expected \"%s\" in:\n%s", i, cases[i][1], err);
+		if (strncmp(err, "t.yaml:", 7) != 0)
+			fail_msg("case %zu: no file:line in \"%s\"", i, err);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_jsondoc_roundtrip_keeps_numbers),
+		cmocka_unit_test(test_jpath_errors),
+		cmocka_unit_test(test_redact_mask_keeps_length_in_characters),
+		cmocka_unit_test(test_redact_null_value_and_nested),
+		cmocka_unit_test(test_partial),
+		cmocka_unit_test(test_hash_deterministic_with_context_and_key_column),
+		cmocka_unit_test(test_hash_default_context_is_field_and_truncation),
+		cmocka_unit_test(test_drop_keep_rename_and_derived_relation),
+		cmocka_unit_test(test_cast_and_dead_letter_without_images),
+		cmocka_unit_test(test_sample_deterministic_and_consistent_across_tables),
+		cmocka_unit_test(test_route_template),
+		cmocka_unit_test(test_flatten_deletes),
+		cmocka_unit_test(test_quality_actions),
+		cmocka_unit_test(test_quality_unique_within_batch),
+		cmocka_unit_test(test_selection_by_source_and_glob),
+		cmocka_unit_test(test_outbox),
+		cmocka_unit_test(test_aggregate),
+		cmocka_unit_test(test_strict_nulls_undecided_columns),
+		cmocka_unit_test(test_tokenize_encrypt_decrypt),
+		cmocka_unit_test(test_substitute_perturb_generalize),
+		cmocka_unit_test(test_config_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
