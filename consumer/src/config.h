@@ -203,7 +203,10 @@ typedef enum trib_rule_type
 	TRIB_RULE_DECRYPT,
 	TRIB_RULE_SUBSTITUTE,
 	TRIB_RULE_PERTURB,
-	TRIB_RULE_GENERALIZE
+	TRIB_RULE_GENERALIZE,
+	TRIB_RULE_FILTER,
+	TRIB_RULE_COMPUTE,
+	TRIB_RULE_MAP
 } trib_rule_type;
 
 typedef enum trib_gen_mode
@@ -286,7 +289,9 @@ typedef enum trib_check_kind
 	TRIB_CHECK_TYPE = 1,
 	TRIB_CHECK_RANGE = 2,
 	TRIB_CHECK_ALLOWED = 3,
-	TRIB_CHECK_UNIQUE = 4
+	TRIB_CHECK_UNIQUE = 4,
+	TRIB_CHECK_REGEX = 5,
+	TRIB_CHECK_LUA = 6
 } trib_check_kind;
 
 typedef enum trib_json_kind
@@ -377,6 +382,10 @@ typedef struct trib_rule_conf
 	int			days;			/* perturb: dates +- up to this many days */
 	trib_gen_mode mode;			/* generalize */
 	int64_t		width;			/* generalize: bucket width */
+	char	   *lua;			/* filter, compute, map, route, quality lua */
+	char	   *pattern;		/* quality regex (PCRE2) */
+	bool		caseless;		/* quality regex */
+	char	   *column_type;	/* compute: the new column's SQL type */
 } trib_rule_conf;
 
 /* Erasure requests (the right to be forgotten); erasure.c. */
@@ -440,6 +449,8 @@ typedef struct trib_config
 	char	   *dead_letter;	/* sink for events rules reject, or NULL */
 	trib_dlq_images dead_letter_images;
 	bool		strict;			/* every captured column needs a rule */
+	int64_t		lua_max_instructions;	/* per evaluation */
+	int			lua_max_memory_mb;	/* the Lua state's memory */
 	trib_erasure_conf erasure;
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;

@@ -430,6 +430,10 @@ static const ck_key top_keys[] = {
 	ROW(trib_config, strict, CK_BOOL, 0, .def = "false",
 		.desc = "every column of every captured table needs a rule (`allow` to pass it); "
 		"a column without one is replaced by null, and `tributary check` lists them"),
+	ROW(trib_config, lua_max_instructions, CK_INT64, 0, .def = "1000000", .min = 1000,
+		.max = INT64_MAX, .desc = "Lua rules: VM instructions one evaluation may run"),
+	ROW(trib_config, lua_max_memory_mb, CK_INT, 0, .def = "32", .min = 1, .max = 65536,
+		.desc = "Lua rules: memory of the Lua state, in MiB"),
 	ROW(trib_config, erasure, CK_SECTION, 0, .section = &erasure_section,
 		.doc_type = "map", .desc = "erasure requests (see below)"),
 	ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "jsondoc.h"
+#include "lua_expr.h"
 #include "keys.h"
 #include "strbuf.h"
 
@@ -45,7 +46,8 @@ static const char *const with_words[] = {"mask", "null", "value", NULL};
 static const char *const encoding_words[] = {"hex", "base64", "base64url", NULL};
 static const char *const cast_words[] = {"string", "integer", "number", "boolean", NULL};
 static const char *const deletes_words[] = {"drop", "tombstone", "rewrite", NULL};
-static const char *const check_words[] = {"not_null", "type", "range", "allowed", "unique", NULL};
+static const char *const check_words[] = {"not_null", "type", "range", "allowed", "unique",
+"regex", "lua", NULL};
 static const char *const json_kind_words[] = {"string", "number", "integer", "boolean",
 "object", "array", NULL};
 static const char *const action_words[] = {"dead_letter", "drop", "tag", "fail", NULL};
@@ -159,11 +161,37 @@ static const ck_key sample_keys[] = {
 	END_ROW
 };
 
+#define LUA_ROW(req, what) \
+	ROW(lua, CK_STRING, (req), .doc_type = "Lua", .desc = (what))
+
 static const ck_key route_keys[] = {
 	SELECT_ROWS,
-	ROW(topic, CK_STRING, CK_REQUIRED | CK_TEMPLATE, .check = check_route_topic,
-		.desc = "topic (or target table) template: ${source}, ${db}, ${schema}, "
+	ROW(topic, CK_STRING, CK_TEMPLATE, .check = check_route_topic,
+		.desc = "topic template: ${source}, ${db}, ${schema}, "
 		"${table}, ${after.FIELD}, ${before.FIELD}, ${key.FIELD}"),
+	LUA_ROW(0, "instead of topic: an expression returning the topic (nil: unchanged)"),
+	END_ROW
+};
+
+static const ck_key filter_keys[] = {
+	SELECT_ROWS,
+	LUA_ROW(CK_REQUIRED, "keep the event when this is true (`after.amount > 100 and op ~= 'd'`)"),
+	END_ROW
+};
+
+static const ck_key compute_keys[] = {
+	SELECT_ROWS,
+	ROW(field, CK_STRING, CK_REQUIRED, .desc = "the top-level field written"),
+	LUA_ROW(CK_REQUIRED, "the value (`after.qty * after.price`); nil writes null"),
+	ROW(column_type, CK_STRING, 0, .def = "jsonb",
+		.desc = "the new column's SQL type, for sinks that create tables"),
+	END_ROW
+};
+
+static const ck_key map_keys[] = {
+	SELECT_ROWS,
+	LUA_ROW(CK_REQUIRED, "returns a table of fields to set in `after` (`null` for JSON null), "
+			"or nil for no change"),
 	END_ROW
 };
 
@@ -185,6 +213,9 @@ static const ck_key quality_keys[] = {
 	ROW(max, CK_STRING, 0, .check = check_number, .doc_type = "number",
 		.desc = "`check: range`: largest allowed"),
 	ROW(values, CK_STRLIST, CK_EMPTY_OK, .desc = "`check: allowed`: the allowed values"),
+	ROW(pattern, CK_STRING, 0, .desc = "`check: regex`: a PCRE2 pattern (anchor with ^...$)"),
+	ROW(caseless, CK_BOOL, 0, .def = "false", .desc = "`check: regex`: ignore case"),
+	LUA_ROW(0, "`check: lua`: true passes; may return false, 'reason'; sees `value`, `column`"),
 	ROW(action, CK_ENUM, 0, .def = "dead_letter", .words = action_words,
 		.desc = "on failure: to the `dead_letter` sink, `drop`, `tag` the event, or "
 		"`fail` the pipeline"),
@@ -365,6 +396,13 @@ RULE_SECTION(perturb_section, "perturb", perturb_keys,
 RULE_SECTION(generalize_section, "generalize", generalize_keys,
 			 "Coarsens values: numbers to ranges, dates to the month or the year.");
 
+RULE_SECTION(filter_section, "filter", filter_keys,
+			 "Drops events for which a Lua expression is not true.");
+RULE_SECTION(compute_section, "compute", compute_keys,
+			 "Writes a computed field from a Lua expression.");
+RULE_SECTION(map_section, "map", map_keys,
+			 "Rewrites fields of `after` with the table a Lua expression returns.");
+
 static const ck_variant rule_variants[] = {
 	{"redact", TRIB_RULE_REDACT, 0, &redact_section},
 	{"partial", TRIB_RULE_PARTIAL, 0, &partial_section},
@@ -387,6 +425,9 @@ static const ck_variant rule_variants[] = {
 	{"substitute", TRIB_RULE_SUBSTITUTE, 0, &substitute_section},
 	{"perturb", TRIB_RULE_PERTURB, 0, &perturb_section},
 	{"generalize", TRIB_RULE_GENERALIZE, 0, &generalize_section},
+	{"filter", TRIB_RULE_FILTER, 0, &filter_section},
+	{"compute", TRIB_RULE_COMPUTE, 0, &compute_section},
+	{"map", TRIB_RULE_MAP, 0, &map_section},
 	{NULL, 0, 0, NULL}
 };
 
@@ -394,7 +435,7 @@ const ck_section *const ck_rule_sections[] = {
 	&redact_section, &partial_section, &hash_section, &drop_section, &keep_section,
 	&rename_section, &cast_section, &sample_section, &route_section, &flatten_section,
 	&quality_section, &allow_section, &outbox_section, &aggregate_section, &lookup_section, &tokenize_section, &encrypt_section, &decrypt_section, &substitute_section,
-	&perturb_section, &generalize_section, NULL
+	&perturb_section, &generalize_section, &filter_section, &compute_section, &map_section, NULL
 };
 
 const ck_family ck_rules_family = {
@@ -587,6 +628,10 @@ finish_quality(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 		ck_error(c, yt_map_get(map, "min"), path, "min %s is more than max %s", r->min, r->max);
 	if (r->check == TRIB_CHECK_ALLOWED && !has_key(map, "values"))
 		ck_error(c, where, path, "check: allowed needs values (a list)");
+	if (r->check == TRIB_CHECK_REGEX && r->pattern == NULL)
+		ck_error(c, where, path, "check: regex needs pattern");
+	if (r->check == TRIB_CHECK_LUA && r->lua == NULL)
+		ck_error(c, where, path, "check: lua needs lua (an expression)");
 	if (r->action == TRIB_ACTION_DEAD_LETTER && ck_config(c)->dead_letter == NULL)
 		ck_error(c, where, path, "action: dead_letter needs a top-level dead_letter "
 				 "sink (accepted: dead_letter: <sink name>, or another action: drop, tag, fail)");
@@ -665,6 +710,37 @@ finish_lookup(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path
 				 "field per parameter)", n, r->params.count);
 }
 
+/* Compile the rule's Lua once now, so a syntax error is reported with the
+ * line of the `lua` key (and the expression's own line). */
+static void
+check_lua(ck_ctx *c, const yt_node *map, const yt_node *where, const char *path,
+		  const trib_rule_conf *r)
+{
+	static const trib_lua_mode modes[] = {TRIB_LUA_FILTER, TRIB_LUA_VALUE, TRIB_LUA_MAP,
+	TRIB_LUA_ROUTE};
+	trib_lua_mode mode = modes[0];
+	trib_lua_limits lim;
+	trib_lua   *T;
+	trib_lua_expr *e;
+	char		err[512];
+
+	if (r->lua == NULL)
+		return;
+	if (r->type == TRIB_RULE_COMPUTE)
+		mode = modes[1];
+	else if (r->type == TRIB_RULE_MAP)
+		mode = modes[2];
+	else if (r->type == TRIB_RULE_ROUTE)
+		mode = modes[3];
+	trib_lua_limits_init(&lim);
+	if ((T = trib_lua_new(&lim, err, sizeof(err))) == NULL)
+		return;
+	e = trib_lua_compile(T, r->label ? r->label : r->type_name, r->lua, mode, err, sizeof(err));
+	if (e == NULL)
+		ck_error(c, yt_map_get(map, "lua") ? yt_map_get(map, "lua") : where, path, "%s", err);
+	trib_lua_free(T);
+}
+
 static void
 finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 			void *base, const char *name)
@@ -678,8 +754,13 @@ finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		free(r->name);
 		r->name = trib_xstrdup(r->label);
 	}
+	check_lua(c, map, where, path, r);
 	switch (r->type)
 	{
+		case TRIB_RULE_ROUTE:
+			if (has_key(map, "topic") == has_key(map, "lua"))
+				ck_error(c, where, path, "route needs topic or lua (one of them)");
+			break;
 		case TRIB_RULE_REDACT:
 			if (r->with == TRIB_RWITH_VALUE && r->value == NULL)
 				ck_error(c, where, path, "with: value needs value (the replacement)");

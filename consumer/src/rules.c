@@ -22,11 +22,13 @@
 #include "rules_int.h"
 
 #include "keys.h"
+#include "lua_expr.h"
 
 /* ---- compilation -------------------------------------------------------- */
 
 static bool
-compile_rule(rule *r, const trib_rule_conf *c, trib_metrics *m, char *errbuf, size_t errlen)
+compile_rule(trib_rules *rs, rule *r, const trib_rule_conf *c, trib_metrics *m,
+			 char *errbuf, size_t errlen)
 {
 	r->c = c;
 	r->npaths = (int) c->fields.count;
@@ -40,7 +42,8 @@ compile_rule(rule *r, const trib_rule_conf *c, trib_metrics *m, char *errbuf, si
 			return false;
 		r->has_by = true;
 	}
-	if (!rl_crypto_init(r, errbuf, errlen) || !rl_mask_init(r, errbuf, errlen))
+	if (!rl_crypto_init(r, errbuf, errlen) || !rl_mask_init(r, errbuf, errlen) ||
+		!rl_lua_init(rs, r, errbuf, errlen))
 		return false;
 	if (c->type == TRIB_RULE_SAMPLE)
 		r->mac = r->key ? rl_hmac_new(r->key->bytes, r->key->len)
@@ -78,12 +81,14 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 	rs->r = trib_xcalloc(cfg->nrules + 1, sizeof(rule));
 	rs->dlq_images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
 	rs->strict = cfg->strict;
+	rs->lua_max_instructions = cfg->lua_max_instructions;
+	rs->lua_max_memory_mb = cfg->lua_max_memory_mb;
 	for (size_t i = 0; i < cfg->nrules; i++)
 	{
 		char		e[256];
 
 		rs->n++;
-		if (!compile_rule(&rs->r[i], &cfg->rules[i], metrics, e, sizeof(e)))
+		if (!compile_rule(rs, &rs->r[i], &cfg->rules[i], metrics, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "transform %s: %s", cfg->rules[i].name, e);
 			trib_rules_free(rs);
@@ -163,11 +168,14 @@ trib_rules_free(trib_rules *rs)
 		rl_lookup_free(r);
 		rl_crypto_free(r);
 		rl_mask_free(r);
+		rl_lua_free(r);
 		EVP_MAC_CTX_free(r->mac);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
 		free_relation(rs->d[i].rel);
 	rl_strict_free(rs);
+	if (rs->lua)
+		trib_lua_free(rs->lua);
 	free(rs->d);
 	free(rs->r);
 	free(rs);
@@ -284,6 +292,7 @@ is_shape_rule(const trib_rule_conf *c)
 			return c->mode == TRIB_GENMODE_RANGE;	/* "30-39" is text */
 		case TRIB_RULE_AGGREGATE:
 		case TRIB_RULE_LOOKUP:
+		case TRIB_RULE_COMPUTE:
 			return true;		/* a new column */
 		case TRIB_RULE_REDACT:
 			return c->with != TRIB_RWITH_NULL;
@@ -349,6 +358,11 @@ reshape(trib_relation *rel, const rule *r)
 	if (r->c->type == TRIB_RULE_LOOKUP)
 	{
 		add_column(rel, r->c->into, "jsonb");
+		return;
+	}
+	if (r->c->type == TRIB_RULE_COMPUTE)
+	{
+		add_column(rel, r->c->field, r->c->column_type);
 		return;
 	}
 	static const char *const cast_types[] = {"text", "bigint", "numeric", "boolean"};
@@ -495,7 +509,13 @@ run_rule(trib_rules *rs, rule *r, evctx *x, char *errbuf, size_t errlen)
 				: TRIB_VERDICT_FAIL;
 		case TRIB_RULE_SAMPLE:
 			return rl_apply_sample(x, r, errbuf, errlen);
+		case TRIB_RULE_FILTER:
+		case TRIB_RULE_COMPUTE:
+		case TRIB_RULE_MAP:
+			return rl_apply_lua(x, r, errbuf, errlen);
 		case TRIB_RULE_ROUTE:
+			if (r->expr != NULL)
+				return rl_apply_lua(x, r, errbuf, errlen);
 			if (!rl_apply_route(x, r, errbuf, errlen))
 				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 			return TRIB_VERDICT_KEEP;

@@ -36,6 +36,9 @@ struct trib_key;
 struct trib_fernet;
 struct trib_mask;
 struct trib_fake_dicts;
+struct trib_lua;
+struct trib_lua_expr;
+struct trib_qcheck;
 
 typedef struct rule
 {
@@ -57,6 +60,9 @@ typedef struct rule
 	struct trib_fernet *fernet;	/* encrypt/decrypt with cipher: fernet */
 	struct trib_mask *mask;		/* substitute, perturb, generalize */
 	struct trib_fake_dicts *dicts;	/* substitute */
+	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
+	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
+	struct trib_qcheck *qc;		/* quality: regex and lua checks */
 	/* quality check: unique, the values seen in this batch */
 	char	  **seen;
 	size_t		seen_cap;
@@ -83,6 +89,9 @@ struct trib_rules
 	bool		strict;			/* columns without a rule become null */
 	void	   *cov;			/* rules_strict.c: decisions per column */
 	trib_metric *m_strict;		/* values strict mode replaced */
+	struct trib_lua *lua;		/* one sandboxed state for every Lua rule */
+	int64_t		lua_max_instructions;
+	int			lua_max_memory_mb;
 };
 
 /* One event while the rules run. */
@@ -97,6 +106,8 @@ typedef struct evctx
 	const char *why;			/* dead-letter reason (static text) */
 	const char *why_field;
 	char		reason[256];	/* why points here for quality failures */
+	char		check_reason[200];	/* a regex/lua check's own reason */
+	bool		bound;			/* bound to the Lua state (quality lua) */
 	trib_strbuf tags;
 } evctx;
 
@@ -169,6 +180,13 @@ bool		rl_mask_init(rule *r, char *errbuf, size_t errlen);
 void		rl_mask_free(rule *r);
 bool		rl_mask_value(yajl_val *slot, const char *name, value_arg *a,
 						  char *errbuf, size_t errlen);
+
+/* rules_lua.c */
+bool		rl_lua_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen);
+void		rl_lua_free(rule *r);
+void		rl_lua_bind(evctx *x, struct trib_lua *T);
+trib_verdict rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen);
+bool		rl_lua_check(evctx *x, rule *r, const char *column, yajl_val v, const char **why);
 
 /* rules_strict.c */
 trib_verdict rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen);

@@ -6,6 +6,8 @@
  */
 #include "rules_int.h"
 
+#include "lua_expr.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,7 @@ kind_matches(yajl_val v, trib_json_kind k)
 
 typedef struct check_arg
 {
+	evctx	   *x;
 	rule	   *r;
 	bool		failed;
 	const char *field;
@@ -124,6 +127,9 @@ check_value(rule *r, yajl_val v, const char **why)
 				if (strcmp(c->values.items[i], text) == 0)
 					return true;
 			return false;
+		case TRIB_CHECK_REGEX:
+		case TRIB_CHECK_LUA:
+			return true;		/* rl_lua_check, in check_cb */
 		case TRIB_CHECK_UNIQUE:
 			{
 				char	   *d = text ? NULL : trib_jdoc_dump(v);
@@ -144,6 +150,10 @@ check_cb(yajl_val *slot, const char *name, void *arg)
 	const char *why = NULL;
 	bool		ok = check_value(a->r, *slot, &why);
 
+	if (ok && *slot != NULL && !YAJL_IS_NULL(*slot) &&
+		(a->r->c->check == TRIB_CHECK_REGEX || a->r->c->check == TRIB_CHECK_LUA))
+		ok = rl_lua_check(a->x, a->r, name, *slot, &why);
+
 	trib_metric_inc(ok ? a->r->m_pass : a->r->m_fail);
 	if (!ok && !a->failed)
 	{
@@ -157,7 +167,7 @@ check_cb(yajl_val *slot, const char *name, void *arg)
 trib_verdict
 rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 {
-	check_arg	a = {r, false, NULL, NULL};
+	check_arg	a = {x, r, false, NULL, NULL};
 	yajl_val	row;
 	char	   *reason = x->reason;
 
@@ -188,6 +198,11 @@ rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 			continue;
 		}
 		trib_jpath_each(row, &r->paths[p], check_cb, &a);
+	}
+	if (x->bound)
+	{
+		trib_lua_unbind(r->lua_state);
+		x->bound = false;
 	}
 	if (!a.failed)
 		return TRIB_VERDICT_KEEP;

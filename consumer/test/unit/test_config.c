@@ -452,7 +452,7 @@ transforms_may_be_absent_null_or_empty(void **state)
 			 "t.yaml:10:5: transforms[0].type: required key is missing (accepted: redact, "
 			 "partial, hash, drop, keep, rename, cast, sample, route, flatten, quality, "
 			 "allow, outbox, aggregate, lookup, tokenize, encrypt, decrypt, substitute, perturb, "
-			 "generalize)");
+			 "generalize, filter, compute, map)");
 }
 
 static void
@@ -697,7 +697,8 @@ every_error_is_reported_not_just_the_first(void **state)
 		"t.yaml:5:45: sinks.out.rotate_byte: unknown key for a file sink (accepted: type, "
 		"path, rotate_bytes, fsync)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
-		"transforms, sinks, dead_letter, dead_letter_images, strict, erasure, checkpoint, http, log)");
+		"transforms, sinks, dead_letter, dead_letter_images, strict, lua_max_instructions, "
+		"lua_max_memory_mb, erasure, checkpoint, http, log)");
 }
 
 static void
