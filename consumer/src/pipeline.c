@@ -654,15 +654,26 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Serve the sinks' callbacks. */
-static void
-poll_sinks(trib_pipeline *p, int timeout_ms)
+/* Serve the sinks' callbacks; false when a sink has failed for good,
+ * which stops the pipeline even while the source is idle. */
+static bool
+poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
 	size_t		i;
+	char		e[512];
 
 	for (i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].sink.ops->poll)
-			p->sinks[i].sink.ops->poll(&p->sinks[i].sink, timeout_ms);
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->opened && s->sink.ops->poll &&
+			!s->sink.ops->poll(&s->sink, timeout_ms, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -696,8 +707,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
 		return false;
-	poll_sinks(p, 0);
-	if (!advance(p, true, errbuf, errlen))
+	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, errbuf, errlen))
 		return false;
 	return trib_source_pg_flush_status(p->src, errbuf, errlen);
 }
@@ -779,8 +789,8 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 			last_flush = now_ms();
 			unflushed = 0;
 		}
-		poll_sinks(p, 0);
-		if (!advance(p, false, errbuf, errlen))
+		if (!poll_sinks(p, 0, errbuf, errlen) ||
+			!advance(p, false, errbuf, errlen))
 			return false;
 		update_gauges(p);
 		if (trib_log_reopen_pending())

@@ -56,8 +56,13 @@ typedef struct trib_sink_ops
 	bool		(*flush) (trib_sink *sink, int timeout_ms,
 						  char *errbuf, size_t errlen);
 
-	/* Serve callbacks (delivery reports); returns quickly. */
-	void		(*poll) (trib_sink *sink, int timeout_ms);
+	/* Serve callbacks (delivery reports) and timers; returns quickly.
+	 * False, with errbuf filled, when the sink has failed for good (a
+	 * permanent delivery error, a batch that could not be applied): the
+	 * pipeline stops even while the source is idle, instead of learning
+	 * of the failure at the next write or flush. */
+	bool		(*poll) (trib_sink *sink, int timeout_ms,
+						 char *errbuf, size_t errlen);
 
 	/* Flush what can be flushed and release everything. */
 	void		(*close) (trib_sink *sink);

@@ -163,8 +163,8 @@ bool		trib_kafka_abort(trib_sink *sink, int timeout_ms,
 void		trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out);
 
 /* True when the sink has failed for good (a permanent delivery error, a
- * fatal producer error, a failed commit), with the error in errbuf.  poll()
- * cannot report it; write() and flush() do. */
+ * fatal producer error, a failed commit), with the error in errbuf.
+ * write(), flush() and poll() return it too. */
 bool		trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen);
 
 /* True when `name` is a property whose value must never be shown. */
