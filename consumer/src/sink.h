@@ -52,7 +52,11 @@ typedef struct trib_sink_ops
 	bool		(*write) (trib_sink *sink, const trib_event *ev,
 						  char *errbuf, size_t errlen);
 
-	/* Make everything written so far durable; acks follow. */
+	/* Make everything written so far durable; acks follow.  False means
+	 * the sink has failed.  A sink still working on it when timeout_ms
+	 * passes (a Kafka broker down, retries under way) may return true:
+	 * its acks come later, and the pipeline never checkpoints or
+	 * confirms past an ack, so waiting loses nothing. */
 	bool		(*flush) (trib_sink *sink, int timeout_ms,
 						  char *errbuf, size_t errlen);
 

@@ -1421,6 +1421,16 @@ kafka_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	maybe_ack(k);
 	if (k->failed)
 		return failed_out(k, errbuf, errlen);
+	if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
+	{
+		/* not a failure: librdkafka keeps retrying (a broker is down or
+		 * slow) until message.timeout.ms, and acks follow delivery; a
+		 * permanent failure shows in a delivery report */
+		klog(k, 4, "kafka: flush: %d message(s) still in flight after %d ms; "
+			 "they are acknowledged when delivered", rd_kafka_outq_len(k->rk),
+			 timeout_ms);
+		return true;
+	}
 	if (err)
 	{
 		kerr(k, errbuf, errlen, "kafka: flush: %s with %d message(s) in flight",

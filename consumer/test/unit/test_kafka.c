@@ -723,6 +723,47 @@ test_broker_down_then_up_idempotent_nothing_lost(void **state)
 	broker_down_then_up(false);
 }
 
+/* A flush that times out while the broker is down is not a failure: it
+ * returns true without acking, and the acks come once the broker is back. */
+static void
+test_flush_timeout_while_down_is_not_a_failure(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512] = "";
+	trib_kafka_stats st;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+
+	rd_kafka_mock_broker_set_down(mc, 1);
+	write_ev(&sink, 1, 1);
+	write_ev(&sink, 2, 1);
+	if (!sink.ops->flush(&sink, 500, err, sizeof(err)))
+		fail_msg("flush while down: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1000);	/* nothing more acked */
+	trib_kafka_get_stats(&sink, &st);
+	assert_int_equal(st.in_flight, 2);
+	assert_false(trib_kafka_error(&sink, err, sizeof(err)));
+
+	rd_kafka_mock_broker_set_up(mc, 1);
+	if (!sink.ops->flush(&sink, 20000, err, sizeof(err)))
+		fail_msg("flush after up: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1002);
+	assert_false(a.out_of_order);
+	sink.ops->close(&sink);
+	trib_kafka_mock_stop(m);
+}
+
 /* Retriable errors on Produce (leader moved, request timed out): the
  * producer retries and the topic still holds exactly N. */
 static void
@@ -1356,6 +1397,7 @@ main(void)
 		cmocka_unit_test(test_acks_in_order_when_deliveries_are_not),
 		cmocka_unit_test(test_broker_down_then_up_transactional_exactly_n),
 		cmocka_unit_test(test_broker_down_then_up_idempotent_nothing_lost),
+		cmocka_unit_test(test_flush_timeout_while_down_is_not_a_failure),
 		cmocka_unit_test(test_retriable_errors_exactly_n),
 		cmocka_unit_test(test_lost_responses_transactional_exactly_n),
 		cmocka_unit_test(test_lost_responses_idempotent_nothing_lost),
