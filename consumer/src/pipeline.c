@@ -30,9 +30,10 @@
  * written after the last checkpoint again: at-least-once, with the event id
  * in every record for downstream deduplication (docs/FORMAT.md).
  *
- * Errors.  A failing sink write or a fatal source error stops the pipeline
- * without confirming anything that is not durable; the process exits 1 and
- * a restart resumes from the checkpoint.
+ * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
+ * source error stops the pipeline without confirming anything that is not
+ * durable; what the sinks did acknowledge is checkpointed on the way out,
+ * the process exits 1 and a restart resumes from the checkpoint.
  */
 #include "pipeline.h"
 
@@ -721,6 +722,15 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 {
 	bool		ok = run_inner(p, stop, errbuf, errlen);
 
+	if (!ok && p->ckpt != NULL)
+	{
+		char		e[512];
+
+		/* keep what the sinks did acknowledge (acks are only ever for
+		 * durable positions), so a restart repeats less */
+		if (!advance(p, true, e, sizeof(e)))
+			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
+	}
 	if (!ok)
 	{
 		trib_metric_inc(trib_metric_get(p->m.errors, "pipeline"));

@@ -38,11 +38,22 @@
  *                                    client, fail with these errors, in
  *                                    order, one request each
  *   clear API                        drop the errors still stacked for API
+ *   broker-errors BROKER API ERROR[:MS] [ERROR[:MS]...]
+ *                                    the same on one broker's own stack
+ *                                    (taking precedence), each response
+ *                                    delayed by MS (default 0)
+ *   pending BROKER API               ok N: errors of API still stacked on
+ *                                    the broker (0: all were served)
  *   topic-error TOPIC ERROR          metadata reports ERROR for TOPIC
  *                                    (NO_ERROR clears it)
  *   create TOPIC PARTITIONS [REPL]   create a topic
  *   leader TOPIC PARTITION BROKER    move a partition's leader
  *   quit                             ok, then stop the cluster and exit 0
+ *
+ * A quirk of the mock (librdkafka 2.0.2): once a broker has had its own
+ * errors for an API (`broker-errors`), its stack for that API exists, even
+ * empty, and the cluster-wide errors for that API are never served on that
+ * broker again.  Use one kind per API in a test.
  *
  * Unknown commands and bad arguments get an `error:` line naming what is
  * accepted; the connection stays usable.  Nothing is hidden in signals:
@@ -218,6 +229,56 @@ cmd_errors(trib_kafka_mock *m, char **argv, int argc, char *out, size_t len)
 	reply(out, len, "ok");
 }
 
+/* `broker-errors BROKER API ERROR[:MS]...` and `pending BROKER API`. */
+static void
+cmd_broker_errors(trib_kafka_mock *m, char **argv, int argc, char *out, size_t len)
+{
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	bool		pending = strcmp(argv[0], "pending") == 0;
+	int			b = argc >= 2 ? parse_broker(argv[1], trib_kafka_mock_brokers(m)) : -1;
+	int			api = argc >= 3 ? parse_api(argv[2]) : -1;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (b < 1 || api < 0 || (pending ? argc != 3 : argc < 4))
+	{
+		reply(out, len, "error: usage: %s", pending ? "pending BROKER API" :
+			  "broker-errors BROKER API ERROR[:MS] [ERROR[:MS]...] (BROKER: one id)");
+		return;
+	}
+	if (pending)
+	{
+		size_t		cnt = 0;
+
+		err = rd_kafka_mock_broker_error_stack_cnt(mc, b, (int16_t) api, &cnt);
+		if (err)
+			reply(out, len, "error: pending: %s", rd_kafka_err2str(err));
+		else
+			reply(out, len, "ok %zu", cnt);
+		return;
+	}
+	for (int i = 3; i < argc && !err; i++)
+	{
+		char	   *colon = strchr(argv[i], ':');
+		long		ms = 0;
+		rd_kafka_resp_err_t e;
+
+		if (colon)
+			*colon = '\0';
+		if (!parse_error(argv[i], &e) || (colon && (ms = parse_num(colon + 1, 3600000)) < 0))
+		{
+			reply(out, len, "error: bad ERROR[:MS] \"%s\" (a librdkafka error name, "
+				  "then optionally : and a delay in ms)", argv[i]);
+			return;
+		}
+		err = rd_kafka_mock_broker_push_request_error_rtts(mc, b, (int16_t) api, 1,
+														   e, (int) ms);
+	}
+	if (err)
+		reply(out, len, "error: broker-errors: %s", rd_kafka_err2str(err));
+	else
+		reply(out, len, "ok");
+}
+
 /* `down`, `up`, `rtt`. */
 static void
 cmd_broker(trib_kafka_mock *m, char **argv, int argc, char *out, size_t len)
@@ -341,6 +402,8 @@ run_command(trib_kafka_mock *m, char *line, char *out, size_t len)
 		cmd_broker(m, argv, argc, out, len);
 	else if (strcmp(argv[0], "errors") == 0)
 		cmd_errors(m, argv, argc, out, len);
+	else if (strcmp(argv[0], "broker-errors") == 0 || strcmp(argv[0], "pending") == 0)
+		cmd_broker_errors(m, argv, argc, out, len);
 	else if (strcmp(argv[0], "create") == 0 || strcmp(argv[0], "leader") == 0 ||
 			 strcmp(argv[0], "topic-error") == 0 || strcmp(argv[0], "clear") == 0)
 		cmd_topic(m, argv, argc, out, len);
@@ -351,7 +414,8 @@ run_command(trib_kafka_mock *m, char *line, char *out, size_t len)
 	}
 	else
 		reply(out, len, "error: unknown command \"%s\" (accepted: ping, bootstrap, down, "
-			  "up, rtt, errors, clear, topic-error, create, leader, quit)", argv[0]);
+			  "up, rtt, errors, broker-errors, pending, clear, topic-error, create, leader, "
+			  "quit)", argv[0]);
 }
 
 /* Write all of s and a newline; false when the client is gone. */

@@ -118,3 +118,15 @@ mock_ctl() {
 slot_confirmed() {
     pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
 }
+
+# mock_query COMMAND...: like mock_ctl, and prints what follows "ok ".
+mock_query() {
+    local reply
+    exec 9<>"/dev/tcp/127.0.0.1/$MOCK_CTL"
+    echo "$*" >&9
+    read -r reply <&9 || reply="error: no reply"
+    exec 9>&-
+    case $reply in ok*) echo "${reply#ok }"; return 0 ;; esac
+    echo "mock_query $*: $reply" >&2
+    return 1
+}
