@@ -2,13 +2,19 @@
  * main.c: the `tributary` command line.
  *
  *   tributary run -c pipeline.yaml        run a pipeline until SIGTERM/SIGINT
- *   tributary check -c pipeline.yaml      validate the config, start nothing
+ *   tributary check -c pipeline.yaml [--offline]
+ *                                         validate the config; then, unless
+ *                                         --offline, report what it would
+ *                                         capture and where (check.c)
  *   tributary snapshot -c pipeline.yaml   a one-off copy (not implemented yet)
  *   tributary config-doc                  print docs/CONFIG.md
  *   tributary --version
  *   tributary help [command]
  *
- * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.
+ * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.  `check`
+ * exits 0 for a valid config even when a system it names is not reachable
+ * (the report says so): validity is a property of the file, reachability
+ * of the moment.
  *
  * Signals: SIGTERM and SIGINT ask the pipeline to drain, checkpoint and
  * exit 0; SIGHUP reopens the log file.  Handlers only set flags.
@@ -18,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
@@ -49,9 +56,16 @@ static const char *const usage_text[][2] = {
 	{"run", "tributary run -c FILE\n"
 		"  Run the pipeline FILE describes until SIGTERM or SIGINT, which drain\n"
 		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log.\n"},
-	{"check", "tributary check -c FILE\n"
-		"  Validate FILE without connecting anywhere: every error names the file,\n"
-		"  line, column and key.  Exit 0 when valid, 2 otherwise.\n"},
+	{"check", "tributary check -c FILE [--offline]\n"
+		"  Validate FILE: every error names the file, line, column and key.\n"
+		"  Then, unless --offline, connect (read-only, %d s timeouts) and report\n"
+		"  what the pipeline would capture: the source's server, extension, slot\n"
+		"  (plugin, confirmed position, lag) and the tables include/exclude match\n"
+		"  (columns, primary key, replica identity); the saved checkpoint; for\n"
+		"  each sink whether it is reachable (Kafka metadata; Postgres connection\n"
+		"  and target tables, existing or to be created; file directory).\n"
+		"  What cannot be reached is reported as such.  Secrets are never shown.\n"
+		"  Exit 0 when FILE is valid (reachable or not), 2 otherwise.\n"},
 	{"snapshot", "tributary snapshot -c FILE\n"
 		"  A one-off copy of the captured tables into the sinks.\n"
 		"  Not implemented yet: exits 2.\n"},
@@ -60,6 +74,16 @@ static const char *const usage_text[][2] = {
 	{NULL, NULL}
 };
 
+/* A usage text; the check text carries the timeout. */
+static void
+print_usage_text(FILE *f, const char *text)
+{
+	if (strstr(text, "%d") != NULL)
+		fprintf(f, text, TRIB_CHECK_TIMEOUT_S);
+	else
+		fputs(text, f);
+}
+
 static void
 usage(FILE *f)
 {
@@ -67,7 +91,10 @@ usage(FILE *f)
 
 	fprintf(f, "tributary %s: change data capture\n\nCommands:\n", TRIB_VERSION);
 	for (i = 0; usage_text[i][0]; i++)
-		fprintf(f, "\n%s", usage_text[i][1]);
+	{
+		fputc('\n', f);
+		print_usage_text(f, usage_text[i][1]);
+	}
 	fprintf(f, "\ntributary --version\ntributary help [COMMAND]\n"
 			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config.\n");
 }
@@ -85,7 +112,7 @@ help(const char *cmd)
 	for (i = 0; usage_text[i][0]; i++)
 		if (strcmp(usage_text[i][0], cmd) == 0)
 		{
-			fputs(usage_text[i][1], stdout);
+			print_usage_text(stdout, usage_text[i][1]);
 			return 0;
 		}
 	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, help)\n", cmd);
@@ -128,16 +155,38 @@ load(const char *path)
 }
 
 static int
-cmd_check(const char *path)
+cmd_check(const char *path, bool offline)
 {
 	trib_config *cfg = load(path);
+	int			problems;
 
 	if (cfg == NULL)
 		return EXIT_USAGE;
 	printf("%s: OK (pipeline %s, %zu source(s), %zu sink(s))\n", path,
 		   cfg->pipeline, cfg->nsources, cfg->nsinks);
+	if (!offline)
+	{
+		fflush(stdout);
+		problems = trib_check_connected(cfg, stdout);
+		printf("%d problem(s) found%s\n", problems,
+			   problems ? " (the configuration itself is valid)" : "");
+	}
 	trib_config_free(cfg);
 	return 0;
+}
+
+/* Remove `flag` from argv if present; true when it was. */
+static bool
+take_flag(int *argc, char **argv, const char *flag)
+{
+	for (int i = 2; i < *argc; i++)
+		if (strcmp(argv[i], flag) == 0)
+		{
+			memmove(&argv[i], &argv[i + 1], (size_t) (*argc - i) * sizeof(char *));
+			(*argc)--;
+			return true;
+		}
+	return false;
 }
 
 static int
@@ -207,10 +256,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
 	{
+		bool		offline = strcmp(cmd, "check") == 0 &&
+			take_flag(&argc, argv, "--offline");
+
 		if ((path = config_arg(argc, argv, cmd)) == NULL)
 			return EXIT_USAGE;
 		if (strcmp(cmd, "check") == 0)
-			return cmd_check(path);
+			return cmd_check(path, offline);
 		if (strcmp(cmd, "snapshot") == 0)
 		{
 			fprintf(stderr, "tributary snapshot: not implemented yet\n");
