@@ -27,7 +27,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-snapshot bench-lua $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-snapshot bench-lua bench-transforms $(PARTS)
 
 all build: $(PARTS)
 
@@ -69,7 +69,7 @@ demo: install-pg_ext
 	$(MAKE) -C consumer build
 	bash scripts/demo.sh
 
-bench: bench-decode bench-e2e bench-snapshot
+bench: bench-decode bench-e2e bench-snapshot bench-transforms bench-lua
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1).
 bench-e2e: install-pg_ext
@@ -90,6 +90,10 @@ bench-decode: install-pg_ext
 
 bench-lua:
 	bash bench/lua.sh
+
+# bench-transforms: W1 end to end with no rules, 5 masking rules, a Lua filter.
+bench-transforms: install-pg_ext
+	bash bench/transforms.sh
 
 # check-asan: each part that has a check-asan target runs it; the others
 # say they have none.

@@ -121,6 +121,13 @@ typedef enum trib_sink_type
 	TRIB_SINK_STDOUT = 3
 } trib_sink_type;
 
+/* unchanged_toast: what `after` holds for an unchanged TOAST column. */
+typedef enum trib_unchanged_toast
+{
+	TRIB_TOAST_PLACEHOLDER = 0, /* the unavailable_value string */
+	TRIB_TOAST_OMIT = 1			/* the column is left out */
+} trib_unchanged_toast;
+
 /* key_format / value_format: reserved, json is the only one for now. */
 typedef enum trib_data_format
 {
@@ -133,7 +140,11 @@ typedef struct trib_kafka_sink_conf
 	bool		embedded;		/* bootstrap_servers was "embedded" */
 	char	   *topic_prefix;	/* default: the pipeline name */
 	char	   *topic_pattern;	/* ${prefix} ${source} ${db} ${schema} ${table} */
+	char	   *message_topic;	/* logical messages (op m); ${prefix} only */
 	bool		tombstones;
+	trib_unchanged_toast unchanged_toast;
+	char	   *unavailable_value;	/* the placeholder (unchanged_toast: placeholder) */
+	bool		transaction_metadata;	/* the envelope's "transaction" block */
 	bool		transactional;
 	char	   *transactional_id;	/* set iff transactional */
 	trib_kvlist properties;		/* librdkafka rd_kafka_conf_set pairs */

@@ -23,6 +23,7 @@
 
 #include <libpq-fe.h>
 
+#include "envelope.h"
 #include "log.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
@@ -35,6 +36,7 @@ _Static_assert(sizeof(trib_log_level) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_dlq_images) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_erasure_action) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
 
 /* One row: name from the field, so key and struct cannot drift. */
 #define ROW(st, field, ktype, kflags, ...) \
@@ -55,6 +57,7 @@ static const char *const level_words[] = {"error", "warn", "info", "debug", NULL
 static const char *const log_format_words[] = {"text", "json", NULL};
 static const char *const dlq_images_words[] = {"none", "original", NULL};
 static const char *const erasure_action_words[] = {"delete", "anonymize", NULL};
+static const char *const toast_words[] = {"placeholder", "omit", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
  * readable from a file as NAME_file. */
@@ -207,8 +210,26 @@ static const ck_key kafka_sink_keys[] = {
 		.def = "${prefix}.${schema}.${table}", .check = check_topic_pattern,
 		.desc = "topic of each event; `${prefix}`, `${source}`, `${db}`, `${schema}`, "
 		"`${table}` are filled in per event (not taken from the environment)"),
+	ROW(trib_kafka_sink_conf, message_topic, CK_STRING, CK_TEMPLATE,
+		.def = "${prefix}.message", .check = check_topic_pattern,
+		.desc = "topic of logical decoding messages (`pg_logical_emit_message`, op `m`); "
+		"`${prefix}`, `${source}` and `${db}` are filled in, `${schema}` and `${table}` "
+		"are empty"),
 	ROW(trib_kafka_sink_conf, tombstones, CK_BOOL, 0, .def = "true",
 		.desc = "follow each delete with a tombstone (same key, null value) for log compaction"),
+	ROW(trib_kafka_sink_conf, unchanged_toast, CK_ENUM, 0, .def = "placeholder",
+		.words = toast_words,
+		.desc = "an unchanged TOAST column of an update (its value is not in the WAL): "
+		"`placeholder` puts unavailable_value in `after`, as Debezium does; `omit` "
+		"leaves the column out of `after`"),
+	ROW(trib_kafka_sink_conf, unavailable_value, CK_STRING, 0,
+		.def = TRIB_ENVELOPE_UNAVAILABLE,
+		.desc = "the placeholder string for unchanged TOAST columns (Debezium's "
+		"`unavailable.value.placeholder`); only with `unchanged_toast: placeholder`"),
+	ROW(trib_kafka_sink_conf, transaction_metadata, CK_BOOL, 0, .def = "false",
+		.desc = "fill the envelope's `transaction` block `{id, total_order, "
+		"data_collection_order}` (Debezium's `provide.transaction.metadata`); "
+		"else it is null"),
 	ROW(trib_kafka_sink_conf, transactional, CK_BOOL, 0, .def = "false",
 		.desc = "produce in Kafka transactions (exactly once for `read_committed` consumers)"),
 	ROW(trib_kafka_sink_conf, transactional_id, CK_STRING, 0,
@@ -823,6 +844,15 @@ finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 
 		ck_error(c, yt_map_key(map, "transactional_id"), p,
 				 "is set but transactional is false");
+		free(p);
+	}
+	if (k->unchanged_toast == TRIB_TOAST_OMIT && yt_map_key(map, "unavailable_value"))
+	{
+		char	   *p = ck_path(path, "unavailable_value");
+
+		ck_error(c, yt_map_key(map, "unavailable_value"), p,
+				 "is set but unchanged_toast is omit (accepted: remove it, or "
+				 "unchanged_toast: placeholder)");
 		free(p);
 	}
 }

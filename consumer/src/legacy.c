@@ -22,12 +22,16 @@
 #include "legacy.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "jsondoc.h"
 #include "strbuf.h"
 #include "yaml_tree.h"
@@ -631,6 +635,7 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const char *stat
 				lg->steps[i].order = s->order;
 				lg->steps[i].line = s->node->line;
 				lg->steps[i].config = native_config(path, s, state_dir);
+				lg->steps[i].pipeline = pipeline_name(path, s->name);
 				lg->steps[i].nrules = s->nrules;
 				lg->steps[i].rule_at = s->rule_at;	/* moved */
 				s->rule_at = NULL;
@@ -661,11 +666,13 @@ trib_legacy_free(trib_legacy *lg)
 		free(lg->steps[i].name);
 		free(lg->steps[i].type);
 		free(lg->steps[i].config);
+		free(lg->steps[i].pipeline);
 		for (int j = 0; j < lg->steps[i].nrules; j++)
 			free(lg->steps[i].rule_at[j]);
 		free(lg->steps[i].rule_at);
 	}
 	free(lg->steps);
+	free(lg->state_dir);
 	free(lg);
 }
 
@@ -755,8 +762,66 @@ trib_legacy_load_file(const char *path, trib_legacy **out, char *errbuf, size_t 
 	{
 		trib_legacy_free(*out);
 		*out = NULL;
+		free(dir);
 	}
-	free(dir);
+	else
+		(*out)->state_dir = dir;
 	trib_strbuf_free(&b);
 	return rc;
+}
+
+/* ---- resuming a run ---------------------------------------------------------------- */
+
+static char *
+marker(const trib_legacy *lg, size_t i)
+{
+	trib_strbuf b = {0};
+	trib_strbuf_printf(&b, "%s/%s.done", lg->state_dir, lg->steps[i].pipeline);
+	return trib_strbuf_finish(&b);
+}
+
+bool
+trib_legacy_step_done(const trib_legacy *lg, size_t i)
+{
+	char	   *m = marker(lg, i);
+	bool		done = access(m, F_OK) == 0;
+
+	free(m);
+	return done;
+}
+
+bool
+trib_legacy_begin(trib_legacy *lg, char *errbuf, size_t errlen)
+{
+	size_t		done = 0;
+
+	if (mkdir(lg->state_dir, 0700) != 0 && errno != EEXIST)
+	{
+		snprintf(errbuf, errlen, "%s: cannot create the state directory: %m", lg->state_dir);
+		return false;
+	}
+	for (size_t i = 0; i < lg->nsteps; i++)
+		done += trib_legacy_step_done(lg, i);
+	if (done == lg->nsteps)
+		for (size_t i = 0; i < lg->nsteps; i++)
+		{
+			char	   *m = marker(lg, i);
+
+			unlink(m);
+			free(m);
+		}
+	return true;
+}
+
+bool
+trib_legacy_mark_done(const trib_legacy *lg, size_t i, char *errbuf, size_t errlen)
+{
+	char	   *m = marker(lg, i);
+	const char *what = NULL;
+	bool		ok = trib_write_file_atomic(m, "done\n", 5, 0600, true, &what);
+
+	if (!ok)
+		snprintf(errbuf, errlen, "%s: cannot %s: %m", m, what ? what : "write");
+	free(m);
+	return ok;
 }

@@ -46,6 +46,7 @@ typedef struct trib_legacy_step
 	int			order;
 	int			line;
 	char	   *config;			/* the native pipeline YAML */
+	char	   *pipeline;		/* its pipeline name (file-step) */
 	int			nrules;			/* transforms[i] came from field rule_at[i] */
 	char	  **rule_at;		/* "LINE:COL: pipelines[..].collections.T.F" */
 } trib_legacy_step;
@@ -54,6 +55,7 @@ typedef struct trib_legacy
 {
 	trib_legacy_step *steps;	/* in run order */
 	size_t		nsteps;
+	char	   *state_dir;		/* checkpoints and the steps' done markers */
 } trib_legacy;
 
 /* Does this text use the legacy format (a top-level `pipelines` key and no
@@ -69,6 +71,19 @@ bool		trib_legacy_load(const char *path, const char *buf, size_t len,
 							 char *errbuf, size_t errlen);
 
 void		trib_legacy_free(trib_legacy *lg);
+
+/*
+ * Resuming a run: a step that completed leaves a marker in the state
+ * directory.  trib_legacy_begin() creates the directory and, when every
+ * step has its marker (the previous run finished), removes them so this
+ * run copies everything again; an interrupted run keeps them, and its
+ * finished steps are skipped.  false and errbuf when the directory cannot
+ * be used.
+ */
+bool		trib_legacy_begin(trib_legacy *lg, char *errbuf, size_t errlen);
+bool		trib_legacy_step_done(const trib_legacy *lg, size_t i);
+bool		trib_legacy_mark_done(const trib_legacy *lg, size_t i,
+								  char *errbuf, size_t errlen);
 
 /*
  * Read `path`: -1 and errbuf when unreadable, 0 when it is not a legacy

@@ -2,7 +2,10 @@
  * main.c: the `tributary` command line.
  *
  *   tributary run -c pipeline.yaml        run a pipeline until SIGTERM/SIGINT
- *   tributary check -c pipeline.yaml      validate the config, start nothing
+ *   tributary check -c pipeline.yaml [--offline]
+ *                                         validate the config; then, unless
+ *                                         --offline, report what it would
+ *                                         capture and where (check.c)
  *   tributary snapshot -c pipeline.yaml   a one-off consistent copy, then exit
  *   tributary config-doc                  print docs/CONFIG.md
  *   tributary detokenize|tokenize|hash|encrypt|decrypt ...
@@ -11,7 +14,10 @@
  *   tributary --version
  *   tributary help [command]
  *
- * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.
+ * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.  `check`
+ * exits 0 for a valid config even when a system it names is not reachable
+ * (the report says so): validity is a property of the file, reachability
+ * of the moment.
  *
  * Signals: SIGTERM and SIGINT ask the pipeline to drain, checkpoint and
  * exit 0 (`snapshot`: save its progress and exit 1, the copy being
@@ -22,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "config.h"
 #include "crypt_cli.h"
 #include "legacy.h"
@@ -55,9 +62,16 @@ static const char *const usage_text[][2] = {
 	{"run", "tributary run -c FILE\n"
 		"  Run the pipeline FILE describes until SIGTERM or SIGINT, which drain\n"
 		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log.\n"},
-	{"check", "tributary check -c FILE\n"
-		"  Validate FILE without connecting anywhere: every error names the file,\n"
-		"  line, column and key.  Exit 0 when valid, 2 otherwise.\n"},
+	{"check", "tributary check -c FILE [--offline]\n"
+		"  Validate FILE: every error names the file, line, column and key.\n"
+		"  Then, unless --offline, connect (read-only, %d s timeouts) and report\n"
+		"  what the pipeline would capture: the source's server, extension, slot\n"
+		"  (plugin, confirmed position, lag) and the tables include/exclude match\n"
+		"  (columns, primary key, replica identity); the saved checkpoint; for\n"
+		"  each sink whether it is reachable (Kafka metadata; Postgres connection\n"
+		"  and target tables, existing or to be created; file directory).\n"
+		"  What cannot be reached is reported as such.  Secrets are never shown.\n"
+		"  Exit 0 when FILE is valid (reachable or not), 2 otherwise.\n"},
 	{"snapshot", "tributary snapshot -c FILE\n"
 		"  Copy the captured tables into the sinks under one consistent snapshot,\n"
 		"  then exit 0 (whatever the source's `snapshot` key says; no slot is\n"
@@ -77,6 +91,16 @@ static const char *const usage_text[][2] = {
 	{NULL, NULL}
 };
 
+/* A usage text; the check text carries the timeout. */
+static void
+print_usage_text(FILE *f, const char *text)
+{
+	if (strstr(text, "%d") != NULL)
+		fprintf(f, text, TRIB_CHECK_TIMEOUT_S);
+	else
+		fputs(text, f);
+}
+
 static void
 usage(FILE *f)
 {
@@ -84,7 +108,10 @@ usage(FILE *f)
 
 	fprintf(f, "tributary %s: change data capture\n\nCommands:\n", TRIB_VERSION);
 	for (i = 0; usage_text[i][0]; i++)
-		fprintf(f, "\n%s", usage_text[i][1]);
+	{
+		fputc('\n', f);
+		print_usage_text(f, usage_text[i][1]);
+	}
 	fprintf(f, "\ntributary --version\ntributary help [COMMAND]\n"
 			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config.\n");
 }
@@ -102,7 +129,7 @@ help(const char *cmd)
 	for (i = 0; usage_text[i][0]; i++)
 		if (strcmp(usage_text[i][0], cmd) == 0)
 		{
-			fputs(usage_text[i][1], stdout);
+			print_usage_text(stdout, usage_text[i][1]);
 			return 0;
 		}
 	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, detokenize, help)\n", cmd);
@@ -158,11 +185,12 @@ check_legacy(const char *path, trib_legacy *lg)
 }
 
 static int
-cmd_check(const char *path)
+cmd_check(const char *path, bool offline)
 {
 	trib_config *cfg;
 	trib_legacy *lg;
 	char		err[8192];
+	int			problems;
 	int			rc = trib_legacy_load_file(path, &lg, err, sizeof(err));
 
 	if (rc < 0)
@@ -178,41 +206,45 @@ cmd_check(const char *path)
 		return EXIT_USAGE;
 	printf("%s: OK (pipeline %s, %zu source(s), %zu sink(s))\n", path,
 		   cfg->pipeline, cfg->nsources, cfg->nsinks);
+	if (!offline)
+	{
+		fflush(stdout);
+		problems = trib_check_connected(cfg, stdout);
+		printf("%d problem(s) found%s\n", problems,
+			   problems ? " (the configuration itself is valid)" : "");
+	}
 	trib_config_free(cfg);
 	return 0;
 }
 
-/* `run`, or `snapshot` (copy only) when snapshot is true. */
-static int
-cmd_run(const char *path, bool snapshot)
+/* Remove `flag` from argv if present; true when it was. */
+static bool
+take_flag(int *argc, char **argv, const char *flag)
 {
-	trib_config *cfg = load(path);
+	for (int i = 2; i < *argc; i++)
+		if (strcmp(argv[i], flag) == 0)
+		{
+			memmove(&argv[i], &argv[i + 1], (size_t) (*argc - i) * sizeof(char *));
+			(*argc)--;
+			return true;
+		}
+	return false;
+}
+
+/* Run one loaded pipeline (the caller opened the log; cfg stays the
+ * caller's).  The exit status: 0, EXIT_RUNTIME, or EXIT_USAGE when the
+ * pipeline cannot be built from the config. */
+static int
+run_pipeline(const trib_config *cfg, bool snapshot)
+{
 	trib_pipeline *p;
 	char		err[4096] = "";
 	bool		ok;
-	struct sigaction sa;
-
-	if (cfg == NULL)
-		return EXIT_USAGE;
-	if (!trib_log_open(cfg->log.level, cfg->log.format, cfg->log.file, err, sizeof(err)))
-	{
-		fprintf(stderr, "tributary: %s\n", err);
-		trib_config_free(cfg);
-		return EXIT_USAGE;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	p = trib_pipeline_new(cfg, err, sizeof(err));
 	if (p == NULL)
 	{
 		tlog_error("main", "%s", err);
-		trib_config_free(cfg);
 		return EXIT_USAGE;
 	}
 	tlog_info("main", "tributary %s starting pipeline %s", TRIB_VERSION, cfg->pipeline);
@@ -228,9 +260,99 @@ cmd_run(const char *path, bool snapshot)
 		ok = false;
 	}
 	trib_pipeline_free(p);
-	trib_config_free(cfg);
+	return ok ? 0 : EXIT_RUNTIME;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * A copy-and-sanitize file (legacy.h): each step is a snapshot-only copy,
+ * in the DAG's order; the steps an interrupted run finished are skipped.
+ */
+static int
+run_legacy(const char *path, trib_legacy *lg)
+{
+	char		err[4096] = "";
+	bool		ok = trib_log_open(TRIB_LOG_INFO, TRIB_LOG_TEXT, NULL, err, sizeof(err)) &&
+		trib_legacy_begin(lg, err, sizeof(err));
+
+	if (!ok)
+	{
+		fprintf(stderr, "tributary: %s\n", err);
+		trib_legacy_free(lg);
+		return EXIT_RUNTIME;
+	}
+	install_signals();
+	for (size_t i = 0; ok && i < lg->nsteps && !stop_requested; i++)
+	{
+		trib_config *cfg = NULL;
+
+		if (trib_legacy_step_done(lg, i))
+		{
+			tlog_info("main", "%s: step %s was done by the interrupted run: skipped", path,
+					  lg->steps[i].name);
+			continue;
+		}
+		tlog_info("main", "%s: step %zu of %zu: %s (%s)", path, i + 1, lg->nsteps,
+				  lg->steps[i].name, lg->steps[i].type);
+		ok = trib_config_load_buffer(path, lg->steps[i].config, strlen(lg->steps[i].config),
+									 &cfg, err, sizeof(err));
+		if (!ok)
+			tlog_error("main", "step %s: %s", lg->steps[i].name, err);
+		ok = ok && run_pipeline(cfg, true) == 0 &&
+			trib_legacy_mark_done(lg, i, err, sizeof(err));
+		if (!ok && err[0])
+			tlog_error("main", "step %s: %s", lg->steps[i].name, err);
+		trib_config_free(cfg);
+	}
+	if (ok && stop_requested)
+		ok = false;
+	trib_legacy_free(lg);
 	trib_log_close();
 	return ok ? 0 : EXIT_RUNTIME;
+}
+
+/* `run`, or `snapshot` (copy only) when snapshot is true. */
+static int
+cmd_run(const char *path, bool snapshot)
+{
+	trib_config *cfg;
+	trib_legacy *lg;
+	char		err[4096] = "";
+	int			rc = trib_legacy_load_file(path, &lg, err, sizeof(err));
+
+	if (rc < 0)
+	{
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (rc == 1)
+		return run_legacy(path, lg);
+	if ((cfg = load(path)) == NULL)
+		return EXIT_USAGE;
+	if (!trib_log_open(cfg->log.level, cfg->log.format, cfg->log.file, err, sizeof(err)))
+	{
+		fprintf(stderr, "tributary: %s\n", err);
+		trib_config_free(cfg);
+		return EXIT_USAGE;
+	}
+	install_signals();
+	rc = run_pipeline(cfg, snapshot);
+	trib_config_free(cfg);
+	trib_log_close();
+	return rc;
 }
 
 int
@@ -260,10 +382,13 @@ main(int argc, char **argv)
 		return trib_crypt_cli(argc - 1, argv + 1, stdin, stdout, stderr);
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
 	{
+		bool		offline = strcmp(cmd, "check") == 0 &&
+			take_flag(&argc, argv, "--offline");
+
 		if ((path = config_arg(argc, argv, cmd)) == NULL)
 			return EXIT_USAGE;
 		if (strcmp(cmd, "check") == 0)
-			return cmd_check(path);
+			return cmd_check(path, offline);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0);
 	}
 	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);

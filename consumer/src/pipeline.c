@@ -30,9 +30,10 @@
  * written after the last checkpoint again: at-least-once, with the event id
  * in every record for downstream deduplication (docs/FORMAT.md).
  *
- * Errors.  A failing sink write or a fatal source error stops the pipeline
- * without confirming anything that is not durable; the process exits 1 and
- * a restart resumes from the checkpoint.
+ * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
+ * source error stops the pipeline without confirming anything that is not
+ * durable; what the sinks did acknowledge is checkpointed on the way out,
+ * the process exits 1 and a restart resumes from the checkpoint.
  */
 #include "pipeline.h"
 
@@ -746,15 +747,26 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Serve the sinks' callbacks. */
-static void
-poll_sinks(trib_pipeline *p, int timeout_ms)
+/* Serve the sinks' callbacks; false when a sink has failed for good,
+ * which stops the pipeline even while the source is idle. */
+static bool
+poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
 	size_t		i;
+	char		e[512];
 
 	for (i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].sink.ops->poll)
-			p->sinks[i].sink.ops->poll(&p->sinks[i].sink, timeout_ms);
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->opened && s->sink.ops->poll &&
+			!s->sink.ops->poll(&s->sink, timeout_ms, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -788,8 +800,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
 		return false;
-	poll_sinks(p, 0);
-	if (!advance(p, true, errbuf, errlen))
+	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, errbuf, errlen))
 		return false;
 	return trib_source_pg_flush_status(p->src, errbuf, errlen);
 }
@@ -803,6 +814,15 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 {
 	bool		ok = run_inner(p, stop, errbuf, errlen);
 
+	if (!ok && p->ckpt != NULL)
+	{
+		char		e[512];
+
+		/* keep what the sinks did acknowledge (acks are only ever for
+		 * durable positions), so a restart repeats less */
+		if (!advance(p, true, e, sizeof(e)))
+			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
+	}
 	if (!ok)
 	{
 		trib_metric_inc(trib_metric_get(p->m.errors, "pipeline"));
@@ -886,8 +906,8 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 			last_flush = now_ms();
 			unflushed = 0;
 		}
-		poll_sinks(p, 0);
-		if (!advance(p, false, errbuf, errlen))
+		if (!poll_sinks(p, 0, errbuf, errlen) ||
+			!advance(p, false, errbuf, errlen))
 			return false;
 		update_gauges(p);
 		if (trib_log_reopen_pending())
@@ -1022,14 +1042,13 @@ trib_pipeline_flush(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errle
 {
 	if (!flush_sinks(p, timeout_ms, errbuf, errlen))
 		return false;
-	poll_sinks(p, 0);
-	return true;
+	return poll_sinks(p, 0, errbuf, errlen);
 }
 
-void
-trib_pipeline_poll(trib_pipeline *p, int timeout_ms)
+bool
+trib_pipeline_poll(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
-	poll_sinks(p, timeout_ms);
+	return poll_sinks(p, timeout_ms, errbuf, errlen);
 }
 
 bool

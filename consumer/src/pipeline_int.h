@@ -30,7 +30,8 @@ bool		trib_pipeline_deliver(trib_pipeline *p, trib_event *ev,
 /* Ask every sink to make what it holds durable, then serve callbacks. */
 bool		trib_pipeline_flush(trib_pipeline *p, int timeout_ms,
 								char *errbuf, size_t errlen);
-void		trib_pipeline_poll(trib_pipeline *p, int timeout_ms);
+bool		trib_pipeline_poll(trib_pipeline *p, int timeout_ms, char *errbuf,
+							   size_t errlen);
 
 /* The minimum over the sinks of their durable position. */
 bool		trib_pipeline_durable(trib_pipeline *p, trib_position *out);

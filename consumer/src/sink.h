@@ -52,12 +52,21 @@ typedef struct trib_sink_ops
 	bool		(*write) (trib_sink *sink, const trib_event *ev,
 						  char *errbuf, size_t errlen);
 
-	/* Make everything written so far durable; acks follow. */
+	/* Make everything written so far durable; acks follow.  False means
+	 * the sink has failed.  A sink still working on it when timeout_ms
+	 * passes (a Kafka broker down, retries under way) may return true:
+	 * its acks come later, and the pipeline never checkpoints or
+	 * confirms past an ack, so waiting loses nothing. */
 	bool		(*flush) (trib_sink *sink, int timeout_ms,
 						  char *errbuf, size_t errlen);
 
-	/* Serve callbacks (delivery reports); returns quickly. */
-	void		(*poll) (trib_sink *sink, int timeout_ms);
+	/* Serve callbacks (delivery reports) and timers; returns quickly.
+	 * False, with errbuf filled, when the sink has failed for good (a
+	 * permanent delivery error, a batch that could not be applied): the
+	 * pipeline stops even while the source is idle, instead of learning
+	 * of the failure at the next write or flush. */
+	bool		(*poll) (trib_sink *sink, int timeout_ms,
+						 char *errbuf, size_t errlen);
 
 	/* Flush what can be flushed and release everything. */
 	void		(*close) (trib_sink *sink);

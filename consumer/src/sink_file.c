@@ -74,7 +74,8 @@ static bool fs_durable_position(trib_sink *sink, trib_position *out,
 static bool fs_write(trib_sink *sink, const trib_event *ev,
 					 char *errbuf, size_t errlen);
 static bool fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
-static void fs_poll(trib_sink *sink, int timeout_ms);
+static bool fs_poll(trib_sink *sink, int timeout_ms,
+					char *errbuf, size_t errlen);
 static void fs_close(trib_sink *sink);
 
 const trib_sink_ops trib_sink_file_ops = {
@@ -388,12 +389,22 @@ fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return flush_file(sink, f, errbuf, errlen);
 }
 
-/* Nothing runs in the background. */
-static void
-fs_poll(trib_sink *sink, int timeout_ms)
+/* Nothing runs in the background; reports a failure seen earlier (a
+ * failed write(2) or fsync), so an idle pipeline stops too. */
+static bool
+fs_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
-	(void) sink;
+	filesink   *f = sink->state;
+
 	(void) timeout_ms;
+	if (!f)
+	{
+		snprintf(errbuf, errlen, "file sink not open");
+		return false;
+	}
+	if (f->failed)
+		return failed_out(f, errbuf, errlen);
+	return true;
 }
 
 /* The recorded position, if any. */

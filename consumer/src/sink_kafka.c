@@ -296,7 +296,8 @@ static bool kafka_write(trib_sink *sink, const trib_event *ev,
 						char *errbuf, size_t errlen);
 static bool kafka_flush(trib_sink *sink, int timeout_ms,
 						char *errbuf, size_t errlen);
-static void kafka_poll(trib_sink *sink, int timeout_ms);
+static bool kafka_poll(trib_sink *sink, int timeout_ms,
+					   char *errbuf, size_t errlen);
 static void kafka_close(trib_sink *sink);
 
 const trib_sink_ops trib_sink_kafka_ops = {
@@ -1420,6 +1421,16 @@ kafka_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	maybe_ack(k);
 	if (k->failed)
 		return failed_out(k, errbuf, errlen);
+	if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
+	{
+		/* not a failure: librdkafka keeps retrying (a broker is down or
+		 * slow) until message.timeout.ms, and acks follow delivery; a
+		 * permanent failure shows in a delivery report */
+		klog(k, 4, "kafka: flush: %d message(s) still in flight after %d ms; "
+			 "they are acknowledged when delivered", rd_kafka_outq_len(k->rk),
+			 timeout_ms);
+		return true;
+	}
 	if (err)
 	{
 		kerr(k, errbuf, errlen, "kafka: flush: %s with %d message(s) in flight",
@@ -1429,16 +1440,24 @@ kafka_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Serve delivery reports and logs; ack what became durable. */
-static void
-kafka_poll(trib_sink *sink, int timeout_ms)
+/* Serve delivery reports and logs; ack what became durable.  False once
+ * the sink has failed (a delivery report with a permanent error, a fatal
+ * producer error), so an idle pipeline stops too. */
+static bool
+kafka_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
 
 	if (k == NULL || k->rk == NULL)
-		return;
+	{
+		kerr(k, errbuf, errlen, "kafka: sink not open");
+		return false;
+	}
 	rd_kafka_poll(k->rk, timeout_ms);
 	maybe_ack(k);
+	if (k->failed)
+		return failed_out(k, errbuf, errlen);
+	return true;
 }
 
 /* ------------------------------------------------------------------------

@@ -15,12 +15,17 @@
  * watermark: the sink acks the highest position P such that every event
  * written up to P is delivered (O(1) amortised per event; one ack call per
  * advance).  A permanent delivery error (after librdkafka's retries) stops
- * the watermark for good and fails the next write/flush: the pipeline
+ * the watermark for good and fails the next write/flush/poll: the pipeline
  * stops without confirming, so nothing is lost.  On restart the pipeline
  * resumes from its own checkpoint store, so events after the last ack may
  * be written again: at-least-once, never reordered per key (idempotence
  * keeps order and drops the producer's own retries); a consumer can drop
  * re-sent copies by `tributary.id`.  durable_position() reports none.
+ * A flush that times out with records still in flight (a broker down or
+ * slow) is not a failure: it logs a warning and returns true, the records
+ * stay queued and are acked when delivered, so an outage shorter than
+ * message.timeout.ms (librdkafka's default: 5 minutes) costs a delay,
+ * not a restart (and the repeats a restart would bring).
  *
  * Exactly-once (transactional).  With transactional=true the producer has
  * a transactional.id and calls init_transactions() at open, which fences
@@ -163,8 +168,8 @@ bool		trib_kafka_abort(trib_sink *sink, int timeout_ms,
 void		trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out);
 
 /* True when the sink has failed for good (a permanent delivery error, a
- * fatal producer error, a failed commit), with the error in errbuf.  poll()
- * cannot report it; write() and flush() do. */
+ * fatal producer error, a failed commit), with the error in errbuf.
+ * write(), flush() and poll() return it too. */
 bool		trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen);
 
 /* True when `name` is a property whose value must never be shown. */

@@ -74,7 +74,8 @@ static bool pg_durable_position(trib_sink *sink, trib_position *out,
 static bool pg_write(trib_sink *sink, const trib_event *ev,
 					 char *errbuf, size_t errlen);
 static bool pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
-static void pg_poll(trib_sink *sink, int timeout_ms);
+static bool pg_poll(trib_sink *sink, int timeout_ms,
+					char *errbuf, size_t errlen);
 static void pg_close(trib_sink *sink);
 
 const trib_sink_ops trib_sink_postgres_ops = {
@@ -849,18 +850,27 @@ pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return apply(sink, s, errbuf, errlen);
 }
 
-/* Apply a batch whose oldest event waited batch_ms. */
-static void
-pg_poll(trib_sink *sink, int timeout_ms)
+/* Apply a batch whose oldest event waited batch_ms.  False once the
+ * sink has failed (a batch it could not apply within its retries). */
+static bool
+pg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
 	pgsink	   *s = sink->state;
-	char		e[1024];
 
 	(void) timeout_ms;
-	if (!s || s->failed || s->nq == 0 || now_ms() - s->first_ms < s->batch_ms)
-		return;
-	if (!apply(sink, s, e, sizeof(e)))
-		tlog_error("sink.postgres", "%s: %s", s->sink_name, e);
+	if (!s)
+	{
+		snprintf(errbuf, errlen, "postgres sink not open");
+		return false;
+	}
+	if (s->failed)
+	{
+		snprintf(errbuf, errlen, "%s", s->failmsg);
+		return false;
+	}
+	if (s->nq == 0 || now_ms() - s->first_ms < s->batch_ms)
+		return true;
+	return apply(sink, s, errbuf, errlen);
 }
 
 /* Apply what is queued (best effort) and release everything. */

@@ -44,7 +44,10 @@ open_kafka(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cfg,
 	o.bootstrap_servers = k->bootstrap_servers;
 	o.topic_prefix = k->topic_prefix ? k->topic_prefix : cfg->pipeline;
 	o.topic_pattern = k->topic_pattern;
+	o.message_topic = k->message_topic;
 	o.tombstones = k->tombstones;
+	o.unavailable_value = k->unchanged_toast == TRIB_TOAST_OMIT ? NULL : k->unavailable_value;
+	o.transaction_metadata = k->transaction_metadata;
 	o.transactional = k->transactional;
 	o.transactional_id = k->transactional_id;
 	props = calloc(k->properties.count ? k->properties.count : 1, sizeof(*props));

@@ -370,8 +370,8 @@ settle(phase *ph, int timeout_ms, char *errbuf, size_t errlen)
 		take_acks(ph);
 		if (ph->head == NULL || mono_ms() >= until)
 			break;
-		trib_pipeline_poll(ph->p, 50);
-		if (!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+		if (!trib_pipeline_poll(ph->p, 50, errbuf, errlen) ||
+			!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 	}
 	if (ph->head)
@@ -393,8 +393,8 @@ housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 			return false;
 		ph->last_flush = mono_ms();
 	}
-	else
-		trib_pipeline_poll(ph->p, 0);
+	else if (!trib_pipeline_poll(ph->p, 0, errbuf, errlen))
+		return false;
 	take_acks(ph);
 	if (!save(ph, false, errbuf, errlen))
 		return false;

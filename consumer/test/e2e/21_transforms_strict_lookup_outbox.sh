@@ -108,6 +108,10 @@ check "tokenized cards keep their layout, and no card leaves in clear" "10 0" \
 check "tributary detokenize turns the tokens back into the cards" \
     "$(pgc_psql -d postgres -Atc "SELECT card FROM public.payments ORDER BY id")" \
     "$("$BIN" detokenize --key-env TRIB_E2E21_FF1 --key-format hex --alphabet digits --tweak card < "$WORK/tokens")"
+"$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1 || true
+check "tributary check lists the column without a rule" 1 \
+    "$(grep -c 'strict: no rule decides about 1 column(s): ssn' "$WORK/check.out" || true)"
+check "and says every other table is covered" 3 "$(grep -c 'strict: every column has a rule' "$WORK/check.out" || true)"
 check "nothing was refused" 0 "$(cat "$WORK/refused.jsonl" 2>/dev/null | wc -l)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -88,3 +88,45 @@ stop_consumer() {
     wait "$RUN_PID" || STOP_RC=$?
     RUN_PID=
 }
+
+# mock_start [BROKERS]: start tools/kafka_mock_server in the background;
+# sets MOCK_PID, BOOT (bootstrap servers) and MOCK_CTL (its control port,
+# see the tool's header for the commands).  Needs TOOLS and WORK.
+mock_start() {
+    "$TOOLS/kafka_mock_server" "${1:-1}" > "$WORK/mock.out" 2>"$WORK/mock.err" &
+    MOCK_PID=$!
+    for _ in $(seq 1 50); do [ "$(wc -l < "$WORK/mock.out")" -ge 2 ] && break; sleep 0.1; done
+    BOOT=$(sed -n 1p "$WORK/mock.out")
+    MOCK_CTL=$(sed -n 2p "$WORK/mock.out" | sed 's/.*://')
+    [ -n "$BOOT" ] && [ -n "$MOCK_CTL" ]
+}
+
+# mock_ctl COMMAND...: send one command to the mock's control port and
+# wait for its reply; fails (returns 1, reply on stderr) unless it is ok.
+mock_ctl() {
+    local reply
+    exec 9<>"/dev/tcp/127.0.0.1/$MOCK_CTL"
+    echo "$*" >&9
+    read -r reply <&9 || reply="error: no reply"
+    exec 9>&-
+    case $reply in ok*) return 0 ;; esac
+    echo "mock_ctl $*: $reply" >&2
+    return 1
+}
+
+# slot_confirmed SLOT: the slot's confirmed_flush_lsn.
+slot_confirmed() {
+    pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
+}
+
+# mock_query COMMAND...: like mock_ctl, and prints what follows "ok ".
+mock_query() {
+    local reply
+    exec 9<>"/dev/tcp/127.0.0.1/$MOCK_CTL"
+    echo "$*" >&9
+    read -r reply <&9 || reply="error: no reply"
+    exec 9>&-
+    case $reply in ok*) echo "${reply#ok }"; return 0 ;; esac
+    echo "mock_query $*: $reply" >&2
+    return 1
+}

@@ -360,7 +360,8 @@ run_source(trib_sink *sink, const char *dsn, const char *slot, bool create_slot,
 				confirm = r->end_lsn;
 			trib_pgrec_free(r);
 		}
-		sink->ops->poll(sink, 0);
+		if (!sink->ops->poll(sink, 0, err, sizeof(err)))
+			die("poll", err);
 	}
 	if (!sink->ops->flush(sink, 10000, err, sizeof(err)))
 		die("flush", err);

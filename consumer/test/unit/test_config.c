@@ -269,6 +269,10 @@ kafka_sink_defaults_and_properties_pass_through_as_strings(void **state)
 	assert_string_equal(k->topic_prefix, "shop");
 	assert_string_equal(k->topic_pattern, "${prefix}.${schema}.${table}");
 	assert_true(k->tombstones);
+	assert_string_equal(k->message_topic, "${prefix}.message");
+	assert_int_equal(k->unchanged_toast, TRIB_TOAST_PLACEHOLDER);
+	assert_string_equal(k->unavailable_value, "__debezium_unavailable_value");
+	assert_false(k->transaction_metadata);
 	assert_false(k->transactional);
 	assert_null(k->transactional_id);
 	assert_int_equal(k->key_format, TRIB_FORMAT_JSON);
@@ -294,6 +298,9 @@ kafka_sink_reads_every_key(void **state)
 		"    topic_prefix: Shop.v1\n"
 		"    topic_pattern: \"${prefix}-${source}.${db}.${schema}.${table}\"\n"
 		"    tombstones: false\n"
+		"    message_topic: \"${prefix}.${db}.messages\"\n"
+		"    unavailable_value: \"~unchanged~\"\n"
+		"    transaction_metadata: true\n"
 		"    transactional: true\n"
 		"    transactional_id: shop-tx-1\n"
 		"    key_format: json\n"
@@ -306,8 +313,24 @@ kafka_sink_reads_every_key(void **state)
 	assert_string_equal(k->topic_prefix, "Shop.v1");
 	assert_string_equal(k->topic_pattern, "${prefix}-${source}.${db}.${schema}.${table}");
 	assert_false(k->tombstones);
+	assert_string_equal(k->message_topic, "${prefix}.${db}.messages");
+	assert_int_equal(k->unchanged_toast, TRIB_TOAST_PLACEHOLDER);
+	assert_string_equal(k->unavailable_value, "~unchanged~");
+	assert_true(k->transaction_metadata);
 	assert_true(k->transactional);
 	assert_string_equal(k->transactional_id, "shop-tx-1");
+	trib_config_free(cfg);
+}
+
+static void
+kafka_sink_can_omit_unchanged_toast_columns(void **state)
+{
+	trib_config *cfg = load_ok(BASE
+		"sinks:\n"
+		"  events: {type: kafka, bootstrap_servers: embedded, unchanged_toast: omit}\n");
+
+	(void) state;
+	assert_int_equal(cfg->sinks[0].kafka.unchanged_toast, TRIB_TOAST_OMIT);
 	trib_config_free(cfg);
 }
 
@@ -952,6 +975,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(minimal_file_gets_every_default, teardown),
+		cmocka_unit_test_teardown(kafka_sink_can_omit_unchanged_toast_columns, teardown),
 		cmocka_unit_test_teardown(postgres_source_reads_every_key, teardown),
 		cmocka_unit_test_teardown(default_slot_turns_dashes_of_the_pipeline_name_into_underscores, teardown),
 		cmocka_unit_test_teardown(sources_and_sinks_keep_file_order_and_can_be_found_by_name, teardown),

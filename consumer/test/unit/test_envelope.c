@@ -559,6 +559,44 @@ test_unchanged_toast_omitted(void **state)
 	trib_envelope_free(env);
 }
 
+static void
+custom_placeholder_and_message_topic(trib_envelope_opts *o)
+{
+	o->unavailable_value = "~unchanged \"x\"~";
+	o->message_topic = "${prefix}.${source}.${db}.msgs";
+}
+
+/* The Kafka sink's unavailable_value and message_topic keys: another
+ * placeholder (escaped as JSON) and a message topic from placeholders. */
+static void
+test_custom_placeholder_and_message_topic(void **state)
+{
+	trib_envelope *env = mkenv(custom_placeholder_and_message_topic);
+	trib_event *ev = mkev(TRIB_OP_UPDATE, NULL, "{\"id\":1}", "{\"id\":1}");
+	size_t		n;
+	const trib_record *r;
+
+	(void) state;
+	ev->unchanged = strdup("[\"big\"]");
+	r = encode(env, ev, &n);
+	assert_non_null(strstr(r[0].value,
+						   "\"after\":{\"id\":1,\"big\":\"~unchanged \\\"x\\\"~\"},"));
+	assert_string_equal(r[0].topic, "tributary.public.orders");
+	trib_event_free(ev);
+
+	ev = mkev(TRIB_OP_MESSAGE, NULL, NULL, NULL);
+	free(ev->schema);
+	free(ev->table);
+	ev->schema = ev->table = NULL;
+	ev->extra = strdup("{\"transactional\":true,\"prefix\":\"p\","
+					   "\"encoding\":\"utf8\",\"content\":\"c\"}");
+	r = encode(env, ev, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].topic, "tributary.pg1.shop.msgs");
+	trib_event_free(ev);
+	trib_envelope_free(env);
+}
+
 /* A malformed `unchanged` is an error, not a broken record. */
 static void
 test_unchanged_malformed(void **state)
@@ -890,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_unchanged_toast_placeholder),
 		cmocka_unit_test(test_unchanged_toast_omitted),
 		cmocka_unit_test(test_unchanged_malformed),
+		cmocka_unit_test(test_custom_placeholder_and_message_topic),
 		cmocka_unit_test(test_transaction_metadata),
 		cmocka_unit_test(test_transaction_metadata_many_tables),
 		cmocka_unit_test(test_topic_naming),

@@ -358,8 +358,11 @@ key_for_partition(int p, int n)
 static void
 serve(trib_sink *sink, int ms)
 {
+	char		err[512];
+
 	for (int t = 0; t < ms; t += 50)
-		sink->ops->poll(sink, 50);
+		if (!sink->ops->poll(sink, 50, err, sizeof(err)))
+			fail_msg("poll: %s", err);
 }
 
 /* ---- the tracker, without Kafka ---------------------------------------- */
@@ -610,7 +613,7 @@ test_acks_in_order_when_deliveries_are_not(void **state)
 	deadline = time(NULL) + 10;
 	do
 	{
-		sink.ops->poll(&sink, 20);
+		assert_true(sink.ops->poll(&sink, 20, err, sizeof(err)));
 		trib_kafka_get_stats(&sink, &st);
 	} while (st.delivered < 3 && time(NULL) < deadline);
 	assert_int_equal(st.delivered, 3);	/* B, not A */
@@ -718,6 +721,47 @@ test_broker_down_then_up_idempotent_nothing_lost(void **state)
 {
 	(void) state;
 	broker_down_then_up(false);
+}
+
+/* A flush that times out while the broker is down is not a failure: it
+ * returns true without acking, and the acks come once the broker is back. */
+static void
+test_flush_timeout_while_down_is_not_a_failure(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512] = "";
+	trib_kafka_stats st;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+
+	rd_kafka_mock_broker_set_down(mc, 1);
+	write_ev(&sink, 1, 1);
+	write_ev(&sink, 2, 1);
+	if (!sink.ops->flush(&sink, 500, err, sizeof(err)))
+		fail_msg("flush while down: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1000);	/* nothing more acked */
+	trib_kafka_get_stats(&sink, &st);
+	assert_int_equal(st.in_flight, 2);
+	assert_false(trib_kafka_error(&sink, err, sizeof(err)));
+
+	rd_kafka_mock_broker_set_up(mc, 1);
+	if (!sink.ops->flush(&sink, 20000, err, sizeof(err)))
+		fail_msg("flush after up: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1002);
+	assert_false(a.out_of_order);
+	sink.ops->close(&sink);
+	trib_kafka_mock_stop(m);
 }
 
 /* Retriable errors on Produce (leader moved, request timed out): the
@@ -885,6 +929,46 @@ test_permanent_error_fails_without_ack(void **state)
 	ev = mkev(2, 1);
 	assert_false(sink.ops->write(&sink, ev, err, sizeof(err)));
 	trib_event_free(ev);
+	sink.ops->close(&sink);
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+	trib_kafka_mock_stop(m);
+}
+
+/* A permanent error seen while idle: poll reports it (no write or flush
+ * needed), and nothing past the last delivered event is acked. */
+static void
+test_poll_reports_failure_while_idle(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_opts o;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512] = "";
+	bool		ok = true;
+	time_t		deadline;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	assert_true(sink.ops->poll(&sink, 0, err, sizeof(err)));
+
+	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+									  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	write_ev(&sink, 1, 1);
+	/* from here on only poll, as an idle pipeline does */
+	deadline = time(NULL) + 15;
+	while (ok && time(NULL) < deadline)
+		ok = sink.ops->poll(&sink, 50, err, sizeof(err));
+	assert_false(ok);
+	if (strstr(err, "uthoriz") == NULL)
+		fail_msg("expected an authorization error from poll, got: %s", err);
+	assert_false(sink.ops->poll(&sink, 0, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1000);
 	sink.ops->close(&sink);
 	assert_int_equal(a.last.commit_lsn, 0x1000);
 	trib_kafka_mock_stop(m);
@@ -1313,10 +1397,12 @@ main(void)
 		cmocka_unit_test(test_acks_in_order_when_deliveries_are_not),
 		cmocka_unit_test(test_broker_down_then_up_transactional_exactly_n),
 		cmocka_unit_test(test_broker_down_then_up_idempotent_nothing_lost),
+		cmocka_unit_test(test_flush_timeout_while_down_is_not_a_failure),
 		cmocka_unit_test(test_retriable_errors_exactly_n),
 		cmocka_unit_test(test_lost_responses_transactional_exactly_n),
 		cmocka_unit_test(test_lost_responses_idempotent_nothing_lost),
 		cmocka_unit_test(test_permanent_error_fails_without_ack),
+		cmocka_unit_test(test_poll_reports_failure_while_idle),
 		cmocka_unit_test(test_embedded_cluster),
 		cmocka_unit_test(test_checkpoint_topic_created),
 		cmocka_unit_test(test_transaction_commit_and_checkpoint),

@@ -589,6 +589,38 @@ test_stdout_sink_on_a_pipe(void **state)
 	assert_ids(buf, 1, 2);
 }
 
+/* A failed write(2) (a full disk) fails flush, and poll keeps reporting
+ * it, so a pipeline that only polls while idle stops too. */
+static void
+test_poll_reports_a_failed_write(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_opts o;
+	char		err[256];
+	int			fd = open("/dev/full", O_WRONLY);
+
+	(void) state;
+	if (fd < 0)
+		skip();
+	memset(&sink, 0, sizeof(sink));
+	sink.ack = on_ack;
+	sink.ack_arg = &a;
+	trib_filesink_opts_init(&o);
+	o.fd = fd;
+	assert_true(trib_stdoutsink_open_opts(&sink, &o, err, sizeof(err)));
+	assert_true(sink.ops->poll(&sink, 0, err, sizeof(err)));
+	write_range(&sink, 1, 2);
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	err[0] = '\0';
+	assert_false(sink.ops->poll(&sink, 0, err, sizeof(err)));
+	if (strstr(err, "No space left") == NULL)
+		fail_msg("expected ENOSPC from poll, got: \"%s\"", err);
+	assert_int_equal(a.n, 0);
+	sink.ops->close(&sink);
+	close(fd);
+}
+
 static void
 test_delete_truncate_and_tombstones(void **state)
 {
@@ -695,6 +727,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lost_data_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_mode_flushes_and_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdout_sink_on_a_pipe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_reports_a_failed_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
 	};
 

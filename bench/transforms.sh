@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# bench/transforms.sh: the cost of transform rules end to end (`make
+# bench-transforms`), on workload W1 (../shared/bench/README.md).
+#
+# The same pipeline (Postgres source -> Kafka sink on librdkafka's mock
+# cluster in its own process, file checkpoint) decodes the same WAL (a copy
+# of a template slot made before the load) in three variants, alternating
+# round by round:
+#   none   no rules;
+#   mask5  five masking rules: substitute the name, hash the email, perturb
+#          the amount, partial on meta.k (W1 has no phone column: a number
+#          inside the jsonb, keep the last 2 characters) and FF1 on the id
+#          (W1 has no card column: the bigint key, digits);
+#   lua    one Lua filter, `after.amount > 100 and op ~= 'd'`.
+# Each round is timed until the slot is confirmed at the end LSN (every event
+# acknowledged by Kafka).  Medians of ROUNDS rounds; the throughput drop of
+# mask5 against none is the issue's target (<= 15%), the Lua filter's cost
+# per event is (lua - none) / rows (target <= 1 us), next to the
+# microbenchmark of bench/lua.sh.  Results replace the bench-transforms
+# section of docs/BENCHMARKS.md.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../scripts/lib/pgcluster.sh
+source "$ROOT/scripts/lib/pgcluster.sh"
+ROWS=${ROWS:-1000000}
+ROUNDS=${ROUNDS:-5}
+DOC=${BENCH_DOC:-$ROOT/docs/BENCHMARKS.md}
+BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
+TOOLS=$ROOT/consumer/build/tools
+SHARED=$ROOT/../shared/bench
+[ -f "$SHARED/workload.sql" ] || SHARED=/work/shared/bench
+
+MOCK_PID=
+cleanup() { [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null; pgc_cleanup; }
+trap cleanup EXIT
+log() { echo "[bench-transforms $(date +%T)] $*" >&2; }
+
+make -s -C "$ROOT/consumer" build >/dev/null
+pgc_start "shared_buffers = 1GB" "max_wal_size = 20GB" "checkpoint_timeout = 1h" "autovacuum = off"
+chmod 777 "$PGC_DIR"
+pgc_psql -d postgres -f "$SHARED/workload.sql" >/dev/null
+pgc_psql -d postgres -c "SELECT 't' FROM pg_create_logical_replication_slot('tmpl', 'test_decoding')" >/dev/null
+log "loading $ROWS rows in one transaction"
+pgc_psql -d postgres -c "INSERT INTO public.bench_events(name, email, amount, active, meta)
+    SELECT 'name'||g, 'user'||g||'@example.com', g*1.5, g%2=0, jsonb_build_object('k', g)
+    FROM generate_series(1, $ROWS) g" >/dev/null
+END=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
+pgc_psql -d postgres -c CHECKPOINT >/dev/null
+
+"$TOOLS/kafka_mock_server" 1 > "$PGC_DIR/mock.out" 2>/dev/null &
+MOCK_PID=$!
+for _ in $(seq 1 50); do [ -s "$PGC_DIR/mock.out" ] && break; sleep 0.1; done
+BOOT=$(head -1 "$PGC_DIR/mock.out")
+export BENCH_KEY=00112233445566778899aabbccddeeff
+
+rules_for() {
+    case $1 in
+        none) echo "transforms: []" ;;
+        mask5) cat <<'YAML'
+transforms:
+  - {type: substitute, fields: [name], kind: full_name, key: "${BENCH_KEY}"}
+  - {type: hash, fields: [email], key: "${BENCH_KEY}", context: email}
+  - {type: perturb, fields: [amount], percent: 5, key: "${BENCH_KEY}"}
+  - {type: partial, fields: [meta.k], keep_last: 2}
+  - {type: tokenize, fields: [id], key: "${BENCH_KEY}", alphabet: digits}
+YAML
+        ;;
+        lua) cat <<'YAML'
+transforms:
+  - {type: filter, lua: "after.amount > 100 and op ~= 'd'"}
+YAML
+        ;;
+    esac
+}
+
+now() { date +%s.%N; }
+
+# run VARIANT ROUND: prints seconds
+run() {
+    local v=$1 r=$2 slot=b_$1_$2 cfg=$PGC_DIR/$1_$2.yaml t0 t1 pid c
+    pgc_psql -d postgres -c "SELECT 'c' FROM pg_copy_logical_replication_slot('tmpl', '$slot', false, 'tributary')" >/dev/null
+    cat > "$cfg" <<YAML
+pipeline: b$v$r
+sources:
+  main:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    slot: $slot
+    create_slot: false
+    snapshot: never
+    status_interval_ms: 100
+$(rules_for "$v")
+sinks:
+  k: {type: kafka, bootstrap_servers: "$BOOT", topic_prefix: b$v$r}
+checkpoint: {store: file, path: $PGC_DIR/$v$r.ckpt}
+http: {enabled: false}
+log: {level: warn}
+YAML
+    t0=$(now)
+    "$BIN" run -c "$cfg" 2>"$PGC_DIR/$v$r.log" &
+    pid=$!
+    while :; do
+        c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$END' FROM pg_replication_slots WHERE slot_name = '$slot'")
+        [ "$c" = t ] && break
+        kill -0 "$pid" 2>/dev/null || { echo "bench-transforms: the consumer died" >&2; cat "$PGC_DIR/$v$r.log" >&2; exit 1; }
+        sleep 0.05
+    done
+    t1=$(now)
+    kill -TERM "$pid"; wait "$pid" || true
+    pgc_psql -d postgres -c "SELECT pg_drop_replication_slot('$slot')" >/dev/null
+    echo "$t1 - $t0" | bc
+}
+
+declare -A times
+variants=(none mask5 lua)
+for r in $(seq 1 "$ROUNDS"); do
+    # rotate the order each round so no variant always runs first
+    for i in 0 1 2; do
+        v=${variants[$(( (i + r) % 3 ))]}
+        t=$(run "$v" "$r")
+        times[$v]="${times[$v]:-} $t"
+        log "round $r: $v $t s"
+    done
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# shellcheck disable=SC2086
+mn=$(median ${times[none]}); mm=$(median ${times[mask5]}); ml=$(median ${times[lua]})
+drop=$(echo "scale=1; 100 - 100 * $mn / $mm" | bc)
+luans=$(echo "scale=0; ($ml - $mn) * 1000000000 / $ROWS" | bc)
+micro=$("$TOOLS/bench_lua" 2>/dev/null | grep -m1 -o -E '[0-9.]+ ns/event' || echo "n/a")
+pass_mask=$(echo "$drop <= 15" | bc)
+pass_lua=$(echo "$luans <= 1000" | bc)
+
+section=$(cat <<MD
+<!-- bench-transforms:start -->
+## Transform rules (W1, \`make bench-transforms\`)
+
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/transforms.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM. $ROWS rows in one transaction, $ROUNDS rounds, the three variants in rotating order each round, each decoding a copy of the same template slot, timed until the slot is confirmed (every event acknowledged by the mock Kafka cluster).
+
+| variant | median s | events/s | all rounds (s) |
+|---|---:|---:|---|
+| no rules | $mn | $(echo "$ROWS / $mn" | bc) |${times[none]} |
+| 5 masking rules | $mm | $(echo "$ROWS / $mm" | bc) |${times[mask5]} |
+| 1 Lua filter | $ml | $(echo "$ROWS / $ml" | bc) |${times[lua]} |
+
+The five rules: substitute \`name\` (full_name), hash \`email\`, perturb \`amount\` (5%), partial on \`meta.k\` and FF1 (tokenize, digits) on \`id\`. W1 has no phone or card column, so partial takes the jsonb number \`meta.k\` and FF1 the bigint key.
+
+- Throughput drop with 5 masking rules: **${drop}%** (target <= 15%: **$([ "$pass_mask" = 1 ] && echo PASS || echo MISS)**)
+- Lua filter, end to end: **${luans} ns/event** over the pipeline without rules (target <= 1 us: **$([ "$pass_lua" = 1 ] && echo PASS || echo MISS)**); the microbenchmark (\`bench/lua.sh\`, no I/O) in the same run: $micro.
+<!-- bench-transforms:end -->
+MD
+)
+if [ -f "$DOC" ] && grep -q '<!-- bench-transforms:start -->' "$DOC"; then
+    python3 - "$DOC" "$section" <<'PYEOF'
+import sys
+p, sec = sys.argv[1], sys.argv[2]
+s = open(p).read()
+a = s.index('<!-- bench-transforms:start -->'); b = s.index('<!-- bench-transforms:end -->') + len('<!-- bench-transforms:end -->')
+open(p, 'w').write(s[:a] + sec + s[b:])
+PYEOF
+else
+    printf '\n%s\n' "$section" >> "$DOC"
+fi
+echo "$section"

@@ -1,0 +1,639 @@
+/*
+ * check.c: the connected part of `tributary check` (see check.h).
+ *
+ * Design.  One function per system (source, checkpoint store, each sink
+ * type), each opening its own short-lived connection with a connect
+ * timeout, running read-only catalog queries with bound parameters, and
+ * printing indented lines.  The tables the source would capture are
+ * listed from pg_class and filtered here with the plugin's pattern rules
+ * (pg_ext/src/options.c: "schema.table" globs, '*' and '?', double-quoted
+ * parts literal); the Postgres sink check then looks for the same tables
+ * in its target schema.  Every error text goes through trib_log_redact(),
+ * which masks what the config registered as secret (passwords of every
+ * dsn, secret Kafka properties); connection strings themselves are never
+ * printed, only host, port and database of an established connection.
+ */
+#include "check.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+
+#include "log.h"
+#include "rules.h"
+#include "strbuf.h"
+
+/* A table the source would capture. */
+typedef struct cap_table
+{
+	char	   *schema;
+	char	   *table;
+} cap_table;
+
+typedef struct check_ctx
+{
+	FILE	   *out;
+	int			problems;
+	cap_table  *tables;			/* from the source, when reachable */
+	size_t		ntables;
+	bool		tables_known;
+	const trib_config *cfg;
+	trib_rules *rules;			/* strict mode: which columns have a rule */
+	const char *source;			/* the source being reported */
+} check_ctx;
+
+/* Print a line, redacted. */
+__attribute__((format(printf, 2, 3)))
+static void
+say(check_ctx *c, const char *fmt,...)
+{
+	char		buf[2048];
+	char	   *r;
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	r = trib_log_redact(buf);
+	fprintf(c->out, "%s\n", r);
+	free(r);
+}
+
+/* libpq's message, first line only (the rest repeats or hints). */
+static const char *
+pq_msg(PGconn *conn, char *buf, size_t len)
+{
+	char	   *nl;
+
+	snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "out of memory");
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	return buf;
+}
+
+/* Connect with a timeout; NULL (reported) when not reachable. */
+static PGconn *
+connect_pg(check_ctx *c, const char *what, const char *dsn)
+{
+	static const char *const keys[] = {"dbname", "connect_timeout",
+	"application_name", NULL};
+	char		timeout[16];
+	const char *vals[4];
+	char		e[512];
+	PGconn	   *conn;
+
+	snprintf(timeout, sizeof(timeout), "%d", TRIB_CHECK_TIMEOUT_S);
+	vals[0] = dsn;
+	vals[1] = timeout;
+	vals[2] = "tributary-check";
+	vals[3] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		say(c, "  %s: not reachable: %s", what, pq_msg(conn, e, sizeof(e)));
+		c->problems++;
+		PQfinish(conn);
+		return NULL;
+	}
+	say(c, "  %s: connected to database %s on %s port %s (PostgreSQL %d.%d)", what,
+		PQdb(conn), PQhost(conn), PQport(conn), PQserverVersion(conn) / 10000,
+		PQserverVersion(conn) % 10000);
+	return conn;
+}
+
+/* Run a query with text parameters; NULL (reported) on error. */
+static PGresult *
+query(check_ctx *c, PGconn *conn, const char *what, const char *sql,
+	  int nparams, const char *const *params)
+{
+	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	char		e[512];
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	say(c, "  %s: query failed: %s", what, pq_msg(conn, e, sizeof(e)));
+	c->problems++;
+	PQclear(res);
+	return NULL;
+}
+
+/* ---- table patterns ---------------------------------------------------- */
+
+/* One part of a pattern up to an unquoted dot; *literal when quoted.
+ * Returns the part (malloc'd) and advances *pp; NULL when malformed. */
+static char *
+pattern_part(const char **pp, bool *literal)
+{
+	const char *p = *pp;
+	trib_strbuf b = {0};
+
+	*literal = *p == '"';
+	if (*literal)
+	{
+		for (p++;; p++)
+		{
+			if (*p == '\0')
+				goto bad;
+			if (*p == '"' && p[1] == '"')
+				p++;
+			else if (*p == '"')
+				break;
+			trib_strbuf_addc(&b, *p);
+		}
+		p++;
+		if (*p != '\0' && *p != '.')
+			goto bad;
+	}
+	else
+		for (; *p && *p != '.'; p++)
+		{
+			if (*p == '"')
+				goto bad;
+			trib_strbuf_addc(&b, *p);
+		}
+	if (b.len == 0)
+		goto bad;
+	*pp = p;
+	return trib_strbuf_finish(&b);
+bad:
+	free(trib_strbuf_finish(&b));
+	return NULL;
+}
+
+/* '*' any run, '?' one character; literal: equality. */
+static bool
+glob(const char *pat, const char *s, bool literal)
+{
+	const char *star = NULL,
+			   *back = NULL;
+
+	if (literal)
+		return strcmp(pat, s) == 0;
+	while (*s)
+	{
+		if (*pat == '*')
+		{
+			star = pat++;
+			back = s;
+		}
+		else if (*pat == '?' || *pat == *s)
+		{
+			pat++;
+			s++;
+		}
+		else if (star)
+		{
+			pat = star + 1;
+			s = ++back;
+		}
+		else
+			return false;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+bool
+trib_check_pattern_match(const char *pattern, const char *schema, const char *table)
+{
+	const char *p = pattern;
+	bool		lit_s,
+				lit_t,
+				ok;
+	char	   *ps = pattern_part(&p, &lit_s);
+	char	   *pt = NULL;
+
+	if (ps != NULL && *p == '.')
+	{
+		p++;
+		pt = pattern_part(&p, &lit_t);
+	}
+	ok = ps && pt && *p == '\0' && glob(ps, schema, lit_s) && glob(pt, table, lit_t);
+	free(ps);
+	free(pt);
+	return ok;
+}
+
+/* Is schema.table captured under the source's filters? */
+static bool
+captured(const trib_pg_source_conf *pg, const char *schema, const char *table)
+{
+	bool		in = pg->include_tables.count == 0;
+
+	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
+		in = trib_check_pattern_match(pg->include_tables.items[i], schema, table);
+	for (size_t i = 0; in && i < pg->exclude_tables.count; i++)
+		in = !trib_check_pattern_match(pg->exclude_tables.items[i], schema, table);
+	return in;
+}
+
+/* ---- the source -------------------------------------------------------- */
+
+/* wal_level and the extension. */
+static void
+source_server(check_ctx *c, PGconn *conn)
+{
+	PGresult   *r = query(c, conn, "server",
+						  "SELECT current_setting('wal_level'), "
+						  "(SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'tributary'), "
+						  "(SELECT count(*) FROM pg_catalog.pg_available_extensions WHERE name = 'tributary')",
+						  0, NULL);
+
+	if (r == NULL)
+		return;
+	if (strcmp(PQgetvalue(r, 0, 0), "logical") == 0)
+		say(c, "  wal_level: logical");
+	else
+	{
+		say(c, "  wal_level: %s (logical decoding needs wal_level = logical)",
+			PQgetvalue(r, 0, 0));
+		c->problems++;
+	}
+	if (!PQgetisnull(r, 0, 1))
+		say(c, "  extension tributary: installed, version %s", PQgetvalue(r, 0, 1));
+	else
+		say(c, "  extension tributary: not installed in this database%s",
+			strcmp(PQgetvalue(r, 0, 2), "0") == 0 ? " (nor available on the server)" :
+			" (available; `checkpoint.store: catalog` and `create_extension` need it)");
+	PQclear(r);
+}
+
+/* The slot: exists? plugin, confirmed position, lag. */
+static void
+source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
+{
+	const char *params[1] = {pg->slot};
+	PGresult   *r = query(c, conn, "slot",
+						  "SELECT plugin, slot_type, database, active, confirmed_flush_lsn, "
+						  "pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff("
+						  "pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)), "
+						  "current_database() "
+						  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+						  1, params);
+
+	if (r == NULL)
+		return;
+	if (PQntuples(r) == 0)
+	{
+		say(c, "  slot %s: does not exist; %s", pg->slot,
+			pg->create_slot ? "`run` creates it (create_slot: true)"
+			: "`run` would fail (create_slot: false)");
+		c->problems += !pg->create_slot;
+	}
+	else
+	{
+		bool		ours = strcmp(PQgetvalue(r, 0, 0), "tributary") == 0 &&
+			strcmp(PQgetvalue(r, 0, 1), "logical") == 0 &&
+			strcmp(PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 6)) == 0;
+
+		say(c, "  slot %s: exists, %s slot of plugin %s in database %s, %s, "
+			"confirmed up to %s, %s behind the current WAL position", pg->slot,
+			PQgetvalue(r, 0, 1), PQgetisnull(r, 0, 0) ? "(none)" : PQgetvalue(r, 0, 0),
+			PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2),
+			strcmp(PQgetvalue(r, 0, 3), "t") == 0 ? "in use" : "not in use",
+			PQgetisnull(r, 0, 4) ? "(unknown)" : PQgetvalue(r, 0, 4),
+			PQgetisnull(r, 0, 5) ? "(unknown)" : PQgetvalue(r, 0, 5));
+		if (!ours)
+		{
+			say(c, "    not usable: the pipeline needs a logical slot of plugin "
+				"tributary in this database");
+			c->problems++;
+		}
+	}
+	PQclear(r);
+}
+
+/* Keep a captured table for the sink checks. */
+static void
+remember(check_ctx *c, const char *schema, const char *table)
+{
+	c->tables = realloc(c->tables, (c->ntables + 1) * sizeof(cap_table));
+	if (c->tables == NULL)
+		abort();
+	c->tables[c->ntables].schema = trib_xstrdup(schema);
+	c->tables[c->ntables].table = trib_xstrdup(table);
+	c->ntables++;
+}
+
+/* The tables the filters match, with columns, key and replica identity. */
+/* Strict mode: the columns of one table that no rule decides about. */
+static void
+strict_report(check_ctx *c, const char *schema, const char *table, const char *names)
+{
+	trib_strbuf missing = {0};
+	char	   *copy = trib_xstrdup(names);
+	int			n = 0;
+
+	for (char *save = NULL, *col = strtok_r(copy, "\x1f", &save); col;
+		 col = strtok_r(NULL, "\x1f", &save))
+		if (!trib_rules_covers(c->rules, c->source, schema, table, col))
+		{
+			trib_strbuf_printf(&missing, "%s%s", n++ ? ", " : "", col);
+		}
+	if (n > 0)
+	{
+		say(c, "      strict: no rule decides about %d column(s): %s (they would be "
+			"replaced by null; add allow, drop or a strategy)", n, missing.data);
+		c->problems++;
+	}
+	else
+		say(c, "      strict: every column has a rule");
+	trib_strbuf_free(&missing);
+	free(copy);
+}
+
+static void
+source_tables(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
+{
+	PGresult   *r = query(c, conn, "tables",
+						  "SELECT n.nspname, c.relname, c.relkind, c.relreplident, "
+						  "(SELECT string_agg(pg_catalog.quote_ident(a.attname) || ' ' || "
+						  "  pg_catalog.format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) "
+						  "  FROM pg_catalog.pg_attribute a "
+						  "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), "
+						  "(SELECT string_agg(pg_catalog.quote_ident(a.attname), ', ' "
+						  "  ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)) "
+						  "  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+						  "  ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+						  "  WHERE i.indrelid = c.oid AND i.indisprimary), "
+						  "(SELECT string_agg(a.attname, E'\\x1f' ORDER BY a.attnum) "
+						  "  FROM pg_catalog.pg_attribute a "
+						  "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) "
+						  "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+						  "ON n.oid = c.relnamespace "
+						  "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+						  "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+						  "AND n.nspname !~ '^pg_(toast|temp)' ORDER BY 1, 2",
+						  0, NULL);
+	size_t		shown = 0;
+
+	if (r == NULL)
+		return;
+	c->tables_known = true;
+	for (int i = 0; i < PQntuples(r); i++)
+		if (captured(pg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)))
+			remember(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	say(c, "  tables captured: %zu%s", c->ntables,
+		pg->include_tables.count || pg->exclude_tables.count
+		? " (include_tables / exclude_tables applied)" : " (every table: no filters)");
+	for (int i = 0; i < PQntuples(r); i++)
+	{
+		const char *ri = PQgetvalue(r, i, 3);
+		bool		has_pk = !PQgetisnull(r, i, 5);
+
+		if (!captured(pg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)))
+			continue;
+		shown++;
+		say(c, "    %s.%s%s: primary key %s%s%s, replica identity %s", PQgetvalue(r, i, 0),
+			PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)[0] == 'p' ? " (partitioned)" : "",
+			has_pk ? "(" : "none", has_pk ? PQgetvalue(r, i, 5) : "", has_pk ? ")" : "",
+			ri[0] == 'd' ? "default" : ri[0] == 'f' ? "full" : ri[0] == 'i' ? "index" : "nothing");
+		say(c, "      columns: %s", PQgetisnull(r, i, 4) ? "(none)" : PQgetvalue(r, i, 4));
+		if (c->rules != NULL && c->cfg->strict && !PQgetisnull(r, i, 6))
+			strict_report(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 6));
+		if (!has_pk && ri[0] == 'd')
+			say(c, "      note: no primary key and replica identity default: updates "
+				"and deletes carry no old key (consider REPLICA IDENTITY FULL)");
+	}
+	PQclear(r);
+}
+
+/* The source section of the report. */
+static void
+check_source(check_ctx *c, const trib_source_conf *s)
+{
+	PGconn	   *conn;
+
+	say(c, "source %s (postgres)", s->name);
+	c->source = s->name;
+	conn = connect_pg(c, "database", s->pg.dsn);
+	if (conn == NULL)
+		return;
+	source_server(c, conn);
+	source_slot(c, conn, &s->pg);
+	source_tables(c, conn, &s->pg);
+	PQfinish(conn);
+}
+
+/* ---- the checkpoint store ---------------------------------------------- */
+
+static void
+check_checkpoint(check_ctx *c, const trib_config *cfg)
+{
+	const trib_checkpoint_conf *cc = &cfg->checkpoint;
+	const char *params[1] = {cfg->pipeline};
+	PGconn	   *conn;
+	PGresult   *r;
+
+	if (cc->store == TRIB_CHECKPOINT_FILE)
+	{
+		struct stat st;
+
+		say(c, "checkpoint (file %s)", cc->path);
+		if (stat(cc->path, &st) == 0)
+			say(c, "  exists (%lld bytes); `run` resumes from it", (long long) st.st_size);
+		else
+			say(c, "  does not exist yet (%s); `run` starts from the slot's position",
+				strerror(errno));
+		return;
+	}
+	say(c, "checkpoint (catalog tributary.source_checkpoints)");
+	if ((conn = connect_pg(c, "database", cc->dsn)) == NULL)
+		return;
+	r = PQexecParams(conn, "SELECT source, commit_lsn, seq, updated_at "
+					 "FROM tributary.source_checkpoints WHERE pipeline = $1 ORDER BY 1",
+					 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	{
+		char		e[512];
+
+		say(c, "  cannot read it: %s (is the extension installed?)", pq_msg(conn, e, sizeof(e)));
+		c->problems++;
+	}
+	else if (PQntuples(r) == 0)
+		say(c, "  no checkpoint for pipeline %s yet; `run` starts from the slot's position",
+			cfg->pipeline);
+	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+		say(c, "  source %s: commit %s, seq %s, saved %s", PQgetvalue(r, i, 0),
+			PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+			PQgetvalue(r, i, 3));
+	PQclear(r);
+	PQfinish(conn);
+}
+
+/* ---- sinks ------------------------------------------------------------- */
+
+/* librdkafka logs nothing during the check. */
+static void
+quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void) rk;
+	(void) level;
+	(void) fac;
+	(void) buf;
+}
+
+static void
+check_kafka(check_ctx *c, const trib_sink_conf *s)
+{
+	const trib_kafka_sink_conf *k = &s->kafka;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t err;
+	char		e[512];
+	size_t		plen = strlen(k->topic_prefix);
+	int			ours = 0;
+
+	if (k->embedded)
+	{
+		say(c, "  embedded mock cluster: started inside `run`, nothing to reach");
+		return;
+	}
+	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(conf, quiet_log);
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", k->bootstrap_servers, e, sizeof(e)))
+		goto conf_fail;
+	for (size_t i = 0; i < k->properties.count; i++)
+		if (rd_kafka_conf_set(conf, k->properties.items[i].key,
+							  k->properties.items[i].value, e, sizeof(e)))
+		{
+			snprintf(e, sizeof(e), "property \"%s\" rejected by librdkafka",
+					 k->properties.items[i].key);
+			goto conf_fail;
+		}
+	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e))) == NULL)
+		goto conf_fail;
+	err = rd_kafka_metadata(rk, 1, NULL, &md, TRIB_CHECK_TIMEOUT_S * 1000);
+	if (err)
+	{
+		say(c, "  brokers %s: not reachable: %s", k->bootstrap_servers, rd_kafka_err2str(err));
+		c->problems++;
+	}
+	else
+	{
+		for (int i = 0; i < md->topic_cnt; i++)
+			ours += strncmp(md->topics[i].topic, k->topic_prefix, plen) == 0 &&
+				md->topics[i].topic[plen] == '.';
+		say(c, "  brokers %s: reachable, %d broker(s), %d topic(s), %d with prefix \"%s.\"",
+			k->bootstrap_servers, md->broker_cnt, md->topic_cnt, ours, k->topic_prefix);
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_destroy(rk);
+	return;
+conf_fail:
+	rd_kafka_conf_destroy(conf);
+	say(c, "  cannot build a client: %s", e);
+	c->problems++;
+}
+
+static void
+check_pg_sink(check_ctx *c, const trib_sink_conf *s)
+{
+	const trib_pg_sink_conf *ps = &s->postgres;
+	PGconn	   *conn = connect_pg(c, "target database", ps->dsn);
+	int			exist = 0,
+				missing = 0;
+
+	if (conn == NULL)
+		return;
+	if (!c->tables_known)
+		say(c, "  target tables: unknown (the source is not reachable)");
+	for (size_t i = 0; i < c->ntables; i++)
+	{
+		const char *params[2] = {ps->schema, c->tables[i].table};
+		PGresult   *r = query(c, conn, "target table",
+							  "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+							  "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
+							  "AND c.relkind IN ('r', 'p')", 2, params);
+
+		if (r == NULL)
+			break;
+		if (PQntuples(r) > 0)
+			exist++;
+		else
+		{
+			missing++;
+			say(c, "  %s.%s: missing; %s", ps->schema, c->tables[i].table,
+				ps->create_tables ? "`run` creates it from the source's definition"
+				: "`run` would fail (create_tables: false)");
+			c->problems += !ps->create_tables;
+		}
+		PQclear(r);
+	}
+	if (c->tables_known)
+		say(c, "  target tables in schema %s: %d exist, %d missing", ps->schema, exist, missing);
+	PQfinish(conn);
+}
+
+static void
+check_file(check_ctx *c, const trib_sink_conf *s)
+{
+	char	   *copy = trib_xstrdup(s->file.path);
+	const char *dir = dirname(copy);
+	struct stat st;
+
+	if (access(dir, W_OK | X_OK) != 0)
+	{
+		say(c, "  directory %s: not writable (%s)", dir, strerror(errno));
+		c->problems++;
+	}
+	else if (stat(s->file.path, &st) == 0)
+		say(c, "  %s: exists, %lld bytes; `run` appends after its recorded position",
+			s->file.path, (long long) st.st_size);
+	else
+		say(c, "  %s: does not exist yet; directory %s is writable", s->file.path, dir);
+	free(copy);
+}
+
+static void
+check_sink(check_ctx *c, const trib_sink_conf *s)
+{
+	say(c, "sink %s (%s)", s->name, s->type_name);
+	switch (s->type)
+	{
+		case TRIB_SINK_KAFKA:
+			check_kafka(c, s);
+			break;
+		case TRIB_SINK_POSTGRES:
+			check_pg_sink(c, s);
+			break;
+		case TRIB_SINK_FILE:
+			check_file(c, s);
+			break;
+		case TRIB_SINK_STDOUT:
+			say(c, "  standard output");
+			break;
+	}
+}
+
+int
+trib_check_connected(const trib_config *cfg, FILE *out)
+{
+	check_ctx	c = {.out = out, .cfg = cfg};
+	char		e[512];
+
+	if (cfg->strict)
+		c.rules = trib_rules_new(cfg, NULL, e, sizeof(e));
+	for (size_t i = 0; i < cfg->nsources; i++)
+		check_source(&c, &cfg->sources[i]);
+	check_checkpoint(&c, cfg);
+	for (size_t i = 0; i < cfg->nsinks; i++)
+		check_sink(&c, &cfg->sinks[i]);
+	for (size_t i = 0; i < c.ntables; i++)
+	{
+		free(c.tables[i].schema);
+		free(c.tables[i].table);
+	}
+	free(c.tables);
+	trib_rules_free(c.rules);
+	return c.problems;
+}

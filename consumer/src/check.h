@@ -1,0 +1,46 @@
+/*
+ * check.h: `tributary check`'s connected part: what a valid pipeline would
+ * capture and where it would write, asked of the systems themselves.
+ *
+ * Design.  The config is validated first (config.c, no connection); this
+ * module then connects, read-only and with short timeouts, to whatever the
+ * config names and prints a readable report: for the source, the server,
+ * the extension, the slot (plugin, confirmed position, lag) and every table
+ * the include/exclude filters match (columns, primary key, replica
+ * identity); for the checkpoint store, the saved position; for each sink,
+ * whether it is reachable (Kafka: a metadata request; Postgres: a
+ * connection, and whether each target table exists or would be created;
+ * files: the directory).  Nothing is created or changed.
+ *
+ * An unreachable system is reported ("not reachable: why"), not treated as
+ * a failure: the report is informational, and the caller's exit code
+ * depends only on the config being valid.  Connection strings and secret
+ * properties are never printed; error texts pass through the log's secret
+ * redaction.
+ */
+#ifndef TRIB_CHECK_H
+#define TRIB_CHECK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+
+/* Seconds to wait for each connection or metadata request. */
+#define TRIB_CHECK_TIMEOUT_S 5
+
+/*
+ * Print the report for a valid config to `out`.  Returns the number of
+ * problems found (unreachable systems, a missing slot that would not be
+ * created, a target table that would not be created, ...), which the
+ * caller may show; the report itself says what each one is.
+ */
+int			trib_check_connected(const trib_config *cfg, FILE *out);
+
+/* Does a table pattern (as in include_tables: "schema.table", '*' and '?'
+ * wildcards, double-quoted parts literal) match schema.table?  Exposed for
+ * unit tests. */
+bool		trib_check_pattern_match(const char *pattern, const char *schema,
+									 const char *table);
+
+#endif							/* TRIB_CHECK_H */
