@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# 20_transforms_pipeline.sh: transform rules through `tributary run`, from
+# 20_transforms_pipeline.sh: a strict PII pipeline through `tributary run`, from
 # PostgreSQL into a Postgres sink, a JSON Lines file and a dead-letter file,
 # with the consumer killed (-9) while a writer commits.
 #
-# The rules pseudonymise (hash), mask (partial, redact), minimise (drop a
+# The rules pseudonymise (hash, substitute), mask (partial, redact), minimise (drop a
 # nested key, sample 50% of customers and the orders of exactly those
 # customers), rename, and test quality (orders over 1000 go to the
 # dead-letter sink).  Every expectation is computed independently in SQL
@@ -58,6 +58,7 @@ sources:
     heartbeat_interval_ms: 500
     status_interval_ms: 200
     reconnect_backoff_ms: {initial: 100, max: 1000}
+strict: true
 transforms:
   - {type: sample, name: half_customers, tables: [public.customers], percent: 50}
   - {type: sample, name: their_orders, tables: [public.orders], percent: 50, by: customer_id}
@@ -67,6 +68,9 @@ transforms:
   - {type: partial, fields: [card], keep_last: 4}
   - {type: redact, fields: [phone, notes.contact.phone], mask_char: "#"}
   - {type: drop, fields: [notes.internal]}
+  - {type: substitute, tables: [public.customers], fields: [name], kind: full_name, key: "\${TRIB_TEST_MASK_KEY}", key_format: raw}
+  - {type: allow, tables: [public.customers], fields: [id, notes]}
+  - {type: allow, tables: [public.orders], fields: [id, customer_id, amount, status]}
   - {type: rename, tables: [public.customers], renames: {name: full_name}}
 dead_letter: refused
 sinks:
@@ -134,7 +138,7 @@ CREATE TABLE public.want_customers AS
          repeat('*', length(card) - 4) || right(card, 4) AS card,
          jsonb_set(notes #- '{internal}', '{contact,phone}',
                    to_jsonb(repeat('#', length(notes->'contact'->>'phone')))) AS notes,
-         name AS full_name
+         name AS source_name
     FROM public.customers WHERE pg_temp.keep(id::text);
 CREATE TABLE public.want_orders AS
   SELECT id, customer_id, pg_temp.h('email', buyer_email) AS buyer_email, amount, status
@@ -145,7 +149,7 @@ CREATE TABLE public.want_refused AS
     FROM generate_series(10, 409) g, generate_series(0, 2) k
    WHERE (g * 3 + k) % 7 = 0 AND pg_temp.keep(g::text);" >/dev/null
 
-cq="SELECT id, full_name, email, phone, card, notes FROM public.%s ORDER BY id"
+cq="SELECT id, email, phone, card, notes FROM public.%s ORDER BY id"
 oq="SELECT id, customer_id, buyer_email, amount, status FROM public.%s ORDER BY id"
 pgc_psql -d postgres -Atc "$(printf "$cq" want_customers)" > "$WORK/want.c"
 pgc_psql -d target -Atc "$(printf "$cq" customers)" > "$WORK/got.c" || true
@@ -155,6 +159,10 @@ n=$(wc -l < "$WORK/want.c")
 check "the sample keeps about half of 400 customers" t "$([ "$n" -gt 150 ] && [ "$n" -lt 250 ] && echo t || echo f)"
 check "target customers = transformed, sampled source, row for row" "" "$(diff "$WORK/want.c" "$WORK/got.c" | head -3)"
 check "target orders = transformed, sampled, quality-checked source" "" "$(diff "$WORK/want.o" "$WORK/got.o" | head -3)"
+check "names are substituted: none equals the source's, each is a realistic full name" 0 \
+    "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.customers WHERE full_name LIKE 'Name %' OR full_name !~ '^[[:alpha:]'' .-]+ [[:alpha:]'' .-]+$'")"
+check "substitutes spread over the dictionary (no fake name shared by more than 3 customers)" 0 \
+    "$(pgc_psql -d target -Atc "SELECT count(*) FROM (SELECT full_name FROM public.customers GROUP BY 1 HAVING count(*) > 3) x")"
 check "every target order joins its customer, by id and by pseudonym" 0 \
     "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders o LEFT JOIN public.customers c
         ON c.id = o.customer_id AND c.email = o.buyer_email WHERE c.id IS NULL")"
@@ -176,11 +184,11 @@ check "the dead-letter file holds nothing else" 0 "$(grep -vc '"error":' "$WORK/
 pgc_psql -d target -Atc "SELECT * FROM public.customers; SELECT * FROM public.orders" > "$WORK/target.dump"
 leaks=0
 for f in "$WORK/target.dump" "$WORK/out.jsonl" "$WORK/refused.jsonl" "$WORK/run.log"; do
-    c=$(grep -c -E 'person[0-9]+@mail|555-[0-9]{4}|4000-0000|secret note' "$f" || true)
-    [ "$c" = 0 ] || echo "# leak in $f: $(grep -o -m3 -E 'person[0-9]+@mail|555-[0-9]{4}|4000-0000|secret note' "$f" | head -3 | tr '\n' ' ')"
+    c=$(grep -c -E 'Name [0-9]+|person[0-9]+@mail|555-[0-9]{4}|4000-0000|secret note' "$f" || true)
+    [ "$c" = 0 ] || echo "# leak in $f: $(grep -o -m3 -E 'Name [0-9]+|person[0-9]+@mail|555-[0-9]{4}|4000-0000|secret note' "$f" | head -3 | tr '\n' ' ')"
     leaks=$((leaks + c))
 done
-check "no original email, phone, card or internal note in any output or log" 0 "$leaks"
+check "no original name, email, phone, card or internal note in any output or log (strict pipeline)" 0 "$leaks"
 check "the key is not in the log" 0 "$(grep -c "$KEY" "$WORK/run.log" || true)"
 check "no sanitizer report from the consumer" 0 \
     "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
