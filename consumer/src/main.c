@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "config.h"
@@ -231,36 +232,74 @@ take_flag(int *argc, char **argv, const char *flag)
 	return false;
 }
 
-/* Run one loaded pipeline (the caller opened the log; cfg stays the
- * caller's).  The exit status: 0, EXIT_RUNTIME, or EXIT_USAGE when the
- * pipeline cannot be built from the config. */
+/* Sleep ms milliseconds, or less when a stop is requested. */
+static void
+nap(int ms)
+{
+	struct timespec ts = {0, 50 * 1000000L};
+
+	for (int t = 0; t < ms && !stop_requested; t += 50)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * Run one loaded pipeline (the caller opened the log; cfg stays the
+ * caller's).  A failure on a lost connection to the source database (a
+ * PostgreSQL restart took the pipeline lock's session or the catalog
+ * checkpoint store) builds the pipeline again after a backoff, as a
+ * supervisor restarting the process would: every position is reloaded from
+ * the sinks and the checkpoint, so nothing is lost or repeated.  The exit
+ * status: 0, EXIT_RUNTIME, or EXIT_USAGE when the pipeline cannot be built
+ * from the config.
+ */
 static int
 run_pipeline(const trib_config *cfg, bool snapshot)
 {
-	trib_pipeline *p;
-	char		err[4096] = "";
-	bool		ok;
+	const trib_backoff_conf *bo = &cfg->sources[0].pg.reconnect_backoff_ms;
+	int			delay = bo->initial;
 
-	p = trib_pipeline_new(cfg, err, sizeof(err));
-	if (p == NULL)
+	for (;;)
 	{
-		tlog_error("main", "%s", err);
-		return EXIT_USAGE;
+		trib_pipeline *p;
+		char		err[4096] = "";
+		bool		ok;
+		bool		again;
+		struct timespec t0,
+					t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		p = trib_pipeline_new(cfg, err, sizeof(err));
+		if (p == NULL)
+		{
+			tlog_error("main", "%s", err);
+			return EXIT_USAGE;
+		}
+		tlog_info("main", "tributary %s starting pipeline %s", TRIB_VERSION, cfg->pipeline);
+		if (snapshot)
+			trib_pipeline_set_snapshot_only(p);
+		ok = trib_pipeline_run(p, &stop_requested, err, sizeof(err));
+		again = !ok && !stop_requested && trib_pipeline_retriable(p);
+		if (!ok && !again)
+			tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
+		else if (ok && snapshot && !trib_pipeline_snapshot_complete(p))
+		{
+			tlog_error("main", "snapshot of pipeline %s interrupted; its progress is saved: "
+					   "run it again to continue", cfg->pipeline);
+			ok = false;
+		}
+		trib_pipeline_free(p);
+		if (!again)
+			return ok ? 0 : EXIT_RUNTIME;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 60)
+			delay = bo->initial;	/* it ran a while: start the backoff over */
+		tlog_warn("main", "pipeline %s lost its database connection (%s); starting it "
+				  "again in %d ms", cfg->pipeline, err, delay);
+		nap(delay);
+		if (stop_requested)
+			return 0;
+		delay = delay * 2 > bo->max ? bo->max : delay * 2;
 	}
-	tlog_info("main", "tributary %s starting pipeline %s", TRIB_VERSION, cfg->pipeline);
-	if (snapshot)
-		trib_pipeline_set_snapshot_only(p);
-	ok = trib_pipeline_run(p, &stop_requested, err, sizeof(err));
-	if (!ok)
-		tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
-	else if (snapshot && !trib_pipeline_snapshot_complete(p))
-	{
-		tlog_error("main", "snapshot of pipeline %s interrupted; its progress is saved: "
-				   "run it again to continue", cfg->pipeline);
-		ok = false;
-	}
-	trib_pipeline_free(p);
-	return ok ? 0 : EXIT_RUNTIME;
 }
 
 static void

@@ -97,6 +97,7 @@ struct trib_pipeline
 	const trib_source_conf *srcconf;
 	trib_source_pg *src;
 	trib_leader *leader;
+	bool		retriable;		/* failed on a lost database connection */
 	trib_checkpoint *ckpt;
 	sink_slot  *sinks;
 	size_t		nsinks;
@@ -361,7 +362,11 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 								   cc->store == TRIB_CHECKPOINT_FILE ? cc->path : cc->dsn,
 								   p->cfg->pipeline, p->srcconf->name, errbuf, errlen);
 	if (p->ckpt == NULL)
+	{
+		/* the catalog's database is down or restarting: try again later */
+		p->retriable = cc->store == TRIB_CHECKPOINT_CATALOG;
 		return false;
+	}
 
 	for (i = 0; i < p->nsinks; i++)
 	{
@@ -541,7 +546,10 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 		(force || now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
 	{
 		if (!trib_checkpoint_save(p->ckpt, &ck, errbuf, errlen))
+		{
+			p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG;
 			return false;
+		}
 		p->saved = ck;
 		p->has_saved = true;
 		p->last_ckpt_ms = now_ms();
@@ -923,6 +931,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 			if (!trib_leader_check(p->leader, errbuf, errlen))
 			{
 				tlog_error("pipeline", "lost the pipeline lock; stopping: %s", errbuf);
+				p->retriable = true;
 				return false;
 			}
 		}
@@ -1098,4 +1107,10 @@ bool
 trib_pipeline_leader_ok(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	return trib_leader_check(p->leader, errbuf, errlen);
+}
+
+bool
+trib_pipeline_retriable(const trib_pipeline *p)
+{
+	return p->retriable;
 }

@@ -37,4 +37,12 @@ char	   *trib_pipeline_status_json(trib_pipeline *p);
 
 void		trib_pipeline_free(trib_pipeline *p);
 
+/*
+ * After trib_pipeline_run() failed: was it a lost connection to the source
+ * database (the pipeline lock's session, the catalog checkpoint store), as
+ * in a PostgreSQL restart?  Such a pipeline is freed and built again after
+ * a backoff (main.c), exactly as if the process had been restarted.
+ */
+bool		trib_pipeline_retriable(const trib_pipeline *p);
+
 #endif							/* TRIB_PIPELINE_H */
