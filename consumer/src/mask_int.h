@@ -17,6 +17,7 @@ struct trib_mask
 	trib_jkind	fixed_kind;		/* redact fixed: the parsed value */
 	char	   *fixed_text;
 	size_t		fixed_len;
+	struct evp_mac_ctx_st *mac; /* HMAC keyed once; each use works on a dup */
 };
 
 /*

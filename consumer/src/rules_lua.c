@@ -156,7 +156,10 @@ rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	trib_verdict v = TRIB_VERDICT_KEEP;
 	bool		flag = false;
 
-	if (!rl_img_all(x, errbuf, errlen))
+	/* filter and route only read: the expression parses what it touches
+	 * (rowindex.c); compute and map merge into the shared trees */
+	if ((r->c->type == TRIB_RULE_COMPUTE || r->c->type == TRIB_RULE_MAP) &&
+		!rl_img_all(x, errbuf, errlen))
 		return TRIB_VERDICT_FAIL;
 	rl_lua_bind(x, r->lua_state);
 	switch (r->c->type)
