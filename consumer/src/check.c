@@ -26,6 +26,7 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include "jsondoc.h"
 #include "log.h"
 #include "rules.h"
 #include "strbuf.h"
@@ -35,6 +36,8 @@ typedef struct cap_table
 {
 	char	   *schema;
 	char	   *table;
+	char	   *columns;		/* names, separated by 0x1f */
+	const char *source;
 } cap_table;
 
 typedef struct check_ctx
@@ -47,6 +50,7 @@ typedef struct check_ctx
 	const trib_config *cfg;
 	trib_rules *rules;			/* strict mode: which columns have a rule */
 	const char *source;			/* the source being reported */
+	int			bad_rules;		/* rules naming columns no table has */
 } check_ctx;
 
 /* Print a line, redacted. */
@@ -313,13 +317,15 @@ source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 
 /* Keep a captured table for the sink checks. */
 static void
-remember(check_ctx *c, const char *schema, const char *table)
+remember(check_ctx *c, const char *schema, const char *table, const char *columns)
 {
 	c->tables = realloc(c->tables, (c->ntables + 1) * sizeof(cap_table));
 	if (c->tables == NULL)
 		abort();
 	c->tables[c->ntables].schema = trib_xstrdup(schema);
 	c->tables[c->ntables].table = trib_xstrdup(table);
+	c->tables[c->ntables].columns = trib_xstrdup(columns ? columns : "");
+	c->tables[c->ntables].source = c->source;
 	c->ntables++;
 }
 
@@ -380,7 +386,8 @@ source_tables(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 	c->tables_known = true;
 	for (int i = 0; i < PQntuples(r); i++)
 		if (captured(pg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)))
-			remember(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+			remember(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+					 PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6));
 	say(c, "  tables captured: %zu%s", c->ntables,
 		pg->include_tables.count || pg->exclude_tables.count
 		? " (include_tables / exclude_tables applied)" : " (every table: no filters)");
@@ -615,16 +622,86 @@ check_sink(check_ctx *c, const trib_sink_conf *s)
 	}
 }
 
+/* Does some captured table the rule selects have a column matching the
+ * path's first segment? */
+static bool
+column_exists(check_ctx *c, size_t rule, const char *path)
+{
+	trib_jpath	p;
+	char		e[256];
+	bool		found = false;
+
+	if (!trib_jpath_parse(path, &p, e, sizeof(e)))
+		return true;			/* the loader reported it */
+	for (size_t t = 0; t < c->ntables && !found; t++)
+	{
+		char	   *cols;
+
+		if (!trib_rules_selects(c->rules, rule, c->tables[t].source, c->tables[t].schema,
+								c->tables[t].table))
+			continue;
+		cols = trib_xstrdup(c->tables[t].columns);
+		for (char *save = NULL, *col = strtok_r(cols, "\x1f", &save); col && !found;
+			 col = strtok_r(NULL, "\x1f", &save))
+			found = trib_jpath_first_matches(&p, col);
+		free(cols);
+	}
+	trib_jpath_free(&p);
+	return found;
+}
+
+/*
+ * Rules naming a column that no captured table they select has: a typo
+ * that would silently do nothing (or leak, for a masking rule).  These are
+ * configuration errors: `check` exits 2.
+ */
+static void
+check_rule_columns(check_ctx *c)
+{
+	const trib_config *cfg = c->cfg;
+
+	if (c->rules == NULL || !c->tables_known || cfg->nrules == 0)
+		return;
+	for (size_t i = 0; i < cfg->nrules; i++)
+	{
+		const trib_rule_conf *r = &cfg->rules[i];
+		const char *one[1] = {r->by};
+		const trib_strlist *lists[2] = {&r->fields, &r->params};
+
+		if (r->type == TRIB_RULE_OUTBOX || r->type == TRIB_RULE_KEEP)
+			continue;
+		for (int l = 0; l < 2; l++)
+			for (size_t j = 0; j < lists[l]->count; j++)
+				if (!column_exists(c, i, lists[l]->items[j]))
+				{
+					fprintf(c->out, "%s:%d:%d: transforms[%zu].%s: no captured table the rule "
+							"selects has a column \"%s\" (the rule would do nothing)\n",
+							cfg->path, r->line, r->column, i, l == 0 ? "fields" : "params",
+							lists[l]->items[j]);
+					c->bad_rules++;
+				}
+		if (one[0] && !column_exists(c, i, one[0]))
+		{
+			fprintf(c->out, "%s:%d:%d: transforms[%zu].by: no captured table the rule selects "
+					"has a column \"%s\"\n", cfg->path, r->line, r->column, i, one[0]);
+			c->bad_rules++;
+		}
+	}
+}
+
 int
-trib_check_connected(const trib_config *cfg, FILE *out)
+trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 {
 	check_ctx	c = {.out = out, .cfg = cfg};
 	char		e[512];
 
-	if (cfg->strict)
+	if (cfg->strict || cfg->nrules > 0)
 		c.rules = trib_rules_new(cfg, NULL, e, sizeof(e));
 	for (size_t i = 0; i < cfg->nsources; i++)
 		check_source(&c, &cfg->sources[i]);
+	check_rule_columns(&c);
+	if (bad_rules)
+		*bad_rules = c.bad_rules;
 	check_checkpoint(&c, cfg);
 	for (size_t i = 0; i < cfg->nsinks; i++)
 		check_sink(&c, &cfg->sinks[i]);
@@ -632,6 +709,7 @@ trib_check_connected(const trib_config *cfg, FILE *out)
 	{
 		free(c.tables[i].schema);
 		free(c.tables[i].table);
+		free(c.tables[i].columns);
 	}
 	free(c.tables);
 	trib_rules_free(c.rules);

@@ -35,7 +35,12 @@
  * created, a target table that would not be created, ...), which the
  * caller may show; the report itself says what each one is.
  */
-int			trib_check_connected(const trib_config *cfg, FILE *out);
+/*
+ * *bad_rules gets the number of transform rules that name a column no
+ * captured table they select has (printed as FILE:LINE:COL errors): a
+ * configuration error the caller reports with exit 2.
+ */
+int			trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules);
 
 /* Does a table pattern (as in include_tables: "schema.table", '*' and '?'
  * wildcards, double-quoted parts literal) match schema.table?  Exposed for

@@ -159,6 +159,7 @@ typedef struct trib_pg_sink_conf
 	bool		create_tables;
 	int			batch_size;
 	int			batch_ms;
+	bool		table_from_route;	/* a route rule's result names the table */
 } trib_pg_sink_conf;
 
 typedef struct trib_file_sink_conf

@@ -269,6 +269,8 @@ static const ck_key pg_sink_keys[] = {
 		.desc = "most rows applied in one transaction"),
 	ROW(trib_pg_sink_conf, batch_ms, CK_INT, 0, .def = "100", .min = 0, .max = 60000,
 		.desc = "longest a row waits, in milliseconds, before its batch is applied"),
+	ROW(trib_pg_sink_conf, table_from_route, CK_BOOL, 0, .def = "false",
+		.desc = "a `route` rule's result (`table` or `schema.table`) names the target table"),
 	END_ROW
 };
 

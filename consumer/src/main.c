@@ -209,8 +209,16 @@ cmd_check(const char *path, bool offline)
 		   cfg->pipeline, cfg->nsources, cfg->nsinks);
 	if (!offline)
 	{
+		int			bad_rules = 0;
+
 		fflush(stdout);
-		problems = trib_check_connected(cfg, stdout);
+		problems = trib_check_connected(cfg, stdout, &bad_rules);
+		if (bad_rules > 0)
+		{
+			printf("%d rule(s) name columns that do not exist\n", bad_rules);
+			trib_config_free(cfg);
+			return EXIT_USAGE;
+		}
 		printf("%d problem(s) found%s\n", problems,
 			   problems ? " (the configuration itself is valid)" : "");
 	}

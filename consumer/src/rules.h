@@ -74,6 +74,10 @@ bool		trib_rules_covers(const trib_rules *rs, const char *source,
 							  const char *schema, const char *table,
 							  const char *column);
 
+/* Does rule number i (in file order) select events of this table? */
+bool		trib_rules_selects(const trib_rules *rs, size_t i, const char *source,
+							   const char *schema, const char *table);
+
 /* The end of a batch of events: uniqueness checks start again. */
 void		trib_rules_batch_end(trib_rules *rs);
 

@@ -182,3 +182,17 @@ rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen)
 		return TRIB_VERDICT_DEAD_LETTER;
 	return TRIB_VERDICT_KEEP;
 }
+
+bool
+trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const char *schema,
+				   const char *table)
+{
+	trib_event	where = {0};
+
+	if (rs == NULL || i >= (size_t) rs->n)
+		return false;
+	where.source = (char *) source;
+	where.schema = (char *) schema;
+	where.table = (char *) table;
+	return rl_selected(rs->r[i].c, &where);
+}

@@ -722,6 +722,7 @@ trib_pgsink_open_opts(trib_sink *sink, const trib_pgsink_opts *opts,
 	s->sink_name = trib_xstrdup(opts->sink_name ? opts->sink_name :
 								sink->name ? sink->name : "postgres");
 	s->create_tables = opts->create_tables;
+	s->table_from_route = opts->table_from_route;
 	s->batch_size = opts->batch_size > 0 ? opts->batch_size : 1000;
 	s->batch_ms = opts->batch_ms >= 0 ? opts->batch_ms : 100;
 	s->bytea_hex = opts->bytea_hex;
@@ -818,6 +819,19 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	b->op = ev->op;
 	b->schema = trib_xstrdup(s->schema ? s->schema : ev->schema ? ev->schema : "public");
 	b->table = dup0(ev->table);
+	if (s->table_from_route && ev->topic && ev->topic[0] && ev->op != TRIB_OP_MESSAGE)
+	{
+		/* a route rule chose the table: "table" or "schema.table" */
+		const char *dot = strrchr(ev->topic, '.');
+
+		free(b->table);
+		b->table = trib_xstrdup(dot ? dot + 1 : ev->topic);
+		if (dot)
+		{
+			free(b->schema);
+			b->schema = trib_xstrndup(ev->topic, (size_t) (dot - ev->topic));
+		}
+	}
 	b->before = dup0(ev->before);
 	b->after = dup0(ev->after);
 	b->key = dup0(ev->key);

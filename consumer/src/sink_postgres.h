@@ -100,6 +100,7 @@ typedef struct trib_pgsink_opts
 	int			max_rows;		/* rows per statement; 0: 1000 */
 	trib_pgsink_mode mode;
 	bool		no_pipeline;	/* one round trip per statement */
+	bool		table_from_route;	/* ev->topic, when set, names the table */
 } trib_pgsink_opts;
 
 typedef struct trib_pgsink_stats

@@ -145,6 +145,7 @@ typedef struct pgsink
 	char	   *pipeline;
 	char	   *sink_name;
 	bool		create_tables;
+	bool		table_from_route;	/* ev->topic names the table */
 	int			batch_size;
 	int			batch_ms;
 	bool		bytea_hex;

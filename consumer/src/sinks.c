@@ -99,6 +99,7 @@ open_postgres(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cf
 	o.dsn = conf->postgres.dsn;
 	o.schema = conf->postgres.schema;
 	o.create_tables = conf->postgres.create_tables;
+	o.table_from_route = conf->postgres.table_from_route;
 	o.batch_size = conf->postgres.batch_size;
 	o.batch_ms = conf->postgres.batch_ms;
 	o.pipeline = cfg->pipeline;

@@ -112,6 +112,12 @@ check "tributary detokenize turns the tokens back into the cards" \
 check "tributary check lists the column without a rule" 1 \
     "$(grep -c 'strict: no rule decides about 1 column(s): ssn' "$WORK/check.out" || true)"
 check "and says every other table is covered" 3 "$(grep -c 'strict: every column has a rule' "$WORK/check.out" || true)"
+# a rule on a column that does not exist is a configuration error
+sed 's/fields: \[email\], key/fields: [emial], key/' "$WORK/p.yaml" > "$WORK/typo.yaml"
+rc=0; "$BIN" check -c "$WORK/typo.yaml" > "$WORK/typo.out" 2>&1 || rc=$?
+check "check rejects a rule on a column that does not exist (exit 2)" 2 "$rc"
+check "naming the file, line and column" 1 \
+    "$(grep -c -E "typo.yaml:[0-9]+:[0-9]+: transforms\[1\].fields: no captured table the rule selects has a column \"emial\"" "$WORK/typo.out" || true)"
 check "nothing was refused" 0 "$(cat "$WORK/refused.jsonl" 2>/dev/null | wc -l)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -33,6 +33,7 @@ make -s -C "$ROOT/consumer" build >/dev/null
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
+    -c "SELECT 1" \
     -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text)" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, total numeric(8,2))" \
     -c "CREATE TABLE public.erasure_requests (id serial PRIMARY KEY, customer_id int, asked_at timestamptz DEFAULT now())" \
@@ -45,6 +46,7 @@ sources:
   main: {type: postgres, dsn: "$DSN", snapshot: never, status_interval_ms: 200}
 transforms:
   - {type: hash, tables: [customers], fields: [email], key: "e2e22-key-0123456789", key_format: raw}
+  - {type: route, tables: [customers], lua: "return 'routed.customers_copy'"}
 erasure:
   table: public.erasure_requests
   subject: customer_id
@@ -56,9 +58,15 @@ sinks:
     dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
     create_tables: true
   out: {type: file, path: "$WORK/out.jsonl"}
+  routed:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    create_tables: true
+    table_from_route: true
 checkpoint: {store: catalog}
 http: {enabled: false}
 YAML
+pgc_psql -d target -c "CREATE SCHEMA routed" >/dev/null
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
 start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 start
@@ -84,6 +92,8 @@ check "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 check "the target keeps every other customer" "1 2 5 6" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(id::text, ' ' ORDER BY id) FROM public.customers")"
+check "a route rule named the table of the sink with table_from_route" "1 2 5 6" \
+    "$(pgc_psql -d target -Atc "SELECT string_agg(id::text, ' ' ORDER BY id) FROM routed.customers_copy")"
 check "and no order of either subject" "1 2 5 6" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(DISTINCT customer_id::text, ' ') FROM public.orders")"
 check "the other orders are all there" 12 "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders")"
