@@ -13,6 +13,7 @@
  */
 #include "checkpoint.h"
 #include "fileio.h"
+#include "jsondoc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -259,46 +260,6 @@ read_file(const char *path, size_t *len, char *errbuf, size_t errlen)
 	return buf;
 }
 
-/* Render a yajl tree value back to JSON text (for "position"). */
-static bool
-gen_value(yajl_gen g, yajl_val v)
-{
-	size_t		i;
-
-	if (YAJL_IS_STRING(v))
-		return yajl_gen_string(g, (const unsigned char *) v->u.string,
-							   strlen(v->u.string)) == yajl_gen_status_ok;
-	if (YAJL_IS_NUMBER(v))
-		return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) == yajl_gen_status_ok;
-	if (YAJL_IS_TRUE(v))
-		return yajl_gen_bool(g, 1) == yajl_gen_status_ok;
-	if (YAJL_IS_FALSE(v))
-		return yajl_gen_bool(g, 0) == yajl_gen_status_ok;
-	if (YAJL_IS_NULL(v))
-		return yajl_gen_null(g) == yajl_gen_status_ok;
-	if (YAJL_IS_ARRAY(v))
-	{
-		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
-			return false;
-		for (i = 0; i < v->u.array.len; i++)
-			if (!gen_value(g, v->u.array.values[i]))
-				return false;
-		return yajl_gen_array_close(g) == yajl_gen_status_ok;
-	}
-	if (YAJL_IS_OBJECT(v))
-	{
-		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
-			return false;
-		for (i = 0; i < v->u.object.len; i++)
-			if (yajl_gen_string(g, (const unsigned char *) v->u.object.keys[i],
-								strlen(v->u.object.keys[i])) != yajl_gen_status_ok ||
-				!gen_value(g, v->u.object.values[i]))
-				return false;
-		return yajl_gen_map_close(g) == yajl_gen_status_ok;
-	}
-	return false;
-}
-
 /* Load the file store. */
 static int
 file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
@@ -368,7 +329,7 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 		const unsigned char *buf;
 		size_t		blen;
 
-		if (!gen_value(g, v))
+		if (!trib_jdoc_gen(g, v))
 		{
 			yajl_gen_free(g);
 			fail(errbuf, errlen, "checkpoint: %s: cannot render position", ck->target);

@@ -374,48 +374,44 @@ trib_jdoc_scalar_text(yajl_val v)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static void
-gen_node(yajl_gen g, yajl_val v)
+/* See jsondoc.h. */
+bool
+trib_jdoc_gen(yajl_gen g, yajl_val v)
 {
 	if (v == NULL)
-	{
-		yajl_gen_null(g);
-		return;
-	}
+		return yajl_gen_null(g) == yajl_gen_status_ok;
 	switch (v->type)
 	{
 		case yajl_t_string:
-			yajl_gen_string(g, (const unsigned char *) v->u.string, strlen(v->u.string));
-			break;
+			return yajl_gen_string(g, (const unsigned char *) v->u.string,
+								   strlen(v->u.string)) == yajl_gen_status_ok;
 		case yajl_t_number:
-			yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-			break;
+			return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) ==
+				yajl_gen_status_ok;
 		case yajl_t_object:
-			yajl_gen_map_open(g);
+			if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+				return false;
 			for (size_t i = 0; i < v->u.object.len; i++)
 			{
 				const char *k = v->u.object.keys[i];
 
-				yajl_gen_string(g, (const unsigned char *) k, strlen(k));
-				gen_node(g, v->u.object.values[i]);
+				if (yajl_gen_string(g, (const unsigned char *) k, strlen(k)) != yajl_gen_status_ok ||
+					!trib_jdoc_gen(g, v->u.object.values[i]))
+					return false;
 			}
-			yajl_gen_map_close(g);
-			break;
+			return yajl_gen_map_close(g) == yajl_gen_status_ok;
 		case yajl_t_array:
-			yajl_gen_array_open(g);
+			if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+				return false;
 			for (size_t i = 0; i < v->u.array.len; i++)
-				gen_node(g, v->u.array.values[i]);
-			yajl_gen_array_close(g);
-			break;
+				if (!trib_jdoc_gen(g, v->u.array.values[i]))
+					return false;
+			return yajl_gen_array_close(g) == yajl_gen_status_ok;
 		case yajl_t_true:
-			yajl_gen_bool(g, 1);
-			break;
 		case yajl_t_false:
-			yajl_gen_bool(g, 0);
-			break;
+			return yajl_gen_bool(g, v->type == yajl_t_true) == yajl_gen_status_ok;
 		default:
-			yajl_gen_null(g);
-			break;
+			return yajl_gen_null(g) == yajl_gen_status_ok;
 	}
 }
 
@@ -429,7 +425,7 @@ trib_jdoc_dump(yajl_val v)
 
 	if (g == NULL)
 		abort();
-	gen_node(g, v);
+	(void) trib_jdoc_gen(g, v);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = trib_xstrndup((const char *) buf, len);
 	yajl_gen_free(g);

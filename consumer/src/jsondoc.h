@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 typedef struct trib_jpath
@@ -63,6 +64,11 @@ int			trib_jpath_delete(yajl_val root, const trib_jpath *p);
 
 /* Parse JSON text into a tree; NULL and a message on error. */
 yajl_val	trib_jdoc_parse(const char *text, char *errbuf, size_t errlen);
+
+/* Write a tree value through g (numbers verbatim, NULL as null); false
+ * when yajl_gen refuses (e.g. nesting too deep).  The one tree writer of
+ * the consumer. */
+bool		trib_jdoc_gen(yajl_gen g, yajl_val v);
 
 /* The tree as JSON text (malloc'd); numbers verbatim. */
 char	   *trib_jdoc_dump(yajl_val v);

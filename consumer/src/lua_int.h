@@ -107,7 +107,5 @@ void		trib_lua_push_json(lua_State *L, yajl_val v, bool top_level);
 /* Write the value at idx through g; false with errbuf filled. */
 bool		trib_lua_gen_value(lua_State *L, int idx, yajl_gen g, int depth,
 							   char *errbuf, size_t errlen);
-/* Write a yajl tree through g. */
-bool		trib_lua_gen_tree(yajl_gen g, yajl_val v);
 
 #endif							/* TRIB_LUA_INT_H */

@@ -18,6 +18,7 @@
  * form that reads back the same; NaN and infinities have no JSON form and
  * are errors.  Strings must be UTF-8 (yajl_gen validates).
  */
+#include "jsondoc.h"
 #include "lua_int.h"
 
 #include <errno.h>
@@ -200,41 +201,6 @@ void
 trib_lua_push_json(lua_State *L, yajl_val v, bool top_level)
 {
 	push_json(L, v, top_level, 0);
-}
-
-bool
-trib_lua_gen_tree(yajl_gen g, yajl_val v)
-{
-	switch (v->type)
-	{
-		case yajl_t_string:
-			return yajl_gen_string(g, (const unsigned char *) v->u.string,
-								   strlen(v->u.string)) == yajl_gen_status_ok;
-		case yajl_t_number:
-			return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) ==
-				yajl_gen_status_ok;
-		case yajl_t_true:
-		case yajl_t_false:
-			return yajl_gen_bool(g, v->type == yajl_t_true) == yajl_gen_status_ok;
-		case yajl_t_array:
-			if (yajl_gen_array_open(g) != yajl_gen_status_ok)
-				return false;
-			for (size_t i = 0; i < v->u.array.len; i++)
-				if (!trib_lua_gen_tree(g, v->u.array.values[i]))
-					return false;
-			return yajl_gen_array_close(g) == yajl_gen_status_ok;
-		case yajl_t_object:
-			if (yajl_gen_map_open(g) != yajl_gen_status_ok)
-				return false;
-			for (size_t i = 0; i < v->u.object.len; i++)
-				if (yajl_gen_string(g, (const unsigned char *) v->u.object.keys[i],
-									strlen(v->u.object.keys[i])) != yajl_gen_status_ok ||
-					!trib_lua_gen_tree(g, v->u.object.values[i]))
-					return false;
-			return yajl_gen_map_close(g) == yajl_gen_status_ok;
-		default:
-			return yajl_gen_null(g) == yajl_gen_status_ok;
-	}
 }
 
 /* Write a float in its shortest round-trip form. */
@@ -445,5 +411,5 @@ gen_proxy(lua_State *L, int idx, yajl_gen g, char *errbuf, size_t errlen)
 		return false;
 	}
 	tree = trib_lua_image(L, *slot);
-	return tree ? trib_lua_gen_tree(g, tree) : yajl_gen_null(g) == yajl_gen_status_ok;
+	return tree ? trib_jdoc_gen(g, tree) : yajl_gen_null(g) == yajl_gen_status_ok;
 }

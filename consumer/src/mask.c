@@ -15,6 +15,7 @@
  * public key "tributary-unkeyed" stands in (deterministic, but anyone can
  * recompute it).
  */
+#include "jsondoc.h"
 #include "mask_int.h"
 
 #include <stdio.h>
@@ -48,44 +49,6 @@ trib_mout_set(trib_mout *out, trib_jkind kind, const char *s, size_t n)
 		trib_strbuf_adds(&out->text, "");
 }
 
-/* Write a yajl tree value through g. */
-static bool
-gen_tree(yajl_gen g, yajl_val v)
-{
-	switch (v->type)
-	{
-		case yajl_t_string:
-			return yajl_gen_string(g, (const unsigned char *) v->u.string,
-								   strlen(v->u.string)) == yajl_gen_status_ok;
-		case yajl_t_number:
-			return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r)) ==
-				yajl_gen_status_ok;
-		case yajl_t_true:
-		case yajl_t_false:
-			return yajl_gen_bool(g, v->type == yajl_t_true) == yajl_gen_status_ok;
-		case yajl_t_null:
-			return yajl_gen_null(g) == yajl_gen_status_ok;
-		case yajl_t_array:
-			if (yajl_gen_array_open(g) != yajl_gen_status_ok)
-				return false;
-			for (size_t i = 0; i < v->u.array.len; i++)
-				if (!gen_tree(g, v->u.array.values[i]))
-					return false;
-			return yajl_gen_array_close(g) == yajl_gen_status_ok;
-		case yajl_t_object:
-			if (yajl_gen_map_open(g) != yajl_gen_status_ok)
-				return false;
-			for (size_t i = 0; i < v->u.object.len; i++)
-				if (yajl_gen_string(g, (const unsigned char *) v->u.object.keys[i],
-									strlen(v->u.object.keys[i])) != yajl_gen_status_ok ||
-					!gen_tree(g, v->u.object.values[i]))
-					return false;
-			return yajl_gen_map_close(g) == yajl_gen_status_ok;
-		default:
-			return false;
-	}
-}
-
 void
 trib_mval_from_yajl(yajl_val v, const char *sqltype, trib_mval *out,
 					trib_strbuf *scratch)
@@ -117,7 +80,7 @@ trib_mval_from_yajl(yajl_val v, const char *sqltype, trib_mval *out,
 				size_t		n;
 
 				out->kind = v->type == yajl_t_object ? TRIB_J_OBJECT : TRIB_J_ARRAY;
-				if (g == NULL || !gen_tree(g, v))
+				if (g == NULL || !trib_jdoc_gen(g, v))
 					abort();
 				yajl_gen_get_buf(g, &buf, &n);
 				scratch->len = 0;
@@ -154,7 +117,7 @@ trib_mout_gen(yajl_gen g, const trib_mout *o)
 			{
 				char		err[128];
 				yajl_val	v = yajl_tree_parse(t, err, sizeof(err));
-				bool		ok = v != NULL && gen_tree(g, v);
+				bool		ok = v != NULL && trib_jdoc_gen(g, v);
 
 				yajl_tree_free(v);
 				return ok;
