@@ -1114,3 +1114,9 @@ trib_pipeline_retriable(const trib_pipeline *p)
 {
 	return p->retriable;
 }
+
+void
+trib_pipeline_batch_end(trib_pipeline *p)
+{
+	trib_rules_batch_end(p->rules);
+}

@@ -27,6 +27,10 @@ trib_checkpoint *trib_pipeline_checkpoint(trib_pipeline *p);
 bool		trib_pipeline_deliver(trib_pipeline *p, trib_event *ev,
 								  char *errbuf, size_t errlen);
 
+/* The end of a batch of events for the transform rules (uniqueness
+ * checks start again). */
+void		trib_pipeline_batch_end(trib_pipeline *p);
+
 /* Ask every sink to make what it holds durable, then serve callbacks. */
 bool		trib_pipeline_flush(trib_pipeline *p, int timeout_ms,
 								char *errbuf, size_t errlen);

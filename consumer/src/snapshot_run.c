@@ -339,6 +339,7 @@ handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
 	}
 	t->written += c->nev;
 	ph->rows += c->nev;
+	trib_pipeline_batch_end(ph->p);	/* a chunk is a batch for the rules */
 	if (c->final)
 		t->finished_ms = wall_ms();
 	s->prog = ph->prog_of[c->table];
