@@ -36,6 +36,8 @@
 
 #include <yajl_parse.h>
 
+#include "arena.h"
+
 /* ---------------------------------------------------------------------- */
 /* small helpers */
 
@@ -400,6 +402,23 @@ init_specs(void)
 /* ---------------------------------------------------------------------- */
 /* relation metadata */
 
+/* A member of a row image: raw "name":value is text[kstart, vend). */
+typedef struct member
+{
+	size_t		kstart;
+	size_t		vend;
+	char	   *name;			/* in the parser's scratch arena */
+	size_t		nlen;
+} member;
+
+typedef struct memberlist
+{
+	member	   *m;
+	size_t		n;
+	size_t		cap;
+} memberlist;
+
+
 #define REL_BUCKETS 1024
 
 typedef struct relnode
@@ -423,6 +442,14 @@ struct trib_pgparser
 	trib_relation **views;
 	size_t		nviews;
 	size_t		capviews;
+	/*
+	 * Reused by every parse: yajl's memory, decoded strings and member
+	 * names come from `scratch`, reset after each record, and the member
+	 * arrays of the two row images keep their capacity.
+	 */
+	trib_arena	scratch;
+	yajl_alloc_funcs yaf;
+	memberlist	img[2];
 };
 
 /* Free one view. */
@@ -497,6 +524,8 @@ trib_pgparser_new(const char *source, const char *db)
 	memset(p, 0, sizeof(*p));
 	p->source = xstrdup0(source);
 	p->db = xstrdup0(db);
+	trib_arena_init(&p->scratch, 0);
+	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
 	init_specs();
 	return p;
 }
@@ -525,6 +554,9 @@ trib_pgparser_free(trib_pgparser *p)
 	for (i = 0; i < (int) p->nviews; i++)
 		view_free(p->views[i]);
 	free(p->views);
+	free(p->img[0].m);
+	free(p->img[1].m);
+	trib_arena_free(&p->scratch);
 	free(p->source);
 	free(p->db);
 	free(p);
@@ -635,22 +667,6 @@ rel_install(trib_pgparser *p, trib_pgrel *r)
 /* ---------------------------------------------------------------------- */
 /* the streaming parse */
 
-/* A member of a row image: raw "name":value is text[kstart, vend). */
-typedef struct member
-{
-	size_t		kstart;
-	size_t		vend;
-	char	   *name;
-	size_t		nlen;
-} member;
-
-typedef struct memberlist
-{
-	member	   *m;
-	size_t		n;
-	size_t		cap;
-} memberlist;
-
 typedef struct strlist
 {
 	char	  **v;
@@ -681,6 +697,7 @@ static const char *const colf_names[NCOLF] = {
 
 typedef struct pstate
 {
+	trib_arena *arena;			/* strings and names of this parse */
 	const char *text;
 	size_t		len;
 	yajl_handle h;
@@ -863,7 +880,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 		f->b = b;
 		if (type == J_STRING)
 		{
-			f->str = xstrndup(s, n);
+			f->str = trib_arena_strndup(st->arena, s, n);
 			f->slen = n;
 		}
 		if (image_index(st->topkey) >= 0 && type == J_OBJECT)
@@ -1065,7 +1082,7 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			}
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
-			ml->m[ml->n].name = xstrndup((const char *) key, n);
+			ml->m[ml->n].name = trib_arena_strndup(st->arena, (const char *) key, n);
 			ml->m[ml->n].nlen = n;
 			ml->n++;
 		}
@@ -1104,20 +1121,21 @@ static const yajl_callbacks callbacks = {
 	cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end
 };
 
-/* Free everything the parse state owns. */
+/*
+ * Free everything the parse state owns.  Field strings and member names
+ * are in the arena (reset by the caller); the member arrays go back to
+ * the parser for the next record.
+ */
 static void
-pstate_clear(pstate *st)
+pstate_clear(trib_pgparser *p, pstate *st)
 {
 	size_t		i;
 	int			k;
 
-	for (k = 0; k < NFIELDS; k++)
-		free(st->f[k].str);
 	for (k = 0; k < 2; k++)
 	{
-		for (i = 0; i < st->img[k].n; i++)
-			free(st->img[k].m[i].name);
-		free(st->img[k].m);
+		p->img[k] = st->img[k];
+		p->img[k].n = 0;
 	}
 	for (k = 0; k < 3; k++)
 		free_strv(st->names[k].v, st->names[k].n);
@@ -1223,17 +1241,20 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 				len = 2;
 	char	   *out,
 			   *p;
-	const member **ms;
+	const member *small[16];
+	const member **ms = small;
 
 	if (!rel || rel->nkey == 0 || ml->n == 0)
 		return NULL;
-	ms = xmalloc(rel->nkey * sizeof(*ms));
+	if (rel->nkey > sizeof(small) / sizeof(small[0]))
+		ms = xmalloc(rel->nkey * sizeof(*ms));
 	for (i = 0; i < rel->nkey; i++)
 	{
 		ms[i] = find_member(ml, rel->key[i]);
 		if (!ms[i])
 		{
-			free(ms);
+			if (ms != small)
+				free(ms);
 			return NULL;
 		}
 		len += ms[i]->vend - ms[i]->kstart + 1;
@@ -1249,7 +1270,8 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	}
 	*p++ = '}';
 	*p = '\0';
-	free(ms);
+	if (ms != small)
+		free(ms);
 	return out;
 }
 
@@ -1515,10 +1537,13 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 
 	*out = NULL;
 	memset(&st, 0, sizeof(st));
+	st.arena = &p->scratch;
+	st.img[0] = p->img[0];
+	st.img[1] = p->img[1];
 	st.text = text;
 	st.len = len;
 	st.topkey = F_UNKNOWN;
-	st.h = yajl_alloc(&callbacks, NULL, &st);
+	st.h = yajl_alloc(&callbacks, &p->yaf, &st);
 	if (!st.h)
 		return fail(errbuf, errlen, "out of memory");
 
@@ -1574,8 +1599,9 @@ done:
 		*out = rec;
 	else
 		trib_pgrec_free(rec);
-	pstate_clear(&st);
+	pstate_clear(p, &st);
 	yajl_free(st.h);
+	trib_arena_reset(&p->scratch);
 	return ok;
 }
 
