@@ -37,6 +37,7 @@
 #include <yajl_parse.h>
 
 #include "arena.h"
+#include "intern.h"
 
 /* ---------------------------------------------------------------------- */
 /* small helpers */
@@ -449,6 +450,8 @@ struct trib_pgparser
 	 */
 	trib_arena	scratch;
 	yajl_alloc_funcs yaf;
+	/* schema and table names that events point to (event.h) */
+	trib_intern *names;
 	memberlist	img[2];
 };
 
@@ -525,6 +528,7 @@ trib_pgparser_new(const char *source, const char *db)
 	p->source = xstrdup0(source);
 	p->db = xstrdup0(db);
 	trib_arena_init(&p->scratch, 0);
+	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
 	init_specs();
 	return p;
@@ -557,6 +561,7 @@ trib_pgparser_free(trib_pgparser *p)
 	free(p->img[0].m);
 	free(p->img[1].m);
 	trib_arena_free(&p->scratch);
+	trib_intern_free(p->names);
 	free(p->source);
 	free(p->db);
 	free(p);
@@ -1285,9 +1290,10 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			   *table = NULL;
 
 	rec->ev = ev;
-	ev->source = xstrdup0(p->source);
-	ev->connector = xstrdup0("postgresql");
-	ev->db = xstrdup0(p->db);
+	/* naming strings are borrowed from the parser (event.h) */
+	ev->source = p->source;
+	ev->connector = "postgresql";
+	ev->db = p->db;
 	ev->txid = rec->xid;
 	ev->ts_ms = rec->ts_ms;
 	ev->pos.commit_lsn = rec->commit_lsn;
@@ -1321,8 +1327,8 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
 			!field_cstr(st, F_TABLE, &table, errbuf, errlen))
 			return false;
-		ev->schema = xstrdup0(schema);
-		ev->table = xstrdup0(table);
+		ev->schema = trib_intern_get(p->names, schema, st->f[F_SCHEMA].slen);
+		ev->table = trib_intern_get(p->names, table, st->f[F_TABLE].slen);
 		if (st->f[F_OLD].type == J_OBJECT)
 			ev->before = raw_copy(st, F_OLD);
 		if (st->f[F_NEW].type == J_OBJECT)
