@@ -773,6 +773,28 @@ test_event_id_and_bad_op(void **state)
 	(void) state;
 	assert_int_equal(trib_envelope_event_id(&pos, buf, sizeof(buf)), 11);
 	assert_string_equal(buf, "1/1A4F2C8:4");
+	/* the same text as printf's %X/%X:%llu, truncated like snprintf */
+	{
+		static const uint64_t lsns[] = {0, 1, 0xF, 0x10, 0xFFFFFFFFULL,
+			0x100000000ULL, 0xABCDEF0123456789ULL, UINT64_MAX};
+		static const uint64_t seqs[] = {0, 9, 10, 12345, INT64_MAX, UINT64_MAX};
+
+		for (size_t i = 0; i < sizeof(lsns) / sizeof(lsns[0]); i++)
+			for (size_t j = 0; j < sizeof(seqs) / sizeof(seqs[0]); j++)
+			{
+				trib_position p2 = {.commit_lsn = lsns[i], .seq = seqs[j]};
+				char		want[64];
+				int			wn = snprintf(want, sizeof(want), "%X/%X:%llu",
+										  (unsigned) (lsns[i] >> 32), (unsigned) lsns[i],
+										  (unsigned long long) seqs[j]);
+
+				assert_int_equal(trib_envelope_event_id(&p2, buf, sizeof(buf)), wn);
+				assert_string_equal(buf, want);
+				assert_int_equal(trib_envelope_event_id(&p2, buf, 5), 4);
+				want[4] = '\0';
+				assert_string_equal(buf, want);
+			}
+	}
 	assert_null(trib_envelope_encode(env, ev, &n, err, sizeof(err)));
 	assert_non_null(strstr(err, "unknown op 'x'"));
 	trib_event_free(ev);
