@@ -8,8 +8,10 @@
 #   make check         install deps, build and install pg_ext, run all tests;
 #                      the last line printed is `N passed, N failed`
 #   make demo          the same set-up, then scripts/demo.sh
-#   make bench         every benchmark (bench-decode, bench-e2e)
-#   make bench-e2e     consumer end to end against wal2json | kcat
+#   make bench         every benchmark (bench-decode, bench-e2e, bench-w4)
+#   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
+#                      W3: one big transaction, many small ones, latency)
+#   make bench-w4      consumer memory at 10,000,000 rows in one transaction
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
@@ -24,7 +26,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 $(PARTS)
 
 all build: $(PARTS)
 
@@ -66,11 +68,15 @@ demo: install-pg_ext
 	$(MAKE) -C consumer build
 	bash scripts/demo.sh
 
-bench: bench-decode bench-e2e
+bench: bench-decode bench-e2e bench-w4
 
-# bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1).
+# bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
-	bash bench/e2e.sh
+	bash bench/e2e.sh w1 w2 w3
+
+# bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
+bench-w4: install-pg_ext
+	bash bench/e2e.sh w4
 
 # valgrind-plugin: the output plugin under valgrind in a real walsender.
 valgrind-plugin: install-pg_ext
