@@ -94,6 +94,8 @@ struct trib_envelope
 	char	   *prefix;			/* raw, validated */
 	char	   *prefix_json;	/* escaped, with quotes */
 	char	   *version_json;
+	size_t		prefix_json_len;
+	size_t		version_json_len;
 	char	   *placeholder_json;	/* NULL: leave unchanged columns out */
 	bool		schema_or_db;	/* default pattern: ${schema} falls back to db */
 	pattern		topic;
@@ -536,6 +538,8 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->prefix_json = json_quote(prefix);
 	env->version_json = json_quote(opts->version ? opts->version
 								   : TRIB_ENVELOPE_VERSION);
+	env->prefix_json_len = strlen(env->prefix_json);
+	env->version_json_len = strlen(env->version_json);
 	env->placeholder_json = opts->unavailable_value
 		? json_quote(opts->unavailable_value) : NULL;
 	env->schema_or_db = opts->topic_pattern == NULL;
@@ -886,14 +890,14 @@ write_source(trib_envelope *env, const trib_event *ev,
 	const trib_position *pos = &ev->pos;
 
 	EB_LIT(b, ",\"source\":{\"version\":");
-	eb_put(b, env->version_json, strlen(env->version_json));
+	eb_put(b, env->version_json, env->version_json_len);
 	EB_LIT(b, ",\"connector\":");
 	if (ev->connector)
 		eb_jcstr(b, ev->connector);
 	else
 		EB_LIT(b, "\"postgresql\"");
 	EB_LIT(b, ",\"name\":");
-	eb_put(b, env->prefix_json, strlen(env->prefix_json));
+	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
 	eb_i64(b, ev->ts_ms != 0 ? ev->ts_ms :
 		   (env->opts.clock_ms ? env->opts.clock_ms() : wall_ms()));

@@ -408,7 +408,7 @@ typedef struct member
 {
 	size_t		kstart;
 	size_t		vend;
-	char	   *name;			/* in the parser's scratch arena */
+	const char *name;			/* nlen bytes, in the record or the arena */
 	size_t		nlen;
 } member;
 
@@ -452,6 +452,14 @@ struct trib_pgparser
 	yajl_alloc_funcs yaf;
 	/* schema and table names that events point to (event.h) */
 	trib_intern *names;
+	/* the last ts and commit_lsn parsed: every record of a transaction
+	 * repeats them */
+	char		last_ts[40];
+	size_t		last_ts_len;
+	int64_t		last_ts_ms;
+	char		last_clsn[TRIB_LSN_BUFLEN];
+	size_t		last_clsn_len;
+	uint64_t	last_clsn_val;
 	memberlist	img[2];
 };
 
@@ -1087,7 +1095,13 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			}
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
-			ml->m[ml->n].name = trib_arena_strndup(st->arena, (const char *) key, n);
+			/* the name as written when it has no escapes (not
+			 * NUL-terminated: nlen counts), else a decoded copy */
+			if (k + n + 2 <= st->len && st->text[k + 1 + n] == '"' &&
+				memcmp(st->text + k + 1, key, n) == 0)
+				ml->m[ml->n].name = st->text + k + 1;
+			else
+				ml->m[ml->n].name = trib_arena_strndup(st->arena, (const char *) key, n);
 			ml->m[ml->n].nlen = n;
 			ml->n++;
 		}
@@ -1438,9 +1452,29 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	return true;
 }
 
+/* Text equal to a remembered value of len bytes? */
+static bool
+same_text(const field *f, const char *mem, size_t len)
+{
+	return len > 0 && f->slen == len && memcmp(f->str, mem, len) == 0;
+}
+
+/* Remember a parsed text (when it fits) for the next record. */
+static void
+remember(const field *f, char *mem, size_t cap, size_t *len)
+{
+	*len = 0;
+	if (f->slen < cap)
+	{
+		memcpy(mem, f->str, f->slen);
+		*len = f->slen;
+	}
+}
+
 /* Fill the record's tags from the parse. */
 static bool
-fill_tags(const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen)
+fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
+		  char *errbuf, size_t errlen)
 {
 	uint64_t	v;
 
@@ -1455,8 +1489,16 @@ fill_tags(const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen)
 	}
 	if (st->f[F_COMMIT_LSN].type == J_STRING)
 	{
-		if (!field_lsn(st, F_COMMIT_LSN, &rec->commit_lsn, errbuf, errlen))
-			return false;
+		if (same_text(&st->f[F_COMMIT_LSN], p->last_clsn, p->last_clsn_len))
+			rec->commit_lsn = p->last_clsn_val;
+		else
+		{
+			if (!field_lsn(st, F_COMMIT_LSN, &rec->commit_lsn, errbuf, errlen))
+				return false;
+			remember(&st->f[F_COMMIT_LSN], p->last_clsn, sizeof(p->last_clsn),
+					 &p->last_clsn_len);
+			p->last_clsn_val = rec->commit_lsn;
+		}
 		rec->has_commit_lsn = true;
 	}
 	if (st->f[F_END_LSN].type == J_STRING &&
@@ -1467,9 +1509,16 @@ fill_tags(const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen)
 		return false;
 	if (st->f[F_TS].type == J_STRING)
 	{
-		if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
-			return fail(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
-						st->f[F_TS].str);
+		if (same_text(&st->f[F_TS], p->last_ts, p->last_ts_len))
+			rec->ts_ms = p->last_ts_ms;
+		else
+		{
+			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
+				return fail(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
+							st->f[F_TS].str);
+			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
+			p->last_ts_ms = rec->ts_ms;
+		}
 		rec->has_ts = true;
 	}
 	if (st->f[F_SEQ].type == J_NUMBER)
@@ -1591,7 +1640,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	rec = xmalloc(sizeof(*rec));
 	memset(rec, 0, sizeof(*rec));
 	rec->kind = (trib_pgrec_kind) kind;
-	if (!fill_tags(&st, rec, errbuf, errlen) || !check_kind(rec, errbuf, errlen))
+	if (!fill_tags(p, &st, rec, errbuf, errlen) || !check_kind(rec, errbuf, errlen))
 		goto done;
 	if (rec->kind == TRIB_PGREC_RELATION)
 		ok = build_relation(p, &st, rec, errbuf, errlen);

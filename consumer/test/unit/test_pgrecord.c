@@ -143,6 +143,14 @@ test_events_share_the_parsers_names(void **state)
 	assert_string_equal(b->ev->key, "{\"id\":2}");
 	assert_string_equal(d->ev->key, "{\"id\":2}");
 	assert_string_equal(c->ev->after, "{\"k1\":2, \"k2\" : \"b\",\"v\":\"NaN\"}");
+	/* commit_lsn and ts of consecutive records of different
+	 * transactions (the parser remembers the last ones it parsed) */
+	assert_int_equal(b->ev->pos.commit_lsn, 0x1556E68);
+	assert_int_equal(b->ev->ts_ms, INT64_C(1795303569413));
+	assert_int_equal(c->ev->pos.commit_lsn, 0x1557720);
+	assert_int_equal(c->ev->ts_ms, INT64_C(1795303569414));
+	assert_int_equal(d->ev->pos.commit_lsn, 0x1556D48);
+	assert_int_equal(d->ev->ts_ms, INT64_C(1795303569413));
 	trib_pgrec_free(b);
 	trib_pgrec_free(c);
 	trib_pgrec_free(d);
