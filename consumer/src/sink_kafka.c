@@ -865,7 +865,10 @@ producer_conf(trib_kafka *k, const char *bootstrap, char *errbuf, size_t errlen)
 	if (!conf_set(k, kc, "enable.idempotence", "true", errbuf, errlen) ||
 		!conf_set(k, kc, "acks", "all", errbuf, errlen) ||
 		!conf_set(k, kc, "partitioner", "murmur2_random", errbuf, errlen) ||
-		!conf_set(k, kc, "linger.ms", "5", errbuf, errlen) ||
+		/* 1 ms: half the commit-to-ack latency of 5 ms at 1,000
+		 * commits/s, and no cost at full rate, where batches fill by
+		 * size first (docs/BENCHMARKS.md, W1 and W3) */
+		!conf_set(k, kc, "linger.ms", "1", errbuf, errlen) ||
 		(k->o.transactional &&
 		 !conf_set(k, kc, "transactional.id", k->o.transactional_id,
 				   errbuf, errlen)) ||
