@@ -38,6 +38,14 @@ trib_event_free(trib_event *ev)
 {
 	if (ev == NULL)
 		return;
+	trib_event_clear(ev);
+	free(ev);
+}
+
+/* Release what an event owns and zero it; the struct stays. */
+void
+trib_event_clear(trib_event *ev)
+{
 	free(ev->before);
 	free(ev->after);
 	free(ev->key);
@@ -45,7 +53,7 @@ trib_event_free(trib_event *ev)
 	free(ev->extra);
 	free(ev->pos.opaque);
 	free(ev->topic);
-	free(ev);
+	memset(ev, 0, sizeof(*ev));
 }
 
 /* Parse 1..8 hex digits at *s into *out; advances *s. */

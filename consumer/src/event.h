@@ -124,6 +124,10 @@ trib_event *trib_event_new(void);
  * strings); NULL is allowed. */
 void		trib_event_free(trib_event *ev);
 
+/* Release what an event owns and zero it, but not the struct itself (for
+ * an event that lives inside another allocation). */
+void		trib_event_clear(trib_event *ev);
+
 /* "0/16B3748" <-> 64-bit LSN; parse returns false on bad input. */
 bool		trib_lsn_parse(const char *s, uint64_t *out);
 void		trib_lsn_format(uint64_t lsn, char *buf, size_t len);

@@ -1169,6 +1169,13 @@ pstate_clear(trib_pgparser *p, pstate *st)
 /* ---------------------------------------------------------------------- */
 /* building records */
 
+/* A change record and its event, allocated together (trib_pgrec.ev_inline). */
+typedef struct recblock
+{
+	trib_pgrec	rec;
+	trib_event	ev;
+} recblock;
+
 /* Raw text of a field's value, as a new string. */
 static char *
 raw_copy(const pstate *st, int f)
@@ -1299,11 +1306,10 @@ static bool
 build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			char *errbuf, size_t errlen)
 {
-	trib_event *ev = trib_event_new();
+	trib_event *ev = rec->ev;	/* zeroed, inside the record's block */
 	const char *schema = NULL,
 			   *table = NULL;
 
-	rec->ev = ev;
 	/* naming strings are borrowed from the parser (event.h) */
 	ev->source = p->source;
 	ev->connector = "postgresql";
@@ -1637,8 +1643,21 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	if (!check_spec(&st, kind, errbuf, errlen))
 		goto done;
 
-	rec = xmalloc(sizeof(*rec));
-	memset(rec, 0, sizeof(*rec));
+	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
+	{
+		/* a change: the record and its event in one allocation */
+		recblock   *b = xmalloc(sizeof(*b));
+
+		memset(b, 0, sizeof(*b));
+		rec = &b->rec;
+		rec->ev = &b->ev;
+		rec->ev_inline = true;
+	}
+	else
+	{
+		rec = xmalloc(sizeof(*rec));
+		memset(rec, 0, sizeof(*rec));
+	}
 	rec->kind = (trib_pgrec_kind) kind;
 	if (!fill_tags(p, &st, rec, errbuf, errlen) || !check_kind(rec, errbuf, errlen))
 		goto done;
@@ -1666,18 +1685,29 @@ trib_pgrec_free(trib_pgrec *rec)
 {
 	if (!rec)
 		return;
-	trib_event_free(rec->ev);
+	if (rec->ev_inline)
+		trib_event_clear(rec->ev);
+	else
+		trib_event_free(rec->ev);
 	free(rec->prefix);
 	free(rec->gid);
 	free(rec);
 }
 
-/* Take the event out of a record. */
+/* Take the event out of a record; an event inside the record's block
+ * moves to an allocation of its own. */
 trib_event *
 trib_pgrec_take_event(trib_pgrec *rec)
 {
 	trib_event *ev = rec ? rec->ev : NULL;
 
+	if (ev && rec->ev_inline)
+	{
+		ev = trib_event_new();
+		*ev = *rec->ev;
+		memset(rec->ev, 0, sizeof(*rec->ev));
+		rec->ev_inline = false;
+	}
 	if (rec)
 		rec->ev = NULL;
 	return ev;

@@ -124,6 +124,8 @@ typedef struct trib_pgrec
 	char	   *gid;			/* two-phase records */
 	const trib_pgrel *rel;		/* relation: the parser's entry */
 	struct trib_pgrec *next;	/* list link for queues; NULL */
+	bool		ev_inline;		/* internal: ev shares the record's
+								 * allocation (one malloc per change) */
 } trib_pgrec;
 
 typedef struct trib_pgparser trib_pgparser;

@@ -158,6 +158,31 @@ test_events_share_the_parsers_names(void **state)
 	trib_pgparser_free(p);
 }
 
+/* A taken event outlives its record (the parser allocates a change record
+ * and its event together). */
+static void
+test_taken_event_outlives_its_record(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
+	trib_pgrec *rec = parse_ok(p, UPDATE_736);
+	trib_event *ev = trib_pgrec_take_event(rec);
+
+	(void) state;
+	assert_non_null(ev);
+	assert_null(rec->ev);
+	assert_null(trib_pgrec_take_event(rec));
+	trib_pgrec_free(rec);
+	assert_int_equal(ev->op, TRIB_OP_UPDATE);
+	assert_string_equal(ev->key, "{\"id\":2}");
+	assert_string_equal(ev->before, "{\"id\":1}");
+	assert_string_equal(ev->table, "orders");
+	assert_int_equal(ev->pos.commit_lsn, 0x1556D48);
+	trib_event_free(ev);
+	trib_pgrec_free(rel);
+	trib_pgparser_free(p);
+}
+
 static void
 test_delete_key_from_old_image(void **state)
 {
@@ -484,6 +509,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update_splices_images_byte_for_byte),
 		cmocka_unit_test(test_events_share_the_parsers_names),
+		cmocka_unit_test(test_taken_event_outlives_its_record),
 		cmocka_unit_test(test_delete_key_from_old_image),
 		cmocka_unit_test(test_composite_key_keeps_member_text),
 		cmocka_unit_test(test_no_relation_record_means_no_key),
