@@ -291,6 +291,9 @@ static const char *const field_names[NFIELDS] = {
 	"discard_through_seq"
 };
 
+/* strlen of each field name, filled once by init_specs(). */
+static size_t field_len[NFIELDS];
+
 /* JSON types; a field's value has one. */
 enum
 {
@@ -324,6 +327,8 @@ init_specs(void)
 
 	if (specs_ready)
 		return;
+	for (k = 0; k < NFIELDS; k++)
+		field_len[k] = strlen(field_names[k]);
 	memset(specs, 0, sizeof(specs));
 	for (k = 0; k < NKINDS; k++)
 	{
@@ -1064,7 +1069,7 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 	{
 		st->topkey = F_UNKNOWN;
 		for (i = 0; i < NFIELDS; i++)
-			if (strlen(field_names[i]) == n && memcmp(field_names[i], key, n) == 0)
+			if (field_len[i] == n && memcmp(field_names[i], key, n) == 0)
 			{
 				if (st->f[i].type != J_NONE)
 					return perr(st, "duplicate field \"%s\"", field_names[i]);
