@@ -9,8 +9,8 @@
  * Positions.  Every event has an id (commit_lsn, seq) from the output
  * plugin.  The pipeline's durable position is the minimum over the sinks of
  * what each has acknowledged.  From it follow two things:
- *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS (200 ms) and
- *     at shutdown, as an event id, so a restart can resume in the middle
+ *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS (200 ms),
+ *     at once when the source falls silent (IDLE_FLUSH_MS), and at shutdown, as an event id, so a restart can resume in the middle
  *     of a large transaction;
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
  *     every one of its events is durable in every sink (a queue of
@@ -802,6 +802,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 											errbuf, errlen);
 		int			i;
 		bool		ok = true;
+		bool		settled = false;
 
 		if (n < 0)
 			return false;
@@ -821,11 +822,14 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 		{
 			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 				return false;
+			/* the source fell silent and everything is durable: save the
+			 * checkpoint (and so confirm) now, not at the next tick */
+			settled = now_ms() - last_data >= IDLE_FLUSH_MS;
 			last_flush = now_ms();
 			unflushed = 0;
 		}
 		poll_sinks(p, 0);
-		if (!advance(p, false, errbuf, errlen))
+		if (!advance(p, settled, errbuf, errlen))
 			return false;
 		/* idle: tell the server at once what became confirmed, rather
 		 * than at the next status interval (a broken connection is the
