@@ -9,8 +9,10 @@
  * Positions.  Every event has an id (commit_lsn, seq) from the output
  * plugin.  The pipeline's durable position is the minimum over the sinks of
  * what each has acknowledged.  From it follow two things:
- *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS (200 ms),
- *     at once when the source falls silent (IDLE_FLUSH_MS), and at shutdown, as an event id, so a restart can resume in the middle
+ *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS
+ *     (200 ms), sooner (but not twice within CHECKPOINT_MS / 2) once the
+ *     source fell silent and every sink acknowledged everything, and at
+ *     shutdown, as an event id, so a restart can resume in the middle
  *     of a large transaction;
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
  *     every one of its events is durable in every sink (a queue of
@@ -29,6 +31,12 @@
  * position of its own (Kafka without transactions) may see the events
  * written after the last checkpoint again: at-least-once, with the event id
  * in every record for downstream deduplication (docs/FORMAT.md).
+ *
+ * Latency.  While a sink owes acknowledgements the source is polled with
+ * a 1 ms timeout, so delivery reports are served as they come.  Sinks are
+ * flushed once the source was silent for IDLE_FLUSH_MS and at least every
+ * FLUSH_MS; when the loop is idle, a status update tells the server at once
+ * what became confirmed.
  *
  * Errors.  A failing sink write or a fatal source error stops the pipeline
  * without confirming anything that is not durable; the process exits 1 and
@@ -58,7 +66,8 @@
 #define CHECKPOINT_MS 200
 #define DRAIN_TIMEOUT_MS 30000
 #define FLUSH_MS 1000			/* flush sinks at least this often when busy */
-#define IDLE_FLUSH_MS 10		/* flush once the source was quiet this long */
+#define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
+#define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
 
 /* A committed transaction whose events are not all durable yet. */
@@ -822,13 +831,14 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 		{
 			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 				return false;
-			/* the source fell silent and everything is durable: save the
-			 * checkpoint (and so confirm) now, not at the next tick */
-			settled = now_ms() - last_data >= IDLE_FLUSH_MS;
 			last_flush = now_ms();
 			unflushed = 0;
 		}
 		poll_sinks(p, 0);
+		/* the source fell silent and every sink has everything: save the
+		 * checkpoint (and so confirm) now rather than at the next tick */
+		settled = now_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
+			now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
 		if (!advance(p, settled, errbuf, errlen))
 			return false;
 		/* idle: tell the server at once what became confirmed, rather
