@@ -8,9 +8,11 @@
 #   make check         install deps, build and install pg_ext, run all tests;
 #                      the last line printed is `N passed, N failed`
 #   make demo          the same set-up, then scripts/demo.sh
-#   make bench         every benchmark (bench-decode, bench-e2e,
-#                      bench-snapshot)
-#   make bench-e2e     consumer end to end against wal2json | kcat
+#   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
+#                      bench-snapshot, bench-transforms, bench-lua)
+#   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
+#                      W3: one big transaction, many small ones, latency)
+#   make bench-w4      consumer memory at 10,000,000 rows in one transaction
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
@@ -27,7 +29,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-snapshot bench-lua bench-transforms $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms $(PARTS)
 
 all build: $(PARTS)
 
@@ -69,11 +71,15 @@ demo: install-pg_ext
 	$(MAKE) -C consumer build
 	bash scripts/demo.sh
 
-bench: bench-decode bench-e2e bench-snapshot bench-transforms bench-lua
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua
 
-# bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1).
+# bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
-	bash bench/e2e.sh
+	bash bench/e2e.sh w1 w2 w3
+
+# bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
+bench-w4: install-pg_ext
+	bash bench/e2e.sh w4
 
 # bench-snapshot: `tributary snapshot` of the W1 table into Kafka.  A copy
 # reads tables with plain queries: the plugin is not needed.

@@ -177,12 +177,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev->key = f[3];
 	ev->unchanged = f[4];
 	ev->extra = f[5];
+	/* naming strings are borrowed (event.h): f[6], f[7] are freed below */
 	ev->schema = f[6];
 	ev->table = f[7];
 	ev->topic = f[8];
 	free(f[0]);
-	ev->connector = strdup("postgresql");
-	ev->db = strdup("db");
+	ev->connector = "postgresql";
+	ev->db = "db";
 	ev->txid = size;
 	ev->pos.commit_lsn = size * 7;
 	ev->pos.seq = size % 5;
@@ -210,6 +211,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	trib_event_free(ev);
+	free(f[6]);
+	free(f[7]);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "envelope.h"
 #include "fileio.h"
+#include "intern.h"
 #include "jsondoc.h"
 #include "log.h"
 #include "strbuf.h"
@@ -30,6 +31,7 @@ struct trib_erasure
 	char	   *req_schema;
 	char	   *req_table;
 	PGconn	   *conn;
+	trib_intern *names;			/* schema and table names of rewritten events */
 };
 
 trib_erasure *
@@ -45,6 +47,7 @@ trib_erasure_new(const trib_config *cfg)
 	dot = strchr(er->c->table, '.');
 	er->req_schema = trib_xstrndup(er->c->table, (size_t) (dot - er->c->table));
 	er->req_table = trib_xstrdup(dot + 1);
+	er->names = trib_intern_new();
 	return er;
 }
 
@@ -57,6 +60,7 @@ trib_erasure_free(trib_erasure *er)
 		PQfinish(er->conn);
 	free(er->req_schema);
 	free(er->req_table);
+	trib_intern_free(er->names);
 	free(er);
 }
 
@@ -387,7 +391,7 @@ trib_erasure_handle(trib_erasure *er, const trib_event *ev, char *errbuf, size_t
 /* ---- the stream side --------------------------------------------------------- */
 
 int
-trib_erasure_rewrite(trib_event *ev, char *errbuf, size_t errlen)
+trib_erasure_rewrite(trib_erasure *er, trib_event *ev, char *errbuf, size_t errlen)
 {
 	static const char *pp[] = {"prefix", NULL};
 	static const char *cp[] = {"content", NULL};
@@ -423,15 +427,14 @@ trib_erasure_rewrite(trib_event *ev, char *errbuf, size_t errlen)
 				 "(written by something else?)", TRIB_ERASURE_PREFIX);
 	else
 	{
-		free(ev->schema);
-		free(ev->table);
 		free(ev->extra);
 		free(ev->key);
 		free(ev->before);
 		free(ev->after);
 		ev->extra = NULL;
-		ev->schema = trib_xstrdup((*schema)->u.string);
-		ev->table = trib_xstrdup((*table)->u.string);
+		/* events borrow their names (event.h): the set keeps them */
+		ev->schema = trib_intern_get(er->names, (*schema)->u.string, strlen((*schema)->u.string));
+		ev->table = trib_intern_get(er->names, (*table)->u.string, strlen((*table)->u.string));
 		ev->key = trib_jdoc_dump(*key);
 		ev->rel = NULL;
 		if (after && YAJL_IS_OBJECT(*after))

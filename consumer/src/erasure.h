@@ -66,6 +66,7 @@ bool		trib_erasure_handle(trib_erasure *er, const trib_event *ev,
  * update) it stands for and return 1; 0 when it is not ours; -1 and errbuf
  * when it is ours but malformed.
  */
-int			trib_erasure_rewrite(trib_event *ev, char *errbuf, size_t errlen);
+int			trib_erasure_rewrite(trib_erasure *er, trib_event *ev, char *errbuf,
+								 size_t errlen);
 
 #endif							/* TRIB_ERASURE_H */

@@ -1,8 +1,8 @@
 /*
  * event.c: life cycle of the internal event type and LSN text conversion.
  *
- * An event is a flat struct of owned strings (event.h), so freeing it is a
- * fixed list of free() calls; allocation failure aborts, because a
+ * An event is a flat struct of owned strings plus borrowed naming strings
+ * (event.h), so freeing it is a fixed list of free() calls; allocation failure aborts, because a
  * consumer that cannot allocate an event cannot make progress anyway.
  *
  * LSNs are written as PostgreSQL writes them (pg_lsn's output): the high
@@ -31,17 +31,21 @@ trib_event_new(void)
 	return ev;
 }
 
-/* Free an event and every string it owns. */
+/* Free an event and every string it owns; the naming strings
+ * (source ... table) are borrowed and stay. */
 void
 trib_event_free(trib_event *ev)
 {
 	if (ev == NULL)
 		return;
-	free(ev->source);
-	free(ev->connector);
-	free(ev->db);
-	free(ev->schema);
-	free(ev->table);
+	trib_event_clear(ev);
+	free(ev);
+}
+
+/* Release what an event owns and zero it; the struct stays. */
+void
+trib_event_clear(trib_event *ev)
+{
 	free(ev->before);
 	free(ev->after);
 	free(ev->key);
@@ -51,7 +55,7 @@ trib_event_free(trib_event *ev)
 	free(ev->topic);
 	free(ev->tags);
 	free(ev->error);
-	free(ev);
+	memset(ev, 0, sizeof(*ev));
 }
 
 /* Parse 1..8 hex digits at *s into *out; advances *s. */

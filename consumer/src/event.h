@@ -24,8 +24,16 @@
  * sources put their native position (GTID set and binlog file/offset, resume
  * token) in `opaque`, a JSON object, and order by `seq` within it.
  *
- * Ownership: an event owns all its strings;
- * trib_event_free() releases them.
+ * Ownership: an event owns its row images, key, unchanged, extra,
+ * pos.opaque and topic; trib_event_free() releases them.  The five naming
+ * strings (source, connector, db, schema, table) are borrowed and const:
+ * they are the same for millions of events, so the source that builds an
+ * event points them at strings it owns (the Postgres parser interns them,
+ * pgrecord.c) and keeps those alive until the source is freed, which is
+ * after every event it produced is gone.  trib_event_free() never frees
+ * them.  Whoever builds events by hand (tests, fuzz targets, a future
+ * transform that renames a table) points them at storage that outlives the
+ * event: a literal, or a string it frees itself after the event.
  */
 #ifndef TRIB_EVENT_H
 #define TRIB_EVENT_H
@@ -88,11 +96,12 @@ typedef struct trib_position
 typedef struct trib_event
 {
 	trib_op		op;
-	char	   *source;			/* the pipeline's name for the source */
-	char	   *connector;		/* "postgresql", "mysql", "mongodb" */
-	char	   *db;
-	char	   *schema;			/* NULL where the source has none */
-	char	   *table;			/* table or collection */
+	/* borrowed, never freed with the event (see Ownership above) */
+	const char *source;			/* the pipeline's name for the source */
+	const char *connector;		/* "postgresql", "mysql", "mongodb" */
+	const char *db;
+	const char *schema;			/* NULL where the source has none */
+	const char *table;			/* table or collection */
 	char	   *before;			/* row image (JSON object text) or NULL */
 	char	   *after;			/* row image (JSON object text) or NULL */
 	char	   *key;			/* primary key: JSON object text, or NULL */
@@ -121,8 +130,13 @@ typedef struct trib_event
 /* A new zeroed event; never NULL (aborts on out-of-memory). */
 trib_event *trib_event_new(void);
 
-/* Free an event and everything it owns; NULL is allowed. */
+/* Free an event and everything it owns (not the borrowed naming
+ * strings); NULL is allowed. */
 void		trib_event_free(trib_event *ev);
+
+/* Release what an event owns and zero it, but not the struct itself (for
+ * an event that lives inside another allocation). */
+void		trib_event_clear(trib_event *ev);
 
 /* "0/16B3748" <-> 64-bit LSN; parse returns false on bad input. */
 bool		trib_lsn_parse(const char *s, uint64_t *out);

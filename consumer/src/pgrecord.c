@@ -36,6 +36,9 @@
 
 #include <yajl_parse.h>
 
+#include "arena.h"
+#include "intern.h"
+
 /* ---------------------------------------------------------------------- */
 /* small helpers */
 
@@ -288,6 +291,9 @@ static const char *const field_names[NFIELDS] = {
 	"discard_through_seq"
 };
 
+/* strlen of each field name, filled once by init_specs(). */
+static size_t field_len[NFIELDS];
+
 /* JSON types; a field's value has one. */
 enum
 {
@@ -321,6 +327,8 @@ init_specs(void)
 
 	if (specs_ready)
 		return;
+	for (k = 0; k < NFIELDS; k++)
+		field_len[k] = strlen(field_names[k]);
 	memset(specs, 0, sizeof(specs));
 	for (k = 0; k < NKINDS; k++)
 	{
@@ -400,6 +408,23 @@ init_specs(void)
 /* ---------------------------------------------------------------------- */
 /* relation metadata */
 
+/* A member of a row image: raw "name":value is text[kstart, vend). */
+typedef struct member
+{
+	size_t		kstart;
+	size_t		vend;
+	const char *name;			/* nlen bytes, in the record or the arena */
+	size_t		nlen;
+} member;
+
+typedef struct memberlist
+{
+	member	   *m;
+	size_t		n;
+	size_t		cap;
+} memberlist;
+
+
 #define REL_BUCKETS 1024
 
 typedef struct relnode
@@ -423,6 +448,24 @@ struct trib_pgparser
 	trib_relation **views;
 	size_t		nviews;
 	size_t		capviews;
+	/*
+	 * Reused by every parse: yajl's memory, decoded strings and member
+	 * names come from `scratch`, reset after each record, and the member
+	 * arrays of the two row images keep their capacity.
+	 */
+	trib_arena	scratch;
+	yajl_alloc_funcs yaf;
+	/* schema and table names that events point to (event.h) */
+	trib_intern *names;
+	/* the last ts and commit_lsn parsed: every record of a transaction
+	 * repeats them */
+	char		last_ts[40];
+	size_t		last_ts_len;
+	int64_t		last_ts_ms;
+	char		last_clsn[TRIB_LSN_BUFLEN];
+	size_t		last_clsn_len;
+	uint64_t	last_clsn_val;
+	memberlist	img[2];
 };
 
 /* Free one view. */
@@ -497,6 +540,9 @@ trib_pgparser_new(const char *source, const char *db)
 	memset(p, 0, sizeof(*p));
 	p->source = xstrdup0(source);
 	p->db = xstrdup0(db);
+	trib_arena_init(&p->scratch, 0);
+	p->names = trib_intern_new();
+	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
 	init_specs();
 	return p;
 }
@@ -525,6 +571,10 @@ trib_pgparser_free(trib_pgparser *p)
 	for (i = 0; i < (int) p->nviews; i++)
 		view_free(p->views[i]);
 	free(p->views);
+	free(p->img[0].m);
+	free(p->img[1].m);
+	trib_arena_free(&p->scratch);
+	trib_intern_free(p->names);
 	free(p->source);
 	free(p->db);
 	free(p);
@@ -635,22 +685,6 @@ rel_install(trib_pgparser *p, trib_pgrel *r)
 /* ---------------------------------------------------------------------- */
 /* the streaming parse */
 
-/* A member of a row image: raw "name":value is text[kstart, vend). */
-typedef struct member
-{
-	size_t		kstart;
-	size_t		vend;
-	char	   *name;
-	size_t		nlen;
-} member;
-
-typedef struct memberlist
-{
-	member	   *m;
-	size_t		n;
-	size_t		cap;
-} memberlist;
-
 typedef struct strlist
 {
 	char	  **v;
@@ -681,6 +715,7 @@ static const char *const colf_names[NCOLF] = {
 
 typedef struct pstate
 {
+	trib_arena *arena;			/* strings and names of this parse */
 	const char *text;
 	size_t		len;
 	yajl_handle h;
@@ -863,7 +898,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 		f->b = b;
 		if (type == J_STRING)
 		{
-			f->str = xstrndup(s, n);
+			f->str = trib_arena_strndup(st->arena, s, n);
 			f->slen = n;
 		}
 		if (image_index(st->topkey) >= 0 && type == J_OBJECT)
@@ -1034,7 +1069,7 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 	{
 		st->topkey = F_UNKNOWN;
 		for (i = 0; i < NFIELDS; i++)
-			if (strlen(field_names[i]) == n && memcmp(field_names[i], key, n) == 0)
+			if (field_len[i] == n && memcmp(field_names[i], key, n) == 0)
 			{
 				if (st->f[i].type != J_NONE)
 					return perr(st, "duplicate field \"%s\"", field_names[i]);
@@ -1065,7 +1100,13 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			}
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
-			ml->m[ml->n].name = xstrndup((const char *) key, n);
+			/* the name as written when it has no escapes (not
+			 * NUL-terminated: nlen counts), else a decoded copy */
+			if (k + n + 2 <= st->len && st->text[k + 1 + n] == '"' &&
+				memcmp(st->text + k + 1, key, n) == 0)
+				ml->m[ml->n].name = st->text + k + 1;
+			else
+				ml->m[ml->n].name = trib_arena_strndup(st->arena, (const char *) key, n);
 			ml->m[ml->n].nlen = n;
 			ml->n++;
 		}
@@ -1104,20 +1145,21 @@ static const yajl_callbacks callbacks = {
 	cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end
 };
 
-/* Free everything the parse state owns. */
+/*
+ * Free everything the parse state owns.  Field strings and member names
+ * are in the arena (reset by the caller); the member arrays go back to
+ * the parser for the next record.
+ */
 static void
-pstate_clear(pstate *st)
+pstate_clear(trib_pgparser *p, pstate *st)
 {
 	size_t		i;
 	int			k;
 
-	for (k = 0; k < NFIELDS; k++)
-		free(st->f[k].str);
 	for (k = 0; k < 2; k++)
 	{
-		for (i = 0; i < st->img[k].n; i++)
-			free(st->img[k].m[i].name);
-		free(st->img[k].m);
+		p->img[k] = st->img[k];
+		p->img[k].n = 0;
 	}
 	for (k = 0; k < 3; k++)
 		free_strv(st->names[k].v, st->names[k].n);
@@ -1131,6 +1173,13 @@ pstate_clear(pstate *st)
 
 /* ---------------------------------------------------------------------- */
 /* building records */
+
+/* A change record and its event, allocated together (trib_pgrec.ev_inline). */
+typedef struct recblock
+{
+	trib_pgrec	rec;
+	trib_event	ev;
+} recblock;
 
 /* Raw text of a field's value, as a new string. */
 static char *
@@ -1223,17 +1272,20 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 				len = 2;
 	char	   *out,
 			   *p;
-	const member **ms;
+	const member *small[16];
+	const member **ms = small;
 
 	if (!rel || rel->nkey == 0 || ml->n == 0)
 		return NULL;
-	ms = xmalloc(rel->nkey * sizeof(*ms));
+	if (rel->nkey > sizeof(small) / sizeof(small[0]))
+		ms = xmalloc(rel->nkey * sizeof(*ms));
 	for (i = 0; i < rel->nkey; i++)
 	{
 		ms[i] = find_member(ml, rel->key[i]);
 		if (!ms[i])
 		{
-			free(ms);
+			if (ms != small)
+				free(ms);
 			return NULL;
 		}
 		len += ms[i]->vend - ms[i]->kstart + 1;
@@ -1249,7 +1301,8 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	}
 	*p++ = '}';
 	*p = '\0';
-	free(ms);
+	if (ms != small)
+		free(ms);
 	return out;
 }
 
@@ -1258,14 +1311,14 @@ static bool
 build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			char *errbuf, size_t errlen)
 {
-	trib_event *ev = trib_event_new();
+	trib_event *ev = rec->ev;	/* zeroed, inside the record's block */
 	const char *schema = NULL,
 			   *table = NULL;
 
-	rec->ev = ev;
-	ev->source = xstrdup0(p->source);
-	ev->connector = xstrdup0("postgresql");
-	ev->db = xstrdup0(p->db);
+	/* naming strings are borrowed from the parser (event.h) */
+	ev->source = p->source;
+	ev->connector = "postgresql";
+	ev->db = p->db;
 	ev->txid = rec->xid;
 	ev->ts_ms = rec->ts_ms;
 	ev->pos.commit_lsn = rec->commit_lsn;
@@ -1299,8 +1352,8 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
 			!field_cstr(st, F_TABLE, &table, errbuf, errlen))
 			return false;
-		ev->schema = xstrdup0(schema);
-		ev->table = xstrdup0(table);
+		ev->schema = trib_intern_get(p->names, schema, st->f[F_SCHEMA].slen);
+		ev->table = trib_intern_get(p->names, table, st->f[F_TABLE].slen);
 		if (st->f[F_OLD].type == J_OBJECT)
 			ev->before = raw_copy(st, F_OLD);
 		if (st->f[F_NEW].type == J_OBJECT)
@@ -1410,9 +1463,29 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	return true;
 }
 
+/* Text equal to a remembered value of len bytes? */
+static bool
+same_text(const field *f, const char *mem, size_t len)
+{
+	return len > 0 && f->slen == len && memcmp(f->str, mem, len) == 0;
+}
+
+/* Remember a parsed text (when it fits) for the next record. */
+static void
+remember(const field *f, char *mem, size_t cap, size_t *len)
+{
+	*len = 0;
+	if (f->slen < cap)
+	{
+		memcpy(mem, f->str, f->slen);
+		*len = f->slen;
+	}
+}
+
 /* Fill the record's tags from the parse. */
 static bool
-fill_tags(const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen)
+fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
+		  char *errbuf, size_t errlen)
 {
 	uint64_t	v;
 
@@ -1427,8 +1500,16 @@ fill_tags(const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen)
 	}
 	if (st->f[F_COMMIT_LSN].type == J_STRING)
 	{
-		if (!field_lsn(st, F_COMMIT_LSN, &rec->commit_lsn, errbuf, errlen))
-			return false;
+		if (same_text(&st->f[F_COMMIT_LSN], p->last_clsn, p->last_clsn_len))
+			rec->commit_lsn = p->last_clsn_val;
+		else
+		{
+			if (!field_lsn(st, F_COMMIT_LSN, &rec->commit_lsn, errbuf, errlen))
+				return false;
+			remember(&st->f[F_COMMIT_LSN], p->last_clsn, sizeof(p->last_clsn),
+					 &p->last_clsn_len);
+			p->last_clsn_val = rec->commit_lsn;
+		}
 		rec->has_commit_lsn = true;
 	}
 	if (st->f[F_END_LSN].type == J_STRING &&
@@ -1439,9 +1520,16 @@ fill_tags(const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen)
 		return false;
 	if (st->f[F_TS].type == J_STRING)
 	{
-		if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
-			return fail(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
-						st->f[F_TS].str);
+		if (same_text(&st->f[F_TS], p->last_ts, p->last_ts_len))
+			rec->ts_ms = p->last_ts_ms;
+		else
+		{
+			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
+				return fail(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
+							st->f[F_TS].str);
+			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
+			p->last_ts_ms = rec->ts_ms;
+		}
 		rec->has_ts = true;
 	}
 	if (st->f[F_SEQ].type == J_NUMBER)
@@ -1515,10 +1603,13 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 
 	*out = NULL;
 	memset(&st, 0, sizeof(st));
+	st.arena = &p->scratch;
+	st.img[0] = p->img[0];
+	st.img[1] = p->img[1];
 	st.text = text;
 	st.len = len;
 	st.topkey = F_UNKNOWN;
-	st.h = yajl_alloc(&callbacks, NULL, &st);
+	st.h = yajl_alloc(&callbacks, &p->yaf, &st);
 	if (!st.h)
 		return fail(errbuf, errlen, "out of memory");
 
@@ -1557,10 +1648,23 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	if (!check_spec(&st, kind, errbuf, errlen))
 		goto done;
 
-	rec = xmalloc(sizeof(*rec));
-	memset(rec, 0, sizeof(*rec));
+	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
+	{
+		/* a change: the record and its event in one allocation */
+		recblock   *b = xmalloc(sizeof(*b));
+
+		memset(b, 0, sizeof(*b));
+		rec = &b->rec;
+		rec->ev = &b->ev;
+		rec->ev_inline = true;
+	}
+	else
+	{
+		rec = xmalloc(sizeof(*rec));
+		memset(rec, 0, sizeof(*rec));
+	}
 	rec->kind = (trib_pgrec_kind) kind;
-	if (!fill_tags(&st, rec, errbuf, errlen) || !check_kind(rec, errbuf, errlen))
+	if (!fill_tags(p, &st, rec, errbuf, errlen) || !check_kind(rec, errbuf, errlen))
 		goto done;
 	if (rec->kind == TRIB_PGREC_RELATION)
 		ok = build_relation(p, &st, rec, errbuf, errlen);
@@ -1574,8 +1678,9 @@ done:
 		*out = rec;
 	else
 		trib_pgrec_free(rec);
-	pstate_clear(&st);
+	pstate_clear(p, &st);
 	yajl_free(st.h);
+	trib_arena_reset(&p->scratch);
 	return ok;
 }
 
@@ -1585,18 +1690,29 @@ trib_pgrec_free(trib_pgrec *rec)
 {
 	if (!rec)
 		return;
-	trib_event_free(rec->ev);
+	if (rec->ev_inline)
+		trib_event_clear(rec->ev);
+	else
+		trib_event_free(rec->ev);
 	free(rec->prefix);
 	free(rec->gid);
 	free(rec);
 }
 
-/* Take the event out of a record. */
+/* Take the event out of a record; an event inside the record's block
+ * moves to an allocation of its own. */
 trib_event *
 trib_pgrec_take_event(trib_pgrec *rec)
 {
 	trib_event *ev = rec ? rec->ev : NULL;
 
+	if (ev && rec->ev_inline)
+	{
+		ev = trib_event_new();
+		*ev = *rec->ev;
+		memset(rec->ev, 0, sizeof(*rec->ev));
+		rec->ev_inline = false;
+	}
 	if (rec)
 		rec->ev = NULL;
 	return ev;

@@ -25,7 +25,9 @@
  *
  * Ownership: a trib_pgrec owns its event and strings; trib_pgrec_free()
  * releases them.  Take the event with trib_pgrec_take_event() (the record
- * then no longer owns it).  Relation metadata belongs to the parser.
+ * then no longer owns it).  Relation metadata belongs to the parser, and
+ * so do the naming strings every event borrows (source, connector, db,
+ * schema, table; event.h): free the parser after its events.
  */
 #ifndef TRIB_PGRECORD_H
 #define TRIB_PGRECORD_H
@@ -122,6 +124,8 @@ typedef struct trib_pgrec
 	char	   *gid;			/* two-phase records */
 	const trib_pgrel *rel;		/* relation: the parser's entry */
 	struct trib_pgrec *next;	/* list link for queues; NULL */
+	bool		ev_inline;		/* internal: ev shares the record's
+								 * allocation (one malloc per change) */
 } trib_pgrec;
 
 typedef struct trib_pgparser trib_pgparser;
@@ -129,7 +133,8 @@ typedef struct trib_pgparser trib_pgparser;
 /* Name of a record kind as the plugin writes it ("insert", ...). */
 const char *trib_pgrec_kind_name(trib_pgrec_kind kind);
 
-/* A new parser; `source` and `db` are copied into every event (NULL ok). */
+/* A new parser; `source` and `db` are copied once, and every event points
+ * to those copies (NULL ok). */
 trib_pgparser *trib_pgparser_new(const char *source, const char *db);
 
 /* Free a parser and its relation metadata; NULL is allowed. */

@@ -9,8 +9,10 @@
  * Positions.  Every event has an id (commit_lsn, seq) from the output
  * plugin.  The pipeline's durable position is the minimum over the sinks of
  * what each has acknowledged.  From it follow two things:
- *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS (200 ms) and
- *     at shutdown, as an event id, so a restart can resume in the middle
+ *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS
+ *     (200 ms), sooner (but not twice within CHECKPOINT_MS / 2) once the
+ *     source fell silent and every sink acknowledged everything, and at
+ *     shutdown, as an event id, so a restart can resume in the middle
  *     of a large transaction;
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
  *     every one of its events is durable in every sink (a queue of
@@ -29,6 +31,12 @@
  * position of its own (Kafka without transactions) may see the events
  * written after the last checkpoint again: at-least-once, with the event id
  * in every record for downstream deduplication (docs/FORMAT.md).
+ *
+ * Latency.  While a sink owes acknowledgements the source is polled with
+ * a 1 ms timeout, so delivery reports are served as they come.  Sinks are
+ * flushed once the source was silent for IDLE_FLUSH_MS and at least every
+ * FLUSH_MS; when the loop is idle, a status update tells the server at once
+ * what became confirmed.
  *
  * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
  * source error stops the pipeline without confirming anything that is not
@@ -58,9 +66,12 @@
 
 #define POLL_BATCH 512
 #define POLL_TIMEOUT_MS 100
+#define ACK_POLL_MS 1			/* source wait while sinks owe acks */
 #define CHECKPOINT_MS 200
 #define DRAIN_TIMEOUT_MS 30000
 #define FLUSH_MS 1000			/* flush sinks at least this often when busy */
+#define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
+#define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
 
 /* A committed transaction whose events are not all durable yet. */
@@ -117,6 +128,12 @@ struct trib_pipeline
 	size_t		qhead,
 				qlen,
 				qcap;
+	size_t		qdurable;		/* entries from the head known durable */
+	bool		has_durable_tx;
+	trib_position durable_tx;	/* newest durable transaction with events,
+								 * as (commit_lsn, TRIB_SEQ_ALL, end_lsn) */
+	bool		has_written;
+	trib_position written;		/* last event handed to the sinks */
 
 	bool		has_saved;
 	trib_position saved;		/* last checkpoint written */
@@ -131,6 +148,7 @@ struct trib_pipeline
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
 	trib_metric *m_src_events;	/* series used per event, looked up once */
+	trib_metric *m_ack_latency;
 	trib_http  *http;
 };
 
@@ -327,6 +345,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 														"tributary_rule_dropped_events_total",
 														"Events transform rules dropped (filter, sample, flatten).",
 														"source"), p->srcconf->name);
+	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
@@ -518,21 +537,35 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 	trib_position ck;
 	bool		have_ck = false;
 	uint64_t	confirm = 0;
-	size_t		i;
 
-	/* the newest transaction with events that is wholly durable ... */
-	for (i = 0; have && i < p->qlen; i++)
+	/*
+	 * Extend the durable prefix of the queue: each transaction is looked
+	 * at once when it becomes durable (its commit-to-ack latency is
+	 * observed then), not again at every call.
+	 */
+	while (have && p->qdurable < p->qlen)
 	{
-		pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
+		pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
 
-		if (!tx->has_last)
-			continue;
-		if (pos_cmp(&tx->last, &d) > 0)
-			break;
-		memset(&ck, 0, sizeof(ck));
-		ck.commit_lsn = tx->commit_lsn;
-		ck.seq = TRIB_SEQ_ALL;
-		ck.end_lsn = tx->end_lsn;
+		if (tx->has_last)
+		{
+			if (pos_cmp(&tx->last, &d) > 0)
+				break;
+			memset(&p->durable_tx, 0, sizeof(p->durable_tx));
+			p->durable_tx.commit_lsn = tx->commit_lsn;
+			p->durable_tx.seq = TRIB_SEQ_ALL;
+			p->durable_tx.end_lsn = tx->end_lsn;
+			p->has_durable_tx = true;
+			if (tx->ts_ms > 0)
+				trib_metric_observe(p->m_ack_latency,
+									(double) (wall_ms() - tx->ts_ms) / 1000.0);
+		}
+		p->qdurable++;
+	}
+	/* the newest transaction with events that is wholly durable ... */
+	if (p->has_durable_tx)
+	{
+		ck = p->durable_tx;
 		have_ck = true;
 	}
 	/* ... or, inside a larger transaction, the last durable event */
@@ -568,11 +601,10 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 		if (tx->has_last && (!p->has_saved || pos_cmp(&tx->last, &p->saved) > 0))
 			break;
 		confirm = tx->end_lsn;
-		if (tx->has_last && tx->ts_ms > 0)
-			trib_metric_observe(trib_metric_get(p->m.ack_latency, "all"),
-								(double) (wall_ms() - tx->ts_ms) / 1000.0);
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
+		if (p->qdurable > 0)
+			p->qdurable--;
 	}
 	if (confirm > p->confirmed_lsn)
 	{
@@ -620,7 +652,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 		if (trib_erasure_is_request(p->erasure, ev) &&
 			!trib_erasure_handle(p->erasure, ev, errbuf, errlen))
 			return false;
-		if (trib_erasure_rewrite(ev, errbuf, errlen) < 0)
+		if (trib_erasure_rewrite(p->erasure, ev, errbuf, errlen) < 0)
 			return false;
 	}
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
@@ -660,7 +692,23 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 	p->tx_has_last = true;
 	p->tx_last = ev->pos;
 	p->tx_last.opaque = NULL;
+	p->has_written = true;
+	p->written = p->tx_last;
 	return true;
+}
+
+/*
+ * Are events written that no sink has acknowledged yet?  Then the loop
+ * must come back quickly to serve the sinks' delivery reports, rather than
+ * wait up to POLL_TIMEOUT_MS for the source (commit-to-ack latency).
+ */
+static bool
+awaiting_acks(trib_pipeline *p)
+{
+	trib_position d;
+
+	return p->has_written &&
+		(!durable_position(p, &d) || pos_cmp(&d, &p->written) < 0);
 }
 
 /* Process one record from the source. */
@@ -848,7 +896,9 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	trib_position resume;
 	long long	last_leader_check = now_ms();
 	long long	last_flush = now_ms();
+	long long	last_data = now_ms();
 	uint64_t	unflushed = 0;
+	uint64_t	reported = 0;
 	char		lsn[32];
 
 	errbuf[0] = '\0';
@@ -891,9 +941,11 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	while (!*stop)
 	{
 		int			n = trib_source_pg_poll(p->src, recs, POLL_BATCH,
-											POLL_TIMEOUT_MS, errbuf, errlen);
+											awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
+											errbuf, errlen);
 		int			i;
 		bool		ok = true;
+		bool		settled = false;
 
 		if (n < 0)
 			return false;
@@ -907,16 +959,35 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 		if (!ok)
 			return false;
 		unflushed += n;
-		if (unflushed > 0 && (n == 0 || now_ms() - last_flush >= FLUSH_MS))
+		if (n > 0)
+			last_data = now_ms();
+		if (unflushed > 0 && (now_ms() - last_data >= IDLE_FLUSH_MS ||
+							  now_ms() - last_flush >= FLUSH_MS))
 		{
 			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 				return false;
 			last_flush = now_ms();
 			unflushed = 0;
 		}
+		/* the source fell silent and every sink has everything: save the
+		 * checkpoint (and so confirm) now rather than at the next tick */
+		settled = now_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
+			now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
 		if (!poll_sinks(p, 0, errbuf, errlen) ||
-			!advance(p, false, errbuf, errlen))
+			!advance(p, settled, errbuf, errlen))
 			return false;
+		/* idle: tell the server at once what became confirmed, rather
+		 * than at the next status interval (a broken connection is the
+		 * source's to notice and repair on its next poll) */
+		if (n == 0 && p->confirmed_lsn > reported)
+		{
+			char		e[256];
+
+			if (trib_source_pg_flush_status(p->src, e, sizeof(e)))
+				reported = p->confirmed_lsn;
+			else
+				tlog_debug("pipeline", "status update: %s", e);
+		}
 		update_gauges(p);
 		if (trib_log_reopen_pending())
 		{

@@ -53,11 +53,11 @@ make_event(int i)
 			 "\"note\":null,\"items\":%d}",
 			 1048576 + i, 73421 + i * 7, (i * 37) % 200, i % 100, i, i % 9 + 1);
 	ev->op = i % 10 == 0 ? TRIB_OP_DELETE : (i % 3 ? TRIB_OP_UPDATE : TRIB_OP_CREATE);
-	ev->source = strdup("pg1");
-	ev->connector = strdup("postgresql");
-	ev->db = strdup("shop");
-	ev->schema = strdup("public");
-	ev->table = strdup("orders");
+	ev->source = "pg1";
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = "orders";
 	/* deletes keep the filter's shape valid: the old row is in `after`
 	 * here so that every event runs the same expression */
 	ev->after = strdup(buf);

@@ -67,9 +67,9 @@ bench(const char *label, const char *rules, int n)
 					 "\"meta\":{\"k\":%d}}", i, i, i, i, i % 2 ? "false" : "true", i);
 			snprintf(key, sizeof(key), "{\"id\":%d}", i);
 			ev->op = TRIB_OP_CREATE;
-			ev->source = strdup("pg");
-			ev->schema = strdup("public");
-			ev->table = strdup("bench_events");
+			ev->source = "pg";
+			ev->schema = "public";
+			ev->table = "bench_events";
 			ev->after = strdup(after);
 			ev->key = strdup(key);
 			t0 = now_ns();

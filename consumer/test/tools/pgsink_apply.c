@@ -262,7 +262,9 @@ run_file(trib_sink *sink, const char *path)
 		yajl_val	root;
 		trib_event *ev;
 		char	   *op,
-				   *id;
+				   *id,
+				   *schema,
+				   *table;
 
 		lineno++;
 		if (n <= 1)
@@ -276,8 +278,11 @@ run_file(trib_sink *sink, const char *path)
 		if (!op || !id || !trib_eventid_parse(id, &ev->pos.commit_lsn, &ev->pos.seq))
 			die("events", "each line needs op and id");
 		ev->op = (trib_op) op[0];
-		ev->schema = member_str(root, "schema");
-		ev->table = member_str(root, "table");
+		/* naming strings are borrowed (event.h): freed below */
+		schema = member_str(root, "schema");
+		table = member_str(root, "table");
+		ev->schema = schema;
+		ev->table = table;
 		ev->before = member_text(root, "before");
 		ev->after = member_text(root, "after");
 		ev->key = member_text(root, "key");
@@ -291,6 +296,8 @@ run_file(trib_sink *sink, const char *path)
 		free(op);
 		free(id);
 		trib_event_free(ev);
+		free(schema);
+		free(table);
 		yajl_tree_free(root);
 	}
 	free(line);

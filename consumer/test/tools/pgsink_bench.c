@@ -82,8 +82,8 @@ make_events(int n, const trib_relation *rel)
 						   "\"tags\":[\"t%ld\",\"x y\"],\"ts\":\"2024-06-01T10:%02d:%02d.%06dZ\"}",
 						   id, id * 3, i % 100, id, i, i % 7, id % 10, i % 60, (i / 60) % 60, i);
 		ev->after = trib_strbuf_finish(&b);
-		ev->schema = strdup("public");
-		ev->table = strdup("bench");
+		ev->schema = "public";	/* borrowed (event.h) */
+		ev->table = "bench";
 		ev->pos.commit_lsn = 0x1000000 + (uint64_t) (i / 10) * 0x100;
 		ev->pos.seq = (uint64_t) (i % 10);
 		ev->last_in_tx = i % 10 == 9;

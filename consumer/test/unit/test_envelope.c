@@ -46,11 +46,12 @@ mkev(trib_op op, const char *before, const char *after, const char *key)
 	trib_event *ev = trib_event_new();
 
 	ev->op = op;
-	ev->source = dup("pg1");
-	ev->connector = dup("postgresql");
-	ev->db = dup("shop");
-	ev->schema = dup("public");
-	ev->table = dup("orders");
+	/* naming strings are borrowed (event.h): literals */
+	ev->source = "pg1";
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = "orders";
 	ev->before = dup(before);
 	ev->after = dup(after);
 	ev->key = dup(key);
@@ -299,8 +300,6 @@ test_truncate_relations(void **state)
 	const trib_record *r;
 
 	(void) state;
-	free(ev->schema);
-	free(ev->table);
 	ev->schema = ev->table = NULL;
 	ev->extra = strdup("{\"relations\":[{\"schema\":\"public\",\"table\":\"parent\"},"
 					   "{\"schema\":\"sales\",\"table\":\"child\"}],"
@@ -327,8 +326,6 @@ test_message_utf8(void **state)
 	const trib_record *r;
 
 	(void) state;
-	free(ev->schema);
-	free(ev->table);
 	ev->schema = ev->table = NULL;
 	ev->extra = strdup("{\"transactional\":true,\"prefix\":\"app.audit\","
 					   "\"encoding\":\"utf8\",\"content\":\"bar\"}");
@@ -458,8 +455,7 @@ test_unicode_and_escaping(void **state)
 	const trib_record *r;
 
 	(void) state;
-	free(ev->table);
-	ev->table = strdup("Bestellungen \xc3\xbc\"q\\\n");
+	ev->table = "Bestellungen \xc3\xbc\"q\\\n";
 	r = encode(env, ev, &n);
 	assert_non_null(strstr(r[0].value, after));
 	assert_non_null(strstr(r[0].value,
@@ -480,8 +476,7 @@ test_control_characters_escaped(void **state)
 	const trib_record *r;
 
 	(void) state;
-	free(ev->schema);
-	ev->schema = strdup("a\x01\x1f\tb");
+	ev->schema = "a\x01\x1f\tb";
 	r = encode(env, ev, &n);
 	assert_non_null(strstr(r[0].value, "\"schema\":\"a\\u0001\\u001f\\tb\""));
 	assert_string_equal(r[0].topic, "tributary.a___b.orders");
@@ -489,8 +484,7 @@ test_control_characters_escaped(void **state)
 	/* bytes that are not UTF-8 (a truncated or overlong sequence, a
 	 * surrogate) are written as their Latin-1 reading, so the value
 	 * stays JSON; valid sequences pass through */
-	free(ev->schema);
-	ev->schema = strdup("a\x81\xc3\xa9\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\x80z\xe2\x82");
+	ev->schema = "a\x81\xc3\xa9\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\x80z\xe2\x82";
 	r = encode(env, ev, &n);
 	assert_non_null(strstr(r[0].value,
 						   "\"schema\":\"a\\u0081\xc3\xa9\\u00ed\\u00a0\\u0080"
@@ -585,9 +579,7 @@ test_custom_placeholder_and_message_topic(void **state)
 	trib_event_free(ev);
 
 	ev = mkev(TRIB_OP_MESSAGE, NULL, NULL, NULL);
-	free(ev->schema);
-	free(ev->table);
-	ev->schema = ev->table = NULL;
+	ev->schema = ev->table = NULL;	/* borrowed: nothing to free */
 	ev->extra = strdup("{\"transactional\":true,\"prefix\":\"p\","
 					   "\"encoding\":\"utf8\",\"content\":\"c\"}");
 	r = encode(env, ev, &n);
@@ -650,8 +642,7 @@ test_transaction_metadata(void **state)
 		size_t		n;
 		const trib_record *r;
 
-		free(ev->table);
-		ev->table = strdup(tables[i]);
+		ev->table = tables[i];
 		ev->pos.seq = seqs[i];
 		if (i == 3)
 		{
@@ -684,8 +675,7 @@ test_transaction_metadata_many_tables(void **state)
 			const trib_record *r;
 
 			snprintf(name, sizeof(name), "t%d", t);
-			free(ev->table);
-			ev->table = strdup(name);
+			ev->table = name;
 			r = encode(env, ev, &n);
 			snprintf(want, sizeof(want), "\"data_collection_order\":%d}", round);
 			if (strstr(r[0].value, want) == NULL)
@@ -819,6 +809,28 @@ test_event_id_and_bad_op(void **state)
 	(void) state;
 	assert_int_equal(trib_envelope_event_id(&pos, buf, sizeof(buf)), 11);
 	assert_string_equal(buf, "1/1A4F2C8:4");
+	/* the same text as printf's %X/%X:%llu, truncated like snprintf */
+	{
+		static const uint64_t lsns[] = {0, 1, 0xF, 0x10, 0xFFFFFFFFULL,
+			0x100000000ULL, 0xABCDEF0123456789ULL, UINT64_MAX};
+		static const uint64_t seqs[] = {0, 9, 10, 12345, INT64_MAX, UINT64_MAX};
+
+		for (size_t i = 0; i < sizeof(lsns) / sizeof(lsns[0]); i++)
+			for (size_t j = 0; j < sizeof(seqs) / sizeof(seqs[0]); j++)
+			{
+				trib_position p2 = {.commit_lsn = lsns[i], .seq = seqs[j]};
+				char		want[64];
+				int			wn = snprintf(want, sizeof(want), "%X/%X:%llu",
+										  (unsigned) (lsns[i] >> 32), (unsigned) lsns[i],
+										  (unsigned long long) seqs[j]);
+
+				assert_int_equal(trib_envelope_event_id(&p2, buf, sizeof(buf)), wn);
+				assert_string_equal(buf, want);
+				assert_int_equal(trib_envelope_event_id(&p2, buf, 5), 4);
+				want[4] = '\0';
+				assert_string_equal(buf, want);
+			}
+	}
 	assert_null(trib_envelope_encode(env, ev, &n, err, sizeof(err)));
 	assert_non_null(strstr(err, "unknown op 'x'"));
 	trib_event_free(ev);
@@ -835,8 +847,7 @@ test_source_without_lsn(void **state)
 	const trib_record *r;
 
 	(void) state;
-	free(ev->connector);
-	ev->connector = strdup("mysql");
+	ev->connector = "mysql";
 	ev->pos.commit_lsn = ev->pos.lsn = 0;
 	ev->txid = 0;
 	r = encode(env, ev, &n);

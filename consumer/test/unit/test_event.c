@@ -106,9 +106,15 @@ lsn_format_and_parse_round_trip(void **state)
 }
 
 static void
-event_new_is_zeroed_and_free_releases_every_string(void **state)
+event_new_is_zeroed_and_free_releases_owned_strings_only(void **state)
 {
 	trib_event *ev = trib_event_new();
+	/* the naming strings are borrowed (event.h): free() on these stack
+	 * arrays would abort the test */
+	char		source[] = "main",
+				db[] = "shop",
+				schema[] = "public",
+				table[] = "orders";
 
 	(void) state;
 	assert_non_null(ev);
@@ -120,11 +126,11 @@ event_new_is_zeroed_and_free_releases_every_string(void **state)
 
 	/* every owned string set: the leak checker of check-asan proves they
 	 * are all freed */
-	ev->source = strdup("main");
-	ev->connector = strdup("postgresql");
-	ev->db = strdup("shop");
-	ev->schema = strdup("public");
-	ev->table = strdup("orders");
+	ev->source = source;
+	ev->connector = "postgresql";
+	ev->db = db;
+	ev->schema = schema;
+	ev->table = table;
 	ev->before = strdup("{\"id\":1}");
 	ev->after = strdup("{\"id\":1,\"n\":2}");
 	ev->key = strdup("{\"id\":1}");
@@ -134,6 +140,7 @@ event_new_is_zeroed_and_free_releases_every_string(void **state)
 	ev->topic = strdup("shop.public.orders");
 	trib_event_free(ev);
 	trib_event_free(NULL);
+	assert_string_equal(table, "orders");
 }
 
 int
@@ -145,7 +152,7 @@ main(void)
 		cmocka_unit_test(lsn_format_writes_uppercase_hex_like_postgres),
 		cmocka_unit_test(lsn_format_never_overruns_a_short_buffer),
 		cmocka_unit_test(lsn_format_and_parse_round_trip),
-		cmocka_unit_test(event_new_is_zeroed_and_free_releases_every_string),
+		cmocka_unit_test(event_new_is_zeroed_and_free_releases_owned_strings_only),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

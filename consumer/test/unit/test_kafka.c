@@ -127,11 +127,11 @@ mkev(uint64_t i, int key)
 	char		buf[128];
 
 	ev->op = TRIB_OP_CREATE;
-	ev->source = strdup("pg1");
-	ev->connector = strdup("postgresql");
-	ev->db = strdup("shop");
-	ev->schema = strdup("public");
-	ev->table = strdup("orders");
+	ev->source = "pg1";
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = "orders";
 	snprintf(buf, sizeof(buf), "{\"id\":%d}", key);
 	ev->key = strdup(buf);
 	snprintf(buf, sizeof(buf), "{\"id\":%d,\"v\":%llu}", key, (unsigned long long) i);

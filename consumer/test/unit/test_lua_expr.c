@@ -33,11 +33,11 @@ mkev(void)
 	trib_event *e = trib_event_new();
 
 	e->op = TRIB_OP_UPDATE;
-	e->source = strdup("pg1");
-	e->connector = strdup("postgresql");
-	e->db = strdup("shop");
-	e->schema = strdup("public");
-	e->table = strdup("orders");
+	e->source = "pg1";
+	e->connector = "postgresql";
+	e->db = "shop";
+	e->schema = "public";
+	e->table = "orders";
 	e->before = strdup("{\"id\":7,\"amount\":99.5,\"email\":\"old@x.com\"}");
 	e->after = strdup("{\"id\":7,\"amount\":250.00,\"email\":\"Jane@Example.com\","
 					  "\"big\":123456789012345678901234567890,"

@@ -103,6 +103,86 @@ test_update_splices_images_byte_for_byte(void **state)
 	trib_pgparser_free(p);
 }
 
+/*
+ * Events borrow their naming strings from the parser (event.h): every
+ * event of a table points to the same copies, which outlive the records
+ * and a replaced relation entry, and stay intact while the parser's
+ * scratch memory is reused by later records.  A record parsed after an
+ * error still comes out whole.
+ */
+static void
+test_events_share_the_parsers_names(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
+	trib_pgrec *a = parse_ok(p, UPDATE_736);
+	trib_pgrec *b,
+			   *c,
+			   *d;
+	const char *schema = a->ev->schema,
+			   *table = a->ev->table;
+
+	(void) state;
+	trib_pgrec_free(a);
+	b = parse_ok(p, DELETE_737);
+	assert_ptr_equal(b->ev->schema, schema);
+	assert_ptr_equal(b->ev->table, table);
+	/* a new relation record for the table does not move the names */
+	trib_pgrec_free(rel);
+	rel = parse_ok(p, REL_ORDERS);
+	parse_err(p, "{\"kind\":\"insert\",\"xid\":1,\"schema\":\"x\",\"table\":", "bad record");
+	c = parse_ok(p, INSERT_COMP);
+	d = parse_ok(p, UPDATE_736);
+	assert_ptr_equal(d->ev->schema, schema);
+	assert_ptr_equal(d->ev->table, table);
+	assert_ptr_equal(d->ev->source, b->ev->source);
+	assert_ptr_equal(c->ev->schema, schema);	/* both "public" */
+	assert_string_equal(c->ev->table, "comp");
+	assert_string_equal(b->ev->schema, "public");
+	assert_string_equal(b->ev->table, "orders");
+	assert_string_equal(b->ev->key, "{\"id\":2}");
+	assert_string_equal(d->ev->key, "{\"id\":2}");
+	assert_string_equal(c->ev->after, "{\"k1\":2, \"k2\" : \"b\",\"v\":\"NaN\"}");
+	/* commit_lsn and ts of consecutive records of different
+	 * transactions (the parser remembers the last ones it parsed) */
+	assert_int_equal(b->ev->pos.commit_lsn, 0x1556E68);
+	assert_int_equal(b->ev->ts_ms, INT64_C(1795303569413));
+	assert_int_equal(c->ev->pos.commit_lsn, 0x1557720);
+	assert_int_equal(c->ev->ts_ms, INT64_C(1795303569414));
+	assert_int_equal(d->ev->pos.commit_lsn, 0x1556D48);
+	assert_int_equal(d->ev->ts_ms, INT64_C(1795303569413));
+	trib_pgrec_free(b);
+	trib_pgrec_free(c);
+	trib_pgrec_free(d);
+	trib_pgrec_free(rel);
+	trib_pgparser_free(p);
+}
+
+/* A taken event outlives its record (the parser allocates a change record
+ * and its event together). */
+static void
+test_taken_event_outlives_its_record(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
+	trib_pgrec *rec = parse_ok(p, UPDATE_736);
+	trib_event *ev = trib_pgrec_take_event(rec);
+
+	(void) state;
+	assert_non_null(ev);
+	assert_null(rec->ev);
+	assert_null(trib_pgrec_take_event(rec));
+	trib_pgrec_free(rec);
+	assert_int_equal(ev->op, TRIB_OP_UPDATE);
+	assert_string_equal(ev->key, "{\"id\":2}");
+	assert_string_equal(ev->before, "{\"id\":1}");
+	assert_string_equal(ev->table, "orders");
+	assert_int_equal(ev->pos.commit_lsn, 0x1556D48);
+	trib_event_free(ev);
+	trib_pgrec_free(rel);
+	trib_pgparser_free(p);
+}
+
 static void
 test_delete_key_from_old_image(void **state)
 {
@@ -428,6 +508,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update_splices_images_byte_for_byte),
+		cmocka_unit_test(test_events_share_the_parsers_names),
+		cmocka_unit_test(test_taken_event_outlives_its_record),
 		cmocka_unit_test(test_delete_key_from_old_image),
 		cmocka_unit_test(test_composite_key_keeps_member_text),
 		cmocka_unit_test(test_no_relation_record_means_no_key),

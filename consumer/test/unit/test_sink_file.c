@@ -58,11 +58,11 @@ mkev(int i)
 	char		buf[128];
 
 	ev->op = TRIB_OP_CREATE;
-	ev->source = strdup("pg1");
-	ev->connector = strdup("postgresql");
-	ev->db = strdup("shop");
-	ev->schema = strdup("public");
-	ev->table = strdup("t");
+	ev->source = "pg1";
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = "t";
 	snprintf(buf, sizeof(buf), "{\"id\":%d,\"v\":\"value %d\"}", i, i);
 	ev->after = strdup(buf);
 	snprintf(buf, sizeof(buf), "{\"id\":%d}", i);
@@ -650,8 +650,8 @@ test_delete_truncate_and_tombstones(void **state)
 	ev->op = TRIB_OP_TRUNCATE;
 	free(ev->after);
 	free(ev->key);
-	free(ev->table);
-	ev->after = ev->key = ev->table = NULL;
+	ev->after = ev->key = NULL;
+	ev->table = NULL;
 	ev->extra = strdup("{\"relations\":[{\"schema\":\"public\",\"table\":\"a\"},"
 					   "{\"schema\":\"public\",\"table\":\"b\"}],\"cascade\":false,"
 					   "\"restart_identity\":false}");
