@@ -870,6 +870,10 @@ producer_conf(trib_kafka *k, const char *bootstrap, char *errbuf, size_t errlen)
 		 * commits/s, and no cost at full rate, where batches fill by
 		 * size first (docs/BENCHMARKS.md, W1 and W3) */
 		!conf_set(k, kc, "linger.ms", "1", errbuf, errlen) ||
+		/* 20,000 queued messages (librdkafka's default is 100,000): the
+		 * producer's memory is then the same for any transaction size,
+		 * since a large one fills the queue early (W4) */
+		!conf_set(k, kc, "queue.buffering.max.messages", "20000", errbuf, errlen) ||
 		(k->o.transactional &&
 		 !conf_set(k, kc, "transactional.id", k->o.transactional_id,
 				   errbuf, errlen)) ||
