@@ -152,6 +152,8 @@ struct trib_pipeline
 	trib_http  *http;
 };
 
+static void note_sink_failure(trib_pipeline *p, sink_slot *s);
+
 /* Wall clock in milliseconds since the epoch. */
 static int64_t
 wall_ms(void)
@@ -392,7 +394,10 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 		sink_slot  *s = &p->sinks[i];
 
 		if (!trib_sinks_open(&s->sink, &p->cfg->sinks[i], p->cfg, errbuf, errlen))
+		{
+			note_sink_failure(p, s);
 			return false;
+		}
 		s->opened = true;
 		if (s->sink.ops->durable_position)
 		{
@@ -403,6 +408,7 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 			else if (e[0])
 			{
 				snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+				note_sink_failure(p, s);
 				return false;
 			}
 		}
@@ -614,6 +620,15 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* A sink failed: remember whether it lost a database connection. */
+static void
+note_sink_failure(trib_pipeline *p, sink_slot *s)
+{
+	if (s->sink.ops && s->sink.ops->lost_connection && s->sink.state &&
+		s->sink.ops->lost_connection(&s->sink))
+		p->retriable = true;
+}
+
 /* Write ev to one sink unless it has it already. */
 static bool
 write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
@@ -625,6 +640,7 @@ write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
 	if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
 	{
 		snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+		note_sink_failure(s->p, s);
 		return false;
 	}
 	s->written++;
@@ -819,6 +835,7 @@ poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 			!s->sink.ops->poll(&s->sink, timeout_ms, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			note_sink_failure(p, s);
 			return false;
 		}
 	}
@@ -844,6 +861,7 @@ flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 		if (s->opened && !s->sink.ops->flush(&s->sink, timeout_ms, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "sink %s: flush: %s", s->sink.name, e);
+			note_sink_failure(p, s);
 			return false;
 		}
 	}

@@ -70,6 +70,11 @@ typedef struct trib_sink_ops
 
 	/* Flush what can be flushed and release everything. */
 	void		(*close) (trib_sink *sink);
+
+	/* Optional: after a failure, was it a lost connection to a database
+	 * (a server restart) rather than a refusal?  The pipeline is then
+	 * built again after a backoff instead of the process exiting. */
+	bool		(*lost_connection) (trib_sink *sink);
 } trib_sink_ops;
 
 struct trib_sink

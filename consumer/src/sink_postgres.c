@@ -77,6 +77,7 @@ static bool pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errle
 static bool pg_poll(trib_sink *sink, int timeout_ms,
 					char *errbuf, size_t errlen);
 static void pg_close(trib_sink *sink);
+static bool pg_lost_connection(trib_sink *sink);
 
 const trib_sink_ops trib_sink_postgres_ops = {
 	.type = "postgres",
@@ -86,6 +87,7 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.flush = pg_flush,
 	.poll = pg_poll,
 	.close = pg_close,
+	.lost_connection = pg_lost_connection,
 };
 
 /* Milliseconds of a monotonic clock. */
@@ -223,6 +225,7 @@ connect_db(pgsink *s, char *errbuf, size_t errlen)
 		return false;
 	}
 	PQsetNoticeProcessor(s->conn, notice_processor, NULL);
+	s->conn_lost = false;		/* a fresh connection */
 	if (!ensure_positions(s, errbuf, errlen) || !read_position(s, errbuf, errlen))
 		return false;
 	return true;
@@ -911,4 +914,13 @@ trib_pgsink_get_stats(const trib_sink *sink, trib_pgsink_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (s)
 		*out = s->stats;
+}
+
+/* After a failure: is the target's connection gone (a server restart)? */
+static bool
+pg_lost_connection(trib_sink *sink)
+{
+	pgsink	   *s = sink->state;
+
+	return s != NULL && (s->conn_lost || s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK);
 }

@@ -146,6 +146,7 @@ typedef struct pgsink
 	char	   *sink_name;
 	bool		create_tables;
 	bool		table_from_route;	/* ev->topic names the table */
+	bool		conn_lost;		/* a query failed because the connection went */
 	int			batch_size;
 	int			batch_ms;
 	bool		bytea_hex;

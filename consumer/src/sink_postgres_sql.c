@@ -83,6 +83,15 @@ pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
+	{
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+		/* no SQLSTATE (the socket closed), connection exceptions, or a
+		 * server shutting down: the connection is gone */
+		if (PQstatus(s->conn) != CONNECTION_OK || state == NULL ||
+			strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+			s->conn_lost = true;
+	}
 	pgs_result_error(res, s->conn, what, errbuf, errlen);
 	PQclear(res);
 	return NULL;
