@@ -291,17 +291,6 @@ subject_of(const trib_erasure *er, const trib_event *ev)
 	return out;
 }
 
-static void
-json_str(trib_strbuf *b, const char *s)
-{
-	yajl_val	v = trib_jdoc_string(s);
-	char	   *j = trib_jdoc_dump(v);
-
-	trib_strbuf_adds(b, j);
-	free(j);
-	yajl_tree_free(v);
-}
-
 static bool
 audit(const trib_erasure *er, trib_strbuf *line, char *errbuf, size_t errlen)
 {
@@ -335,7 +324,7 @@ trib_erasure_handle(trib_erasure *er, const trib_event *ev, char *errbuf, size_t
 	trib_envelope_event_id(&ev->pos, request, sizeof(request));
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	trib_strbuf_printf(&line, "{\"ts\":\"%s\",\"request\":\"%s\",\"table\":", ts, request);
-	json_str(&line, er->c->table);
+	trib_jdoc_quote(&line, er->c->table);
 	trib_strbuf_adds(&line, ",\"subject\":");
 	if (subject == NULL)
 	{
@@ -345,7 +334,7 @@ trib_erasure_handle(trib_erasure *er, const trib_event *ev, char *errbuf, size_t
 		trib_strbuf_free(&line);
 		return ok;
 	}
-	json_str(&line, subject);
+	trib_jdoc_quote(&line, subject);
 	trib_strbuf_printf(&line, ",\"action\":\"%s\",\"targets\":[",
 					   er->c->action == TRIB_ERASE_DELETE ? "delete" : "anonymize");
 	if (!connect_source(er, errbuf, errlen))
@@ -364,7 +353,7 @@ trib_erasure_handle(trib_erasure *er, const trib_event *ev, char *errbuf, size_t
 		target_parse(er->c->targets.items[i], &t);
 		ok = erase_target(er, &t, subject, request, &rows, errbuf, errlen);
 		trib_strbuf_printf(&line, "%s{\"target\":", i ? "," : "");
-		json_str(&line, er->c->targets.items[i]);
+		trib_jdoc_quote(&line, er->c->targets.items[i]);
 		trib_strbuf_printf(&line, ",\"rows\":%ld}", rows);
 		target_free(&t);
 	}

@@ -431,3 +431,19 @@ trib_jdoc_dump(yajl_val v)
 	yajl_gen_free(g);
 	return out;
 }
+
+/* See jsondoc.h. */
+void
+trib_jdoc_quote(trib_strbuf *b, const char *s)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t		len;
+
+	if (g == NULL)
+		abort();
+	yajl_gen_string(g, (const unsigned char *) s, strlen(s));
+	yajl_gen_get_buf(g, &buf, &len);
+	trib_strbuf_add(b, (const char *) buf, len);
+	yajl_gen_free(g);
+}

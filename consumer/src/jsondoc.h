@@ -70,6 +70,10 @@ yajl_val	trib_jdoc_parse(const char *text, char *errbuf, size_t errlen);
  * the consumer. */
 bool		trib_jdoc_gen(yajl_gen g, yajl_val v);
 
+/* Append s as a JSON string (quoted, escaped) to b. */
+struct trib_strbuf;
+void		trib_jdoc_quote(struct trib_strbuf *b, const char *s);
+
 /* The tree as JSON text (malloc'd); numbers verbatim. */
 char	   *trib_jdoc_dump(yajl_val v);
 

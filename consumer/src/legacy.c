@@ -112,19 +112,6 @@ in_list(const char *const *w, const char *s)
 	return false;
 }
 
-/* A YAML scalar for the generated text: JSON-quoted (YAML reads JSON
- * strings), so no value can break the document's structure. */
-static void
-put_str(trib_strbuf *b, const char *s)
-{
-	yajl_val	v = trib_jdoc_string(s);
-	char	   *j = trib_jdoc_dump(v);
-
-	trib_strbuf_adds(b, j);
-	free(j);
-	yajl_tree_free(v);
-}
-
 /* ---- steps -------------------------------------------------------------------- */
 
 typedef struct lstep
@@ -238,27 +225,27 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 		trib_strbuf n = {0};
 
 		trib_strbuf_printf(&n, "%s.%s.%s", st->name, table, fkey->text);
-		put_str(b, n.data);
+		trib_jdoc_quote(b, n.data);
 		trib_strbuf_free(&n);
 	}
 	trib_strbuf_adds(b, ", tables: [");
-	put_str(b, table);
+	trib_jdoc_quote(b, table);
 	trib_strbuf_adds(b, "]");
 	if (strcmp(s->rule, "sample") == 0)
 	{
 		trib_strbuf_adds(b, ", by: ");
-		put_str(b, fkey->text);
+		trib_jdoc_quote(b, fkey->text);
 	}
 	else
 	{
 		trib_strbuf_adds(b, ", fields: [");
-		put_str(b, fkey->text);
+		trib_jdoc_quote(b, fkey->text);
 		trib_strbuf_adds(b, "]");
 	}
 	if (strcmp(s->rule, "hash") == 0)
 	{
 		trib_strbuf_adds(b, ", key_format: raw, context: ");
-		put_str(b, fkey->text);
+		trib_jdoc_quote(b, fkey->text);
 	}
 	if (params != NULL && !yt_is_null(params) && params->kind != YT_MAP)
 	{
@@ -307,7 +294,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 			trib_strbuf_printf(&val, "%.10g", f * 100.0);
 		}
 		trib_strbuf_printf(b, ", %s: ", native);
-		put_str(b, val.len ? val.data : v->text);
+		trib_jdoc_quote(b, val.len ? val.data : v->text);
 		trib_strbuf_free(&val);
 	}
 	trib_strbuf_adds(b, "}\n");
@@ -335,7 +322,7 @@ step_collections(lctx *c, lstep *st, const yt_node *cols, const char *path)
 			trib_strbuf_adds(&table, "public.");
 		trib_strbuf_adds(&table, name->text);
 		trib_strbuf_adds(&st->tables, st->tables.len ? ", " : "");
-		put_str(&st->tables, table.data);
+		trib_jdoc_quote(&st->tables, table.data);
 		trib_strbuf_printf(&p, "%s.collections.%s", path, name->text);
 		if (fields != NULL && !yt_is_null(fields) && fields->kind != YT_MAP)
 			lerr(c, fields, p.data, "expected a map of field names to {strategy, params}");
@@ -513,15 +500,15 @@ native_config(const char *file, const lstep *st, const char *state_dir)
 
 	trib_strbuf_printf(&b, "# generated from %s, step %s\npipeline: %s\nsources:\n  source: {type: postgres, dsn: ",
 					   file, st->name, pname);
-	put_str(&b, st->source_db ? st->source_db : "");
+	trib_jdoc_quote(&b, st->source_db ? st->source_db : "");
 	trib_strbuf_printf(&b, ", snapshot: only, include_tables: [%s]}\n", st->tables.data ? st->tables.data : "");
 	if (st->rules.len)
 		trib_strbuf_printf(&b, "transforms:\n%s", st->rules.data);
 	trib_strbuf_adds(&b, "sinks:\n  dest: {type: postgres, create_tables: true, dsn: ");
-	put_str(&b, st->dest_db ? st->dest_db : "");
+	trib_jdoc_quote(&b, st->dest_db ? st->dest_db : "");
 	trib_strbuf_printf(&ck, "%s/%s.ckpt", state_dir, pname);
 	trib_strbuf_adds(&b, "}\ncheckpoint: {store: file, path: ");
-	put_str(&b, ck.data);
+	trib_jdoc_quote(&b, ck.data);
 	trib_strbuf_adds(&b, "}\nhttp: {enabled: false}\n");
 	trib_strbuf_free(&ck);
 	free(pname);

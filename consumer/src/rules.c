@@ -21,6 +21,7 @@
 
 #include "rules_int.h"
 
+#include "intern.h"
 #include "keys.h"
 #include "lua_expr.h"
 
@@ -113,24 +114,16 @@ trib_rules_empty(const trib_rules *rs)
 }
 
 void
-rl_seen_clear(rule *r)
-{
-	for (size_t i = 0; i < r->seen_cap; i++)
-	{
-		free(r->seen[i]);
-		r->seen[i] = NULL;
-	}
-	r->seen_n = 0;
-}
-
-void
 trib_rules_batch_end(trib_rules *rs)
 {
 	if (rs == NULL)
 		return;
 	for (int i = 0; i < rs->n; i++)
-		if (rs->r[i].seen_n > 0)
-			rl_seen_clear(&rs->r[i]);
+		if (rs->r[i].seen != NULL)
+		{
+			trib_intern_free(rs->r[i].seen);	/* a new batch starts empty */
+			rs->r[i].seen = NULL;
+		}
 }
 
 static void
@@ -163,8 +156,7 @@ trib_rules_free(trib_rules *rs)
 		free(r->paths);
 		if (r->has_by)
 			trib_jpath_free(&r->by);
-		rl_seen_clear(r);
-		free(r->seen);
+		trib_intern_free(r->seen);
 		rl_lookup_free(r);
 		rl_crypto_free(r);
 		rl_mask_free(r);

@@ -102,40 +102,6 @@ rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg, size_t msglen
 	EVP_MAC_CTX_free(mc);
 }
 
-void
-rl_encode_digest(trib_strbuf *b, const unsigned char *d, size_t n, trib_encoding enc)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (enc == TRIB_ENC_HEX)
-	{
-		for (size_t i = 0; i < n; i++)
-		{
-			trib_strbuf_addc(b, hex[d[i] >> 4]);
-			trib_strbuf_addc(b, hex[d[i] & 15]);
-		}
-		return;
-	}
-	else
-	{
-		unsigned char out[64];
-		int			len = EVP_EncodeBlock(out, d, (int) n);
-
-		for (int i = 0; i < len; i++)
-		{
-			char		ch = (char) out[i];
-
-			if (enc == TRIB_ENC_BASE64URL)
-			{
-				if (ch == '=')
-					break;
-				ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-			}
-			trib_strbuf_addc(b, ch);
-		}
-	}
-}
-
 /* ---- value rules ------------------------------------------------------------ */
 
 /* Mask every scalar leaf of v (objects and arrays keep their shape). */

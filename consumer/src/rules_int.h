@@ -63,10 +63,8 @@ typedef struct rule
 	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
 	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
 	struct trib_qcheck *qc;		/* quality: regex and lua checks */
-	/* quality check: unique, the values seen in this batch */
-	char	  **seen;
-	size_t		seen_cap;
-	size_t		seen_n;
+	/* quality check: unique, the values seen in this batch (intern.h) */
+	struct trib_intern *seen;
 } rule;
 
 /* A relation reshaped by the shape rules that select its table. */
@@ -135,7 +133,6 @@ typedef struct first_arg
 bool		rl_selected(const trib_rule_conf *c, const trib_event *ev);
 char	  **rl_img_text(trib_event *ev, int i);
 bool		rl_img_all(evctx *x, char *errbuf, size_t errlen);
-void		rl_seen_clear(rule *r);
 
 /* rules_fields.c: helpers */
 size_t		rl_utf8_len(const char *s);
@@ -145,8 +142,6 @@ void		rl_replace(yajl_val *slot, yajl_val v);
 EVP_MAC_CTX *rl_hmac_new(const unsigned char *key, size_t keylen);
 void		rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg,
 						  size_t msglen, unsigned char out[32]);
-void		rl_encode_digest(trib_strbuf *b, const unsigned char *d, size_t n,
-							 trib_encoding enc);
 bool		rl_is_json_number(const char *s);
 bool		rl_is_json_integer(const char *s);
 bool		rl_any_path_first(const rule *r, const char *column);

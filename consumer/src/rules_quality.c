@@ -6,6 +6,7 @@
  */
 #include "rules_int.h"
 
+#include "intern.h"
 #include "lua_expr.h"
 
 #include <stdio.h>
@@ -15,47 +16,6 @@
 #include <openssl/evp.h>
 
 /* ---- quality ------------------------------------------------------------------ */
-
-static uint64_t
-str_hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	return h;
-}
-
-/* Add s to the rule's batch set; false when it was there already. */
-static bool
-seen_add(rule *r, const char *s)
-{
-	size_t		i;
-
-	if (r->seen_n * 2 >= r->seen_cap)
-	{
-		char	  **old = r->seen;
-		size_t		oldcap = r->seen_cap;
-
-		r->seen_cap = oldcap ? oldcap * 2 : 64;
-		r->seen = trib_xcalloc(r->seen_cap, sizeof(char *));
-		for (size_t j = 0; j < oldcap; j++)
-			if (old[j])
-			{
-				for (i = str_hash(old[j]) & (r->seen_cap - 1); r->seen[i];
-					 i = (i + 1) & (r->seen_cap - 1))
-					;
-				r->seen[i] = old[j];
-			}
-		free(old);
-	}
-	for (i = str_hash(s) & (r->seen_cap - 1); r->seen[i]; i = (i + 1) & (r->seen_cap - 1))
-		if (strcmp(r->seen[i], s) == 0)
-			return false;
-	r->seen[i] = trib_xstrdup(s);
-	r->seen_n++;
-	return true;
-}
 
 static bool
 kind_matches(yajl_val v, trib_json_kind k)
@@ -133,7 +93,14 @@ check_value(rule *r, yajl_val v, const char **why)
 		case TRIB_CHECK_UNIQUE:
 			{
 				char	   *d = text ? NULL : trib_jdoc_dump(v);
-				bool		fresh = seen_add(r, text ? text : d);
+				size_t		before;
+				bool		fresh;
+
+				if (r->seen == NULL)
+					r->seen = trib_intern_new();
+				before = trib_intern_count(r->seen);
+				(void) trib_intern_get(r->seen, text ? text : d, strlen(text ? text : d));
+				fresh = trib_intern_count(r->seen) > before;
 
 				free(d);
 				*why = "repeats a value seen earlier in the batch";
@@ -214,14 +181,7 @@ rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 			return TRIB_VERDICT_DROP;
 		case TRIB_ACTION_TAG:
 			trib_strbuf_adds(&x->tags, x->tags.len ? "," : "[");
-			{
-				yajl_val	s = trib_jdoc_string(r->c->name);
-				char	   *j = trib_jdoc_dump(s);
-
-				trib_strbuf_adds(&x->tags, j);
-				free(j);
-				yajl_tree_free(s);
-			}
+			trib_jdoc_quote(&x->tags, r->c->name);
 			return TRIB_VERDICT_KEEP;
 		case TRIB_ACTION_FAIL:
 			snprintf(errbuf, errlen, "%.200s (action: fail)", reason);
