@@ -80,6 +80,7 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 	trib_rules *rs = trib_xcalloc(1, sizeof(*rs));
 
 	rs->r = trib_xcalloc(cfg->nrules + 1, sizeof(rule));
+	rs->sel = trib_xcalloc(cfg->nrules + 1, sizeof(bool));
 	rs->dlq_images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
 	rs->strict = cfg->strict;
 	rs->lua_max_instructions = cfg->lua_max_instructions;
@@ -166,6 +167,10 @@ trib_rules_free(trib_rules *rs)
 	for (size_t i = 0; i < rs->nd; i++)
 		free_relation(rs->d[i].rel);
 	rl_strict_free(rs);
+	free(rs->sel);
+	free(rs->sel_source);
+	free(rs->sel_schema);
+	free(rs->sel_table);
 	if (rs->lua)
 		trib_lua_free(rs->lua);
 	free(rs->d);
@@ -566,6 +571,36 @@ to_dead_letter(trib_rules *rs, evctx *x, const rule *r)
 		trib_metric_inc(trib_metric_get(rs->f_dead, r->c->name));
 }
 
+static bool
+same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static char *
+dup0(const char *s)
+{
+	return s ? trib_xstrdup(s) : NULL;
+}
+
+/* rs->sel for ev's source and table, recomputed when they change. */
+static void
+update_selection(trib_rules *rs, const trib_event *ev)
+{
+	if (rs->sel_valid && same(rs->sel_source, ev->source) &&
+		same(rs->sel_schema, ev->schema) && same(rs->sel_table, ev->table))
+		return;
+	free(rs->sel_source);
+	free(rs->sel_schema);
+	free(rs->sel_table);
+	rs->sel_source = dup0(ev->source);
+	rs->sel_schema = dup0(ev->schema);
+	rs->sel_table = dup0(ev->table);
+	for (int i = 0; i < rs->n; i++)
+		rs->sel[i] = rl_selected(rs->r[i].c, ev);
+	rs->sel_valid = true;
+}
+
 trib_verdict
 trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 {
@@ -595,11 +630,12 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 			to_dead_letter(rs, &x, &strict_rule);
 		}
 	}
+	update_selection(rs, ev);
 	for (int i = 0; i < rs->n && v == TRIB_VERDICT_KEEP; i++)
 	{
 		rule	   *r = &rs->r[i];
 
-		if (!rl_selected(r->c, ev))
+		if (!rs->sel[i])
 			continue;
 		trib_metric_inc(r->m_selected);
 		v = run_rule(rs, r, &x, e, sizeof(e));

@@ -90,6 +90,13 @@ struct trib_rules
 	struct trib_lua *lua;		/* one sandboxed state for every Lua rule */
 	int64_t		lua_max_instructions;
 	int			lua_max_memory_mb;
+	/* which rules select the last event's table: events come in runs of
+	 * one table, so the globs run once per run, not once per event */
+	char	   *sel_source;
+	char	   *sel_schema;
+	char	   *sel_table;
+	bool	   *sel;			/* per rule */
+	bool		sel_valid;
 };
 
 /* One event while the rules run. */
