@@ -331,6 +331,48 @@ augment(size_t i, size_t nu, const bool *edge, bool *visited, long *match_u)
 
 #define J_MAX_COMBINED 64		/* subschemas compared per combinator */
 
+/* An original subschema with no compatible counterpart: if an unmatched
+ * update subschema of the same kind exists, record what differs between
+ * the two, so the violation says why (Confluent reports only
+ * COMBINED_TYPE_SUBSCHEMAS_CHANGED). */
+static void
+explain_unmatched(jctx *c, const jnode *o, const jref *so, size_t no, const jref *su, size_t nu,
+				  long *match_u)
+{
+	for (size_t i = 0; i < no; i++)
+	{
+		bool		matched = false;
+		jnode		a,
+					b;
+
+		for (size_t j = 0; !matched && j < nu; j++)
+			matched = match_u[j] == (long) i;
+		if (matched)
+			continue;
+		jnode_of(so[i], &a);
+		for (size_t j = 0; j < nu; j++)
+		{
+			char		seg[32];
+			size_t		saved = c->path.len;
+
+			if (match_u[j] != -1)
+				continue;
+			jnode_of(su[j], &b);
+			if (a.kind != b.kind)
+				continue;
+			match_u[j] = -2;	/* explained; not used again */
+			if (!o->synthetic)
+			{
+				snprintf(seg, sizeof(seg), "%s/%zu", crit_names[o->crit], i);
+				jpath_push(c, seg);
+			}
+			jcmp(c, so[i], su[j]);
+			jpath_pop(c, saved);
+			break;
+		}
+	}
+}
+
 /* Compare two combined nodes (either may be a plain node wrapped as an
  * allOf of one, see the file comment). */
 static void
@@ -389,7 +431,10 @@ cmp_combined(jctx *c, const jnode *o, const jnode *u)
 			if (match_u[j] >= 0)
 				jctx_take(c, &store[(size_t) match_u[j] * nu + j]);
 		if (matched < (no < nu ? no : nu))
+		{
 			jdiff(c, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", NULL);
+			explain_unmatched(c, o, so, no, su, nu, match_u);
+		}
 	}
 	for (size_t k = 0; store != NULL && k < no * nu; k++)
 		sr_diffs_free(&store[k]);

@@ -130,6 +130,10 @@ static const sr_matrix_row rows[] = {
 	"COMBINED_TYPE_CHANGED", ""},
 	{"one_of_branch_changed", "{\"oneOf\":[" S "," I "]}", "{\"oneOf\":[" S ",{\"type\":\"boolean\"}]}",
 	"COMBINED_TYPE_SUBSCHEMAS_CHANGED", "COMBINED_TYPE_SUBSCHEMAS_CHANGED"},
+	/* refinement: the unmatched pair's own differences are reported too */
+	{"one_of_branch_constrained", "{\"oneOf\":[{\"type\":\"null\"}," S "]}",
+		"{\"oneOf\":[{\"type\":\"null\"},{\"type\":\"string\",\"maxLength\":5}]}",
+	"COMBINED_TYPE_SUBSCHEMAS_CHANGED,MAX_LENGTH_ADDED", ""},
 	{"made_nullable_one_of", S, "{\"oneOf\":[{\"type\":\"null\"}," S "]}", "", "TYPE_CHANGED"},
 	{"made_nullable_type_array", S, "{\"type\":[\"string\",\"null\"]}", "", "TYPE_CHANGED"},
 	{"not_extended", "{\"not\":" S "}", "{\"not\":{\"type\":[\"string\",\"integer\"]}}",
