@@ -181,6 +181,18 @@ static void free_aliases(char **al, size_t n)
 	free(al);
 }
 
+static bool default_ok(const sr_anode *t, yajl_val d, int depth);
+
+/* Whether every value (array items, map values) fits the type. */
+static bool
+all_ok(const sr_anode *t, const yajl_val *values, size_t n, int depth)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!default_ok(t, values[i], depth))
+			return false;
+	return true;
+}
+
 /* Whether a JSON default value fits the type (the specification's table). */
 static bool
 default_ok(const sr_anode *t, yajl_val d, int depth)
@@ -212,19 +224,11 @@ default_ok(const sr_anode *t, yajl_val d, int depth)
 					return true;
 			return false;
 		case SR_A_ARRAY:
-			if (!YAJL_IS_ARRAY(d))
-				return false;
-			for (size_t i = 0; i < d->u.array.len; i++)
-				if (!default_ok(t->items, d->u.array.values[i], depth + 1))
-					return false;
-			return true;
+			return YAJL_IS_ARRAY(d) &&
+				all_ok(t->items, d->u.array.values, d->u.array.len, depth + 1);
 		case SR_A_MAP:
-			if (!YAJL_IS_OBJECT(d))
-				return false;
-			for (size_t i = 0; i < d->u.object.len; i++)
-				if (!default_ok(t->items, d->u.object.values[i], depth + 1))
-					return false;
-			return true;
+			return YAJL_IS_OBJECT(d) &&
+				all_ok(t->items, d->u.object.values, d->u.object.len, depth + 1);
 		case SR_A_RECORD:
 			if (!YAJL_IS_OBJECT(d))
 				return false;

@@ -8,7 +8,10 @@
  * hide or what could hurt later: nesting deeper than SR_MAX_DEPTH
  * (yajl_tree_free and the checkers recurse), and strings holding \u0000
  * (the tree keeps C strings, so the canonical form would lose the rest of
- * the string).  Duplicate keys are refused after the tree is built: a
+ * the string).  That pass also decides syntax, without the comments
+ * yajl_tree_parse() would let through (a schema is plain JSON; PostgreSQL's
+ * jsonb refuses comments too).  Duplicate keys are refused after the tree
+ * is built: a
  * canonical form with sorted keys cannot say which one wins.
  *
  * Numbers keep the text they were written with (yajl's `r`), so the
@@ -76,12 +79,23 @@ guard_pass(const char *text, size_t len, char *errbuf, size_t errlen)
 	st = yajl_parse(h, (const unsigned char *) text, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
+	if (st != yajl_status_ok && !g.too_deep && !g.nul)
+	{
+		unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+		char		line[256];
+
+		/* yajl's message may end with a newline: keep its first line */
+		snprintf(line, sizeof(line), "%s", msg ? (const char *) msg : "parse error");
+		line[strcspn(line, "\n")] = '\0';
+		sr_err(errbuf, errlen, "invalid JSON: %s", line);
+		yajl_free_error(h, msg);
+	}
 	yajl_free(h);
 	if (g.too_deep)
 		return sr_err(errbuf, errlen, "JSON nests deeper than %d levels", SR_MAX_DEPTH);
 	if (g.nul)
 		return sr_err(errbuf, errlen, "JSON strings holding \\u0000 are not accepted");
-	return true;				/* syntax errors are reported by the tree parse */
+	return st == yajl_status_ok;
 }
 
 /* qsort_r comparator: indexes into an object's keys. */

@@ -183,7 +183,8 @@ typedef struct refused
 static const refused refusals[] = {
 	{TRIB_SR_JSON, "{\"a\":1,\"a\":2}", "appears twice"},
 	{TRIB_SR_JSON, "{\"type\":\"string\"} x", "invalid JSON"},
-	{TRIB_SR_JSON, "{\"type\":", "invalid JSON"},
+	{TRIB_SR_JSON, "{\"type\":", "invalid JSON: parse error: premature EOF"},
+	{TRIB_SR_JSON, "{\"type\":/* yajl_tree_parse would allow this */\"string\"}", "comment"},
 	{TRIB_SR_JSON, "{\"enum\":[\"a\\u0000b\"]}", "\\u0000"},
 	{TRIB_SR_JSON, "1", "object or a boolean"},
 	{TRIB_SR_JSON, "{\"$ref\":\"other.json#/x\"}", "only local references"},
