@@ -46,6 +46,7 @@ typedef struct actx
 	apair	   *stack;
 	long	   *budget;
 	bool	   *too_big;
+	int			depth;
 	const char *reader;			/* "new" / "old" */
 	const char *writer;
 } actx;
@@ -345,7 +346,7 @@ check(actx *c, const sr_anode *r, const sr_anode *w)
 
 	if (*c->too_big)
 		return;
-	if (--*c->budget < 0)
+	if (--*c->budget < 0 || c->depth > 2 * SR_MAX_DEPTH)
 	{
 		*c->too_big = true;
 		return;
@@ -354,6 +355,7 @@ check(actx *c, const sr_anode *r, const sr_anode *w)
 		if (p->r == r && p->w == w)
 			return;				/* recursion: compatible unless shown otherwise */
 	c->stack = &here;
+	c->depth++;
 	if (r->kind == w->kind)
 		check_same_kind(c, r, w);
 	else if (w->kind == SR_A_UNION)
@@ -362,6 +364,7 @@ check(actx *c, const sr_anode *r, const sr_anode *w)
 		check_reader_union(c, r, w);
 	else if (!promotes(w->kind, r->kind))
 		type_mismatch(c, r, w);
+	c->depth--;
 	c->stack = here.up;
 }
 

@@ -373,75 +373,94 @@ explain_unmatched(jctx *c, const jnode *o, const jref *so, size_t no, const jref
 	}
 }
 
+/* The working arrays of one matching. */
+typedef struct matching
+{
+	sr_diffs   *store;			/* [i * nu + j]: diffs of a compatible pair */
+	bool	   *edge;			/* [i * nu + j]: the pair is compatible */
+	bool	   *visited;
+	long	   *match_u;		/* per update subschema: its original, or -1 */
+} matching;
+
+/* Compare every (original, update) pair of subschemas, match them, and
+ * keep the differences of the matched pairs; false on OOM. */
+static bool
+match_subs(jctx *c, const jnode *o, const jref *so, size_t no, const jref *su, size_t nu)
+{
+	matching	m;
+	size_t		matched = 0;
+	bool		ok;
+
+	m.store = calloc(no * nu + 1, sizeof(*m.store));
+	m.edge = calloc(no * nu + 1, sizeof(*m.edge));
+	m.visited = calloc(nu + 1, sizeof(*m.visited));
+	m.match_u = malloc((nu + 1) * sizeof(*m.match_u));
+	ok = m.store && m.edge && m.visited && m.match_u;
+	for (size_t i = 0; ok && i < no; i++)
+	{
+		char		seg[32];
+		size_t		saved = c->path.len;
+
+		if (!o->synthetic)
+		{
+			snprintf(seg, sizeof(seg), "%s/%zu", crit_names[o->crit], i);
+			jpath_push(c, seg);
+		}
+		for (size_t j = 0; j < nu; j++)
+			m.edge[i * nu + j] = try_cmp(c, so[i], su[j], &m.store[i * nu + j]);
+		jpath_pop(c, saved);
+	}
+	for (size_t j = 0; ok && j < nu; j++)
+		m.match_u[j] = -1;
+	for (size_t i = 0; ok && i < no; i++)
+	{
+		memset(m.visited, 0, nu * sizeof(*m.visited));
+		matched += augment(i, nu, m.edge, m.visited, m.match_u);
+	}
+	for (size_t j = 0; ok && j < nu; j++)
+		if (m.match_u[j] >= 0)
+			jctx_take(c, &m.store[(size_t) m.match_u[j] * nu + j]);
+	if (ok && matched < (no < nu ? no : nu))
+	{
+		jdiff(c, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", NULL);
+		explain_unmatched(c, o, so, no, su, nu, m.match_u);
+	}
+	for (size_t k = 0; m.store != NULL && k < no * nu; k++)
+		sr_diffs_free(&m.store[k]);
+	free(m.store);
+	free(m.edge);
+	free(m.visited);
+	free(m.match_u);
+	return ok;
+}
+
 /* Compare two combined nodes (either may be a plain node wrapped as an
  * allOf of one, see the file comment). */
 static void
 cmp_combined(jctx *c, const jnode *o, const jnode *u)
 {
-	jref		so[J_MAX_COMBINED],
-				su[J_MAX_COMBINED];
+	jref	   *so = malloc(J_MAX_COMBINED * sizeof(*so)),
+			   *su = malloc(J_MAX_COMBINED * sizeof(*su));
 	size_t		no,
-				nu,
-				matched = 0;
+				nu;
 	const char *change = criteria_change(o, u);
-	sr_diffs   *store;
-	bool	   *edge,
-			   *visited;
-	long	   *match_u;
 
 	if (change != NULL)
 		jdiff(c, change, NULL);
-	if (change != NULL && strcmp(change, "COMBINED_TYPE_CHANGED") == 0)
-		return;
-	no = distinct_subs(o, so, J_MAX_COMBINED);
-	nu = distinct_subs(u, su, J_MAX_COMBINED);
-	if (no != nu)
-		jdiff(c, u->crit == C_ALL ? (no < nu ? "PRODUCT_TYPE_EXTENDED" : "PRODUCT_TYPE_NARROWED")
-			  : (no < nu ? "SUM_TYPE_EXTENDED" : "SUM_TYPE_NARROWED"), NULL);
-	store = calloc(no * nu + 1, sizeof(*store));
-	edge = calloc(no * nu + 1, sizeof(*edge));
-	visited = calloc(nu + 1, sizeof(*visited));
-	match_u = malloc((nu + 1) * sizeof(*match_u));
-	if (store == NULL || edge == NULL || visited == NULL || match_u == NULL)
+	if (so == NULL || su == NULL)
 		c->out->oom = true;
-	else
+	else if (change == NULL || strcmp(change, "COMBINED_TYPE_CHANGED") != 0)
 	{
-		for (size_t i = 0; i < no; i++)
-		{
-			char		seg[32];
-			size_t		saved = c->path.len;
-
-			if (!o->synthetic)
-			{
-				snprintf(seg, sizeof(seg), "%s/%zu", crit_names[o->crit], i);
-				jpath_push(c, seg);
-			}
-			for (size_t j = 0; j < nu; j++)
-				edge[i * nu + j] = try_cmp(c, so[i], su[j], &store[i * nu + j]);
-			jpath_pop(c, saved);
-		}
-		for (size_t j = 0; j < nu; j++)
-			match_u[j] = -1;
-		for (size_t i = 0; i < no; i++)
-		{
-			memset(visited, 0, nu * sizeof(*visited));
-			matched += augment(i, nu, edge, visited, match_u);
-		}
-		for (size_t j = 0; j < nu; j++)
-			if (match_u[j] >= 0)
-				jctx_take(c, &store[(size_t) match_u[j] * nu + j]);
-		if (matched < (no < nu ? no : nu))
-		{
-			jdiff(c, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", NULL);
-			explain_unmatched(c, o, so, no, su, nu, match_u);
-		}
+		no = distinct_subs(o, so, J_MAX_COMBINED);
+		nu = distinct_subs(u, su, J_MAX_COMBINED);
+		if (no != nu)
+			jdiff(c, u->crit == C_ALL ? (no < nu ? "PRODUCT_TYPE_EXTENDED" : "PRODUCT_TYPE_NARROWED")
+				  : (no < nu ? "SUM_TYPE_EXTENDED" : "SUM_TYPE_NARROWED"), NULL);
+		if (!match_subs(c, o, so, no, su, nu))
+			c->out->oom = true;
 	}
-	for (size_t k = 0; store != NULL && k < no * nu; k++)
-		sr_diffs_free(&store[k]);
-	free(store);
-	free(edge);
-	free(visited);
-	free(match_u);
+	free(so);
+	free(su);
 }
 
 /* A plain node seen as a combined node of one subschema. */
@@ -561,7 +580,7 @@ jcmp(jctx *c, jref orig, jref upd)
 
 	if (*c->too_big)
 		return;
-	if (--*c->budget < 0 || c->depth > 4 * SR_MAX_DEPTH)
+	if (--*c->budget < 0 || c->depth > 2 * SR_MAX_DEPTH)
 	{
 		*c->too_big = true;
 		return;
