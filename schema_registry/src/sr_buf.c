@@ -179,44 +179,88 @@ sr_buf_free(sr_buf *b)
 	b->oom = false;
 }
 
-/* Append one difference; path and message are copied. */
-void
-sr_diffs_add(sr_diffs *d, const char *path, const char *kind, const char *fmt,...)
+/* Append a difference taking over msg (may be NULL); false on OOM. */
+static bool
+diffs_push(sr_diffs *d, const char *path, const char *kind, char *msg)
 {
-	va_list		ap;
-	char	   *msg,
-			   *p;
-	int			n;
+	char	   *p = strdup(path);
 
-	if (d->count == d->cap)
+	if (p != NULL && d->count == d->cap)
 	{
 		size_t		cap = d->cap ? d->cap * 2 : 8;
 		sr_diff    *items = realloc(d->items, cap * sizeof(*items));
 
 		if (items == NULL)
 		{
-			d->oom = true;
-			return;
+			free(p);
+			p = NULL;
 		}
-		d->items = items;
-		d->cap = cap;
+		else
+		{
+			d->items = items;
+			d->cap = cap;
+		}
 	}
-	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	p = strdup(path);
-	if (n < 0 || p == NULL)
+	if (p == NULL)
 	{
-		if (n >= 0)
-			free(msg);
-		free(p);
+		free(msg);
 		d->oom = true;
-		return;
+		return false;
 	}
 	d->items[d->count].path = p;
 	d->items[d->count].kind = kind;
 	d->items[d->count].message = msg;
 	d->count++;
+	return true;
+}
+
+/* Append one difference; path and message are copied. */
+void
+sr_diffs_add(sr_diffs *d, const char *path, const char *kind, const char *fmt,...)
+{
+	va_list		ap;
+	char	   *msg;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		d->oom = true;
+	else
+		diffs_push(d, path, kind, msg);
+}
+
+void
+sr_diffs_add_bare(sr_diffs *d, const char *path, const char *kind)
+{
+	diffs_push(d, path, kind, NULL);
+}
+
+void
+sr_diffs_move(sr_diffs *dst, sr_diffs *src)
+{
+	if (src->count > 0 && dst->cap - dst->count < src->count)
+	{
+		size_t		cap = dst->count + src->count;
+		sr_diff    *items = realloc(dst->items, cap * sizeof(*items));
+
+		if (items == NULL)
+		{
+			dst->oom = true;
+			sr_diffs_free(src);
+			return;
+		}
+		dst->items = items;
+		dst->cap = cap;
+	}
+	if (src->count > 0)
+		memcpy(dst->items + dst->count, src->items, src->count * sizeof(*src->items));
+	dst->count += src->count;
+	dst->oom |= src->oom;
+	free(src->items);
+	src->items = NULL;
+	src->count = src->cap = 0;
 }
 
 void

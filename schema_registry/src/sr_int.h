@@ -120,7 +120,7 @@ typedef struct sr_diff
 {
 	char	   *path;			/* owned */
 	const char *kind;			/* static */
-	char	   *message;		/* owned */
+	char	   *message;		/* owned; NULL for a bare difference */
 } sr_diff;
 
 typedef struct sr_diffs
@@ -136,6 +136,12 @@ typedef struct sr_diffs
 /* Append a difference (copies path and the formatted message). */
 void		sr_diffs_add(sr_diffs *d, const char *path, const char *kind,
 						 const char *fmt,...) __attribute__((format(printf, 4, 5)));
+/* The same without a message (message NULL): for differences that can
+ * never become violations, which need no sentence. */
+void		sr_diffs_add_bare(sr_diffs *d, const char *path, const char *kind);
+/* Move src's differences to the end of dst (src is left empty, its oom
+ * flag carried over). */
+void		sr_diffs_move(sr_diffs *dst, sr_diffs *src);
 void		sr_diffs_free(sr_diffs *d);
 
 /* The checkers: every way `reader` cannot read data written with `writer`,

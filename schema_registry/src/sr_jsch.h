@@ -113,6 +113,10 @@ typedef struct jctx
 	int			depth;
 	const char *reader;			/* "new" / "old" */
 	const char *writer;
+	/* A probe only asks "compatible?": its differences are recorded
+	 * without sentences, and it stops at the first incompatible one. */
+	bool		probe;
+	bool		probe_failed;
 } jctx;
 
 /* Compare original (the writer) with update (the reader). */

@@ -74,6 +74,7 @@ void
 jctx_sub(jctx *c, jctx *sub, sr_diffs *store)
 {
 	*sub = *c;
+	sub->probe_failed = false;
 	memset(store, 0, sizeof(*store));
 	sub->out = store;
 	memset(&sub->path, 0, sizeof(sub->path));
@@ -95,15 +96,7 @@ jctx_compatible(const sr_diffs *d)
 void
 jctx_take(jctx *c, sr_diffs *from)
 {
-	for (size_t i = 0; i < from->count; i++)
-	{
-		sr_diff    *d = &from->items[i];
-
-		sr_diffs_add(c->out, d->path, d->kind, "%s", d->message);
-	}
-	if (from->oom)
-		c->out->oom = true;
-	sr_diffs_free(from);
+	sr_diffs_move(c->out, from);
 }
 
 void
@@ -123,6 +116,8 @@ try_cmp(jctx *c, jref a, jref b, sr_diffs *store)
 	bool		ok;
 
 	jctx_sub(c, &sub, store);
+	sub.probe = true;
+	sub.probe_failed = false;
 	jcmp(&sub, a, b);
 	jctx_done(&sub);
 	ok = jctx_compatible(store);
@@ -578,7 +573,7 @@ jcmp(jctx *c, jref orig, jref upd)
 	jnode		o,
 				u;
 
-	if (*c->too_big)
+	if (*c->too_big || c->probe_failed)
 		return;
 	if (--*c->budget < 0 || c->depth > 2 * SR_MAX_DEPTH)
 	{
@@ -630,10 +625,18 @@ sr_json_check(const trib_sr_schema *reader, const trib_sr_schema *writer,
 	if (c.path.oom)
 		all.oom = true;
 	sr_buf_free(&c.path);
-	for (size_t i = 0; i < all.count; i++)
-		if (!jkind_compatible(all.items[i].kind))
-			sr_diffs_add(out, all.items[i].path, all.items[i].kind, "%s", all.items[i].message);
-	out->oom |= all.oom;
+	/* keep the violations, drop the compatible differences (a probe's
+	 * differences only get here when all are compatible) */
+	for (size_t i = 0, k = 0; i < all.count; i++)
+	{
+		if (!jkind_compatible(all.items[i].kind) && all.items[i].message != NULL)
+			all.items[k++] = all.items[i];
+		else
+			free(all.items[i].path);
+		if (i + 1 == all.count)
+			all.count = k;
+	}
+	sr_diffs_move(out, &all);
 	out->too_big |= too_big;
 	sr_diffs_free(&all);
 }

@@ -5,7 +5,9 @@
  * sentence a violation carries.
  *
  * Each sentence takes three strings in this order: the path, then which
- * schema reads ("new"/"old"), then which one wrote.  Only the kinds the
+ * schema reads ("new"/"old"), then which one wrote.  Compatible kinds are
+ * recorded without their sentence (they never reach a caller); theirs
+ * document the table.  Only the kinds the
  * checker can produce are listed; docs/SCHEMA_REGISTRY.md mirrors this
  * table.
  */
@@ -165,6 +167,11 @@ jdiff(jctx *c, const char *kind, const char *attr)
 	if (attr != NULL)
 		jpath_push(c, attr);
 	path = c->path.len > 1 ? c->path.data : "#/";
-	sr_diffs_add(c->out, path, k->name, k->text, path, c->reader, c->writer);
+	if (k->compatible || c->probe)
+		sr_diffs_add_bare(c->out, path, k->name);
+	else
+		sr_diffs_add(c->out, path, k->name, k->text, path, c->reader, c->writer);
+	if (!k->compatible && c->probe)
+		c->probe_failed = true;	/* the probe's answer is known */
 	jpath_pop(c, saved);
 }
