@@ -50,13 +50,20 @@ fail(build_ctx *c, const char *fmt, const char *a1, const char *a2)
 	return NULL;
 }
 
+/* Record running out of memory; returns NULL. */
+static sr_anode *
+oom(build_ctx *c)
+{
+	return fail(c, "out of memory (%s%s)", "Avro", " model");
+}
+
 static sr_anode *
 new_node(build_ctx *c, sr_akind kind)
 {
 	sr_anode   *n = calloc(1, sizeof(*n));
 
 	if (n == NULL)
-		return fail(c, "out of memory%s%s", "", "");
+		return oom(c);
 	n->kind = kind;
 	n->next = c->a->all;
 	c->a->all = n;
@@ -103,7 +110,7 @@ lookup(build_ctx *c, const char *ref, const char *ns)
 	sr_anode   *n;
 
 	if (full == NULL)
-		return fail(c, "out of memory%s%s", "", "");
+		return oom(c);
 	n = find_named(c->a, full);
 	free(full);
 	if (n == NULL)
@@ -128,7 +135,7 @@ name_node(build_ctx *c, sr_anode *n, yajl_val v, const char *ns)
 		ns = space;
 	n->fullname = qualify(name, ns);
 	if (n->fullname == NULL)
-		return fail(c, "out of memory%s%s", "", ""), false;
+		return oom(c), false;
 	dot = strrchr(n->fullname, '.');
 	n->name = dot ? dot + 1 : n->fullname;
 	if (find_named(a, n->fullname) != NULL)
@@ -139,7 +146,7 @@ name_node(build_ctx *c, sr_anode *n, yajl_val v, const char *ns)
 		sr_anode  **p = realloc(a->named, cap * sizeof(*p));
 
 		if (p == NULL)
-			return fail(c, "out of memory%s%s", "", ""), false;
+			return oom(c), false;
 		a->named = p;
 		a->capnamed = cap;
 	}
@@ -159,7 +166,7 @@ copy_aliases(build_ctx *c, yajl_val v, const char *ns, char ***out, size_t *nout
 		return true;
 	*out = calloc(al->u.array.len, sizeof(char *));
 	if (*out == NULL)
-		return fail(c, "out of memory%s%s", "", ""), false;
+		return oom(c), false;
 	for (size_t i = 0; i < al->u.array.len; i++)
 	{
 		const char *s = YAJL_GET_STRING(al->u.array.values[i]);
@@ -168,7 +175,7 @@ copy_aliases(build_ctx *c, yajl_val v, const char *ns, char ***out, size_t *nout
 			continue;
 		(*out)[*nout] = qualify(s, ns);
 		if ((*out)[*nout] == NULL)
-			return fail(c, "out of memory%s%s", "", ""), false;
+			return oom(c), false;
 		(*nout)++;
 	}
 	return true;
@@ -261,7 +268,7 @@ build_fields(build_ctx *c, sr_anode *n, yajl_val v, const char *ns, int depth)
 
 	n->fields = calloc(nf ? nf : 1, sizeof(*n->fields));
 	if (n->fields == NULL)
-		return fail(c, "out of memory%s%s", "", ""), false;
+		return oom(c), false;
 	for (size_t i = 0; i < nf; i++)
 	{
 		yajl_val	f = fs->u.array.values[i];
@@ -307,7 +314,7 @@ build_enum(build_ctx *c, sr_anode *n, yajl_val v)
 
 	n->symbols = calloc(ns ? ns : 1, sizeof(*n->symbols));
 	if (n->symbols == NULL)
-		return fail(c, "out of memory%s%s", "", ""), false;
+		return oom(c), false;
 	for (size_t i = 0; i < ns; i++)
 	{
 		const char *s = YAJL_GET_STRING(syms->u.array.values[i]);
@@ -353,7 +360,7 @@ build_union(build_ctx *c, yajl_val v, const char *ns, int depth)
 		return NULL;
 	n->branches = calloc(nb ? nb : 1, sizeof(*n->branches));
 	if (n->branches == NULL)
-		return fail(c, "out of memory%s%s", "", "");
+		return oom(c);
 	for (size_t i = 0; i < nb; i++)
 	{
 		sr_anode   *b = build(c, v->u.array.values[i], ns, depth + 1);
@@ -406,7 +413,7 @@ build_named(build_ctx *c, yajl_val v, const char *type, const char *ns, int dept
 	{
 		inner = strndup(n->fullname, (size_t) (n->name - 1 - n->fullname));
 		if (inner == NULL)
-			return fail(c, "out of memory%s%s", "", "");
+			return oom(c);
 	}
 	ok = copy_aliases(c, v, inner, &n->aliases, &n->naliases);
 	if (ok && k == SR_A_RECORD)

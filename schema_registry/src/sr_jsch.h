@@ -85,11 +85,11 @@ typedef struct jnode
 
 /* Resolve "$ref"s and classify; false when a $ref does not resolve (or
  * loops). */
-bool		jnode_of(jref r, jnode *out);
+bool		sr_jnode_of(jref r, jnode *out);
 /* The i-th subschema of a combined node. */
-jref		jnode_sub(const jnode *n, size_t i);
+jref		sr_jnode_sub(const jnode *n, size_t i);
 /* A keyword of the node's value (NULL when absent or not applicable). */
-yajl_val	jnode_kw(const jnode *n, const char *key);
+yajl_val	sr_jnode_kw(const jnode *n, const char *key);
 /* The value a local "$ref" points to, or NULL. */
 yajl_val	sr_jsch_deref(yajl_val root, const char *ref);
 
@@ -120,37 +120,37 @@ typedef struct jctx
 } jctx;
 
 /* Compare original (the writer) with update (the reader). */
-void		jcmp(jctx *c, jref orig, jref upd);
+void		sr_jcmp(jctx *c, jref orig, jref upd);
 
 /* A sub-context with the same path, budget and stack, collecting into
- * its own list; jctx_done() frees it (jctx_take() moves its diffs first). */
-void		jctx_sub(jctx *c, jctx *sub, sr_diffs *store);
-bool		jctx_compatible(const sr_diffs *d);
-void		jctx_take(jctx *c, sr_diffs *from);
-void		jctx_done(jctx *sub);
+ * its own list; sr_jctx_done() frees it (sr_jctx_take() moves its diffs first). */
+void		sr_jctx_sub(jctx *c, jctx *sub, sr_diffs *store);
+bool		sr_jctx_compatible(const sr_diffs *d);
+void		sr_jctx_take(jctx *c, sr_diffs *from);
+void		sr_jctx_done(jctx *sub);
 
 /* Path handling: push a keyword segment as is ("items/0"), or a property
  * name escaped as a JSON pointer token; pop back to a saved length. */
-size_t		jpath_push(jctx *c, const char *seg);
-size_t		jpath_push_key(jctx *c, const char *key);
-void		jpath_pop(jctx *c, size_t saved);
+size_t		sr_jpath_push(jctx *c, const char *seg);
+size_t		sr_jpath_push_key(jctx *c, const char *key);
+void		sr_jpath_pop(jctx *c, size_t saved);
 
 /* Record a difference of the named kind at the current path, or at
  * path + "/" + attr when attr is not NULL. */
-void		jdiff(jctx *c, const char *kind, const char *attr);
+void		sr_jdiff(jctx *c, const char *kind, const char *attr);
 
 /* Compatible per Confluent's rules? (sr_jsch_kinds.c) */
-bool		jkind_compatible(const char *kind);
+bool		sr_jkind_compatible(const char *kind);
 
 /* The per-type comparers. */
-void		jcmp_object(jctx *c, const jnode *o, const jnode *u);
-void		jcmp_array(jctx *c, const jnode *o, const jnode *u);
+void		sr_jcmp_object(jctx *c, const jnode *o, const jnode *u);
+void		sr_jcmp_array(jctx *c, const jnode *o, const jnode *u);
 
 /* Compare two numeric keywords (either may be absent) and record
  * name_ADDED/_REMOVED/_INCREASED/_DECREASED under attr. */
-void		jcmp_limit(jctx *c, yajl_val o, yajl_val u, const char *attr, const char *prefix);
+void		sr_jcmp_limit(jctx *c, yajl_val o, yajl_val u, const char *attr, const char *prefix);
 
 /* Whether every value of JSON array a is also in array b. */
-bool		jvalues_within(yajl_val a, yajl_val b);
+bool		sr_jvalues_within(yajl_val a, yajl_val b);
 
 #endif							/* SR_JSCH_H */

@@ -33,7 +33,7 @@
 #define J_BUDGET 200000
 
 size_t
-jpath_push(jctx *c, const char *seg)
+sr_jpath_push(jctx *c, const char *seg)
 {
 	size_t		saved = c->path.len;
 
@@ -43,7 +43,7 @@ jpath_push(jctx *c, const char *seg)
 }
 
 size_t
-jpath_push_key(jctx *c, const char *key)
+sr_jpath_push_key(jctx *c, const char *key)
 {
 	size_t		saved = c->path.len;
 
@@ -61,7 +61,7 @@ jpath_push_key(jctx *c, const char *key)
 }
 
 void
-jpath_pop(jctx *c, size_t saved)
+sr_jpath_pop(jctx *c, size_t saved)
 {
 	if (c->path.data != NULL && saved <= c->path.len)
 	{
@@ -71,7 +71,7 @@ jpath_pop(jctx *c, size_t saved)
 }
 
 void
-jctx_sub(jctx *c, jctx *sub, sr_diffs *store)
+sr_jctx_sub(jctx *c, jctx *sub, sr_diffs *store)
 {
 	*sub = *c;
 	sub->probe_failed = false;
@@ -84,23 +84,23 @@ jctx_sub(jctx *c, jctx *sub, sr_diffs *store)
 }
 
 bool
-jctx_compatible(const sr_diffs *d)
+sr_jctx_compatible(const sr_diffs *d)
 {
 	for (size_t i = 0; i < d->count; i++)
-		if (!jkind_compatible(d->items[i].kind))
+		if (!sr_jkind_compatible(d->items[i].kind))
 			return false;
 	return !d->oom;
 }
 
 /* Move every difference of `from` into c's list; `from` is emptied. */
 void
-jctx_take(jctx *c, sr_diffs *from)
+sr_jctx_take(jctx *c, sr_diffs *from)
 {
 	sr_diffs_move(c->out, from);
 }
 
 void
-jctx_done(jctx *sub)
+sr_jctx_done(jctx *sub)
 {
 	if (sub->path.oom)
 		sub->out->oom = true;
@@ -115,19 +115,19 @@ try_cmp(jctx *c, jref a, jref b, sr_diffs *store)
 	jctx		sub;
 	bool		ok;
 
-	jctx_sub(c, &sub, store);
+	sr_jctx_sub(c, &sub, store);
 	sub.probe = true;
 	sub.probe_failed = false;
-	jcmp(&sub, a, b);
-	jctx_done(&sub);
-	ok = jctx_compatible(store);
+	sr_jcmp(&sub, a, b);
+	sr_jctx_done(&sub);
+	ok = sr_jctx_compatible(store);
 	if (!ok)
 		sr_diffs_free(store);
 	return ok;
 }
 
 void
-jcmp_limit(jctx *c, yajl_val o, yajl_val u, const char *attr, const char *prefix)
+sr_jcmp_limit(jctx *c, yajl_val o, yajl_val u, const char *attr, const char *prefix)
 {
 	char		kind[64];
 	const char *suffix;
@@ -151,23 +151,23 @@ jcmp_limit(jctx *c, yajl_val o, yajl_val u, const char *attr, const char *prefix
 		suffix = cmp < 0 ? "INCREASED" : "DECREASED";
 	}
 	snprintf(kind, sizeof(kind), "%s_%s", prefix, suffix);
-	jdiff(c, kind, attr);
+	sr_jdiff(c, kind, attr);
 }
 
 static void
 cmp_string(jctx *c, const jnode *o, const jnode *u)
 {
-	const char *po = YAJL_GET_STRING(jnode_kw(o, "pattern"));
-	const char *pu = YAJL_GET_STRING(jnode_kw(u, "pattern"));
+	const char *po = YAJL_GET_STRING(sr_jnode_kw(o, "pattern"));
+	const char *pu = YAJL_GET_STRING(sr_jnode_kw(u, "pattern"));
 
-	jcmp_limit(c, jnode_kw(o, "maxLength"), jnode_kw(u, "maxLength"), "maxLength", "MAX_LENGTH");
-	jcmp_limit(c, jnode_kw(o, "minLength"), jnode_kw(u, "minLength"), "minLength", "MIN_LENGTH");
+	sr_jcmp_limit(c, sr_jnode_kw(o, "maxLength"), sr_jnode_kw(u, "maxLength"), "maxLength", "MAX_LENGTH");
+	sr_jcmp_limit(c, sr_jnode_kw(o, "minLength"), sr_jnode_kw(u, "minLength"), "minLength", "MIN_LENGTH");
 	if (po == NULL && pu != NULL)
-		jdiff(c, "PATTERN_ADDED", "pattern");
+		sr_jdiff(c, "PATTERN_ADDED", "pattern");
 	else if (po != NULL && pu == NULL)
-		jdiff(c, "PATTERN_REMOVED", "pattern");
+		sr_jdiff(c, "PATTERN_REMOVED", "pattern");
 	else if (po != NULL && strcmp(po, pu) != 0)
-		jdiff(c, "PATTERN_CHANGED", "pattern");
+		sr_jdiff(c, "PATTERN_CHANGED", "pattern");
 }
 
 /* A bound of a number schema, reading draft-4's boolean exclusive forms:
@@ -175,55 +175,55 @@ cmp_string(jctx *c, const jnode *o, const jnode *u)
 static yajl_val
 bound(const jnode *n, const char *incl, const char *excl, bool want_exclusive)
 {
-	yajl_val	x = jnode_kw(n, excl);
+	yajl_val	x = sr_jnode_kw(n, excl);
 
 	if (YAJL_IS_TRUE(x) || YAJL_IS_FALSE(x))
 	{
 		bool		draft4_excl = YAJL_IS_TRUE(x);
 
-		return draft4_excl == want_exclusive ? jnode_kw(n, incl) : NULL;
+		return draft4_excl == want_exclusive ? sr_jnode_kw(n, incl) : NULL;
 	}
-	return jnode_kw(n, want_exclusive ? excl : incl);
+	return sr_jnode_kw(n, want_exclusive ? excl : incl);
 }
 
 static void
 cmp_number(jctx *c, const jnode *o, const jnode *u)
 {
-	yajl_val	mo = jnode_kw(o, "multipleOf"),
-				mu = jnode_kw(u, "multipleOf");
+	yajl_val	mo = sr_jnode_kw(o, "multipleOf"),
+				mu = sr_jnode_kw(u, "multipleOf");
 
-	jcmp_limit(c, bound(o, "maximum", "exclusiveMaximum", false),
+	sr_jcmp_limit(c, bound(o, "maximum", "exclusiveMaximum", false),
 			   bound(u, "maximum", "exclusiveMaximum", false), "maximum", "MAXIMUM");
-	jcmp_limit(c, bound(o, "minimum", "exclusiveMinimum", false),
+	sr_jcmp_limit(c, bound(o, "minimum", "exclusiveMinimum", false),
 			   bound(u, "minimum", "exclusiveMinimum", false), "minimum", "MINIMUM");
-	jcmp_limit(c, bound(o, "maximum", "exclusiveMaximum", true),
+	sr_jcmp_limit(c, bound(o, "maximum", "exclusiveMaximum", true),
 			   bound(u, "maximum", "exclusiveMaximum", true), "exclusiveMaximum", "EXCLUSIVE_MAXIMUM");
-	jcmp_limit(c, bound(o, "minimum", "exclusiveMinimum", true),
+	sr_jcmp_limit(c, bound(o, "minimum", "exclusiveMinimum", true),
 			   bound(u, "minimum", "exclusiveMinimum", true), "exclusiveMinimum", "EXCLUSIVE_MINIMUM");
 	mo = YAJL_IS_NUMBER(mo) ? mo : NULL;
 	mu = YAJL_IS_NUMBER(mu) ? mu : NULL;
 	if (mo == NULL && mu != NULL)
-		jdiff(c, "MULTIPLE_OF_ADDED", "multipleOf");
+		sr_jdiff(c, "MULTIPLE_OF_ADDED", "multipleOf");
 	else if (mo != NULL && mu == NULL)
-		jdiff(c, "MULTIPLE_OF_REMOVED", "multipleOf");
+		sr_jdiff(c, "MULTIPLE_OF_REMOVED", "multipleOf");
 	else if (mo != NULL && sr_num_cmp(mo->u.number.r, mu->u.number.r) != 0)
 	{
 		if (sr_num_is_multiple(mu->u.number.r, mo->u.number.r))
-			jdiff(c, "MULTIPLE_OF_EXPANDED", "multipleOf");
+			sr_jdiff(c, "MULTIPLE_OF_EXPANDED", "multipleOf");
 		else if (sr_num_is_multiple(mo->u.number.r, mu->u.number.r))
-			jdiff(c, "MULTIPLE_OF_REDUCED", "multipleOf");
+			sr_jdiff(c, "MULTIPLE_OF_REDUCED", "multipleOf");
 		else
-			jdiff(c, "MULTIPLE_OF_CHANGED", "multipleOf");
+			sr_jdiff(c, "MULTIPLE_OF_CHANGED", "multipleOf");
 	}
 	if (o->integer && !u->integer)
-		jdiff(c, "TYPE_EXTENDED", NULL);
+		sr_jdiff(c, "TYPE_EXTENDED", NULL);
 	else if (!o->integer && u->integer)
-		jdiff(c, "TYPE_NARROWED", NULL);
+		sr_jdiff(c, "TYPE_NARROWED", NULL);
 }
 
 /* Whether every value of array a is in array b. */
 bool
-jvalues_within(yajl_val a, yajl_val b)
+sr_jvalues_within(yajl_val a, yajl_val b)
 {
 	for (size_t i = 0; YAJL_IS_ARRAY(a) && i < a->u.array.len; i++)
 	{
@@ -240,35 +240,35 @@ jvalues_within(yajl_val a, yajl_val b)
 static void
 cmp_enum(jctx *c, const jnode *o, const jnode *u)
 {
-	yajl_val	eo = jnode_kw(o, "enum"),
-				eu = jnode_kw(u, "enum");
-	bool		o_in_u = jvalues_within(eo, eu),
-				u_in_o = jvalues_within(eu, eo);
+	yajl_val	eo = sr_jnode_kw(o, "enum"),
+				eu = sr_jnode_kw(u, "enum");
+	bool		o_in_u = sr_jvalues_within(eo, eu),
+				u_in_o = sr_jvalues_within(eu, eo);
 
 	if (o_in_u && u_in_o)
 		return;
-	jdiff(c, o_in_u ? "ENUM_ARRAY_EXTENDED" : u_in_o ? "ENUM_ARRAY_NARROWED" : "ENUM_ARRAY_CHANGED",
+	sr_jdiff(c, o_in_u ? "ENUM_ARRAY_EXTENDED" : u_in_o ? "ENUM_ARRAY_NARROWED" : "ENUM_ARRAY_CHANGED",
 		  "enum");
 }
 
 static void
 cmp_not(jctx *c, const jnode *o, const jnode *u)
 {
-	jref		no = {o->ref.root, jnode_kw(o, "not"), F_WHOLE};
-	jref		nu = {u->ref.root, jnode_kw(u, "not"), F_WHOLE};
+	jref		no = {o->ref.root, sr_jnode_kw(o, "not"), F_WHOLE};
+	jref		nu = {u->ref.root, sr_jnode_kw(u, "not"), F_WHOLE};
 	sr_diffs	store;
-	size_t		saved = jpath_push(c, "not");
+	size_t		saved = sr_jpath_push(c, "not");
 
 	/* what the update excludes must have been excluded before: compare
 	 * the excluded schemas the other way round */
 	if (try_cmp(c, nu, no, &store))
 	{
 		sr_diffs_free(&store);
-		jdiff(c, "NOT_TYPE_NARROWED", NULL);
+		sr_jdiff(c, "NOT_TYPE_NARROWED", NULL);
 	}
 	else
-		jdiff(c, "NOT_TYPE_EXTENDED", NULL);
-	jpath_pop(c, saved);
+		sr_jdiff(c, "NOT_TYPE_EXTENDED", NULL);
+	sr_jpath_pop(c, saved);
 }
 
 /* The subschemas of a combined node without structural duplicates. */
@@ -279,7 +279,7 @@ distinct_subs(const jnode *n, jref *out, size_t max)
 
 	for (size_t i = 0; i < n->nsub && k < max; i++)
 	{
-		jref		r = jnode_sub(n, i);
+		jref		r = sr_jnode_sub(n, i);
 		bool		dup = false;
 
 		for (size_t j = 0; !dup && j < k; j++)
@@ -344,7 +344,7 @@ explain_unmatched(jctx *c, const jnode *o, const jref *so, size_t no, const jref
 			matched = match_u[j] == (long) i;
 		if (matched)
 			continue;
-		jnode_of(so[i], &a);
+		sr_jnode_of(so[i], &a);
 		for (size_t j = 0; j < nu; j++)
 		{
 			char		seg[32];
@@ -352,17 +352,17 @@ explain_unmatched(jctx *c, const jnode *o, const jref *so, size_t no, const jref
 
 			if (match_u[j] != -1)
 				continue;
-			jnode_of(su[j], &b);
+			sr_jnode_of(su[j], &b);
 			if (a.kind != b.kind)
 				continue;
 			match_u[j] = -2;	/* explained; not used again */
 			if (!o->synthetic)
 			{
 				snprintf(seg, sizeof(seg), "%s/%zu", crit_names[o->crit], i);
-				jpath_push(c, seg);
+				sr_jpath_push(c, seg);
 			}
-			jcmp(c, so[i], su[j]);
-			jpath_pop(c, saved);
+			sr_jcmp(c, so[i], su[j]);
+			sr_jpath_pop(c, saved);
 			break;
 		}
 	}
@@ -399,11 +399,11 @@ match_subs(jctx *c, const jnode *o, const jref *so, size_t no, const jref *su, s
 		if (!o->synthetic)
 		{
 			snprintf(seg, sizeof(seg), "%s/%zu", crit_names[o->crit], i);
-			jpath_push(c, seg);
+			sr_jpath_push(c, seg);
 		}
 		for (size_t j = 0; j < nu; j++)
 			m.edge[i * nu + j] = try_cmp(c, so[i], su[j], &m.store[i * nu + j]);
-		jpath_pop(c, saved);
+		sr_jpath_pop(c, saved);
 	}
 	for (size_t j = 0; ok && j < nu; j++)
 		m.match_u[j] = -1;
@@ -414,10 +414,10 @@ match_subs(jctx *c, const jnode *o, const jref *so, size_t no, const jref *su, s
 	}
 	for (size_t j = 0; ok && j < nu; j++)
 		if (m.match_u[j] >= 0)
-			jctx_take(c, &m.store[(size_t) m.match_u[j] * nu + j]);
+			sr_jctx_take(c, &m.store[(size_t) m.match_u[j] * nu + j]);
 	if (ok && matched < (no < nu ? no : nu))
 	{
-		jdiff(c, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", NULL);
+		sr_jdiff(c, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", NULL);
 		explain_unmatched(c, o, so, no, su, nu, m.match_u);
 	}
 	for (size_t k = 0; m.store != NULL && k < no * nu; k++)
@@ -441,7 +441,7 @@ cmp_combined(jctx *c, const jnode *o, const jnode *u)
 	const char *change = criteria_change(o, u);
 
 	if (change != NULL)
-		jdiff(c, change, NULL);
+		sr_jdiff(c, change, NULL);
 	if (so == NULL || su == NULL)
 		c->out->oom = true;
 	else if (change == NULL || strcmp(change, "COMBINED_TYPE_CHANGED") != 0)
@@ -449,7 +449,7 @@ cmp_combined(jctx *c, const jnode *o, const jnode *u)
 		no = distinct_subs(o, so, J_MAX_COMBINED);
 		nu = distinct_subs(u, su, J_MAX_COMBINED);
 		if (no != nu)
-			jdiff(c, u->crit == C_ALL ? (no < nu ? "PRODUCT_TYPE_EXTENDED" : "PRODUCT_TYPE_NARROWED")
+			sr_jdiff(c, u->crit == C_ALL ? (no < nu ? "PRODUCT_TYPE_EXTENDED" : "PRODUCT_TYPE_NARROWED")
 				  : (no < nu ? "SUM_TYPE_EXTENDED" : "SUM_TYPE_NARROWED"), NULL);
 		if (!match_subs(c, o, so, no, su, nu))
 			c->out->oom = true;
@@ -480,18 +480,18 @@ into_combined(jctx *c, const jnode *o, const jnode *u)
 
 	if (u->nsub == 1)
 	{
-		if (!try_cmp(c, o->ref, jnode_sub(u, 0), &store))
+		if (!try_cmp(c, o->ref, sr_jnode_sub(u, 0), &store))
 			return false;
-		jctx_take(c, &store);
+		sr_jctx_take(c, &store);
 		return true;
 	}
 	if (u->crit != C_ALL)
 	{
 		for (size_t i = 0; i < u->nsub; i++)
-			if (try_cmp(c, o->ref, jnode_sub(u, i), &store))
+			if (try_cmp(c, o->ref, sr_jnode_sub(u, i), &store))
 			{
-				jctx_take(c, &store);
-				jdiff(c, "SUM_TYPE_EXTENDED", NULL);
+				sr_jctx_take(c, &store);
+				sr_jdiff(c, "SUM_TYPE_EXTENDED", NULL);
 				return true;
 			}
 		return false;
@@ -512,9 +512,9 @@ from_combined(jctx *c, const jnode *o, const jnode *u)
 
 	if (o->nsub == 1)
 	{
-		if (!try_cmp(c, jnode_sub(o, 0), u->ref, &store))
+		if (!try_cmp(c, sr_jnode_sub(o, 0), u->ref, &store))
 			return false;
-		jctx_take(c, &store);
+		sr_jctx_take(c, &store);
 		return true;
 	}
 	if (o->crit != C_ALL || !o->synthetic)
@@ -546,8 +546,8 @@ cmp_same(jctx *c, const jnode *o, const jnode *u)
 			cmp_enum(c, o, u);
 			break;
 		case J_CONST:
-			if (!sr_json_equal(jnode_kw(o, "const"), jnode_kw(u, "const")))
-				jdiff(c, "ENUM_ARRAY_CHANGED", "const");
+			if (!sr_json_equal(sr_jnode_kw(o, "const"), sr_jnode_kw(u, "const")))
+				sr_jdiff(c, "ENUM_ARRAY_CHANGED", "const");
 			break;
 		case J_NOT:
 			cmp_not(c, o, u);
@@ -556,10 +556,10 @@ cmp_same(jctx *c, const jnode *o, const jnode *u)
 			cmp_combined(c, o, u);
 			break;
 		case J_OBJECT:
-			jcmp_object(c, o, u);
+			sr_jcmp_object(c, o, u);
 			break;
 		case J_ARRAY:
-			jcmp_array(c, o, u);
+			sr_jcmp_array(c, o, u);
 			break;
 		default:
 			break;
@@ -568,7 +568,7 @@ cmp_same(jctx *c, const jnode *o, const jnode *u)
 }
 
 void
-jcmp(jctx *c, jref orig, jref upd)
+sr_jcmp(jctx *c, jref orig, jref upd)
 {
 	jnode		o,
 				u;
@@ -584,11 +584,11 @@ jcmp(jctx *c, jref orig, jref upd)
 		return;
 	if (orig.v == NULL || upd.v == NULL)
 	{
-		jdiff(c, orig.v == NULL ? "SCHEMA_ADDED" : "SCHEMA_REMOVED", NULL);
+		sr_jdiff(c, orig.v == NULL ? "SCHEMA_ADDED" : "SCHEMA_REMOVED", NULL);
 		return;
 	}
-	jnode_of(orig, &o);
-	jnode_of(upd, &u);
+	sr_jnode_of(orig, &o);
+	sr_jnode_of(upd, &u);
 	c->depth++;
 	if (o.kind != J_COMBINED && u.kind == J_COMBINED && into_combined(c, &o, &u))
 		;
@@ -597,7 +597,7 @@ jcmp(jctx *c, jref orig, jref upd)
 	else if (o.kind != u.kind)
 	{
 		if (o.kind != J_FALSE && u.kind != J_EMPTY)
-			jdiff(c, "TYPE_CHANGED", NULL);
+			sr_jdiff(c, "TYPE_CHANGED", NULL);
 	}
 	else
 		cmp_same(c, &o, &u);
@@ -621,7 +621,7 @@ sr_json_check(const trib_sr_schema *reader, const trib_sr_schema *writer,
 	c.reader = reader_is_new ? "new" : "old";
 	c.writer = reader_is_new ? "old" : "new";
 	sr_buf_adds(&c.path, "#");
-	jcmp(&c, w, r);
+	sr_jcmp(&c, w, r);
 	if (c.path.oom)
 		all.oom = true;
 	sr_buf_free(&c.path);
@@ -629,7 +629,7 @@ sr_json_check(const trib_sr_schema *reader, const trib_sr_schema *writer,
 	 * differences only get here when all are compatible) */
 	for (size_t i = 0, k = 0; i < all.count; i++)
 	{
-		if (!jkind_compatible(all.items[i].kind) && all.items[i].message != NULL)
+		if (!sr_jkind_compatible(all.items[i].kind) && all.items[i].message != NULL)
 			all.items[k++] = all.items[i];
 		else
 			free(all.items[i].path);

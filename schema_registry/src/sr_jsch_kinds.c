@@ -147,7 +147,7 @@ find(const char *name)
 }
 
 bool
-jkind_compatible(const char *name)
+sr_jkind_compatible(const char *name)
 {
 	const jkind_info *k = find(name);
 
@@ -156,7 +156,7 @@ jkind_compatible(const char *name)
 
 /* Record a difference at the current path (+ "/attr"). */
 void
-jdiff(jctx *c, const char *kind, const char *attr)
+sr_jdiff(jctx *c, const char *kind, const char *attr)
 {
 	const jkind_info *k = find(kind);
 	size_t		saved = c->path.len;
@@ -165,7 +165,7 @@ jdiff(jctx *c, const char *kind, const char *attr)
 	if (k == NULL)
 		return;
 	if (attr != NULL)
-		jpath_push(c, attr);
+		sr_jpath_push(c, attr);
 	path = c->path.len > 1 ? c->path.data : "#/";
 	if (k->compatible || c->probe)
 		sr_diffs_add_bare(c->out, path, k->name);
@@ -173,5 +173,5 @@ jdiff(jctx *c, const char *kind, const char *attr)
 		sr_diffs_add(c->out, path, k->name, k->text, path, c->reader, c->writer);
 	if (!k->compatible && c->probe)
 		c->probe_failed = true;	/* the probe's answer is known */
-	jpath_pop(c, saved);
+	sr_jpath_pop(c, saved);
 }

@@ -221,7 +221,7 @@ typed(jnode *out, jfacet f)
 }
 
 bool
-jnode_of(jref r, jnode *out)
+sr_jnode_of(jref r, jnode *out)
 {
 	jfacet		fs[J_MAX_SUB];
 	size_t		n;
@@ -249,7 +249,7 @@ jnode_of(jref r, jnode *out)
 			else
 			{
 				r.facet = fs[0];
-				return jnode_of(r, out);
+				return sr_jnode_of(r, out);
 			}
 			return true;
 		case F_TYPES:
@@ -280,7 +280,7 @@ jnode_of(jref r, jnode *out)
 }
 
 jref
-jnode_sub(const jnode *n, size_t i)
+sr_jnode_sub(const jnode *n, size_t i)
 {
 	jref		r = n->ref;
 
@@ -293,7 +293,7 @@ jnode_sub(const jnode *n, size_t i)
 }
 
 yajl_val
-jnode_kw(const jnode *n, const char *key)
+sr_jnode_kw(const jnode *n, const char *key)
 {
 	return sr_json_get(n->ref.v, key);
 }

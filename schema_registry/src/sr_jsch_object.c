@@ -61,8 +61,8 @@ additional_schema(yajl_val ap)
 static bool
 object_open(const jnode *n)
 {
-	yajl_val	pp = jnode_kw(n, "patternProperties");
-	yajl_val	ap = jnode_kw(n, "additionalProperties");
+	yajl_val	pp = sr_jnode_kw(n, "patternProperties");
+	yajl_val	ap = sr_jnode_kw(n, "additionalProperties");
 
 	return (!YAJL_IS_OBJECT(pp) || pp->u.object.len == 0) && !YAJL_IS_FALSE(ap) &&
 		additional_schema(ap) == NULL;
@@ -72,18 +72,18 @@ object_open(const jnode *n)
 static yajl_val
 partial_schema(const jnode *n, const char *key)
 {
-	yajl_val	pp = jnode_kw(n, "patternProperties");
+	yajl_val	pp = sr_jnode_kw(n, "patternProperties");
 
 	for (size_t i = 0; YAJL_IS_OBJECT(pp) && i < pp->u.object.len; i++)
 		if (regex_finds(pp->u.object.keys[i], key))
 			return pp->u.object.values[i];
-	return additional_schema(jnode_kw(n, "additionalProperties"));
+	return additional_schema(sr_jnode_kw(n, "additionalProperties"));
 }
 
 static bool
 is_required(const jnode *n, const char *key)
 {
-	yajl_val	req = jnode_kw(n, "required");
+	yajl_val	req = sr_jnode_kw(n, "required");
 
 	for (size_t i = 0; YAJL_IS_ARRAY(req) && i < req->u.array.len; i++)
 	{
@@ -103,16 +103,16 @@ has_default(const jnode *n, yajl_val prop)
 
 	if (sr_json_get(prop, "default") != NULL)
 		return true;
-	jnode_of(sub_ref(n, prop), &p);
+	sr_jnode_of(sub_ref(n, prop), &p);
 	return sr_json_get(p.ref.v, "default") != NULL;
 }
 
 static void
 cmp_required(jctx *c, const jnode *o, const jnode *u)
 {
-	yajl_val	po = jnode_kw(o, "properties"),
-				pu = jnode_kw(u, "properties");
-	size_t		saved = jpath_push(c, "required");
+	yajl_val	po = sr_jnode_kw(o, "properties"),
+				pu = sr_jnode_kw(u, "properties");
+	size_t		saved = sr_jpath_push(c, "required");
 
 	for (size_t i = 0; YAJL_IS_OBJECT(po) && i < po->u.object.len; i++)
 	{
@@ -124,15 +124,15 @@ cmp_required(jctx *c, const jnode *o, const jnode *u)
 
 		if (up == NULL || ro == ru)
 			continue;
-		s2 = jpath_push_key(c, k);
+		s2 = sr_jpath_push_key(c, k);
 		if (ro)
-			jdiff(c, "REQUIRED_ATTRIBUTE_REMOVED", NULL);
+			sr_jdiff(c, "REQUIRED_ATTRIBUTE_REMOVED", NULL);
 		else
-			jdiff(c, has_default(u, up) ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED"
+			sr_jdiff(c, has_default(u, up) ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED"
 				  : "REQUIRED_ATTRIBUTE_ADDED", NULL);
-		jpath_pop(c, s2);
+		sr_jpath_pop(c, s2);
 	}
-	jpath_pop(c, saved);
+	sr_jpath_pop(c, saved);
 }
 
 /* Record whether a schema covering an added/removed member is compatible. */
@@ -143,12 +143,12 @@ covered(jctx *c, jref a, jref b, const char *yes, const char *no)
 	sr_diffs	store;
 	bool		ok;
 
-	jctx_sub(c, &sub, &store);
-	jcmp(&sub, a, b);
-	jctx_done(&sub);
-	ok = jctx_compatible(&store);
-	jctx_take(c, &store);
-	jdiff(c, ok ? yes : no, NULL);
+	sr_jctx_sub(c, &sub, &store);
+	sr_jcmp(&sub, a, b);
+	sr_jctx_done(&sub);
+	ok = sr_jctx_compatible(&store);
+	sr_jctx_take(c, &store);
+	sr_jdiff(c, ok ? yes : no, NULL);
 }
 
 /* A property the update no longer declares. */
@@ -158,13 +158,13 @@ property_removed(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_va
 	yajl_val	partial;
 
 	if (object_open(u))
-		jdiff(c, "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL", NULL);
+		sr_jdiff(c, "PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL", NULL);
 	else if ((partial = partial_schema(u, k)) != NULL)
 		covered(c, sub_ref(o, op), sub_ref(u, partial),
 				"PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
 				"PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
 	else
-		jdiff(c, YAJL_IS_FALSE(op) ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+		sr_jdiff(c, YAJL_IS_FALSE(op) ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
 			  : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", NULL);
 }
 
@@ -177,13 +177,13 @@ property_added(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val 
 
 	if (object_open(o))
 	{
-		jnode_of(sub_ref(u, up), &p);
+		sr_jnode_of(sub_ref(u, up), &p);
 		if (p.kind == J_EMPTY)
-			jdiff(c, "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
+			sr_jdiff(c, "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
 		else if (!is_required(u, k))
-			jdiff(c, "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
+			sr_jdiff(c, "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
 		else
-			jdiff(c, has_default(u, up) ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"
+			sr_jdiff(c, has_default(u, up) ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL"
 				  : "REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
 		return;
 	}
@@ -192,18 +192,18 @@ property_added(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val 
 				"PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
 				"PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
 	if (!is_required(u, k))
-		jdiff(c, "OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", NULL);
+		sr_jdiff(c, "OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", NULL);
 	else
-		jdiff(c, has_default(u, up) ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL"
+		sr_jdiff(c, has_default(u, up) ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL"
 			  : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", NULL);
 }
 
 static void
 cmp_properties(jctx *c, const jnode *o, const jnode *u)
 {
-	yajl_val	po = jnode_kw(o, "properties"),
-				pu = jnode_kw(u, "properties");
-	size_t		saved = jpath_push(c, "properties");
+	yajl_val	po = sr_jnode_kw(o, "properties"),
+				pu = sr_jnode_kw(u, "properties");
+	size_t		saved = sr_jpath_push(c, "properties");
 
 	po = YAJL_IS_OBJECT(po) ? po : NULL;
 	pu = YAJL_IS_OBJECT(pu) ? pu : NULL;
@@ -211,13 +211,13 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 	{
 		const char *k = po->u.object.keys[i];
 		yajl_val	up = sr_json_get(pu, k);
-		size_t		s2 = jpath_push_key(c, k);
+		size_t		s2 = sr_jpath_push_key(c, k);
 
 		if (up == NULL)
 			property_removed(c, o, u, k, po->u.object.values[i]);
 		else
-			jcmp(c, sub_ref(o, po->u.object.values[i]), sub_ref(u, up));
-		jpath_pop(c, s2);
+			sr_jcmp(c, sub_ref(o, po->u.object.values[i]), sub_ref(u, up));
+		sr_jpath_pop(c, s2);
 	}
 	for (size_t i = 0; pu != NULL && i < pu->u.object.len; i++)
 	{
@@ -226,11 +226,11 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 
 		if (sr_json_get(po, k) != NULL)
 			continue;
-		s2 = jpath_push_key(c, k);
+		s2 = sr_jpath_push_key(c, k);
 		property_added(c, o, u, k, pu->u.object.values[i]);
-		jpath_pop(c, s2);
+		sr_jpath_pop(c, s2);
 	}
-	jpath_pop(c, saved);
+	sr_jpath_pop(c, saved);
 }
 
 /* Property dependencies (arrays) and schema dependencies, from
@@ -238,10 +238,10 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 static yajl_val
 dependency(const jnode *n, const char *key, bool want_array)
 {
-	yajl_val	d = sr_json_get(jnode_kw(n, "dependencies"), key);
+	yajl_val	d = sr_json_get(sr_jnode_kw(n, "dependencies"), key);
 
 	if (d == NULL)
-		d = sr_json_get(jnode_kw(n, want_array ? "dependentRequired" : "dependentSchemas"), key);
+		d = sr_json_get(sr_jnode_kw(n, want_array ? "dependentRequired" : "dependentSchemas"), key);
 	if (d == NULL || YAJL_IS_ARRAY(d) != want_array)
 		return NULL;
 	return d;
@@ -254,29 +254,29 @@ cmp_dependency(jctx *c, const jnode *o, const jnode *u, const char *k)
 				au = dependency(u, k, true);
 	yajl_val	so = dependency(o, k, false),
 				su = dependency(u, k, false);
-	size_t		saved = jpath_push_key(c, k);
+	size_t		saved = sr_jpath_push_key(c, k);
 
 	if (ao != NULL || au != NULL)
 	{
 		if (au == NULL)
-			jdiff(c, "DEPENDENCY_ARRAY_REMOVED", NULL);
+			sr_jdiff(c, "DEPENDENCY_ARRAY_REMOVED", NULL);
 		else if (ao == NULL)
-			jdiff(c, "DEPENDENCY_ARRAY_ADDED", NULL);
-		else if (!jvalues_within(ao, au) || !jvalues_within(au, ao))
-			jdiff(c, jvalues_within(ao, au) ? "DEPENDENCY_ARRAY_EXTENDED"
-				  : jvalues_within(au, ao) ? "DEPENDENCY_ARRAY_NARROWED"
+			sr_jdiff(c, "DEPENDENCY_ARRAY_ADDED", NULL);
+		else if (!sr_jvalues_within(ao, au) || !sr_jvalues_within(au, ao))
+			sr_jdiff(c, sr_jvalues_within(ao, au) ? "DEPENDENCY_ARRAY_EXTENDED"
+				  : sr_jvalues_within(au, ao) ? "DEPENDENCY_ARRAY_NARROWED"
 				  : "DEPENDENCY_ARRAY_CHANGED", NULL);
 	}
 	if (so != NULL || su != NULL)
 	{
 		if (su == NULL)
-			jdiff(c, "DEPENDENCY_SCHEMA_REMOVED", NULL);
+			sr_jdiff(c, "DEPENDENCY_SCHEMA_REMOVED", NULL);
 		else if (so == NULL)
-			jdiff(c, "DEPENDENCY_SCHEMA_ADDED", NULL);
+			sr_jdiff(c, "DEPENDENCY_SCHEMA_ADDED", NULL);
 		else
-			jcmp(c, sub_ref(o, so), sub_ref(u, su));
+			sr_jcmp(c, sub_ref(o, so), sub_ref(u, su));
 	}
-	jpath_pop(c, saved);
+	sr_jpath_pop(c, saved);
 }
 
 /* Every dependency key of either side, compared once. */
@@ -285,12 +285,12 @@ cmp_dependencies(jctx *c, const jnode *o, const jnode *u)
 {
 	static const char *const kws[] = {"dependencies", "dependentRequired", "dependentSchemas"};
 	const jnode *side[2] = {o, u};
-	size_t		saved = jpath_push(c, "dependencies");
+	size_t		saved = sr_jpath_push(c, "dependencies");
 
 	for (int s = 0; s < 2; s++)
 		for (int w = 0; w < 3; w++)
 		{
-			yajl_val	d = jnode_kw(side[s], kws[w]);
+			yajl_val	d = sr_jnode_kw(side[s], kws[w]);
 
 			for (size_t i = 0; YAJL_IS_OBJECT(d) && i < d->u.object.len; i++)
 			{
@@ -300,12 +300,12 @@ cmp_dependencies(jctx *c, const jnode *o, const jnode *u)
 				/* skip keys an earlier side or keyword already covered */
 				for (int s2 = 0; !before && s2 <= s; s2++)
 					for (int w2 = 0; !before && w2 < (s2 < s ? 3 : w); w2++)
-						before = sr_json_get(jnode_kw(side[s2], kws[w2]), k) != NULL;
+						before = sr_json_get(sr_jnode_kw(side[s2], kws[w2]), k) != NULL;
 				if (!before)
 					cmp_dependency(c, o, u, k);
 			}
 		}
-	jpath_pop(c, saved);
+	sr_jpath_pop(c, saved);
 }
 
 /* additionalProperties / additionalItems: false, absent/true, or a
@@ -314,7 +314,7 @@ static void
 cmp_additional(jctx *c, const jnode *o, const jnode *u, yajl_val ao, yajl_val au,
 			   const char *attr, const char *prefix)
 {
-	size_t		saved = jpath_push(c, attr);
+	size_t		saved = sr_jpath_push(c, attr);
 	bool		po = !YAJL_IS_FALSE(ao),
 				pu = !YAJL_IS_FALSE(au);
 	yajl_val	so = additional_schema(ao),
@@ -330,24 +330,24 @@ cmp_additional(jctx *c, const jnode *o, const jnode *u, yajl_val ao, yajl_val au
 	else
 		kind[0] = '\0';
 	if (kind[0] != '\0')
-		jdiff(c, kind, NULL);
+		sr_jdiff(c, kind, NULL);
 	else if (so != NULL)
-		jcmp(c, sub_ref(o, so), sub_ref(u, su));
-	jpath_pop(c, saved);
+		sr_jcmp(c, sub_ref(o, so), sub_ref(u, su));
+	sr_jpath_pop(c, saved);
 }
 
 void
-jcmp_object(jctx *c, const jnode *o, const jnode *u)
+sr_jcmp_object(jctx *c, const jnode *o, const jnode *u)
 {
 	cmp_required(c, o, u);
 	cmp_properties(c, o, u);
 	cmp_dependencies(c, o, u);
-	cmp_additional(c, o, u, jnode_kw(o, "additionalProperties"),
-				   jnode_kw(u, "additionalProperties"), "additionalProperties",
+	cmp_additional(c, o, u, sr_jnode_kw(o, "additionalProperties"),
+				   sr_jnode_kw(u, "additionalProperties"), "additionalProperties",
 				   "ADDITIONAL_PROPERTIES");
-	jcmp_limit(c, jnode_kw(o, "maxProperties"), jnode_kw(u, "maxProperties"), "maxProperties",
+	sr_jcmp_limit(c, sr_jnode_kw(o, "maxProperties"), sr_jnode_kw(u, "maxProperties"), "maxProperties",
 			   "MAX_PROPERTIES");
-	jcmp_limit(c, jnode_kw(o, "minProperties"), jnode_kw(u, "minProperties"), "minProperties",
+	sr_jcmp_limit(c, sr_jnode_kw(o, "minProperties"), sr_jnode_kw(u, "minProperties"), "minProperties",
 			   "MIN_PROPERTIES");
 }
 
@@ -366,8 +366,8 @@ static ashape
 shape_of(const jnode *n)
 {
 	ashape		s = {0};
-	yajl_val	items = jnode_kw(n, "items"),
-				prefix = jnode_kw(n, "prefixItems");
+	yajl_val	items = sr_jnode_kw(n, "items"),
+				prefix = sr_jnode_kw(n, "prefixItems");
 
 	if (YAJL_IS_ARRAY(prefix))
 	{
@@ -377,7 +377,7 @@ shape_of(const jnode *n)
 	else if (YAJL_IS_ARRAY(items))
 	{
 		s.tuple = items;
-		s.rest = jnode_kw(n, "additionalItems");
+		s.rest = sr_jnode_kw(n, "additionalItems");
 	}
 	else
 		s.all = items;
@@ -402,11 +402,11 @@ item_only_in(jctx *c, const jnode *o, const jnode *u, const ashape *so, const as
 	if (rest_open(model))
 	{
 		if (removed)
-			jdiff(c, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", NULL);
+			sr_jdiff(c, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL", NULL);
 		else
 		{
-			jnode_of(sub_ref(u, item), &p);
-			jdiff(c, p.kind == J_EMPTY ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+			sr_jnode_of(sub_ref(u, item), &p);
+			sr_jdiff(c, p.kind == J_EMPTY ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
 				  : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
 		}
 	}
@@ -419,10 +419,10 @@ item_only_in(jctx *c, const jnode *o, const jnode *u, const ashape *so, const as
 				"ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
 				"ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
 	else if (removed)
-		jdiff(c, YAJL_IS_FALSE(item) ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+		sr_jdiff(c, YAJL_IS_FALSE(item) ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
 			  : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL", NULL);
 	else
-		jdiff(c, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", NULL);
+		sr_jdiff(c, "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", NULL);
 }
 
 static void
@@ -437,33 +437,33 @@ cmp_tuple(jctx *c, const jnode *o, const jnode *u, const ashape *so, const ashap
 		size_t		saved;
 
 		snprintf(seg, sizeof(seg), "items/%zu", i);
-		saved = jpath_push(c, seg);
+		saved = sr_jpath_push(c, seg);
 		if (i < no && i < nu)
-			jcmp(c, sub_ref(o, so->tuple->u.array.values[i]), sub_ref(u, su->tuple->u.array.values[i]));
+			sr_jcmp(c, sub_ref(o, so->tuple->u.array.values[i]), sub_ref(u, su->tuple->u.array.values[i]));
 		else if (i < no)
 			item_only_in(c, o, u, so, su, so->tuple->u.array.values[i], true);
 		else
 			item_only_in(c, o, u, so, su, su->tuple->u.array.values[i], false);
-		jpath_pop(c, saved);
+		sr_jpath_pop(c, saved);
 	}
 }
 
 void
-jcmp_array(jctx *c, const jnode *o, const jnode *u)
+sr_jcmp_array(jctx *c, const jnode *o, const jnode *u)
 {
 	ashape		so = shape_of(o),
 				su = shape_of(u);
-	yajl_val	uo = jnode_kw(o, "uniqueItems"),
-				uu = jnode_kw(u, "uniqueItems");
-	size_t		saved = jpath_push(c, "items");
+	yajl_val	uo = sr_jnode_kw(o, "uniqueItems"),
+				uu = sr_jnode_kw(u, "uniqueItems");
+	size_t		saved = sr_jpath_push(c, "items");
 
-	jcmp(c, sub_ref(o, so.all), sub_ref(u, su.all));
-	jpath_pop(c, saved);
+	sr_jcmp(c, sub_ref(o, so.all), sub_ref(u, su.all));
+	sr_jpath_pop(c, saved);
 	cmp_tuple(c, o, u, &so, &su);
 	cmp_additional(c, o, u, so.tuple ? so.rest : NULL, su.tuple ? su.rest : NULL,
 				   "additionalItems", "ADDITIONAL_ITEMS");
-	jcmp_limit(c, jnode_kw(o, "maxItems"), jnode_kw(u, "maxItems"), "maxItems", "MAX_ITEMS");
-	jcmp_limit(c, jnode_kw(o, "minItems"), jnode_kw(u, "minItems"), "minItems", "MIN_ITEMS");
+	sr_jcmp_limit(c, sr_jnode_kw(o, "maxItems"), sr_jnode_kw(u, "maxItems"), "maxItems", "MAX_ITEMS");
+	sr_jcmp_limit(c, sr_jnode_kw(o, "minItems"), sr_jnode_kw(u, "minItems"), "minItems", "MIN_ITEMS");
 	if (YAJL_IS_TRUE(uo) != YAJL_IS_TRUE(uu))
-		jdiff(c, YAJL_IS_TRUE(uo) ? "UNIQUE_ITEMS_REMOVED" : "UNIQUE_ITEMS_ADDED", "uniqueItems");
+		sr_jdiff(c, YAJL_IS_TRUE(uo) ? "UNIQUE_ITEMS_REMOVED" : "UNIQUE_ITEMS_ADDED", "uniqueItems");
 }
