@@ -20,13 +20,16 @@
 	"    source_db: postgresql://prod/shop\n    dest_db: \"host=staging dbname=shop\"\n" \
 	"    collections:\n" cols
 
+/* Nothing from the environment: no server URIs, no default key. */
+static const trib_legacy_opts no_env = {.state_dir = "/state"};
+
 static trib_legacy *
 load_ok(const char *text)
 {
 	trib_legacy *lg = NULL;
 	char		err[4096];
 
-	if (!trib_legacy_load("old.yaml", text, strlen(text), "/state", &lg, err, sizeof(err)))
+	if (!trib_legacy_load("old.yaml", text, strlen(text), &no_env, &lg, err, sizeof(err)))
 		fail_msg("did not load: %s\n%s", err, text);
 	return lg;
 }
@@ -37,7 +40,7 @@ load_err(const char *text, const char *want)
 	trib_legacy *lg = NULL;
 	char		err[4096] = "";
 
-	if (trib_legacy_load("old.yaml", text, strlen(text), "/state", &lg, err, sizeof(err)))
+	if (trib_legacy_load("old.yaml", text, strlen(text), &no_env, &lg, err, sizeof(err)))
 		fail_msg("loaded:\n%s", text);
 	if (strstr(err, want) == NULL)
 		fail_msg("expected \"%s\" in:\n%s", want, err);
