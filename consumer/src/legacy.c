@@ -206,6 +206,9 @@ typedef struct lstep
 	size_t		ntables;
 	char	   *schema;			/* the first collection's schema */
 	bool		mixed_schemas;	/* ... and another one's is different */
+	char		path[64];		/* "pipelines[N]", for errors */
+	const char *source_db;		/* as the file says (in the YAML tree) */
+	const char *dest_db;
 	char	   *source_dsn;		/* for the native config */
 	char	   *dest_dsn;
 	bool		source_literal;
@@ -349,23 +352,29 @@ rule_params(lctx *c, const strategy *s, const yt_node *params, const char *path,
 	}
 }
 
-/* A keyed strategy without a key of its own: the run's default key. */
-static void
+/* A keyed strategy without a key of its own: the run's default key; where
+ * it came from, or NULL. */
+static const char *
 default_key(lctx *c, const strategy *s, const yt_node *at, const char *path, trib_strbuf *b)
 {
 	if (c->opts->key_file)
 	{
 		trib_strbuf_adds(b, ", key_file: ");
 		quote_literal(b, c->opts->key_file);
+		return c->opts->key_file_from ? c->opts->key_file_from : "the key file";
 	}
-	else if (c->opts->key_env)
+	if (c->opts->key_env)
+	{
 		trib_strbuf_printf(b, ", key: \"${%s}\"", c->opts->key_env);
-	else if (s->key == KEY_REQUIRED)
+		return c->opts->key_env;
+	}
+	if (s->key == KEY_REQUIRED)
 		lerr(c, at, path, "strategy %s needs a key, and none is set (accepted: the "
 			 "environment variable TRIBUTARY_KEY (hex or base64, 16 bytes or more), "
 			 "TRIBUTARY_KEY_FILE or --key-file (a file holding the key), or params %s)",
 			 s->name, strcmp(s->name, "hash_salt") == 0 ? "salt_env or salt_file"
 			 : "key_env or key_file");
+	return NULL;
 }
 
 /* Remember where a rule came from (the native errors name transforms[N]). */
@@ -383,6 +392,7 @@ add_field(lstep *st, const yt_node *fkey, const char *path, const char *table,
 	f->table = trib_xstrdup(table);
 	f->column = trib_xstrdup(fkey->text);
 	f->strategy = trib_xstrdup(strategy);
+	f->key_from = NULL;
 }
 
 /* One field's strategy as a native rule. */
@@ -445,7 +455,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 	if (raw)
 		trib_strbuf_adds(b, ", key_format: raw");
 	if (!keyed && s->key != KEY_NONE)
-		default_key(c, s, fkey, path, b);
+		st->fields[st->nfields - 1].key_from = default_key(c, s, fkey, path, b);
 	trib_strbuf_adds(b, "}\n");
 }
 
@@ -530,19 +540,19 @@ step_collections(lctx *c, lstep *st, const yt_node *cols, const char *path)
 	}
 }
 
-/* source_db or dest_db: its connection string, or an error. */
+/* source_db or dest_db (value v) on the server `base`: its connection
+ * string, or an error. */
 static char *
-step_db(lctx *c, const yt_node *node, const char *key, const char *path, const char *base,
+step_db(lctx *c, const lstep *st, const char *key, const char *v, const char *base,
 		bool *literal)
 {
-	const char *v = scalar(c, node, key, path, true);
 	char		why[512];
 	char	   *dsn;
 
 	if (v == NULL)
 		return NULL;
 	if ((dsn = lg_resolve_db(v, base, literal, why, sizeof(why))) == NULL)
-		lerr(c, yt_map_get(node, key), path, "%s: %s", key, why);
+		lerr(c, yt_map_get(st->node, key), st->path, "%s: %s", key, why);
 	return dsn;
 }
 
@@ -604,15 +614,37 @@ read_step(lctx *c, lstep *st, const yt_node *node, const char *name_from_key, co
 		st->order = (int) o;
 	}
 	st->deps = yt_map_get(node, "depends_on");
-	st->source_dsn = step_db(c, node, "source_db", path, c->opts->source_uri,
-							 &st->source_literal);
-	st->dest_dsn = step_db(c, node, "dest_db", path,
-						   c->opts->dest_uri ? c->opts->dest_uri : c->opts->source_uri,
-						   &st->dest_literal);
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	st->source_db = scalar(c, node, "source_db", path, true);
+	st->dest_db = scalar(c, node, "dest_db", path, true);
 	step_collections(c, st, yt_map_get(node, "collections"), path);
-	st->in_place = st->source_dsn && st->dest_dsn && lg_same_db(st->source_dsn, st->dest_dsn);
-	if (st->in_place)
-		check_in_place(c, st, path);
+}
+
+/*
+ * Where each step reads and writes, in run order.  dest_db is on the dest
+ * server; source_db on the source server, unless an earlier step wrote that
+ * database (it is one's dest_db): then where that step wrote it.
+ */
+static void
+resolve_steps(lctx *c, lstep *st, const size_t *order, size_t n)
+{
+	const char *dest_base = c->opts->dest_uri ? c->opts->dest_uri : c->opts->source_uri;
+
+	for (size_t k = 0; k < n; k++)
+	{
+		lstep	   *s = &st[order[k]];
+		bool		written = false;
+
+		for (size_t j = 0; j < k && s->source_db; j++)
+			written = written || (st[order[j]].dest_db &&
+								  strcmp(st[order[j]].dest_db, s->source_db) == 0);
+		s->source_dsn = step_db(c, s, "source_db", s->source_db,
+								written ? dest_base : c->opts->source_uri, &s->source_literal);
+		s->dest_dsn = step_db(c, s, "dest_db", s->dest_db, dest_base, &s->dest_literal);
+		s->in_place = s->source_dsn && s->dest_dsn && lg_same_db(s->source_dsn, s->dest_dsn);
+		if (s->in_place)
+			check_in_place(c, s, s->path);
+	}
 }
 
 /* ---- the DAG ---------------------------------------------------------------------- */
@@ -912,6 +944,8 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const trib_legac
 		if (!run_order(st, n, order))
 			lerr(&c, list, "pipelines", "the steps' depends_on and order form a cycle");
 		else
+			resolve_steps(&c, st, order, n);
+		if (c.nerr == 0)
 		{
 			trib_legacy *lg = trib_xcalloc(1, sizeof(*lg));
 
@@ -1017,8 +1051,13 @@ validate_steps(const char *path, const trib_legacy *lg, char *errbuf, size_t err
 			if ((nl = strchr(e, '\n')) != NULL)
 				*nl = '\0';		/* the first problem is enough */
 			if (rest && idx >= 0 && idx < lg->steps[i].nfields)
-				snprintf(errbuf, errlen, "%s:%s%s", path, lg->steps[i].fields[idx].at,
-						 rest + 1);
+			{
+				const trib_legacy_field *f = &lg->steps[i].fields[idx];
+
+				snprintf(errbuf, errlen, "%s:%s%s%s%s%s", path, f->at, rest + 1,
+						 f->key_from ? " (the default key, from " : "",
+						 f->key_from ? f->key_from : "", f->key_from ? ")" : "");
+			}
 			else
 				snprintf(errbuf, errlen, "%s:%d: step %s: %s", path, lg->steps[i].line,
 						 lg->steps[i].name, key ? key + 2 : e);

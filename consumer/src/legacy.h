@@ -73,6 +73,7 @@ typedef struct trib_legacy_opts
 	const char *dest_uri;		/* of bare dest_db names; NULL: source_uri */
 	const char *dest_uri_from;
 	const char *key_file;		/* the default key's file, or NULL */
+	const char *key_file_from;	/* for messages: "--key-file" */
 	const char *key_env;		/* the variable holding the default key, or
 								 * NULL (used when key_file is NULL) */
 	const char *state_dir;		/* NULL: from the file's path */
@@ -85,6 +86,8 @@ typedef struct trib_legacy_field
 	char	   *table;			/* schema.table */
 	char	   *column;
 	char	   *strategy;		/* the file's word: substitute, sample, ... */
+	const char *key_from;		/* the default key's origin ("TRIBUTARY_KEY"),
+								 * or NULL: the params gave one, or none */
 } trib_legacy_field;
 
 typedef struct trib_legacy_step

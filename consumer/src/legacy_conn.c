@@ -58,7 +58,8 @@ trib_legacy_opts_from_env(trib_legacy_opts *o)
 		o->source_uri_from = "TRIBUTARY_SOURCE_URI";
 	if ((o->dest_uri = env("TRIBUTARY_DEST_URI")) != NULL)
 		o->dest_uri_from = "TRIBUTARY_DEST_URI";
-	o->key_file = env("TRIBUTARY_KEY_FILE");
+	if ((o->key_file = env("TRIBUTARY_KEY_FILE")) != NULL)
+		o->key_file_from = "TRIBUTARY_KEY_FILE";
 	o->key_env = env("TRIBUTARY_KEY") ? "TRIBUTARY_KEY" : NULL;
 	o->state_dir = env("TRIBUTARY_STATE_DIR");
 }

@@ -346,7 +346,7 @@ legacy_args_parse(int *argc, char **argv, legacy_args *la)
 		la->opts.dest_uri = v, la->opts.dest_uri_from = "--dest-uri";
 	la->given = la->given || rc == 1;
 	if (rc >= 0 && (rc = take_value(argc, argv, "--key-file", &v)) == 1)
-		la->opts.key_file = v;
+		la->opts.key_file = v, la->opts.key_file_from = "--key-file";
 	la->given = la->given || rc == 1;
 	return rc >= 0;
 }
