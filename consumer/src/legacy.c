@@ -129,28 +129,30 @@ typedef struct strategy
 	keyneed		key;
 } strategy;
 
+#define PEND {NULL, NULL, PM_COPY, 0}
+
 static const pspec redact_p[] = {
 	{"with", "with", PM_COPY, 0}, {"value", "value", PM_COPY, 0},
-	{"mask_char", "mask_char", PM_COPY, 0}, {"length", "length", PM_COPY, 0}, {NULL}
+	{"mask_char", "mask_char", PM_COPY, 0}, {"length", "length", PM_COPY, 0}, PEND
 };
 static const pspec subst_p[] = {
 	{"field_type", "kind", PM_KIND, 0}, {"kind", "kind", PM_KIND, 0},
 	{"key", "key", PM_COPY, PF_KEY}, {"key_env", "key", PM_ENV, PF_KEY},
 	{"key_file", "key_file", PM_COPY, PF_KEY}, {"iban_country", "iban_country", PM_COPY, 0},
-	{NULL}
+	PEND
 };
 static const pspec perturb_p[] = {
 	{"percent", "percent", PM_COPY, 0}, {"absolute", "absolute", PM_COPY, 0},
 	{"days", "days", PM_COPY, 0}, {"key", "key", PM_COPY, PF_KEY},
-	{"key_env", "key", PM_ENV, PF_KEY}, {"key_file", "key_file", PM_COPY, PF_KEY}, {NULL}
+	{"key_env", "key", PM_ENV, PF_KEY}, {"key_file", "key_file", PM_COPY, PF_KEY}, PEND
 };
 static const pspec hash_p[] = {
 	{"salt", "key", PM_COPY, PF_KEY | PF_RAW}, {"salt_env", "key", PM_ENV, PF_KEY | PF_RAW},
 	{"salt_file", "key_file", PM_COPY, PF_KEY | PF_RAW}, {"length", "length", PM_COPY, 0},
-	{"encoding", "encoding", PM_COPY, 0}, {NULL}
+	{"encoding", "encoding", PM_COPY, 0}, PEND
 };
 static const pspec sample_p[] = {
-	{"percent", "percent", PM_COPY, 0}, {"fraction", "percent", PM_FRACTION, 0}, {NULL}
+	{"percent", "percent", PM_COPY, 0}, {"fraction", "percent", PM_FRACTION, 0}, PEND
 };
 
 static const strategy strategies[] = {
@@ -162,7 +164,7 @@ static const strategy strategies[] = {
 	{"hash_salt", "hash", hash_p, {NULL}, NULL, KEY_REQUIRED},
 	{"sample", "sample", sample_p, {"percent", "fraction", NULL},
 	"percent (0 to 100) or fraction (0 to 1)", KEY_OPTIONAL},
-	{NULL}
+	{NULL, NULL, NULL, {NULL}, NULL, KEY_NONE}
 };
 
 static const strategy *

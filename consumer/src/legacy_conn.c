@@ -243,10 +243,11 @@ lg_in_place_refusal(const char *type, char *const *tables, size_t ntables)
 }
 
 /* The primary key columns of table (schema.table) as "|a|b|"; NULL and
- * errbuf when the table is missing or has none. */
+ * errbuf when it has none (*fail 0), or is missing or unreadable (*fail
+ * -1: an earlier step may still create it). */
 static char *
 primary_key(PGconn *conn, const char *path, const char *step, const char *table,
-			char *errbuf, size_t errlen)
+			int *fail, char *errbuf, size_t errlen)
 {
 	static const char sql[] =
 		"SELECT t.oid IS NOT NULL, a.attname FROM (SELECT pg_catalog.to_regclass("
@@ -260,14 +261,15 @@ primary_key(PGconn *conn, const char *path, const char *step, const char *table,
 	trib_strbuf b = {0};
 
 	free(schema);
+	*fail = -1;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
 		snprintf(errbuf, errlen, "%s: step %s: cannot read the primary key of %s: %s", path,
 				 step, table, PQerrorMessage(conn));
 	else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
 		snprintf(errbuf, errlen, "%s: step %s: collection %s: there is no such table in the "
-				 "database", path, step, table);
+				 "database (yet: an earlier step may create it)", path, step, table);
 	else if (PQgetisnull(r, 0, 1))
-		snprintf(errbuf, errlen, "%s: step %s: table %s has no primary key: rewriting it in "
+		*fail = 0, snprintf(errbuf, errlen, "%s: step %s: table %s has no primary key: rewriting it in "
 				 "place writes each row back by its primary key", path, step, table);
 	else
 	{
@@ -281,7 +283,8 @@ primary_key(PGconn *conn, const char *path, const char *step, const char *table,
 	return b.data ? trib_strbuf_finish(&b) : NULL;
 }
 
-/* Can the step rewrite its collections in place?  0 and errbuf if not. */
+/* Can the step rewrite its collections in place?  1, or 0 (it must not) or
+ * -1 (a table is not there) and errbuf. */
 static int
 in_place_ok(PGconn *conn, const char *path, const trib_legacy_step *st, char *errbuf,
 			size_t errlen)
@@ -295,7 +298,8 @@ in_place_ok(PGconn *conn, const char *path, const trib_legacy_step *st, char *er
 	}
 	for (size_t i = 0; i < st->ntables; i++)
 	{
-		char	   *pk = primary_key(conn, path, st->name, st->tables[i], errbuf, errlen);
+		int			fail;
+		char	   *pk = primary_key(conn, path, st->name, st->tables[i], &fail, errbuf, errlen);
 
 		for (int j = 0; pk && j < st->nfields; j++)
 		{
@@ -318,7 +322,7 @@ in_place_ok(PGconn *conn, const char *path, const trib_legacy_step *st, char *er
 			}
 		}
 		if (pk == NULL)
-			return 0;
+			return fail;
 		free(pk);
 	}
 	return 1;
