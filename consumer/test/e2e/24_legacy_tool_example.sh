@@ -24,12 +24,7 @@ source "$ROOT/scripts/lib/pgcluster.sh"
 BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 SEED=$ROOT/consumer/test/e2e/fixtures/seed.yaml
 WORK=$(mktemp -d)
-A_DIR= B_DIR=
-cleanup() {
-    PGC_DIR=$A_DIR; pgc_cleanup
-    PGC_DIR=$B_DIR; pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
+cleanup() { cleanup_servers; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 passed=0 failed=0
 # shellcheck source=lib.sh
@@ -41,8 +36,6 @@ chmod 777 "$WORK"
 export TRIBUTARY_STATE_DIR=$WORK/state
 unset TRIBUTARY_KEY TRIBUTARY_KEY_FILE TRIBUTARY_SOURCE_URI TRIBUTARY_DEST_URI
 
-# on SOCK PORT ARGS...: psql on one of the servers
-on() { local s=$1 p=$2; shift 2; "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$s" -p "$p" -U postgres "$@"; }
 setup_server() {
     on "$PGC_SOCK" "$PGC_PORT" -d postgres -c "CREATE DATABASE financial_data_clean" >/dev/null
     on "$PGC_SOCK" "$PGC_PORT" -d financial_data_clean \
@@ -50,8 +43,8 @@ setup_server() {
         -c "INSERT INTO customers SELECT g, 'orig_user_' || g, 'person' || g || '@corp.example', 100 + g
             FROM generate_series(1, 120) g" >/dev/null
 }
-pgc_start; A_DIR=$PGC_DIR A_SOCK=$PGC_SOCK A_PORT=$PGC_PORT; setup_server
-pgc_start; B_DIR=$PGC_DIR B_SOCK=$PGC_SOCK B_PORT=$PGC_PORT; setup_server
+start_server A; setup_server
+start_server B; setup_server
 A_URI="postgresql://postgres@127.0.0.1:$A_PORT/postgres"
 B_URI="postgresql://postgres@127.0.0.1:$B_PORT/postgres"
 # libpq's defaults point at A (the server the tool's user has in PG*)

@@ -20,12 +20,7 @@ source "$ROOT/scripts/lib/pgcluster.sh"
 BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 EXAMPLE=$ROOT/examples/copy-and-sanitize/old-format.yaml
 WORK=$(mktemp -d)
-A_DIR= B_DIR=
-cleanup() {
-    PGC_DIR=$A_DIR; pgc_cleanup
-    PGC_DIR=$B_DIR; pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
+cleanup() { cleanup_servers; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 passed=0 failed=0
 # shellcheck source=lib.sh
@@ -34,9 +29,8 @@ check() { expect_eq "$@"; }
 
 make -s -C "$ROOT/consumer" build >/dev/null
 chmod 777 "$WORK"
-on() { local s=$1 p=$2; shift 2; "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$s" -p "$p" -U postgres "$@"; }
 
-pgc_start; A_DIR=$PGC_DIR A_SOCK=$PGC_SOCK A_PORT=$PGC_PORT
+start_server A
 on "$A_SOCK" "$A_PORT" -d postgres -c "CREATE DATABASE financial_data" >/dev/null
 on "$A_SOCK" "$A_PORT" -d financial_data >/dev/null <<'SQL'
 CREATE TABLE customers (id int PRIMARY KEY, username text, full_name text, email text, phone text,
@@ -51,7 +45,7 @@ CREATE TABLE transactions (id int PRIMARY KEY, account_id int, amount numeric(10
 INSERT INTO transactions SELECT g, (g % 300) + 1, g / 7.0, timestamptz '2026-01-01 00:00Z' + g * interval '1 hour'
     FROM generate_series(1, 1500) g;
 SQL
-pgc_start; B_DIR=$PGC_DIR B_SOCK=$PGC_SOCK B_PORT=$PGC_PORT
+start_server B
 on "$B_SOCK" "$B_PORT" -d postgres -c "CREATE DATABASE financial_data_clean" \
     -c "CREATE DATABASE financial_data_sample" >/dev/null
 unset PGHOST PGPORT PGUSER TRIBUTARY_KEY_FILE

@@ -21,30 +21,10 @@
 #include "isodate.h"
 #include "mask.h"
 #include "mask_fake.h"
+#include "fake_fixture.h"
 
 #define NINPUTS 300
 
-static trib_fake_dicts *dicts;
-
-static int
-setup(void **state)
-{
-	char		err[512];
-
-	(void) state;
-	dicts = trib_fake_dicts_load(TRIB_TOP_SRCDIR "/data/fake", err, sizeof(err));
-	if (dicts == NULL)
-		fail_msg("dictionaries: %s", err);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void) state;
-	trib_fake_dicts_free(dicts);
-	return 0;
-}
 
 /* A keyed substitute mask for a field_type word. */
 static trib_mask *
@@ -57,7 +37,7 @@ mk(const char *field_type, const char *key)
 	trib_mask_spec_init(&s, TRIB_MASK_SUBSTITUTE);
 	if (!trib_fake_kind_parse(field_type, &s.substitute.what))
 		fail_msg("field_type %s is not accepted", field_type);
-	s.dicts = dicts;
+	s.dicts = test_dicts;
 	s.key = (const unsigned char *) key;
 	s.keylen = strlen(key);
 	if ((m = trib_mask_new(&s, err, sizeof(err))) == NULL)
@@ -150,7 +130,7 @@ domain_ok(const char *s)
 {
 	const char *at = strchr(s, '@');
 
-	return at != NULL && in_list(&dicts->domains, at + 1);
+	return at != NULL && in_list(&test_dicts->domains, at + 1);
 }
 
 static bool
@@ -162,7 +142,7 @@ url_domain_ok(const char *s)
 	if (strncmp(h, "www.", 4) == 0)
 		h += 4;
 	snprintf(host, sizeof(host), "%.*s", (int) strcspn(h, "/"), h);
-	return in_list(&dicts->domains, host);
+	return in_list(&test_dicts->domains, host);
 }
 
 static bool
@@ -174,7 +154,7 @@ name_ok(const char *s)
 		char		first[128];
 
 		snprintf(first, sizeof(first), "%.*s", (int) (sp - s), s);
-		if (in_list(&dicts->first_names, first) && in_list(&dicts->last_names, sp + 1))
+		if (in_list(&test_dicts->first_names, first) && in_list(&test_dicts->last_names, sp + 1))
 			return true;
 	}
 	return false;
@@ -183,37 +163,37 @@ name_ok(const char *s)
 static bool
 city_ok(const char *s)
 {
-	return in_list(&dicts->cities, s);
+	return in_list(&test_dicts->cities, s);
 }
 
 static bool
 first_ok(const char *s)
 {
-	return in_list(&dicts->first_names, s);
+	return in_list(&test_dicts->first_names, s);
 }
 
 static bool
 last_ok(const char *s)
 {
-	return in_list(&dicts->last_names, s);
+	return in_list(&test_dicts->last_names, s);
 }
 
 static bool
 company_ok(const char *s)
 {
-	return in_list(&dicts->companies, s);
+	return in_list(&test_dicts->companies, s);
 }
 
 static bool
 country_ok(const char *s)
 {
-	return in_list(&dicts->countries, s);
+	return in_list(&test_dicts->countries, s);
 }
 
 static bool
 job_ok(const char *s)
 {
-	return in_list(&dicts->jobs, s);
+	return in_list(&test_dicts->jobs, s);
 }
 
 static bool
@@ -230,7 +210,7 @@ address_ok(const char *s)
 	if (comma == NULL || sp == NULL || sp < comma + 2)
 		return false;
 	snprintf(city, sizeof(city), "%.*s", (int) (sp - comma - 2), comma + 2);
-	return in_list(&dicts->cities, city);
+	return in_list(&test_dicts->cities, city);
 }
 
 static bool
@@ -425,5 +405,5 @@ main(void)
 		cmocka_unit_test(the_list_of_accepted_words_names_every_faker_type),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_dicts_setup, test_dicts_teardown);
 }
