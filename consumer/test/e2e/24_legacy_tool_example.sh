@@ -13,10 +13,10 @@
 #   - both give the same usernames (keyed, deterministic), only usernames
 #     change, every one of them, and they look like user names.
 # Also: check says what is missing without a key; MongoDB URIs are refused
-# without showing the URI; a password in a URI never reaches the output or
-# the log; in place refuses a strategy on a primary key column and a table
-# without a primary key before writing anything; refresh is "not supported
-# yet", naming the step.
+# without showing the URI, and so are the URI flags with a native file; a
+# password in a URI never reaches the output or the log; in place refuses a
+# strategy on a primary key column and a table without a primary key before
+# writing anything; refresh is "not supported yet", naming the step.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
@@ -87,6 +87,10 @@ rc=0; "$BIN" check -c "$SEED" --source-uri "$PW_URI" > "$WORK/p1.out" 2>&1 || rc
 check "check with a password in the URI: exit 0, the password shown as ***" "0 1" \
     "$rc $(grep "from: " "$WORK/p1.out" | grep "password='\*\*\*'" | grep "port='$A_PORT'" |
            grep -c "dbname='financial_data_clean'")"
+
+rc=0; "$BIN" check --offline -c "$ROOT/examples/pipeline.yaml" --source-uri "$A_URI" > "$WORK/n.out" 2>&1 || rc=$?
+check "--source-uri with a native file: exit 2, saying what the flags are for" "2 1" \
+    "$rc $(grep -c 'pipeline.yaml: --source-uri, --dest-uri and --key-file are for copy-and-sanitize files' "$WORK/n.out")"
 
 # --- a copy: A -> B, A untouched -----------------------------------------------------
 rc=0; "$BIN" run -c "$SEED" --source-uri "$PW_URI" --dest-uri "$B_URI" > "$WORK/run1.log" 2>&1 || rc=$?
