@@ -21,6 +21,7 @@
 #include "jsondoc.h"
 #include "lua_expr.h"
 #include "keys.h"
+#include "mask_fake.h"
 #include "strbuf.h"
 
 _Static_assert(sizeof(trib_redact_with) == sizeof(int), "enum size");
@@ -56,8 +57,6 @@ static const char *const key_format_words[] = {"auto", "hex", "base64", "raw", N
 static const char *const alphabet_words[] = {"digits", "alnum-lower", "alnum-upper", "alnum", NULL};
 static const char *const cipher_words[] = {"aes-256-gcm", "fernet", NULL};
 static const char *const too_short_words[] = {"redact", "dead_letter", NULL};
-static const char *const fake_words[] = {"first_name", "last_name", "full_name", "email",
-	"phone", "street_address", "city", "company", "username", "iban", "credit_card", NULL};
 static const char *const gen_words[] = {"range", "lower", "month", "year", NULL};
 
 static bool check_field_path(const char *value, char *msg, size_t msglen);
@@ -303,8 +302,10 @@ static bool check_fake_kind(const char *value, char *msg, size_t msglen);
 static const ck_key substitute_keys[] = {
 	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
 	ROW(kind, CK_STRING, CK_REQUIRED, .check = check_fake_kind, .doc_type = "word",
-		.desc = "first_name, last_name, full_name, email, phone, street_address, city, "
-		"company, username, iban, credit_card"),
+		.desc = "first_name, last_name, full_name, email, safe_email, phone, address, "
+		"street_address, city, postcode, country, company, job, username, ssn, iban, "
+		"credit_card, date_of_birth, ipv4, url, uuid4; Faker's names name, user_name, "
+		"phone_number, credit_card_number too (docs/MASKING.md)"),
 	ROW(key, CK_STRING, CK_SECRET, .doc_type = "secret",
 		.desc = "HMAC key choosing the fakes; without one anyone can test guesses"),
 	KEY_FORMAT_ROW,
@@ -504,12 +505,11 @@ static bool
 check_fake_kind(const char *value, char *msg, size_t msglen)
 {
 	trib_strbuf b = {0};
+	trib_fake_kind k;
 
-	for (int i = 0; fake_words[i]; i++)
-		if (strcmp(fake_words[i], value) == 0)
-			return true;
-	for (int i = 0; fake_words[i]; i++)
-		trib_strbuf_printf(&b, "%s%s", i ? ", " : "", fake_words[i]);
+	if (trib_fake_kind_parse(value, &k))
+		return true;
+	trib_fake_kind_list(&b);
 	snprintf(msg, msglen, "unknown kind \"%s\" (accepted: %s)", value, b.data);
 	trib_strbuf_free(&b);
 	return false;

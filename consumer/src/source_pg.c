@@ -37,6 +37,8 @@
 
 #include <libpq-fe.h>
 
+#include "conninfo.h"
+
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
 
@@ -297,47 +299,9 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 char *
 trib_pg_dsn_redacted(const char *dsn)
 {
-	PQconninfoOption *opts,
-			   *o;
-	char	   *perr = NULL;
-	size_t		len = 1,
-				off = 0;
-	char	   *out;
+	char	   *s = trib_conninfo_rebuild(dsn, NULL, true);
 
-	opts = PQconninfoParse(dsn ? dsn : "", &perr);
-	if (!opts)
-	{
-		PQfreemem(perr);
-		return sdup("(unparsable dsn)");
-	}
-	for (o = opts; o->keyword; o++)
-		if (o->val)
-			len += strlen(o->keyword) + 2 * strlen(o->val) + 6;
-	out = malloc(len);
-	if (!out)
-		abort();
-	out[0] = '\0';
-	for (o = opts; o->keyword; o++)
-	{
-		const char *v = o->val;
-		const char *c;
-
-		if (!v)
-			continue;
-		if (strcmp(o->keyword, "password") == 0)
-			v = "***";
-		off += sprintf(out + off, "%s%s='", off ? " " : "", o->keyword);
-		for (c = v; *c; c++)
-		{
-			if (*c == '\'' || *c == '\\')
-				out[off++] = '\\';
-			out[off++] = *c;
-		}
-		out[off++] = '\'';
-		out[off] = '\0';
-	}
-	PQconninfoFree(opts);
-	return out;
+	return s ? s : sdup("(unparsable dsn)");
 }
 
 /* ---------------------------------------------------------------------- */

@@ -130,3 +130,23 @@ mock_query() {
     echo "mock_query $*: $reply" >&2
     return 1
 }
+
+# Scripts with more than one server (24, 25).  start_server NAME starts a
+# cluster and sets NAME_SOCK and NAME_PORT; cleanup_servers stops every one
+# of them; on SOCK PORT ARGS... runs psql against one.
+SERVER_DIRS=()
+start_server() {
+    pgc_start
+    SERVER_DIRS+=("$PGC_DIR")
+    printf -v "${1}_SOCK" '%s' "$PGC_SOCK"
+    printf -v "${1}_PORT" '%s' "$PGC_PORT"
+}
+cleanup_servers() {
+    local d
+    for d in "${SERVER_DIRS[@]}"; do PGC_DIR=$d; pgc_cleanup; done
+}
+on() {
+    local s=$1 p=$2
+    shift 2
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$s" -p "$p" -U postgres "$@"
+}
