@@ -38,6 +38,10 @@
  * length (data lost by the OS) is an error at open; delete `path.pos` to
  * start over deliberately.
  *
+ * Permissions.  The lines are data, often personal: `path`, its segments
+ * and the sidecar are created with `mode` (0600 unless configured), and an
+ * existing file whose permissions are wider is narrowed to it at open.
+ *
  * stdout.  The same lines on a descriptor (1 by default), no rotation and
  * no sidecar: flush() writes them out and acks; durable_position() is
  * "none".
