@@ -303,6 +303,16 @@ without_erasure_messages_are_refused_and_the_catalog_is_never_data(void **state)
 	trib_metrics_free(m);
 }
 
+/* The process umask (umask(2) can only be read by setting it). */
+static mode_t
+current_umask(void)
+{
+	mode_t		m = umask(022);
+
+	umask(m);
+	return m;
+}
+
 /* Read the whole audit log. */
 static char *
 audit_text(void)
@@ -323,10 +333,24 @@ audit_text(void)
 	return trib_strbuf_finish(&b);
 }
 
+/* An erasure section: target public.accounts.id, the audit log in dir. */
+static void
+configure(trib_config *cfg, char **targets, char *path, size_t pathlen)
+{
+	snprintf(path, pathlen, "%s/audit.jsonl", dir);
+	memset(cfg, 0, sizeof(*cfg));
+	targets[0] = "public.accounts.id";
+	cfg->erasure.targets.items = targets;
+	cfg->erasure.targets.count = 1;
+	cfg->erasure.audit_log = path;
+	cfg->erasure.subject_key = "test-subject-key-0123456789";
+	cfg->erasure.subject_key_format = TRIB_RKEY_RAW;
+}
+
 static void
 with_erasure_every_refusal_is_audited_and_counted(void **state)
 {
-	char	   *targets[] = {"public.accounts.id"};
+	char	   *targets[1];
 	char		path[128];
 	trib_config cfg;
 	trib_metrics *m = trib_metrics_new();
@@ -338,13 +362,7 @@ with_erasure_every_refusal_is_audited_and_counted(void **state)
 	struct stat st;
 
 	(void) state;
-	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.erasure.targets.items = targets;
-	cfg.erasure.targets.count = 1;
-	cfg.erasure.audit_log = path;
-	cfg.erasure.subject_key = "test-subject-key-0123456789";
-	cfg.erasure.subject_key_format = TRIB_RKEY_RAW;
+	configure(&cfg, targets, path, sizeof(path));
 	cfg.erasure.dsn = "host=/nonexistent/socket/dir dbname=x";
 	er = trib_erasure_new(&cfg, m, err, sizeof(err));
 	assert_non_null(er);
@@ -394,22 +412,17 @@ with_erasure_every_refusal_is_audited_and_counted(void **state)
 static void
 a_request_without_subject_is_refused(void **state)
 {
-	char	   *targets[] = {"public.accounts.id"};
+	char	   *targets[1];
 	char		path[128];
 	trib_config cfg;
 	char		err[256];
 	trib_erasure *er;
 	trib_event *ev = trib_event_new();
 	char	   *text;
+	struct stat st;
 
 	(void) state;
-	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.erasure.targets.items = targets;
-	cfg.erasure.targets.count = 1;
-	cfg.erasure.audit_log = path;
-	cfg.erasure.subject_key = "test-subject-key-0123456789";
-	cfg.erasure.subject_key_format = TRIB_RKEY_RAW;
+	configure(&cfg, targets, path, sizeof(path));
 	cfg.erasure.audit_log_mode = "0640";
 	er = trib_erasure_new(&cfg, NULL, err, sizeof(err));
 	assert_non_null(er);
@@ -422,6 +435,8 @@ a_request_without_subject_is_refused(void **state)
 	assert_non_null(strstr(text, "\"event\":\"request\",\"position\":\"0/0:0\",\"request_id\":5,"
 						   "\"result\":\"refused\",\"reason\":\"the request has no id or no subject\"}"));
 	free(text);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640 & ~current_umask());
 	trib_event_free(ev);
 	trib_erasure_free(er);
 }
@@ -429,17 +444,14 @@ a_request_without_subject_is_refused(void **state)
 static void
 a_short_subject_key_is_refused(void **state)
 {
-	char	   *targets[] = {"public.accounts.id"};
+	char	   *targets[1];
+	char		path[128];
 	trib_config cfg;
 	char		err[256];
 
 	(void) state;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.erasure.targets.items = targets;
-	cfg.erasure.targets.count = 1;
-	cfg.erasure.audit_log = "/nonexistent/audit.jsonl";
+	configure(&cfg, targets, path, sizeof(path));
 	cfg.erasure.subject_key = "short";
-	cfg.erasure.subject_key_format = TRIB_RKEY_RAW;
 	assert_null(trib_erasure_new(&cfg, NULL, err, sizeof(err)));
 	assert_null(strstr(err, "short"));
 }
