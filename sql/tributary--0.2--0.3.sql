@@ -42,7 +42,7 @@ COMMENT ON TABLE tributary.erasure_requests IS
 COMMENT ON COLUMN tributary.erasure_requests.subject IS
     'The data subject, as the text of the value in the consumer''s erasure targets (e.g. a customer id)';
 COMMENT ON COLUMN tributary.erasure_requests.requested_by IS
-    'The session user that inserted the request';
+    'Who asked: by default the session user that inserted the request';
 
 CREATE TABLE tributary.erasure_keys (
     id           bigint      GENERATED ALWAYS AS IDENTITY,
