@@ -24,6 +24,7 @@
  * cleanup path.
  */
 #include "source_pg.h"
+#include "catalog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,8 +37,6 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
-
-#include "catalog.h"
 
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
