@@ -167,6 +167,7 @@ typedef struct trib_file_sink_conf
 	char	   *path;
 	int64_t		rotate_bytes;	/* 0: never rotate */
 	bool		fsync;
+	char	   *mode;			/* octal permissions of its files, "0600" */
 } trib_file_sink_conf;
 
 struct trib_sink_conf
@@ -409,11 +410,13 @@ typedef enum trib_erasure_action
 
 typedef struct trib_erasure_conf
 {
-	char	   *table;			/* schema.table holding requests; NULL: off */
-	char	   *subject;		/* the request's column naming the subject */
-	trib_strlist targets;		/* "schema.table.column" holding the subject */
+	trib_strlist targets;		/* "schema.table.column" holding the subject;
+								 * empty: erasure is off */
 	trib_erasure_action action;
 	char	   *audit_log;		/* path of the JSON Lines audit log */
+	char	   *audit_log_mode; /* its octal permissions, "0600" */
+	char	   *subject_key;	/* HMAC key of the subject in the audit log */
+	trib_rule_key_format subject_key_format;
 	char	   *dsn;			/* default: the source's dsn */
 } trib_erasure_conf;
 

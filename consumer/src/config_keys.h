@@ -130,6 +130,10 @@ extern const ck_family ck_sinks_family;
 extern const ck_family ck_rules_family;	/* config_rules.c */
 extern const ck_section *const ck_rule_sections[];	/* config_rules.c, for the docs */
 
+/* The formats of a key given as text (keys.h), NULL-terminated; the
+ * index is a trib_rule_key_format. */
+extern const char *const ck_key_format_words[];
+
 /* The placeholders a topic_pattern may use, NULL-terminated. */
 extern const char *const ck_topic_vars[];
 

@@ -53,7 +53,6 @@ static const char *const json_kind_words[] = {"string", "number", "integer", "bo
 "object", "array", NULL};
 static const char *const action_words[] = {"dead_letter", "drop", "tag", "fail", NULL};
 static const char *const agg_words[] = {"sum", "avg", "min", "max", "count", NULL};
-static const char *const key_format_words[] = {"auto", "hex", "base64", "raw", NULL};
 static const char *const alphabet_words[] = {"digits", "alnum-lower", "alnum-upper", "alnum", NULL};
 static const char *const cipher_words[] = {"aes-256-gcm", "fernet", NULL};
 static const char *const too_short_words[] = {"redact", "dead_letter", NULL};
@@ -82,7 +81,7 @@ static void finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at,
 	ROW(fields, CK_STRLIST, (req), .check = check_field_path, \
 		.desc = "field paths: `column`, `column.key` inside json/jsonb, globs per segment")
 #define KEY_FORMAT_ROW \
-	ROW(key_format, CK_ENUM, 0, .def = "auto", .words = key_format_words, \
+	ROW(key_format, CK_ENUM, 0, .def = "auto", .words = ck_key_format_words, \
 		.desc = "how `key` is written: `hex`, `base64`, `raw` (its bytes), or `auto` " \
 		"(hex when only hex digits, else base64)")
 #define MASK_CHAR_ROW \

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "strbuf.h"
@@ -62,6 +63,46 @@ trib_fsync_parent(const char *path)
 	return ok;
 }
 
+bool
+trib_file_mode_parse(const char *text, mode_t *out)
+{
+	size_t		n = text ? strlen(text) : 0;
+	unsigned	m = 0;
+
+	if (n == 4 && text[0] == '0')
+		text++, n--;
+	if (n != 3)
+		return false;
+	for (size_t i = 0; i < n; i++)
+	{
+		if (text[i] < '0' || text[i] > '7')
+			return false;
+		m = m * 8 + (unsigned) (text[i] - '0');
+	}
+	*out = (mode_t) m;
+	return true;
+}
+
+int
+trib_open_private(const char *path, int flags, mode_t mode)
+{
+	int			fd = open(path, flags | O_CREAT | O_CLOEXEC, mode);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777 & ~mode) != 0 &&
+		fchmod(fd, st.st_mode & mode & 07777) != 0)
+	{
+		int			saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 /* Set *what (if asked) and return false, keeping errno. */
 static bool
 failed_at(const char **what, const char *step)
@@ -82,7 +123,7 @@ trib_write_file_atomic(const char *path, const void *data, size_t len,
 	bool		ok = false;
 
 	snprintf(tmp, tlen, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = trib_open_private(tmp, O_WRONLY | O_TRUNC, mode);
 	if (fd < 0)
 		failed_at(what, "create");
 	else if (!trib_write_all(fd, data, len) || (durable && fsync(fd) != 0))

@@ -8,6 +8,12 @@
  * fsyncs it, renames it over path and optionally fsyncs the directory.
  * Functions return false with errno set; `what` (when not NULL) names the
  * step that failed, for the caller's error message.
+ *
+ * Files that hold data or records (sink files, sidecars, the erasure audit
+ * log) are private: trib_open_private() creates them with the configured
+ * mode (0600 by default, TRIB_FILE_MODE_DEFAULT) and narrows an existing
+ * regular file whose permissions are wider, such as one an older version
+ * created 0644.
  */
 #ifndef TRIB_FILEIO_H
 #define TRIB_FILEIO_H
@@ -24,6 +30,22 @@ bool		trib_fsync_dir(const char *dir);
 
 /* fsync the directory that holds path. */
 bool		trib_fsync_parent(const char *path);
+
+/* The mode of data files unless the config says otherwise. */
+#define TRIB_FILE_MODE_DEFAULT 0600
+
+/*
+ * "0600", "600", "0640": an octal permission mode of at most 0777 (no
+ * setuid, setgid or sticky bits).  False when text is anything else.
+ */
+bool		trib_file_mode_parse(const char *text, mode_t *out);
+
+/*
+ * open(path, flags | O_CREAT | O_CLOEXEC, mode); when path is a regular file
+ * whose permission bits go beyond mode, they are narrowed to mode.  -1
+ * with errno set on failure.
+ */
+int			trib_open_private(const char *path, int flags, mode_t mode);
 
 /* Replace path with data, atomically; durable: fsync file and directory. */
 bool		trib_write_file_atomic(const char *path, const void *data, size_t len,

@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog.h"
 #include "checkpoint.h"
 #include "erasure.h"
 #include "http.h"
@@ -121,7 +122,7 @@ struct trib_pipeline
 	bool		has_offered;
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
-	trib_erasure *erasure;		/* erasure requests; NULL when none */
+	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	trib_metric *m_dropped;
 	pending_tx *queue;
@@ -272,6 +273,7 @@ make_source(trib_pipeline *p, char *errbuf, size_t errlen)
 	exc = join_list(&c->exclude_tables);
 	sc.include_tables = inc;
 	sc.exclude_tables = exc;
+	sc.catalog_tables = trib_erasure_enabled(p->erasure) ? TRIB_ERASURE_TABLES : NULL;
 	opts = calloc(2 * c->plugin_options.count + 1, sizeof(char *));
 	if (opts == NULL)
 		abort();
@@ -312,8 +314,9 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	if (!trib_std_metrics_register(p->metrics, &p->m))
 		abort();
 	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
-	p->erasure = trib_erasure_new(cfg);
-	if (p->rules == NULL)
+	if (p->rules != NULL)
+		p->erasure = trib_erasure_new(cfg, p->metrics, errbuf, errlen);
+	if (p->rules == NULL || p->erasure == NULL)
 	{
 		trib_pipeline_free(p);
 		return NULL;
@@ -651,6 +654,17 @@ write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Count ev as handled, whether or not any sink gets it. */
+static void
+offered(trib_pipeline *p, const trib_event *ev)
+{
+	trib_metric_inc(p->m_src_events);
+	p->events_in++;
+	p->has_offered = true;
+	p->last_offered = ev->pos;
+	p->last_offered.opaque = NULL;
+}
+
 /*
  * Run the transforms on one change event, then hand it to every sink
  * that does not have it yet (or only to the dead-letter sink).
@@ -661,23 +675,24 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 	trib_verdict v;
 	size_t		i;
 
-	/* erasure: requests are handled on the source's values, before any
-	 * rule masks them; our messages become the deletes they stand for */
-	if (p->erasure != NULL)
+	/*
+	 * erasure: requests are handled on the source's values, before any
+	 * rule masks them; key rows become the deletes they stand for; forged
+	 * erasures and the rest of the catalog never reach a sink
+	 */
+	switch (trib_erasure_take(p->erasure, ev, errbuf, errlen))
 	{
-		if (trib_erasure_is_request(p->erasure, ev) &&
-			!trib_erasure_handle(p->erasure, ev, errbuf, errlen))
+		case TRIB_ERASURE_FAILED:
 			return false;
-		if (trib_erasure_rewrite(p->erasure, ev, errbuf, errlen) < 0)
-			return false;
+		case TRIB_ERASURE_CONSUMED:
+			offered(p, ev);
+			return true;
+		case TRIB_ERASURE_NOT_OURS:
+		case TRIB_ERASURE_REWRITTEN:
+			break;
 	}
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
-
-	trib_metric_inc(p->m_src_events);
-	p->events_in++;
-	p->has_offered = true;
-	p->last_offered = ev->pos;
-	p->last_offered.opaque = NULL;
+	offered(p, ev);
 	switch (v)
 	{
 		case TRIB_VERDICT_FAIL:

@@ -24,6 +24,7 @@
  * cleanup path.
  */
 #include "source_pg.h"
+#include "catalog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -44,9 +45,6 @@
 
 /* No message from the server for this long means the link is dead. */
 #define RECV_TIMEOUT_MS 120000
-
-/* The extension's own tables, never captured. */
-#define CATALOG_PATTERN "tributary.*"
 
 /* Retry "slot is active" at least this often. */
 #define SLOT_BUSY_MAX_DELAY_MS 1000
@@ -342,6 +340,45 @@ reserved_option(const char *name)
 		strcmp(name, "skip-empty-xacts") == 0;
 }
 
+/* "a,b" or "b" when a is NULL (malloc'd). */
+static char *
+join2(const char *a, const char *b)
+{
+	size_t		n = (a ? strlen(a) + 1 : 0) + strlen(b) + 1;
+	char	   *x = malloc(n);
+
+	if (!x)
+		abort();
+	snprintf(x, n, "%s%s%s", a ? a : "", a ? "," : "", b);
+	return x;
+}
+
+/*
+ * include-tables and exclude-tables.  Our own catalog (checkpoints saved in
+ * the source database) is never captured: each save would be a change, and
+ * its checkpoint another.  The catalog tables asked for (the erasure
+ * requests) are: added to an include list, and the exclusion narrowed to
+ * the rest of the catalog the daemon knows (catalog.h); any other catalog
+ * table that then arrives is consumed before the sinks (erasure.c).
+ */
+static void
+add_table_filters(trib_source_pg *src, const trib_source_pg_conf *conf)
+{
+	char	   *x;
+
+	if (conf->include_tables)
+	{
+		x = conf->catalog_tables ? join2(conf->include_tables, conf->catalog_tables)
+			: sdup(conf->include_tables);
+		add_opt(src, "include-tables", x);
+		free(x);
+	}
+	x = join2(conf->exclude_tables,
+			  conf->catalog_tables ? TRIB_CATALOG_UNREAD : TRIB_CATALOG_PATTERN);
+	add_opt(src, "exclude-tables", x);
+	free(x);
+}
+
 /* Validate and copy the configuration. */
 trib_source_pg *
 trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
@@ -391,25 +428,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 
 	add_opt(src, "include-transaction", "on");
 	add_opt(src, "skip-empty-xacts", conf->skip_empty_xacts ? "on" : "off");
-	if (conf->include_tables)
-		add_opt(src, "include-tables", conf->include_tables);
-	/*
-	 * Our own catalog (checkpoints saved in the source database) is never
-	 * captured: each save would be a change, and its checkpoint another.
-	 */
-	if (conf->exclude_tables)
-	{
-		size_t		n = strlen(conf->exclude_tables) + sizeof(CATALOG_PATTERN) + 2;
-		char	   *x = malloc(n);
-
-		if (!x)
-			abort();
-		snprintf(x, n, "%s,%s", conf->exclude_tables, CATALOG_PATTERN);
-		add_opt(src, "exclude-tables", x);
-		free(x);
-	}
-	else
-		add_opt(src, "exclude-tables", CATALOG_PATTERN);
+	add_table_filters(src, conf);
 	for (po = conf->plugin_options; po && po[0]; po += 2)
 	{
 		if (reserved_option(po[0]))

@@ -718,7 +718,7 @@ every_error_is_reported_not_just_the_first(void **state)
 		"never, only)\n"
 		"t.yaml:5:38: sinks.out.fsync: expected a boolean, got \"maybe\" (accepted: true, false)\n"
 		"t.yaml:5:45: sinks.out.rotate_byte: unknown key for a file sink (accepted: type, "
-		"path, rotate_bytes, fsync)\n"
+		"path, rotate_bytes, fsync, mode)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
 		"transforms, sinks, dead_letter, dead_letter_images, strict, lua_max_instructions, "
 		"lua_max_memory_mb, erasure, checkpoint, http, log)");
