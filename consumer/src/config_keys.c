@@ -710,7 +710,7 @@ ck_check_conninfo(const char *value, char *msg, size_t msglen)
 
 /* ---- finish functions ------------------------------------------------- */
 
-/* File sinks must not share a path. */
+/* The dead-letter sink exists; no two keys name one written file. */
 static void
 finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		   void *base, const char *name)
@@ -735,28 +735,7 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
 				 "the dead_letter sink would be the only sink (accepted: another sink "
 				 "than the one events go to)");
-	for (size_t i = 0; i < cfg->nsinks; i++)
-	{
-		if (cfg->sinks[i].type != TRIB_SINK_FILE || cfg->sinks[i].file.path == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++)
-		{
-			if (cfg->sinks[j].type == TRIB_SINK_FILE && cfg->sinks[j].file.path != NULL &&
-				strcmp(cfg->sinks[i].file.path, cfg->sinks[j].file.path) == 0)
-			{
-				const yt_node *sinks = yt_map_get(map, "sinks");
-				const yt_node *entry = yt_map_get(sinks, cfg->sinks[i].name);
-				char	   *p = ck_path("sinks", cfg->sinks[i].name);
-				char	   *pp = ck_path(p, "path");
-
-				ck_error(c, yt_map_get(entry, "path"), pp,
-						 "the same file as sinks.%s.path", cfg->sinks[j].name);
-				free(pp);
-				free(p);
-				break;
-			}
-		}
-	}
+	ck_check_written_paths(c, map);
 }
 
 /* Default slot; plugin options tributary manages itself. */

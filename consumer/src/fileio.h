@@ -8,6 +8,10 @@
  * fsyncs it, renames it over path and optionally fsyncs the directory.
  * Functions return false with errno set; `what` (when not NULL) names the
  * step that failed, for the caller's error message.
+ *
+ * trib_path_resolve() names the file a path opens, so that two paths can
+ * be compared (config_paths.c): "./x", "x", "d/../x" and a symbolic link to
+ * x resolve alike, whether x exists yet or not.
  */
 #ifndef TRIB_FILEIO_H
 #define TRIB_FILEIO_H
@@ -15,6 +19,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* What trib_write_file_atomic() appends to path for its temporary file. */
+#define TRIB_ATOMIC_TMP_SUFFIX ".tmp"
 
 /* Write all of buf to fd, retrying short writes and EINTR. */
 bool		trib_write_all(int fd, const void *buf, size_t len);
@@ -28,5 +35,14 @@ bool		trib_fsync_parent(const char *path);
 /* Replace path with data, atomically; durable: fsync file and directory. */
 bool		trib_write_file_atomic(const char *path, const void *data, size_t len,
 								   mode_t mode, bool durable, const char **what);
+
+/*
+ * The absolute name of the file that opening `path` reaches, malloc'd:
+ * realpath() when the file exists; else (a dangling symbolic link is first
+ * followed to its target, up to 40 times) the realpath() of the longest
+ * leading part that exists, then the rest with ".", ".." and repeated
+ * slashes folded by hand.
+ */
+char	   *trib_path_resolve(const char *path);
 
 #endif							/* TRIB_FILEIO_H */
