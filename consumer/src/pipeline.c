@@ -73,6 +73,7 @@
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
+#define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -109,6 +110,7 @@ struct trib_pipeline
 	trib_source_pg *src;
 	trib_leader *leader;
 	bool		retriable;		/* failed on a lost database connection */
+	bool		refused;		/* the source refused the dsn's credentials */
 	trib_checkpoint *ckpt;
 	sink_slot  *sinks;
 	size_t		nsinks;
@@ -356,27 +358,74 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	return p;
 }
 
-/* Open sinks, the checkpoint store and the leader lock. */
+/* Sleep ms milliseconds, in steps, until *stop. */
+static void
+pause_ms(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec step = {0, 50 * 1000000L};
+
+	for (int t = 0; t < ms && !*stop; t += 50)
+		nanosleep(&step, NULL);
+}
+
+/*
+ * Take the pipeline lock.  While another consumer holds it, wait as a
+ * standby, trying every LEADER_RETRY_MS.  While the source database cannot
+ * be reached (down, restarting, a wrong host or port), say why each time
+ * and try again after the source's reconnect backoff.  When it refuses the
+ * connection for good (role, password, database: pgconn.h), fail at once
+ * with p->refused set.  false with errbuf empty when stopped.
+ */
+static bool
+become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	const trib_backoff_conf *bo = &p->srcconf->pg.reconnect_backoff_ms;
+	int			delay = bo->initial;
+	bool		standby = false;
+
+	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
+	while (!*stop)
+	{
+		int			rc = trib_leader_try(p->leader, errbuf, errlen);
+
+		if (rc == 1)
+			return true;
+		if (rc == -2)
+		{
+			p->refused = true;
+			return false;
+		}
+		if (rc == 0)
+		{
+			if (!standby)
+				tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
+						  p->cfg->pipeline);
+			standby = true;
+			snprintf(p->state, sizeof(p->state), "standby");
+			delay = bo->initial;
+			pause_ms(LEADER_RETRY_MS, stop);
+			continue;
+		}
+		standby = false;
+		snprintf(p->state, sizeof(p->state), "connecting");
+		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", p->srcconf->name,
+				  errbuf, delay);
+		pause_ms(delay, stop);
+		delay = delay > bo->max / 2 ? bo->max : delay * 2;
+	}
+	errbuf[0] = '\0';
+	return false;
+}
+
+/* Take the lock, then open the checkpoint store and the sinks. */
 static bool
 open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
 	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
 	size_t		i;
 
-	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
-	if (trib_leader_try(p->leader, errbuf, errlen) != 1)
-	{
-		tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
-				  p->cfg->pipeline);
-		snprintf(p->state, sizeof(p->state), "standby");
-		if (!trib_leader_acquire(p->leader, 1000, -1, (volatile int *) stop,
-								 errbuf, errlen))
-		{
-			if (*stop)
-				errbuf[0] = '\0';
-			return false;
-		}
-	}
+	if (!become_leader(p, stop, errbuf, errlen))
+		return false;
 	tlog_info("pipeline", "pipeline %s is active", p->cfg->pipeline);
 
 	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
@@ -1202,6 +1251,12 @@ bool
 trib_pipeline_retriable(const trib_pipeline *p)
 {
 	return p->retriable;
+}
+
+bool
+trib_pipeline_refused(const trib_pipeline *p)
+{
+	return p->refused;
 }
 
 void
