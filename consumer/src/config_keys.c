@@ -24,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include "envelope.h"
+#include "http.h"
 #include "log.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
@@ -390,6 +391,10 @@ static const ck_section erasure_section = {
 	"anonymises) them in every sink. See docs/TRANSFORMS.md.",
 };
 
+/* A macro's value as a string literal, for the docs. */
+#define CK_STR_(x) #x
+#define CK_STR(x) CK_STR_(x)
+
 static const ck_key http_keys[] = {
 	ROW(trib_http_conf, enabled, CK_BOOL, 0, .def = "true",
 		.desc = "serve `/health` and `/metrics`"),
@@ -406,7 +411,11 @@ static const ck_section http_section = {
 	.keys = http_keys,
 	.finish = finish_http,
 	.doc_intro = "The monitoring endpoint. It listens on the loopback interface only "
-	"unless told otherwise.",
+	"unless told otherwise. It keeps up to " CK_STR(TRIB_HTTP_MAX_CONNECTIONS)
+	" connections; one that sends nothing for " CK_STR(TRIB_HTTP_IDLE_TIMEOUT_S)
+	" s is closed, and " CK_STR(TRIB_HTTP_RESERVED) " slots are kept free by closing the "
+	"connection idle longest, so idle or half-sent requests cannot keep `/health` "
+	"from answering.",
 };
 
 static const ck_key log_keys[] = {

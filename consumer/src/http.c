@@ -12,6 +12,21 @@
  * on the first call of the access handler, which libmicrohttpd allows for
  * requests without a body.  HEAD gets the same headers without a body
  * (libmicrohttpd drops it).
+ *
+ * Starvation.  libmicrohttpd stops accepting at its connection limit, so
+ * clients that open connections and never finish a request (idle
+ * keep-alives, a slow loris, a hundred half-sent requests on loopback)
+ * would make a health probe wait in the listen queue until one of them
+ * times out.  Two defences.  Idle connections, complete request or not,
+ * time out after TRIB_HTTP_IDLE_TIMEOUT_S.  And TRIB_HTTP_RESERVED slots
+ * below the limit are kept free: the server tracks its connections
+ * (MHD_OPTION_NOTIFY_CONNECTION, all callbacks on its one thread) with
+ * whether a request is being served and since when each waits; when a new
+ * connection leaves fewer free slots than that, the connection that has
+ * waited longest without a request in service is shut down (shutdown(2):
+ * libmicrohttpd sees end of file and closes it on its next turn).  A probe
+ * that sends its request at once is therefore always accepted, and is the
+ * newest, the last to be evicted.
  */
 #include "http.h"
 
@@ -24,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -31,12 +47,25 @@
 #include "log.h"
 #include "strbuf.h"
 
+/* One open connection, for eviction (see above). */
+typedef struct conn_slot
+{
+	bool		used;
+	bool		serving;		/* a request is in service */
+	bool		evicted;		/* shut down, not closed yet */
+	int			fd;
+	long long	since_ms;		/* waiting for a request since */
+} conn_slot;
+
 struct trib_http
 {
 	trib_http_opts opts;
 	struct MHD_Daemon *daemon;
 	int			port;
 	char		address[INET6_ADDRSTRLEN];
+	unsigned	limit;			/* libmicrohttpd's connection limit */
+	conn_slot  *slots;			/* limit of them; HTTP thread only */
+	unsigned	open;			/* used slots, evicted ones included */
 };
 
 /* Defaults: loopback, any port, no callbacks. */
@@ -180,6 +209,100 @@ serve_status(trib_http *h, struct MHD_Connection *conn)
 	return reply(conn, MHD_HTTP_OK, "application/json", trib_strbuf_finish(&b), len);
 }
 
+/* Milliseconds of a monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Shut down the connection that has waited longest without a request in
+ * service, if any. */
+static void
+evict_oldest_idle(trib_http *h)
+{
+	conn_slot  *oldest = NULL;
+
+	for (unsigned i = 0; i < h->limit; i++)
+	{
+		conn_slot  *s = &h->slots[i];
+
+		if (s->used && !s->serving && !s->evicted &&
+			(oldest == NULL || s->since_ms < oldest->since_ms))
+			oldest = s;
+	}
+	if (oldest == NULL)
+		return;
+	oldest->evicted = true;
+	shutdown(oldest->fd, SHUT_RDWR);
+	tlog_debug("http", "%u connections open: closed the one idle for %lld ms", h->open,
+			   now_ms() - oldest->since_ms);
+}
+
+/* A connection opened or closed: track it, keep the reserved slots free. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	trib_http  *h = cls;
+	conn_slot  *s = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+	{
+		if (s != NULL)
+		{
+			s->used = false;
+			h->open--;
+		}
+		return;
+	}
+	for (unsigned i = 0; s == NULL && i < h->limit; i++)
+		if (!h->slots[i].used)
+			s = &h->slots[i];
+	if (s == NULL)
+		return;					/* cannot happen: libmicrohttpd keeps the limit */
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
+	s->since_ms = now_ms();
+	*socket_context = s;
+	if (++h->open + TRIB_HTTP_RESERVED > h->limit)
+		evict_oldest_idle(h);
+}
+
+/* A request was answered: its connection waits for the next one. */
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn_slot  *s = info ? info->socket_context : NULL;
+
+	(void) cls;
+	(void) con_cls;
+	(void) code;
+	if (s != NULL)
+	{
+		s->serving = false;
+		s->since_ms = now_ms();
+	}
+}
+
+/* Mark the connection of a request as serving it. */
+static void
+note_serving(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (info != NULL && info->socket_context != NULL)
+		((conn_slot *) info->socket_context)->serving = true;
+}
+
 /* The access handler: route one request. */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -193,6 +316,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	(void) upload_data;
 	(void) upload_data_size;
 	(void) con_cls;
+	note_serving(conn);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -300,20 +424,27 @@ trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen)
 		free(h);
 		return NULL;
 	}
+	h->limit = opts->max_connections ? opts->max_connections : TRIB_HTTP_MAX_CONNECTIONS;
+	if (h->limit <= TRIB_HTTP_RESERVED)
+		h->limit = TRIB_HTTP_RESERVED + 1;
+	h->slots = trib_xcalloc(h->limit, sizeof(conn_slot));
 	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 								 MHD_USE_ERROR_LOG,
 								 0, NULL, NULL, handle, h,
 								 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *) NULL,
 								 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
-								 MHD_OPTION_CONNECTION_LIMIT,
-								 (unsigned) (opts->max_connections ? opts->max_connections : 32),
+								 MHD_OPTION_CONNECTION_LIMIT, h->limit,
 								 MHD_OPTION_CONNECTION_TIMEOUT,
-								 (unsigned) (opts->timeout_s ? opts->timeout_s : 10),
+								 (unsigned) (opts->timeout_s ? opts->timeout_s
+											 : TRIB_HTTP_IDLE_TIMEOUT_S),
+								 MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *) h,
+								 MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *) h,
 								 MHD_OPTION_END);
 	if (!h->daemon)
 	{
 		snprintf(errbuf, errlen, "http: cannot start the server on %s:%d", host, h->port);
 		close(fd);
+		free(h->slots);
 		free(h);
 		return NULL;
 	}
@@ -343,5 +474,6 @@ trib_http_stop(trib_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
+	free(h->slots);
 	free(h);
 }
