@@ -27,7 +27,10 @@
  *   /status                 application/json from the `status` callback
  *                           (pipeline, state, role, sources with positions,
  *                           sinks with acked positions, lag); 503 with
- *                           {"error":...} when it returns NULL.
+ *                           {"error":...} when it returns NULL.  The
+ *                           pipeline writes positions as event ids:
+ *                           "L:S", or "L" alone for the whole transaction
+ *                           committed at L.
  *   /                       a plain-text list of the endpoints.
  *
  * Anything else is 404; methods other than GET and HEAD get 405 with

@@ -966,7 +966,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	long long	last_data = now_ms();
 	uint64_t	unflushed = 0;
 	uint64_t	reported = 0;
-	char		lsn[32];
+	char		lsn[TRIB_EVENTID_LEN];
 
 	errbuf[0] = '\0';
 	if (!start_http(p, errbuf, errlen))
@@ -1078,9 +1078,8 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	tlog_info("pipeline", "stopping: draining the sinks");
 	if (!drain(p, errbuf, errlen))
 		return false;
-	trib_lsn_format(p->saved.commit_lsn, lsn, sizeof(lsn));
-	tlog_info("pipeline", "stopped cleanly; checkpoint %s:%llu", lsn,
-			  (unsigned long long) p->saved.seq);
+	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, lsn, sizeof(lsn));
+	tlog_info("pipeline", "stopped cleanly; checkpoint %s", lsn);
 	snprintf(p->state, sizeof(p->state), "stopped");
 	return true;
 }
@@ -1089,7 +1088,7 @@ char *
 trib_pipeline_status_json(trib_pipeline *p)
 {
 	char	   *out = NULL;
-	char		ck[32],
+	char		ck[TRIB_EVENTID_LEN],
 				conf[32];
 	size_t		len;
 	FILE	   *f = open_memstream(&out, &len);
@@ -1097,21 +1096,20 @@ trib_pipeline_status_json(trib_pipeline *p)
 
 	if (f == NULL)
 		return NULL;
-	trib_lsn_format(p->saved.commit_lsn, ck, sizeof(ck));
+	/* event ids: "L:S", or "L" for all of the transaction committed at L */
+	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, ck, sizeof(ck));
 	trib_lsn_format(p->confirmed_lsn, conf, sizeof(conf));
 	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
-			"\"checkpoint\":\"%s:%llu\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
-			p->cfg->pipeline, p->state, (unsigned long long) p->events_in,
-			ck, (unsigned long long) p->saved.seq, conf);
+			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
+			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
 	for (i = 0; i < p->nsinks; i++)
 	{
-		char		a[32];
+		char		a[TRIB_EVENTID_LEN];
 
-		trib_lsn_format(p->sinks[i].acked.commit_lsn, a, sizeof(a));
-		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s:%llu\"}",
+		trib_eventid_format(p->sinks[i].acked.commit_lsn, p->sinks[i].acked.seq, a, sizeof(a));
+		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
 				i ? "," : "", p->cfg->sinks[i].name,
-				(unsigned long long) p->sinks[i].written, a,
-				(unsigned long long) p->sinks[i].acked.seq);
+				(unsigned long long) p->sinks[i].written, a);
 	}
 	fprintf(f, "]}");
 	fclose(f);

@@ -45,9 +45,6 @@
 /* No message from the server for this long means the link is dead. */
 #define RECV_TIMEOUT_MS 120000
 
-/* The extension's own tables, never captured. */
-#define CATALOG_PATTERN "tributary.*"
-
 /* Retry "slot is active" at least this often. */
 #define SLOT_BUSY_MAX_DELAY_MS 1000
 
@@ -439,17 +436,17 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	 */
 	if (conf->exclude_tables)
 	{
-		size_t		n = strlen(conf->exclude_tables) + sizeof(CATALOG_PATTERN) + 2;
+		size_t		n = strlen(conf->exclude_tables) + sizeof(TRIB_PG_CATALOG_PATTERN) + 2;
 		char	   *x = malloc(n);
 
 		if (!x)
 			abort();
-		snprintf(x, n, "%s,%s", conf->exclude_tables, CATALOG_PATTERN);
+		snprintf(x, n, "%s,%s", conf->exclude_tables, TRIB_PG_CATALOG_PATTERN);
 		add_opt(src, "exclude-tables", x);
 		free(x);
 	}
 	else
-		add_opt(src, "exclude-tables", CATALOG_PATTERN);
+		add_opt(src, "exclude-tables", TRIB_PG_CATALOG_PATTERN);
 	for (po = conf->plugin_options; po && po[0]; po += 2)
 	{
 		if (reserved_option(po[0]))

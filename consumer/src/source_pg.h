@@ -52,6 +52,11 @@ typedef enum trib_pg_snapshot
 	TRIB_PG_SNAPSHOT_EXPORT		/* EXPORT_SNAPSHOT: name via _snapshot_name() */
 } trib_pg_snapshot;
 
+/* The extension's own tables (exclude-tables pattern), never captured: each
+ * checkpoint saved there would be a change, and its checkpoint another.
+ * `check` leaves them out of its list for the same reason. */
+#define TRIB_PG_CATALOG_PATTERN "tributary.*"
+
 typedef struct trib_source_pg_conf
 {
 	const char *dsn;			/* libpq conninfo or URI; may hold a password */
