@@ -39,11 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -54,7 +54,7 @@ typedef struct conn_slot
 	bool		serving;		/* a request is in service */
 	bool		evicted;		/* shut down, not closed yet */
 	int			fd;
-	long long	since_ms;		/* waiting for a request since */
+	int64_t		since_ms;		/* waiting for a request since */
 } conn_slot;
 
 struct trib_http
@@ -75,12 +75,16 @@ trib_http_opts_init(trib_http_opts *opts)
 	memset(opts, 0, sizeof(*opts));
 }
 
-/* libmicrohttpd's own messages go to our log. */
+/* libmicrohttpd's own messages go to our log, at debug level: once the
+ * server runs they tell what clients did (closed early, sent too little,
+ * were evicted), which anyone who can connect controls, so at a higher
+ * level they would let any local process fill the log.  Failures to start
+ * are reported by trib_http_start() itself. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void) cls;
-	trib_log_vwrite(TRIB_LOG_WARN, "http", fmt, ap);
+	trib_log_vwrite(TRIB_LOG_DEBUG, "http", fmt, ap);
 }
 
 /* Queue a response with `body` (taken over, malloc'd) and content type. */
@@ -209,16 +213,6 @@ serve_status(trib_http *h, struct MHD_Connection *conn)
 	return reply(conn, MHD_HTTP_OK, "application/json", trib_strbuf_finish(&b), len);
 }
 
-/* Milliseconds of a monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Shut down the connection that has waited longest without a request in
  * service, if any. */
 static void
@@ -239,7 +233,7 @@ evict_oldest_idle(trib_http *h)
 	oldest->evicted = true;
 	shutdown(oldest->fd, SHUT_RDWR);
 	tlog_debug("http", "%u connections open: closed the one idle for %lld ms", h->open,
-			   now_ms() - oldest->since_ms);
+			   (long long) (trib_now_ms() - oldest->since_ms));
 }
 
 /* A connection opened or closed: track it, keep the reserved slots free. */
@@ -267,7 +261,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	memset(s, 0, sizeof(*s));
 	s->used = true;
 	s->fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
-	s->since_ms = now_ms();
+	s->since_ms = trib_now_ms();
 	*socket_context = s;
 	if (++h->open + TRIB_HTTP_RESERVED > h->limit)
 		evict_oldest_idle(h);
@@ -288,7 +282,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (s != NULL)
 	{
 		s->serving = false;
-		s->since_ms = now_ms();
+		s->since_ms = trib_now_ms();
 	}
 }
 

@@ -9,19 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "strbuf.h"
-
-/* Monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* See pgconn.h. */
 bool
@@ -91,7 +81,7 @@ wait_socket(int sock, bool reading, int64_t deadline)
 
 	for (;;)
 	{
-		int			left = deadline < 0 ? -1 : (int) (deadline - now_ms());
+		int			left = deadline < 0 ? -1 : (int) (deadline - trib_now_ms());
 		int			rc;
 
 		if (deadline >= 0 && left <= 0)
@@ -170,7 +160,7 @@ complete(PGconn *conn, int timeout, trib_pq_error *err)
 		if (PQsocket(conn) != sock)
 		{
 			sock = PQsocket(conn);	/* a new address: its own timeout */
-			deadline = timeout < 0 ? -1 : now_ms() + timeout;
+			deadline = timeout < 0 ? -1 : trib_now_ms() + timeout;
 		}
 		if (!wait_socket(sock, st == PGRES_POLLING_READING, deadline))
 		{
