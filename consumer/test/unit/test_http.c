@@ -22,10 +22,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -110,16 +110,6 @@ static int
 connect_to(const char *addr, int port)
 {
 	return connect_within(addr, port, 0);
-}
-
-/* Milliseconds of a monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -458,17 +448,17 @@ test_idle_half_sent_requests_do_not_starve_health(void **state)
 	for (int round = 0; round < 2; round++)
 	{
 		reply		r;
-		long long	t0;
+		int64_t		t0;
 
 		for (int i = 0; i < 100; i++)
 			if ((idle[n] = half_sent(port)) >= 0)
 				n++;
-		t0 = now_ms();
+		t0 = trib_now_ms();
 		if (!request_timed(port, "GET", "/health", 2000, &r) || r.status != 200)
 		{
 			print_message("round %d: /health did not answer within 2 s with %d idle "
 						  "connections (status %d, %lld ms)\n", round, n, r.status,
-						  now_ms() - t0);
+						  (long long) (trib_now_ms() - t0));
 			fail();
 		}
 		assert_string_equal(r.body, "ok\n");
@@ -489,7 +479,7 @@ test_incomplete_request_times_out_soon(void **state)
 	trib_http  *h = start(NULL, &p);
 	int			fd = half_sent(trib_http_port(h));
 	char		c;
-	long long	t0 = now_ms();
+	int64_t		t0 = trib_now_ms();
 	ssize_t		got;
 
 	(void) state;
@@ -497,10 +487,10 @@ test_incomplete_request_times_out_soon(void **state)
 	fcntl(fd, F_SETFL, 0);		/* blocking again */
 	set_timeouts(fd, 6000);
 	got = read(fd, &c, 1);
-	if (got != 0 || now_ms() - t0 < 2000)
+	if (got != 0 || trib_now_ms() - t0 < 2000)
 	{
 		print_message("expected the server to close the connection after about 3 s, "
-					  "got read %zd after %lld ms\n", got, now_ms() - t0);
+					  "got read %zd after %lld ms\n", got, (long long) (trib_now_ms() - t0));
 		fail();
 	}
 	close(fd);
