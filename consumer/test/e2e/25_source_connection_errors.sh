@@ -94,10 +94,7 @@ check "still running" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
 pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -l "$PGC_DIR/server.log" -w -t 60 start >/dev/null
 for _ in $(seq 1 100); do grep -q "pipeline conn is active" "$WORK/down.log" && break; sleep 0.1; done
 has "once the server is up the pipeline becomes active" "$WORK/down.log" "pipeline conn is active"
-for _ in $(seq 1 100); do
-    [ "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tributary_conn' AND active")" = 1 ] && break
-    sleep 0.1
-done
+wait_slot_active tributary_conn || true
 pgc_psql -d postgres -c "INSERT INTO public.t SELECT generate_series(1, 5)" >/dev/null
 wait_lines "$WORK/out.jsonl" 5 30 2>/dev/null || true
 check "and streams" 5 "$(grep -c '"op":"c"' "$WORK/out.jsonl" 2>/dev/null || echo 0)"

@@ -70,10 +70,7 @@ for _ in $(seq 1 100); do
     [ -n "$port" ] && grep -q "pipeline status is active" "$WORK/run.log" && break
     sleep 0.1
 done
-for _ in $(seq 1 100); do
-    [ "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'tributary_status' AND active")" = 1 ] && break
-    sleep 0.1
-done
+wait_slot_active tributary_status || true
 pgc_psql -d postgres -c "INSERT INTO public.orders SELECT g, 'n' FROM generate_series(1, 3) g" >/dev/null
 wait_lines "$WORK/out.jsonl" 3 30 2>/dev/null || true
 sleep 1.5   # several heartbeats: the checkpoint is now a whole transaction

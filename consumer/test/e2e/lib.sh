@@ -80,6 +80,16 @@ slot_caught_up() {
     echo "$c"
 }
 
+# wait_slot_active SLOT: wait up to 10 s for a walsender to stream from SLOT
+# (the consumer created it and started streaming).
+wait_slot_active() {
+    for _ in $(seq 1 100); do
+        [ "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$1' AND active")" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
 # status.  Not in a subshell: only the shell that started it can wait.
 stop_consumer() {
