@@ -214,9 +214,9 @@ serve_status(trib_http *h, struct MHD_Connection *conn)
 }
 
 /* Shut down the connection that has waited longest without a request in
- * service, if any. */
+ * service, if any, other than the new one. */
 static void
-evict_oldest_idle(trib_http *h)
+evict_oldest_idle(trib_http *h, const conn_slot *new_one)
 {
 	conn_slot  *oldest = NULL;
 
@@ -224,7 +224,7 @@ evict_oldest_idle(trib_http *h)
 	{
 		conn_slot  *s = &h->slots[i];
 
-		if (s->used && !s->serving && !s->evicted &&
+		if (s != new_one && s->used && !s->serving && !s->evicted &&
 			(oldest == NULL || s->since_ms < oldest->since_ms))
 			oldest = s;
 	}
@@ -264,7 +264,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	s->since_ms = trib_now_ms();
 	*socket_context = s;
 	if (++h->open + TRIB_HTTP_RESERVED > h->limit)
-		evict_oldest_idle(h);
+		evict_oldest_idle(h, s);
 }
 
 /* A request was answered: its connection waits for the next one. */

@@ -197,7 +197,10 @@ trib_pq_connect(const char *const *keywords, const char *const *values,
 	}
 	PQconninfoFree(opts);
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	{
+		PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);	/* later errors as usual */
 		return conn;
+	}
 	if (waited)
 		describe(conn ? PQerrorMessage(conn) : NULL, err);
 	PQfinish(conn);

@@ -12,13 +12,15 @@
  * connection without blocking (PQconnectStartParams), asks for verbose
  * error messages before the server has said anything, and drives
  * PQconnectPoll() itself, honouring connect_timeout (at least 2 s, as
- * libpq counts it; restarted when libpq moves to another address).  The
+ * libpq counts it, per address; when it passes, the attempt ends with a
+ * retryable error where libpq would try the host's next address).  The
  * server's refusal then reads "FATAL:  28P01: password authentication
  * failed ...": the code is taken out of the text, the LOCATION line
  * dropped, and the message handed back as libpq would have printed it, on
- * one line, with " (SQLSTATE 28P01)" appended.  A connection string naming
- * several hosts is left to PQconnectdbParams() (libpq's own failover and
- * per-host timeouts); its errors carry no SQLSTATE and count as retryable.
+ * one line, with " (SQLSTATE 28P01)" appended.  A connection that succeeds
+ * is handed over with the default verbosity again.  A connection string
+ * naming several hosts is left to PQconnectdbParams() (libpq's failover
+ * and per-host timeouts); its errors carry no SQLSTATE and are retryable.
  *
  * Final errors: the server refused who we are or what we asked for, which
  * only a change of configuration (or of the server's roles and pg_hba.conf)
