@@ -26,9 +26,11 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include "catalog.h"
 #include "jsondoc.h"
 #include "log.h"
 #include "rules.h"
+#include "source_pg.h"
 #include "strbuf.h"
 
 /* A table the source would capture. */
@@ -226,11 +228,15 @@ trib_check_pattern_match(const char *pattern, const char *schema, const char *ta
 	return ok;
 }
 
-/* Is schema.table captured under the source's filters? */
+/* Is schema.table captured under the source's filters?  Never the
+ * extension's own tables (catalog.h): they are never data. */
 static bool
 captured(const trib_pg_source_conf *pg, const char *schema, const char *table)
 {
 	bool		in = pg->include_tables.count == 0;
+
+	if (trib_check_pattern_match(TRIB_CATALOG_PATTERN, schema, table))
+		return false;
 
 	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
 		in = trib_check_pattern_match(pg->include_tables.items[i], schema, table);

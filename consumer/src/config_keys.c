@@ -27,6 +27,7 @@
 #include "envelope.h"
 #include "fileio.h"
 #include "keys.h"
+#include "http.h"
 #include "log.h"
 #include "mask_hash.h"
 #include "snapshot_tables.h"
@@ -411,6 +412,10 @@ static const ck_section erasure_section = {
 	"docs/TRANSFORMS.md.",
 };
 
+/* A macro's value as a string literal, for the docs. */
+#define CK_STR_(x) #x
+#define CK_STR(x) CK_STR_(x)
+
 static const ck_key http_keys[] = {
 	ROW(trib_http_conf, enabled, CK_BOOL, 0, .def = "true",
 		.desc = "serve `/health` and `/metrics`"),
@@ -427,7 +432,11 @@ static const ck_section http_section = {
 	.keys = http_keys,
 	.finish = finish_http,
 	.doc_intro = "The monitoring endpoint. It listens on the loopback interface only "
-	"unless told otherwise.",
+	"unless told otherwise. It keeps up to " CK_STR(TRIB_HTTP_MAX_CONNECTIONS)
+	" connections; one that sends nothing for " CK_STR(TRIB_HTTP_IDLE_TIMEOUT_S)
+	" s is closed, and " CK_STR(TRIB_HTTP_RESERVED) " slots are kept free by closing the "
+	"connection idle longest, so idle or half-sent requests cannot keep `/health` "
+	"from answering.",
 };
 
 static const ck_key log_keys[] = {
@@ -743,7 +752,7 @@ ck_check_conninfo(const char *value, char *msg, size_t msglen)
 
 /* ---- finish functions ------------------------------------------------- */
 
-/* File sinks must not share a path. */
+/* The dead-letter sink exists; no two keys name one written file. */
 static void
 finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		   void *base, const char *name)
@@ -768,28 +777,7 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
 				 "the dead_letter sink would be the only sink (accepted: another sink "
 				 "than the one events go to)");
-	for (size_t i = 0; i < cfg->nsinks; i++)
-	{
-		if (cfg->sinks[i].type != TRIB_SINK_FILE || cfg->sinks[i].file.path == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++)
-		{
-			if (cfg->sinks[j].type == TRIB_SINK_FILE && cfg->sinks[j].file.path != NULL &&
-				strcmp(cfg->sinks[i].file.path, cfg->sinks[j].file.path) == 0)
-			{
-				const yt_node *sinks = yt_map_get(map, "sinks");
-				const yt_node *entry = yt_map_get(sinks, cfg->sinks[i].name);
-				char	   *p = ck_path("sinks", cfg->sinks[i].name);
-				char	   *pp = ck_path(p, "path");
-
-				ck_error(c, yt_map_get(entry, "path"), pp,
-						 "the same file as sinks.%s.path", cfg->sinks[j].name);
-				free(pp);
-				free(p);
-				break;
-			}
-		}
-	}
+	ck_check_written_paths(c, map);
 }
 
 /* Default slot; plugin options tributary manages itself. */

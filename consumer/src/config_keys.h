@@ -163,6 +163,11 @@ void		ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq,
 								 const char *path, const ck_family *fam);
 void		ck_free_family(const ck_family *fam, trib_config *cfg);
 
+/* Report every two keys that name one file the daemon writes (the log,
+ * file sinks with their sidecars and segments, the checkpoint file, the
+ * erasure audit log); config_paths.c.  `top` is the file's top map. */
+void		ck_check_written_paths(ck_ctx *c, const yt_node *top);
+
 /* The value checks, also used by computed defaults. */
 bool		ck_check_conninfo(const char *value, char *msg, size_t msglen);
 bool		ck_parse_listen(const char *value, char **host, int *port,

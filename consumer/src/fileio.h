@@ -14,6 +14,10 @@
  * mode (0600 by default, TRIB_FILE_MODE_DEFAULT) and narrows an existing
  * regular file whose permissions are wider, such as one an older version
  * created 0644.
+ *
+ * trib_path_resolve() names the file a path opens, so that two paths can
+ * be compared (config_paths.c): "./x", "x", "d/../x" and a symbolic link to
+ * x resolve alike, whether x exists yet or not.
  */
 #ifndef TRIB_FILEIO_H
 #define TRIB_FILEIO_H
@@ -21,6 +25,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* What trib_write_file_atomic() appends to path for its temporary file. */
+#define TRIB_ATOMIC_TMP_SUFFIX ".tmp"
 
 /* Write all of buf to fd, retrying short writes and EINTR. */
 bool		trib_write_all(int fd, const void *buf, size_t len);
@@ -50,5 +57,14 @@ int			trib_open_private(const char *path, int flags, mode_t mode);
 /* Replace path with data, atomically; durable: fsync file and directory. */
 bool		trib_write_file_atomic(const char *path, const void *data, size_t len,
 								   mode_t mode, bool durable, const char **what);
+
+/*
+ * The absolute name of the file that opening `path` reaches, malloc'd:
+ * realpath() when the file exists; else (a dangling symbolic link is first
+ * followed to its target, up to 40 times) the realpath() of the longest
+ * leading part that exists, then the rest with ".", ".." and repeated
+ * slashes folded by hand.
+ */
+char	   *trib_path_resolve(const char *path);
 
 #endif							/* TRIB_FILEIO_H */

@@ -19,7 +19,11 @@
  * TRIBUTARY_SOURCE_URI, TRIBUTARY_DEST_URI, TRIBUTARY_KEY_FILE) say where
  * its bare database names are and where its default key is.
  *
- * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.  `check`
+ * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config; `run`
+ * and `snapshot` also exit 2 when the source database refuses the dsn's
+ * role, password or database (SQLSTATE 28000, 28P01, 3D000, 42501: see
+ * pgconn.h), which no retry fixes, while an unreachable server is retried
+ * with the source's reconnect backoff, saying why each time.  `check`
  * exits 0 for a valid config even when a system it names is not reachable
  * (the report says so): validity is a property of the file, reachability
  * of the moment.
@@ -129,7 +133,8 @@ usage(FILE *f)
 		print_usage_text(f, usage_text[i][1]);
 	}
 	fprintf(f, "\ntributary --version\ntributary help [COMMAND]\n"
-			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config.\n");
+			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config (also when the\n"
+			"source database refuses the dsn's role, password or database).\n");
 }
 
 static int
@@ -383,7 +388,7 @@ nap(int ms)
  * supervisor restarting the process would: every position is reloaded from
  * the sinks and the checkpoint, so nothing is lost or repeated.  The exit
  * status: 0, EXIT_RUNTIME, or EXIT_USAGE when the pipeline cannot be built
- * from the config.
+ * from the config or the source refuses its credentials.
  */
 static int
 run_pipeline(const trib_config *cfg, bool snapshot)
@@ -397,6 +402,7 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 		char		err[4096] = "";
 		bool		ok;
 		bool		again;
+		bool		refused;
 		struct timespec t0,
 					t1;
 
@@ -412,7 +418,12 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 			trib_pipeline_set_snapshot_only(p);
 		ok = trib_pipeline_run(p, &stop_requested, err, sizeof(err));
 		again = !ok && !stop_requested && trib_pipeline_retriable(p);
-		if (!ok && !again)
+		refused = !ok && trib_pipeline_refused(p);
+		if (refused)
+			tlog_error("main", "pipeline %s cannot start: source %s: %s; not retried: correct "
+					   "the role, password or database of the source's dsn (or the server's "
+					   "roles and pg_hba.conf)", cfg->pipeline, cfg->sources[0].name, err);
+		else if (!ok && !again)
 			tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
 		else if (ok && snapshot && !trib_pipeline_snapshot_complete(p))
 		{
@@ -421,6 +432,8 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 			ok = false;
 		}
 		trib_pipeline_free(p);
+		if (refused)
+			return EXIT_USAGE;
 		if (!again)
 			return ok ? 0 : EXIT_RUNTIME;
 		clock_gettime(CLOCK_MONOTONIC, &t1);

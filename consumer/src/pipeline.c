@@ -74,6 +74,7 @@
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
+#define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -110,6 +111,7 @@ struct trib_pipeline
 	trib_source_pg *src;
 	trib_leader *leader;
 	bool		retriable;		/* failed on a lost database connection */
+	bool		refused;		/* the source refused the dsn's credentials */
 	trib_checkpoint *ckpt;
 	sink_slot  *sinks;
 	size_t		nsinks;
@@ -359,27 +361,74 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	return p;
 }
 
-/* Open sinks, the checkpoint store and the leader lock. */
+/* Sleep ms milliseconds, in steps, until *stop. */
+static void
+pause_ms(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec step = {0, 50 * 1000000L};
+
+	for (int t = 0; t < ms && !*stop; t += 50)
+		nanosleep(&step, NULL);
+}
+
+/*
+ * Take the pipeline lock.  While another consumer holds it, wait as a
+ * standby, trying every LEADER_RETRY_MS.  While the source database cannot
+ * be reached (down, restarting, a wrong host or port), say why each time
+ * and try again after the source's reconnect backoff.  When it refuses the
+ * connection for good (role, password, database: pgconn.h), fail at once
+ * with p->refused set.  false with errbuf empty when stopped.
+ */
+static bool
+become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	const trib_backoff_conf *bo = &p->srcconf->pg.reconnect_backoff_ms;
+	int			delay = bo->initial;
+	bool		standby = false;
+
+	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
+	while (!*stop)
+	{
+		int			rc = trib_leader_try(p->leader, errbuf, errlen);
+
+		if (rc == 1)
+			return true;
+		if (rc == -2)
+		{
+			p->refused = true;
+			return false;
+		}
+		if (rc == 0)
+		{
+			if (!standby)
+				tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
+						  p->cfg->pipeline);
+			standby = true;
+			snprintf(p->state, sizeof(p->state), "standby");
+			delay = bo->initial;
+			pause_ms(LEADER_RETRY_MS, stop);
+			continue;
+		}
+		standby = false;
+		snprintf(p->state, sizeof(p->state), "connecting");
+		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", p->srcconf->name,
+				  errbuf, delay);
+		pause_ms(delay, stop);
+		delay = delay > bo->max / 2 ? bo->max : delay * 2;
+	}
+	errbuf[0] = '\0';
+	return false;
+}
+
+/* Take the lock, then open the checkpoint store and the sinks. */
 static bool
 open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
 	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
 	size_t		i;
 
-	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
-	if (trib_leader_try(p->leader, errbuf, errlen) != 1)
-	{
-		tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
-				  p->cfg->pipeline);
-		snprintf(p->state, sizeof(p->state), "standby");
-		if (!trib_leader_acquire(p->leader, 1000, -1, (volatile int *) stop,
-								 errbuf, errlen))
-		{
-			if (*stop)
-				errbuf[0] = '\0';
-			return false;
-		}
-	}
+	if (!become_leader(p, stop, errbuf, errlen))
+		return false;
 	tlog_info("pipeline", "pipeline %s is active", p->cfg->pipeline);
 
 	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
@@ -932,7 +981,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	long long	last_data = now_ms();
 	uint64_t	unflushed = 0;
 	uint64_t	reported = 0;
-	char		lsn[32];
+	char		lsn[TRIB_EVENTID_LEN];
 
 	errbuf[0] = '\0';
 	if (!start_http(p, errbuf, errlen))
@@ -1044,9 +1093,8 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	tlog_info("pipeline", "stopping: draining the sinks");
 	if (!drain(p, errbuf, errlen))
 		return false;
-	trib_lsn_format(p->saved.commit_lsn, lsn, sizeof(lsn));
-	tlog_info("pipeline", "stopped cleanly; checkpoint %s:%llu", lsn,
-			  (unsigned long long) p->saved.seq);
+	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, lsn, sizeof(lsn));
+	tlog_info("pipeline", "stopped cleanly; checkpoint %s", lsn);
 	snprintf(p->state, sizeof(p->state), "stopped");
 	return true;
 }
@@ -1055,7 +1103,7 @@ char *
 trib_pipeline_status_json(trib_pipeline *p)
 {
 	char	   *out = NULL;
-	char		ck[32],
+	char		ck[TRIB_EVENTID_LEN],
 				conf[32];
 	size_t		len;
 	FILE	   *f = open_memstream(&out, &len);
@@ -1063,21 +1111,20 @@ trib_pipeline_status_json(trib_pipeline *p)
 
 	if (f == NULL)
 		return NULL;
-	trib_lsn_format(p->saved.commit_lsn, ck, sizeof(ck));
+	/* event ids: "L:S", or "L" for all of the transaction committed at L */
+	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, ck, sizeof(ck));
 	trib_lsn_format(p->confirmed_lsn, conf, sizeof(conf));
 	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
-			"\"checkpoint\":\"%s:%llu\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
-			p->cfg->pipeline, p->state, (unsigned long long) p->events_in,
-			ck, (unsigned long long) p->saved.seq, conf);
+			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
+			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
 	for (i = 0; i < p->nsinks; i++)
 	{
-		char		a[32];
+		char		a[TRIB_EVENTID_LEN];
 
-		trib_lsn_format(p->sinks[i].acked.commit_lsn, a, sizeof(a));
-		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s:%llu\"}",
+		trib_eventid_format(p->sinks[i].acked.commit_lsn, p->sinks[i].acked.seq, a, sizeof(a));
+		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
 				i ? "," : "", p->cfg->sinks[i].name,
-				(unsigned long long) p->sinks[i].written, a,
-				(unsigned long long) p->sinks[i].acked.seq);
+				(unsigned long long) p->sinks[i].written, a);
 	}
 	fprintf(f, "]}");
 	fclose(f);
@@ -1217,6 +1264,12 @@ bool
 trib_pipeline_retriable(const trib_pipeline *p)
 {
 	return p->retriable;
+}
+
+bool
+trib_pipeline_refused(const trib_pipeline *p)
+{
+	return p->refused;
 }
 
 void

@@ -114,7 +114,7 @@ trib_filesink_pos_path(const char *path)
 {
 	trib_strbuf b = {0};
 
-	trib_strbuf_printf(&b, "%s.pos", path);
+	trib_strbuf_printf(&b, "%s" TRIB_FILESINK_POS_SUFFIX, path);
 	return trib_strbuf_finish(&b);
 }
 

@@ -39,6 +39,7 @@
 #include <libpq-fe.h>
 
 #include "conninfo.h"
+#include "pgconn.h"
 
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
@@ -226,10 +227,12 @@ valid_slot_name(const char *s)
 
 /*
  * Connect with the caller's dsn plus our settings.  The dsn is parsed by
- * libpq; its parse error is not shown, since it may quote the dsn.
+ * libpq; its parse error is not shown, since it may quote the dsn.  On
+ * failure *final (when not NULL) says whether retrying is pointless (the
+ * server refused the role, password or database: pgconn.h).
  */
 static PGconn *
-connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
+connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
 {
 	PQconninfoOption *opts,
 			   *o;
@@ -241,7 +244,7 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 	char		tmo[16];
 	bool		have_tmo = false;
 	PGconn	   *conn;
-	char		eb[512];
+	trib_pq_error e;
 
 	opts = PQconninfoParse(src->dsn, &perr);
 	if (!opts)
@@ -280,15 +283,15 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 	}
 	kw[i] = NULL;
 	val[i] = NULL;
-	conn = PQconnectdbParams(kw, val, 0);
+	conn = trib_pq_connect(kw, val, 0, &e);
 	free(kw);
 	free(val);
 	PQconninfoFree(opts);
-	if (!conn || PQstatus(conn) != CONNECTION_OK)
+	if (conn == NULL)
 	{
-		fail(errbuf, errlen, "connection failed: %s", conn_error(conn, eb, sizeof(eb)));
-		PQfinish(conn);
-		return NULL;
+		fail(errbuf, errlen, "connection failed: %s", e.message);
+		if (final)
+			*final = e.final;
 	}
 	return conn;
 }
@@ -507,9 +510,6 @@ fatal_sqlstate(const char *state)
 	static const char *const fatal[] = {
 		"42704",				/* undefined_object: no such slot */
 		"22023",				/* invalid_parameter_value: plugin option */
-		"42501",				/* insufficient_privilege */
-		"28000", "28P01",		/* authentication */
-		"3D000",				/* no such database */
 		"42601",				/* syntax error */
 		"55000",				/* object_not_in_prerequisite_state */
 		"0A000",				/* feature_not_supported */
@@ -518,6 +518,8 @@ fatal_sqlstate(const char *state)
 	};
 	int			i;
 
+	if (trib_pq_sqlstate_final(state))
+		return true;			/* role, password, database, privilege */
 	for (i = 0; state && fatal[i]; i++)
 		if (strcmp(state, fatal[i]) == 0)
 			return true;
@@ -549,12 +551,13 @@ result_failure(trib_source_pg *src, PGresult *res, const char *what,
 static attempt_rc
 ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
 {
-	PGconn	   *c = connect_db(src, false, errbuf, errlen);
+	bool		final = false;
+	PGconn	   *c = connect_db(src, false, &final, errbuf, errlen);
 	PGresult   *res;
 	attempt_rc	rc = 1;
 
 	if (!c)
-		return 0;
+		return final ? -1 : 0;
 	res = PQexec(c, "CREATE EXTENSION IF NOT EXISTS tributary");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
@@ -607,15 +610,16 @@ static attempt_rc
 open_attempt(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	attempt_rc	rc;
+	bool		final = false;
 
 	if (src->conn)
 		return 1;
 	if (!src->opened && src->create_extension &&
 		(rc = ensure_extension(src, errbuf, errlen)) != 1)
 		return rc;
-	src->conn = connect_db(src, true, errbuf, errlen);
+	src->conn = connect_db(src, true, &final, errbuf, errlen);
 	if (!src->conn)
-		return 0;
+		return final ? -1 : 0;
 	if (!src->opened && src->create_slot &&
 		(rc = ensure_slot(src, errbuf, errlen)) != 1)
 	{
@@ -949,7 +953,7 @@ heartbeat(trib_source_pg *src, int64_t now)
 	}
 	if (!src->hbconn)
 	{
-		src->hbconn = connect_db(src, false, eb, sizeof(eb));
+		src->hbconn = connect_db(src, false, NULL, eb, sizeof(eb));
 		if (!src->hbconn)
 		{
 			slog(src, 1, "source: heartbeat: %s", eb);

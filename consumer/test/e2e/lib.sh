@@ -23,7 +23,7 @@ build_tool() {
     fi
     gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
         "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/arena.c" "$s/intern.c" "$s/source_pg.c" \
-        "$s/checkpoint.c" "$s/leader.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
+        "$s/checkpoint.c" "$s/leader.c" "$s/pgconn.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
         ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
 }
 
@@ -78,6 +78,16 @@ slot_caught_up() {
         sleep 0.1
     done
     echo "$c"
+}
+
+# wait_slot_active SLOT: wait up to 10 s for a walsender to stream from SLOT
+# (the consumer created it and started streaming).
+wait_slot_active() {
+    for _ in $(seq 1 100); do
+        [ "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$1' AND active")" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
