@@ -198,8 +198,12 @@ ctypes_read(pgsink *s, trib_strbuf *want, char *errbuf, size_t errlen)
 	/* every type asked for gets an entry, also one without attributes */
 	for (char *tok = strtok_r(want->data + 1, ",}", &save); tok; tok = strtok_r(NULL, ",}", &save))
 	{
+		Oid			oid = (Oid) strtoul(tok, NULL, 10);
+
+		if (pgs_ctype_find(s->ctypes, oid))
+			continue;			/* named twice */
 		ct = trib_xcalloc(1, sizeof(*ct));
-		ct->oid = (Oid) strtoul(tok, NULL, 10);
+		ct->oid = oid;
 		ct->next = s->ctypes;
 		s->ctypes = ct;
 	}

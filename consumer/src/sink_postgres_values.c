@@ -11,6 +11,13 @@
  * strings unescaped to UTF-8 (\u0000 refused: text cannot hold it), bytea
  * from base64 or hex to "\x..", ISO 8601 expanded years to PostgreSQL's
  * "YYYY-.. BC", JSON arrays to array literals with quoted elements.
+ *
+ * Composite values stay JSON, for the target's json_populate_record,
+ * which reads nested objects and arrays, NULL fields and every scalar by
+ * its type's input function; only bytea and date/time strings at any
+ * depth are rewritten (walking the value along the composite type's
+ * fields, as the target's catalog gave them), since their JSON text is not
+ * their input text.
  */
 #include "sink_postgres_int.h"
 

@@ -312,5 +312,8 @@ expect_match "E2 the log names the constraint" 'rn_v_check' "$(cat "$WORK/run.lo
 expect_absent "E2 the log holds no row value" "RUN-SECRET-VALUE" "$WORK/run.log"
 expect_absent "E2 ... nor does standard error" "RUN-SECRET-VALUE" "$WORK/run.out"
 
+expect_eq "no sanitizer report from the sink's driver or the consumer" 0 \
+    "$(cat "$WORK"/*.err "$WORK/run.out" | grep -c -E 'AddressSanitizer|LeakSanitizer|runtime error' || true)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
