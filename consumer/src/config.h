@@ -152,6 +152,13 @@ typedef struct trib_kafka_sink_conf
 	trib_data_format value_format;
 } trib_kafka_sink_conf;
 
+/* unknown_types of a postgres sink: a source type the target lacks. */
+typedef enum trib_unknown_types
+{
+	TRIB_UNKNOWN_TYPES_FAIL = 0,	/* the sink stops with an error */
+	TRIB_UNKNOWN_TYPES_TEXT = 1		/* the column is created as text */
+} trib_unknown_types;
+
 typedef struct trib_pg_sink_conf
 {
 	char	   *dsn;
@@ -160,6 +167,8 @@ typedef struct trib_pg_sink_conf
 	int			batch_size;
 	int			batch_ms;
 	bool		table_from_route;	/* a route rule's result names the table */
+	trib_unknown_types unknown_types;	/* create_tables: a type the target lacks */
+	bool		log_row_values; /* server errors logged with their row values */
 } trib_pg_sink_conf;
 
 typedef struct trib_file_sink_conf

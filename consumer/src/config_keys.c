@@ -67,6 +67,7 @@ static const char *const dlq_images_words[] = {"none", "original", NULL};
 static const char *const erasure_action_words[] = {"delete", "anonymize", NULL};
 const char *const ck_key_format_words[] = {"auto", "hex", "base64", "raw", NULL};
 static const char *const toast_words[] = {"placeholder", "omit", NULL};
+static const char *const unknown_types_words[] = {"fail", "text", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
  * readable from a file as NAME_file. */
@@ -281,6 +282,15 @@ static const ck_key pg_sink_keys[] = {
 		.desc = "longest a row waits, in milliseconds, before its batch is applied"),
 	ROW(trib_pg_sink_conf, table_from_route, CK_BOOL, 0, .def = "false",
 		.desc = "a `route` rule's result (`table` or `schema.table`) names the target table"),
+	ROW(trib_pg_sink_conf, unknown_types, CK_ENUM, 0, .def = "fail", .words = unknown_types_words,
+		.desc = "with `create_tables`, a source column whose type the target database lacks "
+		"(an enum or composite type created only in the source): `fail` stops the sink "
+		"with an error naming the column and the type; `text` creates the column as "
+		"`text` (`text[]` for an array) and stores the value's text"),
+	ROW(trib_pg_sink_conf, log_row_values, CK_BOOL, 0, .def = "false",
+		.desc = "log the target's error messages as they are; off, the row values they "
+		"carry (`Failing row contains (...)`, `Key (id)=(...)`, a rejected input value) "
+		"are replaced by `***`"),
 	END_ROW
 };
 
@@ -289,7 +299,9 @@ static const ck_section pg_sink_section = {
 	.what = "a postgres sink",
 	.keys = pg_sink_keys,
 	.doc_intro = "Applies changes as batched upserts and deletes, storing the source "
-	"position in the same transaction.",
+	"position in the same transaction. What each change becomes, tables without a "
+	"primary key, deletes without a key, composite values, JSON null and the redaction "
+	"of row values in errors: [POSTGRES_SINK.md](POSTGRES_SINK.md).",
 };
 
 static const ck_key file_sink_keys[] = {

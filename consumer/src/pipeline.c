@@ -337,6 +337,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		p->sinks[i].p = p;
 		p->sinks[i].sink.ack = on_ack;
 		p->sinks[i].sink.ack_arg = &p->sinks[i];
+		p->sinks[i].sink.metrics = p->metrics;
 		if (cfg->dead_letter && strcmp(cfg->dead_letter, cfg->sinks[i].name) == 0)
 		{
 			p->sinks[i].dead_letter = true;

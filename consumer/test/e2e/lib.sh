@@ -1,5 +1,5 @@
-# consumer/test/e2e/lib.sh: helpers shared by the source end-to-end scripts
-# (01-05), sourced after scripts/lib/pgcluster.sh.  Expects ROOT, WORK and
+# consumer/test/e2e/lib.sh: helpers shared by the end-to-end scripts,
+# sourced after scripts/lib/pgcluster.sh.  Expects ROOT, WORK and
 # the counters `passed` and `failed` to be set by the script.
 
 # expect_eq NAME EXPECTED ACTUAL
@@ -25,6 +25,33 @@ build_tool() {
         "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/arena.c" "$s/intern.c" "$s/source_pg.c" \
         "$s/checkpoint.c" "$s/leader.c" "$s/pgconn.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
         ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
+}
+
+# build_pgsink_apply: the Postgres sink's driver (test/tools/pgsink_apply.c)
+# against the consumer's library (TRIB_BUILD_DIR, else consumer/build;
+# built if needed), with the sanitizers when that library has them; sets
+# TOOL.
+build_pgsink_apply() {
+    local c=$ROOT/consumer lib cflags libs
+    lib=${TRIB_BUILD_DIR:-$c/build}/libtributary.a
+    if [ ! -f "$lib" ]; then
+        make -s -C "$c" lib >&2
+        lib=$c/build/libtributary.a
+    fi
+    cflags="-std=c11 -D_GNU_SOURCE -O1 -g -pthread -I$c/src -I$("$PG_CONFIG" --includedir) $(pkg-config --cflags yajl)"
+    libs="-L$("$PG_CONFIG" --libdir) -lpq $(pkg-config --libs yajl libmicrohttpd) -lm"
+    for extra in "" "$(pkg-config --libs rdkafka yaml-0.1 openssl 2>/dev/null)"; do
+        for san in "" "-fsanitize=address,undefined"; do
+            # shellcheck disable=SC2086
+            if gcc $cflags $san "$c/test/tools/pgsink_apply.c" "$lib" $libs $extra \
+                -o "$WORK/pgsink_apply" 2>"$WORK/build.log"; then
+                TOOL=$WORK/pgsink_apply
+                return
+            fi
+        done
+    done
+    cat "$WORK/build.log" >&2
+    exit 1
 }
 
 # ids_of FILE: the event ids of the tool's output, one per line.
