@@ -148,7 +148,7 @@ def cmd_sidebyside(raw_path, masked_path):
         for name, r, m in rows:
             print(row(name, r, m, width))
     if others:
-        print("  (and %d records without a row image: tombstones, truncates, messages)"
+        print("  records without a row image (tombstones, truncates, messages): %d"
               % others)
     return 0
 
