@@ -20,9 +20,8 @@ trap 'rm -rf "$FR_WORK"' EXIT
 FR_PATH=/usr/bin:/bin
 # shellcheck source=scripts/lib/dockerfile.sh
 source "$ROOT/scripts/lib/dockerfile.sh"
-
-passed=0
-failed=0
+# shellcheck source=test/shell/lib.sh
+source "$ROOT/test/shell/lib.sh"
 RUNLOG=$FR_WORK/runs
 
 # Stubs of scripts/lib/fresh-root.sh.
@@ -77,14 +76,9 @@ check() {
         esac
     done
     if [ ${#why[@]} -eq 0 ]; then
-        echo "ok - $name"
-        passed=$((passed + 1))
+        report "$name"
     else
-        echo "not ok - $name"
-        printf '    %s\n' "${why[@]}"
-        sed 's/^/      | /' <<< "$OUT"
-        sed 's/^/      @ /' "$RUNLOG"
-        failed=$((failed + 1))
+        report "$name" "${why[@]}" "$(sed 's/^/  | /' <<< "$OUT")" "$(sed 's/^/  @ /' "$RUNLOG")"
     fi
 }
 
@@ -167,5 +161,4 @@ check "a .dockerignore pattern that matches the context: reported, not ignored" 
     "+'**/*.o' matches files of the export (stray.o)"
 rm -f "$CTX/stray.o"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

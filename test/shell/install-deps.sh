@@ -21,14 +21,13 @@ INSTALL_DEPS=${INSTALL_DEPS:-$ROOT/scripts/install-deps}
 DEFAULT_VERSION=15.20-0+deb12u1
 OLD_PG=15.18-0+deb12u1
 REAL_DPKG=$(command -v dpkg)
+# shellcheck source=test/shell/lib.sh
+source "$ROOT/test/shell/lib.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/install-deps-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 STUBS=$WORK/bin
 mkdir -p "$STUBS"
-
-passed=0
-failed=0
 
 # write_stubs: the four fake programs.
 write_stubs() {
@@ -143,14 +142,9 @@ case_begin() {
 }
 case_end() {
     if [ ${#WHY[@]} -eq 0 ]; then
-        echo "ok - $NAME"
-        passed=$((passed + 1))
+        report "$NAME"
     else
-        echo "not ok - $NAME"
-        printf '    %s\n' "${WHY[@]}"
-        echo "    output was:"
-        sed 's/^/      | /' <<< "$OUT"
-        failed=$((failed + 1))
+        report "$NAME" "${WHY[@]}" "output was:" "$(sed 's/^/  | /' <<< "$OUT")"
     fi
 }
 
@@ -286,5 +280,4 @@ expect_out "usage:"
 expect_no_apt
 case_end
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

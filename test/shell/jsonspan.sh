@@ -14,19 +14,15 @@ SPAN=$ROOT/scripts/lib/jsonspan.py
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jsonspan-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
+# shellcheck source=test/shell/lib.sh
+source "$ROOT/test/shell/lib.sh"
 
 # expect: NAME, the actual output, then the exact expected output.
 expect() {
     if [ "$2" = "$3" ]; then
-        echo "ok - $1"
-        passed=$((passed + 1))
+        report "$1"
     else
-        echo "not ok - $1"
-        echo "    expected: $3"
-        echo "    actual:   $2"
-        failed=$((failed + 1))
+        report "$1" "expected: $3" "actual:   $2"
     fi
 }
 
@@ -73,5 +69,4 @@ rc=$?
 expect "sidebyside: files that do not pair up are an error" "$rc $(cat "$WORK/out")" \
     "1 jsonspan: $raw has 3 records, $WORK/short.jsonl has 2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
