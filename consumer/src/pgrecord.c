@@ -1954,12 +1954,31 @@ drop_discarded(const trib_pgrec *r, const trib_pgrec *commit)
 							   r->seq <= commit->discard_through_seq);
 }
 
+/* The begin_prepare a streamed prepared transaction did not get. */
+static trib_pgrec *
+begin_prepare_of(const trib_pgrec *prepare)
+{
+	trib_pgrec *b = xmalloc(sizeof(*b));
+
+	memset(b, 0, sizeof(*b));
+	b->kind = TRIB_PGREC_BEGIN_PREPARE;
+	b->xid = prepare->xid;
+	b->has_commit_lsn = true;
+	b->commit_lsn = prepare->commit_lsn;
+	b->has_ts = prepare->has_ts;
+	b->ts_ms = prepare->ts_ms;
+	b->gid = xstrdup0(prepare->gid);
+	return b;
+}
+
 /* Deliver a streamed transaction at its stream_commit / stream_prepare. */
 static void
 finish_stream(trib_pgasm *a, trib_pgrec *commit)
 {
 	stream_tx  *s = find_stream(a, commit->xid, false);
 
+	if (commit->kind == TRIB_PGREC_STREAM_PREPARE)
+		enqueue(a, begin_prepare_of(commit));
 	if (s)
 	{
 		trib_pgrec *r;
