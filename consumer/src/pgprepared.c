@@ -21,7 +21,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,21 +143,6 @@ struct trib_pgprep
 	uint64_t	rolled_back;
 };
 
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
 /* "X/Y" of an LSN, for messages. */
 static const char *
 lsn_text(uint64_t lsn, char *buf, size_t len)
@@ -182,26 +166,13 @@ trib_pgprep_new(const trib_pgprep_conf *conf)
 	return h;
 }
 
-/* Free a list of records. */
-static void
-free_recs(trib_pgrec *r)
-{
-	while (r)
-	{
-		trib_pgrec *next = r->next;
-
-		trib_pgrec_free(r);
-		r = next;
-	}
-}
-
 /* Free a transaction and delete its spill file (not its marker, which
  * belongs to the queue). */
 static void
 held_free(trib_pgprep *h, held_tx *t)
 {
 	h->mem_bytes -= t->mem_bytes;
-	free_recs(t->head);
+	trib_pgrec_free_list(t->head);
 	trib_pgrec_free(t->begin);
 	if (t->f)
 		fclose(t->f);
@@ -234,7 +205,7 @@ trib_pgprep_free(trib_pgprep *h)
 		return;
 	held_free_list(h, h->held);
 	held_free_list(h, h->rel_head);
-	free_recs(h->qhead);
+	trib_pgrec_free_list(h->qhead);
 	free(h->spill_dir);
 	free(h->spill_prefix);
 	free(h);
@@ -257,7 +228,7 @@ trib_pgprep_clean(const trib_pgprep_conf *conf, char *errbuf, size_t errlen)
 	int			n = 0;
 
 	if (!d)
-		return fail(errbuf, errlen, "spill directory %s: %s", conf->spill_dir,
+		return trib_errf(errbuf, errlen, "spill directory %s: %s", conf->spill_dir,
 					strerror(errno)), -1;
 	while ((e = readdir(d)) != NULL)
 	{
@@ -438,7 +409,7 @@ hold_begin(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen)
 		uint32_t	xid = rec->xid;
 
 		trib_pgrec_free(rec);
-		return fail(errbuf, errlen, "begin_prepare of xid %u while prepared transaction %u "
+		return trib_errf(errbuf, errlen, "begin_prepare of xid %u while prepared transaction %u "
 					"has no prepare yet", xid, h->cur->xid);
 	}
 	/* the same transaction again (sent anew after a reconnection) */
@@ -457,17 +428,6 @@ hold_begin(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen)
 	*pp = t;
 	h->cur = t;
 	return true;
-}
-
-/* Rough memory of an event, as the assembler counts it. */
-static size_t
-event_bytes(const trib_pgrec *r)
-{
-	const trib_event *e = r->ev;
-
-	return sizeof(*r) + sizeof(*e) + (e->before ? strlen(e->before) : 0) +
-		(e->after ? strlen(e->after) : 0) + (e->key ? strlen(e->key) : 0) +
-		(e->extra ? strlen(e->extra) : 0);
 }
 
 /* The index of the event's naming strings and relation in t->names. */
@@ -509,7 +469,7 @@ spill_open(trib_pgprep *h, held_tx *t, char *errbuf, size_t errlen)
 			close(fd);
 		free(t->path);
 		t->path = NULL;
-		return fail(errbuf, errlen, "cannot create a spill file in %s for prepared "
+		return trib_errf(errbuf, errlen, "cannot create a spill file in %s for prepared "
 					"transaction %u: %s", h->spill_dir, t->xid, strerror(e));
 	}
 	setvbuf(t->f, NULL, _IOFBF, SPILL_BUFFER);
@@ -558,7 +518,7 @@ spill_write(held_tx *t, trib_pgrec *r, char *errbuf, size_t errlen)
 			ok = fwrite(s[i], hd.len[i], 1, t->f) == 1;
 	trib_pgrec_free(r);
 	if (!ok)
-		return fail(errbuf, errlen, "cannot write spill file %s: %s", t->path,
+		return trib_errf(errbuf, errlen, "cannot write spill file %s: %s", t->path,
 					strerror(errno));
 	t->nspilled++;
 	t->spill_bytes += total;
@@ -570,7 +530,7 @@ spill_write(held_tx *t, trib_pgrec *r, char *errbuf, size_t errlen)
 static bool
 hold_event(trib_pgprep *h, held_tx *t, trib_pgrec *r, char *errbuf, size_t errlen)
 {
-	size_t		b = event_bytes(r);
+	size_t		b = trib_pgrec_bytes(r);
 
 	if (!t->f && h->mem_bytes + b <= h->budget)
 	{
@@ -617,7 +577,7 @@ release(trib_pgprep *h, held_tx *t, trib_pgrec *commit, char *errbuf, size_t err
 
 		held_free(h, t);
 		trib_pgrec_free(commit);
-		return fail(errbuf, errlen, "cannot write spill file: %s", strerror(e));
+		return trib_errf(errbuf, errlen, "cannot write spill file: %s", strerror(e));
 	}
 	advance(h, commit->commit_lsn, TRIB_SEQ_ALL);
 	t->commit = commit;
@@ -655,7 +615,7 @@ push_twophase(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen)
 			t = find_held(h, rec->xid, NULL);
 			if (t && t->complete)
 				return release(h, t, rec, errbuf, errlen);
-			fail(errbuf, errlen, "COMMIT PREPARED of transaction %u (gid \"%s\") at %s came "
+			trib_errf(errbuf, errlen, "COMMIT PREPARED of transaction %u (gid \"%s\") at %s came "
 				 "without its changes: the slot was confirmed past its PREPARE, which "
 				 "happens when two-phase was off while it was prepared and turned on "
 				 "before it committed; run with two-phase off until it is delivered "
@@ -696,7 +656,7 @@ trib_pgprep_push(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen)
 			uint32_t	xid = rec->xid;
 
 			trib_pgrec_free(rec);
-			return fail(errbuf, errlen, "change of xid %u inside prepared transaction %u",
+			return trib_errf(errbuf, errlen, "change of xid %u inside prepared transaction %u",
 						xid, h->cur->xid);
 		}
 		return hold_event(h, h->cur, rec, errbuf, errlen);
@@ -736,7 +696,7 @@ spill_read(held_tx *t, trib_pgrec **out, char *errbuf, size_t errlen)
 	{
 		for (int i = 0; i < NSTR; i++)
 			free(s[i]);
-		return fail(errbuf, errlen, "cannot read spill file %s: %s", t->path,
+		return trib_errf(errbuf, errlen, "cannot read spill file %s: %s", t->path,
 					ferror(t->f) ? strerror(errno) : "truncated");
 	}
 	r = trib_xcalloc(1, sizeof(*r));
@@ -808,7 +768,7 @@ next_event(trib_pgprep *h, held_tx *t, trib_pgrec **out, char *errbuf, size_t er
 	if (t->stage == ST_MEMORY && t->head)
 	{
 		trib_pgrec *r = t->head;
-		size_t		b = event_bytes(r);
+		size_t		b = trib_pgrec_bytes(r);
 
 		t->head = r->next;
 		if (!t->head)

@@ -158,6 +158,12 @@ const trib_pgrel *trib_pgparser_relation(const trib_pgparser *p,
 /* Free a record and what it owns; NULL is allowed. */
 void		trib_pgrec_free(trib_pgrec *rec);
 
+/* Free a list of records linked through `next`; NULL is allowed. */
+void		trib_pgrec_free_list(trib_pgrec *r);
+
+/* Rough memory of a record and its event, for buffer budgets. */
+size_t		trib_pgrec_bytes(const trib_pgrec *rec);
+
 /* Take the event out of a record; the caller then owns it. */
 trib_event *trib_pgrec_take_event(trib_pgrec *rec);
 

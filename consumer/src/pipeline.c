@@ -839,6 +839,8 @@ update_gauges(trib_pipeline *p)
 	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
 	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
+	trib_metric_set(p->m_prepared_held, (double) st.prepared_held);
+	trib_metric_set(p->m_prepared_spilled, (double) st.prepared_spilled_bytes);
 }
 
 static bool

@@ -1136,6 +1136,21 @@ read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Send a status update when one is due; false when the connection broke
+ * (it is then closed and a reconnection scheduled). */
+static bool
+status_if_due(trib_source_pg *src, int64_t now)
+{
+	char		eb[512];
+
+	if (!src->reply_due && now - src->last_status_ms < src->status_interval_ms)
+		return true;
+	if (send_status(src, false, eb, sizeof(eb)))
+		return true;
+	lost(src, eb);
+	return false;
+}
+
 /* Public: wait for and deliver records. */
 int
 trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
@@ -1154,7 +1169,13 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		int			n;
 
 		if (trib_pgprep_ready(src->prep))
+		{
+			/* a long delivery (a large transaction released at its
+			 * commit) must not starve the server of status updates */
+			if (src->streaming)
+				status_if_due(src, now);
 			return take_pending(src, out, max, errbuf, errlen);
+		}
 
 		if (!src->streaming)
 		{
@@ -1179,16 +1200,8 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 			continue;
 
 		now = now_ms();
-		if (src->reply_due || now - src->last_status_ms >= src->status_interval_ms)
-		{
-			char		eb[512];
-
-			if (!send_status(src, false, eb, sizeof(eb)))
-			{
-				lost(src, eb);
-				continue;
-			}
-		}
+		if (!status_if_due(src, now))
+			continue;
 		heartbeat(src, now);
 		if (now - src->last_recv_ms > RECV_TIMEOUT_MS)
 		{

@@ -39,10 +39,6 @@ trap cleanup EXIT
 passed=0 failed=0
 # shellcheck source=lib.sh
 source "$ROOT/consumer/test/e2e/lib.sh"
-check() { # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
 
 make -s -C "$ROOT/consumer" build >/dev/null
 # a lock a prepared transaction holds makes the test fail, not hang
@@ -87,17 +83,17 @@ sinks:
 checkpoint:
   store: catalog
 http:
-  enabled: false
+  listen: "0"
 EOF
 "$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }
-check "check says prepared transactions are held" 1 \
+expect_eq "check says prepared transactions are held" 1 \
     "$(grep -c "two-phase: prepared transactions are held until COMMIT PREPARED (1 MiB in memory, then spill files in $WORK/spill)" "$WORK/check.out")"
 sed "s|prepared_spill_dir: .*|prepared_spill_dir: $WORK/missing|" "$WORK/p.yaml" > "$WORK/bad.yaml"
 "$BIN" check -c "$WORK/bad.yaml" > "$WORK/check.bad" 2>&1 || true
-check "check flags a spill directory that does not exist" "1 1" \
+expect_eq "check flags a spill directory that does not exist" "1 1" \
     "$(grep -c "spill directory $WORK/missing: not a writable directory" "$WORK/check.bad") $(grep -c '^1 problem(s) found' "$WORK/check.bad")"
 rc=0; timeout 60 "$BIN" run -c "$WORK/bad.yaml" > "$WORK/run.bad" 2>&1 || rc=$?
-check "run refuses it at start" "1 1" "$rc $(grep -c "spill directory $WORK/missing: No such file" "$WORK/run.bad")"
+expect_eq "run refuses it at start" "1 1" "$rc $(grep -c "spill directory $WORK/missing: No such file" "$WORK/run.bad")"
 start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 sql() { pgc_psql -d postgres -Atq "$@"; }
 target_count() { pgc_psql -d target -Atc "SELECT count(*) FROM public.acct WHERE $1" 2>/dev/null || echo 0; }
@@ -125,18 +121,24 @@ sql -c "BEGIN; INSERT INTO public.acct SELECT g, g, repeat('x', 200) FROM genera
         PREPARE TRANSACTION 'gbig'"
 sql -c "INSERT INTO public.acct VALUES (103, 1, 'after')"
 sql -c "UPDATE public.acct SET note = 'a1' WHERE id = 3"
-check "A: transactions committed after the PREPAREs are applied" 0 "$(wait_target "note = 'a1'" 1; echo $?)"
-check "A: nothing of a prepared transaction is in the Postgres sink" 0 \
+expect_eq "A: transactions committed after the PREPAREs are applied" 0 "$(wait_target "note = 'a1'" 1; echo $?)"
+expect_eq "A: nothing of a prepared transaction is in the Postgres sink" 0 \
     "$(target_count "id IN (101, 102) OR id >= 10000 OR bal = 0")"
-check "A: nor in the file sink" 0 "$(grep -c -e '"ga"' -e '"gb"' -e 'xxxxxxxxxx' "$WORK/out.jsonl" || true)"
-check "A: the large prepared transaction spilled to a file" 1 "$(spill_files)"
+expect_eq "A: nor in the file sink" 0 "$(grep -c -e '"ga"' -e '"gb"' -e 'xxxxxxxxxx' "$WORK/out.jsonl" || true)"
+expect_eq "A: the large prepared transaction spilled to a file" 1 "$(spill_files)"
+port=$(grep "\[$RUN_PID\] .*serving /health" "$WORK/run.log" | sed -E 's/.* port ([0-9]+).*/\1/' | tail -1)
+curl -s "http://127.0.0.1:$port/metrics" > "$WORK/metrics" || true
+expect_eq "A: /metrics shows the three held transactions" 1 \
+    "$(grep -c '^tributary_prepared_held_transactions{source="main"} 3$' "$WORK/metrics")"
+expect_eq "A: and the bytes spilled" 1 \
+    "$(grep -c -E '^tributary_prepared_spilled_bytes\{source="main"\} [1-9][0-9]{5,}$' "$WORK/metrics")"
 kill -9 "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=
 sql -c "COMMIT PREPARED 'ga'" -c "ROLLBACK PREPARED 'gb'" -c "COMMIT PREPARED 'gbig'"
 sql -c "UPDATE public.acct SET note = 'a2' WHERE id = 4"
 start
-check "A: after the restart the committed ones are applied" 0 "$(wait_target "note = 'a2' OR id = 101 OR id >= 10000" 20002; echo $?)"
-check "A: the rolled-back one is not" 0 "$(target_count "id = 102 OR (id = 2 AND bal = 0)")"
-check "A: the start removed the spill file of the killed process" 0 "$(spill_files)"
+expect_eq "A: after the restart the committed ones are applied" 0 "$(wait_target "note = 'a2' OR id = 101 OR id >= 10000" 20002; echo $?)"
+expect_eq "A: the rolled-back one is not" 0 "$(target_count "id = 102 OR (id = 2 AND bal = 0)")"
+expect_eq "A: the start removed the spill file of the killed process" 0 "$(spill_files)"
 
 # ---- B: prepared before a kill, resolved with the consumer up ----
 sql -c "BEGIN; INSERT INTO public.acct VALUES (201, 1, 'gc'); UPDATE public.acct SET bal = 7 WHERE id = 5; PREPARE TRANSACTION 'gc'"
@@ -147,10 +149,10 @@ kill -9 "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN
 start
 sql -c "UPDATE public.acct SET note = 'b2' WHERE id = 8"
 wait_target "note = 'b2'" 1 || true
-check "B: after the restart the prepared ones are still held" 0 "$(target_count "id IN (201, 202)")"
+expect_eq "B: after the restart the prepared ones are still held" 0 "$(target_count "id IN (201, 202)")"
 sql -c "ROLLBACK PREPARED 'gd'" -c "COMMIT PREPARED 'gc'"
-check "B: COMMIT PREPARED applies it" 0 "$(wait_target "id = 201 OR (id = 5 AND bal = 7)" 2; echo $?)"
-check "B: ROLLBACK PREPARED drops it" 0 "$(target_count "id = 202 OR (id = 6 AND bal = 0)")"
+expect_eq "B: COMMIT PREPARED applies it" 0 "$(wait_target "id = 201 OR (id = 5 AND bal = 7)" 2; echo $?)"
+expect_eq "B: ROLLBACK PREPARED drops it" 0 "$(target_count "id = 202 OR (id = 6 AND bal = 0)")"
 
 # ---- C: random prepares, commits and rollbacks under random kills ----
 writer() {
@@ -177,17 +179,17 @@ writer &
 WRITER_PID=$!
 kill_while_writing
 sql -c "UPDATE public.acct SET note = 'end' WHERE id = 20"
-check "C: the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2pc)"
-check "C: no prepared transaction is left in the source" 0 "$(sql -c "SELECT count(*) FROM pg_prepared_xacts")"
+expect_eq "C: the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2pc)"
+expect_eq "C: no prepared transaction is left in the source" 0 "$(sql -c "SELECT count(*) FROM pg_prepared_xacts")"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
-check "no spill file is left" 0 "$(spill_files)"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "no spill file is left" 0 "$(spill_files)"
 
 # ---- the whole run: equal to the source, every change once ----
 q="SELECT id, bal, note FROM public.acct ORDER BY id"
 pgc_psql -d postgres -Atc "$q" > "$WORK/source.rows"
 pgc_psql -d target -Atc "$q" > "$WORK/target.rows" || true
-check "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
+expect_eq "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
 
 # A change is its id (Kafka's tributary.id header), or in the file sink
 # (commit LSN, change LSN, key), which the envelope's source.sequence and
@@ -202,16 +204,16 @@ witness "((d->>'commit_lsn')::pg_lsn - '0/0') || ' ' || ((d->>'lsn')::pg_lsn - '
          coalesce(d->'new'->>'id', d->'old'->>'id')" > "$WORK/witness.file"
 jq -r 'select(.value != null) | (.value.source.sequence | fromjson) as $s
        | "\($s[0]) \($s[1]) \(.key.id)"' "$WORK/out.jsonl" | sort > "$WORK/file.ids"
-check "the witness saw the workload" t "$([ "$(wc -l < "$WORK/witness")" -gt 20000 ] && echo t || echo f)"
-check "the file sink holds every committed change" "" "$(comm -23 "$WORK/witness.file" "$WORK/file.ids" | head -3)"
-check "and nothing else (no rolled-back change)" "" "$(comm -13 "$WORK/witness.file" "$WORK/file.ids" | head -3)"
-check "and none twice" "" "$(uniq -d "$WORK/file.ids" | head -3)"
+expect_eq "the witness saw the workload" t "$([ "$(wc -l < "$WORK/witness")" -gt 20000 ] && echo t || echo f)"
+expect_eq "the file sink holds every committed change" "" "$(comm -23 "$WORK/witness.file" "$WORK/file.ids" | head -3)"
+expect_eq "and nothing else (no rolled-back change)" "" "$(comm -13 "$WORK/witness.file" "$WORK/file.ids" | head -3)"
+expect_eq "and none twice" "" "$(uniq -d "$WORK/file.ids" | head -3)"
 
 "$TOOLS/kafka_dump" "$BOOT" e2e2pc.public.acct > "$WORK/dump"
 awk -F'\t' '$6 != "-"' "$WORK/dump" | cut -f1 | sort > "$WORK/kafka.ids"
 sort -u "$WORK/kafka.ids" > "$WORK/kafka.uniq"
-check "Kafka holds every committed change" "" "$(comm -23 "$WORK/witness" "$WORK/kafka.uniq" | head -3)"
-check "and nothing else (no rolled-back change)" "" "$(comm -13 "$WORK/witness" "$WORK/kafka.uniq" | head -3)"
+expect_eq "Kafka holds every committed change" "" "$(comm -23 "$WORK/witness" "$WORK/kafka.uniq" | head -3)"
+expect_eq "and nothing else (no rolled-back change)" "" "$(comm -13 "$WORK/witness" "$WORK/kafka.uniq" | head -3)"
 # The mock cluster (librdkafka before 2.15) does not hide the records of
 # aborted Kafka transactions from read_committed readers, so a kill in
 # the middle of one shows its records twice here; a broker would not.
@@ -220,7 +222,7 @@ echo "# $(wc -l < "$WORK/witness") changes, $KILLS kills in C," \
 
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-200 | sort | uniq -c | head -5; fi
 # A sanitizer build (make check-asan) reports into the consumer's log.
-check "no sanitizer report from the consumer" 0 \
+expect_eq "no sanitizer report from the consumer" 0 \
     "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
