@@ -166,7 +166,7 @@ static const ck_key pg_source_keys[] = {
 		.desc = "further output plugin options, `name: value`, passed untouched as "
 		"`-o name=value` (docs/PLUGIN.md), e.g. `skip-empty-xacts: true`; with "
 		"`two-phase: on` prepared transactions are decoded at PREPARE and held until "
-		"COMMIT PREPARED (see below)"),
+		"COMMIT PREPARED (see above)"),
 	ROW(trib_pg_source_conf, prepared_buffer_mb, CK_INT, 0, .def = "64", .min = 1, .max = 65536,
 		.desc = "two-phase: memory for the events of prepared transactions held until "
 		"COMMIT PREPARED, in MiB, all of them together; events past it go to spill files"),
