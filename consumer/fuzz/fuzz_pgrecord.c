@@ -37,8 +37,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	trib_pgasm *a = trib_pgasm_new();
-	trib_pgprep_conf pc = {getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-		"tributary.fuzz.", 4096};
+	trib_pgprep_conf pc = {.spill_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+		.spill_prefix = "tributary.fuzz.", .memory_bytes = 4096};
 	trib_pgprep *h = trib_pgprep_new(&pc);
 	const char *text = (const char *) data;
 	size_t		off = 0;

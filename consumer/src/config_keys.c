@@ -194,7 +194,7 @@ static const ck_section pg_source_section = {
 	"held, so that PostgreSQL sends it again after a restart. Once a slot has run with "
 	"two-phase, keep it on: PostgreSQL 15 cannot turn it off for the slot, and a "
 	"transaction prepared while tributary ran without it, and committed after it is "
-	"turned on again, arrives without its changes (tributary then stops and says so).",
+	"turned on again, arrives without its changes (tributary logs a warning).",
 };
 
 static const ck_variant source_variants[] = {

@@ -141,6 +141,9 @@ struct trib_pgprep
 	uint64_t	resume_seq;
 	uint64_t	committed;
 	uint64_t	rolled_back;
+	uint64_t	without_changes;
+	void		(*warn) (const char *msg, void *arg);
+	void	   *warn_arg;
 };
 
 /* "X/Y" of an LSN, for messages. */
@@ -163,6 +166,8 @@ trib_pgprep_new(const trib_pgprep_conf *conf)
 	h->spill_prefix = trib_xstrdup(conf && conf->spill_prefix ? conf->spill_prefix :
 								   "tributary.");
 	h->budget = conf ? conf->memory_bytes : 0;
+	h->warn = conf ? conf->warn : NULL;
+	h->warn_arg = conf ? conf->warn_arg : NULL;
 	return h;
 }
 
@@ -312,6 +317,7 @@ trib_pgprep_stats_get(const trib_pgprep *h, trib_pgprep_stats *out)
 	out->memory_bytes = h->mem_bytes;
 	out->committed = h->committed;
 	out->rolled_back = h->rolled_back;
+	out->without_changes = h->without_changes;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -340,7 +346,7 @@ pass(trib_pgprep *h, trib_pgrec *r)
 		advance(h, r->ev->pos.commit_lsn, r->ev->pos.seq);
 	}
 	else if (r->kind == TRIB_PGREC_BEGIN || r->kind == TRIB_PGREC_COMMIT ||
-			 r->kind == TRIB_PGREC_STREAM_COMMIT)
+			 r->kind == TRIB_PGREC_STREAM_COMMIT || r->kind == TRIB_PGREC_COMMIT_PREPARED)
 	{
 		/* the plugin's rule: begin and commit go with a transaction
 		 * that is not wholly covered */
@@ -591,12 +597,45 @@ release(trib_pgprep *h, held_tx *t, trib_pgrec *commit, char *errbuf, size_t err
 	return true;
 }
 
+/*
+ * COMMIT PREPARED of a transaction not held.  PostgreSQL sends it alone
+ * when the slot's confirmed position lies between its PREPARE and its
+ * COMMIT PREPARED.  That is normal after a restart when the transaction was
+ * delivered and another prepared transaction held the slot back: the resume
+ * point covers it then, and it is dropped.  Past the resume point it is a
+ * transaction of which nothing was delivered (every event dropped by
+ * rules), or one prepared while two-phase was off and committed after it
+ * was turned on, whose changes never came (CONFIG.md): warn, and let it
+ * pass as an empty transaction so that the slot moves on.
+ */
+static void
+commit_without_changes(trib_pgprep *h, trib_pgrec *rec)
+{
+	char		l[32];
+	trib_strbuf m = {0};
+
+	if (h->has_resume && rec->commit_lsn <= h->resume_lsn)
+	{
+		trib_pgrec_free(rec);
+		return;
+	}
+	trib_strbuf_printf(&m, "COMMIT PREPARED of transaction %u (gid \"%s\") at %s came without "
+					   "its changes, and they were not delivered before: if it was prepared "
+					   "while two-phase was off, its changes are missing in the sinks",
+					   rec->xid, rec->gid ? rec->gid : "",
+					   lsn_text(rec->commit_lsn, l, sizeof(l)));
+	if (h->warn)
+		h->warn(m.data, h->warn_arg);
+	trib_strbuf_free(&m);
+	h->without_changes++;
+	pass(h, rec);
+}
+
 /* A two-phase record: begin, prepare, commit or rollback prepared. */
 static bool
 push_twophase(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen)
 {
 	held_tx    *t;
-	char		l[32];
 
 	switch (rec->kind)
 	{
@@ -615,14 +654,8 @@ push_twophase(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen)
 			t = find_held(h, rec->xid, NULL);
 			if (t && t->complete)
 				return release(h, t, rec, errbuf, errlen);
-			trib_errf(errbuf, errlen, "COMMIT PREPARED of transaction %u (gid \"%s\") at %s came "
-				 "without its changes: the slot was confirmed past its PREPARE, which "
-				 "happens when two-phase was off while it was prepared and turned on "
-				 "before it committed; run with two-phase off until it is delivered "
-				 "(PostgreSQL then sends it whole at COMMIT PREPARED)",
-				 rec->xid, rec->gid ? rec->gid : "", lsn_text(rec->commit_lsn, l, sizeof(l)));
-			trib_pgrec_free(rec);
-			return false;
+			commit_without_changes(h, rec);
+			return true;
 		default:				/* TRIB_PGREC_ROLLBACK_PREPARED */
 			if ((t = find_held(h, rec->xid, NULL)) != NULL)
 			{

@@ -65,6 +65,10 @@ typedef struct trib_pgprep_conf
 	const char *spill_dir;		/* where spill files go */
 	const char *spill_prefix;	/* their names start with it; no '/' */
 	size_t		memory_bytes;	/* held events kept in memory, in all */
+	/* told about a COMMIT PREPARED that came without its changes and
+	 * was not delivered before (see push()); NULL: silent */
+	void		(*warn) (const char *msg, void *arg);
+	void	   *warn_arg;
 } trib_pgprep_conf;
 
 typedef struct trib_pgprep_stats
@@ -74,6 +78,8 @@ typedef struct trib_pgprep_stats
 	uint64_t	spilled_bytes;	/* their events in spill files */
 	uint64_t	committed;		/* delivered at COMMIT PREPARED */
 	uint64_t	rolled_back;	/* dropped at ROLLBACK PREPARED */
+	uint64_t	without_changes;	/* COMMIT PREPARED without its changes,
+									 * not delivered before (warned) */
 } trib_pgprep_stats;
 
 typedef struct trib_pgprep trib_pgprep;
@@ -100,9 +106,12 @@ bool		trib_pgprep_resume(const trib_pgprep *h, uint64_t *lsn, uint64_t *seq);
 
 /*
  * Take a record from the assembler, in stream order.  False (errbuf) when
- * a spill file cannot be written or the records contradict each other
- * (COMMIT PREPARED of a transaction whose PREPARE never came).  The record
- * is taken either way.
+ * a spill file cannot be written or the records contradict each other (a
+ * change of another transaction inside a prepared one).  The record is
+ * taken either way.  A COMMIT PREPARED of a transaction not held (PostgreSQL
+ * sends it alone when the slot was confirmed past the PREPARE) is dropped
+ * when the resume point covers it (delivered before); otherwise it passes
+ * as an empty transaction and conf.warn is told.
  */
 bool		trib_pgprep_push(trib_pgprep *h, trib_pgrec *rec, char *errbuf, size_t errlen);
 

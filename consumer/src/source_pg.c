@@ -409,6 +409,13 @@ trib_pg_option_bool(const char *value, bool *out)
 	return false;
 }
 
+/* pgprepared.c's warnings go to our log. */
+static void
+prep_warn(const char *msg, void *arg)
+{
+	slog(arg, 1, "source: %s", msg);
+}
+
 /* two-phase and where held prepared transactions go (pgprepared.h). */
 static bool
 setup_prepared(trib_source_pg *src, const trib_source_pg_conf *conf,
@@ -433,6 +440,8 @@ setup_prepared(trib_source_pg *src, const trib_source_pg_conf *conf,
 	pc.spill_dir = src->spill_dir;
 	pc.spill_prefix = src->spill_prefix;
 	pc.memory_bytes = src->prepared_memory;
+	pc.warn = prep_warn;
+	pc.warn_arg = src;
 	src->prep = trib_pgprep_new(&pc);
 	return true;
 }
@@ -890,7 +899,7 @@ trib_source_pg_snapshot_name(const trib_source_pg *src)
 static bool
 clean_spill_dir(trib_source_pg *src, char *errbuf, size_t errlen)
 {
-	trib_pgprep_conf pc = {src->spill_dir, src->spill_prefix, src->prepared_memory};
+	trib_pgprep_conf pc = {.spill_dir = src->spill_dir, .spill_prefix = src->spill_prefix};
 	char		eb[512];
 	int			n = trib_pgprep_clean(&pc, eb, sizeof(eb));
 

@@ -154,6 +154,22 @@ sql -c "ROLLBACK PREPARED 'gd'" -c "COMMIT PREPARED 'gc'"
 expect_eq "B: COMMIT PREPARED applies it" 0 "$(wait_target "id = 201 OR (id = 5 AND bal = 7)" 2; echo $?)"
 expect_eq "B: ROLLBACK PREPARED drops it" 0 "$(target_count "id = 202 OR (id = 6 AND bal = 0)")"
 
+# ---- B2: one delivered while another still holds the slot back ----
+# ge is applied and durable, but gf, prepared after ge and before its
+# COMMIT PREPARED, keeps the slot's confirmed position between the two:
+# after a kill PostgreSQL sends ge's COMMIT PREPARED alone.
+sql -c "BEGIN; INSERT INTO public.acct VALUES (301, 1, 'ge'); PREPARE TRANSACTION 'ge'"
+sql -c "BEGIN; INSERT INTO public.acct VALUES (302, 1, 'gf'); PREPARE TRANSACTION 'gf'"
+sql -c "COMMIT PREPARED 'ge'"
+expect_eq "B2: COMMIT PREPARED applies it" 0 "$(wait_target "id = 301" 1; echo $?)"
+sleep 2     # the checkpoint and the slot's confirmation catch up
+kill -9 "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=
+start
+sql -c "COMMIT PREPARED 'gf'"
+expect_eq "B2: after the restart the other one is applied" 0 "$(wait_target "id = 302" 1; echo $?)"
+expect_eq "B2: the consumer runs on" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
+expect_eq "B2: and applied the first one once" 1 "$(target_count "id = 301")"
+
 # ---- C: random prepares, commits and rollbacks under random kills ----
 writer() {
     local i gid open=()
