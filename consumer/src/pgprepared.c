@@ -219,8 +219,11 @@ trib_pgprep_free(trib_pgprep *h)
 void
 trib_pgprep_reset(trib_pgprep *h)
 {
-	held_free_list(h, h->held);
-	h->held = NULL;
+	/*
+	 * Held transactions stay (and keep the floor) until the server sends
+	 * them again: hold_begin() then replaces each.  Dropping them now
+	 * would let the slot be confirmed past their PREPARE in between.
+	 */
 	h->cur = NULL;
 }
 

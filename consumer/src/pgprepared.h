@@ -122,9 +122,11 @@ bool		trib_pgprep_ready(const trib_pgprep *h);
  * (errbuf) when a spill file cannot be read. */
 int			trib_pgprep_pop(trib_pgprep *h, trib_pgrec **out, char *errbuf, size_t errlen);
 
-/* The connection was lost: drop every transaction held and not yet being
- * delivered; PostgreSQL sends it again (the slot is confirmed no further
- * than its PREPARE).  What is ready to pop stays. */
+/* The connection was lost: PostgreSQL sends every held transaction again
+ * (the slot is confirmed no further than its PREPARE), and each copy
+ * replaces the one held, which keeps the floor meanwhile; one whose
+ * prepare had not come yet is complete only in its copy.  What is ready
+ * to pop stays. */
 void		trib_pgprep_reset(trib_pgprep *h);
 
 /* The oldest PREPARE LSN held or being delivered; false when none. */

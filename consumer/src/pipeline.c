@@ -587,9 +587,10 @@ prepared_floor(trib_pipeline *p, uint64_t confirm)
  * the saved checkpoint covers.  The order matters: the slot is never
  * confirmed past the checkpoint, so after a crash the checkpoint is never
  * behind the slot and resuming from it loses nothing and repeats nothing.
+ * With confirm_slot false only the checkpoint is saved.
  */
 static bool
-advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
+advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen)
 {
 	trib_position d;
 	bool		have = durable_position(p, &d);
@@ -669,7 +670,7 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 			p->qdurable--;
 	}
 	confirm = prepared_floor(p, p->confirmable);
-	if (confirm > p->confirmed_lsn)
+	if (confirm_slot && confirm > p->confirmed_lsn)
 	{
 		p->confirmed_lsn = confirm;
 		trib_source_pg_confirm(p->src, confirm);
@@ -938,7 +939,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
 		return false;
-	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, errbuf, errlen))
+	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
 		return false;
 	return trib_source_pg_flush_status(p->src, errbuf, errlen);
 }
@@ -956,9 +957,14 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 	{
 		char		e[512];
 
-		/* keep what the sinks did acknowledge (acks are only ever for
-		 * durable positions), so a restart repeats less */
-		if (!advance(p, true, e, sizeof(e)))
+		/*
+		 * Keep what the sinks did acknowledge (acks are only ever for
+		 * durable positions), so a restart repeats less.  Confirm nothing
+		 * more: records taken from the source may not have been handled,
+		 * among them the commit of a prepared transaction whose PREPARE
+		 * the slot must stay before (file comment, Two-phase).
+		 */
+		if (!advance(p, true, false, e, sizeof(e)))
 			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
 	}
 	if (!ok)
@@ -1056,7 +1062,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 		settled = now_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
 			now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
 		if (!poll_sinks(p, 0, errbuf, errlen) ||
-			!advance(p, settled, errbuf, errlen))
+			!advance(p, settled, true, errbuf, errlen))
 			return false;
 		/* idle: tell the server at once what became confirmed, rather
 		 * than at the next status interval (a broken connection is the

@@ -343,6 +343,35 @@ test_reset_keeps_what_is_being_delivered(void **state)
 	rig_free(r);
 }
 
+/* A lost connection keeps what is held, and its floor, until the server
+ * sends it again; the copy replaces it. */
+static void
+test_reset_keeps_the_floor_until_sent_again(void **state)
+{
+	rig		   *r = rig_new(1 << 20);
+	static const char *const g2[] = {BEGIN_PREPARE_727, INSERT_727, PREPARE_727, NULL};
+	uint64_t	floor = 0;
+	trib_pgprep_stats st;
+
+	(void) state;
+	feed_all(r, g2);
+	assert_true(feed(r, BEGIN_PREPARE_726));	/* 726: its prepare never comes */
+	trib_pgprep_reset(r->h);
+	assert_true(trib_pgprep_floor(r->h, &floor));
+	assert_int_equal(floor, P_726);
+	feed_all(r, PREPARED_726);
+	feed_all(r, g2);
+	trib_pgprep_stats_get(r->h, &st);
+	assert_int_equal(st.held, 2);
+	assert_true(feed(r, COMMIT_PREPARED_726));
+	assert_true(feed(r, ROLLBACK_PREPARED_727));
+	assert_string_equal(drain(r), "relation 1531E70\nbegin_prepare 15321F8\n"
+						"insert 15321F8:0 0\nupdate 15321F8:1 1532230\ncommit_prepared 15321F8\n"
+						"rollback_prepared 1532230\n");
+	assert_false(trib_pgprep_floor(r->h, &floor));
+	rig_free(r);
+}
+
 /* What warn() was told. */
 static char warned[512];
 
@@ -451,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_spills_past_the_budget),
 		cmocka_unit_test(test_resume_filter),
 		cmocka_unit_test(test_reset_keeps_what_is_being_delivered),
+		cmocka_unit_test(test_reset_keeps_the_floor_until_sent_again),
 		cmocka_unit_test(test_commit_prepared_alone),
 		cmocka_unit_test(test_stream_prepare_is_held),
 		cmocka_unit_test(test_clean_removes_leftovers_only),
