@@ -19,7 +19,12 @@
 #   B. The same after the restart with the consumer up: it holds them
 #      again (PostgreSQL sends the PREPARE again because the slot was not
 #      confirmed past it), then applies the commit and drops the rollback.
-#   C. A writer that prepares, commits and rolls back at random, with
+#   B2. One delivered while another, prepared before its commit, holds the
+#      slot back: after a kill PostgreSQL sends its COMMIT PREPARED alone.
+#   C. A rule fails on an event of a prepared transaction as it is
+#      delivered: the pipeline stops without confirming past the PREPARE,
+#      and after a restart without the rule the transaction comes whole.
+#   D. A writer that prepares, commits and rolls back at random, with
 #      ordinary transactions in between, while the consumer is killed at
 #      random points and restarted.
 set -euo pipefail
@@ -170,7 +175,30 @@ expect_eq "B2: after the restart the other one is applied" 0 "$(wait_target "id 
 expect_eq "B2: the consumer runs on" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
 expect_eq "B2: and applied the first one once" 1 "$(target_count "id = 301")"
 
-# ---- C: random prepares, commits and rollbacks under random kills ----
+# ---- C: the pipeline fails in the middle of delivering one ----
+# A rule that fails on one event of the transaction stops the pipeline (no
+# dead-letter sink).  It must not confirm the slot past the PREPARE on its
+# way out: after the restart, without the rule, the transaction is whole.
+stop_consumer
+{ cat "$WORK/p.yaml"; echo 'transforms:'
+  echo '  - {type: filter, tables: [acct], lua: "not (after.bal == -1 and 1 // (after.bal + 1) == 0)"}'
+} > "$WORK/boom.yaml"
+"$BIN" run -c "$WORK/boom.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!
+sql -c "BEGIN; INSERT INTO public.acct VALUES (401, 1, 'gh'), (402, -1, 'gh'), (403, 1, 'gh');
+        PREPARE TRANSACTION 'gh'"
+sql -c "INSERT INTO public.acct VALUES (410, 1, 'after gh')"
+expect_eq "C: a transaction committed after the PREPARE is applied" 0 "$(wait_target "id = 410" 1; echo $?)"
+sleep 1     # its checkpoint and confirmation are done
+sql -c "COMMIT PREPARED 'gh'"
+rc=0; wait "$RUN_PID" || rc=$?; RUN_PID=
+expect_eq "C: the rule stops the pipeline" 1 "$rc"
+start
+expect_eq "C: after the restart without it the transaction is applied whole" 0 \
+    "$(wait_target "id IN (401, 402, 403)" 3; echo $?)"
+expect_eq "C: no COMMIT PREPARED came without its changes" 0 \
+    "$(grep -c 'came without its changes' "$WORK/run.log" || true)"
+
+# ---- D: random prepares, commits and rollbacks under random kills ----
 writer() {
     local i gid open=()
     for i in $(seq 1 40); do
@@ -195,8 +223,8 @@ writer &
 WRITER_PID=$!
 kill_while_writing
 sql -c "UPDATE public.acct SET note = 'end' WHERE id = 20"
-expect_eq "C: the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2pc)"
-expect_eq "C: no prepared transaction is left in the source" 0 "$(sql -c "SELECT count(*) FROM pg_prepared_xacts")"
+expect_eq "D: the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2pc)"
+expect_eq "D: no prepared transaction is left in the source" 0 "$(sql -c "SELECT count(*) FROM pg_prepared_xacts")"
 stop_consumer
 expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 expect_eq "no spill file is left" 0 "$(spill_files)"
