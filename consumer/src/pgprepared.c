@@ -6,9 +6,9 @@
  * through trib_pgrec.next).  A prepared transaction (held_tx) sits in
  * `held` from its begin_prepare until its commit_prepared; then its
  * commit_prepared record enters the queue as a marker and the transaction
- * moves to `releasing`, in queue order.  pop() meeting a marker first
- * produces that transaction's begin_prepare and events, one per call (from
- * memory, then from its spill file), and then the marker itself.
+ * moves to the releasing list (`rel_head`), in queue order.  pop() meeting
+ * a marker first produces that transaction's begin_prepare and events, one
+ * per call (from memory, then from its spill file), then the marker.
  *
  * Spill format.  One record per event: a fixed header (spill_hdr) and the
  * bytes of its strings.  The borrowed naming strings and the relation are
