@@ -261,7 +261,7 @@ expect_eq "and nothing else (no rolled-back change)" "" "$(comm -13 "$WORK/witne
 # The mock cluster (librdkafka before 2.15) does not hide the records of
 # aborted Kafka transactions from read_committed readers, so a kill in
 # the middle of one shows its records twice here; a broker would not.
-echo "# $(wc -l < "$WORK/witness") changes, $KILLS kills in C," \
+echo "# $(wc -l < "$WORK/witness") changes, $KILLS kills in D," \
     "$(( $(wc -l < "$WORK/kafka.ids") - $(wc -l < "$WORK/kafka.uniq") )) Kafka records of aborted transactions visible through the mock"
 
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-200 | sort | uniq -c | head -5; fi
