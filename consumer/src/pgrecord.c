@@ -1699,6 +1699,31 @@ trib_pgrec_free(trib_pgrec *rec)
 	free(rec);
 }
 
+/* Free a list of records (linked through next). */
+void
+trib_pgrec_free_list(trib_pgrec *r)
+{
+	while (r)
+	{
+		trib_pgrec *next = r->next;
+
+		trib_pgrec_free(r);
+		r = next;
+	}
+}
+
+/* Rough memory of a record and its event. */
+size_t
+trib_pgrec_bytes(const trib_pgrec *r)
+{
+	const trib_event *e = r->ev;
+
+	return sizeof(*r) + (e ? sizeof(*e) + (e->before ? strlen(e->before) : 0) +
+						 (e->after ? strlen(e->after) : 0) +
+						 (e->key ? strlen(e->key) : 0) +
+						 (e->extra ? strlen(e->extra) : 0) : 0);
+}
+
 /* Take the event out of a record; an event inside the record's block
  * moves to an allocation of its own. */
 trib_event *
@@ -1791,30 +1816,6 @@ trib_pgasm_new(void)
 	return a;
 }
 
-/* Free a list of records. */
-static void
-free_list(trib_pgrec *r)
-{
-	while (r)
-	{
-		trib_pgrec *next = r->next;
-
-		trib_pgrec_free(r);
-		r = next;
-	}
-}
-
-/* Rough size of an event, for the buffered figure. */
-static size_t
-rec_bytes(const trib_pgrec *r)
-{
-	const trib_event *e = r->ev;
-
-	return sizeof(*r) + (e ? sizeof(*e) + (e->before ? strlen(e->before) : 0) +
-						 (e->after ? strlen(e->after) : 0) +
-						 (e->extra ? strlen(e->extra) : 0) : 0);
-}
-
 /* Drop everything not deliverable yet. */
 void
 trib_pgasm_reset(trib_pgasm *a)
@@ -1827,7 +1828,7 @@ trib_pgasm_reset(trib_pgasm *a)
 	{
 		stream_tx  *next = s->next;
 
-		free_list(s->head);
+		trib_pgrec_free_list(s->head);
 		free(s);
 		s = next;
 	}
@@ -1842,7 +1843,7 @@ trib_pgasm_free(trib_pgasm *a)
 	if (!a)
 		return;
 	trib_pgasm_reset(a);
-	free_list(a->qhead);
+	trib_pgrec_free_list(a->qhead);
 	free(a);
 }
 
@@ -1904,7 +1905,7 @@ drop_stream(trib_pgasm *a, stream_tx *s)
 	if (a->cur == s)
 		a->cur = NULL;
 	a->buffered -= s->bytes;
-	free_list(s->head);
+	trib_pgrec_free_list(s->head);
 	free(s);
 }
 
@@ -1923,7 +1924,7 @@ filter_stream(trib_pgasm *a, stream_tx *s,
 
 		if (drop(r, arg))
 		{
-			size_t		b = rec_bytes(r);
+			size_t		b = trib_pgrec_bytes(r);
 
 			*pp = r->next;
 			s->bytes -= b;
@@ -1954,12 +1955,31 @@ drop_discarded(const trib_pgrec *r, const trib_pgrec *commit)
 							   r->seq <= commit->discard_through_seq);
 }
 
+/* The begin_prepare a streamed prepared transaction did not get. */
+static trib_pgrec *
+begin_prepare_of(const trib_pgrec *prepare)
+{
+	trib_pgrec *b = xmalloc(sizeof(*b));
+
+	memset(b, 0, sizeof(*b));
+	b->kind = TRIB_PGREC_BEGIN_PREPARE;
+	b->xid = prepare->xid;
+	b->has_commit_lsn = true;
+	b->commit_lsn = prepare->commit_lsn;
+	b->has_ts = prepare->has_ts;
+	b->ts_ms = prepare->ts_ms;
+	b->gid = xstrdup0(prepare->gid);
+	return b;
+}
+
 /* Deliver a streamed transaction at its stream_commit / stream_prepare. */
 static void
 finish_stream(trib_pgasm *a, trib_pgrec *commit)
 {
 	stream_tx  *s = find_stream(a, commit->xid, false);
 
+	if (commit->kind == TRIB_PGREC_STREAM_PREPARE)
+		enqueue(a, begin_prepare_of(commit));
 	if (s)
 	{
 		trib_pgrec *r;
@@ -2016,7 +2036,7 @@ push_change(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
 			return fail(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
 						xid);
 		}
-		b = rec_bytes(rec);
+		b = trib_pgrec_bytes(rec);
 		rec->next = NULL;
 		if (s->tail)
 			s->tail->next = rec;

@@ -7,6 +7,7 @@
  */
 #include "strbuf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,20 @@ oom(void)
 
 	(void) !write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	abort();
+}
+
+bool
+trib_errf(char *errbuf, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (errbuf && errlen)
+	{
+		va_start(ap, fmt);
+		vsnprintf(errbuf, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return false;
 }
 
 void *

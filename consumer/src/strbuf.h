@@ -3,6 +3,7 @@
  *
  * Design.  Start-up code (config) and the log build strings of unknown
  * length; a tiny buffer type keeps that code free of length arithmetic.
+ * trib_errf() fills an error buffer, the other string every module builds.
  * Out-of-memory aborts with a message: none of the callers could do
  * anything better, and it keeps every call site free of failure paths.
  *
@@ -18,6 +19,7 @@
 #define TRIB_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct trib_strbuf
@@ -40,6 +42,11 @@ char	   *trib_strbuf_finish(trib_strbuf *b);
 
 /* Release the buffer's memory and reset it. */
 void		trib_strbuf_free(trib_strbuf *b);
+
+/* printf into a caller's errbuf (the error convention: bool + errbuf);
+ * always returns false.  errbuf may be NULL. */
+bool		trib_errf(char *errbuf, size_t errlen, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
 
 /* malloc/realloc/strdup that abort on out-of-memory. */
 void	   *trib_xmalloc(size_t n);

@@ -22,7 +22,7 @@ build_tool() {
             "$c/test/tools/pgsource_cat.c" "$c/build/libtributary.a" $libs -o "$TOOL" && return
     fi
     gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-        "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/arena.c" "$s/intern.c" "$s/source_pg.c" \
+        "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/pgprepared.c" "$s/arena.c" "$s/intern.c" "$s/source_pg.c" \
         "$s/checkpoint.c" "$s/leader.c" "$s/pgconn.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
         ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
 }

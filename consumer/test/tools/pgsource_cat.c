@@ -477,9 +477,8 @@ main(int argc, char **argv)
 				switch (r->kind)
 				{
 					case TRIB_PGREC_COMMIT:
-					case TRIB_PGREC_PREPARE:
 					case TRIB_PGREC_STREAM_COMMIT:
-					case TRIB_PGREC_STREAM_PREPARE:
+					case TRIB_PGREC_COMMIT_PREPARED:	/* a held one, delivered */
 						/*
 						 * Save only when the transaction delivered events:
 						 * an empty one (heartbeat, filtered, or the catalog
@@ -496,11 +495,7 @@ main(int argc, char **argv)
 						since_ckpt = 0;
 						confirm = r->end_lsn;
 						break;
-					case TRIB_PGREC_COMMIT_PREPARED:
 					case TRIB_PGREC_ROLLBACK_PREPARED:
-						last_lsn = r->commit_lsn;
-						last_seq = 0;
-						failed = !save_ckpt(ck, &o, last_lsn, last_seq);
 						confirm = r->end_lsn;
 						break;
 					default:
@@ -508,7 +503,14 @@ main(int argc, char **argv)
 				}
 			}
 			if (!failed && confirm)
+			{
+				uint64_t	floor;
+
+				/* never past a prepared transaction the source holds */
+				if (trib_source_pg_prepared_floor(src, &floor) && floor < confirm)
+					confirm = floor;
 				trib_source_pg_confirm(src, confirm);
+			}
 			trib_pgrec_free(r);
 			if (!failed && exit_after >= 0 && nevents >= exit_after && i + 1 < n)
 			{
