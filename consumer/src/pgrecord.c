@@ -10,8 +10,10 @@
  * are skipped but still validated by yajl.  For each field the parser
  * records the byte span of its value in the input, using
  * yajl_get_bytes_consumed(): yajl reports, inside a callback, the offset just
- * past the token it is reporting.  Row images, unchanged_toast, message
- * content and truncate relations are then copied out byte for byte, and the
+ * past the token it is reporting.  Row images, unchanged_toast, the JSON
+ * null lists (json_nulls, old_json_nulls: validated as the plugin writes
+ * them, column names and [name, positions...]), message content and
+ * truncate relations are then copied out byte for byte, and the
  * event key is built from the raw members ("name":value) of the image, so
  * no value is ever re-formatted.
  *
@@ -279,7 +281,8 @@ enum
 	F_IDENTITY_KEY, F_OLD, F_NEW, F_UNCHANGED_TOAST, F_RELATIONS, F_CASCADE,
 	F_RESTART_IDENTITY, F_TRANSACTIONAL, F_PREFIX, F_ENCODING, F_CONTENT,
 	F_END_LSN, F_CHANGES, F_GID, F_FIRST, F_NEXT_SEQ, F_DISCARD,
-	F_DISCARD_THROUGH_SEQ, NFIELDS, F_UNKNOWN = NFIELDS
+	F_DISCARD_THROUGH_SEQ, F_JSON_NULLS, F_OLD_JSON_NULLS, NFIELDS,
+	F_UNKNOWN = NFIELDS
 };
 
 static const char *const field_names[NFIELDS] = {
@@ -288,7 +291,7 @@ static const char *const field_names[NFIELDS] = {
 	"identity_key", "old", "new", "unchanged_toast", "relations", "cascade",
 	"restart_identity", "transactional", "prefix", "encoding", "content",
 	"end_lsn", "changes", "gid", "first", "next_seq", "discard",
-	"discard_through_seq"
+	"discard_through_seq", "json_nulls", "old_json_nulls"
 };
 
 /* strlen of each field name, filled once by init_specs(). */
@@ -369,6 +372,10 @@ init_specs(void)
 	S(DELETE, OLD, R(OBJ_OR_NULL));
 	S(INSERT, UNCHANGED_TOAST, O(J_ARRAY));
 	S(UPDATE, UNCHANGED_TOAST, O(J_ARRAY));
+	S(INSERT, JSON_NULLS, O(J_ARRAY));
+	S(UPDATE, JSON_NULLS, O(J_ARRAY));
+	S(UPDATE, OLD_JSON_NULLS, O(J_ARRAY));
+	S(DELETE, OLD_JSON_NULLS, O(J_ARRAY));
 	S(TRUNCATE, RELATIONS, R(J_ARRAY));
 	S(TRUNCATE, CASCADE, R(J_BOOL));
 	S(TRUNCATE, RESTART_IDENTITY, R(J_BOOL));
@@ -728,6 +735,8 @@ typedef struct pstate
 	memberlist	img[2];			/* 0 old, 1 new */
 	strlist		names[3];		/* primary_key, identity_key, unchanged_toast */
 	size_t		nelems;			/* elements of columns/relations seen */
+	size_t		njn[2];			/* entries of json_nulls, old_json_nulls */
+	size_t		jn_elems;		/* elements of the current ["col", i...] */
 	/* depth 3 (columns / relations elements) */
 	int			subkey;
 	unsigned	seen;			/* bitmask of members seen in the element */
@@ -785,6 +794,49 @@ static int
 image_index(int topkey)
 {
 	return topkey == F_OLD ? 0 : topkey == F_NEW ? 1 : -1;
+}
+
+/* Is the current top-level member a JSON null list?  Returns 0 for
+ * json_nulls (the new image), 1 for old_json_nulls, or -1. */
+static int
+json_nulls_index(const pstate *st)
+{
+	int			jn = st->topkey == F_JSON_NULLS ? 0 :
+		st->topkey == F_OLD_JSON_NULLS ? 1 : -1;
+
+	return jn >= 0 && st->f[st->topkey].type == J_ARRAY ? jn : -1;
+}
+
+/*
+ * A value inside a JSON null list (docs/PLUGIN.md): at depth 2 an entry,
+ * a column name or ["column", i, ...]; at depth 3 an element of such an
+ * entry, the name and then positions (non-negative integers).
+ */
+static int
+on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
+{
+	uint64_t	v;
+
+	if (st->depth == 2)
+	{
+		if (type != J_STRING && type != J_ARRAY)
+			return perr(st, "\"%s\" entries must be column names or [name, positions...]",
+						field_names[st->topkey]);
+		if (type == J_STRING && memchr(s, '\0', n))
+			return perr(st, "\"%s\" holds a name with a NUL character",
+						field_names[st->topkey]);
+		st->njn[jn]++;
+		st->jn_elems = 0;
+		return 1;
+	}
+	if (st->jn_elems++ == 0)
+		return type == J_STRING && !memchr(s, '\0', n) ? 1 :
+			perr(st, "a \"%s\" array entry must start with a column name",
+				 field_names[st->topkey]);
+	if (type != J_NUMBER || !parse_uint(s, n, INT32_MAX, &v))
+		return perr(st, "\"%s\": element positions must be integers from 0 to %d",
+					field_names[st->topkey], INT32_MAX);
+	return 1;
 }
 
 /* The name list of the current top-level member, or NULL. */
@@ -910,7 +962,10 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 	{
 		int			img = image_index(st->topkey);
 		strlist    *nl = name_list(st);
+		int			jn = json_nulls_index(st);
 
+		if (jn >= 0)
+			return on_json_nulls_value(st, jn, type, s, n);
 		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
 		{
 			/* A member value of a row image; containers end in on_close. */
@@ -966,6 +1021,8 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 		(st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
 		st->f[st->topkey].type == J_ARRAY)
 		return on_element_member(st, type, s, n, b);
+	if (st->depth == 3 && json_nulls_index(st) >= 0)
+		return on_json_nulls_value(st, json_nulls_index(st), type, s, n);
 	return 1;
 }
 
@@ -999,6 +1056,9 @@ on_close(pstate *st)
 			if (st->seen != 3)
 				return perr(st, "\"relations\" element lacks schema or table");
 		}
+		else if (json_nulls_index(st) >= 0 && st->jn_elems < 2)
+			return perr(st, "a \"%s\" array entry needs a column name and positions",
+						field_names[st->topkey]);
 	}
 	return 1;
 }
@@ -1360,6 +1420,10 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			ev->after = raw_copy(st, F_NEW);
 		if (st->f[F_UNCHANGED_TOAST].type == J_ARRAY)
 			ev->unchanged = raw_copy(st, F_UNCHANGED_TOAST);
+		if (st->njn[0] > 0 && rec->kind != TRIB_PGREC_DELETE)
+			ev->after_json_nulls = raw_copy(st, F_JSON_NULLS);
+		if (st->njn[1] > 0 && rec->kind != TRIB_PGREC_INSERT)
+			ev->before_json_nulls = raw_copy(st, F_OLD_JSON_NULLS);
 		rel = trib_pgparser_relation(p, schema, table);
 		ev->rel = rel ? rel->view : NULL;
 		if (rec->kind == TRIB_PGREC_DELETE)

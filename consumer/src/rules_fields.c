@@ -4,8 +4,9 @@
  *
  * Value rules walk each field path in before, after and, for top-level
  * columns, the key, and replace the value in place (rules_int.h).  Shape
- * rules change which top-level fields exist; the driver then gives the
- * event a derived relation.  Hashing is HMAC-SHA256 over
+ * rules change which top-level fields exist, and keep the event's lists
+ * of column names (unchanged TOAST, JSON nulls) in step; the driver then
+ * gives the event a derived relation.  Hashing is HMAC-SHA256 over
  * BE32(len(context)) || context || value text, keyed once per rule.
  */
 #include "rules_int.h"
@@ -394,6 +395,69 @@ rename_keys(yajl_val obj, const trib_kvlist *renames)
 	}
 }
 
+/* The slot of the column name in an array entry ["column", ...] of a
+ * JSON null list; NULL when e is not one. */
+static yajl_val *
+array_entry_name(yajl_val e)
+{
+	if (YAJL_IS_ARRAY(e) && e->u.array.len > 0 && YAJL_IS_STRING(e->u.array.values[0]))
+		return &e->u.array.values[0];
+	return NULL;
+}
+
+/* Does shape rule r remove column `name` from the images? */
+static bool
+shape_removes(const rule *r, const char *name)
+{
+	if (r->c->type == TRIB_RULE_DROP)
+		return rl_any_path_first(r, name);
+	for (int p = 0; p < r->npaths; p++)
+		if (trib_jpath_first_matches(&r->paths[p], name))
+			return false;
+	return true;				/* keep: a column no path names goes */
+}
+
+/*
+ * Keep a list of column names (unchanged TOAST, JSON nulls: event.h) in
+ * step with what shape rule r did to the images: the columns drop or keep
+ * removed leave the list, renamed ones are renamed.  An emptied list is
+ * NULL.  Lists are rare and short; nothing is parsed without one.
+ */
+static void
+shape_name_list(char **list, const rule *r)
+{
+	yajl_val	v = *list ? trib_jdoc_parse(*list, NULL, 0) : NULL;
+	size_t		i,
+				n = 0;
+
+	if (v == NULL || !YAJL_IS_ARRAY(v))
+	{
+		yajl_tree_free(v);
+		return;
+	}
+	for (i = 0; i < v->u.array.len; i++)
+	{
+		yajl_val	e = v->u.array.values[i];
+		yajl_val   *slot = YAJL_IS_STRING(e) ? &v->u.array.values[i] : array_entry_name(e);
+		const char *to;
+
+		if (slot && r->c->type == TRIB_RULE_RENAME &&
+			(to = trib_kvlist_get(&r->c->renames, YAJL_GET_STRING(*slot))) != NULL)
+			rl_replace(slot, trib_jdoc_string(to));
+		else if (slot && r->c->type != TRIB_RULE_RENAME &&
+				 shape_removes(r, YAJL_GET_STRING(*slot)))
+		{
+			yajl_tree_free(e);
+			continue;
+		}
+		v->u.array.values[n++] = v->u.array.values[i];
+	}
+	v->u.array.len = n;
+	free(*list);
+	*list = n > 0 ? trib_jdoc_dump(v) : NULL;
+	yajl_tree_free(v);
+}
+
 bool
 rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
 {
@@ -417,6 +481,9 @@ rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
 		rename_keys(x->img[IMG_KEY], &r->c->renames);
 		x->dirty[IMG_KEY] = true;
 	}
+	shape_name_list(&x->ev->unchanged, r);
+	shape_name_list(&x->ev->after_json_nulls, r);
+	shape_name_list(&x->ev->before_json_nulls, r);
 	x->reshaped = true;
 	return true;
 }

@@ -514,6 +514,8 @@ entry_free(bentry *b)
 	free(b->after);
 	free(b->key);
 	free(b->unchanged);
+	free(b->after_json_nulls);
+	free(b->before_json_nulls);
 	free(b->extra);
 	free(b->pos.opaque);
 }
@@ -910,6 +912,8 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	b->after = dup0(ev->after);
 	b->key = dup0(ev->key);
 	b->unchanged = dup0(ev->unchanged);
+	b->after_json_nulls = dup0(ev->after_json_nulls);
+	b->before_json_nulls = dup0(ev->before_json_nulls);
 	b->extra = dup0(ev->extra);
 	b->rel = ev->rel;
 	b->pos = ev->pos;

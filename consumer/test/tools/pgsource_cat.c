@@ -13,7 +13,9 @@
  *   {"id":"0/16B3748:4","op":"c","schema":"public","table":"t",
  *    "key":{...},"before":null,"after":{...},"unchanged":null,"extra":null,
  *    "txid":741,"ts_ms":...,"last":true,"end_lsn":"0/16B3778"}
- * Row images, key, unchanged and extra are the event's raw JSON text.
+ * with "after_json_nulls" and "before_json_nulls" after "unchanged" when
+ * the event has them.  Row images, key, unchanged, the JSON null lists
+ * and extra are the event's raw JSON text.
  *
  * Exactly once into a file.  Output is written with write(2).  After each
  * transaction (and every 100 events inside a long one) the tool saves the
@@ -147,6 +149,10 @@ write_event(out_state *o, const trib_event *ev)
 	gen_raw(g, "before", ev->before);
 	gen_raw(g, "after", ev->after);
 	gen_raw(g, "unchanged", ev->unchanged);
+	if (ev->after_json_nulls)
+		gen_raw(g, "after_json_nulls", ev->after_json_nulls);
+	if (ev->before_json_nulls)
+		gen_raw(g, "before_json_nulls", ev->before_json_nulls);
 	gen_raw(g, "extra", ev->extra);
 	yajl_gen_string(g, (const unsigned char *) "txid", 4);
 	yajl_gen_integer(g, (long long) ev->txid);
