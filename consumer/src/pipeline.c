@@ -17,11 +17,14 @@
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
  *     every one of its events is durable in every sink (a queue of
  *     committed transactions, oldest first).  Every record that ends a
- *     transaction queues it: commit, commit_prepared, rollback_prepared,
- *     and stream_commit, which follows a streamed transaction's events
- *     without a begin record before them (the assembler, pgrecord.h).
- *     Empty transactions (the source's heartbeats) are confirmed as soon
- *     as everything before them is, which keeps the slot moving while the
+ *     transaction queues it with the events handled since the last one:
+ *     commit, commit_prepared, rollback_prepared, and stream_commit, which
+ *     follows a streamed transaction's events without a begin record
+ *     before them (the assembler, pgrecord.h).  A non-transactional
+ *     message, which PostgreSQL sends again only while the slot is not
+ *     confirmed past it, thus goes with the transaction after it.  Empty
+ *     transactions (the source's heartbeats) are confirmed as soon as
+ *     everything before them is, which keeps the slot moving while the
  *     tables are idle.
  *
  * Two-phase.  The source holds a prepared transaction until COMMIT
@@ -853,9 +856,10 @@ awaiting_acks(trib_pipeline *p)
 }
 
 /*
- * The transaction handled since the last one queued ends here: queue it
- * for confirmation with its last event, if any reached the sinks.
- * prepare_lsn: see pending_tx; ts_ms 0 when unknown.
+ * A transaction ends here: queue it for confirmation with the last event
+ * handled since the last one ended, if any reached the sinks (its own, or
+ * a non-transactional message before it; file comment).  prepare_lsn: see
+ * pending_tx; ts_ms 0 when unknown.
  */
 static void
 end_tx(trib_pipeline *p, uint64_t commit_lsn, uint64_t prepare_lsn,

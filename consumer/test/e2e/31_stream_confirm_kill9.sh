@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # 31_stream_confirm_kill9.sh: the slot is never confirmed past a change
-# the sinks have not acknowledged, for a streamed transaction, whose
-# stream_commit (plugin option stream) ends it without a begin record; and
-# for a streamed prepared transaction (stream and two-phase).
+# the sinks have not acknowledged, for the records that end a transaction
+# without a begin record: a streamed transaction's stream_commit (plugin
+# option stream) and a non-transactional logical message; and a streamed
+# prepared transaction (stream and two-phase) for good measure.
 #
 # Two pipelines run side by side on one server (logical_decoding_work_mem
 # 64kB, so large transactions are streamed): `sa` with {stream: on}, `sb`
@@ -23,10 +24,11 @@
 #      streaming), after a streamed one that rolls back;
 #   2. a large prepared transaction (streamed), then COMMIT PREPARED: `sb`
 #      must stay at or before its PREPARE, `sa` (which sees it as an
-#      ordinary streamed transaction) before its COMMIT PREPARED.
+#      ordinary streamed transaction) before its COMMIT PREPARED;
+#   3. a non-transactional message.
 #
-# At the end every change is in each pipeline's sinks: the file and
-# Postgres sinks exactly once, Kafka at least once (the mock
+# At the end every change and message is in each pipeline's sinks: the
+# file and Postgres sinks exactly once, Kafka at least once (the mock
 # cannot prove more) and nothing else.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -235,6 +237,16 @@ confirmed_at_most "2: sa: the slot is not confirmed past its COMMIT PREPARED whi
 confirmed_at_most "2: sb: the slot is not confirmed past its PREPARE while Kafka is down" tributary_sb "<=" "$prep"
 restart_all 2
 
+# ---- 3: a non-transactional message ----
+mock_ctl down all
+# its LSN is the end of its record; the slot must stay before it
+m3=$(sql -c "SELECT pg_logical_emit_message(false, 'app.note', 'cycle 3')")
+expect_eq "3: both consumers handled two empty transactions after it" yes "$(handled_after)"
+for p in $PIPES; do
+    confirmed_at_most "3: $p: the slot is not confirmed past the message while Kafka is down" "tributary_$p" "<" "$m3"
+done
+restart_all 3
+
 for p in $PIPES; do
     RUN_PID=$(pid_of "$p")
     stop_consumer
@@ -251,20 +263,20 @@ witness() {
 witness "(d->>'commit_lsn') || ':' || (d->>'seq')" > "$WORK/witness"
 witness "((d->>'commit_lsn')::pg_lsn - '0/0') || ' ' || ((d->>'lsn')::pg_lsn - '0/0') || ' ' ||
          coalesce(d->'new'->>'id', d->'old'->>'id', 'null')" > "$WORK/witness.file"
-expect_eq "the witness saw the workload (3 transactions)" 7001 "$(wc -l < "$WORK/witness")"
+expect_eq "the witness saw the workload (3 transactions and a message)" 7002 "$(wc -l < "$WORK/witness")"
 q="SELECT id, part, md5(pad) FROM public.big ORDER BY id"
 sql -c "$q" > "$WORK/source.rows"
 for p in $PIPES; do
     jq -r 'select(.value != null) | (.value.source.sequence | fromjson) as $s
            | "\($s[0]) \($s[1]) \(.key.id)"' "$WORK/$p.jsonl" | sort > "$WORK/$p.file"
-    expect_eq "$p: the file sink holds every change" "" "$(comm -23 "$WORK/witness.file" "$WORK/$p.file" | head -3)"
+    expect_eq "$p: the file sink holds every change and the message" "" "$(comm -23 "$WORK/witness.file" "$WORK/$p.file" | head -3)"
     expect_eq "$p: and nothing else" "" "$(comm -13 "$WORK/witness.file" "$WORK/$p.file" | head -3)"
     expect_eq "$p: and none twice" "" "$(uniq -d "$WORK/$p.file" | head -3)"
     pgc_psql -d "target_$p" -Atc "$q" > "$WORK/$p.rows" || true
     expect_eq "$p: the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/$p.rows" | head -3)"
     "$TOOLS/kafka_dump" "$BOOT" "$p." > "$WORK/$p.dump"
     awk -F'\t' '$6 != "-"' "$WORK/$p.dump" | cut -f1 | sort -u > "$WORK/$p.kafka"
-    expect_eq "$p: Kafka holds every change" "" "$(comm -23 "$WORK/witness" "$WORK/$p.kafka" | head -3 | tr '\n' ' ')"
+    expect_eq "$p: Kafka holds every change and the message" "" "$(comm -23 "$WORK/witness" "$WORK/$p.kafka" | head -3 | tr '\n' ' ')"
     expect_eq "$p: and nothing else" "" "$(comm -13 "$WORK/witness" "$WORK/$p.kafka" | head -3 | tr '\n' ' ')"
     # (the Kafka client logs the cluster's outages as errors)
     if grep "ERROR" "$WORK/$p.log" | grep -qv "Connection refused"; then
