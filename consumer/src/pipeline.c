@@ -16,9 +16,16 @@
  *     of a large transaction;
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
  *     every one of its events is durable in every sink (a queue of
- *     committed transactions, oldest first).  Empty transactions (the
- *     source's heartbeats) are confirmed as soon as everything before them
- *     is, which keeps the slot moving while the tables are idle.
+ *     committed transactions, oldest first).  Every record that ends a
+ *     transaction queues it with the events handled since the last one:
+ *     commit, commit_prepared, rollback_prepared, and stream_commit, which
+ *     follows a streamed transaction's events without a begin record
+ *     before them (the assembler, pgrecord.h).  A non-transactional
+ *     message, which PostgreSQL sends again only while the slot is not
+ *     confirmed past it, thus goes with the transaction after it.  Empty
+ *     transactions (the source's heartbeats) are confirmed as soon as
+ *     everything before them is, which keeps the slot moving while the
+ *     tables are idle.
  *
  * Two-phase.  The source holds a prepared transaction until COMMIT
  * PREPARED and then delivers it as a transaction committed there
@@ -128,11 +135,9 @@ struct trib_pipeline
 	sink_slot  *sinks;
 	size_t		nsinks;
 
-	/* current transaction and the queue of committed ones */
-	bool		in_tx;
-	uint64_t	tx_commit_lsn;
-	bool		tx_has_last;
-	trib_position tx_last;
+	/* the transaction being handled and the queue of committed ones */
+	bool		tx_has_last;	/* an event of it reached a sink */
+	trib_position tx_last;		/* the last one */
 	bool		has_offered;
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
@@ -850,6 +855,29 @@ awaiting_acks(trib_pipeline *p)
 		(!durable_position(p, &d) || pos_cmp(&d, &p->written) < 0);
 }
 
+/*
+ * A transaction ends here: queue it for confirmation with the last event
+ * handled since the last one ended, if any reached the sinks (its own, or
+ * a non-transactional message before it; file comment).  prepare_lsn: see
+ * pending_tx; ts_ms 0 when unknown.
+ */
+static void
+end_tx(trib_pipeline *p, uint64_t commit_lsn, uint64_t prepare_lsn,
+	   uint64_t end_lsn, int64_t ts_ms)
+{
+	pending_tx	tx;
+
+	tx.commit_lsn = commit_lsn;
+	tx.prepare_lsn = prepare_lsn;
+	p->nprepared += prepare_lsn != 0;
+	tx.end_lsn = end_lsn;
+	tx.ts_ms = ts_ms;
+	tx.has_last = p->tx_has_last;
+	tx.last = p->tx_last;
+	queue_push(p, &tx);
+	p->tx_has_last = false;
+}
+
 /* Process one record from the source. */
 static bool
 handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
@@ -858,28 +886,22 @@ handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
 	{
 		case TRIB_PGREC_BEGIN:
 		case TRIB_PGREC_BEGIN_PREPARE:	/* a prepared one, now committed */
-			p->in_tx = true;
-			p->tx_commit_lsn = r->commit_lsn;
-			p->tx_has_last = false;
+
+			/*
+			 * Nothing to do: a transaction is what was handled since the
+			 * last one ended (a streamed one has no begin record), and
+			 * after a reconnection the events already handled belong to
+			 * the transaction the server begins again.
+			 */
 			return true;
 		case TRIB_PGREC_COMMIT:
+		case TRIB_PGREC_STREAM_COMMIT:	/* its events came just before,
+										 * without a begin record */
 		case TRIB_PGREC_COMMIT_PREPARED:
 		case TRIB_PGREC_ROLLBACK_PREPARED:	/* empty: its changes are dropped */
-			{
-				pending_tx tx;
-
-				tx.commit_lsn = r->commit_lsn;
-				tx.prepare_lsn = r->prepare_lsn;
-				p->nprepared += r->prepare_lsn != 0;
-				tx.end_lsn = r->end_lsn;
-				tx.ts_ms = r->has_ts ? r->ts_ms : 0;
-				tx.has_last = p->tx_has_last;
-				tx.last = p->tx_last;
-				queue_push(p, &tx);
-				p->in_tx = false;
-				p->tx_has_last = false;
-				return true;
-			}
+			end_tx(p, r->commit_lsn, r->prepare_lsn, r->end_lsn,
+				   r->has_ts ? r->ts_ms : 0);
+			return true;
 		default:
 			/* changes, truncates, messages; relation records carry none */
 			if (r->ev == NULL)
@@ -1086,6 +1108,9 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 				return true;
 			}
 	}
+	/* the snapshot's events are durable (settled) and belong to no
+	 * transaction of the stream */
+	p->tx_has_last = false;
 	if (!trib_source_pg_start(p->src, resume.commit_lsn ? &resume : NULL,
 							  30000, errbuf, errlen))
 		return false;
