@@ -192,7 +192,7 @@ static bool set_scope(md_cs_t *cs, const char *db, const char *coll, bool all, m
 }
 
 /* parse_spec: the $changeStream stage's options; the start point in *start. */
-static bool parse_spec(md_cs_t *cs, const bson_t *spec, bool *all, const bson_value_t **start,
+static bool parse_spec(md_cs_t *cs, const bson_t *spec, bool *all, bson_value_t *start,
                        const char **start_name, md_err_t *err)
 {
     static const char *const full_names[] = {"default", "updateLookup", "whenAvailable",
@@ -215,10 +215,10 @@ static bool parse_spec(md_cs_t *cs, const bson_t *spec, bool *all, const bson_va
             cs->before = (before_t)mode;
         } else if (!strcmp(k, "resumeAfter") || !strcmp(k, "startAfter") ||
                    !strcmp(k, "startAtOperationTime")) {
-            if (*start)
+            if (*start_name)
                 return md_seterr(err, MD_ONLY_ONE_RESUME_OPTION, "Only one type of resume "
                                  "option is allowed, but multiple were found.");
-            *start = bson_iter_value(&it);
+            *start = *bson_iter_value(&it); /* points into spec, which outlives it */
             *start_name = k;
         } else if (!strcmp(k, "allChangesForCluster")) {
             *all = bson_iter_as_bool(&it);
@@ -262,13 +262,13 @@ md_cs_t *md_cs_open(const char *db, const char *coll, const bson_t *spec, const 
                     md_err_t *err)
 {
     md_cs_t *cs = md_xcalloc(1, sizeof *cs);
-    const bson_value_t *start = NULL;
+    bson_value_t start;
     const char *start_name = NULL;
     bool all = false;
 
     if (!parse_spec(cs, spec, &all, &start, &start_name, err) ||
         !set_scope(cs, db, coll, all, err) || (rest && !check_stages(rest, err)) ||
-        !set_start(cs, start, start_name, err)) {
+        !set_start(cs, start_name ? &start : NULL, start_name, err)) {
         md_cs_free(cs);
         return NULL;
     }

@@ -88,7 +88,7 @@ static size_t stage_count(bson_t **docs, size_t n, const char *name)
 }
 
 /* group_shape: a counting $group: {_id: <not a $path>, f: {$sum: 1}}. */
-static bool group_shape(const bson_t *spec, const char **field, const bson_value_t **idv)
+static bool group_shape(const bson_t *spec, const char **field, bson_value_t *idv, bool *has_id)
 {
     bson_iter_t it, sum;
     int fields = 0;
@@ -97,7 +97,8 @@ static bool group_shape(const bson_t *spec, const char **field, const bson_value
     bson_iter_init(&it, spec);
     while (bson_iter_next(&it)) {
         if (!strcmp(bson_iter_key(&it), "_id")) {
-            *idv = bson_iter_value(&it);
+            *idv = *bson_iter_value(&it); /* points into spec */
+            *has_id = true;
             if (BSON_ITER_HOLDS_UTF8(&it) && bson_iter_utf8(&it, NULL)[0] == '$')
                 return false;
             continue;
@@ -175,16 +176,17 @@ static bool run_stage(const char *name, const bson_value_t *v, bson_t ***docs, s
     }
     if (!strcmp(name, "$group")) {
         const char *field;
-        const bson_value_t *idv = NULL;
+        bson_value_t idv;
+        bool has_id = false;
         bson_t *out;
 
-        if (!group_shape(&arg, &field, &idv) || !idv)
+        if (!group_shape(&arg, &field, &idv, &has_id) || !has_id)
             return md_seterr(err, MD_UNRECOGNIZED_STAGE, "the test double supports $group only "
                              "as {_id: <constant>, <field>: {$sum: 1}}");
         if (*n == 0)
             return true;
         out = bson_new();
-        bson_append_value(out, "_id", 3, idv);
+        bson_append_value(out, "_id", 3, &idv);
         bson_append_int32(out, field, -1, (int32_t)*n);
         for (size_t i = 0; i < *n; i++)
             bson_destroy((*docs)[i]);

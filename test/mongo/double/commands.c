@@ -271,7 +271,7 @@ static void error_body(const md_ctx_t *ctx, bson_t *body)
 
         bson_append_array_begin(body, "errorLabels", 11, &labels);
         for (int i = 0; i < ctx->nlabels; i++) {
-            char k[4];
+            char k[16];
 
             snprintf(k, sizeof k, "%d", i);
             bson_append_utf8(&labels, k, -1, ctx->labels[i], -1);

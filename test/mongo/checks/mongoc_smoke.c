@@ -172,7 +172,12 @@ static void run(mongoc_client_t *client)
     cs = watch(coll, NULL);
     check(insert_id(coll, 1) && insert_id(coll, 2), "inserts succeed", NULL);
     ev = next_event(cs, err, sizeof err);
-    check(event_id(ev) == 1, "the change stream yields the first insert", err);
+    if (!check(event_id(ev) == 1 && mongoc_change_stream_get_resume_token(cs),
+               "the change stream yields the first insert, and a resume token", err)) {
+        mongoc_change_stream_destroy(cs);
+        mongoc_collection_destroy(coll);
+        return;
+    }
     bson_copy_to(mongoc_change_stream_get_resume_token(cs), &token);
     expect_ids(cs, first + 1, 1, "then the second");
     check(fail_next_get_more(client, true, 0) && insert_id(coll, 3), "failCommand set to close "
