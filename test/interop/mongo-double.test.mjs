@@ -61,6 +61,11 @@ async function failpointOff() {
   await client.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off' }).catch(() => {});
 }
 
+async function afterCheckout(errorCode) {
+  await client.db('admin').command({ configureFailPoint: 'failGetMoreAfterCursorCheckout',
+    mode: errorCode ? { times: 1 } : 'off', ...(errorCode ? { data: { errorCode } } : {}) });
+}
+
 // fresh: an empty collection of its own for one test.
 async function fresh(name, options = {}) {
   await db().collection(name).drop().catch(() => {});
@@ -335,11 +340,11 @@ test('after failCommand closes the getMore connection the driver resumes from it
   }
 });
 
-test('a getMore failing with a resumable code is labelled ResumableChangeStreamError and the stream resumes', async () => {
+test('a getMore failing after cursor checkout with a resumable code is labelled ResumableChangeStreamError and resumed', async () => {
   const c = await fresh('label');
   const cs = await open(c);
   try {
-    await failpoint({ failCommands: ['getMore'], errorCode: 91 });
+    await afterCheckout(91);
     const mark = failed.length;
     await c.insertOne({ _id: 1 });
     assert.deepEqual(ids(await collect(cs, 1)), [1]);
@@ -347,6 +352,29 @@ test('a getMore failing with a resumable code is labelled ResumableChangeStreamE
     assert.ok(f, 'the getMore failed once');
     assert.equal(f.failure.code, 91);
     assert.ok(f.failure.hasErrorLabel('ResumableChangeStreamError'), 'the server labelled it');
+  } finally {
+    await afterCheckout(0);
+    await cs.close();
+  }
+});
+
+test('the label decides: failCommand with ResumableChangeStreamError resumes on code 50, without it code 6 is not resumed', async () => {
+  const c = await fresh('labels');
+  let cs = await open(c);
+  try {
+    await failpoint({ failCommands: ['getMore'], errorCode: 50, errorLabels: ['ResumableChangeStreamError'] });
+    await c.insertOne({ _id: 1 });
+    assert.deepEqual(ids(await collect(cs, 1)), [1]);
+  } finally {
+    await failpointOff();
+    await cs.close();
+  }
+  cs = await open(c);
+  try {
+    await failpoint({ failCommands: ['getMore'], errorCode: 6 });
+    await c.insertOne({ _id: 2 });
+    const e = await serverError(() => collect(cs, 1));
+    assert.equal(e.code, 6, 'failCommand adds no ResumableChangeStreamError label (SERVER-46091)');
   } finally {
     await failpointOff();
     await cs.close();
@@ -384,17 +412,20 @@ test('resumeAfter a stored token yields exactly the later events', async () => {
   }
 });
 
-test('while nothing happens the resume token follows postBatchResumeToken, and resuming from it skips nothing', async () => {
+test('while its collection is quiet the resume token follows postBatchResumeToken, and resuming from it skips nothing', async () => {
   const c = await fresh('pbrt');
+  const elsewhere = await fresh('pbrt_other');
   let cs = await open(c);
   const before = cs.resumeToken;
   assert.ok(before?._data, 'the first empty batch already gives a token');
-  await sleep(1100);
-  assert.equal(await cs.tryNext(), null);
+  await elsewhere.insertOne({ _id: 'not watched' });
+  const deadline = Date.now() + 5000;
+  while (cs.resumeToken._data === before._data && Date.now() < deadline)
+    assert.equal(await cs.tryNext(), null, 'no event for a write elsewhere');
   const last = succeeded.filter((e) => e.commandName === 'getMore').at(-1);
   assert.deepEqual(cs.resumeToken, last.reply.cursor.postBatchResumeToken,
     'resumeToken is the postBatchResumeToken of the last empty batch');
-  assert.ok(cs.resumeToken._data > before._data, 'the token moved on while idle');
+  assert.ok(cs.resumeToken._data > before._data, 'the token moved past the write elsewhere');
   const token = cs.resumeToken;
   await cs.close();
   await c.insertOne({ _id: 'after' });

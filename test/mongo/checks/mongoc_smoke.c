@@ -6,11 +6,12 @@
  * It proves the calls the source depends on work end to end over the wire:
  * a change stream with mongoc_collection_watch, its resume token, an
  * automatic resume after failCommand closes the connection of a getMore and
- * after a labelled resumable error, resumeAfter with a stored token, and
+ * after a resumable error the server labelled (failGetMoreAfterCursorCheckout),
+ * resumeAfter with a stored token, no resume on an unlabelled error, and
  * ChangeStreamHistoryLost (286) reported through
  * mongoc_change_stream_error_document for a start point older than the
- * oplog.  failCommand needs a server started with enableTestCommands (the
- * double always has it).
+ * oplog.  The fail points need a server started with enableTestCommands
+ * (the double always has them).
  *
  * Usage: mongoc_smoke URI    (e.g. mongodb://127.0.0.1:PORT/?replicaSet=rs0)
  * Output: TAP-like "ok N - name" / "not ok N - name" lines, then
@@ -98,20 +99,16 @@ static bool insert_id(mongoc_collection_t *coll, int id)
     return ok;
 }
 
-/* fail_next_get_more: failCommand on the next getMore (close, or an error code). */
-static bool fail_next_get_more(mongoc_client_t *client, bool close, int code)
+/* configure: configureFailPoint name, {times: 1}, with data. */
+static bool configure(mongoc_client_t *client, const char *name, bson_t *data)
 {
-    bson_t *data = close ? BCON_NEW("failCommands", "[", "getMore", "]", "closeConnection",
-                                    BCON_BOOL(true))
-                         : BCON_NEW("failCommands", "[", "getMore", "]", "errorCode",
-                                    BCON_INT32(code));
-    bson_t *cmd = BCON_NEW("configureFailPoint", "failCommand", "mode", "{", "times", BCON_INT32(1),
-                           "}", "data", BCON_DOCUMENT(data));
+    bson_t *cmd = BCON_NEW("configureFailPoint", BCON_UTF8(name), "mode", "{", "times",
+                           BCON_INT32(1), "}", "data", BCON_DOCUMENT(data));
     bson_error_t error;
     bool ok = mongoc_client_command_simple(client, "admin", cmd, NULL, NULL, &error);
 
     if (!ok)
-        fprintf(stderr, "configureFailPoint: %s\n", error.message);
+        fprintf(stderr, "configureFailPoint %s: %s\n", name, error.message);
     bson_destroy(cmd);
     bson_destroy(data);
     return ok;
@@ -130,6 +127,26 @@ static mongoc_change_stream_t *watch(mongoc_collection_t *coll, const bson_t *ex
     bson_destroy(&pipeline);
     bson_destroy(&opts);
     return cs;
+}
+
+/* unlabelled_error: failCommand's error carries no ResumableChangeStreamError
+ * label, so libmongoc must not resume on it, even for code 6. */
+static void unlabelled_error(mongoc_client_t *client, mongoc_collection_t *coll)
+{
+    mongoc_change_stream_t *cs = watch(coll, NULL);
+    const bson_t *doc;
+    bson_error_t error;
+    char err[600];
+
+    mongoc_change_stream_next(cs, &doc); /* the aggregate */
+    check(configure(client, "failCommand", BCON_NEW("failCommands", "[", "getMore", "]",
+                                                    "errorCode", BCON_INT32(6))) &&
+              insert_id(coll, 5),
+          "failCommand set to fail the next getMore with HostUnreachable (6), no label", NULL);
+    doc = next_event(cs, err, sizeof err);
+    check(!doc && mongoc_change_stream_error_document(cs, &error, NULL) && error.code == 6,
+          "an error without ResumableChangeStreamError reaches the application", err);
+    mongoc_change_stream_destroy(cs);
 }
 
 /* history_lost: startAtOperationTime Timestamp(1, 0) is older than any oplog. */
@@ -180,13 +197,18 @@ static void run(mongoc_client_t *client)
     }
     bson_copy_to(mongoc_change_stream_get_resume_token(cs), &token);
     expect_ids(cs, first + 1, 1, "then the second");
-    check(fail_next_get_more(client, true, 0) && insert_id(coll, 3), "failCommand set to close "
-          "the connection of the next getMore", NULL);
+    check(configure(client, "failCommand", BCON_NEW("failCommands", "[", "getMore", "]",
+                                                    "closeConnection", BCON_BOOL(true))) &&
+              insert_id(coll, 3),
+          "failCommand set to close the connection of the next getMore", NULL);
     expect_ids(cs, third, 1, "after the connection is closed on getMore, libmongoc resumes "
                "and the next event arrives once");
-    check(fail_next_get_more(client, false, 10107) && insert_id(coll, 4), "failCommand set to "
-          "fail the next getMore with NotWritablePrimary (10107)", NULL);
-    expect_ids(cs, fourth, 1, "after a resumable error, libmongoc resumes without loss");
+    check(configure(client, "failGetMoreAfterCursorCheckout",
+                    BCON_NEW("errorCode", BCON_INT32(10107))) &&
+              insert_id(coll, 4),
+          "failGetMoreAfterCursorCheckout set to fail the next getMore with NotWritablePrimary "
+          "(10107), which the server labels ResumableChangeStreamError", NULL);
+    expect_ids(cs, fourth, 1, "after a labelled resumable error, libmongoc resumes without loss");
     mongoc_change_stream_destroy(cs);
     opts = BCON_NEW("resumeAfter", BCON_DOCUMENT(&token));
     cs = watch(coll, opts);
@@ -195,6 +217,7 @@ static void run(mongoc_client_t *client)
     mongoc_change_stream_destroy(cs);
     bson_destroy(opts);
     bson_destroy(&token);
+    unlabelled_error(client, coll);
     history_lost(coll);
     mongoc_collection_destroy(coll);
 }

@@ -20,6 +20,7 @@
 #include "changestream.h"
 #include "commands.h"
 #include "cursors.h"
+#include "failpoint.h"
 #include "match.h"
 #include "project.h"
 #include "query.h"
@@ -339,12 +340,15 @@ md_status_t md_cmd_get_more(md_ctx_t *ctx, bson_t *reply)
     md_cursor_t *c = md_cursor_get(id);
     bson_iter_t it;
     char ns[400];
+    int code;
 
     if (!c && ctx->resumed)
         return md_fail(ctx, MD_CURSOR_KILLED, "cursor id %lld was killed while waiting",
                        (long long)id);
     if (!c)
         return md_fail(ctx, MD_CURSOR_NOT_FOUND, "cursor id %lld not found", (long long)id);
+    if (!ctx->resumed && md_failpoint_after_checkout(&code))
+        return md_fail(ctx, code, "Failing command via 'failGetMoreAfterCursorCheckout' failpoint");
     if (!md_arg(ctx, "collection", &it) || !BSON_ITER_HOLDS_UTF8(&it))
         return md_fail(ctx, MD_FAILED_TO_PARSE, "getMore needs a collection name");
     snprintf(ns, sizeof ns, "%s.%s", ctx->db, bson_iter_utf8(&it, NULL));

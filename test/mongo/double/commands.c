@@ -223,14 +223,15 @@ static bool on_change_stream(const md_ctx_t *ctx)
            !strcmp(bson_iter_key(&it), "$changeStream");
 }
 
-/* default_labels: the labels the server adds to an error with this code. */
-static void default_labels(md_ctx_t *ctx, unsigned flags)
+/* default_labels: the labels the server adds to an error with this code;
+ * injected: by failCommand, before a getMore checks out its cursor. */
+static void default_labels(md_ctx_t *ctx, unsigned flags, bool injected)
 {
     int code = ctx->err.code;
     bool resumable = md_code_resumable(code);
     bson_iter_t it;
 
-    if (resumable && on_change_stream(ctx))
+    if (resumable && !injected && on_change_stream(ctx))
         add_label(ctx, "ResumableChangeStreamError");
     if (ctx->txn && (code == MD_NO_SUCH_TRANSACTION || resumable || code == 112))
         add_label(ctx, "TransientTransactionError");
@@ -371,7 +372,7 @@ static fp_result_t apply_failpoint(md_ctx_t *ctx, bson_t *data, bool after_block
     if (bson_iter_init_find(&it, data, "errorCode") && BSON_ITER_HOLDS_NUMBER(&it)) {
         md_fail(ctx, (int)bson_iter_as_int64(&it), "Failing command via 'failCommand' failpoint");
         if (!explicit_labels(ctx, data))
-            default_labels(ctx, flags);
+            default_labels(ctx, flags, true);
         md_log("failCommand: %s fails with %d", ctx->name, ctx->err.code);
         send_error(ctx);
         bson_destroy(data);
@@ -460,7 +461,7 @@ static void finish(md_ctx_t *ctx, md_status_t st, const bson_t *reply, const bso
         return;
     }
     if (st == MD_ERROR) {
-        default_labels(ctx, flags);
+        default_labels(ctx, flags, false);
         send_error(ctx);
     } else {
         remember_write(ctx, flags, reply);

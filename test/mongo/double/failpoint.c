@@ -1,5 +1,6 @@
 /*
- * failpoint.c: the failCommand fail point (failpoint.h).
+ * failpoint.c: the failCommand and failGetMoreAfterCursorCheckout fail
+ * points (failpoint.h) and the configureFailPoint command.
  */
 #include "failpoint.h"
 
@@ -8,28 +9,57 @@
 #include "commands.h"
 #include "values.h"
 
-static bson_t *fp_data;        /* NULL: off */
-static bool fp_always;
-static int64_t fp_times;       /* remaining activations (mode {times}) */
-static int64_t fp_skip;        /* calls to let through first (mode {skip}) */
+typedef struct failpoint {
+    const char *name;
+    bson_t *data;       /* NULL: off */
+    bool always;
+    int64_t times;      /* activations left (mode {times: n}) */
+    int64_t skip;       /* calls to let through first (mode {skip: n}) */
+} failpoint_t;
+
+static failpoint_t points[] = {{"failCommand"}, {"failGetMoreAfterCursorCheckout"}};
+#define FAIL_COMMAND (&points[0])
+#define AFTER_CHECKOUT (&points[1])
+
+/* clear: the fail point is off. */
+static void clear(failpoint_t *fp)
+{
+    if (fp->data)
+        bson_destroy(fp->data);
+    fp->data = NULL;
+}
 
 void md_failpoint_free(void)
 {
-    if (fp_data)
-        bson_destroy(fp_data);
-    fp_data = NULL;
+    for (size_t i = 0; i < sizeof points / sizeof *points; i++)
+        clear(&points[i]);
+}
+
+/* fire: the mode lets this call fail (and counts it). */
+static bool fire(failpoint_t *fp)
+{
+    if (!fp->data)
+        return false;
+    if (fp->skip > 0) {
+        fp->skip--;
+        return false;
+    }
+    if (fp->always)
+        return true;
+    if (fp->times <= 0)
+        return false;
+    fp->times--;
+    return true;
 }
 
 /* names_command: data.failCommands contains command. */
-static bool names_command(const char *command)
+static bool names_command(const bson_t *data, const char *command)
 {
     bson_iter_t it, e;
-    bson_t arr;
 
-    if (!bson_iter_init_find(&it, fp_data, "failCommands") || !BSON_ITER_HOLDS_ARRAY(&it))
+    if (!bson_iter_init_find(&it, data, "failCommands") || !BSON_ITER_HOLDS_ARRAY(&it))
         return false;
-    md_value_doc(bson_iter_value(&it), &arr);
-    bson_iter_init(&e, &arr);
+    bson_iter_recurse(&it, &e);
     while (bson_iter_next(&e))
         if (BSON_ITER_HOLDS_UTF8(&e) && !strcmp(bson_iter_utf8(&e, NULL), command))
             return true;
@@ -38,85 +68,100 @@ static bool names_command(const char *command)
 
 bool md_failpoint_take(const char *command, const char *app_name, bson_t **data)
 {
+    failpoint_t *fp = FAIL_COMMAND;
     bson_iter_t it;
 
-    if (!fp_data || !names_command(command))
+    if (!fp->data || !names_command(fp->data, command))
         return false;
-    if (bson_iter_init_find(&it, fp_data, "appName") && BSON_ITER_HOLDS_UTF8(&it) &&
+    if (bson_iter_init_find(&it, fp->data, "appName") && BSON_ITER_HOLDS_UTF8(&it) &&
         strcmp(bson_iter_utf8(&it, NULL), app_name))
         return false;
-    if (fp_skip > 0) {
-        fp_skip--;
+    if (!fire(fp))
         return false;
-    }
-    if (!fp_always && fp_times-- <= 0)
-        return false;
-    *data = bson_copy(fp_data);
-    if (!fp_always && fp_times == 0)
-        md_failpoint_free();
+    *data = bson_copy(fp->data);
+    if (!fp->always && fp->times == 0)
+        clear(fp);
     return true;
 }
 
-/* parse_mode: mode "alwaysOn" | "off" | {times: n} | {skip: n}. */
-static bool parse_mode(md_ctx_t *ctx, bool *off)
+bool md_failpoint_after_checkout(int *code)
+{
+    failpoint_t *fp = AFTER_CHECKOUT;
+    bson_iter_t it;
+
+    if (!fire(fp))
+        return false;
+    *code = bson_iter_init_find(&it, fp->data, "errorCode") && BSON_ITER_HOLDS_NUMBER(&it)
+                ? (int)bson_iter_as_int64(&it)
+                : 1;
+    if (!fp->always && fp->times == 0)
+        clear(fp);
+    return true;
+}
+
+/* parse_mode: "alwaysOn" | "off" | {times: n} | {skip: n} into fp; *off. */
+static bool parse_mode(md_ctx_t *ctx, failpoint_t *fp, bool *off)
 {
     bson_iter_t it, m;
-    bson_t spec;
 
     *off = false;
-    fp_always = false;
-    fp_times = fp_skip = 0;
+    fp->always = false;
+    fp->times = fp->skip = 0;
     if (!md_arg(ctx, "mode", &it))
-        return md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: missing mode") == MD_OK;
+        return false;
     if (BSON_ITER_HOLDS_UTF8(&it)) {
         const char *s = bson_iter_utf8(&it, NULL);
 
-        if (!strcmp(s, "alwaysOn"))
-            fp_always = true;
-        else if (!strcmp(s, "off"))
-            *off = true;
-        else
-            return md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: mode '%s' (accepted: "
-                           "alwaysOn, off, {times: n}, {skip: n})", s) == MD_OK;
+        fp->always = !strcmp(s, "alwaysOn");
+        *off = !strcmp(s, "off");
+        return fp->always || *off;
+    }
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &m) || !bson_iter_next(&m) ||
+        !BSON_ITER_HOLDS_NUMBER(&m))
+        return false;
+    if (!strcmp(bson_iter_key(&m), "times")) {
+        fp->times = bson_iter_as_int64(&m);
+        *off = fp->times <= 0;
         return true;
     }
-    if (BSON_ITER_HOLDS_DOCUMENT(&it) && md_value_doc(bson_iter_value(&it), &spec) &&
-        bson_iter_init(&m, &spec) && bson_iter_next(&m) && BSON_ITER_HOLDS_NUMBER(&m)) {
-        if (!strcmp(bson_iter_key(&m), "times")) {
-            fp_times = bson_iter_as_int64(&m);
-            *off = fp_times <= 0;
-            return true;
-        }
-        if (!strcmp(bson_iter_key(&m), "skip")) {
-            fp_skip = bson_iter_as_int64(&m);
-            fp_always = true;
-            return true;
-        }
+    if (!strcmp(bson_iter_key(&m), "skip")) {
+        fp->skip = bson_iter_as_int64(&m);
+        fp->always = true;
+        return true;
     }
-    return md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: mode must be alwaysOn, off, "
-                   "{times: n} or {skip: n}") == MD_OK;
+    return false;
+}
+
+/* find_point: the fail point the command names. */
+static failpoint_t *find_point(md_ctx_t *ctx)
+{
+    if (BSON_ITER_HOLDS_UTF8(&ctx->arg))
+        for (size_t i = 0; i < sizeof points / sizeof *points; i++)
+            if (!strcmp(bson_iter_utf8(&ctx->arg, NULL), points[i].name))
+                return &points[i];
+    return NULL;
 }
 
 md_status_t md_cmd_configure_fail_point(md_ctx_t *ctx, bson_t *reply)
 {
+    failpoint_t *fp = find_point(ctx);
     bson_t data;
     bool off, bad = false;
 
-    (void)reply;
-    if (!BSON_ITER_HOLDS_UTF8(&ctx->arg) || strcmp(bson_iter_utf8(&ctx->arg, NULL), "failCommand"))
-        return md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: the test double only has the "
-                       "'failCommand' fail point");
-    md_failpoint_free();
-    if (!parse_mode(ctx, &off))
-        return MD_ERROR;
+    if (!fp)
+        return md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: the test double has the fail "
+                       "points failCommand and failGetMoreAfterCursorCheckout only");
+    clear(fp);
+    if (!parse_mode(ctx, fp, &off))
+        return md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: mode must be \"alwaysOn\", "
+                       "\"off\", {times: n} or {skip: n}");
+    bson_append_int32(reply, "count", 5, 0);
     if (off)
         return MD_OK;
-    if (!md_arg_doc(ctx, "data", &data, &bad)) {
-        md_fail(ctx, MD_BAD_VALUE, "configureFailPoint: failCommand needs data.failCommands");
-        return MD_ERROR;
-    }
-    fp_data = bson_copy(&data);
-    bson_append_int32(reply, "count", 5, 0);
-    md_debug("failCommand set");
+    if (!md_arg_doc(ctx, "data", &data, &bad))
+        return bad ? MD_ERROR : md_fail(ctx, MD_BAD_VALUE, "configureFailPoint %s needs data",
+                                        fp->name);
+    fp->data = bson_copy(&data);
+    md_debug("fail point %s set", fp->name);
     return MD_OK;
 }
