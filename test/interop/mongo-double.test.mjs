@@ -239,6 +239,53 @@ test('an aborted transaction leaves no data and no change event', async () => {
   }
 });
 
+test('reads see committed data only: another session\'s open transaction stays invisible until it commits', async () => {
+  const c = await fresh('isolation');
+  await c.insertOne({ _id: 1, v: 'committed' });
+  const session = client.startSession();
+  try {
+    session.startTransaction();
+    await c.insertOne({ _id: 2 }, { session });
+    await c.updateOne({ _id: 1 }, { $set: { v: 'pending' } }, { session });
+    assert.deepEqual(await c.find({}, { session }).sort({ _id: 1 }).toArray(),
+      [{ _id: 1, v: 'pending' }, { _id: 2 }], 'the transaction sees its own writes');
+    assert.deepEqual(await c.find().toArray(), [{ _id: 1, v: 'committed' }], 'others do not');
+    assert.equal(await c.findOne({ _id: 2 }), null);
+    await session.commitTransaction();
+    assert.deepEqual(await c.find().sort({ _id: 1 }).toArray(), [{ _id: 1, v: 'pending' }, { _id: 2 }]);
+  } finally {
+    await session.endSession();
+  }
+});
+
+test('a snapshot read at a cluster time sees the data as it was then', async () => {
+  const c = await fresh('snapshot');
+  const cs = await open(c);
+  await c.insertMany([{ _id: 1, v: 1 }, { _id: 2, v: 2 }]);
+  const [, second] = await collect(cs, 2);
+  await cs.close();
+  await c.updateOne({ _id: 1 }, { $set: { v: 10 } });
+  await c.deleteOne({ _id: 2 });
+  await c.insertOne({ _id: 3, v: 3 });
+  const at = second.clusterTime;
+  const r = await db().command({ find: 'snapshot', filter: {}, sort: { _id: 1 },
+    readConcern: { level: 'snapshot', atClusterTime: at } });
+  assert.deepEqual(r.cursor.firstBatch, [{ _id: 1, v: 1 }, { _id: 2, v: 2 }]);
+  assert.ok(r.cursor.atClusterTime.equals(at), 'the cursor reports its atClusterTime');
+  const session = client.startSession({ snapshot: true });
+  try {
+    const first = await c.find({}, { session }).sort({ _id: 1 }).toArray();
+    await c.insertOne({ _id: 4 });
+    assert.deepEqual(await c.find({}, { session }).sort({ _id: 1 }).toArray(), first,
+      'a snapshot session reads at one cluster time');
+  } finally {
+    await session.endSession();
+  }
+  const e = await serverError(() => db().command({ find: 'snapshot', filter: {},
+    readConcern: { level: 'snapshot', atClusterTime: new Timestamp({ t: 1, i: 0 }) } }));
+  assert.equal(e.codeName, 'SnapshotTooOld');
+});
+
 test('updateLookup gives the current document, pre-images the one before, updateDescription the change', async () => {
   const c = await fresh('images', { changeStreamPreAndPostImages: { enabled: true } });
   const cs = await open(c, [], { fullDocument: 'updateLookup', fullDocumentBeforeChange: 'required' });

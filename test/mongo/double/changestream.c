@@ -20,6 +20,7 @@
 #include "store.h"
 #include "util.h"
 #include "values.h"
+#include "view.h"
 
 #define MAX_BATCH_BYTES (16 * 1024 * 1024)
 
@@ -302,15 +303,23 @@ static void append_lsid(bson_t *ev, const bson_t *lsid)
     bson_append_document_end(ev, &out);
 }
 
-/* lookup: the document now stored under the entry's key, or NULL. */
-static const bson_t *lookup(const md_entry_t *e)
+/* append_lookup: fullDocument of an update with updateLookup: the document
+ * as committed now (null when gone). */
+static void append_lookup(const md_entry_t *e, bson_t *ev)
 {
-    md_coll_t *c = md_store_get(e->db, e->coll);
+    md_err_t err = {0};
+    md_view_t *v = md_view_open(e->db, e->coll, NULL, NULL, &err);
+    const bson_t *doc = NULL;
     bson_iter_t it;
 
-    if (!c || !bson_iter_init_find(&it, e->key, "_id"))
-        return NULL;
-    return md_coll_get(c, bson_iter_value(&it));
+    if (v && bson_iter_init_find(&it, e->key, "_id"))
+        doc = md_view_get(v, bson_iter_value(&it));
+    if (doc)
+        bson_append_document(ev, "fullDocument", 12, doc);
+    else
+        bson_append_null(ev, "fullDocument", 12);
+    if (v)
+        md_view_free(v);
 }
 
 /* append_full_document: fullDocument for the entry, per the stream's mode. */
@@ -324,7 +333,8 @@ static bool append_full_document(const md_cs_t *cs, const md_entry_t *e, bson_t 
     } else if (e->kind != MD_OP_UPDATE || cs->full == FD_DEFAULT) {
         return true;
     } else if (cs->full == FD_UPDATE_LOOKUP) {
-        doc = lookup(e);
+        append_lookup(e, ev);
+        return true;
     } else {
         doc = e->images ? e->post : NULL;
         if (!doc && cs->full == FD_REQUIRED)

@@ -20,6 +20,7 @@
 #include "query.h"
 #include "update.h"
 #include "values.h"
+#include "view.h"
 #include "writes.h"
 
 /* optional_doc: a document argument or NULL; *failed on a wrong type. */
@@ -39,33 +40,41 @@ static void ns_of(const md_ctx_t *ctx, const char *coll, char *ns, size_t len)
     snprintf(ns, len, "%s.%s", ctx->db, coll);
 }
 
+/* read_docs: the visible documents of coll matching filter, per readConcern. */
+static bool read_docs(md_ctx_t *ctx, const char *coll, const bson_t *filter, bson_t ***docs,
+                      size_t *n, md_ts_t *at, bool *snapshot)
+{
+    md_view_t *v = md_open_view(ctx, coll, at, snapshot);
+    bool ok;
+
+    if (!v)
+        return false;
+    ok = md_read(v, filter, docs, n, &ctx->err);
+    md_view_free(v);
+    return ok;
+}
+
 md_status_t md_cmd_find(md_ctx_t *ctx, bson_t *reply)
 {
     const char *coll = md_arg_coll(ctx);
     bson_t fs, ss, ps;
-    bool failed = false;
+    bool failed = false, snapshot;
     const bson_t *filter = optional_doc(ctx, "filter", &fs, &failed);
     const bson_t *sort = optional_doc(ctx, "sort", &ss, &failed);
     const bson_t *proj = optional_doc(ctx, "projection", &ps, &failed);
     int64_t skip = md_arg_int(ctx, "skip", 0), limit = md_arg_int(ctx, "limit", 0);
     int64_t batch = md_arg_int(ctx, "batchSize", 101);
-    md_coll_t *c;
-    bson_value_t *ids;
     size_t n, kept = 0;
     bson_t **docs;
     char ns[400];
+    md_ts_t at;
 
     if (!coll || failed)
         return MD_ERROR;
     if ((sort && !md_sort_check(sort, &ctx->err)) || (proj && !md_project_check(proj, false, &ctx->err)))
         return MD_ERROR;
-    c = md_store_get(ctx->db, coll);
-    if (!md_query(c, filter, &ids, &n, &ctx->err))
+    if (!read_docs(ctx, coll, filter, &docs, &n, &at, &snapshot))
         return MD_ERROR;
-    docs = md_xcalloc(n + 1, sizeof *docs);
-    for (size_t i = 0; i < n; i++)
-        docs[i] = bson_copy(md_coll_get(c, &ids[i]));
-    md_ids_free(ids, n);
     md_sort(docs, n, sort);
     if (limit < 0) {
         limit = -limit;
@@ -94,7 +103,7 @@ md_status_t md_cmd_find(md_ctx_t *ctx, bson_t *reply)
         batch = -1;
     }
     ns_of(ctx, coll, ns, sizeof ns);
-    md_return_docs(reply, ns, docs, kept, batch);
+    md_return_docs(reply, ns, docs, kept, batch, snapshot ? &at : NULL);
     return MD_OK;
 }
 
@@ -102,16 +111,19 @@ md_status_t md_cmd_count(md_ctx_t *ctx, bson_t *reply)
 {
     const char *coll = md_arg_coll(ctx);
     bson_t qs;
-    bool failed = false;
+    bool failed = false, snapshot;
     const bson_t *filter = optional_doc(ctx, "query", &qs, &failed);
     int64_t skip = md_arg_int(ctx, "skip", 0), limit = md_arg_int(ctx, "limit", 0);
-    bson_value_t *ids;
+    bson_t **docs;
     size_t n;
     int64_t count;
+    md_ts_t at;
 
-    if (!coll || failed || !md_query(md_store_get(ctx->db, coll), filter, &ids, &n, &ctx->err))
+    if (!coll || failed || !read_docs(ctx, coll, filter, &docs, &n, &at, &snapshot))
         return MD_ERROR;
-    md_ids_free(ids, n);
+    for (size_t i = 0; i < n; i++)
+        bson_destroy(docs[i]);
+    free(docs);
     count = (int64_t)n - skip;
     if (count < 0)
         count = 0;

@@ -26,6 +26,7 @@
 #include "query.h"
 #include "store.h"
 #include "values.h"
+#include "view.h"
 
 #define DEFAULT_AWAIT_MS 1000
 
@@ -51,7 +52,7 @@ static md_status_t cs_first_batch(md_ctx_t *ctx, md_cs_t *cs, const char *ns, in
     } else {
         id = md_cursor_new(ns, NULL, 0, 0, cs)->id;
     }
-    md_append_cursor(reply, true, &arr, id, ns, &pbrt);
+    md_append_cursor(reply, true, &arr, id, ns, &pbrt, NULL);
     bson_destroy(&arr);
     return MD_OK;
 }
@@ -203,20 +204,21 @@ static bool run_stage(const char *name, const bson_value_t *v, bson_t ***docs, s
 static md_status_t plain_aggregate(md_ctx_t *ctx, const char *coll, const bson_t *pipeline,
                                    int64_t batch, bson_t *reply)
 {
-    md_coll_t *c;
+    md_view_t *v;
     bson_t **docs;
     size_t n;
     bson_iter_t it;
     char ns[400];
+    md_ts_t at;
+    bool snapshot;
 
     if (!coll)
         return md_fail(ctx, MD_UNRECOGNIZED_STAGE, "database-level aggregate is modelled only "
                        "for $changeStream by the test double");
-    c = md_store_get(ctx->db, coll);
-    n = c ? c->n : 0;
-    docs = md_xcalloc(n + 1, sizeof *docs);
-    for (size_t i = 0; i < n; i++)
-        docs[i] = bson_copy(c->docs[i]);
+    if (!(v = md_open_view(ctx, coll, &at, &snapshot)))
+        return MD_ERROR;
+    n = md_view_docs(v, &docs);
+    md_view_free(v);
     bson_iter_init(&it, pipeline);
     while (bson_iter_next(&it)) {
         bson_iter_t s;
@@ -232,7 +234,7 @@ static md_status_t plain_aggregate(md_ctx_t *ctx, const char *coll, const bson_t
         }
     }
     snprintf(ns, sizeof ns, "%s.%s", ctx->db, coll);
-    md_return_docs(reply, ns, docs, n, batch);
+    md_return_docs(reply, ns, docs, n, batch, snapshot ? &at : NULL);
     return MD_OK;
 }
 
@@ -296,7 +298,7 @@ static void more_docs(md_cursor_t *c, int64_t batch, bson_t *reply)
         md_cursor_kill(c->id);
         id = 0;
     }
-    md_append_cursor(reply, false, &arr, id, ns, NULL);
+    md_append_cursor(reply, false, &arr, id, ns, NULL, NULL);
     free(ns);
     bson_destroy(&arr);
 }
@@ -327,7 +329,7 @@ static md_status_t more_events(md_ctx_t *ctx, md_cursor_t *c, int64_t batch, bso
         md_cursor_kill(c->id);
         id = 0;
     }
-    md_append_cursor(reply, false, &arr, id, ns, &pbrt);
+    md_append_cursor(reply, false, &arr, id, ns, &pbrt, NULL);
     free(ns);
     bson_destroy(&arr);
     return MD_OK;

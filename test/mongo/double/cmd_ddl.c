@@ -215,7 +215,7 @@ md_status_t md_cmd_list_collections(md_ctx_t *ctx, bson_t *reply)
             batch = bson_iter_as_int64(&it);
     }
     snprintf(ns, sizeof ns, "%s.$cmd.listCollections", ctx->db);
-    md_return_docs(reply, ns, docs, k, batch);
+    md_return_docs(reply, ns, docs, k, batch, NULL);
     return MD_OK;
 }
 
@@ -326,7 +326,7 @@ md_status_t md_cmd_list_indexes(md_ctx_t *ctx, bson_t *reply)
     for (size_t i = 0; i < c->nindexes; i++)
         docs[i + 1] = bson_copy(c->indexes[i]);
     snprintf(ns, sizeof ns, "%s.%s", ctx->db, name);
-    md_return_docs(reply, ns, docs, c->nindexes + 1, -1);
+    md_return_docs(reply, ns, docs, c->nindexes + 1, -1, NULL);
     return MD_OK;
 }
 

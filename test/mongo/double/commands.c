@@ -18,6 +18,7 @@
 #include "cursors.h"
 #include "failpoint.h"
 #include "values.h"
+#include "view.h"
 
 md_server_info_t md_server;
 
@@ -147,7 +148,7 @@ const char *md_arg_coll(md_ctx_t *ctx)
 }
 
 void md_append_cursor(bson_t *reply, bool first, const bson_t *batch, int64_t id, const char *ns,
-                      const md_pos_t *pbrt)
+                      const md_pos_t *pbrt, const md_ts_t *at)
 {
     bson_t cur;
 
@@ -157,10 +158,13 @@ void md_append_cursor(bson_t *reply, bool first, const bson_t *batch, int64_t id
         md_token_append(&cur, "postBatchResumeToken", *pbrt);
     bson_append_int64(&cur, "id", 2, id);
     bson_append_utf8(&cur, "ns", 2, ns, -1);
+    if (at)
+        bson_append_timestamp(&cur, "atClusterTime", 13, at->t, at->i);
     bson_append_document_end(reply, &cur);
 }
 
-void md_return_docs(bson_t *reply, const char *ns, bson_t **docs, size_t n, int64_t batch_size)
+void md_return_docs(bson_t *reply, const char *ns, bson_t **docs, size_t n, int64_t batch_size,
+                    const md_ts_t *at)
 {
     bson_t batch = BSON_INITIALIZER;
     size_t i, bytes = 0;
@@ -181,8 +185,35 @@ void md_return_docs(bson_t *reply, const char *ns, bson_t **docs, size_t n, int6
         id = md_cursor_new(ns, docs, n, i, NULL)->id;
     else
         free(docs);
-    md_append_cursor(reply, true, &batch, id, ns, NULL);
+    md_append_cursor(reply, true, &batch, id, ns, NULL, at);
     bson_destroy(&batch);
+}
+
+md_view_t *md_open_view(md_ctx_t *ctx, const char *coll, md_ts_t *at, bool *snapshot)
+{
+    bson_t rc;
+    bool bad;
+    bson_iter_t it;
+    md_view_t *v;
+
+    *snapshot = false;
+    if (!ctx->txn && md_arg_doc(ctx, "readConcern", &rc, &bad) &&
+        bson_iter_init_find(&it, &rc, "level") && BSON_ITER_HOLDS_UTF8(&it) &&
+        !strcmp(bson_iter_utf8(&it, NULL), "snapshot")) {
+        *snapshot = true;
+        *at = md_clock_now();
+        if (bson_iter_init_find(&it, &rc, "atClusterTime")) {
+            if (!BSON_ITER_HOLDS_TIMESTAMP(&it)) {
+                md_fail(ctx, MD_TYPE_MISMATCH, "readConcern.atClusterTime must be a Timestamp");
+                return NULL;
+            }
+            bson_iter_timestamp(&it, &at->t, &at->i);
+        }
+    } else if (ctx->err.code) {
+        return NULL;
+    }
+    v = md_view_open(ctx->db, coll, ctx->session, *snapshot ? at : NULL, &ctx->err);
+    return v;
 }
 
 /* find_command: the table entry for name, or NULL. */

@@ -59,13 +59,20 @@ bool md_arg_bool(const md_ctx_t *ctx, const char *name, bool dflt);
 /* md_arg_coll: the command's argument as a collection name; NULL (failed) if not. */
 const char *md_arg_coll(md_ctx_t *ctx);
 
-/* md_append_cursor: cursor {firstBatch|nextBatch, id, ns[, postBatchResumeToken]}. */
+/* md_append_cursor: cursor {firstBatch|nextBatch, id, ns[, postBatchResumeToken]
+ * [, atClusterTime]}. */
 void md_append_cursor(bson_t *reply, bool first, const bson_t *batch, int64_t id, const char *ns,
-                      const md_pos_t *pbrt);
+                      const md_pos_t *pbrt, const md_ts_t *at);
 
 /* md_return_docs: reply with a cursor over docs (taken), a first batch of
- * batch_size documents (-1: all that fit in a reply). */
-void md_return_docs(bson_t *reply, const char *ns, bson_t **docs, size_t n, int64_t batch_size);
+ * batch_size documents (-1: all that fit in a reply); at: a snapshot read's
+ * atClusterTime, or NULL. */
+void md_return_docs(bson_t *reply, const char *ns, bson_t **docs, size_t n, int64_t batch_size,
+                    const md_ts_t *at);
+
+/* md_open_view: the read view of db.coll for this command (view.h), with
+ * its readConcern: a snapshot read's cluster time in *at and *snapshot. */
+struct md_view *md_open_view(md_ctx_t *ctx, const char *coll, md_ts_t *at, bool *snapshot);
 
 /* Handlers. */
 /* cmd_admin.c */

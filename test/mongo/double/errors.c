@@ -48,6 +48,8 @@ static const struct {
     {225, "TransactionTooOld"},
     {234, "RetryChangeStream"},
     {237, "CursorKilled"},
+    {239, "SnapshotTooOld"},
+    {246, "SnapshotUnavailable"},
     {251, "NoSuchTransaction"},
     {256, "TransactionCommitted"},
     {260, "InvalidResumeToken"},

@@ -50,6 +50,35 @@ bool md_query(const md_coll_t *c, const bson_t *filter, bson_value_t **ids, size
     return true;
 }
 
+bool md_read(const md_view_t *v, const bson_t *filter, bson_t ***docs, size_t *n, md_err_t *err)
+{
+    char buf[512];
+    bson_value_t pinned;
+    size_t k = 0;
+
+    *docs = NULL;
+    *n = 0;
+    if (filter && !md_match_check(filter, buf, sizeof buf))
+        return md_seterr(err, MD_BAD_VALUE, "%s", buf);
+    if (filter && md_filter_id(filter, &pinned)) {
+        const bson_t *doc = md_view_get(v, &pinned);
+
+        *docs = md_xcalloc(2, sizeof **docs);
+        if (doc && md_match(doc, filter, buf, sizeof buf) == 1)
+            (*docs)[(*n)++] = bson_copy(doc);
+        return true;
+    }
+    *n = md_view_docs(v, docs);
+    for (size_t i = 0; i < *n; i++) {
+        if (md_match((*docs)[i], filter, buf, sizeof buf) == 1)
+            (*docs)[k++] = (*docs)[i];
+        else
+            bson_destroy((*docs)[i]);
+    }
+    *n = k;
+    return true;
+}
+
 void md_ids_free(bson_value_t *ids, size_t n)
 {
     for (size_t i = 0; i < n; i++)

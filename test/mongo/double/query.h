@@ -15,12 +15,18 @@
 
 #include "errors.h"
 #include "store.h"
+#include "view.h"
 
-/* md_query: the ids of the documents of c (NULL: none) matching filter
- * (NULL: all), copied into a malloc'd array (*ids, *n; free with md_ids_free). */
+/* md_query: for a write: the ids of the stored documents of c (NULL: none)
+ * matching filter (NULL: all), copied into a malloc'd array (*ids, *n;
+ * free with md_ids_free). */
 bool md_query(const md_coll_t *c, const bson_t *filter, bson_value_t **ids, size_t *n,
               md_err_t *err);
 void md_ids_free(bson_value_t *ids, size_t n);
+
+/* md_read: for a read: copies of the documents visible in v matching
+ * filter (NULL: all), in a malloc'd array (*docs, *n). */
+bool md_read(const md_view_t *v, const bson_t *filter, bson_t ***docs, size_t *n, md_err_t *err);
 
 /* md_sort_check: sort is {path: 1|-1, ...}. */
 bool md_sort_check(const bson_t *sort, md_err_t *err);

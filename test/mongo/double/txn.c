@@ -172,6 +172,34 @@ bool md_txn_abort(md_session_t *s, int64_t txn_number, md_err_t *err)
     return true;
 }
 
+typedef struct each_undo {
+    const char *db, *coll;
+    const md_session_t *self;
+    void (*fn)(const md_undo_t *u, void *arg);
+    void *arg;
+} each_undo_t;
+
+/* session_undo: one session's part of md_txn_each_undo. */
+static void session_undo(void *value, void *arg)
+{
+    const md_session_t *s = value;
+    each_undo_t *x = arg;
+
+    if (s == x->self || s->state != MD_TXN_ACTIVE)
+        return;
+    for (size_t i = s->nundo; i-- > 0;)
+        if (!strcmp(s->undo[i].db, x->db) && !strcmp(s->undo[i].coll, x->coll))
+            x->fn(&s->undo[i], x->arg);
+}
+
+void md_txn_each_undo(const char *db, const char *coll, const md_session_t *self,
+                      void (*fn)(const md_undo_t *u, void *arg), void *arg)
+{
+    each_undo_t x = {db, coll, self, fn, arg};
+
+    md_map_each(&sessions, session_undo, &x);
+}
+
 void md_sessions_free(void)
 {
     md_map_each(&sessions, free_session, NULL);

@@ -68,6 +68,11 @@ void md_txn_undo(md_session_t *s, const md_coll_t *c, const bson_value_t *id,
 bool md_txn_commit(md_session_t *s, int64_t txn_number, md_err_t *err);
 bool md_txn_abort(md_session_t *s, int64_t txn_number, md_err_t *err);
 
+/* md_txn_each_undo: fn for each undo record touching db.coll of the
+ * transactions open in sessions other than self, newest first. */
+void md_txn_each_undo(const char *db, const char *coll, const md_session_t *self,
+                      void (*fn)(const md_undo_t *u, void *arg), void *arg);
+
 /* md_sessions_free: drop every session (end of process). */
 void md_sessions_free(void);
 

@@ -78,8 +78,7 @@ void md_write_update(md_session_t *txn, md_coll_t *c, const bson_t *before, bson
 
     e->key = doc_key(before);
     e->images = c->pre_post_images;
-    if (c->pre_post_images)
-        e->pre = bson_copy(before);
+    e->pre = bson_copy(before); /* for snapshot reads; events show it only with images */
     if (replace || c->pre_post_images)
         e->post = bson_copy(after);
     if (!replace) {
@@ -100,8 +99,7 @@ void md_write_delete(md_session_t *txn, md_coll_t *c, const bson_t *doc)
 
     e->key = doc_key(doc);
     e->images = c->pre_post_images;
-    if (c->pre_post_images)
-        e->pre = bson_copy(doc);
+    e->pre = bson_copy(doc);
     bson_value_copy(md_doc_id(doc, &it), &id);
     if (txn)
         md_txn_undo(txn, c, &id, doc);

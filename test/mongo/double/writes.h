@@ -4,9 +4,10 @@
  * entry: committed at once, or held by the transaction it belongs to (txn
  * non-NULL), which also records how to undo it.
  *
- * Pre-images (and update post-images) are kept in the entry when the
- * collection has changeStreamPreAndPostImages enabled at the time of the
- * write, as on MongoDB 6.0.
+ * Every entry keeps the document before the write (snapshot reads undo
+ * writes with it, view.h); change events show it, and an update's
+ * post-image, only when the collection had changeStreamPreAndPostImages
+ * enabled at the time of the write, as on MongoDB 6.0.
  */
 #ifndef MD_WRITES_H
 #define MD_WRITES_H
