@@ -161,6 +161,7 @@ test('insert, find, update operators, replace, upsert and delete behave as docum
     await c.insertOne({ _id: 1 });
   });
   assert.equal(dup.code, 11000, 'a duplicate _id is DuplicateKey');
+  assert.deepEqual(dup.keyValue, { _id: 1 }, 'the error names the key');
 });
 
 test('an ordered bulkWrite stops at its first error, an unordered one goes on', async () => {

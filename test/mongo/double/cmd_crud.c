@@ -139,16 +139,26 @@ typedef struct {
     uint32_t n;
 } errors_t;
 
-/* add_write_error: {index, code, errmsg}. */
-static void add_write_error(errors_t *we, size_t index, const md_err_t *err)
+/* add_write_error: {index, code, [keyPattern, keyValue,] errmsg}; dup_id:
+ * the _id of a DuplicateKey error, or NULL. */
+static void add_write_error(errors_t *we, size_t index, const md_err_t *err,
+                            const bson_value_t *dup_id)
 {
-    bson_t e;
+    bson_t e, sub;
     char key[16];
 
     snprintf(key, sizeof key, "%u", we->n++);
     bson_append_document_begin(&we->arr, key, -1, &e);
     bson_append_int32(&e, "index", 5, (int32_t)index);
     bson_append_int32(&e, "code", 4, err->code);
+    if (dup_id && err->code == MD_DUPLICATE_KEY) {
+        bson_append_document_begin(&e, "keyPattern", 10, &sub);
+        bson_append_int32(&sub, "_id", 3, 1);
+        bson_append_document_end(&e, &sub);
+        bson_append_document_begin(&e, "keyValue", 8, &sub);
+        bson_append_value(&sub, "_id", 3, dup_id);
+        bson_append_document_end(&e, &sub);
+    }
     bson_append_utf8(&e, "errmsg", 6, err->msg, -1);
     bson_append_document_end(&we->arr, &e);
 }
@@ -194,16 +204,24 @@ md_status_t md_cmd_insert(md_ctx_t *ctx, bson_t *reply)
         return MD_ERROR;
     c = md_write_coll(ctx->db, coll);
     for (size_t i = 0; bson_iter_next(&items); i++) {
-        bson_t doc;
+        bson_t doc, *stored;
         md_err_t err = {0};
+        bson_value_t id = {.value_type = BSON_TYPE_NULL};
+        bson_iter_t idit;
 
         if (!BSON_ITER_HOLDS_DOCUMENT(&items) || !md_value_doc(bson_iter_value(&items), &doc)) {
             md_seterr(&err, MD_TYPE_MISMATCH, "documents[%zu] is not a document", i);
-        } else if (md_write_insert(ctx->txn, c, md_with_id(&doc), &err)) {
-            n++;
-            continue;
+        } else {
+            stored = md_with_id(&doc);
+            bson_value_copy(md_doc_id(stored, &idit), &id);
+            if (md_write_insert(ctx->txn, c, stored, &err)) {
+                bson_value_destroy(&id);
+                n++;
+                continue;
+            }
         }
-        add_write_error(&we, i, &err);
+        add_write_error(&we, i, &err, &id);
+        bson_value_destroy(&id);
         if (ordered)
             break;
     }
@@ -356,7 +374,7 @@ md_status_t md_cmd_update(md_ctx_t *ctx, bson_t *reply)
             continue;
         if (!err.code)
             md_seterr(&err, MD_TYPE_MISMATCH, "updates[%zu] is not a document", i);
-        add_write_error(&we, i, &err);
+        add_write_error(&we, i, &err, NULL);
         if (ordered)
             break;
     }
@@ -417,7 +435,7 @@ md_status_t md_cmd_delete(md_ctx_t *ctx, bson_t *reply)
             continue;
         if (!err.code)
             md_seterr(&err, MD_TYPE_MISMATCH, "deletes[%zu] is not a document", i);
-        add_write_error(&we, i, &err);
+        add_write_error(&we, i, &err, NULL);
         if (ordered)
             break;
     }
