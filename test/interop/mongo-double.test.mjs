@@ -164,6 +164,35 @@ test('insert, find, update operators, replace, upsert and delete behave as docum
   assert.deepEqual(dup.keyValue, { _id: 1 }, 'the error names the key');
 });
 
+test('a retryable write retried after a labelled writeConcernError is applied once', async () => {
+  const c = await fresh('retry');
+  await c.insertOne({ _id: 'counter', n: 0 });
+  const wce = { errorLabels: ['RetryableWriteError'],
+    writeConcernError: { code: 91, errmsg: 'Replication is being shut down' } };
+  await failpoint({ failCommands: ['insert'], ...wce });
+  await c.insertOne({ _id: 3 });
+  await failpoint({ failCommands: ['update'], ...wce });
+  await c.updateOne({ _id: 'counter' }, { $inc: { n: 1 } });
+  const sent = started.filter((e) => ['insert', 'update'].includes(e.commandName) &&
+    e.command[e.commandName] === 'retry').slice(-4);
+  assert.equal(sent.length, 4, 'each write was sent twice');
+  assert.equal(String(sent[0].command.txnNumber), String(sent[1].command.txnNumber),
+    'the retry repeats the txnNumber');
+  assert.equal(await c.countDocuments({ _id: 3 }), 1);
+  assert.deepEqual(await c.findOne({ _id: 'counter' }), { _id: 'counter', n: 1 },
+    'the server answered the retry without applying the write again');
+});
+
+test('failCommand blockConnection delays the command, which then succeeds', async () => {
+  const c = await fresh('block');
+  await c.insertOne({ _id: 1 });
+  await failpoint({ failCommands: ['find'], blockConnection: true, blockTimeMS: 300,
+    appName: 'tributary-interop' });
+  const t0 = Date.now();
+  assert.deepEqual(await c.findOne({ _id: 1 }), { _id: 1 });
+  assert.ok(Date.now() - t0 >= 290, `took ${Date.now() - t0} ms`);
+});
+
 test('an ordered bulkWrite stops at its first error, an unordered one goes on', async () => {
   const c = await fresh('bulk');
   const ops = [{ insertOne: { document: { _id: 1 } } }, { insertOne: { document: { _id: 1 } } },

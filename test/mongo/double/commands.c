@@ -274,6 +274,35 @@ static void default_labels(md_ctx_t *ctx, unsigned flags, bool injected)
         add_label(ctx, "RetryableWriteError");
 }
 
+/* wce_labels: the label the server adds to a retryable write's reply whose
+ * writeConcernError has a retryable code. */
+static void wce_labels(md_ctx_t *ctx, unsigned flags, const bson_t *wce)
+{
+    bson_iter_t it;
+
+    if ((flags & F_WRITE) && !ctx->txn && md_arg(ctx, "txnNumber", &it) &&
+        bson_iter_init_find(&it, wce, "code") && BSON_ITER_HOLDS_NUMBER(&it) &&
+        md_code_resumable((int)bson_iter_as_int64(&it)))
+        add_label(ctx, "RetryableWriteError");
+}
+
+/* append_labels: errorLabels, when there are any. */
+static void append_labels(const md_ctx_t *ctx, bson_t *body)
+{
+    bson_t labels;
+
+    if (!ctx->nlabels)
+        return;
+    bson_append_array_begin(body, "errorLabels", 11, &labels);
+    for (int i = 0; i < ctx->nlabels; i++) {
+        char k[16];
+
+        snprintf(k, sizeof k, "%d", i);
+        bson_append_utf8(&labels, k, -1, ctx->labels[i], -1);
+    }
+    bson_append_array_end(body, &labels);
+}
+
 /* append_times: $clusterTime and operationTime. */
 static void append_times(bson_t *body)
 {
@@ -298,18 +327,7 @@ static void error_body(const md_ctx_t *ctx, bson_t *body)
     bson_append_utf8(body, "errmsg", 6, ctx->err.msg, -1);
     bson_append_int32(body, "code", 4, ctx->err.code);
     bson_append_utf8(body, "codeName", 8, md_code_name(ctx->err.code), -1);
-    if (ctx->nlabels) {
-        bson_t labels;
-
-        bson_append_array_begin(body, "errorLabels", 11, &labels);
-        for (int i = 0; i < ctx->nlabels; i++) {
-            char k[16];
-
-            snprintf(k, sizeof k, "%d", i);
-            bson_append_utf8(&labels, k, -1, ctx->labels[i], -1);
-        }
-        bson_append_array_end(body, &labels);
-    }
+    append_labels(ctx, body);
     append_times(body);
 }
 
@@ -415,6 +433,8 @@ static fp_result_t apply_failpoint(md_ctx_t *ctx, bson_t *data, bool after_block
 
         md_value_doc(bson_iter_value(&it), &doc);
         *wce = bson_copy(&doc);
+        if (!explicit_labels(ctx, data))
+            wce_labels(ctx, flags, *wce);
     }
     bson_destroy(data);
     return FP_PASS;
@@ -476,8 +496,10 @@ static void send_ok(md_ctx_t *ctx, const bson_t *reply, const bson_t *wce)
 
     bson_concat(&body, reply);
     bson_append_double(&body, "ok", 2, 1.0);
-    if (wce)
+    if (wce) {
         bson_append_document(&body, "writeConcernError", 17, wce);
+        append_labels(ctx, &body);
+    }
     append_times(&body);
     send_body(ctx->conn, ctx->req, &body, ctx->exhaust_more);
     bson_destroy(&body);
