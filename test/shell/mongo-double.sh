@@ -13,7 +13,9 @@
 #      (pinned in test/interop/package-lock.json; `npm ci` installs it into
 #      test/interop/node_modules when missing).
 # The counts add up; a client that prints no summary counts as one failure.
-# MONGO_DOUBLE_ASAN=1 runs the double built with ASan+UBSan instead.
+# Then the double must stop on SIGTERM with exit status 0.
+# MONGO_DOUBLE_ASAN=1 runs the double built with ASan+UBSan instead (and
+# fails on any sanitizer report, leaks included, in its log).
 #
 # Needs libbson-dev, libmongoc-dev, nodejs and npm (scripts/install-deps)
 # and the npm registry for the first `npm ci`.  The last line is
@@ -91,6 +93,26 @@ start_double() {
     fi
 }
 
+# stop_double: SIGTERM; it must exit 0, and (under ASan) report nothing.
+stop_double() {
+    local rc
+    if ! kill -0 "$DOUBLE_PID" 2>/dev/null; then
+        report "mongo_double still runs after the clients" "$(tail -n 40 "$WORK/double.log")"
+        DOUBLE_PID=
+        return
+    fi
+    kill -TERM "$DOUBLE_PID"
+    wait "$DOUBLE_PID"
+    rc=$?
+    DOUBLE_PID=
+    if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error' "$WORK/double.log"; then
+        report "mongo_double stops cleanly on SIGTERM (exit 0, no sanitizer report)" \
+            "exit status $rc" "$(grep -A 20 -E 'Sanitizer|runtime error' "$WORK/double.log" | head -40)"
+    else
+        report "mongo_double stops cleanly on SIGTERM (exit 0, no sanitizer report)"
+    fi
+}
+
 # node_ready: node and npm present, and the pinned driver installed.
 node_ready() {
     local want
@@ -124,9 +146,7 @@ if build && start_double; then
         run_client "Node.js driver" env MONGO_URI="$URI" MONGO_DOUBLE=1 \
             node --test --test-reporter=tap "$INTEROP/mongo-double.test.mjs"
     fi
-    if ! kill -0 "$DOUBLE_PID" 2>/dev/null; then
-        report "mongo_double still runs after the clients" "$(tail -n 40 "$WORK/double.log")"
-    fi
+    stop_double
     if [ "$failed" -ne 0 ]; then
         echo "# mongo_double's log (last 40 lines):"
         tail -n 40 "$WORK/double.log" | sed 's/^/#   /'

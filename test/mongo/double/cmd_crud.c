@@ -54,6 +54,27 @@ static bool read_docs(md_ctx_t *ctx, const char *coll, const bson_t *filter, bso
     return ok;
 }
 
+/* window: keep docs[skip..skip+limit) (limit 0: all), projected; the count. */
+static size_t window(bson_t **docs, size_t n, int64_t skip, int64_t limit, const bson_t *proj)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((int64_t)i < skip || (limit != 0 && (int64_t)kept >= limit)) {
+            bson_destroy(docs[i]);
+            continue;
+        }
+        if (proj) {
+            bson_t *p = md_project(docs[i], proj);
+
+            bson_destroy(docs[i]);
+            docs[i] = p;
+        }
+        docs[kept++] = docs[i];
+    }
+    return kept;
+}
+
 md_status_t md_cmd_find(md_ctx_t *ctx, bson_t *reply)
 {
     const char *coll = md_arg_coll(ctx);
@@ -64,7 +85,7 @@ md_status_t md_cmd_find(md_ctx_t *ctx, bson_t *reply)
     const bson_t *proj = optional_doc(ctx, "projection", &ps, &failed);
     int64_t skip = md_arg_int(ctx, "skip", 0), limit = md_arg_int(ctx, "limit", 0);
     int64_t batch = md_arg_int(ctx, "batchSize", 101);
-    size_t n, kept = 0;
+    size_t n, kept;
     bson_t **docs;
     char ns[400];
     md_ts_t at;
@@ -80,21 +101,7 @@ md_status_t md_cmd_find(md_ctx_t *ctx, bson_t *reply)
         limit = -limit;
         batch = limit;
     }
-    for (size_t i = 0; i < n; i++) {
-        bool keep = (int64_t)i >= skip && (limit == 0 || (int64_t)kept < limit);
-
-        if (keep && proj) {
-            bson_t *p = md_project(docs[i], proj);
-
-            bson_destroy(docs[i]);
-            docs[i] = p;
-        } else if (!keep) {
-            bson_destroy(docs[i]);
-            docs[i] = NULL;
-            continue;
-        }
-        docs[kept++] = docs[i];
-    }
+    kept = window(docs, n, skip, limit, proj);
     if (md_arg_bool(ctx, "singleBatch", false)) {
         for (size_t i = batch > 0 && batch < (int64_t)kept ? (size_t)batch : kept; i < kept; i++)
             bson_destroy(docs[i]);

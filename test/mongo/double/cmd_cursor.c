@@ -115,87 +115,106 @@ static bool group_shape(const bson_t *spec, const char **field, bson_value_t *id
     return fields == 1;
 }
 
-/* run_stage: one stage of a plain pipeline over docs[0..*n). */
-static bool run_stage(const char *name, const bson_value_t *v, bson_t ***docs, size_t *n,
-                      md_err_t *err)
+/* stage_window: $skip or $limit. */
+static bool stage_window(const char *name, const bson_value_t *v, bson_t **docs, size_t *n,
+                         md_err_t *err)
 {
-    bson_t arg;
+    int64_t x = md_value_is_number(v) ? (int64_t)md_value_to_double(v) : -1;
+    bool skip = !strcmp(name, "$skip");
+    size_t k = 0;
+
+    if (x < 0)
+        return md_seterr(err, MD_BAD_VALUE, "%s needs a non-negative number", name);
+    for (size_t i = 0; i < *n; i++) {
+        if (skip ? (int64_t)i < x : (int64_t)i >= x)
+            bson_destroy(docs[i]);
+        else
+            docs[k++] = docs[i];
+    }
+    *n = k;
+    return true;
+}
+
+/* stage_match: $match. */
+static bool stage_match(const bson_t *filter, bson_t **docs, size_t *n, md_err_t *err)
+{
     char buf[512];
     size_t k = 0;
 
-    if (!strcmp(name, "$skip") || !strcmp(name, "$limit")) {
-        int64_t x = md_value_is_number(v) ? (int64_t)md_value_to_double(v) : -1;
-        bool skip = name[1] == 's';
-
-        if (x < 0)
-            return md_seterr(err, MD_BAD_VALUE, "%s needs a non-negative number", name);
-        for (size_t i = 0; i < *n; i++) {
-            if (skip ? (int64_t)i < x : (int64_t)i >= x)
-                bson_destroy((*docs)[i]);
-            else
-                (*docs)[k++] = (*docs)[i];
-        }
-        *n = k;
-        return true;
+    if (!md_match_check(filter, buf, sizeof buf))
+        return md_seterr(err, MD_BAD_VALUE, "%s", buf);
+    for (size_t i = 0; i < *n; i++) {
+        if (md_match(docs[i], filter, buf, sizeof buf) == 1)
+            docs[k++] = docs[i];
+        else
+            bson_destroy(docs[i]);
     }
+    *n = k;
+    return true;
+}
+
+/* stage_project: $project. */
+static bool stage_project(const bson_t *spec, bson_t **docs, size_t n, md_err_t *err)
+{
+    if (!md_project_check(spec, true, err))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bson_t *p = md_project(docs[i], spec);
+
+        bson_destroy(docs[i]);
+        docs[i] = p;
+    }
+    return true;
+}
+
+/* stage_group: a counting $group: one document {_id, field: n}. */
+static bool stage_group(const bson_t *spec, bson_t **docs, size_t *n, md_err_t *err)
+{
+    const char *field;
+    bson_value_t idv;
+    bool has_id = false;
+    bson_t *out;
+
+    if (!group_shape(spec, &field, &idv, &has_id) || !has_id)
+        return md_seterr(err, MD_UNRECOGNIZED_STAGE, "the test double supports $group only as "
+                         "{_id: <constant>, <field>: {$sum: 1}}");
+    if (*n == 0)
+        return true;
+    out = bson_new();
+    bson_append_value(out, "_id", 3, &idv);
+    bson_append_int32(out, field, -1, (int32_t)*n);
+    for (size_t i = 0; i < *n; i++)
+        bson_destroy(docs[i]);
+    docs[0] = out;
+    *n = 1;
+    return true;
+}
+
+/* run_stage: one stage of a plain pipeline over docs[0..*n). */
+static bool run_stage(const char *name, const bson_value_t *v, bson_t **docs, size_t *n,
+                      md_err_t *err)
+{
+    bson_t arg;
+
+    if (!strcmp(name, "$skip") || !strcmp(name, "$limit"))
+        return stage_window(name, v, docs, n, err);
     if (!strcmp(name, "$count")) {
         if (v->value_type != BSON_TYPE_UTF8)
             return md_seterr(err, MD_BAD_VALUE, "$count needs a field name");
         if (*n)
-            *n = stage_count(*docs, *n, v->value.v_utf8.str);
+            *n = stage_count(docs, *n, v->value.v_utf8.str);
         return true;
     }
     if (v->value_type != BSON_TYPE_DOCUMENT || !md_value_doc(v, &arg))
         return md_seterr(err, MD_BAD_VALUE, "%s needs a document", name);
-    if (!strcmp(name, "$match")) {
-        if (!md_match_check(&arg, buf, sizeof buf))
-            return md_seterr(err, MD_BAD_VALUE, "%s", buf);
-        for (size_t i = 0; i < *n; i++) {
-            if (md_match((*docs)[i], &arg, buf, sizeof buf) == 1)
-                (*docs)[k++] = (*docs)[i];
-            else
-                bson_destroy((*docs)[i]);
-        }
-        *n = k;
-        return true;
-    }
-    if (!strcmp(name, "$sort")) {
-        if (!md_sort_check(&arg, err))
-            return false;
-        md_sort(*docs, *n, &arg);
-        return true;
-    }
-    if (!strcmp(name, "$project")) {
-        if (!md_project_check(&arg, true, err))
-            return false;
-        for (size_t i = 0; i < *n; i++) {
-            bson_t *p = md_project((*docs)[i], &arg);
-
-            bson_destroy((*docs)[i]);
-            (*docs)[i] = p;
-        }
-        return true;
-    }
-    if (!strcmp(name, "$group")) {
-        const char *field;
-        bson_value_t idv;
-        bool has_id = false;
-        bson_t *out;
-
-        if (!group_shape(&arg, &field, &idv, &has_id) || !has_id)
-            return md_seterr(err, MD_UNRECOGNIZED_STAGE, "the test double supports $group only "
-                             "as {_id: <constant>, <field>: {$sum: 1}}");
-        if (*n == 0)
-            return true;
-        out = bson_new();
-        bson_append_value(out, "_id", 3, &idv);
-        bson_append_int32(out, field, -1, (int32_t)*n);
-        for (size_t i = 0; i < *n; i++)
-            bson_destroy((*docs)[i]);
-        (*docs)[0] = out;
-        *n = 1;
-        return true;
-    }
+    if (!strcmp(name, "$match"))
+        return stage_match(&arg, docs, n, err);
+    if (!strcmp(name, "$sort"))
+        return md_sort_check(&arg, err) && (md_sort(docs, *n, &arg), true);
+    if (!strcmp(name, "$project"))
+        return stage_project(&arg, docs, *n, err);
+    if (!strcmp(name, "$group"))
+        return stage_group(&arg, docs, n, err);
     return md_seterr(err, MD_UNRECOGNIZED_STAGE, "Unrecognized pipeline stage name: '%s' (or not "
                      "modelled by the test double)", name);
 }
@@ -224,7 +243,7 @@ static md_status_t plain_aggregate(md_ctx_t *ctx, const char *coll, const bson_t
         bson_iter_t s;
 
         if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &s) || !bson_iter_next(&s) ||
-            !run_stage(bson_iter_key(&s), bson_iter_value(&s), &docs, &n, &ctx->err)) {
+            !run_stage(bson_iter_key(&s), bson_iter_value(&s), docs, &n, &ctx->err)) {
             if (!ctx->err.code)
                 md_fail(ctx, MD_BAD_VALUE, "each pipeline stage must be a one-field document");
             for (size_t i = 0; i < n; i++)

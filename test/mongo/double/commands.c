@@ -83,12 +83,6 @@ md_status_t md_fail(md_ctx_t *ctx, int code, const char *fmt, ...)
     return MD_ERROR;
 }
 
-md_status_t md_fail_err(md_ctx_t *ctx, const md_err_t *err)
-{
-    ctx->err = *err;
-    return MD_ERROR;
-}
-
 md_status_t md_park(md_ctx_t *ctx, int64_t deadline_ms, bool on_oplog)
 {
     ctx->park_deadline_ms = deadline_ms;

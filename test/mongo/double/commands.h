@@ -45,8 +45,6 @@ typedef md_status_t (*md_handler_t)(md_ctx_t *ctx, bson_t *reply);
 /* md_fail: set the command's error; returns MD_ERROR. */
 md_status_t md_fail(md_ctx_t *ctx, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* md_fail_err: fail with an md_err_t filled by a module. */
-md_status_t md_fail_err(md_ctx_t *ctx, const md_err_t *err);
 /* md_park: wait until deadline (or, with on_oplog, until the oplog grows). */
 md_status_t md_park(md_ctx_t *ctx, int64_t deadline_ms, bool on_oplog);
 

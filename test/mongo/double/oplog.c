@@ -119,11 +119,6 @@ void md_oplog_init(size_t capacity)
     lost = md_pos_hwm(md_ts_pred(md_clock_now()));
 }
 
-size_t md_oplog_capacity(void)
-{
-    return cap;
-}
-
 /* evict_oldest: drop the oldest entry, remembering its position. */
 static void evict_oldest(void)
 {

@@ -84,7 +84,6 @@ md_ts_t md_ts_pred(md_ts_t ts);
 /* md_oplog_init: empty oplog keeping capacity entries; history starts now. */
 void md_oplog_init(size_t capacity);
 void md_oplog_set_capacity(size_t capacity);
-size_t md_oplog_capacity(void);
 void md_oplog_free(void);
 /* md_oplog_set_listener: fn runs after each new entry (wakes waiting getMores). */
 void md_oplog_set_listener(void (*fn)(void));

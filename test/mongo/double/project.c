@@ -3,9 +3,8 @@
  *
  * A spec is an inclusion (some field 1/true, or a reference or literal)
  * or an exclusion (fields 0/false); only _id may be excluded from an
- * inclusion.  Inclusions keep the document's field order, with computed
- * fields (references, literals) in the spec's order after them... as the
- * server does for new fields.
+ * inclusion.  Included fields keep the document's order; computed fields
+ * (references, literals) follow in the spec's order.
  */
 #include "project.h"
 

@@ -117,74 +117,94 @@ static bool append_sequence(bson_t *cmd, const uint8_t *p, size_t size, char *er
     return true;
 }
 
-/* parse_msg: an OP_MSG body (after the header). */
-static bool parse_msg(const uint8_t *msg, size_t len, md_request_t *req, char *errbuf,
-                      size_t errlen)
+/* verify_checksum: with checksumPresent, the trailing CRC-32C; *end excludes it. */
+static bool verify_checksum(const uint8_t *msg, size_t len, uint32_t flags, const uint8_t **end,
+                            char *errbuf, size_t errlen)
 {
-    const uint8_t *p, *end;
-    const uint8_t *seqs[16];
-    size_t seq_sizes[16], nseq = 0;
-    bson_t body;
-    bool have_body = false;
+    uint32_t want, got;
 
-    req->flags = (uint32_t)md_get_i32(msg + MD_HEADER_BYTES);
-    if (req->flags & 0xFFFCu) {
-        snprintf(errbuf, errlen, "OP_MSG: unsupported required flag bits 0x%x", req->flags);
+    *end = msg + len;
+    if (!(flags & MD_MSG_CHECKSUM_PRESENT))
+        return true;
+    if (len < MD_HEADER_BYTES + 4 + 4 + 5) {
+        snprintf(errbuf, errlen, "OP_MSG: too short for its checksum");
         return false;
     }
-    end = msg + len;
-    if (req->flags & MD_MSG_CHECKSUM_PRESENT) {
-        uint32_t want, got;
-
-        if (len < MD_HEADER_BYTES + 4 + 4 + 5) {
-            snprintf(errbuf, errlen, "OP_MSG: too short for its checksum");
-            return false;
-        }
-        end -= 4;
-        want = (uint32_t)md_get_i32(end);
-        got = md_crc32c(msg, len - 4);
-        if (want != got) {
-            snprintf(errbuf, errlen, "OP_MSG: checksum mismatch (message 0x%08x, computed 0x%08x)",
-                     want, got);
-            return false;
-        }
+    *end -= 4;
+    want = (uint32_t)md_get_i32(*end);
+    got = md_crc32c(msg, len - 4);
+    if (want != got) {
+        snprintf(errbuf, errlen, "OP_MSG: checksum mismatch (message 0x%08x, computed 0x%08x)",
+                 want, got);
+        return false;
     }
-    for (p = msg + MD_HEADER_BYTES + 4; p < end;) {
+    return true;
+}
+
+typedef struct sections {
+    bson_t body;
+    bool have_body;
+    const uint8_t *seqs[16];
+    size_t seq_sizes[16];
+    size_t nseq;
+} sections_t;
+
+/* read_sections: the body and the document sequences in [p, end). */
+static bool read_sections(const uint8_t *p, const uint8_t *end, sections_t *s, char *errbuf,
+                          size_t errlen)
+{
+    while (p < end) {
         uint8_t kind = *p++;
 
         if (kind == 0) {
             size_t used;
 
-            if (have_body) {
+            if (s->have_body) {
                 snprintf(errbuf, errlen, "OP_MSG: more than one body section");
                 return false;
             }
-            if (!read_doc(p, (size_t)(end - p), &body, &used, "OP_MSG body", errbuf, errlen))
+            if (!read_doc(p, (size_t)(end - p), &s->body, &used, "OP_MSG body", errbuf, errlen))
                 return false;
-            have_body = true;
+            s->have_body = true;
             p += used;
         } else if (kind == 1) {
             int32_t size = end - p >= 4 ? md_get_i32(p) : -1;
 
-            if (size < 5 || size > end - p || nseq == 16) {
+            if (size < 5 || size > end - p || s->nseq == 16) {
                 snprintf(errbuf, errlen, "OP_MSG: bad document sequence section");
                 return false;
             }
-            seqs[nseq] = p;
-            seq_sizes[nseq++] = (size_t)size;
+            s->seqs[s->nseq] = p;
+            s->seq_sizes[s->nseq++] = (size_t)size;
             p += size;
         } else {
             snprintf(errbuf, errlen, "OP_MSG: unknown section kind %u", kind);
             return false;
         }
     }
-    if (!have_body) {
+    if (!s->have_body)
         snprintf(errbuf, errlen, "OP_MSG: no body section");
+    return s->have_body;
+}
+
+/* parse_msg: an OP_MSG (after the header). */
+static bool parse_msg(const uint8_t *msg, size_t len, md_request_t *req, char *errbuf,
+                      size_t errlen)
+{
+    const uint8_t *end;
+    sections_t s = {0};
+
+    req->flags = (uint32_t)md_get_i32(msg + MD_HEADER_BYTES);
+    if (req->flags & 0xFFFCu) {
+        snprintf(errbuf, errlen, "OP_MSG: unsupported required flag bits 0x%x", req->flags);
         return false;
     }
-    req->cmd = bson_copy(&body);
-    for (size_t i = 0; i < nseq; i++)
-        if (!append_sequence(req->cmd, seqs[i], seq_sizes[i], errbuf, errlen))
+    if (!verify_checksum(msg, len, req->flags, &end, errbuf, errlen) ||
+        !read_sections(msg + MD_HEADER_BYTES + 4, end, &s, errbuf, errlen))
+        return false;
+    req->cmd = bson_copy(&s.body);
+    for (size_t i = 0; i < s.nseq; i++)
+        if (!append_sequence(req->cmd, s.seqs[i], s.seq_sizes[i], errbuf, errlen))
             return false;
     take_db(req);
     return true;
