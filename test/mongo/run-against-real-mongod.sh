@@ -30,26 +30,24 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 COMPOSE=(docker compose -f "$ROOT/docker/compose.yaml" --profile mongo-test)
 URI=${1:-}
 started=0
-passed=0
-failed=0
+# shellcheck source=test/shell/lib.sh
+source "$ROOT/test/shell/lib.sh"
 
 cleanup() {
     [ "$started" = 1 ] && "${COMPOSE[@]}" down -v >/dev/null 2>&1
 }
 trap cleanup EXIT
 
-# count: add the "N passed, N failed" or TAP "# pass/# fail" of a log.
+# count: add a log's counts (test/shell/lib.sh's log_counts); none is a failure.
 count() {
-    local line p q
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
-    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        p=${BASH_REMATCH[1]} q=${BASH_REMATCH[2]}
-    else
-        p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -n 1)
-        q=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+    local counts
+    counts=$(log_counts "$1")
+    if [ -z "$counts" ]; then
+        failed=$((failed + 1))
+        return
     fi
-    passed=$((passed + ${p:-0}))
-    failed=$((failed + ${q:-1}))
+    passed=$((passed + ${counts% *}))
+    failed=$((failed + ${counts#* }))
 }
 
 run_tests() {
@@ -80,5 +78,4 @@ if [ -z "$URI" ]; then
     URI="mongodb://127.0.0.1:27018/?replicaSet=rs0"
 fi
 run_tests
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -39,24 +39,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# add_counts NAME LOG: add a client's "N passed, N failed" (or node's TAP
-# "# pass N" / "# fail N") to the totals; no summary is one failure.
+# add_counts NAME LOG: add a client's counts (lib.sh's log_counts) to the
+# totals; no summary is one failure.
 add_counts() {
-    local name=$1 log=$2 line p q
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
-    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-        p=${BASH_REMATCH[1]} q=${BASH_REMATCH[2]}
-    else
-        p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
-        q=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
-    fi
-    if [ -z "$p" ] || [ -z "$q" ]; then
-        report "$name printed a summary" "no 'N passed, N failed' or TAP counts; see above"
+    local counts
+    counts=$(log_counts "$2")
+    if [ -z "$counts" ]; then
+        report "$1 printed a summary" "no 'N passed, N failed' or TAP counts; see above"
         return
     fi
-    echo "# $name: $p passed, $q failed"
-    passed=$((passed + p))
-    failed=$((failed + q))
+    echo "# $1: ${counts% *} passed, ${counts#* } failed"
+    passed=$((passed + ${counts% *}))
+    failed=$((failed + ${counts#* }))
 }
 
 # build: the double and its C checks (plain or ASan).

@@ -198,43 +198,79 @@ static bool array_arg(md_ctx_t *ctx, const char *name, bson_iter_t *items)
     return true;
 }
 
-md_status_t md_cmd_insert(md_ctx_t *ctx, bson_t *reply)
+/* one_fn: one entry of a write batch; *dup_id: a DuplicateKey's _id. */
+typedef bool (*one_fn)(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t index, void *acc,
+                       bson_value_t *dup_id, md_err_t *err);
+
+/*
+ * run_batch: the entries of the array argument through fn, as the server
+ * runs a write batch: a bad entry or a failed write is a write error, and
+ * an ordered batch stops at the first.  create: make the collection if
+ * missing.  The write errors are left in *we (finish_writes takes them).
+ */
+static bool run_batch(md_ctx_t *ctx, const char *array, bool create, one_fn fn, void *acc,
+                      errors_t *we)
 {
     const char *coll = md_arg_coll(ctx);
     bool ordered = md_arg_bool(ctx, "ordered", true);
     bson_iter_t items;
-    errors_t we = {BSON_INITIALIZER, 0};
     md_coll_t *c;
-    int32_t n = 0;
 
-    if (!coll || !array_arg(ctx, "documents", &items))
-        return MD_ERROR;
-    c = md_write_coll(ctx->db, coll);
+    if (!coll || !array_arg(ctx, array, &items))
+        return false;
+    c = create ? md_write_coll(ctx->db, coll) : md_store_get(ctx->db, coll);
+    bson_init(&we->arr);
+    we->n = 0;
     for (size_t i = 0; bson_iter_next(&items); i++) {
-        bson_t doc, *stored;
+        bson_t spec;
         md_err_t err = {0};
-        bson_value_t id = {.value_type = BSON_TYPE_NULL};
-        bson_iter_t idit;
+        bson_value_t dup = {.value_type = BSON_TYPE_NULL};
 
-        if (!BSON_ITER_HOLDS_DOCUMENT(&items) || !md_value_doc(bson_iter_value(&items), &doc)) {
-            md_seterr(&err, MD_TYPE_MISMATCH, "documents[%zu] is not a document", i);
-        } else {
-            stored = md_with_id(&doc);
-            bson_value_copy(md_doc_id(stored, &idit), &id);
-            if (md_write_insert(ctx->txn, c, stored, &err)) {
-                bson_value_destroy(&id);
-                n++;
-                continue;
-            }
-        }
-        add_write_error(&we, i, &err, &id);
-        bson_value_destroy(&id);
+        if (BSON_ITER_HOLDS_DOCUMENT(&items) && md_value_doc(bson_iter_value(&items), &spec) &&
+            fn(ctx, c, &spec, i, acc, &dup, &err))
+            continue;
+        if (!err.code)
+            md_seterr(&err, MD_TYPE_MISMATCH, "%s[%zu] is not a document", array, i);
+        add_write_error(we, i, &err, &dup);
+        bson_value_destroy(&dup);
         if (ordered)
             break;
     }
+    return true;
+}
+
+/* one_insert: one document of insert.documents; acc counts them. */
+static bool one_insert(md_ctx_t *ctx, md_coll_t *c, const bson_t *doc, size_t index, void *acc,
+                       bson_value_t *dup_id, md_err_t *err)
+{
+    bson_t *stored = md_with_id(doc);
+    bson_iter_t it;
+
+    (void)index;
+    bson_value_copy(md_doc_id(stored, &it), dup_id);
+    if (!md_write_insert(ctx->txn, c, stored, err))
+        return false;
+    (*(int32_t *)acc)++;
+    return true;
+}
+
+/* counted_batch: a batch whose reply is {n[, writeErrors]}. */
+static md_status_t counted_batch(md_ctx_t *ctx, bson_t *reply, const char *array, bool create,
+                                 one_fn fn)
+{
+    errors_t we;
+    int32_t n = 0;
+
+    if (!run_batch(ctx, array, create, fn, &n, &we))
+        return MD_ERROR;
     bson_append_int32(reply, "n", 1, n);
     finish_writes(ctx, &we, reply);
     return MD_OK;
+}
+
+md_status_t md_cmd_insert(md_ctx_t *ctx, bson_t *reply)
+{
+    return counted_batch(ctx, reply, "documents", true, one_insert);
 }
 
 /* update counters. */
@@ -318,9 +354,10 @@ static bool update_matches(md_ctx_t *ctx, md_coll_t *c, const bson_value_t *ids,
 }
 
 /* one_update: one entry of updates: {q, u, upsert, multi}. */
-static bool one_update(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t index,
-                       upd_result_t *r, md_err_t *err)
+static bool one_update(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t index, void *acc,
+                       bson_value_t *dup_id, md_err_t *err)
 {
+    upd_result_t *r = acc;
     bson_iter_t it;
     bson_t q, u;
     bool multi = bson_iter_init_find(&it, spec, "multi") && bson_iter_as_bool(&it);
@@ -329,6 +366,7 @@ static bool one_update(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t i
     bson_value_t *ids;
     size_t n;
 
+    (void)dup_id; /* an upsert's DuplicateKey goes without keyValue */
     if (!bson_iter_init_find(&it, spec, "q") || !md_value_doc(bson_iter_value(&it), &q) ||
         !BSON_ITER_HOLDS_DOCUMENT(&it))
         return md_seterr(err, MD_FAILED_TO_PARSE, "updates[%zu].q must be a document", index);
@@ -362,28 +400,12 @@ static bool one_update(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t i
 
 md_status_t md_cmd_update(md_ctx_t *ctx, bson_t *reply)
 {
-    const char *coll = md_arg_coll(ctx);
-    bool ordered = md_arg_bool(ctx, "ordered", true);
-    bson_iter_t items;
-    errors_t we = {BSON_INITIALIZER, 0};
+    errors_t we;
     upd_result_t r = {0, 0, BSON_INITIALIZER, 0};
-    md_coll_t *c;
 
-    if (!coll || !array_arg(ctx, "updates", &items))
+    if (!run_batch(ctx, "updates", true, one_update, &r, &we)) {
+        bson_destroy(&r.upserted);
         return MD_ERROR;
-    c = md_write_coll(ctx->db, coll);
-    for (size_t i = 0; bson_iter_next(&items); i++) {
-        bson_t spec;
-        md_err_t err = {0};
-
-        if (BSON_ITER_HOLDS_DOCUMENT(&items) && md_value_doc(bson_iter_value(&items), &spec) &&
-            one_update(ctx, c, &spec, i, &r, &err))
-            continue;
-        if (!err.code)
-            md_seterr(&err, MD_TYPE_MISMATCH, "updates[%zu] is not a document", i);
-        add_write_error(&we, i, &err, NULL);
-        if (ordered)
-            break;
     }
     bson_append_int32(reply, "n", 1, r.matched + (int32_t)r.nupserted);
     bson_append_int32(reply, "nModified", 9, r.modified);
@@ -395,15 +417,17 @@ md_status_t md_cmd_update(md_ctx_t *ctx, bson_t *reply)
 }
 
 /* one_delete: {q, limit}: the number deleted in *n. */
-static bool one_delete(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t index,
-                       int32_t *deleted, md_err_t *err)
+static bool one_delete(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t index, void *acc,
+                       bson_value_t *dup_id, md_err_t *err)
 {
+    int32_t *deleted = acc;
     bson_iter_t it;
     bson_t q;
     int64_t limit = bson_iter_init_find(&it, spec, "limit") ? bson_iter_as_int64(&it) : 0;
     bson_value_t *ids;
     size_t n;
 
+    (void)dup_id;
     if (!bson_iter_init_find(&it, spec, "q") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
         !md_value_doc(bson_iter_value(&it), &q))
         return md_seterr(err, MD_FAILED_TO_PARSE, "deletes[%zu].q must be a document", index);
@@ -423,32 +447,7 @@ static bool one_delete(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t i
 
 md_status_t md_cmd_delete(md_ctx_t *ctx, bson_t *reply)
 {
-    const char *coll = md_arg_coll(ctx);
-    bool ordered = md_arg_bool(ctx, "ordered", true);
-    bson_iter_t items;
-    errors_t we = {BSON_INITIALIZER, 0};
-    md_coll_t *c;
-    int32_t n = 0;
-
-    if (!coll || !array_arg(ctx, "deletes", &items))
-        return MD_ERROR;
-    c = md_store_get(ctx->db, coll);
-    for (size_t i = 0; bson_iter_next(&items); i++) {
-        bson_t spec;
-        md_err_t err = {0};
-
-        if (BSON_ITER_HOLDS_DOCUMENT(&items) && md_value_doc(bson_iter_value(&items), &spec) &&
-            one_delete(ctx, c, &spec, i, &n, &err))
-            continue;
-        if (!err.code)
-            md_seterr(&err, MD_TYPE_MISMATCH, "deletes[%zu] is not a document", i);
-        add_write_error(&we, i, &err, NULL);
-        if (ordered)
-            break;
-    }
-    bson_append_int32(reply, "n", 1, n);
-    finish_writes(ctx, &we, reply);
-    return MD_OK;
+    return counted_batch(ctx, reply, "deletes", false, one_delete);
 }
 
 /* fam_target: the id of the first document matching query under sort. */
