@@ -255,16 +255,18 @@ static void default_labels(md_ctx_t *ctx, unsigned flags, bool injected)
     int code = ctx->err.code;
     bool resumable = md_code_resumable(code);
     bson_iter_t it;
+    bool in_txn = ctx->txn || (md_arg(ctx, "autocommit", &it) && !bson_iter_as_bool(&it));
 
     if (resumable && !injected && on_change_stream(ctx))
         add_label(ctx, "ResumableChangeStreamError");
-    if (ctx->txn && (code == MD_NO_SUCH_TRANSACTION || resumable || code == 112))
+    if (in_txn && !(flags & F_TXN_END) &&
+        (code == MD_NO_SUCH_TRANSACTION || resumable || code == 112))
         add_label(ctx, "TransientTransactionError");
     if ((flags & F_TXN_END) && resumable)
         add_label(ctx, "RetryableWriteError");
     if ((flags & F_TXN_END) && code == MD_NO_SUCH_TRANSACTION)
         add_label(ctx, "TransientTransactionError");
-    if ((flags & F_WRITE) && !ctx->txn && resumable && md_arg(ctx, "txnNumber", &it))
+    if ((flags & F_WRITE) && !in_txn && resumable && md_arg(ctx, "txnNumber", &it))
         add_label(ctx, "RetryableWriteError");
 }
 
