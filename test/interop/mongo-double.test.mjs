@@ -251,6 +251,27 @@ test('a committed transaction reaches a change stream whole, with lsid, txnNumbe
   }
 });
 
+test('an error inside a transaction is labelled TransientTransactionError and withTransaction retries the transaction', async () => {
+  const c = await fresh('transient');
+  const session = client.startSession();
+  try {
+    await failpoint({ failCommands: ['insert'], errorCode: 91 });
+    const mark = failed.length;
+    let attempts = 0;
+    await session.withTransaction(async () => {
+      attempts++;
+      await c.insertOne({ _id: 1 }, { session });
+    });
+    assert.equal(attempts, 2, 'the transaction ran again');
+    const f = failed.slice(mark).find((e) => e.commandName === 'insert');
+    assert.ok(f?.failure.hasErrorLabel('TransientTransactionError'), 'labelled by the server');
+    assert.equal(await c.countDocuments(), 1);
+  } finally {
+    await failpointOff();
+    await session.endSession();
+  }
+});
+
 test('an aborted transaction leaves no data and no change event', async () => {
   const c = await fresh('abort');
   const cs = await open(c);
