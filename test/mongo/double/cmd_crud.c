@@ -226,14 +226,17 @@ static bool run_batch(md_ctx_t *ctx, const char *array, bool create, one_fn fn, 
         md_err_t err = {0};
         bson_value_t dup = {.value_type = BSON_TYPE_NULL};
 
-        if (BSON_ITER_HOLDS_DOCUMENT(&items) && md_value_doc(bson_iter_value(&items), &spec) &&
-            fn(ctx, c, &spec, i, acc, &dup, &err))
-            continue;
-        if (!err.code)
-            md_seterr(&err, MD_TYPE_MISMATCH, "%s[%zu] is not a document", array, i);
-        add_write_error(we, i, &err, &dup);
+        bool ok = BSON_ITER_HOLDS_DOCUMENT(&items) &&
+                  md_value_doc(bson_iter_value(&items), &spec) &&
+                  fn(ctx, c, &spec, i, acc, &dup, &err);
+
+        if (!ok) {
+            if (!err.code)
+                md_seterr(&err, MD_TYPE_MISMATCH, "%s[%zu] is not a document", array, i);
+            add_write_error(we, i, &err, &dup);
+        }
         bson_value_destroy(&dup);
-        if (ordered)
+        if (!ok && ordered)
             break;
     }
     return true;
