@@ -26,7 +26,7 @@
 #
 # On a machine without make, ./demo and ./check install the packages (make
 # among them) and then run make demo / make check.
-#   make clean         clean every part
+#   make clean         clean every part (and test/mongo's build/)
 #
 # PG_CONFIG selects the PostgreSQL installation; it defaults to 15 because
 # /usr/bin/pg_config may belong to another major version.
@@ -52,6 +52,7 @@ clean:
 	@for part in $(PARTS); do \
 		$(MAKE) -C $$part clean || exit 1; \
 	done
+	$(MAKE) -C test/mongo clean
 
 deps:
 	bash scripts/install-deps

@@ -107,12 +107,25 @@ new_state() {
     : > "$STATE/apt.log"
 }
 
-# run_deps: run install-deps with the stubs first on PATH; sets OUT, RC.
+# run_deps: run install-deps with the stubs first on PATH (then RUN_PATH,
+# by default the caller's PATH); sets OUT, RC.
 run_deps() {
-    OUT=$(env PATH="$STUBS:$PATH" STUB_STATE="$STATE" \
+    OUT=$(env PATH="$STUBS:${RUN_PATH:-$PATH}" STUB_STATE="$STATE" \
         STUB_DEFAULT_VERSION="$DEFAULT_VERSION" bash "$INSTALL_DEPS" "$@" 2>&1)
     RC=$?
 }
+
+# NO_NODE: a PATH of the tools install-deps and the stubs use, without node
+# and npm; FAKE_NODE: stub node and npm commands to put before it.
+NO_NODE=$WORK/no-node
+FAKE_NODE=$WORK/fake-node
+mkdir -p "$NO_NODE" "$FAKE_NODE"
+for tool in bash mktemp rm sed cat grep awk mv; do
+    ln -s "$(command -v "$tool")" "$NO_NODE/$tool"
+done
+printf '#!/bin/sh\nexit 0\n' > "$FAKE_NODE/node"
+cp "$FAKE_NODE/node" "$FAKE_NODE/npm"
+chmod +x "$FAKE_NODE"/*
 
 # Assertions inside one case: each failure is recorded in WHY.
 expect_rc() {
@@ -261,6 +274,23 @@ expect_rc 0
 expect_out "missing (1): librdkafka1" "install-deps: installed 1 package(s)"
 expect_no_out "postgresql-15"
 expect_apt "--no-install-recommends librdkafka1"
+case_end
+
+case_begin "node and npm not on PATH: Debian's nodejs and npm are installed"
+new_state nodejs npm
+RUN_PATH=$NO_NODE run_deps
+expect_rc 0
+expect_out "missing (2): nodejs npm" "install-deps: installed 2 package(s)"
+expect_apt "--no-install-recommends nodejs npm"
+case_end
+
+case_begin "node and npm on PATH from elsewhere (not dpkg's): neither is asked of apt"
+new_state nodejs npm
+RUN_PATH=$FAKE_NODE:$NO_NODE run_deps
+expect_rc 0
+expect_out "packages present"
+expect_no_out "nodejs"
+expect_no_apt
 case_end
 
 case_begin "dpkg-query failing: says it cannot tell what is installed, exit 1"

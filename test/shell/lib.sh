@@ -5,6 +5,9 @@
 #                          "not ok - NAME" and each WHY indented; counts it
 #   summary                the last line, `N passed, N failed`; false when
 #                          a case failed
+#   log_counts LOG         "P Q" from a test program's log: its last
+#                          `P passed, Q failed` line, or node --test's TAP
+#                          "# pass P" / "# fail Q"; nothing when neither
 
 passed=0
 failed=0
@@ -25,4 +28,16 @@ report() {
 summary() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
+}
+
+log_counts() {
+    local line p q
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        p=${BASH_REMATCH[1]} q=${BASH_REMATCH[2]}
+    else
+        p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+        q=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+    fi
+    [ -n "$p" ] && [ -n "$q" ] && echo "$p $q"
 }
