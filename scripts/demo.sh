@@ -16,7 +16,10 @@
 # the lines; jq would re-render 129.90 as 129.9), shows the same changes raw
 # and masked side by side, turns a card token back with the key, shows
 # /status and /metrics, and stops the consumers with SIGTERM (drain,
-# checkpoint, exit 0).  An EXIT trap stops the consumers and removes the
+# checkpoint, exit 0).  Last, it runs the copy-and-sanitize tool's own
+# example file (examples/copy-and-sanitize/old-format.yaml) unchanged:
+# production's financial_data copied into a sanitized staging database and a
+# sample.  An EXIT trap stops the consumers and removes the
 # cluster, whatever happens.
 #
 # Environment: TRIBUTARY, the consumer binary (default consumer/build/).
@@ -280,9 +283,59 @@ if [ -n "$port" ]; then
         grep -E '^tributary_(source_events|sink_events|checkpoint_lsn)' | sed 's/^/    /'
 fi
 
-section "9. Cleaning up"
-echo "  $(grep -c . "$raw") events in each file; SIGTERM drains the consumers, then the cluster stops"
+section "9. Stopping the pipelines"
+echo "  $(grep -c . "$raw") events in each file; SIGTERM drains the consumers"
 stop_consumers
 for f in raw masked; do
     tail -n 2 "$PGC_DIR/$f.log" | sed 's/^/    /'
 done
+
+section "10. Production into staging, sanitized: a copy-and-sanitize tool's file, unchanged"
+example=$ROOT/examples/copy-and-sanitize/old-format.yaml
+echo "  $example, as the Python tool's users write it (first stages):"
+sed -n '/^pipelines:/,/^      accounts:/p' "$example" | sed '$d' | sed 's/^/    /'
+echo "  ..."
+pgc_psql -d postgres -c "CREATE DATABASE financial_data" \
+    -c "CREATE DATABASE financial_data_clean" -c "CREATE DATABASE financial_data_sample" >/dev/null
+pgc_psql -d financial_data >/dev/null <<'SQL'
+CREATE TABLE customers (id int PRIMARY KEY, username text, full_name text, email text,
+    phone text, address text, date_of_birth date, ssn text, tax_id text);
+INSERT INTO customers VALUES
+    (1, 'mgonzalez', 'Maria Gonzalez', 'maria.gonzalez@example.com', '+1-202-555-0143',
+     '1427 Maple Avenue, Springfield, IL 62704', '1986-04-12', '078051120', 'TX-88-1021'),
+    (2, 'obennett', 'Oliver Bennett', 'o.bennett@example.org', '+44 20 7946 0321',
+     '22 Wharf Road, London N1 7GR', '1979-11-03', '219099999', 'TX-17-5530'),
+    (3, 'atanaka', 'Aiko Tanaka', 'aiko.tanaka@example.net', '+81 3-5555-0188',
+     '3-14-2 Jingumae, Shibuya-ku, Tokyo', '1993-07-28', '457555462', 'TX-40-0077');
+CREATE TABLE accounts (id int PRIMARY KEY, customer_id int, iban text, balance numeric(12,2));
+INSERT INTO accounts SELECT g, (g % 3) + 1, 'DE' || lpad((89370400440532013000 + g)::text, 20, '0'),
+    1000 + g * 3.5 FROM generate_series(1, 10) g;
+CREATE TABLE transactions (id int PRIMARY KEY, account_id int, amount numeric(10,2),
+    booked_at timestamptz);
+INSERT INTO transactions SELECT g, (g % 10) + 1, g / 7.0,
+    timestamptz '2026-01-01 00:00Z' + g * interval '1 hour' FROM generate_series(1, 50) g;
+SQL
+echo "  One server for both sides here; the key is 32 random bytes made now:"
+printf '    %sexport TRIBUTARY_SOURCE_URI=postgresql://postgres@127.0.0.1:%s/postgres%s\n' \
+    "$CYAN" "$PGC_PORT" "$PLAIN"
+printf '    %sexport TRIBUTARY_KEY=$(cat keys/copy.key)%s\n' "$CYAN" "$PLAIN"
+printf '    %stributary run -c examples/copy-and-sanitize/old-format.yaml%s\n' "$CYAN" "$PLAIN"
+new_key "$PGC_DIR/keys/copy.key"
+(
+    unset TRIBUTARY_DEST_URI PGHOST PGPORT PGUSER TRIBUTARY_KEY_FILE
+    export TRIBUTARY_SOURCE_URI="postgresql://postgres@127.0.0.1:$PGC_PORT/postgres"
+    TRIBUTARY_KEY=$(cat "$PGC_DIR/keys/copy.key")
+    export TRIBUTARY_KEY
+    export TRIBUTARY_STATE_DIR=$PGC_DIR/copy-state
+    "$TRIBUTARY" run -c "$example"
+) > "$PGC_DIR/copy.log" 2>&1 || { cat "$PGC_DIR/copy.log" >&2; exit 1; }
+grep -o 'step [0-9] of 3: .*' "$PGC_DIR/copy.log" | sed 's/^/    /'
+echo "  financial_data (production):"
+pgc_psql -d financial_data -c 'SELECT id, username, full_name, email, ssn, tax_id FROM customers ORDER BY id'
+echo "  financial_data_clean (staging, sanitized):"
+pgc_psql -d financial_data_clean -c 'SELECT id, username, full_name, email, ssn, tax_id FROM customers ORDER BY id'
+echo "  financial_data_sample: $(pgc_psql -d financial_data_sample -At -c 'SELECT count(*) FROM accounts') of 10 accounts,"\
+" $(pgc_psql -d financial_data_sample -At -c 'SELECT count(*) FROM transactions') of 50 transactions (theirs)"
+
+section "11. Cleaning up"
+echo "  the cluster stops and its directory is removed"
