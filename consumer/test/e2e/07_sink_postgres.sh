@@ -2,7 +2,7 @@
 # 07_sink_postgres.sh: the PostgreSQL sink applies changes to a real target
 # database exactly once.
 #
-# Part A feeds synthetic events (test/tools/pgsink_apply --events) to the
+# Part A feeds synthetic events (tools/pgsink_apply --events) to the
 # sink: create_tables from a relation, values of many types (numeric with 30
 # digits, jsonb, arrays, bytea, timestamptz, BC dates, text with quotes and
 # unicode), an update with unchanged TOAST columns, a key move, delete,
@@ -20,6 +20,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
+# shellcheck source=lib.sh
+source "$ROOT/consumer/test/e2e/lib.sh"
 WORK=$(mktemp -d)
 cleanup() {
     pgc_cleanup
@@ -27,39 +29,10 @@ cleanup() {
 }
 trap cleanup EXIT
 passed=0 failed=0
-# expect_eq NAME EXPECTED ACTUAL
-expect_eq() {
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
 # expect_match NAME REGEX ACTUAL
 expect_match() {
     if [[ $3 =~ $2 ]]; then echo "ok - $1"; passed=$((passed + 1))
     else echo "not ok - $1: expected to match [$2], got [$3]"; failed=$((failed + 1)); fi
-}
-
-# build_tool: the driver against the consumer's library (built if needed).
-build_tool() {
-    local c=$ROOT/consumer lib cflags libs
-    lib=${TRIB_BUILD_DIR:-$c/build}/libtributary.a
-    if [ ! -f "$lib" ]; then
-        make -s -C "$c" lib >&2
-        lib=$c/build/libtributary.a
-    fi
-    cflags="-std=c11 -D_GNU_SOURCE -O1 -g -pthread -I$c/src -I$("$PG_CONFIG" --includedir) $(pkg-config --cflags yajl)"
-    libs="-L$("$PG_CONFIG" --libdir) -lpq $(pkg-config --libs yajl libmicrohttpd) -lm"
-    for extra in "" "$(pkg-config --libs rdkafka yaml-0.1 openssl 2>/dev/null)"; do
-        for san in "" "-fsanitize=address,undefined"; do
-            # shellcheck disable=SC2086
-            if gcc $cflags $san "$c/test/tools/pgsink_apply.c" "$lib" $libs $extra \
-                -o "$WORK/pgsink_apply" 2>"$WORK/build.log"; then
-                TOOL=$WORK/pgsink_apply
-                return
-            fi
-        done
-    done
-    cat "$WORK/build.log" >&2
-    exit 1
 }
 
 # tbl DB TABLE: "rows:md5" of a table's rows as text, in text order.
@@ -77,7 +50,7 @@ apply() {
 stat_of() { sed -nE "s/^stats .*\\b$2=([0-9]+).*/\\1/p" <<<"$1"; }
 
 export PG_CONFIG
-build_tool
+build_tool pgsink_apply
 pgc_start "max_prepared_transactions = 5"
 for db in src dst dst_ref dst_row dst_inj; do pgc_psql -c "CREATE DATABASE $db"; done
 

@@ -8,23 +8,16 @@ expect_eq() {
     else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
 }
 
-# build_tool: the driver, through consumer/Makefile when it can, else gcc.
+# build_tool [NAME]: TOOL=the path of consumer/tools/NAME.c (default
+# pgsource_cat) as the Makefile built it in TRIB_BUILD_DIR (build/, or
+# build/asan/ under check-asan, with the same sanitizers as the daemon).
 build_tool() {
-    local c=$ROOT/consumer s=$ROOT/consumer/src libs
-    libs=$(pkg-config --libs libpq yajl)
-    if make -s -C "$c" -n tools >/dev/null 2>&1 && make -s -C "$c" tools >&2 &&
-        [ -x "$c/build/pgsource_cat" ]; then
-        TOOL=$c/build/pgsource_cat; return
+    local name=${1:-pgsource_cat} dir=${TRIB_BUILD_DIR:-$ROOT/consumer/build}
+    TOOL=$dir/tools/$name
+    if [ ! -x "$TOOL" ]; then
+        make -s -C "$ROOT/consumer" "$TOOL" BUILD="$dir" >&2 || {
+            echo "e2e: could not build $TOOL" >&2; exit 1; }
     fi
-    TOOL=$WORK/pgsource_cat
-    if make -s -C "$c" build >/dev/null 2>&1 && [ -f "$c/build/libtributary.a" ]; then
-        gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-            "$c/test/tools/pgsource_cat.c" "$c/build/libtributary.a" $libs -o "$TOOL" && return
-    fi
-    gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-        "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/arena.c" "$s/intern.c" "$s/source_pg.c" \
-        "$s/checkpoint.c" "$s/leader.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
-        ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
 }
 
 # ids_of FILE: the event ids of the tool's output, one per line.
