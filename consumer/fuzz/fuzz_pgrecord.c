@@ -10,9 +10,9 @@
  * malformed record must only ever produce an error.
  *
  * Build (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iconsumer/src \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined $(find consumer/src -type d -printf "-I%p ") \
  *     $(pkg-config --cflags yajl) consumer/fuzz/fuzz_pgrecord.c \
- *     consumer/src/pgrecord.c consumer/src/event.c -lyajl -o fuzz_pgrecord
+ *     consumer/src/source/pg/pgrecord.c consumer/src/core/event.c -lyajl -o fuzz_pgrecord
  *   ./fuzz_pgrecord consumer/fuzz/corpus/pgrecord -max_total_time=60
  * The seed corpus holds real records captured from the plugin.
  */
