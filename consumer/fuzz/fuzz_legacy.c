@@ -19,10 +19,13 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* a default key, so keyed strategies translate into native rules too */
+	const trib_legacy_opts opts = {.state_dir = "/state", .key_env = "TRIB_FUZZ_KEY",
+	.source_uri = "postgresql://u:pw@h:5432/x", .source_uri_from = "TRIBUTARY_SOURCE_URI"};
 	trib_legacy *lg = NULL;
 	char		err[4096];
 
-	if (trib_legacy_load("fuzz.yaml", (const char *) data, size, "/state", &lg,
+	if (trib_legacy_load("fuzz.yaml", (const char *) data, size, &opts, &lg,
 						 err, sizeof(err)))
 	{
 		for (size_t i = 0; i < lg->nsteps; i++)

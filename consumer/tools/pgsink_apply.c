@@ -5,6 +5,7 @@
  *   pgsink_apply --dsn TARGET [--schema S] [--create-tables] [--pipeline P]
  *                [--sink NAME] [--batch-size N] [--batch-ms N]
  *                [--mode row|multirow] [--max-rows N] [--no-pipeline] [--bytea-hex]
+ *                [--unknown-types-text] [--log-row-values]
  *                [--crash-after N] [--stats]
  *                (--events FILE | --source-dsn SRC --slot S [--create-slot]
  *                 [--idle-ms N])
@@ -14,6 +15,7 @@
  *    "before":{...}|null,"after":{...}|null,"key":{...}|null,
  *    "unchanged":["col",...]|null,"extra":{...}|null,
  *    "rel":{"version":1,"columns":[{"name":"id","type":"bigint","pk":true},...]}}
+ * (a column is nullable unless it is "pk" or has "nullable":false).
  * Values are re-generated with yajl (numbers keep their text).
  *
  * --source-dsn: stream a real source (source_pg.c and the tributary output
@@ -155,8 +157,10 @@ file_relation(yajl_val root, const char *schema, const char *table)
 		yajl_val	c = cols->u.array.values[i];
 		const char *np[] = {"name", NULL},
 				   *tp[] = {"type", NULL},
-				   *pp[] = {"pk", NULL};
+				   *pp[] = {"pk", NULL},
+				   *np2[] = {"nullable", NULL};
 		yajl_val	pk = yajl_tree_get(c, pp, yajl_t_any);
+		yajl_val	nullable = yajl_tree_get(c, np2, yajl_t_any);
 
 		yajl_val	name = yajl_tree_get(c, np, yajl_t_string);
 		yajl_val	type = yajl_tree_get(c, tp, yajl_t_string);
@@ -166,7 +170,8 @@ file_relation(yajl_val root, const char *schema, const char *table)
 		n->rel.columns[i].name = strdup(name->u.string);
 		n->rel.columns[i].type = strdup(type->u.string);
 		n->rel.columns[i].pk = pk && YAJL_IS_TRUE(pk);
-		n->rel.columns[i].nullable = !n->rel.columns[i].pk;
+		n->rel.columns[i].nullable = !n->rel.columns[i].pk &&
+			!(nullable && YAJL_IS_FALSE(nullable));
 	}
 	n->next = relations;
 	relations = n;
@@ -399,6 +404,8 @@ main(int argc, char **argv)
 		{"slot", required_argument, NULL, 'l'},
 		{"create-slot", no_argument, NULL, 'L'},
 		{"idle-ms", required_argument, NULL, 'i'},
+		{"unknown-types-text", no_argument, NULL, 'T'},
+		{"log-row-values", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
 	trib_pgsink_opts o;
@@ -474,6 +481,12 @@ main(int argc, char **argv)
 			case 'i':
 				idle_ms = atoi(optarg);
 				break;
+			case 'T':
+				o.unknown_as_text = true;
+				break;
+			case 'V':
+				o.log_row_values = true;
+				break;
 			default:
 				fputs("usage: pgsink_apply --dsn DSN (--events FILE | --source-dsn DSN --slot S)\n",
 					  stderr);
@@ -507,10 +520,11 @@ main(int argc, char **argv)
 		printf("stats events=%" PRIu64 " skipped=%" PRIu64 " batches=%" PRIu64
 			   " statements=%" PRIu64 " upserted=%" PRIu64 " deleted=%" PRIu64
 			   " truncates=%" PRIu64 " created=%" PRIu64 " added=%" PRIu64
-			   " retries=%" PRIu64 " reconnects=%" PRIu64 "\n",
+			   " retries=%" PRIu64 " reconnects=%" PRIu64 " no_key=%" PRIu64
+			   " no_old_row=%" PRIu64 "\n",
 			   st.events, st.skipped, st.batches, st.statements, st.rows_upserted,
 			   st.rows_deleted, st.truncates, st.tables_created, st.columns_added,
-			   st.retries, st.reconnects);
+			   st.retries, st.reconnects, st.skipped_no_key, st.skipped_no_old_row);
 	}
 	sink.ops->close(&sink);
 	free_relations();

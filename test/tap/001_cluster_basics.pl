@@ -23,7 +23,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION tributary');
 is( $node->safe_psql(
 		'postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'tributary'"),
-	'0.2',
+	'0.3',
 	'CREATE EXTENSION tributary installs the default version');
 
 $node->safe_psql('postgres',

@@ -26,9 +26,11 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include "catalog.h"
 #include "jsondoc.h"
 #include "log.h"
 #include "rules.h"
+#include "source_pg.h"
 #include "strbuf.h"
 
 /* A table the source would capture. */
@@ -226,11 +228,15 @@ trib_check_pattern_match(const char *pattern, const char *schema, const char *ta
 	return ok;
 }
 
-/* Is schema.table captured under the source's filters? */
+/* Is schema.table captured under the source's filters?  Never the
+ * extension's own tables (catalog.h): they are never data. */
 static bool
 captured(const trib_pg_source_conf *pg, const char *schema, const char *table)
 {
 	bool		in = pg->include_tables.count == 0;
+
+	if (trib_check_pattern_match(TRIB_CATALOG_PATTERN, schema, table))
+		return false;
 
 	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
 		in = trib_check_pattern_match(pg->include_tables.items[i], schema, table);
@@ -542,6 +548,245 @@ conf_fail:
 	c->problems++;
 }
 
+/* ---- the Postgres sink: what `run` does with each captured table ------ */
+
+/* The source's columns of the captured tables ($1 schemas, $2 tables):
+ * schema, table, replica identity, has a primary key, column, type,
+ * NOT NULL, kind ('c' composite or array of composites, 'j' json/jsonb,
+ * 't' other; one level of domain). */
+static const char *const pgsink_source_sql =
+"SELECT n.nspname, c.relname, c.relreplident, "
+"       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
+"               AND i.indisprimary), "
+"       a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+"       CASE WHEN bt.typtype = 'c' OR et.typtype = 'c' THEN 'c' "
+"            WHEN bt.oid IN (114, 3802) THEN 'j' ELSE 't' END "
+"FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+"               pg_catalog.unnest($2::pg_catalog.text[])) AS x(s, t) "
+"JOIN pg_catalog.pg_namespace n ON n.nspname = x.s "
+"JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.t "
+"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+"     AND NOT a.attisdropped "
+"JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+"JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype "
+"     ELSE ty.oid END "
+"LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A' "
+"ORDER BY 1, 2, a.attnum";
+
+/* The target table ($1 schema, $2 table): exists, has a primary key, its
+ * columns (0x1f-separated, each followed by one). */
+static const char *const pgsink_target_sql =
+"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
+"               AND i.indisprimary), "
+"       (SELECT string_agg(a.attname || E'\\x1f', '') FROM pg_catalog.pg_attribute a "
+"        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) "
+"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')";
+
+/* A table of the report whose name is printed before its first line. */
+typedef struct pgsink_hdr
+{
+	const char *schema;
+	const char *table;
+	bool		said;
+} pgsink_hdr;
+
+/* Print a line about a table, after its name the first time. */
+__attribute__((format(printf, 3, 4)))
+static void
+table_say(check_ctx *c, pgsink_hdr *h, const char *fmt,...)
+{
+	char		buf[1024];
+	va_list		ap;
+
+	if (!h->said)
+		say(c, "    %s.%s:", h->schema, h->table);
+	h->said = true;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	say(c, "      %s", buf);
+}
+
+/* Is `name` one of the 0x1f-separated names in list? */
+static bool
+in_name_list(const char *list, const char *name)
+{
+	size_t		n = strlen(name);
+
+	for (const char *p = list; p && *p;)
+	{
+		const char *e = strchr(p, '\x1f');
+		size_t		len = e ? (size_t) (e - p) : strlen(p);
+
+		if (len == n && strncmp(p, name, n) == 0)
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+/* Would `run` create the column with a type the target does not have?
+ * (the type as the source names it, checked with to_regtype) */
+static bool
+pgsink_type_missing(PGconn *dst, const char *type)
+{
+	const char *params[1] = {type};
+	PGresult   *r = PQexecParams(dst, "SELECT pg_catalog.to_regtype($1) IS NULL", 1, NULL,
+								 params, NULL, NULL, 0);
+	bool		missing = PQresultStatus(r) == PGRES_TUPLES_OK &&
+		strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+
+	PQclear(r);
+	return missing;
+}
+
+/* The columns of one table (rows first..end of src): types the target
+ * lacks, composites, json columns whose JSON null arrives as NULL. */
+static void
+pgsink_columns(check_ctx *c, pgsink_hdr *h, PGconn *dst, const trib_pg_sink_conf *ps,
+			   const PGresult *src, int first, int end, bool exists, const char *tcols)
+{
+	trib_strbuf comp = {0},
+				jnull = {0};
+
+	for (int i = first; i < end; i++)
+	{
+		const char *col = PQgetvalue(src, i, 4),
+				   *type = PQgetvalue(src, i, 5),
+				   *kind = PQgetvalue(src, i, 7);
+		bool		created = !exists || !in_name_list(tcols, col);
+		bool		as_text = false;
+
+		if (created && ps->create_tables && pgsink_type_missing(dst, type))
+		{
+			as_text = ps->unknown_types == TRIB_UNKNOWN_TYPES_TEXT;
+			if (as_text)
+				table_say(c, h, "column %s: type %s does not exist in the target; `run` "
+						  "creates the column as text (unknown_types: text)", col, type);
+			else
+			{
+				table_say(c, h, "column %s: type %s does not exist in the target; `run` "
+						  "would stop: create the type there, set `unknown_types: text`, "
+						  "or drop the column with a transform rule", col, type);
+				c->problems++;
+			}
+		}
+		if (kind[0] == 'c' && !as_text)
+			trib_strbuf_printf(&comp, "%s%s", comp.len ? ", " : "", col);
+		if (kind[0] == 'j' && PQgetvalue(src, i, 6)[0] != 't')
+			trib_strbuf_printf(&jnull, "%s%s", jnull.len ? ", " : "", col);
+	}
+	if (comp.len)
+		table_say(c, h, "composite columns %s: built in the target from their JSON "
+				  "(json_populate_record)", comp.data);
+	if (jnull.len)
+		table_say(c, h, "json columns %s: a JSON null value arrives as SQL NULL (the "
+				  "plugin writes both as null; NOT NULL columns keep JSON null)", jnull.data);
+	trib_strbuf_free(&comp);
+	trib_strbuf_free(&jnull);
+}
+
+/* What `run` does with one table (rows first..end of src): keyless tables,
+ * deletes without a key, then its columns. */
+static void
+pgsink_table(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps, const PGresult *src,
+			 int first, int end)
+{
+	const char *table = PQgetvalue(src, first, 1);
+	char		ri = PQgetvalue(src, first, 2)[0];
+	const char *params[2] = {ps->schema, table};
+	PGresult   *r = PQexecParams(dst, pgsink_target_sql, 2, NULL, params, NULL, NULL, 0);
+	pgsink_hdr	h = {.schema = ps->schema, .table = table};
+	bool		exists,
+				keyed;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	{
+		PQclear(r);
+		return;
+	}
+	exists = PQntuples(r) > 0;
+	/* a created table is keyed on the source's primary key, else on its
+	 * replica identity index */
+	keyed = exists ? PQgetvalue(r, 0, 0)[0] == 't'
+		: PQgetvalue(src, first, 3)[0] == 't' || ri == 'i';
+	if (!keyed && ri == 'f')
+		table_say(c, &h, "no primary key, replica identity full: updates and deletes "
+				  "change one row equal to the old row in every column");
+	else if (!keyed)
+		table_say(c, &h, "warning: no primary key and replica identity %s: inserts are "
+				  "appended; updates and deletes are skipped and counted "
+				  "(tributary_sink_skipped_changes_total); REPLICA IDENTITY FULL applies "
+				  "them", ri == 'n' ? "nothing" : ri == 'i' ? "index" : "default");
+	else if (ri == 'n')
+		table_say(c, &h, "warning: replica identity nothing: deletes carry no key and are "
+				  "skipped and counted (tributary_sink_skipped_changes_total)");
+	pgsink_columns(c, &h, dst, ps, src, first, end, exists,
+				   exists && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : "");
+	PQclear(r);
+}
+
+/* Per captured table of one source, what `run` will do with it. */
+static void
+pgsink_source(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps,
+			  const trib_source_conf *sc)
+{
+	trib_strbuf schemas = {0},
+				tables = {0};
+	const char *params[2];
+	PGconn	   *src;
+	PGresult   *r;
+	char		timeout[16];
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {sc->pg.dsn, timeout, "tributary-check", NULL};
+	int			first = 0;
+
+	snprintf(timeout, sizeof(timeout), "%d", TRIB_CHECK_TIMEOUT_S);
+	src = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(src) != CONNECTION_OK)
+	{
+		PQfinish(src);			/* the source's section said why */
+		return;
+	}
+	trib_strbuf_addc(&schemas, '{');
+	trib_strbuf_addc(&tables, '{');
+	for (size_t i = 0; i < c->ntables; i++)
+	{
+		if (strcmp(c->tables[i].source, sc->name) != 0)
+			continue;
+		if (schemas.len > 1)
+		{
+			trib_strbuf_addc(&schemas, ',');
+			trib_strbuf_addc(&tables, ',');
+		}
+		trib_strbuf_adds(&schemas, "\"");
+		trib_strbuf_adds(&tables, "\"");
+		for (const char *p = c->tables[i].schema; *p; p++)
+			trib_strbuf_printf(&schemas, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+		for (const char *p = c->tables[i].table; *p; p++)
+			trib_strbuf_printf(&tables, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
+		trib_strbuf_adds(&schemas, "\"");
+		trib_strbuf_adds(&tables, "\"");
+	}
+	trib_strbuf_addc(&schemas, '}');
+	trib_strbuf_addc(&tables, '}');
+	params[0] = schemas.data;
+	params[1] = tables.data;
+	r = PQexecParams(src, pgsink_source_sql, 2, NULL, params, NULL, NULL, 0);
+	for (int i = 1; PQresultStatus(r) == PGRES_TUPLES_OK && i <= PQntuples(r); i++)
+		if (i == PQntuples(r) || strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, first, 0)) != 0 ||
+			strcmp(PQgetvalue(r, i, 1), PQgetvalue(r, first, 1)) != 0)
+		{
+			pgsink_table(c, dst, ps, r, first, i);
+			first = i;
+		}
+	PQclear(r);
+	PQfinish(src);
+	trib_strbuf_free(&schemas);
+	trib_strbuf_free(&tables);
+}
+
 static void
 check_pg_sink(check_ctx *c, const trib_sink_conf *s)
 {
@@ -578,6 +823,8 @@ check_pg_sink(check_ctx *c, const trib_sink_conf *s)
 	}
 	if (c->tables_known)
 		say(c, "  target tables in schema %s: %d exist, %d missing", ps->schema, exist, missing);
+	for (size_t i = 0; c->tables_known && i < c->cfg->nsources; i++)
+		pgsink_source(c, conn, ps, &c->cfg->sources[i]);
 	PQfinish(conn);
 }
 
@@ -689,6 +936,87 @@ check_rule_columns(check_ctx *c)
 	}
 }
 
+/* One erasure target: the table exists, has a key and is readable. */
+static void
+check_erasure_target(check_ctx *c, PGconn *conn, const char *target)
+{
+	const char *d1 = strchr(target, '.');
+	const char *d2 = strrchr(target, '.');
+	char	   *schema = trib_xstrndup(target, (size_t) (d1 - target));
+	char	   *table = trib_xstrndup(d1 + 1, (size_t) (d2 - d1 - 1));
+	const char *p[3] = {schema, table, d2 + 1};
+	PGresult   *r = query(c, conn, "erasure target",
+						  "SELECT c.oid IS NOT NULL, "
+						  "  EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
+						  "    AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped), "
+						  "  EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
+						  "    AND (i.indisprimary OR i.indisreplident)), "
+						  "  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+						  "FROM (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
+						  "  OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+						  "  pg_catalog.quote_ident($2))::pg_catalog.oid AS oid) c",
+						  3, p);
+	const char *why = NULL;
+
+	if (r != NULL)
+		why = strcmp(PQgetvalue(r, 0, 0), "t") != 0 ? "no such table"
+			: strcmp(PQgetvalue(r, 0, 1), "t") != 0 ? "no such column"
+			: strcmp(PQgetvalue(r, 0, 2), "t") != 0 ? "no primary key or replica identity index: "
+			"its rows cannot be named"
+			: strcmp(PQgetvalue(r, 0, 3), "t") != 0 ? "the role may not read it" : NULL;
+	if (r != NULL)
+		say(c, "  target %s: %s", target, why ? why : "ok");
+	c->problems += why != NULL;
+	PQclear(r);
+	free(schema);
+	free(table);
+}
+
+/* ---- erasure ------------------------------------------------------------- */
+
+/*
+ * Erasure: the extension has the request tables, the erasure dsn's role
+ * may write the keys (tributary_eraser) and read every target.
+ */
+static void
+check_erasure(check_ctx *c, const trib_erasure_conf *e)
+{
+	PGconn	   *conn;
+	PGresult   *r;
+
+	if (e->targets.count == 0)
+		return;
+	say(c, "erasure: requests from tributary.erasure_requests (only tributary_eraser may "
+		"insert); logical messages are refused");
+	if ((conn = connect_pg(c, "database", e->dsn)) == NULL)
+		return;
+	r = query(c, conn, "erasure",
+			  "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+			  "  ON n.oid = c.relnamespace WHERE n.nspname = 'tributary' "
+			  "  AND c.relname = 'erasure_keys'), "
+			  "CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tributary_eraser') "
+			  "THEN pg_catalog.pg_has_role('tributary_eraser', 'USAGE') END",
+			  0, NULL);
+	if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+	{
+		say(c, "  erasure tables: missing (the extension needs version 0.3: "
+			"ALTER EXTENSION tributary UPDATE)");
+		c->problems++;
+	}
+	else if (r != NULL && strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+	{
+		say(c, "  role %s: not a member of tributary_eraser, so it cannot write "
+			"tributary.erasure_keys (GRANT tributary_eraser TO %s)", PQuser(conn), PQuser(conn));
+		c->problems++;
+	}
+	else if (r != NULL)
+		say(c, "  erasure tables: present; role %s may write them", PQuser(conn));
+	PQclear(r);
+	for (size_t i = 0; i < e->targets.count; i++)
+		check_erasure_target(c, conn, e->targets.items[i]);
+	PQfinish(conn);
+}
+
 int
 trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 {
@@ -705,6 +1033,7 @@ trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 	check_checkpoint(&c, cfg);
 	for (size_t i = 0; i < cfg->nsinks; i++)
 		check_sink(&c, &cfg->sinks[i]);
+	check_erasure(&c, &cfg->erasure);
 	for (size_t i = 0; i < c.ntables; i++)
 	{
 		free(c.tables[i].schema);

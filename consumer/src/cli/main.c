@@ -14,7 +14,16 @@
  *   tributary --version
  *   tributary help [command]
  *
- * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config.  `check`
+ * A copy-and-sanitize file (legacy.h) may be given to run, check and
+ * snapshot; --source-uri, --dest-uri and --key-file (over
+ * TRIBUTARY_SOURCE_URI, TRIBUTARY_DEST_URI, TRIBUTARY_KEY_FILE) say where
+ * its bare database names are and where its default key is.
+ *
+ * Exit codes: 0 OK, 1 runtime failure, 2 bad usage or bad config; `run`
+ * and `snapshot` also exit 2 when the source database refuses the dsn's
+ * role, password or database (SQLSTATE 28000, 28P01, 3D000, 42501: see
+ * pgconn.h), which no retry fixes, while an unreachable server is retried
+ * with the source's reconnect backoff, saying why each time.  `check`
  * exits 0 for a valid config even when a system it names is not reachable
  * (the report says so): validity is a property of the file, reachability
  * of the moment.
@@ -60,10 +69,17 @@ on_hup(int sig)
 }
 
 static const char *const usage_text[][2] = {
-	{"run", "tributary run -c FILE\n"
+	{"run", "tributary run -c FILE [--source-uri URI] [--dest-uri URI] [--key-file PATH]\n"
 		"  Run the pipeline FILE describes until SIGTERM or SIGINT, which drain\n"
-		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log.\n"},
-	{"check", "tributary check -c FILE [--offline]\n"
+		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log.\n"
+		"  A copy-and-sanitize file (top-level `pipelines:`) runs its steps in\n"
+		"  order, then exits: its bare database names are on the server of\n"
+		"  --source-uri / --dest-uri (default: TRIBUTARY_SOURCE_URI and\n"
+		"  TRIBUTARY_DEST_URI, the dest defaulting to the source, both to libpq's\n"
+		"  defaults), its keyed strategies use --key-file (or TRIBUTARY_KEY_FILE,\n"
+		"  or TRIBUTARY_KEY) unless they name a key.  See docs/TRANSFORMS.md.\n"},
+	{"check", "tributary check -c FILE [--offline] [--source-uri URI] [--dest-uri URI]\n"
+		"                       [--key-file PATH]\n"
 		"  Validate FILE: every error names the file, line, column and key.\n"
 		"  Then, unless --offline, connect (read-only, %d s timeouts) and report\n"
 		"  what the pipeline would capture: the source's server, extension, slot\n"
@@ -72,8 +88,11 @@ static const char *const usage_text[][2] = {
 		"  each sink whether it is reachable (Kafka metadata; Postgres connection\n"
 		"  and target tables, existing or to be created; file directory).\n"
 		"  What cannot be reached is reported as such.  Secrets are never shown.\n"
+		"  A copy-and-sanitize file: its steps in run order, where each reads\n"
+		"  and writes; unless --offline, whether each step may run (a step in\n"
+		"  place needs primary keys and no strategy on a key column).\n"
 		"  Exit 0 when FILE is valid (reachable or not), 2 otherwise.\n"},
-	{"snapshot", "tributary snapshot -c FILE\n"
+	{"snapshot", "tributary snapshot -c FILE [--source-uri URI] [--dest-uri URI] [--key-file PATH]\n"
 		"  Copy the captured tables into the sinks under one consistent snapshot,\n"
 		"  then exit 0 (whatever the source's `snapshot` key says; no slot is\n"
 		"  needed).  Tables are read in parallel, in chunks by primary key; on a\n"
@@ -114,7 +133,8 @@ usage(FILE *f)
 		print_usage_text(f, usage_text[i][1]);
 	}
 	fprintf(f, "\ntributary --version\ntributary help [COMMAND]\n"
-			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config.\n");
+			"\nExit codes: 0 OK, 1 runtime failure, 2 bad usage or config (also when the\n"
+			"source database refuses the dsn's role, password or database).\n");
 }
 
 static int
@@ -172,27 +192,82 @@ load(const char *path)
 	return cfg;
 }
 
-/* `check` of a copy-and-sanitize file (legacy.h): the steps in run order. */
+/*
+ * Load and check step i's native configuration, then connect and check
+ * that it may run (trib_legacy_preflight): 1, 0 (it must not) or -1 (a
+ * database is not reachable); err says why.  *cfg is the caller's.
+ */
 static int
-check_legacy(const char *path, trib_legacy *lg)
+legacy_step_config(const char *path, const trib_legacy_step *st, trib_config **cfg,
+				   bool *in_place, char *err, size_t errlen)
 {
+	*cfg = NULL;
+	if (!trib_config_load_buffer(path, st->config, strlen(st->config), cfg, err, errlen))
+		return 0;
+	return trib_legacy_preflight(path, st, (*cfg)->sources[0].pg.dsn,
+								 (*cfg)->sinks[0].postgres.dsn, in_place, err, errlen);
+}
+
+/* `check` of a copy-and-sanitize file (legacy.h): the steps in run order
+ * and, unless offline, whether each may run. */
+static int
+check_legacy(const char *path, trib_legacy *lg, bool offline)
+{
+	int			problems = 0,
+				refused = 0;
+
 	printf("%s: OK (copy-and-sanitize format, %zu step(s), run in this order)\n", path,
 		   lg->nsteps);
-	for (size_t i = 0; i < lg->nsteps; i++)
-		printf("  %zu. %s (%s, order %d)\n", i + 1, lg->steps[i].name, lg->steps[i].type,
-			   lg->steps[i].order);
+	trib_legacy_print(lg, stdout);
+	for (size_t i = 0; !offline && i < lg->nsteps; i++)
+	{
+		trib_config *cfg;
+		char		err[4096];
+		bool		in_place;
+		int			rc = legacy_step_config(path, &lg->steps[i], &cfg, &in_place, err,
+											sizeof(err));
+
+		if (rc == 1)
+			printf("  step %s: can run (%s)\n", lg->steps[i].name,
+				   in_place ? "in place" : "a copy into another database");
+		else
+			printf("  %s\n", err);	/* names the file and the step */
+		problems += rc == -1;
+		refused += rc == 0;
+		trib_config_free(cfg);
+	}
+	if (!offline)
+		printf("%d problem(s) found%s\n", problems + refused,
+			   refused ? "" : problems ? " (the configuration itself is valid)" : "");
 	trib_legacy_free(lg);
-	return 0;
+	return refused ? EXIT_USAGE : 0;
+}
+
+/* The copy-and-sanitize options: the environment's, then the command
+ * line's (legacy.h). */
+typedef struct legacy_args
+{
+	trib_legacy_opts opts;
+	bool		given;			/* one came from the command line */
+} legacy_args;
+
+/* A native file with the copy-and-sanitize flags: an error. */
+static int
+native_with_legacy_args(const char *path)
+{
+	fprintf(stderr, "%s: --source-uri, --dest-uri and --key-file are for copy-and-sanitize "
+			"files (a top-level `pipelines:`); this file names its connections itself\n", path);
+	return EXIT_USAGE;
 }
 
 static int
-cmd_check(const char *path, bool offline)
+cmd_check(const char *path, bool offline, const legacy_args *la)
 {
 	trib_config *cfg;
 	trib_legacy *lg;
 	char		err[8192];
 	int			problems;
-	int			rc = trib_legacy_load_file(path, &lg, err, sizeof(err));
+	int			rc = trib_legacy_load_file(path, &la->opts, &lg, err, sizeof(err));
 
 	if (rc < 0)
 	{
@@ -200,7 +275,9 @@ cmd_check(const char *path, bool offline)
 		return EXIT_USAGE;
 	}
 	if (rc == 1)
-		return check_legacy(path, lg);
+		return check_legacy(path, lg, offline);
+	if (la->given)
+		return native_with_legacy_args(path);
 	cfg = load(path);
 
 	if (cfg == NULL)
@@ -224,6 +301,59 @@ cmd_check(const char *path, bool offline)
 	}
 	trib_config_free(cfg);
 	return 0;
+}
+
+/*
+ * Remove `flag VALUE` or `flag=VALUE` from argv; 1 and *value when it was
+ * there, 0 when not, -1 (reported) when the value is missing.
+ */
+static int
+take_value(int *argc, char **argv, const char *flag, const char **value)
+{
+	size_t		n = strlen(flag);
+
+	for (int i = 2; i < *argc; i++)
+	{
+		int			used = 0;
+
+		if (strcmp(argv[i], flag) == 0 && i + 1 < *argc)
+			*value = argv[i + 1], used = 2;
+		else if (strcmp(argv[i], flag) == 0)
+		{
+			fprintf(stderr, "tributary %s: %s needs a value\n", argv[1], flag);
+			return -1;
+		}
+		else if (strncmp(argv[i], flag, n) == 0 && argv[i][n] == '=')
+			*value = argv[i] + n + 1, used = 1;
+		if (used)
+		{
+			memmove(&argv[i], &argv[i + used], (size_t) (*argc - i - used + 1) * sizeof(char *));
+			*argc -= used;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The copy-and-sanitize options; false (reported) on a bad flag. */
+static bool
+legacy_args_parse(int *argc, char **argv, legacy_args *la)
+{
+	const char *v;
+	int			rc;
+
+	trib_legacy_opts_from_env(&la->opts);
+	la->given = false;
+	if ((rc = take_value(argc, argv, "--source-uri", &v)) == 1)
+		la->opts.source_uri = v, la->opts.source_uri_from = "--source-uri";
+	la->given = la->given || rc == 1;
+	if (rc >= 0 && (rc = take_value(argc, argv, "--dest-uri", &v)) == 1)
+		la->opts.dest_uri = v, la->opts.dest_uri_from = "--dest-uri";
+	la->given = la->given || rc == 1;
+	if (rc >= 0 && (rc = take_value(argc, argv, "--key-file", &v)) == 1)
+		la->opts.key_file = v, la->opts.key_file_from = "--key-file";
+	la->given = la->given || rc == 1;
+	return rc >= 0;
 }
 
 /* Remove `flag` from argv if present; true when it was. */
@@ -258,7 +388,7 @@ nap(int ms)
  * supervisor restarting the process would: every position is reloaded from
  * the sinks and the checkpoint, so nothing is lost or repeated.  The exit
  * status: 0, EXIT_RUNTIME, or EXIT_USAGE when the pipeline cannot be built
- * from the config.
+ * from the config or the source refuses its credentials.
  */
 static int
 run_pipeline(const trib_config *cfg, bool snapshot)
@@ -272,6 +402,7 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 		char		err[4096] = "";
 		bool		ok;
 		bool		again;
+		bool		refused;
 		struct timespec t0,
 					t1;
 
@@ -287,7 +418,12 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 			trib_pipeline_set_snapshot_only(p);
 		ok = trib_pipeline_run(p, &stop_requested, err, sizeof(err));
 		again = !ok && !stop_requested && trib_pipeline_retriable(p);
-		if (!ok && !again)
+		refused = !ok && trib_pipeline_refused(p);
+		if (refused)
+			tlog_error("main", "pipeline %s cannot start: source %s: %s; not retried: correct "
+					   "the role, password or database of the source's dsn (or the server's "
+					   "roles and pg_hba.conf)", cfg->pipeline, cfg->sources[0].name, err);
+		else if (!ok && !again)
 			tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
 		else if (ok && snapshot && !trib_pipeline_snapshot_complete(p))
 		{
@@ -296,6 +432,8 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 			ok = false;
 		}
 		trib_pipeline_free(p);
+		if (refused)
+			return EXIT_USAGE;
 		if (!again)
 			return ok ? 0 : EXIT_RUNTIME;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -326,7 +464,8 @@ install_signals(void)
 
 /*
  * A copy-and-sanitize file (legacy.h): each step is a snapshot-only copy,
- * in the DAG's order; the steps an interrupted run finished are skipped.
+ * in the DAG's order, after its preflight (in place or a copy); the steps
+ * an interrupted run finished are skipped.
  */
 static int
 run_legacy(const char *path, trib_legacy *lg)
@@ -345,6 +484,7 @@ run_legacy(const char *path, trib_legacy *lg)
 	for (size_t i = 0; ok && i < lg->nsteps && !stop_requested; i++)
 	{
 		trib_config *cfg = NULL;
+		bool		in_place = false;
 
 		if (trib_legacy_step_done(lg, i))
 		{
@@ -352,12 +492,14 @@ run_legacy(const char *path, trib_legacy *lg)
 					  lg->steps[i].name);
 			continue;
 		}
-		tlog_info("main", "%s: step %zu of %zu: %s (%s)", path, i + 1, lg->nsteps,
-				  lg->steps[i].name, lg->steps[i].type);
-		ok = trib_config_load_buffer(path, lg->steps[i].config, strlen(lg->steps[i].config),
-									 &cfg, err, sizeof(err));
+		ok = legacy_step_config(path, &lg->steps[i], &cfg, &in_place, err, sizeof(err)) == 1;
 		if (!ok)
-			tlog_error("main", "step %s: %s", lg->steps[i].name, err);
+			tlog_error("main", "%s", err);
+		else
+			tlog_info("main", "%s: step %zu of %zu: %s (%s, %s)", path, i + 1, lg->nsteps,
+					  lg->steps[i].name, lg->steps[i].type,
+					  in_place ? "in place" : "a copy into another database");
+		err[0] = '\0';
 		ok = ok && run_pipeline(cfg, true) == 0 &&
 			trib_legacy_mark_done(lg, i, err, sizeof(err));
 		if (!ok && err[0])
@@ -373,12 +515,12 @@ run_legacy(const char *path, trib_legacy *lg)
 
 /* `run`, or `snapshot` (copy only) when snapshot is true. */
 static int
-cmd_run(const char *path, bool snapshot)
+cmd_run(const char *path, bool snapshot, const legacy_args *la)
 {
 	trib_config *cfg;
 	trib_legacy *lg;
 	char		err[4096] = "";
-	int			rc = trib_legacy_load_file(path, &lg, err, sizeof(err));
+	int			rc = trib_legacy_load_file(path, &la->opts, &lg, err, sizeof(err));
 
 	if (rc < 0)
 	{
@@ -387,6 +529,8 @@ cmd_run(const char *path, bool snapshot)
 	}
 	if (rc == 1)
 		return run_legacy(path, lg);
+	if (la->given)
+		return native_with_legacy_args(path);
 	if ((cfg = load(path)) == NULL)
 		return EXIT_USAGE;
 	if (!trib_log_open(cfg->log.level, cfg->log.format, cfg->log.file, err, sizeof(err)))
@@ -431,12 +575,14 @@ main(int argc, char **argv)
 	{
 		bool		offline = strcmp(cmd, "check") == 0 &&
 			take_flag(&argc, argv, "--offline");
+		legacy_args la;
 
-		if ((path = config_arg(argc, argv, cmd)) == NULL)
+		if (!legacy_args_parse(&argc, argv, &la) ||
+			(path = config_arg(argc, argv, cmd)) == NULL)
 			return EXIT_USAGE;
 		if (strcmp(cmd, "check") == 0)
-			return cmd_check(path, offline);
-		return cmd_run(path, strcmp(cmd, "snapshot") == 0);
+			return cmd_check(path, offline, &la);
+		return cmd_run(path, strcmp(cmd, "snapshot") == 0, &la);
 	}
 	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
 	return EXIT_USAGE;

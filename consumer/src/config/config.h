@@ -152,6 +152,13 @@ typedef struct trib_kafka_sink_conf
 	trib_data_format value_format;
 } trib_kafka_sink_conf;
 
+/* unknown_types of a postgres sink: a source type the target lacks. */
+typedef enum trib_unknown_types
+{
+	TRIB_UNKNOWN_TYPES_FAIL = 0,	/* the sink stops with an error */
+	TRIB_UNKNOWN_TYPES_TEXT = 1		/* the column is created as text */
+} trib_unknown_types;
+
 typedef struct trib_pg_sink_conf
 {
 	char	   *dsn;
@@ -160,6 +167,8 @@ typedef struct trib_pg_sink_conf
 	int			batch_size;
 	int			batch_ms;
 	bool		table_from_route;	/* a route rule's result names the table */
+	trib_unknown_types unknown_types;	/* create_tables: a type the target lacks */
+	bool		log_row_values; /* server errors logged with their row values */
 } trib_pg_sink_conf;
 
 typedef struct trib_file_sink_conf
@@ -167,6 +176,7 @@ typedef struct trib_file_sink_conf
 	char	   *path;
 	int64_t		rotate_bytes;	/* 0: never rotate */
 	bool		fsync;
+	char	   *mode;			/* octal permissions of its files, "0600" */
 } trib_file_sink_conf;
 
 struct trib_sink_conf
@@ -409,11 +419,13 @@ typedef enum trib_erasure_action
 
 typedef struct trib_erasure_conf
 {
-	char	   *table;			/* schema.table holding requests; NULL: off */
-	char	   *subject;		/* the request's column naming the subject */
-	trib_strlist targets;		/* "schema.table.column" holding the subject */
+	trib_strlist targets;		/* "schema.table.column" holding the subject;
+								 * empty: erasure is off */
 	trib_erasure_action action;
 	char	   *audit_log;		/* path of the JSON Lines audit log */
+	char	   *audit_log_mode; /* its octal permissions, "0600" */
+	char	   *subject_key;	/* HMAC key of the subject in the audit log */
+	trib_rule_key_format subject_key_format;
 	char	   *dsn;			/* default: the source's dsn */
 } trib_erasure_conf;
 

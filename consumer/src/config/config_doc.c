@@ -59,7 +59,14 @@ static const char doc_head[] =
 "- **Errors** name the file, line, column and full key, one line each, all\n"
 "  of them (up to 20) at once:\n"
 "  `pipeline.yaml:12:5: sinks.out.rotate_bytes: expected an integer, got \"lots\"`.\n"
-"- Relative paths are relative to the working directory of `tributary`.\n";
+"- Relative paths are relative to the working directory of `tributary`.\n"
+"- **Every file tributary writes has a path of its own**: `log.file`, each\n"
+"  file sink's `path` with its position sidecar `PATH.pos` (and\n"
+"  `PATH.pos.tmp`) and its rotated segments `PATH.1`, `PATH.2`, ...,\n"
+"  `checkpoint.path` (and `PATH.tmp`) and `erasure.audit_log`. Two keys\n"
+"  that reach one file (compared with symbolic links, `.` and `..`\n"
+"  resolved, and hard links) are an error naming both, so that no writer\n"
+"  can corrupt another one's data; `check` and `run` refuse the file.\n";
 
 /* Print s with '|' escaped, for a Markdown table cell. */
 static void

@@ -23,8 +23,13 @@
 
 #include <libpq-fe.h>
 
+#include "catalog.h"
 #include "envelope.h"
+#include "fileio.h"
+#include "keys.h"
+#include "http.h"
 #include "log.h"
+#include "mask_hash.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
 
@@ -37,6 +42,9 @@ _Static_assert(sizeof(trib_log_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_dlq_images) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_erasure_action) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
+/* A subject_key_format (trib_rule_key_format) is read as a trib_key_format. */
+_Static_assert((int) TRIB_RKEY_RAW == (int) TRIB_KEY_RAW && (int) TRIB_RKEY_HEX == (int) TRIB_KEY_HEX &&
+			   (int) TRIB_RKEY_BASE64 == (int) TRIB_KEY_BASE64, "key formats");
 
 /* One row: name from the field, so key and struct cannot drift. */
 #define ROW(st, field, ktype, kflags, ...) \
@@ -57,7 +65,9 @@ static const char *const level_words[] = {"error", "warn", "info", "debug", NULL
 static const char *const log_format_words[] = {"text", "json", NULL};
 static const char *const dlq_images_words[] = {"none", "original", NULL};
 static const char *const erasure_action_words[] = {"delete", "anonymize", NULL};
+const char *const ck_key_format_words[] = {"auto", "hex", "base64", "raw", NULL};
 static const char *const toast_words[] = {"placeholder", "omit", NULL};
+static const char *const unknown_types_words[] = {"fail", "text", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
  * readable from a file as NAME_file. */
@@ -76,6 +86,7 @@ static bool check_table_pattern(const char *value, char *msg, size_t msglen);
 static bool check_topic_name(const char *value, char *msg, size_t msglen);
 static bool check_topic_pattern(const char *value, char *msg, size_t msglen);
 static bool check_listen(const char *value, char *msg, size_t msglen);
+static bool check_file_mode(const char *value, char *msg, size_t msglen);
 static void finish_top(ck_ctx *c, const yt_node *map, const yt_node *at,
 					   const char *path, void *base, const char *name);
 static void finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at,
@@ -271,6 +282,15 @@ static const ck_key pg_sink_keys[] = {
 		.desc = "longest a row waits, in milliseconds, before its batch is applied"),
 	ROW(trib_pg_sink_conf, table_from_route, CK_BOOL, 0, .def = "false",
 		.desc = "a `route` rule's result (`table` or `schema.table`) names the target table"),
+	ROW(trib_pg_sink_conf, unknown_types, CK_ENUM, 0, .def = "fail", .words = unknown_types_words,
+		.desc = "with `create_tables`, a source column whose type the target database lacks "
+		"(an enum or composite type created only in the source): `fail` stops the sink "
+		"with an error naming the column and the type; `text` creates the column as "
+		"`text` (`text[]` for an array) and stores the value's text"),
+	ROW(trib_pg_sink_conf, log_row_values, CK_BOOL, 0, .def = "false",
+		.desc = "log the target's error messages as they are; off, the row values they "
+		"carry (`Failing row contains (...)`, `Key (id)=(...)`, a rejected input value) "
+		"are replaced by `***`"),
 	END_ROW
 };
 
@@ -279,7 +299,9 @@ static const ck_section pg_sink_section = {
 	.what = "a postgres sink",
 	.keys = pg_sink_keys,
 	.doc_intro = "Applies changes as batched upserts and deletes, storing the source "
-	"position in the same transaction.",
+	"position in the same transaction. What each change becomes, tables without a "
+	"primary key, deletes without a key, composite values, JSON null and the redaction "
+	"of row values in errors: [POSTGRES_SINK.md](POSTGRES_SINK.md).",
 };
 
 static const ck_key file_sink_keys[] = {
@@ -291,6 +313,9 @@ static const ck_key file_sink_keys[] = {
 		.desc = "start a new file after this many bytes; 0 never rotates"),
 	ROW(trib_file_sink_conf, fsync, CK_BOOL, 0, .def = "false",
 		.desc = "fsync before acknowledging events (survives power loss; slower)"),
+	ROW(trib_file_sink_conf, mode, CK_STRING, 0, .def = "0600", .check = check_file_mode,
+		.doc_type = "octal", .desc = "permissions of the files it creates (and of an existing "
+		"file, narrowed to them); e.g. `0640` for a log shipper's group"),
 	END_ROW
 };
 
@@ -362,21 +387,28 @@ static void finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at,
 						   const char *path, void *base, const char *name);
 
 static const ck_key erasure_keys[] = {
-	ROW(trib_erasure_conf, table, CK_STRING, 0, .doc_type = "schema.table",
-		.desc = "the captured table whose inserts are erasure requests (required)"),
-	ROW(trib_erasure_conf, subject, CK_STRING, 0,
-		.desc = "the request's column naming the subject, e.g. `customer_id` (required)"),
 	ROW(trib_erasure_conf, targets, CK_STRLIST, 0, .doc_type = "list",
-		.desc = "`schema.table.column` entries: where the subject's rows are found "
-		"(required)"),
+		.desc = "`schema.table.column` entries: where the subject's rows are found; each "
+		"table must be captured by the source (required)"),
 	ROW(trib_erasure_conf, action, CK_ENUM, 0, .def = "delete", .words = erasure_action_words,
 		.desc = "`delete` the subject's rows (Kafka: tombstones), or `anonymize`: keep "
-		"them with every non-key column null"),
+		"them with every column outside the key null"),
 	ROW(trib_erasure_conf, audit_log, CK_STRING, 0, .doc_type = "path",
-		.desc = "JSON Lines file recording every request handled (required)"),
+		.desc = "JSON Lines file recording every request, accepted or refused (required)"),
+	ROW(trib_erasure_conf, audit_log_mode, CK_STRING, 0, .def = "0600", .check = check_file_mode,
+		.doc_type = "octal", .desc = "permissions of the audit log (an existing file is "
+		"narrowed to them)"),
+	ROW(trib_erasure_conf, subject_key, CK_STRING, CK_SECRET, .doc_type = "secret",
+		.desc = "HMAC key, 16 to 1024 bytes: the audit log records HMAC-SHA256 of the "
+		"subject, never the subject (required; `${ENV}` or `subject_key_file`)"),
+	ROW(trib_erasure_conf, subject_key_format, CK_ENUM, 0, .def = "auto",
+		.words = ck_key_format_words,
+		.desc = "how `subject_key` is written: `hex`, `base64`, `raw` (its bytes), or "
+		"`auto` (hex when only hex digits, else base64)"),
 	ROW(trib_erasure_conf, dsn, CK_STRING, CK_SECRET, .check = ck_check_conninfo,
 		.doc_type = "conninfo", .doc_default = "the source's dsn",
-		.desc = "the source database, where the subject's rows are looked up"),
+		.desc = "the source database, where the subject's rows are looked up and their keys "
+		"written (its role needs `tributary_eraser`)"),
 	END_ROW
 };
 
@@ -385,10 +417,16 @@ static const ck_section erasure_section = {
 	.what = "the erasure section",
 	.keys = erasure_keys,
 	.finish = finish_erasure,
-	.doc_intro = "Erasure requests (the right to be forgotten): an insert into `table` names "
-	"a subject; tributary finds the subject's rows in `targets` and deletes (or "
-	"anonymises) them in every sink. See docs/TRANSFORMS.md.",
+	.doc_intro = "Erasure requests (the right to be forgotten): a row inserted into "
+	"`tributary.erasure_requests` (by a member of `tributary_eraser`) names a subject; "
+	"tributary finds the subject's rows in `targets` and deletes (or anonymises) them in "
+	"every sink. Logical messages carry no authority and are refused. See "
+	"docs/TRANSFORMS.md.",
 };
+
+/* A macro's value as a string literal, for the docs. */
+#define CK_STR_(x) #x
+#define CK_STR(x) CK_STR_(x)
 
 static const ck_key http_keys[] = {
 	ROW(trib_http_conf, enabled, CK_BOOL, 0, .def = "true",
@@ -406,7 +444,11 @@ static const ck_section http_section = {
 	.keys = http_keys,
 	.finish = finish_http,
 	.doc_intro = "The monitoring endpoint. It listens on the loopback interface only "
-	"unless told otherwise.",
+	"unless told otherwise. It keeps up to " CK_STR(TRIB_HTTP_MAX_CONNECTIONS)
+	" connections; one that sends nothing for " CK_STR(TRIB_HTTP_IDLE_TIMEOUT_S)
+	" s is closed, and " CK_STR(TRIB_HTTP_RESERVED) " slots are kept free by closing the "
+	"connection idle longest, so idle or half-sent requests cannot keep `/health` "
+	"from answering.",
 };
 
 static const ck_key log_keys[] = {
@@ -654,6 +696,18 @@ check_listen(const char *value, char *msg, size_t msglen)
 	return ck_parse_listen(value, NULL, NULL, msg, msglen);
 }
 
+static bool
+check_file_mode(const char *value, char *msg, size_t msglen)
+{
+	mode_t		m;
+
+	if (trib_file_mode_parse(value, &m))
+		return true;
+	snprintf(msg, msglen, "\"%s\" is not a file mode (accepted: three octal digits, "
+			 "optionally after a 0, e.g. 0600 or 0640)", value);
+	return false;
+}
+
 /*
  * libpq's parse error, with quoted fragments masked: they may be pieces of
  * the connection string, password included.  An unknown option's name is
@@ -710,7 +764,7 @@ ck_check_conninfo(const char *value, char *msg, size_t msglen)
 
 /* ---- finish functions ------------------------------------------------- */
 
-/* File sinks must not share a path. */
+/* The dead-letter sink exists; no two keys name one written file. */
 static void
 finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		   void *base, const char *name)
@@ -735,28 +789,7 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
 				 "the dead_letter sink would be the only sink (accepted: another sink "
 				 "than the one events go to)");
-	for (size_t i = 0; i < cfg->nsinks; i++)
-	{
-		if (cfg->sinks[i].type != TRIB_SINK_FILE || cfg->sinks[i].file.path == NULL)
-			continue;
-		for (size_t j = 0; j < i; j++)
-		{
-			if (cfg->sinks[j].type == TRIB_SINK_FILE && cfg->sinks[j].file.path != NULL &&
-				strcmp(cfg->sinks[i].file.path, cfg->sinks[j].file.path) == 0)
-			{
-				const yt_node *sinks = yt_map_get(map, "sinks");
-				const yt_node *entry = yt_map_get(sinks, cfg->sinks[i].name);
-				char	   *p = ck_path("sinks", cfg->sinks[i].name);
-				char	   *pp = ck_path(p, "path");
-
-				ck_error(c, yt_map_get(entry, "path"), pp,
-						 "the same file as sinks.%s.path", cfg->sinks[j].name);
-				free(pp);
-				free(p);
-				break;
-			}
-		}
-	}
+	ck_check_written_paths(c, map);
 }
 
 /* Default slot; plugin options tributary manages itself. */
@@ -968,32 +1001,121 @@ free_transforms(void *base)
 	ck_free_family(&ck_rules_family, base);
 }
 
-/* erasure: all or nothing; targets name a table and a column. */
+/* Does the source capture schema.table under its include and exclude lists? */
+static bool
+source_captures(const trib_pg_source_conf *pg, const char *schema, const char *table)
+{
+	bool		bad = false;
+	bool		in = pg->include_tables.count == 0;
+
+	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
+		in = trib_snap_pattern_match(pg->include_tables.items[i], schema, table, &bad);
+	for (size_t i = 0; in && i < pg->exclude_tables.count; i++)
+		in = !trib_snap_pattern_match(pg->exclude_tables.items[i], schema, table, &bad);
+	return in;
+}
+
+/* Does the plugin send inserts under the source's `actions` option? */
+static bool
+source_sends_inserts(const trib_pg_source_conf *pg)
+{
+	const char *a = trib_kvlist_get(&pg->plugin_options, "actions");
+
+	for (const char *p = a; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
+	{
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "insert", 6) == 0 && (p[6] == ',' || p[6] == ' ' || p[6] == '\0'))
+			return true;
+	}
+	return a == NULL;
+}
+
+/* One erasure target: schema.table.column, a table the source captures. */
+static void
+check_erasure_target(ck_ctx *c, const yt_node *at, const char *path, const char *t,
+					 const trib_pg_source_conf *pg)
+{
+	const char *d1 = strchr(t, '.');
+	const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+	char	   *schema,
+			   *table;
+
+	if (d1 == NULL || d2 == NULL || strchr(d2 + 1, '.') || d1 == t || d2 == d1 + 1 || d2[1] == '\0')
+	{
+		ck_error(c, at, path, "target \"%s\" is not schema.table.column (accepted: e.g. "
+				 "public.orders.customer_id)", t);
+		return;
+	}
+	schema = trib_xstrndup(t, (size_t) (d1 - t));
+	table = trib_xstrndup(d1 + 1, (size_t) (d2 - d1 - 1));
+	if (strcmp(schema, TRIB_CATALOG_SCHEMA) == 0)
+		ck_error(c, at, path, "target \"%s\" is in tributary's own catalog", t);
+	else if (pg != NULL && !source_captures(pg, schema, table))
+		ck_error(c, at, path, "target \"%s\": table %s.%s is not captured by the source "
+				 "(include_tables / exclude_tables); an erasure only reaches rows the "
+				 "pipeline itself wrote", t, schema, table);
+	free(schema);
+	free(table);
+}
+
+/* The subject key: parsed now, so a bad one is reported with its line. */
+static void
+check_subject_key(ck_ctx *c, const yt_node *map, const char *path, const trib_erasure_conf *e)
+{
+	const yt_node *at = yt_map_get(map, "subject_key") ? yt_map_get(map, "subject_key")
+		: yt_map_get(map, "subject_key_file");
+	char		msg[256];
+	trib_key   *k = trib_key_parse(e->subject_key, strlen(e->subject_key),
+								   (trib_key_format) e->subject_key_format,
+								   "the erasure subject_key", msg, sizeof(msg));
+
+	if (k == NULL ||
+		!trib_key_require_range(k, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
+								"the audit log's subject HMAC", msg, sizeof(msg)))
+		ck_error(c, at ? at : map, path, "%s", msg);
+	trib_key_free(k);
+}
+
+/*
+ * erasure: all or nothing.  Targets name a table the source captures and a
+ * column; the source must deliver the erasure tables (no exclude pattern
+ * matching them, inserts sent).
+ */
 static void
 finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 			   void *base, const char *name)
 {
+	static const char *const tables[] = {TRIB_ERASURE_REQUESTS, TRIB_ERASURE_KEYS};
 	trib_erasure_conf *e = base;
 	trib_config *cfg = ck_config(c);
+	const trib_pg_source_conf *pg = cfg->nsources > 0 ? &cfg->sources[0].pg : NULL;
 
 	(void) name;
-	if (map == NULL || (e->table == NULL && e->subject == NULL && e->targets.count == 0 &&
-						e->audit_log == NULL))
+	(void) at;
+	if (map == NULL)
 		return;
-	if (e->table == NULL || e->subject == NULL || e->targets.count == 0 || e->audit_log == NULL)
-		ck_error(c, map ? map : at, path, "erasure needs table, subject, targets and audit_log");
-	if (e->table != NULL && strchr(e->table, '.') == NULL)
-		ck_error(c, yt_map_get(map, "table"), path, "table \"%s\" is not schema.table",
-				 e->table);
+	if (e->targets.count == 0 || e->audit_log == NULL || e->subject_key == NULL)
+		ck_error(c, map, path, "erasure needs targets, audit_log and subject_key "
+				 "(requests come from tributary.erasure_requests; see docs/TRANSFORMS.md)");
 	for (size_t i = 0; i < e->targets.count; i++)
-	{
-		const char *t = e->targets.items[i];
-		const char *d1 = strchr(t, '.');
+		check_erasure_target(c, yt_map_get(map, "targets"), path, e->targets.items[i], pg);
+	if (e->subject_key != NULL)
+		check_subject_key(c, map, path, e);
+	for (size_t i = 0; pg != NULL && i < pg->exclude_tables.count; i++)
+		for (size_t t = 0; t < 2; t++)
+		{
+			bool		bad = false;
 
-		if (d1 == NULL || strchr(d1 + 1, '.') == NULL || strchr(strchr(d1 + 1, '.') + 1, '.'))
-			ck_error(c, yt_map_get(map, "targets"), path, "target \"%s\" is not "
-					 "schema.table.column (accepted: e.g. public.orders.customer_id)", t);
-	}
-	if (e->dsn == NULL && cfg->nsources > 0 && cfg->sources[0].pg.dsn != NULL)
-		e->dsn = trib_xstrdup(cfg->sources[0].pg.dsn);
+			if (trib_snap_pattern_match(pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA,
+										tables[t], &bad))
+				ck_error(c, map, path, "the source's exclude_tables pattern \"%s\" matches "
+						 "%s.%s, where erasure requests come from",
+						 pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA, tables[t]);
+		}
+	if (pg != NULL && !source_sends_inserts(pg))
+		ck_error(c, map, path, "the source's plugin option actions leaves out insert: "
+				 "erasure requests are inserts");
+	if (e->dsn == NULL && pg != NULL && pg->dsn != NULL)
+		e->dsn = trib_xstrdup(pg->dsn);
 }

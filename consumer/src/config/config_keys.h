@@ -130,6 +130,10 @@ extern const ck_family ck_sinks_family;
 extern const ck_family ck_rules_family;	/* config_rules.c */
 extern const ck_section *const ck_rule_sections[];	/* config_rules.c, for the docs */
 
+/* The formats of a key given as text (keys.h), NULL-terminated; the
+ * index is a trib_rule_key_format. */
+extern const char *const ck_key_format_words[];
+
 /* The placeholders a topic_pattern may use, NULL-terminated. */
 extern const char *const ck_topic_vars[];
 
@@ -158,6 +162,11 @@ void		ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map,
 void		ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq,
 								 const char *path, const ck_family *fam);
 void		ck_free_family(const ck_family *fam, trib_config *cfg);
+
+/* Report every two keys that name one file the daemon writes (the log,
+ * file sinks with their sidecars and segments, the checkpoint file, the
+ * erasure audit log); config_paths.c.  `top` is the file's top map. */
+void		ck_check_written_paths(ck_ctx *c, const yt_node *top);
 
 /* The value checks, also used by computed defaults. */
 bool		ck_check_conninfo(const char *value, char *msg, size_t msglen);

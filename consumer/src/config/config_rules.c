@@ -21,6 +21,7 @@
 #include "jsondoc.h"
 #include "lua_expr.h"
 #include "keys.h"
+#include "mask_fake.h"
 #include "strbuf.h"
 
 _Static_assert(sizeof(trib_redact_with) == sizeof(int), "enum size");
@@ -52,12 +53,9 @@ static const char *const json_kind_words[] = {"string", "number", "integer", "bo
 "object", "array", NULL};
 static const char *const action_words[] = {"dead_letter", "drop", "tag", "fail", NULL};
 static const char *const agg_words[] = {"sum", "avg", "min", "max", "count", NULL};
-static const char *const key_format_words[] = {"auto", "hex", "base64", "raw", NULL};
 static const char *const alphabet_words[] = {"digits", "alnum-lower", "alnum-upper", "alnum", NULL};
 static const char *const cipher_words[] = {"aes-256-gcm", "fernet", NULL};
 static const char *const too_short_words[] = {"redact", "dead_letter", NULL};
-static const char *const fake_words[] = {"first_name", "last_name", "full_name", "email",
-	"phone", "street_address", "city", "company", "username", "iban", "credit_card", NULL};
 static const char *const gen_words[] = {"range", "lower", "month", "year", NULL};
 
 static bool check_field_path(const char *value, char *msg, size_t msglen);
@@ -83,7 +81,7 @@ static void finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at,
 	ROW(fields, CK_STRLIST, (req), .check = check_field_path, \
 		.desc = "field paths: `column`, `column.key` inside json/jsonb, globs per segment")
 #define KEY_FORMAT_ROW \
-	ROW(key_format, CK_ENUM, 0, .def = "auto", .words = key_format_words, \
+	ROW(key_format, CK_ENUM, 0, .def = "auto", .words = ck_key_format_words, \
 		.desc = "how `key` is written: `hex`, `base64`, `raw` (its bytes), or `auto` " \
 		"(hex when only hex digits, else base64)")
 #define MASK_CHAR_ROW \
@@ -303,8 +301,10 @@ static bool check_fake_kind(const char *value, char *msg, size_t msglen);
 static const ck_key substitute_keys[] = {
 	SELECT_ROWS, FIELDS_ROW(CK_REQUIRED),
 	ROW(kind, CK_STRING, CK_REQUIRED, .check = check_fake_kind, .doc_type = "word",
-		.desc = "first_name, last_name, full_name, email, phone, street_address, city, "
-		"company, username, iban, credit_card"),
+		.desc = "first_name, last_name, full_name, email, safe_email, phone, address, "
+		"street_address, city, postcode, country, company, job, username, ssn, iban, "
+		"credit_card, date_of_birth, ipv4, url, uuid4; Faker's names name, user_name, "
+		"phone_number, credit_card_number too (docs/MASKING.md)"),
 	ROW(key, CK_STRING, CK_SECRET, .doc_type = "secret",
 		.desc = "HMAC key choosing the fakes; without one anyone can test guesses"),
 	KEY_FORMAT_ROW,
@@ -504,12 +504,11 @@ static bool
 check_fake_kind(const char *value, char *msg, size_t msglen)
 {
 	trib_strbuf b = {0};
+	trib_fake_kind k;
 
-	for (int i = 0; fake_words[i]; i++)
-		if (strcmp(fake_words[i], value) == 0)
-			return true;
-	for (int i = 0; fake_words[i]; i++)
-		trib_strbuf_printf(&b, "%s%s", i ? ", " : "", fake_words[i]);
+	if (trib_fake_kind_parse(value, &k))
+		return true;
+	trib_fake_kind_list(&b);
 	snprintf(msg, msglen, "unknown kind \"%s\" (accepted: %s)", value, b.data);
 	trib_strbuf_free(&b);
 	return false;

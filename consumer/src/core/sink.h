@@ -84,6 +84,9 @@ struct trib_sink
 	trib_sink_ack_fn ack;
 	void	   *ack_arg;
 	void	   *state;			/* the implementation's own */
+	struct trib_metrics *metrics;	/* set before open: where a sink may
+									 * register counters of its own; NULL:
+									 * none */
 };
 
 /* The registry: ops for a type name, or NULL. */

@@ -12,6 +12,21 @@
  * on the first call of the access handler, which libmicrohttpd allows for
  * requests without a body.  HEAD gets the same headers without a body
  * (libmicrohttpd drops it).
+ *
+ * Starvation.  libmicrohttpd stops accepting at its connection limit, so
+ * clients that open connections and never finish a request (idle
+ * keep-alives, a slow loris, a hundred half-sent requests on loopback)
+ * would make a health probe wait in the listen queue until one of them
+ * times out.  Two defences.  Idle connections, complete request or not,
+ * time out after TRIB_HTTP_IDLE_TIMEOUT_S.  And TRIB_HTTP_RESERVED slots
+ * below the limit are kept free: the server tracks its connections
+ * (MHD_OPTION_NOTIFY_CONNECTION, all callbacks on its one thread) with
+ * whether a request is being served and since when each waits; when a new
+ * connection leaves fewer free slots than that, the connection that has
+ * waited longest without a request in service is shut down (shutdown(2):
+ * libmicrohttpd sees end of file and closes it on its next turn).  A probe
+ * that sends its request at once is therefore always accepted, and is the
+ * newest, the last to be evicted.
  */
 #include "http.h"
 
@@ -28,8 +43,19 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "strbuf.h"
+
+/* One open connection, for eviction (see above). */
+typedef struct conn_slot
+{
+	bool		used;
+	bool		serving;		/* a request is in service */
+	bool		evicted;		/* shut down, not closed yet */
+	int			fd;
+	int64_t		since_ms;		/* waiting for a request since */
+} conn_slot;
 
 struct trib_http
 {
@@ -37,6 +63,9 @@ struct trib_http
 	struct MHD_Daemon *daemon;
 	int			port;
 	char		address[INET6_ADDRSTRLEN];
+	unsigned	limit;			/* libmicrohttpd's connection limit */
+	conn_slot  *slots;			/* limit of them; HTTP thread only */
+	unsigned	open;			/* used slots, evicted ones included */
 };
 
 /* Defaults: loopback, any port, no callbacks. */
@@ -46,12 +75,16 @@ trib_http_opts_init(trib_http_opts *opts)
 	memset(opts, 0, sizeof(*opts));
 }
 
-/* libmicrohttpd's own messages go to our log. */
+/* libmicrohttpd's own messages go to our log, at debug level: once the
+ * server runs they tell what clients did (closed early, sent too little,
+ * were evicted), which anyone who can connect controls, so at a higher
+ * level they would let any local process fill the log.  Failures to start
+ * are reported by trib_http_start() itself. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void) cls;
-	trib_log_vwrite(TRIB_LOG_WARN, "http", fmt, ap);
+	trib_log_vwrite(TRIB_LOG_DEBUG, "http", fmt, ap);
 }
 
 /* Queue a response with `body` (taken over, malloc'd) and content type. */
@@ -180,6 +213,90 @@ serve_status(trib_http *h, struct MHD_Connection *conn)
 	return reply(conn, MHD_HTTP_OK, "application/json", trib_strbuf_finish(&b), len);
 }
 
+/* Shut down the connection that has waited longest without a request in
+ * service, if any, other than the new one. */
+static void
+evict_oldest_idle(trib_http *h, const conn_slot *new_one)
+{
+	conn_slot  *oldest = NULL;
+
+	for (unsigned i = 0; i < h->limit; i++)
+	{
+		conn_slot  *s = &h->slots[i];
+
+		if (s != new_one && s->used && !s->serving && !s->evicted &&
+			(oldest == NULL || s->since_ms < oldest->since_ms))
+			oldest = s;
+	}
+	if (oldest == NULL)
+		return;
+	oldest->evicted = true;
+	shutdown(oldest->fd, SHUT_RDWR);
+	tlog_debug("http", "%u connections open: closed the one idle for %lld ms", h->open,
+			   (long long) (trib_now_ms() - oldest->since_ms));
+}
+
+/* A connection opened or closed: track it, keep the reserved slots free. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	trib_http  *h = cls;
+	conn_slot  *s = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+	{
+		if (s != NULL)
+		{
+			s->used = false;
+			h->open--;
+		}
+		return;
+	}
+	for (unsigned i = 0; s == NULL && i < h->limit; i++)
+		if (!h->slots[i].used)
+			s = &h->slots[i];
+	if (s == NULL)
+		return;					/* cannot happen: libmicrohttpd keeps the limit */
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
+	s->since_ms = trib_now_ms();
+	*socket_context = s;
+	if (++h->open + TRIB_HTTP_RESERVED > h->limit)
+		evict_oldest_idle(h, s);
+}
+
+/* A request was answered: its connection waits for the next one. */
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn_slot  *s = info ? info->socket_context : NULL;
+
+	(void) cls;
+	(void) con_cls;
+	(void) code;
+	if (s != NULL)
+	{
+		s->serving = false;
+		s->since_ms = trib_now_ms();
+	}
+}
+
+/* Mark the connection of a request as serving it. */
+static void
+note_serving(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (info != NULL && info->socket_context != NULL)
+		((conn_slot *) info->socket_context)->serving = true;
+}
+
 /* The access handler: route one request. */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -193,6 +310,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	(void) upload_data;
 	(void) upload_data_size;
 	(void) con_cls;
+	note_serving(conn);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -300,20 +418,27 @@ trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen)
 		free(h);
 		return NULL;
 	}
+	h->limit = opts->max_connections ? opts->max_connections : TRIB_HTTP_MAX_CONNECTIONS;
+	if (h->limit <= TRIB_HTTP_RESERVED)
+		h->limit = TRIB_HTTP_RESERVED + 1;
+	h->slots = trib_xcalloc(h->limit, sizeof(conn_slot));
 	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 								 MHD_USE_ERROR_LOG,
 								 0, NULL, NULL, handle, h,
 								 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *) NULL,
 								 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
-								 MHD_OPTION_CONNECTION_LIMIT,
-								 (unsigned) (opts->max_connections ? opts->max_connections : 32),
+								 MHD_OPTION_CONNECTION_LIMIT, h->limit,
 								 MHD_OPTION_CONNECTION_TIMEOUT,
-								 (unsigned) (opts->timeout_s ? opts->timeout_s : 10),
+								 (unsigned) (opts->timeout_s ? opts->timeout_s
+											 : TRIB_HTTP_IDLE_TIMEOUT_S),
+								 MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *) h,
+								 MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *) h,
 								 MHD_OPTION_END);
 	if (!h->daemon)
 	{
 		snprintf(errbuf, errlen, "http: cannot start the server on %s:%d", host, h->port);
 		close(fd);
+		free(h->slots);
 		free(h);
 		return NULL;
 	}
@@ -343,5 +468,6 @@ trib_http_stop(trib_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
+	free(h->slots);
 	free(h);
 }

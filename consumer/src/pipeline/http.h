@@ -27,11 +27,22 @@
  *   /status                 application/json from the `status` callback
  *                           (pipeline, state, role, sources with positions,
  *                           sinks with acked positions, lag); 503 with
- *                           {"error":...} when it returns NULL.
+ *                           {"error":...} when it returns NULL.  The
+ *                           pipeline writes positions as event ids:
+ *                           "L:S", or "L" alone for the whole transaction
+ *                           committed at L.
  *   /                       a plain-text list of the endpoints.
  *
  * Anything else is 404; methods other than GET and HEAD get 405 with
  * "Allow: GET, HEAD".  Query strings are ignored except `ready`.
+ *
+ * Connections.  Up to max_connections are open at once; one that sends
+ * nothing for timeout_s (a request half sent, or an idle keep-alive) is
+ * closed.  TRIB_HTTP_RESERVED of the slots are kept free: a new connection
+ * that would take one of them closes the connection that has waited
+ * longest without a request in service.  So idle or half-open connections,
+ * however many, cannot keep a health probe out: it is accepted at once
+ * and answered as soon as its request arrives.
  *
  * Threading.  The callbacks run on the HTTP thread, concurrently with the
  * pipeline: they must only read state that is safe to read from another
@@ -48,6 +59,9 @@
 #include "metrics.h"
 
 #define TRIB_HTTP_DEFAULT_HOST "127.0.0.1"
+#define TRIB_HTTP_MAX_CONNECTIONS 64	/* open at once */
+#define TRIB_HTTP_RESERVED 8		/* kept free for new requests, see below */
+#define TRIB_HTTP_IDLE_TIMEOUT_S 3	/* a connection with nothing to say */
 
 /* A check: true when healthy; otherwise may write a one-line reason. */
 typedef bool (*trib_http_check_fn) (void *arg, char *reason, size_t len);
@@ -65,8 +79,8 @@ typedef struct trib_http_opts
 	trib_http_check_fn ready;	/* NULL: never ready */
 	trib_http_status_fn status; /* NULL: /status is 503 */
 	void	   *arg;			/* passed to the callbacks */
-	unsigned	max_connections;	/* 0: 32 */
-	unsigned	timeout_s;		/* idle connection timeout; 0: 10 */
+	unsigned	max_connections;	/* 0: TRIB_HTTP_MAX_CONNECTIONS */
+	unsigned	timeout_s;		/* idle timeout; 0: TRIB_HTTP_IDLE_TIMEOUT_S */
 } trib_http_opts;
 
 typedef struct trib_http trib_http;

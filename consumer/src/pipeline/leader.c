@@ -18,6 +18,8 @@
 
 #include <libpq-fe.h>
 
+#include "pgconn.h"
+
 #define LOCK_KEY_SQL "pg_catalog.hashtextextended('tributary.pipeline:' || $1, 0)"
 
 struct trib_leader
@@ -80,6 +82,22 @@ drop_conn(trib_leader *l)
 	l->held = false;
 }
 
+/* Connect the lock's session: 0, or -1 / -2 as trib_leader_try(). */
+static int
+connect_lock(trib_leader *l, char *errbuf, size_t errlen)
+{
+	/* the dsn's own connect_timeout wins over the default (it comes after) */
+	const char *const kw[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
+	const char *const val[] = {TRIB_LEADER_CONNECT_TIMEOUT_S, "tributary", l->dsn, NULL};
+	trib_pq_error e;
+
+	l->conn = trib_pq_connect(kw, val, 1, &e);
+	if (l->conn != NULL)
+		return 0;
+	fail(errbuf, errlen, "cannot connect to the source database: %s", e.message);
+	return e.final ? -2 : -1;
+}
+
 /* One try at the lock. */
 int
 trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
@@ -93,17 +111,8 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 		return 1;
 	if (l->conn && PQstatus(l->conn) != CONNECTION_OK)
 		drop_conn(l);
-	if (!l->conn)
-	{
-		l->conn = PQconnectdb(l->dsn);
-		if (PQstatus(l->conn) != CONNECTION_OK)
-		{
-			fail(errbuf, errlen, "leader: connection failed: %s",
-				 pq_error(l->conn, eb, sizeof(eb)));
-			drop_conn(l);
-			return -1;
-		}
-	}
+	if (!l->conn && (rc = connect_lock(l, errbuf, errlen)) < 0)
+		return rc;
 	res = PQexecParams(l->conn, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY_SQL ")",
 					   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
@@ -145,6 +154,8 @@ trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 
 		if (rc == 1)
 			return true;
+		if (rc == -2)
+			return false;
 		if (rc == 0)
 			fail(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
 		if ((stop && *stop) || (timeout_ms >= 0 && now_ms() + retry_ms > deadline))

@@ -27,13 +27,22 @@ typedef struct trib_leader trib_leader;
 /* A leader handle for pipeline (nothing is connected yet). */
 trib_leader *trib_leader_new(const char *dsn, const char *pipeline);
 
-/* One try: 1 we hold the lock, 0 another consumer does, -1 error. */
+/* connect_timeout of the lock's connection unless the dsn sets one. */
+#define TRIB_LEADER_CONNECT_TIMEOUT_S "10"
+
+/*
+ * One try: 1 we hold the lock, 0 another consumer does, -1 an error worth
+ * retrying (the server is down, restarting, unreachable), -2 one that is
+ * not: the server refused the dsn's role, password or database (pgconn.h).
+ * errbuf says which, with libpq's message and the SQLSTATE.
+ */
 int			trib_leader_try(trib_leader *l, char *errbuf, size_t errlen);
 
 /*
  * Wait until we hold the lock, trying every retry_ms; connection errors are
- * retried too.  Stops early when *stop becomes true (signal handler) or
- * timeout_ms passes (timeout_ms < 0: no limit).  true when acquired.
+ * retried too, except those trib_leader_try() reports as -2.  Stops early
+ * when *stop becomes true (signal handler) or timeout_ms passes
+ * (timeout_ms < 0: no limit).  true when acquired.
  */
 bool		trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 								volatile int *stop, char *errbuf, size_t errlen);

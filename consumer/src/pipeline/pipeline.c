@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog.h"
 #include "checkpoint.h"
 #include "erasure.h"
 #include "http.h"
@@ -73,6 +74,7 @@
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
+#define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -109,6 +111,7 @@ struct trib_pipeline
 	trib_source_pg *src;
 	trib_leader *leader;
 	bool		retriable;		/* failed on a lost database connection */
+	bool		refused;		/* the source refused the dsn's credentials */
 	trib_checkpoint *ckpt;
 	sink_slot  *sinks;
 	size_t		nsinks;
@@ -121,7 +124,7 @@ struct trib_pipeline
 	bool		has_offered;
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
-	trib_erasure *erasure;		/* erasure requests; NULL when none */
+	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	trib_metric *m_dropped;
 	pending_tx *queue;
@@ -272,6 +275,7 @@ make_source(trib_pipeline *p, char *errbuf, size_t errlen)
 	exc = join_list(&c->exclude_tables);
 	sc.include_tables = inc;
 	sc.exclude_tables = exc;
+	sc.catalog_tables = trib_erasure_enabled(p->erasure) ? TRIB_ERASURE_TABLES : NULL;
 	opts = calloc(2 * c->plugin_options.count + 1, sizeof(char *));
 	if (opts == NULL)
 		abort();
@@ -312,8 +316,9 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	if (!trib_std_metrics_register(p->metrics, &p->m))
 		abort();
 	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
-	p->erasure = trib_erasure_new(cfg);
-	if (p->rules == NULL)
+	if (p->rules != NULL)
+		p->erasure = trib_erasure_new(cfg, p->metrics, errbuf, errlen);
+	if (p->rules == NULL || p->erasure == NULL)
 	{
 		trib_pipeline_free(p);
 		return NULL;
@@ -332,6 +337,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		p->sinks[i].p = p;
 		p->sinks[i].sink.ack = on_ack;
 		p->sinks[i].sink.ack_arg = &p->sinks[i];
+		p->sinks[i].sink.metrics = p->metrics;
 		if (cfg->dead_letter && strcmp(cfg->dead_letter, cfg->sinks[i].name) == 0)
 		{
 			p->sinks[i].dead_letter = true;
@@ -356,27 +362,74 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	return p;
 }
 
-/* Open sinks, the checkpoint store and the leader lock. */
+/* Sleep ms milliseconds, in steps, until *stop. */
+static void
+pause_ms(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec step = {0, 50 * 1000000L};
+
+	for (int t = 0; t < ms && !*stop; t += 50)
+		nanosleep(&step, NULL);
+}
+
+/*
+ * Take the pipeline lock.  While another consumer holds it, wait as a
+ * standby, trying every LEADER_RETRY_MS.  While the source database cannot
+ * be reached (down, restarting, a wrong host or port), say why each time
+ * and try again after the source's reconnect backoff.  When it refuses the
+ * connection for good (role, password, database: pgconn.h), fail at once
+ * with p->refused set.  false with errbuf empty when stopped.
+ */
+static bool
+become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	const trib_backoff_conf *bo = &p->srcconf->pg.reconnect_backoff_ms;
+	int			delay = bo->initial;
+	bool		standby = false;
+
+	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
+	while (!*stop)
+	{
+		int			rc = trib_leader_try(p->leader, errbuf, errlen);
+
+		if (rc == 1)
+			return true;
+		if (rc == -2)
+		{
+			p->refused = true;
+			return false;
+		}
+		if (rc == 0)
+		{
+			if (!standby)
+				tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
+						  p->cfg->pipeline);
+			standby = true;
+			snprintf(p->state, sizeof(p->state), "standby");
+			delay = bo->initial;
+			pause_ms(LEADER_RETRY_MS, stop);
+			continue;
+		}
+		standby = false;
+		snprintf(p->state, sizeof(p->state), "connecting");
+		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", p->srcconf->name,
+				  errbuf, delay);
+		pause_ms(delay, stop);
+		delay = delay > bo->max / 2 ? bo->max : delay * 2;
+	}
+	errbuf[0] = '\0';
+	return false;
+}
+
+/* Take the lock, then open the checkpoint store and the sinks. */
 static bool
 open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
 	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
 	size_t		i;
 
-	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
-	if (trib_leader_try(p->leader, errbuf, errlen) != 1)
-	{
-		tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
-				  p->cfg->pipeline);
-		snprintf(p->state, sizeof(p->state), "standby");
-		if (!trib_leader_acquire(p->leader, 1000, -1, (volatile int *) stop,
-								 errbuf, errlen))
-		{
-			if (*stop)
-				errbuf[0] = '\0';
-			return false;
-		}
-	}
+	if (!become_leader(p, stop, errbuf, errlen))
+		return false;
 	tlog_info("pipeline", "pipeline %s is active", p->cfg->pipeline);
 
 	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
@@ -651,6 +704,17 @@ write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Count ev as handled, whether or not any sink gets it. */
+static void
+offered(trib_pipeline *p, const trib_event *ev)
+{
+	trib_metric_inc(p->m_src_events);
+	p->events_in++;
+	p->has_offered = true;
+	p->last_offered = ev->pos;
+	p->last_offered.opaque = NULL;
+}
+
 /*
  * Run the transforms on one change event, then hand it to every sink
  * that does not have it yet (or only to the dead-letter sink).
@@ -661,23 +725,24 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 	trib_verdict v;
 	size_t		i;
 
-	/* erasure: requests are handled on the source's values, before any
-	 * rule masks them; our messages become the deletes they stand for */
-	if (p->erasure != NULL)
+	/*
+	 * erasure: requests are handled on the source's values, before any
+	 * rule masks them; key rows become the deletes they stand for; forged
+	 * erasures and the rest of the catalog never reach a sink
+	 */
+	switch (trib_erasure_take(p->erasure, ev, errbuf, errlen))
 	{
-		if (trib_erasure_is_request(p->erasure, ev) &&
-			!trib_erasure_handle(p->erasure, ev, errbuf, errlen))
+		case TRIB_ERASURE_FAILED:
 			return false;
-		if (trib_erasure_rewrite(p->erasure, ev, errbuf, errlen) < 0)
-			return false;
+		case TRIB_ERASURE_CONSUMED:
+			offered(p, ev);
+			return true;
+		case TRIB_ERASURE_NOT_OURS:
+		case TRIB_ERASURE_REWRITTEN:
+			break;
 	}
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
-
-	trib_metric_inc(p->m_src_events);
-	p->events_in++;
-	p->has_offered = true;
-	p->last_offered = ev->pos;
-	p->last_offered.opaque = NULL;
+	offered(p, ev);
 	switch (v)
 	{
 		case TRIB_VERDICT_FAIL:
@@ -917,7 +982,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	long long	last_data = now_ms();
 	uint64_t	unflushed = 0;
 	uint64_t	reported = 0;
-	char		lsn[32];
+	char		lsn[TRIB_EVENTID_LEN];
 
 	errbuf[0] = '\0';
 	if (!start_http(p, errbuf, errlen))
@@ -1029,9 +1094,8 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	tlog_info("pipeline", "stopping: draining the sinks");
 	if (!drain(p, errbuf, errlen))
 		return false;
-	trib_lsn_format(p->saved.commit_lsn, lsn, sizeof(lsn));
-	tlog_info("pipeline", "stopped cleanly; checkpoint %s:%llu", lsn,
-			  (unsigned long long) p->saved.seq);
+	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, lsn, sizeof(lsn));
+	tlog_info("pipeline", "stopped cleanly; checkpoint %s", lsn);
 	snprintf(p->state, sizeof(p->state), "stopped");
 	return true;
 }
@@ -1040,7 +1104,7 @@ char *
 trib_pipeline_status_json(trib_pipeline *p)
 {
 	char	   *out = NULL;
-	char		ck[32],
+	char		ck[TRIB_EVENTID_LEN],
 				conf[32];
 	size_t		len;
 	FILE	   *f = open_memstream(&out, &len);
@@ -1048,21 +1112,20 @@ trib_pipeline_status_json(trib_pipeline *p)
 
 	if (f == NULL)
 		return NULL;
-	trib_lsn_format(p->saved.commit_lsn, ck, sizeof(ck));
+	/* event ids: "L:S", or "L" for all of the transaction committed at L */
+	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, ck, sizeof(ck));
 	trib_lsn_format(p->confirmed_lsn, conf, sizeof(conf));
 	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
-			"\"checkpoint\":\"%s:%llu\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
-			p->cfg->pipeline, p->state, (unsigned long long) p->events_in,
-			ck, (unsigned long long) p->saved.seq, conf);
+			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
+			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
 	for (i = 0; i < p->nsinks; i++)
 	{
-		char		a[32];
+		char		a[TRIB_EVENTID_LEN];
 
-		trib_lsn_format(p->sinks[i].acked.commit_lsn, a, sizeof(a));
-		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s:%llu\"}",
+		trib_eventid_format(p->sinks[i].acked.commit_lsn, p->sinks[i].acked.seq, a, sizeof(a));
+		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
 				i ? "," : "", p->cfg->sinks[i].name,
-				(unsigned long long) p->sinks[i].written, a,
-				(unsigned long long) p->sinks[i].acked.seq);
+				(unsigned long long) p->sinks[i].written, a);
 	}
 	fprintf(f, "]}");
 	fclose(f);
@@ -1202,6 +1265,12 @@ bool
 trib_pipeline_retriable(const trib_pipeline *p)
 {
 	return p->retriable;
+}
+
+bool
+trib_pipeline_refused(const trib_pipeline *p)
+{
+	return p->refused;
 }
 
 void

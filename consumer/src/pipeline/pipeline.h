@@ -45,4 +45,11 @@ void		trib_pipeline_free(trib_pipeline *p);
  */
 bool		trib_pipeline_retriable(const trib_pipeline *p);
 
+/*
+ * After trib_pipeline_run() failed: did the source database refuse the
+ * configured role, password or database (pgconn.h)?  Retrying cannot help;
+ * main.c exits 2, as for a bad configuration.
+ */
+bool		trib_pipeline_refused(const trib_pipeline *p);
+
 #endif							/* TRIB_PIPELINE_H */

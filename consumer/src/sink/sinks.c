@@ -102,6 +102,9 @@ open_postgres(trib_sink *sink, const trib_sink_conf *conf, const trib_config *cf
 	o.table_from_route = conf->postgres.table_from_route;
 	o.batch_size = conf->postgres.batch_size;
 	o.batch_ms = conf->postgres.batch_ms;
+	o.unknown_as_text = conf->postgres.unknown_types == TRIB_UNKNOWN_TYPES_TEXT;
+	o.log_row_values = conf->postgres.log_row_values;
+	o.metrics = sink->metrics;
 	o.pipeline = cfg->pipeline;
 	o.sink_name = conf->name;
 	return trib_pgsink_open_opts(sink, &o, errbuf, errlen);

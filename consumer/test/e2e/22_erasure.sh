@@ -2,15 +2,18 @@
 # 22_erasure.sh: erasure requests (the right to be forgotten) through
 # `tributary run`, into a Postgres sink and a JSON Lines file.
 #
-# Customers and their orders are replicated (emails pseudonymised); then
-# an erasure request names customer 3 (still in the source) and another
-# names customer 4 (already deleted in the source, with the orders left
-# behind by a lax application).  The consumer is killed (-9) right after
-# the first request and restarted.  At the end:
-#   - the target holds no row of either subject, and every other row;
+# Customers and their orders are replicated (emails pseudonymised); then a
+# member of tributary_eraser inserts erasure requests into
+# tributary.erasure_requests: one names customer 3 (still in the source),
+# another customer 4 (already deleted in the source, with the orders left
+# behind by a lax application), a third customer 6.  The consumer is killed
+# (-9) right after the first request and restarted, and killed again
+# while it handles the third.  At the end:
+#   - the target holds no row of any subject, and every other row;
 #   - the file holds a tombstone (null value) for each of the subjects'
-#     keys, with the keys as the rules made them;
-#   - the audit log records both requests with the rows found.
+#     keys, with the keys as the rules made them, and no catalog row;
+#   - the audit log records every request with the rows found, under the
+#     subject's HMAC, never the subject.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
@@ -36,7 +39,7 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target"
     -c "SELECT 1" \
     -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text)" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, total numeric(8,2))" \
-    -c "CREATE TABLE public.erasure_requests (id serial PRIMARY KEY, customer_id int, asked_at timestamptz DEFAULT now())" \
+    -c "CREATE ROLE eraser LOGIN IN ROLE tributary_eraser" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e22', 'tributary')" >/dev/null
 
 DSN="host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
@@ -48,10 +51,10 @@ transforms:
   - {type: hash, tables: [customers], fields: [email], key: "e2e22-key-0123456789", key_format: raw}
   - {type: route, tables: [customers], lua: "return 'routed.customers_copy'"}
 erasure:
-  table: public.erasure_requests
-  subject: customer_id
   targets: [public.customers.id, public.orders.customer_id]
   audit_log: "$WORK/erasure.jsonl"
+  subject_key: "e2e22-subject-key-0123456789"
+  subject_key_format: raw
 sinks:
   db:
     type: postgres
@@ -75,14 +78,22 @@ pgc_psql -d postgres -c "INSERT INTO public.customers SELECT g, 'p' || g || '@ma
     -c "DELETE FROM public.customers WHERE id = 4" >/dev/null
 check "replicated" t "$(slot_caught_up tributary_e2e22)"
 
-pgc_psql -d postgres -c "INSERT INTO public.erasure_requests (customer_id) VALUES (3)" >/dev/null
+request() {
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGC_SOCK" -p "$PGC_PORT" -U eraser -d postgres \
+        -c "INSERT INTO tributary.erasure_requests (subject) VALUES ('$1')" >/dev/null
+}
+request 3
 sleep 0.3
 kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
 start
-pgc_psql -d postgres -c "INSERT INTO public.erasure_requests (customer_id) VALUES (4)" >/dev/null
-# the erasure messages are a transaction of their own: wait for the sink
+request 4
+request 6
+sleep 0.$(( RANDOM % 3 + 1 ))
+kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+start
+# the key rows are a transaction of their own: wait for the sink
 for _ in $(seq 1 100); do
-    n=$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders WHERE customer_id IN (3, 4)" 2>/dev/null || echo x)
+    n=$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders WHERE customer_id IN (3, 4, 6)" 2>/dev/null || echo x)
     [ "$n" = 0 ] && break
     sleep 0.1
 done
@@ -90,22 +101,27 @@ check "caught up" t "$(slot_caught_up tributary_e2e22)"
 stop_consumer
 check "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
-check "the target keeps every other customer" "1 2 5 6" \
+check "the target keeps every other customer" "1 2 5" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(id::text, ' ' ORDER BY id) FROM public.customers")"
-check "a route rule named the table of the sink with table_from_route" "1 2 5 6" \
+check "a route rule named the table of the sink with table_from_route" "1 2 5" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(id::text, ' ' ORDER BY id) FROM routed.customers_copy")"
-check "and no order of either subject" "1 2 5 6" \
+check "and no order of any subject" "1 2 5" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(DISTINCT customer_id::text, ' ') FROM public.orders")"
-check "the other orders are all there" 12 "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders")"
-# tombstones: value null, for customer 3 and every order of 3 and 4 (and 4's key)
+check "the other orders are all there" 9 "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders")"
+# tombstones: value null, for customers 3, 4, 6 and every order of theirs
 tomb=$(grep -c '"value":null' "$WORK/out.jsonl" || true)
-check "a tombstone for each of the 8 erased keys (customers 3, 4; their 6 orders)" t "$([ "$tomb" -ge 8 ] && echo t || echo f)"
-for k in '{"id":3}' '{"id":4}' '{"id":131}' '{"id":133}' '{"id":141}' '{"id":143}'; do
+check "a tombstone for each of the 12 erased keys (customers 3, 4, 6; their 9 orders)" t "$([ "$tomb" -ge 12 ] && echo t || echo f)"
+for k in '{"id":3}' '{"id":4}' '{"id":6}' '{"id":131}' '{"id":133}' '{"id":141}' '{"id":143}' '{"id":161}' '{"id":163}'; do
     check "tombstone for $k" t "$(grep -F "\"key\":$k" "$WORK/out.jsonl" | grep -q '"value":null' && echo t || echo f)"
 done
-check "the audit log records both requests (a repeat after the kill is allowed)" "3 4" \
-    "$(grep -o -E '"subject":"[0-9]+"' "$WORK/erasure.jsonl" | grep -o -E '[0-9]+' | sort -u | paste -sd' ')"
+check "no catalog row reached the file" 0 "$(grep -c -E 'erasure_(requests|keys)|"subject"' "$WORK/out.jsonl" || true)"
+hmac() { printf '%s\n' "$1" | K=e2e22-subject-key-0123456789 "$BIN" hash --key-env K --key-format raw --context erasure.subject; }
+H3=$(hmac 3) H4=$(hmac 4) H6=$(hmac 6)
+check "the audit log records every request (a repeat after a kill is allowed)" "$(printf '%s\n' "$H3" "$H4" "$H6" | sort | paste -sd' ')" \
+    "$(grep '"event":"request"' "$WORK/erasure.jsonl" | grep -o -E '"subject_hmac":"[0-9a-f]+"' | cut -d'"' -f4 | sort -u | paste -sd' ')"
+check "and never a subject" 0 "$(grep -c '"subject"' "$WORK/erasure.jsonl" || true)"
 check "with the rows found for customer 4 (none left in customers, 3 orders)" t \
-    "$(grep '"subject":"4"' "$WORK/erasure.jsonl" | grep -q '"target":"public.customers.id","rows":0},{"target":"public.orders.customer_id","rows":3}' && echo t || echo f)"
+    "$(grep "\"subject_hmac\":\"$H4\"" "$WORK/erasure.jsonl" | grep -q '"target":"public.customers.id","rows":0},{"target":"public.orders.customer_id","rows":3}' && echo t || echo f)"
+check "the audit log is 0600" 600 "$(stat -c %a "$WORK/erasure.jsonl")"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

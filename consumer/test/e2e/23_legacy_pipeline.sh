@@ -9,7 +9,9 @@
 # strategies must produce (the hash recomputed with pgcrypto; substitutes
 # and noise deterministic, so a second run of the same file gives the same
 # target byte for byte); no original email, name or phone reaches the target;
-# every sampled order's customer exists in the target.
+# every sampled order's customer exists in the target.  The substitute,
+# perturb and sample strategies name no key: they use the run's default key
+# from --key-file.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
@@ -38,6 +40,8 @@ pgc_psql -d postgres -c "CREATE EXTENSION pgcrypto" -c "CREATE DATABASE staging"
 SRC="host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
 DST="host=$PGC_SOCK port=$PGC_PORT dbname=staging user=postgres"
 export LEGACY_SALT=legacy-salt-0123456789
+openssl rand -hex 32 > "$WORK/default.key"
+KEYARGS=(--key-file "$WORK/default.key")
 cat > "$WORK/sanitize.yaml" <<YAML
 pipelines:
   - step: minimize_orders
@@ -68,10 +72,10 @@ pipelines:
     collections:
       countries: {}
 YAML
-out=$("$BIN" check -c "$WORK/sanitize.yaml")
+out=$("$BIN" check -c "$WORK/sanitize.yaml" "${KEYARGS[@]}")
 check "check shows the DAG order" "1. copy_reference 2. sanitize_customers 3. minimize_orders" \
     "$(grep -o -E '[0-9]\. [a-z_]+' <<<"$out" | paste -sd' ')"
-rc=0; "$BIN" run -c "$WORK/sanitize.yaml" > "$WORK/run1.log" 2>&1 || rc=$?
+rc=0; "$BIN" run -c "$WORK/sanitize.yaml" "${KEYARGS[@]}" > "$WORK/run1.log" 2>&1 || rc=$?
 check "the file runs unchanged, exit 0" 0 "$rc"
 check "the steps ran in order" "copy_reference sanitize_customers minimize_orders" \
     "$(grep -o -E 'step [0-9] of 3: [a-z_]+' "$WORK/run1.log" | awk '{print $5}' | paste -sd' ')"
@@ -99,11 +103,12 @@ check "every sampled order's customer exists" 0 \
 dump() { pgc_psql -d staging -Atc "SELECT * FROM public.customers ORDER BY id; SELECT * FROM public.orders ORDER BY id"; }
 dump > "$WORK/first"
 pgc_psql -d staging -c "TRUNCATE public.customers, public.orders" >/dev/null
-rc=0; "$BIN" run -c "$WORK/sanitize.yaml" > "$WORK/run2.log" 2>&1 || rc=$?
+rc=0; "$BIN" run -c "$WORK/sanitize.yaml" "${KEYARGS[@]}" > "$WORK/run2.log" 2>&1 || rc=$?
 check "a second run of the same file" 0 "$rc"
 dump > "$WORK/second"
 check "gives the same target (deterministic substitutes, noise, hashes, sample)" "" \
     "$(diff "$WORK/first" "$WORK/second" | head -2)"
-check "the salt is not in any log" 0 "$(cat "$WORK"/run*.log | grep -c "$LEGACY_SALT" || true)"
+check "the salt and the key are not in any log" 0 \
+    "$(cat "$WORK"/run*.log | grep -c -e "$LEGACY_SALT" -e "$(cat "$WORK/default.key")" || true)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,5 @@
-# consumer/test/e2e/lib.sh: helpers shared by the source end-to-end scripts
-# (01-05), sourced after scripts/lib/pgcluster.sh.  Expects ROOT, WORK and
+# consumer/test/e2e/lib.sh: helpers shared by the end-to-end scripts,
+# sourced after scripts/lib/pgcluster.sh.  Expects ROOT, WORK and
 # the counters `passed` and `failed` to be set by the script.
 
 # expect_eq NAME EXPECTED ACTUAL
@@ -73,6 +73,16 @@ slot_caught_up() {
     echo "$c"
 }
 
+# wait_slot_active SLOT: wait up to 10 s for a walsender to stream from SLOT
+# (the consumer created it and started streaming).
+wait_slot_active() {
+    for _ in $(seq 1 100); do
+        [ "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$1' AND active")" = 1 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
 # status.  Not in a subshell: only the shell that started it can wait.
 stop_consumer() {
@@ -122,4 +132,24 @@ mock_query() {
     case $reply in ok*) echo "${reply#ok }"; return 0 ;; esac
     echo "mock_query $*: $reply" >&2
     return 1
+}
+
+# Scripts with more than one server (24, 25).  start_server NAME starts a
+# cluster and sets NAME_SOCK and NAME_PORT; cleanup_servers stops every one
+# of them; on SOCK PORT ARGS... runs psql against one.
+SERVER_DIRS=()
+start_server() {
+    pgc_start
+    SERVER_DIRS+=("$PGC_DIR")
+    printf -v "${1}_SOCK" '%s' "$PGC_SOCK"
+    printf -v "${1}_PORT" '%s' "$PGC_PORT"
+}
+cleanup_servers() {
+    local d
+    for d in "${SERVER_DIRS[@]}"; do PGC_DIR=$d; pgc_cleanup; done
+}
+on() {
+    local s=$1 p=$2
+    shift 2
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$s" -p "$p" -U postgres "$@"
 }

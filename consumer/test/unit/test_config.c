@@ -718,7 +718,7 @@ every_error_is_reported_not_just_the_first(void **state)
 		"never, only)\n"
 		"t.yaml:5:38: sinks.out.fsync: expected a boolean, got \"maybe\" (accepted: true, false)\n"
 		"t.yaml:5:45: sinks.out.rotate_byte: unknown key for a file sink (accepted: type, "
-		"path, rotate_bytes, fsync)\n"
+		"path, rotate_bytes, fsync, mode)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
 		"transforms, sinks, dead_letter, dead_letter_images, strict, lua_max_instructions, "
 		"lua_max_memory_mb, erasure, checkpoint, http, log)");
@@ -874,6 +874,90 @@ list_dir(const char *dir, const char *suffix, char **names, size_t max)
 	return n;
 }
 
+/* ---- files the daemon writes (config_paths.c) -------------------------- */
+
+/* BASE with a file sink at `sink` and the log at `log`, loaded; the error
+ * text (empty when it loaded). */
+static const char *
+load_sink_and_log(const char *sink, const char *log)
+{
+	char		yaml[2048];
+	trib_config *cfg = NULL;
+
+	snprintf(yaml, sizeof(yaml), BASE "sinks:\n  archive: {type: file, path: \"%s\"}\n"
+			 "log: {file: \"%s\"}\n", sink, log);
+	if (trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, errbuf, sizeof(errbuf)))
+	{
+		trib_config_free(cfg);
+		errbuf[0] = '\0';
+	}
+	return errbuf;
+}
+
+/* tmpdir/name, in a static buffer per slot (two at a time). */
+static const char *
+tmp_path(int slot, const char *name)
+{
+	static char paths[2][600];
+
+	snprintf(paths[slot], sizeof(paths[slot]), "%s/%s", tmpdir, name);
+	return paths[slot];
+}
+
+static void
+log_and_sink_through_a_linked_directory_are_one_file(void **state)
+{
+	const char *err;
+
+	(void) state;
+	assert_int_equal(mkdir(tmp_path(0, "data"), 0700), 0);
+	assert_int_equal(symlink("data", tmp_path(0, "current")), 0);
+	err = load_sink_and_log(tmp_path(0, "data/events.jsonl"), tmp_path(1, "current/events.jsonl"));
+	if (strstr(err, "t.yaml:8:13: log.file: \"") != err ||
+		strstr(err, "current/events.jsonl\" is the same file as sinks.archive.path \"") == NULL ||
+		strstr(err, "data/events.jsonl\" (t.yaml:7:31)") == NULL)
+		fail_msg("expected the linked directory to be seen through, got: [%s]", err);
+	/* the sidecar through the link, an existing file this time */
+	write_tmp("data/events.jsonl.pos", "{}");
+	err = load_sink_and_log(tmp_path(0, "data/events.jsonl"), tmp_path(1, "current/events.jsonl.pos"));
+	assert_non_null(strstr(err, "is the same file as the position sidecar \""));
+}
+
+static void
+a_link_to_a_sink_file_or_a_hard_link_is_the_same_file(void **state)
+{
+	const char *err;
+
+	(void) state;
+	write_tmp("real.jsonl", "");
+	assert_int_equal(symlink(tmp_path(0, "real.jsonl"), tmp_path(1, "soft.log")), 0);
+	err = load_sink_and_log(tmp_path(0, "real.jsonl"), tmp_path(1, "soft.log"));
+	assert_non_null(strstr(err, "soft.log\" is the same file as sinks.archive.path"));
+	assert_int_equal(link(tmp_path(0, "real.jsonl"), tmp_path(1, "hard.log")), 0);
+	err = load_sink_and_log(tmp_path(0, "real.jsonl"), tmp_path(1, "hard.log"));
+	assert_non_null(strstr(err, "hard.log\" is the same file as sinks.archive.path"));
+	/* a dangling link: the log would be created at its target */
+	assert_int_equal(symlink("later.jsonl", tmp_path(1, "dangling.log")), 0);
+	err = load_sink_and_log(tmp_path(0, "later.jsonl"), tmp_path(1, "dangling.log"));
+	assert_non_null(strstr(err, "dangling.log\" is the same file as sinks.archive.path"));
+}
+
+static void
+files_that_only_look_alike_are_accepted(void **state)
+{
+	(void) state;
+	/* not segments: a leading 0, a non-digit; other names in the directory */
+	assert_string_equal(load_sink_and_log(tmp_path(0, "e.jsonl"), tmp_path(1, "e.jsonl.0")), "");
+	assert_string_equal(load_sink_and_log(tmp_path(0, "e.jsonl"), tmp_path(1, "e.jsonl.01")), "");
+	assert_string_equal(load_sink_and_log(tmp_path(0, "e.jsonl"), tmp_path(1, "e.jsonl.1x")), "");
+	assert_string_equal(load_sink_and_log(tmp_path(0, "e.jsonl"), tmp_path(1, "e.jsonl.log")), "");
+	assert_string_equal(load_sink_and_log(tmp_path(0, "e.jsonl"), tmp_path(1, "e.log")), "");
+	/* a directory that does not exist yet still resolves by its parts */
+	assert_non_null(strstr(load_sink_and_log(tmp_path(0, "new/e.jsonl"),
+											 tmp_path(1, "new/x/../e.jsonl")),
+						   "is the same file as sinks.archive.path"));
+}
+
 static void
 every_bad_config_fails_with_its_expected_message(void **state)
 {
@@ -1007,6 +1091,9 @@ main(void)
 		cmocka_unit_test_teardown(a_map_with_too_many_keys_is_rejected, teardown),
 		cmocka_unit_test_teardown(load_from_a_file_and_a_missing_file, teardown),
 		cmocka_unit_test_teardown(a_short_error_buffer_is_truncated_safely, teardown),
+		cmocka_unit_test_teardown(log_and_sink_through_a_linked_directory_are_one_file, teardown),
+		cmocka_unit_test_teardown(a_link_to_a_sink_file_or_a_hard_link_is_the_same_file, teardown),
+		cmocka_unit_test_teardown(files_that_only_look_alike_are_accepted, teardown),
 		cmocka_unit_test_teardown(every_bad_config_fails_with_its_expected_message, teardown),
 		cmocka_unit_test_teardown(every_example_pipeline_loads, teardown),
 		cmocka_unit_test_teardown(committed_config_reference_equals_the_generated_one, teardown),

@@ -18,11 +18,14 @@
 #include <errno.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -74,12 +77,18 @@ status_cb(void *arg)
 	return strdup("{\"pipeline\":\"orders\",\"state\":\"streaming\",\"role\":\"leader\"}");
 }
 
-/* Connect to addr:port; the socket or -1 (errno set). */
+static void set_timeouts(int fd, int ms);
+
+/* Connect to addr:port, within timeout_ms when > 0 (then also the socket's
+ * send and receive timeouts); the socket or -1 (errno set). */
 static int
-connect_to(const char *addr, int port)
+connect_within(const char *addr, int port, int timeout_ms)
 {
 	struct sockaddr_in sa;
 	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (timeout_ms > 0)
+		set_timeouts(fd, timeout_ms);	/* Linux bounds connect() by SO_SNDTIMEO */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -96,16 +105,72 @@ connect_to(const char *addr, int port)
 	return fd;
 }
 
+/* Connect to addr:port; the socket or -1 (errno set). */
+static int
+connect_to(const char *addr, int port)
+{
+	return connect_within(addr, port, 0);
+}
+
+/*
+ * A connection that sends the start of a request and then nothing: the
+ * socket, or -1.  Non-blocking, so that a server that has stopped
+ * accepting cannot hang the test; the bytes go out when the connection is
+ * made within 20 ms.
+ */
+static int
+half_sent(int port)
+{
+	static const char part[] = "GET /health HTTP/1.1\r\nHost: localhost\r\n";
+	struct sockaddr_in sa;
+	int			fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t) port);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0 && errno != EINPROGRESS)
+	{
+		close(fd);
+		return -1;
+	}
+	if (poll(&pfd, 1, 20) == 1 && (pfd.revents & POLLOUT))
+		(void) !write(fd, part, sizeof(part) - 1);
+	return fd;
+}
+
+/* Set send and receive timeouts on a socket. */
+static void
+set_timeouts(int fd, int ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /* One request; fills *r (body malloc'd).  False on a socket error. */
+static bool request_timed(int port, const char *method, const char *path, int timeout_ms,
+						  reply *r);
+
 static bool
 request(int port, const char *method, const char *path, reply *r)
+{
+	return request_timed(port, method, path, 0, r);
+}
+
+/* request(), failing when the answer takes longer than timeout_ms (0: no
+ * limit): connect, send and every read are bounded. */
+static bool
+request_timed(int port, const char *method, const char *path, int timeout_ms, reply *r)
 {
 	char		req[512],
 			   *buf = NULL,
 			   *sep;
 	size_t		len = 0,
 				cap = 0;
-	int			fd = connect_to("127.0.0.1", port);
+	int			fd = connect_within("127.0.0.1", port, timeout_ms);
 	ssize_t		n;
 
 	memset(r, 0, sizeof(*r));
@@ -363,6 +428,75 @@ test_many_requests_while_updating(void **state)
 	trib_metrics_free(reg);
 }
 
+
+/*
+ * Idle connections that never finish their request must not starve a
+ * health probe: with 100 of them open (the server allows max_connections)
+ * /health still answers, well within a probe's usual timeout, and again
+ * after 100 more; the server serves normally once they are gone.
+ */
+static void
+test_idle_half_sent_requests_do_not_starve_health(void **state)
+{
+	fake_pipeline p = {.live = true, .ready = true, .status_ok = true};
+	trib_http  *h = start(NULL, &p);
+	int			port = trib_http_port(h);
+	int			idle[200];
+	int			n = 0;
+
+	(void) state;
+	for (int round = 0; round < 2; round++)
+	{
+		reply		r;
+		int64_t		t0;
+
+		for (int i = 0; i < 100; i++)
+			if ((idle[n] = half_sent(port)) >= 0)
+				n++;
+		t0 = trib_now_ms();
+		if (!request_timed(port, "GET", "/health", 2000, &r) || r.status != 200)
+		{
+			print_message("round %d: /health did not answer within 2 s with %d idle "
+						  "connections (status %d, %lld ms)\n", round, n, r.status,
+						  (long long) (trib_now_ms() - t0));
+			fail();
+		}
+		assert_string_equal(r.body, "ok\n");
+		free(r.body);
+	}
+	for (int i = 0; i < n; i++)
+		close(idle[i]);
+	expect(port, "GET", "/status", 200, NULL);
+	trib_http_stop(h);
+}
+
+/* An incomplete request is dropped after the idle timeout, 3 s by default
+ * (it was 10 s). */
+static void
+test_incomplete_request_times_out_soon(void **state)
+{
+	fake_pipeline p = {.live = true};
+	trib_http  *h = start(NULL, &p);
+	int			fd = half_sent(trib_http_port(h));
+	char		c;
+	int64_t		t0 = trib_now_ms();
+	ssize_t		got;
+
+	(void) state;
+	assert_true(fd >= 0);
+	fcntl(fd, F_SETFL, 0);		/* blocking again */
+	set_timeouts(fd, 6000);
+	got = read(fd, &c, 1);
+	if (got != 0 || trib_now_ms() - t0 < 2000)
+	{
+		print_message("expected the server to close the connection after about 3 s, "
+					  "got read %zd after %lld ms\n", got, (long long) (trib_now_ms() - t0));
+		fail();
+	}
+	close(fd);
+	trib_http_stop(h);
+}
+
 int
 main(void)
 {
@@ -374,6 +508,8 @@ main(void)
 		cmocka_unit_test(test_default_listens_on_loopback_only),
 		cmocka_unit_test(test_explicit_hosts_and_errors),
 		cmocka_unit_test(test_many_requests_while_updating),
+		cmocka_unit_test(test_idle_half_sent_requests_do_not_starve_health),
+		cmocka_unit_test(test_incomplete_request_times_out_soon),
 	};
 
 	trib_log_set_level(TRIB_LOG_WARN);

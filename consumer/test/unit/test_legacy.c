@@ -2,6 +2,7 @@
  * test_legacy.c: the copy-and-sanitize format (legacy.c): translation into
  * native pipelines, the DAG's run order, and errors with file and line.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,13 +22,16 @@
 	"    source_db: postgresql://prod/shop\n    dest_db: \"host=staging dbname=shop\"\n" \
 	"    collections:\n" cols
 
+/* Nothing from the environment: no server URIs, no default key. */
+static const trib_legacy_opts no_env = {.state_dir = "/state"};
+
 static trib_legacy *
 load_ok(const char *text)
 {
 	trib_legacy *lg = NULL;
 	char		err[4096];
 
-	if (!trib_legacy_load("old.yaml", text, strlen(text), "/state", &lg, err, sizeof(err)))
+	if (!trib_legacy_load("old.yaml", text, strlen(text), &no_env, &lg, err, sizeof(err)))
 		fail_msg("did not load: %s\n%s", err, text);
 	return lg;
 }
@@ -37,7 +42,19 @@ load_err(const char *text, const char *want)
 	trib_legacy *lg = NULL;
 	char		err[4096] = "";
 
-	if (trib_legacy_load("old.yaml", text, strlen(text), "/state", &lg, err, sizeof(err)))
+	if (trib_legacy_load("old.yaml", text, strlen(text), &no_env, &lg, err, sizeof(err)))
+		fail_msg("loaded:\n%s", text);
+	if (strstr(err, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, err);
+}
+
+static void
+load_err_with(const char *text, const trib_legacy_opts *o, const char *want)
+{
+	trib_legacy *lg = NULL;
+	char		err[4096] = "";
+
+	if (trib_legacy_load("old.yaml", text, strlen(text), o, &lg, err, sizeof(err)))
 		fail_msg("loaded:\n%s", text);
 	if (strstr(err, want) == NULL)
 		fail_msg("expected \"%s\" in:\n%s", want, err);
@@ -158,6 +175,317 @@ test_errors(void **state)
 	load_err("pipelines: []\n", "expected a list (or map) of steps");
 }
 
+
+/* Load text with opts and check each step's native configuration loads. */
+static trib_legacy *
+load_with(const char *text, const trib_legacy_opts *o)
+{
+	trib_legacy *lg = NULL;
+	char		err[4096];
+
+	if (!trib_legacy_load("seed.yaml", text, strlen(text), o, &lg, err, sizeof(err)))
+		fail_msg("did not load: %s\n%s", err, text);
+	return lg;
+}
+
+static trib_config *
+native(const trib_legacy *lg, size_t i)
+{
+	trib_config *cfg = NULL;
+	char		err[4096];
+
+	if (!trib_config_load_buffer("gen", lg->steps[i].config, strlen(lg->steps[i].config),
+								 &cfg, err, sizeof(err)))
+		fail_msg("step %zu: %s\n%s", i, err, lg->steps[i].config);
+	return cfg;
+}
+
+/* The tool's documented example (issue 18), byte for byte. */
+static void
+the_tools_example_translates_into_an_in_place_substitute(void **state)
+{
+	FILE	   *f = fopen(TRIB_TOP_SRCDIR "/consumer/test/e2e/fixtures/seed.yaml", "rb");
+	char		text[4096];
+	size_t		n;
+	trib_legacy_opts o = {.state_dir = "/state", .key_env = "TRIB_TEST_KEY",
+		.source_uri = "postgresql://app:s3cret@db.internal:6432/postgres?sslmode=require",
+	.source_uri_from = "TRIBUTARY_SOURCE_URI"};
+	trib_legacy *lg;
+	trib_config *cfg;
+
+	(void) state;
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	setenv("TRIB_TEST_KEY", "000102030405060708090a0b0c0d0e0f", 1);
+	lg = load_with(text, &o);
+	assert_int_equal(lg->nsteps, 1);
+	assert_string_equal(lg->steps[0].name, "sanitize_clean");
+	assert_string_equal(lg->steps[0].type, "sanitize_obfuscate");
+	assert_int_equal(lg->steps[0].order, 2);
+	assert_true(lg->steps[0].in_place);
+	/* shown without the password */
+	assert_null(strstr(lg->steps[0].source, "s3cret"));
+	assert_non_null(strstr(lg->steps[0].source, "password='***'"));
+	cfg = native(lg, 0);
+	/* the bare name on the URI's server, its other settings kept */
+	assert_string_equal(cfg->sources[0].pg.dsn,
+						"user='app' password='s3cret' host='db.internal' port='6432' "
+						"sslmode='require' dbname='financial_data_clean'");
+	assert_string_equal(cfg->sinks[0].postgres.dsn, cfg->sources[0].pg.dsn);
+	assert_string_equal(cfg->sinks[0].postgres.schema, "public");
+	assert_string_equal(cfg->sources[0].pg.include_tables.items[0], "public.customers");
+	assert_int_equal(cfg->nrules, 1);
+	assert_int_equal(cfg->rules[0].type, TRIB_RULE_SUBSTITUTE);
+	assert_string_equal(cfg->rules[0].kind, "username");
+	assert_string_equal(cfg->rules[0].key, "000102030405060708090a0b0c0d0e0f");
+	assert_string_equal(cfg->rules[0].fields.items[0], "username");
+	trib_config_free(cfg);
+	trib_legacy_free(lg);
+	unsetenv("TRIB_TEST_KEY");
+}
+
+#define SANI(cols) \
+	"pipelines:\n  - step: s\n    type: sanitize_obfuscate\n    source_db: prod\n" \
+	"    dest_db: staging\n    collections:\n" cols
+
+static void
+fields_may_sit_under_a_fields_key(void **state)
+{
+	char		keyfile[64];
+	FILE	   *kf;
+	trib_legacy_opts o = {.state_dir = "/state", .key_file = keyfile};
+	trib_legacy *lg;
+	trib_config *cfg;
+
+	(void) state;
+	snprintf(keyfile, sizeof(keyfile), "/tmp/trib-key$1-%d", (int) getpid());
+	assert_non_null(kf = fopen(keyfile, "w"));
+	fputs("0123456789abcdef0123456789abcdef", kf);
+	fclose(kf);
+	lg = load_with(SANI("      customers:\n        fields:\n"
+									 "          email: {strategy: substitute, params: {field_type: safe_email}}\n"
+									 "          phone: {strategy: redact}\n"
+									 "      notes:\n"
+									 "        fields: {strategy: redact}\n"
+									 "      weird$table:\n        fields:\n"), &o);
+	cfg = native(lg, 0);
+	unlink(keyfile);
+	assert_false(lg->steps[0].in_place);
+	assert_int_equal(cfg->nrules, 3);
+	assert_string_equal(cfg->rules[0].kind, "safe_email");
+	/* the default key from a file, its name taken literally */
+	assert_string_equal(cfg->rules[0].key, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(cfg->rules[1].fields.items[0], "phone");
+	/* a field called "fields" */
+	assert_string_equal(cfg->rules[2].fields.items[0], "fields");
+	assert_string_equal(cfg->rules[2].tables.items[0], "public.notes");
+	assert_string_equal(cfg->sources[0].pg.include_tables.items[2], "public.weird$table");
+	assert_string_equal(cfg->sources[0].pg.dsn, "dbname='prod'");
+	assert_string_equal(cfg->sinks[0].postgres.dsn, "dbname='staging'");
+	trib_config_free(cfg);
+	trib_legacy_free(lg);
+}
+
+static void
+faker_names_and_the_default_key_reach_every_keyed_strategy(void **state)
+{
+	trib_legacy_opts o = {.state_dir = "/state", .key_env = "TRIB_TEST_KEY",
+		.source_uri = "host=a port=5432", .dest_uri = "postgres://b:5433/x"};
+	trib_legacy *lg;
+	trib_config *cfg;
+
+	(void) state;
+	setenv("TRIB_TEST_KEY", "00112233445566778899aabbccddeeff", 1);
+	lg = load_with(SANI("      crm.people:\n"
+						"        a: {strategy: substitute, params: {kind: phone_number}}\n"
+						"        b: {strategy: perturb, params: {percent: 5}}\n"
+						"        c: {strategy: hash_salt}\n"
+						"        d: {strategy: hash_salt, params: {salt: \"a-salt-of-16-bytes\"}}\n"
+						"        e: {strategy: substitute, params: {field_type: credit_card_number, key_env: OWN_KEY}}\n"
+						"        f: {strategy: sample, params: {fraction: 0.5}}\n"), &o);
+	setenv("OWN_KEY", "ffeeddccbbaa99887766554433221100", 1);
+	cfg = native(lg, 0);
+	assert_false(lg->steps[0].in_place);
+	assert_string_equal(cfg->sinks[0].postgres.dsn, "host='b' port='5433' dbname='staging'");
+	assert_string_equal(cfg->sinks[0].postgres.schema, "crm");
+	assert_string_equal(cfg->rules[0].kind, "phone_number");
+	assert_string_equal(cfg->rules[0].key, "00112233445566778899aabbccddeeff");
+	assert_string_equal(cfg->rules[1].key, "00112233445566778899aabbccddeeff");
+	/* hash_salt: the default key as a key (auto), a salt as raw bytes */
+	assert_string_equal(cfg->rules[2].key, "00112233445566778899aabbccddeeff");
+	assert_int_equal(cfg->rules[2].key_format, TRIB_RKEY_AUTO);
+	assert_string_equal(cfg->rules[3].key, "a-salt-of-16-bytes");
+	assert_int_equal(cfg->rules[3].key_format, TRIB_RKEY_RAW);
+	/* a strategy's own key wins */
+	assert_string_equal(cfg->rules[4].key, "ffeeddccbbaa99887766554433221100");
+	/* sample: the default key makes it unpredictable */
+	assert_int_equal(cfg->rules[5].type, TRIB_RULE_SAMPLE);
+	assert_string_equal(cfg->rules[5].key, "00112233445566778899aabbccddeeff");
+	trib_config_free(cfg);
+	trib_legacy_free(lg);
+	/* without a default key: sample keeps the public one, the rest fail */
+	o.key_env = NULL;
+	lg = load_with(SANI("      t:\n        f: {strategy: sample, params: {percent: 5}}\n"), &o);
+	cfg = native(lg, 0);
+	assert_null(cfg->rules[0].key);
+	trib_config_free(cfg);
+	trib_legacy_free(lg);
+	unsetenv("TRIB_TEST_KEY");
+	unsetenv("OWN_KEY");
+}
+
+static void
+same_names_on_different_servers_copy(void **state)
+{
+	const char *text = "pipelines:\n  - step: s\n    type: copy\n    source_db: shop\n"
+		"    dest_db: shop\n    collections: {t: {}}\n";
+	trib_legacy_opts o = {.state_dir = "/state", .source_uri = "host=prod",
+	.dest_uri = "host=staging"};
+	trib_legacy *lg = load_with(text, &o);
+
+	(void) state;
+	assert_false(lg->steps[0].in_place);
+	trib_legacy_free(lg);
+	/* one server for both: the dest defaults to the source's */
+	o.dest_uri = NULL;
+	load_err_with(text, &o, "step s copies a database onto itself");
+}
+
+/* A database an earlier step wrote is read where that step wrote it. */
+static void
+a_database_written_by_an_earlier_step_is_on_the_dest_server(void **state)
+{
+	const char *text = "pipelines:\n"
+		"  - {step: mini, type: minimize, order: 3, source_db: clean, dest_db: small,\n"
+		"     collections: {t: {id: {strategy: sample, params: {percent: 10}}}}}\n"
+		"  - {step: copy, type: copy, order: 1, source_db: raw, dest_db: clean, collections: {t: }}\n"
+		"  - {step: sani, type: sanitize_obfuscate, order: 2, source_db: clean, dest_db: clean,\n"
+		"     collections: {t: {v: {strategy: redact}}}}\n";
+	trib_legacy_opts o = {.state_dir = "/state", .source_uri = "host=prod",
+	.dest_uri = "host=staging"};
+	trib_legacy *lg = load_with(text, &o);
+
+	(void) state;
+	assert_string_equal(lg->steps[0].name, "copy");
+	assert_string_equal(lg->steps[0].source, "dbname=\'raw\' host=\'prod\'");
+	assert_string_equal(lg->steps[0].dest, "dbname=\'clean\' host=\'staging\'");
+	assert_false(lg->steps[0].in_place);
+	assert_string_equal(lg->steps[1].source, "dbname=\'clean\' host=\'staging\'");
+	assert_true(lg->steps[1].in_place);
+	assert_string_equal(lg->steps[2].source, "dbname=\'clean\' host=\'staging\'");
+	assert_string_equal(lg->steps[2].dest, "dbname=\'small\' host=\'staging\'");
+	assert_false(lg->steps[2].in_place);
+	trib_legacy_free(lg);
+}
+
+/* ---- test/configs/bad/legacy: each file fails with its .expected text -------- */
+
+static const char *const legacy_env[] = {"TRIBUTARY_KEY", "TRIBUTARY_KEY_FILE",
+"TRIBUTARY_SOURCE_URI", "TRIBUTARY_DEST_URI", "TRIBUTARY_STATE_DIR", NULL};
+
+static char *
+slurp(const char *path)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf = calloc(1, 65536);
+	size_t		n;
+
+	if (f == NULL)
+		fail_msg("cannot read %s", path);
+	n = fread(buf, 1, 65535, f);
+	fclose(f);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return buf;
+}
+
+/* The file's leading "# env: NAME=VALUE" lines, set; the others unset. */
+static void
+apply_env_lines(const char *text)
+{
+	for (int i = 0; legacy_env[i]; i++)
+		unsetenv(legacy_env[i]);
+	for (const char *p = text; strncmp(p, "# ", 2) == 0; p = strchr(p, '\n') + 1)
+	{
+		char		line[512];
+		char	   *eq;
+
+		snprintf(line, sizeof(line), "%.*s", (int) strcspn(p, "\n"), p);
+		if (strncmp(line, "# env: ", 7) == 0 && (eq = strchr(line + 7, '=')) != NULL)
+		{
+			*eq = '\0';
+			setenv(line + 7, eq + 1, 1);
+		}
+		if (strchr(p, '\n') == NULL)
+			break;
+	}
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+every_bad_legacy_file_fails_with_its_expected_message(void **state)
+{
+	const char *dir = TRIB_TOP_SRCDIR "/consumer/test/configs/bad/legacy";
+	char		cwd[4096];
+	char	   *names[64];
+	size_t		n = 0;
+	int			failures = 0;
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+
+	(void) state;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL && n < 64)
+		if (strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".yaml") == 0)
+			names[n++] = strdup(e->d_name);
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_names);
+	assert_true(n >= 10);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	for (size_t i = 0; i < n; i++)
+	{
+		char		exp_path[512];
+		char	   *text = slurp(names[i]);
+		char	   *expected;
+		char		err[8192] = "";
+		trib_legacy_opts o;
+		trib_legacy *lg = NULL;
+
+		snprintf(exp_path, sizeof(exp_path), "%.*s.expected", (int) (strlen(names[i]) - 5),
+				 names[i]);
+		expected = slurp(exp_path);
+		apply_env_lines(text);
+		trib_legacy_opts_from_env(&o);
+		o.state_dir = "/state";
+		if (trib_legacy_load_file(names[i], &o, &lg, err, sizeof(err)) != -1)
+		{
+			print_error("%s: loaded, expected:\n%s\n", names[i], expected);
+			failures++;
+		}
+		else if (strcmp(err, expected) != 0)
+		{
+			print_error("%s:\n  got:      %s\n  expected: %s\n", names[i], err, expected);
+			failures++;
+		}
+		trib_legacy_free(lg);
+		free(text);
+		free(expected);
+		free(names[i]);
+	}
+	for (int i = 0; legacy_env[i]; i++)
+		unsetenv(legacy_env[i]);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(failures, 0);
+}
+
 int
 main(void)
 {
@@ -166,6 +494,12 @@ main(void)
 		cmocka_unit_test(test_translation_and_order),
 		cmocka_unit_test(test_map_of_steps_and_equal_orders),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(the_tools_example_translates_into_an_in_place_substitute),
+		cmocka_unit_test(fields_may_sit_under_a_fields_key),
+		cmocka_unit_test(faker_names_and_the_default_key_reach_every_keyed_strategy),
+		cmocka_unit_test(same_names_on_different_servers_copy),
+		cmocka_unit_test(a_database_written_by_an_earlier_step_is_on_the_dest_server),
+		cmocka_unit_test(every_bad_legacy_file_fails_with_its_expected_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,29 +24,9 @@
 #include "isodate.h"
 #include "mask.h"
 #include "mask_fake.h"
+#include "fake_fixture.h"
 #include "utf8.h"
 
-static trib_fake_dicts *dicts;
-
-static int
-setup(void **state)
-{
-	char		err[512];
-
-	(void) state;
-	dicts = trib_fake_dicts_load(TRIB_TOP_SRCDIR "/data/fake", err, sizeof(err));
-	if (dicts == NULL)
-		fail_msg("dictionaries: %s", err);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void) state;
-	trib_fake_dicts_free(dicts);
-	return 0;
-}
 
 /* A string value. */
 static trib_mval
@@ -275,7 +255,7 @@ mk_sub(trib_fake_kind what, const char *key)
 
 	trib_mask_spec_init(&s, TRIB_MASK_SUBSTITUTE);
 	s.substitute.what = what;
-	s.dicts = dicts;
+	s.dicts = test_dicts;
 	s.key = (const unsigned char *) key;
 	s.keylen = key ? strlen(key) : 0;
 	return mk(&s);
@@ -322,8 +302,8 @@ test_substitute_deterministic_and_keyed(void **state)
 			const char *sp = strchr(x, ' ');
 
 			assert_non_null(sp);
-			assert_true(in_list(&dicts->first_names, x, (size_t) (sp - x)));
-			assert_true(in_list(&dicts->last_names, sp + 1, strlen(sp + 1)));
+			assert_true(in_list(&test_dicts->first_names, x, (size_t) (sp - x)));
+			assert_true(in_list(&test_dicts->last_names, sp + 1, strlen(sp + 1)));
 		}
 	}
 	/* another key gives other fakes (a few may coincide by chance) */
@@ -363,7 +343,7 @@ test_substitute_email_and_username(void **state)
 		at = strchr(out, '@');
 		assert_non_null(at);
 		assert_true(at > out);
-		assert_true(in_list(&dicts->domains, at + 1, strlen(at + 1)));
+		assert_true(in_list(&test_dicts->domains, at + 1, strlen(at + 1)));
 		for (const char *p = out; p < at; p++)
 			if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789._", *p))
 				fail_msg("bad local part in %s", out);
@@ -384,8 +364,8 @@ test_substitute_other_kinds(void **state)
 {
 	static const trib_fake_kind kinds[] = {TRIB_FAKE_FIRST_NAME, TRIB_FAKE_LAST_NAME,
 	TRIB_FAKE_CITY, TRIB_FAKE_COMPANY};
-	const trib_fake_list *lists[] = {&dicts->first_names, &dicts->last_names,
-	&dicts->cities, &dicts->companies};
+	const trib_fake_list *lists[] = {&test_dicts->first_names, &test_dicts->last_names,
+	&test_dicts->cities, &test_dicts->companies};
 
 	(void) state;
 	for (size_t k = 0; k < 4; k++)
@@ -425,7 +405,7 @@ test_substitute_other_kinds(void **state)
 		assert_true(atoi(o) >= 1 && atoi(o) <= 9999);
 		snprintf(street, sizeof(street), "%s", sp + 1);
 		n = strcspn(street, ",");
-		assert_true(in_list(&dicts->streets, street, n));
+		assert_true(in_list(&test_dicts->streets, street, n));
 		trib_mask_free(m);
 	}
 }
@@ -547,7 +527,7 @@ test_iban_check_digits(void **state)
 		trib_mask_spec_init(&s, TRIB_MASK_SUBSTITUTE);
 		s.substitute.what = TRIB_FAKE_IBAN;
 		s.substitute.iban_country = countries[c].c;
-		s.dicts = dicts;
+		s.dicts = test_dicts;
 		m = mk(&s);
 		for (int i = 0; i < 100; i++)
 		{
@@ -593,7 +573,7 @@ test_iban_bad_country(void **state)
 	trib_mask_spec_init(&s, TRIB_MASK_SUBSTITUTE);
 	s.substitute.what = TRIB_FAKE_IBAN;
 	s.substitute.iban_country = "XX";
-	s.dicts = dicts;
+	s.dicts = test_dicts;
 	assert_null(trib_mask_new(&s, err, sizeof(err)));
 	assert_non_null(strstr(err, "iban_country"));
 	s.substitute.iban_country = "DE";
@@ -678,12 +658,12 @@ test_dictionaries(void **state)
 		"Zeta\nEta\nTheta\nIota\nKappa\n";
 
 	(void) state;
-	assert_true(dicts->first_names.count >= 300);
-	assert_true(dicts->last_names.count >= 300);
-	assert_true(dicts->cities.count >= 300);
-	assert_true(dicts->companies.count >= 300);
-	assert_true(dicts->streets.count >= 300);
-	assert_true(dicts->domains.count >= 50);
+	assert_true(test_dicts->first_names.count >= 300);
+	assert_true(test_dicts->last_names.count >= 300);
+	assert_true(test_dicts->cities.count >= 300);
+	assert_true(test_dicts->companies.count >= 300);
+	assert_true(test_dicts->streets.count >= 300);
+	assert_true(test_dicts->domains.count >= 50);
 
 	assert_true(trib_fake_list_parse("t.txt", ok, sizeof(ok) - 1, false, &l,
 									 err, sizeof(err)));
@@ -1063,7 +1043,7 @@ test_kind_names(void **state)
 		assert_true(trib_fake_kind_parse(trib_fake_kind_name((trib_fake_kind) i), &f));
 		assert_int_equal(f, i);
 	}
-	assert_false(trib_fake_kind_parse("ssn", &f));
+	assert_false(trib_fake_kind_parse("passport_number", &f));
 }
 
 int
@@ -1094,5 +1074,5 @@ main(void)
 		cmocka_unit_test(test_kind_names),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_dicts_setup, test_dicts_teardown);
 }

@@ -454,6 +454,69 @@ test_rotation_by_size(void **state)
 	free(text);
 }
 
+/* The mode of dir/name, or -1. */
+static int
+mode_of(const char *name)
+{
+	char	   *p = path_of(name);
+	struct stat st;
+	int			m = stat(p, &st) == 0 ? (int) (st.st_mode & 07777) : -1;
+
+	free(p);
+	return m;
+}
+
+/*
+ * Files, sidecars and rotated segments are created 0600 (whatever the
+ * umask allows), or with the configured mode; a file an older version
+ * left 0644 is narrowed when the sink opens it.
+ */
+static void
+test_files_are_private(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_filesink_opts o;
+	char		err[512];
+	char	   *p;
+	mode_t		old = umask(022);
+	int			fd;
+
+	(void) state;
+	open_file(&sink, &a, "priv.jsonl", 600, 0);
+	write_range(&sink, 1, 12);	/* rotates */
+	flush(&sink);
+	sink.ops->close(&sink);
+	assert_int_equal(mode_of("priv.jsonl"), 0600);
+	assert_int_equal(mode_of("priv.jsonl.pos"), 0600);
+	assert_int_equal(mode_of("priv.jsonl.1"), 0600);
+
+	/* left world-readable by an older version: narrowed at open */
+	p = path_of("old.jsonl");
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mode_of("old.jsonl"), 0644);
+	open_file(&sink, &a, "old.jsonl", 0, 0);
+	sink.ops->close(&sink);
+	assert_int_equal(mode_of("old.jsonl"), 0600);
+	free(p);
+
+	/* a configured mode: 0640 for a log shipper's group */
+	p = path_of("group.jsonl");
+	memset(&sink, 0, sizeof(sink));
+	sink.name = "file";
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	o.mode = 0640;
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	sink.ops->close(&sink);
+	assert_int_equal(mode_of("group.jsonl"), 0640);
+	assert_int_equal(mode_of("group.jsonl.pos"), 0640);
+	free(p);
+	umask(old);
+}
+
 static void
 test_crash_right_after_rotation(void **state)
 {
@@ -729,6 +792,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stdout_sink_on_a_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_reports_a_failed_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_are_private, setup, teardown),
 	};
 
 	trib_log_set_level(TRIB_LOG_WARN);

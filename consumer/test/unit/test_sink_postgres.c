@@ -1,9 +1,11 @@
 /*
- * test_sink_postgres.c: JSON values to PostgreSQL input text, the part of
- * the Postgres sink that needs no server (the rest is in
- * test/e2e/07_sink_postgres.sh against a real cluster).
+ * test_sink_postgres.c: the parts of the Postgres sink that need no server
+ * (the rest is in test/e2e/07_sink_postgres.sh and
+ * 24_sink_postgres_cases.sh against a real cluster): JSON values to
+ * PostgreSQL input text, and the target's error messages without the row
+ * values they carry.
  *
- * Each case gives a JSON value as the plugin writes it, the target
+ * Each value case gives a JSON value as the plugin writes it, the target
  * column's kind, and the exact text PostgreSQL must receive.
  */
 #include <setjmp.h>
@@ -168,6 +170,163 @@ test_malformed_values(void **state)
 	check_error("]", 't', 't', "malformed");
 }
 
+/* The redacted text of an error must hold each of `keep` and none of
+ * `hide` (NULL-terminated lists). */
+static void
+check_redacted(const trib_pgsink_errfields *f, const char *const *keep,
+			   const char *const *hide)
+{
+	trib_strbuf out = {0};
+
+	trib_pgsink_error_text(f, &out);
+	for (; keep && *keep; keep++)
+		if (!strstr(out.data, *keep))
+		{
+			print_message("expected [%s] in [%s]\n", *keep, out.data);
+			fail();
+		}
+	for (; hide && *hide; hide++)
+		if (strstr(out.data, *hide))
+		{
+			print_message("[%s] leaked into [%s]\n", *hide, out.data);
+			fail();
+		}
+	trib_strbuf_free(&out);
+}
+
+static void
+test_errors_keep_objects_and_lose_row_values(void **state)
+{
+	(void) state;
+	{
+		trib_pgsink_errfields f = {"ERROR", "23514",
+			"new row for relation \"acct\" violates check constraint \"acct_bal_check\"",
+		"Failing row contains (1, TOPSECRET, 5).", NULL, NULL};
+		const char *keep[] = {"ERROR:  new row for relation \"acct\" violates check "
+			"constraint \"acct_bal_check\"", "Failing row contains (***).",
+		"log_row_values", NULL};
+		const char *hide[] = {"TOPSECRET", "1, ", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		trib_pgsink_errfields f = {"ERROR", "23505",
+			"duplicate key value violates unique constraint \"u_email\"",
+		"Key (lower(email::text))=(alice@example.com) already exists.", NULL, NULL};
+		const char *keep[] = {"unique constraint \"u_email\"",
+		"DETAIL:  Key (lower(email::text))=(***)", NULL};
+		const char *hide[] = {"alice", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		trib_pgsink_errfields f = {"ERROR", "23503",
+			"insert or update on table \"o\" violates foreign key constraint \"o_c\"",
+		"Key (cust)=(SECRET) is not present in table \"customers\".", NULL, NULL};
+		const char *keep[] = {"foreign key constraint \"o_c\"", "Key (cust)=(***)", NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		trib_pgsink_errfields f = {"ERROR", "23P01",
+			"conflicting key value violates exclusion constraint \"no_overlap\"",
+		"Key (r)=([SECRET,1)) conflicts with existing key (r)=([OTHER,2)).", NULL, NULL};
+		const char *hide[] = {"SECRET", "OTHER", NULL};
+
+		check_redacted(&f, NULL, hide);
+	}
+	{
+		trib_pgsink_errfields f = {"ERROR", "23514",
+			"no partition of relation \"p\" found for row",
+		"Partition key of the failing row contains (a) = (SECRET).", NULL, NULL};
+		const char *keep[] = {"no partition of relation \"p\"", "DETAIL:  (withheld)", NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+}
+
+static void
+test_errors_lose_rejected_input_values(void **state)
+{
+	(void) state;
+	{
+		trib_pgsink_errfields f = {"ERROR", "22P02",
+		"invalid input syntax for type integer: \"SECRET\"", NULL, NULL, NULL};
+		const char *keep[] = {"invalid input syntax for type integer: \"***\"", NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		/* PostgreSQL does not escape quotes inside the value */
+		trib_pgsink_errfields f = {"ERROR", "22003",
+		"value \"9\" SECRET \"9\" is out of range for type integer", NULL, NULL, NULL};
+		const char *keep[] = {"value \"***\" is out of range for type integer", NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		trib_pgsink_errfields f = {"ERROR", "22P02", "invalid input syntax for type json",
+			"Token \"SECRET\" is invalid.", NULL,
+		"JSON data, line 1: SECRET..."};
+		const char *keep[] = {"invalid input syntax for type json", "Token \"***\" is invalid.",
+		NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		trib_pgsink_errfields f = {"ERROR", "22P02",
+			"malformed record literal: \"(1,\"SECRET\")\"", "Too many columns.", NULL,
+		NULL};
+		const char *keep[] = {"malformed record literal: \"***\"", "Too many columns.", NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+}
+
+static void
+test_errors_raised_by_target_code_are_withheld(void **state)
+{
+	(void) state;
+	{
+		trib_pgsink_errfields f = {"ERROR", "P0001", "bad balance SECRET",
+			"row SECRET", "hint SECRET",
+		"PL/pgSQL function chk() line 3 at RAISE"};
+		const char *keep[] = {"withheld", NULL};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, keep, hide);
+	}
+	{
+		/* a trigger may raise any SQLSTATE */
+		trib_pgsink_errfields f = {"ERROR", "23514", "balance SECRET too high", NULL, NULL,
+		"PL/pgSQL function chk() line 3 at RAISE"};
+		const char *hide[] = {"SECRET", NULL};
+
+		check_redacted(&f, NULL, hide);
+	}
+}
+
+static void
+test_errors_without_values_are_kept_whole(void **state)
+{
+	trib_pgsink_errfields f = {"ERROR", "22003", "numeric field overflow",
+		"A field with precision 3, scale 0 must round to an absolute value less than 10^3.",
+	NULL, NULL};
+	trib_strbuf out = {0};
+
+	(void) state;
+	trib_pgsink_error_text(&f, &out);
+	assert_string_equal(out.data, "ERROR:  numeric field overflow DETAIL:  A field with "
+						"precision 3, scale 0 must round to an absolute value less than 10^3.");
+	trib_strbuf_free(&out);
+}
+
 int
 main(void)
 {
@@ -179,6 +338,10 @@ main(void)
 		cmocka_unit_test(test_bytea_from_base64_and_hex),
 		cmocka_unit_test(test_dates_with_expanded_years),
 		cmocka_unit_test(test_malformed_values),
+		cmocka_unit_test(test_errors_keep_objects_and_lose_row_values),
+		cmocka_unit_test(test_errors_lose_rejected_input_values),
+		cmocka_unit_test(test_errors_raised_by_target_code_are_withheld),
+		cmocka_unit_test(test_errors_without_values_are_kept_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

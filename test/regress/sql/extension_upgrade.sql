@@ -69,11 +69,22 @@ SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'tributary_reader';
 -- The SQL API arrives in 0.2.
 SELECT tributary.version();
 
--- Walk the upgrade scripts to the default version.
+-- One step: 0.2 adds the SQL API, and no erasure tables yet.
+ALTER EXTENSION tributary UPDATE TO '0.2';
+SELECT extversion FROM pg_extension WHERE extname = 'tributary';
+SELECT tributary.version();
+SELECT object FROM ext_objects ORDER BY object;
+
+-- Walk the remaining upgrade scripts to the default version.  0.3 adds the
+-- erasure tables, dumped with the database, and the role that may write
+-- them.
 ALTER EXTENSION tributary UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
 SELECT object FROM ext_objects ORDER BY object;
+SELECT extconfig::regclass[] AS dumped_tables, extcondition
+  FROM pg_extension WHERE extname = 'tributary';
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'tributary_eraser';
 CREATE TEMP TABLE upgraded AS SELECT * FROM ext_objects;
 
 -- Start again from nothing and install the default version directly.

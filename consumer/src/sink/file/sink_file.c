@@ -49,6 +49,7 @@ typedef struct filesink
 	int			fd;
 	int64_t		rotate_bytes;
 	bool		fsync;
+	mode_t		mode;			/* of the data file and the sidecar */
 	size_t		buffer_bytes;
 	trib_envelope *env;
 	trib_strbuf buf;			/* lines not yet written */
@@ -103,6 +104,7 @@ void
 trib_filesink_opts_init(trib_filesink_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+	opts->mode = TRIB_FILE_MODE_DEFAULT;
 	opts->fd = -1;
 }
 
@@ -112,7 +114,7 @@ trib_filesink_pos_path(const char *path)
 {
 	trib_strbuf b = {0};
 
-	trib_strbuf_printf(&b, "%s.pos", path);
+	trib_strbuf_printf(&b, "%s" TRIB_FILESINK_POS_SUFFIX, path);
 	return trib_strbuf_finish(&b);
 }
 
@@ -226,7 +228,7 @@ write_sidecar(filesink *f, char *errbuf, size_t errlen)
 	bool		ok;
 
 	sidecar_text(f, &text);
-	ok = trib_write_file_atomic(f->pos_path, text.data, text.len, 0644, f->fsync, NULL);
+	ok = trib_write_file_atomic(f->pos_path, text.data, text.len, f->mode, f->fsync, NULL);
 	if (!ok)
 		fail_errno(f, errbuf, errlen, "cannot write", f->pos_path);
 	trib_strbuf_free(&text);
@@ -303,7 +305,7 @@ rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	free(name);
 	if (f->fsync && !trib_fsync_dir(f->dir))
 		return fail_errno(f, errbuf, errlen, "cannot fsync the directory of", f->path);
-	fd = open(f->path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	fd = trib_open_private(f->path, O_WRONLY | O_TRUNC | O_APPEND, f->mode);
 	if (fd < 0)
 		return fail_errno(f, errbuf, errlen, "cannot open", f->path);
 	close(f->fd);
@@ -603,7 +605,7 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 		}
 		free(name);
 	}
-	fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = trib_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
 	if (fd < 0 || fstat(fd, &st) != 0)
 	{
 		snprintf(errbuf, errlen, "cannot open %s: %s", f->path, strerror(errno));
@@ -700,6 +702,7 @@ trib_filesink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	free(copy);
 	f->rotate_bytes = opts->rotate_bytes;
 	f->fsync = opts->fsync;
+	f->mode = opts->mode ? opts->mode : TRIB_FILE_MODE_DEFAULT;
 	f->env = make_envelope(opts, errbuf, errlen);
 	if (!f->env || !recover_and_open(f, errbuf, errlen))
 	{
@@ -748,6 +751,12 @@ file_open(trib_sink *sink, const struct trib_sink_conf *conf,
 	o.path = conf->file.path;
 	o.rotate_bytes = conf->file.rotate_bytes;
 	o.fsync = conf->file.fsync;
+	if (conf->file.mode && !trib_file_mode_parse(conf->file.mode, &o.mode))
+	{
+		snprintf(errbuf, errlen, "file sink: mode \"%s\" is not an octal mode such as 0600",
+				 conf->file.mode);
+		return false;
+	}
 	return trib_filesink_open_opts(sink, &o, errbuf, errlen);
 }
 

@@ -38,6 +38,10 @@
  * length (data lost by the OS) is an error at open; delete `path.pos` to
  * start over deliberately.
  *
+ * Permissions.  The lines are data, often personal: `path`, its segments
+ * and the sidecar are created with `mode` (0600 unless configured), and an
+ * existing file whose permissions are wider is narrowed to it at open.
+ *
  * stdout.  The same lines on a descriptor (1 by default), no rotation and
  * no sidecar: flush() writes them out and acks; durable_position() is
  * "none".
@@ -50,6 +54,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "envelope.h"
 #include "sink.h"
@@ -59,6 +64,8 @@ typedef struct trib_filesink_opts
 	const char *path;			/* file sink: required */
 	int64_t		rotate_bytes;	/* 0: never rotate */
 	bool		fsync;			/* fdatasync data, sidecar and directory */
+	mode_t		mode;			/* of the files it creates; an existing file
+								 * with wider permissions is narrowed */
 	const trib_envelope_opts *envelope; /* NULL: defaults, tombstones off */
 	size_t		buffer_bytes;	/* write(2) when this much is buffered;
 								 * 0: 64 KiB */
@@ -80,7 +87,7 @@ typedef struct trib_filesink_stats
 extern const trib_sink_ops trib_sink_file_ops;
 extern const trib_sink_ops trib_sink_stdout_ops;
 
-/* Defaults: no rotation, no fsync, default envelope, fd -1. */
+/* Defaults: no rotation, no fsync, mode 0600, default envelope, fd -1. */
 void		trib_filesink_opts_init(trib_filesink_opts *opts);
 
 /*
@@ -98,7 +105,11 @@ bool		trib_stdoutsink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 /* Counters so far. */
 void		trib_filesink_get_stats(const trib_sink *sink, trib_filesink_stats *out);
 
-/* The sidecar's name for `path` (malloc'd): path + ".pos". */
+/* The sidecar's name for `path` (malloc'd): path + ".pos".  Besides path
+ * and the sidecar, a file sink writes the sidecar's temporary file
+ * (fileio.h) and its rotated segments path.N, N = 1, 2, ... (config_paths.c
+ * keeps other files off these names). */
+#define TRIB_FILESINK_POS_SUFFIX ".pos"
 char	   *trib_filesink_pos_path(const char *path);
 
 /* (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */

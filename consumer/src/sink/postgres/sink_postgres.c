@@ -66,6 +66,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 static bool pg_open(trib_sink *sink, const struct trib_sink_conf *conf,
 					char *errbuf, size_t errlen);
@@ -164,7 +165,7 @@ ensure_positions(pgsink *s, char *errbuf, size_t errlen)
 			tlog_info("sink.postgres", "created " TRIB_PGSINK_POSITIONS);
 			return true;
 		}
-		pgs_result_error(res, s->conn, "creating " TRIB_PGSINK_POSITIONS, errbuf, errlen);
+		pgs_result_error(res, s->conn, "creating " TRIB_PGSINK_POSITIONS, false, errbuf, errlen);
 		PQclear(res);			/* a concurrent creation: look again */
 	}
 	return false;
@@ -256,10 +257,32 @@ classify(pgsink *s, const PGresult *res)
 static void
 stmt_what(const stmt *st, char *buf, size_t len)
 {
-	static const char *const names[] = {"upsert", "delete", "key move", "truncate"};
-	const char *w = st->what == 'u' ? names[0] : st->what == 'd' ? names[1] :
-		st->what == 'm' ? names[2] : names[3];
+	const char *w;
 
+	switch (st->what)
+	{
+		case 'u':
+			w = "upsert";
+			break;
+		case 'd':
+			w = "delete";
+			break;
+		case 'm':
+			w = "key move";
+			break;
+		case 'i':
+			w = "insert";
+			break;
+		case 'U':
+			w = "update by old row";
+			break;
+		case 'D':
+			w = "delete by old row";
+			break;
+		default:
+			w = "truncate";
+			break;
+	}
 	snprintf(buf, len, "%s of %d row%s%s%s", w, st->rows, st->rows == 1 ? "" : "s",
 			 st->t ? " in " : "", st->t ? st->t->qname : "");
 }
@@ -345,7 +368,7 @@ check_result(pgsink *s, PGresult *res, int i, bool *stale, attempt_rc *rc,
 		stmt_what(&s->stmts[i], what, sizeof(what));
 	else
 		snprintf(what, sizeof(what), "%s", i == -1 ? "BEGIN" : "storing the position");
-	pgs_result_error(res, s->conn, what, errbuf, errlen);
+	pgs_result_error(res, s->conn, what, s->redact && i >= 0, errbuf, errlen);
 }
 
 /* Read the result of one item and the NULL after it; false when the
@@ -565,7 +588,7 @@ attempt(pgsink *s, char *errbuf, size_t errlen)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
 		rc = classify(s, res);
-		pgs_result_error(res, s->conn, "COMMIT", errbuf, errlen);
+		pgs_result_error(res, s->conn, "COMMIT", s->redact, errbuf, errlen);
 		PQclear(res);
 		rollback(s);
 		s->reload_position = true;
@@ -574,6 +597,34 @@ attempt(pgsink *s, char *errbuf, size_t errlen)
 	PQclear(res);
 	s->stats.statements += (uint64_t) s->nstmts;
 	return A_OK;
+}
+
+/* After a commit: count and report the changes the batch skipped. */
+static void
+report_skipped(pgsink *s)
+{
+	static const char *const why[2] = {
+		[SKIP_NO_KEY] = "delete(s) that carry no value of the target's key (replica "
+		"identity NOTHING at the source?)",
+		[SKIP_NO_OLD_ROW] = "update(s) or delete(s) of a table without a primary key "
+		"that carry no old row (replica identity FULL at the source gives one)",
+	};
+	uint64_t   *count[2] = {&s->stats.skipped_no_key, &s->stats.skipped_no_old_row};
+	tinfo	   *t;
+	int			r;
+
+	for (t = s->tables; t; t = t->next)
+		for (r = 0; r < 2; r++)
+		{
+			if (t->skipped[r] == 0)
+				continue;
+			*count[r] += (uint64_t) t->skipped[r];
+			trib_metric_add(s->m_skipped[r], t->skipped[r]);
+			tlog_warn("sink.postgres", "%s: %s: skipped %d %s; counted in "
+					  "tributary_sink_skipped_changes_total", s->sink_name, t->qname,
+					  t->skipped[r], why[r]);
+			t->skipped[r] = 0;
+		}
 }
 
 /* Apply the queue until committed or out of budget; acks on success. */
@@ -602,6 +653,7 @@ apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 		if (rc == A_OK)
 		{
 			s->stats.batches++;
+			report_skipped(s);
 			queue_clear(s);
 			free(s->durable.opaque);
 			s->durable = last;	/* takes over last.opaque */
@@ -686,6 +738,7 @@ state_free(pgsink *s)
 		free(t->qname);
 		free(t);
 	}
+	pgs_ctypes_free(s);
 	for (i = 0; i < s->stcap; i++)
 	{
 		trib_strbuf_free(&s->stmts[i].sql);
@@ -725,6 +778,8 @@ trib_pgsink_open_opts(trib_sink *sink, const trib_pgsink_opts *opts,
 	s->sink_name = trib_xstrdup(opts->sink_name ? opts->sink_name :
 								sink->name ? sink->name : "postgres");
 	s->create_tables = opts->create_tables;
+	s->unknown_as_text = opts->unknown_as_text;
+	s->redact = !opts->log_row_values;
 	s->table_from_route = opts->table_from_route;
 	s->batch_size = opts->batch_size > 0 ? opts->batch_size : 1000;
 	s->batch_ms = opts->batch_ms >= 0 ? opts->batch_ms : 100;
@@ -734,6 +789,19 @@ trib_pgsink_open_opts(trib_sink *sink, const trib_pgsink_opts *opts,
 	s->mode = opts->mode;
 	s->use_pipeline = !opts->no_pipeline;
 	s->open_stmt = -1;
+	if (opts->metrics)
+	{
+		trib_metric_family *f = trib_metrics_counter(opts->metrics,
+													 "tributary_sink_skipped_changes_total",
+													 "Row changes a sink could not apply and skipped "
+													 "(no_key: a delete without the target's key; "
+													 "no_old_row: an update or delete of a keyless "
+													 "table without its old row).",
+													 "sink,reason");
+
+		s->m_skipped[SKIP_NO_KEY] = trib_metric_get(f, s->sink_name, "no_key");
+		s->m_skipped[SKIP_NO_OLD_ROW] = trib_metric_get(f, s->sink_name, "no_old_row");
+	}
 	if (!connect_db(s, errbuf, errlen))
 	{
 		state_free(s);
@@ -763,6 +831,9 @@ pg_open(trib_sink *sink, const struct trib_sink_conf *conf,
 	o.create_tables = conf->postgres.create_tables;
 	o.batch_size = conf->postgres.batch_size;
 	o.batch_ms = conf->postgres.batch_ms;
+	o.unknown_as_text = conf->postgres.unknown_types == TRIB_UNKNOWN_TYPES_TEXT;
+	o.log_row_values = conf->postgres.log_row_values;
+	o.metrics = sink->metrics;
 	o.sink_name = conf->name;
 	return trib_pgsink_open_opts(sink, &o, errbuf, errlen);
 }

@@ -10,10 +10,21 @@
  *             updated, so the target keeps their value.  An update whose
  *             old image carries a different key moves the row (UPDATE ...
  *             WHERE old key, else upsert).
- *   d         DELETE by primary key (from the old image, else ev->key).
+ *   d         DELETE by primary key (from the old image, else ev->key);
+ *             a delete that carries no key (REPLICA IDENTITY NOTHING) is
+ *             skipped and counted (stats, tributary_sink_skipped_changes_total
+ *             {reason="no_key"}) with a warning.
  *   t         TRUNCATE of the listed tables that exist in the target (no
  *             CASCADE; RESTART IDENTITY when the source did).
  *   m         nothing (the position still advances).
+ *
+ * A target table without a primary key: c and r append the row (INSERT);
+ * u and d change one row equal to the old image (else ev->key) in every
+ * column the image has -- NULL matches NULL, types without an equality
+ * (json, xml, composites) compare as text -- found by (tableoid, ctid)
+ * with LIMIT 1, so of two equal rows one changes, as in the source.  With
+ * no image (REPLICA IDENTITY DEFAULT or NOTHING on a table without a key)
+ * they are skipped and counted (reason "no_old_row").
  *
  * Values are bound parameters in text form (PQexecParams), typed with the
  * target column's type OID, never spliced into SQL.  JSON values become
@@ -21,8 +32,12 @@
  * true/false, objects and arrays as JSON text for json/jsonb columns,
  * arrays as array literals (elements quoted) for array columns, bytea from
  * base64 (or hex) to '\x...', ISO 8601 expanded years (-0043, +10000) to
- * PostgreSQL's (0044 BC, 10000), null to NULL.  Identifiers are quoted
- * with PQescapeIdentifier.
+ * PostgreSQL's (0044 BC, 10000), null to NULL -- except in a json/jsonb
+ * column that is NOT NULL in the target or the source, where it can only
+ * be JSON null.  A composite (or array of composites) column's value is
+ * sent as JSON and built by the target with json_populate_record over the
+ * table's row type, bytea and date/time fields at any depth rewritten
+ * first.  Identifiers are quoted with PQescapeIdentifier.
  *
  * Batching.  Events are queued and applied in one transaction per batch of
  * up to batch_size events, or when the oldest queued event is batch_ms
@@ -53,14 +68,17 @@
  * the target resolves it (to_regtype) and it contains nothing but
  * letters, digits, spaces, quotes, '_', '.', ',', '(', ')' and '[]';
  * otherwise the target's own rendering of the type (without modifier) is
- * used.  Without create_tables, a missing table or column is an error.
+ * used.  A type the target does not have is an error naming the column,
+ * the type and the ways out, or with unknown_as_text a text (text[])
+ * column.  Without create_tables, a missing table or column is an error.
  *
  * Errors.  A lost connection is reconnected with backoff for up to
  * retry_ms and the batch retried (idempotent thanks to the position);
  * serialization failures and deadlocks are retried; a statement that
  * cannot update the same row twice falls back to one row per statement;
  * any other error fails the sink with the SQLSTATE, the message and the
- * table.
+ * table.  The message is logged without the row values the server put in
+ * it (sink_postgres_errors.c) unless log_row_values is set.
  *
  * Threading: one thread drives a sink; acks are called from write, flush
  * and poll.
@@ -101,6 +119,12 @@ typedef struct trib_pgsink_opts
 	trib_pgsink_mode mode;
 	bool		no_pipeline;	/* one round trip per statement */
 	bool		table_from_route;	/* ev->topic, when set, names the table */
+	bool		unknown_as_text;	/* create_tables: a type the target lacks
+									 * becomes text (else an error) */
+	bool		log_row_values; /* server errors logged as they are (else
+								 * row values redacted) */
+	struct trib_metrics *metrics;	/* skipped changes are counted here;
+									 * NULL: none */
 } trib_pgsink_opts;
 
 typedef struct trib_pgsink_stats
@@ -116,6 +140,9 @@ typedef struct trib_pgsink_stats
 	uint64_t	retries;
 	uint64_t	tables_created;
 	uint64_t	columns_added;
+	uint64_t	skipped_no_key; /* deletes without the target's key */
+	uint64_t	skipped_no_old_row; /* keyless tables: updates and deletes
+									 * without the old row */
 } trib_pgsink_stats;
 
 extern const trib_sink_ops trib_sink_postgres_ops;
@@ -145,5 +172,25 @@ bool		trib_pgsink_value_text(const char *json, size_t len, char kind,
 								   char elem_kind, bool bytea_hex,
 								   struct trib_strbuf *out, bool *is_null,
 								   char *errbuf, size_t errlen);
+
+/* The fields of a server error (libpq's PG_DIAG_*); NULL when absent. */
+typedef struct trib_pgsink_errfields
+{
+	const char *severity;
+	const char *sqlstate;
+	const char *primary;
+	const char *detail;
+	const char *hint;
+	const char *context;
+} trib_pgsink_errfields;
+
+/*
+ * Append the text of a server error without the row values it may carry
+ * ("ERROR:  message DETAIL:  detail HINT:  hint", see
+ * sink_postgres_errors.c for what is kept), NUL-terminated; exposed for
+ * unit tests.
+ */
+void		trib_pgsink_error_text(const trib_pgsink_errfields *f,
+								   struct trib_strbuf *out);
 
 #endif							/* TRIB_SINK_POSTGRES_H */

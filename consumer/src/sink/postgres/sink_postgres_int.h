@@ -1,7 +1,6 @@
 /*
  * sink_postgres_int.h: what the files of the PostgreSQL sink share
- * (sink_postgres.c, sink_postgres_sql.c, sink_postgres_values.c); not for
- * other modules.
+ * (sink_postgres*.c); not for other modules.
  *
  * The sink's state (pgsink) holds the connection, the queue of events
  * (bentry), the cache of target tables (tinfo, one per schema.table, with
@@ -24,6 +23,7 @@
 
 #define OID_INT8 20
 #define OID_TEXT 25
+#define OID_JSON 114
 #define OID_PG_LSN 3220
 
 #define PIPE_CHUNK 256			/* statements between Syncs */
@@ -69,6 +69,43 @@ void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
 bool		pgs_value_text(const jspan *v, char kind, char ek, bool hex, trib_strbuf *out,
 						   bool *is_null, char *errbuf, size_t errlen);
 
+/* A field of a composite type of the target. */
+typedef struct cfield
+{
+	char	   *name;
+	char		kind;			/* as tcol.kind */
+	char		ekind;
+	Oid			sub;			/* kind 'c': the composite type */
+} cfield;
+
+/*
+ * A composite type of the target, as far as its values need rewriting
+ * before json_populate_record reads them: fix is set when a bytea or
+ * date/time field sits at any depth (their JSON text is not PostgreSQL's
+ * input text); other values pass unchanged.
+ */
+typedef struct ctype
+{
+	Oid			oid;
+	cfield	   *f;
+	int			nf;
+	bool		fix;
+	struct ctype *next;
+} ctype;
+
+/* The composite type oid in a list, or NULL. */
+const ctype *pgs_ctype_find(const ctype *list, Oid oid);
+
+/*
+ * Append the value of a composite (or array of composites) column of type
+ * oid as the JSON object {jname: value} that json_populate_record reads
+ * (jname: the column's name as a JSON string), bytea and date/time fields
+ * rewritten at any depth.
+ */
+bool		pgs_composite_text(const ctype *list, Oid oid, const char *jname,
+							   const jspan *v, bool hex, trib_strbuf *out,
+							   char *errbuf, size_t errlen);
+
 /* ---- state -------------------------------------------------------------- */
 
 /* A column of a target table. */
@@ -77,8 +114,14 @@ typedef struct tcol
 	char	   *name;
 	char	   *qname;			/* quoted identifier */
 	Oid			type;			/* pg_type OID, for the parameter */
-	char		kind;			/* t b j d a (see trib_pgsink_value_text) */
+	char		kind;			/* t b j d a (see trib_pgsink_value_text), or
+								 * c: composite or array of composites,
+								 * built by json_populate_record */
 	char		ekind;			/* arrays: the elements' kind */
+	Oid			ctype;			/* kind c: the composite type */
+	char	   *jname;			/* kind c: the name as a JSON string */
+	bool		eq;				/* compares with =, else as text */
+	bool		notnull;		/* NOT NULL: a JSON null is JSON, not NULL */
 	bool		generated;		/* GENERATED ALWAYS AS (...) STORED: skipped */
 	bool		identity_always;	/* not updatable */
 	int			pkpos;			/* 1-based position in the key, 0 if none */
@@ -102,8 +145,13 @@ typedef struct tinfo
 	bool	   *skip;			/* per row: unchanged columns */
 	const trib_relation *rel;	/* last relation version applied */
 	uint32_t	rel_version;
+	int			skipped[2];		/* this batch: changes skipped, by SKIP_* */
 	struct tinfo *next;
 } tinfo;
+
+/* Why a change could not be applied (tinfo.skipped, the metric's label). */
+#define SKIP_NO_KEY 0			/* a delete without the target's key */
+#define SKIP_NO_OLD_ROW 1		/* keyless table: no old row image */
 
 /* A queued event (the parts the sink needs, copied). */
 typedef struct bentry
@@ -123,7 +171,10 @@ typedef struct bentry
 /* One statement of a batch. */
 typedef struct stmt
 {
-	char		what;			/* 'u' upsert, 'd' delete, 'm' move, 't' truncate */
+	char		what;			/* 'u' upsert, 'd' delete, 'm' move, 't'
+								 * truncate; keyless tables: 'i' insert, 'U'
+								 * update and 'D' delete of a row found by its
+								 * old image */
 	tinfo	   *t;
 	trib_strbuf sql;
 	size_t	   *voff;			/* arena offsets (or NULLVAL) */
@@ -145,6 +196,8 @@ typedef struct pgsink
 	char	   *pipeline;
 	char	   *sink_name;
 	bool		create_tables;
+	bool		unknown_as_text;	/* create_tables: unknown types as text */
+	bool		redact;			/* row values out of logged server errors */
 	bool		table_from_route;	/* ev->topic names the table */
 	bool		conn_lost;		/* a query failed because the connection went */
 	int			batch_size;
@@ -158,6 +211,8 @@ typedef struct pgsink
 	PGconn	   *conn;
 	bool		reload_position;
 	tinfo	   *tables;
+	ctype	   *ctypes;			/* composite types of the tables' columns */
+	struct trib_metric *m_skipped[2];	/* by SKIP_*; NULL: no metrics */
 
 	bentry	   *q;
 	size_t		nq;
@@ -192,6 +247,13 @@ typedef enum attempt_rc
 	A_FAIL
 } attempt_rc;
 
+/* ---- sink_postgres_errors.c --------------------------------------------- */
+
+/* Fill errbuf from a failed result, adding context; redact: without the
+ * row values the message may carry. */
+void		pgs_result_error(const PGresult *res, PGconn *conn, const char *what,
+							 bool redact, char *errbuf, size_t errlen);
+
 /* ---- sink_postgres_sql.c ------------------------------------------------ */
 
 /* FNV-1a over bytes, continuing from h. */
@@ -200,20 +262,32 @@ uint64_t	pgs_fnv(uint64_t h, const void *data, size_t n);
 /* A quoted identifier (malloc'd); NULL if libpq refuses (bad encoding). */
 char	   *pgs_qident(PGconn *conn, const char *name);
 
-/* Fill errbuf from a failed result, adding context. */
-void		pgs_result_error(const PGresult *res, PGconn *conn, const char *what,
-							 char *errbuf, size_t errlen);
-
 /* Run one parameterised statement outside a batch; the result or NULL. */
 PGresult   *pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
 					const Oid *types, const char *what, char *errbuf, size_t errlen);
 
-/* Free the catalog part of a table entry / forget every table's. */
+/* ---- sink_postgres_tables.c --------------------------------------------- */
+
+/* The entry of schema.table (created, not loaded, when new). */
+tinfo	   *pgs_tinfo_get(pgsink *s, const char *schema, const char *table,
+						  char *errbuf, size_t errlen);
+
+/* Read a table's columns and key from the target's catalog. */
+bool		pgs_tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen);
+
+/* Column index by name (n bytes), -1 when absent. */
+int			pgs_tinfo_find(const tinfo *t, const char *name, size_t n);
+
+/* Free the catalog part of a table entry / forget every table's (and
+ * every composite type's) / forget the composite types. */
 void		pgs_tinfo_clear(tinfo *t);
 void		pgs_tables_invalidate(pgsink *s);
+void		pgs_ctypes_free(pgsink *s);
 
 /* Make sure the table of a queued event is known (and exists). */
 bool		pgs_prepare_table(pgsink *s, const bentry *b, char *errbuf, size_t errlen);
+
+/* ---- sink_postgres_sql.c (statements) ------------------------------------ */
 
 /* Turn the queue into statements (s->stmts, values in s->arena). */
 bool		pgs_build_batch(pgsink *s, char *errbuf, size_t errlen);

@@ -1,21 +1,29 @@
 /*
- * sink_postgres_sql.c: target tables and statements for the PostgreSQL
- * sink.
+ * sink_postgres_sql.c: statements for the PostgreSQL sink (the tables they
+ * change are read and created in sink_postgres_tables.c).
  *
- * Tables.  The target's catalog is the schema of record: one query per
- * table reads its columns, their types through domains (the kind of
- * conversion each needs), generated and identity columns, and the primary
- * key; the result is cached until DDL we did not expect invalidates it.
- * Tables and columns are created from the source's relation (ev->rel) when
- * create_tables is on; type names are checked by the target first.
+ * Queued events become, in order: multi-row INSERT ... ON CONFLICT DO
+ * UPDATE for consecutive upserts of one table with the same columns (a
+ * row whose key is already in the statement starts a new one, so no
+ * statement touches a row twice), DELETE ... USING (VALUES ...) for
+ * consecutive deletes, one statement per key move, and TRUNCATE.  A table
+ * without a primary key gets multi-row INSERTs, and one UPDATE or DELETE
+ * per change of the row found by its old image:
  *
- * Statements.  Queued events become, in order: multi-row INSERT ... ON
- * CONFLICT DO UPDATE for consecutive upserts of one table with the same
- * columns (a row whose key is already in the statement starts a new one,
- * so no statement touches a row twice), DELETE ... USING (VALUES ...) for
- * consecutive deletes, one statement per key move, and TRUNCATE.  Every
- * value is a parameter typed with its column's type OID; only identifiers
- * (PQescapeIdentifier) and the target's own type names reach the SQL text.
+ *   ... WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM t
+ *         WHERE (a = $1 OR (a IS NULL AND $1 IS NULL)) AND
+ *               j::text IS NOT DISTINCT FROM ($2)::text ... LIMIT 1)
+ *
+ * (a TID scan; the first form lets the planner use an index on a, the
+ * second serves types without an equality operator).  Changes that cannot
+ * be applied -- a delete without the target's key, a keyless table's
+ * update without an old image -- are counted per table for the batch
+ * (tinfo.skipped) and reported after its commit.
+ *
+ * Every value is a parameter typed with its column's type OID; only
+ * identifiers (PQescapeIdentifier) and the target's own type names reach
+ * the SQL text.  A composite column's parameter is JSON, turned into the
+ * value by (json_populate_record(NULL::table, $n)).column.
  */
 #include "sink_postgres_int.h"
 
@@ -53,26 +61,6 @@ pgs_qident(PGconn *conn, const char *name)
 	return r;
 }
 
-/* Fill errbuf from a failed result, adding context. */
-void
-pgs_result_error(const PGresult *res, PGconn *conn, const char *what,
-			 char *errbuf, size_t errlen)
-{
-	const char *msg = res ? PQresultErrorMessage(res) : NULL;
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	size_t		n;
-
-	if (!msg || !*msg)
-		msg = PQerrorMessage(conn);
-	snprintf(errbuf, errlen, "%s: %s%s%s%s", what, state ? "SQLSTATE " : "",
-			 state ? state : "", state ? ": " : "", msg);
-	for (n = 0; errbuf[n]; n++)
-		if (errbuf[n] == '\n' || errbuf[n] == '\t')
-			errbuf[n] = ' ';
-	while (n > 0 && errbuf[n - 1] == ' ')
-		errbuf[--n] = '\0';
-}
-
 /* Run one parameterised statement outside a batch; the result or NULL. */
 PGresult *
 pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
@@ -92,443 +80,9 @@ pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
 			strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
 			s->conn_lost = true;
 	}
-	pgs_result_error(res, s->conn, what, errbuf, errlen);
+	pgs_result_error(res, s->conn, what, false, errbuf, errlen);
 	PQclear(res);
 	return NULL;
-}
-
-/* ---- tables ------------------------------------------------------------ */
-
-/* Free the catalog part of a table entry. */
-void
-pgs_tinfo_clear(tinfo *t)
-{
-	int			i;
-
-	for (i = 0; i < t->ncols; i++)
-	{
-		free(t->cols[i].name);
-		free(t->cols[i].qname);
-	}
-	free(t->cols);
-	free(t->pk);
-	free(t->hash);
-	free(t->slot);
-	free(t->skip);
-	t->cols = NULL;
-	t->pk = NULL;
-	t->hash = NULL;
-	t->slot = NULL;
-	t->skip = NULL;
-	t->ncols = t->npk = t->hcap = 0;
-	t->loaded = t->exists = false;
-}
-
-/* Forget every table's catalog (after DDL we did not expect). */
-void
-pgs_tables_invalidate(pgsink *s)
-{
-	tinfo	   *t;
-
-	for (t = s->tables; t; t = t->next)
-	{
-		pgs_tinfo_clear(t);
-		t->rel = NULL;
-	}
-}
-
-/* Hash of a column name. */
-static uint64_t
-name_hash(const char *s, size_t n)
-{
-	return pgs_fnv(14695981039346656037ULL, s, n);
-}
-
-/* Column index by name (n bytes), -1 when absent. */
-static int
-tinfo_find(const tinfo *t, const char *name, size_t n)
-{
-	size_t		h;
-
-	if (t->hcap == 0)
-		return -1;
-	h = (size_t) (name_hash(name, n) % (uint64_t) t->hcap);
-	while (t->hash[h])
-	{
-		const tcol *c = &t->cols[t->hash[h] - 1];
-
-		if (strlen(c->name) == n && memcmp(c->name, name, n) == 0)
-			return t->hash[h] - 1;
-		h = (h + 1) % (size_t) t->hcap;
-	}
-	return -1;
-}
-
-/* The catalog query of a table: columns, kinds, key. */
-static const char *const table_sql =
-"SELECT a.attname, a.atttypid::pg_catalog.int8, a.attgenerated <> '', "
-"       a.attidentity = 'a', "
-"       COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY "
-"                 AS k(att, n) WHERE k.att = a.attnum), 0), "
-"       CASE WHEN b.oid = 17 THEN 'b' WHEN b.oid IN (114, 3802) THEN 'j' "
-"            WHEN b.oid IN (1082, 1114, 1184) THEN 'd' "
-"            WHEN bt.typcategory = 'A' THEN 'a' ELSE 't' END, "
-"       CASE WHEN eb.oid = 17 THEN 'b' WHEN eb.oid IN (114, 3802) THEN 'j' "
-"            WHEN eb.oid IN (1082, 1114, 1184) THEN 'd' ELSE 't' END "
-"FROM pg_catalog.pg_class c "
-"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
-"     AND NOT a.attisdropped "
-"LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary "
-"CROSS JOIN LATERAL (WITH RECURSIVE d(oid, base) AS ("
-"       SELECT a.atttypid, (SELECT typbasetype FROM pg_catalog.pg_type WHERE oid = a.atttypid) "
-"       UNION ALL "
-"       SELECT d.base, x.typbasetype FROM d JOIN pg_catalog.pg_type x ON x.oid = d.base) "
-"     SELECT oid FROM d WHERE base = 0) b "
-"JOIN pg_catalog.pg_type bt ON bt.oid = b.oid "
-"LEFT JOIN LATERAL (WITH RECURSIVE d(oid, base) AS ("
-"       SELECT bt.typelem, (SELECT typbasetype FROM pg_catalog.pg_type WHERE oid = bt.typelem) "
-"       UNION ALL "
-"       SELECT d.base, x.typbasetype FROM d JOIN pg_catalog.pg_type x ON x.oid = d.base) "
-"     SELECT oid FROM d WHERE base = 0) eb ON bt.typcategory = 'A' "
-"WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
-"ORDER BY a.attnum";
-
-/* Read a table's columns and key from the target's catalog. */
-static bool
-tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen)
-{
-	const char *params[2] = {t->schema, t->table};
-	PGresult   *res;
-	int			i,
-				n;
-
-	pgs_tinfo_clear(t);
-	res = pgs_run(s, table_sql, 2, params, NULL, "reading the catalog", errbuf, errlen);
-	if (!res)
-		return false;
-	n = PQntuples(res);
-	t->loaded = true;
-	t->exists = n > 0;
-	t->ncols = n;
-	t->cols = trib_xcalloc((size_t) n + 1, sizeof(tcol));
-	t->pk = trib_xcalloc((size_t) n + 1, sizeof(int));
-	t->slot = trib_xcalloc((size_t) n + 1, sizeof(size_t));
-	t->skip = trib_xcalloc((size_t) n + 1, sizeof(bool));
-	t->hcap = 2 * n + 1;
-	t->hash = trib_xcalloc((size_t) t->hcap, sizeof(int));
-	for (i = 0; i < n; i++)
-	{
-		tcol	   *c = &t->cols[i];
-		size_t		h;
-
-		c->name = trib_xstrdup(PQgetvalue(res, i, 0));
-		c->qname = pgs_qident(s->conn, c->name);
-		c->type = (Oid) strtoul(PQgetvalue(res, i, 1), NULL, 10);
-		c->generated = PQgetvalue(res, i, 2)[0] == 't';
-		c->identity_always = PQgetvalue(res, i, 3)[0] == 't';
-		c->pkpos = atoi(PQgetvalue(res, i, 4));
-		c->kind = PQgetvalue(res, i, 5)[0];
-		c->ekind = PQgetvalue(res, i, 6)[0];
-		if (!c->qname)
-		{
-			snprintf(errbuf, errlen, "cannot quote column name of %s", t->qname);
-			PQclear(res);
-			return false;
-		}
-		h = (size_t) (name_hash(c->name, strlen(c->name)) % (uint64_t) t->hcap);
-		while (t->hash[h])
-			h = (h + 1) % (size_t) t->hcap;
-		t->hash[h] = i + 1;
-	}
-	PQclear(res);
-	for (i = 0; i < n; i++)
-		if (t->cols[i].pkpos > 0 && t->cols[i].pkpos <= n)
-			t->npk++;
-	for (i = 0; i < n; i++)
-		if (t->cols[i].pkpos > 0 && t->cols[i].pkpos <= t->npk)
-			t->pk[t->cols[i].pkpos - 1] = i;
-	return true;
-}
-
-/* The entry of schema.table (created, not loaded, when new). */
-static tinfo *
-tinfo_get(pgsink *s, const char *schema, const char *table, char *errbuf,
-		  size_t errlen)
-{
-	tinfo	   *t;
-	char	   *qs,
-			   *qt;
-	trib_strbuf b = {0};
-
-	for (t = s->tables; t; t = t->next)
-		if (strcmp(t->schema, schema) == 0 && strcmp(t->table, table) == 0)
-			return t;
-	qs = pgs_qident(s->conn, schema);
-	qt = pgs_qident(s->conn, table);
-	if (!qs || !qt)
-	{
-		snprintf(errbuf, errlen, "cannot quote the name of %s.%s", schema, table);
-		free(qs);
-		free(qt);
-		return NULL;
-	}
-	t = trib_xcalloc(1, sizeof(*t));
-	t->schema = trib_xstrdup(schema);
-	t->table = trib_xstrdup(table);
-	trib_strbuf_printf(&b, "%s.%s", qs, qt);
-	t->qname = trib_strbuf_finish(&b);
-	free(qs);
-	free(qt);
-	t->next = s->tables;
-	s->tables = t;
-	return t;
-}
-
-/* True when a source type name may be spliced into DDL as written. */
-static bool
-plain_type_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-	{
-		unsigned char c = (unsigned char) *s;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == '.' ||
-			  c == ',' || c == '(' || c == ')' || c == '[' || c == ']' ||
-			  c == '"' || c >= 0x80))
-			return false;
-	}
-	return true;
-}
-
-/*
- * The DDL text of each named type, checked by the target: the source's
- * text when the target resolves it and it is plain, else the target's own
- * rendering.  types[i] are set to malloc'd strings; false on an unknown
- * type.
- */
-static bool
-resolve_types(pgsink *s, const trib_relation *rel, const int *which, int n,
-			  char **types, char *errbuf, size_t errlen)
-{
-	trib_strbuf arr = {0};
-	const char *params[1];
-	PGresult   *res;
-	int			i;
-	char		e[512];
-
-	trib_strbuf_addc(&arr, '{');
-	for (i = 0; i < n; i++)
-	{
-		const char *ty = rel->columns[which[i]].type ? rel->columns[which[i]].type : "";
-
-		if (i > 0)
-			trib_strbuf_addc(&arr, ',');
-		pgs_array_quote(&arr, ty, strlen(ty));
-	}
-	trib_strbuf_addc(&arr, '}');
-	params[0] = arr.data;
-	res = pgs_run(s, "SELECT pg_catalog.to_regtype(t)::pg_catalog.text "
-			  "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS u(t, o) "
-			  "ORDER BY o", 1, params, NULL, "resolving column types", e, sizeof(e));
-	trib_strbuf_free(&arr);
-	if (!res)
-	{
-		snprintf(errbuf, errlen, "%s.%s: %s", rel->schema, rel->table, e);
-		return false;
-	}
-	for (i = 0; i < n; i++)
-	{
-		const trib_column *c = &rel->columns[which[i]];
-
-		if (PQgetisnull(res, i, 0))
-		{
-			snprintf(errbuf, errlen, "%s.%s: type \"%s\" of column \"%s\" does not "
-					 "exist in the target database", rel->schema, rel->table,
-					 c->type ? c->type : "", c->name);
-			while (--i >= 0)
-				free(types[i]);
-			PQclear(res);
-			return false;
-		}
-		if (c->type && plain_type_name(c->type))
-			types[i] = trib_xstrdup(c->type);
-		else
-		{
-			types[i] = trib_xstrdup(PQgetvalue(res, i, 0));
-			tlog_warn("sink.postgres", "%s.%s: column %s: type \"%s\" used as \"%s\"",
-					  rel->schema, rel->table, c->name, c->type ? c->type : "", types[i]);
-		}
-	}
-	PQclear(res);
-	return true;
-}
-
-/* CREATE SCHEMA when the namespace is missing. */
-static bool
-ensure_schema(pgsink *s, const char *schema, char *errbuf, size_t errlen)
-{
-	const char *params[1] = {schema};
-	PGresult   *res = pgs_run(s, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
-						  1, params, NULL, "reading the catalog", errbuf, errlen);
-	char	   *q;
-	trib_strbuf sql = {0};
-	bool		ok;
-
-	if (!res)
-		return false;
-	ok = PQntuples(res) > 0;
-	PQclear(res);
-	if (ok)
-		return true;
-	if (!(q = pgs_qident(s->conn, schema)))
-	{
-		snprintf(errbuf, errlen, "cannot quote schema name %s", schema);
-		return false;
-	}
-	trib_strbuf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", q);
-	res = pgs_run(s, sql.data, 0, NULL, NULL, "creating a schema", errbuf, errlen);
-	ok = res != NULL;
-	PQclear(res);
-	free(q);
-	trib_strbuf_free(&sql);
-	return ok;
-}
-
-/* CREATE TABLE from a relation, or ADD COLUMN for what the table lacks. */
-static bool
-create_or_alter(pgsink *s, tinfo *t, const trib_relation *rel,
-				char *errbuf, size_t errlen)
-{
-	int		   *which = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(int));
-	char	  **types = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(char *));
-	int			n = 0,
-				i,
-				npk = 0;
-	bool		ok = false,
-				create = !t->exists,
-				any_pk = false;
-	trib_strbuf sql = {0};
-	PGresult   *res;
-
-	for (i = 0; i < rel->ncolumns; i++)
-	{
-		const char *name = rel->columns[i].name;
-
-		if (name && (create || tinfo_find(t, name, strlen(name)) < 0))
-			which[n++] = i;
-		if (rel->columns[i].pk)
-			any_pk = true;
-	}
-	if (n == 0)
-	{
-		free(which);
-		free(types);
-		return true;
-	}
-	if (create && !ensure_schema(s, t->schema, errbuf, errlen))
-		goto out;
-	if (!resolve_types(s, rel, which, n, types, errbuf, errlen))
-		goto out;
-	if (create)
-		trib_strbuf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->qname);
-	else
-		trib_strbuf_printf(&sql, "ALTER TABLE %s ", t->qname);
-	for (i = 0; i < n; i++)
-	{
-		const trib_column *c = &rel->columns[which[i]];
-		char	   *q = pgs_qident(s->conn, c->name);
-		bool		key = any_pk ? c->pk : c->identity;
-
-		if (!q)
-		{
-			snprintf(errbuf, errlen, "cannot quote column name %s", c->name);
-			goto out;
-		}
-		trib_strbuf_printf(&sql, "%s%s%s %s%s", i ? ", " : "",
-						   create ? "" : "ADD COLUMN IF NOT EXISTS ", q, types[i],
-						   create && key ? " NOT NULL" : "");
-		free(q);
-	}
-	if (create)
-	{
-		for (i = 0; i < n; i++)
-		{
-			const trib_column *c = &rel->columns[which[i]];
-
-			if (any_pk ? c->pk : c->identity)
-			{
-				char	   *q = pgs_qident(s->conn, c->name);
-
-				trib_strbuf_printf(&sql, "%s%s", npk++ ? ", " : ", PRIMARY KEY (", q);
-				free(q);
-			}
-		}
-		trib_strbuf_adds(&sql, npk ? "))" : ")");
-	}
-	res = pgs_run(s, sql.data, 0, NULL, NULL, create ? "creating a table" : "adding columns",
-			  errbuf, errlen);
-	if (res)
-	{
-		ok = true;
-		PQclear(res);
-		if (create)
-			s->stats.tables_created++;
-		else
-			s->stats.columns_added += (uint64_t) n;
-		tlog_info("sink.postgres", "%s %s%s", create ? "created table" : "added columns to",
-				  t->qname, create ? " from the source's definition" : "");
-	}
-	else
-	{
-		size_t		l = strlen(errbuf);
-
-		snprintf(errbuf + l, errlen - l, " (%s)", t->qname);
-	}
-out:
-	for (i = 0; i < n; i++)
-		free(types[i]);
-	free(types);
-	free(which);
-	trib_strbuf_free(&sql);
-	return ok;
-}
-
-/* Make sure the table of a queued event is known (and exists). */
-bool
-pgs_prepare_table(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
-{
-	tinfo	   *t = tinfo_get(s, b->schema, b->table, errbuf, errlen);
-
-	if (!t)
-		return false;
-	if (!t->loaded && !tinfo_load(s, t, errbuf, errlen))
-		return false;
-	if (s->create_tables && b->rel && b->rel->ncolumns > 0 &&
-		(t->rel != b->rel || t->rel_version != b->rel->version || !t->exists))
-	{
-		if (!create_or_alter(s, t, b->rel, errbuf, errlen) ||
-			!tinfo_load(s, t, errbuf, errlen))
-			return false;
-		t->rel = b->rel;
-		t->rel_version = b->rel->version;
-	}
-	if (!t->exists)
-	{
-		snprintf(errbuf, errlen, "target table %s does not exist%s", t->qname,
-				 s->create_tables ? " and the event carries no table definition"
-				 : " (create_tables is off)");
-		return false;
-	}
-	if (t->npk == 0)
-	{
-		snprintf(errbuf, errlen, "target table %s has no primary key", t->qname);
-		return false;
-	}
-	return true;
 }
 
 /* ---- statements -------------------------------------------------------- */
@@ -574,6 +128,35 @@ stmt_param(stmt *st, size_t off, Oid type)
 	st->voff[st->nparams] = off;
 	st->types[st->nparams] = type;
 	return ++st->nparams;
+}
+
+/* The parameter type of a column's values: composites travel as JSON. */
+static Oid
+col_param_type(const tcol *c)
+{
+	return c->kind == 'c' ? OID_JSON : c->type;
+}
+
+/* Append the SQL of column col's value in parameter $n: the parameter, or
+ * for a composite column the record the target builds from its JSON. */
+static void
+col_value_sql(trib_strbuf *sql, const tinfo *t, int col, int n)
+{
+	const tcol *c = &t->cols[col];
+
+	if (c->kind == 'c')
+		trib_strbuf_printf(sql, "(pg_catalog.json_populate_record(NULL::%s, $%d)).%s",
+						   t->qname, n, c->qname);
+	else
+		trib_strbuf_printf(sql, "$%d", n);
+}
+
+/* Add column col's value at arena offset off as the next parameter and
+ * append its SQL. */
+static void
+add_value(stmt *st, const tinfo *t, int col, size_t off)
+{
+	col_value_sql(&st->sql, t, col, stmt_param(st, off, col_param_type(&t->cols[col])));
 }
 
 /* Remember the column list of a mergeable statement. */
@@ -642,6 +225,8 @@ stmt_close(pgsink *s)
 	st = &s->stmts[s->open_stmt];
 	t = st->t;
 	s->open_stmt = -1;
+	if (st->what == 'i')
+		return;					/* an append has no tail */
 	if (st->what == 'd')
 	{
 		trib_strbuf_adds(&st->sql, ") AS v (");
@@ -671,10 +256,50 @@ stmt_close(pgsink *s)
 		trib_strbuf_adds(&st->sql, "NOTHING");
 }
 
-/* Parse a row image into t->slot (arena offsets); false on bad input. */
+/*
+ * Is a JSON null in json/jsonb column col the JSON value null rather than
+ * SQL NULL?  The plugin writes both as null; it can only be the JSON value
+ * when the target column or the source column (rel) is NOT NULL.
+ */
 static bool
-row_values(pgsink *s, tinfo *t, const char *image, bool check_unknown,
-		   char *errbuf, size_t errlen)
+json_null_is_value(const tinfo *t, int col, const trib_relation *rel)
+{
+	int			i;
+
+	if (t->cols[col].notnull)
+		return true;
+	for (i = 0; rel && i < rel->ncolumns; i++)
+		if (rel->columns[i].name && strcmp(rel->columns[i].name, t->cols[col].name) == 0)
+			return !rel->columns[i].nullable;
+	return false;
+}
+
+/* Append the input text of value v of column col to the arena. */
+static bool
+col_value_text(pgsink *s, const tinfo *t, int col, const jspan *v, const trib_relation *rel,
+			   bool *is_null, char *errbuf, size_t errlen)
+{
+	const tcol *c = &t->cols[col];
+
+	*is_null = v->type == 'z';
+	if (*is_null && c->kind == 'j' && json_null_is_value(t, col, rel))
+	{
+		*is_null = false;
+		trib_strbuf_adds(&s->arena, "null");
+		return true;
+	}
+	if (c->kind == 'c')
+		return *is_null || pgs_composite_text(s->ctypes, c->ctype, c->jname, v, s->bytea_hex,
+											  &s->arena, errbuf, errlen);
+	return pgs_value_text(v, c->kind, c->ekind, s->bytea_hex, &s->arena, is_null,
+						  errbuf, errlen);
+}
+
+/* Parse a row image into t->slot (arena offsets); false on bad input.
+ * rel: the source's relation (NULL if unknown), for JSON nulls. */
+static bool
+row_values(pgsink *s, tinfo *t, const char *image, const trib_relation *rel,
+		   bool check_unknown, char *errbuf, size_t errlen)
 {
 	jiter		it;
 	jspan		k,
@@ -699,7 +324,7 @@ row_values(pgsink *s, tinfo *t, const char *image, bool check_unknown,
 		if (!pgs_junescape(&k, &s->scratch, errbuf, errlen))
 			return false;
 		trib_strbuf_add(&s->scratch, "", 0);
-		col = tinfo_find(t, s->scratch.data, s->scratch.len);
+		col = pgs_tinfo_find(t, s->scratch.data, s->scratch.len);
 		if (col < 0)
 		{
 			if (!check_unknown)
@@ -712,8 +337,7 @@ row_values(pgsink *s, tinfo *t, const char *image, bool check_unknown,
 		if (t->cols[col].generated || t->skip[col])
 			continue;
 		off = s->arena.len;
-		if (!pgs_value_text(&v, t->cols[col].kind, t->cols[col].ekind, s->bytea_hex,
-						&s->arena, &is_null, errbuf, errlen))
+		if (!col_value_text(s, t, col, &v, rel, &is_null, errbuf, errlen))
 		{
 			size_t		l = strlen(errbuf);
 
@@ -767,7 +391,7 @@ mark_unchanged(pgsink *s, tinfo *t, const char *unchanged, char *errbuf, size_t 
 		if (!pgs_junescape(&v, &s->scratch, errbuf, errlen))
 			return false;
 		trib_strbuf_add(&s->scratch, "", 0);
-		col = tinfo_find(t, s->scratch.data, s->scratch.len);
+		col = pgs_tinfo_find(t, s->scratch.data, s->scratch.len);
 		if (col >= 0)
 			t->skip[col] = true;
 	}
@@ -802,8 +426,11 @@ add_row(stmt *st, const tinfo *t, const int *cols, int n)
 
 	trib_strbuf_adds(&st->sql, st->rows++ ? ", (" : "(");
 	for (i = 0; i < n; i++)
-		trib_strbuf_printf(&st->sql, "%s$%d", i ? ", " : "",
-						   stmt_param(st, t->slot[cols[i]], t->cols[cols[i]].type));
+	{
+		if (i > 0)
+			trib_strbuf_adds(&st->sql, ", ");
+		add_value(st, t, cols[i], t->slot[cols[i]]);
+	}
 	trib_strbuf_addc(&st->sql, ')');
 }
 
@@ -829,8 +456,11 @@ key_match(stmt *st, const tinfo *t, const char *prefix, int first, const int *ma
 	int			j;
 
 	for (j = 0; j < t->npk; j++)
-		trib_strbuf_printf(&st->sql, "%s%s%s = $%d", j ? " AND " : "", prefix,
-						   t->cols[t->pk[j]].qname, map ? map[j] : first + j);
+	{
+		trib_strbuf_printf(&st->sql, "%s%s%s = ", j ? " AND " : "", prefix,
+						   t->cols[t->pk[j]].qname);
+		col_value_sql(&st->sql, t, t->pk[j], map ? map[j] : first + j);
+	}
 }
 
 /*
@@ -854,19 +484,22 @@ build_move(pgsink *s, tinfo *t, const int *cols, int n, const size_t *oldslot)
 	st->rows = 1;
 	for (i = 0; i < n; i++)
 	{
-		stmt_param(st, t->slot[cols[i]], t->cols[cols[i]].type);
+		stmt_param(st, t->slot[cols[i]], col_param_type(&t->cols[cols[i]]));
 		for (j = 0; j < t->npk; j++)
 			if (t->pk[j] == cols[i])
 				newp[j] = i + 1;
 	}
 	oldp = st->nparams + 1;
 	for (j = 0; j < t->npk; j++)
-		stmt_param(st, oldslot[t->pk[j]], t->cols[t->pk[j]].type);
+		stmt_param(st, oldslot[t->pk[j]], col_param_type(&t->cols[t->pk[j]]));
 	trib_strbuf_printf(&st->sql, "WITH x AS (SELECT EXISTS (SELECT 1 FROM %s WHERE ", t->qname);
 	key_match(st, t, "", 0, newp);
 	trib_strbuf_printf(&st->sql, ") AS e), u AS (UPDATE %s SET ", t->qname);
 	for (i = 0; i < n; i++)
-		trib_strbuf_printf(&st->sql, "%s%s = $%d", i ? ", " : "", t->cols[cols[i]].qname, i + 1);
+	{
+		trib_strbuf_printf(&st->sql, "%s%s = ", i ? ", " : "", t->cols[cols[i]].qname);
+		col_value_sql(&st->sql, t, cols[i], i + 1);
+	}
 	trib_strbuf_adds(&st->sql, " WHERE ");
 	key_match(st, t, "", oldp, NULL);
 	trib_strbuf_printf(&st->sql, " AND NOT (SELECT e FROM x) RETURNING 1), "
@@ -877,13 +510,52 @@ build_move(pgsink *s, tinfo *t, const int *cols, int n, const size_t *oldslot)
 		trib_strbuf_printf(&st->sql, "%s%s", i ? ", " : "", t->cols[cols[i]].qname);
 	trib_strbuf_adds(&st->sql, ") OVERRIDING SYSTEM VALUE SELECT ");
 	for (i = 0; i < n; i++)
-		trib_strbuf_printf(&st->sql, "%s$%d", i ? ", " : "", i + 1);
+	{
+		if (i > 0)
+			trib_strbuf_adds(&st->sql, ", ");
+		col_value_sql(&st->sql, t, cols[i], i + 1);
+	}
 	trib_strbuf_adds(&st->sql, " WHERE NOT EXISTS (SELECT FROM u)");
 	stmt_set_cols(st, cols, n);
 	s->open_stmt = (int) (st - s->stmts);
 	stmt_close(s);				/* ON CONFLICT (key) DO UPDATE ... */
 	s->stats.rows_upserted++;
 	free(newp);
+}
+
+/* Parse the new row image into t->slot (columns in ev->unchanged left
+ * out) and list the columns it has in cols; false on bad input. */
+static bool
+new_row(pgsink *s, tinfo *t, const bentry *b, int *cols, int *n, char *errbuf, size_t errlen)
+{
+	int			i;
+
+	*n = 0;
+	if (!mark_unchanged(s, t, b->unchanged, errbuf, errlen) ||
+		!row_values(s, t, b->after, b->rel, true, errbuf, errlen))
+		return false;
+	for (i = 0; i < t->ncols; i++)
+		if (t->slot[i] != ABSENT)
+			cols[(*n)++] = i;
+	return true;
+}
+
+/* Start a statement "INSERT INTO t (cols) ... VALUES " that rows join. */
+static stmt *
+insert_start(pgsink *s, char what, tinfo *t, const int *cols, int n)
+{
+	stmt	   *st;
+	int			i;
+
+	stmt_close(s);
+	st = stmt_new(s, what, t);
+	trib_strbuf_printf(&st->sql, "INSERT INTO %s (", t->qname);
+	for (i = 0; i < n; i++)
+		trib_strbuf_printf(&st->sql, "%s%s", i ? ", " : "", t->cols[cols[i]].qname);
+	trib_strbuf_adds(&st->sql, ") OVERRIDING SYSTEM VALUE VALUES ");
+	stmt_set_cols(st, cols, n);
+	s->open_stmt = (int) (st - s->stmts);
+	return st;
 }
 
 /* An upsert (or a key move when the old key differs). */
@@ -898,12 +570,8 @@ build_upsert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 	bool		ok = false;
 	stmt	   *st;
 
-	if (!mark_unchanged(s, t, b->unchanged, errbuf, errlen) ||
-		!row_values(s, t, b->after, true, errbuf, errlen))
+	if (!new_row(s, t, b, cols, &n, errbuf, errlen))
 		goto out;
-	for (i = 0; i < t->ncols; i++)
-		if (t->slot[i] != ABSENT)
-			cols[n++] = i;
 	if (!row_key(s, t, &h))
 	{
 		snprintf(errbuf, errlen, "%s: the row lacks a primary key column", t->qname);
@@ -918,7 +586,7 @@ build_upsert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 		memcpy(newslot, t->slot, sizeof(size_t) * (size_t) t->ncols);
 		for (i = 0; i < t->ncols; i++)
 			t->skip[i] = false;
-		if (!row_values(s, t, b->before, false, errbuf, errlen))
+		if (!row_values(s, t, b->before, b->rel, false, errbuf, errlen))
 			goto out;
 		for (i = 0; i < t->npk; i++)
 		{
@@ -949,16 +617,9 @@ build_upsert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 		st = &s->stmts[s->open_stmt];
 	else
 	{
-		stmt_close(s);
-		st = stmt_new(s, 'u', t);
-		trib_strbuf_printf(&st->sql, "INSERT INTO %s (", t->qname);
-		for (i = 0; i < n; i++)
-			trib_strbuf_printf(&st->sql, "%s%s", i ? ", " : "", t->cols[cols[i]].qname);
-		trib_strbuf_adds(&st->sql, ") OVERRIDING SYSTEM VALUE VALUES ");
-		stmt_set_cols(st, cols, n);
+		st = insert_start(s, 'u', t, cols, n);
 		if (s->mode == TRIB_PGSINK_MULTIROW && !s->single_row)
 			stmt_key_add(st, h);
-		s->open_stmt = (int) (st - s->stmts);
 	}
 	add_row(st, t, cols, n);
 	s->stats.rows_upserted++;
@@ -969,7 +630,8 @@ out:
 	return ok;
 }
 
-/* A delete by key (old image, else the event's key object). */
+/* A delete by key (old image, else the event's key object); one that
+ * carries no key (replica identity NOTHING) is skipped and counted. */
 static bool
 build_delete(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 {
@@ -979,18 +641,22 @@ build_delete(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 
 	for (i = 0; i < t->ncols; i++)
 		t->skip[i] = false;
-	if (!row_values(s, t, b->before ? b->before : b->key, false, errbuf, errlen))
+	if (!b->before && !b->key)
+	{
+		t->skipped[SKIP_NO_KEY]++;
+		return true;
+	}
+	if (!row_values(s, t, b->before ? b->before : b->key, b->rel, false, errbuf, errlen))
 		return false;
 	if (!row_key(s, t, &h) && b->before && b->key)
 	{
-		if (!row_values(s, t, b->key, false, errbuf, errlen))
+		if (!row_values(s, t, b->key, b->rel, false, errbuf, errlen))
 			return false;
 	}
 	if (!row_key(s, t, &h))
 	{
-		snprintf(errbuf, errlen, "%s: delete without the primary key columns "
-				 "(replica identity of the source table?)", t->qname);
-		return false;
+		t->skipped[SKIP_NO_KEY]++;
+		return true;
 	}
 	if (can_merge(s, 'd', t, t->pk, t->npk))
 		st = &s->stmts[s->open_stmt];
@@ -1005,6 +671,148 @@ build_delete(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 	add_row(st, t, t->pk, t->npk);
 	s->stats.rows_deleted++;
 	return true;
+}
+
+/* ---- tables without a primary key -------------------------------------- */
+
+/* Keyless table: an insert appends the row (there is no key to conflict
+ * on); consecutive ones share a statement. */
+static bool
+build_insert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
+{
+	int		   *cols = trib_xmalloc(sizeof(int) * (size_t) (t->ncols + 1));
+	int			n;
+	bool		ok = false;
+	stmt	   *st;
+
+	if (!new_row(s, t, b, cols, &n, errbuf, errlen))
+		goto out;
+	if (n == 0)
+	{
+		/* a row with no column we can set */
+		stmt_close(s);
+		st = stmt_new(s, 'i', t);
+		trib_strbuf_printf(&st->sql, "INSERT INTO %s DEFAULT VALUES", t->qname);
+		st->rows = 1;
+		ok = true;
+		goto out;
+	}
+	st = can_merge(s, 'i', t, cols, n) ? &s->stmts[s->open_stmt] :
+		insert_start(s, 'i', t, cols, n);
+	add_row(st, t, cols, n);
+	s->stats.rows_upserted++;
+	ok = true;
+out:
+	free(cols);
+	return ok;
+}
+
+/* " AND " between conditions, then: column col equals parameter value
+ * off, NULL matching NULL (types without = compare as text). */
+static void
+image_cond(stmt *st, const tinfo *t, int col, size_t off, bool first)
+{
+	const tcol *c = &t->cols[col];
+	int			n = stmt_param(st, off, col_param_type(c));
+
+	if (!first)
+		trib_strbuf_adds(&st->sql, " AND ");
+	if (c->eq)
+	{
+		/* the planner can use an index on the column for this form */
+		trib_strbuf_printf(&st->sql, "(%s = ", c->qname);
+		col_value_sql(&st->sql, t, col, n);
+		trib_strbuf_printf(&st->sql, " OR (%s IS NULL AND $%d IS NULL))", c->qname, n);
+		return;
+	}
+	trib_strbuf_printf(&st->sql, "%s::pg_catalog.text IS NOT DISTINCT FROM (", c->qname);
+	col_value_sql(&st->sql, t, col, n);
+	trib_strbuf_adds(&st->sql, ")::pg_catalog.text");
+}
+
+/*
+ * Keyless table: an update or a delete changes one row that equals the
+ * old image (else the event's key) in every column the image has, found
+ * by (tableoid, ctid), so that of two equal rows only one changes, as in
+ * the source.  Without an image (replica identity other than FULL on a
+ * table without a key) it is skipped and counted.  set/nset: the columns
+ * an update sets, from newslot.
+ */
+static void
+image_stmt(pgsink *s, tinfo *t, bool del, const int *set, int nset, const size_t *newslot)
+{
+	stmt	   *st;
+	int			i;
+	bool		first = true;
+
+	stmt_close(s);
+	st = stmt_new(s, del ? 'D' : 'U', t);
+	st->rows = 1;
+	if (del)
+		trib_strbuf_printf(&st->sql, "DELETE FROM %s WHERE ", t->qname);
+	else
+	{
+		trib_strbuf_printf(&st->sql, "UPDATE %s SET ", t->qname);
+		for (i = 0; i < nset; i++)
+		{
+			trib_strbuf_printf(&st->sql, "%s%s = ", i ? ", " : "", t->cols[set[i]].qname);
+			add_value(st, t, set[i], newslot[set[i]]);
+		}
+		trib_strbuf_adds(&st->sql, " WHERE ");
+	}
+	trib_strbuf_printf(&st->sql, "(tableoid, ctid) = (SELECT tableoid, ctid FROM %s WHERE ",
+					   t->qname);
+	for (i = 0; i < t->ncols; i++)
+		if (t->slot[i] != ABSENT)
+		{
+			image_cond(st, t, i, t->slot[i], first);
+			first = false;
+		}
+	trib_strbuf_adds(&st->sql, " LIMIT 1)");
+}
+
+/* Keyless table: an update or delete by its old image (see image_stmt). */
+static bool
+build_by_image(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
+{
+	bool		del = b->op == TRIB_OP_DELETE;
+	const char *image = b->before ? b->before : b->key;
+	int		   *set = trib_xmalloc(sizeof(int) * (size_t) (t->ncols + 1));
+	size_t	   *newslot = trib_xmalloc(sizeof(size_t) * (size_t) (t->ncols + 1));
+	int			nset = 0,
+				nmatch = 0,
+				i,
+				k;
+	bool		ok = false;
+
+	if (!del && !new_row(s, t, b, set, &nset, errbuf, errlen))
+		goto out;
+	for (i = 0, k = 0; i < nset; i++)
+		if (!t->cols[set[i]].identity_always)
+			set[k++] = set[i];	/* GENERATED ALWAYS identities stay */
+	nset = k;
+	memcpy(newslot, t->slot, sizeof(size_t) * (size_t) t->ncols);
+	for (i = 0; i < t->ncols; i++)
+		t->skip[i] = false;
+	if (image && !row_values(s, t, image, b->rel, false, errbuf, errlen))
+		goto out;
+	for (i = 0; image && i < t->ncols; i++)
+		nmatch += t->slot[i] != ABSENT;
+	ok = true;
+	if (nmatch == 0)
+		t->skipped[SKIP_NO_OLD_ROW]++;
+	else if (del || nset > 0)
+	{
+		image_stmt(s, t, del, set, nset, newslot);
+		if (del)
+			s->stats.rows_deleted++;
+		else
+			s->stats.rows_upserted++;
+	}
+out:
+	free(set);
+	free(newslot);
+	return ok;
 }
 
 /* TRUNCATE of the event's tables that exist in the target. */
@@ -1027,9 +835,9 @@ build_truncate(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
 	trib_strbuf_adds(&st->sql, "TRUNCATE ");
 	if (b->table)
 	{
-		tinfo	   *t = tinfo_get(s, b->schema, b->table, errbuf, errlen);
+		tinfo	   *t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
 
-		if (!t || (!t->loaded && !tinfo_load(s, t, errbuf, errlen)))
+		if (!t || (!t->loaded && !pgs_tinfo_load(s, t, errbuf, errlen)))
 			return false;
 		if (t->exists)
 			trib_strbuf_printf(&st->sql, "%s%s", n++ ? ", " : "", t->qname);
@@ -1086,8 +894,8 @@ build_truncate(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
 				{
 					const char *ts = s->schema ? s->schema : (schema ? schema : "public");
 
-					t = tinfo_get(s, ts, table, errbuf, errlen);
-					if (!t || (!t->loaded && !tinfo_load(s, t, errbuf, errlen)))
+					t = pgs_tinfo_get(s, ts, table, errbuf, errlen);
+					if (!t || (!t->loaded && !pgs_tinfo_load(s, t, errbuf, errlen)))
 					{
 						free(schema);
 						free(table);
@@ -1119,15 +927,17 @@ bool
 pgs_build_batch(pgsink *s, char *errbuf, size_t errlen)
 {
 	size_t		i;
+	tinfo	   *t;
 
 	s->nstmts = 0;
 	s->open_stmt = -1;
 	s->arena.len = 0;
 	trib_strbuf_add(&s->arena, "", 0);
+	for (t = s->tables; t; t = t->next)
+		t->skipped[SKIP_NO_KEY] = t->skipped[SKIP_NO_OLD_ROW] = 0;
 	for (i = 0; i < s->nq; i++)
 	{
 		const bentry *b = &s->q[i];
-		tinfo	   *t;
 		bool		ok = true;
 
 		switch (b->op)
@@ -1136,11 +946,16 @@ pgs_build_batch(pgsink *s, char *errbuf, size_t errlen)
 			case TRIB_OP_UPDATE:
 			case TRIB_OP_READ:
 			case TRIB_OP_DELETE:
-				t = tinfo_get(s, b->schema, b->table, errbuf, errlen);
+				t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
 				if (!t)
 					return false;
-				ok = b->op == TRIB_OP_DELETE ? build_delete(s, t, b, errbuf, errlen)
-					: build_upsert(s, t, b, errbuf, errlen);
+				if (t->npk == 0)
+					ok = b->op == TRIB_OP_CREATE || b->op == TRIB_OP_READ ?
+						build_insert(s, t, b, errbuf, errlen) :
+						build_by_image(s, t, b, errbuf, errlen);
+				else
+					ok = b->op == TRIB_OP_DELETE ? build_delete(s, t, b, errbuf, errlen)
+						: build_upsert(s, t, b, errbuf, errlen);
 				break;
 			case TRIB_OP_TRUNCATE:
 				ok = build_truncate(s, b, errbuf, errlen);

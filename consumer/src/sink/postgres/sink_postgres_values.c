@@ -11,11 +11,20 @@
  * strings unescaped to UTF-8 (\u0000 refused: text cannot hold it), bytea
  * from base64 or hex to "\x..", ISO 8601 expanded years to PostgreSQL's
  * "YYYY-.. BC", JSON arrays to array literals with quoted elements.
+ *
+ * Composite values stay JSON, for the target's json_populate_record,
+ * which reads nested objects and arrays, NULL fields and every scalar by
+ * its type's input function; only bytea and date/time strings at any
+ * depth are rewritten (walking the value along the composite type's
+ * fields, as the target's catalog gave them), since their JSON text is not
+ * their input text.
  */
 #include "sink_postgres_int.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "jsondoc.h"
 
 /* Skip JSON white space. */
 static const char *
@@ -540,6 +549,164 @@ pgs_value_text(const jspan *v, char kind, char ek, bool hex, trib_strbuf *out,
 			trib_strbuf_add(out, v->p, v->n);
 			return true;
 	}
+}
+
+/* ---- composite values --------------------------------------------------- */
+
+/* The composite type oid in a list, or NULL. */
+const ctype *
+pgs_ctype_find(const ctype *list, Oid oid)
+{
+	for (; list; list = list->next)
+		if (list->oid == oid)
+			return list;
+	return NULL;
+}
+
+/* Append a JSON string holding the input text of bytea or date/time
+ * string v (kind 'b' or 'd'). */
+static bool
+string_json(const jspan *v, char kind, bool hex, trib_strbuf *out, char *errbuf, size_t errlen)
+{
+	trib_strbuf tmp = {0};
+	bool		ok = string_text(v, kind, hex, &tmp, errbuf, errlen);
+
+	if (ok)
+	{
+		trib_strbuf_add(&tmp, "", 0);
+		trib_jdoc_quote(out, tmp.data);
+	}
+	trib_strbuf_free(&tmp);
+	return ok;
+}
+
+static bool composite_json(const ctype *list, const ctype *ct, const jspan *v, bool hex,
+						   trib_strbuf *out, int depth, char *errbuf, size_t errlen);
+
+/*
+ * Append one JSON value of a field of kind/ek (sub: its composite type)
+ * with bytea and date/time strings rewritten, arrays element by element.
+ */
+static bool
+field_json(const ctype *list, char kind, char ek, Oid sub, const jspan *v, bool hex,
+		   trib_strbuf *out, int depth, char *errbuf, size_t errlen)
+{
+	jiter		it;
+	jspan		k,
+				e;
+	int			rc,
+				n = 0;
+
+	if (depth > MAX_ARRAY_DEPTH)
+	{
+		snprintf(errbuf, errlen, "composite value nested too deeply");
+		return false;
+	}
+	if (kind == 'c')
+		return composite_json(list, pgs_ctype_find(list, sub), v, hex, out, depth + 1,
+							  errbuf, errlen);
+	if (v->type == 's' && (kind == 'b' || kind == 'd'))
+		return string_json(v, kind, hex, out, errbuf, errlen);
+	if (v->type != 'a' || kind != 'a' || (ek != 'b' && ek != 'd'))
+	{
+		trib_strbuf_add(out, v->p, v->n);
+		return true;
+	}
+	if (!pgs_jiter_begin(&it, v->p, v->n, '['))
+		goto bad;
+	trib_strbuf_addc(out, '[');
+	while ((rc = pgs_jiter_next(&it, &k, &e)) > 0)
+	{
+		if (n++ > 0)
+			trib_strbuf_addc(out, ',');
+		/* nested arrays keep kind 'a'; strings are elements */
+		if (!field_json(list, e.type == 'a' ? 'a' : ek, ek, 0, &e, hex, out, depth + 1,
+						errbuf, errlen))
+			return false;
+	}
+	if (rc < 0)
+		goto bad;
+	trib_strbuf_addc(out, ']');
+	return true;
+bad:
+	snprintf(errbuf, errlen, "malformed JSON array in a composite value");
+	return false;
+}
+
+/* Append a composite value (an object, or an array of them for an array
+ * column) of type ct, rewritten where ct->fix says so. */
+static bool
+composite_json(const ctype *list, const ctype *ct, const jspan *v, bool hex,
+			   trib_strbuf *out, int depth, char *errbuf, size_t errlen)
+{
+	jiter		it;
+	jspan		k,
+				e;
+	int			rc,
+				n = 0,
+				i;
+	trib_strbuf name = {0};
+	bool		ok = true;
+
+	rc = 0;
+	if (!ct || !ct->fix || (v->type != 'o' && v->type != 'a'))
+	{
+		trib_strbuf_add(out, v->p, v->n);
+		return true;
+	}
+	if (!pgs_jiter_begin(&it, v->p, v->n, v->type == 'o' ? '{' : '['))
+		goto bad;
+	trib_strbuf_addc(out, v->type == 'o' ? '{' : '[');
+	while (ok && (rc = pgs_jiter_next(&it, &k, &e)) > 0)
+	{
+		const cfield *f = NULL;
+
+		if (n++ > 0)
+			trib_strbuf_addc(out, ',');
+		if (v->type == 'a')
+		{
+			ok = field_json(list, 'c', 't', ct->oid, &e, hex, out, depth + 1, errbuf, errlen);
+			continue;
+		}
+		name.len = 0;
+		if (!(ok = pgs_junescape(&k, &name, errbuf, errlen)))
+			break;
+		trib_strbuf_add(&name, "", 0);
+		for (i = 0; i < ct->nf && !f; i++)
+			if (strcmp(ct->f[i].name, name.data) == 0)
+				f = &ct->f[i];
+		trib_strbuf_add(out, k.p, k.n);
+		trib_strbuf_addc(out, ':');
+		if (f && e.type != 'z')
+			ok = field_json(list, f->kind, f->ekind, f->sub, &e, hex, out, depth, errbuf, errlen);
+		else
+			trib_strbuf_add(out, e.p, e.n);
+	}
+	trib_strbuf_free(&name);
+	if (!ok)
+		return false;
+	if (rc < 0)
+		goto bad;
+	trib_strbuf_addc(out, v->type == 'o' ? '}' : ']');
+	return true;
+bad:
+	trib_strbuf_free(&name);
+	snprintf(errbuf, errlen, "malformed composite value");
+	return false;
+}
+
+/* Append {jname: value} for json_populate_record (see the header). */
+bool
+pgs_composite_text(const ctype *list, Oid oid, const char *jname, const jspan *v,
+				   bool hex, trib_strbuf *out, char *errbuf, size_t errlen)
+{
+	trib_strbuf_addc(out, '{');
+	trib_strbuf_adds(out, jname);
+	trib_strbuf_addc(out, ':');
+	if (!composite_json(list, pgs_ctype_find(list, oid), v, hex, out, 0, errbuf, errlen))
+		return false;
+	trib_strbuf_addc(out, '}');
+	return true;
 }
 
 /* Exposed for tests: convert one JSON value. */

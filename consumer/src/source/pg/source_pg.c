@@ -24,6 +24,7 @@
  * cleanup path.
  */
 #include "source_pg.h"
+#include "catalog.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,14 +38,14 @@
 
 #include <libpq-fe.h>
 
+#include "conninfo.h"
+#include "pgconn.h"
+
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
 
 /* No message from the server for this long means the link is dead. */
 #define RECV_TIMEOUT_MS 120000
-
-/* The extension's own tables, never captured. */
-#define CATALOG_PATTERN "tributary.*"
 
 /* Retry "slot is active" at least this often. */
 #define SLOT_BUSY_MAX_DELAY_MS 1000
@@ -226,10 +227,12 @@ valid_slot_name(const char *s)
 
 /*
  * Connect with the caller's dsn plus our settings.  The dsn is parsed by
- * libpq; its parse error is not shown, since it may quote the dsn.
+ * libpq; its parse error is not shown, since it may quote the dsn.  On
+ * failure *final (when not NULL) says whether retrying is pointless (the
+ * server refused the role, password or database: pgconn.h).
  */
 static PGconn *
-connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
+connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
 {
 	PQconninfoOption *opts,
 			   *o;
@@ -241,7 +244,7 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 	char		tmo[16];
 	bool		have_tmo = false;
 	PGconn	   *conn;
-	char		eb[512];
+	trib_pq_error e;
 
 	opts = PQconninfoParse(src->dsn, &perr);
 	if (!opts)
@@ -280,15 +283,15 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 	}
 	kw[i] = NULL;
 	val[i] = NULL;
-	conn = PQconnectdbParams(kw, val, 0);
+	conn = trib_pq_connect(kw, val, 0, &e);
 	free(kw);
 	free(val);
 	PQconninfoFree(opts);
-	if (!conn || PQstatus(conn) != CONNECTION_OK)
+	if (conn == NULL)
 	{
-		fail(errbuf, errlen, "connection failed: %s", conn_error(conn, eb, sizeof(eb)));
-		PQfinish(conn);
-		return NULL;
+		fail(errbuf, errlen, "connection failed: %s", e.message);
+		if (final)
+			*final = e.final;
 	}
 	return conn;
 }
@@ -297,47 +300,9 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 char *
 trib_pg_dsn_redacted(const char *dsn)
 {
-	PQconninfoOption *opts,
-			   *o;
-	char	   *perr = NULL;
-	size_t		len = 1,
-				off = 0;
-	char	   *out;
+	char	   *s = trib_conninfo_rebuild(dsn, NULL, true);
 
-	opts = PQconninfoParse(dsn ? dsn : "", &perr);
-	if (!opts)
-	{
-		PQfreemem(perr);
-		return sdup("(unparsable dsn)");
-	}
-	for (o = opts; o->keyword; o++)
-		if (o->val)
-			len += strlen(o->keyword) + 2 * strlen(o->val) + 6;
-	out = malloc(len);
-	if (!out)
-		abort();
-	out[0] = '\0';
-	for (o = opts; o->keyword; o++)
-	{
-		const char *v = o->val;
-		const char *c;
-
-		if (!v)
-			continue;
-		if (strcmp(o->keyword, "password") == 0)
-			v = "***";
-		off += sprintf(out + off, "%s%s='", off ? " " : "", o->keyword);
-		for (c = v; *c; c++)
-		{
-			if (*c == '\'' || *c == '\\')
-				out[off++] = '\\';
-			out[off++] = *c;
-		}
-		out[off++] = '\'';
-		out[off] = '\0';
-	}
-	PQconninfoFree(opts);
-	return out;
+	return s ? s : sdup("(unparsable dsn)");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -376,6 +341,45 @@ reserved_option(const char *name)
 		strcmp(name, "include-tables") == 0 ||
 		strcmp(name, "exclude-tables") == 0 ||
 		strcmp(name, "skip-empty-xacts") == 0;
+}
+
+/* "a,b" or "b" when a is NULL (malloc'd). */
+static char *
+join2(const char *a, const char *b)
+{
+	size_t		n = (a ? strlen(a) + 1 : 0) + strlen(b) + 1;
+	char	   *x = malloc(n);
+
+	if (!x)
+		abort();
+	snprintf(x, n, "%s%s%s", a ? a : "", a ? "," : "", b);
+	return x;
+}
+
+/*
+ * include-tables and exclude-tables.  Our own catalog (checkpoints saved in
+ * the source database) is never captured: each save would be a change, and
+ * its checkpoint another.  The catalog tables asked for (the erasure
+ * requests) are: added to an include list, and the exclusion narrowed to
+ * the rest of the catalog the daemon knows (catalog.h); any other catalog
+ * table that then arrives is consumed before the sinks (erasure.c).
+ */
+static void
+add_table_filters(trib_source_pg *src, const trib_source_pg_conf *conf)
+{
+	char	   *x;
+
+	if (conf->include_tables)
+	{
+		x = conf->catalog_tables ? join2(conf->include_tables, conf->catalog_tables)
+			: sdup(conf->include_tables);
+		add_opt(src, "include-tables", x);
+		free(x);
+	}
+	x = join2(conf->exclude_tables,
+			  conf->catalog_tables ? TRIB_CATALOG_UNREAD : TRIB_CATALOG_PATTERN);
+	add_opt(src, "exclude-tables", x);
+	free(x);
 }
 
 /* Validate and copy the configuration. */
@@ -427,25 +431,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 
 	add_opt(src, "include-transaction", "on");
 	add_opt(src, "skip-empty-xacts", conf->skip_empty_xacts ? "on" : "off");
-	if (conf->include_tables)
-		add_opt(src, "include-tables", conf->include_tables);
-	/*
-	 * Our own catalog (checkpoints saved in the source database) is never
-	 * captured: each save would be a change, and its checkpoint another.
-	 */
-	if (conf->exclude_tables)
-	{
-		size_t		n = strlen(conf->exclude_tables) + sizeof(CATALOG_PATTERN) + 2;
-		char	   *x = malloc(n);
-
-		if (!x)
-			abort();
-		snprintf(x, n, "%s,%s", conf->exclude_tables, CATALOG_PATTERN);
-		add_opt(src, "exclude-tables", x);
-		free(x);
-	}
-	else
-		add_opt(src, "exclude-tables", CATALOG_PATTERN);
+	add_table_filters(src, conf);
 	for (po = conf->plugin_options; po && po[0]; po += 2)
 	{
 		if (reserved_option(po[0]))
@@ -524,9 +510,6 @@ fatal_sqlstate(const char *state)
 	static const char *const fatal[] = {
 		"42704",				/* undefined_object: no such slot */
 		"22023",				/* invalid_parameter_value: plugin option */
-		"42501",				/* insufficient_privilege */
-		"28000", "28P01",		/* authentication */
-		"3D000",				/* no such database */
 		"42601",				/* syntax error */
 		"55000",				/* object_not_in_prerequisite_state */
 		"0A000",				/* feature_not_supported */
@@ -535,6 +518,8 @@ fatal_sqlstate(const char *state)
 	};
 	int			i;
 
+	if (trib_pq_sqlstate_final(state))
+		return true;			/* role, password, database, privilege */
 	for (i = 0; state && fatal[i]; i++)
 		if (strcmp(state, fatal[i]) == 0)
 			return true;
@@ -566,12 +551,13 @@ result_failure(trib_source_pg *src, PGresult *res, const char *what,
 static attempt_rc
 ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
 {
-	PGconn	   *c = connect_db(src, false, errbuf, errlen);
+	bool		final = false;
+	PGconn	   *c = connect_db(src, false, &final, errbuf, errlen);
 	PGresult   *res;
 	attempt_rc	rc = 1;
 
 	if (!c)
-		return 0;
+		return final ? -1 : 0;
 	res = PQexec(c, "CREATE EXTENSION IF NOT EXISTS tributary");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
@@ -624,15 +610,16 @@ static attempt_rc
 open_attempt(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	attempt_rc	rc;
+	bool		final = false;
 
 	if (src->conn)
 		return 1;
 	if (!src->opened && src->create_extension &&
 		(rc = ensure_extension(src, errbuf, errlen)) != 1)
 		return rc;
-	src->conn = connect_db(src, true, errbuf, errlen);
+	src->conn = connect_db(src, true, &final, errbuf, errlen);
 	if (!src->conn)
-		return 0;
+		return final ? -1 : 0;
 	if (!src->opened && src->create_slot &&
 		(rc = ensure_slot(src, errbuf, errlen)) != 1)
 	{
@@ -966,7 +953,7 @@ heartbeat(trib_source_pg *src, int64_t now)
 	}
 	if (!src->hbconn)
 	{
-		src->hbconn = connect_db(src, false, eb, sizeof(eb));
+		src->hbconn = connect_db(src, false, NULL, eb, sizeof(eb));
 		if (!src->hbconn)
 		{
 			slog(src, 1, "source: heartbeat: %s", eb);

@@ -63,6 +63,9 @@ typedef struct trib_source_pg_conf
 	trib_pg_snapshot snapshot;	/* when the slot is created */
 	const char *include_tables; /* plugin option, NULL for none */
 	const char *exclude_tables; /* plugin option, NULL for none */
+	/* Catalog tables to capture too (catalog.h: TRIB_ERASURE_TABLES), or
+	 * NULL: the whole catalog stays out of the stream. */
+	const char *catalog_tables;
 	bool		skip_empty_xacts;
 	const char *const *plugin_options;	/* other options: name, value, ...,
 										 * NULL; a NULL value is a bare option */

@@ -2,9 +2,9 @@
  * mask_fake.c: fake values and their dictionaries (see mask_fake.h).
  *
  * Randomness.  Each generator draws words from a stream seeded by the
- * caller's 32-byte seed: block i is SHA-256(seed || i), taken 8 bytes at a
- * time.  A choice among n entries is word % n; with 64-bit words and n at
- * most a few thousand the bias is below 2^-50.
+ * caller's 32-byte seed (mask_fake_int.h): block i is SHA-256(seed || i),
+ * taken 8 bytes at a time.  A choice among n entries is word % n; with
+ * 64-bit words and n at most a few thousand the bias is below 2^-50.
  *
  * Formats.  E-mail addresses and user names are built from a fake first
  * and last name folded to ASCII (a small table maps the Latin letters with
@@ -14,9 +14,13 @@
  * range reserved for fiction.  IBANs follow each country's BBAN layout,
  * with the ISO 13616 mod-97 check digits and, for BE, ES and FR, the
  * national check digits too.  Card numbers take a realistic issuer prefix
- * for their length and a Luhn check digit.
+ * for their length and a Luhn check digit.  `safe_email` uses only
+ * example.com/.net/.org; `address` is one line, "<street address>, <city>
+ * <postcode>"; `country` and `job` are entries of countries.txt and
+ * jobs.txt.  Identifiers, dates and network values: mask_fake_ids.c.
  */
 #include "mask_fake.h"
+#include "mask_fake_int.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -38,16 +42,8 @@
 
 /* ---- randomness ---------------------------------------------------------- */
 
-typedef struct fake_rng
-{
-	unsigned char seed[32];
-	uint32_t	counter;
-	unsigned char block[32];
-	size_t		pos;
-} fake_rng;
-
-static void
-rng_init(fake_rng *r, const unsigned char seed[32])
+void
+fake_rng_init(fake_rng *r, const unsigned char seed[32])
 {
 	memcpy(r->seed, seed, 32);
 	r->counter = 0;
@@ -55,8 +51,8 @@ rng_init(fake_rng *r, const unsigned char seed[32])
 }
 
 /* The next 64 random bits. */
-static uint64_t
-rng_u64(fake_rng *r)
+uint64_t
+fake_rng_u64(fake_rng *r)
 {
 	uint64_t	v = 0;
 
@@ -80,22 +76,22 @@ rng_u64(fake_rng *r)
 }
 
 /* Uniform in [0, n). */
-static uint64_t
-rng_below(fake_rng *r, uint64_t n)
+uint64_t
+fake_rng_below(fake_rng *r, uint64_t n)
 {
-	return rng_u64(r) % n;
+	return fake_rng_u64(r) % n;
 }
 
-static const char *
-rng_pick(fake_rng *r, const trib_fake_list *l)
+const char *
+fake_rng_pick(fake_rng *r, const trib_fake_list *l)
 {
-	return l->items[rng_below(r, l->count)];
+	return l->items[fake_rng_below(r, l->count)];
 }
 
-static char
-rng_digit(fake_rng *r)
+char
+fake_rng_digit(fake_rng *r)
 {
-	return (char) ('0' + rng_below(r, 10));
+	return (char) ('0' + fake_rng_below(r, 10));
 }
 
 /* ---- dictionaries -------------------------------------------------------- */
@@ -292,7 +288,9 @@ trib_fake_dicts_load(const char *dir, char *errbuf, size_t errlen)
 		load_list(dir, "streets.txt", false, &d->streets, errbuf, errlen) &&
 		load_list(dir, "cities.txt", false, &d->cities, errbuf, errlen) &&
 		load_list(dir, "companies.txt", false, &d->companies, errbuf, errlen) &&
-		load_list(dir, "domains.txt", true, &d->domains, errbuf, errlen))
+		load_list(dir, "domains.txt", true, &d->domains, errbuf, errlen) &&
+		load_list(dir, "countries.txt", false, &d->countries, errbuf, errlen) &&
+		load_list(dir, "jobs.txt", false, &d->jobs, errbuf, errlen))
 		return d;
 	trib_fake_dicts_free(d);
 	return NULL;
@@ -309,6 +307,8 @@ trib_fake_dicts_free(trib_fake_dicts *d)
 	trib_fake_list_free(&d->cities);
 	trib_fake_list_free(&d->companies);
 	trib_fake_list_free(&d->domains);
+	trib_fake_list_free(&d->countries);
+	trib_fake_list_free(&d->jobs);
 	free(d);
 }
 
@@ -386,9 +386,9 @@ gen_handle(const trib_fake_dicts *d, fake_rng *r, bool email, trib_strbuf *out)
 				l = {0};
 	char		sep = email ? '.' : '_';
 
-	fold_or(rng_pick(r, &d->first_names), "user", &f);
-	fold_or(rng_pick(r, &d->last_names), "name", &l);
-	switch (rng_below(r, email ? 6 : 7))
+	fold_or(fake_rng_pick(r, &d->first_names), "user", &f);
+	fold_or(fake_rng_pick(r, &d->last_names), "name", &l);
+	switch (fake_rng_below(r, email ? 6 : 7))
 	{
 		case 0:					/* jane.doe */
 			trib_strbuf_printf(out, "%s.%s", f.data, l.data);
@@ -407,11 +407,11 @@ gen_handle(const trib_fake_dicts *d, fake_rng *r, bool email, trib_strbuf *out)
 			break;
 		case 4:					/* jane.doe84, jane_doe84 */
 			trib_strbuf_printf(out, "%s%c%s%02u", f.data, sep, l.data,
-							   (unsigned) rng_below(r, 100));
+							   (unsigned) fake_rng_below(r, 100));
 			break;
 		case 5:					/* jane1987 */
 			trib_strbuf_printf(out, "%s%u", f.data,
-							   (unsigned) (1950 + rng_below(r, 60)));
+							   (unsigned) (1950 + fake_rng_below(r, 60)));
 			break;
 		default:				/* doejane */
 			trib_strbuf_printf(out, "%s%s", l.data, f.data);
@@ -426,7 +426,17 @@ gen_email(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
 {
 	gen_handle(d, r, true, out);
 	trib_strbuf_addc(out, '@');
-	trib_strbuf_adds(out, rng_pick(r, &d->domains));
+	trib_strbuf_adds(out, fake_rng_pick(r, &d->domains));
+}
+
+/* Faker's safe_email: a handle at one of the names RFC 2606 reserves. */
+static void
+gen_safe_email(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+{
+	static const char *const safe[] = {"example.com", "example.net", "example.org"};
+
+	gen_handle(d, r, true, out);
+	trib_strbuf_printf(out, "@%s", safe[fake_rng_below(r, 3)]);
 }
 
 /* +1 NXX-555-01XX: any valid area code, a line number reserved for fiction. */
@@ -439,22 +449,31 @@ gen_phone(fake_rng *r, trib_strbuf *out)
 
 	do
 	{
-		a = 2 + (unsigned) rng_below(r, 8);
-		b = (unsigned) rng_below(r, 10);
-		c = (unsigned) rng_below(r, 10);
+		a = 2 + (unsigned) fake_rng_below(r, 8);
+		b = (unsigned) fake_rng_below(r, 10);
+		c = (unsigned) fake_rng_below(r, 10);
 	} while (b == 1 && c == 1);	/* N11 codes are service numbers */
 	trib_strbuf_printf(out, "+1 %u%u%u-555-01%02u", a, b, c,
-					   (unsigned) rng_below(r, 100));
+					   (unsigned) fake_rng_below(r, 100));
 }
 
 static void
 gen_street(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
 {
-	uint64_t	n = rng_below(r, 10) < 8 ? 1 + rng_below(r, 2999) : 1 + rng_below(r, 9999);
+	uint64_t	n = fake_rng_below(r, 10) < 8 ? 1 + fake_rng_below(r, 2999) : 1 + fake_rng_below(r, 9999);
 
-	trib_strbuf_printf(out, "%u %s", (unsigned) n, rng_pick(r, &d->streets));
-	if (rng_below(r, 100) < 15)
-		trib_strbuf_printf(out, ", Apt %u", (unsigned) (1 + rng_below(r, 40)));
+	trib_strbuf_printf(out, "%u %s", (unsigned) n, fake_rng_pick(r, &d->streets));
+	if (fake_rng_below(r, 100) < 15)
+		trib_strbuf_printf(out, ", Apt %u", (unsigned) (1 + fake_rng_below(r, 40)));
+}
+
+/* One line: "<street address>, <city> <five-digit postcode>". */
+static void
+gen_address(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+{
+	gen_street(d, r, out);
+	trib_strbuf_printf(out, ", %s ", fake_rng_pick(r, &d->cities));
+	fake_gen_id(d, TRIB_FAKE_POSTCODE, r, NULL, 0, out);
 }
 
 /* ---- IBAN ---------------------------------------------------------------- */
@@ -610,7 +629,7 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 	}
 	n = strlen(lay->bban);
 	for (size_t i = 0; i < n; i++)
-		bban[i] = lay->bban[i] == 'a' ? (char) ('A' + rng_below(r, 26)) : rng_digit(r);
+		bban[i] = lay->bban[i] == 'a' ? (char) ('A' + fake_rng_below(r, 26)) : fake_rng_digit(r);
 	bban[n] = '\0';
 	if (lay->banks)
 	{
@@ -618,7 +637,7 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 
 		while (lay->banks[nb])
 			nb++;
-		memcpy(bban, lay->banks[rng_below(r, nb)], 4);
+		memcpy(bban, lay->banks[fake_rng_below(r, nb)], 4);
 	}
 	iban_national(lay->country, bban);
 	check = 98 - mod97_add(mod97_add(mod97_add(0, bban, n), lay->country, 2), "00", 2);
@@ -695,21 +714,21 @@ brand_prefix(const char *b, fake_rng *r, char *p)
 	if (strcmp(b, "visa") == 0)
 		return sprintf(p, "4");
 	if (strcmp(b, "mastercard") == 0)
-		return rng_below(r, 4) == 0
-			? sprintf(p, "%u", (unsigned) (2221 + rng_below(r, 500)))
-			: sprintf(p, "5%u", (unsigned) (1 + rng_below(r, 5)));
+		return fake_rng_below(r, 4) == 0
+			? sprintf(p, "%u", (unsigned) (2221 + fake_rng_below(r, 500)))
+			: sprintf(p, "5%u", (unsigned) (1 + fake_rng_below(r, 5)));
 	if (strcmp(b, "amex") == 0)
-		return sprintf(p, "3%c", rng_below(r, 2) ? '4' : '7');
+		return sprintf(p, "3%c", fake_rng_below(r, 2) ? '4' : '7');
 	if (strcmp(b, "discover") == 0)
 	{
-		uint64_t	k = rng_below(r, 3);
+		uint64_t	k = fake_rng_below(r, 3);
 
 		return k == 0 ? sprintf(p, "6011")
-			: k == 1 ? sprintf(p, "64%u", (unsigned) (4 + rng_below(r, 6)))
+			: k == 1 ? sprintf(p, "64%u", (unsigned) (4 + fake_rng_below(r, 6)))
 			: sprintf(p, "65");
 	}
 	if (strcmp(b, "jcb") == 0)
-		return sprintf(p, "35%02u", (unsigned) (28 + rng_below(r, 62)));
+		return sprintf(p, "35%02u", (unsigned) (28 + fake_rng_below(r, 62)));
 	return sprintf(p, "36");
 }
 
@@ -764,7 +783,7 @@ gen_card(fake_rng *r, const char *input, size_t inlen, trib_strbuf *out)
 	for (size_t i = 0; i < sizeof(brands) / sizeof(brands[0]); i++)
 		if (brand_fits(&brands[i], len))
 			fit[nfit++] = &brands[i], total += brands[i].weight;
-	pick = rng_below(r, (uint64_t) total);
+	pick = fake_rng_below(r, (uint64_t) total);
 	for (int i = 0; i < nfit; i++)
 	{
 		if (pick < (uint64_t) fit[i]->weight)
@@ -776,7 +795,7 @@ gen_card(fake_rng *r, const char *input, size_t inlen, trib_strbuf *out)
 	}
 	p = brand_prefix(fit[pick]->name, r, num);
 	while (p < len - 1)
-		num[p++] = rng_digit(r);
+		num[p++] = fake_rng_digit(r);
 	num[len - 1] = luhn_digit(num, (size_t) len - 1);
 	num[len] = '\0';
 	if (input == NULL)
@@ -798,19 +817,19 @@ trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
 {
 	fake_rng	r;
 
-	rng_init(&r, seed);
+	fake_rng_init(&r, seed);
 	switch (kind)
 	{
 		case TRIB_FAKE_FIRST_NAME:
-			trib_strbuf_adds(out, rng_pick(&r, &d->first_names));
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->first_names));
 			return true;
 		case TRIB_FAKE_LAST_NAME:
-			trib_strbuf_adds(out, rng_pick(&r, &d->last_names));
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->last_names));
 			return true;
 		case TRIB_FAKE_FULL_NAME:
-			trib_strbuf_adds(out, rng_pick(&r, &d->first_names));
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->first_names));
 			trib_strbuf_addc(out, ' ');
-			trib_strbuf_adds(out, rng_pick(&r, &d->last_names));
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->last_names));
 			return true;
 		case TRIB_FAKE_EMAIL:
 			gen_email(d, &r, out);
@@ -822,10 +841,10 @@ trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
 			gen_street(d, &r, out);
 			return true;
 		case TRIB_FAKE_CITY:
-			trib_strbuf_adds(out, rng_pick(&r, &d->cities));
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->cities));
 			return true;
 		case TRIB_FAKE_COMPANY:
-			trib_strbuf_adds(out, rng_pick(&r, &d->companies));
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->companies));
 			return true;
 		case TRIB_FAKE_USERNAME:
 			gen_handle(d, &r, false, out);
@@ -835,6 +854,25 @@ trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
 		case TRIB_FAKE_CREDIT_CARD:
 			gen_card(&r, input, inlen, out);
 			return true;
+		case TRIB_FAKE_SAFE_EMAIL:
+			gen_safe_email(d, &r, out);
+			return true;
+		case TRIB_FAKE_ADDRESS:
+			gen_address(d, &r, out);
+			return true;
+		case TRIB_FAKE_COUNTRY:
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->countries));
+			return true;
+		case TRIB_FAKE_JOB:
+			trib_strbuf_adds(out, fake_rng_pick(&r, &d->jobs));
+			return true;
+		case TRIB_FAKE_POSTCODE:
+		case TRIB_FAKE_SSN:
+		case TRIB_FAKE_DATE_OF_BIRTH:
+		case TRIB_FAKE_IPV4:
+		case TRIB_FAKE_URL:
+		case TRIB_FAKE_UUID4:
+			return fake_gen_id(d, kind, &r, input, inlen, out);
 	}
 	snprintf(errbuf, errlen, "unknown fake kind %d", (int) kind);
 	return false;
@@ -842,8 +880,24 @@ trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
 
 static const char *const kind_names[TRIB_FAKE_NKINDS] = {
 	"first_name", "last_name", "full_name", "email", "phone",
-	"street_address", "city", "company", "username", "iban", "credit_card"
+	"street_address", "city", "company", "username", "iban", "credit_card",
+	"safe_email", "address", "postcode", "country", "job", "ssn",
+	"date_of_birth", "ipv4", "url", "uuid4"
 };
+
+/* Faker's provider names where they differ from ours. */
+static const struct
+{
+	const char *alias;
+	trib_fake_kind kind;
+}			kind_aliases[] = {
+	{"name", TRIB_FAKE_FULL_NAME},
+	{"user_name", TRIB_FAKE_USERNAME},
+	{"phone_number", TRIB_FAKE_PHONE},
+	{"credit_card_number", TRIB_FAKE_CREDIT_CARD},
+};
+
+#define NALIASES (sizeof(kind_aliases) / sizeof(kind_aliases[0]))
 
 bool
 trib_fake_kind_parse(const char *s, trib_fake_kind *out)
@@ -854,7 +908,22 @@ trib_fake_kind_parse(const char *s, trib_fake_kind *out)
 			*out = (trib_fake_kind) i;
 			return true;
 		}
+	for (size_t i = 0; i < NALIASES; i++)
+		if (strcmp(s, kind_aliases[i].alias) == 0)
+		{
+			*out = kind_aliases[i].kind;
+			return true;
+		}
 	return false;
+}
+
+void
+trib_fake_kind_list(trib_strbuf *out)
+{
+	for (int i = 0; i < TRIB_FAKE_NKINDS; i++)
+		trib_strbuf_printf(out, "%s%s", i ? ", " : "", kind_names[i]);
+	for (size_t i = 0; i < NALIASES; i++)
+		trib_strbuf_printf(out, ", %s", kind_aliases[i].alias);
 }
 
 const char *

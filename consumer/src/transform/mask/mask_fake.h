@@ -6,10 +6,16 @@
  * strategy derives the seed with HMAC-SHA256 from the key and the input,
  * mask.c), so equal inputs give equal fakes everywhere.  The seed is
  * stretched into as many random words as a generator needs by SHA-256 in
- * counter mode.  Names, streets, cities, companies and e-mail domains come
- * from dictionaries shipped in data/fake/ (one entry a line, UTF-8, '#'
- * comments), loaded once at start-up; numbers with check digits (IBAN
- * per ISO 13616 mod 97, card numbers per Luhn) are computed.
+ * counter mode.  Names, streets, cities, companies, countries, jobs and
+ * e-mail domains come from dictionaries shipped in data/fake/ (one entry a
+ * line, UTF-8, '#' comments), loaded once at start-up; numbers with check
+ * digits (IBAN per ISO 13616 mod 97, card numbers per Luhn) and the other
+ * identifiers (mask_fake_ids.c) are computed.
+ *
+ * Kinds have one canonical name each (the PRF context, so renaming one
+ * would change every fake) and may have aliases: Python Faker's provider
+ * names, which the copy-and-sanitize format's `field_type` uses (name,
+ * user_name, phone_number, credit_card_number).
  *
  * Where the dictionaries are: trib_fake_dicts_load(dir) reads dir when it
  * is not NULL (the rule engine passes its config option), else
@@ -41,10 +47,20 @@ typedef enum trib_fake_kind
 	TRIB_FAKE_COMPANY,
 	TRIB_FAKE_USERNAME,
 	TRIB_FAKE_IBAN,
-	TRIB_FAKE_CREDIT_CARD
+	TRIB_FAKE_CREDIT_CARD,
+	TRIB_FAKE_SAFE_EMAIL,
+	TRIB_FAKE_ADDRESS,
+	TRIB_FAKE_POSTCODE,
+	TRIB_FAKE_COUNTRY,
+	TRIB_FAKE_JOB,
+	TRIB_FAKE_SSN,
+	TRIB_FAKE_DATE_OF_BIRTH,
+	TRIB_FAKE_IPV4,
+	TRIB_FAKE_URL,
+	TRIB_FAKE_UUID4
 } trib_fake_kind;
 
-#define TRIB_FAKE_NKINDS (TRIB_FAKE_CREDIT_CARD + 1)
+#define TRIB_FAKE_NKINDS (TRIB_FAKE_UUID4 + 1)
 
 /* One dictionary: entries in file order. */
 typedef struct trib_fake_list
@@ -62,6 +78,8 @@ typedef struct trib_fake_dicts
 	trib_fake_list cities;		/* cities.txt */
 	trib_fake_list companies;	/* companies.txt */
 	trib_fake_list domains;		/* domains.txt */
+	trib_fake_list countries;	/* countries.txt */
+	trib_fake_list jobs;		/* jobs.txt */
 } trib_fake_dicts;
 
 /* Every dictionary must have at least this many entries. */
@@ -102,7 +120,9 @@ void		trib_fake_list_free(trib_fake_list *l);
  * number keeps the input's digit count and separators when it has 13-19
  * digits, an IBAN keeps the input's country when it is a supported one
  * (else iban_country), and keeps print format (groups of four) when the
- * input had spaces.  Returns false only for an unsupported iban_country.
+ * input had spaces; a postcode keeps the input's shape when it looks like
+ * one (mask_fake_ids.c).  Returns false only for an unsupported
+ * iban_country.
  */
 bool		trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
 							   const unsigned char seed[32],
@@ -120,8 +140,13 @@ bool		trib_iban_valid(const char *s);
 /* Luhn check over the digits of s (separators ignored); needs >= 2. */
 bool		trib_luhn_valid(const char *s);
 
-/* Config words <-> kinds: "first_name", "email", "credit_card", ... */
+/* Config words <-> kinds: "first_name", "email", "credit_card", ...; parse
+ * takes the aliases too ("name", "phone_number", ...), name gives the
+ * canonical word. */
 bool		trib_fake_kind_parse(const char *s, trib_fake_kind *out);
 const char *trib_fake_kind_name(trib_fake_kind k);
+
+/* Append every word trib_fake_kind_parse() accepts, ", "-separated. */
+void		trib_fake_kind_list(trib_strbuf *out);
 
 #endif							/* TRIB_MASK_FAKE_H */
