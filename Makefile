@@ -8,6 +8,10 @@
 #   make check         install deps, build and install pg_ext, run all tests;
 #                      the last line printed is `N passed, N failed`
 #   make demo          the same set-up, then scripts/demo.sh
+#   make check-fresh   ./demo and ./check (the README's two commands) in a
+#                      bare Debian 12 root, and the docker/ images' RUN steps
+#                      (scripts/check-fresh.sh; root, minutes, the archive);
+#                      not part of check
 #   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
 #                      bench-snapshot, bench-transforms, bench-lua)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
@@ -19,6 +23,9 @@
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
 #   make deps          scripts/install-deps only
+#
+# On a machine without make, ./demo and ./check install the packages (make
+# among them) and then run make demo / make check.
 #   make clean         clean every part
 #
 # PG_CONFIG selects the PostgreSQL installation; it defaults to 15 because
@@ -28,7 +35,7 @@ export PG_CONFIG
 
 PARTS = pg_ext consumer schema_registry lineage
 
-.PHONY: all build install clean check check-asan demo bench bench-decode \
+.PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
 	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms $(PARTS)
 
 all build: $(PARTS)
@@ -70,6 +77,11 @@ check: install-pg_ext
 demo: install-pg_ext
 	$(MAKE) -C consumer build
 	bash scripts/demo.sh
+
+# check-fresh: from nothing, in a throwaway root; it installs mmdebstrap on
+# the host when missing.
+check-fresh:
+	bash scripts/check-fresh.sh
 
 bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua
 

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# scripts/demo.sh: the main job on embedded defaults, behind `make demo`
-# (which installs the extension and builds the consumer first).
+# scripts/demo.sh: the main job on embedded defaults, behind `make demo` and
+# ./demo (which install the packages and the extension and build the
+# consumer first).
 #
 # Design: nothing outside a temp dir is touched.  The demo starts a
 # throwaway PostgreSQL 15 cluster as the unprivileged test user
 # (scripts/lib/pgcluster.sh), creates the extension and a small shop schema
-# with fake personal data, and runs the tributary consumer with a pipeline
-# into an embedded Kafka cluster (librdkafka's in-process mock) and a JSON
-# Lines file.  It then makes live changes (insert, update, delete,
-# truncate), waits until their events arrive, prints them with jq, shows
-# /status and /metrics, and stops the consumer with SIGTERM (drain,
-# checkpoint, exit 0).  An EXIT trap stops the consumer and removes the
+# with fake personal data, and runs two tributary consumers on it, each with
+# its own slot: a raw pipeline into an embedded Kafka cluster (librdkafka's
+# in-process mock) and a JSON Lines file, and a masking pipeline into a
+# second file (email hashed, phone partly redacted, name substituted, card
+# tokenized, address dropped; keys generated into 0600 files).  It then makes
+# live changes (insert, update, delete, truncate), waits until their events
+# arrive, prints them as the sinks wrote them (scripts/lib/jsonspan.py slices
+# the lines; jq would re-render 129.90 as 129.9), shows the same changes raw
+# and masked side by side, turns a card token back with the key, shows
+# /status and /metrics, and stops the consumers with SIGTERM (drain,
+# checkpoint, exit 0).  An EXIT trap stops the consumers and removes the
 # cluster, whatever happens.
 #
 # Environment: TRIBUTARY, the consumer binary (default consumer/build/).
@@ -21,9 +27,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib/pgcluster.sh"
 
 TRIBUTARY=${TRIBUTARY:-$ROOT/consumer/build/tributary}
+SPAN=$ROOT/scripts/lib/jsonspan.py
 DB=shop
 END_MARKER=tributary-demo-finished
-recv_pid=
+pids=()
 
 # Bold headers and cyan statements on a terminal; plain text in a log.
 if [ -t 1 ]; then
@@ -37,18 +44,27 @@ section() {
     printf '\n%s== %s ==%s\n' "$BOLD" "$1" "$PLAIN"
 }
 
-# cleanup: stop the consumer (SIGTERM drains it; SIGKILL if it has not
-# exited after 5 seconds), then the cluster.
-cleanup() {
-    if [ -n "$recv_pid" ] && kill -0 "$recv_pid" 2>/dev/null; then
-        kill -TERM "$recv_pid" 2>/dev/null || true
+# stop_consumers: SIGTERM drains each consumer; SIGKILL if it has not exited
+# after 5 seconds.
+stop_consumers() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
         for _ in $(seq 1 50); do
-            kill -0 "$recv_pid" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$recv_pid" 2>/dev/null || true
-        wait "$recv_pid" 2>/dev/null || true
-    fi
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    pids=()
+}
+
+# cleanup: stop the consumers, then the cluster.
+cleanup() {
+    stop_consumers
     pgc_cleanup
 }
 trap cleanup EXIT
@@ -60,10 +76,11 @@ run_sql() {
     pgc_psql -d "$DB" -c "$1" >/dev/null
 }
 
-# wait_for_output: wait until the end marker has been decoded, or until the
-# output has stopped growing for 3 seconds, at most 30 seconds in all.
+# wait_for_output: wait until the end marker has been decoded into the
+# file, or until it has stopped growing for 3 seconds, at most 30 seconds in
+# all; pid is the consumer that writes it.
 wait_for_output() {
-    local out=$1 size last=-1 still=0
+    local out=$1 pid=$2 size last=-1 still=0
     for _ in $(seq 1 300); do
         if grep -q "$END_MARKER" "$out" 2>/dev/null; then
             return 0
@@ -76,13 +93,37 @@ wait_for_output() {
             still=0
         fi
         last=$size
-        if ! kill -0 "$recv_pid" 2>/dev/null; then
-            echo "demo: the consumer exited early" >&2
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "demo: the consumer writing $out exited early" >&2
             return 1
         fi
         sleep 0.1
     done
-    echo "demo: no complete output after 30 seconds; showing what arrived" >&2
+    echo "demo: no complete output in $out after 30 seconds; showing what arrived" >&2
+}
+
+# start_consumer: show and check the pipeline file NAME.yaml, start
+# `tributary run` on it in the background (log in NAME.log) and wait until
+# it streams; its pid is added to pids.
+start_consumer() {
+    local name=$1 log=$PGC_DIR/$1.log pid
+    sed 's/^/  /' "$PGC_DIR/$name.yaml"
+    "$TRIBUTARY" check -c "$PGC_DIR/$name.yaml" | sed 's/^/  /'
+    "$TRIBUTARY" run -c "$PGC_DIR/$name.yaml" 2>"$log" &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 1 100); do
+        grep -q "streaming from slot" "$log" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "  tributary run -c $name.yaml (pid $pid):"
+    sed 's/^/    /' "$log"
+}
+
+# new_key: 32 random bytes, in hex, in a file only its owner can read.
+new_key() {
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$1")
 }
 
 section "1. A throwaway PostgreSQL 15 cluster"
@@ -111,7 +152,7 @@ CREATE TABLE orders (
     customer_id int NOT NULL REFERENCES customers,
     placed_at   timestamptz NOT NULL DEFAULT now(),
     total       numeric(10, 2) NOT NULL,
-    card_last4  char(4),
+    card_number text,
     status      text NOT NULL DEFAULT 'new'
 );
 INSERT INTO customers (full_name, email, phone, birth_date, address) VALUES
@@ -121,22 +162,27 @@ INSERT INTO customers (full_name, email, phone, birth_date, address) VALUES
      '1979-11-03', '22 Wharf Road, London N1 7GR'),
     ('Aiko Tanaka', 'aiko.tanaka@example.net', '+81 3-5555-0188',
      '1993-07-28', '3-14-2 Jingumae, Shibuya-ku, Tokyo');
-INSERT INTO orders (customer_id, total, card_last4) VALUES
-    (1, 129.90, '4242'), (2, 18.50, '1881'), (3, 74.00, '0005');
+-- the card networks' published test numbers
+INSERT INTO orders (customer_id, total, card_number) VALUES
+    (1, 129.90, '4242 4242 4242 4242'), (2, 18.50, '5555 5555 5555 4444'),
+    (3, 74.00, '3782 822463 10005');
 SQL
 pgc_psql -d "$DB" -c 'SELECT id, full_name, email, phone FROM customers ORDER BY id'
-pgc_psql -d "$DB" -c 'SELECT id, customer_id, total, card_last4, status FROM orders ORDER BY id'
+pgc_psql -d "$DB" -c 'SELECT id, customer_id, total, card_number, status FROM orders ORDER BY id'
 
-section "4. The tributary consumer: Postgres -> embedded Kafka + a JSON Lines file"
-cat > "$PGC_DIR/pipeline.yaml" <<EOF
-pipeline: shop
-sources:
+section "4. Two pipelines on the same database, each with its own slot"
+source_yaml="sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=$DB user=postgres"
-    include_tables: ["public.*"]
+    dsn: \"host=$PGC_SOCK port=$PGC_PORT dbname=$DB user=postgres\"
+    include_tables: [\"public.*\"]
     snapshot: never
-    heartbeat_interval_ms: 1000
+    heartbeat_interval_ms: 1000"
+
+echo "  raw: Postgres -> embedded Kafka + a JSON Lines file"
+cat > "$PGC_DIR/raw.yaml" <<YAML
+pipeline: shop
+$source_yaml
 sinks:
   events:
     type: kafka
@@ -144,57 +190,99 @@ sinks:
     topic_prefix: shop
   archive:
     type: file
-    path: "$PGC_DIR/shop.jsonl"
+    path: "$PGC_DIR/raw.jsonl"
 checkpoint:
   store: catalog
 http:
   listen: "127.0.0.1:0"
-EOF
-sed 's/^/  /' "$PGC_DIR/pipeline.yaml"
-"$TRIBUTARY" check -c "$PGC_DIR/pipeline.yaml" | sed 's/^/  /'
-"$TRIBUTARY" run -c "$PGC_DIR/pipeline.yaml" 2>"$PGC_DIR/tributary.log" &
-recv_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "streaming from slot" "$PGC_DIR/tributary.log" && break
-    sleep 0.1
+YAML
+start_consumer raw
+
+echo
+echo "  masked: the same source through transform rules into a second file."
+echo "  Its keys are 32 random bytes made now, in files only their owner reads:"
+mkdir -m 700 "$PGC_DIR/keys"
+for k in hash fake token; do
+    new_key "$PGC_DIR/keys/$k.key"
 done
-echo "  tributary run (pid $recv_pid):"
-sed 's/^/    /' "$PGC_DIR/tributary.log"
-out=$PGC_DIR/shop.jsonl
+ls -l "$PGC_DIR/keys" | tail -n +2 | sed 's/^/    /'
+cat > "$PGC_DIR/masked.yaml" <<YAML
+pipeline: shop-masked
+$source_yaml
+transforms:
+  - {type: hash, tables: [public.customers], fields: [email], context: email, length: 32,
+     key_file: "$PGC_DIR/keys/hash.key"}
+  - {type: partial, tables: [public.customers], fields: [phone], keep_last: 4}
+  - {type: substitute, tables: [public.customers], fields: [full_name], kind: full_name,
+     key_file: "$PGC_DIR/keys/fake.key"}
+  - {type: drop, tables: [public.customers], fields: [address]}
+  - {type: tokenize, tables: [public.orders], fields: [card_number], tweak: card,
+     key_file: "$PGC_DIR/keys/token.key"}
+sinks:
+  masked:
+    type: file
+    path: "$PGC_DIR/masked.jsonl"
+checkpoint:
+  store: catalog
+http:
+  enabled: false
+YAML
+start_consumer masked
 
 section "5. Live changes"
 run_sql "INSERT INTO customers (full_name, email, phone, birth_date, address) VALUES ('Samuel Okafor', 'samuel.okafor@example.com', '+234 1 555 0199', '1990-02-17', '8 Marina Road, Lagos Island, Lagos')"
-run_sql "INSERT INTO orders (customer_id, total, card_last4) VALUES (4, 249.99, '7310')"
+run_sql "INSERT INTO orders (customer_id, total, card_number) VALUES (4, 249.99, '4000 0566 5566 5556')"
 run_sql "UPDATE customers SET email = 'maria.g@example.com', phone = '+1-202-555-0178' WHERE id = 1"
 run_sql "UPDATE orders SET status = 'shipped' WHERE customer_id = 1"
 run_sql "DELETE FROM orders WHERE id = 2"
 run_sql "TRUNCATE orders"
 run_sql "SELECT pg_logical_emit_message(true, 'demo', '$END_MARKER')"
 
-wait_for_output "$out"
+raw=$PGC_DIR/raw.jsonl
+masked=$PGC_DIR/masked.jsonl
+wait_for_output "$raw" "${pids[0]}"
+wait_for_output "$masked" "${pids[1]}"
+for f in raw masked; do
+    if [ ! -s "$PGC_DIR/$f.jsonl" ]; then
+        echo "demo: the $f pipeline's file sink wrote nothing; its log:" >&2
+        cat "$PGC_DIR/$f.log" >&2
+        exit 1
+    fi
+done
 
 section "6. The events, as Kafka and the file sink received them (Debezium envelope)"
-if [ ! -s "$out" ]; then
-    echo "demo: the file sink wrote nothing; the consumer's log:" >&2
-    cat "$PGC_DIR/tributary.log" >&2
-    exit 1
-fi
-jq -c '{topic, key, op: .value.op, before: .value.before, after: .value.after}' "$out"
+echo "  topic, key, op, before and after of each line of raw.jsonl, byte for byte:"
+python3 "$SPAN" pick "$raw" topic key value.op value.before value.after | sed 's/^/  /'
 echo
-echo "  One record in full:"
-head -1 "$out" | jq . | sed 's/^/    /'
-port=$(grep -o 'port [0-9]*' "$PGC_DIR/tributary.log" | head -1 | cut -d' ' -f2)
+echo "  The fourth line of raw.jsonl in full, as written:"
+sed -n 4p "$raw" | sed 's/^/    /'
+
+section "7. The same changes, raw and masked"
+python3 "$SPAN" sidebyside "$raw" "$masked"
+echo
+echo "  The second line of masked.jsonl in full, as written:"
+sed -n 2p "$masked" | sed 's/^/    /'
+token=$(python3 "$SPAN" strings "$masked" value.after.card_number | sed -n 1p)
+echo
+echo "  Whoever holds the token key can turn a token back (tributary detokenize):"
+printf '    %s -> ' "$token"
+printf '%s\n' "$token" | "$TRIBUTARY" detokenize --key-file "$PGC_DIR/keys/token.key" \
+    --alphabet digits --tweak card
+
+port=$(grep -o 'port [0-9]*' "$PGC_DIR/raw.log" | head -n 1 | cut -d' ' -f2)
 if [ -n "$port" ]; then
-    echo
+    section "8. Monitoring (the raw pipeline)"
     echo "  GET http://127.0.0.1:$port/status"
-    curl -s "http://127.0.0.1:$port/status" | jq -c . | sed 's/^/    /'
+    curl -s "http://127.0.0.1:$port/status" | sed 's/^/    /'
+    echo
     echo "  GET http://127.0.0.1:$port/metrics (excerpt)"
-    curl -s "http://127.0.0.1:$port/metrics" | grep -E '^tributary_(source_events|sink_events|checkpoint_lsn)' | sed 's/^/    /'
+    curl -s "http://127.0.0.1:$port/metrics" |
+        grep -E '^tributary_(source_events|sink_events|checkpoint_lsn)' | sed 's/^/    /'
 fi
 
-section "7. Cleaning up"
-echo "  $(grep -c . "$out") events delivered; SIGTERM drains the consumer, then the cluster stops"
-kill -TERM "$recv_pid"
-wait "$recv_pid" || true
-recv_pid=
-tail -2 "$PGC_DIR/tributary.log" | sed 's/^/    /'
+section "9. Cleaning up"
+echo "  $(grep -c . "$raw") events in each file; SIGTERM drains the consumers, then the cluster stops"
+stop_consumers
+for f in raw masked; do
+    tail -n 2 "$PGC_DIR/$f.log" | sed 's/^/    /'
+done
