@@ -18,6 +18,8 @@
 
 #include <libpq-fe.h>
 
+#include "errf.h"
+
 #define LOCK_KEY_SQL "pg_catalog.hashtextextended('tributary.pipeline:' || $1, 0)"
 
 struct trib_leader
@@ -27,20 +29,6 @@ struct trib_leader
 	PGconn	   *conn;
 	bool		held;
 };
-
-/* printf into errbuf. */
-static void
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-}
 
 /* libpq's error text without its newline. */
 static const char *
@@ -98,8 +86,8 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 		l->conn = PQconnectdb(l->dsn);
 		if (PQstatus(l->conn) != CONNECTION_OK)
 		{
-			fail(errbuf, errlen, "leader: connection failed: %s",
-				 pq_error(l->conn, eb, sizeof(eb)));
+			trib_errf(errbuf, errlen, "leader: connection failed: %s",
+					  pq_error(l->conn, eb, sizeof(eb)));
 			drop_conn(l);
 			return -1;
 		}
@@ -108,8 +96,8 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 					   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
-		fail(errbuf, errlen, "leader: pg_try_advisory_lock failed: %s",
-			 pq_error(l->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "leader: pg_try_advisory_lock failed: %s",
+				  pq_error(l->conn, eb, sizeof(eb)));
 		PQclear(res);
 		drop_conn(l);
 		return -1;
@@ -146,7 +134,7 @@ trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 		if (rc == 1)
 			return true;
 		if (rc == 0)
-			fail(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
+			trib_errf(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
 		if ((stop && *stop) || (timeout_ms >= 0 && now_ms() + retry_ms > deadline))
 			return false;
 		usleep((useconds_t) retry_ms * 1000);
@@ -164,7 +152,7 @@ trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
 
 	if (!l->held || !l->conn)
 	{
-		fail(errbuf, errlen, "leader: not holding the lock");
+		trib_errf(errbuf, errlen, "leader: not holding the lock");
 		return false;
 	}
 	res = PQexecParams(l->conn,
@@ -176,9 +164,9 @@ trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
 		strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	if (!ok)
 	{
-		fail(errbuf, errlen, "leader: lock lost: %s",
-			 PQresultStatus(res) == PGRES_TUPLES_OK ? "not held any more" :
-			 pq_error(l->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "leader: lock lost: %s",
+				  PQresultStatus(res) == PGRES_TUPLES_OK ? "not held any more" :
+				  pq_error(l->conn, eb, sizeof(eb)));
 		drop_conn(l);
 	}
 	PQclear(res);

@@ -51,6 +51,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "envelope.h"
+#include "errf.h"
 #include "kafka_mock.h"
 
 /* ------------------------------------------------------------------------
@@ -402,7 +403,7 @@ kerr(trib_kafka *k, char *errbuf, size_t errlen, const char *fmt,...)
 	if (errlen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
+	trib_verrf(errbuf, errlen, fmt, ap);
 	va_end(ap);
 	if (k)
 		redact(k, errbuf);

@@ -37,6 +37,7 @@
 #include <yajl_parse.h>
 
 #include "arena.h"
+#include "errf.h"
 #include "intern.h"
 
 /* ---------------------------------------------------------------------- */
@@ -86,21 +87,6 @@ static char *
 xstrdup0(const char *s)
 {
 	return s ? xstrndup(s, strlen(s)) : NULL;
-}
-
-/* printf into errbuf; always returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
 }
 
 /* Parse "X/Y" (hex, each part 1..8 digits) strictly. */
@@ -1193,8 +1179,8 @@ static bool
 field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
 	if (memchr(st->f[f].str, '\0', st->f[f].slen))
-		return fail(errbuf, errlen, "field \"%s\" contains a NUL character",
-					field_names[f]);
+		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
+						 field_names[f]);
 	*out = st->f[f].str;
 	return true;
 }
@@ -1206,8 +1192,8 @@ field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
 {
 	if (!parse_uint(st->text + st->f[f].start, st->f[f].end - st->f[f].start,
 					max, out))
-		return fail(errbuf, errlen, "field \"%s\" is not an integer from 0 to %" PRIu64,
-					field_names[f], max);
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an integer from 0 to %" PRIu64,
+						 field_names[f], max);
 	return true;
 }
 
@@ -1216,8 +1202,8 @@ static bool
 field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
 	if (!parse_lsn(st->f[f].str, st->f[f].slen, out))
-		return fail(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
-					field_names[f], st->f[f].str);
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
+						 field_names[f], st->f[f].str);
 	return true;
 }
 
@@ -1238,15 +1224,15 @@ check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 		if (have == J_NONE)
 		{
 			if (req & 0x10)
-				return fail(errbuf, errlen, "%s record lacks field \"%s\"",
-							kind_names[kind], field_names[k]);
+				return trib_errf(errbuf, errlen, "%s record lacks field \"%s\"",
+								 kind_names[kind], field_names[k]);
 			continue;
 		}
 		if (want == OBJ_OR_NULL ? (have != J_OBJECT && have != J_NULL) : have != want)
-			return fail(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
-						field_names[k], kind_names[kind],
-						want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
-						jtype_names[have]);
+			return trib_errf(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
+							 field_names[k], kind_names[kind],
+							 want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
+							 jtype_names[have]);
 	}
 	return true;
 }
@@ -1394,7 +1380,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 
 		if (strcmp(st->f[F_ENCODING].str, "utf8") != 0 &&
 			strcmp(st->f[F_ENCODING].str, "base64") != 0)
-			return fail(errbuf, errlen, "message encoding must be utf8 or base64");
+			return trib_errf(errbuf, errlen, "message encoding must be utf8 or base64");
 		x = xmalloc(n);
 		snprintf(x, n, "{\"transactional\":%s,\"prefix\":%.*s,\"encoding\":%.*s,\"content\":%.*s}",
 				 rec->transactional ? "true" : "false",
@@ -1426,7 +1412,7 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		return false;
 	if (strcmp(ri, "default") && strcmp(ri, "index") && strcmp(ri, "full") &&
 		strcmp(ri, "nothing"))
-		return fail(errbuf, errlen, "replica_identity must be default, index, full or nothing");
+		return trib_errf(errbuf, errlen, "replica_identity must be default, index, full or nothing");
 	/* Key columns must be columns of the relation. */
 	for (j = 0; j < 2; j++)
 		for (i = 0; i < st->names[j].n; i++)
@@ -1437,9 +1423,9 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 				if (strcmp(st->cols[c].name, st->names[j].v[i]) == 0)
 					break;
 			if (c == st->ncols)
-				return fail(errbuf, errlen, "%s column \"%.64s\" is not among the columns",
-							j == 0 ? "primary_key" : "identity_key",
-							st->names[j].v[i]);
+				return trib_errf(errbuf, errlen, "%s column \"%.64s\" is not among the columns",
+								 j == 0 ? "primary_key" : "identity_key",
+								 st->names[j].v[i]);
 		}
 
 	memset(&r, 0, sizeof(r));
@@ -1525,8 +1511,8 @@ fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		else
 		{
 			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
-				return fail(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
-							st->f[F_TS].str);
+				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
+								 st->f[F_TS].str);
 			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
 		}
@@ -1583,10 +1569,10 @@ check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen)
 
 	if (change && rec->kind == TRIB_PGREC_MESSAGE && !rec->transactional &&
 		!rec->has_commit_lsn)
-		return fail(errbuf, errlen, "non-transactional message lacks commit_lsn");
+		return trib_errf(errbuf, errlen, "non-transactional message lacks commit_lsn");
 	if (change && !rec->has_commit_lsn && rec->has_ts)
-		return fail(errbuf, errlen, "%s record has ts but no commit_lsn",
-					kind_names[rec->kind]);
+		return trib_errf(errbuf, errlen, "%s record has ts but no commit_lsn",
+						 kind_names[rec->kind]);
 	return true;
 }
 
@@ -1611,7 +1597,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	st.topkey = F_UNKNOWN;
 	st.h = yajl_alloc(&callbacks, &p->yaf, &st);
 	if (!st.h)
-		return fail(errbuf, errlen, "out of memory");
+		return trib_errf(errbuf, errlen, "out of memory");
 
 	ys = yajl_parse(st.h, (const unsigned char *) text, len);
 	if (ys == yajl_status_ok)
@@ -1619,13 +1605,13 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	if (ys != yajl_status_ok)
 	{
 		if (st.err[0])
-			fail(errbuf, errlen, "bad record: %s", st.err);
+			trib_errf(errbuf, errlen, "bad record: %s", st.err);
 		else
 		{
 			unsigned char *m = yajl_get_error(st.h, 0, NULL, 0);
 
-			fail(errbuf, errlen, "bad record: invalid JSON at byte %zu: %s",
-				 yajl_get_bytes_consumed(st.h), m ? (char *) m : "?");
+			trib_errf(errbuf, errlen, "bad record: invalid JSON at byte %zu: %s",
+					  yajl_get_bytes_consumed(st.h), m ? (char *) m : "?");
 			if (m)
 				yajl_free_error(st.h, m);
 		}
@@ -1633,7 +1619,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	}
 	if (st.f[F_KIND].type != J_STRING)
 	{
-		fail(errbuf, errlen, "bad record: no \"kind\" string");
+		trib_errf(errbuf, errlen, "bad record: no \"kind\" string");
 		goto done;
 	}
 	for (kind = 0; kind < NKINDS; kind++)
@@ -1642,7 +1628,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 			break;
 	if (kind == NKINDS)
 	{
-		fail(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
+		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
 		goto done;
 	}
 	if (!check_spec(&st, kind, errbuf, errlen))
@@ -2013,8 +1999,8 @@ push_change(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
 			uint32_t	xid = rec->xid;
 
 			trib_pgrec_free(rec);
-			return fail(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
-						xid);
+			return trib_errf(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
+							 xid);
 		}
 		b = rec_bytes(rec);
 		rec->next = NULL;

@@ -17,6 +17,8 @@
 
 #include <openssl/evp.h>
 
+#include "errf.h"
+
 /* Type OIDs of the built-in types with a fast path in the plugin. */
 enum
 {
@@ -35,21 +37,6 @@ typedef struct cur
 	const char *p;
 	const char *end;
 } cur;
-
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 trib_snapkind
 trib_snapkind_of_oid(uint32_t oid)
@@ -341,24 +328,24 @@ number(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	   char *errbuf, size_t errlen)
 {
 	if (len == 0)
-		return fail(errbuf, errlen, "empty number");
+		return trib_errf(errbuf, errlen, "empty number");
 	if ((s[0] >= '0' && s[0] <= '9') ||
 		(s[0] == '-' && len > 1 && s[1] >= '0' && s[1] <= '9'))
 	{
 		if (!json_number(s, len))
-			return fail(errbuf, errlen, "not a number in JSON's syntax");
+			return trib_errf(errbuf, errlen, "not a number in JSON's syntax");
 		trib_strbuf_add(out, s, len);
 		return true;
 	}
 	if (t->kind == TRIB_SK_INT)
-		return fail(errbuf, errlen, "not an integer");
+		return trib_errf(errbuf, errlen, "not an integer");
 	if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
 		(len == 9 && memcmp(s, "-Infinity", 9) == 0))
 	{
 		trib_snapfmt_string(out, s, len, TRIB_SNAPENC_UTF8);
 		return true;
 	}
-	return fail(errbuf, errlen, "not a number, NaN or an infinity");
+	return trib_errf(errbuf, errlen, "not a number, NaN or an infinity");
 }
 
 /* "\x0001ff" -> base64 or plain hex. */
@@ -372,11 +359,11 @@ bytea(trib_strbuf *out, const char *s, size_t len, bool hex,
 	char	   *b64;
 
 	if (len < 2 || s[0] != '\\' || s[1] != 'x' || (len - 2) % 2 != 0)
-		return fail(errbuf, errlen, "bytea is not in hex output format");
+		return trib_errf(errbuf, errlen, "bytea is not in hex output format");
 	n = (len - 2) / 2;
 	for (i = 2; i < len; i++)
 		if (!strchr(hexdigits, s[i]))
-			return fail(errbuf, errlen, "bytea has a non-hex digit");
+			return trib_errf(errbuf, errlen, "bytea has a non-hex digit");
 	if (hex)
 	{
 		trib_strbuf_addc(out, '"');
@@ -634,14 +621,14 @@ datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
 	if (infinity(out, s, len))
 		return true;
 	if (!read_date(&c, &v))
-		return fail(errbuf, errlen, "unexpected date text");
+		return trib_errf(errbuf, errlen, "unexpected date text");
 	if (kind != TRIB_SK_DATE &&
 		(!expect(&c, ' ') || !read_time(&c, &v) ||
 		 (kind == TRIB_SK_TIMESTAMPTZ && !read_offset(&c, &off))))
-		return fail(errbuf, errlen, "unexpected timestamp text");
+		return trib_errf(errbuf, errlen, "unexpected timestamp text");
 	read_era(&c, &v);
 	if (c.p != c.end)
-		return fail(errbuf, errlen, "unexpected text after a date or timestamp");
+		return trib_errf(errbuf, errlen, "unexpected text after a date or timestamp");
 	if (off != 0)
 	{
 		int64_t		secs = days_from_civil(v.year, v.mon, v.day) * 86400 +
@@ -681,7 +668,7 @@ timetz(trib_strbuf *out, const char *s, size_t len, char *errbuf, size_t errlen)
 				a;
 
 	if (!read_time(&c, &v) || !read_offset(&c, &off) || c.p != c.end)
-		return fail(errbuf, errlen, "unexpected time with time zone text");
+		return trib_errf(errbuf, errlen, "unexpected time with time zone text");
 	a = off < 0 ? -off : off;
 	trib_strbuf_addc(out, '"');
 	put_hms(out, &v);
@@ -740,7 +727,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 	bool		first = true;
 
 	if (depth > 6 || !expect(c, '{'))
-		return fail(errbuf, errlen, "malformed array literal");
+		return trib_errf(errbuf, errlen, "malformed array literal");
 	trib_strbuf_addc(out, '[');
 	if (expect(c, '}'))
 	{
@@ -757,7 +744,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 		if (c->p < c->end && *c->p == '{')
 			ok = array_level(out, c, t, o, depth + 1, errbuf, errlen);
 		else if (!array_element(c, t->delim, &tmp, &is_null))
-			ok = fail(errbuf, errlen, "malformed array element");
+			ok = trib_errf(errbuf, errlen, "malformed array element");
 		else if (is_null)
 			trib_strbuf_add(out, "null", 4);
 		else
@@ -766,7 +753,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 		if (!ok || expect(c, t->delim))
 			continue;
 		if (!expect(c, '}'))
-			ok = fail(errbuf, errlen, "malformed array literal");
+			ok = trib_errf(errbuf, errlen, "malformed array literal");
 		break;
 	}
 	trib_strbuf_free(&tmp);
@@ -786,14 +773,14 @@ array(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	{
 		while (c.p < c.end && *c.p != '=')
 			if (!strchr("[]:-0123456789", *c.p++))
-				return fail(errbuf, errlen, "malformed array bounds");
+				return trib_errf(errbuf, errlen, "malformed array bounds");
 		if (!expect(&c, '='))
-			return fail(errbuf, errlen, "malformed array bounds");
+			return trib_errf(errbuf, errlen, "malformed array bounds");
 	}
 	if (!array_level(out, &c, t, o, 0, errbuf, errlen))
 		return false;
 	if (c.p != c.end)
-		return fail(errbuf, errlen, "unexpected text after an array");
+		return trib_errf(errbuf, errlen, "unexpected text after an array");
 	return true;
 }
 
@@ -872,8 +859,8 @@ composite(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	if (!ok || !expect(&c, ')') || c.p != c.end)
 	{
 		if (ok || !errbuf || errlen == 0 || errbuf[0] == '\0')
-			fail(errbuf, errlen, "malformed composite value (expected %d attributes)",
-				 t->nattrs);
+			trib_errf(errbuf, errlen, "malformed composite value (expected %d attributes)",
+					  t->nattrs);
 		return false;
 	}
 	trib_strbuf_addc(out, '}');
@@ -901,10 +888,10 @@ trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 				trib_strbuf_adds(out, text[0] == 't' ? "true" : "false");
 				return true;
 			}
-			return fail(errbuf, errlen, "unexpected boolean text");
+			return trib_errf(errbuf, errlen, "unexpected boolean text");
 		case TRIB_SK_JSON:
 			if (len == 0)
-				return fail(errbuf, errlen, "empty json value");
+				return trib_errf(errbuf, errlen, "empty json value");
 			raw_json(out, text, len, o->encoding);
 			return true;
 		case TRIB_SK_BYTEA:
@@ -917,7 +904,7 @@ trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 			return timetz(out, text, len, errbuf, errlen);
 		case TRIB_SK_ARRAY:
 			if (t->elem == NULL)
-				return fail(errbuf, errlen, "array type without element type");
+				return trib_errf(errbuf, errlen, "array type without element type");
 			return array(out, text, len, t, o, errbuf, errlen);
 		case TRIB_SK_COMPOSITE:
 			return composite(out, text, len, t, o, errbuf, errlen);

@@ -37,6 +37,8 @@
 
 #include <libpq-fe.h>
 
+#include "errf.h"
+
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
 
@@ -141,21 +143,6 @@ sdup(const char *s)
 	return d;
 }
 
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
 /* Report through the caller's log function, if any. */
 static void
 slog(trib_source_pg *src, int level, const char *fmt,...)
@@ -247,7 +234,7 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 	if (!opts)
 	{
 		PQfreemem(perr);
-		fail(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
+		trib_errf(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
 		return NULL;
 	}
 	for (o = opts; o->keyword; o++)
@@ -286,7 +273,7 @@ connect_db(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 	PQconninfoFree(opts);
 	if (!conn || PQstatus(conn) != CONNECTION_OK)
 	{
-		fail(errbuf, errlen, "connection failed: %s", conn_error(conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "connection failed: %s", conn_error(conn, eb, sizeof(eb)));
 		PQfinish(conn);
 		return NULL;
 	}
@@ -389,14 +376,14 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	char	   *perr = NULL;
 
 	if (!conf || !conf->dsn)
-		return fail(errbuf, errlen, "source: dsn is required"), NULL;
+		return trib_errf(errbuf, errlen, "source: dsn is required"), NULL;
 	if (!valid_slot_name(conf->slot))
-		return fail(errbuf, errlen, "source: slot name must be 1 to 63 of a-z, 0-9 and _"), NULL;
+		return trib_errf(errbuf, errlen, "source: slot name must be 1 to 63 of a-z, 0-9 and _"), NULL;
 	opts = PQconninfoParse(conf->dsn, &perr);
 	if (!opts)
 	{
 		PQfreemem(perr);
-		return fail(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
+		return trib_errf(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
 	}
 
 	src = calloc(1, sizeof(*src));
@@ -450,7 +437,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	{
 		if (reserved_option(po[0]))
 		{
-			fail(errbuf, errlen, "source: plugin option \"%s\" is set by the source itself", po[0]);
+			trib_errf(errbuf, errlen, "source: plugin option \"%s\" is set by the source itself", po[0]);
 			trib_source_pg_free(src);
 			return NULL;
 		}
@@ -555,8 +542,8 @@ result_failure(trib_source_pg *src, PGresult *res, const char *what,
 
 	if (!msg)
 		msg = conn_error(src->conn, eb, sizeof(eb));
-	fail(errbuf, errlen, "%s failed: %s%s%s%s", what, msg,
-		 state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+	trib_errf(errbuf, errlen, "%s failed: %s%s%s%s", what, msg,
+			  state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 	if (slot_busy)
 		*slot_busy = state && strcmp(state, "55006") == 0;
 	return fatal_sqlstate(state) ? -1 : 0;
@@ -714,8 +701,8 @@ send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errl
 	put_u64(buf + 25, (uint64_t) pg_now_us());
 	buf[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(src->conn, buf, sizeof(buf)) <= 0 || PQflush(src->conn) != 0)
-		return fail(errbuf, errlen, "could not send status update: %s",
-					conn_error(src->conn, eb, sizeof(eb)));
+		return trib_errf(errbuf, errlen, "could not send status update: %s",
+						 conn_error(src->conn, eb, sizeof(eb)));
 	src->reported = flush;
 	src->stats.confirmed_lsn = flush;
 	src->stats.status_updates++;
@@ -776,7 +763,7 @@ try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 	}
 	if (rc < 0)
 	{
-		fail(errbuf, errlen, "%s", eb);
+		trib_errf(errbuf, errlen, "%s", eb);
 		return -1;
 	}
 	slog(src, busy ? 2 : 1, "source: %s", eb);
@@ -905,10 +892,10 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 		if (n > 0)
 		{
 			if (!trib_pgparser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
-				return fail(errbuf, errlen, "source: %s", eb);
+				return trib_errf(errbuf, errlen, "source: %s", eb);
 			src->stats.records++;
 			if (!trib_pgasm_push(src->asm_, rec, eb, sizeof(eb)))
-				return fail(errbuf, errlen, "source: %s", eb);
+				return trib_errf(errbuf, errlen, "source: %s", eb);
 		}
 		off += next;
 	}
@@ -943,8 +930,8 @@ handle_copydata(trib_source_pg *src, const char *buf, int len,
 			src->reply_due = true;
 		return true;
 	}
-	return fail(errbuf, errlen, "source: unexpected replication message '%c' of %d bytes",
-				len > 0 ? buf[0] : '?', len);
+	return trib_errf(errbuf, errlen, "source: unexpected replication message '%c' of %d bytes",
+					 len > 0 ? buf[0] : '?', len);
 }
 
 /* Emit a heartbeat on its own connection when due; failures are logged. */
@@ -1055,7 +1042,7 @@ read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 			PQclear(res);
 			if (rc < 0)
 			{
-				fail(errbuf, errlen, "source: %s", eb);
+				trib_errf(errbuf, errlen, "source: %s", eb);
 				disconnect(src);
 				return false;
 			}

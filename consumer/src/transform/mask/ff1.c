@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "errf.h"
 #include "strbuf.h"
 
 struct trib_ff1
@@ -51,13 +52,6 @@ typedef struct ff1_call
 			   *y,
 			   *c;
 } ff1_call;
-
-static bool
-fail(char *errbuf, size_t errlen, const char *msg)
-{
-	snprintf(errbuf, errlen, "%s", msg);
-	return false;
-}
 
 trib_ff1 *
 trib_ff1_new(const unsigned char *key, size_t keylen, unsigned radix,
@@ -323,7 +317,7 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 	if (!ff1_setup(f, n, t, &c))
 	{
 		call_free(&c);
-		return fail(errbuf, errlen, "FF1: OpenSSL BIGNUM failed");
+		return trib_errf(errbuf, errlen, "FF1: OpenSSL BIGNUM failed");
 	}
 	A = trib_xcalloc(c.v, sizeof(uint16_t));
 	B = trib_xcalloc(c.v, sizeof(uint16_t));
@@ -368,7 +362,7 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 		memcpy(out + alen, B, blen * sizeof(uint16_t));
 	}
 	else
-		fail(errbuf, errlen, "FF1: OpenSSL AES or BIGNUM failed");
+		trib_errf(errbuf, errlen, "FF1: OpenSSL AES or BIGNUM failed");
 	OPENSSL_cleanse(A, c.v * sizeof(uint16_t));
 	OPENSSL_cleanse(B, c.v * sizeof(uint16_t));
 	OPENSSL_cleanse(C, c.v * sizeof(uint16_t));
