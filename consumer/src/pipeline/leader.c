@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "errf.h"
 
 #define LOCK_KEY_SQL "pg_catalog.hashtextextended('tributary.pipeline:' || $1, 0)"
@@ -108,22 +109,12 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 	return rc;
 }
 
-/* Monotonic milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for the lock. */
 bool
 trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 					volatile int *stop, char *errbuf, size_t errlen)
 {
-	long long	deadline = now_ms() + timeout_ms;
+	long long	deadline = trib_clock_mono_ms() + timeout_ms;
 
 	if (retry_ms <= 0)
 		retry_ms = 1000;
@@ -135,7 +126,7 @@ trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 			return true;
 		if (rc == 0)
 			trib_errf(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
-		if ((stop && *stop) || (timeout_ms >= 0 && now_ms() + retry_ms > deadline))
+		if ((stop && *stop) || (timeout_ms >= 0 && trib_clock_mono_ms() + retry_ms > deadline))
 			return false;
 		usleep((useconds_t) retry_ms * 1000);
 	}

@@ -33,6 +33,8 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "clock.h"
+
 /* A growable byte buffer; aborts on out-of-memory like trib_event_new. */
 typedef struct ebuf
 {
@@ -380,16 +382,6 @@ json_quote(const char *s)
 	eb_jcstr(&b, s);
 	eb_ch(&b, '\0');
 	return b.p;
-}
-
-/* Wall-clock milliseconds since the epoch. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Fill the options with their defaults. */
@@ -900,7 +892,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
 	eb_i64(b, ev->ts_ms != 0 ? ev->ts_ms :
-		   (env->opts.clock_ms ? env->opts.clock_ms() : wall_ms()));
+		   (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
 	if (!ev->snapshot)
 		EB_LIT(b, ",\"snapshot\":\"false\"");
 	else if (ev->last_in_tx)
@@ -1309,7 +1301,7 @@ const trib_record *
 trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 					 char *errbuf, size_t errlen)
 {
-	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : wall_ms();
+	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms();
 	bool		ok;
 
 	env->buf.len = 0;

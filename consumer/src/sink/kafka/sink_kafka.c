@@ -50,6 +50,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "clock.h"
 #include "envelope.h"
 #include "errf.h"
 #include "kafka_mock.h"
@@ -1265,23 +1266,13 @@ checkpoint_parse(const char *text, size_t len, trib_position *out)
 	return ok;
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Write the checkpoint record and commit the transaction. */
 bool
 trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
 	rd_kafka_error_t *error;
-	int64_t		deadline = mono_ms() + timeout_ms;
+	int64_t		deadline = trib_clock_mono_ms() + timeout_ms;
 
 	if (k == NULL || k->rk == NULL)
 	{
@@ -1302,7 +1293,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		char		id[TRIB_ENVELOPE_ID_LEN];
 		size_t		id_len = trib_envelope_event_id(&k->txn_last, id, sizeof(id));
 
-		int64_t		left = deadline - mono_ms();
+		int64_t		left = deadline - trib_clock_mono_ms();
 
 		/*
 		 * Records first, checkpoint last: a transaction with a failed
@@ -1335,13 +1326,13 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 
 	for (;;)
 	{
-		int64_t		left = deadline - mono_ms();
+		int64_t		left = deadline - trib_clock_mono_ms();
 
 		error = rd_kafka_commit_transaction(k->rk, left > 0 ? (int) left : 0);
 		rd_kafka_poll(k->rk, 0);
 		if (error == NULL)
 			break;
-		if (rd_kafka_error_is_retriable(error) && deadline - mono_ms() > 0)
+		if (rd_kafka_error_is_retriable(error) && deadline - trib_clock_mono_ms() > 0)
 		{
 			klog(k, 4, "kafka: commit_transaction: %s; retrying",
 				 rd_kafka_error_string(error));
@@ -1491,7 +1482,7 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 {
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_resp_err_t err;
-	int64_t		deadline = mono_ms() + k->o.timeout_ms;
+	int64_t		deadline = trib_clock_mono_ms() + k->o.timeout_ms;
 	int			found = 0;
 	size_t		klen = strlen(k->ckpt_key);
 
@@ -1504,7 +1495,7 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 			 rd_kafka_err2str(err));
 		return -1;
 	}
-	while (mono_ms() < deadline)
+	while (trib_clock_mono_ms() < deadline)
 	{
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 100);
 		bool		stop = false;

@@ -64,6 +64,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 
@@ -89,16 +90,6 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.close = pg_close,
 	.lost_connection = pg_lost_connection,
 };
-
-/* Milliseconds of a monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Event id order. */
 static bool
@@ -580,7 +571,7 @@ attempt(pgsink *s, char *errbuf, size_t errlen)
 static bool
 apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 {
-	long long	deadline = s->retry_ms < 0 ? -1 : now_ms() + s->retry_ms;
+	long long	deadline = s->retry_ms < 0 ? -1 : trib_clock_mono_ms() + s->retry_ms;
 	int			backoff = 100;
 	bool		schema_retried = false;
 	trib_position last;
@@ -632,12 +623,12 @@ apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 		if (rc == A_STALE)
 		{
 			s->stats.retries++;
-			if (deadline < 0 || now_ms() < deadline)
+			if (deadline < 0 || trib_clock_mono_ms() < deadline)
 				continue;
 			snprintf(errbuf, errlen, "the stored position keeps moving past this batch "
 					 "(another writer for pipeline %s, sink %s?)", s->pipeline, s->sink_name);
 		}
-		if (rc == A_RETRY && (deadline < 0 || now_ms() < deadline))
+		if (rc == A_RETRY && (deadline < 0 || trib_clock_mono_ms() < deadline))
 		{
 			s->stats.retries++;
 			tlog_warn("sink.postgres", "%s: %s; retrying in %d ms", s->sink_name, errbuf, backoff);
@@ -844,7 +835,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	b->pos = ev->pos;
 	b->pos.opaque = dup0(ev->pos.opaque);
 	s->stats.events++;
-	now = now_ms();
+	now = trib_clock_mono_ms();
 	if (s->nq == 1)
 		s->first_ms = now;
 	if ((int) s->nq >= s->batch_size || now - s->first_ms >= s->batch_ms)
@@ -885,7 +876,7 @@ pg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s", s->failmsg);
 		return false;
 	}
-	if (s->nq == 0 || now_ms() - s->first_ms < s->batch_ms)
+	if (s->nq == 0 || trib_clock_mono_ms() - s->first_ms < s->batch_ms)
 		return true;
 	return apply(sink, s, errbuf, errlen);
 }

@@ -37,6 +37,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "errf.h"
 
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
@@ -108,26 +109,6 @@ struct trib_source_pg
 
 /* ---------------------------------------------------------------------- */
 /* helpers */
-
-/* Monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Microseconds since 2000-01-01, for sendTime. */
-static int64_t
-pg_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PG_EPOCH_OFFSET_US;
-}
 
 /* strdup; NULL stays NULL; aborts on out-of-memory. */
 static char *
@@ -500,7 +481,7 @@ schedule_retry(trib_source_pg *src, bool slot_busy)
 	/* Jitter: between half and all of the delay. */
 	delay = base / 2 + (int64_t) (rand_r(&src->rand_state) % (unsigned) (base / 2 + 1));
 	src->attempts++;
-	src->next_attempt_ms = now_ms() + delay;
+	src->next_attempt_ms = trib_clock_mono_ms() + delay;
 	slog(src, 2, "source: retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
 }
 
@@ -698,7 +679,7 @@ send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errl
 	put_u64(buf + 1, write);
 	put_u64(buf + 9, flush);
 	put_u64(buf + 17, 0);		/* apply: not tracked, like pg_recvlogical */
-	put_u64(buf + 25, (uint64_t) pg_now_us());
+	put_u64(buf + 25, (uint64_t) (trib_clock_wall_us() - PG_EPOCH_OFFSET_US));
 	buf[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(src->conn, buf, sizeof(buf)) <= 0 || PQflush(src->conn) != 0)
 		return trib_errf(errbuf, errlen, "could not send status update: %s",
@@ -706,7 +687,7 @@ send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errl
 	src->reported = flush;
 	src->stats.confirmed_lsn = flush;
 	src->stats.status_updates++;
-	src->last_status_ms = now_ms();
+	src->last_status_ms = trib_clock_mono_ms();
 	src->reply_due = false;
 	return true;
 }
@@ -738,7 +719,7 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 	PQclear(res);
 	src->streaming = true;
 	src->attempts = 0;
-	src->last_recv_ms = now_ms();
+	src->last_recv_ms = trib_clock_mono_ms();
 	slog(src, 2, "source: streaming from slot %s", src->slot);
 	if (!send_status(src, false, errbuf, errlen))
 	{
@@ -795,7 +776,7 @@ bool
 trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 					 int retry_ms, char *errbuf, size_t errlen)
 {
-	int64_t		deadline = now_ms() + (retry_ms > 0 ? retry_ms : 0);
+	int64_t		deadline = trib_clock_mono_ms() + (retry_ms > 0 ? retry_ms : 0);
 
 	if (resume && resume->commit_lsn != 0)
 	{
@@ -814,8 +795,8 @@ trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 		if (rc < 0)
 			return false;
 		schedule_retry(src, busy);
-		wait = src->next_attempt_ms - now_ms();
-		if (now_ms() + wait > deadline)
+		wait = src->next_attempt_ms - trib_clock_mono_ms();
+		if (trib_clock_mono_ms() + wait > deadline)
 			return false;
 		if (wait > 0)
 			usleep((useconds_t) wait * 1000);
@@ -910,7 +891,7 @@ handle_copydata(trib_source_pg *src, const char *buf, int len,
 {
 	uint64_t	walend;
 
-	src->last_recv_ms = now_ms();
+	src->last_recv_ms = trib_clock_mono_ms();
 	if (len >= 25 && buf[0] == 'w')
 	{
 		walend = get_u64(buf + 9);
@@ -1060,13 +1041,13 @@ int
 trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 					int timeout_ms, char *errbuf, size_t errlen)
 {
-	int64_t		deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t		deadline = trib_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	if (max <= 0)
 		return 0;
 	for (;;)
 	{
-		int64_t		now = now_ms();
+		int64_t		now = trib_clock_mono_ms();
 		int64_t		wake;
 		struct pollfd pfd;
 		bool		got;
@@ -1097,7 +1078,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		if (!src->streaming)
 			continue;
 
-		now = now_ms();
+		now = trib_clock_mono_ms();
 		if (src->reply_due || now - src->last_status_ms >= src->status_interval_ms)
 		{
 			char		eb[512];
