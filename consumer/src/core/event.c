@@ -17,18 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A new zeroed event; aborts on out-of-memory. */
+#include "xalloc.h"
+
+/* A new zeroed event; aborts on out-of-memory (xalloc.h). */
 trib_event *
 trib_event_new(void)
 {
-	trib_event *ev = calloc(1, sizeof(*ev));
-
-	if (ev == NULL)
-	{
-		fputs("tributary: out of memory allocating an event\n", stderr);
-		abort();
-	}
-	return ev;
+	return trib_xcalloc(1, sizeof(trib_event));
 }
 
 /* Free an event and every string it owns; the naming strings

@@ -20,6 +20,7 @@
 #include "log.h"
 
 #include "strbuf.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -215,7 +216,6 @@ trib_log_add_secret(const char *secret)
 	size_t		len;
 	size_t		pos;
 	char	   *copy;
-	char	  **grown;
 
 	if (secret == NULL || secret[0] == '\0')
 		return;
@@ -229,16 +229,8 @@ trib_log_add_secret(const char *secret)
 			return;
 		}
 	}
-	copy = strdup(secret);
-	grown = realloc(secrets, (nsecrets + 1) * sizeof(char *));
-	if (copy == NULL || grown == NULL)
-	{
-		static const char oom[] = "tributary: out of memory registering a secret\n";
-
-		(void) !write(STDERR_FILENO, oom, sizeof(oom) - 1);
-		abort();
-	}
-	secrets = grown;
+	copy = trib_xstrdup(secret);
+	secrets = trib_xrealloc(secrets, (nsecrets + 1) * sizeof(char *));
 	/* keep longest first, so that a secret containing another wins */
 	for (pos = 0; pos < nsecrets && strlen(secrets[pos]) >= len; pos++)
 		;

@@ -31,6 +31,7 @@
 
 #include "errf.h"
 #include "pgrecord.h"
+#include "xalloc.h"
 
 /* Largest checkpoint file we read. */
 #define MAX_FILE_BYTES (1024 * 1024)
@@ -43,17 +44,6 @@ struct trib_checkpoint
 	char	   *source;
 	PGconn	   *conn;			/* catalog mode */
 };
-
-/* strdup that aborts on out-of-memory. */
-static char *
-sdup(const char *s)
-{
-	char	   *d = strdup(s ? s : "");
-
-	if (!d)
-		abort();
-	return d;
-}
 
 /* libpq's last error, without the newline. */
 static const char *
@@ -104,9 +94,9 @@ trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 	if (!ck)
 		abort();
 	ck->mode = mode;
-	ck->target = sdup(target);
-	ck->pipeline = sdup(pipeline);
-	ck->source = sdup(source);
+	ck->target = trib_xstrdup(target ? target : "");
+	ck->pipeline = trib_xstrdup(pipeline ? pipeline : "");
+	ck->source = trib_xstrdup(source ? source : "");
 	if (mode == TRIB_CKPT_CATALOG && !catalog_connect(ck, errbuf, errlen))
 	{
 		trib_checkpoint_close(ck);
@@ -170,7 +160,7 @@ catalog_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errle
 			out->seq = seq;
 		}
 		if (!PQgetisnull(res, 0, 2))
-			out->opaque = sdup(PQgetvalue(res, 0, 2));
+			out->opaque = trib_xstrdup(PQgetvalue(res, 0, 2));
 		rc = 1;
 	}
 	PQclear(res);

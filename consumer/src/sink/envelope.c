@@ -34,6 +34,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
+#include "xalloc.h"
 
 /* A growable byte buffer; aborts on out-of-memory like trib_event_new. */
 typedef struct ebuf
@@ -175,39 +176,6 @@ topic_char_ok(unsigned char c)
 		(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-/* Abort with a message: the only response to out-of-memory here. */
-static void
-oom(void)
-{
-	fputs("tributary: out of memory in envelope\n", stderr);
-	abort();
-}
-
-/* realloc or abort. */
-static void *
-xrealloc(void *p, size_t n)
-{
-	void	   *q = realloc(p, n ? n : 1);
-
-	if (q == NULL)
-		oom();
-	return q;
-}
-
-/* strdup or abort; NULL stays NULL. */
-static char *
-xstrdup(const char *s)
-{
-	char	   *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		oom();
-	return d;
-}
-
 /* Make room for n more bytes. */
 static inline void
 eb_reserve(ebuf *b, size_t n)
@@ -218,7 +186,7 @@ eb_reserve(ebuf *b, size_t n)
 
 		while (cap - b->len < n)
 			cap *= 2;
-		b->p = xrealloc(b->p, cap);
+		b->p = trib_xrealloc(b->p, cap);
 		b->cap = cap;
 	}
 }
@@ -411,14 +379,14 @@ pattern_add(pattern *pat, seg_kind kind, const char *lit, size_t len)
 {
 	seg		   *s;
 
-	pat->segs = xrealloc(pat->segs, (pat->n + 1) * sizeof(seg));
+	pat->segs = trib_xrealloc(pat->segs, (pat->n + 1) * sizeof(seg));
 	s = &pat->segs[pat->n++];
 	s->kind = kind;
 	s->lit = NULL;
 	s->len = len;
 	if (kind == SEG_LIT)
 	{
-		s->lit = xrealloc(NULL, len + 1);
+		s->lit = trib_xrealloc(NULL, len + 1);
 		memcpy(s->lit, lit, len);
 		s->lit[len] = '\0';
 	}
@@ -523,10 +491,10 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 		return NULL;
 	}
 
-	env = xrealloc(NULL, sizeof(*env));
+	env = trib_xrealloc(NULL, sizeof(*env));
 	memset(env, 0, sizeof(*env));
 	env->opts = *opts;
-	env->prefix = xstrdup(prefix);
+	env->prefix = trib_xstrdup(prefix);
 	env->prefix_json = json_quote(prefix);
 	env->version_json = json_quote(opts->version ? opts->version
 								   : TRIB_ENVELOPE_VERSION);
@@ -748,8 +716,8 @@ rec_new(trib_envelope *env)
 	if (env->nrecs == env->caprecs)
 	{
 		env->caprecs = env->caprecs ? env->caprecs * 2 : 4;
-		env->offs = xrealloc(env->offs, env->caprecs * sizeof(recoff));
-		env->recs = xrealloc(env->recs, env->caprecs * sizeof(trib_record));
+		env->offs = trib_xrealloc(env->offs, env->caprecs * sizeof(recoff));
+		env->recs = trib_xrealloc(env->recs, env->caprecs * sizeof(trib_record));
 	}
 	r = &env->offs[env->nrecs++];
 	memset(r, 0, sizeof(*r));
@@ -778,7 +746,7 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	size_t		lt = table ? strlen(table) : 0;
 	size_t		len = ls + 1 + lt;
 	char		stackname[256];
-	char	   *name = len <= sizeof(stackname) ? stackname : xrealloc(NULL, len);
+	char	   *name = len <= sizeof(stackname) ? stackname : trib_xrealloc(NULL, len);
 	uint64_t	h;
 	size_t		i;
 	uint64_t	result;
@@ -794,7 +762,7 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	if (env->ncounts * 2 >= env->capcounts)
 	{
 		size_t		ncap = env->capcounts ? env->capcounts * 2 : 16;
-		txcount    *nt = xrealloc(NULL, ncap * sizeof(txcount));
+		txcount    *nt = trib_xrealloc(NULL, ncap * sizeof(txcount));
 
 		memset(nt, 0, ncap * sizeof(txcount));
 		for (i = 0; i < env->capcounts; i++)
@@ -818,7 +786,7 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 
 		if (c->name == NULL)
 		{
-			c->name = xrealloc(NULL, len);
+			c->name = trib_xrealloc(NULL, len);
 			memcpy(c->name, name, len);
 			c->len = len;
 			c->hash = h;

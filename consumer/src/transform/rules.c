@@ -24,6 +24,7 @@
 #include "intern.h"
 #include "keys.h"
 #include "lua_expr.h"
+#include "xalloc.h"
 
 /* ---- compilation -------------------------------------------------------- */
 
@@ -577,12 +578,6 @@ same(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static char *
-dup0(const char *s)
-{
-	return s ? trib_xstrdup(s) : NULL;
-}
-
 /* rs->sel for ev's source and table, recomputed when they change. */
 static void
 update_selection(trib_rules *rs, const trib_event *ev)
@@ -593,9 +588,9 @@ update_selection(trib_rules *rs, const trib_event *ev)
 	free(rs->sel_source);
 	free(rs->sel_schema);
 	free(rs->sel_table);
-	rs->sel_source = dup0(ev->source);
-	rs->sel_schema = dup0(ev->schema);
-	rs->sel_table = dup0(ev->table);
+	rs->sel_source = trib_xstrdup(ev->source);
+	rs->sel_schema = trib_xstrdup(ev->schema);
+	rs->sel_table = trib_xstrdup(ev->table);
 	for (int i = 0; i < rs->n; i++)
 		rs->sel[i] = rl_selected(rs->r[i].c, ev);
 	rs->sel_valid = true;

@@ -54,6 +54,7 @@
 #include "envelope.h"
 #include "errf.h"
 #include "kafka_mock.h"
+#include "xalloc.h"
 
 /* ------------------------------------------------------------------------
  * The in-flight tracker
@@ -75,43 +76,12 @@ struct trib_kafka_tracker
 	trib_position last;			/* last passed position, owns opaque */
 };
 
-/* strdup that tolerates NULL and aborts on out-of-memory. */
-static char *
-xstrdup(const char *s)
-{
-	char	   *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
-	return d;
-}
-
-/* calloc or abort. */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	   *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 /* Copy a position, duplicating its opaque text. */
 static void
 pos_copy(trib_position *dst, const trib_position *src)
 {
 	*dst = *src;
-	dst->opaque = xstrdup(src->opaque);
+	dst->opaque = trib_xstrdup(src->opaque);
 }
 
 /* Release what a position owns. */
@@ -126,12 +96,12 @@ pos_clear(trib_position *p)
 trib_kafka_tracker *
 trib_kafka_tracker_new(size_t initial)
 {
-	trib_kafka_tracker *t = xcalloc(1, sizeof(*t));
+	trib_kafka_tracker *t = trib_xcalloc(1, sizeof(*t));
 
 	t->cap = 16;
 	while (t->cap < initial)
 		t->cap *= 2;
-	t->ring = xcalloc(t->cap, sizeof(trk_ent));
+	t->ring = trib_xcalloc(t->cap, sizeof(trk_ent));
 	return t;
 }
 
@@ -153,7 +123,7 @@ static void
 tracker_grow(trib_kafka_tracker *t)
 {
 	size_t		ncap = t->cap * 2;
-	trk_ent    *nr = xcalloc(ncap, sizeof(trk_ent));
+	trk_ent    *nr = trib_xcalloc(ncap, sizeof(trk_ent));
 
 	for (uint64_t n = t->head; n < t->tail; n++)
 		nr[n & (ncap - 1)] = t->ring[n & (t->cap - 1)];
@@ -323,13 +293,8 @@ own(trib_kafka *k, const char *s)
 
 	if (s == NULL)
 		return NULL;
-	d = xstrdup(s);
-	k->owned = realloc(k->owned, (k->nowned + 1) * sizeof(char *));
-	if (k->owned == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
+	d = trib_xstrdup(s);
+	k->owned = trib_xrealloc(k->owned, (k->nowned + 1) * sizeof(char *));
 	k->owned[k->nowned++] = d;
 	return d;
 }
@@ -569,7 +534,7 @@ trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
 		kerr(NULL, errbuf, errlen, "kafka: sink already configured");
 		return false;
 	}
-	k = xcalloc(1, sizeof(*k));
+	k = trib_xcalloc(1, sizeof(*k));
 	k->sink = sink;
 	k->o = *opts;
 	k->o.bootstrap_servers = own(k, opts->bootstrap_servers);
@@ -580,7 +545,7 @@ trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
 	k->o.transactional_id = own(k, opts->transactional_id);
 	k->o.checkpoint_topic = own(k, opts->checkpoint_topic);
 	k->o.checkpoint_key = own(k, opts->checkpoint_key);
-	k->props = xcalloc(opts->nproperties, sizeof(trib_kafka_prop));
+	k->props = trib_xcalloc(opts->nproperties, sizeof(trib_kafka_prop));
 	for (size_t i = 0; i < opts->nproperties; i++)
 	{
 		k->props[i].name = own(k, opts->properties[i].name);
@@ -999,7 +964,7 @@ topic_get(trib_kafka *k, const char *name)
 	if (k->ntopics * 2 >= k->captopics)
 	{
 		size_t		ncap = k->captopics ? k->captopics * 2 : 64;
-		topic_ent  *nt = xcalloc(ncap, sizeof(topic_ent));
+		topic_ent  *nt = trib_xcalloc(ncap, sizeof(topic_ent));
 
 		for (i = 0; i < k->captopics; i++)
 		{
@@ -1025,7 +990,7 @@ topic_get(trib_kafka *k, const char *name)
 
 			if (rkt == NULL)
 				return NULL;
-			t->name = xstrdup(name);
+			t->name = trib_xstrdup(name);
 			t->hash = h;
 			t->rkt = rkt;
 			k->ntopics++;
@@ -1261,7 +1226,7 @@ checkpoint_parse(const char *text, size_t len, trib_position *out)
 	if (ok && (v = yajl_tree_get(root, lpath, yajl_t_string)) != NULL)
 		ok = trib_lsn_parse(YAJL_GET_STRING(v), &out->lsn);
 	if (ok && (v = yajl_tree_get(root, opath, yajl_t_string)) != NULL)
-		out->opaque = xstrdup(YAJL_GET_STRING(v));
+		out->opaque = trib_xstrdup(YAJL_GET_STRING(v));
 	yajl_tree_free(root);
 	return ok;
 }

@@ -67,6 +67,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "xalloc.h"
 
 static bool pg_open(trib_sink *sink, const struct trib_sink_conf *conf,
 					char *errbuf, size_t errlen);
@@ -98,13 +99,6 @@ pos_le(const trib_position *a, const trib_position *b)
 	if (a->commit_lsn != b->commit_lsn)
 		return a->commit_lsn < b->commit_lsn;
 	return a->seq <= b->seq;
-}
-
-/* strdup keeping NULL. */
-static char *
-dup0(const char *s)
-{
-	return s ? trib_xstrdup(s) : NULL;
 }
 
 /* ---- connection and positions ------------------------------------------ */
@@ -584,7 +578,7 @@ apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 	if (s->nq == 0)
 		return true;
 	last = s->q[s->nq - 1].pos;
-	last.opaque = dup0(last.opaque);
+	last.opaque = trib_xstrdup(last.opaque);
 	s->single_row = false;
 	for (;;)
 	{
@@ -812,7 +806,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	memset(b, 0, sizeof(*b));
 	b->op = ev->op;
 	b->schema = trib_xstrdup(s->schema ? s->schema : ev->schema ? ev->schema : "public");
-	b->table = dup0(ev->table);
+	b->table = trib_xstrdup(ev->table);
 	if (s->table_from_route && ev->topic && ev->topic[0] && ev->op != TRIB_OP_MESSAGE)
 	{
 		/* a route rule chose the table: "table" or "schema.table" */
@@ -826,14 +820,14 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 			b->schema = trib_xstrndup(ev->topic, (size_t) (dot - ev->topic));
 		}
 	}
-	b->before = dup0(ev->before);
-	b->after = dup0(ev->after);
-	b->key = dup0(ev->key);
-	b->unchanged = dup0(ev->unchanged);
-	b->extra = dup0(ev->extra);
+	b->before = trib_xstrdup(ev->before);
+	b->after = trib_xstrdup(ev->after);
+	b->key = trib_xstrdup(ev->key);
+	b->unchanged = trib_xstrdup(ev->unchanged);
+	b->extra = trib_xstrdup(ev->extra);
 	b->rel = ev->rel;
 	b->pos = ev->pos;
-	b->pos.opaque = dup0(ev->pos.opaque);
+	b->pos.opaque = trib_xstrdup(ev->pos.opaque);
 	s->stats.events++;
 	now = trib_clock_mono_ms();
 	if (s->nq == 1)

@@ -39,55 +39,10 @@
 #include "arena.h"
 #include "errf.h"
 #include "intern.h"
+#include "xalloc.h"
 
 /* ---------------------------------------------------------------------- */
 /* small helpers */
-
-/* Abort on out-of-memory: there is nothing sensible left to do. */
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (!p)
-	{
-		fputs("tributary: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-/* realloc that aborts on out-of-memory. */
-static void *
-xrealloc(void *p, size_t n)
-{
-	void	   *q = realloc(p, n ? n : 1);
-
-	if (!q)
-	{
-		fputs("tributary: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
-
-/* A NUL-terminated copy of n bytes. */
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char	   *d = xmalloc(n + 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
-/* strdup that aborts on out-of-memory; NULL stays NULL. */
-static char *
-xstrdup0(const char *s)
-{
-	return s ? xstrndup(s, strlen(s)) : NULL;
-}
 
 /* Parse "X/Y" (hex, each part 1..8 digits) strictly. */
 static bool
@@ -521,11 +476,11 @@ rel_clear(trib_pgrel *r)
 trib_pgparser *
 trib_pgparser_new(const char *source, const char *db)
 {
-	trib_pgparser *p = xmalloc(sizeof(*p));
+	trib_pgparser *p = trib_xmalloc(sizeof(*p));
 
 	memset(p, 0, sizeof(*p));
-	p->source = xstrdup0(source);
-	p->db = xstrdup0(db);
+	p->source = trib_xstrdup(source);
+	p->db = trib_xstrdup(db);
 	trib_arena_init(&p->scratch, 0);
 	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
@@ -614,7 +569,7 @@ rel_remove(trib_pgparser *p, uint32_t relid, const char *schema,
 static const trib_pgrel *
 rel_install(trib_pgparser *p, trib_pgrel *r)
 {
-	relnode    *n = xmalloc(sizeof(*n));
+	relnode    *n = trib_xmalloc(sizeof(*n));
 	unsigned	b;
 
 	/* A renamed table keeps its relid: drop the entry under the old name. */
@@ -632,20 +587,20 @@ rel_install(trib_pgparser *p, trib_pgrel *r)
 		n->rel.nkey = n->rel.npk;
 	}
 	{
-		trib_relation *v = xmalloc(sizeof(*v));
+		trib_relation *v = trib_xmalloc(sizeof(*v));
 		size_t		i;
 
 		memset(v, 0, sizeof(*v));
-		v->schema = xstrdup0(n->rel.schema);
-		v->table = xstrdup0(n->rel.table);
+		v->schema = trib_xstrdup(n->rel.schema);
+		v->table = trib_xstrdup(n->rel.table);
 		v->ncolumns = (int) n->rel.ncols;
-		v->columns = xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
+		v->columns = trib_xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
 		for (i = 0; i < n->rel.ncols; i++)
 		{
 			trib_column *c = &v->columns[i];
 
-			c->name = xstrdup0(n->rel.cols[i].name);
-			c->type = xstrdup0(n->rel.cols[i].type);
+			c->name = trib_xstrdup(n->rel.cols[i].name);
+			c->type = trib_xstrdup(n->rel.cols[i].type);
 			c->type_oid = n->rel.cols[i].type_oid;
 			c->nullable = n->rel.cols[i].nullable;
 			c->pk = n->rel.cols[i].pk;
@@ -825,9 +780,9 @@ on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
 				return perr(st, "column %s must be a string without NUL",
 							colf_names[st->subkey]);
 			if (st->subkey == C_NAME)
-				c->name = xstrndup(s, n);
+				c->name = trib_xstrndup(s, n);
 			else
-				c->type = xstrndup(s, n);
+				c->type = trib_xstrndup(s, n);
 			return 1;
 		case C_TYPE_OID:
 			if (type != J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
@@ -917,12 +872,12 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 			if (nl->n == nl->cap)
 			{
 				nl->cap = nl->cap ? nl->cap * 2 : 8;
-				nl->v = xrealloc(nl->v, nl->cap * sizeof(char *));
+				nl->v = trib_xrealloc(nl->v, nl->cap * sizeof(char *));
 			}
 			if (memchr(s, '\0', n))
 				return perr(st, "\"%s\" holds a name with a NUL character",
 							field_names[st->topkey]);
-			nl->v[nl->n++] = xstrndup(s, n);
+			nl->v[nl->n++] = trib_xstrndup(s, n);
 			return 1;
 		}
 		if ((st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
@@ -939,7 +894,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 				if (st->ncols == st->capcols)
 				{
 					st->capcols = st->capcols ? st->capcols * 2 : 16;
-					st->cols = xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
+					st->cols = trib_xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
 				}
 				memset(&st->cols[st->ncols++], 0, sizeof(trib_pgcol));
 			}
@@ -1082,7 +1037,7 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			if (ml->n == ml->cap)
 			{
 				ml->cap = ml->cap ? ml->cap * 2 : 16;
-				ml->m = xrealloc(ml->m, ml->cap * sizeof(member));
+				ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
 			}
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
@@ -1171,7 +1126,7 @@ typedef struct recblock
 static char *
 raw_copy(const pstate *st, int f)
 {
-	return xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
+	return trib_xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
 }
 
 /* A field's decoded string; it must not contain NUL. */
@@ -1264,7 +1219,7 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	if (!rel || rel->nkey == 0 || ml->n == 0)
 		return NULL;
 	if (rel->nkey > sizeof(small) / sizeof(small[0]))
-		ms = xmalloc(rel->nkey * sizeof(*ms));
+		ms = trib_xmalloc(rel->nkey * sizeof(*ms));
 	for (i = 0; i < rel->nkey; i++)
 	{
 		ms[i] = find_member(ml, rel->key[i]);
@@ -1276,7 +1231,7 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 		}
 		len += ms[i]->vend - ms[i]->kstart + 1;
 	}
-	p = out = xmalloc(len + 1);
+	p = out = trib_xmalloc(len + 1);
 	*p++ = '{';
 	for (i = 0; i < rel->nkey; i++)
 	{
@@ -1361,7 +1316,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	if (rec->kind == TRIB_PGREC_TRUNCATE)
 	{
 		size_t		n = st->f[F_RELATIONS].end - st->f[F_RELATIONS].start;
-		char	   *x = xmalloc(n + 80);
+		char	   *x = trib_xmalloc(n + 80);
 
 		snprintf(x, n + 80, "{\"relations\":%.*s,\"cascade\":%s,\"restart_identity\":%s}",
 				 (int) n, st->text + st->f[F_RELATIONS].start,
@@ -1381,7 +1336,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		if (strcmp(st->f[F_ENCODING].str, "utf8") != 0 &&
 			strcmp(st->f[F_ENCODING].str, "base64") != 0)
 			return trib_errf(errbuf, errlen, "message encoding must be utf8 or base64");
-		x = xmalloc(n);
+		x = trib_xmalloc(n);
 		snprintf(x, n, "{\"transactional\":%s,\"prefix\":%.*s,\"encoding\":%.*s,\"content\":%.*s}",
 				 rec->transactional ? "true" : "false",
 				 (int) np, st->text + st->f[F_PREFIX].start,
@@ -1430,9 +1385,9 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 
 	memset(&r, 0, sizeof(r));
 	r.relid = (uint32_t) relid;
-	r.schema = xstrdup0(schema);
-	r.table = xstrdup0(table);
-	r.replica_identity = xstrdup0(ri);
+	r.schema = trib_xstrdup(schema);
+	r.table = trib_xstrdup(table);
+	r.replica_identity = trib_xstrdup(ri);
 	r.cols = st->cols;
 	r.ncols = st->ncols;
 	st->cols = NULL;
@@ -1553,10 +1508,10 @@ fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 
 		if (!field_cstr(st, F_GID, &gid, errbuf, errlen))
 			return false;
-		rec->gid = xstrdup0(gid);
+		rec->gid = trib_xstrdup(gid);
 	}
 	if (st->f[F_PREFIX].type == J_STRING)
-		rec->prefix = xstrndup(st->f[F_PREFIX].str, st->f[F_PREFIX].slen);
+		rec->prefix = trib_xstrndup(st->f[F_PREFIX].str, st->f[F_PREFIX].slen);
 	return true;
 }
 
@@ -1637,7 +1592,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
 	{
 		/* a change: the record and its event in one allocation */
-		recblock   *b = xmalloc(sizeof(*b));
+		recblock   *b = trib_xmalloc(sizeof(*b));
 
 		memset(b, 0, sizeof(*b));
 		rec = &b->rec;
@@ -1646,7 +1601,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	}
 	else
 	{
-		rec = xmalloc(sizeof(*rec));
+		rec = trib_xmalloc(sizeof(*rec));
 		memset(rec, 0, sizeof(*rec));
 	}
 	rec->kind = (trib_pgrec_kind) kind;
@@ -1771,7 +1726,7 @@ struct trib_pgasm
 trib_pgasm *
 trib_pgasm_new(void)
 {
-	trib_pgasm *a = xmalloc(sizeof(*a));
+	trib_pgasm *a = trib_xmalloc(sizeof(*a));
 
 	memset(a, 0, sizeof(*a));
 	return a;
@@ -1867,7 +1822,7 @@ find_stream(trib_pgasm *a, uint32_t xid, bool create)
 			return s;
 	if (!create)
 		return NULL;
-	s = xmalloc(sizeof(*s));
+	s = trib_xmalloc(sizeof(*s));
 	memset(s, 0, sizeof(*s));
 	s->xid = xid;
 	s->next = a->streams;

@@ -39,6 +39,7 @@
 
 #include "clock.h"
 #include "errf.h"
+#include "xalloc.h"
 
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
@@ -109,20 +110,6 @@ struct trib_source_pg
 
 /* ---------------------------------------------------------------------- */
 /* helpers */
-
-/* strdup; NULL stays NULL; aborts on out-of-memory. */
-static char *
-sdup(const char *s)
-{
-	char	   *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		abort();
-	return d;
-}
 
 /* Report through the caller's log function, if any. */
 static void
@@ -276,7 +263,7 @@ trib_pg_dsn_redacted(const char *dsn)
 	if (!opts)
 	{
 		PQfreemem(perr);
-		return sdup("(unparsable dsn)");
+		return trib_xstrdup("(unparsable dsn)");
 	}
 	for (o = opts; o->keyword; o++)
 		if (o->val)
@@ -330,8 +317,8 @@ add_opt(trib_source_pg *src, const char *name, const char *value)
 	src->optv = realloc(src->optv, (size_t) (src->optc + 1) * 2 * sizeof(char *));
 	if (!src->optv)
 		abort();
-	src->optv[2 * src->optc] = sdup(name);
-	src->optv[2 * src->optc + 1] = sdup(value);
+	src->optv[2 * src->optc] = trib_xstrdup(name);
+	src->optv[2 * src->optc + 1] = trib_xstrdup(value);
 	src->optc++;
 }
 
@@ -372,13 +359,13 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 		abort();
 	for (o = opts; o->keyword; o++)
 		if (strcmp(o->keyword, "dbname") == 0 && o->val)
-			src->dbname = sdup(o->val);
+			src->dbname = trib_xstrdup(o->val);
 	PQconninfoFree(opts);
 
-	src->dsn = sdup(conf->dsn);
-	src->slot = sdup(conf->slot);
-	src->pipeline = sdup(conf->pipeline ? conf->pipeline : "tributary");
-	src->source_name = sdup(conf->source_name ? conf->source_name : "postgres");
+	src->dsn = trib_xstrdup(conf->dsn);
+	src->slot = trib_xstrdup(conf->slot);
+	src->pipeline = trib_xstrdup(conf->pipeline ? conf->pipeline : "tributary");
+	src->source_name = trib_xstrdup(conf->source_name ? conf->source_name : "postgres");
 	src->create_slot = conf->create_slot;
 	src->create_extension = conf->create_extension;
 	src->snapshot = conf->snapshot;
@@ -572,7 +559,7 @@ ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
 		free(src->snapshot_name);
 		src->snapshot_name = NULL;
 		if (PQnfields(res) >= 3 && PQntuples(res) == 1 && !PQgetisnull(res, 0, 2))
-			src->snapshot_name = sdup(PQgetvalue(res, 0, 2));
+			src->snapshot_name = trib_xstrdup(PQgetvalue(res, 0, 2));
 		slog(src, 2, "source: created replication slot %s", src->slot);
 	}
 	else
