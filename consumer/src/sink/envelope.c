@@ -34,6 +34,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* A growable byte buffer; aborts on out-of-memory like trib_event_new. */
@@ -130,43 +131,6 @@ static const unsigned char json_esc[256] = {
 	[0x19] = 'u',[0x1a] = 'u',[0x1b] = 'u',[0x1c] = 'u',[0x1d] = 'u',
 	[0x1e] = 'u',[0x1f] = 'u',
 };
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t		len;
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xBF;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;			/* no overlong forms */
-		else if (c == 0xED)
-			hi = 0x9F;			/* no surrogates */
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;			/* nothing above U+10FFFF */
-	}
-	else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
 
 /* Characters Kafka allows in a topic name. */
 static bool
@@ -265,7 +229,7 @@ eb_jstr(ebuf *b, const char *s, size_t n)
 		c = (unsigned char) s[run];
 		if (c >= 0x80)
 		{
-			size_t		len = utf8_len((const unsigned char *) s + run, n - run);
+			size_t		len = trib_utf8_seqlen(s + run, n - run);
 
 			if (len > 0)
 			{
