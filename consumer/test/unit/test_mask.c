@@ -840,7 +840,7 @@ static void
 test_perturb_dates(void **state)
 {
 	trib_mask  *m = mk_perturb(TRIB_PERTURB_DAYS, 0, 30);
-	int64_t		base = trib_days_from_civil(2024, 2, 29);
+	int64_t		base = trib_isodate_days_from_civil(2024, 2, 29);
 	int			seen_neg = 0,
 				seen_pos = 0;
 
@@ -858,7 +858,7 @@ test_perturb_dates(void **state)
 		o = run(m, str("2024-02-29"), &row, NULL);
 		assert_true(trib_isodate_parse(o, strlen(o), &d));
 		assert_int_equal(strlen(o), 10);
-		delta = trib_days_from_civil(d.year, d.month, d.day) - base;
+		delta = trib_isodate_days_from_civil(d.year, d.month, d.day) - base;
 		assert_true(delta != 0 && delta >= -30 && delta <= 30);
 		seen_neg += delta < 0;
 		seen_pos += delta > 0;
@@ -866,7 +866,7 @@ test_perturb_dates(void **state)
 		o = run(m, str("2024-02-29T10:20:30.5Z"), &row, NULL);
 		assert_string_equal(o + 10, "T10:20:30.5Z");
 		assert_true(trib_isodate_parse(o, strlen(o), &d));
-		assert_int_equal(trib_days_from_civil(d.year, d.month, d.day) - base, delta);
+		assert_int_equal(trib_isodate_days_from_civil(d.year, d.month, d.day) - base, delta);
 	}
 	assert_true(seen_neg > 50 && seen_pos > 50);
 	assert_string_equal(run(m, str("infinity"), NULL, NULL), "infinity");
@@ -1010,17 +1010,17 @@ test_isodate(void **state)
 	trib_isodate d;
 
 	(void) state;
-	assert_int_equal(trib_days_from_civil(1970, 1, 1), 0);
-	assert_int_equal(trib_days_from_civil(2000, 3, 1), 11017);
-	assert_int_equal(trib_days_from_civil(1969, 12, 31), -1);
+	assert_int_equal(trib_isodate_days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(trib_isodate_days_from_civil(2000, 3, 1), 11017);
+	assert_int_equal(trib_isodate_days_from_civil(1969, 12, 31), -1);
 	for (int64_t z = -800000; z < 800000; z += 97)
 	{
 		int64_t		y;
 		int			m,
 					dd;
 
-		trib_civil_from_days(z, &y, &m, &dd);
-		assert_int_equal(trib_days_from_civil(y, m, dd), z);
+		trib_isodate_civil_from_days(z, &y, &m, &dd);
+		assert_int_equal(trib_isodate_days_from_civil(y, m, dd), z);
 	}
 	assert_true(trib_isodate_parse("2024-02-29", 10, &d));
 	assert_false(trib_isodate_parse("2023-02-29", 10, &d));

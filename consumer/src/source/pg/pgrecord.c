@@ -39,6 +39,7 @@
 #include "arena.h"
 #include "errf.h"
 #include "intern.h"
+#include "isodate.h"
 #include "xalloc.h"
 
 /* ---------------------------------------------------------------------- */
@@ -102,23 +103,6 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 	}
 	*out = v;
 	return true;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 /* Read exactly `w` digits at s[*i]. */
@@ -188,7 +172,7 @@ parse_ts(const char *s, size_t n, int64_t *ms)
 		return false;
 	if (neg)
 		y = -y;
-	*ms = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000
+	*ms = (trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000
 		+ frac_ms;
 	return true;
 }

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "errf.h"
+#include "isodate.h"
 
 /* Type OIDs of the built-in types with a fast path in the plugin. */
 enum
@@ -387,44 +388,6 @@ bytea(trib_strbuf *out, const char *s, size_t len, bool hex,
 
 /* ---- dates and times ---------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (astronomical y). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* The inverse of days_from_civil(). */
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t		era,
-				doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* Read at least min_w digits (at most 9) as an integer. */
 static bool
 read_int(cur *c, int min_w, int64_t *v)
@@ -631,12 +594,12 @@ datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
 		return trib_errf(errbuf, errlen, "unexpected text after a date or timestamp");
 	if (off != 0)
 	{
-		int64_t		secs = days_from_civil(v.year, v.mon, v.day) * 86400 +
+		int64_t		secs = trib_isodate_days_from_civil(v.year, v.mon, v.day) * 86400 +
 			v.hour * 3600 + v.min * 60 + v.sec - off;
 		int64_t		days = (secs >= 0 ? secs : secs - 86399) / 86400;
 		int64_t		rest = secs - days * 86400;
 
-		civil_from_days(days, &v.year, &v.mon, &v.day);
+		trib_isodate_civil_from_days(days, &v.year, &v.mon, &v.day);
 		v.hour = (int) (rest / 3600);
 		v.min = (int) (rest / 60 % 60);
 		v.sec = (int) (rest % 60);

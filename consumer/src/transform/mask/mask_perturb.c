@@ -171,8 +171,8 @@ perturb_date(const trib_mask *m, const trib_mval *in, double u,
 	if (x >= (uint64_t) (2 * n))
 		x = (uint64_t) (2 * n - 1);
 	k = (int64_t) x < n ? -(n - (int64_t) x) : (int64_t) x - n + 1;
-	trib_civil_from_days(trib_days_from_civil(d.year, d.month, d.day) + k,
-						 &y, &mo, &dd);
+	trib_isodate_civil_from_days(trib_isodate_days_from_civil(d.year, d.month, d.day) + k,
+								 &y, &mo, &dd);
 	trib_mout_set(out, TRIB_J_STRING, "", 0);
 	trib_isodate_format(y, mo, dd, &out->text);
 	trib_strbuf_add(&out->text, in->text + d.date_len, in->len - d.date_len);
