@@ -621,54 +621,11 @@ trib_envelope_topic(const trib_envelope *env, const char *source,
 	return ok;
 }
 
-/* Append 32 bits as upper-case hex without leading zeros ("%X"). */
-static char *
-put_hex32(char *p, uint32_t v)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int			shift = 28;
-
-	while (shift > 0 && (v >> shift) == 0)
-		shift -= 4;
-	for (; shift >= 0; shift -= 4)
-		*p++ = hex[(v >> shift) & 0xf];
-	return p;
-}
-
-/*
- * The event id "commit_lsn:seq" of a position: what snprintf("%X/%X:%llu")
- * writes, truncated the same way, without its cost (once per record on the
- * Kafka sink's hot path).
- */
+/* The event id "commit_lsn:seq" of a position (position.h). */
 size_t
 trib_envelope_event_id(const trib_position *pos, char *buf, size_t len)
 {
-	char		tmp[TRIB_ENVELOPE_ID_LEN];
-	char		dec[24];
-	char	   *p = tmp,
-			   *d = dec + sizeof(dec);
-	uint64_t	seq = pos->seq;
-	size_t		n;
-
-	p = put_hex32(p, (uint32_t) (pos->commit_lsn >> 32));
-	*p++ = '/';
-	p = put_hex32(p, (uint32_t) pos->commit_lsn);
-	*p++ = ':';
-	do
-	{
-		*--d = (char) ('0' + seq % 10);
-		seq /= 10;
-	} while (seq != 0);
-	memcpy(p, d, (size_t) (dec + sizeof(dec) - d));
-	p += dec + sizeof(dec) - d;
-	n = (size_t) (p - tmp);
-	if (len == 0)
-		return 0;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, tmp, n);
-	buf[n] = '\0';
-	return n;
+	return trib_eventid_format_seq(pos->commit_lsn, pos->seq, buf, len);
 }
 
 /* Start a new record: grow the arrays, return its offsets entry. */

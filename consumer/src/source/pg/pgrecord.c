@@ -45,45 +45,6 @@
 /* ---------------------------------------------------------------------- */
 /* small helpers */
 
-/* Parse "X/Y" (hex, each part 1..8 digits) strictly. */
-static bool
-parse_lsn(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t	hi = 0,
-				lo = 0;
-	size_t		i = 0,
-				d;
-
-	for (d = 0; i < n && s[i] != '/'; i++, d++)
-	{
-		int			c = (unsigned char) s[i];
-		int			v = (c >= '0' && c <= '9') ? c - '0' :
-			(c >= 'A' && c <= 'F') ? c - 'A' + 10 :
-			(c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-
-		if (v < 0 || d >= 8)
-			return false;
-		hi = hi * 16 + (uint64_t) v;
-	}
-	if (d == 0 || i >= n || s[i] != '/')
-		return false;
-	for (i++, d = 0; i < n; i++, d++)
-	{
-		int			c = (unsigned char) s[i];
-		int			v = (c >= '0' && c <= '9') ? c - '0' :
-			(c >= 'A' && c <= 'F') ? c - 'A' + 10 :
-			(c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-
-		if (v < 0 || d >= 8)
-			return false;
-		lo = lo * 16 + (uint64_t) v;
-	}
-	if (d == 0)
-		return false;
-	*out = (hi << 32) | lo;
-	return true;
-}
-
 /* Parse a non-negative decimal integer of n bytes, at most max. */
 static bool
 parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
@@ -1140,7 +1101,7 @@ field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
 static bool
 field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
-	if (!parse_lsn(st->f[f].str, st->f[f].slen, out))
+	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
 		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
 						 field_names[f], st->f[f].str);
 	return true;
@@ -1641,36 +1602,6 @@ trib_pgrec_take_event(trib_pgrec *rec)
 	if (rec)
 		rec->ev = NULL;
 	return ev;
-}
-
-/* "L:S", or "L" for the whole transaction. */
-void
-trib_eventid_format(uint64_t lsn, uint64_t seq, char *buf, size_t len)
-{
-	if (seq == TRIB_SEQ_ALL)
-		snprintf(buf, len, "%" PRIX64 "/%" PRIX64, lsn >> 32, lsn & 0xffffffffu);
-	else
-		snprintf(buf, len, "%" PRIX64 "/%" PRIX64 ":%" PRIu64,
-				 lsn >> 32, lsn & 0xffffffffu, seq);
-}
-
-/* Parse "L" or "L:S". */
-bool
-trib_eventid_parse(const char *s, uint64_t *lsn, uint64_t *seq)
-{
-	const char *colon;
-
-	if (!s)
-		return false;
-	colon = strchr(s, ':');
-	if (!parse_lsn(s, colon ? (size_t) (colon - s) : strlen(s), lsn))
-		return false;
-	if (!colon)
-	{
-		*seq = TRIB_SEQ_ALL;
-		return true;
-	}
-	return parse_uint(colon + 1, strlen(colon + 1), INT64_MAX, seq);
 }
 
 /* Length of the record at text, up to '\n'; *next is past the newline. */
