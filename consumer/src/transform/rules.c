@@ -48,10 +48,12 @@ compile_rule(trib_rules *rs, rule *r, const trib_rule_conf *c, trib_metrics *m,
 		!rl_lua_init(rs, r, errbuf, errlen))
 		return false;
 	if (c->type == TRIB_RULE_SAMPLE)
-		r->mac = r->key ? rl_hmac_new(r->key->bytes, r->key->len)
-			: rl_hmac_new((const unsigned char *) SAMPLE_DEFAULT_KEY, strlen(SAMPLE_DEFAULT_KEY));
-	if (c->type == TRIB_RULE_SAMPLE)
 	{
+		r->mac = r->key ? trib_hmac_new(r->key->bytes, r->key->len)
+			: trib_hmac_new(SAMPLE_DEFAULT_KEY, strlen(SAMPLE_DEFAULT_KEY));
+		if (r->mac == NULL)
+			abort();
+
 		long double pct = strtold(c->percent, NULL);
 
 		r->keep_all = pct >= 100.0L;
@@ -163,7 +165,7 @@ trib_rules_free(trib_rules *rs)
 		rl_crypto_free(r);
 		rl_mask_free(r);
 		rl_lua_free(r);
-		EVP_MAC_CTX_free(r->mac);
+		trib_hmac_free(r->mac);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
 		free_relation(rs->d[i].rel);

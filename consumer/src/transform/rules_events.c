@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 /* ---- sample, route, flatten ------------------------------------------------- */
 
 /* The text of the first value `path` reaches in the row (after, else
@@ -51,12 +49,29 @@ sample_input(evctx *x, const rule *r, char **tofree, char *errbuf, size_t errlen
 	return NULL;
 }
 
+/*
+ * The sample's MAC of in: HMAC-SHA256(key, BE32(6) || "sample" || in),
+ * under the rule's key or SAMPLE_DEFAULT_KEY (docs/MASKING.md).
+ */
+static void
+sample_mac(const trib_hmac *base, const char *in, unsigned char d[TRIB_HMAC_LEN])
+{
+	static const char ctx[] = "sample";
+	trib_hmac  *h = trib_hmac_dup(base);
+
+	if (h == NULL || !trib_hmac_update_be32(h, sizeof(ctx) - 1) ||
+		!trib_hmac_update(h, ctx, sizeof(ctx) - 1) || !trib_hmac_update(h, in, strlen(in)) ||
+		!trib_hmac_final(h, d))
+		abort();
+	trib_hmac_free(h);
+}
+
 trib_verdict
 rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen)
 {
 	char	   *tofree;
 	const char *in;
-	unsigned char d[32];
+	unsigned char d[TRIB_HMAC_LEN];
 	uint64_t	h = 0;
 
 	if (r->keep_all || (x->ev->op == TRIB_OP_MESSAGE || x->ev->op == TRIB_OP_TRUNCATE))
@@ -73,7 +88,7 @@ rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen)
 		 */
 		return x->ev->op == TRIB_OP_DELETE ? TRIB_VERDICT_KEEP : TRIB_VERDICT_DROP;
 	}
-	rl_keyed_hash(r->mac, "sample", in, strlen(in), d);
+	sample_mac(r->mac, in, d);
 	free(tofree);
 	for (int i = 0; i < 8; i++)
 		h = (h << 8) | d[i];

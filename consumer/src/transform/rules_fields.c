@@ -5,16 +5,13 @@
  * Value rules walk each field path in before, after and, for top-level
  * columns, the key, and replace the value in place (rules_int.h).  Shape
  * rules change which top-level fields exist; the driver then gives the
- * event a derived relation.  Hashing is HMAC-SHA256 over
- * BE32(len(context)) || context || value text, keyed once per rule.
+ * event a derived relation.
  */
 #include "rules_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 /* ---- value helpers ---------------------------------------------------------- */
 
@@ -59,47 +56,6 @@ rl_replace(yajl_val *slot, yajl_val v)
 {
 	yajl_tree_free(*slot);
 	*slot = v;
-}
-
-/* A keyed HMAC-SHA256 context, initialised once per rule; each use
- * works on a copy (EVP_MAC_CTX_dup is much cheaper than a new init). */
-EVP_MAC_CTX *
-rl_hmac_new(const unsigned char *key, size_t keylen)
-{
-	EVP_MAC    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *mc = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM	params[2];
-
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (mc == NULL || !EVP_MAC_init(mc, key, keylen, params))
-		abort();
-	EVP_MAC_free(mac);			/* the context keeps its own reference */
-	return mc;
-}
-
-/* HMAC(len(ctx) as 4 bytes big-endian || ctx || msg) into out[32]. */
-void
-rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg, size_t msglen,
-		   unsigned char out[32])
-{
-	EVP_MAC_CTX *mc = EVP_MAC_CTX_dup(base);
-	unsigned char lenbuf[4];
-	size_t		clen = ctx ? strlen(ctx) : 0;
-	size_t		outl = 0;
-
-	if (mc == NULL)
-		abort();
-	lenbuf[0] = (unsigned char) (clen >> 24);
-	lenbuf[1] = (unsigned char) (clen >> 16);
-	lenbuf[2] = (unsigned char) (clen >> 8);
-	lenbuf[3] = (unsigned char) clen;
-	EVP_MAC_update(mc, lenbuf, 4);
-	if (clen)
-		EVP_MAC_update(mc, (const unsigned char *) ctx, clen);
-	EVP_MAC_update(mc, (const unsigned char *) msg, msglen);
-	EVP_MAC_final(mc, out, &outl, 32);
-	EVP_MAC_CTX_free(mc);
 }
 
 /* ---- value rules ------------------------------------------------------------ */

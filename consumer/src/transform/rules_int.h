@@ -17,8 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
-
+#include "hmac.h"
 #include "jsondoc.h"
 #include "rules.h"
 #include "strbuf.h"
@@ -49,7 +48,7 @@ typedef struct rule
 	bool		has_by;
 	uint64_t	threshold;		/* sample: keep when hash < threshold */
 	bool		keep_all;		/* sample: 100% */
-	EVP_MAC_CTX *mac;			/* hash, sample: keyed once */
+	trib_hmac  *mac;			/* sample: keyed once */
 	trib_metric *m_selected;	/* events the rule applied to */
 	trib_metric *m_pass;		/* quality */
 	trib_metric *m_fail;
@@ -146,9 +145,6 @@ size_t		rl_utf8_len(const char *s);
 size_t		rl_utf8_offset(const char *s, size_t ch);
 void		rl_add_mask(trib_strbuf *b, const char *mask_char, size_t n);
 void		rl_replace(yajl_val *slot, yajl_val v);
-EVP_MAC_CTX *rl_hmac_new(const unsigned char *key, size_t keylen);
-void		rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg,
-						  size_t msglen, unsigned char out[32]);
 bool		rl_is_json_number(const char *s);
 bool		rl_is_json_integer(const char *s);
 bool		rl_any_path_first(const rule *r, const char *column);

@@ -10,8 +10,9 @@
  * original.  Non-string values are masked in their JSON text and become
  * strings.
  *
- * Keyed hash.  HMAC-SHA256 (one keyed OpenSSL context per mask, duplicated per value) over a label naming
- * the strategy and length-prefixed inputs; without a configured key the
+ * Keyed hash.  HMAC-SHA256 (hmac.h: one keyed context per mask,
+ * duplicated per value) over a label naming the strategy and
+ * length-prefixed inputs (docs/MASKING.md); without a configured key the
  * public key "tributary-unkeyed" stands in (deterministic, but anyone can
  * recompute it).
  */
@@ -23,9 +24,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "hmac.h"
 #include "utf8.h"
 
 static const char unkeyed_key[] = "tributary-unkeyed";
@@ -148,18 +148,12 @@ trib_mout_json(const trib_mout *o, trib_strbuf *json)
 
 /* ---- keyed hash ---------------------------------------------------------- */
 
-/* Append a length-prefixed part (0xFF.. marks NULL). */
-static void
-add_part(trib_strbuf *b, const void *p, size_t n)
+/* Feed a length-prefixed part (a length of 0xFF.. marks NULL). */
+static bool
+add_part(trib_hmac *h, const void *p, size_t n)
 {
-	unsigned char len[8];
-	uint64_t	v = p ? (uint64_t) n : UINT64_MAX;
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		len[i] = (unsigned char) v;
-	trib_strbuf_add(b, (const char *) len, 8);
-	if (p && n)
-		trib_strbuf_add(b, p, n);
+	return trib_hmac_update_be64(h, p ? (uint64_t) n : UINT64_MAX) &&
+		(p == NULL || trib_hmac_update(h, p, n));
 }
 
 void
@@ -167,27 +161,15 @@ trib_mask_prf(const trib_mask *m, const char *label, const void *a,
 			  size_t alen, const void *b, size_t blen, const void *c,
 			  size_t clen, unsigned char out[32])
 {
-	trib_strbuf msg = {0};
-	size_t		mdlen = 0;
-	EVP_MAC_CTX *mc;
+	/* the context keyed at trib_mask_new(), duplicated (hmac.h) */
+	trib_hmac  *h = trib_hmac_dup(m->mac);
 
-	trib_strbuf_adds(&msg, label);
-	trib_strbuf_addc(&msg, '\0');
-	add_part(&msg, a, alen);
-	add_part(&msg, b, blen);
-	add_part(&msg, c, clen);
-	/*
-	 * The context keyed at trib_mask_new(), duplicated: a fetch and a key
-	 * schedule per value (OpenSSL's one-shot HMAC()) cost several times
-	 * the MAC itself.  Same output.
-	 */
-	mc = EVP_MAC_CTX_dup(m->mac);
-	if (mc == NULL || !EVP_MAC_update(mc, (const unsigned char *) msg.data, msg.len) ||
-		!EVP_MAC_final(mc, out, &mdlen, 32))
+	/* strlen + 1: the label's NUL is the 0x00 separator */
+	if (h == NULL || !trib_hmac_update(h, label, strlen(label) + 1) ||
+		!add_part(h, a, alen) || !add_part(h, b, blen) || !add_part(h, c, clen) ||
+		!trib_hmac_final(h, out))
 		abort();
-	EVP_MAC_CTX_free(mc);
-	OPENSSL_cleanse(msg.data, msg.len);
-	trib_strbuf_free(&msg);
+	trib_hmac_free(h);
 }
 
 /* ---- redact and partial -------------------------------------------------- */
@@ -493,19 +475,10 @@ trib_mask_new(const trib_mask_spec *spec, char *errbuf, size_t errlen)
 	}
 	/* Keep no pointers into the caller's memory but the dictionaries. */
 	m->spec.key = NULL;
-	{
-		EVP_MAC   *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		OSSL_PARAM	params[2];
-		const void *key = m->key ? (const void *) m->key : unkeyed_key;
-		size_t		keylen = m->key ? m->keylen : sizeof(unkeyed_key) - 1;
-
-		params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		m->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
-		EVP_MAC_free(mac);
-		if (m->mac == NULL || !EVP_MAC_init(m->mac, key, keylen, params))
-			abort();
-	}
+	m->mac = m->key ? trib_hmac_new(m->key, m->keylen)
+		: trib_hmac_new(unkeyed_key, sizeof(unkeyed_key) - 1);
+	if (m->mac == NULL)
+		abort();
 	m->spec.redact.fixed_json = NULL;
 	m->spec.redact.mask_char = m->spec.partial.mask_char = m->mask_char;
 	m->spec.substitute.iban_country = m->iban_country;
@@ -519,7 +492,7 @@ trib_mask_free(trib_mask *m)
 		return;
 	if (m->key)
 		OPENSSL_cleanse(m->key, m->keylen);
-	EVP_MAC_CTX_free(m->mac);
+	trib_hmac_free(m->mac);
 	free(m->key);
 	free(m->mask_char);
 	free(m->iban_country);

@@ -1,7 +1,7 @@
 /*
  * mask_fernet.c: Fernet tokens (format in mask_fernet.h) on OpenSSL
- * AES-128-CBC (EVP, PKCS#7 padding) and HMAC-SHA256 (mask_hash.c's
- * trib_hmac_sha256, EVP_MAC).
+ * AES-128-CBC (EVP, PKCS#7 padding) and HMAC-SHA256 (hmac.h,
+ * trib_hmac_sha256).
  *
  * The MAC is checked before anything else in the token is trusted; only
  * then are the timestamp and the padding looked at, so no oracle on
@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "mask_hash.h"
+#include "hmac.h"
 #include "strbuf.h"
 #include "textcodec.h"
 

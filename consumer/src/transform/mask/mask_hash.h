@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hmac.h"			/* trib_hmac_sha256, for the plain MAC */
 #include "keys.h"
 
 #define TRIB_HASH_KEY_MIN 16
@@ -80,13 +81,5 @@ bool		trib_hasher_apply(trib_hasher *h, const void *value, size_t len,
 							  size_t errlen);
 
 void		trib_hasher_free(trib_hasher *h);
-
-/*
- * Plain HMAC-SHA256 of data[0..n) under key[0..keylen) into mac (32
- * bytes), through the same EVP_MAC path the hasher uses.  False when
- * OpenSSL fails.
- */
-bool		trib_hmac_sha256(const unsigned char *key, size_t keylen,
-							 const void *data, size_t n, unsigned char mac[32]);
 
 #endif							/* TRIB_MASK_HASH_H */

@@ -5,6 +5,7 @@
 #ifndef TRIB_MASK_INT_H
 #define TRIB_MASK_INT_H
 
+#include "hmac.h"
 #include "mask.h"
 
 struct trib_mask
@@ -17,7 +18,7 @@ struct trib_mask
 	trib_jkind	fixed_kind;		/* redact fixed: the parsed value */
 	char	   *fixed_text;
 	size_t		fixed_len;
-	struct evp_mac_ctx_st *mac; /* HMAC keyed once; each use works on a dup */
+	trib_hmac  *mac;			/* keyed once; each use works on a dup */
 };
 
 /*
