@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mask.h"
 #include "mask_fernet.h"
 #include "mask_gcm.h"
 #include "mask_hash.h"
@@ -130,6 +131,21 @@ obj_for(rule *r, const char *ctx, char *errbuf, size_t errlen)
 	return obj;
 }
 
+/* A value too short to tokenize, masked whole (*out malloc'd). */
+static bool
+redact_short(const rule *r, const char *text, size_t len, char **out,
+			 char *errbuf, size_t errlen)
+{
+	trib_mval	in = {TRIB_J_STRING, text, len, NULL};
+	trib_mout	o = {0};
+
+	if (!trib_mask_apply(r->mask, &in, NULL, &o, errbuf, errlen))
+		return false;
+	*out = trib_xstrndup(o.text.data ? o.text.data : "", o.text.len);
+	trib_mout_free(&o);
+	return true;
+}
+
 /* Run the strategy on text[0..len); *out malloc'd.  false: x->why set
  * (data) or errbuf (internal). */
 static bool
@@ -156,16 +172,8 @@ transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
 		case TRIB_RULE_TOKENIZE:
 			if (trib_tokenize(obj, text, len, out, e, sizeof(e)))
 				return true;
-			if (c->too_short == TRIB_SHORT_REDACT && !c->strict_alphabet)
-			{
-				trib_strbuf b = {0};
-
-				rl_add_mask(&b, "*", rl_utf8_len(text));
-				*out = trib_strbuf_finish(&b);
-				if (*out == NULL)
-					*out = trib_xstrdup("");
-				return true;
-			}
+			if (r->mask != NULL)	/* too_short: redact (rules_mask.c) */
+				return redact_short(r, text, len, out, errbuf, errlen);
 			snprintf(x->reason, sizeof(x->reason), "tokenize: %.200s", e);
 			x->why = x->reason;
 			return false;

@@ -1,6 +1,9 @@
 /*
- * rules_fields.c: value rules (redact, partial, hash, cast) and shape rules (drop,
- * keep, rename): everything that rewrites fields of the row images.
+ * rules_fields.c: how value rules reach their values, the cast rule, and
+ * the shape rules (drop, keep, rename): everything that rewrites fields
+ * of the row images.  The strategies themselves are elsewhere (redact,
+ * partial and the other masks in rules_mask.c, the ciphers in
+ * rules_crypto.c).
  *
  * Value rules walk each field path in before, after and, for top-level
  * columns, the key, and replace the value in place (rules_int.h).  Shape
@@ -15,42 +18,6 @@
 
 /* ---- value helpers ---------------------------------------------------------- */
 
-/* Number of UTF-8 characters in s. */
-size_t
-rl_utf8_len(const char *s)
-{
-	size_t		n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char) *s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Byte offset of character number `ch` in s. */
-size_t
-rl_utf8_offset(const char *s, size_t ch)
-{
-	size_t		n = 0;
-	size_t		i = 0;
-
-	for (; s[i]; i++)
-		if (((unsigned char) s[i] & 0xC0) != 0x80)
-		{
-			if (n == ch)
-				return i;
-			n++;
-		}
-	return i;
-}
-
-void
-rl_add_mask(trib_strbuf *b, const char *mask_char, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		trib_strbuf_adds(b, mask_char);
-}
-
 void
 rl_replace(yajl_val *slot, yajl_val v)
 {
@@ -59,96 +26,6 @@ rl_replace(yajl_val *slot, yajl_val v)
 }
 
 /* ---- value rules ------------------------------------------------------------ */
-
-/* Mask every scalar leaf of v (objects and arrays keep their shape). */
-static void
-redact_mask(yajl_val *slot, const trib_rule_conf *c)
-{
-	yajl_val	v = *slot;
-	const char *text;
-
-	if (v == NULL || YAJL_IS_NULL(v))
-		return;
-	if (YAJL_IS_OBJECT(v))
-	{
-		for (size_t i = 0; i < v->u.object.len; i++)
-			redact_mask(&v->u.object.values[i], c);
-		return;
-	}
-	if (YAJL_IS_ARRAY(v))
-	{
-		for (size_t i = 0; i < v->u.array.len; i++)
-			redact_mask(&v->u.array.values[i], c);
-		return;
-	}
-	text = trib_jdoc_scalar_text(v);
-	{
-		trib_strbuf b = {0};
-		char	   *s;
-
-		rl_add_mask(&b, c->mask_char, c->length > 0 ? (size_t) c->length : rl_utf8_len(text));
-		s = trib_strbuf_finish(&b);
-		rl_replace(slot, trib_jdoc_string(s ? s : ""));
-		free(s);
-	}
-}
-
-static bool
-do_redact(yajl_val *slot, value_arg *a)
-{
-	const trib_rule_conf *c = a->r->c;
-
-	if (c->with == TRIB_RWITH_NULL)
-		rl_replace(slot, trib_jdoc_null());
-	else if (c->with == TRIB_RWITH_VALUE)
-		rl_replace(slot, trib_jdoc_string(c->value));
-	else
-		redact_mask(slot, c);
-	return true;
-}
-
-static bool
-do_partial(yajl_val *slot, const char *name, value_arg *a)
-{
-	const trib_rule_conf *c = a->r->c;
-	const char *text = trib_jdoc_scalar_text(*slot);
-	trib_strbuf b = {0};
-	size_t		n;
-	char	   *out;
-
-	if (*slot == NULL || YAJL_IS_NULL(*slot))
-		return true;
-	if (text == NULL)
-	{
-		a->x->why = "partial needs a string or number, not an object or array";
-		a->x->why_field = name;
-		return false;
-	}
-	n = rl_utf8_len(text);
-	if (c->keep_email_domain && strchr(text, '@') != NULL)
-	{
-		const char *at = strrchr(text, '@');
-		size_t		local = rl_utf8_len(text) - rl_utf8_len(at);
-
-		rl_add_mask(&b, c->mask_char, local);
-		trib_strbuf_adds(&b, at);
-	}
-	else if ((size_t) c->keep_first + (size_t) c->keep_last >= n)
-		rl_add_mask(&b, c->mask_char, n);	/* too short to hide anything: all */
-	else
-	{
-		size_t		first = rl_utf8_offset(text, (size_t) c->keep_first);
-		size_t		last = rl_utf8_offset(text, n - (size_t) c->keep_last);
-
-		trib_strbuf_add(&b, text, first);
-		rl_add_mask(&b, c->mask_char, n - (size_t) c->keep_first - (size_t) c->keep_last);
-		trib_strbuf_adds(&b, text + last);
-	}
-	out = trib_strbuf_finish(&b);
-	rl_replace(slot, trib_jdoc_string(out ? out : ""));
-	free(out);
-	return true;
-}
 
 bool
 rl_is_json_number(const char *s)
@@ -254,18 +131,14 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 
 	switch (a->r->c->type)
 	{
-		case TRIB_RULE_REDACT:
-			ok = do_redact(slot, a);
-			break;
-		case TRIB_RULE_PARTIAL:
-			ok = do_partial(slot, name, a);
-			break;
 		case TRIB_RULE_HASH:
 		case TRIB_RULE_TOKENIZE:
 		case TRIB_RULE_ENCRYPT:
 		case TRIB_RULE_DECRYPT:
 			ok = rl_crypto_value(slot, name, a, a->errbuf, a->errlen);
 			break;
+		case TRIB_RULE_REDACT:
+		case TRIB_RULE_PARTIAL:
 		case TRIB_RULE_SUBSTITUTE:
 		case TRIB_RULE_PERTURB:
 		case TRIB_RULE_GENERALIZE:

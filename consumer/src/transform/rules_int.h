@@ -57,7 +57,10 @@ typedef struct rule
 	void	   *objs;			/* rules_crypto.c: strategy per context */
 	int			nobjs;
 	struct trib_fernet *fernet;	/* encrypt/decrypt with cipher: fernet */
-	struct trib_mask *mask;		/* substitute, perturb, generalize */
+	struct trib_mask *mask;		/* redact, partial, substitute, perturb,
+								 * generalize; tokenize: too-short values */
+	struct trib_mask *mask_email;	/* partial, keep_email_domain: values
+									 * with an '@' */
 	struct trib_fake_dicts *dicts;	/* substitute */
 	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
 	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
@@ -141,9 +144,6 @@ char	  **rl_img_text(trib_event *ev, int i);
 bool		rl_img_all(evctx *x, char *errbuf, size_t errlen);
 
 /* rules_fields.c: helpers */
-size_t		rl_utf8_len(const char *s);
-size_t		rl_utf8_offset(const char *s, size_t ch);
-void		rl_add_mask(trib_strbuf *b, const char *mask_char, size_t n);
 void		rl_replace(yajl_val *slot, yajl_val v);
 bool		rl_is_json_number(const char *s);
 bool		rl_is_json_integer(const char *s);

@@ -1,14 +1,23 @@
 /*
- * rules_mask.c: the rules built on the value strategies of mask.h:
- * substitute (keyed fakes from the dictionaries), perturb (keyed noise per
- * row and column) and generalize (ranges, months, years).
+ * rules_mask.c: the rules built on the value strategies of mask.h: redact
+ * (mask characters, null or a fixed value), partial (keep the first/last
+ * characters or an e-mail's domain), substitute (keyed fakes from the
+ * dictionaries), perturb (keyed noise per row and column) and generalize
+ * (ranges, months, years); and the masking of a value too short to
+ * tokenize.
  *
  * Each rule compiles one trib_mask at start-up (its key parsed with
- * keys.h, its dictionaries loaded once).  A value is handed over as a
- * trib_mval with the column's SQL type when the relation knows it, and the
- * result replaces the value in the image.  perturb derives its noise from
- * the event's key as the source sent it (before any rule rewrote it) and
- * the column, so every change of a row gets the same noise.
+ * keys.h, its dictionaries loaded once).  A value is handed over in its
+ * tree (trib_mask_apply_node) with the column's SQL type when the relation
+ * knows it, and the result replaces it in the image.  perturb derives its
+ * noise from the event's key as the source sent it (before any rule
+ * rewrote it) and the column, so every change of a row gets the same
+ * noise.
+ *
+ * partial with keep_email_domain is two masks: a value with an '@' gets
+ * the e-mail strategy with nothing of the local part kept, any other value
+ * keep_first/keep_last.  keep_separators is not handed to the strategy:
+ * the rule has never applied it, and this keeps its output as it was.
  */
 #include "rules_int.h"
 
@@ -24,6 +33,51 @@ static const trib_key_format key_formats[] = {
 	TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW
 };
 
+/* The spec of a redact or partial rule. */
+static void
+text_spec(const trib_rule_conf *c, trib_mask_spec *spec)
+{
+	if (c->type == TRIB_RULE_REDACT)
+	{
+		trib_mask_spec_init(spec, TRIB_MASK_REDACT);
+		spec->redact.mode = c->with == TRIB_RWITH_NULL ? TRIB_REDACT_NULL
+			: c->with == TRIB_RWITH_VALUE ? TRIB_REDACT_FIXED : TRIB_REDACT_MASK;
+		spec->redact.fixed_string = c->value ? c->value : "";
+		spec->redact.mask_char = c->mask_char;
+		spec->redact.length = c->length;
+		return;
+	}
+	trib_mask_spec_init(spec, TRIB_MASK_PARTIAL);
+	spec->partial.keep_first = c->keep_first;
+	spec->partial.keep_last = c->keep_last;
+	spec->partial.mask_char = c->mask_char;
+}
+
+/* The masks of redact, partial and tokenize's too-short values. */
+static bool
+text_masks(rule *r, char *errbuf, size_t errlen)
+{
+	const trib_rule_conf *c = r->c;
+	trib_mask_spec spec;
+
+	if (c->type == TRIB_RULE_TOKENIZE)
+	{
+		if (c->too_short != TRIB_SHORT_REDACT || c->strict_alphabet)
+			return true;
+		trib_mask_spec_init(&spec, TRIB_MASK_REDACT);
+	}
+	else
+		text_spec(c, &spec);
+	if ((r->mask = trib_mask_new(&spec, errbuf, errlen)) == NULL)
+		return false;
+	if (c->type != TRIB_RULE_PARTIAL || !c->keep_email_domain)
+		return true;
+	spec.partial.email = true;
+	spec.partial.keep_first = spec.partial.keep_last = 0;
+	r->mask_email = trib_mask_new(&spec, errbuf, errlen);
+	return r->mask_email != NULL;
+}
+
 bool
 rl_mask_init(rule *r, char *errbuf, size_t errlen)
 {
@@ -31,6 +85,9 @@ rl_mask_init(rule *r, char *errbuf, size_t errlen)
 	trib_mask_spec spec;
 	trib_key   *key = NULL;
 
+	if (c->type == TRIB_RULE_REDACT || c->type == TRIB_RULE_PARTIAL ||
+		c->type == TRIB_RULE_TOKENIZE)
+		return text_masks(r, errbuf, errlen);
 	if (c->type != TRIB_RULE_SUBSTITUTE && c->type != TRIB_RULE_PERTURB &&
 		c->type != TRIB_RULE_GENERALIZE)
 		return true;
@@ -88,8 +145,9 @@ void
 rl_mask_free(rule *r)
 {
 	trib_mask_free(r->mask);
+	trib_mask_free(r->mask_email);
 	trib_fake_dicts_free(r->dicts);
-	r->mask = NULL;
+	r->mask = r->mask_email = NULL;
 	r->dicts = NULL;
 }
 
@@ -103,58 +161,32 @@ sqltype_of(const trib_event *ev, const char *column)
 	return NULL;
 }
 
-static yajl_val
-node_from(const trib_mout *o)
-{
-	char		e[64];
-	const char *t = o->text.data ? o->text.data : "";
-	yajl_val	v;
-
-	switch (o->kind)
-	{
-		case TRIB_J_NULL:
-			return trib_jdoc_null();
-		case TRIB_J_BOOL:
-			return trib_jdoc_bool(strcmp(t, "true") == 0);
-		case TRIB_J_NUMBER:
-			return trib_jdoc_number(t);
-		case TRIB_J_STRING:
-			return trib_jdoc_stringn(t, o->text.len);
-		default:
-			v = trib_jdoc_parse(t, e, sizeof(e));
-			return v ? v : trib_jdoc_null();
-	}
-}
-
 bool
 rl_mask_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, size_t errlen)
 {
-	rule	   *r = (rule *) a->r;
-	trib_strbuf scratch = {0};
-	trib_mval	in;
-	trib_mout	out = {0};
+	const rule *r = a->r;
+	const trib_mask *m = r->mask;
+	const char *text;
 	trib_mask_row row = {0};
 	char		e[256];
-	bool		ok;
 
 	(void) errbuf;
 	(void) errlen;
-	if (*slot == NULL || YAJL_IS_NULL(*slot))
-		return true;
-	trib_mval_from_yajl(*slot, sqltype_of(a->x->ev, name), &in, &scratch);
+	if (r->mask_email != NULL && (text = trib_jdoc_scalar_text(*slot)) != NULL &&
+		strchr(text, '@') != NULL)
+		m = r->mask_email;
 	row.row_key = a->x->ev->key;
 	row.row_key_len = a->x->ev->key ? strlen(a->x->ev->key) : 0;
 	row.column = name;
-	ok = trib_mask_apply(r->mask, &in, &row, &out, e, sizeof(e));
-	if (ok)
-		rl_replace(slot, node_from(&out));
+	if (trib_mask_apply_node(m, slot, sqltype_of(a->x->ev, name), &row, e, sizeof(e)))
+		return true;
+	/* substitute, perturb and generalize name the rule type first (as they
+	 * always have); redact's and partial's messages stand as they are */
+	if (r->c->type == TRIB_RULE_REDACT || r->c->type == TRIB_RULE_PARTIAL)
+		snprintf(a->x->reason, sizeof(a->x->reason), "%s", e);
 	else
-	{
 		snprintf(a->x->reason, sizeof(a->x->reason), "%s: %.200s", r->c->type_name, e);
-		a->x->why = a->x->reason;
-		a->x->why_field = name;
-	}
-	trib_mout_free(&out);
-	trib_strbuf_free(&scratch);
-	return ok;
+	a->x->why = a->x->reason;
+	a->x->why_field = name;
+	return false;
 }

@@ -7,8 +7,9 @@
  * the text is walked with the strict UTF-8 decoder (utf8.c) and each
  * character is copied or replaced by the mask character as a whole, so a
  * masked value is always valid UTF-8 and has as many characters as the
- * original.  Non-string values are masked in their JSON text and become
- * strings.
+ * original.  Numbers and booleans are masked in their JSON text and become
+ * strings; redact masks the scalar leaves of objects and arrays and keeps
+ * their shape, partial refuses them.
  *
  * Keyed hash.  HMAC-SHA256 (hmac.h: one keyed context per mask,
  * duplicated per value) over a label naming the strategy and
@@ -182,11 +183,55 @@ is_separator(uint32_t cp)
 						  (cp >= 'A' && cp <= 'Z'));
 }
 
+/* Does m work on the scalar leaves of objects and arrays (redact's mask
+ * mode), keeping their shape? */
 static bool
-redact(const trib_mask *m, const trib_mval *in, trib_mout *out)
+leafwise(const trib_mask *m)
 {
-	size_t		n;
+	return m->spec.kind == TRIB_MASK_REDACT && m->spec.redact.mode == TRIB_REDACT_MASK;
+}
 
+/* n mask characters into out, a string. */
+static void
+put_mask(const trib_mask *m, size_t n, trib_mout *out)
+{
+	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	for (size_t i = 0; i < n; i++)
+		trib_strbuf_adds(&out->text, m->mask_char);
+}
+
+static bool each_leaf(const trib_mask *m, yajl_val v, const char *sqltype,
+					  const trib_mask_row *row, char *errbuf, size_t errlen);
+
+/* A leafwise m on an object or array given as JSON text. */
+static bool
+apply_leaves(const trib_mask *m, const trib_mval *in, trib_mout *out,
+			 char *errbuf, size_t errlen)
+{
+	char	   *text = trib_xstrndup(in->text, in->len);
+	char		err[128];
+	yajl_val	v = yajl_tree_parse(text, err, sizeof(err));
+	bool		ok = v != NULL && each_leaf(m, v, in->sqltype, NULL, errbuf, errlen);
+
+	free(text);
+	if (v == NULL)
+		snprintf(errbuf, errlen, "redact: the %s is not valid JSON",
+				 in->kind == TRIB_J_OBJECT ? "object" : "array");
+	else if (ok)
+	{
+		char	   *json = trib_jdoc_dump(v);
+
+		trib_mout_set(out, in->kind, json, strlen(json));
+		free(json);
+	}
+	yajl_tree_free(v);
+	return ok;
+}
+
+static bool
+redact(const trib_mask *m, const trib_mval *in, trib_mout *out, char *errbuf,
+	   size_t errlen)
+{
 	switch (m->spec.redact.mode)
 	{
 		case TRIB_REDACT_NULL:
@@ -196,11 +241,10 @@ redact(const trib_mask *m, const trib_mval *in, trib_mout *out)
 			trib_mout_set(out, m->fixed_kind, m->fixed_text, m->fixed_len);
 			return true;
 		case TRIB_REDACT_MASK:
-			n = m->spec.redact.length > 0 ? (size_t) m->spec.redact.length
-				: trib_utf8_count(in->text, in->len);
-			trib_mout_set(out, TRIB_J_STRING, "", 0);
-			for (size_t i = 0; i < n; i++)
-				trib_strbuf_adds(&out->text, m->mask_char);
+			if (in->kind == TRIB_J_OBJECT || in->kind == TRIB_J_ARRAY)
+				return apply_leaves(m, in, out, errbuf, errlen);
+			put_mask(m, m->spec.redact.length > 0 ? (size_t) m->spec.redact.length
+					 : trib_utf8_count(in->text, in->len), out);
 			return true;
 	}
 	return false;
@@ -246,10 +290,16 @@ partial_region(const trib_mask *m, const char *text, size_t len,
 }
 
 static bool
-partial(const trib_mask *m, const trib_mval *in, trib_mout *out)
+partial(const trib_mask *m, const trib_mval *in, trib_mout *out, char *errbuf,
+		size_t errlen)
 {
 	const char *at = NULL;
 
+	if (in->kind == TRIB_J_OBJECT || in->kind == TRIB_J_ARRAY)
+	{
+		snprintf(errbuf, errlen, "partial needs a string or number, not an object or array");
+		return false;
+	}
 	trib_mout_set(out, TRIB_J_STRING, "", 0);
 	if (m->spec.partial.email)
 	{
@@ -262,10 +312,7 @@ partial(const trib_mask *m, const trib_mval *in, trib_mout *out)
 		if (at == NULL)
 		{
 			/* Not an address: hide all of it. */
-			size_t		n = trib_utf8_count(in->text, in->len);
-
-			for (size_t i = 0; i < n; i++)
-				trib_strbuf_adds(&out->text, m->mask_char);
+			put_mask(m, trib_utf8_count(in->text, in->len), out);
 			return true;
 		}
 		partial_region(m, in->text, (size_t) (at - in->text), &out->text);
@@ -323,15 +370,13 @@ trib_mask_spec_init(trib_mask_spec *spec, trib_mask_kind kind)
 	spec->generalize.width = 10;
 }
 
-/* One UTF-8 character that is not a control character. */
+/* Exactly one UTF-8 character (the rules' mask_char check). */
 static bool
 one_char(const char *s)
 {
 	size_t		n = s ? strlen(s) : 0;
-	uint32_t	cp;
 
-	return n > 0 && trib_utf8_valid(s, n) && trib_utf8_next(s, n, 0, &cp) == n &&
-		cp >= 0x20 && cp != 0x7f;
+	return n > 0 && trib_utf8_seqlen(s, n) == n;
 }
 
 /* Parse redact.fixed_json into m. */
@@ -343,6 +388,13 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 	trib_strbuf scratch = {0};
 	trib_mval	mv;
 
+	if (m->spec.redact.fixed_string != NULL)
+	{
+		m->fixed_kind = TRIB_J_STRING;
+		m->fixed_text = trib_xstrdup(m->spec.redact.fixed_string);
+		m->fixed_len = strlen(m->fixed_text);
+		return true;
+	}
 	if (json == NULL)
 	{
 		snprintf(errbuf, errlen, "redact: mode fixed needs a value");
@@ -384,23 +436,23 @@ compile_params(trib_mask *m, const trib_mask_spec *s, char *errbuf,
 			if (!one_char(s->redact.mask_char))
 			{
 				snprintf(errbuf, errlen, "redact: mask_char must be exactly one "
-						 "printable UTF-8 character");
+						 "UTF-8 character");
 				return false;
 			}
 			m->mask_char = trib_xstrdup(s->redact.mask_char);
 			return true;
 		case TRIB_MASK_PARTIAL:
 			if (s->partial.keep_first < 0 || s->partial.keep_last < 0 ||
-				s->partial.keep_first > 1000 || s->partial.keep_last > 1000)
+				s->partial.keep_first > 1024 || s->partial.keep_last > 1024)
 			{
 				snprintf(errbuf, errlen, "partial: keep_first and keep_last must "
-						 "be between 0 and 1000");
+						 "be between 0 and 1024");
 				return false;
 			}
 			if (!one_char(s->partial.mask_char))
 			{
 				snprintf(errbuf, errlen, "partial: mask_char must be exactly one "
-						 "printable UTF-8 character");
+						 "UTF-8 character");
 				return false;
 			}
 			m->mask_char = trib_xstrdup(s->partial.mask_char);
@@ -479,7 +531,7 @@ trib_mask_new(const trib_mask_spec *spec, char *errbuf, size_t errlen)
 		: trib_hmac_new(unkeyed_key, sizeof(unkeyed_key) - 1);
 	if (m->mac == NULL)
 		abort();
-	m->spec.redact.fixed_json = NULL;
+	m->spec.redact.fixed_json = m->spec.redact.fixed_string = NULL;
 	m->spec.redact.mask_char = m->spec.partial.mask_char = m->mask_char;
 	m->spec.substitute.iban_country = m->iban_country;
 	return m;
@@ -505,7 +557,8 @@ trib_mask_apply(const trib_mask *m, const trib_mval *in,
 				const trib_mask_row *row, trib_mout *out, char *errbuf,
 				size_t errlen)
 {
-	if (in->kind == TRIB_J_NULL)
+	if (in->kind == TRIB_J_NULL &&
+		!(m->spec.kind == TRIB_MASK_REDACT && m->spec.redact.mode == TRIB_REDACT_FIXED))
 	{
 		trib_mout_set(out, TRIB_J_NULL, "null", 4);
 		return true;
@@ -513,9 +566,9 @@ trib_mask_apply(const trib_mask *m, const trib_mval *in,
 	switch (m->spec.kind)
 	{
 		case TRIB_MASK_REDACT:
-			return redact(m, in, out);
+			return redact(m, in, out, errbuf, errlen);
 		case TRIB_MASK_PARTIAL:
-			return partial(m, in, out);
+			return partial(m, in, out, errbuf, errlen);
 		case TRIB_MASK_SUBSTITUTE:
 			return substitute(m, in, out, errbuf, errlen);
 		case TRIB_MASK_PERTURB:
@@ -525,6 +578,67 @@ trib_mask_apply(const trib_mask *m, const trib_mval *in,
 	}
 	snprintf(errbuf, errlen, "unknown strategy");
 	return false;
+}
+
+/* A tree node holding o (never NULL). */
+static yajl_val
+node_of(const trib_mout *o)
+{
+	char		e[64];
+	const char *t = o->text.data ? o->text.data : "";
+	yajl_val	v;
+
+	switch (o->kind)
+	{
+		case TRIB_J_NULL:
+			return trib_jdoc_null();
+		case TRIB_J_BOOL:
+			return trib_jdoc_bool(strcmp(t, "true") == 0);
+		case TRIB_J_NUMBER:
+			return trib_jdoc_number(t);
+		case TRIB_J_STRING:
+			return trib_jdoc_stringn(t, o->text.len);
+		default:
+			v = trib_jdoc_parse(t, e, sizeof(e));
+			return v ? v : trib_jdoc_null();
+	}
+}
+
+/* trib_mask_apply_node on every member or element of v. */
+static bool
+each_leaf(const trib_mask *m, yajl_val v, const char *sqltype,
+		  const trib_mask_row *row, char *errbuf, size_t errlen)
+{
+	size_t		n = YAJL_IS_OBJECT(v) ? v->u.object.len : v->u.array.len;
+	yajl_val   *slots = YAJL_IS_OBJECT(v) ? v->u.object.values : v->u.array.values;
+
+	for (size_t i = 0; i < n; i++)
+		if (!trib_mask_apply_node(m, &slots[i], sqltype, row, errbuf, errlen))
+			return false;
+	return true;
+}
+
+bool
+trib_mask_apply_node(const trib_mask *m, yajl_val *slot, const char *sqltype,
+					 const trib_mask_row *row, char *errbuf, size_t errlen)
+{
+	trib_strbuf scratch = {0};
+	trib_mval	in;
+	trib_mout	out = {0};
+	bool		ok;
+
+	if (leafwise(m) && *slot != NULL && (YAJL_IS_OBJECT(*slot) || YAJL_IS_ARRAY(*slot)))
+		return each_leaf(m, *slot, sqltype, row, errbuf, errlen);
+	trib_mval_from_yajl(*slot, sqltype, &in, &scratch);
+	ok = trib_mask_apply(m, &in, row, &out, errbuf, errlen);
+	if (ok)
+	{
+		yajl_tree_free(*slot);
+		*slot = node_of(&out);
+	}
+	trib_mout_free(&out);
+	trib_strbuf_free(&scratch);
+	return ok;
 }
 
 static const char *const kind_names[] = {

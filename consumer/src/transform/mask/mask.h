@@ -12,8 +12,12 @@
  * in the same form (trib_mout), ready for yajl_gen (trib_mout_gen) or as
  * JSON text (trib_mout_json); the rule engine splices it into the image.
  *
- * Every strategy maps JSON null to null: there is nothing to hide.
- * Strategies fail closed: a value a strategy cannot handle (perturb of a
+ * Every strategy maps JSON null to null (there is nothing to hide),
+ * except redact's fixed mode, which writes its value whatever the column
+ * held.  redact's mask mode keeps the shape of objects and arrays and
+ * masks each scalar leaf; partial refuses objects and arrays.  The rule
+ * engine applies a strategy to a value of a parsed row image in place
+ * with trib_mask_apply_node().  Strategies fail closed: a value a strategy cannot handle (perturb of a
  * word, generalize of a boolean) is an error with a message that never
  * contains the value, and the rule engine dead-letters the event; it is
  * never passed through unmasked.
@@ -143,6 +147,8 @@ typedef struct trib_mask_spec
 		trib_redact_mode mode;	/* default TRIB_REDACT_MASK */
 		const char *fixed_json; /* FIXED: any JSON value text, e.g.
 								 * "\"REDACTED\"" or "0" */
+		const char *fixed_string;	/* FIXED: a string value as it is
+									 * (instead of fixed_json) */
 		const char *mask_char;	/* MASK: one UTF-8 character; default "*" */
 		int			length;		/* MASK: > 0 always this many characters
 								 * (hides the length); default 0: as many
@@ -219,6 +225,16 @@ void		trib_mask_free(trib_mask *m);
 bool		trib_mask_apply(const trib_mask *m, const trib_mval *in,
 							const trib_mask_row *row, trib_mout *out,
 							char *errbuf, size_t errlen);
+
+/*
+ * Apply m to the value in *slot, a node of a yajl tree (jsondoc.h), and
+ * replace it with the result; sqltype as in trib_mval.  redact's mask
+ * mode walks objects and arrays and masks their scalar leaves in place.
+ * On failure *slot is unchanged and errbuf says why, without the value.
+ */
+bool		trib_mask_apply_node(const trib_mask *m, yajl_val *slot,
+								 const char *sqltype, const trib_mask_row *row,
+								 char *errbuf, size_t errlen);
 
 /* Config words <-> enums: "redact", "partial", ...; false if unknown. */
 bool		trib_mask_kind_parse(const char *s, trib_mask_kind *out);
