@@ -152,7 +152,7 @@ struct trib_qcheck
 
 /* The canonical text of v into c->canon; false for a non-number "n:". */
 static void
-canonical(trib_qcheck *c, const trib_mval *v)
+canonical(trib_qcheck *c, const trib_jvalue *v)
 {
 	trib_dec	d;
 
@@ -258,7 +258,7 @@ compile_allowed(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 		char		err[128];
 		yajl_val	v = yajl_tree_parse(s->allowed[i], err, sizeof(err));
 		trib_strbuf scratch = {0};
-		trib_mval	mv;
+		trib_jvalue	mv;
 
 		if (v == NULL || YAJL_IS_OBJECT(v) || YAJL_IS_ARRAY(v) || YAJL_IS_NULL(v))
 		{
@@ -268,7 +268,7 @@ compile_allowed(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 			yajl_tree_free(v);
 			return false;
 		}
-		trib_mval_from_yajl(v, NULL, &mv, &scratch);
+		trib_jvalue_from_yajl(v, NULL, &mv, &scratch);
 		canonical(c, &mv);
 		strset_add(&c->set, c->canon.data, c->canon.len);
 		trib_strbuf_free(&scratch);
@@ -402,7 +402,7 @@ is_uuid(const char *s, size_t n)
 
 /* Does v have type t? */
 static bool
-type_ok(trib_qc_type t, const trib_mval *v)
+type_ok(trib_qc_type t, const trib_jvalue *v)
 {
 	trib_isodate d;
 	trib_dec	dec;
@@ -439,7 +439,7 @@ type_ok(trib_qc_type t, const trib_mval *v)
 }
 
 static void
-run_range(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
+run_range(trib_qcheck *c, const trib_jvalue *v, bool *pass, char *reason,
 		  size_t reasonlen)
 {
 	trib_dec	d;
@@ -471,7 +471,7 @@ run_range(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
 }
 
 static bool
-run_regex(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
+run_regex(trib_qcheck *c, const trib_jvalue *v, bool *pass, char *reason,
 		  size_t reasonlen, char *errbuf, size_t errlen)
 {
 	int			rc = pcre2_match(c->re, (PCRE2_SPTR) v->text, v->len, 0, 0,
@@ -495,7 +495,7 @@ run_regex(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
 }
 
 static bool
-run_lua(trib_qcheck *c, const char *column, const trib_mval *v, bool *pass,
+run_lua(trib_qcheck *c, const char *column, const trib_jvalue *v, bool *pass,
 		char *reason, size_t reasonlen, char *errbuf, size_t errlen)
 {
 	trib_lua   *T = trib_lua_expr_state(c->lua);
@@ -512,7 +512,7 @@ run_lua(trib_qcheck *c, const char *column, const trib_mval *v, bool *pass,
 }
 
 bool
-trib_qcheck_run(trib_qcheck *c, const char *column, const trib_mval *v,
+trib_qcheck_run(trib_qcheck *c, const char *column, const trib_jvalue *v,
 				bool *pass, char *reason, size_t reasonlen, char *errbuf,
 				size_t errlen)
 {

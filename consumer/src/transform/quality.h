@@ -32,8 +32,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jvalue.h"
 #include "lua_expr.h"
-#include "mask.h"
 
 typedef enum trib_qc_kind
 {
@@ -109,7 +109,7 @@ void		trib_qcheck_batch_reset(trib_qcheck *c);
  * with errbuf filled when the check could not be evaluated.
  */
 bool		trib_qcheck_run(trib_qcheck *c, const char *column,
-							const trib_mval *v, bool *pass, char *reason,
+							const trib_jvalue *v, bool *pass, char *reason,
 							size_t reasonlen, char *errbuf, size_t errlen);
 
 /* Config words: "not_null", "type", "range", "regex", "allowed",

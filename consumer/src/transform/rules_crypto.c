@@ -136,13 +136,13 @@ static bool
 redact_short(const rule *r, const char *text, size_t len, char **out,
 			 char *errbuf, size_t errlen)
 {
-	trib_mval	in = {TRIB_J_STRING, text, len, NULL};
-	trib_mout	o = {0};
+	trib_jvalue	in = {TRIB_J_STRING, text, len, NULL};
+	trib_jvalue_buf o = {0};
 
 	if (!trib_mask_apply(r->mask, &in, NULL, &o, errbuf, errlen))
 		return false;
 	*out = trib_xstrndup(o.text.data ? o.text.data : "", o.text.len);
-	trib_mout_free(&o);
+	trib_jvalue_buf_free(&o);
 	return true;
 }
 

@@ -212,7 +212,7 @@ bool
 rl_lua_check(evctx *x, rule *r, const char *column, yajl_val v, const char **why)
 {
 	trib_strbuf scratch = {0};
-	trib_mval	mv;
+	trib_jvalue	mv;
 	bool		pass = false;
 	char		reason[200] = "";
 	char		e[256];
@@ -222,7 +222,7 @@ rl_lua_check(evctx *x, rule *r, const char *column, yajl_val v, const char **why
 		rl_lua_bind(x, r->lua_state);
 		x->bound = true;
 	}
-	trib_mval_from_yajl(v, NULL, &mv, &scratch);
+	trib_jvalue_from_yajl(v, NULL, &mv, &scratch);
 	if (!trib_qcheck_run(r->qc, column, &mv, &pass, reason, sizeof(reason), e, sizeof(e)))
 	{
 		snprintf(x->check_reason, sizeof(x->check_reason), "lua: %.180s", e);

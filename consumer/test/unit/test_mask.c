@@ -49,20 +49,20 @@ teardown(void **state)
 }
 
 /* A string value. */
-static trib_mval
+static trib_jvalue
 str(const char *s)
 {
-	return (trib_mval)
+	return (trib_jvalue)
 	{
 		TRIB_J_STRING, s, strlen(s), NULL
 	};
 }
 
 /* A number value (literal text). */
-static trib_mval
+static trib_jvalue
 num(const char *s)
 {
-	return (trib_mval)
+	return (trib_jvalue)
 	{
 		TRIB_J_NUMBER, s, strlen(s), NULL
 	};
@@ -82,33 +82,33 @@ mk(const trib_mask_spec *spec)
 
 /* Apply m to in; return the result text (static buffer) and kind. */
 static const char *
-run(const trib_mask *m, trib_mval in, const trib_mask_row *row,
+run(const trib_mask *m, trib_jvalue in, const trib_mask_row *row,
 	trib_jkind *kind)
 {
 	static char buf[512];
 	char		err[256];
-	trib_mout	o = {0};
+	trib_jvalue_buf o = {0};
 
 	if (!trib_mask_apply(m, &in, row, &o, err, sizeof(err)))
 		fail_msg("apply on %.*s: %s", (int) in.len, in.text, err);
 	snprintf(buf, sizeof(buf), "%s", o.text.data ? o.text.data : "");
 	if (kind)
 		*kind = o.kind;
-	trib_mout_free(&o);
+	trib_jvalue_buf_free(&o);
 	return buf;
 }
 
 /* Apply must fail; return the error. */
 static const char *
-run_err(const trib_mask *m, trib_mval in)
+run_err(const trib_mask *m, trib_jvalue in)
 {
 	static char err[256];
-	trib_mout	o = {0};
+	trib_jvalue_buf o = {0};
 
 	if (trib_mask_apply(m, &in, NULL, &o, err, sizeof(err)))
 		fail_msg("apply on %.*s succeeded with %s", (int) in.len, in.text,
 				 o.text.data);
-	trib_mout_free(&o);
+	trib_jvalue_buf_free(&o);
 	return err;
 }
 
@@ -132,7 +132,7 @@ test_redact_mask_counts_characters(void **state)
 	assert_string_equal(run(m, num("12.50"), NULL, &k), "*****");
 	assert_int_equal(k, TRIB_J_STRING);
 	/* null stays null */
-	run(m, (trib_mval)
+	run(m, (trib_jvalue)
 	{
 		TRIB_J_NULL, "null", 4, NULL
 	}, NULL, &k);
@@ -153,10 +153,10 @@ test_redact_null_and_fixed(void **state)
 	trib_mask_spec s;
 	trib_mask  *m;
 	trib_jkind	k;
-	trib_mout	o = {0};
+	trib_jvalue_buf o = {0};
 	trib_strbuf json = {0};
 	char		err[256];
-	trib_mval	in = str("secret");
+	trib_jvalue	in = str("secret");
 
 	(void) state;
 	trib_mask_spec_init(&s, TRIB_MASK_REDACT);
@@ -172,9 +172,9 @@ test_redact_null_and_fixed(void **state)
 	assert_string_equal(run(m, num("42"), NULL, &k), "REDACTED \"x\"");
 	assert_int_equal(k, TRIB_J_STRING);
 	assert_true(trib_mask_apply(m, &in, NULL, &o, err, sizeof(err)));
-	trib_mout_json(&o, &json);
+	trib_jvalue_buf_json(&o, &json);
 	assert_string_equal(json.data, "\"REDACTED \\\"x\\\"\"");
-	trib_mout_free(&o);
+	trib_jvalue_buf_free(&o);
 	trib_strbuf_free(&json);
 	trib_mask_free(m);
 
@@ -829,7 +829,7 @@ test_perturb_big_and_special(void **state)
 	}
 
 	assert_non_null(strstr(run_err(m, str("twelve")), "not a number"));
-	assert_non_null(strstr(run_err(m, (trib_mval)
+	assert_non_null(strstr(run_err(m, (trib_jvalue)
 								   {
 								   TRIB_J_BOOL, "true", 4, NULL}
 								   ), "boolean"));
@@ -930,7 +930,7 @@ test_generalize_numbers(void **state)
 	assert_out(l, str("77"), "70");
 	assert_out(one, num("34.7"), "34");
 	assert_non_null(strstr(run_err(r, str("abc")), "not a number"));
-	assert_non_null(strstr(run_err(r, (trib_mval)
+	assert_non_null(strstr(run_err(r, (trib_jvalue)
 								   {
 								   TRIB_J_BOOL, "false", 5, NULL}
 								   ), "not a number"));

@@ -20,27 +20,27 @@
 #include "lua_expr.h"
 #include "quality.h"
 
-static trib_mval
+static trib_jvalue
 str(const char *s)
 {
-	return (trib_mval)
+	return (trib_jvalue)
 	{
 		TRIB_J_STRING, s, strlen(s), NULL
 	};
 }
 
-static trib_mval
+static trib_jvalue
 num(const char *s)
 {
-	return (trib_mval)
+	return (trib_jvalue)
 	{
 		TRIB_J_NUMBER, s, strlen(s), NULL
 	};
 }
 
-static const trib_mval null_v = {TRIB_J_NULL, "null", 4, NULL};
-static const trib_mval true_v = {TRIB_J_BOOL, "true", 4, NULL};
-static const trib_mval obj_v = {TRIB_J_OBJECT, "{\"a\":1}", 7, NULL};
+static const trib_jvalue null_v = {TRIB_J_NULL, "null", 4, NULL};
+static const trib_jvalue true_v = {TRIB_J_BOOL, "true", 4, NULL};
+static const trib_jvalue obj_v = {TRIB_J_OBJECT, "{\"a\":1}", 7, NULL};
 
 static trib_qcheck *
 mk(const trib_qc_spec *s)
@@ -57,7 +57,7 @@ static char reason[256];
 
 /* Run c on v: true for pass; the reason lands in `reason`. */
 static bool
-check(trib_qcheck *c, trib_mval v)
+check(trib_qcheck *c, trib_jvalue v)
 {
 	char		err[256];
 	bool		pass;
@@ -92,7 +92,7 @@ test_type(void **state)
 	{
 		trib_qc_type t;
 		const char *name;
-		trib_mval	yes,
+		trib_jvalue	yes,
 					no;
 	}			cases[] = {
 		{TRIB_QT_STRING, "string", {TRIB_J_STRING, "x", 1, NULL}, {TRIB_J_NUMBER, "1", 1, NULL}},
@@ -191,7 +191,7 @@ test_regex(void **state)
 	trib_qcheck *c = mk(&s);
 	char		err[256];
 	bool		pass;
-	trib_mval	v;
+	trib_jvalue	v;
 
 	(void) state;
 	assert_true(check(c, str("12345")));
@@ -300,7 +300,7 @@ test_lua_check(void **state)
 	trib_qcheck *c;
 	trib_qc_spec s = {.kind = TRIB_QC_LUA, .name = "amount_vs_status"};
 	bool		pass;
-	trib_mval	v = num("5000");
+	trib_jvalue	v = num("5000");
 
 	(void) state;
 	trib_lua_limits_init(&lim);

@@ -50,7 +50,7 @@ trib_lua_bind(trib_lua *T, const trib_event *ev)
 }
 
 void
-trib_lua_bind_value(trib_lua *T, const char *column, const trib_mval *v)
+trib_lua_bind_value(trib_lua *T, const char *column, const trib_jvalue *v)
 {
 	yajl_tree_free(T->val_tree);
 	T->val_tree = NULL;
@@ -319,7 +319,7 @@ push_unchanged(lua_State *L, trib_lua *T)
 static void
 push_value(lua_State *L, trib_lua *T)
 {
-	const trib_mval *v = T->val;
+	const trib_jvalue *v = T->val;
 
 	if (v == NULL)
 	{

@@ -59,7 +59,7 @@ struct trib_lua
 	yajl_val	unchanged;
 	bool		unchanged_parsed;
 	const char *column;
-	const trib_mval *val;
+	const trib_jvalue *val;
 	yajl_val	val_tree;		/* value was an object/array: parsed */
 
 	yajl_gen	gen;			/* reused for results */

@@ -31,122 +31,6 @@
 
 static const char unkeyed_key[] = "tributary-unkeyed";
 
-/* ---- values -------------------------------------------------------------- */
-
-void
-trib_mout_free(trib_mout *o)
-{
-	trib_strbuf_free(&o->text);
-	o->kind = TRIB_J_NULL;
-}
-
-void
-trib_mout_set(trib_mout *out, trib_jkind kind, const char *s, size_t n)
-{
-	trib_strbuf_free(&out->text);
-	out->kind = kind;
-	trib_strbuf_add(&out->text, s, n);
-	if (out->text.data == NULL)
-		trib_strbuf_adds(&out->text, "");
-}
-
-void
-trib_mval_from_yajl(yajl_val v, const char *sqltype, trib_mval *out,
-					trib_strbuf *scratch)
-{
-	out->sqltype = sqltype;
-	switch (v ? v->type : yajl_t_null)
-	{
-		case yajl_t_string:
-			out->kind = TRIB_J_STRING;
-			out->text = v->u.string;
-			break;
-		case yajl_t_number:
-			out->kind = TRIB_J_NUMBER;
-			out->text = v->u.number.r;
-			break;
-		case yajl_t_true:
-			out->kind = TRIB_J_BOOL;
-			out->text = "true";
-			break;
-		case yajl_t_false:
-			out->kind = TRIB_J_BOOL;
-			out->text = "false";
-			break;
-		case yajl_t_object:
-		case yajl_t_array:
-			{
-				yajl_gen	g = yajl_gen_alloc(NULL);
-				const unsigned char *buf;
-				size_t		n;
-
-				out->kind = v->type == yajl_t_object ? TRIB_J_OBJECT : TRIB_J_ARRAY;
-				if (g == NULL || !trib_jdoc_gen(g, v))
-					abort();
-				yajl_gen_get_buf(g, &buf, &n);
-				scratch->len = 0;
-				trib_strbuf_add(scratch, (const char *) buf, n);
-				yajl_gen_free(g);
-				out->text = scratch->data;
-				out->len = n;
-				return;
-			}
-		default:
-			out->kind = TRIB_J_NULL;
-			out->text = "null";
-			break;
-	}
-	out->len = strlen(out->text);
-}
-
-bool
-trib_mout_gen(yajl_gen g, const trib_mout *o)
-{
-	const char *t = o->text.data ? o->text.data : "";
-
-	switch (o->kind)
-	{
-		case TRIB_J_STRING:
-			return yajl_gen_string(g, (const unsigned char *) t, o->text.len) ==
-				yajl_gen_status_ok;
-		case TRIB_J_NUMBER:
-			return yajl_gen_number(g, t, o->text.len) == yajl_gen_status_ok;
-		case TRIB_J_BOOL:
-			return yajl_gen_bool(g, strcmp(t, "true") == 0) == yajl_gen_status_ok;
-		case TRIB_J_OBJECT:
-		case TRIB_J_ARRAY:
-			{
-				char		err[128];
-				yajl_val	v = yajl_tree_parse(t, err, sizeof(err));
-				bool		ok = v != NULL && trib_jdoc_gen(g, v);
-
-				yajl_tree_free(v);
-				return ok;
-			}
-		default:
-			return yajl_gen_null(g) == yajl_gen_status_ok;
-	}
-}
-
-void
-trib_mout_json(const trib_mout *o, trib_strbuf *json)
-{
-	yajl_gen	g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t		n;
-
-	if (g == NULL)
-		abort();
-	if (trib_mout_gen(g, o))
-	{
-		yajl_gen_get_buf(g, &buf, &n);
-		trib_strbuf_add(json, (const char *) buf, n);
-	}
-	else
-		trib_strbuf_adds(json, "null");
-	yajl_gen_free(g);
-}
-
 /* ---- keyed hash ---------------------------------------------------------- */
 
 /* Feed a length-prefixed part (a length of 0xFF.. marks NULL). */
@@ -193,9 +77,9 @@ leafwise(const trib_mask *m)
 
 /* n mask characters into out, a string. */
 static void
-put_mask(const trib_mask *m, size_t n, trib_mout *out)
+put_mask(const trib_mask *m, size_t n, trib_jvalue_buf *out)
 {
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	for (size_t i = 0; i < n; i++)
 		trib_strbuf_adds(&out->text, m->mask_char);
 }
@@ -205,7 +89,7 @@ static bool each_leaf(const trib_mask *m, yajl_val v, const char *sqltype,
 
 /* A leafwise m on an object or array given as JSON text. */
 static bool
-apply_leaves(const trib_mask *m, const trib_mval *in, trib_mout *out,
+apply_leaves(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 			 char *errbuf, size_t errlen)
 {
 	char	   *text = trib_xstrndup(in->text, in->len);
@@ -221,7 +105,7 @@ apply_leaves(const trib_mask *m, const trib_mval *in, trib_mout *out,
 	{
 		char	   *json = trib_jdoc_dump(v);
 
-		trib_mout_set(out, in->kind, json, strlen(json));
+		trib_jvalue_buf_set(out, in->kind, json, strlen(json));
 		free(json);
 	}
 	yajl_tree_free(v);
@@ -229,16 +113,16 @@ apply_leaves(const trib_mask *m, const trib_mval *in, trib_mout *out,
 }
 
 static bool
-redact(const trib_mask *m, const trib_mval *in, trib_mout *out, char *errbuf,
+redact(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out, char *errbuf,
 	   size_t errlen)
 {
 	switch (m->spec.redact.mode)
 	{
 		case TRIB_REDACT_NULL:
-			trib_mout_set(out, TRIB_J_NULL, "null", 4);
+			trib_jvalue_buf_set(out, TRIB_J_NULL, "null", 4);
 			return true;
 		case TRIB_REDACT_FIXED:
-			trib_mout_set(out, m->fixed_kind, m->fixed_text, m->fixed_len);
+			trib_jvalue_buf_set(out, m->fixed_kind, m->fixed_text, m->fixed_len);
 			return true;
 		case TRIB_REDACT_MASK:
 			if (in->kind == TRIB_J_OBJECT || in->kind == TRIB_J_ARRAY)
@@ -290,7 +174,7 @@ partial_region(const trib_mask *m, const char *text, size_t len,
 }
 
 static bool
-partial(const trib_mask *m, const trib_mval *in, trib_mout *out, char *errbuf,
+partial(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out, char *errbuf,
 		size_t errlen)
 {
 	const char *at = NULL;
@@ -300,7 +184,7 @@ partial(const trib_mask *m, const trib_mval *in, trib_mout *out, char *errbuf,
 		snprintf(errbuf, errlen, "partial needs a string or number, not an object or array");
 		return false;
 	}
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	if (m->spec.partial.email)
 	{
 		for (size_t i = in->len; i > 0; i--)
@@ -326,7 +210,7 @@ partial(const trib_mask *m, const trib_mval *in, trib_mout *out, char *errbuf,
 /* ---- substitute ---------------------------------------------------------- */
 
 static bool
-substitute(const trib_mask *m, const trib_mval *in, trib_mout *out,
+substitute(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 		   char *errbuf, size_t errlen)
 {
 	unsigned char seed[32];
@@ -336,7 +220,7 @@ substitute(const trib_mask *m, const trib_mval *in, trib_mout *out,
 	trib_mask_prf(m, "substitute", trib_fake_kind_name(what),
 				  strlen(trib_fake_kind_name(what)), in->text, in->len,
 				  NULL, 0, seed);
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	if (!trib_fake_generate(m->spec.dicts, what, seed, in->text, in->len,
 							m->iban_country, &out->text, errbuf, errlen))
 		return false;
@@ -386,7 +270,7 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 	char		err[256];
 	yajl_val	v;
 	trib_strbuf scratch = {0};
-	trib_mval	mv;
+	trib_jvalue	mv;
 
 	if (m->spec.redact.fixed_string != NULL)
 	{
@@ -408,7 +292,7 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 				 "write strings in quotes, e.g. \"\\\"REDACTED\\\"\"", err);
 		return false;
 	}
-	trib_mval_from_yajl(v, NULL, &mv, &scratch);
+	trib_jvalue_from_yajl(v, NULL, &mv, &scratch);
 	m->fixed_kind = mv.kind;
 	m->fixed_text = trib_xstrndup(mv.text, mv.len);
 	m->fixed_len = mv.len;
@@ -553,14 +437,14 @@ trib_mask_free(trib_mask *m)
 }
 
 bool
-trib_mask_apply(const trib_mask *m, const trib_mval *in,
-				const trib_mask_row *row, trib_mout *out, char *errbuf,
+trib_mask_apply(const trib_mask *m, const trib_jvalue *in,
+				const trib_mask_row *row, trib_jvalue_buf *out, char *errbuf,
 				size_t errlen)
 {
 	if (in->kind == TRIB_J_NULL &&
 		!(m->spec.kind == TRIB_MASK_REDACT && m->spec.redact.mode == TRIB_REDACT_FIXED))
 	{
-		trib_mout_set(out, TRIB_J_NULL, "null", 4);
+		trib_jvalue_buf_set(out, TRIB_J_NULL, "null", 4);
 		return true;
 	}
 	switch (m->spec.kind)
@@ -578,30 +462,6 @@ trib_mask_apply(const trib_mask *m, const trib_mval *in,
 	}
 	snprintf(errbuf, errlen, "unknown strategy");
 	return false;
-}
-
-/* A tree node holding o (never NULL). */
-static yajl_val
-node_of(const trib_mout *o)
-{
-	char		e[64];
-	const char *t = o->text.data ? o->text.data : "";
-	yajl_val	v;
-
-	switch (o->kind)
-	{
-		case TRIB_J_NULL:
-			return trib_jdoc_null();
-		case TRIB_J_BOOL:
-			return trib_jdoc_bool(strcmp(t, "true") == 0);
-		case TRIB_J_NUMBER:
-			return trib_jdoc_number(t);
-		case TRIB_J_STRING:
-			return trib_jdoc_stringn(t, o->text.len);
-		default:
-			v = trib_jdoc_parse(t, e, sizeof(e));
-			return v ? v : trib_jdoc_null();
-	}
 }
 
 /* trib_mask_apply_node on every member or element of v. */
@@ -623,20 +483,20 @@ trib_mask_apply_node(const trib_mask *m, yajl_val *slot, const char *sqltype,
 					 const trib_mask_row *row, char *errbuf, size_t errlen)
 {
 	trib_strbuf scratch = {0};
-	trib_mval	in;
-	trib_mout	out = {0};
+	trib_jvalue	in;
+	trib_jvalue_buf out = {0};
 	bool		ok;
 
 	if (leafwise(m) && *slot != NULL && (YAJL_IS_OBJECT(*slot) || YAJL_IS_ARRAY(*slot)))
 		return each_leaf(m, *slot, sqltype, row, errbuf, errlen);
-	trib_mval_from_yajl(*slot, sqltype, &in, &scratch);
+	trib_jvalue_from_yajl(*slot, sqltype, &in, &scratch);
 	ok = trib_mask_apply(m, &in, row, &out, errbuf, errlen);
 	if (ok)
 	{
 		yajl_tree_free(*slot);
-		*slot = node_of(&out);
+		*slot = trib_jvalue_buf_node(&out);
 	}
-	trib_mout_free(&out);
+	trib_jvalue_buf_free(&out);
 	trib_strbuf_free(&scratch);
 	return ok;
 }

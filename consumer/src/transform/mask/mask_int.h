@@ -33,14 +33,10 @@ void		trib_mask_prf(const trib_mask *m, const char *label,
 						  unsigned char out[32]);
 
 /* The strategies in mask_perturb.c. */
-bool		trib_mask_perturb(const trib_mask *m, const trib_mval *in,
-							  const trib_mask_row *row, trib_mout *out,
+bool		trib_mask_perturb(const trib_mask *m, const trib_jvalue *in,
+							  const trib_mask_row *row, trib_jvalue_buf *out,
 							  char *errbuf, size_t errlen);
-bool		trib_mask_generalize(const trib_mask *m, const trib_mval *in,
-								 trib_mout *out, char *errbuf, size_t errlen);
-
-/* Set out to kind with text s[0..n). */
-void		trib_mout_set(trib_mout *out, trib_jkind kind, const char *s,
-						  size_t n);
+bool		trib_mask_generalize(const trib_mask *m, const trib_jvalue *in,
+								 trib_jvalue_buf *out, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MASK_INT_H */

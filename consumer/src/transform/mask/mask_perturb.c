@@ -32,7 +32,7 @@
 
 /* Values we leave as they are: they carry nothing to hide. */
 static bool
-special_text(const trib_mval *v)
+special_text(const trib_jvalue *v)
 {
 	static const char *const words[] = {"NaN", "Infinity", "-Infinity",
 	"infinity", "-infinity"};
@@ -47,7 +47,7 @@ special_text(const trib_mval *v)
 
 /* The noise for this value, in [-1, 1). */
 static double
-noise(const trib_mask *m, const trib_mval *in, const trib_mask_row *row)
+noise(const trib_mask *m, const trib_jvalue *in, const trib_mask_row *row)
 {
 	unsigned char h[32];
 	uint64_t	x = 0;
@@ -81,7 +81,7 @@ format_double(double d, trib_strbuf *out)
 
 /* v + delta at v's scale, exactly; into out->text. */
 static bool
-add_exact(const trib_dec *v, long double delta, trib_mout *out,
+add_exact(const trib_dec *v, long double delta, trib_jvalue_buf *out,
 		  char *errbuf, size_t errlen)
 {
 	BIGNUM	   *a = BN_new(),
@@ -114,8 +114,8 @@ done:
 
 /* Numeric perturbation of a number or numeric string. */
 static bool
-perturb_number(const trib_mask *m, const trib_mval *in, double u,
-			   trib_mout *out, char *errbuf, size_t errlen)
+perturb_number(const trib_mask *m, const trib_jvalue *in, double u,
+			   trib_jvalue_buf *out, char *errbuf, size_t errlen)
 {
 	trib_dec	v;
 	long double delta;
@@ -130,7 +130,7 @@ perturb_number(const trib_mask *m, const trib_mval *in, double u,
 	delta = (long double) u * m->spec.perturb.amount;
 	if (m->spec.perturb.mode == TRIB_PERTURB_PERCENT)
 		delta = delta / 100.0L * fabsl((long double) trib_dec_to_double(&v));
-	trib_mout_set(out, in->kind, "", 0);
+	trib_jvalue_buf_set(out, in->kind, "", 0);
 	if (v.has_exp)
 	{
 		double		r = trib_dec_to_double(&v) + (double) delta;
@@ -151,8 +151,8 @@ perturb_number(const trib_mask *m, const trib_mval *in, double u,
 
 /* Shift a date or timestamp by 1..days whole days, either way. */
 static bool
-perturb_date(const trib_mask *m, const trib_mval *in, double u,
-			 trib_mout *out, char *errbuf, size_t errlen)
+perturb_date(const trib_mask *m, const trib_jvalue *in, double u,
+			 trib_jvalue_buf *out, char *errbuf, size_t errlen)
 {
 	trib_isodate d;
 	int64_t		n = m->spec.perturb.days,
@@ -173,22 +173,22 @@ perturb_date(const trib_mask *m, const trib_mval *in, double u,
 	k = (int64_t) x < n ? -(n - (int64_t) x) : (int64_t) x - n + 1;
 	trib_isodate_civil_from_days(trib_isodate_days_from_civil(d.year, d.month, d.day) + k,
 								 &y, &mo, &dd);
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	trib_isodate_format(y, mo, dd, &out->text);
 	trib_strbuf_add(&out->text, in->text + d.date_len, in->len - d.date_len);
 	return true;
 }
 
 bool
-trib_mask_perturb(const trib_mask *m, const trib_mval *in,
-				  const trib_mask_row *row, trib_mout *out, char *errbuf,
+trib_mask_perturb(const trib_mask *m, const trib_jvalue *in,
+				  const trib_mask_row *row, trib_jvalue_buf *out, char *errbuf,
 				  size_t errlen)
 {
 	double		u;
 
 	if (special_text(in))
 	{
-		trib_mout_set(out, in->kind, in->text, in->len);
+		trib_jvalue_buf_set(out, in->kind, in->text, in->len);
 		return true;
 	}
 	if (in->kind != TRIB_J_NUMBER && in->kind != TRIB_J_STRING)
@@ -247,7 +247,7 @@ done:
 }
 
 static bool
-generalize_number(const trib_mask *m, const trib_mval *in, trib_mout *out,
+generalize_number(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 				  char *errbuf, size_t errlen)
 {
 	trib_dec	v;
@@ -266,12 +266,12 @@ generalize_number(const trib_mask *m, const trib_mval *in, trib_mout *out,
 	ok = bucket_lower(&v, m->spec.generalize.width, lo, errbuf, errlen);
 	if (ok && m->spec.generalize.mode == TRIB_GEN_LOWER)
 	{
-		trib_mout_set(out, in->kind, "", 0);
+		trib_jvalue_buf_set(out, in->kind, "", 0);
 		trib_dec_format_bn(lo, 0, &out->text);
 	}
 	else if (ok)
 	{
-		trib_mout_set(out, TRIB_J_STRING, "", 0);
+		trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 		trib_dec_format_bn(lo, 0, &out->text);
 		if (m->spec.generalize.width > 1)
 		{
@@ -287,7 +287,7 @@ generalize_number(const trib_mask *m, const trib_mval *in, trib_mout *out,
 }
 
 static bool
-generalize_date(const trib_mask *m, const trib_mval *in, trib_mout *out,
+generalize_date(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 				char *errbuf, size_t errlen)
 {
 	trib_isodate d;
@@ -298,7 +298,7 @@ generalize_date(const trib_mask *m, const trib_mval *in, trib_mout *out,
 				 "timestamp (YYYY-MM-DD, optionally followed by a time)");
 		return false;
 	}
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	trib_isodate_format(d.year, m->spec.generalize.mode == TRIB_GEN_YEAR ? 1 : d.month,
 						1, &out->text);
 	if (d.has_time)
@@ -311,12 +311,12 @@ generalize_date(const trib_mask *m, const trib_mval *in, trib_mout *out,
 }
 
 bool
-trib_mask_generalize(const trib_mask *m, const trib_mval *in, trib_mout *out,
+trib_mask_generalize(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 					 char *errbuf, size_t errlen)
 {
 	if (special_text(in))
 	{
-		trib_mout_set(out, in->kind, in->text, in->len);
+		trib_jvalue_buf_set(out, in->kind, in->text, in->len);
 		return true;
 	}
 	if (m->spec.generalize.mode == TRIB_GEN_MONTH ||
