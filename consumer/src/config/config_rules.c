@@ -28,7 +28,10 @@ _Static_assert(sizeof(trib_encoding) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_cast_to) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_flatten_deletes) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_check_kind) == sizeof(int), "enum size");
-_Static_assert(sizeof(trib_json_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_jtype) == sizeof(int), "enum size");
+_Static_assert(TRIB_JT_STRING == 0 && TRIB_JT_NUMBER == 1 && TRIB_JT_INTEGER_TEXT == 2 &&
+			   TRIB_JT_BOOLEAN == 3 && TRIB_JT_OBJECT == 4 && TRIB_JT_ARRAY == 5,
+			   "expect's words are trib_jtype's first six");
 _Static_assert(sizeof(trib_rule_action) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_agg_fn) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_rule_key_format) == sizeof(int), "enum size");

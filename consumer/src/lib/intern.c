@@ -73,30 +73,44 @@ grow(trib_intern *set)
 	set->cap = ncap;
 }
 
+/* The slot holding s[0..n) (hash h), or the empty slot where it goes. */
+static slot *
+probe(const trib_intern *set, const char *s, size_t n, uint64_t h)
+{
+	for (size_t i = h & (set->cap - 1);; i = (i + 1) & (set->cap - 1))
+	{
+		slot	   *e = &set->slots[i];
+
+		if (e->s == NULL || (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0))
+			return e;
+	}
+}
+
 /* The set's copy of s[0..n). */
 const char *
 trib_intern_get(trib_intern *set, const char *s, size_t n)
 {
 	uint64_t	h = hash_bytes(s, n);
-	size_t		i;
+	slot	   *e;
 
 	if ((set->count + 1) * 2 > set->cap)
 		grow(set);
-	for (i = h & (set->cap - 1);; i = (i + 1) & (set->cap - 1))
+	e = probe(set, s, n, h);
+	if (e->s == NULL)
 	{
-		slot	   *e = &set->slots[i];
-
-		if (e->s == NULL)
-		{
-			e->s = trib_xstrndup(s, n);
-			e->n = n;
-			e->hash = h;
-			set->count++;
-			return e->s;
-		}
-		if (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0)
-			return e->s;
+		e->s = trib_xstrndup(s, n);
+		e->n = n;
+		e->hash = h;
+		set->count++;
 	}
+	return e->s;
+}
+
+/* The set's copy of s[0..n), or NULL when it has none. */
+const char *
+trib_intern_find(const trib_intern *set, const char *s, size_t n)
+{
+	return probe(set, s, n, hash_bytes(s, n))->s;
 }
 
 /* Number of distinct strings. */

@@ -21,7 +21,6 @@
 
 #include "rules_int.h"
 
-#include "intern.h"
 #include "keys.h"
 #include "lua_expr.h"
 #include "xalloc.h"
@@ -45,7 +44,7 @@ compile_rule(trib_rules *rs, rule *r, const trib_rule_conf *c, trib_metrics *m,
 		r->has_by = true;
 	}
 	if (!rl_crypto_init(r, errbuf, errlen) || !rl_mask_init(r, errbuf, errlen) ||
-		!rl_lua_init(rs, r, errbuf, errlen))
+		!rl_lua_init(rs, r, errbuf, errlen) || !rl_quality_init(rs, r, errbuf, errlen))
 		return false;
 	if (c->type == TRIB_RULE_SAMPLE)
 	{
@@ -123,11 +122,7 @@ trib_rules_batch_end(trib_rules *rs)
 	if (rs == NULL)
 		return;
 	for (int i = 0; i < rs->n; i++)
-		if (rs->r[i].seen != NULL)
-		{
-			trib_intern_free(rs->r[i].seen);	/* a new batch starts empty */
-			rs->r[i].seen = NULL;
-		}
+		rl_quality_batch_end(&rs->r[i]);	/* unique: a new batch starts empty */
 }
 
 static void
@@ -160,11 +155,10 @@ trib_rules_free(trib_rules *rs)
 		free(r->paths);
 		if (r->has_by)
 			trib_jpath_free(&r->by);
-		trib_intern_free(r->seen);
 		rl_lookup_free(r);
 		rl_crypto_free(r);
 		rl_mask_free(r);
-		rl_lua_free(r);
+		rl_quality_free(r);
 		trib_hmac_free(r->mac);
 	}
 	for (size_t i = 0; i < rs->nd; i++)

@@ -64,9 +64,7 @@ typedef struct rule
 	struct trib_fake_dicts *dicts;	/* substitute */
 	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
 	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
-	struct trib_qcheck *qc;		/* quality: regex and lua checks */
-	/* quality check: unique, the values seen in this batch (intern.h) */
-	struct trib_intern *seen;
+	struct trib_qcheck *qc;		/* quality: the compiled check */
 } rule;
 
 /* A relation reshaped by the shape rules that select its table. */
@@ -180,11 +178,15 @@ bool		rl_mask_value(yajl_val *slot, const char *name, value_arg *a,
 						  char *errbuf, size_t errlen);
 
 /* rules_lua.c */
+struct trib_lua *rl_lua_state(trib_rules *rs, char *errbuf, size_t errlen);
 bool		rl_lua_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen);
-void		rl_lua_free(rule *r);
 void		rl_lua_bind(evctx *x, struct trib_lua *T);
 trib_verdict rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen);
-bool		rl_lua_check(evctx *x, rule *r, const char *column, yajl_val v, const char **why);
+
+/* rules_quality.c */
+bool		rl_quality_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen);
+void		rl_quality_free(rule *r);
+void		rl_quality_batch_end(rule *r);
 
 /* rules_strict.c */
 trib_verdict rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen);

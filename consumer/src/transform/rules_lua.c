@@ -1,7 +1,7 @@
 /*
  * rules_lua.c: the rules written in Lua (lua_expr.h): filter, compute,
- * map, route with `lua`, and the regex and lua quality checks
- * (quality.h).
+ * map, route with `lua`; and the pipeline's Lua state, which the quality
+ * rules' Lua checks share (rules_quality.c).
  *
  * One sandboxed Lua state per pipeline, created when the first rule needs
  * it; every expression is compiled into it once, at start-up.  Before a Lua
@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "lua_expr.h"
-#include "quality.h"
 
 static trib_lua_mode
 mode_of(const trib_rule_conf *c)
@@ -36,8 +35,8 @@ mode_of(const trib_rule_conf *c)
 	}
 }
 
-static trib_lua *
-state(trib_rules *rs, char *errbuf, size_t errlen)
+trib_lua *
+rl_lua_state(trib_rules *rs, char *errbuf, size_t errlen)
 {
 	if (rs->lua == NULL)
 	{
@@ -55,50 +54,16 @@ bool
 rl_lua_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
-	bool		quality = c->type == TRIB_RULE_QUALITY &&
-		(c->check == TRIB_CHECK_REGEX || c->check == TRIB_CHECK_LUA);
 
-	if (c->lua != NULL && !quality)
-	{
-		if (state(rs, errbuf, errlen) == NULL)
-			return false;
-		r->expr = trib_lua_compile(rs->lua, c->name, c->lua, mode_of(c), errbuf, errlen);
-		if (r->expr == NULL)
-			return false;
-		r->lua_state = rs->lua;
-	}
-	if (quality)
-	{
-		trib_qc_spec spec;
-
-		memset(&spec, 0, sizeof(spec));
-		spec.name = c->name;
-		if (c->check == TRIB_CHECK_REGEX)
-		{
-			spec.kind = TRIB_QC_REGEX;
-			spec.pattern = c->pattern;
-			spec.caseless = c->caseless;
-		}
-		else
-		{
-			spec.kind = TRIB_QC_LUA;
-			if ((spec.lua = state(rs, errbuf, errlen)) == NULL)
-				return false;
-			spec.lua_src = c->lua;
-			r->lua_state = rs->lua;
-		}
-		if ((r->qc = trib_qcheck_new(&spec, errbuf, errlen)) == NULL)
-			return false;
-	}
+	if (c->lua == NULL || c->type == TRIB_RULE_QUALITY)
+		return true;			/* quality lua: rules_quality.c */
+	if (rl_lua_state(rs, errbuf, errlen) == NULL)
+		return false;
+	r->expr = trib_lua_compile(rs->lua, c->name, c->lua, mode_of(c), errbuf, errlen);
+	if (r->expr == NULL)
+		return false;
+	r->lua_state = rs->lua;
 	return true;
-}
-
-void
-rl_lua_free(rule *r)
-{
-	trib_qcheck_free(r->qc);
-	r->qc = NULL;
-	/* expressions belong to the state, freed with it */
 }
 
 /* Write changed images back into the event and bind it. */
@@ -205,37 +170,4 @@ rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	trib_lua_unbind(r->lua_state);
 	trib_strbuf_free(&out);
 	return v;
-}
-
-/* A regex or lua quality check of one value; false: *why says why. */
-bool
-rl_lua_check(evctx *x, rule *r, const char *column, yajl_val v, const char **why)
-{
-	trib_strbuf scratch = {0};
-	trib_jvalue	mv;
-	bool		pass = false;
-	char		reason[200] = "";
-	char		e[256];
-
-	if (r->c->check == TRIB_CHECK_LUA && r->lua_state != NULL && !x->bound)
-	{
-		rl_lua_bind(x, r->lua_state);
-		x->bound = true;
-	}
-	trib_jvalue_from_yajl(v, NULL, &mv, &scratch);
-	if (!trib_qcheck_run(r->qc, column, &mv, &pass, reason, sizeof(reason), e, sizeof(e)))
-	{
-		snprintf(x->check_reason, sizeof(x->check_reason), "lua: %.180s", e);
-		*why = x->check_reason;
-		pass = false;
-	}
-	else if (!pass)
-	{
-		snprintf(x->check_reason, sizeof(x->check_reason), "%s",
-				 reason[0] ? reason : r->c->check == TRIB_CHECK_REGEX
-				 ? "does not match the pattern" : "fails the lua check");
-		*why = x->check_reason;
-	}
-	trib_strbuf_free(&scratch);
-	return pass;
 }

@@ -90,21 +90,21 @@ test_type(void **state)
 {
 	static const struct
 	{
-		trib_qc_type t;
+		trib_jtype t;
 		const char *name;
 		trib_jvalue	yes,
 					no;
 	}			cases[] = {
-		{TRIB_QT_STRING, "string", {TRIB_J_STRING, "x", 1, NULL}, {TRIB_J_NUMBER, "1", 1, NULL}},
-		{TRIB_QT_NUMBER, "number", {TRIB_J_NUMBER, "1.5", 3, NULL}, {TRIB_J_STRING, "1.5", 3, NULL}},
-		{TRIB_QT_INTEGER, "integer", {TRIB_J_NUMBER, "1e3", 3, NULL}, {TRIB_J_NUMBER, "12.5", 4, NULL}},
-		{TRIB_QT_BOOLEAN, "boolean", {TRIB_J_BOOL, "false", 5, NULL}, {TRIB_J_STRING, "false", 5, NULL}},
-		{TRIB_QT_OBJECT, "object", {TRIB_J_OBJECT, "{}", 2, NULL}, {TRIB_J_ARRAY, "[]", 2, NULL}},
-		{TRIB_QT_ARRAY, "array", {TRIB_J_ARRAY, "[1]", 3, NULL}, {TRIB_J_OBJECT, "{}", 2, NULL}},
-		{TRIB_QT_DATE, "date", {TRIB_J_STRING, "2024-02-29", 10, NULL}, {TRIB_J_STRING, "2023-02-29", 10, NULL}},
-		{TRIB_QT_TIMESTAMP, "timestamp", {TRIB_J_STRING, "2024-06-01T10:00:00Z", 20, NULL},
+		{TRIB_JT_STRING, "string", {TRIB_J_STRING, "x", 1, NULL}, {TRIB_J_NUMBER, "1", 1, NULL}},
+		{TRIB_JT_NUMBER, "number", {TRIB_J_NUMBER, "1.5", 3, NULL}, {TRIB_J_STRING, "1.5", 3, NULL}},
+		{TRIB_JT_INTEGER, "integer", {TRIB_J_NUMBER, "1e3", 3, NULL}, {TRIB_J_NUMBER, "12.5", 4, NULL}},
+		{TRIB_JT_BOOLEAN, "boolean", {TRIB_J_BOOL, "false", 5, NULL}, {TRIB_J_STRING, "false", 5, NULL}},
+		{TRIB_JT_OBJECT, "object", {TRIB_J_OBJECT, "{}", 2, NULL}, {TRIB_J_ARRAY, "[]", 2, NULL}},
+		{TRIB_JT_ARRAY, "array", {TRIB_J_ARRAY, "[1]", 3, NULL}, {TRIB_J_OBJECT, "{}", 2, NULL}},
+		{TRIB_JT_DATE, "date", {TRIB_J_STRING, "2024-02-29", 10, NULL}, {TRIB_J_STRING, "2023-02-29", 10, NULL}},
+		{TRIB_JT_TIMESTAMP, "timestamp", {TRIB_J_STRING, "2024-06-01T10:00:00Z", 20, NULL},
 		{TRIB_J_STRING, "2024-06-01", 10, NULL}},
-		{TRIB_QT_UUID, "uuid", {TRIB_J_STRING, "123e4567-e89b-12d3-a456-426614174000", 36, NULL},
+		{TRIB_JT_UUID, "uuid", {TRIB_J_STRING, "123e4567-e89b-12d3-a456-426614174000", 36, NULL},
 		{TRIB_J_STRING, "123e4567-e89b-12d3-a456-42661417400g", 36, NULL}},
 	};
 
@@ -112,11 +112,11 @@ test_type(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
 		trib_qc_spec s = {.kind = TRIB_QC_TYPE, .name = "t"};
-		trib_qc_type parsed;
+		trib_jtype parsed;
 		trib_qcheck *c;
 		char		want[64];
 
-		assert_true(trib_qc_type_parse(cases[i].name, &parsed));
+		assert_true(trib_jtype_parse(cases[i].name, &parsed));
 		assert_int_equal(parsed, cases[i].t);
 		s.type = cases[i].t;
 		c = mk(&s);
@@ -129,7 +129,7 @@ test_type(void **state)
 		trib_qcheck_free(c);
 	}
 	{
-		trib_qc_spec s = {.kind = TRIB_QC_TYPE, .type = TRIB_QT_INTEGER};
+		trib_qc_spec s = {.kind = TRIB_QC_TYPE, .type = TRIB_JT_INTEGER};
 		trib_qcheck *c = mk(&s);
 
 		assert_true(check(c, num("12.0")));

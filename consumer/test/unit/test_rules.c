@@ -586,6 +586,37 @@ test_quality_unique_within_batch(void **state)
 	unload(&f);
 }
 
+/*
+ * A range check compares the value's decimal digits exactly, not as a
+ * long double: numerics wider than 19 significant digits are common
+ * (numeric(38,2) amounts), and a bound that differs only in the last
+ * digit must still decide.
+ */
+static void
+test_quality_range_is_exact_on_wide_numerics(void **state)
+{
+	fixture		f = {0};
+	trib_event *over = mkev(TRIB_OP_CREATE, "t", NULL, "{\"a\":12345678901234567890.5}", NULL);
+	trib_event *under = mkev(TRIB_OP_CREATE, "t", NULL, "{\"b\":12345678901234567890.4}", NULL);
+	trib_event *on = mkev(TRIB_OP_CREATE, "t", NULL,
+						  "{\"a\":12345678901234567890.4,\"b\":\"12345678901234567890.5\"}", NULL);
+
+	(void) state;
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: quality, name: a_max, fields: [a], check: range, max: 12345678901234567890.4}\n"
+		 "  - {type: quality, name: b_min, fields: [b], check: range, min: 12345678901234567890.5}\n");
+	assert_int_equal(run(&f, over), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(over->error, "quality rule a_max: field a is out of range");
+	assert_int_equal(run(&f, under), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(under->error, "quality rule b_min: field b is out of range");
+	/* the bounds themselves are in range (inclusive) */
+	assert_int_equal(run(&f, on), TRIB_VERDICT_KEEP);
+	trib_event_free(over);
+	trib_event_free(under);
+	trib_event_free(on);
+	unload(&f);
+}
+
 static void
 test_selection_by_source_and_glob(void **state)
 {
@@ -922,6 +953,7 @@ main(void)
 		cmocka_unit_test(test_flatten_deletes),
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
+		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_aggregate),
