@@ -8,7 +8,9 @@
  * tokenize and aes-gcm bind a per-column context (the `context` or
  * `tweak` key, by default the name of the field the value sits under), so
  * a rule keeps one strategy object per context it meets: usually one, at
- * most one per selected field name.
+ * most one per selected field name.  A value too short for FF1 is masked
+ * whole by a redact mask (mask.h) unless the rule says too_short:
+ * dead_letter.
  *
  * Values: a string's text, a number's digits, true/false; objects and
  * arrays are hashed or encrypted as their compact JSON, and cannot be
@@ -16,7 +18,7 @@
  * token that does not authenticate) send the event to the dead-letter
  * sink with a reason that never contains the value.
  */
-#include "rules_int.h"
+#include "rules_crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,34 +37,30 @@ typedef struct ctxobj
 	void	   *obj;
 } ctxobj;
 
-static const trib_key_format key_formats[] = {
-	TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW
-};
-
-bool
-rl_crypto_init(rule *r, char *errbuf, size_t errlen)
+/* The key; Fernet's keys; tokenize's mask for too-short values. */
+static bool
+init_crypto(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
+	trib_mask_spec spec;
 
-	if (c->key == NULL)
-		return true;
-	r->key = trib_key_parse(c->key, strlen(c->key), key_formats[c->key_format],
-							"the rule's key", errbuf, errlen);
-	if (r->key == NULL)
+	(void) rs;
+	if (!rl_rule_key(r, errbuf, errlen))
 		return false;
-	if (c->type == TRIB_RULE_ENCRYPT || c->type == TRIB_RULE_DECRYPT)
+	if (c->type == TRIB_RULE_TOKENIZE && c->too_short == TRIB_SHORT_REDACT &&
+		!c->strict_alphabet)
 	{
-		if (c->cipher == TRIB_CIPHER_FERNET)
-		{
-			r->fernet = trib_fernet_new(r->key, errbuf, errlen);
-			return r->fernet != NULL;
-		}
+		trib_mask_spec_init(&spec, TRIB_MASK_REDACT);
+		return (r->mask = trib_mask_new(&spec, errbuf, errlen)) != NULL;
 	}
+	if ((c->type == TRIB_RULE_ENCRYPT || c->type == TRIB_RULE_DECRYPT) &&
+		c->cipher == TRIB_CIPHER_FERNET && r->key != NULL)
+		return (r->fernet = trib_fernet_new(r->key, errbuf, errlen)) != NULL;
 	return true;
 }
 
 static void
-free_obj(const rule *r, void *obj)
+free_obj(const rl_rule *r, void *obj)
 {
 	switch (r->c->type)
 	{
@@ -78,8 +76,8 @@ free_obj(const rule *r, void *obj)
 	}
 }
 
-void
-rl_crypto_free(rule *r)
+static void
+free_crypto(rl_rule *r)
 {
 	for (int i = 0; i < r->nobjs; i++)
 	{
@@ -88,11 +86,11 @@ rl_crypto_free(rule *r)
 	}
 	free(r->objs);
 	trib_fernet_free(r->fernet);
-	trib_key_free(r->key);
+	trib_mask_free(r->mask);
 }
 
 static void *
-new_obj(const rule *r, const char *ctx, char *errbuf, size_t errlen)
+new_obj(const rl_rule *r, const char *ctx, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
 	static const trib_hash_encoding encs[] = {TRIB_HASH_HEX, TRIB_HASH_BASE64, TRIB_HASH_BASE64URL};
@@ -114,7 +112,7 @@ new_obj(const rule *r, const char *ctx, char *errbuf, size_t errlen)
 
 /* The strategy object for this context, made on first use. */
 static void *
-obj_for(rule *r, const char *ctx, char *errbuf, size_t errlen)
+obj_for(rl_rule *r, const char *ctx, char *errbuf, size_t errlen)
 {
 	ctxobj	   *o = r->objs;
 	void	   *obj;
@@ -133,7 +131,7 @@ obj_for(rule *r, const char *ctx, char *errbuf, size_t errlen)
 
 /* A value too short to tokenize, masked whole (*out malloc'd). */
 static bool
-redact_short(const rule *r, const char *text, size_t len, char **out,
+redact_short(const rl_rule *r, const char *text, size_t len, char **out,
 			 char *errbuf, size_t errlen)
 {
 	trib_jvalue	in = {TRIB_J_STRING, text, len, NULL};
@@ -149,7 +147,7 @@ redact_short(const rule *r, const char *text, size_t len, char **out,
 /* Run the strategy on text[0..len); *out malloc'd.  false: x->why set
  * (data) or errbuf (internal). */
 static bool
-transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
+transform(rl_rule *r, rl_evctx *x, const char *name, const char *text, size_t len,
 		  char **out, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
@@ -202,10 +200,11 @@ transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
 	}
 }
 
-bool
-rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, size_t errlen)
+/* One value through the rule's strategy, in place. */
+static bool
+crypto_value(yajl_val *slot, const char *name, rl_value_arg *a)
 {
-	rule	   *r = (rule *) a->r;
+	rl_rule    *r = (rl_rule *) a->r;
 	const char *text;
 	char	   *dump = NULL;
 	char	   *out = NULL;
@@ -224,7 +223,7 @@ rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, si
 		}
 		text = dump = trib_jdoc_dump(*slot);
 	}
-	ok = transform(r, a->x, name, text, strlen(text), &out, errbuf, errlen);
+	ok = transform(r, a->x, name, text, strlen(text), &out, a->errbuf, a->errlen);
 	free(dump);
 	if (!ok)
 	{
@@ -236,3 +235,8 @@ rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, si
 	free(out);
 	return true;
 }
+
+const rl_ops rl_ops_hash = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};
+const rl_ops rl_ops_tokenize = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};
+const rl_ops rl_ops_encrypt = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};
+const rl_ops rl_ops_decrypt = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};

@@ -1,16 +1,10 @@
 /*
- * rules_fields.c: how value rules reach their values, the cast rule, and
- * the shape rules (drop, keep, rename): everything that rewrites fields
- * of the row images.  The strategies themselves are elsewhere (redact,
- * partial and the other masks in rules_mask.c, the ciphers in
- * rules_crypto.c).
- *
- * Value rules walk each field path in before, after and, for top-level
- * columns, the key, and replace the value in place (rules_int.h).  Shape
- * rules change which top-level fields exist; the driver then gives the
- * event a derived relation.
+ * rules_fields.c: the rules that rewrite fields by name: cast (a value
+ * to another JSON type) and the shape rules drop, keep and rename, which
+ * change which top-level fields exist; the driver then gives the event a
+ * derived relation (rules.c).
  */
-#include "rules_int.h"
+#include "rules_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,58 +12,9 @@
 
 /* ---- value helpers ---------------------------------------------------------- */
 
-void
-rl_replace(yajl_val *slot, yajl_val v)
-{
-	yajl_tree_free(*slot);
-	*slot = v;
-}
-
-/* ---- value rules ------------------------------------------------------------ */
-
-bool
-rl_is_json_number(const char *s)
-{
-	const char *p = s;
-
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (*p >= '0' && *p <= '9')
-			p++;
-	else
-		return false;
-	if (*p == '.')
-	{
-		p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'e' || *p == 'E')
-	{
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return *p == '\0';
-}
-
-bool
-rl_is_json_integer(const char *s)
-{
-	return rl_is_json_number(s) && strpbrk(s, ".eE") == NULL;
-}
-
+/* cast: one value to the rule's JSON type. */
 static bool
-do_cast(yajl_val *slot, const char *name, value_arg *a)
+cast_value(yajl_val *slot, const char *name, rl_value_arg *a)
 {
 	const char *text;
 
@@ -123,75 +68,12 @@ do_cast(yajl_val *slot, const char *name, value_arg *a)
 	return true;
 }
 
-static bool
-value_cb(yajl_val *slot, const char *name, void *arg)
-{
-	value_arg  *a = arg;
-	bool		ok;
-
-	switch (a->r->c->type)
-	{
-		case TRIB_RULE_HASH:
-		case TRIB_RULE_TOKENIZE:
-		case TRIB_RULE_ENCRYPT:
-		case TRIB_RULE_DECRYPT:
-			ok = rl_crypto_value(slot, name, a, a->errbuf, a->errlen);
-			break;
-		case TRIB_RULE_REDACT:
-		case TRIB_RULE_PARTIAL:
-		case TRIB_RULE_SUBSTITUTE:
-		case TRIB_RULE_PERTURB:
-		case TRIB_RULE_GENERALIZE:
-			ok = rl_mask_value(slot, name, a, a->errbuf, a->errlen);
-			break;
-		case TRIB_RULE_CAST:
-			ok = do_cast(slot, name, a);
-			break;
-		default:
-			ok = true;
-	}
-	a->changed = true;
-	return ok;
-}
-
-/* A value rule on every image; the key only for top-level columns. */
-bool
-rl_apply_value_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
-{
-	value_arg	a = {x, r, false, errbuf, errlen};
-
-	if (!rl_img_all(x, errbuf, errlen))
-		return false;
-	for (int p = 0; p < r->npaths; p++)
-		for (int i = 0; i < NIMG; i++)
-		{
-			if (x->img[i] == NULL || (i == IMG_KEY && r->paths[p].nseg > 1) ||
-				(i == IMG_KEY && r->c->type == TRIB_RULE_CAST))
-				continue;
-			a.changed = false;
-			if (!trib_jpath_each(x->img[i], &r->paths[p], value_cb, &a))
-				return false;
-			if (a.changed)
-				x->dirty[i] = true;
-		}
-	return true;
-}
-
 /* ---- shape rules ------------------------------------------------------------ */
-
-bool
-rl_any_path_first(const rule *r, const char *column)
-{
-	for (int p = 0; p < r->npaths; p++)
-		if (r->paths[p].nseg == 1 && trib_jpath_first_matches(&r->paths[p], column))
-			return true;
-	return false;
-}
 
 /* keep: remove top-level keys no path names; nested paths keep their
  * column whole. */
 static void
-keep_only(yajl_val obj, const rule *r)
+keep_only(yajl_val obj, const rl_rule *r)
 {
 	for (size_t i = 0; obj && i < obj->u.object.len;)
 	{
@@ -223,11 +105,13 @@ rename_keys(yajl_val obj, const trib_kvlist *renames)
 	}
 }
 
-bool
-rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
+/* drop, keep, rename: the top-level fields of before and after (rename:
+ * of the key too). */
+static trib_verdict
+apply_shape(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	if (!rl_img_all(x, errbuf, errlen))
-		return false;
+		return TRIB_VERDICT_FAIL;
 	for (int i = IMG_BEFORE; i <= IMG_AFTER; i++)
 	{
 		if (x->img[i] == NULL)
@@ -247,18 +131,10 @@ rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
 		x->dirty[IMG_KEY] = true;
 	}
 	x->reshaped = true;
-	return true;
+	return TRIB_VERDICT_KEEP;
 }
 
-/* The first value a path reaches. */
-bool
-rl_first_cb(yajl_val *slot, const char *name, void *arg)
-{
-	first_arg  *f = arg;
-
-	(void) name;
-	f->found = true;
-	f->is_null = *slot == NULL || YAJL_IS_NULL(*slot);
-	f->text = trib_jdoc_scalar_text(*slot);
-	return false;				/* the first match is enough */
-}
+const rl_ops rl_ops_cast = {RL_ROWS, NULL, NULL, rl_apply_values, cast_value};
+const rl_ops rl_ops_drop = {RL_ROWS, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_keep = {RL_ROWS, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_rename = {RL_ROWS, NULL, NULL, apply_shape, NULL};

@@ -11,7 +11,7 @@
  * map) are merged into the shared trees.  A runtime error or an exceeded
  * limit sends the event to the dead-letter sink with Lua's message.
  */
-#include "rules_int.h"
+#include "rules_lua.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ rl_lua_state(trib_rules *rs, char *errbuf, size_t errlen)
 }
 
 bool
-rl_lua_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen)
+rl_lua_init(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
 
@@ -68,22 +68,14 @@ rl_lua_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen)
 
 /* Write changed images back into the event and bind it. */
 void
-rl_lua_bind(evctx *x, trib_lua *T)
+rl_lua_bind(rl_evctx *x, trib_lua *T)
 {
-	for (int i = 0; i < NIMG; i++)
-		if (x->dirty[i])
-		{
-			char	  **t = rl_img_text(x->ev, i);
-
-			free(*t);
-			*t = x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
-			x->dirty[i] = false;	/* event and tree agree again */
-		}
+	rl_img_write_back(x);
 	trib_lua_bind(T, x->ev);
 }
 
 static trib_verdict
-lua_failed(evctx *x, const char *e)
+lua_failed(rl_evctx *x, const char *e)
 {
 	snprintf(x->reason, sizeof(x->reason), "lua: %.220s", e);
 	x->why = x->reason;
@@ -93,7 +85,7 @@ lua_failed(evctx *x, const char *e)
 
 /* Merge a JSON object's fields into the after image. */
 static bool
-merge_after(evctx *x, const char *json, char *errbuf, size_t errlen)
+merge_after(rl_evctx *x, const char *json, char *errbuf, size_t errlen)
 {
 	yajl_val	o = trib_jdoc_parse(json, errbuf, errlen);
 
@@ -114,7 +106,7 @@ merge_after(evctx *x, const char *json, char *errbuf, size_t errlen)
 }
 
 trib_verdict
-rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen)
+rl_apply_lua(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	char		e[512];
 	trib_strbuf out = {0};
@@ -171,3 +163,7 @@ rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	trib_strbuf_free(&out);
 	return v;
 }
+
+const rl_ops rl_ops_filter = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
+const rl_ops rl_ops_compute = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
+const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL};

@@ -3,8 +3,7 @@
  * (mask characters, null or a fixed value), partial (keep the first/last
  * characters or an e-mail's domain), substitute (keyed fakes from the
  * dictionaries), perturb (keyed noise per row and column) and generalize
- * (ranges, months, years); and the masking of a value too short to
- * tokenize.
+ * (ranges, months, years).
  *
  * Each rule compiles one trib_mask at start-up (its key parsed with
  * keys.h, its dictionaries loaded once).  A value is handed over in its
@@ -19,7 +18,7 @@
  * keep_first/keep_last.  keep_separators is not handed to the strategy:
  * the rule has never applied it, and this keeps its output as it was.
  */
-#include "rules_int.h"
+#include "rules_mask.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +27,6 @@
 #include "keys.h"
 #include "mask.h"
 #include "mask_fake.h"
-
-static const trib_key_format key_formats[] = {
-	TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW
-};
 
 /* The spec of a redact or partial rule. */
 static void
@@ -53,21 +48,15 @@ text_spec(const trib_rule_conf *c, trib_mask_spec *spec)
 	spec->partial.mask_char = c->mask_char;
 }
 
-/* The masks of redact, partial and tokenize's too-short values. */
+/* redact, partial: the mask (and partial's e-mail mask). */
 static bool
-text_masks(rule *r, char *errbuf, size_t errlen)
+init_text(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
 	trib_mask_spec spec;
 
-	if (c->type == TRIB_RULE_TOKENIZE)
-	{
-		if (c->too_short != TRIB_SHORT_REDACT || c->strict_alphabet)
-			return true;
-		trib_mask_spec_init(&spec, TRIB_MASK_REDACT);
-	}
-	else
-		text_spec(c, &spec);
+	(void) rs;
+	text_spec(c, &spec);
 	if ((r->mask = trib_mask_new(&spec, errbuf, errlen)) == NULL)
 		return false;
 	if (c->type != TRIB_RULE_PARTIAL || !c->keep_email_domain)
@@ -78,71 +67,65 @@ text_masks(rule *r, char *errbuf, size_t errlen)
 	return r->mask_email != NULL;
 }
 
-bool
-rl_mask_init(rule *r, char *errbuf, size_t errlen)
+/* The spec of a substitute, perturb or generalize rule (substitute: its
+ * dictionaries loaded into r). */
+static bool
+keyed_spec(rl_rule *r, trib_mask_spec *spec, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
-	trib_mask_spec spec;
-	trib_key   *key = NULL;
 
-	if (c->type == TRIB_RULE_REDACT || c->type == TRIB_RULE_PARTIAL ||
-		c->type == TRIB_RULE_TOKENIZE)
-		return text_masks(r, errbuf, errlen);
-	if (c->type != TRIB_RULE_SUBSTITUTE && c->type != TRIB_RULE_PERTURB &&
-		c->type != TRIB_RULE_GENERALIZE)
-		return true;
-	if (c->key != NULL &&
-		(key = trib_key_parse(c->key, strlen(c->key), key_formats[c->key_format],
-							  "the rule's key", errbuf, errlen)) == NULL)
-		return false;
 	switch (c->type)
 	{
 		case TRIB_RULE_SUBSTITUTE:
-			trib_mask_spec_init(&spec, TRIB_MASK_SUBSTITUTE);
-			if (!trib_fake_kind_parse(c->kind, &spec.substitute.what))
+			trib_mask_spec_init(spec, TRIB_MASK_SUBSTITUTE);
+			if (!trib_fake_kind_parse(c->kind, &spec->substitute.what))
 			{
 				snprintf(errbuf, errlen, "unknown kind \"%s\"", c->kind);
-				trib_key_free(key);
 				return false;
 			}
-			spec.substitute.iban_country = c->iban_country;
+			spec->substitute.iban_country = c->iban_country;
 			r->dicts = trib_fake_dicts_load(c->dictionaries, errbuf, errlen);
-			if (r->dicts == NULL)
-			{
-				trib_key_free(key);
-				return false;
-			}
-			spec.dicts = r->dicts;
-			break;
+			spec->dicts = r->dicts;
+			return r->dicts != NULL;
 		case TRIB_RULE_PERTURB:
-			trib_mask_spec_init(&spec, TRIB_MASK_PERTURB);
+			trib_mask_spec_init(spec, TRIB_MASK_PERTURB);
 			if (c->percent)
-				spec.perturb.mode = TRIB_PERTURB_PERCENT, spec.perturb.amount = strtod(c->percent, NULL);
+				spec->perturb.mode = TRIB_PERTURB_PERCENT, spec->perturb.amount = strtod(c->percent, NULL);
 			else if (c->absolute)
-				spec.perturb.mode = TRIB_PERTURB_ABSOLUTE, spec.perturb.amount = strtod(c->absolute, NULL);
+				spec->perturb.mode = TRIB_PERTURB_ABSOLUTE, spec->perturb.amount = strtod(c->absolute, NULL);
 			else
-				spec.perturb.mode = TRIB_PERTURB_DAYS, spec.perturb.days = c->days;
-			break;
+				spec->perturb.mode = TRIB_PERTURB_DAYS, spec->perturb.days = c->days;
+			return true;
 		default:
-			trib_mask_spec_init(&spec, TRIB_MASK_GENERALIZE);
-			spec.generalize.mode = c->mode == TRIB_GENMODE_RANGE ? TRIB_GEN_RANGE
+			trib_mask_spec_init(spec, TRIB_MASK_GENERALIZE);
+			spec->generalize.mode = c->mode == TRIB_GENMODE_RANGE ? TRIB_GEN_RANGE
 				: c->mode == TRIB_GENMODE_LOWER ? TRIB_GEN_LOWER
 				: c->mode == TRIB_GENMODE_MONTH ? TRIB_GEN_MONTH : TRIB_GEN_YEAR;
-			spec.generalize.width = c->width;
-			break;
+			spec->generalize.width = c->width;
+			return true;
 	}
-	if (key)
+}
+
+/* substitute, perturb, generalize: the mask under the rule's key. */
+static bool
+init_keyed(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
+{
+	trib_mask_spec spec;
+
+	(void) rs;
+	if (!rl_rule_key(r, errbuf, errlen) || !keyed_spec(r, &spec, errbuf, errlen))
+		return false;
+	if (r->key)
 	{
-		spec.key = key->bytes;
-		spec.keylen = key->len;
+		spec.key = r->key->bytes;	/* trib_mask_new copies it */
+		spec.keylen = r->key->len;
 	}
 	r->mask = trib_mask_new(&spec, errbuf, errlen);
-	trib_key_free(key);			/* trib_mask_new copied it */
 	return r->mask != NULL;
 }
 
-void
-rl_mask_free(rule *r)
+static void
+free_masks(rl_rule *r)
 {
 	trib_mask_free(r->mask);
 	trib_mask_free(r->mask_email);
@@ -161,17 +144,16 @@ sqltype_of(const trib_event *ev, const char *column)
 	return NULL;
 }
 
-bool
-rl_mask_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, size_t errlen)
+/* One value through the rule's mask, in place. */
+static bool
+mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
 {
-	const rule *r = a->r;
+	const rl_rule *r = a->r;
 	const trib_mask *m = r->mask;
 	const char *text;
 	trib_mask_row row = {0};
 	char		e[256];
 
-	(void) errbuf;
-	(void) errlen;
 	if (r->mask_email != NULL && (text = trib_jdoc_scalar_text(*slot)) != NULL &&
 		strchr(text, '@') != NULL)
 		m = r->mask_email;
@@ -190,3 +172,9 @@ rl_mask_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, size
 	a->x->why_field = name;
 	return false;
 }
+
+const rl_ops rl_ops_redact = {RL_ROWS, init_text, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_partial = {RL_ROWS, init_text, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_substitute = {RL_ROWS, init_keyed, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_perturb = {RL_ROWS, init_keyed, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_generalize = {RL_ROWS, init_keyed, free_masks, rl_apply_values, mask_value};

@@ -14,7 +14,7 @@
  * rule NAME: field F <why>", why being this file's phrase for the failure
  * or, for regex and Lua checks, the engine's reason.
  */
-#include "rules_int.h"
+#include "rules_quality.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@
 
 #include "lua_expr.h"
 #include "quality.h"
+#include "rules_lua.h"
 
 /* The engine's check for each config word (config.h's order). */
 static const trib_qc_kind qc_kinds[] = {
@@ -50,8 +51,8 @@ json_number(const char *s)
 	return trib_strbuf_finish(&b);
 }
 
-bool
-rl_quality_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen)
+static bool
+init_quality(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
 	trib_qc_spec spec;
@@ -84,15 +85,15 @@ rl_quality_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen)
 	return r->qc != NULL;
 }
 
-void
-rl_quality_free(rule *r)
+static void
+free_quality(rl_rule *r)
 {
 	trib_qcheck_free(r->qc);
 	r->qc = NULL;
 }
 
 void
-rl_quality_batch_end(rule *r)
+rl_quality_batch_end(rl_rule *r)
 {
 	if (r->qc != NULL)
 		trib_qcheck_batch_reset(r->qc);
@@ -100,7 +101,7 @@ rl_quality_batch_end(rule *r)
 
 /* The reason phrase for a failure of v. */
 static const char *
-phrase(evctx *x, const rule *r, trib_qc_failure f, const char *lua_why,
+phrase(rl_evctx *x, const rl_rule *r, trib_qc_failure f, const char *lua_why,
 	   const trib_jvalue *v)
 {
 	switch (f)
@@ -129,7 +130,7 @@ phrase(evctx *x, const rule *r, trib_qc_failure f, const char *lua_why,
 
 /* One value (NULL: a missing field): true when it passes, else *why. */
 static bool
-check_value(evctx *x, rule *r, const char *column, yajl_val v, const char **why)
+check_value(rl_evctx *x, rl_rule *r, const char *column, yajl_val v, const char **why)
 {
 	trib_strbuf scratch = {0};
 	trib_jvalue jv;
@@ -159,8 +160,8 @@ check_value(evctx *x, rule *r, const char *column, yajl_val v, const char **why)
 
 typedef struct check_arg
 {
-	evctx	   *x;
-	rule	   *r;
+	rl_evctx   *x;
+	rl_rule    *r;
 	bool		failed;
 	const char *field;
 	const char *why;
@@ -190,8 +191,8 @@ check_cb(yajl_val *slot, const char *name, void *arg)
 	return true;
 }
 
-trib_verdict
-rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
+static trib_verdict
+apply_quality(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	check_arg	a = {x, r, false, NULL, NULL};
 	yajl_val	row;
@@ -205,7 +206,7 @@ rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 	row = x->img[IMG_AFTER];
 	for (int p = 0; p < r->npaths; p++)
 	{
-		first_arg	f = {0};
+		rl_first_arg f = {0};
 		const char *why = NULL;
 
 		trib_jpath_each(row, &r->paths[p], rl_first_cb, &f);
@@ -235,11 +236,15 @@ rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 			return TRIB_VERDICT_KEEP;
 		case TRIB_ACTION_FAIL:
 			snprintf(errbuf, errlen, "%.200s (action: fail)", reason);
+			x->stop = true;
 			return TRIB_VERDICT_FAIL;
 		case TRIB_ACTION_DEAD_LETTER:
 			x->why = reason;
 			x->why_field = NULL;
+			x->why_names_rule = true;
 			return TRIB_VERDICT_DEAD_LETTER;
 	}
 	return TRIB_VERDICT_KEEP;
 }
+
+const rl_ops rl_ops_quality = {0, init_quality, free_quality, apply_quality, NULL};
