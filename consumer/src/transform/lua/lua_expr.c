@@ -1,7 +1,7 @@
 /*
  * lua_expr.c: compiled Lua expressions over bound events (see lua_expr.h;
  * the sandbox and limits are in lua_sandbox.c, value conversion in
- * lua_json.c).
+ * lua_json.c, the bound event's row images in lua_image.c).
  *
  * Hot path.  Binding an event only stores a pointer and drops the previous
  * event's parses.  An expression reads event fields through the sandbox's
@@ -28,13 +28,7 @@
 static void
 drop_parses(trib_lua *T)
 {
-	for (int i = 0; i < IMG_COUNT; i++)
-	{
-		yajl_tree_free(T->img[i]);
-		T->img[i] = NULL;
-		T->parsed[i] = false;
-		T->row_ready[i] = false;
-	}
+	trib_lua_image_drop(T);
 	yajl_tree_free(T->nested);
 	T->nested = NULL;
 	yajl_tree_free(T->unchanged);
@@ -65,63 +59,7 @@ trib_lua_unbind(trib_lua *T)
 	trib_lua_bind_value(T, NULL, NULL);
 }
 
-static const char *const img_names[IMG_COUNT] = {"before", "after", "key"};
-
-/* The text of image slot of the bound event, or NULL. */
-static const char *
-image_text(const trib_lua *T, int slot)
-{
-	if (T->ev == NULL)
-		return NULL;
-	return slot == IMG_BEFORE ? T->ev->before
-		: slot == IMG_AFTER ? T->ev->after : T->ev->key;
-}
-
-yajl_val
-trib_lua_image(lua_State *L, int slot)
-{
-	trib_lua   *T = trib_lua_of(L);
-	const char *text;
-
-	if (T->parsed[slot])
-		return T->img[slot];
-	text = image_text(T, slot);
-	if (text != NULL)
-	{
-		char		err[8];
-
-		/* the parser's message quotes the text, which may be PII */
-		T->img[slot] = yajl_tree_parse(text, err, sizeof(err));
-		if (T->img[slot] == NULL || !YAJL_IS_OBJECT(T->img[slot]))
-			luaL_error(L, "row image '%s' is not a JSON object", img_names[slot]);
-	}
-	T->parsed[slot] = true;
-	return T->img[slot];
-}
-
 /* ---- row-image proxies --------------------------------------------------- */
-
-/* The field index of image slot, reset for the bound event on first use. */
-static trib_rowidx *
-row_of(trib_lua *T, int slot)
-{
-	trib_rowidx *r = &T->row[slot];
-
-	if (!T->row_ready[slot])
-	{
-		const char *text = image_text(T, slot);
-
-		trib_rowidx_reset(r, text, text ? strlen(text) : 0);
-		T->row_ready[slot] = true;
-	}
-	return r;
-}
-
-static void
-image_error(lua_State *L, int slot)
-{
-	luaL_error(L, "row image '%s' is not a JSON object", img_names[slot]);
-}
 
 /* Push field f of r; a null reads as nil at top level, else as `null`. */
 static void
@@ -169,7 +107,7 @@ static int
 row_index(lua_State *L)
 {
 	const int  *slot = lua_touserdata(L, 1);
-	trib_rowidx *r = row_of(trib_lua_of(L), *slot);
+	trib_rowidx *r = trib_lua_image_row(trib_lua_of(L), *slot);
 	const trib_rowfield *f;
 	size_t		n;
 	const char *k;
@@ -180,7 +118,7 @@ row_index(lua_State *L)
 	k = lua_tolstring(L, 2, &n);
 	rc = trib_rowidx_find(r, k, n, &f);
 	if (rc < 0)
-		image_error(L, *slot);
+		trib_lua_image_error(L, *slot);
 	if (rc == 0)
 		return 0;
 	push_field(L, r, f, true);
@@ -191,10 +129,10 @@ row_index(lua_State *L)
 static trib_rowidx *
 row_complete(lua_State *L, int slot)
 {
-	trib_rowidx *r = row_of(trib_lua_of(L), slot);
+	trib_rowidx *r = trib_lua_image_row(trib_lua_of(L), slot);
 
 	if (!trib_rowidx_complete(r))
-		image_error(L, slot);
+		trib_lua_image_error(L, slot);
 	return r;
 }
 
@@ -247,7 +185,7 @@ row_tostring(lua_State *L)
 {
 	const int  *slot = lua_touserdata(L, 1);
 
-	lua_pushfstring(L, "row image (%s)", img_names[*slot]);
+	lua_pushfstring(L, "row image (%s)", trib_lua_image_name(*slot));
 	return 1;
 }
 
@@ -367,9 +305,9 @@ push_event_field(lua_State *L, trib_lua *T, const char *k, size_t n, bool top)
 	const trib_event *ev = T->ev;
 
 	for (int i = 0; i < IMG_COUNT; i++)
-		if (strcmp(k, img_names[i]) == 0)
+		if (strcmp(k, trib_lua_image_name(i)) == 0)
 		{
-			if (image_text(T, i))
+			if (trib_lua_image_text(T, i))
 				lua_rawgeti(L, LUA_REGISTRYINDEX, T->proxy_ref[i]);
 			else
 				lua_pushnil(L);

@@ -1,6 +1,8 @@
 /*
  * lua_int.h: what the Lua expression files share (lua_expr.c,
- * lua_sandbox.c, lua_json.c) and nobody else needs.
+ * lua_sandbox.c, lua_json.c, lua_image.c) and nobody else needs.  They
+ * depend one way: lua_expr.c uses the other three, lua_json.c uses
+ * lua_image.c.
  */
 #ifndef TRIB_LUA_INT_H
 #define TRIB_LUA_INT_H
@@ -94,9 +96,18 @@ bool		trib_lua_build_sandbox(trib_lua *T, lua_CFunction event_index,
 /* lua_expr.c: the registry name of the row-image proxies' metatable; a
  * proxy is a userdata holding its image slot (an int) */
 #define TRIB_LUA_ROW_MT "tributary.row"
-/* The parsed tree of image slot of the bound event (NULL if it has
- * none); raises a Lua error when the image is not a JSON object. */
+
+/* lua_image.c: the bound event's images.  name: "before", "after",
+ * "key"; text: the image's JSON text (NULL if it has none); the parsed
+ * tree (NULL if none; a Lua error when the image is not a JSON object);
+ * the lazy field index; the error for an image that is not an object;
+ * drop every parse (a new event is bound). */
+const char *trib_lua_image_name(int slot);
+const char *trib_lua_image_text(const trib_lua *T, int slot);
 yajl_val	trib_lua_image(lua_State *L, int slot);
+trib_rowidx *trib_lua_image_row(trib_lua *T, int slot);
+void		trib_lua_image_error(lua_State *L, int slot);
+void		trib_lua_image_drop(trib_lua *T);
 
 /* lua_json.c */
 /* Push a JSON number's text as a Lua value (see lua_expr.h). */
