@@ -5,18 +5,7 @@
 
 #include <string.h>
 
-/* The value of hex digit c, or -1. */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "textcodec.h"
 
 /* One to eight hex digits at s[*i] (up to n) into *out; advances *i. */
 static bool
@@ -26,7 +15,7 @@ parse_half(const char *s, size_t n, size_t *i, uint32_t *out)
 	size_t		start = *i;
 	int			d;
 
-	for (; *i < n && (d = hexval((unsigned char) s[*i])) >= 0; (*i)++)
+	for (; *i < n && (d = trib_hex_digit((unsigned char) s[*i])) >= 0; (*i)++)
 	{
 		if (*i - start == 8)
 			return false;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "strbuf.h"
 
 typedef struct slot
@@ -25,20 +26,6 @@ struct trib_intern
 	size_t		cap;			/* a power of two */
 	size_t		count;
 };
-
-/* FNV-1a of n bytes. */
-static uint64_t
-hash_bytes(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /* An empty set. */
 trib_intern *
@@ -90,7 +77,7 @@ probe(const trib_intern *set, const char *s, size_t n, uint64_t h)
 const char *
 trib_intern_get(trib_intern *set, const char *s, size_t n)
 {
-	uint64_t	h = hash_bytes(s, n);
+	uint64_t	h = trib_fnv1a(s, n);
 	slot	   *e;
 
 	if ((set->count + 1) * 2 > set->cap)
@@ -110,7 +97,7 @@ trib_intern_get(trib_intern *set, const char *s, size_t n)
 const char *
 trib_intern_find(const trib_intern *set, const char *s, size_t n)
 {
-	return probe(set, s, n, hash_bytes(s, n))->s;
+	return probe(set, s, n, trib_fnv1a(s, n))->s;
 }
 
 /* Number of distinct strings. */

@@ -15,6 +15,7 @@
 #include "decimal.h"
 #include "isodate.h"
 #include "jsondoc.h"
+#include "words.h"
 
 /* ---- values -------------------------------------------------------------- */
 
@@ -73,7 +74,7 @@ trib_jkind_name(trib_jkind k)
 	static const char *const n[] = {"null", "boolean", "number", "string",
 	"object", "array"};
 
-	return (size_t) k < sizeof(n) / sizeof(n[0]) ? n[k] : "?";
+	return trib_words_name(n, TRIB_NWORDS(n), (int) k);
 }
 
 void
@@ -249,17 +250,20 @@ trib_jvalue_is(const trib_jvalue *v, trib_jtype t)
 bool
 trib_jtype_parse(const char *s, trib_jtype *out)
 {
-	for (size_t i = 0; i < NTYPES; i++)
-		if (i != TRIB_JT_INTEGER_TEXT && strcmp(s, type_names[i]) == 0)
-		{
-			*out = (trib_jtype) i;
-			return true;
-		}
-	return false;
+	/* TRIB_JT_INTEGER_TEXT has no word of its own: "integer" is TRIB_JT_INTEGER */
+	static const char *const parse_names[] = {
+		"string", "number", NULL, "boolean", "object", "array", "integer", "date",
+		"timestamp", "uuid"
+	};
+	int			i = trib_words_find(parse_names, TRIB_NWORDS(parse_names), s);
+
+	if (i >= 0)
+		*out = (trib_jtype) i;
+	return i >= 0;
 }
 
 const char *
 trib_jtype_name(trib_jtype t)
 {
-	return (size_t) t < NTYPES ? type_names[t] : "?";
+	return trib_words_name(type_names, NTYPES, (int) t);
 }

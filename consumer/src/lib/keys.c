@@ -23,6 +23,7 @@
 #include "log.h"
 #include "strbuf.h"
 #include "textcodec.h"
+#include "words.h"
 
 static const char *const format_names[] = {
 	[TRIB_KEY_AUTO] = "auto",
@@ -35,12 +36,13 @@ bool
 trib_key_format_parse(const char *name, trib_key_format *out, char *errbuf,
 					  size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
-		if (strcmp(name, format_names[i]) == 0)
-		{
-			*out = (trib_key_format) i;
-			return true;
-		}
+	int			i = trib_words_find(format_names, TRIB_NWORDS(format_names), name);
+
+	if (i >= 0)
+	{
+		*out = (trib_key_format) i;
+		return true;
+	}
 	snprintf(errbuf, errlen, "unknown key format \"%s\" (accepted: auto, hex, base64, raw)",
 			 name);
 	return false;
@@ -49,7 +51,7 @@ trib_key_format_parse(const char *name, trib_key_format *out, char *errbuf,
 const char *
 trib_key_format_name(trib_key_format format)
 {
-	return format_names[format];
+	return trib_words_name(format_names, TRIB_NWORDS(format_names), (int) format);
 }
 
 /* A key holding a copy of bytes[0..len). */

@@ -17,9 +17,8 @@ static const char b64_std[] =
 static const char b64_url[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* The value of hex digit c, or -1. */
-static int
-hexval(unsigned char c)
+int
+trib_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -48,7 +47,7 @@ trib_is_hex(const char *in, size_t n)
 	if (n == 0 || n % 2 != 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (hexval((unsigned char) in[i]) < 0)
+		if (trib_hex_digit((unsigned char) in[i]) < 0)
 			return false;
 	return true;
 }
@@ -60,8 +59,8 @@ trib_hex_decode(const char *in, size_t n, unsigned char *out, size_t *outlen)
 		return false;
 	for (size_t i = 0; i < n; i += 2)
 	{
-		int			hi = hexval((unsigned char) in[i]);
-		int			lo = hexval((unsigned char) in[i + 1]);
+		int			hi = trib_hex_digit((unsigned char) in[i]);
+		int			lo = trib_hex_digit((unsigned char) in[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

@@ -49,6 +49,9 @@ size_t		trib_hex_encode(const unsigned char *in, size_t n, char *out);
 bool		trib_hex_decode(const char *in, size_t n, unsigned char *out,
 							size_t *outlen);
 
+/* The value of hex digit c (either case), or -1. */
+int			trib_hex_digit(int c);
+
 /* True when in[0..n) is a non-empty, even-length string of hex digits. */
 bool		trib_is_hex(const char *in, size_t n);
 

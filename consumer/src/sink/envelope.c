@@ -34,6 +34,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
+#include "fnv.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -645,20 +646,6 @@ rec_new(trib_envelope *env)
 	return r;
 }
 
-/* FNV-1a over n bytes. */
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Position of this table's event in its transaction (1-based). */
 static uint64_t
 tx_collection_order(trib_envelope *env, const char *schema, const char *table)
@@ -677,7 +664,7 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	name[ls] = '\0';
 	if (lt)
 		memcpy(name + ls + 1, table, lt);
-	h = fnv1a(name, len);
+	h = trib_fnv1a(name, len);
 
 	/* open addressing, load factor <= 1/2 */
 	if (env->ncounts * 2 >= env->capcounts)

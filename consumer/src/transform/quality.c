@@ -31,6 +31,7 @@
 
 #include "decimal.h"
 #include "intern.h"
+#include "words.h"
 
 #define MATCH_LIMIT 1000000
 #define DEPTH_LIMIT 10000
@@ -251,7 +252,8 @@ trib_qcheck_new(const trib_qc_spec *spec, char *errbuf, size_t errlen)
 	c->by_text = spec->by_text;
 	c->set = trib_intern_new();
 	c->name = trib_xstrdup(spec->name ? spec->name
-						   : (size_t) spec->kind < 7 ? kind_names[spec->kind] : "check");
+						   : (size_t) spec->kind < TRIB_NWORDS(kind_names) ? kind_names[spec->kind]
+						   : "check");
 	if (!compile(c, spec, errbuf, errlen))
 	{
 		trib_qcheck_free(c);
@@ -469,11 +471,9 @@ trib_qcheck_run(trib_qcheck *c, const char *column, const trib_jvalue *v,
 bool
 trib_qc_kind_parse(const char *s, trib_qc_kind *out)
 {
-	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (strcmp(s, kind_names[i]) == 0)
-		{
-			*out = (trib_qc_kind) i;
-			return true;
-		}
-	return false;
+	int			i = trib_words_find(kind_names, TRIB_NWORDS(kind_names), s);
+
+	if (i >= 0)
+		*out = (trib_qc_kind) i;
+	return i >= 0;
 }

@@ -26,6 +26,8 @@
 
 #include <libpq-fe.h>
 
+#include "fnv.h"
+
 /* ---- outbox --------------------------------------------------------------- */
 
 /* The slot of top-level column `name` in the after image, or NULL. */
@@ -237,16 +239,6 @@ typedef struct rl_lookup
 	lk_entry   *oldest;
 } rl_lookup;
 
-static uint64_t
-lk_hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	return h;
-}
-
 static void
 lru_unlink(rl_lookup *L, lk_entry *e)
 {
@@ -280,7 +272,7 @@ cache_get(rl_lookup *L, const char *key)
 
 	if (L->nbuckets == 0)
 		return NULL;
-	for (e = L->buckets[lk_hash(key) % L->nbuckets]; e; e = e->chain)
+	for (e = L->buckets[trib_fnv1a_str(key) % L->nbuckets]; e; e = e->chain)
 		if (strcmp(e->key, key) == 0)
 		{
 			lru_unlink(L, e);
@@ -306,7 +298,7 @@ cache_evict_oldest(rl_lookup *L)
 	lk_entry  **pp;
 
 	lru_unlink(L, e);
-	for (pp = &L->buckets[lk_hash(e->key) % L->nbuckets]; *pp != e; pp = &(*pp)->chain)
+	for (pp = &L->buckets[trib_fnv1a_str(e->key) % L->nbuckets]; *pp != e; pp = &(*pp)->chain)
 		;
 	*pp = e->chain;
 	entry_free(e);
@@ -329,7 +321,7 @@ cache_put(rl_lookup *L, const char *key, yajl_val row, int cap)
 		cache_evict_oldest(L);
 	e->key = trib_xstrdup(key);
 	e->row = row;
-	b = lk_hash(key) % L->nbuckets;
+	b = trib_fnv1a_str(key) % L->nbuckets;
 	e->chain = L->buckets[b];
 	L->buckets[b] = e;
 	lru_push(L, e);

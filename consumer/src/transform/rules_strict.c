@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "log.h"
 
 typedef struct cov_entry
@@ -81,16 +82,6 @@ trib_rules_covers(const trib_rules *rs, const char *source, const char *schema,
 	return decide(rs, &where, column);
 }
 
-static uint64_t
-cov_hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	return h;
-}
-
 /* Cached decision for a column of ev's table; warns the first time a
  * column has none. */
 static bool
@@ -105,7 +96,7 @@ covered(trib_rules *rs, const trib_event *ev, const char *column)
 					   ev->schema ? ev->schema : "", ev->table ? ev->table : "", column);
 	if (rs->cov == NULL)
 		rs->cov = trib_xcalloc(COV_BUCKETS, sizeof(cov_entry *));
-	b = &((cov_entry **) rs->cov)[cov_hash(k.data) % COV_BUCKETS];
+	b = &((cov_entry **) rs->cov)[trib_fnv1a_str(k.data) % COV_BUCKETS];
 	for (e = *b; e; e = e->next)
 		if (strcmp(e->key, k.data) == 0)
 		{

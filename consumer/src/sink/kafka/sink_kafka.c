@@ -53,6 +53,7 @@
 #include "clock.h"
 #include "envelope.h"
 #include "errf.h"
+#include "fnv.h"
 #include "kafka_mock.h"
 #include "xalloc.h"
 
@@ -940,25 +941,11 @@ trib_kafka_open(trib_sink *sink, const trib_kafka_opts *opts,
  * Writing
  * ------------------------------------------------------------------------ */
 
-/* FNV-1a of a NUL-terminated string. */
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-	{
-		h ^= (unsigned char) *s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The topic handle for a name, from the cache. */
 static rd_kafka_topic_t *
 topic_get(trib_kafka *k, const char *name)
 {
-	uint64_t	h = hash_str(name);
+	uint64_t	h = trib_fnv1a_str(name);
 	size_t		i;
 
 	if (k->ntopics * 2 >= k->captopics)

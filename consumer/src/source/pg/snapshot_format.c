@@ -19,6 +19,7 @@
 
 #include "errf.h"
 #include "isodate.h"
+#include "utf8.h"
 
 /* Type OIDs of the built-in types with a fast path in the plugin. */
 enum
@@ -151,47 +152,6 @@ put_ascii_escape(trib_strbuf *out, unsigned char c)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p (PostgreSQL's rules), or 0. */
-static int
-utf8_seq_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = *p;
-	int			n,
-				i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (end - p < n)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
-		(c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-		return 0;
-	return n;
-}
-
-/* Decode a valid sequence of n bytes. */
-static unsigned
-utf8_decode(const unsigned char *p, int n)
-{
-	if (n == 2)
-		return ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-	if (n == 3)
-		return ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-	return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) |
-		((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-}
-
 /*
  * The body of a JSON string (no quotes), as the plugin's escape_body():
  * ASCII specials escaped; non-ASCII kept (UTF8, valid sequences under
@@ -221,11 +181,13 @@ string_body(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
 			put_ascii_escape(out, c);
 			p++;
 		}
-		else if ((n = utf8_seq_len(p, end)) > 1)
+		else if ((n = (int) trib_utf8_seqlen((const char *) p, (size_t) (end - p))) > 1)
 		{
 			if (enc == TRIB_SNAPENC_OTHER)
 			{
-				unsigned	cp = utf8_decode(p, n);
+				uint32_t	cp;
+
+				(void) trib_utf8_next((const char *) p, (size_t) (end - p), 0, &cp);
 
 				if (cp >= 0x10000)
 				{

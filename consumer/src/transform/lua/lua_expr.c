@@ -23,6 +23,8 @@
 
 #include <lauxlib.h>
 
+#include "words.h"
+
 /* ---- binding ------------------------------------------------------------- */
 
 static void
@@ -785,12 +787,9 @@ bool
 trib_lua_mode_parse(const char *s, trib_lua_mode *out)
 {
 	static const char *const names[] = {"filter", "route", "value", "map"};
+	int			i = trib_words_find(names, TRIB_NWORDS(names), s);
 
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, names[i]) == 0)
-		{
-			*out = (trib_lua_mode) i;
-			return true;
-		}
-	return false;
+	if (i >= 0)
+		*out = (trib_lua_mode) i;
+	return i >= 0;
 }

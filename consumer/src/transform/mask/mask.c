@@ -28,6 +28,7 @@
 
 #include "hmac.h"
 #include "utf8.h"
+#include "words.h"
 
 static const char unkeyed_key[] = "tributary-unkeyed";
 
@@ -508,17 +509,15 @@ static const char *const kind_names[] = {
 bool
 trib_mask_kind_parse(const char *s, trib_mask_kind *out)
 {
-	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (strcmp(s, kind_names[i]) == 0)
-		{
-			*out = (trib_mask_kind) i;
-			return true;
-		}
-	return false;
+	int			i = trib_words_find(kind_names, TRIB_NWORDS(kind_names), s);
+
+	if (i >= 0)
+		*out = (trib_mask_kind) i;
+	return i >= 0;
 }
 
 const char *
 trib_mask_kind_name(trib_mask_kind k)
 {
-	return (size_t) k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+	return trib_words_name(kind_names, TRIB_NWORDS(kind_names), (int) k);
 }

@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "utf8.h"
+#include "words.h"
 
 #ifndef TRIB_DATADIR
 #define TRIB_DATADIR "/usr/local/share/tributary"
@@ -848,17 +849,15 @@ static const char *const kind_names[TRIB_FAKE_NKINDS] = {
 bool
 trib_fake_kind_parse(const char *s, trib_fake_kind *out)
 {
-	for (int i = 0; i < TRIB_FAKE_NKINDS; i++)
-		if (strcmp(s, kind_names[i]) == 0)
-		{
-			*out = (trib_fake_kind) i;
-			return true;
-		}
-	return false;
+	int			i = trib_words_find(kind_names, TRIB_FAKE_NKINDS, s);
+
+	if (i >= 0)
+		*out = (trib_fake_kind) i;
+	return i >= 0;
 }
 
 const char *
 trib_fake_kind_name(trib_fake_kind k)
 {
-	return (int) k >= 0 && k < TRIB_FAKE_NKINDS ? kind_names[k] : "?";
+	return trib_words_name(kind_names, TRIB_FAKE_NKINDS, (int) k);
 }

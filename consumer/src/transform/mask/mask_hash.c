@@ -19,6 +19,7 @@
 #include "hmac.h"
 #include "strbuf.h"
 #include "textcodec.h"
+#include "words.h"
 
 #define HASH_LABEL "tributary.hash.v1"
 
@@ -39,12 +40,13 @@ bool
 trib_hash_encoding_parse(const char *name, trib_hash_encoding *out, char *errbuf,
 						 size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(encoding_names) / sizeof(encoding_names[0]); i++)
-		if (strcmp(name, encoding_names[i]) == 0)
-		{
-			*out = (trib_hash_encoding) i;
-			return true;
-		}
+	int			i = trib_words_find(encoding_names, TRIB_NWORDS(encoding_names), name);
+
+	if (i >= 0)
+	{
+		*out = (trib_hash_encoding) i;
+		return true;
+	}
 	snprintf(errbuf, errlen, "unknown hash encoding \"%s\" (accepted: hex, base64, "
 			 "base64url)", name);
 	return false;
