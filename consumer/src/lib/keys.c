@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "errf.h"
 #include "log.h"
 #include "strbuf.h"
 #include "textcodec.h"
@@ -222,10 +223,7 @@ read_key_file(const char *path, unsigned char *buf, size_t *len, char *errbuf,
 	size_t		n = 0;
 
 	if (fd < 0)
-	{
-		snprintf(errbuf, errlen, "key file %s: cannot open: %s", path, strerror(errno));
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "key file %s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		snprintf(errbuf, errlen, "key file %s: not a regular file", path);

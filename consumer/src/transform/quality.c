@@ -30,6 +30,7 @@
 #include <pcre2.h>
 
 #include "decimal.h"
+#include "errf.h"
 #include "intern.h"
 #include "words.h"
 
@@ -93,11 +94,8 @@ parse_bound(const char *text, const char *which, trib_dec *d, char **copy,
 			char *errbuf, size_t errlen)
 {
 	if (!trib_dec_parse(text, strlen(text), d))
-	{
-		snprintf(errbuf, errlen, "range: %s must be a number, not \"%s\"",
-				 which, text);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "range: %s must be a number, not \"%s\"",
+						 which, text);
 	*copy = trib_xstrdup(text);
 	return true;
 }
@@ -110,10 +108,7 @@ compile_regex(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 	PCRE2_SIZE	off;
 
 	if (s->pattern == NULL)
-	{
-		snprintf(errbuf, errlen, "regex: a pattern is needed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "regex: a pattern is needed");
 	c->re = pcre2_compile((PCRE2_SPTR) s->pattern, PCRE2_ZERO_TERMINATED,
 						  PCRE2_UTF | (s->caseless ? PCRE2_CASELESS : 0),
 						  &rc, &off, NULL);
@@ -174,10 +169,7 @@ compile_allowed(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 		if (!add_allowed(c, s->allowed[i], i, errbuf, errlen))
 			return false;
 	if (s->nallowed == 0 && !c->by_text)
-	{
-		snprintf(errbuf, errlen, "allowed: the set is empty");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "allowed: the set is empty");
 	return true;
 }
 
@@ -185,10 +177,7 @@ static bool
 compile_range(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
 {
 	if (s->min == NULL && s->max == NULL)
-	{
-		snprintf(errbuf, errlen, "range: min, max or both are needed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "range: min, max or both are needed");
 	if (s->min && !parse_bound(s->min, "min", &c->min, &c->min_text, errbuf, errlen))
 		return false;
 	c->has_min = s->min != NULL;
@@ -196,10 +185,7 @@ compile_range(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen
 		return false;
 	c->has_max = s->max != NULL;
 	if (c->has_min && c->has_max && trib_dec_cmp(&c->min, &c->max) > 0)
-	{
-		snprintf(errbuf, errlen, "range: min %s is above max %s", s->min, s->max);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "range: min %s is above max %s", s->min, s->max);
 	return true;
 }
 
@@ -214,10 +200,7 @@ compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
 			return true;
 		case TRIB_QC_TYPE:
 			if ((size_t) s->type > TRIB_JT_UUID)
-			{
-				snprintf(errbuf, errlen, "type: unknown type");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "type: unknown type");
 			return true;
 		case TRIB_QC_RANGE:
 			return compile_range(c, s, errbuf, errlen);
@@ -227,11 +210,8 @@ compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
 			return compile_allowed(c, s, errbuf, errlen);
 		case TRIB_QC_LUA:
 			if (s->lua == NULL || s->lua_src == NULL)
-			{
-				snprintf(errbuf, errlen, "lua: an expression and a Lua state "
-						 "are needed");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "lua: an expression and a Lua state "
+								 "are needed");
 			c->lua = trib_lua_compile(s->lua, c->name, s->lua_src,
 									  TRIB_LUA_FILTER, errbuf, errlen);
 			return c->lua != NULL;

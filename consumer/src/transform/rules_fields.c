@@ -36,17 +36,12 @@ cast_value(yajl_val *slot, const char *name, rl_value_arg *a)
 				rl_replace(slot, trib_jdoc_string(text));
 			return true;
 		case TRIB_CAST_INTEGER:
-			if (text == NULL || !rl_is_json_integer(text))
-			{
-				a->x->why = "cast: the value is not an integer";
-				return false;
-			}
-			rl_replace(slot, trib_jdoc_number(text));
-			return true;
 		case TRIB_CAST_NUMBER:
-			if (text == NULL || !rl_is_json_number(text))
+			if (text == NULL || !(a->r->c->to == TRIB_CAST_INTEGER ? rl_is_json_integer(text)
+								  : rl_is_json_number(text)))
 			{
-				a->x->why = "cast: the value is not a number";
+				a->x->why = a->r->c->to == TRIB_CAST_INTEGER ? "cast: the value is not an integer"
+					: "cast: the value is not a number";
 				return false;
 			}
 			rl_replace(slot, trib_jdoc_number(text));

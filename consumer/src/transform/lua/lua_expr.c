@@ -23,6 +23,7 @@
 
 #include <lauxlib.h>
 
+#include "errf.h"
 #include "words.h"
 
 /* ---- binding ------------------------------------------------------------- */
@@ -63,6 +64,21 @@ trib_lua_unbind(trib_lua *T)
 
 /* ---- row-image proxies --------------------------------------------------- */
 
+/* The tree of JSON text[0..n); a Lua error "<what> is not JSON" when it
+ * is not (the parser's message is not shown: it quotes the text). */
+static yajl_val
+parse_or_raise(lua_State *L, const char *text, size_t n, const char *what)
+{
+	char	   *copy = trib_xstrndup(text, n);
+	char		err[8];
+	yajl_val	v = yajl_tree_parse(copy, err, sizeof(err));
+
+	free(copy);
+	if (v == NULL)
+		luaL_error(L, "%s is not JSON", what);
+	return v;
+}
+
 /* Push field f of r; a null reads as nil at top level, else as `null`. */
 static void
 push_field(lua_State *L, trib_rowidx *r, const trib_rowfield *f, bool top)
@@ -83,18 +99,10 @@ push_field(lua_State *L, trib_rowidx *r, const trib_rowfield *f, bool top)
 			return;
 		case TRIB_J_OBJECT:
 		case TRIB_J_ARRAY:
-			{
-				char	   *copy = trib_xstrndup(v, f->val_len);
-				char		err[8];
-
-				yajl_tree_free(T->nested);
-				T->nested = yajl_tree_parse(copy, err, sizeof(err));
-				free(copy);
-				if (T->nested == NULL)
-					luaL_error(L, "a nested value of a row image is not JSON");
-				trib_lua_push_json(L, T->nested, true);
-				return;
-			}
+			yajl_tree_free(T->nested);
+			T->nested = parse_or_raise(L, v, f->val_len, "a nested value of a row image");
+			trib_lua_push_json(L, T->nested, true);
+			return;
 		default:
 			if (top)
 				lua_pushnil(L);
@@ -280,15 +288,7 @@ push_value(lua_State *L, trib_lua *T)
 		case TRIB_J_OBJECT:
 		case TRIB_J_ARRAY:
 			if (T->val_tree == NULL)
-			{
-				char	   *copy = trib_xstrndup(v->text, v->len);
-				char		err[8];
-
-				T->val_tree = yajl_tree_parse(copy, err, sizeof(err));
-				free(copy);
-				if (T->val_tree == NULL)
-					luaL_error(L, "the checked value is not JSON");
-			}
+				T->val_tree = parse_or_raise(L, v->text, v->len, "the checked value");
 			trib_lua_push_json(L, T->val_tree, true);
 			return;
 		default:
@@ -404,18 +404,11 @@ event_proxy_newindex(lua_State *L)
 static void
 make_event_proxy(lua_State *L, int *ref)
 {
-	lua_newuserdatauv(L, 0, 0);
-	lua_newtable(L);
-	lua_pushcfunction(L, event_proxy_index);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, event_proxy_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushliteral(L, "event");
-	lua_setfield(L, -2, "__name");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, -2);
-	*ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	static const luaL_Reg mt[] = {
+		{"__index", event_proxy_index}, {"__newindex", event_proxy_newindex}, {NULL, NULL}
+	};
+
+	*ref = trib_lua_sealed_object(L, "event", mt);
 }
 
 /* ---- state --------------------------------------------------------------- */
@@ -613,10 +606,7 @@ run(trib_lua_expr *e, trib_lua_mode want, int nres, char *errbuf,
 	int			status;
 
 	if (e->mode != want)
-	{
-		snprintf(errbuf, errlen, "%s: compiled for another mode", e->name);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s: compiled for another mode", e->name);
 	lua_settop(L, 0);
 	T->count = 0;
 	T->limit_hit = false;
@@ -733,10 +723,7 @@ convert(trib_lua_expr *e, trib_strbuf *json, char *errbuf, size_t errlen)
 	ok = lua_toboolean(L, -1);
 	lua_settop(L, 0);
 	if (!ok)
-	{
-		snprintf(errbuf, errlen, "%s: %s", e->name, err);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s: %s", e->name, err);
 	yajl_gen_get_buf(T->gen, &buf, &n);
 	trib_strbuf_add(json, (const char *) buf, n);
 	return true;

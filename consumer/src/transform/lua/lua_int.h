@@ -7,6 +7,7 @@
 #ifndef TRIB_LUA_INT_H
 #define TRIB_LUA_INT_H
 
+#include <lauxlib.h>
 #include <lua.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -88,6 +89,9 @@ trib_lua_of(lua_State *L)
 /* lua_sandbox.c */
 void	   *trib_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 void		trib_lua_hook(lua_State *L, lua_Debug *ar);
+/* A new userdata with a metatable of mt's functions, named `name`, that
+ * Lua code can neither read nor replace; returns its registry ref. */
+int			trib_lua_sealed_object(lua_State *L, const char *name, const luaL_Reg *mt);
 /* Build the sandbox: env_ref, null_ref, array_mt_ref; the event lookup
  * closure `event_index` becomes the last fallback for globals. */
 bool		trib_lua_build_sandbox(trib_lua *T, lua_CFunction event_index,

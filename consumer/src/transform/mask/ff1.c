@@ -277,25 +277,16 @@ check_args(const trib_ff1 *f, size_t tweaklen, const uint16_t *in, size_t n,
 	size_t		minlen = trib_ff1_minlen(f->radix);
 
 	if (tweaklen > TRIB_FF1_MAXTWEAK)
-	{
-		snprintf(errbuf, errlen, "FF1 tweak is %zu bytes; at most %d are accepted",
-				 tweaklen, TRIB_FF1_MAXTWEAK);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "FF1 tweak is %zu bytes; at most %d are accepted",
+						 tweaklen, TRIB_FF1_MAXTWEAK);
 	if (n < minlen || n > TRIB_FF1_MAXLEN)
-	{
-		snprintf(errbuf, errlen, "FF1 input has %zu numerals; radix %u needs %zu to %d "
-				 "(radix^length >= %d)", n, f->radix, minlen, TRIB_FF1_MAXLEN,
-				 TRIB_FF1_MIN_DOMAIN);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "FF1 input has %zu numerals; radix %u needs %zu to %d "
+						 "(radix^length >= %d)", n, f->radix, minlen, TRIB_FF1_MAXLEN,
+						 TRIB_FF1_MIN_DOMAIN);
 	for (size_t i = 0; i < n; i++)
 		if (in[i] >= f->radix)
-		{
-			snprintf(errbuf, errlen, "FF1 numeral at position %zu is not below the "
-					 "radix %u", i, f->radix);
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "FF1 numeral at position %zu is not below the "
+							 "radix %u", i, f->radix);
 	return true;
 }
 

@@ -26,6 +26,7 @@
 
 #include <openssl/crypto.h>
 
+#include "errf.h"
 #include "hmac.h"
 #include "utf8.h"
 #include "words.h"
@@ -181,10 +182,7 @@ partial(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out, char *e
 	const char *at = NULL;
 
 	if (in->kind == TRIB_J_OBJECT || in->kind == TRIB_J_ARRAY)
-	{
-		snprintf(errbuf, errlen, "partial needs a string or number, not an object or array");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "partial needs a string or number, not an object or array");
 	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	if (m->spec.partial.email)
 	{
@@ -281,10 +279,7 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 		return true;
 	}
 	if (json == NULL)
-	{
-		snprintf(errbuf, errlen, "redact: mode fixed needs a value");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "redact: mode fixed needs a value");
 	v = yajl_tree_parse(json, err, sizeof(err));
 	if (v == NULL)
 	{
@@ -313,80 +308,50 @@ compile_params(trib_mask *m, const trib_mask_spec *s, char *errbuf,
 			if (s->redact.mode == TRIB_REDACT_FIXED)
 				return compile_fixed(m, s->redact.fixed_json, errbuf, errlen);
 			if (s->redact.mode == TRIB_REDACT_MASK && s->redact.length < 0)
-			{
-				snprintf(errbuf, errlen, "redact: length must be 0 (keep the "
-						 "value's length) or positive, not %d", s->redact.length);
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "redact: length must be 0 (keep the "
+								 "value's length) or positive, not %d", s->redact.length);
 			if (!one_char(s->redact.mask_char))
-			{
-				snprintf(errbuf, errlen, "redact: mask_char must be exactly one "
-						 "UTF-8 character");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "redact: mask_char must be exactly one "
+								 "UTF-8 character");
 			m->mask_char = trib_xstrdup(s->redact.mask_char);
 			return true;
 		case TRIB_MASK_PARTIAL:
 			if (s->partial.keep_first < 0 || s->partial.keep_last < 0 ||
 				s->partial.keep_first > 1024 || s->partial.keep_last > 1024)
-			{
-				snprintf(errbuf, errlen, "partial: keep_first and keep_last must "
-						 "be between 0 and 1024");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "partial: keep_first and keep_last must "
+								 "be between 0 and 1024");
 			if (!one_char(s->partial.mask_char))
-			{
-				snprintf(errbuf, errlen, "partial: mask_char must be exactly one "
-						 "UTF-8 character");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "partial: mask_char must be exactly one "
+								 "UTF-8 character");
 			m->mask_char = trib_xstrdup(s->partial.mask_char);
 			return true;
 		case TRIB_MASK_SUBSTITUTE:
 			if (s->dicts == NULL)
-			{
-				snprintf(errbuf, errlen, "substitute: the fake-value "
-						 "dictionaries are not loaded");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "substitute: the fake-value "
+								 "dictionaries are not loaded");
 			if ((int) s->substitute.what < 0 || s->substitute.what >= TRIB_FAKE_NKINDS)
-			{
-				snprintf(errbuf, errlen, "substitute: unknown kind");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "substitute: unknown kind");
 			if (!trib_fake_iban_country_ok(s->substitute.iban_country))
-			{
-				snprintf(errbuf, errlen, "substitute: iban_country must be one "
-						 "of AT, BE, CH, DE, ES, FR, GB, NL");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "substitute: iban_country must be one "
+								 "of AT, BE, CH, DE, ES, FR, GB, NL");
 			m->iban_country = trib_xstrdup(s->substitute.iban_country);
 			return true;
 		case TRIB_MASK_PERTURB:
 			if (s->perturb.mode == TRIB_PERTURB_DAYS &&
 				(s->perturb.days < 1 || s->perturb.days > 36500))
-			{
-				snprintf(errbuf, errlen, "perturb: days must be between 1 and "
-						 "36500, not %d", s->perturb.days);
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "perturb: days must be between 1 and "
+								 "36500, not %d", s->perturb.days);
 			if (s->perturb.mode != TRIB_PERTURB_DAYS &&
 				!(s->perturb.amount > 0 && s->perturb.amount < 1e300))
-			{
-				snprintf(errbuf, errlen, "perturb: amount must be a positive "
-						 "number");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "perturb: amount must be a positive "
+								 "number");
 			return true;
 		case TRIB_MASK_GENERALIZE:
 			if ((s->generalize.mode == TRIB_GEN_RANGE ||
 				 s->generalize.mode == TRIB_GEN_LOWER) &&
 				(s->generalize.width < 1 || s->generalize.width > INT64_MAX / 4))
-			{
-				snprintf(errbuf, errlen, "generalize: width must be a positive "
-						 "integer");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "generalize: width must be a positive "
+								 "integer");
 			return true;
 	}
 	snprintf(errbuf, errlen, "unknown strategy %d", (int) s->kind);

@@ -27,6 +27,7 @@
 
 #include <openssl/evp.h>
 
+#include "errf.h"
 #include "utf8.h"
 #include "words.h"
 
@@ -147,29 +148,17 @@ entry_ok(const char *name, size_t lineno, const char *s, size_t n,
 		 bool domains, char *errbuf, size_t errlen)
 {
 	if (n > TRIB_FAKE_MAX_ENTRY)
-	{
-		snprintf(errbuf, errlen, "%s:%zu: entry longer than %d bytes", name,
-				 lineno, TRIB_FAKE_MAX_ENTRY);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s:%zu: entry longer than %d bytes", name,
+						 lineno, TRIB_FAKE_MAX_ENTRY);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
-		{
-			snprintf(errbuf, errlen, "%s:%zu: control character (byte 0x%02x)",
-					 name, lineno, (unsigned char) s[i]);
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "%s:%zu: control character (byte 0x%02x)",
+							 name, lineno, (unsigned char) s[i]);
 	if (!trib_utf8_valid(s, n))
-	{
-		snprintf(errbuf, errlen, "%s:%zu: not valid UTF-8", name, lineno);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s:%zu: not valid UTF-8", name, lineno);
 	if (domains && !domain_ok(s, n))
-	{
-		snprintf(errbuf, errlen, "%s:%zu: not a lower-case host name "
-				 "(letters, digits, '-', at least one '.')", name, lineno);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s:%zu: not a lower-case host name "
+						 "(letters, digits, '-', at least one '.')", name, lineno);
 	return true;
 }
 
@@ -603,10 +592,7 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 	if (lay == NULL)
 	{
 		if (!trib_fake_iban_country_ok(dflt))
-		{
-			snprintf(errbuf, errlen, "unsupported IBAN country");
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "unsupported IBAN country");
 		lay = iban_find(dflt);
 	}
 	n = strlen(lay->bban);

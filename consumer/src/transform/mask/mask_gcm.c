@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "errf.h"
 #include "strbuf.h"
 #include "textcodec.h"
 
@@ -144,11 +145,8 @@ trib_gcm_encrypt_nonce(trib_gcm *g, const unsigned char nonce[12], const void *v
 	char	   *text;
 
 	if (n > TRIB_GCM_MAX_VALUE)
-	{
-		snprintf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
-				 n, TRIB_GCM_MAX_VALUE);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
+						 n, TRIB_GCM_MAX_VALUE);
 	bloblen = TRIB_GCM_OVERHEAD + n;
 	blob = trib_xmalloc(bloblen);
 	blob[0] = TRIB_GCM_VERSION;
@@ -175,10 +173,7 @@ trib_gcm_encrypt(trib_gcm *g, const void *value, size_t n, char **out,
 	unsigned char nonce[TRIB_GCM_NONCE_LEN];
 
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-	{
-		snprintf(errbuf, errlen, "encrypt: OpenSSL's random generator failed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "encrypt: OpenSSL's random generator failed");
 	return trib_gcm_encrypt_nonce(g, nonce, value, n, out, outlen, errbuf, errlen);
 }
 

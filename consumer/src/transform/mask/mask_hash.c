@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "errf.h"
 #include "hmac.h"
 #include "strbuf.h"
 #include "textcodec.h"
@@ -125,10 +126,7 @@ trib_hasher_apply(trib_hasher *h, const void *value, size_t len, char **out,
 	ok = ctx != NULL && trib_hmac_update(ctx, value, len) && trib_hmac_final(ctx, mac);
 	trib_hmac_free(ctx);
 	if (!ok)
-	{
-		snprintf(errbuf, errlen, "hash: OpenSSL HMAC-SHA256 failed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "hash: OpenSSL HMAC-SHA256 failed");
 	*outlen = encode_mac(h, mac, text);
 	*out = trib_xstrndup(text, *outlen);
 	OPENSSL_cleanse(mac, sizeof(mac));

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "decimal.h"
+#include "errf.h"
 #include "isodate.h"
 
 /* Values we leave as they are: they carry nothing to hide. */
@@ -122,11 +123,8 @@ perturb_number(const trib_mask *m, const trib_jvalue *in, double u,
 	bool		ok = true;
 
 	if (!trib_dec_parse(in->text, in->len, &v))
-	{
-		snprintf(errbuf, errlen, "perturb: the value is not a number%s",
-				 m->spec.perturb.mode == TRIB_PERTURB_DAYS ? " or date" : "");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "perturb: the value is not a number%s",
+						 m->spec.perturb.mode == TRIB_PERTURB_DAYS ? " or date" : "");
 	delta = (long double) u * m->spec.perturb.amount;
 	if (m->spec.perturb.mode == TRIB_PERTURB_PERCENT)
 		delta = delta / 100.0L * fabsl((long double) trib_dec_to_double(&v));
@@ -163,11 +161,8 @@ perturb_date(const trib_mask *m, const trib_jvalue *in, double u,
 	uint64_t	x = (uint64_t) ((u + 1.0) / 2.0 * (double) (2 * n));
 
 	if (in->kind != TRIB_J_STRING || !trib_isodate_parse(in->text, in->len, &d))
-	{
-		snprintf(errbuf, errlen, "perturb: the value is not a date or "
-				 "timestamp (YYYY-MM-DD, optionally followed by a time)");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "perturb: the value is not a date or "
+						 "timestamp (YYYY-MM-DD, optionally followed by a time)");
 	if (x >= (uint64_t) (2 * n))
 		x = (uint64_t) (2 * n - 1);
 	k = (int64_t) x < n ? -(n - (int64_t) x) : (int64_t) x - n + 1;
@@ -192,11 +187,8 @@ trib_mask_perturb(const trib_mask *m, const trib_jvalue *in,
 		return true;
 	}
 	if (in->kind != TRIB_J_NUMBER && in->kind != TRIB_J_STRING)
-	{
-		snprintf(errbuf, errlen, "perturb: a %s value cannot be perturbed",
-				 in->kind == TRIB_J_BOOL ? "boolean" : "JSON object or array");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "perturb: a %s value cannot be perturbed",
+						 in->kind == TRIB_J_BOOL ? "boolean" : "JSON object or array");
 	u = noise(m, in, row);
 	if (m->spec.perturb.mode == TRIB_PERTURB_DAYS)
 		return perturb_date(m, in, u, out, errbuf, errlen);
@@ -293,11 +285,8 @@ generalize_date(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 	trib_isodate d;
 
 	if (in->kind != TRIB_J_STRING || !trib_isodate_parse(in->text, in->len, &d))
-	{
-		snprintf(errbuf, errlen, "generalize: the value is not a date or "
-				 "timestamp (YYYY-MM-DD, optionally followed by a time)");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "generalize: the value is not a date or "
+						 "timestamp (YYYY-MM-DD, optionally followed by a time)");
 	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	trib_isodate_format(d.year, m->spec.generalize.mode == TRIB_GEN_YEAR ? 1 : d.month,
 						1, &out->text);

@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "errf.h"
 #include "ff1.h"
 #include "strbuf.h"
 
@@ -138,12 +139,9 @@ collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
 		if (v >= 0)
 			nums[k++] = (uint16_t) v;
 		else if (t->strict)
-		{
-			snprintf(errbuf, errlen, "%s: the value has a character outside the "
-					 "%s alphabet at byte %zu (strict mode)", what,
-					 alphabets[t->alphabet].name, i);
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "%s: the value has a character outside the "
+							 "%s alphabet at byte %zu (strict mode)", what,
+							 alphabets[t->alphabet].name, i);
 	}
 	*count = k;
 	return true;
