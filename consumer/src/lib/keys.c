@@ -37,16 +37,13 @@ bool
 trib_key_format_parse(const char *name, trib_key_format *out, char *errbuf,
 					  size_t errlen)
 {
-	int			i = trib_words_find(format_names, TRIB_NWORDS(format_names), name);
+	int			i;
 
-	if (i >= 0)
-	{
-		*out = (trib_key_format) i;
-		return true;
-	}
-	snprintf(errbuf, errlen, "unknown key format \"%s\" (accepted: auto, hex, base64, raw)",
-			 name);
-	return false;
+	if (!trib_words_parse(format_names, TRIB_NWORDS(format_names), name, "key format", &i,
+						  errbuf, errlen))
+		return false;
+	*out = (trib_key_format) i;
+	return true;
 }
 
 const char *

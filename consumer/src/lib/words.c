@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+#include "errf.h"
+#include "strbuf.h"
+
 int
 trib_words_find(const char *const *words, size_t n, const char *s)
 {
@@ -12,6 +15,23 @@ trib_words_find(const char *const *words, size_t n, const char *s)
 		if (words[i] != NULL && strcmp(words[i], s) == 0)
 			return (int) i;
 	return -1;
+}
+
+bool
+trib_words_parse(const char *const *words, size_t n, const char *s, const char *what,
+				 int *out, char *errbuf, size_t errlen)
+{
+	trib_strbuf accepted = {0};
+
+	if ((*out = trib_words_find(words, n, s)) >= 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (words[i] != NULL)
+			trib_strbuf_printf(&accepted, "%s%s", accepted.len ? ", " : "", words[i]);
+	trib_errf(errbuf, errlen, "unknown %s \"%s\" (accepted: %s)", what, s,
+			  accepted.data ? accepted.data : "");
+	trib_strbuf_free(&accepted);
+	return false;
 }
 
 const char *

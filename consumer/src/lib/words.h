@@ -10,10 +10,15 @@
 #ifndef TRIB_WORDS_H
 #define TRIB_WORDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The index of s in words[0..n), or -1. */
 int			trib_words_find(const char *const *words, size_t n, const char *s);
+
+/* trib_words_find, or false and "unknown WHAT \"s\" (accepted: a, b, c)". */
+bool		trib_words_parse(const char *const *words, size_t n, const char *s,
+							 const char *what, int *out, char *errbuf, size_t errlen);
 
 /* words[i], or "?" when i is out of range or has no word. */
 const char *trib_words_name(const char *const *words, size_t n, int i);

@@ -387,46 +387,32 @@ trib_qcheck_describe(const trib_qcheck *c, trib_qc_failure failure,
 					 const char *why, const trib_jvalue *v, char *reason,
 					 size_t reasonlen)
 {
+	static const char *const plain[] = {
+		[TRIB_QCF_NULL] = "is null",
+		[TRIB_QCF_NOT_NUMBER] = "not a number",
+		[TRIB_QCF_NO_MATCH] = "does not match the pattern",
+		[TRIB_QCF_DUPLICATE] = "duplicate value in this batch",
+		[TRIB_QCF_LUA] = NULL,
+	};
 	const char *n = c->name;
 
-	switch (failure)
-	{
-		case TRIB_QCF_NONE:
-			snprintf(reason, reasonlen, "%s", "");
-			break;
-		case TRIB_QCF_NULL:
-			snprintf(reason, reasonlen, "%s: is null", n);
-			break;
-		case TRIB_QCF_TYPE:
-			snprintf(reason, reasonlen, "%s: expected %s, got a %s", n,
-					 trib_jtype_name(c->type), trib_jkind_name(v->kind));
-			break;
-		case TRIB_QCF_NOT_NUMBER:
-			snprintf(reason, reasonlen, "%s: not a number", n);
-			break;
-		case TRIB_QCF_BELOW:
-			snprintf(reason, reasonlen, "%s: below the minimum %s%s", n,
-					 c->min_text, c->min_excl ? " (exclusive)" : "");
-			break;
-		case TRIB_QCF_ABOVE:
-			snprintf(reason, reasonlen, "%s: above the maximum %s%s", n,
-					 c->max_text, c->max_excl ? " (exclusive)" : "");
-			break;
-		case TRIB_QCF_NO_MATCH:
-			snprintf(reason, reasonlen, "%s: does not match the pattern", n);
-			break;
-		case TRIB_QCF_NOT_ALLOWED:
-			snprintf(reason, reasonlen, "%s: not one of the %zu allowed values", n,
-					 trib_intern_count(c->set));
-			break;
-		case TRIB_QCF_DUPLICATE:
-			snprintf(reason, reasonlen, "%s: duplicate value in this batch", n);
-			break;
-		case TRIB_QCF_LUA:
-			snprintf(reason, reasonlen, "%s: %s", n,
-					 why && why[0] ? why : "custom check failed");
-			break;
-	}
+	if ((size_t) failure < TRIB_NWORDS(plain) && plain[failure] != NULL)
+		snprintf(reason, reasonlen, "%s: %s", n, plain[failure]);
+	else if (failure == TRIB_QCF_TYPE)
+		snprintf(reason, reasonlen, "%s: expected %s, got a %s", n,
+				 trib_jtype_name(c->type), trib_jkind_name(v->kind));
+	else if (failure == TRIB_QCF_BELOW || failure == TRIB_QCF_ABOVE)
+		snprintf(reason, reasonlen, "%s: %s %s%s", n,
+				 failure == TRIB_QCF_BELOW ? "below the minimum" : "above the maximum",
+				 failure == TRIB_QCF_BELOW ? c->min_text : c->max_text,
+				 (failure == TRIB_QCF_BELOW ? c->min_excl : c->max_excl) ? " (exclusive)" : "");
+	else if (failure == TRIB_QCF_NOT_ALLOWED)
+		snprintf(reason, reasonlen, "%s: not one of the %zu allowed values", n,
+				 trib_intern_count(c->set));
+	else if (failure == TRIB_QCF_LUA)
+		snprintf(reason, reasonlen, "%s: %s", n, why && why[0] ? why : "custom check failed");
+	else
+		snprintf(reason, reasonlen, "%s", "");
 }
 
 bool

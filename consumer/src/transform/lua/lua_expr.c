@@ -79,6 +79,22 @@ parse_or_raise(lua_State *L, const char *text, size_t n, const char *what)
 	return v;
 }
 
+/* Push a string, number or boolean of that kind and text; false (nothing
+ * pushed) for other kinds. */
+static bool
+push_scalar(lua_State *L, trib_jkind kind, const char *text, size_t len)
+{
+	if (kind == TRIB_J_STRING)
+		lua_pushlstring(L, text, len);
+	else if (kind == TRIB_J_NUMBER)
+		trib_lua_push_number(L, text, len);
+	else if (kind == TRIB_J_BOOL)
+		lua_pushboolean(L, len == 4);
+	else
+		return false;
+	return true;
+}
+
 /* Push field f of r; a null reads as nil at top level, else as `null`. */
 static void
 push_field(lua_State *L, trib_rowidx *r, const trib_rowfield *f, bool top)
@@ -86,17 +102,10 @@ push_field(lua_State *L, trib_rowidx *r, const trib_rowfield *f, bool top)
 	trib_lua   *T = trib_lua_of(L);
 	const char *v = trib_rowidx_val(r, f);
 
+	if (push_scalar(L, f->kind, v, f->val_len))
+		return;
 	switch (f->kind)
 	{
-		case TRIB_J_STRING:
-			lua_pushlstring(L, v, f->val_len);
-			return;
-		case TRIB_J_NUMBER:
-			trib_lua_push_number(L, v, f->val_len);
-			return;
-		case TRIB_J_BOOL:
-			lua_pushboolean(L, f->val_len == 4);
-			return;
 		case TRIB_J_OBJECT:
 		case TRIB_J_ARRAY:
 			yajl_tree_free(T->nested);
@@ -274,17 +283,10 @@ push_value(lua_State *L, trib_lua *T)
 		lua_pushnil(L);
 		return;
 	}
+	if (push_scalar(L, v->kind, v->text, v->len))
+		return;
 	switch (v->kind)
 	{
-		case TRIB_J_STRING:
-			lua_pushlstring(L, v->text, v->len);
-			return;
-		case TRIB_J_NUMBER:
-			trib_lua_push_number(L, v->text, v->len);
-			return;
-		case TRIB_J_BOOL:
-			lua_pushboolean(L, v->len == 4);
-			return;
 		case TRIB_J_OBJECT:
 		case TRIB_J_ARRAY:
 			if (T->val_tree == NULL)

@@ -297,6 +297,18 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* redact's or partial's mask character, checked, into m. */
+static bool
+set_mask_char(trib_mask *m, const char *strategy, const char *c, char *errbuf,
+			  size_t errlen)
+{
+	if (!one_char(c))
+		return trib_errf(errbuf, errlen, "%s: mask_char must be exactly one UTF-8 character",
+						 strategy);
+	m->mask_char = trib_xstrdup(c);
+	return true;
+}
+
 /* Validate the kind-specific parameters of spec into m. */
 static bool
 compile_params(trib_mask *m, const trib_mask_spec *s, char *errbuf,
@@ -310,21 +322,13 @@ compile_params(trib_mask *m, const trib_mask_spec *s, char *errbuf,
 			if (s->redact.mode == TRIB_REDACT_MASK && s->redact.length < 0)
 				return trib_errf(errbuf, errlen, "redact: length must be 0 (keep the "
 								 "value's length) or positive, not %d", s->redact.length);
-			if (!one_char(s->redact.mask_char))
-				return trib_errf(errbuf, errlen, "redact: mask_char must be exactly one "
-								 "UTF-8 character");
-			m->mask_char = trib_xstrdup(s->redact.mask_char);
-			return true;
+			return set_mask_char(m, "redact", s->redact.mask_char, errbuf, errlen);
 		case TRIB_MASK_PARTIAL:
 			if (s->partial.keep_first < 0 || s->partial.keep_last < 0 ||
 				s->partial.keep_first > 1024 || s->partial.keep_last > 1024)
 				return trib_errf(errbuf, errlen, "partial: keep_first and keep_last must "
 								 "be between 0 and 1024");
-			if (!one_char(s->partial.mask_char))
-				return trib_errf(errbuf, errlen, "partial: mask_char must be exactly one "
-								 "UTF-8 character");
-			m->mask_char = trib_xstrdup(s->partial.mask_char);
-			return true;
+			return set_mask_char(m, "partial", s->partial.mask_char, errbuf, errlen);
 		case TRIB_MASK_SUBSTITUTE:
 			if (s->dicts == NULL)
 				return trib_errf(errbuf, errlen, "substitute: the fake-value "

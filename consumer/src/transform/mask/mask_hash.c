@@ -41,16 +41,13 @@ bool
 trib_hash_encoding_parse(const char *name, trib_hash_encoding *out, char *errbuf,
 						 size_t errlen)
 {
-	int			i = trib_words_find(encoding_names, TRIB_NWORDS(encoding_names), name);
+	int			i;
 
-	if (i >= 0)
-	{
-		*out = (trib_hash_encoding) i;
-		return true;
-	}
-	snprintf(errbuf, errlen, "unknown hash encoding \"%s\" (accepted: hex, base64, "
-			 "base64url)", name);
-	return false;
+	if (!trib_words_parse(encoding_names, TRIB_NWORDS(encoding_names), name, "hash encoding", &i,
+						  errbuf, errlen))
+		return false;
+	*out = (trib_hash_encoding) i;
+	return true;
 }
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
