@@ -805,7 +805,7 @@ trib_legacy_mark_done(const trib_legacy *lg, size_t i, char *errbuf, size_t errl
 {
 	char	   *m = marker(lg, i);
 	const char *what = NULL;
-	bool		ok = trib_write_file_atomic(m, "done\n", 5, 0600, true, &what);
+	bool		ok = trib_fileio_write_atomic(m, "done\n", 5, 0600, true, &what);
 
 	if (!ok)
 		snprintf(errbuf, errlen, "%s: cannot %s: %m", m, what ? what : "write");

@@ -69,7 +69,7 @@ trib_jvalue_from_yajl(yajl_val v, const char *sqltype, trib_jvalue *out,
 }
 
 const char *
-trib_jkind_name(trib_jkind k)
+trib_jvalue_kind_name(trib_jkind k)
 {
 	static const char *const n[] = {"null", "boolean", "number", "string",
 	"object", "array"};
@@ -248,7 +248,7 @@ trib_jvalue_is(const trib_jvalue *v, trib_jtype t)
 }
 
 bool
-trib_jtype_parse(const char *s, trib_jtype *out)
+trib_jvalue_type_parse(const char *s, trib_jtype *out)
 {
 	/* TRIB_JT_INTEGER_TEXT has no word of its own: "integer" is TRIB_JT_INTEGER */
 	static const char *const parse_names[] = {
@@ -263,7 +263,7 @@ trib_jtype_parse(const char *s, trib_jtype *out)
 }
 
 const char *
-trib_jtype_name(trib_jtype t)
+trib_jvalue_type_name(trib_jtype t)
 {
 	return trib_words_name(type_names, NTYPES, (int) t);
 }

@@ -72,7 +72,7 @@ void		trib_jvalue_from_yajl(yajl_val v, const char *sqltype,
 								  trib_jvalue *out, trib_strbuf *scratch);
 
 /* "null", "boolean", "number", "string", "object", "array". */
-const char *trib_jkind_name(trib_jkind k);
+const char *trib_jvalue_kind_name(trib_jkind k);
 
 /* Set o to kind with text s[0..n) (its previous text is released). */
 void		trib_jvalue_buf_set(trib_jvalue_buf *o, trib_jkind kind, const char *s,
@@ -97,7 +97,7 @@ yajl_val	trib_jvalue_buf_node(const trib_jvalue_buf *o);
  * (config.h).  Two notions of integer exist, both in use:
  * TRIB_JT_INTEGER_TEXT (`expect: integer` of a quality rule) is a number
  * written without fraction or exponent ("12", not "12.0" or "1e3");
- * TRIB_JT_INTEGER ("integer" in trib_jtype_parse, quality.h) is a number
+ * TRIB_JT_INTEGER ("integer" in trib_jvalue_type_parse, quality.h) is a number
  * whose value is whole ("12", "12.0", "1e3").
  */
 typedef enum trib_jtype
@@ -120,7 +120,7 @@ bool		trib_jvalue_is(const trib_jvalue *v, trib_jtype t);
 /* "string", "number", "integer", "boolean", "object", "array", "date",
  * "timestamp", "uuid" (TRIB_JT_INTEGER; TRIB_JT_INTEGER_TEXT has no word
  * here and is named "integer" too). */
-bool		trib_jtype_parse(const char *s, trib_jtype *out);
-const char *trib_jtype_name(trib_jtype t);
+bool		trib_jvalue_type_parse(const char *s, trib_jtype *out);
+const char *trib_jvalue_type_name(trib_jtype t);
 
 #endif							/* TRIB_JVALUE_H */

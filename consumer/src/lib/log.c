@@ -592,7 +592,7 @@ redact_uri(trib_strbuf *out, const char *s)
 
 /* See log.h. */
 char *
-trib_redact_conninfo(const char *conninfo)
+trib_log_redact_conninfo(const char *conninfo)
 {
 	trib_strbuf out = {0};
 

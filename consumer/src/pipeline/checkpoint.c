@@ -394,7 +394,7 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 			abort();
 		memcpy(text, buf, blen);
 		text[blen] = '\n';
-		ok = trib_write_file_atomic(ck->target, text, blen + 1, 0600, true, &what);
+		ok = trib_fileio_write_atomic(ck->target, text, blen + 1, 0600, true, &what);
 		if (!ok)
 			trib_errf(errbuf, errlen, "checkpoint: cannot %s %s: %s", what, ck->target,
 					  strerror(errno));

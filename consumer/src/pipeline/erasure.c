@@ -303,7 +303,7 @@ audit(const trib_erasure *er, trib_strbuf *line, char *errbuf, size_t errlen)
 		return false;
 	}
 	trib_strbuf_addc(line, '\n');
-	ok = trib_write_all(fd, line->data, line->len) && fsync(fd) == 0;
+	ok = trib_fileio_write_all(fd, line->data, line->len) && fsync(fd) == 0;
 	if (!ok)
 		snprintf(errbuf, errlen, "erasure: cannot write the audit log %s: %m", er->c->audit_log);
 	close(fd);

@@ -290,7 +290,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	}
 	p->srcconf = &cfg->sources[0];
 	p->metrics = trib_metrics_new();
-	if (!trib_std_metrics_register(p->metrics, &p->m))
+	if (!trib_metrics_register_std(p->metrics, &p->m))
 		abort();
 	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
 	p->erasure = trib_erasure_new(cfg);

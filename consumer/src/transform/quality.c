@@ -1,7 +1,7 @@
 /*
  * quality.c: data-quality checks (see quality.h).
  *
- * A check answers with a failure code (trib_qc_failure); reasons are made
+ * A check answers with a failure code (trib_quality_failure); reasons are made
  * from the code only when someone wants one, so the rule engine can word
  * its own (quality rules have done so from the start) and the check's
  * own wording is in one place, describe().
@@ -37,9 +37,9 @@
 #define MATCH_LIMIT 1000000
 #define DEPTH_LIMIT 10000
 
-struct trib_qcheck
+struct trib_quality
 {
-	trib_qc_kind kind;
+	trib_quality_kind kind;
 	char	   *name;
 	trib_jtype	type;
 	trib_dec	min,
@@ -65,7 +65,7 @@ static const char *const kind_names[] = {
 
 /* The text v is compared by, into c->canon. */
 static void
-canonical(trib_qcheck *c, const trib_jvalue *v)
+canonical(trib_quality *c, const trib_jvalue *v)
 {
 	trib_dec	d;
 
@@ -101,7 +101,7 @@ parse_bound(const char *text, const char *which, trib_dec *d, char **copy,
 }
 
 static bool
-compile_regex(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
+compile_regex(trib_quality *c, const trib_quality_spec *s, char *errbuf,
 			  size_t errlen)
 {
 	int			rc;
@@ -133,7 +133,7 @@ compile_regex(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 
 /* Add one allowed value (JSON text, or a text as it stands by_text). */
 static bool
-add_allowed(trib_qcheck *c, const char *text, size_t i, char *errbuf, size_t errlen)
+add_allowed(trib_quality *c, const char *text, size_t i, char *errbuf, size_t errlen)
 {
 	char		err[128];
 	yajl_val	v;
@@ -162,7 +162,7 @@ add_allowed(trib_qcheck *c, const char *text, size_t i, char *errbuf, size_t err
 }
 
 static bool
-compile_allowed(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
+compile_allowed(trib_quality *c, const trib_quality_spec *s, char *errbuf,
 				size_t errlen)
 {
 	for (size_t i = 0; i < s->nallowed; i++)
@@ -174,7 +174,7 @@ compile_allowed(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 }
 
 static bool
-compile_range(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
+compile_range(trib_quality *c, const trib_quality_spec *s, char *errbuf, size_t errlen)
 {
 	if (s->min == NULL && s->max == NULL)
 		return trib_errf(errbuf, errlen, "range: min, max or both are needed");
@@ -191,7 +191,7 @@ compile_range(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen
 
 /* Compile the kind-specific parts of s into c. */
 static bool
-compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
+compile(trib_quality *c, const trib_quality_spec *s, char *errbuf, size_t errlen)
 {
 	switch (s->kind)
 	{
@@ -220,10 +220,10 @@ compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
 	return false;
 }
 
-trib_qcheck *
-trib_qcheck_new(const trib_qc_spec *spec, char *errbuf, size_t errlen)
+trib_quality *
+trib_quality_new(const trib_quality_spec *spec, char *errbuf, size_t errlen)
 {
-	trib_qcheck *c = trib_xcalloc(1, sizeof(*c));
+	trib_quality *c = trib_xcalloc(1, sizeof(*c));
 
 	c->kind = spec->kind;
 	c->type = spec->type;
@@ -236,14 +236,14 @@ trib_qcheck_new(const trib_qc_spec *spec, char *errbuf, size_t errlen)
 						   : "check");
 	if (!compile(c, spec, errbuf, errlen))
 	{
-		trib_qcheck_free(c);
+		trib_quality_free(c);
 		return NULL;
 	}
 	return c;
 }
 
 void
-trib_qcheck_free(trib_qcheck *c)
+trib_quality_free(trib_quality *c)
 {
 	if (c == NULL)
 		return;
@@ -262,7 +262,7 @@ trib_qcheck_free(trib_qcheck *c)
 }
 
 void
-trib_qcheck_batch_reset(trib_qcheck *c)
+trib_quality_batch_reset(trib_quality *c)
 {
 	if (c->kind != TRIB_QC_UNIQUE || trib_intern_count(c->set) == 0)
 		return;
@@ -272,8 +272,8 @@ trib_qcheck_batch_reset(trib_qcheck *c)
 
 /* ---- running ------------------------------------------------------------- */
 
-static trib_qc_failure
-run_range(trib_qcheck *c, const trib_jvalue *v)
+static trib_quality_failure
+run_range(trib_quality *c, const trib_jvalue *v)
 {
 	trib_dec	d;
 	int			lo,
@@ -293,7 +293,7 @@ run_range(trib_qcheck *c, const trib_jvalue *v)
 }
 
 static bool
-run_regex(trib_qcheck *c, const trib_jvalue *v, trib_qc_failure *failure,
+run_regex(trib_quality *c, const trib_jvalue *v, trib_quality_failure *failure,
 		  char *errbuf, size_t errlen)
 {
 	int			rc = pcre2_match(c->re, (PCRE2_SPTR) v->text, v->len, 0, 0,
@@ -311,8 +311,8 @@ run_regex(trib_qcheck *c, const trib_jvalue *v, trib_qc_failure *failure,
 }
 
 static bool
-run_lua(trib_qcheck *c, const char *column, const trib_jvalue *v,
-		trib_qc_failure *failure, char *why, size_t whylen, char *errbuf,
+run_lua(trib_quality *c, const char *column, const trib_jvalue *v,
+		trib_quality_failure *failure, char *why, size_t whylen, char *errbuf,
 		size_t errlen)
 {
 	trib_lua   *T = trib_lua_expr_state(c->lua);
@@ -327,8 +327,8 @@ run_lua(trib_qcheck *c, const char *column, const trib_jvalue *v,
 }
 
 /* ALLOWED and UNIQUE: v's text in the set (UNIQUE: added). */
-static trib_qc_failure
-run_set(trib_qcheck *c, const trib_jvalue *v)
+static trib_quality_failure
+run_set(trib_quality *c, const trib_jvalue *v)
 {
 	size_t		before;
 
@@ -347,9 +347,9 @@ run_set(trib_qcheck *c, const trib_jvalue *v)
 }
 
 bool
-trib_qcheck_eval(trib_qcheck *c, const char *column, const trib_jvalue *v,
-				 trib_qc_failure *failure, char *why, size_t whylen,
-				 char *errbuf, size_t errlen)
+trib_quality_eval(trib_quality *c, const char *column, const trib_jvalue *v,
+				  trib_quality_failure *failure, char *why, size_t whylen,
+				  char *errbuf, size_t errlen)
 {
 	*failure = TRIB_QCF_NONE;
 	if (whylen)
@@ -383,9 +383,9 @@ trib_qcheck_eval(trib_qcheck *c, const char *column, const trib_jvalue *v,
 }
 
 void
-trib_qcheck_describe(const trib_qcheck *c, trib_qc_failure failure,
-					 const char *why, const trib_jvalue *v, char *reason,
-					 size_t reasonlen)
+trib_quality_describe(const trib_quality *c, trib_quality_failure failure,
+					  const char *why, const trib_jvalue *v, char *reason,
+					  size_t reasonlen)
 {
 	static const char *const plain[] = {
 		[TRIB_QCF_NULL] = "is null",
@@ -400,7 +400,7 @@ trib_qcheck_describe(const trib_qcheck *c, trib_qc_failure failure,
 		snprintf(reason, reasonlen, "%s: %s", n, plain[failure]);
 	else if (failure == TRIB_QCF_TYPE)
 		snprintf(reason, reasonlen, "%s: expected %s, got a %s", n,
-				 trib_jtype_name(c->type), trib_jkind_name(v->kind));
+				 trib_jvalue_type_name(c->type), trib_jvalue_kind_name(v->kind));
 	else if (failure == TRIB_QCF_BELOW || failure == TRIB_QCF_ABOVE)
 		snprintf(reason, reasonlen, "%s: %s %s%s", n,
 				 failure == TRIB_QCF_BELOW ? "below the minimum" : "above the maximum",
@@ -416,30 +416,30 @@ trib_qcheck_describe(const trib_qcheck *c, trib_qc_failure failure,
 }
 
 bool
-trib_qcheck_run(trib_qcheck *c, const char *column, const trib_jvalue *v,
-				bool *pass, char *reason, size_t reasonlen, char *errbuf,
-				size_t errlen)
+trib_quality_run(trib_quality *c, const char *column, const trib_jvalue *v,
+				 bool *pass, char *reason, size_t reasonlen, char *errbuf,
+				 size_t errlen)
 {
-	trib_qc_failure f;
+	trib_quality_failure f;
 	char		why[256];
 
 	*pass = true;
 	if (reasonlen)
 		reason[0] = '\0';
-	if (!trib_qcheck_eval(c, column, v, &f, why, sizeof(why), errbuf, errlen))
+	if (!trib_quality_eval(c, column, v, &f, why, sizeof(why), errbuf, errlen))
 		return false;
 	*pass = f == TRIB_QCF_NONE;
 	if (!*pass)
-		trib_qcheck_describe(c, f, why, v, reason, reasonlen);
+		trib_quality_describe(c, f, why, v, reason, reasonlen);
 	return true;
 }
 
 bool
-trib_qc_kind_parse(const char *s, trib_qc_kind *out)
+trib_quality_kind_parse(const char *s, trib_quality_kind *out)
 {
 	int			i = trib_words_find(kind_names, TRIB_NWORDS(kind_names), s);
 
 	if (i >= 0)
-		*out = (trib_qc_kind) i;
+		*out = (trib_quality_kind) i;
 	return i >= 0;
 }

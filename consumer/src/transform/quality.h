@@ -27,8 +27,8 @@
  * Threads: a check keeps match data and, for unique, the batch's set; use
  * one per thread.
  *
- * Ownership: trib_qcheck_new() copies what it keeps from the spec except
- * `lua` (borrowed; must outlive the check).  trib_qcheck_free() frees the
+ * Ownership: trib_quality_new() copies what it keeps from the spec except
+ * `lua` (borrowed; must outlive the check).  trib_quality_free() frees the
  * compiled Lua expression too.
  */
 #ifndef TRIB_QUALITY_H
@@ -40,7 +40,7 @@
 #include "jvalue.h"
 #include "lua_expr.h"
 
-typedef enum trib_qc_kind
+typedef enum trib_quality_kind
 {
 	TRIB_QC_NOT_NULL = 0,
 	TRIB_QC_TYPE,
@@ -49,10 +49,10 @@ typedef enum trib_qc_kind
 	TRIB_QC_ALLOWED,
 	TRIB_QC_UNIQUE,
 	TRIB_QC_LUA
-} trib_qc_kind;
+} trib_quality_kind;
 
 /* Why a value failed a check. */
-typedef enum trib_qc_failure
+typedef enum trib_quality_failure
 {
 	TRIB_QCF_NONE = 0,			/* it passed */
 	TRIB_QCF_NULL,				/* NOT_NULL: null (or missing) */
@@ -64,11 +64,11 @@ typedef enum trib_qc_failure
 	TRIB_QCF_NOT_ALLOWED,		/* ALLOWED */
 	TRIB_QCF_DUPLICATE,			/* UNIQUE: seen earlier in the batch */
 	TRIB_QCF_LUA				/* LUA: the expression said false */
-} trib_qc_failure;
+} trib_quality_failure;
 
-typedef struct trib_qc_spec
+typedef struct trib_quality_spec
 {
-	trib_qc_kind kind;
+	trib_quality_kind kind;
 	const char *name;			/* labels reasons and errors ("amount_range") */
 
 	/* TYPE (jvalue.h) */
@@ -102,19 +102,19 @@ typedef struct trib_qc_spec
 	 * value, the bound event is visible; may return (false, "reason") */
 	trib_lua   *lua;
 	const char *lua_src;
-} trib_qc_spec;
+} trib_quality_spec;
 
-typedef struct trib_qcheck trib_qcheck;
+typedef struct trib_quality trib_quality;
 
 /* Compile; NULL with errbuf filled (bad bound, bad regex with offset,
  * a non-scalar allowed value, a Lua syntax error). */
-trib_qcheck *trib_qcheck_new(const trib_qc_spec *spec, char *errbuf,
-							 size_t errlen);
+trib_quality *trib_quality_new(const trib_quality_spec *spec, char *errbuf,
+							  size_t errlen);
 
-void		trib_qcheck_free(trib_qcheck *c);
+void		trib_quality_free(trib_quality *c);
 
 /* UNIQUE: forget the values seen (call at the start of every batch). */
-void		trib_qcheck_batch_reset(trib_qcheck *c);
+void		trib_quality_batch_reset(trib_quality *c);
 
 /*
  * Check value v of column (for LUA the caller has bound the event with
@@ -122,28 +122,28 @@ void		trib_qcheck_batch_reset(trib_qcheck *c);
  * TRIB_QCF_LUA, the expression's own reason in why (may be ""); false
  * with errbuf filled when the check could not be evaluated.
  */
-bool		trib_qcheck_eval(trib_qcheck *c, const char *column,
-							 const trib_jvalue *v, trib_qc_failure *failure,
-							 char *why, size_t whylen, char *errbuf,
-							 size_t errlen);
+bool		trib_quality_eval(trib_quality *c, const char *column,
+							  const trib_jvalue *v, trib_quality_failure *failure,
+							  char *why, size_t whylen, char *errbuf,
+							  size_t errlen);
 
 /* The reason for failure of v (never the value), named after the check:
  * "amount_range: above the maximum 1000.00 (exclusive)". */
-void		trib_qcheck_describe(const trib_qcheck *c, trib_qc_failure failure,
-								 const char *why, const trib_jvalue *v,
-								 char *reason, size_t reasonlen);
+void		trib_quality_describe(const trib_quality *c, trib_quality_failure failure,
+								  const char *why, const trib_jvalue *v,
+								  char *reason, size_t reasonlen);
 
 /*
- * trib_qcheck_eval and trib_qcheck_describe in one: *pass and reason
+ * trib_quality_eval and trib_quality_describe in one: *pass and reason
  * (empty when it passes); false with errbuf filled when the check could
  * not be evaluated.
  */
-bool		trib_qcheck_run(trib_qcheck *c, const char *column,
-							const trib_jvalue *v, bool *pass, char *reason,
-							size_t reasonlen, char *errbuf, size_t errlen);
+bool		trib_quality_run(trib_quality *c, const char *column,
+							 const trib_jvalue *v, bool *pass, char *reason,
+							 size_t reasonlen, char *errbuf, size_t errlen);
 
 /* Config words: "not_null", "type", "range", "regex", "allowed",
- * "unique", "lua"; type names are trib_jtype_parse()'s (jvalue.h). */
-bool		trib_qc_kind_parse(const char *s, trib_qc_kind *out);
+ * "unique", "lua"; type names are trib_jvalue_type_parse()'s (jvalue.h). */
+bool		trib_quality_kind_parse(const char *s, trib_quality_kind *out);
 
 #endif							/* TRIB_QUALITY_H */

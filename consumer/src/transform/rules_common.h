@@ -45,7 +45,7 @@ struct trib_mask;
 struct trib_fake_dicts;
 struct trib_lua;
 struct trib_lua_expr;
-struct trib_qcheck;
+struct trib_quality;
 struct rl_lookup;
 
 typedef struct rl_ops rl_ops;
@@ -76,7 +76,7 @@ typedef struct rl_rule
 	struct trib_fake_dicts *dicts;	/* substitute */
 	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
 	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
-	struct trib_qcheck *qc;		/* quality: the compiled check */
+	struct trib_quality *qc;		/* quality: the compiled check */
 } rl_rule;
 
 /* A relation reshaped by the shape rules that select its table. */

@@ -65,10 +65,10 @@ free_obj(const rl_rule *r, void *obj)
 	switch (r->c->type)
 	{
 		case TRIB_RULE_HASH:
-			trib_hasher_free(obj);
+			trib_hash_free(obj);
 			break;
 		case TRIB_RULE_TOKENIZE:
-			trib_tokenizer_free(obj);
+			trib_tokenize_free(obj);
 			break;
 		default:
 			trib_gcm_free(obj);
@@ -100,11 +100,11 @@ new_obj(const rl_rule *r, const char *ctx, char *errbuf, size_t errlen)
 	switch (c->type)
 	{
 		case TRIB_RULE_HASH:
-			return trib_hasher_new(r->key, ctx, strlen(ctx), encs[c->encoding],
-								   (size_t) c->length, errbuf, errlen);
+			return trib_hash_new(r->key, ctx, strlen(ctx), encs[c->encoding],
+								 (size_t) c->length, errbuf, errlen);
 		case TRIB_RULE_TOKENIZE:
-			return trib_tokenizer_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
-									  c->strict_alphabet, errbuf, errlen);
+			return trib_tokenize_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
+									 c->strict_alphabet, errbuf, errlen);
 		default:
 			return trib_gcm_new(r->key, ctx, strlen(ctx), c->url, errbuf, errlen);
 	}
@@ -166,7 +166,7 @@ transform(rl_rule *r, rl_evctx *x, const char *name, const char *text, size_t le
 	switch (c->type)
 	{
 		case TRIB_RULE_HASH:
-			return trib_hasher_apply(obj, text, len, out, &n, errbuf, errlen);
+			return trib_hash_apply(obj, text, len, out, &n, errbuf, errlen);
 		case TRIB_RULE_TOKENIZE:
 			if (trib_tokenize(obj, text, len, out, e, sizeof(e)))
 				return true;

@@ -25,7 +25,7 @@
 #include "rules_lua.h"
 
 /* The engine's check for each config word (config.h's order). */
-static const trib_qc_kind qc_kinds[] = {
+static const trib_quality_kind qc_kinds[] = {
 	[TRIB_CHECK_NOT_NULL] = TRIB_QC_NOT_NULL,
 	[TRIB_CHECK_TYPE] = TRIB_QC_TYPE,
 	[TRIB_CHECK_RANGE] = TRIB_QC_RANGE,
@@ -55,7 +55,7 @@ static bool
 init_quality(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
-	trib_qc_spec spec;
+	trib_quality_spec spec;
 	char	   *min,
 			   *max;
 
@@ -79,7 +79,7 @@ init_quality(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 		spec.lua_src = c->lua;
 		r->lua_state = spec.lua;
 	}
-	r->qc = trib_qcheck_new(&spec, errbuf, errlen);
+	r->qc = trib_quality_new(&spec, errbuf, errlen);
 	free(min);
 	free(max);
 	return r->qc != NULL;
@@ -88,7 +88,7 @@ init_quality(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 static void
 free_quality(rl_rule *r)
 {
-	trib_qcheck_free(r->qc);
+	trib_quality_free(r->qc);
 	r->qc = NULL;
 }
 
@@ -96,12 +96,12 @@ void
 rl_quality_batch_end(rl_rule *r)
 {
 	if (r->qc != NULL)
-		trib_qcheck_batch_reset(r->qc);
+		trib_quality_batch_reset(r->qc);
 }
 
 /* The reason phrase for a failure of v. */
 static const char *
-phrase(rl_evctx *x, const rl_rule *r, trib_qc_failure f, const char *lua_why,
+phrase(rl_evctx *x, const rl_rule *r, trib_quality_failure f, const char *lua_why,
 	   const trib_jvalue *v)
 {
 	switch (f)
@@ -124,7 +124,7 @@ phrase(rl_evctx *x, const rl_rule *r, trib_qc_failure f, const char *lua_why,
 		case TRIB_QCF_LUA:
 			break;
 	}
-	trib_qcheck_describe(r->qc, f, lua_why, v, x->check_reason, sizeof(x->check_reason));
+	trib_quality_describe(r->qc, f, lua_why, v, x->check_reason, sizeof(x->check_reason));
 	return x->check_reason;
 }
 
@@ -134,7 +134,7 @@ check_value(rl_evctx *x, rl_rule *r, const char *column, yajl_val v, const char 
 {
 	trib_strbuf scratch = {0};
 	trib_jvalue jv;
-	trib_qc_failure f = TRIB_QCF_NONE;
+	trib_quality_failure f = TRIB_QCF_NONE;
 	char		lua_why[256];
 	char		e[256];
 
@@ -146,7 +146,7 @@ check_value(rl_evctx *x, rl_rule *r, const char *column, yajl_val v, const char 
 		x->bound = true;
 	}
 	trib_jvalue_from_yajl(v, NULL, &jv, &scratch);
-	if (!trib_qcheck_eval(r->qc, column, &jv, &f, lua_why, sizeof(lua_why), e, sizeof(e)))
+	if (!trib_quality_eval(r->qc, column, &jv, &f, lua_why, sizeof(lua_why), e, sizeof(e)))
 	{
 		snprintf(x->check_reason, sizeof(x->check_reason), "lua: %.180s", e);
 		*why = x->check_reason;

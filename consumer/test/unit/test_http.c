@@ -347,7 +347,7 @@ test_many_requests_while_updating(void **state)
 	int			i;
 
 	(void) state;
-	assert_true(trib_std_metrics_register(reg, &std));
+	assert_true(trib_metrics_register_std(reg, &std));
 	h = start(reg, &p);
 	for (i = 0; i < 200; i++)
 	{

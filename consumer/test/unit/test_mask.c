@@ -533,11 +533,11 @@ test_iban_check_digits(void **state)
 	{
 		assert_int_equal(t_mod97(valid[i]), 1);
 		assert_true(t_national_ok(valid[i]));
-		assert_true(trib_iban_valid(valid[i]));
+		assert_true(trib_fake_iban_valid(valid[i]));
 	}
-	assert_false(trib_iban_valid("DE89370400440532013001"));
-	assert_false(trib_iban_valid("DE8937040044053201300"));	/* length */
-	assert_true(trib_iban_valid("DE89 3704 0044 0532 0130 00"));
+	assert_false(trib_fake_iban_valid("DE89370400440532013001"));
+	assert_false(trib_fake_iban_valid("DE8937040044053201300"));	/* length */
+	assert_true(trib_fake_iban_valid("DE89 3704 0044 0532 0130 00"));
 
 	for (size_t c = 0; c < sizeof(countries) / sizeof(countries[0]); c++)
 	{
@@ -632,8 +632,8 @@ test_credit_card(void **state)
 
 	(void) state;
 	assert_true(t_luhn("4111111111111111"));
-	assert_true(trib_luhn_valid("4111 1111 1111 1111"));
-	assert_false(trib_luhn_valid("4111 1111 1111 1112"));
+	assert_true(trib_fake_luhn_valid("4111 1111 1111 1111"));
+	assert_false(trib_fake_luhn_valid("4111 1111 1111 1112"));
 	for (int i = 0; i < 300; i++)
 	{
 		char		in[32];
@@ -644,7 +644,7 @@ test_credit_card(void **state)
 		assert_int_equal(k, TRIB_J_STRING);
 		assert_true(o[4] == ' ' && o[9] == ' ' && o[14] == ' ');
 		assert_true(t_luhn(o));
-		assert_true(trib_luhn_valid(o));
+		assert_true(trib_fake_luhn_valid(o));
 		/* an issuer prefix: Visa 4, Mastercard 51-55/2221-2720, Discover
 		 * 6011/644-649/65, JCB 3528-3589 (16 digits) */
 		assert_true(o[0] == '4' || (o[0] == '5' && o[1] >= '1' && o[1] <= '5') ||

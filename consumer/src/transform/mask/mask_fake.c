@@ -620,7 +620,7 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 }
 
 bool
-trib_iban_valid(const char *s)
+trib_fake_iban_valid(const char *s)
 {
 	char		buf[64];
 	size_t		n = 0;
@@ -718,7 +718,7 @@ luhn_digit(const char *d, size_t n)
 }
 
 bool
-trib_luhn_valid(const char *s)
+trib_fake_luhn_valid(const char *s)
 {
 	char		d[64];
 	size_t		n = 0;

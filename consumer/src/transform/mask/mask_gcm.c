@@ -64,9 +64,9 @@ gcm_update(EVP_CIPHER_CTX *ctx, const void *aad, size_t aadlen,
 }
 
 bool
-trib_aes256gcm_seal(const unsigned char key[32], const unsigned char nonce[12],
-					const void *aad, size_t aadlen, const void *pt, size_t n,
-					unsigned char *ct, unsigned char tag[16])
+trib_gcm_seal(const unsigned char key[32], const unsigned char nonce[12],
+			  const void *aad, size_t aadlen, const void *pt, size_t n,
+			  unsigned char *ct, unsigned char tag[16])
 {
 	EVP_CIPHER_CTX *ctx = gcm_ctx(key, nonce, true);
 	unsigned char fin[16];
@@ -81,9 +81,9 @@ trib_aes256gcm_seal(const unsigned char key[32], const unsigned char nonce[12],
 }
 
 bool
-trib_aes256gcm_open(const unsigned char key[32], const unsigned char nonce[12],
-					const void *aad, size_t aadlen, const unsigned char *ct,
-					size_t n, const unsigned char tag[16], unsigned char *pt)
+trib_gcm_open(const unsigned char key[32], const unsigned char nonce[12],
+			  const void *aad, size_t aadlen, const unsigned char *ct,
+			  size_t n, const unsigned char tag[16], unsigned char *pt)
 {
 	EVP_CIPHER_CTX *ctx = gcm_ctx(key, nonce, false);
 	unsigned char fin[16];
@@ -151,9 +151,9 @@ trib_gcm_encrypt_nonce(trib_gcm *g, const unsigned char nonce[12], const void *v
 	blob = trib_xmalloc(bloblen);
 	blob[0] = TRIB_GCM_VERSION;
 	memcpy(blob + 1, nonce, TRIB_GCM_NONCE_LEN);
-	if (!trib_aes256gcm_seal(g->key->bytes, nonce, g->aad, g->aadlen, value, n,
-							 blob + 1 + TRIB_GCM_NONCE_LEN,
-							 blob + 1 + TRIB_GCM_NONCE_LEN + n))
+	if (!trib_gcm_seal(g->key->bytes, nonce, g->aad, g->aadlen, value, n,
+					   blob + 1 + TRIB_GCM_NONCE_LEN,
+					   blob + 1 + TRIB_GCM_NONCE_LEN + n))
 	{
 		free(blob);
 		snprintf(errbuf, errlen, "encrypt: OpenSSL AES-256-GCM failed");
@@ -202,9 +202,9 @@ trib_gcm_decrypt(trib_gcm *g, const char *text, size_t len, unsigned char **out,
 	}
 	ctlen = n - TRIB_GCM_OVERHEAD;
 	pt = trib_xmalloc(ctlen + 1);
-	if (!trib_aes256gcm_open(g->key->bytes, blob + 1, g->aad, g->aadlen,
-							 blob + 1 + TRIB_GCM_NONCE_LEN, ctlen,
-							 blob + 1 + TRIB_GCM_NONCE_LEN + ctlen, pt))
+	if (!trib_gcm_open(g->key->bytes, blob + 1, g->aad, g->aadlen,
+					   blob + 1 + TRIB_GCM_NONCE_LEN, ctlen,
+					   blob + 1 + TRIB_GCM_NONCE_LEN + ctlen, pt))
 	{
 		free(blob);
 		free(pt);

@@ -24,7 +24,7 @@
 
 #define HASH_LABEL "tributary.hash.v1"
 
-struct trib_hasher
+struct trib_hash
 {
 	trib_hmac  *base;			/* key + prefix absorbed */
 	trib_hash_encoding encoding;
@@ -62,12 +62,12 @@ absorb_prefix(trib_hmac *h, const char *context, size_t ctxlen)
 		trib_hmac_update(h, context, ctxlen);
 }
 
-trib_hasher *
-trib_hasher_new(const trib_key *key, const char *context, size_t ctxlen,
-				trib_hash_encoding encoding, size_t max_chars, char *errbuf,
-				size_t errlen)
+trib_hash *
+trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
+			  trib_hash_encoding encoding, size_t max_chars, char *errbuf,
+			  size_t errlen)
 {
-	trib_hasher *h;
+	trib_hash  *h;
 
 	if (!trib_key_require_range(key, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
 								"hash (HMAC-SHA256)", errbuf, errlen))
@@ -85,7 +85,7 @@ trib_hasher_new(const trib_key *key, const char *context, size_t ctxlen,
 	if (h->base == NULL || !absorb_prefix(h->base, context, ctxlen))
 	{
 		snprintf(errbuf, errlen, "hash: OpenSSL could not set up HMAC-SHA256");
-		trib_hasher_free(h);
+		trib_hash_free(h);
 		return NULL;
 	}
 	return h;
@@ -93,7 +93,7 @@ trib_hasher_new(const trib_key *key, const char *context, size_t ctxlen,
 
 /* mac as text in the hasher's encoding, truncated; returns the length. */
 static size_t
-encode_mac(const trib_hasher *h, const unsigned char mac[32],
+encode_mac(const trib_hash *h, const unsigned char mac[32],
 		   char out[TRIB_HASH_TEXT_MAX + 1])
 {
 	size_t		n;
@@ -112,8 +112,8 @@ encode_mac(const trib_hasher *h, const unsigned char mac[32],
 }
 
 bool
-trib_hasher_apply(trib_hasher *h, const void *value, size_t len, char **out,
-				  size_t *outlen, char *errbuf, size_t errlen)
+trib_hash_apply(trib_hash *h, const void *value, size_t len, char **out,
+				size_t *outlen, char *errbuf, size_t errlen)
 {
 	trib_hmac  *ctx = trib_hmac_dup(h->base);
 	unsigned char mac[TRIB_HMAC_LEN];
@@ -131,7 +131,7 @@ trib_hasher_apply(trib_hasher *h, const void *value, size_t len, char **out,
 }
 
 void
-trib_hasher_free(trib_hasher *h)
+trib_hash_free(trib_hash *h)
 {
 	if (h == NULL)
 		return;

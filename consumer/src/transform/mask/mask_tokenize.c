@@ -49,8 +49,8 @@ struct trib_tokenizer
 };
 
 bool
-trib_token_alphabet_parse(const char *name, trib_token_alphabet *out,
-						  char *errbuf, size_t errlen)
+trib_tokenize_alphabet_parse(const char *name, trib_token_alphabet *out,
+							 char *errbuf, size_t errlen)
 {
 	for (size_t i = 0; i < N_ALPHABETS; i++)
 		if (strcmp(name, alphabets[i].name) == 0)
@@ -64,21 +64,21 @@ trib_token_alphabet_parse(const char *name, trib_token_alphabet *out,
 }
 
 const char *
-trib_token_alphabet_name(trib_token_alphabet alphabet)
+trib_tokenize_alphabet_name(trib_token_alphabet alphabet)
 {
 	return alphabets[alphabet].name;
 }
 
 const char *
-trib_token_alphabet_chars(trib_token_alphabet alphabet)
+trib_tokenize_alphabet_chars(trib_token_alphabet alphabet)
 {
 	return alphabets[alphabet].chars;
 }
 
 trib_tokenizer *
-trib_tokenizer_new(const trib_key *key, trib_token_alphabet alphabet,
-				   const void *tweak, size_t tweaklen, bool strict,
-				   char *errbuf, size_t errlen)
+trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
+				  const void *tweak, size_t tweaklen, bool strict,
+				  char *errbuf, size_t errlen)
 {
 	static const size_t aes_lens[] = {16, 24, 32};
 	trib_tokenizer *t;
@@ -108,14 +108,14 @@ trib_tokenizer_new(const trib_key *key, trib_token_alphabet alphabet,
 	t->ff1 = trib_ff1_new(key->bytes, key->len, t->radix, errbuf, errlen);
 	if (t->ff1 == NULL)
 	{
-		trib_tokenizer_free(t);
+		trib_tokenize_free(t);
 		return NULL;
 	}
 	return t;
 }
 
 void
-trib_tokenizer_free(trib_tokenizer *t)
+trib_tokenize_free(trib_tokenizer *t)
 {
 	if (t == NULL)
 		return;
@@ -201,8 +201,8 @@ trib_tokenize(trib_tokenizer *t, const char *in, size_t len, char **out,
 }
 
 bool
-trib_detokenize(trib_tokenizer *t, const char *in, size_t len, char **out,
-				char *errbuf, size_t errlen)
+trib_tokenize_reverse(trib_tokenizer *t, const char *in, size_t len, char **out,
+					  char *errbuf, size_t errlen)
 {
 	return transform(t, false, in, len, out, errbuf, errlen);
 }
