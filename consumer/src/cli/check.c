@@ -26,7 +26,7 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
-#include "jsondoc.h"
+#include "jpath.h"
 #include "log.h"
 #include "rules.h"
 #include "strbuf.h"

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsondoc.h"
+#include "jpath.h"
 #include "lua_expr.h"
 #include "keys.h"
 #include "strbuf.h"

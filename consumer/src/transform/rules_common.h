@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "hmac.h"
+#include "jpath.h"
 #include "jsondoc.h"
 #include "rules.h"
 #include "strbuf.h"

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "jpath.h"
 #include "jsondoc.h"
 #include "rules.h"
 
