@@ -76,23 +76,23 @@ static bool check_table_pattern(const char *value, char *msg, size_t msglen);
 static bool check_topic_name(const char *value, char *msg, size_t msglen);
 static bool check_topic_pattern(const char *value, char *msg, size_t msglen);
 static bool check_listen(const char *value, char *msg, size_t msglen);
-static void finish_top(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_top(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 					   const char *path, void *base, const char *name);
-static void finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							 const char *path, void *base, const char *name);
-static void finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						   const char *path, void *base, const char *name);
-static void finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
-static void finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
-static void finish_http(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						const char *path, void *base, const char *name);
-static void parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value,
+static void parse_sources(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 						  const char *path, void *base);
-static void parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value,
+static void parse_sinks(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 						const char *path, void *base);
-static void parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
+static void parse_transforms(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 							 const char *path, void *base);
 static void free_sources(void *base);
 static void free_transforms(void *base);
@@ -358,7 +358,7 @@ static const ck_section checkpoint_section = {
 	.doc_intro = "Where the position of the last change every sink made durable is kept.",
 };
 
-static void finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						   const char *path, void *base, const char *name);
 
 static const ck_key erasure_keys[] = {
@@ -712,7 +712,7 @@ ck_check_conninfo(const char *value, char *msg, size_t msglen)
 
 /* File sinks must not share a path. */
 static void
-finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_top(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 		   void *base, const char *name)
 {
 	trib_config *cfg = base;
@@ -726,13 +726,13 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 
 		for (size_t i = 0; i < cfg->nsinks; i++)
 			trib_strbuf_printf(&names, "%s%s", i ? ", " : "", cfg->sinks[i].name);
-		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+		ck_error(c, trib_yaml_map_get(map, "dead_letter"), "dead_letter",
 				 "no sink named \"%s\" (accepted: %s)", cfg->dead_letter,
 				 names.len ? names.data : "the name of a sink");
 		trib_strbuf_free(&names);
 	}
 	else if (cfg->dead_letter != NULL && cfg->nsinks == 1)
-		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+		ck_error(c, trib_yaml_map_get(map, "dead_letter"), "dead_letter",
 				 "the dead_letter sink would be the only sink (accepted: another sink "
 				 "than the one events go to)");
 	for (size_t i = 0; i < cfg->nsinks; i++)
@@ -744,12 +744,12 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 			if (cfg->sinks[j].type == TRIB_SINK_FILE && cfg->sinks[j].file.path != NULL &&
 				strcmp(cfg->sinks[i].file.path, cfg->sinks[j].file.path) == 0)
 			{
-				const yt_node *sinks = yt_map_get(map, "sinks");
-				const yt_node *entry = yt_map_get(sinks, cfg->sinks[i].name);
+				const trib_yaml_node *sinks = trib_yaml_map_get(map, "sinks");
+				const trib_yaml_node *entry = trib_yaml_map_get(sinks, cfg->sinks[i].name);
 				char	   *p = ck_path("sinks", cfg->sinks[i].name);
 				char	   *pp = ck_path(p, "path");
 
-				ck_error(c, yt_map_get(entry, "path"), pp,
+				ck_error(c, trib_yaml_map_get(entry, "path"), pp,
 						 "the same file as sinks.%s.path", cfg->sinks[j].name);
 				free(pp);
 				free(p);
@@ -761,7 +761,7 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 
 /* Default slot; plugin options tributary manages itself. */
 static void
-finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				 void *base, const char *name)
 {
 	static const char *const managed[][2] = {
@@ -771,7 +771,7 @@ finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *p
 	};
 	trib_pg_source_conf *pg = base;
 	const trib_config *cfg = ck_config(c);
-	const yt_node *opts = yt_map_get(map, "plugin_options");
+	const trib_yaml_node *opts = trib_yaml_map_get(map, "plugin_options");
 
 	(void) at;
 	(void) name;
@@ -794,7 +794,7 @@ finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *p
 				char	   *p = ck_path(path, "plugin_options");
 				char	   *pp = ck_path(p, managed[m][0]);
 
-				ck_error(c, yt_map_key(opts, managed[m][0]), pp, "%s", managed[m][1]);
+				ck_error(c, trib_yaml_map_key(opts, managed[m][0]), pp, "%s", managed[m][1]);
 				free(pp);
 				free(p);
 			}
@@ -804,7 +804,7 @@ finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *p
 
 /* initial <= max. */
 static void
-finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   void *base, const char *name)
 {
 	trib_backoff_conf *b = base;
@@ -814,7 +814,7 @@ finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 	{
 		char	   *p = ck_path(path, "initial");
 
-		ck_error(c, yt_map_get(map, "initial") ? yt_map_get(map, "initial") : at, p,
+		ck_error(c, trib_yaml_map_get(map, "initial") ? trib_yaml_map_get(map, "initial") : at, p,
 				 "%d is more than max (%d)", b->initial, b->max);
 		free(p);
 	}
@@ -822,7 +822,7 @@ finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 
 /* embedded, default prefix, transactional id. */
 static void
-finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				  void *base, const char *name)
 {
 	trib_kafka_sink_conf *k = base;
@@ -844,15 +844,15 @@ finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 	{
 		char	   *p = ck_path(path, "transactional_id");
 
-		ck_error(c, yt_map_key(map, "transactional_id"), p,
+		ck_error(c, trib_yaml_map_key(map, "transactional_id"), p,
 				 "is set but transactional is false");
 		free(p);
 	}
-	if (k->unchanged_toast == TRIB_TOAST_OMIT && yt_map_key(map, "unavailable_value"))
+	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
 	{
 		char	   *p = ck_path(path, "unavailable_value");
 
-		ck_error(c, yt_map_key(map, "unavailable_value"), p,
+		ck_error(c, trib_yaml_map_key(map, "unavailable_value"), p,
 				 "is set but unchanged_toast is omit (accepted: remove it, or "
 				 "unchanged_toast: placeholder)");
 		free(p);
@@ -861,12 +861,12 @@ finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 
 /* store decides which of path and dsn apply; dsn defaults to a source's. */
 static void
-finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				  void *base, const char *name)
 {
 	trib_checkpoint_conf *cp = base;
 	const trib_config *cfg = ck_config(c);
-	const yt_node *where = map ? map : at;
+	const trib_yaml_node *where = map ? map : at;
 	char	   *p_path = ck_path(path, "path");
 	char	   *p_dsn = ck_path(path, "dsn");
 
@@ -876,13 +876,13 @@ finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 		if (cp->path == NULL)
 			ck_error(c, where, p_path, "required key is missing (with store: file)");
 		if (cp->dsn != NULL)
-			ck_error(c, yt_map_key(map, "dsn") ? yt_map_key(map, "dsn") : yt_map_key(map, "dsn_file"),
+			ck_error(c, trib_yaml_map_key(map, "dsn") ? trib_yaml_map_key(map, "dsn") : trib_yaml_map_key(map, "dsn_file"),
 					 p_dsn, "is only used with store: catalog");
 	}
 	else
 	{
 		if (cp->path != NULL)
-			ck_error(c, yt_map_key(map, "path"), p_path, "is only used with store: file");
+			ck_error(c, trib_yaml_map_key(map, "path"), p_path, "is only used with store: file");
 		for (size_t i = 0; cp->dsn == NULL && i < cfg->nsources; i++)
 		{
 			if (cfg->sources[i].type == TRIB_SOURCE_POSTGRES && cfg->sources[i].pg.dsn)
@@ -908,7 +908,7 @@ finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 
 /* Split listen into host and port (validated by check_listen). */
 static void
-finish_http(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			void *base, const char *name)
 {
 	trib_http_conf *h = base;
@@ -926,7 +926,7 @@ finish_http(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 /* ---- custom keys ------------------------------------------------------ */
 
 static void
-parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value, const char *path,
+parse_sources(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, const char *path,
 			  void *base)
 {
 	(void) base;
@@ -934,7 +934,7 @@ parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value, const char *p
 }
 
 static void
-parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value, const char *path,
+parse_sinks(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, const char *path,
 			void *base)
 {
 	(void) base;
@@ -955,7 +955,7 @@ free_sinks(void *base)
 
 /* transforms: a list of rules (config_rules.c). */
 static void
-parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
+parse_transforms(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 				 const char *path, void *base)
 {
 	(void) base;
@@ -970,7 +970,7 @@ free_transforms(void *base)
 
 /* erasure: all or nothing; targets name a table and a column. */
 static void
-finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   void *base, const char *name)
 {
 	trib_erasure_conf *e = base;
@@ -983,7 +983,7 @@ finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 	if (e->table == NULL || e->subject == NULL || e->targets.count == 0 || e->audit_log == NULL)
 		ck_error(c, map ? map : at, path, "erasure needs table, subject, targets and audit_log");
 	if (e->table != NULL && strchr(e->table, '.') == NULL)
-		ck_error(c, yt_map_get(map, "table"), path, "table \"%s\" is not schema.table",
+		ck_error(c, trib_yaml_map_get(map, "table"), path, "table \"%s\" is not schema.table",
 				 e->table);
 	for (size_t i = 0; i < e->targets.count; i++)
 	{
@@ -991,7 +991,7 @@ finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 		const char *d1 = strchr(t, '.');
 
 		if (d1 == NULL || strchr(d1 + 1, '.') == NULL || strchr(strchr(d1 + 1, '.') + 1, '.'))
-			ck_error(c, yt_map_get(map, "targets"), path, "target \"%s\" is not "
+			ck_error(c, trib_yaml_map_get(map, "targets"), path, "target \"%s\" is not "
 					 "schema.table.column (accepted: e.g. public.orders.customer_id)", t);
 	}
 	if (e->dsn == NULL && cfg->nsources > 0 && cfg->sources[0].pg.dsn != NULL)

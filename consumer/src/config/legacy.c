@@ -46,7 +46,7 @@ typedef struct lctx
 } lctx;
 
 static void
-lerr(lctx *c, const yt_node *at, const char *key, const char *fmt,...)
+lerr(lctx *c, const trib_yaml_node *at, const char *key, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -116,11 +116,11 @@ in_list(const char *const *w, const char *s)
 
 typedef struct lstep
 {
-	const yt_node *node;
+	const trib_yaml_node *node;
 	char	   *name;
 	char	   *type;
 	int			order;
-	const yt_node *deps;
+	const trib_yaml_node *deps;
 	trib_strbuf rules;
 	trib_strbuf tables;
 	const char *source_db;
@@ -130,20 +130,20 @@ typedef struct lstep
 } lstep;
 
 static const char *
-scalar(lctx *c, const yt_node *map, const char *key, const char *path, bool required)
+scalar(lctx *c, const trib_yaml_node *map, const char *key, const char *path, bool required)
 {
-	const yt_node *v = yt_map_get(map, key);
-	char		d[YT_DESCRIBE_LEN];
+	const trib_yaml_node *v = trib_yaml_map_get(map, key);
+	char		d[TRIB_YAML_DESCRIBE_LEN];
 
-	if (v == NULL || yt_is_null(v))
+	if (v == NULL || trib_yaml_is_null(v))
 	{
 		if (required)
 			lerr(c, map, path, "required key %s is missing", key);
 		return NULL;
 	}
-	if (v->kind != YT_SCALAR)
+	if (v->kind != TRIB_YAML_SCALAR)
 	{
-		lerr(c, v, path, "%s: expected a string, got %s", key, yt_describe(v, d, sizeof(d)));
+		lerr(c, v, path, "%s: expected a string, got %s", key, trib_yaml_describe(v, d, sizeof(d)));
 		return NULL;
 	}
 	return v->text;
@@ -151,7 +151,7 @@ scalar(lctx *c, const yt_node *map, const char *key, const char *path, bool requ
 
 /* The params a strategy cannot do without. */
 static bool
-required_params(lctx *c, const strategy *s, const yt_node *params, const yt_node *spec,
+required_params(lctx *c, const strategy *s, const trib_yaml_node *params, const trib_yaml_node *spec,
 				const char *path)
 {
 	static const struct
@@ -171,11 +171,11 @@ required_params(lctx *c, const strategy *s, const yt_node *params, const yt_node
 
 		if (strcmp(req[i].strategy, s->name) != 0)
 			continue;
-		for (int j = 0; req[i].any[j] && params && params->kind == YT_MAP; j++)
-			found = found || yt_map_get(params, req[i].any[j]) != NULL;
+		for (int j = 0; req[i].any[j] && params && params->kind == TRIB_YAML_MAP; j++)
+			found = found || trib_yaml_map_get(params, req[i].any[j]) != NULL;
 		if (!found)
 		{
-			lerr(c, params && params->kind == YT_MAP ? params : spec, path,
+			lerr(c, params && params->kind == TRIB_YAML_MAP ? params : spec, path,
 				 "strategy %s needs params: %s", s->name, req[i].say);
 			return false;
 		}
@@ -185,12 +185,12 @@ required_params(lctx *c, const strategy *s, const yt_node *params, const yt_node
 
 /* One field's strategy as a native rule. */
 static void
-field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_node *spec,
+field_rule(lctx *c, lstep *st, const char *table, const trib_yaml_node *fkey, const trib_yaml_node *spec,
 		   const char *path)
 {
 	const char *sname = scalar(c, spec, "strategy", path, true);
 	const strategy *s;
-	const yt_node *params = yt_map_get(spec, "params");
+	const trib_yaml_node *params = trib_yaml_map_get(spec, "params");
 	trib_strbuf *b = &st->rules;
 
 	for (size_t i = 0; i + 1 < spec->nchild; i += 2)
@@ -202,7 +202,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 		return;
 	if ((s = find_strategy(sname)) == NULL)
 	{
-		lerr(c, yt_map_get(spec, "strategy"), path, "unknown strategy \"%s\" (accepted: redact, "
+		lerr(c, trib_yaml_map_get(spec, "strategy"), path, "unknown strategy \"%s\" (accepted: redact, "
 			 "substitute, perturb, hash_salt, sample)", sname);
 		return;
 	}
@@ -247,15 +247,15 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 		trib_strbuf_adds(b, ", key_format: raw, context: ");
 		trib_jdoc_quote(b, fkey->text);
 	}
-	if (params != NULL && !yt_is_null(params) && params->kind != YT_MAP)
+	if (params != NULL && !trib_yaml_is_null(params) && params->kind != TRIB_YAML_MAP)
 	{
 		lerr(c, params, path, "params: expected a map");
 		params = NULL;
 	}
 	for (size_t i = 0; params && i + 1 < params->nchild; i += 2)
 	{
-		const yt_node *k = params->child[i];
-		const yt_node *v = params->child[i + 1];
+		const trib_yaml_node *k = params->child[i];
+		const trib_yaml_node *v = params->child[i + 1];
 		const char *native = k->text;
 		trib_strbuf val = {0};
 
@@ -269,7 +269,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 			trib_strbuf_free(&acc);
 			continue;
 		}
-		if (v->kind != YT_SCALAR)
+		if (v->kind != TRIB_YAML_SCALAR)
 		{
 			lerr(c, v, path, "parameter %s: expected a scalar", k->text);
 			continue;
@@ -301,20 +301,20 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 }
 
 static void
-step_collections(lctx *c, lstep *st, const yt_node *cols, const char *path)
+step_collections(lctx *c, lstep *st, const trib_yaml_node *cols, const char *path)
 {
-	char		d[YT_DESCRIBE_LEN];
+	char		d[TRIB_YAML_DESCRIBE_LEN];
 
-	if (cols == NULL || cols->kind != YT_MAP || cols->nchild == 0)
+	if (cols == NULL || cols->kind != TRIB_YAML_MAP || cols->nchild == 0)
 	{
 		lerr(c, cols ? cols : st->node, path, "collections: expected a map of collection "
-			 "names to fields, got %s", cols ? yt_describe(cols, d, sizeof(d)) : "nothing");
+			 "names to fields, got %s", cols ? trib_yaml_describe(cols, d, sizeof(d)) : "nothing");
 		return;
 	}
 	for (size_t i = 0; i + 1 < cols->nchild; i += 2)
 	{
-		const yt_node *name = cols->child[i];
-		const yt_node *fields = cols->child[i + 1];
+		const trib_yaml_node *name = cols->child[i];
+		const trib_yaml_node *fields = cols->child[i + 1];
 		trib_strbuf table = {0};
 		trib_strbuf p = {0};
 
@@ -324,14 +324,14 @@ step_collections(lctx *c, lstep *st, const yt_node *cols, const char *path)
 		trib_strbuf_adds(&st->tables, st->tables.len ? ", " : "");
 		trib_jdoc_quote(&st->tables, table.data);
 		trib_strbuf_printf(&p, "%s.collections.%s", path, name->text);
-		if (fields != NULL && !yt_is_null(fields) && fields->kind != YT_MAP)
+		if (fields != NULL && !trib_yaml_is_null(fields) && fields->kind != TRIB_YAML_MAP)
 			lerr(c, fields, p.data, "expected a map of field names to {strategy, params}");
-		for (size_t j = 0; fields && fields->kind == YT_MAP && j + 1 < fields->nchild; j += 2)
+		for (size_t j = 0; fields && fields->kind == TRIB_YAML_MAP && j + 1 < fields->nchild; j += 2)
 		{
 			trib_strbuf fp = {0};
 
 			trib_strbuf_printf(&fp, "%s.%s", p.data, fields->child[j]->text);
-			if (fields->child[j + 1]->kind != YT_MAP)
+			if (fields->child[j + 1]->kind != TRIB_YAML_MAP)
 				lerr(c, fields->child[j + 1], fp.data, "expected {strategy: ..., params: {...}}");
 			else
 				field_rule(c, st, table.data, fields->child[j], fields->child[j + 1], fp.data);
@@ -347,7 +347,7 @@ static const char *const step_keys[] = {"step", "type", "order", "depends_on", "
 static const char *const step_types[] = {"copy", "sanitize_obfuscate", "minimize", NULL};
 
 static void
-read_step(lctx *c, lstep *st, const yt_node *node, const char *name_from_key, const char *path)
+read_step(lctx *c, lstep *st, const trib_yaml_node *node, const char *name_from_key, const char *path)
 {
 	const char *order;
 	const char *type;
@@ -365,7 +365,7 @@ read_step(lctx *c, lstep *st, const yt_node *node, const char *name_from_key, co
 	}
 	type = scalar(c, node, "type", path, true);
 	if (type && !in_list(step_types, type))
-		lerr(c, yt_map_get(node, "type"), path, "unknown step type \"%s\" (accepted: copy, "
+		lerr(c, trib_yaml_map_get(node, "type"), path, "unknown step type \"%s\" (accepted: copy, "
 			 "sanitize_obfuscate, minimize)", type);
 	st->type = trib_xstrdup(type ? type : "copy");
 	order = scalar(c, node, "order", path, false);
@@ -375,22 +375,22 @@ read_step(lctx *c, lstep *st, const yt_node *node, const char *name_from_key, co
 		long		o = strtol(order, &end, 10);
 
 		if (*end != '\0' || o < 0 || o > 1000000)
-			lerr(c, yt_map_get(node, "order"), path, "order: \"%s\" is not a whole number",
+			lerr(c, trib_yaml_map_get(node, "order"), path, "order: \"%s\" is not a whole number",
 				 order);
 		st->order = (int) o;
 	}
-	st->deps = yt_map_get(node, "depends_on");
+	st->deps = trib_yaml_map_get(node, "depends_on");
 	st->source_db = scalar(c, node, "source_db", path, true);
 	st->dest_db = scalar(c, node, "dest_db", path, true);
 	if (st->source_db && strncmp(st->source_db, "mongodb", 7) == 0)
-		lerr(c, yt_map_get(node, "source_db"), path, "MongoDB databases are not supported "
+		lerr(c, trib_yaml_map_get(node, "source_db"), path, "MongoDB databases are not supported "
 			 "by this version (accepted: postgres:// or postgresql:// URIs, or libpq "
 			 "connection strings)");
 	if (st->dest_db && strncmp(st->dest_db, "mongodb", 7) == 0)
-		lerr(c, yt_map_get(node, "dest_db"), path, "MongoDB databases are not supported "
+		lerr(c, trib_yaml_map_get(node, "dest_db"), path, "MongoDB databases are not supported "
 			 "by this version (accepted: postgres:// or postgresql:// URIs, or libpq "
 			 "connection strings)");
-	step_collections(c, st, yt_map_get(node, "collections"), path);
+	step_collections(c, st, trib_yaml_map_get(node, "collections"), path);
 }
 
 /* ---- the DAG ---------------------------------------------------------------------- */
@@ -408,13 +408,13 @@ find_step(lstep *st, size_t n, const char *name)
 static bool
 depends(lctx *c, lstep *st, size_t n, size_t a, size_t b)
 {
-	const yt_node *d = st[a].deps;
+	const trib_yaml_node *d = st[a].deps;
 
 	(void) c;
 	if (st[b].order < st[a].order)
 		return true;
-	for (size_t i = 0; d && d->kind == YT_SEQ && i < d->nchild; i++)
-		if (d->child[i]->kind == YT_SCALAR && find_step(st, n, d->child[i]->text) == (int) b)
+	for (size_t i = 0; d && d->kind == TRIB_YAML_SEQ && i < d->nchild; i++)
+		if (d->child[i]->kind == TRIB_YAML_SCALAR && find_step(st, n, d->child[i]->text) == (int) b)
 			return true;
 	return false;
 }
@@ -457,19 +457,19 @@ check_deps(lctx *c, lstep *st, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 	{
-		const yt_node *d = st[i].deps;
+		const trib_yaml_node *d = st[i].deps;
 
-		if (d == NULL || yt_is_null(d))
+		if (d == NULL || trib_yaml_is_null(d))
 			continue;
-		if (d->kind != YT_SEQ)
+		if (d->kind != TRIB_YAML_SEQ)
 		{
 			lerr(c, d, "depends_on", "expected a list of step names");
 			continue;
 		}
 		for (size_t j = 0; j < d->nchild; j++)
-			if (d->child[j]->kind != YT_SCALAR || find_step(st, n, d->child[j]->text) < 0)
+			if (d->child[j]->kind != TRIB_YAML_SCALAR || find_step(st, n, d->child[j]->text) < 0)
 				lerr(c, d->child[j], "depends_on", "no step named \"%s\"",
-					 d->child[j]->kind == YT_SCALAR ? d->child[j]->text : "?");
+					 d->child[j]->kind == TRIB_YAML_SCALAR ? d->child[j]->text : "?");
 	}
 }
 
@@ -556,8 +556,8 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const char *stat
 				 trib_legacy **out, char *errbuf, size_t errlen)
 {
 	lctx		c = {.path = path};
-	yt_node    *root = NULL;
-	const yt_node *list;
+	trib_yaml_node *root = NULL;
+	const trib_yaml_node *list;
 	lstep	   *st = NULL;
 	size_t		n = 0;
 	int			line,
@@ -565,17 +565,17 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const char *stat
 	char		msg[256];
 
 	*out = NULL;
-	if (!yt_parse(buf, len, &root, &line, &col, msg, sizeof(msg)))
+	if (!trib_yaml_parse(buf, len, &root, &line, &col, msg, sizeof(msg)))
 	{
 		snprintf(errbuf, errlen, "%s:%d:%d: %s", path, line, col, msg);
 		return false;
 	}
-	list = root ? yt_map_get(root, "pipelines") : NULL;
-	if (list == NULL || (list->kind != YT_SEQ && list->kind != YT_MAP) || list->nchild == 0)
+	list = root ? trib_yaml_map_get(root, "pipelines") : NULL;
+	if (list == NULL || (list->kind != TRIB_YAML_SEQ && list->kind != TRIB_YAML_MAP) || list->nchild == 0)
 		lerr(&c, list ? list : root, "pipelines", "expected a list (or map) of steps");
 	else
 	{
-		size_t		nitems = list->kind == YT_SEQ ? list->nchild : list->nchild / 2;
+		size_t		nitems = list->kind == TRIB_YAML_SEQ ? list->nchild : list->nchild / 2;
 
 		for (size_t i = 0; root && i + 1 < root->nchild; i += 2)
 			if (strcmp(root->child[i]->text, "pipelines") != 0)
@@ -584,12 +584,12 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const char *stat
 		st = trib_xcalloc(nitems + 1, sizeof(lstep));
 		for (size_t i = 0; i < nitems; i++)
 		{
-			const yt_node *node = list->kind == YT_SEQ ? list->child[i] : list->child[2 * i + 1];
-			const char *kname = list->kind == YT_MAP ? list->child[2 * i]->text : NULL;
+			const trib_yaml_node *node = list->kind == TRIB_YAML_SEQ ? list->child[i] : list->child[2 * i + 1];
+			const char *kname = list->kind == TRIB_YAML_MAP ? list->child[2 * i]->text : NULL;
 			char		p[64];
 
 			snprintf(p, sizeof(p), "pipelines[%zu]", i);
-			if (node->kind != YT_MAP)
+			if (node->kind != TRIB_YAML_MAP)
 			{
 				lerr(&c, node, p, "expected a map with the step's settings");
 				continue;
@@ -639,7 +639,7 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const char *stat
 		snprintf(errbuf, errlen, "%s", c.err.data);
 	trib_strbuf_free(&c.err);
 	free_steps(st, n);
-	yt_free(root);
+	trib_yaml_free(root);
 	return *out != NULL;
 }
 
