@@ -19,13 +19,13 @@
 
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "keys.h"
 #include "mask_fernet.h"
 #include "mask_gcm.h"
 #include "mask_hash.h"
 #include "mask_tokenize.h"
 #include "strbuf.h"
-#include "textcodec.h"
 
 typedef enum cli_cmd
 {

@@ -20,10 +20,11 @@
 
 #include <openssl/crypto.h>
 
+#include "base64.h"
 #include "errf.h"
+#include "hex.h"
 #include "log.h"
 #include "strbuf.h"
-#include "textcodec.h"
 #include "words.h"
 
 static const char *const format_names[] = {
@@ -144,7 +145,7 @@ trib_key_parse(const char *text, size_t len, trib_key_format format,
 		abort();
 	/* auto: only hex digits (an even count) is hex, anything else base64 */
 	ok = decode_as(text, len, format == TRIB_KEY_AUTO ?
-				   (trib_is_hex(text, len) ? TRIB_KEY_HEX : TRIB_KEY_BASE64) :
+				   (trib_hex_valid(text, len) ? TRIB_KEY_HEX : TRIB_KEY_BASE64) :
 				   format, scratch, &n);
 	if (!ok)
 	{

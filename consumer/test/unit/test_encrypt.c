@@ -19,10 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "hex.h"
 #include "keys.h"
 #include "mask_fernet.h"
 #include "mask_gcm.h"
-#include "textcodec.h"
 
 /* Decode hex (test data) into a malloc'd buffer; *n its length. */
 static unsigned char *

@@ -14,9 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "hex.h"
 #include "keys.h"
 #include "mask_hash.h"
-#include "textcodec.h"
 
 typedef struct rfc4231_case
 {

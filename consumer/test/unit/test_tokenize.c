@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "ff1.h"
+#include "hex.h"
 #include "keys.h"
 #include "mask_tokenize.h"
-#include "textcodec.h"
 
 /* The NIST samples' keys (the 128/192-bit ones are prefixes of this). */
 #define NIST_KEY "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94"

@@ -17,10 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "base64.h"
 #include "errf.h"
 #include "hmac.h"
 #include "strbuf.h"
-#include "textcodec.h"
 
 #define HDR_LEN (1 + 8 + 16)		/* version, timestamp, IV */
 #define MAC_LEN 32

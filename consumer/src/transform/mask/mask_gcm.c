@@ -16,9 +16,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "base64.h"
 #include "errf.h"
 #include "strbuf.h"
-#include "textcodec.h"
 
 struct trib_gcm
 {

@@ -16,10 +16,11 @@
 
 #include <openssl/crypto.h>
 
+#include "base64.h"
 #include "errf.h"
+#include "hex.h"
 #include "hmac.h"
 #include "strbuf.h"
-#include "textcodec.h"
 #include "words.h"
 
 #define HASH_LABEL "tributary.hash.v1"
