@@ -1,7 +1,7 @@
 /*
- * mask.c: value strategies (see mask.h): values in and out, compiling a
- * spec, the keyed hash, and the redact, partial and substitute strategies
- * (perturb and generalize are in mask_perturb.c).
+ * mask.c: value strategies (see mask.h): compiling a spec, and the
+ * redact, partial and substitute strategies (perturb and generalize are in
+ * mask_perturb.c, the keyed hash they all use in mask_prf.c).
  *
  * Character handling.  redact and partial work on characters, not bytes:
  * the text is walked with the strict UTF-8 decoder (utf8.c) and each
@@ -32,32 +32,6 @@
 #include "words.h"
 
 static const char unkeyed_key[] = "tributary-unkeyed";
-
-/* ---- keyed hash ---------------------------------------------------------- */
-
-/* Feed a length-prefixed part (a length of 0xFF.. marks NULL). */
-static bool
-add_part(trib_hmac *h, const void *p, size_t n)
-{
-	return trib_hmac_update_be64(h, p ? (uint64_t) n : UINT64_MAX) &&
-		(p == NULL || trib_hmac_update(h, p, n));
-}
-
-void
-trib_mask_prf(const trib_mask *m, const char *label, const void *a,
-			  size_t alen, const void *b, size_t blen, const void *c,
-			  size_t clen, unsigned char out[32])
-{
-	/* the context keyed at trib_mask_new(), duplicated (hmac.h) */
-	trib_hmac  *h = trib_hmac_dup(m->mac);
-
-	/* strlen + 1: the label's NUL is the 0x00 separator */
-	if (h == NULL || !trib_hmac_update(h, label, strlen(label) + 1) ||
-		!add_part(h, a, alen) || !add_part(h, b, blen) || !add_part(h, c, clen) ||
-		!trib_hmac_final(h, out))
-		abort();
-	trib_hmac_free(h);
-}
 
 /* ---- redact and partial -------------------------------------------------- */
 

@@ -1,6 +1,9 @@
 /*
- * mask_int.h: what the strategy files (mask.c, mask_perturb.c) share and
- * nobody else needs: the compiled mask and the keyed hash.
+ * mask_int.h: what the strategy files share and nobody else needs: the
+ * compiled mask, and the functions of the files below mask.c, which uses
+ * them: mask_prf.c (the keyed hash; mask_perturb.c uses it too) and
+ * mask_perturb.c (perturb, generalize).  Nothing here is mask.c's, so
+ * the dependencies point one way.
  */
 #ifndef TRIB_MASK_INT_H
 #define TRIB_MASK_INT_H
@@ -22,7 +25,7 @@ struct trib_mask
 };
 
 /*
- * HMAC-SHA256 under m's key (or the public fallback key) of a label and
+ * mask_prf.c: HMAC-SHA256 under m's key (or the public fallback key) of a label and
  * up to three byte strings, each length-prefixed so no two different
  * inputs share an encoding.  A NULL part is distinct from an empty one.
  */
@@ -32,7 +35,7 @@ void		trib_mask_prf(const trib_mask *m, const char *label,
 						  const void *c, size_t clen,
 						  unsigned char out[32]);
 
-/* The strategies in mask_perturb.c. */
+/* mask_perturb.c: the strategies. */
 bool		trib_mask_perturb(const trib_mask *m, const trib_jvalue *in,
 							  const trib_mask_row *row, trib_jvalue_buf *out,
 							  char *errbuf, size_t errlen);
