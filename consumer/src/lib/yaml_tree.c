@@ -434,30 +434,32 @@ trib_yaml_describe(const trib_yaml_node *node, char *buf, size_t len)
 	return buf;
 }
 
+/* The index of key's node in map's children, or -1. */
+static long
+key_index(const trib_yaml_node *map, const char *key)
+{
+	if (map == NULL || map->kind != TRIB_YAML_MAP)
+		return -1;
+	for (size_t i = 0; i + 1 < map->nchild; i += 2)
+		if (strcmp(map->child[i]->text, key) == 0)
+			return (long) i;
+	return -1;
+}
+
 /* Look a key up in a map. */
 const trib_yaml_node *
 trib_yaml_map_get(const trib_yaml_node *map, const char *key)
 {
-	if (map == NULL || map->kind != TRIB_YAML_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < map->nchild; i += 2)
-	{
-		if (strcmp(map->child[i]->text, key) == 0)
-			return map->child[i + 1];
-	}
-	return NULL;
+	long		i = key_index(map, key);
+
+	return i < 0 ? NULL : map->child[i + 1];
 }
 
 /* Look a key's own node up in a map. */
 const trib_yaml_node *
 trib_yaml_map_key(const trib_yaml_node *map, const char *key)
 {
-	if (map == NULL || map->kind != TRIB_YAML_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < map->nchild; i += 2)
-	{
-		if (strcmp(map->child[i]->text, key) == 0)
-			return map->child[i];
-	}
-	return NULL;
+	long		i = key_index(map, key);
+
+	return i < 0 ? NULL : map->child[i];
 }
