@@ -27,7 +27,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "catalog.h"
-#include "jsondoc.h"
+#include "jpath.h"
 #include "log.h"
 #include "rules.h"
 #include "source_pg.h"

@@ -19,13 +19,13 @@
 
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "keys.h"
 #include "mask_fernet.h"
 #include "mask_gcm.h"
 #include "mask_hash.h"
 #include "mask_tokenize.h"
 #include "strbuf.h"
-#include "textcodec.h"
 
 typedef enum cli_cmd
 {
@@ -61,7 +61,7 @@ typedef struct cli_opts
 /* The transform built for the command. */
 typedef struct cli_xf
 {
-	trib_hasher *hasher;
+	trib_hash  *hasher;
 	trib_tokenizer *tok;
 	trib_gcm   *gcm;
 	trib_fernet *fernet;
@@ -156,7 +156,7 @@ apply_opt(cli_opts *o, int c, const char *arg, FILE *err)
 				return true;
 			break;
 		case 'a':
-			if (trib_token_alphabet_parse(arg, &o->alphabet, msg, sizeof(msg)))
+			if (trib_tokenize_alphabet_parse(arg, &o->alphabet, msg, sizeof(msg)))
 				return true;
 			break;
 		case 't':
@@ -269,13 +269,13 @@ build_xf(const cli_opts *o, const trib_key *key, cli_xf *x, char *msg, size_t le
 	switch (o->cmd)
 	{
 		case CMD_HASH:
-			x->hasher = trib_hasher_new(key, ctx, strlen(ctx), o->encoding, o->length,
-										msg, len);
+			x->hasher = trib_hash_new(key, ctx, strlen(ctx), o->encoding, o->length,
+									  msg, len);
 			return x->hasher != NULL;
 		case CMD_TOKENIZE:
 		case CMD_DETOKENIZE:
-			x->tok = trib_tokenizer_new(key, o->alphabet, o->tweak, o->tweaklen, o->strict,
-										msg, len);
+			x->tok = trib_tokenize_new(key, o->alphabet, o->tweak, o->tweaklen, o->strict,
+									   msg, len);
 			return x->tok != NULL;
 		case CMD_ENCRYPT:
 		case CMD_DECRYPT:
@@ -291,8 +291,8 @@ build_xf(const cli_opts *o, const trib_key *key, cli_xf *x, char *msg, size_t le
 static void
 free_xf(cli_xf *x)
 {
-	trib_hasher_free(x->hasher);
-	trib_tokenizer_free(x->tok);
+	trib_hash_free(x->hasher);
+	trib_tokenize_free(x->tok);
 	trib_gcm_free(x->gcm);
 	trib_fernet_free(x->fernet);
 }
@@ -310,11 +310,11 @@ run_one(const cli_opts *o, cli_xf *x, const char *v, size_t n, FILE *out, char *
 	switch (o->cmd)
 	{
 		case CMD_HASH:
-			ok = trib_hasher_apply(x->hasher, v, n, &res, &rn, msg, len);
+			ok = trib_hash_apply(x->hasher, v, n, &res, &rn, msg, len);
 			break;
 		case CMD_TOKENIZE:
 		case CMD_DETOKENIZE:
-			ok = (o->cmd == CMD_TOKENIZE ? trib_tokenize : trib_detokenize) (x->tok, v, n,
+			ok = (o->cmd == CMD_TOKENIZE ? trib_tokenize : trib_tokenize_reverse) (x->tok, v, n,
 																		   &res, msg, len);
 			rn = n;
 			break;

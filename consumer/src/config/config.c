@@ -48,8 +48,8 @@
 typedef struct ck_pending
 {
 	const ck_section *sec;
-	const yt_node *map;
-	const yt_node *at;
+	const trib_yaml_node *map;
+	const trib_yaml_node *at;
 	char	   *path;
 	void	   *base;
 	const char *name;
@@ -80,7 +80,7 @@ struct ck_ctx
 /* Record one problem; see config_keys.h.  Beyond the array's capacity
  * problems are only counted. */
 void
-ck_error(ck_ctx *c, const yt_node *at, const char *path, const char *fmt,...)
+ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,...)
 {
 	trib_strbuf b = {0};
 	ck_errline *e;
@@ -149,7 +149,7 @@ is_template_var(const char *name, size_t len)
  * copied unchanged.
  */
 static const char *
-expand_reference(ck_ctx *c, const yt_node *at, const char *path, const char *p,
+expand_reference(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *p,
 				 bool keep_templates, trib_strbuf *b)
 {
 	const char *name = p + 2;
@@ -202,7 +202,7 @@ expand_reference(ck_ctx *c, const yt_node *at, const char *path, const char *p,
  * $$ are left for the sink to expand per event.
  */
 static char *
-expand_env(ck_ctx *c, const yt_node *at, const char *path, const char *in,
+expand_env(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *in,
 		   bool keep_templates)
 {
 	trib_strbuf b = {0};
@@ -230,15 +230,15 @@ expand_env(ck_ctx *c, const yt_node *at, const char *path, const char *in,
 
 /* The expanded text of a scalar value, or NULL after reporting. */
 static char *
-scalar_text(ck_ctx *c, const yt_node *v, const char *path, const char *expected,
+scalar_text(ck_ctx *c, const trib_yaml_node *v, const char *path, const char *expected,
 			unsigned flags)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 
-	if (v->kind != YT_SCALAR)
+	if (v->kind != TRIB_YAML_SCALAR)
 	{
 		ck_error(c, v, path, "expected %s, got %s", expected,
-				 yt_describe(v, desc, sizeof(desc)));
+				 trib_yaml_describe(v, desc, sizeof(desc)));
 		return NULL;
 	}
 	return expand_env(c, v, path, v->text, (flags & CK_TEMPLATE) != 0);
@@ -301,7 +301,7 @@ read_small_file(const char *file, size_t max, size_t *len, char *msg, size_t msg
 /* Read a secret from a file: malloc'd, one trailing newline dropped;
  * NULL after reporting. */
 static char *
-read_secret_file(ck_ctx *c, const yt_node *at, const char *path, const char *file)
+read_secret_file(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *file)
 {
 	char		msg[256];
 	size_t		len;
@@ -498,8 +498,8 @@ store_value(const ck_key *k, const char *text, void *base, char *msg, size_t msg
 /* ---- lists and maps of strings ---------------------------------------- */
 
 /* The first key node before index i in `map` with the same text, or NULL. */
-static const yt_node *
-earlier_duplicate(const yt_node *map, size_t i)
+static const trib_yaml_node *
+earlier_duplicate(const trib_yaml_node *map, size_t i)
 {
 	for (size_t j = 0; j < i; j += 2)
 		if (strcmp(map->child[j]->text, map->child[i]->text) == 0)
@@ -509,21 +509,21 @@ earlier_duplicate(const yt_node *map, size_t i)
 
 /* A list of strings. */
 static void
-parse_strlist(ck_ctx *c, const ck_key *k, const yt_node *v, const char *path,
+parse_strlist(ck_ctx *c, const ck_key *k, const trib_yaml_node *v, const char *path,
 			  trib_strlist *list)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 	char		msg[512];
 
-	if (v->kind != YT_SEQ)
+	if (v->kind != TRIB_YAML_SEQ)
 	{
-		ck_error(c, v, path, "expected a list, got %s", yt_describe(v, desc, sizeof(desc)));
+		ck_error(c, v, path, "expected a list, got %s", trib_yaml_describe(v, desc, sizeof(desc)));
 		return;
 	}
 	list->items = trib_xcalloc(v->nchild, sizeof(char *));
 	for (size_t i = 0; i < v->nchild; i++)
 	{
-		const yt_node *item = v->child[i];
+		const trib_yaml_node *item = v->child[i];
 		trib_strbuf ip = {0};
 		char	   *ipath;
 		char	   *text;
@@ -558,7 +558,7 @@ is_secret_name(const ck_key *k, const char *key, size_t len)
 /* Append name = *value to a kvlist (taking both), unless name is there
  * already (KEY and KEY_file both given). */
 static void
-add_kv(ck_ctx *c, trib_kvlist *list, const yt_node *kn, const char *kpath,
+add_kv(ck_ctx *c, trib_kvlist *list, const trib_yaml_node *kn, const char *kpath,
 	   char *name, char **value, bool secret)
 {
 	if (secret)
@@ -578,22 +578,22 @@ add_kv(ck_ctx *c, trib_kvlist *list, const yt_node *kn, const char *kpath,
 /* A map of strings passed through (librdkafka properties, plugin options);
  * secret names may be given as NAME_file. */
 static void
-parse_kvlist(ck_ctx *c, const ck_key *k, const yt_node *v, const char *path,
+parse_kvlist(ck_ctx *c, const ck_key *k, const trib_yaml_node *v, const char *path,
 			 trib_kvlist *list)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 
-	if (v->kind != YT_MAP)
+	if (v->kind != TRIB_YAML_MAP)
 	{
-		ck_error(c, v, path, "expected a map, got %s", yt_describe(v, desc, sizeof(desc)));
+		ck_error(c, v, path, "expected a map, got %s", trib_yaml_describe(v, desc, sizeof(desc)));
 		return;
 	}
 	list->items = trib_xcalloc(v->nchild / 2, sizeof(trib_kv));
 	for (size_t i = 0; i + 1 < v->nchild; i += 2)
 	{
-		const yt_node *kn = v->child[i];
-		const yt_node *vn = v->child[i + 1];
-		const yt_node *dup = earlier_duplicate(v, i);
+		const trib_yaml_node *kn = v->child[i];
+		const trib_yaml_node *vn = v->child[i + 1];
+		const trib_yaml_node *dup = earlier_duplicate(v, i);
 		char	   *kpath = ck_path(path, kn->text);
 		size_t		klen = kn->len;
 		bool		from_file = false;
@@ -612,7 +612,7 @@ parse_kvlist(ck_ctx *c, const ck_key *k, const yt_node *v, const char *path,
 					 dup->line, dup->column);
 		else if (kn->len == 0)
 			ck_error(c, kn, kpath, "empty key");
-		else if (yt_is_null(vn))
+		else if (trib_yaml_is_null(vn))
 			ck_error(c, vn, kpath, "needs a value");
 		else
 			text = scalar_text(c, vn, kpath, from_file ? "a file name" : "a string", 0);
@@ -678,8 +678,8 @@ accepted_keys(const ck_section *sec)
 
 /* Parse one present key's value. */
 static void
-apply_key(ck_ctx *c, const ck_key *k, bool from_file, const yt_node *key,
-		  const yt_node *v, const char *path, void *base)
+apply_key(ck_ctx *c, const ck_key *k, bool from_file, const trib_yaml_node *key,
+		  const trib_yaml_node *v, const char *path, void *base)
 {
 	void	   *field = (char *) base + k->offset;
 	char		msg[512];
@@ -726,7 +726,7 @@ apply_key(ck_ctx *c, const ck_key *k, bool from_file, const yt_node *key,
 
 /* Remember a finish function for after the walk. */
 static void
-queue_finish(ck_ctx *c, const ck_section *sec, const yt_node *map, const yt_node *at,
+queue_finish(ck_ctx *c, const ck_section *sec, const trib_yaml_node *map, const trib_yaml_node *at,
 			 const char *path, void *base, const char *name)
 {
 	ck_pending *p;
@@ -747,7 +747,7 @@ queue_finish(ck_ctx *c, const ck_section *sec, const yt_node *map, const yt_node
 
 /* A key absent (or null): its default, or an error when required. */
 static void
-apply_absent(ck_ctx *c, const ck_key *k, const yt_node *where, bool was_null,
+apply_absent(ck_ctx *c, const ck_key *k, const trib_yaml_node *where, bool was_null,
 			 const char *path, void *base)
 {
 	char		msg[512];
@@ -768,20 +768,20 @@ apply_absent(ck_ctx *c, const ck_key *k, const yt_node *where, bool was_null,
  * absent) and whether it had a non-null value. */
 typedef struct ck_seen
 {
-	const yt_node **key;
+	const trib_yaml_node **key;
 	bool	   *had_value;
 } ck_seen;
 
 /* Check and apply every key present in `map`. */
 static void
-walk_present(ck_ctx *c, const yt_node *map, const char *path, const ck_section *sec,
+walk_present(ck_ctx *c, const trib_yaml_node *map, const char *path, const ck_section *sec,
 			 void *base, ck_seen *seen)
 {
 	for (size_t i = 0; i + 1 < map->nchild; i += 2)
 	{
-		const yt_node *kn = map->child[i];
-		const yt_node *vn = map->child[i + 1];
-		const yt_node *dup = earlier_duplicate(map, i);
+		const trib_yaml_node *kn = map->child[i];
+		const trib_yaml_node *vn = map->child[i + 1];
+		const trib_yaml_node *dup = earlier_duplicate(map, i);
 		char	   *kpath = ck_path(path, kn->text);
 		bool		from_file;
 		int			row = find_row(sec, kn->text, &from_file);
@@ -805,7 +805,7 @@ walk_present(ck_ctx *c, const yt_node *map, const char *path, const ck_section *
 			const ck_key *k = &sec->keys[row];
 
 			seen->key[row] = kn;
-			seen->had_value[row] = !yt_is_null(vn) || k->type == CK_CUSTOM ||
+			seen->had_value[row] = !trib_yaml_is_null(vn) || k->type == CK_CUSTOM ||
 				k->type == CK_TYPE;
 			if (seen->had_value[row])
 				apply_key(c, k, from_file, kn, vn, kpath, base);
@@ -816,7 +816,7 @@ walk_present(ck_ctx *c, const yt_node *map, const char *path, const ck_section *
 
 /* Defaults for absent keys, errors for absent required ones. */
 static void
-walk_absent(ck_ctx *c, const yt_node *where, const char *path, const ck_section *sec,
+walk_absent(ck_ctx *c, const trib_yaml_node *where, const char *path, const ck_section *sec,
 			void *base, const ck_seen *seen)
 {
 	for (size_t r = 0; sec->keys[r].name != NULL; r++)
@@ -838,10 +838,10 @@ walk_absent(ck_ctx *c, const yt_node *where, const char *path, const ck_section 
 
 /* Walk a YAML map against a section's table; see config_keys.h. */
 void
-ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+ck_walk_section(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				const ck_section *sec, void *base, const char *name)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 	size_t		nrows = 0;
 	ck_seen		seen;
 
@@ -849,12 +849,12 @@ ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pa
 		nrows++;
 	seen.key = trib_xcalloc(nrows, sizeof(*seen.key));
 	seen.had_value = trib_xcalloc(nrows, sizeof(*seen.had_value));
-	if (map != NULL && yt_is_null(map))
+	if (map != NULL && trib_yaml_is_null(map))
 		map = NULL;
-	if (map != NULL && map->kind != YT_MAP)
+	if (map != NULL && map->kind != TRIB_YAML_MAP)
 	{
 		ck_error(c, map, path, "expected a map, got %s",
-				 yt_describe(map, desc, sizeof(desc)));
+				 trib_yaml_describe(map, desc, sizeof(desc)));
 		map = NULL;
 	}
 	if (map != NULL)
@@ -953,16 +953,16 @@ variant_list(const ck_family *fam)
 /* Read the `type` of one entry and walk the entry against its variant.
  * Returns the variant, or NULL (reported) when there is none. */
 static const ck_variant *
-entry_variant(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
+entry_variant(ck_ctx *c, const trib_yaml_node *kn, const trib_yaml_node *vn, const char *epath,
 			  const ck_family *fam)
 {
-	const yt_node *tn = yt_map_get(vn, "type");
+	const trib_yaml_node *tn = trib_yaml_map_get(vn, "type");
 	char	   *tpath = ck_path(epath, "type");
 	char	   *list = variant_list(fam);
 	const ck_variant *var = NULL;
 	char	   *text = NULL;
 
-	if (yt_is_null(tn))
+	if (trib_yaml_is_null(tn))
 		ck_error(c, tn ? tn : kn, tpath, "required key %s (accepted: %s)",
 				 tn ? "has no value" : "is missing", list);
 	else if ((text = scalar_text(c, tn, tpath, "a string", 0)) == NULL)
@@ -977,22 +977,22 @@ entry_variant(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath
 
 /* A map of name -> section whose type picks the variant. */
 void
-ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map, const char *path,
+ck_parse_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map, const char *path,
 				const ck_family *fam)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 	char	   *array;
 	size_t	   *count = &FIELD(c->cfg, fam->off_count, size_t);
 
-	if (yt_is_null(map) || (map->kind == YT_MAP && map->nchild == 0))
+	if (trib_yaml_is_null(map) || (map->kind == TRIB_YAML_MAP && map->nchild == 0))
 	{
-		ck_error(c, yt_is_null(map) ? key : map, path, "at least one %s is required", fam->what);
+		ck_error(c, trib_yaml_is_null(map) ? key : map, path, "at least one %s is required", fam->what);
 		return;
 	}
-	if (map->kind != YT_MAP)
+	if (map->kind != TRIB_YAML_MAP)
 	{
 		ck_error(c, map, path, "expected a map of %s names to settings, got %s",
-				 fam->what, yt_describe(map, desc, sizeof(desc)));
+				 fam->what, trib_yaml_describe(map, desc, sizeof(desc)));
 		return;
 	}
 	array = trib_xcalloc(map->nchild / 2, fam->entry_size);
@@ -1000,9 +1000,9 @@ ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map, const char *p
 
 	for (size_t i = 0; i + 1 < map->nchild; i += 2)
 	{
-		const yt_node *kn = map->child[i];
-		const yt_node *vn = map->child[i + 1];
-		const yt_node *dup = earlier_duplicate(map, i);
+		const trib_yaml_node *kn = map->child[i];
+		const trib_yaml_node *vn = map->child[i + 1];
+		const trib_yaml_node *dup = earlier_duplicate(map, i);
 		char	   *epath = ck_path(path, kn->text);
 		const ck_variant *var = NULL;
 		size_t		nlen = kn->len;
@@ -1013,9 +1013,9 @@ ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map, const char *p
 		else if (nlen == 0 || nlen > 63 || strspn(kn->text, ENTRY_NAME_CHARS) != nlen)
 			ck_error(c, kn, epath, "invalid %s name \"%s\" (accepted: a-z, 0-9, _ and -, "
 					 "1 to 63 characters)", fam->what, kn->text);
-		else if (vn->kind != YT_MAP)
-			ck_error(c, yt_is_null(vn) ? kn : vn, epath, "expected a map with the %s's "
-					 "settings, got %s", fam->what, yt_describe(vn, desc, sizeof(desc)));
+		else if (vn->kind != TRIB_YAML_MAP)
+			ck_error(c, trib_yaml_is_null(vn) ? kn : vn, epath, "expected a map with the %s's "
+					 "settings, got %s", fam->what, trib_yaml_describe(vn, desc, sizeof(desc)));
 		else
 			var = entry_variant(c, kn, vn, epath, fam);
 
@@ -1040,27 +1040,27 @@ ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map, const char *p
  * name is its `name` key when the section has one, else "KEY[N]".
  */
 void
-ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq, const char *path,
+ck_parse_list_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *seq, const char *path,
 					 const ck_family *fam)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 	char	   *array;
 	size_t	   *count = &FIELD(c->cfg, fam->off_count, size_t);
 
 	(void) key;
-	if (yt_is_null(seq))
+	if (trib_yaml_is_null(seq))
 		return;
-	if (seq->kind != YT_SEQ)
+	if (seq->kind != TRIB_YAML_SEQ)
 	{
 		ck_error(c, seq, path, "expected a list of %ss, got %s", fam->what,
-				 yt_describe(seq, desc, sizeof(desc)));
+				 trib_yaml_describe(seq, desc, sizeof(desc)));
 		return;
 	}
 	array = trib_xcalloc(seq->nchild + 1, fam->entry_size);
 	FIELD(c->cfg, fam->off_array, char *) = array;
 	for (size_t i = 0; i < seq->nchild; i++)
 	{
-		const yt_node *vn = seq->child[i];
+		const trib_yaml_node *vn = seq->child[i];
 		char		ipath[64];
 		char	   *epath;
 		const ck_variant *var = NULL;
@@ -1069,9 +1069,9 @@ ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq, const ch
 		epath = trib_xmalloc(strlen(path) + strlen(ipath) + 1);
 		strcpy(epath, path);
 		strcat(epath, ipath);
-		if (vn->kind != YT_MAP)
+		if (vn->kind != TRIB_YAML_MAP)
 			ck_error(c, vn, epath, "expected a map with the %s's settings, got %s",
-					 fam->what, yt_describe(vn, desc, sizeof(desc)));
+					 fam->what, trib_yaml_describe(vn, desc, sizeof(desc)));
 		else
 			var = entry_variant(c, vn, vn, epath, fam);
 		if (var != NULL)
@@ -1176,9 +1176,9 @@ bool
 trib_config_load_buffer(const char *name, const char *buf, size_t len,
 						trib_config **out, char *errbuf, size_t errlen)
 {
-	char		desc[YT_DESCRIBE_LEN];
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
 	ck_ctx		c = {0};
-	yt_node    *root = NULL;
+	trib_yaml_node *root = NULL;
 	int			line;
 	int			column;
 	char		msg[512];
@@ -1188,18 +1188,18 @@ trib_config_load_buffer(const char *name, const char *buf, size_t len,
 	c.cfg = trib_xcalloc(1, sizeof(trib_config));
 	c.cfg->path = trib_xstrdup(name);
 
-	if (!yt_parse(buf, len, &root, &line, &column, msg, sizeof(msg)))
+	if (!trib_yaml_parse(buf, len, &root, &line, &column, msg, sizeof(msg)))
 	{
-		yt_node		pos = {.line = line, .column = column};
+		trib_yaml_node pos = {.line = line, .column = column};
 
 		ck_error(&c, &pos, NULL, "%s", msg);
 	}
-	else if (yt_is_null(root))
+	else if (trib_yaml_is_null(root))
 		ck_error(&c, NULL, NULL, "the file is empty (expected a map with pipeline, "
 				 "sources and sinks)");
-	else if (root->kind != YT_MAP)
+	else if (root->kind != TRIB_YAML_MAP)
 		ck_error(&c, root, NULL, "expected a map at the top level, got %s",
-				 yt_describe(root, desc, sizeof(desc)));
+				 trib_yaml_describe(root, desc, sizeof(desc)));
 	else
 	{
 		ck_walk_section(&c, root, root, "", &ck_top_section, c.cfg, NULL);
@@ -1213,7 +1213,7 @@ trib_config_load_buffer(const char *name, const char *buf, size_t len,
 	for (size_t i = 0; i < c.npending; i++)
 		free(c.pending[i].path);
 	free(c.pending);
-	yt_free(root);
+	trib_yaml_free(root);
 
 	if (c.nerr > 0)
 	{

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jvalue.h"
 #include "log.h"
 
 /* Errors beyond this many are not reported (one line says so). */
@@ -316,16 +317,6 @@ typedef enum trib_check_kind
 	TRIB_CHECK_LUA = 6
 } trib_check_kind;
 
-typedef enum trib_json_kind
-{
-	TRIB_JSON_STRING = 0,
-	TRIB_JSON_NUMBER = 1,
-	TRIB_JSON_INTEGER = 2,
-	TRIB_JSON_BOOLEAN = 3,
-	TRIB_JSON_OBJECT = 4,
-	TRIB_JSON_ARRAY = 5
-} trib_json_kind;
-
 typedef enum trib_rule_action
 {
 	TRIB_ACTION_DEAD_LETTER = 0,
@@ -370,7 +361,7 @@ typedef struct trib_rule_conf
 	char	   *topic;			/* route: template */
 	trib_flatten_deletes deletes;	/* flatten */
 	trib_check_kind check;		/* quality */
-	trib_json_kind expect;		/* quality check: type */
+	trib_jtype	expect;			/* quality check: type (jvalue.h: the first six) */
 	char	   *min;			/* quality check: range (number text) */
 	char	   *max;
 	trib_strlist values;		/* quality check: allowed */

@@ -87,23 +87,23 @@ static bool check_topic_name(const char *value, char *msg, size_t msglen);
 static bool check_topic_pattern(const char *value, char *msg, size_t msglen);
 static bool check_listen(const char *value, char *msg, size_t msglen);
 static bool check_file_mode(const char *value, char *msg, size_t msglen);
-static void finish_top(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_top(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 					   const char *path, void *base, const char *name);
-static void finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							 const char *path, void *base, const char *name);
-static void finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						   const char *path, void *base, const char *name);
-static void finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
-static void finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
-static void finish_http(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						const char *path, void *base, const char *name);
-static void parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value,
+static void parse_sources(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 						  const char *path, void *base);
-static void parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value,
+static void parse_sinks(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 						const char *path, void *base);
-static void parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
+static void parse_transforms(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 							 const char *path, void *base);
 static void free_sources(void *base);
 static void free_transforms(void *base);
@@ -383,7 +383,7 @@ static const ck_section checkpoint_section = {
 	.doc_intro = "Where the position of the last change every sink made durable is kept.",
 };
 
-static void finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						   const char *path, void *base, const char *name);
 
 static const ck_key erasure_keys[] = {
@@ -766,7 +766,7 @@ ck_check_conninfo(const char *value, char *msg, size_t msglen)
 
 /* The dead-letter sink exists; no two keys name one written file. */
 static void
-finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_top(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 		   void *base, const char *name)
 {
 	trib_config *cfg = base;
@@ -780,13 +780,13 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 
 		for (size_t i = 0; i < cfg->nsinks; i++)
 			trib_strbuf_printf(&names, "%s%s", i ? ", " : "", cfg->sinks[i].name);
-		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+		ck_error(c, trib_yaml_map_get(map, "dead_letter"), "dead_letter",
 				 "no sink named \"%s\" (accepted: %s)", cfg->dead_letter,
 				 names.len ? names.data : "the name of a sink");
 		trib_strbuf_free(&names);
 	}
 	else if (cfg->dead_letter != NULL && cfg->nsinks == 1)
-		ck_error(c, yt_map_get(map, "dead_letter"), "dead_letter",
+		ck_error(c, trib_yaml_map_get(map, "dead_letter"), "dead_letter",
 				 "the dead_letter sink would be the only sink (accepted: another sink "
 				 "than the one events go to)");
 	ck_check_written_paths(c, map);
@@ -794,7 +794,7 @@ finish_top(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 
 /* Default slot; plugin options tributary manages itself. */
 static void
-finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				 void *base, const char *name)
 {
 	static const char *const managed[][2] = {
@@ -804,7 +804,7 @@ finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *p
 	};
 	trib_pg_source_conf *pg = base;
 	const trib_config *cfg = ck_config(c);
-	const yt_node *opts = yt_map_get(map, "plugin_options");
+	const trib_yaml_node *opts = trib_yaml_map_get(map, "plugin_options");
 
 	(void) at;
 	(void) name;
@@ -827,7 +827,7 @@ finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *p
 				char	   *p = ck_path(path, "plugin_options");
 				char	   *pp = ck_path(p, managed[m][0]);
 
-				ck_error(c, yt_map_key(opts, managed[m][0]), pp, "%s", managed[m][1]);
+				ck_error(c, trib_yaml_map_key(opts, managed[m][0]), pp, "%s", managed[m][1]);
 				free(pp);
 				free(p);
 			}
@@ -837,7 +837,7 @@ finish_pg_source(ck_ctx *c, const yt_node *map, const yt_node *at, const char *p
 
 /* initial <= max. */
 static void
-finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   void *base, const char *name)
 {
 	trib_backoff_conf *b = base;
@@ -847,7 +847,7 @@ finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 	{
 		char	   *p = ck_path(path, "initial");
 
-		ck_error(c, yt_map_get(map, "initial") ? yt_map_get(map, "initial") : at, p,
+		ck_error(c, trib_yaml_map_get(map, "initial") ? trib_yaml_map_get(map, "initial") : at, p,
 				 "%d is more than max (%d)", b->initial, b->max);
 		free(p);
 	}
@@ -855,7 +855,7 @@ finish_backoff(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 
 /* embedded, default prefix, transactional id. */
 static void
-finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				  void *base, const char *name)
 {
 	trib_kafka_sink_conf *k = base;
@@ -877,15 +877,15 @@ finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 	{
 		char	   *p = ck_path(path, "transactional_id");
 
-		ck_error(c, yt_map_key(map, "transactional_id"), p,
+		ck_error(c, trib_yaml_map_key(map, "transactional_id"), p,
 				 "is set but transactional is false");
 		free(p);
 	}
-	if (k->unchanged_toast == TRIB_TOAST_OMIT && yt_map_key(map, "unavailable_value"))
+	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
 	{
 		char	   *p = ck_path(path, "unavailable_value");
 
-		ck_error(c, yt_map_key(map, "unavailable_value"), p,
+		ck_error(c, trib_yaml_map_key(map, "unavailable_value"), p,
 				 "is set but unchanged_toast is omit (accepted: remove it, or "
 				 "unchanged_toast: placeholder)");
 		free(p);
@@ -894,12 +894,12 @@ finish_kafka_sink(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 
 /* store decides which of path and dsn apply; dsn defaults to a source's. */
 static void
-finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				  void *base, const char *name)
 {
 	trib_checkpoint_conf *cp = base;
 	const trib_config *cfg = ck_config(c);
-	const yt_node *where = map ? map : at;
+	const trib_yaml_node *where = map ? map : at;
 	char	   *p_path = ck_path(path, "path");
 	char	   *p_dsn = ck_path(path, "dsn");
 
@@ -909,13 +909,13 @@ finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 		if (cp->path == NULL)
 			ck_error(c, where, p_path, "required key is missing (with store: file)");
 		if (cp->dsn != NULL)
-			ck_error(c, yt_map_key(map, "dsn") ? yt_map_key(map, "dsn") : yt_map_key(map, "dsn_file"),
+			ck_error(c, trib_yaml_map_key(map, "dsn") ? trib_yaml_map_key(map, "dsn") : trib_yaml_map_key(map, "dsn_file"),
 					 p_dsn, "is only used with store: catalog");
 	}
 	else
 	{
 		if (cp->path != NULL)
-			ck_error(c, yt_map_key(map, "path"), p_path, "is only used with store: file");
+			ck_error(c, trib_yaml_map_key(map, "path"), p_path, "is only used with store: file");
 		for (size_t i = 0; cp->dsn == NULL && i < cfg->nsources; i++)
 		{
 			if (cfg->sources[i].type == TRIB_SOURCE_POSTGRES && cfg->sources[i].pg.dsn)
@@ -941,7 +941,7 @@ finish_checkpoint(ck_ctx *c, const yt_node *map, const yt_node *at, const char *
 
 /* Split listen into host and port (validated by check_listen). */
 static void
-finish_http(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			void *base, const char *name)
 {
 	trib_http_conf *h = base;
@@ -959,7 +959,7 @@ finish_http(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 /* ---- custom keys ------------------------------------------------------ */
 
 static void
-parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value, const char *path,
+parse_sources(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, const char *path,
 			  void *base)
 {
 	(void) base;
@@ -967,7 +967,7 @@ parse_sources(ck_ctx *c, const yt_node *key, const yt_node *value, const char *p
 }
 
 static void
-parse_sinks(ck_ctx *c, const yt_node *key, const yt_node *value, const char *path,
+parse_sinks(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, const char *path,
 			void *base)
 {
 	(void) base;
@@ -988,7 +988,7 @@ free_sinks(void *base)
 
 /* transforms: a list of rules (config_rules.c). */
 static void
-parse_transforms(ck_ctx *c, const yt_node *key, const yt_node *value,
+parse_transforms(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 				 const char *path, void *base)
 {
 	(void) base;
@@ -1033,7 +1033,7 @@ source_sends_inserts(const trib_pg_source_conf *pg)
 
 /* One erasure target: schema.table.column, a table the source captures. */
 static void
-check_erasure_target(ck_ctx *c, const yt_node *at, const char *path, const char *t,
+check_erasure_target(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *t,
 					 const trib_pg_source_conf *pg)
 {
 	const char *d1 = strchr(t, '.');
@@ -1061,10 +1061,10 @@ check_erasure_target(ck_ctx *c, const yt_node *at, const char *path, const char 
 
 /* The subject key: parsed now, so a bad one is reported with its line. */
 static void
-check_subject_key(ck_ctx *c, const yt_node *map, const char *path, const trib_erasure_conf *e)
+check_subject_key(ck_ctx *c, const trib_yaml_node *map, const char *path, const trib_erasure_conf *e)
 {
-	const yt_node *at = yt_map_get(map, "subject_key") ? yt_map_get(map, "subject_key")
-		: yt_map_get(map, "subject_key_file");
+	const trib_yaml_node *at = trib_yaml_map_get(map, "subject_key") ? trib_yaml_map_get(map, "subject_key")
+		: trib_yaml_map_get(map, "subject_key_file");
 	char		msg[256];
 	trib_key   *k = trib_key_parse(e->subject_key, strlen(e->subject_key),
 								   (trib_key_format) e->subject_key_format,
@@ -1083,7 +1083,7 @@ check_subject_key(ck_ctx *c, const yt_node *map, const char *path, const trib_er
  * matching them, inserts sent).
  */
 static void
-finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   void *base, const char *name)
 {
 	static const char *const tables[] = {TRIB_ERASURE_REQUESTS, TRIB_ERASURE_KEYS};
@@ -1099,7 +1099,7 @@ finish_erasure(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 		ck_error(c, map, path, "erasure needs targets, audit_log and subject_key "
 				 "(requests come from tributary.erasure_requests; see docs/TRANSFORMS.md)");
 	for (size_t i = 0; i < e->targets.count; i++)
-		check_erasure_target(c, yt_map_get(map, "targets"), path, e->targets.items[i], pg);
+		check_erasure_target(c, trib_yaml_map_get(map, "targets"), path, e->targets.items[i], pg);
 	if (e->subject_key != NULL)
 		check_subject_key(c, map, path, e);
 	for (size_t i = 0; pg != NULL && i < pg->exclude_tables.count; i++)

@@ -57,8 +57,8 @@ typedef enum ck_type
 typedef bool (*ck_check_fn) (const char *value, char *msg, size_t msglen);
 
 /* Parse (or free) a CK_CUSTOM value; `base` is the section's struct. */
-typedef void (*ck_custom_fn) (ck_ctx *c, const yt_node *key,
-							  const yt_node *value, const char *path, void *base);
+typedef void (*ck_custom_fn) (ck_ctx *c, const trib_yaml_node *key,
+							  const trib_yaml_node *value, const char *path, void *base);
 typedef void (*ck_custom_free_fn) (void *base);
 
 /*
@@ -67,7 +67,7 @@ typedef void (*ck_custom_free_fn) (void *base);
  * `at` where to report problems of a missing section, `name` the entry's
  * name for family members (NULL otherwise).
  */
-typedef void (*ck_finish_fn) (ck_ctx *c, const yt_node *map, const yt_node *at,
+typedef void (*ck_finish_fn) (ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
 
 typedef struct ck_key
@@ -143,7 +143,7 @@ extern const ck_section *const ck_doc_order[];
 /* ---- services of the walker (config.c) for finish functions ---------- */
 
 /* Report a problem at `at` (a node, or NULL for the file) under `path`. */
-void		ck_error(ck_ctx *c, const yt_node *at, const char *path,
+void		ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
 					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
 /* The config being built (pipeline, sources, sinks so far). */
@@ -153,20 +153,20 @@ trib_config *ck_config(ck_ctx *c);
 char	   *ck_path(const char *parent, const char *key);
 
 /* The walker's generic parts, shared by the family and custom parsers. */
-void		ck_walk_section(ck_ctx *c, const yt_node *map, const yt_node *at,
+void		ck_walk_section(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							const char *path, const ck_section *sec, void *base,
 							const char *name);
 void		ck_free_section(const ck_section *sec, void *base);
-void		ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map,
+void		ck_parse_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map,
 							const char *path, const ck_family *fam);
-void		ck_parse_list_family(ck_ctx *c, const yt_node *key, const yt_node *seq,
+void		ck_parse_list_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *seq,
 								 const char *path, const ck_family *fam);
 void		ck_free_family(const ck_family *fam, trib_config *cfg);
 
 /* Report every two keys that name one file the daemon writes (the log,
  * file sinks with their sidecars and segments, the checkpoint file, the
  * erasure audit log); config_paths.c.  `top` is the file's top map. */
-void		ck_check_written_paths(ck_ctx *c, const yt_node *top);
+void		ck_check_written_paths(ck_ctx *c, const trib_yaml_node *top);
 
 /* The value checks, also used by computed defaults. */
 bool		ck_check_conninfo(const char *value, char *msg, size_t msglen);

@@ -79,7 +79,7 @@ typedef struct wname
 typedef struct wfile
 {
 	char	   *key;			/* "sinks.out.path" */
-	const yt_node *at;			/* its value in the file, or NULL */
+	const trib_yaml_node *at;			/* its value in the file, or NULL */
 	wname		names[MAX_NAMES];
 	int			nnames;
 	char	   *segments;		/* resolved path of PATH.N names, or NULL */
@@ -95,7 +95,7 @@ typedef struct wlist
 
 /* Add `key` = `path` with its derived names; nothing when path is NULL. */
 static void
-add_file(wlist *l, char *key, const yt_node *at, const char *path, const derived *d,
+add_file(wlist *l, char *key, const trib_yaml_node *at, const char *path, const derived *d,
 		 bool segments)
 {
 	wfile	   *f;
@@ -135,11 +135,11 @@ add_file(wlist *l, char *key, const yt_node *at, const char *path, const derived
 
 /* The keys of `cfg` that name files the daemon writes. */
 static void
-collect_written(const trib_config *cfg, const yt_node *top, wlist *l)
+collect_written(const trib_config *cfg, const trib_yaml_node *top, wlist *l)
 {
-	const yt_node *sinks = yt_map_get(top, "sinks");
+	const trib_yaml_node *sinks = trib_yaml_map_get(top, "sinks");
 
-	add_file(l, trib_xstrdup("log.file"), yt_map_get(yt_map_get(top, "log"), "file"),
+	add_file(l, trib_xstrdup("log.file"), trib_yaml_map_get(trib_yaml_map_get(top, "log"), "file"),
 			 cfg->log.file, plain_file, false);
 	for (size_t i = 0; i < cfg->nsinks; i++)
 	{
@@ -149,15 +149,15 @@ collect_written(const trib_config *cfg, const yt_node *top, wlist *l)
 		if (s->type != TRIB_SINK_FILE)
 			continue;
 		trib_strbuf_printf(&key, "sinks.%s.path", s->name);
-		add_file(l, trib_strbuf_finish(&key), yt_map_get(yt_map_get(sinks, s->name), "path"),
+		add_file(l, trib_strbuf_finish(&key), trib_yaml_map_get(trib_yaml_map_get(sinks, s->name), "path"),
 				 s->file.path, sink_file, true);
 	}
 	if (cfg->checkpoint.store == TRIB_CHECKPOINT_FILE)
 		add_file(l, trib_xstrdup("checkpoint.path"),
-				 yt_map_get(yt_map_get(top, "checkpoint"), "path"), cfg->checkpoint.path,
+				 trib_yaml_map_get(trib_yaml_map_get(top, "checkpoint"), "path"), cfg->checkpoint.path,
 				 atomic_file, false);
 	add_file(l, trib_xstrdup("erasure.audit_log"),
-			 yt_map_get(yt_map_get(top, "erasure"), "audit_log"), cfg->erasure.audit_log,
+			 trib_yaml_map_get(trib_yaml_map_get(top, "erasure"), "audit_log"), cfg->erasure.audit_log,
 			 plain_file, false);
 }
 
@@ -272,7 +272,7 @@ check_pair(ck_ctx *c, const wfile *a, const wfile *b)
 
 /* See config_keys.h. */
 void
-ck_check_written_paths(ck_ctx *c, const yt_node *top)
+ck_check_written_paths(ck_ctx *c, const trib_yaml_node *top)
 {
 	wlist		l = {0};
 

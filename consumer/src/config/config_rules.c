@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsondoc.h"
+#include "jpath.h"
 #include "lua_expr.h"
 #include "keys.h"
 #include "mask_fake.h"
@@ -29,7 +29,10 @@ _Static_assert(sizeof(trib_encoding) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_cast_to) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_flatten_deletes) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_check_kind) == sizeof(int), "enum size");
-_Static_assert(sizeof(trib_json_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_jtype) == sizeof(int), "enum size");
+_Static_assert(TRIB_JT_STRING == 0 && TRIB_JT_NUMBER == 1 && TRIB_JT_INTEGER_TEXT == 2 &&
+			   TRIB_JT_BOOLEAN == 3 && TRIB_JT_OBJECT == 4 && TRIB_JT_ARRAY == 5,
+			   "expect's words are trib_jtype's first six");
 _Static_assert(sizeof(trib_rule_action) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_agg_fn) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_rule_key_format) == sizeof(int), "enum size");
@@ -64,7 +67,7 @@ static bool check_percent(const char *value, char *msg, size_t msglen);
 static bool check_number(const char *value, char *msg, size_t msglen);
 static bool check_mask_char(const char *value, char *msg, size_t msglen);
 static bool check_route_topic(const char *value, char *msg, size_t msglen);
-static void finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at,
+static void finish_rule(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						const char *path, void *base, const char *name);
 
 /* The selection keys every rule has; fields required or not. */
@@ -606,16 +609,16 @@ check_route_topic(const char *value, char *msg, size_t msglen)
 /* ---- cross-key checks --------------------------------------------------- */
 
 static bool
-has_key(const yt_node *map, const char *k)
+has_key(const trib_yaml_node *map, const char *k)
 {
-	return map != NULL && yt_map_get(map, k) != NULL;
+	return map != NULL && trib_yaml_map_get(map, k) != NULL;
 }
 
 static void
-finish_quality(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_quality(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   trib_rule_conf *r)
 {
-	const yt_node *where = map ? map : at;
+	const trib_yaml_node *where = map ? map : at;
 
 	if (r->check == TRIB_CHECK_TYPE && !has_key(map, "expect"))
 		ck_error(c, where, path, "check: type needs expect (accepted: string, number, "
@@ -624,7 +627,7 @@ finish_quality(ck_ctx *c, const yt_node *map, const yt_node *at, const char *pat
 		ck_error(c, where, path, "check: range needs min, max or both");
 	if (r->check == TRIB_CHECK_RANGE && r->min && r->max &&
 		strtod(r->min, NULL) > strtod(r->max, NULL))
-		ck_error(c, yt_map_get(map, "min"), path, "min %s is more than max %s", r->min, r->max);
+		ck_error(c, trib_yaml_map_get(map, "min"), path, "min %s is more than max %s", r->min, r->max);
 	if (r->check == TRIB_CHECK_ALLOWED && !has_key(map, "values"))
 		ck_error(c, where, path, "check: allowed needs values (a list)");
 	if (r->check == TRIB_CHECK_REGEX && r->pattern == NULL)
@@ -651,12 +654,12 @@ key_lens(const trib_rule_conf *r, size_t *min, size_t *max, const char **purpose
 
 /* Parse the rule's key now, so a bad one is reported with its line. */
 static void
-check_rule_key(ck_ctx *c, const yt_node *map, const yt_node *where, const char *path,
+check_rule_key(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *where, const char *path,
 			   const trib_rule_conf *r)
 {
 	static const trib_key_format fmts[] = {TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW};
-	const yt_node *at = yt_map_get(map, "key") ? yt_map_get(map, "key")
-		: yt_map_get(map, "key_file") ? yt_map_get(map, "key_file") : where;
+	const trib_yaml_node *at = trib_yaml_map_get(map, "key") ? trib_yaml_map_get(map, "key")
+		: trib_yaml_map_get(map, "key_file") ? trib_yaml_map_get(map, "key_file") : where;
 	char		e[256];
 	trib_key   *k;
 	size_t		min,
@@ -698,13 +701,13 @@ max_param(const char *q)
 }
 
 static void
-finish_lookup(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_lookup(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			  trib_rule_conf *r)
 {
 	int			n = r->query ? max_param(r->query) : 0;
 
 	if (r->query && (size_t) n != r->params.count)
-		ck_error(c, yt_map_get(map, "query") ? yt_map_get(map, "query") : (map ? map : at),
+		ck_error(c, trib_yaml_map_get(map, "query") ? trib_yaml_map_get(map, "query") : (map ? map : at),
 				 path, "query uses $1..$%d but params has %zu field(s) (accepted: one "
 				 "field per parameter)", n, r->params.count);
 }
@@ -712,7 +715,7 @@ finish_lookup(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path
 /* Compile the rule's Lua once now, so a syntax error is reported with the
  * line of the `lua` key (and the expression's own line). */
 static void
-check_lua(ck_ctx *c, const yt_node *map, const yt_node *where, const char *path,
+check_lua(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *where, const char *path,
 		  const trib_rule_conf *r)
 {
 	static const trib_lua_mode modes[] = {TRIB_LUA_FILTER, TRIB_LUA_VALUE, TRIB_LUA_MAP,
@@ -736,16 +739,16 @@ check_lua(ck_ctx *c, const yt_node *map, const yt_node *where, const char *path,
 		return;
 	e = trib_lua_compile(T, r->label ? r->label : r->type_name, r->lua, mode, err, sizeof(err));
 	if (e == NULL)
-		ck_error(c, yt_map_get(map, "lua") ? yt_map_get(map, "lua") : where, path, "%s", err);
+		ck_error(c, trib_yaml_map_get(map, "lua") ? trib_yaml_map_get(map, "lua") : where, path, "%s", err);
 	trib_lua_free(T);
 }
 
 static void
-finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
+finish_rule(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			void *base, const char *name)
 {
 	trib_rule_conf *r = base;
-	const yt_node *where = map ? map : at;
+	const trib_yaml_node *where = map ? map : at;
 
 	(void) name;
 	if (r->label != NULL)
@@ -764,7 +767,7 @@ finish_rule(ck_ctx *c, const yt_node *map, const yt_node *at, const char *path,
 			if (r->with == TRIB_RWITH_VALUE && r->value == NULL)
 				ck_error(c, where, path, "with: value needs value (the replacement)");
 			if (r->with != TRIB_RWITH_VALUE && r->value != NULL)
-				ck_error(c, yt_map_get(map, "value"), path,
+				ck_error(c, trib_yaml_map_get(map, "value"), path,
 						 "value is only used with with: value");
 			break;
 		case TRIB_RULE_PARTIAL:

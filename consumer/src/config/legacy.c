@@ -57,7 +57,7 @@ typedef struct lctx
 } lctx;
 
 static void
-lerr(lctx *c, const yt_node *at, const char *key, const char *fmt,...)
+lerr(lctx *c, const trib_yaml_node *at, const char *key, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -198,11 +198,11 @@ in_list(const char *const *w, const char *s)
 
 typedef struct lstep
 {
-	const yt_node *node;
+	const trib_yaml_node *node;
 	char	   *name;
 	char	   *type;
 	int			order;
-	const yt_node *deps;
+	const trib_yaml_node *deps;
 	trib_strbuf rules;
 	char	  **tables;			/* schema.table */
 	size_t		ntables;
@@ -221,20 +221,20 @@ typedef struct lstep
 } lstep;
 
 static const char *
-scalar(lctx *c, const yt_node *map, const char *key, const char *path, bool required)
+scalar(lctx *c, const trib_yaml_node *map, const char *key, const char *path, bool required)
 {
-	const yt_node *v = yt_map_get(map, key);
-	char		d[YT_DESCRIBE_LEN];
+	const trib_yaml_node *v = trib_yaml_map_get(map, key);
+	char		d[TRIB_YAML_DESCRIBE_LEN];
 
-	if (v == NULL || yt_is_null(v))
+	if (v == NULL || trib_yaml_is_null(v))
 	{
 		if (required)
 			lerr(c, map, path, "required key %s is missing", key);
 		return NULL;
 	}
-	if (v->kind != YT_SCALAR)
+	if (v->kind != TRIB_YAML_SCALAR)
 	{
-		lerr(c, v, path, "%s: expected a string, got %s", key, yt_describe(v, d, sizeof(d)));
+		lerr(c, v, path, "%s: expected a string, got %s", key, trib_yaml_describe(v, d, sizeof(d)));
 		return NULL;
 	}
 	return v->text;
@@ -242,24 +242,24 @@ scalar(lctx *c, const yt_node *map, const char *key, const char *path, bool requ
 
 /* The params a strategy cannot do without. */
 static void
-required_params(lctx *c, const strategy *s, const yt_node *params, const yt_node *spec,
+required_params(lctx *c, const strategy *s, const trib_yaml_node *params, const trib_yaml_node *spec,
 				const char *path)
 {
 	bool		found = false;
 
 	if (s->required[0] == NULL)
 		return;
-	for (int j = 0; s->required[j] && params && params->kind == YT_MAP; j++)
-		found = found || yt_map_get(params, s->required[j]) != NULL;
+	for (int j = 0; s->required[j] && params && params->kind == TRIB_YAML_MAP; j++)
+		found = found || trib_yaml_map_get(params, s->required[j]) != NULL;
 	if (!found)
-		lerr(c, params && params->kind == YT_MAP ? params : spec, path,
+		lerr(c, params && params->kind == TRIB_YAML_MAP ? params : spec, path,
 			 "strategy %s needs params: %s", s->name, s->required_say);
 }
 
 /* A param's value as the native rule wants it (into val); false after an
  * error. */
 static bool
-param_value(lctx *c, const pspec *p, const yt_node *v, const char *path, trib_strbuf *val)
+param_value(lctx *c, const pspec *p, const trib_yaml_node *v, const char *path, trib_strbuf *val)
 {
 	if (p->mode == PM_ENV)
 		trib_strbuf_printf(val, "${%s}", v->text);
@@ -298,7 +298,7 @@ param_value(lctx *c, const pspec *p, const yt_node *v, const char *path, trib_st
 /* The params of one field's strategy, appended to the rule; *keyed and
  * *raw say whether one gave the key (as raw bytes). */
 static void
-rule_params(lctx *c, const strategy *s, const yt_node *params, const char *path,
+rule_params(lctx *c, const strategy *s, const trib_yaml_node *params, const char *path,
 			trib_strbuf *b, bool *keyed, bool *raw)
 {
 	const char *used[16];
@@ -307,8 +307,8 @@ rule_params(lctx *c, const strategy *s, const yt_node *params, const char *path,
 
 	for (size_t i = 0; params && i + 1 < params->nchild; i += 2)
 	{
-		const yt_node *k = params->child[i];
-		const yt_node *v = params->child[i + 1];
+		const trib_yaml_node *k = params->child[i];
+		const trib_yaml_node *v = params->child[i + 1];
 		const pspec *p = find_param(s, k->text);
 		trib_strbuf val = {0};
 		int			dup = -1;
@@ -324,7 +324,7 @@ rule_params(lctx *c, const strategy *s, const yt_node *params, const char *path,
 			trib_strbuf_free(&acc);
 			continue;
 		}
-		if (v->kind != YT_SCALAR)
+		if (v->kind != TRIB_YAML_SCALAR)
 		{
 			lerr(c, v, path, "parameter %s: expected a scalar", k->text);
 			continue;
@@ -357,7 +357,7 @@ rule_params(lctx *c, const strategy *s, const yt_node *params, const char *path,
 /* A keyed strategy without a key of its own: the run's default key; where
  * it came from, or NULL. */
 static const char *
-default_key(lctx *c, const strategy *s, const yt_node *at, const char *path, trib_strbuf *b)
+default_key(lctx *c, const strategy *s, const trib_yaml_node *at, const char *path, trib_strbuf *b)
 {
 	if (c->opts->key_file)
 	{
@@ -381,7 +381,7 @@ default_key(lctx *c, const strategy *s, const yt_node *at, const char *path, tri
 
 /* Remember where a rule came from (the native errors name transforms[N]). */
 static void
-add_field(lstep *st, const yt_node *fkey, const char *path, const char *table,
+add_field(lstep *st, const trib_yaml_node *fkey, const char *path, const char *table,
 		  const char *strategy)
 {
 	trib_legacy_field *f;
@@ -399,12 +399,12 @@ add_field(lstep *st, const yt_node *fkey, const char *path, const char *table,
 
 /* One field's strategy as a native rule. */
 static void
-field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_node *spec,
+field_rule(lctx *c, lstep *st, const char *table, const trib_yaml_node *fkey, const trib_yaml_node *spec,
 		   const char *path)
 {
 	const char *sname = scalar(c, spec, "strategy", path, true);
 	const strategy *s;
-	const yt_node *params = yt_map_get(spec, "params");
+	const trib_yaml_node *params = trib_yaml_map_get(spec, "params");
 	trib_strbuf *b = &st->rules;
 	bool		keyed = false,
 				raw = false;
@@ -418,7 +418,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 		return;
 	if ((s = find_strategy(sname)) == NULL)
 	{
-		lerr(c, yt_map_get(spec, "strategy"), path, "unknown strategy \"%s\" (accepted: redact, "
+		lerr(c, trib_yaml_map_get(spec, "strategy"), path, "unknown strategy \"%s\" (accepted: redact, "
 			 "substitute, perturb, hash_salt, sample)", sname);
 		return;
 	}
@@ -429,7 +429,7 @@ field_rule(lctx *c, lstep *st, const char *table, const yt_node *fkey, const yt_
 			 "or minimize step", sname);
 		return;
 	}
-	if (params != NULL && !yt_is_null(params) && params->kind != YT_MAP)
+	if (params != NULL && !trib_yaml_is_null(params) && params->kind != TRIB_YAML_MAP)
 	{
 		lerr(c, params, path, "params: expected a map");
 		params = NULL;
@@ -489,49 +489,49 @@ collection_table(lstep *st, const char *name)
  * key (the tool accepts both).  A field that is itself called `fields`
  * is told apart by its `strategy`.
  */
-static const yt_node *
-collection_fields(lctx *c, const yt_node *coll, const char *path)
+static const trib_yaml_node *
+collection_fields(lctx *c, const trib_yaml_node *coll, const char *path)
 {
-	const yt_node *f = coll && coll->kind == YT_MAP ? yt_map_get(coll, "fields") : NULL;
+	const trib_yaml_node *f = coll && coll->kind == TRIB_YAML_MAP ? trib_yaml_map_get(coll, "fields") : NULL;
 
-	if (f == NULL || (f->kind == YT_MAP && yt_map_get(f, "strategy") != NULL))
+	if (f == NULL || (f->kind == TRIB_YAML_MAP && trib_yaml_map_get(f, "strategy") != NULL))
 		return coll;
 	for (size_t i = 0; i + 1 < coll->nchild; i += 2)
 		if (strcmp(coll->child[i]->text, "fields") != 0)
 			lerr(c, coll->child[i], path, "unknown key %s beside fields (accepted: the "
 				 "fields under `fields:`, or the fields directly under the collection)",
 				 coll->child[i]->text);
-	return yt_is_null(f) ? NULL : f;
+	return trib_yaml_is_null(f) ? NULL : f;
 }
 
 static void
-step_collections(lctx *c, lstep *st, const yt_node *cols, const char *path)
+step_collections(lctx *c, lstep *st, const trib_yaml_node *cols, const char *path)
 {
-	char		d[YT_DESCRIBE_LEN];
+	char		d[TRIB_YAML_DESCRIBE_LEN];
 
-	if (cols == NULL || cols->kind != YT_MAP || cols->nchild == 0)
+	if (cols == NULL || cols->kind != TRIB_YAML_MAP || cols->nchild == 0)
 	{
 		lerr(c, cols ? cols : st->node, path, "collections: expected a map of collection "
-			 "names to fields, got %s", cols ? yt_describe(cols, d, sizeof(d)) : "nothing");
+			 "names to fields, got %s", cols ? trib_yaml_describe(cols, d, sizeof(d)) : "nothing");
 		return;
 	}
 	for (size_t i = 0; i + 1 < cols->nchild; i += 2)
 	{
-		const yt_node *name = cols->child[i];
+		const trib_yaml_node *name = cols->child[i];
 		char	   *table = collection_table(st, name->text);
 		trib_strbuf p = {0};
-		const yt_node *fields;
+		const trib_yaml_node *fields;
 
 		trib_strbuf_printf(&p, "%s.collections.%s", path, name->text);
 		fields = collection_fields(c, cols->child[i + 1], p.data);
-		if (fields != NULL && !yt_is_null(fields) && fields->kind != YT_MAP)
+		if (fields != NULL && !trib_yaml_is_null(fields) && fields->kind != TRIB_YAML_MAP)
 			lerr(c, fields, p.data, "expected a map of field names to {strategy, params}");
-		for (size_t j = 0; fields && fields->kind == YT_MAP && j + 1 < fields->nchild; j += 2)
+		for (size_t j = 0; fields && fields->kind == TRIB_YAML_MAP && j + 1 < fields->nchild; j += 2)
 		{
 			trib_strbuf fp = {0};
 
 			trib_strbuf_printf(&fp, "%s.%s", p.data, fields->child[j]->text);
-			if (fields->child[j + 1]->kind != YT_MAP)
+			if (fields->child[j + 1]->kind != TRIB_YAML_MAP)
 				lerr(c, fields->child[j + 1], fp.data, "expected {strategy: ..., params: {...}}");
 			else
 				field_rule(c, st, table, fields->child[j], fields->child[j + 1], fp.data);
@@ -554,7 +554,7 @@ step_db(lctx *c, const lstep *st, const char *key, const char *v, const char *ba
 	if (v == NULL)
 		return NULL;
 	if ((dsn = lg_resolve_db(v, base, literal, why, sizeof(why))) == NULL)
-		lerr(c, yt_map_get(st->node, key), st->path, "%s: %s", key, why);
+		lerr(c, trib_yaml_map_get(st->node, key), st->path, "%s: %s", key, why);
 	return dsn;
 }
 
@@ -564,15 +564,15 @@ static const char *const step_types[] = {"copy", "sanitize_obfuscate", "minimize
 
 /* The stage's type; refresh is known but not run. */
 static const char *
-step_type(lctx *c, const yt_node *node, const char *name, const char *path)
+step_type(lctx *c, const trib_yaml_node *node, const char *name, const char *path)
 {
 	const char *type = scalar(c, node, "type", path, true);
 
 	if (type && strcmp(type, "refresh") == 0)
-		lerr(c, yt_map_get(node, "type"), path, "step %s: type refresh is not supported yet "
+		lerr(c, trib_yaml_map_get(node, "type"), path, "step %s: type refresh is not supported yet "
 			 "(this version runs copy, sanitize_obfuscate and minimize steps)", name);
 	else if (type && !in_list(step_types, type))
-		lerr(c, yt_map_get(node, "type"), path, "unknown step type \"%s\" (accepted: copy, "
+		lerr(c, trib_yaml_map_get(node, "type"), path, "unknown step type \"%s\" (accepted: copy, "
 			 "sanitize_obfuscate, minimize)", type);
 	return type ? type : "copy";
 }
@@ -584,11 +584,11 @@ check_in_place(lctx *c, const lstep *st, const char *path)
 	const char *why = lg_in_place_refusal(st->type, st->tables, st->ntables);
 
 	if (why != NULL)
-		lerr(c, yt_map_get(st->node, "dest_db"), path, "step %s %s", st->name, why);
+		lerr(c, trib_yaml_map_get(st->node, "dest_db"), path, "step %s %s", st->name, why);
 }
 
 static void
-read_step(lctx *c, lstep *st, const yt_node *node, const char *name_from_key, const char *path)
+read_step(lctx *c, lstep *st, const trib_yaml_node *node, const char *name_from_key, const char *path)
 {
 	const char *order;
 
@@ -611,15 +611,15 @@ read_step(lctx *c, lstep *st, const yt_node *node, const char *name_from_key, co
 		long		o = strtol(order, &end, 10);
 
 		if (*end != '\0' || o < 0 || o > 1000000)
-			lerr(c, yt_map_get(node, "order"), path, "order: \"%s\" is not a whole number",
+			lerr(c, trib_yaml_map_get(node, "order"), path, "order: \"%s\" is not a whole number",
 				 order);
 		st->order = (int) o;
 	}
-	st->deps = yt_map_get(node, "depends_on");
+	st->deps = trib_yaml_map_get(node, "depends_on");
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->source_db = scalar(c, node, "source_db", path, true);
 	st->dest_db = scalar(c, node, "dest_db", path, true);
-	step_collections(c, st, yt_map_get(node, "collections"), path);
+	step_collections(c, st, trib_yaml_map_get(node, "collections"), path);
 }
 
 /*
@@ -664,12 +664,12 @@ find_step(lstep *st, size_t n, const char *name)
 static bool
 depends(lstep *st, size_t n, size_t a, size_t b)
 {
-	const yt_node *d = st[a].deps;
+	const trib_yaml_node *d = st[a].deps;
 
 	if (st[b].order < st[a].order)
 		return true;
-	for (size_t i = 0; d && d->kind == YT_SEQ && i < d->nchild; i++)
-		if (d->child[i]->kind == YT_SCALAR && find_step(st, n, d->child[i]->text) == (int) b)
+	for (size_t i = 0; d && d->kind == TRIB_YAML_SEQ && i < d->nchild; i++)
+		if (d->child[i]->kind == TRIB_YAML_SCALAR && find_step(st, n, d->child[i]->text) == (int) b)
 			return true;
 	return false;
 }
@@ -712,19 +712,19 @@ check_deps(lctx *c, lstep *st, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 	{
-		const yt_node *d = st[i].deps;
+		const trib_yaml_node *d = st[i].deps;
 
-		if (d == NULL || yt_is_null(d))
+		if (d == NULL || trib_yaml_is_null(d))
 			continue;
-		if (d->kind != YT_SEQ)
+		if (d->kind != TRIB_YAML_SEQ)
 		{
 			lerr(c, d, "depends_on", "expected a list of step names");
 			continue;
 		}
 		for (size_t j = 0; j < d->nchild; j++)
-			if (d->child[j]->kind != YT_SCALAR || find_step(st, n, d->child[j]->text) < 0)
+			if (d->child[j]->kind != TRIB_YAML_SCALAR || find_step(st, n, d->child[j]->text) < 0)
 				lerr(c, d->child[j], "depends_on", "no step named \"%s\"",
-					 d->child[j]->kind == YT_SCALAR ? d->child[j]->text : "?");
+					 d->child[j]->kind == TRIB_YAML_SCALAR ? d->child[j]->text : "?");
 	}
 }
 
@@ -858,9 +858,9 @@ check_bases(lctx *c)
 
 /* Read every step of the list (or map) `list` into st; returns how many. */
 static size_t
-read_steps(lctx *c, const yt_node *root, const yt_node *list, lstep *st)
+read_steps(lctx *c, const trib_yaml_node *root, const trib_yaml_node *list, lstep *st)
 {
-	size_t		nitems = list->kind == YT_SEQ ? list->nchild : list->nchild / 2;
+	size_t		nitems = list->kind == TRIB_YAML_SEQ ? list->nchild : list->nchild / 2;
 	size_t		n = 0;
 
 	for (size_t i = 0; root && i + 1 < root->nchild; i += 2)
@@ -869,12 +869,12 @@ read_steps(lctx *c, const yt_node *root, const yt_node *list, lstep *st)
 				 "level of a copy-and-sanitize file (accepted: pipelines)");
 	for (size_t i = 0; i < nitems; i++)
 	{
-		const yt_node *node = list->kind == YT_SEQ ? list->child[i] : list->child[2 * i + 1];
-		const char *kname = list->kind == YT_MAP ? list->child[2 * i]->text : NULL;
+		const trib_yaml_node *node = list->kind == TRIB_YAML_SEQ ? list->child[i] : list->child[2 * i + 1];
+		const char *kname = list->kind == TRIB_YAML_MAP ? list->child[2 * i]->text : NULL;
 		char		p[64];
 
 		snprintf(p, sizeof(p), "pipelines[%zu]", i);
-		if (node->kind != YT_MAP)
+		if (node->kind != TRIB_YAML_MAP)
 		{
 			lerr(c, node, p, "expected a map with the step's settings");
 			continue;
@@ -916,8 +916,8 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const trib_legac
 				 trib_legacy **out, char *errbuf, size_t errlen)
 {
 	lctx		c = {.path = path, .opts = opts};
-	yt_node    *root = NULL;
-	const yt_node *list;
+	trib_yaml_node    *root = NULL;
+	const trib_yaml_node *list;
 	lstep	   *st = NULL;
 	size_t		n = 0;
 	int			line,
@@ -925,14 +925,14 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const trib_legac
 	char		msg[256];
 
 	*out = NULL;
-	if (!yt_parse(buf, len, &root, &line, &col, msg, sizeof(msg)))
+	if (!trib_yaml_parse(buf, len, &root, &line, &col, msg, sizeof(msg)))
 	{
 		snprintf(errbuf, errlen, "%s:%d:%d: %s", path, line, col, msg);
 		return false;
 	}
 	check_bases(&c);
-	list = root ? yt_map_get(root, "pipelines") : NULL;
-	if (list == NULL || (list->kind != YT_SEQ && list->kind != YT_MAP) || list->nchild == 0)
+	list = root ? trib_yaml_map_get(root, "pipelines") : NULL;
+	if (list == NULL || (list->kind != TRIB_YAML_SEQ && list->kind != TRIB_YAML_MAP) || list->nchild == 0)
 		lerr(&c, list ? list : root, "pipelines", "expected a list (or map) of steps");
 	else
 	{
@@ -966,7 +966,7 @@ trib_legacy_load(const char *path, const char *buf, size_t len, const trib_legac
 		snprintf(errbuf, errlen, "%s", c.err.data);
 	trib_strbuf_free(&c.err);
 	free_steps(st, n);
-	yt_free(root);
+	trib_yaml_free(root);
 	return *out != NULL;
 }
 
@@ -1159,7 +1159,7 @@ trib_legacy_mark_done(const trib_legacy *lg, size_t i, char *errbuf, size_t errl
 {
 	char	   *m = marker(lg, i);
 	const char *what = NULL;
-	bool		ok = trib_write_file_atomic(m, "done\n", 5, 0600, true, &what);
+	bool		ok = trib_fileio_write_atomic(m, "done\n", 5, 0600, true, &what);
 
 	if (!ok)
 		snprintf(errbuf, errlen, "%s: cannot %s: %m", m, what ? what : "write");

@@ -18,11 +18,7 @@
  * saturated integer.
  *
  * Position.  Every event carries the position that makes it unique and
- * ordered within its source: for Postgres the plugin's event id
- * (commit_lsn, seq); `end_lsn` of the transaction is what the slot may be
- * confirmed to once the whole transaction is durable in every sink.  Other
- * sources put their native position (GTID set and binlog file/offset, resume
- * token) in `opaque`, a JSON object, and order by `seq` within it.
+ * ordered within its source (position.h).
  *
  * Ownership: an event owns its row images, key, unchanged, extra,
  * pos.opaque and topic; trib_event_free() releases them.  The five naming
@@ -42,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "position.h"
 
 /* Debezium's op codes, plus 'm' for logical messages. */
 typedef enum trib_op
@@ -80,18 +77,6 @@ typedef struct trib_relation
 	trib_column *columns;
 	uint32_t	version;		/* increases when the source sees a change */
 } trib_relation;
-
-/* Where an event sits in its source's stream. */
-typedef struct trib_position
-{
-	uint64_t	commit_lsn;		/* Postgres: the plugin's commit_lsn */
-	uint64_t	seq;			/* number within the transaction */
-	uint64_t	end_lsn;		/* Postgres: end of the commit record */
-	uint64_t	lsn;			/* Postgres: the change's own LSN; 0 if unknown
-								 * (Debezium's source.lsn; added by the Kafka
-								 * sink work) */
-	char	   *opaque;			/* other sources: native position as JSON text, or NULL */
-} trib_position;
 
 typedef struct trib_event
 {
@@ -137,12 +122,5 @@ void		trib_event_free(trib_event *ev);
 /* Release what an event owns and zero it, but not the struct itself (for
  * an event that lives inside another allocation). */
 void		trib_event_clear(trib_event *ev);
-
-/* "0/16B3748" <-> 64-bit LSN; parse returns false on bad input. */
-bool		trib_lsn_parse(const char *s, uint64_t *out);
-void		trib_lsn_format(uint64_t lsn, char *buf, size_t len);
-
-/* Buffer size that holds any formatted LSN ("FFFFFFFF/FFFFFFFF"). */
-#define TRIB_LSN_BUFLEN 18
 
 #endif							/* TRIB_EVENT_H */

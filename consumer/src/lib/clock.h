@@ -1,22 +1,24 @@
 /*
- * clock.h: milliseconds of the monotonic clock, for timeouts, backoff and
- * ages (never wall time: it may jump).  Header-only; each caller gets its
- * own inline copy.
+ * clock.h: the clocks the daemon reads.
+ *
+ * Design.  Timeouts, backoffs and flush intervals use the monotonic clock
+ * (it never jumps when the wall clock is set); time stamps that leave the
+ * process (an envelope's ts_ms, lag against a commit time, progress
+ * records) use the wall clock.  Both in whole milliseconds (or
+ * microseconds) as int64_t, so callers do plain arithmetic.
  */
 #ifndef TRIB_CLOCK_H
 #define TRIB_CLOCK_H
 
 #include <stdint.h>
-#include <time.h>
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-static inline int64_t
-trib_now_ms(void)
-{
-	struct timespec ts;
+/* Milliseconds of CLOCK_MONOTONIC (an arbitrary origin). */
+int64_t		trib_clock_mono_ms(void);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t		trib_clock_wall_ms(void);
+
+/* Microseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t		trib_clock_wall_us(void);
 
 #endif							/* TRIB_CLOCK_H */

@@ -15,6 +15,8 @@
 
 #include <openssl/crypto.h>
 
+#include "errf.h"
+
 /* Values needing more digits than this are refused by trib_dec_to_bn. */
 #define DEC_MAX_DIGITS 100000
 
@@ -186,11 +188,8 @@ trib_dec_to_bn(const trib_dec *d, int scale, BIGNUM *bn, char *errbuf,
 	bool		ok;
 
 	if (shift > DEC_MAX_DIGITS || (int64_t) n + shift > DEC_MAX_DIGITS)
-	{
-		snprintf(errbuf, errlen, "number needs more than %d digits",
-				 DEC_MAX_DIGITS);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "number needs more than %d digits",
+						 DEC_MAX_DIGITS);
 	if (d->neg)
 		trib_strbuf_addc(&b, '-');
 	if (shift >= 0)

@@ -16,7 +16,7 @@
 #include "strbuf.h"
 
 bool
-trib_write_all(int fd, const void *buf, size_t len)
+trib_fileio_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -37,7 +37,7 @@ trib_write_all(int fd, const void *buf, size_t len)
 }
 
 bool
-trib_fsync_dir(const char *dir)
+trib_fileio_fsync_dir(const char *dir)
 {
 	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool		ok;
@@ -53,10 +53,10 @@ trib_fsync_dir(const char *dir)
 }
 
 bool
-trib_fsync_parent(const char *path)
+trib_fileio_fsync_parent(const char *path)
 {
 	char	   *copy = trib_xstrdup(path);
-	bool		ok = trib_fsync_dir(dirname(copy));
+	bool		ok = trib_fileio_fsync_dir(dirname(copy));
 	int			saved = errno;
 
 	free(copy);
@@ -114,8 +114,8 @@ failed_at(const char **what, const char *step)
 }
 
 bool
-trib_write_file_atomic(const char *path, const void *data, size_t len,
-					   mode_t mode, bool durable, const char **what)
+trib_fileio_write_atomic(const char *path, const void *data, size_t len,
+						 mode_t mode, bool durable, const char **what)
 {
 	size_t		tlen = strlen(path) + sizeof(TRIB_ATOMIC_TMP_SUFFIX);
 	char	   *tmp = trib_xmalloc(tlen);
@@ -127,7 +127,7 @@ trib_write_file_atomic(const char *path, const void *data, size_t len,
 	fd = trib_open_private(tmp, O_WRONLY | O_TRUNC, mode);
 	if (fd < 0)
 		failed_at(what, "create");
-	else if (!trib_write_all(fd, data, len) || (durable && fsync(fd) != 0))
+	else if (!trib_fileio_write_all(fd, data, len) || (durable && fsync(fd) != 0))
 		failed_at(what, "write");
 	else if (close(fd) != 0)
 	{
@@ -136,7 +136,7 @@ trib_write_file_atomic(const char *path, const void *data, size_t len,
 	}
 	else if ((fd = -1, rename(tmp, path) != 0))
 		failed_at(what, "rename");
-	else if (durable && !trib_fsync_parent(path))
+	else if (durable && !trib_fileio_fsync_parent(path))
 		failed_at(what, "fsync the directory of");
 	else
 		ok = true;

@@ -3,7 +3,7 @@
  * stores (checkpoint.c's file store, sink_file.c's data and position
  * sidecar).
  *
- * trib_write_file_atomic() replaces a file so that a crash at any moment
+ * trib_fileio_write_atomic() replaces a file so that a crash at any moment
  * leaves either the old or the new content: it writes path.tmp, optionally
  * fsyncs it, renames it over path and optionally fsyncs the directory.
  * Functions return false with errno set; `what` (when not NULL) names the
@@ -26,17 +26,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* What trib_write_file_atomic() appends to path for its temporary file. */
+/* What trib_fileio_write_atomic() appends to path for its temporary file. */
 #define TRIB_ATOMIC_TMP_SUFFIX ".tmp"
 
 /* Write all of buf to fd, retrying short writes and EINTR. */
-bool		trib_write_all(int fd, const void *buf, size_t len);
+bool		trib_fileio_write_all(int fd, const void *buf, size_t len);
 
 /* fsync a directory (after a rename or a create in it). */
-bool		trib_fsync_dir(const char *dir);
+bool		trib_fileio_fsync_dir(const char *dir);
 
 /* fsync the directory that holds path. */
-bool		trib_fsync_parent(const char *path);
+bool		trib_fileio_fsync_parent(const char *path);
 
 /* The mode of data files unless the config says otherwise. */
 #define TRIB_FILE_MODE_DEFAULT 0600
@@ -55,8 +55,8 @@ bool		trib_file_mode_parse(const char *text, mode_t *out);
 int			trib_open_private(const char *path, int flags, mode_t mode);
 
 /* Replace path with data, atomically; durable: fsync file and directory. */
-bool		trib_write_file_atomic(const char *path, const void *data, size_t len,
-								   mode_t mode, bool durable, const char **what);
+bool		trib_fileio_write_atomic(const char *path, const void *data, size_t len,
+									 mode_t mode, bool durable, const char **what);
 
 /*
  * The absolute name of the file that opening `path` reaches, malloc'd:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "strbuf.h"
 
 typedef struct slot
@@ -25,20 +26,6 @@ struct trib_intern
 	size_t		cap;			/* a power of two */
 	size_t		count;
 };
-
-/* FNV-1a of n bytes. */
-static uint64_t
-hash_bytes(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /* An empty set. */
 trib_intern *
@@ -73,30 +60,44 @@ grow(trib_intern *set)
 	set->cap = ncap;
 }
 
+/* The slot holding s[0..n) (hash h), or the empty slot where it goes. */
+static slot *
+probe(const trib_intern *set, const char *s, size_t n, uint64_t h)
+{
+	for (size_t i = h & (set->cap - 1);; i = (i + 1) & (set->cap - 1))
+	{
+		slot	   *e = &set->slots[i];
+
+		if (e->s == NULL || (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0))
+			return e;
+	}
+}
+
 /* The set's copy of s[0..n). */
 const char *
 trib_intern_get(trib_intern *set, const char *s, size_t n)
 {
-	uint64_t	h = hash_bytes(s, n);
-	size_t		i;
+	uint64_t	h = trib_fnv1a(s, n);
+	slot	   *e;
 
 	if ((set->count + 1) * 2 > set->cap)
 		grow(set);
-	for (i = h & (set->cap - 1);; i = (i + 1) & (set->cap - 1))
+	e = probe(set, s, n, h);
+	if (e->s == NULL)
 	{
-		slot	   *e = &set->slots[i];
-
-		if (e->s == NULL)
-		{
-			e->s = trib_xstrndup(s, n);
-			e->n = n;
-			e->hash = h;
-			set->count++;
-			return e->s;
-		}
-		if (e->hash == h && e->n == n && memcmp(e->s, s, n) == 0)
-			return e->s;
+		e->s = trib_xstrndup(s, n);
+		e->n = n;
+		e->hash = h;
+		set->count++;
 	}
+	return e->s;
+}
+
+/* The set's copy of s[0..n), or NULL when it has none. */
+const char *
+trib_intern_find(const trib_intern *set, const char *s, size_t n)
+{
+	return probe(set, s, n, trib_fnv1a(s, n))->s;
 }
 
 /* Number of distinct strings. */

@@ -7,7 +7,8 @@
  * strings (FNV-1a, linear probing, doubled at half full) gives that copy
  * in one lookup.  Strings are never removed: the set grows with the number
  * of distinct names a source meets (tables, schemas), not with the number
- * of events.
+ * of events.  The quality checks use the same set for allowed values and
+ * for the values a batch has seen (quality.c).
  *
  * Ownership: the set owns every string it returns; they stay valid until
  * trib_intern_free().  Out-of-memory aborts.  Not thread-safe.
@@ -25,6 +26,9 @@ trib_intern *trib_intern_new(void);
 /* The set's copy of the n bytes at s (made on first sight), NUL-ended.
  * The bytes must not contain NUL. */
 const char *trib_intern_get(trib_intern *set, const char *s, size_t n);
+
+/* The set's copy of s[0..n), or NULL when it was never added. */
+const char *trib_intern_find(const trib_intern *set, const char *s, size_t n);
 
 /* Number of distinct strings held. */
 size_t		trib_intern_count(const trib_intern *set);

@@ -142,7 +142,7 @@ trib_isodate_parse(const char *s, size_t len, trib_isodate *d)
 }
 
 int64_t
-trib_days_from_civil(int64_t y, int m, int d)
+trib_isodate_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t		era,
 				yoe,
@@ -158,7 +158,7 @@ trib_days_from_civil(int64_t y, int m, int d)
 }
 
 void
-trib_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+trib_isodate_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t		era,
 				doe,

@@ -41,8 +41,8 @@ typedef struct trib_isodate
 bool		trib_isodate_parse(const char *s, size_t len, trib_isodate *d);
 
 /* Days since 1970-01-01 of a valid date, and back. */
-int64_t		trib_days_from_civil(int64_t y, int m, int d);
-void		trib_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int64_t		trib_isodate_days_from_civil(int64_t y, int m, int d);
+void		trib_isodate_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* Append a date in the plugin's form (4-digit year or expanded year). */
 void		trib_isodate_format(int64_t y, int m, int d, trib_strbuf *out);

@@ -1,5 +1,5 @@
 /*
- * jsondoc.c: mutable yajl trees and field paths; see jsondoc.h.
+ * jsondoc.c: mutable yajl trees; see jsondoc.h (paths: jpath.c).
  *
  * yajl_tree_parse builds nodes with malloc and yajl_tree_free releases them
  * with free, so nodes made here follow the same layout: an object owns its
@@ -9,7 +9,6 @@
 #include "jsondoc.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,177 +16,6 @@
 #include <yajl/yajl_gen.h>
 
 #include "strbuf.h"
-
-/* ---- paths -------------------------------------------------------------- */
-
-bool
-trib_jpath_parse(const char *text, trib_jpath *out, char *errbuf, size_t errlen)
-{
-	trib_strbuf seg = {0};
-	const char *s = text;
-
-	memset(out, 0, sizeof(*out));
-	out->text = trib_xstrdup(text);
-	for (;;)
-	{
-		if (*s == '\\' && s[1] == '.')
-		{
-			trib_strbuf_addc(&seg, '.');
-			s += 2;
-			continue;
-		}
-		if (*s != '.' && *s != '\0')
-		{
-			trib_strbuf_addc(&seg, *s++);
-			continue;
-		}
-		if (seg.len == 0)
-		{
-			snprintf(errbuf, errlen, "field path \"%s\" has an empty segment "
-					 "(accepted: column or column.key.key, \\. for a literal dot)", text);
-			trib_strbuf_free(&seg);
-			trib_jpath_free(out);
-			return false;
-		}
-		out->seg = trib_xrealloc(out->seg, sizeof(char *) * (out->nseg + 1));
-		out->glob = trib_xrealloc(out->glob, sizeof(bool) * (out->nseg + 1));
-		out->seg[out->nseg] = trib_strbuf_finish(&seg);
-		out->glob[out->nseg] = strpbrk(out->seg[out->nseg], "*?[") != NULL;
-		out->nseg++;
-		if (*s == '\0')
-			break;
-		s++;
-	}
-	return true;
-}
-
-void
-trib_jpath_free(trib_jpath *p)
-{
-	for (int i = 0; i < p->nseg; i++)
-		free(p->seg[i]);
-	free(p->seg);
-	free(p->glob);
-	free(p->text);
-	memset(p, 0, sizeof(*p));
-}
-
-static bool
-seg_matches(const trib_jpath *p, int i, const char *name)
-{
-	if (p->glob[i])
-		return fnmatch(p->seg[i], name, 0) == 0;
-	return strcmp(p->seg[i], name) == 0;
-}
-
-bool
-trib_jpath_first_matches(const trib_jpath *p, const char *column)
-{
-	return p->nseg > 0 && seg_matches(p, 0, column);
-}
-
-static bool walk(yajl_val *slot, const char *name, const trib_jpath *p, int depth,
-				 trib_jpath_fn fn, void *arg);
-
-/* Descend into an object's matching keys for segment `depth`. */
-static bool
-walk_object(yajl_val obj, const trib_jpath *p, int depth, trib_jpath_fn fn, void *arg)
-{
-	for (size_t i = 0; i < obj->u.object.len; i++)
-	{
-		const char *k = obj->u.object.keys[i];
-
-		if (!seg_matches(p, depth, k))
-			continue;
-		if (depth + 1 == p->nseg)
-		{
-			if (!fn(&obj->u.object.values[i], k, arg))
-				return false;
-		}
-		else if (!walk(&obj->u.object.values[i], k, p, depth + 1, fn, arg))
-			return false;
-	}
-	return true;
-}
-
-/* The node in *slot is reached; segment `depth` applies to its children. */
-static bool
-walk(yajl_val *slot, const char *name, const trib_jpath *p, int depth,
-	 trib_jpath_fn fn, void *arg)
-{
-	yajl_val	v = *slot;
-
-	if (v == NULL)
-		return true;
-	if (YAJL_IS_OBJECT(v))
-		return walk_object(v, p, depth, fn, arg);
-	if (YAJL_IS_ARRAY(v))
-	{
-		for (size_t i = 0; i < v->u.array.len; i++)
-			if (!walk(&v->u.array.values[i], name, p, depth, fn, arg))
-				return false;
-	}
-	return true;
-}
-
-bool
-trib_jpath_each(yajl_val root, const trib_jpath *p, trib_jpath_fn fn, void *arg)
-{
-	if (root == NULL || !YAJL_IS_OBJECT(root) || p->nseg == 0)
-		return true;
-	return walk_object(root, p, 0, fn, arg);
-}
-
-/* Remove matching keys of obj at segment depth (the last segment). */
-static int
-delete_in(yajl_val v, const trib_jpath *p, int depth)
-{
-	int			n = 0;
-
-	if (v == NULL)
-		return 0;
-	if (YAJL_IS_ARRAY(v))
-	{
-		for (size_t i = 0; i < v->u.array.len; i++)
-			n += delete_in(v->u.array.values[i], p, depth);
-		return n;
-	}
-	if (!YAJL_IS_OBJECT(v))
-		return 0;
-	for (size_t i = 0; i < v->u.object.len;)
-	{
-		const char *k = v->u.object.keys[i];
-
-		if (!seg_matches(p, depth, k))
-		{
-			i++;
-			continue;
-		}
-		if (depth + 1 < p->nseg)
-		{
-			n += delete_in(v->u.object.values[i], p, depth + 1);
-			i++;
-			continue;
-		}
-		free((char *) v->u.object.keys[i]);
-		yajl_tree_free(v->u.object.values[i]);
-		memmove(&v->u.object.keys[i], &v->u.object.keys[i + 1],
-				sizeof(char *) * (v->u.object.len - i - 1));
-		memmove(&v->u.object.values[i], &v->u.object.values[i + 1],
-				sizeof(yajl_val) * (v->u.object.len - i - 1));
-		v->u.object.len--;
-		n++;
-	}
-	return n;
-}
-
-int
-trib_jpath_delete(yajl_val root, const trib_jpath *p)
-{
-	if (p->nseg == 0)
-		return 0;
-	return delete_in(root, p, 0);
-}
 
 /* ---- trees -------------------------------------------------------------- */
 
@@ -331,24 +159,29 @@ trib_jdoc_put(yajl_val obj, const char *k, yajl_val v)
 	obj->u.object.len = n + 1;
 }
 
+void
+trib_jdoc_remove_at(yajl_val obj, size_t i)
+{
+	free((char *) obj->u.object.keys[i]);
+	yajl_tree_free(obj->u.object.values[i]);
+	memmove(&obj->u.object.keys[i], &obj->u.object.keys[i + 1],
+			sizeof(char *) * (obj->u.object.len - i - 1));
+	memmove(&obj->u.object.values[i], &obj->u.object.values[i + 1],
+			sizeof(yajl_val) * (obj->u.object.len - i - 1));
+	obj->u.object.len--;
+}
+
 bool
 trib_jdoc_remove(yajl_val obj, const char *k)
 {
 	if (obj == NULL || !YAJL_IS_OBJECT(obj))
 		return false;
 	for (size_t i = 0; i < obj->u.object.len; i++)
-	{
-		if (strcmp(obj->u.object.keys[i], k) != 0)
-			continue;
-		free((char *) obj->u.object.keys[i]);
-		yajl_tree_free(obj->u.object.values[i]);
-		memmove(&obj->u.object.keys[i], &obj->u.object.keys[i + 1],
-				sizeof(char *) * (obj->u.object.len - i - 1));
-		memmove(&obj->u.object.values[i], &obj->u.object.values[i + 1],
-				sizeof(yajl_val) * (obj->u.object.len - i - 1));
-		obj->u.object.len--;
-		return true;
-	}
+		if (strcmp(obj->u.object.keys[i], k) == 0)
+		{
+			trib_jdoc_remove_at(obj, i);
+			return true;
+		}
 	return false;
 }
 

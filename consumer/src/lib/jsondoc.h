@@ -1,5 +1,6 @@
 /*
- * jsondoc.h: row images as mutable JSON trees, and field paths into them.
+ * jsondoc.h: row images as mutable JSON trees (field paths into them are
+ * jpath.h).
  *
  * Design.  Transform rules (rules.c) read and rewrite fields of an event's
  * row images (JSON object text, event.h).  A row image is parsed once per
@@ -9,20 +10,13 @@
  * rule touched leaves the tree byte for byte as it came in (apart from
  * insignificant white space, which the plugin never writes).
  *
- * Paths.  A field is named by a path: segments separated by '.', e.g.
- * `email` (a column) or `meta.contact.phone` (a key inside a json/jsonb
- * column or a document).  A segment may be a glob (fnmatch(3): `*_email`,
- * `addr*`), and `\.` puts a literal dot in a segment.  Arrays are walked
- * transparently: `items.sku` reaches the sku of every element of the items
- * array.
- *
  * Mutation.  The tree's nodes are yajl_val structs allocated with malloc,
  * exactly as yajl_tree_parse allocates them, so a node made here (a
  * string, a raw number, null) can replace a parsed one and yajl_tree_free
  * releases both.
  *
- * Ownership: a trib_jpath owns its segments; jdoc_* functions that return
- * a node pointer return a borrowed pointer into the tree.
+ * Ownership: jdoc_* functions that return a node pointer return a
+ * borrowed pointer into the tree.
  */
 #ifndef TRIB_JSONDOC_H
 #define TRIB_JSONDOC_H
@@ -32,35 +26,6 @@
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
-
-typedef struct trib_jpath
-{
-	char	  **seg;			/* unescaped segments */
-	bool	   *glob;			/* segment has glob characters */
-	int			nseg;
-	char	   *text;			/* as written, for messages */
-} trib_jpath;
-
-/* Parse "a.b\.c.*x"; false and a message for an empty path or segment. */
-bool		trib_jpath_parse(const char *text, trib_jpath *out,
-							 char *errbuf, size_t errlen);
-void		trib_jpath_free(trib_jpath *p);
-
-/* Does a top-level column name match the path's first segment? */
-bool		trib_jpath_first_matches(const trib_jpath *p, const char *column);
-
-/*
- * Call fn for every node the path reaches in `root` (an object).  `slot`
- * is the place holding the node, so fn may replace *slot (freeing the old
- * node with yajl_tree_free); `name` is the key under which it sits.  fn
- * returns false to stop (the walk then returns false).
- */
-typedef bool (*trib_jpath_fn) (yajl_val *slot, const char *name, void *arg);
-bool		trib_jpath_each(yajl_val root, const trib_jpath *p,
-							trib_jpath_fn fn, void *arg);
-
-/* Remove every key the path reaches; returns how many were removed. */
-int			trib_jpath_delete(yajl_val root, const trib_jpath *p);
 
 /* Parse JSON text into a tree; NULL and a message on error. */
 yajl_val	trib_jdoc_parse(const char *text, char *errbuf, size_t errlen);
@@ -92,6 +57,9 @@ yajl_val	trib_jdoc_copy(yajl_val v);
 yajl_val   *trib_jdoc_get_slot(yajl_val obj, const char *k);
 void		trib_jdoc_put(yajl_val obj, const char *k, yajl_val v);
 bool		trib_jdoc_remove(yajl_val obj, const char *k);
+
+/* Remove the i-th member of object obj (frees its key and value). */
+void		trib_jdoc_remove_at(yajl_val obj, size_t i);
 
 /* A scalar's text: a string's value, a number's raw text, "true",
  * "false"; NULL for null, objects and arrays. */

@@ -20,9 +20,12 @@
 
 #include <openssl/crypto.h>
 
+#include "base64.h"
+#include "errf.h"
+#include "hex.h"
 #include "log.h"
 #include "strbuf.h"
-#include "textcodec.h"
+#include "words.h"
 
 static const char *const format_names[] = {
 	[TRIB_KEY_AUTO] = "auto",
@@ -35,21 +38,19 @@ bool
 trib_key_format_parse(const char *name, trib_key_format *out, char *errbuf,
 					  size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
-		if (strcmp(name, format_names[i]) == 0)
-		{
-			*out = (trib_key_format) i;
-			return true;
-		}
-	snprintf(errbuf, errlen, "unknown key format \"%s\" (accepted: auto, hex, base64, raw)",
-			 name);
-	return false;
+	int			i;
+
+	if (!trib_words_parse(format_names, TRIB_NWORDS(format_names), name, "key format", &i,
+						  errbuf, errlen))
+		return false;
+	*out = (trib_key_format) i;
+	return true;
 }
 
 const char *
 trib_key_format_name(trib_key_format format)
 {
-	return format_names[format];
+	return trib_words_name(format_names, TRIB_NWORDS(format_names), (int) format);
 }
 
 /* A key holding a copy of bytes[0..len). */
@@ -144,7 +145,7 @@ trib_key_parse(const char *text, size_t len, trib_key_format format,
 		abort();
 	/* auto: only hex digits (an even count) is hex, anything else base64 */
 	ok = decode_as(text, len, format == TRIB_KEY_AUTO ?
-				   (trib_is_hex(text, len) ? TRIB_KEY_HEX : TRIB_KEY_BASE64) :
+				   (trib_hex_valid(text, len) ? TRIB_KEY_HEX : TRIB_KEY_BASE64) :
 				   format, scratch, &n);
 	if (!ok)
 	{
@@ -220,10 +221,7 @@ read_key_file(const char *path, unsigned char *buf, size_t *len, char *errbuf,
 	size_t		n = 0;
 
 	if (fd < 0)
-	{
-		snprintf(errbuf, errlen, "key file %s: cannot open: %s", path, strerror(errno));
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "key file %s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		snprintf(errbuf, errlen, "key file %s: not a regular file", path);

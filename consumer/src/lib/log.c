@@ -20,6 +20,8 @@
 #include "log.h"
 
 #include "strbuf.h"
+#include "utf8.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -215,7 +217,6 @@ trib_log_add_secret(const char *secret)
 	size_t		len;
 	size_t		pos;
 	char	   *copy;
-	char	  **grown;
 
 	if (secret == NULL || secret[0] == '\0')
 		return;
@@ -229,16 +230,8 @@ trib_log_add_secret(const char *secret)
 			return;
 		}
 	}
-	copy = strdup(secret);
-	grown = realloc(secrets, (nsecrets + 1) * sizeof(char *));
-	if (copy == NULL || grown == NULL)
-	{
-		static const char oom[] = "tributary: out of memory registering a secret\n";
-
-		(void) !write(STDERR_FILENO, oom, sizeof(oom) - 1);
-		abort();
-	}
-	secrets = grown;
+	copy = trib_xstrdup(secret);
+	secrets = trib_xrealloc(secrets, (nsecrets + 1) * sizeof(char *));
 	/* keep longest first, so that a secret containing another wins */
 	for (pos = 0; pos < nsecrets && strlen(secrets[pos]) >= len; pos++)
 		;
@@ -300,44 +293,12 @@ trib_log_redact(const char *text)
 	return trib_strbuf_finish(&out);
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned	c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF)
-	{
-		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && p[1] < 0xA0)
-			return 0;			/* overlong */
-		if (c == 0xED && p[1] >= 0xA0)
-			return 0;			/* surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4)
-	{
-		if ((p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xF0 && p[1] < 0x90)
-			return 0;			/* overlong */
-		if (c == 0xF4 && p[1] >= 0x90)
-			return 0;			/* above U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
 /* Append `s` as the inside of a JSON string. */
 static void
 json_escape(trib_strbuf *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + strlen(s);
 
 	while (*p)
 	{
@@ -374,7 +335,7 @@ json_escape(trib_strbuf *out, const char *s)
 			p++;
 			continue;
 		}
-		n = utf8_len(p);
+		n = trib_utf8_seqlen((const char *) p, (size_t) (end - p));
 		if (n == 0)
 		{
 			trib_strbuf_adds(out, "\\ufffd");
@@ -631,7 +592,7 @@ redact_uri(trib_strbuf *out, const char *s)
 
 /* See log.h. */
 char *
-trib_redact_conninfo(const char *conninfo)
+trib_log_redact_conninfo(const char *conninfo)
 {
 	trib_strbuf out = {0};
 

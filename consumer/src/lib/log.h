@@ -22,7 +22,7 @@
  * DSNs, keys read from *_file settings) is replaced by "***" in every
  * message before it is written, whatever the format string did.  The
  * config loader registers what it reads, so a secret cannot reach a log by
- * accident.  trib_redact_conninfo() masks the password in a libpq
+ * accident.  trib_log_redact_conninfo() masks the password in a libpq
  * connection string or URI for the cases where a DSN is shown on purpose.
  *
  * Thread safety: every function may be called from any thread.
@@ -125,6 +125,6 @@ char	   *trib_log_redact(const char *text);
  * sslpassword replaced by "***"; the caller frees it.  Text that is not a
  * connection string is copied unchanged.
  */
-char	   *trib_redact_conninfo(const char *conninfo);
+char	   *trib_log_redact_conninfo(const char *conninfo);
 
 #endif							/* TRIB_LOG_H */

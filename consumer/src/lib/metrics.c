@@ -593,7 +593,7 @@ trib_metrics_render(trib_metrics *reg, trib_strbuf *out)
 
 /* Register the standard families. */
 bool
-trib_std_metrics_register(trib_metrics *reg, trib_std_metrics *s)
+trib_metrics_register_std(trib_metrics *reg, trib_std_metrics *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->source_events = trib_metrics_counter(reg, "tributary_source_events_total",

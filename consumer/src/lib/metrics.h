@@ -137,7 +137,7 @@ typedef struct trib_std_metrics
 
 /* Register the standard families in `reg`; false only on a clash with an
  * existing family of the same name but another shape. */
-bool		trib_std_metrics_register(trib_metrics *reg, trib_std_metrics *out);
+bool		trib_metrics_register_std(trib_metrics *reg, trib_std_metrics *out);
 
 /* The latency buckets of trib_std_metrics, in seconds. */
 extern const double trib_metrics_latency_buckets[];

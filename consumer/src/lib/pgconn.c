@@ -81,7 +81,7 @@ wait_socket(int sock, bool reading, int64_t deadline)
 
 	for (;;)
 	{
-		int			left = deadline < 0 ? -1 : (int) (deadline - trib_now_ms());
+		int			left = deadline < 0 ? -1 : (int) (deadline - trib_clock_mono_ms());
 		int			rc;
 
 		if (deadline >= 0 && left <= 0)
@@ -160,7 +160,7 @@ complete(PGconn *conn, int timeout, trib_pq_error *err)
 		if (PQsocket(conn) != sock)
 		{
 			sock = PQsocket(conn);	/* a new address: its own timeout */
-			deadline = timeout < 0 ? -1 : trib_now_ms() + timeout;
+			deadline = timeout < 0 ? -1 : trib_clock_mono_ms() + timeout;
 		}
 		if (!wait_socket(sock, st == PGRES_POLLING_READING, deadline))
 		{

@@ -1,73 +1,14 @@
 /*
- * strbuf.c: growable string buffer and aborting allocation helpers.
+ * strbuf.c: growable string buffer.
  *
  * The buffer doubles its capacity, so appending n bytes one at a time costs
- * O(n).  Out-of-memory is reported with write(2), which allocates nothing,
- * before abort().
+ * O(n).  Memory comes from xalloc.c (abort on out-of-memory).
  */
 #include "strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Report out-of-memory and abort. */
-static void
-oom(void)
-{
-	static const char msg[] = "tributary: out of memory\n";
-
-	(void) !write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	abort();
-}
-
-void *
-trib_xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		oom();
-	return p;
-}
-
-void *
-trib_xcalloc(size_t count, size_t size)
-{
-	void	   *p = calloc(count ? count : 1, size ? size : 1);
-
-	if (p == NULL)
-		oom();
-	return p;
-}
-
-void *
-trib_xrealloc(void *p, size_t n)
-{
-	void	   *q = realloc(p, n ? n : 1);
-
-	if (q == NULL)
-		oom();
-	return q;
-}
-
-char *
-trib_xstrdup(const char *s)
-{
-	return trib_xstrndup(s, strlen(s));
-}
-
-/* Copy of the first n bytes of s (s need not be NUL-terminated). */
-char *
-trib_xstrndup(const char *s, size_t n)
-{
-	char	   *p = trib_xmalloc(n + 1);
-
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
 
 /* Make room for n more bytes plus the NUL. */
 static void

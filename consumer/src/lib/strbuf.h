@@ -1,5 +1,5 @@
 /*
- * strbuf.h: a growable string buffer and allocation helpers that abort.
+ * strbuf.h: a growable string buffer.
  *
  * Design.  Start-up code (config) and the log build strings of unknown
  * length; a tiny buffer type keeps that code free of length arithmetic.
@@ -19,6 +19,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+
+#include "xalloc.h"		/* strbuf users allocate too */
 
 typedef struct trib_strbuf
 {
@@ -40,12 +42,5 @@ char	   *trib_strbuf_finish(trib_strbuf *b);
 
 /* Release the buffer's memory and reset it. */
 void		trib_strbuf_free(trib_strbuf *b);
-
-/* malloc/realloc/strdup that abort on out-of-memory. */
-void	   *trib_xmalloc(size_t n);
-void	   *trib_xcalloc(size_t count, size_t size);
-void	   *trib_xrealloc(void *p, size_t n);
-char	   *trib_xstrdup(const char *s);
-char	   *trib_xstrndup(const char *s, size_t n);
 
 #endif							/* TRIB_STRBUF_H */

@@ -1,50 +1,42 @@
 /*
  * utf8.c: strict UTF-8 decoding (see utf8.h).
  *
- * One decoder serves validation, counting and iteration: the lead byte
- * gives the length and the smallest code point that length may encode
- * (which rejects overlong forms), continuation bytes must be 10xxxxxx, and
- * surrogates and values above U+10FFFF are refused.
+ * One rule serves validation, counting and iteration:
+ * trib_utf8_seqlen() accepts a sequence (it checks the lead byte and the
+ * allowed range of the second byte, which rejects overlong forms,
+ * surrogates and values above U+10FFFF); trib_utf8_next() then only
+ * assembles the code point.
  */
 #include "utf8.h"
 
 size_t
 trib_utf8_next(const char *str, size_t len, size_t i, uint32_t *cp)
 {
-	const unsigned char *s = (const unsigned char *) str;
-	unsigned char c = s[i];
-	size_t		n;
-	uint32_t	v,
-				min;
+	const unsigned char *s = (const unsigned char *) str + i;
+	size_t		n = trib_utf8_seqlen(str + i, len - i);
+	uint32_t	v;
 
-	if (c < 0x80)
+	switch (n)
 	{
-		*cp = c;
-		return 1;
+		case 1:
+			v = s[0];
+			break;
+		case 2:
+			v = (uint32_t) (s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+			break;
+		case 3:
+			v = (uint32_t) (s[0] & 0x0F) << 12 | (uint32_t) (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+			break;
+		case 4:
+			v = (uint32_t) (s[0] & 0x07) << 18 | (uint32_t) (s[1] & 0x3F) << 12 |
+				(uint32_t) (s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+			break;
+		default:
+			*cp = 0xFFFD;		/* ill-formed: one byte, so loops advance */
+			return 1;
 	}
-	if ((c & 0xE0) == 0xC0)
-		n = 2, v = c & 0x1F, min = 0x80;
-	else if ((c & 0xF0) == 0xE0)
-		n = 3, v = c & 0x0F, min = 0x800;
-	else if ((c & 0xF8) == 0xF0)
-		n = 4, v = c & 0x07, min = 0x10000;
-	else
-		goto bad;
-	if (i + n > len)
-		goto bad;
-	for (size_t k = 1; k < n; k++)
-	{
-		if ((s[i + k] & 0xC0) != 0x80)
-			goto bad;
-		v = (v << 6) | (s[i + k] & 0x3F);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		goto bad;
 	*cp = v;
 	return n;
-bad:
-	*cp = 0xFFFD;
-	return 1;
 }
 
 bool

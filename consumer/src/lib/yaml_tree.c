@@ -3,7 +3,7 @@
  *
  * One pass over the events with an explicit stack of open collections (so
  * nesting depth costs no C stack while parsing).  Every node is counted
- * against YT_MAX_NODES and every scalar's bytes against YT_MAX_TEXT; alias
+ * against TRIB_YAML_MAX_NODES and every scalar's bytes against TRIB_YAML_MAX_TEXT; alias
  * expansion copies the anchored subtree and is charged the same way, which
  * is what stops exponential "billion laughs" documents.  Anchors become
  * visible when their node is complete, so an alias inside its own anchor's
@@ -19,19 +19,19 @@
 
 #include <yaml.h>
 
-typedef struct yt_anchor
+typedef struct trib_yaml_anchor
 {
 	char	   *name;
-	yt_node    *node;			/* owned by the tree */
-} yt_anchor;
+	trib_yaml_node *node;			/* owned by the tree */
+} trib_yaml_anchor;
 
-typedef struct yt_builder
+typedef struct trib_yaml_builder
 {
-	yt_node    *stack[YT_MAX_DEPTH];
-	char	   *stack_anchor[YT_MAX_DEPTH]; /* anchor of each open collection */
+	trib_yaml_node *stack[TRIB_YAML_MAX_DEPTH];
+	char	   *stack_anchor[TRIB_YAML_MAX_DEPTH]; /* anchor of each open collection */
 	int			depth;
-	yt_node    *root;
-	yt_anchor  *anchors;
+	trib_yaml_node *root;
+	trib_yaml_anchor *anchors;
 	size_t		nanchors;
 	size_t		capanchors;
 	size_t		nodes;			/* created so far, copies included */
@@ -42,11 +42,11 @@ typedef struct yt_builder
 	int			column;
 	char	   *msg;
 	size_t		msglen;
-} yt_builder;
+} trib_yaml_builder;
 
 /* Record the first error at a libyaml mark (0-based) and fail. */
 static bool
-fail_at(yt_builder *b, yaml_mark_t mark, const char *fmt, const char *arg)
+fail_at(trib_yaml_builder *b, yaml_mark_t mark, const char *fmt, const char *arg)
 {
 	if (!b->failed)
 	{
@@ -59,16 +59,16 @@ fail_at(yt_builder *b, yaml_mark_t mark, const char *fmt, const char *arg)
 }
 
 /* A new node at `mark`, charged against the node budget; NULL when over. */
-static yt_node *
-new_node(yt_builder *b, yt_kind kind, yaml_mark_t mark)
+static trib_yaml_node *
+new_node(trib_yaml_builder *b, trib_yaml_kind kind, yaml_mark_t mark)
 {
-	yt_node    *n;
+	trib_yaml_node *n;
 
-	if (b->nodes >= YT_MAX_NODES)
+	if (b->nodes >= TRIB_YAML_MAX_NODES)
 	{
 		char		limit[32];
 
-		snprintf(limit, sizeof(limit), "%d", YT_MAX_NODES);
+		snprintf(limit, sizeof(limit), "%d", TRIB_YAML_MAX_NODES);
 		fail_at(b, mark, "the document has more than %s nodes (aliases expanded)", limit);
 		return NULL;
 	}
@@ -82,12 +82,12 @@ new_node(yt_builder *b, yt_kind kind, yaml_mark_t mark)
 
 /* Free a node and its children. */
 void
-yt_free(yt_node *node)
+trib_yaml_free(trib_yaml_node *node)
 {
 	if (node == NULL)
 		return;
 	for (size_t i = 0; i < node->nchild; i++)
-		yt_free(node->child[i]);
+		trib_yaml_free(node->child[i]);
 	free(node->child);
 	free(node->text);
 	free(node);
@@ -95,12 +95,12 @@ yt_free(yt_node *node)
 
 /* Append `child` to a collection node. */
 static void
-append_child(yt_node *parent, yt_node *child)
+append_child(trib_yaml_node *parent, trib_yaml_node *child)
 {
 	if (parent->nchild == parent->cap)
 	{
 		parent->cap = parent->cap ? parent->cap * 2 : 8;
-		parent->child = trib_xrealloc(parent->child, parent->cap * sizeof(yt_node *));
+		parent->child = trib_xrealloc(parent->child, parent->cap * sizeof(trib_yaml_node *));
 	}
 	parent->child[parent->nchild++] = child;
 }
@@ -108,29 +108,29 @@ append_child(yt_node *parent, yt_node *child)
 /* Attach a finished or opened node to the open collection (or make it the
  * root).  Takes ownership of `node` in every case. */
 static bool
-attach(yt_builder *b, yt_node *node, yaml_mark_t mark)
+attach(trib_yaml_builder *b, trib_yaml_node *node, yaml_mark_t mark)
 {
-	yt_node    *parent;
+	trib_yaml_node *parent;
 
 	if (b->depth == 0)
 	{
 		if (b->root != NULL)
 		{
-			yt_free(node);
+			trib_yaml_free(node);
 			return fail_at(b, mark, "only one YAML document is allowed%s", NULL);
 		}
 		b->root = node;
 		return true;
 	}
 	parent = b->stack[b->depth - 1];
-	if (parent->kind == YT_MAP && parent->nchild % 2 == 0 && node->kind != YT_SCALAR)
+	if (parent->kind == TRIB_YAML_MAP && parent->nchild % 2 == 0 && node->kind != TRIB_YAML_SCALAR)
 	{
-		yt_free(node);
+		trib_yaml_free(node);
 		return fail_at(b, mark, "a map key must be a scalar, not a map or a list%s", NULL);
 	}
-	if (parent->kind == YT_MAP && parent->nchild >= 2 * YT_MAX_MAP_KEYS)
+	if (parent->kind == TRIB_YAML_MAP && parent->nchild >= 2 * TRIB_YAML_MAX_MAP_KEYS)
 	{
-		yt_free(node);
+		trib_yaml_free(node);
 		return fail_at(b, mark, "a map has more than 10000 keys%s", NULL);
 	}
 	append_child(parent, node);
@@ -140,12 +140,12 @@ attach(yt_builder *b, yt_node *node, yaml_mark_t mark)
 /* Remember `node` under anchor `name` (a later anchor of the same name
  * shadows an earlier one, as YAML says). */
 static void
-add_anchor(yt_builder *b, const char *name, yt_node *node)
+add_anchor(trib_yaml_builder *b, const char *name, trib_yaml_node *node)
 {
 	if (b->nanchors == b->capanchors)
 	{
 		b->capanchors = b->capanchors ? b->capanchors * 2 : 8;
-		b->anchors = trib_xrealloc(b->anchors, b->capanchors * sizeof(yt_anchor));
+		b->anchors = trib_xrealloc(b->anchors, b->capanchors * sizeof(trib_yaml_anchor));
 	}
 	b->anchors[b->nanchors].name = trib_xstrdup(name);
 	b->anchors[b->nanchors].node = node;
@@ -154,12 +154,12 @@ add_anchor(yt_builder *b, const char *name, yt_node *node)
 
 /* Deep copy of `src` for an alias at `mark`; the copy sits at nesting
  * level `level` (1 = root).  NULL when a limit is exceeded. */
-static yt_node *
-copy_node(yt_builder *b, const yt_node *src, yaml_mark_t mark, int level)
+static trib_yaml_node *
+copy_node(trib_yaml_builder *b, const trib_yaml_node *src, yaml_mark_t mark, int level)
 {
-	yt_node    *n;
+	trib_yaml_node *n;
 
-	if (level > YT_MAX_DEPTH)
+	if (level > TRIB_YAML_MAX_DEPTH)
 	{
 		fail_at(b, mark, "the document nests deeper than 64 levels (aliases expanded)%s", NULL);
 		return NULL;
@@ -170,11 +170,11 @@ copy_node(yt_builder *b, const yt_node *src, yaml_mark_t mark, int level)
 	n->line = src->line;
 	n->column = src->column;
 	n->plain = src->plain;
-	if (src->kind == YT_SCALAR)
+	if (src->kind == TRIB_YAML_SCALAR)
 	{
-		if (b->text + src->len > YT_MAX_TEXT)
+		if (b->text + src->len > TRIB_YAML_MAX_TEXT)
 		{
-			yt_free(n);
+			trib_yaml_free(n);
 			fail_at(b, mark, "the document holds more than 16 MiB of text (aliases expanded)%s", NULL);
 			return NULL;
 		}
@@ -186,11 +186,11 @@ copy_node(yt_builder *b, const yt_node *src, yaml_mark_t mark, int level)
 	}
 	for (size_t i = 0; i < src->nchild; i++)
 	{
-		yt_node    *c = copy_node(b, src->child[i], mark, level + 1);
+		trib_yaml_node *c = copy_node(b, src->child[i], mark, level + 1);
 
 		if (c == NULL)
 		{
-			yt_free(n);
+			trib_yaml_free(n);
 			return NULL;
 		}
 		append_child(n, c);
@@ -200,17 +200,17 @@ copy_node(yt_builder *b, const yt_node *src, yaml_mark_t mark, int level)
 
 /* A scalar event becomes a node. */
 static bool
-on_scalar(yt_builder *b, const yaml_event_t *ev)
+on_scalar(trib_yaml_builder *b, const yaml_event_t *ev)
 {
 	const char *value = (const char *) ev->data.scalar.value;
 	size_t		len = ev->data.scalar.length;
-	yt_node    *n;
+	trib_yaml_node *n;
 
 	if (memchr(value, '\0', len) != NULL)
 		return fail_at(b, ev->start_mark, "a value contains a NUL character%s", NULL);
-	if (b->text + len > YT_MAX_TEXT)
+	if (b->text + len > TRIB_YAML_MAX_TEXT)
 		return fail_at(b, ev->start_mark, "the document holds more than 16 MiB of text%s", NULL);
-	n = new_node(b, YT_SCALAR, ev->start_mark);
+	n = new_node(b, TRIB_YAML_SCALAR, ev->start_mark);
 	if (n == NULL)
 		return false;
 	b->text += len;
@@ -229,12 +229,12 @@ on_scalar(yt_builder *b, const yaml_event_t *ev)
 
 /* The start of a map or list opens a collection. */
 static bool
-on_start(yt_builder *b, const yaml_event_t *ev, yt_kind kind,
+on_start(trib_yaml_builder *b, const yaml_event_t *ev, trib_yaml_kind kind,
 		 const yaml_char_t *anchor)
 {
-	yt_node    *n;
+	trib_yaml_node *n;
 
-	if (b->depth >= YT_MAX_DEPTH)
+	if (b->depth >= TRIB_YAML_MAX_DEPTH)
 		return fail_at(b, ev->start_mark, "the document nests deeper than 64 levels%s", NULL);
 	n = new_node(b, kind, ev->start_mark);
 	if (n == NULL || !attach(b, n, ev->start_mark))
@@ -247,7 +247,7 @@ on_start(yt_builder *b, const yaml_event_t *ev, yt_kind kind,
 
 /* The end of a map or list closes it; its anchor becomes usable. */
 static bool
-on_end(yt_builder *b)
+on_end(trib_yaml_builder *b)
 {
 	b->depth--;
 	if (b->stack_anchor[b->depth] != NULL)
@@ -261,10 +261,10 @@ on_end(yt_builder *b)
 
 /* An alias is replaced by a copy of the node its anchor names. */
 static bool
-on_alias(yt_builder *b, const yaml_event_t *ev)
+on_alias(trib_yaml_builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *) ev->data.alias.anchor;
-	yt_node    *copy;
+	trib_yaml_node *copy;
 
 	for (size_t i = b->nanchors; i-- > 0;)
 	{
@@ -283,7 +283,7 @@ on_alias(yt_builder *b, const yaml_event_t *ev)
 
 /* Dispatch one event; false on error. */
 static bool
-on_event(yt_builder *b, const yaml_event_t *ev)
+on_event(trib_yaml_builder *b, const yaml_event_t *ev)
 {
 	switch (ev->type)
 	{
@@ -294,9 +294,9 @@ on_event(yt_builder *b, const yaml_event_t *ev)
 		case YAML_SCALAR_EVENT:
 			return on_scalar(b, ev);
 		case YAML_SEQUENCE_START_EVENT:
-			return on_start(b, ev, YT_SEQ, ev->data.sequence_start.anchor);
+			return on_start(b, ev, TRIB_YAML_SEQ, ev->data.sequence_start.anchor);
 		case YAML_MAPPING_START_EVENT:
-			return on_start(b, ev, YT_MAP, ev->data.mapping_start.anchor);
+			return on_start(b, ev, TRIB_YAML_MAP, ev->data.mapping_start.anchor);
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
 			return on_end(b);
@@ -309,7 +309,7 @@ on_event(yt_builder *b, const yaml_event_t *ev)
 
 /* Turn libyaml's error state into our message and position. */
 static void
-parser_error(yt_builder *b, const yaml_parser_t *p, const char *buf, size_t len)
+parser_error(trib_yaml_builder *b, const yaml_parser_t *p, const char *buf, size_t len)
 {
 	char		text[256];
 	yaml_mark_t mark = p->problem_mark;
@@ -353,12 +353,12 @@ parser_error(yt_builder *b, const yaml_parser_t *p, const char *buf, size_t len)
 
 /* Parse a buffer into a tree; see yaml_tree.h. */
 bool
-yt_parse(const char *buf, size_t len, yt_node **root,
-		 int *line, int *column, char *msg, size_t msglen)
+trib_yaml_parse(const char *buf, size_t len, trib_yaml_node **root,
+				int *line, int *column, char *msg, size_t msglen)
 {
 	yaml_parser_t parser;
 	yaml_event_t event;
-	yt_builder	b;
+	trib_yaml_builder b;
 	bool		done = false;
 
 	memset(&b, 0, sizeof(b));
@@ -395,7 +395,7 @@ yt_parse(const char *buf, size_t len, yt_node **root,
 
 	if (b.failed)
 	{
-		yt_free(b.root);
+		trib_yaml_free(b.root);
 		*line = b.line;
 		*column = b.column;
 		return false;
@@ -406,11 +406,11 @@ yt_parse(const char *buf, size_t len, yt_node **root,
 
 /* True for plain `~`, `null` (any YAML case form) or an empty plain value. */
 bool
-yt_is_null(const yt_node *node)
+trib_yaml_is_null(const trib_yaml_node *node)
 {
 	if (node == NULL)
 		return true;
-	if (node->kind != YT_SCALAR || !node->plain)
+	if (node->kind != TRIB_YAML_SCALAR || !node->plain)
 		return false;
 	return node->len == 0 || strcmp(node->text, "~") == 0 ||
 		strcmp(node->text, "null") == 0 || strcmp(node->text, "Null") == 0 ||
@@ -419,13 +419,13 @@ yt_is_null(const yt_node *node)
 
 /* What a node is, in words; see yaml_tree.h. */
 const char *
-yt_describe(const yt_node *node, char *buf, size_t len)
+trib_yaml_describe(const trib_yaml_node *node, char *buf, size_t len)
 {
-	if (yt_is_null(node))
+	if (trib_yaml_is_null(node))
 		snprintf(buf, len, "null");
-	else if (node->kind == YT_MAP)
+	else if (node->kind == TRIB_YAML_MAP)
 		snprintf(buf, len, "a map");
-	else if (node->kind == YT_SEQ)
+	else if (node->kind == TRIB_YAML_SEQ)
 		snprintf(buf, len, "a list");
 	else if (node->len > 40)
 		snprintf(buf, len, "\"%.37s...\"", node->text);
@@ -434,30 +434,32 @@ yt_describe(const yt_node *node, char *buf, size_t len)
 	return buf;
 }
 
-/* Look a key up in a map. */
-const yt_node *
-yt_map_get(const yt_node *map, const char *key)
+/* The index of key's node in map's children, or -1. */
+static long
+key_index(const trib_yaml_node *map, const char *key)
 {
-	if (map == NULL || map->kind != YT_MAP)
-		return NULL;
+	if (map == NULL || map->kind != TRIB_YAML_MAP)
+		return -1;
 	for (size_t i = 0; i + 1 < map->nchild; i += 2)
-	{
 		if (strcmp(map->child[i]->text, key) == 0)
-			return map->child[i + 1];
-	}
-	return NULL;
+			return (long) i;
+	return -1;
+}
+
+/* Look a key up in a map. */
+const trib_yaml_node *
+trib_yaml_map_get(const trib_yaml_node *map, const char *key)
+{
+	long		i = key_index(map, key);
+
+	return i < 0 ? NULL : map->child[i + 1];
 }
 
 /* Look a key's own node up in a map. */
-const yt_node *
-yt_map_key(const yt_node *map, const char *key)
+const trib_yaml_node *
+trib_yaml_map_key(const trib_yaml_node *map, const char *key)
 {
-	if (map == NULL || map->kind != YT_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < map->nchild; i += 2)
-	{
-		if (strcmp(map->child[i]->text, key) == 0)
-			return map->child[i];
-	}
-	return NULL;
+	long		i = key_index(map, key);
+
+	return i < 0 ? NULL : map->child[i];
 }

@@ -16,7 +16,7 @@
  * error instead of exhausting memory, time or stack.  Exactly one document
  * is allowed.
  *
- * Ownership: yt_parse() returns a tree the caller frees with yt_free().
+ * Ownership: trib_yaml_parse() returns a tree the caller frees with trib_yaml_free().
  */
 #ifndef TRIB_YAML_TREE_H
 #define TRIB_YAML_TREE_H
@@ -24,31 +24,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum yt_kind
+typedef enum trib_yaml_kind
 {
-	YT_SCALAR,
-	YT_MAP,
-	YT_SEQ
-} yt_kind;
+	TRIB_YAML_SCALAR,
+	TRIB_YAML_MAP,
+	TRIB_YAML_SEQ
+} trib_yaml_kind;
 
-typedef struct yt_node
+typedef struct trib_yaml_node
 {
-	yt_kind		kind;
+	trib_yaml_kind kind;
 	int			line;			/* 1-based */
 	int			column;			/* 1-based */
 	char	   *text;			/* SCALAR: NUL-terminated, no embedded NUL */
 	size_t		len;			/* SCALAR: strlen(text) */
 	bool		plain;			/* SCALAR: plain style and no tag */
-	struct yt_node **child;		/* MAP: key, value, key, value...; SEQ: items */
+	struct trib_yaml_node **child;		/* MAP: key, value, key, value...; SEQ: items */
 	size_t		nchild;			/* MAP: twice the number of pairs */
 	size_t		cap;
-} yt_node;
+} trib_yaml_node;
 
 /* Limits that bound memory, time and recursion on hostile input. */
-#define YT_MAX_DEPTH 64
-#define YT_MAX_NODES 100000
-#define YT_MAX_TEXT (16u * 1024 * 1024)
-#define YT_MAX_MAP_KEYS 10000	/* keeps duplicate-key checks cheap */
+#define TRIB_YAML_MAX_DEPTH 64
+#define TRIB_YAML_MAX_NODES 100000
+#define TRIB_YAML_MAX_TEXT (16u * 1024 * 1024)
+#define TRIB_YAML_MAX_MAP_KEYS 10000	/* keeps duplicate-key checks cheap */
 
 /*
  * Parse `len` bytes of YAML.  On success *root is the document's root node,
@@ -56,25 +56,25 @@ typedef struct yt_node
  * failure returns false, *root is NULL, and `line`/`column` (1-based) and
  * `msg` describe the first problem.
  */
-bool		yt_parse(const char *buf, size_t len, yt_node **root,
-					 int *line, int *column, char *msg, size_t msglen);
+bool		trib_yaml_parse(const char *buf, size_t len, trib_yaml_node **root,
+							int *line, int *column, char *msg, size_t msglen);
 
 /* Free a tree; NULL is allowed. */
-void		yt_free(yt_node *node);
+void		trib_yaml_free(trib_yaml_node *node);
 
 /* True for a plain, untagged scalar that YAML reads as null. */
-bool		yt_is_null(const yt_node *node);
+bool		trib_yaml_is_null(const trib_yaml_node *node);
 
 /* What a node is, for error messages: "a map", "a list", "null", or a
  * scalar's text in quotes (shortened to about 40 bytes).  Written into
- * buf, which should hold YT_DESCRIBE_LEN bytes; returns buf. */
-#define YT_DESCRIBE_LEN 64
-const char *yt_describe(const yt_node *node, char *buf, size_t len);
+ * buf, which should hold TRIB_YAML_DESCRIBE_LEN bytes; returns buf. */
+#define TRIB_YAML_DESCRIBE_LEN 64
+const char *trib_yaml_describe(const trib_yaml_node *node, char *buf, size_t len);
 
 /* The value of `key` in a map, or NULL (the first one if repeated). */
-const yt_node *yt_map_get(const yt_node *map, const char *key);
+const trib_yaml_node *trib_yaml_map_get(const trib_yaml_node *map, const char *key);
 
 /* The key node of `key` in a map (for its position), or NULL. */
-const yt_node *yt_map_key(const yt_node *map, const char *key);
+const trib_yaml_node *trib_yaml_map_key(const trib_yaml_node *map, const char *key);
 
 #endif							/* TRIB_YAML_TREE_H */

@@ -29,7 +29,9 @@
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
+#include "errf.h"
 #include "pgrecord.h"
+#include "xalloc.h"
 
 /* Largest checkpoint file we read. */
 #define MAX_FILE_BYTES (1024 * 1024)
@@ -42,32 +44,6 @@ struct trib_checkpoint
 	char	   *source;
 	PGconn	   *conn;			/* catalog mode */
 };
-
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
-/* strdup that aborts on out-of-memory. */
-static char *
-sdup(const char *s)
-{
-	char	   *d = strdup(s ? s : "");
-
-	if (!d)
-		abort();
-	return d;
-}
 
 /* libpq's last error, without the newline. */
 static const char *
@@ -95,8 +71,8 @@ catalog_connect(trib_checkpoint *ck, char *errbuf, size_t errlen)
 	ck->conn = PQconnectdb(ck->target);
 	if (!ck->conn || PQstatus(ck->conn) != CONNECTION_OK)
 	{
-		fail(errbuf, errlen, "checkpoint: connection failed: %s",
-			 pq_error(ck->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "checkpoint: connection failed: %s",
+				  pq_error(ck->conn, eb, sizeof(eb)));
 		PQfinish(ck->conn);
 		ck->conn = NULL;
 		return false;
@@ -113,14 +89,14 @@ trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 	trib_checkpoint *ck;
 
 	if (!target || !*target || !pipeline || !*pipeline || !source || !*source)
-		return fail(errbuf, errlen, "checkpoint: target, pipeline and source are required"), NULL;
+		return trib_errf(errbuf, errlen, "checkpoint: target, pipeline and source are required"), NULL;
 	ck = calloc(1, sizeof(*ck));
 	if (!ck)
 		abort();
 	ck->mode = mode;
-	ck->target = sdup(target);
-	ck->pipeline = sdup(pipeline);
-	ck->source = sdup(source);
+	ck->target = trib_xstrdup(target ? target : "");
+	ck->pipeline = trib_xstrdup(pipeline ? pipeline : "");
+	ck->source = trib_xstrdup(source ? source : "");
 	if (mode == TRIB_CKPT_CATALOG && !catalog_connect(ck, errbuf, errlen))
 	{
 		trib_checkpoint_close(ck);
@@ -163,8 +139,8 @@ catalog_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errle
 					   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		fail(errbuf, errlen, "checkpoint: tributary.checkpoint_get failed: %s",
-			 pq_error(ck->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_get failed: %s",
+				  pq_error(ck->conn, eb, sizeof(eb)));
 		rc = -1;
 	}
 	else if (PQntuples(res) == 1)
@@ -179,12 +155,12 @@ catalog_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errle
 			if (!trib_eventid_parse(id, &out->commit_lsn, &seq))
 			{
 				PQclear(res);
-				return fail(errbuf, errlen, "checkpoint: stored position is not valid"), -1;
+				return trib_errf(errbuf, errlen, "checkpoint: stored position is not valid"), -1;
 			}
 			out->seq = seq;
 		}
 		if (!PQgetisnull(res, 0, 2))
-			out->opaque = sdup(PQgetvalue(res, 0, 2));
+			out->opaque = trib_xstrdup(PQgetvalue(res, 0, 2));
 		rc = 1;
 	}
 	PQclear(res);
@@ -218,8 +194,8 @@ catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 					   5, NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)
-		fail(errbuf, errlen, "checkpoint: tributary.checkpoint_save failed: %s",
-			 pq_error(ck->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_save failed: %s",
+				  pq_error(ck->conn, eb, sizeof(eb)));
 	PQclear(res);
 	return ok;
 }
@@ -238,7 +214,7 @@ read_file(const char *path, size_t *len, char *errbuf, size_t errlen)
 	if (!f)
 	{
 		if (errno != ENOENT)
-			fail(errbuf, errlen, "checkpoint: cannot open %s: %s", path, strerror(errno));
+			trib_errf(errbuf, errlen, "checkpoint: cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	buf = malloc(MAX_FILE_BYTES + 1);
@@ -247,8 +223,8 @@ read_file(const char *path, size_t *len, char *errbuf, size_t errlen)
 	n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
 	if (ferror(f) || n > MAX_FILE_BYTES)
 	{
-		fail(errbuf, errlen, "checkpoint: cannot read %s (error or larger than %d bytes)",
-			 path, MAX_FILE_BYTES);
+		trib_errf(errbuf, errlen, "checkpoint: cannot read %s (error or larger than %d bytes)",
+				  path, MAX_FILE_BYTES);
 		fclose(f);
 		free(buf);
 		errno = EIO;
@@ -285,20 +261,20 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 	free(text);
 	if (!root || !YAJL_IS_OBJECT(root))
 	{
-		fail(errbuf, errlen, "checkpoint: %s is not a JSON object%s%s", ck->target,
-			 root ? "" : ": ", root ? "" : perr);
+		trib_errf(errbuf, errlen, "checkpoint: %s is not a JSON object%s%s", ck->target,
+				  root ? "" : ": ", root ? "" : perr);
 		goto done;
 	}
 	v = yajl_tree_get(root, p_pipe, yajl_t_string);
 	if (!v || strcmp(v->u.string, ck->pipeline) != 0)
 	{
-		fail(errbuf, errlen, "checkpoint: %s belongs to another pipeline", ck->target);
+		trib_errf(errbuf, errlen, "checkpoint: %s belongs to another pipeline", ck->target);
 		goto done;
 	}
 	v = yajl_tree_get(root, p_src, yajl_t_string);
 	if (!v || strcmp(v->u.string, ck->source) != 0)
 	{
-		fail(errbuf, errlen, "checkpoint: %s belongs to another source", ck->target);
+		trib_errf(errbuf, errlen, "checkpoint: %s belongs to another source", ck->target);
 		goto done;
 	}
 	memset(out, 0, sizeof(*out));
@@ -310,14 +286,14 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 
 		if (!s || !YAJL_IS_INTEGER(s) || s->u.number.i < 0)
 		{
-			fail(errbuf, errlen, "checkpoint: %s: seq is missing or not a non-negative integer",
-				 ck->target);
+			trib_errf(errbuf, errlen, "checkpoint: %s: seq is missing or not a non-negative integer",
+					  ck->target);
 			goto done;
 		}
 		snprintf(id, sizeof(id), "%.32s:%lld", v->u.string, s->u.number.i);
 		if (!trib_eventid_parse(id, &out->commit_lsn, &seq))
 		{
-			fail(errbuf, errlen, "checkpoint: %s: commit_lsn is not an LSN", ck->target);
+			trib_errf(errbuf, errlen, "checkpoint: %s: commit_lsn is not an LSN", ck->target);
 			goto done;
 		}
 		out->seq = seq;
@@ -332,7 +308,7 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 		if (!trib_jdoc_gen(g, v))
 		{
 			yajl_gen_free(g);
-			fail(errbuf, errlen, "checkpoint: %s: cannot render position", ck->target);
+			trib_errf(errbuf, errlen, "checkpoint: %s: cannot render position", ck->target);
 			goto done;
 		}
 		yajl_gen_get_buf(g, &buf, &blen);
@@ -345,12 +321,12 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 	}
 	else if (v && !YAJL_IS_NULL(v))
 	{
-		fail(errbuf, errlen, "checkpoint: %s: position must be an object or null", ck->target);
+		trib_errf(errbuf, errlen, "checkpoint: %s: position must be an object or null", ck->target);
 		goto done;
 	}
 	if (out->commit_lsn == 0 && !out->opaque)
 	{
-		fail(errbuf, errlen, "checkpoint: %s holds no position", ck->target);
+		trib_errf(errbuf, errlen, "checkpoint: %s holds no position", ck->target);
 		goto done;
 	}
 	rc = 1;
@@ -385,7 +361,7 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	if (pos->opaque && !is_json_object(pos->opaque))
 	{
 		yajl_gen_free(g);
-		return fail(errbuf, errlen, "checkpoint: opaque position is not a JSON object");
+		return trib_errf(errbuf, errlen, "checkpoint: opaque position is not a JSON object");
 	}
 	snprintf(lsn, sizeof(lsn), "%" PRIX64 "/%" PRIX64, pos->commit_lsn >> 32,
 			 pos->commit_lsn & 0xffffffffu);
@@ -418,10 +394,10 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 			abort();
 		memcpy(text, buf, blen);
 		text[blen] = '\n';
-		ok = trib_write_file_atomic(ck->target, text, blen + 1, 0600, true, &what);
+		ok = trib_fileio_write_atomic(ck->target, text, blen + 1, 0600, true, &what);
 		if (!ok)
-			fail(errbuf, errlen, "checkpoint: cannot %s %s: %s", what, ck->target,
-				 strerror(errno));
+			trib_errf(errbuf, errlen, "checkpoint: cannot %s %s: %s", what, ck->target,
+					  strerror(errno));
 		free(text);
 	}
 	yajl_gen_free(g);
@@ -444,7 +420,7 @@ trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
 					 char *errbuf, size_t errlen)
 {
 	if (pos->commit_lsn == 0 && !pos->opaque)
-		return fail(errbuf, errlen, "checkpoint: nothing to save (no commit_lsn, no position)");
+		return trib_errf(errbuf, errlen, "checkpoint: nothing to save (no commit_lsn, no position)");
 	return ck->mode == TRIB_CKPT_CATALOG ? catalog_save(ck, pos, errbuf, errlen)
 		: file_save(ck, pos, errbuf, errlen);
 }

@@ -36,7 +36,7 @@ struct er_audit
 {
 	const char *path;			/* borrowed from the config */
 	mode_t		mode;
-	trib_hasher *subject;
+	trib_hash  *subject;
 };
 
 er_audit *
@@ -60,8 +60,8 @@ er_audit_new(const trib_erasure_conf *c, char *errbuf, size_t errlen)
 	a = trib_xcalloc(1, sizeof(*a));
 	a->path = c->audit_log;
 	a->mode = mode;
-	a->subject = trib_hasher_new(key, SUBJECT_CONTEXT, strlen(SUBJECT_CONTEXT), TRIB_HASH_HEX,
-								 0, errbuf, errlen);
+	a->subject = trib_hash_new(key, SUBJECT_CONTEXT, strlen(SUBJECT_CONTEXT), TRIB_HASH_HEX,
+							   0, errbuf, errlen);
 	trib_key_free(key);
 	if (a->subject == NULL)
 	{
@@ -76,7 +76,7 @@ er_audit_free(er_audit *a)
 {
 	if (a == NULL)
 		return;
-	trib_hasher_free(a->subject);
+	trib_hash_free(a->subject);
 	free(a);
 }
 
@@ -100,7 +100,7 @@ er_audit_subject(er_audit *a, trib_strbuf *line, const char *subject, char *errb
 	char	   *mac;
 	size_t		len;
 
-	if (!trib_hasher_apply(a->subject, subject, strlen(subject), &mac, &len, errbuf, errlen))
+	if (!trib_hash_apply(a->subject, subject, strlen(subject), &mac, &len, errbuf, errlen))
 		return false;
 	trib_strbuf_printf(line, ",\"subject_hmac\":\"%s\"", mac);
 	free(mac);
@@ -119,7 +119,7 @@ er_audit_write(er_audit *a, trib_strbuf *line, bool durable, char *errbuf, size_
 		return false;
 	}
 	trib_strbuf_adds(line, "}\n");
-	ok = trib_write_all(fd, line->data, line->len) && (!durable || fsync(fd) == 0);
+	ok = trib_fileio_write_all(fd, line->data, line->len) && (!durable || fsync(fd) == 0);
 	if (!ok)
 		snprintf(errbuf, errlen, "erasure: cannot write the audit log %s: %m", a->path);
 	close(fd);

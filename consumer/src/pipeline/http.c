@@ -233,7 +233,7 @@ evict_oldest_idle(trib_http *h, const conn_slot *new_one)
 	oldest->evicted = true;
 	shutdown(oldest->fd, SHUT_RDWR);
 	tlog_debug("http", "%u connections open: closed the one idle for %lld ms", h->open,
-			   (long long) (trib_now_ms() - oldest->since_ms));
+			   (long long) (trib_clock_mono_ms() - oldest->since_ms));
 }
 
 /* A connection opened or closed: track it, keep the reserved slots free. */
@@ -261,7 +261,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	memset(s, 0, sizeof(*s));
 	s->used = true;
 	s->fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
-	s->since_ms = trib_now_ms();
+	s->since_ms = trib_clock_mono_ms();
 	*socket_context = s;
 	if (++h->open + TRIB_HTTP_RESERVED > h->limit)
 		evict_oldest_idle(h, s);
@@ -282,7 +282,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (s != NULL)
 	{
 		s->serving = false;
-		s->since_ms = trib_now_ms();
+		s->since_ms = trib_clock_mono_ms();
 	}
 }
 

@@ -18,6 +18,8 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
+#include "errf.h"
 #include "pgconn.h"
 
 #define LOCK_KEY_SQL "pg_catalog.hashtextextended('tributary.pipeline:' || $1, 0)"
@@ -29,20 +31,6 @@ struct trib_leader
 	PGconn	   *conn;
 	bool		held;
 };
-
-/* printf into errbuf. */
-static void
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-}
 
 /* libpq's error text without its newline. */
 static const char *
@@ -94,7 +82,7 @@ connect_lock(trib_leader *l, char *errbuf, size_t errlen)
 	l->conn = trib_pq_connect(kw, val, 1, &e);
 	if (l->conn != NULL)
 		return 0;
-	fail(errbuf, errlen, "cannot connect to the source database: %s", e.message);
+	trib_errf(errbuf, errlen, "cannot connect to the source database: %s", e.message);
 	return e.final ? -2 : -1;
 }
 
@@ -117,8 +105,8 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 					   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
-		fail(errbuf, errlen, "leader: pg_try_advisory_lock failed: %s",
-			 pq_error(l->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "leader: pg_try_advisory_lock failed: %s",
+				  pq_error(l->conn, eb, sizeof(eb)));
 		PQclear(res);
 		drop_conn(l);
 		return -1;
@@ -129,22 +117,12 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 	return rc;
 }
 
-/* Monotonic milliseconds. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for the lock. */
 bool
 trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 					volatile int *stop, char *errbuf, size_t errlen)
 {
-	long long	deadline = now_ms() + timeout_ms;
+	long long	deadline = trib_clock_mono_ms() + timeout_ms;
 
 	if (retry_ms <= 0)
 		retry_ms = 1000;
@@ -157,8 +135,8 @@ trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
 		if (rc == -2)
 			return false;
 		if (rc == 0)
-			fail(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
-		if ((stop && *stop) || (timeout_ms >= 0 && now_ms() + retry_ms > deadline))
+			trib_errf(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
+		if ((stop && *stop) || (timeout_ms >= 0 && trib_clock_mono_ms() + retry_ms > deadline))
 			return false;
 		usleep((useconds_t) retry_ms * 1000);
 	}
@@ -175,7 +153,7 @@ trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
 
 	if (!l->held || !l->conn)
 	{
-		fail(errbuf, errlen, "leader: not holding the lock");
+		trib_errf(errbuf, errlen, "leader: not holding the lock");
 		return false;
 	}
 	res = PQexecParams(l->conn,
@@ -187,9 +165,9 @@ trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
 		strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	if (!ok)
 	{
-		fail(errbuf, errlen, "leader: lock lost: %s",
-			 PQresultStatus(res) == PGRES_TUPLES_OK ? "not held any more" :
-			 pq_error(l->conn, eb, sizeof(eb)));
+		trib_errf(errbuf, errlen, "leader: lock lost: %s",
+				  PQresultStatus(res) == PGRES_TUPLES_OK ? "not held any more" :
+				  pq_error(l->conn, eb, sizeof(eb)));
 		drop_conn(l);
 	}
 	PQclear(res);

@@ -52,6 +52,7 @@
 
 #include "catalog.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "erasure.h"
 #include "http.h"
 #include "metrics.h"
@@ -156,26 +157,6 @@ struct trib_pipeline
 };
 
 static void note_sink_failure(trib_pipeline *p, sink_slot *s);
-
-/* Wall clock in milliseconds since the epoch. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds of a monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Order of event ids: <0, 0, >0. */
 static int
@@ -313,7 +294,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	}
 	p->srcconf = &cfg->sources[0];
 	p->metrics = trib_metrics_new();
-	if (!trib_std_metrics_register(p->metrics, &p->m))
+	if (!trib_metrics_register_std(p->metrics, &p->m))
 		abort();
 	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
 	if (p->rules != NULL)
@@ -617,7 +598,7 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 			p->has_durable_tx = true;
 			if (tx->ts_ms > 0)
 				trib_metric_observe(p->m_ack_latency,
-									(double) (wall_ms() - tx->ts_ms) / 1000.0);
+									(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
 		}
 		p->qdurable++;
 	}
@@ -635,7 +616,7 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 		have_ck = true;
 	}
 	if (have_ck && (!p->has_saved || pos_cmp(&ck, &p->saved) > 0) &&
-		(force || now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
+		(force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
 	{
 		if (!trib_checkpoint_save(p->ckpt, &ck, errbuf, errlen))
 		{
@@ -644,7 +625,7 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 		}
 		p->saved = ck;
 		p->has_saved = true;
-		p->last_ckpt_ms = now_ms();
+		p->last_ckpt_ms = trib_clock_mono_ms();
 	}
 
 	/*
@@ -838,7 +819,7 @@ update_gauges(trib_pipeline *p)
 					st.received_lsn > p->confirmed_lsn ?
 					(double) (st.received_lsn - p->confirmed_lsn) : 0);
 	if (p->qlen > 0 && p->queue[p->qhead].ts_ms > 0)
-		lag_s = (double) (wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
+		lag_s = (double) (trib_clock_wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
 	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
 	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
@@ -977,9 +958,9 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 {
 	trib_pgrec *recs[POLL_BATCH];
 	trib_position resume;
-	long long	last_leader_check = now_ms();
-	long long	last_flush = now_ms();
-	long long	last_data = now_ms();
+	long long	last_leader_check = trib_clock_mono_ms();
+	long long	last_flush = trib_clock_mono_ms();
+	long long	last_data = trib_clock_mono_ms();
 	uint64_t	unflushed = 0;
 	uint64_t	reported = 0;
 	char		lsn[TRIB_EVENTID_LEN];
@@ -1043,19 +1024,19 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 			return false;
 		unflushed += n;
 		if (n > 0)
-			last_data = now_ms();
-		if (unflushed > 0 && (now_ms() - last_data >= IDLE_FLUSH_MS ||
-							  now_ms() - last_flush >= FLUSH_MS))
+			last_data = trib_clock_mono_ms();
+		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
+							  trib_clock_mono_ms() - last_flush >= FLUSH_MS))
 		{
 			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 				return false;
-			last_flush = now_ms();
+			last_flush = trib_clock_mono_ms();
 			unflushed = 0;
 		}
 		/* the source fell silent and every sink has everything: save the
 		 * checkpoint (and so confirm) now rather than at the next tick */
-		settled = now_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
-			now_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
+		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
+			trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
 		if (!poll_sinks(p, 0, errbuf, errlen) ||
 			!advance(p, settled, errbuf, errlen))
 			return false;
@@ -1079,9 +1060,9 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 			if (!trib_log_reopen(e, sizeof(e)))
 				tlog_error("pipeline", "could not reopen the log: %s", e);
 		}
-		if (now_ms() - last_leader_check > 2000)
+		if (trib_clock_mono_ms() - last_leader_check > 2000)
 		{
-			last_leader_check = now_ms();
+			last_leader_check = trib_clock_mono_ms();
 			if (!trib_leader_check(p->leader, errbuf, errlen))
 			{
 				tlog_error("pipeline", "lost the pipeline lock; stopping: %s", errbuf);
@@ -1246,7 +1227,7 @@ trib_pipeline_note_saved(trib_pipeline *p, const trib_position *pos)
 	p->saved = *pos;
 	p->saved.opaque = NULL;
 	p->has_saved = true;
-	p->last_ckpt_ms = now_ms();
+	p->last_ckpt_ms = trib_clock_mono_ms();
 }
 
 void

@@ -44,6 +44,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pipeline_int.h"
 #include "pgrecord.h"
@@ -97,26 +98,6 @@ typedef struct phase
 	bool		tty;
 	int			lines;
 } phase;
-
-/* Monotonic milliseconds. */
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wall clock milliseconds. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A plugin option as a boolean (a bare option means true). */
 static bool
@@ -208,7 +189,7 @@ save(phase *ph, bool force, char *errbuf, size_t errlen)
 	trib_position pos;
 	bool		ok;
 
-	if (!force && (!ph->dirty || mono_ms() - ph->last_save < PROGRESS_MS))
+	if (!force && (!ph->dirty || trib_clock_mono_ms() - ph->last_save < PROGRESS_MS))
 		return true;
 	memset(&pos, 0, sizeof(pos));
 	pos.commit_lsn = ph->base_lsn;
@@ -221,7 +202,7 @@ save(phase *ph, bool force, char *errbuf, size_t errlen)
 	{
 		trib_pipeline_note_saved(ph->p, &pos);
 		ph->dirty = false;
-		ph->last_save = mono_ms();
+		ph->last_save = trib_clock_mono_ms();
 	}
 	return ok;
 }
@@ -280,8 +261,8 @@ take_acks(phase *ph)
 static void
 show(phase *ph, bool force)
 {
-	long long	now = mono_ms();
-	int64_t		wall = wall_ms();
+	long long	now = trib_clock_mono_ms();
+	int64_t		wall = trib_clock_wall_ms();
 
 	if (ph->tty)
 	{
@@ -327,7 +308,7 @@ handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
 	bool		ok = true;
 
 	if (!t->started_ms)
-		t->started_ms = wall_ms();
+		t->started_ms = trib_clock_wall_ms();
 	for (i = 0; i < c->nev && ok; i++)
 	{
 		trib_event *ev = c->evs[i];
@@ -341,7 +322,7 @@ handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
 	ph->rows += c->nev;
 	trib_pipeline_batch_end(ph->p);	/* a chunk is a batch for the rules */
 	if (c->final)
-		t->finished_ms = wall_ms();
+		t->finished_ms = trib_clock_wall_ms();
 	s->prog = ph->prog_of[c->table];
 	s->last_seq = ph->next_seq - 1;
 	s->rows = c->nev;
@@ -362,14 +343,14 @@ handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
 static bool
 settle(phase *ph, int timeout_ms, char *errbuf, size_t errlen)
 {
-	long long	until = mono_ms() + timeout_ms;
+	long long	until = trib_clock_mono_ms() + timeout_ms;
 
 	if (!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 		return false;
 	for (;;)
 	{
 		take_acks(ph);
-		if (ph->head == NULL || mono_ms() >= until)
+		if (ph->head == NULL || trib_clock_mono_ms() >= until)
 			break;
 		if (!trib_pipeline_poll(ph->p, 50, errbuf, errlen) ||
 			!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
@@ -388,11 +369,11 @@ settle(phase *ph, int timeout_ms, char *errbuf, size_t errlen)
 static bool
 housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 {
-	if (idle || mono_ms() - ph->last_flush >= FLUSH_MS)
+	if (idle || trib_clock_mono_ms() - ph->last_flush >= FLUSH_MS)
 	{
 		if (!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
-		ph->last_flush = mono_ms();
+		ph->last_flush = trib_clock_mono_ms();
 	}
 	else if (!trib_pipeline_poll(ph->p, 0, errbuf, errlen))
 		return false;
@@ -400,9 +381,9 @@ housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 	if (!save(ph, false, errbuf, errlen))
 		return false;
 	show(ph, false);
-	if (mono_ms() - ph->last_leader > 2000)
+	if (trib_clock_mono_ms() - ph->last_leader > 2000)
 	{
-		ph->last_leader = mono_ms();
+		ph->last_leader = trib_clock_mono_ms();
 		if (!trib_pipeline_leader_ok(ph->p, errbuf, errlen))
 			return false;
 	}
@@ -661,7 +642,7 @@ trib_snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
 	ph.p = p;
 	ph.pg = &sc->pg;
 	ph.only = only || sc->pg.snapshot == TRIB_SNAPSHOT_ONLY;
-	ph.started_ms = wall_ms();
+	ph.started_ms = trib_clock_wall_ms();
 	ph.tty = only && isatty(STDERR_FILENO);
 	have = load_previous(&ph, &ck, &prev, errbuf, errlen);
 	if (have < 0)
@@ -683,7 +664,7 @@ trib_snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
 	{
 		ph.first_seq = ph.next_seq;
 		ph.done_seq = ph.next_seq - 1;
-		ph.last_flush = ph.last_save = ph.last_log = ph.last_leader = mono_ms();
+		ph.last_flush = ph.last_save = ph.last_log = ph.last_leader = trib_clock_mono_ms();
 		tlog_info("snapshot", "%d table(s) to copy, %d worker(s)",
 				  trib_snapshot_ntables(ph.snap), ph.pg->snapshot_workers);
 		if (save(&ph, true, errbuf, errlen))

@@ -33,6 +33,11 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "clock.h"
+#include "fnv.h"
+#include "utf8.h"
+#include "xalloc.h"
+
 /* A growable byte buffer; aborts on out-of-memory like trib_event_new. */
 typedef struct ebuf
 {
@@ -128,82 +133,12 @@ static const unsigned char json_esc[256] = {
 	[0x1e] = 'u',[0x1f] = 'u',
 };
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t		len;
-	unsigned char lo = 0x80;
-	unsigned char hi = 0xBF;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;			/* no overlong forms */
-		else if (c == 0xED)
-			hi = 0x9F;			/* no surrogates */
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;			/* nothing above U+10FFFF */
-	}
-	else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
 /* Characters Kafka allows in a topic name. */
 static bool
 topic_char_ok(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-/* Abort with a message: the only response to out-of-memory here. */
-static void
-oom(void)
-{
-	fputs("tributary: out of memory in envelope\n", stderr);
-	abort();
-}
-
-/* realloc or abort. */
-static void *
-xrealloc(void *p, size_t n)
-{
-	void	   *q = realloc(p, n ? n : 1);
-
-	if (q == NULL)
-		oom();
-	return q;
-}
-
-/* strdup or abort; NULL stays NULL. */
-static char *
-xstrdup(const char *s)
-{
-	char	   *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-		oom();
-	return d;
 }
 
 /* Make room for n more bytes. */
@@ -216,7 +151,7 @@ eb_reserve(ebuf *b, size_t n)
 
 		while (cap - b->len < n)
 			cap *= 2;
-		b->p = xrealloc(b->p, cap);
+		b->p = trib_xrealloc(b->p, cap);
 		b->cap = cap;
 	}
 }
@@ -295,7 +230,7 @@ eb_jstr(ebuf *b, const char *s, size_t n)
 		c = (unsigned char) s[run];
 		if (c >= 0x80)
 		{
-			size_t		len = utf8_len((const unsigned char *) s + run, n - run);
+			size_t		len = trib_utf8_seqlen(s + run, n - run);
 
 			if (len > 0)
 			{
@@ -382,16 +317,6 @@ json_quote(const char *s)
 	return b.p;
 }
 
-/* Wall-clock milliseconds since the epoch. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Fill the options with their defaults. */
 void
 trib_envelope_opts_init(trib_envelope_opts *opts)
@@ -419,14 +344,14 @@ pattern_add(pattern *pat, seg_kind kind, const char *lit, size_t len)
 {
 	seg		   *s;
 
-	pat->segs = xrealloc(pat->segs, (pat->n + 1) * sizeof(seg));
+	pat->segs = trib_xrealloc(pat->segs, (pat->n + 1) * sizeof(seg));
 	s = &pat->segs[pat->n++];
 	s->kind = kind;
 	s->lit = NULL;
 	s->len = len;
 	if (kind == SEG_LIT)
 	{
-		s->lit = xrealloc(NULL, len + 1);
+		s->lit = trib_xrealloc(NULL, len + 1);
 		memcpy(s->lit, lit, len);
 		s->lit[len] = '\0';
 	}
@@ -531,10 +456,10 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 		return NULL;
 	}
 
-	env = xrealloc(NULL, sizeof(*env));
+	env = trib_xrealloc(NULL, sizeof(*env));
 	memset(env, 0, sizeof(*env));
 	env->opts = *opts;
-	env->prefix = xstrdup(prefix);
+	env->prefix = trib_xstrdup(prefix);
 	env->prefix_json = json_quote(prefix);
 	env->version_json = json_quote(opts->version ? opts->version
 								   : TRIB_ENVELOPE_VERSION);
@@ -697,54 +622,11 @@ trib_envelope_topic(const trib_envelope *env, const char *source,
 	return ok;
 }
 
-/* Append 32 bits as upper-case hex without leading zeros ("%X"). */
-static char *
-put_hex32(char *p, uint32_t v)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	int			shift = 28;
-
-	while (shift > 0 && (v >> shift) == 0)
-		shift -= 4;
-	for (; shift >= 0; shift -= 4)
-		*p++ = hex[(v >> shift) & 0xf];
-	return p;
-}
-
-/*
- * The event id "commit_lsn:seq" of a position: what snprintf("%X/%X:%llu")
- * writes, truncated the same way, without its cost (once per record on the
- * Kafka sink's hot path).
- */
+/* The event id "commit_lsn:seq" of a position (position.h). */
 size_t
 trib_envelope_event_id(const trib_position *pos, char *buf, size_t len)
 {
-	char		tmp[TRIB_ENVELOPE_ID_LEN];
-	char		dec[24];
-	char	   *p = tmp,
-			   *d = dec + sizeof(dec);
-	uint64_t	seq = pos->seq;
-	size_t		n;
-
-	p = put_hex32(p, (uint32_t) (pos->commit_lsn >> 32));
-	*p++ = '/';
-	p = put_hex32(p, (uint32_t) pos->commit_lsn);
-	*p++ = ':';
-	do
-	{
-		*--d = (char) ('0' + seq % 10);
-		seq /= 10;
-	} while (seq != 0);
-	memcpy(p, d, (size_t) (dec + sizeof(dec) - d));
-	p += dec + sizeof(dec) - d;
-	n = (size_t) (p - tmp);
-	if (len == 0)
-		return 0;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, tmp, n);
-	buf[n] = '\0';
-	return n;
+	return trib_eventid_format_seq(pos->commit_lsn, pos->seq, buf, len);
 }
 
 /* Start a new record: grow the arrays, return its offsets entry. */
@@ -756,26 +638,12 @@ rec_new(trib_envelope *env)
 	if (env->nrecs == env->caprecs)
 	{
 		env->caprecs = env->caprecs ? env->caprecs * 2 : 4;
-		env->offs = xrealloc(env->offs, env->caprecs * sizeof(recoff));
-		env->recs = xrealloc(env->recs, env->caprecs * sizeof(trib_record));
+		env->offs = trib_xrealloc(env->offs, env->caprecs * sizeof(recoff));
+		env->recs = trib_xrealloc(env->recs, env->caprecs * sizeof(trib_record));
 	}
 	r = &env->offs[env->nrecs++];
 	memset(r, 0, sizeof(*r));
 	return r;
-}
-
-/* FNV-1a over n bytes. */
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 /* Position of this table's event in its transaction (1-based). */
@@ -786,7 +654,7 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	size_t		lt = table ? strlen(table) : 0;
 	size_t		len = ls + 1 + lt;
 	char		stackname[256];
-	char	   *name = len <= sizeof(stackname) ? stackname : xrealloc(NULL, len);
+	char	   *name = len <= sizeof(stackname) ? stackname : trib_xrealloc(NULL, len);
 	uint64_t	h;
 	size_t		i;
 	uint64_t	result;
@@ -796,13 +664,13 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	name[ls] = '\0';
 	if (lt)
 		memcpy(name + ls + 1, table, lt);
-	h = fnv1a(name, len);
+	h = trib_fnv1a(name, len);
 
 	/* open addressing, load factor <= 1/2 */
 	if (env->ncounts * 2 >= env->capcounts)
 	{
 		size_t		ncap = env->capcounts ? env->capcounts * 2 : 16;
-		txcount    *nt = xrealloc(NULL, ncap * sizeof(txcount));
+		txcount    *nt = trib_xrealloc(NULL, ncap * sizeof(txcount));
 
 		memset(nt, 0, ncap * sizeof(txcount));
 		for (i = 0; i < env->capcounts; i++)
@@ -826,7 +694,7 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 
 		if (c->name == NULL)
 		{
-			c->name = xrealloc(NULL, len);
+			c->name = trib_xrealloc(NULL, len);
 			memcpy(c->name, name, len);
 			c->len = len;
 			c->hash = h;
@@ -900,7 +768,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
 	eb_i64(b, ev->ts_ms != 0 ? ev->ts_ms :
-		   (env->opts.clock_ms ? env->opts.clock_ms() : wall_ms()));
+		   (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
 	if (!ev->snapshot)
 		EB_LIT(b, ",\"snapshot\":\"false\"");
 	else if (ev->last_in_tx)
@@ -1309,7 +1177,7 @@ const trib_record *
 trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 					 char *errbuf, size_t errlen)
 {
-	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : wall_ms();
+	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms();
 	bool		ok;
 
 	env->buf.len = 0;

@@ -1,11 +1,18 @@
 /*
  * quality.c: data-quality checks (see quality.h).
  *
- * Values are compared in a canonical text: "s:" + the string, "n:" + the
- * number's canonical decimal (decimal.c, so 1.50 and 1.5 are one value),
- * "b:true"/"b:false", "j:" + the JSON text of objects and arrays.  The
- * allowed set and the batch's seen values are open-addressing hash sets
- * (FNV-1a) of such texts.
+ * A check answers with a failure code (trib_quality_failure); reasons are made
+ * from the code only when someone wants one, so the rule engine can word
+ * its own (quality rules have done so from the start) and the check's
+ * own wording is in one place, describe().
+ *
+ * Set members (allowed values, the values a batch has seen) are texts in
+ * an intern set (intern.c).  By value (the default), a value's text is
+ * canonical: "s:" + the string, "n:" + the number's canonical decimal
+ * (decimal.c, so 1.50 and 1.5 are one value), "b:true"/"b:false", "j:" +
+ * the JSON text of objects and arrays.  By text (by_text), it is the
+ * value's text as it stands: a string's content, a number's literal,
+ * true/false, an object's or array's JSON text.
  *
  * PCRE2 patterns are compiled with PCRE2_UTF and, when available, JIT; a
  * match context caps backtracking (match limit 1,000,000, depth limit
@@ -23,117 +30,18 @@
 #include <pcre2.h>
 
 #include "decimal.h"
-#include "isodate.h"
+#include "errf.h"
+#include "intern.h"
+#include "words.h"
 
 #define MATCH_LIMIT 1000000
 #define DEPTH_LIMIT 10000
 
-/* ---- a set of byte strings ----------------------------------------------- */
-
-typedef struct strset
+struct trib_quality
 {
-	char	  **keys;			/* NULL: empty slot */
-	size_t	   *lens;
-	size_t		cap;			/* power of two */
-	size_t		count;
-} strset;
-
-static uint64_t
-fnv1a(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static void
-strset_clear(strset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-	{
-		free(s->keys[i]);
-		s->keys[i] = NULL;
-	}
-	s->count = 0;
-}
-
-static void
-strset_free(strset *s)
-{
-	strset_clear(s);
-	free(s->keys);
-	free(s->lens);
-	memset(s, 0, sizeof(*s));
-}
-
-/* The slot of key, or of the empty slot where it would go. */
-static size_t
-strset_slot(const strset *s, const char *k, size_t n)
-{
-	size_t		i = (size_t) fnv1a(k, n) & (s->cap - 1);
-
-	while (s->keys[i] &&
-		   (s->lens[i] != n || memcmp(s->keys[i], k, n) != 0))
-		i = (i + 1) & (s->cap - 1);
-	return i;
-}
-
-static void strset_grow(strset *s);
-
-/* Add key; false if it was there already. */
-static bool
-strset_add(strset *s, const char *k, size_t n)
-{
-	size_t		i;
-
-	if (s->count + 1 > s->cap / 2)
-		strset_grow(s);
-	i = strset_slot(s, k, n);
-	if (s->keys[i])
-		return false;
-	s->keys[i] = trib_xstrndup(k, n);
-	s->lens[i] = n;
-	s->count++;
-	return true;
-}
-
-static void
-strset_grow(strset *s)
-{
-	strset		old = *s;
-
-	s->cap = old.cap ? old.cap * 2 : 64;
-	s->keys = trib_xcalloc(s->cap, sizeof(char *));
-	s->lens = trib_xcalloc(s->cap, sizeof(size_t));
-	s->count = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.keys[i])
-		{
-			size_t		j = strset_slot(s, old.keys[i], old.lens[i]);
-
-			s->keys[j] = old.keys[i];
-			s->lens[j] = old.lens[i];
-			s->count++;
-		}
-	free(old.keys);
-	free(old.lens);
-}
-
-static bool
-strset_has(const strset *s, const char *k, size_t n)
-{
-	return s->cap && s->keys[strset_slot(s, k, n)] != NULL;
-}
-
-/* ---- the check ----------------------------------------------------------- */
-
-struct trib_qcheck
-{
-	trib_qc_kind kind;
+	trib_quality_kind kind;
 	char	   *name;
-	trib_qc_type type;
+	trib_jtype	type;
 	trib_dec	min,
 				max;
 	bool		has_min,
@@ -145,59 +53,39 @@ struct trib_qcheck
 	pcre2_code *re;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
-	strset		set;			/* ALLOWED: the set; UNIQUE: seen values */
+	bool		by_text;
+	trib_intern *set;			/* ALLOWED: the set; UNIQUE: seen values */
 	trib_lua_expr *lua;
 	trib_strbuf canon;			/* scratch */
-};
-
-/* The canonical text of v into c->canon; false for a non-number "n:". */
-static void
-canonical(trib_qcheck *c, const trib_mval *v)
-{
-	trib_dec	d;
-
-	c->canon.len = 0;
-	switch (v->kind)
-	{
-		case TRIB_J_NUMBER:
-			if (trib_dec_parse(v->text, v->len, &d))
-			{
-				trib_strbuf_adds(&c->canon, "n:");
-				trib_dec_canonical(&d, &c->canon);
-				trib_dec_free(&d);
-				return;
-			}
-			trib_strbuf_adds(&c->canon, "n:");
-			break;
-		case TRIB_J_STRING:
-			trib_strbuf_adds(&c->canon, "s:");
-			break;
-		case TRIB_J_BOOL:
-			trib_strbuf_adds(&c->canon, "b:");
-			break;
-		default:
-			trib_strbuf_adds(&c->canon, "j:");
-			break;
-	}
-	trib_strbuf_add(&c->canon, v->text, v->len);
-}
-
-static const char *const type_names[] = {
-	"string", "number", "integer", "boolean", "object", "array", "date",
-	"timestamp", "uuid"
 };
 
 static const char *const kind_names[] = {
 	"not_null", "type", "range", "regex", "allowed", "unique", "lua"
 };
 
-static const char *
-jkind_name(trib_jkind k)
+/* The text v is compared by, into c->canon. */
+static void
+canonical(trib_quality *c, const trib_jvalue *v)
 {
-	static const char *const n[] = {"null", "boolean", "number", "string",
-	"object", "array"};
+	trib_dec	d;
 
-	return n[k];
+	c->canon.len = 0;
+	if (c->by_text)
+		;
+	else if (v->kind == TRIB_J_NUMBER && trib_dec_parse(v->text, v->len, &d))
+	{
+		trib_strbuf_adds(&c->canon, "n:");
+		trib_dec_canonical(&d, &c->canon);
+		trib_dec_free(&d);
+		return;
+	}
+	else
+		trib_strbuf_adds(&c->canon, v->kind == TRIB_J_NUMBER ? "n:"
+						 : v->kind == TRIB_J_STRING ? "s:"
+						 : v->kind == TRIB_J_BOOL ? "b:" : "j:");
+	trib_strbuf_add(&c->canon, v->text, v->len);
+	if (c->canon.data == NULL)
+		trib_strbuf_adds(&c->canon, "");
 }
 
 /* Parse a range bound. */
@@ -206,27 +94,21 @@ parse_bound(const char *text, const char *which, trib_dec *d, char **copy,
 			char *errbuf, size_t errlen)
 {
 	if (!trib_dec_parse(text, strlen(text), d))
-	{
-		snprintf(errbuf, errlen, "range: %s must be a number, not \"%s\"",
-				 which, text);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "range: %s must be a number, not \"%s\"",
+						 which, text);
 	*copy = trib_xstrdup(text);
 	return true;
 }
 
 static bool
-compile_regex(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
+compile_regex(trib_quality *c, const trib_quality_spec *s, char *errbuf,
 			  size_t errlen)
 {
 	int			rc;
 	PCRE2_SIZE	off;
 
 	if (s->pattern == NULL)
-	{
-		snprintf(errbuf, errlen, "regex: a pattern is needed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "regex: a pattern is needed");
 	c->re = pcre2_compile((PCRE2_SPTR) s->pattern, PCRE2_ZERO_TERMINATED,
 						  PCRE2_UTF | (s->caseless ? PCRE2_CASELESS : 0),
 						  &rc, &off, NULL);
@@ -249,42 +131,67 @@ compile_regex(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
 	return true;
 }
 
+/* Add one allowed value (JSON text, or a text as it stands by_text). */
 static bool
-compile_allowed(trib_qcheck *c, const trib_qc_spec *s, char *errbuf,
+add_allowed(trib_quality *c, const char *text, size_t i, char *errbuf, size_t errlen)
+{
+	char		err[128];
+	yajl_val	v;
+	trib_strbuf scratch = {0};
+	trib_jvalue jv;
+
+	if (c->by_text)
+	{
+		(void) trib_intern_get(c->set, text, strlen(text));
+		return true;
+	}
+	v = yajl_tree_parse(text, err, sizeof(err));
+	if (v == NULL || YAJL_IS_OBJECT(v) || YAJL_IS_ARRAY(v) || YAJL_IS_NULL(v))
+	{
+		snprintf(errbuf, errlen, "allowed: value %zu (%s) must be a JSON "
+				 "string, number or boolean (strings in quotes)", i + 1, text);
+		yajl_tree_free(v);
+		return false;
+	}
+	trib_jvalue_from_yajl(v, NULL, &jv, &scratch);
+	canonical(c, &jv);
+	(void) trib_intern_get(c->set, c->canon.data, c->canon.len);
+	trib_strbuf_free(&scratch);
+	yajl_tree_free(v);
+	return true;
+}
+
+static bool
+compile_allowed(trib_quality *c, const trib_quality_spec *s, char *errbuf,
 				size_t errlen)
 {
 	for (size_t i = 0; i < s->nallowed; i++)
-	{
-		char		err[128];
-		yajl_val	v = yajl_tree_parse(s->allowed[i], err, sizeof(err));
-		trib_strbuf scratch = {0};
-		trib_mval	mv;
-
-		if (v == NULL || YAJL_IS_OBJECT(v) || YAJL_IS_ARRAY(v) || YAJL_IS_NULL(v))
-		{
-			snprintf(errbuf, errlen, "allowed: value %zu (%s) must be a JSON "
-					 "string, number or boolean (strings in quotes)", i + 1,
-					 s->allowed[i]);
-			yajl_tree_free(v);
+		if (!add_allowed(c, s->allowed[i], i, errbuf, errlen))
 			return false;
-		}
-		trib_mval_from_yajl(v, NULL, &mv, &scratch);
-		canonical(c, &mv);
-		strset_add(&c->set, c->canon.data, c->canon.len);
-		trib_strbuf_free(&scratch);
-		yajl_tree_free(v);
-	}
-	if (s->nallowed == 0)
-	{
-		snprintf(errbuf, errlen, "allowed: the set is empty");
+	if (s->nallowed == 0 && !c->by_text)
+		return trib_errf(errbuf, errlen, "allowed: the set is empty");
+	return true;
+}
+
+static bool
+compile_range(trib_quality *c, const trib_quality_spec *s, char *errbuf, size_t errlen)
+{
+	if (s->min == NULL && s->max == NULL)
+		return trib_errf(errbuf, errlen, "range: min, max or both are needed");
+	if (s->min && !parse_bound(s->min, "min", &c->min, &c->min_text, errbuf, errlen))
 		return false;
-	}
+	c->has_min = s->min != NULL;
+	if (s->max && !parse_bound(s->max, "max", &c->max, &c->max_text, errbuf, errlen))
+		return false;
+	c->has_max = s->max != NULL;
+	if (c->has_min && c->has_max && trib_dec_cmp(&c->min, &c->max) > 0)
+		return trib_errf(errbuf, errlen, "range: min %s is above max %s", s->min, s->max);
 	return true;
 }
 
 /* Compile the kind-specific parts of s into c. */
 static bool
-compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
+compile(trib_quality *c, const trib_quality_spec *s, char *errbuf, size_t errlen)
 {
 	switch (s->kind)
 	{
@@ -292,42 +199,19 @@ compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
 		case TRIB_QC_UNIQUE:
 			return true;
 		case TRIB_QC_TYPE:
-			if ((size_t) s->type >= sizeof(type_names) / sizeof(type_names[0]))
-			{
-				snprintf(errbuf, errlen, "type: unknown type");
-				return false;
-			}
+			if ((size_t) s->type > TRIB_JT_UUID)
+				return trib_errf(errbuf, errlen, "type: unknown type");
 			return true;
 		case TRIB_QC_RANGE:
-			if (s->min == NULL && s->max == NULL)
-			{
-				snprintf(errbuf, errlen, "range: min, max or both are needed");
-				return false;
-			}
-			if (s->min && !parse_bound(s->min, "min", &c->min, &c->min_text, errbuf, errlen))
-				return false;
-			c->has_min = s->min != NULL;
-			if (s->max && !parse_bound(s->max, "max", &c->max, &c->max_text, errbuf, errlen))
-				return false;
-			c->has_max = s->max != NULL;
-			if (c->has_min && c->has_max && trib_dec_cmp(&c->min, &c->max) > 0)
-			{
-				snprintf(errbuf, errlen, "range: min %s is above max %s",
-						 s->min, s->max);
-				return false;
-			}
-			return true;
+			return compile_range(c, s, errbuf, errlen);
 		case TRIB_QC_REGEX:
 			return compile_regex(c, s, errbuf, errlen);
 		case TRIB_QC_ALLOWED:
 			return compile_allowed(c, s, errbuf, errlen);
 		case TRIB_QC_LUA:
 			if (s->lua == NULL || s->lua_src == NULL)
-			{
-				snprintf(errbuf, errlen, "lua: an expression and a Lua state "
-						 "are needed");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "lua: an expression and a Lua state "
+								 "are needed");
 			c->lua = trib_lua_compile(s->lua, c->name, s->lua_src,
 									  TRIB_LUA_FILTER, errbuf, errlen);
 			return c->lua != NULL;
@@ -336,27 +220,30 @@ compile(trib_qcheck *c, const trib_qc_spec *s, char *errbuf, size_t errlen)
 	return false;
 }
 
-trib_qcheck *
-trib_qcheck_new(const trib_qc_spec *spec, char *errbuf, size_t errlen)
+trib_quality *
+trib_quality_new(const trib_quality_spec *spec, char *errbuf, size_t errlen)
 {
-	trib_qcheck *c = trib_xcalloc(1, sizeof(*c));
+	trib_quality *c = trib_xcalloc(1, sizeof(*c));
 
 	c->kind = spec->kind;
 	c->type = spec->type;
 	c->min_excl = spec->min_exclusive;
 	c->max_excl = spec->max_exclusive;
+	c->by_text = spec->by_text;
+	c->set = trib_intern_new();
 	c->name = trib_xstrdup(spec->name ? spec->name
-						   : (size_t) spec->kind < 7 ? kind_names[spec->kind] : "check");
+						   : (size_t) spec->kind < TRIB_NWORDS(kind_names) ? kind_names[spec->kind]
+						   : "check");
 	if (!compile(c, spec, errbuf, errlen))
 	{
-		trib_qcheck_free(c);
+		trib_quality_free(c);
 		return NULL;
 	}
 	return c;
 }
 
 void
-trib_qcheck_free(trib_qcheck *c)
+trib_quality_free(trib_quality *c)
 {
 	if (c == NULL)
 		return;
@@ -367,7 +254,7 @@ trib_qcheck_free(trib_qcheck *c)
 	pcre2_match_data_free(c->md);
 	pcre2_match_context_free(c->mctx);
 	pcre2_code_free(c->re);
-	strset_free(&c->set);
+	trib_intern_free(c->set);
 	trib_lua_expr_free(c->lua);
 	trib_strbuf_free(&c->canon);
 	free(c->name);
@@ -375,72 +262,18 @@ trib_qcheck_free(trib_qcheck *c)
 }
 
 void
-trib_qcheck_batch_reset(trib_qcheck *c)
+trib_quality_batch_reset(trib_quality *c)
 {
-	if (c->kind == TRIB_QC_UNIQUE)
-		strset_clear(&c->set);
+	if (c->kind != TRIB_QC_UNIQUE || trib_intern_count(c->set) == 0)
+		return;
+	trib_intern_free(c->set);	/* a new batch starts empty */
+	c->set = trib_intern_new();
 }
 
 /* ---- running ------------------------------------------------------------- */
 
-static bool
-is_uuid(const char *s, size_t n)
-{
-	if (n != 36)
-		return false;
-	for (size_t i = 0; i < n; i++)
-	{
-		bool		dash = i == 8 || i == 13 || i == 18 || i == 23;
-		char		ch = s[i];
-
-		if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-								 (ch >= 'A' && ch <= 'F')))
-			return false;
-	}
-	return true;
-}
-
-/* Does v have type t? */
-static bool
-type_ok(trib_qc_type t, const trib_mval *v)
-{
-	trib_isodate d;
-	trib_dec	dec;
-	bool		ok;
-
-	switch (t)
-	{
-		case TRIB_QT_STRING:
-			return v->kind == TRIB_J_STRING;
-		case TRIB_QT_NUMBER:
-			return v->kind == TRIB_J_NUMBER;
-		case TRIB_QT_INTEGER:
-			if (v->kind != TRIB_J_NUMBER || !trib_dec_parse(v->text, v->len, &dec))
-				return false;
-			ok = dec.exp10 >= 0;
-			trib_dec_free(&dec);
-			return ok;
-		case TRIB_QT_BOOLEAN:
-			return v->kind == TRIB_J_BOOL;
-		case TRIB_QT_OBJECT:
-			return v->kind == TRIB_J_OBJECT;
-		case TRIB_QT_ARRAY:
-			return v->kind == TRIB_J_ARRAY;
-		case TRIB_QT_DATE:
-			return v->kind == TRIB_J_STRING && trib_isodate_parse(v->text, v->len, &d) &&
-				!d.has_time;
-		case TRIB_QT_TIMESTAMP:
-			return v->kind == TRIB_J_STRING && trib_isodate_parse(v->text, v->len, &d) &&
-				d.has_time;
-		case TRIB_QT_UUID:
-			return v->kind == TRIB_J_STRING && is_uuid(v->text, v->len);
-	}
-	return false;
-}
-
-static void
-run_range(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
-		  size_t reasonlen)
+static trib_quality_failure
+run_range(trib_quality *c, const trib_jvalue *v)
 {
 	trib_dec	d;
 	int			lo,
@@ -448,146 +281,165 @@ run_range(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
 
 	if ((v->kind != TRIB_J_NUMBER && v->kind != TRIB_J_STRING) ||
 		!trib_dec_parse(v->text, v->len, &d))
-	{
-		*pass = false;
-		snprintf(reason, reasonlen, "%s: not a number", c->name);
-		return;
-	}
+		return TRIB_QCF_NOT_NUMBER;
 	lo = c->has_min ? trib_dec_cmp(&d, &c->min) : 1;
 	hi = c->has_max ? trib_dec_cmp(&d, &c->max) : -1;
 	trib_dec_free(&d);
 	if (lo < 0 || (lo == 0 && c->min_excl))
-	{
-		*pass = false;
-		snprintf(reason, reasonlen, "%s: below the minimum %s%s", c->name,
-				 c->min_text, c->min_excl ? " (exclusive)" : "");
-	}
-	else if (hi > 0 || (hi == 0 && c->max_excl))
-	{
-		*pass = false;
-		snprintf(reason, reasonlen, "%s: above the maximum %s%s", c->name,
-				 c->max_text, c->max_excl ? " (exclusive)" : "");
-	}
+		return TRIB_QCF_BELOW;
+	if (hi > 0 || (hi == 0 && c->max_excl))
+		return TRIB_QCF_ABOVE;
+	return TRIB_QCF_NONE;
 }
 
 static bool
-run_regex(trib_qcheck *c, const trib_mval *v, bool *pass, char *reason,
-		  size_t reasonlen, char *errbuf, size_t errlen)
+run_regex(trib_quality *c, const trib_jvalue *v, trib_quality_failure *failure,
+		  char *errbuf, size_t errlen)
 {
 	int			rc = pcre2_match(c->re, (PCRE2_SPTR) v->text, v->len, 0, 0,
 								 c->md, c->mctx);
+	PCRE2_UCHAR msg[256];
 
-	if (rc >= 0)
-		return true;
-	if (rc == PCRE2_ERROR_NOMATCH)
+	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH)
 	{
-		*pass = false;
-		snprintf(reason, reasonlen, "%s: does not match the pattern", c->name);
+		*failure = rc >= 0 ? TRIB_QCF_NONE : TRIB_QCF_NO_MATCH;
 		return true;
 	}
-	{
-		PCRE2_UCHAR msg[256];
-
-		pcre2_get_error_message(rc, msg, sizeof(msg));
-		snprintf(errbuf, errlen, "%s: regex: %s", c->name, (const char *) msg);
-	}
+	pcre2_get_error_message(rc, msg, sizeof(msg));
+	snprintf(errbuf, errlen, "%s: regex: %s", c->name, (const char *) msg);
 	return false;
 }
 
 static bool
-run_lua(trib_qcheck *c, const char *column, const trib_mval *v, bool *pass,
-		char *reason, size_t reasonlen, char *errbuf, size_t errlen)
+run_lua(trib_quality *c, const char *column, const trib_jvalue *v,
+		trib_quality_failure *failure, char *why, size_t whylen, char *errbuf,
+		size_t errlen)
 {
 	trib_lua   *T = trib_lua_expr_state(c->lua);
 	bool		ok;
-	char		why[256];
+	bool		pass = true;
 
 	trib_lua_bind_value(T, column, v->kind == TRIB_J_NULL ? NULL : v);
-	ok = trib_lua_check(c->lua, pass, why, sizeof(why), errbuf, errlen);
+	ok = trib_lua_check(c->lua, &pass, why, whylen, errbuf, errlen);
 	trib_lua_bind_value(T, NULL, NULL);
-	if (ok && !*pass)
-		snprintf(reason, reasonlen, "%s: %s", c->name,
-				 why[0] ? why : "custom check failed");
+	*failure = pass ? TRIB_QCF_NONE : TRIB_QCF_LUA;
 	return ok;
 }
 
-bool
-trib_qcheck_run(trib_qcheck *c, const char *column, const trib_mval *v,
-				bool *pass, char *reason, size_t reasonlen, char *errbuf,
-				size_t errlen)
+/* ALLOWED and UNIQUE: v's text in the set (UNIQUE: added). */
+static trib_quality_failure
+run_set(trib_quality *c, const trib_jvalue *v)
 {
-	*pass = true;
-	if (reasonlen)
-		reason[0] = '\0';
+	size_t		before;
+
+	if (c->kind == TRIB_QC_ALLOWED)
+	{
+		if (c->by_text && (v->kind == TRIB_J_OBJECT || v->kind == TRIB_J_ARRAY))
+			return TRIB_QCF_NOT_ALLOWED;
+		canonical(c, v);
+		return trib_intern_find(c->set, c->canon.data, c->canon.len)
+			? TRIB_QCF_NONE : TRIB_QCF_NOT_ALLOWED;
+	}
+	canonical(c, v);
+	before = trib_intern_count(c->set);
+	(void) trib_intern_get(c->set, c->canon.data, c->canon.len);
+	return trib_intern_count(c->set) > before ? TRIB_QCF_NONE : TRIB_QCF_DUPLICATE;
+}
+
+bool
+trib_quality_eval(trib_quality *c, const char *column, const trib_jvalue *v,
+				  trib_quality_failure *failure, char *why, size_t whylen,
+				  char *errbuf, size_t errlen)
+{
+	*failure = TRIB_QCF_NONE;
+	if (whylen)
+		why[0] = '\0';
 	if (c->kind == TRIB_QC_LUA)
-		return run_lua(c, column, v, pass, reason, reasonlen, errbuf, errlen);
+		return run_lua(c, column, v, failure, why, whylen, errbuf, errlen);
 	if (v->kind == TRIB_J_NULL)
 	{
 		if (c->kind == TRIB_QC_NOT_NULL)
-		{
-			*pass = false;
-			snprintf(reason, reasonlen, "%s: is null", c->name);
-		}
+			*failure = TRIB_QCF_NULL;
 		return true;
 	}
 	switch (c->kind)
 	{
 		case TRIB_QC_TYPE:
-			if (!type_ok(c->type, v))
-			{
-				*pass = false;
-				snprintf(reason, reasonlen, "%s: expected %s, got a %s", c->name,
-						 type_names[c->type], jkind_name(v->kind));
-			}
+			if (!trib_jvalue_is(v, c->type))
+				*failure = TRIB_QCF_TYPE;
 			return true;
 		case TRIB_QC_RANGE:
-			run_range(c, v, pass, reason, reasonlen);
+			*failure = run_range(c, v);
 			return true;
 		case TRIB_QC_REGEX:
-			return run_regex(c, v, pass, reason, reasonlen, errbuf, errlen);
+			return run_regex(c, v, failure, errbuf, errlen);
 		case TRIB_QC_ALLOWED:
-			canonical(c, v);
-			if (!strset_has(&c->set, c->canon.data, c->canon.len))
-			{
-				*pass = false;
-				snprintf(reason, reasonlen, "%s: not one of the %zu allowed values",
-						 c->name, c->set.count);
-			}
-			return true;
 		case TRIB_QC_UNIQUE:
-			canonical(c, v);
-			if (!strset_add(&c->set, c->canon.data, c->canon.len))
-			{
-				*pass = false;
-				snprintf(reason, reasonlen, "%s: duplicate value in this batch",
-						 c->name);
-			}
+			*failure = run_set(c, v);
 			return true;
 		default:
 			return true;
 	}
 }
 
-bool
-trib_qc_kind_parse(const char *s, trib_qc_kind *out)
+void
+trib_quality_describe(const trib_quality *c, trib_quality_failure failure,
+					  const char *why, const trib_jvalue *v, char *reason,
+					  size_t reasonlen)
 {
-	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (strcmp(s, kind_names[i]) == 0)
-		{
-			*out = (trib_qc_kind) i;
-			return true;
-		}
-	return false;
+	static const char *const plain[] = {
+		[TRIB_QCF_NULL] = "is null",
+		[TRIB_QCF_NOT_NUMBER] = "not a number",
+		[TRIB_QCF_NO_MATCH] = "does not match the pattern",
+		[TRIB_QCF_DUPLICATE] = "duplicate value in this batch",
+		[TRIB_QCF_LUA] = NULL,
+	};
+	const char *n = c->name;
+
+	if ((size_t) failure < TRIB_NWORDS(plain) && plain[failure] != NULL)
+		snprintf(reason, reasonlen, "%s: %s", n, plain[failure]);
+	else if (failure == TRIB_QCF_TYPE)
+		snprintf(reason, reasonlen, "%s: expected %s, got a %s", n,
+				 trib_jvalue_type_name(c->type), trib_jvalue_kind_name(v->kind));
+	else if (failure == TRIB_QCF_BELOW || failure == TRIB_QCF_ABOVE)
+		snprintf(reason, reasonlen, "%s: %s %s%s", n,
+				 failure == TRIB_QCF_BELOW ? "below the minimum" : "above the maximum",
+				 failure == TRIB_QCF_BELOW ? c->min_text : c->max_text,
+				 (failure == TRIB_QCF_BELOW ? c->min_excl : c->max_excl) ? " (exclusive)" : "");
+	else if (failure == TRIB_QCF_NOT_ALLOWED)
+		snprintf(reason, reasonlen, "%s: not one of the %zu allowed values", n,
+				 trib_intern_count(c->set));
+	else if (failure == TRIB_QCF_LUA)
+		snprintf(reason, reasonlen, "%s: %s", n, why && why[0] ? why : "custom check failed");
+	else
+		snprintf(reason, reasonlen, "%s", "");
 }
 
 bool
-trib_qc_type_parse(const char *s, trib_qc_type *out)
+trib_quality_run(trib_quality *c, const char *column, const trib_jvalue *v,
+				 bool *pass, char *reason, size_t reasonlen, char *errbuf,
+				 size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
-		if (strcmp(s, type_names[i]) == 0)
-		{
-			*out = (trib_qc_type) i;
-			return true;
-		}
-	return false;
+	trib_quality_failure f;
+	char		why[256];
+
+	*pass = true;
+	if (reasonlen)
+		reason[0] = '\0';
+	if (!trib_quality_eval(c, column, v, &f, why, sizeof(why), errbuf, errlen))
+		return false;
+	*pass = f == TRIB_QCF_NONE;
+	if (!*pass)
+		trib_quality_describe(c, f, why, v, reason, reasonlen);
+	return true;
+}
+
+bool
+trib_quality_kind_parse(const char *s, trib_quality_kind *out)
+{
+	int			i = trib_words_find(kind_names, TRIB_NWORDS(kind_names), s);
+
+	if (i >= 0)
+		*out = (trib_quality_kind) i;
+	return i >= 0;
 }

@@ -1,37 +1,90 @@
 /*
  * rules.c: compiling and applying transform rules; see rules.h.
  *
- * Layout: this file compiles the rules (paths, keys, thresholds, metrics),
- * selects events (source and table globs), parses images lazily, derives
- * relations for shape rules and drives trib_rules_apply().  The rules
- * themselves live in rules_fields.c (value and shape rules),
- * rules_events.c (sample, route, flatten) and rules_quality.c; what they
- * share is rules_int.h.
+ * Layout.  This file is the driver: it compiles the rules (paths,
+ * metrics, then each rule type's own init), selects events (source and
+ * table globs, once per run of one table), runs the rules in order,
+ * sends refused events to the dead-letter sink, and derives relations for
+ * shape rules.  What a rule type does is one row of the table of rule
+ * operations below (rl_ops, rules_common.h), defined by its family:
  *
- * Determinism.  Every rule that invents a value (hash, sample) derives it
- * from HMAC-SHA256 under the rule's key, so the same input gives the same
- * output in every run, table and process.
+ *   rules_fields.c   cast; drop, keep, rename (shape rules)
+ *   rules_mask.c     redact, partial, substitute, perturb, generalize
+ *   rules_crypto.c   hash, tokenize, encrypt, decrypt
+ *   rules_events.c   sample, route, flatten
+ *   rules_enrich.c   outbox, aggregate, lookup
+ *   rules_lua.c      filter, compute, map (and route with lua)
+ *   rules_quality.c  quality (on quality.c's engine)
+ *   rules_strict.c   allow, and strict mode's pass before the rules
+ *
+ * and what they share is rules_common.c.  Dependencies point one way:
+ * this file -> the families -> rules_common.c.
+ *
+ * Determinism.  Every rule that invents a value (hash, sample, substitute,
+ * perturb) derives it from HMAC-SHA256 under the rule's key, so the same
+ * input gives the same output in every run, table and process.
  */
 #include "rules.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules_int.h"
-
-#include "intern.h"
 #include "keys.h"
 #include "lua_expr.h"
+#include "rules_common.h"
+#include "rules_crypto.h"
+#include "rules_enrich.h"
+#include "rules_events.h"
+#include "rules_fields.h"
+#include "rules_lua.h"
+#include "rules_mask.h"
+#include "rules_quality.h"
+#include "rules_strict.h"
+#include "xalloc.h"
+
+/* ---- the rule-ops table --------------------------------------------------- */
+
+static const rl_ops *const ops_of[] = {
+	[TRIB_RULE_REDACT] = &rl_ops_redact,
+	[TRIB_RULE_PARTIAL] = &rl_ops_partial,
+	[TRIB_RULE_HASH] = &rl_ops_hash,
+	[TRIB_RULE_DROP] = &rl_ops_drop,
+	[TRIB_RULE_KEEP] = &rl_ops_keep,
+	[TRIB_RULE_RENAME] = &rl_ops_rename,
+	[TRIB_RULE_CAST] = &rl_ops_cast,
+	[TRIB_RULE_SAMPLE] = &rl_ops_sample,
+	[TRIB_RULE_ROUTE] = &rl_ops_route,
+	[TRIB_RULE_FLATTEN] = &rl_ops_flatten,
+	[TRIB_RULE_QUALITY] = &rl_ops_quality,
+	[TRIB_RULE_ALLOW] = &rl_ops_allow,
+	[TRIB_RULE_OUTBOX] = &rl_ops_outbox,
+	[TRIB_RULE_AGGREGATE] = &rl_ops_aggregate,
+	[TRIB_RULE_LOOKUP] = &rl_ops_lookup,
+	[TRIB_RULE_TOKENIZE] = &rl_ops_tokenize,
+	[TRIB_RULE_ENCRYPT] = &rl_ops_encrypt,
+	[TRIB_RULE_DECRYPT] = &rl_ops_decrypt,
+	[TRIB_RULE_SUBSTITUTE] = &rl_ops_substitute,
+	[TRIB_RULE_PERTURB] = &rl_ops_perturb,
+	[TRIB_RULE_GENERALIZE] = &rl_ops_generalize,
+	[TRIB_RULE_FILTER] = &rl_ops_filter,
+	[TRIB_RULE_COMPUTE] = &rl_ops_compute,
+	[TRIB_RULE_MAP] = &rl_ops_map,
+};
 
 /* ---- compilation -------------------------------------------------------- */
 
 static bool
-compile_rule(trib_rules *rs, rule *r, const trib_rule_conf *c, trib_metrics *m,
+compile_rule(trib_rules *rs, rl_rule *r, const trib_rule_conf *c, trib_metrics *m,
 			 char *errbuf, size_t errlen)
 {
 	r->c = c;
+	if ((size_t) c->type >= sizeof(ops_of) / sizeof(ops_of[0]) || ops_of[c->type] == NULL)
+	{
+		snprintf(errbuf, errlen, "internal error: no operations for rule type %d", (int) c->type);
+		return false;
+	}
+	r->ops = ops_of[c->type];
 	r->npaths = (int) c->fields.count;
 	r->paths = trib_xcalloc(c->fields.count + 1, sizeof(trib_jpath));
 	for (size_t i = 0; i < c->fields.count; i++)
@@ -42,19 +95,6 @@ compile_rule(trib_rules *rs, rule *r, const trib_rule_conf *c, trib_metrics *m,
 		if (!trib_jpath_parse(c->by, &r->by, errbuf, errlen))
 			return false;
 		r->has_by = true;
-	}
-	if (!rl_crypto_init(r, errbuf, errlen) || !rl_mask_init(r, errbuf, errlen) ||
-		!rl_lua_init(rs, r, errbuf, errlen))
-		return false;
-	if (c->type == TRIB_RULE_SAMPLE)
-		r->mac = r->key ? rl_hmac_new(r->key->bytes, r->key->len)
-			: rl_hmac_new((const unsigned char *) SAMPLE_DEFAULT_KEY, strlen(SAMPLE_DEFAULT_KEY));
-	if (c->type == TRIB_RULE_SAMPLE)
-	{
-		long double pct = strtold(c->percent, NULL);
-
-		r->keep_all = pct >= 100.0L;
-		r->threshold = (uint64_t) (pct / 100.0L * 18446744073709551616.0L);
 	}
 	if (m != NULL)
 	{
@@ -71,7 +111,7 @@ compile_rule(trib_rules *rs, rule *r, const trib_rule_conf *c, trib_metrics *m,
 			r->m_fail = trib_metric_get(f, c->name, "fail");
 		}
 	}
-	return true;
+	return r->ops->init == NULL || r->ops->init(rs, r, errbuf, errlen);
 }
 
 trib_rules *
@@ -79,7 +119,7 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 {
 	trib_rules *rs = trib_xcalloc(1, sizeof(*rs));
 
-	rs->r = trib_xcalloc(cfg->nrules + 1, sizeof(rule));
+	rs->r = trib_xcalloc(cfg->nrules + 1, sizeof(rl_rule));
 	rs->sel = trib_xcalloc(cfg->nrules + 1, sizeof(bool));
 	rs->dlq_images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
 	rs->strict = cfg->strict;
@@ -120,11 +160,7 @@ trib_rules_batch_end(trib_rules *rs)
 	if (rs == NULL)
 		return;
 	for (int i = 0; i < rs->n; i++)
-		if (rs->r[i].seen != NULL)
-		{
-			trib_intern_free(rs->r[i].seen);	/* a new batch starts empty */
-			rs->r[i].seen = NULL;
-		}
+		rl_quality_batch_end(&rs->r[i]);	/* unique: a new batch starts empty */
 }
 
 static void
@@ -150,19 +186,16 @@ trib_rules_free(trib_rules *rs)
 		return;
 	for (int i = 0; i < rs->n; i++)
 	{
-		rule	   *r = &rs->r[i];
+		rl_rule    *r = &rs->r[i];
 
 		for (int j = 0; j < r->npaths; j++)
 			trib_jpath_free(&r->paths[j]);
 		free(r->paths);
 		if (r->has_by)
 			trib_jpath_free(&r->by);
-		trib_intern_free(r->seen);
-		rl_lookup_free(r);
-		rl_crypto_free(r);
-		rl_mask_free(r);
-		rl_lua_free(r);
-		EVP_MAC_CTX_free(r->mac);
+		if (r->ops != NULL && r->ops->free != NULL)
+			r->ops->free(r);
+		trib_key_free(r->key);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
 		free_relation(rs->d[i].rel);
@@ -178,92 +211,16 @@ trib_rules_free(trib_rules *rs)
 	free(rs);
 }
 
-/* ---- selection ------------------------------------------------------------ */
-
-static bool
-glob_any(const trib_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->count; i++)
-		if (fnmatch(l->items[i], s ? s : "", 0) == 0)
-			return true;
-	return false;
-}
-
-static bool
-table_selected(const trib_strlist *l, const char *schema, const char *table)
-{
-	char		qual[512];
-
-	if (l->count == 0)
-		return true;
-	snprintf(qual, sizeof(qual), "%s.%s", schema ? schema : "", table ? table : "");
-	for (size_t i = 0; i < l->count; i++)
-	{
-		const char *g = l->items[i];
-
-		if (fnmatch(g, strchr(g, '.') ? qual : (table ? table : ""), 0) == 0)
-			return true;
-	}
-	return false;
-}
-
-bool
-rl_selected(const trib_rule_conf *c, const trib_event *ev)
-{
-	if (c->sources.count > 0 && !glob_any(&c->sources, ev->source))
-		return false;
-	return table_selected(&c->tables, ev->schema, ev->table);
-}
-
 /* ---- images ----------------------------------------------------------------- */
 
-char **
-rl_img_text(trib_event *ev, int i)
-{
-	return i == IMG_BEFORE ? &ev->before : i == IMG_AFTER ? &ev->after : &ev->key;
-}
-
-/* The parsed image i, or NULL when the event has none. */
-static yajl_val
-img_get(evctx *x, int i, char *errbuf, size_t errlen)
-{
-	char	  **t = rl_img_text(x->ev, i);
-
-	if (!x->parsed[i])
-	{
-		x->parsed[i] = true;
-		if (*t != NULL && (x->img[i] = trib_jdoc_parse(*t, errbuf, errlen)) == NULL)
-			return NULL;
-	}
-	return x->img[i];
-}
-
-/* Parse the three images; false when one is not JSON. */
-bool
-rl_img_all(evctx *x, char *errbuf, size_t errlen)
-{
-	for (int i = 0; i < NIMG; i++)
-		if (img_get(x, i, errbuf, errlen) == NULL && *rl_img_text(x->ev, i) != NULL)
-			return false;
-	return true;
-}
-
-/* Write the changed images back into the event. */
+/* Write the changed images back into the event; free the trees. */
 static void
-img_finish(evctx *x)
+img_finish(rl_evctx *x)
 {
+	rl_img_write_back(x);
 	for (int i = 0; i < NIMG; i++)
-	{
-		if (x->dirty[i])
-		{
-			char	  **t = rl_img_text(x->ev, i);
-
-			free(*t);
-			*t = x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
-		}
 		if (x->img[i])
 			yajl_tree_free(x->img[i]);
-	}
 }
 
 /* ---- derived relations -------------------------------------------------------- */
@@ -345,7 +302,7 @@ add_column(trib_relation *rel, const char *name, const char *type)
 }
 
 static void
-reshape(trib_relation *rel, const rule *r)
+reshape(trib_relation *rel, const rl_rule *r)
 {
 	if (r->c->type == TRIB_RULE_AGGREGATE)
 	{
@@ -453,7 +410,7 @@ derive(trib_rules *rs, const trib_event *ev)
 	if (rs->nd == rs->dcap)
 	{
 		rs->dcap = rs->dcap ? rs->dcap * 2 : 16;
-		rs->d = trib_xrealloc(rs->d, rs->dcap * sizeof(derived));
+		rs->d = trib_xrealloc(rs->d, rs->dcap * sizeof(rl_derived));
 	}
 	rs->d[rs->nd].src = src;
 	rs->d[rs->nd].version = src->version;
@@ -471,85 +428,29 @@ is_row_event(const trib_event *ev)
 		ev->op == TRIB_OP_DELETE || ev->op == TRIB_OP_READ;
 }
 
-/* Run rule r; KEEP to go on. */
+/* Run rule r (its apply op; only on row events when its type says so);
+ * KEEP to go on. */
 static trib_verdict
-run_rule(trib_rules *rs, rule *r, evctx *x, char *errbuf, size_t errlen)
+run_rule(rl_rule *r, rl_evctx *x, char *errbuf, size_t errlen)
 {
-	(void) rs;
-	switch (r->c->type)
-	{
-		case TRIB_RULE_REDACT:
-		case TRIB_RULE_PARTIAL:
-		case TRIB_RULE_HASH:
-		case TRIB_RULE_TOKENIZE:
-		case TRIB_RULE_ENCRYPT:
-		case TRIB_RULE_DECRYPT:
-		case TRIB_RULE_SUBSTITUTE:
-		case TRIB_RULE_PERTURB:
-		case TRIB_RULE_GENERALIZE:
-		case TRIB_RULE_CAST:
-			if (!is_row_event(x->ev))
-				return TRIB_VERDICT_KEEP;
-			if (!rl_apply_value_rule(x, r, errbuf, errlen))
-				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
-			if (r->c->type == TRIB_RULE_CAST)
-				x->reshaped = true;
-			else if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_RWITH_NULL)
-				x->reshaped = true;
-			return TRIB_VERDICT_KEEP;
-		case TRIB_RULE_DROP:
-		case TRIB_RULE_KEEP:
-		case TRIB_RULE_RENAME:
-			if (!is_row_event(x->ev))
-				return TRIB_VERDICT_KEEP;
-			return rl_apply_shape_rule(x, r, errbuf, errlen) ? TRIB_VERDICT_KEEP
-				: TRIB_VERDICT_FAIL;
-		case TRIB_RULE_SAMPLE:
-			return rl_apply_sample(x, r, errbuf, errlen);
-		case TRIB_RULE_FILTER:
-		case TRIB_RULE_COMPUTE:
-		case TRIB_RULE_MAP:
-			return rl_apply_lua(x, r, errbuf, errlen);
-		case TRIB_RULE_ROUTE:
-			if (r->expr != NULL)
-				return rl_apply_lua(x, r, errbuf, errlen);
-			if (!rl_apply_route(x, r, errbuf, errlen))
-				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
-			return TRIB_VERDICT_KEEP;
-		case TRIB_RULE_FLATTEN:
-			return rl_apply_flatten(x, r, errbuf, errlen);
-		case TRIB_RULE_QUALITY:
-			return rl_apply_quality(x, r, errbuf, errlen);
-		case TRIB_RULE_ALLOW:
-			return TRIB_VERDICT_KEEP;	/* a decision for strict mode only */
-		case TRIB_RULE_OUTBOX:
-			return rl_apply_outbox(x, r, errbuf, errlen);
-		case TRIB_RULE_AGGREGATE:
-			if (!is_row_event(x->ev))
-				return TRIB_VERDICT_KEEP;
-			return rl_apply_aggregate(x, r, errbuf, errlen) ? TRIB_VERDICT_KEEP
-				: TRIB_VERDICT_FAIL;
-		case TRIB_RULE_LOOKUP:
-			if (!is_row_event(x->ev))
-				return TRIB_VERDICT_KEEP;
-			if (!rl_apply_lookup(x, r, errbuf, errlen))
-				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
-			return TRIB_VERDICT_KEEP;
-	}
-	return TRIB_VERDICT_KEEP;
+	if ((r->ops->flags & RL_ROWS) && !is_row_event(x->ev))
+		return TRIB_VERDICT_KEEP;
+	return r->ops->apply(x, r, errbuf, errlen);
 }
 
 /* Give a dead-letter event its reason; the images stay as they came. */
 static void
-to_dead_letter(trib_rules *rs, evctx *x, const rule *r)
+to_dead_letter(trib_rules *rs, rl_evctx *x, const rl_rule *r)
 {
 	trib_strbuf b = {0};
 
 	trib_strbuf_printf(&b, "%s", x->why);
-	if (x->why_field != NULL && strstr(x->why, "quality rule") == NULL)
+	if (x->why_names_rule)
+		;						/* "quality rule NAME: ..." */
+	else if (x->why_field != NULL)
 		trib_strbuf_printf(&b, " (%s rule %s, field %s)", r->c->type_name, r->c->name,
 						   x->why_field);
-	else if (strstr(x->why, "quality rule") == NULL)
+	else
 		trib_strbuf_printf(&b, " (%s rule %s)", r->c->type_name, r->c->name);
 	free(x->ev->error);
 	x->ev->error = trib_strbuf_finish(&b);
@@ -577,12 +478,6 @@ same(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static char *
-dup0(const char *s)
-{
-	return s ? trib_xstrdup(s) : NULL;
-}
-
 /* rs->sel for ev's source and table, recomputed when they change. */
 static void
 update_selection(trib_rules *rs, const trib_event *ev)
@@ -593,9 +488,9 @@ update_selection(trib_rules *rs, const trib_event *ev)
 	free(rs->sel_source);
 	free(rs->sel_schema);
 	free(rs->sel_table);
-	rs->sel_source = dup0(ev->source);
-	rs->sel_schema = dup0(ev->schema);
-	rs->sel_table = dup0(ev->table);
+	rs->sel_source = trib_xstrdup(ev->source);
+	rs->sel_schema = trib_xstrdup(ev->schema);
+	rs->sel_table = trib_xstrdup(ev->table);
 	for (int i = 0; i < rs->n; i++)
 		rs->sel[i] = rl_selected(rs->r[i].c, ev);
 	rs->sel_valid = true;
@@ -604,7 +499,7 @@ update_selection(trib_rules *rs, const trib_event *ev)
 trib_verdict
 trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 {
-	evctx		x;
+	rl_evctx	x;
 	trib_verdict v = TRIB_VERDICT_KEEP;
 	char		e[512] = "";
 
@@ -623,7 +518,7 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 		if (v == TRIB_VERDICT_DEAD_LETTER)
 		{
 			static const trib_rule_conf strict_conf = {.name = "strict", .type_name = "strict"};
-			static const rule strict_rule = {.c = &strict_conf};
+			static const rl_rule strict_rule = {.c = &strict_conf};
 
 			for (int k = 0; k < NIMG; k++)
 				x.dirty[k] = false;
@@ -633,14 +528,13 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 	update_selection(rs, ev);
 	for (int i = 0; i < rs->n && v == TRIB_VERDICT_KEEP; i++)
 	{
-		rule	   *r = &rs->r[i];
+		rl_rule    *r = &rs->r[i];
 
 		if (!rs->sel[i])
 			continue;
 		trib_metric_inc(r->m_selected);
-		v = run_rule(rs, r, &x, e, sizeof(e));
-		if (v == TRIB_VERDICT_FAIL && x.why == NULL && e[0] != '\0' &&
-			strstr(e, "action: fail") == NULL)
+		v = run_rule(r, &x, e, sizeof(e));
+		if (v == TRIB_VERDICT_FAIL && !x.stop && x.why == NULL && e[0] != '\0')
 		{
 			/* bad data (an image that is not JSON): dead-letter, not a stop */
 			x.why = "the row image is not valid JSON";

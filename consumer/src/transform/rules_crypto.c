@@ -8,7 +8,9 @@
  * tokenize and aes-gcm bind a per-column context (the `context` or
  * `tweak` key, by default the name of the field the value sits under), so
  * a rule keeps one strategy object per context it meets: usually one, at
- * most one per selected field name.
+ * most one per selected field name.  A value too short for FF1 is masked
+ * whole by a redact mask (mask.h) unless the rule says too_short:
+ * dead_letter.
  *
  * Values: a string's text, a number's digits, true/false; objects and
  * arrays are hashed or encrypted as their compact JSON, and cannot be
@@ -16,13 +18,14 @@
  * token that does not authenticate) send the event to the dead-letter
  * sink with a reason that never contains the value.
  */
-#include "rules_int.h"
+#include "rules_crypto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "mask.h"
 #include "mask_fernet.h"
 #include "mask_gcm.h"
 #include "mask_hash.h"
@@ -34,42 +37,38 @@ typedef struct ctxobj
 	void	   *obj;
 } ctxobj;
 
-static const trib_key_format key_formats[] = {
-	TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW
-};
-
-bool
-rl_crypto_init(rule *r, char *errbuf, size_t errlen)
+/* The key; Fernet's keys; tokenize's mask for too-short values. */
+static bool
+init_crypto(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
+	trib_mask_spec spec;
 
-	if (c->key == NULL)
-		return true;
-	r->key = trib_key_parse(c->key, strlen(c->key), key_formats[c->key_format],
-							"the rule's key", errbuf, errlen);
-	if (r->key == NULL)
+	(void) rs;
+	if (!rl_rule_key(r, errbuf, errlen))
 		return false;
-	if (c->type == TRIB_RULE_ENCRYPT || c->type == TRIB_RULE_DECRYPT)
+	if (c->type == TRIB_RULE_TOKENIZE && c->too_short == TRIB_SHORT_REDACT &&
+		!c->strict_alphabet)
 	{
-		if (c->cipher == TRIB_CIPHER_FERNET)
-		{
-			r->fernet = trib_fernet_new(r->key, errbuf, errlen);
-			return r->fernet != NULL;
-		}
+		trib_mask_spec_init(&spec, TRIB_MASK_REDACT);
+		return (r->mask = trib_mask_new(&spec, errbuf, errlen)) != NULL;
 	}
+	if ((c->type == TRIB_RULE_ENCRYPT || c->type == TRIB_RULE_DECRYPT) &&
+		c->cipher == TRIB_CIPHER_FERNET && r->key != NULL)
+		return (r->fernet = trib_fernet_new(r->key, errbuf, errlen)) != NULL;
 	return true;
 }
 
 static void
-free_obj(const rule *r, void *obj)
+free_obj(const rl_rule *r, void *obj)
 {
 	switch (r->c->type)
 	{
 		case TRIB_RULE_HASH:
-			trib_hasher_free(obj);
+			trib_hash_free(obj);
 			break;
 		case TRIB_RULE_TOKENIZE:
-			trib_tokenizer_free(obj);
+			trib_tokenize_free(obj);
 			break;
 		default:
 			trib_gcm_free(obj);
@@ -77,8 +76,8 @@ free_obj(const rule *r, void *obj)
 	}
 }
 
-void
-rl_crypto_free(rule *r)
+static void
+free_crypto(rl_rule *r)
 {
 	for (int i = 0; i < r->nobjs; i++)
 	{
@@ -87,11 +86,11 @@ rl_crypto_free(rule *r)
 	}
 	free(r->objs);
 	trib_fernet_free(r->fernet);
-	trib_key_free(r->key);
+	trib_mask_free(r->mask);
 }
 
 static void *
-new_obj(const rule *r, const char *ctx, char *errbuf, size_t errlen)
+new_obj(const rl_rule *r, const char *ctx, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
 	static const trib_hash_encoding encs[] = {TRIB_HASH_HEX, TRIB_HASH_BASE64, TRIB_HASH_BASE64URL};
@@ -101,11 +100,11 @@ new_obj(const rule *r, const char *ctx, char *errbuf, size_t errlen)
 	switch (c->type)
 	{
 		case TRIB_RULE_HASH:
-			return trib_hasher_new(r->key, ctx, strlen(ctx), encs[c->encoding],
-								   (size_t) c->length, errbuf, errlen);
+			return trib_hash_new(r->key, ctx, strlen(ctx), encs[c->encoding],
+								 (size_t) c->length, errbuf, errlen);
 		case TRIB_RULE_TOKENIZE:
-			return trib_tokenizer_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
-									  c->strict_alphabet, errbuf, errlen);
+			return trib_tokenize_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
+									 c->strict_alphabet, errbuf, errlen);
 		default:
 			return trib_gcm_new(r->key, ctx, strlen(ctx), c->url, errbuf, errlen);
 	}
@@ -113,7 +112,7 @@ new_obj(const rule *r, const char *ctx, char *errbuf, size_t errlen)
 
 /* The strategy object for this context, made on first use. */
 static void *
-obj_for(rule *r, const char *ctx, char *errbuf, size_t errlen)
+obj_for(rl_rule *r, const char *ctx, char *errbuf, size_t errlen)
 {
 	ctxobj	   *o = r->objs;
 	void	   *obj;
@@ -130,10 +129,25 @@ obj_for(rule *r, const char *ctx, char *errbuf, size_t errlen)
 	return obj;
 }
 
+/* A value too short to tokenize, masked whole (*out malloc'd). */
+static bool
+redact_short(const rl_rule *r, const char *text, size_t len, char **out,
+			 char *errbuf, size_t errlen)
+{
+	trib_jvalue	in = {TRIB_J_STRING, text, len, NULL};
+	trib_jvalue_buf o = {0};
+
+	if (!trib_mask_apply(r->mask, &in, NULL, &o, errbuf, errlen))
+		return false;
+	*out = trib_xstrndup(o.text.data ? o.text.data : "", o.text.len);
+	trib_jvalue_buf_free(&o);
+	return true;
+}
+
 /* Run the strategy on text[0..len); *out malloc'd.  false: x->why set
  * (data) or errbuf (internal). */
 static bool
-transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
+transform(rl_rule *r, rl_evctx *x, const char *name, const char *text, size_t len,
 		  char **out, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
@@ -152,20 +166,12 @@ transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
 	switch (c->type)
 	{
 		case TRIB_RULE_HASH:
-			return trib_hasher_apply(obj, text, len, out, &n, errbuf, errlen);
+			return trib_hash_apply(obj, text, len, out, &n, errbuf, errlen);
 		case TRIB_RULE_TOKENIZE:
 			if (trib_tokenize(obj, text, len, out, e, sizeof(e)))
 				return true;
-			if (c->too_short == TRIB_SHORT_REDACT && !c->strict_alphabet)
-			{
-				trib_strbuf b = {0};
-
-				rl_add_mask(&b, "*", rl_utf8_len(text));
-				*out = trib_strbuf_finish(&b);
-				if (*out == NULL)
-					*out = trib_xstrdup("");
-				return true;
-			}
+			if (r->mask != NULL)	/* too_short: redact (rules_mask.c) */
+				return redact_short(r, text, len, out, errbuf, errlen);
 			snprintf(x->reason, sizeof(x->reason), "tokenize: %.200s", e);
 			x->why = x->reason;
 			return false;
@@ -194,10 +200,11 @@ transform(rule *r, evctx *x, const char *name, const char *text, size_t len,
 	}
 }
 
-bool
-rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, size_t errlen)
+/* One value through the rule's strategy, in place. */
+static bool
+crypto_value(yajl_val *slot, const char *name, rl_value_arg *a)
 {
-	rule	   *r = (rule *) a->r;
+	rl_rule    *r = (rl_rule *) a->r;
 	const char *text;
 	char	   *dump = NULL;
 	char	   *out = NULL;
@@ -216,7 +223,7 @@ rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, si
 		}
 		text = dump = trib_jdoc_dump(*slot);
 	}
-	ok = transform(r, a->x, name, text, strlen(text), &out, errbuf, errlen);
+	ok = transform(r, a->x, name, text, strlen(text), &out, a->errbuf, a->errlen);
 	free(dump);
 	if (!ok)
 	{
@@ -228,3 +235,8 @@ rl_crypto_value(yajl_val *slot, const char *name, value_arg *a, char *errbuf, si
 	free(out);
 	return true;
 }
+
+const rl_ops rl_ops_hash = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};
+const rl_ops rl_ops_tokenize = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};
+const rl_ops rl_ops_encrypt = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};
+const rl_ops rl_ops_decrypt = {RL_ROWS, init_crypto, free_crypto, rl_apply_values, crypto_value};

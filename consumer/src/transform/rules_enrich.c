@@ -16,7 +16,7 @@
  * and max return the winning value's original text; anything else is
  * computed in long double and written with 18 significant digits.
  */
-#include "rules_int.h"
+#include "rules_enrich.h"
 
 #include <errno.h>
 #include <math.h>
@@ -26,17 +26,19 @@
 
 #include <libpq-fe.h>
 
+#include "fnv.h"
+
 /* ---- outbox --------------------------------------------------------------- */
 
 /* The slot of top-level column `name` in the after image, or NULL. */
 static yajl_val *
-after_field(evctx *x, const char *name)
+after_field(rl_evctx *x, const char *name)
 {
 	return trib_jdoc_get_slot(x->img[IMG_AFTER], name);
 }
 
-trib_verdict
-rl_apply_outbox(evctx *x, const rule *r, char *errbuf, size_t errlen)
+static trib_verdict
+apply_outbox(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
 	yajl_val   *agg_id;
@@ -171,7 +173,7 @@ fmt_ld(long double v, char *buf, size_t len)
 
 /* The aggregate of one image into its field `c->field`. */
 static void
-aggregate_image(yajl_val img, const rule *r)
+aggregate_image(yajl_val img, const rl_rule *r)
 {
 	agg_state	a = {.fn = r->c->function, .exact = true};
 	char		buf[64];
@@ -201,11 +203,11 @@ aggregate_image(yajl_val img, const rule *r)
 	trib_jdoc_put(img, r->c->field, out);
 }
 
-bool
-rl_apply_aggregate(evctx *x, const rule *r, char *errbuf, size_t errlen)
+static trib_verdict
+apply_aggregate(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	if (!rl_img_all(x, errbuf, errlen))
-		return false;
+		return TRIB_VERDICT_FAIL;
 	for (int i = IMG_BEFORE; i <= IMG_AFTER; i++)
 		if (x->img[i] && YAJL_IS_OBJECT(x->img[i]))
 		{
@@ -213,7 +215,7 @@ rl_apply_aggregate(evctx *x, const rule *r, char *errbuf, size_t errlen)
 			x->dirty[i] = true;
 		}
 	x->reshaped = true;
-	return true;
+	return TRIB_VERDICT_KEEP;
 }
 
 /* ---- lookup ------------------------------------------------------------------ */
@@ -227,7 +229,7 @@ typedef struct lk_entry
 	struct lk_entry *chain;		/* hash bucket */
 } lk_entry;
 
-typedef struct lookup_state
+typedef struct rl_lookup
 {
 	PGconn	   *conn;
 	lk_entry  **buckets;
@@ -235,20 +237,10 @@ typedef struct lookup_state
 	size_t		n;
 	lk_entry   *newest;
 	lk_entry   *oldest;
-} lookup_state;
-
-static uint64_t
-lk_hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	return h;
-}
+} rl_lookup;
 
 static void
-lru_unlink(lookup_state *L, lk_entry *e)
+lru_unlink(rl_lookup *L, lk_entry *e)
 {
 	if (e->prev)
 		e->prev->next = e->next;
@@ -262,7 +254,7 @@ lru_unlink(lookup_state *L, lk_entry *e)
 }
 
 static void
-lru_push(lookup_state *L, lk_entry *e)
+lru_push(rl_lookup *L, lk_entry *e)
 {
 	e->next = L->newest;
 	e->prev = NULL;
@@ -274,13 +266,13 @@ lru_push(lookup_state *L, lk_entry *e)
 }
 
 static lk_entry *
-cache_get(lookup_state *L, const char *key)
+cache_get(rl_lookup *L, const char *key)
 {
 	lk_entry   *e;
 
 	if (L->nbuckets == 0)
 		return NULL;
-	for (e = L->buckets[lk_hash(key) % L->nbuckets]; e; e = e->chain)
+	for (e = L->buckets[trib_fnv1a_str(key) % L->nbuckets]; e; e = e->chain)
 		if (strcmp(e->key, key) == 0)
 		{
 			lru_unlink(L, e);
@@ -300,13 +292,13 @@ entry_free(lk_entry *e)
 }
 
 static void
-cache_evict_oldest(lookup_state *L)
+cache_evict_oldest(rl_lookup *L)
 {
 	lk_entry   *e = L->oldest;
 	lk_entry  **pp;
 
 	lru_unlink(L, e);
-	for (pp = &L->buckets[lk_hash(e->key) % L->nbuckets]; *pp != e; pp = &(*pp)->chain)
+	for (pp = &L->buckets[trib_fnv1a_str(e->key) % L->nbuckets]; *pp != e; pp = &(*pp)->chain)
 		;
 	*pp = e->chain;
 	entry_free(e);
@@ -315,7 +307,7 @@ cache_evict_oldest(lookup_state *L)
 
 /* Insert (the cache takes row); returns the entry. */
 static lk_entry *
-cache_put(lookup_state *L, const char *key, yajl_val row, int cap)
+cache_put(rl_lookup *L, const char *key, yajl_val row, int cap)
 {
 	lk_entry   *e = trib_xcalloc(1, sizeof(*e));
 	size_t		b;
@@ -329,7 +321,7 @@ cache_put(lookup_state *L, const char *key, yajl_val row, int cap)
 		cache_evict_oldest(L);
 	e->key = trib_xstrdup(key);
 	e->row = row;
-	b = lk_hash(key) % L->nbuckets;
+	b = trib_fnv1a_str(key) % L->nbuckets;
 	e->chain = L->buckets[b];
 	L->buckets[b] = e;
 	lru_push(L, e);
@@ -337,10 +329,10 @@ cache_put(lookup_state *L, const char *key, yajl_val row, int cap)
 	return e;
 }
 
-void
-rl_lookup_free(rule *r)
+static void
+free_lookup(rl_rule *r)
 {
-	lookup_state *L = r->lookup;
+	rl_lookup *L = r->lookup;
 
 	if (L == NULL)
 		return;
@@ -355,7 +347,7 @@ rl_lookup_free(rule *r)
 
 /* Connect, with timeouts; false and x->why on failure. */
 static bool
-lk_connect(lookup_state *L, const rule *r, evctx *x)
+lk_connect(rl_lookup *L, const rl_rule *r, rl_evctx *x)
 {
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
 	const char *vals[] = {r->c->dsn, "5", "tributary-lookup", NULL};
@@ -407,7 +399,7 @@ row_to_json(PGresult *res)
 
 /* Run the query; *row gets the result (NULL: no row).  false: x->why. */
 static bool
-lk_query(lookup_state *L, const rule *r, evctx *x, const char *const *params,
+lk_query(rl_lookup *L, const rl_rule *r, rl_evctx *x, const char *const *params,
 		 int nparams, yajl_val *row)
 {
 	PGresult   *res = NULL;
@@ -443,10 +435,12 @@ lk_query(lookup_state *L, const rule *r, evctx *x, const char *const *params,
 	return true;
 }
 
-bool
-rl_apply_lookup(evctx *x, rule *r, char *errbuf, size_t errlen)
+/* lookup: the row fetched for the event's parameters, into `into`;
+ * false: x->why (a failed query) or errbuf. */
+static bool
+lookup(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
-	lookup_state *L = r->lookup;
+	rl_lookup *L = r->lookup;
 	const trib_strlist *pl = &r->c->params;
 	const char **params = trib_xcalloc(pl->count + 1, sizeof(char *));
 	trib_strbuf key = {0};
@@ -502,3 +496,15 @@ rl_apply_lookup(evctx *x, rule *r, char *errbuf, size_t errlen)
 	free(params);
 	return ok;
 }
+
+static trib_verdict
+apply_lookup(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
+{
+	if (lookup(x, r, errbuf, errlen))
+		return TRIB_VERDICT_KEEP;
+	return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
+}
+
+const rl_ops rl_ops_outbox = {0, NULL, NULL, apply_outbox, NULL};
+const rl_ops rl_ops_aggregate = {RL_ROWS, NULL, NULL, apply_aggregate, NULL};
+const rl_ops rl_ops_lookup = {RL_ROWS, NULL, free_lookup, apply_lookup, NULL};

@@ -1,37 +1,26 @@
 /*
  * rules_events.c: rules that decide about whole events: sample (keep a
  * deterministic share, by a keyed hash of one field so related tables
- * agree), route (a topic or table from a template) and flatten (the Kafka
- * value becomes the row state).
+ * agree), route (a topic or table from a template, or from a Lua
+ * expression: rules_lua.c) and flatten (the Kafka value becomes the row
+ * state).
  */
-#include "rules_int.h"
+#include "rules_events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "keys.h"
+#include "rules_lua.h"
 
-/* ---- sample, route, flatten ------------------------------------------------- */
-
-/* The text of the first value `path` reaches in the row (after, else
- * before); NULL when missing, null, or not a scalar. */
-const char *
-rl_row_value(evctx *x, const trib_jpath *path, char *errbuf, size_t errlen)
-{
-	first_arg	f = {0};
-	yajl_val	row;
-
-	if (!rl_img_all(x, errbuf, errlen))
-		return NULL;
-	row = x->img[IMG_AFTER] ? x->img[IMG_AFTER] : x->img[IMG_BEFORE];
-	trib_jpath_each(row, path, rl_first_cb, &f);
-	return f.found && !f.is_null ? f.text : NULL;
-}
+/* The key `sample` uses without a configured one: public, so anyone can
+ * recompute the sample; set a key to make it unpredictable. */
+#define SAMPLE_DEFAULT_KEY "tributary-sample-v1"
 
 /* The text sample decides on: `by`, or the key's only value, or the key. */
 static const char *
-sample_input(evctx *x, const rule *r, char **tofree, char *errbuf, size_t errlen)
+sample_input(rl_evctx *x, const rl_rule *r, char **tofree, char *errbuf, size_t errlen)
 {
 	yajl_val	k;
 
@@ -51,12 +40,54 @@ sample_input(evctx *x, const rule *r, char **tofree, char *errbuf, size_t errlen
 	return NULL;
 }
 
-trib_verdict
-rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen)
+/*
+ * The sample's MAC of in: HMAC-SHA256(key, BE32(6) || "sample" || in),
+ * under the rule's key or SAMPLE_DEFAULT_KEY (docs/MASKING.md).
+ */
+static void
+sample_mac(const trib_hmac *base, const char *in, unsigned char d[TRIB_HMAC_LEN])
+{
+	static const char ctx[] = "sample";
+	trib_hmac  *h = trib_hmac_dup(base);
+
+	if (h == NULL || !trib_hmac_update_be32(h, sizeof(ctx) - 1) ||
+		!trib_hmac_update(h, ctx, sizeof(ctx) - 1) || !trib_hmac_update(h, in, strlen(in)) ||
+		!trib_hmac_final(h, d))
+		abort();
+	trib_hmac_free(h);
+}
+
+/* The MAC keyed once, and the threshold of the percentage. */
+static bool
+init_sample(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
+{
+	long double pct = strtold(r->c->percent, NULL);
+
+	(void) rs;
+	if (!rl_rule_key(r, errbuf, errlen))
+		return false;
+	r->mac = r->key ? trib_hmac_new(r->key->bytes, r->key->len)
+		: trib_hmac_new(SAMPLE_DEFAULT_KEY, strlen(SAMPLE_DEFAULT_KEY));
+	if (r->mac == NULL)
+		abort();
+	r->keep_all = pct >= 100.0L;
+	r->threshold = (uint64_t) (pct / 100.0L * 18446744073709551616.0L);
+	return true;
+}
+
+static void
+free_sample(rl_rule *r)
+{
+	trib_hmac_free(r->mac);
+	r->mac = NULL;
+}
+
+static trib_verdict
+apply_sample(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	char	   *tofree;
 	const char *in;
-	unsigned char d[32];
+	unsigned char d[TRIB_HMAC_LEN];
 	uint64_t	h = 0;
 
 	if (r->keep_all || (x->ev->op == TRIB_OP_MESSAGE || x->ev->op == TRIB_OP_TRUNCATE))
@@ -73,106 +104,30 @@ rl_apply_sample(evctx *x, const rule *r, char *errbuf, size_t errlen)
 		 */
 		return x->ev->op == TRIB_OP_DELETE ? TRIB_VERDICT_KEEP : TRIB_VERDICT_DROP;
 	}
-	rl_keyed_hash(r->mac, "sample", in, strlen(in), d);
+	sample_mac(r->mac, in, d);
 	free(tofree);
 	for (int i = 0; i < 8; i++)
 		h = (h << 8) | d[i];
 	return h < r->threshold ? TRIB_VERDICT_KEEP : TRIB_VERDICT_DROP;
 }
 
-/*
- * Expand a topic template for this event into *out (malloc'd): ${source},
- * ${db}, ${schema}, ${table}, ${after.F}, ${before.F}, ${key.F}, $$.
- * false with x->why set when a field is missing, null or not a scalar.
- */
-bool
-rl_expand_template(evctx *x, const char *tmpl, char **out, char *errbuf, size_t errlen)
-{
-	const char *t = tmpl;
-	trib_strbuf b = {0};
-
-	while (*t)
-	{
-		const char *end;
-		char	   *var;
-		const char *val = NULL;
-		int			img = -1;
-		const char *rest = NULL;
-
-		if (t[0] == '$' && t[1] == '$')
-		{
-			trib_strbuf_addc(&b, '$');
-			t += 2;
-			continue;
-		}
-		if (t[0] != '$' || t[1] != '{' || (end = strchr(t, '}')) == NULL)
-		{
-			trib_strbuf_addc(&b, *t++);
-			continue;
-		}
-		var = trib_xstrndup(t + 2, (size_t) (end - t - 2));
-		if (strcmp(var, "source") == 0)
-			val = x->ev->source;
-		else if (strcmp(var, "db") == 0)
-			val = x->ev->db;
-		else if (strcmp(var, "schema") == 0)
-			val = x->ev->schema;
-		else if (strcmp(var, "table") == 0)
-			val = x->ev->table;
-		else if (strncmp(var, "after.", 6) == 0)
-			img = IMG_AFTER, rest = var + 6;
-		else if (strncmp(var, "before.", 7) == 0)
-			img = IMG_BEFORE, rest = var + 7;
-		else if (strncmp(var, "key.", 4) == 0)
-			img = IMG_KEY, rest = var + 4;
-		if (img >= 0)
-		{
-			trib_jpath	p;
-			first_arg	f = {0};
-
-			if (!rl_img_all(x, errbuf, errlen) || !trib_jpath_parse(rest, &p, errbuf, errlen))
-			{
-				free(var);
-				trib_strbuf_free(&b);
-				return false;
-			}
-			trib_jpath_each(x->img[img], &p, rl_first_cb, &f);
-			trib_jpath_free(&p);
-			val = f.found && !f.is_null ? f.text : NULL;
-			if (val == NULL)
-			{
-				x->why = "a field of the topic template is missing, null or not a scalar";
-				x->why_field = tmpl;
-				free(var);
-				trib_strbuf_free(&b);
-				return false;
-			}
-		}
-		if (val)
-			trib_strbuf_adds(&b, val);
-		free(var);
-		t = end + 1;
-	}
-	*out = trib_strbuf_finish(&b);
-	if (*out == NULL)
-		*out = trib_xstrdup("");
-	return true;
-}
-
-bool
-rl_apply_route(evctx *x, const rule *r, char *errbuf, size_t errlen)
+/* route: the topic from a template, or from a Lua expression. */
+static trib_verdict
+apply_route(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	char	   *topic;
 
+	if (r->expr != NULL)
+		return rl_apply_lua(x, r, errbuf, errlen);
 	if (!rl_expand_template(x, r->c->topic, &topic, errbuf, errlen))
-		return false;
+		return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	free(x->ev->topic);
 	x->ev->topic = topic;
-	return true;
+	return TRIB_VERDICT_KEEP;
 }
 
-trib_verdict
-rl_apply_flatten(evctx *x, const rule *r, char *errbuf, size_t errlen)
+static trib_verdict
+apply_flatten(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	trib_event *ev = x->ev;
 
@@ -212,3 +167,6 @@ rl_apply_flatten(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	return TRIB_VERDICT_KEEP;
 }
 
+const rl_ops rl_ops_sample = {0, init_sample, free_sample, apply_sample, NULL};
+const rl_ops rl_ops_route = {0, rl_lua_init, NULL, apply_route, NULL};
+const rl_ops rl_ops_flatten = {0, NULL, NULL, apply_flatten, NULL};

@@ -1,242 +1,20 @@
 /*
- * rules_fields.c: value rules (redact, partial, hash, cast) and shape rules (drop,
- * keep, rename): everything that rewrites fields of the row images.
- *
- * Value rules walk each field path in before, after and, for top-level
- * columns, the key, and replace the value in place (rules_int.h).  Shape
- * rules change which top-level fields exist; the driver then gives the
- * event a derived relation.  Hashing is HMAC-SHA256 over
- * BE32(len(context)) || context || value text, keyed once per rule.
+ * rules_fields.c: the rules that rewrite fields by name: cast (a value
+ * to another JSON type) and the shape rules drop, keep and rename, which
+ * change which top-level fields exist; the driver then gives the event a
+ * derived relation (rules.c).
  */
-#include "rules_int.h"
+#include "rules_fields.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 /* ---- value helpers ---------------------------------------------------------- */
 
-/* Number of UTF-8 characters in s. */
-size_t
-rl_utf8_len(const char *s)
-{
-	size_t		n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char) *s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Byte offset of character number `ch` in s. */
-size_t
-rl_utf8_offset(const char *s, size_t ch)
-{
-	size_t		n = 0;
-	size_t		i = 0;
-
-	for (; s[i]; i++)
-		if (((unsigned char) s[i] & 0xC0) != 0x80)
-		{
-			if (n == ch)
-				return i;
-			n++;
-		}
-	return i;
-}
-
-void
-rl_add_mask(trib_strbuf *b, const char *mask_char, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		trib_strbuf_adds(b, mask_char);
-}
-
-void
-rl_replace(yajl_val *slot, yajl_val v)
-{
-	yajl_tree_free(*slot);
-	*slot = v;
-}
-
-/* A keyed HMAC-SHA256 context, initialised once per rule; each use
- * works on a copy (EVP_MAC_CTX_dup is much cheaper than a new init). */
-EVP_MAC_CTX *
-rl_hmac_new(const unsigned char *key, size_t keylen)
-{
-	EVP_MAC    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *mc = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM	params[2];
-
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (mc == NULL || !EVP_MAC_init(mc, key, keylen, params))
-		abort();
-	EVP_MAC_free(mac);			/* the context keeps its own reference */
-	return mc;
-}
-
-/* HMAC(len(ctx) as 4 bytes big-endian || ctx || msg) into out[32]. */
-void
-rl_keyed_hash(EVP_MAC_CTX *base, const char *ctx, const char *msg, size_t msglen,
-		   unsigned char out[32])
-{
-	EVP_MAC_CTX *mc = EVP_MAC_CTX_dup(base);
-	unsigned char lenbuf[4];
-	size_t		clen = ctx ? strlen(ctx) : 0;
-	size_t		outl = 0;
-
-	if (mc == NULL)
-		abort();
-	lenbuf[0] = (unsigned char) (clen >> 24);
-	lenbuf[1] = (unsigned char) (clen >> 16);
-	lenbuf[2] = (unsigned char) (clen >> 8);
-	lenbuf[3] = (unsigned char) clen;
-	EVP_MAC_update(mc, lenbuf, 4);
-	if (clen)
-		EVP_MAC_update(mc, (const unsigned char *) ctx, clen);
-	EVP_MAC_update(mc, (const unsigned char *) msg, msglen);
-	EVP_MAC_final(mc, out, &outl, 32);
-	EVP_MAC_CTX_free(mc);
-}
-
-/* ---- value rules ------------------------------------------------------------ */
-
-/* Mask every scalar leaf of v (objects and arrays keep their shape). */
-static void
-redact_mask(yajl_val *slot, const trib_rule_conf *c)
-{
-	yajl_val	v = *slot;
-	const char *text;
-
-	if (v == NULL || YAJL_IS_NULL(v))
-		return;
-	if (YAJL_IS_OBJECT(v))
-	{
-		for (size_t i = 0; i < v->u.object.len; i++)
-			redact_mask(&v->u.object.values[i], c);
-		return;
-	}
-	if (YAJL_IS_ARRAY(v))
-	{
-		for (size_t i = 0; i < v->u.array.len; i++)
-			redact_mask(&v->u.array.values[i], c);
-		return;
-	}
-	text = trib_jdoc_scalar_text(v);
-	{
-		trib_strbuf b = {0};
-		char	   *s;
-
-		rl_add_mask(&b, c->mask_char, c->length > 0 ? (size_t) c->length : rl_utf8_len(text));
-		s = trib_strbuf_finish(&b);
-		rl_replace(slot, trib_jdoc_string(s ? s : ""));
-		free(s);
-	}
-}
-
+/* cast: one value to the rule's JSON type. */
 static bool
-do_redact(yajl_val *slot, value_arg *a)
-{
-	const trib_rule_conf *c = a->r->c;
-
-	if (c->with == TRIB_RWITH_NULL)
-		rl_replace(slot, trib_jdoc_null());
-	else if (c->with == TRIB_RWITH_VALUE)
-		rl_replace(slot, trib_jdoc_string(c->value));
-	else
-		redact_mask(slot, c);
-	return true;
-}
-
-static bool
-do_partial(yajl_val *slot, const char *name, value_arg *a)
-{
-	const trib_rule_conf *c = a->r->c;
-	const char *text = trib_jdoc_scalar_text(*slot);
-	trib_strbuf b = {0};
-	size_t		n;
-	char	   *out;
-
-	if (*slot == NULL || YAJL_IS_NULL(*slot))
-		return true;
-	if (text == NULL)
-	{
-		a->x->why = "partial needs a string or number, not an object or array";
-		a->x->why_field = name;
-		return false;
-	}
-	n = rl_utf8_len(text);
-	if (c->keep_email_domain && strchr(text, '@') != NULL)
-	{
-		const char *at = strrchr(text, '@');
-		size_t		local = rl_utf8_len(text) - rl_utf8_len(at);
-
-		rl_add_mask(&b, c->mask_char, local);
-		trib_strbuf_adds(&b, at);
-	}
-	else if ((size_t) c->keep_first + (size_t) c->keep_last >= n)
-		rl_add_mask(&b, c->mask_char, n);	/* too short to hide anything: all */
-	else
-	{
-		size_t		first = rl_utf8_offset(text, (size_t) c->keep_first);
-		size_t		last = rl_utf8_offset(text, n - (size_t) c->keep_last);
-
-		trib_strbuf_add(&b, text, first);
-		rl_add_mask(&b, c->mask_char, n - (size_t) c->keep_first - (size_t) c->keep_last);
-		trib_strbuf_adds(&b, text + last);
-	}
-	out = trib_strbuf_finish(&b);
-	rl_replace(slot, trib_jdoc_string(out ? out : ""));
-	free(out);
-	return true;
-}
-
-bool
-rl_is_json_number(const char *s)
-{
-	const char *p = s;
-
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (*p >= '0' && *p <= '9')
-			p++;
-	else
-		return false;
-	if (*p == '.')
-	{
-		p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'e' || *p == 'E')
-	{
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return *p == '\0';
-}
-
-bool
-rl_is_json_integer(const char *s)
-{
-	return rl_is_json_number(s) && strpbrk(s, ".eE") == NULL;
-}
-
-static bool
-do_cast(yajl_val *slot, const char *name, value_arg *a)
+cast_value(yajl_val *slot, const char *name, rl_value_arg *a)
 {
 	const char *text;
 
@@ -258,17 +36,12 @@ do_cast(yajl_val *slot, const char *name, value_arg *a)
 				rl_replace(slot, trib_jdoc_string(text));
 			return true;
 		case TRIB_CAST_INTEGER:
-			if (text == NULL || !rl_is_json_integer(text))
-			{
-				a->x->why = "cast: the value is not an integer";
-				return false;
-			}
-			rl_replace(slot, trib_jdoc_number(text));
-			return true;
 		case TRIB_CAST_NUMBER:
-			if (text == NULL || !rl_is_json_number(text))
+			if (text == NULL || !(a->r->c->to == TRIB_CAST_INTEGER ? rl_is_json_integer(text)
+								  : rl_is_json_number(text)))
 			{
-				a->x->why = "cast: the value is not a number";
+				a->x->why = a->r->c->to == TRIB_CAST_INTEGER ? "cast: the value is not an integer"
+					: "cast: the value is not a number";
 				return false;
 			}
 			rl_replace(slot, trib_jdoc_number(text));
@@ -290,79 +63,12 @@ do_cast(yajl_val *slot, const char *name, value_arg *a)
 	return true;
 }
 
-static bool
-value_cb(yajl_val *slot, const char *name, void *arg)
-{
-	value_arg  *a = arg;
-	bool		ok;
-
-	switch (a->r->c->type)
-	{
-		case TRIB_RULE_REDACT:
-			ok = do_redact(slot, a);
-			break;
-		case TRIB_RULE_PARTIAL:
-			ok = do_partial(slot, name, a);
-			break;
-		case TRIB_RULE_HASH:
-		case TRIB_RULE_TOKENIZE:
-		case TRIB_RULE_ENCRYPT:
-		case TRIB_RULE_DECRYPT:
-			ok = rl_crypto_value(slot, name, a, a->errbuf, a->errlen);
-			break;
-		case TRIB_RULE_SUBSTITUTE:
-		case TRIB_RULE_PERTURB:
-		case TRIB_RULE_GENERALIZE:
-			ok = rl_mask_value(slot, name, a, a->errbuf, a->errlen);
-			break;
-		case TRIB_RULE_CAST:
-			ok = do_cast(slot, name, a);
-			break;
-		default:
-			ok = true;
-	}
-	a->changed = true;
-	return ok;
-}
-
-/* A value rule on every image; the key only for top-level columns. */
-bool
-rl_apply_value_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
-{
-	value_arg	a = {x, r, false, errbuf, errlen};
-
-	if (!rl_img_all(x, errbuf, errlen))
-		return false;
-	for (int p = 0; p < r->npaths; p++)
-		for (int i = 0; i < NIMG; i++)
-		{
-			if (x->img[i] == NULL || (i == IMG_KEY && r->paths[p].nseg > 1) ||
-				(i == IMG_KEY && r->c->type == TRIB_RULE_CAST))
-				continue;
-			a.changed = false;
-			if (!trib_jpath_each(x->img[i], &r->paths[p], value_cb, &a))
-				return false;
-			if (a.changed)
-				x->dirty[i] = true;
-		}
-	return true;
-}
-
 /* ---- shape rules ------------------------------------------------------------ */
-
-bool
-rl_any_path_first(const rule *r, const char *column)
-{
-	for (int p = 0; p < r->npaths; p++)
-		if (r->paths[p].nseg == 1 && trib_jpath_first_matches(&r->paths[p], column))
-			return true;
-	return false;
-}
 
 /* keep: remove top-level keys no path names; nested paths keep their
  * column whole. */
 static void
-keep_only(yajl_val obj, const rule *r)
+keep_only(yajl_val obj, const rl_rule *r)
 {
 	for (size_t i = 0; obj && i < obj->u.object.len;)
 	{
@@ -394,11 +100,13 @@ rename_keys(yajl_val obj, const trib_kvlist *renames)
 	}
 }
 
-bool
-rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
+/* drop, keep, rename: the top-level fields of before and after (rename:
+ * of the key too). */
+static trib_verdict
+apply_shape(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	if (!rl_img_all(x, errbuf, errlen))
-		return false;
+		return TRIB_VERDICT_FAIL;
 	for (int i = IMG_BEFORE; i <= IMG_AFTER; i++)
 	{
 		if (x->img[i] == NULL)
@@ -418,18 +126,10 @@ rl_apply_shape_rule(evctx *x, const rule *r, char *errbuf, size_t errlen)
 		x->dirty[IMG_KEY] = true;
 	}
 	x->reshaped = true;
-	return true;
+	return TRIB_VERDICT_KEEP;
 }
 
-/* The first value a path reaches. */
-bool
-rl_first_cb(yajl_val *slot, const char *name, void *arg)
-{
-	first_arg  *f = arg;
-
-	(void) name;
-	f->found = true;
-	f->is_null = *slot == NULL || YAJL_IS_NULL(*slot);
-	f->text = trib_jdoc_scalar_text(*slot);
-	return false;				/* the first match is enough */
-}
+const rl_ops rl_ops_cast = {RL_ROWS, NULL, NULL, rl_apply_values, cast_value};
+const rl_ops rl_ops_drop = {RL_ROWS, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_keep = {RL_ROWS, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_rename = {RL_ROWS, NULL, NULL, apply_shape, NULL};

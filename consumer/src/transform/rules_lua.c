@@ -1,7 +1,7 @@
 /*
  * rules_lua.c: the rules written in Lua (lua_expr.h): filter, compute,
- * map, route with `lua`, and the regex and lua quality checks
- * (quality.h).
+ * map, route with `lua`; and the pipeline's Lua state, which the quality
+ * rules' Lua checks share (rules_quality.c).
  *
  * One sandboxed Lua state per pipeline, created when the first rule needs
  * it; every expression is compiled into it once, at start-up.  Before a Lua
@@ -11,14 +11,13 @@
  * map) are merged into the shared trees.  A runtime error or an exceeded
  * limit sends the event to the dead-letter sink with Lua's message.
  */
-#include "rules_int.h"
+#include "rules_lua.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lua_expr.h"
-#include "quality.h"
 
 static trib_lua_mode
 mode_of(const trib_rule_conf *c)
@@ -36,8 +35,8 @@ mode_of(const trib_rule_conf *c)
 	}
 }
 
-static trib_lua *
-state(trib_rules *rs, char *errbuf, size_t errlen)
+trib_lua *
+rl_lua_state(trib_rules *rs, char *errbuf, size_t errlen)
 {
 	if (rs->lua == NULL)
 	{
@@ -52,73 +51,31 @@ state(trib_rules *rs, char *errbuf, size_t errlen)
 }
 
 bool
-rl_lua_init(trib_rules *rs, rule *r, char *errbuf, size_t errlen)
+rl_lua_init(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
-	bool		quality = c->type == TRIB_RULE_QUALITY &&
-		(c->check == TRIB_CHECK_REGEX || c->check == TRIB_CHECK_LUA);
 
-	if (c->lua != NULL && !quality)
-	{
-		if (state(rs, errbuf, errlen) == NULL)
-			return false;
-		r->expr = trib_lua_compile(rs->lua, c->name, c->lua, mode_of(c), errbuf, errlen);
-		if (r->expr == NULL)
-			return false;
-		r->lua_state = rs->lua;
-	}
-	if (quality)
-	{
-		trib_qc_spec spec;
-
-		memset(&spec, 0, sizeof(spec));
-		spec.name = c->name;
-		if (c->check == TRIB_CHECK_REGEX)
-		{
-			spec.kind = TRIB_QC_REGEX;
-			spec.pattern = c->pattern;
-			spec.caseless = c->caseless;
-		}
-		else
-		{
-			spec.kind = TRIB_QC_LUA;
-			if ((spec.lua = state(rs, errbuf, errlen)) == NULL)
-				return false;
-			spec.lua_src = c->lua;
-			r->lua_state = rs->lua;
-		}
-		if ((r->qc = trib_qcheck_new(&spec, errbuf, errlen)) == NULL)
-			return false;
-	}
+	if (c->lua == NULL || c->type == TRIB_RULE_QUALITY)
+		return true;			/* quality lua: rules_quality.c */
+	if (rl_lua_state(rs, errbuf, errlen) == NULL)
+		return false;
+	r->expr = trib_lua_compile(rs->lua, c->name, c->lua, mode_of(c), errbuf, errlen);
+	if (r->expr == NULL)
+		return false;
+	r->lua_state = rs->lua;
 	return true;
-}
-
-void
-rl_lua_free(rule *r)
-{
-	trib_qcheck_free(r->qc);
-	r->qc = NULL;
-	/* expressions belong to the state, freed with it */
 }
 
 /* Write changed images back into the event and bind it. */
 void
-rl_lua_bind(evctx *x, trib_lua *T)
+rl_lua_bind(rl_evctx *x, trib_lua *T)
 {
-	for (int i = 0; i < NIMG; i++)
-		if (x->dirty[i])
-		{
-			char	  **t = rl_img_text(x->ev, i);
-
-			free(*t);
-			*t = x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
-			x->dirty[i] = false;	/* event and tree agree again */
-		}
+	rl_img_write_back(x);
 	trib_lua_bind(T, x->ev);
 }
 
 static trib_verdict
-lua_failed(evctx *x, const char *e)
+lua_failed(rl_evctx *x, const char *e)
 {
 	snprintf(x->reason, sizeof(x->reason), "lua: %.220s", e);
 	x->why = x->reason;
@@ -128,7 +85,7 @@ lua_failed(evctx *x, const char *e)
 
 /* Merge a JSON object's fields into the after image. */
 static bool
-merge_after(evctx *x, const char *json, char *errbuf, size_t errlen)
+merge_after(rl_evctx *x, const char *json, char *errbuf, size_t errlen)
 {
 	yajl_val	o = trib_jdoc_parse(json, errbuf, errlen);
 
@@ -149,7 +106,7 @@ merge_after(evctx *x, const char *json, char *errbuf, size_t errlen)
 }
 
 trib_verdict
-rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen)
+rl_apply_lua(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	char		e[512];
 	trib_strbuf out = {0};
@@ -207,35 +164,6 @@ rl_apply_lua(evctx *x, const rule *r, char *errbuf, size_t errlen)
 	return v;
 }
 
-/* A regex or lua quality check of one value; false: *why says why. */
-bool
-rl_lua_check(evctx *x, rule *r, const char *column, yajl_val v, const char **why)
-{
-	trib_strbuf scratch = {0};
-	trib_mval	mv;
-	bool		pass = false;
-	char		reason[200] = "";
-	char		e[256];
-
-	if (r->c->check == TRIB_CHECK_LUA && r->lua_state != NULL && !x->bound)
-	{
-		rl_lua_bind(x, r->lua_state);
-		x->bound = true;
-	}
-	trib_mval_from_yajl(v, NULL, &mv, &scratch);
-	if (!trib_qcheck_run(r->qc, column, &mv, &pass, reason, sizeof(reason), e, sizeof(e)))
-	{
-		snprintf(x->check_reason, sizeof(x->check_reason), "lua: %.180s", e);
-		*why = x->check_reason;
-		pass = false;
-	}
-	else if (!pass)
-	{
-		snprintf(x->check_reason, sizeof(x->check_reason), "%s",
-				 reason[0] ? reason : r->c->check == TRIB_CHECK_REGEX
-				 ? "does not match the pattern" : "fails the lua check");
-		*why = x->check_reason;
-	}
-	trib_strbuf_free(&scratch);
-	return pass;
-}
+const rl_ops rl_ops_filter = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
+const rl_ops rl_ops_compute = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
+const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL};

@@ -1,113 +1,183 @@
 /*
- * rules_quality.c: data-quality rules: not-null, type, range, allowed set and
- * uniqueness within a batch, tested on the new row state.  A failure
- * counts in /metrics and then, per rule, drops the event, sends it to the
- * dead-letter sink, tags it, or stops the pipeline.
+ * rules_quality.c: the quality rules.  Every check (not-null, type, range,
+ * allowed set, uniqueness within a batch, regex, Lua) runs on the one
+ * engine of quality.h, compiled once per rule; this file walks the rule's
+ * fields in the new row state, counts pass and fail in /metrics, words the
+ * reason, and applies the rule's action: drop the event, send it to the
+ * dead-letter sink, tag it, or stop the pipeline.
+ *
+ * How the rules use the engine: allowed values and repeats compare by
+ * text (quality.h, by_text); `expect: integer` is an integer as written
+ * (TRIB_JT_INTEGER_TEXT); a Lua check does not see nulls or missing
+ * fields, which pass like they pass every check but not_null; range
+ * bounds may be written with leading zeros.  A failure reads "quality
+ * rule NAME: field F <why>", why being this file's phrase for the failure
+ * or, for regex and Lua checks, the engine's reason.
  */
-#include "rules_int.h"
-
-#include "intern.h"
-#include "lua_expr.h"
+#include "rules_quality.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "lua_expr.h"
+#include "quality.h"
+#include "rules_lua.h"
 
-/* ---- quality ------------------------------------------------------------------ */
+/* The engine's check for each config word (config.h's order). */
+static const trib_quality_kind qc_kinds[] = {
+	[TRIB_CHECK_NOT_NULL] = TRIB_QC_NOT_NULL,
+	[TRIB_CHECK_TYPE] = TRIB_QC_TYPE,
+	[TRIB_CHECK_RANGE] = TRIB_QC_RANGE,
+	[TRIB_CHECK_ALLOWED] = TRIB_QC_ALLOWED,
+	[TRIB_CHECK_UNIQUE] = TRIB_QC_UNIQUE,
+	[TRIB_CHECK_REGEX] = TRIB_QC_REGEX,
+	[TRIB_CHECK_LUA] = TRIB_QC_LUA,
+};
+
+/* A range bound as JSON number text: the config accepts "007.5". */
+static char *
+json_number(const char *s)
+{
+	trib_strbuf b = {0};
+
+	if (s == NULL)
+		return NULL;
+	if (*s == '-')
+		trib_strbuf_addc(&b, *s++);
+	while (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		s++;
+	trib_strbuf_adds(&b, s);
+	return trib_strbuf_finish(&b);
+}
 
 static bool
-kind_matches(yajl_val v, trib_json_kind k)
+init_quality(trib_rules *rs, rl_rule *r, char *errbuf, size_t errlen)
 {
-	switch (k)
+	const trib_rule_conf *c = r->c;
+	trib_quality_spec spec;
+	char	   *min,
+			   *max;
+
+	if (c->type != TRIB_RULE_QUALITY)
+		return true;
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = qc_kinds[c->check];
+	spec.name = c->name;
+	spec.type = c->expect;
+	spec.min = min = json_number(c->min);
+	spec.max = max = json_number(c->max);
+	spec.allowed = (const char *const *) c->values.items;
+	spec.nallowed = c->values.count;
+	spec.by_text = true;
+	spec.pattern = c->pattern;
+	spec.caseless = c->caseless;
+	if (c->check == TRIB_CHECK_LUA)
 	{
-		case TRIB_JSON_STRING:
-			return YAJL_IS_STRING(v);
-		case TRIB_JSON_NUMBER:
-			return YAJL_IS_NUMBER(v);
-		case TRIB_JSON_INTEGER:
-			return YAJL_IS_NUMBER(v) && rl_is_json_integer(v->u.number.r);
-		case TRIB_JSON_BOOLEAN:
-			return YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
-		case TRIB_JSON_OBJECT:
-			return YAJL_IS_OBJECT(v);
-		case TRIB_JSON_ARRAY:
-			return YAJL_IS_ARRAY(v);
+		if ((spec.lua = rl_lua_state(rs, errbuf, errlen)) == NULL)
+			return false;
+		spec.lua_src = c->lua;
+		r->lua_state = spec.lua;
 	}
-	return false;
+	r->qc = trib_quality_new(&spec, errbuf, errlen);
+	free(min);
+	free(max);
+	return r->qc != NULL;
+}
+
+static void
+free_quality(rl_rule *r)
+{
+	trib_quality_free(r->qc);
+	r->qc = NULL;
+}
+
+void
+rl_quality_batch_end(rl_rule *r)
+{
+	if (r->qc != NULL)
+		trib_quality_batch_reset(r->qc);
+}
+
+/* The reason phrase for a failure of v. */
+static const char *
+phrase(rl_evctx *x, const rl_rule *r, trib_quality_failure f, const char *lua_why,
+	   const trib_jvalue *v)
+{
+	switch (f)
+	{
+		case TRIB_QCF_NONE:
+		case TRIB_QCF_NULL:
+			return "is null";
+		case TRIB_QCF_TYPE:
+			return "has the wrong type";
+		case TRIB_QCF_NOT_NUMBER:
+			return "is not a number";
+		case TRIB_QCF_BELOW:
+		case TRIB_QCF_ABOVE:
+			return "is out of range";
+		case TRIB_QCF_NOT_ALLOWED:
+			return "is not an allowed value";
+		case TRIB_QCF_DUPLICATE:
+			return "repeats a value seen earlier in the batch";
+		case TRIB_QCF_NO_MATCH:
+		case TRIB_QCF_LUA:
+			break;
+	}
+	trib_quality_describe(r->qc, f, lua_why, v, x->check_reason, sizeof(x->check_reason));
+	return x->check_reason;
+}
+
+/* One value (NULL: a missing field): true when it passes, else *why. */
+static bool
+check_value(rl_evctx *x, rl_rule *r, const char *column, yajl_val v, const char **why)
+{
+	trib_strbuf scratch = {0};
+	trib_jvalue jv;
+	trib_quality_failure f = TRIB_QCF_NONE;
+	char		lua_why[256];
+	char		e[256];
+
+	if ((v == NULL || YAJL_IS_NULL(v)) && r->c->check == TRIB_CHECK_LUA)
+		return true;			/* the rules' Lua checks see no nulls */
+	if (r->c->check == TRIB_CHECK_LUA && !x->bound)
+	{
+		rl_lua_bind(x, r->lua_state);
+		x->bound = true;
+	}
+	trib_jvalue_from_yajl(v, NULL, &jv, &scratch);
+	if (!trib_quality_eval(r->qc, column, &jv, &f, lua_why, sizeof(lua_why), e, sizeof(e)))
+	{
+		snprintf(x->check_reason, sizeof(x->check_reason), "lua: %.180s", e);
+		*why = x->check_reason;
+		f = TRIB_QCF_LUA;
+	}
+	else if (f != TRIB_QCF_NONE)
+		*why = phrase(x, r, f, lua_why, &jv);
+	trib_strbuf_free(&scratch);
+	return f == TRIB_QCF_NONE;
 }
 
 typedef struct check_arg
 {
-	evctx	   *x;
-	rule	   *r;
+	rl_evctx   *x;
+	rl_rule    *r;
 	bool		failed;
 	const char *field;
 	const char *why;
 } check_arg;
 
-/* One value: true when it passes.  Nulls pass every check but not_null. */
-static bool
-check_value(rule *r, yajl_val v, const char **why)
+/* Count a value's result; the first failure is the event's. */
+static void
+record(check_arg *a, bool ok, const char *field, const char *why)
 {
-	const trib_rule_conf *c = r->c;
-	const char *text;
-
-	if (v == NULL || YAJL_IS_NULL(v))
+	trib_metric_inc(ok ? a->r->m_pass : a->r->m_fail);
+	if (!ok && !a->failed)
 	{
-		*why = "is null";
-		return c->check != TRIB_CHECK_NOT_NULL;
+		a->failed = true;
+		a->field = field;
+		a->why = why;
 	}
-	text = trib_jdoc_scalar_text(v);
-	switch (c->check)
-	{
-		case TRIB_CHECK_NOT_NULL:
-			return true;
-		case TRIB_CHECK_TYPE:
-			*why = "has the wrong type";
-			return kind_matches(v, c->expect);
-		case TRIB_CHECK_RANGE:
-			{
-				long double x;
-
-				*why = "is out of range";
-				if (text == NULL || !rl_is_json_number(text))
-				{
-					*why = "is not a number";
-					return false;
-				}
-				x = strtold(text, NULL);
-				return !(c->min && x < strtold(c->min, NULL)) &&
-					!(c->max && x > strtold(c->max, NULL));
-			}
-		case TRIB_CHECK_ALLOWED:
-			*why = "is not an allowed value";
-			for (size_t i = 0; text && i < c->values.count; i++)
-				if (strcmp(c->values.items[i], text) == 0)
-					return true;
-			return false;
-		case TRIB_CHECK_REGEX:
-		case TRIB_CHECK_LUA:
-			return true;		/* rl_lua_check, in check_cb */
-		case TRIB_CHECK_UNIQUE:
-			{
-				char	   *d = text ? NULL : trib_jdoc_dump(v);
-				size_t		before;
-				bool		fresh;
-
-				if (r->seen == NULL)
-					r->seen = trib_intern_new();
-				before = trib_intern_count(r->seen);
-				(void) trib_intern_get(r->seen, text ? text : d, strlen(text ? text : d));
-				fresh = trib_intern_count(r->seen) > before;
-
-				free(d);
-				*why = "repeats a value seen earlier in the batch";
-				return fresh;
-			}
-	}
-	return true;
 }
 
 static bool
@@ -115,24 +185,14 @@ check_cb(yajl_val *slot, const char *name, void *arg)
 {
 	check_arg  *a = arg;
 	const char *why = NULL;
-	bool		ok = check_value(a->r, *slot, &why);
+	bool		ok = check_value(a->x, a->r, name, *slot, &why);
 
-	if (ok && *slot != NULL && !YAJL_IS_NULL(*slot) &&
-		(a->r->c->check == TRIB_CHECK_REGEX || a->r->c->check == TRIB_CHECK_LUA))
-		ok = rl_lua_check(a->x, a->r, name, *slot, &why);
-
-	trib_metric_inc(ok ? a->r->m_pass : a->r->m_fail);
-	if (!ok && !a->failed)
-	{
-		a->failed = true;
-		a->field = name;
-		a->why = why;
-	}
+	record(a, ok, name, why);
 	return true;
 }
 
-trib_verdict
-rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
+static trib_verdict
+apply_quality(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	check_arg	a = {x, r, false, NULL, NULL};
 	yajl_val	row;
@@ -146,25 +206,16 @@ rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 	row = x->img[IMG_AFTER];
 	for (int p = 0; p < r->npaths; p++)
 	{
-		first_arg	f = {0};
+		rl_first_arg f = {0};
+		const char *why = NULL;
 
 		trib_jpath_each(row, &r->paths[p], rl_first_cb, &f);
-		if (!f.found)
-		{
-			/* a missing field is a null one */
-			const char *why = NULL;
-			bool		ok = check_value(r, NULL, &why);
-
-			trib_metric_inc(ok ? r->m_pass : r->m_fail);
-			if (!ok && !a.failed)
-			{
-				a.failed = true;
-				a.field = r->paths[p].text;
-				a.why = "is missing";
-			}
-			continue;
-		}
-		trib_jpath_each(row, &r->paths[p], check_cb, &a);
+		if (f.found)
+			trib_jpath_each(row, &r->paths[p], check_cb, &a);
+		else if (check_value(x, r, r->paths[p].text, NULL, &why))
+			record(&a, true, NULL, NULL);
+		else
+			record(&a, false, r->paths[p].text, "is missing");	/* a null one */
 	}
 	if (x->bound)
 	{
@@ -185,12 +236,15 @@ rl_apply_quality(evctx *x, rule *r, char *errbuf, size_t errlen)
 			return TRIB_VERDICT_KEEP;
 		case TRIB_ACTION_FAIL:
 			snprintf(errbuf, errlen, "%.200s (action: fail)", reason);
+			x->stop = true;
 			return TRIB_VERDICT_FAIL;
 		case TRIB_ACTION_DEAD_LETTER:
 			x->why = reason;
 			x->why_field = NULL;
+			x->why_names_rule = true;
 			return TRIB_VERDICT_DEAD_LETTER;
 	}
 	return TRIB_VERDICT_KEEP;
 }
 
+const rl_ops rl_ops_quality = {0, init_quality, free_quality, apply_quality, NULL};

@@ -16,12 +16,13 @@
  * Decisions are cached per (source, schema, table, column) in a chained
  * hash table; the rules cannot change while the pipeline runs.
  */
-#include "rules_int.h"
+#include "rules_strict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "log.h"
 
 typedef struct cov_entry
@@ -34,7 +35,7 @@ typedef struct cov_entry
 #define COV_BUCKETS 1024
 
 static bool
-rule_decides(const rule *r, const char *column)
+rule_decides(const rl_rule *r, const char *column)
 {
 	switch (r->c->type)
 	{
@@ -81,16 +82,6 @@ trib_rules_covers(const trib_rules *rs, const char *source, const char *schema,
 	return decide(rs, &where, column);
 }
 
-static uint64_t
-cov_hash(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char) *s) * 1099511628211ULL;
-	return h;
-}
-
 /* Cached decision for a column of ev's table; warns the first time a
  * column has none. */
 static bool
@@ -105,7 +96,7 @@ covered(trib_rules *rs, const trib_event *ev, const char *column)
 					   ev->schema ? ev->schema : "", ev->table ? ev->table : "", column);
 	if (rs->cov == NULL)
 		rs->cov = trib_xcalloc(COV_BUCKETS, sizeof(cov_entry *));
-	b = &((cov_entry **) rs->cov)[cov_hash(k.data) % COV_BUCKETS];
+	b = &((cov_entry **) rs->cov)[trib_fnv1a_str(k.data) % COV_BUCKETS];
 	for (e = *b; e; e = e->next)
 		if (strcmp(e->key, k.data) == 0)
 		{
@@ -146,7 +137,7 @@ rl_strict_free(trib_rules *rs)
 /* Null every undecided top-level field of one image; false when one of
  * them is a key column. */
 static bool
-null_undecided(trib_rules *rs, evctx *x, int img)
+null_undecided(trib_rules *rs, rl_evctx *x, int img)
 {
 	yajl_val	o = x->img[img];
 
@@ -174,7 +165,7 @@ null_undecided(trib_rules *rs, evctx *x, int img)
 }
 
 trib_verdict
-rl_strict_pass(trib_rules *rs, evctx *x, char *errbuf, size_t errlen)
+rl_strict_pass(trib_rules *rs, rl_evctx *x, char *errbuf, size_t errlen)
 {
 	if (!rl_img_all(x, errbuf, errlen))
 		return TRIB_VERDICT_FAIL;
@@ -196,3 +187,16 @@ trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const cha
 	where.table = (char *) table;
 	return rl_selected(rs->r[i].c, &where);
 }
+
+/* allow: a decision for strict mode only; the event goes on. */
+static trib_verdict
+apply_allow(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
+{
+	(void) x;
+	(void) r;
+	(void) errbuf;
+	(void) errlen;
+	return TRIB_VERDICT_KEEP;
+}
+
+const rl_ops rl_ops_allow = {0, NULL, NULL, apply_allow, NULL};

@@ -162,7 +162,7 @@ drain(filesink *f, char *errbuf, size_t errlen)
 {
 	if (f->buf.len == 0)
 		return true;
-	if (!trib_write_all(f->fd, f->buf.data, f->buf.len))
+	if (!trib_fileio_write_all(f->fd, f->buf.data, f->buf.len))
 		return fail_errno(f, errbuf, errlen, "cannot write", f->path);
 	f->buf.len = 0;
 	f->buf.data[0] = '\0';
@@ -228,7 +228,7 @@ write_sidecar(filesink *f, char *errbuf, size_t errlen)
 	bool		ok;
 
 	sidecar_text(f, &text);
-	ok = trib_write_file_atomic(f->pos_path, text.data, text.len, f->mode, f->fsync, NULL);
+	ok = trib_fileio_write_atomic(f->pos_path, text.data, text.len, f->mode, f->fsync, NULL);
 	if (!ok)
 		fail_errno(f, errbuf, errlen, "cannot write", f->pos_path);
 	trib_strbuf_free(&text);
@@ -303,7 +303,7 @@ rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 		return false;
 	}
 	free(name);
-	if (f->fsync && !trib_fsync_dir(f->dir))
+	if (f->fsync && !trib_fileio_fsync_dir(f->dir))
 		return fail_errno(f, errbuf, errlen, "cannot fsync the directory of", f->path);
 	fd = trib_open_private(f->path, O_WRONLY | O_TRUNC | O_APPEND, f->mode);
 	if (fd < 0)

@@ -50,8 +50,12 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "clock.h"
 #include "envelope.h"
+#include "errf.h"
+#include "fnv.h"
 #include "kafka_mock.h"
+#include "xalloc.h"
 
 /* ------------------------------------------------------------------------
  * The in-flight tracker
@@ -73,43 +77,12 @@ struct trib_kafka_tracker
 	trib_position last;			/* last passed position, owns opaque */
 };
 
-/* strdup that tolerates NULL and aborts on out-of-memory. */
-static char *
-xstrdup(const char *s)
-{
-	char	   *d;
-
-	if (s == NULL)
-		return NULL;
-	d = strdup(s);
-	if (d == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
-	return d;
-}
-
-/* calloc or abort. */
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	   *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 /* Copy a position, duplicating its opaque text. */
 static void
 pos_copy(trib_position *dst, const trib_position *src)
 {
 	*dst = *src;
-	dst->opaque = xstrdup(src->opaque);
+	dst->opaque = trib_xstrdup(src->opaque);
 }
 
 /* Release what a position owns. */
@@ -124,12 +97,12 @@ pos_clear(trib_position *p)
 trib_kafka_tracker *
 trib_kafka_tracker_new(size_t initial)
 {
-	trib_kafka_tracker *t = xcalloc(1, sizeof(*t));
+	trib_kafka_tracker *t = trib_xcalloc(1, sizeof(*t));
 
 	t->cap = 16;
 	while (t->cap < initial)
 		t->cap *= 2;
-	t->ring = xcalloc(t->cap, sizeof(trk_ent));
+	t->ring = trib_xcalloc(t->cap, sizeof(trk_ent));
 	return t;
 }
 
@@ -151,7 +124,7 @@ static void
 tracker_grow(trib_kafka_tracker *t)
 {
 	size_t		ncap = t->cap * 2;
-	trk_ent    *nr = xcalloc(ncap, sizeof(trk_ent));
+	trk_ent    *nr = trib_xcalloc(ncap, sizeof(trk_ent));
 
 	for (uint64_t n = t->head; n < t->tail; n++)
 		nr[n & (ncap - 1)] = t->ring[n & (t->cap - 1)];
@@ -321,13 +294,8 @@ own(trib_kafka *k, const char *s)
 
 	if (s == NULL)
 		return NULL;
-	d = xstrdup(s);
-	k->owned = realloc(k->owned, (k->nowned + 1) * sizeof(char *));
-	if (k->owned == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
+	d = trib_xstrdup(s);
+	k->owned = trib_xrealloc(k->owned, (k->nowned + 1) * sizeof(char *));
 	k->owned[k->nowned++] = d;
 	return d;
 }
@@ -402,7 +370,7 @@ kerr(trib_kafka *k, char *errbuf, size_t errlen, const char *fmt,...)
 	if (errlen == 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
+	trib_verrf(errbuf, errlen, fmt, ap);
 	va_end(ap);
 	if (k)
 		redact(k, errbuf);
@@ -567,7 +535,7 @@ trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
 		kerr(NULL, errbuf, errlen, "kafka: sink already configured");
 		return false;
 	}
-	k = xcalloc(1, sizeof(*k));
+	k = trib_xcalloc(1, sizeof(*k));
 	k->sink = sink;
 	k->o = *opts;
 	k->o.bootstrap_servers = own(k, opts->bootstrap_servers);
@@ -578,7 +546,7 @@ trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
 	k->o.transactional_id = own(k, opts->transactional_id);
 	k->o.checkpoint_topic = own(k, opts->checkpoint_topic);
 	k->o.checkpoint_key = own(k, opts->checkpoint_key);
-	k->props = xcalloc(opts->nproperties, sizeof(trib_kafka_prop));
+	k->props = trib_xcalloc(opts->nproperties, sizeof(trib_kafka_prop));
 	for (size_t i = 0; i < opts->nproperties; i++)
 	{
 		k->props[i].name = own(k, opts->properties[i].name);
@@ -973,31 +941,17 @@ trib_kafka_open(trib_sink *sink, const trib_kafka_opts *opts,
  * Writing
  * ------------------------------------------------------------------------ */
 
-/* FNV-1a of a NUL-terminated string. */
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t	h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-	{
-		h ^= (unsigned char) *s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The topic handle for a name, from the cache. */
 static rd_kafka_topic_t *
 topic_get(trib_kafka *k, const char *name)
 {
-	uint64_t	h = hash_str(name);
+	uint64_t	h = trib_fnv1a_str(name);
 	size_t		i;
 
 	if (k->ntopics * 2 >= k->captopics)
 	{
 		size_t		ncap = k->captopics ? k->captopics * 2 : 64;
-		topic_ent  *nt = xcalloc(ncap, sizeof(topic_ent));
+		topic_ent  *nt = trib_xcalloc(ncap, sizeof(topic_ent));
 
 		for (i = 0; i < k->captopics; i++)
 		{
@@ -1023,7 +977,7 @@ topic_get(trib_kafka *k, const char *name)
 
 			if (rkt == NULL)
 				return NULL;
-			t->name = xstrdup(name);
+			t->name = trib_xstrdup(name);
 			t->hash = h;
 			t->rkt = rkt;
 			k->ntopics++;
@@ -1259,19 +1213,9 @@ checkpoint_parse(const char *text, size_t len, trib_position *out)
 	if (ok && (v = yajl_tree_get(root, lpath, yajl_t_string)) != NULL)
 		ok = trib_lsn_parse(YAJL_GET_STRING(v), &out->lsn);
 	if (ok && (v = yajl_tree_get(root, opath, yajl_t_string)) != NULL)
-		out->opaque = xstrdup(YAJL_GET_STRING(v));
+		out->opaque = trib_xstrdup(YAJL_GET_STRING(v));
 	yajl_tree_free(root);
 	return ok;
-}
-
-/* Milliseconds on the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Write the checkpoint record and commit the transaction. */
@@ -1280,7 +1224,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
 	rd_kafka_error_t *error;
-	int64_t		deadline = mono_ms() + timeout_ms;
+	int64_t		deadline = trib_clock_mono_ms() + timeout_ms;
 
 	if (k == NULL || k->rk == NULL)
 	{
@@ -1301,7 +1245,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		char		id[TRIB_ENVELOPE_ID_LEN];
 		size_t		id_len = trib_envelope_event_id(&k->txn_last, id, sizeof(id));
 
-		int64_t		left = deadline - mono_ms();
+		int64_t		left = deadline - trib_clock_mono_ms();
 
 		/*
 		 * Records first, checkpoint last: a transaction with a failed
@@ -1334,13 +1278,13 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 
 	for (;;)
 	{
-		int64_t		left = deadline - mono_ms();
+		int64_t		left = deadline - trib_clock_mono_ms();
 
 		error = rd_kafka_commit_transaction(k->rk, left > 0 ? (int) left : 0);
 		rd_kafka_poll(k->rk, 0);
 		if (error == NULL)
 			break;
-		if (rd_kafka_error_is_retriable(error) && deadline - mono_ms() > 0)
+		if (rd_kafka_error_is_retriable(error) && deadline - trib_clock_mono_ms() > 0)
 		{
 			klog(k, 4, "kafka: commit_transaction: %s; retrying",
 				 rd_kafka_error_string(error));
@@ -1490,7 +1434,7 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 {
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_resp_err_t err;
-	int64_t		deadline = mono_ms() + k->o.timeout_ms;
+	int64_t		deadline = trib_clock_mono_ms() + k->o.timeout_ms;
 	int			found = 0;
 	size_t		klen = strlen(k->ckpt_key);
 
@@ -1503,7 +1447,7 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 			 rd_kafka_err2str(err));
 		return -1;
 	}
-	while (mono_ms() < deadline)
+	while (trib_clock_mono_ms() < deadline)
 	{
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 100);
 		bool		stop = false;

@@ -64,9 +64,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "xalloc.h"
 
 static bool pg_open(trib_sink *sink, const struct trib_sink_conf *conf,
 					char *errbuf, size_t errlen);
@@ -91,16 +93,6 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.lost_connection = pg_lost_connection,
 };
 
-/* Milliseconds of a monotonic clock. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Event id order. */
 static bool
 pos_le(const trib_position *a, const trib_position *b)
@@ -108,13 +100,6 @@ pos_le(const trib_position *a, const trib_position *b)
 	if (a->commit_lsn != b->commit_lsn)
 		return a->commit_lsn < b->commit_lsn;
 	return a->seq <= b->seq;
-}
-
-/* strdup keeping NULL. */
-static char *
-dup0(const char *s)
-{
-	return s ? trib_xstrdup(s) : NULL;
 }
 
 /* ---- connection and positions ------------------------------------------ */
@@ -631,7 +616,7 @@ report_skipped(pgsink *s)
 static bool
 apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 {
-	long long	deadline = s->retry_ms < 0 ? -1 : now_ms() + s->retry_ms;
+	long long	deadline = s->retry_ms < 0 ? -1 : trib_clock_mono_ms() + s->retry_ms;
 	int			backoff = 100;
 	bool		schema_retried = false;
 	trib_position last;
@@ -644,7 +629,7 @@ apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 	if (s->nq == 0)
 		return true;
 	last = s->q[s->nq - 1].pos;
-	last.opaque = dup0(last.opaque);
+	last.opaque = trib_xstrdup(last.opaque);
 	s->single_row = false;
 	for (;;)
 	{
@@ -684,12 +669,12 @@ apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 		if (rc == A_STALE)
 		{
 			s->stats.retries++;
-			if (deadline < 0 || now_ms() < deadline)
+			if (deadline < 0 || trib_clock_mono_ms() < deadline)
 				continue;
 			snprintf(errbuf, errlen, "the stored position keeps moving past this batch "
 					 "(another writer for pipeline %s, sink %s?)", s->pipeline, s->sink_name);
 		}
-		if (rc == A_RETRY && (deadline < 0 || now_ms() < deadline))
+		if (rc == A_RETRY && (deadline < 0 || trib_clock_mono_ms() < deadline))
 		{
 			s->stats.retries++;
 			tlog_warn("sink.postgres", "%s: %s; retrying in %d ms", s->sink_name, errbuf, backoff);
@@ -892,7 +877,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	memset(b, 0, sizeof(*b));
 	b->op = ev->op;
 	b->schema = trib_xstrdup(s->schema ? s->schema : ev->schema ? ev->schema : "public");
-	b->table = dup0(ev->table);
+	b->table = trib_xstrdup(ev->table);
 	if (s->table_from_route && ev->topic && ev->topic[0] && ev->op != TRIB_OP_MESSAGE)
 	{
 		/* a route rule chose the table: "table" or "schema.table" */
@@ -906,16 +891,16 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 			b->schema = trib_xstrndup(ev->topic, (size_t) (dot - ev->topic));
 		}
 	}
-	b->before = dup0(ev->before);
-	b->after = dup0(ev->after);
-	b->key = dup0(ev->key);
-	b->unchanged = dup0(ev->unchanged);
-	b->extra = dup0(ev->extra);
+	b->before = trib_xstrdup(ev->before);
+	b->after = trib_xstrdup(ev->after);
+	b->key = trib_xstrdup(ev->key);
+	b->unchanged = trib_xstrdup(ev->unchanged);
+	b->extra = trib_xstrdup(ev->extra);
 	b->rel = ev->rel;
 	b->pos = ev->pos;
-	b->pos.opaque = dup0(ev->pos.opaque);
+	b->pos.opaque = trib_xstrdup(ev->pos.opaque);
 	s->stats.events++;
-	now = now_ms();
+	now = trib_clock_mono_ms();
 	if (s->nq == 1)
 		s->first_ms = now;
 	if ((int) s->nq >= s->batch_size || now - s->first_ms >= s->batch_ms)
@@ -956,7 +941,7 @@ pg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s", s->failmsg);
 		return false;
 	}
-	if (s->nq == 0 || now_ms() - s->first_ms < s->batch_ms)
+	if (s->nq == 0 || trib_clock_mono_ms() - s->first_ms < s->batch_ms)
 		return true;
 	return apply(sink, s, errbuf, errlen);
 }

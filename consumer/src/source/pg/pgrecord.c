@@ -37,110 +37,13 @@
 #include <yajl_parse.h>
 
 #include "arena.h"
+#include "errf.h"
 #include "intern.h"
+#include "isodate.h"
+#include "xalloc.h"
 
 /* ---------------------------------------------------------------------- */
 /* small helpers */
-
-/* Abort on out-of-memory: there is nothing sensible left to do. */
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (!p)
-	{
-		fputs("tributary: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-/* realloc that aborts on out-of-memory. */
-static void *
-xrealloc(void *p, size_t n)
-{
-	void	   *q = realloc(p, n ? n : 1);
-
-	if (!q)
-	{
-		fputs("tributary: out of memory\n", stderr);
-		abort();
-	}
-	return q;
-}
-
-/* A NUL-terminated copy of n bytes. */
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char	   *d = xmalloc(n + 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
-/* strdup that aborts on out-of-memory; NULL stays NULL. */
-static char *
-xstrdup0(const char *s)
-{
-	return s ? xstrndup(s, strlen(s)) : NULL;
-}
-
-/* printf into errbuf; always returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
-/* Parse "X/Y" (hex, each part 1..8 digits) strictly. */
-static bool
-parse_lsn(const char *s, size_t n, uint64_t *out)
-{
-	uint64_t	hi = 0,
-				lo = 0;
-	size_t		i = 0,
-				d;
-
-	for (d = 0; i < n && s[i] != '/'; i++, d++)
-	{
-		int			c = (unsigned char) s[i];
-		int			v = (c >= '0' && c <= '9') ? c - '0' :
-			(c >= 'A' && c <= 'F') ? c - 'A' + 10 :
-			(c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-
-		if (v < 0 || d >= 8)
-			return false;
-		hi = hi * 16 + (uint64_t) v;
-	}
-	if (d == 0 || i >= n || s[i] != '/')
-		return false;
-	for (i++, d = 0; i < n; i++, d++)
-	{
-		int			c = (unsigned char) s[i];
-		int			v = (c >= '0' && c <= '9') ? c - '0' :
-			(c >= 'A' && c <= 'F') ? c - 'A' + 10 :
-			(c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-
-		if (v < 0 || d >= 8)
-			return false;
-		lo = lo * 16 + (uint64_t) v;
-	}
-	if (d == 0)
-		return false;
-	*out = (hi << 32) | lo;
-	return true;
-}
 
 /* Parse a non-negative decimal integer of n bytes, at most max. */
 static bool
@@ -161,23 +64,6 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 	}
 	*out = v;
 	return true;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 /* Read exactly `w` digits at s[*i]. */
@@ -247,7 +133,7 @@ parse_ts(const char *s, size_t n, int64_t *ms)
 		return false;
 	if (neg)
 		y = -y;
-	*ms = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000
+	*ms = (trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000
 		+ frac_ms;
 	return true;
 }
@@ -535,11 +421,11 @@ rel_clear(trib_pgrel *r)
 trib_pgparser *
 trib_pgparser_new(const char *source, const char *db)
 {
-	trib_pgparser *p = xmalloc(sizeof(*p));
+	trib_pgparser *p = trib_xmalloc(sizeof(*p));
 
 	memset(p, 0, sizeof(*p));
-	p->source = xstrdup0(source);
-	p->db = xstrdup0(db);
+	p->source = trib_xstrdup(source);
+	p->db = trib_xstrdup(db);
 	trib_arena_init(&p->scratch, 0);
 	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
@@ -628,7 +514,7 @@ rel_remove(trib_pgparser *p, uint32_t relid, const char *schema,
 static const trib_pgrel *
 rel_install(trib_pgparser *p, trib_pgrel *r)
 {
-	relnode    *n = xmalloc(sizeof(*n));
+	relnode    *n = trib_xmalloc(sizeof(*n));
 	unsigned	b;
 
 	/* A renamed table keeps its relid: drop the entry under the old name. */
@@ -646,20 +532,20 @@ rel_install(trib_pgparser *p, trib_pgrel *r)
 		n->rel.nkey = n->rel.npk;
 	}
 	{
-		trib_relation *v = xmalloc(sizeof(*v));
+		trib_relation *v = trib_xmalloc(sizeof(*v));
 		size_t		i;
 
 		memset(v, 0, sizeof(*v));
-		v->schema = xstrdup0(n->rel.schema);
-		v->table = xstrdup0(n->rel.table);
+		v->schema = trib_xstrdup(n->rel.schema);
+		v->table = trib_xstrdup(n->rel.table);
 		v->ncolumns = (int) n->rel.ncols;
-		v->columns = xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
+		v->columns = trib_xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
 		for (i = 0; i < n->rel.ncols; i++)
 		{
 			trib_column *c = &v->columns[i];
 
-			c->name = xstrdup0(n->rel.cols[i].name);
-			c->type = xstrdup0(n->rel.cols[i].type);
+			c->name = trib_xstrdup(n->rel.cols[i].name);
+			c->type = trib_xstrdup(n->rel.cols[i].type);
 			c->type_oid = n->rel.cols[i].type_oid;
 			c->nullable = n->rel.cols[i].nullable;
 			c->pk = n->rel.cols[i].pk;
@@ -839,9 +725,9 @@ on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
 				return perr(st, "column %s must be a string without NUL",
 							colf_names[st->subkey]);
 			if (st->subkey == C_NAME)
-				c->name = xstrndup(s, n);
+				c->name = trib_xstrndup(s, n);
 			else
-				c->type = xstrndup(s, n);
+				c->type = trib_xstrndup(s, n);
 			return 1;
 		case C_TYPE_OID:
 			if (type != J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
@@ -931,12 +817,12 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 			if (nl->n == nl->cap)
 			{
 				nl->cap = nl->cap ? nl->cap * 2 : 8;
-				nl->v = xrealloc(nl->v, nl->cap * sizeof(char *));
+				nl->v = trib_xrealloc(nl->v, nl->cap * sizeof(char *));
 			}
 			if (memchr(s, '\0', n))
 				return perr(st, "\"%s\" holds a name with a NUL character",
 							field_names[st->topkey]);
-			nl->v[nl->n++] = xstrndup(s, n);
+			nl->v[nl->n++] = trib_xstrndup(s, n);
 			return 1;
 		}
 		if ((st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
@@ -953,7 +839,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 				if (st->ncols == st->capcols)
 				{
 					st->capcols = st->capcols ? st->capcols * 2 : 16;
-					st->cols = xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
+					st->cols = trib_xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
 				}
 				memset(&st->cols[st->ncols++], 0, sizeof(trib_pgcol));
 			}
@@ -1096,7 +982,7 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			if (ml->n == ml->cap)
 			{
 				ml->cap = ml->cap ? ml->cap * 2 : 16;
-				ml->m = xrealloc(ml->m, ml->cap * sizeof(member));
+				ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
 			}
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
@@ -1185,7 +1071,7 @@ typedef struct recblock
 static char *
 raw_copy(const pstate *st, int f)
 {
-	return xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
+	return trib_xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
 }
 
 /* A field's decoded string; it must not contain NUL. */
@@ -1193,8 +1079,8 @@ static bool
 field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
 	if (memchr(st->f[f].str, '\0', st->f[f].slen))
-		return fail(errbuf, errlen, "field \"%s\" contains a NUL character",
-					field_names[f]);
+		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
+						 field_names[f]);
 	*out = st->f[f].str;
 	return true;
 }
@@ -1206,8 +1092,8 @@ field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
 {
 	if (!parse_uint(st->text + st->f[f].start, st->f[f].end - st->f[f].start,
 					max, out))
-		return fail(errbuf, errlen, "field \"%s\" is not an integer from 0 to %" PRIu64,
-					field_names[f], max);
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an integer from 0 to %" PRIu64,
+						 field_names[f], max);
 	return true;
 }
 
@@ -1215,9 +1101,9 @@ field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
 static bool
 field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
-	if (!parse_lsn(st->f[f].str, st->f[f].slen, out))
-		return fail(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
-					field_names[f], st->f[f].str);
+	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
+						 field_names[f], st->f[f].str);
 	return true;
 }
 
@@ -1238,15 +1124,15 @@ check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 		if (have == J_NONE)
 		{
 			if (req & 0x10)
-				return fail(errbuf, errlen, "%s record lacks field \"%s\"",
-							kind_names[kind], field_names[k]);
+				return trib_errf(errbuf, errlen, "%s record lacks field \"%s\"",
+								 kind_names[kind], field_names[k]);
 			continue;
 		}
 		if (want == OBJ_OR_NULL ? (have != J_OBJECT && have != J_NULL) : have != want)
-			return fail(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
-						field_names[k], kind_names[kind],
-						want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
-						jtype_names[have]);
+			return trib_errf(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
+							 field_names[k], kind_names[kind],
+							 want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
+							 jtype_names[have]);
 	}
 	return true;
 }
@@ -1278,7 +1164,7 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	if (!rel || rel->nkey == 0 || ml->n == 0)
 		return NULL;
 	if (rel->nkey > sizeof(small) / sizeof(small[0]))
-		ms = xmalloc(rel->nkey * sizeof(*ms));
+		ms = trib_xmalloc(rel->nkey * sizeof(*ms));
 	for (i = 0; i < rel->nkey; i++)
 	{
 		ms[i] = find_member(ml, rel->key[i]);
@@ -1290,7 +1176,7 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 		}
 		len += ms[i]->vend - ms[i]->kstart + 1;
 	}
-	p = out = xmalloc(len + 1);
+	p = out = trib_xmalloc(len + 1);
 	*p++ = '{';
 	for (i = 0; i < rel->nkey; i++)
 	{
@@ -1375,7 +1261,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	if (rec->kind == TRIB_PGREC_TRUNCATE)
 	{
 		size_t		n = st->f[F_RELATIONS].end - st->f[F_RELATIONS].start;
-		char	   *x = xmalloc(n + 80);
+		char	   *x = trib_xmalloc(n + 80);
 
 		snprintf(x, n + 80, "{\"relations\":%.*s,\"cascade\":%s,\"restart_identity\":%s}",
 				 (int) n, st->text + st->f[F_RELATIONS].start,
@@ -1394,8 +1280,8 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 
 		if (strcmp(st->f[F_ENCODING].str, "utf8") != 0 &&
 			strcmp(st->f[F_ENCODING].str, "base64") != 0)
-			return fail(errbuf, errlen, "message encoding must be utf8 or base64");
-		x = xmalloc(n);
+			return trib_errf(errbuf, errlen, "message encoding must be utf8 or base64");
+		x = trib_xmalloc(n);
 		snprintf(x, n, "{\"transactional\":%s,\"prefix\":%.*s,\"encoding\":%.*s,\"content\":%.*s}",
 				 rec->transactional ? "true" : "false",
 				 (int) np, st->text + st->f[F_PREFIX].start,
@@ -1426,7 +1312,7 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		return false;
 	if (strcmp(ri, "default") && strcmp(ri, "index") && strcmp(ri, "full") &&
 		strcmp(ri, "nothing"))
-		return fail(errbuf, errlen, "replica_identity must be default, index, full or nothing");
+		return trib_errf(errbuf, errlen, "replica_identity must be default, index, full or nothing");
 	/* Key columns must be columns of the relation. */
 	for (j = 0; j < 2; j++)
 		for (i = 0; i < st->names[j].n; i++)
@@ -1437,16 +1323,16 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 				if (strcmp(st->cols[c].name, st->names[j].v[i]) == 0)
 					break;
 			if (c == st->ncols)
-				return fail(errbuf, errlen, "%s column \"%.64s\" is not among the columns",
-							j == 0 ? "primary_key" : "identity_key",
-							st->names[j].v[i]);
+				return trib_errf(errbuf, errlen, "%s column \"%.64s\" is not among the columns",
+								 j == 0 ? "primary_key" : "identity_key",
+								 st->names[j].v[i]);
 		}
 
 	memset(&r, 0, sizeof(r));
 	r.relid = (uint32_t) relid;
-	r.schema = xstrdup0(schema);
-	r.table = xstrdup0(table);
-	r.replica_identity = xstrdup0(ri);
+	r.schema = trib_xstrdup(schema);
+	r.table = trib_xstrdup(table);
+	r.replica_identity = trib_xstrdup(ri);
 	r.cols = st->cols;
 	r.ncols = st->ncols;
 	st->cols = NULL;
@@ -1525,8 +1411,8 @@ fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		else
 		{
 			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
-				return fail(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
-							st->f[F_TS].str);
+				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
+								 st->f[F_TS].str);
 			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
 		}
@@ -1567,10 +1453,10 @@ fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 
 		if (!field_cstr(st, F_GID, &gid, errbuf, errlen))
 			return false;
-		rec->gid = xstrdup0(gid);
+		rec->gid = trib_xstrdup(gid);
 	}
 	if (st->f[F_PREFIX].type == J_STRING)
-		rec->prefix = xstrndup(st->f[F_PREFIX].str, st->f[F_PREFIX].slen);
+		rec->prefix = trib_xstrndup(st->f[F_PREFIX].str, st->f[F_PREFIX].slen);
 	return true;
 }
 
@@ -1583,10 +1469,10 @@ check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen)
 
 	if (change && rec->kind == TRIB_PGREC_MESSAGE && !rec->transactional &&
 		!rec->has_commit_lsn)
-		return fail(errbuf, errlen, "non-transactional message lacks commit_lsn");
+		return trib_errf(errbuf, errlen, "non-transactional message lacks commit_lsn");
 	if (change && !rec->has_commit_lsn && rec->has_ts)
-		return fail(errbuf, errlen, "%s record has ts but no commit_lsn",
-					kind_names[rec->kind]);
+		return trib_errf(errbuf, errlen, "%s record has ts but no commit_lsn",
+						 kind_names[rec->kind]);
 	return true;
 }
 
@@ -1611,7 +1497,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	st.topkey = F_UNKNOWN;
 	st.h = yajl_alloc(&callbacks, &p->yaf, &st);
 	if (!st.h)
-		return fail(errbuf, errlen, "out of memory");
+		return trib_errf(errbuf, errlen, "out of memory");
 
 	ys = yajl_parse(st.h, (const unsigned char *) text, len);
 	if (ys == yajl_status_ok)
@@ -1619,13 +1505,13 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	if (ys != yajl_status_ok)
 	{
 		if (st.err[0])
-			fail(errbuf, errlen, "bad record: %s", st.err);
+			trib_errf(errbuf, errlen, "bad record: %s", st.err);
 		else
 		{
 			unsigned char *m = yajl_get_error(st.h, 0, NULL, 0);
 
-			fail(errbuf, errlen, "bad record: invalid JSON at byte %zu: %s",
-				 yajl_get_bytes_consumed(st.h), m ? (char *) m : "?");
+			trib_errf(errbuf, errlen, "bad record: invalid JSON at byte %zu: %s",
+					  yajl_get_bytes_consumed(st.h), m ? (char *) m : "?");
 			if (m)
 				yajl_free_error(st.h, m);
 		}
@@ -1633,7 +1519,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	}
 	if (st.f[F_KIND].type != J_STRING)
 	{
-		fail(errbuf, errlen, "bad record: no \"kind\" string");
+		trib_errf(errbuf, errlen, "bad record: no \"kind\" string");
 		goto done;
 	}
 	for (kind = 0; kind < NKINDS; kind++)
@@ -1642,7 +1528,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 			break;
 	if (kind == NKINDS)
 	{
-		fail(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
+		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
 		goto done;
 	}
 	if (!check_spec(&st, kind, errbuf, errlen))
@@ -1651,7 +1537,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
 	{
 		/* a change: the record and its event in one allocation */
-		recblock   *b = xmalloc(sizeof(*b));
+		recblock   *b = trib_xmalloc(sizeof(*b));
 
 		memset(b, 0, sizeof(*b));
 		rec = &b->rec;
@@ -1660,7 +1546,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	}
 	else
 	{
-		rec = xmalloc(sizeof(*rec));
+		rec = trib_xmalloc(sizeof(*rec));
 		memset(rec, 0, sizeof(*rec));
 	}
 	rec->kind = (trib_pgrec_kind) kind;
@@ -1718,36 +1604,6 @@ trib_pgrec_take_event(trib_pgrec *rec)
 	return ev;
 }
 
-/* "L:S", or "L" for the whole transaction. */
-void
-trib_eventid_format(uint64_t lsn, uint64_t seq, char *buf, size_t len)
-{
-	if (seq == TRIB_SEQ_ALL)
-		snprintf(buf, len, "%" PRIX64 "/%" PRIX64, lsn >> 32, lsn & 0xffffffffu);
-	else
-		snprintf(buf, len, "%" PRIX64 "/%" PRIX64 ":%" PRIu64,
-				 lsn >> 32, lsn & 0xffffffffu, seq);
-}
-
-/* Parse "L" or "L:S". */
-bool
-trib_eventid_parse(const char *s, uint64_t *lsn, uint64_t *seq)
-{
-	const char *colon;
-
-	if (!s)
-		return false;
-	colon = strchr(s, ':');
-	if (!parse_lsn(s, colon ? (size_t) (colon - s) : strlen(s), lsn))
-		return false;
-	if (!colon)
-	{
-		*seq = TRIB_SEQ_ALL;
-		return true;
-	}
-	return parse_uint(colon + 1, strlen(colon + 1), INT64_MAX, seq);
-}
-
 /* Length of the record at text, up to '\n'; *next is past the newline. */
 size_t
 trib_pgrecord_next_line(const char *text, size_t len, size_t *next)
@@ -1785,7 +1641,7 @@ struct trib_pgasm
 trib_pgasm *
 trib_pgasm_new(void)
 {
-	trib_pgasm *a = xmalloc(sizeof(*a));
+	trib_pgasm *a = trib_xmalloc(sizeof(*a));
 
 	memset(a, 0, sizeof(*a));
 	return a;
@@ -1881,7 +1737,7 @@ find_stream(trib_pgasm *a, uint32_t xid, bool create)
 			return s;
 	if (!create)
 		return NULL;
-	s = xmalloc(sizeof(*s));
+	s = trib_xmalloc(sizeof(*s));
 	memset(s, 0, sizeof(*s));
 	s->xid = xid;
 	s->next = a->streams;
@@ -2013,8 +1869,8 @@ push_change(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
 			uint32_t	xid = rec->xid;
 
 			trib_pgrec_free(rec);
-			return fail(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
-						xid);
+			return trib_errf(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
+							 xid);
 		}
 		b = rec_bytes(rec);
 		rec->next = NULL;

@@ -38,9 +38,6 @@
 
 #include "event.h"
 
-/* seq of a position meaning "the whole transaction at commit_lsn". */
-#define TRIB_SEQ_ALL ((uint64_t) INT64_MAX)
-
 /* The prefix of the consumer's heartbeat messages (source_pg.c). */
 #define TRIB_HEARTBEAT_PREFIX "tributary.heartbeat"
 
@@ -157,14 +154,6 @@ void		trib_pgrec_free(trib_pgrec *rec);
 
 /* Take the event out of a record; the caller then owns it. */
 trib_event *trib_pgrec_take_event(trib_pgrec *rec);
-
-/*
- * Event ids.  "L:S", or "L" when seq is TRIB_SEQ_ALL (the whole transaction
- * at L).  format needs at least TRIB_EVENTID_LEN bytes.
- */
-#define TRIB_EVENTID_LEN 48
-void		trib_eventid_format(uint64_t lsn, uint64_t seq, char *buf, size_t len);
-bool		trib_eventid_parse(const char *s, uint64_t *lsn, uint64_t *seq);
 
 /*
  * The assembler.  Feed it every parsed record in stream order; take the

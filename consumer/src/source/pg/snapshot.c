@@ -29,6 +29,7 @@
 
 #include <libpq-fe.h>
 
+#include "errf.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
 
@@ -74,22 +75,6 @@ struct trib_snapshot
 	char		error[1024];
 };
 
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 /* A NULL-terminated copy of a NULL-terminated list (NULL stays NULL). */
 static char **
 copy_list(const char *const *l)
@@ -125,7 +110,7 @@ trib_snapshot_new(const trib_snapshot_conf *conf, char *errbuf, size_t errlen)
 
 	if (conf->dsn == NULL || conf->workers < 1 || conf->chunk_rows < 1 ||
 		conf->buffer_bytes == 0)
-		return fail(errbuf, errlen, "snapshot: dsn, workers, chunk_rows and buffer_bytes are required"), NULL;
+		return trib_errf(errbuf, errlen, "snapshot: dsn, workers, chunk_rows and buffer_bytes are required"), NULL;
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = *conf;
 	s->dsn = trib_xstrdup(conf->dsn);
@@ -158,8 +143,8 @@ connect_db(const char *dsn, char *errbuf, size_t errlen)
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK)
 	{
-		fail(errbuf, errlen, "snapshot: connection failed: %s",
-			 c ? PQerrorMessage(c) : "out of memory");
+		trib_errf(errbuf, errlen, "snapshot: connection failed: %s",
+				  c ? PQerrorMessage(c) : "out of memory");
 		PQfinish(c);
 		return NULL;
 	}
@@ -174,7 +159,7 @@ exec_ok(PGconn *c, const char *sql, const char *what, char *errbuf, size_t errle
 	bool		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
 	if (!ok)
-		fail(errbuf, errlen, "snapshot: %s: %s", what, PQerrorMessage(c));
+		trib_errf(errbuf, errlen, "snapshot: %s: %s", what, PQerrorMessage(c));
 	PQclear(r);
 	return ok;
 }
@@ -202,7 +187,7 @@ setup_session(PGconn *c, trib_snapenc enc, const char *import,
 		bool		ok;
 
 		if (lit == NULL)
-			return fail(errbuf, errlen, "snapshot: cannot quote the snapshot name");
+			return trib_errf(errbuf, errlen, "snapshot: cannot quote the snapshot name");
 		snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT %s", lit);
 		PQfreemem(lit);
 		ok = exec_ok(c, sql, "SET TRANSACTION SNAPSHOT", errbuf, errlen);
@@ -221,7 +206,7 @@ load_encoding(trib_snapshot *s, char *errbuf, size_t errlen)
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 	{
-		fail(errbuf, errlen, "snapshot: reading the database encoding: %s", PQerrorMessage(s->coord));
+		trib_errf(errbuf, errlen, "snapshot: reading the database encoding: %s", PQerrorMessage(s->coord));
 		PQclear(r);
 		return false;
 	}
@@ -242,7 +227,7 @@ take_snapshot(trib_snapshot *s, char *errbuf, size_t errlen)
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 	{
-		fail(errbuf, errlen, "snapshot: exporting a snapshot: %s", PQerrorMessage(s->coord));
+		trib_errf(errbuf, errlen, "snapshot: exporting a snapshot: %s", PQerrorMessage(s->coord));
 		PQclear(r);
 		return false;
 	}
@@ -316,7 +301,7 @@ trib_snapshot_slot_lsn(trib_snapshot *s, const char *slot, uint64_t *out,
 	*out = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 	{
-		fail(errbuf, errlen, "snapshot: reading the slot's position: %s", PQerrorMessage(s->coord));
+		trib_errf(errbuf, errlen, "snapshot: reading the slot's position: %s", PQerrorMessage(s->coord));
 		PQclear(r);
 		return false;
 	}
@@ -425,7 +410,7 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 			break;
 	if (s->error[0])
 	{
-		fail(errbuf, errlen, "%s", s->error);
+		trib_errf(errbuf, errlen, "%s", s->error);
 		rc = -1;
 	}
 	else if (s->qhead)
@@ -475,8 +460,8 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 			trib_strbuf_add(b, "null", 4);
 		else if (!trib_snapfmt_value(b, PQgetvalue(res, i, c), (size_t) PQgetlength(res, i, c),
 									 col->type, &s->fmt, e, sizeof(e)))
-			return fail(errbuf, errlen, "snapshot: %s.%s column %s: %s",
-						t->schema, t->table, col->name, e);
+			return trib_errf(errbuf, errlen, "snapshot: %s.%s column %s: %s",
+							 t->schema, t->table, col->name, e);
 		if (col->in_key)
 		{
 			trib_strbuf_addc(key, key->len ? ',' : '{');
@@ -616,8 +601,8 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 	}
 	ok = inflight = send_chunk_query(conn, t, first, next, types, key);
 	if (!ok)
-		fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
-			 PQerrorMessage(conn));
+		trib_errf(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
+				  PQerrorMessage(conn));
 	while (ok && !cancelled(s))
 	{
 		PGresult   *res = take_result(conn);
@@ -627,8 +612,8 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 		inflight = false;
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		{
-			ok = fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
-					  PQerrorMessage(conn));
+			ok = trib_errf(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
+						   PQerrorMessage(conn));
 			PQclear(res);
 			break;
 		}
@@ -638,8 +623,8 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 			last_key(t, res, &key);
 			ok = inflight = send_chunk_query(conn, t, first, next, types, key);
 			if (!ok)
-				fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
-					 PQerrorMessage(conn));
+				trib_errf(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
+						  PQerrorMessage(conn));
 		}
 		if (ok)
 			ok = make_chunk(s, w, ti, res, &c, errbuf, errlen);
@@ -680,8 +665,8 @@ read_cursor(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, siz
 		bool		final;
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			ok = fail(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
-					  PQerrorMessage(conn));
+			ok = trib_errf(errbuf, errlen, "snapshot: reading %s.%s: %s", t->schema, t->table,
+						   PQerrorMessage(conn));
 		else
 			ok = make_chunk(s, w, ti, res, &c, errbuf, errlen);
 		PQclear(res);
@@ -766,7 +751,7 @@ trib_snapshot_start(trib_snapshot *s, char *errbuf, size_t errlen)
 			s->running -= s->nworkers - i;
 			pthread_mutex_unlock(&s->mu);
 			set_error(s, "snapshot: cannot start a worker thread");
-			return fail(errbuf, errlen, "snapshot: cannot start a worker thread");
+			return trib_errf(errbuf, errlen, "snapshot: cannot start a worker thread");
 		}
 		s->workers[i].started = true;
 	}

@@ -17,6 +17,10 @@
 
 #include <openssl/evp.h>
 
+#include "errf.h"
+#include "isodate.h"
+#include "utf8.h"
+
 /* Type OIDs of the built-in types with a fast path in the plugin. */
 enum
 {
@@ -35,21 +39,6 @@ typedef struct cur
 	const char *p;
 	const char *end;
 } cur;
-
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 trib_snapkind
 trib_snapkind_of_oid(uint32_t oid)
@@ -163,47 +152,6 @@ put_ascii_escape(trib_strbuf *out, unsigned char c)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p (PostgreSQL's rules), or 0. */
-static int
-utf8_seq_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = *p;
-	int			n,
-				i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (end - p < n)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
-		(c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
-		return 0;
-	return n;
-}
-
-/* Decode a valid sequence of n bytes. */
-static unsigned
-utf8_decode(const unsigned char *p, int n)
-{
-	if (n == 2)
-		return ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-	if (n == 3)
-		return ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-	return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) |
-		((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-}
-
 /*
  * The body of a JSON string (no quotes), as the plugin's escape_body():
  * ASCII specials escaped; non-ASCII kept (UTF8, valid sequences under
@@ -233,11 +181,13 @@ string_body(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
 			put_ascii_escape(out, c);
 			p++;
 		}
-		else if ((n = utf8_seq_len(p, end)) > 1)
+		else if ((n = (int) trib_utf8_seqlen((const char *) p, (size_t) (end - p))) > 1)
 		{
 			if (enc == TRIB_SNAPENC_OTHER)
 			{
-				unsigned	cp = utf8_decode(p, n);
+				uint32_t	cp;
+
+				(void) trib_utf8_next((const char *) p, (size_t) (end - p), 0, &cp);
 
 				if (cp >= 0x10000)
 				{
@@ -341,24 +291,24 @@ number(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	   char *errbuf, size_t errlen)
 {
 	if (len == 0)
-		return fail(errbuf, errlen, "empty number");
+		return trib_errf(errbuf, errlen, "empty number");
 	if ((s[0] >= '0' && s[0] <= '9') ||
 		(s[0] == '-' && len > 1 && s[1] >= '0' && s[1] <= '9'))
 	{
 		if (!json_number(s, len))
-			return fail(errbuf, errlen, "not a number in JSON's syntax");
+			return trib_errf(errbuf, errlen, "not a number in JSON's syntax");
 		trib_strbuf_add(out, s, len);
 		return true;
 	}
 	if (t->kind == TRIB_SK_INT)
-		return fail(errbuf, errlen, "not an integer");
+		return trib_errf(errbuf, errlen, "not an integer");
 	if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
 		(len == 9 && memcmp(s, "-Infinity", 9) == 0))
 	{
 		trib_snapfmt_string(out, s, len, TRIB_SNAPENC_UTF8);
 		return true;
 	}
-	return fail(errbuf, errlen, "not a number, NaN or an infinity");
+	return trib_errf(errbuf, errlen, "not a number, NaN or an infinity");
 }
 
 /* "\x0001ff" -> base64 or plain hex. */
@@ -372,11 +322,11 @@ bytea(trib_strbuf *out, const char *s, size_t len, bool hex,
 	char	   *b64;
 
 	if (len < 2 || s[0] != '\\' || s[1] != 'x' || (len - 2) % 2 != 0)
-		return fail(errbuf, errlen, "bytea is not in hex output format");
+		return trib_errf(errbuf, errlen, "bytea is not in hex output format");
 	n = (len - 2) / 2;
 	for (i = 2; i < len; i++)
 		if (!strchr(hexdigits, s[i]))
-			return fail(errbuf, errlen, "bytea has a non-hex digit");
+			return trib_errf(errbuf, errlen, "bytea has a non-hex digit");
 	if (hex)
 	{
 		trib_strbuf_addc(out, '"');
@@ -399,44 +349,6 @@ bytea(trib_strbuf *out, const char *s, size_t len, bool hex,
 }
 
 /* ---- dates and times ---------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (astronomical y). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t		era,
-				yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* The inverse of days_from_civil(). */
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	int64_t		era,
-				doe,
-				yoe,
-				doy,
-				mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
 
 /* Read at least min_w digits (at most 9) as an integer. */
 static bool
@@ -634,22 +546,22 @@ datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
 	if (infinity(out, s, len))
 		return true;
 	if (!read_date(&c, &v))
-		return fail(errbuf, errlen, "unexpected date text");
+		return trib_errf(errbuf, errlen, "unexpected date text");
 	if (kind != TRIB_SK_DATE &&
 		(!expect(&c, ' ') || !read_time(&c, &v) ||
 		 (kind == TRIB_SK_TIMESTAMPTZ && !read_offset(&c, &off))))
-		return fail(errbuf, errlen, "unexpected timestamp text");
+		return trib_errf(errbuf, errlen, "unexpected timestamp text");
 	read_era(&c, &v);
 	if (c.p != c.end)
-		return fail(errbuf, errlen, "unexpected text after a date or timestamp");
+		return trib_errf(errbuf, errlen, "unexpected text after a date or timestamp");
 	if (off != 0)
 	{
-		int64_t		secs = days_from_civil(v.year, v.mon, v.day) * 86400 +
+		int64_t		secs = trib_isodate_days_from_civil(v.year, v.mon, v.day) * 86400 +
 			v.hour * 3600 + v.min * 60 + v.sec - off;
 		int64_t		days = (secs >= 0 ? secs : secs - 86399) / 86400;
 		int64_t		rest = secs - days * 86400;
 
-		civil_from_days(days, &v.year, &v.mon, &v.day);
+		trib_isodate_civil_from_days(days, &v.year, &v.mon, &v.day);
 		v.hour = (int) (rest / 3600);
 		v.min = (int) (rest / 60 % 60);
 		v.sec = (int) (rest % 60);
@@ -681,7 +593,7 @@ timetz(trib_strbuf *out, const char *s, size_t len, char *errbuf, size_t errlen)
 				a;
 
 	if (!read_time(&c, &v) || !read_offset(&c, &off) || c.p != c.end)
-		return fail(errbuf, errlen, "unexpected time with time zone text");
+		return trib_errf(errbuf, errlen, "unexpected time with time zone text");
 	a = off < 0 ? -off : off;
 	trib_strbuf_addc(out, '"');
 	put_hms(out, &v);
@@ -740,7 +652,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 	bool		first = true;
 
 	if (depth > 6 || !expect(c, '{'))
-		return fail(errbuf, errlen, "malformed array literal");
+		return trib_errf(errbuf, errlen, "malformed array literal");
 	trib_strbuf_addc(out, '[');
 	if (expect(c, '}'))
 	{
@@ -757,7 +669,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 		if (c->p < c->end && *c->p == '{')
 			ok = array_level(out, c, t, o, depth + 1, errbuf, errlen);
 		else if (!array_element(c, t->delim, &tmp, &is_null))
-			ok = fail(errbuf, errlen, "malformed array element");
+			ok = trib_errf(errbuf, errlen, "malformed array element");
 		else if (is_null)
 			trib_strbuf_add(out, "null", 4);
 		else
@@ -766,7 +678,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 		if (!ok || expect(c, t->delim))
 			continue;
 		if (!expect(c, '}'))
-			ok = fail(errbuf, errlen, "malformed array literal");
+			ok = trib_errf(errbuf, errlen, "malformed array literal");
 		break;
 	}
 	trib_strbuf_free(&tmp);
@@ -786,14 +698,14 @@ array(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	{
 		while (c.p < c.end && *c.p != '=')
 			if (!strchr("[]:-0123456789", *c.p++))
-				return fail(errbuf, errlen, "malformed array bounds");
+				return trib_errf(errbuf, errlen, "malformed array bounds");
 		if (!expect(&c, '='))
-			return fail(errbuf, errlen, "malformed array bounds");
+			return trib_errf(errbuf, errlen, "malformed array bounds");
 	}
 	if (!array_level(out, &c, t, o, 0, errbuf, errlen))
 		return false;
 	if (c.p != c.end)
-		return fail(errbuf, errlen, "unexpected text after an array");
+		return trib_errf(errbuf, errlen, "unexpected text after an array");
 	return true;
 }
 
@@ -872,8 +784,8 @@ composite(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 	if (!ok || !expect(&c, ')') || c.p != c.end)
 	{
 		if (ok || !errbuf || errlen == 0 || errbuf[0] == '\0')
-			fail(errbuf, errlen, "malformed composite value (expected %d attributes)",
-				 t->nattrs);
+			trib_errf(errbuf, errlen, "malformed composite value (expected %d attributes)",
+					  t->nattrs);
 		return false;
 	}
 	trib_strbuf_addc(out, '}');
@@ -901,10 +813,10 @@ trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 				trib_strbuf_adds(out, text[0] == 't' ? "true" : "false");
 				return true;
 			}
-			return fail(errbuf, errlen, "unexpected boolean text");
+			return trib_errf(errbuf, errlen, "unexpected boolean text");
 		case TRIB_SK_JSON:
 			if (len == 0)
-				return fail(errbuf, errlen, "empty json value");
+				return trib_errf(errbuf, errlen, "empty json value");
 			raw_json(out, text, len, o->encoding);
 			return true;
 		case TRIB_SK_BYTEA:
@@ -917,7 +829,7 @@ trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 			return timetz(out, text, len, errbuf, errlen);
 		case TRIB_SK_ARRAY:
 			if (t->elem == NULL)
-				return fail(errbuf, errlen, "array type without element type");
+				return trib_errf(errbuf, errlen, "array type without element type");
 			return array(out, text, len, t, o, errbuf, errlen);
 		case TRIB_SK_COMPOSITE:
 			return composite(out, text, len, t, o, errbuf, errlen);

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errf.h"
 #include "strbuf.h"
 
 #define MAX_TYPE_DEPTH 16
@@ -41,22 +42,6 @@ enum
 {
 	OID_INT2VECTOR = 22, OID_OIDVECTOR = 30
 };
-
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-	__attribute__((format(printf, 3, 4)));
-
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
 
 /* ---- patterns ----------------------------------------------------------- */
 
@@ -182,8 +167,8 @@ selected(const trib_snapshot_conf *conf, const char *schema, const char *table,
 			in = trib_snap_pattern_match(*p, schema, table, bad);
 	}
 	if (*bad)
-		fail(errbuf, errlen, "snapshot: malformed table pattern in include_tables, exclude_tables or snapshot_tables "
-			 "(write schema.table; '*' and '?' are wildcards outside double quotes)");
+		trib_errf(errbuf, errlen, "snapshot: malformed table pattern in include_tables, exclude_tables or snapshot_tables "
+				  "(write schema.table; '*' and '?' are wildcards outside double quotes)");
 	return in;
 }
 
@@ -200,7 +185,7 @@ query1(PGconn *conn, const char *sql, const char *param, char *errbuf, size_t er
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		fail(errbuf, errlen, "snapshot: catalog query failed: %s", PQerrorMessage(conn));
+		trib_errf(errbuf, errlen, "snapshot: catalog query failed: %s", PQerrorMessage(conn));
 		PQclear(res);
 		return NULL;
 	}
@@ -246,7 +231,7 @@ load_type(PGconn *conn, const char *oid, int depth, char *errbuf, size_t errlen)
 	trib_snaptype *t;
 
 	if (depth > MAX_TYPE_DEPTH)
-		return fail(errbuf, errlen, "snapshot: types nested too deeply"), NULL;
+		return trib_errf(errbuf, errlen, "snapshot: types nested too deeply"), NULL;
 	snprintf(cur, sizeof(cur), "%s", oid);
 	for (;;)
 	{
@@ -260,7 +245,7 @@ load_type(PGconn *conn, const char *oid, int depth, char *errbuf, size_t errlen)
 		if (PQntuples(res) != 1)
 		{
 			PQclear(res);
-			return fail(errbuf, errlen, "snapshot: type %s not found", cur), NULL;
+			return trib_errf(errbuf, errlen, "snapshot: type %s not found", cur), NULL;
 		}
 		if (strcmp(PQgetvalue(res, 0, 0), "d") != 0)
 			break;
@@ -441,8 +426,8 @@ load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapenc e
 	free(ripos);
 	for (i = 0; i < t->norder; i++)
 		if (t->order[i] < 0)
-			return fail(errbuf, errlen, "snapshot: %s.%s: cannot read its key columns",
-						t->schema, t->table);
+			return trib_errf(errbuf, errlen, "snapshot: %s.%s: cannot read its key columns",
+							 t->schema, t->table);
 	return true;
 }
 

@@ -38,8 +38,11 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "conninfo.h"
+#include "errf.h"
 #include "pgconn.h"
+#include "xalloc.h"
 
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
@@ -107,55 +110,6 @@ struct trib_source_pg
 
 /* ---------------------------------------------------------------------- */
 /* helpers */
-
-/* Monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Microseconds since 2000-01-01, for sendTime. */
-static int64_t
-pg_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PG_EPOCH_OFFSET_US;
-}
-
-/* strdup; NULL stays NULL; aborts on out-of-memory. */
-static char *
-sdup(const char *s)
-{
-	char	   *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		abort();
-	return d;
-}
-
-/* printf into errbuf; returns false. */
-static bool
-fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf && errlen)
-	{
-		va_start(ap, fmt);
-		vsnprintf(errbuf, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
 
 /* Report through the caller's log function, if any. */
 static void
@@ -250,7 +204,7 @@ connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, siz
 	if (!opts)
 	{
 		PQfreemem(perr);
-		fail(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
+		trib_errf(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
 		return NULL;
 	}
 	for (o = opts; o->keyword; o++)
@@ -289,7 +243,7 @@ connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, siz
 	PQconninfoFree(opts);
 	if (conn == NULL)
 	{
-		fail(errbuf, errlen, "connection failed: %s", e.message);
+		trib_errf(errbuf, errlen, "connection failed: %s", e.message);
 		if (final)
 			*final = e.final;
 	}
@@ -302,7 +256,7 @@ trib_pg_dsn_redacted(const char *dsn)
 {
 	char	   *s = trib_conninfo_rebuild(dsn, NULL, true);
 
-	return s ? s : sdup("(unparsable dsn)");
+	return s ? s : trib_xstrdup("(unparsable dsn)");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -327,8 +281,8 @@ add_opt(trib_source_pg *src, const char *name, const char *value)
 	src->optv = realloc(src->optv, (size_t) (src->optc + 1) * 2 * sizeof(char *));
 	if (!src->optv)
 		abort();
-	src->optv[2 * src->optc] = sdup(name);
-	src->optv[2 * src->optc + 1] = sdup(value);
+	src->optv[2 * src->optc] = trib_xstrdup(name);
+	src->optv[2 * src->optc + 1] = trib_xstrdup(value);
 	src->optc++;
 }
 
@@ -372,7 +326,7 @@ add_table_filters(trib_source_pg *src, const trib_source_pg_conf *conf)
 	if (conf->include_tables)
 	{
 		x = conf->catalog_tables ? join2(conf->include_tables, conf->catalog_tables)
-			: sdup(conf->include_tables);
+			: trib_xstrdup(conf->include_tables);
 		add_opt(src, "include-tables", x);
 		free(x);
 	}
@@ -393,14 +347,14 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	char	   *perr = NULL;
 
 	if (!conf || !conf->dsn)
-		return fail(errbuf, errlen, "source: dsn is required"), NULL;
+		return trib_errf(errbuf, errlen, "source: dsn is required"), NULL;
 	if (!valid_slot_name(conf->slot))
-		return fail(errbuf, errlen, "source: slot name must be 1 to 63 of a-z, 0-9 and _"), NULL;
+		return trib_errf(errbuf, errlen, "source: slot name must be 1 to 63 of a-z, 0-9 and _"), NULL;
 	opts = PQconninfoParse(conf->dsn, &perr);
 	if (!opts)
 	{
 		PQfreemem(perr);
-		return fail(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
+		return trib_errf(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
 	}
 
 	src = calloc(1, sizeof(*src));
@@ -408,13 +362,13 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 		abort();
 	for (o = opts; o->keyword; o++)
 		if (strcmp(o->keyword, "dbname") == 0 && o->val)
-			src->dbname = sdup(o->val);
+			src->dbname = trib_xstrdup(o->val);
 	PQconninfoFree(opts);
 
-	src->dsn = sdup(conf->dsn);
-	src->slot = sdup(conf->slot);
-	src->pipeline = sdup(conf->pipeline ? conf->pipeline : "tributary");
-	src->source_name = sdup(conf->source_name ? conf->source_name : "postgres");
+	src->dsn = trib_xstrdup(conf->dsn);
+	src->slot = trib_xstrdup(conf->slot);
+	src->pipeline = trib_xstrdup(conf->pipeline ? conf->pipeline : "tributary");
+	src->source_name = trib_xstrdup(conf->source_name ? conf->source_name : "postgres");
 	src->create_slot = conf->create_slot;
 	src->create_extension = conf->create_extension;
 	src->snapshot = conf->snapshot;
@@ -436,7 +390,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	{
 		if (reserved_option(po[0]))
 		{
-			fail(errbuf, errlen, "source: plugin option \"%s\" is set by the source itself", po[0]);
+			trib_errf(errbuf, errlen, "source: plugin option \"%s\" is set by the source itself", po[0]);
 			trib_source_pg_free(src);
 			return NULL;
 		}
@@ -499,7 +453,7 @@ schedule_retry(trib_source_pg *src, bool slot_busy)
 	/* Jitter: between half and all of the delay. */
 	delay = base / 2 + (int64_t) (rand_r(&src->rand_state) % (unsigned) (base / 2 + 1));
 	src->attempts++;
-	src->next_attempt_ms = now_ms() + delay;
+	src->next_attempt_ms = trib_clock_mono_ms() + delay;
 	slog(src, 2, "source: retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
 }
 
@@ -540,8 +494,8 @@ result_failure(trib_source_pg *src, PGresult *res, const char *what,
 
 	if (!msg)
 		msg = conn_error(src->conn, eb, sizeof(eb));
-	fail(errbuf, errlen, "%s failed: %s%s%s%s", what, msg,
-		 state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+	trib_errf(errbuf, errlen, "%s failed: %s%s%s%s", what, msg,
+			  state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 	if (slot_busy)
 		*slot_busy = state && strcmp(state, "55006") == 0;
 	return fatal_sqlstate(state) ? -1 : 0;
@@ -590,7 +544,7 @@ ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
 		free(src->snapshot_name);
 		src->snapshot_name = NULL;
 		if (PQnfields(res) >= 3 && PQntuples(res) == 1 && !PQgetisnull(res, 0, 2))
-			src->snapshot_name = sdup(PQgetvalue(res, 0, 2));
+			src->snapshot_name = trib_xstrdup(PQgetvalue(res, 0, 2));
 		slog(src, 2, "source: created replication slot %s", src->slot);
 	}
 	else
@@ -698,15 +652,15 @@ send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errl
 	put_u64(buf + 1, write);
 	put_u64(buf + 9, flush);
 	put_u64(buf + 17, 0);		/* apply: not tracked, like pg_recvlogical */
-	put_u64(buf + 25, (uint64_t) pg_now_us());
+	put_u64(buf + 25, (uint64_t) (trib_clock_wall_us() - PG_EPOCH_OFFSET_US));
 	buf[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(src->conn, buf, sizeof(buf)) <= 0 || PQflush(src->conn) != 0)
-		return fail(errbuf, errlen, "could not send status update: %s",
-					conn_error(src->conn, eb, sizeof(eb)));
+		return trib_errf(errbuf, errlen, "could not send status update: %s",
+						 conn_error(src->conn, eb, sizeof(eb)));
 	src->reported = flush;
 	src->stats.confirmed_lsn = flush;
 	src->stats.status_updates++;
-	src->last_status_ms = now_ms();
+	src->last_status_ms = trib_clock_mono_ms();
 	src->reply_due = false;
 	return true;
 }
@@ -738,7 +692,7 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 	PQclear(res);
 	src->streaming = true;
 	src->attempts = 0;
-	src->last_recv_ms = now_ms();
+	src->last_recv_ms = trib_clock_mono_ms();
 	slog(src, 2, "source: streaming from slot %s", src->slot);
 	if (!send_status(src, false, errbuf, errlen))
 	{
@@ -763,7 +717,7 @@ try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 	}
 	if (rc < 0)
 	{
-		fail(errbuf, errlen, "%s", eb);
+		trib_errf(errbuf, errlen, "%s", eb);
 		return -1;
 	}
 	slog(src, busy ? 2 : 1, "source: %s", eb);
@@ -795,7 +749,7 @@ bool
 trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 					 int retry_ms, char *errbuf, size_t errlen)
 {
-	int64_t		deadline = now_ms() + (retry_ms > 0 ? retry_ms : 0);
+	int64_t		deadline = trib_clock_mono_ms() + (retry_ms > 0 ? retry_ms : 0);
 
 	if (resume && resume->commit_lsn != 0)
 	{
@@ -814,8 +768,8 @@ trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 		if (rc < 0)
 			return false;
 		schedule_retry(src, busy);
-		wait = src->next_attempt_ms - now_ms();
-		if (now_ms() + wait > deadline)
+		wait = src->next_attempt_ms - trib_clock_mono_ms();
+		if (trib_clock_mono_ms() + wait > deadline)
 			return false;
 		if (wait > 0)
 			usleep((useconds_t) wait * 1000);
@@ -892,10 +846,10 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 		if (n > 0)
 		{
 			if (!trib_pgparser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
-				return fail(errbuf, errlen, "source: %s", eb);
+				return trib_errf(errbuf, errlen, "source: %s", eb);
 			src->stats.records++;
 			if (!trib_pgasm_push(src->asm_, rec, eb, sizeof(eb)))
-				return fail(errbuf, errlen, "source: %s", eb);
+				return trib_errf(errbuf, errlen, "source: %s", eb);
 		}
 		off += next;
 	}
@@ -910,7 +864,7 @@ handle_copydata(trib_source_pg *src, const char *buf, int len,
 {
 	uint64_t	walend;
 
-	src->last_recv_ms = now_ms();
+	src->last_recv_ms = trib_clock_mono_ms();
 	if (len >= 25 && buf[0] == 'w')
 	{
 		walend = get_u64(buf + 9);
@@ -930,8 +884,8 @@ handle_copydata(trib_source_pg *src, const char *buf, int len,
 			src->reply_due = true;
 		return true;
 	}
-	return fail(errbuf, errlen, "source: unexpected replication message '%c' of %d bytes",
-				len > 0 ? buf[0] : '?', len);
+	return trib_errf(errbuf, errlen, "source: unexpected replication message '%c' of %d bytes",
+					 len > 0 ? buf[0] : '?', len);
 }
 
 /* Emit a heartbeat on its own connection when due; failures are logged. */
@@ -1042,7 +996,7 @@ read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 			PQclear(res);
 			if (rc < 0)
 			{
-				fail(errbuf, errlen, "source: %s", eb);
+				trib_errf(errbuf, errlen, "source: %s", eb);
 				disconnect(src);
 				return false;
 			}
@@ -1060,13 +1014,13 @@ int
 trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 					int timeout_ms, char *errbuf, size_t errlen)
 {
-	int64_t		deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t		deadline = trib_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	if (max <= 0)
 		return 0;
 	for (;;)
 	{
-		int64_t		now = now_ms();
+		int64_t		now = trib_clock_mono_ms();
 		int64_t		wake;
 		struct pollfd pfd;
 		bool		got;
@@ -1097,7 +1051,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		if (!src->streaming)
 			continue;
 
-		now = now_ms();
+		now = trib_clock_mono_ms();
 		if (src->reply_due || now - src->last_status_ms >= src->status_interval_ms)
 		{
 			char		eb[512];

@@ -1,7 +1,7 @@
 /*
  * lua_expr.c: compiled Lua expressions over bound events (see lua_expr.h;
  * the sandbox and limits are in lua_sandbox.c, value conversion in
- * lua_json.c).
+ * lua_json.c, the bound event's row images in lua_image.c).
  *
  * Hot path.  Binding an event only stores a pointer and drops the previous
  * event's parses.  An expression reads event fields through the sandbox's
@@ -23,18 +23,15 @@
 
 #include <lauxlib.h>
 
+#include "errf.h"
+#include "words.h"
+
 /* ---- binding ------------------------------------------------------------- */
 
 static void
 drop_parses(trib_lua *T)
 {
-	for (int i = 0; i < IMG_COUNT; i++)
-	{
-		yajl_tree_free(T->img[i]);
-		T->img[i] = NULL;
-		T->parsed[i] = false;
-		T->row_ready[i] = false;
-	}
+	trib_lua_image_drop(T);
 	yajl_tree_free(T->nested);
 	T->nested = NULL;
 	yajl_tree_free(T->unchanged);
@@ -50,7 +47,7 @@ trib_lua_bind(trib_lua *T, const trib_event *ev)
 }
 
 void
-trib_lua_bind_value(trib_lua *T, const char *column, const trib_mval *v)
+trib_lua_bind_value(trib_lua *T, const char *column, const trib_jvalue *v)
 {
 	yajl_tree_free(T->val_tree);
 	T->val_tree = NULL;
@@ -65,62 +62,37 @@ trib_lua_unbind(trib_lua *T)
 	trib_lua_bind_value(T, NULL, NULL);
 }
 
-static const char *const img_names[IMG_COUNT] = {"before", "after", "key"};
-
-/* The text of image slot of the bound event, or NULL. */
-static const char *
-image_text(const trib_lua *T, int slot)
-{
-	if (T->ev == NULL)
-		return NULL;
-	return slot == IMG_BEFORE ? T->ev->before
-		: slot == IMG_AFTER ? T->ev->after : T->ev->key;
-}
-
-yajl_val
-trib_lua_image(lua_State *L, int slot)
-{
-	trib_lua   *T = trib_lua_of(L);
-	const char *text;
-
-	if (T->parsed[slot])
-		return T->img[slot];
-	text = image_text(T, slot);
-	if (text != NULL)
-	{
-		char		err[8];
-
-		/* the parser's message quotes the text, which may be PII */
-		T->img[slot] = yajl_tree_parse(text, err, sizeof(err));
-		if (T->img[slot] == NULL || !YAJL_IS_OBJECT(T->img[slot]))
-			luaL_error(L, "row image '%s' is not a JSON object", img_names[slot]);
-	}
-	T->parsed[slot] = true;
-	return T->img[slot];
-}
-
 /* ---- row-image proxies --------------------------------------------------- */
 
-/* The field index of image slot, reset for the bound event on first use. */
-static trib_rowidx *
-row_of(trib_lua *T, int slot)
+/* The tree of JSON text[0..n); a Lua error "<what> is not JSON" when it
+ * is not (the parser's message is not shown: it quotes the text). */
+static yajl_val
+parse_or_raise(lua_State *L, const char *text, size_t n, const char *what)
 {
-	trib_rowidx *r = &T->row[slot];
+	char	   *copy = trib_xstrndup(text, n);
+	char		err[8];
+	yajl_val	v = yajl_tree_parse(copy, err, sizeof(err));
 
-	if (!T->row_ready[slot])
-	{
-		const char *text = image_text(T, slot);
-
-		trib_rowidx_reset(r, text, text ? strlen(text) : 0);
-		T->row_ready[slot] = true;
-	}
-	return r;
+	free(copy);
+	if (v == NULL)
+		luaL_error(L, "%s is not JSON", what);
+	return v;
 }
 
-static void
-image_error(lua_State *L, int slot)
+/* Push a string, number or boolean of that kind and text; false (nothing
+ * pushed) for other kinds. */
+static bool
+push_scalar(lua_State *L, trib_jkind kind, const char *text, size_t len)
 {
-	luaL_error(L, "row image '%s' is not a JSON object", img_names[slot]);
+	if (kind == TRIB_J_STRING)
+		lua_pushlstring(L, text, len);
+	else if (kind == TRIB_J_NUMBER)
+		trib_lua_push_number(L, text, len);
+	else if (kind == TRIB_J_BOOL)
+		lua_pushboolean(L, len == 4);
+	else
+		return false;
+	return true;
 }
 
 /* Push field f of r; a null reads as nil at top level, else as `null`. */
@@ -130,31 +102,16 @@ push_field(lua_State *L, trib_rowidx *r, const trib_rowfield *f, bool top)
 	trib_lua   *T = trib_lua_of(L);
 	const char *v = trib_rowidx_val(r, f);
 
+	if (push_scalar(L, f->kind, v, f->val_len))
+		return;
 	switch (f->kind)
 	{
-		case TRIB_J_STRING:
-			lua_pushlstring(L, v, f->val_len);
-			return;
-		case TRIB_J_NUMBER:
-			trib_lua_push_number(L, v, f->val_len);
-			return;
-		case TRIB_J_BOOL:
-			lua_pushboolean(L, f->val_len == 4);
-			return;
 		case TRIB_J_OBJECT:
 		case TRIB_J_ARRAY:
-			{
-				char	   *copy = trib_xstrndup(v, f->val_len);
-				char		err[8];
-
-				yajl_tree_free(T->nested);
-				T->nested = yajl_tree_parse(copy, err, sizeof(err));
-				free(copy);
-				if (T->nested == NULL)
-					luaL_error(L, "a nested value of a row image is not JSON");
-				trib_lua_push_json(L, T->nested, true);
-				return;
-			}
+			yajl_tree_free(T->nested);
+			T->nested = parse_or_raise(L, v, f->val_len, "a nested value of a row image");
+			trib_lua_push_json(L, T->nested, true);
+			return;
 		default:
 			if (top)
 				lua_pushnil(L);
@@ -169,7 +126,7 @@ static int
 row_index(lua_State *L)
 {
 	const int  *slot = lua_touserdata(L, 1);
-	trib_rowidx *r = row_of(trib_lua_of(L), *slot);
+	trib_rowidx *r = trib_lua_image_row(trib_lua_of(L), *slot);
 	const trib_rowfield *f;
 	size_t		n;
 	const char *k;
@@ -180,7 +137,7 @@ row_index(lua_State *L)
 	k = lua_tolstring(L, 2, &n);
 	rc = trib_rowidx_find(r, k, n, &f);
 	if (rc < 0)
-		image_error(L, *slot);
+		trib_lua_image_error(L, *slot);
 	if (rc == 0)
 		return 0;
 	push_field(L, r, f, true);
@@ -191,10 +148,10 @@ row_index(lua_State *L)
 static trib_rowidx *
 row_complete(lua_State *L, int slot)
 {
-	trib_rowidx *r = row_of(trib_lua_of(L), slot);
+	trib_rowidx *r = trib_lua_image_row(trib_lua_of(L), slot);
 
 	if (!trib_rowidx_complete(r))
-		image_error(L, slot);
+		trib_lua_image_error(L, slot);
 	return r;
 }
 
@@ -247,7 +204,7 @@ row_tostring(lua_State *L)
 {
 	const int  *slot = lua_touserdata(L, 1);
 
-	lua_pushfstring(L, "row image (%s)", img_names[*slot]);
+	lua_pushfstring(L, "row image (%s)", trib_lua_image_name(*slot));
 	return 1;
 }
 
@@ -319,36 +276,21 @@ push_unchanged(lua_State *L, trib_lua *T)
 static void
 push_value(lua_State *L, trib_lua *T)
 {
-	const trib_mval *v = T->val;
+	const trib_jvalue *v = T->val;
 
 	if (v == NULL)
 	{
 		lua_pushnil(L);
 		return;
 	}
+	if (push_scalar(L, v->kind, v->text, v->len))
+		return;
 	switch (v->kind)
 	{
-		case TRIB_J_STRING:
-			lua_pushlstring(L, v->text, v->len);
-			return;
-		case TRIB_J_NUMBER:
-			trib_lua_push_number(L, v->text, v->len);
-			return;
-		case TRIB_J_BOOL:
-			lua_pushboolean(L, v->len == 4);
-			return;
 		case TRIB_J_OBJECT:
 		case TRIB_J_ARRAY:
 			if (T->val_tree == NULL)
-			{
-				char	   *copy = trib_xstrndup(v->text, v->len);
-				char		err[8];
-
-				T->val_tree = yajl_tree_parse(copy, err, sizeof(err));
-				free(copy);
-				if (T->val_tree == NULL)
-					luaL_error(L, "the checked value is not JSON");
-			}
+				T->val_tree = parse_or_raise(L, v->text, v->len, "the checked value");
 			trib_lua_push_json(L, T->val_tree, true);
 			return;
 		default:
@@ -367,9 +309,9 @@ push_event_field(lua_State *L, trib_lua *T, const char *k, size_t n, bool top)
 	const trib_event *ev = T->ev;
 
 	for (int i = 0; i < IMG_COUNT; i++)
-		if (strcmp(k, img_names[i]) == 0)
+		if (strcmp(k, trib_lua_image_name(i)) == 0)
 		{
-			if (image_text(T, i))
+			if (trib_lua_image_text(T, i))
 				lua_rawgeti(L, LUA_REGISTRYINDEX, T->proxy_ref[i]);
 			else
 				lua_pushnil(L);
@@ -464,18 +406,11 @@ event_proxy_newindex(lua_State *L)
 static void
 make_event_proxy(lua_State *L, int *ref)
 {
-	lua_newuserdatauv(L, 0, 0);
-	lua_newtable(L);
-	lua_pushcfunction(L, event_proxy_index);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, event_proxy_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushliteral(L, "event");
-	lua_setfield(L, -2, "__name");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, -2);
-	*ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	static const luaL_Reg mt[] = {
+		{"__index", event_proxy_index}, {"__newindex", event_proxy_newindex}, {NULL, NULL}
+	};
+
+	*ref = trib_lua_sealed_object(L, "event", mt);
 }
 
 /* ---- state --------------------------------------------------------------- */
@@ -673,10 +608,7 @@ run(trib_lua_expr *e, trib_lua_mode want, int nres, char *errbuf,
 	int			status;
 
 	if (e->mode != want)
-	{
-		snprintf(errbuf, errlen, "%s: compiled for another mode", e->name);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s: compiled for another mode", e->name);
 	lua_settop(L, 0);
 	T->count = 0;
 	T->limit_hit = false;
@@ -793,10 +725,7 @@ convert(trib_lua_expr *e, trib_strbuf *json, char *errbuf, size_t errlen)
 	ok = lua_toboolean(L, -1);
 	lua_settop(L, 0);
 	if (!ok)
-	{
-		snprintf(errbuf, errlen, "%s: %s", e->name, err);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s: %s", e->name, err);
 	yajl_gen_get_buf(T->gen, &buf, &n);
 	trib_strbuf_add(json, (const char *) buf, n);
 	return true;
@@ -847,12 +776,9 @@ bool
 trib_lua_mode_parse(const char *s, trib_lua_mode *out)
 {
 	static const char *const names[] = {"filter", "route", "value", "map"};
+	int			i = trib_words_find(names, TRIB_NWORDS(names), s);
 
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, names[i]) == 0)
-		{
-			*out = (trib_lua_mode) i;
-			return true;
-		}
-	return false;
+	if (i >= 0)
+		*out = (trib_lua_mode) i;
+	return i >= 0;
 }

@@ -65,7 +65,7 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "mask.h"
+#include "jvalue.h"
 #include "strbuf.h"
 
 typedef struct trib_lua_limits
@@ -118,7 +118,7 @@ void		trib_lua_bind(trib_lua *T, const trib_event *ev);
 
 /* Make v (NULL: none) the `value` of column `column` expressions see. */
 void		trib_lua_bind_value(trib_lua *T, const char *column,
-								const trib_mval *v);
+								const trib_jvalue *v);
 
 /* Forget the bound event and value (frees the parsed images). */
 void		trib_lua_unbind(trib_lua *T);

@@ -1,10 +1,13 @@
 /*
  * lua_int.h: what the Lua expression files share (lua_expr.c,
- * lua_sandbox.c, lua_json.c) and nobody else needs.
+ * lua_sandbox.c, lua_json.c, lua_image.c) and nobody else needs.  They
+ * depend one way: lua_expr.c uses the other three, lua_json.c uses
+ * lua_image.c.
  */
 #ifndef TRIB_LUA_INT_H
 #define TRIB_LUA_INT_H
 
+#include <lauxlib.h>
 #include <lua.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -59,7 +62,7 @@ struct trib_lua
 	yajl_val	unchanged;
 	bool		unchanged_parsed;
 	const char *column;
-	const trib_mval *val;
+	const trib_jvalue *val;
 	yajl_val	val_tree;		/* value was an object/array: parsed */
 
 	yajl_gen	gen;			/* reused for results */
@@ -86,6 +89,9 @@ trib_lua_of(lua_State *L)
 /* lua_sandbox.c */
 void	   *trib_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 void		trib_lua_hook(lua_State *L, lua_Debug *ar);
+/* A new userdata with a metatable of mt's functions, named `name`, that
+ * Lua code can neither read nor replace; returns its registry ref. */
+int			trib_lua_sealed_object(lua_State *L, const char *name, const luaL_Reg *mt);
 /* Build the sandbox: env_ref, null_ref, array_mt_ref; the event lookup
  * closure `event_index` becomes the last fallback for globals. */
 bool		trib_lua_build_sandbox(trib_lua *T, lua_CFunction event_index,
@@ -94,9 +100,18 @@ bool		trib_lua_build_sandbox(trib_lua *T, lua_CFunction event_index,
 /* lua_expr.c: the registry name of the row-image proxies' metatable; a
  * proxy is a userdata holding its image slot (an int) */
 #define TRIB_LUA_ROW_MT "tributary.row"
-/* The parsed tree of image slot of the bound event (NULL if it has
- * none); raises a Lua error when the image is not a JSON object. */
+
+/* lua_image.c: the bound event's images.  name: "before", "after",
+ * "key"; text: the image's JSON text (NULL if it has none); the parsed
+ * tree (NULL if none; a Lua error when the image is not a JSON object);
+ * the lazy field index; the error for an image that is not an object;
+ * drop every parse (a new event is bound). */
+const char *trib_lua_image_name(int slot);
+const char *trib_lua_image_text(const trib_lua *T, int slot);
 yajl_val	trib_lua_image(lua_State *L, int slot);
+trib_rowidx *trib_lua_image_row(trib_lua *T, int slot);
+void		trib_lua_image_error(lua_State *L, int slot);
+void		trib_lua_image_drop(trib_lua *T);
 
 /* lua_json.c */
 /* Push a JSON number's text as a Lua value (see lua_expr.h). */

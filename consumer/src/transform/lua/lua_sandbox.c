@@ -242,22 +242,29 @@ push_whitelist(trib_lua *T)
 	lua_setfield(L, -2, "null");
 }
 
+int
+trib_lua_sealed_object(lua_State *L, const char *name, const luaL_Reg *mt)
+{
+	lua_newuserdatauv(L, 0, 0);
+	lua_newtable(L);
+	luaL_setfuncs(L, mt, 0);
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "__name");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_setmetatable(L, -2);
+	return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 /* Create the null sentinel and the array marker metatable. */
 static void
 make_markers(trib_lua *T)
 {
 	lua_State  *L = T->L;
 
-	lua_newuserdatauv(L, 0, 0);
-	lua_newtable(L);
-	lua_pushcfunction(L, null_tostring);
-	lua_setfield(L, -2, "__tostring");
-	lua_pushliteral(L, "null");
-	lua_setfield(L, -2, "__name");
-	lua_pushboolean(L, 0);
-	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, -2);
-	T->null_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	static const luaL_Reg null_mt[] = {{"__tostring", null_tostring}, {NULL, NULL}};
+
+	T->null_ref = trib_lua_sealed_object(L, "null", null_mt);
 
 	lua_newtable(L);
 	lua_pushliteral(L, "array");

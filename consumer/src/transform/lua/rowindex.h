@@ -29,7 +29,7 @@
 
 #include <yajl/yajl_parse.h>
 
-#include "mask.h"
+#include "jvalue.h"
 
 /* One top-level field. */
 typedef struct trib_rowfield

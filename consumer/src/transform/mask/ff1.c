@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "errf.h"
 #include "strbuf.h"
 
 struct trib_ff1
@@ -51,13 +52,6 @@ typedef struct ff1_call
 			   *y,
 			   *c;
 } ff1_call;
-
-static bool
-fail(char *errbuf, size_t errlen, const char *msg)
-{
-	snprintf(errbuf, errlen, "%s", msg);
-	return false;
-}
 
 trib_ff1 *
 trib_ff1_new(const unsigned char *key, size_t keylen, unsigned radix,
@@ -283,25 +277,16 @@ check_args(const trib_ff1 *f, size_t tweaklen, const uint16_t *in, size_t n,
 	size_t		minlen = trib_ff1_minlen(f->radix);
 
 	if (tweaklen > TRIB_FF1_MAXTWEAK)
-	{
-		snprintf(errbuf, errlen, "FF1 tweak is %zu bytes; at most %d are accepted",
-				 tweaklen, TRIB_FF1_MAXTWEAK);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "FF1 tweak is %zu bytes; at most %d are accepted",
+						 tweaklen, TRIB_FF1_MAXTWEAK);
 	if (n < minlen || n > TRIB_FF1_MAXLEN)
-	{
-		snprintf(errbuf, errlen, "FF1 input has %zu numerals; radix %u needs %zu to %d "
-				 "(radix^length >= %d)", n, f->radix, minlen, TRIB_FF1_MAXLEN,
-				 TRIB_FF1_MIN_DOMAIN);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "FF1 input has %zu numerals; radix %u needs %zu to %d "
+						 "(radix^length >= %d)", n, f->radix, minlen, TRIB_FF1_MAXLEN,
+						 TRIB_FF1_MIN_DOMAIN);
 	for (size_t i = 0; i < n; i++)
 		if (in[i] >= f->radix)
-		{
-			snprintf(errbuf, errlen, "FF1 numeral at position %zu is not below the "
-					 "radix %u", i, f->radix);
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "FF1 numeral at position %zu is not below the "
+							 "radix %u", i, f->radix);
 	return true;
 }
 
@@ -323,7 +308,7 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 	if (!ff1_setup(f, n, t, &c))
 	{
 		call_free(&c);
-		return fail(errbuf, errlen, "FF1: OpenSSL BIGNUM failed");
+		return trib_errf(errbuf, errlen, "FF1: OpenSSL BIGNUM failed");
 	}
 	A = trib_xcalloc(c.v, sizeof(uint16_t));
 	B = trib_xcalloc(c.v, sizeof(uint16_t));
@@ -368,7 +353,7 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 		memcpy(out + alen, B, blen * sizeof(uint16_t));
 	}
 	else
-		fail(errbuf, errlen, "FF1: OpenSSL AES or BIGNUM failed");
+		trib_errf(errbuf, errlen, "FF1: OpenSSL AES or BIGNUM failed");
 	OPENSSL_cleanse(A, c.v * sizeof(uint16_t));
 	OPENSSL_cleanse(B, c.v * sizeof(uint16_t));
 	OPENSSL_cleanse(C, c.v * sizeof(uint16_t));

@@ -1,17 +1,19 @@
 /*
- * mask.c: value strategies (see mask.h): values in and out, compiling a
- * spec, the keyed hash, and the redact, partial and substitute strategies
- * (perturb and generalize are in mask_perturb.c).
+ * mask.c: value strategies (see mask.h): compiling a spec, and the
+ * redact, partial and substitute strategies (perturb and generalize are in
+ * mask_perturb.c, the keyed hash they all use in mask_prf.c).
  *
  * Character handling.  redact and partial work on characters, not bytes:
  * the text is walked with the strict UTF-8 decoder (utf8.c) and each
  * character is copied or replaced by the mask character as a whole, so a
  * masked value is always valid UTF-8 and has as many characters as the
- * original.  Non-string values are masked in their JSON text and become
- * strings.
+ * original.  Numbers and booleans are masked in their JSON text and become
+ * strings; redact masks the scalar leaves of objects and arrays and keeps
+ * their shape, partial refuses them.
  *
- * Keyed hash.  HMAC-SHA256 (one keyed OpenSSL context per mask, duplicated per value) over a label naming
- * the strategy and length-prefixed inputs; without a configured key the
+ * Keyed hash.  HMAC-SHA256 (hmac.h: one keyed context per mask,
+ * duplicated per value) over a label naming the strategy and
+ * length-prefixed inputs (docs/MASKING.md); without a configured key the
  * public key "tributary-unkeyed" stands in (deterministic, but anyone can
  * recompute it).
  */
@@ -23,172 +25,13 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "errf.h"
+#include "hmac.h"
 #include "utf8.h"
+#include "words.h"
 
 static const char unkeyed_key[] = "tributary-unkeyed";
-
-/* ---- values -------------------------------------------------------------- */
-
-void
-trib_mout_free(trib_mout *o)
-{
-	trib_strbuf_free(&o->text);
-	o->kind = TRIB_J_NULL;
-}
-
-void
-trib_mout_set(trib_mout *out, trib_jkind kind, const char *s, size_t n)
-{
-	trib_strbuf_free(&out->text);
-	out->kind = kind;
-	trib_strbuf_add(&out->text, s, n);
-	if (out->text.data == NULL)
-		trib_strbuf_adds(&out->text, "");
-}
-
-void
-trib_mval_from_yajl(yajl_val v, const char *sqltype, trib_mval *out,
-					trib_strbuf *scratch)
-{
-	out->sqltype = sqltype;
-	switch (v ? v->type : yajl_t_null)
-	{
-		case yajl_t_string:
-			out->kind = TRIB_J_STRING;
-			out->text = v->u.string;
-			break;
-		case yajl_t_number:
-			out->kind = TRIB_J_NUMBER;
-			out->text = v->u.number.r;
-			break;
-		case yajl_t_true:
-			out->kind = TRIB_J_BOOL;
-			out->text = "true";
-			break;
-		case yajl_t_false:
-			out->kind = TRIB_J_BOOL;
-			out->text = "false";
-			break;
-		case yajl_t_object:
-		case yajl_t_array:
-			{
-				yajl_gen	g = yajl_gen_alloc(NULL);
-				const unsigned char *buf;
-				size_t		n;
-
-				out->kind = v->type == yajl_t_object ? TRIB_J_OBJECT : TRIB_J_ARRAY;
-				if (g == NULL || !trib_jdoc_gen(g, v))
-					abort();
-				yajl_gen_get_buf(g, &buf, &n);
-				scratch->len = 0;
-				trib_strbuf_add(scratch, (const char *) buf, n);
-				yajl_gen_free(g);
-				out->text = scratch->data;
-				out->len = n;
-				return;
-			}
-		default:
-			out->kind = TRIB_J_NULL;
-			out->text = "null";
-			break;
-	}
-	out->len = strlen(out->text);
-}
-
-bool
-trib_mout_gen(yajl_gen g, const trib_mout *o)
-{
-	const char *t = o->text.data ? o->text.data : "";
-
-	switch (o->kind)
-	{
-		case TRIB_J_STRING:
-			return yajl_gen_string(g, (const unsigned char *) t, o->text.len) ==
-				yajl_gen_status_ok;
-		case TRIB_J_NUMBER:
-			return yajl_gen_number(g, t, o->text.len) == yajl_gen_status_ok;
-		case TRIB_J_BOOL:
-			return yajl_gen_bool(g, strcmp(t, "true") == 0) == yajl_gen_status_ok;
-		case TRIB_J_OBJECT:
-		case TRIB_J_ARRAY:
-			{
-				char		err[128];
-				yajl_val	v = yajl_tree_parse(t, err, sizeof(err));
-				bool		ok = v != NULL && trib_jdoc_gen(g, v);
-
-				yajl_tree_free(v);
-				return ok;
-			}
-		default:
-			return yajl_gen_null(g) == yajl_gen_status_ok;
-	}
-}
-
-void
-trib_mout_json(const trib_mout *o, trib_strbuf *json)
-{
-	yajl_gen	g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t		n;
-
-	if (g == NULL)
-		abort();
-	if (trib_mout_gen(g, o))
-	{
-		yajl_gen_get_buf(g, &buf, &n);
-		trib_strbuf_add(json, (const char *) buf, n);
-	}
-	else
-		trib_strbuf_adds(json, "null");
-	yajl_gen_free(g);
-}
-
-/* ---- keyed hash ---------------------------------------------------------- */
-
-/* Append a length-prefixed part (0xFF.. marks NULL). */
-static void
-add_part(trib_strbuf *b, const void *p, size_t n)
-{
-	unsigned char len[8];
-	uint64_t	v = p ? (uint64_t) n : UINT64_MAX;
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		len[i] = (unsigned char) v;
-	trib_strbuf_add(b, (const char *) len, 8);
-	if (p && n)
-		trib_strbuf_add(b, p, n);
-}
-
-void
-trib_mask_prf(const trib_mask *m, const char *label, const void *a,
-			  size_t alen, const void *b, size_t blen, const void *c,
-			  size_t clen, unsigned char out[32])
-{
-	trib_strbuf msg = {0};
-	size_t		mdlen = 0;
-	EVP_MAC_CTX *mc;
-
-	trib_strbuf_adds(&msg, label);
-	trib_strbuf_addc(&msg, '\0');
-	add_part(&msg, a, alen);
-	add_part(&msg, b, blen);
-	add_part(&msg, c, clen);
-	/*
-	 * The context keyed at trib_mask_new(), duplicated: a fetch and a key
-	 * schedule per value (OpenSSL's one-shot HMAC()) cost several times
-	 * the MAC itself.  Same output.
-	 */
-	mc = EVP_MAC_CTX_dup(m->mac);
-	if (mc == NULL || !EVP_MAC_update(mc, (const unsigned char *) msg.data, msg.len) ||
-		!EVP_MAC_final(mc, out, &mdlen, 32))
-		abort();
-	EVP_MAC_CTX_free(mc);
-	OPENSSL_cleanse(msg.data, msg.len);
-	trib_strbuf_free(&msg);
-}
 
 /* ---- redact and partial -------------------------------------------------- */
 
@@ -200,25 +43,68 @@ is_separator(uint32_t cp)
 						  (cp >= 'A' && cp <= 'Z'));
 }
 
+/* Does m work on the scalar leaves of objects and arrays (redact's mask
+ * mode), keeping their shape? */
 static bool
-redact(const trib_mask *m, const trib_mval *in, trib_mout *out)
+leafwise(const trib_mask *m)
 {
-	size_t		n;
+	return m->spec.kind == TRIB_MASK_REDACT && m->spec.redact.mode == TRIB_REDACT_MASK;
+}
 
+/* n mask characters into out, a string. */
+static void
+put_mask(const trib_mask *m, size_t n, trib_jvalue_buf *out)
+{
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
+	for (size_t i = 0; i < n; i++)
+		trib_strbuf_adds(&out->text, m->mask_char);
+}
+
+static bool each_leaf(const trib_mask *m, yajl_val v, const char *sqltype,
+					  const trib_mask_row *row, char *errbuf, size_t errlen);
+
+/* A leafwise m on an object or array given as JSON text. */
+static bool
+apply_leaves(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
+			 char *errbuf, size_t errlen)
+{
+	char	   *text = trib_xstrndup(in->text, in->len);
+	char		err[128];
+	yajl_val	v = yajl_tree_parse(text, err, sizeof(err));
+	bool		ok = v != NULL && each_leaf(m, v, in->sqltype, NULL, errbuf, errlen);
+
+	free(text);
+	if (v == NULL)
+		snprintf(errbuf, errlen, "redact: the %s is not valid JSON",
+				 in->kind == TRIB_J_OBJECT ? "object" : "array");
+	else if (ok)
+	{
+		char	   *json = trib_jdoc_dump(v);
+
+		trib_jvalue_buf_set(out, in->kind, json, strlen(json));
+		free(json);
+	}
+	yajl_tree_free(v);
+	return ok;
+}
+
+static bool
+redact(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out, char *errbuf,
+	   size_t errlen)
+{
 	switch (m->spec.redact.mode)
 	{
 		case TRIB_REDACT_NULL:
-			trib_mout_set(out, TRIB_J_NULL, "null", 4);
+			trib_jvalue_buf_set(out, TRIB_J_NULL, "null", 4);
 			return true;
 		case TRIB_REDACT_FIXED:
-			trib_mout_set(out, m->fixed_kind, m->fixed_text, m->fixed_len);
+			trib_jvalue_buf_set(out, m->fixed_kind, m->fixed_text, m->fixed_len);
 			return true;
 		case TRIB_REDACT_MASK:
-			n = m->spec.redact.length > 0 ? (size_t) m->spec.redact.length
-				: trib_utf8_count(in->text, in->len);
-			trib_mout_set(out, TRIB_J_STRING, "", 0);
-			for (size_t i = 0; i < n; i++)
-				trib_strbuf_adds(&out->text, m->mask_char);
+			if (in->kind == TRIB_J_OBJECT || in->kind == TRIB_J_ARRAY)
+				return apply_leaves(m, in, out, errbuf, errlen);
+			put_mask(m, m->spec.redact.length > 0 ? (size_t) m->spec.redact.length
+					 : trib_utf8_count(in->text, in->len), out);
 			return true;
 	}
 	return false;
@@ -264,11 +150,14 @@ partial_region(const trib_mask *m, const char *text, size_t len,
 }
 
 static bool
-partial(const trib_mask *m, const trib_mval *in, trib_mout *out)
+partial(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out, char *errbuf,
+		size_t errlen)
 {
 	const char *at = NULL;
 
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	if (in->kind == TRIB_J_OBJECT || in->kind == TRIB_J_ARRAY)
+		return trib_errf(errbuf, errlen, "partial needs a string or number, not an object or array");
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	if (m->spec.partial.email)
 	{
 		for (size_t i = in->len; i > 0; i--)
@@ -280,10 +169,7 @@ partial(const trib_mask *m, const trib_mval *in, trib_mout *out)
 		if (at == NULL)
 		{
 			/* Not an address: hide all of it. */
-			size_t		n = trib_utf8_count(in->text, in->len);
-
-			for (size_t i = 0; i < n; i++)
-				trib_strbuf_adds(&out->text, m->mask_char);
+			put_mask(m, trib_utf8_count(in->text, in->len), out);
 			return true;
 		}
 		partial_region(m, in->text, (size_t) (at - in->text), &out->text);
@@ -297,7 +183,7 @@ partial(const trib_mask *m, const trib_mval *in, trib_mout *out)
 /* ---- substitute ---------------------------------------------------------- */
 
 static bool
-substitute(const trib_mask *m, const trib_mval *in, trib_mout *out,
+substitute(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 		   char *errbuf, size_t errlen)
 {
 	unsigned char seed[32];
@@ -307,7 +193,7 @@ substitute(const trib_mask *m, const trib_mval *in, trib_mout *out,
 	trib_mask_prf(m, "substitute", trib_fake_kind_name(what),
 				  strlen(trib_fake_kind_name(what)), in->text, in->len,
 				  NULL, 0, seed);
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	if (!trib_fake_generate(m->spec.dicts, what, seed, in->text, in->len,
 							m->iban_country, &out->text, errbuf, errlen))
 		return false;
@@ -341,15 +227,13 @@ trib_mask_spec_init(trib_mask_spec *spec, trib_mask_kind kind)
 	spec->generalize.width = 10;
 }
 
-/* One UTF-8 character that is not a control character. */
+/* Exactly one UTF-8 character (the rules' mask_char check). */
 static bool
 one_char(const char *s)
 {
 	size_t		n = s ? strlen(s) : 0;
-	uint32_t	cp;
 
-	return n > 0 && trib_utf8_valid(s, n) && trib_utf8_next(s, n, 0, &cp) == n &&
-		cp >= 0x20 && cp != 0x7f;
+	return n > 0 && trib_utf8_seqlen(s, n) == n;
 }
 
 /* Parse redact.fixed_json into m. */
@@ -359,13 +243,17 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 	char		err[256];
 	yajl_val	v;
 	trib_strbuf scratch = {0};
-	trib_mval	mv;
+	trib_jvalue	mv;
 
-	if (json == NULL)
+	if (m->spec.redact.fixed_string != NULL)
 	{
-		snprintf(errbuf, errlen, "redact: mode fixed needs a value");
-		return false;
+		m->fixed_kind = TRIB_J_STRING;
+		m->fixed_text = trib_xstrdup(m->spec.redact.fixed_string);
+		m->fixed_len = strlen(m->fixed_text);
+		return true;
 	}
+	if (json == NULL)
+		return trib_errf(errbuf, errlen, "redact: mode fixed needs a value");
 	v = yajl_tree_parse(json, err, sizeof(err));
 	if (v == NULL)
 	{
@@ -374,12 +262,24 @@ compile_fixed(trib_mask *m, const char *json, char *errbuf, size_t errlen)
 				 "write strings in quotes, e.g. \"\\\"REDACTED\\\"\"", err);
 		return false;
 	}
-	trib_mval_from_yajl(v, NULL, &mv, &scratch);
+	trib_jvalue_from_yajl(v, NULL, &mv, &scratch);
 	m->fixed_kind = mv.kind;
 	m->fixed_text = trib_xstrndup(mv.text, mv.len);
 	m->fixed_len = mv.len;
 	trib_strbuf_free(&scratch);
 	yajl_tree_free(v);
+	return true;
+}
+
+/* redact's or partial's mask character, checked, into m. */
+static bool
+set_mask_char(trib_mask *m, const char *strategy, const char *c, char *errbuf,
+			  size_t errlen)
+{
+	if (!one_char(c))
+		return trib_errf(errbuf, errlen, "%s: mask_char must be exactly one UTF-8 character",
+						 strategy);
+	m->mask_char = trib_xstrdup(c);
 	return true;
 }
 
@@ -394,80 +294,42 @@ compile_params(trib_mask *m, const trib_mask_spec *s, char *errbuf,
 			if (s->redact.mode == TRIB_REDACT_FIXED)
 				return compile_fixed(m, s->redact.fixed_json, errbuf, errlen);
 			if (s->redact.mode == TRIB_REDACT_MASK && s->redact.length < 0)
-			{
-				snprintf(errbuf, errlen, "redact: length must be 0 (keep the "
-						 "value's length) or positive, not %d", s->redact.length);
-				return false;
-			}
-			if (!one_char(s->redact.mask_char))
-			{
-				snprintf(errbuf, errlen, "redact: mask_char must be exactly one "
-						 "printable UTF-8 character");
-				return false;
-			}
-			m->mask_char = trib_xstrdup(s->redact.mask_char);
-			return true;
+				return trib_errf(errbuf, errlen, "redact: length must be 0 (keep the "
+								 "value's length) or positive, not %d", s->redact.length);
+			return set_mask_char(m, "redact", s->redact.mask_char, errbuf, errlen);
 		case TRIB_MASK_PARTIAL:
 			if (s->partial.keep_first < 0 || s->partial.keep_last < 0 ||
-				s->partial.keep_first > 1000 || s->partial.keep_last > 1000)
-			{
-				snprintf(errbuf, errlen, "partial: keep_first and keep_last must "
-						 "be between 0 and 1000");
-				return false;
-			}
-			if (!one_char(s->partial.mask_char))
-			{
-				snprintf(errbuf, errlen, "partial: mask_char must be exactly one "
-						 "printable UTF-8 character");
-				return false;
-			}
-			m->mask_char = trib_xstrdup(s->partial.mask_char);
-			return true;
+				s->partial.keep_first > 1024 || s->partial.keep_last > 1024)
+				return trib_errf(errbuf, errlen, "partial: keep_first and keep_last must "
+								 "be between 0 and 1024");
+			return set_mask_char(m, "partial", s->partial.mask_char, errbuf, errlen);
 		case TRIB_MASK_SUBSTITUTE:
 			if (s->dicts == NULL)
-			{
-				snprintf(errbuf, errlen, "substitute: the fake-value "
-						 "dictionaries are not loaded");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "substitute: the fake-value "
+								 "dictionaries are not loaded");
 			if ((int) s->substitute.what < 0 || s->substitute.what >= TRIB_FAKE_NKINDS)
-			{
-				snprintf(errbuf, errlen, "substitute: unknown kind");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "substitute: unknown kind");
 			if (!trib_fake_iban_country_ok(s->substitute.iban_country))
-			{
-				snprintf(errbuf, errlen, "substitute: iban_country must be one "
-						 "of AT, BE, CH, DE, ES, FR, GB, NL");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "substitute: iban_country must be one "
+								 "of AT, BE, CH, DE, ES, FR, GB, NL");
 			m->iban_country = trib_xstrdup(s->substitute.iban_country);
 			return true;
 		case TRIB_MASK_PERTURB:
 			if (s->perturb.mode == TRIB_PERTURB_DAYS &&
 				(s->perturb.days < 1 || s->perturb.days > 36500))
-			{
-				snprintf(errbuf, errlen, "perturb: days must be between 1 and "
-						 "36500, not %d", s->perturb.days);
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "perturb: days must be between 1 and "
+								 "36500, not %d", s->perturb.days);
 			if (s->perturb.mode != TRIB_PERTURB_DAYS &&
 				!(s->perturb.amount > 0 && s->perturb.amount < 1e300))
-			{
-				snprintf(errbuf, errlen, "perturb: amount must be a positive "
-						 "number");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "perturb: amount must be a positive "
+								 "number");
 			return true;
 		case TRIB_MASK_GENERALIZE:
 			if ((s->generalize.mode == TRIB_GEN_RANGE ||
 				 s->generalize.mode == TRIB_GEN_LOWER) &&
 				(s->generalize.width < 1 || s->generalize.width > INT64_MAX / 4))
-			{
-				snprintf(errbuf, errlen, "generalize: width must be a positive "
-						 "integer");
-				return false;
-			}
+				return trib_errf(errbuf, errlen, "generalize: width must be a positive "
+								 "integer");
 			return true;
 	}
 	snprintf(errbuf, errlen, "unknown strategy %d", (int) s->kind);
@@ -493,20 +355,11 @@ trib_mask_new(const trib_mask_spec *spec, char *errbuf, size_t errlen)
 	}
 	/* Keep no pointers into the caller's memory but the dictionaries. */
 	m->spec.key = NULL;
-	{
-		EVP_MAC   *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		OSSL_PARAM	params[2];
-		const void *key = m->key ? (const void *) m->key : unkeyed_key;
-		size_t		keylen = m->key ? m->keylen : sizeof(unkeyed_key) - 1;
-
-		params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-		params[1] = OSSL_PARAM_construct_end();
-		m->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
-		EVP_MAC_free(mac);
-		if (m->mac == NULL || !EVP_MAC_init(m->mac, key, keylen, params))
-			abort();
-	}
-	m->spec.redact.fixed_json = NULL;
+	m->mac = m->key ? trib_hmac_new(m->key, m->keylen)
+		: trib_hmac_new(unkeyed_key, sizeof(unkeyed_key) - 1);
+	if (m->mac == NULL)
+		abort();
+	m->spec.redact.fixed_json = m->spec.redact.fixed_string = NULL;
 	m->spec.redact.mask_char = m->spec.partial.mask_char = m->mask_char;
 	m->spec.substitute.iban_country = m->iban_country;
 	return m;
@@ -519,7 +372,7 @@ trib_mask_free(trib_mask *m)
 		return;
 	if (m->key)
 		OPENSSL_cleanse(m->key, m->keylen);
-	EVP_MAC_CTX_free(m->mac);
+	trib_hmac_free(m->mac);
 	free(m->key);
 	free(m->mask_char);
 	free(m->iban_country);
@@ -528,21 +381,22 @@ trib_mask_free(trib_mask *m)
 }
 
 bool
-trib_mask_apply(const trib_mask *m, const trib_mval *in,
-				const trib_mask_row *row, trib_mout *out, char *errbuf,
+trib_mask_apply(const trib_mask *m, const trib_jvalue *in,
+				const trib_mask_row *row, trib_jvalue_buf *out, char *errbuf,
 				size_t errlen)
 {
-	if (in->kind == TRIB_J_NULL)
+	if (in->kind == TRIB_J_NULL &&
+		!(m->spec.kind == TRIB_MASK_REDACT && m->spec.redact.mode == TRIB_REDACT_FIXED))
 	{
-		trib_mout_set(out, TRIB_J_NULL, "null", 4);
+		trib_jvalue_buf_set(out, TRIB_J_NULL, "null", 4);
 		return true;
 	}
 	switch (m->spec.kind)
 	{
 		case TRIB_MASK_REDACT:
-			return redact(m, in, out);
+			return redact(m, in, out, errbuf, errlen);
 		case TRIB_MASK_PARTIAL:
-			return partial(m, in, out);
+			return partial(m, in, out, errbuf, errlen);
 		case TRIB_MASK_SUBSTITUTE:
 			return substitute(m, in, out, errbuf, errlen);
 		case TRIB_MASK_PERTURB:
@@ -554,6 +408,43 @@ trib_mask_apply(const trib_mask *m, const trib_mval *in,
 	return false;
 }
 
+/* trib_mask_apply_node on every member or element of v. */
+static bool
+each_leaf(const trib_mask *m, yajl_val v, const char *sqltype,
+		  const trib_mask_row *row, char *errbuf, size_t errlen)
+{
+	size_t		n = YAJL_IS_OBJECT(v) ? v->u.object.len : v->u.array.len;
+	yajl_val   *slots = YAJL_IS_OBJECT(v) ? v->u.object.values : v->u.array.values;
+
+	for (size_t i = 0; i < n; i++)
+		if (!trib_mask_apply_node(m, &slots[i], sqltype, row, errbuf, errlen))
+			return false;
+	return true;
+}
+
+bool
+trib_mask_apply_node(const trib_mask *m, yajl_val *slot, const char *sqltype,
+					 const trib_mask_row *row, char *errbuf, size_t errlen)
+{
+	trib_strbuf scratch = {0};
+	trib_jvalue	in;
+	trib_jvalue_buf out = {0};
+	bool		ok;
+
+	if (leafwise(m) && *slot != NULL && (YAJL_IS_OBJECT(*slot) || YAJL_IS_ARRAY(*slot)))
+		return each_leaf(m, *slot, sqltype, row, errbuf, errlen);
+	trib_jvalue_from_yajl(*slot, sqltype, &in, &scratch);
+	ok = trib_mask_apply(m, &in, row, &out, errbuf, errlen);
+	if (ok)
+	{
+		yajl_tree_free(*slot);
+		*slot = trib_jvalue_buf_node(&out);
+	}
+	trib_jvalue_buf_free(&out);
+	trib_strbuf_free(&scratch);
+	return ok;
+}
+
 static const char *const kind_names[] = {
 	"redact", "partial", "substitute", "perturb", "generalize"
 };
@@ -561,17 +452,15 @@ static const char *const kind_names[] = {
 bool
 trib_mask_kind_parse(const char *s, trib_mask_kind *out)
 {
-	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (strcmp(s, kind_names[i]) == 0)
-		{
-			*out = (trib_mask_kind) i;
-			return true;
-		}
-	return false;
+	int			i = trib_words_find(kind_names, TRIB_NWORDS(kind_names), s);
+
+	if (i >= 0)
+		*out = (trib_mask_kind) i;
+	return i >= 0;
 }
 
 const char *
 trib_mask_kind_name(trib_mask_kind k)
 {
-	return (size_t) k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+	return trib_words_name(kind_names, TRIB_NWORDS(kind_names), (int) k);
 }

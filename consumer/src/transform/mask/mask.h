@@ -6,14 +6,18 @@
  * trib_mask_new() validates them and returns a compiled handle, and
  * trib_mask_apply() runs it on one value at a time.  A value is what one
  * column holds in a row image (event.h: JSON object text), decoded into a
- * trib_mval: its JSON kind, its text (a string's decoded UTF-8 content, a
- * number's literal exactly as written, so no digit is lost), and the
- * column's SQL type name when the source knows it.  The result comes back
- * in the same form (trib_mout), ready for yajl_gen (trib_mout_gen) or as
- * JSON text (trib_mout_json); the rule engine splices it into the image.
+ * trib_jvalue (jvalue.h): its JSON kind, its text (a string's decoded
+ * UTF-8 content, a number's literal exactly as written, so no digit is
+ * lost), and the column's SQL type name when the source knows it.  The
+ * result comes back in the same form (trib_jvalue_buf); the rule engine
+ * splices it into the image.
  *
- * Every strategy maps JSON null to null: there is nothing to hide.
- * Strategies fail closed: a value a strategy cannot handle (perturb of a
+ * Every strategy maps JSON null to null (there is nothing to hide),
+ * except redact's fixed mode, which writes its value whatever the column
+ * held.  redact's mask mode keeps the shape of objects and arrays and
+ * masks each scalar leaf; partial refuses objects and arrays.  The rule
+ * engine applies a strategy to a value of a parsed row image in place
+ * with trib_mask_apply_node().  Strategies fail closed: a value a strategy cannot handle (perturb of a
  * word, generalize of a boolean) is an error with a message that never
  * contains the value, and the rule engine dead-letters the event; it is
  * never passed through unmasked.
@@ -31,9 +35,7 @@
  * from several threads at once.
  *
  * Ownership: trib_mask_new() copies everything it keeps from the spec
- * except `dicts` (borrowed; must outlive the mask).  trib_mval points into
- * memory its creator owns.  trib_mout owns its text; trib_mout_free()
- * releases it and the struct can be reused.
+ * except `dicts` (borrowed; must outlive the mask).
  */
 #ifndef TRIB_MASK_H
 #define TRIB_MASK_H
@@ -45,57 +47,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "jvalue.h"
 #include "mask_fake.h"
 #include "strbuf.h"
-
-/* The JSON kind of a value. */
-typedef enum trib_jkind
-{
-	TRIB_J_NULL = 0,
-	TRIB_J_BOOL,
-	TRIB_J_NUMBER,
-	TRIB_J_STRING,
-	TRIB_J_OBJECT,
-	TRIB_J_ARRAY
-} trib_jkind;
-
-/*
- * One value.  text/len by kind: STRING the decoded UTF-8 content; NUMBER
- * the JSON literal as written ("12.50", "1e+30"); BOOL "true"/"false";
- * NULL "null"; OBJECT/ARRAY the JSON text.  sqltype is the column's type
- * as the source described it ("numeric(12,2)", "date", "text") or NULL.
- */
-typedef struct trib_mval
-{
-	trib_jkind	kind;
-	const char *text;
-	size_t		len;
-	const char *sqltype;
-} trib_mval;
-
-/* A strategy's result, same encoding as trib_mval; owns text. */
-typedef struct trib_mout
-{
-	trib_jkind	kind;
-	trib_strbuf text;
-} trib_mout;
-
-/* Release o's text and reset it to an empty null. */
-void		trib_mout_free(trib_mout *o);
-
-/*
- * Decode a yajl tree value into *out.  Strings, numbers and literals point
- * into v; objects and arrays are rendered into *scratch (reset first) and
- * *out points there, so keep v and scratch alive while *out is used.
- */
-void		trib_mval_from_yajl(yajl_val v, const char *sqltype,
-								trib_mval *out, trib_strbuf *scratch);
-
-/* Emit o as one JSON value through g (numbers verbatim). */
-bool		trib_mout_gen(yajl_gen g, const trib_mout *o);
-
-/* Append o as JSON text to json. */
-void		trib_mout_json(const trib_mout *o, trib_strbuf *json);
 
 /* ---- strategies --------------------------------------------------------- */
 
@@ -143,6 +97,8 @@ typedef struct trib_mask_spec
 		trib_redact_mode mode;	/* default TRIB_REDACT_MASK */
 		const char *fixed_json; /* FIXED: any JSON value text, e.g.
 								 * "\"REDACTED\"" or "0" */
+		const char *fixed_string;	/* FIXED: a string value as it is
+									 * (instead of fixed_json) */
 		const char *mask_char;	/* MASK: one UTF-8 character; default "*" */
 		int			length;		/* MASK: > 0 always this many characters
 								 * (hides the length); default 0: as many
@@ -216,9 +172,19 @@ void		trib_mask_free(trib_mask *m);
  * value itself).  On success *out holds the result (its previous text is
  * released first).  On failure errbuf says why, without the value.
  */
-bool		trib_mask_apply(const trib_mask *m, const trib_mval *in,
-							const trib_mask_row *row, trib_mout *out,
+bool		trib_mask_apply(const trib_mask *m, const trib_jvalue *in,
+							const trib_mask_row *row, trib_jvalue_buf *out,
 							char *errbuf, size_t errlen);
+
+/*
+ * Apply m to the value in *slot, a node of a yajl tree (jsondoc.h), and
+ * replace it with the result; sqltype as in trib_jvalue.  redact's mask
+ * mode walks objects and arrays and masks their scalar leaves in place.
+ * On failure *slot is unchanged and errbuf says why, without the value.
+ */
+bool		trib_mask_apply_node(const trib_mask *m, yajl_val *slot,
+								 const char *sqltype, const trib_mask_row *row,
+								 char *errbuf, size_t errlen);
 
 /* Config words <-> enums: "redact", "partial", ...; false if unknown. */
 bool		trib_mask_kind_parse(const char *s, trib_mask_kind *out);

@@ -31,7 +31,9 @@
 
 #include <openssl/evp.h>
 
+#include "errf.h"
 #include "utf8.h"
+#include "words.h"
 
 #ifndef TRIB_DATADIR
 #define TRIB_DATADIR "/usr/local/share/tributary"
@@ -142,29 +144,17 @@ entry_ok(const char *name, size_t lineno, const char *s, size_t n,
 		 bool domains, char *errbuf, size_t errlen)
 {
 	if (n > TRIB_FAKE_MAX_ENTRY)
-	{
-		snprintf(errbuf, errlen, "%s:%zu: entry longer than %d bytes", name,
-				 lineno, TRIB_FAKE_MAX_ENTRY);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s:%zu: entry longer than %d bytes", name,
+						 lineno, TRIB_FAKE_MAX_ENTRY);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
-		{
-			snprintf(errbuf, errlen, "%s:%zu: control character (byte 0x%02x)",
-					 name, lineno, (unsigned char) s[i]);
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "%s:%zu: control character (byte 0x%02x)",
+							 name, lineno, (unsigned char) s[i]);
 	if (!trib_utf8_valid(s, n))
-	{
-		snprintf(errbuf, errlen, "%s:%zu: not valid UTF-8", name, lineno);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s:%zu: not valid UTF-8", name, lineno);
 	if (domains && !domain_ok(s, n))
-	{
-		snprintf(errbuf, errlen, "%s:%zu: not a lower-case host name "
-				 "(letters, digits, '-', at least one '.')", name, lineno);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "%s:%zu: not a lower-case host name "
+						 "(letters, digits, '-', at least one '.')", name, lineno);
 	return true;
 }
 
@@ -621,10 +611,7 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 	if (lay == NULL)
 	{
 		if (!trib_fake_iban_country_ok(dflt))
-		{
-			snprintf(errbuf, errlen, "unsupported IBAN country");
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "unsupported IBAN country");
 		lay = iban_find(dflt);
 	}
 	n = strlen(lay->bban);
@@ -652,7 +639,7 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 }
 
 bool
-trib_iban_valid(const char *s)
+trib_fake_iban_valid(const char *s)
 {
 	char		buf[64];
 	size_t		n = 0;
@@ -750,7 +737,7 @@ luhn_digit(const char *d, size_t n)
 }
 
 bool
-trib_luhn_valid(const char *s)
+trib_fake_luhn_valid(const char *s)
 {
 	char		d[64];
 	size_t		n = 0;
@@ -902,16 +889,17 @@ static const struct
 bool
 trib_fake_kind_parse(const char *s, trib_fake_kind *out)
 {
-	for (int i = 0; i < TRIB_FAKE_NKINDS; i++)
-		if (strcmp(s, kind_names[i]) == 0)
+	int			i = trib_words_find(kind_names, TRIB_FAKE_NKINDS, s);
+
+	if (i >= 0)
+	{
+		*out = (trib_fake_kind) i;
+		return true;
+	}
+	for (size_t j = 0; j < NALIASES; j++)
+		if (strcmp(s, kind_aliases[j].alias) == 0)
 		{
-			*out = (trib_fake_kind) i;
-			return true;
-		}
-	for (size_t i = 0; i < NALIASES; i++)
-		if (strcmp(s, kind_aliases[i].alias) == 0)
-		{
-			*out = kind_aliases[i].kind;
+			*out = kind_aliases[j].kind;
 			return true;
 		}
 	return false;
@@ -929,5 +917,5 @@ trib_fake_kind_list(trib_strbuf *out)
 const char *
 trib_fake_kind_name(trib_fake_kind k)
 {
-	return (int) k >= 0 && k < TRIB_FAKE_NKINDS ? kind_names[k] : "?";
+	return trib_words_name(kind_names, TRIB_FAKE_NKINDS, (int) k);
 }

@@ -135,10 +135,10 @@ bool		trib_fake_iban_country_ok(const char *country);
 
 /* ISO 13616 check: 2 letters, 2 digits, BBAN, mod 97 == 1, and the length
  * for the country when known.  Spaces are ignored. */
-bool		trib_iban_valid(const char *s);
+bool		trib_fake_iban_valid(const char *s);
 
 /* Luhn check over the digits of s (separators ignored); needs >= 2. */
-bool		trib_luhn_valid(const char *s);
+bool		trib_fake_luhn_valid(const char *s);
 
 /* Config words <-> kinds: "first_name", "email", "credit_card", ...; parse
  * takes the aliases too ("name", "phone_number", ...), name gives the

@@ -47,14 +47,14 @@ gen_ssn(fake_rng *r, trib_strbuf *out)
 static void
 gen_date_of_birth(fake_rng *r, trib_strbuf *out)
 {
-	int64_t		first = trib_days_from_civil(DOB_FIRST_YEAR, 1, 1);
-	int64_t		last = trib_days_from_civil(DOB_LAST_YEAR, 12, 31);
+	int64_t		first = trib_isodate_days_from_civil(DOB_FIRST_YEAR, 1, 1);
+	int64_t		last = trib_isodate_days_from_civil(DOB_LAST_YEAR, 12, 31);
+	int64_t		day = first + (int64_t) fake_rng_below(r, (uint64_t) (last - first + 1));
 	int64_t		y;
 	int			m,
 				d;
 
-	trib_civil_from_days(first + (int64_t) fake_rng_below(r, (uint64_t) (last - first + 1)),
-						 &y, &m, &d);
+	trib_isodate_civil_from_days(day, &y, &m, &d);
 	trib_isodate_format(y, m, d, out);
 }
 

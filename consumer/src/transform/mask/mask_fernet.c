@@ -1,7 +1,7 @@
 /*
  * mask_fernet.c: Fernet tokens (format in mask_fernet.h) on OpenSSL
- * AES-128-CBC (EVP, PKCS#7 padding) and HMAC-SHA256 (mask_hash.c's
- * trib_hmac_sha256, EVP_MAC).
+ * AES-128-CBC (EVP, PKCS#7 padding) and HMAC-SHA256 (hmac.h,
+ * trib_hmac_sha256).
  *
  * The MAC is checked before anything else in the token is trusted; only
  * then are the timestamp and the padding looked at, so no oracle on
@@ -17,9 +17,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "mask_hash.h"
+#include "base64.h"
+#include "errf.h"
+#include "hmac.h"
 #include "strbuf.h"
-#include "textcodec.h"
 
 #define HDR_LEN (1 + 8 + 16)		/* version, timestamp, IV */
 #define MAC_LEN 32
@@ -84,11 +85,8 @@ trib_fernet_encrypt_iv(trib_fernet *f, const void *value, size_t n, int64_t now,
 	char	   *text;
 
 	if (n > TRIB_FERNET_MAX_VALUE)
-	{
-		snprintf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
-				 n, TRIB_FERNET_MAX_VALUE);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
+						 n, TRIB_FERNET_MAX_VALUE);
 	tok = trib_xmalloc(HDR_LEN + ctmax + MAC_LEN);
 	tok[0] = TRIB_FERNET_VERSION;
 	for (int i = 0; i < 8; i++)
@@ -116,10 +114,7 @@ trib_fernet_encrypt(trib_fernet *f, const void *value, size_t n, int64_t now,
 	unsigned char iv[16];
 
 	if (RAND_bytes(iv, sizeof(iv)) != 1)
-	{
-		snprintf(errbuf, errlen, "encrypt: OpenSSL's random generator failed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "encrypt: OpenSSL's random generator failed");
 	return trib_fernet_encrypt_iv(f, value, n, now, iv, out, outlen, errbuf, errlen);
 }
 
@@ -129,27 +124,15 @@ decode_token(const char *token, size_t len, unsigned char *tok, size_t *n,
 			 char *errbuf, size_t errlen)
 {
 	if (!trib_b64_decode(token, len, TRIB_B64_URL, TRIB_B64_PAD_OPTIONAL, tok, n))
-	{
-		snprintf(errbuf, errlen, "decrypt: the Fernet token is not base64url text");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "decrypt: the Fernet token is not base64url text");
 	/* a partial block is reported as such; no block at all is too short */
 	if (*n >= HDR_LEN + MAC_LEN && (*n - HDR_LEN - MAC_LEN) % 16 != 0)
-	{
-		snprintf(errbuf, errlen, "decrypt: the Fernet token's ciphertext is not a "
-				 "whole number of blocks");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "decrypt: the Fernet token's ciphertext is not a "
+						 "whole number of blocks");
 	if (*n < MIN_TOKEN)
-	{
-		snprintf(errbuf, errlen, "decrypt: the Fernet token is too short");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "decrypt: the Fernet token is too short");
 	if (tok[0] != TRIB_FERNET_VERSION)
-	{
-		snprintf(errbuf, errlen, "decrypt: unknown Fernet version (expected 0x80)");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "decrypt: unknown Fernet version (expected 0x80)");
 	return true;
 }
 
@@ -167,17 +150,11 @@ check_time(const unsigned char *tok, int64_t ttl, int64_t now, char *errbuf,
 		ts = ts << 8 | tok[1 + i];
 	t = ts > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) ts;
 	if (t < now - ttl)
-	{
-		snprintf(errbuf, errlen, "decrypt: the Fernet token has expired (older than "
-				 "the TTL of %lld s)", (long long) ttl);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "decrypt: the Fernet token has expired (older than "
+						 "the TTL of %lld s)", (long long) ttl);
 	if (t - TRIB_FERNET_MAX_CLOCK_SKEW > now)
-	{
-		snprintf(errbuf, errlen, "decrypt: the Fernet token's timestamp is more than "
-				 "%d s in the future", TRIB_FERNET_MAX_CLOCK_SKEW);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "decrypt: the Fernet token's timestamp is more than "
+						 "%d s in the future", TRIB_FERNET_MAX_CLOCK_SKEW);
 	return true;
 }
 

@@ -16,8 +16,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "base64.h"
+#include "errf.h"
 #include "strbuf.h"
-#include "textcodec.h"
 
 struct trib_gcm
 {
@@ -63,9 +64,9 @@ gcm_update(EVP_CIPHER_CTX *ctx, const void *aad, size_t aadlen,
 }
 
 bool
-trib_aes256gcm_seal(const unsigned char key[32], const unsigned char nonce[12],
-					const void *aad, size_t aadlen, const void *pt, size_t n,
-					unsigned char *ct, unsigned char tag[16])
+trib_gcm_seal(const unsigned char key[32], const unsigned char nonce[12],
+			  const void *aad, size_t aadlen, const void *pt, size_t n,
+			  unsigned char *ct, unsigned char tag[16])
 {
 	EVP_CIPHER_CTX *ctx = gcm_ctx(key, nonce, true);
 	unsigned char fin[16];
@@ -80,9 +81,9 @@ trib_aes256gcm_seal(const unsigned char key[32], const unsigned char nonce[12],
 }
 
 bool
-trib_aes256gcm_open(const unsigned char key[32], const unsigned char nonce[12],
-					const void *aad, size_t aadlen, const unsigned char *ct,
-					size_t n, const unsigned char tag[16], unsigned char *pt)
+trib_gcm_open(const unsigned char key[32], const unsigned char nonce[12],
+			  const void *aad, size_t aadlen, const unsigned char *ct,
+			  size_t n, const unsigned char tag[16], unsigned char *pt)
 {
 	EVP_CIPHER_CTX *ctx = gcm_ctx(key, nonce, false);
 	unsigned char fin[16];
@@ -144,18 +145,15 @@ trib_gcm_encrypt_nonce(trib_gcm *g, const unsigned char nonce[12], const void *v
 	char	   *text;
 
 	if (n > TRIB_GCM_MAX_VALUE)
-	{
-		snprintf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
-				 n, TRIB_GCM_MAX_VALUE);
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
+						 n, TRIB_GCM_MAX_VALUE);
 	bloblen = TRIB_GCM_OVERHEAD + n;
 	blob = trib_xmalloc(bloblen);
 	blob[0] = TRIB_GCM_VERSION;
 	memcpy(blob + 1, nonce, TRIB_GCM_NONCE_LEN);
-	if (!trib_aes256gcm_seal(g->key->bytes, nonce, g->aad, g->aadlen, value, n,
-							 blob + 1 + TRIB_GCM_NONCE_LEN,
-							 blob + 1 + TRIB_GCM_NONCE_LEN + n))
+	if (!trib_gcm_seal(g->key->bytes, nonce, g->aad, g->aadlen, value, n,
+					   blob + 1 + TRIB_GCM_NONCE_LEN,
+					   blob + 1 + TRIB_GCM_NONCE_LEN + n))
 	{
 		free(blob);
 		snprintf(errbuf, errlen, "encrypt: OpenSSL AES-256-GCM failed");
@@ -175,10 +173,7 @@ trib_gcm_encrypt(trib_gcm *g, const void *value, size_t n, char **out,
 	unsigned char nonce[TRIB_GCM_NONCE_LEN];
 
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-	{
-		snprintf(errbuf, errlen, "encrypt: OpenSSL's random generator failed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "encrypt: OpenSSL's random generator failed");
 	return trib_gcm_encrypt_nonce(g, nonce, value, n, out, outlen, errbuf, errlen);
 }
 
@@ -207,9 +202,9 @@ trib_gcm_decrypt(trib_gcm *g, const char *text, size_t len, unsigned char **out,
 	}
 	ctlen = n - TRIB_GCM_OVERHEAD;
 	pt = trib_xmalloc(ctlen + 1);
-	if (!trib_aes256gcm_open(g->key->bytes, blob + 1, g->aad, g->aadlen,
-							 blob + 1 + TRIB_GCM_NONCE_LEN, ctlen,
-							 blob + 1 + TRIB_GCM_NONCE_LEN + ctlen, pt))
+	if (!trib_gcm_open(g->key->bytes, blob + 1, g->aad, g->aadlen,
+					   blob + 1 + TRIB_GCM_NONCE_LEN, ctlen,
+					   blob + 1 + TRIB_GCM_NONCE_LEN + ctlen, pt))
 	{
 		free(blob);
 		free(pt);

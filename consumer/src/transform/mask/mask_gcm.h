@@ -52,16 +52,16 @@ typedef struct trib_gcm trib_gcm;
  * ct[0..n) and tag.  The raw primitive the strategy uses (and the
  * known-answer tests check).  False when OpenSSL fails.
  */
-bool		trib_aes256gcm_seal(const unsigned char key[32],
-								const unsigned char nonce[12], const void *aad,
-								size_t aadlen, const void *pt, size_t n,
-								unsigned char *ct, unsigned char tag[16]);
+bool		trib_gcm_seal(const unsigned char key[32],
+						  const unsigned char nonce[12], const void *aad,
+						  size_t aadlen, const void *pt, size_t n,
+						  unsigned char *ct, unsigned char tag[16]);
 
 /* The inverse; false when the tag does not verify (or OpenSSL fails). */
-bool		trib_aes256gcm_open(const unsigned char key[32],
-								const unsigned char nonce[12], const void *aad,
-								size_t aadlen, const unsigned char *ct, size_t n,
-								const unsigned char tag[16], unsigned char *pt);
+bool		trib_gcm_open(const unsigned char key[32],
+						  const unsigned char nonce[12], const void *aad,
+						  size_t aadlen, const unsigned char *ct, size_t n,
+						  const unsigned char tag[16], unsigned char *pt);
 
 /*
  * An encrypter for one column: key (32 bytes; copied), context[0..ctxlen)

@@ -2,8 +2,8 @@
  * mask_hash.c: the keyed `hash` strategy (see mask_hash.h for the exact
  * construction).
  *
- * The hasher keeps an EVP_MAC_CTX that has already absorbed the key and
- * the constant prefix (label, context length, context).  Each value
+ * The hasher keeps an HMAC context (hmac.h) that has already absorbed the
+ * key and the constant prefix (label, context length, context).  Each value
  * duplicates that context, feeds the value and finalises, so the key
  * schedule and the prefix are paid for once per column, not per value.
  */
@@ -14,19 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
+#include "base64.h"
+#include "errf.h"
+#include "hex.h"
+#include "hmac.h"
 #include "strbuf.h"
-#include "textcodec.h"
+#include "words.h"
 
 #define HASH_LABEL "tributary.hash.v1"
 
-struct trib_hasher
+struct trib_hash
 {
-	EVP_MAC_CTX *base;			/* key + prefix absorbed */
+	trib_hmac  *base;			/* key + prefix absorbed */
 	trib_hash_encoding encoding;
 	size_t		max_chars;
 };
@@ -41,84 +42,33 @@ bool
 trib_hash_encoding_parse(const char *name, trib_hash_encoding *out, char *errbuf,
 						 size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(encoding_names) / sizeof(encoding_names[0]); i++)
-		if (strcmp(name, encoding_names[i]) == 0)
-		{
-			*out = (trib_hash_encoding) i;
-			return true;
-		}
-	snprintf(errbuf, errlen, "unknown hash encoding \"%s\" (accepted: hex, base64, "
-			 "base64url)", name);
-	return false;
-}
+	int			i;
 
-/* A fresh HMAC-SHA256 context keyed with key[0..keylen), or NULL. */
-static EVP_MAC_CTX *
-hmac_ctx_new(const unsigned char *key, size_t keylen)
-{
-	EVP_MAC    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM	params[2];
-
-	EVP_MAC_free(mac);			/* the context holds its own reference */
-	if (ctx == NULL)
-		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-												 (char *) "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, keylen, params))
-	{
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-/* Finish ctx into mac (32 bytes). */
-static bool
-hmac_final(EVP_MAC_CTX *ctx, unsigned char mac[32])
-{
-	size_t		n = 0;
-
-	return EVP_MAC_final(ctx, mac, &n, 32) && n == 32;
-}
-
-bool
-trib_hmac_sha256(const unsigned char *key, size_t keylen, const void *data,
-				 size_t n, unsigned char mac[32])
-{
-	EVP_MAC_CTX *ctx = hmac_ctx_new(key, keylen);
-	bool		ok;
-
-	if (ctx == NULL)
+	if (!trib_words_parse(encoding_names, TRIB_NWORDS(encoding_names), name, "hash encoding", &i,
+						  errbuf, errlen))
 		return false;
-	ok = EVP_MAC_update(ctx, data, n) && hmac_final(ctx, mac);
-	EVP_MAC_CTX_free(ctx);
-	return ok;
+	*out = (trib_hash_encoding) i;
+	return true;
 }
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
 static bool
-absorb_prefix(EVP_MAC_CTX *ctx, const char *context, size_t ctxlen)
+absorb_prefix(trib_hmac *h, const char *context, size_t ctxlen)
 {
 	static const char label[] = HASH_LABEL;
-	unsigned char be[4] = {
-		(unsigned char) (ctxlen >> 24), (unsigned char) (ctxlen >> 16),
-		(unsigned char) (ctxlen >> 8), (unsigned char) ctxlen
-	};
 
 	/* sizeof(label) includes the NUL: the 0x00 separator */
-	return EVP_MAC_update(ctx, (const unsigned char *) label, sizeof(label)) &&
-		EVP_MAC_update(ctx, be, 4) &&
-		(ctxlen == 0 || EVP_MAC_update(ctx, (const unsigned char *) context, ctxlen));
+	return trib_hmac_update(h, label, sizeof(label)) &&
+		trib_hmac_update_be32(h, (uint32_t) ctxlen) &&
+		trib_hmac_update(h, context, ctxlen);
 }
 
-trib_hasher *
-trib_hasher_new(const trib_key *key, const char *context, size_t ctxlen,
-				trib_hash_encoding encoding, size_t max_chars, char *errbuf,
-				size_t errlen)
+trib_hash *
+trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
+			  trib_hash_encoding encoding, size_t max_chars, char *errbuf,
+			  size_t errlen)
 {
-	trib_hasher *h;
+	trib_hash  *h;
 
 	if (!trib_key_require_range(key, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
 								"hash (HMAC-SHA256)", errbuf, errlen))
@@ -132,11 +82,11 @@ trib_hasher_new(const trib_key *key, const char *context, size_t ctxlen,
 	h = trib_xcalloc(1, sizeof(*h));
 	h->encoding = encoding;
 	h->max_chars = max_chars;
-	h->base = hmac_ctx_new(key->bytes, key->len);
+	h->base = trib_hmac_new(key->bytes, key->len);
 	if (h->base == NULL || !absorb_prefix(h->base, context, ctxlen))
 	{
 		snprintf(errbuf, errlen, "hash: OpenSSL could not set up HMAC-SHA256");
-		trib_hasher_free(h);
+		trib_hash_free(h);
 		return NULL;
 	}
 	return h;
@@ -144,7 +94,7 @@ trib_hasher_new(const trib_key *key, const char *context, size_t ctxlen,
 
 /* mac as text in the hasher's encoding, truncated; returns the length. */
 static size_t
-encode_mac(const trib_hasher *h, const unsigned char mac[32],
+encode_mac(const trib_hash *h, const unsigned char mac[32],
 		   char out[TRIB_HASH_TEXT_MAX + 1])
 {
 	size_t		n;
@@ -163,22 +113,18 @@ encode_mac(const trib_hasher *h, const unsigned char mac[32],
 }
 
 bool
-trib_hasher_apply(trib_hasher *h, const void *value, size_t len, char **out,
-				  size_t *outlen, char *errbuf, size_t errlen)
+trib_hash_apply(trib_hash *h, const void *value, size_t len, char **out,
+				size_t *outlen, char *errbuf, size_t errlen)
 {
-	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(h->base);
-	unsigned char mac[32];
+	trib_hmac  *ctx = trib_hmac_dup(h->base);
+	unsigned char mac[TRIB_HMAC_LEN];
 	char		text[TRIB_HASH_TEXT_MAX + 1];
 	bool		ok;
 
-	ok = ctx != NULL && (len == 0 || EVP_MAC_update(ctx, value, len)) &&
-		hmac_final(ctx, mac);
-	EVP_MAC_CTX_free(ctx);
+	ok = ctx != NULL && trib_hmac_update(ctx, value, len) && trib_hmac_final(ctx, mac);
+	trib_hmac_free(ctx);
 	if (!ok)
-	{
-		snprintf(errbuf, errlen, "hash: OpenSSL HMAC-SHA256 failed");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "hash: OpenSSL HMAC-SHA256 failed");
 	*outlen = encode_mac(h, mac, text);
 	*out = trib_xstrndup(text, *outlen);
 	OPENSSL_cleanse(mac, sizeof(mac));
@@ -186,10 +132,10 @@ trib_hasher_apply(trib_hasher *h, const void *value, size_t len, char **out,
 }
 
 void
-trib_hasher_free(trib_hasher *h)
+trib_hash_free(trib_hash *h)
 {
 	if (h == NULL)
 		return;
-	EVP_MAC_CTX_free(h->base);
+	trib_hmac_free(h->base);
 	free(h);
 }

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hmac.h"			/* trib_hmac_sha256, for the plain MAC */
 #include "keys.h"
 
 #define TRIB_HASH_KEY_MIN 16
@@ -54,7 +55,7 @@ typedef enum trib_hash_encoding
 	TRIB_HASH_BASE64URL
 } trib_hash_encoding;
 
-typedef struct trib_hasher trib_hasher;
+typedef struct trib_hash trib_hash;
 
 /* "hex", "base64", "base64url" to an encoding; errbuf lists them. */
 bool		trib_hash_encoding_parse(const char *name, trib_hash_encoding *out,
@@ -64,29 +65,21 @@ bool		trib_hash_encoding_parse(const char *name, trib_hash_encoding *out,
  * A hasher for one column: key (copied; the caller keeps its own),
  * context (ctxlen bytes, copied), output encoding and truncation
  * (max_chars, 0 for none).  NULL with errbuf on a bad key length or an
- * over-long context.  Free with trib_hasher_free().
+ * over-long context.  Free with trib_hash_free().
  */
-trib_hasher *trib_hasher_new(const trib_key *key, const char *context,
-							 size_t ctxlen, trib_hash_encoding encoding,
-							 size_t max_chars, char *errbuf, size_t errlen);
+trib_hash  *trib_hash_new(const trib_key *key, const char *context,
+						   size_t ctxlen, trib_hash_encoding encoding,
+						   size_t max_chars, char *errbuf, size_t errlen);
 
 /*
  * The pseudonym of value[0..len): a malloc'd NUL-terminated string the
  * caller frees, its length in *outlen.  False (errbuf) only when OpenSSL
  * fails.
  */
-bool		trib_hasher_apply(trib_hasher *h, const void *value, size_t len,
-							  char **out, size_t *outlen, char *errbuf,
-							  size_t errlen);
+bool		trib_hash_apply(trib_hash *h, const void *value, size_t len,
+							char **out, size_t *outlen, char *errbuf,
+							size_t errlen);
 
-void		trib_hasher_free(trib_hasher *h);
-
-/*
- * Plain HMAC-SHA256 of data[0..n) under key[0..keylen) into mac (32
- * bytes), through the same EVP_MAC path the hasher uses.  False when
- * OpenSSL fails.
- */
-bool		trib_hmac_sha256(const unsigned char *key, size_t keylen,
-							 const void *data, size_t n, unsigned char mac[32]);
+void		trib_hash_free(trib_hash *h);
 
 #endif							/* TRIB_MASK_HASH_H */

@@ -28,11 +28,12 @@
 #include <string.h>
 
 #include "decimal.h"
+#include "errf.h"
 #include "isodate.h"
 
 /* Values we leave as they are: they carry nothing to hide. */
 static bool
-special_text(const trib_mval *v)
+special_text(const trib_jvalue *v)
 {
 	static const char *const words[] = {"NaN", "Infinity", "-Infinity",
 	"infinity", "-infinity"};
@@ -47,7 +48,7 @@ special_text(const trib_mval *v)
 
 /* The noise for this value, in [-1, 1). */
 static double
-noise(const trib_mask *m, const trib_mval *in, const trib_mask_row *row)
+noise(const trib_mask *m, const trib_jvalue *in, const trib_mask_row *row)
 {
 	unsigned char h[32];
 	uint64_t	x = 0;
@@ -81,7 +82,7 @@ format_double(double d, trib_strbuf *out)
 
 /* v + delta at v's scale, exactly; into out->text. */
 static bool
-add_exact(const trib_dec *v, long double delta, trib_mout *out,
+add_exact(const trib_dec *v, long double delta, trib_jvalue_buf *out,
 		  char *errbuf, size_t errlen)
 {
 	BIGNUM	   *a = BN_new(),
@@ -114,23 +115,20 @@ done:
 
 /* Numeric perturbation of a number or numeric string. */
 static bool
-perturb_number(const trib_mask *m, const trib_mval *in, double u,
-			   trib_mout *out, char *errbuf, size_t errlen)
+perturb_number(const trib_mask *m, const trib_jvalue *in, double u,
+			   trib_jvalue_buf *out, char *errbuf, size_t errlen)
 {
 	trib_dec	v;
 	long double delta;
 	bool		ok = true;
 
 	if (!trib_dec_parse(in->text, in->len, &v))
-	{
-		snprintf(errbuf, errlen, "perturb: the value is not a number%s",
-				 m->spec.perturb.mode == TRIB_PERTURB_DAYS ? " or date" : "");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "perturb: the value is not a number%s",
+						 m->spec.perturb.mode == TRIB_PERTURB_DAYS ? " or date" : "");
 	delta = (long double) u * m->spec.perturb.amount;
 	if (m->spec.perturb.mode == TRIB_PERTURB_PERCENT)
 		delta = delta / 100.0L * fabsl((long double) trib_dec_to_double(&v));
-	trib_mout_set(out, in->kind, "", 0);
+	trib_jvalue_buf_set(out, in->kind, "", 0);
 	if (v.has_exp)
 	{
 		double		r = trib_dec_to_double(&v) + (double) delta;
@@ -151,8 +149,8 @@ perturb_number(const trib_mask *m, const trib_mval *in, double u,
 
 /* Shift a date or timestamp by 1..days whole days, either way. */
 static bool
-perturb_date(const trib_mask *m, const trib_mval *in, double u,
-			 trib_mout *out, char *errbuf, size_t errlen)
+perturb_date(const trib_mask *m, const trib_jvalue *in, double u,
+			 trib_jvalue_buf *out, char *errbuf, size_t errlen)
 {
 	trib_isodate d;
 	int64_t		n = m->spec.perturb.days,
@@ -163,40 +161,34 @@ perturb_date(const trib_mask *m, const trib_mval *in, double u,
 	uint64_t	x = (uint64_t) ((u + 1.0) / 2.0 * (double) (2 * n));
 
 	if (in->kind != TRIB_J_STRING || !trib_isodate_parse(in->text, in->len, &d))
-	{
-		snprintf(errbuf, errlen, "perturb: the value is not a date or "
-				 "timestamp (YYYY-MM-DD, optionally followed by a time)");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "perturb: the value is not a date or "
+						 "timestamp (YYYY-MM-DD, optionally followed by a time)");
 	if (x >= (uint64_t) (2 * n))
 		x = (uint64_t) (2 * n - 1);
 	k = (int64_t) x < n ? -(n - (int64_t) x) : (int64_t) x - n + 1;
-	trib_civil_from_days(trib_days_from_civil(d.year, d.month, d.day) + k,
-						 &y, &mo, &dd);
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+	trib_isodate_civil_from_days(trib_isodate_days_from_civil(d.year, d.month, d.day) + k,
+								 &y, &mo, &dd);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	trib_isodate_format(y, mo, dd, &out->text);
 	trib_strbuf_add(&out->text, in->text + d.date_len, in->len - d.date_len);
 	return true;
 }
 
 bool
-trib_mask_perturb(const trib_mask *m, const trib_mval *in,
-				  const trib_mask_row *row, trib_mout *out, char *errbuf,
+trib_mask_perturb(const trib_mask *m, const trib_jvalue *in,
+				  const trib_mask_row *row, trib_jvalue_buf *out, char *errbuf,
 				  size_t errlen)
 {
 	double		u;
 
 	if (special_text(in))
 	{
-		trib_mout_set(out, in->kind, in->text, in->len);
+		trib_jvalue_buf_set(out, in->kind, in->text, in->len);
 		return true;
 	}
 	if (in->kind != TRIB_J_NUMBER && in->kind != TRIB_J_STRING)
-	{
-		snprintf(errbuf, errlen, "perturb: a %s value cannot be perturbed",
-				 in->kind == TRIB_J_BOOL ? "boolean" : "JSON object or array");
-		return false;
-	}
+		return trib_errf(errbuf, errlen, "perturb: a %s value cannot be perturbed",
+						 in->kind == TRIB_J_BOOL ? "boolean" : "JSON object or array");
 	u = noise(m, in, row);
 	if (m->spec.perturb.mode == TRIB_PERTURB_DAYS)
 		return perturb_date(m, in, u, out, errbuf, errlen);
@@ -247,7 +239,7 @@ done:
 }
 
 static bool
-generalize_number(const trib_mask *m, const trib_mval *in, trib_mout *out,
+generalize_number(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 				  char *errbuf, size_t errlen)
 {
 	trib_dec	v;
@@ -266,12 +258,12 @@ generalize_number(const trib_mask *m, const trib_mval *in, trib_mout *out,
 	ok = bucket_lower(&v, m->spec.generalize.width, lo, errbuf, errlen);
 	if (ok && m->spec.generalize.mode == TRIB_GEN_LOWER)
 	{
-		trib_mout_set(out, in->kind, "", 0);
+		trib_jvalue_buf_set(out, in->kind, "", 0);
 		trib_dec_format_bn(lo, 0, &out->text);
 	}
 	else if (ok)
 	{
-		trib_mout_set(out, TRIB_J_STRING, "", 0);
+		trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 		trib_dec_format_bn(lo, 0, &out->text);
 		if (m->spec.generalize.width > 1)
 		{
@@ -287,18 +279,15 @@ generalize_number(const trib_mask *m, const trib_mval *in, trib_mout *out,
 }
 
 static bool
-generalize_date(const trib_mask *m, const trib_mval *in, trib_mout *out,
+generalize_date(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 				char *errbuf, size_t errlen)
 {
 	trib_isodate d;
 
 	if (in->kind != TRIB_J_STRING || !trib_isodate_parse(in->text, in->len, &d))
-	{
-		snprintf(errbuf, errlen, "generalize: the value is not a date or "
-				 "timestamp (YYYY-MM-DD, optionally followed by a time)");
-		return false;
-	}
-	trib_mout_set(out, TRIB_J_STRING, "", 0);
+		return trib_errf(errbuf, errlen, "generalize: the value is not a date or "
+						 "timestamp (YYYY-MM-DD, optionally followed by a time)");
+	trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
 	trib_isodate_format(d.year, m->spec.generalize.mode == TRIB_GEN_YEAR ? 1 : d.month,
 						1, &out->text);
 	if (d.has_time)
@@ -311,12 +300,12 @@ generalize_date(const trib_mask *m, const trib_mval *in, trib_mout *out,
 }
 
 bool
-trib_mask_generalize(const trib_mask *m, const trib_mval *in, trib_mout *out,
+trib_mask_generalize(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *out,
 					 char *errbuf, size_t errlen)
 {
 	if (special_text(in))
 	{
-		trib_mout_set(out, in->kind, in->text, in->len);
+		trib_jvalue_buf_set(out, in->kind, in->text, in->len);
 		return true;
 	}
 	if (m->spec.generalize.mode == TRIB_GEN_MONTH ||

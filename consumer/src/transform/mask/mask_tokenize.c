@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "errf.h"
 #include "ff1.h"
 #include "strbuf.h"
 
@@ -48,8 +49,8 @@ struct trib_tokenizer
 };
 
 bool
-trib_token_alphabet_parse(const char *name, trib_token_alphabet *out,
-						  char *errbuf, size_t errlen)
+trib_tokenize_alphabet_parse(const char *name, trib_token_alphabet *out,
+							 char *errbuf, size_t errlen)
 {
 	for (size_t i = 0; i < N_ALPHABETS; i++)
 		if (strcmp(name, alphabets[i].name) == 0)
@@ -63,21 +64,21 @@ trib_token_alphabet_parse(const char *name, trib_token_alphabet *out,
 }
 
 const char *
-trib_token_alphabet_name(trib_token_alphabet alphabet)
+trib_tokenize_alphabet_name(trib_token_alphabet alphabet)
 {
 	return alphabets[alphabet].name;
 }
 
 const char *
-trib_token_alphabet_chars(trib_token_alphabet alphabet)
+trib_tokenize_alphabet_chars(trib_token_alphabet alphabet)
 {
 	return alphabets[alphabet].chars;
 }
 
 trib_tokenizer *
-trib_tokenizer_new(const trib_key *key, trib_token_alphabet alphabet,
-				   const void *tweak, size_t tweaklen, bool strict,
-				   char *errbuf, size_t errlen)
+trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
+				  const void *tweak, size_t tweaklen, bool strict,
+				  char *errbuf, size_t errlen)
 {
 	static const size_t aes_lens[] = {16, 24, 32};
 	trib_tokenizer *t;
@@ -107,14 +108,14 @@ trib_tokenizer_new(const trib_key *key, trib_token_alphabet alphabet,
 	t->ff1 = trib_ff1_new(key->bytes, key->len, t->radix, errbuf, errlen);
 	if (t->ff1 == NULL)
 	{
-		trib_tokenizer_free(t);
+		trib_tokenize_free(t);
 		return NULL;
 	}
 	return t;
 }
 
 void
-trib_tokenizer_free(trib_tokenizer *t)
+trib_tokenize_free(trib_tokenizer *t)
 {
 	if (t == NULL)
 		return;
@@ -138,12 +139,9 @@ collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
 		if (v >= 0)
 			nums[k++] = (uint16_t) v;
 		else if (t->strict)
-		{
-			snprintf(errbuf, errlen, "%s: the value has a character outside the "
-					 "%s alphabet at byte %zu (strict mode)", what,
-					 alphabets[t->alphabet].name, i);
-			return false;
-		}
+			return trib_errf(errbuf, errlen, "%s: the value has a character outside the "
+							 "%s alphabet at byte %zu (strict mode)", what,
+							 alphabets[t->alphabet].name, i);
 	}
 	*count = k;
 	return true;
@@ -203,8 +201,8 @@ trib_tokenize(trib_tokenizer *t, const char *in, size_t len, char **out,
 }
 
 bool
-trib_detokenize(trib_tokenizer *t, const char *in, size_t len, char **out,
-				char *errbuf, size_t errlen)
+trib_tokenize_reverse(trib_tokenizer *t, const char *in, size_t len, char **out,
+					  char *errbuf, size_t errlen)
 {
 	return transform(t, false, in, len, out, errbuf, errlen);
 }

@@ -55,24 +55,24 @@ typedef enum trib_token_alphabet
 typedef struct trib_tokenizer trib_tokenizer;
 
 /* "digits", "alnum-lower", "alnum-upper", "alnum"; errbuf lists them. */
-bool		trib_token_alphabet_parse(const char *name, trib_token_alphabet *out,
-									  char *errbuf, size_t errlen);
+bool		trib_tokenize_alphabet_parse(const char *name, trib_token_alphabet *out,
+										 char *errbuf, size_t errlen);
 
 /* The alphabet's name, and its characters (the radix is their count). */
-const char *trib_token_alphabet_name(trib_token_alphabet alphabet);
-const char *trib_token_alphabet_chars(trib_token_alphabet alphabet);
+const char *trib_tokenize_alphabet_name(trib_token_alphabet alphabet);
+const char *trib_tokenize_alphabet_chars(trib_token_alphabet alphabet);
 
 /*
  * A tokenizer for one column: key (16/24/32 bytes; copied into OpenSSL's
  * context), alphabet, tweak[0..tweaklen) (copied), strict (characters
  * outside the alphabet are an error rather than kept in place).  NULL
  * with errbuf on a bad key length or tweak.  Free with
- * trib_tokenizer_free().
+ * trib_tokenize_free().
  */
-trib_tokenizer *trib_tokenizer_new(const trib_key *key,
-								   trib_token_alphabet alphabet,
-								   const void *tweak, size_t tweaklen,
-								   bool strict, char *errbuf, size_t errlen);
+trib_tokenizer *trib_tokenize_new(const trib_key *key,
+								  trib_token_alphabet alphabet,
+								  const void *tweak, size_t tweaklen,
+								  bool strict, char *errbuf, size_t errlen);
 
 /*
  * Tokenize (detokenize) in[0..len) into a malloc'd NUL-terminated string
@@ -83,9 +83,9 @@ trib_tokenizer *trib_tokenizer_new(const trib_key *key,
  */
 bool		trib_tokenize(trib_tokenizer *t, const char *in, size_t len,
 						  char **out, char *errbuf, size_t errlen);
-bool		trib_detokenize(trib_tokenizer *t, const char *in, size_t len,
-							char **out, char *errbuf, size_t errlen);
+bool		trib_tokenize_reverse(trib_tokenizer *t, const char *in, size_t len,
+								  char **out, char *errbuf, size_t errlen);
 
-void		trib_tokenizer_free(trib_tokenizer *t);
+void		trib_tokenize_free(trib_tokenizer *t);
 
 #endif							/* TRIB_MASK_TOKENIZE_H */

@@ -1,6 +1,6 @@
 /*
- * textcodec.h: strict hex and base64 (RFC 4648) encoding and decoding of
- * binary data, for key material and the text forms of crypto outputs.
+ * base64.h: strict base64 (RFC 4648) encoding and decoding of binary data,
+ * for key material and the text forms of crypto outputs.
  *
  * Design.  These are text codecs, not cryptography, so they are written
  * here rather than borrowed from OpenSSL: EVP_DecodeBlock accepts
@@ -15,8 +15,8 @@
  * Every function works on caller-provided buffers; the *_len helpers say
  * how large they must be.  Nothing allocates.
  */
-#ifndef TRIB_TEXTCODEC_H
-#define TRIB_TEXTCODEC_H
+#ifndef TRIB_BASE64_H
+#define TRIB_BASE64_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,19 +38,6 @@ typedef enum trib_b64_padding
 	TRIB_B64_PAD_OPTIONAL,
 	TRIB_B64_PAD_FORBIDDEN
 } trib_b64_padding;
-
-/* Lowercase hex of in[0..n) into out (2n chars and a NUL); returns 2n. */
-size_t		trib_hex_encode(const unsigned char *in, size_t n, char *out);
-
-/*
- * Decode n hex digits (either case) into out (n/2 bytes).  False when n is
- * odd or a character is not a hex digit.
- */
-bool		trib_hex_decode(const char *in, size_t n, unsigned char *out,
-							size_t *outlen);
-
-/* True when in[0..n) is a non-empty, even-length string of hex digits. */
-bool		trib_is_hex(const char *in, size_t n);
 
 /* Characters base64 needs for n bytes (not counting the NUL). */
 size_t		trib_b64_encoded_len(size_t n, bool pad);
@@ -74,4 +61,4 @@ bool		trib_b64_decode(const char *in, size_t n, trib_b64_alphabet alphabet,
 							trib_b64_padding padding, unsigned char *out,
 							size_t *outlen);
 
-#endif							/* TRIB_TEXTCODEC_H */
+#endif							/* TRIB_BASE64_H */

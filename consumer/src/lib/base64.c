@@ -1,75 +1,21 @@
 /*
- * textcodec.c: strict hex and base64 codecs (see textcodec.h).
+ * base64.c: strict base64 (see base64.h).
  *
- * Base64 decoding works in quanta of four characters: every full quantum
- * gives three bytes; the last, possibly shortened or padded, gives one or
- * two.  Lengths that leave a single character in the last quantum cannot
- * come from any byte string and are rejected, as are bits left over in
- * the last character that an encoder would have set to zero.
+ * Decoding works in quanta of four characters: every full quantum gives
+ * three bytes; the last, possibly shortened or padded, gives one or two.
+ * Lengths that leave a single character in the last quantum cannot come
+ * from any byte string and are rejected, as are bits left over in the last
+ * character that an encoder would have set to zero.
  */
-#include "textcodec.h"
+#include "base64.h"
 
 #include <stdint.h>
+#include <string.h>
 
-static const char hexdigits[] = "0123456789abcdef";
 static const char b64_std[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* The value of hex digit c, or -1. */
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-size_t
-trib_hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-	{
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-	return 2 * n;
-}
-
-bool
-trib_is_hex(const char *in, size_t n)
-{
-	if (n == 0 || n % 2 != 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (hexval((unsigned char) in[i]) < 0)
-			return false;
-	return true;
-}
-
-bool
-trib_hex_decode(const char *in, size_t n, unsigned char *out, size_t *outlen)
-{
-	if (n % 2 != 0)
-		return false;
-	for (size_t i = 0; i < n; i += 2)
-	{
-		int			hi = hexval((unsigned char) in[i]);
-		int			lo = hexval((unsigned char) in[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i / 2] = (unsigned char) (hi << 4 | lo);
-	}
-	*outlen = n / 2;
-	return true;
-}
 
 size_t
 trib_b64_encoded_len(size_t n, bool pad)
