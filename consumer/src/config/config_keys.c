@@ -701,7 +701,7 @@ check_file_mode(const char *value, char *msg, size_t msglen)
 {
 	mode_t		m;
 
-	if (trib_file_mode_parse(value, &m))
+	if (trib_fileio_mode_parse(value, &m))
 		return true;
 	snprintf(msg, msglen, "\"%s\" is not a file mode (accepted: three octal digits, "
 			 "optionally after a 0, e.g. 0600 or 0640)", value);

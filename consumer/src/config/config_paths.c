@@ -23,12 +23,12 @@
  * listed.  A new key that names a written file is one line in
  * collect_written().
  *
- * One file.  Names are compared as trib_path_resolve() resolves them, the
- * way open(2) would find them: "./x", "x", "d/../x", a path through a
- * symbolic link to a directory and a link to x itself are all x.  Files
- * that exist are also compared by device and inode (hard links).  A name
- * is one of a sink's segments when it is the sink's resolved path, a dot,
- * and digits that do not start with 0.
+ * One file.  Names are compared as trib_fileio_path_resolve() resolves
+ * them, the way open(2) would find them: "./x", "x", "d/../x", a path
+ * through a symbolic link to a directory and a link to x itself are all x.
+ * Files that exist are also compared by device and inode (hard links).  A
+ * name is one of a sink's segments when it is the sink's resolved path, a
+ * dot, and digits that do not start with 0.
  */
 #include "config_keys.h"
 
@@ -124,7 +124,7 @@ add_file(wlist *l, char *key, const trib_yaml_node *at, const char *path, const 
 		trib_strbuf_printf(&b, "%s%s", path, d->suffix);
 		w->written = trib_strbuf_finish(&b);
 		w->role = d->role;
-		w->resolved = trib_path_resolve(w->written);
+		w->resolved = trib_fileio_path_resolve(w->written);
 		w->exists = stat(w->resolved, &st) == 0;
 		w->dev = st.st_dev;
 		w->ino = st.st_ino;

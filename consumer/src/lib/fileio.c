@@ -65,7 +65,7 @@ trib_fileio_fsync_parent(const char *path)
 }
 
 bool
-trib_file_mode_parse(const char *text, mode_t *out)
+trib_fileio_mode_parse(const char *text, mode_t *out)
 {
 	size_t		n = text ? strlen(text) : 0;
 	unsigned	m = 0;
@@ -85,7 +85,7 @@ trib_file_mode_parse(const char *text, mode_t *out)
 }
 
 int
-trib_open_private(const char *path, int flags, mode_t mode)
+trib_fileio_open_private(const char *path, int flags, mode_t mode)
 {
 	int			fd = open(path, flags | O_CREAT | O_CLOEXEC, mode);
 	struct stat st;
@@ -124,7 +124,7 @@ trib_fileio_write_atomic(const char *path, const void *data, size_t len,
 	bool		ok = false;
 
 	snprintf(tmp, tlen, "%s" TRIB_ATOMIC_TMP_SUFFIX, path);
-	fd = trib_open_private(tmp, O_WRONLY | O_TRUNC, mode);
+	fd = trib_fileio_open_private(tmp, O_WRONLY | O_TRUNC, mode);
 	if (fd < 0)
 		failed_at(what, "create");
 	else if (!trib_fileio_write_all(fd, data, len) || (durable && fsync(fd) != 0))
@@ -274,7 +274,7 @@ resolve_existing_prefix(const char *path)
 }
 
 char *
-trib_path_resolve(const char *path)
+trib_fileio_path_resolve(const char *path)
 {
 	char	   *real = realpath(path, NULL);
 	char	   *target;

@@ -10,14 +10,14 @@
  * step that failed, for the caller's error message.
  *
  * Files that hold data or records (sink files, sidecars, the erasure audit
- * log) are private: trib_open_private() creates them with the configured
- * mode (0600 by default, TRIB_FILE_MODE_DEFAULT) and narrows an existing
- * regular file whose permissions are wider, such as one an older version
- * created 0644.
+ * log) are private: trib_fileio_open_private() creates them with the
+ * configured mode (0600 by default, TRIB_FILE_MODE_DEFAULT) and narrows an
+ * existing regular file whose permissions are wider, such as one an older
+ * version created 0644.
  *
- * trib_path_resolve() names the file a path opens, so that two paths can
- * be compared (config_paths.c): "./x", "x", "d/../x" and a symbolic link to
- * x resolve alike, whether x exists yet or not.
+ * trib_fileio_path_resolve() names the file a path opens, so that two paths
+ * can be compared (config_paths.c): "./x", "x", "d/../x" and a symbolic
+ * link to x resolve alike, whether x exists yet or not.
  */
 #ifndef TRIB_FILEIO_H
 #define TRIB_FILEIO_H
@@ -45,14 +45,14 @@ bool		trib_fileio_fsync_parent(const char *path);
  * "0600", "600", "0640": an octal permission mode of at most 0777 (no
  * setuid, setgid or sticky bits).  False when text is anything else.
  */
-bool		trib_file_mode_parse(const char *text, mode_t *out);
+bool		trib_fileio_mode_parse(const char *text, mode_t *out);
 
 /*
  * open(path, flags | O_CREAT | O_CLOEXEC, mode); when path is a regular file
  * whose permission bits go beyond mode, they are narrowed to mode.  -1
  * with errno set on failure.
  */
-int			trib_open_private(const char *path, int flags, mode_t mode);
+int			trib_fileio_open_private(const char *path, int flags, mode_t mode);
 
 /* Replace path with data, atomically; durable: fsync file and directory. */
 bool		trib_fileio_write_atomic(const char *path, const void *data, size_t len,
@@ -65,6 +65,6 @@ bool		trib_fileio_write_atomic(const char *path, const void *data, size_t len,
  * leading part that exists, then the rest with ".", ".." and repeated
  * slashes folded by hand.
  */
-char	   *trib_path_resolve(const char *path);
+char	   *trib_fileio_path_resolve(const char *path);
 
 #endif							/* TRIB_FILEIO_H */

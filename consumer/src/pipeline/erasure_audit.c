@@ -46,7 +46,7 @@ er_audit_new(const trib_erasure_conf *c, char *errbuf, size_t errlen)
 	trib_key   *key;
 	mode_t		mode = TRIB_FILE_MODE_DEFAULT;
 
-	if (c->audit_log_mode && !trib_file_mode_parse(c->audit_log_mode, &mode))
+	if (c->audit_log_mode && !trib_fileio_mode_parse(c->audit_log_mode, &mode))
 	{
 		snprintf(errbuf, errlen, "erasure: audit_log_mode \"%s\" is not an octal mode such "
 				 "as 0600", c->audit_log_mode);
@@ -110,7 +110,7 @@ er_audit_subject(er_audit *a, trib_strbuf *line, const char *subject, char *errb
 bool
 er_audit_write(er_audit *a, trib_strbuf *line, bool durable, char *errbuf, size_t errlen)
 {
-	int			fd = trib_open_private(a->path, O_WRONLY | O_APPEND, a->mode);
+	int			fd = trib_fileio_open_private(a->path, O_WRONLY | O_APPEND, a->mode);
 	bool		ok;
 
 	if (fd < 0)

@@ -305,7 +305,7 @@ rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	free(name);
 	if (f->fsync && !trib_fileio_fsync_dir(f->dir))
 		return fail_errno(f, errbuf, errlen, "cannot fsync the directory of", f->path);
-	fd = trib_open_private(f->path, O_WRONLY | O_TRUNC | O_APPEND, f->mode);
+	fd = trib_fileio_open_private(f->path, O_WRONLY | O_TRUNC | O_APPEND, f->mode);
 	if (fd < 0)
 		return fail_errno(f, errbuf, errlen, "cannot open", f->path);
 	close(f->fd);
@@ -605,7 +605,7 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 		}
 		free(name);
 	}
-	fd = trib_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
+	fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
 	if (fd < 0 || fstat(fd, &st) != 0)
 	{
 		snprintf(errbuf, errlen, "cannot open %s: %s", f->path, strerror(errno));
@@ -751,7 +751,7 @@ file_open(trib_sink *sink, const struct trib_sink_conf *conf,
 	o.path = conf->file.path;
 	o.rotate_bytes = conf->file.rotate_bytes;
 	o.fsync = conf->file.fsync;
-	if (conf->file.mode && !trib_file_mode_parse(conf->file.mode, &o.mode))
+	if (conf->file.mode && !trib_fileio_mode_parse(conf->file.mode, &o.mode))
 	{
 		snprintf(errbuf, errlen, "file sink: mode \"%s\" is not an octal mode such as 0600",
 				 conf->file.mode);
