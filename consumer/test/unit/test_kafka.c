@@ -40,6 +40,7 @@
 #include <librdkafka/rdkafka.h>
 #include <yajl/yajl_tree.h>
 
+#include "ack_tracker.h"
 #include "event.h"
 #include "kafka_mock.h"
 #include "sink.h"
@@ -371,7 +372,7 @@ serve(trib_sink *sink, int ms)
 static void
 test_tracker_low_watermark(void **state)
 {
-	trib_kafka_tracker *t = trib_kafka_tracker_new(4);
+	trib_ack_tracker *t = trib_ack_tracker_new(4);
 	const trib_position *out;
 	uint64_t	n[5];
 
@@ -380,26 +381,26 @@ test_tracker_low_watermark(void **state)
 	{
 		trib_position p = {.commit_lsn = 100 + (uint64_t) i};
 
-		n[i] = trib_kafka_tracker_push(t, &p);
-		trib_kafka_tracker_add(t, n[i]);
-		trib_kafka_tracker_seal(t, n[i]);
+		n[i] = trib_ack_tracker_push(t, &p);
+		trib_ack_tracker_add(t, n[i]);
+		trib_ack_tracker_seal(t, n[i]);
 	}
-	trib_kafka_tracker_done(t, n[2]);
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	trib_kafka_tracker_done(t, n[0]);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[2]);
+	assert_false(trib_ack_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[0]);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_int_equal(out->commit_lsn, 100);
-	trib_kafka_tracker_done(t, n[1]);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[1]);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_int_equal(out->commit_lsn, 102);
-	trib_kafka_tracker_done(t, n[4]);
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	assert_int_equal(trib_kafka_tracker_in_flight(t), 2);
-	trib_kafka_tracker_done(t, n[3]);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[4]);
+	assert_false(trib_ack_tracker_advance(t, &out));
+	assert_int_equal(trib_ack_tracker_in_flight(t), 2);
+	trib_ack_tracker_done(t, n[3]);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_int_equal(out->commit_lsn, 104);
-	assert_int_equal(trib_kafka_tracker_in_flight(t), 0);
-	trib_kafka_tracker_free(t);
+	assert_int_equal(trib_ack_tracker_in_flight(t), 0);
+	trib_ack_tracker_free(t);
 }
 
 /* An event with two records (delete + tombstone) is complete only when
@@ -407,23 +408,23 @@ test_tracker_low_watermark(void **state)
 static void
 test_tracker_multi_record_and_seal(void **state)
 {
-	trib_kafka_tracker *t = trib_kafka_tracker_new(1);
+	trib_ack_tracker *t = trib_ack_tracker_new(1);
 	const trib_position *out;
 	trib_position p = {.commit_lsn = 7, .opaque = "{\"gtid\":\"x:1\"}"};
-	uint64_t	n = trib_kafka_tracker_push(t, &p);
+	uint64_t	n = trib_ack_tracker_push(t, &p);
 
 	(void) state;
-	trib_kafka_tracker_add(t, n);
-	trib_kafka_tracker_done(t, n);	/* delete delivered before the tombstone
+	trib_ack_tracker_add(t, n);
+	trib_ack_tracker_done(t, n);	/* delete delivered before the tombstone
 									 * is even enqueued */
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	trib_kafka_tracker_add(t, n);
-	trib_kafka_tracker_seal(t, n);
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	trib_kafka_tracker_done(t, n);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	assert_false(trib_ack_tracker_advance(t, &out));
+	trib_ack_tracker_add(t, n);
+	trib_ack_tracker_seal(t, n);
+	assert_false(trib_ack_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_string_equal(out->opaque, "{\"gtid\":\"x:1\"}");
-	trib_kafka_tracker_free(t);
+	trib_ack_tracker_free(t);
 }
 
 /* 100000 events completed in a scrambled order while the ring grows:
@@ -434,7 +435,7 @@ test_tracker_scrambled_growth(void **state)
 	enum
 	{
 	N = 100000};
-	trib_kafka_tracker *t = trib_kafka_tracker_new(2);
+	trib_ack_tracker *t = trib_ack_tracker_new(2);
 	uint64_t   *order = malloc(N * sizeof(uint64_t));
 	uint64_t	last = 0;
 	uint64_t	nacks = 0;
@@ -444,10 +445,10 @@ test_tracker_scrambled_growth(void **state)
 	for (uint64_t i = 0; i < N; i++)
 	{
 		trib_position p = {.commit_lsn = i + 1};
-		uint64_t	n = trib_kafka_tracker_push(t, &p);
+		uint64_t	n = trib_ack_tracker_push(t, &p);
 
-		trib_kafka_tracker_add(t, n);
-		trib_kafka_tracker_seal(t, n);
+		trib_ack_tracker_add(t, n);
+		trib_ack_tracker_seal(t, n);
 		order[i] = n;
 	}
 	for (uint64_t i = N - 1; i > 0; i--)
@@ -465,8 +466,8 @@ test_tracker_scrambled_growth(void **state)
 	{
 		const trib_position *out;
 
-		trib_kafka_tracker_done(t, order[i]);
-		if (trib_kafka_tracker_advance(t, &out))
+		trib_ack_tracker_done(t, order[i]);
+		if (trib_ack_tracker_advance(t, &out))
 		{
 			assert_true(out->commit_lsn > last);
 			last = out->commit_lsn;
@@ -475,9 +476,9 @@ test_tracker_scrambled_growth(void **state)
 	}
 	assert_int_equal(last, N);
 	assert_true(nacks >= 1);
-	assert_int_equal(trib_kafka_tracker_in_flight(t), 0);
+	assert_int_equal(trib_ack_tracker_in_flight(t), 0);
 	free(order);
-	trib_kafka_tracker_free(t);
+	trib_ack_tracker_free(t);
 }
 
 /* Secret-looking property names. */

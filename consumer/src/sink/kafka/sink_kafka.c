@@ -10,17 +10,13 @@
  * message, key and value inside it; handing librdkafka a buffer of ours
  * with F_FREE would cost the same allocation plus librdkafka's own.
  *
- * Acks, at-least-once mode.  The tracker is a power-of-two ring indexed by
- * write number.  Each entry holds the event's position, the number of its
- * records not yet delivered, and whether all its records are enqueued
- * ("sealed": a delete's tombstone may still be waiting for queue space
- * while the delete itself is already delivered).  A delivery report
- * carries the write number (+1) as its opaque and decrements its entry;
- * advance() pops complete entries from the head.  The ring doubles when
- * full (entries are re-placed), so a write never blocks on the tracker.
- * The first failed delivery report fails the sink: the head can never pass
- * that entry, so nothing after it is acked, and every later call returns
- * the error.
+ * Acks, at-least-once mode.  Each written event is pushed on an ack
+ * tracker (core/ack_tracker.h) with one pending record per message it
+ * makes, and sealed once all are enqueued; a delivery report carries the
+ * write number (+1) as its opaque and marks its record done; the
+ * tracker's low watermark is what the sink acks.  The first failed
+ * delivery report fails the sink: nothing is acked after it, and every
+ * later call returns the error.
  *
  * Transactions.  librdkafka's transactional API does the protocol; this
  * file adds the checkpoint record (one small JSON value per commit, keyed
@@ -50,28 +46,9 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "ack_tracker.h"
 #include "envelope.h"
 #include "kafka_mock.h"
-
-/* ------------------------------------------------------------------------
- * The in-flight tracker
- * ------------------------------------------------------------------------ */
-
-typedef struct trk_ent
-{
-	trib_position pos;			/* owns pos.opaque */
-	uint32_t	pending;		/* records not yet delivered */
-	bool		sealed;			/* all records enqueued */
-} trk_ent;
-
-struct trib_kafka_tracker
-{
-	trk_ent    *ring;
-	size_t		cap;			/* a power of two */
-	uint64_t	head;			/* oldest entry not passed */
-	uint64_t	tail;			/* next write number */
-	trib_position last;			/* last passed position, owns opaque */
-};
 
 /* strdup that tolerates NULL and aborts on out-of-memory. */
 static char *
@@ -120,130 +97,6 @@ pos_clear(trib_position *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* A tracker with room for `initial` events (it grows). */
-trib_kafka_tracker *
-trib_kafka_tracker_new(size_t initial)
-{
-	trib_kafka_tracker *t = xcalloc(1, sizeof(*t));
-
-	t->cap = 16;
-	while (t->cap < initial)
-		t->cap *= 2;
-	t->ring = xcalloc(t->cap, sizeof(trk_ent));
-	return t;
-}
-
-/* Free a tracker and the positions it holds. */
-void
-trib_kafka_tracker_free(trib_kafka_tracker *t)
-{
-	if (t == NULL)
-		return;
-	for (uint64_t n = t->head; n < t->tail; n++)
-		free(t->ring[n & (t->cap - 1)].pos.opaque);
-	free(t->last.opaque);
-	free(t->ring);
-	free(t);
-}
-
-/* Double the ring, keeping every entry at its number's new slot. */
-static void
-tracker_grow(trib_kafka_tracker *t)
-{
-	size_t		ncap = t->cap * 2;
-	trk_ent    *nr = xcalloc(ncap, sizeof(trk_ent));
-
-	for (uint64_t n = t->head; n < t->tail; n++)
-		nr[n & (ncap - 1)] = t->ring[n & (t->cap - 1)];
-	free(t->ring);
-	t->ring = nr;
-	t->cap = ncap;
-}
-
-/* Track a new event; returns its write number. */
-uint64_t
-trib_kafka_tracker_push(trib_kafka_tracker *t, const trib_position *pos)
-{
-	trk_ent    *e;
-
-	if (t->tail - t->head == t->cap)
-		tracker_grow(t);
-	e = &t->ring[t->tail & (t->cap - 1)];
-	pos_copy(&e->pos, pos);
-	e->pending = 0;
-	e->sealed = false;
-	return t->tail++;
-}
-
-/* The entry of write number n, or NULL when n is not in flight. */
-static trk_ent *
-tracker_get(trib_kafka_tracker *t, uint64_t n)
-{
-	if (n < t->head || n >= t->tail)
-		return NULL;
-	return &t->ring[n & (t->cap - 1)];
-}
-
-/* One more record of event n is in flight. */
-void
-trib_kafka_tracker_add(trib_kafka_tracker *t, uint64_t n)
-{
-	trk_ent    *e = tracker_get(t, n);
-
-	if (e)
-		e->pending++;
-}
-
-/* All records of event n are enqueued. */
-void
-trib_kafka_tracker_seal(trib_kafka_tracker *t, uint64_t n)
-{
-	trk_ent    *e = tracker_get(t, n);
-
-	if (e)
-		e->sealed = true;
-}
-
-/* One record of event n was delivered. */
-void
-trib_kafka_tracker_done(trib_kafka_tracker *t, uint64_t n)
-{
-	trk_ent    *e = tracker_get(t, n);
-
-	if (e && e->pending > 0)
-		e->pending--;
-}
-
-/* Events pushed and not yet passed by the watermark. */
-size_t
-trib_kafka_tracker_in_flight(const trib_kafka_tracker *t)
-{
-	return (size_t) (t->tail - t->head);
-}
-
-/* Move the watermark over complete events. */
-bool
-trib_kafka_tracker_advance(trib_kafka_tracker *t, const trib_position **out)
-{
-	bool		moved = false;
-
-	while (t->head < t->tail)
-	{
-		trk_ent    *e = &t->ring[t->head & (t->cap - 1)];
-
-		if (!e->sealed || e->pending > 0)
-			break;
-		free(t->last.opaque);
-		t->last = e->pos;		/* ownership of opaque moves */
-		e->pos.opaque = NULL;
-		t->head++;
-		moved = true;
-	}
-	if (moved && out)
-		*out = &t->last;
-	return moved;
-}
-
 /* ------------------------------------------------------------------------
  * The sink's state
  * ------------------------------------------------------------------------ */
@@ -269,7 +122,7 @@ typedef struct trib_kafka
 	topic_ent  *topics;
 	size_t		ntopics;
 	size_t		captopics;
-	trib_kafka_tracker *trk;
+	trib_ack_tracker *trk;
 	trib_kafka_stats st;
 
 	bool		failed;			/* sticky: every call returns err */
@@ -482,7 +335,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 	k->st.delivered++;
 	if (tag != 0 && k->trk)
-		trib_kafka_tracker_done(k->trk, tag - 1);
+		trib_ack_tracker_done(k->trk, tag - 1);
 }
 
 /* Client errors: fatal ones fail the sink, the rest are logged (librdkafka
@@ -520,7 +373,7 @@ maybe_ack(trib_kafka *k)
 {
 	const trib_position *pos;
 
-	if (k->trk == NULL || !trib_kafka_tracker_advance(k->trk, &pos))
+	if (k->trk == NULL || !trib_ack_tracker_advance(k->trk, &pos))
 		return;
 	k->st.acks++;
 	if (k->sink->ack)
@@ -851,7 +704,7 @@ release_handles(trib_kafka *k)
 	k->mock = NULL;
 	trib_envelope_free(k->env);
 	k->env = NULL;
-	trib_kafka_tracker_free(k->trk);
+	trib_ack_tracker_free(k->trk);
 	k->trk = NULL;
 }
 
@@ -934,7 +787,7 @@ kafka_open(trib_sink *sink, const struct trib_sink_conf *conf,
 
 	if (!k->o.transactional)
 	{
-		k->trk = trib_kafka_tracker_new(1024);
+		k->trk = trib_ack_tracker_new(1024);
 		return true;
 	}
 	{
@@ -1138,7 +991,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	id_len = trib_envelope_event_id(&ev->pos, id, sizeof(id));
 
 	if (!k->o.transactional)
-		wn = trib_kafka_tracker_push(k->trk, &ev->pos);
+		wn = trib_ack_tracker_push(k->trk, &ev->pos);
 	for (size_t i = 0; i < n; i++)
 	{
 		rd_kafka_topic_t *rkt = topic_get(k, recs[i].topic);
@@ -1150,7 +1003,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 			return failed_out(k, errbuf, errlen);
 		}
 		if (!k->o.transactional)
-			trib_kafka_tracker_add(k->trk, wn);
+			trib_ack_tracker_add(k->trk, wn);
 		if (!produce(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key, recs[i].key_len,
 					 recs[i].value, recs[i].value_len, id, id_len,
 					 k->o.transactional ? k->txn_gen : wn + 1))
@@ -1165,7 +1018,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		k->txn_events++;
 	}
 	else
-		trib_kafka_tracker_seal(k->trk, wn);
+		trib_ack_tracker_seal(k->trk, wn);
 	/* serve delivery reports every WRITE_POLL_EVERY writes; the pipeline
 	 * polls after every batch anyway (poll() per write cost ~4% of W1) */
 	if (k->st.events % WRITE_POLL_EVERY == 0)
@@ -1649,7 +1502,7 @@ trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out)
 	if (k == NULL)
 		return;
 	*out = k->st;
-	out->in_flight = k->trk ? trib_kafka_tracker_in_flight(k->trk)
+	out->in_flight = k->trk ? trib_ack_tracker_in_flight(k->trk)
 		: k->txn_events;
 }
 

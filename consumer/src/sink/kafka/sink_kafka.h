@@ -9,10 +9,9 @@
  * `tributary.id` ("commit_lsn:seq").  Two modes:
  *
  * At-least-once (default).  Delivery reports drive acks.  Each written
- * event gets a write number; a ring of in-flight events (position, number
- * of its records still undelivered, sealed flag) turns delivery reports,
- * which arrive out of order across partitions, into a monotonic low
- * watermark: the sink acks the highest position P such that every event
+ * event gets a write number; an ack tracker (core/ack_tracker.h) turns
+ * delivery reports, which arrive out of order across partitions, into a
+ * monotonic low watermark: the sink acks the highest position P such that every event
  * written up to P is delivered (O(1) amortised per event; one ack call per
  * advance).  A permanent delivery error (after librdkafka's retries) stops
  * the watermark for good and fails the next write/flush/poll: the pipeline
@@ -174,27 +173,5 @@ bool		trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen);
 
 /* True when `name` is a property whose value must never be shown. */
 bool		trib_kafka_secret_property(const char *name);
-
-/*
- * The in-flight tracker, exposed for unit tests.  Positions are pushed in
- * write order and get consecutive numbers; records are added to the
- * newest one, which is then sealed; done() marks one record delivered;
- * advance() moves the low watermark over complete events and reports the
- * last one passed.
- */
-typedef struct trib_kafka_tracker trib_kafka_tracker;
-
-trib_kafka_tracker *trib_kafka_tracker_new(size_t initial);
-void		trib_kafka_tracker_free(trib_kafka_tracker *t);
-uint64_t	trib_kafka_tracker_push(trib_kafka_tracker *t, const trib_position *pos);
-void		trib_kafka_tracker_add(trib_kafka_tracker *t, uint64_t n);
-void		trib_kafka_tracker_seal(trib_kafka_tracker *t, uint64_t n);
-void		trib_kafka_tracker_done(trib_kafka_tracker *t, uint64_t n);
-size_t		trib_kafka_tracker_in_flight(const trib_kafka_tracker *t);
-
-/* Advance; true when it moved, with *out = the last complete position
- * (valid until the next tracker call). */
-bool		trib_kafka_tracker_advance(trib_kafka_tracker *t,
-									   const trib_position **out);
 
 #endif							/* TRIB_SINK_KAFKA_H */
