@@ -28,8 +28,12 @@
 
 #include "catalog.h"
 #include "jsondoc.h"
+#include "kafka_conf.h"
 #include "log.h"
+#include "pg_source_conf.h"
 #include "rules.h"
+#include "sink_file_conf.h"
+#include "sink_postgres_conf.h"
 #include "source_pg.h"
 #include "strbuf.h"
 
@@ -425,14 +429,16 @@ check_source(check_ctx *c, const trib_source_conf *s)
 {
 	PGconn	   *conn;
 
+	const trib_pg_source_conf *pg = trib_pg_source_conf_of(s);
+
 	say(c, "source %s (postgres)", s->name);
 	c->source = s->name;
-	conn = connect_pg(c, "database", s->pg.dsn);
+	conn = connect_pg(c, "database", pg->dsn);
 	if (conn == NULL)
 		return;
 	source_server(c, conn);
-	source_slot(c, conn, &s->pg);
-	source_tables(c, conn, &s->pg);
+	source_slot(c, conn, pg);
+	source_tables(c, conn, pg);
 	PQfinish(conn);
 }
 
@@ -497,7 +503,7 @@ quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 static void
 check_kafka(check_ctx *c, const trib_sink_conf *s)
 {
-	const trib_kafka_sink_conf *k = &s->kafka;
+	const trib_kafka_conf *k = trib_kafka_conf_of(s);
 	rd_kafka_conf_t *conf;
 	rd_kafka_t *rk;
 	const struct rd_kafka_metadata *md;
@@ -644,7 +650,7 @@ pgsink_type_missing(PGconn *dst, const char *type)
 /* The columns of one table (rows first..end of src): types the target
  * lacks, composites, json columns whose JSON null arrives as NULL. */
 static void
-pgsink_columns(check_ctx *c, pgsink_hdr *h, PGconn *dst, const trib_pg_sink_conf *ps,
+pgsink_columns(check_ctx *c, pgsink_hdr *h, PGconn *dst, const trib_pgsink_conf *ps,
 			   const PGresult *src, int first, int end, bool exists, const char *tcols)
 {
 	trib_strbuf comp = {0},
@@ -690,7 +696,7 @@ pgsink_columns(check_ctx *c, pgsink_hdr *h, PGconn *dst, const trib_pg_sink_conf
 /* What `run` does with one table (rows first..end of src): keyless tables,
  * deletes without a key, then its columns. */
 static void
-pgsink_table(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps, const PGresult *src,
+pgsink_table(check_ctx *c, PGconn *dst, const trib_pgsink_conf *ps, const PGresult *src,
 			 int first, int end)
 {
 	const char *table = PQgetvalue(src, first, 1);
@@ -729,7 +735,7 @@ pgsink_table(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps, const PGres
 
 /* Per captured table of one source, what `run` will do with it. */
 static void
-pgsink_source(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps,
+pgsink_source(check_ctx *c, PGconn *dst, const trib_pgsink_conf *ps,
 			  const trib_source_conf *sc)
 {
 	trib_strbuf schemas = {0},
@@ -739,7 +745,7 @@ pgsink_source(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps,
 	PGresult   *r;
 	char		timeout[16];
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {sc->pg.dsn, timeout, "tributary-check", NULL};
+	const char *vals[] = {trib_pg_source_conf_of(sc)->dsn, timeout, "tributary-check", NULL};
 	int			first = 0;
 
 	snprintf(timeout, sizeof(timeout), "%d", TRIB_CHECK_TIMEOUT_S);
@@ -790,7 +796,7 @@ pgsink_source(check_ctx *c, PGconn *dst, const trib_pg_sink_conf *ps,
 static void
 check_pg_sink(check_ctx *c, const trib_sink_conf *s)
 {
-	const trib_pg_sink_conf *ps = &s->postgres;
+	const trib_pgsink_conf *ps = trib_pgsink_conf_of(s);
 	PGconn	   *conn = connect_pg(c, "target database", ps->dsn);
 	int			exist = 0,
 				missing = 0;
@@ -831,7 +837,8 @@ check_pg_sink(check_ctx *c, const trib_sink_conf *s)
 static void
 check_file(check_ctx *c, const trib_sink_conf *s)
 {
-	char	   *copy = trib_xstrdup(s->file.path);
+	const char *path = trib_filesink_conf_of(s)->path;
+	char	   *copy = trib_xstrdup(path);
 	const char *dir = dirname(copy);
 	struct stat st;
 
@@ -840,11 +847,11 @@ check_file(check_ctx *c, const trib_sink_conf *s)
 		say(c, "  directory %s: not writable (%s)", dir, strerror(errno));
 		c->problems++;
 	}
-	else if (stat(s->file.path, &st) == 0)
+	else if (stat(path, &st) == 0)
 		say(c, "  %s: exists, %lld bytes; `run` appends after its recorded position",
-			s->file.path, (long long) st.st_size);
+			path, (long long) st.st_size);
 	else
-		say(c, "  %s: does not exist yet; directory %s is writable", s->file.path, dir);
+		say(c, "  %s: does not exist yet; directory %s is writable", path, dir);
 	free(copy);
 }
 
@@ -852,21 +859,14 @@ static void
 check_sink(check_ctx *c, const trib_sink_conf *s)
 {
 	say(c, "sink %s (%s)", s->name, s->type_name);
-	switch (s->type)
-	{
-		case TRIB_SINK_KAFKA:
-			check_kafka(c, s);
-			break;
-		case TRIB_SINK_POSTGRES:
-			check_pg_sink(c, s);
-			break;
-		case TRIB_SINK_FILE:
-			check_file(c, s);
-			break;
-		case TRIB_SINK_STDOUT:
-			say(c, "  standard output");
-			break;
-	}
+	if (s->plugin == &trib_sink_kafka)
+		check_kafka(c, s);
+	else if (s->plugin == &trib_sink_postgres)
+		check_pg_sink(c, s);
+	else if (s->plugin == &trib_sink_file)
+		check_file(c, s);
+	else if (s->plugin == &trib_sink_stdout)
+		say(c, "  standard output");
 }
 
 /* Does some captured table the rule selects have a column matching the

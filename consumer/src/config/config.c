@@ -2,7 +2,8 @@
  * config.c: load pipeline.yaml: YAML tree -> validated trib_config.
  *
  * The file is read whole (at most 1 MiB), folded into a positioned tree
- * (yaml_tree.c), and walked against the key tables of config_keys.c:
+ * (yaml_tree.c), and walked against the key tables (config_keys.h: the
+ * pipeline's own sections, the registered plugins' tables, the rules'):
  * every map is checked for duplicate and unknown keys, every value for its
  * type and range, absent keys get their defaults, and each section's
  * finish function is queued.  After the walk (so the pipeline name and all
@@ -37,6 +38,7 @@
 
 #include "config_keys.h"
 #include "log.h"
+#include "registry.h"
 #include "strbuf.h"
 #include "yaml_tree.h"
 
@@ -75,7 +77,7 @@ struct ck_ctx
 	size_t		cappending;
 };
 
-/* ---- services for config_keys.c --------------------------------------- */
+/* ---- services for the key tables --------------------------------------- */
 
 /* Record one problem; see config_keys.h.  Beyond the array's capacity
  * problems are only counted. */
@@ -124,6 +126,10 @@ ck_path(const char *parent, const char *key)
 }
 
 /* ---- scalars ---------------------------------------------------------- */
+
+/* The placeholders a topic_pattern may use (CK_TEMPLATE keys keep them
+ * for the sink to fill in per event). */
+const char *const ck_topic_vars[] = {"prefix", "source", "db", "schema", "table", NULL};
 
 /* True when name[0..len) is one of the topic_pattern placeholders. */
 static bool
@@ -923,7 +929,7 @@ ck_free_section(const ck_section *sec, void *base)
 	}
 }
 
-/* ---- families: sources and sinks -------------------------------------- */
+/* ---- families: sources, sinks (plugins) and transforms (variants) ----- */
 
 #define FIELD(base, off, type) (*(type *) ((char *) (base) + (off)))
 
@@ -937,7 +943,7 @@ find_variant(const ck_family *fam, const char *type)
 	return NULL;
 }
 
-/* "kafka, postgres, file or stdout". */
+/* "redact, partial, ...": a family's type names (malloc'd). */
 static char *
 variant_list(const ck_family *fam)
 {
@@ -950,89 +956,163 @@ variant_list(const ck_family *fam)
 	return join_words(words);
 }
 
-/* Read the `type` of one entry and walk the entry against its variant.
- * Returns the variant, or NULL (reported) when there is none. */
-static const ck_variant *
-entry_variant(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
-			  const ck_family *fam)
+/* "kafka, postgres, file, stdout": the registered types (malloc'd). */
+static char *
+plugin_list(const trib_plugin *const *plugins)
+{
+	const char *words[64];
+	int			n = 0;
+
+	for (; *plugins != NULL && n < 63; plugins++)
+		words[n++] = (*plugins)->type;
+	words[n] = NULL;
+	return join_words(words);
+}
+
+/*
+ * The `type` of one entry (malloc'd), or NULL after reporting that it is
+ * missing or not a string.  `accepted` lists the types, for messages.
+ */
+static char *
+entry_type(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
+		   const char *accepted)
 {
 	const yt_node *tn = yt_map_get(vn, "type");
 	char	   *tpath = ck_path(epath, "type");
-	char	   *list = variant_list(fam);
-	const ck_variant *var = NULL;
 	char	   *text = NULL;
 
 	if (yt_is_null(tn))
 		ck_error(c, tn ? tn : kn, tpath, "required key %s (accepted: %s)",
-				 tn ? "has no value" : "is missing", list);
-	else if ((text = scalar_text(c, tn, tpath, "a string", 0)) == NULL)
-		;
-	else if ((var = find_variant(fam, text)) == NULL)
-		ck_error(c, tn, tpath, "unknown %s type \"%s\" (accepted: %s)", fam->what, text, list);
+				 tn ? "has no value" : "is missing", accepted);
+	else
+		text = scalar_text(c, tn, tpath, "a string", 0);
+	free(tpath);
+	return text;
+}
+
+/* Report an unknown `type` of an entry. */
+static void
+unknown_type(ck_ctx *c, const yt_node *vn, const char *epath, const char *what,
+			 const char *text, const char *accepted)
+{
+	char	   *tpath = ck_path(epath, "type");
+
+	ck_error(c, yt_map_get(vn, "type"), tpath, "unknown %s type \"%s\" (accepted: %s)",
+			 what, text, accepted);
+	free(tpath);
+}
+
+/* The variant an entry's `type` names, or NULL (reported). */
+static const ck_variant *
+entry_variant(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
+			  const ck_family *fam)
+{
+	char	   *list = variant_list(fam);
+	char	   *text = entry_type(c, kn, vn, epath, list);
+	const ck_variant *var = NULL;
+
+	if (text != NULL && (var = find_variant(fam, text)) == NULL)
+		unknown_type(c, vn, epath, fam->what, text, list);
 	free(text);
 	free(list);
-	free(tpath);
 	return var;
 }
 
-/* A map of name -> section whose type picks the variant. */
+/* The registered plugin an entry's `type` names, or NULL (reported). */
+static const trib_plugin *
+entry_plugin(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
+			 const char *what, const trib_plugin *const *plugins)
+{
+	char	   *list = plugin_list(plugins);
+	char	   *text = entry_type(c, kn, vn, epath, list);
+	const trib_plugin *plugin = NULL;
+
+	if (text != NULL && (plugin = trib_registry_find(plugins, text)) == NULL)
+		unknown_type(c, vn, epath, what, text, list);
+	free(text);
+	free(list);
+	return plugin;
+}
+
+/* One entry of a plugin family: its settings, walked against the
+ * plugin's table. */
+static void
+plugin_entry(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
+			 const trib_plugin *plugin, trib_plugin_conf *e)
+{
+	e->name = trib_xstrdup(kn->text);
+	e->plugin = plugin;
+	e->type_name = plugin->type;
+	e->line = kn->line;
+	e->column = kn->column;
+	e->conf = plugin->conf_size ? trib_xcalloc(1, plugin->conf_size) : NULL;
+	ck_walk_section(c, vn, kn, epath, plugin->section, e->conf, e->name);
+}
+
+/* A map of name -> section whose type picks a registered plugin. */
 void
-ck_parse_family(ck_ctx *c, const yt_node *key, const yt_node *map, const char *path,
-				const ck_family *fam)
+ck_parse_plugins(ck_ctx *c, const yt_node *key, const yt_node *map, const char *path,
+				 const char *what, const trib_plugin *const *plugins,
+				 trib_plugin_conf **array, size_t *count)
 {
 	char		desc[YT_DESCRIBE_LEN];
-	char	   *array;
-	size_t	   *count = &FIELD(c->cfg, fam->off_count, size_t);
 
 	if (yt_is_null(map) || (map->kind == YT_MAP && map->nchild == 0))
 	{
-		ck_error(c, yt_is_null(map) ? key : map, path, "at least one %s is required", fam->what);
+		ck_error(c, yt_is_null(map) ? key : map, path, "at least one %s is required", what);
 		return;
 	}
 	if (map->kind != YT_MAP)
 	{
 		ck_error(c, map, path, "expected a map of %s names to settings, got %s",
-				 fam->what, yt_describe(map, desc, sizeof(desc)));
+				 what, yt_describe(map, desc, sizeof(desc)));
 		return;
 	}
-	array = trib_xcalloc(map->nchild / 2, fam->entry_size);
-	FIELD(c->cfg, fam->off_array, char *) = array;
-
+	*array = trib_xcalloc(map->nchild / 2, sizeof(trib_plugin_conf));
 	for (size_t i = 0; i + 1 < map->nchild; i += 2)
 	{
 		const yt_node *kn = map->child[i];
 		const yt_node *vn = map->child[i + 1];
 		const yt_node *dup = earlier_duplicate(map, i);
 		char	   *epath = ck_path(path, kn->text);
-		const ck_variant *var = NULL;
+		const trib_plugin *plugin = NULL;
 		size_t		nlen = kn->len;
 
 		if (dup != NULL)
 			ck_error(c, kn, epath, "duplicate %s name (first at line %d, column %d)",
-					 fam->what, dup->line, dup->column);
+					 what, dup->line, dup->column);
 		else if (nlen == 0 || nlen > 63 || strspn(kn->text, ENTRY_NAME_CHARS) != nlen)
 			ck_error(c, kn, epath, "invalid %s name \"%s\" (accepted: a-z, 0-9, _ and -, "
-					 "1 to 63 characters)", fam->what, kn->text);
+					 "1 to 63 characters)", what, kn->text);
 		else if (vn->kind != YT_MAP)
 			ck_error(c, yt_is_null(vn) ? kn : vn, epath, "expected a map with the %s's "
-					 "settings, got %s", fam->what, yt_describe(vn, desc, sizeof(desc)));
+					 "settings, got %s", what, yt_describe(vn, desc, sizeof(desc)));
 		else
-			var = entry_variant(c, kn, vn, epath, fam);
-
-		if (var != NULL)
-		{
-			char	   *entry = array + (*count)++ * fam->entry_size;
-
-			FIELD(entry, fam->off_name, char *) = trib_xstrdup(kn->text);
-			FIELD(entry, fam->off_type, int) = var->id;
-			FIELD(entry, fam->off_type_name, const char *) = var->type;
-			FIELD(entry, fam->off_line, int) = kn->line;
-			FIELD(entry, fam->off_column, int) = kn->column;
-			ck_walk_section(c, vn, kn, epath, var->section, entry + var->offset,
-							FIELD(entry, fam->off_name, char *));
-		}
+			plugin = entry_plugin(c, kn, vn, epath, what, plugins);
+		if (plugin != NULL)
+			plugin_entry(c, kn, vn, epath, plugin, &(*array)[(*count)++]);
 		free(epath);
 	}
+}
+
+/* Free a plugin family's entries and their settings. */
+void
+ck_free_plugins(trib_plugin_conf *array, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+	{
+		const trib_plugin *plugin = array[i].plugin;
+
+		if (array[i].conf != NULL)
+		{
+			ck_free_section(plugin->section, array[i].conf);
+			if (plugin->conf_free != NULL)
+				plugin->conf_free(array[i].conf);
+			free(array[i].conf);
+		}
+		free(array[i].name);
+	}
+	free(array);
 }
 
 /*

@@ -35,6 +35,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "config.h"
+#include "sink_file_conf.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -66,9 +67,9 @@ typedef struct filesink
 	trib_filesink_stats stats;
 } filesink;
 
-static bool file_open(trib_sink *sink, const struct trib_sink_conf *conf,
+static bool file_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 					  char *errbuf, size_t errlen);
-static bool stdout_open(trib_sink *sink, const struct trib_sink_conf *conf,
+static bool stdout_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 						char *errbuf, size_t errlen);
 static bool fs_durable_position(trib_sink *sink, trib_position *out,
 								char *errbuf, size_t errlen);
@@ -735,38 +736,52 @@ trib_stdoutsink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	return true;
 }
 
-/* open() from a config section (defaults for the envelope). */
+/* The envelope of a configured file or stdout sink: the defaults (with
+ * tombstones), topics under the pipeline's name. */
+static void
+conf_envelope(const trib_sink *sink, trib_envelope_opts *env)
+{
+	trib_envelope_opts_init(env);
+	if (sink->pipeline != NULL)
+		env->topic_prefix = sink->pipeline;
+}
+
+/* open() of a member of `sinks:` with type file. */
 static bool
-file_open(trib_sink *sink, const struct trib_sink_conf *conf,
+file_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 		  char *errbuf, size_t errlen)
 {
+	const trib_filesink_conf *fc = trib_filesink_conf_of(conf);
 	trib_filesink_opts o;
+	trib_envelope_opts env;
 
-	if (!conf)
+	if (fc == NULL)
 	{
 		snprintf(errbuf, errlen, "file sink: no configuration");
 		return false;
 	}
 	trib_filesink_opts_init(&o);
-	o.path = conf->file.path;
-	o.rotate_bytes = conf->file.rotate_bytes;
-	o.fsync = conf->file.fsync;
-	if (conf->file.mode && !trib_file_mode_parse(conf->file.mode, &o.mode))
-	{
-		snprintf(errbuf, errlen, "file sink: mode \"%s\" is not an octal mode such as 0600",
-				 conf->file.mode);
-		return false;
-	}
+	conf_envelope(sink, &env);
+	o.envelope = &env;
+	o.path = fc->path;
+	o.rotate_bytes = fc->rotate_bytes;
+	o.fsync = fc->fsync;
 	return trib_filesink_open_opts(sink, &o, errbuf, errlen);
 }
 
-/* open() for stdout: no settings. */
+/* open() of a member of `sinks:` with type stdout: no settings. */
 static bool
-stdout_open(trib_sink *sink, const struct trib_sink_conf *conf,
+stdout_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 			char *errbuf, size_t errlen)
 {
+	trib_filesink_opts o;
+	trib_envelope_opts env;
+
 	(void) conf;
-	return trib_stdoutsink_open_opts(sink, NULL, errbuf, errlen);
+	trib_filesink_opts_init(&o);
+	conf_envelope(sink, &env);
+	o.envelope = &env;
+	return trib_stdoutsink_open_opts(sink, &o, errbuf, errlen);
 }
 
 /* Counters. */

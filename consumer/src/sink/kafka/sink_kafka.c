@@ -48,7 +48,9 @@
 
 #include "ack_tracker.h"
 #include "envelope.h"
+#include "kafka_conf.h"
 #include "kafka_mock.h"
+#include "log.h"
 
 /* strdup that tolerates NULL and aborts on out-of-memory. */
 static char *
@@ -111,10 +113,8 @@ typedef struct topic_ent
 typedef struct trib_kafka
 {
 	trib_sink  *sink;
-	trib_kafka_opts o;			/* strings below are owned copies */
-	char	  **owned;			/* every string we copied */
-	size_t		nowned;
-	trib_kafka_prop *props;
+	const trib_kafka_conf *c;	/* borrowed: outlives the sink */
+	trib_kafka_tuning t;		/* defaults filled in */
 
 	trib_kafka_mock *mock;		/* embedded mode */
 	rd_kafka_t *rk;
@@ -144,7 +144,7 @@ typedef struct trib_kafka
 	int32_t		ckpt_part;
 } trib_kafka;
 
-static bool kafka_open(trib_sink *sink, const struct trib_sink_conf *conf,
+static bool kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 					   char *errbuf, size_t errlen);
 static bool kafka_durable_position(trib_sink *sink, trib_position *out,
 								   char *errbuf, size_t errlen);
@@ -166,25 +166,6 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.close = kafka_close,
 };
 
-/* Keep a copy of s owned by k. */
-static const char *
-own(trib_kafka *k, const char *s)
-{
-	char	   *d;
-
-	if (s == NULL)
-		return NULL;
-	d = xstrdup(s);
-	k->owned = realloc(k->owned, (k->nowned + 1) * sizeof(char *));
-	if (k->owned == NULL)
-	{
-		fputs("tributary: out of memory in kafka sink\n", stderr);
-		abort();
-	}
-	k->owned[k->nowned++] = d;
-	return d;
-}
-
 /* Does this property name look like it holds a secret? */
 bool
 trib_kafka_secret_property(const char *name)
@@ -204,13 +185,13 @@ trib_kafka_secret_property(const char *name)
 static void
 redact(const trib_kafka *k, char *s)
 {
-	for (size_t i = 0; i < k->o.nproperties; i++)
+	for (size_t i = 0; i < k->c->properties.count; i++)
 	{
-		const trib_kafka_prop *p = &k->o.properties[i];
+		const trib_kv *p = &k->c->properties.items[i];
 		size_t		vlen;
 		char	   *hit;
 
-		if (!trib_kafka_secret_property(p->name) || p->value == NULL ||
+		if (!trib_kafka_secret_property(p->key) || p->value == NULL ||
 			(vlen = strlen(p->value)) == 0)
 			continue;
 		while ((hit = strstr(s, p->value)) != NULL)
@@ -236,13 +217,13 @@ klog(trib_kafka *k, int level, const char *fmt,...)
 	char		msg[1024];
 	va_list		ap;
 
-	if (k->o.log == NULL)
+	if (k->t.log == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	redact(k, msg);
-	k->o.log(k->o.log_arg, level, msg);
+	k->t.log(k->t.log_arg, level, msg);
 }
 
 /* Fill errbuf (redacted). */
@@ -312,7 +293,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	if (m->err)
 	{
 		k->st.failed++;
-		if (k->o.transactional)
+		if (k->c->transactional)
 		{
 			/* only the open transaction's failures count: an abort
 			 * purges the records of its transaction on purpose */
@@ -384,82 +365,64 @@ maybe_ack(trib_kafka *k)
  * Options and start-up
  * ------------------------------------------------------------------------ */
 
-/* Fill the options with their defaults. */
-void
-trib_kafka_opts_init(trib_kafka_opts *opts)
+/* librdkafka's syslog levels to the daemon's log; `arg` is the sink's
+ * name. */
+static void
+kafka_tlog(void *arg, int level, const char *msg)
 {
-	memset(opts, 0, sizeof(*opts));
-	opts->topic_prefix = "tributary";
-	opts->tombstones = true;
-	opts->unavailable_value = TRIB_ENVELOPE_UNAVAILABLE;
-	opts->timeout_ms = 30000;
-	opts->close_timeout_ms = 10000;
+	const char *name = arg;
+
+	if (level <= 3)
+		tlog_error("kafka", "%s: %s", name, msg);
+	else if (level == 4)
+		tlog_warn("kafka", "%s: %s", name, msg);
+	else if (level <= 6)
+		tlog_info("kafka", "%s: %s", name, msg);
+	else
+		tlog_debug("kafka", "%s: %s", name, msg);
 }
 
-/* Stage a deep copy of the options in the sink. */
-bool
-trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
-					char *errbuf, size_t errlen)
+/* Check the settings and make the sink's state; nothing connects yet. */
+static trib_kafka *
+state_new(trib_sink *sink, const trib_kafka_conf *conf, const trib_kafka_tuning *tuning,
+		  char *errbuf, size_t errlen)
 {
 	trib_kafka *k;
 
-	if (opts->bootstrap_servers == NULL || *opts->bootstrap_servers == '\0')
+	if (conf->bootstrap_servers == NULL || *conf->bootstrap_servers == '\0')
 	{
 		kerr(NULL, errbuf, errlen, "kafka: bootstrap_servers is required");
-		return false;
+		return NULL;
 	}
-	if (opts->transactional &&
-		(opts->transactional_id == NULL || *opts->transactional_id == '\0'))
+	if (conf->transactional &&
+		(conf->transactional_id == NULL || *conf->transactional_id == '\0'))
 	{
 		kerr(NULL, errbuf, errlen,
 			 "kafka: transactional mode needs a transactional_id");
-		return false;
-	}
-	if (sink->state != NULL)
-	{
-		kerr(NULL, errbuf, errlen, "kafka: sink already configured");
-		return false;
+		return NULL;
 	}
 	k = xcalloc(1, sizeof(*k));
 	k->sink = sink;
-	k->o = *opts;
-	k->o.bootstrap_servers = own(k, opts->bootstrap_servers);
-	k->o.topic_prefix = own(k, opts->topic_prefix);
-	k->o.topic_pattern = own(k, opts->topic_pattern);
-	k->o.message_topic = own(k, opts->message_topic);
-	k->o.unavailable_value = own(k, opts->unavailable_value);
-	k->o.transactional_id = own(k, opts->transactional_id);
-	k->o.checkpoint_topic = own(k, opts->checkpoint_topic);
-	k->o.checkpoint_key = own(k, opts->checkpoint_key);
-	k->props = xcalloc(opts->nproperties, sizeof(trib_kafka_prop));
-	for (size_t i = 0; i < opts->nproperties; i++)
-	{
-		k->props[i].name = own(k, opts->properties[i].name);
-		k->props[i].value = own(k, opts->properties[i].value);
-	}
-	k->o.properties = k->props;
-	if (k->o.timeout_ms <= 0)
-		k->o.timeout_ms = 30000;
-	if (k->o.close_timeout_ms < 0)
-		k->o.close_timeout_ms = 0;
-	k->ckpt_topic = k->o.checkpoint_topic ? k->o.checkpoint_topic
+	k->c = conf;
+	if (tuning != NULL)
+		k->t = *tuning;
+	if (k->t.timeout_ms <= 0)
+		k->t.timeout_ms = 30000;
+	if (k->t.close_timeout_ms == 0)
+		k->t.close_timeout_ms = 10000;
+	else if (k->t.close_timeout_ms < 0)
+		k->t.close_timeout_ms = 0;
+	k->ckpt_topic = k->t.checkpoint_topic ? k->t.checkpoint_topic
 		: TRIB_KAFKA_CHECKPOINT_TOPIC;
-	k->ckpt_key = k->o.checkpoint_key ? k->o.checkpoint_key
-		: k->o.transactional_id;
+	k->ckpt_key = k->t.checkpoint_key ? k->t.checkpoint_key : conf->transactional_id;
 	k->ckpt_part = -1;
-	sink->ops = &trib_sink_kafka_ops;
-	sink->state = k;
-	return true;
+	return k;
 }
 
 /* Free everything k owns (the handles must be gone). */
 static void
 state_free(trib_kafka *k)
 {
-	for (size_t i = 0; i < k->nowned; i++)
-		free(k->owned[i]);
-	free(k->owned);
-	free(k->props);
 	pos_clear(&k->txn_last);
 	pos_clear(&k->durable);
 	free(k);
@@ -506,24 +469,24 @@ base_conf(trib_kafka *k, const char *bootstrap, char *errbuf, size_t errlen)
 static bool
 user_conf(trib_kafka *k, rd_kafka_conf_t *conf, char *errbuf, size_t errlen)
 {
-	for (size_t i = 0; i < k->o.nproperties; i++)
+	for (size_t i = 0; i < k->c->properties.count; i++)
 	{
-		const trib_kafka_prop *p = &k->o.properties[i];
+		const trib_kv *p = &k->c->properties.items[i];
 
-		if (p->name == NULL || p->value == NULL)
+		if (p->key == NULL || p->value == NULL)
 		{
 			kerr(k, errbuf, errlen, "kafka: property %zu has no name or value", i);
 			return false;
 		}
-		if (!conf_set(k, conf, p->name, p->value, errbuf, errlen))
+		if (!conf_set(k, conf, p->key, p->value, errbuf, errlen))
 			return false;
-		if ((strcmp(p->name, "enable.idempotence") == 0 &&
+		if ((strcmp(p->key, "enable.idempotence") == 0 &&
 			 strcmp(p->value, "true") != 0) ||
-			(strcmp(p->name, "acks") == 0 && strcmp(p->value, "all") != 0 &&
+			(strcmp(p->key, "acks") == 0 && strcmp(p->value, "all") != 0 &&
 			 strcmp(p->value, "-1") != 0))
 			klog(k, 4, "kafka: %s=%s weakens the sink's guarantees "
 				 "(retries may duplicate or reorder records, acked records "
-				 "may be lost)", p->name, p->value);
+				 "may be lost)", p->key, p->value);
 	}
 	return true;
 }
@@ -532,7 +495,7 @@ user_conf(trib_kafka *k, rd_kafka_conf_t *conf, char *errbuf, size_t errlen)
 static const char *
 resolve_bootstrap(trib_kafka *k, char *errbuf, size_t errlen)
 {
-	const char *b = k->o.bootstrap_servers;
+	const char *b = k->c->bootstrap_servers;
 	int			brokers = 1;
 
 	if (strncmp(b, "embedded", 8) != 0 || (b[8] != '\0' && b[8] != ':'))
@@ -568,7 +531,7 @@ topic_partitions(trib_kafka *k, rd_kafka_topic_t *rkt, char *errbuf, size_t errl
 	rd_kafka_resp_err_t err;
 	int			cnt = -1;
 
-	err = rd_kafka_metadata(k->rk, rkt == NULL, rkt, &md, k->o.timeout_ms);
+	err = rd_kafka_metadata(k->rk, rkt == NULL, rkt, &md, k->t.timeout_ms);
 	if (err)
 	{
 		kerr(k, errbuf, errlen, "kafka: metadata for %s: %s", k->ckpt_topic,
@@ -599,9 +562,9 @@ create_checkpoint_topic(trib_kafka *k)
 	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
 	q = rd_kafka_queue_new(k->rk);
 	ao = rd_kafka_AdminOptions_new(k->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-	rd_kafka_AdminOptions_set_request_timeout(ao, k->o.timeout_ms, err, sizeof(err));
+	rd_kafka_AdminOptions_set_request_timeout(ao, k->t.timeout_ms, err, sizeof(err));
 	rd_kafka_CreateTopics(k->rk, &nt, 1, ao, q);
-	ev = rd_kafka_queue_poll(q, k->o.timeout_ms + 1000);
+	ev = rd_kafka_queue_poll(q, k->t.timeout_ms + 1000);
 	if (ev)
 	{
 		const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
@@ -727,8 +690,8 @@ producer_conf(trib_kafka *k, const char *bootstrap, char *errbuf, size_t errlen)
 		 * producer's memory is then the same for any transaction size,
 		 * since a large one fills the queue early (W4) */
 		!conf_set(k, kc, "queue.buffering.max.messages", "20000", errbuf, errlen) ||
-		(k->o.transactional &&
-		 !conf_set(k, kc, "transactional.id", k->o.transactional_id,
+		(k->c->transactional &&
+		 !conf_set(k, kc, "transactional.id", k->c->transactional_id,
 				   errbuf, errlen)) ||
 		!user_conf(k, kc, errbuf, errlen))
 	{
@@ -739,38 +702,34 @@ producer_conf(trib_kafka *k, const char *bootstrap, char *errbuf, size_t errlen)
 	return kc;
 }
 
-/* Create the producer; in transactional mode init transactions and find
- * the checkpoint partition.  On failure nothing but the options is left. */
-static bool
-kafka_open(trib_sink *sink, const struct trib_sink_conf *conf,
-		   char *errbuf, size_t errlen)
+/* The envelope's options, from the sink's settings. */
+static void
+envelope_opts(const trib_kafka_conf *c, trib_envelope_opts *eo)
 {
-	trib_kafka *k = sink->state;
+	trib_envelope_opts_init(eo);
+	if (c->topic_prefix != NULL)
+		eo->topic_prefix = c->topic_prefix;
+	eo->topic_pattern = c->topic_pattern;
+	eo->message_topic = c->message_topic;
+	if (c->unchanged_toast == TRIB_TOAST_OMIT)
+		eo->unavailable_value = NULL;
+	else if (c->unavailable_value != NULL)
+		eo->unavailable_value = c->unavailable_value;
+	eo->tombstones = c->tombstones;
+	eo->transaction_metadata = c->transaction_metadata;
+}
+
+/* Create the producer; in transactional mode init transactions and find
+ * the checkpoint partition.  On failure nothing but the state is left. */
+static bool
+start(trib_kafka *k, char *errbuf, size_t errlen)
+{
 	rd_kafka_conf_t *kc;
 	const char *bootstrap;
 	trib_envelope_opts eo;
 	char		err[512];
 
-	(void) conf;
-	if (k == NULL)
-	{
-		kerr(NULL, errbuf, errlen,
-			 "kafka: no options: call trib_kafka_set_opts() before open");
-		return false;
-	}
-	if (k->rk != NULL)
-	{
-		kerr(k, errbuf, errlen, "kafka: sink already open");
-		return false;
-	}
-
-	trib_envelope_opts_init(&eo);
-	eo.topic_prefix = k->o.topic_prefix;
-	eo.topic_pattern = k->o.topic_pattern;
-	eo.message_topic = k->o.message_topic;
-	eo.unavailable_value = k->o.unavailable_value;
-	eo.tombstones = k->o.tombstones;
-	eo.transaction_metadata = k->o.transaction_metadata;
+	envelope_opts(k->c, &eo);
 	if ((k->env = trib_envelope_new(&eo, errbuf, errlen)) == NULL ||
 		(bootstrap = resolve_bootstrap(k, errbuf, errlen)) == NULL ||
 		(kc = producer_conf(k, bootstrap, errbuf, errlen)) == NULL)
@@ -785,13 +744,13 @@ kafka_open(trib_sink *sink, const struct trib_sink_conf *conf,
 	/* kc belongs to rk now; its logs come through poll on our thread */
 	rd_kafka_set_log_queue(k->rk, NULL);
 
-	if (!k->o.transactional)
+	if (!k->c->transactional)
 	{
 		k->trk = trib_ack_tracker_new(1024);
 		return true;
 	}
 	{
-		rd_kafka_error_t *error = rd_kafka_init_transactions(k->rk, k->o.timeout_ms);
+		rd_kafka_error_t *error = rd_kafka_init_transactions(k->rk, k->t.timeout_ms);
 
 		rd_kafka_poll(k->rk, 0);
 		if (error)
@@ -808,18 +767,50 @@ fail:
 	return false;
 }
 
-/* Stage the options and open; on failure nothing is left. */
+/* See sink_kafka.h. */
 bool
-trib_kafka_open(trib_sink *sink, const trib_kafka_opts *opts,
-				char *errbuf, size_t errlen)
+trib_kafka_open(trib_sink *sink, const trib_kafka_conf *conf,
+				const trib_kafka_tuning *tuning, char *errbuf, size_t errlen)
 {
-	if (!trib_kafka_set_opts(sink, opts, errbuf, errlen))
+	trib_kafka *k;
+
+	if (sink->state != NULL)
+	{
+		kerr(NULL, errbuf, errlen, "kafka: sink already open");
 		return false;
-	if (sink->ops->open(sink, NULL, errbuf, errlen))
-		return true;
-	state_free(sink->state);
-	sink->state = NULL;
-	return false;
+	}
+	if ((k = state_new(sink, conf, tuning, errbuf, errlen)) == NULL)
+		return false;
+	if (!start(k, errbuf, errlen))
+	{
+		state_free(k);
+		return false;
+	}
+	sink->ops = &trib_sink_kafka_ops;
+	sink->state = k;
+	return true;
+}
+
+/* open() of a member of `sinks:` with type kafka: librdkafka's lines go
+ * to the daemon's log under the sink's name, and the values of secret
+ * properties become log secrets. */
+static bool
+kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
+		   char *errbuf, size_t errlen)
+{
+	const trib_kafka_conf *kc = trib_kafka_conf_of(conf);
+	trib_kafka_tuning t = {.log = kafka_tlog};
+
+	if (kc == NULL)
+	{
+		kerr(NULL, errbuf, errlen, "kafka sink: no configuration");
+		return false;
+	}
+	t.log_arg = conf->name;
+	for (size_t i = 0; i < kc->properties.count; i++)
+		if (trib_kafka_secret_property(kc->properties.items[i].key))
+			trib_log_add_secret(kc->properties.items[i].value);
+	return trib_kafka_open(sink, kc, &t, errbuf, errlen);
 }
 
 /* ------------------------------------------------------------------------
@@ -939,7 +930,7 @@ trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
 		kerr(k, errbuf, errlen, "kafka: sink not open");
 		return false;
 	}
-	if (!k->o.transactional)
+	if (!k->c->transactional)
 	{
 		kerr(k, errbuf, errlen, "kafka: begin: the sink is not transactional");
 		return false;
@@ -982,7 +973,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	}
 	if (k->failed)
 		return failed_out(k, errbuf, errlen);
-	if (k->o.transactional && !k->in_txn && !trib_kafka_begin(sink, errbuf, errlen))
+	if (k->c->transactional && !k->in_txn && !trib_kafka_begin(sink, errbuf, errlen))
 		return false;
 
 	recs = trib_envelope_encode(k->env, ev, &n, errbuf, errlen);
@@ -990,7 +981,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		return false;
 	id_len = trib_envelope_event_id(&ev->pos, id, sizeof(id));
 
-	if (!k->o.transactional)
+	if (!k->c->transactional)
 		wn = trib_ack_tracker_push(k->trk, &ev->pos);
 	for (size_t i = 0; i < n; i++)
 	{
@@ -1002,15 +993,15 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 				 rd_kafka_err2str(rd_kafka_last_error()));
 			return failed_out(k, errbuf, errlen);
 		}
-		if (!k->o.transactional)
+		if (!k->c->transactional)
 			trib_ack_tracker_add(k->trk, wn);
 		if (!produce(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key, recs[i].key_len,
 					 recs[i].value, recs[i].value_len, id, id_len,
-					 k->o.transactional ? k->txn_gen : wn + 1))
+					 k->c->transactional ? k->txn_gen : wn + 1))
 			return failed_out(k, errbuf, errlen);
 	}
 	k->st.events++;
-	if (k->o.transactional)
+	if (k->c->transactional)
 	{
 		pos_clear(&k->txn_last);
 		pos_copy(&k->txn_last, &ev->pos);
@@ -1140,7 +1131,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		kerr(k, errbuf, errlen, "kafka: sink not open");
 		return false;
 	}
-	if (!k->o.transactional)
+	if (!k->c->transactional)
 		return kafka_flush(sink, timeout_ms, errbuf, errlen);
 	if (k->failed)
 		return failed_out(k, errbuf, errlen);
@@ -1250,7 +1241,7 @@ trib_kafka_abort(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		kerr(k, errbuf, errlen, "kafka: sink not open");
 		return false;
 	}
-	if (!k->o.transactional)
+	if (!k->c->transactional)
 	{
 		kerr(k, errbuf, errlen, "kafka: abort: the sink is not transactional");
 		return false;
@@ -1286,7 +1277,7 @@ kafka_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		kerr(k, errbuf, errlen, "kafka: sink not open");
 		return false;
 	}
-	if (k->o.transactional)
+	if (k->c->transactional)
 		return trib_kafka_commit(sink, timeout_ms, errbuf, errlen);
 	err = rd_kafka_flush(k->rk, timeout_ms);
 	maybe_ack(k);
@@ -1343,7 +1334,7 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 {
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_resp_err_t err;
-	int64_t		deadline = mono_ms() + k->o.timeout_ms;
+	int64_t		deadline = mono_ms() + k->t.timeout_ms;
 	int			found = 0;
 	size_t		klen = strlen(k->ckpt_key);
 
@@ -1419,7 +1410,7 @@ read_checkpoint(trib_kafka *k, trib_position *out, char *errbuf, size_t errlen)
 	int			rv = 0;
 	rd_kafka_resp_err_t qerr;
 	const char *bootstrap = k->mock ? trib_kafka_mock_bootstraps(k->mock)
-		: k->o.bootstrap_servers;
+		: k->c->bootstrap_servers;
 
 	if ((conf = base_conf(k, bootstrap, errbuf, errlen)) == NULL)
 		return -1;
@@ -1444,7 +1435,7 @@ read_checkpoint(trib_kafka *k, trib_position *out, char *errbuf, size_t errlen)
 	rd_kafka_poll_set_consumer(rc);
 
 	qerr = rd_kafka_query_watermark_offsets(rc, k->ckpt_topic, k->ckpt_part,
-											&lo, &hi, k->o.timeout_ms);
+											&lo, &hi, k->t.timeout_ms);
 	if (qerr)
 	{
 		kerr(k, errbuf, errlen, "kafka: checkpoint watermarks of %s [%d]: %s",
@@ -1479,7 +1470,7 @@ kafka_durable_position(trib_sink *sink, trib_position *out,
 		kerr(k, errbuf, errlen, "kafka: sink not open");
 		return false;
 	}
-	if (!k->o.transactional)
+	if (!k->c->transactional)
 		return false;			/* none: the pipeline's checkpoint store rules */
 	if (!k->have_durable)
 	{
@@ -1533,15 +1524,15 @@ kafka_close(trib_sink *sink)
 		{
 			/* uncommitted work is dropped; the durable position stands */
 			rd_kafka_error_t *error = rd_kafka_abort_transaction(k->rk,
-																 k->o.close_timeout_ms);
+																 k->t.close_timeout_ms);
 
 			if (error)
 				rd_kafka_error_destroy(error);
 			k->in_txn = false;
 		}
-		else if (!k->o.transactional)
+		else if (!k->c->transactional)
 		{
-			rd_kafka_flush(k->rk, k->o.close_timeout_ms);
+			rd_kafka_flush(k->rk, k->t.close_timeout_ms);
 			maybe_ack(k);
 		}
 		rd_kafka_poll(k->rk, 0);
