@@ -17,6 +17,10 @@
  * Failure.  A failed write(2) or fsync leaves the sink failed: every later
  * write and flush reports the first error (the file may end in a partial
  * line, which the next open cuts off).
+ *
+ * Configured sinks.  The open() and check() operations of a member of
+ * `sinks:` read its settings (sink_file_conf.h); check() only looks at the
+ * directory and the file, it writes nothing.
  */
 #include "sink_file.h"
 #include "fileio.h"
@@ -34,6 +38,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "check_report.h"
 #include "config.h"
 #include "sink_file_conf.h"
 #include "log.h"
@@ -79,6 +84,8 @@ static bool fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errle
 static bool fs_poll(trib_sink *sink, int timeout_ms,
 					char *errbuf, size_t errlen);
 static void fs_close(trib_sink *sink);
+static void file_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
+static void stdout_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
 
 const trib_sink_ops trib_sink_file_ops = {
 	.type = "file",
@@ -88,6 +95,7 @@ const trib_sink_ops trib_sink_file_ops = {
 	.flush = fs_flush,
 	.poll = fs_poll,
 	.close = fs_close,
+	.check = file_check,
 };
 
 const trib_sink_ops trib_sink_stdout_ops = {
@@ -98,6 +106,7 @@ const trib_sink_ops trib_sink_stdout_ops = {
 	.flush = fs_flush,
 	.poll = fs_poll,
 	.close = fs_close,
+	.check = stdout_check,
 };
 
 /* Defaults. */
@@ -782,6 +791,37 @@ stdout_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 	conf_envelope(sink, &env);
 	o.envelope = &env;
 	return trib_stdoutsink_open_opts(sink, &o, errbuf, errlen);
+}
+
+/* check() of a file sink: can `run` write the file? (read-only) */
+static void
+file_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
+{
+	const char *path = trib_filesink_conf_of(conf)->path;
+	char	   *copy = trib_xstrdup(path);
+	const char *dir = dirname(copy);
+	struct stat st;
+
+	if (access(dir, W_OK | X_OK) != 0)
+	{
+		trib_check_report_say(rep, "  directory %s: not writable (%s)", dir, strerror(errno));
+		rep->problems++;
+	}
+	else if (stat(path, &st) == 0)
+		trib_check_report_say(rep, "  %s: exists, %lld bytes; `run` appends after its "
+							  "recorded position", path, (long long) st.st_size);
+	else
+		trib_check_report_say(rep, "  %s: does not exist yet; directory %s is writable",
+							  path, dir);
+	free(copy);
+}
+
+/* check() of a stdout sink: nothing to reach. */
+static void
+stdout_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
+{
+	(void) conf;
+	trib_check_report_say(rep, "  standard output");
 }
 
 /* Counters. */

@@ -137,4 +137,9 @@ char	   *kfk_checkpoint_value(const trib_position *pos, size_t *len);
 bool		kfk_durable_position(trib_sink *sink, trib_position *out,
 								 char *errbuf, size_t errlen);
 
+/* ---- kafka_check.c ----------------------------------------------------- */
+
+/* The sink's check(): the brokers' reachability (sink.h). */
+void		kfk_check(const struct trib_plugin_conf *conf, struct trib_check_report *rep);
+
 #endif							/* TRIB_KAFKA_INT_H */

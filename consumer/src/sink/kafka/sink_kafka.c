@@ -67,6 +67,7 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.flush = kfk_flush,
 	.poll = kafka_poll,
 	.close = kafka_close,
+	.check = kfk_check,
 };
 
 /* ------------------------------------------------------------------------

@@ -90,6 +90,7 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.poll = pg_poll,
 	.close = pg_close,
 	.lost_connection = pg_lost_connection,
+	.check = pgs_check,
 };
 
 /* Milliseconds of a monotonic clock. */
