@@ -775,6 +775,12 @@ file_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 	o.path = fc->path;
 	o.rotate_bytes = fc->rotate_bytes;
 	o.fsync = fc->fsync;
+	if (fc->mode && !trib_file_mode_parse(fc->mode, &o.mode))
+	{
+		snprintf(errbuf, errlen, "file sink: mode \"%s\" is not an octal mode such as 0600",
+				 fc->mode);
+		return false;
+	}
 	return trib_filesink_open_opts(sink, &o, errbuf, errlen);
 }
 
