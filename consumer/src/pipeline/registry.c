@@ -16,7 +16,9 @@
  *
  * Why a macro list.  Each X(symbol) line both declares the plugin's
  * descriptor and puts it in its list, so a registration is exactly one
- * line (PostgreSQL's rmgrlist.h and kwlist.h work the same way).  The
+ * line (PostgreSQL's rmgrlist.h and kwlist.h work the same way); each list
+ * ends with a comment line so that the last entry, too, ends with a
+ * backslash and a new line is added without touching another.  The
  * descriptor's definition is checked against the declaration in its own
  * folder's header, which its .c file includes.
  */
@@ -24,16 +26,18 @@
 
 #include <string.h>
 
-/* The source types: X(descriptor). */
+/* The source types, one line each: X(descriptor) and a backslash. */
 #define TRIB_SOURCE_PLUGINS(X) \
-	X(trib_source_postgres)
+	X(trib_source_postgres) \
+	/* end of the sources */
 
-/* The sink types: X(descriptor). */
+/* The sink types, one line each: X(descriptor) and a backslash. */
 #define TRIB_SINK_PLUGINS(X) \
 	X(trib_sink_kafka) \
 	X(trib_sink_postgres) \
 	X(trib_sink_file) \
-	X(trib_sink_stdout)
+	X(trib_sink_stdout) \
+	/* end of the sinks */
 
 #define TRIB_DECLARE(sym) extern const trib_plugin sym;
 #define TRIB_ENTRY(sym) &sym,
