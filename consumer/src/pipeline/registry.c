@@ -37,6 +37,7 @@
 	X(trib_sink_postgres) \
 	X(trib_sink_file) \
 	X(trib_sink_stdout) \
+	X(trib_sink_null) \
 	/* end of the sinks */
 
 #define TRIB_DECLARE(sym) extern const trib_plugin sym;
