@@ -1018,16 +1018,43 @@ entry_variant(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath
 	return var;
 }
 
+/*
+ * The registered type `tn` would name if it were not YAML's bare null
+ * (`type: null` for the null sink: YAML reads it as no value), or NULL.
+ */
+static const trib_plugin *
+bare_null_type(const yt_node *tn, const trib_plugin *const *plugins)
+{
+	if (tn == NULL || !yt_is_null(tn) || tn->len == 0)
+		return NULL;
+	for (; *plugins != NULL; plugins++)
+		if (strcasecmp((*plugins)->type, tn->text) == 0)
+			return *plugins;
+	return NULL;
+}
+
 /* The registered plugin an entry's `type` names, or NULL (reported). */
 static const trib_plugin *
 entry_plugin(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
 			 const char *what, const trib_plugin *const *plugins)
 {
+	const yt_node *tn = yt_map_get(vn, "type");
 	char	   *list = plugin_list(plugins);
-	char	   *text = entry_type(c, kn, vn, epath, list);
+	char	   *text = NULL;
 	const trib_plugin *plugin = NULL;
+	const trib_plugin *meant = bare_null_type(tn, plugins);
 
-	if (text != NULL && (plugin = trib_registry_find(plugins, text)) == NULL)
+	if (meant != NULL)
+	{
+		char	   *tpath = ck_path(epath, "type");
+
+		ck_error(c, tn, tpath, "a bare %s is YAML's null, not the %s type \"%s\": "
+				 "write type: \"%s\" (accepted: %s)", tn->text, what, meant->type,
+				 meant->type, list);
+		free(tpath);
+	}
+	else if ((text = entry_type(c, kn, vn, epath, list)) != NULL &&
+			 (plugin = trib_registry_find(plugins, text)) == NULL)
 		unknown_type(c, vn, epath, what, text, list);
 	free(text);
 	free(list);
