@@ -54,4 +54,9 @@ extern const trib_plugin *const trib_registry_sinks[];
 /* The plugin of `type` in a list, or NULL. */
 const trib_plugin *trib_registry_find(const trib_plugin *const *list, const char *type);
 
+/* The settings of a member of `sources:` or `sinks:` (config.h) when its
+ * type is `plugin`, else NULL: what each plugin's typed accessor returns. */
+struct trib_plugin_conf;
+void	   *trib_registry_conf(const struct trib_plugin_conf *member, const trib_plugin *plugin);
+
 #endif							/* TRIB_REGISTRY_H */

@@ -26,6 +26,8 @@
 
 #include <string.h>
 
+#include "config.h"
+
 /* The source types, one line each: X(descriptor) and a backslash. */
 #define TRIB_SOURCE_PLUGINS(X) \
 	X(trib_source_postgres) \
@@ -57,4 +59,11 @@ trib_registry_find(const trib_plugin *const *list, const char *type)
 		if (strcmp((*list)->type, type) == 0)
 			return *list;
 	return NULL;
+}
+
+/* See registry.h. */
+void *
+trib_registry_conf(const trib_plugin_conf *member, const trib_plugin *plugin)
+{
+	return member != NULL && member->plugin == plugin ? member->conf : NULL;
 }

@@ -80,5 +80,5 @@ const trib_plugin trib_sink_stdout = {
 const trib_filesink_conf *
 trib_filesink_conf_of(const trib_sink_conf *sc)
 {
-	return sc != NULL && sc->plugin == &trib_sink_file ? sc->conf : NULL;
+	return trib_registry_conf(sc, &trib_sink_file);
 }

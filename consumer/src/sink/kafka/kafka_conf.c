@@ -109,7 +109,7 @@ const trib_plugin trib_sink_kafka = {
 const trib_kafka_conf *
 trib_kafka_conf_of(const trib_sink_conf *sc)
 {
-	return sc != NULL && sc->plugin == &trib_sink_kafka ? sc->conf : NULL;
+	return trib_registry_conf(sc, &trib_sink_kafka);
 }
 
 /* See kafka_conf.h. */

@@ -21,23 +21,35 @@
 
 #include "clock.h"
 
-/* Begin a Kafka transaction unless one is open. */
-bool
-trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
+/* The open transactional sink `what` (begin, abort) works on, or NULL
+ * with errbuf filled. */
+static trib_kafka *
+txn_sink(trib_sink *sink, const char *what, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
-	rd_kafka_error_t *error;
 
 	if (k == NULL || k->rk == NULL)
 	{
 		kfk_err(k, errbuf, errlen, "kafka: sink not open");
-		return false;
+		return NULL;
 	}
 	if (!k->c->transactional)
 	{
-		kfk_err(k, errbuf, errlen, "kafka: begin: the sink is not transactional");
-		return false;
+		kfk_err(k, errbuf, errlen, "kafka: %s: the sink is not transactional", what);
+		return NULL;
 	}
+	return k;
+}
+
+/* Begin a Kafka transaction unless one is open. */
+bool
+trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
+{
+	trib_kafka *k = txn_sink(sink, "begin", errbuf, errlen);
+	rd_kafka_error_t *error;
+
+	if (k == NULL)
+		return false;
 	if (k->failed)
 		return kfk_failed_out(k, errbuf, errlen);
 	if (k->in_txn)
@@ -170,19 +182,11 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 bool
 trib_kafka_abort(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
-	trib_kafka *k = sink->state;
+	trib_kafka *k = txn_sink(sink, "abort", errbuf, errlen);
 	rd_kafka_error_t *error;
 
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (k == NULL)
 		return false;
-	}
-	if (!k->c->transactional)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: abort: the sink is not transactional");
-		return false;
-	}
 	if (!k->in_txn)
 		return true;
 	error = rd_kafka_abort_transaction(k->rk, timeout_ms);

@@ -65,5 +65,5 @@ const trib_plugin trib_sink_postgres = {
 const trib_pgsink_conf *
 trib_pgsink_conf_of(const trib_sink_conf *sc)
 {
-	return sc != NULL && sc->plugin == &trib_sink_postgres ? sc->conf : NULL;
+	return trib_registry_conf(sc, &trib_sink_postgres);
 }

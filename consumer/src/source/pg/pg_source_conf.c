@@ -116,7 +116,7 @@ const trib_plugin trib_source_postgres = {
 const trib_pg_source_conf *
 trib_pg_source_conf_of(const trib_source_conf *sc)
 {
-	return sc != NULL && sc->plugin == &trib_source_postgres ? sc->conf : NULL;
+	return trib_registry_conf(sc, &trib_source_postgres);
 }
 
 /* ---- value checks ----------------------------------------------------- */
