@@ -3,10 +3,10 @@
  *
  * Design.  Like pgbouncer's config, every key of every section is one row
  * of a table (config_keys.h: the pipeline's own sections in
- * config_pipeline.c, each plugin's in its folder): name, type, default, flags (required,
- * secret), range or accepted words, and a one-line description.  The same
- * rows drive validation, defaults and the reference docs/CONFIG.md
- * (trib_config_write_doc), so the three cannot disagree.
+ * config_pipeline.c, each plugin's in its folder): name, type, default,
+ * flags (required, secret), range or accepted words, and a one-line
+ * description.  The same rows drive validation, defaults and the reference
+ * docs/CONFIG.md (trib_config_write_doc), so the three cannot disagree.
  *
  * Sources and sinks are maps of name -> section whose `type` picks a
  * registered plugin (registry.h) for the rest of the section: each source
@@ -76,7 +76,8 @@ typedef struct trib_plugin_conf
 	int			line;			/* where the section starts in the file */
 	int			column;
 	void	   *conf;			/* the plugin's settings (plugin->conf_size
-								 * bytes); NULL when it has none */
+								 * bytes, zeroed, then filled by its table);
+								 * never NULL */
 } trib_plugin_conf;
 
 typedef struct trib_plugin_conf trib_source_conf;

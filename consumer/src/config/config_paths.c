@@ -133,7 +133,7 @@ collect_plugins(const char *family, const trib_plugin_conf *members, size_t n,
 		const trib_plugin_conf *m = &members[i];
 		const ck_key *k = m->plugin->section->keys;
 
-		for (; m->conf != NULL && k->name != NULL; k++)
+		for (; k->name != NULL; k++)
 		{
 			trib_strbuf key = {0};
 

@@ -454,7 +454,8 @@ plugin_entry(ck_ctx *c, const yt_node *kn, const yt_node *vn, const char *epath,
 	e->type_name = plugin->type;
 	e->line = kn->line;
 	e->column = kn->column;
-	e->conf = plugin->conf_size ? trib_xcalloc(1, plugin->conf_size) : NULL;
+	/* never NULL, so that the walk's base + offset is always defined */
+	e->conf = trib_xcalloc(1, plugin->conf_size ? plugin->conf_size : 1);
 	ck_walk_section(c, vn, kn, epath, plugin->section, e->conf, e->name);
 }
 
@@ -512,13 +513,10 @@ ck_free_plugins(trib_plugin_conf *array, size_t count)
 	{
 		const trib_plugin *plugin = array[i].plugin;
 
-		if (array[i].conf != NULL)
-		{
-			ck_free_section(plugin->section, array[i].conf);
-			if (plugin->conf_free != NULL)
-				plugin->conf_free(array[i].conf);
-			free(array[i].conf);
-		}
+		ck_free_section(plugin->section, array[i].conf);
+		if (plugin->conf_free != NULL)
+			plugin->conf_free(array[i].conf);
+		free(array[i].conf);
 		free(array[i].name);
 	}
 	free(array);

@@ -40,7 +40,8 @@ typedef struct trib_plugin
 											 * with core/source.h) */
 	const struct ck_section *section;	/* its key table: title, rows, finish */
 	size_t		conf_size;		/* its settings struct, allocated zeroed by
-								 * the loader; 0: it has no settings */
+								 * the loader; 0: it has no settings (the
+								 * loader still allocates a byte) */
 	void		(*conf_free) (void *conf);	/* frees what the rows do not (they
 											 * free their own values); NULL:
 											 * nothing */
