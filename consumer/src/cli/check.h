@@ -8,9 +8,11 @@
  * the extension, the slot (plugin, confirmed position, lag) and every table
  * the include/exclude filters match (columns, primary key, replica
  * identity); for the checkpoint store, the saved position; for each sink,
+ * what the sink's own check() operation reports (sink.h), typically
  * whether it is reachable (Kafka: a metadata request; Postgres: a
- * connection, and whether each target table exists or would be created;
- * files: the directory).  Nothing is created or changed.
+ * connection, whether each target table exists or would be created, and
+ * per table what `run` will do; files: the directory).  Nothing is
+ * created or changed.
  *
  * An unreachable system is reported ("not reachable: why"), not treated as
  * a failure: the report is informational, and the caller's exit code
@@ -24,10 +26,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "check_report.h"
 #include "config.h"
-
-/* Seconds to wait for each connection or metadata request. */
-#define TRIB_CHECK_TIMEOUT_S 5
 
 /*
  * Print the report for a valid config to `out`.  Returns the number of

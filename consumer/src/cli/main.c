@@ -43,7 +43,9 @@
 #include "crypt_cli.h"
 #include "legacy.h"
 #include "log.h"
+#include "pg_source_conf.h"
 #include "pipeline.h"
+#include "sink_postgres_conf.h"
 
 #ifndef TRIB_VERSION
 #define TRIB_VERSION "0.2.0"
@@ -204,8 +206,9 @@ legacy_step_config(const char *path, const trib_legacy_step *st, trib_config **c
 	*cfg = NULL;
 	if (!trib_config_load_buffer(path, st->config, strlen(st->config), cfg, err, errlen))
 		return 0;
-	return trib_legacy_preflight(path, st, (*cfg)->sources[0].pg.dsn,
-								 (*cfg)->sinks[0].postgres.dsn, in_place, err, errlen);
+	return trib_legacy_preflight(path, st, trib_pg_source_conf_of(&(*cfg)->sources[0])->dsn,
+								 trib_pgsink_conf_of(&(*cfg)->sinks[0])->dsn, in_place,
+								 err, errlen);
 }
 
 /* `check` of a copy-and-sanitize file (legacy.h): the steps in run order
@@ -393,7 +396,7 @@ nap(int ms)
 static int
 run_pipeline(const trib_config *cfg, bool snapshot)
 {
-	const trib_backoff_conf *bo = &cfg->sources[0].pg.reconnect_backoff_ms;
+	const trib_backoff_conf *bo = &trib_pg_source_conf_of(&cfg->sources[0])->reconnect_backoff_ms;
 	int			delay = bo->initial;
 
 	for (;;)

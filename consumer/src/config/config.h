@@ -2,15 +2,16 @@
  * config.h: the pipeline configuration (pipeline.yaml) as C structs.
  *
  * Design.  Like pgbouncer's config, every key of every section is one row
- * of a table (config_keys.c): name, type, default, flags (required,
- * secret), range or accepted words, and a one-line description.  The same
- * rows drive validation, defaults and the reference docs/CONFIG.md
- * (trib_config_write_doc), so the three cannot disagree.
+ * of a table (config_keys.h: the pipeline's own sections in
+ * config_pipeline.c, each plugin's in its folder): name, type, default,
+ * flags (required, secret), range or accepted words, and a one-line
+ * description.  The same rows drive validation, defaults and the reference
+ * docs/CONFIG.md (trib_config_write_doc), so the three cannot disagree.
  *
- * Sources and sinks are maps of name -> section whose `type` picks the
- * table for the rest of the section (a "variant"): adding a MySQL source or
- * a MongoDB sink is one struct below, one table and one registry line in
- * config_keys.c.
+ * Sources and sinks are maps of name -> section whose `type` picks a
+ * registered plugin (registry.h) for the rest of the section: each source
+ * and sink type keeps its settings struct and key table in its own folder,
+ * so adding a MySQL source or a MongoDB sink touches nothing here.
  *
  * Loading reports every problem it finds (up to 20) rather than the first,
  * one per line, as "FILE:LINE:COLUMN: KEY.PATH: message", with the accepted
@@ -59,143 +60,29 @@ typedef struct trib_kvlist
 /* The value of `key` in a kvlist, or NULL. */
 const char *trib_kvlist_get(const trib_kvlist *list, const char *key);
 
-/* ---- sources ---------------------------------------------------------- */
+/* ---- sources and sinks ------------------------------------------------- */
 
-typedef enum trib_source_type
+/*
+ * One member of `sources:` or `sinks:`.  Its `type` picks a registered
+ * plugin (registry.h), whose key table validated the rest of the section
+ * into the plugin's own settings struct: `conf`, owned by the config and
+ * read only by the plugin (each plugin's header has a typed accessor).
+ * Nothing outside the plugin's folder knows that struct.
+ */
+typedef struct trib_plugin_conf
 {
-	TRIB_SOURCE_POSTGRES = 0
-	/* TRIB_SOURCE_MYSQL, TRIB_SOURCE_MONGODB: later issues */
-} trib_source_type;
-
-typedef enum trib_snapshot_mode
-{
-	TRIB_SNAPSHOT_INITIAL = 0,	/* snapshot when the slot is new, then stream */
-	TRIB_SNAPSHOT_NEVER = 1,	/* stream only */
-	TRIB_SNAPSHOT_ONLY = 2		/* snapshot, then stop */
-} trib_snapshot_mode;
-
-typedef struct trib_backoff_conf
-{
-	int			initial;		/* ms */
-	int			max;			/* ms */
-} trib_backoff_conf;
-
-typedef struct trib_pg_source_conf
-{
-	char	   *dsn;			/* conninfo or URI (from dsn or dsn_file) */
-	char	   *slot;			/* default tributary_<pipeline> */
-	bool		create_slot;
-	bool		create_extension;
-	trib_strlist include_tables;	/* plugin include-tables */
-	trib_strlist exclude_tables;	/* plugin exclude-tables */
-	trib_snapshot_mode snapshot;
-	trib_strlist snapshot_tables;	/* further filter; empty: all captured */
-	int			snapshot_workers;
-	int			snapshot_chunk_rows;
-	int			snapshot_buffer_mb;
-	int			heartbeat_interval_ms;	/* 0: no heartbeats */
-	int			status_interval_ms;
-	trib_backoff_conf reconnect_backoff_ms;
-	trib_kvlist plugin_options; /* extra -o options, untouched */
-} trib_pg_source_conf;
-
-typedef struct trib_source_conf
-{
-	char	   *name;			/* key under sources: */
-	trib_source_type type;
-	const char *type_name;		/* "postgres" (static) */
+	char	   *name;			/* key under sources: / sinks: */
+	const struct trib_plugin *plugin;	/* its registered type */
+	const char *type_name;		/* plugin->type ("postgres", "kafka", ...) */
 	int			line;			/* where the section starts in the file */
 	int			column;
-	union
-	{
-		trib_pg_source_conf pg;
-	};
-} trib_source_conf;
+	void	   *conf;			/* the plugin's settings (plugin->conf_size
+								 * bytes, zeroed, then filled by its table);
+								 * never NULL */
+} trib_plugin_conf;
 
-/* ---- sinks ------------------------------------------------------------ */
-
-typedef enum trib_sink_type
-{
-	TRIB_SINK_KAFKA = 0,
-	TRIB_SINK_POSTGRES = 1,
-	TRIB_SINK_FILE = 2,
-	TRIB_SINK_STDOUT = 3
-} trib_sink_type;
-
-/* unchanged_toast: what `after` holds for an unchanged TOAST column. */
-typedef enum trib_unchanged_toast
-{
-	TRIB_TOAST_PLACEHOLDER = 0, /* the unavailable_value string */
-	TRIB_TOAST_OMIT = 1			/* the column is left out */
-} trib_unchanged_toast;
-
-/* key_format / value_format: reserved, json is the only one for now. */
-typedef enum trib_data_format
-{
-	TRIB_FORMAT_JSON = 0
-} trib_data_format;
-
-typedef struct trib_kafka_sink_conf
-{
-	char	   *bootstrap_servers;
-	bool		embedded;		/* bootstrap_servers was "embedded" */
-	char	   *topic_prefix;	/* default: the pipeline name */
-	char	   *topic_pattern;	/* ${prefix} ${source} ${db} ${schema} ${table} */
-	char	   *message_topic;	/* logical messages (op m); ${prefix} only */
-	bool		tombstones;
-	trib_unchanged_toast unchanged_toast;
-	char	   *unavailable_value;	/* the placeholder (unchanged_toast: placeholder) */
-	bool		transaction_metadata;	/* the envelope's "transaction" block */
-	bool		transactional;
-	char	   *transactional_id;	/* set iff transactional */
-	trib_kvlist properties;		/* librdkafka rd_kafka_conf_set pairs */
-	trib_data_format key_format;
-	trib_data_format value_format;
-} trib_kafka_sink_conf;
-
-/* unknown_types of a postgres sink: a source type the target lacks. */
-typedef enum trib_unknown_types
-{
-	TRIB_UNKNOWN_TYPES_FAIL = 0,	/* the sink stops with an error */
-	TRIB_UNKNOWN_TYPES_TEXT = 1		/* the column is created as text */
-} trib_unknown_types;
-
-typedef struct trib_pg_sink_conf
-{
-	char	   *dsn;
-	char	   *schema;
-	bool		create_tables;
-	int			batch_size;
-	int			batch_ms;
-	bool		table_from_route;	/* a route rule's result names the table */
-	trib_unknown_types unknown_types;	/* create_tables: a type the target lacks */
-	bool		log_row_values; /* server errors logged with their row values */
-} trib_pg_sink_conf;
-
-typedef struct trib_file_sink_conf
-{
-	char	   *path;
-	int64_t		rotate_bytes;	/* 0: never rotate */
-	bool		fsync;
-	char	   *mode;			/* octal permissions of its files, "0600" */
-} trib_file_sink_conf;
-
-struct trib_sink_conf
-{
-	char	   *name;			/* key under sinks: */
-	trib_sink_type type;
-	const char *type_name;		/* "kafka", ... (static) */
-	int			line;
-	int			column;
-	union
-	{
-		trib_kafka_sink_conf kafka;
-		trib_pg_sink_conf postgres;
-		trib_file_sink_conf file;
-		/* stdout has no settings */
-	};
-};
-typedef struct trib_sink_conf trib_sink_conf;
+typedef struct trib_plugin_conf trib_source_conf;
+typedef struct trib_plugin_conf trib_sink_conf;
 
 /* ---- transforms --------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /*
- * config_keys.h: the schema of pipeline.yaml, private to the config code.
+ * config_keys.h: the schema engine of pipeline.yaml, for the config code
+ * and for every plugin that declares its own settings.
  *
  * Design.  A section (a YAML map) is described by a table of ck_key rows,
  * pgbouncer-style: name, type, where the value goes (offset into the
@@ -10,14 +11,18 @@
  * computed from other values (the slot name from the pipeline name), are
  * a section's `finish` function, run after the whole file has been read.
  *
- * Sources and sinks are "families": a map of name -> section where the
- * section's `type` picks a variant (its own struct and table).  A new
- * source or sink type is a struct in config.h, a table and a finish
- * function in config_keys.c, and one line in its family's variant list.
+ * Who owns which table.  The pipeline's own sections (the top level,
+ * erasure, checkpoint, http, log) are in config_pipeline.c, the transform
+ * rules' in config_rules.c.  Sources and sinks are "plugin families": a
+ * map of name -> section whose `type` picks a registered plugin
+ * (registry.h), and each plugin keeps its settings struct, its table and
+ * its finish function in its own folder (e.g. sink/kafka/kafka_conf.c).
+ * A row that names a file the daemon writes says so (`written`), so the
+ * check that no two keys name one file (config_paths.c) covers every
+ * plugin without knowing it.
  *
- * The tables live in config_keys.c; the walker's services that finish
- * functions use (errors, the config being built) are declared here and
- * implemented in config.c.
+ * The walker's services that finish functions use (errors, the config
+ * being built) are declared here and implemented in config.c.
  */
 #ifndef TRIB_CONFIG_KEYS_H
 #define TRIB_CONFIG_KEYS_H
@@ -27,6 +32,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "registry.h"
 #include "yaml_tree.h"
 
 typedef struct ck_ctx ck_ctx;	/* the loader's state (config.c) */
@@ -70,6 +76,23 @@ typedef void (*ck_custom_free_fn) (void *base);
 typedef void (*ck_finish_fn) (ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
 
+/* A name the daemon derives from a written file's path: what it appends,
+ * and what the file is ("position sidecar"; NULL: the file itself).  A
+ * list ends with suffix == NULL. */
+typedef struct ck_derived
+{
+	const char *suffix;
+	const char *role;
+} ck_derived;
+
+/* What a CK_STRING row that names a file the daemon writes derives from
+ * it (config_paths.c compares them all). */
+typedef struct ck_written
+{
+	const ck_derived *names;	/* the file itself first ("" suffix) */
+	bool		segments;		/* also PATH.1, PATH.2, ... (rotation) */
+} ck_written;
+
 typedef struct ck_key
 {
 	const char *name;
@@ -85,6 +108,7 @@ typedef struct ck_key
 	ck_check_fn check;			/* CK_STRING, and CK_STRLIST items */
 	ck_custom_fn custom;		/* CK_CUSTOM */
 	ck_custom_free_fn custom_free;
+	const ck_written *written;	/* CK_STRING: a file the daemon writes */
 	const char *doc_type;		/* the docs' type column, when not derived */
 	const char *desc;			/* one line for the docs */
 } ck_key;
@@ -98,7 +122,7 @@ struct ck_section
 	const char *doc_intro;		/* paragraph under the title */
 };
 
-/* One type of a family (sources: postgres; sinks: kafka, postgres...). */
+/* One type of a list family (transforms: redact, hash, ...). */
 typedef struct ck_variant
 {
 	const char *type;
@@ -107,11 +131,11 @@ typedef struct ck_variant
 	const ck_section *section;
 } ck_variant;
 
-/* Where family entries keep their common fields; see config.h. */
+/* Where list-family entries keep their common fields; see config.h. */
 typedef struct ck_family
 {
-	const char *key;			/* "sources" */
-	const char *what;			/* "source" */
+	const char *key;			/* "transforms" */
+	const char *what;			/* "rule" */
 	const ck_variant *variants; /* ends with type == NULL */
 	size_t		entry_size;
 	size_t		off_name;
@@ -123,22 +147,32 @@ typedef struct ck_family
 	size_t		off_count;		/* in trib_config */
 } ck_family;
 
-/* The schema (config_keys.c). */
+/* Rows of a table: the name comes from the field, so key and struct
+ * cannot drift. */
+#define CK_ROW(st, field, ktype, kflags, ...) \
+	{ .name = #field, .type = (ktype), .offset = offsetof(st, field), \
+	  .flags = (kflags), __VA_ARGS__ }
+/* The `type` row every plugin's table starts with. */
+#define CK_TYPE_ROW(words_, desc_) \
+	{ .name = "type", .type = CK_TYPE, .flags = CK_REQUIRED, \
+	  .doc_type = (words_), .desc = (desc_) }
+#define CK_END_ROW { .name = NULL }
+
+/* The pipeline's own schema (config_pipeline.c, config_rules.c). */
 extern const ck_section ck_top_section;
-extern const ck_family ck_sources_family;
-extern const ck_family ck_sinks_family;
 extern const ck_family ck_rules_family;	/* config_rules.c */
 extern const ck_section *const ck_rule_sections[];	/* config_rules.c, for the docs */
+
+/* The pipeline's sections other than the top level, in the order the
+ * reference documents them after the sources and sinks. */
+extern const ck_section *const ck_pipeline_sections[];
 
 /* The formats of a key given as text (keys.h), NULL-terminated; the
  * index is a trib_rule_key_format. */
 extern const char *const ck_key_format_words[];
 
-/* The placeholders a topic_pattern may use, NULL-terminated. */
+/* The placeholders a topic_pattern may use, NULL-terminated (config.c). */
 extern const char *const ck_topic_vars[];
-
-/* Sections in the order the reference documents them. */
-extern const ck_section *const ck_doc_order[];
 
 /* ---- services of the walker (config.c) for finish functions ---------- */
 
@@ -157,20 +191,29 @@ void		ck_walk_section(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node
 							const char *path, const ck_section *sec, void *base,
 							const char *name);
 void		ck_free_section(const ck_section *sec, void *base);
-void		ck_parse_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map,
-							const char *path, const ck_family *fam);
+void		ck_parse_plugins(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map,
+							 const char *path, const char *what,
+							 const trib_plugin *const *plugins,
+							 trib_plugin_conf **array, size_t *count);
+void		ck_free_plugins(trib_plugin_conf *array, size_t count);
 void		ck_parse_list_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *seq,
 								 const char *path, const ck_family *fam);
 void		ck_free_family(const ck_family *fam, trib_config *cfg);
 
 /* Report every two keys that name one file the daemon writes (the log,
- * file sinks with their sidecars and segments, the checkpoint file, the
- * erasure audit log); config_paths.c.  `top` is the file's top map. */
+ * every plugin row marked `written`: file sinks with their sidecars and
+ * segments, the checkpoint file, the erasure audit log); config_paths.c.
+ * `top` is the file's top map. */
 void		ck_check_written_paths(ck_ctx *c, const trib_yaml_node *top);
 
-/* The value checks, also used by computed defaults. */
+/* Value checks several tables share (config_values.c): a libpq
+ * connection string (its passwords become log secrets), a file mode. */
 bool		ck_check_conninfo(const char *value, char *msg, size_t msglen);
-bool		ck_parse_listen(const char *value, char **host, int *port,
-							char *msg, size_t msglen);
+bool		ck_check_file_mode(const char *value, char *msg, size_t msglen);
+
+/* True when every byte of s is in `allowed` and 1 <= length <= maxlen
+ * (names: pipelines, slots, topics). */
+#define CK_LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
+bool		ck_only_chars(const char *s, const char *allowed, size_t maxlen);
 
 #endif							/* TRIB_CONFIG_KEYS_H */

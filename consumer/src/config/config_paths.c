@@ -12,15 +12,17 @@
  * What is written.  Every key whose value is a path the daemon writes,
  * with the names derived from it:
  *   log.file               the file
- *   sinks.<name>.path      the file (the dead-letter sink too), its
- *                          position sidecar PATH.pos, the sidecar's
- *                          temporary file PATH.pos.tmp, and its rotated
- *                          segments PATH.1, PATH.2, ... (looked for at
- *                          every start, whether rotation is on or not)
+ *   sources/sinks rows     what the row's `written` says (ck_written): for
+ *                          a file sink's `path` (the dead-letter sink too)
+ *                          the file, its position sidecar PATH.pos, the
+ *                          sidecar's temporary file PATH.pos.tmp, and its
+ *                          rotated segments PATH.1, PATH.2, ... (looked for
+ *                          at every start, whether rotation is on or not)
  *   checkpoint.path        the file and its temporary file PATH.tmp
  *   erasure.audit_log      the file
  * Files that are only read (dsn_file, key files, dictionaries) are not
- * listed.  A new key that names a written file is one line in
+ * listed.  A plugin's key that names a written file says so in its row
+ * (`written`); a new key of the pipeline's own is one line in
  * collect_written().
  *
  * One file.  Names are compared as trib_fileio_path_resolve() resolves
@@ -38,27 +40,14 @@
 #include <sys/stat.h>
 
 #include "fileio.h"
-#include "sink_file.h"
+#include "registry.h"
 #include "strbuf.h"
 
-/* A name a key derives: what it appends to the path, and what the file
- * is (NULL: the file the key names). */
-typedef struct derived
-{
-	const char *suffix;
-	const char *role;
-} derived;
-
-static const derived plain_file[] = {{"", NULL}, {NULL, NULL}};
-static const derived atomic_file[] = {
+/* The names the pipeline's own written files derive (ck_derived). */
+static const ck_derived plain_file[] = {{"", NULL}, {NULL, NULL}};
+static const ck_derived atomic_file[] = {
 	{"", NULL},
 	{TRIB_ATOMIC_TMP_SUFFIX, "temporary file"},
-	{NULL, NULL}
-};
-static const derived sink_file[] = {
-	{"", NULL},
-	{TRIB_FILESINK_POS_SUFFIX, "position sidecar"},
-	{TRIB_FILESINK_POS_SUFFIX TRIB_ATOMIC_TMP_SUFFIX, "position sidecar's temporary file"},
 	{NULL, NULL}
 };
 
@@ -95,7 +84,7 @@ typedef struct wlist
 
 /* Add `key` = `path` with its derived names; nothing when path is NULL. */
 static void
-add_file(wlist *l, char *key, const trib_yaml_node *at, const char *path, const derived *d,
+add_file(wlist *l, char *key, const trib_yaml_node *at, const char *path, const ck_derived *d,
 		 bool segments)
 {
 	wfile	   *f;
@@ -133,25 +122,40 @@ add_file(wlist *l, char *key, const trib_yaml_node *at, const char *path, const 
 		f->segments = trib_xstrdup(f->names[0].resolved);
 }
 
+/* The rows of members of `family` (sources or sinks) that name files
+ * the daemon writes: "KEY.NAME.ROW". */
+static void
+collect_plugins(const char *family, const trib_plugin_conf *members, size_t n,
+				const trib_yaml_node *map, wlist *l)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		const trib_plugin_conf *m = &members[i];
+		const ck_key *k = m->plugin->section->keys;
+
+		for (; k->name != NULL; k++)
+		{
+			trib_strbuf key = {0};
+
+			if (k->written == NULL)
+				continue;
+			trib_strbuf_printf(&key, "%s.%s.%s", family, m->name, k->name);
+			add_file(l, trib_strbuf_finish(&key),
+					 trib_yaml_map_get(trib_yaml_map_get(map, m->name), k->name),
+					 *(char **) ((char *) m->conf + k->offset), k->written->names,
+					 k->written->segments);
+		}
+	}
+}
+
 /* The keys of `cfg` that name files the daemon writes. */
 static void
 collect_written(const trib_config *cfg, const trib_yaml_node *top, wlist *l)
 {
-	const trib_yaml_node *sinks = trib_yaml_map_get(top, "sinks");
-
 	add_file(l, trib_xstrdup("log.file"), trib_yaml_map_get(trib_yaml_map_get(top, "log"), "file"),
 			 cfg->log.file, plain_file, false);
-	for (size_t i = 0; i < cfg->nsinks; i++)
-	{
-		const trib_sink_conf *s = &cfg->sinks[i];
-		trib_strbuf key = {0};
-
-		if (s->type != TRIB_SINK_FILE)
-			continue;
-		trib_strbuf_printf(&key, "sinks.%s.path", s->name);
-		add_file(l, trib_strbuf_finish(&key), trib_yaml_map_get(trib_yaml_map_get(sinks, s->name), "path"),
-				 s->file.path, sink_file, true);
-	}
+	collect_plugins("sources", cfg->sources, cfg->nsources, trib_yaml_map_get(top, "sources"), l);
+	collect_plugins("sinks", cfg->sinks, cfg->nsinks, trib_yaml_map_get(top, "sinks"), l);
 	if (cfg->checkpoint.store == TRIB_CHECKPOINT_FILE)
 		add_file(l, trib_xstrdup("checkpoint.path"),
 				 trib_yaml_map_get(trib_yaml_map_get(top, "checkpoint"), "path"), cfg->checkpoint.path,

@@ -5,8 +5,9 @@
  * (a list "family", config.c's ck_parse_list_family).  Every type shares
  * the selection keys (name, sources, tables, fields) and adds its own
  * parameters.  All types store into one flat struct, trib_rule_conf
- * (config.h), so a table row is just a field name.  Like config_keys.c,
- * these rows drive validation, defaults and docs/CONFIG.md.
+ * (config.h), so a table row is just a field name.  Like every key table
+ * (config_keys.h), these rows drive validation, defaults and
+ * docs/CONFIG.md.
  *
  * Adding a rule type: an enum value and any new fields in config.h, a
  * table and a variant line here, and its behaviour in rules.c.

@@ -2,9 +2,12 @@
  * sink.h: the interface every sink implements.
  *
  * Design.  A sink is a struct of function pointers (like pgbouncer's SBufIO
- * or Redis's ae backends), so a new sink is one new file plus one line in
- * the registry (sink.c).  The pipeline hands each sink events in source
- * order; the sink may batch and send asynchronously, and tells the pipeline
+ * or Redis's ae backends).  A sink type lives in its own folder under
+ * sink/ with its settings struct and key table, and registers itself with
+ * one line in the registry (registry.h, pipeline/registry.c); sinks.c
+ * opens a configured sink through its registered operations, and
+ * `tributary check` asks it through `check`.  The pipeline hands each sink
+ * events in source order; the sink may batch and send asynchronously, and tells the pipeline
  * through `ack` which position is durable.  The pipeline confirms the
  * source (the replication slot) only up to the minimum position that every
  * sink has acknowledged.
@@ -27,7 +30,8 @@
 #include "event.h"
 
 typedef struct trib_sink trib_sink;
-struct trib_sink_conf;			/* config.h */
+struct trib_plugin_conf;		/* config.h: a member of `sinks:` */
+struct trib_check_report;		/* check_report.h */
 
 /* Called by a sink when everything up to `pos` is durable. */
 typedef void (*trib_sink_ack_fn) (trib_sink *sink, const trib_position *pos,
@@ -38,8 +42,10 @@ typedef struct trib_sink_ops
 	const char *type;			/* "kafka", "postgres", "file", "stdout" */
 
 	/* Start: connect, create what is missing.  `conf` is the sink's
-	 * validated config section (config.h). */
-	bool		(*open) (trib_sink *sink, const struct trib_sink_conf *conf,
+	 * member of `sinks:` (config.h), whose `conf` is the sink's own
+	 * settings struct; sink->name, ->pipeline, ->metrics and the ack
+	 * callback are set before.  Sets sink->ops and sink->state. */
+	bool		(*open) (trib_sink *sink, const struct trib_plugin_conf *conf,
 						 char *errbuf, size_t errlen);
 
 	/* The last position this sink made durable, or false when none. */
@@ -75,6 +81,14 @@ typedef struct trib_sink_ops
 	 * (a server restart) rather than a refusal?  The pipeline is then
 	 * built again after a backoff instead of the process exiting. */
 	bool		(*lost_connection) (trib_sink *sink);
+
+	/* Optional, for `tributary check` (never during `run`): report on
+	 * `rep` whether the system `conf` names is reachable and what `run`
+	 * would do there, read-only and with short timeouts, counting what
+	 * would stop `run` as problems.  The caller printed the sink's
+	 * heading line already. */
+	void		(*check) (const struct trib_plugin_conf *conf,
+						  struct trib_check_report *rep);
 } trib_sink_ops;
 
 struct trib_sink
@@ -87,9 +101,9 @@ struct trib_sink
 	struct trib_metrics *metrics;	/* set before open: where a sink may
 									 * register counters of its own; NULL:
 									 * none */
+	const char *pipeline;		/* set before open: the pipeline's name
+								 * (stored positions, default topic
+								 * prefix); NULL: none */
 };
-
-/* The registry: ops for a type name, or NULL. */
-const trib_sink_ops *trib_sink_lookup(const char *type);
 
 #endif							/* TRIB_SINK_H */

@@ -18,7 +18,7 @@
  *
  * Those key rows come back through the stream like any change, each with a
  * position of its own, and are checked again there: the table must be one
- * of `targets` (tables the source captures, config_keys.c) and the key must
+ * of `targets` (tables the source captures, config_pipeline.c) and the key must
  * hold exactly that table's key columns, scalar values.  A key row that
  * passes becomes a delete of that table (a Kafka tombstone; a DELETE in a
  * Postgres sink) or an anonymising update whose row the daemon builds:

@@ -59,6 +59,7 @@
 #include "event.h"
 #include "leader.h"
 #include "log.h"
+#include "pg_source_conf.h"
 #include "pgrecord.h"
 #include "pipeline_int.h"
 #include "rules.h"
@@ -229,7 +230,7 @@ source_log(int level, const char *msg, void *arg)
 static bool
 make_source(trib_pipeline *p, char *errbuf, size_t errlen)
 {
-	const trib_pg_source_conf *c = &p->srcconf->pg;
+	const trib_pg_source_conf *c = trib_pg_source_conf_of(p->srcconf);
 	trib_source_pg_conf sc;
 	char	   *inc = NULL,
 			   *exc = NULL;
@@ -364,11 +365,11 @@ pause_ms(int ms, volatile sig_atomic_t *stop)
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
-	const trib_backoff_conf *bo = &p->srcconf->pg.reconnect_backoff_ms;
+	const trib_backoff_conf *bo = &trib_pg_source_conf_of(p->srcconf)->reconnect_backoff_ms;
 	int			delay = bo->initial;
 	bool		standby = false;
 
-	p->leader = trib_leader_new(p->srcconf->pg.dsn, p->cfg->pipeline);
+	p->leader = trib_leader_new(trib_pg_source_conf_of(p->srcconf)->dsn, p->cfg->pipeline);
 	while (!*stop)
 	{
 		int			rc = trib_leader_try(p->leader, errbuf, errlen);
@@ -991,7 +992,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 			return true;		/* stopped by a signal, progress saved */
 		default:
 			p->snapshot_complete = true;
-			if (p->snapshot_only || p->srcconf->pg.snapshot == TRIB_SNAPSHOT_ONLY)
+			if (p->snapshot_only || trib_pg_source_conf_of(p->srcconf)->snapshot == TRIB_SNAPSHOT_ONLY)
 			{
 				snprintf(p->state, sizeof(p->state), "stopped");
 				return true;

@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pipeline_int.h"
+#include "pg_source_conf.h"
 #include "pgrecord.h"
 #include "snapshot.h"
 #include "snapshot_progress.h"
@@ -636,12 +637,12 @@ trib_snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
 	int			have,
 				rc;
 
-	if (!only && sc->pg.snapshot == TRIB_SNAPSHOT_NEVER)
+	if (!only && trib_pg_source_conf_of(sc)->snapshot == TRIB_SNAPSHOT_NEVER)
 		return 1;
 	memset(&ph, 0, sizeof(ph));
 	ph.p = p;
-	ph.pg = &sc->pg;
-	ph.only = only || sc->pg.snapshot == TRIB_SNAPSHOT_ONLY;
+	ph.pg = trib_pg_source_conf_of(sc);
+	ph.only = only || ph.pg->snapshot == TRIB_SNAPSHOT_ONLY;
 	ph.started_ms = trib_clock_wall_ms();
 	ph.tty = only && isatty(STDERR_FILENO);
 	have = load_previous(&ph, &ck, &prev, errbuf, errlen);

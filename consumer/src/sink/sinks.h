@@ -1,8 +1,12 @@
 /*
- * sinks.h: the sink registry: from a sink's config section to an open sink.
+ * sinks.h: from a configured member of `sinks:` to an open sink.
  *
- * Adding a sink type: implement sink.h's operations in sink_<type>.c, add
- * its options to config (config_keys.c) and one case to trib_sinks_open().
+ * Design.  Each sink type registers its operations, key table and
+ * settings struct (registry.h) from its own folder; a loaded member of
+ * `sinks:` points at its registration.  Opening one is therefore the same
+ * for every type: name the sink, give it the pipeline's name, and call the
+ * registered open(), which reads the type's own settings.  Adding a sink
+ * type changes nothing here.
  */
 #ifndef TRIB_SINKS_H
 #define TRIB_SINKS_H

@@ -17,6 +17,10 @@
  * Failure.  A failed write(2) or fsync leaves the sink failed: every later
  * write and flush reports the first error (the file may end in a partial
  * line, which the next open cuts off).
+ *
+ * Configured sinks.  The open() and check() operations of a member of
+ * `sinks:` read its settings (sink_file_conf.h); check() only looks at the
+ * directory and the file, it writes nothing.
  */
 #include "sink_file.h"
 #include "fileio.h"
@@ -34,7 +38,9 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "check_report.h"
 #include "config.h"
+#include "sink_file_conf.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -66,9 +72,9 @@ typedef struct filesink
 	trib_filesink_stats stats;
 } filesink;
 
-static bool file_open(trib_sink *sink, const struct trib_sink_conf *conf,
+static bool file_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 					  char *errbuf, size_t errlen);
-static bool stdout_open(trib_sink *sink, const struct trib_sink_conf *conf,
+static bool stdout_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 						char *errbuf, size_t errlen);
 static bool fs_durable_position(trib_sink *sink, trib_position *out,
 								char *errbuf, size_t errlen);
@@ -78,6 +84,8 @@ static bool fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errle
 static bool fs_poll(trib_sink *sink, int timeout_ms,
 					char *errbuf, size_t errlen);
 static void fs_close(trib_sink *sink);
+static void file_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
+static void stdout_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
 
 const trib_sink_ops trib_sink_file_ops = {
 	.type = "file",
@@ -87,6 +95,7 @@ const trib_sink_ops trib_sink_file_ops = {
 	.flush = fs_flush,
 	.poll = fs_poll,
 	.close = fs_close,
+	.check = file_check,
 };
 
 const trib_sink_ops trib_sink_stdout_ops = {
@@ -97,6 +106,7 @@ const trib_sink_ops trib_sink_stdout_ops = {
 	.flush = fs_flush,
 	.poll = fs_poll,
 	.close = fs_close,
+	.check = stdout_check,
 };
 
 /* Defaults. */
@@ -735,38 +745,89 @@ trib_stdoutsink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	return true;
 }
 
-/* open() from a config section (defaults for the envelope). */
+/* The envelope of a configured file or stdout sink: the defaults (with
+ * tombstones), topics under the pipeline's name. */
+static void
+conf_envelope(const trib_sink *sink, trib_envelope_opts *env)
+{
+	trib_envelope_opts_init(env);
+	if (sink->pipeline != NULL)
+		env->topic_prefix = sink->pipeline;
+}
+
+/* open() of a member of `sinks:` with type file. */
 static bool
-file_open(trib_sink *sink, const struct trib_sink_conf *conf,
+file_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 		  char *errbuf, size_t errlen)
 {
+	const trib_filesink_conf *fc = trib_filesink_conf_of(conf);
 	trib_filesink_opts o;
+	trib_envelope_opts env;
 
-	if (!conf)
+	if (fc == NULL)
 	{
 		snprintf(errbuf, errlen, "file sink: no configuration");
 		return false;
 	}
 	trib_filesink_opts_init(&o);
-	o.path = conf->file.path;
-	o.rotate_bytes = conf->file.rotate_bytes;
-	o.fsync = conf->file.fsync;
-	if (conf->file.mode && !trib_fileio_mode_parse(conf->file.mode, &o.mode))
+	conf_envelope(sink, &env);
+	o.envelope = &env;
+	o.path = fc->path;
+	o.rotate_bytes = fc->rotate_bytes;
+	o.fsync = fc->fsync;
+	if (fc->mode && !trib_fileio_mode_parse(fc->mode, &o.mode))
 	{
 		snprintf(errbuf, errlen, "file sink: mode \"%s\" is not an octal mode such as 0600",
-				 conf->file.mode);
+				 fc->mode);
 		return false;
 	}
 	return trib_filesink_open_opts(sink, &o, errbuf, errlen);
 }
 
-/* open() for stdout: no settings. */
+/* open() of a member of `sinks:` with type stdout: no settings. */
 static bool
-stdout_open(trib_sink *sink, const struct trib_sink_conf *conf,
+stdout_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 			char *errbuf, size_t errlen)
 {
+	trib_filesink_opts o;
+	trib_envelope_opts env;
+
 	(void) conf;
-	return trib_stdoutsink_open_opts(sink, NULL, errbuf, errlen);
+	trib_filesink_opts_init(&o);
+	conf_envelope(sink, &env);
+	o.envelope = &env;
+	return trib_stdoutsink_open_opts(sink, &o, errbuf, errlen);
+}
+
+/* check() of a file sink: can `run` write the file? (read-only) */
+static void
+file_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
+{
+	const char *path = trib_filesink_conf_of(conf)->path;
+	char	   *copy = trib_xstrdup(path);
+	const char *dir = dirname(copy);
+	struct stat st;
+
+	if (access(dir, W_OK | X_OK) != 0)
+	{
+		trib_check_report_say(rep, "  directory %s: not writable (%s)", dir, strerror(errno));
+		rep->problems++;
+	}
+	else if (stat(path, &st) == 0)
+		trib_check_report_say(rep, "  %s: exists, %lld bytes; `run` appends after its "
+							  "recorded position", path, (long long) st.st_size);
+	else
+		trib_check_report_say(rep, "  %s: does not exist yet; directory %s is writable",
+							  path, dir);
+	free(copy);
+}
+
+/* check() of a stdout sink: nothing to reach. */
+static void
+stdout_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
+{
+	(void) conf;
+	trib_check_report_say(rep, "  standard output");
 }
 
 /* Counters. */

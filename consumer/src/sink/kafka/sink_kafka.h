@@ -9,10 +9,9 @@
  * `tributary.id` ("commit_lsn:seq").  Two modes:
  *
  * At-least-once (default).  Delivery reports drive acks.  Each written
- * event gets a write number; a ring of in-flight events (position, number
- * of its records still undelivered, sealed flag) turns delivery reports,
- * which arrive out of order across partitions, into a monotonic low
- * watermark: the sink acks the highest position P such that every event
+ * event gets a write number; an ack tracker (core/ack_tracker.h) turns
+ * delivery reports, which arrive out of order across partitions, into a
+ * monotonic low watermark: the sink acks the highest position P such that every event
  * written up to P is delivered (O(1) amortised per event; one ack call per
  * advance).  A permanent delivery error (after librdkafka's retries) stops
  * the watermark for good and fails the next write/flush/poll: the pipeline
@@ -76,41 +75,30 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "kafka_conf.h"
 #include "sink.h"
 
 #define TRIB_KAFKA_CHECKPOINT_TOPIC "__tributary_checkpoints"
 #define TRIB_KAFKA_ID_HEADER "tributary.id"
 
-/* A librdkafka property, passed to rd_kafka_conf_set() as is. */
-typedef struct trib_kafka_prop
-{
-	const char *name;
-	const char *value;
-} trib_kafka_prop;
-
 /* Log levels are syslog's: 3 error, 4 warning, 6 info, 7 debug. */
 typedef void (*trib_kafka_log_fn) (void *arg, int level, const char *msg);
 
-typedef struct trib_kafka_opts
+/*
+ * What the sink needs beyond its settings (kafka_conf.h), which no key of
+ * pipeline.yaml sets: timeouts, the checkpoint topic and key, and where
+ * librdkafka's log lines go.  Zero and NULL mean the defaults.  The
+ * strings are borrowed and must outlive the sink.
+ */
+typedef struct trib_kafka_tuning
 {
-	const char *bootstrap_servers;	/* "host:port,..." or "embedded[:N]" */
-	const char *topic_prefix;	/* Debezium topic.prefix */
-	const char *topic_pattern;	/* NULL: "${prefix}.${schema}.${table}" */
-	const char *message_topic;	/* NULL: "${prefix}.message" */
-	bool		tombstones;		/* after deletes; default true */
-	bool		transaction_metadata;	/* envelope "transaction" block */
-	const char *unavailable_value;	/* TOAST placeholder; NULL: omit */
-	bool		transactional;	/* exactly-once mode */
-	const char *transactional_id;	/* required when transactional */
+	int			timeout_ms;		/* init/commit/metadata; 0: 30000 */
+	int			close_timeout_ms;	/* flush at close; 0: 10000, <0: none */
 	const char *checkpoint_topic;	/* NULL: TRIB_KAFKA_CHECKPOINT_TOPIC */
 	const char *checkpoint_key; /* NULL: the transactional_id */
-	const trib_kafka_prop *properties;	/* passed to librdkafka last */
-	size_t		nproperties;
-	int			timeout_ms;		/* init/commit/metadata; default 30000 */
-	int			close_timeout_ms;	/* flush at close; default 10000 */
 	trib_kafka_log_fn log;		/* NULL: silent */
 	void	   *log_arg;
-} trib_kafka_opts;
+} trib_kafka_tuning;
 
 /* Counters, for tests and metrics. */
 typedef struct trib_kafka_stats
@@ -127,22 +115,20 @@ typedef struct trib_kafka_stats
 	uint64_t	aborts;			/* aborted transactions */
 } trib_kafka_stats;
 
-/* The sink's operations.  open() needs options staged first with
- * trib_kafka_set_opts() (the config -> options glue lives with the
- * caller); its `conf` argument is not read. */
+/* The sink's operations; open() takes a member of `sinks:` (its conf is
+ * a trib_kafka_conf) and sends librdkafka's log lines to the daemon's
+ * log. */
 extern const trib_sink_ops trib_sink_kafka_ops;
 
-/* Defaults: prefix "tributary", tombstones on, Debezium's placeholder,
- * timeouts 30 s / 10 s, everything else off or NULL. */
-void		trib_kafka_opts_init(trib_kafka_opts *opts);
-
-/* Copy the options into the sink (deep copy) and set sink->ops; open()
- * then uses them.  Returns false if the options are incomplete. */
-bool		trib_kafka_set_opts(trib_sink *sink, const trib_kafka_opts *opts,
-								char *errbuf, size_t errlen);
-
-/* trib_kafka_set_opts() followed by open(): a connected sink. */
-bool		trib_kafka_open(trib_sink *sink, const trib_kafka_opts *opts,
+/*
+ * Open a sink from settings filled by hand (tests, tools): check them,
+ * create the producer (and, transactional, init transactions and find the
+ * checkpoint partition); sets sink->ops and sink->state.  `conf` is
+ * borrowed, not copied: it must outlive the sink, as a loaded config
+ * does.  `tuning` is copied; NULL: defaults.  On failure nothing is left.
+ */
+bool		trib_kafka_open(trib_sink *sink, const trib_kafka_conf *conf,
+							const trib_kafka_tuning *tuning,
 							char *errbuf, size_t errlen);
 
 /* Transactional mode: begin a transaction (no-op when one is open). */
@@ -174,27 +160,5 @@ bool		trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen);
 
 /* True when `name` is a property whose value must never be shown. */
 bool		trib_kafka_secret_property(const char *name);
-
-/*
- * The in-flight tracker, exposed for unit tests.  Positions are pushed in
- * write order and get consecutive numbers; records are added to the
- * newest one, which is then sealed; done() marks one record delivered;
- * advance() moves the low watermark over complete events and reports the
- * last one passed.
- */
-typedef struct trib_kafka_tracker trib_kafka_tracker;
-
-trib_kafka_tracker *trib_kafka_tracker_new(size_t initial);
-void		trib_kafka_tracker_free(trib_kafka_tracker *t);
-uint64_t	trib_kafka_tracker_push(trib_kafka_tracker *t, const trib_position *pos);
-void		trib_kafka_tracker_add(trib_kafka_tracker *t, uint64_t n);
-void		trib_kafka_tracker_seal(trib_kafka_tracker *t, uint64_t n);
-void		trib_kafka_tracker_done(trib_kafka_tracker *t, uint64_t n);
-size_t		trib_kafka_tracker_in_flight(const trib_kafka_tracker *t);
-
-/* Advance; true when it moved, with *out = the last complete position
- * (valid until the next tracker call). */
-bool		trib_kafka_tracker_advance(trib_kafka_tracker *t,
-									   const trib_position **out);
 
 #endif							/* TRIB_SINK_KAFKA_H */

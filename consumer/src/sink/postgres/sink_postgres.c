@@ -68,9 +68,10 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "sink_postgres_conf.h"
 #include "xalloc.h"
 
-static bool pg_open(trib_sink *sink, const struct trib_sink_conf *conf,
+static bool pg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 					char *errbuf, size_t errlen);
 static bool pg_durable_position(trib_sink *sink, trib_position *out,
 								char *errbuf, size_t errlen);
@@ -91,6 +92,7 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.poll = pg_poll,
 	.close = pg_close,
 	.lost_connection = pg_lost_connection,
+	.check = pgs_check,
 };
 
 /* Event id order. */
@@ -797,28 +799,31 @@ trib_pgsink_open_opts(trib_sink *sink, const trib_pgsink_opts *opts,
 	return true;
 }
 
-/* open() from a config section; the pipeline name is not known here
- * (sinks.c calls trib_pgsink_open_opts with it). */
+/* open() of a member of `sinks:` with type postgres: its settings, the
+ * pipeline's name and the sink's name key the stored position. */
 static bool
-pg_open(trib_sink *sink, const struct trib_sink_conf *conf,
+pg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 		char *errbuf, size_t errlen)
 {
+	const trib_pgsink_conf *pc = trib_pgsink_conf_of(conf);
 	trib_pgsink_opts o;
 
-	if (!conf)
+	if (pc == NULL)
 	{
 		snprintf(errbuf, errlen, "postgres sink: no configuration");
 		return false;
 	}
 	trib_pgsink_opts_init(&o);
-	o.dsn = conf->postgres.dsn;
-	o.schema = conf->postgres.schema;
-	o.create_tables = conf->postgres.create_tables;
-	o.batch_size = conf->postgres.batch_size;
-	o.batch_ms = conf->postgres.batch_ms;
-	o.unknown_as_text = conf->postgres.unknown_types == TRIB_UNKNOWN_TYPES_TEXT;
-	o.log_row_values = conf->postgres.log_row_values;
+	o.dsn = pc->dsn;
+	o.schema = pc->schema;
+	o.create_tables = pc->create_tables;
+	o.table_from_route = pc->table_from_route;
+	o.batch_size = pc->batch_size;
+	o.batch_ms = pc->batch_ms;
+	o.unknown_as_text = pc->unknown_types == TRIB_UNKNOWN_TYPES_TEXT;
+	o.log_row_values = pc->log_row_values;
 	o.metrics = sink->metrics;
+	o.pipeline = sink->pipeline;
 	o.sink_name = conf->name;
 	return trib_pgsink_open_opts(sink, &o, errbuf, errlen);
 }

@@ -292,4 +292,12 @@ bool		pgs_prepare_table(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
 /* Turn the queue into statements (s->stmts, values in s->arena). */
 bool		pgs_build_batch(pgsink *s, char *errbuf, size_t errlen);
 
+/* ---- sink_postgres_check.c ---------------------------------------------- */
+
+struct trib_plugin_conf;
+struct trib_check_report;
+
+/* The sink's check(): the target and what `run` does per table (sink.h). */
+void		pgs_check(const struct trib_plugin_conf *conf, struct trib_check_report *c);
+
 #endif							/* TRIB_SINK_POSTGRES_INT_H */
