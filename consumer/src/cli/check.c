@@ -276,8 +276,42 @@ source_server(check_ctx *c, PGconn *conn)
 	PQclear(r);
 }
 
-/* The slot: exists? plugin, confirmed position, lag. */
+/*
+ * two-phase: where held prepared transactions spill.  A slot with
+ * two-phase enabled and the option off is fine, but worth a note: turning
+ * the option on later loses transactions prepared meanwhile and still
+ * open (CONFIG.md).
+ */
 static void
+source_two_phase(check_ctx *c, const trib_pg_source_conf *pg, bool slot_two_phase)
+{
+	const char *dir = pg->prepared_spill_dir ? pg->prepared_spill_dir :
+		trib_pg_default_spill_dir();
+	struct stat st;
+
+	if (!pg->two_phase)
+	{
+		if (slot_two_phase)
+			say(c, "    note: the slot has two-phase enabled and plugin option two-phase is "
+				"off: prepared transactions are decoded at COMMIT PREPARED; turn it on only "
+				"while no transaction is prepared");
+		return;
+	}
+	say(c, "  two-phase: prepared transactions are held until COMMIT PREPARED "
+		"(%d MiB in memory, then spill files in %s) and dropped at ROLLBACK PREPARED",
+		pg->prepared_buffer_mb, dir);
+	errno = 0;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0)
+	{
+		say(c, "    spill directory %s: not a writable directory (%s)", dir,
+			errno ? strerror(errno) : "not a directory");
+		c->problems++;
+	}
+}
+
+/* The slot: exists? plugin, confirmed position, lag.  Returns whether it
+ * has two-phase enabled. */
+static bool
 source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 {
 	const char *params[1] = {pg->slot};
@@ -285,12 +319,13 @@ source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 						  "SELECT plugin, slot_type, database, active, confirmed_flush_lsn, "
 						  "pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff("
 						  "pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)), "
-						  "current_database() "
+						  "current_database(), two_phase "
 						  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 						  1, params);
+	bool		slot_two_phase = false;
 
 	if (r == NULL)
-		return;
+		return false;
 	if (PQntuples(r) == 0)
 	{
 		say(c, "  slot %s: does not exist; %s", pg->slot,
@@ -317,8 +352,10 @@ source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 				"tributary in this database");
 			c->problems++;
 		}
+		slot_two_phase = strcmp(PQgetvalue(r, 0, 7), "t") == 0;
 	}
 	PQclear(r);
+	return slot_two_phase;
 }
 
 /* Keep a captured table for the sink checks. */
@@ -431,7 +468,7 @@ check_source(check_ctx *c, const trib_source_conf *s)
 	if (conn == NULL)
 		return;
 	source_server(c, conn);
-	source_slot(c, conn, &s->pg);
+	source_two_phase(c, &s->pg, source_slot(c, conn, &s->pg));
 	source_tables(c, conn, &s->pg);
 	PQfinish(conn);
 }
@@ -552,15 +589,14 @@ conf_fail:
 
 /* The source's columns of the captured tables ($1 schemas, $2 tables):
  * schema, table, replica identity, has a primary key, column, type,
- * NOT NULL, kind ('c' composite or array of composites, 'j' json/jsonb,
- * 't' other; one level of domain). */
+ * NOT NULL, kind ('c' composite or array of composites, 't' other; one
+ * level of domain). */
 static const char *const pgsink_source_sql =
 "SELECT n.nspname, c.relname, c.relreplident, "
 "       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
 "               AND i.indisprimary), "
 "       a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-"       CASE WHEN bt.typtype = 'c' OR et.typtype = 'c' THEN 'c' "
-"            WHEN bt.oid IN (114, 3802) THEN 'j' ELSE 't' END "
+"       CASE WHEN bt.typtype = 'c' OR et.typtype = 'c' THEN 'c' ELSE 't' END "
 "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
 "               pg_catalog.unnest($2::pg_catalog.text[])) AS x(s, t) "
 "JOIN pg_catalog.pg_namespace n ON n.nspname = x.s "
@@ -642,13 +678,13 @@ pgsink_type_missing(PGconn *dst, const char *type)
 }
 
 /* The columns of one table (rows first..end of src): types the target
- * lacks, composites, json columns whose JSON null arrives as NULL. */
+ * lacks, composites.  (json columns need no note: the plugin's json_nulls
+ * tell JSON null from SQL NULL.) */
 static void
 pgsink_columns(check_ctx *c, pgsink_hdr *h, PGconn *dst, const trib_pg_sink_conf *ps,
 			   const PGresult *src, int first, int end, bool exists, const char *tcols)
 {
-	trib_strbuf comp = {0},
-				jnull = {0};
+	trib_strbuf comp = {0};
 
 	for (int i = first; i < end; i++)
 	{
@@ -674,17 +710,12 @@ pgsink_columns(check_ctx *c, pgsink_hdr *h, PGconn *dst, const trib_pg_sink_conf
 		}
 		if (kind[0] == 'c' && !as_text)
 			trib_strbuf_printf(&comp, "%s%s", comp.len ? ", " : "", col);
-		if (kind[0] == 'j' && PQgetvalue(src, i, 6)[0] != 't')
-			trib_strbuf_printf(&jnull, "%s%s", jnull.len ? ", " : "", col);
 	}
 	if (comp.len)
 		table_say(c, h, "composite columns %s: built in the target from their JSON "
-				  "(json_populate_record)", comp.data);
-	if (jnull.len)
-		table_say(c, h, "json columns %s: a JSON null value arrives as SQL NULL (the "
-				  "plugin writes both as null; NOT NULL columns keep JSON null)", jnull.data);
+				  "(json_populate_record; a json attribute that is JSON null "
+				  "arrives as NULL)", comp.data);
 	trib_strbuf_free(&comp);
-	trib_strbuf_free(&jnull);
 }
 
 /* What `run` does with one table (rows first..end of src): keyless tables,

@@ -97,6 +97,9 @@ typedef struct trib_pg_source_conf
 	int			status_interval_ms;
 	trib_backoff_conf reconnect_backoff_ms;
 	trib_kvlist plugin_options; /* extra -o options, untouched */
+	int			prepared_buffer_mb; /* held prepared transactions in memory */
+	char	   *prepared_spill_dir; /* NULL: source_pg.c's default */
+	bool		two_phase;		/* plugin_options two-phase is on (computed) */
 } trib_pg_source_conf;
 
 typedef struct trib_source_conf
