@@ -20,7 +20,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "errf.h"
+#include "lsn.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -147,14 +147,6 @@ struct trib_pgprep
 	void		(*warn) (const char *msg, void *arg);
 	void	   *warn_arg;
 };
-
-/* "X/Y" of an LSN, for messages. */
-static const char *
-lsn_text(uint64_t lsn, char *buf, size_t len)
-{
-	snprintf(buf, len, "%" PRIX64 "/%" PRIX64, lsn >> 32, lsn & 0xffffffffu);
-	return buf;
-}
 
 /* ---------------------------------------------------------------------- */
 /* construction */
@@ -616,7 +608,7 @@ release(trib_pgprep *h, held_tx *t, trib_pgrec *commit, char *errbuf, size_t err
 static void
 commit_without_changes(trib_pgprep *h, trib_pgrec *rec)
 {
-	char		l[32];
+	char		l[TRIB_LSN_BUFLEN];
 	trib_strbuf m = {0};
 
 	if (h->has_resume && rec->commit_lsn <= h->resume_lsn)
@@ -624,11 +616,11 @@ commit_without_changes(trib_pgprep *h, trib_pgrec *rec)
 		trib_pgrec_free(rec);
 		return;
 	}
+	trib_lsn_format(rec->commit_lsn, l, sizeof(l));
 	trib_strbuf_printf(&m, "COMMIT PREPARED of transaction %u (gid \"%s\") at %s came without "
 					   "its changes, and they were not delivered before: if it was prepared "
 					   "while two-phase was off, its changes are missing in the sinks",
-					   rec->xid, rec->gid ? rec->gid : "",
-					   lsn_text(rec->commit_lsn, l, sizeof(l)));
+					   rec->xid, rec->gid ? rec->gid : "", l);
 	if (h->warn)
 		h->warn(m.data, h->warn_arg);
 	trib_strbuf_free(&m);
