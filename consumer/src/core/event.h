@@ -88,6 +88,8 @@ typedef struct trib_relation
 	uint32_t	version;		/* increases when the source sees a change */
 } trib_relation;
 
+/* The PostgreSQL source writes held events to spill files field by field
+ * (source/pg/pgprepared.c): a new field goes into that format too. */
 typedef struct trib_event
 {
 	trib_op		op;

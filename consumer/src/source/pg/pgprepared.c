@@ -11,10 +11,12 @@
  * per call (from memory, then from its spill file), then the marker.
  *
  * Spill format.  One record per event: a fixed header (spill_hdr) and the
- * bytes of its strings.  The borrowed naming strings and the relation are
- * stored as an index into the transaction's table of distinct ones
- * (`names`), which lives in memory: a held transaction touches few tables.
- * The file is this process's scratch space, never read by another one.
+ * bytes of its strings (every string the record and its event own, the
+ * JSON null lists included).  The borrowed naming strings and the
+ * relation are stored as an index into the transaction's table of
+ * distinct ones (`names`), which lives in memory: a held transaction
+ * touches few tables.  The file is this process's scratch space, never
+ * read by another one.
  */
 #include "pgprepared.h"
 
@@ -37,8 +39,8 @@
 /* The strings of a record and its event, in spill order. */
 enum
 {
-	S_PREFIX, S_BEFORE, S_AFTER, S_KEY, S_UNCHANGED, S_EXTRA, S_OPAQUE,
-	S_TOPIC, S_TAGS, S_ERROR, NSTR
+	S_PREFIX, S_BEFORE, S_AFTER, S_KEY, S_UNCHANGED, S_AFTER_JNULLS,
+	S_BEFORE_JNULLS, S_EXTRA, S_OPAQUE, S_TOPIC, S_TAGS, S_ERROR, NSTR
 };
 
 /* Flags of spill_hdr. */
@@ -485,7 +487,8 @@ spill_write(held_tx *t, trib_pgrec *r, char *errbuf, size_t errlen)
 {
 	const trib_event *e = r->ev;
 	const char *s[NSTR] = {r->prefix, e->before, e->after, e->key, e->unchanged,
-		e->extra, e->pos.opaque, e->topic, e->tags, e->error};
+		e->after_json_nulls, e->before_json_nulls, e->extra, e->pos.opaque, e->topic,
+		e->tags, e->error};
 	spill_hdr	hd;
 	size_t		total = sizeof(hd);
 	bool		ok;
@@ -754,6 +757,8 @@ spill_read(held_tx *t, trib_pgrec **out, char *errbuf, size_t errlen)
 	e->after = s[S_AFTER];
 	e->key = s[S_KEY];
 	e->unchanged = s[S_UNCHANGED];
+	e->after_json_nulls = s[S_AFTER_JNULLS];
+	e->before_json_nulls = s[S_BEFORE_JNULLS];
 	e->extra = s[S_EXTRA];
 	e->txid = hd.txid;
 	e->ts_ms = hd.ev_ts_ms;
