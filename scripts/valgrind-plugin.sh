@@ -6,8 +6,9 @@
 # postmaster under valgrind --trace-children=yes, so every backend, the
 # walsender included, runs on valgrind's synthetic CPU.  A workload that
 # touches every code path of the plugin (all change kinds, TOAST, every value
-# kind, messages, streaming with subtransaction aborts, two-phase, filters,
-# resume-after, publish-via-root, batching) is decoded through pg_recvlogical.
+# kind, JSON null lists, messages, streaming with subtransaction aborts,
+# two-phase, filters, resume-after, publish-via-root, batching) is decoded
+# through pg_recvlogical.
 # Debian's PostgreSQL is not built with USE_VALGRIND, so the server itself
 # reports a few known false positives (uninitialised padding written to WAL
 # files and sockets); the verdict therefore counts the valgrind errors whose
@@ -68,6 +69,7 @@ CREATE TABLE v (id int PRIMARY KEY, i2 int2, i8 int8, f4 float4, f8 float8, n nu
     r int4range, big text);
 ALTER TABLE v ALTER COLUMN big SET STORAGE EXTERNAL;
 CREATE TABLE full_ri (id int, v text); ALTER TABLE full_ri REPLICA IDENTITY FULL;
+CREATE TABLE jn (id int, j json, jb jsonb, ja jsonb[]); ALTER TABLE jn REPLICA IDENTITY FULL;
 CREATE TABLE p (id int, k text, PRIMARY KEY (id, k)) PARTITION BY LIST (k);
 CREATE TABLE p1 PARTITION OF p FOR VALUES IN ('a');
 SELECT pg_create_logical_replication_slot('vg', 'tributary', false, true);
@@ -81,6 +83,8 @@ UPDATE v SET t = 'changed' WHERE id = 1;
 UPDATE v SET id = 2 WHERE id = 1;
 DELETE FROM v;
 INSERT INTO full_ri VALUES (1, 'a'); UPDATE full_ri SET v = 'b'; DELETE FROM full_ri;
+INSERT INTO jn VALUES (1, ' null ', 'null', '{{"null",NULL},{"{}","null"}}'), (2, NULL, '[null]', '{}');
+UPDATE jn SET jb = '{}' WHERE id = 1; DELETE FROM jn;
 INSERT INTO p VALUES (1, 'a');
 TRUNCATE full_ri, p;
 SELECT pg_logical_emit_message(true, 'p', '\x0001'::bytea);
@@ -98,11 +102,13 @@ END=$(psql -Atc 'SELECT pg_current_wal_lsn()')
 psql -c "SELECT pg_copy_logical_replication_slot('vg', 'vg2')" >/dev/null
 psql -c "SELECT pg_copy_logical_replication_slot('vg', 'vg3')" >/dev/null
 
-records=$(recv vg "$END" | wc -l)
+recv vg "$END" >"$PGC_DIR/vg.out"
+records=$(wc -l <"$PGC_DIR/vg.out")
+jnulls=$(grep -c '\["ja",0,3\]' "$PGC_DIR/vg.out" || true)
 streamed=$(recv vg2 "$END" -o stream -o two-phase -o publish-via-root -o batch-bytes=0 \
     -o include-tables='public.*' -o exclude-tables='public.full_ri' -o bytea-encoding=hex | wc -l)
 resumed=$(recv vg3 "$END" -o resume-after=0/1 -o skip-empty-xacts -o actions=insert,message -o message-prefixes='p*' | wc -l)
-echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters), $resumed (resume/filters) records"
+echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters), $resumed (resume/filters) records, $jnulls listing JSON null array elements"
 
 pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -m fast -w -t 300 stop >/dev/null || true
 
@@ -120,7 +126,7 @@ for f in "$PGC_DIR"/valgrind.*.log; do
     fi
 done
 echo "valgrind-plugin: $ours error(s) with tributary.so on the stack; $theirs valgrind report line(s) in all"
-if [ "$records" -gt 0 ] && [ "$streamed" -gt 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if [ "$records" -gt 0 ] && [ "$streamed" -gt 0 ] && [ "$jnulls" -eq 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if [ "$ours" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "valgrind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,25 +1,27 @@
 /*
- * fuzz_pgrecord.c: libFuzzer target for the plugin record parser and the
- * assembler (pgrecord.c).
+ * fuzz_pgrecord.c: libFuzzer target for the plugin record parser, the
+ * assembler (source/pg/pgrecord.c) and the stage that holds prepared
+ * transactions (source/pg/pgprepared.c).
  *
  * The input is treated like one XLogData payload: split into lines, each
- * line parsed and, when it parses, pushed through the assembler; then
- * everything deliverable is popped and freed.  One parser lives across
- * inputs, so relation metadata from earlier inputs meets later changes, as
- * in a real session.  Any crash, sanitizer report or leak is a bug: a
- * malformed record must only ever produce an error.
+ * line parsed and, when it parses, pushed through the assembler and on
+ * into pgprep (with a small memory budget, so larger inputs spill to
+ * files in $TMPDIR); then everything deliverable is popped and freed.
+ * One parser lives across inputs, so relation metadata from earlier
+ * inputs meets later changes, as in a real session.  Any crash, sanitizer
+ * report or leak is a bug: a malformed record must only ever produce an
+ * error.
  *
- * Build (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined $(find consumer/src -type d -printf "-I%p ") \
- *     $(pkg-config --cflags yajl) consumer/fuzz/fuzz_pgrecord.c \
- *     consumer/src/source/pg/pgrecord.c consumer/src/core/event.c -lyajl -o fuzz_pgrecord
- *   ./fuzz_pgrecord consumer/fuzz/corpus/pgrecord -max_total_time=60
- * The seed corpus holds real records captured from the plugin.
+ * Build and run: make -C consumer fuzz (clang), corpus in
+ * fuzz/corpus/pgrecord/.  The seed corpus holds real records captured
+ * from the plugin.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "pgprepared.h"
 #include "pgrecord.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +33,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	trib_pgasm *a = trib_pgasm_new();
+	trib_pgprep_conf pc = {.spill_dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+		.spill_prefix = "tributary.fuzz.", .memory_bytes = 4096};
+	trib_pgprep *h = trib_pgprep_new(&pc);
 	const char *text = (const char *) data;
 	size_t		off = 0;
 	char		err[256];
@@ -57,8 +62,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		off += next;
 		while ((r = trib_pgasm_pop(a)))
+			(void) trib_pgprep_push(h, r, err, sizeof(err));
+		while (trib_pgprep_pop(h, &r, err, sizeof(err)) == 1)
 			trib_pgrec_free(r);
 	}
+	trib_pgprep_free(h);			/* before the parser: held events use it */
 	trib_pgasm_free(a);
 	return 0;
 }

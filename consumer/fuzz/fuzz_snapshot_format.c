@@ -9,7 +9,8 @@
  * composite holding an array and a composite), or a progress record.  Any
  * crash, sanitizer report or leak is a bug: malformed text must only ever
  * produce an error.  When a value is accepted, the output must be valid
- * JSON text as yajl sees it.
+ * JSON text as yajl sees it.  Every value also goes through the JSON null
+ * check (trib_snapfmt_column), which collects positions in jsonb[].
  *
  * Build and run: make -C consumer fuzz (clang), corpus in
  * fuzz/corpus/snapshot_format/.
@@ -131,6 +132,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v == NULL)
 				abort();
 			yajl_tree_free(v);
+		}
+		/* the same input through the JSON null check (jsonb[]: positions) */
+		{
+			trib_strbuf jn = {0};
+			bool		json_null;
+
+			out.len = 0;
+			(void) trib_snapfmt_column(&out, (const char *) data + 1, size - 1, t, o, &jn,
+									   &json_null, err, sizeof(err));
+			trib_strbuf_free(&jn);
 		}
 		trib_strbuf_free(&out);
 	}

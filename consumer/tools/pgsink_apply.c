@@ -14,6 +14,7 @@
  *   {"id":"0/10:0","op":"c","schema":"public","table":"t",
  *    "before":{...}|null,"after":{...}|null,"key":{...}|null,
  *    "unchanged":["col",...]|null,"extra":{...}|null,
+ *    "after_json_nulls":[...]|null,"before_json_nulls":[...]|null (event.h),
  *    "rel":{"version":1,"columns":[{"name":"id","type":"bigint","pk":true},...]}}
  * (a column is nullable unless it is "pk" or has "nullable":false).
  * Values are re-generated with yajl (numbers keep their text).
@@ -292,6 +293,8 @@ run_file(trib_sink *sink, const char *path)
 		ev->after = member_text(root, "after");
 		ev->key = member_text(root, "key");
 		ev->unchanged = member_text(root, "unchanged");
+		ev->after_json_nulls = member_text(root, "after_json_nulls");
+		ev->before_json_nulls = member_text(root, "before_json_nulls");
 		ev->extra = member_text(root, "extra");
 		ev->pos.end_lsn = ev->pos.commit_lsn + 48;
 		ev->last_in_tx = true;

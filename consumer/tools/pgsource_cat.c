@@ -13,7 +13,9 @@
  *   {"id":"0/16B3748:4","op":"c","schema":"public","table":"t",
  *    "key":{...},"before":null,"after":{...},"unchanged":null,"extra":null,
  *    "txid":741,"ts_ms":...,"last":true,"end_lsn":"0/16B3778"}
- * Row images, key, unchanged and extra are the event's raw JSON text.
+ * with "after_json_nulls" and "before_json_nulls" after "unchanged" when
+ * the event has them.  Row images, key, unchanged, the JSON null lists
+ * and extra are the event's raw JSON text.
  *
  * Exactly once into a file.  Output is written with write(2).  After each
  * transaction (and every 100 events inside a long one) the tool saves the
@@ -147,6 +149,10 @@ write_event(out_state *o, const trib_event *ev)
 	gen_raw(g, "before", ev->before);
 	gen_raw(g, "after", ev->after);
 	gen_raw(g, "unchanged", ev->unchanged);
+	if (ev->after_json_nulls)
+		gen_raw(g, "after_json_nulls", ev->after_json_nulls);
+	if (ev->before_json_nulls)
+		gen_raw(g, "before_json_nulls", ev->before_json_nulls);
 	gen_raw(g, "extra", ev->extra);
 	yajl_gen_string(g, (const unsigned char *) "txid", 4);
 	yajl_gen_integer(g, (long long) ev->txid);
@@ -477,9 +483,8 @@ main(int argc, char **argv)
 				switch (r->kind)
 				{
 					case TRIB_PGREC_COMMIT:
-					case TRIB_PGREC_PREPARE:
 					case TRIB_PGREC_STREAM_COMMIT:
-					case TRIB_PGREC_STREAM_PREPARE:
+					case TRIB_PGREC_COMMIT_PREPARED:	/* a held one, delivered */
 						/*
 						 * Save only when the transaction delivered events:
 						 * an empty one (heartbeat, filtered, or the catalog
@@ -496,11 +501,7 @@ main(int argc, char **argv)
 						since_ckpt = 0;
 						confirm = r->end_lsn;
 						break;
-					case TRIB_PGREC_COMMIT_PREPARED:
 					case TRIB_PGREC_ROLLBACK_PREPARED:
-						last_lsn = r->commit_lsn;
-						last_seq = 0;
-						failed = !save_ckpt(ck, &o, last_lsn, last_seq);
 						confirm = r->end_lsn;
 						break;
 					default:
@@ -508,7 +509,14 @@ main(int argc, char **argv)
 				}
 			}
 			if (!failed && confirm)
+			{
+				uint64_t	floor;
+
+				/* never past a prepared transaction the source holds */
+				if (trib_source_pg_prepared_floor(src, &floor) && floor < confirm)
+					confirm = floor;
 				trib_source_pg_confirm(src, confirm);
+			}
 			trib_pgrec_free(r);
 			if (!failed && exit_after >= 0 && nevents >= exit_after && i + 1 < n)
 			{

@@ -94,14 +94,66 @@ trib_write_relation(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 }
 
 /*
+ * Add column c to the JSON null list jn (a JSON array being built; data
+ * NULL until its first entry): its name, or for an array column
+ * ["name",i,...] where elems holds ",i,..." (the elements' positions).
+ */
+static void
+note_json_null(StringInfo jn, const TribColumn *c, StringInfo elems)
+{
+	if (jn->data == NULL)
+	{
+		initStringInfo(jn);
+		appendStringInfoCharMacro(jn, '[');
+	}
+	else
+		appendStringInfoCharMacro(jn, ',');
+	if (elems)
+		appendStringInfoCharMacro(jn, '[');
+	trib_json_string(jn, c->name, strlen(c->name));
+	if (elems)
+	{
+		appendBinaryStringInfo(jn, elems->data, elems->len);
+		appendStringInfoCharMacro(jn, ']');
+	}
+}
+
+/*
+ * Append the non-null value of a json, jsonb or json-array column and note
+ * in jn whether it is (or, for an array, which elements are) JSON null.
+ */
+static void
+append_json_column(StringInfo out, const TribColumn *c, Datum value,
+				   StringInfo jn, const TribOptions *opts)
+{
+	int			start = out->len;
+	StringInfoData elems;
+
+	if (c->json_kind == TRIB_JSON_SCALAR)
+	{
+		trib_value_append(out, value, c->type, opts);
+		if (trib_json_text_is_null(out->data + start, out->len - start))
+			note_json_null(jn, c, NULL);
+		return;
+	}
+	initStringInfo(&elems);
+	trib_json_array_append(out, value, c->type, opts, &elems);
+	if (elems.len > 0)
+		note_json_null(jn, c, &elems);
+	pfree(elems.data);
+}
+
+/*
  * Append the columns of a deformed tuple as a JSON object.  only_identity
  * restricts it to replica identity columns (the old key of DEFAULT/INDEX).
  * Unchanged TOAST values (still on disk, not in WAL) are left out of the
  * object and their names collected into *toast (a JSON array being built).
+ * json/jsonb values that are JSON null are listed in *jn (note_json_null).
  */
 static void
 append_tuple(StringInfo out, TribRelEntry *e, HeapTuple tup,
-			 bool only_identity, StringInfo toast, const TribOptions *opts)
+			 bool only_identity, StringInfo toast, StringInfo jn,
+			 const TribOptions *opts)
 {
 	int			i;
 	bool		first = true;
@@ -135,13 +187,31 @@ append_tuple(StringInfo out, TribRelEntry *e, HeapTuple tup,
 		appendBinaryStringInfo(out, c->json_key, c->json_key_len);
 		if (e->nulls[k])
 			appendBinaryStringInfo(out, "null", 4);
-		else
+		else if (c->json_kind == TRIB_JSON_NONE)
 			trib_value_append(out, e->values[k], c->type, opts);
+		else
+			append_json_column(out, c, e->values[k], jn, opts);
 	}
 	appendStringInfoCharMacro(out, '}');
 }
 
-/* An insert, update or delete record. */
+/* Append ,"<key>":[...] when the JSON null list jn has entries. */
+static void
+append_json_nulls(StringInfo out, const char *key, int keylen, StringInfo jn)
+{
+	if (jn->data == NULL)
+		return;
+	appendStringInfoCharMacro(jn, ']');
+	appendBinaryStringInfo(out, key, keylen);
+	appendBinaryStringInfo(out, jn->data, jn->len);
+}
+
+/*
+ * An insert, update or delete record.  After the images come the lists
+ * that qualify them, each only when it has entries: unchanged_toast, and
+ * json_nulls / old_json_nulls (the columns of "new" / "old" whose null is
+ * the JSON literal null, not SQL NULL; docs/PLUGIN.md).
+ */
 void
 trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 					  ReorderBufferChange *change, int64 seq,
@@ -149,6 +219,8 @@ trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 					  const TribOptions *opts)
 {
 	StringInfoData toast;
+	StringInfoData old_jn = {0};
+	StringInfoData new_jn = {0};
 
 	switch (change->action)
 	{
@@ -174,7 +246,8 @@ trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 		appendBinaryStringInfo(out, ",\"old\":", 7);
 		if (oldtup)
 			append_tuple(out, e, oldtup,
-						 e->replident != REPLICA_IDENTITY_FULL, NULL, opts);
+						 e->replident != REPLICA_IDENTITY_FULL, NULL, &old_jn,
+						 opts);
 		else
 			appendBinaryStringInfo(out, "null", 4);
 	}
@@ -183,7 +256,7 @@ trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 		initStringInfo(&toast);
 		appendStringInfoCharMacro(&toast, '[');
 		appendBinaryStringInfo(out, ",\"new\":", 7);
-		append_tuple(out, e, newtup, false, &toast, opts);
+		append_tuple(out, e, newtup, false, &toast, &new_jn, opts);
 		if (toast.len > 1)
 		{
 			appendStringInfoCharMacro(&toast, ']');
@@ -191,6 +264,8 @@ trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 			appendBinaryStringInfo(out, toast.data, toast.len);
 		}
 	}
+	append_json_nulls(out, KIND(",\"json_nulls\":"), &new_jn);
+	append_json_nulls(out, KIND(",\"old_json_nulls\":"), &old_jn);
 	appendStringInfoCharMacro(out, '}');
 }
 

@@ -208,6 +208,18 @@ render_relation_body(TribRelEntry *e, StringInfo buf)
 	appendStringInfoChar(buf, '}');
 }
 
+/* TRIB_JSON_* of a column type: may its values be JSON null? */
+static uint8
+json_kind_of(const TribTypeInfo *ti)
+{
+	if (ti->kind == TV_JSON || ti->kind == TV_JSONB)
+		return TRIB_JSON_SCALAR;
+	if (ti->kind == TV_ARRAY &&
+		(ti->elem->kind == TV_JSON || ti->elem->kind == TV_JSONB))
+		return TRIB_JSON_ARRAY;
+	return TRIB_JSON_NONE;
+}
+
 /* Fill the column array from the published relation. */
 static void
 build_columns(TribRelEntry *e, Relation pubrel)
@@ -239,6 +251,7 @@ build_columns(TribRelEntry *e, Relation pubrel)
 		c->is_pk = bms_is_member(off, pk);
 		c->is_identity = bms_is_member(off, ident);
 		c->type = trib_typeinfo_build(att->atttypid, CurrentMemoryContext);
+		c->json_kind = json_kind_of(c->type);
 		initStringInfo(&key);
 		trib_json_string(&key, c->name, strlen(c->name));
 		appendStringInfoChar(&key, ':');

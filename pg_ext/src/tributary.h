@@ -146,6 +146,11 @@ extern TribTypeInfo *trib_typeinfo_build(Oid typid, MemoryContext cxt);
 extern void trib_value_append(StringInfo out, Datum value,
 							  const TribTypeInfo *ti,
 							  const TribOptions *opts);
+extern void trib_json_array_append(StringInfo out, Datum value,
+								   const TribTypeInfo *ti,
+								   const TribOptions *opts,
+								   StringInfo json_nulls);
+extern bool trib_json_text_is_null(const char *s, int len);
 
 /* ---- relation cache (relcache.c) ---- */
 
@@ -160,8 +165,18 @@ typedef struct TribColumn
 	bool		notnull;
 	bool		is_pk;
 	bool		is_identity;	/* part of the replica identity key */
+	uint8		json_kind;		/* TRIB_JSON_*: which values may be JSON null */
 	TribTypeInfo *type;
 } TribColumn;
+
+/*
+ * TribColumn.json_kind: json and jsonb values (domains over them too) may
+ * be the JSON literal null, which looks like SQL NULL in a row image; such
+ * columns are checked and listed in "json_nulls" (records.c).
+ */
+#define TRIB_JSON_NONE		0
+#define TRIB_JSON_SCALAR	1	/* json or jsonb */
+#define TRIB_JSON_ARRAY		2	/* an array of json or jsonb */
 
 typedef struct TribRelEntry
 {

@@ -25,6 +25,12 @@
  *	  the type's text output as a JSON string.
  *	- domains: as their base type.
  *
+ * json and jsonb values that are the JSON literal null read like SQL NULL;
+ * trib_json_text_is_null() tells them apart from the written text (cheap:
+ * only the ends of the value are looked at), and trib_json_array_append()
+ * finds them among the elements of a json[] or jsonb[].  records.c lists
+ * them in "json_nulls".
+ *
  * Memory: anything allocated here lands in the caller's current context,
  * the plugin's per-change context, which is reset after every change.
  *
@@ -232,11 +238,34 @@ append_interval(StringInfo out, Interval *span)
 	trib_json_string(out, buf, strlen(buf));
 }
 
-/* Append one dimension (and those below it) of a deconstructed array. */
+/*
+ * Is s[0..len) -- a json or jsonb value as written -- the JSON literal
+ * null?  JSON white space around it is allowed (json keeps its input
+ * text); anything longer is an object, array, string or number.
+ */
+bool
+trib_json_text_is_null(const char *s, int len)
+{
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
+					   s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	while (len > 4 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+	{
+		s++;
+		len--;
+	}
+	return len == 4 && memcmp(s, "null", 4) == 0;
+}
+
+/*
+ * Append one dimension (and those below it) of a deconstructed array.
+ * json_nulls, when not NULL, collects ",i" for every element that is the
+ * JSON literal null (i: its position among all elements, row-major).
+ */
 static int
 append_array_dim(StringInfo out, int dim, int ndim, const int *dims,
 				 Datum *elems, bool *nulls, int idx, const TribTypeInfo *elem,
-				 const TribOptions *opts)
+				 const TribOptions *opts, StringInfo json_nulls)
 {
 	int			i;
 
@@ -247,13 +276,20 @@ append_array_dim(StringInfo out, int dim, int ndim, const int *dims,
 			appendStringInfoCharMacro(out, ',');
 		if (dim + 1 < ndim)
 			idx = append_array_dim(out, dim + 1, ndim, dims, elems, nulls,
-								   idx, elem, opts);
+								   idx, elem, opts, json_nulls);
 		else
 		{
+			int			start = out->len;
+
 			if (nulls[idx])
 				appendBinaryStringInfo(out, "null", 4);
 			else
+			{
 				trib_value_append(out, elems[idx], elem, opts);
+				if (json_nulls &&
+					trib_json_text_is_null(out->data + start, out->len - start))
+					appendStringInfo(json_nulls, ",%d", idx);
+			}
 			idx++;
 		}
 	}
@@ -261,10 +297,10 @@ append_array_dim(StringInfo out, int dim, int ndim, const int *dims,
 	return idx;
 }
 
-/* Append an array value as a (nested) JSON array. */
+/* Append an array value as a (nested) JSON array; json_nulls as above. */
 static void
 append_array(StringInfo out, Datum value, const TribTypeInfo *ti,
-			 const TribOptions *opts)
+			 const TribOptions *opts, StringInfo json_nulls)
 {
 	ArrayType  *arr = DatumGetArrayTypeP(value);
 	int			ndim = ARR_NDIM(arr);
@@ -280,7 +316,18 @@ append_array(StringInfo out, Datum value, const TribTypeInfo *ti,
 	deconstruct_array(arr, ARR_ELEMTYPE(arr), ti->elem->typlen,
 					  ti->elem->typbyval, ti->elmalign, &elems, &nulls, &n);
 	append_array_dim(out, 0, ndim, ARR_DIMS(arr), elems, nulls, 0,
-					 ti->elem, opts);
+					 ti->elem, opts, json_nulls);
+}
+
+/*
+ * Append an array of json or jsonb (ti: TV_ARRAY) and add ",i" to
+ * json_nulls for each element that is JSON null (see append_array_dim).
+ */
+void
+trib_json_array_append(StringInfo out, Datum value, const TribTypeInfo *ti,
+					   const TribOptions *opts, StringInfo json_nulls)
+{
+	append_array(out, value, ti, opts, json_nulls);
 }
 
 /*
@@ -437,7 +484,7 @@ trib_value_append(StringInfo out, Datum value, const TribTypeInfo *ti,
 			append_interval(out, DatumGetIntervalP(value));
 			break;
 		case TV_ARRAY:
-			append_array(out, value, ti, opts);
+			append_array(out, value, ti, opts, NULL);
 			break;
 		case TV_COMPOSITE:
 			append_composite(out, value, opts);

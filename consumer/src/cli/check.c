@@ -206,8 +206,42 @@ source_server(check_ctx *c, PGconn *conn)
 	PQclear(r);
 }
 
-/* The slot: exists? plugin, confirmed position, lag. */
+/*
+ * two-phase: where held prepared transactions spill.  A slot with
+ * two-phase enabled and the option off is fine, but worth a note: turning
+ * the option on later loses transactions prepared meanwhile and still
+ * open (CONFIG.md).
+ */
 static void
+source_two_phase(check_ctx *c, const trib_pg_source_conf *pg, bool slot_two_phase)
+{
+	const char *dir = pg->prepared_spill_dir ? pg->prepared_spill_dir :
+		trib_pg_default_spill_dir();
+	struct stat st;
+
+	if (!pg->two_phase)
+	{
+		if (slot_two_phase)
+			say(c, "    note: the slot has two-phase enabled and plugin option two-phase is "
+				"off: prepared transactions are decoded at COMMIT PREPARED; turn it on only "
+				"while no transaction is prepared");
+		return;
+	}
+	say(c, "  two-phase: prepared transactions are held until COMMIT PREPARED "
+		"(%d MiB in memory, then spill files in %s) and dropped at ROLLBACK PREPARED",
+		pg->prepared_buffer_mb, dir);
+	errno = 0;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0)
+	{
+		say(c, "    spill directory %s: not a writable directory (%s)", dir,
+			errno ? strerror(errno) : "not a directory");
+		c->rep.problems++;
+	}
+}
+
+/* The slot: exists? plugin, confirmed position, lag.  Returns whether it
+ * has two-phase enabled. */
+static bool
 source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 {
 	const char *params[1] = {pg->slot};
@@ -215,12 +249,13 @@ source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 						  "SELECT plugin, slot_type, database, active, confirmed_flush_lsn, "
 						  "pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff("
 						  "pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)), "
-						  "current_database() "
+						  "current_database(), two_phase "
 						  "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
 						  1, params);
+	bool		slot_two_phase = false;
 
 	if (r == NULL)
-		return;
+		return false;
 	if (PQntuples(r) == 0)
 	{
 		say(c, "  slot %s: does not exist; %s", pg->slot,
@@ -247,8 +282,10 @@ source_slot(check_ctx *c, PGconn *conn, const trib_pg_source_conf *pg)
 				"tributary in this database");
 			c->rep.problems++;
 		}
+		slot_two_phase = strcmp(PQgetvalue(r, 0, 7), "t") == 0;
 	}
 	PQclear(r);
+	return slot_two_phase;
 }
 
 /* The tables the filters match, with columns, key and replica identity. */
@@ -351,7 +388,7 @@ check_source(check_ctx *c, const trib_source_conf *s)
 	if (conn == NULL)
 		return;
 	source_server(c, conn);
-	source_slot(c, conn, pg);
+	source_two_phase(c, pg, source_slot(c, conn, pg));
 	source_tables(c, conn, pg);
 	PQfinish(conn);
 }

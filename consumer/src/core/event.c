@@ -38,6 +38,8 @@ trib_event_clear(trib_event *ev)
 	free(ev->after);
 	free(ev->key);
 	free(ev->unchanged);
+	free(ev->after_json_nulls);
+	free(ev->before_json_nulls);
 	free(ev->extra);
 	free(ev->pos.opaque);
 	free(ev->topic);

@@ -17,16 +17,26 @@
  * both turn 123456789012345678901234567890 into a lossy double or a
  * saturated integer.
  *
+ * JSON null.  A json/jsonb value that is the JSON literal null and SQL
+ * NULL are both `null` in a row image.  after_json_nulls and
+ * before_json_nulls tell them apart, as the plugin's json_nulls and
+ * old_json_nulls do (docs/PLUGIN.md): a JSON array whose entries are a
+ * column name (that column's null is JSON null) or ["column", i, ...] (an
+ * array column: its elements at row-major positions i are JSON null).  An
+ * entry says nothing about a value that is not null, so a rule that
+ * replaces a value need not touch the lists; one that drops or renames
+ * columns keeps them in step (rules_fields.c).
+ *
  * Position.  Every event carries the position that makes it unique and
  * ordered within its source (position.h).
  *
- * Ownership: an event owns its row images, key, unchanged, extra,
- * pos.opaque and topic; trib_event_free() releases them.  The five naming
- * strings (source, connector, db, schema, table) are borrowed and const:
- * they are the same for millions of events, so the source that builds an
- * event points them at strings it owns (the Postgres parser interns them,
- * pgrecord.c) and keeps those alive until the source is freed, which is
- * after every event it produced is gone.  trib_event_free() never frees
+ * Ownership: an event owns its row images, key, unchanged, the JSON null
+ * lists, extra, pos.opaque and topic; trib_event_free() releases them.
+ * The five naming strings (source, connector, db, schema, table) are
+ * borrowed and const: they are the same for millions of events, so the
+ * source that builds an event points them at strings it owns (the
+ * Postgres parser interns them, pgrecord.c) and keeps those alive until
+ * the source is freed, which is after every event it produced is gone.  trib_event_free() never frees
  * them.  Whoever builds events by hand (tests, fuzz targets, a future
  * transform that renames a table) points them at storage that outlives the
  * event: a literal, or a string it frees itself after the event.
@@ -78,6 +88,8 @@ typedef struct trib_relation
 	uint32_t	version;		/* increases when the source sees a change */
 } trib_relation;
 
+/* The PostgreSQL source writes held events to spill files field by field
+ * (source/pg/pgprepared.c): a new field goes into that format too. */
 typedef struct trib_event
 {
 	trib_op		op;
@@ -91,6 +103,11 @@ typedef struct trib_event
 	char	   *after;			/* row image (JSON object text) or NULL */
 	char	   *key;			/* primary key: JSON object text, or NULL */
 	char	   *unchanged;		/* JSON array of columns not in `after`, or NULL */
+	/* JSON null lists: which nulls of `after` / `before` are the JSON
+	 * literal null of a json/jsonb column rather than SQL NULL (see JSON
+	 * null above); NULL when there are none */
+	char	   *after_json_nulls;
+	char	   *before_json_nulls;
 	char	   *extra;			/* JSON object: truncate relations, message */
 	uint64_t	txid;
 	int64_t		ts_ms;			/* commit time, ms since the epoch */

@@ -158,8 +158,12 @@ er_keyrow_apply(const er_keyrow *row, const er_table *t, trib_erasure_action act
 	free(ev->before);
 	free(ev->after);
 	free(ev->unchanged);
+	free(ev->after_json_nulls);
+	free(ev->before_json_nulls);
 	ev->extra = NULL;
 	ev->unchanged = NULL;
+	ev->after_json_nulls = NULL;
+	ev->before_json_nulls = NULL;
 	ev->schema = schema;
 	ev->table = table;
 	ev->rel = NULL;

@@ -16,9 +16,27 @@
  *     of a large transaction;
  *   - the slot confirmation: a transaction's end_lsn is confirmed only once
  *     every one of its events is durable in every sink (a queue of
- *     committed transactions, oldest first).  Empty transactions (the
- *     source's heartbeats) are confirmed as soon as everything before them
- *     is, which keeps the slot moving while the tables are idle.
+ *     committed transactions, oldest first).  Every record that ends a
+ *     transaction queues it with the events handled since the last one:
+ *     commit, commit_prepared, rollback_prepared, and stream_commit, which
+ *     follows a streamed transaction's events without a begin record
+ *     before them (the assembler, pgrecord.h).  A non-transactional
+ *     message, which PostgreSQL sends again only while the slot is not
+ *     confirmed past it, thus goes with the transaction after it.  Empty
+ *     transactions (the source's heartbeats) are confirmed as soon as
+ *     everything before them is, which keeps the slot moving while the
+ *     tables are idle.
+ *
+ * Two-phase.  The source holds a prepared transaction until COMMIT
+ * PREPARED and then delivers it as a transaction committed there
+ * (begin_prepare, events, commit_prepared with prepare_lsn), so ids keep
+ * increasing; ROLLBACK PREPARED is an empty transaction.  PostgreSQL sends
+ * a prepared transaction's changes again after a restart only while the
+ * slot is not confirmed past its PREPARE, so the confirmation stops at the
+ * oldest PREPARE the source holds (trib_source_pg_prepared_floor) and at
+ * the PREPARE of each delivered one (`prepared`) until its commit is
+ * confirmed.  The checkpoint moves on as usual: the source filters what a
+ * restart sends again.
  *
  * Start-up and exactly-once.  Each sink that stores its own position
  * atomically with its data (Postgres: in the same transaction; Kafka in
@@ -82,6 +100,7 @@
 typedef struct pending_tx
 {
 	uint64_t	commit_lsn;
+	uint64_t	prepare_lsn;	/* committed prepared: its PREPARE, else 0 */
 	uint64_t	end_lsn;
 	int64_t		ts_ms;			/* commit time */
 	bool		has_last;		/* it has events */
@@ -118,22 +137,25 @@ struct trib_pipeline
 	sink_slot  *sinks;
 	size_t		nsinks;
 
-	/* current transaction and the queue of committed ones */
-	bool		in_tx;
-	uint64_t	tx_commit_lsn;
-	bool		tx_has_last;
-	trib_position tx_last;
+	/* the transaction being handled and the queue of committed ones */
+	bool		tx_has_last;	/* an event of it reached a sink */
+	trib_position tx_last;		/* the last one */
 	bool		has_offered;
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	trib_metric *m_dropped;
+	trib_metric *m_prepared_held;
+	trib_metric *m_prepared_spilled;
 	pending_tx *queue;
 	size_t		qhead,
 				qlen,
 				qcap;
 	size_t		qdurable;		/* entries from the head known durable */
+	size_t		nprepared;		/* entries with a prepare_lsn */
+	uint64_t	confirmable;	/* end_lsn of the last entry confirmed,
+								 * before the prepared floor */
 	bool		has_durable_tx;
 	trib_position durable_tx;	/* newest durable transaction with events,
 								 * as (commit_lsn, TRIB_SEQ_ALL, end_lsn) */
@@ -252,6 +274,8 @@ make_source(trib_pipeline *p, char *errbuf, size_t errlen)
 	sc.heartbeat_interval_ms = c->heartbeat_interval_ms;
 	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
 	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
+	sc.prepared_spill_dir = c->prepared_spill_dir;
+	sc.prepared_memory_bytes = (size_t) c->prepared_buffer_mb << 20;
 	sc.log = source_log;
 	inc = join_list(&c->include_tables);
 	exc = join_list(&c->exclude_tables);
@@ -336,6 +360,14 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 														"Events transform rules dropped (filter, sample, flatten).",
 														"source"), p->srcconf->name);
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
+	p->m_prepared_held = trib_metric_get(trib_metrics_gauge(p->metrics,
+															"tributary_prepared_held_transactions",
+															"Prepared transactions held until COMMIT PREPARED.",
+															"source"), p->srcconf->name);
+	p->m_prepared_spilled = trib_metric_get(trib_metrics_gauge(p->metrics,
+															   "tributary_prepared_spilled_bytes",
+															   "Bytes of held prepared transactions in spill files.",
+															   "source"), p->srcconf->name);
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
@@ -565,13 +597,40 @@ durable_position(trib_pipeline *p, trib_position *out)
 }
 
 /*
+ * `confirm`, or less when a prepared transaction needs the slot kept at its
+ * PREPARE: one the source still holds, or one delivered whose commit is not
+ * confirmed yet (file comment, Two-phase).
+ */
+static uint64_t
+prepared_floor(trib_pipeline *p, uint64_t confirm)
+{
+	uint64_t	floor;
+	size_t		seen = 0;
+
+	if (trib_source_pg_prepared_floor(p->src, &floor) && floor < confirm)
+		confirm = floor;
+	for (size_t i = 0; seen < p->nprepared && i < p->qlen; i++)
+	{
+		const pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
+
+		if (tx->prepare_lsn == 0)
+			continue;
+		seen++;
+		if (tx->prepare_lsn < confirm)
+			confirm = tx->prepare_lsn;
+	}
+	return confirm;
+}
+
+/*
  * Save the checkpoint when due, then confirm to the slot the transactions
  * the saved checkpoint covers.  The order matters: the slot is never
  * confirmed past the checkpoint, so after a crash the checkpoint is never
  * behind the slot and resuming from it loses nothing and repeats nothing.
+ * With confirm_slot false only the checkpoint is saved.
  */
 static bool
-advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
+advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen)
 {
 	trib_position d;
 	bool		have = durable_position(p, &d);
@@ -641,13 +700,17 @@ advance(trib_pipeline *p, bool force, char *errbuf, size_t errlen)
 
 		if (tx->has_last && (!p->has_saved || pos_cmp(&tx->last, &p->saved) > 0))
 			break;
-		confirm = tx->end_lsn;
+		if (tx->end_lsn > p->confirmable)
+			p->confirmable = tx->end_lsn;
+		if (tx->prepare_lsn != 0)
+			p->nprepared--;
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
 		if (p->qdurable > 0)
 			p->qdurable--;
 	}
-	if (confirm > p->confirmed_lsn)
+	confirm = prepared_floor(p, p->confirmable);
+	if (confirm_slot && confirm > p->confirmed_lsn)
 	{
 		p->confirmed_lsn = confirm;
 		trib_source_pg_confirm(p->src, confirm);
@@ -774,6 +837,29 @@ awaiting_acks(trib_pipeline *p)
 		(!durable_position(p, &d) || pos_cmp(&d, &p->written) < 0);
 }
 
+/*
+ * A transaction ends here: queue it for confirmation with the last event
+ * handled since the last one ended, if any reached the sinks (its own, or
+ * a non-transactional message before it; file comment).  prepare_lsn: see
+ * pending_tx; ts_ms 0 when unknown.
+ */
+static void
+end_tx(trib_pipeline *p, uint64_t commit_lsn, uint64_t prepare_lsn,
+	   uint64_t end_lsn, int64_t ts_ms)
+{
+	pending_tx	tx;
+
+	tx.commit_lsn = commit_lsn;
+	tx.prepare_lsn = prepare_lsn;
+	p->nprepared += prepare_lsn != 0;
+	tx.end_lsn = end_lsn;
+	tx.ts_ms = ts_ms;
+	tx.has_last = p->tx_has_last;
+	tx.last = p->tx_last;
+	queue_push(p, &tx);
+	p->tx_has_last = false;
+}
+
 /* Process one record from the source. */
 static bool
 handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
@@ -781,24 +867,23 @@ handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
 	switch (r->kind)
 	{
 		case TRIB_PGREC_BEGIN:
-			p->in_tx = true;
-			p->tx_commit_lsn = r->commit_lsn;
-			p->tx_has_last = false;
+		case TRIB_PGREC_BEGIN_PREPARE:	/* a prepared one, now committed */
+
+			/*
+			 * Nothing to do: a transaction is what was handled since the
+			 * last one ended (a streamed one has no begin record), and
+			 * after a reconnection the events already handled belong to
+			 * the transaction the server begins again.
+			 */
 			return true;
 		case TRIB_PGREC_COMMIT:
-			{
-				pending_tx tx;
-
-				tx.commit_lsn = r->commit_lsn;
-				tx.end_lsn = r->end_lsn;
-				tx.ts_ms = r->has_ts ? r->ts_ms : 0;
-				tx.has_last = p->tx_has_last;
-				tx.last = p->tx_last;
-				queue_push(p, &tx);
-				p->in_tx = false;
-				p->tx_has_last = false;
-				return true;
-			}
+		case TRIB_PGREC_STREAM_COMMIT:	/* its events came just before,
+										 * without a begin record */
+		case TRIB_PGREC_COMMIT_PREPARED:
+		case TRIB_PGREC_ROLLBACK_PREPARED:	/* empty: its changes are dropped */
+			end_tx(p, r->commit_lsn, r->prepare_lsn, r->end_lsn,
+				   r->has_ts ? r->ts_ms : 0);
+			return true;
 		default:
 			/* changes, truncates, messages; relation records carry none */
 			if (r->ev == NULL)
@@ -824,6 +909,8 @@ update_gauges(trib_pipeline *p)
 	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
 	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
+	trib_metric_set(p->m_prepared_held, (double) st.prepared_held);
+	trib_metric_set(p->m_prepared_spilled, (double) st.prepared_spilled_bytes);
 }
 
 static bool
@@ -921,7 +1008,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
 		return false;
-	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, errbuf, errlen))
+	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
 		return false;
 	return trib_source_pg_flush_status(p->src, errbuf, errlen);
 }
@@ -939,9 +1026,14 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 	{
 		char		e[512];
 
-		/* keep what the sinks did acknowledge (acks are only ever for
-		 * durable positions), so a restart repeats less */
-		if (!advance(p, true, e, sizeof(e)))
+		/*
+		 * Keep what the sinks did acknowledge (acks are only ever for
+		 * durable positions), so a restart repeats less.  Confirm nothing
+		 * more: records taken from the source may not have been handled,
+		 * among them the commit of a prepared transaction whose PREPARE
+		 * the slot must stay before (file comment, Two-phase).
+		 */
+		if (!advance(p, true, false, e, sizeof(e)))
 			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
 	}
 	if (!ok)
@@ -998,6 +1090,9 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 				return true;
 			}
 	}
+	/* the snapshot's events are durable (settled) and belong to no
+	 * transaction of the stream */
+	p->tx_has_last = false;
 	if (!trib_source_pg_start(p->src, resume.commit_lsn ? &resume : NULL,
 							  30000, errbuf, errlen))
 		return false;
@@ -1039,7 +1134,7 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
 			trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
 		if (!poll_sinks(p, 0, errbuf, errlen) ||
-			!advance(p, settled, errbuf, errlen))
+			!advance(p, settled, true, errbuf, errlen))
 			return false;
 		/* idle: tell the server at once what became confirmed, rather
 		 * than at the next status interval (a broken connection is the

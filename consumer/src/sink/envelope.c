@@ -749,6 +749,27 @@ write_transaction(trib_envelope *env, const trib_event *ev,
 	eb_ch(b, '}');
 }
 
+/* ,"json_nulls":{"before":[...],"after":[...]}: the images' JSON null
+ * lists (event.h), each key only when the event has that list. */
+static void
+write_json_nulls(ebuf *b, const trib_event *ev)
+{
+	EB_LIT(b, ",\"json_nulls\":{");
+	if (ev->before_json_nulls)
+	{
+		EB_LIT(b, "\"before\":");
+		eb_put(b, ev->before_json_nulls, strlen(ev->before_json_nulls));
+	}
+	if (ev->after_json_nulls)
+	{
+		if (ev->before_json_nulls)
+			eb_ch(b, ',');
+		EB_LIT(b, "\"after\":");
+		eb_put(b, ev->after_json_nulls, strlen(ev->after_json_nulls));
+	}
+	eb_ch(b, '}');
+}
+
 /* The "source" block (with its key). */
 static void
 write_source(trib_envelope *env, const trib_event *ev,
@@ -818,7 +839,10 @@ write_source(trib_envelope *env, const trib_event *ev,
 		eb_u64(b, pos->lsn);
 	else
 		EB_LIT(b, "null");
-	EB_LIT(b, ",\"xmin\":null}");
+	EB_LIT(b, ",\"xmin\":null");
+	if (ev->before_json_nulls || ev->after_json_nulls)
+		write_json_nulls(b, ev);
+	eb_ch(b, '}');
 }
 
 /* Skip JSON whitespace. */

@@ -24,7 +24,11 @@
  * "false", or "last" for a snapshot event with last_in_tx set), db,
  * sequence ("[\"<commit_lsn>\",\"<lsn>\"]" as a string; Debezium puts the
  * previous transaction's commit LSN first), schema, table, txId (null
- * when 0), lsn (pos.lsn, null when 0), xmin (null).
+ * when 0), lsn (pos.lsn, null when 0), xmin (null), and only when the
+ * event has JSON null lists (event.h), json_nulls: {"before":[...],
+ * "after":[...]}, each key only when that list exists, so that a consumer
+ * can tell a json column's JSON null from SQL NULL (Debezium writes json
+ * as a string; here it is embedded and both read null).
  *
  * What one event becomes:
  *   c, u, r    one record

@@ -466,7 +466,11 @@ to_dead_letter(trib_rules *rs, rl_evctx *x, const rl_rule *r)
 			*t = NULL;
 		}
 		free(x->ev->unchanged);
+		free(x->ev->after_json_nulls);
+		free(x->ev->before_json_nulls);
 		x->ev->unchanged = NULL;
+		x->ev->after_json_nulls = NULL;
+		x->ev->before_json_nulls = NULL;
 	}
 	if (rs->f_dead)
 		trib_metric_inc(trib_metric_get(rs->f_dead, r->c->name));

@@ -1,8 +1,9 @@
 /*
  * rules_fields.c: the rules that rewrite fields by name: cast (a value
  * to another JSON type) and the shape rules drop, keep and rename, which
- * change which top-level fields exist; the driver then gives the event a
- * derived relation (rules.c).
+ * change which top-level fields exist and keep the event's lists of
+ * column names (unchanged TOAST, JSON nulls: event.h) in step; the driver
+ * then gives the event a derived relation (rules.c).
  */
 #include "rules_fields.h"
 
@@ -65,18 +66,24 @@ cast_value(yajl_val *slot, const char *name, rl_value_arg *a)
 
 /* ---- shape rules ------------------------------------------------------------ */
 
-/* keep: remove top-level keys no path names; nested paths keep their
- * column whole. */
+/* keep: does a path of r name this top-level column?  A nested path
+ * keeps its column whole. */
+static bool
+keep_names(const rl_rule *r, const char *column)
+{
+	for (int p = 0; p < r->npaths; p++)
+		if (trib_jpath_first_matches(&r->paths[p], column))
+			return true;
+	return false;
+}
+
+/* keep: remove top-level keys no path names. */
 static void
 keep_only(yajl_val obj, const rl_rule *r)
 {
 	for (size_t i = 0; obj && i < obj->u.object.len;)
 	{
-		bool		keep = false;
-
-		for (int p = 0; p < r->npaths && !keep; p++)
-			keep = trib_jpath_first_matches(&r->paths[p], obj->u.object.keys[i]);
-		if (keep)
+		if (keep_names(r, obj->u.object.keys[i]))
 			i++;
 		else
 			trib_jdoc_remove(obj, obj->u.object.keys[i]);
@@ -98,6 +105,66 @@ rename_keys(yajl_val obj, const trib_kvlist *renames)
 			obj->u.object.keys[i] = trib_xstrdup(to);
 		}
 	}
+}
+
+/* The slot of the column name in an array entry ["column", ...] of a
+ * JSON null list; NULL when e is not one. */
+static yajl_val *
+array_entry_name(yajl_val e)
+{
+	if (YAJL_IS_ARRAY(e) && e->u.array.len > 0 && YAJL_IS_STRING(e->u.array.values[0]))
+		return &e->u.array.values[0];
+	return NULL;
+}
+
+/* Does shape rule r (drop or keep) remove column `name` from the images? */
+static bool
+shape_removes(const rl_rule *r, const char *name)
+{
+	if (r->c->type == TRIB_RULE_DROP)
+		return rl_any_path_first(r, name);
+	return !keep_names(r, name);
+}
+
+/*
+ * Keep a list of column names (unchanged TOAST, JSON nulls: event.h) in
+ * step with what shape rule r did to the images: the columns drop or keep
+ * removed leave the list, renamed ones are renamed.  An emptied list is
+ * NULL.  Lists are rare and short; nothing is parsed without one.
+ */
+static void
+shape_name_list(char **list, const rl_rule *r)
+{
+	yajl_val	v = *list ? trib_jdoc_parse(*list, NULL, 0) : NULL;
+	size_t		i,
+				n = 0;
+
+	if (v == NULL || !YAJL_IS_ARRAY(v))
+	{
+		yajl_tree_free(v);
+		return;
+	}
+	for (i = 0; i < v->u.array.len; i++)
+	{
+		yajl_val	e = v->u.array.values[i];
+		yajl_val   *slot = YAJL_IS_STRING(e) ? &v->u.array.values[i] : array_entry_name(e);
+		const char *to;
+
+		if (slot && r->c->type == TRIB_RULE_RENAME &&
+			(to = trib_kvlist_get(&r->c->renames, YAJL_GET_STRING(*slot))) != NULL)
+			rl_replace(slot, trib_jdoc_string(to));
+		else if (slot && r->c->type != TRIB_RULE_RENAME &&
+				 shape_removes(r, YAJL_GET_STRING(*slot)))
+		{
+			yajl_tree_free(e);
+			continue;
+		}
+		v->u.array.values[n++] = v->u.array.values[i];
+	}
+	v->u.array.len = n;
+	free(*list);
+	*list = n > 0 ? trib_jdoc_dump(v) : NULL;
+	yajl_tree_free(v);
 }
 
 /* drop, keep, rename: the top-level fields of before and after (rename:
@@ -125,6 +192,9 @@ apply_shape(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 		rename_keys(x->img[IMG_KEY], &r->c->renames);
 		x->dirty[IMG_KEY] = true;
 	}
+	shape_name_list(&x->ev->unchanged, r);
+	shape_name_list(&x->ev->after_json_nulls, r);
+	shape_name_list(&x->ev->before_json_nulls, r);
 	x->reshaped = true;
 	return TRIB_VERDICT_KEEP;
 }

@@ -4,13 +4,15 @@
 # every kind of type the plugin's regression test covers (test/regress
 # decode_types) and a few more (timestamptz and bytea arrays, box arrays
 # with their ';' delimiter, int2vector, money arrays, tstzrange, nested
-# composite types, non-default array bounds), under a database whose
-# TimeZone and DateStyle are not the defaults.
+# composite types, non-default array bounds, json, jsonb and json[] values
+# that are JSON null), under a database whose TimeZone and DateStyle are
+# not the defaults.
 #
 # `tributary run` with `snapshot: initial` creates the slot, copies rows
 # 1-5 under the slot's exported snapshot, then streams; the same values are
 # then inserted as rows 101-105.  Each snapshot image must equal the
-# streamed image of id + 100, byte for byte (apart from the id).  Also
+# streamed image of id + 100, byte for byte (apart from the id), and so
+# must its source.json_nulls (the plugin's json_nulls list).  Also
 # checked: op, source.snapshot true/last, the key and that `tributary
 # snapshot` (copy only) writes the same images, and that a table without a
 # primary key is copied whole (one pass through a cursor) while
@@ -63,7 +65,8 @@ CREATE TABLE public.types (
     c_generated int GENERATED ALWAYS AS (c_int4 * 2) STORED,
     x_tstz_arr timestamptz[], x_bytea_arr bytea[], x_box_arr box[], x_int2vector int2vector,
     x_money_arr money[], x_tstzrange tstzrange, x_outer public.outer_t, x_bounds int[],
-    x_json_arr jsonb[], x_date_arr date[], x_interval_arr interval[], x_float_arr float8[]
+    x_json_arr jsonb[], x_date_arr date[], x_interval_arr interval[], x_float_arr float8[],
+    x_jnull json, x_jbnull jsonb, x_jnull_arr json[]
 );
 SQL
 
@@ -83,7 +86,7 @@ INSERT INTO public.types (id, c_int2, c_int4, c_int8, c_oid, c_float4, c_float8,
     c_tsvector, c_point, c_xml, c_int_arr, c_text_arr, c_2d, c_enum_arr,
     c_comp_arr, c_empty_arr, x_tstz_arr, x_bytea_arr, x_box_arr, x_int2vector,
     x_money_arr, x_tstzrange, x_outer, x_bounds, x_json_arr, x_date_arr,
-    x_interval_arr, x_float_arr)
+    x_interval_arr, x_float_arr, x_jnull, x_jbnull, x_jnull_arr)
 VALUES ($o + 1, -32768, 1000000, -9223372036854775808, 4294967295, 0.1, 1.0000000000000002,
     '123456789012345678901234567890.123456789012345678901234567890', 1234567890.12,
     '-1234.56', true, E'tab\there "quote" back\\\\slash \u00e9\u4e2d\U0001F600 ctl\x01', 'varchar', 'ab', 'a_name',
@@ -99,27 +102,28 @@ VALUES ($o + 1, -32768, 1000000, -9223372036854775808, 4294967295, 0.1, 1.000000
     '1 2 3'::int2vector, ARRAY['12.34'::money, NULL], '["2024-01-01 10:00+01","2024-02-01 00:00+00")',
     ROW(ROW('in "q" (x)', NULL, '{"x y",NULL}')::public.addr, '2000-01-01 00:00:00.000001+00', '\x01', 'NaN')::public.outer_t,
     '[0:2]={7,8,9}', ARRAY['{"a": 1}'::jsonb, '[]'], ARRAY['10000-01-01'::date, '0001-01-01 BC'],
-    ARRAY['-1 day 02:00'::interval, '0'], ARRAY[1e300::float8, -0.0, 'NaN', '-Infinity', 5e-324]),
+    ARRAY['-1 day 02:00'::interval, '0'], ARRAY[1e300::float8, -0.0, 'NaN', '-Infinity', 5e-324],
+    ' null ', 'null', '{{"null",NULL},{"\\"s\\"","null"}}'),
    ($o + 2, NULL, NULL, NULL, NULL, 'NaN', 'Infinity', 'NaN', NULL, NULL, false, '', NULL, NULL, NULL,
     NULL, NULL, NULL, '', 'infinity', '24:00:00', '00:00:00-03:30:15', '-infinity', 'infinity',
     '-1 day -02:00:03.25', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL),
+    NULL, NULL, NULL, NULL, NULL, NULL, '[null]', NULL, '{NULL}'),
    ($o + 3, NULL, NULL, NULL, NULL, '-Infinity', '-0', 'Infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, '0044-03-15 BC', NULL, NULL, '0044-03-15 12:00:00 BC', '10000-01-01 00:00:00+00',
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL),
+    NULL, NULL, NULL, NULL, NULL, NULL, 'null', '"null"', '{"null"}'),
    ($o + 4, NULL, NULL, NULL, NULL, 1e30, 1.5e-10, '-Infinity', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, '0001-01-01', NULL, NULL, '2000-01-01 00:00:00', '0001-01-01 00:00:00+00 BC',
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL),
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
    ($o + 5, NULL, NULL, NULL, NULL, NULL, NULL, 0.000, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '1970-01-01 00:00:00+00',
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, NULL);
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 SQL
 }
 rows 0 | pgc_psql -q -d postgres >/dev/null
@@ -165,8 +169,9 @@ config "$WORK/q.yaml" "$WORK/copy.jsonl" never
 "$BIN" snapshot -c "$WORK/q.yaml" >"$WORK/snap.log" 2>&1 && rc=0 || rc=$?
 expect_eq "tributary snapshot exits 0" 0 "$rc"
 
-# split.py FILE: per line "op id snapshot key after" with after and key
-# spliced out of the line byte for byte (raw_decode gives their end).
+# split.py FILE: per line "op id snapshot key after json_nulls" with after,
+# key and source.json_nulls ("-" when absent) spliced out of the line byte
+# for byte (raw_decode gives their end).
 cat > "$WORK/split.py" <<'EOF'
 import json, sys
 dec = json.JSONDecoder()
@@ -180,8 +185,13 @@ for line in open(sys.argv[1], encoding="utf-8"):
     val = rec["value"]
     if "id" not in after:
         continue
+    jn = "-"
+    if "json_nulls" in val["source"]:
+        j = line.index('"json_nulls":', line.index('"source":')) + len('"json_nulls":')
+        _, jend = dec.raw_decode(line, j)
+        jn = line[j:jend]
     print(val["op"], after["id"], val["source"]["snapshot"], line[k:kend],
-          raw.replace('{"id":%d,' % after["id"], '{"id":_,', 1), sep="\t")
+          raw.replace('{"id":%d,' % after["id"], '{"id":_,', 1), jn, sep="\t")
 EOF
 python3 "$WORK/split.py" "$WORK/out.jsonl" > "$WORK/all.tsv"
 python3 "$WORK/split.py" "$WORK/copy.jsonl" > "$WORK/copy.tsv"
@@ -201,7 +211,18 @@ for id in 1 2 3 4 5; do
         expect_eq "row $id: snapshot image equals the streamed image" "$strm" "$snap"
     fi
     expect_eq "row $id: tributary snapshot writes the same image" "$snap" "$copy"
+    snap=$(awk -F'\t' -v i=$id '$1=="r" && $2==i {print $6}' "$WORK/all.tsv")
+    strm=$(awk -F'\t' -v i=$((id + 100)) '$1=="c" && $2==i {print $6}' "$WORK/all.tsv")
+    copy=$(awk -F'\t' -v i=$id '$2==i {print $6}' "$WORK/copy.tsv")
+    expect_eq "row $id: the snapshot's JSON null list equals the stream's" "$strm" "$snap"
+    expect_eq "row $id: tributary snapshot writes the same JSON null list" "$snap" "$copy"
 done
+expect_eq "JSON null: json (with white space), jsonb and json[] elements are listed" \
+    '{"after":["x_jnull","x_jbnull",["x_jnull_arr",0,3]]}' \
+    "$(awk -F'\t' '$1=="c" && $2==101 {print $6}' "$WORK/all.tsv")"
+expect_eq "JSON null: [null], the string \"null\" and SQL NULL elements are not" \
+    '2 - 3 {"after":["x_jnull",["x_jnull_arr",0]]} 4 -' \
+    "$(awk -F'\t' '$1=="r" && $2>=2 && $2<=4 {print $2, $6}' "$WORK/all.tsv" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "tributary snapshot copied the 10 rows" 10 "$(wc -l < "$WORK/copy.tsv")"
 expect_eq "the table without a primary key is copied whole, without a key" 7 \
     "$(grep '"table":"nopk"' "$WORK/copy.jsonl" | grep -c '"key":null,"value":{"before":null,"after":{"a":[0-9],"b":"v[0-9]"}')"

@@ -17,7 +17,9 @@
 #      IDENTITY NOTHING keeps the deleted row, the delete counted;
 #      composite and array-of-composite columns (quotes, commas,
 #      parentheses, backslashes, NULL fields, nested, bytea, BC dates)
-#      equal the source; a jsonb NOT NULL column keeps JSON null.  Replaying
+#      equal the source; JSON null in json/jsonb columns (NOT NULL or
+#      nullable, domains, jsonb[] elements, and the old image of a keyless
+#      table) stays JSON null while SQL NULL stays NULL.  Replaying
 #      the slot changes nothing (the position is stored with the rows).
 #   D  `tributary check` flags each case in advance.
 #   E  `tributary run`: the skipped deletes in /metrics, and a sink error
@@ -139,6 +141,7 @@ for c in keyless nothing comp json; do
     pgc_psql -c "CREATE DATABASE src_$c" -c "CREATE DATABASE dst_$c" >/dev/null
 done
 pgc_psql -d dst_comp -q -c "$TYPES" >/dev/null
+pgc_psql -d dst_json -q -c "CREATE DOMAIN jdom AS json" >/dev/null
 pgc_psql -d src_keyless -q >/dev/null <<'SQL'
 CREATE TABLE nf (a int, b text, j json, big text);
 ALTER TABLE nf REPLICA IDENTITY FULL;
@@ -172,7 +175,7 @@ CREATE TABLE comp (id int PRIMARY KEY, o outer_t, oa outer_t[], od outer_d, ia i
 SELECT 'x' FROM pg_create_logical_replication_slot('s_comp', 'tributary');
 SELECT 'x' FROM pg_copy_logical_replication_slot('s_comp', 'w_comp');
 INSERT INTO comp VALUES
-  (1, ROW(ROW('\x00ff27', '0044-03-15 BC', '{"a":[1,"q\\"x"]}', E'q"uo,t(e)\\\\ end', '2024-06-01 10:00:00+00'),
+  (1, ROW(ROW('\x00ff27', '0044-03-15 BC', '{"a":[1,"q\"x"]}', E'q"uo,t(e)\\\\ end', '2024-06-01 10:00:00+00'),
           ARRAY[ROW(NULL, NULL, NULL, ')(', NULL)::inner_t, NULL, ROW('\x', '10000-01-01', '[]', '', 'infinity')::inner_t],
           1.50, 'x,y "z" (w)'),
       ARRAY[NULL, ROW(NULL, NULL, NULL, NULL)::outer_t, ROW(ROW(NULL, NULL, NULL, 'NULL', NULL), '{}', -0.0, '\\')::outer_t],
@@ -182,9 +185,20 @@ INSERT INTO comp VALUES
 UPDATE comp SET o = ROW(NULL, NULL, 3, E'back\\\\slash "and" quotes')::outer_t WHERE id = 2;
 SQL
 pgc_psql -d src_json -q >/dev/null <<'SQL'
-CREATE TABLE js (id int PRIMARY KEY, must jsonb NOT NULL, may jsonb);
+CREATE DOMAIN jdom AS json;
+CREATE TABLE js (id int PRIMARY KEY, must jsonb NOT NULL, may jsonb, mj jdom, arr jsonb[]);
+CREATE TABLE jk (a int, j jsonb, jj json);
+ALTER TABLE jk REPLICA IDENTITY FULL;
 SELECT 'x' FROM pg_create_logical_replication_slot('s_json', 'tributary');
-INSERT INTO js VALUES (1, 'null', '{"k": null}'), (2, '[null]', NULL);
+INSERT INTO js VALUES (1, 'null', '{"k": null}', NULL, NULL), (2, '[null]', NULL, NULL, NULL),
+    (3, '{}', 'null', 'null', '{"null",NULL,"\"s\"","{\"a\": null}",true}'),
+    (4, '{}', NULL, NULL, '{{NULL,"null"},{1,"null"}}');
+UPDATE js SET may = 'null', mj = 'null' WHERE id = 2;
+UPDATE js SET may = '{}' WHERE id = 3;
+INSERT INTO jk VALUES (1, 'null', NULL), (1, NULL, 'null'), (2, 'null', 'null'), (3, NULL, NULL);
+UPDATE jk SET a = 10 WHERE a = 1 AND j IS NOT NULL;
+UPDATE jk SET a = 11 WHERE a = 1 AND jj IS NOT NULL;
+DELETE FROM jk WHERE a = 2;
 SQL
 # stream CASE [SLOT]: apply src_CASE's slot (s_CASE) to dst_CASE; sets out.
 stream() {
@@ -231,6 +245,15 @@ expect_eq "C6 a jsonb NOT NULL JSON null stays JSON null" "f|null|{\"k\": null}"
     "$(q dst_json "SELECT CASE WHEN must IS NULL THEN 't' ELSE 'f' END || '|' || must::text || '|' || may::text
                    FROM js WHERE id = 1" 2>&1 || true)"
 expect_eq "C6 ... and the table equals the source" "$(rows src_json js)" "$(rows dst_json js 2>&1 || true)"
+expect_eq "C6 nullable json, jsonb and domain columns: JSON null stays JSON null, NULL stays NULL" \
+    "2|null|null 3|{}|null 4|NULL|NULL" \
+    "$(q dst_json "SELECT string_agg(id || '|' || coalesce(may::text, 'NULL') || '|' || coalesce(mj::text, 'NULL'), ' '
+                   ORDER BY id) FROM js WHERE id > 1" 2>&1 || true)"
+expect_eq "C6 jsonb[] elements: JSON null, NULL, strings and objects as in the source" \
+    '{"null",NULL,"\"s\"","{\"a\": null}",true}|{{NULL,"null"},{1,"null"}}' \
+    "$(q dst_json "SELECT string_agg(arr::text, '|' ORDER BY id) FROM js WHERE id > 2" 2>&1 || true)"
+expect_eq "C6 keyless table: updates and deletes find the row by an old image with JSON null" \
+    "$(tuples src_json jk)" "$(tuples dst_json jk)"
 
 # ------------------------------------------------ D: check, in advance
 pgc_psql -d src -q >/dev/null <<SQL

@@ -178,6 +178,42 @@ test_update_golden(void **state)
 	trib_envelope_free(env);
 }
 
+/* JSON null lists go into source.json_nulls, each only when present; a
+ * flattened row has no source, so they do not show there. */
+static void
+test_json_nulls_in_source(void **state)
+{
+	trib_envelope *env = mkenv(NULL);
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "{\"id\":1,\"doc\":null,\"tags\":[null]}",
+						  "{\"id\":1,\"doc\":null,\"tags\":[null]}", "{\"id\":1}");
+	size_t		n;
+	const trib_record *r;
+	yajl_val	v;
+
+	(void) state;
+	ev->before_json_nulls = dup("[\"doc\",[\"tags\",0]]");
+	ev->after_json_nulls = dup("[[\"tags\",0]]");
+	r = encode(env, ev, &n);
+	assert_non_null(strstr(r[0].value, ",\"xmin\":null,\"json_nulls\":{\"before\":[\"doc\",[\"tags\",0]],"
+						   "\"after\":[[\"tags\",0]]}},\"op\":\"u\""));
+	v = parse_json(r[0].value, r[0].value_len);
+	yajl_tree_free(v);
+	free(ev->before_json_nulls);
+	ev->before_json_nulls = NULL;
+	r = encode(env, ev, &n);
+	assert_non_null(strstr(r[0].value, ",\"xmin\":null,\"json_nulls\":{\"after\":[[\"tags\",0]]}},"));
+	free(ev->after_json_nulls);
+	ev->after_json_nulls = NULL;
+	ev->before_json_nulls = dup("[\"doc\"]");
+	r = encode(env, ev, &n);
+	assert_non_null(strstr(r[0].value, ",\"xmin\":null,\"json_nulls\":{\"before\":[\"doc\"]}},"));
+	ev->flatten = TRIB_FLAT_ROW;
+	r = encode(env, ev, &n);
+	assert_text(r[0].value, r[0].value_len, "{\"id\":1,\"doc\":null,\"tags\":[null]}");
+	trib_event_free(ev);
+	trib_envelope_free(env);
+}
+
 /* An update without an old image (REPLICA IDENTITY DEFAULT): before null. */
 static void
 test_update_without_before(void **state)
@@ -925,6 +961,7 @@ main(void)
 		cmocka_unit_test(test_insert_golden),
 		cmocka_unit_test(test_update_golden),
 		cmocka_unit_test(test_update_without_before),
+		cmocka_unit_test(test_json_nulls_in_source),
 		cmocka_unit_test(test_delete_and_tombstone),
 		cmocka_unit_test(test_delete_without_tombstone),
 		cmocka_unit_test(test_snapshot_read),

@@ -39,6 +39,17 @@ static const char MSG_NONTX[] =
 static const char MSG_HEARTBEAT[] =
 	"{\"kind\":\"message\",\"xid\":749,\"commit_lsn\":\"0/1557858\",\"ts\":\"2026-11-21T23:26:09.414641Z\",\"lsn\":\"0/1557858\",\"seq\":0,\"transactional\":true,\"prefix\":\"tributary.heartbeat\",\"encoding\":\"utf8\",\"content\":\"p1\"}";
 
+/* JSON null lists (PostgreSQL 15, tributary 0.3): doc is jsonb, tags
+ * json[], note json; the table has REPLICA IDENTITY FULL. */
+static const char REL_DOCS[] =
+	"{\"kind\":\"relation\",\"xid\":726,\"commit_lsn\":\"0/1539BA8\",\"ts\":\"2026-12-03T18:13:38.101792Z\",\"lsn\":\"0/1539A90\",\"relid\":16384,\"schema\":\"public\",\"table\":\"docs\",\"replica_identity\":\"full\",\"columns\":[{\"name\":\"id\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":false},{\"name\":\"doc\",\"type\":\"jsonb\",\"type_oid\":3802,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"tags\",\"type\":\"json[]\",\"type_oid\":199,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"note\",\"type\":\"json\",\"type_oid\":114,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}],\"primary_key\":[\"id\"],\"identity_key\":[]}";
+static const char INSERT_DOCS[] =
+	"{\"kind\":\"insert\",\"xid\":726,\"commit_lsn\":\"0/1539BA8\",\"ts\":\"2026-12-03T18:13:38.101792Z\",\"lsn\":\"0/1539A90\",\"seq\":0,\"schema\":\"public\",\"table\":\"docs\",\"new\":{\"id\":1,\"doc\":null,\"tags\":[null,{\"a\":1},null],\"note\":null},\"json_nulls\":[\"doc\",[\"tags\",2]]}";
+static const char UPDATE_DOCS[] =
+	"{\"kind\":\"update\",\"xid\":727,\"commit_lsn\":\"0/1539CB8\",\"ts\":\"2026-12-03T18:13:38.102793Z\",\"lsn\":\"0/1539BD8\",\"seq\":0,\"schema\":\"public\",\"table\":\"docs\",\"old\":{\"id\":1,\"doc\":null,\"tags\":[null,{\"a\":1},null],\"note\":null},\"new\":{\"id\":1,\"doc\":{\"a\": 1},\"tags\":[null,{\"a\":1},null],\"note\":null},\"json_nulls\":[[\"tags\",2],\"note\"],\"old_json_nulls\":[\"doc\",[\"tags\",2]]}";
+static const char DELETE_DOCS[] =
+	"{\"kind\":\"delete\",\"xid\":728,\"commit_lsn\":\"0/1539D78\",\"ts\":\"2026-12-03T18:13:38.102968Z\",\"lsn\":\"0/1539CE8\",\"seq\":0,\"schema\":\"public\",\"table\":\"docs\",\"old\":{\"id\":1,\"doc\":{\"a\": 1},\"tags\":[null,{\"a\":1},null],\"note\":null},\"old_json_nulls\":[[\"tags\",2],\"note\"]}";
+
 /* Parse or fail the test. */
 static trib_pgrec *
 parse_ok(trib_pgparser *p, const char *text)
@@ -348,6 +359,73 @@ test_malformed_records_are_errors(void **state)
 	trib_pgparser_free(p);
 }
 
+/* json_nulls and old_json_nulls become the event's after_json_nulls and
+ * before_json_nulls, byte for byte; absent or empty lists stay NULL. */
+static void
+test_json_null_lists_reach_the_event(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *rel = parse_ok(p, REL_DOCS);
+	trib_pgrec *rec;
+
+	(void) state;
+	rec = parse_ok(p, INSERT_DOCS);
+	assert_string_equal(rec->ev->after, "{\"id\":1,\"doc\":null,\"tags\":[null,{\"a\":1},null],\"note\":null}");
+	assert_string_equal(rec->ev->after_json_nulls, "[\"doc\",[\"tags\",2]]");
+	assert_null(rec->ev->before_json_nulls);
+	trib_pgrec_free(rec);
+	rec = parse_ok(p, UPDATE_DOCS);
+	assert_string_equal(rec->ev->after_json_nulls, "[[\"tags\",2],\"note\"]");
+	assert_string_equal(rec->ev->before_json_nulls, "[\"doc\",[\"tags\",2]]");
+	trib_pgrec_free(rec);
+	rec = parse_ok(p, DELETE_DOCS);
+	assert_null(rec->ev->after_json_nulls);
+	assert_string_equal(rec->ev->before_json_nulls, "[[\"tags\",2],\"note\"]");
+	trib_pgrec_free(rec);
+	/* an empty list is no list; a list the kind has no image for is ignored */
+	rec = parse_ok(p, "{\"kind\":\"insert\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"public\",\"table\":\"docs\",\"new\":{\"id\":2},\"json_nulls\":[],\"old_json_nulls\":[\"doc\"]}");
+	assert_null(rec->ev->after_json_nulls);
+	assert_null(rec->ev->before_json_nulls);
+	trib_pgrec_free(rec);
+	trib_pgrec_free(rel);
+	trib_pgparser_free(p);
+}
+
+/* Malformed JSON null lists are refused with a reason. */
+static void
+test_malformed_json_null_lists_are_errors(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	static const char head[] = "{\"kind\":\"update\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"p\",\"table\":\"t\",\"old\":null,\"new\":{\"a\":null},";
+	static const struct
+	{
+		const char *tail;
+		const char *want;
+	}			bad[] = {
+		{"\"json_nulls\":{\"a\":1}}", "must be an array"},
+		{"\"json_nulls\":[1]}", "column names or [name, positions...]"},
+		{"\"json_nulls\":[{\"a\":1}]}", "column names or [name, positions...]"},
+		{"\"json_nulls\":[\"a\\u0000b\"]}", "NUL"},
+		{"\"old_json_nulls\":[[\"a\"]]}", "needs a column name and positions"},
+		{"\"json_nulls\":[[]]}", "needs a column name and positions"},
+		{"\"json_nulls\":[[1,2]]}", "must start with a column name"},
+		{"\"json_nulls\":[[\"a\",-1]]}", "integers from 0"},
+		{"\"json_nulls\":[[\"a\",1.5]]}", "integers from 0"},
+		{"\"json_nulls\":[[\"a\",\"1\"]]}", "integers from 0"},
+		{"\"json_nulls\":[[\"a\",[1]]]}", "integers from 0"},
+		{"\"json_nulls\":[[\"a\",2147483648]]}", "integers from 0"},
+	};
+	char		rec[512];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		snprintf(rec, sizeof(rec), "%s%s", head, bad[i].tail);
+		parse_err(p, rec, bad[i].want);
+	}
+	trib_pgparser_free(p);
+}
+
 static void
 test_eventid_format_and_parse(void **state)
 {
@@ -517,6 +595,8 @@ main(void)
 		cmocka_unit_test(test_truncate_and_message_extra),
 		cmocka_unit_test(test_control_records),
 		cmocka_unit_test(test_malformed_records_are_errors),
+		cmocka_unit_test(test_json_null_lists_reach_the_event),
+		cmocka_unit_test(test_malformed_json_null_lists_are_errors),
 		cmocka_unit_test(test_eventid_format_and_parse),
 		cmocka_unit_test(test_assembler_marks_last_event_and_drops_heartbeats),
 		cmocka_unit_test(test_assembler_streamed_transaction),

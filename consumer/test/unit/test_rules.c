@@ -405,6 +405,44 @@ test_drop_keep_rename_and_derived_relation(void **state)
 	unload(&f);
 }
 
+/* drop, keep and rename keep the event's column name lists (unchanged
+ * TOAST, JSON nulls) in step with the images; value rules leave them. */
+static void
+test_shape_rules_keep_name_lists_in_step(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "docs",
+						  "{\"id\":1,\"doc\":null,\"tags\":[null],\"gone\":null,\"note\":null}",
+						  "{\"id\":1,\"doc\":null,\"tags\":[null],\"gone\":null}", "{\"id\":1}");
+	trib_event *ev2 = mkev(TRIB_OP_CREATE, "docs", NULL, "{\"id\":2,\"note\":null}", "{\"id\":2}");
+
+	(void) state;
+	ev->unchanged = dup("[\"big\",\"secret\"]");
+	ev->after_json_nulls = dup("[\"doc\",[\"tags\",0],\"gone\"]");
+	ev->before_json_nulls = dup("[\"doc\",\"gone\",\"note\"]");
+	ev2->after_json_nulls = dup("[\"note\"]");
+	load(&f, "transforms:\n"
+		 "  - {type: drop, fields: [gone, secret, doc.inner]}\n"
+		 "  - {type: keep, fields: [id, doc, tags, big, note.x]}\n"
+		 "  - {type: rename, renames: {doc: body, tags: labels, big: large}}\n"
+		 "  - {type: redact, fields: [body], with: value, value: \"x\"}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->after, "{\"id\":1,\"body\":\"x\",\"labels\":[null]}");
+	/* dropped columns leave the lists, renamed ones are renamed; a nested
+	 * drop path (doc.inner) and a nested keep path (note.x) keep theirs */
+	assert_string_equal(ev->unchanged, "[\"large\"]");
+	assert_string_equal(ev->after_json_nulls, "[\"body\",[\"labels\",0]]");
+	assert_string_equal(ev->before_json_nulls, "[\"body\",\"note\"]");
+	/* a list that loses every entry is no list */
+	unload(&f);
+	load(&f, "transforms:\n  - {type: drop, fields: [note]}\n");
+	assert_int_equal(run(&f, ev2), TRIB_VERDICT_KEEP);
+	assert_null(ev2->after_json_nulls);
+	trib_event_free(ev);
+	trib_event_free(ev2);
+	unload(&f);
+}
+
 static void
 test_cast_and_dead_letter_without_images(void **state)
 {
@@ -413,6 +451,7 @@ test_cast_and_dead_letter_without_images(void **state)
 	trib_event *bad = mkev(TRIB_OP_CREATE, "t", NULL, "{\"n\":\"seventeen\",\"b\":\"t\"}", "{\"n\":1}");
 
 	(void) state;
+	bad->after_json_nulls = dup("[\"j\"]");
 	load(&f, "dead_letter: dlq\ntransforms:\n"
 		 "  - {type: cast, fields: [n], to: integer}\n"
 		 "  - {type: cast, fields: [b], to: boolean}\n");
@@ -425,6 +464,7 @@ test_cast_and_dead_letter_without_images(void **state)
 	assert_null(strstr(bad->error, "seventeen"));
 	assert_null(bad->after);
 	assert_null(bad->key);
+	assert_null(bad->after_json_nulls);
 	trib_event_free(ok);
 	trib_event_free(bad);
 	unload(&f);
@@ -945,6 +985,7 @@ main(void)
 		cmocka_unit_test(test_hash_deterministic_with_context_and_key_column),
 		cmocka_unit_test(test_hash_default_context_is_field_and_truncation),
 		cmocka_unit_test(test_drop_keep_rename_and_derived_relation),
+		cmocka_unit_test(test_shape_rules_keep_name_lists_in_step),
 		cmocka_unit_test(test_cast_and_dead_letter_without_images),
 		cmocka_unit_test(test_sample_deterministic_and_consistent_across_tables),
 		cmocka_unit_test(test_route_template),

@@ -131,6 +131,61 @@ test_arrays_become_literals(void **state)
 	check_error("[1,", 'a', 't', "malformed");
 }
 
+/* Convert the value of column `name` under a JSON null list and compare;
+ * expected NULL means SQL NULL. */
+static void
+check_col(const char *name, const char *json_nulls, const char *json, char kind, char ek,
+		  const char *expected)
+{
+	trib_strbuf out = {0};
+	bool		is_null = false;
+	char		err[256] = "";
+
+	if (!trib_pgsink_column_text(name, json_nulls, json, strlen(json), kind, ek, &out,
+								 &is_null, err, sizeof(err)))
+	{
+		print_message("%s = %s under %s: error %s\n", name, json, json_nulls, err);
+		fail();
+	}
+	if (expected == NULL ? !is_null : (is_null || strcmp(out.data, expected) != 0))
+	{
+		print_message("%s = %s under %s: expected [%s], got [%s]%s\n", name, json,
+					  json_nulls ? json_nulls : "no list", expected ? expected : "NULL",
+					  out.data ? out.data : "", is_null ? " (NULL)" : "");
+		fail();
+	}
+	trib_strbuf_free(&out);
+}
+
+static void
+test_json_nulls_list_tells_json_null_from_sql_null(void **state)
+{
+	static const char list[] = "[\"doc\",[\"tags\",0,3],\"q\\\"x\",[\"grid\",1,2]]";
+
+	(void) state;
+	/* a listed json/jsonb column: the JSON value null */
+	check_col("doc", list, "null", 'j', 't', "null");
+	check_col("q\"x", list, "null", 'j', 't', "null");
+	/* not listed, or no list: SQL NULL */
+	check_col("other", list, "null", 'j', 't', NULL);
+	check_col("doc", NULL, "null", 'j', 't', NULL);
+	check_col("doc", "[]", "null", 'j', 't', NULL);
+	/* an entry for an array names positions, not the column's own null */
+	check_col("tags", list, "null", 'j', 't', NULL);
+	/* a listed value that is not null is itself (a rule replaced it) */
+	check_col("doc", list, "{\"a\":1}", 'j', 't', "{\"a\":1}");
+	/* array elements: the listed positions are JSON null, others NULL;
+	 * JSON strings and objects keep their JSON text */
+	check_col("tags", list, "[null,\"s\",null,null,{\"a\":null},true]", 'a', 'j',
+			  "{\"null\",\"\\\"s\\\"\",NULL,\"null\",\"{\\\"a\\\":null}\",true}");
+	check_col("other", list, "[null,\"s\"]", 'a', 'j', "{NULL,\"\\\"s\\\"\"}");
+	/* positions count the elements of every dimension, row-major */
+	check_col("grid", list, "[[null,null],[null,1]]", 'a', 'j',
+			  "{{NULL,\"null\"},{\"null\",1}}");
+	/* only json elements: a text array's null is NULL whatever the list */
+	check_col("tags", list, "[null]", 'a', 't', "{NULL}");
+}
+
 static void
 test_bytea_from_base64_and_hex(void **state)
 {
@@ -335,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_strings_are_unescaped),
 		cmocka_unit_test(test_json_columns_get_json_text),
 		cmocka_unit_test(test_arrays_become_literals),
+		cmocka_unit_test(test_json_nulls_list_tells_json_null_from_sql_null),
 		cmocka_unit_test(test_bytea_from_base64_and_hex),
 		cmocka_unit_test(test_dates_with_expanded_years),
 		cmocka_unit_test(test_malformed_values),

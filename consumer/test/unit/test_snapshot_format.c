@@ -184,6 +184,68 @@ arrays_parse_quotes_nulls_dimensions_and_bounds(void **state)
 	trib_snaptype_free(box);
 }
 
+/* Format a column value with its JSON null check; want_list is the
+ * element list (",i...") or "", want_null the column's own flag. */
+static void
+expect_col(const trib_snaptype *t, const char *text, const char *want,
+		   bool want_null, const char *want_list)
+{
+	trib_strbuf b = {0};
+	trib_strbuf jn = {0};
+	bool		json_null = true;
+	char		err[256] = "";
+
+	if (!trib_snapfmt_column(&b, text, strlen(text), t, &utf8, &jn, &json_null,
+							 err, sizeof(err)))
+		fail_msg("column(%s) failed: %s", text, err);
+	if (strcmp(b.data, want) != 0)
+		fail_msg("column(%s) = %s, expected %s", text, b.data, want);
+	if (json_null != want_null)
+		fail_msg("column(%s): JSON null %d, expected %d", text, json_null, want_null);
+	if (strcmp(jn.len ? jn.data : "", want_list) != 0)
+		fail_msg("column(%s): elements [%s], expected [%s]", text, jn.len ? jn.data : "",
+				 want_list);
+	trib_strbuf_free(&b);
+	trib_strbuf_free(&jn);
+}
+
+static void
+json_null_is_told_from_sql_null_as_the_plugin_does(void **state)
+{
+	trib_snaptype *j = leaf(114),
+			   *jb = leaf(3802),
+			   *t = leaf(25),
+			   *ja = leaf(3807),
+			   *ia = leaf(1007);
+
+	(void) state;
+	ja->kind = TRIB_SK_ARRAY;
+	ja->elem = leaf(3802);
+	ia->kind = TRIB_SK_ARRAY;
+	ia->elem = leaf(23);
+	expect_col(jb, "null", "null", true, "");
+	expect_col(j, " null\n", " null\n", true, "");
+	expect_col(j, "[null]", "[null]", false, "");
+	expect_col(jb, "{\"k\": null}", "{\"k\": null}", false, "");
+	expect_col(jb, "\"null\"", "\"null\"", false, "");
+	expect_col(t, "null", "\"null\"", false, "");
+	/* array_out quotes the element null; a bare NULL is SQL NULL */
+	expect_col(ja, "{\"null\",NULL,\"{\\\"a\\\": null}\",\"null\"}",
+			   "[null,null,{\"a\": null},null]", false, ",0,3");
+	expect_col(ja, "{{NULL,\"null\"},{1,\"null\"}}", "[[null,null],[1,null]]", false, ",1,3");
+	expect_col(ja, "{}", "[]", false, "");
+	expect_col(ia, "{1,NULL}", "[1,null]", false, "");
+	assert_true(trib_snapfmt_json_is_null("null", 4));
+	assert_false(trib_snapfmt_json_is_null("nul", 3));
+	assert_false(trib_snapfmt_json_is_null("nulll", 5));
+	assert_false(trib_snapfmt_json_is_null("    ", 4));
+	trib_snaptype_free(j);
+	trib_snaptype_free(jb);
+	trib_snaptype_free(t);
+	trib_snaptype_free(ja);
+	trib_snaptype_free(ia);
+}
+
 static void
 composite_values_become_objects_by_attribute_name(void **state)
 {
@@ -348,6 +410,7 @@ main(void)
 		cmocka_unit_test(bytea_becomes_base64_or_hex),
 		cmocka_unit_test(strings_follow_the_database_encoding_rules),
 		cmocka_unit_test(arrays_parse_quotes_nulls_dimensions_and_bounds),
+		cmocka_unit_test(json_null_is_told_from_sql_null_as_the_plugin_does),
 		cmocka_unit_test(composite_values_become_objects_by_attribute_name),
 		cmocka_unit_test(table_patterns_match_like_the_plugin),
 		cmocka_unit_test(progress_round_trips_through_json),

@@ -501,6 +501,8 @@ entry_free(bentry *b)
 	free(b->after);
 	free(b->key);
 	free(b->unchanged);
+	free(b->after_json_nulls);
+	free(b->before_json_nulls);
 	free(b->extra);
 	free(b->pos.opaque);
 }
@@ -900,6 +902,8 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	b->after = trib_xstrdup(ev->after);
 	b->key = trib_xstrdup(ev->key);
 	b->unchanged = trib_xstrdup(ev->unchanged);
+	b->after_json_nulls = trib_xstrdup(ev->after_json_nulls);
+	b->before_json_nulls = trib_xstrdup(ev->before_json_nulls);
 	b->extra = trib_xstrdup(ev->extra);
 	b->rel = ev->rel;
 	b->pos = ev->pos;

@@ -173,6 +173,14 @@ bool		trib_pgsink_value_text(const char *json, size_t len, char kind,
 								   struct trib_strbuf *out, bool *is_null,
 								   char *errbuf, size_t errlen);
 
+/* The same for the value of column `name` of a row image whose JSON null
+ * list (event.h) is json_nulls (NULL: none): a null the list names is the
+ * JSON value null, not SQL NULL (kind 'j'; in arrays, element by element). */
+bool		trib_pgsink_column_text(const char *name, const char *json_nulls,
+									const char *json, size_t len, char kind,
+									char elem_kind, struct trib_strbuf *out,
+									bool *is_null, char *errbuf, size_t errlen);
+
 /* The fields of a server error (libpq's PG_DIAG_*); NULL when absent. */
 typedef struct trib_pgsink_errfields
 {

@@ -10,8 +10,8 @@
  * report then names, before `run` meets them, the keyless tables whose
  * updates and deletes are skipped or matched on the whole row, deletes
  * without a key, types the target lacks (which stop `run` unless
- * `unknown_types: text`), composite columns and json columns whose JSON
- * null arrives as SQL NULL.  Read-only, with the check's timeouts.
+ * `unknown_types: text`) and composite columns.  Read-only, with the
+ * check's timeouts.
  */
 #include "sink_postgres_int.h"
 
@@ -27,15 +27,14 @@
 
 /* The source's columns of the captured tables ($1 schemas, $2 tables):
  * schema, table, replica identity, has a primary key, column, type,
- * NOT NULL, kind ('c' composite or array of composites, 'j' json/jsonb,
- * 't' other; one level of domain). */
+ * NOT NULL, kind ('c' composite or array of composites, 't' other; one
+ * level of domain). */
 static const char *const pgsink_source_sql =
 "SELECT n.nspname, c.relname, c.relreplident, "
 "       EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
 "               AND i.indisprimary), "
 "       a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-"       CASE WHEN bt.typtype = 'c' OR et.typtype = 'c' THEN 'c' "
-"            WHEN bt.oid IN (114, 3802) THEN 'j' ELSE 't' END "
+"       CASE WHEN bt.typtype = 'c' OR et.typtype = 'c' THEN 'c' ELSE 't' END "
 "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
 "               pg_catalog.unnest($2::pg_catalog.text[])) AS x(s, t) "
 "JOIN pg_catalog.pg_namespace n ON n.nspname = x.s "
@@ -123,13 +122,13 @@ pgsink_type_missing(PGconn *dst, const char *type)
 }
 
 /* The columns of one table (rows first..end of src): types the target
- * lacks, composites, json columns whose JSON null arrives as NULL. */
+ * lacks, composites.  (json columns need no note: the plugin's json_nulls
+ * tell JSON null from SQL NULL.) */
 static void
 pgsink_columns(trib_check_report *c, pgsink_hdr *h, PGconn *dst, const trib_pgsink_conf *ps,
 			   const PGresult *src, int first, int end, bool exists, const char *tcols)
 {
-	trib_strbuf comp = {0},
-				jnull = {0};
+	trib_strbuf comp = {0};
 
 	for (int i = first; i < end; i++)
 	{
@@ -155,17 +154,12 @@ pgsink_columns(trib_check_report *c, pgsink_hdr *h, PGconn *dst, const trib_pgsi
 		}
 		if (kind[0] == 'c' && !as_text)
 			trib_strbuf_printf(&comp, "%s%s", comp.len ? ", " : "", col);
-		if (kind[0] == 'j' && PQgetvalue(src, i, 6)[0] != 't')
-			trib_strbuf_printf(&jnull, "%s%s", jnull.len ? ", " : "", col);
 	}
 	if (comp.len)
 		table_say(c, h, "composite columns %s: built in the target from their JSON "
-				  "(json_populate_record)", comp.data);
-	if (jnull.len)
-		table_say(c, h, "json columns %s: a JSON null value arrives as SQL NULL (the "
-				  "plugin writes both as null; NOT NULL columns keep JSON null)", jnull.data);
+				  "(json_populate_record; a json attribute that is JSON null "
+				  "arrives as NULL)", comp.data);
 	trib_strbuf_free(&comp);
-	trib_strbuf_free(&jnull);
 }
 
 /* What `run` does with one table (rows first..end of src): keyless tables,

@@ -65,9 +65,15 @@ bool		pgs_junescape(const jspan *s, trib_strbuf *out, char *errbuf, size_t errle
 /* Append s[0..n) as a double-quoted array element. */
 void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
 
-/* Append the input text of one JSON value for a column of kind/ek. */
-bool		pgs_value_text(const jspan *v, char kind, char ek, bool hex, trib_strbuf *out,
-						   bool *is_null, char *errbuf, size_t errlen);
+/* Find column name's entry in a JSON null list (event.h): entry is its
+ * span, a string ('s': the column's null is JSON null) or an array ('a':
+ * ["name", positions...] of JSON null elements).  False when absent. */
+bool		pgs_json_nulls_find(const char *list, const char *name, jspan *entry);
+
+/* Append the input text of one JSON value for a column of kind/ek; jn:
+ * the column's entry in the image's JSON null list, or NULL. */
+bool		pgs_value_text(const jspan *v, char kind, char ek, const jspan *jn, bool hex,
+						   trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen);
 
 /* A field of a composite type of the target. */
 typedef struct cfield
@@ -163,6 +169,8 @@ typedef struct bentry
 	char	   *after;
 	char	   *key;
 	char	   *unchanged;
+	char	   *after_json_nulls;
+	char	   *before_json_nulls;
 	char	   *extra;
 	const trib_relation *rel;
 	trib_position pos;

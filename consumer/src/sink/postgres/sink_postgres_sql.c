@@ -258,8 +258,9 @@ stmt_close(pgsink *s)
 
 /*
  * Is a JSON null in json/jsonb column col the JSON value null rather than
- * SQL NULL?  The plugin writes both as null; it can only be the JSON value
- * when the target column or the source column (rel) is NOT NULL.
+ * SQL NULL, without a JSON null list to say so (a stream from a plugin
+ * that writes none)?  It can only be the JSON value when the target column
+ * or the source column (rel) is NOT NULL.
  */
 static bool
 json_null_is_value(const tinfo *t, int col, const trib_relation *rel)
@@ -274,15 +275,20 @@ json_null_is_value(const tinfo *t, int col, const trib_relation *rel)
 	return false;
 }
 
-/* Append the input text of value v of column col to the arena. */
+/* Append the input text of value v of column col to the arena; jnulls:
+ * the image's JSON null list (event.h), or NULL. */
 static bool
 col_value_text(pgsink *s, const tinfo *t, int col, const jspan *v, const trib_relation *rel,
-			   bool *is_null, char *errbuf, size_t errlen)
+			   const char *jnulls, bool *is_null, char *errbuf, size_t errlen)
 {
 	const tcol *c = &t->cols[col];
+	jspan		jn;
+	bool		listed = false;
 
 	*is_null = v->type == 'z';
-	if (*is_null && c->kind == 'j' && json_null_is_value(t, col, rel))
+	if (jnulls && (c->kind == 'j' ? *is_null : c->kind == 'a' && c->ekind == 'j'))
+		listed = pgs_json_nulls_find(jnulls, c->name, &jn);
+	if (*is_null && c->kind == 'j' && !listed && json_null_is_value(t, col, rel))
 	{
 		*is_null = false;
 		trib_strbuf_adds(&s->arena, "null");
@@ -291,15 +297,16 @@ col_value_text(pgsink *s, const tinfo *t, int col, const jspan *v, const trib_re
 	if (c->kind == 'c')
 		return *is_null || pgs_composite_text(s->ctypes, c->ctype, c->jname, v, s->bytea_hex,
 											  &s->arena, errbuf, errlen);
-	return pgs_value_text(v, c->kind, c->ekind, s->bytea_hex, &s->arena, is_null,
-						  errbuf, errlen);
+	return pgs_value_text(v, c->kind, c->ekind, listed ? &jn : NULL, s->bytea_hex,
+						  &s->arena, is_null, errbuf, errlen);
 }
 
 /* Parse a row image into t->slot (arena offsets); false on bad input.
- * rel: the source's relation (NULL if unknown), for JSON nulls. */
+ * For JSON nulls: rel, the source's relation (NULL if unknown), and
+ * jnulls, the image's JSON null list (NULL if none). */
 static bool
 row_values(pgsink *s, tinfo *t, const char *image, const trib_relation *rel,
-		   bool check_unknown, char *errbuf, size_t errlen)
+		   const char *jnulls, bool check_unknown, char *errbuf, size_t errlen)
 {
 	jiter		it;
 	jspan		k,
@@ -337,7 +344,7 @@ row_values(pgsink *s, tinfo *t, const char *image, const trib_relation *rel,
 		if (t->cols[col].generated || t->skip[col])
 			continue;
 		off = s->arena.len;
-		if (!col_value_text(s, t, col, &v, rel, &is_null, errbuf, errlen))
+		if (!col_value_text(s, t, col, &v, rel, jnulls, &is_null, errbuf, errlen))
 		{
 			size_t		l = strlen(errbuf);
 
@@ -532,7 +539,7 @@ new_row(pgsink *s, tinfo *t, const bentry *b, int *cols, int *n, char *errbuf, s
 
 	*n = 0;
 	if (!mark_unchanged(s, t, b->unchanged, errbuf, errlen) ||
-		!row_values(s, t, b->after, b->rel, true, errbuf, errlen))
+		!row_values(s, t, b->after, b->rel, b->after_json_nulls, true, errbuf, errlen))
 		return false;
 	for (i = 0; i < t->ncols; i++)
 		if (t->slot[i] != ABSENT)
@@ -586,7 +593,7 @@ build_upsert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 		memcpy(newslot, t->slot, sizeof(size_t) * (size_t) t->ncols);
 		for (i = 0; i < t->ncols; i++)
 			t->skip[i] = false;
-		if (!row_values(s, t, b->before, b->rel, false, errbuf, errlen))
+		if (!row_values(s, t, b->before, b->rel, b->before_json_nulls, false, errbuf, errlen))
 			goto out;
 		for (i = 0; i < t->npk; i++)
 		{
@@ -646,11 +653,12 @@ build_delete(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 		t->skipped[SKIP_NO_KEY]++;
 		return true;
 	}
-	if (!row_values(s, t, b->before ? b->before : b->key, b->rel, false, errbuf, errlen))
+	if (!row_values(s, t, b->before ? b->before : b->key, b->rel, b->before_json_nulls,
+					false, errbuf, errlen))
 		return false;
 	if (!row_key(s, t, &h) && b->before && b->key)
 	{
-		if (!row_values(s, t, b->key, b->rel, false, errbuf, errlen))
+		if (!row_values(s, t, b->key, b->rel, NULL, false, errbuf, errlen))
 			return false;
 	}
 	if (!row_key(s, t, &h))
@@ -794,7 +802,7 @@ build_by_image(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen
 	memcpy(newslot, t->slot, sizeof(size_t) * (size_t) t->ncols);
 	for (i = 0; i < t->ncols; i++)
 		t->skip[i] = false;
-	if (image && !row_values(s, t, image, b->rel, false, errbuf, errlen))
+	if (image && !row_values(s, t, image, b->rel, b->before_json_nulls, false, errbuf, errlen))
 		goto out;
 	for (i = 0; image && i < t->ncols; i++)
 		nmatch += t->slot[i] != ABSENT;

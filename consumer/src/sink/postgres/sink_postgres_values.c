@@ -10,7 +10,10 @@
  * jsonb value byte for byte.  Conversions (see trib_pgsink_value_text):
  * strings unescaped to UTF-8 (\u0000 refused: text cannot hold it), bytea
  * from base64 or hex to "\x..", ISO 8601 expanded years to PostgreSQL's
- * "YYYY-.. BC", JSON arrays to array literals with quoted elements.
+ * "YYYY-.. BC", JSON arrays to array literals with quoted elements (json
+ * and jsonb elements as their JSON text).  A null is SQL NULL unless the
+ * image's JSON null list (event.h) names the column or, in an array, the
+ * element's position: then it is the JSON value null.
  *
  * Composite values stay JSON, for the target's json_populate_record,
  * which reads nested objects and arrays, NULL fields and every scalar by
@@ -463,10 +466,96 @@ string_text(const jspan *v, char kind, bool hex, trib_strbuf *out,
 	return ok;
 }
 
-/* Append an array literal for a JSON array (elements of kind ek). */
+/* ---- JSON null lists ----------------------------------------------------- */
+
+/* Is the JSON string span s the name n (nlen bytes)? */
 static bool
-array_text(const jspan *v, char ek, bool hex, trib_strbuf *out, int depth,
-		   char *errbuf, size_t errlen)
+jname_is(const jspan *s, const char *n, size_t nlen)
+{
+	trib_strbuf tmp = {0};
+	char		e[64];
+	bool		same;
+
+	if (s->type != 's')
+		return false;
+	if (!memchr(s->p, '\\', s->n))
+		return s->n == nlen + 2 && memcmp(s->p + 1, n, nlen) == 0;
+	same = pgs_junescape(s, &tmp, e, sizeof(e)) && tmp.len == nlen &&
+		memcmp(tmp.data, n, nlen) == 0;
+	trib_strbuf_free(&tmp);
+	return same;
+}
+
+/* Find column name's entry in a JSON null list (event.h): entry is its
+ * span, a string ('s': the column's null is JSON null) or an array ('a':
+ * ["name", positions...] of JSON null elements).  False when absent. */
+bool
+pgs_json_nulls_find(const char *list, const char *name, jspan *entry)
+{
+	jiter		it,
+				eit;
+	jspan		k,
+				v,
+				first;
+	size_t		nlen = strlen(name);
+
+	if (!list || !pgs_jiter_begin(&it, list, strlen(list), '['))
+		return false;
+	while (pgs_jiter_next(&it, &k, &v) > 0)
+	{
+		if (v.type == 'a')
+		{
+			if (!pgs_jiter_begin(&eit, v.p, v.n, '[') ||
+				pgs_jiter_next(&eit, &k, &first) <= 0 || !jname_is(&first, name, nlen))
+				continue;
+		}
+		else if (!jname_is(&v, name, nlen))
+			continue;
+		*entry = v;
+		return true;
+	}
+	return false;
+}
+
+/* Does an array entry ["name", positions...] list position pos? */
+static bool
+entry_has_pos(const jspan *entry, size_t pos)
+{
+	jiter		it;
+	jspan		k,
+				v;
+	bool		name = true;
+
+	if (!entry || !pgs_jiter_begin(&it, entry->p, entry->n, '['))
+		return false;
+	while (pgs_jiter_next(&it, &k, &v) > 0)
+	{
+		size_t		i,
+					x = 0;
+
+		if (name)
+		{
+			name = false;
+			continue;
+		}
+		for (i = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && x <= pos; i++)
+			x = x * 10 + (size_t) (v.p[i] - '0');
+		if (v.type == 'n' && i == v.n && x == pos)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Append an array literal for a JSON array (elements of kind ek).  json
+ * and jsonb elements keep their JSON text; a null element is SQL NULL
+ * unless jn (an entry ["name", positions...] of the image's JSON null
+ * list) lists its position among the leaf elements (*leaf counts them,
+ * row-major), which makes it the JSON value null.
+ */
+static bool
+array_text(const jspan *v, char ek, const jspan *jn, bool hex, trib_strbuf *out,
+		   int depth, size_t *leaf, char *errbuf, size_t errlen)
 {
 	jiter		it;
 	jspan		k,
@@ -485,16 +574,26 @@ array_text(const jspan *v, char ek, bool hex, trib_strbuf *out, int depth,
 	{
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
+		if (e.type != 'a')
+			(*leaf)++;
 		switch (e.type)
 		{
 			case 'a':
-				if (!array_text(&e, ek, hex, out, depth + 1, errbuf, errlen))
+				if (!array_text(&e, ek, jn, hex, out, depth + 1, leaf, errbuf, errlen))
 					goto fail;
 				break;
 			case 'z':
-				trib_strbuf_adds(out, "NULL");
+				if (ek == 'j' && entry_has_pos(jn, *leaf - 1))
+					pgs_array_quote(out, "null", 4);
+				else
+					trib_strbuf_adds(out, "NULL");
 				break;
 			case 's':
+				if (ek == 'j')
+				{
+					pgs_array_quote(out, e.p, e.n);	/* a JSON string */
+					break;
+				}
 				tmp.len = 0;
 				if (!string_text(&e, ek, hex, &tmp, errbuf, errlen))
 					goto fail;
@@ -521,12 +620,20 @@ fail:
 	return false;
 }
 
-/* Append the input text of one JSON value for a column of kind/ek. */
+/* Append the input text of one JSON value for a column of kind/ek; jn:
+ * the column's entry in the image's JSON null list, or NULL. */
 bool
-pgs_value_text(const jspan *v, char kind, char ek, bool hex, trib_strbuf *out,
-		   bool *is_null, char *errbuf, size_t errlen)
+pgs_value_text(const jspan *v, char kind, char ek, const jspan *jn, bool hex,
+			   trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen)
 {
+	size_t		leaf = 0;
+
 	*is_null = false;
+	if (v->type == 'z' && kind == 'j' && jn && jn->type == 's')
+	{
+		trib_strbuf_adds(out, "null");	/* the JSON value null */
+		return true;
+	}
 	if (v->type == 'z')
 	{
 		*is_null = true;
@@ -543,7 +650,8 @@ pgs_value_text(const jspan *v, char kind, char ek, bool hex, trib_strbuf *out,
 			return string_text(v, kind, hex, out, errbuf, errlen);
 		case 'a':
 			if (kind == 'a')
-				return array_text(v, ek, hex, out, 0, errbuf, errlen);
+				return array_text(v, ek, jn && jn->type == 'a' ? jn : NULL, hex, out, 0,
+								  &leaf, errbuf, errlen);
 			/* FALLTHROUGH */
 		default:
 			trib_strbuf_add(out, v->p, v->n);
@@ -709,11 +817,10 @@ pgs_composite_text(const ctype *list, Oid oid, const char *jname, const jspan *v
 	return true;
 }
 
-/* Exposed for tests: convert one JSON value. */
-bool
-trib_pgsink_value_text(const char *json, size_t len, char kind, char elem_kind,
-					   bool bytea_hex, trib_strbuf *out, bool *is_null,
-					   char *errbuf, size_t errlen)
+/* Convert one JSON value of json[0..len), jn as in pgs_value_text. */
+static bool
+value_text(const char *json, size_t len, char kind, char elem_kind, const jspan *jn,
+		   bool bytea_hex, trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen)
 {
 	jspan		v;
 	const char *end;
@@ -726,9 +833,33 @@ trib_pgsink_value_text(const char *json, size_t len, char kind, char elem_kind,
 	}
 	v.p = p;
 	v.n = (size_t) (end - p);
-	if (!pgs_value_text(&v, kind, elem_kind, bytea_hex, out, is_null, errbuf, errlen))
+	if (!pgs_value_text(&v, kind, elem_kind, jn, bytea_hex, out, is_null, errbuf, errlen))
 		return false;
 	trib_strbuf_add(out, "", 0);
 	return true;
+}
+
+/* Exposed for tests: convert one JSON value. */
+bool
+trib_pgsink_value_text(const char *json, size_t len, char kind, char elem_kind,
+					   bool bytea_hex, trib_strbuf *out, bool *is_null,
+					   char *errbuf, size_t errlen)
+{
+	return value_text(json, len, kind, elem_kind, NULL, bytea_hex, out, is_null,
+					  errbuf, errlen);
+}
+
+/* Exposed for tests: convert the value of column `name` of an image whose
+ * JSON null list is json_nulls. */
+bool
+trib_pgsink_column_text(const char *name, const char *json_nulls, const char *json,
+						size_t len, char kind, char elem_kind, struct trib_strbuf *out,
+						bool *is_null, char *errbuf, size_t errlen)
+{
+	jspan		jn;
+	bool		found = pgs_json_nulls_find(json_nulls, name, &jn);
+
+	return value_text(json, len, kind, elem_kind, found ? &jn : NULL, false, out, is_null,
+					  errbuf, errlen);
 }
 

@@ -1,8 +1,9 @@
 /*
  * pg_source_conf.c: the key table of a `type: postgres` source (see
  * pg_source_conf.h), its value checks and its finish functions: the
- * default slot name, the plugin options tributary manages itself, and
- * reconnect_backoff_ms's initial <= max.
+ * default slot name, the plugin option two-phase (on or off), the plugin
+ * options tributary manages itself, and reconnect_backoff_ms's initial <=
+ * max.
  *
  * Adding a key: a field in trib_pg_source_conf and one row below; run
  * `make -C consumer doc`.
@@ -15,6 +16,7 @@
 
 #include "config_keys.h"
 #include "snapshot_tables.h"
+#include "source_pg.h"
 #include "strbuf.h"
 
 /* Enums are stored through int pointers. */
@@ -92,7 +94,17 @@ static const ck_key pg_source_keys[] = {
 		.desc = "reconnection delays: `{initial: 500, max: 30000}` (see below)"),
 	CK_ROW(trib_pg_source_conf, plugin_options, CK_KVLIST, 0,
 		.desc = "further output plugin options, `name: value`, passed untouched as "
-		"`-o name=value` (docs/PLUGIN.md), e.g. `skip-empty-xacts: true`"),
+		"`-o name=value` (docs/PLUGIN.md), e.g. `skip-empty-xacts: true`; with "
+		"`two-phase: on` prepared transactions are decoded at PREPARE and held until "
+		"COMMIT PREPARED (see above)"),
+	CK_ROW(trib_pg_source_conf, prepared_buffer_mb, CK_INT, 0, .def = "64", .min = 1, .max = 65536,
+		.desc = "two-phase: memory for the events of prepared transactions held until "
+		"COMMIT PREPARED, in MiB, all of them together; events past it go to spill files"),
+	CK_ROW(trib_pg_source_conf, prepared_spill_dir, CK_STRING, 0, .doc_type = "path",
+		.doc_default = "`$TMPDIR`, else `/var/tmp`",
+		.desc = "two-phase: directory of the spill files (`tributary.<pipeline>.<source>.*`, "
+		"mode 0600); they are deleted when their transaction commits or rolls back, and at "
+		"start-up"),
 	CK_END_ROW
 };
 
@@ -103,7 +115,16 @@ static const ck_section pg_source_section = {
 	.finish = finish_pg_source,
 	.doc_intro = "Captures changes from a PostgreSQL database through a logical "
 	"replication slot and the tributary output plugin. `resume-after` is managed by "
-	"tributary and cannot be given in `plugin_options`.",
+	"tributary and cannot be given in `plugin_options`.\n\n"
+	"With `plugin_options: {two-phase: on}` PostgreSQL decodes a prepared transaction at "
+	"PREPARE TRANSACTION. tributary holds it (in memory up to `prepared_buffer_mb`, then "
+	"in `prepared_spill_dir`) and writes it to the sinks only at COMMIT PREPARED, as a "
+	"transaction committed there, with the event ids it has without two-phase; ROLLBACK "
+	"PREPARED drops it. The slot is not confirmed past the PREPARE of a transaction still "
+	"held, so that PostgreSQL sends it again after a restart. Once a slot has run with "
+	"two-phase, keep it on: PostgreSQL 15 cannot turn it off for the slot, and a "
+	"transaction prepared while tributary ran without it, and committed after it is "
+	"turned on again, arrives without its changes (tributary logs a warning).",
 };
 
 const trib_plugin trib_source_postgres = {
@@ -146,7 +167,8 @@ check_table_pattern(const char *value, char *msg, size_t msglen)
 
 /* ---- finish functions ------------------------------------------------- */
 
-/* Default slot; plugin options tributary manages itself. */
+/* Default slot; the plugin option two-phase; plugin options tributary
+ * manages itself. */
 static void
 finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				 void *base, const char *name)
@@ -174,6 +196,20 @@ finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 	}
 	for (size_t i = 0; i < pg->plugin_options.count; i++)
 	{
+		const char *k = pg->plugin_options.items[i].key;
+
+		if (strcmp(k, "two-phase") == 0 &&
+			!trib_pg_option_bool(pg->plugin_options.items[i].value, &pg->two_phase))
+		{
+			char	   *p = ck_path(path, "plugin_options");
+			char	   *pp = ck_path(p, k);
+
+			ck_error(c, trib_yaml_map_get(opts, k), pp,
+					 "expected on or off (true/false, yes/no, 1/0), got \"%s\"",
+					 pg->plugin_options.items[i].value);
+			free(pp);
+			free(p);
+		}
 		for (size_t m = 0; m < sizeof(managed) / sizeof(managed[0]); m++)
 		{
 			if (strcmp(pg->plugin_options.items[i].key, managed[m][0]) == 0)

@@ -5,8 +5,9 @@
  * Design.  The key table in pg_source_conf.c is the single source of
  * truth for these settings: the loader validates and defaults
  * `sources.<name>` against it, the reference (docs/CONFIG.md) prints it,
- * and its finish function computes the default slot name and refuses
- * plugin options tributary manages itself.  The source registers it
+ * and its finish function computes the default slot name, reads the
+ * plugin option two-phase and refuses plugin options tributary manages
+ * itself.  The source registers it
  * through trib_source_postgres (registry.h); a loaded member's `conf` is a
  * trib_pg_source_conf, reached with trib_pg_source_conf_of().
  *
@@ -50,6 +51,9 @@ typedef struct trib_pg_source_conf
 	int			status_interval_ms;
 	trib_backoff_conf reconnect_backoff_ms;
 	trib_kvlist plugin_options; /* extra -o options, untouched */
+	int			prepared_buffer_mb; /* held prepared transactions in memory */
+	char	   *prepared_spill_dir; /* NULL: source_pg.c's default */
+	bool		two_phase;		/* plugin_options two-phase is on (computed) */
 } trib_pg_source_conf;
 
 /* The PostgreSQL source's registration (pipeline/registry.c lists it). */

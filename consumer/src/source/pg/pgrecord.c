@@ -10,8 +10,10 @@
  * are skipped but still validated by yajl.  For each field the parser
  * records the byte span of its value in the input, using
  * yajl_get_bytes_consumed(): yajl reports, inside a callback, the offset just
- * past the token it is reporting.  Row images, unchanged_toast, message
- * content and truncate relations are then copied out byte for byte, and the
+ * past the token it is reporting.  Row images, unchanged_toast, the JSON
+ * null lists (json_nulls, old_json_nulls: validated as the plugin writes
+ * them, column names and [name, positions...]), message content and
+ * truncate relations are then copied out byte for byte, and the
  * event key is built from the raw members ("name":value) of the image, so
  * no value is ever re-formatted.
  *
@@ -165,7 +167,8 @@ enum
 	F_IDENTITY_KEY, F_OLD, F_NEW, F_UNCHANGED_TOAST, F_RELATIONS, F_CASCADE,
 	F_RESTART_IDENTITY, F_TRANSACTIONAL, F_PREFIX, F_ENCODING, F_CONTENT,
 	F_END_LSN, F_CHANGES, F_GID, F_FIRST, F_NEXT_SEQ, F_DISCARD,
-	F_DISCARD_THROUGH_SEQ, NFIELDS, F_UNKNOWN = NFIELDS
+	F_DISCARD_THROUGH_SEQ, F_JSON_NULLS, F_OLD_JSON_NULLS, NFIELDS,
+	F_UNKNOWN = NFIELDS
 };
 
 static const char *const field_names[NFIELDS] = {
@@ -174,7 +177,7 @@ static const char *const field_names[NFIELDS] = {
 	"identity_key", "old", "new", "unchanged_toast", "relations", "cascade",
 	"restart_identity", "transactional", "prefix", "encoding", "content",
 	"end_lsn", "changes", "gid", "first", "next_seq", "discard",
-	"discard_through_seq"
+	"discard_through_seq", "json_nulls", "old_json_nulls"
 };
 
 /* strlen of each field name, filled once by init_specs(). */
@@ -255,6 +258,10 @@ init_specs(void)
 	S(DELETE, OLD, R(OBJ_OR_NULL));
 	S(INSERT, UNCHANGED_TOAST, O(J_ARRAY));
 	S(UPDATE, UNCHANGED_TOAST, O(J_ARRAY));
+	S(INSERT, JSON_NULLS, O(J_ARRAY));
+	S(UPDATE, JSON_NULLS, O(J_ARRAY));
+	S(UPDATE, OLD_JSON_NULLS, O(J_ARRAY));
+	S(DELETE, OLD_JSON_NULLS, O(J_ARRAY));
 	S(TRUNCATE, RELATIONS, R(J_ARRAY));
 	S(TRUNCATE, CASCADE, R(J_BOOL));
 	S(TRUNCATE, RESTART_IDENTITY, R(J_BOOL));
@@ -614,6 +621,8 @@ typedef struct pstate
 	memberlist	img[2];			/* 0 old, 1 new */
 	strlist		names[3];		/* primary_key, identity_key, unchanged_toast */
 	size_t		nelems;			/* elements of columns/relations seen */
+	size_t		njn[2];			/* entries of json_nulls, old_json_nulls */
+	size_t		jn_elems;		/* elements of the current ["col", i...] */
 	/* depth 3 (columns / relations elements) */
 	int			subkey;
 	unsigned	seen;			/* bitmask of members seen in the element */
@@ -671,6 +680,49 @@ static int
 image_index(int topkey)
 {
 	return topkey == F_OLD ? 0 : topkey == F_NEW ? 1 : -1;
+}
+
+/* Is the current top-level member a JSON null list?  Returns 0 for
+ * json_nulls (the new image), 1 for old_json_nulls, or -1. */
+static int
+json_nulls_index(const pstate *st)
+{
+	int			jn = st->topkey == F_JSON_NULLS ? 0 :
+		st->topkey == F_OLD_JSON_NULLS ? 1 : -1;
+
+	return jn >= 0 && st->f[st->topkey].type == J_ARRAY ? jn : -1;
+}
+
+/*
+ * A value inside a JSON null list (docs/PLUGIN.md): at depth 2 an entry,
+ * a column name or ["column", i, ...]; at depth 3 an element of such an
+ * entry, the name and then positions (non-negative integers).
+ */
+static int
+on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
+{
+	uint64_t	v;
+
+	if (st->depth == 2)
+	{
+		if (type != J_STRING && type != J_ARRAY)
+			return perr(st, "\"%s\" entries must be column names or [name, positions...]",
+						field_names[st->topkey]);
+		if (type == J_STRING && memchr(s, '\0', n))
+			return perr(st, "\"%s\" holds a name with a NUL character",
+						field_names[st->topkey]);
+		st->njn[jn]++;
+		st->jn_elems = 0;
+		return 1;
+	}
+	if (st->jn_elems++ == 0)
+		return type == J_STRING && !memchr(s, '\0', n) ? 1 :
+			perr(st, "a \"%s\" array entry must start with a column name",
+				 field_names[st->topkey]);
+	if (type != J_NUMBER || !parse_uint(s, n, INT32_MAX, &v))
+		return perr(st, "\"%s\": element positions must be integers from 0 to %d",
+					field_names[st->topkey], INT32_MAX);
+	return 1;
 }
 
 /* The name list of the current top-level member, or NULL. */
@@ -796,7 +848,10 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 	{
 		int			img = image_index(st->topkey);
 		strlist    *nl = name_list(st);
+		int			jn = json_nulls_index(st);
 
+		if (jn >= 0)
+			return on_json_nulls_value(st, jn, type, s, n);
 		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
 		{
 			/* A member value of a row image; containers end in on_close. */
@@ -852,6 +907,8 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 		(st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
 		st->f[st->topkey].type == J_ARRAY)
 		return on_element_member(st, type, s, n, b);
+	if (st->depth == 3 && json_nulls_index(st) >= 0)
+		return on_json_nulls_value(st, json_nulls_index(st), type, s, n);
 	return 1;
 }
 
@@ -885,6 +942,9 @@ on_close(pstate *st)
 			if (st->seen != 3)
 				return perr(st, "\"relations\" element lacks schema or table");
 		}
+		else if (json_nulls_index(st) >= 0 && st->jn_elems < 2)
+			return perr(st, "a \"%s\" array entry needs a column name and positions",
+						field_names[st->topkey]);
 	}
 	return 1;
 }
@@ -1246,6 +1306,10 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			ev->after = raw_copy(st, F_NEW);
 		if (st->f[F_UNCHANGED_TOAST].type == J_ARRAY)
 			ev->unchanged = raw_copy(st, F_UNCHANGED_TOAST);
+		if (st->njn[0] > 0 && rec->kind != TRIB_PGREC_DELETE)
+			ev->after_json_nulls = raw_copy(st, F_JSON_NULLS);
+		if (st->njn[1] > 0 && rec->kind != TRIB_PGREC_INSERT)
+			ev->before_json_nulls = raw_copy(st, F_OLD_JSON_NULLS);
 		rel = trib_pgparser_relation(p, schema, table);
 		ev->rel = rel ? rel->view : NULL;
 		if (rec->kind == TRIB_PGREC_DELETE)
@@ -1585,6 +1649,31 @@ trib_pgrec_free(trib_pgrec *rec)
 	free(rec);
 }
 
+/* Free a list of records (linked through next). */
+void
+trib_pgrec_free_list(trib_pgrec *r)
+{
+	while (r)
+	{
+		trib_pgrec *next = r->next;
+
+		trib_pgrec_free(r);
+		r = next;
+	}
+}
+
+/* Rough memory of a record and its event. */
+size_t
+trib_pgrec_bytes(const trib_pgrec *r)
+{
+	const trib_event *e = r->ev;
+
+	return sizeof(*r) + (e ? sizeof(*e) + (e->before ? strlen(e->before) : 0) +
+						 (e->after ? strlen(e->after) : 0) +
+						 (e->key ? strlen(e->key) : 0) +
+						 (e->extra ? strlen(e->extra) : 0) : 0);
+}
+
 /* Take the event out of a record; an event inside the record's block
  * moves to an allocation of its own. */
 trib_event *
@@ -1647,30 +1736,6 @@ trib_pgasm_new(void)
 	return a;
 }
 
-/* Free a list of records. */
-static void
-free_list(trib_pgrec *r)
-{
-	while (r)
-	{
-		trib_pgrec *next = r->next;
-
-		trib_pgrec_free(r);
-		r = next;
-	}
-}
-
-/* Rough size of an event, for the buffered figure. */
-static size_t
-rec_bytes(const trib_pgrec *r)
-{
-	const trib_event *e = r->ev;
-
-	return sizeof(*r) + (e ? sizeof(*e) + (e->before ? strlen(e->before) : 0) +
-						 (e->after ? strlen(e->after) : 0) +
-						 (e->extra ? strlen(e->extra) : 0) : 0);
-}
-
 /* Drop everything not deliverable yet. */
 void
 trib_pgasm_reset(trib_pgasm *a)
@@ -1683,7 +1748,7 @@ trib_pgasm_reset(trib_pgasm *a)
 	{
 		stream_tx  *next = s->next;
 
-		free_list(s->head);
+		trib_pgrec_free_list(s->head);
 		free(s);
 		s = next;
 	}
@@ -1698,7 +1763,7 @@ trib_pgasm_free(trib_pgasm *a)
 	if (!a)
 		return;
 	trib_pgasm_reset(a);
-	free_list(a->qhead);
+	trib_pgrec_free_list(a->qhead);
 	free(a);
 }
 
@@ -1760,7 +1825,7 @@ drop_stream(trib_pgasm *a, stream_tx *s)
 	if (a->cur == s)
 		a->cur = NULL;
 	a->buffered -= s->bytes;
-	free_list(s->head);
+	trib_pgrec_free_list(s->head);
 	free(s);
 }
 
@@ -1779,7 +1844,7 @@ filter_stream(trib_pgasm *a, stream_tx *s,
 
 		if (drop(r, arg))
 		{
-			size_t		b = rec_bytes(r);
+			size_t		b = trib_pgrec_bytes(r);
 
 			*pp = r->next;
 			s->bytes -= b;
@@ -1810,12 +1875,30 @@ drop_discarded(const trib_pgrec *r, const trib_pgrec *commit)
 							   r->seq <= commit->discard_through_seq);
 }
 
+/* The begin_prepare a streamed prepared transaction did not get. */
+static trib_pgrec *
+begin_prepare_of(const trib_pgrec *prepare)
+{
+	trib_pgrec *b = trib_xcalloc(1, sizeof(*b));
+
+	b->kind = TRIB_PGREC_BEGIN_PREPARE;
+	b->xid = prepare->xid;
+	b->has_commit_lsn = true;
+	b->commit_lsn = prepare->commit_lsn;
+	b->has_ts = prepare->has_ts;
+	b->ts_ms = prepare->ts_ms;
+	b->gid = trib_xstrdup(prepare->gid);
+	return b;
+}
+
 /* Deliver a streamed transaction at its stream_commit / stream_prepare. */
 static void
 finish_stream(trib_pgasm *a, trib_pgrec *commit)
 {
 	stream_tx  *s = find_stream(a, commit->xid, false);
 
+	if (commit->kind == TRIB_PGREC_STREAM_PREPARE)
+		enqueue(a, begin_prepare_of(commit));
 	if (s)
 	{
 		trib_pgrec *r;
@@ -1872,7 +1955,7 @@ push_change(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
 			return trib_errf(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
 							 xid);
 		}
-		b = rec_bytes(rec);
+		b = trib_pgrec_bytes(rec);
 		rec->next = NULL;
 		if (s->tail)
 			s->tail->next = rec;

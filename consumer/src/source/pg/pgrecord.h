@@ -119,6 +119,9 @@ typedef struct trib_pgrec
 	bool		transactional;	/* message */
 	char	   *prefix;			/* message prefix (decoded) */
 	char	   *gid;			/* two-phase records */
+	uint64_t	prepare_lsn;	/* commit_prepared of a transaction held
+								 * since its PREPARE (pgprepared.c): that
+								 * PREPARE's LSN; 0 otherwise */
 	const trib_pgrel *rel;		/* relation: the parser's entry */
 	struct trib_pgrec *next;	/* list link for queues; NULL */
 	bool		ev_inline;		/* internal: ev shares the record's
@@ -152,6 +155,12 @@ const trib_pgrel *trib_pgparser_relation(const trib_pgparser *p,
 /* Free a record and what it owns; NULL is allowed. */
 void		trib_pgrec_free(trib_pgrec *rec);
 
+/* Free a list of records linked through `next`; NULL is allowed. */
+void		trib_pgrec_free_list(trib_pgrec *r);
+
+/* Rough memory of a record and its event, for buffer budgets. */
+size_t		trib_pgrec_bytes(const trib_pgrec *rec);
+
 /* Take the event out of a record; the caller then owns it. */
 trib_event *trib_pgrec_take_event(trib_pgrec *rec);
 
@@ -161,7 +170,9 @@ trib_event *trib_pgrec_take_event(trib_pgrec *rec);
  * transaction carry pos.commit_lsn, pos.seq and ts; the last one of each
  * transaction has last_in_tx = true and pos.end_lsn = the commit's end_lsn
  * (other events of the transaction have end_lsn 0), and the commit (or
- * prepare, stream_commit, stream_prepare) record follows it.  A
+ * prepare, stream_commit, stream_prepare) record follows it.  A streamed
+ * transaction that ends in stream_prepare comes out like one decoded at
+ * PREPARE: a begin_prepare record (made here), its events, stream_prepare.  A
  * non-transactional message is its own transaction: last_in_tx, end_lsn =
  * its lsn.  Heartbeat messages (TRIB_HEARTBEAT_PREFIX) are dropped; their
  * transaction's begin/commit are still delivered so its end_lsn can be

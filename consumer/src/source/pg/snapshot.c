@@ -40,6 +40,8 @@ typedef struct worker
 	bool		started;
 	trib_strbuf row;			/* reused row and key buffers */
 	trib_strbuf key;
+	trib_strbuf jnulls;			/* the row's JSON null list */
+	trib_strbuf elems;			/* one array column's JSON null elements */
 } worker;
 
 struct trib_snapshot
@@ -432,7 +434,24 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 
 /* ---- rows to events ----------------------------------------------------- */
 
-/* The row image and key of result row i; false with errbuf. */
+/* Add column col to the row's JSON null list jn (as the plugin's
+ * json_nulls): its name, or ["name",i,...] with elems holding ",i,...". */
+static void
+note_json_null(trib_strbuf *jn, const trib_snap_column *col, const trib_strbuf *elems)
+{
+	trib_strbuf_addc(jn, jn->len ? ',' : '[');
+	if (elems)
+		trib_strbuf_addc(jn, '[');
+	trib_strbuf_add(jn, col->json_key, col->json_key_len - 1);	/* "name" */
+	if (elems)
+	{
+		trib_strbuf_add(jn, elems->data, elems->len);
+		trib_strbuf_addc(jn, ']');
+	}
+}
+
+/* The row image, key and JSON null list of result row i; false with
+ * errbuf. */
 static bool
 row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 		  int i, trib_event **out, size_t *bytes, char *errbuf, size_t errlen)
@@ -446,22 +465,27 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 
 	b->len = 0;
 	key->len = 0;
+	w->jnulls.len = 0;
 	trib_strbuf_addc(b, '{');
 	for (c = 0; c < t->ncols; c++)
 	{
 		const trib_snap_column *col = &t->cols[c];
 		size_t		start;
+		bool		json_null;
 
 		if (c > 0)
 			trib_strbuf_addc(b, ',');
 		start = b->len;
 		trib_strbuf_add(b, col->json_key, col->json_key_len);
+		w->elems.len = 0;
 		if (PQgetisnull(res, i, c))
 			trib_strbuf_add(b, "null", 4);
-		else if (!trib_snapfmt_value(b, PQgetvalue(res, i, c), (size_t) PQgetlength(res, i, c),
-									 col->type, &s->fmt, e, sizeof(e)))
+		else if (!trib_snapfmt_column(b, PQgetvalue(res, i, c), (size_t) PQgetlength(res, i, c),
+									  col->type, &s->fmt, &w->elems, &json_null, e, sizeof(e)))
 			return trib_errf(errbuf, errlen, "snapshot: %s.%s column %s: %s",
 							 t->schema, t->table, col->name, e);
+		else if (json_null || w->elems.len > 0)
+			note_json_null(&w->jnulls, col, json_null ? NULL : &w->elems);
 		if (col->in_key)
 		{
 			trib_strbuf_addc(key, key->len ? ',' : '{');
@@ -479,6 +503,11 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 	ev->schema = t->schema;
 	ev->table = t->table;
 	ev->after = trib_xstrndup(b->data, b->len);
+	if (w->jnulls.len)
+	{
+		trib_strbuf_addc(&w->jnulls, ']');
+		ev->after_json_nulls = trib_xstrndup(w->jnulls.data, w->jnulls.len);
+	}
 	if (key->len)
 	{
 		trib_strbuf_addc(key, '}');
@@ -487,7 +516,7 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 	ev->ts_ms = s->conf.ts_ms;
 	ev->rel = &t->rel;
 	*out = ev;
-	*bytes += 200 + b->len + key->len;
+	*bytes += 200 + b->len + key->len + w->jnulls.len;
 	return true;
 }
 
@@ -724,6 +753,8 @@ worker_main(void *arg)
 	}
 	trib_strbuf_free(&w->row);
 	trib_strbuf_free(&w->key);
+	trib_strbuf_free(&w->jnulls);
+	trib_strbuf_free(&w->elems);
 	pthread_mutex_lock(&s->mu);
 	s->running--;
 	pthread_cond_broadcast(&s->not_empty);

@@ -642,10 +642,42 @@ array_element(cur *c, char delim, trib_strbuf *tmp, bool *is_null)
 	return true;
 }
 
-/* One level of braces: a JSON array of elements or of nested levels. */
+/* JSON white space? */
+static bool
+is_jws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Is a json or jsonb text output the JSON literal null (white space
+ * around it allowed, as json keeps it)? */
+bool
+trib_snapfmt_json_is_null(const char *s, size_t len)
+{
+	while (len > 0 && is_jws(s[len - 1]))
+		len--;
+	while (len > 4 && is_jws(*s))
+	{
+		s++;
+		len--;
+	}
+	return len == 4 && memcmp(s, "null", 4) == 0;
+}
+
+/* Where an array's JSON null elements are collected (jn, NULL: not
+ * collected) and how many elements came before (leaf, row-major). */
+typedef struct elemnulls
+{
+	trib_strbuf *jn;
+	size_t		leaf;
+} elemnulls;
+
+/* One level of braces: a JSON array of elements or of nested levels;
+ * en as above. */
 static bool
 array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
-			const trib_snapfmt_opts *o, int depth, char *errbuf, size_t errlen)
+			const trib_snapfmt_opts *o, int depth, elemnulls *en,
+			char *errbuf, size_t errlen)
 {
 	trib_strbuf tmp = {0};
 	bool		ok = true;
@@ -667,14 +699,21 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 			trib_strbuf_addc(out, ',');
 		first = false;
 		if (c->p < c->end && *c->p == '{')
-			ok = array_level(out, c, t, o, depth + 1, errbuf, errlen);
+			ok = array_level(out, c, t, o, depth + 1, en, errbuf, errlen);
 		else if (!array_element(c, t->delim, &tmp, &is_null))
 			ok = trib_errf(errbuf, errlen, "malformed array element");
-		else if (is_null)
-			trib_strbuf_add(out, "null", 4);
 		else
-			ok = trib_snapfmt_value(out, tmp.data ? tmp.data : "", tmp.len, t->elem, o,
-									errbuf, errlen);
+		{
+			if (is_null)
+				trib_strbuf_add(out, "null", 4);
+			else
+				ok = trib_snapfmt_value(out, tmp.data ? tmp.data : "", tmp.len, t->elem, o,
+										errbuf, errlen);
+			if (ok && en && !is_null && trib_snapfmt_json_is_null(tmp.data, tmp.len))
+				trib_strbuf_printf(en->jn, ",%zu", en->leaf);
+			if (en)
+				en->leaf++;
+		}
 		if (!ok || expect(c, t->delim))
 			continue;
 		if (!expect(c, '}'))
@@ -687,10 +726,11 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 	return ok;
 }
 
-/* An array literal, with or without "[lo:hi]..." bounds before '='. */
+/* An array literal, with or without "[lo:hi]..." bounds before '='; en
+ * as in array_level. */
 static bool
 array(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
-	  const trib_snapfmt_opts *o, char *errbuf, size_t errlen)
+	  const trib_snapfmt_opts *o, elemnulls *en, char *errbuf, size_t errlen)
 {
 	cur			c = {s, s + len};
 
@@ -702,7 +742,7 @@ array(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 		if (!expect(&c, '='))
 			return trib_errf(errbuf, errlen, "malformed array bounds");
 	}
-	if (!array_level(out, &c, t, o, 0, errbuf, errlen))
+	if (!array_level(out, &c, t, o, 0, en, errbuf, errlen))
 		return false;
 	if (c.p != c.end)
 		return trib_errf(errbuf, errlen, "unexpected text after an array");
@@ -830,12 +870,34 @@ trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 		case TRIB_SK_ARRAY:
 			if (t->elem == NULL)
 				return trib_errf(errbuf, errlen, "array type without element type");
-			return array(out, text, len, t, o, errbuf, errlen);
+			return array(out, text, len, t, o, NULL, errbuf, errlen);
 		case TRIB_SK_COMPOSITE:
 			return composite(out, text, len, t, o, errbuf, errlen);
 		case TRIB_SK_STRING:
 			break;
 	}
 	trib_snapfmt_string(out, text, len, o->encoding);
+	return true;
+}
+
+/* A column's value, with its JSON nulls (see the header). */
+bool
+trib_snapfmt_column(trib_strbuf *out, const char *text, size_t len,
+					const trib_snaptype *t, const trib_snapfmt_opts *o,
+					trib_strbuf *json_nulls, bool *json_null,
+					char *errbuf, size_t errlen)
+{
+	elemnulls	en = {json_nulls, 0};
+
+	*json_null = false;
+	if (t->kind == TRIB_SK_ARRAY && t->elem && t->elem->kind == TRIB_SK_JSON)
+	{
+		if (errbuf && errlen)
+			errbuf[0] = '\0';
+		return array(out, text, len, t, o, &en, errbuf, errlen);
+	}
+	if (!trib_snapfmt_value(out, text, len, t, o, errbuf, errlen))
+		return false;
+	*json_null = t->kind == TRIB_SK_JSON && trib_snapfmt_json_is_null(text, len);
 	return true;
 }

@@ -14,7 +14,9 @@
  *                          -Infinity as strings
  *   numeric, money         the numeric text (money is selected as numeric)
  *   bool                   t/f -> true/false
- *   json, jsonb            embedded as is
+ *   json, jsonb            embedded as is; trib_snapfmt_column() also
+ *                          tells which are JSON null (the plugin's
+ *                          json_nulls)
  *   bytea                  "\x..." (bytea_output = hex) -> base64 or hex
  *   date, timestamp        ISO 8601 with 'T', astronomical years as the
  *                          plugin writes them ("-0043", "+10000")
@@ -110,6 +112,22 @@ void		trib_snaptype_free(trib_snaptype *t);
 bool		trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 							   const trib_snaptype *t, const trib_snapfmt_opts *o,
 							   char *errbuf, size_t errlen);
+
+/*
+ * trib_snapfmt_value for a column, with the plugin's JSON null check
+ * (docs/PLUGIN.md, json_nulls): *json_null is set when a json or jsonb
+ * value is the JSON literal null, and for an array of json or jsonb ",i"
+ * is appended to json_nulls for each element that is (i: its position
+ * among all elements, row-major).
+ */
+bool		trib_snapfmt_column(trib_strbuf *out, const char *text, size_t len,
+								const trib_snaptype *t, const trib_snapfmt_opts *o,
+								trib_strbuf *json_nulls, bool *json_null,
+								char *errbuf, size_t errlen);
+
+/* Is a json or jsonb text output the JSON literal null (JSON white space
+ * around it allowed)? */
+bool		trib_snapfmt_json_is_null(const char *s, size_t len);
 
 /* Append s as a JSON string under the encoding rules above. */
 void		trib_snapfmt_string(trib_strbuf *out, const char *s, size_t len,

@@ -11,13 +11,20 @@
  * longer than the caller's timeout (nor than the next status update or
  * heartbeat that falls due).
  *
- * Records flow: XLogData -> lines -> trib_pgparser -> trib_pgasm -> the
- * source's pending FIFO -> caller.  A record enters the FIFO only when it
- * is final (the assembler holds back the last event of an open transaction
- * and buffers streamed transactions), and its position then becomes
- * `resume_pos`, the resume-after of the next reconnection: the FIFO
- * survives a reconnection, whatever the assembler still held is dropped and
- * the server sends it again.
+ * Records flow: XLogData -> lines -> trib_pgparser -> trib_pgasm ->
+ * trib_pgprep -> caller.  A record reaches pgprep only when it is final
+ * (the assembler holds back the last event of an open transaction and
+ * buffers streamed transactions); pgprep holds prepared transactions until
+ * COMMIT PREPARED and queues the rest, and the id of what it queues is the
+ * resume point: the queue survives a reconnection, whatever the assembler
+ * and pgprep still held is dropped and the server sends it again.
+ *
+ * Two-phase (plugin option two-phase).  The resume point is then never
+ * passed to the plugin as resume-after: that would suppress the PREPARE of
+ * a transaction still held, whose LSN lies before later commits.  The
+ * server resends from the slot's confirmed position, which the caller
+ * keeps at or before the oldest held PREPARE (trib_source_pg_prepared_floor),
+ * and pgprep drops what was delivered already.
  *
  * The one state machine: DOWN (waiting for next_attempt) -> connect ->
  * START_REPLICATION -> STREAMING -> (error) DOWN.  disconnect() is the one
@@ -25,6 +32,7 @@
  */
 #include "source_pg.h"
 #include "catalog.h"
+#include "pgprepared.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +58,9 @@
 /* No message from the server for this long means the link is dead. */
 #define RECV_TIMEOUT_MS 120000
 
+/* Held prepared transactions in memory when the caller does not say. */
+#define DEFAULT_PREPARED_MEMORY ((size_t) 64 << 20)
+
 /* Retry "slot is active" at least this often. */
 #define SLOT_BUSY_MAX_DELAY_MS 1000
 
@@ -66,6 +77,10 @@ struct trib_source_pg
 	trib_pg_snapshot snapshot;
 	char	  **optv;			/* name, value pairs of plugin options */
 	int			optc;			/* number of pairs */
+	bool		two_phase;		/* plugin option two-phase is on */
+	char	   *spill_dir;		/* of held prepared transactions */
+	char	   *spill_prefix;
+	size_t		prepared_memory;
 	int			status_interval_ms;
 	int			heartbeat_interval_ms;
 	int			reconnect_min_ms;
@@ -82,10 +97,7 @@ struct trib_source_pg
 	bool		slot_created;
 	char	   *snapshot_name;
 
-	/* positions */
-	bool		have_resume;
-	uint64_t	resume_lsn;		/* resume-after of the next connection */
-	uint64_t	resume_seq;
+	/* positions (the resume point is pgprep's) */
 	uint64_t	confirmed;		/* caller: durable everywhere */
 	uint64_t	reported;		/* flush we last sent */
 	uint64_t	received;		/* highest walEnd seen */
@@ -102,8 +114,7 @@ struct trib_source_pg
 	/* records */
 	trib_pgparser *parser;
 	trib_pgasm *asm_;
-	trib_pgrec *phead;			/* pending FIFO for the caller */
-	trib_pgrec *ptail;
+	trib_pgprep *prep;			/* prepared transactions; the caller's queue */
 
 	trib_source_pg_stats stats;
 };
@@ -336,6 +347,70 @@ add_table_filters(trib_source_pg *src, const trib_source_pg_conf *conf)
 	free(x);
 }
 
+/* PostgreSQL's words for a boolean option; NULL (a bare option) is true. */
+bool
+trib_pg_option_bool(const char *value, bool *out)
+{
+	static const char *const words[][2] = {
+		{"on", "off"}, {"true", "false"}, {"yes", "no"}, {"1", "0"}
+	};
+
+	if (value == NULL)
+		return (*out = true);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		for (int v = 0; v < 2; v++)
+			if (strcasecmp(value, words[i][v]) == 0)
+			{
+				*out = v == 0;
+				return true;
+			}
+	return false;
+}
+
+/* pgprepared.c's warnings go to our log. */
+static void
+prep_warn(const char *msg, void *arg)
+{
+	slog(arg, 1, "source: %s", msg);
+}
+
+/* two-phase and where held prepared transactions go (pgprepared.h). */
+static bool
+setup_prepared(trib_source_pg *src, const trib_source_pg_conf *conf,
+			   char *errbuf, size_t errlen)
+{
+	int			k = find_opt(src, "two-phase");
+	size_t		n;
+	trib_pgprep_conf pc;
+
+	if (k >= 0 && !trib_pg_option_bool(src->optv[2 * k + 1], &src->two_phase))
+		return trib_errf(errbuf, errlen, "source: plugin option \"two-phase\" must be on or off "
+						 "(also true/false, yes/no, 1/0), not \"%s\"", src->optv[2 * k + 1]);
+	src->spill_dir = trib_xstrdup(conf->prepared_spill_dir ? conf->prepared_spill_dir :
+								  trib_pg_default_spill_dir());
+	n = strlen(src->pipeline) + strlen(src->source_name) + 16;
+	src->spill_prefix = trib_xmalloc(n);
+	snprintf(src->spill_prefix, n, "tributary.%s.%s.", src->pipeline, src->source_name);
+	src->prepared_memory = conf->prepared_memory_bytes > 0 ?
+		conf->prepared_memory_bytes : DEFAULT_PREPARED_MEMORY;
+	pc.spill_dir = src->spill_dir;
+	pc.spill_prefix = src->spill_prefix;
+	pc.memory_bytes = src->prepared_memory;
+	pc.warn = prep_warn;
+	pc.warn_arg = src;
+	src->prep = trib_pgprep_new(&pc);
+	return true;
+}
+
+/* $TMPDIR, else /var/tmp (on disk where /tmp may be memory). */
+const char *
+trib_pg_default_spill_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return t && t[0] ? t : "/var/tmp";
+}
+
 /* Validate and copy the configuration. */
 trib_source_pg *
 trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
@@ -413,6 +488,11 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 			free(old);
 		}
 	}
+	if (!setup_prepared(src, conf, errbuf, errlen))
+	{
+		trib_source_pg_free(src);
+		return NULL;
+	}
 	src->parser = trib_pgparser_new(src->source_name, src->dbname);
 	src->asm_ = trib_pgasm_new();
 	return src;
@@ -421,7 +501,8 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 /* ---------------------------------------------------------------------- */
 /* connection life cycle */
 
-/* Close the replication connection; forget what the assembler held. */
+/* Close the replication connection; forget what the assembler and pgprep
+ * held (the server sends it again). */
 static void
 disconnect(trib_source_pg *src)
 {
@@ -433,7 +514,10 @@ disconnect(trib_source_pg *src)
 	}
 	src->conn = NULL;
 	src->streaming = false;
-	trib_pgasm_reset(src->asm_);
+	if (src->asm_)
+		trib_pgasm_reset(src->asm_);
+	if (src->prep)
+		trib_pgprep_reset(src->prep);
 }
 
 /* Schedule the next connection attempt with backoff and jitter. */
@@ -608,6 +692,8 @@ start_command(trib_source_pg *src)
 	size_t		off;
 	char	   *cmd;
 	char		resume[TRIB_EVENTID_LEN];
+	uint64_t	rlsn,
+				rseq;
 	int			i;
 
 	for (i = 0; i < src->optc; i++)
@@ -628,9 +714,9 @@ start_command(trib_source_pg *src)
 			off = append_quoted(cmd, off, src->optv[2 * i + 1], '\'');
 		}
 	}
-	if (src->have_resume)
+	if (!src->two_phase && trib_pgprep_resume(src->prep, &rlsn, &rseq))
 	{
-		trib_eventid_format(src->resume_lsn, src->resume_seq, resume, sizeof(resume));
+		trib_eventid_format(rlsn, rseq, resume, sizeof(resume));
 		off += (size_t) sprintf(cmd + off, ", \"resume-after\" '%s'", resume);
 	}
 	sprintf(cmd + off, ")");
@@ -744,6 +830,26 @@ trib_source_pg_snapshot_name(const trib_source_pg *src)
 	return src->snapshot_name;
 }
 
+/*
+ * Remove the spill files a killed process left.  Only two-phase needs the
+ * directory; without it a missing directory is no error (files of an
+ * earlier two-phase run are still removed when it exists).
+ */
+static bool
+clean_spill_dir(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	trib_pgprep_conf pc = {.spill_dir = src->spill_dir, .spill_prefix = src->spill_prefix};
+	char		eb[512];
+	int			n = trib_pgprep_clean(&pc, eb, sizeof(eb));
+
+	if (n < 0 && src->two_phase)
+		return trib_errf(errbuf, errlen, "source: two-phase: %s", eb);
+	if (n > 0)
+		slog(src, 2, "source: removed %d spill file(s) of an earlier run from %s",
+			 n, src->spill_dir);
+	return true;
+}
+
 /* Public: start streaming after resume; retry transient errors for retry_ms. */
 bool
 trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
@@ -752,11 +858,9 @@ trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 	int64_t		deadline = trib_clock_mono_ms() + (retry_ms > 0 ? retry_ms : 0);
 
 	if (resume && resume->commit_lsn != 0)
-	{
-		src->have_resume = true;
-		src->resume_lsn = resume->commit_lsn;
-		src->resume_seq = resume->seq;
-	}
+		trib_pgprep_set_resume(src->prep, resume->commit_lsn, resume->seq);
+	if (!clean_spill_dir(src, errbuf, errlen))
+		return false;
 	for (;;)
 	{
 		bool		busy = false;
@@ -779,54 +883,17 @@ trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 /* ---------------------------------------------------------------------- */
 /* streaming */
 
-/* Move what the assembler made final into the pending FIFO. */
-static void
-drain_assembler(trib_source_pg *src)
+/* Move what the assembler made final into pgprep. */
+static bool
+drain_assembler(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	trib_pgrec *r;
+	char		eb[512];
 
 	while ((r = trib_pgasm_pop(src->asm_)))
-	{
-		uint64_t	lsn = 0,
-					seq = 0;
-		bool		pos = true;
-
-		if (r->ev)
-		{
-			lsn = r->ev->pos.commit_lsn;
-			seq = r->ev->pos.seq;
-		}
-		else if (r->kind == TRIB_PGREC_COMMIT || r->kind == TRIB_PGREC_PREPARE ||
-				 r->kind == TRIB_PGREC_STREAM_COMMIT ||
-				 r->kind == TRIB_PGREC_STREAM_PREPARE)
-		{
-			lsn = r->commit_lsn;
-			seq = TRIB_SEQ_ALL;
-		}
-		else if (r->kind == TRIB_PGREC_COMMIT_PREPARED ||
-				 r->kind == TRIB_PGREC_ROLLBACK_PREPARED)
-		{
-			lsn = r->commit_lsn;
-			seq = 0;
-		}
-		else
-			pos = false;
-		if (pos && lsn != 0 &&
-			(!src->have_resume || lsn > src->resume_lsn ||
-			 (lsn == src->resume_lsn && seq > src->resume_seq)))
-		{
-			src->have_resume = true;
-			src->resume_lsn = lsn;
-			src->resume_seq = seq;
-		}
-		if (r->ev)
-			src->stats.events++;
-		if (src->ptail)
-			src->ptail->next = r;
-		else
-			src->phead = r;
-		src->ptail = r;
-	}
+		if (!trib_pgprep_push(src->prep, r, eb, sizeof(eb)))
+			return trib_errf(errbuf, errlen, "source: %s", eb);
+	return true;
 }
 
 /* Parse the records of one XLogData payload. */
@@ -853,8 +920,7 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 		}
 		off += next;
 	}
-	drain_assembler(src);
-	return true;
+	return drain_assembler(src, errbuf, errlen);
 }
 
 /* Handle one CopyData message; false on a protocol or record error. */
@@ -931,21 +997,30 @@ heartbeat(trib_source_pg *src, int64_t now)
 	PQclear(res);
 }
 
-/* Take up to max records from the pending FIFO. */
+/* Take up to max records from pgprep; -1 when a spill file fails. */
 static int
-take_pending(trib_source_pg *src, trib_pgrec **out, int max)
+take_pending(trib_source_pg *src, trib_pgrec **out, int max,
+			 char *errbuf, size_t errlen)
 {
 	int			n = 0;
+	char		eb[512];
 
-	while (src->phead && n < max)
+	while (n < max)
 	{
-		trib_pgrec *r = src->phead;
+		int			rc = trib_pgprep_pop(src->prep, &out[n], eb, sizeof(eb));
 
-		src->phead = r->next;
-		if (!src->phead)
-			src->ptail = NULL;
-		r->next = NULL;
-		out[n++] = r;
+		if (rc < 0)
+		{
+			while (n > 0)
+				trib_pgrec_free(out[--n]);
+			trib_errf(errbuf, errlen, "source: %s", eb);
+			return -1;
+		}
+		if (rc == 0)
+			break;
+		if (out[n]->ev)
+			src->stats.events++;
+		n++;
 	}
 	return n;
 }
@@ -979,7 +1054,7 @@ read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 			if (!ok)
 				return false;
 			*got = true;
-			if (src->phead)
+			if (trib_pgprep_ready(src->prep))
 				return true;	/* deliver promptly */
 			continue;
 		}
@@ -1009,6 +1084,21 @@ read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Send a status update when one is due; false when the connection broke
+ * (it is then closed and a reconnection scheduled). */
+static bool
+status_if_due(trib_source_pg *src, int64_t now)
+{
+	char		eb[512];
+
+	if (!src->reply_due && now - src->last_status_ms < src->status_interval_ms)
+		return true;
+	if (send_status(src, false, eb, sizeof(eb)))
+		return true;
+	lost(src, eb);
+	return false;
+}
+
 /* Public: wait for and deliver records. */
 int
 trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
@@ -1026,8 +1116,14 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		bool		got;
 		int			n;
 
-		if (src->phead)
-			return take_pending(src, out, max);
+		if (trib_pgprep_ready(src->prep))
+		{
+			/* a long delivery (a large transaction released at its
+			 * commit) must not starve the server of status updates */
+			if (src->streaming)
+				status_if_due(src, now);
+			return take_pending(src, out, max, errbuf, errlen);
+		}
 
 		if (!src->streaming)
 		{
@@ -1046,22 +1142,14 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 
 		if (!read_available(src, &got, errbuf, errlen))
 			return -1;
-		if (src->phead)
+		if (trib_pgprep_ready(src->prep))
 			continue;
 		if (!src->streaming)
 			continue;
 
 		now = trib_clock_mono_ms();
-		if (src->reply_due || now - src->last_status_ms >= src->status_interval_ms)
-		{
-			char		eb[512];
-
-			if (!send_status(src, false, eb, sizeof(eb)))
-			{
-				lost(src, eb);
-				continue;
-			}
-		}
+		if (!status_if_due(src, now))
+			continue;
 		heartbeat(src, now);
 		if (now - src->last_recv_ms > RECV_TIMEOUT_MS)
 		{
@@ -1097,6 +1185,13 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 	}
 }
 
+/* Public: the oldest PREPARE held or being delivered (pgprepared.h). */
+bool
+trib_source_pg_prepared_floor(const trib_source_pg *src, uint64_t *lsn)
+{
+	return trib_pgprep_floor(src->prep, lsn);
+}
+
 /* Public: the caller made everything up to lsn durable. */
 void
 trib_source_pg_confirm(trib_source_pg *src, uint64_t lsn)
@@ -1121,7 +1216,12 @@ trib_source_pg_streaming(const trib_source_pg *src)
 void
 trib_source_pg_stats_get(const trib_source_pg *src, trib_source_pg_stats *out)
 {
+	trib_pgprep_stats ps;
+
 	*out = src->stats;
+	trib_pgprep_stats_get(src->prep, &ps);
+	out->prepared_held = ps.held;
+	out->prepared_spilled_bytes = ps.spilled_bytes;
 }
 
 /* Public: last status update, close, free. */
@@ -1129,7 +1229,6 @@ void
 trib_source_pg_free(trib_source_pg *src)
 {
 	int			i;
-	trib_pgrec *r;
 
 	if (!src)
 		return;
@@ -1142,13 +1241,8 @@ trib_source_pg_free(trib_source_pg *src)
 	disconnect(src);
 	if (src->hbconn)
 		PQfinish(src->hbconn);
-	for (r = src->phead; r;)
-	{
-		trib_pgrec *next = r->next;
-
-		trib_pgrec_free(r);
-		r = next;
-	}
+	/* before the parser: held events point to its names and relations */
+	trib_pgprep_free(src->prep);
 	for (i = 0; i < 2 * src->optc; i++)
 		free(src->optv[i]);
 	free(src->optv);
@@ -1160,5 +1254,7 @@ trib_source_pg_free(trib_source_pg *src)
 	free(src->pipeline);
 	free(src->source_name);
 	free(src->dbname);
+	free(src->spill_dir);
+	free(src->spill_prefix);
 	free(src);
 }

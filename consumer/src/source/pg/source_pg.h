@@ -26,6 +26,17 @@
  * caller confirms like any other.  The role needs EXECUTE on
  * pg_logical_emit_message (revoked from PUBLIC by default).
  *
+ * Two-phase.  With the plugin option two-phase, a prepared transaction is
+ * held (pgprepared.h: in memory up to prepared_memory_bytes, then in a
+ * spill file in prepared_spill_dir) and delivered at COMMIT PREPARED as a
+ * transaction committed there, with the ids two-phase off would give it;
+ * ROLLBACK PREPARED drops it.  The caller must not confirm past
+ * trib_source_pg_prepared_floor(), nor past the prepare_lsn of a delivered
+ * commit_prepared until that transaction is durable: PostgreSQL resends a
+ * prepared transaction's changes only while the slot is not confirmed past
+ * its PREPARE.  resume-after is then filtered here rather than in the
+ * plugin; the caller still sees nothing twice.
+ *
  * Reconnection.  A lost connection (server restart, network) is retried
  * with capped exponential backoff and jitter; so is "replication slot is
  * active for PID" (another consumer still holds the slot).  Errors that
@@ -74,6 +85,8 @@ typedef struct trib_source_pg_conf
 	int			reconnect_min_ms;	/* default 100 */
 	int			reconnect_max_ms;	/* default 30000 */
 	int			connect_timeout_s;	/* default 10 */
+	const char *prepared_spill_dir; /* default trib_pg_default_spill_dir() */
+	size_t		prepared_memory_bytes;	/* default 64 MiB */
 	/* Where the source reports what it does (reconnects, retries); level
 	 * 0 error, 1 warning, 2 info, 3 debug.  NULL: silent. */
 	void		(*log) (int level, const char *msg, void *arg);
@@ -94,6 +107,8 @@ typedef struct trib_source_pg_stats
 	uint64_t	reconnects;
 	uint64_t	received_lsn;	/* highest walEnd seen */
 	uint64_t	confirmed_lsn;	/* highest flush reported */
+	uint64_t	prepared_held;	/* prepared transactions held now */
+	uint64_t	prepared_spilled_bytes; /* of them, in spill files */
 } trib_source_pg_stats;
 
 /* Validate conf and copy it; connects nothing.  NULL and errbuf on error. */
@@ -131,6 +146,12 @@ bool		trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 int			trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 								int timeout_ms, char *errbuf, size_t errlen);
 
+/*
+ * The oldest PREPARE LSN of a prepared transaction held or being delivered;
+ * false when none.  Confirm no further (see Two-phase above).
+ */
+bool		trib_source_pg_prepared_floor(const trib_source_pg *src, uint64_t *lsn);
+
 /* Everything up to `lsn` is durable in every sink; may be reported. */
 void		trib_source_pg_confirm(trib_source_pg *src, uint64_t lsn);
 
@@ -146,6 +167,14 @@ void		trib_source_pg_stats_get(const trib_source_pg *src,
 
 /* Send a last status update, end the stream and free everything. */
 void		trib_source_pg_free(trib_source_pg *src);
+
+/* A boolean plugin option's value as PostgreSQL reads it: on/off,
+ * true/false, yes/no, 1/0 in any case; NULL (a bare option) is true.
+ * False for anything else. */
+bool		trib_pg_option_bool(const char *value, bool *out);
+
+/* Where spill files go by default: $TMPDIR, else /var/tmp. */
+const char *trib_pg_default_spill_dir(void);
 
 /* A conninfo with the password blanked, for logs.  Caller frees. */
 char	   *trib_pg_dsn_redacted(const char *dsn);
