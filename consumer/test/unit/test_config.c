@@ -1,5 +1,5 @@
 /*
- * test_config.c: loading pipeline.yaml (config.c, config_keys.c,
+ * test_config.c: loading pipeline.yaml (the config/ folder, the plugins' key tables,
  * yaml_tree.c) and the generated reference (config_doc.c).
  *
  * Inline YAML covers defaults, each section, substitution and secrets;
