@@ -1,6 +1,6 @@
 /*
- * pgrecord.c: one tributary plugin record -> a trib_pgrec (and trib_event);
- * the assembler that turns the record stream into deliverable records.
+ * pgrecord.c: the record parser: one tributary plugin record -> a
+ * trib_pgrec (and trib_event).
  *
  * Design.  A record is parsed in one pass with yajl's streaming parser.
  * The callbacks know only four levels: the record object (depth 1), the
@@ -21,11 +21,9 @@
  * (presence and JSON type), and the record is built.  Every failure path
  * frees what was allocated and reports the reason in errbuf.
  *
- * The assembler (trib_pgasm, bottom of the file) holds back the latest
- * event of an open transaction until the next record says whether it was
- * the last one, so memory does not grow with transaction size; only
- * streamed transactions (option `stream`) are buffered whole until their
- * stream_commit, because their ids are not known before.
+ * Relation records go to the relation cache (pgrelcache.c), which every
+ * change consults for its key columns; the records then go through the
+ * transaction assembler (pgasm.c).
  */
 #include "pgrecord.h"
 
@@ -42,6 +40,7 @@
 #include "errf.h"
 #include "intern.h"
 #include "isodate.h"
+#include "pgrelcache.h"
 #include "xalloc.h"
 
 /* ---------------------------------------------------------------------- */
@@ -299,7 +298,7 @@ init_specs(void)
 }
 
 /* ---------------------------------------------------------------------- */
-/* relation metadata */
+/* the parser and its relation cache */
 
 /* A member of a row image: raw "name":value is text[kstart, vend). */
 typedef struct member
@@ -317,30 +316,11 @@ typedef struct memberlist
 	size_t		cap;
 } memberlist;
 
-
-#define REL_BUCKETS 1024
-
-typedef struct relnode
-{
-	trib_pgrel	rel;
-	struct relnode *next;
-} relnode;
-
 struct trib_pgparser
 {
 	char	   *source;
 	char	   *db;
-	relnode    *buckets[REL_BUCKETS];
-	/*
-	 * Every trib_relation handed out through events.  An event may outlive
-	 * the relation entry it was parsed with (a newer relation record
-	 * replaces the entry while the event waits in a sink's batch), so the
-	 * views live until the parser is freed.  One per relation record: a
-	 * few per table and connection.
-	 */
-	trib_relation **views;
-	size_t		nviews;
-	size_t		capviews;
+	trib_pgrelcache *rels;		/* from relation records (pgrelcache.h) */
 	/*
 	 * Reused by every parse: yajl's memory, decoded strings and member
 	 * names come from `scratch`, reset after each record, and the member
@@ -361,69 +341,6 @@ struct trib_pgparser
 	memberlist	img[2];
 };
 
-/* Free one view. */
-static void
-view_free(trib_relation *v)
-{
-	int			i;
-
-	for (i = 0; i < v->ncolumns; i++)
-	{
-		free(v->columns[i].name);
-		free(v->columns[i].type);
-	}
-	free(v->columns);
-	free(v->schema);
-	free(v->table);
-	free(v);
-}
-
-/* FNV-1a over schema, a zero byte, and table. */
-static unsigned
-rel_hash(const char *schema, const char *table)
-{
-	uint32_t	h = 2166136261u;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *) schema; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	h = (h ^ 0) * 16777619u;
-	for (p = (const unsigned char *) table; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % REL_BUCKETS;
-}
-
-/* Free an array of n strings. */
-static void
-free_strv(char **v, size_t n)
-{
-	size_t		i;
-
-	for (i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Free what a relation entry owns (not the entry). */
-static void
-rel_clear(trib_pgrel *r)
-{
-	size_t		i;
-
-	free(r->schema);
-	free(r->table);
-	free(r->replica_identity);
-	for (i = 0; i < r->ncols; i++)
-	{
-		free(r->cols[i].name);
-		free(r->cols[i].type);
-	}
-	free(r->cols);
-	free_strv(r->primary_key, r->npk);
-	free_strv(r->identity_key, r->nik);
-	memset(r, 0, sizeof(*r));
-}
-
 /* A new parser. */
 trib_pgparser *
 trib_pgparser_new(const char *source, const char *db)
@@ -433,6 +350,7 @@ trib_pgparser_new(const char *source, const char *db)
 	memset(p, 0, sizeof(*p));
 	p->source = trib_xstrdup(source);
 	p->db = trib_xstrdup(db);
+	p->rels = trib_pgrelcache_new();
 	trib_arena_init(&p->scratch, 0);
 	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
@@ -440,30 +358,13 @@ trib_pgparser_new(const char *source, const char *db)
 	return p;
 }
 
-/* Free the parser and every relation entry. */
+/* Free the parser and its relation cache. */
 void
 trib_pgparser_free(trib_pgparser *p)
 {
-	int			i;
-
 	if (!p)
 		return;
-	for (i = 0; i < REL_BUCKETS; i++)
-	{
-		relnode    *n = p->buckets[i];
-
-		while (n)
-		{
-			relnode    *next = n->next;
-
-			rel_clear(&n->rel);
-			free(n);
-			n = next;
-		}
-	}
-	for (i = 0; i < (int) p->nviews; i++)
-		view_free(p->views[i]);
-	free(p->views);
+	trib_pgrelcache_free(p->rels);
 	free(p->img[0].m);
 	free(p->img[1].m);
 	trib_arena_free(&p->scratch);
@@ -478,101 +379,7 @@ const trib_pgrel *
 trib_pgparser_relation(const trib_pgparser *p, const char *schema,
 					   const char *table)
 {
-	relnode    *n;
-
-	if (!p || !schema || !table)
-		return NULL;
-	for (n = p->buckets[rel_hash(schema, table)]; n; n = n->next)
-		if (strcmp(n->rel.schema, schema) == 0 && strcmp(n->rel.table, table) == 0)
-			return &n->rel;
-	return NULL;
-}
-
-/* Unlink and free every entry matching relid or schema.table. */
-static void
-rel_remove(trib_pgparser *p, uint32_t relid, const char *schema,
-		   const char *table)
-{
-	int			i;
-
-	for (i = 0; i < REL_BUCKETS; i++)
-	{
-		relnode   **pp = &p->buckets[i];
-
-		while (*pp)
-		{
-			relnode    *n = *pp;
-
-			if (n->rel.relid == relid ||
-				(strcmp(n->rel.schema, schema) == 0 &&
-				 strcmp(n->rel.table, table) == 0))
-			{
-				*pp = n->next;
-				rel_clear(&n->rel);
-				free(n);
-			}
-			else
-				pp = &n->next;
-		}
-	}
-}
-
-/* Install r (taking its contents) as the entry of its table. */
-static const trib_pgrel *
-rel_install(trib_pgparser *p, trib_pgrel *r)
-{
-	relnode    *n = trib_xmalloc(sizeof(*n));
-	unsigned	b;
-
-	/* A renamed table keeps its relid: drop the entry under the old name. */
-	rel_remove(p, r->relid, r->schema, r->table);
-	n->rel = *r;
-	memset(r, 0, sizeof(*r));
-	if (n->rel.nik > 0)
-	{
-		n->rel.key = n->rel.identity_key;
-		n->rel.nkey = n->rel.nik;
-	}
-	else
-	{
-		n->rel.key = n->rel.primary_key;
-		n->rel.nkey = n->rel.npk;
-	}
-	{
-		trib_relation *v = trib_xmalloc(sizeof(*v));
-		size_t		i;
-
-		memset(v, 0, sizeof(*v));
-		v->schema = trib_xstrdup(n->rel.schema);
-		v->table = trib_xstrdup(n->rel.table);
-		v->ncolumns = (int) n->rel.ncols;
-		v->columns = trib_xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
-		for (i = 0; i < n->rel.ncols; i++)
-		{
-			trib_column *c = &v->columns[i];
-
-			c->name = trib_xstrdup(n->rel.cols[i].name);
-			c->type = trib_xstrdup(n->rel.cols[i].type);
-			c->type_oid = n->rel.cols[i].type_oid;
-			c->nullable = n->rel.cols[i].nullable;
-			c->pk = n->rel.cols[i].pk;
-			c->identity = n->rel.cols[i].identity;
-		}
-		v->version = (uint32_t) p->nviews + 1;
-		if (p->nviews == p->capviews)
-		{
-			p->capviews = p->capviews ? p->capviews * 2 : 16;
-			p->views = realloc(p->views, p->capviews * sizeof(*p->views));
-			if (p->views == NULL)
-				abort();
-		}
-		p->views[p->nviews++] = v;
-		n->rel.view = v;
-	}
-	b = rel_hash(n->rel.schema, n->rel.table);
-	n->next = p->buckets[b];
-	p->buckets[b] = n;
-	return &n->rel;
+	return p ? trib_pgrelcache_find(p->rels, schema, table) : NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1108,7 +915,7 @@ pstate_clear(trib_pgparser *p, pstate *st)
 		p->img[k].n = 0;
 	}
 	for (k = 0; k < 3; k++)
-		free_strv(st->names[k].v, st->names[k].n);
+		trib_pgrelcache_free_strv(st->names[k].v, st->names[k].n);
 	for (i = 0; i < st->ncols; i++)
 	{
 		free(st->cols[i].name);
@@ -1409,7 +1216,7 @@ build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	r.nik = st->names[1].n;
 	st->names[1].v = NULL;
 	st->names[1].n = 0;
-	rec->rel = rel_install(p, &r);
+	rec->rel = trib_pgrelcache_install(p->rels, &r);
 	return true;
 }
 
@@ -1702,365 +1509,4 @@ trib_pgrecord_next_line(const char *text, size_t len, size_t *next)
 
 	*next = nl ? n + 1 : len;
 	return n;
-}
-
-/* ---------------------------------------------------------------------- */
-/* the assembler */
-
-typedef struct stream_tx
-{
-	uint32_t	xid;
-	trib_pgrec *head;
-	trib_pgrec *tail;
-	size_t		bytes;
-	struct stream_tx *next;
-} stream_tx;
-
-struct trib_pgasm
-{
-	trib_pgrec *qhead;
-	trib_pgrec *qtail;
-	trib_pgrec *held;			/* latest event of the open transaction */
-	stream_tx  *streams;
-	stream_tx  *cur;			/* between stream_start and stream_stop */
-	size_t		buffered;
-};
-
-/* A new assembler. */
-trib_pgasm *
-trib_pgasm_new(void)
-{
-	trib_pgasm *a = trib_xmalloc(sizeof(*a));
-
-	memset(a, 0, sizeof(*a));
-	return a;
-}
-
-/* Drop everything not deliverable yet. */
-void
-trib_pgasm_reset(trib_pgasm *a)
-{
-	stream_tx  *s = a->streams;
-
-	trib_pgrec_free(a->held);
-	a->held = NULL;
-	while (s)
-	{
-		stream_tx  *next = s->next;
-
-		trib_pgrec_free_list(s->head);
-		free(s);
-		s = next;
-	}
-	a->streams = a->cur = NULL;
-	a->buffered = 0;
-}
-
-/* Free the assembler and everything queued. */
-void
-trib_pgasm_free(trib_pgasm *a)
-{
-	if (!a)
-		return;
-	trib_pgasm_reset(a);
-	trib_pgrec_free_list(a->qhead);
-	free(a);
-}
-
-/* Append to the delivery queue. */
-static void
-enqueue(trib_pgasm *a, trib_pgrec *r)
-{
-	r->next = NULL;
-	if (a->qtail)
-		a->qtail->next = r;
-	else
-		a->qhead = r;
-	a->qtail = r;
-}
-
-/* Deliver the held event; `last` when its transaction ends here. */
-static void
-release_held(trib_pgasm *a, bool last, uint64_t end_lsn)
-{
-	if (!a->held)
-		return;
-	a->held->ev->last_in_tx = last;
-	a->held->ev->pos.end_lsn = last ? end_lsn : 0;
-	enqueue(a, a->held);
-	a->held = NULL;
-}
-
-/* The buffer of streamed transaction xid; created when `create`. */
-static stream_tx *
-find_stream(trib_pgasm *a, uint32_t xid, bool create)
-{
-	stream_tx  *s;
-
-	for (s = a->streams; s; s = s->next)
-		if (s->xid == xid)
-			return s;
-	if (!create)
-		return NULL;
-	s = trib_xmalloc(sizeof(*s));
-	memset(s, 0, sizeof(*s));
-	s->xid = xid;
-	s->next = a->streams;
-	a->streams = s;
-	return s;
-}
-
-/* Unlink and free a stream buffer (its records must be gone). */
-static void
-drop_stream(trib_pgasm *a, stream_tx *s)
-{
-	stream_tx **pp;
-
-	for (pp = &a->streams; *pp; pp = &(*pp)->next)
-		if (*pp == s)
-		{
-			*pp = s->next;
-			break;
-		}
-	if (a->cur == s)
-		a->cur = NULL;
-	a->buffered -= s->bytes;
-	trib_pgrec_free_list(s->head);
-	free(s);
-}
-
-/* Remove buffered records for which drop(rec, arg) says so. */
-static void
-filter_stream(trib_pgasm *a, stream_tx *s,
-			  bool (*drop) (const trib_pgrec *, const trib_pgrec *),
-			  const trib_pgrec *arg)
-{
-	trib_pgrec **pp = &s->head;
-
-	s->tail = NULL;
-	while (*pp)
-	{
-		trib_pgrec *r = *pp;
-
-		if (drop(r, arg))
-		{
-			size_t		b = trib_pgrec_bytes(r);
-
-			*pp = r->next;
-			s->bytes -= b;
-			a->buffered -= b;
-			trib_pgrec_free(r);
-		}
-		else
-		{
-			s->tail = r;
-			pp = &r->next;
-		}
-	}
-}
-
-/* stream_abort of a subtransaction: its changes, and any past next_seq. */
-static bool
-drop_aborted(const trib_pgrec *r, const trib_pgrec *abort)
-{
-	return r->subxid == abort->subxid ||
-		(abort->has_next_seq && r->seq >= abort->next_seq);
-}
-
-/* stream_commit with discard_through_seq. */
-static bool
-drop_discarded(const trib_pgrec *r, const trib_pgrec *commit)
-{
-	return commit->discard || (commit->has_discard_through &&
-							   r->seq <= commit->discard_through_seq);
-}
-
-/* The begin_prepare a streamed prepared transaction did not get. */
-static trib_pgrec *
-begin_prepare_of(const trib_pgrec *prepare)
-{
-	trib_pgrec *b = trib_xcalloc(1, sizeof(*b));
-
-	b->kind = TRIB_PGREC_BEGIN_PREPARE;
-	b->xid = prepare->xid;
-	b->has_commit_lsn = true;
-	b->commit_lsn = prepare->commit_lsn;
-	b->has_ts = prepare->has_ts;
-	b->ts_ms = prepare->ts_ms;
-	b->gid = trib_xstrdup(prepare->gid);
-	return b;
-}
-
-/* Deliver a streamed transaction at its stream_commit / stream_prepare. */
-static void
-finish_stream(trib_pgasm *a, trib_pgrec *commit)
-{
-	stream_tx  *s = find_stream(a, commit->xid, false);
-
-	if (commit->kind == TRIB_PGREC_STREAM_PREPARE)
-		enqueue(a, begin_prepare_of(commit));
-	if (s)
-	{
-		trib_pgrec *r;
-
-		filter_stream(a, s, drop_discarded, commit);
-		for (r = s->head; r; r = r->next)
-		{
-			r->has_commit_lsn = true;
-			r->commit_lsn = commit->commit_lsn;
-			r->has_ts = commit->has_ts;
-			r->ts_ms = commit->ts_ms;
-			r->ev->pos.commit_lsn = commit->commit_lsn;
-			r->ev->ts_ms = commit->ts_ms;
-			r->ev->last_in_tx = r->next == NULL;
-			r->ev->pos.end_lsn = r->next == NULL ? commit->end_lsn : 0;
-		}
-		if (s->head)
-		{
-			if (a->qtail)
-				a->qtail->next = s->head;
-			else
-				a->qhead = s->head;
-			a->qtail = s->tail;
-			s->head = s->tail = NULL;
-		}
-		drop_stream(a, s);
-	}
-	enqueue(a, commit);
-}
-
-/* Is this a heartbeat message of a tributary consumer? */
-static bool
-is_heartbeat(const trib_pgrec *r)
-{
-	return r->kind == TRIB_PGREC_MESSAGE && r->prefix &&
-		strcmp(r->prefix, TRIB_HEARTBEAT_PREFIX) == 0;
-}
-
-/* Queue what a change record makes deliverable. */
-static bool
-push_change(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
-{
-	if (!rec->has_commit_lsn)
-	{
-		/* A streamed change: buffered until its transaction ends. */
-		stream_tx  *s = a->cur;
-		size_t		b;
-
-		if (!s || s->xid != rec->xid)
-		{
-			uint32_t	xid = rec->xid;
-
-			trib_pgrec_free(rec);
-			return trib_errf(errbuf, errlen, "streamed change of xid %u outside its stream_start/stream_stop",
-							 xid);
-		}
-		b = trib_pgrec_bytes(rec);
-		rec->next = NULL;
-		if (s->tail)
-			s->tail->next = rec;
-		else
-			s->head = rec;
-		s->tail = rec;
-		s->bytes += b;
-		a->buffered += b;
-		return true;
-	}
-	if (rec->kind == TRIB_PGREC_MESSAGE && !rec->transactional)
-	{
-		rec->ev->last_in_tx = true;
-		rec->ev->pos.end_lsn = rec->lsn;
-		enqueue(a, rec);
-		return true;
-	}
-	/* Without begin/commit records a new commit_lsn ends the previous tx. */
-	if (a->held && a->held->commit_lsn != rec->commit_lsn)
-		release_held(a, true, 0);
-	release_held(a, false, 0);
-	a->held = rec;
-	return true;
-}
-
-/* Feed one record. */
-bool
-trib_pgasm_push(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
-{
-	stream_tx  *s;
-
-	if (rec->ev)
-	{
-		if (is_heartbeat(rec))
-		{
-			trib_pgrec_free(rec);
-			return true;
-		}
-		return push_change(a, rec, errbuf, errlen);
-	}
-	switch (rec->kind)
-	{
-		case TRIB_PGREC_COMMIT:
-		case TRIB_PGREC_PREPARE:
-			release_held(a, true, rec->end_lsn);
-			enqueue(a, rec);
-			return true;
-		case TRIB_PGREC_BEGIN:
-		case TRIB_PGREC_BEGIN_PREPARE:
-			release_held(a, true, 0);
-			enqueue(a, rec);
-			return true;
-		case TRIB_PGREC_STREAM_START:
-			a->cur = find_stream(a, rec->xid, true);
-			trib_pgrec_free(rec);
-			return true;
-		case TRIB_PGREC_STREAM_STOP:
-			a->cur = NULL;
-			trib_pgrec_free(rec);
-			return true;
-		case TRIB_PGREC_STREAM_ABORT:
-			s = find_stream(a, rec->xid, false);
-			if (s)
-			{
-				if (rec->subxid == 0 || rec->subxid == rec->xid)
-					drop_stream(a, s);
-				else
-					filter_stream(a, s, drop_aborted, rec);
-			}
-			trib_pgrec_free(rec);
-			return true;
-		case TRIB_PGREC_STREAM_COMMIT:
-		case TRIB_PGREC_STREAM_PREPARE:
-			finish_stream(a, rec);
-			return true;
-		case TRIB_PGREC_RELATION:
-			/* A relation record announces a change that follows. */
-			release_held(a, false, 0);
-			enqueue(a, rec);
-			return true;
-		default:
-			enqueue(a, rec);
-			return true;
-	}
-}
-
-/* The next deliverable record, or NULL. */
-trib_pgrec *
-trib_pgasm_pop(trib_pgasm *a)
-{
-	trib_pgrec *r = a->qhead;
-
-	if (r)
-	{
-		a->qhead = r->next;
-		if (!a->qhead)
-			a->qtail = NULL;
-		r->next = NULL;
-	}
-	return r;
-}
-
-/* Bytes buffered for streamed transactions. */
-size_t
-trib_pgasm_buffered(const trib_pgasm *a)
-{
-	return a->buffered;
 }

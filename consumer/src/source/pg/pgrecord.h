@@ -1,17 +1,20 @@
 /*
  * pgrecord.h: the tributary output plugin's records, parsed into events.
  *
- * Design.  Two layers, both free of any connection so that unit tests and
- * the fuzzer drive them with plain text:
+ * Design.  Three parts, all free of any connection so that unit tests and
+ * the fuzzer drive them with plain text; this header is the public face of
+ * all three:
  *
- *   trib_pgparser  parses one record (one JSON line, docs/PLUGIN.md) into a
- *                  trib_pgrec: either a change, carrying a trib_event, or a
- *                  control record (begin, commit, relation, stream_*,
- *                  two-phase records).  It keeps per-relation metadata
- *                  (columns, types, key columns) from relation records, in
- *                  a hash by schema.table, to build each event's `key`.
- *                  Row images are spliced out of the record byte for byte.
- *   trib_pgasm     assembles parsed records into what a pipeline consumes:
+ *   trib_pgparser  (pgrecord.c) parses one record (one JSON line,
+ *                  docs/PLUGIN.md) into a trib_pgrec: either a change,
+ *                  carrying a trib_event, or a control record (begin,
+ *                  commit, relation, stream_*, two-phase records).  Row
+ *                  images are spliced out of the record byte for byte.
+ *   relation cache (pgrelcache.c, pgrelcache.h) keeps per-relation
+ *                  metadata (columns, types, key columns) from relation
+ *                  records, in a hash by schema.table, from which the
+ *                  parser builds each event's `key`.
+ *   trib_pgasm     (pgasm.c) assembles parsed records into what a pipeline consumes:
  *                  it marks the last event of each transaction (last_in_tx,
  *                  pos.end_lsn), buffers streamed transactions until
  *                  stream_commit (ids become (commit_lsn, seq) only then),
@@ -37,6 +40,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "pgrelcache.h"
 
 /* The prefix of the consumer's heartbeat messages (source_pg.c). */
 #define TRIB_HEARTBEAT_PREFIX "tributary.heartbeat"
@@ -61,37 +65,6 @@ typedef enum trib_pgrec_kind
 	TRIB_PGREC_COMMIT_PREPARED,
 	TRIB_PGREC_ROLLBACK_PREPARED
 } trib_pgrec_kind;
-
-/* One column of a relation record. */
-typedef struct trib_pgcol
-{
-	char	   *name;
-	char	   *type;			/* format_type text, e.g. "numeric(12,2)" */
-	uint32_t	type_oid;
-	int32_t		typmod;
-	bool		nullable;
-	bool		pk;
-	bool		identity;
-} trib_pgcol;
-
-/* Per-relation metadata, from the latest relation record of the table. */
-typedef struct trib_pgrel
-{
-	uint32_t	relid;
-	char	   *schema;
-	char	   *table;
-	char	   *replica_identity;	/* default, index, full, nothing */
-	trib_pgcol *cols;
-	size_t		ncols;
-	char	  **primary_key;
-	size_t		npk;
-	char	  **identity_key;
-	size_t		nik;
-	char	  **key;			/* identity_key, or primary_key when empty */
-	size_t		nkey;
-	const trib_relation *view;	/* the same as event.h's trib_relation;
-								 * owned by the parser until it is freed */
-} trib_pgrel;
 
 /* One parsed record.  Fields a kind does not carry are zero / false. */
 typedef struct trib_pgrec
