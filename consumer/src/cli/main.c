@@ -45,6 +45,7 @@
 #include "log.h"
 #include "pg_source_conf.h"
 #include "pipeline.h"
+#include "runner.h"
 #include "sink_postgres_conf.h"
 
 #ifndef TRIB_VERSION
@@ -404,6 +405,7 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 		trib_pipeline *p;
 		char		err[4096] = "";
 		bool		ok;
+		bool		complete;
 		bool		again;
 		bool		refused;
 		struct timespec t0,
@@ -417,9 +419,7 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 			return EXIT_USAGE;
 		}
 		tlog_info("main", "tributary %s starting pipeline %s", TRIB_VERSION, cfg->pipeline);
-		if (snapshot)
-			trib_pipeline_set_snapshot_only(p);
-		ok = trib_pipeline_run(p, &stop_requested, err, sizeof(err));
+		ok = trib_runner_run(p, snapshot, &complete, &stop_requested, err, sizeof(err));
 		again = !ok && !stop_requested && trib_pipeline_retriable(p);
 		refused = !ok && trib_pipeline_refused(p);
 		if (refused)
@@ -428,7 +428,7 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 					   "roles and pg_hba.conf)", cfg->pipeline, cfg->sources[0].name, err);
 		else if (!ok && !again)
 			tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
-		else if (ok && snapshot && !trib_pipeline_snapshot_complete(p))
+		else if (ok && snapshot && !complete)
 		{
 			tlog_error("main", "snapshot of pipeline %s interrupted; its progress is saved: "
 					   "run it again to continue", cfg->pipeline);

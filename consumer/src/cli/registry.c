@@ -10,9 +10,10 @@
  * and of docs/CONFIG.md.
  *
  * Why here.  The registry is the one file that depends on every plugin,
- * so it sits in the lowest layer allowed to see them all: the pipeline,
- * which composes sources and sinks (cli -> pipeline -> {source, sink}).
- * The config loader below it reaches the lists through registry.h.
+ * so it sits at the top, in cli/, beside main.c, which composes a
+ * pipeline from the configured types.  The pipeline itself reaches
+ * sources and sinks only through their operations (source.h, sink.h), and
+ * the config loader through registry.h, so neither depends on a plugin.
  *
  * Why a macro list.  Each X(symbol) line both declares the plugin's
  * descriptor and puts it in its list, so a registration is exactly one

@@ -7,7 +7,7 @@
  * (config_keys.h), and its part of `tributary check` (the optional `check`
  * operation).  It describes itself to the rest of the daemon with one
  * trib_plugin, defined in its folder and declared in its public header.
- * The registry, pipeline/registry.c, lists them: one line per type, and the
+ * The registry, cli/registry.c, lists them: one line per type, and the
  * only place in the tree that names every plugin.  The config loader
  * (family sections `sources:` and `sinks:`), the reference
  * (docs/CONFIG.md), the sink factory (sinks.c) and `check` only ever go
@@ -15,7 +15,7 @@
  * there.
  *
  * The lists are declared here, below the layers that use them, and
- * defined at the top (pipeline/registry.c), as PostgreSQL declares its
+ * defined at the top (cli/registry.c), as PostgreSQL declares its
  * resource-manager table in a header and fills it in one list file: the
  * config loader needs the registered tables without including any plugin.
  *
@@ -31,13 +31,15 @@
 
 struct ck_section;				/* config_keys.h: a key table */
 struct trib_sink_ops;			/* sink.h */
+struct trib_source_ops;			/* source.h */
 
 typedef struct trib_plugin
 {
 	const char *type;			/* the value of `type:`, e.g. "kafka" */
 	const struct trib_sink_ops *sink_ops;	/* a sink's operations; NULL for a
-											 * source (its operations join
-											 * with core/source.h) */
+											 * source */
+	const struct trib_source_ops *source_ops;	/* a source's operations;
+												 * NULL for a sink */
 	const struct ck_section *section;	/* its key table: title, rows, finish */
 	size_t		conf_size;		/* its settings struct, allocated zeroed by
 								 * the loader; 0: it has no settings (the
@@ -48,7 +50,7 @@ typedef struct trib_plugin
 } trib_plugin;
 
 /* The registered types, in the order of messages and of the reference;
- * NULL-terminated (pipeline/registry.c). */
+ * NULL-terminated (cli/registry.c). */
 extern const trib_plugin *const trib_registry_sources[];
 extern const trib_plugin *const trib_registry_sinks[];
 

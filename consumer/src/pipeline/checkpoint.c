@@ -30,7 +30,6 @@
 #include <yajl_tree.h>
 
 #include "errf.h"
-#include "pgrecord.h"
 #include "xalloc.h"
 
 /* Largest checkpoint file we read. */

@@ -68,7 +68,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "catalog.h"
 #include "checkpoint.h"
 #include "clock.h"
 #include "erasure.h"
@@ -77,13 +76,11 @@
 #include "event.h"
 #include "leader.h"
 #include "log.h"
-#include "pg_source_conf.h"
-#include "pgrecord.h"
-#include "pipeline_int.h"
+#include "registry.h"
 #include "rules.h"
 #include "sink.h"
 #include "sinks.h"
-#include "source_pg.h"
+#include "source.h"
 
 #define POLL_BATCH 512
 #define POLL_TIMEOUT_MS 100
@@ -99,9 +96,7 @@
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
 {
-	uint64_t	commit_lsn;
-	uint64_t	prepare_lsn;	/* committed prepared: its PREPARE, else 0 */
-	uint64_t	end_lsn;
+	trib_position end;			/* the END item's position */
 	int64_t		ts_ms;			/* commit time */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
@@ -129,7 +124,8 @@ struct trib_pipeline
 {
 	const trib_config *cfg;
 	const trib_source_conf *srcconf;
-	trib_source_pg *src;
+	trib_source src;			/* opened when src.state is set */
+	trib_source_host host;		/* services to the source's snapshot */
 	trib_leader *leader;
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
@@ -146,31 +142,26 @@ struct trib_pipeline
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	trib_metric *m_dropped;
-	trib_metric *m_prepared_held;
-	trib_metric *m_prepared_spilled;
 	pending_tx *queue;
 	size_t		qhead,
 				qlen,
 				qcap;
 	size_t		qdurable;		/* entries from the head known durable */
-	size_t		nprepared;		/* entries with a prepare_lsn */
-	uint64_t	confirmable;	/* end_lsn of the last entry confirmed,
-								 * before the prepared floor */
+	bool		has_confirmable;
+	trib_position confirmable;	/* END of the last entry confirmed */
 	bool		has_durable_tx;
-	trib_position durable_tx;	/* newest durable transaction with events,
-								 * as (commit_lsn, TRIB_SEQ_ALL, end_lsn) */
+	trib_position durable_tx;	/* newest durable transaction with events:
+								 * its END position */
+	bool		has_resume;
+	trib_position resume;		/* where streaming starts (open) */
 	bool		has_written;
 	trib_position written;		/* last event handed to the sinks */
 
 	bool		has_saved;
 	trib_position saved;		/* last checkpoint written */
-	uint64_t	confirmed_lsn;
 	long long	last_ckpt_ms;
 	uint64_t	events_in;
 	char		state[32];
-
-	bool		snapshot_only;	/* `tributary snapshot`: copy, then stop */
-	bool		snapshot_complete;	/* the snapshot phase finished */
 
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
@@ -181,15 +172,11 @@ struct trib_pipeline
 
 static void note_sink_failure(trib_pipeline *p, sink_slot *s);
 
-/* Order of event ids: <0, 0, >0. */
-static int
-pos_cmp(const trib_position *a, const trib_position *b)
+/* Order of positions, the source's: <0, 0, >0. */
+static inline int
+pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
 {
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return 0;
+	return p->src.ops->compare(a, b);
 }
 
 /* A sink's ack: remember the highest durable position. */
@@ -199,7 +186,7 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	sink_slot  *s = arg;
 
 	(void) sink;
-	if (!s->has_acked || pos_cmp(pos, &s->acked) > 0)
+	if (!s->has_acked || pos_cmp(s->p, pos, &s->acked) > 0)
 	{
 		trib_metric_set(s->m_acked_lsn, (double) pos->commit_lsn);
 		s->acked.commit_lsn = pos->commit_lsn;
@@ -209,95 +196,31 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	}
 }
 
-/* "a,b,c" from a string list; NULL when empty.  Caller frees. */
-static char *
-join_list(const trib_strlist *l)
-{
-	size_t		len = 1,
-				i;
-	char	   *out;
-
-	if (l->count == 0)
-		return NULL;
-	for (i = 0; i < l->count; i++)
-		len += strlen(l->items[i]) + 1;
-	out = calloc(1, len);
-	if (out == NULL)
-		abort();
-	for (i = 0; i < l->count; i++)
-	{
-		if (i)
-			strcat(out, ",");
-		strcat(out, l->items[i]);
-	}
-	return out;
-}
-
-/* Source log lines go to our log. */
-static void
-source_log(int level, const char *msg, void *arg)
-{
-	(void) arg;
-	if (level <= 0)
-		tlog_error("source", "%s", msg);
-	else if (level == 1)
-		tlog_warn("source", "%s", msg);
-	else if (level == 2)
-		tlog_info("source", "%s", msg);
-	else
-		tlog_debug("source", "%s", msg);
-}
-
-/* Build the source from its config section. */
+/*
+ * Open the source from its member of `sources:` through its registered
+ * operations (source.h); connects nothing yet.
+ */
 static bool
 make_source(trib_pipeline *p, char *errbuf, size_t errlen)
 {
-	const trib_pg_source_conf *c = trib_pg_source_conf_of(p->srcconf);
-	trib_source_pg_conf sc;
-	char	   *inc = NULL,
-			   *exc = NULL;
-	const char **opts;
-	size_t		i;
-	bool		ok;
+	const trib_source_ops *ops = p->srcconf->plugin->source_ops;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.dsn = c->dsn;
-	sc.slot = c->slot;
-	sc.pipeline = p->cfg->pipeline;
-	sc.source_name = p->srcconf->name;
-	sc.create_slot = c->create_slot;
-	sc.create_extension = c->create_extension;
-	sc.snapshot = c->snapshot == TRIB_SNAPSHOT_INITIAL ?
-		TRIB_PG_SNAPSHOT_EXPORT : TRIB_PG_SNAPSHOT_NONE;
-	sc.skip_empty_xacts = false;
-	sc.status_interval_ms = c->status_interval_ms;
-	sc.heartbeat_interval_ms = c->heartbeat_interval_ms;
-	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
-	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
-	sc.prepared_spill_dir = c->prepared_spill_dir;
-	sc.prepared_memory_bytes = (size_t) c->prepared_buffer_mb << 20;
-	sc.log = source_log;
-	inc = join_list(&c->include_tables);
-	exc = join_list(&c->exclude_tables);
-	sc.include_tables = inc;
-	sc.exclude_tables = exc;
-	sc.catalog_tables = trib_erasure_enabled(p->erasure) ? TRIB_ERASURE_TABLES : NULL;
-	opts = calloc(2 * c->plugin_options.count + 1, sizeof(char *));
-	if (opts == NULL)
-		abort();
-	for (i = 0; i < c->plugin_options.count; i++)
+	if (ops == NULL)
 	{
-		opts[2 * i] = c->plugin_options.items[i].key;
-		opts[2 * i + 1] = c->plugin_options.items[i].value;
+		snprintf(errbuf, errlen, "source %s: type %s cannot be run", p->srcconf->name,
+				 p->srcconf->plugin->type);
+		return false;
 	}
-	sc.plugin_options = opts;
-	p->src = trib_source_pg_new(&sc, errbuf, errlen);
-	ok = p->src != NULL;
-	free(inc);
-	free(exc);
-	free(opts);
-	return ok;
+	p->src.ops = ops;
+	p->src.name = p->srcconf->name;
+	p->src.pipeline = p->cfg->pipeline;
+	p->src.erasure = trib_erasure_enabled(p->erasure);
+	p->src.metrics = p->metrics;
+	p->src.m_lag_bytes = trib_metric_get(p->m.lag_bytes, p->srcconf->name);
+	return ops->open(&p->src, p->srcconf, errbuf, errlen);
 }
+
+static void init_host(trib_pipeline *p);
 
 trib_pipeline *
 trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
@@ -329,11 +252,6 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		trib_pipeline_free(p);
 		return NULL;
 	}
-	if (!make_source(p, errbuf, errlen))
-	{
-		trib_pipeline_free(p);
-		return NULL;
-	}
 	p->nsinks = cfg->nsinks;
 	p->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(sink_slot));
 	if (p->sinks == NULL)
@@ -360,14 +278,14 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 														"Events transform rules dropped (filter, sample, flatten).",
 														"source"), p->srcconf->name);
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
-	p->m_prepared_held = trib_metric_get(trib_metrics_gauge(p->metrics,
-															"tributary_prepared_held_transactions",
-															"Prepared transactions held until COMMIT PREPARED.",
-															"source"), p->srcconf->name);
-	p->m_prepared_spilled = trib_metric_get(trib_metrics_gauge(p->metrics,
-															   "tributary_prepared_spilled_bytes",
-															   "Bytes of held prepared transactions in spill files.",
-															   "source"), p->srcconf->name);
+	/* after the pipeline's families: the source adds its own (the order
+	 * of /metrics) */
+	if (!make_source(p, errbuf, errlen))
+	{
+		trib_pipeline_free(p);
+		return NULL;
+	}
+	init_host(p);
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
@@ -397,11 +315,10 @@ pause_ms(int ms, volatile sig_atomic_t *stop)
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
-	const trib_backoff_conf *bo = &trib_pg_source_conf_of(p->srcconf)->reconnect_backoff_ms;
-	int			delay = bo->initial;
+	int			delay = p->src.backoff_initial_ms;
 	bool		standby = false;
 
-	p->leader = trib_leader_new(trib_pg_source_conf_of(p->srcconf)->dsn, p->cfg->pipeline);
+	p->leader = trib_leader_new(p->src.lock_dsn, p->cfg->pipeline);
 	while (!*stop)
 	{
 		int			rc = trib_leader_try(p->leader, errbuf, errlen);
@@ -420,7 +337,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 						  p->cfg->pipeline);
 			standby = true;
 			snprintf(p->state, sizeof(p->state), "standby");
-			delay = bo->initial;
+			delay = p->src.backoff_initial_ms;
 			pause_ms(LEADER_RETRY_MS, stop);
 			continue;
 		}
@@ -429,7 +346,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", p->srcconf->name,
 				  errbuf, delay);
 		pause_ms(delay, stop);
-		delay = delay > bo->max / 2 ? bo->max : delay * 2;
+		delay = delay > p->src.backoff_max_ms / 2 ? p->src.backoff_max_ms : delay * 2;
 	}
 	errbuf[0] = '\0';
 	return false;
@@ -489,7 +406,7 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
  * follows the checkpoint.  Unknown for one: resume from the slot.
  */
 static bool
-resume_point(trib_pipeline *p, trib_position *out, char *errbuf, size_t errlen)
+resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size_t errlen)
 {
 	trib_position ck;
 	int			r = trib_checkpoint_load(p->ckpt, &ck, errbuf, errlen);
@@ -518,17 +435,16 @@ resume_point(trib_pipeline *p, trib_position *out, char *errbuf, size_t errlen)
 			s->has_skip = true;
 		}
 		if (!s->has_skip)
-			return (out->commit_lsn = 0, true);
+			return (*has = false, true);
 		need = &s->skip;
-		if (!have || pos_cmp(need, out) < 0)
+		if (!have || pos_cmp(p, need, out) < 0)
 		{
 			*out = *need;
 			out->opaque = NULL;
 			have = true;
 		}
 	}
-	if (!have)
-		out->commit_lsn = 0;
+	*has = have;
 	return true;
 }
 
@@ -567,7 +483,7 @@ durable_position(trib_pipeline *p, trib_position *out)
 		const trib_position *d;
 
 		if (p->has_offered && (!s->has_written ||
-							   (s->has_acked && pos_cmp(&s->acked, &s->last_written) >= 0)))
+							   (s->has_acked && pos_cmp(p, &s->acked, &s->last_written) >= 0)))
 		{
 			/*
 			 * Everything handed to this sink is durable, and every later
@@ -576,18 +492,18 @@ durable_position(trib_pipeline *p, trib_position *out)
 			 * is durable up to the last event handled.
 			 */
 			d = &p->last_offered;
-			if (s->has_acked && pos_cmp(&s->acked, d) > 0)
+			if (s->has_acked && pos_cmp(p, &s->acked, d) > 0)
 				d = &s->acked;
-			if (s->has_skip && pos_cmp(&s->skip, d) > 0)
+			if (s->has_skip && pos_cmp(p, &s->skip, d) > 0)
 				d = &s->skip;
 		}
-		else if (s->has_acked && (!s->has_skip || pos_cmp(&s->acked, &s->skip) >= 0))
+		else if (s->has_acked && (!s->has_skip || pos_cmp(p, &s->acked, &s->skip) >= 0))
 			d = &s->acked;
 		else if (s->has_skip)
 			d = &s->skip;
 		else
 			return false;
-		if (!have || pos_cmp(d, out) < 0)
+		if (!have || pos_cmp(p, d, out) < 0)
 		{
 			*out = *d;
 			have = true;
@@ -597,37 +513,11 @@ durable_position(trib_pipeline *p, trib_position *out)
 }
 
 /*
- * `confirm`, or less when a prepared transaction needs the slot kept at its
- * PREPARE: one the source still holds, or one delivered whose commit is not
- * confirmed yet (file comment, Two-phase).
- */
-static uint64_t
-prepared_floor(trib_pipeline *p, uint64_t confirm)
-{
-	uint64_t	floor;
-	size_t		seen = 0;
-
-	if (trib_source_pg_prepared_floor(p->src, &floor) && floor < confirm)
-		confirm = floor;
-	for (size_t i = 0; seen < p->nprepared && i < p->qlen; i++)
-	{
-		const pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
-
-		if (tx->prepare_lsn == 0)
-			continue;
-		seen++;
-		if (tx->prepare_lsn < confirm)
-			confirm = tx->prepare_lsn;
-	}
-	return confirm;
-}
-
-/*
- * Save the checkpoint when due, then confirm to the slot the transactions
- * the saved checkpoint covers.  The order matters: the slot is never
- * confirmed past the checkpoint, so after a crash the checkpoint is never
- * behind the slot and resuming from it loses nothing and repeats nothing.
- * With confirm_slot false only the checkpoint is saved.
+ * Save the checkpoint when due, then confirm to the source the
+ * transactions the saved checkpoint covers.  The order matters: the source
+ * is never confirmed past the checkpoint, so after a crash the checkpoint
+ * is never behind the source and resuming from it loses nothing and
+ * repeats nothing.  With confirm_slot false only the checkpoint is saved.
  */
 static bool
 advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen)
@@ -636,7 +526,6 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 	bool		have = durable_position(p, &d);
 	trib_position ck;
 	bool		have_ck = false;
-	uint64_t	confirm = 0;
 
 	/*
 	 * Extend the durable prefix of the queue: each transaction is looked
@@ -649,12 +538,9 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 
 		if (tx->has_last)
 		{
-			if (pos_cmp(&tx->last, &d) > 0)
+			if (pos_cmp(p, &tx->last, &d) > 0)
 				break;
-			memset(&p->durable_tx, 0, sizeof(p->durable_tx));
-			p->durable_tx.commit_lsn = tx->commit_lsn;
-			p->durable_tx.seq = TRIB_SEQ_ALL;
-			p->durable_tx.end_lsn = tx->end_lsn;
+			p->durable_tx = tx->end;
 			p->has_durable_tx = true;
 			if (tx->ts_ms > 0)
 				trib_metric_observe(p->m_ack_latency,
@@ -669,13 +555,13 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		have_ck = true;
 	}
 	/* ... or, inside a larger transaction, the last durable event */
-	if (have && (!have_ck || pos_cmp(&d, &ck) > 0))
+	if (have && (!have_ck || pos_cmp(p, &d, &ck) > 0))
 	{
 		ck = d;
 		ck.opaque = NULL;
 		have_ck = true;
 	}
-	if (have_ck && (!p->has_saved || pos_cmp(&ck, &p->saved) > 0) &&
+	if (have_ck && (!p->has_saved || pos_cmp(p, &ck, &p->saved) > 0) &&
 		(force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
 	{
 		if (!trib_checkpoint_save(p->ckpt, &ck, errbuf, errlen))
@@ -698,23 +584,18 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 	{
 		pending_tx *tx = &p->queue[p->qhead];
 
-		if (tx->has_last && (!p->has_saved || pos_cmp(&tx->last, &p->saved) > 0))
+		if (tx->has_last && (!p->has_saved || pos_cmp(p, &tx->last, &p->saved) > 0))
 			break;
-		if (tx->end_lsn > p->confirmable)
-			p->confirmable = tx->end_lsn;
-		if (tx->prepare_lsn != 0)
-			p->nprepared--;
+		p->confirmable = tx->end;	/* the queue is in stream order */
+		p->has_confirmable = true;
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
 		if (p->qdurable > 0)
 			p->qdurable--;
 	}
-	confirm = prepared_floor(p, p->confirmable);
-	if (confirm_slot && confirm > p->confirmed_lsn)
-	{
-		p->confirmed_lsn = confirm;
-		trib_source_pg_confirm(p->src, confirm);
-	}
+	/* the source may hold back (a PostgreSQL PREPARE it still needs) */
+	if (confirm_slot && p->has_confirmable)
+		p->src.ops->confirm(&p->src, &p->confirmable);
 	return true;
 }
 
@@ -733,7 +614,7 @@ write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
 {
 	char		e[512];
 
-	if (s->has_skip && pos_cmp(&ev->pos, &s->skip) <= 0)
+	if (s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0)
 		return true;
 	if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
 	{
@@ -834,83 +715,65 @@ awaiting_acks(trib_pipeline *p)
 	trib_position d;
 
 	return p->has_written &&
-		(!durable_position(p, &d) || pos_cmp(&d, &p->written) < 0);
+		(!durable_position(p, &d) || pos_cmp(p, &d, &p->written) < 0);
 }
 
 /*
  * A transaction ends here: queue it for confirmation with the last event
  * handled since the last one ended, if any reached the sinks (its own, or
- * a non-transactional message before it; file comment).  prepare_lsn: see
- * pending_tx; ts_ms 0 when unknown.
+ * a non-transactional message before it; file comment).
  */
 static void
-end_tx(trib_pipeline *p, uint64_t commit_lsn, uint64_t prepare_lsn,
-	   uint64_t end_lsn, int64_t ts_ms)
+end_tx(trib_pipeline *p, const trib_source_item *it)
 {
 	pending_tx	tx;
 
-	tx.commit_lsn = commit_lsn;
-	tx.prepare_lsn = prepare_lsn;
-	p->nprepared += prepare_lsn != 0;
-	tx.end_lsn = end_lsn;
-	tx.ts_ms = ts_ms;
+	tx.end = it->end;
+	tx.end.opaque = NULL;
+	tx.ts_ms = it->ts_ms;
 	tx.has_last = p->tx_has_last;
 	tx.last = p->tx_last;
 	queue_push(p, &tx);
 	p->tx_has_last = false;
 }
 
-/* Process one record from the source. */
+/* Process one item from the source. */
 static bool
-handle(trib_pipeline *p, trib_pgrec *r, char *errbuf, size_t errlen)
+handle(trib_pipeline *p, const trib_source_item *it, char *errbuf, size_t errlen)
 {
-	switch (r->kind)
+	switch (it->kind)
 	{
-		case TRIB_PGREC_BEGIN:
-		case TRIB_PGREC_BEGIN_PREPARE:	/* a prepared one, now committed */
+		case TRIB_ITEM_BEGIN:
 
 			/*
 			 * Nothing to do: a transaction is what was handled since the
-			 * last one ended (a streamed one has no begin record), and
-			 * after a reconnection the events already handled belong to
-			 * the transaction the server begins again.
+			 * last one ended (a streamed one has no begin), and after a
+			 * reconnection the events already handled belong to the
+			 * transaction the source begins again.
 			 */
 			return true;
-		case TRIB_PGREC_COMMIT:
-		case TRIB_PGREC_STREAM_COMMIT:	/* its events came just before,
-										 * without a begin record */
-		case TRIB_PGREC_COMMIT_PREPARED:
-		case TRIB_PGREC_ROLLBACK_PREPARED:	/* empty: its changes are dropped */
-			end_tx(p, r->commit_lsn, r->prepare_lsn, r->end_lsn,
-				   r->has_ts ? r->ts_ms : 0);
+		case TRIB_ITEM_END:
+			end_tx(p, it);
 			return true;
-		default:
-			/* changes, truncates, messages; relation records carry none */
-			if (r->ev == NULL)
-				return true;
-			return deliver(p, r->ev, errbuf, errlen);
+		case TRIB_ITEM_EVENT:
+			return deliver(p, it->ev, errbuf, errlen);
 	}
+	return true;
 }
 
 /* Refresh the gauges of /metrics. */
 static void
 update_gauges(trib_pipeline *p)
 {
-	trib_source_pg_stats st;
 	const char *src = p->srcconf->name;
 	double		lag_s = 0;
 
-	trib_source_pg_stats_get(p->src, &st);
-	trib_metric_set(trib_metric_get(p->m.lag_bytes, src),
-					st.received_lsn > p->confirmed_lsn ?
-					(double) (st.received_lsn - p->confirmed_lsn) : 0);
+	p->src.ops->update_metrics(&p->src);
 	if (p->qlen > 0 && p->queue[p->qhead].ts_ms > 0)
 		lag_s = (double) (trib_clock_wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
 	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
 	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
-	trib_metric_set(p->m_prepared_held, (double) st.prepared_held);
-	trib_metric_set(p->m_prepared_spilled, (double) st.prepared_spilled_bytes);
 }
 
 static bool
@@ -1010,18 +873,13 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 		return false;
 	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
 		return false;
-	return trib_source_pg_flush_status(p->src, errbuf, errlen);
+	return p->src.ops->report(&p->src, false, errbuf, errlen);
 }
 
-static bool run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
-					  char *errbuf, size_t errlen);
-
+/* See pipeline.h. */
 bool
-trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
-				  char *errbuf, size_t errlen)
+trib_pipeline_finish(trib_pipeline *p, bool ok)
 {
-	bool		ok = run_inner(p, stop, errbuf, errlen);
-
 	if (!ok && p->ckpt != NULL)
 	{
 		char		e[512];
@@ -1029,9 +887,9 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 		/*
 		 * Keep what the sinks did acknowledge (acks are only ever for
 		 * durable positions), so a restart repeats less.  Confirm nothing
-		 * more: records taken from the source may not have been handled,
-		 * among them the commit of a prepared transaction whose PREPARE
-		 * the slot must stay before (file comment, Two-phase).
+		 * more: items taken from the source may not have been handled,
+		 * among them the end of a transaction the source must stay before
+		 * (PostgreSQL: a prepared one; pg_source_ops.c).
 		 */
 		if (!advance(p, true, false, e, sizeof(e)))
 			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
@@ -1044,77 +902,86 @@ trib_pipeline_run(trib_pipeline *p, volatile sig_atomic_t *stop,
 	return ok;
 }
 
-/* The body of trib_pipeline_run(). */
-static bool
-run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
-		  char *errbuf, size_t errlen)
+/* See pipeline.h. */
+int
+trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
+				   char *errbuf, size_t errlen)
 {
-	trib_pgrec *recs[POLL_BATCH];
-	trib_position resume;
+	char		id[TRIB_EVENTID_LEN];
+
+	errbuf[0] = '\0';
+	if (!start_http(p, errbuf, errlen))
+		return -1;
+	if (!open_all(p, stop, errbuf, errlen))
+		return *stop && errbuf[0] == '\0' ? 0 : -1;
+	if (!resume_point(p, &p->has_resume, &p->resume, errbuf, errlen))
+		return -1;
+	if (p->has_resume)
+	{
+		p->src.ops->format_id(&p->resume, id, sizeof(id));
+		if (p->resume.seq == TRIB_SEQ_ALL)
+			tlog_info("pipeline", "resuming after the transaction committed at %s", id);
+		else
+			tlog_info("pipeline", "resuming after event %s", id);
+	}
+	else
+		tlog_info("pipeline", "starting from the slot's position");
+	return 1;
+}
+
+/* See pipeline.h. */
+void
+trib_pipeline_set_state(trib_pipeline *p, const char *state)
+{
+	snprintf(p->state, sizeof(p->state), "%s", state);
+}
+
+/* See pipeline.h. */
+trib_source *
+trib_pipeline_source(trib_pipeline *p)
+{
+	return &p->src;
+}
+
+/* See pipeline.h. */
+const trib_source_host *
+trib_pipeline_host(trib_pipeline *p)
+{
+	return &p->host;
+}
+
+/* See pipeline.h. */
+bool
+trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
+					 char *errbuf, size_t errlen)
+{
+	trib_source_item items[POLL_BATCH];
 	long long	last_leader_check = trib_clock_mono_ms();
 	long long	last_flush = trib_clock_mono_ms();
 	long long	last_data = trib_clock_mono_ms();
 	uint64_t	unflushed = 0;
-	uint64_t	reported = 0;
-	char		lsn[TRIB_EVENTID_LEN];
+	char		id[TRIB_EVENTID_LEN];
 
-	errbuf[0] = '\0';
-	if (!start_http(p, errbuf, errlen))
-		return false;
-	if (!open_all(p, stop, errbuf, errlen))
-		return *stop && errbuf[0] == '\0';
-	if (!resume_point(p, &resume, errbuf, errlen))
-		return false;
-	if (resume.commit_lsn)
-	{
-		trib_lsn_format(resume.commit_lsn, lsn, sizeof(lsn));
-		if (resume.seq == TRIB_SEQ_ALL)
-			tlog_info("pipeline", "resuming after the transaction committed at %s", lsn);
-		else
-			tlog_info("pipeline", "resuming after event %s:%llu", lsn,
-					  (unsigned long long) resume.seq);
-	}
-	else
-		tlog_info("pipeline", "starting from the slot's position");
-	switch (trib_snapshot_phase(p, p->snapshot_only, stop, errbuf, errlen))
-	{
-		case -1:
-			return false;
-		case 0:
-			return true;		/* stopped by a signal, progress saved */
-		default:
-			p->snapshot_complete = true;
-			if (p->snapshot_only || trib_pg_source_conf_of(p->srcconf)->snapshot == TRIB_SNAPSHOT_ONLY)
-			{
-				snprintf(p->state, sizeof(p->state), "stopped");
-				return true;
-			}
-	}
 	/* the snapshot's events are durable (settled) and belong to no
 	 * transaction of the stream */
 	p->tx_has_last = false;
-	if (!trib_source_pg_start(p->src, resume.commit_lsn ? &resume : NULL,
-							  30000, errbuf, errlen))
+	if (!p->src.ops->start(&p->src, p->has_resume ? &p->resume : NULL, errbuf, errlen))
 		return false;
 	snprintf(p->state, sizeof(p->state), "streaming");
 
 	while (!*stop)
 	{
-		int			n = trib_source_pg_poll(p->src, recs, POLL_BATCH,
-											awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
-											errbuf, errlen);
+		int			n = p->src.ops->poll(&p->src, items, POLL_BATCH,
+										 awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
+										 errbuf, errlen);
 		int			i;
 		bool		ok = true;
 		bool		settled = false;
 
 		if (n < 0)
 			return false;
-		for (i = 0; i < n; i++)
-		{
-			if (ok)
-				ok = handle(p, recs[i], errbuf, errlen);
-			trib_pgrec_free(recs[i]);
-		}
+		for (i = 0; i < n && ok; i++)
+			ok = handle(p, &items[i], errbuf, errlen);
 		trib_rules_batch_end(p->rules);
 		if (!ok)
 			return false;
@@ -1136,16 +1003,14 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 		if (!poll_sinks(p, 0, errbuf, errlen) ||
 			!advance(p, settled, true, errbuf, errlen))
 			return false;
-		/* idle: tell the server at once what became confirmed, rather
-		 * than at the next status interval (a broken connection is the
-		 * source's to notice and repair on its next poll) */
-		if (n == 0 && p->confirmed_lsn > reported)
+		/* idle: tell the upstream at once what became confirmed, rather
+		 * than at the source's next status interval (a broken connection
+		 * is the source's to notice and repair on its next poll) */
+		if (n == 0)
 		{
 			char		e[256];
 
-			if (trib_source_pg_flush_status(p->src, e, sizeof(e)))
-				reported = p->confirmed_lsn;
-			else
+			if (!p->src.ops->report(&p->src, true, e, sizeof(e)))
 				tlog_debug("pipeline", "status update: %s", e);
 		}
 		update_gauges(p);
@@ -1171,8 +1036,8 @@ run_inner(trib_pipeline *p, volatile sig_atomic_t *stop,
 	tlog_info("pipeline", "stopping: draining the sinks");
 	if (!drain(p, errbuf, errlen))
 		return false;
-	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, lsn, sizeof(lsn));
-	tlog_info("pipeline", "stopped cleanly; checkpoint %s", lsn);
+	p->src.ops->format_id(&p->saved, id, sizeof(id));
+	tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
 	snprintf(p->state, sizeof(p->state), "stopped");
 	return true;
 }
@@ -1182,16 +1047,19 @@ trib_pipeline_status_json(trib_pipeline *p)
 {
 	char	   *out = NULL;
 	char		ck[TRIB_EVENTID_LEN],
-				conf[32];
+				conf[TRIB_EVENTID_LEN];
+	trib_position confirmed;
 	size_t		len;
 	FILE	   *f = open_memstream(&out, &len);
 	size_t		i;
 
 	if (f == NULL)
 		return NULL;
-	/* event ids: "L:S", or "L" for all of the transaction committed at L */
-	trib_eventid_format(p->saved.commit_lsn, p->saved.seq, ck, sizeof(ck));
-	trib_lsn_format(p->confirmed_lsn, conf, sizeof(conf));
+	/* the source's ids (PostgreSQL: "L:S", or "L" for all of the
+	 * transaction committed at L; what the slot was confirmed to) */
+	p->src.ops->format_id(&p->saved, ck, sizeof(ck));
+	p->src.ops->confirmed(&p->src, &confirmed);
+	p->src.ops->format_id(&confirmed, conf, sizeof(conf));
 	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
 			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
 			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
@@ -1199,7 +1067,7 @@ trib_pipeline_status_json(trib_pipeline *p)
 	{
 		char		a[TRIB_EVENTID_LEN];
 
-		trib_eventid_format(p->sinks[i].acked.commit_lsn, p->sinks[i].acked.seq, a, sizeof(a));
+		p->src.ops->format_id(&p->sinks[i].acked, a, sizeof(a));
 		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
 				i ? "," : "", p->cfg->sinks[i].name,
 				(unsigned long long) p->sinks[i].written, a);
@@ -1220,7 +1088,8 @@ trib_pipeline_free(trib_pipeline *p)
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
-	trib_source_pg_free(p->src);
+	if (p->src.state != NULL)
+		p->src.ops->close(&p->src);
 	trib_rules_free(p->rules);
 	trib_erasure_free(p->erasure);
 	trib_metrics_free(p->metrics);
@@ -1231,84 +1100,64 @@ trib_pipeline_free(trib_pipeline *p)
 	free(p);
 }
 
-/* ---- for the snapshot phase (pipeline_int.h) ---------------------------- */
+/* ---- services to the source's snapshot (source.h) ---------------------- */
 
-void
-trib_pipeline_set_snapshot_only(trib_pipeline *p)
+/* trib_source_host: transform and write one event. */
+static bool
+host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 {
-	p->snapshot_only = true;
+	return deliver(arg, ev, errbuf, errlen);
 }
 
-bool
-trib_pipeline_snapshot_complete(const trib_pipeline *p)
+/* trib_source_host: a batch of events ends. */
+static void
+host_batch_end(void *arg)
 {
-	return p->snapshot_complete;
+	trib_pipeline *p = arg;
+
+	trib_rules_batch_end(p->rules);
 }
 
-const trib_config *
-trib_pipeline_config(const trib_pipeline *p)
+/* trib_source_host: flush the sinks, then serve their callbacks. */
+static bool
+host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 {
-	return p->cfg;
-}
-
-const trib_source_conf *
-trib_pipeline_source_conf(const trib_pipeline *p)
-{
-	return p->srcconf;
-}
-
-trib_source_pg *
-trib_pipeline_source(trib_pipeline *p)
-{
-	return p->src;
-}
-
-trib_checkpoint *
-trib_pipeline_checkpoint(trib_pipeline *p)
-{
-	return p->ckpt;
-}
-
-bool
-trib_pipeline_deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
-{
-	return deliver(p, ev, errbuf, errlen);
-}
-
-bool
-trib_pipeline_flush(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
-{
-	if (!flush_sinks(p, timeout_ms, errbuf, errlen))
+	if (!flush_sinks(arg, timeout_ms, errbuf, errlen))
 		return false;
-	return poll_sinks(p, 0, errbuf, errlen);
+	return poll_sinks(arg, 0, errbuf, errlen);
 }
 
-bool
-trib_pipeline_poll(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+/* trib_source_host: serve the sinks' callbacks. */
+static bool
+host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 {
-	return poll_sinks(p, timeout_ms, errbuf, errlen);
+	return poll_sinks(arg, timeout_ms, errbuf, errlen);
 }
 
-bool
-trib_pipeline_durable(trib_pipeline *p, trib_position *out)
+/* trib_source_host: the minimum over the sinks of their durable position. */
+static bool
+host_durable(void *arg, trib_position *out)
 {
-	return durable_position(p, out);
+	return durable_position(arg, out);
 }
 
-bool
-trib_pipeline_stored_max(trib_pipeline *p, trib_position *out)
+/* trib_source_host: the highest position any sink stores or the
+ * checkpoint holds. */
+static bool
+host_stored_max(void *arg, trib_position *out)
 {
+	trib_pipeline *p = arg;
 	bool		have = false;
 	size_t		i;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].has_skip && (!have || pos_cmp(&p->sinks[i].skip, out) > 0))
+		if (p->sinks[i].has_skip && (!have || pos_cmp(p, &p->sinks[i].skip, out) > 0))
 		{
 			*out = p->sinks[i].skip;
 			have = true;
 		}
-	if (p->has_saved && (!have || pos_cmp(&p->saved, out) > 0))
+	if (p->has_saved && (!have || pos_cmp(p, &p->saved, out) > 0))
 	{
 		*out = p->saved;
 		have = true;
@@ -1317,25 +1166,62 @@ trib_pipeline_stored_max(trib_pipeline *p, trib_position *out)
 	return have;
 }
 
-void
-trib_pipeline_note_saved(trib_pipeline *p, const trib_position *pos)
+/* trib_source_host: load the checkpoint. */
+static int
+host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
 {
+	trib_pipeline *p = arg;
+
+	return trib_checkpoint_load(p->ckpt, out, errbuf, errlen);
+}
+
+/* trib_source_host: save the checkpoint and count it as saved. */
+static bool
+host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	if (!trib_checkpoint_save(p->ckpt, pos, errbuf, errlen))
+		return false;
 	p->saved = *pos;
 	p->saved.opaque = NULL;
 	p->has_saved = true;
 	p->last_ckpt_ms = trib_clock_mono_ms();
+	return true;
 }
 
-void
-trib_pipeline_set_state(trib_pipeline *p, const char *state)
+/* trib_source_host: the state /status reports. */
+static void
+host_set_state(void *arg, const char *state)
 {
-	snprintf(p->state, sizeof(p->state), "%s", state);
+	trib_pipeline_set_state(arg, state);
 }
 
-bool
-trib_pipeline_leader_ok(trib_pipeline *p, char *errbuf, size_t errlen)
+/* trib_source_host: do we still hold the pipeline lock? */
+static bool
+host_leader_ok(void *arg, char *errbuf, size_t errlen)
 {
+	trib_pipeline *p = arg;
+
 	return trib_leader_check(p->leader, errbuf, errlen);
+}
+
+/* Fill p->host. */
+static void
+init_host(trib_pipeline *p)
+{
+	p->host.arg = p;
+	p->host.pipeline = p->cfg->pipeline;
+	p->host.deliver = host_deliver;
+	p->host.batch_end = host_batch_end;
+	p->host.flush = host_flush;
+	p->host.poll = host_poll;
+	p->host.durable = host_durable;
+	p->host.stored_max = host_stored_max;
+	p->host.load = host_load;
+	p->host.save = host_save;
+	p->host.set_state = host_set_state;
+	p->host.leader_ok = host_leader_ok;
 }
 
 bool
@@ -1348,10 +1234,4 @@ bool
 trib_pipeline_refused(const trib_pipeline *p)
 {
 	return p->refused;
-}
-
-void
-trib_pipeline_batch_end(trib_pipeline *p)
-{
-	trib_rules_batch_end(p->rules);
 }

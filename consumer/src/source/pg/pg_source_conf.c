@@ -129,6 +129,7 @@ static const ck_section pg_source_section = {
 
 const trib_plugin trib_source_postgres = {
 	.type = "postgres",
+	.source_ops = &trib_pg_source_ops,
 	.section = &pg_source_section,
 	.conf_size = sizeof(trib_pg_source_conf),
 };

@@ -56,8 +56,11 @@ typedef struct trib_pg_source_conf
 	bool		two_phase;		/* plugin_options two-phase is on (computed) */
 } trib_pg_source_conf;
 
-/* The PostgreSQL source's registration (pipeline/registry.c lists it). */
+/* The PostgreSQL source's registration (cli/registry.c lists it), and
+ * its operations (source.h; pg_source_ops.c). */
 extern const trib_plugin trib_source_postgres;
+struct trib_source_ops;
+extern const struct trib_source_ops trib_pg_source_ops;
 
 /* The settings of a member of `sources:` when it is a postgres source,
  * else NULL. */

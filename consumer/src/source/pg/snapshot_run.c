@@ -1,7 +1,8 @@
 /*
- * snapshot_run.c: the snapshot phase of a pipeline: decide whether to
- * copy, run the engine (snapshot.c), write its events to the sinks, and
- * keep the progress in the checkpoint store.  docs/SNAPSHOT.md explains
+ * snapshot_run.c: the PostgreSQL source's snapshot phase: decide whether
+ * to copy, run the engine (snapshot.c), write its events to the sinks, and
+ * keep the progress in the checkpoint store, all through the pipeline's
+ * services (source.h, trib_source_host), never the pipeline itself.  docs/SNAPSHOT.md explains
  * the guarantees; this comment says how they are met.
  *
  * Deciding.  `snapshot: initial` copies when the checkpoint store has no
@@ -35,6 +36,8 @@
  * arrives or the copy ends, so that it can carry last_in_tx (the envelope's
  * source.snapshot "last").
  */
+#include "snapshot_run.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +49,6 @@
 
 #include "clock.h"
 #include "log.h"
-#include "pipeline_int.h"
 #include "pg_source_conf.h"
 #include "pgrecord.h"
 #include "snapshot.h"
@@ -75,7 +77,9 @@ typedef struct sent_chunk
 
 typedef struct phase
 {
-	trib_pipeline *p;
+	const trib_source_host *h;
+	trib_source_pg *src;
+	const char *source_name;
 	const trib_pg_source_conf *pg;
 	bool		only;
 	trib_snapshot *snap;
@@ -161,7 +165,7 @@ make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 
 	memset(&c, 0, sizeof(c));
 	c.dsn = pg->dsn;
-	c.source_name = trib_pipeline_source_conf(ph->p)->name;
+	c.source_name = ph->source_name;
 	c.db = db;
 	c.import_snapshot = import;
 	c.workers = pg->snapshot_workers > 0 ? pg->snapshot_workers : 2;
@@ -196,12 +200,11 @@ save(phase *ph, bool force, char *errbuf, size_t errlen)
 	pos.commit_lsn = ph->base_lsn;
 	pos.seq = ph->done_seq;
 	pos.opaque = trib_snapprog_to_json(&ph->prog);
-	ok = trib_checkpoint_save(trib_pipeline_checkpoint(ph->p), &pos, errbuf, errlen);
+	ok = ph->h->save(ph->h->arg, &pos, errbuf, errlen);
 	free(pos.opaque);
 	pos.opaque = NULL;
 	if (ok)
 	{
-		trib_pipeline_note_saved(ph->p, &pos);
 		ph->dirty = false;
 		ph->last_save = trib_clock_mono_ms();
 	}
@@ -235,7 +238,7 @@ take_acks(phase *ph)
 {
 	trib_position d;
 	uint64_t	acked = 0;
-	bool		have = trib_pipeline_durable(ph->p, &d);
+	bool		have = ph->h->durable(ph->h->arg, &d);
 
 	if (have && d.commit_lsn == ph->base_lsn)
 		acked = d.seq;
@@ -293,7 +296,7 @@ hold(phase *ph, trib_event *ev, char *errbuf, size_t errlen)
 	bool		ok = true;
 
 	if (ph->held)
-		ok = trib_pipeline_deliver(ph->p, ph->held, errbuf, errlen);
+		ok = ph->h->deliver(ph->h->arg, ph->held, errbuf, errlen);
 	trib_snap_event_free(ph->held);
 	ph->held = ev;
 	return ok;
@@ -321,7 +324,7 @@ handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
 	}
 	t->written += c->nev;
 	ph->rows += c->nev;
-	trib_pipeline_batch_end(ph->p);	/* a chunk is a batch for the rules */
+	ph->h->batch_end(ph->h->arg);	/* a chunk is a batch for the rules */
 	if (c->final)
 		t->finished_ms = trib_clock_wall_ms();
 	s->prog = ph->prog_of[c->table];
@@ -346,15 +349,15 @@ settle(phase *ph, int timeout_ms, char *errbuf, size_t errlen)
 {
 	long long	until = trib_clock_mono_ms() + timeout_ms;
 
-	if (!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+	if (!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
 		return false;
 	for (;;)
 	{
 		take_acks(ph);
 		if (ph->head == NULL || trib_clock_mono_ms() >= until)
 			break;
-		if (!trib_pipeline_poll(ph->p, 50, errbuf, errlen) ||
-			!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+		if (!ph->h->poll(ph->h->arg, 50, errbuf, errlen) ||
+			!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 	}
 	if (ph->head)
@@ -372,11 +375,11 @@ housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 {
 	if (idle || trib_clock_mono_ms() - ph->last_flush >= FLUSH_MS)
 	{
-		if (!trib_pipeline_flush(ph->p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+		if (!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 		ph->last_flush = trib_clock_mono_ms();
 	}
-	else if (!trib_pipeline_poll(ph->p, 0, errbuf, errlen))
+	else if (!ph->h->poll(ph->h->arg, 0, errbuf, errlen))
 		return false;
 	take_acks(ph);
 	if (!save(ph, false, errbuf, errlen))
@@ -385,7 +388,7 @@ housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 	if (trib_clock_mono_ms() - ph->last_leader > 2000)
 	{
 		ph->last_leader = trib_clock_mono_ms();
-		if (!trib_pipeline_leader_ok(ph->p, errbuf, errlen))
+		if (!ph->h->leader_ok(ph->h->arg, errbuf, errlen))
 			return false;
 	}
 	return true;
@@ -439,7 +442,7 @@ static int
 load_previous(phase *ph, trib_position *ck, trib_snapprog *prev,
 			  char *errbuf, size_t errlen)
 {
-	int			r = trib_checkpoint_load(trib_pipeline_checkpoint(ph->p), ck, errbuf, errlen);
+	int			r = ph->h->load(ph->h->arg, ck, errbuf, errlen);
 	int			pr;
 
 	memset(prev, 0, sizeof(*prev));
@@ -453,7 +456,7 @@ load_previous(phase *ph, trib_position *ck, trib_snapprog *prev,
 		size_t		n = strlen(errbuf);
 
 		snprintf(errbuf + n, errlen - n, " (in the checkpoint of pipeline %s)",
-				 trib_pipeline_config(ph->p)->pipeline);
+				 ph->h->pipeline);
 		return -1;
 	}
 	return pr == 1 ? 2 : 1;
@@ -506,7 +509,7 @@ first_id(phase *ph, bool initial, char *errbuf, size_t errlen)
 				b[TRIB_LSN_BUFLEN];
 
 	ph->next_seq = 1;
-	if (!trib_pipeline_stored_max(ph->p, &top))
+	if (!ph->h->stored_max(ph->h->arg, &top))
 		return true;
 	if (top.commit_lsn > ph->base_lsn)
 	{
@@ -537,7 +540,7 @@ static int
 plan_initial(phase *ph, int have, const trib_position *ck, trib_snapprog *prev,
 			 bool *resume, char *errbuf, size_t errlen)
 {
-	trib_source_pg *src = trib_pipeline_source(ph->p);
+	trib_source_pg *src = ph->src;
 	bool		ours = have == 2 && strcmp(prev->mode, "initial") == 0;
 	const char *import;
 	uint64_t	slot_lsn;
@@ -553,7 +556,7 @@ plan_initial(phase *ph, int have, const trib_position *ck, trib_snapprog *prev,
 
 		snprintf(ph->prog.state, sizeof(ph->prog.state), "pending");
 		snprintf(ph->prog.mode, sizeof(ph->prog.mode), "initial");
-		ph->base_lsn = trib_pipeline_stored_max(ph->p, &top) ? top.commit_lsn : 0;
+		ph->base_lsn = ph->h->stored_max(ph->h->arg, &top) ? top.commit_lsn : 0;
 		ph->done_seq = ph->base_lsn ? top.seq : 0;
 		if (!save(ph, true, errbuf, errlen))
 			return -1;
@@ -598,7 +601,7 @@ plan_only(phase *ph, int have, trib_snapprog *prev, bool *resume,
 	else
 	{
 		ph->base_lsn = wal > 0 ? wal - 1 : 0;
-		if (trib_pipeline_stored_max(ph->p, &top) && top.commit_lsn > ph->base_lsn)
+		if (ph->h->stored_max(ph->h->arg, &top) && top.commit_lsn > ph->base_lsn)
 			ph->base_lsn = top.commit_lsn;
 	}
 	tlog_info("snapshot", "%s the copy", *resume ? "resuming" : "starting");
@@ -625,11 +628,13 @@ phase_free(phase *ph)
 	free(ph->prog_of);
 }
 
+/* See snapshot_run.h. */
 int
-trib_snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
-					char *errbuf, size_t errlen)
+trib_pg_snapshot_phase(trib_source_pg *src, const char *source_name,
+					   const trib_pg_source_conf *pg, const trib_source_host *host,
+					   bool only, volatile sig_atomic_t *stop,
+					   char *errbuf, size_t errlen)
 {
-	const trib_source_conf *sc = trib_pipeline_source_conf(p);
 	phase		ph;
 	trib_position ck;
 	trib_snapprog prev;
@@ -637,18 +642,20 @@ trib_snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
 	int			have,
 				rc;
 
-	if (!only && trib_pg_source_conf_of(sc)->snapshot == TRIB_SNAPSHOT_NEVER)
+	if (!only && pg->snapshot == TRIB_SNAPSHOT_NEVER)
 		return 1;
 	memset(&ph, 0, sizeof(ph));
-	ph.p = p;
-	ph.pg = trib_pg_source_conf_of(sc);
+	ph.h = host;
+	ph.src = src;
+	ph.source_name = source_name;
+	ph.pg = pg;
 	ph.only = only || ph.pg->snapshot == TRIB_SNAPSHOT_ONLY;
 	ph.started_ms = trib_clock_wall_ms();
 	ph.tty = only && isatty(STDERR_FILENO);
 	have = load_previous(&ph, &ck, &prev, errbuf, errlen);
 	if (have < 0)
 		return -1;
-	trib_pipeline_set_state(p, "snapshot");
+	host->set_state(host->arg, "snapshot");
 	rc = ph.only ? plan_only(&ph, have, &prev, &resume, errbuf, errlen)
 		: plan_initial(&ph, have, &ck, &prev, &resume, errbuf, errlen);
 	if (rc == 1)
