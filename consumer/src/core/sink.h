@@ -4,7 +4,7 @@
  * Design.  A sink is a struct of function pointers (like pgbouncer's SBufIO
  * or Redis's ae backends).  A sink type lives in its own folder under
  * sink/ with its settings struct and key table, and registers itself with
- * one line in the registry (registry.h, pipeline/registry.c); sinks.c
+ * one line in the registry (registry.h, cli/registry.c); sinks.c
  * opens a configured sink through its registered operations, and
  * `tributary check` asks it through `check`.  The pipeline hands each sink
  * events in source order; the sink may batch and send asynchronously, and tells the pipeline

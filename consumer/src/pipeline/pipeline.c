@@ -1,42 +1,42 @@
 /*
  * pipeline.c: one pipeline: a source, its sinks, positions and checkpoints.
  *
- * Data flow.  A single thread polls the source for a batch of records,
- * hands each change event to every sink (sink.h) and lets the sinks serve
+ * Data flow.  A single thread polls the source (source.h) for a batch of
+ * items (a transaction's begin, its events, its end), hands each event to
+ * the transforms and then to every sink (sink.h), and lets the sinks serve
  * their callbacks.  Sinks report through `ack` the highest position they
- * have made durable, in the order events were written.
+ * have made durable, in the order events were written.  The pipeline
+ * knows the source only through its operations: positions are opaque,
+ * ordered by the source's compare() and written by its format_id().
  *
- * Positions.  Every event has an id (commit_lsn, seq) from the output
- * plugin.  The pipeline's durable position is the minimum over the sinks of
- * what each has acknowledged.  From it follow two things:
+ * Positions.  Every event has a position from the source (PostgreSQL: the
+ * output plugin's id, commit_lsn and seq).  The pipeline's durable
+ * position is the minimum over the sinks of what each has acknowledged.
+ * From it follow two things:
  *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS
  *     (200 ms), sooner (but not twice within CHECKPOINT_MS / 2) once the
  *     source fell silent and every sink acknowledged everything, and at
- *     shutdown, as an event id, so a restart can resume in the middle
- *     of a large transaction;
- *   - the slot confirmation: a transaction's end_lsn is confirmed only once
- *     every one of its events is durable in every sink (a queue of
- *     committed transactions, oldest first).  Every record that ends a
- *     transaction queues it with the events handled since the last one:
- *     commit, commit_prepared, rollback_prepared, and stream_commit, which
- *     follows a streamed transaction's events without a begin record
- *     before them (the assembler, pgrecord.h).  A non-transactional
- *     message, which PostgreSQL sends again only while the slot is not
- *     confirmed past it, thus goes with the transaction after it.  Empty
- *     transactions (the source's heartbeats) are confirmed as soon as
- *     everything before them is, which keeps the slot moving while the
- *     tables are idle.
+ *     shutdown, so a restart can resume in the middle of a large
+ *     transaction;
+ *   - the source's confirmation: a transaction's END position is handed to
+ *     the source's confirm() only once every one of its events is durable
+ *     in every sink and checkpointed (a queue of ended transactions,
+ *     oldest first).  A transaction is what was handled since the last END
+ *     (a PostgreSQL streamed transaction has no begin).  So an event
+ *     outside any transaction (a non-transactional message, which
+ *     PostgreSQL sends again only while the slot is not confirmed past it)
+ *     goes with the transaction after it.  Empty transactions (the
+ *     source's heartbeats) are confirmed as soon as everything before them
+ *     is, which keeps the source moving while the tables are idle.  The
+ *     source may confirm less than it is given: the PostgreSQL source
+ *     keeps the slot before the PREPARE of a prepared transaction it still
+ *     needs (pg_source_ops.c); the pipeline sees only committed
+ *     transactions.
  *
- * Two-phase.  The source holds a prepared transaction until COMMIT
- * PREPARED and then delivers it as a transaction committed there
- * (begin_prepare, events, commit_prepared with prepare_lsn), so ids keep
- * increasing; ROLLBACK PREPARED is an empty transaction.  PostgreSQL sends
- * a prepared transaction's changes again after a restart only while the
- * slot is not confirmed past its PREPARE, so the confirmation stops at the
- * oldest PREPARE the source holds (trib_source_pg_prepared_floor) and at
- * the PREPARE of each delivered one (`prepared`) until its commit is
- * confirmed.  The checkpoint moves on as usual: the source filters what a
- * restart sends again.
+ * Phases.  cli/runner.c calls open (lock, checkpoint store, sinks, resume
+ * point), then the source's snapshot through trib_source_host (the
+ * services at the bottom of this file), then stream; the pipeline never
+ * calls the snapshot itself.
  *
  * Start-up and exactly-once.  Each sink that stores its own position
  * atomically with its data (Postgres: in the same transaction; Kafka in
@@ -53,8 +53,8 @@
  * Latency.  While a sink owes acknowledgements the source is polled with
  * a 1 ms timeout, so delivery reports are served as they come.  Sinks are
  * flushed once the source was silent for IDLE_FLUSH_MS and at least every
- * FLUSH_MS; when the loop is idle, a status update tells the server at once
- * what became confirmed.
+ * FLUSH_MS; when the loop is idle, the source's report() tells its upstream
+ * at once what became confirmed.
  *
  * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
  * source error stops the pipeline without confirming anything that is not
@@ -417,7 +417,8 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 		return false;
 	if (r > 0)
 	{
-		free(ck.opaque);		/* snapshot progress: snapshot_run.c reads it */
+		free(ck.opaque);		/* snapshot progress: the source's snapshot
+								 * reads it */
 		ck.opaque = NULL;
 		p->saved = ck;
 		p->has_saved = true;

@@ -27,7 +27,7 @@ typedef struct trib_filesink_conf
 	char	   *mode;			/* octal permissions of its files, "0600" */
 } trib_filesink_conf;
 
-/* The file and stdout sinks' registrations (pipeline/registry.c lists
+/* The file and stdout sinks' registrations (cli/registry.c lists
  * them). */
 extern const trib_plugin trib_sink_file;
 extern const trib_plugin trib_sink_stdout;

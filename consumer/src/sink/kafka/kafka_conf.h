@@ -59,7 +59,7 @@ typedef struct trib_kafka_conf
  * placeholder, at-least-once. */
 void		trib_kafka_conf_init(trib_kafka_conf *conf);
 
-/* The Kafka sink's registration (pipeline/registry.c lists it). */
+/* The Kafka sink's registration (cli/registry.c lists it). */
 extern const trib_plugin trib_sink_kafka;
 
 /* The settings of a member of `sinks:` when it is a kafka sink, else

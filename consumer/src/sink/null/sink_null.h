@@ -8,7 +8,7 @@
  * measures what the source and the transforms cost without any sink's
  * (benchmarks), and it is the smallest complete example of a plugin: its
  * folder holds its operations, its key table (only `type`) and its
- * registration, and one line in pipeline/registry.c makes `type: "null"`
+ * registration, and one line in cli/registry.c makes `type: "null"`
  * valid (quoted: a bare null is YAML's null), documented in
  * docs/CONFIG.md and known to `run` and `check`.
  */
@@ -20,7 +20,7 @@
 
 extern const trib_sink_ops trib_sink_null_ops;
 
-/* The null sink's registration (pipeline/registry.c lists it). */
+/* The null sink's registration (cli/registry.c lists it). */
 extern const trib_plugin trib_sink_null;
 
 #endif							/* TRIB_SINK_NULL_H */

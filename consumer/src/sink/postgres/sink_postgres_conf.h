@@ -36,7 +36,7 @@ typedef struct trib_pgsink_conf
 	bool		log_row_values; /* server errors logged with their row values */
 } trib_pgsink_conf;
 
-/* The PostgreSQL sink's registration (pipeline/registry.c lists it). */
+/* The PostgreSQL sink's registration (cli/registry.c lists it). */
 extern const trib_plugin trib_sink_postgres;
 
 /* The settings of a member of `sinks:` when it is a postgres sink, else
