@@ -39,16 +39,9 @@
 #include "config.h"
 #include "event.h"
 #include "metrics.h"
+#include "verdict.h"
 
 typedef struct trib_rules trib_rules;
-
-typedef enum trib_verdict
-{
-	TRIB_VERDICT_KEEP = 0,
-	TRIB_VERDICT_DROP,
-	TRIB_VERDICT_DEAD_LETTER,	/* ev->error says why */
-	TRIB_VERDICT_FAIL			/* stop the pipeline; errbuf says why */
-} trib_verdict;
 
 /*
  * Compile the config's rules.  `metrics` may be NULL (no counters).
