@@ -1,6 +1,6 @@
 /*
  * sink_kafka.c: the Kafka sink's producer (see sink_kafka.h for the
- * guarantees, kafka_int.h for the other files of the sink).
+ * guarantees, sink_kafka_int.h for the other files of the sink).
  *
  * Design.  One librdkafka producer per sink.  The hot path of write() is:
  * encode the event (envelope.c, into a reused buffer), look the topic up in
@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "fnv.h"
-#include "kafka_int.h"
+#include "sink_kafka_int.h"
 #include "log.h"
 #include "xalloc.h"
 

@@ -1,5 +1,5 @@
 /*
- * kafka_int.h: what the Kafka sink's files share, private to sink/kafka/.
+ * sink_kafka_int.h: what the Kafka sink's files share, private to sink/kafka/.
  *
  * The sink is one state struct (trib_kafka) driven by one thread, split
  * by concern:
@@ -16,8 +16,8 @@
  *   kafka_check.c       `tributary check`'s report
  * Nothing outside the folder includes this header.
  */
-#ifndef TRIB_KAFKA_INT_H
-#define TRIB_KAFKA_INT_H
+#ifndef TRIB_SINK_KAFKA_INT_H
+#define TRIB_SINK_KAFKA_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -142,4 +142,4 @@ bool		kfk_durable_position(trib_sink *sink, trib_position *out,
 /* The sink's check(): the brokers' reachability (sink.h). */
 void		kfk_check(const struct trib_plugin_conf *conf, struct trib_check_report *rep);
 
-#endif							/* TRIB_KAFKA_INT_H */
+#endif							/* TRIB_SINK_KAFKA_INT_H */
