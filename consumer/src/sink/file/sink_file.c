@@ -109,6 +109,27 @@ const trib_sink_ops trib_sink_stdout_ops = {
 	.check = stdout_check,
 };
 
+/* The registrations (declared in sink_file_conf.h, beside the settings). */
+const trib_plugin trib_sink_file = {
+	.type = "file",
+	.sink_ops = &trib_sink_file_ops,
+	.section = &trib_filesink_conf_section,
+	.conf_size = sizeof(trib_filesink_conf),
+};
+
+const trib_plugin trib_sink_stdout = {
+	.type = "stdout",
+	.sink_ops = &trib_sink_stdout_ops,
+	.section = &trib_filesink_conf_stdout_section,
+};
+
+/* See sink_file_conf.h. */
+const trib_filesink_conf *
+trib_filesink_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_file);
+}
+
 /* Defaults. */
 void
 trib_filesink_opts_init(trib_filesink_opts *opts)

@@ -71,6 +71,21 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.check = kfk_check,
 };
 
+/* The registration (declared in kafka_conf.h, beside the settings). */
+const trib_plugin trib_sink_kafka = {
+	.type = "kafka",
+	.sink_ops = &trib_sink_kafka_ops,
+	.section = &trib_kafka_conf_section,
+	.conf_size = sizeof(trib_kafka_conf),
+};
+
+/* See kafka_conf.h. */
+const trib_kafka_conf *
+trib_kafka_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_kafka);
+}
+
 /* ------------------------------------------------------------------------
  * Start-up
  * ------------------------------------------------------------------------ */

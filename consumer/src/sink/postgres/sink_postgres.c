@@ -95,6 +95,22 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.check = pgs_check,
 };
 
+/* The registration (declared in sink_postgres_conf.h, beside the
+ * settings). */
+const trib_plugin trib_sink_postgres = {
+	.type = "postgres",
+	.sink_ops = &trib_sink_postgres_ops,
+	.section = &trib_pgsink_conf_section,
+	.conf_size = sizeof(trib_pgsink_conf),
+};
+
+/* See sink_postgres_conf.h. */
+const trib_pgsink_conf *
+trib_pgsink_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_postgres);
+}
+
 /* Event id order. */
 static bool
 pos_le(const trib_position *a, const trib_position *b)
