@@ -22,7 +22,9 @@
  * plugin without knowing it.
  *
  * The walker's services that finish functions use (errors, the config
- * being built) are declared here and implemented in config.c.
+ * being built) are declared here and implemented in config.c.  This
+ * header does not include config.h (config.c includes both): a table
+ * that stores into trib_config's own structs includes config.h itself.
  */
 #ifndef TRIB_CONFIG_KEYS_H
 #define TRIB_CONFIG_KEYS_H
@@ -31,9 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "registry.h"
 #include "yaml_tree.h"
+
+struct trib_config;				/* config.h: what the loader builds */
 
 typedef struct ck_ctx ck_ctx;	/* the loader's state (config.c) */
 typedef struct ck_section ck_section;
@@ -181,7 +184,7 @@ void		ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
 					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
 /* The config being built (pipeline, sources, sinks so far). */
-trib_config *ck_config(ck_ctx *c);
+struct trib_config *ck_config(ck_ctx *c);
 
 /* "parent.key" (or "key"), malloc'd. */
 char	   *ck_path(const char *parent, const char *key);
@@ -194,11 +197,11 @@ void		ck_free_section(const ck_section *sec, void *base);
 void		ck_parse_plugins(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map,
 							 const char *path, const char *what,
 							 const trib_plugin *const *plugins,
-							 trib_plugin_conf **array, size_t *count);
-void		ck_free_plugins(trib_plugin_conf *array, size_t count);
+							 struct trib_plugin_conf **array, size_t *count);
+void		ck_free_plugins(struct trib_plugin_conf *array, size_t count);
 void		ck_parse_list_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *seq,
 								 const char *path, const ck_family *fam);
-void		ck_free_family(const ck_family *fam, trib_config *cfg);
+void		ck_free_family(const ck_family *fam, struct trib_config *cfg);
 
 /* Report every two keys that name one file the daemon writes (the log,
  * every plugin row marked `written`: file sinks with their sidecars and

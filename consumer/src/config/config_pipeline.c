@@ -13,6 +13,7 @@
  * Adding a key: one row here and a field in config.h; run
  * `make -C consumer doc`.
  */
+#include "config.h"
 #include "config_keys.h"
 
 #include <ctype.h>

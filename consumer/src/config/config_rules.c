@@ -12,6 +12,7 @@
  * Adding a rule type: an enum value and any new fields in config.h, a
  * table and a variant line here, and its behaviour in rules.c.
  */
+#include "config.h"
 #include "config_keys.h"
 
 #include <ctype.h>
