@@ -12,10 +12,11 @@
  * a section's `finish` function, run after the whole file has been read.
  *
  * Who owns which table.  The pipeline's own sections (the top level,
- * erasure, checkpoint, http, log) are in config_pipeline.c, the transform
- * rules' in config_rules.c.  Sources and sinks are "plugin families": a
- * map of name -> section whose `type` picks a registered plugin
- * (registry.h), and each plugin keeps its settings struct, its table and
+ * erasure, checkpoint, http, log) are in config_pipeline.c; the transform
+ * rules' are in their own folder (transform/rules_conf.c), declared here
+ * so that the loader reaches them without including transform/.  Sources
+ * and sinks are "plugin families": a map of name -> section whose `type`
+ * picks a registered plugin (registry.h), and each plugin keeps its settings struct, its table and
  * its finish function in its own folder (e.g. sink/kafka/kafka_conf.c).
  * A row that names a file the daemon writes says so (`written`), so the
  * check that no two keys name one file (config_paths.c) covers every
@@ -161,10 +162,11 @@ typedef struct ck_family
 	  .doc_type = (words_), .desc = (desc_) }
 #define CK_END_ROW { .name = NULL }
 
-/* The pipeline's own schema (config_pipeline.c, config_rules.c). */
+/* The pipeline's own schema (config_pipeline.c), and the rules' tables
+ * (defined in transform/rules_conf.c, which is above config/). */
 extern const ck_section ck_top_section;
-extern const ck_family ck_rules_family;	/* config_rules.c */
-extern const ck_section *const ck_rule_sections[];	/* config_rules.c, for the docs */
+extern const ck_family ck_rules_family;
+extern const ck_section *const ck_rule_sections[];	/* for the docs */
 
 /* The pipeline's sections other than the top level, in the order the
  * reference documents them after the sources and sinks. */

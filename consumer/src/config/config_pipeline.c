@@ -6,7 +6,7 @@
  *
  * Everything else is declared by its owner: each source and sink type's
  * table in its own folder, reached through the registry (registry.h);
- * the transform rules' tables in config_rules.c.  The top level's
+ * the transform rules' tables in rules_conf.c.  The top level's
  * `sources` and `sinks` keys hand their maps to the loader's plugin
  * family walker with the registered lists.
  *
@@ -445,7 +445,7 @@ free_sinks(void *base)
 	ck_free_plugins(cfg->sinks, cfg->nsinks);
 }
 
-/* transforms: a list of rules (config_rules.c). */
+/* transforms: a list of rules (rules_conf.c). */
 static void
 parse_transforms(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 				 const char *path, void *base)

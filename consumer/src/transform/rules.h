@@ -1,7 +1,7 @@
 /*
  * rules.h: transform rules applied to every event between source and sinks.
  *
- * Design.  The pipeline's `transforms:` list (config_rules.c) is compiled
+ * Design.  The pipeline's `transforms:` list (rules_conf.c) is compiled
  * once into a trib_rules: field paths parsed, table globs kept, keys and
  * thresholds prepared, metric series looked up.  For each event the rules
  * run in file order; each one that selects the event (sources, tables)

@@ -1,5 +1,5 @@
 /*
- * config_rules.c: the keys of `transforms:`, one table per rule type.
+ * rules_conf.c: the keys of `transforms:`, one table per rule type.
  *
  * `transforms` is a list; each item is a map whose `type` picks its table
  * (a list "family", config.c's ck_parse_list_family).  Every type shares
