@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "hmac.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
-#include "mask_hash.h"
 #include "pg_source_conf.h"
 #include "registry.h"
 #include "snapshot_tables.h"
@@ -530,7 +530,7 @@ check_subject_key(ck_ctx *c, const trib_yaml_node *map, const char *path, const 
 								   "the erasure subject_key", msg, sizeof(msg));
 
 	if (k == NULL ||
-		!trib_key_require_range(k, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
+		!trib_key_require_range(k, TRIB_HMAC_KEY_MIN, TRIB_HMAC_KEY_MAX,
 								"the audit log's subject HMAC", msg, sizeof(msg)))
 		ck_error(c, at ? at : map, path, "%s", msg);
 	trib_key_free(k);
