@@ -336,7 +336,7 @@ topic_get(trib_kafka *k, const char *name)
 	if (k->ntopics * 2 >= k->captopics)
 	{
 		size_t		ncap = k->captopics ? k->captopics * 2 : 64;
-		topic_ent  *nt = trib_xcalloc(ncap, sizeof(topic_ent));
+		kfk_topic_ent  *nt = trib_xcalloc(ncap, sizeof(kfk_topic_ent));
 
 		for (i = 0; i < k->captopics; i++)
 		{
@@ -354,7 +354,7 @@ topic_get(trib_kafka *k, const char *name)
 	}
 	for (i = h & (k->captopics - 1);; i = (i + 1) & (k->captopics - 1))
 	{
-		topic_ent  *t = &k->topics[i];
+		kfk_topic_ent  *t = &k->topics[i];
 
 		if (t->name == NULL)
 		{

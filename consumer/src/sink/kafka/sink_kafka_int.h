@@ -31,12 +31,12 @@
 #include "kafka_mock.h"
 #include "sink_kafka.h"
 
-typedef struct topic_ent
+typedef struct kfk_topic_ent
 {
 	char	   *name;
 	uint64_t	hash;
 	rd_kafka_topic_t *rkt;
-} topic_ent;
+} kfk_topic_ent;
 
 typedef struct trib_kafka
 {
@@ -47,7 +47,7 @@ typedef struct trib_kafka
 	trib_kafka_mock *mock;		/* embedded mode */
 	rd_kafka_t *rk;
 	trib_envelope *env;
-	topic_ent  *topics;
+	kfk_topic_ent  *topics;
 	size_t		ntopics;
 	size_t		captopics;
 	trib_ack_tracker *trk;
