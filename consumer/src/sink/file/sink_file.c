@@ -149,9 +149,9 @@ trib_filesink_pos_path(const char *path)
 	return trib_strbuf_finish(&b);
 }
 
-/* Event id order. */
-bool
-trib_position_le(const trib_position *a, const trib_position *b)
+/* Event id order: (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */
+static bool
+pos_le(const trib_position *a, const trib_position *b)
 {
 	if (a->commit_lsn != b->commit_lsn)
 		return a->commit_lsn < b->commit_lsn;
@@ -275,7 +275,7 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	if (!drain(f, errbuf, errlen))
 		return false;
 	moved = f->has_written &&
-		(!f->has_durable || !trib_position_le(&f->written, &f->durable));
+		(!f->has_durable || !pos_le(&f->written, &f->durable));
 	if (f->is_stdout)
 	{
 		if (moved)
@@ -365,7 +365,7 @@ fs_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	}
 	if (f->failed)
 		return failed_out(f, errbuf, errlen);
-	if (f->has_durable && trib_position_le(&ev->pos, &f->durable))
+	if (f->has_durable && pos_le(&ev->pos, &f->durable))
 	{
 		f->stats.skipped++;
 		return true;

@@ -110,7 +110,4 @@ void		trib_filesink_get_stats(const trib_sink *sink, trib_filesink_stats *out);
  * file a file sink writes). */
 char	   *trib_filesink_pos_path(const char *path);
 
-/* (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */
-bool		trib_position_le(const trib_position *a, const trib_position *b);
-
 #endif							/* TRIB_SINK_FILE_H */
