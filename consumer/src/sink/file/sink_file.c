@@ -177,6 +177,18 @@ failed_out(filesink *f, char *errbuf, size_t errlen)
 	return false;
 }
 
+/* False with the reason when the sink is not open or has failed. */
+static bool
+usable(filesink *f, char *errbuf, size_t errlen)
+{
+	if (!f)
+	{
+		snprintf(errbuf, errlen, "file sink not open");
+		return false;
+	}
+	return f->failed ? failed_out(f, errbuf, errlen) : true;
+}
+
 /* Mark the sink failed with a message (errno text appended). */
 static bool
 fail_errno(filesink *f, char *errbuf, size_t errlen, const char *what, const char *name)
@@ -358,13 +370,8 @@ fs_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	size_t		n,
 				i;
 
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
+	if (!usable(f, errbuf, errlen))
 		return false;
-	}
-	if (f->failed)
-		return failed_out(f, errbuf, errlen);
 	if (f->has_durable && pos_le(&ev->pos, &f->durable))
 	{
 		f->stats.skipped++;
@@ -412,13 +419,8 @@ fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	filesink   *f = sink->state;
 
 	(void) timeout_ms;
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
+	if (!usable(f, errbuf, errlen))
 		return false;
-	}
-	if (f->failed)
-		return failed_out(f, errbuf, errlen);
 	return flush_file(sink, f, errbuf, errlen);
 }
 
@@ -430,14 +432,7 @@ fs_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	filesink   *f = sink->state;
 
 	(void) timeout_ms;
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
-		return false;
-	}
-	if (f->failed)
-		return failed_out(f, errbuf, errlen);
-	return true;
+	return usable(f, errbuf, errlen);
 }
 
 /* The recorded position, if any. */

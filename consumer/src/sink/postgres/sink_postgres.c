@@ -111,6 +111,30 @@ trib_pgsink_conf_of(const trib_sink_conf *sc)
 	return trib_registry_conf(sc, &trib_sink_postgres);
 }
 
+/* False with the reason when the sink is not open. */
+static bool
+is_open(const pgs_sink *s, char *errbuf, size_t errlen)
+{
+	if (s)
+		return true;
+	snprintf(errbuf, errlen, "postgres sink not open");
+	return false;
+}
+
+/* False with the reason when the sink is not open or has failed. */
+static bool
+usable(const pgs_sink *s, char *errbuf, size_t errlen)
+{
+	if (!is_open(s, errbuf, errlen))
+		return false;
+	if (s->failed)
+	{
+		snprintf(errbuf, errlen, "%s", s->failmsg);
+		return false;
+	}
+	return true;
+}
+
 /* Event id order. */
 static bool
 pos_le(const trib_position *a, const trib_position *b)
@@ -870,16 +894,8 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	pgs_bentry	   *b;
 	long long	now;
 
-	if (!s)
-	{
-		snprintf(errbuf, errlen, "postgres sink not open");
+	if (!usable(s, errbuf, errlen))
 		return false;
-	}
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
 	if (s->has_durable && pos_le(&ev->pos, &s->durable))
 	{
 		s->stats.skipped++;
@@ -940,11 +956,8 @@ pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	pgs_sink	   *s = sink->state;
 
 	(void) timeout_ms;
-	if (!s)
-	{
-		snprintf(errbuf, errlen, "postgres sink not open");
+	if (!is_open(s, errbuf, errlen))
 		return false;
-	}
 	return apply(sink, s, errbuf, errlen);
 }
 
@@ -956,16 +969,8 @@ pg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	pgs_sink	   *s = sink->state;
 
 	(void) timeout_ms;
-	if (!s)
-	{
-		snprintf(errbuf, errlen, "postgres sink not open");
+	if (!usable(s, errbuf, errlen))
 		return false;
-	}
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
 	if (s->nq == 0 || trib_clock_mono_ms() - s->first_ms < s->batch_ms)
 		return true;
 	return apply(sink, s, errbuf, errlen);
