@@ -939,6 +939,17 @@ bad:
 	return false;
 }
 
+/* ev->after as the record's row image: with the placeholder in place of
+ * each unchanged TOAST column when the envelope writes one, else as is. */
+static bool
+write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	if (ev->unchanged && env->placeholder_json)
+		return write_after_with_unchanged(env, ev->after, ev->unchanged, errbuf, errlen);
+	eb_put(&env->buf, ev->after, strlen(ev->after));
+	return true;
+}
+
 /* What transform rules added: quality tags and a dead-letter reason. */
 static void
 write_rule_fields(ebuf *b, const trib_event *ev)
@@ -968,14 +979,8 @@ write_flat_record(trib_envelope *env, const trib_event *ev, size_t topic,
 
 	if (ev->flatten == TRIB_FLAT_ROW && ev->after)
 	{
-		if (ev->unchanged && env->placeholder_json)
-		{
-			if (!write_after_with_unchanged(env, ev->after, ev->unchanged,
-											errbuf, errlen))
-				return false;
-		}
-		else
-			eb_put(b, ev->after, strlen(ev->after));
+		if (!write_after(env, ev, errbuf, errlen))
+			return false;
 	}
 	r = rec_new(env);
 	r->topic = topic;
@@ -1021,14 +1026,8 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"after\":");
 	if (row && ev->after)
 	{
-		if (ev->unchanged && env->placeholder_json)
-		{
-			if (!write_after_with_unchanged(env, ev->after, ev->unchanged,
-											errbuf, errlen))
-				return false;
-		}
-		else
-			eb_put(b, ev->after, strlen(ev->after));
+		if (!write_after(env, ev, errbuf, errlen))
+			return false;
 	}
 	else
 		EB_LIT(b, "null");
