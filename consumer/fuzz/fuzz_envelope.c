@@ -9,7 +9,7 @@
  * as JSON too, and every topic must be a legal Kafka topic name.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined $(find consumer/src -type d -printf "-I%p ") \
- *     consumer/fuzz/fuzz_envelope.c consumer/src/sink/envelope.c \
+ *     consumer/fuzz/fuzz_envelope.c consumer/src/format/envelope.c \
  *     consumer/src/core/event.c $(pkg-config --cflags --libs yajl) -o fuzz_envelope
  *   ./fuzz_envelope -max_total_time=60
  *

@@ -88,7 +88,7 @@ typedef struct trib_plugin_conf trib_sink_conf;
 
 /*
  * One rule of `transforms:` (rules.c applies them in order).  One flat
- * struct for every rule type: each type's key table (config_rules.c) names
+ * struct for every rule type: each type's key table (rules_conf.c) names
  * the fields it uses, and the others stay zero.
  */
 typedef enum trib_rule_type

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "config_keys.h"
 
 #define MAX_SECRET_BYTES (64 * 1024)

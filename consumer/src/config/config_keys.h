@@ -12,17 +12,20 @@
  * a section's `finish` function, run after the whole file has been read.
  *
  * Who owns which table.  The pipeline's own sections (the top level,
- * erasure, checkpoint, http, log) are in config_pipeline.c, the transform
- * rules' in config_rules.c.  Sources and sinks are "plugin families": a
- * map of name -> section whose `type` picks a registered plugin
- * (registry.h), and each plugin keeps its settings struct, its table and
+ * erasure, checkpoint, http, log) are in config_pipeline.c; the transform
+ * rules' are in their own folder (transform/rules_conf.c), declared here
+ * so that the loader reaches them without including transform/.  Sources
+ * and sinks are "plugin families": a map of name -> section whose `type`
+ * picks a registered plugin (registry.h), and each plugin keeps its settings struct, its table and
  * its finish function in its own folder (e.g. sink/kafka/kafka_conf.c).
  * A row that names a file the daemon writes says so (`written`), so the
  * check that no two keys name one file (config_paths.c) covers every
  * plugin without knowing it.
  *
  * The walker's services that finish functions use (errors, the config
- * being built) are declared here and implemented in config.c.
+ * being built) are declared here and implemented in config.c.  This
+ * header does not include config.h (config.c includes both): a table
+ * that stores into trib_config's own structs includes config.h itself.
  */
 #ifndef TRIB_CONFIG_KEYS_H
 #define TRIB_CONFIG_KEYS_H
@@ -31,9 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "registry.h"
 #include "yaml_tree.h"
+
+struct trib_config;				/* config.h: what the loader builds */
 
 typedef struct ck_ctx ck_ctx;	/* the loader's state (config.c) */
 typedef struct ck_section ck_section;
@@ -158,10 +162,11 @@ typedef struct ck_family
 	  .doc_type = (words_), .desc = (desc_) }
 #define CK_END_ROW { .name = NULL }
 
-/* The pipeline's own schema (config_pipeline.c, config_rules.c). */
+/* The pipeline's own schema (config_pipeline.c), and the rules' tables
+ * (defined in transform/rules_conf.c, which is above config/). */
 extern const ck_section ck_top_section;
-extern const ck_family ck_rules_family;	/* config_rules.c */
-extern const ck_section *const ck_rule_sections[];	/* config_rules.c, for the docs */
+extern const ck_family ck_rules_family;
+extern const ck_section *const ck_rule_sections[];	/* for the docs */
 
 /* The pipeline's sections other than the top level, in the order the
  * reference documents them after the sources and sinks. */
@@ -181,7 +186,7 @@ void		ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
 					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
 /* The config being built (pipeline, sources, sinks so far). */
-trib_config *ck_config(ck_ctx *c);
+struct trib_config *ck_config(ck_ctx *c);
 
 /* "parent.key" (or "key"), malloc'd. */
 char	   *ck_path(const char *parent, const char *key);
@@ -194,11 +199,11 @@ void		ck_free_section(const ck_section *sec, void *base);
 void		ck_parse_plugins(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map,
 							 const char *path, const char *what,
 							 const trib_plugin *const *plugins,
-							 trib_plugin_conf **array, size_t *count);
-void		ck_free_plugins(trib_plugin_conf *array, size_t count);
+							 struct trib_plugin_conf **array, size_t *count);
+void		ck_free_plugins(struct trib_plugin_conf *array, size_t count);
 void		ck_parse_list_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *seq,
 								 const char *path, const ck_family *fam);
-void		ck_free_family(const ck_family *fam, trib_config *cfg);
+void		ck_free_family(const ck_family *fam, struct trib_config *cfg);
 
 /* Report every two keys that name one file the daemon writes (the log,
  * every plugin row marked `written`: file sinks with their sidecars and

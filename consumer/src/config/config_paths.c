@@ -32,6 +32,7 @@
  * name is one of a sink's segments when it is the sink's resolved path, a
  * dot, and digits that do not start with 0.
  */
+#include "config.h"
 #include "config_keys.h"
 
 #include <stdio.h>

@@ -6,13 +6,14 @@
  *
  * Everything else is declared by its owner: each source and sink type's
  * table in its own folder, reached through the registry (registry.h);
- * the transform rules' tables in config_rules.c.  The top level's
+ * the transform rules' tables in rules_conf.c.  The top level's
  * `sources` and `sinks` keys hand their maps to the loader's plugin
  * family walker with the registered lists.
  *
  * Adding a key: one row here and a field in config.h; run
  * `make -C consumer doc`.
  */
+#include "config.h"
 #include "config_keys.h"
 
 #include <ctype.h>
@@ -21,10 +22,10 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "hmac.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
-#include "mask_hash.h"
 #include "pg_source_conf.h"
 #include "registry.h"
 #include "snapshot_tables.h"
@@ -444,7 +445,7 @@ free_sinks(void *base)
 	ck_free_plugins(cfg->sinks, cfg->nsinks);
 }
 
-/* transforms: a list of rules (config_rules.c). */
+/* transforms: a list of rules (rules_conf.c). */
 static void
 parse_transforms(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
 				 const char *path, void *base)
@@ -529,7 +530,7 @@ check_subject_key(ck_ctx *c, const trib_yaml_node *map, const char *path, const 
 								   "the erasure subject_key", msg, sizeof(msg));
 
 	if (k == NULL ||
-		!trib_key_require_range(k, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
+		!trib_key_require_range(k, TRIB_HMAC_KEY_MIN, TRIB_HMAC_KEY_MAX,
 								"the audit log's subject HMAC", msg, sizeof(msg)))
 		ck_error(c, at ? at : map, path, "%s", msg);
 	trib_key_free(k);

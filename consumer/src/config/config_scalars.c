@@ -41,7 +41,7 @@ is_template_var(const char *name, size_t len)
 	for (int i = 0; ck_topic_vars[i] != NULL; i++)
 		if (strlen(ck_topic_vars[i]) == len && strncmp(ck_topic_vars[i], name, len) == 0)
 			return true;
-	/* route rules' field references (config_rules.c) */
+	/* route rules' field references (rules_conf.c) */
 	for (int i = 0; field_refs[i] != NULL; i++)
 		if (len > strlen(field_refs[i]) &&
 			strncmp(name, field_refs[i], strlen(field_refs[i])) == 0)

@@ -8,6 +8,7 @@
  * A check that only one table uses lives next to that table, in the
  * plugin's or section's own file.
  */
+#include "config.h"
 #include "config_keys.h"
 
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /*
  * fnv.h: FNV-1a, the hash of the daemon's in-memory hash tables (interned
  * names, topic handles, per-transaction table counts, strict mode's
- * decisions, the lookup cache).
+ * decisions, the lookup cache, the PostgreSQL sink's column names and
+ * row keys).
  *
  * Design.  Tables here hold tens to thousands of short strings; FNV-1a is
  * short, fast on them and good enough for open addressing or chaining.
@@ -17,6 +18,15 @@
 
 /* FNV-1a of s[0..n). */
 uint64_t	trib_fnv1a(const void *s, size_t n);
+
+/* The FNV-1a 64-bit offset basis: where trib_fnv1a_more() starts a hash
+ * that spans several pieces (trib_fnv1a itself starts elsewhere, see
+ * fnv.c). */
+#define TRIB_FNV1A_BASIS 14695981039346656037ULL
+
+/* FNV-1a of data[0..n), continuing from h (TRIB_FNV1A_BASIS, or the
+ * result for the pieces before). */
+uint64_t	trib_fnv1a_more(uint64_t h, const void *data, size_t n);
 
 /* FNV-1a of a NUL-terminated string. */
 uint64_t	trib_fnv1a_str(const char *s);

@@ -31,6 +31,11 @@ typedef struct evp_mac_ctx_st trib_hmac;
 
 #define TRIB_HMAC_LEN 32
 
+/* The bytes a pseudonym key may have (the hash strategy's key, the
+ * erasure audit log's subject key): at least 16, at most 1024. */
+#define TRIB_HMAC_KEY_MIN 16
+#define TRIB_HMAC_KEY_MAX 1024
+
 /* A context keyed with key[0..keylen); NULL when OpenSSL fails. */
 trib_hmac  *trib_hmac_new(const void *key, size_t keylen);
 

@@ -72,6 +72,42 @@ static const rl_ops *const ops_of[] = {
 	[TRIB_RULE_MAP] = &rl_ops_map,
 };
 
+/* ---- questions about the rules ------------------------------------------ */
+
+/* An event that carries only its table's names, for selection. */
+static trib_event
+table_event(const char *source, const char *schema, const char *table)
+{
+	trib_event	where = {0};
+
+	where.source = (char *) source;
+	where.schema = (char *) schema;
+	where.table = (char *) table;
+	return where;
+}
+
+/* See rules.h. */
+bool
+trib_rules_covers(const trib_rules *rs, const char *source, const char *schema,
+				  const char *table, const char *column)
+{
+	trib_event	where = table_event(source, schema, table);
+
+	return rl_strict_covers(rs, &where, column);
+}
+
+/* See rules.h. */
+bool
+trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const char *schema,
+				   const char *table)
+{
+	trib_event	where = table_event(source, schema, table);
+
+	if (rs == NULL || i >= (size_t) rs->n)
+		return false;
+	return rl_selected(rs->r[i].c, &where);
+}
+
 /* ---- compilation -------------------------------------------------------- */
 
 static bool

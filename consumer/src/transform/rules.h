@@ -1,7 +1,7 @@
 /*
  * rules.h: transform rules applied to every event between source and sinks.
  *
- * Design.  The pipeline's `transforms:` list (config_rules.c) is compiled
+ * Design.  The pipeline's `transforms:` list (rules_conf.c) is compiled
  * once into a trib_rules: field paths parsed, table globs kept, keys and
  * thresholds prepared, metric series looked up.  For each event the rules
  * run in file order; each one that selects the event (sources, tables)
@@ -39,16 +39,9 @@
 #include "config.h"
 #include "event.h"
 #include "metrics.h"
+#include "verdict.h"
 
 typedef struct trib_rules trib_rules;
-
-typedef enum trib_verdict
-{
-	TRIB_VERDICT_KEEP = 0,
-	TRIB_VERDICT_DROP,
-	TRIB_VERDICT_DEAD_LETTER,	/* ev->error says why */
-	TRIB_VERDICT_FAIL			/* stop the pipeline; errbuf says why */
-} trib_verdict;
 
 /*
  * Compile the config's rules.  `metrics` may be NULL (no counters).

@@ -1,6 +1,8 @@
 /*
  * rules_common.h: what the files of the rule engine share, owned by
  * rules_common.c.  Private to transform/; everything else uses rules.h.
+ * It does not include rules.h (rules.c includes the families, which
+ * include this header): the verdict comes from verdict.h.
  *
  * The engine's files depend one way: rules.c (the driver and the table of
  * rule operations) uses the rule families (rules_fields.c, rules_mask.c,
@@ -29,11 +31,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
+#include "event.h"
 #include "hmac.h"
 #include "jpath.h"
 #include "jsondoc.h"
-#include "rules.h"
+#include "metrics.h"
 #include "strbuf.h"
+#include "verdict.h"
 
 #define IMG_BEFORE 0
 #define IMG_AFTER 1
@@ -50,6 +55,7 @@ struct trib_quality;
 struct rl_lookup;
 
 typedef struct rl_ops rl_ops;
+typedef struct trib_rules trib_rules;	/* also in rules.h; defined below */
 
 typedef struct rl_rule
 {

@@ -11,7 +11,8 @@
  * configures it.  A primary-key column without a decision cannot be
  * nulled (the row would lose its identity): such an event goes to the
  * dead-letter sink.  `tributary check` lists the columns without a
- * decision through trib_rules_covers().
+ * decision through trib_rules_covers() (rules.c), which asks
+ * rl_strict_covers().
  *
  * Decisions are cached per (source, schema, table, column) in a chained
  * hash table; the rules cannot change while the pipeline runs.
@@ -70,16 +71,11 @@ decide(const trib_rules *rs, const trib_event *where, const char *column)
 	return false;
 }
 
+/* See rules_strict.h. */
 bool
-trib_rules_covers(const trib_rules *rs, const char *source, const char *schema,
-				  const char *table, const char *column)
+rl_strict_covers(const trib_rules *rs, const trib_event *where, const char *column)
 {
-	trib_event	where = {0};
-
-	where.source = (char *) source;
-	where.schema = (char *) schema;
-	where.table = (char *) table;
-	return decide(rs, &where, column);
+	return decide(rs, where, column);
 }
 
 /* Cached decision for a column of ev's table; warns the first time a
@@ -172,20 +168,6 @@ rl_strict_pass(trib_rules *rs, rl_evctx *x, char *errbuf, size_t errlen)
 	if (!null_undecided(rs, x, IMG_BEFORE) || !null_undecided(rs, x, IMG_AFTER))
 		return TRIB_VERDICT_DEAD_LETTER;
 	return TRIB_VERDICT_KEEP;
-}
-
-bool
-trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const char *schema,
-				   const char *table)
-{
-	trib_event	where = {0};
-
-	if (rs == NULL || i >= (size_t) rs->n)
-		return false;
-	where.source = (char *) source;
-	where.schema = (char *) schema;
-	where.table = (char *) table;
-	return rl_selected(rs->r[i].c, &where);
 }
 
 /* allow: a decision for strict mode only; the event goes on. */

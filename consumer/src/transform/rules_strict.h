@@ -15,6 +15,10 @@ extern const rl_ops rl_ops_allow;
  * when an image is not JSON. */
 trib_verdict rl_strict_pass(trib_rules *rs, rl_evctx *x, char *errbuf, size_t errlen);
 
+/* Does some rule decide about this column of where's table (source,
+ * schema, table)?  Not cached. */
+bool		rl_strict_covers(const trib_rules *rs, const trib_event *where, const char *column);
+
 /* Free the per-column decisions. */
 void		rl_strict_free(trib_rules *rs);
 

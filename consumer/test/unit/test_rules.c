@@ -1,5 +1,5 @@
 /*
- * test_rules.c: transform rules (rules.c, config_rules.c, jsondoc.c).
+ * test_rules.c: transform rules (rules.c, rules_conf.c, jsondoc.c).
  *
  * Each test loads a real pipeline YAML with trib_config_load_buffer, runs
  * events through trib_rules_apply and checks the row images, key, topic,

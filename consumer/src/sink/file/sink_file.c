@@ -109,6 +109,27 @@ const trib_sink_ops trib_sink_stdout_ops = {
 	.check = stdout_check,
 };
 
+/* The registrations (declared in sink_file_conf.h, beside the settings). */
+const trib_plugin trib_sink_file = {
+	.type = "file",
+	.sink_ops = &trib_sink_file_ops,
+	.section = &trib_filesink_conf_section,
+	.conf_size = sizeof(trib_filesink_conf),
+};
+
+const trib_plugin trib_sink_stdout = {
+	.type = "stdout",
+	.sink_ops = &trib_sink_stdout_ops,
+	.section = &trib_filesink_conf_stdout_section,
+};
+
+/* See sink_file_conf.h. */
+const trib_filesink_conf *
+trib_filesink_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_file);
+}
+
 /* Defaults. */
 void
 trib_filesink_opts_init(trib_filesink_opts *opts)
@@ -128,9 +149,9 @@ trib_filesink_pos_path(const char *path)
 	return trib_strbuf_finish(&b);
 }
 
-/* Event id order. */
-bool
-trib_position_le(const trib_position *a, const trib_position *b)
+/* Event id order: (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */
+static bool
+pos_le(const trib_position *a, const trib_position *b)
 {
 	if (a->commit_lsn != b->commit_lsn)
 		return a->commit_lsn < b->commit_lsn;
@@ -154,6 +175,18 @@ failed_out(filesink *f, char *errbuf, size_t errlen)
 {
 	snprintf(errbuf, errlen, "%s", f->failmsg);
 	return false;
+}
+
+/* False with the reason when the sink is not open or has failed. */
+static bool
+usable(filesink *f, char *errbuf, size_t errlen)
+{
+	if (!f)
+	{
+		snprintf(errbuf, errlen, "file sink not open");
+		return false;
+	}
+	return f->failed ? failed_out(f, errbuf, errlen) : true;
 }
 
 /* Mark the sink failed with a message (errno text appended). */
@@ -254,7 +287,7 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	if (!drain(f, errbuf, errlen))
 		return false;
 	moved = f->has_written &&
-		(!f->has_durable || !trib_position_le(&f->written, &f->durable));
+		(!f->has_durable || !pos_le(&f->written, &f->durable));
 	if (f->is_stdout)
 	{
 		if (moved)
@@ -337,14 +370,9 @@ fs_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	size_t		n,
 				i;
 
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
+	if (!usable(f, errbuf, errlen))
 		return false;
-	}
-	if (f->failed)
-		return failed_out(f, errbuf, errlen);
-	if (f->has_durable && trib_position_le(&ev->pos, &f->durable))
+	if (f->has_durable && pos_le(&ev->pos, &f->durable))
 	{
 		f->stats.skipped++;
 		return true;
@@ -391,13 +419,8 @@ fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	filesink   *f = sink->state;
 
 	(void) timeout_ms;
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
+	if (!usable(f, errbuf, errlen))
 		return false;
-	}
-	if (f->failed)
-		return failed_out(f, errbuf, errlen);
 	return flush_file(sink, f, errbuf, errlen);
 }
 
@@ -409,14 +432,7 @@ fs_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	filesink   *f = sink->state;
 
 	(void) timeout_ms;
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
-		return false;
-	}
-	if (f->failed)
-		return failed_out(f, errbuf, errlen);
-	return true;
+	return usable(f, errbuf, errlen);
 }
 
 /* The recorded position, if any. */

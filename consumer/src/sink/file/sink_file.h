@@ -105,14 +105,9 @@ bool		trib_stdoutsink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 /* Counters so far. */
 void		trib_filesink_get_stats(const trib_sink *sink, trib_filesink_stats *out);
 
-/* The sidecar's name for `path` (malloc'd): path + ".pos".  Besides path
- * and the sidecar, a file sink writes the sidecar's temporary file
- * (fileio.h) and its rotated segments path.N, N = 1, 2, ... (config_paths.c
- * keeps other files off these names). */
-#define TRIB_FILESINK_POS_SUFFIX ".pos"
+/* The sidecar's name for `path` (malloc'd): path +
+ * TRIB_FILESINK_POS_SUFFIX (sink_file_conf.h, whose key table names every
+ * file a file sink writes). */
 char	   *trib_filesink_pos_path(const char *path);
-
-/* (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */
-bool		trib_position_le(const trib_position *a, const trib_position *b);
 
 #endif							/* TRIB_SINK_FILE_H */

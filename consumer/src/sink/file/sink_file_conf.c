@@ -15,7 +15,6 @@
 
 #include "config_keys.h"
 #include "fileio.h"
-#include "sink_file.h"
 
 /* A file sink's files: path, its sidecar and the sidecar's temporary
  * file, and the segments path.N. */
@@ -44,7 +43,7 @@ static const ck_key file_sink_keys[] = {
 	CK_END_ROW
 };
 
-static const ck_section file_sink_section = {
+const ck_section trib_filesink_conf_section = {
 	.doc_title = "`sinks.<name>` with `type: file`",
 	.what = "a file sink",
 	.keys = file_sink_keys,
@@ -56,29 +55,9 @@ static const ck_key stdout_sink_keys[] = {
 	CK_END_ROW
 };
 
-static const ck_section stdout_sink_section = {
+const ck_section trib_filesink_conf_stdout_section = {
 	.doc_title = "`sinks.<name>` with `type: stdout`",
 	.what = "a stdout sink",
 	.keys = stdout_sink_keys,
 	.doc_intro = "Writes events as JSON Lines to standard output; it has no other settings.",
 };
-
-const trib_plugin trib_sink_file = {
-	.type = "file",
-	.sink_ops = &trib_sink_file_ops,
-	.section = &file_sink_section,
-	.conf_size = sizeof(trib_filesink_conf),
-};
-
-const trib_plugin trib_sink_stdout = {
-	.type = "stdout",
-	.sink_ops = &trib_sink_stdout_ops,
-	.section = &stdout_sink_section,
-};
-
-/* See sink_file_conf.h. */
-const trib_filesink_conf *
-trib_filesink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_file);
-}

@@ -19,6 +19,12 @@
 #include "config.h"
 #include "registry.h"
 
+/* The position sidecar of a file sink's `path` is path + ".pos".  Besides
+ * path and the sidecar, a file sink writes the sidecar's temporary file
+ * (fileio.h) and its rotated segments path.N, N = 1, 2, ... (config_paths.c
+ * keeps other files off these names). */
+#define TRIB_FILESINK_POS_SUFFIX ".pos"
+
 typedef struct trib_filesink_conf
 {
 	char	   *path;
@@ -27,8 +33,12 @@ typedef struct trib_filesink_conf
 	char	   *mode;			/* octal permissions of its files, "0600" */
 } trib_filesink_conf;
 
+/* The key tables (sink_file_conf.c). */
+extern const struct ck_section trib_filesink_conf_section;
+extern const struct ck_section trib_filesink_conf_stdout_section;
+
 /* The file and stdout sinks' registrations (cli/registry.c lists
- * them). */
+ * them), defined in sink_file.c beside the sinks' operations. */
 extern const trib_plugin trib_sink_file;
 extern const trib_plugin trib_sink_stdout;
 

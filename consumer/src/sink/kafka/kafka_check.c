@@ -9,7 +9,7 @@
  * to reach.  Error texts go through the report's redaction; a property
  * librdkafka rejects is named, its value never shown.
  */
-#include "kafka_int.h"
+#include "sink_kafka_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +51,7 @@ report_metadata(trib_check_report *rep, const trib_kafka_conf *k, rd_kafka_t *rk
 	rd_kafka_metadata_destroy(md);
 }
 
-/* See kafka_int.h. */
+/* See sink_kafka_int.h. */
 void
 kfk_check(const struct trib_plugin_conf *conf, struct trib_check_report *rep)
 {

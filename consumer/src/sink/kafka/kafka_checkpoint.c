@@ -13,7 +13,7 @@
  * the partition back, newest window first, widening backwards, and keeps
  * the last record with our key: durable_position().
  */
-#include "kafka_int.h"
+#include "sink_kafka_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

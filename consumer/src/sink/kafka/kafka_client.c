@@ -1,5 +1,5 @@
 /*
- * kafka_client.c: the Kafka sink's librdkafka client (see kafka_int.h):
+ * kafka_client.c: the Kafka sink's librdkafka client (see sink_kafka_int.h):
  * its configuration, its callbacks, and its logs and errors.
  *
  * Configuration.  Our settings first (idempotence, acks=all, the Java
@@ -18,7 +18,7 @@
  * line, like every error text, goes through redact() first: the value of
  * a property whose name looks secret never leaves the sink.
  */
-#include "kafka_int.h"
+#include "sink_kafka_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>

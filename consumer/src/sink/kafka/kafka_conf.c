@@ -14,7 +14,6 @@
 
 #include "config_keys.h"
 #include "envelope.h"
-#include "sink_kafka.h"
 #include "strbuf.h"
 
 /* Enums are stored through int pointers. */
@@ -89,7 +88,7 @@ static const ck_key kafka_sink_keys[] = {
 	CK_END_ROW
 };
 
-static const ck_section kafka_sink_section = {
+const ck_section trib_kafka_conf_section = {
 	.doc_title = "`sinks.<name>` with `type: kafka`",
 	.what = "a kafka sink",
 	.keys = kafka_sink_keys,
@@ -97,20 +96,6 @@ static const ck_section kafka_sink_section = {
 	.doc_intro = "Produces one message per row change (Debezium-style envelope), keyed "
 	"by the primary key.",
 };
-
-const trib_plugin trib_sink_kafka = {
-	.type = "kafka",
-	.sink_ops = &trib_sink_kafka_ops,
-	.section = &kafka_sink_section,
-	.conf_size = sizeof(trib_kafka_conf),
-};
-
-/* See kafka_conf.h. */
-const trib_kafka_conf *
-trib_kafka_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_kafka);
-}
 
 /* See kafka_conf.h. */
 void

@@ -59,7 +59,11 @@ typedef struct trib_kafka_conf
  * placeholder, at-least-once. */
 void		trib_kafka_conf_init(trib_kafka_conf *conf);
 
-/* The Kafka sink's registration (cli/registry.c lists it). */
+/* The key table (kafka_conf.c). */
+extern const struct ck_section trib_kafka_conf_section;
+
+/* The Kafka sink's registration (cli/registry.c lists it), defined
+ * in sink_kafka.c beside the sink's operations. */
 extern const trib_plugin trib_sink_kafka;
 
 /* The settings of a member of `sinks:` when it is a kafka sink, else

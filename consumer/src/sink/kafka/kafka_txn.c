@@ -14,7 +14,7 @@
  * abort purges do not count against the next one.  A failed commit fails
  * the sink; trib_kafka_abort() aborts on purpose and leaves it usable.
  */
-#include "kafka_int.h"
+#include "sink_kafka_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /*
  * sink_kafka.c: the Kafka sink's producer (see sink_kafka.h for the
- * guarantees, kafka_int.h for the other files of the sink).
+ * guarantees, sink_kafka_int.h for the other files of the sink).
  *
  * Design.  One librdkafka producer per sink.  The hot path of write() is:
  * encode the event (envelope.c, into a reused buffer), look the topic up in
@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "fnv.h"
-#include "kafka_int.h"
+#include "sink_kafka_int.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -70,6 +70,21 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.close = kafka_close,
 	.check = kfk_check,
 };
+
+/* The registration (declared in kafka_conf.h, beside the settings). */
+const trib_plugin trib_sink_kafka = {
+	.type = "kafka",
+	.sink_ops = &trib_sink_kafka_ops,
+	.section = &trib_kafka_conf_section,
+	.conf_size = sizeof(trib_kafka_conf),
+};
+
+/* See kafka_conf.h. */
+const trib_kafka_conf *
+trib_kafka_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_kafka);
+}
 
 /* ------------------------------------------------------------------------
  * Start-up
@@ -321,7 +336,7 @@ topic_get(trib_kafka *k, const char *name)
 	if (k->ntopics * 2 >= k->captopics)
 	{
 		size_t		ncap = k->captopics ? k->captopics * 2 : 64;
-		topic_ent  *nt = trib_xcalloc(ncap, sizeof(topic_ent));
+		kfk_topic_ent  *nt = trib_xcalloc(ncap, sizeof(kfk_topic_ent));
 
 		for (i = 0; i < k->captopics; i++)
 		{
@@ -339,7 +354,7 @@ topic_get(trib_kafka *k, const char *name)
 	}
 	for (i = h & (k->captopics - 1);; i = (i + 1) & (k->captopics - 1))
 	{
-		topic_ent  *t = &k->topics[i];
+		kfk_topic_ent  *t = &k->topics[i];
 
 		if (t->name == NULL)
 		{

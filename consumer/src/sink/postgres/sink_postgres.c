@@ -95,6 +95,46 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.check = pgs_check,
 };
 
+/* The registration (declared in sink_postgres_conf.h, beside the
+ * settings). */
+const trib_plugin trib_sink_postgres = {
+	.type = "postgres",
+	.sink_ops = &trib_sink_postgres_ops,
+	.section = &trib_pgsink_conf_section,
+	.conf_size = sizeof(trib_pgsink_conf),
+};
+
+/* See sink_postgres_conf.h. */
+const trib_pgsink_conf *
+trib_pgsink_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_postgres);
+}
+
+/* False with the reason when the sink is not open. */
+static bool
+is_open(const pgs_sink *s, char *errbuf, size_t errlen)
+{
+	if (s)
+		return true;
+	snprintf(errbuf, errlen, "postgres sink not open");
+	return false;
+}
+
+/* False with the reason when the sink is not open or has failed. */
+static bool
+usable(const pgs_sink *s, char *errbuf, size_t errlen)
+{
+	if (!is_open(s, errbuf, errlen))
+		return false;
+	if (s->failed)
+	{
+		snprintf(errbuf, errlen, "%s", s->failmsg);
+		return false;
+	}
+	return true;
+}
+
 /* Event id order. */
 static bool
 pos_le(const trib_position *a, const trib_position *b)
@@ -129,7 +169,7 @@ static const char *const positions_ddl =
 
 /* Create tributary_sink.positions when it is missing. */
 static bool
-ensure_positions(pgsink *s, char *errbuf, size_t errlen)
+ensure_positions(pgs_sink *s, char *errbuf, size_t errlen)
 {
 	int			attempt;
 
@@ -160,7 +200,7 @@ ensure_positions(pgsink *s, char *errbuf, size_t errlen)
 
 /* Read the stored position of (pipeline, sink). */
 static bool
-read_position(pgsink *s, char *errbuf, size_t errlen)
+read_position(pgs_sink *s, char *errbuf, size_t errlen)
 {
 	const char *params[2] = {s->pipeline, s->sink_name};
 	PGresult   *res = pgs_run(s, "SELECT commit_lsn::text, seq, end_lsn::text, lsn::text, opaque "
@@ -190,7 +230,7 @@ read_position(pgsink *s, char *errbuf, size_t errlen)
 
 /* Connect and prepare the session; the position is read again. */
 static bool
-connect_db(pgsink *s, char *errbuf, size_t errlen)
+connect_db(pgs_sink *s, char *errbuf, size_t errlen)
 {
 	const char *kw[] = {"fallback_application_name", "connect_timeout", "dbname",
 	"client_encoding", NULL};
@@ -222,8 +262,8 @@ connect_db(pgsink *s, char *errbuf, size_t errlen)
 /* ---- execution --------------------------------------------------------- */
 
 /* The outcome of an error result (by SQLSTATE and connection state). */
-static attempt_rc
-classify(pgsink *s, const PGresult *res)
+static pgs_attempt_rc
+classify(pgs_sink *s, const PGresult *res)
 {
 	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
@@ -242,7 +282,7 @@ classify(pgsink *s, const PGresult *res)
 
 /* What a statement is, for messages. */
 static void
-stmt_what(const stmt *st, char *buf, size_t len)
+stmt_what(const pgs_stmt *st, char *buf, size_t len)
 {
 	const char *w;
 
@@ -276,7 +316,7 @@ stmt_what(const stmt *st, char *buf, size_t len)
 
 /* Parameter values of a statement (pointers into the arena). */
 static const char **
-stmt_values(pgsink *s, const stmt *st)
+stmt_values(pgs_sink *s, const pgs_stmt *st)
 {
 	const char **v = trib_xmalloc(sizeof(char *) * (size_t) (st->nparams + 1));
 	int			i;
@@ -310,10 +350,10 @@ item_index(int j)
 
 /* Send item i (-1: BEGIN, -2: the position, else a statement). */
 static bool
-send_one(pgsink *s, int i, const trib_position *last, char bufs[4][32])
+send_one(pgs_sink *s, int i, const trib_position *last, char bufs[4][32])
 {
 	const char **v;
-	const stmt *st;
+	const pgs_stmt *st;
 	int			ok;
 
 	if (i == -1)
@@ -336,7 +376,7 @@ send_one(pgsink *s, int i, const trib_position *last, char bufs[4][32])
 
 /* Check one result; the first error fills errbuf and sets *rc. */
 static void
-check_result(pgsink *s, PGresult *res, int i, bool *stale, attempt_rc *rc,
+check_result(pgs_sink *s, PGresult *res, int i, bool *stale, pgs_attempt_rc *rc,
 			 char *errbuf, size_t errlen)
 {
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -361,7 +401,7 @@ check_result(pgsink *s, PGresult *res, int i, bool *stale, attempt_rc *rc,
 /* Read the result of one item and the NULL after it; false when the
  * connection broke (rc set). */
 static bool
-read_one(pgsink *s, int i, bool *stale, attempt_rc *rc, char *errbuf, size_t errlen)
+read_one(pgs_sink *s, int i, bool *stale, pgs_attempt_rc *rc, char *errbuf, size_t errlen)
 {
 	PGresult   *res = PQgetResult(s->conn);
 
@@ -396,14 +436,14 @@ read_one(pgsink *s, int i, bool *stale, attempt_rc *rc, char *errbuf, size_t err
 }
 
 /* Pipeline mode: send the items in chunks, a Sync after each chunk. */
-static attempt_rc
-exec_pipelined(pgsink *s, const trib_position *last, char bufs[4][32],
+static pgs_attempt_rc
+exec_pipelined(pgs_sink *s, const trib_position *last, char bufs[4][32],
 			   bool *stale, char *errbuf, size_t errlen)
 {
 	int			total = s->nstmts + 2,
 				first,
 				j;
-	attempt_rc	rc = A_OK;
+	pgs_attempt_rc	rc = A_OK;
 	PGresult   *res;
 
 	if (!PQenterPipelineMode(s->conn))
@@ -453,12 +493,12 @@ out:
 
 /* Run BEGIN, the guarded position upsert and the statements.  A_OK with
  * *stale false leaves the transaction open for COMMIT. */
-static attempt_rc
-exec_statements(pgsink *s, const trib_position *last, bool *stale,
+static pgs_attempt_rc
+exec_statements(pgs_sink *s, const trib_position *last, bool *stale,
 				char *errbuf, size_t errlen)
 {
 	char		bufs[4][32];
-	attempt_rc	rc = A_OK;
+	pgs_attempt_rc	rc = A_OK;
 	int			j;
 
 	trib_lsn_format(last->commit_lsn, bufs[0], sizeof(bufs[0]));
@@ -484,7 +524,7 @@ exec_statements(pgsink *s, const trib_position *last, bool *stale,
 
 /* Roll back an open or failed transaction (best effort). */
 static void
-rollback(pgsink *s)
+rollback(pgs_sink *s)
 {
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK &&
 		PQtransactionStatus(s->conn) != PQTRANS_IDLE)
@@ -493,7 +533,7 @@ rollback(pgsink *s)
 
 /* Free what a queued event owns. */
 static void
-entry_free(bentry *b)
+entry_free(pgs_bentry *b)
 {
 	free(b->schema);
 	free(b->table);
@@ -509,7 +549,7 @@ entry_free(bentry *b)
 
 /* Free every queued event. */
 static void
-queue_clear(pgsink *s)
+queue_clear(pgs_sink *s)
 {
 	size_t		i;
 
@@ -520,7 +560,7 @@ queue_clear(pgsink *s)
 
 /* Drop queued events at or before the stored position. */
 static void
-drop_covered(pgsink *s)
+drop_covered(pgs_sink *s)
 {
 	size_t		i,
 				keep = 0;
@@ -541,12 +581,12 @@ drop_covered(pgsink *s)
 }
 
 /* One attempt at applying the queue. */
-static attempt_rc
-attempt(pgsink *s, char *errbuf, size_t errlen)
+static pgs_attempt_rc
+attempt(pgs_sink *s, char *errbuf, size_t errlen)
 {
 	size_t		i;
 	bool		stale;
-	attempt_rc	rc;
+	pgs_attempt_rc	rc;
 	PGresult   *res;
 
 	if ((!s->conn || PQstatus(s->conn) != CONNECTION_OK) && !connect_db(s, errbuf, errlen))
@@ -558,7 +598,7 @@ attempt(pgsink *s, char *errbuf, size_t errlen)
 		return A_COVERED;
 	for (i = 0; i < s->nq; i++)
 	{
-		const bentry *b = &s->q[i];
+		const pgs_bentry *b = &s->q[i];
 
 		if (b->op != TRIB_OP_TRUNCATE && b->op != TRIB_OP_MESSAGE &&
 			!pgs_prepare_table(s, b, errbuf, errlen))
@@ -590,7 +630,7 @@ attempt(pgsink *s, char *errbuf, size_t errlen)
 
 /* After a commit: count and report the changes the batch skipped. */
 static void
-report_skipped(pgsink *s)
+report_skipped(pgs_sink *s)
 {
 	static const char *const why[2] = {
 		[SKIP_NO_KEY] = "delete(s) that carry no value of the target's key (replica "
@@ -599,7 +639,7 @@ report_skipped(pgsink *s)
 		"that carry no old row (replica identity FULL at the source gives one)",
 	};
 	uint64_t   *count[2] = {&s->stats.skipped_no_key, &s->stats.skipped_no_old_row};
-	tinfo	   *t;
+	pgs_tinfo	   *t;
 	int			r;
 
 	for (t = s->tables; t; t = t->next)
@@ -618,7 +658,7 @@ report_skipped(pgsink *s)
 
 /* Apply the queue until committed or out of budget; acks on success. */
 static bool
-apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
+apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 {
 	long long	deadline = s->retry_ms < 0 ? -1 : trib_clock_mono_ms() + s->retry_ms;
 	int			backoff = 100;
@@ -637,7 +677,7 @@ apply(trib_sink *sink, pgsink *s, char *errbuf, size_t errlen)
 	s->single_row = false;
 	for (;;)
 	{
-		attempt_rc	rc = attempt(s, errbuf, errlen);
+		pgs_attempt_rc	rc = attempt(s, errbuf, errlen);
 
 		if (rc == A_OK)
 		{
@@ -708,9 +748,9 @@ trib_pgsink_opts_init(trib_pgsink_opts *opts)
 
 /* Free the state. */
 static void
-state_free(pgsink *s)
+state_free(pgs_sink *s)
 {
-	tinfo	   *t;
+	pgs_tinfo	   *t;
 	int			i;
 
 	if (!s)
@@ -753,7 +793,7 @@ bool
 trib_pgsink_open_opts(trib_sink *sink, const trib_pgsink_opts *opts,
 					  char *errbuf, size_t errlen)
 {
-	pgsink	   *s;
+	pgs_sink	   *s;
 
 	if (!opts || !opts->dsn)
 	{
@@ -835,7 +875,7 @@ static bool
 pg_durable_position(trib_sink *sink, trib_position *out,
 					char *errbuf, size_t errlen)
 {
-	pgsink	   *s = sink->state;
+	pgs_sink	   *s = sink->state;
 
 	(void) errbuf;
 	(void) errlen;
@@ -850,20 +890,12 @@ pg_durable_position(trib_sink *sink, trib_position *out,
 static bool
 pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 {
-	pgsink	   *s = sink->state;
-	bentry	   *b;
+	pgs_sink	   *s = sink->state;
+	pgs_bentry	   *b;
 	long long	now;
 
-	if (!s)
-	{
-		snprintf(errbuf, errlen, "postgres sink not open");
+	if (!usable(s, errbuf, errlen))
 		return false;
-	}
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
 	if (s->has_durable && pos_le(&ev->pos, &s->durable))
 	{
 		s->stats.skipped++;
@@ -878,7 +910,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	if (s->nq == s->qcap)
 	{
 		s->qcap = s->qcap ? s->qcap * 2 : 64;
-		s->q = trib_xrealloc(s->q, sizeof(bentry) * s->qcap);
+		s->q = trib_xrealloc(s->q, sizeof(pgs_bentry) * s->qcap);
 	}
 	b = &s->q[s->nq++];
 	memset(b, 0, sizeof(*b));
@@ -921,14 +953,11 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 static bool
 pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
-	pgsink	   *s = sink->state;
+	pgs_sink	   *s = sink->state;
 
 	(void) timeout_ms;
-	if (!s)
-	{
-		snprintf(errbuf, errlen, "postgres sink not open");
+	if (!is_open(s, errbuf, errlen))
 		return false;
-	}
 	return apply(sink, s, errbuf, errlen);
 }
 
@@ -937,19 +966,11 @@ pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 static bool
 pg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
-	pgsink	   *s = sink->state;
+	pgs_sink	   *s = sink->state;
 
 	(void) timeout_ms;
-	if (!s)
-	{
-		snprintf(errbuf, errlen, "postgres sink not open");
+	if (!usable(s, errbuf, errlen))
 		return false;
-	}
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
 	if (s->nq == 0 || trib_clock_mono_ms() - s->first_ms < s->batch_ms)
 		return true;
 	return apply(sink, s, errbuf, errlen);
@@ -959,7 +980,7 @@ pg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 static void
 pg_close(trib_sink *sink)
 {
-	pgsink	   *s = sink->state;
+	pgs_sink	   *s = sink->state;
 	char		e[1024];
 
 	if (!s)
@@ -974,7 +995,7 @@ pg_close(trib_sink *sink)
 void
 trib_pgsink_get_stats(const trib_sink *sink, trib_pgsink_stats *out)
 {
-	const pgsink *s = sink->state;
+	const pgs_sink *s = sink->state;
 
 	memset(out, 0, sizeof(*out));
 	if (s)
@@ -985,7 +1006,7 @@ trib_pgsink_get_stats(const trib_sink *sink, trib_pgsink_stats *out)
 static bool
 pg_lost_connection(trib_sink *sink)
 {
-	pgsink	   *s = sink->state;
+	pgs_sink	   *s = sink->state;
 
 	return s != NULL && (s->conn_lost || s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK);
 }

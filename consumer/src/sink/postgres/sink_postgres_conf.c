@@ -10,7 +10,6 @@
 #include <stddef.h>
 
 #include "config_keys.h"
-#include "sink_postgres.h"
 
 /* Enums are stored through int pointers. */
 _Static_assert(sizeof(trib_unknown_types) == sizeof(int), "enum size");
@@ -44,7 +43,7 @@ static const ck_key pg_sink_keys[] = {
 	CK_END_ROW
 };
 
-static const ck_section pg_sink_section = {
+const ck_section trib_pgsink_conf_section = {
 	.doc_title = "`sinks.<name>` with `type: postgres`",
 	.what = "a postgres sink",
 	.keys = pg_sink_keys,
@@ -53,17 +52,3 @@ static const ck_section pg_sink_section = {
 	"primary key, deletes without a key, composite values, JSON null and the redaction "
 	"of row values in errors: [POSTGRES_SINK.md](POSTGRES_SINK.md).",
 };
-
-const trib_plugin trib_sink_postgres = {
-	.type = "postgres",
-	.sink_ops = &trib_sink_postgres_ops,
-	.section = &pg_sink_section,
-	.conf_size = sizeof(trib_pgsink_conf),
-};
-
-/* See sink_postgres_conf.h. */
-const trib_pgsink_conf *
-trib_pgsink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_postgres);
-}

@@ -36,7 +36,11 @@ typedef struct trib_pgsink_conf
 	bool		log_row_values; /* server errors logged with their row values */
 } trib_pgsink_conf;
 
-/* The PostgreSQL sink's registration (cli/registry.c lists it). */
+/* The key table (sink_postgres_conf.c). */
+extern const struct ck_section trib_pgsink_conf_section;
+
+/* The PostgreSQL sink's registration (cli/registry.c lists it),
+ * defined in sink_postgres.c beside the sink's operations. */
 extern const trib_plugin trib_sink_postgres;
 
 /* The settings of a member of `sinks:` when it is a postgres sink, else

@@ -18,7 +18,7 @@
  * second serves types without an equality operator).  Changes that cannot
  * be applied -- a delete without the target's key, a keyless table's
  * update without an old image -- are counted per table for the batch
- * (tinfo.skipped) and reported after its commit.
+ * (pgs_tinfo.skipped) and reported after its commit.
  *
  * Every value is a parameter typed with its column's type OID; only
  * identifiers (PQescapeIdentifier) and the target's own type names reach
@@ -31,21 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "log.h"
-
-/* FNV-1a over bytes, continuing from h. */
-uint64_t
-pgs_fnv(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *p = data;
-
-	while (n--)
-	{
-		h ^= *p++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 /* A quoted identifier (malloc'd); NULL if libpq refuses (bad encoding). */
 char *
@@ -63,7 +50,7 @@ pgs_qident(PGconn *conn, const char *name)
 
 /* Run one parameterised statement outside a batch; the result or NULL. */
 PGresult *
-pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
+pgs_run(pgs_sink *s, const char *sql, int n, const char *const *values,
 	const Oid *types, const char *what, char *errbuf, size_t errlen)
 {
 	PGresult   *res = PQexecParams(s->conn, sql, n, types, values, NULL, NULL, 0);
@@ -88,17 +75,17 @@ pgs_run(pgsink *s, const char *sql, int n, const char *const *values,
 /* ---- statements -------------------------------------------------------- */
 
 /* A new (reset) statement at the end of the list. */
-static stmt *
-stmt_new(pgsink *s, char what, tinfo *t)
+static pgs_stmt *
+stmt_new(pgs_sink *s, char what, pgs_tinfo *t)
 {
-	stmt	   *st;
+	pgs_stmt	   *st;
 
 	if (s->nstmts == s->stcap)
 	{
 		int			ncap = s->stcap ? s->stcap * 2 : 16;
 
-		s->stmts = trib_xrealloc(s->stmts, sizeof(stmt) * (size_t) ncap);
-		memset(s->stmts + s->stcap, 0, sizeof(stmt) * (size_t) (ncap - s->stcap));
+		s->stmts = trib_xrealloc(s->stmts, sizeof(pgs_stmt) * (size_t) ncap);
+		memset(s->stmts + s->stcap, 0, sizeof(pgs_stmt) * (size_t) (ncap - s->stcap));
 		s->stcap = ncap;
 	}
 	st = &s->stmts[s->nstmts++];
@@ -117,7 +104,7 @@ stmt_new(pgsink *s, char what, tinfo *t)
 
 /* Add a parameter ($n) of type `type` with value at arena offset off. */
 static int
-stmt_param(stmt *st, size_t off, Oid type)
+stmt_param(pgs_stmt *st, size_t off, Oid type)
 {
 	if (st->nparams == st->pcap)
 	{
@@ -132,7 +119,7 @@ stmt_param(stmt *st, size_t off, Oid type)
 
 /* The parameter type of a column's values: composites travel as JSON. */
 static Oid
-col_param_type(const tcol *c)
+col_param_type(const pgs_tcol *c)
 {
 	return c->kind == 'c' ? OID_JSON : c->type;
 }
@@ -140,9 +127,9 @@ col_param_type(const tcol *c)
 /* Append the SQL of column col's value in parameter $n: the parameter, or
  * for a composite column the record the target builds from its JSON. */
 static void
-col_value_sql(trib_strbuf *sql, const tinfo *t, int col, int n)
+col_value_sql(trib_strbuf *sql, const pgs_tinfo *t, int col, int n)
 {
-	const tcol *c = &t->cols[col];
+	const pgs_tcol *c = &t->cols[col];
 
 	if (c->kind == 'c')
 		trib_strbuf_printf(sql, "(pg_catalog.json_populate_record(NULL::%s, $%d)).%s",
@@ -154,14 +141,14 @@ col_value_sql(trib_strbuf *sql, const tinfo *t, int col, int n)
 /* Add column col's value at arena offset off as the next parameter and
  * append its SQL. */
 static void
-add_value(stmt *st, const tinfo *t, int col, size_t off)
+add_value(pgs_stmt *st, const pgs_tinfo *t, int col, size_t off)
 {
 	col_value_sql(&st->sql, t, col, stmt_param(st, off, col_param_type(&t->cols[col])));
 }
 
 /* Remember the column list of a mergeable statement. */
 static void
-stmt_set_cols(stmt *st, const int *cols, int n)
+stmt_set_cols(pgs_stmt *st, const int *cols, int n)
 {
 	st->cols = trib_xrealloc(st->cols, sizeof(int) * (size_t) (n + 1));
 	memcpy(st->cols, cols, sizeof(int) * (size_t) n);
@@ -188,7 +175,7 @@ keyset_put(uint64_t *keys, int cap, uint64_t h)
 /* Add a key hash to a statement's set (grown to stay half empty); false
  * when it was there. */
 static bool
-stmt_key_add(stmt *st, uint64_t h)
+stmt_key_add(pgs_stmt *st, uint64_t h)
 {
 	if (h == 0)
 		h = 1;
@@ -213,10 +200,10 @@ stmt_key_add(stmt *st, uint64_t h)
 
 /* Finish the open statement (its tail: ON CONFLICT, the join). */
 static void
-stmt_close(pgsink *s)
+stmt_close(pgs_sink *s)
 {
-	stmt	   *st;
-	tinfo	   *t;
+	pgs_stmt	   *st;
+	pgs_tinfo	   *t;
 	int			i,
 				n = 0;
 
@@ -245,7 +232,7 @@ stmt_close(pgsink *s)
 	trib_strbuf_adds(&st->sql, ") DO ");
 	for (i = 0; i < st->ncols; i++)
 	{
-		const tcol *c = &t->cols[st->cols[i]];
+		const pgs_tcol *c = &t->cols[st->cols[i]];
 
 		if (c->pkpos > 0 || c->identity_always)
 			continue;
@@ -263,7 +250,7 @@ stmt_close(pgsink *s)
  * or the source column (rel) is NOT NULL.
  */
 static bool
-json_null_is_value(const tinfo *t, int col, const trib_relation *rel)
+json_null_is_value(const pgs_tinfo *t, int col, const trib_relation *rel)
 {
 	int			i;
 
@@ -278,11 +265,11 @@ json_null_is_value(const tinfo *t, int col, const trib_relation *rel)
 /* Append the input text of value v of column col to the arena; jnulls:
  * the image's JSON null list (event.h), or NULL. */
 static bool
-col_value_text(pgsink *s, const tinfo *t, int col, const jspan *v, const trib_relation *rel,
+col_value_text(pgs_sink *s, const pgs_tinfo *t, int col, const pgs_jspan *v, const trib_relation *rel,
 			   const char *jnulls, bool *is_null, char *errbuf, size_t errlen)
 {
-	const tcol *c = &t->cols[col];
-	jspan		jn;
+	const pgs_tcol *c = &t->cols[col];
+	pgs_jspan		jn;
 	bool		listed = false;
 
 	*is_null = v->type == 'z';
@@ -295,7 +282,7 @@ col_value_text(pgsink *s, const tinfo *t, int col, const jspan *v, const trib_re
 		return true;
 	}
 	if (c->kind == 'c')
-		return *is_null || pgs_composite_text(s->ctypes, c->ctype, c->jname, v, s->bytea_hex,
+		return *is_null || pgs_composite_text(s->ctypes, c->pgs_ctype, c->jname, v, s->bytea_hex,
 											  &s->arena, errbuf, errlen);
 	return pgs_value_text(v, c->kind, c->ekind, listed ? &jn : NULL, s->bytea_hex,
 						  &s->arena, is_null, errbuf, errlen);
@@ -305,11 +292,11 @@ col_value_text(pgsink *s, const tinfo *t, int col, const jspan *v, const trib_re
  * For JSON nulls: rel, the source's relation (NULL if unknown), and
  * jnulls, the image's JSON null list (NULL if none). */
 static bool
-row_values(pgsink *s, tinfo *t, const char *image, const trib_relation *rel,
+row_values(pgs_sink *s, pgs_tinfo *t, const char *image, const trib_relation *rel,
 		   const char *jnulls, bool check_unknown, char *errbuf, size_t errlen)
 {
-	jiter		it;
-	jspan		k,
+	pgs_jiter		it;
+	pgs_jspan		k,
 				v;
 	int			rc,
 				i;
@@ -371,10 +358,10 @@ row_values(pgsink *s, tinfo *t, const char *image, const trib_relation *rel,
 
 /* Mark the columns listed in ev->unchanged (a JSON array of names). */
 static bool
-mark_unchanged(pgsink *s, tinfo *t, const char *unchanged, char *errbuf, size_t errlen)
+mark_unchanged(pgs_sink *s, pgs_tinfo *t, const char *unchanged, char *errbuf, size_t errlen)
 {
-	jiter		it;
-	jspan		k,
+	pgs_jiter		it;
+	pgs_jspan		k,
 				v;
 	int			rc,
 				i;
@@ -409,25 +396,25 @@ mark_unchanged(pgsink *s, tinfo *t, const char *unchanged, char *errbuf, size_t 
 
 /* The hash of the key values in slot (every key column present). */
 static bool
-row_key(pgsink *s, const tinfo *t, uint64_t *h)
+row_key(pgs_sink *s, const pgs_tinfo *t, uint64_t *h)
 {
 	int			i;
 
-	*h = 14695981039346656037ULL;
+	*h = TRIB_FNV1A_BASIS;
 	for (i = 0; i < t->npk; i++)
 	{
 		size_t		off = t->slot[t->pk[i]];
 
 		if (off == ABSENT || off == NULLVAL)
 			return false;
-		*h = pgs_fnv(*h, s->arena.data + off, strlen(s->arena.data + off) + 1);
+		*h = trib_fnv1a_more(*h, s->arena.data + off, strlen(s->arena.data + off) + 1);
 	}
 	return true;
 }
 
 /* VALUES row "($a, $b, ...)" of the given columns from slot. */
 static void
-add_row(stmt *st, const tinfo *t, const int *cols, int n)
+add_row(pgs_stmt *st, const pgs_tinfo *t, const int *cols, int n)
 {
 	int			i;
 
@@ -443,9 +430,9 @@ add_row(stmt *st, const tinfo *t, const int *cols, int n)
 
 /* True when the open statement can take one more row of this shape. */
 static bool
-can_merge(pgsink *s, char what, const tinfo *t, const int *cols, int n)
+can_merge(pgs_sink *s, char what, const pgs_tinfo *t, const int *cols, int n)
 {
-	const stmt *st;
+	const pgs_stmt *st;
 
 	if (s->open_stmt < 0 || s->single_row || s->mode == TRIB_PGSINK_ROW)
 		return false;
@@ -458,7 +445,7 @@ can_merge(pgsink *s, char what, const tinfo *t, const int *cols, int n)
 /* "a = $1 AND b = $2" for the key columns, parameters from `first`
  * (consecutive) or, when map is set, $map[j]. */
 static void
-key_match(stmt *st, const tinfo *t, const char *prefix, int first, const int *map)
+key_match(pgs_stmt *st, const pgs_tinfo *t, const char *prefix, int first, const int *map)
 {
 	int			j;
 
@@ -478,10 +465,10 @@ key_match(stmt *st, const tinfo *t, const char *prefix, int first, const int *ma
  * key; replaying it converges on the same rows.
  */
 static void
-build_move(pgsink *s, tinfo *t, const int *cols, int n, const size_t *oldslot)
+build_move(pgs_sink *s, pgs_tinfo *t, const int *cols, int n, const size_t *oldslot)
 {
 	int		   *newp = trib_xcalloc((size_t) t->npk + 1, sizeof(int));
-	stmt	   *st;
+	pgs_stmt	   *st;
 	int			i,
 				j,
 				oldp;
@@ -533,7 +520,7 @@ build_move(pgsink *s, tinfo *t, const int *cols, int n, const size_t *oldslot)
 /* Parse the new row image into t->slot (columns in ev->unchanged left
  * out) and list the columns it has in cols; false on bad input. */
 static bool
-new_row(pgsink *s, tinfo *t, const bentry *b, int *cols, int *n, char *errbuf, size_t errlen)
+new_row(pgs_sink *s, pgs_tinfo *t, const pgs_bentry *b, int *cols, int *n, char *errbuf, size_t errlen)
 {
 	int			i;
 
@@ -548,10 +535,10 @@ new_row(pgsink *s, tinfo *t, const bentry *b, int *cols, int *n, char *errbuf, s
 }
 
 /* Start a statement "INSERT INTO t (cols) ... VALUES " that rows join. */
-static stmt *
-insert_start(pgsink *s, char what, tinfo *t, const int *cols, int n)
+static pgs_stmt *
+insert_start(pgs_sink *s, char what, pgs_tinfo *t, const int *cols, int n)
 {
-	stmt	   *st;
+	pgs_stmt	   *st;
 	int			i;
 
 	stmt_close(s);
@@ -567,7 +554,7 @@ insert_start(pgsink *s, char what, tinfo *t, const int *cols, int n)
 
 /* An upsert (or a key move when the old key differs). */
 static bool
-build_upsert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
+build_upsert(pgs_sink *s, pgs_tinfo *t, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
 	int		   *cols = trib_xmalloc(sizeof(int) * (size_t) (t->ncols + 1));
 	size_t	   *newslot = NULL;
@@ -575,7 +562,7 @@ build_upsert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 				i;
 	uint64_t	h;
 	bool		ok = false;
-	stmt	   *st;
+	pgs_stmt	   *st;
 
 	if (!new_row(s, t, b, cols, &n, errbuf, errlen))
 		goto out;
@@ -640,10 +627,10 @@ out:
 /* A delete by key (old image, else the event's key object); one that
  * carries no key (replica identity NOTHING) is skipped and counted. */
 static bool
-build_delete(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
+build_delete(pgs_sink *s, pgs_tinfo *t, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
 	uint64_t	h;
-	stmt	   *st;
+	pgs_stmt	   *st;
 	int			i;
 
 	for (i = 0; i < t->ncols; i++)
@@ -686,12 +673,12 @@ build_delete(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
 /* Keyless table: an insert appends the row (there is no key to conflict
  * on); consecutive ones share a statement. */
 static bool
-build_insert(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
+build_insert(pgs_sink *s, pgs_tinfo *t, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
 	int		   *cols = trib_xmalloc(sizeof(int) * (size_t) (t->ncols + 1));
 	int			n;
 	bool		ok = false;
-	stmt	   *st;
+	pgs_stmt	   *st;
 
 	if (!new_row(s, t, b, cols, &n, errbuf, errlen))
 		goto out;
@@ -718,9 +705,9 @@ out:
 /* " AND " between conditions, then: column col equals parameter value
  * off, NULL matching NULL (types without = compare as text). */
 static void
-image_cond(stmt *st, const tinfo *t, int col, size_t off, bool first)
+image_cond(pgs_stmt *st, const pgs_tinfo *t, int col, size_t off, bool first)
 {
-	const tcol *c = &t->cols[col];
+	const pgs_tcol *c = &t->cols[col];
 	int			n = stmt_param(st, off, col_param_type(c));
 
 	if (!first)
@@ -747,9 +734,9 @@ image_cond(stmt *st, const tinfo *t, int col, size_t off, bool first)
  * an update sets, from newslot.
  */
 static void
-image_stmt(pgsink *s, tinfo *t, bool del, const int *set, int nset, const size_t *newslot)
+image_stmt(pgs_sink *s, pgs_tinfo *t, bool del, const int *set, int nset, const size_t *newslot)
 {
-	stmt	   *st;
+	pgs_stmt	   *st;
 	int			i;
 	bool		first = true;
 
@@ -781,7 +768,7 @@ image_stmt(pgsink *s, tinfo *t, bool del, const int *set, int nset, const size_t
 
 /* Keyless table: an update or delete by its old image (see image_stmt). */
 static bool
-build_by_image(pgsink *s, tinfo *t, const bentry *b, char *errbuf, size_t errlen)
+build_by_image(pgs_sink *s, pgs_tinfo *t, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
 	bool		del = b->op == TRIB_OP_DELETE;
 	const char *image = b->before ? b->before : b->key;
@@ -825,25 +812,25 @@ out:
 
 /* TRUNCATE of the event's tables that exist in the target. */
 static bool
-build_truncate(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
+build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
-	jiter		it,
+	pgs_jiter		it,
 				mit;
-	jspan		k,
+	pgs_jspan		k,
 				v,
 				mk,
 				mv;
 	int			rc,
 				n = 0;
 	bool		restart = false;
-	stmt	   *st;
+	pgs_stmt	   *st;
 
 	stmt_close(s);
 	st = stmt_new(s, 't', NULL);
 	trib_strbuf_adds(&st->sql, "TRUNCATE ");
 	if (b->table)
 	{
-		tinfo	   *t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
+		pgs_tinfo	   *t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
 
 		if (!t || (!t->loaded && !pgs_tinfo_load(s, t, errbuf, errlen)))
 			return false;
@@ -865,12 +852,12 @@ build_truncate(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
 				continue;
 			while (pgs_jiter_next(&mit, &mk, &mv) > 0)
 			{
-				jiter		rit;
-				jspan		rk,
+				pgs_jiter		rit;
+				pgs_jspan		rk,
 							rv;
 				char	   *schema = NULL,
 						   *table = NULL;
-				tinfo	   *t;
+				pgs_tinfo	   *t;
 
 				if (!pgs_jiter_begin(&rit, mv.p, mv.n, '{'))
 					continue;
@@ -932,10 +919,10 @@ build_truncate(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
 
 /* Turn the queue into statements. */
 bool
-pgs_build_batch(pgsink *s, char *errbuf, size_t errlen)
+pgs_build_batch(pgs_sink *s, char *errbuf, size_t errlen)
 {
 	size_t		i;
-	tinfo	   *t;
+	pgs_tinfo	   *t;
 
 	s->nstmts = 0;
 	s->open_stmt = -1;
@@ -945,7 +932,7 @@ pgs_build_batch(pgsink *s, char *errbuf, size_t errlen)
 		t->skipped[SKIP_NO_KEY] = t->skipped[SKIP_NO_OLD_ROW] = 0;
 	for (i = 0; i < s->nq; i++)
 	{
-		const bentry *b = &s->q[i];
+		const pgs_bentry *b = &s->q[i];
 		bool		ok = true;
 
 		switch (b->op)

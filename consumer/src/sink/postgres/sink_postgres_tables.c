@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "jsondoc.h"
 #include "log.h"
 
@@ -24,7 +25,7 @@
 
 /* Free the catalog part of a table entry. */
 void
-pgs_tinfo_clear(tinfo *t)
+pgs_tinfo_clear(pgs_tinfo *t)
 {
 	int			i;
 
@@ -50,9 +51,9 @@ pgs_tinfo_clear(tinfo *t)
 
 /* Forget the composite types read so far. */
 void
-pgs_ctypes_free(pgsink *s)
+pgs_ctypes_free(pgs_sink *s)
 {
-	ctype	   *ct;
+	pgs_ctype	   *ct;
 	int			i;
 
 	while ((ct = s->ctypes) != NULL)
@@ -67,9 +68,9 @@ pgs_ctypes_free(pgsink *s)
 
 /* Forget every table's catalog (after DDL we did not expect). */
 void
-pgs_tables_invalidate(pgsink *s)
+pgs_tables_invalidate(pgs_sink *s)
 {
-	tinfo	   *t;
+	pgs_tinfo	   *t;
 
 	for (t = s->tables; t; t = t->next)
 	{
@@ -83,12 +84,12 @@ pgs_tables_invalidate(pgsink *s)
 static uint64_t
 name_hash(const char *s, size_t n)
 {
-	return pgs_fnv(14695981039346656037ULL, s, n);
+	return trib_fnv1a_more(TRIB_FNV1A_BASIS, s, n);
 }
 
 /* Column index by name (n bytes), -1 when absent. */
 int
-pgs_tinfo_find(const tinfo *t, const char *name, size_t n)
+pgs_tinfo_find(const pgs_tinfo *t, const char *name, size_t n)
 {
 	size_t		h;
 
@@ -97,7 +98,7 @@ pgs_tinfo_find(const tinfo *t, const char *name, size_t n)
 	h = (size_t) (name_hash(name, n) % (uint64_t) t->hcap);
 	while (t->hash[h])
 	{
-		const tcol *c = &t->cols[t->hash[h] - 1];
+		const pgs_tcol *c = &t->cols[t->hash[h] - 1];
 
 		if (strlen(c->name) == n && memcmp(c->name, name, n) == 0)
 			return t->hash[h] - 1;
@@ -125,7 +126,7 @@ pgs_tinfo_find(const tinfo *t, const char *name, size_t n)
 "LEFT JOIN pg_catalog.pg_type et ON et.oid = eb.oid "
 
 /*
- * Four columns from TYPE_JOINS: the kind (tcol.kind: 'c' for a composite
+ * Four columns from TYPE_JOINS: the kind (pgs_tcol.kind: 'c' for a composite
  * or an array of composites), the elements' kind, the composite type's
  * OID (0 for others), and whether values compare with a default btree
  * equality (arrays: of their elements; composites never).
@@ -172,7 +173,7 @@ TYPE_JOINS("a.atttypid")
 
 /* Add oid to the array literal of types to read unless it is known. */
 static void
-want_ctype(pgsink *s, Oid oid, trib_strbuf *want)
+want_ctype(pgs_sink *s, Oid oid, trib_strbuf *want)
 {
 	if (oid == 0 || pgs_ctype_find(s->ctypes, oid))
 		return;
@@ -181,13 +182,13 @@ want_ctype(pgsink *s, Oid oid, trib_strbuf *want)
 
 /* Read the composite types in `want` ("{oid,...}") into the cache. */
 static bool
-ctypes_read(pgsink *s, trib_strbuf *want, char *errbuf, size_t errlen)
+ctypes_read(pgs_sink *s, trib_strbuf *want, char *errbuf, size_t errlen)
 {
 	const char *params[1];
 	PGresult   *res;
 	int			i,
 				n;
-	ctype	   *ct = NULL;
+	pgs_ctype	   *ct = NULL;
 	char	   *save = NULL;
 
 	trib_strbuf_addc(want, '}');
@@ -210,12 +211,12 @@ ctypes_read(pgsink *s, trib_strbuf *want, char *errbuf, size_t errlen)
 	n = PQntuples(res);
 	for (i = 0; i < n; i++)
 	{
-		cfield	   *f;
+		pgs_cfield	   *f;
 
-		ct = (ctype *) pgs_ctype_find(s->ctypes, (Oid) strtoul(PQgetvalue(res, i, 0), NULL, 10));
+		ct = (pgs_ctype *) pgs_ctype_find(s->ctypes, (Oid) strtoul(PQgetvalue(res, i, 0), NULL, 10));
 		if (!ct)
 			continue;
-		ct->f = trib_xrealloc(ct->f, sizeof(cfield) * (size_t) (ct->nf + 1));
+		ct->f = trib_xrealloc(ct->f, sizeof(pgs_cfield) * (size_t) (ct->nf + 1));
 		f = &ct->f[ct->nf++];
 		f->name = trib_xstrdup(PQgetvalue(res, i, 1));
 		f->kind = PQgetvalue(res, i, 2)[0];
@@ -229,9 +230,9 @@ ctypes_read(pgsink *s, trib_strbuf *want, char *errbuf, size_t errlen)
 /* Does a value of this field need rewriting (a bytea or date/time at any
  * depth, as far as known so far)? */
 static bool
-field_fix(const pgsink *s, const cfield *f)
+field_fix(const pgs_sink *s, const pgs_cfield *f)
 {
-	const ctype *sub;
+	const pgs_ctype *sub;
 
 	if (f->kind == 'b' || f->kind == 'd' ||
 		(f->kind == 'a' && (f->ekind == 'b' || f->ekind == 'd')))
@@ -242,10 +243,10 @@ field_fix(const pgsink *s, const cfield *f)
 /* Read the composite types of t's columns, and theirs, into the cache;
  * then mark the ones whose values need rewriting. */
 static bool
-ctypes_load(pgsink *s, const tinfo *t, char *errbuf, size_t errlen)
+ctypes_load(pgs_sink *s, const pgs_tinfo *t, char *errbuf, size_t errlen)
 {
 	bool		changed = true;
-	ctype	   *ct;
+	pgs_ctype	   *ct;
 	int			i;
 
 	for (;;)
@@ -254,7 +255,7 @@ ctypes_load(pgsink *s, const tinfo *t, char *errbuf, size_t errlen)
 
 		trib_strbuf_addc(&want, '{');
 		for (i = 0; i < t->ncols; i++)
-			want_ctype(s, t->cols[i].ctype, &want);
+			want_ctype(s, t->cols[i].pgs_ctype, &want);
 		for (ct = s->ctypes; ct; ct = ct->next)
 			for (i = 0; i < ct->nf; i++)
 				want_ctype(s, ct->f[i].sub, &want);
@@ -283,7 +284,7 @@ ctypes_load(pgsink *s, const tinfo *t, char *errbuf, size_t errlen)
 
 /* Read a table's columns and key from the target's catalog. */
 bool
-pgs_tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen)
+pgs_tinfo_load(pgs_sink *s, pgs_tinfo *t, char *errbuf, size_t errlen)
 {
 	const char *params[2] = {t->schema, t->table};
 	PGresult   *res;
@@ -298,7 +299,7 @@ pgs_tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen)
 	t->loaded = true;
 	t->exists = n > 0;
 	t->ncols = n;
-	t->cols = trib_xcalloc((size_t) n + 1, sizeof(tcol));
+	t->cols = trib_xcalloc((size_t) n + 1, sizeof(pgs_tcol));
 	t->pk = trib_xcalloc((size_t) n + 1, sizeof(int));
 	t->slot = trib_xcalloc((size_t) n + 1, sizeof(size_t));
 	t->skip = trib_xcalloc((size_t) n + 1, sizeof(bool));
@@ -306,7 +307,7 @@ pgs_tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen)
 	t->hash = trib_xcalloc((size_t) t->hcap, sizeof(int));
 	for (i = 0; i < n; i++)
 	{
-		tcol	   *c = &t->cols[i];
+		pgs_tcol	   *c = &t->cols[i];
 		size_t		h;
 
 		c->name = trib_xstrdup(PQgetvalue(res, i, 0));
@@ -318,7 +319,7 @@ pgs_tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen)
 		c->notnull = PQgetvalue(res, i, 5)[0] == 't';
 		c->kind = PQgetvalue(res, i, 6)[0];
 		c->ekind = PQgetvalue(res, i, 7)[0];
-		c->ctype = (Oid) strtoul(PQgetvalue(res, i, 8), NULL, 10);
+		c->pgs_ctype = (Oid) strtoul(PQgetvalue(res, i, 8), NULL, 10);
 		c->eq = PQgetvalue(res, i, 9)[0] == 't';
 		if (!c->qname)
 		{
@@ -351,11 +352,11 @@ pgs_tinfo_load(pgsink *s, tinfo *t, char *errbuf, size_t errlen)
 }
 
 /* The entry of schema.table (created, not loaded, when new). */
-tinfo *
-pgs_tinfo_get(pgsink *s, const char *schema, const char *table, char *errbuf,
+pgs_tinfo *
+pgs_tinfo_get(pgs_sink *s, const char *schema, const char *table, char *errbuf,
 		  size_t errlen)
 {
-	tinfo	   *t;
+	pgs_tinfo	   *t;
 	char	   *qs,
 			   *qt;
 	trib_strbuf b = {0};
@@ -421,7 +422,7 @@ is_array_name(const char *type)
  * strings, which the caller frees (also after a failure).
  */
 static bool
-resolve_types(pgsink *s, const trib_relation *rel, const int *which, int n,
+resolve_types(pgs_sink *s, const trib_relation *rel, const int *which, int n,
 			  char **types, char *errbuf, size_t errlen)
 {
 	trib_strbuf arr = {0};
@@ -487,7 +488,7 @@ resolve_types(pgsink *s, const trib_relation *rel, const int *which, int n,
 
 /* CREATE SCHEMA when the namespace is missing. */
 static bool
-ensure_schema(pgsink *s, const char *schema, char *errbuf, size_t errlen)
+ensure_schema(pgs_sink *s, const char *schema, char *errbuf, size_t errlen)
 {
 	const char *params[1] = {schema};
 	PGresult   *res = pgs_run(s, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
@@ -518,7 +519,7 @@ ensure_schema(pgsink *s, const char *schema, char *errbuf, size_t errlen)
 
 /* CREATE TABLE from a relation, or ADD COLUMN for what the table lacks. */
 static bool
-create_or_alter(pgsink *s, tinfo *t, const trib_relation *rel,
+create_or_alter(pgs_sink *s, pgs_tinfo *t, const trib_relation *rel,
 				char *errbuf, size_t errlen)
 {
 	int		   *which = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(int));
@@ -617,9 +618,9 @@ out:
 
 /* Make sure the table of a queued event is known (and exists). */
 bool
-pgs_prepare_table(pgsink *s, const bentry *b, char *errbuf, size_t errlen)
+pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
-	tinfo	   *t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
+	pgs_tinfo	   *t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
 
 	if (!t)
 		return false;

@@ -137,7 +137,7 @@ jskip_value(const char *p, const char *e, char *type)
 
 /* Start iterating a container of kind open ('{' or '['); false if not one. */
 bool
-pgs_jiter_begin(jiter *it, const char *s, size_t n, char open)
+pgs_jiter_begin(pgs_jiter *it, const char *s, size_t n, char open)
 {
 	const char *e = s + n;
 	const char *p = jws(s, e);
@@ -153,7 +153,7 @@ pgs_jiter_begin(jiter *it, const char *s, size_t n, char open)
 
 /* Next member (key set for objects): 1, 0 at the end, -1 when malformed. */
 int
-pgs_jiter_next(jiter *it, jspan *key, jspan *val)
+pgs_jiter_next(pgs_jiter *it, pgs_jspan *key, pgs_jspan *val)
 {
 	const char *p = jws(it->p, it->e);
 	const char *q;
@@ -257,7 +257,7 @@ add_utf8(trib_strbuf *out, unsigned long cp)
 
 /* Append the decoded text of a JSON string span (with its quotes). */
 bool
-pgs_junescape(const jspan *s, trib_strbuf *out, char *errbuf, size_t errlen)
+pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen)
 {
 	const char *p = s->p + 1;
 	const char *e = s->p + s->n - 1;
@@ -449,7 +449,7 @@ pgs_array_quote(trib_strbuf *out, const char *s, size_t n)
 
 /* Convert a scalar string according to kind into out. */
 static bool
-string_text(const jspan *v, char kind, bool hex, trib_strbuf *out,
+string_text(const pgs_jspan *v, char kind, bool hex, trib_strbuf *out,
 			char *errbuf, size_t errlen)
 {
 	trib_strbuf tmp = {0};
@@ -470,7 +470,7 @@ string_text(const jspan *v, char kind, bool hex, trib_strbuf *out,
 
 /* Is the JSON string span s the name n (nlen bytes)? */
 static bool
-jname_is(const jspan *s, const char *n, size_t nlen)
+jname_is(const pgs_jspan *s, const char *n, size_t nlen)
 {
 	trib_strbuf tmp = {0};
 	char		e[64];
@@ -490,11 +490,11 @@ jname_is(const jspan *s, const char *n, size_t nlen)
  * span, a string ('s': the column's null is JSON null) or an array ('a':
  * ["name", positions...] of JSON null elements).  False when absent. */
 bool
-pgs_json_nulls_find(const char *list, const char *name, jspan *entry)
+pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry)
 {
-	jiter		it,
+	pgs_jiter		it,
 				eit;
-	jspan		k,
+	pgs_jspan		k,
 				v,
 				first;
 	size_t		nlen = strlen(name);
@@ -519,10 +519,10 @@ pgs_json_nulls_find(const char *list, const char *name, jspan *entry)
 
 /* Does an array entry ["name", positions...] list position pos? */
 static bool
-entry_has_pos(const jspan *entry, size_t pos)
+entry_has_pos(const pgs_jspan *entry, size_t pos)
 {
-	jiter		it;
-	jspan		k,
+	pgs_jiter		it;
+	pgs_jspan		k,
 				v;
 	bool		name = true;
 
@@ -554,11 +554,11 @@ entry_has_pos(const jspan *entry, size_t pos)
  * row-major), which makes it the JSON value null.
  */
 static bool
-array_text(const jspan *v, char ek, const jspan *jn, bool hex, trib_strbuf *out,
+array_text(const pgs_jspan *v, char ek, const pgs_jspan *jn, bool hex, trib_strbuf *out,
 		   int depth, size_t *leaf, char *errbuf, size_t errlen)
 {
-	jiter		it;
-	jspan		k,
+	pgs_jiter		it;
+	pgs_jspan		k,
 				e;
 	int			rc,
 				n = 0;
@@ -623,7 +623,7 @@ fail:
 /* Append the input text of one JSON value for a column of kind/ek; jn:
  * the column's entry in the image's JSON null list, or NULL. */
 bool
-pgs_value_text(const jspan *v, char kind, char ek, const jspan *jn, bool hex,
+pgs_value_text(const pgs_jspan *v, char kind, char ek, const pgs_jspan *jn, bool hex,
 			   trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen)
 {
 	size_t		leaf = 0;
@@ -662,8 +662,8 @@ pgs_value_text(const jspan *v, char kind, char ek, const jspan *jn, bool hex,
 /* ---- composite values --------------------------------------------------- */
 
 /* The composite type oid in a list, or NULL. */
-const ctype *
-pgs_ctype_find(const ctype *list, Oid oid)
+const pgs_ctype *
+pgs_ctype_find(const pgs_ctype *list, Oid oid)
 {
 	for (; list; list = list->next)
 		if (list->oid == oid)
@@ -674,7 +674,7 @@ pgs_ctype_find(const ctype *list, Oid oid)
 /* Append a JSON string holding the input text of bytea or date/time
  * string v (kind 'b' or 'd'). */
 static bool
-string_json(const jspan *v, char kind, bool hex, trib_strbuf *out, char *errbuf, size_t errlen)
+string_json(const pgs_jspan *v, char kind, bool hex, trib_strbuf *out, char *errbuf, size_t errlen)
 {
 	trib_strbuf tmp = {0};
 	bool		ok = string_text(v, kind, hex, &tmp, errbuf, errlen);
@@ -688,7 +688,7 @@ string_json(const jspan *v, char kind, bool hex, trib_strbuf *out, char *errbuf,
 	return ok;
 }
 
-static bool composite_json(const ctype *list, const ctype *ct, const jspan *v, bool hex,
+static bool composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, bool hex,
 						   trib_strbuf *out, int depth, char *errbuf, size_t errlen);
 
 /*
@@ -696,11 +696,11 @@ static bool composite_json(const ctype *list, const ctype *ct, const jspan *v, b
  * with bytea and date/time strings rewritten, arrays element by element.
  */
 static bool
-field_json(const ctype *list, char kind, char ek, Oid sub, const jspan *v, bool hex,
+field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *v, bool hex,
 		   trib_strbuf *out, int depth, char *errbuf, size_t errlen)
 {
-	jiter		it;
-	jspan		k,
+	pgs_jiter		it;
+	pgs_jspan		k,
 				e;
 	int			rc,
 				n = 0;
@@ -744,11 +744,11 @@ bad:
 /* Append a composite value (an object, or an array of them for an array
  * column) of type ct, rewritten where ct->fix says so. */
 static bool
-composite_json(const ctype *list, const ctype *ct, const jspan *v, bool hex,
+composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, bool hex,
 			   trib_strbuf *out, int depth, char *errbuf, size_t errlen)
 {
-	jiter		it;
-	jspan		k,
+	pgs_jiter		it;
+	pgs_jspan		k,
 				e;
 	int			rc,
 				n = 0,
@@ -767,7 +767,7 @@ composite_json(const ctype *list, const ctype *ct, const jspan *v, bool hex,
 	trib_strbuf_addc(out, v->type == 'o' ? '{' : '[');
 	while (ok && (rc = pgs_jiter_next(&it, &k, &e)) > 0)
 	{
-		const cfield *f = NULL;
+		const pgs_cfield *f = NULL;
 
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
@@ -805,7 +805,7 @@ bad:
 
 /* Append {jname: value} for json_populate_record (see the header). */
 bool
-pgs_composite_text(const ctype *list, Oid oid, const char *jname, const jspan *v,
+pgs_composite_text(const pgs_ctype *list, Oid oid, const char *jname, const pgs_jspan *v,
 				   bool hex, trib_strbuf *out, char *errbuf, size_t errlen)
 {
 	trib_strbuf_addc(out, '{');
@@ -819,10 +819,10 @@ pgs_composite_text(const ctype *list, Oid oid, const char *jname, const jspan *v
 
 /* Convert one JSON value of json[0..len), jn as in pgs_value_text. */
 static bool
-value_text(const char *json, size_t len, char kind, char elem_kind, const jspan *jn,
+value_text(const char *json, size_t len, char kind, char elem_kind, const pgs_jspan *jn,
 		   bool bytea_hex, trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen)
 {
-	jspan		v;
+	pgs_jspan		v;
 	const char *end;
 	const char *p = jws(json, json + len);
 
@@ -856,7 +856,7 @@ trib_pgsink_column_text(const char *name, const char *json_nulls, const char *js
 						size_t len, char kind, char elem_kind, struct trib_strbuf *out,
 						bool *is_null, char *errbuf, size_t errlen)
 {
-	jspan		jn;
+	pgs_jspan		jn;
 	bool		found = pgs_json_nulls_find(json_nulls, name, &jn);
 
 	return value_text(json, len, kind, elem_kind, found ? &jn : NULL, false, out, is_null,

@@ -15,7 +15,7 @@
  * a second protected call, so an allocation failure there is an error and
  * not a panic.
  */
-#include "lua_int.h"
+#include "lua_expr_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

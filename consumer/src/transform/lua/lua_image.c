@@ -1,6 +1,6 @@
 /*
  * lua_image.c: the row images of the event bound to a Lua state (see
- * lua_int.h): their text, a lazy field index per image (rowindex.c) for
+ * lua_expr_int.h): their text, a lazy field index per image (rowindex.c) for
  * the proxies' field reads, and, only when an expression uses a whole
  * image (`return after`), its parsed tree.
  * Everything is dropped when another event is bound.
@@ -8,7 +8,7 @@
  * It sits below lua_expr.c (the proxies) and lua_json.c (writing a proxy
  * as JSON), which both use it.
  */
-#include "lua_int.h"
+#include "lua_expr_int.h"
 
 #include <string.h>
 

@@ -19,7 +19,7 @@
  * are errors.  Strings must be UTF-8 (yajl_gen validates).
  */
 #include "jsondoc.h"
-#include "lua_int.h"
+#include "lua_expr_int.h"
 
 #include <errno.h>
 #include <math.h>

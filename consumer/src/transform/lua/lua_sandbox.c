@@ -25,7 +25,7 @@
  * failing thread fires on every instruction, so no loop that catches
  * errors (coroutine.resume) can keep running.
  */
-#include "lua_int.h"
+#include "lua_expr_int.h"
 
 #include <stdlib.h>
 #include <string.h>

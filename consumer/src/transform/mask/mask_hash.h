@@ -42,8 +42,8 @@
 #include "hmac.h"			/* trib_hmac_sha256, for the plain MAC */
 #include "keys.h"
 
-#define TRIB_HASH_KEY_MIN 16
-#define TRIB_HASH_KEY_MAX 1024
+#define TRIB_HASH_KEY_MIN TRIB_HMAC_KEY_MIN
+#define TRIB_HASH_KEY_MAX TRIB_HMAC_KEY_MAX
 #define TRIB_HASH_CONTEXT_MAX 1024
 /* The longest text (hex); outputs are at most this many chars + NUL. */
 #define TRIB_HASH_TEXT_MAX 64

@@ -1,5 +1,5 @@
 /*
- * kafka_int.h: what the Kafka sink's files share, private to sink/kafka/.
+ * sink_kafka_int.h: what the Kafka sink's files share, private to sink/kafka/.
  *
  * The sink is one state struct (trib_kafka) driven by one thread, split
  * by concern:
@@ -16,8 +16,8 @@
  *   kafka_check.c       `tributary check`'s report
  * Nothing outside the folder includes this header.
  */
-#ifndef TRIB_KAFKA_INT_H
-#define TRIB_KAFKA_INT_H
+#ifndef TRIB_SINK_KAFKA_INT_H
+#define TRIB_SINK_KAFKA_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,12 +31,12 @@
 #include "kafka_mock.h"
 #include "sink_kafka.h"
 
-typedef struct topic_ent
+typedef struct kfk_topic_ent
 {
 	char	   *name;
 	uint64_t	hash;
 	rd_kafka_topic_t *rkt;
-} topic_ent;
+} kfk_topic_ent;
 
 typedef struct trib_kafka
 {
@@ -47,7 +47,7 @@ typedef struct trib_kafka
 	trib_kafka_mock *mock;		/* embedded mode */
 	rd_kafka_t *rk;
 	trib_envelope *env;
-	topic_ent  *topics;
+	kfk_topic_ent  *topics;
 	size_t		ntopics;
 	size_t		captopics;
 	trib_ack_tracker *trk;
@@ -142,4 +142,4 @@ bool		kfk_durable_position(trib_sink *sink, trib_position *out,
 /* The sink's check(): the brokers' reachability (sink.h). */
 void		kfk_check(const struct trib_plugin_conf *conf, struct trib_check_report *rep);
 
-#endif							/* TRIB_KAFKA_INT_H */
+#endif							/* TRIB_SINK_KAFKA_INT_H */

@@ -1,5 +1,5 @@
 /*
- * config_rules.c: the keys of `transforms:`, one table per rule type.
+ * rules_conf.c: the keys of `transforms:`, one table per rule type.
  *
  * `transforms` is a list; each item is a map whose `type` picks its table
  * (a list "family", config.c's ck_parse_list_family).  Every type shares
@@ -12,6 +12,7 @@
  * Adding a rule type: an enum value and any new fields in config.h, a
  * table and a variant line here, and its behaviour in rules.c.
  */
+#include "config.h"
 #include "config_keys.h"
 
 #include <ctype.h>

@@ -26,6 +26,12 @@
  * names (tables, fields) and what the environment or the command line
  * gave (connections, the key file) are written with '$' escaped, so they
  * are taken literally.
+ *
+ * Size.  About 1,170 lines, over the project's 1,000: reading, checking
+ * and translating share one error context (lctx) and the strategy table,
+ * and a stage is translated in one pass.  The run's state (the DAG of
+ * stages, resuming a run) depends on none of that and is where the file
+ * splits next (a legacy_run.c beside legacy_conn.c).
  */
 #include "legacy.h"
 

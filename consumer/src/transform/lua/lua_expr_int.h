@@ -1,11 +1,11 @@
 /*
- * lua_int.h: what the Lua expression files share (lua_expr.c,
+ * lua_expr_int.h: what the Lua expression files share (lua_expr.c,
  * lua_sandbox.c, lua_json.c, lua_image.c) and nobody else needs.  They
  * depend one way: lua_expr.c uses the other three, lua_json.c uses
  * lua_image.c.
  */
-#ifndef TRIB_LUA_INT_H
-#define TRIB_LUA_INT_H
+#ifndef TRIB_LUA_EXPR_INT_H
+#define TRIB_LUA_EXPR_INT_H
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -123,4 +123,4 @@ void		trib_lua_push_json(lua_State *L, yajl_val v, bool top_level);
 bool		trib_lua_gen_value(lua_State *L, int idx, yajl_gen g, int depth,
 							   char *errbuf, size_t errlen);
 
-#endif							/* TRIB_LUA_INT_H */
+#endif							/* TRIB_LUA_EXPR_INT_H */
