@@ -9,24 +9,11 @@
 # event it was handed; the file sink beside it still gets every change
 # once, and the saved checkpoint reaches the last change.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
@@ -38,7 +25,7 @@ pipeline: nulltest
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: never
     heartbeat_interval_ms: 500
     status_interval_ms: 200
@@ -56,12 +43,12 @@ YAML
 
 rc=0; "$BIN" check -c "$WORK/p.yaml" > "$WORK/report" 2>&1 || rc=$?
 sed 's/^/#   /' "$WORK/report"
-check "check accepts a null sink and exits 0" 0 "$rc"
-check "check reports the null sink" \
+expect_eq "check accepts a null sink and exits 0" 0 "$rc"
+expect_eq "check reports the null sink" \
     "sink nothing (null)|  discards every event: nothing to reach" \
     "$(grep -A1 '^sink nothing' "$WORK/report" | paste -sd'|')"
 
-"$BIN" run -c "$WORK/p.yaml" > "$WORK/run.log" 2>&1 & RUN_PID=$!
+start_consumer
 wait_slot_active tributary_nulltest
 for t in $(seq 1 20); do
     pgc_psql -d postgres -c "INSERT INTO public.orders SELECT g, 'c' || g
@@ -70,20 +57,18 @@ done
 pgc_psql -d postgres -c "UPDATE public.orders SET customer = 'x' WHERE id % 7 = 0" \
     -c "DELETE FROM public.orders WHERE id % 11 = 0" >/dev/null
 changes=$(witness_ids witness | wc -l)
-check "the slot is confirmed to the end: the null sink acknowledged every event" \
+expect_eq "the slot is confirmed to the end: the null sink acknowledged every event" \
     t "$(slot_caught_up tributary_nulltest)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
-check "the file sink beside it holds every change" "$changes" \
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "the file sink beside it holds every change" "$changes" \
     "$(grep -c '"value":{' "$WORK/out.jsonl" || true)"
 last=$(witness_ids witness | tail -1)
 saved=$(pgc_psql -d postgres -Atc "SELECT commit_lsn || ':' || seq FROM tributary.source_checkpoints
     WHERE pipeline = 'nulltest'")
-check "the checkpoint reaches the last change" t \
+expect_eq "the checkpoint reaches the last change" t \
     "$(pgc_psql -d postgres -Atc "SELECT (split_part('$saved', ':', 1)::pg_lsn, split_part('$saved', ':', 2)::bigint)
         >= (split_part('$last', ':', 1)::pg_lsn, split_part('$last', ':', 2)::bigint)")"
-check "no error logged" 0 "$(grep -c ERROR "$WORK/run.log" || true)"
-check "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_eq "no error logged" 0 "$(grep -c ERROR "$WORK/run.log" || true)"
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish
