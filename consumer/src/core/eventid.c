@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "position.h"		/* TRIB_SEQ_ALL */
 
 /* Append v in decimal. */
 static char *

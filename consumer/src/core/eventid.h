@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* seq of a position that stands for the whole transaction at commit_lsn
+ * (position.h); its text form leaves the seq out. */
+#define TRIB_SEQ_ALL ((uint64_t) INT64_MAX)
+
 /* Buffer size that holds any formatted event id. */
 #define TRIB_EVENTID_LEN 48
 

@@ -37,7 +37,7 @@ typedef struct trib_position
 	char	   *opaque;			/* other sources: native position as JSON text, or NULL */
 } trib_position;
 
-/* seq of a position that stands for the whole transaction at commit_lsn. */
-#define TRIB_SEQ_ALL ((uint64_t) INT64_MAX)
+/* TRIB_SEQ_ALL, the seq of a position that stands for the whole
+ * transaction at commit_lsn, is defined in eventid.h (its text form). */
 
 #endif							/* TRIB_POSITION_H */

@@ -45,55 +45,9 @@
 
 #include "event.h"
 #include "snapshot_format.h"
+#include "snapshot_tables.h"	/* trib_snapshot_conf, trib_snap_table */
 
 typedef struct trib_snapshot trib_snapshot;
-
-typedef struct trib_snapshot_conf
-{
-	const char *dsn;			/* the source's; may hold a password */
-	const char *source_name;	/* trib_event.source */
-	const char *db;				/* trib_event.db (the dsn's dbname) */
-	const char *import_snapshot;	/* a name to import, or NULL: export */
-	int			workers;		/* parallel connections, >= 1 */
-	int			chunk_rows;		/* rows per query */
-	size_t		buffer_bytes;	/* queue bound */
-	const char *const *include; /* table patterns (NULL-terminated) or NULL */
-	const char *const *exclude;
-	const char *const *restrict_to; /* snapshot_tables: also must match */
-	bool		publish_via_root;	/* plugin option publish-via-root */
-	bool		bytea_hex;		/* plugin option bytea-encoding=hex */
-	int64_t		ts_ms;			/* ts_ms of every event */
-} trib_snapshot_conf;
-
-/* One table as the engine reads it. */
-typedef struct trib_snap_column
-{
-	char	   *name;
-	char	   *json_key;		/* "name": under the encoding's rules */
-	size_t		json_key_len;
-	uint32_t	type_oid;
-	trib_snaptype *type;
-	char	   *expr;			/* select expression (quoted, maybe cast) */
-	bool		in_key;			/* part of the event key */
-} trib_snap_column;
-
-typedef struct trib_snap_table
-{
-	char	   *schema;
-	char	   *table;
-	char		relkind;
-	double		estimate;		/* rows (reltuples), <0 unknown */
-	int			ncols;
-	trib_snap_column *cols;
-	int			norder;			/* ordering key columns (0: cursor pass) */
-	int		   *order;			/* their column indexes, in index order */
-	trib_relation rel;			/* the events' ev->rel */
-	/* where to start: */
-	bool		skip;			/* already done */
-	int			nafter;
-	char	  **after;			/* resume after this key (texts) or NULL */
-	bool		claimed;		/* a worker took it */
-} trib_snap_table;
 
 /*
  * A chunk of rows of one table, in key order.  Its events own their row
