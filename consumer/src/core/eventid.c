@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "lsn.h"
+
 
 /* Append v in decimal. */
 static char *
