@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/lua.sh: cost of a Lua filter per event (consumer/src/lua_expr.c),
+# bench/lua.sh: cost of a Lua filter per event (consumer/src/transform/lua/lua_expr.c),
 # the figure behind the transform rules' target of at most 1 us per event.
 # `make bench-lua` runs it.
 #

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c: libFuzzer target for the pipeline file loader
- * (yaml_tree.c, config.c, config_keys.c).
+ * (yaml_tree.c, the config/ folder, the plugins' key tables).
  *
  * Arbitrary bytes go to trib_config_load_buffer(); whatever they are, the
  * loader must either return a config or an error message, never crash,

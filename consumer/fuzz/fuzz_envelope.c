@@ -8,9 +8,9 @@
  * is valid JSON, as the source guarantees, every value produced must parse
  * as JSON too, and every topic must be a legal Kafka topic name.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iconsumer/src \
- *     consumer/fuzz/fuzz_envelope.c consumer/src/envelope.c \
- *     consumer/src/event.c $(pkg-config --cflags --libs yajl) -o fuzz_envelope
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined $(find consumer/src -type d -printf "-I%p ") \
+ *     consumer/fuzz/fuzz_envelope.c consumer/src/format/envelope.c \
+ *     consumer/src/core/event.c $(pkg-config --cflags --libs yajl) -o fuzz_envelope
  *   ./fuzz_envelope -max_total_time=60
  *
  * Without libFuzzer, -DTRIB_FUZZ_MAIN builds a main() that runs the files

@@ -20,8 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
+#include "hex.h"
 #include "keys.h"
-#include "textcodec.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,7 +59,7 @@ check_canonical(const trib_key *k, const char *text, size_t len, trib_key_format
 	if (enc == NULL)
 		abort();
 	trimmed(text, len, &t, &tn);
-	if (fmt == TRIB_KEY_HEX || (fmt == TRIB_KEY_AUTO && trib_is_hex(t, tn)))
+	if (fmt == TRIB_KEY_HEX || (fmt == TRIB_KEY_AUTO && trib_hex_valid(t, tn)))
 	{
 		en = trib_hex_encode(k->bytes, k->len, enc);
 		if (en != tn || strncasecmp(enc, t, tn) != 0)

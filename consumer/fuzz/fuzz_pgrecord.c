@@ -1,24 +1,20 @@
 /*
  * fuzz_pgrecord.c: libFuzzer target for the plugin record parser, the
- * assembler (pgrecord.c) and the stage that holds prepared transactions
- * (pgprepared.c).
+ * assembler (source/pg/pgrecord.c) and the stage that holds prepared
+ * transactions (source/pg/pgprepared.c).
  *
  * The input is treated like one XLogData payload: split into lines, each
  * line parsed and, when it parses, pushed through the assembler and on
  * into pgprep (with a small memory budget, so larger inputs spill to
- * files in $TMPDIR); then everything deliverable is popped and freed.  One parser lives across
- * inputs, so relation metadata from earlier inputs meets later changes, as
- * in a real session.  Any crash, sanitizer report or leak is a bug: a
- * malformed record must only ever produce an error.
+ * files in $TMPDIR); then everything deliverable is popped and freed.
+ * One parser lives across inputs, so relation metadata from earlier
+ * inputs meets later changes, as in a real session.  Any crash, sanitizer
+ * report or leak is a bug: a malformed record must only ever produce an
+ * error.
  *
- * Build (clang):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iconsumer/src \
- *     $(pkg-config --cflags yajl) consumer/fuzz/fuzz_pgrecord.c \
- *     consumer/src/pgrecord.c consumer/src/pgprepared.c consumer/src/event.c \
- *     consumer/src/arena.c consumer/src/intern.c consumer/src/strbuf.c \
- *     -lyajl -o fuzz_pgrecord
- *   ./fuzz_pgrecord consumer/fuzz/corpus/pgrecord -max_total_time=60
- * The seed corpus holds real records captured from the plugin.
+ * Build and run: make -C consumer fuzz (clang), corpus in
+ * fuzz/corpus/pgrecord/.  The seed corpus holds real records captured
+ * from the plugin.
  */
 #include <stddef.h>
 #include <stdlib.h>

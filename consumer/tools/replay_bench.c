@@ -87,6 +87,8 @@ main(int argc, char **argv)
 	char	   *text;
 	int			repeat = argc > 3 ? atoi(argv[3]) : 1;
 	trib_sink	sink = {0};
+	trib_kafka_conf kc;			/* outlives the sink */
+	trib_kv		props[16];
 	trib_sink  *k = NULL;
 	trib_envelope *env = NULL;
 	char		err[512];
@@ -104,13 +106,11 @@ main(int argc, char **argv)
 	text = slurp(argv[1], &len);
 	if (argc > 2 && strcmp(argv[2], "-") != 0)
 	{
-		trib_kafka_opts o;
-		trib_kafka_prop props[16];
-		int			np = 0;
+		size_t		np = 0;
 
-		trib_kafka_opts_init(&o);
-		o.bootstrap_servers = argv[2];
-		o.topic_prefix = "replay";
+		trib_kafka_conf_init(&kc);
+		kc.bootstrap_servers = argv[2];
+		kc.topic_prefix = "replay";
 		for (int i = 4; i < argc && np < 16; i++)
 		{
 			char	   *eq = strchr(argv[i], '=');
@@ -118,13 +118,13 @@ main(int argc, char **argv)
 			if (eq == NULL)
 				continue;
 			*eq = '\0';
-			props[np].name = argv[i];
+			props[np].key = argv[i];
 			props[np++].value = eq + 1;
 		}
-		o.properties = props;
-		o.nproperties = (size_t) np;
+		kc.properties.items = props;
+		kc.properties.count = np;
 		sink.name = "k";
-		if (!trib_kafka_open(&sink, &o, err, sizeof(err)))
+		if (!trib_kafka_open(&sink, &kc, NULL, err, sizeof(err)))
 		{
 			fprintf(stderr, "replay_bench: %s\n", err);
 			return 1;

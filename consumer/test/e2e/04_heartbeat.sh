@@ -4,25 +4,15 @@
 # transaction) lets the consumer confirm the slot forward; a consumer
 # without heartbeat stays behind.  Heartbeats never reach the output.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-WORK=$(mktemp -d)
-TOOL_PID= TOOL2_PID=
-cleanup() {
-    [ -n "$TOOL2_PID" ] && kill -9 "$TOOL2_PID" 2>/dev/null || true
-    [ -n "$TOOL_PID" ] && kill -9 "$TOOL_PID" 2>/dev/null || true
-    pgc_cleanup
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+E2E_PIDS+=" TOOL2_PID"
+TOOL2_PID=
 
 build_tool
 pgc_start
-DSN="host=127.0.0.1 port=$PGC_PORT user=postgres dbname=postgres"
+DSN=$(tcp_dsn)
 
 pgc_psql -q >/dev/null <<'SQL'
 CREATE TABLE captured (id int PRIMARY KEY);
@@ -70,6 +60,5 @@ kill "$TOOL_PID"; wait "$TOOL_PID" 2>/dev/null || true; TOOL_PID=
 expect_eq "heartbeat messages were emitted" "yes" \
     "$(pgc_psql -At -c "SELECT count(*) > 0 FROM pg_logical_slot_peek_changes('nohb', NULL, NULL)
         WHERE data::json->>'prefix' = 'tributary.heartbeat' AND data::json->>'content' = 'hbtest'" | sed 's/t/yes/;s/f/no/')"
-expect_eq "no sanitizer report from the tool" "" "$(grep -l 'Sanitizer\|runtime error' "$WORK"/*.log 2>/dev/null | tr '\n' ' ')"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+expect_no_sanitizer "no sanitizer report from the tool" "$WORK"/*.log
+e2e_finish

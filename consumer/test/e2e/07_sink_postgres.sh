@@ -2,7 +2,7 @@
 # 07_sink_postgres.sh: the PostgreSQL sink applies changes to a real target
 # database exactly once.
 #
-# Part A feeds synthetic events (test/tools/pgsink_apply --events) to the
+# Part A feeds synthetic events (tools/pgsink_apply --events) to the
 # sink: create_tables from a relation, values of many types (numeric with 30
 # digits, jsonb, arrays, bytea, timestamptz, BC dates, text with quotes and
 # unicode), an update with unchanged TOAST columns, a key move, delete,
@@ -17,45 +17,12 @@
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-WORK=$(mktemp -d)
-cleanup() {
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
-# expect_eq NAME EXPECTED ACTUAL
-expect_eq() {
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
-# expect_match NAME REGEX ACTUAL
-expect_match() {
-    if [[ $3 =~ $2 ]]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected to match [$2], got [$3]"; failed=$((failed + 1)); fi
-}
-
-# tbl DB TABLE: "rows:md5" of a table's rows as text, in text order.
-tbl() {
-    pgc_psql -d "$1" -At -c "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')
-        FROM $2 t"
-}
-q() { pgc_psql -d "$1" -At -c "$2"; }
-# apply DB ARGS...: run the driver against DB; prints its output.
-apply() {
-    local db=$1; shift
-    "$TOOL" --dsn "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=$db" "$@"
-}
-# stat_of OUTPUT KEY: a value from the driver's stats line.
-stat_of() { sed -nE "s/^stats .*\\b$2=([0-9]+).*/\\1/p" <<<"$1"; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
 export PG_CONFIG
-# shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-build_pgsink_apply
+build_tool pgsink_apply
 pgc_start "max_prepared_transactions = 5"
 for db in src dst dst_ref dst_row dst_inj; do pgc_psql -c "CREATE DATABASE $db"; done
 
@@ -107,18 +74,18 @@ expect_eq "A5 key move keeps untouched columns" "0|30.0000000000|three|{three}|{
 expect_eq "A6 truncate, then the insert after it" "c=3" "$(q dst "SELECT string_agg(k || '=' || v, ',') FROM kv")"
 expect_eq "A7 new column added (ALTER) and filled" "new column|4.0000000000" \
     "$(q dst "SELECT extra || '|' || n FROM typed WHERE id = 4")"
-before=$(tbl dst typed)/$(tbl dst kv)
+before=$(table_digest dst typed)/$(table_digest dst kv)
 out=$(apply dst --create-tables --stats --events "$WORK/a.jsonl")
 expect_eq "A8 replay: every event skipped by the stored position" "12 0 0" \
     "$(stat_of "$out" skipped) $(stat_of "$out" batches) $(stat_of "$out" statements)"
-expect_eq "A8 replay: target unchanged" "$before" "$(tbl dst typed)/$(tbl dst kv)"
+expect_eq "A8 replay: target unchanged" "$before" "$(table_digest dst typed)/$(table_digest dst kv)"
 pgc_psql -d dst -c "DELETE FROM tributary_sink.positions" >/dev/null
 apply dst --create-tables --events "$WORK/a.jsonl" >/dev/null
-expect_eq "A9 replay without the position: operations are idempotent" "$before" "$(tbl dst typed)/$(tbl dst kv)"
+expect_eq "A9 replay without the position: operations are idempotent" "$before" "$(table_digest dst typed)/$(table_digest dst kv)"
 
 # modes: one statement per row, no pipeline, tiny batches: same result
 apply dst_row --create-tables --mode row --no-pipeline --batch-size 1 --events "$WORK/a.jsonl" >/dev/null
-expect_eq "A10 row mode without pipeline gives the same tables" "$before" "$(tbl dst_row typed)/$(tbl dst_row kv)"
+expect_eq "A10 row mode without pipeline gives the same tables" "$before" "$(table_digest dst_row typed)/$(table_digest dst_row kv)"
 
 # many rows in small batches, a crash in the middle, then a rerun
 python3 - "$WORK/many.jsonl" <<'PY'
@@ -139,7 +106,7 @@ with open(sys.argv[1], "w") as f:
         f.write(json.dumps(ev) + "\n")
 PY
 apply dst_ref --create-tables --batch-size 1000 --events "$WORK/many.jsonl" >/dev/null
-ref=$(tbl dst_ref many)
+ref=$(table_digest dst_ref many)
 set +e
 apply dst --create-tables --batch-size 50 --crash-after 333 --events "$WORK/many.jsonl" >/dev/null 2>&1
 rc=$?
@@ -149,9 +116,9 @@ mid=$(q dst "SELECT count(*) FROM many")
 expect_match "A11 some batches were committed before the crash" "^[1-9][0-9]*$" "$mid"
 out=$(apply dst --create-tables --batch-size 50 --stats --events "$WORK/many.jsonl")
 expect_match "A11 the rerun skipped what was stored" "^[1-9][0-9]*$" "$(stat_of "$out" skipped)"
-expect_eq "A11 after the rerun the table equals a clean run" "$ref" "$(tbl dst many)"
+expect_eq "A11 after the rerun the table equals a clean run" "$ref" "$(table_digest dst many)"
 apply dst_row --create-tables --batch-size 37 --max-rows 5 --events "$WORK/many.jsonl" >/dev/null
-expect_eq "A12 small batches and statements give the same table" "$ref" "$(tbl dst_row many)"
+expect_eq "A12 small batches and statements give the same table" "$ref" "$(table_digest dst_row many)"
 
 # SQL injection in identifiers, values and type names
 EVIL_T='x\"; DROP TABLE typed; --'
@@ -215,7 +182,7 @@ SQL
 out=$(apply dst --create-tables --stats --sink stream --source-dsn "$SRC" --slot s1 --idle-ms 2500)
 expect_match "B1 the stream was applied" "^position [0-9A-F]+/[0-9A-F]+:[0-9]+" "$out"
 for t in items pairs gone; do
-    expect_eq "B1 $t equals the source" "$(tbl src $t)" "$(tbl dst $t)"
+    expect_eq "B1 $t equals the source" "$(table_digest src $t)" "$(table_digest dst $t)"
 done
 expect_eq "B1 the TOAST value survived the update that did not touch it" "10000|changed" \
     "$(q dst "SELECT length(big) || '|' || note FROM items WHERE id = 1")"
@@ -231,14 +198,14 @@ expect_eq "B2 the driver was killed in the middle of the transaction" "9" "$rc"
 expect_match "B2 part of it was committed" "^[1-9]" "$(q dst "SELECT count(*) FROM items WHERE 'u' = ANY(tags)")"
 apply dst --create-tables --batch-size 200 --sink stream --source-dsn "$SRC" --slot s1 --idle-ms 2500 >/dev/null
 for t in items pairs gone; do
-    expect_eq "B2 $t equals the source after the restart" "$(tbl src $t)" "$(tbl dst $t)"
+    expect_eq "B2 $t equals the source after the restart" "$(table_digest src $t)" "$(table_digest dst $t)"
 done
 
 # replay everything from the witness slot: the position skips it all
 out=$(apply dst --create-tables --stats --sink stream --source-dsn "$SRC" --slot witness --idle-ms 2500)
 expect_eq "B3 replaying the whole slot applies nothing" "0 0" "$(stat_of "$out" batches) $(stat_of "$out" statements)"
 for t in items pairs gone; do
-    expect_eq "B3 $t unchanged by the replay" "$(tbl src $t)" "$(tbl dst $t)"
+    expect_eq "B3 $t unchanged by the replay" "$(table_digest src $t)" "$(table_digest dst $t)"
 done
 
 # the target connection dies while the sink is running: reconnect, retry
@@ -257,8 +224,7 @@ wait "$b4" || true
 expect_eq "B4 the sink's connection was terminated" "1" "$killed"
 expect_match "B4 the sink reconnected and retried" "reconnects=[1-9]" "$(cat "$WORK/b4.out")"
 for t in items pairs; do
-    expect_eq "B4 $t equals the source after the reconnect" "$(tbl src $t)" "$(tbl dst $t)"
+    expect_eq "B4 $t equals the source after the reconnect" "$(table_digest src $t)" "$(table_digest dst $t)"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

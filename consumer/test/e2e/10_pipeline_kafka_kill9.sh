@@ -17,62 +17,26 @@
 # tributary.id header.  The slot is created before the writer starts (the
 # pipeline runs with snapshot: never).
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
-WORK=$(mktemp -d)
-MOCK_PID= RUN_PID= WRITER_PID=
-cleanup() {
-    for p in $RUN_PID $WRITER_PID $MOCK_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start "max_prepared_transactions = 5"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10), doc jsonb)" \
     -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary')" >/dev/null
 
-"$TOOLS/kafka_mock_server" 1 > "$WORK/mock.out" 2>"$WORK/mock.err" &
-MOCK_PID=$!
-for _ in $(seq 1 50); do [ -s "$WORK/mock.out" ] && break; sleep 0.1; done
-BOOT=$(head -1 "$WORK/mock.out")
+mock_start 1
 
-cat > "$WORK/p.yaml" <<EOF
-pipeline: e2e
-sources:
-  main:
-    type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
-    snapshot: never
-    heartbeat_interval_ms: 500
-    status_interval_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 1000}
+write_pipeline e2e <<EOF
 sinks:
   k:
     type: kafka
     bootstrap_servers: "$BOOT"
     topic_prefix: e2e
-checkpoint:
-  store: catalog
-http:
-  enabled: false
 EOF
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
-
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 
 # The writer: 60 transactions of 1..40 rows, inserts, updates and deletes.
 (
@@ -89,11 +53,11 @@ start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 ) &
 WRITER_PID=$!
 
-start
+start_consumer
 kill_while_writing
-check "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e)"
+expect_eq "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 pgc_psql -d postgres -At -c "SELECT (d->>'commit_lsn') || ':' || (d->>'seq')
     FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL)) x
@@ -104,13 +68,13 @@ awk -F'\t' '$6 != "-"' "$WORK/dump" > "$WORK/data"
 cut -f1 "$WORK/data" | sort > "$WORK/ids"
 sort -u "$WORK/ids" > "$WORK/ids.uniq"
 
-check "the witness saw the workload" t "$([ "$(wc -l < "$WORK/witness")" -gt 500 ] && echo t || echo f)"
-check "every record carries its event id" 0 "$(grep -c '^-' "$WORK/ids" || true)"
-check "nothing lost: every change is in Kafka" 0 "$(comm -23 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
-check "nothing extra: every Kafka id is a change" 0 "$(comm -13 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
+expect_eq "the witness saw the workload" t "$([ "$(wc -l < "$WORK/witness")" -gt 500 ] && echo t || echo f)"
+expect_eq "every record carries its event id" 0 "$(grep -c '^-' "$WORK/ids" || true)"
+expect_eq "nothing lost: every change is in Kafka" 0 "$(comm -23 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
+expect_eq "nothing extra: every Kafka id is a change" 0 "$(comm -13 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
 # A repeated id repeats the same key (the envelope's ts_ms, processing time,
 # may differ, as with Debezium).
-check "a repeated id has the same key" 0 \
+expect_eq "a repeated id has the same key" 0 \
     "$(cut -f1,5 "$WORK/data" | sort -u | cut -f1 | uniq -d | wc -l)"
 dups=$(( $(wc -l < "$WORK/ids") - $(wc -l < "$WORK/ids.uniq") ))
 echo "# $(wc -l < "$WORK/witness") changes, $KILLS kills, $dups repeated deliveries (at-least-once Kafka)"
@@ -119,11 +83,9 @@ ck=$(pgc_psql -d postgres -Atc "SELECT commit_lsn || ':' || seq FROM tributary.s
 last=$(tail -1 "$WORK/witness")
 lastc=${last%%:*}
 echo "# checkpoint $ck, last change $last"
-check "the final checkpoint covers the last change" t \
+expect_eq "the final checkpoint covers the last change" t \
     "$(pgc_psql -d postgres -Atc "SELECT '${ck%%:*}'::pg_lsn >= '$lastc'::pg_lsn")"
 if grep -q "ERROR" "$WORK/run.log"; then grep "ERROR" "$WORK/run.log" | head -5; fi
 # A sanitizer build (make check-asan) reports into the consumer's log.
-check "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish

@@ -10,28 +10,11 @@
 # must be exactly once: the target table equals the source row for row, and
 # the file holds every change once.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
-WORK=$(mktemp -d)
-RUN_PID= WRITER_PID=
-cleanup() {
-    for p in $RUN_PID $WRITER_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
@@ -40,33 +23,18 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target"
     -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e2', 'tributary')" >/dev/null
 
-cat > "$WORK/p.yaml" <<EOF
-pipeline: e2e2
-sources:
-  main:
-    type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
-    snapshot: never
-    heartbeat_interval_ms: 500
-    status_interval_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 1000}
+write_pipeline e2e2 <<EOF
 sinks:
   db:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    dsn: "$(pg_dsn target)"
     create_tables: true
     batch_size: 50
   archive:
     type: file
     path: "$WORK/out.jsonl"
     rotate_bytes: 200000
-checkpoint:
-  store: catalog
-http:
-  enabled: false
 EOF
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 
 # The writer: 50 transactions of inserts, an update that leaves the TOAST
 # value unchanged, a delete, and large values.
@@ -88,17 +56,17 @@ writer() {
 writer &
 WRITER_PID=$!
 
-start
+start_consumer
 kill_while_writing
-check "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2)"
+expect_eq "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e2)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 q="SELECT id, customer, amount, doc, tags, md5(big) FROM public.orders ORDER BY id"
 pgc_psql -d postgres -Atc "$q" > "$WORK/source.rows"
 pgc_psql -d target -Atc "$q" > "$WORK/target.rows" || true
-check "the source has rows" t "$([ "$(wc -l < "$WORK/source.rows")" -gt 300 ] && echo t || echo f)"
-check "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
+expect_eq "the source has rows" t "$([ "$(wc -l < "$WORK/source.rows")" -gt 300 ] && echo t || echo f)"
+expect_eq "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
 
 changes=$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_logical_slot_peek_changes('witness', NULL, NULL)
     WHERE data::json->>'kind' IN ('insert','update','delete') AND data::json->>'table' = 'orders'")
@@ -106,15 +74,13 @@ changes=$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_logical_slot_peek_c
 for f in $(ls "$WORK"/out.jsonl.* 2>/dev/null | grep -v '\.pos$' | sort -t. -k3 -n -r) "$WORK/out.jsonl"; do
     cat "$f"
 done | grep '"value":{' > "$WORK/lines" || true
-check "the file sink holds every change" "$changes" "$(wc -l < "$WORK/lines")"
+expect_eq "the file sink holds every change" "$changes" "$(wc -l < "$WORK/lines")"
 # A change is (source.sequence, key); none may appear twice.
 paste -d' ' <(grep -o '"sequence":"\[[^]]*\]"' "$WORK/lines") <(grep -o '"key":{[^}]*}' "$WORK/lines") | sort | uniq -d > "$WORK/dups"
-check "and none twice" 0 "$(wc -l < "$WORK/dups")"
-check "the file sink rotated" t "$(ls "$WORK"/out.jsonl.1 >/dev/null 2>&1 && echo t || echo f)"
+expect_eq "and none twice" 0 "$(wc -l < "$WORK/dups")"
+expect_eq "the file sink rotated" t "$(ls "$WORK"/out.jsonl.1 >/dev/null 2>&1 && echo t || echo f)"
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-160 | sort | uniq -c | head -5; fi
 echo "# $changes changes, $KILLS kills"
 # A sanitizer build (make check-asan) reports into the consumer's log.
-check "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish

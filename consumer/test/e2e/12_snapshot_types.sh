@@ -18,23 +18,11 @@
 # primary key is copied whole (one pass through a cursor) while
 # snapshot_tables keeps it out of the first pipeline.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -q -d postgres >/dev/null <<'SQL'
@@ -136,7 +124,7 @@ pipeline: snaptypes
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: $3
     snapshot_tables: [${4:-}]
     snapshot_workers: 2
@@ -156,8 +144,7 @@ EOF
 }
 config "$WORK/p.yaml" "$WORK/out.jsonl" initial public.types
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
-"$BIN" run -c "$WORK/p.yaml" >"$WORK/run.log" 2>&1 &
-RUN_PID=$!
+start_consumer
 wait_lines "$WORK/out.jsonl" 5 30 || true
 rows 100 | pgc_psql -q -d postgres >/dev/null
 wait_lines "$WORK/out.jsonl" 10 30 || true
@@ -227,9 +214,6 @@ expect_eq "tributary snapshot copied the 10 rows" 10 "$(wc -l < "$WORK/copy.tsv"
 expect_eq "the table without a primary key is copied whole, without a key" 7 \
     "$(grep '"table":"nopk"' "$WORK/copy.jsonl" | grep -c '"key":null,"value":{"before":null,"after":{"a":[0-9],"b":"v[0-9]"}')"
 expect_eq "snapshot_tables kept it out of the first pipeline" 0 "$(grep -c '"table":"nopk"' "$WORK/out.jsonl")"
-check_no_san() { expect_eq "no sanitizer report in $1" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1" || true)"; }
-check_no_san "$WORK/run.log"
-check_no_san "$WORK/snap.log"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report in $WORK/run.log" "$WORK/run.log"
+expect_no_sanitizer "no sanitizer report in $WORK/snap.log" "$WORK/snap.log"
+e2e_finish

@@ -19,24 +19,12 @@
 # the middle: it exits 1 with its progress saved; run again, it continues
 # (the two runs together copy every row once) and exits 0.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID= WRITER_PID=
-N0=${N0:-200000}
-cleanup() {
-    for p in $RUN_PID $WRITER_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+N0=${N0:-200000}
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -q -d postgres >/dev/null <<SQL
@@ -77,7 +65,7 @@ pipeline: $name
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: initial
     snapshot_workers: 2
     snapshot_chunk_rows: 500
@@ -91,7 +79,6 @@ http:
   enabled: false
 EOF
 }
-start() { "$BIN" run -c "$1" >>"$2" 2>&1 & RUN_PID=$!; }
 
 # replay.py FILE...: the table state the file's events produce, as
 # "table<TAB>key<TAB>after" lines (json/jsonb compared as parsed values).
@@ -138,7 +125,7 @@ stop_writer() { touch "$WORK/stop.$1"; wait "$WRITER_PID" || true; WRITER_PID=; 
 config "$WORK/a.yaml" snapa "  out:" "    type: file" "    path: \"$WORK/a.jsonl\"" "    rotate_bytes: 0"
 writer a 1 &
 WRITER_PID=$!
-start "$WORK/a.yaml" "$WORK/a.log"
+start_consumer "$WORK/a.yaml" "$WORK/a.log"
 for _ in $(seq 1 600); do grep -q "copy complete" "$WORK/a.log" && break; sleep 0.1; done
 sleep 1
 stop_writer a
@@ -184,7 +171,7 @@ saved_rows() {
 }
 writer b 2 &
 WRITER_PID=$!
-start "$WORK/b.yaml" "$WORK/b1.log"
+start_consumer "$WORK/b.yaml" "$WORK/b1.log"
 saved=0
 for _ in $(seq 1 900); do
     saved=$(saved_rows)
@@ -192,13 +179,12 @@ for _ in $(seq 1 900); do
     grep -q "copy complete" "$WORK/b1.log" && break
     sleep 0.1
 done
-kill -9 "$RUN_PID"
-wait "$RUN_PID" 2>/dev/null || true
+kill_consumer
 saved=$(saved_rows)
 expect_eq "B: killed in the middle of the snapshot" t \
     "$(grep -q 'copy complete' "$WORK/b1.log" || [ "$saved" -lt $((N0 / 5)) ] || echo t)"
 echo "# B: $saved rows saved as copied at the kill"
-start "$WORK/b.yaml" "$WORK/b2.log"
+start_consumer "$WORK/b.yaml" "$WORK/b2.log"
 for _ in $(seq 1 900); do grep -q "copy complete" "$WORK/b2.log" && break; sleep 0.1; done
 sleep 1
 stop_writer b
@@ -228,14 +214,14 @@ pipeline: snapc
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: never
     snapshot_chunk_rows: 200
     include_tables: [public.accounts, public.events]
 sinks:
   db:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=copyc user=postgres"
+    dsn: "$(pg_dsn copyc)"
     create_tables: true
     batch_size: 100
 checkpoint:
@@ -268,11 +254,9 @@ target_state copyc > "$WORK/c.target"
 source_state > "$WORK/c.source"
 expect_eq "C: the copy equals the source, row for row" "" "$(diff "$WORK/c.source" "$WORK/c.target" | head -3)"
 
-expect_eq "no sanitizer report in c1.log (the stopped copy)" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/c1.log" || true)"
+expect_no_sanitizer "no sanitizer report in c1.log (the stopped copy)" "$WORK/c1.log"
 for f in a.log b1.log b2.log c2.log; do
     expect_eq "no error or sanitizer report in $f" 0 \
         "$(grep -c -E ' ERROR |ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/$f" || true)"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

@@ -22,26 +22,12 @@
 # DOWN_SECONDS (default 12, more than the pipeline's 10 s flush timeout)
 # sets the length of the outage.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
-DOWN_SECONDS=${DOWN_SECONDS:-12}
-WORK=$(mktemp -d)
-MOCK_PID= RUN_PID= WRITER_PID=
-cleanup() {
-    for p in $RUN_PID $WRITER_PID $MOCK_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+DOWN_SECONDS=${DOWN_SECONDS:-12}
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10))" \
@@ -49,27 +35,13 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary')" >/dev/null
 
 mock_start 1
-cat > "$WORK/p.yaml" <<YAML
-pipeline: e2e
-sources:
-  main:
-    type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
-    snapshot: never
-    heartbeat_interval_ms: 500
-    status_interval_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 1000}
+write_pipeline e2e <<YAML
 sinks:
   k:
     type: kafka
     bootstrap_servers: "$BOOT"
     topic_prefix: e2e
-checkpoint:
-  store: catalog
-http:
-  enabled: false
 YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
 
 # The writer: transactions of 1..20 rows (inserts, an update, a delete)
 # until $WORK/stop exists.
@@ -88,7 +60,7 @@ YAML
 ) &
 WRITER_PID=$!
 
-"$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!
+start_consumer
 sleep 2
 mock_ctl down all
 down_lsn=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
@@ -108,12 +80,12 @@ sleep 3
 touch "$WORK/stop"
 wait "$WRITER_PID" || true
 WRITER_PID=
-check "the slot was confirmed to the end after the outage" t "$(slot_caught_up tributary_e2e)"
-check "the consumer survived a ${DOWN_SECONDS} s outage" yes "$alive_down"
-check "and is still the same process" yes "$(kill -0 "$RUN_PID" 2>/dev/null && echo yes || echo no)"
+expect_eq "the slot was confirmed to the end after the outage" t "$(slot_caught_up tributary_e2e)"
+expect_eq "the consumer survived a ${DOWN_SECONDS} s outage" yes "$alive_down"
+expect_eq "and is still the same process" yes "$(kill -0 "$RUN_PID" 2>/dev/null && echo yes || echo no)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
-check "it started once" 1 "$(grep -c 'starting pipeline' "$WORK/run.log")"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "it started once" 1 "$(grep -c 'starting pipeline' "$WORK/run.log")"
 
 pgc_psql -d postgres -At -c "SELECT (d->>'commit_lsn') || ':' || (d->>'seq')
     FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL)) x
@@ -130,20 +102,18 @@ first_after=$(pgc_psql -d postgres -Atc "SELECT min(c) FROM (SELECT split_part(l
 during=$(pgc_psql -d postgres -Atc "SELECT count(DISTINCT split_part(l, ':', 1)) FROM unnest(string_to_array('$(tr '\n' ' ' < "$WORK/witness")', ' ')) l
     WHERE l <> '' AND split_part(l, ':', 1)::pg_lsn > '$down_lsn'")
 echo "# down at $down_lsn; first change after: $first_after; while down: slot <= $max_conf, checkpoint <= $max_ck"
-check "transactions were committed during and after the outage" t "$([ "$during" -gt 20 ] && echo t || echo f)"
-check "while down, the slot was not confirmed past what Kafka acknowledged" t \
+expect_eq "transactions were committed during and after the outage" t "$([ "$during" -gt 20 ] && echo t || echo f)"
+expect_eq "while down, the slot was not confirmed past what Kafka acknowledged" t \
     "$(pgc_psql -d postgres -Atc "SELECT '$max_conf'::pg_lsn <= '$first_after'::pg_lsn")"
-check "while down, the checkpoint did not pass what Kafka acknowledged" t \
+expect_eq "while down, the checkpoint did not pass what Kafka acknowledged" t \
     "$(pgc_psql -d postgres -Atc "SELECT '$max_ck'::pg_lsn < '$first_after'::pg_lsn")"
 
-check "the witness saw the workload" t "$([ "$(wc -l < "$WORK/witness")" -gt 500 ] && echo t || echo f)"
-check "every record carries its event id" 0 "$(grep -c '^-' "$WORK/ids" || true)"
-check "nothing lost: every change is in Kafka" 0 "$(comm -23 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
-check "nothing extra: every Kafka id is a change" 0 "$(comm -13 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
-check "nothing duplicated: no event id twice" "" "$(uniq -d "$WORK/ids" | head -3 | tr '\n' ' ')"
+expect_eq "the witness saw the workload" t "$([ "$(wc -l < "$WORK/witness")" -gt 500 ] && echo t || echo f)"
+expect_eq "every record carries its event id" 0 "$(grep -c '^-' "$WORK/ids" || true)"
+expect_eq "nothing lost: every change is in Kafka" 0 "$(comm -23 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
+expect_eq "nothing extra: every Kafka id is a change" 0 "$(comm -13 "$WORK/witness" "$WORK/ids.uniq" | wc -l)"
+expect_eq "nothing duplicated: no event id twice" "" "$(uniq -d "$WORK/ids" | head -3 | tr '\n' ' ')"
 echo "# $(wc -l < "$WORK/witness") changes, $(wc -l < "$WORK/ids") records, $during transactions after the outage began"
 if grep -q "ERROR" "$WORK/run.log"; then grep "ERROR" "$WORK/run.log" | head -5; fi
-check "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish

@@ -21,25 +21,11 @@
 # repeated id lies after the checkpoint saved at the stop, and nothing
 # before it is repeated.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
-WORK=$(mktemp -d)
-MOCK_PID= RUN_PID= WRITER_PID=
-cleanup() {
-    for p in $RUN_PID $WRITER_PID $MOCK_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE scratch" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10))" \
@@ -49,16 +35,7 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE scratch
 pgc_psql -d scratch -c "CREATE TABLE w (id text); CREATE TABLE k (id text)" >/dev/null
 
 mock_start 1
-cat > "$WORK/p.yaml" <<YAML
-pipeline: e2e
-sources:
-  main:
-    type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
-    snapshot: never
-    heartbeat_interval_ms: 500
-    status_interval_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 1000}
+write_pipeline e2e <<YAML
 sinks:
   k:
     type: kafka
@@ -74,13 +51,7 @@ sinks:
       # that a real broker keeps.  One request in flight avoids that
       # artefact of the mock; the pipeline under test is the same.
       max.in.flight.requests.per.connection: "1"
-checkpoint:
-  store: catalog
-http:
-  enabled: false
 YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 
 # write FIRST LAST: transactions FIRST..LAST of 1..20 rows each.
 write() {
@@ -114,7 +85,7 @@ pgc_psql -d scratch -c "CREATE FUNCTION lsn(text) RETURNS pg_lsn LANGUAGE sql AS
 # ---- part 1: retriable errors ------------------------------------------
 # Produce errors go on broker 1's own stack, whose depth the mock reports
 # (`pending`), so the test knows every one was served to a request.
-start
+start_consumer
 write 1 80 &
 WRITER_PID=$!
 bursts=0 injected=0
@@ -133,14 +104,14 @@ wait "$WRITER_PID" || true
 WRITER_PID=
 write 81 90      # serves what is left on the stack
 mock_ctl clear Metadata
-check "part 1: the slot was confirmed to the end after $injected Produce errors" t "$(slot_caught_up tributary_e2e)"
-check "part 1: every injected error was served to a Produce request" 0 "$(mock_query pending 1 Produce)"
-check "part 1: the consumer never stopped" yes "$(kill -0 "$RUN_PID" 2>/dev/null && echo yes || echo no)"
+expect_eq "part 1: the slot was confirmed to the end after $injected Produce errors" t "$(slot_caught_up tributary_e2e)"
+expect_eq "part 1: every injected error was served to a Produce request" 0 "$(mock_query pending 1 Produce)"
+expect_eq "part 1: the consumer never stopped" yes "$(kill -0 "$RUN_PID" 2>/dev/null && echo yes || echo no)"
 load_ids
-check "part 1: the witness saw the workload" t "$([ "$(sql "SELECT count(*) FROM w")" -gt 300 ] && echo t || echo f)"
-check "part 1: nothing lost" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM w EXCEPT SELECT id FROM k) x")"
-check "part 1: nothing extra" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM k EXCEPT SELECT id FROM w) x")"
-check "part 1: nothing duplicated" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM k GROUP BY id HAVING count(*) > 1) x")"
+expect_eq "part 1: the witness saw the workload" t "$([ "$(sql "SELECT count(*) FROM w")" -gt 300 ] && echo t || echo f)"
+expect_eq "part 1: nothing lost" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM w EXCEPT SELECT id FROM k) x")"
+expect_eq "part 1: nothing extra" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM k EXCEPT SELECT id FROM w) x")"
+expect_eq "part 1: nothing duplicated" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM k GROUP BY id HAVING count(*) > 1) x")"
 
 # ---- part 2: a non-retriable error --------------------------------------
 # (on broker 1's stack too: the mock never serves cluster-wide errors for
@@ -151,8 +122,8 @@ for _ in $(seq 1 300); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; do
 kill -9 "$RUN_PID" 2>/dev/null && echo "# still running 30 s after the error: killed"
 rc=0; wait "$RUN_PID" || rc=$?
 RUN_PID=
-check "part 2: the pipeline stopped with exit 1" 1 "$rc"
-check "part 2: naming the error" t "$(grep 'failed:' "$WORK/run.log" | grep -q -i 'authoriz' && echo t || echo f)"
+expect_eq "part 2: the pipeline stopped with exit 1" 1 "$rc"
+expect_eq "part 2: naming the error" t "$(grep 'failed:' "$WORK/run.log" | grep -q -i 'authoriz' && echo t || echo f)"
 load_ids
 missing=$(sql "SELECT count(*) FROM (SELECT id FROM w EXCEPT SELECT id FROM k) x")
 first=$(sql "SELECT id FROM (SELECT id FROM w EXCEPT SELECT id FROM k) x ORDER BY lsn(id), sq(id) LIMIT 1")
@@ -160,27 +131,25 @@ first=${first:-FFFFFFFF/FFFFFFFF:0}     # none missing: the check above fails
 conf=$(slot_confirmed tributary_e2e)
 read -r ck_lsn ck_seq < <(pgc_psql -d postgres -Atc "SELECT commit_lsn, seq FROM tributary.source_checkpoints WHERE pipeline = 'e2e'" | tr '|' ' ')
 echo "# at the stop: $missing change(s) missing from Kafka, the first $first; slot $conf, checkpoint $ck_lsn:$ck_seq"
-check "part 2: the failed request lost changes (the test is meaningful)" t "$([ "$missing" -gt 0 ] && echo t || echo f)"
-check "part 2: the slot was not confirmed past a change missing from Kafka" t \
+expect_eq "part 2: the failed request lost changes (the test is meaningful)" t "$([ "$missing" -gt 0 ] && echo t || echo f)"
+expect_eq "part 2: the slot was not confirmed past a change missing from Kafka" t \
     "$(sql "SELECT '$conf'::pg_lsn <= lsn('$first')")"
-check "part 2: nor the checkpoint" t \
+expect_eq "part 2: nor the checkpoint" t \
     "$(sql "SELECT ('$ck_lsn'::pg_lsn, $ck_seq::bigint) < (lsn('$first'), sq('$first'))")"
-check "part 2: everything up to the checkpoint is in Kafka" 0 \
+expect_eq "part 2: everything up to the checkpoint is in Kafka" 0 \
     "$(sql "SELECT count(*) FROM (SELECT id FROM w WHERE (lsn(id), sq(id)) <= ('$ck_lsn'::pg_lsn, $ck_seq::bigint) EXCEPT SELECT id FROM k) x")"
 
-start
+start_consumer
 write 111 120
-check "part 2: after a restart the slot was confirmed to the end" t "$(slot_caught_up tributary_e2e)"
+expect_eq "part 2: after a restart the slot was confirmed to the end" t "$(slot_caught_up tributary_e2e)"
 stop_consumer
-check "part 2: SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "part 2: SIGTERM drains and exits 0" 0 "$STOP_RC"
 load_ids
-check "part 2: nothing lost" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM w EXCEPT SELECT id FROM k) x")"
-check "part 2: nothing extra" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM k EXCEPT SELECT id FROM w) x")"
-check "part 2: nothing up to the checkpoint at the stop was repeated" 0 \
+expect_eq "part 2: nothing lost" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM w EXCEPT SELECT id FROM k) x")"
+expect_eq "part 2: nothing extra" 0 "$(sql "SELECT count(*) FROM (SELECT id FROM k EXCEPT SELECT id FROM w) x")"
+expect_eq "part 2: nothing up to the checkpoint at the stop was repeated" 0 \
     "$(sql "SELECT count(*) FROM (SELECT id FROM k GROUP BY id HAVING count(*) > 1) x
             WHERE (lsn(id), sq(id)) <= ('$ck_lsn'::pg_lsn, $ck_seq::bigint)")"
 echo "# $(sql "SELECT count(*) FROM w") changes; $(sql "SELECT count(*) FROM (SELECT id FROM k GROUP BY id HAVING count(*) > 1) x") repeated after the restart (at-least-once, after the checkpoint)"
-check "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish

@@ -15,24 +15,11 @@
 # Result, exactly once: the target table equals the source row for row,
 # and the file holds every change once.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID= WRITER_PID=
-cleanup() {
-    for p in $RUN_PID $WRITER_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
@@ -41,31 +28,17 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target"
     -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e3', 'tributary')" >/dev/null
 
-cat > "$WORK/p.yaml" <<YAML
-pipeline: e2e3
-sources:
-  main:
-    type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
-    snapshot: never
-    heartbeat_interval_ms: 500
-    status_interval_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 1000}
+write_pipeline e2e3 <<YAML
 sinks:
   db:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    dsn: "$(pg_dsn target)"
     create_tables: true
     batch_size: 50
   archive:
     type: file
     path: "$WORK/out.jsonl"
-checkpoint:
-  store: catalog
-http:
-  enabled: false
 YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
 
 # The writer: 120 transactions; those that meet the crash fail, and the
 # witness slot says which committed.
@@ -84,7 +57,6 @@ YAML
 ) &
 WRITER_PID=$!
 
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 # supervise: if the consumer has exited, note its status and start it again.
 EXITS=
 supervise() {
@@ -93,10 +65,10 @@ supervise() {
         wait "$RUN_PID" || rc=$?
         EXITS="$EXITS $rc"
         sleep 0.5
-        start
+        start_consumer
     fi
 }
-start
+start_consumer
 for round in 1 2; do
     for _ in $(seq 1 20); do supervise; sleep 0.1; done
     pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -m immediate -w -t 60 restart \
@@ -107,31 +79,29 @@ while kill -0 "$WRITER_PID" 2>/dev/null; do supervise; sleep 0.1; done
 wait "$WRITER_PID" || true
 WRITER_PID=
 for _ in $(seq 1 30); do supervise; sleep 0.1; done
-check "the slot was confirmed to the end" t "$(slot_caught_up tributary_e2e3)"
+expect_eq "the slot was confirmed to the end" t "$(slot_caught_up tributary_e2e3)"
 supervise
 echo "# consumer exits during the crashes:${EXITS:- none}"
-check "the consumer survived both restarts without exiting" "" "$EXITS"
-check "it rebuilt the pipeline after losing its database connection" t \
+expect_eq "the consumer survived both restarts without exiting" "" "$EXITS"
+expect_eq "it rebuilt the pipeline after losing its database connection" t \
     "$(grep -q 'lost its database connection' "$WORK/run.log" && echo t || echo f)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 q="SELECT id, customer, amount, doc, md5(big) FROM public.orders ORDER BY id"
 pgc_psql -d postgres -Atc "$q" > "$WORK/source.rows"
 pgc_psql -d target -Atc "$q" > "$WORK/target.rows" || true
-check "the source has rows" t "$([ "$(wc -l < "$WORK/source.rows")" -gt 500 ] && echo t || echo f)"
-check "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
+expect_eq "the source has rows" t "$([ "$(wc -l < "$WORK/source.rows")" -gt 500 ] && echo t || echo f)"
+expect_eq "the Postgres sink equals the source, row for row" "" "$(diff "$WORK/source.rows" "$WORK/target.rows" | head -3)"
 
 changes=$(pgc_psql -d postgres -Atc "SELECT count(*) FROM pg_logical_slot_peek_changes('witness', NULL, NULL)
     WHERE data::json->>'kind' IN ('insert','update','delete') AND data::json->>'table' = 'orders'")
 grep '"value":{' "$WORK/out.jsonl" > "$WORK/lines" || true
-check "the file sink holds every change" "$changes" "$(wc -l < "$WORK/lines")"
+expect_eq "the file sink holds every change" "$changes" "$(wc -l < "$WORK/lines")"
 # A change is (source.sequence, key); none may appear twice.
 paste -d' ' <(grep -o '"sequence":"\[[^]]*\]"' "$WORK/lines") <(grep -o '"key":{[^}]*}' "$WORK/lines") | sort | uniq -d > "$WORK/dups"
-check "and none twice" 0 "$(wc -l < "$WORK/dups")"
+expect_eq "and none twice" 0 "$(wc -l < "$WORK/dups")"
 echo "# $changes changes"
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-200 | sort | uniq -c | head -5; fi
-check "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish

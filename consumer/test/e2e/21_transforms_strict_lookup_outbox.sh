@@ -11,24 +11,11 @@
 #     outbox.event.<aggregatetype>, keyed by the aggregate id, whose value is
 #     the payload; the outbox table's deletes produce nothing.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
@@ -40,7 +27,7 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "INSERT INTO public.customers SELECT g, 'c' || g || '@mail.example', g % 3 FROM generate_series(1, 20) g" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e21', 'tributary')" >/dev/null
 
-DSN="host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+DSN="$(pg_dsn)"
 cat > "$WORK/p.yaml" <<YAML
 pipeline: e2e21
 sources:
@@ -68,7 +55,7 @@ http: {enabled: false}
 YAML
 export TRIB_E2E21_FF1=2b7e151628aed2a6abf7158809cf4f3c
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
-"$BIN" run -c "$WORK/p.yaml" >"$WORK/run.log" 2>&1 & RUN_PID=$!
+start_consumer
 
 pgc_psql -d postgres -c "INSERT INTO public.orders SELECT 100 + g, g, g * 1.5 FROM generate_series(1, 20) g" \
     -c "ALTER TABLE public.customers ADD COLUMN ssn text" \
@@ -79,12 +66,12 @@ pgc_psql -d postgres -c "INSERT INTO public.orders SELECT 100 + g, g, g * 1.5 FR
     -c "BEGIN; INSERT INTO public.outbox VALUES ('e1', 'order', '101', 'OrderCreated', '{\"total\": 1.50}');
         INSERT INTO public.outbox VALUES ('e2', 'customer', '5', 'CustomerMoved', '{\"city\": \"Oslo\"}');
         DELETE FROM public.outbox; COMMIT;" >/dev/null
-check "the slot was confirmed to the end" t "$(slot_caught_up tributary_e2e21)"
+expect_eq "the slot was confirmed to the end" t "$(slot_caught_up tributary_e2e21)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
 orders=$(grep -c '"topic":"e2e21.public.orders"' "$WORK/out.jsonl" || true)
-check "21 orders out" 21 "$orders"
+expect_eq "21 orders out" 21 "$orders"
 # each order's customer.tier equals its customer's tier in the source
 bad=0
 while read -r line; do
@@ -94,30 +81,29 @@ while read -r line; do
     want=$(pgc_psql -d postgres -Atc "SELECT tier FROM public.customers WHERE id = $cid")
     [ "$tier" = "$want" ] || { bad=$((bad + 1)); echo "# order $id: tier [$tier], want [$want]"; }
 done < <(grep '"topic":"e2e21.public.orders"' "$WORK/out.jsonl")
-check "every order carries its customer's tier from the lookup" 0 "$bad"
-check "the new column reaches the output as null" 2 "$(grep -c '"ssn":null' "$WORK/out.jsonl" || true)"
-check "its values appear nowhere" 0 "$(cat "$WORK/out.jsonl" "$WORK/run.log" | grep -c -E '078-05-1120|219-09-9999' || true)"
-check "a warning names the undecided column" 1 "$(grep -c 'strict: column ssn of public.customers has no rule' "$WORK/run.log" || true)"
-check "no email leaves in clear" 0 "$(grep -c '@mail.example' "$WORK/out.jsonl" || true)"
-check "outbox: one record per insert, on the aggregate's topic" \
+expect_eq "every order carries its customer's tier from the lookup" 0 "$bad"
+expect_eq "the new column reaches the output as null" 2 "$(grep -c '"ssn":null' "$WORK/out.jsonl" || true)"
+expect_eq "its values appear nowhere" 0 "$(cat "$WORK/out.jsonl" "$WORK/run.log" | grep -c -E '078-05-1120|219-09-9999' || true)"
+expect_eq "a warning names the undecided column" 1 "$(grep -c 'strict: column ssn of public.customers has no rule' "$WORK/run.log" || true)"
+expect_eq "no email leaves in clear" 0 "$(grep -c '@mail.example' "$WORK/out.jsonl" || true)"
+expect_eq "outbox: one record per insert, on the aggregate's topic" \
     '"topic":"outbox.event.order","key":"101","value":{"total":1.50}|"topic":"outbox.event.customer","key":"5","value":{"city":"Oslo"}' \
     "$(grep -o '"topic":"outbox[^}]*}' "$WORK/out.jsonl" | paste -sd'|')"
 grep '"topic":"e2e21.public.payments"' "$WORK/out.jsonl" | sed -E 's/.*"card":"([^"]*)".*/\1/' > "$WORK/tokens"
-check "tokenized cards keep their layout, and no card leaves in clear" "10 0" \
+expect_eq "tokenized cards keep their layout, and no card leaves in clear" "10 0" \
     "$(grep -c -E '^[0-9]{4} [0-9]{4} [0-9]{4} [0-9]{4}$' "$WORK/tokens") $(grep -c '4000 1234 5678' "$WORK/out.jsonl" || true)"
-check "tributary detokenize turns the tokens back into the cards" \
+expect_eq "tributary detokenize turns the tokens back into the cards" \
     "$(pgc_psql -d postgres -Atc "SELECT card FROM public.payments ORDER BY id")" \
     "$("$BIN" detokenize --key-env TRIB_E2E21_FF1 --key-format hex --alphabet digits --tweak card < "$WORK/tokens")"
 "$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1 || true
-check "tributary check lists the column without a rule" 1 \
+expect_eq "tributary check lists the column without a rule" 1 \
     "$(grep -c 'strict: no rule decides about 1 column(s): ssn' "$WORK/check.out" || true)"
-check "and says every other table is covered" 3 "$(grep -c 'strict: every column has a rule' "$WORK/check.out" || true)"
+expect_eq "and says every other table is covered" 3 "$(grep -c 'strict: every column has a rule' "$WORK/check.out" || true)"
 # a rule on a column that does not exist is a configuration error
 sed 's/fields: \[email\], key/fields: [emial], key/' "$WORK/p.yaml" > "$WORK/typo.yaml"
 rc=0; "$BIN" check -c "$WORK/typo.yaml" > "$WORK/typo.out" 2>&1 || rc=$?
-check "check rejects a rule on a column that does not exist (exit 2)" 2 "$rc"
-check "naming the file, line and column" 1 \
+expect_eq "check rejects a rule on a column that does not exist (exit 2)" 2 "$rc"
+expect_eq "naming the file, line and column" 1 \
     "$(grep -c -E "typo.yaml:[0-9]+:[0-9]+: transforms\[1\].fields: no captured table the rule selects has a column \"emial\"" "$WORK/typo.out" || true)"
-check "nothing was refused" 0 "$(cat "$WORK/refused.jsonl" 2>/dev/null | wc -l)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_eq "nothing was refused" 0 "$(cat "$WORK/refused.jsonl" 2>/dev/null | wc -l)"
+e2e_finish

@@ -15,24 +15,11 @@
 #   - the audit log records every request with the rows found, under the
 #     subject's HMAC, never the subject.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
@@ -42,7 +29,7 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target"
     -c "CREATE ROLE eraser LOGIN IN ROLE tributary_eraser" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e22', 'tributary')" >/dev/null
 
-DSN="host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+DSN="$(pg_dsn)"
 cat > "$WORK/p.yaml" <<YAML
 pipeline: e2e22
 sources:
@@ -58,12 +45,12 @@ erasure:
 sinks:
   db:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    dsn: "$(pg_dsn target)"
     create_tables: true
   out: {type: file, path: "$WORK/out.jsonl"}
   routed:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    dsn: "$(pg_dsn target)"
     create_tables: true
     table_from_route: true
 checkpoint: {store: catalog}
@@ -71,12 +58,11 @@ http: {enabled: false}
 YAML
 pgc_psql -d target -c "CREATE SCHEMA routed" >/dev/null
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
-start
+start_consumer
 pgc_psql -d postgres -c "INSERT INTO public.customers SELECT g, 'p' || g || '@mail.example' FROM generate_series(1, 6) g" \
     -c "INSERT INTO public.orders SELECT 100 + g * 10 + k, g, g + k FROM generate_series(1, 6) g, generate_series(1, 3) k" \
     -c "DELETE FROM public.customers WHERE id = 4" >/dev/null
-check "replicated" t "$(slot_caught_up tributary_e2e22)"
+expect_eq "replicated" t "$(slot_caught_up tributary_e2e22)"
 
 request() {
     "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGC_SOCK" -p "$PGC_PORT" -U eraser -d postgres \
@@ -84,44 +70,43 @@ request() {
 }
 request 3
 sleep 0.3
-kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
-start
+kill_consumer
+start_consumer
 request 4
 request 6
 sleep 0.$(( RANDOM % 3 + 1 ))
-kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
-start
+kill_consumer
+start_consumer
 # the key rows are a transaction of their own: wait for the sink
 for _ in $(seq 1 100); do
     n=$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders WHERE customer_id IN (3, 4, 6)" 2>/dev/null || echo x)
     [ "$n" = 0 ] && break
     sleep 0.1
 done
-check "caught up" t "$(slot_caught_up tributary_e2e22)"
+expect_eq "caught up" t "$(slot_caught_up tributary_e2e22)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 
-check "the target keeps every other customer" "1 2 5" \
+expect_eq "the target keeps every other customer" "1 2 5" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(id::text, ' ' ORDER BY id) FROM public.customers")"
-check "a route rule named the table of the sink with table_from_route" "1 2 5" \
+expect_eq "a route rule named the table of the sink with table_from_route" "1 2 5" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(id::text, ' ' ORDER BY id) FROM routed.customers_copy")"
-check "and no order of any subject" "1 2 5" \
+expect_eq "and no order of any subject" "1 2 5" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(DISTINCT customer_id::text, ' ') FROM public.orders")"
-check "the other orders are all there" 9 "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders")"
+expect_eq "the other orders are all there" 9 "$(pgc_psql -d target -Atc "SELECT count(*) FROM public.orders")"
 # tombstones: value null, for customers 3, 4, 6 and every order of theirs
 tomb=$(grep -c '"value":null' "$WORK/out.jsonl" || true)
-check "a tombstone for each of the 12 erased keys (customers 3, 4, 6; their 9 orders)" t "$([ "$tomb" -ge 12 ] && echo t || echo f)"
+expect_eq "a tombstone for each of the 12 erased keys (customers 3, 4, 6; their 9 orders)" t "$([ "$tomb" -ge 12 ] && echo t || echo f)"
 for k in '{"id":3}' '{"id":4}' '{"id":6}' '{"id":131}' '{"id":133}' '{"id":141}' '{"id":143}' '{"id":161}' '{"id":163}'; do
-    check "tombstone for $k" t "$(grep -F "\"key\":$k" "$WORK/out.jsonl" | grep -q '"value":null' && echo t || echo f)"
+    expect_eq "tombstone for $k" t "$(grep -F "\"key\":$k" "$WORK/out.jsonl" | grep -q '"value":null' && echo t || echo f)"
 done
-check "no catalog row reached the file" 0 "$(grep -c -E 'erasure_(requests|keys)|"subject"' "$WORK/out.jsonl" || true)"
+expect_eq "no catalog row reached the file" 0 "$(grep -c -E 'erasure_(requests|keys)|"subject"' "$WORK/out.jsonl" || true)"
 hmac() { printf '%s\n' "$1" | K=e2e22-subject-key-0123456789 "$BIN" hash --key-env K --key-format raw --context erasure.subject; }
 H3=$(hmac 3) H4=$(hmac 4) H6=$(hmac 6)
-check "the audit log records every request (a repeat after a kill is allowed)" "$(printf '%s\n' "$H3" "$H4" "$H6" | sort | paste -sd' ')" \
+expect_eq "the audit log records every request (a repeat after a kill is allowed)" "$(printf '%s\n' "$H3" "$H4" "$H6" | sort | paste -sd' ')" \
     "$(grep '"event":"request"' "$WORK/erasure.jsonl" | grep -o -E '"subject_hmac":"[0-9a-f]+"' | cut -d'"' -f4 | sort -u | paste -sd' ')"
-check "and never a subject" 0 "$(grep -c '"subject"' "$WORK/erasure.jsonl" || true)"
-check "with the rows found for customer 4 (none left in customers, 3 orders)" t \
+expect_eq "and never a subject" 0 "$(grep -c '"subject"' "$WORK/erasure.jsonl" || true)"
+expect_eq "with the rows found for customer 4 (none left in customers, 3 orders)" t \
     "$(grep "\"subject_hmac\":\"$H4\"" "$WORK/erasure.jsonl" | grep -q '"target":"public.customers.id","rows":0},{"target":"public.orders.customer_id","rows":3}' && echo t || echo f)"
-check "the audit log is 0600" 600 "$(stat -c %a "$WORK/erasure.jsonl")"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_eq "the audit log is 0600" 600 "$(stat -c %a "$WORK/erasure.jsonl")"
+e2e_finish

@@ -21,24 +21,11 @@
 # the audit log are created 0600; an audit log left 0644 by an older
 # version is narrowed.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 HTTP_PORT=$(pgc_free_port)
@@ -53,7 +40,7 @@ pgc_psql -d target -c "CREATE TABLE public.only_in_target (id int PRIMARY KEY, v
 echo '{"old":"line"}' > "$WORK/erasure.jsonl"
 chmod 644 "$WORK/erasure.jsonl"
 
-DSN="host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+DSN="$(pg_dsn)"
 cat > "$WORK/p.yaml" <<YAML
 pipeline: e2e22f
 sources:
@@ -73,26 +60,26 @@ erasure:
 sinks:
   db:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    dsn: "$(pg_dsn target)"
     create_tables: true
   out: {type: file, path: "$WORK/out.jsonl"}
 checkpoint: {store: catalog}
 http: {enabled: true, listen: "127.0.0.1:$HTTP_PORT"}
 YAML
 "$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out"
-check "check reports the erasure tables and the target" t \
+expect_eq "check reports the erasure tables and the target" t \
     "$(grep -q "erasure tables: present" "$WORK/check.out" && grep -q "target public.accounts.id: ok" "$WORK/check.out" && echo t || echo f)"
 sed "s|^  subject_key_format: raw|&\n  dsn: \"host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=mallory\"|" "$WORK/p.yaml" > "$WORK/mallory.yaml"
-check "check says when the erasure role is not a tributary_eraser" t \
+expect_eq "check says when the erasure role is not a tributary_eraser" t \
     "$("$BIN" check -c "$WORK/mallory.yaml" > "$WORK/mallory.out"; grep -q "role mallory: not a member of tributary_eraser" "$WORK/mallory.out" && echo t || echo f)"
-"$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!
+start_consumer
 pgc_psql -d postgres -c "INSERT INTO public.accounts SELECT g, 'owner' || g, g * 100 FROM generate_series(1, 5) g" >/dev/null
-check "replicated" t "$(slot_caught_up tributary_e2e22f)"
+expect_eq "replicated" t "$(slot_caught_up tributary_e2e22f)"
 ORIGINAL="1|owner1|100 2|owner2|200 3|owner3|300 4|owner4|400 5|owner5|500"
 accounts() {
     pgc_psql -d target -Atc "SELECT string_agg(concat_ws('|', id, coalesce(owner, '-'), coalesce(balance::text, '-')), ' ' ORDER BY id) FROM public.accounts"
 }
-check "the target has the accounts" "$ORIGINAL" "$(accounts)"
+expect_eq "the target has the accounts" "$ORIGINAL" "$(accounts)"
 
 # The attack: a role with no privileges at all.
 as_role() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGC_SOCK" -p "$PGC_PORT" -U "$1" -d postgres -Atc "$2" 2>&1; }
@@ -101,63 +88,62 @@ as_role mallory "SELECT pg_logical_emit_message(false,'tributary.erasure','{\"sc
 as_role mallory "SELECT pg_logical_emit_message(true,'tributary.erasure','{\"schema\":\"public\",\"table\":\"only_in_target\",\"request\":\"z\",\"key\":{\"id\":1}}')" >/dev/null
 as_role mallory "SELECT pg_logical_emit_message(false,'tributary.erasure','{\"schema\":\"public\",\"table\":\"only_in_target\",\"request\":\"w\",\"key\":{\"id\":2}}')" >/dev/null
 denied() { case $(as_role mallory "$1" || true) in *"permission denied"*) echo t ;; *) echo f ;; esac; }
-check "mallory cannot make a request" t "$(denied "INSERT INTO tributary.erasure_requests (subject) VALUES ('1')")"
-check "mallory cannot write a key row" t \
+expect_eq "mallory cannot make a request" t "$(denied "INSERT INTO tributary.erasure_requests (subject) VALUES ('1')")"
+expect_eq "mallory cannot write a key row" t \
     "$(denied "INSERT INTO tributary.erasure_keys (request_id, schema_name, table_name, key) VALUES (1, 'public', 'accounts', '{\"id\":1}')")"
 # An eraser's key rows that do not fit: a table that is not a target (it
 # exists only in the target), and a key with a forged column.
 as_role eraser "INSERT INTO tributary.erasure_keys (request_id, schema_name, table_name, key) VALUES (7, 'public', 'only_in_target', '{\"id\":1}')" >/dev/null
 as_role eraser "INSERT INTO tributary.erasure_keys (request_id, schema_name, table_name, key) VALUES (7, 'public', 'accounts', '{\"id\":2,\"owner\":\"mallory\"}')" >/dev/null
 pgc_psql -d postgres -c "INSERT INTO public.accounts VALUES (6, 'owner6', 600)" >/dev/null
-check "caught up after the attack" t "$(slot_caught_up tributary_e2e22f)"
+expect_eq "caught up after the attack" t "$(slot_caught_up tributary_e2e22f)"
 for _ in $(seq 1 50); do [ "$(accounts)" = "$ORIGINAL 6|owner6|600" ] && break; sleep 0.1; done
 
-check "the target's accounts are unchanged" "$ORIGINAL 6|owner6|600" "$(accounts)"
-check "the table only in the target is unchanged" "1|keep 2|keep" \
+expect_eq "the target's accounts are unchanged" "$ORIGINAL 6|owner6|600" "$(accounts)"
+expect_eq "the table only in the target is unchanged" "1|keep 2|keep" \
     "$(pgc_psql -d target -Atc "SELECT string_agg(id || '|' || v, ' ' ORDER BY id) FROM public.only_in_target")"
-check "the file has no tombstone" 0 "$(grep -c '"value":null' "$WORK/out.jsonl" || true)"
-check "the file has no forged value" 0 "$(grep -c mallory "$WORK/out.jsonl" || true)"
-check "the file has no catalog event" 0 "$(grep -c 'erasure_' "$WORK/out.jsonl" || true)"
-check "the file has the 6 inserts" 6 "$(grep -c '"op":"c"' "$WORK/out.jsonl" || true)"
+expect_eq "the file has no tombstone" 0 "$(grep -c '"value":null' "$WORK/out.jsonl" || true)"
+expect_eq "the file has no forged value" 0 "$(grep -c mallory "$WORK/out.jsonl" || true)"
+expect_eq "the file has no catalog event" 0 "$(grep -c 'erasure_' "$WORK/out.jsonl" || true)"
+expect_eq "the file has the 6 inserts" 6 "$(grep -c '"op":"c"' "$WORK/out.jsonl" || true)"
 refusals() { grep '"result":"refused"' "$WORK/erasure.jsonl" | grep -c "$1" || true; }
-check "the audit log refuses the 4 messages" 4 "$(refusals '"event":"message".*carries no authority')"
-check "both transactional and not" "false true" \
+expect_eq "the audit log refuses the 4 messages" 4 "$(refusals '"event":"message".*carries no authority')"
+expect_eq "both transactional and not" "false true" \
     "$(grep '"event":"message"' "$WORK/erasure.jsonl" | grep -o '"transactional":[a-z]*' | sort -u | cut -d: -f2 | paste -sd' ')"
-check "the audit log refuses the key row of a table that is not a target" 1 \
+expect_eq "the audit log refuses the key row of a table that is not a target" 1 \
     "$(refusals '"table":"public.only_in_target".*not an erasure target')"
-check "and the key row with a forged column" 1 \
+expect_eq "and the key row with a forged column" 1 \
     "$(refusals '"table":"public.accounts".*does not hold exactly the table.s key columns')"
 METRICS=$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics")
-check "/metrics counts the refused messages" 4 \
+expect_eq "/metrics counts the refused messages" 4 \
     "$(echo "$METRICS" | sed -n 's/^tributary_erasure_refused_total{kind="message"} //p')"
-check "/metrics counts the refused key rows" 2 \
+expect_eq "/metrics counts the refused key rows" 2 \
     "$(echo "$METRICS" | sed -n 's/^tributary_erasure_refused_total{kind="key"} //p')"
 
 # The legitimate path: an eraser's request anonymises account 3.
 as_role eraser "INSERT INTO tributary.erasure_requests (subject, reason) VALUES ('3', 'ticket 1')" >/dev/null
 for _ in $(seq 1 100); do [ "$(accounts)" = "1|owner1|100 2|owner2|200 3|-|- 4|owner4|400 5|owner5|500 6|owner6|600" ] && break; sleep 0.1; done
-check "a request anonymises the subject's row, and only it" \
+expect_eq "a request anonymises the subject's row, and only it" \
     "1|owner1|100 2|owner2|200 3|-|- 4|owner4|400 5|owner5|500 6|owner6|600" "$(accounts)"
-check "the file gets the anonymising update" t \
+expect_eq "the file gets the anonymising update" t \
     "$(grep '"op":"u"' "$WORK/out.jsonl" | grep -q '"after":{"id":3,"owner":null,"balance":null}' && echo t || echo f)"
-check "the audit log accepts the request" 1 "$(grep -c '"event":"request".*"result":"accepted"' "$WORK/erasure.jsonl" || true)"
-check "with the subject's HMAC, not the subject" t \
+expect_eq "the audit log accepts the request" 1 "$(grep -c '"event":"request".*"result":"accepted"' "$WORK/erasure.jsonl" || true)"
+expect_eq "with the subject's HMAC, not the subject" t \
     "$(grep '"event":"request"' "$WORK/erasure.jsonl" | grep -q '"subject_hmac":"[0-9a-f]\{64\}"' &&
        ! grep '"event":"request"' "$WORK/erasure.jsonl" | grep -q '"subject"' && echo t || echo f)"
 HMAC=$(printf '3\n' | E2E22F_KEY=e2e22f-subject-key-0123456789 \
        "$BIN" hash --key-env E2E22F_KEY --key-format raw --context erasure.subject)
-check "the HMAC is the one tributary hash computes" t \
+expect_eq "the HMAC is the one tributary hash computes" t \
     "$(grep -q "\"subject_hmac\":\"$HMAC\"" "$WORK/erasure.jsonl" && echo t || echo f)"
-check "the key row applied is in the audit log" 1 \
+expect_eq "the key row applied is in the audit log" 1 \
     "$(grep -c '"event":"key".*"table":"public.accounts".*"result":"applied"' "$WORK/erasure.jsonl" || true)"
-check "/metrics counts the accepted request" 1 \
+expect_eq "/metrics counts the accepted request" 1 \
     "$(curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | sed -n 's/^tributary_erasure_accepted_total{kind="request"} //p')"
 
-check "caught up" t "$(slot_caught_up tributary_e2e22f)"
+expect_eq "caught up" t "$(slot_caught_up tributary_e2e22f)"
 stop_consumer
-check "SIGTERM drains and exits 0" 0 "$STOP_RC"
-check "the file sink is 0600" 600 "$(stat -c %a "$WORK/out.jsonl")"
-check "its sidecar is 0600" 600 "$(stat -c %a "$WORK/out.jsonl.pos")"
-check "the audit log left 0644 is narrowed to 0600" 600 "$(stat -c %a "$WORK/erasure.jsonl")"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
+expect_eq "the file sink is 0600" 600 "$(stat -c %a "$WORK/out.jsonl")"
+expect_eq "its sidecar is 0600" 600 "$(stat -c %a "$WORK/out.jsonl.pos")"
+expect_eq "the audit log left 0644 is narrowed to 0600" 600 "$(stat -c %a "$WORK/erasure.jsonl")"
+e2e_finish

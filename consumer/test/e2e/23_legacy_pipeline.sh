@@ -13,19 +13,11 @@
 # perturb and sample strategies name no key: they use the run's default key
 # from --key-file.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-cleanup() { pgc_cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION pgcrypto" -c "CREATE DATABASE staging" \
@@ -37,8 +29,8 @@ pgc_psql -d postgres -c "CREATE EXTENSION pgcrypto" -c "CREATE DATABASE staging"
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, total numeric(10,2))" \
     -c "INSERT INTO public.orders SELECT 1000 + g, (g % 200) + 1, g FROM generate_series(1, 600) g" >/dev/null
 
-SRC="host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
-DST="host=$PGC_SOCK port=$PGC_PORT dbname=staging user=postgres"
+SRC="$(pg_dsn)"
+DST="$(pg_dsn staging)"
 export LEGACY_SALT=legacy-salt-0123456789
 openssl rand -hex 32 > "$WORK/default.key"
 KEYARGS=(--key-file "$WORK/default.key")
@@ -73,42 +65,41 @@ pipelines:
       countries: {}
 YAML
 out=$("$BIN" check -c "$WORK/sanitize.yaml" "${KEYARGS[@]}")
-check "check shows the DAG order" "1. copy_reference 2. sanitize_customers 3. minimize_orders" \
+expect_eq "check shows the DAG order" "1. copy_reference 2. sanitize_customers 3. minimize_orders" \
     "$(grep -o -E '[0-9]\. [a-z_]+' <<<"$out" | paste -sd' ')"
 rc=0; "$BIN" run -c "$WORK/sanitize.yaml" "${KEYARGS[@]}" > "$WORK/run1.log" 2>&1 || rc=$?
-check "the file runs unchanged, exit 0" 0 "$rc"
-check "the steps ran in order" "copy_reference sanitize_customers minimize_orders" \
+expect_eq "the file runs unchanged, exit 0" 0 "$rc"
+expect_eq "the steps ran in order" "copy_reference sanitize_customers minimize_orders" \
     "$(grep -o -E 'step [0-9] of 3: [a-z_]+' "$WORK/run1.log" | awk '{print $5}' | paste -sd' ')"
-check "reference data copied as is" "FR|France JP|Japan NO|Norway" \
+expect_eq "reference data copied as is" "FR|France JP|Japan NO|Norway" \
     "$(pgc_psql -d staging -Atc "SELECT code || '|' || name FROM public.countries ORDER BY name" | paste -sd' ')"
-check "every customer copied" 200 "$(pgc_psql -d staging -Atc "SELECT count(*) FROM public.customers")"
+expect_eq "every customer copied" 200 "$(pgc_psql -d staging -Atc "SELECT count(*) FROM public.customers")"
 # compare the hashes: compute the expected ones in the source, the actual in staging
 pgc_psql -d postgres -Atc "SELECT id, encode(hmac(convert_to('tributary.hash.v1', 'UTF8') || '\\x00'::bytea
         || decode(lpad(to_hex(5), 8, '0'), 'hex') || convert_to('email', 'UTF8') || convert_to(email, 'UTF8'),
         convert_to('$LEGACY_SALT', 'UTF8'), 'sha256'), 'hex') FROM public.customers ORDER BY id" > "$WORK/want.h"
 pgc_psql -d staging -Atc "SELECT id, email FROM public.customers ORDER BY id" > "$WORK/got.h"
-check "hash_salt emails equal HMAC-SHA256 recomputed in SQL" "" "$(diff "$WORK/want.h" "$WORK/got.h" | head -2)"
-check "no original name, email or phone in the target" 0 \
+expect_eq "hash_salt emails equal HMAC-SHA256 recomputed in SQL" "" "$(diff "$WORK/want.h" "$WORK/got.h" | head -2)"
+expect_eq "no original name, email or phone in the target" 0 \
     "$(pgc_psql -d staging -Atc "SELECT * FROM public.customers" | grep -c -E 'Real Person|@corp.example|\+47 2' || true)"
-check "phones are masked, keeping their length" 200 \
+expect_eq "phones are masked, keeping their length" 200 \
     "$(pgc_psql -d staging -Atc "SELECT count(*) FROM public.customers WHERE phone ~ '^#{12}$'")"
-check "balances moved by at most 5%" 0 \
+expect_eq "balances moved by at most 5%" 0 \
     "$(pgc_psql -d staging -Atc "SELECT count(*) FROM public.customers WHERE abs(balance - (1000 + id)) > 0.05 * (1000 + id)")"
 n=$(pgc_psql -d staging -Atc "SELECT count(*) FROM public.orders")
-check "the sample keeps about half of the orders" t "$([ "$n" -gt 200 ] && [ "$n" -lt 400 ] && echo t || echo f)"
-check "a customer's orders are all kept or all dropped" 0 \
+expect_eq "the sample keeps about half of the orders" t "$([ "$n" -gt 200 ] && [ "$n" -lt 400 ] && echo t || echo f)"
+expect_eq "a customer's orders are all kept or all dropped" 0 \
     "$(pgc_psql -d staging -Atc "SELECT count(*) FROM (SELECT customer_id FROM public.orders GROUP BY 1 HAVING count(*) <> 3) x")"
-check "every sampled order's customer exists" 0 \
+expect_eq "every sampled order's customer exists" 0 \
     "$(pgc_psql -d staging -Atc "SELECT count(*) FROM public.orders o LEFT JOIN public.customers c ON c.id = o.customer_id WHERE c.id IS NULL")"
 dump() { pgc_psql -d staging -Atc "SELECT * FROM public.customers ORDER BY id; SELECT * FROM public.orders ORDER BY id"; }
 dump > "$WORK/first"
 pgc_psql -d staging -c "TRUNCATE public.customers, public.orders" >/dev/null
 rc=0; "$BIN" run -c "$WORK/sanitize.yaml" "${KEYARGS[@]}" > "$WORK/run2.log" 2>&1 || rc=$?
-check "a second run of the same file" 0 "$rc"
+expect_eq "a second run of the same file" 0 "$rc"
 dump > "$WORK/second"
-check "gives the same target (deterministic substitutes, noise, hashes, sample)" "" \
+expect_eq "gives the same target (deterministic substitutes, noise, hashes, sample)" "" \
     "$(diff "$WORK/first" "$WORK/second" | head -2)"
-check "the salt and the key are not in any log" 0 \
+expect_eq "the salt and the key are not in any log" 0 \
     "$(cat "$WORK"/run*.log | grep -c -e "$LEGACY_SALT" -e "$(cat "$WORK/default.key")" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

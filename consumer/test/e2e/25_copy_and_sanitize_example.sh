@@ -14,20 +14,12 @@
 # about 20% of the accounts with all their transactions and nothing else;
 # a second run gives the same databases byte for byte; the key is in no log.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-EXAMPLE=$ROOT/examples/copy-and-sanitize/old-format.yaml
-WORK=$(mktemp -d)
-cleanup() { cleanup_servers; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+EXAMPLE=$ROOT/examples/copy-and-sanitize/old-format.yaml
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 chmod 777 "$WORK"
 
 start_server A
@@ -62,31 +54,31 @@ ALL="SELECT * FROM customers ORDER BY id; SELECT * FROM accounts ORDER BY id;
 A "$ALL" > "$WORK/prod.before"
 
 rc=0; "$BIN" check -c "$EXAMPLE" > "$WORK/check.out" 2>&1 || rc=$?
-check "check of the example: exit 0, the first and last steps can run" "0 2" \
+expect_eq "check of the example: exit 0, the first and last steps can run" "0 2" \
     "$rc $(grep -c 'can run' "$WORK/check.out")"
-check "... the in-place step's tables are not there until copy_raw made them" 1 \
+expect_eq "... the in-place step's tables are not there until copy_raw made them" 1 \
     "$(grep -c 'step sanitize_clean: collection public.customers: there is no such table in the database (yet: an earlier step may create it)' "$WORK/check.out" || true)"
 rc=0; "$BIN" run -c "$EXAMPLE" > "$WORK/run1.log" 2>&1 || rc=$?
-check "the example runs unchanged: exit 0" 0 "$rc"
-check "its steps ran in order, each as the databases say" \
+expect_eq "the example runs unchanged: exit 0" 0 "$rc"
+expect_eq "its steps ran in order, each as the databases say" \
     "copy_raw (copy, a copy into another database)|sanitize_clean (sanitize_obfuscate, in place)|minimize_sample (minimize, a copy into another database)" \
     "$(grep -o 'step [0-9] of 3: .*' "$WORK/run1.log" | sed 's/^step [0-9] of 3: //' | paste -sd'|')"
-check "prod is untouched" "" "$(A "$ALL" | diff "$WORK/prod.before" - | head -2)"
+expect_eq "prod is untouched" "" "$(A "$ALL" | diff "$WORK/prod.before" - | head -2)"
 
 # --- financial_data_clean ----------------------------------------------------------
 A "SELECT * FROM customers ORDER BY id" > "$WORK/c.prod"
 C "SELECT * FROM customers ORDER BY id" > "$WORK/c.clean"
-check "every customer copied" 200 "$(wc -l < "$WORK/c.clean")"
+expect_eq "every customer copied" 200 "$(wc -l < "$WORK/c.clean")"
 for col in 2:username 3:full_name 4:email 5:phone 6:address 7:date_of_birth 8:ssn 9:tax_id; do
     n=${col%%:*}
-    check "every $(echo "${col#*:}") changed" 0 \
+    expect_eq "every $(echo "${col#*:}") changed" 0 \
         "$(paste -d'|' <(cut -d'|' -f"$n" "$WORK/c.prod") <(cut -d'|' -f"$n" "$WORK/c.clean") |
            awk -F'|' '$1 == $2' | wc -l)"
 done
-check "no original value of a sanitized column is left" 0 \
+expect_eq "no original value of a sanitized column is left" 0 \
     "$(grep -c -e real_user_ -e 'Real Person' -e '@corp.example' -e '+47 4' -e 'Real Street' -e TAX- "$WORK/c.clean" || true)"
-check "ids unchanged" "" "$(diff <(cut -d'|' -f1 "$WORK/c.prod") <(cut -d'|' -f1 "$WORK/c.clean"))"
-check "user_name, name, safe_email, phone_number, address, date_of_birth, ssn, tax_id have their forms" 0 \
+expect_eq "ids unchanged" "" "$(diff <(cut -d'|' -f1 "$WORK/c.prod") <(cut -d'|' -f1 "$WORK/c.clean"))"
+expect_eq "user_name, name, safe_email, phone_number, address, date_of_birth, ssn, tax_id have their forms" 0 \
     "$(C "SELECT count(*) FROM customers WHERE username !~ '^[a-z0-9._]+$'
           OR full_name !~ '^[^ ]+( [^ ]+)+$' OR email !~ '^[a-z0-9._]+@example\.(com|net|org)$'
           OR phone !~ '^\+1 [2-9][0-9]{2}-555-01[0-9]{2}$' OR address !~ '^[0-9]+ .+, .+ [0-9]{5}$'
@@ -94,11 +86,11 @@ check "user_name, name, safe_email, phone_number, address, date_of_birth, ssn, t
           OR ssn !~ '^X{9}$' OR tax_id !~ '^[0-9a-f]{16}$'")"
 # Fakes are drawn from finite word lists under a random key, so two of the 200
 # usernames may share a fake: 181 of 2,000 simulated keys gave a shared
-# fake, none more than two pairs. More than two shared would mean the draw is not spread over
-# the lists.
-check "distinct originals, distinct fakes (at most 2 of 200 shared)" "t t" \
+# fake, none more than two pairs. More than two shared would mean the draw
+# is not spread over the lists.
+expect_eq "distinct originals, distinct fakes (at most 2 of 200 shared)" "t t" \
     "$(C "SELECT count(DISTINCT username) >= 198, count(DISTINCT email) >= 198 FROM customers" | tr '|' ' ')"
-check "every IBAN is new, with valid check digits" 0 \
+expect_eq "every IBAN is new, with valid check digits" 0 \
     "$(C "CREATE FUNCTION pg_temp.ok(t text) RETURNS bool LANGUAGE sql AS \$\$
             SELECT (SELECT string_agg(CASE WHEN c ~ '[A-Z]' THEN (ascii(c) - 55)::text ELSE c END, ''
                     ORDER BY i) FROM unnest(string_to_array(substr(t, 5) || substr(t, 1, 4), NULL))
@@ -106,32 +98,31 @@ check "every IBAN is new, with valid check digits" 0 \
           SELECT count(*) FROM accounts WHERE NOT pg_temp.ok(iban) OR iban LIKE 'NO93860111%'" | tail -1)"
 paste -d'|' <(A "SELECT id, balance FROM accounts ORDER BY id") <(C "SELECT id, balance FROM accounts ORDER BY id") \
     > "$WORK/bal"
-check "balances moved by at most 5%, ids kept" 0 \
+expect_eq "balances moved by at most 5%, ids kept" 0 \
     "$(awk -F'|' '$1 != $3 || ($4 - $2) > 0.05 * $2 + 0.01 || ($2 - $4) > 0.05 * $2 + 0.01' "$WORK/bal" | wc -l)"
-check "some balances moved" t "$([ "$(awk -F'|' '$2 != $4' "$WORK/bal" | wc -l)" -gt 250 ] && echo t || echo f)"
-check "transactions copied as they are" "" \
+expect_eq "some balances moved" t "$([ "$(awk -F'|' '$2 != $4' "$WORK/bal" | wc -l)" -gt 250 ] && echo t || echo f)"
+expect_eq "transactions copied as they are" "" \
     "$(diff <(A "SELECT * FROM transactions ORDER BY id") <(C "SELECT * FROM transactions ORDER BY id") | head -2)"
 
 # --- financial_data_sample --------------------------------------------------------------
 n=$(S "SELECT count(*) FROM accounts")
-check "the sample keeps about 20% of the accounts ($n of 300)" t \
+expect_eq "the sample keeps about 20% of the accounts ($n of 300)" t \
     "$([ "$n" -ge 30 ] && [ "$n" -le 90 ] && echo t || echo f)"
 S "SELECT id FROM accounts ORDER BY id" > "$WORK/s.ids"
-check "the sample's transactions are exactly those of its accounts" "" \
+expect_eq "the sample's transactions are exactly those of its accounts" "" \
     "$(diff <(C "SELECT id FROM transactions WHERE account_id IN ($(paste -sd, "$WORK/s.ids")) ORDER BY id") \
             <(S "SELECT id FROM transactions ORDER BY id") | head -2)"
-check "the sampled accounts are the sanitized ones" "" \
+expect_eq "the sampled accounts are the sanitized ones" "" \
     "$(diff <(C "SELECT * FROM accounts WHERE id IN ($(paste -sd, "$WORK/s.ids")) ORDER BY id") \
             <(S "SELECT * FROM accounts ORDER BY id") | head -2)"
 
 # --- again: the same databases -----------------------------------------------------------
 C "$ALL" > "$WORK/clean.1"; S "SELECT * FROM accounts ORDER BY id; SELECT * FROM transactions ORDER BY id" > "$WORK/sample.1"
 rc=0; "$BIN" run -c "$EXAMPLE" > "$WORK/run2.log" 2>&1 || rc=$?
-check "a second run: exit 0" 0 "$rc"
-check "gives financial_data_clean byte for byte again (keyed, deterministic)" "" \
+expect_eq "a second run: exit 0" 0 "$rc"
+expect_eq "gives financial_data_clean byte for byte again (keyed, deterministic)" "" \
     "$(C "$ALL" | diff "$WORK/clean.1" - | head -2)"
-check "and the same sample" "" \
+expect_eq "and the same sample" "" \
     "$(S "SELECT * FROM accounts ORDER BY id; SELECT * FROM transactions ORDER BY id" | diff "$WORK/sample.1" - | head -2)"
-check "the key is in no log" 0 "$(cat "$WORK"/run*.log "$WORK/check.out" | grep -c "$TRIBUTARY_KEY" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_eq "the key is in no log" 0 "$(cat "$WORK"/run*.log "$WORK/check.out" | grep -c "$TRIBUTARY_KEY" || true)"
+e2e_finish

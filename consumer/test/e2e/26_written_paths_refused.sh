@@ -12,24 +12,11 @@
 # the log beside the sink runs through a kill -9: the file sink holds every
 # change once, as JSON lines only, and the log holds the log lines.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, note text)" \
@@ -43,7 +30,7 @@ pipeline: paths
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: never
     heartbeat_interval_ms: 500
 sinks:
@@ -66,39 +53,37 @@ pgc_psql -d postgres -c "INSERT INTO public.orders VALUES (1, 'before')" >/dev/n
 expected="p.yaml:17:9: log.file: \"$WORK/current/events.jsonl\" is the same file as sinks.archive.path \"$WORK/out/events.jsonl\" ($WORK/p.yaml:11:11)"
 
 rc=0; "$BIN" check --offline -c "$WORK/p.yaml" > "$WORK/offline.out" 2>&1 || rc=$?
-check "check --offline exits 2" 2 "$rc"
-check "and names both keys with file:line:column" t \
+expect_eq "check --offline exits 2" 2 "$rc"
+expect_eq "and names both keys with file:line:column" t \
     "$(grep -qF "$expected" "$WORK/offline.out" && echo t || echo f)"
 rc=0; "$BIN" check -c "$WORK/p.yaml" > "$WORK/online.out" 2>&1 || rc=$?
-check "check (connected) exits 2" 2 "$rc"
-check "with the same message" t "$(grep -qF "$expected" "$WORK/online.out" && echo t || echo f)"
+expect_eq "check (connected) exits 2" 2 "$rc"
+expect_eq "with the same message" t "$(grep -qF "$expected" "$WORK/online.out" && echo t || echo f)"
 
 rc=0; timeout 20 "$BIN" run -c "$WORK/p.yaml" > "$WORK/run.out" 2>&1 || rc=$?
-check "run refuses to start: exit 2" 2 "$rc"
-check "run says why" t "$(grep -qF "$expected" "$WORK/run.out" && echo t || echo f)"
-check "nothing was written in the sink's directory" "" "$(ls -A "$WORK/out")"
-check "the slot was not touched" "$confirmed_before" "$(slot_confirmed tributary_paths)"
+expect_eq "run refuses to start: exit 2" 2 "$rc"
+expect_eq "run says why" t "$(grep -qF "$expected" "$WORK/run.out" && echo t || echo f)"
+expect_eq "nothing was written in the sink's directory" "" "$(ls -A "$WORK/out")"
+expect_eq "the slot was not touched" "$confirmed_before" "$(slot_confirmed tributary_paths)"
 
 # --- separate files: a kill -9 loses nothing ----------------------------
 write_config "$WORK/out/tributary.log"
 "$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.out" 2>&1 & RUN_PID=$!; }
-start
+start_consumer "$WORK/p.yaml" "$WORK/run.out"
 pgc_psql -d postgres -c "INSERT INTO public.orders SELECT g, repeat('x', g % 50) FROM generate_series(2, 200) g" >/dev/null
 wait_lines "$WORK/out/events.jsonl" 200 30 2>/dev/null || true
-kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null || true
+kill_consumer
 pgc_psql -d postgres -c "INSERT INTO public.orders SELECT g, 'after' FROM generate_series(201, 300) g" >/dev/null
-start
+start_consumer "$WORK/p.yaml" "$WORK/run.out"
 wait_lines "$WORK/out/events.jsonl" 300 30 2>/dev/null || true
-check "the slot was confirmed to the end" t "$(slot_caught_up tributary_paths)"
+expect_eq "the slot was confirmed to the end" t "$(slot_caught_up tributary_paths)"
 stop_consumer
-check "SIGTERM exits 0" 0 "$STOP_RC"
-check "the file sink holds every change" 300 "$(wc -l < "$WORK/out/events.jsonl")"
-check "only JSON lines, each change once" 300 \
+expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
+expect_eq "the file sink holds every change" 300 "$(wc -l < "$WORK/out/events.jsonl")"
+expect_eq "only JSON lines, each change once" 300 \
     "$(grep -c '^{"topic":' "$WORK/out/events.jsonl" || true)"
-check "distinct changes" 300 \
+expect_eq "distinct changes" 300 \
     "$(grep -o '"after":{"id":[0-9]*' "$WORK/out/events.jsonl" | sort -u | wc -l)"
-check "the log went to its own file" t \
+expect_eq "the log went to its own file" t \
     "$(grep -q 'pipeline paths is active' "$WORK/out/tributary.log" && echo t || echo f)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

@@ -13,28 +13,12 @@
 #     logged at every try, the tries back off (reconnect_backoff_ms), and
 #     the pipeline starts streaming as soon as the server is up.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
-# has NAME FILE PATTERN: FILE has a line matching PATTERN (grep -E).
-has() { check "$1" t "$(grep -q -E -- "$3" "$2" && echo t || echo f)"; }
-hasnt() { check "$1" f "$(grep -q -E -- "$3" "$2" && echo t || echo f)"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
 RIGHT='r1ght-Pa55word' WRONG='wr0ng-Pa55word'
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 pgc_as sed -i "1i host all all 127.0.0.1/32 scram-sha-256" "$PGC_DIR/data/pg_hba.conf"
 pgc_psql -d postgres -c "CREATE ROLE bob LOGIN REPLICATION PASSWORD '$RIGHT'" \
@@ -63,11 +47,11 @@ refused() {
     write_config "$2"
     timeout 30 "$BIN" run -c "$WORK/p.yaml" > "$log" 2>&1 || rc=$?
     sed 's/^/#   /' "$log"
-    check "$1: run exits 2 without retrying" 2 "$rc"
-    has "$1: the server's reason is logged" "$log" "ERROR .*$4.*\\(SQLSTATE $3\\)"
-    has "$1: with what to do about it" "$log" "not retried: correct the role, password or database"
-    hasnt "$1: no standby story" "$log" "standby"
-    hasnt "$1: no password in the output" "$log" "$RIGHT|$WRONG"
+    expect_eq "$1: run exits 2 without retrying" 2 "$rc"
+    expect_grep "$1: the server's reason is logged" "$log" "ERROR .*$4.*\\(SQLSTATE $3\\)"
+    expect_grep "$1: with what to do about it" "$log" "not retried: correct the role, password or database"
+    expect_no_grep "$1: no standby story" "$log" "standby"
+    expect_no_grep "$1: no password in the output" "$log" "$RIGHT|$WRONG"
 }
 
 tcp="host=127.0.0.1 port=$PGC_PORT"
@@ -81,25 +65,23 @@ refused "no such database" "$tcp dbname=nosuch user=bob password=$RIGHT" 3D000 \
 # --- no server yet: retried with backoff, then it starts ------------------
 pgc_stop fast
 write_config "$tcp dbname=postgres user=bob password=$RIGHT"
-"$BIN" run -c "$WORK/p.yaml" > "$WORK/down.log" 2>&1 &
-RUN_PID=$!
+start_consumer "$WORK/p.yaml" "$WORK/down.log"
 sleep 3
 retries=$(grep -c "source main: cannot connect to the source database: .*Connection refused.*; trying again in" "$WORK/down.log" || true)
-check "a refused connection is logged with libpq's reason, at each try (3 or more)" t \
+expect_eq "a refused connection is logged with libpq's reason, at each try (3 or more)" t \
     "$([ "$retries" -ge 3 ] && echo t || echo f)"
-check "the tries back off to the maximum: 200, 400, 800, 800 ms" "200 400 800 800" \
+expect_eq "the tries back off to the maximum: 200, 400, 800, 800 ms" "200 400 800 800" \
     "$(grep -o 'trying again in [0-9]* ms' "$WORK/down.log" | head -4 | awk '{print $4}' | paste -sd' ')"
-hasnt "no standby story while the server is down" "$WORK/down.log" "standby"
-check "still running" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
+expect_no_grep "no standby story while the server is down" "$WORK/down.log" "standby"
+expect_eq "still running" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
 pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -l "$PGC_DIR/server.log" -w -t 60 start >/dev/null
 for _ in $(seq 1 100); do grep -q "pipeline conn is active" "$WORK/down.log" && break; sleep 0.1; done
-has "once the server is up the pipeline becomes active" "$WORK/down.log" "pipeline conn is active"
+expect_grep "once the server is up the pipeline becomes active" "$WORK/down.log" "pipeline conn is active"
 wait_slot_active tributary_conn || true
 pgc_psql -d postgres -c "INSERT INTO public.t SELECT generate_series(1, 5)" >/dev/null
 wait_lines "$WORK/out.jsonl" 5 30 2>/dev/null || true
-check "and streams" 5 "$(grep -c '"op":"c"' "$WORK/out.jsonl" 2>/dev/null || echo 0)"
+expect_eq "and streams" 5 "$(grep -c '"op":"c"' "$WORK/out.jsonl" 2>/dev/null || echo 0)"
 stop_consumer
-check "SIGTERM exits 0" 0 "$STOP_RC"
-hasnt "no password in the output" "$WORK/down.log" "$RIGHT|$WRONG"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
+expect_no_grep "no password in the output" "$WORK/down.log" "$RIGHT|$WRONG"
+e2e_finish

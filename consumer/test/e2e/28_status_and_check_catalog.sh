@@ -13,27 +13,14 @@
 # tributary.* tables (tributary.source_checkpoints) are never captured, so
 # they are not in the list, even without include_tables.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-check() { expect_eq "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 ID_RE='^[0-9A-F]+/[0-9A-F]+(:[0-9]{1,18})?$'
 # is_id VALUE: t when VALUE is an event id in the documented form.
 is_id() { [[ $1 =~ $ID_RE ]] && echo t || echo f; }
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "CREATE TABLE public.orders (id int PRIMARY KEY, note text)" \
@@ -44,7 +31,7 @@ pipeline: status
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: never
     heartbeat_interval_ms: 200
     status_interval_ms: 200
@@ -57,13 +44,12 @@ EOF
 # --- check: the catalog is not in the table list ---------------------------
 "$BIN" check -c "$WORK/p.yaml" > "$WORK/report" 2>&1 || true
 sed 's/^/#   /' "$WORK/report"
-check "check lists the two user tables" t \
+expect_eq "check lists the two user tables" t \
     "$(grep -q 'tables captured: 2 (every table: no filters)' "$WORK/report" && echo t || echo f)"
-check "and no tributary.* table" "" "$(grep -o 'tributary\.[a-z_]*:' "$WORK/report" || true)"
+expect_eq "and no tributary.* table" "" "$(grep -o 'tributary\.[a-z_]*:' "$WORK/report" || true)"
 
 # --- /status ---------------------------------------------------------------
-"$BIN" run -c "$WORK/p.yaml" > "$WORK/run.log" 2>&1 &
-RUN_PID=$!
+start_consumer
 port=
 for _ in $(seq 1 100); do
     port=$(sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' "$WORK/run.log")
@@ -76,17 +62,16 @@ wait_lines "$WORK/out.jsonl" 3 30 2>/dev/null || true
 sleep 1.5   # several heartbeats: the checkpoint is now a whole transaction
 status=$(curl -s --max-time 5 "http://127.0.0.1:$port/status")
 echo "# /status: $status"
-check "/status never shows the sentinel sequence number" f \
+expect_eq "/status never shows the sentinel sequence number" f \
     "$(grep -q 9223372036854775807 <<<"$status" && echo t || echo f)"
 ck=$(sed -n 's/.*"checkpoint":"\([^"]*\)".*/\1/p' <<<"$status")
 acked=$(sed -n 's/.*"acked":"\([^"]*\)".*/\1/p' <<<"$status")
-check "the checkpoint is an event id ($ck)" t "$(is_id "$ck")"
-check "so is the sink's acked position ($acked)" t "$(is_id "$acked")"
-check "a whole transaction is its commit LSN alone" t \
+expect_eq "the checkpoint is an event id ($ck)" t "$(is_id "$ck")"
+expect_eq "so is the sink's acked position ($acked)" t "$(is_id "$acked")"
+expect_eq "a whole transaction is its commit LSN alone" t \
     "$([[ $ck != *:* ]] && echo t || echo f)"
 stop_consumer
-check "SIGTERM exits 0" 0 "$STOP_RC"
-check "the stop line has no sentinel either" t \
+expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
+expect_eq "the stop line has no sentinel either" t \
     "$(grep -q -E "stopped cleanly; checkpoint [0-9A-F]+/[0-9A-F]+(:[0-9]{1,18})?$" "$WORK/run.log" && echo t || echo f)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

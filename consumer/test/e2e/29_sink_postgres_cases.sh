@@ -27,48 +27,13 @@
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-WORK=$(mktemp -d)
-RUN_PID=
-cleanup() {
-    [ -n "$RUN_PID" ] && kill -9 "$RUN_PID" 2>/dev/null || true
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
-# expect_match NAME REGEX ACTUAL
-expect_match() {
-    if [[ $3 =~ $2 ]]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected to match [$2], got [$3]"; failed=$((failed + 1)); fi
-}
-# expect_absent NAME TEXT FILE: FILE does not contain TEXT.
-expect_absent() {
-    if grep -qF -- "$2" "$3"; then
-        echo "not ok - $1: [$2] found in $3:"; sed 's/^/#   /' "$3"; failed=$((failed + 1))
-    else echo "ok - $1"; passed=$((passed + 1)); fi
-}
-q() { pgc_psql -d "$1" -At -c "$2"; }
-# rows DB TABLE: "rows:md5" of a table's rows as text, in text order.
-rows() {
-    q "$1" "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM $2 t"
-}
-# apply DB ARGS...: run the sink's driver against DB.
-apply() {
-    local db=$1; shift
-    "$TOOL" --dsn "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=$db" "$@"
-}
-# stat_of OUTPUT KEY: a value from the driver's stats line.
-stat_of() { sed -nE "s/^stats .*\\b$2=([0-9]+).*/\\1/p" <<<"$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
 export PG_CONFIG
-make -s -C "$ROOT/consumer" build >/dev/null
-build_pgsink_apply
+build_consumer
+build_tool pgsink_apply
 pgc_start
 chmod 777 "$WORK"
 for db in src dst_a dst_b tgt; do pgc_psql -c "CREATE DATABASE $db" >/dev/null; done
@@ -84,8 +49,7 @@ for attempt in first restart; do
         'column "m" has type "mood", which does not exist in the target database' "$(cat "$WORK/a.err")"
     expect_match "A1 ... and the ways out ($attempt)" \
         'create the type there.*unknown_types: text.*drop. transform rule' "$(cat "$WORK/a.err")"
-    expect_eq "A1 no sanitizer or allocator report ($attempt)" 0 \
-        "$(grep -c -E 'AddressSanitizer|double free|runtime error' "$WORK/a.err" || true)"
+    expect_no_sanitizer "A1 no sanitizer or allocator report ($attempt)" "$WORK/a.err"
 done
 out=$(apply dst_a --create-tables --unknown-types-text --events "$WORK/a.jsonl" 2>"$WORK/a2.err") || true
 expect_eq "A2 unknown_types text: applied" "position 0/1000:0" "$(head -1 <<<"$out")"
@@ -211,16 +175,16 @@ tuples() { q "$1" "SELECT string_agg(t::text, '|' ORDER BY t::text) FROM $2 t" 2
 stream keyless
 expect_match "C1 keyless tables: the stream was applied to its end" "^position [0-9A-F]+/[0-9A-F]+:[0-9]+" "$out"
 expect_eq "C1 replica identity full: the target equals the source (duplicates, NULLs, json, TOAST)" \
-    "$(rows src_keyless nf)" "$(rows dst_keyless nf 2>&1 || true)"
+    "$(table_digest src_keyless nf)" "$(table_digest dst_keyless nf 2>&1 || true)"
 expect_eq "C1 ... created without a key" "0" \
     "$(q dst_keyless "SELECT count(*) FROM pg_index WHERE indrelid = 'nf'::regclass" 2>&1 || true)"
 expect_eq "C2 replica identity default: inserts appended, the update and delete not applied" \
     "(1,a)|(2,b)" "$(tuples dst_keyless ap)"
 expect_eq "C2 ... and counted" "2" "$(stat_of "$out" no_old_row)"
-before="$(rows dst_keyless nf 2>&1 || true)/$(tuples dst_keyless ap)"
+before="$(table_digest dst_keyless nf 2>&1 || true)/$(tuples dst_keyless ap)"
 stream keyless w_keyless
 expect_eq "C3 replaying the whole slot applies nothing" "0 0" "$(stat_of "$out" batches) $(stat_of "$out" statements)"
-expect_eq "C3 ... and changes nothing" "$before" "$(rows dst_keyless nf 2>&1 || true)/$(tuples dst_keyless ap)"
+expect_eq "C3 ... and changes nothing" "$before" "$(table_digest dst_keyless nf 2>&1 || true)/$(tuples dst_keyless ap)"
 
 stream nothing
 expect_eq "C4 replica identity nothing: the update applied, the delete not, the pipeline moved on" \
@@ -230,21 +194,21 @@ expect_match "C4 ... with a warning naming the table" '"public"."rn": skipped 1 
 
 stream comp
 expect_eq "C5 composite, nested, array and domain columns equal the source" \
-    "$(rows src_comp comp)" "$(rows dst_comp comp 2>&1 || true)"
+    "$(table_digest src_comp comp)" "$(table_digest dst_comp comp 2>&1 || true)"
 expect_eq "C5 ... with their types" "o outer_t|oa outer_t[]|od outer_d|ia inner_t[]" \
     "$(q dst_comp "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), '|' ORDER BY attnum)
                    FROM pg_attribute WHERE attrelid = 'comp'::regclass AND attnum > 1" 2>&1 || true)"
 expect_eq "C5 ... bytea and a BC date inside a composite" '\x00ff27|0044-03-15 BC' \
     "$(q dst_comp "SELECT ((o).i).b::text || '|' || ((o).i).d::text FROM comp WHERE id = 1" 2>&1 || true)"
-before=$(rows dst_comp comp 2>&1 || true)
+before=$(table_digest dst_comp comp 2>&1 || true)
 stream comp w_comp
-expect_eq "C5 replaying the slot changes nothing" "$before" "$(rows dst_comp comp 2>&1 || true)"
+expect_eq "C5 replaying the slot changes nothing" "$before" "$(table_digest dst_comp comp 2>&1 || true)"
 
 stream json
 expect_eq "C6 a jsonb NOT NULL JSON null stays JSON null" "f|null|{\"k\": null}" \
     "$(q dst_json "SELECT CASE WHEN must IS NULL THEN 't' ELSE 'f' END || '|' || must::text || '|' || may::text
                    FROM js WHERE id = 1" 2>&1 || true)"
-expect_eq "C6 ... and the table equals the source" "$(rows src_json js)" "$(rows dst_json js 2>&1 || true)"
+expect_eq "C6 ... and the table equals the source" "$(table_digest src_json js)" "$(table_digest dst_json js 2>&1 || true)"
 expect_eq "C6 nullable json, jsonb and domain columns: JSON null stays JSON null, NULL stays NULL" \
     "2|null|null 3|{}|null 4|NULL|NULL" \
     "$(q dst_json "SELECT string_agg(id || '|' || coalesce(may::text, 'NULL') || '|' || coalesce(mj::text, 'NULL'), ' '
@@ -272,14 +236,14 @@ pipeline: cases
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=src user=postgres"
+    dsn: "$(pg_dsn src)"
     snapshot: never
     heartbeat_interval_ms: 500
     status_interval_ms: 200
 sinks:
   copy:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=tgt user=postgres"
+    dsn: "$(pg_dsn tgt)"
     batch_ms: 20
 checkpoint:
   store: file
@@ -307,8 +271,7 @@ expect_match "D6 the problems are counted (comp's types and mood are missing in 
 # ------------------------------------------------ E: tributary run
 pgc_psql -d src -q -c "DROP TABLE moody, comp, nf, ap" >/dev/null
 pgc_psql -d tgt -q -c "CREATE TABLE rn (id int PRIMARY KEY, v text CHECK (v <> 'RUN-SECRET-VALUE'))" >/dev/null
-"$BIN" run -c "$WORK/p.yaml" >"$WORK/run.out" 2>&1 &
-RUN_PID=$!
+start_consumer "$WORK/p.yaml" "$WORK/run.out"
 port=
 for _ in $(seq 1 100); do
     port=$(sed -nE 's/.*serving .* on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$WORK/run.log" 2>/dev/null || true)
@@ -335,8 +298,6 @@ expect_match "E2 the log names the constraint" 'rn_v_check' "$(cat "$WORK/run.lo
 expect_absent "E2 the log holds no row value" "RUN-SECRET-VALUE" "$WORK/run.log"
 expect_absent "E2 ... nor does standard error" "RUN-SECRET-VALUE" "$WORK/run.out"
 
-expect_eq "no sanitizer report from the sink's driver or the consumer" 0 \
-    "$(cat "$WORK"/*.err "$WORK/run.out" | grep -c -E 'AddressSanitizer|LeakSanitizer|runtime error' || true)"
+expect_no_sanitizer "no sanitizer report from the sink's driver or the consumer" "$WORK"/*.err "$WORK/run.out"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

@@ -28,24 +28,11 @@
 #      ordinary transactions in between, while the consumer is killed at
 #      random points and restarted.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
-WORK=$(mktemp -d)
-RUN_PID= WRITER_PID= MOCK_PID=
-cleanup() {
-    for p in $RUN_PID $WRITER_PID $MOCK_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 # a lock a prepared transaction holds makes the test fail, not hang
 export PGOPTIONS="-c lock_timeout=20s"
 pgc_start "max_prepared_transactions = 20" "logical_decoding_work_mem = 64kB"
@@ -63,7 +50,7 @@ pipeline: e2e2pc
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: never
     heartbeat_interval_ms: 300
     status_interval_ms: 200
@@ -74,7 +61,7 @@ sources:
 sinks:
   db:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=target user=postgres"
+    dsn: "$(pg_dsn target)"
     create_tables: true
     batch_size: 50
   archive:
@@ -99,7 +86,6 @@ expect_eq "check flags a spill directory that does not exist" "1 1" \
     "$(grep -c "spill directory $WORK/missing: not a writable directory" "$WORK/check.bad") $(grep -c '^1 problem(s) found' "$WORK/check.bad")"
 rc=0; timeout 60 "$BIN" run -c "$WORK/bad.yaml" > "$WORK/run.bad" 2>&1 || rc=$?
 expect_eq "run refuses it at start" "1 1" "$rc $(grep -c "spill directory $WORK/missing: No such file" "$WORK/run.bad")"
-start() { "$BIN" run -c "$WORK/p.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!; }
 sql() { pgc_psql -d postgres -Atq "$@"; }
 target_count() { pgc_psql -d target -Atc "SELECT count(*) FROM public.acct WHERE $1" 2>/dev/null || echo 0; }
 # wait_target CONDITION N: wait up to 30 s for N target rows matching CONDITION.
@@ -113,7 +99,7 @@ wait_target() {
 spill_files() { find "$WORK/spill" -type f | wc -l; }
 
 # ---- A: held while open, kill -9, resolved while the consumer is down ----
-start
+start_consumer
 # a marker the consumer must have applied: it streams
 sql -c "UPDATE public.acct SET note = 'a0' WHERE id = 1"
 wait_target "note = 'a0'" 1 || true
@@ -137,10 +123,10 @@ expect_eq "A: /metrics shows the three held transactions" 1 \
     "$(grep -c '^tributary_prepared_held_transactions{source="main"} 3$' "$WORK/metrics")"
 expect_eq "A: and the bytes spilled" 1 \
     "$(grep -c -E '^tributary_prepared_spilled_bytes\{source="main"\} [1-9][0-9]{5,}$' "$WORK/metrics")"
-kill -9 "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=
+kill_consumer
 sql -c "COMMIT PREPARED 'ga'" -c "ROLLBACK PREPARED 'gb'" -c "COMMIT PREPARED 'gbig'"
 sql -c "UPDATE public.acct SET note = 'a2' WHERE id = 4"
-start
+start_consumer
 expect_eq "A: after the restart the committed ones are applied" 0 "$(wait_target "note = 'a2' OR id = 101 OR id >= 10000" 20002; echo $?)"
 expect_eq "A: the rolled-back one is not" 0 "$(target_count "id = 102 OR (id = 2 AND bal = 0)")"
 expect_eq "A: the start removed the spill file of the killed process" 0 "$(spill_files)"
@@ -150,8 +136,8 @@ sql -c "BEGIN; INSERT INTO public.acct VALUES (201, 1, 'gc'); UPDATE public.acct
 sql -c "BEGIN; INSERT INTO public.acct VALUES (202, 1, 'gd'); UPDATE public.acct SET bal = 0 WHERE id = 6; PREPARE TRANSACTION 'gd'"
 sql -c "UPDATE public.acct SET note = 'b1' WHERE id = 7"
 wait_target "note = 'b1'" 1 || true
-kill -9 "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=
-start
+kill_consumer
+start_consumer
 sql -c "UPDATE public.acct SET note = 'b2' WHERE id = 8"
 wait_target "note = 'b2'" 1 || true
 expect_eq "B: after the restart the prepared ones are still held" 0 "$(target_count "id IN (201, 202)")"
@@ -168,8 +154,8 @@ sql -c "BEGIN; INSERT INTO public.acct VALUES (302, 1, 'gf'); PREPARE TRANSACTIO
 sql -c "COMMIT PREPARED 'ge'"
 expect_eq "B2: COMMIT PREPARED applies it" 0 "$(wait_target "id = 301" 1; echo $?)"
 sleep 2     # the checkpoint and the slot's confirmation catch up
-kill -9 "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; RUN_PID=
-start
+kill_consumer
+start_consumer
 sql -c "COMMIT PREPARED 'gf'"
 expect_eq "B2: after the restart the other one is applied" 0 "$(wait_target "id = 302" 1; echo $?)"
 expect_eq "B2: the consumer runs on" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
@@ -183,7 +169,7 @@ stop_consumer
 { cat "$WORK/p.yaml"; echo 'transforms:'
   echo '  - {type: filter, tables: [acct], lua: "not (after.bal == -1 and 1 // (after.bal + 1) == 0)"}'
 } > "$WORK/boom.yaml"
-"$BIN" run -c "$WORK/boom.yaml" >>"$WORK/run.log" 2>&1 & RUN_PID=$!
+start_consumer "$WORK/boom.yaml"
 sql -c "BEGIN; INSERT INTO public.acct VALUES (401, 1, 'gh'), (402, -1, 'gh'), (403, 1, 'gh');
         PREPARE TRANSACTION 'gh'"
 sql -c "INSERT INTO public.acct VALUES (410, 1, 'after gh')"
@@ -192,7 +178,7 @@ sleep 1     # its checkpoint and confirmation are done
 sql -c "COMMIT PREPARED 'gh'"
 rc=0; wait "$RUN_PID" || rc=$?; RUN_PID=
 expect_eq "C: the rule stops the pipeline" 1 "$rc"
-start
+start_consumer
 expect_eq "C: after the restart without it the transaction is applied whole" 0 \
     "$(wait_target "id IN (401, 402, 403)" 3; echo $?)"
 expect_eq "C: no COMMIT PREPARED came without its changes" 0 \
@@ -266,7 +252,5 @@ echo "# $(wc -l < "$WORK/witness") changes, $KILLS kills in D," \
 
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-200 | sort | uniq -c | head -5; fi
 # A sanitizer build (make check-asan) reports into the consumer's log.
-expect_eq "no sanitizer report from the consumer" 0 \
-    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/run.log" || true)"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish

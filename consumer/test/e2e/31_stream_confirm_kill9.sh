@@ -31,25 +31,14 @@
 # file and Postgres sinks exactly once, Kafka at least once (the mock
 # cannot prove more) and nothing else.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/pgcluster.sh
-source "$ROOT/scripts/lib/pgcluster.sh"
-BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
-TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
-WORK=$(mktemp -d)
-RUN_sa= RUN_sb= MOCK_PID=
-cleanup() {
-    for p in $RUN_sa $RUN_sb $MOCK_PID; do kill -9 "$p" 2>/dev/null || true; done
-    pgc_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+E2E_PIDS+=" RUN_sa RUN_sb"
+RUN_sa= RUN_sb=
 PIPES="sa sb"
 
-make -s -C "$ROOT/consumer" build >/dev/null
+build_consumer
 pgc_start "max_prepared_transactions = 10" "logical_decoding_work_mem = 64kB"
 chmod 777 "$WORK"
 mkdir -p "$WORK/spill"
@@ -70,7 +59,7 @@ pipeline: $1
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$(pg_dsn)"
     snapshot: never
     include_tables: [public.big]
     heartbeat_interval_ms: 200
@@ -100,7 +89,8 @@ config sa '{stream: "on"}' > "$WORK/sa.yaml"
 config sb '{stream: "on", two-phase: "on"}' > "$WORK/sb.yaml"
 for p in $PIPES; do "$BIN" check -c "$WORK/$p.yaml" >/dev/null; done
 
-start() { "$BIN" run -c "$WORK/$1.yaml" >>"$WORK/$1.log" 2>&1 & printf -v "RUN_$1" '%s' $!; }
+# start NAME: pipeline NAME's consumer, its pid in RUN_NAME.
+start() { start_consumer "$WORK/$1.yaml" "$WORK/$1.log"; printf -v "RUN_$1" '%s' "$RUN_PID"; RUN_PID=; }
 pid_of() { local v="RUN_$1"; echo "${!v}"; }
 start_all() { for p in $PIPES; do start "$p"; done; }
 alive_all() {
@@ -286,5 +276,4 @@ for p in $PIPES; do
     expect_eq "$p: no sanitizer report from the consumer" 0 \
         "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/$p.log" || true)"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_finish

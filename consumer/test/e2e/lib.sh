@@ -1,58 +1,244 @@
-# consumer/test/e2e/lib.sh: helpers shared by the end-to-end scripts,
-# sourced after scripts/lib/pgcluster.sh.  Expects ROOT, WORK and
-# the counters `passed` and `failed` to be set by the script.
+# consumer/test/e2e/lib.sh: the harness every end-to-end script uses.
+#
+# A script starts with
+#
+#     set -euo pipefail
+#     # shellcheck source=lib.sh
+#     source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#     e2e_init
+#
+# and ends with `e2e_finish`, which prints the `N passed, N failed` line
+# test/run.sh counts and sets the exit status.  Sourcing sets ROOT (the top
+# of the repository), BIN (the daemon: $TRIBUTARY, or build/tributary),
+# TOOLS (the built tools/: $TRIB_TOOLS, or build/tools) and sources
+# scripts/lib/pgcluster.sh.  e2e_init makes WORK (a temp dir, kept when
+# KEEP_WORK is set) and an EXIT trap that kills every process a script
+# started (the pids in the variables named in E2E_PIDS), stops every
+# cluster and removes WORK.
+#
+# What the scripts share, by concern:
+#   checks         expect_eq, expect_match, expect_absent, expect_grep,
+#                  expect_no_grep, expect_no_sanitizer, expect_ids_once
+#   builds         build_consumer, build_tool
+#   clusters       pg_dsn, tcp_dsn, start_server, cleanup_servers, on
+#   configuration  source_yaml, write_pipeline
+#   the daemon     start_consumer, stop_consumer, kill_consumer,
+#                  kill_while_writing
+#   the sink driver apply, stat_of, q, table_digest
+#   slots          witness_ids, ids_of, slot_caught_up, slot_confirmed,
+#                  wait_slot_active, wait_lines, wait_log
+#   Kafka          mock_start, mock_ctl, mock_query
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# shellcheck source=../../../scripts/lib/pgcluster.sh
+source "$ROOT/scripts/lib/pgcluster.sh"
+BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
+TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
+passed=0 failed=0
+# The variables holding the pids the EXIT trap kills; a script that keeps
+# a pid elsewhere adds the variable's name (E2E_PIDS+=" OTHER_PID").
+E2E_PIDS="RUN_PID WRITER_PID MOCK_PID TOOL_PID"
+RUN_PID= WRITER_PID= MOCK_PID= TOOL_PID=
+SERVER_DIRS=()
+
+# ---------------------------------------------------------------- set-up
+
+# e2e_init: make WORK and register the cleanup.
+e2e_init() {
+    WORK=$(mktemp -d)
+    trap e2e_cleanup EXIT
+}
+
+# e2e_cleanup: kill the script's processes, stop its clusters, remove WORK.
+e2e_cleanup() {
+    local v
+    for v in $E2E_PIDS; do
+        [ -n "${!v:-}" ] && kill -9 "${!v}" 2>/dev/null || true
+    done
+    cleanup_servers
+    pgc_cleanup
+    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+
+# e2e_finish: the summary line; fails when a check failed.
+e2e_finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+
+# build_consumer: build the daemon and the tools (build/).
+build_consumer() {
+    make -s -C "$ROOT/consumer" build >/dev/null
+}
+
+# build_tool [NAME]: TOOL=the path of consumer/tools/NAME.c (default
+# pgsource_cat) as the Makefile built it in TRIB_BUILD_DIR (build/, or
+# build/asan/ under check-asan, with the same sanitizers as the daemon).
+build_tool() {
+    local name=${1:-pgsource_cat} dir=${TRIB_BUILD_DIR:-$ROOT/consumer/build}
+    TOOL=$dir/tools/$name
+    if [ ! -x "$TOOL" ]; then
+        make -s -C "$ROOT/consumer" "$TOOL" BUILD="$dir" >&2 || {
+            echo "e2e: could not build $TOOL" >&2; exit 1; }
+    fi
+}
+
+# ---------------------------------------------------------------- checks
+
+# pass NAME / fail NAME WHY: count one check and print its TAP line.
+pass() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "not ok - $1: $2"; failed=$((failed + 1)); }
 
 # expect_eq NAME EXPECTED ACTUAL
 expect_eq() {
-    if [ "$2" = "$3" ]; then echo "ok - $1"; passed=$((passed + 1))
-    else echo "not ok - $1: expected [$2], got [$3]"; failed=$((failed + 1)); fi
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected [$2], got [$3]"; fi
 }
 
-# build_tool: the driver, through consumer/Makefile when it can, else gcc.
-build_tool() {
-    local c=$ROOT/consumer s=$ROOT/consumer/src libs
-    libs=$(pkg-config --libs libpq yajl)
-    if make -s -C "$c" -n tools >/dev/null 2>&1 && make -s -C "$c" tools >&2 &&
-        [ -x "$c/build/pgsource_cat" ]; then
-        TOOL=$c/build/pgsource_cat; return
-    fi
-    TOOL=$WORK/pgsource_cat
-    if make -s -C "$c" build >/dev/null 2>&1 && [ -f "$c/build/libtributary.a" ]; then
-        gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-            "$c/test/tools/pgsource_cat.c" "$c/build/libtributary.a" $libs -o "$TOOL" && return
-    fi
-    gcc -std=c11 -D_GNU_SOURCE -O1 -g ${E2E_CFLAGS:-} -I"$s" $(pkg-config --cflags libpq yajl) \
-        "$c/test/tools/pgsource_cat.c" "$s/pgrecord.c" "$s/pgprepared.c" "$s/arena.c" "$s/intern.c" "$s/source_pg.c" \
-        "$s/checkpoint.c" "$s/leader.c" "$s/pgconn.c" "$s/fileio.c" "$s/strbuf.c" $([ -f "$s/event.c" ] && echo "$s/event.c") \
-        ${TRIB_E2E_EXTRA_SRCS:-} $libs -o "$TOOL"
+# expect_match NAME REGEX ACTUAL: ACTUAL matches the extended REGEX.
+expect_match() {
+    if [[ $3 =~ $2 ]]; then pass "$1"; else fail "$1" "expected to match [$2], got [$3]"; fi
 }
 
-# build_pgsink_apply: the Postgres sink's driver (test/tools/pgsink_apply.c)
-# against the consumer's library (TRIB_BUILD_DIR, else consumer/build;
-# built if needed), with the sanitizers when that library has them; sets
-# TOOL.
-build_pgsink_apply() {
-    local c=$ROOT/consumer lib cflags libs
-    lib=${TRIB_BUILD_DIR:-$c/build}/libtributary.a
-    if [ ! -f "$lib" ]; then
-        make -s -C "$c" lib >&2
-        lib=$c/build/libtributary.a
-    fi
-    cflags="-std=c11 -D_GNU_SOURCE -O1 -g -pthread -I$c/src -I$("$PG_CONFIG" --includedir) $(pkg-config --cflags yajl)"
-    libs="-L$("$PG_CONFIG" --libdir) -lpq $(pkg-config --libs yajl libmicrohttpd) -lm"
-    for extra in "" "$(pkg-config --libs rdkafka yaml-0.1 openssl 2>/dev/null)"; do
-        for san in "" "-fsanitize=address,undefined"; do
-            # shellcheck disable=SC2086
-            if gcc $cflags $san "$c/test/tools/pgsink_apply.c" "$lib" $libs $extra \
-                -o "$WORK/pgsink_apply" 2>"$WORK/build.log"; then
-                TOOL=$WORK/pgsink_apply
-                return
-            fi
-        done
+# expect_absent NAME TEXT FILE: FILE does not contain TEXT (a fixed
+# string); on failure FILE is shown.
+expect_absent() {
+    if grep -qF -- "$2" "$3"; then
+        fail "$1" "[$2] found in $3:"; sed 's/^/#   /' "$3"
+    else pass "$1"; fi
+}
+
+# expect_grep NAME FILE PATTERN / expect_no_grep NAME FILE PATTERN: FILE
+# has (has no) line matching the extended PATTERN.
+expect_grep() {
+    expect_eq "$1" t "$(grep -q -E -- "$3" "$2" && echo t || echo f)"
+}
+expect_no_grep() {
+    expect_eq "$1" f "$(grep -q -E -- "$3" "$2" && echo t || echo f)"
+}
+
+# The lines of a sanitizer report (ASan, LSan, UBSan) or of glibc's heap
+# checks.  A sanitizer build (make check-asan) writes them into the logs.
+SANITIZER_RE='Sanitizer|runtime error|double free'
+
+# expect_no_sanitizer NAME FILE...: no report in any FILE (a FILE that does
+# not exist counts as empty); on failure the first lines are shown.
+expect_no_sanitizer() {
+    local name=$1 found
+    shift
+    found=$(cat -- "$@" 2>/dev/null | grep -E "$SANITIZER_RE" || true)
+    expect_eq "$name" 0 "$(printf '%s' "$found" | grep -c . || true)"
+    [ -z "$found" ] || printf '%s\n' "$found" | head -5 | sed 's/^/#   /'
+}
+
+# expect_ids_once COUNT_NAME [TWICE_NAME]: $WORK/out.ids (the sorted ids a
+# tool delivered) holds every id of $WORK/witness.ids (the sorted ids of
+# the witness slot) once: the same count, no id twice, the same ids.
+expect_ids_once() {
+    expect_eq "$1" "$(wc -l <"$WORK/witness.ids")" "$(wc -l <"$WORK/out.ids")"
+    expect_eq "${2:-no change twice}" "" "$(uniq -d "$WORK/out.ids" | head -3 | tr '\n' ' ')"
+    expect_eq "ids equal the witness's" "" \
+        "$(comm -3 "$WORK/witness.ids" "$WORK/out.ids" | head -3 | tr '\n' ' ')"
+}
+
+# ---------------------------------------------------------------- clusters
+
+# pg_dsn [DB] / tcp_dsn [DB]: the DSN of database DB (default postgres) of
+# the current cluster, over its Unix socket / over TCP.
+pg_dsn() { echo "host=$PGC_SOCK port=$PGC_PORT dbname=${1:-postgres} user=postgres"; }
+tcp_dsn() { echo "host=127.0.0.1 port=$PGC_PORT user=postgres dbname=${1:-postgres}"; }
+
+# Scripts with more than one server (24, 25).  start_server NAME starts a
+# cluster and sets NAME_SOCK and NAME_PORT; cleanup_servers stops every one
+# of them; on SOCK PORT ARGS... runs psql against one.
+start_server() {
+    pgc_start
+    SERVER_DIRS+=("$PGC_DIR")
+    printf -v "${1}_SOCK" '%s' "$PGC_SOCK"
+    printf -v "${1}_PORT" '%s' "$PGC_PORT"
+}
+cleanup_servers() {
+    local d
+    for d in "${SERVER_DIRS[@]}"; do PGC_DIR=$d; pgc_cleanup; done
+}
+on() {
+    local s=$1 p=$2
+    shift 2
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$s" -p "$p" -U postgres "$@"
+}
+
+# ---------------------------------------------------------------- config
+
+# source_yaml: the `sources:` block of a pipeline that streams the current
+# cluster's postgres database from its slot, without a snapshot, with a
+# heartbeat every 500 ms, feedback every 200 ms and quick reconnects.
+source_yaml() {
+    cat <<EOF
+sources:
+  main:
+    type: postgres
+    dsn: "$(pg_dsn)"
+    snapshot: never
+    heartbeat_interval_ms: 500
+    status_interval_ms: 200
+    reconnect_backoff_ms: {initial: 100, max: 1000}
+EOF
+}
+
+# write_pipeline NAME: $WORK/p.yaml for pipeline NAME: source_yaml, then
+# what stdin holds (sinks, transforms), the catalog checkpoint store and no
+# HTTP listener; `tributary check` must accept it.
+write_pipeline() {
+    {
+        echo "pipeline: $1"
+        source_yaml
+        cat
+        printf 'checkpoint:\n  store: catalog\nhttp:\n  enabled: false\n'
+    } >"$WORK/p.yaml"
+    "$BIN" check -c "$WORK/p.yaml" >/dev/null
+}
+
+# ---------------------------------------------------------------- the daemon
+
+# start_consumer [CONFIG [LOG]]: `tributary run` in the background, from
+# CONFIG (default $WORK/p.yaml), appending its output to LOG (default
+# $WORK/run.log); sets RUN_PID.
+start_consumer() {
+    "$BIN" run -c "${1:-$WORK/p.yaml}" >>"${2:-$WORK/run.log}" 2>&1 &
+    RUN_PID=$!
+}
+
+# stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
+# status.  Not in a subshell: only the shell that started it can wait.
+stop_consumer() {
+    STOP_RC=0
+    kill -TERM "$RUN_PID"
+    wait "$RUN_PID" || STOP_RC=$?
+    RUN_PID=
+}
+
+# kill_consumer: kill -9 the consumer (if it still runs) and reap it.
+kill_consumer() {
+    kill -9 "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || true
+    RUN_PID=
+}
+
+# kill_while_writing [CONFIG [LOG]]: while $WRITER_PID runs, kill -9 the
+# consumer at random points (0.2 to 1 s apart) and start it again with
+# start_consumer CONFIG LOG; sets KILLS.
+kill_while_writing() {
+    KILLS=0
+    while kill -0 "$WRITER_PID" 2>/dev/null; do
+        sleep "0.$(( RANDOM % 9 + 2 ))"
+        kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
+        wait "$RUN_PID" 2>/dev/null || true
+        start_consumer "$@"
     done
-    cat "$WORK/build.log" >&2
-    exit 1
+    wait "$WRITER_PID" || true
+    WRITER_PID=
 }
+
+# ---------------------------------------------------------------- slots and output
 
 # ids_of FILE: the event ids of the tool's output, one per line.
 ids_of() { sed -E 's/^\{"id":"([^"]+)".*/\1/' "$1"; }
@@ -77,21 +263,11 @@ wait_lines() {
     return 1
 }
 
-# The pipeline scripts (10, 11) run `tributary run` through their own
-# start() function, which sets RUN_PID.
-
-# kill_while_writing: while $WRITER_PID runs, kill -9 the consumer at
-# random points (0.2 to 1 s apart) and start it again; sets KILLS.
-kill_while_writing() {
-    KILLS=0
-    while kill -0 "$WRITER_PID" 2>/dev/null; do
-        sleep "0.$(( RANDOM % 9 + 2 ))"
-        kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
-        wait "$RUN_PID" 2>/dev/null || true
-        start
-    done
-    wait "$WRITER_PID" || true
-    WRITER_PID=
+# wait_log FILE TEXT SECONDS: wait until FILE has a line matching TEXT.
+wait_log() {
+    local i
+    for i in $(seq 1 $(($3 * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
 }
 
 # slot_caught_up SLOT: wait up to 30 s for SLOT to be confirmed at the
@@ -117,18 +293,39 @@ wait_slot_active() {
     return 1
 }
 
-# stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
-# status.  Not in a subshell: only the shell that started it can wait.
-stop_consumer() {
-    STOP_RC=0
-    kill -TERM "$RUN_PID"
-    wait "$RUN_PID" || STOP_RC=$?
-    RUN_PID=
+# slot_confirmed SLOT: the slot's confirmed_flush_lsn.
+slot_confirmed() {
+    pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
 }
+
+# ---------------------------------------------------------------- the Postgres sink's driver
+
+# The scripts that drive the Postgres sink through tools/pgsink_apply (07,
+# 29), after build_tool pgsink_apply.
+
+# apply DB ARGS...: run the driver against database DB; prints its output.
+apply() {
+    local db=$1
+    shift
+    "$TOOL" --dsn "$(tcp_dsn "$db")" "$@"
+}
+
+# stat_of OUTPUT KEY: a value from the driver's stats line.
+stat_of() { sed -nE "s/^stats .*\\b$2=([0-9]+).*/\\1/p" <<<"$1"; }
+
+# q DB SQL: one query's rows, unaligned, in database DB.
+q() { pgc_psql -d "$1" -At -c "$2"; }
+
+# table_digest DB TABLE: "rows:md5" of a table's rows as text, in text order.
+table_digest() {
+    q "$1" "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM $2 t"
+}
+
+# ---------------------------------------------------------------- Kafka
 
 # mock_start [BROKERS]: start tools/kafka_mock_server in the background;
 # sets MOCK_PID, BOOT (bootstrap servers) and MOCK_CTL (its control port,
-# see the tool's header for the commands).  Needs TOOLS and WORK.
+# see the tool's header for the commands).
 mock_start() {
     "$TOOLS/kafka_mock_server" "${1:-1}" > "$WORK/mock.out" 2>"$WORK/mock.err" &
     MOCK_PID=$!
@@ -138,25 +335,9 @@ mock_start() {
     [ -n "$BOOT" ] && [ -n "$MOCK_CTL" ]
 }
 
-# mock_ctl COMMAND...: send one command to the mock's control port and
-# wait for its reply; fails (returns 1, reply on stderr) unless it is ok.
-mock_ctl() {
-    local reply
-    exec 9<>"/dev/tcp/127.0.0.1/$MOCK_CTL"
-    echo "$*" >&9
-    read -r reply <&9 || reply="error: no reply"
-    exec 9>&-
-    case $reply in ok*) return 0 ;; esac
-    echo "mock_ctl $*: $reply" >&2
-    return 1
-}
-
-# slot_confirmed SLOT: the slot's confirmed_flush_lsn.
-slot_confirmed() {
-    pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$1'"
-}
-
-# mock_query COMMAND...: like mock_ctl, and prints what follows "ok ".
+# mock_query COMMAND...: send one command to the mock's control port, wait
+# for its reply and print what follows "ok "; fails (returns 1, reply on
+# stderr) unless the reply is ok.
 mock_query() {
     local reply
     exec 9<>"/dev/tcp/127.0.0.1/$MOCK_CTL"
@@ -164,26 +345,9 @@ mock_query() {
     read -r reply <&9 || reply="error: no reply"
     exec 9>&-
     case $reply in ok*) echo "${reply#ok }"; return 0 ;; esac
-    echo "mock_query $*: $reply" >&2
+    echo "mock $*: $reply" >&2
     return 1
 }
 
-# Scripts with more than one server (24, 25).  start_server NAME starts a
-# cluster and sets NAME_SOCK and NAME_PORT; cleanup_servers stops every one
-# of them; on SOCK PORT ARGS... runs psql against one.
-SERVER_DIRS=()
-start_server() {
-    pgc_start
-    SERVER_DIRS+=("$PGC_DIR")
-    printf -v "${1}_SOCK" '%s' "$PGC_SOCK"
-    printf -v "${1}_PORT" '%s' "$PGC_PORT"
-}
-cleanup_servers() {
-    local d
-    for d in "${SERVER_DIRS[@]}"; do PGC_DIR=$d; pgc_cleanup; done
-}
-on() {
-    local s=$1 p=$2
-    shift 2
-    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$s" -p "$p" -U postgres "$@"
-}
+# mock_ctl COMMAND...: mock_query without the output.
+mock_ctl() { mock_query "$@" >/dev/null; }

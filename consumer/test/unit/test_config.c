@@ -1,5 +1,5 @@
 /*
- * test_config.c: loading pipeline.yaml (config.c, config_keys.c,
+ * test_config.c: loading pipeline.yaml (the config/ folder, the plugins' key tables,
  * yaml_tree.c) and the generated reference (config_doc.c).
  *
  * Inline YAML covers defaults, each section, substitution and secrets;
@@ -21,6 +21,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "kafka_conf.h"
+#include "pg_source_conf.h"
+#include "sink_file_conf.h"
+#include "sink_postgres_conf.h"
 #include "log.h"
 
 #ifndef TRIB_TOP_SRCDIR
@@ -115,6 +119,7 @@ minimal_file_gets_every_default(void **state)
 {
 	trib_config *cfg = load_ok(BASE STDOUT_SINK);
 	const trib_source_conf *s;
+	const trib_pg_source_conf *pg;
 
 	(void) state;
 	assert_string_equal(cfg->path, "t.yaml");
@@ -122,26 +127,27 @@ minimal_file_gets_every_default(void **state)
 	assert_int_equal(cfg->nsources, 1);
 	s = &cfg->sources[0];
 	assert_string_equal(s->name, "main");
-	assert_int_equal(s->type, TRIB_SOURCE_POSTGRES);
+	assert_ptr_equal(s->plugin, &trib_source_postgres);
 	assert_string_equal(s->type_name, "postgres");
+	pg = trib_pg_source_conf_of(s);
 	assert_int_equal(s->line, 3);
 	assert_int_equal(s->column, 3);
-	assert_string_equal(s->pg.dsn, "host=db dbname=shop");
-	assert_string_equal(s->pg.slot, "tributary_shop");
-	assert_true(s->pg.create_slot);
-	assert_false(s->pg.create_extension);
-	assert_int_equal(s->pg.include_tables.count, 0);
-	assert_int_equal(s->pg.exclude_tables.count, 0);
-	assert_int_equal(s->pg.snapshot, TRIB_SNAPSHOT_INITIAL);
-	assert_int_equal(s->pg.heartbeat_interval_ms, 10000);
-	assert_int_equal(s->pg.status_interval_ms, 1000);
-	assert_int_equal(s->pg.reconnect_backoff_ms.initial, 500);
-	assert_int_equal(s->pg.reconnect_backoff_ms.max, 30000);
-	assert_int_equal(s->pg.plugin_options.count, 0);
+	assert_string_equal(pg->dsn, "host=db dbname=shop");
+	assert_string_equal(pg->slot, "tributary_shop");
+	assert_true(pg->create_slot);
+	assert_false(pg->create_extension);
+	assert_int_equal(pg->include_tables.count, 0);
+	assert_int_equal(pg->exclude_tables.count, 0);
+	assert_int_equal(pg->snapshot, TRIB_SNAPSHOT_INITIAL);
+	assert_int_equal(pg->heartbeat_interval_ms, 10000);
+	assert_int_equal(pg->status_interval_ms, 1000);
+	assert_int_equal(pg->reconnect_backoff_ms.initial, 500);
+	assert_int_equal(pg->reconnect_backoff_ms.max, 30000);
+	assert_int_equal(pg->plugin_options.count, 0);
 
 	assert_int_equal(cfg->nsinks, 1);
 	assert_string_equal(cfg->sinks[0].name, "out");
-	assert_int_equal(cfg->sinks[0].type, TRIB_SINK_STDOUT);
+	assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_stdout);
 	assert_string_equal(cfg->sinks[0].type_name, "stdout");
 
 	assert_int_equal(cfg->checkpoint.store, TRIB_CHECKPOINT_CATALOG);
@@ -183,7 +189,7 @@ postgres_source_reads_every_key(void **state)
 		"      skip-empty-xacts: true\n"
 		"      batch-bytes: 0\n"
 		STDOUT_SINK);
-	const trib_pg_source_conf *pg = &cfg->sources[0].pg;
+	const trib_pg_source_conf *pg = trib_pg_source_conf_of(&cfg->sources[0]);
 
 	(void) state;
 	assert_string_equal(pg->dsn, "postgresql://u@db/shop");
@@ -217,7 +223,7 @@ default_slot_turns_dashes_of_the_pipeline_name_into_underscores(void **state)
 		"sinks: {out: {type: stdout}}\n");
 
 	(void) state;
-	assert_string_equal(cfg->sources[0].pg.slot, "tributary_shop_to_staging_2");
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->slot, "tributary_shop_to_staging_2");
 	trib_config_free(cfg);
 }
 
@@ -260,10 +266,10 @@ kafka_sink_defaults_and_properties_pass_through_as_strings(void **state)
 		"      enable.idempotence: true\n"
 		"      compression.type: zstd\n"
 		"      some.unknown.property: \"kept as is\"\n");
-	const trib_kafka_sink_conf *k = &cfg->sinks[0].kafka;
+	const trib_kafka_conf *k = trib_kafka_conf_of(&cfg->sinks[0]);
 
 	(void) state;
-	assert_int_equal(cfg->sinks[0].type, TRIB_SINK_KAFKA);
+	assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_kafka);
 	assert_string_equal(k->bootstrap_servers, "embedded");
 	assert_true(k->embedded);
 	assert_string_equal(k->topic_prefix, "shop");
@@ -305,7 +311,7 @@ kafka_sink_reads_every_key(void **state)
 		"    transactional_id: shop-tx-1\n"
 		"    key_format: json\n"
 		"    value_format: json\n");
-	const trib_kafka_sink_conf *k = &cfg->sinks[0].kafka;
+	const trib_kafka_conf *k = trib_kafka_conf_of(&cfg->sinks[0]);
 
 	(void) state;
 	assert_false(k->embedded);
@@ -330,7 +336,7 @@ kafka_sink_can_omit_unchanged_toast_columns(void **state)
 		"  events: {type: kafka, bootstrap_servers: embedded, unchanged_toast: omit}\n");
 
 	(void) state;
-	assert_int_equal(cfg->sinks[0].kafka.unchanged_toast, TRIB_TOAST_OMIT);
+	assert_int_equal(trib_kafka_conf_of(&cfg->sinks[0])->unchanged_toast, TRIB_TOAST_OMIT);
 	trib_config_free(cfg);
 }
 
@@ -342,7 +348,7 @@ transactional_kafka_sink_gets_a_stable_default_id(void **state)
 		"  events: {type: kafka, bootstrap_servers: embedded, transactional: true}\n");
 
 	(void) state;
-	assert_string_equal(cfg->sinks[0].kafka.transactional_id, "tributary.shop.events");
+	assert_string_equal(trib_kafka_conf_of(&cfg->sinks[0])->transactional_id, "tributary.shop.events");
 	trib_config_free(cfg);
 }
 
@@ -359,11 +365,11 @@ postgres_sink_defaults_and_values(void **state)
 		"    create_tables: false\n"
 		"    batch_size: 50\n"
 		"    batch_ms: 0\n");
-	const trib_pg_sink_conf *a = &cfg->sinks[0].postgres;
-	const trib_pg_sink_conf *b = &cfg->sinks[1].postgres;
+	const trib_pgsink_conf *a = trib_pgsink_conf_of(&cfg->sinks[0]);
+	const trib_pgsink_conf *b = trib_pgsink_conf_of(&cfg->sinks[1]);
 
 	(void) state;
-	assert_int_equal(cfg->sinks[0].type, TRIB_SINK_POSTGRES);
+	assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_postgres);
 	assert_string_equal(a->dsn, "dbname=target");
 	assert_string_equal(a->schema, "public");
 	assert_true(a->create_tables);
@@ -386,13 +392,13 @@ file_sink_defaults_and_large_rotate_bytes(void **state)
 		"  c: {type: file, path: /tmp/c.jsonl, rotate_bytes: 0}\n");
 
 	(void) state;
-	assert_int_equal(cfg->sinks[0].type, TRIB_SINK_FILE);
-	assert_string_equal(cfg->sinks[0].file.path, "/tmp/a.jsonl");
-	assert_int_equal(cfg->sinks[0].file.rotate_bytes, 104857600);
-	assert_false(cfg->sinks[0].file.fsync);
-	assert_int_equal(cfg->sinks[1].file.rotate_bytes, INT64_C(1099511627776));
-	assert_true(cfg->sinks[1].file.fsync);
-	assert_int_equal(cfg->sinks[2].file.rotate_bytes, 0);
+	assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_file);
+	assert_string_equal(trib_filesink_conf_of(&cfg->sinks[0])->path, "/tmp/a.jsonl");
+	assert_int_equal(trib_filesink_conf_of(&cfg->sinks[0])->rotate_bytes, 104857600);
+	assert_false(trib_filesink_conf_of(&cfg->sinks[0])->fsync);
+	assert_int_equal(trib_filesink_conf_of(&cfg->sinks[1])->rotate_bytes, INT64_C(1099511627776));
+	assert_true(trib_filesink_conf_of(&cfg->sinks[1])->fsync);
+	assert_int_equal(trib_filesink_conf_of(&cfg->sinks[2])->rotate_bytes, 0);
 	trib_config_free(cfg);
 }
 
@@ -498,8 +504,8 @@ yaml_anchors_and_aliases_are_expanded(void **state)
 		"  b: {type: kafka, bootstrap_servers: embedded, topic_prefix: b, properties: *props}\n");
 
 	(void) state;
-	assert_int_equal(cfg->sinks[1].kafka.properties.count, 2);
-	assert_string_equal(trib_kvlist_get(&cfg->sinks[1].kafka.properties, "acks"), "all");
+	assert_int_equal(trib_kafka_conf_of(&cfg->sinks[1])->properties.count, 2);
+	assert_string_equal(trib_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[1])->properties, "acks"), "all");
 	trib_config_free(cfg);
 }
 
@@ -530,11 +536,11 @@ environment_variables_are_substituted_in_every_value(void **state)
 		"log:\n"
 		"  level: ${TRIB_T_LEVEL}\n"
 		"  file: \"/var/log/$$HOME/${TRIB_T_EMPTY}x$y\"\n");
-	assert_string_equal(cfg->sources[0].pg.dsn, "host=db.internal dbname=shop user=u");
-	assert_string_equal(cfg->sources[0].pg.include_tables.items[0], "public.*");
-	assert_string_equal(trib_kvlist_get(&cfg->sources[0].pg.plugin_options, "origin"), "none");
-	assert_int_equal(cfg->sources[0].pg.status_interval_ms, 500);
-	assert_int_equal(cfg->sinks[0].type, TRIB_SINK_STDOUT);
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->dsn, "host=db.internal dbname=shop user=u");
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.items[0], "public.*");
+	assert_string_equal(trib_kvlist_get(&trib_pg_source_conf_of(&cfg->sources[0])->plugin_options, "origin"), "none");
+	assert_int_equal(trib_pg_source_conf_of(&cfg->sources[0])->status_interval_ms, 500);
+	assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_stdout);
 	assert_int_equal(cfg->log.level, TRIB_LOG_DEBUG);
 	assert_string_equal(cfg->log.file, "/var/log/$HOME/x$y");
 	trib_config_free(cfg);
@@ -565,9 +571,9 @@ topic_pattern_keeps_its_placeholders_but_takes_other_variables(void **state)
 		"    type: kafka\n"
 		"    bootstrap_servers: embedded\n"
 		"    topic_pattern: \"${TRIB_T_ENV}.${prefix}.${schema}.${table}.cost$$\"\n");
-	assert_string_equal(cfg->sinks[0].kafka.topic_pattern,
+	assert_string_equal(trib_kafka_conf_of(&cfg->sinks[0])->topic_pattern,
 						"prod.${prefix}.${schema}.${table}.cost$$");
-	topic = trib_topic_expand(cfg->sinks[0].kafka.topic_pattern, "shop", "main", "shopdb",
+	topic = trib_topic_expand(trib_kafka_conf_of(&cfg->sinks[0])->topic_pattern, "shop", "main", "shopdb",
 							  "public", "orders");
 	assert_string_equal(topic, "prod.shop.public.orders.cost$");
 	free(topic);
@@ -604,8 +610,8 @@ dsn_file_reads_the_secret_and_registers_it_for_redaction(void **state)
 			 "  main: {type: postgres, dsn_file: \"%s\"}\n"
 			 STDOUT_SINK, path);
 	cfg = load_ok(yaml);
-	assert_string_equal(cfg->sources[0].pg.dsn, "host=db password=Sup3rSecret dbname=x");
-	assert_string_equal(cfg->checkpoint.dsn, cfg->sources[0].pg.dsn);
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->dsn, "host=db password=Sup3rSecret dbname=x");
+	assert_string_equal(cfg->checkpoint.dsn, trib_pg_source_conf_of(&cfg->sources[0])->dsn);
 	r = trib_log_redact("connecting with host=db password=Sup3rSecret dbname=x; pw Sup3rSecret");
 	assert_string_equal(r, "connecting with ***; pw ***");
 	free(r);
@@ -646,9 +652,9 @@ secret_file_trailing_crlf_is_removed_once(void **state)
 			 "      sasl.username: svc\n"
 			 "      sasl.password_file: %s\n", path);
 	cfg = load_ok(yaml);
-	assert_string_equal(trib_kvlist_get(&cfg->sinks[0].kafka.properties, "sasl.password"),
+	assert_string_equal(trib_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties, "sasl.password"),
 						"line1\nline2");
-	assert_null(trib_kvlist_get(&cfg->sinks[0].kafka.properties, "sasl.password_file"));
+	assert_null(trib_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties, "sasl.password_file"));
 	trib_config_free(cfg);
 }
 

@@ -14,9 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "hex.h"
 #include "keys.h"
 #include "mask_hash.h"
-#include "textcodec.h"
 
 typedef struct rfc4231_case
 {
@@ -106,14 +107,14 @@ hash_of(const trib_key *k, const char *ctx, const char *value,
 	char		err[256];
 	char	   *out = NULL;
 	size_t		n = 0;
-	trib_hasher *h = trib_hasher_new(k, ctx, strlen(ctx), enc, max_chars, err,
-									 sizeof(err));
+	trib_hash  *h = trib_hash_new(k, ctx, strlen(ctx), enc, max_chars, err,
+								   sizeof(err));
 
 	if (h == NULL)
 		fail_msg("%s", err);
-	assert_true(trib_hasher_apply(h, value, strlen(value), &out, &n, err, sizeof(err)));
+	assert_true(trib_hash_apply(h, value, strlen(value), &out, &n, err, sizeof(err)));
 	assert_int_equal(n, strlen(out));
-	trib_hasher_free(h);
+	trib_hash_free(h);
 	return out;
 }
 
@@ -242,11 +243,11 @@ test_hash_errors(void **state)
 
 	(void) state;
 	assert_non_null(k);
-	assert_null(trib_hasher_new(k, "c", 1, TRIB_HASH_HEX, 0, err, sizeof(err)));
+	assert_null(trib_hash_new(k, "c", 1, TRIB_HASH_HEX, 0, err, sizeof(err)));
 	assert_string_equal(err, "key from key file /run/k is 15 bytes; hash (HMAC-SHA256) "
 						"needs 16 to 1024 bytes");
 	memset(ctx, 'x', sizeof(ctx));
-	assert_null(trib_hasher_new(good, ctx, sizeof(ctx), TRIB_HASH_HEX, 0, err, sizeof(err)));
+	assert_null(trib_hash_new(good, ctx, sizeof(ctx), TRIB_HASH_HEX, 0, err, sizeof(err)));
 	assert_non_null(strstr(err, "context"));
 	assert_true(trib_hash_encoding_parse("base64url", &e, err, sizeof(err)));
 	assert_int_equal(e, TRIB_HASH_BASE64URL);

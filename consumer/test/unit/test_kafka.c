@@ -40,6 +40,7 @@
 #include <librdkafka/rdkafka.h>
 #include <yajl/yajl_tree.h>
 
+#include "ack_tracker.h"
 #include "event.h"
 #include "kafka_mock.h"
 #include "sink.h"
@@ -95,19 +96,21 @@ mock_topic(trib_kafka_mock *m, const char *topic, int partitions, int replicatio
 		fail_msg("%s", err);
 }
 
-/* Options for a sink on this cluster. */
+/* Timeouts of every sink in these tests. */
+static const trib_kafka_tuning TUNING = {.timeout_ms = 10000, .close_timeout_ms = 5000};
+
+/* Settings for a sink on this cluster. */
 static void
-opts_for(trib_kafka_opts *o, const char *bootstrap)
+opts_for(trib_kafka_conf *o, const char *bootstrap)
 {
-	trib_kafka_opts_init(o);
-	o->bootstrap_servers = bootstrap;
-	o->timeout_ms = 10000;
-	o->close_timeout_ms = 5000;
+	trib_kafka_conf_init(o);
+	o->bootstrap_servers = (char *) bootstrap;
 }
 
-/* Open a sink or fail. */
+/* Open a sink with these tunings or fail. */
 static void
-sink_open(trib_sink *sink, acks *a, const trib_kafka_opts *o)
+sink_open_tuned(trib_sink *sink, acks *a, const trib_kafka_conf *o,
+				const trib_kafka_tuning *t)
 {
 	char		err[512];
 
@@ -115,8 +118,15 @@ sink_open(trib_sink *sink, acks *a, const trib_kafka_opts *o)
 	sink->name = "kafka-test";
 	sink->ack = on_ack;
 	sink->ack_arg = a;
-	if (!trib_kafka_open(sink, o, err, sizeof(err)))
+	if (!trib_kafka_open(sink, o, t, err, sizeof(err)))
 		fail_msg("open: %s", err);
+}
+
+/* Open a sink or fail. */
+static void
+sink_open(trib_sink *sink, acks *a, const trib_kafka_conf *o)
+{
+	sink_open_tuned(sink, a, o, &TUNING);
 }
 
 /* Event i: key {"id":key}, its own transaction at commit_lsn 0x1000+i. */
@@ -371,7 +381,7 @@ serve(trib_sink *sink, int ms)
 static void
 test_tracker_low_watermark(void **state)
 {
-	trib_kafka_tracker *t = trib_kafka_tracker_new(4);
+	trib_ack_tracker *t = trib_ack_tracker_new(4);
 	const trib_position *out;
 	uint64_t	n[5];
 
@@ -380,26 +390,26 @@ test_tracker_low_watermark(void **state)
 	{
 		trib_position p = {.commit_lsn = 100 + (uint64_t) i};
 
-		n[i] = trib_kafka_tracker_push(t, &p);
-		trib_kafka_tracker_add(t, n[i]);
-		trib_kafka_tracker_seal(t, n[i]);
+		n[i] = trib_ack_tracker_push(t, &p);
+		trib_ack_tracker_add(t, n[i]);
+		trib_ack_tracker_seal(t, n[i]);
 	}
-	trib_kafka_tracker_done(t, n[2]);
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	trib_kafka_tracker_done(t, n[0]);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[2]);
+	assert_false(trib_ack_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[0]);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_int_equal(out->commit_lsn, 100);
-	trib_kafka_tracker_done(t, n[1]);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[1]);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_int_equal(out->commit_lsn, 102);
-	trib_kafka_tracker_done(t, n[4]);
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	assert_int_equal(trib_kafka_tracker_in_flight(t), 2);
-	trib_kafka_tracker_done(t, n[3]);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n[4]);
+	assert_false(trib_ack_tracker_advance(t, &out));
+	assert_int_equal(trib_ack_tracker_in_flight(t), 2);
+	trib_ack_tracker_done(t, n[3]);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_int_equal(out->commit_lsn, 104);
-	assert_int_equal(trib_kafka_tracker_in_flight(t), 0);
-	trib_kafka_tracker_free(t);
+	assert_int_equal(trib_ack_tracker_in_flight(t), 0);
+	trib_ack_tracker_free(t);
 }
 
 /* An event with two records (delete + tombstone) is complete only when
@@ -407,23 +417,23 @@ test_tracker_low_watermark(void **state)
 static void
 test_tracker_multi_record_and_seal(void **state)
 {
-	trib_kafka_tracker *t = trib_kafka_tracker_new(1);
+	trib_ack_tracker *t = trib_ack_tracker_new(1);
 	const trib_position *out;
 	trib_position p = {.commit_lsn = 7, .opaque = "{\"gtid\":\"x:1\"}"};
-	uint64_t	n = trib_kafka_tracker_push(t, &p);
+	uint64_t	n = trib_ack_tracker_push(t, &p);
 
 	(void) state;
-	trib_kafka_tracker_add(t, n);
-	trib_kafka_tracker_done(t, n);	/* delete delivered before the tombstone
+	trib_ack_tracker_add(t, n);
+	trib_ack_tracker_done(t, n);	/* delete delivered before the tombstone
 									 * is even enqueued */
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	trib_kafka_tracker_add(t, n);
-	trib_kafka_tracker_seal(t, n);
-	assert_false(trib_kafka_tracker_advance(t, &out));
-	trib_kafka_tracker_done(t, n);
-	assert_true(trib_kafka_tracker_advance(t, &out));
+	assert_false(trib_ack_tracker_advance(t, &out));
+	trib_ack_tracker_add(t, n);
+	trib_ack_tracker_seal(t, n);
+	assert_false(trib_ack_tracker_advance(t, &out));
+	trib_ack_tracker_done(t, n);
+	assert_true(trib_ack_tracker_advance(t, &out));
 	assert_string_equal(out->opaque, "{\"gtid\":\"x:1\"}");
-	trib_kafka_tracker_free(t);
+	trib_ack_tracker_free(t);
 }
 
 /* 100000 events completed in a scrambled order while the ring grows:
@@ -434,7 +444,7 @@ test_tracker_scrambled_growth(void **state)
 	enum
 	{
 	N = 100000};
-	trib_kafka_tracker *t = trib_kafka_tracker_new(2);
+	trib_ack_tracker *t = trib_ack_tracker_new(2);
 	uint64_t   *order = malloc(N * sizeof(uint64_t));
 	uint64_t	last = 0;
 	uint64_t	nacks = 0;
@@ -444,10 +454,10 @@ test_tracker_scrambled_growth(void **state)
 	for (uint64_t i = 0; i < N; i++)
 	{
 		trib_position p = {.commit_lsn = i + 1};
-		uint64_t	n = trib_kafka_tracker_push(t, &p);
+		uint64_t	n = trib_ack_tracker_push(t, &p);
 
-		trib_kafka_tracker_add(t, n);
-		trib_kafka_tracker_seal(t, n);
+		trib_ack_tracker_add(t, n);
+		trib_ack_tracker_seal(t, n);
 		order[i] = n;
 	}
 	for (uint64_t i = N - 1; i > 0; i--)
@@ -465,8 +475,8 @@ test_tracker_scrambled_growth(void **state)
 	{
 		const trib_position *out;
 
-		trib_kafka_tracker_done(t, order[i]);
-		if (trib_kafka_tracker_advance(t, &out))
+		trib_ack_tracker_done(t, order[i]);
+		if (trib_ack_tracker_advance(t, &out))
 		{
 			assert_true(out->commit_lsn > last);
 			last = out->commit_lsn;
@@ -475,9 +485,9 @@ test_tracker_scrambled_growth(void **state)
 	}
 	assert_int_equal(last, N);
 	assert_true(nacks >= 1);
-	assert_int_equal(trib_kafka_tracker_in_flight(t), 0);
+	assert_int_equal(trib_ack_tracker_in_flight(t), 0);
 	free(order);
-	trib_kafka_tracker_free(t);
+	trib_ack_tracker_free(t);
 }
 
 /* Secret-looking property names. */
@@ -508,7 +518,7 @@ test_produce_exactly_n_in_order(void **state)
 	N = 2000};
 	trib_kafka_mock *m = mock_start(3);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	trib_kafka_stats st;
@@ -548,7 +558,7 @@ test_delete_tombstones_produced(void **state)
 {
 	trib_kafka_mock *m = mock_start(1);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
@@ -585,7 +595,7 @@ test_acks_in_order_when_deliveries_are_not(void **state)
 	trib_kafka_mock *m = mock_start(2);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	trib_kafka_stats st;
@@ -647,12 +657,12 @@ broker_down_then_up(bool transactional)
 	trib_kafka_mock *m = mock_start(3);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
 	char		err[512];
-	trib_kafka_prop props[] = {
+	trib_kv		props[] = {
 		{"reconnect.backoff.ms", "20"},
 		{"reconnect.backoff.max.ms", "200"},
 	};
@@ -665,8 +675,8 @@ broker_down_then_up(bool transactional)
 	rd_kafka_mock_partition_set_leader(mc, TRIB_KAFKA_CHECKPOINT_TOPIC, 0, 1);
 	rd_kafka_mock_coordinator_set(mc, "transaction", "tributary-test-down", 1);
 	opts_for(&o, bs);
-	o.properties = props;
-	o.nproperties = 2;
+	o.properties.items = props;
+	o.properties.count = 2;
 	o.transactional = transactional;
 	o.transactional_id = "tributary-test-down";
 	sink_open(&sink, &a, &o);
@@ -731,7 +741,7 @@ test_flush_timeout_while_down_is_not_a_failure(void **state)
 	trib_kafka_mock *m = mock_start(1);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512] = "";
@@ -775,18 +785,18 @@ test_retriable_errors_exactly_n(void **state)
 	trib_kafka_mock *m = mock_start(3);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
 	char		err[512];
-	trib_kafka_prop props[] = {{"retry.backoff.ms", "10"}};
+	trib_kv		props[] = {{"retry.backoff.ms", "10"}};
 
 	(void) state;
 	mock_topic(m, TOPIC, 3, 3);
 	opts_for(&o, bs);
-	o.properties = props;
-	o.nproperties = 1;
+	o.properties.items = props;
+	o.properties.count = 1;
 	sink_open(&sink, &a, &o);
 	write_ev(&sink, 0, 0);
 	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
@@ -833,12 +843,12 @@ lost_responses(bool transactional)
 	trib_kafka_mock *m = mock_start(1);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
 	char		err[512];
-	trib_kafka_prop props[] = {
+	trib_kv		props[] = {
 		{"socket.timeout.ms", "500"},
 		{"request.timeout.ms", "500"},
 		{"retry.backoff.ms", "10"},
@@ -847,8 +857,8 @@ lost_responses(bool transactional)
 	mock_topic(m, TOPIC, 2, 1);
 	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
 	opts_for(&o, bs);
-	o.properties = props;
-	o.nproperties = 3;
+	o.properties.items = props;
+	o.properties.count = 3;
 	o.transactional = transactional;
 	o.transactional_id = "tributary-test-lost";
 	sink_open(&sink, &a, &o);
@@ -903,7 +913,7 @@ test_permanent_error_fails_without_ack(void **state)
 	trib_kafka_mock *m = mock_start(1);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512];
@@ -942,7 +952,7 @@ test_poll_reports_failure_while_idle(void **state)
 	trib_kafka_mock *m = mock_start(1);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512] = "";
@@ -978,7 +988,7 @@ test_poll_reports_failure_while_idle(void **state)
 static void
 test_embedded_cluster(void **state)
 {
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512];
@@ -999,7 +1009,7 @@ test_embedded_cluster(void **state)
 static void
 test_checkpoint_topic_created(void **state)
 {
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512];
@@ -1024,7 +1034,7 @@ test_transaction_commit_and_checkpoint(void **state)
 {
 	trib_kafka_mock *m = mock_start(1);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
@@ -1090,7 +1100,7 @@ static void
 test_checkpoint_keeps_opaque_position(void **state)
 {
 	trib_kafka_mock *m = mock_start(1);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512];
@@ -1142,8 +1152,8 @@ test_checkpoint_found_behind_other_keys(void **state)
 {
 	trib_kafka_mock *m = mock_start(1);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
-	trib_kafka_opts o2;
+	trib_kafka_conf o;
+	trib_kafka_conf o2;
 	trib_sink	sink;
 	trib_sink	other;
 	acks		a = {0};
@@ -1190,7 +1200,7 @@ test_transaction_abort(void **state)
 {
 	trib_kafka_mock *m = mock_start(1);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
@@ -1245,7 +1255,7 @@ test_transaction_commit_failure_aborts(void **state)
 	trib_kafka_mock *m = mock_start(1);
 	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
 	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	char		err[512];
@@ -1292,36 +1302,36 @@ test_transaction_commit_failure_aborts(void **state)
 static void
 test_bad_options(void **state)
 {
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink = {0};
 	char		err[512];
 
 	(void) state;
-	trib_kafka_opts_init(&o);
-	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	trib_kafka_conf_init(&o);
+	assert_false(trib_kafka_open(&sink, &o, &TUNING, err, sizeof(err)));
 	assert_non_null(strstr(err, "bootstrap_servers"));
 
 	o.bootstrap_servers = "embedded";
 	o.transactional = true;
-	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_false(trib_kafka_open(&sink, &o, &TUNING, err, sizeof(err)));
 	assert_non_null(strstr(err, "transactional_id"));
 
 	/* a failed open leaves nothing behind */
 	o.transactional = false;
 	o.topic_pattern = "${prefix}/${table}";
-	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_false(trib_kafka_open(&sink, &o, &TUNING, err, sizeof(err)));
 	assert_non_null(strstr(err, "not allowed"));
 	assert_null(sink.state);
 
 	o.topic_pattern = NULL;
 	o.bootstrap_servers = "embedded:99";
-	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_false(trib_kafka_open(&sink, &o, &TUNING, err, sizeof(err)));
 	assert_non_null(strstr(err, "1 to 16 brokers"));
 	assert_null(sink.state);
 
-	/* ops->open without staged options */
+	/* ops->open without a configuration */
 	assert_false(trib_sink_kafka_ops.open(&sink, NULL, err, sizeof(err)));
-	assert_non_null(strstr(err, "trib_kafka_set_opts"));
+	assert_non_null(strstr(err, "no configuration"));
 }
 
 /* Captured log lines. */
@@ -1349,35 +1359,36 @@ on_log(void *arg, int level, const char *msg)
 static void
 test_secrets_never_logged(void **state)
 {
-	trib_kafka_opts o;
+	trib_kafka_conf o;
 	trib_sink	sink;
 	acks		a = {0};
 	logcap		cap = {0};
 	char		err[512];
-	trib_kafka_prop props[] = {
+	trib_kv		props[] = {
 		{"sasl.username", "alice"},
-		{"sasl.password", SECRET},
+		{"sasl.password", (char *) SECRET},
 		{"debug", "conf,generic,broker"},
 	};
-	trib_kafka_prop bad[] = {{"my.secret.thing", SECRET}};
+	trib_kv		bad[] = {{"my.secret.thing", (char *) SECRET}};
+	trib_kafka_tuning tuning = TUNING;
 
 	(void) state;
 	opts_for(&o, "embedded");
-	o.properties = props;
-	o.nproperties = 3;
-	o.log = on_log;
-	o.log_arg = &cap;
-	sink_open(&sink, &a, &o);
+	o.properties.items = props;
+	o.properties.count = 3;
+	tuning.log = on_log;
+	tuning.log_arg = &cap;
+	sink_open_tuned(&sink, &a, &o, &tuning);
 	write_ev(&sink, 0, 1);
 	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
 	sink.ops->close(&sink);
 	assert_true(cap.lines > 0);
 	assert_false(cap.leaked);
 
-	o.properties = bad;
-	o.nproperties = 1;
+	o.properties.items = bad;
+	o.properties.count = 1;
 	memset(&sink, 0, sizeof(sink));
-	assert_false(trib_kafka_open(&sink, &o, err, sizeof(err)));
+	assert_false(trib_kafka_open(&sink, &o, &TUNING, err, sizeof(err)));
 	assert_null(strstr(err, SECRET));
 	assert_non_null(strstr(err, "my.secret.thing"));
 	assert_false(cap.leaked);

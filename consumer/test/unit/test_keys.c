@@ -16,9 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base64.h"
+#include "hex.h"
 #include "keys.h"
 #include "log.h"
-#include "textcodec.h"
 
 static char tmpdir[] = "/tmp/trib-test-keys.XXXXXX";
 
@@ -122,10 +123,10 @@ test_hex(void **state)
 	assert_string_equal(enc, "00abcdff");
 	assert_false(trib_hex_decode("abc", 3, out, &n));
 	assert_false(trib_hex_decode("0g", 2, out, &n));
-	assert_true(trib_is_hex("0aF9", 4));
-	assert_false(trib_is_hex("", 0));
-	assert_false(trib_is_hex("abc", 3));
-	assert_false(trib_is_hex("ab=", 3));
+	assert_true(trib_hex_valid("0aF9", 4));
+	assert_false(trib_hex_valid("", 0));
+	assert_false(trib_hex_valid("abc", 3));
+	assert_false(trib_hex_valid("ab=", 3));
 }
 
 #define HEX32 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"

@@ -15,6 +15,10 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "kafka_conf.h"
+#include "pg_source_conf.h"
+#include "sink_file_conf.h"
+#include "sink_postgres_conf.h"
 #include "legacy.h"
 
 #define STEP(name, type, order, extra, cols) \
@@ -95,17 +99,17 @@ test_translation_and_order(void **state)
 		if (!trib_config_load_buffer("gen", lg->steps[i].config, strlen(lg->steps[i].config),
 									 &cfg, err, sizeof(err)))
 			fail_msg("step %zu: %s\n%s", i, err, lg->steps[i].config);
-		assert_int_equal(cfg->sources[0].pg.snapshot, TRIB_SNAPSHOT_ONLY);
-		assert_int_equal(cfg->sinks[0].type, TRIB_SINK_POSTGRES);
-		assert_true(cfg->sinks[0].postgres.create_tables);
+		assert_int_equal(trib_pg_source_conf_of(&cfg->sources[0])->snapshot, TRIB_SNAPSHOT_ONLY);
+		assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_postgres);
+		assert_true(trib_pgsink_conf_of(&cfg->sinks[0])->create_tables);
 		assert_int_equal(cfg->checkpoint.store, TRIB_CHECKPOINT_FILE);
 		assert_non_null(strstr(cfg->checkpoint.path, "/state/old-"));
 		if (i == 0)
 		{
 			assert_int_equal(cfg->nrules, 0);
-			assert_int_equal(cfg->sources[0].pg.include_tables.count, 2);
-			assert_string_equal(cfg->sources[0].pg.include_tables.items[0], "public.countries");
-			assert_string_equal(cfg->sources[0].pg.include_tables.items[1], "crm.regions");
+			assert_int_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.count, 2);
+			assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.items[0], "public.countries");
+			assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.items[1], "crm.regions");
 		}
 		if (i == 1)
 		{
@@ -230,12 +234,12 @@ the_tools_example_translates_into_an_in_place_substitute(void **state)
 	assert_non_null(strstr(lg->steps[0].source, "password='***'"));
 	cfg = native(lg, 0);
 	/* the bare name on the URI's server, its other settings kept */
-	assert_string_equal(cfg->sources[0].pg.dsn,
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->dsn,
 						"user='app' password='s3cret' host='db.internal' port='6432' "
 						"sslmode='require' dbname='financial_data_clean'");
-	assert_string_equal(cfg->sinks[0].postgres.dsn, cfg->sources[0].pg.dsn);
-	assert_string_equal(cfg->sinks[0].postgres.schema, "public");
-	assert_string_equal(cfg->sources[0].pg.include_tables.items[0], "public.customers");
+	assert_string_equal(trib_pgsink_conf_of(&cfg->sinks[0])->dsn, trib_pg_source_conf_of(&cfg->sources[0])->dsn);
+	assert_string_equal(trib_pgsink_conf_of(&cfg->sinks[0])->schema, "public");
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.items[0], "public.customers");
 	assert_int_equal(cfg->nrules, 1);
 	assert_int_equal(cfg->rules[0].type, TRIB_RULE_SUBSTITUTE);
 	assert_string_equal(cfg->rules[0].kind, "username");
@@ -281,9 +285,9 @@ fields_may_sit_under_a_fields_key(void **state)
 	/* a field called "fields" */
 	assert_string_equal(cfg->rules[2].fields.items[0], "fields");
 	assert_string_equal(cfg->rules[2].tables.items[0], "public.notes");
-	assert_string_equal(cfg->sources[0].pg.include_tables.items[2], "public.weird$table");
-	assert_string_equal(cfg->sources[0].pg.dsn, "dbname='prod'");
-	assert_string_equal(cfg->sinks[0].postgres.dsn, "dbname='staging'");
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.items[2], "public.weird$table");
+	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->dsn, "dbname='prod'");
+	assert_string_equal(trib_pgsink_conf_of(&cfg->sinks[0])->dsn, "dbname='staging'");
 	trib_config_free(cfg);
 	trib_legacy_free(lg);
 }
@@ -308,8 +312,8 @@ faker_names_and_the_default_key_reach_every_keyed_strategy(void **state)
 	setenv("OWN_KEY", "ffeeddccbbaa99887766554433221100", 1);
 	cfg = native(lg, 0);
 	assert_false(lg->steps[0].in_place);
-	assert_string_equal(cfg->sinks[0].postgres.dsn, "host='b' port='5433' dbname='staging'");
-	assert_string_equal(cfg->sinks[0].postgres.schema, "crm");
+	assert_string_equal(trib_pgsink_conf_of(&cfg->sinks[0])->dsn, "host='b' port='5433' dbname='staging'");
+	assert_string_equal(trib_pgsink_conf_of(&cfg->sinks[0])->schema, "crm");
 	assert_string_equal(cfg->rules[0].kind, "phone_number");
 	assert_string_equal(cfg->rules[0].key, "00112233445566778899aabbccddeeff");
 	assert_string_equal(cfg->rules[1].key, "00112233445566778899aabbccddeeff");

@@ -336,14 +336,14 @@ level_names_parse_and_print(void **state)
 	assert_string_equal(trib_log_level_name(TRIB_LOG_INFO), "info");
 }
 
-/* trib_redact_conninfo(in) must give `want`. */
+/* trib_log_redact_conninfo(in) must give `want`. */
 static void
 expect_redacted(const char *in, const char *want)
 {
-	char	   *got = trib_redact_conninfo(in);
+	char	   *got = trib_log_redact_conninfo(in);
 
 	if (strcmp(got, want) != 0)
-		fail_msg("trib_redact_conninfo(\"%s\")\n  got      \"%s\"\n  expected \"%s\"",
+		fail_msg("trib_log_redact_conninfo(\"%s\")\n  got      \"%s\"\n  expected \"%s\"",
 				 in, got, want);
 	free(got);
 }

@@ -242,8 +242,8 @@ test_pairs_in_column_order(void **state)
 static void
 test_bound_value(void **state)
 {
-	trib_mval	v = {TRIB_J_NUMBER, "12.50", 5, "numeric(5,2)"};
-	trib_mval	o = {TRIB_J_OBJECT, "{\"a\":[1,2]}", 11, "jsonb"};
+	trib_jvalue	v = {TRIB_J_NUMBER, "12.50", 5, "numeric(5,2)"};
+	trib_jvalue	o = {TRIB_J_OBJECT, "{\"a\":[1,2]}", 11, "jsonb"};
 
 	(void) state;
 	trib_lua_bind_value(T, "amount", &v);

@@ -215,7 +215,7 @@ test_concurrent_updates_lose_nothing(void **state)
 	int			i;
 
 	(void) state;
-	assert_true(trib_std_metrics_register(reg, &std));
+	assert_true(trib_metrics_register_std(reg, &std));
 	w.counter = trib_metric_get(std.sink_events, "kafka");
 	w.gauge = trib_metric_get(std.queue_depth, "main");
 	w.hist = trib_metric_get(std.ack_latency, "kafka");
@@ -238,9 +238,9 @@ test_std_metrics_render(void **state)
 	char	   *text;
 
 	(void) state;
-	assert_true(trib_std_metrics_register(reg, &std));
+	assert_true(trib_metrics_register_std(reg, &std));
 	/* registering twice finds the same families */
-	assert_true(trib_std_metrics_register(reg, &std));
+	assert_true(trib_metrics_register_std(reg, &std));
 	trib_metric_observe(trib_metric_get(std.ack_latency, "pg"), 0.003);
 	trib_metric_set(trib_metric_get(std.checkpoint_lsn, "pg1"), (double) 0x16B3748);
 	text = render(reg);

@@ -291,6 +291,70 @@ test_spills_past_the_budget(void **state)
 	rig_free(r);
 }
 
+/*
+ * A prepared transaction on a table with json/jsonb columns: its events
+ * carry the plugin's JSON null lists (json_nulls, old_json_nulls), which
+ * must come out of the stage as they went in, from memory and from a
+ * spill file alike.
+ */
+static const char *const PREPARED_726_JSON_NULLS[] = {
+	BEGIN_PREPARE_726,
+	"{\"kind\":\"relation\",\"xid\":726,\"commit_lsn\":\"0/1531E70\",\"ts\":\"2026-12-03T16:38:26.385598Z\",\"lsn\":\"0/1531DA0\",\"relid\":16390,\"schema\":\"public\",\"table\":\"docs\",\"replica_identity\":\"full\",\"columns\":[{\"name\":\"id\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"doc\",\"type\":\"jsonb\",\"type_oid\":3802,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":true},{\"name\":\"tags\",\"type\":\"jsonb[]\",\"type_oid\":3807,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":true}],\"primary_key\":[\"id\"],\"identity_key\":[\"id\",\"doc\",\"tags\"]}",
+	"{\"kind\":\"insert\",\"xid\":726,\"commit_lsn\":\"0/1531E70\",\"ts\":\"2026-12-03T16:38:26.385598Z\",\"lsn\":\"0/1531DA0\",\"seq\":0,\"schema\":\"public\",\"table\":\"docs\",\"new\":{\"id\":1,\"doc\":null,\"tags\":[null,{\"a\":1},null]},\"json_nulls\":[\"doc\",[\"tags\",2]]}",
+	"{\"kind\":\"update\",\"xid\":726,\"commit_lsn\":\"0/1531E70\",\"ts\":\"2026-12-03T16:38:26.385598Z\",\"lsn\":\"0/1531E20\",\"seq\":1,\"schema\":\"public\",\"table\":\"docs\",\"old\":{\"id\":1,\"doc\":null,\"tags\":[null,{\"a\":1},null]},\"new\":{\"id\":1,\"doc\":{\"a\":1},\"tags\":[null]},\"json_nulls\":[[\"tags\",0]],\"old_json_nulls\":[\"doc\",[\"tags\",2]]}",
+	PREPARE_726,
+	NULL
+};
+
+/* Pop the next event of a delivered transaction (skipping the relation
+ * and begin_prepare records before it). */
+static trib_pgrec *
+pop_event(rig *r)
+{
+	trib_pgrec *rec;
+
+	for (;;)
+	{
+		assert_int_equal(trib_pgprep_pop(r->h, &rec, r->err, sizeof(r->err)), 1);
+		if (rec->ev)
+			return rec;
+		trib_pgrec_free(rec);
+	}
+}
+
+static void
+test_json_null_lists_survive_holding(void **state)
+{
+	/* a budget that holds everything, and one that spills every event */
+	size_t		budgets[] = {1 << 20, 1};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++)
+	{
+		rig		   *r = rig_new(budgets[i]);
+		trib_pgrec *rec;
+
+		feed_all(r, PREPARED_726_JSON_NULLS);
+		assert_int_equal(files_in(r), budgets[i] == 1 ? 1 : 0);
+		assert_true(feed(r, COMMIT_PREPARED_726));
+		rec = pop_event(r);
+		assert_int_equal(rec->ev->op, TRIB_OP_CREATE);
+		assert_non_null(rec->ev->after_json_nulls);
+		assert_string_equal(rec->ev->after_json_nulls, "[\"doc\",[\"tags\",2]]");
+		assert_null(rec->ev->before_json_nulls);
+		trib_pgrec_free(rec);
+		rec = pop_event(r);
+		assert_int_equal(rec->ev->op, TRIB_OP_UPDATE);
+		assert_non_null(rec->ev->after_json_nulls);
+		assert_non_null(rec->ev->before_json_nulls);
+		assert_string_equal(rec->ev->after_json_nulls, "[[\"tags\",0]]");
+		assert_string_equal(rec->ev->before_json_nulls, "[\"doc\",[\"tags\",2]]");
+		trib_pgrec_free(rec);
+		assert_string_equal(drain(r), "commit_prepared 15321F8\n");
+		rig_free(r);
+	}
+}
+
 /* After a restart the server sends again what was delivered: the resume
  * point drops it, in a prepared transaction too, seq by seq. */
 static void
@@ -478,6 +542,7 @@ main(void)
 		cmocka_unit_test(test_commit_prepared_carries_prepare_lsn),
 		cmocka_unit_test(test_rollback_prepared_drops_it),
 		cmocka_unit_test(test_spills_past_the_budget),
+		cmocka_unit_test(test_json_null_lists_survive_holding),
 		cmocka_unit_test(test_resume_filter),
 		cmocka_unit_test(test_reset_keeps_what_is_being_delivered),
 		cmocka_unit_test(test_reset_keeps_the_floor_until_sent_again),

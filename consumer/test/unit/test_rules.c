@@ -1,5 +1,5 @@
 /*
- * test_rules.c: transform rules (rules.c, config_rules.c, jsondoc.c).
+ * test_rules.c: transform rules (rules.c, rules_conf.c, jsondoc.c).
  *
  * Each test loads a real pipeline YAML with trib_config_load_buffer, runs
  * events through trib_rules_apply and checks the row images, key, topic,
@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "jpath.h"
 #include "jsondoc.h"
 #include "rules.h"
 
@@ -184,6 +185,109 @@ test_partial(void **state)
 	assert_non_null(strstr(ev->after, "\"email\":\"*******@corp.example\""));
 	trib_event_free(ev);
 	unload(&f);
+}
+
+/*
+ * The exact output of redact and partial, value kind by value kind: every
+ * scalar kind, null, empty and multi-byte strings, nested objects and
+ * arrays, too-short values, e-mails with and without '@', and the key.
+ */
+/* One insert (after, key) through one rule kept, with this output. */
+static void
+assert_rule_output(const char *rule, const char *after, const char *key,
+				   const char *want_after, const char *want_key)
+{
+	fixture		f = {0};
+	char		yaml[512];
+	trib_event *ev = mkev(TRIB_OP_CREATE, "t", NULL, after, key);
+
+	snprintf(yaml, sizeof(yaml), "transforms:\n  - %s\n", rule);
+	load(&f, yaml);
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->after, want_after);
+	if (want_key != NULL)
+		assert_string_equal(ev->key, want_key);
+	trib_event_free(ev);
+	unload(&f);
+}
+
+static void
+test_redact_output_by_value_kind(void **state)
+{
+	static const char *row = "{\"s\":\"Jos\xc3\xa9\",\"n\":12.50,\"b\":true,\"z\":null,\"e\":\"\","
+		"\"o\":{\"x\":\"ab\",\"y\":[1,null,false],\"w\":{\"v\":\"\xc3\xbc\"}},\"a\":[\"xy\",{\"k\":\"l\"}]}";
+	static const struct
+	{
+		const char *rule;
+		const char *after;
+		const char *key;
+	}			cases[] = {
+		{"{type: redact, fields: [s, n, b, z, e, o, a]}",
+			"{\"s\":\"****\",\"n\":\"*****\",\"b\":\"****\",\"z\":null,\"e\":\"\","
+			"\"o\":{\"x\":\"**\",\"y\":[\"*\",null,\"*****\"],\"w\":{\"v\":\"*\"}},\"a\":[\"**\",{\"k\":\"*\"}]}",
+		"{\"s\":\"****\",\"n\":\"*****\"}"},
+		{"{type: redact, fields: [s, n, b, z, e, o, a], length: 3, mask_char: \"\xe2\x80\xa2\"}",
+			"{\"s\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\",\"n\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\","
+			"\"b\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\",\"z\":null,\"e\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\","
+			"\"o\":{\"x\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\",\"y\":[\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\",null,"
+			"\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\"],\"w\":{\"v\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\"}},"
+			"\"a\":[\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\",{\"k\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\"}]}",
+		"{\"s\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\",\"n\":\"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\"}"},
+		{"{type: redact, fields: [s, z, o, a], with: value, value: R}",
+			"{\"s\":\"R\",\"n\":12.50,\"b\":true,\"z\":\"R\",\"e\":\"\",\"o\":\"R\",\"a\":\"R\"}",
+		"{\"s\":\"R\",\"n\":12.50}"},
+		{"{type: redact, fields: [s, o, \"o.x\"], with: \"null\"}",
+			"{\"s\":null,\"n\":12.50,\"b\":true,\"z\":null,\"e\":\"\",\"o\":null,"
+			"\"a\":[\"xy\",{\"k\":\"l\"}]}",
+		"{\"s\":null,\"n\":12.50}"},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_rule_output(cases[i].rule, row, "{\"s\":\"Jos\xc3\xa9\",\"n\":12.50}",
+						   cases[i].after, cases[i].key);
+}
+
+static void
+test_partial_output_by_value_kind(void **state)
+{
+	static const struct
+	{
+		const char *rule;
+		const char *after_in;
+		const char *after_out;
+	}			cases[] = {
+		/* too short to keep 2 + 2 and hide something: all masked */
+		{"{type: partial, fields: [a, b, c, d, e, f, g], keep_first: 2, keep_last: 2}",
+			"{\"a\":\"abcd\",\"b\":\"abcde\",\"c\":\"Zo\xc3\xab \xc3\x91" "and\xc3\xba\",\"d\":1234567,"
+			"\"e\":true,\"f\":null,\"g\":\"\"}",
+			"{\"a\":\"****\",\"b\":\"ab*de\",\"c\":\"Zo*****d\xc3\xba\",\"d\":\"12***67\","
+		"\"e\":\"****\",\"f\":null,\"g\":\"\"}"},
+		/* the local part is masked whole; without '@', keep_last applies */
+		{"{type: partial, fields: [a, b, c, d], keep_email_domain: true, keep_last: 2, mask_char: \"#\"}",
+			"{\"a\":\"alice.smith@corp.example.com\",\"b\":\"a@b@c.org\",\"c\":\"no-at-sign\",\"d\":\"@x\"}",
+		"{\"a\":\"###########@corp.example.com\",\"b\":\"###@c.org\",\"c\":\"########gn\",\"d\":\"@x\"}"},
+		/* nested paths and array elements */
+		{"{type: partial, fields: [m.card, l.n], keep_last: 4}",
+			"{\"m\":{\"card\":\"4111111111111234\"},\"l\":[{\"n\":\"123456\"},{\"n\":7}]}",
+		"{\"m\":{\"card\":\"************1234\"},\"l\":[{\"n\":\"**3456\"},{\"n\":\"*\"}]}"},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_rule_output(cases[i].rule, cases[i].after_in, NULL, cases[i].after_out, NULL);
+	/* an object or array cannot be partially masked: a dead letter */
+	{
+		fixture		f = {0};
+		trib_event *ev = mkev(TRIB_OP_CREATE, "t", NULL, "{\"o\":{\"x\":\"secret\"}}", NULL);
+
+		load(&f, "dead_letter: dlq\ntransforms:\n  - {type: partial, name: p1, fields: [o], keep_last: 4}\n");
+		assert_int_equal(run(&f, ev), TRIB_VERDICT_DEAD_LETTER);
+		assert_string_equal(ev->error, "partial needs a string or number, not an object or "
+							"array (partial rule p1, field o)");
+		trib_event_free(ev);
+		unload(&f);
+	}
 }
 
 /* The documented hash input (mask_hash.h):
@@ -520,6 +624,37 @@ test_quality_unique_within_batch(void **state)
 	unload(&f);
 }
 
+/*
+ * A range check compares the value's decimal digits exactly, not as a
+ * long double: numerics wider than 19 significant digits are common
+ * (numeric(38,2) amounts), and a bound that differs only in the last
+ * digit must still decide.
+ */
+static void
+test_quality_range_is_exact_on_wide_numerics(void **state)
+{
+	fixture		f = {0};
+	trib_event *over = mkev(TRIB_OP_CREATE, "t", NULL, "{\"a\":12345678901234567890.5}", NULL);
+	trib_event *under = mkev(TRIB_OP_CREATE, "t", NULL, "{\"b\":12345678901234567890.4}", NULL);
+	trib_event *on = mkev(TRIB_OP_CREATE, "t", NULL,
+						  "{\"a\":12345678901234567890.4,\"b\":\"12345678901234567890.5\"}", NULL);
+
+	(void) state;
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: quality, name: a_max, fields: [a], check: range, max: 12345678901234567890.4}\n"
+		 "  - {type: quality, name: b_min, fields: [b], check: range, min: 12345678901234567890.5}\n");
+	assert_int_equal(run(&f, over), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(over->error, "quality rule a_max: field a is out of range");
+	assert_int_equal(run(&f, under), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(under->error, "quality rule b_min: field b is out of range");
+	/* the bounds themselves are in range (inclusive) */
+	assert_int_equal(run(&f, on), TRIB_VERDICT_KEEP);
+	trib_event_free(over);
+	trib_event_free(under);
+	trib_event_free(on);
+	unload(&f);
+}
+
 static void
 test_selection_by_source_and_glob(void **state)
 {
@@ -845,6 +980,8 @@ main(void)
 		cmocka_unit_test(test_redact_mask_keeps_length_in_characters),
 		cmocka_unit_test(test_redact_null_value_and_nested),
 		cmocka_unit_test(test_partial),
+		cmocka_unit_test(test_redact_output_by_value_kind),
+		cmocka_unit_test(test_partial_output_by_value_kind),
 		cmocka_unit_test(test_hash_deterministic_with_context_and_key_column),
 		cmocka_unit_test(test_hash_default_context_is_field_and_truncation),
 		cmocka_unit_test(test_drop_keep_rename_and_derived_relation),
@@ -855,6 +992,7 @@ main(void)
 		cmocka_unit_test(test_flatten_deletes),
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
+		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_aggregate),

@@ -24,11 +24,13 @@
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
+#include "config.h"
 #include "envelope.h"
 #include "event.h"
 #include "log.h"
 #include "sink.h"
 #include "sink_file.h"
+#include "sinks.h"
 #include "strbuf.h"
 
 static char dir[256];
@@ -517,6 +519,39 @@ test_files_are_private(void **state)
 	umask(old);
 }
 
+/* A sink opened from pipeline.yaml, as `run` opens it, creates its files
+ * with the configured mode. */
+static void
+test_configured_mode_applies(void **state)
+{
+	trib_sink	sink = {0};
+	acks		a = {0};
+	trib_config *cfg = NULL;
+	trib_strbuf yaml = {0};
+	char		err[1024];
+	mode_t		old = umask(022);
+
+	(void) state;
+	trib_strbuf_printf(&yaml, "pipeline: p\n"
+					   "sources:\n  main: {type: postgres, dsn: \"dbname=x\"}\n"
+					   "sinks:\n  out: {type: file, path: \"%s/cfg.jsonl\", mode: \"0640\"}\n"
+					   "checkpoint: {store: file, path: \"%s/ck\"}\n", dir, dir);
+	if (!trib_config_load_buffer("t.yaml", yaml.data, yaml.len, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	sink.ack = on_ack;
+	sink.ack_arg = &a;
+	if (!trib_sinks_open(&sink, &cfg->sinks[0], cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	write_range(&sink, 1, 2);
+	flush(&sink);
+	sink.ops->close(&sink);
+	assert_int_equal(mode_of("cfg.jsonl"), 0640);
+	assert_int_equal(mode_of("cfg.jsonl.pos"), 0640);
+	trib_config_free(cfg);
+	trib_strbuf_free(&yaml);
+	umask(old);
+}
+
 static void
 test_crash_right_after_rotation(void **state)
 {
@@ -793,6 +828,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_poll_reports_a_failed_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_are_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_configured_mode_applies, setup, teardown),
 	};
 
 	trib_log_set_level(TRIB_LOG_WARN);

@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "ff1.h"
+#include "hex.h"
 #include "keys.h"
 #include "mask_tokenize.h"
-#include "textcodec.h"
 
 /* The NIST samples' keys (the 128/192-bit ones are prefixes of this). */
 #define NIST_KEY "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94"
@@ -143,19 +143,19 @@ test_tokenizer_nist_samples(void **state)
 		char		err[256];
 		char	   *out = NULL,
 				   *back = NULL;
-		trib_tokenizer *t = trib_tokenizer_new(k, v->radix == 10 ? TRIB_ALPHA_DIGITS :
-											   TRIB_ALPHA_ALNUM_LOWER, tweak, tl,
-											   true, err, sizeof(err));
+		trib_tokenizer *t = trib_tokenize_new(k, v->radix == 10 ? TRIB_ALPHA_DIGITS :
+											  TRIB_ALPHA_ALNUM_LOWER, tweak, tl,
+											  true, err, sizeof(err));
 
 		if (t == NULL)
 			fail_msg("sample %d: %s", v->number, err);
 		assert_true(trib_tokenize(t, v->pt, strlen(v->pt), &out, err, sizeof(err)));
 		assert_string_equal(out, v->ct);
-		assert_true(trib_detokenize(t, out, strlen(out), &back, err, sizeof(err)));
+		assert_true(trib_tokenize_reverse(t, out, strlen(out), &back, err, sizeof(err)));
 		assert_string_equal(back, v->pt);
 		free(out);
 		free(back);
-		trib_tokenizer_free(t);
+		trib_tokenize_free(t);
 		trib_key_free(k);
 	}
 }
@@ -270,8 +270,8 @@ test_tokenize_keeps_format(void **state)
 	char		err[256];
 	char	   *tok = NULL,
 			   *back = NULL;
-	trib_tokenizer *t = trib_tokenizer_new(k, TRIB_ALPHA_DIGITS, "payments.card", 13,
-										   false, err, sizeof(err));
+	trib_tokenizer *t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "payments.card", 13,
+										  false, err, sizeof(err));
 
 	(void) state;
 	assert_non_null(t);
@@ -285,11 +285,11 @@ test_tokenize_keeps_format(void **state)
 			assert_non_null(strchr("0123456789", tok[i]));
 	}
 	assert_string_not_equal(tok, card);
-	assert_true(trib_detokenize(t, tok, strlen(tok), &back, err, sizeof(err)));
+	assert_true(trib_tokenize_reverse(t, tok, strlen(tok), &back, err, sizeof(err)));
 	assert_string_equal(back, card);
 	free(tok);
 	free(back);
-	trib_tokenizer_free(t);
+	trib_tokenize_free(t);
 	trib_key_free(k);
 }
 
@@ -312,10 +312,10 @@ test_tokenize_tweak_and_key_separate(void **state)
 
 	(void) state;
 	k2->bytes[0] ^= 1;
-	ta = trib_tokenizer_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
-	ta2 = trib_tokenizer_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
-	tb = trib_tokenizer_new(k, TRIB_ALPHA_DIGITS, "t2", 2, true, err, sizeof(err));
-	tc = trib_tokenizer_new(k2, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
+	ta = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
+	ta2 = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
+	tb = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "t2", 2, true, err, sizeof(err));
+	tc = trib_tokenize_new(k2, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
 	assert_true(ta && ta2 && tb && tc);
 	assert_true(trib_tokenize(ta, v, 16, &a, err, sizeof(err)));
 	assert_true(trib_tokenize(ta2, v, 16, &a2, err, sizeof(err)));
@@ -328,10 +328,10 @@ test_tokenize_tweak_and_key_separate(void **state)
 	free(a2);
 	free(b);
 	free(c);
-	trib_tokenizer_free(ta);
-	trib_tokenizer_free(ta2);
-	trib_tokenizer_free(tb);
-	trib_tokenizer_free(tc);
+	trib_tokenize_free(ta);
+	trib_tokenize_free(ta2);
+	trib_tokenize_free(tb);
+	trib_tokenize_free(tc);
 	trib_key_free(k);
 	trib_key_free(k2);
 }
@@ -347,16 +347,16 @@ test_tokenize_alphabets(void **state)
 	(void) state;
 	for (int a = TRIB_ALPHA_DIGITS; a <= TRIB_ALPHA_ALNUM; a++)
 	{
-		const char *chars = trib_token_alphabet_chars((trib_token_alphabet) a);
+		const char *chars = trib_tokenize_alphabet_chars((trib_token_alphabet) a);
 		const char *in = a == TRIB_ALPHA_DIGITS ? "call +1 (555) 010-9999" : value;
-		trib_tokenizer *t = trib_tokenizer_new(k, (trib_token_alphabet) a, "x", 1,
-											   false, err, sizeof(err));
+		trib_tokenizer *t = trib_tokenize_new(k, (trib_token_alphabet) a, "x", 1,
+											  false, err, sizeof(err));
 		char	   *tok = NULL,
 				   *back = NULL;
 
 		assert_non_null(t);
 		if (!trib_tokenize(t, in, strlen(in), &tok, err, sizeof(err)))
-			fail_msg("%s: %s", trib_token_alphabet_name((trib_token_alphabet) a), err);
+			fail_msg("%s: %s", trib_tokenize_alphabet_name((trib_token_alphabet) a), err);
 		for (size_t i = 0; in[i]; i++)
 		{
 			bool		inalpha = strchr(chars, in[i]) != NULL;
@@ -366,11 +366,11 @@ test_tokenize_alphabets(void **state)
 			else
 				assert_int_equal(tok[i], in[i]);
 		}
-		assert_true(trib_detokenize(t, tok, strlen(tok), &back, err, sizeof(err)));
+		assert_true(trib_tokenize_reverse(t, tok, strlen(tok), &back, err, sizeof(err)));
 		assert_string_equal(back, in);
 		free(tok);
 		free(back);
-		trib_tokenizer_free(t);
+		trib_tokenize_free(t);
 	}
 	trib_key_free(k);
 }
@@ -387,7 +387,7 @@ test_tokenize_errors(void **state)
 	trib_tokenizer *t;
 
 	(void) state;
-	t = trib_tokenizer_new(k, TRIB_ALPHA_DIGITS, NULL, 0, false, err, sizeof(err));
+	t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, NULL, 0, false, err, sizeof(err));
 	assert_non_null(t);
 	/* 5 digits among separators: too short, and the message has no digits
 	 * of the value */
@@ -395,35 +395,35 @@ test_tokenize_errors(void **state)
 	assert_non_null(strstr(err, "has 5 characters of the digits alphabet"));
 	assert_non_null(strstr(err, "needs 6"));
 	assert_null(strstr(err, "12-3"));
-	assert_false(trib_detokenize(t, "", 0, &out, err, sizeof(err)));
+	assert_false(trib_tokenize_reverse(t, "", 0, &out, err, sizeof(err)));
 	assert_true(trib_tokenize(t, "123456", 6, &out, err, sizeof(err)));
 	free(out);
-	trib_tokenizer_free(t);
+	trib_tokenize_free(t);
 
-	t = trib_tokenizer_new(k, TRIB_ALPHA_DIGITS, NULL, 0, true, err, sizeof(err));
+	t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, NULL, 0, true, err, sizeof(err));
 	assert_false(trib_tokenize(t, "1234-5678", 9, &out, err, sizeof(err)));
 	assert_non_null(strstr(err, "at byte 4"));
-	trib_tokenizer_free(t);
+	trib_tokenize_free(t);
 
 	/* alnum needs 4 */
-	t = trib_tokenizer_new(k, TRIB_ALPHA_ALNUM, NULL, 0, false, err, sizeof(err));
+	t = trib_tokenize_new(k, TRIB_ALPHA_ALNUM, NULL, 0, false, err, sizeof(err));
 	assert_false(trib_tokenize(t, "aB1", 3, &out, err, sizeof(err)));
 	assert_true(trib_tokenize(t, "aB1z", 4, &out, err, sizeof(err)));
 	free(out);
-	trib_tokenizer_free(t);
+	trib_tokenize_free(t);
 
 	bad = trib_key_parse("00112233445566778899", 20, TRIB_KEY_HEX, "environment "
 						 "variable TK", err, sizeof(err));
 	assert_non_null(bad);
-	assert_null(trib_tokenizer_new(bad, TRIB_ALPHA_DIGITS, NULL, 0, false, err,
-								   sizeof(err)));
+	assert_null(trib_tokenize_new(bad, TRIB_ALPHA_DIGITS, NULL, 0, false, err,
+								  sizeof(err)));
 	assert_string_equal(err, "key from environment variable TK is 10 bytes; tokenize "
 						"(FF1-AES-128/192/256) needs 16, 24 or 32 bytes");
 	trib_key_free(bad);
 
-	assert_true(trib_token_alphabet_parse("alnum-upper", &a, err, sizeof(err)));
+	assert_true(trib_tokenize_alphabet_parse("alnum-upper", &a, err, sizeof(err)));
 	assert_int_equal(a, TRIB_ALPHA_ALNUM_UPPER);
-	assert_false(trib_token_alphabet_parse("hex", &a, err, sizeof(err)));
+	assert_false(trib_tokenize_alphabet_parse("hex", &a, err, sizeof(err)));
 	assert_non_null(strstr(err, "accepted: digits, alnum-lower, alnum-upper, alnum"));
 	trib_key_free(k);
 }

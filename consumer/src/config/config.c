@@ -1,0 +1,285 @@
+/*
+ * config.c: load pipeline.yaml: YAML tree -> validated trib_config.
+ *
+ * The file is read whole (at most 1 MiB), folded into a positioned tree
+ * (yaml_tree.c), and walked against the key tables (config_keys.h: the
+ * pipeline's own sections, the registered plugins' tables, the rules'):
+ * every map is checked for duplicate and unknown keys, every value for its
+ * type and range, absent keys get their defaults, and each section's
+ * finish function is queued.  After the walk (so the pipeline name and all
+ * sources are known, whatever their order in the file) the queued finish
+ * functions run: cross-key checks and computed defaults.
+ *
+ * Errors do not stop the walk: each becomes one line
+ * "FILE:LINE:COLUMN: KEY.PATH: message" (up to TRIB_CONFIG_MAX_ERRORS, then
+ * only counted), the lines are sorted by position, and the load fails at
+ * the end if there was any.  Only YAML syntax errors stop early, since
+ * there is no tree to walk.
+ *
+ * Values (${VAR} substitution, secrets from files) are config_scalars.c's,
+ * the walk of sections and families config_walk.c's (config_int.h).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_int.h"
+#include "log.h"
+#include "strbuf.h"
+#include "yaml_tree.h"
+
+#define MAX_CONFIG_BYTES (1024 * 1024)
+
+/* ---- services for the key tables --------------------------------------- */
+
+/* Record one problem; see config_keys.h.  Beyond the array's capacity
+ * problems are only counted. */
+void
+ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,...)
+{
+	trib_strbuf b = {0};
+	ck_errline *e;
+	va_list		ap;
+
+	if (c->nerr++ >= TRIB_CONFIG_MAX_ERRORS)
+		return;
+	e = &c->errs[c->nerr - 1];
+	e->line = at ? at->line : 0;
+	e->column = at ? at->column : 0;
+	e->seq = c->nerr;
+	if (at != NULL)
+		trib_strbuf_printf(&b, "%s:%d:%d: ", c->file, at->line, at->column);
+	else
+		trib_strbuf_printf(&b, "%s: ", c->file);
+	if (path != NULL && path[0] != '\0')
+		trib_strbuf_printf(&b, "%s: ", path);
+	va_start(ap, fmt);
+	trib_strbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	e->text = trib_strbuf_finish(&b);
+}
+
+trib_config *
+ck_config(ck_ctx *c)
+{
+	return c->cfg;
+}
+
+/* "parent.key", or "key" at the top. */
+char *
+ck_path(const char *parent, const char *key)
+{
+	trib_strbuf b = {0};
+
+	if (parent != NULL && parent[0] != '\0')
+		trib_strbuf_printf(&b, "%s.%s", parent, key);
+	else
+		trib_strbuf_adds(&b, key);
+	return trib_strbuf_finish(&b);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+/* Free a config; see config.h. */
+void
+trib_config_free(trib_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	ck_free_section(&ck_top_section, cfg);
+	free(cfg->checkpoint.dsn_source);
+	free(cfg->http.host);
+	free(cfg->path);
+	free(cfg);
+}
+
+/* Order of error lines: by position (file-level ones first), then as
+ * reported. */
+static int
+cmp_errline(const void *a, const void *b)
+{
+	const ck_errline *x = a;
+	const ck_errline *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* Copy the error lines, sorted and redacted, to the caller's buffer, and
+ * free them. */
+static void
+report(ck_ctx *c, char *errbuf, size_t errlen)
+{
+	int			n = c->nerr < TRIB_CONFIG_MAX_ERRORS ? c->nerr : TRIB_CONFIG_MAX_ERRORS;
+	trib_strbuf b = {0};
+	char	   *text;
+	char	   *clean;
+
+	qsort(c->errs, (size_t) n, sizeof(ck_errline), cmp_errline);
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			trib_strbuf_addc(&b, '\n');
+		trib_strbuf_adds(&b, c->errs[i].text);
+		free(c->errs[i].text);
+	}
+	if (c->nerr > TRIB_CONFIG_MAX_ERRORS)
+		trib_strbuf_printf(&b, "\n%s: too many errors; only the first %d are shown",
+						   c->file, TRIB_CONFIG_MAX_ERRORS);
+	text = trib_strbuf_finish(&b);
+	if (errbuf != NULL && errlen > 0)
+	{
+		clean = trib_log_redact(text);
+		snprintf(errbuf, errlen, "%s", clean);
+		free(clean);
+	}
+	free(text);
+}
+
+/* Load from memory; see config.h. */
+bool
+trib_config_load_buffer(const char *name, const char *buf, size_t len,
+						trib_config **out, char *errbuf, size_t errlen)
+{
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
+	ck_ctx		c = {0};
+	trib_yaml_node *root = NULL;
+	int			line;
+	int			column;
+	char		msg[512];
+
+	*out = NULL;
+	c.file = name;
+	c.cfg = trib_xcalloc(1, sizeof(trib_config));
+	c.cfg->path = trib_xstrdup(name);
+
+	if (!trib_yaml_parse(buf, len, &root, &line, &column, msg, sizeof(msg)))
+	{
+		trib_yaml_node pos = {.line = line, .column = column};
+
+		ck_error(&c, &pos, NULL, "%s", msg);
+	}
+	else if (trib_yaml_is_null(root))
+		ck_error(&c, NULL, NULL, "the file is empty (expected a map with pipeline, "
+				 "sources and sinks)");
+	else if (root->kind != TRIB_YAML_MAP)
+		ck_error(&c, root, NULL, "expected a map at the top level, got %s",
+				 trib_yaml_describe(root, desc, sizeof(desc)));
+	else
+	{
+		ck_walk_section(&c, root, root, "", &ck_top_section, c.cfg, NULL);
+		for (size_t i = 0; i < c.npending; i++)
+		{
+			ck_pending *p = &c.pending[i];
+
+			p->sec->finish(&c, p->map, p->at, p->path, p->base, p->name);
+		}
+	}
+	for (size_t i = 0; i < c.npending; i++)
+		free(c.pending[i].path);
+	free(c.pending);
+	trib_yaml_free(root);
+
+	if (c.nerr > 0)
+	{
+		report(&c, errbuf, errlen);
+		trib_config_free(c.cfg);
+		return false;
+	}
+	*out = c.cfg;
+	return true;
+}
+
+/* Load a file; see config.h. */
+bool
+trib_config_load(const char *path, trib_config **out, char *errbuf, size_t errlen)
+{
+	char		msg[256];
+	size_t		len;
+	char	   *buf = ck_read_small_file(path, MAX_CONFIG_BYTES, &len, msg, sizeof(msg));
+	bool		ok;
+
+	*out = NULL;
+	if (buf == NULL)
+	{
+		snprintf(errbuf, errlen, "%s: %s", path, msg);
+		return false;
+	}
+	ok = trib_config_load_buffer(path, buf, len, out, errbuf, errlen);
+	free(buf);
+	return ok;
+}
+
+/* ---- lookups ---------------------------------------------------------- */
+
+const char *
+trib_kvlist_get(const trib_kvlist *list, const char *key)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (strcmp(list->items[i].key, key) == 0)
+			return list->items[i].value;
+	return NULL;
+}
+
+const trib_source_conf *
+trib_config_find_source(const trib_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (strcmp(cfg->sources[i].name, name) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+const trib_sink_conf *
+trib_config_find_sink(const trib_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsinks; i++)
+		if (strcmp(cfg->sinks[i].name, name) == 0)
+			return &cfg->sinks[i];
+	return NULL;
+}
+
+/* Expand a topic_pattern for one event; see config.h. */
+char *
+trib_topic_expand(const char *pattern, const char *prefix, const char *source,
+				  const char *db, const char *schema, const char *table)
+{
+	const char *values[] = {prefix, source, db, schema, table};
+	trib_strbuf b = {0};
+
+	for (const char *p = pattern; *p;)
+	{
+		const char *close;
+		bool		done = false;
+
+		if (p[0] == '$' && p[1] == '$')
+		{
+			trib_strbuf_addc(&b, '$');
+			p += 2;
+			continue;
+		}
+		if (p[0] == '$' && p[1] == '{' && (close = strchr(p, '}')) != NULL)
+		{
+			for (int i = 0; ck_topic_vars[i] != NULL; i++)
+			{
+				if (strlen(ck_topic_vars[i]) == (size_t) (close - p - 2) &&
+					strncmp(p + 2, ck_topic_vars[i], (size_t) (close - p - 2)) == 0)
+				{
+					trib_strbuf_adds(&b, values[i] ? values[i] : "");
+					p = close + 1;
+					done = true;
+					break;
+				}
+			}
+		}
+		if (!done)
+			trib_strbuf_addc(&b, *p++);
+	}
+	return trib_strbuf_finish(&b);
+}

@@ -1,0 +1,49 @@
+/*
+ * event.c: life cycle of the internal event type.
+ *
+ * An event is a flat struct of owned strings plus borrowed naming strings
+ * (event.h), so freeing it is a fixed list of free() calls; allocation failure aborts, because a
+ * consumer that cannot allocate an event cannot make progress anyway.
+ */
+#include "event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* A new zeroed event; aborts on out-of-memory (xalloc.h). */
+trib_event *
+trib_event_new(void)
+{
+	return trib_xcalloc(1, sizeof(trib_event));
+}
+
+/* Free an event and every string it owns; the naming strings
+ * (source ... table) are borrowed and stay. */
+void
+trib_event_free(trib_event *ev)
+{
+	if (ev == NULL)
+		return;
+	trib_event_clear(ev);
+	free(ev);
+}
+
+/* Release what an event owns and zero it; the struct stays. */
+void
+trib_event_clear(trib_event *ev)
+{
+	free(ev->before);
+	free(ev->after);
+	free(ev->key);
+	free(ev->unchanged);
+	free(ev->after_json_nulls);
+	free(ev->before_json_nulls);
+	free(ev->extra);
+	free(ev->pos.opaque);
+	free(ev->topic);
+	free(ev->tags);
+	free(ev->error);
+	memset(ev, 0, sizeof(*ev));
+}

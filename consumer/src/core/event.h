@@ -1,0 +1,143 @@
+/*
+ * event.h: the one internal event type shared by every source and sink.
+ *
+ * Design.  A source (Postgres today; MySQL binlog and MongoDB change streams
+ * later) turns whatever it reads into `trib_event`s; transforms rewrite them;
+ * sinks serialise them (the Debezium envelope for Kafka, upserts for
+ * Postgres, JSON Lines for files).  Nothing downstream of a source knows
+ * which source produced an event except through `connector` and the opaque
+ * part of its position.
+ *
+ * Row images are JSON text (an object: column name -> value), exactly as
+ * the source wrote them, so no value is re-formatted on the way: a numeric
+ * keeps every digit and a jsonb column stays a JSON object.  Where a
+ * transform needs structure it parses with yajl, whose tree keeps every
+ * number's original text (yajl_val->u.number.r) and whose generator writes
+ * it back unchanged (yajl_gen_number).  jansson and json-c were rejected:
+ * both turn 123456789012345678901234567890 into a lossy double or a
+ * saturated integer.
+ *
+ * JSON null.  A json/jsonb value that is the JSON literal null and SQL
+ * NULL are both `null` in a row image.  after_json_nulls and
+ * before_json_nulls tell them apart, as the plugin's json_nulls and
+ * old_json_nulls do (docs/PLUGIN.md): a JSON array whose entries are a
+ * column name (that column's null is JSON null) or ["column", i, ...] (an
+ * array column: its elements at row-major positions i are JSON null).  An
+ * entry says nothing about a value that is not null, so a rule that
+ * replaces a value need not touch the lists; one that drops or renames
+ * columns keeps them in step (rules_fields.c).
+ *
+ * Position.  Every event carries the position that makes it unique and
+ * ordered within its source (position.h).
+ *
+ * Ownership: an event owns its row images, key, unchanged, the JSON null
+ * lists, extra, pos.opaque and topic; trib_event_free() releases them.
+ * The five naming strings (source, connector, db, schema, table) are
+ * borrowed and const: they are the same for millions of events, so the
+ * source that builds an event points them at strings it owns (the
+ * Postgres parser interns them, pgrecord.c) and keeps those alive until
+ * the source is freed, which is after every event it produced is gone.  trib_event_free() never frees
+ * them.  Whoever builds events by hand (tests, fuzz targets, a future
+ * transform that renames a table) points them at storage that outlives the
+ * event: a literal, or a string it frees itself after the event.
+ */
+#ifndef TRIB_EVENT_H
+#define TRIB_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "position.h"
+
+/* Debezium's op codes, plus 'm' for logical messages. */
+typedef enum trib_op
+{
+	TRIB_OP_CREATE = 'c',
+	TRIB_OP_UPDATE = 'u',
+	TRIB_OP_DELETE = 'd',
+	TRIB_OP_READ = 'r',			/* snapshot row */
+	TRIB_OP_TRUNCATE = 't',
+	TRIB_OP_MESSAGE = 'm'
+} trib_op;
+
+/* One column of a captured table, as the source described it. */
+typedef struct trib_column
+{
+	char	   *name;
+	char	   *type;			/* SQL type with modifier, e.g. "numeric(12,2)" */
+	uint32_t	type_oid;		/* Postgres type OID; 0 for other sources */
+	bool		nullable;
+	bool		pk;				/* part of the primary key */
+	bool		identity;		/* part of the replica identity key */
+} trib_column;
+
+/*
+ * A captured table's schema (from the plugin's relation records, a binlog
+ * table map, ...).  Owned by the source that built it; an event points to
+ * the version current when the event was read, and a source never frees a
+ * version while events referring to it may still be in flight (it keeps old
+ * versions until close).
+ */
+typedef struct trib_relation
+{
+	char	   *schema;
+	char	   *table;
+	int			ncolumns;
+	trib_column *columns;
+	uint32_t	version;		/* increases when the source sees a change */
+} trib_relation;
+
+/* The PostgreSQL source writes held events to spill files field by field
+ * (source/pg/pgprepared.c): a new field goes into that format too. */
+typedef struct trib_event
+{
+	trib_op		op;
+	/* borrowed, never freed with the event (see Ownership above) */
+	const char *source;			/* the pipeline's name for the source */
+	const char *connector;		/* "postgresql", "mysql", "mongodb" */
+	const char *db;
+	const char *schema;			/* NULL where the source has none */
+	const char *table;			/* table or collection */
+	char	   *before;			/* row image (JSON object text) or NULL */
+	char	   *after;			/* row image (JSON object text) or NULL */
+	char	   *key;			/* primary key: JSON object text, or NULL */
+	char	   *unchanged;		/* JSON array of columns not in `after`, or NULL */
+	/* JSON null lists: which nulls of `after` / `before` are the JSON
+	 * literal null of a json/jsonb column rather than SQL NULL (see JSON
+	 * null above); NULL when there are none */
+	char	   *after_json_nulls;
+	char	   *before_json_nulls;
+	char	   *extra;			/* JSON object: truncate relations, message */
+	uint64_t	txid;
+	int64_t		ts_ms;			/* commit time, ms since the epoch */
+	bool		snapshot;		/* produced by a snapshot, not the stream */
+	bool		last_in_tx;		/* last event of its transaction */
+	trib_position pos;
+	char	   *topic;			/* routing result; NULL until routed */
+	const trib_relation *rel;	/* table schema, owned by the source (or by
+								 * the rules, when they reshape rows); NULL
+								 * for messages and where unknown */
+	/* Set by transform rules (rules.c), NULL/0 otherwise. */
+	char	   *tags;			/* JSON array of quality-rule names, or NULL */
+	char	   *error;			/* dead-letter events: why the rule refused it */
+	uint8_t		flatten;		/* TRIB_FLAT_*: the Kafka value is the row */
+} trib_event;
+
+/* ev->flatten: 0 is the Debezium envelope. */
+#define TRIB_FLAT_NONE 0
+#define TRIB_FLAT_ROW 1			/* the value is `after` (deletes: rewritten) */
+#define TRIB_FLAT_TOMBSTONE 2	/* the value is null */
+
+/* A new zeroed event; never NULL (aborts on out-of-memory). */
+trib_event *trib_event_new(void);
+
+/* Free an event and everything it owns (not the borrowed naming
+ * strings); NULL is allowed. */
+void		trib_event_free(trib_event *ev);
+
+/* Release what an event owns and zero it, but not the struct itself (for
+ * an event that lives inside another allocation). */
+void		trib_event_clear(trib_event *ev);
+
+#endif							/* TRIB_EVENT_H */

@@ -1,0 +1,65 @@
+/*
+ * registry.h: what a source or sink type registers, and the lists of them.
+ *
+ * Design.  A plugin (a type of source or sink) owns everything about
+ * itself in its own folder: its operations (sink.h), its settings struct
+ * and the key table that validates, defaults and documents them
+ * (config_keys.h), and its part of `tributary check` (the optional `check`
+ * operation).  It describes itself to the rest of the daemon with one
+ * trib_plugin, defined in its folder and declared in its public header.
+ * The registry, cli/registry.c, lists them: one line per type, and the
+ * only place in the tree that names every plugin.  The config loader
+ * (family sections `sources:` and `sinks:`), the reference
+ * (docs/CONFIG.md), the sink factory (sinks.c) and `check` only ever go
+ * through these lists, so adding a type is a new folder plus one line
+ * there.
+ *
+ * The lists are declared here, below the layers that use them, and
+ * defined at the top (cli/registry.c), as PostgreSQL declares its
+ * resource-manager table in a header and fills it in one list file: the
+ * config loader needs the registered tables without including any plugin.
+ *
+ * A member of `sources:` or `sinks:` in a loaded config (config.h) points
+ * at its trib_plugin and holds its settings as an opaque block of
+ * `conf_size` bytes that the config owns and frees: the plugin's own
+ * struct, read only by the plugin.
+ */
+#ifndef TRIB_REGISTRY_H
+#define TRIB_REGISTRY_H
+
+#include <stddef.h>
+
+struct ck_section;				/* config_keys.h: a key table */
+struct trib_sink_ops;			/* sink.h */
+struct trib_source_ops;			/* source.h */
+
+typedef struct trib_plugin
+{
+	const char *type;			/* the value of `type:`, e.g. "kafka" */
+	const struct trib_sink_ops *sink_ops;	/* a sink's operations; NULL for a
+											 * source */
+	const struct trib_source_ops *source_ops;	/* a source's operations;
+												 * NULL for a sink */
+	const struct ck_section *section;	/* its key table: title, rows, finish */
+	size_t		conf_size;		/* its settings struct, allocated zeroed by
+								 * the loader; 0: it has no settings (the
+								 * loader still allocates a byte) */
+	void		(*conf_free) (void *conf);	/* frees what the rows do not (they
+											 * free their own values); NULL:
+											 * nothing */
+} trib_plugin;
+
+/* The registered types, in the order of messages and of the reference;
+ * NULL-terminated (cli/registry.c). */
+extern const trib_plugin *const trib_registry_sources[];
+extern const trib_plugin *const trib_registry_sinks[];
+
+/* The plugin of `type` in a list, or NULL. */
+const trib_plugin *trib_registry_find(const trib_plugin *const *list, const char *type);
+
+/* The settings of a member of `sources:` or `sinks:` (config.h) when its
+ * type is `plugin`, else NULL: what each plugin's typed accessor returns. */
+struct trib_plugin_conf;
+void	   *trib_registry_conf(const struct trib_plugin_conf *member, const trib_plugin *plugin);
+
+#endif							/* TRIB_REGISTRY_H */

@@ -1,0 +1,109 @@
+/*
+ * sink.h: the interface every sink implements.
+ *
+ * Design.  A sink is a struct of function pointers (like pgbouncer's SBufIO
+ * or Redis's ae backends).  A sink type lives in its own folder under
+ * sink/ with its settings struct and key table, and registers itself with
+ * one line in the registry (registry.h, cli/registry.c); sinks.c
+ * opens a configured sink through its registered operations, and
+ * `tributary check` asks it through `check`.  The pipeline hands each sink
+ * events in source order; the sink may batch and send asynchronously, and tells the pipeline
+ * through `ack` which position is durable.  The pipeline confirms the
+ * source (the replication slot) only up to the minimum position that every
+ * sink has acknowledged.
+ *
+ * Exactly-once in effect.  Each sink stores, atomically with its data, the
+ * position of the last event it made durable (the Postgres sink in the same
+ * transaction as the rows; the Kafka sink through transactional producing or
+ * per-event ids, see docs).  `durable_position` reports it at start-up, and
+ * the pipeline resumes the source after the minimum over all sinks.
+ *
+ * Errors: functions return false and fill errbuf (librdkafka/kcat style);
+ * they never exit.  A sink keeps its own state in `state`.
+ */
+#ifndef TRIB_SINK_H
+#define TRIB_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+typedef struct trib_sink trib_sink;
+struct trib_plugin_conf;		/* config.h: a member of `sinks:` */
+struct trib_check_report;		/* check_report.h */
+
+/* Called by a sink when everything up to `pos` is durable. */
+typedef void (*trib_sink_ack_fn) (trib_sink *sink, const trib_position *pos,
+								  void *arg);
+
+typedef struct trib_sink_ops
+{
+	const char *type;			/* "kafka", "postgres", "file", "stdout" */
+
+	/* Start: connect, create what is missing.  `conf` is the sink's
+	 * member of `sinks:` (config.h), whose `conf` is the sink's own
+	 * settings struct; sink->name, ->pipeline, ->metrics and the ack
+	 * callback are set before.  Sets sink->ops and sink->state. */
+	bool		(*open) (trib_sink *sink, const struct trib_plugin_conf *conf,
+						 char *errbuf, size_t errlen);
+
+	/* The last position this sink made durable, or false when none. */
+	bool		(*durable_position) (trib_sink *sink, trib_position *out,
+									 char *errbuf, size_t errlen);
+
+	/* Queue one event.  May block when the sink's queue is full.  The
+	 * event belongs to the caller and is freed after write() returns: a
+	 * sink copies whatever it keeps (payload, position). */
+	bool		(*write) (trib_sink *sink, const trib_event *ev,
+						  char *errbuf, size_t errlen);
+
+	/* Make everything written so far durable; acks follow.  False means
+	 * the sink has failed.  A sink still working on it when timeout_ms
+	 * passes (a Kafka broker down, retries under way) may return true:
+	 * its acks come later, and the pipeline never checkpoints or
+	 * confirms past an ack, so waiting loses nothing. */
+	bool		(*flush) (trib_sink *sink, int timeout_ms,
+						  char *errbuf, size_t errlen);
+
+	/* Serve callbacks (delivery reports) and timers; returns quickly.
+	 * False, with errbuf filled, when the sink has failed for good (a
+	 * permanent delivery error, a batch that could not be applied): the
+	 * pipeline stops even while the source is idle, instead of learning
+	 * of the failure at the next write or flush. */
+	bool		(*poll) (trib_sink *sink, int timeout_ms,
+						 char *errbuf, size_t errlen);
+
+	/* Flush what can be flushed and release everything. */
+	void		(*close) (trib_sink *sink);
+
+	/* Optional: after a failure, was it a lost connection to a database
+	 * (a server restart) rather than a refusal?  The pipeline is then
+	 * built again after a backoff instead of the process exiting. */
+	bool		(*lost_connection) (trib_sink *sink);
+
+	/* Optional, for `tributary check` (never during `run`): report on
+	 * `rep` whether the system `conf` names is reachable and what `run`
+	 * would do there, read-only and with short timeouts, counting what
+	 * would stop `run` as problems.  The caller printed the sink's
+	 * heading line already. */
+	void		(*check) (const struct trib_plugin_conf *conf,
+						  struct trib_check_report *rep);
+} trib_sink_ops;
+
+struct trib_sink
+{
+	const trib_sink_ops *ops;
+	char	   *name;			/* from the config */
+	trib_sink_ack_fn ack;
+	void	   *ack_arg;
+	void	   *state;			/* the implementation's own */
+	struct trib_metrics *metrics;	/* set before open: where a sink may
+									 * register counters of its own; NULL:
+									 * none */
+	const char *pipeline;		/* set before open: the pipeline's name
+								 * (stored positions, default topic
+								 * prefix); NULL: none */
+};
+
+#endif							/* TRIB_SINK_H */

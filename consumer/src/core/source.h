@@ -1,0 +1,199 @@
+/*
+ * source.h: the interface every source implements; the twin of sink.h.
+ *
+ * Design.  A source is a struct of function pointers, as PostgreSQL's
+ * walreceiver is reached only through WalReceiverFunctionsType and an
+ * output plugin through its callbacks: the pipeline never includes an
+ * implementation's header.  A source type lives in its own folder under
+ * source/ with its settings struct and key table, and registers itself
+ * with one line in the registry (registry.h, cli/registry.c).
+ *
+ * What the pipeline sees.  poll() yields source-neutral items in stream
+ * order: a transaction's begin, its events, its end.  Everything a source
+ * does to get there stays inside it: for PostgreSQL the replication
+ * protocol, keepalives and heartbeats, streamed transactions (buffered
+ * until their commit) and prepared ones (held until COMMIT PREPARED), so
+ * the pipeline only ever sees ordinary, committed transactions.  An END
+ * item carries the transaction's position; once every event before it is
+ * durable in every sink (and checkpointed) the pipeline hands that
+ * position to confirm(), and the source may then tell its upstream
+ * (acknowledge the slot, the binlog, the resume token).  A source may
+ * confirm less than it is given (PostgreSQL keeps the slot before the
+ * PREPARE of a prepared transaction it still needs).
+ *
+ * Positions.  trib_position (position.h) is opaque to the pipeline: it
+ * orders positions with compare() and writes them with format_id() (the
+ * text of checkpoints, logs and event ids).  The checkpoint store and the
+ * pipeline lock are the pipeline's and know no source.
+ *
+ * Snapshot.  The optional snapshot() copies the captured tables as op 'r'
+ * events, handed to the pipeline through a trib_source_host (the
+ * pipeline's services: deliver, flush, checkpoint), before streaming
+ * starts.  The caller of the pipeline's phases (cli/runner.c) runs it.
+ *
+ * Lifecycle: open (from the source's member of `sources:`, connecting
+ * nothing), start (from a resume position), poll ... confirm ..., report,
+ * close.  Errors: functions return false (or -1) and fill errbuf; they
+ * never exit.  A source keeps its own state in `state`, and is used from
+ * one thread.
+ */
+#ifndef TRIB_SOURCE_H
+#define TRIB_SOURCE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef struct trib_source trib_source;
+struct trib_plugin_conf;		/* config.h: a member of `sources:` */
+struct trib_check_report;		/* check_report.h */
+struct trib_metrics;			/* metrics.h */
+struct trib_metric;
+
+/* What poll() yields. */
+typedef enum trib_source_item_kind
+{
+	TRIB_ITEM_BEGIN,			/* a transaction begins; nothing to do */
+	TRIB_ITEM_EVENT,			/* one change event of the transaction */
+	TRIB_ITEM_END				/* the transaction is complete */
+} trib_source_item_kind;
+
+typedef struct trib_source_item
+{
+	trib_source_item_kind kind;
+	/* EVENT: the event, borrowed: the source frees it at the next poll()
+	 * or at close; the pipeline may rewrite it in place (transforms). */
+	trib_event *ev;
+	/* END: the transaction's position, what confirm() is later given (for
+	 * PostgreSQL commit_lsn, seq TRIB_SEQ_ALL, end_lsn); opaque NULL. */
+	trib_position end;
+	int64_t		ts_ms;			/* END: commit time in ms; 0: unknown */
+} trib_source_item;
+
+/*
+ * The pipeline's services to a source's snapshot (each takes `arg`).  The
+ * pipeline defines it; a source calls it only from snapshot().
+ */
+typedef struct trib_source_host
+{
+	void	   *arg;
+	const char *pipeline;		/* the pipeline's name */
+	/* Transform and write one event to every sink that lacks it; the
+	 * caller frees it after. */
+	bool		(*deliver) (void *arg, trib_event *ev, char *errbuf, size_t errlen);
+	/* A batch of events ends (the transforms' uniqueness checks restart). */
+	void		(*batch_end) (void *arg);
+	/* Make the sinks flush, then serve their callbacks. */
+	bool		(*flush) (void *arg, int timeout_ms, char *errbuf, size_t errlen);
+	/* Serve the sinks' callbacks. */
+	bool		(*poll) (void *arg, int timeout_ms, char *errbuf, size_t errlen);
+	/* The minimum over the sinks of their durable position. */
+	bool		(*durable) (void *arg, trib_position *out);
+	/* The highest position any sink stores or the checkpoint holds. */
+	bool		(*stored_max) (void *arg, trib_position *out);
+	/* The checkpoint: load (1 found, 0 none, -1 error; *out owns its
+	 * opaque) and save (the pipeline then counts it as saved). */
+	int			(*load) (void *arg, trib_position *out, char *errbuf, size_t errlen);
+	bool		(*save) (void *arg, const trib_position *pos, char *errbuf, size_t errlen);
+	/* The state /status and /health report ("snapshot"). */
+	void		(*set_state) (void *arg, const char *state);
+	/* Do we still hold the pipeline lock? */
+	bool		(*leader_ok) (void *arg, char *errbuf, size_t errlen);
+} trib_source_host;
+
+/* snapshot()'s results. */
+#define TRIB_SNAPSHOT_FAILED (-1)
+#define TRIB_SNAPSHOT_STOPPED 0	/* interrupted by *stop; progress saved */
+#define TRIB_SNAPSHOT_DONE 1	/* complete or not needed: now stream */
+#define TRIB_SNAPSHOT_DONE_STOP 2	/* complete; the source's config (or
+									 * `only`) says stop here */
+
+typedef struct trib_source_ops
+{
+	const char *type;			/* "postgres" */
+
+	/* Validate `conf` (the source's member of `sources:`, whose `conf` is
+	 * its own settings struct) and set up; connects nothing.  src->name,
+	 * ->pipeline, ->metrics, ->m_lag_bytes and ->erasure are set before.
+	 * Sets src->state, ->lock_dsn and the backoff. */
+	bool		(*open) (trib_source *src, const struct trib_plugin_conf *conf,
+						 char *errbuf, size_t errlen);
+
+	/* Optional: copy the captured tables as op 'r' events through `host`
+	 * (see above), before start().  only: copy whatever the config says,
+	 * then stop (`tributary snapshot`).  Returns TRIB_SNAPSHOT_*. */
+	int			(*snapshot) (trib_source *src, const trib_source_host *host,
+							 bool only, volatile sig_atomic_t *stop,
+							 char *errbuf, size_t errlen);
+
+	/* Connect and stream after `resume` (a position a sink or the
+	 * checkpoint stored), or from the source's own position when NULL. */
+	bool		(*start) (trib_source *src, const trib_position *resume,
+						  char *errbuf, size_t errlen);
+
+	/* Wait up to timeout_ms; fill at most `max` items.  Returns how many
+	 * (0 on timeout or while reconnecting), -1 on a fatal error.  Items
+	 * of the previous call are released. */
+	int			(*poll) (trib_source *src, trib_source_item *items, int max,
+						 int timeout_ms, char *errbuf, size_t errlen);
+
+	/* Order of positions: <0, 0, >0. */
+	int			(*compare) (const trib_position *a, const trib_position *b);
+
+	/* The position's id ("L:S", "L" for a whole transaction); truncates
+	 * to len like snprintf; returns the length. */
+	size_t		(*format_id) (const trib_position *pos, char *buf, size_t len);
+
+	/* Everything up to the transaction that ended at `end` (an END
+	 * item's position) is durable and checkpointed. */
+	void		(*confirm) (trib_source *src, const trib_position *end);
+
+	/* What the source confirmed upstream, as a position (confirm() may
+	 * hold back); zero when nothing yet. */
+	void		(*confirmed) (const trib_source *src, trib_position *out);
+
+	/* Tell the upstream now what is confirmed (before a clean stop;
+	 * changed_only: only when that moved since the last report). */
+	bool		(*report) (trib_source *src, bool changed_only,
+						   char *errbuf, size_t errlen);
+
+	/* Refresh the source's gauges (src->m_lag_bytes and its own). */
+	void		(*update_metrics) (trib_source *src);
+
+	/* After a failure: did the upstream refuse the credentials for good
+	 * (retrying cannot help)? */
+	bool		(*refused) (const trib_source *src);
+
+	/* Stop streaming, report a last time, and release everything. */
+	void		(*close) (trib_source *src);
+
+	/* Optional, for `tributary check` (never during `run`): report on
+	 * `rep` whether the system `conf` names is reachable and what `run`
+	 * would do there, read-only, counting what would stop `run` as
+	 * problems.  `erasure`: the pipeline has an erasure section. */
+	void		(*check) (const struct trib_plugin_conf *conf, bool erasure,
+						  struct trib_check_report *rep);
+} trib_source_ops;
+
+struct trib_source
+{
+	const trib_source_ops *ops;
+	const char *name;			/* from the config */
+	const char *pipeline;		/* the pipeline's name */
+	bool		erasure;		/* capture the erasure requests too
+								 * (the pipeline's `erasure` section) */
+	struct trib_metrics *metrics;	/* where the source registers its own
+									 * series */
+	struct trib_metric *m_lag_bytes;	/* the pipeline's lag gauge for it */
+	void	   *state;			/* the implementation's own */
+	/* set by open: */
+	const char *lock_dsn;		/* conninfo of the database that holds the
+								 * pipeline lock (PostgreSQL: its own) */
+	int			backoff_initial_ms; /* retrying an unreachable upstream */
+	int			backoff_max_ms;
+};
+
+#endif							/* TRIB_SOURCE_H */

@@ -1,0 +1,1266 @@
+/*
+ * envelope.c: the Debezium JSON envelope (see envelope.h, docs/FORMAT.md).
+ *
+ * Design.  Every record is written with plain appends into one growing
+ * buffer that is reused from event to event, so the steady state makes no
+ * allocation at all.  Row images and keys are copied (or pointed to) as the
+ * source wrote them; strings we produce (names, db, schema, table) go
+ * through a table-driven JSON escaper that copies runs of safe bytes with
+ * one memcpy and checks that non-ASCII bytes are UTF-8.  Constant parts
+ * of the source block (version, prefix) are escaped once, when the
+ * envelope is made.  Transaction metadata keeps per-table counters in a
+ * small open-addressing hash, reset by a generation number per
+ * transaction.
+ *
+ * Records of one event may be several (a delete and its tombstone, one
+ * truncate record per table).  While they are written the buffer may move,
+ * so records are first kept as offsets and turned into pointers at the end.
+ *
+ * Topic patterns are compiled once into literal and variable segments; the
+ * literal parts must already be legal in a Kafka topic name, variables are
+ * sanitised per event ([A-Za-z0-9._-], one '_' per other UTF-8 character).
+ *
+ * Only the rare events parse JSON: truncate (relations) and message
+ * (prefix, content) read ev->extra with yajl_tree.  The `unchanged` array
+ * of column names is scanned by hand so its names are copied verbatim.
+ *
+ * Size.  About 1,250 lines, over the project's 1,000: every part (the
+ * buffer and its escaper, topic patterns, the source and transaction
+ * blocks, each kind of record) writes into the one buffer through the
+ * static eb_* helpers, which the compiler inlines on the per-event path
+ * (tools/replay_bench measures it).  Splitting it needs a private header
+ * for the buffer and the envelope's state; issue 17, which extends the
+ * format, is where topics and record kinds become files of their own.
+ */
+#include "envelope.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "clock.h"
+#include "fnv.h"
+#include "utf8.h"
+#include "xalloc.h"
+
+/* A growable byte buffer; aborts on out-of-memory like trib_event_new. */
+typedef struct ebuf
+{
+	char	   *p;
+	size_t		len;
+	size_t		cap;
+} ebuf;
+
+/* One segment of a compiled topic pattern. */
+typedef enum seg_kind
+{
+	SEG_LIT,
+	SEG_PREFIX,
+	SEG_SOURCE,
+	SEG_DB,
+	SEG_SCHEMA,
+	SEG_TABLE
+} seg_kind;
+
+typedef struct seg
+{
+	seg_kind	kind;
+	char	   *lit;			/* SEG_LIT: the literal text */
+	size_t		len;
+} seg;
+
+typedef struct pattern
+{
+	seg		   *segs;
+	size_t		n;
+} pattern;
+
+/* Per-transaction counter of one table (transaction metadata). */
+typedef struct txcount
+{
+	char	   *name;			/* "schema\0table" */
+	size_t		len;
+	uint64_t	hash;
+	uint64_t	count;
+	uint64_t	gen;			/* transaction generation of `count` */
+} txcount;
+
+/* A record while being written: offsets into the buffer. */
+typedef struct recoff
+{
+	size_t		topic;
+	const char *key;			/* points into the event, or NULL */
+	size_t		key_len;
+	size_t		key_off;		/* when key_in_buf */
+	bool		key_in_buf;
+	bool		tombstone;
+	size_t		value;
+	size_t		value_len;
+} recoff;
+
+struct trib_envelope
+{
+	trib_envelope_opts opts;
+	char	   *prefix;			/* raw, validated */
+	char	   *prefix_json;	/* escaped, with quotes */
+	char	   *version_json;
+	size_t		prefix_json_len;
+	size_t		version_json_len;
+	char	   *placeholder_json;	/* NULL: leave unchanged columns out */
+	bool		schema_or_db;	/* default pattern: ${schema} falls back to db */
+	pattern		topic;
+	pattern		message;
+	ebuf		buf;
+	recoff	   *offs;
+	trib_record *recs;
+	size_t		nrecs;
+	size_t		caprecs;
+	/* transaction metadata */
+	uint64_t	tx_gen;
+	uint64_t	tx_commit_lsn;
+	uint64_t	tx_txid;
+	bool		tx_known;
+	txcount    *counts;
+	size_t		ncounts;
+	size_t		capcounts;
+};
+
+/* ASCII characters that must be escaped in a JSON string: 0 = copy as
+ * is.  Bytes from 0x80 are checked to be UTF-8 (eb_jstr). */
+static const unsigned char json_esc[256] = {
+	['\b'] = 'b',['\t'] = 't',['\n'] = 'n',['\f'] = 'f',['\r'] = 'r',
+	['"'] = '"',['\\'] = '\\',
+	[0x00] = 'u',[0x01] = 'u',[0x02] = 'u',[0x03] = 'u',[0x04] = 'u',
+	[0x05] = 'u',[0x06] = 'u',[0x07] = 'u',[0x0b] = 'u',[0x0e] = 'u',
+	[0x0f] = 'u',[0x10] = 'u',[0x11] = 'u',[0x12] = 'u',[0x13] = 'u',
+	[0x14] = 'u',[0x15] = 'u',[0x16] = 'u',[0x17] = 'u',[0x18] = 'u',
+	[0x19] = 'u',[0x1a] = 'u',[0x1b] = 'u',[0x1c] = 'u',[0x1d] = 'u',
+	[0x1e] = 'u',[0x1f] = 'u',
+};
+
+/* Characters Kafka allows in a topic name. */
+static bool
+topic_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* Make room for n more bytes. */
+static inline void
+eb_reserve(ebuf *b, size_t n)
+{
+	if (b->cap - b->len < n)
+	{
+		size_t		cap = b->cap ? b->cap : 1024;
+
+		while (cap - b->len < n)
+			cap *= 2;
+		b->p = trib_xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+}
+
+/* Append n bytes. */
+static inline void
+eb_put(ebuf *b, const char *s, size_t n)
+{
+	eb_reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* Append a string literal (its length is known at compile time). */
+#define EB_LIT(b, s) eb_put((b), (s), sizeof(s) - 1)
+
+/* Append one byte. */
+static inline void
+eb_ch(ebuf *b, char c)
+{
+	eb_reserve(b, 1);
+	b->p[b->len++] = c;
+}
+
+/* Append an unsigned decimal number. */
+static inline void
+eb_u64(ebuf *b, uint64_t v)
+{
+	char		tmp[24];
+	char	   *e = tmp + sizeof(tmp);
+	char	   *s = e;
+
+	do
+	{
+		*--s = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	eb_put(b, s, (size_t) (e - s));
+}
+
+/* One element of source.sequence, inside its JSON string: the LSN as an
+ * escaped quoted decimal (\"123\"), or null when it is 0. */
+static void
+eb_sequence_lsn(ebuf *b, uint64_t lsn)
+{
+	if (lsn == 0)
+	{
+		EB_LIT(b, "null");
+		return;
+	}
+	EB_LIT(b, "\\\"");
+	eb_u64(b, lsn);
+	EB_LIT(b, "\\\"");
+}
+
+/* Append a signed decimal number. */
+static inline void
+eb_i64(ebuf *b, int64_t v)
+{
+	if (v < 0)
+	{
+		eb_ch(b, '-');
+		eb_u64(b, (uint64_t) 0 - (uint64_t) v);
+	}
+	else
+		eb_u64(b, (uint64_t) v);
+}
+
+/* Append s (n bytes) as a JSON string with its quotes. */
+static void
+eb_jstr(ebuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		i = 0;
+
+	/* worst case: every byte becomes \u00XX */
+	eb_reserve(b, n * 6 + 2);
+	b->p[b->len++] = '"';
+	while (i < n)
+	{
+		size_t		run = i;
+		unsigned char c;
+
+		while (run < n && (unsigned char) s[run] < 0x80 &&
+			   json_esc[(unsigned char) s[run]] == 0)
+			run++;
+		memcpy(b->p + b->len, s + i, run - i);
+		b->len += run - i;
+		if (run == n)
+			break;
+		c = (unsigned char) s[run];
+		if (c >= 0x80)
+		{
+			size_t		len = trib_utf8_seqlen(s + run, n - run);
+
+			if (len > 0)
+			{
+				memcpy(b->p + b->len, s + run, len);
+				b->len += len;
+				i = run + len;
+				continue;
+			}
+			/* not UTF-8: the byte's Latin-1 reading, as the plugin does */
+			c = (unsigned char) s[run];
+			memcpy(b->p + b->len, "\\u00", 4);
+			b->len += 4;
+			b->p[b->len++] = hex[c >> 4];
+			b->p[b->len++] = hex[c & 15];
+			i = run + 1;
+			continue;
+		}
+		b->p[b->len++] = '\\';
+		b->p[b->len++] = (char) json_esc[c];
+		if (json_esc[c] == 'u')
+		{
+			b->p[b->len++] = '0';
+			b->p[b->len++] = '0';
+			b->p[b->len++] = hex[c >> 4];
+			b->p[b->len++] = hex[c & 15];
+		}
+		i = run + 1;
+	}
+	b->p[b->len++] = '"';
+}
+
+/* Append a NUL-terminated string as JSON, "" for NULL. */
+static inline void
+eb_jcstr(ebuf *b, const char *s)
+{
+	if (s == NULL)
+		EB_LIT(b, "\"\"");
+	else
+		eb_jstr(b, s, strlen(s));
+}
+
+/* Append the base64 encoding of n bytes. */
+static void
+eb_base64(ebuf *b, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t		i;
+	char	   *o;
+
+	eb_reserve(b, (n + 2) / 3 * 4);
+	o = b->p + b->len;
+	for (i = 0; i + 2 < n; i += 3)
+	{
+		uint32_t	v = (uint32_t) s[i] << 16 | (uint32_t) s[i + 1] << 8 | s[i + 2];
+
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (i < n)
+	{
+		uint32_t	v = (uint32_t) s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t) s[i + 1] << 8;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		*o++ = '=';
+	}
+	b->len = (size_t) (o - b->p);
+}
+
+/* A heap copy of s escaped as a JSON string. */
+static char *
+json_quote(const char *s)
+{
+	ebuf		b = {0};
+
+	eb_jcstr(&b, s);
+	eb_ch(&b, '\0');
+	return b.p;
+}
+
+/* Fill the options with their defaults. */
+void
+trib_envelope_opts_init(trib_envelope_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->topic_prefix = "tributary";
+	opts->unavailable_value = TRIB_ENVELOPE_UNAVAILABLE;
+	opts->tombstones = true;
+}
+
+/* Free a compiled pattern. */
+static void
+pattern_free(pattern *pat)
+{
+	for (size_t i = 0; i < pat->n; i++)
+		free(pat->segs[i].lit);
+	free(pat->segs);
+	pat->segs = NULL;
+	pat->n = 0;
+}
+
+/* Add one segment to a pattern. */
+static void
+pattern_add(pattern *pat, seg_kind kind, const char *lit, size_t len)
+{
+	seg		   *s;
+
+	pat->segs = trib_xrealloc(pat->segs, (pat->n + 1) * sizeof(seg));
+	s = &pat->segs[pat->n++];
+	s->kind = kind;
+	s->lit = NULL;
+	s->len = len;
+	if (kind == SEG_LIT)
+	{
+		s->lit = trib_xrealloc(NULL, len + 1);
+		memcpy(s->lit, lit, len);
+		s->lit[len] = '\0';
+	}
+}
+
+/* Compile "${prefix}.${schema}.${table}"-style text; false on bad input. */
+static bool
+pattern_compile(pattern *pat, const char *what, const char *text,
+				char *errbuf, size_t errlen)
+{
+	static const struct
+	{
+		const char *name;
+		seg_kind	kind;
+	}			vars[] = {
+		{"prefix", SEG_PREFIX}, {"source", SEG_SOURCE}, {"db", SEG_DB},
+		{"schema", SEG_SCHEMA}, {"table", SEG_TABLE}
+	};
+	const char *p = text;
+
+	if (*p == '\0')
+	{
+		snprintf(errbuf, errlen, "envelope: %s is empty", what);
+		return false;
+	}
+	while (*p)
+	{
+		if (p[0] == '$' && p[1] == '{')
+		{
+			const char *end = strchr(p + 2, '}');
+			size_t		n;
+			size_t		i;
+
+			if (end == NULL)
+			{
+				snprintf(errbuf, errlen, "envelope: %s \"%s\": unterminated ${",
+						 what, text);
+				return false;
+			}
+			n = (size_t) (end - (p + 2));
+			for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+				if (strlen(vars[i].name) == n && memcmp(vars[i].name, p + 2, n) == 0)
+					break;
+			if (i == sizeof(vars) / sizeof(vars[0]))
+			{
+				snprintf(errbuf, errlen,
+						 "envelope: %s \"%s\": unknown variable \"${%.*s}\" "
+						 "(known: ${prefix}, ${source}, ${db}, ${schema}, ${table})",
+						 what, text, (int) n, p + 2);
+				return false;
+			}
+			pattern_add(pat, vars[i].kind, NULL, 0);
+			p = end + 1;
+		}
+		else
+		{
+			const char *start = p;
+
+			while (*p && !(p[0] == '$' && p[1] == '{'))
+			{
+				if (!topic_char_ok((unsigned char) *p))
+				{
+					snprintf(errbuf, errlen,
+							 "envelope: %s \"%s\": character '%c' is not allowed "
+							 "in a Kafka topic name (allowed: A-Z a-z 0-9 . _ -)",
+							 what, text, *p);
+					return false;
+				}
+				p++;
+			}
+			pattern_add(pat, SEG_LIT, start, (size_t) (p - start));
+		}
+	}
+	return true;
+}
+
+/* Validate the options, compile the patterns, escape the constants. */
+trib_envelope *
+trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
+{
+	trib_envelope *env;
+	const char *prefix = opts->topic_prefix ? opts->topic_prefix : "";
+
+	if (*prefix == '\0')
+	{
+		snprintf(errbuf, errlen, "envelope: topic prefix is empty");
+		return NULL;
+	}
+	for (const char *p = prefix; *p; p++)
+		if (!topic_char_ok((unsigned char) *p))
+		{
+			snprintf(errbuf, errlen,
+					 "envelope: topic prefix \"%s\": character '%c' is not "
+					 "allowed in a Kafka topic name (allowed: A-Z a-z 0-9 . _ -)",
+					 prefix, *p);
+			return NULL;
+		}
+	if (strlen(prefix) > TRIB_TOPIC_MAX)
+	{
+		snprintf(errbuf, errlen, "envelope: topic prefix longer than %d",
+				 TRIB_TOPIC_MAX);
+		return NULL;
+	}
+
+	env = trib_xrealloc(NULL, sizeof(*env));
+	memset(env, 0, sizeof(*env));
+	env->opts = *opts;
+	env->prefix = trib_xstrdup(prefix);
+	env->prefix_json = json_quote(prefix);
+	env->version_json = json_quote(opts->version ? opts->version
+								   : TRIB_ENVELOPE_VERSION);
+	env->prefix_json_len = strlen(env->prefix_json);
+	env->version_json_len = strlen(env->version_json);
+	env->placeholder_json = opts->unavailable_value
+		? json_quote(opts->unavailable_value) : NULL;
+	env->schema_or_db = opts->topic_pattern == NULL;
+	/* the copied options must not point at the caller's strings */
+	env->opts.topic_prefix = env->prefix;
+	env->opts.topic_pattern = NULL;
+	env->opts.message_topic = NULL;
+	env->opts.version = NULL;
+	env->opts.unavailable_value = NULL;
+
+	if (!pattern_compile(&env->topic, "topic pattern",
+						 opts->topic_pattern ? opts->topic_pattern
+						 : TRIB_ENVELOPE_DEFAULT_PATTERN, errbuf, errlen) ||
+		!pattern_compile(&env->message, "message topic",
+						 opts->message_topic ? opts->message_topic
+						 : TRIB_ENVELOPE_DEFAULT_MESSAGE_TOPIC, errbuf, errlen))
+	{
+		trib_envelope_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* Free an envelope and its buffers. */
+void
+trib_envelope_free(trib_envelope *env)
+{
+	if (env == NULL)
+		return;
+	free(env->prefix);
+	free(env->prefix_json);
+	free(env->version_json);
+	free(env->placeholder_json);
+	pattern_free(&env->topic);
+	pattern_free(&env->message);
+	free(env->buf.p);
+	free(env->offs);
+	free(env->recs);
+	for (size_t i = 0; i < env->capcounts; i++)
+		free(env->counts[i].name);
+	free(env->counts);
+	free(env);
+}
+
+/* Append a variable's value to a topic, replacing illegal characters. */
+static void
+topic_put_value(ebuf *b, const char *v)
+{
+	if (v == NULL)
+		return;
+	eb_reserve(b, strlen(v));
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+	{
+		if (topic_char_ok(*p))
+			b->p[b->len++] = (char) *p;
+		else if ((*p & 0xC0) != 0x80)	/* one '_' per UTF-8 character */
+			b->p[b->len++] = '_';
+	}
+}
+
+/* Append the NUL-terminated topic for a pattern; false when illegal. */
+static bool
+topic_write(const trib_envelope *env, const pattern *pat, ebuf *b,
+			const char *source, const char *db, const char *schema,
+			const char *table, char *errbuf, size_t errlen)
+{
+	size_t		start = b->len;
+	size_t		n;
+
+	for (size_t i = 0; i < pat->n; i++)
+	{
+		const seg  *s = &pat->segs[i];
+
+		switch (s->kind)
+		{
+			case SEG_LIT:
+				eb_put(b, s->lit, s->len);
+				break;
+			case SEG_PREFIX:
+				eb_put(b, env->prefix, strlen(env->prefix));
+				break;
+			case SEG_SOURCE:
+				topic_put_value(b, source);
+				break;
+			case SEG_DB:
+				topic_put_value(b, db);
+				break;
+			case SEG_SCHEMA:
+				/* schema-less sources (MySQL): prefix.db.table, as Debezium */
+				topic_put_value(b, schema == NULL && env->schema_or_db
+								? db : schema);
+				break;
+			case SEG_TABLE:
+				topic_put_value(b, table);
+				break;
+		}
+	}
+	n = b->len - start;
+	if (n == 0 || n > TRIB_TOPIC_MAX ||
+		(n == 1 && b->p[start] == '.') ||
+		(n == 2 && b->p[start] == '.' && b->p[start + 1] == '.'))
+	{
+		snprintf(errbuf, errlen,
+				 "envelope: topic %s for %.64s.%.64s (Kafka allows 1 to %d "
+				 "characters, not \".\" or \"..\")",
+				 n > TRIB_TOPIC_MAX ? "too long" : "not a legal name",
+				 schema ? schema : "", table ? table : "", TRIB_TOPIC_MAX);
+		b->len = start;
+		return false;
+	}
+	eb_ch(b, '\0');
+	return true;
+}
+
+/* Append a topic chosen by a router (ev->topic), sanitised like values. */
+static bool
+topic_routed(ebuf *b, const char *topic, char *errbuf, size_t errlen)
+{
+	size_t		start = b->len;
+	size_t		n;
+
+	topic_put_value(b, topic);
+	n = b->len - start;
+	if (n == 0 || n > TRIB_TOPIC_MAX ||
+		(n == 1 && b->p[start] == '.') ||
+		(n == 2 && b->p[start] == '.' && b->p[start + 1] == '.'))
+	{
+		snprintf(errbuf, errlen, "envelope: routed topic \"%.64s\" is not a "
+				 "legal Kafka topic name", topic);
+		b->len = start;
+		return false;
+	}
+	eb_ch(b, '\0');
+	return true;
+}
+
+/* The topic of a table, in a caller's buffer. */
+bool
+trib_envelope_topic(const trib_envelope *env, const char *source,
+					const char *db, const char *schema, const char *table,
+					char *out, size_t outlen, char *errbuf, size_t errlen)
+{
+	ebuf		b = {0};
+	bool		ok = topic_write(env, &env->topic, &b, source, db, schema,
+								 table, errbuf, errlen);
+
+	if (ok && b.len > outlen)
+	{
+		snprintf(errbuf, errlen, "envelope: topic buffer too small");
+		ok = false;
+	}
+	if (ok)
+		memcpy(out, b.p, b.len);
+	free(b.p);
+	return ok;
+}
+
+/* The event id "commit_lsn:seq" of a position (position.h). */
+size_t
+trib_envelope_event_id(const trib_position *pos, char *buf, size_t len)
+{
+	return trib_eventid_format_seq(pos->commit_lsn, pos->seq, buf, len);
+}
+
+/* Start a new record: grow the arrays, return its offsets entry. */
+static recoff *
+rec_new(trib_envelope *env)
+{
+	recoff	   *r;
+
+	if (env->nrecs == env->caprecs)
+	{
+		env->caprecs = env->caprecs ? env->caprecs * 2 : 4;
+		env->offs = trib_xrealloc(env->offs, env->caprecs * sizeof(recoff));
+		env->recs = trib_xrealloc(env->recs, env->caprecs * sizeof(trib_record));
+	}
+	r = &env->offs[env->nrecs++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/* Position of this table's event in its transaction (1-based). */
+static uint64_t
+tx_collection_order(trib_envelope *env, const char *schema, const char *table)
+{
+	size_t		ls = schema ? strlen(schema) : 0;
+	size_t		lt = table ? strlen(table) : 0;
+	size_t		len = ls + 1 + lt;
+	char		stackname[256];
+	char	   *name = len <= sizeof(stackname) ? stackname : trib_xrealloc(NULL, len);
+	uint64_t	h;
+	size_t		i;
+	uint64_t	result;
+
+	if (ls)
+		memcpy(name, schema, ls);
+	name[ls] = '\0';
+	if (lt)
+		memcpy(name + ls + 1, table, lt);
+	h = trib_fnv1a(name, len);
+
+	/* open addressing, load factor <= 1/2 */
+	if (env->ncounts * 2 >= env->capcounts)
+	{
+		size_t		ncap = env->capcounts ? env->capcounts * 2 : 16;
+		txcount    *nt = trib_xrealloc(NULL, ncap * sizeof(txcount));
+
+		memset(nt, 0, ncap * sizeof(txcount));
+		for (i = 0; i < env->capcounts; i++)
+		{
+			txcount    *o = &env->counts[i];
+			size_t		j;
+
+			if (o->name == NULL)
+				continue;
+			for (j = o->hash & (ncap - 1); nt[j].name; j = (j + 1) & (ncap - 1))
+				;
+			nt[j] = *o;
+		}
+		free(env->counts);
+		env->counts = nt;
+		env->capcounts = ncap;
+	}
+	for (i = h & (env->capcounts - 1);; i = (i + 1) & (env->capcounts - 1))
+	{
+		txcount    *c = &env->counts[i];
+
+		if (c->name == NULL)
+		{
+			c->name = trib_xrealloc(NULL, len);
+			memcpy(c->name, name, len);
+			c->len = len;
+			c->hash = h;
+			c->count = 0;
+			c->gen = env->tx_gen;
+			env->ncounts++;
+		}
+		else if (c->hash != h || c->len != len || memcmp(c->name, name, len) != 0)
+			continue;
+		if (c->gen != env->tx_gen)
+		{
+			c->gen = env->tx_gen;
+			c->count = 0;
+		}
+		result = ++c->count;
+		break;
+	}
+	if (name != stackname)
+		free(name);
+	return result;
+}
+
+/* "transaction": null or the block of Debezium's transaction metadata. */
+static void
+write_transaction(trib_envelope *env, const trib_event *ev,
+				  const char *schema, const char *table)
+{
+	ebuf	   *b = &env->buf;
+
+	EB_LIT(b, ",\"transaction\":");
+	if (!env->opts.transaction_metadata || ev->txid == 0)
+	{
+		EB_LIT(b, "null");
+		return;
+	}
+	if (!env->tx_known || env->tx_commit_lsn != ev->pos.commit_lsn ||
+		env->tx_txid != ev->txid)
+	{
+		env->tx_known = true;
+		env->tx_commit_lsn = ev->pos.commit_lsn;
+		env->tx_txid = ev->txid;
+		env->tx_gen++;
+	}
+	EB_LIT(b, "{\"id\":\"");
+	eb_u64(b, ev->txid);
+	eb_ch(b, ':');
+	eb_u64(b, ev->pos.commit_lsn);
+	EB_LIT(b, "\",\"total_order\":");
+	eb_u64(b, ev->pos.seq + 1);
+	EB_LIT(b, ",\"data_collection_order\":");
+	eb_u64(b, tx_collection_order(env, schema, table));
+	eb_ch(b, '}');
+}
+
+/* ,"json_nulls":{"before":[...],"after":[...]}: the images' JSON null
+ * lists (event.h), each key only when the event has that list. */
+static void
+write_json_nulls(ebuf *b, const trib_event *ev)
+{
+	EB_LIT(b, ",\"json_nulls\":{");
+	if (ev->before_json_nulls)
+	{
+		EB_LIT(b, "\"before\":");
+		eb_put(b, ev->before_json_nulls, strlen(ev->before_json_nulls));
+	}
+	if (ev->after_json_nulls)
+	{
+		if (ev->before_json_nulls)
+			eb_ch(b, ',');
+		EB_LIT(b, "\"after\":");
+		eb_put(b, ev->after_json_nulls, strlen(ev->after_json_nulls));
+	}
+	eb_ch(b, '}');
+}
+
+/* The "source" block (with its key). */
+static void
+write_source(trib_envelope *env, const trib_event *ev,
+			 const char *schema, const char *table)
+{
+	ebuf	   *b = &env->buf;
+	const trib_position *pos = &ev->pos;
+
+	EB_LIT(b, ",\"source\":{\"version\":");
+	eb_put(b, env->version_json, env->version_json_len);
+	EB_LIT(b, ",\"connector\":");
+	if (ev->connector)
+		eb_jcstr(b, ev->connector);
+	else
+		EB_LIT(b, "\"postgresql\"");
+	EB_LIT(b, ",\"name\":");
+	eb_put(b, env->prefix_json, env->prefix_json_len);
+	EB_LIT(b, ",\"ts_ms\":");
+	eb_i64(b, ev->ts_ms != 0 ? ev->ts_ms :
+		   (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
+	if (!ev->snapshot)
+		EB_LIT(b, ",\"snapshot\":\"false\"");
+	else if (ev->last_in_tx)
+		EB_LIT(b, ",\"snapshot\":\"last\"");
+	else
+		EB_LIT(b, ",\"snapshot\":\"true\"");
+	EB_LIT(b, ",\"db\":");
+	eb_jcstr(b, ev->db);
+	EB_LIT(b, ",\"sequence\":");
+	if (pos->commit_lsn == 0 && pos->lsn == 0)
+		EB_LIT(b, "null");
+	else
+	{
+		eb_ch(b, '"');
+		eb_ch(b, '[');
+		eb_sequence_lsn(b, pos->commit_lsn);
+		eb_ch(b, ',');
+		eb_sequence_lsn(b, pos->lsn);
+		eb_ch(b, ']');
+		eb_ch(b, '"');
+	}
+	EB_LIT(b, ",\"schema\":");
+	eb_jcstr(b, schema);
+	EB_LIT(b, ",\"table\":");
+	eb_jcstr(b, table);
+	EB_LIT(b, ",\"txId\":");
+	if (ev->txid)
+		eb_u64(b, ev->txid);
+	else
+		EB_LIT(b, "null");
+	EB_LIT(b, ",\"lsn\":");
+	if (pos->lsn)
+		eb_u64(b, pos->lsn);
+	else
+		EB_LIT(b, "null");
+	EB_LIT(b, ",\"xmin\":null");
+	if (ev->before_json_nulls || ev->after_json_nulls)
+		write_json_nulls(b, ev);
+	eb_ch(b, '}');
+}
+
+/* Skip JSON whitespace. */
+static const char *
+skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/*
+ * Append `after` with every name of the `unchanged` array added as
+ * "name":placeholder.  Names are copied verbatim (already JSON strings).
+ */
+static bool
+write_after_with_unchanged(trib_envelope *env, const char *after,
+						   const char *unchanged, char *errbuf, size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+	size_t		alen = strlen(after);
+	size_t		end = alen;
+	const char *p;
+	bool		need_comma;
+	size_t		mark = b->len;
+
+	while (end > 0 && (after[end - 1] == ' ' || after[end - 1] == '\n' ||
+					   after[end - 1] == '\t' || after[end - 1] == '\r'))
+		end--;
+	p = skip_ws(after);
+	if (*p != '{' || end == 0 || after[end - 1] != '}')
+	{
+		snprintf(errbuf, errlen, "envelope: row image is not a JSON object");
+		return false;
+	}
+	need_comma = skip_ws(p + 1) != after + end - 1;
+	eb_put(b, after, end - 1);
+
+	p = skip_ws(unchanged);
+	if (*p != '[')
+		goto bad;
+	p = skip_ws(p + 1);
+	if (*p != ']')
+	{
+		for (;;)
+		{
+			const char *start = p;
+
+			if (*p != '"')
+				goto bad;
+			for (p++; *p != '"'; p++)
+			{
+				if (*p == '\0')
+					goto bad;
+				if (*p == '\\' && *++p == '\0')
+					goto bad;
+			}
+			p++;
+			if (need_comma)
+				eb_ch(b, ',');
+			need_comma = true;
+			eb_put(b, start, (size_t) (p - start));
+			eb_ch(b, ':');
+			eb_put(b, env->placeholder_json, strlen(env->placeholder_json));
+			p = skip_ws(p);
+			if (*p == ',')
+			{
+				p = skip_ws(p + 1);
+				continue;
+			}
+			if (*p == ']')
+				break;
+			goto bad;
+		}
+	}
+	if (*skip_ws(p + 1) != '\0')
+		goto bad;
+	eb_ch(b, '}');
+	return true;
+
+bad:
+	b->len = mark;
+	snprintf(errbuf, errlen,
+			 "envelope: \"unchanged\" is not a JSON array of column names");
+	return false;
+}
+
+/* ev->after as the record's row image: with the placeholder in place of
+ * each unchanged TOAST column when the envelope writes one, else as is. */
+static bool
+write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	if (ev->unchanged && env->placeholder_json)
+		return write_after_with_unchanged(env, ev->after, ev->unchanged, errbuf, errlen);
+	eb_put(&env->buf, ev->after, strlen(ev->after));
+	return true;
+}
+
+/* What transform rules added: quality tags and a dead-letter reason. */
+static void
+write_rule_fields(ebuf *b, const trib_event *ev)
+{
+	if (ev->tags)
+	{
+		EB_LIT(b, ",\"tags\":");
+		eb_put(b, ev->tags, strlen(ev->tags));
+	}
+	if (ev->error)
+	{
+		EB_LIT(b, ",\"error\":");
+		eb_jcstr(b, ev->error);
+	}
+}
+
+/*
+ * A flattened row event (the flatten rule, Debezium's "new record
+ * state"): the value is the row itself, or null for a tombstone.
+ */
+static bool
+write_flat_record(trib_envelope *env, const trib_event *ev, size_t topic,
+				  size_t value, char *errbuf, size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+	recoff	   *r;
+
+	if (ev->flatten == TRIB_FLAT_ROW && ev->after)
+	{
+		if (!write_after(env, ev, errbuf, errlen))
+			return false;
+	}
+	r = rec_new(env);
+	r->topic = topic;
+	r->value = value;
+	r->value_len = b->len - value;
+	r->tombstone = ev->flatten == TRIB_FLAT_TOMBSTONE || ev->after == NULL;
+	eb_ch(b, '\0');
+	if (ev->key)
+	{
+		r->key = ev->key;
+		r->key_len = strlen(ev->key);
+	}
+	return true;
+}
+
+/* One row-change record (c, u, d, r) or one truncate record (t). */
+static bool
+write_row_record(trib_envelope *env, const trib_event *ev,
+				 const char *schema, const char *table, int64_t now,
+				 char *errbuf, size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+	recoff	   *r;
+	size_t		topic = b->len;
+	size_t		value;
+	bool		row = ev->op != TRIB_OP_TRUNCATE;
+
+	/* routed: the router's choice wins over the pattern */
+	if (ev->topic && table == ev->table
+		? !topic_routed(b, ev->topic, errbuf, errlen)
+		: !topic_write(env, &env->topic, b, ev->source, ev->db, schema,
+					   table, errbuf, errlen))
+		return false;
+
+	value = b->len;
+	if (row && ev->flatten != TRIB_FLAT_NONE)
+		return write_flat_record(env, ev, topic, value, errbuf, errlen);
+	EB_LIT(b, "{\"before\":");
+	if (row && ev->before)
+		eb_put(b, ev->before, strlen(ev->before));
+	else
+		EB_LIT(b, "null");
+	EB_LIT(b, ",\"after\":");
+	if (row && ev->after)
+	{
+		if (!write_after(env, ev, errbuf, errlen))
+			return false;
+	}
+	else
+		EB_LIT(b, "null");
+	write_source(env, ev, schema, table);
+	EB_LIT(b, ",\"op\":\"");
+	eb_ch(b, (char) ev->op);
+	EB_LIT(b, "\",\"ts_ms\":");
+	eb_i64(b, now);
+	write_transaction(env, ev, schema, table);
+	write_rule_fields(b, ev);
+	eb_ch(b, '}');
+
+	r = rec_new(env);
+	r->topic = topic;
+	r->value = value;
+	r->value_len = b->len - value;
+	eb_ch(b, '\0');			/* not counted: a convenience for readers */
+	if (row && ev->key)
+	{
+		r->key = ev->key;
+		r->key_len = strlen(ev->key);
+	}
+
+	if (ev->op == TRIB_OP_DELETE && env->opts.tombstones && r->key)
+	{
+		recoff	   *t;
+		recoff		copy = *r;
+
+		t = rec_new(env);		/* may move env->offs */
+		*t = copy;
+		t->tombstone = true;
+		t->value_len = 0;
+	}
+	return true;
+}
+
+/* A truncate: one record per table. */
+static bool
+write_truncate(trib_envelope *env, const trib_event *ev, int64_t now,
+			   char *errbuf, size_t errlen)
+{
+	char		perr[128];
+	yajl_val	root;
+	yajl_val	rels;
+	static const char *relpath[] = {"relations", NULL};
+	static const char *spath[] = {"schema", NULL};
+	static const char *tpath[] = {"table", NULL};
+	bool		ok = true;
+
+	if (ev->table)
+		return write_row_record(env, ev, ev->schema, ev->table, now,
+								errbuf, errlen);
+	if (ev->extra == NULL ||
+		(root = yajl_tree_parse(ev->extra, perr, sizeof(perr))) == NULL)
+	{
+		snprintf(errbuf, errlen,
+				 "envelope: truncate without a table or \"relations\"");
+		return false;
+	}
+	rels = yajl_tree_get(root, relpath, yajl_t_array);
+	if (rels == NULL)
+	{
+		snprintf(errbuf, errlen,
+				 "envelope: truncate: \"relations\" is not an array");
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < YAJL_GET_ARRAY(rels)->len; i++)
+	{
+		yajl_val	rel = YAJL_GET_ARRAY(rels)->values[i];
+		yajl_val	s = yajl_tree_get(rel, spath, yajl_t_string);
+		yajl_val	t = yajl_tree_get(rel, tpath, yajl_t_string);
+
+		if (t == NULL)
+		{
+			snprintf(errbuf, errlen,
+					 "envelope: truncate: relation %zu has no \"table\"", i);
+			ok = false;
+			break;
+		}
+		ok = write_row_record(env, ev, s ? YAJL_GET_STRING(s) : NULL,
+							  YAJL_GET_STRING(t), now, errbuf, errlen);
+	}
+	yajl_tree_free(root);
+	return ok;
+}
+
+/* A logical decoding message: Debezium's "m" record. */
+static bool
+write_message(trib_envelope *env, const trib_event *ev, int64_t now,
+			  char *errbuf, size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+	char		perr[128];
+	yajl_val	root;
+	yajl_val	prefix;
+	yajl_val	content;
+	yajl_val	encoding;
+	static const char *ppath[] = {"prefix", NULL};
+	static const char *cpath[] = {"content", NULL};
+	static const char *epath[] = {"encoding", NULL};
+	size_t		topic = b->len;
+	size_t		key;
+	size_t		value;
+	recoff	   *r;
+	const char *pfx;
+	const char *enc;
+
+	if (ev->extra == NULL ||
+		(root = yajl_tree_parse(ev->extra, perr, sizeof(perr))) == NULL)
+	{
+		snprintf(errbuf, errlen, "envelope: message without valid \"extra\"");
+		return false;
+	}
+	prefix = yajl_tree_get(root, ppath, yajl_t_string);
+	content = yajl_tree_get(root, cpath, yajl_t_string);
+	encoding = yajl_tree_get(root, epath, yajl_t_string);
+	if (prefix == NULL || content == NULL)
+	{
+		yajl_tree_free(root);
+		snprintf(errbuf, errlen,
+				 "envelope: message: \"prefix\" and \"content\" must be strings");
+		return false;
+	}
+	if (ev->topic ? !topic_routed(b, ev->topic, errbuf, errlen)
+		: !topic_write(env, &env->message, b, ev->source, ev->db, NULL,
+					   NULL, errbuf, errlen))
+	{
+		yajl_tree_free(root);
+		return false;
+	}
+	pfx = YAJL_GET_STRING(prefix);
+
+	key = b->len;
+	EB_LIT(b, "{\"prefix\":");
+	eb_jcstr(b, pfx);
+	eb_ch(b, '}');
+	eb_ch(b, '\0');
+
+	value = b->len;
+	EB_LIT(b, "{\"op\":\"m\",\"ts_ms\":");
+	eb_i64(b, now);
+	/* write_source starts with a comma: splice "source" after ts_ms */
+	write_source(env, ev, NULL, NULL);
+	write_transaction(env, ev, "", "message");
+	EB_LIT(b, ",\"message\":{\"prefix\":");
+	eb_jcstr(b, pfx);
+	EB_LIT(b, ",\"content\":\"");
+	enc = encoding ? YAJL_GET_STRING(encoding) : NULL;
+	if (enc != NULL && strcmp(enc, "base64") == 0)
+	{
+		/* the plugin's base64 is already what Debezium writes */
+		const char *c = YAJL_GET_STRING(content);
+
+		eb_put(b, c, strlen(c));
+	}
+	else
+	{
+		/* utf8: the JSON string's bytes (yajl unescaped them) */
+		const char *c = YAJL_GET_STRING(content);
+
+		eb_base64(b, (const unsigned char *) c, strlen(c));
+	}
+	EB_LIT(b, "\"}}");
+	yajl_tree_free(root);
+
+	r = rec_new(env);
+	r->topic = topic;
+	r->key_in_buf = true;
+	r->key_off = key;
+	r->key_len = value - key - 1;
+	r->value = value;
+	r->value_len = b->len - value;
+	eb_ch(b, '\0');
+	return true;
+}
+
+/* The records of one event, written into the envelope's buffer. */
+const trib_record *
+trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
+					 char *errbuf, size_t errlen)
+{
+	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms();
+	bool		ok;
+
+	env->buf.len = 0;
+	env->nrecs = 0;
+	*n = 0;
+	/* one allocation-free pass in the steady state */
+	eb_reserve(&env->buf, 512 + (ev->before ? strlen(ev->before) : 0) +
+			   (ev->after ? strlen(ev->after) : 0));
+
+	switch (ev->op)
+	{
+		case TRIB_OP_CREATE:
+		case TRIB_OP_UPDATE:
+		case TRIB_OP_DELETE:
+		case TRIB_OP_READ:
+			ok = write_row_record(env, ev, ev->schema, ev->table, now,
+								  errbuf, errlen);
+			break;
+		case TRIB_OP_TRUNCATE:
+			ok = write_truncate(env, ev, now, errbuf, errlen);
+			break;
+		case TRIB_OP_MESSAGE:
+			ok = write_message(env, ev, now, errbuf, errlen);
+			break;
+		default:
+			snprintf(errbuf, errlen, "envelope: unknown op '%c' (%d)",
+					 ev->op >= 32 && ev->op < 127 ? (char) ev->op : '?',
+					 (int) ev->op);
+			ok = false;
+			break;
+	}
+	if (!ok)
+		return NULL;
+	if (env->nrecs == 0)
+	{
+		snprintf(errbuf, errlen, "envelope: truncate without relations");
+		return NULL;
+	}
+
+	/* the buffer has stopped moving: offsets become pointers */
+	for (size_t i = 0; i < env->nrecs; i++)
+	{
+		const recoff *o = &env->offs[i];
+		trib_record *r = &env->recs[i];
+
+		r->topic = env->buf.p + o->topic;
+		r->key = o->key_in_buf ? env->buf.p + o->key_off : o->key;
+		r->key_len = r->key ? o->key_len : 0;
+		r->value = o->tombstone ? NULL : env->buf.p + o->value;
+		r->value_len = o->tombstone ? 0 : o->value_len;
+	}
+	*n = env->nrecs;
+	return env->recs;
+}

@@ -1,0 +1,34 @@
+/*
+ * clock.c: the clocks the daemon reads (see clock.h).
+ */
+#include "clock.h"
+
+#include <time.h>
+
+/* clock_gettime(id) in units of 1/per_sec seconds. */
+static int64_t
+clock_in(clockid_t id, int64_t per_sec)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t) ts.tv_sec * per_sec + ts.tv_nsec / (1000000000 / per_sec);
+}
+
+int64_t
+trib_clock_mono_ms(void)
+{
+	return clock_in(CLOCK_MONOTONIC, 1000);
+}
+
+int64_t
+trib_clock_wall_ms(void)
+{
+	return clock_in(CLOCK_REALTIME, 1000);
+}
+
+int64_t
+trib_clock_wall_us(void)
+{
+	return clock_in(CLOCK_REALTIME, 1000000);
+}

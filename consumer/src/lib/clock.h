@@ -1,0 +1,24 @@
+/*
+ * clock.h: the clocks the daemon reads.
+ *
+ * Design.  Timeouts, backoffs and flush intervals use the monotonic clock
+ * (it never jumps when the wall clock is set); time stamps that leave the
+ * process (an envelope's ts_ms, lag against a commit time, progress
+ * records) use the wall clock.  Both in whole milliseconds (or
+ * microseconds) as int64_t, so callers do plain arithmetic.
+ */
+#ifndef TRIB_CLOCK_H
+#define TRIB_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds of CLOCK_MONOTONIC (an arbitrary origin). */
+int64_t		trib_clock_mono_ms(void);
+
+/* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t		trib_clock_wall_ms(void);
+
+/* Microseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t		trib_clock_wall_us(void);
+
+#endif							/* TRIB_CLOCK_H */

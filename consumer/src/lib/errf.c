@@ -1,0 +1,25 @@
+/*
+ * errf.c: filling a caller's error buffer (see errf.h).
+ */
+#include "errf.h"
+
+#include <stdio.h>
+
+bool
+trib_verrf(char *errbuf, size_t errlen, const char *fmt, va_list ap)
+{
+	if (errbuf != NULL && errlen > 0)
+		vsnprintf(errbuf, errlen, fmt, ap);
+	return false;
+}
+
+bool
+trib_errf(char *errbuf, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	trib_verrf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}

@@ -1,0 +1,30 @@
+/*
+ * hex.h: strict hex encoding and decoding of binary data (key material,
+ * crypto outputs, LSNs).
+ *
+ * Decoding accepts either case and nothing else; encoding writes lower
+ * case.  Every function works on caller-provided buffers.
+ */
+#ifndef TRIB_HEX_H
+#define TRIB_HEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Lowercase hex of in[0..n) into out (2n chars and a NUL); returns 2n. */
+size_t		trib_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/*
+ * Decode n hex digits (either case) into out (n/2 bytes).  False when n is
+ * odd or a character is not a hex digit.
+ */
+bool		trib_hex_decode(const char *in, size_t n, unsigned char *out,
+							size_t *outlen);
+
+/* The value of hex digit c (either case), or -1. */
+int			trib_hex_digit(int c);
+
+/* True when in[0..n) is a non-empty, even-length string of hex digits. */
+bool		trib_hex_valid(const char *in, size_t n);
+
+#endif							/* TRIB_HEX_H */

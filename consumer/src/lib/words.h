@@ -1,0 +1,29 @@
+/*
+ * words.h: enum values and their config words, through a table of names.
+ *
+ * Design.  Every enum a config or a command line names (key formats, hash
+ * encodings, alphabets, strategies, check kinds, Lua modes, fake kinds)
+ * keeps one array of its words, indexed by value; these two functions are
+ * the lookups in both directions, so each parse or name function is a
+ * line.  A NULL entry is a value without a word.
+ */
+#ifndef TRIB_WORDS_H
+#define TRIB_WORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The index of s in words[0..n), or -1. */
+int			trib_words_find(const char *const *words, size_t n, const char *s);
+
+/* trib_words_find, or false and "unknown WHAT \"s\" (accepted: a, b, c)". */
+bool		trib_words_parse(const char *const *words, size_t n, const char *s,
+							 const char *what, int *out, char *errbuf, size_t errlen);
+
+/* words[i], or "?" when i is out of range or has no word. */
+const char *trib_words_name(const char *const *words, size_t n, int i);
+
+/* The number of entries of a words array. */
+#define TRIB_NWORDS(words) (sizeof(words) / sizeof((words)[0]))
+
+#endif							/* TRIB_WORDS_H */

@@ -1,0 +1,425 @@
+/*
+ * checkpoint.c: checkpoint stores, catalog (SQL API of the extension) and
+ * file (atomic JSON file).  See checkpoint.h.
+ *
+ * The file holds one object:
+ *   {"pipeline":"p","source":"s","commit_lsn":"0/16B3748","seq":4,
+ *    "position":{...} or null}
+ * It is written with yajl_gen (strings escaped correctly whatever the
+ * names) and read back with yajl_tree.  The opaque position is re-emitted
+ * through yajl_gen from the parsed tree only for validation on load; on
+ * save it is written as given after a validating parse, so numbers keep
+ * their text.
+ */
+#include "checkpoint.h"
+#include "fileio.h"
+#include "jsondoc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <yajl_gen.h>
+#include <yajl_tree.h>
+
+#include "errf.h"
+#include "xalloc.h"
+
+/* Largest checkpoint file we read. */
+#define MAX_FILE_BYTES (1024 * 1024)
+
+struct trib_checkpoint
+{
+	trib_ckpt_mode mode;
+	char	   *target;			/* path or dsn */
+	char	   *pipeline;
+	char	   *source;
+	PGconn	   *conn;			/* catalog mode */
+};
+
+/* libpq's last error, without the newline. */
+static const char *
+pq_error(PGconn *conn, char *buf, size_t len)
+{
+	size_t		n;
+
+	snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "no connection");
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return buf;
+}
+
+/* (Re)connect the catalog connection if needed. */
+static bool
+catalog_connect(trib_checkpoint *ck, char *errbuf, size_t errlen)
+{
+	char		eb[512];
+
+	if (ck->conn && PQstatus(ck->conn) == CONNECTION_OK)
+		return true;
+	if (ck->conn)
+		PQfinish(ck->conn);
+	ck->conn = PQconnectdb(ck->target);
+	if (!ck->conn || PQstatus(ck->conn) != CONNECTION_OK)
+	{
+		trib_errf(errbuf, errlen, "checkpoint: connection failed: %s",
+				  pq_error(ck->conn, eb, sizeof(eb)));
+		PQfinish(ck->conn);
+		ck->conn = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Open a store. */
+trib_checkpoint *
+trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
+					 const char *pipeline, const char *source,
+					 char *errbuf, size_t errlen)
+{
+	trib_checkpoint *ck;
+
+	if (!target || !*target || !pipeline || !*pipeline || !source || !*source)
+		return trib_errf(errbuf, errlen, "checkpoint: target, pipeline and source are required"), NULL;
+	ck = calloc(1, sizeof(*ck));
+	if (!ck)
+		abort();
+	ck->mode = mode;
+	ck->target = trib_xstrdup(target ? target : "");
+	ck->pipeline = trib_xstrdup(pipeline ? pipeline : "");
+	ck->source = trib_xstrdup(source ? source : "");
+	if (mode == TRIB_CKPT_CATALOG && !catalog_connect(ck, errbuf, errlen))
+	{
+		trib_checkpoint_close(ck);
+		return NULL;
+	}
+	return ck;
+}
+
+/* Close a store. */
+void
+trib_checkpoint_close(trib_checkpoint *ck)
+{
+	if (!ck)
+		return;
+	if (ck->conn)
+		PQfinish(ck->conn);
+	free(ck->target);
+	free(ck->pipeline);
+	free(ck->source);
+	free(ck);
+}
+
+/* ---------------------------------------------------------------------- */
+/* catalog mode */
+
+/* Load through tributary.checkpoint_get. */
+static int
+catalog_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
+{
+	const char *params[2] = {ck->pipeline, ck->source};
+	PGresult   *res;
+	char		eb[512];
+	int			rc = 0;
+
+	if (!catalog_connect(ck, errbuf, errlen))
+		return -1;
+	res = PQexecParams(ck->conn,
+					   "SELECT commit_lsn::text, seq::text, position::text "
+					   "FROM tributary.checkpoint_get($1, $2)",
+					   2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_get failed: %s",
+				  pq_error(ck->conn, eb, sizeof(eb)));
+		rc = -1;
+	}
+	else if (PQntuples(res) == 1)
+	{
+		uint64_t	seq = 0;
+		char		id[TRIB_EVENTID_LEN + 32];
+
+		memset(out, 0, sizeof(*out));
+		if (!PQgetisnull(res, 0, 0))
+		{
+			snprintf(id, sizeof(id), "%s:%s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+			if (!trib_eventid_parse(id, &out->commit_lsn, &seq))
+			{
+				PQclear(res);
+				return trib_errf(errbuf, errlen, "checkpoint: stored position is not valid"), -1;
+			}
+			out->seq = seq;
+		}
+		if (!PQgetisnull(res, 0, 2))
+			out->opaque = trib_xstrdup(PQgetvalue(res, 0, 2));
+		rc = 1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Save through tributary.checkpoint_save. */
+static bool
+catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
+			 size_t errlen)
+{
+	char		lsn[32],
+				seq[32];
+	const char *params[5];
+	PGresult   *res;
+	char		eb[512];
+	bool		ok;
+
+	if (!catalog_connect(ck, errbuf, errlen))
+		return false;
+	snprintf(lsn, sizeof(lsn), "%" PRIX64 "/%" PRIX64, pos->commit_lsn >> 32,
+			 pos->commit_lsn & 0xffffffffu);
+	snprintf(seq, sizeof(seq), "%" PRIu64, pos->seq);
+	params[0] = ck->pipeline;
+	params[1] = ck->source;
+	params[2] = pos->commit_lsn ? lsn : NULL;
+	params[3] = seq;
+	params[4] = pos->opaque;
+	res = PQexecParams(ck->conn,
+					   "SELECT 1 FROM tributary.checkpoint_save($1, $2, $3::pg_lsn, $4::bigint, $5::jsonb)",
+					   5, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_save failed: %s",
+				  pq_error(ck->conn, eb, sizeof(eb)));
+	PQclear(res);
+	return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* file mode */
+
+/* Read the whole file; NULL with errno ENOENT when it does not exist. */
+static char *
+read_file(const char *path, size_t *len, char *errbuf, size_t errlen)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf;
+	size_t		n;
+
+	if (!f)
+	{
+		if (errno != ENOENT)
+			trib_errf(errbuf, errlen, "checkpoint: cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(MAX_FILE_BYTES + 1);
+	if (!buf)
+		abort();
+	n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
+	if (ferror(f) || n > MAX_FILE_BYTES)
+	{
+		trib_errf(errbuf, errlen, "checkpoint: cannot read %s (error or larger than %d bytes)",
+				  path, MAX_FILE_BYTES);
+		fclose(f);
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Load the file store. */
+static int
+file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
+{
+	size_t		len = 0;
+	char	   *text;
+	char		perr[256];
+	yajl_val	root,
+				v;
+	const char *p_lsn[] = {"commit_lsn", NULL};
+	const char *p_seq[] = {"seq", NULL};
+	const char *p_pos[] = {"position", NULL};
+	const char *p_pipe[] = {"pipeline", NULL};
+	const char *p_src[] = {"source", NULL};
+	uint64_t	seq;
+	int			rc = -1;
+
+	errno = 0;
+	text = read_file(ck->target, &len, errbuf, errlen);
+	if (!text)
+		return errno == ENOENT ? 0 : -1;
+	root = yajl_tree_parse(text, perr, sizeof(perr));
+	free(text);
+	if (!root || !YAJL_IS_OBJECT(root))
+	{
+		trib_errf(errbuf, errlen, "checkpoint: %s is not a JSON object%s%s", ck->target,
+				  root ? "" : ": ", root ? "" : perr);
+		goto done;
+	}
+	v = yajl_tree_get(root, p_pipe, yajl_t_string);
+	if (!v || strcmp(v->u.string, ck->pipeline) != 0)
+	{
+		trib_errf(errbuf, errlen, "checkpoint: %s belongs to another pipeline", ck->target);
+		goto done;
+	}
+	v = yajl_tree_get(root, p_src, yajl_t_string);
+	if (!v || strcmp(v->u.string, ck->source) != 0)
+	{
+		trib_errf(errbuf, errlen, "checkpoint: %s belongs to another source", ck->target);
+		goto done;
+	}
+	memset(out, 0, sizeof(*out));
+	v = yajl_tree_get(root, p_lsn, yajl_t_string);
+	if (v)
+	{
+		char		id[TRIB_EVENTID_LEN + 32];
+		yajl_val	s = yajl_tree_get(root, p_seq, yajl_t_number);
+
+		if (!s || !YAJL_IS_INTEGER(s) || s->u.number.i < 0)
+		{
+			trib_errf(errbuf, errlen, "checkpoint: %s: seq is missing or not a non-negative integer",
+					  ck->target);
+			goto done;
+		}
+		snprintf(id, sizeof(id), "%.32s:%lld", v->u.string, s->u.number.i);
+		if (!trib_eventid_parse(id, &out->commit_lsn, &seq))
+		{
+			trib_errf(errbuf, errlen, "checkpoint: %s: commit_lsn is not an LSN", ck->target);
+			goto done;
+		}
+		out->seq = seq;
+	}
+	v = yajl_tree_get(root, p_pos, yajl_t_any);
+	if (v && YAJL_IS_OBJECT(v))
+	{
+		yajl_gen	g = yajl_gen_alloc(NULL);
+		const unsigned char *buf;
+		size_t		blen;
+
+		if (!trib_jdoc_gen(g, v))
+		{
+			yajl_gen_free(g);
+			trib_errf(errbuf, errlen, "checkpoint: %s: cannot render position", ck->target);
+			goto done;
+		}
+		yajl_gen_get_buf(g, &buf, &blen);
+		out->opaque = malloc(blen + 1);
+		if (!out->opaque)
+			abort();
+		memcpy(out->opaque, buf, blen);
+		out->opaque[blen] = '\0';
+		yajl_gen_free(g);
+	}
+	else if (v && !YAJL_IS_NULL(v))
+	{
+		trib_errf(errbuf, errlen, "checkpoint: %s: position must be an object or null", ck->target);
+		goto done;
+	}
+	if (out->commit_lsn == 0 && !out->opaque)
+	{
+		trib_errf(errbuf, errlen, "checkpoint: %s holds no position", ck->target);
+		goto done;
+	}
+	rc = 1;
+done:
+	yajl_tree_free(root);
+	return rc;
+}
+
+/* Is text one JSON object?  (Validated with yajl_tree.) */
+static bool
+is_json_object(const char *text)
+{
+	char		perr[128];
+	yajl_val	v = yajl_tree_parse(text, perr, sizeof(perr));
+	bool		ok = v && YAJL_IS_OBJECT(v);
+
+	yajl_tree_free(v);
+	return ok;
+}
+
+/* Save the file store atomically. */
+static bool
+file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
+		  size_t errlen)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t		blen;
+	char		lsn[32];
+	bool		ok = false;
+
+	if (pos->opaque && !is_json_object(pos->opaque))
+	{
+		yajl_gen_free(g);
+		return trib_errf(errbuf, errlen, "checkpoint: opaque position is not a JSON object");
+	}
+	snprintf(lsn, sizeof(lsn), "%" PRIX64 "/%" PRIX64, pos->commit_lsn >> 32,
+			 pos->commit_lsn & 0xffffffffu);
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *) "pipeline", 8);
+	yajl_gen_string(g, (const unsigned char *) ck->pipeline, strlen(ck->pipeline));
+	yajl_gen_string(g, (const unsigned char *) "source", 6);
+	yajl_gen_string(g, (const unsigned char *) ck->source, strlen(ck->source));
+	if (pos->commit_lsn)
+	{
+		yajl_gen_string(g, (const unsigned char *) "commit_lsn", 10);
+		yajl_gen_string(g, (const unsigned char *) lsn, strlen(lsn));
+		yajl_gen_string(g, (const unsigned char *) "seq", 3);
+		yajl_gen_integer(g, (long long) pos->seq);
+	}
+	yajl_gen_string(g, (const unsigned char *) "position", 8);
+	if (pos->opaque)
+		yajl_gen_number(g, pos->opaque, strlen(pos->opaque));	/* verbatim */
+	else
+		yajl_gen_null(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &blen);
+
+	{
+		/* the JSON and a newline, replacing the file atomically */
+		char	   *text = malloc(blen + 1);
+		const char *what = NULL;
+
+		if (!text)
+			abort();
+		memcpy(text, buf, blen);
+		text[blen] = '\n';
+		ok = trib_fileio_write_atomic(ck->target, text, blen + 1, 0600, true, &what);
+		if (!ok)
+			trib_errf(errbuf, errlen, "checkpoint: cannot %s %s: %s", what, ck->target,
+					  strerror(errno));
+		free(text);
+	}
+	yajl_gen_free(g);
+	return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+
+int
+trib_checkpoint_load(trib_checkpoint *ck, trib_position *out, char *errbuf,
+					 size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	return ck->mode == TRIB_CKPT_CATALOG ? catalog_load(ck, out, errbuf, errlen)
+		: file_load(ck, out, errbuf, errlen);
+}
+
+bool
+trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
+					 char *errbuf, size_t errlen)
+{
+	if (pos->commit_lsn == 0 && !pos->opaque)
+		return trib_errf(errbuf, errlen, "checkpoint: nothing to save (no commit_lsn, no position)");
+	return ck->mode == TRIB_CKPT_CATALOG ? catalog_save(ck, pos, errbuf, errlen)
+		: file_save(ck, pos, errbuf, errlen);
+}

@@ -1,0 +1,1238 @@
+/*
+ * pipeline.c: one pipeline: a source, its sinks, positions and checkpoints.
+ *
+ * Data flow.  A single thread polls the source (source.h) for a batch of
+ * items (a transaction's begin, its events, its end), hands each event to
+ * the transforms and then to every sink (sink.h), and lets the sinks serve
+ * their callbacks.  Sinks report through `ack` the highest position they
+ * have made durable, in the order events were written.  The pipeline
+ * knows the source only through its operations: positions are opaque,
+ * ordered by the source's compare() and written by its format_id().
+ *
+ * Positions.  Every event has a position from the source (PostgreSQL: the
+ * output plugin's id, commit_lsn and seq).  The pipeline's durable
+ * position is the minimum over the sinks of what each has acknowledged.
+ * From it follow two things:
+ *   - the checkpoint (checkpoint.c), saved at most every CHECKPOINT_MS
+ *     (200 ms), sooner (but not twice within CHECKPOINT_MS / 2) once the
+ *     source fell silent and every sink acknowledged everything, and at
+ *     shutdown, so a restart can resume in the middle of a large
+ *     transaction;
+ *   - the source's confirmation: a transaction's END position is handed to
+ *     the source's confirm() only once every one of its events is durable
+ *     in every sink and checkpointed (a queue of ended transactions,
+ *     oldest first).  A transaction is what was handled since the last END
+ *     (a PostgreSQL streamed transaction has no begin).  So an event
+ *     outside any transaction (a non-transactional message, which
+ *     PostgreSQL sends again only while the slot is not confirmed past it)
+ *     goes with the transaction after it.  Empty transactions (the
+ *     source's heartbeats) are confirmed as soon as everything before them
+ *     is, which keeps the source moving while the tables are idle.  The
+ *     source may confirm less than it is given: the PostgreSQL source
+ *     keeps the slot before the PREPARE of a prepared transaction it still
+ *     needs (pg_source_ops.c); the pipeline sees only committed
+ *     transactions.
+ *
+ * Phases.  cli/runner.c calls open (lock, checkpoint store, sinks, resume
+ * point), then the source's snapshot through trib_source_host (the
+ * services at the bottom of this file), then stream; the pipeline never
+ * calls the snapshot itself.
+ *
+ * Start-up and exactly-once.  Each sink that stores its own position
+ * atomically with its data (Postgres: in the same transaction; Kafka in
+ * transactional mode: in its checkpoint topic; files: in a sidecar) reports
+ * it through durable_position(); for the others the checkpoint stands in.
+ * The source resumes after the oldest of these (the plugin's resume-after
+ * suppresses everything before it inside PostgreSQL), and the pipeline
+ * skips, per sink, the events that sink already has.  So after a crash at
+ * any point every sink receives every event once.  A sink without a stored
+ * position of its own (Kafka without transactions) may see the events
+ * written after the last checkpoint again: at-least-once, with the event id
+ * in every record for downstream deduplication (docs/FORMAT.md).
+ *
+ * Latency.  While a sink owes acknowledgements the source is polled with
+ * a 1 ms timeout, so delivery reports are served as they come.  Sinks are
+ * flushed once the source was silent for IDLE_FLUSH_MS and at least every
+ * FLUSH_MS; when the loop is idle, the source's report() tells its upstream
+ * at once what became confirmed.
+ *
+ * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
+ * source error stops the pipeline without confirming anything that is not
+ * durable; what the sinks did acknowledge is checkpointed on the way out,
+ * the process exits 1 and a restart resumes from the checkpoint.
+ */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "clock.h"
+#include "erasure.h"
+#include "http.h"
+#include "metrics.h"
+#include "event.h"
+#include "leader.h"
+#include "log.h"
+#include "registry.h"
+#include "rules.h"
+#include "sink.h"
+#include "sinks.h"
+#include "source.h"
+
+#define POLL_BATCH 512
+#define POLL_TIMEOUT_MS 100
+#define ACK_POLL_MS 1			/* source wait while sinks owe acks */
+#define CHECKPOINT_MS 200
+#define DRAIN_TIMEOUT_MS 30000
+#define FLUSH_MS 1000			/* flush sinks at least this often when busy */
+#define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
+#define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
+#define FLUSH_TIMEOUT_MS 10000
+#define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
+
+/* A committed transaction whose events are not all durable yet. */
+typedef struct pending_tx
+{
+	trib_position end;			/* the END item's position */
+	int64_t		ts_ms;			/* commit time */
+	bool		has_last;		/* it has events */
+	trib_position last;			/* its last event */
+} pending_tx;
+
+/* One sink and what the pipeline knows of it. */
+typedef struct sink_slot
+{
+	trib_pipeline *p;
+	trib_sink	sink;
+	bool		opened;
+	bool		has_acked;
+	trib_position acked;		/* highest durable position */
+	bool		has_skip;
+	trib_position skip;			/* it already had everything up to here */
+	uint64_t	written;
+	bool		dead_letter;	/* receives only the events rules refuse */
+	bool		has_written;
+	trib_position last_written; /* the last event handed to it */
+	trib_metric *m_events;		/* its series, looked up once */
+	trib_metric *m_acked_lsn;
+} sink_slot;
+
+struct trib_pipeline
+{
+	const trib_config *cfg;
+	const trib_source_conf *srcconf;
+	trib_source src;			/* opened when src.state is set */
+	trib_source_host host;		/* services to the source's snapshot */
+	trib_leader *leader;
+	bool		retriable;		/* failed on a lost database connection */
+	bool		refused;		/* the source refused the dsn's credentials */
+	trib_checkpoint *ckpt;
+	sink_slot  *sinks;
+	size_t		nsinks;
+
+	/* the transaction being handled and the queue of committed ones */
+	bool		tx_has_last;	/* an event of it reached a sink */
+	trib_position tx_last;		/* the last one */
+	bool		has_offered;
+	trib_position last_offered; /* the last event handled, kept or not */
+	trib_rules *rules;			/* transforms; empty when none */
+	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
+	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
+	trib_metric *m_dropped;
+	pending_tx *queue;
+	size_t		qhead,
+				qlen,
+				qcap;
+	size_t		qdurable;		/* entries from the head known durable */
+	bool		has_confirmable;
+	trib_position confirmable;	/* END of the last entry confirmed */
+	bool		has_durable_tx;
+	trib_position durable_tx;	/* newest durable transaction with events:
+								 * its END position */
+	bool		has_resume;
+	trib_position resume;		/* where streaming starts (open) */
+	bool		has_written;
+	trib_position written;		/* last event handed to the sinks */
+
+	bool		has_saved;
+	trib_position saved;		/* last checkpoint written */
+	long long	last_ckpt_ms;
+	uint64_t	events_in;
+	char		state[32];
+
+	trib_metrics *metrics;		/* read by the HTTP thread */
+	trib_std_metrics m;
+	trib_metric *m_src_events;	/* series used per event, looked up once */
+	trib_metric *m_ack_latency;
+	trib_http  *http;
+};
+
+static void note_sink_failure(trib_pipeline *p, sink_slot *s);
+
+/* Order of positions, the source's: <0, 0, >0. */
+static inline int
+pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
+{
+	return p->src.ops->compare(a, b);
+}
+
+/* A sink's ack: remember the highest durable position. */
+static void
+on_ack(trib_sink *sink, const trib_position *pos, void *arg)
+{
+	sink_slot  *s = arg;
+
+	(void) sink;
+	if (!s->has_acked || pos_cmp(s->p, pos, &s->acked) > 0)
+	{
+		trib_metric_set(s->m_acked_lsn, (double) pos->commit_lsn);
+		s->acked.commit_lsn = pos->commit_lsn;
+		s->acked.seq = pos->seq;
+		s->acked.end_lsn = pos->end_lsn;
+		s->has_acked = true;
+	}
+}
+
+/*
+ * Open the source from its member of `sources:` through its registered
+ * operations (source.h); connects nothing yet.
+ */
+static bool
+make_source(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	const trib_source_ops *ops = p->srcconf->plugin->source_ops;
+
+	if (ops == NULL)
+	{
+		snprintf(errbuf, errlen, "source %s: type %s cannot be run", p->srcconf->name,
+				 p->srcconf->plugin->type);
+		return false;
+	}
+	p->src.ops = ops;
+	p->src.name = p->srcconf->name;
+	p->src.pipeline = p->cfg->pipeline;
+	p->src.erasure = trib_erasure_enabled(p->erasure);
+	p->src.metrics = p->metrics;
+	p->src.m_lag_bytes = trib_metric_get(p->m.lag_bytes, p->srcconf->name);
+	return ops->open(&p->src, p->srcconf, errbuf, errlen);
+}
+
+static void init_host(trib_pipeline *p);
+
+trib_pipeline *
+trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = calloc(1, sizeof(*p));
+	size_t		i;
+
+	if (p == NULL)
+		abort();
+	p->cfg = cfg;
+	snprintf(p->state, sizeof(p->state), "starting");
+	if (cfg->nsources != 1)
+	{
+		snprintf(errbuf, errlen,
+				 "%s: this version runs exactly one source per pipeline (found %zu)",
+				 cfg->path, cfg->nsources);
+		free(p);
+		return NULL;
+	}
+	p->srcconf = &cfg->sources[0];
+	p->metrics = trib_metrics_new();
+	if (!trib_metrics_register_std(p->metrics, &p->m))
+		abort();
+	p->rules = trib_rules_new(cfg, p->metrics, errbuf, errlen);
+	if (p->rules != NULL)
+		p->erasure = trib_erasure_new(cfg, p->metrics, errbuf, errlen);
+	if (p->rules == NULL || p->erasure == NULL)
+	{
+		trib_pipeline_free(p);
+		return NULL;
+	}
+	p->nsinks = cfg->nsinks;
+	p->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(sink_slot));
+	if (p->sinks == NULL)
+		abort();
+	for (i = 0; i < p->nsinks; i++)
+	{
+		p->sinks[i].p = p;
+		p->sinks[i].sink.ack = on_ack;
+		p->sinks[i].sink.ack_arg = &p->sinks[i];
+		p->sinks[i].sink.metrics = p->metrics;
+		if (cfg->dead_letter && strcmp(cfg->dead_letter, cfg->sinks[i].name) == 0)
+		{
+			p->sinks[i].dead_letter = true;
+			p->dlq = &p->sinks[i];
+		}
+	}
+	p->qcap = 64;
+	p->queue = calloc(p->qcap, sizeof(pending_tx));
+	if (p->queue == NULL)
+		abort();
+	p->m_src_events = trib_metric_get(p->m.source_events, p->srcconf->name);
+	p->m_dropped = trib_metric_get(trib_metrics_counter(p->metrics,
+														"tributary_rule_dropped_events_total",
+														"Events transform rules dropped (filter, sample, flatten).",
+														"source"), p->srcconf->name);
+	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
+	/* after the pipeline's families: the source adds its own (the order
+	 * of /metrics) */
+	if (!make_source(p, errbuf, errlen))
+	{
+		trib_pipeline_free(p);
+		return NULL;
+	}
+	init_host(p);
+	for (i = 0; i < p->nsinks; i++)
+	{
+		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
+		p->sinks[i].m_acked_lsn = trib_metric_get(p->m.sink_acked_lsn, cfg->sinks[i].name);
+	}
+	return p;
+}
+
+/* Sleep ms milliseconds, in steps, until *stop. */
+static void
+pause_ms(int ms, volatile sig_atomic_t *stop)
+{
+	struct timespec step = {0, 50 * 1000000L};
+
+	for (int t = 0; t < ms && !*stop; t += 50)
+		nanosleep(&step, NULL);
+}
+
+/*
+ * Take the pipeline lock.  While another consumer holds it, wait as a
+ * standby, trying every LEADER_RETRY_MS.  While the source database cannot
+ * be reached (down, restarting, a wrong host or port), say why each time
+ * and try again after the source's reconnect backoff.  When it refuses the
+ * connection for good (role, password, database: pgconn.h), fail at once
+ * with p->refused set.  false with errbuf empty when stopped.
+ */
+static bool
+become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	int			delay = p->src.backoff_initial_ms;
+	bool		standby = false;
+
+	p->leader = trib_leader_new(p->src.lock_dsn, p->cfg->pipeline);
+	while (!*stop)
+	{
+		int			rc = trib_leader_try(p->leader, errbuf, errlen);
+
+		if (rc == 1)
+			return true;
+		if (rc == -2)
+		{
+			p->refused = true;
+			return false;
+		}
+		if (rc == 0)
+		{
+			if (!standby)
+				tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
+						  p->cfg->pipeline);
+			standby = true;
+			snprintf(p->state, sizeof(p->state), "standby");
+			delay = p->src.backoff_initial_ms;
+			pause_ms(LEADER_RETRY_MS, stop);
+			continue;
+		}
+		standby = false;
+		snprintf(p->state, sizeof(p->state), "connecting");
+		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", p->srcconf->name,
+				  errbuf, delay);
+		pause_ms(delay, stop);
+		delay = delay > p->src.backoff_max_ms / 2 ? p->src.backoff_max_ms : delay * 2;
+	}
+	errbuf[0] = '\0';
+	return false;
+}
+
+/* Take the lock, then open the checkpoint store and the sinks. */
+static bool
+open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
+	size_t		i;
+
+	if (!become_leader(p, stop, errbuf, errlen))
+		return false;
+	tlog_info("pipeline", "pipeline %s is active", p->cfg->pipeline);
+
+	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
+								   cc->store == TRIB_CHECKPOINT_FILE ? cc->path : cc->dsn,
+								   p->cfg->pipeline, p->srcconf->name, errbuf, errlen);
+	if (p->ckpt == NULL)
+	{
+		/* the catalog's database is down or restarting: try again later */
+		p->retriable = cc->store == TRIB_CHECKPOINT_CATALOG;
+		return false;
+	}
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (!trib_sinks_open(&s->sink, &p->cfg->sinks[i], p->cfg, errbuf, errlen))
+		{
+			note_sink_failure(p, s);
+			return false;
+		}
+		s->opened = true;
+		if (s->sink.ops->durable_position)
+		{
+			char		e[512] = "";
+
+			if (s->sink.ops->durable_position(&s->sink, &s->skip, e, sizeof(e)))
+				s->has_skip = true;
+			else if (e[0])
+			{
+				snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+				note_sink_failure(p, s);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/*
+ * Where to resume: the oldest position any sink still needs.  A sink with
+ * its own durable position needs what follows it; the others need what
+ * follows the checkpoint.  Unknown for one: resume from the slot.
+ */
+static bool
+resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size_t errlen)
+{
+	trib_position ck;
+	int			r = trib_checkpoint_load(p->ckpt, &ck, errbuf, errlen);
+	bool		have = false;
+	size_t		i;
+
+	if (r < 0)
+		return false;
+	if (r > 0)
+	{
+		free(ck.opaque);		/* snapshot progress: the source's snapshot
+								 * reads it */
+		ck.opaque = NULL;
+		p->saved = ck;
+		p->has_saved = true;
+	}
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+		const trib_position *need;
+
+		if (!s->has_skip && r > 0)
+		{
+			/* the checkpoint speaks for this sink */
+			s->skip = ck;
+			s->skip.opaque = NULL;
+			s->has_skip = true;
+		}
+		if (!s->has_skip)
+			return (*has = false, true);
+		need = &s->skip;
+		if (!have || pos_cmp(p, need, out) < 0)
+		{
+			*out = *need;
+			out->opaque = NULL;
+			have = true;
+		}
+	}
+	*has = have;
+	return true;
+}
+
+/* Append a committed transaction to the queue. */
+static void
+queue_push(trib_pipeline *p, const pending_tx *tx)
+{
+	if (p->qlen == p->qcap)
+	{
+		pending_tx *n = calloc(p->qcap * 2, sizeof(pending_tx));
+		size_t		i;
+
+		if (n == NULL)
+			abort();
+		for (i = 0; i < p->qlen; i++)
+			n[i] = p->queue[(p->qhead + i) % p->qcap];
+		free(p->queue);
+		p->queue = n;
+		p->qhead = 0;
+		p->qcap *= 2;
+	}
+	p->queue[(p->qhead + p->qlen) % p->qcap] = *tx;
+	p->qlen++;
+}
+
+/* The minimum over sinks of their durable position; false if none yet. */
+static bool
+durable_position(trib_pipeline *p, trib_position *out)
+{
+	size_t		i;
+	bool		have = false;
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+		const trib_position *d;
+
+		if (p->has_offered && (!s->has_written ||
+							   (s->has_acked && pos_cmp(p, &s->acked, &s->last_written) >= 0)))
+		{
+			/*
+			 * Everything handed to this sink is durable, and every later
+			 * event was not meant for it (rules dropped it, or it went to
+			 * the dead-letter sink only, or the sink had it already): it
+			 * is durable up to the last event handled.
+			 */
+			d = &p->last_offered;
+			if (s->has_acked && pos_cmp(p, &s->acked, d) > 0)
+				d = &s->acked;
+			if (s->has_skip && pos_cmp(p, &s->skip, d) > 0)
+				d = &s->skip;
+		}
+		else if (s->has_acked && (!s->has_skip || pos_cmp(p, &s->acked, &s->skip) >= 0))
+			d = &s->acked;
+		else if (s->has_skip)
+			d = &s->skip;
+		else
+			return false;
+		if (!have || pos_cmp(p, d, out) < 0)
+		{
+			*out = *d;
+			have = true;
+		}
+	}
+	return have;
+}
+
+/*
+ * Save the checkpoint when due, then confirm to the source the
+ * transactions the saved checkpoint covers.  The order matters: the source
+ * is never confirmed past the checkpoint, so after a crash the checkpoint
+ * is never behind the source and resuming from it loses nothing and
+ * repeats nothing.  With confirm_slot false only the checkpoint is saved.
+ */
+static bool
+advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen)
+{
+	trib_position d;
+	bool		have = durable_position(p, &d);
+	trib_position ck;
+	bool		have_ck = false;
+
+	/*
+	 * Extend the durable prefix of the queue: each transaction is looked
+	 * at once when it becomes durable (its commit-to-ack latency is
+	 * observed then), not again at every call.
+	 */
+	while (have && p->qdurable < p->qlen)
+	{
+		pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
+
+		if (tx->has_last)
+		{
+			if (pos_cmp(p, &tx->last, &d) > 0)
+				break;
+			p->durable_tx = tx->end;
+			p->has_durable_tx = true;
+			if (tx->ts_ms > 0)
+				trib_metric_observe(p->m_ack_latency,
+									(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
+		}
+		p->qdurable++;
+	}
+	/* the newest transaction with events that is wholly durable ... */
+	if (p->has_durable_tx)
+	{
+		ck = p->durable_tx;
+		have_ck = true;
+	}
+	/* ... or, inside a larger transaction, the last durable event */
+	if (have && (!have_ck || pos_cmp(p, &d, &ck) > 0))
+	{
+		ck = d;
+		ck.opaque = NULL;
+		have_ck = true;
+	}
+	if (have_ck && (!p->has_saved || pos_cmp(p, &ck, &p->saved) > 0) &&
+		(force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
+	{
+		if (!trib_checkpoint_save(p->ckpt, &ck, errbuf, errlen))
+		{
+			p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG;
+			return false;
+		}
+		p->saved = ck;
+		p->has_saved = true;
+		p->last_ckpt_ms = trib_clock_mono_ms();
+	}
+
+	/*
+	 * Confirm what the saved checkpoint covers.  Empty transactions
+	 * (heartbeats, the catalog checkpoint's own writes) carry no events;
+	 * they go as soon as everything before them has: saving a checkpoint
+	 * for them would write to the source and make another one, forever.
+	 */
+	while (p->qlen > 0)
+	{
+		pending_tx *tx = &p->queue[p->qhead];
+
+		if (tx->has_last && (!p->has_saved || pos_cmp(p, &tx->last, &p->saved) > 0))
+			break;
+		p->confirmable = tx->end;	/* the queue is in stream order */
+		p->has_confirmable = true;
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+		if (p->qdurable > 0)
+			p->qdurable--;
+	}
+	/* the source may hold back (a PostgreSQL PREPARE it still needs) */
+	if (confirm_slot && p->has_confirmable)
+		p->src.ops->confirm(&p->src, &p->confirmable);
+	return true;
+}
+
+/* A sink failed: remember whether it lost a database connection. */
+static void
+note_sink_failure(trib_pipeline *p, sink_slot *s)
+{
+	if (s->sink.ops && s->sink.ops->lost_connection && s->sink.state &&
+		s->sink.ops->lost_connection(&s->sink))
+		p->retriable = true;
+}
+
+/* Write ev to one sink unless it has it already. */
+static bool
+write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	char		e[512];
+
+	if (s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0)
+		return true;
+	if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
+	{
+		snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+		note_sink_failure(s->p, s);
+		return false;
+	}
+	s->written++;
+	s->has_written = true;
+	s->last_written = ev->pos;
+	s->last_written.opaque = NULL;
+	trib_metric_inc(s->m_events);
+	return true;
+}
+
+/* Count ev as handled, whether or not any sink gets it. */
+static void
+offered(trib_pipeline *p, const trib_event *ev)
+{
+	trib_metric_inc(p->m_src_events);
+	p->events_in++;
+	p->has_offered = true;
+	p->last_offered = ev->pos;
+	p->last_offered.opaque = NULL;
+}
+
+/*
+ * Run the transforms on one change event, then hand it to every sink
+ * that does not have it yet (or only to the dead-letter sink).
+ */
+static bool
+deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
+{
+	trib_verdict v;
+	size_t		i;
+
+	/*
+	 * erasure: requests are handled on the source's values, before any
+	 * rule masks them; key rows become the deletes they stand for; forged
+	 * erasures and the rest of the catalog never reach a sink
+	 */
+	switch (trib_erasure_take(p->erasure, ev, errbuf, errlen))
+	{
+		case TRIB_ERASURE_FAILED:
+			return false;
+		case TRIB_ERASURE_CONSUMED:
+			offered(p, ev);
+			return true;
+		case TRIB_ERASURE_NOT_OURS:
+		case TRIB_ERASURE_REWRITTEN:
+			break;
+	}
+	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
+	offered(p, ev);
+	switch (v)
+	{
+		case TRIB_VERDICT_FAIL:
+			return false;
+		case TRIB_VERDICT_DROP:
+			trib_metric_inc(p->m_dropped);
+			return true;
+		case TRIB_VERDICT_DEAD_LETTER:
+			if (p->dlq == NULL)
+			{
+				snprintf(errbuf, errlen, "%s, and the pipeline has no dead_letter sink",
+						 ev->error ? ev->error : "a transform refused an event");
+				return false;
+			}
+			tlog_warn("transforms", "event %llX:%llu to the dead-letter sink: %s",
+					  (unsigned long long) ev->pos.commit_lsn,
+					  (unsigned long long) ev->pos.seq, ev->error);
+			if (!write_one(p->dlq, ev, errbuf, errlen))
+				return false;
+			break;
+		case TRIB_VERDICT_KEEP:
+			for (i = 0; i < p->nsinks; i++)
+				if (!p->sinks[i].dead_letter &&
+					!write_one(&p->sinks[i], ev, errbuf, errlen))
+					return false;
+			break;
+	}
+	p->tx_has_last = true;
+	p->tx_last = ev->pos;
+	p->tx_last.opaque = NULL;
+	p->has_written = true;
+	p->written = p->tx_last;
+	return true;
+}
+
+/*
+ * Are events written that no sink has acknowledged yet?  Then the loop
+ * must come back quickly to serve the sinks' delivery reports, rather than
+ * wait up to POLL_TIMEOUT_MS for the source (commit-to-ack latency).
+ */
+static bool
+awaiting_acks(trib_pipeline *p)
+{
+	trib_position d;
+
+	return p->has_written &&
+		(!durable_position(p, &d) || pos_cmp(p, &d, &p->written) < 0);
+}
+
+/*
+ * A transaction ends here: queue it for confirmation with the last event
+ * handled since the last one ended, if any reached the sinks (its own, or
+ * a non-transactional message before it; file comment).
+ */
+static void
+end_tx(trib_pipeline *p, const trib_source_item *it)
+{
+	pending_tx	tx;
+
+	tx.end = it->end;
+	tx.end.opaque = NULL;
+	tx.ts_ms = it->ts_ms;
+	tx.has_last = p->tx_has_last;
+	tx.last = p->tx_last;
+	queue_push(p, &tx);
+	p->tx_has_last = false;
+}
+
+/* Process one item from the source. */
+static bool
+handle(trib_pipeline *p, const trib_source_item *it, char *errbuf, size_t errlen)
+{
+	switch (it->kind)
+	{
+		case TRIB_ITEM_BEGIN:
+
+			/*
+			 * Nothing to do: a transaction is what was handled since the
+			 * last one ended (a streamed one has no begin), and after a
+			 * reconnection the events already handled belong to the
+			 * transaction the source begins again.
+			 */
+			return true;
+		case TRIB_ITEM_END:
+			end_tx(p, it);
+			return true;
+		case TRIB_ITEM_EVENT:
+			return deliver(p, it->ev, errbuf, errlen);
+	}
+	return true;
+}
+
+/* Refresh the gauges of /metrics. */
+static void
+update_gauges(trib_pipeline *p)
+{
+	const char *src = p->srcconf->name;
+	double		lag_s = 0;
+
+	p->src.ops->update_metrics(&p->src);
+	if (p->qlen > 0 && p->queue[p->qhead].ts_ms > 0)
+		lag_s = (double) (trib_clock_wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
+	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
+	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
+	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
+}
+
+static bool
+http_ready(void *arg, char *reason, size_t len)
+{
+	trib_pipeline *p = arg;
+
+	if (strcmp(p->state, "streaming") == 0)
+		return true;
+	snprintf(reason, len, "pipeline is %s", p->state);
+	return false;
+}
+
+static char *
+http_status(void *arg)
+{
+	return trib_pipeline_status_json(arg);
+}
+
+/* Start /health, /metrics and /status when the config asks for them. */
+static bool
+start_http(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	trib_http_opts o;
+
+	if (!p->cfg->http.enabled)
+		return true;
+	trib_http_opts_init(&o);
+	o.host = p->cfg->http.host;
+	o.port = p->cfg->http.port;
+	o.metrics = p->metrics;
+	o.ready = http_ready;
+	o.status = http_status;
+	o.arg = p;
+	p->http = trib_http_start(&o, errbuf, errlen);
+	if (p->http == NULL)
+		return false;
+	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
+			  trib_http_address(p->http), trib_http_port(p->http));
+	return true;
+}
+
+/* Serve the sinks' callbacks; false when a sink has failed for good,
+ * which stops the pipeline even while the source is idle. */
+static bool
+poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+{
+	size_t		i;
+	char		e[512];
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->opened && s->sink.ops->poll &&
+			!s->sink.ops->poll(&s->sink, timeout_ms, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			note_sink_failure(p, s);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Ask every sink to make what it holds durable (a file sink's buffer, a
+ * Postgres sink's open batch); their acks follow.  Done when the source is
+ * idle and at least every FLUSH_MS, so the slot and the checkpoint keep up
+ * without flushing per event.
+ */
+static bool
+flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+{
+	size_t		i;
+	char		e[512];
+
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->opened && !s->sink.ops->flush(&s->sink, timeout_ms, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: flush: %s", s->sink.name, e);
+			note_sink_failure(p, s);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Make every sink flush; then confirm and checkpoint what is durable. */
+static bool
+drain(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
+		return false;
+	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
+		return false;
+	return p->src.ops->report(&p->src, false, errbuf, errlen);
+}
+
+/* See pipeline.h. */
+bool
+trib_pipeline_finish(trib_pipeline *p, bool ok)
+{
+	if (!ok && p->ckpt != NULL)
+	{
+		char		e[512];
+
+		/*
+		 * Keep what the sinks did acknowledge (acks are only ever for
+		 * durable positions), so a restart repeats less.  Confirm nothing
+		 * more: items taken from the source may not have been handled,
+		 * among them the end of a transaction the source must stay before
+		 * (PostgreSQL: a prepared one; pg_source_ops.c).
+		 */
+		if (!advance(p, true, false, e, sizeof(e)))
+			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
+	}
+	if (!ok)
+	{
+		trib_metric_inc(trib_metric_get(p->m.errors, "pipeline"));
+		snprintf(p->state, sizeof(p->state), "failed");
+	}
+	return ok;
+}
+
+/* See pipeline.h. */
+int
+trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
+				   char *errbuf, size_t errlen)
+{
+	char		id[TRIB_EVENTID_LEN];
+
+	errbuf[0] = '\0';
+	if (!start_http(p, errbuf, errlen))
+		return -1;
+	if (!open_all(p, stop, errbuf, errlen))
+		return *stop && errbuf[0] == '\0' ? 0 : -1;
+	if (!resume_point(p, &p->has_resume, &p->resume, errbuf, errlen))
+		return -1;
+	if (p->has_resume)
+	{
+		p->src.ops->format_id(&p->resume, id, sizeof(id));
+		if (p->resume.seq == TRIB_SEQ_ALL)
+			tlog_info("pipeline", "resuming after the transaction committed at %s", id);
+		else
+			tlog_info("pipeline", "resuming after event %s", id);
+	}
+	else
+		tlog_info("pipeline", "starting from the slot's position");
+	return 1;
+}
+
+/* See pipeline.h. */
+void
+trib_pipeline_set_state(trib_pipeline *p, const char *state)
+{
+	snprintf(p->state, sizeof(p->state), "%s", state);
+}
+
+/* See pipeline.h. */
+trib_source *
+trib_pipeline_source(trib_pipeline *p)
+{
+	return &p->src;
+}
+
+/* See pipeline.h. */
+const trib_source_host *
+trib_pipeline_host(trib_pipeline *p)
+{
+	return &p->host;
+}
+
+/* See pipeline.h. */
+bool
+trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
+					 char *errbuf, size_t errlen)
+{
+	trib_source_item items[POLL_BATCH];
+	long long	last_leader_check = trib_clock_mono_ms();
+	long long	last_flush = trib_clock_mono_ms();
+	long long	last_data = trib_clock_mono_ms();
+	uint64_t	unflushed = 0;
+	char		id[TRIB_EVENTID_LEN];
+
+	/* the snapshot's events are durable (settled) and belong to no
+	 * transaction of the stream */
+	p->tx_has_last = false;
+	if (!p->src.ops->start(&p->src, p->has_resume ? &p->resume : NULL, errbuf, errlen))
+		return false;
+	snprintf(p->state, sizeof(p->state), "streaming");
+
+	while (!*stop)
+	{
+		int			n = p->src.ops->poll(&p->src, items, POLL_BATCH,
+										 awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
+										 errbuf, errlen);
+		int			i;
+		bool		ok = true;
+		bool		settled = false;
+
+		if (n < 0)
+			return false;
+		for (i = 0; i < n && ok; i++)
+			ok = handle(p, &items[i], errbuf, errlen);
+		trib_rules_batch_end(p->rules);
+		if (!ok)
+			return false;
+		unflushed += n;
+		if (n > 0)
+			last_data = trib_clock_mono_ms();
+		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
+							  trib_clock_mono_ms() - last_flush >= FLUSH_MS))
+		{
+			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+				return false;
+			last_flush = trib_clock_mono_ms();
+			unflushed = 0;
+		}
+		/* the source fell silent and every sink has everything: save the
+		 * checkpoint (and so confirm) now rather than at the next tick */
+		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
+			trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
+		if (!poll_sinks(p, 0, errbuf, errlen) ||
+			!advance(p, settled, true, errbuf, errlen))
+			return false;
+		/* idle: tell the upstream at once what became confirmed, rather
+		 * than at the source's next status interval (a broken connection
+		 * is the source's to notice and repair on its next poll) */
+		if (n == 0)
+		{
+			char		e[256];
+
+			if (!p->src.ops->report(&p->src, true, e, sizeof(e)))
+				tlog_debug("pipeline", "status update: %s", e);
+		}
+		update_gauges(p);
+		if (trib_log_reopen_pending())
+		{
+			char		e[256];
+
+			if (!trib_log_reopen(e, sizeof(e)))
+				tlog_error("pipeline", "could not reopen the log: %s", e);
+		}
+		if (trib_clock_mono_ms() - last_leader_check > 2000)
+		{
+			last_leader_check = trib_clock_mono_ms();
+			if (!trib_leader_check(p->leader, errbuf, errlen))
+			{
+				tlog_error("pipeline", "lost the pipeline lock; stopping: %s", errbuf);
+				p->retriable = true;
+				return false;
+			}
+		}
+	}
+	snprintf(p->state, sizeof(p->state), "draining");
+	tlog_info("pipeline", "stopping: draining the sinks");
+	if (!drain(p, errbuf, errlen))
+		return false;
+	p->src.ops->format_id(&p->saved, id, sizeof(id));
+	tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
+	snprintf(p->state, sizeof(p->state), "stopped");
+	return true;
+}
+
+char *
+trib_pipeline_status_json(trib_pipeline *p)
+{
+	char	   *out = NULL;
+	char		ck[TRIB_EVENTID_LEN],
+				conf[TRIB_EVENTID_LEN];
+	trib_position confirmed;
+	size_t		len;
+	FILE	   *f = open_memstream(&out, &len);
+	size_t		i;
+
+	if (f == NULL)
+		return NULL;
+	/* the source's ids (PostgreSQL: "L:S", or "L" for all of the
+	 * transaction committed at L; what the slot was confirmed to) */
+	p->src.ops->format_id(&p->saved, ck, sizeof(ck));
+	p->src.ops->confirmed(&p->src, &confirmed);
+	p->src.ops->format_id(&confirmed, conf, sizeof(conf));
+	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
+			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
+			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
+	for (i = 0; i < p->nsinks; i++)
+	{
+		char		a[TRIB_EVENTID_LEN];
+
+		p->src.ops->format_id(&p->sinks[i].acked, a, sizeof(a));
+		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
+				i ? "," : "", p->cfg->sinks[i].name,
+				(unsigned long long) p->sinks[i].written, a);
+	}
+	fprintf(f, "]}");
+	fclose(f);
+	return out;
+}
+
+void
+trib_pipeline_free(trib_pipeline *p)
+{
+	size_t		i;
+
+	if (p == NULL)
+		return;
+	trib_http_stop(p->http);
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
+			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
+	if (p->src.state != NULL)
+		p->src.ops->close(&p->src);
+	trib_rules_free(p->rules);
+	trib_erasure_free(p->erasure);
+	trib_metrics_free(p->metrics);
+	trib_checkpoint_close(p->ckpt);
+	trib_leader_free(p->leader);
+	free(p->sinks);
+	free(p->queue);
+	free(p);
+}
+
+/* ---- services to the source's snapshot (source.h) ---------------------- */
+
+/* trib_source_host: transform and write one event. */
+static bool
+host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+{
+	return deliver(arg, ev, errbuf, errlen);
+}
+
+/* trib_source_host: a batch of events ends. */
+static void
+host_batch_end(void *arg)
+{
+	trib_pipeline *p = arg;
+
+	trib_rules_batch_end(p->rules);
+}
+
+/* trib_source_host: flush the sinks, then serve their callbacks. */
+static bool
+host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	if (!flush_sinks(arg, timeout_ms, errbuf, errlen))
+		return false;
+	return poll_sinks(arg, 0, errbuf, errlen);
+}
+
+/* trib_source_host: serve the sinks' callbacks. */
+static bool
+host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return poll_sinks(arg, timeout_ms, errbuf, errlen);
+}
+
+/* trib_source_host: the minimum over the sinks of their durable position. */
+static bool
+host_durable(void *arg, trib_position *out)
+{
+	return durable_position(arg, out);
+}
+
+/* trib_source_host: the highest position any sink stores or the
+ * checkpoint holds. */
+static bool
+host_stored_max(void *arg, trib_position *out)
+{
+	trib_pipeline *p = arg;
+	bool		have = false;
+	size_t		i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].has_skip && (!have || pos_cmp(p, &p->sinks[i].skip, out) > 0))
+		{
+			*out = p->sinks[i].skip;
+			have = true;
+		}
+	if (p->has_saved && (!have || pos_cmp(p, &p->saved, out) > 0))
+	{
+		*out = p->saved;
+		have = true;
+	}
+	out->opaque = NULL;
+	return have;
+}
+
+/* trib_source_host: load the checkpoint. */
+static int
+host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	return trib_checkpoint_load(p->ckpt, out, errbuf, errlen);
+}
+
+/* trib_source_host: save the checkpoint and count it as saved. */
+static bool
+host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	if (!trib_checkpoint_save(p->ckpt, pos, errbuf, errlen))
+		return false;
+	p->saved = *pos;
+	p->saved.opaque = NULL;
+	p->has_saved = true;
+	p->last_ckpt_ms = trib_clock_mono_ms();
+	return true;
+}
+
+/* trib_source_host: the state /status reports. */
+static void
+host_set_state(void *arg, const char *state)
+{
+	trib_pipeline_set_state(arg, state);
+}
+
+/* trib_source_host: do we still hold the pipeline lock? */
+static bool
+host_leader_ok(void *arg, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	return trib_leader_check(p->leader, errbuf, errlen);
+}
+
+/* Fill p->host. */
+static void
+init_host(trib_pipeline *p)
+{
+	p->host.arg = p;
+	p->host.pipeline = p->cfg->pipeline;
+	p->host.deliver = host_deliver;
+	p->host.batch_end = host_batch_end;
+	p->host.flush = host_flush;
+	p->host.poll = host_poll;
+	p->host.durable = host_durable;
+	p->host.stored_max = host_stored_max;
+	p->host.load = host_load;
+	p->host.save = host_save;
+	p->host.set_state = host_set_state;
+	p->host.leader_ok = host_leader_ok;
+}
+
+bool
+trib_pipeline_retriable(const trib_pipeline *p)
+{
+	return p->retriable;
+}
+
+bool
+trib_pipeline_refused(const trib_pipeline *p)
+{
+	return p->refused;
+}

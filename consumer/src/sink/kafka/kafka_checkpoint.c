@@ -1,0 +1,394 @@
+/*
+ * kafka_checkpoint.c: the Kafka sink's checkpoint topic (transactional
+ * mode; see sink_kafka.h for the guarantees).
+ *
+ * Each commit carries one small JSON record, keyed by the checkpoint key
+ * (default: the transactional id), holding the position of the last event
+ * of the transaction.  It goes to an explicitly computed murmur2 partition
+ * of the compacted topic `__tributary_checkpoints`, so that the reader
+ * knows where to look.  The topic is looked for among all topics first
+ * (asking for it by name could make a broker with auto-creation create it
+ * uncompacted) and created with CreateTopics when missing (the embedded
+ * mock through its own API).  At start-up a read_committed consumer reads
+ * the partition back, newest window first, widening backwards, and keeps
+ * the last record with our key: durable_position().
+ */
+#include "sink_kafka_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "clock.h"
+#include "xalloc.h"
+
+/* Partition count of a topic from a fresh metadata request; -1 if absent,
+ * -2 on error.  With rkt NULL, asks for all topics, which never triggers
+ * auto-creation (a request for one topic may). */
+static int
+topic_partitions(trib_kafka *k, rd_kafka_topic_t *rkt, char *errbuf, size_t errlen)
+{
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t err;
+	int			cnt = -1;
+
+	err = rd_kafka_metadata(k->rk, rkt == NULL, rkt, &md, k->t.timeout_ms);
+	if (err)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: metadata for %s: %s", k->ckpt_topic,
+			 rd_kafka_err2str(err));
+		return -2;
+	}
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (strcmp(md->topics[i].topic, k->ckpt_topic) == 0 &&
+			md->topics[i].err == 0 && md->topics[i].partition_cnt > 0)
+			cnt = md->topics[i].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	return cnt;
+}
+
+/* Try to create the checkpoint topic (1 partition, compacted). */
+static void
+create_checkpoint_topic(trib_kafka *k)
+{
+	char		err[256];
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_queue_t *q;
+	rd_kafka_AdminOptions_t *ao;
+	rd_kafka_event_t *ev;
+
+	nt = rd_kafka_NewTopic_new(k->ckpt_topic, 1, -1, err, sizeof(err));
+	if (nt == NULL)
+		return;
+	rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+	q = rd_kafka_queue_new(k->rk);
+	ao = rd_kafka_AdminOptions_new(k->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(ao, k->t.timeout_ms, err, sizeof(err));
+	rd_kafka_CreateTopics(k->rk, &nt, 1, ao, q);
+	ev = rd_kafka_queue_poll(q, k->t.timeout_ms + 1000);
+	if (ev)
+	{
+		const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+		size_t		cnt = 0;
+		const rd_kafka_topic_result_t **tr =
+			res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
+
+		if (rd_kafka_event_error(ev))
+			kfk_log(k, 4, "kafka: cannot create %s (%s); relying on auto-creation",
+				 k->ckpt_topic, rd_kafka_event_error_string(ev));
+		else if (cnt == 1 && rd_kafka_topic_result_error(tr[0]) &&
+				 rd_kafka_topic_result_error(tr[0]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+			kfk_log(k, 4, "kafka: cannot create %s (%s); relying on auto-creation",
+				 k->ckpt_topic, rd_kafka_topic_result_error_string(tr[0]));
+		else
+			kfk_log(k, 6, "kafka: created checkpoint topic %s", k->ckpt_topic);
+		rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_AdminOptions_destroy(ao);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+}
+
+/*
+ * Find (or create) the checkpoint topic and our partition in it.  The
+ * topic is looked for among all topics first: asking for it by name could
+ * make a broker with auto.create.topics.enable create it uncompacted
+ * before CreateTopics gets the chance.
+ */
+bool
+kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen)
+{
+	int			cnt = topic_partitions(k, NULL, errbuf, errlen);
+
+	if (cnt == -2)
+		return false;
+	if (cnt < 1 && k->mock)
+	{
+		/* embedded: the mock has no CreateTopics, but an API of its own */
+		if (!trib_kafka_mock_create_topic(k->mock, k->ckpt_topic, 1, 1,
+										  errbuf, errlen))
+			return false;
+	}
+	else if (cnt < 1)
+		create_checkpoint_topic(k);
+	k->ckpt_rkt = rd_kafka_topic_new(k->rk, k->ckpt_topic, NULL);
+	if (k->ckpt_rkt == NULL)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: checkpoint topic %s: %s", k->ckpt_topic,
+			 rd_kafka_err2str(rd_kafka_last_error()));
+		return false;
+	}
+	/* a new topic takes a moment to show; auto-creation happens here */
+	for (int i = 0; i < 50 && cnt < 1; i++)
+	{
+		cnt = topic_partitions(k, k->ckpt_rkt, errbuf, errlen);
+		if (cnt == -2)
+			return false;
+		if (cnt < 1)
+		{
+			struct timespec ts = {0, 100 * 1000 * 1000};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (cnt < 1)
+	{
+		kfk_err(k, errbuf, errlen,
+			 "kafka: checkpoint topic %s does not exist and cannot be created",
+			 k->ckpt_topic);
+		return false;
+	}
+	k->ckpt_part = rd_kafka_msg_partitioner_murmur2(k->ckpt_rkt, k->ckpt_key,
+													strlen(k->ckpt_key),
+													cnt, NULL, NULL);
+	return true;
+}
+
+/* The checkpoint record's value: the position as JSON, in a malloc'd
+ * buffer the caller frees; NULL if yajl fails. */
+char *
+kfk_checkpoint_value(const trib_position *pos, size_t *len)
+{
+	char		id[TRIB_ENVELOPE_ID_LEN];
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	const unsigned char *out;
+	size_t		outlen;
+	char		lsn[32];
+	char	   *buf = NULL;
+
+	trib_envelope_event_id(pos, id, sizeof(id));
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *) "id", 2);
+	yajl_gen_string(g, (const unsigned char *) id, strlen(id));
+#define GEN_LSN(key, v) do { \
+		trib_lsn_format((v), lsn, sizeof(lsn)); \
+		yajl_gen_string(g, (const unsigned char *) key, strlen(key)); \
+		yajl_gen_string(g, (const unsigned char *) lsn, strlen(lsn)); \
+	} while (0)
+	GEN_LSN("commit_lsn", pos->commit_lsn);
+	snprintf(lsn, sizeof(lsn), "%llu", (unsigned long long) pos->seq);
+	yajl_gen_string(g, (const unsigned char *) "seq", 3);
+	yajl_gen_number(g, lsn, strlen(lsn));
+	GEN_LSN("end_lsn", pos->end_lsn);
+	GEN_LSN("lsn", pos->lsn);
+#undef GEN_LSN
+	yajl_gen_string(g, (const unsigned char *) "opaque", 6);
+	if (pos->opaque)
+		yajl_gen_string(g, (const unsigned char *) pos->opaque, strlen(pos->opaque));
+	else
+		yajl_gen_null(g);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &out, &outlen) == yajl_gen_status_ok &&
+		(buf = malloc(outlen + 1)) != NULL)
+	{
+		memcpy(buf, out, outlen);
+		buf[outlen] = '\0';
+		*len = outlen;
+	}
+	yajl_gen_free(g);
+	return buf;
+}
+
+/* A checkpoint record's value back into a position. */
+static bool
+checkpoint_parse(const char *text, size_t len, trib_position *out)
+{
+	char	   *s = malloc(len + 1);
+	yajl_val	root;
+	yajl_val	v;
+	static const char *cpath[] = {"commit_lsn", NULL};
+	static const char *spath[] = {"seq", NULL};
+	static const char *epath[] = {"end_lsn", NULL};
+	static const char *lpath[] = {"lsn", NULL};
+	static const char *opath[] = {"opaque", NULL};
+	bool		ok = false;
+
+	if (s == NULL)
+		return false;
+	memcpy(s, text, len);
+	s[len] = '\0';
+	root = yajl_tree_parse(s, NULL, 0);
+	free(s);
+	if (root == NULL)
+		return false;
+	memset(out, 0, sizeof(*out));
+	v = yajl_tree_get(root, cpath, yajl_t_string);
+	if (v && trib_lsn_parse(YAJL_GET_STRING(v), &out->commit_lsn))
+	{
+		v = yajl_tree_get(root, spath, yajl_t_number);
+		if (v && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) >= 0)
+		{
+			out->seq = (uint64_t) YAJL_GET_INTEGER(v);
+			ok = true;
+		}
+	}
+	if (ok && (v = yajl_tree_get(root, epath, yajl_t_string)) != NULL)
+		ok = trib_lsn_parse(YAJL_GET_STRING(v), &out->end_lsn);
+	if (ok && (v = yajl_tree_get(root, lpath, yajl_t_string)) != NULL)
+		ok = trib_lsn_parse(YAJL_GET_STRING(v), &out->lsn);
+	if (ok && (v = yajl_tree_get(root, opath, yajl_t_string)) != NULL)
+		out->opaque = trib_xstrdup(YAJL_GET_STRING(v));
+	yajl_tree_free(root);
+	return ok;
+}
+
+/* Read [start, end) of our checkpoint partition; keep the last record with
+ * our key.  Returns -1 on error, 0 when none, 1 when found. */
+static int
+read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
+			trib_position *out, char *errbuf, size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t err;
+	int64_t		deadline = trib_clock_mono_ms() + k->t.timeout_ms;
+	int			found = 0;
+	size_t		klen = strlen(k->ckpt_key);
+
+	rd_kafka_topic_partition_list_add(parts, k->ckpt_topic, k->ckpt_part)->offset = start;
+	err = rd_kafka_assign(rc, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	if (err)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: checkpoint reader: assign: %s",
+			 rd_kafka_err2str(err));
+		return -1;
+	}
+	while (trib_clock_mono_ms() < deadline)
+	{
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 100);
+		bool		stop = false;
+
+		if (m == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			stop = true;
+		else if (m->err)
+		{
+			kfk_err(k, errbuf, errlen, "kafka: checkpoint reader: %s",
+				 rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			rd_kafka_assign(rc, NULL);
+			return -1;
+		}
+		else
+		{
+			if (m->offset < end && m->key_len == klen &&
+				memcmp(m->key, k->ckpt_key, klen) == 0 && m->payload)
+			{
+				trib_position p;
+
+				if (checkpoint_parse(m->payload, m->len, &p))
+				{
+					kfk_pos_clear(out);
+					*out = p;
+					found = 1;
+				}
+				else
+					kfk_log(k, 4, "kafka: unreadable checkpoint at %s [%d] offset %lld",
+						 k->ckpt_topic, (int) k->ckpt_part, (long long) m->offset);
+			}
+			if (m->offset >= end - 1)
+				stop = true;
+		}
+		rd_kafka_message_destroy(m);
+		if (stop)
+		{
+			rd_kafka_assign(rc, NULL);
+			return found;
+		}
+	}
+	rd_kafka_assign(rc, NULL);
+	kfk_err(k, errbuf, errlen, "kafka: checkpoint reader: timed out reading %s [%d]",
+		 k->ckpt_topic, (int) k->ckpt_part);
+	return -1;
+}
+
+/* The last committed checkpoint: -1 error, 0 none, 1 found. */
+static int
+read_checkpoint(trib_kafka *k, trib_position *out, char *errbuf, size_t errlen)
+{
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rc;
+	char		err[512];
+	int64_t		lo;
+	int64_t		hi;
+	int64_t		window = 16;
+	int			rv = 0;
+	rd_kafka_resp_err_t qerr;
+	const char *bootstrap = k->mock ? trib_kafka_mock_bootstraps(k->mock)
+		: k->c->bootstrap_servers;
+
+	if ((conf = kfk_base_conf(k, bootstrap, errbuf, errlen)) == NULL)
+		return -1;
+	if (!kfk_user_conf(k, conf, errbuf, errlen) ||
+		!kfk_conf_set(k, conf, "group.id", "tributary-checkpoint-reader", errbuf, errlen) ||
+		!kfk_conf_set(k, conf, "isolation.level", "read_committed", errbuf, errlen) ||
+		!kfk_conf_set(k, conf, "enable.auto.commit", "false", errbuf, errlen) ||
+		!kfk_conf_set(k, conf, "enable.partition.eof", "true", errbuf, errlen) ||
+		!kfk_conf_set(k, conf, "auto.offset.reset", "earliest", errbuf, errlen))
+	{
+		rd_kafka_conf_destroy(conf);
+		return -1;
+	}
+	rc = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+	if (rc == NULL)
+	{
+		rd_kafka_conf_destroy(conf);
+		kfk_err(k, errbuf, errlen, "kafka: checkpoint reader: %s", err);
+		return -1;
+	}
+	rd_kafka_set_log_queue(rc, NULL);
+	rd_kafka_poll_set_consumer(rc);
+
+	qerr = rd_kafka_query_watermark_offsets(rc, k->ckpt_topic, k->ckpt_part,
+											&lo, &hi, k->t.timeout_ms);
+	if (qerr)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: checkpoint watermarks of %s [%d]: %s",
+			 k->ckpt_topic, (int) k->ckpt_part, rd_kafka_err2str(qerr));
+		rv = -1;
+	}
+	/* newest window first; widen backwards until found or at the start */
+	for (int64_t end = hi; rv == 0 && end > lo; window *= 8)
+	{
+		int64_t		start = end - window > lo ? end - window : lo;
+
+		rv = read_window(k, rc, start, end, out, errbuf, errlen);
+		end = start;
+	}
+	rd_kafka_consumer_close(rc);
+	rd_kafka_destroy(rc);
+	return rv;
+}
+
+/* The last committed checkpoint (transactional mode only). */
+bool
+kfk_durable_position(trib_sink *sink, trib_position *out,
+					   char *errbuf, size_t errlen)
+{
+	trib_kafka *k = sink->state;
+	int			rv;
+
+	if (errlen)
+		errbuf[0] = '\0';
+	if (k == NULL || k->rk == NULL)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+		return false;
+	}
+	if (!k->c->transactional)
+		return false;			/* none: the pipeline's checkpoint store rules */
+	if (!k->have_durable)
+	{
+		rv = read_checkpoint(k, &k->durable, errbuf, errlen);
+		if (rv <= 0)
+			return false;
+		k->have_durable = true;
+	}
+	*out = k->durable;			/* opaque stays ours: valid until next call */
+	return true;
+}

@@ -1,0 +1,199 @@
+/*
+ * kafka_conf.c: the key table of a `type: kafka` sink (see kafka_conf.h),
+ * its value checks (topic names and patterns) and its finish function
+ * (embedded mode, the default topic prefix and transactional id).
+ *
+ * Adding a key: a field in trib_kafka_conf and one row below; run
+ * `make -C consumer doc`.
+ */
+#include "kafka_conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_keys.h"
+#include "envelope.h"
+#include "strbuf.h"
+
+/* Enums are stored through int pointers. */
+_Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
+
+static const char *const data_format_words[] = {"json", NULL};
+static const char *const toast_words[] = {"placeholder", "omit", NULL};
+
+/* librdkafka properties whose values are secrets: masked in logs, and
+ * readable from a file as NAME_file. */
+static const char *const kafka_secret_properties[] = {
+	"sasl.password",
+	"sasl.oauthbearer.client.secret",
+	"ssl.key.password",
+	"ssl.key.pem",
+	"ssl.keystore.password",
+	NULL
+};
+
+static bool check_topic_name(const char *value, char *msg, size_t msglen);
+static bool check_topic_pattern(const char *value, char *msg, size_t msglen);
+static void finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+							  const char *path, void *base, const char *name);
+
+static const ck_key kafka_sink_keys[] = {
+	CK_TYPE_ROW("`kafka`", "the kind of sink"),
+	CK_ROW(trib_kafka_conf, bootstrap_servers, CK_STRING, CK_REQUIRED,
+		.desc = "brokers as `host:port,...`, or `embedded` for an in-process mock "
+		"cluster (tests and demos)"),
+	CK_ROW(trib_kafka_conf, topic_prefix, CK_STRING, 0,
+		.check = check_topic_name, .doc_default = "the pipeline name",
+		.desc = "value of `${prefix}` in topic_pattern"),
+	CK_ROW(trib_kafka_conf, topic_pattern, CK_STRING, CK_TEMPLATE,
+		.def = "${prefix}.${schema}.${table}", .check = check_topic_pattern,
+		.desc = "topic of each event; `${prefix}`, `${source}`, `${db}`, `${schema}`, "
+		"`${table}` are filled in per event (not taken from the environment)"),
+	CK_ROW(trib_kafka_conf, message_topic, CK_STRING, CK_TEMPLATE,
+		.def = "${prefix}.message", .check = check_topic_pattern,
+		.desc = "topic of logical decoding messages (`pg_logical_emit_message`, op `m`); "
+		"`${prefix}`, `${source}` and `${db}` are filled in, `${schema}` and `${table}` "
+		"are empty"),
+	CK_ROW(trib_kafka_conf, tombstones, CK_BOOL, 0, .def = "true",
+		.desc = "follow each delete with a tombstone (same key, null value) for log compaction"),
+	CK_ROW(trib_kafka_conf, unchanged_toast, CK_ENUM, 0, .def = "placeholder",
+		.words = toast_words,
+		.desc = "an unchanged TOAST column of an update (its value is not in the WAL): "
+		"`placeholder` puts unavailable_value in `after`, as Debezium does; `omit` "
+		"leaves the column out of `after`"),
+	CK_ROW(trib_kafka_conf, unavailable_value, CK_STRING, 0,
+		.def = TRIB_ENVELOPE_UNAVAILABLE,
+		.desc = "the placeholder string for unchanged TOAST columns (Debezium's "
+		"`unavailable.value.placeholder`); only with `unchanged_toast: placeholder`"),
+	CK_ROW(trib_kafka_conf, transaction_metadata, CK_BOOL, 0, .def = "false",
+		.desc = "fill the envelope's `transaction` block `{id, total_order, "
+		"data_collection_order}` (Debezium's `provide.transaction.metadata`); "
+		"else it is null"),
+	CK_ROW(trib_kafka_conf, transactional, CK_BOOL, 0, .def = "false",
+		.desc = "produce in Kafka transactions (exactly once for `read_committed` consumers)"),
+	CK_ROW(trib_kafka_conf, transactional_id, CK_STRING, 0,
+		.doc_default = "`tributary.<pipeline>.<sink>`",
+		.desc = "`transactional.id` of the producer; stable across restarts, unique per "
+		"producer; only with `transactional: true`"),
+	CK_ROW(trib_kafka_conf, properties, CK_KVLIST, 0, .words = kafka_secret_properties,
+		.desc = "librdkafka settings passed untouched to `rd_kafka_conf_set`, e.g. "
+		"`compression.type: zstd`; secret ones may be read from a file, e.g. "
+		"`sasl.password_file: /run/secrets/kafka`"),
+	CK_ROW(trib_kafka_conf, key_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
+		.desc = "reserved: encoding of message keys; only `json` for now"),
+	CK_ROW(trib_kafka_conf, value_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
+		.desc = "reserved: encoding of message values; only `json` for now"),
+	CK_END_ROW
+};
+
+const ck_section trib_kafka_conf_section = {
+	.doc_title = "`sinks.<name>` with `type: kafka`",
+	.what = "a kafka sink",
+	.keys = kafka_sink_keys,
+	.finish = finish_kafka_sink,
+	.doc_intro = "Produces one message per row change (Debezium-style envelope), keyed "
+	"by the primary key.",
+};
+
+/* See kafka_conf.h. */
+void
+trib_kafka_conf_init(trib_kafka_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->tombstones = true;
+}
+
+/* ---- value checks ----------------------------------------------------- */
+
+#define TOPIC_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
+static bool
+check_topic_name(const char *value, char *msg, size_t msglen)
+{
+	if (ck_only_chars(value, TOPIC_CHARS, 249))
+		return true;
+	snprintf(msg, msglen, "invalid topic prefix \"%s\" (accepted: letters, digits, '.', "
+			 "'_' and '-', 1 to 249 characters)", value);
+	return false;
+}
+
+/* A topic_pattern: topic characters, $$ and the known ${...} placeholders. */
+static bool
+check_topic_pattern(const char *value, char *msg, size_t msglen)
+{
+	for (const char *p = value; *p;)
+	{
+		if (p[0] == '$' && p[1] == '$')
+			p += 2;
+		else if (p[0] == '$' && p[1] == '{')
+		{
+			const char *end = strchr(p, '}');
+			bool		known = false;
+
+			for (int i = 0; end && ck_topic_vars[i]; i++)
+				if (strlen(ck_topic_vars[i]) == (size_t) (end - p - 2) &&
+					strncmp(p + 2, ck_topic_vars[i], (size_t) (end - p - 2)) == 0)
+					known = true;
+			if (!known)
+			{
+				snprintf(msg, msglen, "unknown placeholder in topic pattern \"%s\" "
+						 "(accepted: ${prefix}, ${source}, ${db}, ${schema}, ${table})", value);
+				return false;
+			}
+			p = end + 1;
+		}
+		else if (*p != '\0' && strchr(TOPIC_CHARS, *p) != NULL)
+			p++;
+		else
+		{
+			snprintf(msg, msglen, "topic pattern \"%s\" contains '%c', which Kafka does not "
+					 "allow in topic names (accepted: letters, digits, '.', '_', '-' and "
+					 "placeholders)", value, *p);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- finish ----------------------------------------------------------- */
+
+/* embedded, default prefix, transactional id. */
+static void
+finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
+				  void *base, const char *name)
+{
+	trib_kafka_conf *k = base;
+	const trib_config *cfg = ck_config(c);
+
+	(void) at;
+	k->embedded = k->bootstrap_servers != NULL &&
+		strcmp(k->bootstrap_servers, "embedded") == 0;
+	if (k->topic_prefix == NULL && cfg->pipeline != NULL)
+		k->topic_prefix = trib_xstrdup(cfg->pipeline);
+	if (k->transactional && k->transactional_id == NULL && cfg->pipeline != NULL)
+	{
+		trib_strbuf b = {0};
+
+		trib_strbuf_printf(&b, "tributary.%s.%s", cfg->pipeline, name);
+		k->transactional_id = trib_strbuf_finish(&b);
+	}
+	else if (!k->transactional && k->transactional_id != NULL)
+	{
+		char	   *p = ck_path(path, "transactional_id");
+
+		ck_error(c, trib_yaml_map_key(map, "transactional_id"), p,
+				 "is set but transactional is false");
+		free(p);
+	}
+	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
+	{
+		char	   *p = ck_path(path, "unavailable_value");
+
+		ck_error(c, trib_yaml_map_key(map, "unavailable_value"), p,
+				 "is set but unchanged_toast is omit (accepted: remove it, or "
+				 "unchanged_toast: placeholder)");
+		free(p);
+	}
+}

@@ -1,0 +1,602 @@
+/*
+ * sink_kafka.c: the Kafka sink's producer (see sink_kafka.h for the
+ * guarantees, sink_kafka_int.h for the other files of the sink).
+ *
+ * Design.  One librdkafka producer per sink.  The hot path of write() is:
+ * encode the event (envelope.c, into a reused buffer), look the topic up in
+ * a small hash of rd_kafka_topic_t handles, producev() each record with
+ * RD_KAFKA_MSG_F_COPY and the event id header, and every 64 writes poll(0)
+ * to serve delivery reports and ack when the low watermark moved (the
+ * pipeline polls after each batch too).  F_COPY costs one allocation per
+ * message, key and value inside it; handing librdkafka a buffer of ours
+ * with F_FREE would cost the same allocation plus librdkafka's own.
+ *
+ * Acks, at-least-once mode.  Each written event is pushed on an ack
+ * tracker (core/ack_tracker.h) with one pending record per message it
+ * makes, and sealed once all are enqueued; a delivery report carries the
+ * write number (+1) as its opaque and marks its record done
+ * (kafka_client.c); the tracker's low watermark is what the sink acks.
+ * The first failed delivery report fails the sink: nothing is acked after
+ * it, and every later call returns the error.  In transactional mode
+ * writes go into the open transaction instead (kafka_txn.c) and only a
+ * commit acks.
+ *
+ * Settings.  The sink reads its trib_kafka_conf (kafka_conf.h) where it
+ * stands, borrowed for the sink's life, and builds the envelope's own
+ * options from it once at open.
+ */
+#include "sink_kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fnv.h"
+#include "sink_kafka_int.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* Copy a position, duplicating its opaque text. */
+void
+kfk_pos_copy(trib_position *dst, const trib_position *src)
+{
+	*dst = *src;
+	dst->opaque = trib_xstrdup(src->opaque);
+}
+
+/* Release what a position owns. */
+void
+kfk_pos_clear(trib_position *p)
+{
+	free(p->opaque);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
+					   char *errbuf, size_t errlen);
+static bool kafka_write(trib_sink *sink, const trib_event *ev,
+						char *errbuf, size_t errlen);
+static bool kafka_poll(trib_sink *sink, int timeout_ms,
+					   char *errbuf, size_t errlen);
+static void kafka_close(trib_sink *sink);
+
+const trib_sink_ops trib_sink_kafka_ops = {
+	.type = "kafka",
+	.open = kafka_open,
+	.durable_position = kfk_durable_position,
+	.write = kafka_write,
+	.flush = kfk_flush,
+	.poll = kafka_poll,
+	.close = kafka_close,
+	.check = kfk_check,
+};
+
+/* The registration (declared in kafka_conf.h, beside the settings). */
+const trib_plugin trib_sink_kafka = {
+	.type = "kafka",
+	.sink_ops = &trib_sink_kafka_ops,
+	.section = &trib_kafka_conf_section,
+	.conf_size = sizeof(trib_kafka_conf),
+};
+
+/* See kafka_conf.h. */
+const trib_kafka_conf *
+trib_kafka_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_kafka);
+}
+
+/* ------------------------------------------------------------------------
+ * Start-up
+ * ------------------------------------------------------------------------ */
+
+/* librdkafka's syslog levels to the daemon's log; `arg` is the sink's
+ * name. */
+static void
+kafka_tlog(void *arg, int level, const char *msg)
+{
+	const char *name = arg;
+
+	if (level <= 3)
+		tlog_error("kafka", "%s: %s", name, msg);
+	else if (level == 4)
+		tlog_warn("kafka", "%s: %s", name, msg);
+	else if (level <= 6)
+		tlog_info("kafka", "%s: %s", name, msg);
+	else
+		tlog_debug("kafka", "%s: %s", name, msg);
+}
+
+/* Check the settings and make the sink's state; nothing connects yet. */
+static trib_kafka *
+state_new(trib_sink *sink, const trib_kafka_conf *conf, const trib_kafka_tuning *tuning,
+		  char *errbuf, size_t errlen)
+{
+	trib_kafka *k;
+
+	if (conf->bootstrap_servers == NULL || *conf->bootstrap_servers == '\0')
+	{
+		kfk_err(NULL, errbuf, errlen, "kafka: bootstrap_servers is required");
+		return NULL;
+	}
+	if (conf->transactional &&
+		(conf->transactional_id == NULL || *conf->transactional_id == '\0'))
+	{
+		kfk_err(NULL, errbuf, errlen,
+			 "kafka: transactional mode needs a transactional_id");
+		return NULL;
+	}
+	k = trib_xcalloc(1, sizeof(*k));
+	k->sink = sink;
+	k->c = conf;
+	if (tuning != NULL)
+		k->t = *tuning;
+	if (k->t.timeout_ms <= 0)
+		k->t.timeout_ms = 30000;
+	if (k->t.close_timeout_ms == 0)
+		k->t.close_timeout_ms = 10000;
+	else if (k->t.close_timeout_ms < 0)
+		k->t.close_timeout_ms = 0;
+	k->ckpt_topic = k->t.checkpoint_topic ? k->t.checkpoint_topic
+		: TRIB_KAFKA_CHECKPOINT_TOPIC;
+	k->ckpt_key = k->t.checkpoint_key ? k->t.checkpoint_key : conf->transactional_id;
+	k->ckpt_part = -1;
+	return k;
+}
+
+/* Free everything k owns (the handles must be gone). */
+static void
+state_free(trib_kafka *k)
+{
+	kfk_pos_clear(&k->txn_last);
+	kfk_pos_clear(&k->durable);
+	free(k);
+}
+
+/* "embedded" or "embedded:N": start the in-process cluster. */
+static const char *
+resolve_bootstrap(trib_kafka *k, char *errbuf, size_t errlen)
+{
+	const char *b = k->c->bootstrap_servers;
+	int			brokers = 1;
+
+	if (strncmp(b, "embedded", 8) != 0 || (b[8] != '\0' && b[8] != ':'))
+		return b;
+	if (b[8] == ':')
+	{
+		char	   *end;
+		long		n = strtol(b + 9, &end, 10);
+
+		if (*end != '\0' || n < 1 || n > 16)
+		{
+			kfk_err(k, errbuf, errlen,
+				 "kafka: \"%s\": embedded takes 1 to 16 brokers", b);
+			return NULL;
+		}
+		brokers = (int) n;
+	}
+	k->mock = trib_kafka_mock_start(brokers, errbuf, errlen);
+	if (k->mock == NULL)
+		return NULL;
+	kfk_log(k, 6, "kafka: embedded cluster of %d broker(s) at %s", brokers,
+		 trib_kafka_mock_bootstraps(k->mock));
+	return trib_kafka_mock_bootstraps(k->mock);
+}
+
+/* Destroy the handles and what hangs off them; the options stay. */
+static void
+release_handles(trib_kafka *k)
+{
+	for (size_t i = 0; i < k->captopics; i++)
+	{
+		if (k->topics[i].name == NULL)
+			continue;
+		rd_kafka_topic_destroy(k->topics[i].rkt);
+		free(k->topics[i].name);
+	}
+	free(k->topics);
+	k->topics = NULL;
+	k->ntopics = k->captopics = 0;
+	if (k->ckpt_rkt)
+		rd_kafka_topic_destroy(k->ckpt_rkt);
+	k->ckpt_rkt = NULL;
+	if (k->rk)
+		rd_kafka_destroy(k->rk);
+	k->rk = NULL;
+	trib_kafka_mock_stop(k->mock);
+	k->mock = NULL;
+	trib_envelope_free(k->env);
+	k->env = NULL;
+	trib_ack_tracker_free(k->trk);
+	k->trk = NULL;
+}
+
+/* The envelope's options, from the sink's settings. */
+static void
+envelope_opts(const trib_kafka_conf *c, trib_envelope_opts *eo)
+{
+	trib_envelope_opts_init(eo);
+	if (c->topic_prefix != NULL)
+		eo->topic_prefix = c->topic_prefix;
+	eo->topic_pattern = c->topic_pattern;
+	eo->message_topic = c->message_topic;
+	if (c->unchanged_toast == TRIB_TOAST_OMIT)
+		eo->unavailable_value = NULL;
+	else if (c->unavailable_value != NULL)
+		eo->unavailable_value = c->unavailable_value;
+	eo->tombstones = c->tombstones;
+	eo->transaction_metadata = c->transaction_metadata;
+}
+
+/* Create the producer; in transactional mode init transactions and find
+ * the checkpoint partition.  On failure nothing but the state is left. */
+static bool
+start(trib_kafka *k, char *errbuf, size_t errlen)
+{
+	rd_kafka_conf_t *kc;
+	const char *bootstrap;
+	trib_envelope_opts eo;
+	char		err[512];
+
+	envelope_opts(k->c, &eo);
+	if ((k->env = trib_envelope_new(&eo, errbuf, errlen)) == NULL ||
+		(bootstrap = resolve_bootstrap(k, errbuf, errlen)) == NULL ||
+		(kc = kfk_producer_conf(k, bootstrap, errbuf, errlen)) == NULL)
+		goto fail;
+	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
+	if (k->rk == NULL)
+	{
+		rd_kafka_conf_destroy(kc);
+		kfk_err(k, errbuf, errlen, "kafka: cannot create producer: %s", err);
+		goto fail;
+	}
+	/* kc belongs to rk now; its logs come through poll on our thread */
+	rd_kafka_set_log_queue(k->rk, NULL);
+
+	if (!k->c->transactional)
+	{
+		k->trk = trib_ack_tracker_new(1024);
+		return true;
+	}
+	{
+		rd_kafka_error_t *error = rd_kafka_init_transactions(k->rk, k->t.timeout_ms);
+
+		rd_kafka_poll(k->rk, 0);
+		if (error)
+		{
+			kfk_error_out(k, error, "init_transactions", errbuf, errlen);
+			goto fail;
+		}
+	}
+	if (kfk_setup_checkpoint(k, errbuf, errlen))
+		return true;
+
+fail:
+	release_handles(k);
+	return false;
+}
+
+/* See sink_kafka.h. */
+bool
+trib_kafka_open(trib_sink *sink, const trib_kafka_conf *conf,
+				const trib_kafka_tuning *tuning, char *errbuf, size_t errlen)
+{
+	trib_kafka *k;
+
+	if (sink->state != NULL)
+	{
+		kfk_err(NULL, errbuf, errlen, "kafka: sink already open");
+		return false;
+	}
+	if ((k = state_new(sink, conf, tuning, errbuf, errlen)) == NULL)
+		return false;
+	if (!start(k, errbuf, errlen))
+	{
+		state_free(k);
+		return false;
+	}
+	sink->ops = &trib_sink_kafka_ops;
+	sink->state = k;
+	return true;
+}
+
+/* open() of a member of `sinks:` with type kafka: librdkafka's lines go
+ * to the daemon's log under the sink's name, and the values of secret
+ * properties become log secrets. */
+static bool
+kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
+		   char *errbuf, size_t errlen)
+{
+	const trib_kafka_conf *kc = trib_kafka_conf_of(conf);
+	trib_kafka_tuning t = {.log = kafka_tlog};
+
+	if (kc == NULL)
+	{
+		kfk_err(NULL, errbuf, errlen, "kafka sink: no configuration");
+		return false;
+	}
+	t.log_arg = conf->name;
+	for (size_t i = 0; i < kc->properties.count; i++)
+		if (trib_kafka_secret_property(kc->properties.items[i].key))
+			trib_log_add_secret(kc->properties.items[i].value);
+	return trib_kafka_open(sink, kc, &t, errbuf, errlen);
+}
+
+/* ------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------ */
+
+/* The topic handle for a name, from the cache. */
+static rd_kafka_topic_t *
+topic_get(trib_kafka *k, const char *name)
+{
+	uint64_t	h = trib_fnv1a_str(name);
+	size_t		i;
+
+	if (k->ntopics * 2 >= k->captopics)
+	{
+		size_t		ncap = k->captopics ? k->captopics * 2 : 64;
+		kfk_topic_ent  *nt = trib_xcalloc(ncap, sizeof(kfk_topic_ent));
+
+		for (i = 0; i < k->captopics; i++)
+		{
+			size_t		j;
+
+			if (k->topics[i].name == NULL)
+				continue;
+			for (j = k->topics[i].hash & (ncap - 1); nt[j].name; j = (j + 1) & (ncap - 1))
+				;
+			nt[j] = k->topics[i];
+		}
+		free(k->topics);
+		k->topics = nt;
+		k->captopics = ncap;
+	}
+	for (i = h & (k->captopics - 1);; i = (i + 1) & (k->captopics - 1))
+	{
+		kfk_topic_ent  *t = &k->topics[i];
+
+		if (t->name == NULL)
+		{
+			rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, name, NULL);
+
+			if (rkt == NULL)
+				return NULL;
+			t->name = trib_xstrdup(name);
+			t->hash = h;
+			t->rkt = rkt;
+			k->ntopics++;
+			return rkt;
+		}
+		if (t->hash == h && strcmp(t->name, name) == 0)
+			return t->rkt;
+	}
+}
+
+/* Enqueue one message, waiting for queue space; false fails the sink. */
+bool
+kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
+		const void *key, size_t key_len, const void *value, size_t value_len,
+		const char *id, size_t id_len, uint64_t tag)
+{
+	for (;;)
+	{
+		rd_kafka_resp_err_t err;
+
+		err = rd_kafka_producev(k->rk,
+								RD_KAFKA_V_RKT(rkt),
+								RD_KAFKA_V_PARTITION(partition),
+								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+								RD_KAFKA_V_KEY(key, key_len),
+								RD_KAFKA_V_VALUE((void *) value, value_len),
+								RD_KAFKA_V_HEADER(TRIB_KAFKA_ID_HEADER, id,
+												  (ssize_t) id_len),
+								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) tag),
+								RD_KAFKA_V_END);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			k->st.records++;
+			return true;
+		}
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		{
+			kfk_fail(k, "kafka: cannot produce to %s: %s (%s)",
+				 rd_kafka_topic_name(rkt), rd_kafka_err2str(err),
+				 rd_kafka_err2name(err));
+			return false;
+		}
+		/* queue full: serve delivery reports until there is room */
+		rd_kafka_poll(k->rk, 50);
+		kfk_maybe_ack(k);
+		if (k->failed)
+			return false;
+	}
+}
+
+/* Writes between two polls of delivery reports inside write(). */
+#define WRITE_POLL_EVERY 64
+
+/* Encode one event and enqueue its records. */
+static bool
+kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	trib_kafka *k = sink->state;
+	const trib_record *recs;
+	size_t		n;
+	char		id[TRIB_ENVELOPE_ID_LEN];
+	size_t		id_len;
+	uint64_t	wn = 0;
+
+	if (k == NULL || k->rk == NULL)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+		return false;
+	}
+	if (k->failed)
+		return kfk_failed_out(k, errbuf, errlen);
+	if (k->c->transactional && !k->in_txn && !trib_kafka_begin(sink, errbuf, errlen))
+		return false;
+
+	recs = trib_envelope_encode(k->env, ev, &n, errbuf, errlen);
+	if (recs == NULL)
+		return false;
+	id_len = trib_envelope_event_id(&ev->pos, id, sizeof(id));
+
+	if (!k->c->transactional)
+		wn = trib_ack_tracker_push(k->trk, &ev->pos);
+	for (size_t i = 0; i < n; i++)
+	{
+		rd_kafka_topic_t *rkt = topic_get(k, recs[i].topic);
+
+		if (rkt == NULL)
+		{
+			kfk_fail(k, "kafka: topic %s: %s", recs[i].topic,
+				 rd_kafka_err2str(rd_kafka_last_error()));
+			return kfk_failed_out(k, errbuf, errlen);
+		}
+		if (!k->c->transactional)
+			trib_ack_tracker_add(k->trk, wn);
+		if (!kfk_produce(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key, recs[i].key_len,
+					 recs[i].value, recs[i].value_len, id, id_len,
+					 k->c->transactional ? k->txn_gen : wn + 1))
+			return kfk_failed_out(k, errbuf, errlen);
+	}
+	k->st.events++;
+	if (k->c->transactional)
+	{
+		kfk_pos_clear(&k->txn_last);
+		kfk_pos_copy(&k->txn_last, &ev->pos);
+		k->txn_has_events = true;
+		k->txn_events++;
+	}
+	else
+		trib_ack_tracker_seal(k->trk, wn);
+	/* serve delivery reports every WRITE_POLL_EVERY writes; the pipeline
+	 * polls after every batch anyway (poll() per write cost ~4% of W1) */
+	if (k->st.events % WRITE_POLL_EVERY == 0)
+	{
+		rd_kafka_poll(k->rk, 0);
+		kfk_maybe_ack(k);
+	}
+	return true;
+}
+
+/* Wait for every delivery (or commit, in transactional mode). */
+bool
+kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
+{
+	trib_kafka *k = sink->state;
+	rd_kafka_resp_err_t err;
+
+	if (k == NULL || k->rk == NULL)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+		return false;
+	}
+	if (k->c->transactional)
+		return trib_kafka_commit(sink, timeout_ms, errbuf, errlen);
+	err = rd_kafka_flush(k->rk, timeout_ms);
+	kfk_maybe_ack(k);
+	if (k->failed)
+		return kfk_failed_out(k, errbuf, errlen);
+	if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
+	{
+		/* not a failure: librdkafka keeps retrying (a broker is down or
+		 * slow) until message.timeout.ms, and acks follow delivery; a
+		 * permanent failure shows in a delivery report */
+		kfk_log(k, 4, "kafka: flush: %d message(s) still in flight after %d ms; "
+			 "they are acknowledged when delivered", rd_kafka_outq_len(k->rk),
+			 timeout_ms);
+		return true;
+	}
+	if (err)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: flush: %s with %d message(s) in flight",
+			 rd_kafka_err2str(err), rd_kafka_outq_len(k->rk));
+		return false;
+	}
+	return true;
+}
+
+/* Serve delivery reports and logs; ack what became durable.  False once
+ * the sink has failed (a delivery report with a permanent error, a fatal
+ * producer error), so an idle pipeline stops too. */
+static bool
+kafka_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
+{
+	trib_kafka *k = sink->state;
+
+	if (k == NULL || k->rk == NULL)
+	{
+		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+		return false;
+	}
+	rd_kafka_poll(k->rk, timeout_ms);
+	kfk_maybe_ack(k);
+	if (k->failed)
+		return kfk_failed_out(k, errbuf, errlen);
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Counters, errors, closing
+ * ------------------------------------------------------------------------ */
+
+/* Copy the counters. */
+void
+trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out)
+{
+	const trib_kafka *k = sink->state;
+
+	memset(out, 0, sizeof(*out));
+	if (k == NULL)
+		return;
+	*out = k->st;
+	out->in_flight = k->trk ? trib_ack_tracker_in_flight(k->trk)
+		: k->txn_events;
+}
+
+/* The sticky error, if the sink has failed. */
+bool
+trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen)
+{
+	const trib_kafka *k = sink->state;
+
+	if (k == NULL || !k->failed)
+		return false;
+	if (errlen)
+		snprintf(errbuf, errlen, "%s", k->err);
+	return true;
+}
+
+/* Flush or abort, then release everything. */
+static void
+kafka_close(trib_sink *sink)
+{
+	trib_kafka *k = sink->state;
+
+	if (k == NULL)
+		return;
+	if (k->rk)
+	{
+		if (k->in_txn)
+		{
+			/* uncommitted work is dropped; the durable position stands */
+			rd_kafka_error_t *error = rd_kafka_abort_transaction(k->rk,
+																 k->t.close_timeout_ms);
+
+			if (error)
+				rd_kafka_error_destroy(error);
+			k->in_txn = false;
+		}
+		else if (!k->c->transactional)
+		{
+			rd_kafka_flush(k->rk, k->t.close_timeout_ms);
+			kfk_maybe_ack(k);
+		}
+		rd_kafka_poll(k->rk, 0);
+	}
+	release_handles(k);
+	state_free(k);
+	sink->state = NULL;
+}

@@ -1,0 +1,145 @@
+/*
+ * sink_kafka_int.h: what the Kafka sink's files share, private to sink/kafka/.
+ *
+ * The sink is one state struct (trib_kafka) driven by one thread, split
+ * by concern:
+ *   sink_kafka.c        the producer: open, write, flush, poll, close, the
+ *                       topic handle cache
+ *   kafka_client.c      the librdkafka client: configuration (ours, then the
+ *                       user's), callbacks (delivery reports feed the ack
+ *                       tracker), logs and errors with secrets redacted
+ *   kafka_txn.c         transactions: begin, commit with the checkpoint
+ *                       record, abort
+ *   kafka_checkpoint.c  the checkpoint topic: found or created, the record's
+ *                       JSON, read back at start-up (durable_position)
+ *   kafka_conf.c        the settings and their key table
+ *   kafka_check.c       `tributary check`'s report
+ * Nothing outside the folder includes this header.
+ */
+#ifndef TRIB_SINK_KAFKA_INT_H
+#define TRIB_SINK_KAFKA_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "ack_tracker.h"
+#include "envelope.h"
+#include "kafka_conf.h"
+#include "kafka_mock.h"
+#include "sink_kafka.h"
+
+typedef struct kfk_topic_ent
+{
+	char	   *name;
+	uint64_t	hash;
+	rd_kafka_topic_t *rkt;
+} kfk_topic_ent;
+
+typedef struct trib_kafka
+{
+	trib_sink  *sink;
+	const trib_kafka_conf *c;	/* borrowed: outlives the sink */
+	trib_kafka_tuning t;		/* defaults filled in */
+
+	trib_kafka_mock *mock;		/* embedded mode */
+	rd_kafka_t *rk;
+	trib_envelope *env;
+	kfk_topic_ent  *topics;
+	size_t		ntopics;
+	size_t		captopics;
+	trib_ack_tracker *trk;
+	trib_kafka_stats st;
+
+	bool		failed;			/* sticky: every call returns err */
+	char		err[512];
+
+	/* transactional mode */
+	bool		in_txn;
+	bool		txn_has_events;
+	uint64_t	txn_events;		/* written in the open transaction */
+	uint64_t	txn_gen;		/* number of the open transaction (tags) */
+	bool		txn_failed;		/* a record of it failed for good */
+	char		txn_err[256];
+	trib_position txn_last;		/* owns opaque */
+	bool		have_durable;
+	trib_position durable;		/* owns opaque */
+	const char *ckpt_topic;
+	const char *ckpt_key;
+	rd_kafka_topic_t *ckpt_rkt;
+	int32_t		ckpt_part;
+} trib_kafka;
+
+/* ---- kafka_client.c ---------------------------------------------------- */
+
+/* Log through the tuning's function, secrets redacted. */
+void		kfk_log(trib_kafka *k, int level, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+/* Fill errbuf, secrets redacted (k may be NULL before the state exists). */
+void		kfk_err(trib_kafka *k, char *errbuf, size_t errlen, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
+
+/* Make the sink fail for good with this message (the first one wins). */
+void		kfk_fail(trib_kafka *k, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
+/* Copy the sticky error to errbuf; returns false. */
+bool		kfk_failed_out(trib_kafka *k, char *errbuf, size_t errlen);
+
+/* An rd_kafka_error_t to errbuf; destroys it. */
+void		kfk_error_out(trib_kafka *k, rd_kafka_error_t *error, const char *what,
+						  char *errbuf, size_t errlen);
+
+/* Ack when the tracker's watermark moved (at-least-once mode). */
+void		kfk_maybe_ack(trib_kafka *k);
+
+/* Set one property; errors never show a secret value. */
+bool		kfk_conf_set(trib_kafka *k, rd_kafka_conf_t *conf, const char *name,
+						 const char *value, char *errbuf, size_t errlen);
+
+/* The configuration shared by producer and checkpoint reader; the user's
+ * properties, applied after ours so that they win. */
+rd_kafka_conf_t *kfk_base_conf(trib_kafka *k, const char *bootstrap,
+							   char *errbuf, size_t errlen);
+bool		kfk_user_conf(trib_kafka *k, rd_kafka_conf_t *conf, char *errbuf, size_t errlen);
+
+/* The producer's configuration: our settings, then the user's. */
+rd_kafka_conf_t *kfk_producer_conf(trib_kafka *k, const char *bootstrap,
+								   char *errbuf, size_t errlen);
+
+/* ---- sink_kafka.c ------------------------------------------------------ */
+
+/* Copy a position, duplicating its opaque text; release what one owns. */
+void		kfk_pos_copy(trib_position *dst, const trib_position *src);
+void		kfk_pos_clear(trib_position *p);
+
+/* Enqueue one message, waiting for queue space; false fails the sink. */
+bool		kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
+						const void *key, size_t key_len, const void *value,
+						size_t value_len, const char *id, size_t id_len, uint64_t tag);
+
+/* The sink's flush(): every delivery (or, transactional, a commit). */
+bool		kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
+
+/* ---- kafka_checkpoint.c ------------------------------------------------ */
+
+/* Find (or create) the checkpoint topic and the sink's partition in it. */
+bool		kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen);
+
+/* The checkpoint record's value for a position (malloc'd, *len bytes);
+ * NULL if it cannot be written. */
+char	   *kfk_checkpoint_value(const trib_position *pos, size_t *len);
+
+/* The sink's durable_position(): the last committed checkpoint. */
+bool		kfk_durable_position(trib_sink *sink, trib_position *out,
+								 char *errbuf, size_t errlen);
+
+/* ---- kafka_check.c ----------------------------------------------------- */
+
+/* The sink's check(): the brokers' reachability (sink.h). */
+void		kfk_check(const struct trib_plugin_conf *conf, struct trib_check_report *rep);
+
+#endif							/* TRIB_SINK_KAFKA_INT_H */

@@ -1,0 +1,308 @@
+/*
+ * sink_postgres_int.h: what the files of the PostgreSQL sink share
+ * (sink_postgres*.c); not for other modules.
+ *
+ * The sink's state (pgs_sink) holds the connection, the queue of events
+ * (pgs_bentry), the cache of target tables (pgs_tinfo, one per schema.table, with
+ * their columns as the target's catalog describes them) and the
+ * statements of the batch being built (pgs_stmt), whose parameter values live
+ * in one arena (offsets, so the arena may grow while a batch is built).
+ */
+#ifndef TRIB_SINK_POSTGRES_INT_H
+#define TRIB_SINK_POSTGRES_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "event.h"
+#include "sink_postgres.h"
+#include "strbuf.h"
+
+#define OID_INT8 20
+#define OID_TEXT 25
+#define OID_JSON 114
+#define OID_PG_LSN 3220
+
+#define PIPE_CHUNK 256			/* statements between Syncs */
+#define MAX_PARAMS 65535		/* the protocol's limit per statement */
+#define ABSENT SIZE_MAX			/* column not in the row */
+#define NULLVAL (SIZE_MAX - 1)	/* SQL NULL */
+#define MAX_ARRAY_DEPTH 32
+
+/* ---- JSON (sink_postgres_values.c) ------------------------------------- */
+
+/* A JSON value in its text: start, length and type:
+ * 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' object,
+ * 'a' array. */
+typedef struct pgs_jspan
+{
+	const char *p;
+	size_t		n;
+	char		type;
+} pgs_jspan;
+
+/* An iterator over the members of an object or the elements of an array. */
+typedef struct pgs_jiter
+{
+	const char *p;
+	const char *e;
+	char		close;			/* '}' or ']' */
+	bool		first;
+} pgs_jiter;
+
+/* Start iterating a container of kind open ('{' or '['); false if not one. */
+bool		pgs_jiter_begin(pgs_jiter *it, const char *s, size_t n, char open);
+
+/* Next member (key set for objects): 1, 0 at the end, -1 when malformed. */
+int			pgs_jiter_next(pgs_jiter *it, pgs_jspan *key, pgs_jspan *val);
+
+/* Append the decoded text of a JSON string span (with its quotes). */
+bool		pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen);
+
+/* Append s[0..n) as a double-quoted array element. */
+void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
+
+/* Find column name's entry in a JSON null list (event.h): entry is its
+ * span, a string ('s': the column's null is JSON null) or an array ('a':
+ * ["name", positions...] of JSON null elements).  False when absent. */
+bool		pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry);
+
+/* Append the input text of one JSON value for a column of kind/ek; jn:
+ * the column's entry in the image's JSON null list, or NULL. */
+bool		pgs_value_text(const pgs_jspan *v, char kind, char ek, const pgs_jspan *jn, bool hex,
+						   trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen);
+
+/* A field of a composite type of the target. */
+typedef struct pgs_cfield
+{
+	char	   *name;
+	char		kind;			/* as pgs_tcol.kind */
+	char		ekind;
+	Oid			sub;			/* kind 'c': the composite type */
+} pgs_cfield;
+
+/*
+ * A composite type of the target, as far as its values need rewriting
+ * before json_populate_record reads them: fix is set when a bytea or
+ * date/time field sits at any depth (their JSON text is not PostgreSQL's
+ * input text); other values pass unchanged.
+ */
+typedef struct pgs_ctype
+{
+	Oid			oid;
+	pgs_cfield	   *f;
+	int			nf;
+	bool		fix;
+	struct pgs_ctype *next;
+} pgs_ctype;
+
+/* The composite type oid in a list, or NULL. */
+const pgs_ctype *pgs_ctype_find(const pgs_ctype *list, Oid oid);
+
+/*
+ * Append the value of a composite (or array of composites) column of type
+ * oid as the JSON object {jname: value} that json_populate_record reads
+ * (jname: the column's name as a JSON string), bytea and date/time fields
+ * rewritten at any depth.
+ */
+bool		pgs_composite_text(const pgs_ctype *list, Oid oid, const char *jname,
+							   const pgs_jspan *v, bool hex, trib_strbuf *out,
+							   char *errbuf, size_t errlen);
+
+/* ---- state -------------------------------------------------------------- */
+
+/* A column of a target table. */
+typedef struct pgs_tcol
+{
+	char	   *name;
+	char	   *qname;			/* quoted identifier */
+	Oid			type;			/* pg_type OID, for the parameter */
+	char		kind;			/* t b j d a (see trib_pgsink_value_text), or
+								 * c: composite or array of composites,
+								 * built by json_populate_record */
+	char		ekind;			/* arrays: the elements' kind */
+	Oid			pgs_ctype;			/* kind c: the composite type */
+	char	   *jname;			/* kind c: the name as a JSON string */
+	bool		eq;				/* compares with =, else as text */
+	bool		notnull;		/* NOT NULL: a JSON null is JSON, not NULL */
+	bool		generated;		/* GENERATED ALWAYS AS (...) STORED: skipped */
+	bool		identity_always;	/* not updatable */
+	int			pkpos;			/* 1-based position in the key, 0 if none */
+} pgs_tcol;
+
+/* A target table as its catalog describes it. */
+typedef struct pgs_tinfo
+{
+	char	   *schema;
+	char	   *table;
+	char	   *qname;			/* "schema"."table" */
+	bool		loaded;
+	bool		exists;
+	pgs_tcol	   *cols;
+	int			ncols;
+	int		   *pk;				/* column indexes in key order */
+	int			npk;
+	int		   *hash;			/* name -> index + 1, open addressing */
+	int			hcap;
+	size_t	   *slot;			/* per row: value offset per column */
+	bool	   *skip;			/* per row: unchanged columns */
+	const trib_relation *rel;	/* last relation version applied */
+	uint32_t	rel_version;
+	int			skipped[2];		/* this batch: changes skipped, by SKIP_* */
+	struct pgs_tinfo *next;
+} pgs_tinfo;
+
+/* Why a change could not be applied (pgs_tinfo.skipped, the metric's label). */
+#define SKIP_NO_KEY 0			/* a delete without the target's key */
+#define SKIP_NO_OLD_ROW 1		/* keyless table: no old row image */
+
+/* A queued event (the parts the sink needs, copied). */
+typedef struct pgs_bentry
+{
+	trib_op		op;
+	char	   *schema;			/* target schema */
+	char	   *table;
+	char	   *before;
+	char	   *after;
+	char	   *key;
+	char	   *unchanged;
+	char	   *after_json_nulls;
+	char	   *before_json_nulls;
+	char	   *extra;
+	const trib_relation *rel;
+	trib_position pos;
+} pgs_bentry;
+
+/* One statement of a batch. */
+typedef struct pgs_stmt
+{
+	char		what;			/* 'u' upsert, 'd' delete, 'm' move, 't'
+								 * truncate; keyless tables: 'i' insert, 'U'
+								 * update and 'D' delete of a row found by its
+								 * old image */
+	pgs_tinfo	   *t;
+	trib_strbuf sql;
+	size_t	   *voff;			/* arena offsets (or NULLVAL) */
+	Oid		   *types;
+	int			nparams;
+	int			pcap;
+	int			rows;
+	int		   *cols;			/* the columns of each row (u, d) */
+	int			ncols;
+	uint64_t   *keys;			/* hash set of row keys (u) */
+	int			kcap;
+	int			nkeys;
+} pgs_stmt;
+
+typedef struct pgs_sink
+{
+	char	   *dsn;
+	char	   *schema;
+	char	   *pipeline;
+	char	   *sink_name;
+	bool		create_tables;
+	bool		unknown_as_text;	/* create_tables: unknown types as text */
+	bool		redact;			/* row values out of logged server errors */
+	bool		table_from_route;	/* ev->topic names the table */
+	bool		conn_lost;		/* a query failed because the connection went */
+	int			batch_size;
+	int			batch_ms;
+	bool		bytea_hex;
+	int			retry_ms;
+	int			max_rows;
+	trib_pgsink_mode mode;
+	bool		use_pipeline;
+
+	PGconn	   *conn;
+	bool		reload_position;
+	pgs_tinfo	   *tables;
+	pgs_ctype	   *ctypes;			/* composite types of the tables' columns */
+	struct trib_metric *m_skipped[2];	/* by SKIP_*; NULL: no metrics */
+
+	pgs_bentry	   *q;
+	size_t		nq;
+	size_t		qcap;
+	long long	first_ms;
+
+	bool		has_durable;
+	trib_position durable;
+
+	bool		failed;
+	char		failmsg[1024];
+	bool		single_row;		/* this batch: one row per statement */
+
+	trib_strbuf arena;			/* converted values */
+	trib_strbuf scratch;
+	pgs_stmt	   *stmts;
+	int			nstmts;
+	int			stcap;
+	int			open_stmt;		/* index of the statement rows join, -1 */
+	trib_pgsink_stats stats;
+} pgs_sink;
+
+/* Outcomes of one attempt at a batch. */
+typedef enum pgs_attempt_rc
+{
+	A_OK,
+	A_COVERED,					/* everything was already stored */
+	A_STALE,					/* the guard found a newer position */
+	A_RETRY,					/* connection lost, serialization, deadlock */
+	A_SINGLE,					/* a statement hit the same row twice */
+	A_SCHEMA,					/* the target's tables changed under us */
+	A_FAIL
+} pgs_attempt_rc;
+
+/* ---- sink_postgres_errors.c --------------------------------------------- */
+
+/* Fill errbuf from a failed result, adding context; redact: without the
+ * row values the message may carry. */
+void		pgs_result_error(const PGresult *res, PGconn *conn, const char *what,
+							 bool redact, char *errbuf, size_t errlen);
+
+/* ---- sink_postgres_sql.c ------------------------------------------------ */
+
+/* A quoted identifier (malloc'd); NULL if libpq refuses (bad encoding). */
+char	   *pgs_qident(PGconn *conn, const char *name);
+
+/* Run one parameterised statement outside a batch; the result or NULL. */
+PGresult   *pgs_run(pgs_sink *s, const char *sql, int n, const char *const *values,
+					const Oid *types, const char *what, char *errbuf, size_t errlen);
+
+/* ---- sink_postgres_tables.c --------------------------------------------- */
+
+/* The entry of schema.table (created, not loaded, when new). */
+pgs_tinfo	   *pgs_tinfo_get(pgs_sink *s, const char *schema, const char *table,
+						  char *errbuf, size_t errlen);
+
+/* Read a table's columns and key from the target's catalog. */
+bool		pgs_tinfo_load(pgs_sink *s, pgs_tinfo *t, char *errbuf, size_t errlen);
+
+/* Column index by name (n bytes), -1 when absent. */
+int			pgs_tinfo_find(const pgs_tinfo *t, const char *name, size_t n);
+
+/* Free the catalog part of a table entry / forget every table's (and
+ * every composite type's) / forget the composite types. */
+void		pgs_tinfo_clear(pgs_tinfo *t);
+void		pgs_tables_invalidate(pgs_sink *s);
+void		pgs_ctypes_free(pgs_sink *s);
+
+/* Make sure the table of a queued event is known (and exists). */
+bool		pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen);
+
+/* ---- sink_postgres_sql.c (statements) ------------------------------------ */
+
+/* Turn the queue into statements (s->stmts, values in s->arena). */
+bool		pgs_build_batch(pgs_sink *s, char *errbuf, size_t errlen);
+
+/* ---- sink_postgres_check.c ---------------------------------------------- */
+
+struct trib_plugin_conf;
+struct trib_check_report;
+
+/* The sink's check(): the target and what `run` does per table (sink.h). */
+void		pgs_check(const struct trib_plugin_conf *conf, struct trib_check_report *c);
+
+#endif							/* TRIB_SINK_POSTGRES_INT_H */

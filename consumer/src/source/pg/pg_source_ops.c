@@ -1,0 +1,420 @@
+/*
+ * pg_source_ops.c: the PostgreSQL source behind the source interface
+ * (source.h): trib_pg_source_ops, which trib_source_postgres registers.
+ *
+ * Design.  A thin adapter over the replication client (source_pg.h): open
+ * turns the source's settings (pg_source_conf.h) into a client config,
+ * poll turns the assembler's records into source-neutral items, and
+ * snapshot runs the PG snapshot phase (snapshot_run.c).  What is peculiar
+ * to PostgreSQL stays here:
+ *
+ *   - Records.  begin and begin_prepare become BEGIN; commit,
+ *     stream_commit (a streamed transaction's events came just before,
+ *     without a begin), commit_prepared and rollback_prepared (empty: its
+ *     changes are dropped) become END, whose position is (commit_lsn,
+ *     TRIB_SEQ_ALL, end_lsn); changes, truncates and messages become
+ *     EVENT; relation records carry nothing for the pipeline.  Records
+ *     stay alive until the next poll, so items borrow their events without
+ *     a copy.
+ *   - Two-phase.  PostgreSQL resends a prepared transaction's changes
+ *     after a restart only while the slot is not confirmed past its
+ *     PREPARE, so confirm() keeps the slot at the oldest PREPARE the client
+ *     still holds (trib_source_pg_prepared_floor) and at the PREPARE of
+ *     each commit_prepared delivered whose own end is not confirmed yet.
+ *     The pipeline sees ordinary committed transactions.
+ *   - Positions are event ids: (commit_lsn, seq), written as eventid.h
+ *     does; confirming uses an END position's end_lsn.
+ *
+ * Ownership: the adapter owns the client and the records of the last poll.
+ */
+#include "pg_source_conf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "eventid.h"
+#include "log.h"
+#include "metrics.h"
+#include "pgrecord.h"
+#include "snapshot_run.h"
+#include "source.h"
+#include "source_pg.h"
+#include "xalloc.h"
+
+#define START_RETRY_MS 30000	/* start(): transient failures retried */
+
+/* A commit_prepared delivered: the slot stays before prepare_lsn until
+ * end_lsn is confirmed. */
+typedef struct held_prepare
+{
+	uint64_t	prepare_lsn;
+	uint64_t	end_lsn;
+} held_prepare;
+
+typedef struct pg_state
+{
+	trib_source_pg *pg;
+	const trib_pg_source_conf *conf;
+	trib_pgrec **recs;			/* the last poll's records */
+	int			nrecs;
+	int			caprecs;
+	held_prepare *held;
+	size_t		nheld;
+	size_t		capheld;
+	uint64_t	confirmable;	/* the newest END given to confirm() */
+	uint64_t	confirmed;		/* what the slot was told */
+	uint64_t	reported;		/* what a changed-only report sent */
+	trib_metric *m_prepared_held;
+	trib_metric *m_prepared_spilled;
+} pg_state;
+
+/* Client log lines go to our log. */
+static void
+source_log(int level, const char *msg, void *arg)
+{
+	(void) arg;
+	if (level <= 0)
+		tlog_error("source", "%s", msg);
+	else if (level == 1)
+		tlog_warn("source", "%s", msg);
+	else if (level == 2)
+		tlog_info("source", "%s", msg);
+	else
+		tlog_debug("source", "%s", msg);
+}
+
+/* "a,b,c" from a string list; NULL when empty.  Caller frees. */
+static char *
+join_list(const trib_strlist *l)
+{
+	size_t		len = 1,
+				i;
+	char	   *out;
+
+	if (l->count == 0)
+		return NULL;
+	for (i = 0; i < l->count; i++)
+		len += strlen(l->items[i]) + 1;
+	out = calloc(1, len);
+	if (out == NULL)
+		abort();
+	for (i = 0; i < l->count; i++)
+	{
+		if (i)
+			strcat(out, ",");
+		strcat(out, l->items[i]);
+	}
+	return out;
+}
+
+/* The client, configured from the source's settings. */
+static trib_source_pg *
+make_client(const trib_source *src, const trib_pg_source_conf *c,
+			char *errbuf, size_t errlen)
+{
+	trib_source_pg_conf sc;
+	trib_source_pg *pg;
+	char	   *inc,
+			   *exc;
+	const char **opts;
+	size_t		i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.dsn = c->dsn;
+	sc.slot = c->slot;
+	sc.pipeline = src->pipeline;
+	sc.source_name = src->name;
+	sc.create_slot = c->create_slot;
+	sc.create_extension = c->create_extension;
+	sc.snapshot = c->snapshot == TRIB_SNAPSHOT_INITIAL ?
+		TRIB_PG_SNAPSHOT_EXPORT : TRIB_PG_SNAPSHOT_NONE;
+	sc.skip_empty_xacts = false;
+	sc.status_interval_ms = c->status_interval_ms;
+	sc.heartbeat_interval_ms = c->heartbeat_interval_ms;
+	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
+	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
+	sc.prepared_spill_dir = c->prepared_spill_dir;
+	sc.prepared_memory_bytes = (size_t) c->prepared_buffer_mb << 20;
+	sc.log = source_log;
+	inc = join_list(&c->include_tables);
+	exc = join_list(&c->exclude_tables);
+	sc.include_tables = inc;
+	sc.exclude_tables = exc;
+	sc.catalog_tables = src->erasure ? TRIB_ERASURE_TABLES : NULL;
+	opts = calloc(2 * c->plugin_options.count + 1, sizeof(char *));
+	if (opts == NULL)
+		abort();
+	for (i = 0; i < c->plugin_options.count; i++)
+	{
+		opts[2 * i] = c->plugin_options.items[i].key;
+		opts[2 * i + 1] = c->plugin_options.items[i].value;
+	}
+	sc.plugin_options = opts;
+	pg = trib_source_pg_new(&sc, errbuf, errlen);
+	free(inc);
+	free(exc);
+	free(opts);
+	return pg;
+}
+
+/* source.h: open. */
+static bool
+pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t errlen)
+{
+	const trib_pg_source_conf *c = trib_pg_source_conf_of(conf);
+	pg_state   *s;
+
+	if (c == NULL)
+	{
+		snprintf(errbuf, errlen, "source %s: not a postgres source", src->name);
+		return false;
+	}
+	s = trib_xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->conf = c;
+	s->pg = make_client(src, c, errbuf, errlen);
+	if (s->pg == NULL)
+	{
+		free(s);
+		return false;
+	}
+	s->m_prepared_held = trib_metric_get(trib_metrics_gauge(src->metrics,
+															"tributary_prepared_held_transactions",
+															"Prepared transactions held until COMMIT PREPARED.",
+															"source"), src->name);
+	s->m_prepared_spilled = trib_metric_get(trib_metrics_gauge(src->metrics,
+															   "tributary_prepared_spilled_bytes",
+															   "Bytes of held prepared transactions in spill files.",
+															   "source"), src->name);
+	src->state = s;
+	src->lock_dsn = c->dsn;
+	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
+	src->backoff_max_ms = c->reconnect_backoff_ms.max;
+	return true;
+}
+
+/* source.h: snapshot, the PG snapshot phase (snapshot_run.c). */
+static int
+pg_snapshot(trib_source *src, const trib_source_host *host, bool only,
+			volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	pg_state   *s = src->state;
+	int			rc = trib_pg_snapshot_phase(s->pg, src->name, s->conf, host, only,
+											stop, errbuf, errlen);
+
+	if (rc == TRIB_SNAPSHOT_DONE && (only || s->conf->snapshot == TRIB_SNAPSHOT_ONLY))
+		return TRIB_SNAPSHOT_DONE_STOP;
+	return rc;
+}
+
+/* source.h: start. */
+static bool
+pg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t errlen)
+{
+	pg_state   *s = src->state;
+
+	return trib_source_pg_start(s->pg, resume, START_RETRY_MS, errbuf, errlen);
+}
+
+/* Free the records of the last poll. */
+static void
+release_records(pg_state *s)
+{
+	for (int i = 0; i < s->nrecs; i++)
+		trib_pgrec_free(s->recs[i]);
+	s->nrecs = 0;
+}
+
+/* A commit_prepared was delivered: hold the slot at its PREPARE. */
+static void
+hold_prepare(pg_state *s, const trib_pgrec *r)
+{
+	if (s->nheld == s->capheld)
+	{
+		s->capheld = s->capheld ? s->capheld * 2 : 16;
+		s->held = realloc(s->held, s->capheld * sizeof(*s->held));
+		if (s->held == NULL)
+			abort();
+	}
+	s->held[s->nheld].prepare_lsn = r->prepare_lsn;
+	s->held[s->nheld].end_lsn = r->end_lsn;
+	s->nheld++;
+}
+
+/* One record as an item; false when it carries nothing for the pipeline. */
+static bool
+to_item(pg_state *s, trib_pgrec *r, trib_source_item *it)
+{
+	switch (r->kind)
+	{
+		case TRIB_PGREC_BEGIN:
+		case TRIB_PGREC_BEGIN_PREPARE:
+			it->kind = TRIB_ITEM_BEGIN;
+			return true;
+		case TRIB_PGREC_COMMIT:
+		case TRIB_PGREC_STREAM_COMMIT:
+		case TRIB_PGREC_COMMIT_PREPARED:
+		case TRIB_PGREC_ROLLBACK_PREPARED:
+			it->kind = TRIB_ITEM_END;
+			memset(&it->end, 0, sizeof(it->end));
+			it->end.commit_lsn = r->commit_lsn;
+			it->end.seq = TRIB_SEQ_ALL;
+			it->end.end_lsn = r->end_lsn;
+			it->ts_ms = r->has_ts ? r->ts_ms : 0;
+			if (r->prepare_lsn != 0)
+				hold_prepare(s, r);
+			return true;
+		default:
+			if (r->ev == NULL)
+				return false;
+			it->kind = TRIB_ITEM_EVENT;
+			it->ev = r->ev;
+			return true;
+	}
+}
+
+/* source.h: poll. */
+static int
+pg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
+		char *errbuf, size_t errlen)
+{
+	pg_state   *s = src->state;
+	int			n,
+				k = 0;
+
+	release_records(s);
+	if (max > s->caprecs)
+	{
+		free(s->recs);
+		s->recs = trib_xmalloc((size_t) max * sizeof(*s->recs));
+		s->caprecs = max;
+	}
+	n = trib_source_pg_poll(s->pg, s->recs, max, timeout_ms, errbuf, errlen);
+	if (n < 0)
+		return -1;
+	s->nrecs = n;
+	for (int i = 0; i < n; i++)
+		if (to_item(s, s->recs[i], &items[k]))
+			k++;
+	return k;
+}
+
+/* source.h: compare, event ids in order. */
+static int
+pg_compare(const trib_position *a, const trib_position *b)
+{
+	if (a->commit_lsn != b->commit_lsn)
+		return a->commit_lsn < b->commit_lsn ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+/* source.h: format_id. */
+static size_t
+pg_format_id(const trib_position *pos, char *buf, size_t len)
+{
+	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
+}
+
+/* source.h: confirm, never past a PREPARE still needed (file comment). */
+static void
+pg_confirm(trib_source *src, const trib_position *end)
+{
+	pg_state   *s = src->state;
+	uint64_t	c,
+				floor;
+	size_t		i,
+				j = 0;
+
+	if (end->end_lsn > s->confirmable)
+		s->confirmable = end->end_lsn;
+	for (i = 0; i < s->nheld; i++)
+		if (s->held[i].end_lsn > s->confirmable)
+			s->held[j++] = s->held[i];
+	s->nheld = j;
+	c = s->confirmable;
+	if (trib_source_pg_prepared_floor(s->pg, &floor) && floor < c)
+		c = floor;
+	for (i = 0; i < s->nheld; i++)
+		if (s->held[i].prepare_lsn < c)
+			c = s->held[i].prepare_lsn;
+	if (c > s->confirmed)
+	{
+		s->confirmed = c;
+		trib_source_pg_confirm(s->pg, c);
+	}
+}
+
+/* source.h: confirmed, the LSN the slot was told, as a whole-transaction
+ * position (its id is the LSN). */
+static void
+pg_confirmed(const trib_source *src, trib_position *out)
+{
+	const pg_state *s = src->state;
+
+	memset(out, 0, sizeof(*out));
+	out->commit_lsn = s->confirmed;
+	out->seq = TRIB_SEQ_ALL;
+}
+
+/* source.h: report, a status update. */
+static bool
+pg_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
+{
+	pg_state   *s = src->state;
+
+	if (changed_only && s->confirmed <= s->reported)
+		return true;
+	if (!trib_source_pg_flush_status(s->pg, errbuf, errlen))
+		return false;
+	if (changed_only)
+		s->reported = s->confirmed;
+	return true;
+}
+
+/* source.h: update_metrics. */
+static void
+pg_update_metrics(trib_source *src)
+{
+	pg_state   *s = src->state;
+	trib_source_pg_stats st;
+
+	trib_source_pg_stats_get(s->pg, &st);
+	trib_metric_set(src->m_lag_bytes, st.received_lsn > s->confirmed ?
+					(double) (st.received_lsn - s->confirmed) : 0);
+	trib_metric_set(s->m_prepared_held, (double) st.prepared_held);
+	trib_metric_set(s->m_prepared_spilled, (double) st.prepared_spilled_bytes);
+}
+
+/* source.h: close. */
+static void
+pg_close(trib_source *src)
+{
+	pg_state   *s = src->state;
+
+	if (s == NULL)
+		return;
+	release_records(s);
+	trib_source_pg_free(s->pg);
+	free(s->recs);
+	free(s->held);
+	free(s);
+	src->state = NULL;
+}
+
+const trib_source_ops trib_pg_source_ops = {
+	.type = "postgres",
+	.open = pg_open,
+	.snapshot = pg_snapshot,
+	.start = pg_start,
+	.poll = pg_poll,
+	.compare = pg_compare,
+	.format_id = pg_format_id,
+	.confirm = pg_confirm,
+	.confirmed = pg_confirmed,
+	.report = pg_report,
+	.update_metrics = pg_update_metrics,
+	.close = pg_close,
+};

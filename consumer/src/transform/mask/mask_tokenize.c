@@ -1,0 +1,208 @@
+/*
+ * mask_tokenize.c: FF1 tokenization of text values (see mask_tokenize.h).
+ *
+ * A value is split into the positions of its alphabet characters and
+ * everything else.  The alphabet characters, read left to right, form the
+ * numeral string FF1 encrypts; the result is written back into the same
+ * positions, so the other bytes never move.  A 256-entry table maps bytes
+ * to numerals (-1 for "other").
+ */
+#include "mask_tokenize.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "errf.h"
+#include "ff1.h"
+#include "strbuf.h"
+
+typedef struct alphabet_def
+{
+	const char *name;
+	const char *chars;
+} alphabet_def;
+
+static const alphabet_def alphabets[] = {
+	[TRIB_ALPHA_DIGITS] = {"digits", "0123456789"},
+	[TRIB_ALPHA_ALNUM_LOWER] = {"alnum-lower", "0123456789abcdefghijklmnopqrstuvwxyz"},
+	[TRIB_ALPHA_ALNUM_UPPER] = {"alnum-upper", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+	[TRIB_ALPHA_ALNUM] = {"alnum", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	"abcdefghijklmnopqrstuvwxyz"},
+};
+
+#define N_ALPHABETS (sizeof(alphabets) / sizeof(alphabets[0]))
+
+struct trib_tokenizer
+{
+	trib_ff1   *ff1;
+	trib_token_alphabet alphabet;
+	const char *chars;
+	unsigned	radix;
+	int16_t		numeral[256];	/* byte -> numeral, or -1 */
+	unsigned char *tweak;
+	size_t		tweaklen;
+	bool		strict;
+};
+
+bool
+trib_tokenize_alphabet_parse(const char *name, trib_token_alphabet *out,
+							 char *errbuf, size_t errlen)
+{
+	for (size_t i = 0; i < N_ALPHABETS; i++)
+		if (strcmp(name, alphabets[i].name) == 0)
+		{
+			*out = (trib_token_alphabet) i;
+			return true;
+		}
+	snprintf(errbuf, errlen, "unknown tokenize alphabet \"%s\" (accepted: digits, "
+			 "alnum-lower, alnum-upper, alnum)", name);
+	return false;
+}
+
+const char *
+trib_tokenize_alphabet_name(trib_token_alphabet alphabet)
+{
+	return alphabets[alphabet].name;
+}
+
+const char *
+trib_tokenize_alphabet_chars(trib_token_alphabet alphabet)
+{
+	return alphabets[alphabet].chars;
+}
+
+trib_tokenizer *
+trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
+				  const void *tweak, size_t tweaklen, bool strict,
+				  char *errbuf, size_t errlen)
+{
+	static const size_t aes_lens[] = {16, 24, 32};
+	trib_tokenizer *t;
+
+	if (!trib_key_require_lens(key, aes_lens, 3, "tokenize (FF1-AES-128/192/256)",
+							   errbuf, errlen))
+		return NULL;
+	if (tweaklen > TRIB_FF1_MAXTWEAK)
+	{
+		snprintf(errbuf, errlen, "tokenize tweak is %zu bytes; at most %d are accepted",
+				 tweaklen, TRIB_FF1_MAXTWEAK);
+		return NULL;
+	}
+	t = trib_xcalloc(1, sizeof(*t));
+	t->alphabet = alphabet;
+	t->chars = alphabets[alphabet].chars;
+	t->radix = (unsigned) strlen(t->chars);
+	t->strict = strict;
+	for (int i = 0; i < 256; i++)
+		t->numeral[i] = -1;
+	for (unsigned i = 0; i < t->radix; i++)
+		t->numeral[(unsigned char) t->chars[i]] = (int16_t) i;
+	t->tweak = trib_xmalloc(tweaklen > 0 ? tweaklen : 1);
+	if (tweaklen > 0)
+		memcpy(t->tweak, tweak, tweaklen);
+	t->tweaklen = tweaklen;
+	t->ff1 = trib_ff1_new(key->bytes, key->len, t->radix, errbuf, errlen);
+	if (t->ff1 == NULL)
+	{
+		trib_tokenize_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+trib_tokenize_free(trib_tokenizer *t)
+{
+	if (t == NULL)
+		return;
+	trib_ff1_free(t->ff1);
+	free(t->tweak);
+	free(t);
+}
+
+/* Collect the numerals of in[0..len) into nums; false on a strict miss or
+ * too many. */
+static bool
+collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
+		uint16_t *nums, size_t *count, char *errbuf, size_t errlen)
+{
+	size_t		k = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		int16_t		v = t->numeral[(unsigned char) in[i]];
+
+		if (v >= 0)
+			nums[k++] = (uint16_t) v;
+		else if (t->strict)
+			return trib_errf(errbuf, errlen, "%s: the value has a character outside the "
+							 "%s alphabet at byte %zu (strict mode)", what,
+							 alphabets[t->alphabet].name, i);
+	}
+	*count = k;
+	return true;
+}
+
+/* The length checks, in the terms of the value (not of FF1). */
+static bool
+check_count(const trib_tokenizer *t, const char *what, size_t count, char *errbuf,
+			size_t errlen)
+{
+	size_t		minlen = trib_ff1_minlen(t->radix);
+
+	if (count >= minlen && count <= TRIB_FF1_MAXLEN)
+		return true;
+	snprintf(errbuf, errlen, "%s: the value has %zu characters of the %s "
+			 "alphabet; FF1 needs %zu to %d (radix %u, radix^length >= %d)",
+			 what, count, alphabets[t->alphabet].name, minlen, TRIB_FF1_MAXLEN, t->radix,
+			 TRIB_FF1_MIN_DOMAIN);
+	return false;
+}
+
+/* Shared body of tokenize and detokenize. */
+static bool
+transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
+		  char *errbuf, size_t errlen)
+{
+	uint16_t   *nums = trib_xmalloc((len > 0 ? len : 1) * sizeof(uint16_t));
+	size_t		count = 0;
+	char	   *res;
+	bool		ok;
+	const char *what = enc ? "tokenize" : "detokenize";
+
+	ok = collect(t, what, in, len, nums, &count, errbuf, errlen) &&
+		check_count(t, what, count, errbuf, errlen) &&
+		(enc ? trib_ff1_encrypt : trib_ff1_decrypt) (t->ff1, t->tweak, t->tweaklen,
+													 nums, count, nums, errbuf, errlen);
+	if (ok)
+	{
+		size_t		k = 0;
+
+		res = trib_xmalloc(len + 1);
+		for (size_t i = 0; i < len; i++)
+			res[i] = t->numeral[(unsigned char) in[i]] >= 0 ? t->chars[nums[k++]] : in[i];
+		res[len] = '\0';
+		*out = res;
+	}
+	OPENSSL_cleanse(nums, (len > 0 ? len : 1) * sizeof(uint16_t));
+	free(nums);
+	return ok;
+}
+
+bool
+trib_tokenize(trib_tokenizer *t, const char *in, size_t len, char **out,
+			  char *errbuf, size_t errlen)
+{
+	return transform(t, true, in, len, out, errbuf, errlen);
+}
+
+bool
+trib_tokenize_reverse(trib_tokenizer *t, const char *in, size_t len, char **out,
+					  char *errbuf, size_t errlen)
+{
+	return transform(t, false, in, len, out, errbuf, errlen);
+}

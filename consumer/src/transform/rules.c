@@ -1,0 +1,605 @@
+/*
+ * rules.c: compiling and applying transform rules; see rules.h.
+ *
+ * Layout.  This file is the driver: it compiles the rules (paths,
+ * metrics, then each rule type's own init), selects events (source and
+ * table globs, once per run of one table), runs the rules in order,
+ * sends refused events to the dead-letter sink, and derives relations for
+ * shape rules.  What a rule type does is one row of the table of rule
+ * operations below (rl_ops, rules_common.h), defined by its family:
+ *
+ *   rules_fields.c   cast; drop, keep, rename (shape rules)
+ *   rules_mask.c     redact, partial, substitute, perturb, generalize
+ *   rules_crypto.c   hash, tokenize, encrypt, decrypt
+ *   rules_events.c   sample, route, flatten
+ *   rules_enrich.c   outbox, aggregate, lookup
+ *   rules_lua.c      filter, compute, map (and route with lua)
+ *   rules_quality.c  quality (on quality.c's engine)
+ *   rules_strict.c   allow, and strict mode's pass before the rules
+ *
+ * and what they share is rules_common.c.  Dependencies point one way:
+ * this file -> the families -> rules_common.c.
+ *
+ * Determinism.  Every rule that invents a value (hash, sample, substitute,
+ * perturb) derives it from HMAC-SHA256 under the rule's key, so the same
+ * input gives the same output in every run, table and process.
+ */
+#include "rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "lua_expr.h"
+#include "rules_common.h"
+#include "rules_crypto.h"
+#include "rules_enrich.h"
+#include "rules_events.h"
+#include "rules_fields.h"
+#include "rules_lua.h"
+#include "rules_mask.h"
+#include "rules_quality.h"
+#include "rules_strict.h"
+#include "xalloc.h"
+
+/* ---- the rule-ops table --------------------------------------------------- */
+
+static const rl_ops *const ops_of[] = {
+	[TRIB_RULE_REDACT] = &rl_ops_redact,
+	[TRIB_RULE_PARTIAL] = &rl_ops_partial,
+	[TRIB_RULE_HASH] = &rl_ops_hash,
+	[TRIB_RULE_DROP] = &rl_ops_drop,
+	[TRIB_RULE_KEEP] = &rl_ops_keep,
+	[TRIB_RULE_RENAME] = &rl_ops_rename,
+	[TRIB_RULE_CAST] = &rl_ops_cast,
+	[TRIB_RULE_SAMPLE] = &rl_ops_sample,
+	[TRIB_RULE_ROUTE] = &rl_ops_route,
+	[TRIB_RULE_FLATTEN] = &rl_ops_flatten,
+	[TRIB_RULE_QUALITY] = &rl_ops_quality,
+	[TRIB_RULE_ALLOW] = &rl_ops_allow,
+	[TRIB_RULE_OUTBOX] = &rl_ops_outbox,
+	[TRIB_RULE_AGGREGATE] = &rl_ops_aggregate,
+	[TRIB_RULE_LOOKUP] = &rl_ops_lookup,
+	[TRIB_RULE_TOKENIZE] = &rl_ops_tokenize,
+	[TRIB_RULE_ENCRYPT] = &rl_ops_encrypt,
+	[TRIB_RULE_DECRYPT] = &rl_ops_decrypt,
+	[TRIB_RULE_SUBSTITUTE] = &rl_ops_substitute,
+	[TRIB_RULE_PERTURB] = &rl_ops_perturb,
+	[TRIB_RULE_GENERALIZE] = &rl_ops_generalize,
+	[TRIB_RULE_FILTER] = &rl_ops_filter,
+	[TRIB_RULE_COMPUTE] = &rl_ops_compute,
+	[TRIB_RULE_MAP] = &rl_ops_map,
+};
+
+/* ---- questions about the rules ------------------------------------------ */
+
+/* An event that carries only its table's names, for selection. */
+static trib_event
+table_event(const char *source, const char *schema, const char *table)
+{
+	trib_event	where = {0};
+
+	where.source = (char *) source;
+	where.schema = (char *) schema;
+	where.table = (char *) table;
+	return where;
+}
+
+/* See rules.h. */
+bool
+trib_rules_covers(const trib_rules *rs, const char *source, const char *schema,
+				  const char *table, const char *column)
+{
+	trib_event	where = table_event(source, schema, table);
+
+	return rl_strict_covers(rs, &where, column);
+}
+
+/* See rules.h. */
+bool
+trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const char *schema,
+				   const char *table)
+{
+	trib_event	where = table_event(source, schema, table);
+
+	if (rs == NULL || i >= (size_t) rs->n)
+		return false;
+	return rl_selected(rs->r[i].c, &where);
+}
+
+/* ---- compilation -------------------------------------------------------- */
+
+static bool
+compile_rule(trib_rules *rs, rl_rule *r, const trib_rule_conf *c, trib_metrics *m,
+			 char *errbuf, size_t errlen)
+{
+	r->c = c;
+	if ((size_t) c->type >= sizeof(ops_of) / sizeof(ops_of[0]) || ops_of[c->type] == NULL)
+	{
+		snprintf(errbuf, errlen, "internal error: no operations for rule type %d", (int) c->type);
+		return false;
+	}
+	r->ops = ops_of[c->type];
+	r->npaths = (int) c->fields.count;
+	r->paths = trib_xcalloc(c->fields.count + 1, sizeof(trib_jpath));
+	for (size_t i = 0; i < c->fields.count; i++)
+		if (!trib_jpath_parse(c->fields.items[i], &r->paths[i], errbuf, errlen))
+			return false;
+	if (c->by != NULL)
+	{
+		if (!trib_jpath_parse(c->by, &r->by, errbuf, errlen))
+			return false;
+		r->has_by = true;
+	}
+	if (m != NULL)
+	{
+		trib_metric_family *f = trib_metrics_counter(m, "tributary_rule_events_total",
+													 "Events a transform rule applied to.", "rule,type");
+
+		r->m_selected = trib_metric_get(f, c->name, c->type_name);
+		if (c->type == TRIB_RULE_QUALITY)
+		{
+			f = trib_metrics_counter(m, "tributary_quality_checks_total",
+									 "Values a data-quality rule tested, by result.",
+									 "rule,result");
+			r->m_pass = trib_metric_get(f, c->name, "pass");
+			r->m_fail = trib_metric_get(f, c->name, "fail");
+		}
+	}
+	return r->ops->init == NULL || r->ops->init(rs, r, errbuf, errlen);
+}
+
+trib_rules *
+trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size_t errlen)
+{
+	trib_rules *rs = trib_xcalloc(1, sizeof(*rs));
+
+	rs->r = trib_xcalloc(cfg->nrules + 1, sizeof(rl_rule));
+	rs->sel = trib_xcalloc(cfg->nrules + 1, sizeof(bool));
+	rs->dlq_images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
+	rs->strict = cfg->strict;
+	rs->lua_max_instructions = cfg->lua_max_instructions;
+	rs->lua_max_memory_mb = cfg->lua_max_memory_mb;
+	for (size_t i = 0; i < cfg->nrules; i++)
+	{
+		char		e[256];
+
+		rs->n++;
+		if (!compile_rule(rs, &rs->r[i], &cfg->rules[i], metrics, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "transform %s: %s", cfg->rules[i].name, e);
+			trib_rules_free(rs);
+			return NULL;
+		}
+	}
+	if (metrics != NULL)
+	{
+		rs->f_dead = trib_metrics_counter(metrics, "tributary_dead_letter_events_total",
+										  "Events sent to the dead-letter sink, by rule.", "rule");
+		rs->m_strict = trib_metric_get(trib_metrics_counter(metrics,
+															"tributary_strict_nulled_values_total",
+															"Values strict mode replaced by null (columns without a rule).", ""));
+	}
+	return rs;
+}
+
+bool
+trib_rules_empty(const trib_rules *rs)
+{
+	return rs == NULL || (rs->n == 0 && !rs->strict);
+}
+
+void
+trib_rules_batch_end(trib_rules *rs)
+{
+	if (rs == NULL)
+		return;
+	for (int i = 0; i < rs->n; i++)
+		rl_quality_batch_end(&rs->r[i]);	/* unique: a new batch starts empty */
+}
+
+static void
+free_relation(trib_relation *rel)
+{
+	if (rel == NULL)
+		return;
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		free(rel->columns[i].name);
+		free(rel->columns[i].type);
+	}
+	free(rel->columns);
+	free(rel->schema);
+	free(rel->table);
+	free(rel);
+}
+
+void
+trib_rules_free(trib_rules *rs)
+{
+	if (rs == NULL)
+		return;
+	for (int i = 0; i < rs->n; i++)
+	{
+		rl_rule    *r = &rs->r[i];
+
+		for (int j = 0; j < r->npaths; j++)
+			trib_jpath_free(&r->paths[j]);
+		free(r->paths);
+		if (r->has_by)
+			trib_jpath_free(&r->by);
+		if (r->ops != NULL && r->ops->free != NULL)
+			r->ops->free(r);
+		trib_key_free(r->key);
+	}
+	for (size_t i = 0; i < rs->nd; i++)
+		free_relation(rs->d[i].rel);
+	rl_strict_free(rs);
+	free(rs->sel);
+	free(rs->sel_source);
+	free(rs->sel_schema);
+	free(rs->sel_table);
+	if (rs->lua)
+		trib_lua_free(rs->lua);
+	free(rs->d);
+	free(rs->r);
+	free(rs);
+}
+
+/* ---- images ----------------------------------------------------------------- */
+
+/* Write the changed images back into the event; free the trees. */
+static void
+img_finish(rl_evctx *x)
+{
+	rl_img_write_back(x);
+	for (int i = 0; i < NIMG; i++)
+		if (x->img[i])
+			yajl_tree_free(x->img[i]);
+}
+
+/* ---- derived relations -------------------------------------------------------- */
+
+static bool
+is_shape_rule(const trib_rule_conf *c)
+{
+	switch (c->type)
+	{
+		case TRIB_RULE_DROP:
+		case TRIB_RULE_KEEP:
+		case TRIB_RULE_RENAME:
+		case TRIB_RULE_CAST:
+			return true;
+		case TRIB_RULE_HASH:
+		case TRIB_RULE_PARTIAL:
+		case TRIB_RULE_TOKENIZE:
+		case TRIB_RULE_ENCRYPT:
+		case TRIB_RULE_DECRYPT:
+		case TRIB_RULE_SUBSTITUTE:
+			return true;		/* the column becomes text */
+		case TRIB_RULE_GENERALIZE:
+			return c->mode == TRIB_GENMODE_RANGE;	/* "30-39" is text */
+		case TRIB_RULE_AGGREGATE:
+		case TRIB_RULE_LOOKUP:
+		case TRIB_RULE_COMPUTE:
+			return true;		/* a new column */
+		case TRIB_RULE_REDACT:
+			return c->with != TRIB_RWITH_NULL;
+		default:
+			return false;
+	}
+}
+
+static bool
+is_text_type(const char *t)
+{
+	return strncmp(t, "text", 4) == 0 || strncmp(t, "character", 9) == 0 ||
+		strncmp(t, "varchar", 7) == 0 || strncmp(t, "citext", 6) == 0;
+}
+
+static void
+remove_column(trib_relation *rel, int i)
+{
+	free(rel->columns[i].name);
+	free(rel->columns[i].type);
+	memmove(&rel->columns[i], &rel->columns[i + 1],
+			sizeof(trib_column) * (size_t) (rel->ncolumns - i - 1));
+	rel->ncolumns--;
+}
+
+static void
+set_type(trib_column *col, const char *type)
+{
+	free(col->type);
+	col->type = trib_xstrdup(type);
+	col->type_oid = 0;
+}
+
+/* Add (or retype) a column. */
+static void
+add_column(trib_relation *rel, const char *name, const char *type)
+{
+	trib_column *col;
+
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (strcmp(rel->columns[i].name, name) == 0)
+		{
+			free(rel->columns[i].type);
+			rel->columns[i].type = trib_xstrdup(type);
+			return;
+		}
+	rel->columns = trib_xrealloc(rel->columns, sizeof(trib_column) * (size_t) (rel->ncolumns + 1));
+	col = &rel->columns[rel->ncolumns++];
+	memset(col, 0, sizeof(*col));
+	col->name = trib_xstrdup(name);
+	col->type = trib_xstrdup(type);
+	col->nullable = true;
+}
+
+static void
+reshape(trib_relation *rel, const rl_rule *r)
+{
+	if (r->c->type == TRIB_RULE_AGGREGATE)
+	{
+		add_column(rel, r->c->field, r->c->function == TRIB_AGG_COUNT ? "bigint" : "numeric");
+		return;
+	}
+	if (r->c->type == TRIB_RULE_LOOKUP)
+	{
+		add_column(rel, r->c->into, "jsonb");
+		return;
+	}
+	if (r->c->type == TRIB_RULE_COMPUTE)
+	{
+		add_column(rel, r->c->field, r->c->column_type);
+		return;
+	}
+	static const char *const cast_types[] = {"text", "bigint", "numeric", "boolean"};
+
+	for (int i = 0; i < rel->ncolumns;)
+	{
+		trib_column *col = &rel->columns[i];
+		bool		named = rl_any_path_first(r, col->name);
+		const char *to;
+
+		switch (r->c->type)
+		{
+			case TRIB_RULE_DROP:
+				if (named && !col->pk)
+				{
+					remove_column(rel, i);
+					continue;
+				}
+				break;
+			case TRIB_RULE_KEEP:
+				{
+					bool		keep = col->pk;
+
+					for (int p = 0; p < r->npaths && !keep; p++)
+						keep = trib_jpath_first_matches(&r->paths[p], col->name);
+					if (!keep)
+					{
+						remove_column(rel, i);
+						continue;
+					}
+					break;
+				}
+			case TRIB_RULE_RENAME:
+				if ((to = trib_kvlist_get(&r->c->renames, col->name)) != NULL)
+				{
+					free(col->name);
+					col->name = trib_xstrdup(to);
+				}
+				break;
+			case TRIB_RULE_CAST:
+				if (named)
+					set_type(col, cast_types[r->c->to]);
+				break;
+			default:
+				/* value rules that write strings: a text column */
+				if (named && !is_text_type(col->type))
+					set_type(col, "text");
+				break;
+		}
+		i++;
+	}
+}
+
+static trib_relation *
+copy_relation(const trib_relation *src)
+{
+	trib_relation *rel = trib_xcalloc(1, sizeof(*rel));
+
+	rel->schema = src->schema ? trib_xstrdup(src->schema) : NULL;
+	rel->table = src->table ? trib_xstrdup(src->table) : NULL;
+	rel->version = src->version;
+	rel->ncolumns = src->ncolumns;
+	rel->columns = trib_xcalloc((size_t) src->ncolumns + 1, sizeof(trib_column));
+	for (int i = 0; i < src->ncolumns; i++)
+	{
+		rel->columns[i] = src->columns[i];
+		rel->columns[i].name = trib_xstrdup(src->columns[i].name);
+		rel->columns[i].type = trib_xstrdup(src->columns[i].type);
+	}
+	return rel;
+}
+
+/* The relation the rules make of ev->rel (cached per version). */
+static const trib_relation *
+derive(trib_rules *rs, const trib_event *ev)
+{
+	const trib_relation *src = ev->rel;
+	trib_relation *rel = NULL;
+
+	for (size_t i = 0; i < rs->nd; i++)
+		if (rs->d[i].src == src && rs->d[i].version == src->version)
+			return rs->d[i].rel ? rs->d[i].rel : src;
+	for (int i = 0; i < rs->n; i++)
+	{
+		if (!is_shape_rule(rs->r[i].c) || !rl_selected(rs->r[i].c, ev))
+			continue;
+		if (rel == NULL)
+			rel = copy_relation(src);
+		reshape(rel, &rs->r[i]);
+	}
+	if (rs->nd == rs->dcap)
+	{
+		rs->dcap = rs->dcap ? rs->dcap * 2 : 16;
+		rs->d = trib_xrealloc(rs->d, rs->dcap * sizeof(rl_derived));
+	}
+	rs->d[rs->nd].src = src;
+	rs->d[rs->nd].version = src->version;
+	rs->d[rs->nd].rel = rel;
+	rs->nd++;
+	return rel ? rel : src;
+}
+
+/* ---- the driver ----------------------------------------------------------------- */
+
+static bool
+is_row_event(const trib_event *ev)
+{
+	return ev->op == TRIB_OP_CREATE || ev->op == TRIB_OP_UPDATE ||
+		ev->op == TRIB_OP_DELETE || ev->op == TRIB_OP_READ;
+}
+
+/* Run rule r (its apply op; only on row events when its type says so);
+ * KEEP to go on. */
+static trib_verdict
+run_rule(rl_rule *r, rl_evctx *x, char *errbuf, size_t errlen)
+{
+	if ((r->ops->flags & RL_ROWS) && !is_row_event(x->ev))
+		return TRIB_VERDICT_KEEP;
+	return r->ops->apply(x, r, errbuf, errlen);
+}
+
+/* Give a dead-letter event its reason; the images stay as they came. */
+static void
+to_dead_letter(trib_rules *rs, rl_evctx *x, const rl_rule *r)
+{
+	trib_strbuf b = {0};
+
+	trib_strbuf_printf(&b, "%s", x->why);
+	if (x->why_names_rule)
+		;						/* "quality rule NAME: ..." */
+	else if (x->why_field != NULL)
+		trib_strbuf_printf(&b, " (%s rule %s, field %s)", r->c->type_name, r->c->name,
+						   x->why_field);
+	else
+		trib_strbuf_printf(&b, " (%s rule %s)", r->c->type_name, r->c->name);
+	free(x->ev->error);
+	x->ev->error = trib_strbuf_finish(&b);
+	if (!rs->dlq_images)
+	{
+		/* by default no row data leaves through the dead-letter sink: the
+		 * images may hold values the later rules would have masked */
+		for (int i = 0; i < NIMG; i++)
+		{
+			char	  **t = rl_img_text(x->ev, i);
+
+			free(*t);
+			*t = NULL;
+		}
+		free(x->ev->unchanged);
+		free(x->ev->after_json_nulls);
+		free(x->ev->before_json_nulls);
+		x->ev->unchanged = NULL;
+		x->ev->after_json_nulls = NULL;
+		x->ev->before_json_nulls = NULL;
+	}
+	if (rs->f_dead)
+		trib_metric_inc(trib_metric_get(rs->f_dead, r->c->name));
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* rs->sel for ev's source and table, recomputed when they change. */
+static void
+update_selection(trib_rules *rs, const trib_event *ev)
+{
+	if (rs->sel_valid && same(rs->sel_source, ev->source) &&
+		same(rs->sel_schema, ev->schema) && same(rs->sel_table, ev->table))
+		return;
+	free(rs->sel_source);
+	free(rs->sel_schema);
+	free(rs->sel_table);
+	rs->sel_source = trib_xstrdup(ev->source);
+	rs->sel_schema = trib_xstrdup(ev->schema);
+	rs->sel_table = trib_xstrdup(ev->table);
+	for (int i = 0; i < rs->n; i++)
+		rs->sel[i] = rl_selected(rs->r[i].c, ev);
+	rs->sel_valid = true;
+}
+
+trib_verdict
+trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
+{
+	rl_evctx	x;
+	trib_verdict v = TRIB_VERDICT_KEEP;
+	char		e[512] = "";
+
+	if (trib_rules_empty(rs))
+		return TRIB_VERDICT_KEEP;
+	memset(&x, 0, sizeof(x));
+	x.ev = ev;
+	if (rs->strict && is_row_event(ev))
+	{
+		v = rl_strict_pass(rs, &x, e, sizeof(e));
+		if (v == TRIB_VERDICT_FAIL)
+		{
+			x.why = "the row image is not valid JSON";
+			v = TRIB_VERDICT_DEAD_LETTER;
+		}
+		if (v == TRIB_VERDICT_DEAD_LETTER)
+		{
+			static const trib_rule_conf strict_conf = {.name = "strict", .type_name = "strict"};
+			static const rl_rule strict_rule = {.c = &strict_conf};
+
+			for (int k = 0; k < NIMG; k++)
+				x.dirty[k] = false;
+			to_dead_letter(rs, &x, &strict_rule);
+		}
+	}
+	update_selection(rs, ev);
+	for (int i = 0; i < rs->n && v == TRIB_VERDICT_KEEP; i++)
+	{
+		rl_rule    *r = &rs->r[i];
+
+		if (!rs->sel[i])
+			continue;
+		trib_metric_inc(r->m_selected);
+		v = run_rule(r, &x, e, sizeof(e));
+		if (v == TRIB_VERDICT_FAIL && !x.stop && x.why == NULL && e[0] != '\0')
+		{
+			/* bad data (an image that is not JSON): dead-letter, not a stop */
+			x.why = "the row image is not valid JSON";
+			x.why_field = NULL;
+			v = TRIB_VERDICT_DEAD_LETTER;
+		}
+		if (v == TRIB_VERDICT_DEAD_LETTER)
+		{
+			for (int k = 0; k < NIMG; k++)
+				x.dirty[k] = false;	/* the dead-letter sink gets the original */
+			to_dead_letter(rs, &x, r);
+		}
+		else if (v == TRIB_VERDICT_FAIL)
+			snprintf(errbuf, errlen, "transform %s: %s", r->c->name, e);
+	}
+	img_finish(&x);
+	if (v == TRIB_VERDICT_KEEP && x.tags.len > 0)
+	{
+		trib_strbuf_addc(&x.tags, ']');
+		free(ev->tags);
+		ev->tags = trib_strbuf_finish(&x.tags);
+	}
+	trib_strbuf_free(&x.tags);
+	if (v == TRIB_VERDICT_KEEP && x.reshaped && ev->rel != NULL)
+		ev->rel = derive(rs, ev);
+	return v;
+}
+

@@ -1,0 +1,318 @@
+/*
+ * rules_common.c: what the rule families share (see rules_common.h):
+ * selecting events by source and table, the lazily parsed images, the
+ * walk of a value rule over its paths, first values and templates, JSON
+ * number syntax and the rule's key.
+ *
+ * It depends on nothing else of the engine: every rule family and the
+ * driver use it, and it uses none of them (the value op of a value rule
+ * is reached through the rule's row of operations).
+ */
+#include "rules_common.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+
+/* ---- selection ------------------------------------------------------------ */
+
+static bool
+glob_any(const trib_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (fnmatch(l->items[i], s ? s : "", 0) == 0)
+			return true;
+	return false;
+}
+
+static bool
+table_selected(const trib_strlist *l, const char *schema, const char *table)
+{
+	char		qual[512];
+
+	if (l->count == 0)
+		return true;
+	snprintf(qual, sizeof(qual), "%s.%s", schema ? schema : "", table ? table : "");
+	for (size_t i = 0; i < l->count; i++)
+	{
+		const char *g = l->items[i];
+
+		if (fnmatch(g, strchr(g, '.') ? qual : (table ? table : ""), 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+rl_selected(const trib_rule_conf *c, const trib_event *ev)
+{
+	if (c->sources.count > 0 && !glob_any(&c->sources, ev->source))
+		return false;
+	return table_selected(&c->tables, ev->schema, ev->table);
+}
+
+/* ---- images ----------------------------------------------------------------- */
+
+char **
+rl_img_text(trib_event *ev, int i)
+{
+	return i == IMG_BEFORE ? &ev->before : i == IMG_AFTER ? &ev->after : &ev->key;
+}
+
+/* The parsed image i, or NULL when the event has none. */
+static yajl_val
+img_get(rl_evctx *x, int i, char *errbuf, size_t errlen)
+{
+	char	  **t = rl_img_text(x->ev, i);
+
+	if (!x->parsed[i])
+	{
+		x->parsed[i] = true;
+		if (*t != NULL && (x->img[i] = trib_jdoc_parse(*t, errbuf, errlen)) == NULL)
+			return NULL;
+	}
+	return x->img[i];
+}
+
+bool
+rl_img_all(rl_evctx *x, char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < NIMG; i++)
+		if (img_get(x, i, errbuf, errlen) == NULL && *rl_img_text(x->ev, i) != NULL)
+			return false;
+	return true;
+}
+
+void
+rl_img_write_back(rl_evctx *x)
+{
+	for (int i = 0; i < NIMG; i++)
+		if (x->dirty[i])
+		{
+			char	  **t = rl_img_text(x->ev, i);
+
+			free(*t);
+			*t = x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
+			x->dirty[i] = false;	/* event and tree agree again */
+		}
+}
+
+/* ---- value rules ------------------------------------------------------------- */
+
+void
+rl_replace(yajl_val *slot, yajl_val v)
+{
+	yajl_tree_free(*slot);
+	*slot = v;
+}
+
+static bool
+value_cb(yajl_val *slot, const char *name, void *arg)
+{
+	rl_value_arg *a = arg;
+	bool		ok = a->r->ops->value(slot, name, a);
+
+	a->changed = true;
+	return ok;
+}
+
+trib_verdict
+rl_apply_values(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
+{
+	rl_value_arg a = {x, r, false, errbuf, errlen};
+
+	if (!rl_img_all(x, errbuf, errlen))
+		return TRIB_VERDICT_FAIL;
+	for (int p = 0; p < r->npaths; p++)
+		for (int i = 0; i < NIMG; i++)
+		{
+			/* the key: top-level columns only, and a cast keeps its types */
+			if (x->img[i] == NULL || (i == IMG_KEY && r->paths[p].nseg > 1) ||
+				(i == IMG_KEY && r->c->type == TRIB_RULE_CAST))
+				continue;
+			a.changed = false;
+			if (!trib_jpath_each(x->img[i], &r->paths[p], value_cb, &a))
+				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
+			if (a.changed)
+				x->dirty[i] = true;
+		}
+	/* the relation is derived again unless the values only became null */
+	if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_RWITH_NULL)
+		x->reshaped = true;
+	return TRIB_VERDICT_KEEP;
+}
+
+bool
+rl_is_json_number(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return false;
+	if (*p == '.')
+	{
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E')
+	{
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+bool
+rl_is_json_integer(const char *s)
+{
+	return rl_is_json_number(s) && strpbrk(s, ".eE") == NULL;
+}
+
+/* ---- paths and first values ------------------------------------------------- */
+
+bool
+rl_any_path_first(const rl_rule *r, const char *column)
+{
+	for (int p = 0; p < r->npaths; p++)
+		if (r->paths[p].nseg == 1 && trib_jpath_first_matches(&r->paths[p], column))
+			return true;
+	return false;
+}
+
+bool
+rl_first_cb(yajl_val *slot, const char *name, void *arg)
+{
+	rl_first_arg *f = arg;
+
+	(void) name;
+	f->found = true;
+	f->is_null = *slot == NULL || YAJL_IS_NULL(*slot);
+	f->text = trib_jdoc_scalar_text(*slot);
+	return false;				/* the first match is enough */
+}
+
+const char *
+rl_row_value(rl_evctx *x, const trib_jpath *path, char *errbuf, size_t errlen)
+{
+	rl_first_arg f = {0};
+	yajl_val	row;
+
+	if (!rl_img_all(x, errbuf, errlen))
+		return NULL;
+	row = x->img[IMG_AFTER] ? x->img[IMG_AFTER] : x->img[IMG_BEFORE];
+	trib_jpath_each(row, path, rl_first_cb, &f);
+	return f.found && !f.is_null ? f.text : NULL;
+}
+
+/* ---- templates ---------------------------------------------------------------- */
+
+/* ${source}, ${db}, ${schema}, ${table}, ${after.F}, ${before.F}, ${key.F}, $$. */
+bool
+rl_expand_template(rl_evctx *x, const char *tmpl, char **out, char *errbuf, size_t errlen)
+{
+	const char *t = tmpl;
+	trib_strbuf b = {0};
+
+	while (*t)
+	{
+		const char *end;
+		char	   *var;
+		const char *val = NULL;
+		int			img = -1;
+		const char *rest = NULL;
+
+		if (t[0] == '$' && t[1] == '$')
+		{
+			trib_strbuf_addc(&b, '$');
+			t += 2;
+			continue;
+		}
+		if (t[0] != '$' || t[1] != '{' || (end = strchr(t, '}')) == NULL)
+		{
+			trib_strbuf_addc(&b, *t++);
+			continue;
+		}
+		var = trib_xstrndup(t + 2, (size_t) (end - t - 2));
+		if (strcmp(var, "source") == 0)
+			val = x->ev->source;
+		else if (strcmp(var, "db") == 0)
+			val = x->ev->db;
+		else if (strcmp(var, "schema") == 0)
+			val = x->ev->schema;
+		else if (strcmp(var, "table") == 0)
+			val = x->ev->table;
+		else if (strncmp(var, "after.", 6) == 0)
+			img = IMG_AFTER, rest = var + 6;
+		else if (strncmp(var, "before.", 7) == 0)
+			img = IMG_BEFORE, rest = var + 7;
+		else if (strncmp(var, "key.", 4) == 0)
+			img = IMG_KEY, rest = var + 4;
+		if (img >= 0)
+		{
+			trib_jpath	p;
+			rl_first_arg f = {0};
+
+			if (!rl_img_all(x, errbuf, errlen) || !trib_jpath_parse(rest, &p, errbuf, errlen))
+			{
+				free(var);
+				trib_strbuf_free(&b);
+				return false;
+			}
+			trib_jpath_each(x->img[img], &p, rl_first_cb, &f);
+			trib_jpath_free(&p);
+			val = f.found && !f.is_null ? f.text : NULL;
+			if (val == NULL)
+			{
+				x->why = "a field of the topic template is missing, null or not a scalar";
+				x->why_field = tmpl;
+				free(var);
+				trib_strbuf_free(&b);
+				return false;
+			}
+		}
+		if (val)
+			trib_strbuf_adds(&b, val);
+		free(var);
+		t = end + 1;
+	}
+	*out = trib_strbuf_finish(&b);
+	if (*out == NULL)
+		*out = trib_xstrdup("");
+	return true;
+}
+
+/* ---- keys ----------------------------------------------------------------------- */
+
+static const trib_key_format key_formats[] = {
+	TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW
+};
+
+bool
+rl_rule_key(rl_rule *r, char *errbuf, size_t errlen)
+{
+	const trib_rule_conf *c = r->c;
+
+	if (c->key == NULL || r->key != NULL)
+		return true;
+	r->key = trib_key_parse(c->key, strlen(c->key), key_formats[c->key_format],
+							"the rule's key", errbuf, errlen);
+	return r->key != NULL;
+}
