@@ -376,6 +376,11 @@ BEGIN
         RAISE EXCEPTION 'tributary.register_schema: subject must not be empty'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF jsonb_typeof(register_schema.source_position) <> 'object' THEN
+        RAISE EXCEPTION 'tributary.register_schema: source_position must be a JSON object, e.g. {"commit_lsn": "0/16B3748", "seq": 4}, not %',
+                        jsonb_typeof(register_schema.source_position)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     canon := tributary.schema_canonical(register_schema.schema_type, register_schema.schema);
 
     -- The subject, created on first use and locked until commit.
@@ -416,13 +421,21 @@ BEGIN
                   HINT = 'tributary.check_compatibility() lists the violations; tributary.set_compatibility() changes the level.';
     END IF;
 
-    INSERT INTO tributary.registry_schemas AS s (schema_type, canonical, fingerprint)
-    VALUES (canon.schema_type, canon.canonical, canon.fingerprint)
-    ON CONFLICT ON CONSTRAINT registry_schemas_identity_key DO NOTHING;
+    -- The schema's global id: another subject's, or a new one.  Looking
+    -- first keeps the identity sequence from skipping ids.
     SELECT s.id INTO register_schema.id
       FROM tributary.registry_schemas AS s
      WHERE s.schema_type = canon.schema_type
        AND s.fingerprint = canon.fingerprint;
+    IF NOT FOUND THEN
+        INSERT INTO tributary.registry_schemas AS s (schema_type, canonical, fingerprint)
+        VALUES (canon.schema_type, canon.canonical, canon.fingerprint)
+        ON CONFLICT ON CONSTRAINT registry_schemas_identity_key DO NOTHING;
+        SELECT s.id INTO register_schema.id
+          FROM tributary.registry_schemas AS s
+         WHERE s.schema_type = canon.schema_type
+           AND s.fingerprint = canon.fingerprint;
+    END IF;
 
     SELECT coalesce(max(v.version), 0) + 1 INTO register_schema.version
       FROM tributary.registry_versions AS v
