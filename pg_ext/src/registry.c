@@ -41,6 +41,16 @@ PG_FUNCTION_INFO_V1(trib_schema_violations);
 
 #define SR_ERRLEN 512
 
+/* Report a name that is none of `accepted` (a sentence listing them). */
+static void pg_attribute_noreturn()
+unknown_name(const char *what, const char *name, const char *accepted)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("tributary: unknown %s \"%s\"", what, name),
+			 errhint("%s", accepted)));
+}
+
 /* The schema format named by `name`, or an ERROR listing what is accepted. */
 static trib_sr_format
 format_arg(text *name)
@@ -49,10 +59,7 @@ format_arg(text *name)
 	trib_sr_format fmt;
 
 	if (!trib_sr_format_parse(s, &fmt))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tributary: unknown schema type \"%s\"", s),
-				 errhint("Accepted schema types: JSON, AVRO.")));
+		unknown_name("schema type", s, "Accepted schema types: JSON, AVRO.");
 	pfree(s);
 	return fmt;
 }
@@ -65,11 +72,9 @@ level_arg(text *name)
 	trib_sr_level level;
 
 	if (!trib_sr_level_parse(s, &level))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tributary: unknown compatibility level \"%s\"", s),
-				 errhint("Accepted levels: NONE, BACKWARD, BACKWARD_TRANSITIVE, "
-						 "FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE.")));
+		unknown_name("compatibility level", s,
+					 "Accepted levels: NONE, BACKWARD, BACKWARD_TRANSITIVE, "
+					 "FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE.");
 	pfree(s);
 	return level;
 }
