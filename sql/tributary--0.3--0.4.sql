@@ -27,6 +27,7 @@
 --   check_compatibility(subject, schema, level, schema_type)
 --   set_compatibility(subject, level)
 --   views subjects, schema_versions
+--   table_schema(rel, schema_type, part): a table's schema from its columns
 --   schema_canonical(schema_type, schema), schema_violations(...): the C
 --   functions of libtribsr (pg_ext/src/registry.c) the others call; the
 --   checker is written once, in C, and shared with the daemon.
@@ -216,6 +217,24 @@ AS 'MODULE_PATHNAME', 'trib_schema_violations';
 
 COMMENT ON FUNCTION tributary.schema_violations(text, jsonb, text[], text[], text) IS
     'Compatibility violations of a schema against previous versions under a level (libtribsr)';
+
+-- table_schema: the JSON Schema or Avro schema of a table's rows (part
+-- 'value') or of its key ('key': the primary key, else the replica
+-- identity index), from its columns: the mapping the daemon applies to
+-- relation records.
+CREATE FUNCTION tributary.table_schema(
+    rel         regclass,
+    schema_type text DEFAULT 'JSON',
+    part        text DEFAULT 'value')
+RETURNS jsonb
+LANGUAGE c
+STABLE
+STRICT
+PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'trib_table_schema';
+
+COMMENT ON FUNCTION tributary.table_schema(regclass, text, text) IS
+    'The JSON Schema or Avro schema of a table''s rows or key, from its columns (libtribsr)';
 
 -- ---------------------------------------------------------------------
 -- Compatibility levels
@@ -578,12 +597,14 @@ GRANT INSERT, UPDATE, DELETE ON TABLE tributary.migration_rules TO tributary_wri
 
 REVOKE ALL ON FUNCTION tributary.schema_canonical(text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tributary.schema_violations(text, jsonb, text[], text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tributary.table_schema(regclass, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tributary.compatibility_level(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tributary.check_compatibility(text, jsonb, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tributary.set_compatibility(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tributary.register_schema(text, jsonb, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tributary.schema_canonical(text, jsonb),
     tributary.schema_violations(text, jsonb, text[], text[], text),
+    tributary.table_schema(regclass, text, text),
     tributary.compatibility_level(text),
     tributary.check_compatibility(text, jsonb, text, text)
     TO tributary_reader, tributary_writer;

@@ -4,7 +4,8 @@
  *		The schema registry's C SQL functions: the bridge from SQL to
  *		libtribsr (../schema_registry), the checker the daemon links too.
  *
- * Two pure functions, no catalog access; the catalog and its locking live
+ * Two pure functions, no catalog access (registry_table.c reads a
+ * relation's columns); the catalog and its locking live
  * in SQL (sql/tributary--0.3--0.4.sql), whose register_schema and
  * check_compatibility call them:
  *
@@ -34,12 +35,10 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "tribsr.h"
+#include "registry.h"
 
 PG_FUNCTION_INFO_V1(trib_schema_canonical);
 PG_FUNCTION_INFO_V1(trib_schema_violations);
-
-#define SR_ERRLEN 512
 
 /* Report a name that is none of `accepted` (a sentence listing them). */
 static void pg_attribute_noreturn()
@@ -52,8 +51,8 @@ unknown_name(const char *what, const char *name, const char *accepted)
 }
 
 /* The schema format named by `name`, or an ERROR listing what is accepted. */
-static trib_sr_format
-format_arg(text *name)
+trib_sr_format
+trib_registry_format_arg(text *name)
 {
 	char	   *s = text_to_cstring(name);
 	trib_sr_format fmt;
@@ -104,7 +103,7 @@ jsonb_text(Jsonb *jb)
 Datum
 trib_schema_canonical(PG_FUNCTION_ARGS)
 {
-	trib_sr_format fmt = format_arg(PG_GETARG_TEXT_PP(0));
+	trib_sr_format fmt = trib_registry_format_arg(PG_GETARG_TEXT_PP(0));
 	char	   *doc = jsonb_text(PG_GETARG_JSONB_P(1));
 	char		err[SR_ERRLEN];
 	trib_sr_schema *s;
@@ -199,7 +198,7 @@ run_check(CheckInput *in, char **types, char **docs, trib_sr_level level,
 	*which = 0;
 	for (i = 0; i < in->nprevious; i++)
 	{
-		trib_sr_format fmt = format_arg(cstring_to_text(types[i]));
+		trib_sr_format fmt = trib_registry_format_arg(cstring_to_text(types[i]));
 
 		in->previous[i] = parse_doc(fmt, docs[i], strlen(docs[i]), err);
 		if (in->previous[i] == NULL)
@@ -250,7 +249,7 @@ Datum
 trib_schema_violations(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	trib_sr_format fmt = format_arg(PG_GETARG_TEXT_PP(0));
+	trib_sr_format fmt = trib_registry_format_arg(PG_GETARG_TEXT_PP(0));
 	char	   *doc = jsonb_text(PG_GETARG_JSONB_P(1));
 	trib_sr_level level = level_arg(PG_GETARG_TEXT_PP(4));
 	int			ntypes,

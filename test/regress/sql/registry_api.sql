@@ -125,6 +125,31 @@ RETURNING subject, from_version, to_version, rule, spec;
 SELECT pg_temp.err($$INSERT INTO tributary.migration_rules (subject, rule, spec) VALUES ('orders-value', 'guess', '{}')$$);
 SELECT pg_temp.err($$INSERT INTO tributary.migration_rules (subject, rule, spec) VALUES ('orders-value', 'drop', '"note"')$$);
 
+-- A table's schema from its columns, and what ALTER TABLE does to it under
+-- BACKWARD: varchar(n) -> text and int -> bigint are widenings; a new
+-- nullable column is compatible, a new NOT NULL one is not.
+CREATE DOMAIN sr_qty AS int CHECK (VALUE >= 0);
+CREATE TABLE sr_orders (id int PRIMARY KEY, code varchar(8) NOT NULL,
+    amount numeric(12,2), qty sr_qty, tags text[], placed timestamptz);
+SELECT tributary.table_schema('sr_orders');
+SELECT tributary.table_schema('sr_orders', 'AVRO');
+SELECT tributary.table_schema('sr_orders', 'json', 'key');
+SELECT * FROM tributary.register_schema('public.sr_orders-value', tributary.table_schema('sr_orders'));
+ALTER TABLE sr_orders ALTER COLUMN code TYPE text, ALTER COLUMN id TYPE bigint;
+ALTER TABLE sr_orders ADD COLUMN note text;
+SELECT * FROM tributary.register_schema('public.sr_orders-value', tributary.table_schema('sr_orders'));
+ALTER TABLE sr_orders ADD COLUMN region text NOT NULL DEFAULT 'eu';
+SELECT pg_temp.err($$SELECT tributary.register_schema('public.sr_orders-value', tributary.table_schema('sr_orders'))$$);
+SELECT * FROM tributary.register_schema('public.sr_orders-avro', tributary.table_schema('sr_orders', 'AVRO'), 'AVRO');
+SELECT pg_temp.err($$SELECT tributary.table_schema('sr_orders', 'JSON', 'row')$$);
+CREATE TABLE sr_nokey (a int);
+SELECT pg_temp.err($$SELECT tributary.table_schema('sr_nokey', 'AVRO', 'key')$$);
+CREATE VIEW sr_view AS SELECT 1 AS one;
+SELECT pg_temp.err($$SELECT tributary.table_schema('sr_view')$$);
+DROP VIEW sr_view;
+DROP TABLE sr_orders, sr_nokey;
+DROP DOMAIN sr_qty;
+
 -- Privileges.
 CREATE ROLE regress_sr_reader IN ROLE tributary_reader;
 CREATE ROLE regress_sr_writer IN ROLE tributary_writer;
