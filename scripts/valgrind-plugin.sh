@@ -7,8 +7,10 @@
 # walsender included, runs on valgrind's synthetic CPU.  A workload that
 # touches every code path of the plugin (all change kinds, TOAST, every value
 # kind, JSON null lists, messages, streaming with subtransaction aborts,
-# two-phase, filters, resume-after, publish-via-root, batching) is decoded
-# through pg_recvlogical.
+# two-phase, filters, resume-after, publish-via-root, batching, DDL records
+# from the extension's event triggers) is decoded through pg_recvlogical;
+# the schema registry's C functions (libtribsr, linked into tributary.so)
+# run in the same server, on valid and invalid schemas.
 # Debian's PostgreSQL is not built with USE_VALGRIND, so the server itself
 # reports a few known false positives (uninitialised padding written to WAL
 # files and sockets); the verdict therefore counts the valgrind errors whose
@@ -61,6 +63,7 @@ psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
 recv() { pgc_as "$PGBIN/pg_recvlogical" -d postgres -S "$1" --start -E "$2" -f - --no-loop "${@:3}"; }
 
 psql <<'SQL'
+CREATE EXTENSION tributary;
 CREATE TYPE mood AS ENUM ('sad', 'happy');
 CREATE TYPE addr AS (street text, zip int);
 CREATE TABLE v (id int PRIMARY KEY, i2 int2, i8 int8, f4 float4, f8 float8, n numeric, m money,
@@ -97,6 +100,18 @@ BEGIN; INSERT INTO v (id) VALUES (9000); PREPARE TRANSACTION 'g1';
 COMMIT PREPARED 'g1';
 ALTER TABLE v ADD COLUMN extra int DEFAULT 3;
 INSERT INTO v (id) VALUES (9001);
+BEGIN; INSERT INTO v (id) VALUES (9002); ALTER TABLE v DROP COLUMN extra; INSERT INTO v (id) VALUES (9003); COMMIT;
+SELECT * FROM tributary.register_schema('vg', '{"type":"object","properties":{"a":{"type":"integer"}}}');
+SELECT * FROM tributary.register_schema('vg', '{"type":"object","properties":{"a":{"type":"number"}}}');
+SELECT count(*) FROM tributary.check_compatibility('vg', '{"type":"string"}', 'FULL_TRANSITIVE');
+SELECT * FROM tributary.register_schema('vga',
+  '{"type":"record","name":"r","fields":[{"name":"a","type":"int"},{"name":"e","type":{"type":"enum","name":"E","symbols":["X"]}}]}', 'AVRO');
+SELECT count(*) FROM tributary.check_compatibility('vga', '{"type":"record","name":"r","fields":[{"name":"a","type":"string"}]}', 'FULL');
+DO $$
+BEGIN
+  PERFORM tributary.register_schema('vgbad', '{"type":"record","name":"r"}', 'AVRO');
+EXCEPTION WHEN invalid_parameter_value THEN NULL;
+END $$;
 SQL
 END=$(psql -Atc 'SELECT pg_current_wal_lsn()')
 psql -c "SELECT pg_copy_logical_replication_slot('vg', 'vg2')" >/dev/null
@@ -105,10 +120,14 @@ psql -c "SELECT pg_copy_logical_replication_slot('vg', 'vg3')" >/dev/null
 recv vg "$END" >"$PGC_DIR/vg.out"
 records=$(wc -l <"$PGC_DIR/vg.out")
 jnulls=$(grep -c '\["ja",0,3\]' "$PGC_DIR/vg.out" || true)
-streamed=$(recv vg2 "$END" -o stream -o two-phase -o publish-via-root -o batch-bytes=0 \
-    -o include-tables='public.*' -o exclude-tables='public.full_ri' -o bytea-encoding=hex | wc -l)
+recv vg2 "$END" -o stream -o two-phase -o publish-via-root -o batch-bytes=0 \
+    -o include-tables='public.*' -o exclude-tables='public.full_ri' -o bytea-encoding=hex \
+    -o include-ddl >"$PGC_DIR/vg2.out"
+streamed=$(wc -l <"$PGC_DIR/vg2.out")
+ddl=$(grep -c '^{"kind":"ddl"' "$PGC_DIR/vg2.out" || true)
+ddl_default=$(grep -c '^{"kind":"ddl"' "$PGC_DIR/vg.out" || true)
 resumed=$(recv vg3 "$END" -o resume-after=0/1 -o skip-empty-xacts -o actions=insert,message -o message-prefixes='p*' | wc -l)
-echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters), $resumed (resume/filters) records, $jnulls listing JSON null array elements"
+echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters/include-ddl), $resumed (resume/filters) records, $jnulls listing JSON null array elements, $ddl ddl records ($ddl_default without include-ddl)"
 
 pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -m fast -w -t 300 stop >/dev/null || true
 
@@ -126,7 +145,8 @@ for f in "$PGC_DIR"/valgrind.*.log; do
     fi
 done
 echo "valgrind-plugin: $ours error(s) with tributary.so on the stack; $theirs valgrind report line(s) in all"
-if [ "$records" -gt 0 ] && [ "$streamed" -gt 0 ] && [ "$jnulls" -eq 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if [ "$records" -gt 0 ] && [ "$streamed" -gt 0 ] && [ "$jnulls" -eq 3 ] &&
+   [ "$ddl" -gt 0 ] && [ "$ddl_default" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if [ "$ours" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "valgrind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

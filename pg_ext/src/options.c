@@ -48,6 +48,7 @@ static const TribOptDef option_table[] = {
 	{"origin", "any or none"},
 	{"resume-after", "an event id <commit lsn>[:<seq>], e.g. 0/16B3748:4"},
 	{"batch-bytes", "an integer from 0 to 16777216 (0 sends one record per message)"},
+	{"include-ddl", "a boolean"},
 	{NULL, NULL}
 };
 
@@ -339,6 +340,8 @@ trib_options_parse(TribOptions *opts, List *defels)
 			opts->stream = parse_bool_opt(elem);
 		else if (strcmp(name, "two-phase") == 0)
 			opts->two_phase = parse_bool_opt(elem);
+		else if (strcmp(name, "include-ddl") == 0)
+			opts->include_ddl = parse_bool_opt(elem);
 		else if (strcmp(name, "bytea-encoding") == 0)
 		{
 			if (v && pg_strcasecmp(v, "base64") == 0)

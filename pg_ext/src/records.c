@@ -298,6 +298,29 @@ trib_write_truncate(StringInfo out, const TribTxnHeader *h, XLogRecPtr lsn,
 }
 
 /*
+ * A DDL record: one row of the extension's DDL log (ddl.c), with the
+ * position of the command and the seq the next change of the transaction
+ * will take (the record itself takes none):
+ * {"kind":"ddl",<tags>,"lsn":..,"next_seq":N,"ddl":{<the row's columns>}}
+ */
+void
+trib_write_ddl(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
+			   XLogRecPtr lsn, int64 next_seq, HeapTuple tup,
+			   const TribOptions *opts)
+{
+	StringInfoData jn = {0};
+
+	open_record(out, KIND("{\"kind\":\"ddl\","), h);
+	appendBinaryStringInfo(out, ",\"lsn\":", 7);
+	trib_json_lsn(out, lsn);
+	appendBinaryStringInfo(out, ",\"next_seq\":", 12);
+	trib_json_int64(out, next_seq);
+	appendBinaryStringInfo(out, ",\"ddl\":", 7);
+	append_tuple(out, e, tup, false, NULL, &jn, opts);
+	appendStringInfoCharMacro(out, '}');
+}
+
+/*
  * A logical message.  Content that is valid UTF-8 without NUL bytes is a
  * JSON string ("encoding":"utf8"); anything else is base64
  * ("encoding":"base64"), so binary payloads arrive byte for byte.

@@ -33,6 +33,14 @@
  * Ids become final at stream_commit, which also says which changes a
  * resume-after point covers ("discard", "discard_through_seq").
  *
+ * The DDL log.  Rows of the extension's tributary.ddl_events (ddl.c) are
+ * not changes: they take no sequence number, are never written as row
+ * changes or in a truncate record, and with include-ddl each inserted row
+ * becomes a "ddl" record at its position, carrying the seq of the next
+ * change.  Like a relation record it describes what follows; a
+ * resume-after point suppresses it only once the change after it is
+ * covered, so a consumer may see a DDL record twice, never miss one.
+ *
  * Two-phase (two-phase=true) decodes a prepared transaction at PREPARE:
  * begin_prepare, changes, prepare, and later commit_prepared or
  * rollback_prepared.  Its changes' "commit_lsn" is the PREPARE's LSN, which
@@ -450,6 +458,40 @@ set_stream_tags(ReorderBufferTXN *txn, TribTxn *t, ReorderBufferChange *change)
 		trib_txn_header_set_streamed(&t->hdr, txn->xid, change->txn->xid);
 }
 
+/*
+ * A change of the DDL log: with include-ddl, an insert becomes a "ddl"
+ * record; nothing else is written and no seq is taken (see the top).
+ */
+static void
+ddl_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+		   Relation rel, ReorderBufferChange *change)
+{
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = txn->output_plugin_private;
+	TribRelEntry *e;
+	MemoryContext old;
+
+	if (!st->opts.include_ddl ||
+		change->action != REORDER_BUFFER_CHANGE_INSERT ||
+		change->data.tp.newtuple == NULL ||
+		(!t->streamed &&
+		 (t->suppress_all || t->next_seq <= t->suppress_through)))
+	{
+		note_skipped(ctx, st);
+		return;
+	}
+	old = MemoryContextSwitchTo(st->change_cxt);
+	e = trib_relcache_get(rel, &st->opts);
+	ensure_begin(ctx, st, txn, t);
+	set_stream_tags(txn, t, change);
+	rec_open(ctx);
+	trib_write_ddl(ctx->out, e, &t->hdr, change->lsn, t->next_seq,
+				   TRIB_CHANGE_TUPLE(change->data.tp.newtuple), &st->opts);
+	rec_close(ctx);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(st->change_cxt);
+}
+
 static void
 trib_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			Relation rel, ReorderBufferChange *change)
@@ -462,6 +504,11 @@ trib_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	HeapTuple	oldtup = NULL;
 	HeapTuple	newtup = NULL;
 
+	if (trib_is_ddl_log(rel))
+	{
+		ddl_change(ctx, txn, rel, change);
+		return;
+	}
 	if (!next_seq(ctx, txn, change, &t, &seq))
 		return;
 	if (!(st->opts.actions & action_bit(change->action)))
@@ -509,7 +556,14 @@ trib_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	List	   *entries = NIL;
 	MemoryContext old;
 	int			i;
+	int			nddl = 0;
 
+	/* The DDL log is not a captured table: alone, it is no change at all. */
+	for (i = 0; i < nrelations; i++)
+		if (trib_is_ddl_log(relations[i]))
+			nddl++;
+	if (nddl == nrelations)
+		return;
 	if (!next_seq(ctx, txn, change, &t, &seq))
 		return;
 	if (!(st->opts.actions & TRIB_ACT_TRUNCATE))
@@ -521,10 +575,13 @@ trib_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	old = MemoryContextSwitchTo(st->change_cxt);
 	for (i = 0; i < nrelations; i++)
 	{
-		TribRelEntry *e = trib_relcache_get(relations[i], &st->opts);
+		TribRelEntry *e;
 		ListCell   *lc;
 		bool		dup = false;
 
+		if (nddl > 0 && trib_is_ddl_log(relations[i]))
+			continue;
+		e = trib_relcache_get(relations[i], &st->opts);
 		if (!e->selected)
 			continue;
 		/* Several partitions published via one root appear once. */

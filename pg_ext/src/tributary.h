@@ -17,7 +17,11 @@
  *	jsonout.c	 low-level JSON writing: string escaping for every server
  *				 encoding, LSNs, timestamps, base64 and hex.
  *	records.c	 the shape of each record (begin, commit, change, truncate,
- *				 message, relation, stream and two-phase records).
+ *				 message, relation, ddl, stream and two-phase records).
+ *	ddl.c		 which relation is the extension's DDL log, whose rows
+ *				 become "ddl" records instead of row changes.
+ *	registry.c	 the schema registry's C SQL functions (libtribsr); not
+ *				 part of the output plugin.
  *
  * Every record is written straight into ctx->out, one JSON document per
  * OutputPluginWrite; nothing is collected per transaction.
@@ -77,6 +81,7 @@ typedef struct TribOptions
 	bool		stream;
 	bool		two_phase;
 	bool		origin_none;	/* only changes without a replication origin */
+	bool		include_ddl;	/* rows of the DDL log as "ddl" records */
 	TribBinaryEncoding bytea_encoding;
 	int			actions;		/* TRIB_ACT_* bits */
 	List	   *include_tables; /* of TribTablePattern *; NIL = all */
@@ -207,6 +212,13 @@ extern void trib_relcache_destroy(void);
 extern TribRelEntry *trib_relcache_get(Relation rel, const TribOptions *opts);
 extern bool trib_relcache_take_unsent(TribRelEntry *e);
 
+/* ---- the DDL log (ddl.c) ---- */
+
+#define TRIB_DDL_LOG_SCHEMA "tributary"
+#define TRIB_DDL_LOG_TABLE	"ddl_events"
+
+extern bool trib_is_ddl_log(Relation rel);
+
 /* ---- JSON writing (jsonout.c) ---- */
 
 extern void trib_jsonout_init(void);
@@ -253,6 +265,10 @@ extern void trib_write_truncate(StringInfo out, const TribTxnHeader *h,
 								XLogRecPtr lsn, int64 seq,
 								List *relentries, bool cascade,
 								bool restart_seqs);
+extern void trib_write_ddl(StringInfo out, TribRelEntry *e,
+						   const TribTxnHeader *h, XLogRecPtr lsn,
+						   int64 next_seq, HeapTuple tup,
+						   const TribOptions *opts);
 extern void trib_write_message(StringInfo out, const TribTxnHeader *h,
 							   XLogRecPtr lsn, int64 seq, bool transactional,
 							   const char *prefix, const char *content,

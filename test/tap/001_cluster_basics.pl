@@ -23,13 +23,16 @@ $node->safe_psql('postgres', 'CREATE EXTENSION tributary');
 is( $node->safe_psql(
 		'postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'tributary'"),
-	'0.3',
+	'0.4',
 	'CREATE EXTENSION tributary installs the default version');
 
-$node->safe_psql('postgres',
-	"SELECT pg_create_logical_replication_slot('basics', 'test_decoding')");
+# The table is created before the slot: since 0.4 the extension records DDL
+# in tributary.ddl_events, which other plugins decode as an ordinary table
+# (checked below).
 $node->safe_psql('postgres',
 	'CREATE TABLE accounts (id int PRIMARY KEY, owner text)');
+$node->safe_psql('postgres',
+	"SELECT pg_create_logical_replication_slot('basics', 'test_decoding')");
 $node->safe_psql('postgres',
 	"INSERT INTO accounts VALUES (1, 'Ada Lovelace')");
 
@@ -43,6 +46,20 @@ is( $changes,
 	  . "table public.accounts: INSERT: id[integer]:1 owner[text]:'Ada Lovelace'\n"
 	  . "COMMIT",
 	'the slot decodes the insert');
+
+# Another plugin sees the DDL log's row as an insert into
+# tributary.ddl_events, in the DDL's transaction (docs/SCHEMA_REGISTRY.md,
+# section 5); only the tributary plugin turns it into a ddl record.
+$node->safe_psql('postgres', 'ALTER TABLE accounts ADD COLUMN note text');
+$changes = $node->safe_psql(
+	'postgres', qq{
+	SELECT string_agg(substring(data from '^table [a-z_.]+: [A-Z]+'), ',')
+	  FROM pg_logical_slot_get_changes('basics', NULL, NULL,
+	       'include-xids', '0', 'skip-empty-xacts', '1')
+	 WHERE data LIKE 'table %'
+});
+is($changes, 'table tributary.ddl_events: INSERT',
+	'other plugins decode the DDL log as an ordinary table');
 
 # A plugin missing from output_plugin_libraries is refused: this is the
 # setting every tributary cluster must get right.

@@ -40,7 +40,12 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS object,
                                                    ORDER BY i.indexrelid::regclass::text)
                                                  FROM pg_index i
                                                 WHERE i.indrelid = c.oid), '-')
+                   || coalesce(' view=' || pg_get_viewdef(c.oid), '')
               FROM pg_class c WHERE c.oid = d.objid)
+       WHEN 'pg_event_trigger'::regclass THEN
+           (SELECT t.evtevent || ' ' || t.evtfoid::regprocedure::text || ' ' || t.evtenabled::text
+                   || ' tags=' || coalesce(t.evttags::text, '-')
+              FROM pg_event_trigger t WHERE t.oid = d.objid)
        ELSE '-'
        END AS definition
   FROM pg_depend d
@@ -75,22 +80,50 @@ SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
 SELECT object FROM ext_objects ORDER BY object;
 
--- Walk the remaining upgrade scripts to the default version.  0.3 adds the
--- erasure tables, dumped with the database, and the role that may write
--- them.
-ALTER EXTENSION tributary UPDATE;
+-- 0.3 adds the erasure tables, dumped with the database, and the role
+-- that may write them.
+ALTER EXTENSION tributary UPDATE TO '0.3';
 SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
 SELECT object FROM ext_objects ORDER BY object;
 SELECT extconfig::regclass[] AS dumped_tables, extcondition
   FROM pg_extension WHERE extname = 'tributary';
 SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'tributary_eraser';
+-- No event trigger before 0.4: DDL is not recorded.
+SELECT count(*) AS event_triggers FROM pg_event_trigger;
+
+-- A user table made under 0.3: its DDL was not recorded, its later DDL is.
+CREATE TABLE upgrade_probe (id int PRIMARY KEY);
+
+-- Walk the remaining upgrade scripts to the default version.  0.4 adds the
+-- schema registry (catalog, SQL API, tributary_writer) and DDL capture
+-- (tributary.ddl_events and two event triggers).
+ALTER EXTENSION tributary UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'tributary';
+SELECT tributary.version();
+SELECT object FROM ext_objects ORDER BY object;
+SELECT extconfig::regclass[] AS dumped_tables, extcondition
+  FROM pg_extension WHERE extname = 'tributary';
+SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = 'tributary_writer';
+SELECT evtname, evtevent, evtfoid::regproc, evtenabled
+  FROM pg_event_trigger ORDER BY evtname;
+-- The upgrade itself recorded nothing; the next DDL is recorded.
+SELECT count(*) AS ddl_rows FROM tributary.ddl_events;
+ALTER TABLE upgrade_probe ADD COLUMN note text;
+SELECT event, command_tag, object_type, object_identity, statement
+  FROM tributary.ddl_events ORDER BY id;
+SELECT * FROM tributary.register_schema('probe', '{"type": "object"}');
+DROP TABLE upgrade_probe;
 CREATE TEMP TABLE upgraded AS SELECT * FROM ext_objects;
 
 -- Start again from nothing and install the default version directly.
+-- Dropping the extension drops its event triggers: DDL works without them.
 DROP EXTENSION tributary;
 DROP SCHEMA tributary;
 SELECT count(*) AS leftover_objects FROM ext_objects;
+SELECT count(*) AS event_triggers FROM pg_event_trigger;
+CREATE TABLE after_drop (id int);
+DROP TABLE after_drop;
 CREATE EXTENSION tributary;
 SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
