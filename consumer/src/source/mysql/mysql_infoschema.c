@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mysql_charset.h"
 #include "mysql_int.h"
 #include "strbuf.h"
 
@@ -149,6 +150,23 @@ bad:
 	return false;
 }
 
+/* String types without a collation hold bytes (information_schema shows
+ * their COLLATION_NAME as NULL). */
+static bool
+is_binary_type(const char *dt)
+{
+	static const char *const types[] = {
+		"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
+		"geometry", "point", "linestring", "polygon", "multipoint",
+		"multilinestring", "multipolygon", "geometrycollection", NULL
+	};
+
+	for (int i = 0; types[i]; i++)
+		if (strcmp(dt, types[i]) == 0)
+			return true;
+	return false;
+}
+
 /* One row of the columns query into c. */
 static void
 read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
@@ -165,6 +183,8 @@ read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
 	c->nullable = trib_my_cell(r, row, 3) && strcmp(trib_my_cell(r, row, 3), "YES") == 0;
 	c->generated = extra && strstr(extra, "GENERATED") != NULL;
 	c->collation = coll ? (uint32_t) strtoul(coll, NULL, 10) : 0;
+	if (coll == NULL && is_binary_type(c->data_type))
+		c->collation = TRIB_MY_COLLATION_BINARY;
 	c->is_json = strcmp(c->data_type, "json") == 0 || (json && atoi(json) > 0);
 	c->pk_pos = pk ? atoi(pk) : 0;
 	if (type && (strcmp(c->data_type, "enum") == 0 || strcmp(c->data_type, "set") == 0))
