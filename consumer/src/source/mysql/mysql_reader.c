@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <errmsg.h>
 #include <mariadb_rpl.h>
 
 #include "mysql_int.h"
@@ -214,7 +215,13 @@ run(void *arg)
 		}
 		if (mysql_errno(m) != 0)
 			fetch_error(r, m, err, sizeof(err));
-		finish(r, mysql_errno(m), mysql_errno(m) ? err : "end of the binlog");
+		if (mysql_errno(m) != 0)
+			finish(r, mysql_errno(m), err);
+		else if (r->conf.stop_at_end)
+			finish(r, 0, "end of the binlog");
+		else
+			/* an EOF packet without stop_at_end: the server is going away */
+			finish(r, CR_SERVER_LOST, "the server ended the binlog dump (shutting down?)");
 	}
 	if (ev)
 		mariadb_free_rpl_event(ev);
