@@ -329,5 +329,5 @@ trib_my_json_binary(trib_my_decoder *d, const uint8_t *b, size_t len,
 		yajl_gen_null(g);
 		return true;
 	}
-	return value(&x, b[0], b + 1, len - 1, 0);
+	return value(&x, b[0], b + 1, len - 1, 1);
 }

@@ -280,6 +280,8 @@ trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 	ix2.start = trib_xcalloc((size_t) s->ncols, sizeof(uint8_t *));
 	while (ok && trib_my_cur_left(c) > 0)
 	{
+		const uint8_t *start = c->p;
+
 		if (ev->nrows == cap)
 		{
 			cap = cap ? cap * 2 : 8;
@@ -289,6 +291,10 @@ trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 		ok = one_row(d, s, c, op, bm1, bm2, (size_t) width, &ix1, &ix2,
 					 &ev->rows[ev->nrows], errbuf, errlen);
 		ev->nrows++;
+		if (ok && c->p == start)
+			ok = trib_my_fail(errbuf, errlen,
+							  "rows event for %s.%s: a row image without any column",
+							  s->db, s->table);
 	}
 	free(ix1.state);
 	free(ix1.start);

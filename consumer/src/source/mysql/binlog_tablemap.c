@@ -248,6 +248,37 @@ apply_meta(trib_my_column *col)
 	}
 }
 
+/* Is the metadata one a server can write?  (It sizes every value read.) */
+static bool
+meta_valid(const trib_my_column *col)
+{
+	switch (col->type)
+	{
+		case TRIB_MYT_TIME2:
+		case TRIB_MYT_DATETIME2:
+		case TRIB_MYT_TIMESTAMP2:
+			return col->scale <= 6;
+		case TRIB_MYT_NEWDECIMAL:
+			return trib_my_decimal_size(col->precision, col->scale) > 0 && col->scale <= 38;
+		case TRIB_MYT_BLOB:
+		case TRIB_MYT_GEOMETRY:
+		case TRIB_MYT_JSON:
+			return col->length >= 1 && col->length <= 4;
+		case TRIB_MYT_FLOAT:
+			return col->length == 4;
+		case TRIB_MYT_DOUBLE:
+			return col->length == 8;
+		case TRIB_MYT_ENUM:
+			return col->length >= 1 && col->length <= 2;
+		case TRIB_MYT_SET:
+			return col->length >= 1 && col->length <= 8;
+		case TRIB_MYT_BIT:
+			return (col->meta & 0xFF) < 8 && col->length >= 1 && col->length <= 64;
+		default:
+			return true;
+	}
+}
+
 /* Set the collation of the k-th column matching `pick`. */
 static void
 set_collation(trib_my_decoder *d, trib_my_shape *s,
@@ -325,6 +356,10 @@ opt_members(trib_my_decoder *d, trib_my_shape *s, trib_my_cur *v, uint8_t type)
 			v->bad = true;
 			return;
 		}
+		for (int k = 0; k < col->nvalues; k++)	/* a field given twice */
+			free(col->values[k]);
+		free(col->values);
+		col->nvalues = 0;
 		col->values = trib_xcalloc(n ? n : 1, sizeof(char *));
 		for (uint64_t k = 0; k < n && !v->bad; k++)
 		{
@@ -365,6 +400,8 @@ opt_primary_key(trib_my_shape *s, trib_my_cur *v, bool with_prefix)
 			trib_my_cur_packed(v);
 		if (v->bad || idx >= (uint64_t) s->ncols)
 			return;
+		if (s->cols[idx].pk)
+			continue;			/* named twice */
 		s->pk = trib_xrealloc(s->pk, sizeof(int) * (size_t) (s->npk + 1));
 		s->pk[s->npk++] = (int) idx;
 		s->cols[idx].pk = true;
@@ -417,7 +454,10 @@ read_optional(trib_my_decoder *d, const tm_raw *r, trib_my_shape *s,
 			else if (pass == 1 && type == 4)
 			{
 				for (k = 0; k < s->ncols && trib_my_cur_left(&v) > 0; k++)
+				{
+					free(s->cols[k].name);	/* a field given twice */
 					s->cols[k].name = opt_string(d, &v, 33);
+				}
 				have->names = k == s->ncols && !v.bad;
 			}
 			else if (pass == 1 && (type == 5 || type == 6))
@@ -731,7 +771,17 @@ build_shape(trib_my_decoder *d, const tm_raw *r, const trib_my_tableinfo *ti,
 	if (!read_columns(r, s, errbuf, errlen))
 		goto fail;
 	for (int i = 0; i < s->ncols; i++)
+	{
 		apply_meta(&s->cols[i]);
+		if (!meta_valid(&s->cols[i]))
+		{
+			trib_my_fail(errbuf, errlen,
+						 "TABLE_MAP %s.%s: column %d (binlog type %u) has invalid metadata 0x%04x",
+						 s->db, s->table, i + 1, (unsigned) s->cols[i].type,
+						 (unsigned) s->cols[i].meta);
+			goto fail;
+		}
+	}
 	if (!read_optional(d, r, s, &have, errbuf, errlen))
 		goto fail;
 	s->names_from_binlog = have.names;

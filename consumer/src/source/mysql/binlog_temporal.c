@@ -162,6 +162,14 @@ unpack(int64_t packed, bool with_date, tm_parts *t)
 		t->hour = (int64_t) ((ymdhms >> 12) % (1 << 10));
 }
 
+/* intpart << 24 + usec, wrapping like the server's arithmetic instead of
+ * overflowing on values no server writes. */
+static int64_t
+make_packed(int64_t intpart, int64_t usec)
+{
+	return (int64_t) ((uint64_t) intpart * (1u << 24) + (uint64_t) usec);
+}
+
 /* TIME2: 3 bytes (offset 0x800000) and the fraction. */
 static void
 read_time2(trib_my_cur *c, int fsp, tm_parts *t)
@@ -191,7 +199,7 @@ read_time2(trib_my_cur *c, int fsp, tm_parts *t)
 		intpart++;
 		frac -= fsp <= 2 ? 0x100 : 0x10000;
 	}
-	unpack(intpart * (1 << 24) + frac * unit, false, t);
+	unpack(make_packed(intpart, frac * unit), false, t);
 }
 
 /* DATETIME2: 5 bytes (offset 0x8000000000) and the fraction. */
@@ -202,7 +210,7 @@ read_datetime2(trib_my_cur *c, int fsp, tm_parts *t)
 	int64_t		unit,
 				frac = read_frac(c, fsp, &unit);
 
-	unpack(intpart * (1 << 24) + frac * unit, true, t);
+	unpack(make_packed(intpart, frac * unit), true, t);
 }
 
 /* Seconds since the epoch and microseconds to a UTC date and time. */

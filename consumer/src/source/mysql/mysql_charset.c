@@ -279,6 +279,7 @@ convert(iconv_t cd, int csid, const char *s, size_t len, trib_strbuf *out)
 	char	   *in = (char *) s;
 	size_t		inleft = len;
 
+	reserve(out, 16);
 	while (inleft > 0)
 	{
 		char	   *o;

@@ -38,8 +38,10 @@ typedef struct trib_my_cur
 static inline trib_my_cur
 trib_my_cur_make(const void *buf, size_t len)
 {
-	trib_my_cur c = {(const uint8_t *) buf, (const uint8_t *) buf + len, false};
+	trib_my_cur c = {(const uint8_t *) buf, (const uint8_t *) buf, false};
 
+	if (buf)
+		c.end += len;
 	return c;
 }
 
