@@ -6,7 +6,7 @@
  *   mysql_cat --port N [--host H] [--user U] [--password-env VAR]
  *             --server-id N [--file F --pos P | --gtid STATE | --after ID]
  *             [--stop-at-end] [--exit-after N] [--zero-date TEXT]
- *             [--heartbeat-ms N] [--verbose]
+ *             [--heartbeat-ms N] [--schema-history FILE] [--verbose]
  *   mysql_cat --port N ... --raw FILE (--file F --pos P | --gtid STATE)
  *   mysql_cat --port N ... --check [--db NAME]...
  *
@@ -20,6 +20,8 @@
  *   {"kind":"ddl","id":"...","db":"d1","statement":"CREATE TABLE ..."}
  * Row images, key, unchanged and pos are the event's raw JSON text.
  *
+ * --schema-history FILE keeps the schema history in FILE
+ * (mysql_history_file.h) across runs.
  * --after ID resumes after the event id (or transaction id) printed by an
  * earlier run; --exit-after N stops after N events, to test exactly that.
  * --raw writes the raw events (header, body, checksum) one after another,
@@ -66,7 +68,7 @@ static void
 usage(void)
 {
 	fputs("usage: mysql_cat --port N --server-id N [--file F --pos P | --gtid S | --after ID] "
-		  "[--stop-at-end] [--exit-after N] [--raw FILE]; see the source\n", stderr);
+		  "[--stop-at-end] [--exit-after N] [--schema-history FILE] [--raw FILE]; see the source\n", stderr);
 	exit(1);
 }
 
@@ -278,6 +280,7 @@ main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"check", no_argument, NULL, 'c'},
 		{"db", required_argument, NULL, 'd'},
+		{"schema-history", required_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0}
 	};
 	trib_source_mysql_conf conf = {0};
@@ -352,6 +355,9 @@ main(int argc, char **argv)
 				break;
 			case 'c':
 				do_check = true;
+				break;
+			case 'H':
+				conf.schema_history = optarg;
 				break;
 			case 'd':
 				if (ndbs < 16)

@@ -1,6 +1,6 @@
 /*
  * test_mysql_schema.c: unit tests of the schema history
- * (source/mysql/mysql_schema.c), the information_schema member parser
+ * (source/mysql/mysql_schema.c) and its file (mysql_history_file.c), the information_schema member parser
  * (mysql_infoschema.c), the charset converter (mysql_charset.c) and the
  * preconditions rules (mysql_check.c), none of which needs a server here.
  */
@@ -11,11 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "mysql_charset.h"
 #include "mysql_check.h"
+#include "mysql_history_file.h"
 #include "mysql_infoschema.h"
 #include "mysql_schema.h"
 #include "strbuf.h"
@@ -116,6 +120,130 @@ test_history_keeps_old_shapes_across_ddl(void **state)
 		assert_int_equal(cols_at(&s, &p200), 3);
 	}
 	trib_my_history_free(h);
+}
+
+/* A temporary file name (removed first). */
+static void
+temp_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "/tmp/trib_my_history_%d.jsonl", (int) getpid());
+	unlink(buf);
+}
+
+/* Open h's file or fail the test; the records replayed. */
+static size_t
+open_file(trib_my_history *h, const char *path)
+{
+	char		err[512];
+	size_t		n = 99;
+
+	if (!trib_my_history_file_open(h, path, &n, err, sizeof(err)))
+		fail_msg("open: %s", err);
+	return n;
+}
+
+static void
+test_history_file_survives_a_restart(void **state)
+{
+	char		path[256];
+	fake_loader l = {.ncols = 2};
+	trib_my_history *h = trib_my_history_new(fake_load, &l);
+	trib_my_schema s = trib_my_history_schema(h);
+	trib_my_pos p100 = at(100, 0),
+				p200 = at(200, 0),
+				ddl = at(150, TRIB_MY_ROW_ALL),
+				drop = at(300, TRIB_MY_ROW_ALL),
+				p400 = at(400, 0);
+	const trib_my_tableinfo *t;
+	char		err[512];
+	FILE	   *f;
+
+	(void) state;
+	temp_path(path, sizeof(path));
+	assert_int_equal(open_file(h, path), 0);
+	assert_int_equal(cols_at(&s, &p100), 2);
+	s.ops->ddl(s.ctx, "d", "ALTER TABLE t ADD c INT", &ddl);
+	l.ncols = 3;
+	assert_int_equal(cols_at(&s, &p200), 3);
+	s.ops->ddl(s.ctx, "d", "DROP TABLE t", &drop);
+	l.ncols = 0;
+	assert_int_equal(cols_at(&s, &p400), -1);
+	trib_my_history_free(h);
+
+	/* a restart: the server now has a 5-column t, but what the first run
+	 * learnt comes back from the file, the loader is not asked */
+	l.ncols = 5;
+	l.calls = 0;
+	h = trib_my_history_new(fake_load, &l);
+	s = trib_my_history_schema(h);
+	assert_int_equal(open_file(h, path), 5);	/* 3 versions, 2 DDLs */
+	assert_int_equal(cols_at(&s, &p100), 2);
+	assert_int_equal(cols_at(&s, &p200), 3);
+	assert_int_equal(cols_at(&s, &p400), -1);
+	assert_int_equal(l.calls, 0);
+	assert_true(s.ops->lookup(s.ctx, "d", "t", &p100, &t, err, sizeof(err)));
+	assert_string_equal(t->cols[1].name, "c1");
+	assert_string_equal(t->cols[1].data_type, "int");
+	trib_my_history_free(h);
+
+	/* a record cut short by a crash is dropped (and cut off the file) */
+	f = fopen(path, "a");
+	fputs("{\"ddl\":\"/b.000001:5", f);
+	fclose(f);
+	h = trib_my_history_new(fake_load, &l);
+	assert_int_equal(open_file(h, path), 5);
+	trib_my_history_free(h);
+	h = trib_my_history_new(fake_load, &l);
+	assert_int_equal(open_file(h, path), 5);
+	trib_my_history_free(h);
+
+	/* a damaged record is an error naming the file and line */
+	f = fopen(path, "a");
+	fputs("{\"version\":{\"db\":\"d\"}}\n", f);
+	fclose(f);
+	h = trib_my_history_new(fake_load, &l);
+	assert_false(trib_my_history_file_open(h, path, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "schema history "));
+	assert_non_null(strstr(err, ":6: a version needs \"db\", \"table\" and \"cols\""));
+	trib_my_history_free(h);
+	unlink(path);
+}
+
+static void
+test_history_file_write_errors_stop_the_history(void **state)
+{
+	char		path[256];
+	fake_loader l = {.ncols = 2};
+	trib_my_history *h = trib_my_history_new(fake_load, &l);
+	trib_my_schema s = trib_my_history_schema(h);
+	trib_my_pos p100 = at(100, 0),
+				ddl = at(150, TRIB_MY_ROW_ALL);
+	const trib_my_tableinfo *t;
+	char		err[512];
+	struct rlimit old,
+				none;
+
+	(void) state;
+	assert_false(trib_my_history_file_open(h, "/dev/null", NULL, err, sizeof(err)));
+	assert_string_equal(err, "schema history /dev/null: not a regular file");
+	temp_path(path, sizeof(path));
+	assert_int_equal(open_file(h, path), 0);
+	/* no room for any record: the file size limit is its size, 0 */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	none = old;
+	none.rlim_cur = 0;
+	setrlimit(RLIMIT_FSIZE, &none);
+	assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, err, sizeof(err)));
+	assert_non_null(strstr(err, ": cannot append: File too large"));
+	s.ops->ddl(s.ctx, "d", "ALTER TABLE t ADD c INT", &ddl);
+	setrlimit(RLIMIT_FSIZE, &old);
+	assert_non_null(trib_my_history_error(h));
+	/* once a DDL could not be recorded, every lookup fails */
+	assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, err, sizeof(err)));
+	assert_non_null(strstr(err, ": cannot append: File too large"));
+	trib_my_history_free(h);
+	unlink(path);
 }
 
 static void
@@ -317,6 +445,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_history_keeps_old_shapes_across_ddl),
 		cmocka_unit_test(test_history_without_loader),
+		cmocka_unit_test(test_history_file_survives_a_restart),
+		cmocka_unit_test(test_history_file_write_errors_stop_the_history),
 		cmocka_unit_test(test_enum_members_from_column_type),
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_preconditions),

@@ -12,7 +12,9 @@
  * So events before a DDL keep the old shape, also when read again after a
  * restart, and events after it get the new one.
  *
- * Tables are kept in a chained hash on "db\0table".
+ * Tables are kept in a chained hash on "db\0table".  With a store
+ * (trib_my_history_set_store), every loaded version and every new DDL
+ * position is recorded before it is used.
  */
 #include "mysql_schema.h"
 
@@ -46,6 +48,8 @@ struct trib_my_history
 	trib_my_pos *ddls;			/* in the order they were read */
 	int			nddls;
 	size_t		nversions;
+	trib_my_history_store store;	/* all NULL: in memory only */
+	char	   *store_error;	/* a DDL the store could not record */
 };
 
 void
@@ -96,7 +100,22 @@ trib_my_history_free(trib_my_history *h)
 			free(e);
 		}
 	free(h->ddls);
+	if (h->store.free)
+		h->store.free(h->store.arg);
+	free(h->store_error);
 	free(h);
+}
+
+void
+trib_my_history_set_store(trib_my_history *h, const trib_my_history_store *store)
+{
+	h->store = *store;
+}
+
+const char *
+trib_my_history_error(const trib_my_history *h)
+{
+	return h->store_error;
 }
 
 /* Bucket of a table name. */
@@ -173,6 +192,13 @@ trib_my_history_add(trib_my_history *h, const trib_my_pos *from,
 	insert_version(h, entry_of(h, t->db, t->table, true), from, t);
 }
 
+void
+trib_my_history_put(trib_my_history *h, const char *db, const char *table,
+					const trib_my_pos *from, trib_my_tableinfo *t)
+{
+	insert_version(h, entry_of(h, db, table, true), from, t);
+}
+
 /* The newest version valid at `at` (NULL: the newest of all), or NULL. */
 static const version *
 version_at(const table_entry *e, const trib_my_pos *at)
@@ -216,6 +242,8 @@ history_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *
 	trib_my_pos from;
 
 	*out = NULL;
+	if (h->store_error)
+		return trib_my_fail(errbuf, errlen, "%s", h->store_error);
 	if (v && ddl == NULL)
 	{
 		*out = v->info;
@@ -227,27 +255,50 @@ history_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *
 		return false;
 	if (ddl)
 		from = *ddl;
+	if (h->store.version &&
+		!h->store.version(h->store.arg, db, table, ddl ? &from : NULL, t,
+						  errbuf, errlen))
+	{
+		trib_my_tableinfo_free(t);
+		return false;
+	}
 	e = entry_of(h, db, table, true);
 	insert_version(h, e, ddl ? &from : NULL, t);
 	*out = t;
 	return true;
 }
 
-/* ddl op: remember where the statement was read. */
+/* Remember a DDL position; false when it was known already. */
+static bool
+add_ddl(trib_my_history *h, const trib_my_pos *at)
+{
+	for (int i = 0; i < h->nddls; i++)
+		if (trib_my_pos_cmp(&h->ddls[i], at) == 0)
+			return false;		/* read again after a restart */
+	h->ddls = trib_xrealloc(h->ddls, sizeof(trib_my_pos) * (size_t) (h->nddls + 1));
+	h->ddls[h->nddls++] = *at;
+	return true;
+}
+
+void
+trib_my_history_put_ddl(trib_my_history *h, const trib_my_pos *at)
+{
+	(void) add_ddl(h, at);
+}
+
+/* ddl op: remember where the statement was read, durably with a store. */
 static void
 history_ddl(void *ctx, const char *db, const char *statement, const trib_my_pos *at)
 {
 	trib_my_history *h = ctx;
+	char		err[512];
 
 	(void) db;
 	(void) statement;
-	if (at == NULL)
+	if (at == NULL || !add_ddl(h, at) || h->store.ddl == NULL || h->store_error)
 		return;
-	for (int i = 0; i < h->nddls; i++)
-		if (trib_my_pos_cmp(&h->ddls[i], at) == 0)
-			return;				/* read again after a restart */
-	h->ddls = trib_xrealloc(h->ddls, sizeof(trib_my_pos) * (size_t) (h->nddls + 1));
-	h->ddls[h->nddls++] = *at;
+	if (!h->store.ddl(h->store.arg, at, err, sizeof(err)))
+		h->store_error = trib_xstrdup(err);
 }
 
 static const trib_my_schema_ops history_ops = {

@@ -34,8 +34,11 @@
  * has it then; reading far behind the server across a DDL can therefore
  * decode old events with a newer shape, which the decoder detects when the
  * column count or a type disagrees with the TABLE_MAP (and then reports,
- * rather than guessing).  The history is in memory; persisting it (the
- * schema registry) is for later.
+ * rather than guessing).  The history lives in memory; a store
+ * (mysql_history_file.c: an append-only file) makes it durable, so that a
+ * restart after a DDL decodes the events before it with the shape they
+ * were written with.  The schema registry (issue 13 item 4) is to take the
+ * store's place behind the same interface.
  *
  * Ownership: the history owns every version it ever held until it is
  * freed, so a trib_my_tableinfo pointer it returned stays valid as long as
@@ -122,6 +125,39 @@ void		trib_my_history_free(trib_my_history *h);
  * the history takes over `t`. */
 void		trib_my_history_add(trib_my_history *h, const trib_my_pos *from,
 								trib_my_tableinfo *t);
+
+/*
+ * Where a durable history records what it learns: each version it loads
+ * (t NULL: the table did not exist), each DDL position it is told of.
+ * Called before the version is used, so the record is durable before any
+ * event decoded with it can be checkpointed.  False with errbuf when the
+ * record could not be written.
+ */
+typedef struct trib_my_history_store
+{
+	bool		(*version) (void *arg, const char *db, const char *table,
+							const trib_my_pos *from, const trib_my_tableinfo *t,
+							char *errbuf, size_t errlen);
+	bool		(*ddl) (void *arg, const trib_my_pos *at, char *errbuf, size_t errlen);
+	void		(*free) (void *arg);
+	void	   *arg;
+} trib_my_history_store;
+
+/* Record new versions and DDLs through `store` from now on; the history
+ * frees store->arg with store->free. */
+void		trib_my_history_set_store(trib_my_history *h,
+									  const trib_my_history_store *store);
+
+/* Put back what a store recorded (no store call): a version of db.table
+ * valid from `from` (NULL: the start; t NULL: absent; taken over), and a
+ * DDL position. */
+void		trib_my_history_put(trib_my_history *h, const char *db, const char *table,
+								const trib_my_pos *from, trib_my_tableinfo *t);
+void		trib_my_history_put_ddl(trib_my_history *h, const trib_my_pos *at);
+
+/* The error that stopped the store (a DDL could not be recorded), or
+ * NULL; once set, every lookup fails with it. */
+const char *trib_my_history_error(const trib_my_history *h);
 
 /* The history as a schema source (valid while h lives). */
 trib_my_schema trib_my_history_schema(trib_my_history *h);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "mysql_infoschema.h"
+#include "mysql_history_file.h"
 #include "mysql_int.h"
 #include "mysql_reader.h"
 #include "mysql_schema.h"
@@ -82,6 +83,19 @@ keep(trib_source_mysql *src, int i, const char *s)
 	return src->strings[i];
 }
 
+/* Replay and keep the schema history file. */
+static bool
+open_history(trib_source_mysql *src, const char *path, char *errbuf, size_t errlen)
+{
+	size_t		n;
+
+	if (!trib_my_history_file_open(src->history, path, &n, errbuf, errlen))
+		return false;
+	slog(src, 2, "schema history %s: %zu records replayed, %zu table versions",
+		 path, n, trib_my_history_versions(src->history));
+	return true;
+}
+
 trib_source_mysql *
 trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t errlen)
 {
@@ -113,6 +127,11 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 	src->infoschema = trib_my_infoschema_new(&src->conf.conn);
 	src->history = trib_my_history_new(trib_my_infoschema_load, src->infoschema);
 	src->schema = trib_my_history_schema(src->history);
+	if (conf->schema_history && !open_history(src, conf->schema_history, errbuf, errlen))
+	{
+		trib_source_mysql_free(src);
+		return NULL;
+	}
 	dconf.schema = &src->schema;
 	dconf.zero_date = src->conf.zero_date;
 	dconf.checksums = true;
@@ -280,7 +299,11 @@ consume(trib_source_mysql *src, const uint8_t *buf, size_t len,
 		return false;
 	if (src->ev.kind == TRIB_MY_EV_HEARTBEAT)
 		src->stats.heartbeats++;
-	return trib_my_tx_feed(src->tx, &src->ev, errbuf, errlen);
+	if (!trib_my_tx_feed(src->tx, &src->ev, errbuf, errlen))
+		return false;
+	if (trib_my_history_error(src->history))	/* a DDL not recorded */
+		return trib_my_fail(errbuf, errlen, "%s", trib_my_history_error(src->history));
+	return true;
 }
 
 /* Remember a fatal error; return what poll returns: the items already in

@@ -10,6 +10,7 @@
  *   mysql_tx.c         the transaction assembler: items with positions
  *   mysql_position.c   GTIDs, file:pos, row, event ids, order
  *   mysql_schema.c     the schema-source interface and schema history
+ *   mysql_history_file.c  the schema history's durable file
  *   mysql_infoschema.c information_schema as the history's loader
  *   mysql_charset.c    collation ids, text to UTF-8 (iconv)
  *   mysql_check.c      preconditions (binlog_format, privileges, ...)
@@ -70,6 +71,10 @@ typedef struct trib_source_mysql_conf
 	uint64_t	start_pos;
 	const char *start_gtid;
 	const char *zero_date;		/* NULL: zero dates are null */
+	/* The schema history's file (mysql_history_file.h), kept next to the
+	 * checkpoint; NULL: in memory only, so a restart after a DDL cannot
+	 * decode older events without binlog_row_metadata=FULL. */
+	const char *schema_history;
 	int			heartbeat_ms;	/* default 1000 */
 	bool		stop_at_end;	/* end polling at the end of the binlog */
 	size_t		queue_bytes;	/* reader queue; default 64 MiB */
