@@ -52,26 +52,40 @@ gen_pos(yajl_gen g, const trib_my_pos *p)
 	gen_str(g, buf);
 }
 
+/* "key": a string (or null), a boolean, an integer. */
+static void
+key_str(yajl_gen g, const char *key, const char *s)
+{
+	gen_str(g, key);
+	gen_str(g, s);
+}
+
+static void
+key_bool(yajl_gen g, const char *key, bool v)
+{
+	gen_str(g, key);
+	yajl_gen_bool(g, v);
+}
+
+static void
+key_int(yajl_gen g, const char *key, long long v)
+{
+	gen_str(g, key);
+	yajl_gen_integer(g, v);
+}
+
 static void
 gen_col(yajl_gen g, const trib_my_colinfo *c)
 {
 	yajl_gen_map_open(g);
-	gen_str(g, "name");
-	gen_str(g, c->name);
-	gen_str(g, "type");
-	gen_str(g, c->data_type);
-	gen_str(g, "unsigned");
-	yajl_gen_bool(g, c->is_unsigned);
-	gen_str(g, "json");
-	yajl_gen_bool(g, c->is_json);
-	gen_str(g, "generated");
-	yajl_gen_bool(g, c->generated);
-	gen_str(g, "pk");
-	yajl_gen_integer(g, c->pk_pos);
-	gen_str(g, "nullable");
-	yajl_gen_bool(g, c->nullable);
-	gen_str(g, "collation");
-	yajl_gen_integer(g, c->collation);
+	key_str(g, "name", c->name);
+	key_str(g, "type", c->data_type);
+	key_bool(g, "unsigned", c->is_unsigned);
+	key_bool(g, "json", c->is_json);
+	key_bool(g, "generated", c->generated);
+	key_int(g, "pk", c->pk_pos);
+	key_bool(g, "nullable", c->nullable);
+	key_int(g, "collation", c->collation);
 	gen_str(g, "values");
 	yajl_gen_array_open(g);
 	for (int k = 0; k < c->nvalues; k++)
@@ -116,14 +130,11 @@ store_version(void *arg, const char *db, const char *table, const trib_my_pos *f
 	yajl_gen_map_open(g);
 	gen_str(g, "version");
 	yajl_gen_map_open(g);
-	gen_str(g, "db");
-	gen_str(g, db);
-	gen_str(g, "table");
-	gen_str(g, table);
+	key_str(g, "db", db);
+	key_str(g, "table", table);
 	gen_str(g, "from");
 	gen_pos(g, from);
-	gen_str(g, "exists");
-	yajl_gen_bool(g, t != NULL);
+	key_bool(g, "exists", t != NULL);
 	gen_str(g, "cols");
 	yajl_gen_array_open(g);
 	for (int i = 0; t && i < t->ncols; i++)
