@@ -66,7 +66,11 @@ types_round() {
     # shellcheck disable=SC2086
     "$CAT" --port "$MDB_PORT" --server-id 901 $start --stop-at-end \
         >"$WORK/out-$md.jsonl" 2>"$WORK/cat-$md.log" || true
-    expect_eq "[$md] mysql_cat read to the end without error" "" "$(cat "$WORK/cat-$md.log")"
+    # the start-time preconditions warn about MINIMAL/NO_LOG metadata
+    expect_eq "[$md] mysql_cat read to the end without error" "" \
+        "$(grep -v '^mysql_cat: precondition binlog_row_metadata: binlog_row_metadata is \(MINIMAL\|NO_LOG\): .*set binlog_row_metadata=FULL$' "$WORK/cat-$md.log")"
+    expect_eq "[$md] a binlog_row_metadata warning at start unless FULL" "$([ "$md" = FULL ] && echo 0 || echo 1)" \
+        "$(grep -c '^mysql_cat: precondition binlog_row_metadata' "$WORK/cat-$md.log")"
     echo "# comparing with binlog_row_metadata=$md"
     $TYPES compare "$WORK/out-$md.jsonl" "$WORK/ref1-$md.jsonl" "$WORK/ref2-$md.jsonl" \
         2>&1 | sed "s/^\(not \)\?ok - /&[$md] /" | tee "$WORK/cmp-$md.txt" || true
@@ -125,6 +129,11 @@ rc=0
 "$CAT" --port "$MDB_PORT" --server-id 904 --check >"$WORK/check-stmt.txt" || rc=$?
 expect_eq "check: binlog_format=STATEMENT fails naming the variable and the fix" "3 1" \
     "$rc $(grep -c "^FAIL binlog_format: binlog_format is STATEMENT: set binlog_format=ROW" "$WORK/check-stmt.txt")"
+rc=0
+# shellcheck disable=SC2046
+"$CAT" --port "$MDB_PORT" --server-id 905 $(binlog_start) --stop-at-end >/dev/null 2>"$WORK/start-stmt.log" || rc=$?
+expect_eq "start: binlog_format=STATEMENT refuses to stream, naming the variable" "1 1" \
+    "$rc $(grep -c "preconditions not met (docs/MYSQL.md): binlog_format: binlog_format is STATEMENT: set binlog_format=ROW" "$WORK/start-stmt.log")"
 expect_eq "account statements (CREATE USER ... IDENTIFIED BY) never surface" "0" \
     "$(grep -c 'IDENTIFIED' "$WORK"/out-*.jsonl "$WORK"/zero.jsonl | awk -F: '{s+=$2} END {print s+0}')"
 mdb_cleanup

@@ -16,8 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "mysql_infoschema.h"
+#include "mysql_check.h"
 #include "mysql_history_file.h"
+#include "mysql_infoschema.h"
 #include "mysql_int.h"
 #include "mysql_reader.h"
 #include "mysql_schema.h"
@@ -207,6 +208,37 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	return src->reader != NULL;
 }
 
+/* The preconditions (mysql_check.h): warnings logged, failures refuse to
+ * start, each naming the variable or privilege and the fix. */
+static bool
+check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
+{
+	trib_my_finding *fs = NULL;
+	int			n = trib_my_check(&src->conf.conn, src->conf.server_id, NULL, 0, &fs,
+								  errbuf, errlen);
+	trib_strbuf fails = {0};
+
+	if (n < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		if (fs[i].verdict == TRIB_MY_WARN)
+			slog(src, 1, "precondition %s: %s", fs[i].what, fs[i].message);
+		else if (fs[i].verdict == TRIB_MY_FAIL)
+			trib_strbuf_printf(&fails, "%s%s: %s", fails.len ? "; " : "",
+							   fs[i].what, fs[i].message);
+	}
+	trib_my_findings_free(fs, n);
+	if (fails.len == 0)
+	{
+		trib_strbuf_free(&fails);
+		return true;
+	}
+	trib_my_fail(errbuf, errlen, "preconditions not met (docs/MYSQL.md): %s", fails.data);
+	trib_strbuf_free(&fails);
+	return false;
+}
+
 bool
 trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 						char *errbuf, size_t errlen)
@@ -215,6 +247,8 @@ trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 
 	if (src->started)
 		return trib_my_fail(errbuf, errlen, "the MySQL source is already started");
+	if (!check_preconditions(src, errbuf, errlen))
+		return false;
 	if (resume)
 	{
 		src->have_delivered = true;

@@ -22,7 +22,9 @@
  * compare/confirm, check, close):
  *
  *   open      trib_source_mysql_new() from the plugin's own config
- *   start     trib_source_mysql_start(resume): the durable position, or
+ *   start     trib_source_mysql_start(resume): checks the preconditions
+ *             (mysql_check.h: failures refuse, warnings are logged), then
+ *             reads after the durable position, or
  *             NULL to start where the configuration says (a file:pos, a
  *             GTID state, or the binlog's current end)
  *   poll      trib_source_mysql_poll(): TRIB_MY_ITEM_BEGIN, _EVENT, _END
