@@ -1,0 +1,246 @@
+/*
+ * mysql_infoschema.c: table descriptions and collations from
+ * information_schema (mysql_infoschema.h).
+ */
+#include "mysql_infoschema.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mysql_charset.h"
+#include "mysql_int.h"
+#include "strbuf.h"
+
+struct trib_my_infoschema
+{
+	trib_my_conn_conf conf;
+	char	   *host,
+			   *socket,
+			   *user,
+			   *password;
+	MYSQL	   *m;
+	bool		mariadb;
+};
+
+/* Columns, in ordinal order, with the JSON check (MariaDB). */
+static const char *const COLUMNS_MARIADB =
+"SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA, co.ID, "
+"  (SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS k "
+"    WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
+"      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', REPLACE(c.COLUMN_NAME, '`', '``'), '`)')), "
+"  (SELECT u.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE u "
+"    WHERE u.TABLE_SCHEMA = c.TABLE_SCHEMA AND u.TABLE_NAME = c.TABLE_NAME "
+"      AND u.CONSTRAINT_NAME = 'PRIMARY' AND u.COLUMN_NAME = c.COLUMN_NAME) "
+"FROM information_schema.COLUMNS c "
+"LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME "
+"WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION";
+
+/* The same for MySQL, whose JSON columns say so in DATA_TYPE. */
+static const char *const COLUMNS_MYSQL =
+"SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA, co.ID, 0, "
+"  (SELECT u.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE u "
+"    WHERE u.TABLE_SCHEMA = c.TABLE_SCHEMA AND u.TABLE_NAME = c.TABLE_NAME "
+"      AND u.CONSTRAINT_NAME = 'PRIMARY' AND u.COLUMN_NAME = c.COLUMN_NAME) "
+"FROM information_schema.COLUMNS c "
+"LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME "
+"WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION";
+
+/* A copy of s or NULL. */
+static char *
+dup_or_null(const char *s)
+{
+	return s ? trib_xstrdup(s) : NULL;
+}
+
+trib_my_infoschema *
+trib_my_infoschema_new(const trib_my_conn_conf *conf)
+{
+	trib_my_infoschema *is = trib_xcalloc(1, sizeof(*is));
+
+	is->conf = *conf;
+	is->conf.host = is->host = dup_or_null(conf->host);
+	is->conf.socket = is->socket = dup_or_null(conf->socket);
+	is->conf.user = is->user = dup_or_null(conf->user);
+	is->conf.password = is->password = dup_or_null(conf->password);
+	if (is->conf.read_timeout_s == 0)
+		is->conf.read_timeout_s = 30;
+	return is;
+}
+
+void
+trib_my_infoschema_free(trib_my_infoschema *is)
+{
+	if (is == NULL)
+		return;
+	if (is->m)
+		mysql_close(is->m);
+	free(is->host);
+	free(is->socket);
+	free(is->user);
+	if (is->password)
+		memset(is->password, 0, strlen(is->password));
+	free(is->password);
+	free(is);
+}
+
+/* The connection, made on first use (and after a loss). */
+static MYSQL *
+conn(trib_my_infoschema *is, char *errbuf, size_t errlen)
+{
+	if (is->m && mysql_ping(is->m) != 0)
+	{
+		mysql_close(is->m);
+		is->m = NULL;
+	}
+	if (is->m == NULL)
+	{
+		is->m = trib_my_connect(&is->conf, NULL, errbuf, errlen);
+		if (is->m)
+			is->mariadb = strstr(mysql_get_server_info(is->m), "MariaDB") != NULL;
+	}
+	return is->m;
+}
+
+bool
+trib_my_parse_members(const char *t, char ***values, int *nvalues)
+{
+	const char *p = strchr(t, '(');
+	trib_strbuf cur = {0};
+	char	  **v = NULL;
+	int			n = 0;
+
+	*values = NULL;
+	*nvalues = 0;
+	if (p == NULL)
+		return false;
+	p++;
+	while (*p == '\'')
+	{
+		p++;
+		for (;; p++)
+		{
+			if (*p == '\0')
+				goto bad;
+			if (*p == '\'' && p[1] == '\'')
+			{
+				trib_strbuf_addc(&cur, '\'');
+				p++;
+				continue;
+			}
+			if (*p == '\'')
+				break;
+			trib_strbuf_addc(&cur, *p);
+		}
+		p++;
+		v = trib_xrealloc(v, sizeof(char *) * (size_t) (n + 1));
+		v[n++] = trib_strbuf_finish(&cur);
+		if (*p == ',')
+			p++;
+	}
+	if (*p != ')')
+		goto bad;
+	*values = v;
+	*nvalues = n;
+	return true;
+bad:
+	trib_strbuf_free(&cur);
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return false;
+}
+
+/* String types without a collation hold bytes (information_schema shows
+ * their COLLATION_NAME as NULL). */
+static bool
+is_binary_type(const char *dt)
+{
+	static const char *const types[] = {
+		"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob",
+		"geometry", "point", "linestring", "polygon", "multipoint",
+		"multilinestring", "multipolygon", "geometrycollection", NULL
+	};
+
+	for (int i = 0; types[i]; i++)
+		if (strcmp(dt, types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One row of the columns query into c. */
+static void
+read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
+{
+	const char *type = trib_my_cell(r, row, 2);
+	const char *extra = trib_my_cell(r, row, 4);
+	const char *coll = trib_my_cell(r, row, 5);
+	const char *json = trib_my_cell(r, row, 6);
+	const char *pk = trib_my_cell(r, row, 7);
+
+	c->name = trib_xstrdup(trib_my_cell(r, row, 0) ? trib_my_cell(r, row, 0) : "");
+	c->data_type = trib_xstrdup(trib_my_cell(r, row, 1) ? trib_my_cell(r, row, 1) : "");
+	c->is_unsigned = type && strstr(type, " unsigned") != NULL;
+	c->nullable = trib_my_cell(r, row, 3) && strcmp(trib_my_cell(r, row, 3), "YES") == 0;
+	c->generated = extra && strstr(extra, "GENERATED") != NULL;
+	c->collation = coll ? (uint32_t) strtoul(coll, NULL, 10) : 0;
+	if (coll == NULL && is_binary_type(c->data_type))
+		c->collation = TRIB_MY_COLLATION_BINARY;
+	c->is_json = strcmp(c->data_type, "json") == 0 || (json && atoi(json) > 0);
+	c->pk_pos = pk ? atoi(pk) : 0;
+	if (type && (strcmp(c->data_type, "enum") == 0 || strcmp(c->data_type, "set") == 0))
+		trib_my_parse_members(type, &c->values, &c->nvalues);
+}
+
+bool
+trib_my_infoschema_load(void *arg, const char *db, const char *table,
+						trib_my_tableinfo **out, char *errbuf, size_t errlen)
+{
+	trib_my_infoschema *is = arg;
+	const char *params[2] = {db, table};
+	MYSQL	   *m = conn(is, errbuf, errlen);
+	trib_my_rows r;
+	trib_my_tableinfo *t;
+
+	*out = NULL;
+	if (m == NULL)
+		return false;
+	if (!trib_my_select(m, is->mariadb ? COLUMNS_MARIADB : COLUMNS_MYSQL, params, 2,
+						&r, errbuf, errlen))
+		return trib_my_fail_prefix(errbuf, errlen, "reading information_schema for %s.%s",
+								   db, table);
+	if (r.nrows == 0)
+	{
+		trib_my_rows_free(&r);
+		return true;
+	}
+	t = trib_xcalloc(1, sizeof(*t));
+	t->db = trib_xstrdup(db);
+	t->table = trib_xstrdup(table);
+	t->ncols = r.nrows;
+	t->cols = trib_xcalloc((size_t) r.nrows, sizeof(trib_my_colinfo));
+	for (int i = 0; i < r.nrows; i++)
+		read_column(&r, i, &t->cols[i]);
+	trib_my_rows_free(&r);
+	*out = t;
+	return true;
+}
+
+bool
+trib_my_infoschema_collations(trib_my_infoschema *is, trib_my_decoder *d,
+							  char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = conn(is, errbuf, errlen);
+	trib_my_rows r;
+
+	if (m == NULL)
+		return false;
+	if (!trib_my_select(m, "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS "
+						"WHERE ID IS NOT NULL", NULL, 0, &r, errbuf, errlen))
+		return false;
+	for (int i = 0; i < r.nrows; i++)
+		if (trib_my_cell(&r, i, 0) && trib_my_cell(&r, i, 1))
+			trib_my_decoder_add_collation(d, (uint32_t) strtoul(trib_my_cell(&r, i, 0), NULL, 10),
+										  trib_my_cell(&r, i, 1));
+	trib_my_rows_free(&r);
+	return true;
+}

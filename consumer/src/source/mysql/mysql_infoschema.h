@@ -1,0 +1,49 @@
+/*
+ * mysql_infoschema.h: table descriptions read from information_schema, the
+ * loader behind the schema history (mysql_schema.h), and the server's
+ * collation ids.
+ *
+ * Design.  One ordinary connection (not the binlog dump's), opened on
+ * first use and again after it is lost, reads a table's columns in ordinal
+ * order with their DATA_TYPE, unsigned-ness, collation id, ENUM/SET
+ * members (parsed from COLUMN_TYPE, where quotes are doubled), generated
+ * flag and place in the primary key.  MariaDB's JSON columns are LONGTEXT
+ * with a column CHECK constraint json_valid(`col`), which is how they are
+ * recognised; MySQL's have DATA_TYPE json.  Database and table names are
+ * bound parameters.
+ *
+ * The connection is used from the thread that decodes (the pipeline's),
+ * and only when a table is first seen or after a DDL.
+ */
+#ifndef TRIB_MYSQL_INFOSCHEMA_H
+#define TRIB_MYSQL_INFOSCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mysql_binlog.h"
+#include "mysql_conn.h"
+#include "mysql_schema.h"
+
+typedef struct trib_my_infoschema trib_my_infoschema;
+
+/* A reader for the server conf points at (copied; connects lazily). */
+trib_my_infoschema *trib_my_infoschema_new(const trib_my_conn_conf *conf);
+void		trib_my_infoschema_free(trib_my_infoschema *is);
+
+/* The loader function for trib_my_history_new(is's address as arg). */
+bool		trib_my_infoschema_load(void *is, const char *db, const char *table,
+									trib_my_tableinfo **out,
+									char *errbuf, size_t errlen);
+
+/* Teach the decoder every collation id the server knows. */
+bool		trib_my_infoschema_collations(trib_my_infoschema *is,
+										  trib_my_decoder *d,
+										  char *errbuf, size_t errlen);
+
+/* Parse the members of "enum('a','b''c')" or "set(...)"; false when the
+ * text is not that.  *values is a new array of new strings. */
+bool		trib_my_parse_members(const char *column_type, char ***values,
+								  int *nvalues);
+
+#endif							/* TRIB_MYSQL_INFOSCHEMA_H */

@@ -1,0 +1,434 @@
+/*
+ * source_mysql.c: the MySQL/MariaDB source facade (source_mysql.h):
+ * reader -> decoder -> assembler, with reconnects.
+ *
+ * The decoder, the schema history and its information_schema reader live
+ * as long as the source, so shapes (and the relations events point at)
+ * survive reconnects.  Each (re)start makes a new reader and a new
+ * assembler that resumes after the last item delivered; a BEGIN delivered
+ * just before a connection loss is not delivered again.
+ */
+#include "source_mysql.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mysql_check.h"
+#include "mysql_history_file.h"
+#include "mysql_infoschema.h"
+#include "mysql_int.h"
+#include "mysql_reader.h"
+#include "mysql_schema.h"
+#include "strbuf.h"
+
+struct trib_source_mysql
+{
+	trib_source_mysql_conf conf;
+	char	   *strings[8];		/* copies conf points into */
+
+	trib_my_infoschema *infoschema;
+	trib_my_history *history;
+	trib_my_schema schema;
+	trib_my_decoder *decoder;
+	trib_my_reader *reader;
+	trib_my_tx *tx;
+	trib_my_event ev;
+
+	bool		started;
+	bool		ended;
+	char	   *failed;			/* a fatal error: every later poll fails */
+	bool		have_delivered;
+	trib_my_pos delivered;		/* last EVENT/END/DDL item handed out */
+	bool		have_begin;
+	trib_my_pos begin;			/* last BEGIN handed out, if after it */
+	char		start_file[TRIB_MY_FILE_MAX];
+	uint64_t	start_pos;
+	int64_t		retry_at_ms;	/* reconnect not before; 0: connected */
+	int			backoff_ms;
+	trib_source_mysql_stats stats;
+};
+
+/* Milliseconds of a monotonic clock. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Log through the configured callback. */
+static void
+slog(trib_source_mysql *src, int level, const char *fmt,...)
+{
+	char		msg[1024];
+	va_list		ap;
+
+	if (src->conf.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	src->conf.log(level, msg, src->conf.log_arg);
+}
+
+/* A copy kept in src->strings[i]. */
+static const char *
+keep(trib_source_mysql *src, int i, const char *s)
+{
+	src->strings[i] = s ? trib_xstrdup(s) : NULL;
+	return src->strings[i];
+}
+
+/* Replay and keep the schema history file. */
+static bool
+open_history(trib_source_mysql *src, const char *path, char *errbuf, size_t errlen)
+{
+	size_t		n;
+
+	if (!trib_my_history_file_open(src->history, path, &n, errbuf, errlen))
+		return false;
+	slog(src, 2, "schema history %s: %zu records replayed, %zu table versions",
+		 path, n, trib_my_history_versions(src->history));
+	return true;
+}
+
+trib_source_mysql *
+trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t errlen)
+{
+	trib_source_mysql *src;
+	trib_my_decoder_conf dconf = {0};
+
+	if (conf->server_id == 0)
+		return trib_my_fail(errbuf, errlen,
+							"server_id: required, 1 to 4294967295, unique among the server's replicas"), NULL;
+	if (conf->conn.user == NULL || conf->conn.user[0] == '\0')
+		return trib_my_fail(errbuf, errlen, "user: required"), NULL;
+	src = trib_xcalloc(1, sizeof(*src));
+	src->conf = *conf;
+	src->conf.conn.host = keep(src, 0, conf->conn.host);
+	src->conf.conn.socket = keep(src, 1, conf->conn.socket);
+	src->conf.conn.user = keep(src, 2, conf->conn.user);
+	src->conf.conn.password = keep(src, 3, conf->conn.password);
+	src->conf.source_name = keep(src, 4, conf->source_name ? conf->source_name : "mysql");
+	src->conf.report_host = keep(src, 5, conf->report_host);
+	src->conf.start_gtid = keep(src, 6, conf->start_gtid);
+	src->conf.zero_date = keep(src, 7, conf->zero_date);
+	if (conf->start_file)
+		snprintf(src->start_file, sizeof(src->start_file), "%s", conf->start_file);
+	src->start_pos = conf->start_pos;
+	if (src->conf.reconnect_min_ms <= 0)
+		src->conf.reconnect_min_ms = 100;
+	if (src->conf.reconnect_max_ms <= 0)
+		src->conf.reconnect_max_ms = 30000;
+	src->infoschema = trib_my_infoschema_new(&src->conf.conn);
+	src->history = trib_my_history_new(trib_my_infoschema_load, src->infoschema);
+	src->schema = trib_my_history_schema(src->history);
+	if (conf->schema_history && !open_history(src, conf->schema_history, errbuf, errlen))
+	{
+		trib_source_mysql_free(src);
+		return NULL;
+	}
+	dconf.schema = &src->schema;
+	dconf.zero_date = src->conf.zero_date;
+	dconf.checksums = true;
+	src->decoder = trib_my_decoder_new(&dconf);
+	return src;
+}
+
+/* The server's current binlog end (SHOW MASTER STATUS). */
+static bool
+current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = trib_my_connect(&src->conf.conn, NULL, errbuf, errlen);
+	trib_my_rows r;
+	bool		ok;
+
+	if (m == NULL)
+		return false;
+	ok = trib_my_select(m, "SHOW MASTER STATUS", NULL, 0, &r, errbuf, errlen);
+	if (ok && (r.nrows < 1 || !trib_my_cell(&r, 0, 0) || !trib_my_cell(&r, 0, 1)))
+		ok = trib_my_fail(errbuf, errlen,
+						  "SHOW MASTER STATUS returned nothing: binary logging is off (start the server with log_bin)");
+	if (ok)
+	{
+		snprintf(src->start_file, sizeof(src->start_file), "%s", trib_my_cell(&r, 0, 0));
+		src->start_pos = strtoull(trib_my_cell(&r, 0, 1), NULL, 10);
+	}
+	trib_my_rows_free(&r);
+	mysql_close(m);
+	return ok;
+}
+
+/* A new reader and assembler resuming after `after` (or the start). */
+static bool
+open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
+			size_t errlen)
+{
+	trib_my_reader_conf rc = {0};
+	trib_my_tx_conf tc = {0};
+	char		state[4096] = "";
+
+	rc.conn = src->conf.conn;
+	rc.server_id = src->conf.server_id;
+	rc.report_host = src->conf.report_host;
+	rc.heartbeat_ms = src->conf.heartbeat_ms;
+	rc.stop_at_end = src->conf.stop_at_end;
+	rc.queue_bytes = src->conf.queue_bytes;
+	if (after)
+	{
+		rc.file = after->file;
+		rc.pos = after->tx_pos;
+	}
+	else if (src->conf.start_gtid)
+		rc.gtid_state = src->conf.start_gtid;
+	else
+	{
+		rc.file = src->start_file;
+		rc.pos = src->start_pos;
+	}
+	if (src->tx)
+		trib_my_tx_gtid_state(src->tx, state, sizeof(state));
+	tc.source_name = src->conf.source_name;
+	tc.resume_after = after;
+	tc.gtid_state = state[0] ? state : (after ? NULL : src->conf.start_gtid);
+	tc.schema = &src->schema;
+	trib_my_tx_free(src->tx);
+	src->tx = trib_my_tx_new(&tc, errbuf, errlen);
+	if (src->tx == NULL)
+		return false;
+	trib_my_decoder_reset_tables(src->decoder);
+	if (rc.file)
+		trib_my_decoder_set_file(src->decoder, rc.file);
+	src->reader = trib_my_reader_start(&rc, errbuf, errlen);
+	return src->reader != NULL;
+}
+
+/* The preconditions (mysql_check.h): warnings logged, failures refuse to
+ * start, each naming the variable or privilege and the fix. */
+static bool
+check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
+{
+	trib_my_finding *fs = NULL;
+	int			n = trib_my_check(&src->conf.conn, src->conf.server_id, NULL, 0, &fs,
+								  errbuf, errlen);
+	trib_strbuf fails = {0};
+
+	if (n < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		if (fs[i].verdict == TRIB_MY_WARN)
+			slog(src, 1, "precondition %s: %s", fs[i].what, fs[i].message);
+		else if (fs[i].verdict == TRIB_MY_FAIL)
+			trib_strbuf_printf(&fails, "%s%s: %s", fails.len ? "; " : "",
+							   fs[i].what, fs[i].message);
+	}
+	trib_my_findings_free(fs, n);
+	if (fails.len == 0)
+	{
+		trib_strbuf_free(&fails);
+		return true;
+	}
+	trib_my_fail(errbuf, errlen, "preconditions not met (docs/MYSQL.md): %s", fails.data);
+	trib_strbuf_free(&fails);
+	return false;
+}
+
+bool
+trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
+						char *errbuf, size_t errlen)
+{
+	char		err[512];
+
+	if (src->started)
+		return trib_my_fail(errbuf, errlen, "the MySQL source is already started");
+	if (!check_preconditions(src, errbuf, errlen))
+		return false;
+	if (resume)
+	{
+		src->have_delivered = true;
+		src->delivered = *resume;
+	}
+	else if (src->conf.start_gtid == NULL && src->start_file[0] == '\0' &&
+			 !current_end(src, errbuf, errlen))
+		return false;
+	if (!trib_my_infoschema_collations(src->infoschema, src->decoder, err, sizeof(err)))
+		slog(src, 1, "could not read the server's collations (built-in table used): %s", err);
+	src->started = true;
+	return open_stream(src, resume, errbuf, errlen);
+}
+
+/* Drop the reader and schedule a reconnect after the backoff. */
+static void
+schedule_reconnect(trib_source_mysql *src, const char *why)
+{
+	trib_my_reader_free(src->reader);
+	src->reader = NULL;
+	src->backoff_ms = src->backoff_ms ? src->backoff_ms * 2 : src->conf.reconnect_min_ms;
+	if (src->backoff_ms > src->conf.reconnect_max_ms)
+		src->backoff_ms = src->conf.reconnect_max_ms;
+	src->retry_at_ms = now_ms() + src->backoff_ms;
+	src->stats.reconnects++;
+	slog(src, 1, "binlog stream lost (%s); reconnecting in %d ms", why, src->backoff_ms);
+}
+
+/* Reconnect when it is time; false on a fatal error. */
+static bool
+maybe_reconnect(trib_source_mysql *src, char *errbuf, size_t errlen)
+{
+	if (src->reader || src->retry_at_ms > now_ms())
+		return true;
+	src->retry_at_ms = 0;
+	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
+}
+
+/* Hand out ready items; returns how many went into out[]. */
+static int
+drain(trib_source_mysql *src, trib_my_item *out, int max)
+{
+	int			n = 0;
+
+	while (n < max && trib_my_tx_next(src->tx, &out[n]))
+	{
+		trib_my_item *it = &out[n];
+
+		if (it->kind == TRIB_MY_ITEM_BEGIN)
+		{
+			if (src->have_begin && trib_my_pos_cmp(&it->pos, &src->begin) == 0)
+			{
+				trib_my_item_clear(it);
+				continue;		/* delivered before the reconnect */
+			}
+			src->have_begin = true;
+			src->begin = it->pos;
+		}
+		else
+		{
+			src->have_delivered = true;
+			src->delivered = it->pos;
+			src->have_begin = false;
+		}
+		src->stats.items++;
+		n++;
+	}
+	return n;
+}
+
+/* Decode one raw event and feed it to the assembler. */
+static bool
+consume(trib_source_mysql *src, const uint8_t *buf, size_t len,
+		char *errbuf, size_t errlen)
+{
+	trib_my_pos at;
+	bool		open = trib_my_tx_open(src->tx, &at);
+
+	src->stats.binlog_events++;
+	if (!trib_my_decode(src->decoder, buf, len, open ? &at : NULL, &src->ev,
+						errbuf, errlen))
+		return false;
+	if (src->ev.kind == TRIB_MY_EV_HEARTBEAT)
+		src->stats.heartbeats++;
+	if (!trib_my_tx_feed(src->tx, &src->ev, errbuf, errlen))
+		return false;
+	if (trib_my_history_error(src->history))	/* a DDL not recorded */
+		return trib_my_fail(errbuf, errlen, "%s", trib_my_history_error(src->history));
+	return true;
+}
+
+/* Remember a fatal error; return what poll returns: the items already in
+ * out[] now, -1 (with the message) on every later call. */
+static int
+fail(trib_source_mysql *src, int n, const char *msg)
+{
+	src->failed = trib_xstrdup(msg);
+	slog(src, 0, "%s", msg);
+	return n > 0 ? n : -1;
+}
+
+int
+trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
+					   int timeout_ms, char *errbuf, size_t errlen)
+{
+	int64_t		until = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int			n = 0;
+
+	if (!src->started)
+		return trib_my_fail(errbuf, errlen, "poll before start"), -1;
+	if (src->failed)
+		return trib_my_fail(errbuf, errlen, "%s", src->failed), -1;
+	while (n < max && !src->ended)
+	{
+		const uint8_t *buf;
+		size_t		len;
+		unsigned	errnum;
+		int64_t		left = until - now_ms();
+		int			rc;
+
+		n += drain(src, out + n, max - n);
+		if (n == max)
+			break;
+		if (!maybe_reconnect(src, errbuf, errlen))
+			return fail(src, n, errbuf);
+		if (src->reader == NULL)
+			break;
+		rc = trib_my_reader_next(src->reader, &buf, &len,
+								 n > 0 || left <= 0 ? 0 : (int) left,
+								 &errnum, errbuf, errlen);
+		if (rc == 0)
+			break;
+		if (rc < 0 && errnum == 0)
+		{
+			src->ended = true;
+			break;
+		}
+		if (rc < 0 && trib_my_error_retryable(errnum))
+		{
+			schedule_reconnect(src, errbuf);
+			continue;
+		}
+		if (rc < 0)
+			return fail(src, n, errbuf);
+		src->backoff_ms = 0;
+		if (!consume(src, buf, len, errbuf, errlen))
+			return fail(src, n, errbuf);
+	}
+	n += drain(src, out + n, max - n);
+	src->stats.schema_versions = trib_my_history_versions(src->history);
+	return n;
+}
+
+bool
+trib_source_mysql_ended(const trib_source_mysql *src)
+{
+	return src->ended && !(src->tx && trib_my_tx_ready(src->tx));
+}
+
+void
+trib_source_mysql_stats_get(const trib_source_mysql *src, trib_source_mysql_stats *out)
+{
+	*out = src->stats;
+}
+
+void
+trib_source_mysql_free(trib_source_mysql *src)
+{
+	if (src == NULL)
+		return;
+	trib_my_reader_free(src->reader);
+	trib_my_tx_free(src->tx);
+	trib_my_event_clear(&src->ev);
+	trib_my_decoder_free(src->decoder);
+	trib_my_history_free(src->history);
+	trib_my_infoschema_free(src->infoschema);
+	free(src->failed);
+	if (src->strings[3])
+		memset(src->strings[3], 0, strlen(src->strings[3]));
+	for (int i = 0; i < 8; i++)
+		free(src->strings[i]);
+	free(src);
+}
