@@ -36,7 +36,7 @@
 #include <string.h>
 
 #include "binlog_int.h"
-#include "textcodec.h"
+#include "base64.h"
 
 #define JSON_MAX_DEPTH 100
 

@@ -223,7 +223,7 @@ from_epoch(uint64_t secs, int64_t usec, tm_parts *t)
 				dd;
 
 	memset(t, 0, sizeof(*t));
-	trib_civil_from_days(days, &t->year, &m, &dd);
+	trib_isodate_civil_from_days(days, &t->year, &m, &dd);
 	t->month = m;
 	t->day = dd;
 	t->hour = rem / 3600;

@@ -31,7 +31,8 @@
 #include <yajl/yajl_parse.h>
 
 #include "binlog_int.h"
-#include "textcodec.h"
+#include "base64.h"
+#include "hex.h"
 
 void
 trib_my_gen_str(yajl_gen g, const char *s, size_t len)

@@ -108,7 +108,7 @@ append(hfile *f, yajl_gen g, char *errbuf, size_t errlen)
 	yajl_gen_get_buf(g, &text, &len);
 	trib_strbuf_add(&line, (const char *) text, len);
 	trib_strbuf_addc(&line, '\n');
-	ok = size >= 0 && trib_write_all(f->fd, line.data, line.len) && fdatasync(f->fd) == 0;
+	ok = size >= 0 && trib_fileio_write_all(f->fd, line.data, line.len) && fdatasync(f->fd) == 0;
 	err = errno;
 	trib_strbuf_free(&line);
 	yajl_gen_free(g);
@@ -362,7 +362,7 @@ bool
 trib_my_history_file_open(trib_my_history *h, const char *path, size_t *replayed,
 						  char *errbuf, size_t errlen)
 {
-	int			fd = trib_open_private(path, O_RDWR | O_APPEND, TRIB_FILE_MODE_DEFAULT);
+	int			fd = trib_fileio_open_private(path, O_RDWR | O_APPEND, TRIB_FILE_MODE_DEFAULT);
 	trib_strbuf text = {0};
 	size_t		complete = 0,
 				n = 0;
@@ -392,7 +392,7 @@ trib_my_history_file_open(trib_my_history *h, const char *path, size_t *replayed
 					 path, strerror(errno));
 		goto fail;
 	}
-	if (!trib_fsync_parent(path))
+	if (!trib_fileio_fsync_parent(path))
 	{
 		trib_my_fail(errbuf, errlen, "schema history %s: cannot sync its directory: %s",
 					 path, strerror(errno));
