@@ -15,8 +15,8 @@
  *
  * partial with keep_email_domain is two masks: a value with an '@' gets
  * the e-mail strategy with nothing of the local part kept, any other value
- * keep_first/keep_last.  keep_separators is not handed to the strategy:
- * the rule has never applied it, and this keeps its output as it was.
+ * keep_first/keep_last.  keep_separators is handed to the strategy (it
+ * was accepted and ignored until the fix that added its unit test).
  */
 #include "rules_mask.h"
 
@@ -45,6 +45,7 @@ text_spec(const trib_rule_conf *c, trib_mask_spec *spec)
 	trib_mask_spec_init(spec, TRIB_MASK_PARTIAL);
 	spec->partial.keep_first = c->keep_first;
 	spec->partial.keep_last = c->keep_last;
+	spec->partial.keep_separators = c->keep_separators;
 	spec->partial.mask_char = c->mask_char;
 }
 

@@ -271,6 +271,10 @@ test_partial_output_by_value_kind(void **state)
 		{"{type: partial, fields: [m.card, l.n], keep_last: 4}",
 			"{\"m\":{\"card\":\"4111111111111234\"},\"l\":[{\"n\":\"123456\"},{\"n\":7}]}",
 		"{\"m\":{\"card\":\"************1234\"},\"l\":[{\"n\":\"**3456\"},{\"n\":\"*\"}]}"},
+		/* keep_separators: punctuation and spaces stay and do not count */
+		{"{type: partial, fields: [a, b, c], keep_last: 4, keep_separators: true}",
+			"{\"a\":\"4111-1111-1111-1234\",\"b\":\"+47 412 34 567\",\"c\":\"12-3\"}",
+		"{\"a\":\"****-****-****-1234\",\"b\":\"+** *** *4 567\",\"c\":\"**-*\"}"},
 	};
 
 	(void) state;
