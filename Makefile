@@ -72,7 +72,10 @@ install-pg_ext: deps
 		exit 1; \
 	fi
 
+# check builds the consumer first: test/shell/demo.sh runs the binary, and
+# the shell suite runs before the parts' own checks.
 check: install-pg_ext
+	$(MAKE) -C consumer build
 	bash scripts/check.sh
 
 demo: install-pg_ext

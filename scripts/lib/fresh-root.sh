@@ -8,6 +8,10 @@
 # mirrors, validity checks) and that no package owns, and its keyrings.
 # Every root is a fresh extraction of that tarball plus what a machine or
 # container engine provides: /etc/resolv.conf and /etc/hosts from the host,
+# the certificate authorities this machine's administrator added
+# (/usr/local/share/ca-certificates: a TLS-inspecting egress proxy's CA, as
+# a company machine has it; ca-certificates adds them to the store when
+# install-deps installs it, and npm reaches its registry through them),
 # and a policy-rc.d that keeps package scripts from starting services (the
 # roots share the host's network, where port 5432 may be taken).
 #
@@ -109,6 +113,10 @@ fr_new() {
         printf '#!/bin/sh\n# fresh-root: no service starts in this root\nexit 101\n' \
             > "$root/usr/sbin/policy-rc.d" &&
         chmod 755 "$root/usr/sbin/policy-rc.d" || return 1
+    if [ -d /usr/local/share/ca-certificates ]; then
+        mkdir -p "$root/usr/local/share/ca-certificates" &&
+            cp -rL /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" || return 1
+    fi
     while read -r f; do
         [ -e "$root$f" ] || install -D -m 644 "$f" "$root$f" || return 1
     done < <(fr_keyrings)
