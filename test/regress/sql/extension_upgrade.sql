@@ -95,10 +95,9 @@ SELECT count(*) AS event_triggers FROM pg_event_trigger;
 -- A user table made under 0.3: its DDL was not recorded, its later DDL is.
 CREATE TABLE upgrade_probe (id int PRIMARY KEY);
 
--- Walk the remaining upgrade scripts to the default version.  0.4 adds the
--- schema registry (catalog, SQL API, tributary_writer) and DDL capture
--- (tributary.ddl_events and two event triggers).
-ALTER EXTENSION tributary UPDATE;
+-- 0.4 adds the schema registry (catalog, SQL API, tributary_writer) and
+-- DDL capture (tributary.ddl_events and two event triggers).
+ALTER EXTENSION tributary UPDATE TO '0.4';
 SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
 SELECT object FROM ext_objects ORDER BY object;
@@ -114,6 +113,23 @@ SELECT event, command_tag, object_type, object_identity, statement
   FROM tributary.ddl_events ORDER BY id;
 SELECT * FROM tributary.register_schema('probe', '{"type": "object"}');
 DROP TABLE upgrade_probe;
+
+-- Walk the remaining upgrade scripts to the default version.  0.5 adds
+-- soft deletes to the registry (a version registered under 0.4 stays
+-- live) and the lineage catalog and its API.
+ALTER EXTENSION tributary UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'tributary';
+SELECT tributary.version();
+SELECT object FROM ext_objects ORDER BY object;
+SELECT extconfig::regclass[] AS dumped_tables, extcondition
+  FROM pg_extension WHERE extname = 'tributary';
+SELECT subject, version, id, deleted FROM tributary.schema_versions;
+SELECT subject, versions, deleted FROM tributary.subjects_with_deleted;
+SELECT tributary.delete_subject('probe');
+SELECT * FROM tributary.register_schema('probe', '{"type": "object"}');
+SELECT tributary.lineage_record('tributary', 'probe',
+    '{"edges": [{"kind": "write", "to": {"namespace": "file:///tmp", "name": "probe.json"}}]}');
+SELECT node, depth FROM tributary.downstream('job:tributary/probe');
 CREATE TEMP TABLE upgraded AS SELECT * FROM ext_objects;
 
 -- Start again from nothing and install the default version directly.
