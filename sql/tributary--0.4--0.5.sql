@@ -1215,13 +1215,14 @@ COMMENT ON FUNCTION tributary.lineage_run_stop(uuid, text, jsonb) IS
 -- Lineage: the read API
 -- ---------------------------------------------------------------------
 
--- lineage_hop: one node reached by a walk: its depth, the node ids of the
--- path from a start node to it, whether that path crosses a masking edge,
--- and the edge that reached it.
+-- lineage_hop: one node reached by a walk: its depth, the path from a
+-- start node to it (node ids and asset keys), whether that path crosses a
+-- masking edge, and the edge that reached it.
 CREATE TYPE tributary.lineage_hop AS (
     node_id bigint,
     depth   integer,
     path    bigint[],
+    assets  text[],
     masked  boolean,
     edge_id bigint
 );
@@ -1286,10 +1287,13 @@ $$;
 -- lineage_walk: breadth-first walk over current edges from start_ids,
 -- downstream (along edges) or upstream (against them), at most max_depth
 -- edges deep.  Each node is returned once, at its smallest depth, with one
--- shortest path (an unmasked one when there is one); a node already
+-- shortest path (an unmasked one when there is one).  A node already
 -- reached is never expanded again, so cycles end the walk and the work is
--- bounded by the edges of the nodes reached.  Each step is one indexed
--- query (lineage_edges_from_idx or lineage_edges_to_idx).
+-- bounded by the edges of the nodes reached, not by the number of paths.
+-- Each step is one query: the frontier (ids and masked flags in arrays)
+-- probes lineage_edges_from_idx (or _to_idx) and drops the nodes seen
+-- (a hash anti-join); each new node keeps its parent.  The paths are
+-- built at the end by one recursive query down that tree.
 CREATE FUNCTION tributary.lineage_walk(start_ids bigint[], direction text, max_depth integer)
 RETURNS SETOF tributary.lineage_hop
 LANGUAGE plpgsql
@@ -1298,8 +1302,17 @@ SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    frontier tributary.lineage_hop[];
-    seen bigint[];
+    f_ids bigint[];
+    f_masked boolean[];
+    n_ids bigint[];
+    n_parents bigint[];
+    n_masked boolean[];
+    n_edges bigint[];
+    all_ids bigint[];
+    all_parents bigint[];
+    all_depths integer[];
+    all_masked boolean[];
+    all_edges bigint[];
     step integer := 0;
 BEGIN
     IF direction IS NULL OR direction NOT IN ('downstream', 'upstream') THEN
@@ -1310,39 +1323,66 @@ BEGIN
         RAISE EXCEPTION 'tributary: max_depth must be 0 or more, not %', coalesce(max_depth::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT array_agg(ROW(s.id, 0, ARRAY[s.id], false, NULL)::tributary.lineage_hop ORDER BY s.id),
-           array_agg(s.id ORDER BY s.id)
-      INTO frontier, seen
-      FROM (SELECT DISTINCT u.id FROM unnest(start_ids) AS u(id) WHERE u.id IS NOT NULL) AS s;
-    IF frontier IS NULL THEN
+    SELECT array_agg(DISTINCT u.id) INTO f_ids
+      FROM unnest(start_ids) AS u(id) WHERE u.id IS NOT NULL;
+    IF f_ids IS NULL THEN
         RETURN;
     END IF;
-    RETURN QUERY SELECT * FROM unnest(frontier);
+    f_masked := array_fill(false, ARRAY[cardinality(f_ids)]);
+    all_ids := f_ids;
+    all_parents := array_fill(NULL::bigint, ARRAY[cardinality(f_ids)]);
+    all_depths := array_fill(0, ARRAY[cardinality(f_ids)]);
+    all_masked := f_masked;
+    all_edges := all_parents;
     WHILE step < max_depth LOOP
         step := step + 1;
         IF direction = 'downstream' THEN
-            SELECT array_agg(s.h ORDER BY (s.h).node_id) INTO frontier
+            SELECT array_agg(s.node ORDER BY s.node), array_agg(s.parent ORDER BY s.node),
+                   array_agg(s.masked ORDER BY s.node), array_agg(s.edge ORDER BY s.node)
+              INTO n_ids, n_parents, n_masked, n_edges
               FROM (SELECT DISTINCT ON (e.to_id)
-                           ROW(e.to_id, step, f.path || e.to_id, f.masked OR e.masking, e.id)::tributary.lineage_hop AS h
-                      FROM unnest(frontier) AS f
+                           e.to_id AS node, f.id AS parent, f.masked OR e.masking AS masked, e.id AS edge
+                      FROM unnest(f_ids, f_masked) AS f(id, masked)
                       JOIN tributary.lineage_edges AS e
-                        ON e.from_id = f.node_id AND e.retired_at IS NULL
-                     WHERE NOT e.to_id = ANY (seen)
-                     ORDER BY e.to_id, f.masked OR e.masking, f.path, e.id) AS s;
+                        ON e.from_id = f.id AND e.retired_at IS NULL
+                     WHERE NOT EXISTS (SELECT FROM unnest(all_ids) AS v(id) WHERE v.id = e.to_id)
+                     ORDER BY e.to_id, f.masked OR e.masking, f.id, e.id) AS s;
         ELSE
-            SELECT array_agg(s.h ORDER BY (s.h).node_id) INTO frontier
+            SELECT array_agg(s.node ORDER BY s.node), array_agg(s.parent ORDER BY s.node),
+                   array_agg(s.masked ORDER BY s.node), array_agg(s.edge ORDER BY s.node)
+              INTO n_ids, n_parents, n_masked, n_edges
               FROM (SELECT DISTINCT ON (e.from_id)
-                           ROW(e.from_id, step, f.path || e.from_id, f.masked OR e.masking, e.id)::tributary.lineage_hop AS h
-                      FROM unnest(frontier) AS f
+                           e.from_id AS node, f.id AS parent, f.masked OR e.masking AS masked, e.id AS edge
+                      FROM unnest(f_ids, f_masked) AS f(id, masked)
                       JOIN tributary.lineage_edges AS e
-                        ON e.to_id = f.node_id AND e.retired_at IS NULL
-                     WHERE NOT e.from_id = ANY (seen)
-                     ORDER BY e.from_id, f.masked OR e.masking, f.path, e.id) AS s;
+                        ON e.to_id = f.id AND e.retired_at IS NULL
+                     WHERE NOT EXISTS (SELECT FROM unnest(all_ids) AS v(id) WHERE v.id = e.from_id)
+                     ORDER BY e.from_id, f.masked OR e.masking, f.id, e.id) AS s;
         END IF;
-        EXIT WHEN frontier IS NULL;
-        RETURN QUERY SELECT * FROM unnest(frontier);
-        seen := seen || ARRAY(SELECT f.node_id FROM unnest(frontier) AS f);
+        EXIT WHEN n_ids IS NULL;
+        all_ids := all_ids || n_ids;
+        all_parents := all_parents || n_parents;
+        all_depths := all_depths || array_fill(step, ARRAY[cardinality(n_ids)]);
+        all_masked := all_masked || n_masked;
+        all_edges := all_edges || n_edges;
+        f_ids := n_ids;
+        f_masked := n_masked;
     END LOOP;
+    RETURN QUERY
+    WITH RECURSIVE t AS MATERIALIZED (
+        -- a scalar subquery: one primary-key probe per node reached, never
+        -- a scan of every node (a merge join would do that)
+        SELECT u.id, u.parent, u.depth, u.masked, u.edge,
+               (SELECT n.asset FROM tributary.lineage_nodes AS n WHERE n.id = u.id) AS asset
+          FROM unnest(all_ids, all_parents, all_depths, all_masked, all_edges)
+               AS u(id, parent, depth, masked, edge)),
+    p (id, depth, path, assets, masked, edge) AS (
+        SELECT t.id, t.depth, ARRAY[t.id], ARRAY[t.asset], t.masked, t.edge
+          FROM t WHERE t.depth = 0
+        UNION ALL
+        SELECT t.id, t.depth, p.path || t.id, p.assets || t.asset, t.masked, t.edge
+          FROM p JOIN t ON t.parent = p.id AND t.depth = p.depth + 1)
+    SELECT p.id, p.depth, p.path, p.assets, p.masked, p.edge FROM p;
 END
 $$;
 
@@ -1359,8 +1399,7 @@ STABLE
 SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT n.asset, n.kind, n.namespace, n.name, n.field, w.depth,
-           tributary.lineage_assets(w.path), w.masked
+    SELECT n.asset, n.kind, n.namespace, n.name, n.field, w.depth, w.assets, w.masked
       FROM tributary.lineage_walk(tributary.lineage_start_ids($1), $2, $3) AS w
       JOIN tributary.lineage_nodes AS n ON n.id = w.node_id
      WHERE w.depth > 0
@@ -1419,14 +1458,16 @@ AS $$
         SELECT tributary.lineage_start_ids($1) AS ids),
     w AS MATERIALIZED (
         SELECT x.* FROM st, tributary.lineage_walk(st.ids, 'downstream', $2) AS x),
-    hit (node_id, depth, path, masked) AS (
-        SELECT w.node_id, w.depth, w.path, w.masked FROM w
+    -- every node hit, the node whose path leads there (base) and whether
+    -- the hit is a job one edge past it
+    hit (node_id, depth, masked, base, via_edge) AS (
+        SELECT w.node_id, w.depth, w.masked, w.node_id, false FROM w
         UNION ALL
-        SELECT n.parent_id, w.depth, w.path, w.masked
+        SELECT n.parent_id, w.depth, w.masked, w.node_id, false
           FROM w JOIN tributary.lineage_nodes AS n ON n.id = w.node_id
          WHERE n.kind = 'field' AND w.depth > 0
         UNION ALL
-        SELECT e.job_id, w.depth + 1, w.path || e.job_id, w.masked
+        SELECT e.job_id, w.depth + 1, w.masked, w.node_id, true
           FROM w JOIN tributary.lineage_edges AS e
             ON e.from_id = w.node_id AND e.retired_at IS NULL
          WHERE w.depth < $2),
@@ -1434,10 +1475,12 @@ AS $$
         SELECT DISTINCT ON (h.node_id) h.*
           FROM hit AS h, st
          WHERE h.node_id <> ALL (st.ids)
-         ORDER BY h.node_id, h.depth, h.masked, h.path)
+         ORDER BY h.node_id, h.depth, h.masked, h.via_edge, h.base)
     SELECT n.asset, n.kind, n.namespace, n.name, n.field, b.depth,
-           tributary.lineage_assets(b.path), b.masked
-      FROM best AS b JOIN tributary.lineage_nodes AS n ON n.id = b.node_id
+           CASE WHEN b.via_edge THEN wb.assets || n.asset ELSE wb.assets END, b.masked
+      FROM best AS b
+      JOIN tributary.lineage_nodes AS n ON n.id = b.node_id
+      JOIN w AS wb ON wb.node_id = b.base
      ORDER BY b.depth, n.asset
 $$;
 
