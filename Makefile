@@ -13,13 +13,16 @@
 #                      (scripts/check-fresh.sh; root, minutes, the archive);
 #                      not part of check
 #   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
-#                      bench-snapshot, bench-transforms, bench-lua)
+#                      bench-snapshot, bench-transforms, bench-lua,
+#                      bench-lineage)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
+#   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
+#                      300,000 edges, bench/lineage.sh
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
 #   make deps          scripts/install-deps only
@@ -36,7 +39,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage $(PARTS)
 
 all build: $(PARTS)
 
@@ -87,7 +90,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
@@ -127,3 +130,8 @@ check-asan: deps
 			echo "$$part: no check-asan target yet"; \
 		fi; \
 	done
+
+# bench-lineage: impact() on a generated graph of 100,000 nodes and 300,000
+# edges (issue 12: <= 100 ms at depth 10).
+bench-lineage: install-pg_ext
+	bash bench/lineage.sh

@@ -198,19 +198,26 @@ ROLLBACK;
 SQL
 )
 
-# The walk's step query on a real frontier: the nodes the walk from the
-# dataset reaches at depth 5, with every node of depths 0-5 seen.
+# The walk's step query (as in tributary.lineage_walk) on a real frontier:
+# the nodes the walk from the dataset reaches at depth 5, with every node
+# of depths 0-5 seen.
 explain=$(q -v a="$DS_ASSET" <<'SQL'
-SELECT array_agg(w.node_id) FILTER (WHERE w.depth = 5) AS frontier,
+SELECT array_agg(w ORDER BY w.node_id) FILTER (WHERE w.depth = 5) AS frontier,
        array_agg(w.node_id) AS seen
   FROM tributary.lineage_walk(tributary.lineage_start_ids(:'a'), 'downstream', 5) AS w
 \gset
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, SUMMARY OFF)
-SELECT DISTINCT ON (e.to_id) e.to_id, e.masking, e.id
-  FROM unnest(:'frontier'::bigint[]) AS f(node_id)
-  JOIN tributary.lineage_edges AS e ON e.from_id = f.node_id AND e.retired_at IS NULL
- WHERE NOT e.to_id = ANY (:'seen'::bigint[])
- ORDER BY e.to_id, e.masking, e.id;
+SELECT s.node, s.path || s.node, s.assets || n.asset, s.masked, s.edge, n.kind, n.parent_id
+  FROM (SELECT DISTINCT ON (e.to_id)
+               e.to_id AS node, f.path, f.assets, f.masked OR e.masking AS masked, e.id AS edge
+          FROM unnest(:'frontier'::tributary.lineage_hop[]) AS f
+          JOIN tributary.lineage_edges AS e
+            ON e.from_id = f.node_id AND e.retired_at IS NULL
+         WHERE NOT EXISTS (SELECT FROM unnest(:'seen'::bigint[]) AS v(id) WHERE v.id = e.to_id)
+         ORDER BY e.to_id, f.masked OR e.masking, f.node_id, e.id) AS s
+ CROSS JOIN LATERAL (SELECT x.asset, x.kind, x.parent_id
+                       FROM tributary.lineage_nodes AS x
+                      WHERE x.id = s.node OFFSET 0) AS n;
 SQL
 )
 
@@ -253,7 +260,7 @@ Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/lineage.sh\`. Machine: $(np
 - Target <= $TARGET_MS ms: **$verdict** (worst median $worst ms)
 - Without \`lineage_edges_from_idx\` and \`lineage_edges_to_idx\` (dropped in a rolled-back transaction), one round: dataset ${ds_noidx%% |*} ms, field ${field_noidx%% |*} ms.
 
-What makes it so: \`tributary.lineage_walk\` is a breadth-first walk, one query per depth, that expands each node once (a node seen is never expanded again, which also ends cycles), so the work is bounded by the edges of the nodes reached, not by the number of paths (with 3 out-edges per field, there are 3^10 paths of length 10 from one field). Each step probes \`lineage_edges_from_idx\` — \`(from_id) INCLUDE (to_id, masking, id) WHERE retired_at IS NULL\` — with an index-only scan per frontier node; \`lineage_edges_to_idx\` does the same upstream; \`lineage_nodes_pkey\` turns the paths' ids into asset keys. The step query at depth 5 of the dataset's walk:
+What makes it so: \`tributary.lineage_walk\` is a breadth-first walk, one query per depth, that expands each node once (a node seen is never expanded again, which also ends cycles), so the work is bounded by the edges of the nodes reached, not by the number of paths (with 3 out-edges per field, there are 3^10 paths of length 10 from one field). Each step probes \`lineage_edges_from_idx\` — \`(from_id) INCLUDE (to_id, masking, id, job_id) WHERE retired_at IS NULL\` — with an index-only scan per frontier node and drops the nodes already seen with a hash anti-join; \`lineage_edges_to_idx\` does the same upstream; \`lineage_nodes_pkey\` gives each new node its asset key, kind and parent (one probe per node reached; each hop carries its path, ids and keys, so no path is rebuilt); impact() finds the jobs one edge further with the same index (job_id is included for that). The step query at depth 5 of the dataset's walk:
 
 \`\`\`
 $explain

@@ -625,9 +625,10 @@ CREATE TABLE tributary.lineage_edges (
 
 -- The walks follow current edges from a node (downstream) or to a node
 -- (upstream).  These two partial covering indexes answer each step with
--- an index-only scan: the node, then what the walk needs of the edge.
+-- an index-only scan: the node, then what the walk needs of the edge (and
+-- impact() of its job).
 CREATE INDEX lineage_edges_from_idx ON tributary.lineage_edges (from_id)
-    INCLUDE (to_id, masking, id) WHERE retired_at IS NULL;
+    INCLUDE (to_id, masking, id, job_id) WHERE retired_at IS NULL;
 CREATE INDEX lineage_edges_to_idx ON tributary.lineage_edges (to_id)
     INCLUDE (from_id, masking, id) WHERE retired_at IS NULL;
 CREATE INDEX lineage_edges_job_idx ON tributary.lineage_edges (job_id, graph_version);
@@ -1217,14 +1218,17 @@ COMMENT ON FUNCTION tributary.lineage_run_stop(uuid, text, jsonb) IS
 
 -- lineage_hop: one node reached by a walk: its depth, the path from a
 -- start node to it (node ids and asset keys), whether that path crosses a
--- masking edge, and the edge that reached it.
+-- masking edge, the edge that reached it, and the node's kind and parent
+-- (a field's dataset).
 CREATE TYPE tributary.lineage_hop AS (
-    node_id bigint,
-    depth   integer,
-    path    bigint[],
-    assets  text[],
-    masked  boolean,
-    edge_id bigint
+    node_id   bigint,
+    depth     integer,
+    path      bigint[],
+    assets    text[],
+    masked    boolean,
+    edge_id   bigint,
+    kind      text,
+    parent_id bigint
 );
 
 -- lineage_node_id: the node an asset names.  Its key (lineage_nodes.asset)
@@ -1290,10 +1294,10 @@ $$;
 -- shortest path (an unmasked one when there is one).  A node already
 -- reached is never expanded again, so cycles end the walk and the work is
 -- bounded by the edges of the nodes reached, not by the number of paths.
--- Each step is one query: the frontier (ids and masked flags in arrays)
--- probes lineage_edges_from_idx (or _to_idx) and drops the nodes seen
--- (a hash anti-join); each new node keeps its parent.  The paths are
--- built at the end by one recursive query down that tree.
+-- Each step is one query: the frontier (an array of hops, each carrying
+-- its path) probes lineage_edges_from_idx (or _to_idx), drops the nodes
+-- seen (a hash anti-join), keeps one edge per new node, and looks the new
+-- node up once by primary key for its asset key, kind and parent.
 CREATE FUNCTION tributary.lineage_walk(start_ids bigint[], direction text, max_depth integer)
 RETURNS SETOF tributary.lineage_hop
 LANGUAGE plpgsql
@@ -1302,17 +1306,8 @@ SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    f_ids bigint[];
-    f_masked boolean[];
-    n_ids bigint[];
-    n_parents bigint[];
-    n_masked boolean[];
-    n_edges bigint[];
-    all_ids bigint[];
-    all_parents bigint[];
-    all_depths integer[];
-    all_masked boolean[];
-    all_edges bigint[];
+    frontier tributary.lineage_hop[];
+    seen bigint[];
     step integer := 0;
 BEGIN
     IF direction IS NULL OR direction NOT IN ('downstream', 'upstream') THEN
@@ -1323,66 +1318,53 @@ BEGIN
         RAISE EXCEPTION 'tributary: max_depth must be 0 or more, not %', coalesce(max_depth::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT array_agg(DISTINCT u.id) INTO f_ids
-      FROM unnest(start_ids) AS u(id) WHERE u.id IS NOT NULL;
-    IF f_ids IS NULL THEN
+    SELECT array_agg(ROW(n.id, 0, ARRAY[n.id], ARRAY[n.asset], false, NULL, n.kind,
+                         n.parent_id)::tributary.lineage_hop ORDER BY n.id),
+           array_agg(n.id)
+      INTO frontier, seen
+      FROM tributary.lineage_nodes AS n
+     WHERE n.id = ANY (start_ids);
+    IF frontier IS NULL THEN
         RETURN;
     END IF;
-    f_masked := array_fill(false, ARRAY[cardinality(f_ids)]);
-    all_ids := f_ids;
-    all_parents := array_fill(NULL::bigint, ARRAY[cardinality(f_ids)]);
-    all_depths := array_fill(0, ARRAY[cardinality(f_ids)]);
-    all_masked := f_masked;
-    all_edges := all_parents;
+    RETURN QUERY SELECT * FROM unnest(frontier);
     WHILE step < max_depth LOOP
         step := step + 1;
         IF direction = 'downstream' THEN
-            SELECT array_agg(s.node ORDER BY s.node), array_agg(s.parent ORDER BY s.node),
-                   array_agg(s.masked ORDER BY s.node), array_agg(s.edge ORDER BY s.node)
-              INTO n_ids, n_parents, n_masked, n_edges
+            SELECT array_agg(ROW(s.node, step, s.path || s.node, s.assets || n.asset, s.masked,
+                                 s.edge, n.kind, n.parent_id)::tributary.lineage_hop ORDER BY s.node)
+              INTO frontier
               FROM (SELECT DISTINCT ON (e.to_id)
-                           e.to_id AS node, f.id AS parent, f.masked OR e.masking AS masked, e.id AS edge
-                      FROM unnest(f_ids, f_masked) AS f(id, masked)
+                           e.to_id AS node, f.path, f.assets, f.masked OR e.masking AS masked,
+                           e.id AS edge
+                      FROM unnest(frontier) AS f
                       JOIN tributary.lineage_edges AS e
-                        ON e.from_id = f.id AND e.retired_at IS NULL
-                     WHERE NOT EXISTS (SELECT FROM unnest(all_ids) AS v(id) WHERE v.id = e.to_id)
-                     ORDER BY e.to_id, f.masked OR e.masking, f.id, e.id) AS s;
+                        ON e.from_id = f.node_id AND e.retired_at IS NULL
+                     WHERE NOT EXISTS (SELECT FROM unnest(seen) AS v(id) WHERE v.id = e.to_id)
+                     ORDER BY e.to_id, f.masked OR e.masking, f.node_id, e.id) AS s
+             CROSS JOIN LATERAL (SELECT x.asset, x.kind, x.parent_id
+                                   FROM tributary.lineage_nodes AS x
+                                  WHERE x.id = s.node OFFSET 0) AS n;
         ELSE
-            SELECT array_agg(s.node ORDER BY s.node), array_agg(s.parent ORDER BY s.node),
-                   array_agg(s.masked ORDER BY s.node), array_agg(s.edge ORDER BY s.node)
-              INTO n_ids, n_parents, n_masked, n_edges
+            SELECT array_agg(ROW(s.node, step, s.path || s.node, s.assets || n.asset, s.masked,
+                                 s.edge, n.kind, n.parent_id)::tributary.lineage_hop ORDER BY s.node)
+              INTO frontier
               FROM (SELECT DISTINCT ON (e.from_id)
-                           e.from_id AS node, f.id AS parent, f.masked OR e.masking AS masked, e.id AS edge
-                      FROM unnest(f_ids, f_masked) AS f(id, masked)
+                           e.from_id AS node, f.path, f.assets, f.masked OR e.masking AS masked,
+                           e.id AS edge
+                      FROM unnest(frontier) AS f
                       JOIN tributary.lineage_edges AS e
-                        ON e.to_id = f.id AND e.retired_at IS NULL
-                     WHERE NOT EXISTS (SELECT FROM unnest(all_ids) AS v(id) WHERE v.id = e.from_id)
-                     ORDER BY e.from_id, f.masked OR e.masking, f.id, e.id) AS s;
+                        ON e.to_id = f.node_id AND e.retired_at IS NULL
+                     WHERE NOT EXISTS (SELECT FROM unnest(seen) AS v(id) WHERE v.id = e.from_id)
+                     ORDER BY e.from_id, f.masked OR e.masking, f.node_id, e.id) AS s
+             CROSS JOIN LATERAL (SELECT x.asset, x.kind, x.parent_id
+                                   FROM tributary.lineage_nodes AS x
+                                  WHERE x.id = s.node OFFSET 0) AS n;
         END IF;
-        EXIT WHEN n_ids IS NULL;
-        all_ids := all_ids || n_ids;
-        all_parents := all_parents || n_parents;
-        all_depths := all_depths || array_fill(step, ARRAY[cardinality(n_ids)]);
-        all_masked := all_masked || n_masked;
-        all_edges := all_edges || n_edges;
-        f_ids := n_ids;
-        f_masked := n_masked;
+        EXIT WHEN frontier IS NULL;
+        RETURN QUERY SELECT * FROM unnest(frontier);
+        seen := seen || ARRAY(SELECT f.node_id FROM unnest(frontier) AS f);
     END LOOP;
-    RETURN QUERY
-    WITH RECURSIVE t AS MATERIALIZED (
-        -- a scalar subquery: one primary-key probe per node reached, never
-        -- a scan of every node (a merge join would do that)
-        SELECT u.id, u.parent, u.depth, u.masked, u.edge,
-               (SELECT n.asset FROM tributary.lineage_nodes AS n WHERE n.id = u.id) AS asset
-          FROM unnest(all_ids, all_parents, all_depths, all_masked, all_edges)
-               AS u(id, parent, depth, masked, edge)),
-    p (id, depth, path, assets, masked, edge) AS (
-        SELECT t.id, t.depth, ARRAY[t.id], ARRAY[t.asset], t.masked, t.edge
-          FROM t WHERE t.depth = 0
-        UNION ALL
-        SELECT t.id, t.depth, p.path || t.id, p.assets || t.asset, t.masked, t.edge
-          FROM p JOIN t ON t.parent = p.id AND t.depth = p.depth + 1)
-    SELECT p.id, p.depth, p.path, p.assets, p.masked, p.edge FROM p;
 END
 $$;
 
@@ -1454,18 +1436,16 @@ STRICT
 SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH st AS MATERIALIZED (
-        SELECT tributary.lineage_start_ids($1) AS ids),
-    w AS MATERIALIZED (
-        SELECT x.* FROM st, tributary.lineage_walk(st.ids, 'downstream', $2) AS x),
+    WITH w AS MATERIALIZED (
+        SELECT * FROM tributary.lineage_walk(tributary.lineage_start_ids($1), 'downstream', $2)),
     -- every node hit, the node whose path leads there (base) and whether
-    -- the hit is a job one edge past it
+    -- the hit is a job one edge past it; the start nodes are hit at depth
+    -- 0 and left out after the choice
     hit (node_id, depth, masked, base, via_edge) AS (
         SELECT w.node_id, w.depth, w.masked, w.node_id, false FROM w
         UNION ALL
-        SELECT n.parent_id, w.depth, w.masked, w.node_id, false
-          FROM w JOIN tributary.lineage_nodes AS n ON n.id = w.node_id
-         WHERE n.kind = 'field' AND w.depth > 0
+        SELECT w.parent_id, w.depth, w.masked, w.node_id, false
+          FROM w WHERE w.kind = 'field' AND w.depth > 0
         UNION ALL
         SELECT e.job_id, w.depth + 1, w.masked, w.node_id, true
           FROM w JOIN tributary.lineage_edges AS e
@@ -1473,14 +1453,14 @@ AS $$
          WHERE w.depth < $2),
     best AS (
         SELECT DISTINCT ON (h.node_id) h.*
-          FROM hit AS h, st
-         WHERE h.node_id <> ALL (st.ids)
+          FROM hit AS h
          ORDER BY h.node_id, h.depth, h.masked, h.via_edge, h.base)
     SELECT n.asset, n.kind, n.namespace, n.name, n.field, b.depth,
            CASE WHEN b.via_edge THEN wb.assets || n.asset ELSE wb.assets END, b.masked
       FROM best AS b
       JOIN tributary.lineage_nodes AS n ON n.id = b.node_id
       JOIN w AS wb ON wb.node_id = b.base
+     WHERE b.depth > 0
      ORDER BY b.depth, n.asset
 $$;
 
