@@ -182,11 +182,13 @@ SQL
 )
 
 log "timing impact() at depth 10, $ROUNDS rounds"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 with_idx=$(q -F ' ' -v a1="$DS_ASSET" -v a2="$FIELD_ASSET" -v r="$ROUNDS" <<SQL
 $BENCH_FN
 SELECT * FROM pg_temp.bench(ARRAY[:'a1', :'a2'], :r);
 SQL
 )
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 log "without the covering edge indexes, 1 round"
 without_idx=$(q -F ' ' -v a1="$DS_ASSET" -v a2="$FIELD_ASSET" <<SQL
 $BENCH_FN
@@ -250,7 +252,7 @@ section=$(cat <<DOCEOF
 <!-- bench-lineage:start -->
 ## Lineage: impact() at depth 10 (\`make bench-lineage\`)
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/lineage.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), shared_buffers=256MB, autovacuum off, other work on the machine not stopped. Graph generated in SQL: $nodes nodes ($((LAYERS * PER_LAYER)) datasets, $((LAYERS * PER_LAYER * FIELDS)) fields, $((LAYERS * JOBS)) jobs, $LAYERS rules) and $edges edges in $LAYERS layers, the last feeding the first (cycles); field c1 passes a masking rule; vacuumed and analyzed. Timed in the server around \`SELECT count(*) FROM tributary.impact(asset, 10)\` (the whole result is built), after one untimed warm-up; $ROUNDS rounds.
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/lineage.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), shared_buffers=256MB, autovacuum off. The machine is shared and was not idle: load average (1, 5, 15 min) $load_before before the timed rounds, $load_after after. Graph generated in SQL: $nodes nodes ($((LAYERS * PER_LAYER)) datasets, $((LAYERS * PER_LAYER * FIELDS)) fields, $((LAYERS * JOBS)) jobs, $LAYERS rules) and $edges edges in $LAYERS layers, the last feeding the first (cycles); field c1 passes a masking rule; vacuumed and analyzed. Timed in the server around \`SELECT count(*) FROM tributary.impact(asset, 10)\` (the whole result is built), after one untimed warm-up; $ROUNDS rounds.
 
 | start asset | median ms | all rounds (ms) | rows |
 |---|---:|---|---:|
