@@ -23,11 +23,15 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
+-- Global ids depend on the tests before this one: they are shown relative
+-- to the first id registered here (rel_id 0).
 SELECT tributary.set_compatibility(NULL, 'NONE');
-SELECT * FROM tributary.register_schema('del-value', '{"type": "string"}');
-SELECT * FROM tributary.register_schema('del-value', '{"type": "integer"}');
-SELECT * FROM tributary.register_schema('del-value', '{"type": "boolean"}');
-SELECT * FROM tributary.register_schema('keep-value', '{"type": "string"}');
+SELECT id AS base, version AS first_version
+  FROM tributary.register_schema('del-value', '{"type": "string"}') \gset
+SELECT :first_version AS first_version;
+SELECT id - :base AS rel_id, version FROM tributary.register_schema('del-value', '{"type": "integer"}');
+SELECT id - :base AS rel_id, version FROM tributary.register_schema('del-value', '{"type": "boolean"}');
+SELECT id - :base AS rel_id, version FROM tributary.register_schema('keep-value', '{"type": "string"}');
 
 -- Unknown subjects and versions.
 SELECT pg_temp.err($$SELECT tributary.delete_subject('nope')$$);
@@ -45,9 +49,9 @@ SELECT pg_temp.err($$SELECT tributary.delete_subject('del-value', true)$$);
 -- *_with_deleted ones.  Again is TS406.
 SELECT tributary.delete_schema_version('del-value', 2);
 SELECT pg_temp.err($$SELECT tributary.delete_schema_version('del-value', 2)$$);
-SELECT subject, version, id, deleted FROM tributary.schema_versions ORDER BY 1, 2;
-SELECT subject, version, id, deleted FROM tributary.schema_versions_with_deleted ORDER BY 1, 2;
-SELECT subject, versions, latest_version, latest_id, deleted FROM tributary.subjects ORDER BY 1;
+SELECT subject, version, id - :base AS rel_id, deleted FROM tributary.schema_versions ORDER BY 1, 2;
+SELECT subject, version, id - :base AS rel_id, deleted FROM tributary.schema_versions_with_deleted ORDER BY 1, 2;
+SELECT subject, versions, latest_version, latest_id - :base AS latest_rel_id, deleted FROM tributary.subjects ORDER BY 1;
 -- The soft-deleted version no longer counts for compatibility: a string
 -- schema conflicts with version 3 only, not with the deleted integer.
 SELECT tributary.set_compatibility('del-value', 'BACKWARD_TRANSITIVE');
@@ -61,15 +65,15 @@ SELECT version FROM tributary.schema_versions WHERE subject = 'del-value';
 -- Registering a schema identical to a soft-deleted version makes a new
 -- version with the same global id, as Confluent does; numbers go on
 -- after the soft-deleted ones.
-SELECT * FROM tributary.register_schema('del-value', '{"type": "integer"}');
-SELECT subject, version, id, deleted FROM tributary.schema_versions_with_deleted
+SELECT id - :base AS rel_id, version FROM tributary.register_schema('del-value', '{"type": "integer"}');
+SELECT subject, version, id - :base AS rel_id, deleted FROM tributary.schema_versions_with_deleted
  WHERE subject = 'del-value' ORDER BY version;
 
 -- Permanent delete of one soft-deleted version: gone from every view; its
 -- schema stays while version 4 uses it.
 SELECT tributary.delete_schema_version('del-value', 2, true);
 SELECT pg_temp.err($$SELECT tributary.delete_schema_version('del-value', 2, true)$$);
-SELECT subject, version, id, deleted FROM tributary.schema_versions_with_deleted
+SELECT subject, version, id - :base AS rel_id, deleted FROM tributary.schema_versions_with_deleted
  WHERE subject = 'del-value' ORDER BY version;
 
 -- Soft-delete the whole subject: the live versions, in order.  The
@@ -85,7 +89,7 @@ SELECT count(*) AS live FROM tributary.schema_versions WHERE subject = 'del-valu
 
 -- Registering under a soft-deleted subject brings it back with a new
 -- version; soft-delete that too.
-SELECT * FROM tributary.register_schema('del-value', '{"type": "null"}');
+SELECT id - :base AS rel_id, version FROM tributary.register_schema('del-value', '{"type": "null"}');
 SELECT subject, versions, latest_version FROM tributary.subjects WHERE subject = 'del-value';
 SELECT * FROM tributary.delete_subject('del-value');
 
@@ -94,10 +98,10 @@ SELECT * FROM tributary.delete_subject('del-value');
 SELECT * FROM tributary.delete_subject('del-value', true);
 SELECT pg_temp.err($$SELECT tributary.delete_subject('del-value', true)$$);
 SELECT count(*) AS rows FROM tributary.subjects_with_deleted WHERE subject = 'del-value';
-SELECT id, canonical FROM tributary.registry_schemas ORDER BY id;
+SELECT id - :base AS rel_id, canonical FROM tributary.registry_schemas ORDER BY id;
 -- A new subject of the same name starts again at version 1; ids are never
 -- handed out twice.
-SELECT * FROM tributary.register_schema('del-value', '{"type": "integer"}');
+SELECT id - :base AS rel_id, version FROM tributary.register_schema('del-value', '{"type": "integer"}');
 
 -- Privileges: only the owner and tributary_writer delete.
 CREATE ROLE regress_del_reader IN ROLE tributary_reader;
