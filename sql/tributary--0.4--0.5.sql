@@ -1309,6 +1309,7 @@ DECLARE
     frontier tributary.lineage_hop[];
     seen bigint[];
     step integer := 0;
+    down boolean := direction = 'downstream';
 BEGIN
     IF direction IS NULL OR direction NOT IN ('downstream', 'upstream') THEN
         RAISE EXCEPTION 'tributary: direction must be downstream or upstream, not "%"', direction
@@ -1330,37 +1331,29 @@ BEGIN
     RETURN QUERY SELECT * FROM unnest(frontier);
     WHILE step < max_depth LOOP
         step := step + 1;
-        IF direction = 'downstream' THEN
-            SELECT array_agg(ROW(s.node, step, s.path || s.node, s.assets || n.asset, s.masked,
-                                 s.edge, n.kind, n.parent_id)::tributary.lineage_hop ORDER BY s.node)
-              INTO frontier
-              FROM (SELECT DISTINCT ON (e.to_id)
-                           e.to_id AS node, f.path, f.assets, f.masked OR e.masking AS masked,
-                           e.id AS edge
-                      FROM unnest(frontier) AS f
-                      JOIN tributary.lineage_edges AS e
-                        ON e.from_id = f.node_id AND e.retired_at IS NULL
-                     WHERE NOT EXISTS (SELECT FROM unnest(seen) AS v(id) WHERE v.id = e.to_id)
-                     ORDER BY e.to_id, f.masked OR e.masking, f.node_id, e.id) AS s
-             CROSS JOIN LATERAL (SELECT x.asset, x.kind, x.parent_id
-                                   FROM tributary.lineage_nodes AS x
-                                  WHERE x.id = s.node OFFSET 0) AS n;
-        ELSE
-            SELECT array_agg(ROW(s.node, step, s.path || s.node, s.assets || n.asset, s.masked,
-                                 s.edge, n.kind, n.parent_id)::tributary.lineage_hop ORDER BY s.node)
-              INTO frontier
-              FROM (SELECT DISTINCT ON (e.from_id)
-                           e.from_id AS node, f.path, f.assets, f.masked OR e.masking AS masked,
-                           e.id AS edge
-                      FROM unnest(frontier) AS f
-                      JOIN tributary.lineage_edges AS e
-                        ON e.to_id = f.node_id AND e.retired_at IS NULL
-                     WHERE NOT EXISTS (SELECT FROM unnest(seen) AS v(id) WHERE v.id = e.from_id)
-                     ORDER BY e.from_id, f.masked OR e.masking, f.node_id, e.id) AS s
-             CROSS JOIN LATERAL (SELECT x.asset, x.kind, x.parent_id
-                                   FROM tributary.lineage_nodes AS x
-                                  WHERE x.id = s.node OFFSET 0) AS n;
-        END IF;
+        -- One branch of the UNION runs: a one-time filter on `down`.
+        SELECT array_agg(ROW(s.node, step, s.path || s.node, s.assets || n.asset, s.masked,
+                             s.edge, n.kind, n.parent_id)::tributary.lineage_hop ORDER BY s.node)
+          INTO frontier
+          FROM (SELECT DISTINCT ON (c.node) c.node, c.path, c.assets, c.masked, c.edge
+                  FROM (SELECT e.to_id AS node, f.node_id AS parent, f.path, f.assets,
+                               f.masked OR e.masking AS masked, e.id AS edge
+                          FROM unnest(frontier) AS f
+                          JOIN tributary.lineage_edges AS e
+                            ON e.from_id = f.node_id AND e.retired_at IS NULL
+                         WHERE down
+                        UNION ALL
+                        SELECT e.from_id, f.node_id, f.path, f.assets,
+                               f.masked OR e.masking, e.id
+                          FROM unnest(frontier) AS f
+                          JOIN tributary.lineage_edges AS e
+                            ON e.to_id = f.node_id AND e.retired_at IS NULL
+                         WHERE NOT down) AS c
+                 WHERE NOT EXISTS (SELECT FROM unnest(seen) AS v(id) WHERE v.id = c.node)
+                 ORDER BY c.node, c.masked, c.parent, c.edge) AS s
+         CROSS JOIN LATERAL (SELECT x.asset, x.kind, x.parent_id
+                               FROM tributary.lineage_nodes AS x
+                              WHERE x.id = s.node OFFSET 0) AS n;
         EXIT WHEN frontier IS NULL;
         RETURN QUERY SELECT * FROM unnest(frontier);
         seen := seen || ARRAY(SELECT f.node_id FROM unnest(frontier) AS f);
