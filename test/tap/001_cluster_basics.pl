@@ -23,7 +23,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION tributary');
 is( $node->safe_psql(
 		'postgres',
 		"SELECT extversion FROM pg_extension WHERE extname = 'tributary'"),
-	'0.4',
+	'0.5',
 	'CREATE EXTENSION tributary installs the default version');
 
 # The table is created before the slot: since 0.4 the extension records DDL
