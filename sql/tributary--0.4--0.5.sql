@@ -1805,9 +1805,8 @@ REVOKE ALL ON FUNCTION tributary.lineage_key(text, text, text, text),
     tributary.lineage_ol_facet(text, jsonb),
     tributary.lineage_ol_dataset(bigint, bigint, boolean),
     tributary.openlineage_events(uuid) FROM PUBLIC;
--- lineage_key stays callable by everyone: the generated column uses it.
-GRANT EXECUTE ON FUNCTION tributary.lineage_key(text, text, text, text) TO PUBLIC;
-GRANT EXECUTE ON FUNCTION tributary.lineage_node_id(text),
+GRANT EXECUTE ON FUNCTION tributary.lineage_key(text, text, text, text),
+    tributary.lineage_node_id(text),
     tributary.lineage_start_ids(text),
     tributary.lineage_assets(bigint[]),
     tributary.lineage_walk(bigint[], text, integer),
