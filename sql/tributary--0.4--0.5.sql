@@ -1417,9 +1417,9 @@ COMMENT ON FUNCTION tributary.downstream(text, integer) IS
 
 -- impact: every dataset, field and job affected if the asset changes: the
 -- nodes downstream, the datasets of the fields reached, and the jobs that
--- read the asset or any node reached (one edge further).  One row per node at its smallest depth; masked
--- says whether that path passes through masking (an unmasked path is
--- preferred when there are several).
+-- read the asset or any node reached (one edge further).  One row per
+-- node at its smallest depth; masked says whether that path passes
+-- through masking (an unmasked path is preferred when there are several).
 CREATE FUNCTION tributary.impact(asset text, max_depth integer DEFAULT 10)
 RETURNS TABLE (node text, kind text, namespace text, name text, field text,
                depth integer, path text[], masked boolean)
