@@ -63,9 +63,9 @@ typedef struct regapi_store
 {
 	char	   *dsn;			/* owned; a secret */
 	PGconn	   *conn;			/* NULL until the first request */
-	bool		has_deleted;	/* the views have `deleted` (extension 0.5) */
+	bool		has_deleted;	/* schema_versions_with_deleted (0.5) exists */
 	bool		has_delete_fns; /* tributary.delete_subject() exists */
-	const char *versions_rel;	/* schema_versions, with `deleted` */
+	const char *versions_rel;	/* every version, with a `deleted` column */
 	/* the last failed statement */
 	char		sqlstate[6];
 	char		message[512];
@@ -94,7 +94,8 @@ void		regapi_error(regapi_resp *r, int code, const char *fmt,...)
 
 /* The error for the store's last failure: SQLSTATE 22023/22P02/22004
  * (a refused value) gives `invalid_code`, TS409 gives 409 with the
- * violations, anything else 50001. */
+ * violations, TS401..TS408 (extension 0.5) 40401..40408, anything else
+ * 50001. */
 void		regapi_store_error(regapi_resp *r, const regapi_store *s, int invalid_code);
 
 /* A JSON generator and the 200 answer made from it (frees g). */

@@ -106,6 +106,9 @@ regapi_store_error(regapi_resp *r, const regapi_store *s, int invalid_code)
 		regapi_error(r, REGAPI_E_INCOMPATIBLE,
 					 "Schema being registered is incompatible with an earlier schema: %s%s%s",
 					 s->message, s->detail[0] ? "; " : "", s->detail);
+	else if (strncmp(s->sqlstate, "TS40", 4) == 0 && s->sqlstate[4] >= '1' &&
+			 s->sqlstate[4] <= '8')
+		regapi_error(r, 40400 + (s->sqlstate[4] - '0'), "%s", s->message);
 	else if (strcmp(s->sqlstate, "22023") == 0 || strcmp(s->sqlstate, "22P02") == 0 ||
 			 strcmp(s->sqlstate, "22004") == 0)
 		regapi_error(r, invalid_code, "%s", s->message);

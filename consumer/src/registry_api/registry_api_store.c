@@ -15,11 +15,13 @@
  * wins).  A lost connection (server restart) is closed; the next request
  * reconnects, and a read is retried once at once.
  *
- * Versions.  Extension 0.5 adds soft deletes: a `deleted` column at the end
- * of the views and tributary.delete_subject()/delete_schema_version().
- * Which of them exist is looked up when connecting.  Without the column,
- * the relation used for schema_versions is a subquery that adds
- * `false AS deleted`, so every query reads the same columns.
+ * Versions.  Extension 0.5 adds soft deletes: the view
+ * tributary.schema_versions_with_deleted (schema_versions plus the
+ * soft-deleted versions, with a last column `deleted`) and
+ * tributary.delete_subject()/delete_schema_version().  Which of them exist
+ * is looked up when connecting.  On 0.4 the relation read instead is a
+ * subquery over schema_versions that adds `false AS deleted`, so every
+ * query reads the same columns.
  */
 #include "registry_api_int.h"
 
@@ -33,16 +35,14 @@
 #define REGAPI_CONNECT_TIMEOUT_S "5"
 #define REGAPI_STATEMENT_TIMEOUT_MS "5000"
 
-#define VERSIONS_WITH_DELETED "tributary.schema_versions"
+#define VERSIONS_WITH_DELETED "tributary.schema_versions_with_deleted"
 #define VERSIONS_WITHOUT_DELETED \
 	"(SELECT sv.*, false AS deleted FROM tributary.schema_versions AS sv)"
 
 /* Which objects of the SQL API exist. */
 static const char features_sql[] =
 	"SELECT pg_catalog.to_regclass('tributary.schema_versions') IS NOT NULL,"
-	"       EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS a"
-	"                WHERE a.attrelid = pg_catalog.to_regclass('tributary.schema_versions')"
-	"                  AND a.attname = 'deleted' AND NOT a.attisdropped),"
+	"       pg_catalog.to_regclass('tributary.schema_versions_with_deleted') IS NOT NULL,"
 	"       pg_catalog.to_regprocedure('tributary.delete_subject(text,boolean)') IS NOT NULL";
 
 /* Remember a failure for the caller's answer. */

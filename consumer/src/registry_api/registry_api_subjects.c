@@ -10,8 +10,8 @@
  *   DELETE /subjects/{s}[/versions/{v}]       soft, or ?permanent=true
  *
  * `?deleted=true` includes soft-deleted versions in the reads.  Every
- * answer comes from tributary.schema_versions (with its `deleted` column,
- * registry_api_store.c) and the SQL functions; an empty result is told
+ * answer comes from tributary.schema_versions_with_deleted (or its 0.4
+ * stand-in, registry_api_store.c) and the SQL functions; an empty result is told
  * apart (40401 no such subject, 40402 no such version) by a second query.
  * Deleting needs tributary.delete_subject()/delete_schema_version()
  * (extension 0.5); the states Confluent reports (40404 already soft
@@ -428,7 +428,7 @@ regapi_subjects(const regapi_req *q, regapi_resp *r)
 		get ? get_version(q, r, s, q->seg[3], false) : delete_version(q, r, s, q->seg[3]);
 	else if (q->nseg == 5 && versions && get && strcmp(q->seg[4], "schema") == 0)
 		get_version(q, r, s, q->seg[3], true);
-	else if (q->nseg <= 3 || (q->nseg <= 5 && versions))
+	else if (q->nseg <= 2 || (versions && (q->nseg <= 4 || strcmp(q->seg[4], "schema") == 0)))
 		regapi_error(r, REGAPI_E_METHOD, "HTTP 405 Method Not Allowed");
 	else
 		regapi_error(r, REGAPI_E_NOT_FOUND, "HTTP 404 Not Found");
