@@ -34,7 +34,9 @@
  *   /                       a plain-text list of the endpoints.
  *
  * Anything else is 404; methods other than GET and HEAD get 405 with
- * "Allow: GET, HEAD".  Query strings are ignored except `ready`.
+ * "Allow: GET, HEAD".  Query strings are ignored except `ready`.  A route
+ * hook (`route` below: the schema registry API) sees every request first
+ * and answers the paths it owns, with any method and a body.
  *
  * Connections.  Up to max_connections are open at once; one that sends
  * nothing for timeout_s (a request half sent, or an idle keep-alive) is
