@@ -30,7 +30,7 @@ static const ck_key schema_registry_keys[] = {
 		.desc = "database holding the registry (the tributary extension, 0.4 or later); "
 		"its role needs `tributary_reader`, and `tributary_writer` for writes"),
 	CK_ROW(trib_schema_registry_conf, token, CK_STRING, CK_SECRET, .check = check_token,
-		.doc_type = "secret",
+		.doc_type = "string",
 		.desc = "bearer token every write needs (`Authorization: Bearer ...`; use "
 		"`token_file`); without it the API is read-only"),
 	CK_ROW(trib_schema_registry_conf, open_reads, CK_BOOL, 0, .def = "true",
