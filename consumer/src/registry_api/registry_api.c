@@ -120,8 +120,23 @@ trib_regapi_free(trib_regapi *api)
 	free(api);
 }
 
-/* Split a path into segments; false when it is not the registry's. */
+/* Is the path's first segment one of the registry's? */
 static bool
+is_registry_path(const char *url)
+{
+	size_t		len;
+
+	while (*url == '/')
+		url++;
+	len = strcspn(url, "/");
+	for (int i = 0; roots[i] != NULL; i++)
+		if (strlen(roots[i]) == len && strncmp(url, roots[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* Split a path into segments. */
+static void
 split_path(pending *p)
 {
 	char	   *save = NULL;
@@ -135,12 +150,6 @@ split_path(pending *p)
 		}
 		p->seg[p->nseg++] = t;
 	}
-	if (p->nseg == 0)
-		return false;
-	for (int i = 0; roots[i] != NULL; i++)
-		if (strcmp(p->seg[0], roots[i]) == 0)
-			return true;
-	return false;
 }
 
 /* Does the request change the catalog? */
@@ -326,14 +335,11 @@ trib_regapi_handle(void *arg, struct MHD_Connection *conn, const char *url,
 
 	if (p == NULL)
 	{
+		if (!is_registry_path(url))
+			return TRIB_REGAPI_NOT_MINE;
 		p = trib_xcalloc(1, sizeof(*p));
 		p->path = trib_xstrdup(url);
-		if (!split_path(p))
-		{
-			free(p->path);
-			free(p);
-			return TRIB_REGAPI_NOT_MINE;
-		}
+		split_path(p);
 		*con_cls = p;
 		ret = first_call(api, conn, method, p);
 		return ret != 0 ? ret : MHD_YES;

@@ -145,6 +145,12 @@ int64_t		regapi_parse_version(const char *text, regapi_resp *r);
 
 /* ---- handlers ---- */
 
+/* The row of a subject's version ("latest" included; soft-deleted ones
+ * too when `deleted`): version, id, schema_type, schema, deleted.  NULL
+ * with the answer filled (40401, 40402, 42202, or the store's error). */
+PGresult   *regapi_find_version(const regapi_req *q, regapi_resp *r, const char *subject,
+								const char *version, bool deleted);
+
 /* /subjects... (registry_api_subjects.c). */
 void		regapi_subjects(const regapi_req *q, regapi_resp *r);
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 static const char check_all_sql[] =
 	"SELECT c.previous_version, c.direction, c.kind, c.path, c.message"
@@ -31,14 +32,6 @@ static const char check_one_sql[] =
 	"SELECT $5::integer, x.direction, x.kind, x.path, x.message"
 	"  FROM tributary.schema_violations($1, $2::jsonb, ARRAY[$3::text], ARRAY[$4::text],"
 	"                                   tributary.compatibility_level($6)) AS x";
-
-static const char one_version_sql[] =
-	"SELECT v.version, v.schema_type, v.schema FROM %s AS v"
-	" WHERE v.subject = $1 AND ($2::integer IS NULL OR v.version = $2::integer)"
-	"   AND NOT v.deleted ORDER BY v.version DESC LIMIT 1";
-
-static const char subject_live_sql[] =
-	"SELECT EXISTS (SELECT 1 FROM %s AS v WHERE v.subject = $1 AND NOT v.deleted)";
 
 static const char level_sql[] = "SELECT tributary.compatibility_level($1)";
 
@@ -101,41 +94,16 @@ static PGresult *
 check_one(const regapi_req *q, regapi_resp *r, const char *subject, const char *schema,
 		  const char *type)
 {
-	int64_t		v = regapi_parse_version(q->seg[4], r);
-	char		num[24];
-	const char *p[6] = {subject, num};
-	PGresult   *ver,
-			   *res;
+	PGresult   *ver = regapi_find_version(q, r, subject, q->seg[4], false);
+	PGresult   *res;
+	const char *p[6];
 
-	if (v < 0)
-		return NULL;
-	snprintf(num, sizeof(num), "%lld", (long long) v);
-	if (v == 0)
-		p[1] = NULL;
-	ver = regapi_exec_versions(q->store, one_version_sql, 2, p, true);
 	if (ver == NULL)
-	{
-		regapi_store_error(r, q->store, REGAPI_E_STORE);
 		return NULL;
-	}
-	if (PQntuples(ver) == 0)
-	{
-		PGresult   *live = regapi_exec_versions(q->store, subject_live_sql, 1, p, true);
-
-		if (live == NULL)
-			regapi_store_error(r, q->store, REGAPI_E_STORE);
-		else if (strcmp(PQgetvalue(live, 0, 0), "t") != 0)
-			regapi_error(r, REGAPI_E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
-		else
-			regapi_error(r, REGAPI_E_VERSION_NOT_FOUND, "Version %s not found.", q->seg[4]);
-		PQclear(live);
-		PQclear(ver);
-		return NULL;
-	}
 	p[0] = type;
 	p[1] = schema;
-	p[2] = PQgetvalue(ver, 0, 1);
-	p[3] = PQgetvalue(ver, 0, 2);
+	p[2] = PQgetvalue(ver, 0, 2);
+	p[3] = PQgetvalue(ver, 0, 3);
 	p[4] = PQgetvalue(ver, 0, 0);
 	p[5] = subject;
 	res = regapi_exec(q->store, check_one_sql, 6, p, true);
@@ -207,9 +175,17 @@ own_level(const regapi_req *q, regapi_resp *r, const char *subject, char **out)
 		return false;
 	}
 	if (PQntuples(res) > 0)
-		*out = strdup(PQgetvalue(res, 0, 0));
+		*out = trib_xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return true;
+}
+
+/* 40408: the subject has no level of its own. */
+static void
+no_config(regapi_resp *r, const char *subject)
+{
+	regapi_error(r, REGAPI_E_SUBJECT_NO_CONFIG, "Subject '%s' does not have "
+				 "subject-level compatibility configured", subject);
 }
 
 /* GET /config[/{s}]. */
@@ -233,8 +209,7 @@ get_config(const regapi_req *q, regapi_resp *r, const char *subject)
 	if (!own_level(q, r, subject, &level))
 		return;
 	if (level == NULL)
-		regapi_error(r, REGAPI_E_SUBJECT_NO_CONFIG, "Subject '%s' does not have "
-					 "subject-level compatibility configured", subject);
+		no_config(r, subject);
 	else
 		reply_level(r, "compatibilityLevel", level);
 	free(level);
@@ -290,15 +265,14 @@ delete_config(const regapi_req *q, regapi_resp *r, const char *subject)
 			regapi_store_error(r, q->store, REGAPI_E_STORE);
 			return;
 		}
-		level = strdup(PQntuples(g) > 0 ? PQgetvalue(g, 0, 0) : "BACKWARD");
+		level = trib_xstrdup(PQntuples(g) > 0 ? PQgetvalue(g, 0, 0) : "BACKWARD");
 		PQclear(g);
 	}
 	else if (!own_level(q, r, subject, &level))
 		return;
 	if (level == NULL)
 	{
-		regapi_error(r, REGAPI_E_SUBJECT_NO_CONFIG, "Subject '%s' does not have "
-					 "subject-level compatibility configured", subject);
+		no_config(r, subject);
 		return;
 	}
 	res = regapi_exec(q->store, set_level_sql, 2, p, true);

@@ -163,7 +163,7 @@ list_subjects(const regapi_req *q, regapi_resp *r)
 	PGresult   *res = regapi_exec_versions(q->store, list_subjects_sql, 1, p, true);
 
 	if (res == NULL)
-		{
+	{
 		regapi_store_error(r, q->store, REGAPI_E_STORE);
 		return;
 	}
@@ -179,7 +179,7 @@ list_versions(const regapi_req *q, regapi_resp *r, const char *subject)
 	PGresult   *res = regapi_exec_versions(q->store, list_versions_sql, 2, p, true);
 
 	if (res == NULL)
-		{
+	{
 		regapi_store_error(r, q->store, REGAPI_E_STORE);
 		return;
 	}
@@ -190,10 +190,9 @@ list_versions(const regapi_req *q, regapi_resp *r, const char *subject)
 	PQclear(res);
 }
 
-/* The row of a version ("latest" included), or NULL with the answer
- * filled (40401, 40402, 42202, or the store's error). */
-static PGresult *
-find_version(const regapi_req *q, regapi_resp *r, const char *subject, const char *version,
+/* A version's row; see registry_api_int.h. */
+PGresult *
+regapi_find_version(const regapi_req *q, regapi_resp *r, const char *subject, const char *version,
 			 bool deleted)
 {
 	int64_t		v = regapi_parse_version(version, r);
@@ -223,7 +222,7 @@ static void
 get_version(const regapi_req *q, regapi_resp *r, const char *subject, const char *version,
 			bool schema_only)
 {
-	PGresult   *res = find_version(q, r, subject, version, q->deleted);
+	PGresult   *res = regapi_find_version(q, r, subject, version, q->deleted);
 
 	if (res == NULL)
 		return;
@@ -243,19 +242,19 @@ static void
 register_version(const regapi_req *q, regapi_resp *r, const char *subject)
 {
 	const char *schema,
-			   *type;
+			   *type,
+			   *p[3];
 	PGresult   *res;
 	yajl_gen	g;
 
 	if (!regapi_body_schema(q, r, &schema, &type))
 		return;
-	{
-		const char *p[] = {subject, schema, type};
-
-		res = regapi_exec(q->store, register_sql, 3, p, true);
-	}
+	p[0] = subject;
+	p[1] = schema;
+	p[2] = type;
+	res = regapi_exec(q->store, register_sql, 3, p, true);
 	if (res == NULL)
-		{
+	{
 		regapi_store_error(r, q->store, REGAPI_E_INVALID_SCHEMA);
 		return;
 	}
@@ -274,7 +273,8 @@ static void
 lookup(const regapi_req *q, regapi_resp *r, const char *subject)
 {
 	const char *schema,
-			   *type;
+			   *type,
+			   *p[4];
 	long		live,
 				all;
 	PGresult   *res;
@@ -284,17 +284,17 @@ lookup(const regapi_req *q, regapi_resp *r, const char *subject)
 	if (!count_versions(q, r, subject, &live, &all))
 		return;
 	if ((q->deleted ? all : live) == 0)
-		{
+	{
 		regapi_error(r, REGAPI_E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
 		return;
 	}
-	{
-		const char *p[] = {subject, type, schema, b(q->deleted)};
-
-		res = regapi_exec_versions(q->store, lookup_sql, 4, p, true);
-	}
+	p[0] = subject;
+	p[1] = type;
+	p[2] = schema;
+	p[3] = b(q->deleted);
+	res = regapi_exec_versions(q->store, lookup_sql, 4, p, true);
 	if (res == NULL)
-		{
+	{
 		regapi_store_error(r, q->store, REGAPI_E_INVALID_SCHEMA);
 		return;
 	}
@@ -333,25 +333,25 @@ delete_subject(const regapi_req *q, regapi_resp *r, const char *subject)
 	if (!deletes_supported(q, r) || !count_versions(q, r, subject, &live, &all))
 		return;
 	if (all == 0)
-		{
+	{
 		regapi_error(r, REGAPI_E_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
 		return;
 	}
 	if (!q->permanent && live == 0)
-		{
+	{
 		regapi_error(r, REGAPI_E_SUBJECT_SOFT_DELETED, "Subject '%s' was soft "
-							"deleted. Set permanent=true to delete permanently", subject);
+					 "deleted. Set permanent=true to delete permanently", subject);
 		return;
 	}
 	if (q->permanent && live > 0)
-		{
+	{
 		regapi_error(r, REGAPI_E_SUBJECT_NOT_SOFT_DELETED, "Subject '%s' was not "
-							"deleted first before being permanently deleted", subject);
+					 "deleted first before being permanently deleted", subject);
 		return;
 	}
 	res = regapi_exec(q->store, delete_subject_sql, 2, p, false);
 	if (res == NULL)
-		{
+	{
 		regapi_store_error(r, q->store, REGAPI_E_STORE);
 		return;
 	}
@@ -372,7 +372,7 @@ delete_version(const regapi_req *q, regapi_resp *r, const char *subject, const c
 	if (!deletes_supported(q, r))
 		return;
 	/* latest: the latest live version (soft), or the latest at all */
-	res = find_version(q, r, subject, version,
+	res = regapi_find_version(q, r, subject, version,
 					   strcmp(version, "latest") != 0 && strcmp(version, "-1") != 0
 					   ? true : q->permanent);
 	if (res == NULL)
