@@ -37,6 +37,7 @@
 struct trib_regapi
 {
 	regapi_store store;
+	regapi_cache *cache;
 	unsigned char token_sha[SHA256_DIGEST_LENGTH];	/* of the token */
 	bool		has_token;
 	bool		open_reads;		/* conf: reads may be open on loopback */
@@ -84,6 +85,7 @@ trib_regapi_setup(const trib_config *cfg, trib_regapi **out, char *errbuf, size_
 
 	api->store.dsn = trib_xstrdup(dsn);
 	api->store.versions_rel = "tributary.schema_versions";
+	api->cache = regapi_cache_new();
 	if (conf->token != NULL)
 	{
 		SHA256((const unsigned char *) conf->token, strlen(conf->token), api->token_sha);
@@ -114,6 +116,7 @@ trib_regapi_free(trib_regapi *api)
 	if (api == NULL)
 		return;
 	regapi_store_close(&api->store);
+	regapi_cache_free(api->cache);
 	OPENSSL_cleanse(api->store.dsn, strlen(api->store.dsn));
 	free(api->store.dsn);
 	OPENSSL_cleanse(api->token_sha, sizeof(api->token_sha));
@@ -301,6 +304,7 @@ serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending
 	memcpy(q.seg, p->seg, sizeof(q.seg));
 	q.nseg = p->nseg;
 	q.store = &api->store;
+	q.cache = api->cache;
 	q.deleted = arg_true(conn, "deleted");
 	q.permanent = arg_true(conn, "permanent");
 	q.verbose = arg_true(conn, "verbose");
@@ -318,6 +322,8 @@ serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending
 	}
 	route(&q, &r);
 	yajl_tree_free(q.body);
+	if (r.status == 200 && strcmp(q.method, MHD_HTTP_METHOD_DELETE) == 0)
+		regapi_cache_clear(api->cache);	/* a schema may be gone */
 	tlog_debug("registry", "%s %s: %u", method, p->seg[0], r.status);
 	ret = send_resp(conn, &r);
 	return ret;

@@ -6,7 +6,8 @@
  * token, content type) and routes them; registry_api_subjects.c serves
  * /subjects, registry_api_misc.c /compatibility, /config and /schemas;
  * registry_api_reply.c builds the JSON answers and Confluent's errors;
- * registry_api_store.c is the one connection to the catalog.
+ * registry_api_store.c is the one connection to the catalog;
+ * registry_api_cache.c keeps schemas by id.
  *
  * A handler gets the parsed request (path segments, body) and fills one
  * regapi_resp: a status and a JSON body.  It never talks to
@@ -50,6 +51,10 @@
 
 #define REGAPI_CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
 #define REGAPI_MAX_SEGMENTS 6
+#define REGAPI_CACHE_SLOTS 4096	/* schemas by id kept in memory */
+
+/* Schemas by id (registry_api_cache.c). */
+typedef struct regapi_cache regapi_cache;
 
 /* One answer: status and JSON text. */
 typedef struct regapi_resp
@@ -84,6 +89,7 @@ typedef struct regapi_req
 	bool		verbose;		/* ?verbose=true */
 	bool		default_to_global;	/* ?defaultToGlobal=true */
 	regapi_store *store;
+	regapi_cache *cache;
 } regapi_req;
 
 /* ---- answers (registry_api_reply.c) ---- */
@@ -127,6 +133,22 @@ bool		regapi_store_connect(regapi_store *s);
 
 /* Close the connection; NULL ok. */
 void		regapi_store_close(regapi_store *s);
+
+/* ---- schemas by id (registry_api_cache.c) ---- */
+
+regapi_cache *regapi_cache_new(void);
+
+/* The cached type and schema of an id (owned by the cache), or false. */
+bool		regapi_cache_get(regapi_cache *c, int64_t id, const char **type,
+							 const char **schema);
+
+/* Remember an id's type and schema (copied). */
+void		regapi_cache_put(regapi_cache *c, int64_t id, const char *type,
+							 const char *schema);
+
+/* Forget every id (after a delete). */
+void		regapi_cache_clear(regapi_cache *c);
+void		regapi_cache_free(regapi_cache *c);
 
 /* ---- request helpers (registry_api.c) ---- */
 

@@ -302,9 +302,11 @@ regapi_config(const regapi_req *q, regapi_resp *r)
 		no_route(r, true);
 }
 
-/* The schema of an id: its row, or NULL with 40403 (or the store's error). */
-static PGresult *
-schema_by_id(const regapi_req *q, regapi_resp *r, const char *id)
+/* The type and schema of an id, from the cache or the catalog; false
+ * with 40403 (or the store's error) answered. */
+static bool
+schema_by_id(const regapi_req *q, regapi_resp *r, const char *id, const char **type,
+			 const char **schema)
 {
 	const char *p[] = {id};
 	char	   *end;
@@ -314,45 +316,51 @@ schema_by_id(const regapi_req *q, regapi_resp *r, const char *id)
 	if (id[0] < '0' || id[0] > '9' || *end != '\0' || n < 1)
 	{
 		regapi_error(r, REGAPI_E_SCHEMA_NOT_FOUND, "Schema %s not found", id);
-		return NULL;
+		return false;
 	}
+	if (regapi_cache_get(q->cache, n, type, schema))
+		return true;
 	res = regapi_exec(q->store, schema_by_id_sql, 1, p, true);
 	if (res == NULL)
+	{
 		regapi_store_error(r, q->store, REGAPI_E_STORE);
-	else if (PQntuples(res) == 0)
+		return false;
+	}
+	if (PQntuples(res) == 0)
 	{
 		PQclear(res);
-		res = NULL;
 		regapi_error(r, REGAPI_E_SCHEMA_NOT_FOUND, "Schema %s not found", id);
+		return false;
 	}
-	return res;
+	regapi_cache_put(q->cache, n, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return regapi_cache_get(q->cache, n, type, schema);
 }
 
 /* GET /schemas/ids/{id}[/schema]. */
 static void
 get_schema(const regapi_req *q, regapi_resp *r, const char *id, bool schema_only)
 {
-	PGresult   *res = schema_by_id(q, r, id);
+	const char *type,
+			   *schema;
 	yajl_gen	g;
 
-	if (res == NULL)
+	if (!schema_by_id(q, r, id, &type, &schema))
 		return;
 	if (schema_only)
 	{
 		trib_strbuf_free(&r->body);
-		trib_strbuf_adds(&r->body, PQgetvalue(res, 0, 1));
+		trib_strbuf_adds(&r->body, schema);
 		r->status = 200;
-		PQclear(res);
 		return;
 	}
 	g = regapi_gen();
 	yajl_gen_map_open(g);
-	if (strcmp(PQgetvalue(res, 0, 0), "AVRO") != 0)
-		regapi_gen_key_str(g, "schemaType", PQgetvalue(res, 0, 0));
-	regapi_gen_key_str(g, "schema", PQgetvalue(res, 0, 1));
+	if (strcmp(type, "AVRO") != 0)
+		regapi_gen_key_str(g, "schemaType", type);
+	regapi_gen_key_str(g, "schema", schema);
 	yajl_gen_map_close(g);
 	regapi_ok(r, g);
-	PQclear(res);
 }
 
 /* GET /schemas/ids/{id}/versions or /subjects. */
@@ -360,12 +368,13 @@ static void
 id_versions(const regapi_req *q, regapi_resp *r, const char *id, bool subjects_only)
 {
 	const char *p[] = {id, q->deleted ? "true" : "false"};
-	PGresult   *res = schema_by_id(q, r, id);
+	const char *type,
+			   *schema;
+	PGresult   *res;
 	yajl_gen	g;
 
-	if (res == NULL)
+	if (!schema_by_id(q, r, id, &type, &schema))
 		return;
-	PQclear(res);
 	res = regapi_exec_versions(q->store, versions_by_id_sql, 2, p, true);
 	if (res == NULL)
 	{

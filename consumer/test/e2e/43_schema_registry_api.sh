@@ -307,6 +307,8 @@ if [ "$HAS_DELETE" = t ]; then
     expect_sr "permanent DELETE of the version" 200 . 1
     sr DELETE /subjects/orders-value/versions/5
     expect_sr "DELETE of an unknown version" 404 .error_code 40402
+    sr GET "/schemas/ids/$ID1"
+    expect_sr "a schema id read before (cached), gone with its last version" 404 .error_code 40403
 else
     sr DELETE /subjects/pay-value
     expect_sr "DELETE on extension $EXTVERSION: a clean 501" 501 .error_code 50101
