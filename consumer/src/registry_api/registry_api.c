@@ -41,7 +41,8 @@ struct trib_regapi
 	unsigned char token_sha[SHA256_DIGEST_LENGTH];	/* of the token */
 	bool		has_token;
 	bool		open_reads;		/* conf: reads may be open on loopback */
-	bool		reads_open;		/* reads need no token (set once listening) */
+	bool		reads_open;		/* reads need no token (set once listening,
+								 * read by the HTTP thread: atomic) */
 	size_t		max_body;
 };
 
@@ -82,9 +83,7 @@ trib_regapi_setup(const trib_config *cfg, trib_regapi **out, char *errbuf, size_
 		return false;
 	}
 	api = trib_xcalloc(1, sizeof(*api));
-
 	api->store.dsn = trib_xstrdup(dsn);
-	api->store.versions_rel = "tributary.schema_versions";
 	api->cache = regapi_cache_new();
 	if (conf->token != NULL)
 	{
@@ -103,10 +102,10 @@ trib_regapi_listening_on(trib_regapi *api, const char *address)
 {
 	bool		loopback = strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0;
 
-	api->reads_open = api->open_reads && loopback;
+	__atomic_store_n(&api->reads_open, api->open_reads && loopback, __ATOMIC_RELEASE);
 	tlog_info("registry", "schema registry API: writes need the token%s; reads %s",
 			  api->has_token ? "" : " (none configured: read-only)",
-			  api->reads_open ? "are open on loopback" : "need the token");
+			  api->open_reads && loopback ? "are open on loopback" : "need the token");
 }
 
 /* Free; see registry_api.h. */
@@ -238,8 +237,11 @@ send_error(struct MHD_Connection *conn, int code, const char *msg)
 	return send_resp(conn, &r);
 }
 
-/* The checks made before any body is read: 0 to go on, else the answer's
- * MHD result. */
+/* first_call(): no answer yet, read the body. */
+#define GO_ON (-2)
+
+/* The checks made before any body is read: GO_ON, or the answer's MHD
+ * result. */
 static int
 first_call(const trib_regapi *api, struct MHD_Connection *conn, const char *method,
 		   const pending *p)
@@ -251,7 +253,7 @@ first_call(const trib_regapi *api, struct MHD_Connection *conn, const char *meth
 	if (write && !api->has_token)
 		return send_error(conn, REGAPI_E_UNAUTHORIZED, "Writes are disabled: no "
 						  "schema_registry.token is configured");
-	if ((write || !api->reads_open) && !token_ok(api, conn))
+	if ((write || !__atomic_load_n(&api->reads_open, __ATOMIC_ACQUIRE)) && !token_ok(api, conn))
 		return send_error(conn, REGAPI_E_UNAUTHORIZED, "Unauthorized: this request needs "
 						  "'Authorization: Bearer <token>' with the configured token");
 	if (!content_type_ok(conn))
@@ -259,7 +261,7 @@ first_call(const trib_regapi *api, struct MHD_Connection *conn, const char *meth
 						  REGAPI_CONTENT_TYPE " or application/json");
 	if (len != NULL && strtoull(len, NULL, 10) > api->max_body)
 		return send_error(conn, REGAPI_E_TOO_LARGE, "Request body too large");
-	return 0;
+	return GO_ON;
 }
 
 /* Is the query argument `key` "true"? */
@@ -348,7 +350,7 @@ trib_regapi_handle(void *arg, struct MHD_Connection *conn, const char *url,
 		split_path(p);
 		*con_cls = p;
 		ret = first_call(api, conn, method, p);
-		return ret != 0 ? ret : MHD_YES;
+		return ret != GO_ON ? ret : MHD_YES;
 	}
 	if (*upload_data_size > 0)
 	{
