@@ -17,8 +17,10 @@
 # the API answers 501/50101 and the delete checks are skipped, saying so.  Then test/interop/schema-registry.test.mjs runs
 # the official Confluent JavaScript client (@confluentinc/schemaregistry,
 # pinned in test/interop/package-lock.json; `npm ci` when missing)
-# against the same daemon.  Last, with `open_reads: false` reads need the
-# token too.
+# against the same daemon.  A terminated catalog session is reopened by the
+# next request.  With `open_reads: false` reads need the token too.  With
+# an unreachable catalog the API answers 50001 (never the password) while
+# /health still answers.
 #
 # SR_EXT_VERSION=0.4 installs that version of the extension instead of the
 # default (the API's stand-in for the views without soft deletes).
@@ -315,6 +317,17 @@ else
     echo "ok - # SKIP the soft and permanent DELETE checks: needs extension 0.5 (installed: $EXTVERSION)"
 fi
 
+# --- a lost catalog connection ---------------------------------------------------
+killed=$(pgc_psql -d postgres -Atc "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                                    WHERE application_name = 'tributary-registry'")
+expect_eq "the registry's catalog session is terminated" 1 "$killed"
+sr GET /subjects/orders-value/versions/latest
+expect_sr "the next read reconnects and answers" 200 .version 2
+pgc_psql -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                         WHERE application_name = 'tributary-registry'" >/dev/null
+sr PUT /config/orders-value '{"compatibility":"FORWARD"}'
+expect_sr "so does the next write" 200 . '{"compatibility":"FORWARD"}'
+
 # --- still working ------------------------------------------------------------
 expect_eq "/health still answers" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")"
@@ -365,4 +378,20 @@ expect_sr "and with it" 200 .version 2
 stop_consumer
 expect_eq "SIGTERM exits 0 again" 0 "$STOP_RC"
 expect_no_sanitizer "the second run's log" "$WORK/run.log"
+
+# --- an unreachable catalog ------------------------------------------------------
+DEAD=$(pgc_free_port)
+write_config true
+sed -i "s|  dsn: \"host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=registry_api\"|  dsn: \"host=127.0.0.1 port=$DEAD dbname=postgres user=registry_api password=pw-never-shown connect_timeout=2\"|" "$WORK/p.yaml"
+start
+sr GET /subjects
+expect_sr "an unreachable catalog: a clean 50001" 500 .error_code 50001
+expect_eq "its message has no password" 0 "$(grep -c pw-never-shown <<<"$BODY" || true)"
+expect_eq "/health still answers" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")"
+sr GET /schemas/types
+expect_sr "and the registry answers what needs no catalog" 200 . '["JSON","AVRO"]'
+stop_consumer
+expect_eq "the password is never logged" 0 "$(grep -c pw-never-shown "$WORK/run.log" || true)"
+expect_no_sanitizer "the third run's log" "$WORK/run.log"
 e2e_finish
