@@ -331,6 +331,15 @@ typedef struct trib_http_conf
 	int			port;			/* 0: any free port */
 } trib_http_conf;
 
+typedef struct trib_schema_registry_conf
+{
+	bool		enabled;
+	char	   *dsn;			/* NULL: the checkpoint's dsn */
+	char	   *token;			/* writes need it; NULL: read-only */
+	bool		open_reads;		/* reads need no token on loopback */
+	int			max_body_bytes;
+} trib_schema_registry_conf;
+
 typedef struct trib_log_conf
 {
 	trib_log_level level;
@@ -356,6 +365,7 @@ typedef struct trib_config
 	trib_erasure_conf erasure;
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;
+	trib_schema_registry_conf schema_registry;
 	trib_log_conf log;
 } trib_config;
 

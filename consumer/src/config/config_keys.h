@@ -171,6 +171,7 @@ extern const ck_section *const ck_rule_sections[];	/* for the docs */
 /* The pipeline's sections other than the top level, in the order the
  * reference documents them after the sources and sinks. */
 extern const ck_section *const ck_pipeline_sections[];
+extern const ck_section ck_schema_registry_section;	/* config_schema_registry.c */
 
 /* The formats of a key given as text (keys.h), NULL-terminated; the
  * index is a trib_rule_key_format. */

@@ -209,6 +209,8 @@ static const ck_key top_keys[] = {
 		.doc_type = "map", .desc = "where positions are stored (see below)"),
 	CK_ROW(trib_config, http, CK_SECTION, 0, .section = &http_section,
 		.doc_type = "map", .desc = "monitoring endpoint (see below)"),
+	CK_ROW(trib_config, schema_registry, CK_SECTION, 0, .section = &ck_schema_registry_section,
+		.doc_type = "map", .desc = "Confluent-compatible schema registry API (see below)"),
 	CK_ROW(trib_config, log, CK_SECTION, 0, .section = &log_section,
 		.doc_type = "map", .desc = "logging (see below)"),
 	CK_END_ROW
@@ -226,6 +228,7 @@ const ck_section *const ck_pipeline_sections[] = {
 	&erasure_section,
 	&checkpoint_section,
 	&http_section,
+	&ck_schema_registry_section,
 	&log_section,
 	NULL
 };

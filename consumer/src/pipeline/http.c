@@ -275,10 +275,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	conn_slot  *s = info ? info->socket_context : NULL;
+	trib_http  *h = cls;
 
-	(void) cls;
-	(void) con_cls;
 	(void) code;
+	if (h->opts.route_done != NULL && *con_cls != NULL)
+		h->opts.route_done(h->opts.route_arg, *con_cls);
+	*con_cls = NULL;
 	if (s != NULL)
 	{
 		s->serving = false;
@@ -307,10 +309,15 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	bool		ready = false;
 
 	(void) version;
-	(void) upload_data;
-	(void) upload_data_size;
-	(void) con_cls;
 	note_serving(conn);
+	if (h->opts.route != NULL)
+	{
+		int			r = h->opts.route(h->opts.route_arg, conn, url, method, upload_data,
+									  upload_data_size, con_cls);
+
+		if (r != TRIB_HTTP_NOT_MINE)
+			return (enum MHD_Result) r;
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");

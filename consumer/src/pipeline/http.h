@@ -34,7 +34,9 @@
  *   /                       a plain-text list of the endpoints.
  *
  * Anything else is 404; methods other than GET and HEAD get 405 with
- * "Allow: GET, HEAD".  Query strings are ignored except `ready`.
+ * "Allow: GET, HEAD".  Query strings are ignored except `ready`.  A route
+ * hook (`route` below: the schema registry API) sees every request first
+ * and answers the paths it owns, with any method and a body.
  *
  * Connections.  Up to max_connections are open at once; one that sends
  * nothing for timeout_s (a request half sent, or an idle keep-alive) is
@@ -69,6 +71,20 @@ typedef bool (*trib_http_check_fn) (void *arg, char *reason, size_t len);
 /* The status document: malloc'd JSON text the server frees, or NULL. */
 typedef char *(*trib_http_status_fn) (void *arg);
 
+/*
+ * Another API on the same server (the schema registry, registry_api.h):
+ * called first for every request, with libmicrohttpd's access handler
+ * arguments; returns an enum MHD_Result, or TRIB_HTTP_NOT_MINE to leave
+ * the request to the endpoints above.  It may keep state in *con_cls;
+ * `route_done` frees it when the request ends.  Any method may reach it.
+ */
+#define TRIB_HTTP_NOT_MINE (-1)
+struct MHD_Connection;
+typedef int (*trib_http_route_fn) (void *arg, struct MHD_Connection *conn, const char *url,
+								   const char *method, const char *upload_data,
+								   size_t *upload_data_size, void **con_cls);
+typedef void (*trib_http_route_done_fn) (void *arg, void *request);
+
 typedef struct trib_http_opts
 {
 	const char *host;			/* NULL: TRIB_HTTP_DEFAULT_HOST; a numeric
@@ -79,6 +95,9 @@ typedef struct trib_http_opts
 	trib_http_check_fn ready;	/* NULL: never ready */
 	trib_http_status_fn status; /* NULL: /status is 503 */
 	void	   *arg;			/* passed to the callbacks */
+	trib_http_route_fn route;	/* NULL: none */
+	trib_http_route_done_fn route_done;
+	void	   *route_arg;		/* passed to route and route_done */
 	unsigned	max_connections;	/* 0: TRIB_HTTP_MAX_CONNECTIONS */
 	unsigned	timeout_s;		/* idle timeout; 0: TRIB_HTTP_IDLE_TIMEOUT_S */
 } trib_http_opts;

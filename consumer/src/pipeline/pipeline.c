@@ -77,6 +77,7 @@
 #include "leader.h"
 #include "log.h"
 #include "registry.h"
+#include "registry_api.h"
 #include "rules.h"
 #include "sink.h"
 #include "sinks.h"
@@ -168,6 +169,7 @@ struct trib_pipeline
 	trib_metric *m_src_events;	/* series used per event, looked up once */
 	trib_metric *m_ack_latency;
 	trib_http  *http;
+	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 };
 
 static void note_sink_failure(trib_pipeline *p, sink_slot *s);
@@ -800,9 +802,17 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	trib_http_opts o;
 
+	if (!trib_regapi_setup(p->cfg, &p->regapi, errbuf, errlen))
+		return false;
 	if (!p->cfg->http.enabled)
 		return true;
 	trib_http_opts_init(&o);
+	if (p->regapi != NULL)
+	{
+		o.route = trib_regapi_handle;
+		o.route_done = trib_regapi_request_done;
+		o.route_arg = p->regapi;
+	}
 	o.host = p->cfg->http.host;
 	o.port = p->cfg->http.port;
 	o.metrics = p->metrics;
@@ -812,6 +822,8 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	p->http = trib_http_start(&o, errbuf, errlen);
 	if (p->http == NULL)
 		return false;
+	if (p->regapi != NULL)
+		trib_regapi_listening_on(p->regapi, trib_http_address(p->http));
 	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
 			  trib_http_address(p->http), trib_http_port(p->http));
 	return true;
@@ -1086,6 +1098,7 @@ trib_pipeline_free(trib_pipeline *p)
 	if (p == NULL)
 		return;
 	trib_http_stop(p->http);
+	trib_regapi_free(p->regapi);
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);

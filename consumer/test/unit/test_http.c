@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <microhttpd.h>
 
 #include "clock.h"
 #include "http.h"
@@ -341,6 +342,74 @@ test_unknown_paths_and_methods(void **state)
 	trib_http_stop(h);
 }
 
+/* A route hook owning /own: answers "own METHOD\n" (after the second
+ * call, so per-request state is kept), counts what it frees. */
+typedef struct fake_route
+{
+	int			allocated;
+	int			freed;
+} fake_route;
+
+static int
+route_cb(void *arg, struct MHD_Connection *conn, const char *url, const char *method,
+		 const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	fake_route *fr = arg;
+	char		body[64];
+	struct MHD_Response *resp;
+	int			ret;
+
+	(void) upload_data;
+	if (strncmp(url, "/own", 4) != 0)
+		return TRIB_HTTP_NOT_MINE;
+	if (*con_cls == NULL)
+	{
+		*con_cls = malloc(1);
+		fr->allocated++;
+		return MHD_YES;
+	}
+	*upload_data_size = 0;
+	snprintf(body, sizeof(body), "own %s\n", method);
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	ret = MHD_queue_response(conn, 201, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+route_done_cb(void *arg, void *request)
+{
+	((fake_route *) arg)->freed++;
+	free(request);
+}
+
+static void
+test_route_hook_answers_its_paths_first(void **state)
+{
+	fake_pipeline p = {.live = true};
+	fake_route	fr = {0};
+	trib_http_opts o;
+	trib_http  *h;
+	char		err[256];
+
+	(void) state;
+	trib_http_opts_init(&o);
+	o.arg = &p;
+	o.live = live_cb;
+	o.route = route_cb;
+	o.route_done = route_done_cb;
+	o.route_arg = &fr;
+	h = trib_http_start(&o, err, sizeof(err));
+	assert_non_null(h);
+	expect(trib_http_port(h), "GET", "/own/x", 201, "own GET\n");
+	expect(trib_http_port(h), "DELETE", "/own", 201, "own DELETE\n");
+	expect(trib_http_port(h), "GET", "/health", 200, "ok\n");
+	expect(trib_http_port(h), "DELETE", "/status", 405, "method not allowed\n");
+	trib_http_stop(h);
+	assert_int_equal(fr.allocated, 2);
+	assert_int_equal(fr.freed, 2);
+}
+
 static void
 test_default_listens_on_loopback_only(void **state)
 {
@@ -505,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_metrics_endpoint),
 		cmocka_unit_test(test_status_endpoint),
 		cmocka_unit_test(test_unknown_paths_and_methods),
+		cmocka_unit_test(test_route_hook_answers_its_paths_first),
 		cmocka_unit_test(test_default_listens_on_loopback_only),
 		cmocka_unit_test(test_explicit_hosts_and_errors),
 		cmocka_unit_test(test_many_requests_while_updating),

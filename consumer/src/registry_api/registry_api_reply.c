@@ -1,0 +1,117 @@
+/*
+ * registry_api_reply.c: the JSON answers of the schema registry API and
+ * Confluent's error documents.
+ *
+ * Every body is written with yajl_gen (strings escaped by yajl, never by
+ * hand).  An error is {"error_code": N, "message": "..."}, its HTTP status
+ * the first three digits of N (40401 -> 404) or N itself (409, 422).
+ * Messages from the catalog are PostgreSQL's own (they name the schema
+ * problem); the connection string never reaches one.
+ */
+#include "registry_api_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The HTTP status of a Confluent error code. */
+static unsigned
+status_of(int code)
+{
+	return code >= 10000 ? (unsigned) (code / 100) : (unsigned) code;
+}
+
+/* A new generator: compact output, UTF-8 validated. */
+yajl_gen
+regapi_gen(void)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+
+	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	return g;
+}
+
+/* The generator's text as the 200 answer; frees g. */
+void
+regapi_ok(regapi_resp *r, yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t		len;
+
+	trib_strbuf_free(&r->body);
+	if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+	{
+		yajl_gen_free(g);
+		regapi_error(r, REGAPI_E_STORE, "the answer could not be written as JSON");
+		return;
+	}
+	trib_strbuf_add(&r->body, (const char *) buf, len);
+	r->status = 200;
+	yajl_gen_free(g);
+}
+
+/* A string value; invalid UTF-8 is written as an empty string. */
+void
+regapi_gen_str(yajl_gen g, const char *s)
+{
+	if (yajl_gen_string(g, (const unsigned char *) s, strlen(s)) != yajl_gen_status_ok)
+		yajl_gen_string(g, (const unsigned char *) "", 0);
+}
+
+/* "key": "value". */
+void
+regapi_gen_key_str(yajl_gen g, const char *key, const char *value)
+{
+	regapi_gen_str(g, key);
+	regapi_gen_str(g, value);
+}
+
+/* "key": number. */
+void
+regapi_gen_key_int(yajl_gen g, const char *key, long long value)
+{
+	regapi_gen_str(g, key);
+	yajl_gen_integer(g, value);
+}
+
+/* {"error_code": code, "message": ...}. */
+void
+regapi_error(regapi_resp *r, int code, const char *fmt,...)
+{
+	char		msg[3072];
+	va_list		ap;
+	yajl_gen	g = regapi_gen();
+	const unsigned char *buf;
+	size_t		len;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	yajl_gen_map_open(g);
+	regapi_gen_key_int(g, "error_code", code);
+	regapi_gen_key_str(g, "message", msg);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	trib_strbuf_free(&r->body);
+	trib_strbuf_add(&r->body, (const char *) buf, len);
+	yajl_gen_free(g);
+	r->status = status_of(code);
+}
+
+/* The answer to the store's last failure. */
+void
+regapi_store_error(regapi_resp *r, const regapi_store *s, int invalid_code)
+{
+	if (strcmp(s->sqlstate, "TS409") == 0)
+		regapi_error(r, REGAPI_E_INCOMPATIBLE,
+					 "Schema being registered is incompatible with an earlier schema: %s%s%s",
+					 s->message, s->detail[0] ? "; " : "", s->detail);
+	else if (strncmp(s->sqlstate, "TS40", 4) == 0 && s->sqlstate[4] >= '1' &&
+			 s->sqlstate[4] <= '8')
+		regapi_error(r, 40400 + (s->sqlstate[4] - '0'), "%s", s->message);
+	else if (strcmp(s->sqlstate, "22023") == 0 || strcmp(s->sqlstate, "22P02") == 0 ||
+			 strcmp(s->sqlstate, "22004") == 0)
+		regapi_error(r, invalid_code, "%s", s->message);
+	else
+		regapi_error(r, REGAPI_E_STORE, "Error in the backend data store: %s", s->message);
+}
