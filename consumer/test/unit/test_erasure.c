@@ -8,7 +8,7 @@
  * `tributary.erasure` message and consumes every catalog event, with or
  * without an erasure section; with one, the refusals are in the audit log
  * (0600, subject as HMAC) and counted.  The source side (requests, key
- * lookups) is covered end to end by e2e 22_erasure and 22_erasure_forged.
+ * lookups) is covered end to end by e2e 22_erasure and 33_erasure_forged.
  */
 #include <setjmp.h>
 #include <stdarg.h>

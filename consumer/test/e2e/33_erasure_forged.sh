@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 22_erasure_forged.sh: nothing that any role can write into the WAL
+# 33_erasure_forged.sh: nothing that any role can write into the WAL
 # erases anything (issue 9, item 1).
 #
 # The attack, exactly as reported: with `erasure:` configured, a Postgres
