@@ -38,18 +38,8 @@ static const char *const encoding_names[] = {
 	[TRIB_HASH_BASE64URL] = "base64url",
 };
 
-bool
-trib_hash_encoding_parse(const char *name, trib_hash_encoding *out, char *errbuf,
-						 size_t errlen)
-{
-	int			i;
-
-	if (!trib_words_parse(encoding_names, TRIB_NWORDS(encoding_names), name, "hash encoding", &i,
-						  errbuf, errlen))
-		return false;
-	*out = (trib_hash_encoding) i;
-	return true;
-}
+TRIB_WORDS_PARSER(trib_hash_encoding_parse, trib_hash_encoding, encoding_names,
+				  "hash encoding")
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
 static bool
