@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "jsondoc.h"
 
 /* Skip JSON white space. */
@@ -203,17 +204,11 @@ hex4(const char *p, const char *e)
 		return -1;
 	for (i = 0; i < 4; i++)
 	{
-		char		c = p[i];
+		int			d = trib_hex_digit((unsigned char) p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | d;
 	}
 	return v;
 }
@@ -349,14 +344,7 @@ bytea_text(const char *s, size_t n, bool hex, trib_strbuf *out,
 	trib_strbuf_adds(out, "\\x");
 	if (hex)
 	{
-		for (i = 0; i < n; i++)
-		{
-			char		c = s[i];
-
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-				goto bad;
-		}
-		if (n % 2)
+		if (n > 0 && !trib_hex_valid(s, n))
 			goto bad;
 		trib_strbuf_add(out, s, n);
 		return true;
