@@ -63,12 +63,8 @@ trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
 	if (!trib_key_require_range(key, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
 								"hash (HMAC-SHA256)", errbuf, errlen))
 		return NULL;
-	if (ctxlen > TRIB_HASH_CONTEXT_MAX)
-	{
-		snprintf(errbuf, errlen, "hash context is %zu bytes; at most %d are accepted",
-				 ctxlen, TRIB_HASH_CONTEXT_MAX);
+	if (!trib_errf_len_ok(ctxlen, TRIB_HASH_CONTEXT_MAX, "hash context", errbuf, errlen))
 		return NULL;
-	}
 	h = trib_xcalloc(1, sizeof(*h));
 	h->encoding = encoding;
 	h->max_chars = max_chars;

@@ -75,12 +75,8 @@ trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
 	if (!trib_key_require_lens(key, aes_lens, 3, "tokenize (FF1-AES-128/192/256)",
 							   errbuf, errlen))
 		return NULL;
-	if (tweaklen > TRIB_FF1_MAXTWEAK)
-	{
-		snprintf(errbuf, errlen, "tokenize tweak is %zu bytes; at most %d are accepted",
-				 tweaklen, TRIB_FF1_MAXTWEAK);
+	if (!trib_errf_len_ok(tweaklen, TRIB_FF1_MAXTWEAK, "tokenize tweak", errbuf, errlen))
 		return NULL;
-	}
 	t = trib_xcalloc(1, sizeof(*t));
 	t->alphabet = alphabet;
 	t->chars = alphabet_chars[alphabet];
