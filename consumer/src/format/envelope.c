@@ -524,7 +524,6 @@ trib_envelope_free(trib_envelope *env)
 	free(env->recs);
 	trib_intern_each_value(env->counts, free);
 	trib_intern_free(env->counts);
-	free(env->counts);
 	free(env);
 }
 

@@ -33,8 +33,7 @@ static const char *const alphabet_chars[] = {
 	[TRIB_ALPHA_DIGITS] = "0123456789",
 	[TRIB_ALPHA_ALNUM_LOWER] = "0123456789abcdefghijklmnopqrstuvwxyz",
 	[TRIB_ALPHA_ALNUM_UPPER] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-	[TRIB_ALPHA_ALNUM] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	"abcdefghijklmnopqrstuvwxyz",
+	[TRIB_ALPHA_ALNUM] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
 };
 
 struct trib_tokenizer
