@@ -42,7 +42,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
-#include "fnv.h"
+#include "intern.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -78,12 +78,10 @@ typedef struct pattern
 	size_t		n;
 } pattern;
 
-/* Per-transaction counter of one table (transaction metadata). */
+/* Per-transaction counter of one table (transaction metadata), the value
+ * of "schema\0table" in the envelope's map of them. */
 typedef struct txcount
 {
-	char	   *name;			/* "schema\0table" */
-	size_t		len;
-	uint64_t	hash;
 	uint64_t	count;
 	uint64_t	gen;			/* transaction generation of `count` */
 } txcount;
@@ -123,9 +121,7 @@ struct trib_envelope
 	uint64_t	tx_commit_lsn;
 	uint64_t	tx_txid;
 	bool		tx_known;
-	txcount    *counts;
-	size_t		ncounts;
-	size_t		capcounts;
+	trib_intern *counts;		/* "schema\0table" -> txcount *, or NULL */
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -526,9 +522,8 @@ trib_envelope_free(trib_envelope *env)
 	free(env->buf.p);
 	free(env->offs);
 	free(env->recs);
-	for (size_t i = 0; i < env->capcounts; i++)
-		free(env->counts[i].name);
-	free(env->counts);
+	trib_intern_each_value(env->counts, free);
+	trib_intern_free(env->counts);
 	free(env);
 }
 
@@ -678,8 +673,8 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	size_t		len = ls + 1 + lt;
 	char		stackname[256];
 	char	   *name = len <= sizeof(stackname) ? stackname : trib_xrealloc(NULL, len);
-	uint64_t	h;
-	size_t		i;
+	void	  **slot;
+	txcount    *c;
 	uint64_t	result;
 
 	if (ls)
@@ -687,54 +682,18 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	name[ls] = '\0';
 	if (lt)
 		memcpy(name + ls + 1, table, lt);
-	h = trib_fnv1a(name, len);
-
-	/* open addressing, load factor <= 1/2 */
-	if (env->ncounts * 2 >= env->capcounts)
+	if (env->counts == NULL)
+		env->counts = trib_intern_new();
+	slot = trib_intern_value(env->counts, name, len);
+	if (*slot == NULL)
+		*slot = trib_xcalloc(1, sizeof(txcount));
+	c = *slot;
+	if (c->gen != env->tx_gen)
 	{
-		size_t		ncap = env->capcounts ? env->capcounts * 2 : 16;
-		txcount    *nt = trib_xrealloc(NULL, ncap * sizeof(txcount));
-
-		memset(nt, 0, ncap * sizeof(txcount));
-		for (i = 0; i < env->capcounts; i++)
-		{
-			txcount    *o = &env->counts[i];
-			size_t		j;
-
-			if (o->name == NULL)
-				continue;
-			for (j = o->hash & (ncap - 1); nt[j].name; j = (j + 1) & (ncap - 1))
-				;
-			nt[j] = *o;
-		}
-		free(env->counts);
-		env->counts = nt;
-		env->capcounts = ncap;
+		c->gen = env->tx_gen;
+		c->count = 0;
 	}
-	for (i = h & (env->capcounts - 1);; i = (i + 1) & (env->capcounts - 1))
-	{
-		txcount    *c = &env->counts[i];
-
-		if (c->name == NULL)
-		{
-			c->name = trib_xrealloc(NULL, len);
-			memcpy(c->name, name, len);
-			c->len = len;
-			c->hash = h;
-			c->count = 0;
-			c->gen = env->tx_gen;
-			env->ncounts++;
-		}
-		else if (c->hash != h || c->len != len || memcmp(c->name, name, len) != 0)
-			continue;
-		if (c->gen != env->tx_gen)
-		{
-			c->gen = env->tx_gen;
-			c->count = 0;
-		}
-		result = ++c->count;
-		break;
-	}
+	result = ++c->count;
 	if (name != stackname)
 		free(name);
 	return result;

@@ -23,3 +23,12 @@ trib_errf(char *errbuf, size_t errlen, const char *fmt,...)
 	va_end(ap);
 	return false;
 }
+
+bool
+trib_errf_len_ok(size_t n, size_t max, const char *what, char *errbuf, size_t errlen)
+{
+	if (n <= max)
+		return true;
+	return trib_errf(errbuf, errlen, "%s is %zu bytes; at most %zu are accepted", what, n,
+					 max);
+}

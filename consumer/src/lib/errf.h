@@ -27,4 +27,9 @@ bool		trib_errf(char *errbuf, size_t errlen, const char *fmt,...)
 bool		trib_verrf(char *errbuf, size_t errlen, const char *fmt, va_list ap)
 			__attribute__((format(printf, 3, 0)));
 
+/* Is n at most max?  Else false and "WHAT is N bytes; at most MAX are
+ * accepted" (what: "hash context", "encrypt: the value"). */
+bool		trib_errf_len_ok(size_t n, size_t max, const char *what, char *errbuf,
+							 size_t errlen);
+
 #endif							/* TRIB_ERRF_H */

@@ -18,6 +18,7 @@ typedef struct slot
 	char	   *s;				/* NULL: empty */
 	size_t		n;
 	uint64_t	hash;
+	void	   *value;			/* trib_intern_value() */
 } slot;
 
 struct trib_intern
@@ -73,9 +74,9 @@ probe(const trib_intern *set, const char *s, size_t n, uint64_t h)
 	}
 }
 
-/* The set's copy of s[0..n). */
-const char *
-trib_intern_get(trib_intern *set, const char *s, size_t n)
+/* The slot of s[0..n), adding a copy of s (NUL-ended) when it is new. */
+static slot *
+add(trib_intern *set, const char *s, size_t n)
 {
 	uint64_t	h = trib_fnv1a(s, n);
 	slot	   *e;
@@ -85,12 +86,37 @@ trib_intern_get(trib_intern *set, const char *s, size_t n)
 	e = probe(set, s, n, h);
 	if (e->s == NULL)
 	{
-		e->s = trib_xstrndup(s, n);
+		e->s = trib_xmalloc(n + 1);
+		memcpy(e->s, s, n);
+		e->s[n] = '\0';
 		e->n = n;
 		e->hash = h;
 		set->count++;
 	}
-	return e->s;
+	return e;
+}
+
+/* The set's copy of s[0..n). */
+const char *
+trib_intern_get(trib_intern *set, const char *s, size_t n)
+{
+	return add(set, s, n)->s;
+}
+
+/* Where the value of s[0..n) is kept. */
+void	  **
+trib_intern_value(trib_intern *set, const char *s, size_t n)
+{
+	return &add(set, s, n)->value;
+}
+
+/* fn on every value that is set. */
+void
+trib_intern_each_value(trib_intern *set, void (*fn) (void *value))
+{
+	for (size_t i = 0; set != NULL && i < set->cap; i++)
+		if (set->slots[i].value != NULL)
+			fn(set->slots[i].value);
 }
 
 /* The set's copy of s[0..n), or NULL when it has none. */

@@ -34,18 +34,7 @@ static const char *const format_names[] = {
 	[TRIB_KEY_RAW] = "raw",
 };
 
-bool
-trib_key_format_parse(const char *name, trib_key_format *out, char *errbuf,
-					  size_t errlen)
-{
-	int			i;
-
-	if (!trib_words_parse(format_names, TRIB_NWORDS(format_names), name, "key format", &i,
-						  errbuf, errlen))
-		return false;
-	*out = (trib_key_format) i;
-	return true;
-}
+TRIB_WORDS_PARSER(trib_key_format_parse, trib_key_format, format_names, "key format")
 
 const char *
 trib_key_format_name(trib_key_format format)

@@ -106,6 +106,31 @@ open_log_file(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
 }
 
+/*
+ * Make fd the destination and close the previous one (never stderr).
+ * With set_path, log_path becomes path (owned; NULL for stderr); with
+ * format, the format changes in the same step.
+ */
+static void
+switch_fd(int fd, bool set_path, char *path, const trib_log_format *format)
+{
+	int			old_fd;
+
+	pthread_mutex_lock(&log_lock);
+	old_fd = log_fd;
+	log_fd = fd;
+	if (set_path)
+	{
+		free(log_path);
+		log_path = path;
+	}
+	if (format)
+		log_format = *format;
+	pthread_mutex_unlock(&log_lock);
+	if (old_fd != STDERR_FILENO)
+		close(old_fd);
+}
+
 /* Configure level, format and destination; see log.h. */
 bool
 trib_log_open(trib_log_level level, trib_log_format format, const char *path,
@@ -113,7 +138,6 @@ trib_log_open(trib_log_level level, trib_log_format format, const char *path,
 {
 	int			fd = STDERR_FILENO;
 	char	   *copy = NULL;
-	int			old_fd;
 
 	if (path != NULL)
 	{
@@ -131,15 +155,7 @@ trib_log_open(trib_log_level level, trib_log_format format, const char *path,
 			return false;
 		}
 	}
-	pthread_mutex_lock(&log_lock);
-	old_fd = log_fd;
-	free(log_path);
-	log_fd = fd;
-	log_path = copy;
-	log_format = format;
-	pthread_mutex_unlock(&log_lock);
-	if (old_fd != STDERR_FILENO)
-		close(old_fd);
+	switch_fd(fd, true, copy, &format);
 	trib_log_set_level(level);
 	return true;
 }
@@ -148,16 +164,7 @@ trib_log_open(trib_log_level level, trib_log_format format, const char *path,
 void
 trib_log_close(void)
 {
-	int			old_fd;
-
-	pthread_mutex_lock(&log_lock);
-	old_fd = log_fd;
-	log_fd = STDERR_FILENO;
-	free(log_path);
-	log_path = NULL;
-	pthread_mutex_unlock(&log_lock);
-	if (old_fd != STDERR_FILENO)
-		close(old_fd);
+	switch_fd(STDERR_FILENO, true, NULL, NULL);
 }
 
 /* Async-signal-safe: only sets a flag. */
@@ -179,7 +186,6 @@ trib_log_reopen(char *errbuf, size_t errlen)
 {
 	char	   *path = NULL;
 	int			fd;
-	int			old_fd;
 	int			err;
 
 	reopen_requested = 0;
@@ -200,12 +206,7 @@ trib_log_reopen(char *errbuf, size_t errlen)
 		free(path);
 		return false;
 	}
-	pthread_mutex_lock(&log_lock);
-	old_fd = log_fd;
-	log_fd = fd;
-	pthread_mutex_unlock(&log_lock);
-	if (old_fd != STDERR_FILENO)
-		close(old_fd);
+	switch_fd(fd, false, NULL, NULL);
 	free(path);
 	return true;
 }

@@ -26,4 +26,21 @@ const char *trib_words_name(const char *const *words, size_t n, int i);
 /* The number of entries of a words array. */
 #define TRIB_NWORDS(words) (sizeof(words) / sizeof((words)[0]))
 
+/*
+ * Define `bool fn(const char *name, type *out, char *errbuf, size_t errlen)`,
+ * the parse function of an enum (int-sized) whose words are the array
+ * words: trib_words_parse naming it `what` in its message.
+ */
+#define TRIB_WORDS_PARSER(fn, type, words, what) \
+bool \
+fn(const char *name, type *out, char *errbuf, size_t errlen) \
+{ \
+	int			i_; \
+ \
+	if (!trib_words_parse(words, TRIB_NWORDS(words), name, what, &i_, errbuf, errlen)) \
+		return false; \
+	*out = (type) i_; \
+	return true; \
+}
+
 #endif							/* TRIB_WORDS_H */

@@ -139,6 +139,56 @@ intern_returns_one_copy_per_value(void **state)
 	trib_intern_free(NULL);
 }
 
+/* Each string keeps one value, across growth; keys may hold NUL bytes
+ * ("schema\0table"), and each_value visits exactly the values set. */
+static int	visited;
+
+static void
+count_value(void *value)
+{
+	visited += *(int *) value;
+}
+
+static void
+intern_keeps_a_value_per_string(void **state)
+{
+	trib_intern *set = trib_intern_new();
+	static int	vals[300];
+	void	  **v;
+
+	(void) state;
+	for (int i = 0; i < 300; i++)
+	{
+		char		s[32];
+		int			n = snprintf(s, sizeof(s), "public%ct_%d", '\0', i);
+
+		vals[i] = i;
+		v = trib_intern_value(set, s, (size_t) n);
+		assert_null(*v);
+		if (i % 2 == 0)
+			*v = &vals[i];
+	}
+	for (int i = 0; i < 300; i++)
+	{
+		char		s[32];
+		int			n = snprintf(s, sizeof(s), "public%ct_%d", '\0', i);
+
+		v = trib_intern_value(set, s, (size_t) n);
+		if (i % 2 == 0)
+			assert_ptr_equal(*v, &vals[i]);
+		else
+			assert_null(*v);
+	}
+	/* "public" alone is another string than "public\0t_0" */
+	assert_null(*trib_intern_value(set, "public", 6));
+	assert_int_equal(trib_intern_count(set), 301);
+	visited = 0;
+	trib_intern_each_value(set, count_value);
+	assert_int_equal(visited, 150 * 298 / 2);	/* 0 + 2 + ... + 298 */
+	trib_intern_each_value(NULL, count_value);
+	trib_intern_free(set);
+}
+
 int
 main(void)
 {
@@ -147,6 +197,7 @@ main(void)
 		cmocka_unit_test(arena_reset_reuses_blocks),
 		cmocka_unit_test(arena_serves_yajl),
 		cmocka_unit_test(intern_returns_one_copy_per_value),
+		cmocka_unit_test(intern_keeps_a_value_per_string),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

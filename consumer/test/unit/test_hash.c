@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "errf.h"
 #include "hex.h"
 #include "keys.h"
 #include "mask_hash.h"
@@ -257,6 +258,25 @@ test_hash_errors(void **state)
 	trib_key_free(good);
 }
 
+/* Length limits name the value, its length and the limit, to the byte. */
+static void
+test_length_limit_messages(void **state)
+{
+	char		err[128];
+	trib_key   *good = test_key(0);
+	char		ctx[TRIB_HASH_CONTEXT_MAX + 1];
+
+	(void) state;
+	memset(ctx, 'x', sizeof(ctx));
+	assert_null(trib_hash_new(good, ctx, sizeof(ctx), TRIB_HASH_HEX, 0, err, sizeof(err)));
+	assert_string_equal(err, "hash context is 1025 bytes; at most 1024 are accepted");
+	assert_true(trib_errf_len_ok(7, 7, "x", err, sizeof(err)));
+	assert_false(trib_errf_len_ok(8, 7, "encrypt: the value", err, sizeof(err)));
+	assert_string_equal(err, "encrypt: the value is 8 bytes; at most 7 are accepted");
+	assert_false(trib_errf_len_ok(8, 7, "x", NULL, 0));
+	trib_key_free(good);
+}
+
 int
 main(void)
 {
@@ -266,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_hash_determinism_and_separation),
 		cmocka_unit_test(test_hash_encodings_and_truncation),
 		cmocka_unit_test(test_hash_errors),
+		cmocka_unit_test(test_length_limit_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fnv.h"
+#include "intern.h"
 #include "sink_kafka_int.h"
 #include "log.h"
 #include "xalloc.h"
@@ -183,20 +183,20 @@ resolve_bootstrap(trib_kafka *k, char *errbuf, size_t errlen)
 	return trib_kafka_mock_bootstraps(k->mock);
 }
 
+/* A topic handle of the cache (trib_intern_each_value). */
+static void
+destroy_topic(void *rkt)
+{
+	rd_kafka_topic_destroy(rkt);
+}
+
 /* Destroy the handles and what hangs off them; the options stay. */
 static void
 release_handles(trib_kafka *k)
 {
-	for (size_t i = 0; i < k->captopics; i++)
-	{
-		if (k->topics[i].name == NULL)
-			continue;
-		rd_kafka_topic_destroy(k->topics[i].rkt);
-		free(k->topics[i].name);
-	}
-	free(k->topics);
+	trib_intern_each_value(k->topics, destroy_topic);
+	trib_intern_free(k->topics);
 	k->topics = NULL;
-	k->ntopics = k->captopics = 0;
 	if (k->ckpt_rkt)
 		rd_kafka_topic_destroy(k->ckpt_rkt);
 	k->ckpt_rkt = NULL;
@@ -330,47 +330,14 @@ kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 static rd_kafka_topic_t *
 topic_get(trib_kafka *k, const char *name)
 {
-	uint64_t	h = trib_fnv1a_str(name);
-	size_t		i;
+	void	  **rkt;
 
-	if (k->ntopics * 2 >= k->captopics)
-	{
-		size_t		ncap = k->captopics ? k->captopics * 2 : 64;
-		kfk_topic_ent  *nt = trib_xcalloc(ncap, sizeof(kfk_topic_ent));
-
-		for (i = 0; i < k->captopics; i++)
-		{
-			size_t		j;
-
-			if (k->topics[i].name == NULL)
-				continue;
-			for (j = k->topics[i].hash & (ncap - 1); nt[j].name; j = (j + 1) & (ncap - 1))
-				;
-			nt[j] = k->topics[i];
-		}
-		free(k->topics);
-		k->topics = nt;
-		k->captopics = ncap;
-	}
-	for (i = h & (k->captopics - 1);; i = (i + 1) & (k->captopics - 1))
-	{
-		kfk_topic_ent  *t = &k->topics[i];
-
-		if (t->name == NULL)
-		{
-			rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, name, NULL);
-
-			if (rkt == NULL)
-				return NULL;
-			t->name = trib_xstrdup(name);
-			t->hash = h;
-			t->rkt = rkt;
-			k->ntopics++;
-			return rkt;
-		}
-		if (t->hash == h && strcmp(t->name, name) == 0)
-			return t->rkt;
-	}
+	if (k->topics == NULL)
+		k->topics = trib_intern_new();
+	rkt = trib_intern_value(k->topics, name, strlen(name));
+	if (*rkt == NULL)
+		*rkt = rd_kafka_topic_new(k->rk, name, NULL);
+	return *rkt;
 }
 
 /* Enqueue one message, waiting for queue space; false fails the sink. */

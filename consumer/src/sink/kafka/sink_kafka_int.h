@@ -31,13 +31,6 @@
 #include "kafka_mock.h"
 #include "sink_kafka.h"
 
-typedef struct kfk_topic_ent
-{
-	char	   *name;
-	uint64_t	hash;
-	rd_kafka_topic_t *rkt;
-} kfk_topic_ent;
-
 typedef struct trib_kafka
 {
 	trib_sink  *sink;
@@ -47,9 +40,7 @@ typedef struct trib_kafka
 	trib_kafka_mock *mock;		/* embedded mode */
 	rd_kafka_t *rk;
 	trib_envelope *env;
-	kfk_topic_ent  *topics;
-	size_t		ntopics;
-	size_t		captopics;
+	struct trib_intern *topics;	/* name -> rd_kafka_topic_t *, or NULL */
 	trib_ack_tracker *trk;
 	trib_kafka_stats st;
 

@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "event.h"
+#include "jvalue.h"
 #include "sink_postgres.h"
 #include "strbuf.h"
 
@@ -34,14 +35,12 @@
 
 /* ---- JSON (sink_postgres_values.c) ------------------------------------- */
 
-/* A JSON value in its text: start, length and type:
- * 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' object,
- * 'a' array. */
+/* A JSON value in its text: start, length and JSON kind (jvalue.h). */
 typedef struct pgs_jspan
 {
 	const char *p;
 	size_t		n;
-	char		type;
+	trib_jkind	kind;
 } pgs_jspan;
 
 /* An iterator over the members of an object or the elements of an array. */
@@ -66,8 +65,8 @@ bool		pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t e
 void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
 
 /* Find column name's entry in a JSON null list (event.h): entry is its
- * span, a string ('s': the column's null is JSON null) or an array ('a':
- * ["name", positions...] of JSON null elements).  False when absent. */
+ * span, a string (the column's null is JSON null) or an array
+ * (["name", positions...] of JSON null elements).  False when absent. */
 bool		pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry);
 
 /* Append the input text of one JSON value for a column of kind/ek; jn:

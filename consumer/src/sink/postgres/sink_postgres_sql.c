@@ -272,7 +272,7 @@ col_value_text(pgs_sink *s, const pgs_tinfo *t, int col, const pgs_jspan *v, con
 	pgs_jspan		jn;
 	bool		listed = false;
 
-	*is_null = v->type == 'z';
+	*is_null = v->kind == TRIB_J_NULL;
 	if (jnulls && (c->kind == 'j' ? *is_null : c->kind == 'a' && c->ekind == 'j'))
 		listed = pgs_json_nulls_find(jnulls, c->name, &jn);
 	if (*is_null && c->kind == 'j' && !listed && json_null_is_value(t, col, rel))
@@ -379,7 +379,7 @@ mark_unchanged(pgs_sink *s, pgs_tinfo *t, const char *unchanged, char *errbuf, s
 	{
 		int			col;
 
-		if (v.type != 's')
+		if (v.kind != TRIB_J_STRING)
 			continue;
 		s->scratch.len = 0;
 		if (!pgs_junescape(&v, &s->scratch, errbuf, errlen))
@@ -845,8 +845,8 @@ build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 			pgs_junescape(&k, &s->scratch, errbuf, errlen);
 			trib_strbuf_add(&s->scratch, "", 0);
 			if (strcmp(s->scratch.data, "restart_identity") == 0)
-				restart = v.type == 't';
-			if (strcmp(s->scratch.data, "relations") != 0 || v.type != 'a' || b->table)
+				restart = v.kind == TRIB_J_BOOL && v.p[0] == 't';
+			if (strcmp(s->scratch.data, "relations") != 0 || v.kind != TRIB_J_ARRAY || b->table)
 				continue;
 			if (!pgs_jiter_begin(&mit, v.p, v.n, '['))
 				continue;
@@ -866,7 +866,7 @@ build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 					trib_strbuf name = {0},
 								val = {0};
 
-					if (rv.type == 's' && pgs_junescape(&rk, &name, errbuf, errlen) &&
+					if (rv.kind == TRIB_J_STRING && pgs_junescape(&rk, &name, errbuf, errlen) &&
 						pgs_junescape(&rv, &val, errbuf, errlen))
 					{
 						trib_strbuf_add(&name, "", 0);

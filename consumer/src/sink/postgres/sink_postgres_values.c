@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
 #include "jsondoc.h"
 
 /* Skip JSON white space. */
@@ -55,39 +56,38 @@ jskip_string(const char *p, const char *e)
 	return NULL;
 }
 
-/* The type letter of the value starting with c. */
-static char
-jtype(char c)
+/* The JSON kind of the value starting with c. */
+static trib_jkind
+jkind(char c)
 {
 	switch (c)
 	{
 		case '"':
-			return 's';
+			return TRIB_J_STRING;
 		case '{':
-			return 'o';
+			return TRIB_J_OBJECT;
 		case '[':
-			return 'a';
+			return TRIB_J_ARRAY;
 		case 't':
-			return 't';
 		case 'f':
-			return 'f';
+			return TRIB_J_BOOL;
 		case 'n':
-			return 'z';
+			return TRIB_J_NULL;
 		default:
-			return 'n';
+			return TRIB_J_NUMBER;
 	}
 }
 
 /* Skip one value (any nesting, no recursion); NULL when malformed. */
 static const char *
-jskip_value(const char *p, const char *e, char *type)
+jskip_value(const char *p, const char *e, trib_jkind *kind)
 {
 	size_t		depth = 0;
 
 	p = jws(p, e);
 	if (p >= e)
 		return NULL;
-	*type = jtype(*p);
+	*kind = jkind(*p);
 	do
 	{
 		p = jws(p, e);
@@ -178,14 +178,14 @@ pgs_jiter_next(pgs_jiter *it, pgs_jspan *key, pgs_jspan *val)
 			return -1;
 		key->p = p;
 		key->n = (size_t) (q - p);
-		key->type = 's';
+		key->kind = TRIB_J_STRING;
 		p = jws(q, it->e);
 		if (p >= it->e || *p != ':')
 			return -1;
 		p++;
 	}
 	p = jws(p, it->e);
-	if (!(q = jskip_value(p, it->e, &val->type)))
+	if (!(q = jskip_value(p, it->e, &val->kind)))
 		return -1;
 	val->p = p;
 	val->n = (size_t) (q - p);
@@ -204,17 +204,11 @@ hex4(const char *p, const char *e)
 		return -1;
 	for (i = 0; i < 4; i++)
 	{
-		char		c = p[i];
+		int			d = trib_hex_digit((unsigned char) p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if (d < 0)
 			return -1;
+		v = v << 4 | d;
 	}
 	return v;
 }
@@ -350,14 +344,7 @@ bytea_text(const char *s, size_t n, bool hex, trib_strbuf *out,
 	trib_strbuf_adds(out, "\\x");
 	if (hex)
 	{
-		for (i = 0; i < n; i++)
-		{
-			char		c = s[i];
-
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-				goto bad;
-		}
-		if (n % 2)
+		if (n > 0 && !trib_hex_valid(s, n))
 			goto bad;
 		trib_strbuf_add(out, s, n);
 		return true;
@@ -476,7 +463,7 @@ jname_is(const pgs_jspan *s, const char *n, size_t nlen)
 	char		e[64];
 	bool		same;
 
-	if (s->type != 's')
+	if (s->kind != TRIB_J_STRING)
 		return false;
 	if (!memchr(s->p, '\\', s->n))
 		return s->n == nlen + 2 && memcmp(s->p + 1, n, nlen) == 0;
@@ -487,8 +474,8 @@ jname_is(const pgs_jspan *s, const char *n, size_t nlen)
 }
 
 /* Find column name's entry in a JSON null list (event.h): entry is its
- * span, a string ('s': the column's null is JSON null) or an array ('a':
- * ["name", positions...] of JSON null elements).  False when absent. */
+ * span, a string (the column's null is JSON null) or an array
+ * (["name", positions...] of JSON null elements).  False when absent. */
 bool
 pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry)
 {
@@ -503,7 +490,7 @@ pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry)
 		return false;
 	while (pgs_jiter_next(&it, &k, &v) > 0)
 	{
-		if (v.type == 'a')
+		if (v.kind == TRIB_J_ARRAY)
 		{
 			if (!pgs_jiter_begin(&eit, v.p, v.n, '[') ||
 				pgs_jiter_next(&eit, &k, &first) <= 0 || !jname_is(&first, name, nlen))
@@ -540,7 +527,7 @@ entry_has_pos(const pgs_jspan *entry, size_t pos)
 		}
 		for (i = 0; i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && x <= pos; i++)
 			x = x * 10 + (size_t) (v.p[i] - '0');
-		if (v.type == 'n' && i == v.n && x == pos)
+		if (v.kind == TRIB_J_NUMBER && i == v.n && x == pos)
 			return true;
 	}
 	return false;
@@ -574,21 +561,21 @@ array_text(const pgs_jspan *v, char ek, const pgs_jspan *jn, bool hex, trib_strb
 	{
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
-		if (e.type != 'a')
+		if (e.kind != TRIB_J_ARRAY)
 			(*leaf)++;
-		switch (e.type)
+		switch (e.kind)
 		{
-			case 'a':
+			case TRIB_J_ARRAY:
 				if (!array_text(&e, ek, jn, hex, out, depth + 1, leaf, errbuf, errlen))
 					goto fail;
 				break;
-			case 'z':
+			case TRIB_J_NULL:
 				if (ek == 'j' && entry_has_pos(jn, *leaf - 1))
 					pgs_array_quote(out, "null", 4);
 				else
 					trib_strbuf_adds(out, "NULL");
 				break;
-			case 's':
+			case TRIB_J_STRING:
 				if (ek == 'j')
 				{
 					pgs_array_quote(out, e.p, e.n);	/* a JSON string */
@@ -599,7 +586,7 @@ array_text(const pgs_jspan *v, char ek, const pgs_jspan *jn, bool hex, trib_strb
 					goto fail;
 				pgs_array_quote(out, tmp.data ? tmp.data : "", tmp.len);
 				break;
-			case 'o':
+			case TRIB_J_OBJECT:
 				pgs_array_quote(out, e.p, e.n);
 				break;
 			default:			/* numbers, true, false: their text */
@@ -629,12 +616,12 @@ pgs_value_text(const pgs_jspan *v, char kind, char ek, const pgs_jspan *jn, bool
 	size_t		leaf = 0;
 
 	*is_null = false;
-	if (v->type == 'z' && kind == 'j' && jn && jn->type == 's')
+	if (v->kind == TRIB_J_NULL && kind == 'j' && jn && jn->kind == TRIB_J_STRING)
 	{
 		trib_strbuf_adds(out, "null");	/* the JSON value null */
 		return true;
 	}
-	if (v->type == 'z')
+	if (v->kind == TRIB_J_NULL)
 	{
 		*is_null = true;
 		return true;
@@ -644,13 +631,13 @@ pgs_value_text(const pgs_jspan *v, char kind, char ek, const pgs_jspan *jn, bool
 		trib_strbuf_add(out, v->p, v->n);	/* JSON text as it is */
 		return true;
 	}
-	switch (v->type)
+	switch (v->kind)
 	{
-		case 's':
+		case TRIB_J_STRING:
 			return string_text(v, kind, hex, out, errbuf, errlen);
-		case 'a':
+		case TRIB_J_ARRAY:
 			if (kind == 'a')
-				return array_text(v, ek, jn && jn->type == 'a' ? jn : NULL, hex, out, 0,
+				return array_text(v, ek, jn && jn->kind == TRIB_J_ARRAY ? jn : NULL, hex, out, 0,
 								  &leaf, errbuf, errlen);
 			/* FALLTHROUGH */
 		default:
@@ -713,9 +700,9 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 	if (kind == 'c')
 		return composite_json(list, pgs_ctype_find(list, sub), v, hex, out, depth + 1,
 							  errbuf, errlen);
-	if (v->type == 's' && (kind == 'b' || kind == 'd'))
+	if (v->kind == TRIB_J_STRING && (kind == 'b' || kind == 'd'))
 		return string_json(v, kind, hex, out, errbuf, errlen);
-	if (v->type != 'a' || kind != 'a' || (ek != 'b' && ek != 'd'))
+	if (v->kind != TRIB_J_ARRAY || kind != 'a' || (ek != 'b' && ek != 'd'))
 	{
 		trib_strbuf_add(out, v->p, v->n);
 		return true;
@@ -728,7 +715,7 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
 		/* nested arrays keep kind 'a'; strings are elements */
-		if (!field_json(list, e.type == 'a' ? 'a' : ek, ek, 0, &e, hex, out, depth + 1,
+		if (!field_json(list, e.kind == TRIB_J_ARRAY ? 'a' : ek, ek, 0, &e, hex, out, depth + 1,
 						errbuf, errlen))
 			return false;
 	}
@@ -757,21 +744,21 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 	bool		ok = true;
 
 	rc = 0;
-	if (!ct || !ct->fix || (v->type != 'o' && v->type != 'a'))
+	if (!ct || !ct->fix || (v->kind != TRIB_J_OBJECT && v->kind != TRIB_J_ARRAY))
 	{
 		trib_strbuf_add(out, v->p, v->n);
 		return true;
 	}
-	if (!pgs_jiter_begin(&it, v->p, v->n, v->type == 'o' ? '{' : '['))
+	if (!pgs_jiter_begin(&it, v->p, v->n, v->kind == TRIB_J_OBJECT ? '{' : '['))
 		goto bad;
-	trib_strbuf_addc(out, v->type == 'o' ? '{' : '[');
+	trib_strbuf_addc(out, v->kind == TRIB_J_OBJECT ? '{' : '[');
 	while (ok && (rc = pgs_jiter_next(&it, &k, &e)) > 0)
 	{
 		const pgs_cfield *f = NULL;
 
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
-		if (v->type == 'a')
+		if (v->kind == TRIB_J_ARRAY)
 		{
 			ok = field_json(list, 'c', 't', ct->oid, &e, hex, out, depth + 1, errbuf, errlen);
 			continue;
@@ -785,7 +772,7 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 				f = &ct->f[i];
 		trib_strbuf_add(out, k.p, k.n);
 		trib_strbuf_addc(out, ':');
-		if (f && e.type != 'z')
+		if (f && e.kind != TRIB_J_NULL)
 			ok = field_json(list, f->kind, f->ekind, f->sub, &e, hex, out, depth, errbuf, errlen);
 		else
 			trib_strbuf_add(out, e.p, e.n);
@@ -795,7 +782,7 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 		return false;
 	if (rc < 0)
 		goto bad;
-	trib_strbuf_addc(out, v->type == 'o' ? '}' : ']');
+	trib_strbuf_addc(out, v->kind == TRIB_J_OBJECT ? '}' : ']');
 	return true;
 bad:
 	trib_strbuf_free(&name);
@@ -826,7 +813,7 @@ value_text(const char *json, size_t len, char kind, char elem_kind, const pgs_js
 	const char *end;
 	const char *p = jws(json, json + len);
 
-	if (!(end = jskip_value(p, json + len, &v.type)) || jws(end, json + len) != json + len)
+	if (!(end = jskip_value(p, json + len, &v.kind)) || jws(end, json + len) != json + len)
 	{
 		snprintf(errbuf, errlen, "malformed JSON value");
 		return false;

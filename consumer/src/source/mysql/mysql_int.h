@@ -18,9 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* printf-style message into errbuf; always returns false. */
-bool		trib_my_fail(char *errbuf, size_t errlen, const char *fmt,...)
-			__attribute__((format(printf, 3, 4)));
+#include "errf.h"
+
+/* printf-style message into errbuf; always returns false: the one errbuf
+ * formatter, lib/errf.h. */
+#define trib_my_fail trib_errf
 
 /* Put "PREFIX: " (printf-style) before the message already in errbuf;
  * always returns false. */

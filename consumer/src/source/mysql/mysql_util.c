@@ -12,19 +12,6 @@
 #include "mysql_int.h"
 
 bool
-trib_my_fail(char *errbuf, size_t errlen, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (errbuf == NULL || errlen == 0)
-		return false;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-	return false;
-}
-
-bool
 trib_my_fail_prefix(char *errbuf, size_t errlen, const char *fmt,...)
 {
 	char		inner[1024],

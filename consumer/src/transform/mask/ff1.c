@@ -276,9 +276,8 @@ check_args(const trib_ff1 *f, size_t tweaklen, const uint16_t *in, size_t n,
 {
 	size_t		minlen = trib_ff1_minlen(f->radix);
 
-	if (tweaklen > TRIB_FF1_MAXTWEAK)
-		return trib_errf(errbuf, errlen, "FF1 tweak is %zu bytes; at most %d are accepted",
-						 tweaklen, TRIB_FF1_MAXTWEAK);
+	if (!trib_errf_len_ok(tweaklen, TRIB_FF1_MAXTWEAK, "FF1 tweak", errbuf, errlen))
+		return false;
 	if (n < minlen || n > TRIB_FF1_MAXLEN)
 		return trib_errf(errbuf, errlen, "FF1 input has %zu numerals; radix %u needs %zu to %d "
 						 "(radix^length >= %d)", n, f->radix, minlen, TRIB_FF1_MAXLEN,

@@ -23,6 +23,7 @@
 #include "mask_fake_int.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,28 +412,38 @@ gen_handle(const trib_fake_dicts *d, fake_rng *r, bool email, trib_strbuf *out)
 	trib_strbuf_free(&l);
 }
 
-static void
-gen_email(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+static bool
+gen_email(fake_req *q, trib_strbuf *out)
 {
-	gen_handle(d, r, true, out);
+	gen_handle(q->d, q->r, true, out);
 	trib_strbuf_addc(out, '@');
-	trib_strbuf_adds(out, fake_rng_pick(r, &d->domains));
+	trib_strbuf_adds(out, fake_rng_pick(q->r, &q->d->domains));
+	return true;
+}
+
+static bool
+gen_username(fake_req *q, trib_strbuf *out)
+{
+	gen_handle(q->d, q->r, false, out);
+	return true;
 }
 
 /* Faker's safe_email: a handle at one of the names RFC 2606 reserves. */
-static void
-gen_safe_email(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+static bool
+gen_safe_email(fake_req *q, trib_strbuf *out)
 {
 	static const char *const safe[] = {"example.com", "example.net", "example.org"};
 
-	gen_handle(d, r, true, out);
-	trib_strbuf_printf(out, "@%s", safe[fake_rng_below(r, 3)]);
+	gen_handle(q->d, q->r, true, out);
+	trib_strbuf_printf(out, "@%s", safe[fake_rng_below(q->r, 3)]);
+	return true;
 }
 
 /* +1 NXX-555-01XX: any valid area code, a line number reserved for fiction. */
-static void
-gen_phone(fake_rng *r, trib_strbuf *out)
+static bool
+gen_phone(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
 	unsigned	a,
 				b,
 				c;
@@ -445,25 +456,33 @@ gen_phone(fake_rng *r, trib_strbuf *out)
 	} while (b == 1 && c == 1);	/* N11 codes are service numbers */
 	trib_strbuf_printf(out, "+1 %u%u%u-555-01%02u", a, b, c,
 					   (unsigned) fake_rng_below(r, 100));
+	return true;
 }
 
-static void
-gen_street(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+static bool
+gen_street(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
 	uint64_t	n = fake_rng_below(r, 10) < 8 ? 1 + fake_rng_below(r, 2999) : 1 + fake_rng_below(r, 9999);
 
-	trib_strbuf_printf(out, "%u %s", (unsigned) n, fake_rng_pick(r, &d->streets));
+	trib_strbuf_printf(out, "%u %s", (unsigned) n, fake_rng_pick(r, &q->d->streets));
 	if (fake_rng_below(r, 100) < 15)
 		trib_strbuf_printf(out, ", Apt %u", (unsigned) (1 + fake_rng_below(r, 40)));
+	return true;
 }
 
-/* One line: "<street address>, <city> <five-digit postcode>". */
-static void
-gen_address(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+/* One line: "<street address>, <city> <five-digit postcode>" (the
+ * postcode not shaped by the input). */
+static bool
+gen_address(fake_req *q, trib_strbuf *out)
 {
-	gen_street(d, r, out);
-	trib_strbuf_printf(out, ", %s ", fake_rng_pick(r, &d->cities));
-	fake_gen_id(d, TRIB_FAKE_POSTCODE, r, NULL, 0, out);
+	fake_req	pc = *q;
+
+	gen_street(q, out);
+	trib_strbuf_printf(out, ", %s ", fake_rng_pick(q->r, &q->d->cities));
+	pc.input = NULL;
+	pc.inlen = 0;
+	return fake_gen_postcode(&pc, out);
 }
 
 /* ---- IBAN ---------------------------------------------------------------- */
@@ -589,9 +608,11 @@ iban_national(const char *cc, char *bban)
 }
 
 static bool
-gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
-		 trib_strbuf *out, char *errbuf, size_t errlen)
+gen_iban(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
+	const char *input = q->input;
+	size_t		inlen = q->inlen;
 	const iban_layout *lay = NULL;
 	char		bban[40],
 				cc[3],
@@ -610,9 +631,9 @@ gen_iban(fake_rng *r, const char *input, size_t inlen, const char *dflt,
 	}
 	if (lay == NULL)
 	{
-		if (!trib_fake_iban_country_ok(dflt))
-			return trib_errf(errbuf, errlen, "unsupported IBAN country");
-		lay = iban_find(dflt);
+		if (!trib_fake_iban_country_ok(q->iban_country))
+			return trib_errf(q->errbuf, q->errlen, "unsupported IBAN country");
+		lay = iban_find(q->iban_country);
 	}
 	n = strlen(lay->bban);
 	for (size_t i = 0; i < n; i++)
@@ -752,9 +773,12 @@ trib_fake_luhn_valid(const char *s)
 	return n >= 2 && luhn_digit(d, n - 1) == d[n - 1];
 }
 
-static void
-gen_card(fake_rng *r, const char *input, size_t inlen, trib_strbuf *out)
+static bool
+gen_card(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
+	const char *input = q->input;
+	size_t		inlen = q->inlen;
 	int			len = 0,
 				total = 0;
 	const card_brand *fit[6];
@@ -788,13 +812,63 @@ gen_card(fake_rng *r, const char *input, size_t inlen, trib_strbuf *out)
 	if (input == NULL)
 	{
 		trib_strbuf_adds(out, num);
-		return;
+		return true;
 	}
 	for (size_t i = 0, k = 0; i < inlen; i++)
 		trib_strbuf_addc(out, input[i] >= '0' && input[i] <= '9' ? num[k++] : input[i]);
+	return true;
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
+
+/* One entry of the kind's dictionary (q->list). */
+static bool
+gen_pick(fake_req *q, trib_strbuf *out)
+{
+	trib_strbuf_adds(out, fake_rng_pick(q->r, q->list));
+	return true;
+}
+
+static bool
+gen_full_name(fake_req *q, trib_strbuf *out)
+{
+	trib_strbuf_adds(out, fake_rng_pick(q->r, &q->d->first_names));
+	trib_strbuf_addc(out, ' ');
+	trib_strbuf_adds(out, fake_rng_pick(q->r, &q->d->last_names));
+	return true;
+}
+
+#define DICT(field) offsetof(trib_fake_dicts, field)
+
+/* How each kind is made: its generator, and for gen_pick the dictionary
+ * (its offset in trib_fake_dicts). */
+static const struct
+{
+	fake_gen	gen;
+	size_t		dict;
+}			kinds[TRIB_FAKE_NKINDS] = {
+	[TRIB_FAKE_FIRST_NAME] = {.gen = gen_pick, .dict = DICT(first_names)},
+	[TRIB_FAKE_LAST_NAME] = {.gen = gen_pick, .dict = DICT(last_names)},
+	[TRIB_FAKE_FULL_NAME] = {.gen = gen_full_name},
+	[TRIB_FAKE_EMAIL] = {.gen = gen_email},
+	[TRIB_FAKE_PHONE] = {.gen = gen_phone},
+	[TRIB_FAKE_STREET_ADDRESS] = {.gen = gen_street},
+	[TRIB_FAKE_CITY] = {.gen = gen_pick, .dict = DICT(cities)},
+	[TRIB_FAKE_COMPANY] = {.gen = gen_pick, .dict = DICT(companies)},
+	[TRIB_FAKE_USERNAME] = {.gen = gen_username},
+	[TRIB_FAKE_IBAN] = {.gen = gen_iban},
+	[TRIB_FAKE_CREDIT_CARD] = {.gen = gen_card},
+	[TRIB_FAKE_SAFE_EMAIL] = {.gen = gen_safe_email},
+	[TRIB_FAKE_ADDRESS] = {.gen = gen_address},
+	[TRIB_FAKE_POSTCODE] = {.gen = fake_gen_postcode},
+	[TRIB_FAKE_COUNTRY] = {.gen = gen_pick, .dict = DICT(countries)},
+	[TRIB_FAKE_JOB] = {.gen = gen_pick, .dict = DICT(jobs)},
+	[TRIB_FAKE_SSN] = {.gen = fake_gen_ssn},
+	[TRIB_FAKE_DATE_OF_BIRTH] = {.gen = fake_gen_date_of_birth},
+	[TRIB_FAKE_IPV4] = {.gen = fake_gen_ipv4},
+	[TRIB_FAKE_URL] = {.gen = fake_gen_url},
+	[TRIB_FAKE_UUID4] = {.gen = fake_gen_uuid4},
+};
 
 bool
 trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
@@ -803,66 +877,14 @@ trib_fake_generate(const trib_fake_dicts *d, trib_fake_kind kind,
 				   char *errbuf, size_t errlen)
 {
 	fake_rng	r;
+	fake_req	q = {.d = d, .r = &r, .input = input, .inlen = inlen,
+	.iban_country = iban_country, .errbuf = errbuf, .errlen = errlen};
 
+	if ((unsigned) kind >= TRIB_FAKE_NKINDS || kinds[kind].gen == NULL)
+		return trib_errf(errbuf, errlen, "unknown fake kind %d", (int) kind);
 	fake_rng_init(&r, seed);
-	switch (kind)
-	{
-		case TRIB_FAKE_FIRST_NAME:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->first_names));
-			return true;
-		case TRIB_FAKE_LAST_NAME:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->last_names));
-			return true;
-		case TRIB_FAKE_FULL_NAME:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->first_names));
-			trib_strbuf_addc(out, ' ');
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->last_names));
-			return true;
-		case TRIB_FAKE_EMAIL:
-			gen_email(d, &r, out);
-			return true;
-		case TRIB_FAKE_PHONE:
-			gen_phone(&r, out);
-			return true;
-		case TRIB_FAKE_STREET_ADDRESS:
-			gen_street(d, &r, out);
-			return true;
-		case TRIB_FAKE_CITY:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->cities));
-			return true;
-		case TRIB_FAKE_COMPANY:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->companies));
-			return true;
-		case TRIB_FAKE_USERNAME:
-			gen_handle(d, &r, false, out);
-			return true;
-		case TRIB_FAKE_IBAN:
-			return gen_iban(&r, input, inlen, iban_country, out, errbuf, errlen);
-		case TRIB_FAKE_CREDIT_CARD:
-			gen_card(&r, input, inlen, out);
-			return true;
-		case TRIB_FAKE_SAFE_EMAIL:
-			gen_safe_email(d, &r, out);
-			return true;
-		case TRIB_FAKE_ADDRESS:
-			gen_address(d, &r, out);
-			return true;
-		case TRIB_FAKE_COUNTRY:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->countries));
-			return true;
-		case TRIB_FAKE_JOB:
-			trib_strbuf_adds(out, fake_rng_pick(&r, &d->jobs));
-			return true;
-		case TRIB_FAKE_POSTCODE:
-		case TRIB_FAKE_SSN:
-		case TRIB_FAKE_DATE_OF_BIRTH:
-		case TRIB_FAKE_IPV4:
-		case TRIB_FAKE_URL:
-		case TRIB_FAKE_UUID4:
-			return fake_gen_id(d, kind, &r, input, inlen, out);
-	}
-	snprintf(errbuf, errlen, "unknown fake kind %d", (int) kind);
-	return false;
+	q.list = (const trib_fake_list *) ((const char *) d + kinds[kind].dict);
+	return kinds[kind].gen(&q, out);
 }
 
 static const char *const kind_names[TRIB_FAKE_NKINDS] = {

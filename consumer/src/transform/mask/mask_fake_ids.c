@@ -32,9 +32,10 @@
 #define DOB_FIRST_YEAR 1935
 #define DOB_LAST_YEAR 2007
 
-static void
-gen_ssn(fake_rng *r, trib_strbuf *out)
+bool
+fake_gen_ssn(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
 	unsigned	area;
 
 	do
@@ -42,11 +43,13 @@ gen_ssn(fake_rng *r, trib_strbuf *out)
 	while (area == 666);
 	trib_strbuf_printf(out, "%03u-%02u-%04u", area, 1 + (unsigned) fake_rng_below(r, 99),
 					   1 + (unsigned) fake_rng_below(r, 9999));
+	return true;
 }
 
-static void
-gen_date_of_birth(fake_rng *r, trib_strbuf *out)
+bool
+fake_gen_date_of_birth(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
 	int64_t		first = trib_isodate_days_from_civil(DOB_FIRST_YEAR, 1, 1);
 	int64_t		last = trib_isodate_days_from_civil(DOB_LAST_YEAR, 12, 31);
 	int64_t		day = first + (int64_t) fake_rng_below(r, (uint64_t) (last - first + 1));
@@ -56,6 +59,7 @@ gen_date_of_birth(fake_rng *r, trib_strbuf *out)
 
 	trib_isodate_civil_from_days(day, &y, &m, &d);
 	trib_isodate_format(y, m, d, out);
+	return true;
 }
 
 /* Is a.b.c.0/24 outside public unicast space? */
@@ -73,9 +77,10 @@ ipv4_special(unsigned a, unsigned b, unsigned c)
 		(a == 203 && b == 0 && c == 113);	/* TEST-NET-3 */
 }
 
-static void
-gen_ipv4(fake_rng *r, trib_strbuf *out)
+bool
+fake_gen_ipv4(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
 	unsigned	a,
 				b,
 				c;
@@ -87,11 +92,13 @@ gen_ipv4(fake_rng *r, trib_strbuf *out)
 		c = (unsigned) fake_rng_below(r, 256);
 	} while (ipv4_special(a, b, c));
 	trib_strbuf_printf(out, "%u.%u.%u.%u", a, b, c, 1 + (unsigned) fake_rng_below(r, 254));
+	return true;
 }
 
-static void
-gen_uuid4(fake_rng *r, trib_strbuf *out)
+bool
+fake_gen_uuid4(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
 	unsigned char u[16];
 	uint64_t	hi = fake_rng_u64(r),
 				lo = fake_rng_u64(r);
@@ -109,16 +116,20 @@ gen_uuid4(fake_rng *r, trib_strbuf *out)
 			trib_strbuf_addc(out, '-');
 		trib_strbuf_printf(out, "%02x", u[i]);
 	}
+	return true;
 }
 
-static void
-gen_url(const trib_fake_dicts *d, fake_rng *r, trib_strbuf *out)
+bool
+fake_gen_url(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
+
 	trib_strbuf_adds(out, fake_rng_below(r, 5) ? "https://" : "http://");
 	if (fake_rng_below(r, 2))
 		trib_strbuf_adds(out, "www.");
-	trib_strbuf_adds(out, fake_rng_pick(r, &d->domains));
+	trib_strbuf_adds(out, fake_rng_pick(r, &q->d->domains));
 	trib_strbuf_addc(out, '/');
+	return true;
 }
 
 /* Does the input look like a postcode whose shape we can keep? */
@@ -141,14 +152,18 @@ postcode_shape(const char *in, size_t n)
 	return digit;
 }
 
-static void
-gen_postcode(fake_rng *r, const char *in, size_t n, trib_strbuf *out)
+bool
+fake_gen_postcode(fake_req *q, trib_strbuf *out)
 {
+	fake_rng   *r = q->r;
+	const char *in = q->input;
+	size_t		n = q->inlen;
+
 	if (!postcode_shape(in, n))
 	{
 		for (int i = 0; i < 5; i++)
 			trib_strbuf_addc(out, fake_rng_digit(r));
-		return;
+		return true;
 	}
 	for (size_t i = 0; i < n; i++)
 	{
@@ -162,33 +177,5 @@ gen_postcode(fake_rng *r, const char *in, size_t n, trib_strbuf *out)
 			c = (char) ('a' + fake_rng_below(r, 26));
 		trib_strbuf_addc(out, c);
 	}
-}
-
-bool
-fake_gen_id(const trib_fake_dicts *d, trib_fake_kind kind, fake_rng *r,
-			const char *input, size_t inlen, trib_strbuf *out)
-{
-	switch (kind)
-	{
-		case TRIB_FAKE_SSN:
-			gen_ssn(r, out);
-			return true;
-		case TRIB_FAKE_DATE_OF_BIRTH:
-			gen_date_of_birth(r, out);
-			return true;
-		case TRIB_FAKE_IPV4:
-			gen_ipv4(r, out);
-			return true;
-		case TRIB_FAKE_UUID4:
-			gen_uuid4(r, out);
-			return true;
-		case TRIB_FAKE_URL:
-			gen_url(d, r, out);
-			return true;
-		case TRIB_FAKE_POSTCODE:
-			gen_postcode(r, input, inlen, out);
-			return true;
-		default:
-			return false;
-	}
+	return true;
 }

@@ -33,11 +33,33 @@ const char *fake_rng_pick(fake_rng *r, const trib_fake_list *l);
 char		fake_rng_digit(fake_rng *r);
 
 /*
- * mask_fake_ids.c: the kinds that need no dictionary but the domains (ssn,
- * date_of_birth, ipv4, uuid4, url, postcode); false for another kind.
- * `input` only shapes postcode (see mask_fake.h).
+ * One request to a generator: the dictionaries, the random stream, the
+ * input value (NULL and 0 without one: it shapes postcode, iban and
+ * credit_card, see mask_fake.h), the default IBAN country and the
+ * caller's error buffer.
  */
-bool		fake_gen_id(const trib_fake_dicts *d, trib_fake_kind kind, fake_rng *r,
-						const char *input, size_t inlen, trib_strbuf *out);
+typedef struct fake_req
+{
+	const trib_fake_dicts *d;
+	const trib_fake_list *list; /* the kind's dictionary, if it has one */
+	fake_rng   *r;
+	const char *input;
+	size_t		inlen;
+	const char *iban_country;
+	char	   *errbuf;
+	size_t		errlen;
+} fake_req;
+
+/* A generator: appends one fake of its kind to out; false (errbuf) when
+ * it cannot.  trib_fake_generate() picks one from a table by kind. */
+typedef bool (*fake_gen) (fake_req *q, trib_strbuf *out);
+
+/* mask_fake_ids.c: the kinds that need no dictionary but the domains. */
+bool		fake_gen_ssn(fake_req *q, trib_strbuf *out);
+bool		fake_gen_date_of_birth(fake_req *q, trib_strbuf *out);
+bool		fake_gen_ipv4(fake_req *q, trib_strbuf *out);
+bool		fake_gen_uuid4(fake_req *q, trib_strbuf *out);
+bool		fake_gen_url(fake_req *q, trib_strbuf *out);
+bool		fake_gen_postcode(fake_req *q, trib_strbuf *out);
 
 #endif							/* TRIB_MASK_FAKE_INT_H */

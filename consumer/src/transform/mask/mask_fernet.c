@@ -84,9 +84,8 @@ trib_fernet_encrypt_iv(trib_fernet *f, const void *value, size_t n, int64_t now,
 	size_t		ctlen = 0;
 	char	   *text;
 
-	if (n > TRIB_FERNET_MAX_VALUE)
-		return trib_errf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
-						 n, TRIB_FERNET_MAX_VALUE);
+	if (!trib_errf_len_ok(n, TRIB_FERNET_MAX_VALUE, "encrypt: the value", errbuf, errlen))
+		return false;
 	tok = trib_xmalloc(HDR_LEN + ctmax + MAC_LEN);
 	tok[0] = TRIB_FERNET_VERSION;
 	for (int i = 0; i < 8; i++)

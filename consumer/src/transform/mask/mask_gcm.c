@@ -144,9 +144,8 @@ trib_gcm_encrypt_nonce(trib_gcm *g, const unsigned char nonce[12], const void *v
 	unsigned char *blob;
 	char	   *text;
 
-	if (n > TRIB_GCM_MAX_VALUE)
-		return trib_errf(errbuf, errlen, "encrypt: the value is %zu bytes; at most %u are accepted",
-						 n, TRIB_GCM_MAX_VALUE);
+	if (!trib_errf_len_ok(n, TRIB_GCM_MAX_VALUE, "encrypt: the value", errbuf, errlen))
+		return false;
 	bloblen = TRIB_GCM_OVERHEAD + n;
 	blob = trib_xmalloc(bloblen);
 	blob[0] = TRIB_GCM_VERSION;

@@ -38,18 +38,8 @@ static const char *const encoding_names[] = {
 	[TRIB_HASH_BASE64URL] = "base64url",
 };
 
-bool
-trib_hash_encoding_parse(const char *name, trib_hash_encoding *out, char *errbuf,
-						 size_t errlen)
-{
-	int			i;
-
-	if (!trib_words_parse(encoding_names, TRIB_NWORDS(encoding_names), name, "hash encoding", &i,
-						  errbuf, errlen))
-		return false;
-	*out = (trib_hash_encoding) i;
-	return true;
-}
+TRIB_WORDS_PARSER(trib_hash_encoding_parse, trib_hash_encoding, encoding_names,
+				  "hash encoding")
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
 static bool
@@ -73,12 +63,8 @@ trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
 	if (!trib_key_require_range(key, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
 								"hash (HMAC-SHA256)", errbuf, errlen))
 		return NULL;
-	if (ctxlen > TRIB_HASH_CONTEXT_MAX)
-	{
-		snprintf(errbuf, errlen, "hash context is %zu bytes; at most %d are accepted",
-				 ctxlen, TRIB_HASH_CONTEXT_MAX);
+	if (!trib_errf_len_ok(ctxlen, TRIB_HASH_CONTEXT_MAX, "hash context", errbuf, errlen))
 		return NULL;
-	}
 	h = trib_xcalloc(1, sizeof(*h));
 	h->encoding = encoding;
 	h->max_chars = max_chars;

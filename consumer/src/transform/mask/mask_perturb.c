@@ -256,16 +256,14 @@ generalize_number(const trib_mask *m, const trib_jvalue *in, trib_jvalue_buf *ou
 		return false;
 	}
 	ok = bucket_lower(&v, m->spec.generalize.width, lo, errbuf, errlen);
-	if (ok && m->spec.generalize.mode == TRIB_GEN_LOWER)
+	if (ok)
 	{
-		trib_jvalue_buf_set(out, in->kind, "", 0);
+		/* `lower` keeps the value's kind; `range` is a string "lo-hi" */
+		bool		range = m->spec.generalize.mode != TRIB_GEN_LOWER;
+
+		trib_jvalue_buf_set(out, range ? TRIB_J_STRING : in->kind, "", 0);
 		trib_dec_format_bn(lo, 0, &out->text);
-	}
-	else if (ok)
-	{
-		trib_jvalue_buf_set(out, TRIB_J_STRING, "", 0);
-		trib_dec_format_bn(lo, 0, &out->text);
-		if (m->spec.generalize.width > 1)
+		if (range && m->spec.generalize.width > 1)
 		{
 			if (!BN_add_word(lo, (BN_ULONG) (m->spec.generalize.width - 1)))
 				abort();

@@ -19,22 +19,22 @@
 #include "errf.h"
 #include "ff1.h"
 #include "strbuf.h"
+#include "words.h"
 
-typedef struct alphabet_def
-{
-	const char *name;
-	const char *chars;
-} alphabet_def;
-
-static const alphabet_def alphabets[] = {
-	[TRIB_ALPHA_DIGITS] = {"digits", "0123456789"},
-	[TRIB_ALPHA_ALNUM_LOWER] = {"alnum-lower", "0123456789abcdefghijklmnopqrstuvwxyz"},
-	[TRIB_ALPHA_ALNUM_UPPER] = {"alnum-upper", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
-	[TRIB_ALPHA_ALNUM] = {"alnum", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	"abcdefghijklmnopqrstuvwxyz"},
+/* The alphabets' words and characters, indexed by trib_token_alphabet. */
+static const char *const alphabet_names[] = {
+	[TRIB_ALPHA_DIGITS] = "digits",
+	[TRIB_ALPHA_ALNUM_LOWER] = "alnum-lower",
+	[TRIB_ALPHA_ALNUM_UPPER] = "alnum-upper",
+	[TRIB_ALPHA_ALNUM] = "alnum",
 };
 
-#define N_ALPHABETS (sizeof(alphabets) / sizeof(alphabets[0]))
+static const char *const alphabet_chars[] = {
+	[TRIB_ALPHA_DIGITS] = "0123456789",
+	[TRIB_ALPHA_ALNUM_LOWER] = "0123456789abcdefghijklmnopqrstuvwxyz",
+	[TRIB_ALPHA_ALNUM_UPPER] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	[TRIB_ALPHA_ALNUM] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+};
 
 struct trib_tokenizer
 {
@@ -48,31 +48,19 @@ struct trib_tokenizer
 	bool		strict;
 };
 
-bool
-trib_tokenize_alphabet_parse(const char *name, trib_token_alphabet *out,
-							 char *errbuf, size_t errlen)
-{
-	for (size_t i = 0; i < N_ALPHABETS; i++)
-		if (strcmp(name, alphabets[i].name) == 0)
-		{
-			*out = (trib_token_alphabet) i;
-			return true;
-		}
-	snprintf(errbuf, errlen, "unknown tokenize alphabet \"%s\" (accepted: digits, "
-			 "alnum-lower, alnum-upper, alnum)", name);
-	return false;
-}
+TRIB_WORDS_PARSER(trib_tokenize_alphabet_parse, trib_token_alphabet, alphabet_names,
+				  "tokenize alphabet")
 
 const char *
 trib_tokenize_alphabet_name(trib_token_alphabet alphabet)
 {
-	return alphabets[alphabet].name;
+	return alphabet_names[alphabet];
 }
 
 const char *
 trib_tokenize_alphabet_chars(trib_token_alphabet alphabet)
 {
-	return alphabets[alphabet].chars;
+	return alphabet_chars[alphabet];
 }
 
 trib_tokenizer *
@@ -86,15 +74,11 @@ trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
 	if (!trib_key_require_lens(key, aes_lens, 3, "tokenize (FF1-AES-128/192/256)",
 							   errbuf, errlen))
 		return NULL;
-	if (tweaklen > TRIB_FF1_MAXTWEAK)
-	{
-		snprintf(errbuf, errlen, "tokenize tweak is %zu bytes; at most %d are accepted",
-				 tweaklen, TRIB_FF1_MAXTWEAK);
+	if (!trib_errf_len_ok(tweaklen, TRIB_FF1_MAXTWEAK, "tokenize tweak", errbuf, errlen))
 		return NULL;
-	}
 	t = trib_xcalloc(1, sizeof(*t));
 	t->alphabet = alphabet;
-	t->chars = alphabets[alphabet].chars;
+	t->chars = alphabet_chars[alphabet];
 	t->radix = (unsigned) strlen(t->chars);
 	t->strict = strict;
 	for (int i = 0; i < 256; i++)
@@ -141,7 +125,7 @@ collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
 		else if (t->strict)
 			return trib_errf(errbuf, errlen, "%s: the value has a character outside the "
 							 "%s alphabet at byte %zu (strict mode)", what,
-							 alphabets[t->alphabet].name, i);
+							 alphabet_names[t->alphabet], i);
 	}
 	*count = k;
 	return true;
@@ -158,7 +142,7 @@ check_count(const trib_tokenizer *t, const char *what, size_t count, char *errbu
 		return true;
 	snprintf(errbuf, errlen, "%s: the value has %zu characters of the %s "
 			 "alphabet; FF1 needs %zu to %d (radix %u, radix^length >= %d)",
-			 what, count, alphabets[t->alphabet].name, minlen, TRIB_FF1_MAXLEN, t->radix,
+			 what, count, alphabet_names[t->alphabet], minlen, TRIB_FF1_MAXLEN, t->radix,
 			 TRIB_FF1_MIN_DOMAIN);
 	return false;
 }
