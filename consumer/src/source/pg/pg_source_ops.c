@@ -36,6 +36,7 @@
 #include "eventid.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg_check.h"
 #include "pgrecord.h"
 #include "snapshot_run.h"
 #include "source.h"
@@ -417,4 +418,5 @@ const trib_source_ops trib_pg_source_ops = {
 	.report = pg_report,
 	.update_metrics = pg_update_metrics,
 	.close = pg_close,
+	.check = trib_pg_source_check,
 };
