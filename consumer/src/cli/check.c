@@ -21,16 +21,13 @@
 #include "check.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <libpq-fe.h>
 
-#include "catalog.h"
 #include "check_report.h"
 #include "jpath.h"
 #include "log.h"
