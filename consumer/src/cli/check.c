@@ -8,10 +8,10 @@
  * under each table come from here, through the report's on_table hook,
  * since the rules are the transforms' (rules.h).  Then the rules are
  * checked against the recorded columns, the checkpoint store and the
- * erasure section (the pipeline's own, both in the catalog of a
- * PostgreSQL database) are asked with read-only catalog queries and bound
- * parameters, and each sink reports through its own optional check()
- * operation (sink.h), in its folder, found through its registered type;
+ * erasure section (the pipeline's own) report through their modules
+ * (pipeline/checkpoint_check.c, erasure_check.c), and each sink reports
+ * through its own optional check() operation (sink.h), in its folder,
+ * found through its registered type;
  * the Postgres sink's check looks for the recorded tables in its target
  * schema.  Every error text goes through trib_log_redact(), which masks
  * what the config registered as secret (passwords of every dsn, secret
@@ -20,15 +20,13 @@
  */
 #include "check.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <libpq-fe.h>
 
 #include "check_report.h"
+#include "checkpoint.h"
+#include "erasure.h"
 #include "jpath.h"
 #include "log.h"
 #include "registry.h"
@@ -110,53 +108,6 @@ check_source(check_ctx *c, const trib_source_conf *s)
 		s->plugin->source_ops->check(s, c->cfg->erasure.targets.count > 0, &c->rep);
 }
 
-/* ---- the checkpoint store ---------------------------------------------- */
-
-static void
-check_checkpoint(check_ctx *c, const trib_config *cfg)
-{
-	const trib_checkpoint_conf *cc = &cfg->checkpoint;
-	const char *params[1] = {cfg->pipeline};
-	PGconn	   *conn;
-	PGresult   *r;
-
-	if (cc->store == TRIB_CHECKPOINT_FILE)
-	{
-		struct stat st;
-
-		say(c, "checkpoint (file %s)", cc->path);
-		if (stat(cc->path, &st) == 0)
-			say(c, "  exists (%lld bytes); `run` resumes from it", (long long) st.st_size);
-		else
-			say(c, "  does not exist yet (%s); `run` starts from the slot's position",
-				strerror(errno));
-		return;
-	}
-	say(c, "checkpoint (catalog tributary.source_checkpoints)");
-	if ((conn = trib_check_report_pg_connect(&c->rep, "database", cc->dsn)) == NULL)
-		return;
-	r = PQexecParams(conn, "SELECT source, commit_lsn, seq, updated_at "
-					 "FROM tributary.source_checkpoints WHERE pipeline = $1 ORDER BY 1",
-					 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-	{
-		char		e[512];
-
-		say(c, "  cannot read it: %s (is the extension installed?)",
-			trib_check_report_pg_msg(conn, e, sizeof(e)));
-		c->rep.problems++;
-	}
-	else if (PQntuples(r) == 0)
-		say(c, "  no checkpoint for pipeline %s yet; `run` starts from the slot's position",
-			cfg->pipeline);
-	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
-		say(c, "  source %s: commit %s, seq %s, saved %s", PQgetvalue(r, i, 0),
-			PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-			PQgetvalue(r, i, 3));
-	PQclear(r);
-	PQfinish(conn);
-}
-
 /* ---- sinks ------------------------------------------------------------- */
 
 /* A sink's heading, then whatever its own check() reports (sink.h). */
@@ -235,87 +186,6 @@ check_rule_columns(check_ctx *c)
 	}
 }
 
-/* One erasure target: the table exists, has a key and is readable. */
-static void
-check_erasure_target(check_ctx *c, PGconn *conn, const char *target)
-{
-	const char *d1 = strchr(target, '.');
-	const char *d2 = strrchr(target, '.');
-	char	   *schema = trib_xstrndup(target, (size_t) (d1 - target));
-	char	   *table = trib_xstrndup(d1 + 1, (size_t) (d2 - d1 - 1));
-	const char *p[3] = {schema, table, d2 + 1};
-	PGresult   *r = trib_check_report_pg_query(&c->rep, conn, "erasure target",
-						  "SELECT c.oid IS NOT NULL, "
-						  "  EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
-						  "    AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped), "
-						  "  EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid "
-						  "    AND (i.indisprimary OR i.indisreplident)), "
-						  "  c.oid IS NOT NULL AND pg_catalog.has_table_privilege(c.oid, 'SELECT') "
-						  "FROM (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) "
-						  "  OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
-						  "  pg_catalog.quote_ident($2))::pg_catalog.oid AS oid) c",
-						  3, p);
-	const char *why = NULL;
-
-	if (r != NULL)
-		why = strcmp(PQgetvalue(r, 0, 0), "t") != 0 ? "no such table"
-			: strcmp(PQgetvalue(r, 0, 1), "t") != 0 ? "no such column"
-			: strcmp(PQgetvalue(r, 0, 2), "t") != 0 ? "no primary key or replica identity index: "
-			"its rows cannot be named"
-			: strcmp(PQgetvalue(r, 0, 3), "t") != 0 ? "the role may not read it" : NULL;
-	if (r != NULL)
-		say(c, "  target %s: %s", target, why ? why : "ok");
-	c->rep.problems += why != NULL;
-	PQclear(r);
-	free(schema);
-	free(table);
-}
-
-/* ---- erasure ------------------------------------------------------------- */
-
-/*
- * Erasure: the extension has the request tables, the erasure dsn's role
- * may write the keys (tributary_eraser) and read every target.
- */
-static void
-check_erasure(check_ctx *c, const trib_erasure_conf *e)
-{
-	PGconn	   *conn;
-	PGresult   *r;
-
-	if (e->targets.count == 0)
-		return;
-	say(c, "erasure: requests from tributary.erasure_requests (only tributary_eraser may "
-		"insert); logical messages are refused");
-	if ((conn = trib_check_report_pg_connect(&c->rep, "database", e->dsn)) == NULL)
-		return;
-	r = trib_check_report_pg_query(&c->rep, conn, "erasure",
-			  "SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-			  "  ON n.oid = c.relnamespace WHERE n.nspname = 'tributary' "
-			  "  AND c.relname = 'erasure_keys'), "
-			  "CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tributary_eraser') "
-			  "THEN pg_catalog.pg_has_role('tributary_eraser', 'USAGE') END",
-			  0, NULL);
-	if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-	{
-		say(c, "  erasure tables: missing (the extension needs version 0.3: "
-			"ALTER EXTENSION tributary UPDATE)");
-		c->rep.problems++;
-	}
-	else if (r != NULL && strcmp(PQgetvalue(r, 0, 1), "t") != 0)
-	{
-		say(c, "  role %s: not a member of tributary_eraser, so it cannot write "
-			"tributary.erasure_keys (GRANT tributary_eraser TO %s)", PQuser(conn), PQuser(conn));
-		c->rep.problems++;
-	}
-	else if (r != NULL)
-		say(c, "  erasure tables: present; role %s may write them", PQuser(conn));
-	PQclear(r);
-	for (size_t i = 0; i < e->targets.count; i++)
-		check_erasure_target(c, conn, e->targets.items[i]);
-	PQfinish(conn);
-}
-
 int
 trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 {
@@ -331,10 +201,10 @@ trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 	check_rule_columns(&c);
 	if (bad_rules)
 		*bad_rules = c.bad_rules;
-	check_checkpoint(&c, cfg);
+	trib_checkpoint_check(cfg, &c.rep);
 	for (size_t i = 0; i < cfg->nsinks; i++)
 		check_sink(&c, &cfg->sinks[i]);
-	check_erasure(&c, &cfg->erasure);
+	trib_erasure_check(&cfg->erasure, &c.rep);
 	trib_check_report_free(&c.rep);
 	trib_rules_free(c.rules);
 	return c.rep.problems;

@@ -69,4 +69,10 @@ bool		trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
 
 void		trib_checkpoint_close(trib_checkpoint *ck);
 
+/* `tributary check`: report on `rep` the store cfg->checkpoint names
+ * (checkpoint_check.c); read-only. */
+struct trib_config;
+struct trib_check_report;
+void		trib_checkpoint_check(const struct trib_config *cfg, struct trib_check_report *rep);
+
 #endif							/* TRIB_CHECKPOINT_H */
