@@ -43,6 +43,7 @@
 
 #include "checkpoint.h"
 #include "leader.h"
+#include "pg_source_conf.h"
 #include "pgrecord.h"
 #include "source_pg.h"
 
@@ -368,7 +369,8 @@ main(int argc, char **argv)
 
 		ck = trib_checkpoint_open(ckpt_catalog ? TRIB_CKPT_CATALOG : TRIB_CKPT_FILE,
 								  ckpt_catalog ? conf.dsn : ckpt_file,
-								  conf.pipeline, conf.slot, err, sizeof(err));
+								  conf.pipeline, conf.slot, &trib_pg_source_ops,
+								  err, sizeof(err));
 		if (!ck)
 		{
 			fprintf(stderr, "pgsource_cat: %s\n", err);

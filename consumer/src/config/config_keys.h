@@ -12,9 +12,10 @@
  * a section's `finish` function, run after the whole file has been read.
  *
  * Who owns which table.  The pipeline's own sections (the top level,
- * erasure, checkpoint, http, log) are in config_pipeline.c; the transform
- * rules' are in their own folder (transform/rules_conf.c), declared here
- * so that the loader reaches them without including transform/.  Sources
+ * erasure, checkpoint, log) are in config_pipeline.c; `http` is the
+ * server's (pipeline/http_conf.c) and the transform rules' are in their
+ * own folder (transform/rules_conf.c), both declared here so that the
+ * loader reaches them without including pipeline/ or transform/.  Sources
  * and sinks are "plugin families": a map of name -> section whose `type`
  * picks a registered plugin (registry.h), and each plugin keeps its settings struct, its table and
  * its finish function in its own folder (e.g. sink/kafka/kafka_conf.c).
@@ -167,6 +168,10 @@ typedef struct ck_family
 extern const ck_section ck_top_section;
 extern const ck_family ck_rules_family;
 extern const ck_section *const ck_rule_sections[];	/* for the docs */
+
+/* The monitoring endpoint's section, owned by the server
+ * (pipeline/http_conf.c, above config/ like the rules' tables). */
+extern const ck_section ck_http_section;
 
 /* The pipeline's sections other than the top level, in the order the
  * reference documents them after the sources and sinks. */

@@ -1,14 +1,20 @@
 /*
  * config_pipeline.c: the pipeline's own sections of pipeline.yaml: the top
- * level, erasure, checkpoint, http and log, with their value checks and
- * finish functions (checks across keys, defaults computed from other
- * values).
+ * level, erasure, checkpoint and log, with their value checks and finish
+ * functions (checks across keys, defaults computed from other values).
  *
  * Everything else is declared by its owner: each source and sink type's
  * table in its own folder, reached through the registry (registry.h);
- * the transform rules' tables in rules_conf.c.  The top level's
- * `sources` and `sinks` keys hand their maps to the loader's plugin
- * family walker with the registered lists.
+ * the `http` section by the server (pipeline/http_conf.c) and the
+ * transform rules' tables in rules_conf.c, both declared in
+ * config_keys.h.  The top level's `sources` and `sinks` keys hand their
+ * maps to the loader's plugin family walker with the registered lists.
+ *
+ * The checkpoint and erasure sections depend on the source: the catalog
+ * defaults to its database, erasure targets must be tables it captures,
+ * and its settings must let the erasure requests through.  They ask the
+ * first source through its trib_source_conf_ops (registry.h), so this
+ * file knows no source type.
  *
  * Adding a key: one row here and a field in config.h; run
  * `make -C consumer doc`.
@@ -16,19 +22,15 @@
 #include "config.h"
 #include "config_keys.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "hmac.h"
-#include "http.h"
 #include "keys.h"
 #include "log.h"
-#include "pg_source_conf.h"
 #include "registry.h"
-#include "snapshot_tables.h"
 #include "strbuf.h"
 
 /* Enums are stored through int pointers. */
@@ -48,13 +50,10 @@ static const char *const dlq_images_words[] = {"none", "original", NULL};
 static const char *const erasure_action_words[] = {"delete", "anonymize", NULL};
 
 static bool check_pipeline_name(const char *value, char *msg, size_t msglen);
-static bool check_listen(const char *value, char *msg, size_t msglen);
 static void finish_top(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 					   const char *path, void *base, const char *name);
 static void finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 							  const char *path, void *base, const char *name);
-static void finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
-						const char *path, void *base, const char *name);
 static void finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						   const char *path, void *base, const char *name);
 static void parse_sources(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value,
@@ -67,7 +66,7 @@ static void free_sources(void *base);
 static void free_transforms(void *base);
 static void free_sinks(void *base);
 
-/* ---- checkpoint, http, log -------------------------------------------- */
+/* ---- checkpoint, erasure, log ----------------------------------------- */
 
 static const ck_key checkpoint_keys[] = {
 	CK_ROW(trib_checkpoint_conf, store, CK_ENUM, 0, .def = "catalog", .words = store_words,
@@ -128,33 +127,6 @@ static const ck_section erasure_section = {
 	"docs/TRANSFORMS.md.",
 };
 
-/* A macro's value as a string literal, for the docs. */
-#define CK_STR_(x) #x
-#define CK_STR(x) CK_STR_(x)
-
-static const ck_key http_keys[] = {
-	CK_ROW(trib_http_conf, enabled, CK_BOOL, 0, .def = "true",
-		.desc = "serve `/health` and `/metrics`"),
-	CK_ROW(trib_http_conf, listen, CK_STRING, 0, .def = "127.0.0.1:8080",
-		.check = check_listen, .doc_type = "address:port",
-		.desc = "where to listen: `host:port`, `[ipv6]:port`, or a port alone for "
-		"127.0.0.1; `0.0.0.0:8080` listens on every interface; port 0 picks a free one"),
-	CK_END_ROW
-};
-
-static const ck_section http_section = {
-	.doc_title = "`http`",
-	.what = "the http section",
-	.keys = http_keys,
-	.finish = finish_http,
-	.doc_intro = "The monitoring endpoint. It listens on the loopback interface only "
-	"unless told otherwise. It keeps up to " CK_STR(TRIB_HTTP_MAX_CONNECTIONS)
-	" connections; one that sends nothing for " CK_STR(TRIB_HTTP_IDLE_TIMEOUT_S)
-	" s is closed, and " CK_STR(TRIB_HTTP_RESERVED) " slots are kept free by closing the "
-	"connection idle longest, so idle or half-sent requests cannot keep `/health` "
-	"from answering.",
-};
-
 static const ck_key log_keys[] = {
 	CK_ROW(trib_log_conf, level, CK_ENUM, 0, .def = "info", .words = level_words,
 		.desc = "least severe level written"),
@@ -207,7 +179,7 @@ static const ck_key top_keys[] = {
 		.doc_type = "map", .desc = "erasure requests (see below)"),
 	CK_ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,
 		.doc_type = "map", .desc = "where positions are stored (see below)"),
-	CK_ROW(trib_config, http, CK_SECTION, 0, .section = &http_section,
+	CK_ROW(trib_config, http, CK_SECTION, 0, .section = &ck_http_section,
 		.doc_type = "map", .desc = "monitoring endpoint (see below)"),
 	CK_ROW(trib_config, schema_registry, CK_SECTION, 0, .section = &ck_schema_registry_section,
 		.doc_type = "map", .desc = "Confluent-compatible schema registry API (see below)"),
@@ -227,7 +199,7 @@ const ck_section ck_top_section = {
 const ck_section *const ck_pipeline_sections[] = {
 	&erasure_section,
 	&checkpoint_section,
-	&http_section,
+	&ck_http_section,
 	&ck_schema_registry_section,
 	&log_section,
 	NULL
@@ -243,73 +215,6 @@ check_pipeline_name(const char *value, char *msg, size_t msglen)
 	snprintf(msg, msglen, "invalid pipeline name \"%s\" (accepted: a-z, 0-9, _ and -, "
 			 "1 to 53 characters)", value);
 	return false;
-}
-
-/*
- * Parse "host:port", "[v6]:port", ":port" or "port" (host 127.0.0.1).
- * *host is malloc'd (when host is not NULL).
- */
-static bool
-parse_listen(const char *value, char **host, int *port, char *msg, size_t msglen)
-{
-	const char *colon = strrchr(value, ':');
-	const char *h = value;
-	size_t		hlen;
-	const char *ps = colon ? colon + 1 : value;
-	long		pv = 0;
-
-	if (value[0] == '[')
-	{
-		const char *close = strchr(value, ']');
-
-		if (close == NULL || close[1] != ':' || close == value + 1)
-		{
-			snprintf(msg, msglen, "invalid listen address \"%s\" (accepted: host:port, "
-					 "[ipv6]:port or a port)", value);
-			return false;
-		}
-		h = value + 1;
-		hlen = (size_t) (close - h);
-		ps = close + 2;
-	}
-	else if (colon == NULL)
-		hlen = 0;
-	else
-	{
-		hlen = (size_t) (colon - value);
-		if (memchr(value, ':', hlen) != NULL)
-		{
-			snprintf(msg, msglen, "invalid listen address \"%s\": write an IPv6 address "
-					 "in brackets, as in [::1]:8080", value);
-			return false;
-		}
-	}
-	if (*ps == '\0' || strlen(ps) > 5 || strspn(ps, "0123456789") != strlen(ps) ||
-		(pv = strtol(ps, NULL, 10)) > 65535)
-	{
-		snprintf(msg, msglen, "invalid port in listen address \"%s\" (accepted: 0 to 65535)",
-				 value);
-		return false;
-	}
-	for (size_t i = 0; i < hlen; i++)
-	{
-		if (isspace((unsigned char) h[i]) || h[i] == '/' || h[i] == '[' || h[i] == ']')
-		{
-			snprintf(msg, msglen, "invalid host in listen address \"%s\"", value);
-			return false;
-		}
-	}
-	if (host != NULL)
-		*host = hlen ? trib_xstrndup(h, hlen) : trib_xstrdup("127.0.0.1");
-	if (port != NULL)
-		*port = (int) pv;
-	return true;
-}
-
-static bool
-check_listen(const char *value, char *msg, size_t msglen)
-{
-	return parse_listen(value, NULL, NULL, msg, msglen);
 }
 
 /* ---- finish functions ------------------------------------------------- */
@@ -342,6 +247,25 @@ finish_top(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const
 	ck_check_written_paths(c, map);
 }
 
+/* What a member of `sources:` answers the pipeline's sections (registry.h);
+ * every answer is optional. */
+static const trib_source_conf_ops *
+source_conf_ops(const trib_source_conf *sc)
+{
+	static const trib_source_conf_ops none = {0};
+
+	return sc->plugin->conf_ops != NULL ? sc->plugin->conf_ops : &none;
+}
+
+/* The catalog conninfo a source gives, or NULL. */
+static const char *
+source_catalog_dsn(const trib_source_conf *sc)
+{
+	const trib_source_conf_ops *ops = source_conf_ops(sc);
+
+	return ops->catalog_dsn != NULL ? ops->catalog_dsn(sc->conf) : NULL;
+}
+
 /* store decides which of path and dsn apply; dsn defaults to a source's. */
 static void
 finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
@@ -368,11 +292,11 @@ finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 			ck_error(c, trib_yaml_map_key(map, "path"), p_path, "is only used with store: file");
 		for (size_t i = 0; cp->dsn == NULL && i < cfg->nsources; i++)
 		{
-			const trib_pg_source_conf *pg = trib_pg_source_conf_of(&cfg->sources[i]);
+			const char *dsn = source_catalog_dsn(&cfg->sources[i]);
 
-			if (pg != NULL && pg->dsn)
+			if (dsn != NULL)
 			{
-				cp->dsn = trib_xstrdup(pg->dsn);
+				cp->dsn = trib_xstrdup(dsn);
 				cp->dsn_source = trib_xstrdup(cfg->sources[i].name);
 			}
 		}
@@ -381,7 +305,7 @@ finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 			bool		any_pg = false;
 
 			for (size_t i = 0; i < cfg->nsources; i++)
-				any_pg |= trib_pg_source_conf_of(&cfg->sources[i]) != NULL;
+				any_pg |= source_conf_ops(&cfg->sources[i])->catalog_dsn != NULL;
 			if (!any_pg)
 				ck_error(c, where, p_dsn, "required with store: catalog when no "
 						 "postgres source gives a dsn");
@@ -389,23 +313,6 @@ finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 	}
 	free(p_path);
 	free(p_dsn);
-}
-
-/* Split listen into host and port (validated by check_listen). */
-static void
-finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
-			void *base, const char *name)
-{
-	trib_http_conf *h = base;
-	char		msg[256];
-
-	(void) c;
-	(void) map;
-	(void) at;
-	(void) path;
-	(void) name;
-	if (h->listen != NULL)
-		parse_listen(h->listen, &h->host, &h->port, msg, sizeof(msg));
 }
 
 /* ---- custom keys ------------------------------------------------------ */
@@ -463,40 +370,10 @@ free_transforms(void *base)
 	ck_free_family(&ck_rules_family, base);
 }
 
-/* Does the source capture schema.table under its include and exclude lists? */
-static bool
-source_captures(const trib_pg_source_conf *pg, const char *schema, const char *table)
-{
-	bool		bad = false;
-	bool		in = pg->include_tables.count == 0;
-
-	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
-		in = trib_snap_pattern_match(pg->include_tables.items[i], schema, table, &bad);
-	for (size_t i = 0; in && i < pg->exclude_tables.count; i++)
-		in = !trib_snap_pattern_match(pg->exclude_tables.items[i], schema, table, &bad);
-	return in;
-}
-
-/* Does the plugin send inserts under the source's `actions` option? */
-static bool
-source_sends_inserts(const trib_pg_source_conf *pg)
-{
-	const char *a = trib_kvlist_get(&pg->plugin_options, "actions");
-
-	for (const char *p = a; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
-	{
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, "insert", 6) == 0 && (p[6] == ',' || p[6] == ' ' || p[6] == '\0'))
-			return true;
-	}
-	return a == NULL;
-}
-
 /* One erasure target: schema.table.column, a table the source captures. */
 static void
 check_erasure_target(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *t,
-					 const trib_pg_source_conf *pg)
+					 const trib_source_conf *src)
 {
 	const char *d1 = strchr(t, '.');
 	const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
@@ -513,7 +390,8 @@ check_erasure_target(ck_ctx *c, const trib_yaml_node *at, const char *path, cons
 	table = trib_xstrndup(d1 + 1, (size_t) (d2 - d1 - 1));
 	if (strcmp(schema, TRIB_CATALOG_SCHEMA) == 0)
 		ck_error(c, at, path, "target \"%s\" is in tributary's own catalog", t);
-	else if (pg != NULL && !source_captures(pg, schema, table))
+	else if (src != NULL && source_conf_ops(src)->captures != NULL &&
+			 !source_conf_ops(src)->captures(src->conf, schema, table))
 		ck_error(c, at, path, "target \"%s\": table %s.%s is not captured by the source "
 				 "(include_tables / exclude_tables); an erasure only reaches rows the "
 				 "pipeline itself wrote", t, schema, table);
@@ -548,11 +426,10 @@ static void
 finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   void *base, const char *name)
 {
-	static const char *const tables[] = {TRIB_ERASURE_REQUESTS, TRIB_ERASURE_KEYS};
 	trib_erasure_conf *e = base;
 	trib_config *cfg = ck_config(c);
-	const trib_pg_source_conf *pg = cfg->nsources > 0 ?
-		trib_pg_source_conf_of(&cfg->sources[0]) : NULL;
+	const trib_source_conf *src = cfg->nsources > 0 ? &cfg->sources[0] : NULL;
+	const char *dsn = src != NULL ? source_catalog_dsn(src) : NULL;
 
 	(void) name;
 	(void) at;
@@ -562,23 +439,11 @@ finish_erasure(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, c
 		ck_error(c, map, path, "erasure needs targets, audit_log and subject_key "
 				 "(requests come from tributary.erasure_requests; see docs/TRANSFORMS.md)");
 	for (size_t i = 0; i < e->targets.count; i++)
-		check_erasure_target(c, trib_yaml_map_get(map, "targets"), path, e->targets.items[i], pg);
+		check_erasure_target(c, trib_yaml_map_get(map, "targets"), path, e->targets.items[i], src);
 	if (e->subject_key != NULL)
 		check_subject_key(c, map, path, e);
-	for (size_t i = 0; pg != NULL && i < pg->exclude_tables.count; i++)
-		for (size_t t = 0; t < 2; t++)
-		{
-			bool		bad = false;
-
-			if (trib_snap_pattern_match(pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA,
-										tables[t], &bad))
-				ck_error(c, map, path, "the source's exclude_tables pattern \"%s\" matches "
-						 "%s.%s, where erasure requests come from",
-						 pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA, tables[t]);
-		}
-	if (pg != NULL && !source_sends_inserts(pg))
-		ck_error(c, map, path, "the source's plugin option actions leaves out insert: "
-				 "erasure requests are inserts");
-	if (e->dsn == NULL && pg != NULL && pg->dsn != NULL)
-		e->dsn = trib_xstrdup(pg->dsn);
+	if (src != NULL && source_conf_ops(src)->check_erasure != NULL)
+		source_conf_ops(src)->check_erasure(c, map, path, src->conf);
+	if (e->dsn == NULL && dsn != NULL)
+		e->dsn = trib_xstrdup(dsn);
 }

@@ -2,15 +2,45 @@
  * position.h: where an event sits in its source's stream.
  *
  * Design.  Every event carries the position that makes it unique and
- * ordered within its source: for PostgreSQL the plugin's event id
- * (commit_lsn, seq); `end_lsn` of the transaction is what the slot may be
- * confirmed to once the whole transaction is durable in every sink.
- * Other sources put their native position (GTID set and binlog
- * file/offset, resume token) in `opaque`, a JSON object, and order by
- * `seq` within it.
+ * ordered within its source.  The pipeline treats a position as opaque:
+ * it orders, prints, stores and reads positions only through its source's
+ * operations (source.h: compare, format_id, parse_id, store_form, gauge,
+ * describe).  The sinks and the checkpoint stores, though, keep positions
+ * in formats fixed for PostgreSQL (the catalog's pg_lsn and bigint
+ * columns, the file checkpoint's "commit_lsn" and "seq", the Postgres
+ * sink's offsets table, the Kafka checkpoint topic, the file sink's
+ * sidecar, the Debezium envelope's source block), and read the fields
+ * below directly.  So every source fills them by this contract, and then
+ * the sinks and stores work for it unchanged:
  *
- * Its text forms have one implementation each: LSNs in lsn.h, event ids
- * in eventid.h (this header includes both).
+ *   commit_lsn  a 64-bit number that orders the source's transactions:
+ *               equal for every event of one transaction, increasing from
+ *               one transaction to the next in commit order, never 0 for a
+ *               real event (0 means "no position").  PostgreSQL: the
+ *               commit LSN.  A source without LSNs packs what orders its
+ *               stream, e.g. MySQL: binlog file number << 32 | offset of
+ *               the transaction's commit event.
+ *   seq         the event's number within its transaction, from 0 (then
+ *               (commit_lsn, seq) is unique and ordered); TRIB_SEQ_ALL
+ *               (eventid.h) for a position that stands for the whole
+ *               transaction (an END item's, a resume point).  At most
+ *               INT64_MAX.  MySQL: the row's index in the transaction.
+ *   end_lsn     where the source may be confirmed to once the whole
+ *               transaction is durable (END items): PostgreSQL the end of
+ *               the commit record; MySQL packed like commit_lsn (the end
+ *               of the commit event).
+ *   lsn         the change's own place in the stream when it has one (0:
+ *               unknown), shown by the envelope as Debezium's source.lsn;
+ *               MySQL packed like commit_lsn.
+ *   opaque      the source's native position as a JSON object's text, or
+ *               NULL: whatever it needs beyond the numbers to resume
+ *               (MySQL: the GTID set, the binlog file name).  The
+ *               checkpoint stores keep it as given; the pipeline only
+ *               passes it on.
+ *
+ * The event-id text "L:S" ("L" alone for TRIB_SEQ_ALL) is then the same
+ * for every source; its implementation is eventid.h, and LSN text lsn.h
+ * (this header includes both).
  *
  * Ownership: a position owns `opaque` when it is inside an event
  * (trib_event_free releases it).
@@ -28,13 +58,14 @@
 /* Where an event sits in its source's stream. */
 typedef struct trib_position
 {
-	uint64_t	commit_lsn;		/* Postgres: the plugin's commit_lsn */
+	uint64_t	commit_lsn;		/* orders transactions (Postgres: the
+								 * plugin's commit_lsn); see above */
 	uint64_t	seq;			/* number within the transaction */
-	uint64_t	end_lsn;		/* Postgres: end of the commit record */
-	uint64_t	lsn;			/* Postgres: the change's own LSN; 0 if unknown
-								 * (Debezium's source.lsn; added by the Kafka
-								 * sink work) */
-	char	   *opaque;			/* other sources: native position as JSON text, or NULL */
+	uint64_t	end_lsn;		/* confirm up to here (Postgres: end of the
+								 * commit record) */
+	uint64_t	lsn;			/* the change's own place; 0 if unknown
+								 * (Debezium's source.lsn) */
+	char	   *opaque;			/* native position as JSON text, or NULL */
 } trib_position;
 
 /* TRIB_SEQ_ALL, the seq of a position that stands for the whole

@@ -27,11 +27,35 @@
 #ifndef TRIB_REGISTRY_H
 #define TRIB_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ck_section;				/* config_keys.h: a key table */
+struct ck_ctx;					/* config_keys.h: the loader's state */
+struct trib_yaml_node;			/* yaml_tree.h */
 struct trib_sink_ops;			/* sink.h */
 struct trib_source_ops;			/* source.h */
+
+/*
+ * What the pipeline's own sections (config_pipeline.c: checkpoint,
+ * erasure) ask of a source's settings while the config loads, answered
+ * by the source for its own type.  `conf` is the source's settings
+ * struct.  Every member is optional.
+ */
+typedef struct trib_source_conf_ops
+{
+	/* The conninfo of the PostgreSQL database the source reads, where the
+	 * extension's catalog can be: the default of checkpoint.dsn (`store:
+	 * catalog`) and of erasure.dsn; NULL when it has none. */
+	const char *(*catalog_dsn) (const void *conf);
+	/* Erasure: does the source capture schema.table? */
+	bool		(*captures) (const void *conf, const char *schema, const char *table);
+	/* Erasure: report (ck_error at `at`, under `path`, the erasure
+	 * section's) whatever in the source's settings keeps erasure requests
+	 * from arriving. */
+	void		(*check_erasure) (struct ck_ctx *c, const struct trib_yaml_node *at,
+								  const char *path, const void *conf);
+} trib_source_conf_ops;
 
 typedef struct trib_plugin
 {
@@ -47,6 +71,9 @@ typedef struct trib_plugin
 	void		(*conf_free) (void *conf);	/* frees what the rows do not (they
 											 * free their own values); NULL:
 											 * nothing */
+	const trib_source_conf_ops *conf_ops;	/* a source's answers to the
+											 * pipeline's sections; NULL
+											 * for a sink, or none */
 } trib_plugin;
 
 /* The registered types, in the order of messages and of the reference;

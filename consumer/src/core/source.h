@@ -22,9 +22,15 @@
  * PREPARE of a prepared transaction it still needs).
  *
  * Positions.  trib_position (position.h) is opaque to the pipeline: it
- * orders positions with compare() and writes them with format_id() (the
- * text of checkpoints, logs and event ids).  The checkpoint store and the
- * pipeline lock are the pipeline's and know no source.
+ * orders positions with compare(), writes them with format_id() (the text
+ * of logs, /status and event ids) and describe(), shows them as a number
+ * with gauge() (/metrics), and hands them to the checkpoint store, which
+ * keeps them in its columns with store_form() and reads them back with
+ * parse_id().  The pipeline never reads a field of a position; it copies
+ * them whole and owns none of their `opaque` texts.  The checkpoint store
+ * and the pipeline lock are the pipeline's and know no source type.
+ * What a source must put in the fields so that the sinks and the
+ * checkpoint stores work unchanged for it is position.h's contract.
  *
  * Snapshot.  The optional snapshot() copies the captured tables as op 'r'
  * events, handed to the pipeline through a trib_source_host (the
@@ -146,6 +152,31 @@ typedef struct trib_source_ops
 	/* The position's id ("L:S", "L" for a whole transaction); truncates
 	 * to len like snprintf; returns the length. */
 	size_t		(*format_id) (const trib_position *pos, char *buf, size_t len);
+
+	/* The inverse of format_id: the position an id names ("L:S", or "L"
+	 * for a whole transaction), opaque NULL; false when `id` is not one.
+	 * The checkpoint store reads a stored position with it, from its key
+	 * and seq written "KEY:SEQ" (see store_form). */
+	bool		(*parse_id) (const char *id, trib_position *out);
+
+	/* The checkpoint store's form of a position (pipeline/checkpoint.c):
+	 * `key`, the ordered part as an LSN's text ("0/16B3748", what a pg_lsn
+	 * column holds; "" when the position has none and only its opaque
+	 * part counts), and `seq`, at most INT64_MAX (a bigint column).
+	 * parse_id("KEY:SEQ") gives the position back.  key has room for
+	 * TRIB_LSN_BUFLEN bytes. */
+	void		(*store_form) (const trib_position *pos, char *key, size_t keylen,
+							   uint64_t *seq);
+
+	/* The position as one number, for the gauges of /metrics
+	 * (tributary_checkpoint_lsn, tributary_sink_acked_lsn): what orders
+	 * the stream before seq (PostgreSQL: the commit LSN). */
+	double		(*gauge) (const trib_position *pos);
+
+	/* Optional: the position in words for the logs ("event L:S", "the
+	 * transaction committed at L"); truncates like snprintf.  NULL: the
+	 * pipeline writes format_id's text. */
+	size_t		(*describe) (const trib_position *pos, char *buf, size_t len);
 
 	/* Everything up to the transaction that ended at `end` (an END
 	 * item's position) is durable and checkpointed. */

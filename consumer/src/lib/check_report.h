@@ -48,7 +48,15 @@ typedef struct trib_check_source
 	char	   *dsn;
 } trib_check_source;
 
-typedef struct trib_check_report
+typedef struct trib_check_report trib_check_report;
+
+/* What the CLI adds under a captured table a source lists (strict mode:
+ * the columns no rule decides about); `columns` as in trib_check_table. */
+typedef void (*trib_check_table_fn) (trib_check_report *r, void *arg, const char *source,
+									 const char *schema, const char *table,
+									 const char *columns);
+
+struct trib_check_report
 {
 	FILE	   *out;
 	int			problems;		/* what would stop `run` */
@@ -57,7 +65,11 @@ typedef struct trib_check_report
 	bool		tables_known;	/* a source listed its tables */
 	trib_check_source *sources;
 	size_t		nsources;
-} trib_check_report;
+	/* Set by the CLI; a source's check calls it (when not NULL) after the
+	 * lines of each captured table whose columns it knows. */
+	trib_check_table_fn on_table;
+	void	   *on_table_arg;
+};
 
 /* Print one line, redacted. */
 void		trib_check_report_say(trib_check_report *r, const char *fmt,...)

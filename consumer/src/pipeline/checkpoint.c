@@ -41,6 +41,7 @@ struct trib_checkpoint
 	char	   *target;			/* path or dsn */
 	char	   *pipeline;
 	char	   *source;
+	const trib_source_ops *ops; /* the source's: its positions' stored form */
 	PGconn	   *conn;			/* catalog mode */
 };
 
@@ -83,7 +84,7 @@ catalog_connect(trib_checkpoint *ck, char *errbuf, size_t errlen)
 trib_checkpoint *
 trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 					 const char *pipeline, const char *source,
-					 char *errbuf, size_t errlen)
+					 const trib_source_ops *ops, char *errbuf, size_t errlen)
 {
 	trib_checkpoint *ck;
 
@@ -93,6 +94,7 @@ trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 	if (!ck)
 		abort();
 	ck->mode = mode;
+	ck->ops = ops;
 	ck->target = trib_xstrdup(target ? target : "");
 	ck->pipeline = trib_xstrdup(pipeline ? pipeline : "");
 	ck->source = trib_xstrdup(source ? source : "");
@@ -144,19 +146,17 @@ catalog_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errle
 	}
 	else if (PQntuples(res) == 1)
 	{
-		uint64_t	seq = 0;
 		char		id[TRIB_EVENTID_LEN + 32];
 
 		memset(out, 0, sizeof(*out));
 		if (!PQgetisnull(res, 0, 0))
 		{
 			snprintf(id, sizeof(id), "%s:%s", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-			if (!trib_eventid_parse(id, &out->commit_lsn, &seq))
+			if (!ck->ops->parse_id(id, out))
 			{
 				PQclear(res);
 				return trib_errf(errbuf, errlen, "checkpoint: stored position is not valid"), -1;
 			}
-			out->seq = seq;
 		}
 		if (!PQgetisnull(res, 0, 2))
 			out->opaque = trib_xstrdup(PQgetvalue(res, 0, 2));
@@ -171,8 +171,9 @@ static bool
 catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 			 size_t errlen)
 {
-	char		lsn[32],
+	char		key[TRIB_LSN_BUFLEN],
 				seq[32];
+	uint64_t	seqn;
 	const char *params[5];
 	PGresult   *res;
 	char		eb[512];
@@ -180,12 +181,11 @@ catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 
 	if (!catalog_connect(ck, errbuf, errlen))
 		return false;
-	snprintf(lsn, sizeof(lsn), "%" PRIX64 "/%" PRIX64, pos->commit_lsn >> 32,
-			 pos->commit_lsn & 0xffffffffu);
-	snprintf(seq, sizeof(seq), "%" PRIu64, pos->seq);
+	ck->ops->store_form(pos, key, sizeof(key), &seqn);
+	snprintf(seq, sizeof(seq), "%" PRIu64, seqn);
 	params[0] = ck->pipeline;
 	params[1] = ck->source;
-	params[2] = pos->commit_lsn ? lsn : NULL;
+	params[2] = key[0] ? key : NULL;
 	params[3] = seq;
 	params[4] = pos->opaque;
 	res = PQexecParams(ck->conn,
@@ -249,6 +249,7 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 	const char *p_pos[] = {"position", NULL};
 	const char *p_pipe[] = {"pipeline", NULL};
 	const char *p_src[] = {"source", NULL};
+	char		key[TRIB_LSN_BUFLEN];
 	uint64_t	seq;
 	int			rc = -1;
 
@@ -290,12 +291,11 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 			goto done;
 		}
 		snprintf(id, sizeof(id), "%.32s:%lld", v->u.string, s->u.number.i);
-		if (!trib_eventid_parse(id, &out->commit_lsn, &seq))
+		if (!ck->ops->parse_id(id, out))
 		{
 			trib_errf(errbuf, errlen, "checkpoint: %s: commit_lsn is not an LSN", ck->target);
 			goto done;
 		}
-		out->seq = seq;
 	}
 	v = yajl_tree_get(root, p_pos, yajl_t_any);
 	if (v && YAJL_IS_OBJECT(v))
@@ -323,7 +323,8 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 		trib_errf(errbuf, errlen, "checkpoint: %s: position must be an object or null", ck->target);
 		goto done;
 	}
-	if (out->commit_lsn == 0 && !out->opaque)
+	ck->ops->store_form(out, key, sizeof(key), &seq);
+	if (key[0] == '\0' && !out->opaque)
 	{
 		trib_errf(errbuf, errlen, "checkpoint: %s holds no position", ck->target);
 		goto done;
@@ -354,7 +355,8 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	yajl_gen	g = yajl_gen_alloc(NULL);
 	const unsigned char *buf;
 	size_t		blen;
-	char		lsn[32];
+	char		key[TRIB_LSN_BUFLEN];
+	uint64_t	seq;
 	bool		ok = false;
 
 	if (pos->opaque && !is_json_object(pos->opaque))
@@ -362,19 +364,18 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 		yajl_gen_free(g);
 		return trib_errf(errbuf, errlen, "checkpoint: opaque position is not a JSON object");
 	}
-	snprintf(lsn, sizeof(lsn), "%" PRIX64 "/%" PRIX64, pos->commit_lsn >> 32,
-			 pos->commit_lsn & 0xffffffffu);
+	ck->ops->store_form(pos, key, sizeof(key), &seq);
 	yajl_gen_map_open(g);
 	yajl_gen_string(g, (const unsigned char *) "pipeline", 8);
 	yajl_gen_string(g, (const unsigned char *) ck->pipeline, strlen(ck->pipeline));
 	yajl_gen_string(g, (const unsigned char *) "source", 6);
 	yajl_gen_string(g, (const unsigned char *) ck->source, strlen(ck->source));
-	if (pos->commit_lsn)
+	if (key[0])
 	{
 		yajl_gen_string(g, (const unsigned char *) "commit_lsn", 10);
-		yajl_gen_string(g, (const unsigned char *) lsn, strlen(lsn));
+		yajl_gen_string(g, (const unsigned char *) key, strlen(key));
 		yajl_gen_string(g, (const unsigned char *) "seq", 3);
-		yajl_gen_integer(g, (long long) pos->seq);
+		yajl_gen_integer(g, (long long) seq);
 	}
 	yajl_gen_string(g, (const unsigned char *) "position", 8);
 	if (pos->opaque)
@@ -418,7 +419,11 @@ bool
 trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
 					 char *errbuf, size_t errlen)
 {
-	if (pos->commit_lsn == 0 && !pos->opaque)
+	char		key[TRIB_LSN_BUFLEN];
+	uint64_t	seq;
+
+	ck->ops->store_form(pos, key, sizeof(key), &seq);
+	if (key[0] == '\0' && !pos->opaque)
 		return trib_errf(errbuf, errlen, "checkpoint: nothing to save (no commit_lsn, no position)");
 	return ck->mode == TRIB_CKPT_CATALOG ? catalog_save(ck, pos, errbuf, errlen)
 		: file_save(ck, pos, errbuf, errlen);

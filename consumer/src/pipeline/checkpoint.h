@@ -14,11 +14,16 @@
  *            fsync the directory.  A crash leaves the old or the new file,
  *            never a torn one.
  *
- * A position is (commit_lsn, seq) as in trib_position; seq TRIB_SEQ_ALL
- * (INT64_MAX) means the whole transaction committed at commit_lsn, which is
- * what the plugin's resume-after=<lsn> means too.  `opaque` is an optional
- * JSON object saved alongside (the catalog's "position" column), e.g. a
- * file sink's output offset.
+ * A position is opaque here: the source's store_form() (source.h) gives
+ * its key, an LSN's text, and its seq, which the catalog keeps in its
+ * commit_lsn (pg_lsn) and seq (bigint) columns and the file as
+ * "commit_lsn" and "seq"; its parse_id() reads them back from "KEY:SEQ".
+ * For PostgreSQL that is the event id (commit_lsn, seq); seq TRIB_SEQ_ALL
+ * (INT64_MAX) means the whole transaction committed at commit_lsn, which
+ * is what the plugin's resume-after=<lsn> means too.  `opaque` is an
+ * optional JSON object saved alongside (the catalog's "position" column),
+ * e.g. a snapshot's progress.  A position with neither key nor opaque is
+ * no position.
  *
  * Errors: functions return false / -1 and fill errbuf; the dsn is never
  * part of a message.
@@ -30,6 +35,7 @@
 #include <stddef.h>
 
 #include "event.h"
+#include "source.h"
 
 typedef enum trib_ckpt_mode
 {
@@ -41,10 +47,13 @@ typedef struct trib_checkpoint trib_checkpoint;
 
 /*
  * Open a store.  `target` is the file path (file mode) or the libpq dsn of
- * the database holding the extension (catalog mode; connects now).
+ * the database holding the extension (catalog mode; connects now).  `ops`
+ * are the source's operations (borrowed: they outlive the store), whose
+ * store_form and parse_id convert its positions.
  */
 trib_checkpoint *trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 									  const char *pipeline, const char *source,
+									  const trib_source_ops *ops,
 									  char *errbuf, size_t errlen);
 
 /*
@@ -59,5 +68,11 @@ bool		trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
 								 char *errbuf, size_t errlen);
 
 void		trib_checkpoint_close(trib_checkpoint *ck);
+
+/* `tributary check`: report on `rep` the store cfg->checkpoint names
+ * (checkpoint_check.c); read-only. */
+struct trib_config;
+struct trib_check_report;
+void		trib_checkpoint_check(const struct trib_config *cfg, struct trib_check_report *rep);
 
 #endif							/* TRIB_CHECKPOINT_H */

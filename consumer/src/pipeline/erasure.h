@@ -94,4 +94,10 @@ bool		trib_erasure_enabled(const trib_erasure *er);
 trib_erasure_result trib_erasure_take(trib_erasure *er, trib_event *ev,
 									  char *errbuf, size_t errlen);
 
+/* `tributary check`: report on `rep` whether the erasure section's
+ * database takes requests and every target can be read (erasure_check.c);
+ * read-only.  Nothing when erasure is off. */
+struct trib_check_report;
+void		trib_erasure_check(const trib_erasure_conf *e, struct trib_check_report *rep);
+
 #endif							/* TRIB_ERASURE_H */

@@ -181,6 +181,16 @@ pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
 	return p->src.ops->compare(a, b);
 }
 
+/* A position in words for the logs: the source's describe(), else its id. */
+static void
+pos_describe(const trib_pipeline *p, const trib_position *pos, char *buf, size_t len)
+{
+	if (p->src.ops->describe != NULL)
+		p->src.ops->describe(pos, buf, len);
+	else
+		p->src.ops->format_id(pos, buf, len);
+}
+
 /* A sink's ack: remember the highest durable position. */
 static void
 on_ack(trib_sink *sink, const trib_position *pos, void *arg)
@@ -190,10 +200,9 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	(void) sink;
 	if (!s->has_acked || pos_cmp(s->p, pos, &s->acked) > 0)
 	{
-		trib_metric_set(s->m_acked_lsn, (double) pos->commit_lsn);
-		s->acked.commit_lsn = pos->commit_lsn;
-		s->acked.seq = pos->seq;
-		s->acked.end_lsn = pos->end_lsn;
+		trib_metric_set(s->m_acked_lsn, s->p->src.ops->gauge(pos));
+		s->acked = *pos;
+		s->acked.opaque = NULL;	/* the sink's */
 		s->has_acked = true;
 	}
 }
@@ -367,7 +376,8 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 
 	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
 								   cc->store == TRIB_CHECKPOINT_FILE ? cc->path : cc->dsn,
-								   p->cfg->pipeline, p->srcconf->name, errbuf, errlen);
+								   p->cfg->pipeline, p->srcconf->name, p->src.ops,
+								   errbuf, errlen);
 	if (p->ckpt == NULL)
 	{
 		/* the catalog's database is down or restarting: try again later */
@@ -653,6 +663,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 {
 	trib_verdict v;
 	size_t		i;
+	char		where[TRIB_EVENTID_LEN + 64];
 
 	/*
 	 * erasure: requests are handled on the source's values, before any
@@ -686,9 +697,8 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 						 ev->error ? ev->error : "a transform refused an event");
 				return false;
 			}
-			tlog_warn("transforms", "event %llX:%llu to the dead-letter sink: %s",
-					  (unsigned long long) ev->pos.commit_lsn,
-					  (unsigned long long) ev->pos.seq, ev->error);
+			pos_describe(p, &ev->pos, where, sizeof(where));
+			tlog_warn("transforms", "%s to the dead-letter sink: %s", where, ev->error);
 			if (!write_one(p->dlq, ev, errbuf, errlen))
 				return false;
 			break;
@@ -775,7 +785,8 @@ update_gauges(trib_pipeline *p)
 	if (p->qlen > 0 && p->queue[p->qhead].ts_ms > 0)
 		lag_s = (double) (trib_clock_wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
 	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
-	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src), (double) p->saved.commit_lsn);
+	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src),
+					p->has_saved ? p->src.ops->gauge(&p->saved) : 0);
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
 }
 
@@ -920,7 +931,7 @@ int
 trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 				   char *errbuf, size_t errlen)
 {
-	char		id[TRIB_EVENTID_LEN];
+	char		where[TRIB_EVENTID_LEN + 64];
 
 	errbuf[0] = '\0';
 	if (!start_http(p, errbuf, errlen))
@@ -931,11 +942,8 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 		return -1;
 	if (p->has_resume)
 	{
-		p->src.ops->format_id(&p->resume, id, sizeof(id));
-		if (p->resume.seq == TRIB_SEQ_ALL)
-			tlog_info("pipeline", "resuming after the transaction committed at %s", id);
-		else
-			tlog_info("pipeline", "resuming after event %s", id);
+		pos_describe(p, &p->resume, where, sizeof(where));
+		tlog_info("pipeline", "resuming after %s", where);
 	}
 	else
 		tlog_info("pipeline", "starting from the slot's position");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "config_keys.h"
 #include "snapshot_tables.h"
 #include "source_pg.h"
@@ -127,11 +128,23 @@ static const ck_section pg_source_section = {
 	"turned on again, arrives without its changes (tributary logs a warning).",
 };
 
+static const char *pg_catalog_dsn(const void *conf);
+static bool pg_captures(const void *conf, const char *schema, const char *table);
+static void pg_check_erasure(ck_ctx *c, const trib_yaml_node *at, const char *path,
+							 const void *conf);
+
+static const trib_source_conf_ops pg_conf_ops = {
+	.catalog_dsn = pg_catalog_dsn,
+	.captures = pg_captures,
+	.check_erasure = pg_check_erasure,
+};
+
 const trib_plugin trib_source_postgres = {
 	.type = "postgres",
 	.source_ops = &trib_pg_source_ops,
 	.section = &pg_source_section,
 	.conf_size = sizeof(trib_pg_source_conf),
+	.conf_ops = &pg_conf_ops,
 };
 
 /* See pg_source_conf.h. */
@@ -242,4 +255,76 @@ finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, c
 				 "%d is more than max (%d)", b->initial, b->max);
 		free(p);
 	}
+}
+
+/* ---- what the pipeline's sections ask (registry.h) --------------------- */
+
+/* The source's own database: the default catalog of checkpoints and of
+ * erasure requests. */
+static const char *
+pg_catalog_dsn(const void *conf)
+{
+	const trib_pg_source_conf *pg = conf;
+
+	return pg->dsn;
+}
+
+/* See pg_source_conf.h. */
+bool
+trib_pg_source_captures(const trib_pg_source_conf *pg, const char *schema, const char *table)
+{
+	bool		bad = false;
+	bool		in = pg->include_tables.count == 0;
+
+	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
+		in = trib_snap_pattern_match(pg->include_tables.items[i], schema, table, &bad);
+	for (size_t i = 0; in && i < pg->exclude_tables.count; i++)
+		in = !trib_snap_pattern_match(pg->exclude_tables.items[i], schema, table, &bad);
+	return in;
+}
+
+static bool
+pg_captures(const void *conf, const char *schema, const char *table)
+{
+	return trib_pg_source_captures(conf, schema, table);
+}
+
+/* Does the plugin send inserts under the source's `actions` option? */
+static bool
+sends_inserts(const trib_pg_source_conf *pg)
+{
+	const char *a = trib_kvlist_get(&pg->plugin_options, "actions");
+
+	for (const char *p = a; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
+	{
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "insert", 6) == 0 && (p[6] == ',' || p[6] == ' ' || p[6] == '\0'))
+			return true;
+	}
+	return a == NULL;
+}
+
+/* Erasure requests arrive as inserts into the catalog's erasure tables:
+ * no exclude pattern may match them, and the plugin must send inserts. */
+static void
+pg_check_erasure(ck_ctx *c, const trib_yaml_node *at, const char *path, const void *conf)
+{
+	static const char *const tables[] = {TRIB_ERASURE_REQUESTS, TRIB_ERASURE_KEYS};
+	const trib_pg_source_conf *pg = conf;
+
+	for (size_t i = 0; i < pg->exclude_tables.count; i++)
+		for (size_t t = 0; t < 2; t++)
+		{
+			bool		bad = false;
+
+			if (trib_snap_pattern_match(pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA,
+										tables[t], &bad))
+				ck_error(c, at, path, "the source's exclude_tables pattern \"%s\" matches "
+						 "%s.%s, where erasure requests come from",
+						 pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA, tables[t]);
+		}
+	if (!sends_inserts(pg))
+		ck_error(c, at, path, "the source's plugin option actions leaves out insert: "
+				 "erasure requests are inserts");
 }

@@ -66,4 +66,9 @@ extern const struct trib_source_ops trib_pg_source_ops;
  * else NULL. */
 const trib_pg_source_conf *trib_pg_source_conf_of(const trib_source_conf *sc);
 
+/* Does the source capture schema.table under its include_tables and
+ * exclude_tables (the plugin's pattern rules, snapshot_tables.h)? */
+bool		trib_pg_source_captures(const trib_pg_source_conf *pg, const char *schema,
+									const char *table);
+
 #endif							/* TRIB_PG_SOURCE_CONF_H */

@@ -29,13 +29,16 @@
  */
 #include "pg_source_conf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "eventid.h"
 #include "log.h"
+#include "lsn.h"
 #include "metrics.h"
+#include "pg_check.h"
 #include "pgrecord.h"
 #include "snapshot_run.h"
 #include "source.h"
@@ -318,6 +321,47 @@ pg_format_id(const trib_position *pos, char *buf, size_t len)
 	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
 }
 
+/* source.h: parse_id, event ids as eventid.h reads them. */
+static bool
+pg_parse_id(const char *id, trib_position *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
+}
+
+/* source.h: store_form, the commit LSN ("" when none) and seq. */
+static void
+pg_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
+{
+	if (pos->commit_lsn != 0)
+		trib_lsn_format(pos->commit_lsn, key, keylen);
+	else if (keylen > 0)
+		key[0] = '\0';
+	*seq = pos->seq;
+}
+
+/* source.h: gauge, the commit LSN. */
+static double
+pg_gauge(const trib_position *pos)
+{
+	return (double) pos->commit_lsn;
+}
+
+/* source.h: describe, an event or a whole transaction. */
+static size_t
+pg_describe(const trib_position *pos, char *buf, size_t len)
+{
+	char		id[TRIB_EVENTID_LEN];
+	int			n;
+
+	trib_eventid_format(pos->commit_lsn, pos->seq, id, sizeof(id));
+	if (pos->seq == TRIB_SEQ_ALL)
+		n = snprintf(buf, len, "the transaction committed at %s", id);
+	else
+		n = snprintf(buf, len, "event %s", id);
+	return n > 0 ? (size_t) n : 0;
+}
+
 /* source.h: confirm, never past a PREPARE still needed (file comment). */
 static void
 pg_confirm(trib_source *src, const trib_position *end)
@@ -412,9 +456,14 @@ const trib_source_ops trib_pg_source_ops = {
 	.poll = pg_poll,
 	.compare = pg_compare,
 	.format_id = pg_format_id,
+	.parse_id = pg_parse_id,
+	.store_form = pg_store_form,
+	.gauge = pg_gauge,
+	.describe = pg_describe,
 	.confirm = pg_confirm,
 	.confirmed = pg_confirmed,
 	.report = pg_report,
 	.update_metrics = pg_update_metrics,
 	.close = pg_close,
+	.check = trib_pg_source_check,
 };

@@ -1,0 +1,68 @@
+/*
+ * checkpoint_check.c: the checkpoint store's part of `tributary check`
+ * (checkpoint.h): whether the store `run` would resume from is there and
+ * what it holds.
+ *
+ * Design.  The store is the pipeline's, so its check lives beside it, not
+ * in the CLI: the file store's file (its size, or why it is missing), or
+ * the catalog's rows for this pipeline, read with a bound parameter on a
+ * short-lived connection with the check's timeout (check_report.h).
+ * Read-only; an unreadable catalog counts as a problem.
+ */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libpq-fe.h>
+
+#include "check_report.h"
+#include "config.h"
+
+/* See checkpoint.h. */
+void
+trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
+{
+	const trib_checkpoint_conf *cc = &cfg->checkpoint;
+	const char *params[1] = {cfg->pipeline};
+	PGconn	   *conn;
+	PGresult   *r;
+
+	if (cc->store == TRIB_CHECKPOINT_FILE)
+	{
+		struct stat st;
+
+		trib_check_report_say(rep, "checkpoint (file %s)", cc->path);
+		if (stat(cc->path, &st) == 0)
+			trib_check_report_say(rep, "  exists (%lld bytes); `run` resumes from it", (long long) st.st_size);
+		else
+			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from the slot's position",
+				strerror(errno));
+		return;
+	}
+	trib_check_report_say(rep, "checkpoint (catalog tributary.source_checkpoints)");
+	if ((conn = trib_check_report_pg_connect(rep, "database", cc->dsn)) == NULL)
+		return;
+	r = PQexecParams(conn, "SELECT source, commit_lsn, seq, updated_at "
+					 "FROM tributary.source_checkpoints WHERE pipeline = $1 ORDER BY 1",
+					 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	{
+		char		e[512];
+
+		trib_check_report_say(rep, "  cannot read it: %s (is the extension installed?)",
+			trib_check_report_pg_msg(conn, e, sizeof(e)));
+		rep->problems++;
+	}
+	else if (PQntuples(r) == 0)
+		trib_check_report_say(rep, "  no checkpoint for pipeline %s yet; `run` starts from the slot's position",
+			cfg->pipeline);
+	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
+		trib_check_report_say(rep, "  source %s: commit %s, seq %s, saved %s", PQgetvalue(r, i, 0),
+			PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+			PQgetvalue(r, i, 3));
+	PQclear(r);
+	PQfinish(conn);
+}
+
