@@ -36,6 +36,7 @@
 #include "registry.h"
 #include "rules.h"
 #include "sink.h"
+#include "source.h"
 #include "source_pg.h"
 #include "strbuf.h"
 
@@ -381,6 +382,14 @@ check_source(check_ctx *c, const trib_source_conf *s)
 
 	const trib_pg_source_conf *pg = trib_pg_source_conf_of(s);
 
+	if (pg == NULL)
+	{
+		/* another source type reports through its own check (source.h) */
+		say(c, "source %s (%s)", s->name, s->plugin->type);
+		if (s->plugin->source_ops->check != NULL)
+			s->plugin->source_ops->check(s, false, &c->rep);
+		return;
+	}
 	say(c, "source %s (postgres)", s->name);
 	c->source = s->name;
 	trib_check_report_add_source(&c->rep, s->name, pg->dsn);

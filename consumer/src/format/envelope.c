@@ -490,7 +490,9 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->version_json_len = strlen(env->version_json);
 	env->placeholder_json = opts->unavailable_value
 		? json_quote(opts->unavailable_value) : NULL;
-	env->schema_or_db = opts->topic_pattern == NULL;
+	/* the default pattern, also when a sink's config spells it out */
+	env->schema_or_db = opts->topic_pattern == NULL ||
+		strcmp(opts->topic_pattern, TRIB_ENVELOPE_DEFAULT_PATTERN) == 0;
 	/* the copied options must not point at the caller's strings */
 	env->opts.topic_prefix = env->prefix;
 	env->opts.topic_pattern = NULL;

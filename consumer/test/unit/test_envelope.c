@@ -768,6 +768,15 @@ test_topic_naming(void **state)
 	/* an explicit pattern keeps an empty schema empty */
 	trib_envelope_free(env);
 
+	/* the default pattern spelled out (the Kafka sink's config default):
+	 * a schema-less source still gets prefix.db.table */
+	test_pattern = TRIB_ENVELOPE_DEFAULT_PATTERN;
+	env = mkenv(with_pattern);
+	assert_true(trib_envelope_topic(env, "my1", "shop", NULL, "orders",
+									out, sizeof(out), err, sizeof(err)));
+	assert_string_equal(out, "tributary.shop.orders");
+	trib_envelope_free(env);
+
 	test_pattern = "${table}";
 	env = mkenv(with_pattern);
 	assert_false(trib_envelope_topic(env, "pg1", "shop", "public", "..",

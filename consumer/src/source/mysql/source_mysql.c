@@ -140,17 +140,30 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 	return src;
 }
 
+/* The rows of a statement without parameters, on a connection of its
+ * own; false with errbuf (then *r needs no freeing). */
+static bool
+server_rows(const trib_source_mysql *src, const char *sql, trib_my_rows *r,
+			char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = trib_my_connect(&src->conf.conn, NULL, errbuf, errlen);
+	bool		ok;
+
+	memset(r, 0, sizeof(*r));
+	if (m == NULL)
+		return false;
+	ok = trib_my_select(m, sql, NULL, 0, r, errbuf, errlen);
+	mysql_close(m);
+	return ok;
+}
+
 /* The server's current binlog end (SHOW MASTER STATUS). */
 static bool
 current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
-	MYSQL	   *m = trib_my_connect(&src->conf.conn, NULL, errbuf, errlen);
 	trib_my_rows r;
-	bool		ok;
+	bool		ok = server_rows(src, "SHOW MASTER STATUS", &r, errbuf, errlen);
 
-	if (m == NULL)
-		return false;
-	ok = trib_my_select(m, "SHOW MASTER STATUS", NULL, 0, &r, errbuf, errlen);
 	if (ok && (r.nrows < 1 || !trib_my_cell(&r, 0, 0) || !trib_my_cell(&r, 0, 1)))
 		ok = trib_my_fail(errbuf, errlen,
 						  "SHOW MASTER STATUS returned nothing: binary logging is off (start the server with log_bin)");
@@ -160,8 +173,35 @@ current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
 		src->start_pos = strtoull(trib_my_cell(&r, 0, 1), NULL, 10);
 	}
 	trib_my_rows_free(&r);
-	mysql_close(m);
 	return ok;
+}
+
+bool
+trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
+							  char *buf, size_t len, char *errbuf, size_t errlen)
+{
+	trib_my_rows r;
+	bool		found = false;
+
+	if (!server_rows(src, "SHOW BINARY LOGS", &r, errbuf, errlen))
+		return false;
+	for (int i = 0; i < r.nrows && !found; i++)
+	{
+		const char *name = trib_my_cell(&r, i, 0);
+		uint32_t	n;
+
+		if (name && trib_my_file_number(name, &n) && n == number)
+		{
+			snprintf(buf, len, "%s", name);
+			found = true;
+		}
+	}
+	trib_my_rows_free(&r);
+	if (!found)
+		trib_my_fail(errbuf, errlen,
+					 "binlog file number %u, where the stored position is, is not on the server "
+					 "(SHOW BINARY LOGS; purged?): take a new snapshot (docs/MYSQL.md)", number);
+	return found;
 }
 
 /* A new reader and assembler resuming after `after` (or the start). */
@@ -209,7 +249,11 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 }
 
 /* The preconditions (mysql_check.h): warnings logged, failures refuse to
- * start, each naming the variable or privilege and the fix. */
+ * start, each naming the variable or privilege and the fix.  At start a
+ * replica already registered with our server_id is most often our own
+ * dump connection from before a crash (kill -9), which the server drops
+ * once it notices, or when we register: a warning here, a failure in
+ * `tributary check`. */
 static bool
 check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
@@ -222,6 +266,8 @@ check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
 		return false;
 	for (int i = 0; i < n; i++)
 	{
+		if (fs[i].verdict == TRIB_MY_FAIL && strcmp(fs[i].what, "server_id uniqueness") == 0)
+			fs[i].verdict = TRIB_MY_WARN;
 		if (fs[i].verdict == TRIB_MY_WARN)
 			slog(src, 1, "precondition %s: %s", fs[i].what, fs[i].message);
 		else if (fs[i].verdict == TRIB_MY_FAIL)

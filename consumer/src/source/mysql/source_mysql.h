@@ -115,6 +115,12 @@ bool		trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 int			trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 								   int timeout_ms, char *errbuf, size_t errlen);
 
+/* The name of the binlog file numbered `number` on the server (SHOW
+ * BINARY LOGS), for a position that kept only the number; false with
+ * errbuf when the server does not have it (purged). */
+bool		trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
+										  char *buf, size_t len, char *errbuf, size_t errlen);
+
 /* With stop_at_end: has the end of the binlog been reached? */
 bool		trib_source_mysql_ended(const trib_source_mysql *src);
 
