@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 #include "mysql_int.h"
 
 /* Parse decimal s[0..len) into *out, at most max; false on anything else. */
@@ -37,19 +39,6 @@ parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* One hex digit's value, or -1. */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "3e11fa47-71ca-11e1-9e33-c80aa9429562" (36 characters) into 16 bytes. */
 static bool
 parse_uuid(const char *s, size_t len, uint8_t *uuid)
@@ -69,8 +58,8 @@ parse_uuid(const char *s, size_t len, uint8_t *uuid)
 				return false;
 			continue;
 		}
-		hi = hexval(s[i]);
-		lo = i + 1 < len ? hexval(s[i + 1]) : -1;
+		hi = trib_hex_digit(s[i]);
+		lo = i + 1 < len ? trib_hex_digit(s[i + 1]) : -1;
 		if (hi < 0 || lo < 0)
 			return false;
 		uuid[n++] = (uint8_t) (hi << 4 | lo);

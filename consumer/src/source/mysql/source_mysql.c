@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
@@ -51,16 +51,6 @@ struct trib_source_mysql
 	trib_source_mysql_stats stats;
 };
 
-/* Milliseconds of a monotonic clock. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Log through the configured callback. */
 static void
 slog(trib_source_mysql *src, int level, const char *fmt,...)
@@ -74,14 +64,6 @@ slog(trib_source_mysql *src, int level, const char *fmt,...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	src->conf.log(level, msg, src->conf.log_arg);
-}
-
-/* A copy kept in src->strings[i]. */
-static const char *
-keep(trib_source_mysql *src, int i, const char *s)
-{
-	src->strings[i] = s ? trib_xstrdup(s) : NULL;
-	return src->strings[i];
 }
 
 /* Replay and keep the schema history file. */
@@ -110,14 +92,11 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 		return trib_my_fail(errbuf, errlen, "user: required"), NULL;
 	src = trib_xcalloc(1, sizeof(*src));
 	src->conf = *conf;
-	src->conf.conn.host = keep(src, 0, conf->conn.host);
-	src->conf.conn.socket = keep(src, 1, conf->conn.socket);
-	src->conf.conn.user = keep(src, 2, conf->conn.user);
-	src->conf.conn.password = keep(src, 3, conf->conn.password);
-	src->conf.source_name = keep(src, 4, conf->source_name ? conf->source_name : "mysql");
-	src->conf.report_host = keep(src, 5, conf->report_host);
-	src->conf.start_gtid = keep(src, 6, conf->start_gtid);
-	src->conf.zero_date = keep(src, 7, conf->zero_date);
+	trib_my_conn_keep(&src->conf.conn, &conf->conn, src->strings);
+	src->conf.source_name = trib_my_keep(src->strings, 4, conf->source_name ? conf->source_name : "mysql");
+	src->conf.report_host = trib_my_keep(src->strings, 5, conf->report_host);
+	src->conf.start_gtid = trib_my_keep(src->strings, 6, conf->start_gtid);
+	src->conf.zero_date = trib_my_keep(src->strings, 7, conf->zero_date);
 	if (conf->start_file)
 		snprintf(src->start_file, sizeof(src->start_file), "%s", conf->start_file);
 	src->start_pos = conf->start_pos;
@@ -318,7 +297,7 @@ schedule_reconnect(trib_source_mysql *src, const char *why)
 	src->backoff_ms = src->backoff_ms ? src->backoff_ms * 2 : src->conf.reconnect_min_ms;
 	if (src->backoff_ms > src->conf.reconnect_max_ms)
 		src->backoff_ms = src->conf.reconnect_max_ms;
-	src->retry_at_ms = now_ms() + src->backoff_ms;
+	src->retry_at_ms = trib_clock_mono_ms() + src->backoff_ms;
 	src->stats.reconnects++;
 	slog(src, 1, "binlog stream lost (%s); reconnecting in %d ms", why, src->backoff_ms);
 }
@@ -327,7 +306,7 @@ schedule_reconnect(trib_source_mysql *src, const char *why)
 static bool
 maybe_reconnect(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
-	if (src->reader || src->retry_at_ms > now_ms())
+	if (src->reader || src->retry_at_ms > trib_clock_mono_ms())
 		return true;
 	src->retry_at_ms = 0;
 	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
@@ -400,7 +379,7 @@ int
 trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 					   int timeout_ms, char *errbuf, size_t errlen)
 {
-	int64_t		until = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t		until = trib_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int			n = 0;
 
 	if (!src->started)
@@ -412,7 +391,7 @@ trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 		const uint8_t *buf;
 		size_t		len;
 		unsigned	errnum;
-		int64_t		left = until - now_ms();
+		int64_t		left = until - trib_clock_mono_ms();
 		int			rc;
 
 		n += drain(src, out + n, max - n);
@@ -472,9 +451,6 @@ trib_source_mysql_free(trib_source_mysql *src)
 	trib_my_history_free(src->history);
 	trib_my_infoschema_free(src->infoschema);
 	free(src->failed);
-	if (src->strings[3])
-		memset(src->strings[3], 0, strlen(src->strings[3]));
-	for (int i = 0; i < 8; i++)
-		free(src->strings[i]);
+	trib_my_strings_free(src->strings, 8);
 	free(src);
 }
