@@ -19,7 +19,8 @@
 # offsets, holds every change and nothing else (the mock cluster shows
 # the records of aborted Kafka transactions too, so repeats there are
 # reported, not counted, as in 30_pipeline_two_phase_kill9.sh); the rows rebuilt from the
-# events equal the server's; topics are prefix.db.table; the checkpoint
+# events equal the server's; topics are prefix.db.table and the envelope's
+# source block has Debezium's MySQL members; the checkpoint
 # covers the last change; check reports the preconditions, and a bad one
 # (binlog_format) is named by check and refused by run.
 set -euo pipefail
@@ -171,6 +172,12 @@ expect_eq "and none twice (inside the large transactions too)" "" \
     "$(uniq -d "$WORK/file.changes" | head -3 | tr '\n' ' ')"
 expect_eq "topics are prefix.db.table" "my43.shop.audit my43.shop.customers my43.shop.orders" \
     "$(jq -r .topic "$WORK/out.jsonl" | sort -u | paste -sd' ')"
+
+# Debezium's MySQL source block: the witness's server, GTID and file.
+first=$(jq -c -n 'first(inputs | select(.kind == "event"))' "$WORK/witness.jsonl")
+expect_eq "the source block has connector, db, server_id, gtid, file, pos, row, thread" \
+    "$(jq -r '[("mysql"), .db, .table, (.pos.server_id|tostring), .pos.gtid, .pos.file, (.pos.event_pos|tostring), "0"] | join(" ")' <<<"$first") null" \
+    "$(jq -r -n 'first(inputs | select(.value != null)) | .value.source | [.connector, .db, .table, (.server_id|tostring), .gtid, .file, (.pos|tostring), (.row|tostring), (.thread|tostring)] | join(" ")' "$WORK/out.jsonl")"
 
 # Kafka by offsets: the id header is commit_lsn:seq in the LSN form.
 jq -r 'select(.kind == "event") | "\(.commit_lsn) \(.seq)"' "$WORK/witness.jsonl" |
