@@ -397,7 +397,9 @@ nap(int ms)
 static int
 run_pipeline(const trib_config *cfg, bool snapshot)
 {
-	const trib_backoff_conf *bo = &trib_pg_source_conf_of(&cfg->sources[0])->reconnect_backoff_ms;
+	static const trib_backoff_conf other_bo = {500, 30000};	/* a source that is not postgres */
+	const trib_pg_source_conf *pg = trib_pg_source_conf_of(&cfg->sources[0]);
+	const trib_backoff_conf *bo = pg ? &pg->reconnect_backoff_ms : &other_bo;
 	int			delay = bo->initial;
 
 	for (;;)

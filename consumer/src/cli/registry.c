@@ -32,6 +32,7 @@
 /* The source types, one line each: X(descriptor) and a backslash. */
 #define TRIB_SOURCE_PLUGINS(X) \
 	X(trib_source_postgres) \
+	X(trib_source_mysql_plugin) \
 	/* end of the sources */
 
 /* The sink types, one line each: X(descriptor) and a backslash. */

@@ -43,6 +43,7 @@
 
 #include "clock.h"
 #include "intern.h"
+#include "jsondoc.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -486,7 +487,9 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->version_json_len = strlen(env->version_json);
 	env->placeholder_json = opts->unavailable_value
 		? json_quote(opts->unavailable_value) : NULL;
-	env->schema_or_db = opts->topic_pattern == NULL;
+	/* the default pattern, also when a sink's config spells it out */
+	env->schema_or_db = opts->topic_pattern == NULL ||
+		strcmp(opts->topic_pattern, TRIB_ENVELOPE_DEFAULT_PATTERN) == 0;
 	/* the copied options must not point at the caller's strings */
 	env->opts.topic_prefix = env->prefix;
 	env->opts.topic_pattern = NULL;
@@ -752,6 +755,42 @@ write_json_nulls(ebuf *b, const trib_event *ev)
 	eb_ch(b, '}');
 }
 
+/*
+ * A source's own members of the "source" block: the "source" object of
+ * the event's opaque position, when it has one (the MySQL source puts
+ * Debezium's server_id, gtid, file, pos, row and thread there), written
+ * after the common members.  Source-neutral: any source may add its own.
+ */
+static void
+write_source_own(ebuf *b, const trib_position *pos)
+{
+	const char *path[] = {"source", NULL};
+	yajl_val	root,
+				own;
+
+	if (pos->opaque == NULL || strstr(pos->opaque, "\"source\"") == NULL ||
+		(root = yajl_tree_parse(pos->opaque, NULL, 0)) == NULL)
+		return;
+	own = yajl_tree_get(root, path, yajl_t_object);
+	for (size_t i = 0; own != NULL && i < YAJL_GET_OBJECT(own)->len; i++)
+	{
+		yajl_gen	g = yajl_gen_alloc(NULL);
+		const unsigned char *text;
+		size_t		len;
+
+		eb_ch(b, ',');
+		eb_jcstr(b, YAJL_GET_OBJECT(own)->keys[i]);
+		eb_ch(b, ':');
+		if (trib_jdoc_gen(g, YAJL_GET_OBJECT(own)->values[i]) &&
+			yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok)
+			eb_put(b, (const char *) text, len);
+		else
+			EB_LIT(b, "null");
+		yajl_gen_free(g);
+	}
+	yajl_tree_free(root);
+}
+
 /* The "source" block (with its key). */
 static void
 write_source(trib_envelope *env, const trib_event *ev,
@@ -808,6 +847,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"xmin\":null");
+	write_source_own(b, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);
 	eb_ch(b, '}');

@@ -768,6 +768,15 @@ test_topic_naming(void **state)
 	/* an explicit pattern keeps an empty schema empty */
 	trib_envelope_free(env);
 
+	/* the default pattern spelled out (the Kafka sink's config default):
+	 * a schema-less source still gets prefix.db.table */
+	test_pattern = TRIB_ENVELOPE_DEFAULT_PATTERN;
+	env = mkenv(with_pattern);
+	assert_true(trib_envelope_topic(env, "my1", "shop", NULL, "orders",
+									out, sizeof(out), err, sizeof(err)));
+	assert_string_equal(out, "tributary.shop.orders");
+	trib_envelope_free(env);
+
 	test_pattern = "${table}";
 	env = mkenv(with_pattern);
 	assert_false(trib_envelope_topic(env, "pg1", "shop", "public", "..",
@@ -894,6 +903,28 @@ test_source_without_lsn(void **state)
 	trib_envelope_free(env);
 }
 
+/* A source's own members (the opaque position's "source" object) follow
+ * the common ones: Debezium's MySQL server_id, gtid, file, pos, row,
+ * thread. */
+static void
+test_source_own_members(void **state)
+{
+	trib_envelope *env = mkenv(NULL);
+	trib_event *ev = mkev(TRIB_OP_CREATE, NULL, "{}", NULL);
+	size_t		n;
+	const trib_record *r;
+
+	(void) state;
+	ev->connector = "mysql";
+	ev->pos.opaque = strdup("{\"id\":\"x\",\"source\":{\"server_id\":1,\"gtid\":\"0-1-5\","
+							"\"file\":\"b.000001\",\"pos\":1279,\"row\":2,\"thread\":null}}");
+	r = encode(env, ev, &n);
+	assert_non_null(strstr(r[0].value, "\"xmin\":null,\"server_id\":1,\"gtid\":\"0-1-5\","
+						   "\"file\":\"b.000001\",\"pos\":1279,\"row\":2,\"thread\":null}"));
+	trib_event_free(ev);
+	trib_envelope_free(env);
+}
+
 /* Nanoseconds on the monotonic clock. */
 static int64_t
 mono_ns(void)
@@ -984,6 +1015,7 @@ main(void)
 		cmocka_unit_test(test_routed_topic),
 		cmocka_unit_test(test_event_id_and_bad_op),
 		cmocka_unit_test(test_source_without_lsn),
+		cmocka_unit_test(test_source_own_members),
 		cmocka_unit_test(test_benchmark),
 	};
 

@@ -413,14 +413,18 @@ header(const uint8_t *buf, size_t len, trib_my_event *ev, char *errbuf,
 	return true;
 }
 
-/* Refuse what the decoder cannot read, naming the server setting. */
-static bool
-refuse(uint8_t type, char *errbuf, size_t errlen)
+/* See binlog_int.h. */
+bool
+trib_my_refuse_event(uint8_t type, char *errbuf, size_t errlen)
 {
 	if (type == TRIB_MY_TRANSACTION_PAYLOAD_EVENT)
 		return trib_my_fail(errbuf, errlen,
 							"compressed transactions are not supported: set "
 							"binlog_transaction_compression=OFF on the server");
+	if (type == TRIB_MY_PARTIAL_UPDATE_ROWS_EVENT)
+		return trib_my_fail(errbuf, errlen,
+							"PARTIAL_UPDATE_ROWS events are not supported: set binlog_row_value_options='' "
+							"(not PARTIAL_JSON) on the server");
 	return trib_my_fail(errbuf, errlen,
 						"compressed events (type %u) are not supported: set log_bin_compress=OFF "
 						"on the server", (unsigned) type);
@@ -482,11 +486,11 @@ dispatch(trib_my_decoder *d, trib_my_cur *c, const trib_my_pos *at,
 			ev->kind = TRIB_MY_EV_STOP;
 			break;
 		case TRIB_MY_TRANSACTION_PAYLOAD_EVENT:
-			return refuse(ev->type, errbuf, errlen);
+			return trib_my_refuse_event(ev->type, errbuf, errlen);
 		default:
 			if (ev->type >= TRIB_MY_QUERY_COMPRESSED_EVENT &&
 				ev->type <= TRIB_MY_DELETE_ROWS_COMPRESSED_EVENT)
-				return refuse(ev->type, errbuf, errlen);
+				return trib_my_refuse_event(ev->type, errbuf, errlen);
 			ev->kind = TRIB_MY_EV_OTHER;
 			break;
 	}

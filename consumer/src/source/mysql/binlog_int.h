@@ -83,6 +83,11 @@ trib_my_shape *trib_my_active_find(trib_my_decoder *d, uint64_t table_id);
 void		trib_my_shapes_free(trib_my_decoder *d);
 
 /* binlog_rows.c */
+/* (binlog_decode.c) Refuse an event the decoder does not read (compressed events and
+ * transactions, partial JSON updates), naming the server setting to
+ * change; always false. */
+bool		trib_my_refuse_event(uint8_t type, char *errbuf, size_t errlen);
+
 bool		trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 						 size_t post_header_len, trib_my_event *ev,
 						 char *errbuf, size_t errlen);

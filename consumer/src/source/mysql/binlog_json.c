@@ -179,16 +179,19 @@ scalar(jctx *x, uint8_t type, const uint8_t *b, size_t len)
 			}
 			break;
 		case J_INT16:
-			gen_printf_num(x, "%" PRId64, 0, trib_my_sext(trib_my_cur_le(&c, 2), 16), true);
-			break;
-		case J_UINT16:
-			gen_printf_num(x, "%" PRIu64, trib_my_cur_le(&c, 2), 0, false);
-			break;
 		case J_INT32:
-			gen_printf_num(x, "%" PRId64, 0, trib_my_sext(trib_my_cur_le(&c, 4), 32), true);
-			break;
+		case J_UINT16:
 		case J_UINT32:
-			gen_printf_num(x, "%" PRIu64, trib_my_cur_le(&c, 4), 0, false);
+			{
+				/* 2 or 4 bytes, signed or not */
+				int			bits = type == J_INT16 || type == J_UINT16 ? 16 : 32;
+				uint64_t	u = trib_my_cur_le(&c, (size_t) bits / 8);
+
+				if (type == J_INT16 || type == J_INT32)
+					gen_printf_num(x, "%" PRId64, 0, trib_my_sext(u, bits), true);
+				else
+					gen_printf_num(x, "%" PRIu64, u, 0, false);
+			}
 			break;
 		case J_INT64:
 			gen_printf_num(x, "%" PRId64, 0, (int64_t) trib_my_cur_le(&c, 8), true);

@@ -219,19 +219,6 @@ one_row(trib_my_decoder *d, const trib_my_shape *s, trib_my_cur *c, char op,
 	return true;
 }
 
-/* Refuse the rows events this decoder does not read, naming the fix. */
-static bool
-unsupported(uint8_t type, char *errbuf, size_t errlen)
-{
-	if (type == TRIB_MY_PARTIAL_UPDATE_ROWS_EVENT)
-		return trib_my_fail(errbuf, errlen,
-							"PARTIAL_UPDATE_ROWS events are not supported: set binlog_row_value_options='' "
-							"(not PARTIAL_JSON) on the server");
-	return trib_my_fail(errbuf, errlen,
-						"compressed rows events (type %u) are not supported: set log_bin_compress=OFF "
-						"on the server", (unsigned) type);
-}
-
 bool
 trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 			 size_t post_header_len, trib_my_event *ev,
@@ -250,7 +237,7 @@ trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 	int			cap = 0;
 
 	if (op == 0)
-		return unsupported(type, errbuf, errlen);
+		return trib_my_refuse_event(type, errbuf, errlen);
 	if (post_header_len >= 10)
 	{
 		uint64_t	extra = trib_my_cur_le(c, 2);

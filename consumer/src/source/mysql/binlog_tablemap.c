@@ -125,44 +125,37 @@ parse_raw(trib_my_cur *c, tm_raw *r, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Does the server count this column in SIGNEDNESS? */
+/* Is `type` one of types[0..n)? */
+static bool
+type_in(uint8_t type, const uint8_t *types, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (types[i] == type)
+			return true;
+	return false;
+}
+
+/* Does the server count this column in SIGNEDNESS?  (YEAR on MariaDB.) */
 static bool
 is_numeric(const trib_my_decoder *d, const trib_my_column *col)
 {
-	switch (col->type)
-	{
-		case TRIB_MYT_TINY:
-		case TRIB_MYT_SHORT:
-		case TRIB_MYT_INT24:
-		case TRIB_MYT_LONG:
-		case TRIB_MYT_LONGLONG:
-		case TRIB_MYT_NEWDECIMAL:
-		case TRIB_MYT_FLOAT:
-		case TRIB_MYT_DOUBLE:
-			return true;
-		case TRIB_MYT_YEAR:
-			return d->flavor == TRIB_MY_MARIADB;
-		default:
-			return false;
-	}
+	static const uint8_t numeric[] = {TRIB_MYT_TINY, TRIB_MYT_SHORT, TRIB_MYT_INT24,
+		TRIB_MYT_LONG, TRIB_MYT_LONGLONG, TRIB_MYT_NEWDECIMAL, TRIB_MYT_FLOAT, TRIB_MYT_DOUBLE};
+
+	return type_in(col->type, numeric, sizeof(numeric)) ||
+		(col->type == TRIB_MYT_YEAR && d->flavor == TRIB_MY_MARIADB);
 }
 
-/* Does the server count this column in (DEFAULT_|COLUMN_)CHARSET? */
+/* Does the server count this column in (DEFAULT_|COLUMN_)CHARSET?
+ * (GEOMETRY on MariaDB.) */
 static bool
 is_character(const trib_my_decoder *d, const trib_my_column *col)
 {
-	switch (col->type)
-	{
-		case TRIB_MYT_STRING:
-		case TRIB_MYT_VARCHAR:
-		case TRIB_MYT_VAR_STRING:
-		case TRIB_MYT_BLOB:
-			return true;
-		case TRIB_MYT_GEOMETRY:
-			return d->flavor == TRIB_MY_MARIADB;
-		default:
-			return false;
-	}
+	static const uint8_t character[] = {TRIB_MYT_STRING, TRIB_MYT_VARCHAR,
+		TRIB_MYT_VAR_STRING, TRIB_MYT_BLOB};
+
+	return type_in(col->type, character, sizeof(character)) ||
+		(col->type == TRIB_MYT_GEOMETRY && d->flavor == TRIB_MY_MARIADB);
 }
 
 static bool

@@ -168,6 +168,18 @@ is(const char *v, const char *a)
 	return strcasecmp(v, a) == 0;
 }
 
+/* Variable `what` should be `good`: ok, else `otherwise` with its value
+ * (`unknown` when the server has none) and the fix. */
+static void
+want(findings *fs, const char *what, const char *value, const char *good,
+	 trib_my_verdict otherwise, const char *unknown, const char *fix)
+{
+	if (is(value, good))
+		add(fs, TRIB_MY_OK, what, "%s is %s", what, good);
+	else
+		add(fs, otherwise, what, "%s is %s: %s", what, value[0] ? value : unknown, fix);
+}
+
 /* The binlog settings. */
 static void
 rules_binlog(const trib_my_facts *f, findings *fs)
@@ -177,26 +189,14 @@ rules_binlog(const trib_my_facts *f, findings *fs)
 	else
 		add(fs, TRIB_MY_FAIL, "log_bin",
 			"binary logging is off: start the server with log_bin (log-bin=NAME in its config)");
-	if (is(f->binlog_format, "ROW"))
-		add(fs, TRIB_MY_OK, "binlog_format", "binlog_format is ROW");
-	else
-		add(fs, TRIB_MY_FAIL, "binlog_format",
-			"binlog_format is %s: set binlog_format=ROW (SET GLOBAL binlog_format='ROW' and in the config)",
-			f->binlog_format[0] ? f->binlog_format : "unknown");
-	if (is(f->binlog_row_image, "FULL"))
-		add(fs, TRIB_MY_OK, "binlog_row_image", "binlog_row_image is FULL");
-	else
-		add(fs, TRIB_MY_WARN, "binlog_row_image",
-			"binlog_row_image is %s: before images hold only the key and after images only changed "
-			"columns (docs/MYSQL.md); set binlog_row_image=FULL for complete images",
-			f->binlog_row_image[0] ? f->binlog_row_image : "unknown");
-	if (is(f->binlog_row_metadata, "FULL"))
-		add(fs, TRIB_MY_OK, "binlog_row_metadata", "binlog_row_metadata is FULL");
-	else
-		add(fs, TRIB_MY_WARN, "binlog_row_metadata",
-			"binlog_row_metadata is %s: column names come from information_schema instead of the "
-			"binlog, which is exact only while no DDL is pending; set binlog_row_metadata=FULL",
-			f->binlog_row_metadata[0] ? f->binlog_row_metadata : "not available");
+	want(fs, "binlog_format", f->binlog_format, "ROW", TRIB_MY_FAIL, "unknown",
+		 "set binlog_format=ROW (SET GLOBAL binlog_format='ROW' and in the config)");
+	want(fs, "binlog_row_image", f->binlog_row_image, "FULL", TRIB_MY_WARN, "unknown",
+		 "before images hold only the key and after images only changed columns "
+		 "(docs/MYSQL.md); set binlog_row_image=FULL for complete images");
+	want(fs, "binlog_row_metadata", f->binlog_row_metadata, "FULL", TRIB_MY_WARN, "not available",
+		 "column names come from information_schema instead of the binlog, which is exact "
+		 "only while no DDL is pending; set binlog_row_metadata=FULL");
 	if (f->log_bin_compress[0] && !is(f->log_bin_compress, "0") && !is(f->log_bin_compress, "OFF"))
 		add(fs, TRIB_MY_FAIL, "log_bin_compress",
 			"log_bin_compress is ON: compressed events are not decoded; set log_bin_compress=OFF");

@@ -15,6 +15,7 @@
 
 #include "mysql_int.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 void
 trib_my_conn_where(const trib_my_conn_conf *conf, char *buf, size_t len)
@@ -219,4 +220,33 @@ trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams
 	free(pb);
 	free(plen);
 	return ok;
+}
+
+/* See mysql_conn.h. */
+const char *
+trib_my_keep(char **slots, int i, const char *s)
+{
+	slots[i] = s ? trib_xstrdup(s) : NULL;
+	return slots[i];
+}
+
+/* See mysql_conn.h. */
+void
+trib_my_strings_free(char **slots, int n)
+{
+	if (n > TRIB_MY_SLOT_PASSWORD && slots[TRIB_MY_SLOT_PASSWORD])
+		memset(slots[TRIB_MY_SLOT_PASSWORD], 0, strlen(slots[TRIB_MY_SLOT_PASSWORD]));
+	for (int i = 0; i < n; i++)
+		free(slots[i]);
+}
+
+/* See mysql_conn.h. */
+void
+trib_my_conn_keep(trib_my_conn_conf *dst, const trib_my_conn_conf *src, char **slots)
+{
+	*dst = *src;
+	dst->host = trib_my_keep(slots, 0, src->host);
+	dst->socket = trib_my_keep(slots, 1, src->socket);
+	dst->user = trib_my_keep(slots, 2, src->user);
+	dst->password = trib_my_keep(slots, TRIB_MY_SLOT_PASSWORD, src->password);
 }

@@ -58,6 +58,18 @@ const char *trib_my_cell(const trib_my_rows *r, int row, int col);
 
 void		trib_my_rows_free(trib_my_rows *r);
 
+/* Copies kept by an owner (a reader, the facade): slot i holds a copy of
+ * s (or NULL) and is returned; trib_my_strings_free() frees n slots,
+ * zeroing TRIB_MY_SLOT_PASSWORD's first. */
+#define TRIB_MY_SLOT_PASSWORD 3
+const char *trib_my_keep(char **slots, int i, const char *s);
+void		trib_my_strings_free(char **slots, int n);
+
+/* *dst = *src with its strings copied into slots[0..3] (host, socket,
+ * user, password). */
+void		trib_my_conn_keep(trib_my_conn_conf *dst, const trib_my_conn_conf *src,
+							  char **slots);
+
 /* "HOST:PORT" or the socket path, for messages. */
 void		trib_my_conn_where(const trib_my_conn_conf *conf, char *buf, size_t len);
 

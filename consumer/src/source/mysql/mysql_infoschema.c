@@ -22,28 +22,29 @@ struct trib_my_infoschema
 	bool		mariadb;
 };
 
+/* The parts both flavours' column queries share: the column's place in
+ * the primary key, and the rest of the query. */
+#define PK_ORDINAL \
+"  (SELECT u.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE u " \
+"    WHERE u.TABLE_SCHEMA = c.TABLE_SCHEMA AND u.TABLE_NAME = c.TABLE_NAME " \
+"      AND u.CONSTRAINT_NAME = 'PRIMARY' AND u.COLUMN_NAME = c.COLUMN_NAME) "
+#define FROM_COLUMNS \
+"FROM information_schema.COLUMNS c " \
+"LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME " \
+"WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION"
+
 /* Columns, in ordinal order, with the JSON check (MariaDB). */
 static const char *const COLUMNS_MARIADB =
 "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA, co.ID, "
 "  (SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS k "
 "    WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
 "      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', REPLACE(c.COLUMN_NAME, '`', '``'), '`)')), "
-"  (SELECT u.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE u "
-"    WHERE u.TABLE_SCHEMA = c.TABLE_SCHEMA AND u.TABLE_NAME = c.TABLE_NAME "
-"      AND u.CONSTRAINT_NAME = 'PRIMARY' AND u.COLUMN_NAME = c.COLUMN_NAME) "
-"FROM information_schema.COLUMNS c "
-"LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME "
-"WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION";
+PK_ORDINAL FROM_COLUMNS;
 
 /* The same for MySQL, whose JSON columns say so in DATA_TYPE. */
 static const char *const COLUMNS_MYSQL =
 "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA, co.ID, 0, "
-"  (SELECT u.ORDINAL_POSITION FROM information_schema.KEY_COLUMN_USAGE u "
-"    WHERE u.TABLE_SCHEMA = c.TABLE_SCHEMA AND u.TABLE_NAME = c.TABLE_NAME "
-"      AND u.CONSTRAINT_NAME = 'PRIMARY' AND u.COLUMN_NAME = c.COLUMN_NAME) "
-"FROM information_schema.COLUMNS c "
-"LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME "
-"WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION";
+PK_ORDINAL FROM_COLUMNS;
 
 /* A copy of s or NULL. */
 static char *

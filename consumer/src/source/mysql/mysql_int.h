@@ -68,23 +68,9 @@ trib_my_cur_take(trib_my_cur *c, size_t n)
 	return r;
 }
 
-/* n-byte unsigned little-endian integer (n <= 8). */
+/* n-byte unsigned integer (n <= 8), little- or big-endian. */
 static inline uint64_t
-trib_my_cur_le(trib_my_cur *c, size_t n)
-{
-	const uint8_t *b = trib_my_cur_take(c, n);
-	uint64_t	v = 0;
-
-	if (b == NULL)
-		return 0;
-	for (size_t i = n; i > 0; i--)
-		v = v << 8 | b[i - 1];
-	return v;
-}
-
-/* n-byte unsigned big-endian integer (n <= 8). */
-static inline uint64_t
-trib_my_cur_be(trib_my_cur *c, size_t n)
+trib_my_cur_uint(trib_my_cur *c, size_t n, bool big_endian)
 {
 	const uint8_t *b = trib_my_cur_take(c, n);
 	uint64_t	v = 0;
@@ -92,8 +78,22 @@ trib_my_cur_be(trib_my_cur *c, size_t n)
 	if (b == NULL)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		v = v << 8 | b[i];
+		v = v << 8 | b[big_endian ? i : n - 1 - i];
 	return v;
+}
+
+/* n-byte unsigned little-endian integer (n <= 8). */
+static inline uint64_t
+trib_my_cur_le(trib_my_cur *c, size_t n)
+{
+	return trib_my_cur_uint(c, n, false);
+}
+
+/* n-byte unsigned big-endian integer (n <= 8). */
+static inline uint64_t
+trib_my_cur_be(trib_my_cur *c, size_t n)
+{
+	return trib_my_cur_uint(c, n, true);
 }
 
 static inline uint8_t

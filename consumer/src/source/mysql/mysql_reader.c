@@ -50,14 +50,6 @@ struct trib_my_reader
 	qent	   *current;		/* handed to the caller */
 };
 
-/* A copy kept in r->strings[i]. */
-static const char *
-keep(trib_my_reader *r, int i, const char *s)
-{
-	r->strings[i] = s ? trib_xstrdup(s) : NULL;
-	return r->strings[i];
-}
-
 /* End the stream with an error (or errnum 0: the end of the binlog). */
 static void
 finish(trib_my_reader *r, unsigned errnum, const char *msg)
@@ -247,13 +239,10 @@ trib_my_reader_start(const trib_my_reader_conf *conf, char *errbuf, size_t errle
 	mysql_library_init(0, NULL, NULL);
 	r = trib_xcalloc(1, sizeof(*r));
 	r->conf = *conf;
-	r->conf.conn.host = keep(r, 0, conf->conn.host);
-	r->conf.conn.socket = keep(r, 1, conf->conn.socket);
-	r->conf.conn.user = keep(r, 2, conf->conn.user);
-	r->conf.conn.password = keep(r, 3, conf->conn.password);
-	r->conf.file = keep(r, 4, conf->file);
-	r->conf.gtid_state = keep(r, 5, conf->gtid_state);
-	r->conf.report_host = keep(r, 6, conf->report_host ? conf->report_host : "tributary");
+	trib_my_conn_keep(&r->conf.conn, &conf->conn, r->strings);
+	r->conf.file = trib_my_keep(r->strings, 4, conf->file);
+	r->conf.gtid_state = trib_my_keep(r->strings, 5, conf->gtid_state);
+	r->conf.report_host = trib_my_keep(r->strings, 6, conf->report_host ? conf->report_host : "tributary");
 	r->conf.conn.read_timeout_s = 0;
 	if (r->conf.pos < 4)
 		r->conf.pos = 4;
@@ -269,8 +258,7 @@ trib_my_reader_start(const trib_my_reader_conf *conf, char *errbuf, size_t errle
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->not_empty);
 		pthread_cond_destroy(&r->not_full);
-		for (int i = 0; i < 7; i++)
-			free(r->strings[i]);
+		trib_my_strings_free(r->strings, 7);
 		free(r);
 		return NULL;
 	}
@@ -351,9 +339,6 @@ trib_my_reader_free(trib_my_reader *r)
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->not_empty);
 	pthread_cond_destroy(&r->not_full);
-	if (r->strings[3])
-		memset(r->strings[3], 0, strlen(r->strings[3]));
-	for (int i = 0; i < 7; i++)
-		free(r->strings[i]);
+	trib_my_strings_free(r->strings, 7);
 	free(r);
 }

@@ -35,6 +35,7 @@ struct trib_my_tx
 	trib_my_pos tx;				/* row unused */
 	int64_t		tx_ts_ms;
 	uint32_t	tx_server;
+	uint32_t	tx_thread;		/* QUERY BEGIN's thread id; 0: unknown */
 	uint64_t	next_row;
 	uint64_t	nchanges;
 	trib_event *held;			/* newest event, not yet queued */
@@ -239,15 +240,52 @@ gen_kv_str(yajl_gen g, const char *k, const char *v)
 	yajl_gen_string(g, (const unsigned char *) v, strlen(v));
 }
 
-/* One number member of the opaque object. */
+/* A number as a JSON number (exact above 2^53). */
 static void
-gen_kv_num(yajl_gen g, const char *k, uint64_t v)
+gen_kv_num_value(yajl_gen g, uint64_t v)
 {
 	char		buf[24];
 	int			n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
 
-	yajl_gen_string(g, (const unsigned char *) k, strlen(k));
 	yajl_gen_number(g, buf, (size_t) n);
+}
+
+/* One number member of the opaque object. */
+static void
+gen_kv_num(yajl_gen g, const char *k, uint64_t v)
+{
+	yajl_gen_string(g, (const unsigned char *) k, strlen(k));
+	gen_kv_num_value(g, v);
+}
+
+/* Debezium's MySQL members of the envelope's "source" block, as the
+ * opaque position's "source" object (the envelope writes them): server_id,
+ * gtid (null without one), file, pos (the rows event's offset), row (the
+ * change's number in the transaction) and thread (null when the binlog
+ * does not say: MariaDB logs no BEGIN query). */
+static void
+source_block(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos)
+{
+	yajl_gen	g = tx->gen;
+	char		gtid[TRIB_MY_GTID_BUFLEN];
+
+	yajl_gen_string(g, (const unsigned char *) "source", 6);
+	yajl_gen_map_open(g);
+	gen_kv_num(g, "server_id", tx->tx_server);
+	yajl_gen_string(g, (const unsigned char *) "gtid", 4);
+	if (trib_my_gtid_format(&p->gtid, gtid, sizeof(gtid)) > 0)
+		yajl_gen_string(g, (const unsigned char *) gtid, strlen(gtid));
+	else
+		yajl_gen_null(g);
+	gen_kv_str(g, "file", p->file);
+	gen_kv_num(g, "pos", event_pos);
+	gen_kv_num(g, "row", p->row);
+	yajl_gen_string(g, (const unsigned char *) "thread", 6);
+	if (tx->tx_thread)
+		gen_kv_num_value(g, tx->tx_thread);
+	else
+		yajl_gen_null(g);
+	yajl_gen_map_close(g);
 }
 
 /* The opaque position of an event (end_pos and the GTID state when
@@ -272,6 +310,7 @@ opaque(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos, bool last,
 	gen_kv_str(g, "gtid", buf);
 	gen_kv_num(g, "server_id", tx->tx_server);
 	gen_kv_num(g, "event_pos", event_pos);
+	source_block(tx, p, event_pos);
 	if (last)
 	{
 		char		state[4096];
@@ -352,6 +391,7 @@ begin_group(trib_my_tx *tx, const trib_my_event *ev, bool standalone,
 	tx->in_tx = true;
 	tx->standalone = standalone;
 	tx->saw_begin = ev->kind == TRIB_MY_EV_QUERY && ev->query == TRIB_MY_Q_BEGIN;
+	tx->tx_thread = tx->saw_begin ? ev->thread_id : 0;
 	tx->next_row = 0;
 	tx->nchanges = 0;
 	state_update(tx, &ev->gtid);
@@ -494,6 +534,7 @@ query(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 			if (!tx->saw_begin && tx->tx.gtid.kind != TRIB_MY_GTID_MARIADB)
 				emit_begin(tx);
 			tx->saw_begin = true;
+			tx->tx_thread = ev->thread_id;
 			return true;
 		case TRIB_MY_Q_COMMIT:
 		case TRIB_MY_Q_ROLLBACK:

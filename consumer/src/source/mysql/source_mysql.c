@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
@@ -51,16 +51,6 @@ struct trib_source_mysql
 	trib_source_mysql_stats stats;
 };
 
-/* Milliseconds of a monotonic clock. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Log through the configured callback. */
 static void
 slog(trib_source_mysql *src, int level, const char *fmt,...)
@@ -74,14 +64,6 @@ slog(trib_source_mysql *src, int level, const char *fmt,...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	src->conf.log(level, msg, src->conf.log_arg);
-}
-
-/* A copy kept in src->strings[i]. */
-static const char *
-keep(trib_source_mysql *src, int i, const char *s)
-{
-	src->strings[i] = s ? trib_xstrdup(s) : NULL;
-	return src->strings[i];
 }
 
 /* Replay and keep the schema history file. */
@@ -110,14 +92,11 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 		return trib_my_fail(errbuf, errlen, "user: required"), NULL;
 	src = trib_xcalloc(1, sizeof(*src));
 	src->conf = *conf;
-	src->conf.conn.host = keep(src, 0, conf->conn.host);
-	src->conf.conn.socket = keep(src, 1, conf->conn.socket);
-	src->conf.conn.user = keep(src, 2, conf->conn.user);
-	src->conf.conn.password = keep(src, 3, conf->conn.password);
-	src->conf.source_name = keep(src, 4, conf->source_name ? conf->source_name : "mysql");
-	src->conf.report_host = keep(src, 5, conf->report_host);
-	src->conf.start_gtid = keep(src, 6, conf->start_gtid);
-	src->conf.zero_date = keep(src, 7, conf->zero_date);
+	trib_my_conn_keep(&src->conf.conn, &conf->conn, src->strings);
+	src->conf.source_name = trib_my_keep(src->strings, 4, conf->source_name ? conf->source_name : "mysql");
+	src->conf.report_host = trib_my_keep(src->strings, 5, conf->report_host);
+	src->conf.start_gtid = trib_my_keep(src->strings, 6, conf->start_gtid);
+	src->conf.zero_date = trib_my_keep(src->strings, 7, conf->zero_date);
 	if (conf->start_file)
 		snprintf(src->start_file, sizeof(src->start_file), "%s", conf->start_file);
 	src->start_pos = conf->start_pos;
@@ -140,17 +119,30 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 	return src;
 }
 
+/* The rows of a statement without parameters, on a connection of its
+ * own; false with errbuf (then *r needs no freeing). */
+static bool
+server_rows(const trib_source_mysql *src, const char *sql, trib_my_rows *r,
+			char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = trib_my_connect(&src->conf.conn, NULL, errbuf, errlen);
+	bool		ok;
+
+	memset(r, 0, sizeof(*r));
+	if (m == NULL)
+		return false;
+	ok = trib_my_select(m, sql, NULL, 0, r, errbuf, errlen);
+	mysql_close(m);
+	return ok;
+}
+
 /* The server's current binlog end (SHOW MASTER STATUS). */
 static bool
 current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
-	MYSQL	   *m = trib_my_connect(&src->conf.conn, NULL, errbuf, errlen);
 	trib_my_rows r;
-	bool		ok;
+	bool		ok = server_rows(src, "SHOW MASTER STATUS", &r, errbuf, errlen);
 
-	if (m == NULL)
-		return false;
-	ok = trib_my_select(m, "SHOW MASTER STATUS", NULL, 0, &r, errbuf, errlen);
 	if (ok && (r.nrows < 1 || !trib_my_cell(&r, 0, 0) || !trib_my_cell(&r, 0, 1)))
 		ok = trib_my_fail(errbuf, errlen,
 						  "SHOW MASTER STATUS returned nothing: binary logging is off (start the server with log_bin)");
@@ -160,8 +152,35 @@ current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
 		src->start_pos = strtoull(trib_my_cell(&r, 0, 1), NULL, 10);
 	}
 	trib_my_rows_free(&r);
-	mysql_close(m);
 	return ok;
+}
+
+bool
+trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
+							  char *buf, size_t len, char *errbuf, size_t errlen)
+{
+	trib_my_rows r;
+	bool		found = false;
+
+	if (!server_rows(src, "SHOW BINARY LOGS", &r, errbuf, errlen))
+		return false;
+	for (int i = 0; i < r.nrows && !found; i++)
+	{
+		const char *name = trib_my_cell(&r, i, 0);
+		uint32_t	n;
+
+		if (name && trib_my_file_number(name, &n) && n == number)
+		{
+			snprintf(buf, len, "%s", name);
+			found = true;
+		}
+	}
+	trib_my_rows_free(&r);
+	if (!found)
+		trib_my_fail(errbuf, errlen,
+					 "binlog file number %u, where the stored position is, is not on the server "
+					 "(SHOW BINARY LOGS; purged?): take a new snapshot (docs/MYSQL.md)", number);
+	return found;
 }
 
 /* A new reader and assembler resuming after `after` (or the start). */
@@ -209,7 +228,11 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 }
 
 /* The preconditions (mysql_check.h): warnings logged, failures refuse to
- * start, each naming the variable or privilege and the fix. */
+ * start, each naming the variable or privilege and the fix.  At start a
+ * replica already registered with our server_id is most often our own
+ * dump connection from before a crash (kill -9), which the server drops
+ * once it notices, or when we register: a warning here, a failure in
+ * `tributary check`. */
 static bool
 check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
@@ -222,6 +245,8 @@ check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
 		return false;
 	for (int i = 0; i < n; i++)
 	{
+		if (fs[i].verdict == TRIB_MY_FAIL && strcmp(fs[i].what, "server_id uniqueness") == 0)
+			fs[i].verdict = TRIB_MY_WARN;
 		if (fs[i].verdict == TRIB_MY_WARN)
 			slog(src, 1, "precondition %s: %s", fs[i].what, fs[i].message);
 		else if (fs[i].verdict == TRIB_MY_FAIL)
@@ -272,7 +297,7 @@ schedule_reconnect(trib_source_mysql *src, const char *why)
 	src->backoff_ms = src->backoff_ms ? src->backoff_ms * 2 : src->conf.reconnect_min_ms;
 	if (src->backoff_ms > src->conf.reconnect_max_ms)
 		src->backoff_ms = src->conf.reconnect_max_ms;
-	src->retry_at_ms = now_ms() + src->backoff_ms;
+	src->retry_at_ms = trib_clock_mono_ms() + src->backoff_ms;
 	src->stats.reconnects++;
 	slog(src, 1, "binlog stream lost (%s); reconnecting in %d ms", why, src->backoff_ms);
 }
@@ -281,7 +306,7 @@ schedule_reconnect(trib_source_mysql *src, const char *why)
 static bool
 maybe_reconnect(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
-	if (src->reader || src->retry_at_ms > now_ms())
+	if (src->reader || src->retry_at_ms > trib_clock_mono_ms())
 		return true;
 	src->retry_at_ms = 0;
 	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
@@ -354,7 +379,7 @@ int
 trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 					   int timeout_ms, char *errbuf, size_t errlen)
 {
-	int64_t		until = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t		until = trib_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int			n = 0;
 
 	if (!src->started)
@@ -366,7 +391,7 @@ trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 		const uint8_t *buf;
 		size_t		len;
 		unsigned	errnum;
-		int64_t		left = until - now_ms();
+		int64_t		left = until - trib_clock_mono_ms();
 		int			rc;
 
 		n += drain(src, out + n, max - n);
@@ -426,9 +451,6 @@ trib_source_mysql_free(trib_source_mysql *src)
 	trib_my_history_free(src->history);
 	trib_my_infoschema_free(src->infoschema);
 	free(src->failed);
-	if (src->strings[3])
-		memset(src->strings[3], 0, strlen(src->strings[3]));
-	for (int i = 0; i < 8; i++)
-		free(src->strings[i]);
+	trib_my_strings_free(src->strings, 8);
 	free(src);
 }

@@ -1,8 +1,11 @@
 /*
- * source_mysql.h: the MySQL/MariaDB binlog source, ready for an adapter to
- * core's source interface (issue 10).  This folder, source/mysql/, holds
- * the whole source; this header is what a pipeline needs of it.
+ * source_mysql.h: the MySQL/MariaDB binlog source's facade, what the
+ * adapter onto core's source interface (mysql_source_ops.c) drives.  This
+ * folder, source/mysql/, holds the whole source:
  *
+ *   mysql_source_conf.c  `type: mysql` settings, key table, registration
+ *   mysql_source_ops.c   the adapter behind core's source.h: items,
+ *                      positions in trib_position, resume, check
  *   source_mysql.c     this facade: start, poll, reconnect
  *   mysql_reader.c     the binlog dump (Connector/C, own thread, queue)
  *   binlog_*.c         the decoder: event bytes to row images (no I/O;
@@ -15,29 +18,29 @@
  *   mysql_charset.c    collation ids, text to UTF-8 (iconv)
  *   mysql_check.c      preconditions (binlog_format, privileges, ...)
  *   mysql_conn.c       connections and bound queries
- * It includes core/ and lib/ headers only; nothing outside includes its
- * headers but an adapter (and its tests and tools).
+ * It includes core/ and lib/ headers (and config/ for its settings);
+ * nothing outside includes its headers but the registry (cli/registry.c
+ * names trib_source_mysql_plugin), its tests and tools.
  *
- * Mapping onto the source interface (an ops table: open, start, poll,
- * compare/confirm, check, close):
+ * How the adapter maps the source interface onto it:
  *
- *   open      trib_source_mysql_new() from the plugin's own config
+ *   open      trib_source_mysql_new() from the `type: mysql` settings
  *   start     trib_source_mysql_start(resume): checks the preconditions
  *             (mysql_check.h: failures refuse, warnings are logged), then
- *             reads after the durable position, or
+ *             reads after the durable position (the adapter finds its
+ *             binlog file by number: trib_source_mysql_binlog_name()), or
  *             NULL to start where the configuration says (a file:pos, a
  *             GTID state, or the binlog's current end)
  *   poll      trib_source_mysql_poll(): TRIB_MY_ITEM_BEGIN, _EVENT, _END
- *             are the interface's tx-begin, event and tx-end; _DDL is for
- *             the schema registry stage (until then an adapter may drop it
- *             after logging)
- *   compare   trib_my_pos_cmp(), or the trib_position of events:
- *             (commit_lsn, seq) = (file number << 32 | transaction offset,
- *             row); whole transactions have seq TRIB_MY_ROW_ALL (=
- *             TRIB_SEQ_ALL)
- *   confirm   nothing to do: a binlog reader keeps no server-side state
- *             (unlike a replication slot); the checkpoint alone says where
- *             to resume, and the server keeps binlogs by its own expiry
+ *             are the interface's tx-begin, event and tx-end; _DDL is
+ *             logged (for the schema registry stage)
+ *   compare   (commit_lsn, seq) = (file number << 32 | transaction
+ *             offset, row), as trib_my_pos_cmp() orders native positions;
+ *             whole transactions have seq TRIB_MY_ROW_ALL (= TRIB_SEQ_ALL)
+ *   confirm   nothing to tell the server: a binlog reader keeps no
+ *             server-side state (unlike a replication slot); the
+ *             checkpoint alone says where to resume, and the server keeps
+ *             binlogs by its own expiry
  *   check     trib_my_check() (mysql_check.h)
  *   close     trib_source_mysql_free()
  *
@@ -114,6 +117,12 @@ bool		trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
  */
 int			trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 								   int timeout_ms, char *errbuf, size_t errlen);
+
+/* The name of the binlog file numbered `number` on the server (SHOW
+ * BINARY LOGS), for a position that kept only the number; false with
+ * errbuf when the server does not have it (purged). */
+bool		trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
+										  char *buf, size_t len, char *errbuf, size_t errlen);
 
 /* With stop_at_end: has the end of the binlog been reached? */
 bool		trib_source_mysql_ended(const trib_source_mysql *src);

@@ -1,0 +1,428 @@
+/*
+ * mysql_source_ops.c: the MySQL/MariaDB source behind the source
+ * interface (source.h): trib_mysql_source_ops, which trib_source_mysql
+ * registers.
+ *
+ * Design.  A thin adapter over the facade (source_mysql.h), as
+ * pg_source_ops.c is over the PostgreSQL client: open turns the settings
+ * (mysql_source_conf.h) into the facade's config, poll turns the
+ * assembler's items into source-neutral ones (BEGIN, EVENT, END; a DDL
+ * item is logged and carries nothing for the pipeline), check runs the
+ * preconditions (mysql_check.h).  Items stay alive until the next poll, so
+ * the pipeline borrows their events without a copy.
+ *
+ * Positions (core's trib_position), one server's binlog being totally
+ * ordered by (file number, offset):
+ *
+ *   commit_lsn  file number << 32 | offset of the transaction's first
+ *               event (its GTID event, or BEGIN where there is none);
+ *               binlog offsets are 32-bit.  Transactions do not interleave
+ *               in the binlog, so this orders them as their end offsets
+ *               would, and it is exactly where a resume must reconnect
+ *   seq         the change's index in the transaction (0, 1, ...);
+ *               TRIB_SEQ_ALL (= TRIB_MY_ROW_ALL) for the whole transaction
+ *   end_lsn     file number << 32 | offset after the commit (on END items
+ *               and the last event of a transaction)
+ *   lsn         file number << 32 | offset of the event's rows event
+ *   opaque      the native position as JSON: {"id", "file", "pos", "row",
+ *               "gtid", "server_id", "event_pos"} (+ "end_pos",
+ *               "gtid_state" on a transaction's last event)
+ *
+ * compare() orders by (commit_lsn, seq).  format_id() writes the native
+ * event id "GTID/FILE:POS/ROW" (mysql_position.h; "/ROW" left out for a
+ * whole transaction) from the opaque position; without one (the pipeline
+ * keeps only the numbers of checkpoints and acknowledgements) FILE is the
+ * file number, "/000003:928/5".
+ *
+ * Resume.  start() is given what a sink or the checkpoint stored: at
+ * least (commit_lsn, seq).  The file comes from the opaque position when
+ * there is one, else from SHOW BINARY LOGS by its number; the binlog is
+ * dumped from the transaction's first event and the assembler drops the
+ * changes up to seq (mysql_tx.h), so nothing is delivered twice even
+ * inside a large transaction.  A GTID in the opaque position is checked
+ * against the binlog's (a replaced binlog fails); a purged file fails,
+ * naming the recovery (a new snapshot).
+ *
+ * Confirmation: a binlog reader keeps no state on the server, so confirm()
+ * only records what the pipeline made durable (confirmed(), /status).
+ */
+#include "mysql_source_conf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "check_report.h"
+#include "eventid.h"
+#include "log.h"
+#include "mysql_check.h"
+#include "mysql_int.h"
+#include "source.h"
+#include "source_mysql.h"
+#include "xalloc.h"
+
+typedef struct my_state
+{
+	trib_source_mysql *my;
+	const trib_mysql_source_conf *conf;
+	trib_my_item *items;		/* the last poll's items */
+	int			nitems;
+	int			capitems;
+	trib_position confirmed;	/* the newest END given to confirm() */
+	uint64_t	ddl;			/* DDL statements seen */
+} my_state;
+
+/* Facade log lines go to our log (its levels are the log's). */
+static void
+source_log(int level, const char *msg, void *arg)
+{
+	trib_log_write((trib_log_level) level, (const char *) arg, "%s", msg);
+}
+
+/* The facade's connection settings from ours. */
+static trib_my_conn_conf
+conn_of(const trib_mysql_source_conf *c)
+{
+	trib_my_conn_conf cc = {0};
+
+	cc.host = c->host;
+	cc.port = (unsigned) c->port;
+	cc.socket = c->socket;
+	cc.user = c->user;
+	cc.password = c->password;
+	return cc;
+}
+
+/* source.h: open. */
+static bool
+my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t errlen)
+{
+	const trib_mysql_source_conf *c = trib_mysql_source_conf_of(conf);
+	trib_source_mysql_conf sc = {0};
+	my_state   *s;
+
+	if (c == NULL)
+		return trib_my_fail(errbuf, errlen, "source %s: not a mysql source", src->name);
+	sc.conn = conn_of(c);
+	sc.source_name = src->name;
+	sc.server_id = (uint32_t) c->server_id;
+	sc.report_host = c->report_host;
+	sc.start_file = c->start_file;
+	sc.start_pos = (uint64_t) c->start_pos;
+	sc.start_gtid = c->start_gtid;
+	sc.zero_date = c->zero_date;
+	sc.schema_history = c->schema_history;
+	sc.heartbeat_ms = c->heartbeat_ms;
+	sc.queue_bytes = (size_t) c->queue_mb << 20;
+	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
+	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
+	sc.log = source_log;
+	sc.log_arg = "source";
+	s = trib_xcalloc(1, sizeof(*s));
+	s->conf = c;
+	s->my = trib_source_mysql_new(&sc, errbuf, errlen);
+	if (s->my == NULL)
+	{
+		free(s);
+		return false;
+	}
+	src->state = s;
+	src->lock_dsn = c->lock_dsn;
+	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
+	src->backoff_max_ms = c->reconnect_backoff_ms.max;
+	return true;
+}
+
+/* A string member of a parsed opaque position, or NULL. */
+static const char *
+opaque_str(yajl_val o, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val	v = o ? yajl_tree_get(o, path, yajl_t_string) : NULL;
+
+	return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+/* The native position of a stored one (see Resume above). */
+static bool
+native_of(my_state *s, const trib_position *p, trib_my_pos *out,
+		  char *errbuf, size_t errlen)
+{
+	yajl_val	o = p->opaque ? yajl_tree_parse(p->opaque, NULL, 0) : NULL;
+	const char *file = opaque_str(o, "file");
+	const char *gtid = opaque_str(o, "gtid");
+	bool		ok = true;
+
+	memset(out, 0, sizeof(*out));
+	out->tx_pos = p->commit_lsn & 0xFFFFFFFFu;
+	out->row = p->seq;
+	if (file)
+		snprintf(out->file, sizeof(out->file), "%s", file);
+	else
+		ok = trib_source_mysql_binlog_name(s->my, (uint32_t) (p->commit_lsn >> 32), out->file,
+										   sizeof(out->file), errbuf, errlen);
+	if (ok && gtid && !trib_my_gtid_parse(gtid, strlen(gtid), &out->gtid))
+		ok = trib_my_fail(errbuf, errlen, "the stored position's GTID \"%s\" does not parse", gtid);
+	yajl_tree_free(o);
+	return ok;
+}
+
+/* source.h: start, after `resume` or where the settings say. */
+static bool
+my_start(trib_source *src, const trib_position *resume, char *errbuf, size_t errlen)
+{
+	my_state   *s = src->state;
+	trib_my_pos at;
+
+	if (resume == NULL)
+		return trib_source_mysql_start(s->my, NULL, errbuf, errlen);
+	if (!native_of(s, resume, &at, errbuf, errlen))
+		return false;
+	tlog_info("source", "source %s: resuming after binlog %s:%llu, change %lld of that "
+			  "transaction", src->name, at.file, (unsigned long long) at.tx_pos,
+			  at.row == TRIB_MY_ROW_ALL ? -1LL : (long long) at.row);
+	return trib_source_mysql_start(s->my, &at, errbuf, errlen);
+}
+
+/* Release the items of the last poll. */
+static void
+release_items(my_state *s)
+{
+	for (int i = 0; i < s->nitems; i++)
+		trib_my_item_clear(&s->items[i]);
+	s->nitems = 0;
+}
+
+/* file number << 32 | offset in the item's file. */
+static uint64_t
+major_of(const trib_my_item *it, uint64_t offset)
+{
+	trib_my_pos p = it->pos;
+	uint64_t	m = 0;
+
+	p.tx_pos = offset;
+	return trib_my_pos_major(&p, &m) ? m : 0;
+}
+
+/* One item as the interface's; false when it carries nothing for the
+ * pipeline (DDL). */
+static bool
+to_item(const trib_source *src, my_state *s, trib_my_item *it, trib_source_item *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (it->kind)
+	{
+		case TRIB_MY_ITEM_BEGIN:
+			out->kind = TRIB_ITEM_BEGIN;
+			return true;
+		case TRIB_MY_ITEM_EVENT:
+			out->kind = TRIB_ITEM_EVENT;
+			out->ev = it->event;
+			return true;
+		case TRIB_MY_ITEM_END:
+			out->kind = TRIB_ITEM_END;
+			out->end.commit_lsn = major_of(it, it->pos.tx_pos);
+			out->end.seq = TRIB_SEQ_ALL;
+			out->end.end_lsn = major_of(it, it->end_pos);
+			out->ts_ms = it->ts_ms;
+			return true;
+		case TRIB_MY_ITEM_DDL:
+			s->ddl++;
+			tlog_info("source", "source %s: DDL in %s: %.200s", src->name,
+					  it->db ? it->db : "-", it->statement ? it->statement : "");
+			return false;
+	}
+	return false;
+}
+
+/* source.h: poll. */
+static int
+my_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
+		char *errbuf, size_t errlen)
+{
+	my_state   *s = src->state;
+	int			n,
+				k = 0;
+
+	release_items(s);
+	if (max > s->capitems)
+	{
+		free(s->items);
+		s->items = trib_xcalloc((size_t) max, sizeof(*s->items));
+		s->capitems = max;
+	}
+	n = trib_source_mysql_poll(s->my, s->items, max, timeout_ms, errbuf, errlen);
+	if (n < 0)
+		return -1;
+	s->nitems = n;
+	for (int i = 0; i < n; i++)
+		if (to_item(src, s, &s->items[i], &items[k]))
+			k++;
+	return k;
+}
+
+/* source.h: compare, (commit_lsn, seq). */
+static int
+my_compare(const trib_position *a, const trib_position *b)
+{
+	if (a->commit_lsn != b->commit_lsn)
+		return a->commit_lsn < b->commit_lsn ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+
+/* source.h: format_id (see Positions above). */
+static size_t
+my_format_id(const trib_position *pos, char *buf, size_t len)
+{
+	yajl_val	o = pos->opaque ? yajl_tree_parse(pos->opaque, NULL, 0) : NULL;
+	const char *file = opaque_str(o, "file");
+	const char *gtid = opaque_str(o, "gtid");
+	trib_my_pos p = {0};
+
+	p.tx_pos = pos->commit_lsn & 0xFFFFFFFFu;
+	p.row = pos->seq;
+	if (file)
+		snprintf(p.file, sizeof(p.file), "%s", file);
+	else
+		snprintf(p.file, sizeof(p.file), "%06u", (unsigned) (pos->commit_lsn >> 32));
+	if (gtid)
+		(void) trib_my_gtid_parse(gtid, strlen(gtid), &p.gtid);
+	yajl_tree_free(o);
+	return trib_my_pos_format(&p, buf, len);
+}
+
+/*
+ * source.h: parse_id, store_form and gauge.  The checkpoint store keeps
+ * the packed numbers (file number << 32 | offset, as an LSN's text, and
+ * the row), which order and resume a MySQL position as they do a
+ * PostgreSQL one; the native form stays in the sinks' opaque part.
+ */
+static bool
+my_parse_id(const char *id, trib_position *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
+}
+
+static void
+my_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
+{
+	trib_lsn_format(pos->commit_lsn, key, keylen);
+	*seq = pos->seq;
+}
+
+static double
+my_gauge(const trib_position *pos)
+{
+	return (double) pos->commit_lsn;
+}
+
+/* source.h: confirm: nothing to tell the server (see above). */
+static void
+my_confirm(trib_source *src, const trib_position *end)
+{
+	my_state   *s = src->state;
+
+	if (my_compare(end, &s->confirmed) > 0)
+	{
+		s->confirmed = *end;
+		s->confirmed.opaque = NULL;
+	}
+}
+
+/* source.h: confirmed. */
+static void
+my_confirmed(const trib_source *src, trib_position *out)
+{
+	const my_state *s = src->state;
+
+	*out = s->confirmed;
+}
+
+/* source.h: report: the server keeps no replica position. */
+static bool
+my_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
+{
+	(void) src;
+	(void) changed_only;
+	(void) errbuf;
+	(void) errlen;
+	return true;
+}
+
+/* source.h: update_metrics; the lag in bytes is unknown within a binlog
+ * file sequence, so it stays 0. */
+static void
+my_update_metrics(trib_source *src)
+{
+	(void) src;
+}
+
+/* source.h: close. */
+static void
+my_close(trib_source *src)
+{
+	my_state   *s = src->state;
+
+	if (s == NULL)
+		return;
+	release_items(s);
+	trib_source_mysql_free(s->my);
+	free(s->items);
+	free(s);
+	src->state = NULL;
+}
+
+/* source.h: check: reach the server and report the preconditions. */
+static void
+my_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
+{
+	const trib_mysql_source_conf *c = trib_mysql_source_conf_of(conf);
+	trib_my_conn_conf cc = conn_of(c);
+	trib_my_finding *fs = NULL;
+	char		where[300],
+				err[512];
+	int			n;
+
+	(void) erasure;
+	cc.connect_timeout_s = TRIB_CHECK_TIMEOUT_S;
+	trib_my_conn_where(&cc, where, sizeof(where));
+	n = trib_my_check(&cc, (uint32_t) c->server_id, NULL, 0, &fs, err, sizeof(err));
+	if (n < 0)
+	{
+		trib_check_report_say(rep, "  server %s: not reachable: %s", where, err);
+		rep->problems++;
+		return;
+	}
+	trib_check_report_say(rep, "  server %s: connected as %s", where, c->user);
+	for (int i = 0; i < n; i++)
+	{
+		trib_check_report_say(rep, "  %s %s: %s", fs[i].verdict == TRIB_MY_OK ? "ok  " :
+							  fs[i].verdict == TRIB_MY_WARN ? "warn" : "FAIL",
+							  fs[i].what, fs[i].message);
+		if (fs[i].verdict == TRIB_MY_FAIL)
+			rep->problems++;
+	}
+	trib_my_findings_free(fs, n);
+}
+
+const trib_source_ops trib_mysql_source_ops = {
+	.type = "mysql",
+	.open = my_open,
+	.start = my_start,
+	.poll = my_poll,
+	.compare = my_compare,
+	.format_id = my_format_id,
+	.parse_id = my_parse_id,
+	.store_form = my_store_form,
+	.gauge = my_gauge,
+	.confirm = my_confirm,
+	.confirmed = my_confirmed,
+	.report = my_report,
+	.update_metrics = my_update_metrics,
+	.close = my_close,
+	.check = my_check,
+};
