@@ -19,7 +19,9 @@
  *               real event (0 means "no position").  PostgreSQL: the
  *               commit LSN.  A source without LSNs packs what orders its
  *               stream, e.g. MySQL: binlog file number << 32 | offset of
- *               the transaction's commit event.
+ *               the transaction's first event (its GTID or BEGIN: where a
+ *               restart reconnects; transactions never interleave in a
+ *               binlog, so start offsets order them as commits do).
  *   seq         the event's number within its transaction, from 0 (then
  *               (commit_lsn, seq) is unique and ordered); TRIB_SEQ_ALL
  *               (eventid.h) for a position that stands for the whole
