@@ -82,6 +82,16 @@ typedef struct trib_sink_ops
 	 * built again after a backoff instead of the process exiting. */
 	bool		(*lost_connection) (trib_sink *sink);
 
+	/* Optional: a table the source will deliver or has delivered, with
+	 * the relation its rows have after the transforms (its schema and
+	 * table name the source's): create its target now if the sink creates
+	 * targets and it is missing, so that a table no row reaches (an empty
+	 * table, a sample that selected none) still has one.  Idempotent; a
+	 * sink that does not create targets (or is told not to) does nothing.
+	 * The Kafka and file sinks have nothing to create and leave it NULL. */
+	bool		(*prepare_table) (trib_sink *sink, const trib_relation *rel,
+								  char *errbuf, size_t errlen);
+
 	/* Optional, for `tributary check` (never during `run`): report on
 	 * `rep` whether the system `conf` names is reachable and what `run`
 	 * would do there, read-only and with short timeouts, counting what

@@ -104,6 +104,12 @@ typedef struct trib_source_host
 	 * opaque) and save (the pipeline then counts it as saved). */
 	int			(*load) (void *arg, trib_position *out, char *errbuf, size_t errlen);
 	bool		(*save) (void *arg, const trib_position *pos, char *errbuf, size_t errlen);
+	/* The snapshot copied a table (every row of it is delivered): its
+	 * relation as the source describes it.  The pipeline has the sinks
+	 * create its target when the transforms let the shape be known without
+	 * a row (sink.h prepare_table), so an empty table is copied too. */
+	bool		(*table_copied) (void *arg, const trib_relation *rel,
+								 char *errbuf, size_t errlen);
 	/* The state /status and /health report ("snapshot"). */
 	void		(*set_state) (void *arg, const char *state);
 	/* Do we still hold the pipeline lock? */

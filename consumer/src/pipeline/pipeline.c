@@ -74,6 +74,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "event.h"
+#include "intern.h"
 #include "leader.h"
 #include "log.h"
 #include "registry.h"
@@ -170,6 +171,8 @@ struct trib_pipeline
 	trib_metric *m_ack_latency;
 	trib_http  *http;
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
+	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
+								 * an event of which reached a sink */
 };
 
 static void note_sink_failure(trib_pipeline *p, sink_slot *s);
@@ -1113,6 +1116,7 @@ trib_pipeline_free(trib_pipeline *p)
 	if (p->src.state != NULL)
 		p->src.ops->close(&p->src);
 	trib_rules_free(p->rules);
+	trib_intern_free(p->snap_reached);
 	trib_erasure_free(p->erasure);
 	trib_metrics_free(p->metrics);
 	trib_checkpoint_close(p->ckpt);
@@ -1124,11 +1128,73 @@ trib_pipeline_free(trib_pipeline *p)
 
 /* ---- services to the source's snapshot (source.h) ---------------------- */
 
-/* trib_source_host: transform and write one event. */
+/* The key of schema.table in snap_reached (buf: at least 2 bytes). */
+static size_t
+table_key(const char *schema, const char *table, char *buf, size_t len)
+{
+	int			n = snprintf(buf, len, "%s%c%s", schema ? schema : "", '\0', table ? table : "");
+
+	return n < 0 ? 0 : (size_t) n < len ? (size_t) n : len - 1;
+}
+
+/* trib_source_host: transform and write one event; remember its table
+ * when it reached the sinks. */
 static bool
 host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 {
-	return deliver(arg, ev, errbuf, errlen);
+	trib_pipeline *p = arg;
+	const char *schema = ev->schema,
+			   *table = ev->table;
+	trib_position pos = ev->pos;
+	char		key[512];
+
+	if (!deliver(p, ev, errbuf, errlen))
+		return false;
+	if (p->has_written && pos_cmp(p, &p->written, &pos) == 0)
+	{
+		if (p->snap_reached == NULL)
+			p->snap_reached = trib_intern_new();
+		*trib_intern_value(p->snap_reached, key, table_key(schema, table, key, sizeof(key))) = p;
+	}
+	return true;
+}
+
+/* trib_source_host: a table is copied: have the sinks create its target
+ * when the rules let its shape be known without a row. */
+static bool
+host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+	const trib_relation *target = trib_rules_target(p->rules, p->src.name, rel);
+	char		key[512],
+				e[512];
+	size_t		i;
+
+	if (target == NULL)
+	{
+		size_t		n = table_key(rel->schema, rel->table, key, sizeof(key));
+
+		if (p->snap_reached == NULL || trib_intern_find(p->snap_reached, key, n) == NULL)
+			tlog_info("snapshot", "table %s.%s: no row of it reached the sinks, and a transform "
+					  "rule that selects it (route, flatten, outbox or map) makes its shape "
+					  "depend on the rows: its target table was not created",
+					  rel->schema ? rel->schema : "", rel->table ? rel->table : "");
+		return true;
+	}
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->dead_letter || s->sink.ops->prepare_table == NULL)
+			continue;
+		if (!s->sink.ops->prepare_table(&s->sink, target, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			note_sink_failure(p, s);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* trib_source_host: a batch of events ends. */
@@ -1242,6 +1308,7 @@ init_host(trib_pipeline *p)
 	p->host.stored_max = host_stored_max;
 	p->host.load = host_load;
 	p->host.save = host_save;
+	p->host.table_copied = host_table_copied;
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;
 }

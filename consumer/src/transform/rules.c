@@ -455,6 +455,19 @@ derive(trib_rules *rs, const trib_event *ev)
 	return rel ? rel : src;
 }
 
+/* See rules.h. */
+const trib_relation *
+trib_rules_target(trib_rules *rs, const char *source, const trib_relation *rel)
+{
+	trib_event	where = table_event(source, rel->schema, rel->table);
+
+	for (int i = 0; i < rs->n; i++)
+		if (!(rs->r[i].ops->flags & RL_SHAPE_KNOWN) && rl_selected(rs->r[i].c, &where))
+			return NULL;
+	where.rel = rel;
+	return derive(rs, &where);
+}
+
 /* ---- the driver ----------------------------------------------------------------- */
 
 static bool

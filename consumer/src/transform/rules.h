@@ -71,6 +71,18 @@ bool		trib_rules_covers(const trib_rules *rs, const char *source,
 bool		trib_rules_selects(const trib_rules *rs, size_t i, const char *source,
 							   const char *schema, const char *table);
 
+/*
+ * The relation a table's rows have once the rules ran, known before any
+ * row: `rel` itself when no rule changes its shape, the relation the
+ * shape and value rules derive from it (columns dropped, renamed,
+ * retyped, added; owned by rs), or NULL when a rule that selects the
+ * table makes its shape depend on the rows (route, flatten, outbox, map).
+ * A sink that creates targets can create the table from it even when no
+ * row reaches the sink.
+ */
+const trib_relation *trib_rules_target(trib_rules *rs, const char *source,
+									   const trib_relation *rel);
+
 /* The end of a batch of events: uniqueness checks start again. */
 void		trib_rules_batch_end(trib_rules *rs);
 

@@ -156,6 +156,11 @@ typedef struct rl_first_arg
 
 /* rl_ops.flags */
 #define RL_ROWS 0x01			/* applies to row events only (c, u, d, r) */
+#define RL_SHAPE_KNOWN 0x02		/* what it makes of a table's shape follows
+								 * from the relation alone (rules.c derives
+								 * it), so a target can be made before any
+								 * row (trib_rules_target); not so for route,
+								 * flatten, outbox and map */
 
 /*
  * The operations of one rule type.  init and free may be NULL.  apply

@@ -506,5 +506,5 @@ apply_lookup(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 }
 
 const rl_ops rl_ops_outbox = {0, NULL, NULL, apply_outbox, NULL};
-const rl_ops rl_ops_aggregate = {RL_ROWS, NULL, NULL, apply_aggregate, NULL};
-const rl_ops rl_ops_lookup = {RL_ROWS, NULL, free_lookup, apply_lookup, NULL};
+const rl_ops rl_ops_aggregate = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_aggregate, NULL};
+const rl_ops rl_ops_lookup = {RL_ROWS | RL_SHAPE_KNOWN, NULL, free_lookup, apply_lookup, NULL};

@@ -199,7 +199,7 @@ apply_shape(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return TRIB_VERDICT_KEEP;
 }
 
-const rl_ops rl_ops_cast = {RL_ROWS, NULL, NULL, rl_apply_values, cast_value};
-const rl_ops rl_ops_drop = {RL_ROWS, NULL, NULL, apply_shape, NULL};
-const rl_ops rl_ops_keep = {RL_ROWS, NULL, NULL, apply_shape, NULL};
-const rl_ops rl_ops_rename = {RL_ROWS, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_cast = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, rl_apply_values, cast_value};
+const rl_ops rl_ops_drop = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_keep = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL};
+const rl_ops rl_ops_rename = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL};

@@ -164,6 +164,6 @@ rl_apply_lua(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return v;
 }
 
-const rl_ops rl_ops_filter = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
-const rl_ops rl_ops_compute = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
+const rl_ops rl_ops_filter = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL};
+const rl_ops rl_ops_compute = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL};
 const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL};

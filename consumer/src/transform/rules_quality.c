@@ -247,4 +247,4 @@ apply_quality(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return TRIB_VERDICT_KEEP;
 }
 
-const rl_ops rl_ops_quality = {0, init_quality, free_quality, apply_quality, NULL};
+const rl_ops rl_ops_quality = {RL_SHAPE_KNOWN, init_quality, free_quality, apply_quality, NULL};

@@ -409,6 +409,42 @@ test_drop_keep_rename_and_derived_relation(void **state)
 	unload(&f);
 }
 
+/* The target relation of a table is known before any row, and is the one
+ * its rows get; a rule whose shape depends on the rows makes it unknown. */
+static void
+test_target_relation_before_any_row(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_READ, "customers", NULL, ROW1, "{\"id\":42}");
+	const trib_relation *t;
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: drop, fields: [card]}\n"
+		 "  - {type: hash, fields: [id], key: \"00112233445566778899aabbccddeeff\"}\n");
+	t = trib_rules_target(f.rules, "pg", &customers);
+	assert_non_null(t);
+	assert_int_equal(t->ncolumns, 4);
+	assert_string_equal(t->columns[0].type, "text");
+	assert_string_equal(t->columns[2].name, "amount");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_ptr_equal(ev->rel, t);
+	trib_event_free(ev);
+	unload(&f);
+
+	load(&f, "transforms:\n"
+		 "  - {type: sample, tables: [public.customers], percent: 0}\n"
+		 "  - {type: redact, fields: [email], with: \"null\"}\n"
+		 "  - {type: route, tables: [public.orders], lua: \"return 'x'\"}\n");
+	assert_ptr_equal(trib_rules_target(f.rules, "pg", &customers), &customers);
+	unload(&f);
+
+	load(&f, "transforms:\n"
+		 "  - {type: route, tables: [public.customers], lua: \"return 'x'\"}\n");
+	assert_null(trib_rules_target(f.rules, "pg", &customers));
+	unload(&f);
+}
+
 /* drop, keep and rename keep the event's column name lists (unchanged
  * TOAST, JSON nulls) in step with the images; value rules leave them. */
 static void
@@ -989,6 +1025,7 @@ main(void)
 		cmocka_unit_test(test_hash_deterministic_with_context_and_key_column),
 		cmocka_unit_test(test_hash_default_context_is_field_and_truncation),
 		cmocka_unit_test(test_drop_keep_rename_and_derived_relation),
+		cmocka_unit_test(test_target_relation_before_any_row),
 		cmocka_unit_test(test_shape_rules_keep_name_lists_in_step),
 		cmocka_unit_test(test_cast_and_dead_letter_without_images),
 		cmocka_unit_test(test_sample_deterministic_and_consistent_across_tables),

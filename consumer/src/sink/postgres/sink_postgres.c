@@ -82,6 +82,8 @@ static bool pg_poll(trib_sink *sink, int timeout_ms,
 					char *errbuf, size_t errlen);
 static void pg_close(trib_sink *sink);
 static bool pg_lost_connection(trib_sink *sink);
+static bool pg_prepare_table(trib_sink *sink, const trib_relation *rel,
+							 char *errbuf, size_t errlen);
 
 const trib_sink_ops trib_sink_postgres_ops = {
 	.type = "postgres",
@@ -92,6 +94,7 @@ const trib_sink_ops trib_sink_postgres_ops = {
 	.poll = pg_poll,
 	.close = pg_close,
 	.lost_connection = pg_lost_connection,
+	.prepare_table = pg_prepare_table,
 	.check = pgs_check,
 };
 
@@ -1009,4 +1012,22 @@ pg_lost_connection(trib_sink *sink)
 	pgs_sink	   *s = sink->state;
 
 	return s != NULL && (s->conn_lost || s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK);
+}
+
+/* Create the target of a table no row may reach (sink.h), as its first row
+ * would: in the sink's schema, else the source's; nothing when
+ * create_tables is off. */
+static bool
+pg_prepare_table(trib_sink *sink, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	pgs_sink	   *s = sink->state;
+
+	if (!usable(s, errbuf, errlen))
+		return false;
+	if (!s->create_tables || rel == NULL || rel->table == NULL || rel->ncolumns == 0)
+		return true;
+	if ((!s->conn || PQstatus(s->conn) != CONNECTION_OK) && !connect_db(s, errbuf, errlen))
+		return false;
+	return pgs_prepare_target(s, s->schema ? s->schema : rel->schema ? rel->schema : "public",
+							  rel->table, rel, errbuf, errlen);
 }

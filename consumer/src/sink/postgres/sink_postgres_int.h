@@ -288,6 +288,11 @@ void		pgs_tinfo_clear(pgs_tinfo *t);
 void		pgs_tables_invalidate(pgs_sink *s);
 void		pgs_ctypes_free(pgs_sink *s);
 
+/* Make sure schema.table is known and, with create_tables and a relation
+ * that has columns, exists with them (created or widened). */
+bool		pgs_prepare_target(pgs_sink *s, const char *schema, const char *table,
+							   const trib_relation *rel, char *errbuf, size_t errlen);
+
 /* Make sure the table of a queued event is known (and exists). */
 bool		pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen);
 

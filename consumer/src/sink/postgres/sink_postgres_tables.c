@@ -616,24 +616,26 @@ out:
 	return ok;
 }
 
-/* Make sure the table of a queued event is known (and exists). */
+/* Make sure schema.table is known and, with create_tables and a relation
+ * that has columns, exists with them (created or widened). */
 bool
-pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
+pgs_prepare_target(pgs_sink *s, const char *schema, const char *table,
+				   const trib_relation *rel, char *errbuf, size_t errlen)
 {
-	pgs_tinfo	   *t = pgs_tinfo_get(s, b->schema, b->table, errbuf, errlen);
+	pgs_tinfo	   *t = pgs_tinfo_get(s, schema, table, errbuf, errlen);
 
 	if (!t)
 		return false;
 	if (!t->loaded && !pgs_tinfo_load(s, t, errbuf, errlen))
 		return false;
-	if (s->create_tables && b->rel && b->rel->ncolumns > 0 &&
-		(t->rel != b->rel || t->rel_version != b->rel->version || !t->exists))
+	if (s->create_tables && rel && rel->ncolumns > 0 &&
+		(t->rel != rel || t->rel_version != rel->version || !t->exists))
 	{
-		if (!create_or_alter(s, t, b->rel, errbuf, errlen) ||
+		if (!create_or_alter(s, t, rel, errbuf, errlen) ||
 			!pgs_tinfo_load(s, t, errbuf, errlen))
 			return false;
-		t->rel = b->rel;
-		t->rel_version = b->rel->version;
+		t->rel = rel;
+		t->rel_version = rel->version;
 	}
 	if (!t->exists)
 	{
@@ -643,4 +645,11 @@ pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 		return false;
 	}
 	return true;
+}
+
+/* Make sure the table of a queued event is known (and exists). */
+bool
+pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
+{
+	return pgs_prepare_target(s, b->schema, b->table, b->rel, errbuf, errlen);
 }

@@ -394,6 +394,22 @@ housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Every row is delivered and acknowledged: tell the pipeline which tables
+ * were copied (done before this run too), so that the sinks may create
+ * the targets of those no row reached. */
+static bool
+tables_copied(phase *ph, char *errbuf, size_t errlen)
+{
+	int			i,
+				n = trib_snapshot_ntables(ph->snap);
+
+	for (i = 0; i < n; i++)
+		if (!ph->h->table_copied(ph->h->arg, &trib_snapshot_table(ph->snap, i)->rel,
+								 errbuf, errlen))
+			return false;
+	return true;
+}
+
 /* Run the engine to the end: 1 done, 0 stopped, -1 error. */
 static int
 copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
@@ -427,7 +443,8 @@ copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 	}
 	if (ph->held)
 		ph->held->last_in_tx = true;
-	if (!hold(ph, NULL, errbuf, errlen) || !settle(ph, DRAIN_TIMEOUT_MS, errbuf, errlen))
+	if (!hold(ph, NULL, errbuf, errlen) || !settle(ph, DRAIN_TIMEOUT_MS, errbuf, errlen) ||
+		!tables_copied(ph, errbuf, errlen))
 		return -1;
 	snprintf(ph->prog.state, sizeof(ph->prog.state), "done");
 	if (!save(ph, true, errbuf, errlen))
