@@ -310,25 +310,12 @@ queue_drop(mongo_sink *s, size_t n)
 		s->nevents = 0;
 }
 
-/* The collection of (db, schema, table) by the template. */
+/* The collection of an event's table by the template (config.h). */
 static char *
-collection_name(const mongo_sink *s, const char *db, const char *schema, const char *table)
+collection_name(const mongo_sink *s, const trib_event *ev, const char *schema,
+				const char *table)
 {
-	trib_strbuf b = {0};
-	const char *p = s->tmpl;
-
-	while (*p)
-	{
-		if (strncmp(p, "${db}", 5) == 0)
-			trib_strbuf_adds(&b, db ? db : ""), p += 5;
-		else if (strncmp(p, "${schema}", 9) == 0)
-			trib_strbuf_adds(&b, schema ? schema : ""), p += 9;
-		else if (strncmp(p, "${table}", 8) == 0)
-			trib_strbuf_adds(&b, table ? table : ""), p += 8;
-		else
-			trib_strbuf_addc(&b, *p++);
-	}
-	return trib_strbuf_finish(&b);
+	return trib_topic_expand(s->tmpl, NULL, ev->source, ev->db, schema, table);
 }
 
 /* Queue a truncate: every listed table's collection is cleared. */
@@ -358,7 +345,7 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 
 		if (tb == NULL)
 			continue;
-		coll = collection_name(s, ev->db, sc ? sc->u.string : NULL, tb->u.string);
+		coll = collection_name(s, ev, sc ? sc->u.string : NULL, tb->u.string);
 		m = queue_push(s, OP_CLEAR, coll, ev);
 		m->sel = bson_new();
 		free(coll);
@@ -373,7 +360,7 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 static bool
 queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 {
-	char	   *coll = collection_name(s, ev->db, ev->schema, ev->table);
+	char	   *coll = collection_name(s, ev, ev->schema, ev->table);
 	bson_t	   *id = bson_new();
 	bson_t	   *old = NULL;
 	bool		ok;

@@ -2,8 +2,8 @@
  * sink_mongodb_conf.c: the key table of a `type: mongodb` sink (see
  * sink_mongodb_conf.h), and the checks of its values: the URI is parsed
  * by libmongoc (its password is registered as a secret, kept out of
- * logs), the collection template may name only ${db}, ${schema} and
- * ${table}, the write concern is `majority` or a positive number.
+ * logs), the collection template may name only ${source}, ${db},
+ * ${schema} and ${table} (CK_TEMPLATE: the loader keeps them), the write concern is `majority` or a positive number.
  *
  * Adding a key: a field in trib_mongosink_conf and one row below; run
  * `make -C consumer doc`.
@@ -40,16 +40,17 @@ check_uri(const char *value, char *msg, size_t msglen)
 	return true;
 }
 
-/* A template whose placeholders are ${db}, ${schema} and ${table}. */
+/* A template whose placeholders are ${source}, ${db}, ${schema} and
+ * ${table} ($$ is a literal $). */
 static bool
 check_template(const char *value, char *msg, size_t msglen)
 {
-	static const char *const vars[] = {"${db}", "${schema}", "${table}", NULL};
+	static const char *const vars[] = {"${source}", "${db}", "${schema}", "${table}", "$$", NULL};
 	const char *p = value;
 
 	if (*value == '\0')
 	{
-		snprintf(msg, msglen, "empty; accepted: text with ${db}, ${schema}, ${table}");
+		snprintf(msg, msglen, "empty; accepted: text with ${source}, ${db}, ${schema}, ${table}");
 		return false;
 	}
 	while ((p = strchr(p, '$')) != NULL)
@@ -61,8 +62,8 @@ check_template(const char *value, char *msg, size_t msglen)
 				break;
 		if (vars[i] == NULL)
 		{
-			snprintf(msg, msglen, "unknown placeholder at \"%.20s\"; accepted: ${db}, "
-					 "${schema}, ${table}", p);
+			snprintf(msg, msglen, "unknown placeholder at \"%.20s\"; accepted: ${source}, "
+					 "${db}, ${schema}, ${table}, $$", p);
 			return false;
 		}
 		p += strlen(vars[i]);
@@ -97,10 +98,11 @@ static const ck_key mongo_sink_keys[] = {
 		"a replica set or sharded cluster for `transactions`"),
 	CK_ROW(trib_mongosink_conf, database, CK_STRING, CK_REQUIRED,
 		.desc = "target database: the collections and the stored position"),
-	CK_ROW(trib_mongosink_conf, collection, CK_STRING, 0, .def = "${schema}_${table}",
+	CK_ROW(trib_mongosink_conf, collection, CK_STRING, CK_TEMPLATE, .def = "${schema}_${table}",
 		.check = check_template, .doc_type = "template",
-		.desc = "collection of a table's documents: `${db}`, `${schema}` (empty where the "
-		"source has none) and `${table}` are replaced"),
+		.desc = "collection of a table's documents: `${source}`, `${db}`, `${schema}` (empty "
+		"where the source has none) and `${table}` are filled in per event (not taken from "
+		"the environment)"),
 	CK_ROW(trib_mongosink_conf, positions_collection, CK_STRING, 0,
 		.def = "tributary_positions",
 		.desc = "collection holding the sink's stored position, one document per pipeline and sink"),

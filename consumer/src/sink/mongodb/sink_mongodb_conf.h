@@ -21,7 +21,7 @@ typedef struct trib_mongosink_conf
 {
 	char	   *uri;			/* mongodb:// URI (secret) */
 	char	   *database;
-	char	   *collection;		/* template: ${db} ${schema} ${table} */
+	char	   *collection;		/* template: ${source} ${db} ${schema} ${table} */
 	char	   *positions_collection;
 	int			batch_size;
 	int			batch_ms;
