@@ -230,6 +230,16 @@ static bool run_batch(md_ctx_t *ctx, const char *array, bool create, one_fn fn, 
                   md_value_doc(bson_iter_value(&items), &spec) &&
                   fn(ctx, c, &spec, i, acc, &dup, &err);
 
+        if (!ok && err.code == MD_WRITE_CONFLICT && ctx->txn) {
+            /* a command error, not a write error; the transaction aborts */
+            md_err_t ignored;
+
+            ctx->err = err;
+            bson_value_destroy(&dup);
+            bson_destroy(&we->arr);
+            md_txn_abort(ctx->txn, ctx->txn->txn_number, &ignored);
+            return false;
+        }
         if (!ok) {
             if (!err.code)
                 md_seterr(&err, MD_TYPE_MISMATCH, "%s[%zu] is not a document", array, i);
@@ -350,7 +360,8 @@ static bool update_matches(md_ctx_t *ctx, md_coll_t *c, const bson_value_t *ids,
             bson_destroy(after);
             continue;
         }
-        md_write_update(ctx->txn, c, doc, after, replace);
+        if (!md_write_update(ctx->txn, c, doc, after, replace, err))
+            return false;
         r->modified++;
     }
     return true;
@@ -439,10 +450,12 @@ static bool one_delete(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t i
     for (size_t k = 0; k < n && (limit == 0 || (int64_t)k < limit); k++) {
         const bson_t *doc = md_coll_get(c, &ids[k]);
 
-        if (doc) {
-            md_write_delete(ctx->txn, c, doc);
-            (*deleted)++;
+        if (doc && !md_write_delete(ctx->txn, c, doc, err)) {
+            md_ids_free(ids, n);
+            return false;
         }
+        if (doc)
+            (*deleted)++;
     }
     md_ids_free(ids, n);
     return true;
@@ -528,7 +541,8 @@ md_status_t md_cmd_find_and_modify(md_ctx_t *ctx, bson_t *reply)
         bson_t *before = bson_copy(md_coll_get(c, &id));
 
         if (remove) {
-            md_write_delete(ctx->txn, c, md_coll_get(c, &id));
+            if (!md_write_delete(ctx->txn, c, md_coll_get(c, &id), &ctx->err))
+                st = MD_ERROR;
         } else if (!update_matches(ctx, c, &id, 1, u, md_update_is_replacement(u), &r,
                                    &ctx->err)) {
             st = MD_ERROR;
@@ -537,6 +551,11 @@ md_status_t md_cmd_find_and_modify(md_ctx_t *ctx, bson_t *reply)
             fam_result(reply, 1, !remove, NULL, want_new && !remove ? md_coll_get(c, &id) : before);
         bson_destroy(before);
         bson_value_destroy(&id);
+    }
+    if (st == MD_ERROR && ctx->err.code == MD_WRITE_CONFLICT && ctx->txn) {
+        md_err_t ignored;
+
+        md_txn_abort(ctx->txn, ctx->txn->txn_number, &ignored);
     }
     bson_destroy(&r.upserted);
     return st;

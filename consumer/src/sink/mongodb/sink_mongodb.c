@@ -71,7 +71,7 @@ typedef struct mongo_sink
 	trib_position durable;		/* owns opaque */
 	bool		failed;
 	bool		conn_lost;
-	char		failmsg[512];
+	char		failmsg[1024];
 	trib_mongosink_stats stats;
 } mongo_sink;
 
@@ -197,10 +197,10 @@ position_from(const bson_t *doc, trib_position *pos)
 }
 
 /* Read the stored position (in session's transaction when not NULL):
- * 1 found, 0 none, -1 error. */
+ * 1 found, 0 none, -1 error (*reply: the error's reply, or NULL). */
 static int
 position_read(mongo_sink *s, mongoc_client_session_t *session, trib_position *pos,
-			  bson_error_t *err)
+			  bson_error_t *err, bson_t **reply)
 {
 	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->poscoll);
 	bson_t		sel,
@@ -218,8 +218,12 @@ position_read(mongo_sink *s, mongoc_client_session_t *session, trib_position *po
 		cur = mongoc_collection_find_with_opts(c, &sel, &opts, NULL);
 		if (mongoc_cursor_next(cur, &doc))
 			rc = position_from(doc, pos) ? 1 : 0;
-		if (mongoc_cursor_error(cur, err))
+		if (mongoc_cursor_error_document(cur, err, &doc))
+		{
 			rc = -1;
+			if (reply)
+				*reply = doc ? bson_copy(doc) : NULL;
+		}
 		mongoc_cursor_destroy(cur);
 	}
 	bson_destroy(&opts);
@@ -228,14 +232,16 @@ position_read(mongo_sink *s, mongoc_client_session_t *session, trib_position *po
 	return rc;
 }
 
-/* Store pos (in session's transaction when not NULL). */
+/* Store pos (in session's transaction when not NULL); *reply: the
+ * error's reply. */
 static bool
 position_write(mongo_sink *s, mongoc_client_session_t *session, const trib_position *pos,
-			   bson_error_t *err)
+			   bson_error_t *err, bson_t **reply)
 {
 	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->poscoll);
 	bson_t		sel,
 				doc,
+				r,
 				opts = BSON_INITIALIZER;
 	bool		ok = true;
 
@@ -245,7 +251,12 @@ position_write(mongo_sink *s, mongoc_client_session_t *session, const trib_posit
 	if (session)
 		ok = mongoc_client_session_append(session, &opts, err);
 	if (ok)
-		ok = mongoc_collection_replace_one(c, &sel, &doc, &opts, NULL, err);
+	{
+		ok = mongoc_collection_replace_one(c, &sel, &doc, &opts, &r, err);
+		if (!ok && reply)
+			*reply = bson_copy(&r);
+		bson_destroy(&r);
+	}
 	bson_destroy(&opts);
 	bson_destroy(&doc);
 	bson_destroy(&sel);
@@ -422,7 +433,18 @@ typedef struct txn_ctx
 	bool		covered;		/* the stored position covers the batch */
 	trib_position stored;
 	char		coll[256];		/* where a bulk failed */
+	bson_t	   *err_reply;		/* the failed command's reply: its error
+								 * labels tell with_transaction to retry */
 } txn_ctx;
+
+/* Keep the reply of a failed command (NULL: none). */
+static void
+keep_reply(txn_ctx *t, const bson_t *reply)
+{
+	if (t->err_reply)
+		bson_destroy(t->err_reply);
+	t->err_reply = reply ? bson_copy(reply) : NULL;
+}
 
 /* Add operation m to bulk. */
 static bool
@@ -465,6 +487,8 @@ run_bulk(txn_ctx *t, mongoc_client_session_t *session, size_t i, size_t end, bso
 	if (ok)
 	{
 		ok = mongoc_bulk_operation_execute(bulk, &reply, err) != 0;
+		if (!ok)
+			keep_reply(t, &reply);
 		bson_destroy(&reply);
 	}
 	if (!ok)
@@ -508,21 +532,29 @@ txn_body(mongoc_client_session_t *session, void *ctx, bson_t **reply, bson_error
 {
 	txn_ctx    *t = ctx;
 	int			rc;
+	bool		ok;
 
-	(void) reply;
 	free(t->stored.opaque);
 	memset(&t->stored, 0, sizeof(t->stored));
 	t->covered = false;
-	rc = position_read(t->s, session, &t->stored, err);
-	if (rc < 0)
-		return false;
+	t->coll[0] = '\0';
+	keep_reply(t, NULL);
+	rc = position_read(t->s, session, &t->stored, err, &t->err_reply);
 	if (rc == 1 && pos_le(&t->s->q[t->n - 1].pos, &t->stored))
 	{
 		t->covered = true;
 		return true;
 	}
-	return run_writes(t, session, err) &&
-		position_write(t->s, session, &t->s->q[t->n - 1].pos, err);
+	ok = rc >= 0 && run_writes(t, session, err) &&
+		position_write(t->s, session, &t->s->q[t->n - 1].pos, err, &t->err_reply);
+	/* the reply's labels (TransientTransactionError) make
+	 * with_transaction retry; it frees what it is given */
+	if (!ok && t->err_reply)
+	{
+		*reply = t->err_reply;
+		t->err_reply = NULL;
+	}
+	return ok;
 }
 
 /* Fail the sink with the server's message (never values). */
@@ -532,12 +564,10 @@ fail(mongo_sink *s, const txn_ctx *t, const bson_error_t *err, char *errbuf, siz
 	s->failed = true;
 	s->conn_lost = err->domain == MONGOC_ERROR_STREAM ||
 		err->domain == MONGOC_ERROR_SERVER_SELECTION;
-	snprintf(s->failmsg, sizeof(s->failmsg), "mongodb sink %s: %s%s%s (code %u)",
-			 s->sink_name, t->coll[0] ? "collection " : "", t->coll[0] ? t->coll : "",
-			 t->coll[0] ? ": " : "", err->code);
 	/* the message: libmongoc's and the server's, no row values */
-	snprintf(s->failmsg + strlen(s->failmsg), sizeof(s->failmsg) - strlen(s->failmsg),
-			 ": %s", err->message);
+	snprintf(s->failmsg, sizeof(s->failmsg), "mongodb sink %s: %s%s%scode %u: %s",
+			 s->sink_name, t->coll[0] ? "collection " : "", t->coll[0] ? t->coll : "",
+			 t->coll[0] ? ": " : "", err->code, err->message);
 	snprintf(errbuf, errlen, "%s", s->failmsg);
 	return false;
 }
@@ -564,7 +594,8 @@ apply_once(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
 			mongoc_client_session_destroy(session);
 	}
 	else
-		ok = run_writes(&t, NULL, &err) && position_write(s, NULL, &s->q[t.n - 1].pos, &err);
+		ok = run_writes(&t, NULL, &err) && position_write(s, NULL, &s->q[t.n - 1].pos, &err, NULL);
+	keep_reply(&t, NULL);
 	if (!ok)
 	{
 		free(t.stored.opaque);
@@ -701,7 +732,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 	s->hex = mc->bytea_encoding == 1;
 	BSON_APPEND_INT32(&ping, "ping", 1);
 	rc = mongoc_database_command_simple(s->db, &ping, NULL, NULL, &err) ?
-		position_read(s, NULL, &pos, &err) : -1;
+		position_read(s, NULL, &pos, &err, NULL) : -1;
 	bson_destroy(&ping);
 	if (rc < 0)
 	{
