@@ -291,6 +291,7 @@ append_value(bson_t *doc, const char *name, yajl_val v, trib_mongo_kind k, bool 
 	return append_json(doc, name, v);
 }
 
+/* (arrays through append_value, element by element as JSON) */
 static bool
 append_json(bson_t *doc, const char *name, yajl_val v)
 {
@@ -319,19 +320,7 @@ append_json(bson_t *doc, const char *name, yajl_val v)
 		return bson_append_document_end(doc, &sub) && ok;
 	}
 	if (YAJL_IS_ARRAY(v))
-	{
-		bson_t		arr;
-		char		ibuf[16];
-		const char *key;
-
-		bson_append_array_begin(doc, name, -1, &arr);
-		for (i = 0; ok && i < v->u.array.len; i++)
-		{
-			bson_uint32_to_string((uint32_t) i, &key, ibuf, sizeof(ibuf));
-			ok = append_json(&arr, key, v->u.array.values[i]);
-		}
-		return bson_append_array_end(doc, &arr) && ok;
-	}
+		return append_value(doc, name, v, TRIB_MK_JSON, true, false);
 	return bson_append_null(doc, name, -1);
 }
 
