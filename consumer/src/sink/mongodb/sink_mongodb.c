@@ -1,25 +1,24 @@
 /*
- * sink_mongodb.c: the MongoDB sink's operations, its stored position and
- * its registration (see sink_mongodb.h for what each change becomes and
- * how exactly-once works).
+ * sink_mongodb.c: the MongoDB sink's operations, its queue and its
+ * registration (see sink_mongodb.h for what each change becomes and how
+ * exactly-once works).
  *
  * Design.  write() converts an event at once into the BSON operations it
  * stands for (sink_mongodb_doc.c), each tagged with the event's position,
  * and queues them; a batch is applied when it is full (write blocks: the
- * backpressure), old (poll) or flushed.  apply() cuts the queue into runs
- * of one collection, one ordered bulk write each, inside one transaction
- * with the position (mongoc_client_session_with_transaction), or without
- * transactions the bulks and then the position.  An event that needs no
- * write (a message, a change without a key) still queues an operation of
- * kind OP_NONE so that its position is stored and acknowledged.
+ * backpressure), old (poll) or flushed; sink_mongodb_apply.c applies it
+ * (ordered bulk writes per collection, with the position stored by
+ * sink_mongodb_position.c in the same transaction, or after them).  An
+ * event that needs no write (a message, a change without a key) still
+ * queues an operation of kind OP_NONE so that its position is stored and
+ * acknowledged.
  */
-#include "sink_mongodb.h"
+#include "sink_mongodb_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mongoc/mongoc.h>
 #include <yajl/yajl_tree.h>
 
 #include "check_report.h"
@@ -27,53 +26,7 @@
 #include "config.h"
 #include "log.h"
 #include "sink_mongodb_conf.h"
-#include "strbuf.h"
 #include "xalloc.h"
-
-/* One queued write. */
-typedef enum mop_kind
-{
-	OP_NONE,					/* nothing to write; the position advances */
-	OP_REPLACE,					/* replace by _id, upsert */
-	OP_SET,						/* $set the columns present, upsert */
-	OP_DELETE,					/* delete by _id */
-	OP_CLEAR					/* delete every document (truncate) */
-} mop_kind;
-
-typedef struct mop
-{
-	mop_kind	kind;
-	char	   *coll;
-	bson_t	   *sel;			/* {_id: ...} or {} */
-	bson_t	   *doc;			/* OP_REPLACE, OP_SET: the row */
-	trib_position pos;			/* owns opaque */
-} mop;
-
-typedef struct mongo_sink
-{
-	mongoc_client_t *client;
-	mongoc_database_t *db;
-	char	   *dbname;
-	char	   *tmpl;
-	char	   *poscoll;
-	char	   *pipeline;
-	char	   *sink_name;
-	int			batch_size;
-	int			batch_ms;
-	bool		txn;
-	bool		hex;
-	mop		   *q;
-	size_t		nq,
-				qcap;
-	size_t		nevents;		/* events in the queue */
-	long long	first_ms;
-	bool		has_durable;
-	trib_position durable;		/* owns opaque */
-	bool		failed;
-	bool		conn_lost;
-	char		failmsg[1024];
-	trib_mongosink_stats stats;
-} mongo_sink;
 
 static bool mg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 					char *errbuf, size_t errlen);
@@ -112,15 +65,6 @@ trib_mongosink_conf_of(const trib_sink_conf *sc)
 	return trib_registry_conf(sc, &trib_sink_mongodb);
 }
 
-/* a at or before b (the order of event ids). */
-static bool
-pos_le(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn;
-	return a->seq <= b->seq;
-}
-
 /* libmongoc initialises once per process. */
 static void
 mongoc_once(void)
@@ -132,146 +76,6 @@ mongoc_once(void)
 		mongoc_init();
 		done = true;
 	}
-}
-
-/* ---- stored position ------------------------------------------------------ */
-
-/* {_id: {pipeline, sink}} */
-static void
-position_selector(const mongo_sink *s, bson_t *sel)
-{
-	bson_t		id;
-
-	bson_init(sel);
-	bson_append_document_begin(sel, "_id", 3, &id);
-	BSON_APPEND_UTF8(&id, "pipeline", s->pipeline);
-	BSON_APPEND_UTF8(&id, "sink", s->sink_name);
-	bson_append_document_end(sel, &id);
-}
-
-/* The position document's fields for pos. */
-static void
-position_doc(const mongo_sink *s, const trib_position *pos, bson_t *doc)
-{
-	char		buf[32];
-	bson_t		sel;
-
-	position_selector(s, &sel);
-	bson_init(doc);
-	bson_concat(doc, &sel);
-	bson_destroy(&sel);
-	trib_lsn_format(pos->commit_lsn, buf, sizeof(buf));
-	BSON_APPEND_UTF8(doc, "commit_lsn", buf);
-	BSON_APPEND_INT64(doc, "seq", (int64_t) pos->seq);
-	trib_lsn_format(pos->end_lsn, buf, sizeof(buf));
-	BSON_APPEND_UTF8(doc, "end_lsn", buf);
-	trib_lsn_format(pos->lsn, buf, sizeof(buf));
-	BSON_APPEND_UTF8(doc, "lsn", buf);
-	if (pos->opaque)
-		BSON_APPEND_UTF8(doc, "opaque", pos->opaque);
-	else
-		BSON_APPEND_NULL(doc, "opaque");
-	BSON_APPEND_DATE_TIME(doc, "updated_at", (int64_t) trib_clock_wall_ms());
-}
-
-/* A position from its document; false when a field is missing. */
-static bool
-position_from(const bson_t *doc, trib_position *pos)
-{
-	bson_iter_t it;
-
-	memset(pos, 0, sizeof(*pos));
-	if (!bson_iter_init_find(&it, doc, "commit_lsn") || !BSON_ITER_HOLDS_UTF8(&it) ||
-		!trib_lsn_parse(bson_iter_utf8(&it, NULL), &pos->commit_lsn))
-		return false;
-	if (!bson_iter_init_find(&it, doc, "seq") || !BSON_ITER_HOLDS_INT64(&it))
-		return false;
-	pos->seq = (uint64_t) bson_iter_int64(&it);
-	if (bson_iter_init_find(&it, doc, "end_lsn") && BSON_ITER_HOLDS_UTF8(&it))
-		trib_lsn_parse(bson_iter_utf8(&it, NULL), &pos->end_lsn);
-	if (bson_iter_init_find(&it, doc, "lsn") && BSON_ITER_HOLDS_UTF8(&it))
-		trib_lsn_parse(bson_iter_utf8(&it, NULL), &pos->lsn);
-	if (bson_iter_init_find(&it, doc, "opaque") && BSON_ITER_HOLDS_UTF8(&it))
-		pos->opaque = trib_xstrdup(bson_iter_utf8(&it, NULL));
-	return true;
-}
-
-/* Read the stored position (in session's transaction when not NULL):
- * 1 found, 0 none, -1 error (*reply: the error's reply, or NULL). */
-static int
-position_read(mongo_sink *s, mongoc_client_session_t *session, trib_position *pos,
-			  bson_error_t *err, bson_t **reply)
-{
-	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->poscoll);
-	bson_t		sel,
-				opts = BSON_INITIALIZER;
-	mongoc_cursor_t *cur;
-	const bson_t *doc;
-	int			rc = 0;
-
-	position_selector(s, &sel);
-	BSON_APPEND_INT64(&opts, "limit", 1);
-	if (session && !mongoc_client_session_append(session, &opts, err))
-		rc = -1;
-	if (rc == 0)
-	{
-		cur = mongoc_collection_find_with_opts(c, &sel, &opts, NULL);
-		if (mongoc_cursor_next(cur, &doc))
-			rc = position_from(doc, pos) ? 1 : 0;
-		if (mongoc_cursor_error_document(cur, err, &doc))
-		{
-			rc = -1;
-			if (reply)
-				*reply = doc ? bson_copy(doc) : NULL;
-		}
-		mongoc_cursor_destroy(cur);
-	}
-	bson_destroy(&opts);
-	bson_destroy(&sel);
-	mongoc_collection_destroy(c);
-	return rc;
-}
-
-/* Store pos (in session's transaction when not NULL); *reply: the
- * error's reply. */
-static bool
-position_write(mongo_sink *s, mongoc_client_session_t *session, const trib_position *pos,
-			   bson_error_t *err, bson_t **reply)
-{
-	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->poscoll);
-	bson_t		sel,
-				doc,
-				r,
-				opts = BSON_INITIALIZER;
-	bool		ok = true;
-
-	position_selector(s, &sel);
-	position_doc(s, pos, &doc);
-	BSON_APPEND_BOOL(&opts, "upsert", true);
-	if (session)
-		ok = mongoc_client_session_append(session, &opts, err);
-	if (ok)
-	{
-		ok = mongoc_collection_replace_one(c, &sel, &doc, &opts, &r, err);
-		if (!ok && reply)
-			*reply = bson_copy(&r);
-		bson_destroy(&r);
-	}
-	bson_destroy(&opts);
-	bson_destroy(&doc);
-	bson_destroy(&sel);
-	mongoc_collection_destroy(c);
-	return ok;
-}
-
-/* Take pos as the durable position (pos->opaque moves). */
-static void
-set_durable(mongo_sink *s, trib_position *pos)
-{
-	free(s->durable.opaque);
-	s->durable = *pos;
-	pos->opaque = NULL;
-	s->has_durable = true;
 }
 
 /* ---- queue ------------------------------------------------------------ */
@@ -308,8 +112,8 @@ queue_push(mongo_sink *s, mop_kind k, const char *coll, const trib_event *ev)
 }
 
 /* Drop the first n operations. */
-static void
-queue_drop(mongo_sink *s, size_t n)
+void
+mgs_queue_drop(mongo_sink *s, size_t n)
 {
 	size_t		i;
 
@@ -424,231 +228,12 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* ---- applying a batch -------------------------------------------------- */
-
-typedef struct txn_ctx
-{
-	mongo_sink *s;
-	size_t		n;				/* operations of the batch */
-	bool		covered;		/* the stored position covers the batch */
-	trib_position stored;
-	char		coll[256];		/* where a bulk failed */
-	bson_t	   *err_reply;		/* the failed command's reply: its error
-								 * labels tell with_transaction to retry */
-} txn_ctx;
-
-/* Keep the reply of a failed command (NULL: none). */
-static void
-keep_reply(txn_ctx *t, const bson_t *reply)
-{
-	if (t->err_reply)
-		bson_destroy(t->err_reply);
-	t->err_reply = reply ? bson_copy(reply) : NULL;
-}
-
-/* Add operation m to bulk. */
-static bool
-bulk_add(mongoc_bulk_operation_t *bulk, const mop *m, bson_error_t *err)
-{
-	bson_t		up = BSON_INITIALIZER;
-	bool		ok = true;
-
-	BSON_APPEND_BOOL(&up, "upsert", true);
-	if (m->kind == OP_REPLACE)
-		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, m->sel, m->doc, &up, err);
-	else if (m->kind == OP_SET)
-		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, &up, err);
-	else if (m->kind == OP_DELETE)
-		ok = mongoc_bulk_operation_remove_one_with_opts(bulk, m->sel, NULL, err);
-	else if (m->kind == OP_CLEAR)
-		ok = mongoc_bulk_operation_remove_many_with_opts(bulk, m->sel, NULL, err);
-	bson_destroy(&up);
-	return ok;
-}
-
-/* Operations [i, end) of one collection as one ordered bulk write. */
-static bool
-run_bulk(txn_ctx *t, mongoc_client_session_t *session, size_t i, size_t end, bson_error_t *err)
-{
-	mongo_sink *s = t->s;
-	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->q[i].coll);
-	bson_t		opts = BSON_INITIALIZER,
-				reply;
-	mongoc_bulk_operation_t *bulk;
-	bool		ok = true;
-	size_t		j;
-
-	BSON_APPEND_BOOL(&opts, "ordered", true);
-	if (session)
-		ok = mongoc_client_session_append(session, &opts, err);
-	bulk = mongoc_collection_create_bulk_operation_with_opts(c, &opts);
-	for (j = i; ok && j < end; j++)
-		ok = bulk_add(bulk, &s->q[j], err);
-	if (ok)
-	{
-		ok = mongoc_bulk_operation_execute(bulk, &reply, err) != 0;
-		if (!ok)
-			keep_reply(t, &reply);
-		bson_destroy(&reply);
-	}
-	if (!ok)
-		snprintf(t->coll, sizeof(t->coll), "%s", s->q[i].coll);
-	mongoc_bulk_operation_destroy(bulk);
-	bson_destroy(&opts);
-	mongoc_collection_destroy(c);
-	return ok;
-}
-
-/* The batch's writes, in order: one bulk per run of one collection. */
-static bool
-run_writes(txn_ctx *t, mongoc_client_session_t *session, bson_error_t *err)
-{
-	size_t		i = 0,
-				end;
-
-	while (i < t->n)
-	{
-		if (t->s->q[i].kind == OP_NONE)
-		{
-			i++;
-			continue;
-		}
-		for (end = i + 1; end < t->n; end++)
-			if (t->s->q[end].kind != OP_NONE && strcmp(t->s->q[end].coll, t->s->q[i].coll) != 0)
-				break;
-		while (end > i + 1 && t->s->q[end - 1].kind == OP_NONE)
-			end--;
-		if (!run_bulk(t, session, i, end, err))
-			return false;
-		i = end;
-	}
-	return true;
-}
-
-/* The transaction's body: read the stored position; unless it covers
- * the batch, the writes and the new position. */
-static bool
-txn_body(mongoc_client_session_t *session, void *ctx, bson_t **reply, bson_error_t *err)
-{
-	txn_ctx    *t = ctx;
-	int			rc;
-	bool		ok;
-
-	free(t->stored.opaque);
-	memset(&t->stored, 0, sizeof(t->stored));
-	t->covered = false;
-	t->coll[0] = '\0';
-	keep_reply(t, NULL);
-	rc = position_read(t->s, session, &t->stored, err, &t->err_reply);
-	if (rc == 1 && pos_le(&t->s->q[t->n - 1].pos, &t->stored))
-	{
-		t->covered = true;
-		return true;
-	}
-	ok = rc >= 0 && run_writes(t, session, err) &&
-		position_write(t->s, session, &t->s->q[t->n - 1].pos, err, &t->err_reply);
-	/* the reply's labels (TransientTransactionError) make
-	 * with_transaction retry; it frees what it is given */
-	if (!ok && t->err_reply)
-	{
-		*reply = t->err_reply;
-		t->err_reply = NULL;
-	}
-	return ok;
-}
-
-/* Fail the sink with the server's message (never values). */
-static bool
-fail(mongo_sink *s, const txn_ctx *t, const bson_error_t *err, char *errbuf, size_t errlen)
-{
-	s->failed = true;
-	s->conn_lost = err->domain == MONGOC_ERROR_STREAM ||
-		err->domain == MONGOC_ERROR_SERVER_SELECTION;
-	/* the message: libmongoc's and the server's, no row values */
-	snprintf(s->failmsg, sizeof(s->failmsg), "mongodb sink %s: %s%s%scode %u: %s",
-			 s->sink_name, t->coll[0] ? "collection " : "", t->coll[0] ? t->coll : "",
-			 t->coll[0] ? ": " : "", err->code, err->message);
-	snprintf(errbuf, errlen, "%s", s->failmsg);
-	return false;
-}
-
-/* Apply the queued operations of the first batch_size events; ack. */
-static bool
-apply_once(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
-{
-	txn_ctx		t;
-	bson_error_t err;
-	bool		ok;
-
-	memset(&t, 0, sizeof(t));
-	memset(&err, 0, sizeof(err));
-	t.s = s;
-	t.n = s->nq;
-	if (s->txn)
-	{
-		mongoc_client_session_t *session = mongoc_client_start_session(s->client, NULL, &err);
-
-		ok = session != NULL &&
-			mongoc_client_session_with_transaction(session, txn_body, NULL, &t, NULL, &err);
-		if (session)
-			mongoc_client_session_destroy(session);
-	}
-	else
-		ok = run_writes(&t, NULL, &err) && position_write(s, NULL, &s->q[t.n - 1].pos, &err, NULL);
-	keep_reply(&t, NULL);
-	if (!ok)
-	{
-		free(t.stored.opaque);
-		return fail(s, &t, &err, errbuf, errlen);
-	}
-	if (t.covered)
-	{
-		/* another writer or an earlier run got there: drop what it covers */
-		size_t		keep = 0;
-
-		s->stats.replays++;
-		set_durable(s, &t.stored);
-		while (keep < s->nq && pos_le(&s->q[keep].pos, &s->durable))
-			keep++;
-		queue_drop(s, keep);
-	}
-	else
-	{
-		trib_position last = s->q[t.n - 1].pos;
-
-		last.opaque = trib_xstrdup(last.opaque);
-		set_durable(s, &last);
-		queue_drop(s, t.n);
-		s->stats.batches++;
-	}
-	free(t.stored.opaque);
-	if (sink->ack)
-		sink->ack(sink, &s->durable, sink->ack_arg);
-	return true;
-}
-
-/* Apply everything queued. */
-static bool
-apply(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
-{
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
-	while (s->nq > 0)
-		if (!apply_once(sink, s, errbuf, errlen))
-			return false;
-	s->nevents = 0;
-	return true;
-}
-
 /* ---- operations ------------------------------------------------------- */
 
 static void
 state_free(mongo_sink *s)
 {
-	queue_drop(s, s->nq);
+	mgs_queue_drop(s, s->nq);
 	free(s->q);
 	if (s->db)
 		mongoc_database_destroy(s->db);
@@ -732,7 +317,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 	s->hex = mc->bytea_encoding == 1;
 	BSON_APPEND_INT32(&ping, "ping", 1);
 	rc = mongoc_database_command_simple(s->db, &ping, NULL, NULL, &err) ?
-		position_read(s, NULL, &pos, &err, NULL) : -1;
+		mgs_position_read(s, NULL, &pos, &err, NULL) : -1;
 	bson_destroy(&ping);
 	if (rc < 0)
 	{
@@ -742,7 +327,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 		return false;
 	}
 	if (rc == 1)
-		set_durable(s, &pos);
+		mgs_set_durable(s, &pos);
 	sink->ops = &trib_sink_mongodb_ops;
 	sink->state = s;
 	return true;
@@ -778,7 +363,7 @@ mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s", s ? s->failmsg : "mongodb sink not open");
 		return false;
 	}
-	if (s->has_durable && pos_le(&ev->pos, &s->durable))
+	if (s->has_durable && mgs_pos_le(&ev->pos, &s->durable))
 	{
 		s->stats.skipped++;
 		return true;
@@ -808,7 +393,7 @@ mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	if (s->nevents++ == 0)
 		s->first_ms = now;
 	if ((int) s->nevents >= s->batch_size || now - s->first_ms >= s->batch_ms)
-		return apply(sink, s, errbuf, errlen);
+		return mgs_apply(sink, s, errbuf, errlen);
 	return true;
 }
 
@@ -824,7 +409,7 @@ mg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "mongodb sink not open");
 		return false;
 	}
-	return apply(sink, s, errbuf, errlen);
+	return mgs_apply(sink, s, errbuf, errlen);
 }
 
 /* Apply a batch whose oldest event waited batch_ms; false once failed. */
@@ -841,7 +426,7 @@ mg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	}
 	if (s->nq == 0 || trib_clock_mono_ms() - s->first_ms < s->batch_ms)
 		return true;
-	return apply(sink, s, errbuf, errlen);
+	return mgs_apply(sink, s, errbuf, errlen);
 }
 
 /* Apply what is queued (best effort) and release everything. */
@@ -853,7 +438,7 @@ mg_close(trib_sink *sink)
 
 	if (s == NULL)
 		return;
-	if (!s->failed && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
+	if (!s->failed && s->nq > 0 && !mgs_apply(sink, s, e, sizeof(e)))
 		tlog_error("sink.mongodb", "%s", e);
 	state_free(s);
 	sink->state = NULL;
