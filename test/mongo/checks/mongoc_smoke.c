@@ -214,6 +214,29 @@ static void write_conflict(mongoc_client_t *client)
               !set_v(coll, b, 2, &error, &transient) && error.code == 112 && transient,
           "a second transaction writing document 1 gets WriteConflict (112) labelled "
           "TransientTransactionError", error.message);
+    {
+        /* a document the first transaction deleted is still there for the
+         * second (its snapshot): deleting it conflicts too */
+        bson_t *q2 = BCON_NEW("_id", BCON_INT32(2)), *d2 = BCON_NEW("_id", BCON_INT32(2));
+        bson_t oa = BSON_INITIALIZER, ob = BSON_INITIALIZER, reply;
+        mongoc_client_session_t *c2 = mongoc_client_start_session(client, NULL, NULL);
+
+        check(mongoc_collection_insert_one(coll, d2, NULL, NULL, &error) &&
+                  mongoc_client_session_append(a, &oa, &error) &&
+                  mongoc_collection_delete_one(coll, q2, &oa, NULL, &error) &&
+                  mongoc_client_session_start_transaction(c2, NULL, &error) &&
+                  mongoc_client_session_append(c2, &ob, &error) &&
+                  !mongoc_collection_delete_one(coll, q2, &ob, &reply, &error) &&
+                  error.code == 112 && mongoc_error_has_label(&reply, "TransientTransactionError"),
+              "deleting a document another open transaction deleted gets WriteConflict too",
+              error.message);
+        bson_destroy(&reply);
+        mongoc_client_session_destroy(c2);
+        bson_destroy(&ob);
+        bson_destroy(&oa);
+        bson_destroy(d2);
+        bson_destroy(q2);
+    }
     check(mongoc_client_session_commit_transaction(a, NULL, &error),
           "the first transaction commits", error.message);
     cur = mongoc_collection_find_with_opts(coll, q, NULL, NULL);

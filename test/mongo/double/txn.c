@@ -227,15 +227,21 @@ static void session_holds(void *value, void *arg)
         return;
     for (size_t i = 0; i < s->nundo && !x->found; i++)
         x->found = !strcmp(s->undo[i].db, x->c->db) && !strcmp(s->undo[i].coll, x->c->name) &&
-                   md_value_cmp(&s->undo[i].id, x->id) == 0;
+                   (!x->id || md_value_cmp(&s->undo[i].id, x->id) == 0);
 }
 
+bool md_txn_conflict_coll(const md_session_t *txn, const md_coll_t *c, md_err_t *err)
+{
+    return md_txn_conflict(txn, c, NULL, err);
+}
+
+/* (id NULL: any document of c) */
 bool md_txn_conflict(const md_session_t *txn, const md_coll_t *c, const bson_value_t *id,
                      md_err_t *err)
 {
     conflict_scan_t x = {txn, c, id, false};
 
-    if (!txn)
+    if (!txn || !c)
         return true;
     md_map_each(&sessions, session_holds, &x);
     if (x.found)

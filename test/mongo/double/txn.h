@@ -17,7 +17,9 @@
  * a transaction to a document that another open transaction wrote fails
  * with WriteConflict (112, labelled TransientTransactionError) and aborts
  * its own transaction, so that two transactions never interleave on one
- * document (an abort restores its before-images); a transaction open
+ * document (an abort restores its before-images; update, delete and
+ * findAndModify check their filter's _id, or the whole collection, before
+ * selecting, cmd_crud.c); a transaction open
  * longer than transactionLifetimeLimitSeconds (60 by default; mongod's
  * --setParameter) is aborted, which is how a transaction orphaned by a
  * client killed mid-way ends.  Writes outside transactions are not
@@ -88,6 +90,12 @@ void md_txn_each_undo(const char *db, const char *coll, const md_session_t *self
  * transaction; NULL outside one, never a conflict). */
 bool md_txn_conflict(const md_session_t *txn, const md_coll_t *c, const bson_value_t *id,
                      md_err_t *err);
+
+/* md_txn_conflict_coll: the same for a write whose filter does not pin
+ * _id: a conflict when another open transaction wrote any document of c
+ * (conservative: a real server conflicts only on the documents the
+ * filter selects in the writer's snapshot). */
+bool md_txn_conflict_coll(const md_session_t *txn, const md_coll_t *c, md_err_t *err);
 
 /* md_txn_expire: abort the transactions open longer than the limit. */
 void md_txn_expire(void);
