@@ -27,6 +27,7 @@ RUN bash scripts/install-deps \
 FROM debian:12 AS runtime
 COPY scripts/install-deps /tmp/install-deps
 RUN bash /tmp/install-deps --runtime \
+    && apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0 \
     && rm /tmp/install-deps \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \

@@ -42,6 +42,7 @@
 	X(trib_sink_file) \
 	X(trib_sink_stdout) \
 	X(trib_sink_null) \
+	X(trib_sink_mongodb) \
 	/* end of the sinks */
 
 #define TRIB_DECLARE(sym) extern const trib_plugin sym;

@@ -170,6 +170,87 @@ static void history_lost(mongoc_collection_t *coll)
     bson_destroy(opts);
 }
 
+/* set_v: in session's transaction, $set v on document 1; false with
+ * *error and the reply's labels in *transient. */
+static bool set_v(mongoc_collection_t *coll, mongoc_client_session_t *session, int v,
+                  bson_error_t *error, bool *transient)
+{
+    bson_t *sel = BCON_NEW("_id", BCON_INT32(1));
+    bson_t *upd = BCON_NEW("$set", "{", "v", BCON_INT32(v), "}");
+    bson_t opts = BSON_INITIALIZER, reply;
+    bool ok = mongoc_client_session_append(session, &opts, error) &&
+              mongoc_collection_update_one(coll, sel, upd, &opts, &reply, error);
+
+    *transient = mongoc_error_has_label(&reply, "TransientTransactionError");
+    bson_destroy(&reply);
+    bson_destroy(&opts);
+    bson_destroy(upd);
+    bson_destroy(sel);
+    return ok;
+}
+
+/* write_conflict: two transactions writing one document: the second gets
+ * WriteConflict (112) labelled TransientTransactionError, as on MongoDB,
+ * and the first commits its value. */
+static void write_conflict(mongoc_client_t *client)
+{
+    mongoc_collection_t *coll = mongoc_client_get_collection(client, "mongoc_smoke", "conflicts");
+    mongoc_client_session_t *a = mongoc_client_start_session(client, NULL, NULL);
+    mongoc_client_session_t *b = mongoc_client_start_session(client, NULL, NULL);
+    bson_t *doc = BCON_NEW("_id", BCON_INT32(1), "v", BCON_INT32(0));
+    bson_t *q = BCON_NEW("_id", BCON_INT32(1));
+    bson_error_t error = {0};
+    bool transient = false;
+    mongoc_cursor_t *cur;
+    const bson_t *found;
+    bson_iter_t it;
+
+    mongoc_collection_drop(coll, NULL);
+    check(mongoc_collection_insert_one(coll, doc, NULL, NULL, &error) &&
+              mongoc_client_session_start_transaction(a, NULL, &error) &&
+              set_v(coll, a, 1, &error, &transient),
+          "a transaction writes document 1", error.message);
+    check(mongoc_client_session_start_transaction(b, NULL, &error) &&
+              !set_v(coll, b, 2, &error, &transient) && error.code == 112 && transient,
+          "a second transaction writing document 1 gets WriteConflict (112) labelled "
+          "TransientTransactionError", error.message);
+    {
+        /* a document the first transaction deleted is still there for the
+         * second (its snapshot): deleting it conflicts too */
+        bson_t *q2 = BCON_NEW("_id", BCON_INT32(2)), *d2 = BCON_NEW("_id", BCON_INT32(2));
+        bson_t oa = BSON_INITIALIZER, ob = BSON_INITIALIZER, reply;
+        mongoc_client_session_t *c2 = mongoc_client_start_session(client, NULL, NULL);
+
+        check(mongoc_collection_insert_one(coll, d2, NULL, NULL, &error) &&
+                  mongoc_client_session_append(a, &oa, &error) &&
+                  mongoc_collection_delete_one(coll, q2, &oa, NULL, &error) &&
+                  mongoc_client_session_start_transaction(c2, NULL, &error) &&
+                  mongoc_client_session_append(c2, &ob, &error) &&
+                  !mongoc_collection_delete_one(coll, q2, &ob, &reply, &error) &&
+                  error.code == 112 && mongoc_error_has_label(&reply, "TransientTransactionError"),
+              "deleting a document another open transaction deleted gets WriteConflict too",
+              error.message);
+        bson_destroy(&reply);
+        mongoc_client_session_destroy(c2);
+        bson_destroy(&ob);
+        bson_destroy(&oa);
+        bson_destroy(d2);
+        bson_destroy(q2);
+    }
+    check(mongoc_client_session_commit_transaction(a, NULL, &error),
+          "the first transaction commits", error.message);
+    cur = mongoc_collection_find_with_opts(coll, q, NULL, NULL);
+    check(mongoc_cursor_next(cur, &found) && bson_iter_init_find(&it, found, "v") &&
+              bson_iter_int32(&it) == 1,
+          "document 1 holds the first transaction's value", NULL);
+    mongoc_cursor_destroy(cur);
+    mongoc_client_session_destroy(b);
+    mongoc_client_session_destroy(a);
+    bson_destroy(q);
+    bson_destroy(doc);
+    mongoc_collection_destroy(coll);
+}
+
 /* run: every case against one client. */
 static void run(mongoc_client_t *client)
 {
@@ -219,6 +300,7 @@ static void run(mongoc_client_t *client)
     bson_destroy(&token);
     unlabelled_error(client, coll);
     history_lost(coll);
+    write_conflict(client);
     mongoc_collection_destroy(coll);
 }
 

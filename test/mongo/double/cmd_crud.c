@@ -230,6 +230,16 @@ static bool run_batch(md_ctx_t *ctx, const char *array, bool create, one_fn fn, 
                   md_value_doc(bson_iter_value(&items), &spec) &&
                   fn(ctx, c, &spec, i, acc, &dup, &err);
 
+        if (!ok && err.code == MD_WRITE_CONFLICT && ctx->txn) {
+            /* a command error, not a write error; the transaction aborts */
+            md_err_t ignored;
+
+            ctx->err = err;
+            bson_value_destroy(&dup);
+            bson_destroy(&we->arr);
+            md_txn_abort(ctx->txn, ctx->txn->txn_number, &ignored);
+            return false;
+        }
         if (!ok) {
             if (!err.code)
                 md_seterr(&err, MD_TYPE_MISMATCH, "%s[%zu] is not a document", array, i);
@@ -350,10 +360,29 @@ static bool update_matches(md_ctx_t *ctx, md_coll_t *c, const bson_value_t *ids,
             bson_destroy(after);
             continue;
         }
-        md_write_update(ctx->txn, c, doc, after, replace);
+        if (!md_write_update(ctx->txn, c, doc, after, replace, err))
+            return false;
         r->modified++;
     }
     return true;
+}
+
+/*
+ * selection_conflict: in a transaction, WriteConflict when the documents
+ * filter q selects may be ones another open transaction wrote: the pinned
+ * _id's, else any of the collection's.  Checked before the selection,
+ * since the stored data shows the other transaction's writes (a document
+ * it deleted, a value it set) where the writer's snapshot would not.
+ */
+static bool selection_conflict(md_ctx_t *ctx, md_coll_t *c, const bson_t *q, md_err_t *err)
+{
+    bson_value_t id;
+
+    if (!ctx->txn)
+        return true;
+    if (md_filter_id(q, &id))
+        return md_txn_conflict(ctx->txn, c, &id, err);
+    return md_txn_conflict_coll(ctx->txn, c, err);
 }
 
 /* one_update: one entry of updates: {q, u, upsert, multi}. */
@@ -384,7 +413,7 @@ static bool one_update(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t i
     if (replace && multi)
         return md_seterr(err, MD_FAILED_TO_PARSE, "multi update is not supported for "
                          "replacement-style update");
-    if (!md_query(c, &q, &ids, &n, err))
+    if (!selection_conflict(ctx, c, &q, err) || !md_query(c, &q, &ids, &n, err))
         return false;
     if (!multi && n > 1)
         n = 1;
@@ -434,15 +463,17 @@ static bool one_delete(md_ctx_t *ctx, md_coll_t *c, const bson_t *spec, size_t i
     if (!bson_iter_init_find(&it, spec, "q") || !BSON_ITER_HOLDS_DOCUMENT(&it) ||
         !md_value_doc(bson_iter_value(&it), &q))
         return md_seterr(err, MD_FAILED_TO_PARSE, "deletes[%zu].q must be a document", index);
-    if (!md_query(c, &q, &ids, &n, err))
+    if (!selection_conflict(ctx, c, &q, err) || !md_query(c, &q, &ids, &n, err))
         return false;
     for (size_t k = 0; k < n && (limit == 0 || (int64_t)k < limit); k++) {
         const bson_t *doc = md_coll_get(c, &ids[k]);
 
-        if (doc) {
-            md_write_delete(ctx->txn, c, doc);
-            (*deleted)++;
+        if (doc && !md_write_delete(ctx->txn, c, doc, err)) {
+            md_ids_free(ids, n);
+            return false;
         }
+        if (doc)
+            (*deleted)++;
     }
     md_ids_free(ids, n);
     return true;
@@ -510,6 +541,12 @@ md_status_t md_cmd_find_and_modify(md_ctx_t *ctx, bson_t *reply)
         return md_fail(ctx, MD_FAILED_TO_PARSE, "findAndModify needs exactly one of remove: "
                        "true and update (pipeline updates are not supported by the test double)");
     c = md_write_coll(ctx->db, coll);
+    if (!selection_conflict(ctx, c, query ? query : &empty, &ctx->err)) {
+        md_err_t ignored;
+
+        md_txn_abort(ctx->txn, ctx->txn->txn_number, &ignored);
+        return MD_ERROR;
+    }
     if (!fam_target(c, query ? query : &empty, sort, &id, &found, &ctx->err))
         return MD_ERROR;
     if (!found && (remove || !upsert)) {
@@ -528,7 +565,8 @@ md_status_t md_cmd_find_and_modify(md_ctx_t *ctx, bson_t *reply)
         bson_t *before = bson_copy(md_coll_get(c, &id));
 
         if (remove) {
-            md_write_delete(ctx->txn, c, md_coll_get(c, &id));
+            if (!md_write_delete(ctx->txn, c, md_coll_get(c, &id), &ctx->err))
+                st = MD_ERROR;
         } else if (!update_matches(ctx, c, &id, 1, u, md_update_is_replacement(u), &r,
                                    &ctx->err)) {
             st = MD_ERROR;
@@ -537,6 +575,11 @@ md_status_t md_cmd_find_and_modify(md_ctx_t *ctx, bson_t *reply)
             fam_result(reply, 1, !remove, NULL, want_new && !remove ? md_coll_get(c, &id) : before);
         bson_destroy(before);
         bson_value_destroy(&id);
+    }
+    if (st == MD_ERROR && ctx->err.code == MD_WRITE_CONFLICT && ctx->txn) {
+        md_err_t ignored;
+
+        md_txn_abort(ctx->txn, ctx->txn->txn_number, &ignored);
     }
     bson_destroy(&r.upserted);
     return st;

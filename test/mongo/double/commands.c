@@ -260,7 +260,7 @@ static void default_labels(md_ctx_t *ctx, unsigned flags, bool injected)
     if (resumable && !injected && on_change_stream(ctx))
         add_label(ctx, "ResumableChangeStreamError");
     if (in_txn && !(flags & F_TXN_END) &&
-        (code == MD_NO_SUCH_TRANSACTION || resumable || code == 112))
+        (code == MD_NO_SUCH_TRANSACTION || resumable || code == MD_WRITE_CONFLICT))
         add_label(ctx, "TransientTransactionError");
     if ((flags & F_TXN_END) && resumable)
         add_label(ctx, "RetryableWriteError");
@@ -560,6 +560,7 @@ void md_dispatch(md_conn_t *c, md_request_t *req, bool resumed)
 
     if (!cmd)
         goto error;
+    md_txn_expire(); /* what MongoDB's periodic reaper would have done by now */
     md_debug("connection %lld: %s%s", (long long)c->id, ctx.name, resumed ? " (again)" : "");
     if (after_block) {
         data = req->failpoint;

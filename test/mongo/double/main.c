@@ -12,6 +12,7 @@
  * Usage: mongo_double [--bind ADDR] [--port N] [--port-file PATH]
  *                     [--set-name NAME] [--advertise HOST:PORT]
  *                     [--oplog-size N] [--verbose]
+ *                     [--setParameter transactionLifetimeLimitSeconds=N]
  * It serves until SIGINT or SIGTERM and then exits 0; exit status 2 for bad
  * usage, 1 when it cannot listen.
  */
@@ -53,6 +54,8 @@ static void usage(FILE *to)
             "  --set-name NAME    replica set name (default rs0)\n"
             "  --advertise H:P    host name hello advertises (default ADDR:PORT)\n"
             "  --oplog-size N     oplog entries kept for change streams (default %d)\n"
+            "  --setParameter transactionLifetimeLimitSeconds=N\n"
+            "                     abort transactions open longer than N s (default 60)\n"
             "  --verbose          log every command\n",
             DEFAULT_OPLOG_ENTRIES);
 }
@@ -65,6 +68,7 @@ static bool parse_args(int argc, char **argv, options_t *o)
         {"port-file", required_argument, NULL, 'f'}, {"set-name", required_argument, NULL, 's'},
         {"advertise", required_argument, NULL, 'a'}, {"oplog-size", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
+        {"setParameter", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0}};
     int ch;
     char *end;
@@ -92,6 +96,20 @@ static bool parse_args(int argc, char **argv, options_t *o)
             }
             break;
         case 'v': md_verbose = 1; break;
+        case 'P': {
+            /* mongod's --setParameter; this one parameter only */
+            static const char name[] = "transactionLifetimeLimitSeconds=";
+            long n = strncmp(optarg, name, sizeof name - 1) ? 0
+                                                            : strtol(optarg + sizeof name - 1, &end, 10);
+
+            if (n < 1 || *end || n > 86400) {
+                fprintf(stderr, "mongo_double: --setParameter %s: accepted: "
+                        "transactionLifetimeLimitSeconds=N (N from 1 to 86400)\n", optarg);
+                return false;
+            }
+            md_txn_lifetime_s = (int)n;
+            break;
+        }
         case 'h': usage(stdout); exit(0);
         default: return false;
         }

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "util.h"
+#include "values.h"
 
 static md_map_t sessions;
+int md_txn_lifetime_s = 60;
 
 /* lsid_uuid: the 16 bytes of lsid.id. */
 static bool lsid_uuid(const bson_t *lsid, const uint8_t **out)
@@ -115,6 +117,7 @@ bool md_txn_enter(md_session_t *s, int64_t txn_number, bool start, md_err_t *err
             roll_back(s);
         s->txn_number = txn_number;
         s->state = MD_TXN_ACTIVE;
+        s->started_ms = md_now_ms();
         return true;
     }
     if (txn_number != s->txn_number || s->state != MD_TXN_ACTIVE)
@@ -204,4 +207,66 @@ void md_sessions_free(void)
 {
     md_map_each(&sessions, free_session, NULL);
     md_map_free(&sessions);
+}
+
+typedef struct conflict_scan {
+    const md_session_t *self;
+    const md_coll_t *c;
+    const bson_value_t *id;
+    bool found;
+} conflict_scan_t;
+
+/* session_holds: does this other open transaction have an undo record of
+ * the document? */
+static void session_holds(void *value, void *arg)
+{
+    const md_session_t *s = value;
+    conflict_scan_t *x = arg;
+
+    if (s == x->self || s->state != MD_TXN_ACTIVE || x->found)
+        return;
+    for (size_t i = 0; i < s->nundo && !x->found; i++)
+        x->found = !strcmp(s->undo[i].db, x->c->db) && !strcmp(s->undo[i].coll, x->c->name) &&
+                   (!x->id || md_value_cmp(&s->undo[i].id, x->id) == 0);
+}
+
+bool md_txn_conflict_coll(const md_session_t *txn, const md_coll_t *c, md_err_t *err)
+{
+    return md_txn_conflict(txn, c, NULL, err);
+}
+
+/* (id NULL: any document of c) */
+bool md_txn_conflict(const md_session_t *txn, const md_coll_t *c, const bson_value_t *id,
+                     md_err_t *err)
+{
+    conflict_scan_t x = {txn, c, id, false};
+
+    if (!txn || !c)
+        return true;
+    md_map_each(&sessions, session_holds, &x);
+    if (x.found)
+        return md_seterr(err, MD_WRITE_CONFLICT, "Caused by :: Write conflict during plan "
+                         "execution and yielding is disabled. :: Please retry your operation "
+                         "or multi-document transaction.");
+    return true;
+}
+
+/* expire_one: abort s's transaction when it outlived the limit. */
+static void expire_one(void *value, void *arg)
+{
+    md_session_t *s = value;
+    int64_t now = *(const int64_t *)arg;
+
+    if (s->state == MD_TXN_ACTIVE && now - s->started_ms > (int64_t)md_txn_lifetime_s * 1000) {
+        md_debug("transaction %lld aborted: open longer than transactionLifetimeLimitSeconds (%d)",
+                 (long long)s->txn_number, md_txn_lifetime_s);
+        roll_back(s);
+    }
+}
+
+void md_txn_expire(void)
+{
+    int64_t now = md_now_ms();
+
+    md_map_each(&sessions, expire_one, &now);
 }

@@ -11,8 +11,19 @@
  * their oplog entries are held back; commitTransaction appends them all at
  * one cluster time, with the lsid and txnNumber, so change streams see the
  * transaction atomically at its commit.  abortTransaction undoes the
- * writes from an undo log and drops the entries.  There are no write
- * conflicts and no transaction time limit.
+ * writes from an undo log and drops the entries.
+ *
+ * Write conflicts and the lifetime limit, as MongoDB has them: a write in
+ * a transaction to a document that another open transaction wrote fails
+ * with WriteConflict (112, labelled TransientTransactionError) and aborts
+ * its own transaction, so that two transactions never interleave on one
+ * document (an abort restores its before-images; update, delete and
+ * findAndModify check their filter's _id, or the whole collection, before
+ * selecting, cmd_crud.c); a transaction open
+ * longer than transactionLifetimeLimitSeconds (60 by default; mongod's
+ * --setParameter) is aborted, which is how a transaction orphaned by a
+ * client killed mid-way ends.  Writes outside transactions are not
+ * checked (a real server makes them wait for the transaction: a limit).
  *
  * Retryable writes: the reply to a write with a txnNumber outside a
  * transaction is remembered per session, and a retry with the same
@@ -45,6 +56,7 @@ typedef struct md_session {
     size_t nstaged, capstaged;
     md_undo_t *undo;
     size_t nundo, capundo;
+    int64_t started_ms;         /* when the open transaction started */
     int64_t retry_txn_number;   /* the last retryable write's */
     bson_t *retry_reply;
 } md_session_t;
@@ -72,6 +84,24 @@ bool md_txn_abort(md_session_t *s, int64_t txn_number, md_err_t *err);
  * transactions open in sessions other than self, newest first. */
 void md_txn_each_undo(const char *db, const char *coll, const md_session_t *self,
                       void (*fn)(const md_undo_t *u, void *arg), void *arg);
+
+/* md_txn_conflict: false with WriteConflict when a transaction open in a
+ * session other than txn has written document id of c (txn: the writing
+ * transaction; NULL outside one, never a conflict). */
+bool md_txn_conflict(const md_session_t *txn, const md_coll_t *c, const bson_value_t *id,
+                     md_err_t *err);
+
+/* md_txn_conflict_coll: the same for a write whose filter does not pin
+ * _id: a conflict when another open transaction wrote any document of c
+ * (conservative: a real server conflicts only on the documents the
+ * filter selects in the writer's snapshot). */
+bool md_txn_conflict_coll(const md_session_t *txn, const md_coll_t *c, md_err_t *err);
+
+/* md_txn_expire: abort the transactions open longer than the limit. */
+void md_txn_expire(void);
+
+/* transactionLifetimeLimitSeconds (>= 1; default 60, as on MongoDB). */
+extern int md_txn_lifetime_s;
 
 /* md_sessions_free: drop every session (end of process). */
 void md_sessions_free(void);

@@ -54,6 +54,10 @@ bool md_write_insert(md_session_t *txn, md_coll_t *c, bson_t *doc, md_err_t *err
     const bson_value_t *id = md_doc_id(doc, &it);
     md_entry_t *e;
 
+    if (!md_txn_conflict(txn, c, id, err)) {
+        bson_destroy(doc);
+        return false;
+    }
     if (md_coll_get(c, id)) {
         md_dup_key_message(c, id, err);
         bson_destroy(doc);
@@ -70,12 +74,17 @@ bool md_write_insert(md_session_t *txn, md_coll_t *c, bson_t *doc, md_err_t *err
     return true;
 }
 
-void md_write_update(md_session_t *txn, md_coll_t *c, const bson_t *before, bson_t *after,
-                     bool replace)
+bool md_write_update(md_session_t *txn, md_coll_t *c, const bson_t *before, bson_t *after,
+                     bool replace, md_err_t *err)
 {
-    md_entry_t *e = md_entry_new(replace ? MD_OP_REPLACE : MD_OP_UPDATE, c->db, c->name);
+    md_entry_t *e;
     bson_iter_t it;
 
+    if (!md_txn_conflict(txn, c, md_doc_id(before, &it), err)) {
+        bson_destroy(after);
+        return false;
+    }
+    e = md_entry_new(replace ? MD_OP_REPLACE : MD_OP_UPDATE, c->db, c->name);
     e->key = doc_key(before);
     e->images = c->pre_post_images;
     e->pre = bson_copy(before); /* for snapshot reads; events show it only with images */
@@ -89,14 +98,18 @@ void md_write_update(md_session_t *txn, md_coll_t *c, const bson_t *before, bson
         md_txn_undo(txn, c, md_doc_id(before, &it), before);
     md_coll_put(c, after); /* frees before: use it no more */
     record(txn, e);
+    return true;
 }
 
-void md_write_delete(md_session_t *txn, md_coll_t *c, const bson_t *doc)
+bool md_write_delete(md_session_t *txn, md_coll_t *c, const bson_t *doc, md_err_t *err)
 {
-    md_entry_t *e = md_entry_new(MD_OP_DELETE, c->db, c->name);
+    md_entry_t *e;
     bson_iter_t it;
     bson_value_t id;
 
+    if (!md_txn_conflict(txn, c, md_doc_id(doc, &it), err))
+        return false;
+    e = md_entry_new(MD_OP_DELETE, c->db, c->name);
     e->key = doc_key(doc);
     e->images = c->pre_post_images;
     e->pre = bson_copy(doc);
@@ -106,6 +119,7 @@ void md_write_delete(md_session_t *txn, md_coll_t *c, const bson_t *doc)
     md_coll_remove(c, &id);
     bson_value_destroy(&id);
     record(txn, e);
+    return true;
 }
 
 void md_write_drop(md_coll_t *c)

@@ -18,15 +18,17 @@
 /* md_write_coll: db.name, created (implicitly, as MongoDB does) if absent. */
 md_coll_t *md_write_coll(const char *db, const char *name);
 
-/* md_write_insert: insert doc (taken; must have an _id); DuplicateKey when taken. */
+/* md_write_insert: insert doc (taken; must have an _id); DuplicateKey when
+ * taken.  This and the next two fail with WriteConflict when txn writes a
+ * document another open transaction wrote (txn.h). */
 bool md_write_insert(md_session_t *txn, md_coll_t *c, bson_t *doc, md_err_t *err);
 
 /* md_write_update: before (stored) becomes after (taken): an update or a replace. */
-void md_write_update(md_session_t *txn, md_coll_t *c, const bson_t *before, bson_t *after,
-                     bool replace);
+bool md_write_update(md_session_t *txn, md_coll_t *c, const bson_t *before, bson_t *after,
+                     bool replace, md_err_t *err);
 
 /* md_write_delete: remove the stored document doc. */
-void md_write_delete(md_session_t *txn, md_coll_t *c, const bson_t *doc);
+bool md_write_delete(md_session_t *txn, md_coll_t *c, const bson_t *doc, md_err_t *err);
 
 /* DDL: not allowed inside transactions (the commands check). */
 void md_write_drop(md_coll_t *c);

@@ -1,0 +1,499 @@
+/*
+ * sink_mongodb.c: the MongoDB sink's operations, its queue and its
+ * registration (see sink_mongodb.h for what each change becomes and how
+ * exactly-once works).
+ *
+ * Design.  write() converts an event at once into the BSON operations it
+ * stands for (sink_mongodb_doc.c), each tagged with the event's position,
+ * and queues them; a batch is applied when it is full (write blocks: the
+ * backpressure), old (poll) or flushed; sink_mongodb_apply.c applies it
+ * (ordered bulk writes per collection, with the position stored by
+ * sink_mongodb_position.c in the same transaction, or after them).  An
+ * event that needs no write (a message, a change without a key) still
+ * queues an operation of kind OP_NONE so that its position is stored and
+ * acknowledged.
+ */
+#include "sink_mongodb_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "check_report.h"
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "sink_mongodb_conf.h"
+#include "xalloc.h"
+
+static bool mg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
+					char *errbuf, size_t errlen);
+static bool mg_durable_position(trib_sink *sink, trib_position *out,
+								char *errbuf, size_t errlen);
+static bool mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen);
+static bool mg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
+static bool mg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
+static void mg_close(trib_sink *sink);
+static bool mg_lost_connection(trib_sink *sink);
+static void mg_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
+
+const trib_sink_ops trib_sink_mongodb_ops = {
+	.type = "mongodb",
+	.open = mg_open,
+	.durable_position = mg_durable_position,
+	.write = mg_write,
+	.flush = mg_flush,
+	.poll = mg_poll,
+	.close = mg_close,
+	.lost_connection = mg_lost_connection,
+	.check = mg_check,
+};
+
+const trib_plugin trib_sink_mongodb = {
+	.type = "mongodb",
+	.sink_ops = &trib_sink_mongodb_ops,
+	.section = &trib_mongosink_conf_section,
+	.conf_size = sizeof(trib_mongosink_conf),
+};
+
+/* See sink_mongodb_conf.h. */
+const trib_mongosink_conf *
+trib_mongosink_conf_of(const trib_sink_conf *sc)
+{
+	return trib_registry_conf(sc, &trib_sink_mongodb);
+}
+
+/* libmongoc initialises once per process. */
+static void
+mongoc_once(void)
+{
+	static bool done;
+
+	if (!done)
+	{
+		mongoc_init();
+		done = true;
+	}
+}
+
+/* ---- queue ------------------------------------------------------------ */
+
+static void
+mop_free(mop *m)
+{
+	free(m->coll);
+	if (m->sel)
+		bson_destroy(m->sel);
+	if (m->doc)
+		bson_destroy(m->doc);
+	free(m->pos.opaque);
+}
+
+/* A new queued operation of kind k on coll (NULL: none) at ev's position. */
+static mop *
+queue_push(mongo_sink *s, mop_kind k, const char *coll, const trib_event *ev)
+{
+	mop		   *m;
+
+	if (s->nq == s->qcap)
+	{
+		s->qcap = s->qcap ? s->qcap * 2 : 64;
+		s->q = trib_xrealloc(s->q, sizeof(mop) * s->qcap);
+	}
+	m = &s->q[s->nq++];
+	memset(m, 0, sizeof(*m));
+	m->kind = k;
+	m->coll = coll ? trib_xstrdup(coll) : NULL;
+	m->pos = ev->pos;
+	m->pos.opaque = trib_xstrdup(ev->pos.opaque);
+	return m;
+}
+
+/* Drop the first n operations. */
+void
+mgs_queue_drop(mongo_sink *s, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		mop_free(&s->q[i]);
+	memmove(s->q, s->q + n, sizeof(mop) * (s->nq - n));
+	s->nq -= n;
+	if (s->nq == 0)
+		s->nevents = 0;
+}
+
+/* The collection of an event's table by the template (config.h). */
+static char *
+collection_name(const mongo_sink *s, const trib_event *ev, const char *schema,
+				const char *table)
+{
+	return trib_topic_expand(s->tmpl, NULL, ev->source, ev->db, schema, table);
+}
+
+/* Queue a truncate: every listed table's collection is cleared. */
+static bool
+queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	const char *rp[] = {"relations", NULL};
+	char		perr[128];
+	yajl_val	x = ev->extra ? yajl_tree_parse(ev->extra, perr, sizeof(perr)) : NULL;
+	yajl_val	rels = x ? yajl_tree_get(x, rp, yajl_t_array) : NULL;
+	size_t		i;
+
+	if (rels == NULL)
+	{
+		yajl_tree_free(x);
+		snprintf(errbuf, errlen, "mongodb sink: a truncate without its relations");
+		return false;
+	}
+	for (i = 0; i < rels->u.array.len; i++)
+	{
+		const char *sp[] = {"schema", NULL},
+				   *tp[] = {"table", NULL};
+		yajl_val	sc = yajl_tree_get(rels->u.array.values[i], sp, yajl_t_string);
+		yajl_val	tb = yajl_tree_get(rels->u.array.values[i], tp, yajl_t_string);
+		char	   *coll;
+		mop		   *m;
+
+		if (tb == NULL)
+			continue;
+		coll = collection_name(s, ev, sc ? sc->u.string : NULL, tb->u.string);
+		m = queue_push(s, OP_CLEAR, coll, ev);
+		m->sel = bson_new();
+		free(coll);
+	}
+	queue_push(s, OP_NONE, NULL, ev);
+	yajl_tree_free(x);
+	return true;
+}
+
+/* Queue a row change: an upsert (replace, or $set with unchanged
+ * columns), a delete, and for a key move the delete of the old _id. */
+static bool
+queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	char	   *coll = collection_name(s, ev, ev->schema, ev->table);
+	bson_t	   *id = bson_new();
+	bson_t	   *old = NULL;
+	bool		ok;
+	mop		   *m;
+
+	ok = trib_mongosink_id(ev->key, NULL, ev->rel, s->hex, id, errbuf, errlen);
+	if (ok && ev->op == TRIB_OP_UPDATE && ev->before != NULL)
+	{
+		old = bson_new();
+		if (!trib_mongosink_id(ev->key, ev->before, ev->rel, s->hex, old, errbuf, errlen) ||
+			bson_equal(old, id))
+		{
+			bson_destroy(old);
+			old = NULL;
+		}
+	}
+	if (ok && old)
+	{
+		m = queue_push(s, OP_DELETE, coll, ev);
+		m->sel = old;
+	}
+	if (ok && ev->op == TRIB_OP_DELETE)
+	{
+		m = queue_push(s, OP_DELETE, coll, ev);
+		m->sel = id;
+		id = NULL;
+	}
+	else if (ok)
+	{
+		bool		set = ev->unchanged != NULL && strcmp(ev->unchanged, "[]") != 0;
+		bson_t	   *row = bson_new();
+
+		bson_concat(row, id);
+		ok = trib_mongosink_row(ev->after, ev->rel, s->hex, row, errbuf, errlen);
+		m = queue_push(s, set ? OP_SET : OP_REPLACE, coll, ev);
+		m->sel = id;
+		id = NULL;
+		if (set)
+		{
+			m->doc = bson_new();
+			BSON_APPEND_DOCUMENT(m->doc, "$set", row);
+			bson_destroy(row);
+		}
+		else
+			m->doc = row;
+	}
+	if (id)
+		bson_destroy(id);
+	free(coll);
+	return ok;
+}
+
+/* ---- operations ------------------------------------------------------- */
+
+static void
+state_free(mongo_sink *s)
+{
+	mgs_queue_drop(s, s->nq);
+	free(s->q);
+	if (s->db)
+		mongoc_database_destroy(s->db);
+	if (s->client)
+		mongoc_client_destroy(s->client);
+	free(s->durable.opaque);
+	free(s->dbname);
+	free(s->tmpl);
+	free(s->poscoll);
+	free(s->pipeline);
+	free(s->sink_name);
+	free(s);
+}
+
+/* A client for conf's URI with its write concern; NULL with errbuf. */
+static mongoc_client_t *
+client_new(const trib_mongosink_conf *mc, char *errbuf, size_t errlen)
+{
+	bson_error_t err;
+	mongoc_uri_t *uri = mongoc_uri_new_with_error(mc->uri, &err);
+	mongoc_client_t *client;
+	mongoc_write_concern_t *wc;
+
+	if (uri == NULL)
+	{
+		snprintf(errbuf, errlen, "mongodb sink: uri: %s", err.message);
+		return NULL;
+	}
+	client = mongoc_client_new_from_uri_with_error(uri, &err);
+	mongoc_uri_destroy(uri);
+	if (client == NULL)
+	{
+		snprintf(errbuf, errlen, "mongodb sink: %s", err.message);
+		return NULL;
+	}
+	mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2);
+	mongoc_client_set_appname(client, "tributary");
+	wc = mongoc_write_concern_new();
+	if (strcmp(mc->write_concern, "majority") == 0)
+		mongoc_write_concern_set_wmajority(wc, 0);
+	else
+		mongoc_write_concern_set_w(wc, atoi(mc->write_concern));
+	mongoc_client_set_write_concern(client, wc);
+	mongoc_write_concern_destroy(wc);
+	return client;
+}
+
+/* Connect (a ping), read the stored position. */
+static bool
+mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size_t errlen)
+{
+	const trib_mongosink_conf *mc = trib_mongosink_conf_of(conf);
+	mongo_sink *s;
+	bson_t		ping = BSON_INITIALIZER;
+	bson_error_t err;
+	trib_position pos;
+	int			rc;
+
+	if (mc == NULL)
+	{
+		snprintf(errbuf, errlen, "mongodb sink: no configuration");
+		return false;
+	}
+	mongoc_once();
+	s = trib_xcalloc(1, sizeof(*s));
+	s->client = client_new(mc, errbuf, errlen);
+	if (s->client == NULL)
+	{
+		state_free(s);
+		return false;
+	}
+	s->dbname = trib_xstrdup(mc->database);
+	s->db = mongoc_client_get_database(s->client, mc->database);
+	s->tmpl = trib_xstrdup(mc->collection);
+	s->poscoll = trib_xstrdup(mc->positions_collection);
+	s->pipeline = trib_xstrdup(sink->pipeline ? sink->pipeline : "default");
+	s->sink_name = trib_xstrdup(conf->name ? conf->name : "mongodb");
+	s->batch_size = mc->batch_size;
+	s->batch_ms = mc->batch_ms;
+	s->txn = mc->transactions;
+	s->hex = mc->bytea_encoding == 1;
+	BSON_APPEND_INT32(&ping, "ping", 1);
+	rc = mongoc_database_command_simple(s->db, &ping, NULL, NULL, &err) ?
+		mgs_position_read(s, NULL, &pos, &err, NULL) : -1;
+	bson_destroy(&ping);
+	if (rc < 0)
+	{
+		snprintf(errbuf, errlen, "mongodb sink %s: database %s: %s", s->sink_name,
+				 s->dbname, err.message);
+		state_free(s);
+		return false;
+	}
+	if (rc == 1)
+		mgs_set_durable(s, &pos);
+	sink->ops = &trib_sink_mongodb_ops;
+	sink->state = s;
+	return true;
+}
+
+/* The stored position (the sink keeps its opaque). */
+static bool
+mg_durable_position(trib_sink *sink, trib_position *out, char *errbuf, size_t errlen)
+{
+	mongo_sink *s = sink->state;
+
+	(void) errbuf;
+	(void) errlen;
+	if (!s || !s->has_durable)
+		return false;
+	*out = s->durable;
+	out->opaque = NULL;
+	return true;
+}
+
+/* Queue one event's operations; apply when the batch is full or old. */
+static bool
+mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	mongo_sink *s = sink->state;
+	bool		ok = true;
+	bool		row = ev->op == TRIB_OP_CREATE || ev->op == TRIB_OP_UPDATE ||
+		ev->op == TRIB_OP_READ || ev->op == TRIB_OP_DELETE;
+	long long	now;
+
+	if (s == NULL || s->failed)
+	{
+		snprintf(errbuf, errlen, "%s", s ? s->failmsg : "mongodb sink not open");
+		return false;
+	}
+	if (s->has_durable && mgs_pos_le(&ev->pos, &s->durable))
+	{
+		s->stats.skipped++;
+		return true;
+	}
+	if (row && ev->key == NULL)
+	{
+		s->stats.skipped_no_key++;
+		tlog_warn("sink.mongodb", "%s: a change of %s.%s without a key skipped "
+				  "(a document is addressed by _id: give the table a primary key)",
+				  s->sink_name, ev->schema ? ev->schema : "", ev->table ? ev->table : "");
+		queue_push(s, OP_NONE, NULL, ev);
+	}
+	else if (row)
+		ok = queue_row(s, ev, errbuf, errlen);
+	else if (ev->op == TRIB_OP_TRUNCATE)
+		ok = queue_truncate(s, ev, errbuf, errlen);
+	else
+		queue_push(s, OP_NONE, NULL, ev);
+	if (!ok)
+	{
+		s->failed = true;
+		snprintf(s->failmsg, sizeof(s->failmsg), "%s", errbuf);
+		return false;
+	}
+	s->stats.events++;
+	now = trib_clock_mono_ms();
+	if (s->nevents++ == 0)
+		s->first_ms = now;
+	if ((int) s->nevents >= s->batch_size || now - s->first_ms >= s->batch_ms)
+		return mgs_apply(sink, s, errbuf, errlen);
+	return true;
+}
+
+/* Apply everything queued. */
+static bool
+mg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
+{
+	mongo_sink *s = sink->state;
+
+	(void) timeout_ms;
+	if (s == NULL)
+	{
+		snprintf(errbuf, errlen, "mongodb sink not open");
+		return false;
+	}
+	return mgs_apply(sink, s, errbuf, errlen);
+}
+
+/* Apply a batch whose oldest event waited batch_ms; false once failed. */
+static bool
+mg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
+{
+	mongo_sink *s = sink->state;
+
+	(void) timeout_ms;
+	if (s == NULL || s->failed)
+	{
+		snprintf(errbuf, errlen, "%s", s ? s->failmsg : "mongodb sink not open");
+		return false;
+	}
+	if (s->nq == 0 || trib_clock_mono_ms() - s->first_ms < s->batch_ms)
+		return true;
+	return mgs_apply(sink, s, errbuf, errlen);
+}
+
+/* Apply what is queued (best effort) and release everything. */
+static void
+mg_close(trib_sink *sink)
+{
+	mongo_sink *s = sink->state;
+	char		e[1024];
+
+	if (s == NULL)
+		return;
+	if (!s->failed && s->nq > 0 && !mgs_apply(sink, s, e, sizeof(e)))
+		tlog_error("sink.mongodb", "%s", e);
+	state_free(s);
+	sink->state = NULL;
+}
+
+/* After a failure: was the server lost (rather than a refusal)? */
+static bool
+mg_lost_connection(trib_sink *sink)
+{
+	mongo_sink *s = sink->state;
+
+	return s != NULL && s->conn_lost;
+}
+
+/* See sink_mongodb.h. */
+void
+trib_mongosink_get_stats(const trib_sink *sink, trib_mongosink_stats *out)
+{
+	const mongo_sink *s = sink->state;
+
+	memset(out, 0, sizeof(*out));
+	if (s)
+		*out = s->stats;
+}
+
+/* `tributary check`: the server answers a ping within 5 s; the stored
+ * position, read-only. */
+static void
+mg_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
+{
+	const trib_mongosink_conf *mc = trib_mongosink_conf_of(conf);
+	char		e[512];
+	mongoc_client_t *client;
+	bson_t		ping = BSON_INITIALIZER;
+	bson_error_t err;
+
+	if (mc == NULL)
+		return;
+	mongoc_once();
+	client = client_new(mc, e, sizeof(e));
+	if (client == NULL)
+	{
+		trib_check_report_say(rep, "  problem: %s", e);
+		rep->problems++;
+		return;
+	}
+	BSON_APPEND_INT32(&ping, "ping", 1);
+	if (mongoc_client_command_simple(client, mc->database, &ping, NULL, NULL, &err))
+		trib_check_report_say(rep, "  reachable: database %s, collections %s, position in %s",
+							  mc->database, mc->collection, mc->positions_collection);
+	else
+	{
+		trib_check_report_say(rep, "  problem: database %s: %s", mc->database, err.message);
+		rep->problems++;
+	}
+	bson_destroy(&ping);
+	mongoc_client_destroy(client);
+}

@@ -1,0 +1,87 @@
+/*
+ * sink_mongodb_int.h: what the files of the MongoDB sink share
+ * (sink_mongodb*.c); not for other modules.
+ *
+ * The sink's state (mongo_sink) holds the client, the settings, the queue
+ * of BSON operations (mop, one or more per event, each with its event's
+ * position) and the stored position.  sink_mongodb.c has the operations
+ * and the queue, sink_mongodb_position.c the stored position,
+ * sink_mongodb_apply.c the application of a batch.
+ */
+#ifndef TRIB_SINK_MONGODB_INT_H
+#define TRIB_SINK_MONGODB_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <mongoc/mongoc.h>
+
+#include "sink_mongodb.h"
+
+/* One queued write. */
+typedef enum mop_kind
+{
+	OP_NONE,					/* nothing to write; the position advances */
+	OP_REPLACE,					/* replace by _id, upsert */
+	OP_SET,						/* $set the columns present, upsert */
+	OP_DELETE,					/* delete by _id */
+	OP_CLEAR					/* delete every document (truncate) */
+} mop_kind;
+
+typedef struct mop
+{
+	mop_kind	kind;
+	char	   *coll;
+	bson_t	   *sel;			/* {_id: ...} or {} */
+	bson_t	   *doc;			/* OP_REPLACE, OP_SET: the row */
+	trib_position pos;			/* owns opaque */
+} mop;
+
+typedef struct mongo_sink
+{
+	mongoc_client_t *client;
+	mongoc_database_t *db;
+	char	   *dbname;
+	char	   *tmpl;
+	char	   *poscoll;
+	char	   *pipeline;
+	char	   *sink_name;
+	int			batch_size;
+	int			batch_ms;
+	bool		txn;
+	bool		hex;
+	mop		   *q;
+	size_t		nq,
+				qcap;
+	size_t		nevents;		/* events in the queue */
+	long long	first_ms;
+	bool		has_durable;
+	trib_position durable;		/* owns opaque */
+	bool		failed;
+	bool		conn_lost;
+	char		failmsg[1024];
+	trib_mongosink_stats stats;
+} mongo_sink;
+
+/* a at or before b (the order of event ids). */
+bool		mgs_pos_le(const trib_position *a, const trib_position *b);
+
+/* The stored position (in session's transaction when not NULL): read, 1
+ * found, 0 none, -1 error; written, false on error.  *reply (when not
+ * NULL): the failed command's reply, for its error labels. */
+int			mgs_position_read(mongo_sink *s, mongoc_client_session_t *session,
+							  trib_position *pos, bson_error_t *err, bson_t **reply);
+bool		mgs_position_write(mongo_sink *s, mongoc_client_session_t *session,
+							   const trib_position *pos, bson_error_t *err, bson_t **reply);
+
+/* Take pos as the durable position (pos->opaque moves). */
+void		mgs_set_durable(mongo_sink *s, trib_position *pos);
+
+/* Drop the first n queued operations. */
+void		mgs_queue_drop(mongo_sink *s, size_t n);
+
+/* Apply everything queued, batch by batch, acking each; false (and the
+ * sink failed) when a batch could not be applied. */
+bool		mgs_apply(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen);
+
+#endif							/* TRIB_SINK_MONGODB_INT_H */

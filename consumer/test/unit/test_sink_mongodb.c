@@ -1,0 +1,229 @@
+/*
+ * test_sink_mongodb.c: the MongoDB sink's rows-to-documents mapping
+ * (sink/mongodb/sink_mongodb_doc.c): the kind of each SQL type name, ISO
+ * dates to milliseconds, every column type as BSON (checked as canonical
+ * Extended JSON, which spells out each BSON type), _id from one-column and
+ * composite keys and from an old image, and malformed input refused
+ * without values in the message.  No server: the sink itself runs against
+ * the test double in test/e2e/44_sink_mongodb.sh.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sink_mongodb.h"
+
+static trib_column cols[] = {
+	{.name = "id", .type = "integer", .pk = true},
+	{.name = "n", .type = "numeric(40,10)"},
+	{.name = "big", .type = "bigint"},
+	{.name = "f", .type = "double precision"},
+	{.name = "ok", .type = "boolean"},
+	{.name = "j", .type = "jsonb"},
+	{.name = "bin", .type = "bytea"},
+	{.name = "ts", .type = "timestamp with time zone"},
+	{.name = "d", .type = "date"},
+	{.name = "ia", .type = "integer[]"},
+	{.name = "u", .type = "uuid"},
+	{.name = "t", .type = "text"},
+	{.name = "blob", .type = "varbinary(16)"},
+};
+static trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 13, .columns = cols};
+
+/* The canonical Extended JSON of the document row converts to. */
+static char *
+convert(const char *row, bool ok_expected)
+{
+	bson_t		doc = BSON_INITIALIZER;
+	char		err[256] = "";
+	char	   *s;
+	bool		ok = trib_mongosink_row(row, &rel, false, &doc, err, sizeof(err));
+
+	assert_int_equal(ok, ok_expected);
+	s = ok ? bson_as_canonical_extended_json(&doc, NULL) : bson_strdup(err);
+	bson_destroy(&doc);
+	return s;
+}
+
+/* Each expected fragment occurs in s. */
+static void
+assert_has(const char *s, const char *want)
+{
+	if (strstr(s, want) == NULL)
+		fail_msg("%s\n  lacks %s", s, want);
+}
+
+static void
+kinds_from_type_names(void **state)
+{
+	bool		arr;
+
+	(void) state;
+	assert_int_equal(trib_mongosink_kind("numeric(12,2)", &arr), TRIB_MK_DECIMAL);
+	assert_false(arr);
+	assert_int_equal(trib_mongosink_kind("integer[]", &arr), TRIB_MK_INT);
+	assert_true(arr);
+	assert_int_equal(trib_mongosink_kind("timestamp(3) with time zone", &arr), TRIB_MK_DATE);
+	assert_int_equal(trib_mongosink_kind("interval", &arr), TRIB_MK_TEXT);
+	assert_int_equal(trib_mongosink_kind("double precision", &arr), TRIB_MK_FLOAT);
+	assert_int_equal(trib_mongosink_kind("jsonb", &arr), TRIB_MK_JSON);
+	assert_int_equal(trib_mongosink_kind("decimal(10,2)", &arr), TRIB_MK_DECIMAL);
+	assert_int_equal(trib_mongosink_kind("datetime(6)", &arr), TRIB_MK_DATE);
+	assert_int_equal(trib_mongosink_kind("longblob", &arr), TRIB_MK_BLOB);
+	assert_int_equal(trib_mongosink_kind(NULL, &arr), TRIB_MK_TEXT);
+}
+
+static void
+dates_to_milliseconds(void **state)
+{
+	int64_t		ms;
+
+	(void) state;
+	assert_true(trib_mongosink_date_ms("1970-01-01", 10, &ms));
+	assert_int_equal(ms, 0);
+	assert_true(trib_mongosink_date_ms("2024-06-01T10:00:00.123456Z", 27, &ms));
+	assert_int_equal(ms, INT64_C(1717236000123));
+	assert_true(trib_mongosink_date_ms("2024-06-01T12:00:00.5+02:00", 27, &ms));
+	assert_int_equal(ms, INT64_C(1717236000500));
+	assert_true(trib_mongosink_date_ms("1969-12-31T23:59:59.9995", 24, &ms));
+	assert_int_equal(ms, -1);	/* floored, toward the past */
+	assert_true(trib_mongosink_date_ms("-0043-03-15", 11, &ms));
+	assert_true(ms < INT64_C(-62135596800000));
+	assert_false(trib_mongosink_date_ms("infinity", 8, &ms));
+}
+
+static void
+every_type_as_bson(void **state)
+{
+	char	   *s;
+
+	(void) state;
+	s = convert("{\"id\":1,\"n\":123456789012345678901234.1234567891,\"big\":9000000000,"
+				"\"f\":1.5,\"ok\":true,\"j\":{\"a\":[1,2.5,{\"b\":null}]},\"bin\":\"AAEC/w==\","
+				"\"ts\":\"2024-06-01T10:00:00.123456Z\",\"d\":\"2024-02-29\",\"ia\":[[1,2],[3,null]],"
+				"\"u\":\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\",\"t\":null,\"blob\":\"/w==\","
+				"\"other\":{\"x\":1}}", true);
+	assert_has(s, "\"id\" : { \"$numberInt\" : \"1\" }");
+	assert_has(s, "\"n\" : { \"$numberDecimal\" : \"123456789012345678901234.1234567891\" }");
+	assert_has(s, "\"big\" : { \"$numberLong\" : \"9000000000\" }");
+	assert_has(s, "\"f\" : { \"$numberDouble\" : \"1.5\" }");
+	assert_has(s, "\"ok\" : true");
+	assert_has(s, "\"j\" : { \"a\" : [ { \"$numberInt\" : \"1\" }, { \"$numberDouble\" : \"2.5\" }, "
+			   "{ \"b\" : null } ] }");
+	assert_has(s, "\"bin\" : { \"$binary\" : { \"base64\" : \"AAEC/w==\", \"subType\" : \"00\" } }");
+	assert_has(s, "\"ts\" : { \"$date\" : { \"$numberLong\" : \"1717236000123\" } }");
+	assert_has(s, "\"d\" : { \"$date\" : { \"$numberLong\" : \"1709164800000\" } }");
+	assert_has(s, "\"ia\" : [ [ { \"$numberInt\" : \"1\" }, { \"$numberInt\" : \"2\" } ], "
+			   "[ { \"$numberInt\" : \"3\" }, null ] ]");
+	assert_has(s, "\"u\" : \"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
+	assert_has(s, "\"t\" : null");
+	assert_has(s, "\"blob\" : { \"$binary\" : { \"base64\" : \"/w==\", \"subType\" : \"00\" } }");
+	assert_has(s, "\"other\" : { \"x\" : { \"$numberInt\" : \"1\" } }");
+	bson_free(s);
+}
+
+static void
+edge_values(void **state)
+{
+	char	   *s;
+
+	(void) state;
+	/* 35 digits: beyond Decimal128, kept as a string; NaN; infinity */
+	s = convert("{\"n\":12345678901234567890123456789012345,\"f\":\"NaN\",\"ts\":\"infinity\","
+				"\"big\":99999999999999999999,\"bin\":\"not base64!\"}", true);
+	assert_has(s, "\"n\" : \"12345678901234567890123456789012345\"");
+	assert_has(s, "\"f\" : { \"$numberDouble\" : \"NaN\" }");
+	assert_has(s, "\"ts\" : \"infinity\"");
+	assert_has(s, "\"big\" : { \"$numberDecimal\" : \"99999999999999999999\" }");
+	assert_has(s, "\"bin\" : \"not base64!\"");
+	bson_free(s);
+	s = convert("{\"n\":\"NaN\",\"j\":[]}", true);
+	assert_has(s, "\"n\" : { \"$numberDecimal\" : \"NaN\" }");
+	assert_has(s, "\"j\" : [  ]");
+	bson_free(s);
+	s = convert("[1,2]", false);
+	assert_string_equal(s, "the row image is not a JSON object");
+	bson_free(s);
+	s = convert("{\"t\":\"secret value\"", false);
+	assert_null(strstr(s, "secret"));
+	bson_free(s);
+}
+
+static void
+hex_bytea(void **state)
+{
+	bson_t		doc = BSON_INITIALIZER;
+	char		err[128];
+	char	   *s;
+
+	(void) state;
+	assert_true(trib_mongosink_row("{\"bin\":\"00ff\"}", &rel, true, &doc, err, sizeof(err)));
+	s = bson_as_canonical_extended_json(&doc, NULL);
+	assert_has(s, "\"base64\" : \"AP8=\"");
+	bson_free(s);
+	bson_destroy(&doc);
+}
+
+/* The canonical Extended JSON of the _id trib_mongosink_id appends. */
+static char *
+id_of(const char *key, const char *image)
+{
+	bson_t		doc = BSON_INITIALIZER;
+	char		err[256];
+	char	   *s;
+
+	if (!trib_mongosink_id(key, image, &rel, false, &doc, err, sizeof(err)))
+		s = bson_strdup(err);
+	else
+		s = bson_as_canonical_extended_json(&doc, NULL);
+	bson_destroy(&doc);
+	return s;
+}
+
+static void
+ids_from_keys(void **state)
+{
+	char	   *s;
+
+	(void) state;
+	s = id_of("{\"id\":7}", NULL);
+	assert_string_equal(s, "{ \"_id\" : { \"$numberInt\" : \"7\" } }");
+	bson_free(s);
+	/* the column's type decides: a bigint key stays int64 beyond int32 */
+	s = id_of("{\"big\":9000000000}", NULL);
+	assert_string_equal(s, "{ \"_id\" : { \"$numberLong\" : \"9000000000\" } }");
+	bson_free(s);
+	s = id_of("{\"id\":1,\"t\":\"x\"}", NULL);
+	assert_string_equal(s, "{ \"_id\" : { \"id\" : { \"$numberInt\" : \"1\" }, \"t\" : \"x\" } }");
+	bson_free(s);
+	/* from an old image: the key move's old _id */
+	s = id_of("{\"id\":2}", "{\"id\":1,\"t\":\"old\"}");
+	assert_string_equal(s, "{ \"_id\" : { \"$numberInt\" : \"1\" } }");
+	bson_free(s);
+	s = id_of("{\"id\":2}", "{\"t\":\"old\"}");
+	assert_string_equal(s, "the old row image lacks key column \"id\"");
+	bson_free(s);
+	s = id_of("{}", NULL);
+	assert_string_equal(s, "the key has no column");
+	bson_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kinds_from_type_names),
+		cmocka_unit_test(dates_to_milliseconds),
+		cmocka_unit_test(every_type_as_bson),
+		cmocka_unit_test(edge_values),
+		cmocka_unit_test(hex_bytea),
+		cmocka_unit_test(ids_from_keys),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
