@@ -31,7 +31,7 @@ static const ck_key schemas_keys[] = {
 		.desc = "database holding the registry (the tributary extension, 0.4 or later); "
 		"its role needs `tributary_writer`"),
 	CK_ROW(trib_schemas_conf, subject, CK_STRING, CK_TEMPLATE,
-		.def = "\"${source}.${schema}.${table}\"",
+		.def = "${source}.${schema}.${table}",
 		.desc = "a table's subject name; `${source}`, `${db}`, `${schema}` and `${table}` "
 		"are replaced"),
 	CK_ROW(trib_schemas_conf, format, CK_ENUM, 0, .def = "json", .words = format_words,
