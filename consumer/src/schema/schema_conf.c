@@ -15,6 +15,9 @@
 #include "config_keys.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+
+#include "yaml_tree.h"
 
 static const char *const format_words[] = {"json", "avro", NULL};
 static const char *const policy_words[] = {"fail", "warn", "quarantine", NULL};
@@ -63,9 +66,13 @@ finish_schemas(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 			   const char *path, void *base, const char *name)
 {
 	const trib_schemas_conf *s = base;
+	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "on_incompatible") : NULL;
+	char	   *key;
 
 	(void) name;
-	if (s->on_incompatible == TRIB_SCHEMAS_QUARANTINE)
-		ck_error(c, map ? map : at, path,
-				 "on_incompatible: quarantine is not built yet (accepted: fail, warn)");
+	if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
+		return;
+	key = ck_path(path, "on_incompatible");
+	ck_error(c, v ? v : at, key, "quarantine is not built yet (accepted: fail, warn)");
+	free(key);
 }
