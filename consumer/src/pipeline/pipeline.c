@@ -687,7 +687,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 	}
 	/* the source's shape, before rules reshape it; false: not offered */
 	if (!trib_schema_stage_apply(p->schemas, ev, errbuf, errlen))
-		return false;
+		return (p->retriable = trib_schema_stage_retriable(p->schemas), false);
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
 	offered(p, ev);
 	switch (v)

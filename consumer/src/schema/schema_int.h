@@ -28,6 +28,10 @@ typedef struct trib_schema_store trib_schema_store;
 trib_schema_store *trib_schema_store_new(const char *dsn);
 void		trib_schema_store_free(trib_schema_store *s);
 
+/* Did the last call fail because the catalog could not be reached (down,
+ * restarting, the connection lost), which trying again may mend? */
+bool		trib_schema_store_lost(const trib_schema_store *s);
+
 /* The subject's version with this fingerprint: 1 found, 0 none, -1 error. */
 int			trib_schema_store_find(trib_schema_store *s, const char *subject,
 								   const char *schema_type, const char *fingerprint,

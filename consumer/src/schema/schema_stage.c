@@ -91,6 +91,12 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 	return true;
 }
 
+bool
+trib_schema_stage_retriable(const trib_schema_stage *st)
+{
+	return st != NULL && trib_schema_store_lost(st->store);
+}
+
 void
 trib_schema_stage_free(trib_schema_stage *st)
 {

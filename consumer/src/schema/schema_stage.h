@@ -22,7 +22,9 @@
  * warn (log, count, register it with level NONE for that step, publish).
  *
  * The catalog connection is opened on first need and used only by the
- * pipeline's thread.  Errors: false with errbuf; never exits.
+ * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog
+ * that cannot be reached is retriable (the pipeline starts again after
+ * its backoff); a refused shape is not: the daemon exits.
  */
 #ifndef TRIB_SCHEMA_STAGE_H
 #define TRIB_SCHEMA_STAGE_H
@@ -57,6 +59,11 @@ bool		trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
  */
 bool		trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev,
 									char *errbuf, size_t errlen);
+
+/* After apply() failed: was it the catalog's connection (down, restarting,
+ * lost), so that the pipeline may try again, rather than a refused shape
+ * or a refused login?  false for a NULL stage. */
+bool		trib_schema_stage_retriable(const trib_schema_stage *st);
 
 /* NULL is allowed. */
 void		trib_schema_stage_free(trib_schema_stage *st);

@@ -26,6 +26,7 @@ struct trib_schema_store
 {
 	char	   *dsn;
 	PGconn	   *conn;
+	bool		lost;			/* the last failure was the connection's */
 };
 
 static const char find_sql[] =
@@ -56,7 +57,14 @@ trib_schema_store_new(const char *dsn)
 
 	s->dsn = trib_xstrdup(dsn);
 	s->conn = NULL;
+	s->lost = false;
 	return s;
+}
+
+bool
+trib_schema_store_lost(const trib_schema_store *s)
+{
+	return s->lost;
 }
 
 void
@@ -85,6 +93,7 @@ connected(trib_schema_store *s, char *errbuf, size_t errlen)
 	s->conn = trib_pq_connect(keys, vals, 1, &err);
 	if (s->conn == NULL)
 		snprintf(errbuf, errlen, "schema registry catalog: %s", err.message);
+	s->lost = s->conn == NULL && !err.final;
 	return s->conn != NULL;
 }
 
@@ -98,6 +107,7 @@ run(trib_schema_store *s, const char *sql, int nparams, const char *const *param
 	if (!connected(s, errbuf, errlen))
 		return NULL;
 	res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	s->lost = false;
 	if (PQresultStatus(res) == want)
 		return res;
 	{
@@ -114,6 +124,7 @@ run(trib_schema_store *s, const char *sql, int nparams, const char *const *param
 	{
 		PQfinish(s->conn);
 		s->conn = NULL;
+		s->lost = true;
 	}
 	return NULL;
 }

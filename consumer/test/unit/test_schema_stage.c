@@ -149,6 +149,7 @@ the_section_defaults_to_off_json_fail_and_the_source_schema_table_subject(void *
 	/* off: events pass unstamped */
 	ev.rel = &r;
 	assert_true(trib_schema_stage_apply(NULL, &ev, errbuf, sizeof(errbuf)));
+	assert_false(trib_schema_stage_retriable(NULL));
 	assert_int_equal(ev.schema_id, 0);
 	assert_int_equal(ev.schema_version, 0);
 	trib_metrics_free(m);
@@ -198,6 +199,7 @@ a_catalog_that_cannot_be_reached_stops_the_event(void **state)
 	ev.table = "orders";
 	assert_false(trib_schema_stage_apply(st, &ev, errbuf, sizeof(errbuf)));
 	assert_non_null(strstr(errbuf, "schema registry catalog: "));
+	assert_true(trib_schema_stage_retriable(st));
 	assert_int_equal(ev.schema_id, 0);
 	trib_schema_stage_free(st);
 	trib_metrics_free(m);
