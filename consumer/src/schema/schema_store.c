@@ -185,6 +185,16 @@ run_ok(trib_schema_store *s, const char *sql, int nparams, const char *const *pa
 	return res != NULL;
 }
 
+/* A statement without rows (BEGIN, COMMIT). */
+static bool
+command(trib_schema_store *s, const char *sql, char *errbuf, size_t errlen)
+{
+	PGresult   *res = run(s, sql, 0, NULL, PGRES_COMMAND_OK, errbuf, errlen);
+
+	PQclear(res);
+	return res != NULL;
+}
+
 /* Register under level NONE in one transaction, then restore the
  * subject's own level (none: it follows the global one again). */
 static PGresult *
@@ -195,9 +205,8 @@ register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf
 	char	   *level = NULL;
 	const char *set_none[] = {params[0], "NONE"};
 
-	if (!connected(s, errbuf, errlen))
+	if (!command(s, "BEGIN", errbuf, errlen))
 		return NULL;
-	PQclear(PQexec(s->conn, "BEGIN"));
 	own = run(s, own_level_sql, 1, params, PGRES_TUPLES_OK, errbuf, errlen);
 	if (own != NULL && !PQgetisnull(own, 0, 0))
 		level = trib_xstrdup(PQgetvalue(own, 0, 0));
@@ -214,8 +223,17 @@ register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf
 	}
 	PQclear(own);
 	free(level);
-	if (s->conn != NULL)
-		PQclear(PQexec(s->conn, res != NULL ? "COMMIT" : "ROLLBACK"));
+	if (res == NULL)
+	{
+		if (s->conn != NULL)
+			PQclear(PQexec(s->conn, "ROLLBACK"));
+		return NULL;
+	}
+	if (!command(s, "COMMIT", errbuf, errlen))
+	{
+		PQclear(res);
+		return NULL;
+	}
 	return res;
 }
 
