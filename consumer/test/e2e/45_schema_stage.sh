@@ -196,6 +196,9 @@ expect_eq "the restart after kill -9 re-registers nothing" 4 "$(versions)"
 expect_eq "and logs no registration" 0 "$(grep -c 'takes effect at event' "$WORK/run2.log" || true)"
 expect_no_sanitizer "no sanitizer report from the last start" "$WORK/run2.log"
 
+expect_eq "the captured table is the only subject (not the catalog's own tables)" "$SUBJECT" \
+    "$(q postgres "SELECT string_agg(subject, ',') FROM tributary.subjects")"
+
 # ---- the records
 dump
 for v in 1 2 3 4; do
