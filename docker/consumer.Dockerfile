@@ -8,7 +8,8 @@
 # with the substitute strategy's dictionaries under /usr/local.  runtime: a
 # bare debian:12 with only the shared libraries the binary loads
 # (scripts/install-deps --runtime: libpq, librdkafka, yajl, libyaml,
-# libmicrohttpd, OpenSSL, Lua 5.4, PCRE2), the binary and the dictionaries;
+# libmicrohttpd, OpenSSL, Lua 5.4, PCRE2, MariaDB Connector/C, libmongoc,
+# avro-c), the binary and the dictionaries;
 # no compiler, no PostgreSQL server, no valgrind.  `make check-fresh` runs
 # these steps in bare roots and starts the runtime stage's binary.
 #
@@ -27,7 +28,6 @@ RUN bash scripts/install-deps \
 FROM debian:12 AS runtime
 COPY scripts/install-deps /tmp/install-deps
 RUN bash /tmp/install-deps --runtime \
-    && apt-get install -y --no-install-recommends libmongoc-1.0-0 libbson-1.0-0 \
     && rm /tmp/install-deps \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \

@@ -6,9 +6,10 @@
  *
  * Used by tests to check what reached Kafka (by offsets, so nothing is
  * missed however fast messages arrive).  Stops when every partition is at
- * its end.  Exit 1 on errors.
+ * its end.  Exit 1 on errors.  Each HEADER named after the prefix adds
+ * one more field at the end of the line: that header's value, or -.
  *
- *   kafka_dump BOOTSTRAP TOPIC_PREFIX
+ *   kafka_dump BOOTSTRAP TOPIC_PREFIX [HEADER...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +52,9 @@ main(int argc, char **argv)
 				j,
 				open_parts = 0;
 
-	if (argc != 3)
+	if (argc < 3)
 	{
-		fprintf(stderr, "usage: kafka_dump BOOTSTRAP TOPIC_PREFIX\n");
+		fprintf(stderr, "usage: kafka_dump BOOTSTRAP TOPIC_PREFIX [HEADER...]\n");
 		return 2;
 	}
 	conf = rd_kafka_conf_new();
@@ -102,7 +103,7 @@ main(int argc, char **argv)
 	while (open_parts > 0)
 	{
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 10000);
-		rd_kafka_headers_t *hdrs;
+		rd_kafka_headers_t *hdrs = NULL;
 		const void *idv = NULL;
 		size_t		idlen = 0;
 
@@ -133,6 +134,16 @@ main(int argc, char **argv)
 		put_field(m->key, m->key_len);
 		fputc('\t', stdout);
 		put_field(m->payload, m->len);
+		for (int a = 3; a < argc; a++)
+		{
+			const void *hv = NULL;
+			size_t		hlen = 0;
+
+			if (hdrs == NULL || rd_kafka_header_get_last(hdrs, argv[a], &hv, &hlen) != RD_KAFKA_RESP_ERR_NO_ERROR)
+				hv = NULL;
+			fputc('\t', stdout);
+			put_field(hv, hlen);
+		}
 		fputc('\n', stdout);
 		rd_kafka_message_destroy(m);
 	}

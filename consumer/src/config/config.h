@@ -340,6 +340,23 @@ typedef struct trib_schema_registry_conf
 	int			max_body_bytes;
 } trib_schema_registry_conf;
 
+/* The consumer's schema stage (schema/schema_conf.c has the key table). */
+typedef enum trib_schemas_policy
+{
+	TRIB_SCHEMAS_FAIL = 0,		/* stop before the first incompatible event */
+	TRIB_SCHEMAS_WARN,			/* register anyway, log, count, publish */
+	TRIB_SCHEMAS_QUARANTINE		/* refused by the loader: not built yet */
+} trib_schemas_policy;
+
+typedef struct trib_schemas_conf
+{
+	bool		enabled;
+	char	   *dsn;			/* NULL: the checkpoint's dsn */
+	char	   *subject;		/* pattern: ${source}, ${db}, ${schema}, ${table} */
+	int			format;			/* index in ck_schemas_format_words: 0 json, 1 avro */
+	trib_schemas_policy on_incompatible;
+} trib_schemas_conf;
+
 typedef struct trib_log_conf
 {
 	trib_log_level level;
@@ -366,6 +383,7 @@ typedef struct trib_config
 	trib_checkpoint_conf checkpoint;
 	trib_http_conf http;
 	trib_schema_registry_conf schema_registry;
+	trib_schemas_conf schemas;
 	trib_log_conf log;
 } trib_config;
 

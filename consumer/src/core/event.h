@@ -122,6 +122,11 @@ typedef struct trib_event
 	char	   *tags;			/* JSON array of quality-rule names, or NULL */
 	char	   *error;			/* dead-letter events: why the rule refused it */
 	uint8_t		flatten;		/* TRIB_FLAT_*: the Kafka value is the row */
+	/* Set by the schema stage (schema/schema_stage.h) after the source,
+	 * so not in the spill files; 0 when the stage is off or the event has
+	 * no relation. */
+	int64_t		schema_id;		/* the registry's global id */
+	int32_t		schema_version; /* the version in the table's subject */
 } trib_event;
 
 /* ev->flatten: 0 is the Debezium envelope. */

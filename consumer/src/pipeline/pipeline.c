@@ -80,6 +80,7 @@
 #include "registry.h"
 #include "registry_api.h"
 #include "rules.h"
+#include "schema_stage.h"
 #include "sink.h"
 #include "sinks.h"
 #include "source.h"
@@ -142,6 +143,7 @@ struct trib_pipeline
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
+	trib_schema_stage *schemas; /* the schema stage, or NULL when off */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	trib_metric *m_dropped;
 	pending_tx *queue;
@@ -294,7 +296,9 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
 	/* after the pipeline's families: the source adds its own (the order
 	 * of /metrics) */
-	if (!make_source(p, errbuf, errlen))
+	if (!make_source(p, errbuf, errlen) ||
+		!trib_schema_stage_new(cfg, p->metrics, p->src.ops->format_id, &p->schemas,
+							   errbuf, errlen))
 	{
 		trib_pipeline_free(p);
 		return NULL;
@@ -684,6 +688,9 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 		case TRIB_ERASURE_REWRITTEN:
 			break;
 	}
+	/* the source's shape, before rules reshape it; false: not offered */
+	if (!trib_schema_stage_apply(p->schemas, ev, errbuf, errlen))
+		return (p->retriable = trib_schema_stage_retriable(p->schemas), false);
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
 	offered(p, ev);
 	switch (v)
@@ -1118,6 +1125,7 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_rules_free(p->rules);
 	trib_intern_free(p->snap_reached);
 	trib_erasure_free(p->erasure);
+	trib_schema_stage_free(p->schemas);
 	trib_metrics_free(p->metrics);
 	trib_checkpoint_close(p->ckpt);
 	trib_leader_free(p->leader);

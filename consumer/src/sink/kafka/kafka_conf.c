@@ -71,6 +71,9 @@ static const ck_key kafka_sink_keys[] = {
 		.desc = "fill the envelope's `transaction` block `{id, total_order, "
 		"data_collection_order}` (Debezium's `provide.transaction.metadata`); "
 		"else it is null"),
+	CK_ROW(trib_kafka_conf, schema_headers, CK_BOOL, 0, .def = "false",
+		.desc = "add the headers `tributary.schema_id` and `tributary.schema_version` "
+		"(decimal text) to each record of an event the schema stage stamped (`schemas:`)"),
 	CK_ROW(trib_kafka_conf, transactional, CK_BOOL, 0, .def = "false",
 		.desc = "produce in Kafka transactions (exactly once for `read_committed` consumers)"),
 	CK_ROW(trib_kafka_conf, transactional_id, CK_STRING, 0,

@@ -46,6 +46,7 @@ typedef struct trib_kafka_conf
 	trib_unchanged_toast unchanged_toast;
 	char	   *unavailable_value;	/* the placeholder (unchanged_toast: placeholder) */
 	bool		transaction_metadata;	/* the envelope's "transaction" block */
+	bool		schema_headers; /* tributary.schema_id/_version headers */
 	bool		transactional;
 	char	   *transactional_id;	/* set iff transactional */
 	trib_kvlist properties;		/* librdkafka rd_kafka_conf_set pairs */

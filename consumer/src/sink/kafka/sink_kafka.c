@@ -340,31 +340,74 @@ topic_get(trib_kafka *k, const char *name)
 	return *rkt;
 }
 
+/*
+ * Hand one message to librdkafka: with the event id header only, or, when
+ * hdrs is not NULL, with those headers (librdkafka takes them on success).
+ */
+static rd_kafka_resp_err_t
+producev(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
+		 const void *key, size_t key_len, const void *value, size_t value_len,
+		 const char *id, size_t id_len, uint64_t tag, rd_kafka_headers_t *hdrs)
+{
+	if (hdrs != NULL)
+		return rd_kafka_producev(k->rk,
+								 RD_KAFKA_V_RKT(rkt),
+								 RD_KAFKA_V_PARTITION(partition),
+								 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+								 RD_KAFKA_V_KEY(key, key_len),
+								 RD_KAFKA_V_VALUE((void *) value, value_len),
+								 RD_KAFKA_V_HEADERS(hdrs),
+								 RD_KAFKA_V_OPAQUE((void *) (uintptr_t) tag),
+								 RD_KAFKA_V_END);
+	return rd_kafka_producev(k->rk,
+							 RD_KAFKA_V_RKT(rkt),
+							 RD_KAFKA_V_PARTITION(partition),
+							 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+							 RD_KAFKA_V_KEY(key, key_len),
+							 RD_KAFKA_V_VALUE((void *) value, value_len),
+							 RD_KAFKA_V_HEADER(TRIB_KAFKA_ID_HEADER, id,
+											   (ssize_t) id_len),
+							 RD_KAFKA_V_OPAQUE((void *) (uintptr_t) tag),
+							 RD_KAFKA_V_END);
+}
+
+/* The event id and schema headers of one message. */
+static rd_kafka_headers_t *
+schema_headers(const char *id, size_t id_len, int64_t schema_id, int32_t schema_version)
+{
+	rd_kafka_headers_t *h = rd_kafka_headers_new(3);
+	char		sid[24],
+				sver[16];
+
+	snprintf(sid, sizeof(sid), "%lld", (long long) schema_id);
+	snprintf(sver, sizeof(sver), "%d", (int) schema_version);
+	rd_kafka_header_add(h, TRIB_KAFKA_ID_HEADER, -1, id, (ssize_t) id_len);
+	rd_kafka_header_add(h, TRIB_KAFKA_SCHEMA_ID_HEADER, -1, sid, -1);
+	rd_kafka_header_add(h, TRIB_KAFKA_SCHEMA_VERSION_HEADER, -1, sver, -1);
+	return h;
+}
+
 /* Enqueue one message, waiting for queue space; false fails the sink. */
 bool
-kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
-		const void *key, size_t key_len, const void *value, size_t value_len,
-		const char *id, size_t id_len, uint64_t tag)
+kfk_produce_schema(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
+				   const void *key, size_t key_len, const void *value, size_t value_len,
+				   const char *id, size_t id_len, uint64_t tag,
+				   int64_t schema_id, int32_t schema_version)
 {
 	for (;;)
 	{
-		rd_kafka_resp_err_t err;
+		rd_kafka_headers_t *hdrs = schema_id != 0
+			? schema_headers(id, id_len, schema_id, schema_version) : NULL;
+		rd_kafka_resp_err_t err = producev(k, rkt, partition, key, key_len, value,
+										   value_len, id, id_len, tag, hdrs);
 
-		err = rd_kafka_producev(k->rk,
-								RD_KAFKA_V_RKT(rkt),
-								RD_KAFKA_V_PARTITION(partition),
-								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-								RD_KAFKA_V_KEY(key, key_len),
-								RD_KAFKA_V_VALUE((void *) value, value_len),
-								RD_KAFKA_V_HEADER(TRIB_KAFKA_ID_HEADER, id,
-												  (ssize_t) id_len),
-								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) tag),
-								RD_KAFKA_V_END);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
 			k->st.records++;
 			return true;
 		}
+		if (hdrs != NULL)
+			rd_kafka_headers_destroy(hdrs);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 		{
 			kfk_fail(k, "kafka: cannot produce to %s: %s (%s)",
@@ -378,6 +421,15 @@ kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 		if (k->failed)
 			return false;
 	}
+}
+
+bool
+kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
+			const void *key, size_t key_len, const void *value, size_t value_len,
+			const char *id, size_t id_len, uint64_t tag)
+{
+	return kfk_produce_schema(k, rkt, partition, key, key_len, value, value_len, id, id_len,
+							  tag, 0, 0);
 }
 
 /* Writes between two polls of delivery reports inside write(). */
@@ -423,9 +475,11 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		}
 		if (!k->c->transactional)
 			trib_ack_tracker_add(k->trk, wn);
-		if (!kfk_produce(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key, recs[i].key_len,
-					 recs[i].value, recs[i].value_len, id, id_len,
-					 k->c->transactional ? k->txn_gen : wn + 1))
+		if (!kfk_produce_schema(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key,
+								recs[i].key_len, recs[i].value, recs[i].value_len, id,
+								id_len, k->c->transactional ? k->txn_gen : wn + 1,
+								k->c->schema_headers ? ev->schema_id : 0,
+								ev->schema_version))
 			return kfk_failed_out(k, errbuf, errlen);
 	}
 	k->st.events++;

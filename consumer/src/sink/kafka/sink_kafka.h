@@ -80,6 +80,9 @@
 
 #define TRIB_KAFKA_CHECKPOINT_TOPIC "__tributary_checkpoints"
 #define TRIB_KAFKA_ID_HEADER "tributary.id"
+/* With schema_headers: the event's schema id and version (decimal). */
+#define TRIB_KAFKA_SCHEMA_ID_HEADER "tributary.schema_id"
+#define TRIB_KAFKA_SCHEMA_VERSION_HEADER "tributary.schema_version"
 
 /* Log levels are syslog's: 3 error, 4 warning, 6 info, 7 debug. */
 typedef void (*trib_kafka_log_fn) (void *arg, int level, const char *msg);

@@ -112,6 +112,13 @@ bool		kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 						const void *key, size_t key_len, const void *value,
 						size_t value_len, const char *id, size_t id_len, uint64_t tag);
 
+/* The same with the event's schema id and version as two more headers
+ * (schema_headers); schema_id 0: none, as kfk_produce. */
+bool		kfk_produce_schema(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
+							   const void *key, size_t key_len, const void *value,
+							   size_t value_len, const char *id, size_t id_len, uint64_t tag,
+							   int64_t schema_id, int32_t schema_version);
+
 /* The sink's flush(): every delivery (or, transactional, a commit). */
 bool		kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
 

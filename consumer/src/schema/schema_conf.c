@@ -1,0 +1,78 @@
+/*
+ * schema_conf.c: the `schemas` section of pipeline.yaml, owned by the
+ * schema stage (schema_stage.h): its key table and the finish function
+ * that refuses what is not built yet.
+ *
+ * Design.  As pipeline/http_conf.c does for the HTTP server, the stage
+ * keeps its settings' table next to its code; the loader (config/) cannot
+ * include schema/, so the section is declared in config_keys.h and the
+ * settings struct, trib_schemas_conf, is part of trib_config (config.h).
+ *
+ * Adding a key: a field in trib_schemas_conf and one row below; run
+ * `make -C consumer doc`.
+ */
+#include "config.h"
+#include "config_keys.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "yaml_tree.h"
+
+static const char *const format_words[] = {"json", "avro", NULL};
+static const char *const policy_words[] = {"fail", "warn", "quarantine", NULL};
+
+static void finish_schemas(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+						   const char *path, void *base, const char *name);
+
+static const ck_key schemas_keys[] = {
+	CK_ROW(trib_schemas_conf, enabled, CK_BOOL, 0, .def = "false",
+		.desc = "register the schema of every captured table in the catalog's registry "
+		"and stamp each event with its subject's schema id and version"),
+	CK_ROW(trib_schemas_conf, dsn, CK_STRING, CK_SECRET, .check = ck_check_conninfo,
+		.doc_type = "conninfo", .doc_default = "the checkpoint's dsn",
+		.desc = "database holding the registry (the tributary extension, 0.4 or later); "
+		"its role needs `tributary_writer`"),
+	CK_ROW(trib_schemas_conf, subject, CK_STRING, CK_TEMPLATE,
+		.def = "${source}.${schema}.${table}",
+		.desc = "a table's subject name; `${source}`, `${db}`, `${schema}` and `${table}` "
+		"are replaced"),
+	CK_ROW(trib_schemas_conf, format, CK_ENUM, 0, .def = "json", .words = format_words,
+		.desc = "schema type registered: `json` (JSON Schema) or `avro`"),
+	CK_ROW(trib_schemas_conf, on_incompatible, CK_ENUM, 0, .def = "fail",
+		.words = policy_words,
+		.desc = "a new shape the subject's compatibility level refuses: `fail` stops before "
+		"its first event (the position is kept); `warn` registers it anyway, logs the "
+		"violations, counts them in `tributary_schema_incompatible_total` and publishes; "
+		"`quarantine` is not built yet and is refused"),
+	CK_END_ROW
+};
+
+/* See config_keys.h. */
+const ck_section ck_schemas_section = {
+	.doc_title = "`schemas`",
+	.what = "the schemas section",
+	.keys = schemas_keys,
+	.finish = finish_schemas,
+	.doc_intro = "The schema stage (docs/SCHEMA_REGISTRY.md, section 7). When a table's "
+	"shape changes, the new schema is registered at the position of the first event "
+	"with that shape, before the event reaches any sink.",
+};
+
+/* quarantine is a word of the policy, so the reference lists it, but no
+ * quarantine route exists yet: say so rather than ignore it. */
+static void
+finish_schemas(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+			   const char *path, void *base, const char *name)
+{
+	const trib_schemas_conf *s = base;
+	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "on_incompatible") : NULL;
+	char	   *key;
+
+	(void) name;
+	if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
+		return;
+	key = ck_path(path, "on_incompatible");
+	ck_error(c, v ? v : at, key, "quarantine is not built yet (accepted: fail, warn)");
+	free(key);
+}

@@ -1,0 +1,64 @@
+/*
+ * schema_int.h: the schema stage's parts, shared inside schema/ only:
+ * the table schema of a relation (schema_table.c) and the catalog's SQL
+ * API (schema_store.c).  schema_stage.c ties them together.
+ */
+#ifndef TRIB_SCHEMA_INT_H
+#define TRIB_SCHEMA_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "tribsr.h"
+
+/*
+ * The schema of a relation's rows (TRIB_SR_VALUE) in format fmt, through
+ * libtribsr: each column's type text read by trib_sr_pg_type(), a column
+ * of the primary or replica identity key marked as key.  NULL with errbuf
+ * on a malformed type or clashing Avro names.
+ */
+trib_sr_schema *trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
+										char *errbuf, size_t errlen);
+
+/* One connection to the registry's catalog (schema_store.c). */
+typedef struct trib_schema_store trib_schema_store;
+
+trib_schema_store *trib_schema_store_new(const char *dsn);
+void		trib_schema_store_free(trib_schema_store *s);
+
+/* Did the last call fail because the catalog could not be reached (down,
+ * restarting, the connection lost), which trying again may mend? */
+bool		trib_schema_store_lost(const trib_schema_store *s);
+
+/* The subject's version with this fingerprint: 1 found, 0 none, -1 error. */
+int			trib_schema_store_find(trib_schema_store *s, const char *subject,
+								   const char *schema_type, const char *fingerprint,
+								   int64_t *id, int32_t *version,
+								   char *errbuf, size_t errlen);
+
+/* One violation check_compatibility() returned. */
+typedef void (*trib_schema_violation_fn) (void *arg, const char *previous_version,
+										  const char *path, const char *kind,
+										  const char *message);
+
+/* Check schema (JSON text) against the subject's versions under its
+ * level; each violation goes to fn.  Returns how many, or -1. */
+int			trib_schema_store_check(trib_schema_store *s, const char *subject,
+									const char *schema, const char *schema_type,
+									trib_schema_violation_fn fn, void *arg,
+									char *errbuf, size_t errlen);
+
+/*
+ * Register schema under subject with source_position {"event_id": id}.
+ * unchecked: in one transaction, set the subject's level to NONE, register
+ * and put its own level back (the `warn` policy).
+ */
+bool		trib_schema_store_register(trib_schema_store *s, const char *subject,
+									   const char *schema, const char *schema_type,
+									   const char *event_id, bool unchecked,
+									   int64_t *id, int32_t *version,
+									   char *errbuf, size_t errlen);
+
+#endif							/* TRIB_SCHEMA_INT_H */

@@ -1,0 +1,261 @@
+/*
+ * schema_stage.c: the schema stage (schema_stage.h): a hash of the
+ * relations seen, each with its subject's schema id and version, filled
+ * from the registry the first time a relation is seen.
+ *
+ * The hash.  A source hands out one trib_relation per shape and keeps it
+ * until it is closed (event.h), after the pipeline, so a relation's
+ * address names one shape for the stage's whole life: the table is keyed
+ * by that address (and the relation's version, a cheap guard), open
+ * addressing with linear probing, grown at half full.  An event's lookup
+ * is one hash and, usually, one compare.
+ *
+ * A new relation.  Its schema (schema_table.c) is looked up in the
+ * subject by fingerprint: a shape registered before (by this run, an
+ * earlier one, or a restart after a crash) is simply used.  Otherwise it
+ * is checked against the subject's versions under the subject's level,
+ * then registered with the position of the event that brought it: the
+ * first event with that shape, because the source sends a relation's
+ * new shape just before the first change that uses it.
+ */
+#include "schema_stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eventid.h"
+#include "log.h"
+#include "schema_int.h"
+#include "xalloc.h"
+
+#define STAGE_MIN_SLOTS 64
+
+typedef struct rel_entry
+{
+	const trib_relation *rel;	/* NULL: free slot */
+	uint32_t	relver;
+	int64_t		id;
+	int32_t		version;
+} rel_entry;
+
+struct trib_schema_stage
+{
+	const trib_schemas_conf *conf;
+	trib_schema_store *store;
+	trib_sr_format fmt;
+	trib_schema_format_id format_id;
+	rel_entry  *slots;
+	size_t		nslots;			/* a power of two */
+	size_t		used;
+	trib_metric_family *m_registered;
+	trib_metric_family *m_incompatible;
+};
+
+bool
+trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
+					  trib_schema_format_id format_id, trib_schema_stage **out,
+					  char *errbuf, size_t errlen)
+{
+	const trib_schemas_conf *conf = &cfg->schemas;
+	const char *dsn = conf->dsn ? conf->dsn : cfg->checkpoint.dsn;
+	trib_schema_stage *st;
+
+	*out = NULL;
+	if (!conf->enabled)
+		return true;
+	if (dsn == NULL)
+	{
+		snprintf(errbuf, errlen, "%s: schemas needs a dsn (the checkpoint keeps no catalog "
+				 "dsn to default to)", cfg->path);
+		return false;
+	}
+	st = trib_xmalloc(sizeof(*st));
+	memset(st, 0, sizeof(*st));
+	st->conf = conf;
+	st->store = trib_schema_store_new(dsn);
+	st->fmt = conf->format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON;
+	st->format_id = format_id;
+	st->nslots = STAGE_MIN_SLOTS;
+	st->slots = calloc(st->nslots, sizeof(rel_entry));
+	if (st->slots == NULL)
+		abort();
+	st->m_registered = trib_metrics_counter(metrics, "tributary_schema_versions_registered_total",
+											"Schema versions the schema stage registered.",
+											"subject");
+	st->m_incompatible = trib_metrics_counter(metrics, "tributary_schema_incompatible_total",
+											  "New table shapes the subject's compatibility "
+											  "level refused (on_incompatible: warn publishes "
+											  "them).", "subject");
+	*out = st;
+	return true;
+}
+
+bool
+trib_schema_stage_retriable(const trib_schema_stage *st)
+{
+	return st != NULL && trib_schema_store_lost(st->store);
+}
+
+void
+trib_schema_stage_free(trib_schema_stage *st)
+{
+	if (st == NULL)
+		return;
+	trib_schema_store_free(st->store);
+	free(st->slots);
+	free(st);
+}
+
+/* The slot of rel: its entry, or the free slot where it goes. */
+static rel_entry *
+slot_of(const trib_schema_stage *st, const trib_relation *rel)
+{
+	uintptr_t	h = (uintptr_t) rel;
+	size_t		i;
+
+	h ^= h >> 17;
+	h *= (uintptr_t) 0x9E3779B97F4A7C15ULL;
+	for (i = (size_t) (h >> 7) & (st->nslots - 1);; i = (i + 1) & (st->nslots - 1))
+		if (st->slots[i].rel == rel || st->slots[i].rel == NULL)
+			return &st->slots[i];
+}
+
+/* Add an entry, growing the table at half full. */
+static void
+remember(trib_schema_stage *st, const rel_entry *e)
+{
+	rel_entry  *slot;
+
+	if ((st->used + 1) * 2 > st->nslots)
+	{
+		rel_entry  *old = st->slots;
+		size_t		n = st->nslots;
+
+		st->nslots *= 2;
+		st->slots = calloc(st->nslots, sizeof(rel_entry));
+		if (st->slots == NULL)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if (old[i].rel != NULL)
+				*slot_of(st, old[i].rel) = old[i];
+		free(old);
+	}
+	slot = slot_of(st, e->rel);
+	if (slot->rel == NULL)
+		st->used++;
+	*slot = *e;
+}
+
+/* How a violation is logged. */
+typedef struct violation_log
+{
+	const char *subject;
+	bool		fail;
+} violation_log;
+
+static void
+log_violation(void *arg, const char *previous_version, const char *path, const char *kind,
+			  const char *message)
+{
+	const violation_log *l = arg;
+
+	if (l->fail)
+		tlog_error("schemas", "subject %s: against version %s: %s at %s: %s", l->subject,
+				   previous_version, kind, path, message);
+	else
+		tlog_warn("schemas", "subject %s: against version %s: %s at %s: %s", l->subject,
+				  previous_version, kind, path, message);
+}
+
+/* Check and register a shape the subject does not have yet. */
+static bool
+register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
+			 const char *doc, rel_entry *e, char *errbuf, size_t errlen)
+{
+	const char *type = trib_sr_format_name(st->fmt);
+	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL};
+	char		id[TRIB_EVENTID_LEN + 16];
+	int			nbad;
+
+	st->format_id(&ev->pos, id, sizeof(id));
+	nbad = trib_schema_store_check(st->store, subject, doc, type, log_violation, &l,
+								   errbuf, errlen);
+	if (nbad < 0)
+		return false;
+	if (nbad > 0)
+	{
+		trib_metric_inc(trib_metric_get(st->m_incompatible, subject));
+		if (l.fail)
+		{
+			snprintf(errbuf, errlen, "subject %s: the new shape of table %s.%s at event %s "
+					 "is incompatible with the subject's versions (%d violation(s), logged "
+					 "above); on_incompatible is fail, so nothing from this event on is "
+					 "published: change the subject's level (tributary.set_compatibility) "
+					 "or the table, then restart", subject, ev->rel->schema, ev->rel->table,
+					 id, nbad);
+			return false;
+		}
+		tlog_warn("schemas", "subject %s: registering an incompatible version at event %s "
+				  "(on_incompatible: warn)", subject, id);
+	}
+	if (!trib_schema_store_register(st->store, subject, doc, type, id, nbad > 0,
+									&e->id, &e->version, errbuf, errlen))
+		return false;
+	trib_metric_inc(trib_metric_get(st->m_registered, subject));
+	tlog_info("schemas", "subject %s: version %d (id %lld) takes effect at event %s", subject,
+			  (int) e->version, (long long) e->id, id);
+	return true;
+}
+
+/* A relation seen for the first time: find or register its version. */
+static bool
+resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf, size_t errlen)
+{
+	char	   *subject = trib_topic_expand(st->conf->subject, NULL, ev->source, ev->db,
+											ev->schema, ev->table);
+	char		e2[512];
+	trib_sr_schema *schema = trib_schema_of_relation(ev->rel, st->fmt, e2, sizeof(e2));
+	bool		ok = false;
+
+	if (schema == NULL)
+		snprintf(errbuf, errlen, "subject %s: %s", subject, e2);
+	else
+	{
+		char		fp[65];
+		int			found;
+
+		trib_sr_schema_sha256_hex(schema, fp);
+		found = trib_schema_store_find(st->store, subject, trib_sr_format_name(st->fmt), fp,
+									   &e->id, &e->version, errbuf, errlen);
+		ok = found > 0 ||
+			(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
+										e, errbuf, errlen));
+	}
+	trib_sr_schema_free(schema);
+	free(subject);
+	return ok;
+}
+
+bool
+trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, size_t errlen)
+{
+	rel_entry  *slot;
+	rel_entry	e;
+
+	if (st == NULL || ev->rel == NULL)
+		return true;
+	slot = slot_of(st, ev->rel);
+	if (slot->rel == NULL || slot->relver != ev->rel->version)
+	{
+		e.rel = ev->rel;
+		e.relver = ev->rel->version;
+		if (!resolve(st, ev, &e, errbuf, errlen))
+			return false;
+		remember(st, &e);
+		slot = slot_of(st, ev->rel);
+	}
+	ev->schema_id = slot->id;
+	ev->schema_version = slot->version;
+	return true;
+}

@@ -1,0 +1,71 @@
+/*
+ * schema_stage.h: the consumer's schema stage: every captured table is a
+ * subject of the catalog's schema registry, and every event carries its
+ * subject's schema id and version.
+ *
+ * Design.  The stage runs in the pipeline between the source and the
+ * transforms, on the source's relation (event.h: the schema view an event
+ * points to).  A relation it has not seen yet becomes a schema through
+ * libtribsr (schema_table.c), which is looked up in the registry by its
+ * fingerprint; a shape the subject has not registered is checked
+ * (tributary.check_compatibility) and registered
+ * (tributary.register_schema) with the position of the event that
+ * brought it, before that event reaches any sink.  After that, the
+ * relation's id and version come from a hash of relations: no catalog
+ * query per event.  Registering an identical schema again returns the
+ * existing version, so a restart (even after kill -9) registers nothing
+ * new for shapes already known.
+ *
+ * Policy for a shape the subject's compatibility level refuses (`schemas:
+ * on_incompatible`): fail (log every violation, return false: the
+ * pipeline stops before publishing the event and keeps its position), or
+ * warn (log, count, register it with level NONE for that step, publish).
+ *
+ * The catalog connection is opened on first need and used only by the
+ * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog
+ * that cannot be reached is retriable (the pipeline starts again after
+ * its backoff); a refused shape is not: the daemon exits.
+ */
+#ifndef TRIB_SCHEMA_STAGE_H
+#define TRIB_SCHEMA_STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "event.h"
+#include "metrics.h"
+#include "position.h"
+
+typedef struct trib_schema_stage trib_schema_stage;
+
+/* The source's format_id(): the event id a registration records. */
+typedef size_t (*trib_schema_format_id) (const trib_position *pos, char *buf, size_t len);
+
+/*
+ * Set the stage up from cfg->schemas (connects nothing).  *out is NULL
+ * when the section is disabled.  false with errbuf when it cannot run
+ * (no dsn to use).
+ */
+bool		trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
+								  trib_schema_format_id format_id,
+								  trib_schema_stage **out, char *errbuf, size_t errlen);
+
+/*
+ * Stamp ev with its subject's schema id and version, registering its
+ * relation's shape first when it is new.  A NULL stage, or an event
+ * without a relation (messages), is left alone.  false: the pipeline must
+ * stop (an incompatible shape under `fail`, or the catalog failed).
+ */
+bool		trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev,
+									char *errbuf, size_t errlen);
+
+/* After apply() failed: was it the catalog's connection (down, restarting,
+ * lost), so that the pipeline may try again, rather than a refused shape
+ * or a refused login?  false for a NULL stage. */
+bool		trib_schema_stage_retriable(const trib_schema_stage *st);
+
+/* NULL is allowed. */
+void		trib_schema_stage_free(trib_schema_stage *st);
+
+#endif							/* TRIB_SCHEMA_STAGE_H */

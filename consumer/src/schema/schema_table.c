@@ -1,0 +1,57 @@
+/*
+ * schema_table.c: a relation's schema, through libtribsr.
+ *
+ * The source describes each column by its type text as PostgreSQL's
+ * format_type() prints it ("numeric(12,2)", "character varying(20)[]");
+ * trib_sr_pg_type() reads that, with no typmod and the dimensions from
+ * the name, so the schema matches what tributary.table_schema() builds
+ * inside the database for the same table.  Another source's types would
+ * get their own small mapping to the same kinds (tribsr.h).  The key is
+ * the primary key, else the replica identity key, as in the extension.
+ */
+#include "schema_int.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+trib_sr_schema *
+trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
+						char *errbuf, size_t errlen)
+{
+	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
+	trib_sr_field *fields = calloc(n ? n : 1, sizeof(*fields));
+	trib_sr_table table;
+	trib_sr_schema *schema = NULL;
+	char		e[256];
+	bool		has_pk = false;
+
+	if (fields == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		has_pk = has_pk || rel->columns[i].pk;
+	for (size_t i = 0; i < n; i++)
+	{
+		const trib_column *c = &rel->columns[i];
+
+		if (!trib_sr_pg_type(c->type ? c->type : "text", -1, 0, &fields[i].type, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "table %s.%s, column %s: %s", rel->schema, rel->table,
+					 c->name, e);
+			goto done;
+		}
+		fields[i].name = c->name;
+		fields[i].nullable = c->nullable;
+		fields[i].key = has_pk ? c->pk : c->identity;
+	}
+	table.namespace_ = rel->schema;
+	table.name = rel->table;
+	table.fields = fields;
+	table.nfields = n;
+	schema = trib_sr_table_schema(&table, fmt, TRIB_SR_VALUE, e, sizeof(e));
+	if (schema == NULL)
+		snprintf(errbuf, errlen, "table %s.%s: %s", rel->schema, rel->table, e);
+done:
+	free(fields);
+	return schema;
+}
