@@ -42,6 +42,7 @@
 #include "config.h"
 #include "sink_file_conf.h"
 #include "log.h"
+#include "position.h"
 #include "strbuf.h"
 
 #define DEFAULT_BUFFER (64 * 1024)
@@ -147,15 +148,6 @@ trib_filesink_pos_path(const char *path)
 
 	trib_strbuf_printf(&b, "%s" TRIB_FILESINK_POS_SUFFIX, path);
 	return trib_strbuf_finish(&b);
-}
-
-/* Event id order: (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */
-static bool
-pos_le(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn;
-	return a->seq <= b->seq;
 }
 
 /* Copy a position, opaque text included; dst's old opaque is freed. */
@@ -287,7 +279,7 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	if (!drain(f, errbuf, errlen))
 		return false;
 	moved = f->has_written &&
-		(!f->has_durable || !pos_le(&f->written, &f->durable));
+		(!f->has_durable || !trib_position_le(&f->written, &f->durable));
 	if (f->is_stdout)
 	{
 		if (moved)
@@ -372,7 +364,7 @@ fs_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 
 	if (!usable(f, errbuf, errlen))
 		return false;
-	if (f->has_durable && pos_le(&ev->pos, &f->durable))
+	if (f->has_durable && trib_position_le(&ev->pos, &f->durable))
 	{
 		f->stats.skipped++;
 		return true;

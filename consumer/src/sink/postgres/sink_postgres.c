@@ -68,6 +68,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "position.h"
 #include "sink_postgres_conf.h"
 #include "xalloc.h"
 
@@ -133,15 +134,6 @@ usable(const pgs_sink *s, char *errbuf, size_t errlen)
 		return false;
 	}
 	return true;
-}
-
-/* Event id order. */
-static bool
-pos_le(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn;
-	return a->seq <= b->seq;
 }
 
 /* ---- connection and positions ------------------------------------------ */
@@ -569,7 +561,7 @@ drop_covered(pgs_sink *s)
 		return;
 	for (i = 0; i < s->nq; i++)
 	{
-		if (pos_le(&s->q[i].pos, &s->durable))
+		if (trib_position_le(&s->q[i].pos, &s->durable))
 		{
 			entry_free(&s->q[i]);
 			s->stats.skipped++;
@@ -896,7 +888,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 
 	if (!usable(s, errbuf, errlen))
 		return false;
-	if (s->has_durable && pos_le(&ev->pos, &s->durable))
+	if (s->has_durable && trib_position_le(&ev->pos, &s->durable))
 	{
 		s->stats.skipped++;
 		return true;

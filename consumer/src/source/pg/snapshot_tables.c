@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "errf.h"
+#include "event.h"
 #include "strbuf.h"
 
 #define MAX_TYPE_DEPTH 16
@@ -567,16 +568,12 @@ trib_snap_tables_free(trib_snap_table *t, int n)
 			free(t[i].cols[j].json_key);
 			free(t[i].cols[j].expr);
 			trib_snaptype_free(t[i].cols[j].type);
-			free(t[i].rel.columns[j].name);
-			free(t[i].rel.columns[j].type);
 		}
 		for (j = 0; t[i].after && j < t[i].nafter; j++)
 			free(t[i].after[j]);
 		free(t[i].after);
 		free(t[i].cols);
-		free(t[i].rel.columns);
-		free(t[i].rel.schema);
-		free(t[i].rel.table);
+		trib_relation_clear(&t[i].rel);
 		free(t[i].order);
 		free(t[i].schema);
 		free(t[i].table);
