@@ -119,37 +119,24 @@ put_u(trib_strbuf *out, unsigned cu)
 	trib_strbuf_add(out, b, 6);
 }
 
+/* The two-character escapes JSON has (\n, \" ...); 0: none, \u00XX. */
+static const char short_escape[128] = {
+	['"'] = '"',['\\'] = '\\',['\n'] = 'n',['\r'] = 'r',['\t'] = 't',
+	['\b'] = 'b',['\f'] = 'f',
+};
+
 /* The escape of an ASCII byte that JSON does not allow raw. */
 static void
 put_ascii_escape(trib_strbuf *out, unsigned char c)
 {
-	switch (c)
+	if (c < sizeof(short_escape) && short_escape[c] != 0)
 	{
-		case '"':
-			trib_strbuf_add(out, "\\\"", 2);
-			break;
-		case '\\':
-			trib_strbuf_add(out, "\\\\", 2);
-			break;
-		case '\n':
-			trib_strbuf_add(out, "\\n", 2);
-			break;
-		case '\r':
-			trib_strbuf_add(out, "\\r", 2);
-			break;
-		case '\t':
-			trib_strbuf_add(out, "\\t", 2);
-			break;
-		case '\b':
-			trib_strbuf_add(out, "\\b", 2);
-			break;
-		case '\f':
-			trib_strbuf_add(out, "\\f", 2);
-			break;
-		default:
-			put_u(out, c);
-			break;
+		char		b[2] = {'\\', short_escape[c]};
+
+		trib_strbuf_add(out, b, 2);
 	}
+	else
+		put_u(out, c);
 }
 
 /*
