@@ -502,6 +502,22 @@ trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
 	return true;
 }
 
+/* The ordering columns, quoted and comma-separated. */
+static void
+add_order_columns(trib_strbuf *b, PGconn *conn, const trib_snap_table *t)
+{
+	for (int i = 0; i < t->norder; i++)
+	{
+		const char *name = t->cols[t->order[i]].name;
+		char	   *q = PQescapeIdentifier(conn, name, strlen(name));
+
+		if (q == NULL)
+			abort();
+		trib_strbuf_printf(b, "%s%s", i ? ", " : "", q);
+		PQfreemem(q);
+	}
+}
+
 char *
 trib_snap_table_sql(PGconn *conn, const trib_snap_table *t, bool next, int limit)
 {
@@ -523,28 +539,14 @@ trib_snap_table_sql(PGconn *conn, const trib_snap_table *t, bool next, int limit
 		if (next)
 		{
 			trib_strbuf_adds(&b, " WHERE (");
-			for (i = 0; i < t->norder; i++)
-			{
-				char	   *q = PQescapeIdentifier(conn, t->cols[t->order[i]].name,
-												   strlen(t->cols[t->order[i]].name));
-
-				trib_strbuf_printf(&b, "%s%s", i ? ", " : "", q);
-				PQfreemem(q);
-			}
+			add_order_columns(&b, conn, t);
 			trib_strbuf_adds(&b, ") > (");
 			for (i = 0; i < t->norder; i++)
 				trib_strbuf_printf(&b, "%s$%d", i ? ", " : "", i + 1);
 			trib_strbuf_adds(&b, ")");
 		}
 		trib_strbuf_adds(&b, " ORDER BY ");
-		for (i = 0; i < t->norder; i++)
-		{
-			char	   *q = PQescapeIdentifier(conn, t->cols[t->order[i]].name,
-											   strlen(t->cols[t->order[i]].name));
-
-			trib_strbuf_printf(&b, "%s%s", i ? ", " : "", q);
-			PQfreemem(q);
-		}
+		add_order_columns(&b, conn, t);
 		trib_strbuf_printf(&b, " LIMIT %d", limit);
 	}
 	PQfreemem(qs);
