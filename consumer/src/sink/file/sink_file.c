@@ -68,8 +68,7 @@ typedef struct filesink
 	bool		has_written;
 	trib_position written;		/* last event written */
 	bool		sidecar_valid;	/* the sidecar matches segment/size */
-	bool		failed;
-	char		failmsg[512];
+	trib_sink_fault fault;		/* a failed write(2) or fsync */
 	trib_filesink_stats stats;
 } filesink;
 
@@ -125,11 +124,7 @@ const trib_plugin trib_sink_stdout = {
 };
 
 /* See sink_file_conf.h. */
-const trib_filesink_conf *
-trib_filesink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_file);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_filesink_conf_of, trib_filesink_conf, trib_sink_file)
 
 /* Defaults. */
 void
@@ -161,34 +156,19 @@ pos_set(trib_position *dst, const trib_position *src)
 	dst->opaque = op;
 }
 
-/* Fill errbuf with the sink's failure and return false. */
-static bool
-failed_out(filesink *f, char *errbuf, size_t errlen)
-{
-	snprintf(errbuf, errlen, "%s", f->failmsg);
-	return false;
-}
-
 /* False with the reason when the sink is not open or has failed. */
 static bool
 usable(filesink *f, char *errbuf, size_t errlen)
 {
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
-		return false;
-	}
-	return f->failed ? failed_out(f, errbuf, errlen) : true;
+	return trib_sink_usable(f ? &f->fault : NULL, "file sink", errbuf, errlen);
 }
 
 /* Mark the sink failed with a message (errno text appended). */
 static bool
 fail_errno(filesink *f, char *errbuf, size_t errlen, const char *what, const char *name)
 {
-	snprintf(f->failmsg, sizeof(f->failmsg), "%s %s: %s", what,
-			 name ? name : "stdout", strerror(errno));
-	f->failed = true;
-	return failed_out(f, errbuf, errlen);
+	return trib_sink_fail(&f->fault, errbuf, errlen, "%s %s: %s", what,
+						  name ? name : "stdout", strerror(errno));
 }
 
 /* Write the buffer out. */
@@ -471,7 +451,7 @@ fs_close(trib_sink *sink)
 
 	if (!f)
 		return;
-	if (!f->failed && !flush_file(sink, f, e, sizeof(e)))
+	if (!f->fault.failed && !flush_file(sink, f, e, sizeof(e)))
 		tlog_error("sink.file", "%s: %s", sink->name ? sink->name : "file", e);
 	state_free(f);
 	sink->state = NULL;

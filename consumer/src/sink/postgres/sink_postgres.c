@@ -106,34 +106,13 @@ const trib_plugin trib_sink_postgres = {
 };
 
 /* See sink_postgres_conf.h. */
-const trib_pgsink_conf *
-trib_pgsink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_postgres);
-}
-
-/* False with the reason when the sink is not open. */
-static bool
-is_open(const pgs_sink *s, char *errbuf, size_t errlen)
-{
-	if (s)
-		return true;
-	snprintf(errbuf, errlen, "postgres sink not open");
-	return false;
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_pgsink_conf_of, trib_pgsink_conf, trib_sink_postgres)
 
 /* False with the reason when the sink is not open or has failed. */
 static bool
 usable(const pgs_sink *s, char *errbuf, size_t errlen)
 {
-	if (!is_open(s, errbuf, errlen))
-		return false;
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
-	return true;
+	return trib_sink_usable(s ? &s->fault : NULL, "postgres sink", errbuf, errlen);
 }
 
 /* ---- connection and positions ------------------------------------------ */
@@ -657,11 +636,8 @@ apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 	bool		schema_retried = false;
 	trib_position last;
 
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
+	if (s->fault.failed)
+		return trib_sink_failed_out(&s->fault, errbuf, errlen);
 	if (s->nq == 0)
 		return true;
 	last = s->q[s->nq - 1].pos;
@@ -721,8 +697,8 @@ apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 			continue;
 		}
 		free(last.opaque);
-		s->failed = true;
-		snprintf(s->failmsg, sizeof(s->failmsg), "%s", errbuf);
+		s->fault.failed = true;
+		snprintf(s->fault.msg, sizeof(s->fault.msg), "%s", errbuf);
 		return false;
 	}
 }
@@ -948,7 +924,7 @@ pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	pgs_sink	   *s = sink->state;
 
 	(void) timeout_ms;
-	if (!is_open(s, errbuf, errlen))
+	if (!usable(s, errbuf, errlen))
 		return false;
 	return apply(sink, s, errbuf, errlen);
 }
@@ -977,7 +953,7 @@ pg_close(trib_sink *sink)
 
 	if (!s)
 		return;
-	if (!s->failed && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
+	if (!s->fault.failed && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
 		tlog_error("sink.postgres", "%s: %s", s->sink_name, e);
 	state_free(s);
 	sink->state = NULL;

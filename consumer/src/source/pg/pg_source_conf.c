@@ -148,11 +148,7 @@ const trib_plugin trib_source_postgres = {
 };
 
 /* See pg_source_conf.h. */
-const trib_pg_source_conf *
-trib_pg_source_conf_of(const trib_source_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_source_postgres);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_pg_source_conf_of, trib_pg_source_conf, trib_source_postgres)
 
 /* ---- value checks ----------------------------------------------------- */
 

@@ -594,6 +594,36 @@ timetz(trib_strbuf *out, const char *s, size_t len, char *errbuf, size_t errlen)
 /* ---- arrays and composite values --------------------------------------- */
 
 /*
+ * The rest of a quoted element or field, after its opening quote, up to
+ * and past the closing one: a backslash takes the next byte as it is, and
+ * with `doubled` (record literals) so does "" for one quote.  The
+ * unescaped text goes to tmp; false when the literal ends first.
+ */
+static bool
+quoted_rest(cur *c, bool doubled, trib_strbuf *tmp)
+{
+	for (;;)
+	{
+		if (c->p >= c->end)
+			return false;
+		if (*c->p == '"')
+		{
+			if (doubled && c->p + 1 < c->end && c->p[1] == '"')
+			{
+				trib_strbuf_addc(tmp, '"');
+				c->p += 2;
+				continue;
+			}
+			c->p++;
+			return true;
+		}
+		if (*c->p == '\\' && ++c->p >= c->end)
+			return false;
+		trib_strbuf_addc(tmp, *c->p++);
+	}
+}
+
+/*
  * One element of an array literal at c: quoted ("..." with backslash
  * escapes) or bare up to the delimiter or '}'.  Sets *is_null for a bare
  * NULL.  The unescaped text goes to tmp.
@@ -604,22 +634,7 @@ array_element(cur *c, char delim, trib_strbuf *tmp, bool *is_null)
 	tmp->len = 0;
 	*is_null = false;
 	if (expect(c, '"'))
-	{
-		for (;;)
-		{
-			if (c->p >= c->end)
-				return false;
-			if (*c->p == '"')
-			{
-				c->p++;
-				break;
-			}
-			if (*c->p == '\\' && ++c->p >= c->end)
-				return false;
-			trib_strbuf_addc(tmp, *c->p++);
-		}
-		return true;
-	}
+		return quoted_rest(c, false, tmp);
 	while (c->p < c->end && *c->p != delim && *c->p != '}' && *c->p != '{' &&
 		   *c->p != '"')
 		trib_strbuf_addc(tmp, *c->p++);
@@ -751,28 +766,7 @@ record_field(cur *c, trib_strbuf *tmp, bool *is_null)
 		return true;
 	}
 	if (expect(c, '"'))
-	{
-		for (;;)
-		{
-			if (c->p >= c->end)
-				return false;
-			if (*c->p == '"')
-			{
-				if (c->p + 1 < c->end && c->p[1] == '"')
-				{
-					trib_strbuf_addc(tmp, '"');
-					c->p += 2;
-					continue;
-				}
-				c->p++;
-				break;
-			}
-			if (*c->p == '\\' && ++c->p >= c->end)
-				return false;
-			trib_strbuf_addc(tmp, *c->p++);
-		}
-		return true;
-	}
+		return quoted_rest(c, true, tmp);
 	while (c->p < c->end && *c->p != ',' && *c->p != ')' && *c->p != '"')
 		trib_strbuf_addc(tmp, *c->p++);
 	return true;
