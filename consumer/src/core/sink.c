@@ -46,3 +46,14 @@ trib_sink_fail(trib_sink_fault *fault, char *errbuf, size_t errlen, const char *
 	fault->failed = true;
 	return trib_sink_failed_out(fault, errbuf, errlen);
 }
+
+/* See sink.h. */
+bool
+trib_sink_report_durable(bool has_durable, const trib_position *durable, trib_position *out)
+{
+	if (!has_durable)
+		return false;
+	*out = *durable;
+	out->opaque = NULL;			/* not handed over: the sink keeps it */
+	return true;
+}

@@ -128,4 +128,9 @@ bool		trib_sink_failed_out(const trib_sink_fault *fault, char *errbuf, size_t er
 bool		trib_sink_fail(trib_sink_fault *fault, char *errbuf, size_t errlen,
 						   const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
+/* durable_position for a sink that keeps its stored position: false when
+ * it has none, else *out is a copy without `opaque` (the sink keeps it). */
+bool		trib_sink_report_durable(bool has_durable, const trib_position *durable,
+									 trib_position *out);
+
 #endif							/* TRIB_SINK_H */

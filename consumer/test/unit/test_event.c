@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "position.h"
+#include "sink.h"
 
 /* Parse must succeed with exactly this value. */
 static void
@@ -194,6 +195,31 @@ relation_free_releases_columns_and_names(void **state)
 	assert_int_equal(inside.ncolumns, 0);
 }
 
+static void
+sink_fault_says_not_open_then_keeps_its_failure(void **state)
+{
+	trib_sink_fault fault = {0};
+	trib_position durable = {.commit_lsn = 9, .seq = 2, .opaque = (char *) "{}"};
+	trib_position out = {0};
+	char		err[64] = "";
+
+	(void) state;
+	assert_false(trib_sink_usable(NULL, "file sink", err, sizeof(err)));
+	assert_string_equal(err, "file sink not open");
+	assert_true(trib_sink_usable(&fault, "file sink", err, sizeof(err)));
+	assert_false(trib_sink_fail(&fault, err, sizeof(err), "cannot write %s: %s", "f", "EIO"));
+	assert_string_equal(err, "cannot write f: EIO");
+	err[0] = '\0';
+	assert_false(trib_sink_usable(&fault, "file sink", err, sizeof(err)));
+	assert_string_equal(err, "cannot write f: EIO");
+
+	assert_false(trib_sink_report_durable(false, &durable, &out));
+	assert_true(trib_sink_report_durable(true, &durable, &out));
+	assert_int_equal(out.commit_lsn, 9);
+	assert_int_equal(out.seq, 2);
+	assert_null(out.opaque);	/* lent without the sink's opaque text */
+}
+
 int
 main(void)
 {
@@ -206,6 +232,7 @@ main(void)
 		cmocka_unit_test(event_new_is_zeroed_and_free_releases_owned_strings_only),
 		cmocka_unit_test(position_order_is_commit_lsn_then_seq_and_ignores_the_rest),
 		cmocka_unit_test(relation_free_releases_columns_and_names),
+		cmocka_unit_test(sink_fault_says_not_open_then_keeps_its_failure),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

@@ -416,11 +416,8 @@ fs_durable_position(trib_sink *sink, trib_position *out,
 
 	(void) errbuf;
 	(void) errlen;
-	if (!f || f->is_stdout || !f->has_durable)
-		return false;
-	*out = f->durable;
-	out->opaque = NULL;			/* not handed over: the sink owns it */
-	return true;
+	return f != NULL && !f->is_stdout &&
+		trib_sink_report_durable(f->has_durable, &f->durable, out);
 }
 
 /* Free the state. */

@@ -847,11 +847,7 @@ pg_durable_position(trib_sink *sink, trib_position *out,
 
 	(void) errbuf;
 	(void) errlen;
-	if (!s || !s->has_durable)
-		return false;
-	*out = s->durable;
-	out->opaque = NULL;			/* the sink keeps it */
-	return true;
+	return s != NULL && trib_sink_report_durable(s->has_durable, &s->durable, out);
 }
 
 /* Queue one event; apply when the batch is full or old. */
