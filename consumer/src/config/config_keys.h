@@ -228,4 +228,10 @@ bool		ck_check_file_mode(const char *value, char *msg, size_t msglen);
 #define CK_LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
 bool		ck_only_chars(const char *s, const char *allowed, size_t maxlen);
 
+/* A name's value check: ck_only_chars, else false with msg `invalid
+ * <what> "<value>" (accepted: <accepted>, 1 to <maxlen> characters)`,
+ * where `accepted` says `allowed` in words. */
+bool		ck_check_name(const char *value, const char *what, const char *allowed,
+						  size_t maxlen, const char *accepted, char *msg, size_t msglen);
+
 #endif							/* TRIB_CONFIG_KEYS_H */

@@ -213,11 +213,8 @@ const ck_section *const ck_pipeline_sections[] = {
 static bool
 check_pipeline_name(const char *value, char *msg, size_t msglen)
 {
-	if (ck_only_chars(value, CK_LOWER_DIGITS "_-", 53))
-		return true;
-	snprintf(msg, msglen, "invalid pipeline name \"%s\" (accepted: a-z, 0-9, _ and -, "
-			 "1 to 53 characters)", value);
-	return false;
+	return ck_check_name(value, "pipeline name", CK_LOWER_DIGITS "_-", 53,
+						 "a-z, 0-9, _ and -", msg, msglen);
 }
 
 /* ---- finish functions ------------------------------------------------- */

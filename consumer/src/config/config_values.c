@@ -86,6 +86,18 @@ ck_only_chars(const char *s, const char *allowed, size_t maxlen)
 	return n >= 1 && n <= maxlen && strspn(s, allowed) == n;
 }
 
+/* See config_keys.h. */
+bool
+ck_check_name(const char *value, const char *what, const char *allowed, size_t maxlen,
+			  const char *accepted, char *msg, size_t msglen)
+{
+	if (ck_only_chars(value, allowed, maxlen))
+		return true;
+	snprintf(msg, msglen, "invalid %s \"%s\" (accepted: %s, 1 to %zu characters)",
+			 what, value, accepted, maxlen);
+	return false;
+}
+
 /* Permissions as octal digits (fileio.h). */
 bool
 ck_check_file_mode(const char *value, char *msg, size_t msglen)

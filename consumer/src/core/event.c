@@ -47,3 +47,28 @@ trib_event_clear(trib_event *ev)
 	free(ev->error);
 	memset(ev, 0, sizeof(*ev));
 }
+
+/* Release what a relation owns (its names and columns) and zero it. */
+void
+trib_relation_clear(trib_relation *rel)
+{
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		free(rel->columns[i].name);
+		free(rel->columns[i].type);
+	}
+	free(rel->columns);
+	free(rel->schema);
+	free(rel->table);
+	memset(rel, 0, sizeof(*rel));
+}
+
+/* Free a relation built on the heap and everything it owns. */
+void
+trib_relation_free(trib_relation *rel)
+{
+	if (rel == NULL)
+		return;
+	trib_relation_clear(rel);
+	free(rel);
+}

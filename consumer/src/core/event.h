@@ -145,4 +145,13 @@ void		trib_event_free(trib_event *ev);
  * an event that lives inside another allocation). */
 void		trib_event_clear(trib_event *ev);
 
+/* Release what a relation owns (schema, table, columns with their name and
+ * type) and zero it, but not the struct itself. */
+void		trib_relation_clear(trib_relation *rel);
+
+/* trib_relation_clear, then free the struct; NULL is allowed.  For the
+ * source (or a transform) that built the relation, never for an event's
+ * borrowed `rel`. */
+void		trib_relation_free(trib_relation *rel);
+
 #endif							/* TRIB_EVENT_H */

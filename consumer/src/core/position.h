@@ -44,6 +44,8 @@
  * for every source; its implementation is eventid.h, and LSN text lsn.h
  * (this header includes both).
  *
+ * The order itself, (commit_lsn, seq), is trib_position_cmp (position.c).
+ *
  * Ownership: a position owns `opaque` when it is inside an event
  * (trib_event_free releases it).
  */
@@ -69,6 +71,13 @@ typedef struct trib_position
 								 * (Debezium's source.lsn) */
 	char	   *opaque;			/* native position as JSON text, or NULL */
 } trib_position;
+
+/* Event order: <0, 0 or >0 as a's (commit_lsn, seq) is before, equal to
+ * or after b's.  The other fields do not take part. */
+int			trib_position_cmp(const trib_position *a, const trib_position *b);
+
+/* True when a's (commit_lsn, seq) is at or before b's. */
+bool		trib_position_le(const trib_position *a, const trib_position *b);
 
 /* TRIB_SEQ_ALL, the seq of a position that stands for the whole
  * transaction at commit_lsn, is defined in eventid.h (its text form). */

@@ -89,4 +89,15 @@ const trib_plugin *trib_registry_find(const trib_plugin *const *list, const char
 struct trib_plugin_conf;
 void	   *trib_registry_conf(const struct trib_plugin_conf *member, const trib_plugin *plugin);
 
+/* Defines a plugin's typed accessor of its settings, declared in its
+ * header as `const conf_type *fn(const trib_sink_conf *)` (or
+ * trib_source_conf): trib_registry_conf for `plugin`, NULL for a member
+ * of another type.  One line beside the plugin's registration. */
+#define TRIB_PLUGIN_CONF_ACCESSOR(fn, conf_type, plugin) \
+	const conf_type * \
+	fn(const struct trib_plugin_conf *member) \
+	{ \
+		return trib_registry_conf(member, &(plugin)); \
+	}
+
 #endif							/* TRIB_REGISTRY_H */

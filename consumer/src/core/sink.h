@@ -116,4 +116,31 @@ struct trib_sink
 								 * prefix); NULL: none */
 };
 
+/*
+ * A sink's failure for good (sink.c): once set, every later write, flush
+ * and poll reports its message.  A sink keeps one in its state.
+ */
+typedef struct trib_sink_fault
+{
+	bool		failed;
+	char		msg[1024];
+} trib_sink_fault;
+
+/* False with "<what> not open" when fault is NULL (pass NULL when the
+ * sink's state is), with the fault's message once it is set; else true. */
+bool		trib_sink_usable(const trib_sink_fault *fault, const char *what,
+							 char *errbuf, size_t errlen);
+
+/* Copy the fault's message to errbuf; returns false. */
+bool		trib_sink_failed_out(const trib_sink_fault *fault, char *errbuf, size_t errlen);
+
+/* Set the fault (its message from fmt), copy it to errbuf; returns false. */
+bool		trib_sink_fail(trib_sink_fault *fault, char *errbuf, size_t errlen,
+						   const char *fmt,...) __attribute__((format(printf, 4, 5)));
+
+/* durable_position for a sink that keeps its stored position: false when
+ * it has none, else *out is a copy without `opaque` (the sink keeps it). */
+bool		trib_sink_report_durable(bool has_durable, const trib_position *durable,
+									 trib_position *out);
+
 #endif							/* TRIB_SINK_H */

@@ -206,3 +206,16 @@ trib_pq_connect(const char *const *keywords, const char *const *values,
 	PQfinish(conn);
 	return NULL;
 }
+
+/* See pgconn.h. */
+const char *
+trib_pq_error_text(PGconn *conn, char *buf, size_t len)
+{
+	size_t		n;
+
+	snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "no connection");
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return buf;
+}

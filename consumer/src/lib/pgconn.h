@@ -37,6 +37,7 @@
 #define TRIB_PGCONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
@@ -56,5 +57,9 @@ PGconn	   *trib_pq_connect(const char *const *keywords, const char *const *value
 
 /* Does a connection refused with this SQLSTATE stay refused? */
 bool		trib_pq_sqlstate_final(const char *sqlstate);
+
+/* libpq's last error on conn ("no connection" when conn is NULL) into buf,
+ * without its trailing newlines; returns buf. */
+const char *trib_pq_error_text(PGconn *conn, char *buf, size_t len);
 
 #endif							/* TRIB_PGCONN_H */

@@ -30,6 +30,7 @@
 #include <yajl_tree.h>
 
 #include "errf.h"
+#include "pgconn.h"
 #include "xalloc.h"
 
 /* Largest checkpoint file we read. */
@@ -45,19 +46,6 @@ struct trib_checkpoint
 	PGconn	   *conn;			/* catalog mode */
 };
 
-/* libpq's last error, without the newline. */
-static const char *
-pq_error(PGconn *conn, char *buf, size_t len)
-{
-	size_t		n;
-
-	snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "no connection");
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return buf;
-}
-
 /* (Re)connect the catalog connection if needed. */
 static bool
 catalog_connect(trib_checkpoint *ck, char *errbuf, size_t errlen)
@@ -72,7 +60,7 @@ catalog_connect(trib_checkpoint *ck, char *errbuf, size_t errlen)
 	if (!ck->conn || PQstatus(ck->conn) != CONNECTION_OK)
 	{
 		trib_errf(errbuf, errlen, "checkpoint: connection failed: %s",
-				  pq_error(ck->conn, eb, sizeof(eb)));
+				  trib_pq_error_text(ck->conn, eb, sizeof(eb)));
 		PQfinish(ck->conn);
 		ck->conn = NULL;
 		return false;
@@ -141,7 +129,7 @@ catalog_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errle
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
 		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_get failed: %s",
-				  pq_error(ck->conn, eb, sizeof(eb)));
+				  trib_pq_error_text(ck->conn, eb, sizeof(eb)));
 		rc = -1;
 	}
 	else if (PQntuples(res) == 1)
@@ -194,7 +182,7 @@ catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	if (!ok)
 		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_save failed: %s",
-				  pq_error(ck->conn, eb, sizeof(eb)));
+				  trib_pq_error_text(ck->conn, eb, sizeof(eb)));
 	PQclear(res);
 	return ok;
 }

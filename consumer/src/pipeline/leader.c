@@ -32,19 +32,6 @@ struct trib_leader
 	bool		held;
 };
 
-/* libpq's error text without its newline. */
-static const char *
-pq_error(PGconn *conn, char *buf, size_t len)
-{
-	size_t		n;
-
-	snprintf(buf, len, "%s", conn ? PQerrorMessage(conn) : "no connection");
-	n = strlen(buf);
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return buf;
-}
-
 /* A new handle. */
 trib_leader *
 trib_leader_new(const char *dsn, const char *pipeline)
@@ -106,7 +93,7 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
 		trib_errf(errbuf, errlen, "leader: pg_try_advisory_lock failed: %s",
-				  pq_error(l->conn, eb, sizeof(eb)));
+				  trib_pq_error_text(l->conn, eb, sizeof(eb)));
 		PQclear(res);
 		drop_conn(l);
 		return -1;
@@ -167,7 +154,7 @@ trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
 	{
 		trib_errf(errbuf, errlen, "leader: lock lost: %s",
 				  PQresultStatus(res) == PGRES_TUPLES_OK ? "not held any more" :
-				  pq_error(l->conn, eb, sizeof(eb)));
+				  trib_pq_error_text(l->conn, eb, sizeof(eb)));
 		drop_conn(l);
 	}
 	PQclear(res);

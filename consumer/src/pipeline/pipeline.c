@@ -850,10 +850,10 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Serve the sinks' callbacks; false when a sink has failed for good,
- * which stops the pipeline even while the source is idle. */
+/* Call poll (flush false) or flush on every open sink; on the first that
+ * fails, note it and return false with "sink <name>: [flush: ]<why>". */
 static bool
-poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+each_sink(trib_pipeline *p, bool flush, int timeout_ms, char *errbuf, size_t errlen)
 {
 	size_t		i;
 	char		e[512];
@@ -861,16 +861,26 @@ poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 	for (i = 0; i < p->nsinks; i++)
 	{
 		sink_slot  *s = &p->sinks[i];
+		bool		(*call) (trib_sink *, int, char *, size_t) =
+			flush ? s->sink.ops->flush : s->sink.ops->poll;
 
-		if (s->opened && s->sink.ops->poll &&
-			!s->sink.ops->poll(&s->sink, timeout_ms, e, sizeof(e)))
+		if (s->opened && call && !call(&s->sink, timeout_ms, e, sizeof(e)))
 		{
-			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			snprintf(errbuf, errlen, "sink %s: %s%s", s->sink.name,
+					 flush ? "flush: " : "", e);
 			note_sink_failure(p, s);
 			return false;
 		}
 	}
 	return true;
+}
+
+/* Serve the sinks' callbacks; false when a sink has failed for good,
+ * which stops the pipeline even while the source is idle. */
+static bool
+poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return each_sink(p, false, timeout_ms, errbuf, errlen);
 }
 
 /*
@@ -882,21 +892,7 @@ poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 static bool
 flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
-	size_t		i;
-	char		e[512];
-
-	for (i = 0; i < p->nsinks; i++)
-	{
-		sink_slot  *s = &p->sinks[i];
-
-		if (s->opened && !s->sink.ops->flush(&s->sink, timeout_ms, e, sizeof(e)))
-		{
-			snprintf(errbuf, errlen, "sink %s: flush: %s", s->sink.name, e);
-			note_sink_failure(p, s);
-			return false;
-		}
-	}
-	return true;
+	return each_sink(p, true, timeout_ms, errbuf, errlen);
 }
 
 /* Make every sink flush; then confirm and checkpoint what is durable. */

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "keys.h"
 #include "lua_expr.h"
 #include "rules_common.h"
@@ -199,22 +200,6 @@ trib_rules_batch_end(trib_rules *rs)
 		rl_quality_batch_end(&rs->r[i]);	/* unique: a new batch starts empty */
 }
 
-static void
-free_relation(trib_relation *rel)
-{
-	if (rel == NULL)
-		return;
-	for (int i = 0; i < rel->ncolumns; i++)
-	{
-		free(rel->columns[i].name);
-		free(rel->columns[i].type);
-	}
-	free(rel->columns);
-	free(rel->schema);
-	free(rel->table);
-	free(rel);
-}
-
 void
 trib_rules_free(trib_rules *rs)
 {
@@ -234,7 +219,7 @@ trib_rules_free(trib_rules *rs)
 		trib_key_free(r->key);
 	}
 	for (size_t i = 0; i < rs->nd; i++)
-		free_relation(rs->d[i].rel);
+		trib_relation_free(rs->d[i].rel);
 	rl_strict_free(rs);
 	free(rs->sel);
 	free(rs->sel_source);

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "event.h"
+#include "position.h"
+#include "sink.h"
 
 /* Parse must succeed with exactly this value. */
 static void
@@ -143,6 +145,81 @@ event_new_is_zeroed_and_free_releases_owned_strings_only(void **state)
 	assert_string_equal(table, "orders");
 }
 
+static void
+position_order_is_commit_lsn_then_seq_and_ignores_the_rest(void **state)
+{
+	trib_position a = {.commit_lsn = 0x10, .seq = 5, .end_lsn = 0x99, .lsn = 7};
+	trib_position b = {.commit_lsn = 0x10, .seq = 6};
+	trib_position c = {.commit_lsn = 0x11, .seq = 0};
+	trib_position a2 = {.commit_lsn = 0x10, .seq = 5, .end_lsn = 1};
+
+	(void) state;
+	assert_true(trib_position_cmp(&a, &b) < 0);
+	assert_true(trib_position_cmp(&b, &a) > 0);
+	assert_true(trib_position_cmp(&b, &c) < 0);	/* commit_lsn first */
+	assert_true(trib_position_cmp(&c, &b) > 0);
+	assert_int_equal(trib_position_cmp(&a, &a2), 0);	/* end_lsn, lsn aside */
+	assert_true(trib_position_le(&a, &a2));
+	assert_true(trib_position_le(&a, &b));
+	assert_false(trib_position_le(&c, &b));
+	b.seq = TRIB_SEQ_ALL;		/* the whole transaction: after its events */
+	assert_true(trib_position_le(&a, &b));
+	assert_false(trib_position_le(&b, &a));
+}
+
+static void
+relation_free_releases_columns_and_names(void **state)
+{
+	trib_relation *rel = calloc(1, sizeof(*rel));
+	trib_relation inside = {0};
+
+	(void) state;
+	rel->schema = strdup("public");
+	rel->table = strdup("orders");
+	rel->ncolumns = 2;
+	rel->columns = calloc(2, sizeof(trib_column));
+	rel->columns[0].name = strdup("id");
+	rel->columns[0].type = strdup("integer");
+	rel->columns[1].name = strdup("note");
+	rel->columns[1].type = strdup("text");
+	trib_relation_free(rel);	/* check-asan's leak checker proves it */
+	trib_relation_free(NULL);
+
+	inside.table = strdup("t");
+	inside.ncolumns = 1;
+	inside.columns = calloc(1, sizeof(trib_column));
+	inside.columns[0].name = strdup("x");
+	trib_relation_clear(&inside);
+	assert_null(inside.table);
+	assert_null(inside.columns);
+	assert_int_equal(inside.ncolumns, 0);
+}
+
+static void
+sink_fault_says_not_open_then_keeps_its_failure(void **state)
+{
+	trib_sink_fault fault = {0};
+	trib_position durable = {.commit_lsn = 9, .seq = 2, .opaque = (char *) "{}"};
+	trib_position out = {0};
+	char		err[64] = "";
+
+	(void) state;
+	assert_false(trib_sink_usable(NULL, "file sink", err, sizeof(err)));
+	assert_string_equal(err, "file sink not open");
+	assert_true(trib_sink_usable(&fault, "file sink", err, sizeof(err)));
+	assert_false(trib_sink_fail(&fault, err, sizeof(err), "cannot write %s: %s", "f", "EIO"));
+	assert_string_equal(err, "cannot write f: EIO");
+	err[0] = '\0';
+	assert_false(trib_sink_usable(&fault, "file sink", err, sizeof(err)));
+	assert_string_equal(err, "cannot write f: EIO");
+
+	assert_false(trib_sink_report_durable(false, &durable, &out));
+	assert_true(trib_sink_report_durable(true, &durable, &out));
+	assert_int_equal(out.commit_lsn, 9);
+	assert_int_equal(out.seq, 2);
+	assert_null(out.opaque);	/* lent without the sink's opaque text */
+}
+
 int
 main(void)
 {
@@ -153,6 +230,9 @@ main(void)
 		cmocka_unit_test(lsn_format_never_overruns_a_short_buffer),
 		cmocka_unit_test(lsn_format_and_parse_round_trip),
 		cmocka_unit_test(event_new_is_zeroed_and_free_releases_owned_strings_only),
+		cmocka_unit_test(position_order_is_commit_lsn_then_seq_and_ignores_the_rest),
+		cmocka_unit_test(relation_free_releases_columns_and_names),
+		cmocka_unit_test(sink_fault_says_not_open_then_keeps_its_failure),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

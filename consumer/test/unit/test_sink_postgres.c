@@ -89,6 +89,7 @@ test_strings_are_unescaped(void **state)
 	(void) state;
 	check("\"it's \\\"quoted\\\" \\\\ back\"", 't', 't', false, "it's \"quoted\" \\ back");
 	check("\"tab\\tnl\\ncr\\r\\/\"", 't', 't', false, "tab\tnl\ncr\r/");
+	check("\"bs\\bff\\f\"", 't', 't', false, "bs\bff\f");
 	check("\"\\u00e9\\u2603\"", 't', 't', false, "é☃");
 	check("\"\\ud83d\\ude00\"", 't', 't', false, "😀");
 	check("\"ünïcødé ☃\"", 't', 't', false, "ünïcødé ☃");
@@ -97,6 +98,7 @@ test_strings_are_unescaped(void **state)
 	check_error("\"a\\u0000b\"", 't', 't', "\\u0000");
 	check_error("\"\\ud83d\"", 't', 't', "escape");
 	check_error("\"\\x\"", 't', 't', "escape");
+	check_error("\"\\\xc3\xa9\"", 't', 't', "escape");	/* a non-ASCII byte after \\ */
 }
 
 static void

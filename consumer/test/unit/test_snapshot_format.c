@@ -145,6 +145,7 @@ strings_follow_the_database_encoding_rules(void **state)
 
 	(void) state;
 	expect_fmt(t, &utf8, "tab\t\"q\" \\ \x01 \xc3\xa9", "\"tab\\t\\\"q\\\" \\\\ \\u0001 \xc3\xa9\"");
+	expect_fmt(t, &utf8, "\n\r\b\f\x1f\x7f", "\"\\n\\r\\b\\f\\u001f\x7f\"");
 	expect_fmt(t, &other, "\xc3\xa9\xf0\x9f\x98\x80", "\"\\u00e9\\ud83d\\ude00\"");
 	expect_fmt(t, &ascii, "\xc3\xa9 \xff", "\"\xc3\xa9 \\u00ff\"");
 	expect_fmt(j, &utf8, "{\"a\": \"\xc3\xa9\"}", "{\"a\": \"\xc3\xa9\"}");

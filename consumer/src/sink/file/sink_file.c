@@ -42,6 +42,7 @@
 #include "config.h"
 #include "sink_file_conf.h"
 #include "log.h"
+#include "position.h"
 #include "strbuf.h"
 
 #define DEFAULT_BUFFER (64 * 1024)
@@ -67,8 +68,7 @@ typedef struct filesink
 	bool		has_written;
 	trib_position written;		/* last event written */
 	bool		sidecar_valid;	/* the sidecar matches segment/size */
-	bool		failed;
-	char		failmsg[512];
+	trib_sink_fault fault;		/* a failed write(2) or fsync */
 	trib_filesink_stats stats;
 } filesink;
 
@@ -124,11 +124,7 @@ const trib_plugin trib_sink_stdout = {
 };
 
 /* See sink_file_conf.h. */
-const trib_filesink_conf *
-trib_filesink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_file);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_filesink_conf_of, trib_filesink_conf, trib_sink_file)
 
 /* Defaults. */
 void
@@ -149,15 +145,6 @@ trib_filesink_pos_path(const char *path)
 	return trib_strbuf_finish(&b);
 }
 
-/* Event id order: (a.commit_lsn, a.seq) <= (b.commit_lsn, b.seq). */
-static bool
-pos_le(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn;
-	return a->seq <= b->seq;
-}
-
 /* Copy a position, opaque text included; dst's old opaque is freed. */
 static void
 pos_set(trib_position *dst, const trib_position *src)
@@ -169,34 +156,19 @@ pos_set(trib_position *dst, const trib_position *src)
 	dst->opaque = op;
 }
 
-/* Fill errbuf with the sink's failure and return false. */
-static bool
-failed_out(filesink *f, char *errbuf, size_t errlen)
-{
-	snprintf(errbuf, errlen, "%s", f->failmsg);
-	return false;
-}
-
 /* False with the reason when the sink is not open or has failed. */
 static bool
 usable(filesink *f, char *errbuf, size_t errlen)
 {
-	if (!f)
-	{
-		snprintf(errbuf, errlen, "file sink not open");
-		return false;
-	}
-	return f->failed ? failed_out(f, errbuf, errlen) : true;
+	return trib_sink_usable(f ? &f->fault : NULL, "file sink", errbuf, errlen);
 }
 
 /* Mark the sink failed with a message (errno text appended). */
 static bool
 fail_errno(filesink *f, char *errbuf, size_t errlen, const char *what, const char *name)
 {
-	snprintf(f->failmsg, sizeof(f->failmsg), "%s %s: %s", what,
-			 name ? name : "stdout", strerror(errno));
-	f->failed = true;
-	return failed_out(f, errbuf, errlen);
+	return trib_sink_fail(&f->fault, errbuf, errlen, "%s %s: %s", what,
+						  name ? name : "stdout", strerror(errno));
 }
 
 /* Write the buffer out. */
@@ -287,7 +259,7 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	if (!drain(f, errbuf, errlen))
 		return false;
 	moved = f->has_written &&
-		(!f->has_durable || !pos_le(&f->written, &f->durable));
+		(!f->has_durable || !trib_position_le(&f->written, &f->durable));
 	if (f->is_stdout)
 	{
 		if (moved)
@@ -372,7 +344,7 @@ fs_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 
 	if (!usable(f, errbuf, errlen))
 		return false;
-	if (f->has_durable && pos_le(&ev->pos, &f->durable))
+	if (f->has_durable && trib_position_le(&ev->pos, &f->durable))
 	{
 		f->stats.skipped++;
 		return true;
@@ -444,11 +416,8 @@ fs_durable_position(trib_sink *sink, trib_position *out,
 
 	(void) errbuf;
 	(void) errlen;
-	if (!f || f->is_stdout || !f->has_durable)
-		return false;
-	*out = f->durable;
-	out->opaque = NULL;			/* not handed over: the sink owns it */
-	return true;
+	return f != NULL && !f->is_stdout &&
+		trib_sink_report_durable(f->has_durable, &f->durable, out);
 }
 
 /* Free the state. */
@@ -479,7 +448,7 @@ fs_close(trib_sink *sink)
 
 	if (!f)
 		return;
-	if (!f->failed && !flush_file(sink, f, e, sizeof(e)))
+	if (!f->fault.failed && !flush_file(sink, f, e, sizeof(e)))
 		tlog_error("sink.file", "%s: %s", sink->name ? sink->name : "file", e);
 	state_free(f);
 	sink->state = NULL;

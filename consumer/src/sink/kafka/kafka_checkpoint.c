@@ -375,11 +375,8 @@ kfk_durable_position(trib_sink *sink, trib_position *out,
 
 	if (errlen)
 		errbuf[0] = '\0';
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
-	}
 	if (!k->c->transactional)
 		return false;			/* none: the pipeline's checkpoint store rules */
 	if (!k->have_durable)

@@ -125,6 +125,16 @@ kfk_failed_out(trib_kafka *k, char *errbuf, size_t errlen)
 	return false;
 }
 
+/* False with "kafka: sink not open" when the sink has no producer. */
+bool
+kfk_is_open(trib_kafka *k, char *errbuf, size_t errlen)
+{
+	if (k != NULL && k->rk != NULL)
+		return true;
+	kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	return false;
+}
+
 /* An rd_kafka_error_t to errbuf; destroys it. */
 void
 kfk_error_out(trib_kafka *k, rd_kafka_error_t *error, const char *what,

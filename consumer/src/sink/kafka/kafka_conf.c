@@ -115,11 +115,8 @@ trib_kafka_conf_init(trib_kafka_conf *conf)
 static bool
 check_topic_name(const char *value, char *msg, size_t msglen)
 {
-	if (ck_only_chars(value, TOPIC_CHARS, 249))
-		return true;
-	snprintf(msg, msglen, "invalid topic prefix \"%s\" (accepted: letters, digits, '.', "
-			 "'_' and '-', 1 to 249 characters)", value);
-	return false;
+	return ck_check_name(value, "topic prefix", TOPIC_CHARS, 249,
+						 "letters, digits, '.', '_' and '-'", msg, msglen);
 }
 
 /* A topic_pattern: topic characters, $$ and the known ${...} placeholders. */

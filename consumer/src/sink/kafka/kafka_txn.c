@@ -28,11 +28,8 @@ txn_sink(trib_sink *sink, const char *what, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
 
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (!kfk_is_open(k, errbuf, errlen))
 		return NULL;
-	}
 	if (!k->c->transactional)
 	{
 		kfk_err(k, errbuf, errlen, "kafka: %s: the sink is not transactional", what);
@@ -75,11 +72,8 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	rd_kafka_error_t *error;
 	int64_t		deadline = trib_clock_mono_ms() + timeout_ms;
 
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
-	}
 	if (!k->c->transactional)
 		return kfk_flush(sink, timeout_ms, errbuf, errlen);
 	if (k->failed)

@@ -80,11 +80,7 @@ const trib_plugin trib_sink_kafka = {
 };
 
 /* See kafka_conf.h. */
-const trib_kafka_conf *
-trib_kafka_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_kafka);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_kafka_conf_of, trib_kafka_conf, trib_sink_kafka)
 
 /* ------------------------------------------------------------------------
  * Start-up
@@ -446,11 +442,8 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	size_t		id_len;
 	uint64_t	wn = 0;
 
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
-	}
 	if (k->failed)
 		return kfk_failed_out(k, errbuf, errlen);
 	if (k->c->transactional && !k->in_txn && !trib_kafka_begin(sink, errbuf, errlen))
@@ -509,11 +502,8 @@ kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	trib_kafka *k = sink->state;
 	rd_kafka_resp_err_t err;
 
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
-	}
 	if (k->c->transactional)
 		return trib_kafka_commit(sink, timeout_ms, errbuf, errlen);
 	err = rd_kafka_flush(k->rk, timeout_ms);
@@ -547,11 +537,8 @@ kafka_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
 
-	if (k == NULL || k->rk == NULL)
-	{
-		kfk_err(k, errbuf, errlen, "kafka: sink not open");
+	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
-	}
 	rd_kafka_poll(k->rk, timeout_ms);
 	kfk_maybe_ack(k);
 	if (k->failed)

@@ -80,6 +80,9 @@ void		kfk_fail(trib_kafka *k, const char *fmt,...)
 /* Copy the sticky error to errbuf; returns false. */
 bool		kfk_failed_out(trib_kafka *k, char *errbuf, size_t errlen);
 
+/* False with "kafka: sink not open" when k is NULL or has no producer. */
+bool		kfk_is_open(trib_kafka *k, char *errbuf, size_t errlen);
+
 /* An rd_kafka_error_t to errbuf; destroys it. */
 void		kfk_error_out(trib_kafka *k, rd_kafka_error_t *error, const char *what,
 						  char *errbuf, size_t errlen);

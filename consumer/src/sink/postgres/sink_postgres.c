@@ -68,6 +68,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "position.h"
 #include "sink_postgres_conf.h"
 #include "xalloc.h"
 
@@ -108,43 +109,13 @@ const trib_plugin trib_sink_postgres = {
 };
 
 /* See sink_postgres_conf.h. */
-const trib_pgsink_conf *
-trib_pgsink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_postgres);
-}
-
-/* False with the reason when the sink is not open. */
-static bool
-is_open(const pgs_sink *s, char *errbuf, size_t errlen)
-{
-	if (s)
-		return true;
-	snprintf(errbuf, errlen, "postgres sink not open");
-	return false;
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_pgsink_conf_of, trib_pgsink_conf, trib_sink_postgres)
 
 /* False with the reason when the sink is not open or has failed. */
 static bool
 usable(const pgs_sink *s, char *errbuf, size_t errlen)
 {
-	if (!is_open(s, errbuf, errlen))
-		return false;
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
-	return true;
-}
-
-/* Event id order. */
-static bool
-pos_le(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn;
-	return a->seq <= b->seq;
+	return trib_sink_usable(s ? &s->fault : NULL, "postgres sink", errbuf, errlen);
 }
 
 /* ---- connection and positions ------------------------------------------ */
@@ -572,7 +543,7 @@ drop_covered(pgs_sink *s)
 		return;
 	for (i = 0; i < s->nq; i++)
 	{
-		if (pos_le(&s->q[i].pos, &s->durable))
+		if (trib_position_le(&s->q[i].pos, &s->durable))
 		{
 			entry_free(&s->q[i]);
 			s->stats.skipped++;
@@ -668,11 +639,8 @@ apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 	bool		schema_retried = false;
 	trib_position last;
 
-	if (s->failed)
-	{
-		snprintf(errbuf, errlen, "%s", s->failmsg);
-		return false;
-	}
+	if (s->fault.failed)
+		return trib_sink_failed_out(&s->fault, errbuf, errlen);
 	if (s->nq == 0)
 		return true;
 	last = s->q[s->nq - 1].pos;
@@ -732,8 +700,8 @@ apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 			continue;
 		}
 		free(last.opaque);
-		s->failed = true;
-		snprintf(s->failmsg, sizeof(s->failmsg), "%s", errbuf);
+		s->fault.failed = true;
+		snprintf(s->fault.msg, sizeof(s->fault.msg), "%s", errbuf);
 		return false;
 	}
 }
@@ -882,11 +850,7 @@ pg_durable_position(trib_sink *sink, trib_position *out,
 
 	(void) errbuf;
 	(void) errlen;
-	if (!s || !s->has_durable)
-		return false;
-	*out = s->durable;
-	out->opaque = NULL;			/* the sink keeps it */
-	return true;
+	return s != NULL && trib_sink_report_durable(s->has_durable, &s->durable, out);
 }
 
 /* Queue one event; apply when the batch is full or old. */
@@ -899,7 +863,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 
 	if (!usable(s, errbuf, errlen))
 		return false;
-	if (s->has_durable && pos_le(&ev->pos, &s->durable))
+	if (s->has_durable && trib_position_le(&ev->pos, &s->durable))
 	{
 		s->stats.skipped++;
 		return true;
@@ -959,7 +923,7 @@ pg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	pgs_sink	   *s = sink->state;
 
 	(void) timeout_ms;
-	if (!is_open(s, errbuf, errlen))
+	if (!usable(s, errbuf, errlen))
 		return false;
 	return apply(sink, s, errbuf, errlen);
 }
@@ -988,7 +952,7 @@ pg_close(trib_sink *sink)
 
 	if (!s)
 		return;
-	if (!s->failed && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
+	if (!s->fault.failed && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
 		tlog_error("sink.postgres", "%s: %s", s->sink_name, e);
 	state_free(s);
 	sink->state = NULL;

@@ -229,8 +229,7 @@ typedef struct pgs_sink
 	bool		has_durable;
 	trib_position durable;
 
-	bool		failed;
-	char		failmsg[1024];
+	trib_sink_fault fault;		/* a batch it could not apply */
 	bool		single_row;		/* this batch: one row per statement */
 
 	trib_strbuf arena;			/* converted values */

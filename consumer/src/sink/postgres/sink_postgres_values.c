@@ -249,6 +249,12 @@ add_utf8(trib_strbuf *out, unsigned long cp)
 	trib_strbuf_add(out, b, n);
 }
 
+/* What each two-character JSON escape (\n, \" ...) stands for; 0: none. */
+static const char short_unescape[128] = {
+	['"'] = '"',['\\'] = '\\',['/'] = '/',['b'] = '\b',['f'] = '\f',['n'] = '\n',
+	['r'] = '\r',['t'] = '\t',
+};
+
 /* Append the decoded text of a JSON string span (with its quotes). */
 bool
 pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen)
@@ -260,6 +266,7 @@ pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen)
 	{
 		const char *q = p;
 		long		cp;
+		unsigned char c;
 
 		while (q < e && *q != '\\')
 			q++;
@@ -269,59 +276,34 @@ pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen)
 		p = q + 1;
 		if (p >= e)
 			goto bad;
-		switch (*p++)
+		c = (unsigned char) *p++;
+		if (c < sizeof(short_unescape) && short_unescape[c] != 0)
 		{
-			case '"':
-				trib_strbuf_addc(out, '"');
-				break;
-			case '\\':
-				trib_strbuf_addc(out, '\\');
-				break;
-			case '/':
-				trib_strbuf_addc(out, '/');
-				break;
-			case 'b':
-				trib_strbuf_addc(out, '\b');
-				break;
-			case 'f':
-				trib_strbuf_addc(out, '\f');
-				break;
-			case 'n':
-				trib_strbuf_addc(out, '\n');
-				break;
-			case 'r':
-				trib_strbuf_addc(out, '\r');
-				break;
-			case 't':
-				trib_strbuf_addc(out, '\t');
-				break;
-			case 'u':
-				if ((cp = hex4(p, e)) < 0)
-					goto bad;
-				p += 4;
-				if (cp >= 0xD800 && cp <= 0xDBFF)
-				{
-					long		lo;
-
-					if (e - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-						(lo = hex4(p + 2, e)) < 0xDC00 || lo > 0xDFFF)
-						goto bad;
-					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-					p += 6;
-				}
-				else if (cp >= 0xDC00 && cp <= 0xDFFF)
-					goto bad;
-				if (cp == 0)
-				{
-					snprintf(errbuf, errlen, "a string contains \\u0000, which "
-							 "PostgreSQL text cannot hold");
-					return false;
-				}
-				add_utf8(out, (unsigned long) cp);
-				break;
-			default:
-				goto bad;
+			trib_strbuf_addc(out, short_unescape[c]);
+			continue;
 		}
+		if (c != 'u' || (cp = hex4(p, e)) < 0)
+			goto bad;
+		p += 4;
+		if (cp >= 0xD800 && cp <= 0xDBFF)
+		{
+			long		lo;
+
+			if (e - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				(lo = hex4(p + 2, e)) < 0xDC00 || lo > 0xDFFF)
+				goto bad;
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			p += 6;
+		}
+		else if (cp >= 0xDC00 && cp <= 0xDFFF)
+			goto bad;
+		if (cp == 0)
+		{
+			snprintf(errbuf, errlen, "a string contains \\u0000, which "
+					 "PostgreSQL text cannot hold");
+			return false;
+		}
+		add_utf8(out, (unsigned long) cp);
 	}
 	return true;
 bad:

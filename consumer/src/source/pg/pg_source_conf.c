@@ -148,22 +148,15 @@ const trib_plugin trib_source_postgres = {
 };
 
 /* See pg_source_conf.h. */
-const trib_pg_source_conf *
-trib_pg_source_conf_of(const trib_source_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_source_postgres);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_pg_source_conf_of, trib_pg_source_conf, trib_source_postgres)
 
 /* ---- value checks ----------------------------------------------------- */
 
 static bool
 check_slot_name(const char *value, char *msg, size_t msglen)
 {
-	if (ck_only_chars(value, CK_LOWER_DIGITS "_", 63))
-		return true;
-	snprintf(msg, msglen, "invalid replication slot name \"%s\" (accepted: a-z, 0-9 and _, "
-			 "1 to 63 characters)", value);
-	return false;
+	return ck_check_name(value, "replication slot name", CK_LOWER_DIGITS "_", 63,
+						 "a-z, 0-9 and _", msg, msglen);
 }
 
 /* A table pattern as the plugin accepts it: schema.table, quoted parts. */

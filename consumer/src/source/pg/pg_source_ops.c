@@ -40,6 +40,7 @@
 #include "metrics.h"
 #include "pg_check.h"
 #include "pgrecord.h"
+#include "position.h"
 #include "snapshot_run.h"
 #include "source.h"
 #include "source_pg.h"
@@ -303,17 +304,6 @@ pg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 	return k;
 }
 
-/* source.h: compare, event ids in order. */
-static int
-pg_compare(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return 0;
-}
-
 /* source.h: format_id. */
 static size_t
 pg_format_id(const trib_position *pos, char *buf, size_t len)
@@ -454,7 +444,7 @@ const trib_source_ops trib_pg_source_ops = {
 	.snapshot = pg_snapshot,
 	.start = pg_start,
 	.poll = pg_poll,
-	.compare = pg_compare,
+	.compare = trib_position_cmp,
 	.format_id = pg_format_id,
 	.parse_id = pg_parse_id,
 	.store_form = pg_store_form,

@@ -88,12 +88,7 @@ trib_pgasm_free(trib_pgasm *a)
 static void
 enqueue(trib_pgasm *a, trib_pgrec *r)
 {
-	r->next = NULL;
-	if (a->qtail)
-		a->qtail->next = r;
-	else
-		a->qhead = r;
-	a->qtail = r;
+	trib_pgrec_append(&a->qhead, &a->qtail, r);
 }
 
 /* Deliver the held event; `last` when its transaction ends here. */
@@ -273,12 +268,7 @@ push_change(trib_pgasm *a, trib_pgrec *rec, char *errbuf, size_t errlen)
 							 xid);
 		}
 		b = trib_pgrec_bytes(rec);
-		rec->next = NULL;
-		if (s->tail)
-			s->tail->next = rec;
-		else
-			s->head = rec;
-		s->tail = rec;
+		trib_pgrec_append(&s->head, &s->tail, rec);
 		s->bytes += b;
 		a->buffered += b;
 		return true;

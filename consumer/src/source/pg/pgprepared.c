@@ -325,12 +325,7 @@ trib_pgprep_stats_get(const trib_pgprep *h, trib_pgprep_stats *out)
 static void
 enqueue(trib_pgprep *h, trib_pgrec *r)
 {
-	r->next = NULL;
-	if (h->qtail)
-		h->qtail->next = r;
-	else
-		h->qhead = r;
-	h->qtail = r;
+	trib_pgrec_append(&h->qhead, &h->qtail, r);
 }
 
 /* Queue a record that is not part of a held transaction, unless the resume
@@ -540,12 +535,7 @@ hold_event(trib_pgprep *h, held_tx *t, trib_pgrec *r, char *errbuf, size_t errle
 
 	if (!t->f && h->mem_bytes + b <= h->budget)
 	{
-		r->next = NULL;
-		if (t->tail)
-			t->tail->next = r;
-		else
-			t->head = r;
-		t->tail = r;
+		trib_pgrec_append(&t->head, &t->tail, r);
 		t->mem_bytes += b;
 		h->mem_bytes += b;
 		return true;

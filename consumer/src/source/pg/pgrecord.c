@@ -780,26 +780,26 @@ cb_string(void *ctx, const unsigned char *s, size_t n)
 	return on_value(ctx, J_STRING, (const char *) s, n, false);
 }
 
+/* An object or array opens: a value at this depth, then one level down. */
 static int
-cb_start_map(void *ctx)
+start_nested(pstate *st, int type)
 {
-	pstate	   *st = ctx;
-
-	if (!on_value(st, J_OBJECT, NULL, 0, false))
+	if (!on_value(st, type, NULL, 0, false))
 		return 0;
 	st->depth++;
 	return 1;
 }
 
 static int
+cb_start_map(void *ctx)
+{
+	return start_nested(ctx, J_OBJECT);
+}
+
+static int
 cb_start_array(void *ctx)
 {
-	pstate	   *st = ctx;
-
-	if (!on_value(st, J_ARRAY, NULL, 0, false))
-		return 0;
-	st->depth++;
-	return 1;
+	return start_nested(ctx, J_ARRAY);
 }
 
 static int
@@ -1467,6 +1467,18 @@ trib_pgrec_free_list(trib_pgrec *r)
 		trib_pgrec_free(r);
 		r = next;
 	}
+}
+
+/* See pgrecord.h. */
+void
+trib_pgrec_append(trib_pgrec **head, trib_pgrec **tail, trib_pgrec *rec)
+{
+	rec->next = NULL;
+	if (*tail)
+		(*tail)->next = rec;
+	else
+		*head = rec;
+	*tail = rec;
 }
 
 /* Rough memory of a record and its event. */

@@ -131,6 +131,9 @@ void		trib_pgrec_free(trib_pgrec *rec);
 /* Free a list of records linked through `next`; NULL is allowed. */
 void		trib_pgrec_free_list(trib_pgrec *r);
 
+/* Append rec to the list *head .. *tail (both NULL when it is empty). */
+void		trib_pgrec_append(trib_pgrec **head, trib_pgrec **tail, trib_pgrec *rec);
+
 /* Rough memory of a record and its event, for buffer budgets. */
 size_t		trib_pgrec_bytes(const trib_pgrec *rec);
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "xalloc.h"
 
 #define REL_BUCKETS 1024
@@ -37,23 +38,6 @@ struct trib_pgrelcache
 	size_t		nviews;
 	size_t		capviews;
 };
-
-/* Free one view. */
-static void
-view_free(trib_relation *v)
-{
-	int			i;
-
-	for (i = 0; i < v->ncolumns; i++)
-	{
-		free(v->columns[i].name);
-		free(v->columns[i].type);
-	}
-	free(v->columns);
-	free(v->schema);
-	free(v->table);
-	free(v);
-}
 
 /* FNV-1a over schema, a zero byte, and table. */
 static unsigned
@@ -134,7 +118,7 @@ trib_pgrelcache_free(trib_pgrelcache *c)
 		}
 	}
 	for (i = 0; i < (int) c->nviews; i++)
-		view_free(c->views[i]);
+		trib_relation_free(c->views[i]);
 	free(c->views);
 	free(c);
 }

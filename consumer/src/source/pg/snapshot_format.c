@@ -119,37 +119,24 @@ put_u(trib_strbuf *out, unsigned cu)
 	trib_strbuf_add(out, b, 6);
 }
 
+/* The two-character escapes JSON has (\n, \" ...); 0: none, \u00XX. */
+static const char short_escape[128] = {
+	['"'] = '"',['\\'] = '\\',['\n'] = 'n',['\r'] = 'r',['\t'] = 't',
+	['\b'] = 'b',['\f'] = 'f',
+};
+
 /* The escape of an ASCII byte that JSON does not allow raw. */
 static void
 put_ascii_escape(trib_strbuf *out, unsigned char c)
 {
-	switch (c)
+	if (c < sizeof(short_escape) && short_escape[c] != 0)
 	{
-		case '"':
-			trib_strbuf_add(out, "\\\"", 2);
-			break;
-		case '\\':
-			trib_strbuf_add(out, "\\\\", 2);
-			break;
-		case '\n':
-			trib_strbuf_add(out, "\\n", 2);
-			break;
-		case '\r':
-			trib_strbuf_add(out, "\\r", 2);
-			break;
-		case '\t':
-			trib_strbuf_add(out, "\\t", 2);
-			break;
-		case '\b':
-			trib_strbuf_add(out, "\\b", 2);
-			break;
-		case '\f':
-			trib_strbuf_add(out, "\\f", 2);
-			break;
-		default:
-			put_u(out, c);
-			break;
+		char		b[2] = {'\\', short_escape[c]};
+
+		trib_strbuf_add(out, b, 2);
 	}
+	else
+		put_u(out, c);
 }
 
 /*
@@ -607,6 +594,36 @@ timetz(trib_strbuf *out, const char *s, size_t len, char *errbuf, size_t errlen)
 /* ---- arrays and composite values --------------------------------------- */
 
 /*
+ * The rest of a quoted element or field, after its opening quote, up to
+ * and past the closing one: a backslash takes the next byte as it is, and
+ * with `doubled` (record literals) so does "" for one quote.  The
+ * unescaped text goes to tmp; false when the literal ends first.
+ */
+static bool
+quoted_rest(cur *c, bool doubled, trib_strbuf *tmp)
+{
+	for (;;)
+	{
+		if (c->p >= c->end)
+			return false;
+		if (*c->p == '"')
+		{
+			if (doubled && c->p + 1 < c->end && c->p[1] == '"')
+			{
+				trib_strbuf_addc(tmp, '"');
+				c->p += 2;
+				continue;
+			}
+			c->p++;
+			return true;
+		}
+		if (*c->p == '\\' && ++c->p >= c->end)
+			return false;
+		trib_strbuf_addc(tmp, *c->p++);
+	}
+}
+
+/*
  * One element of an array literal at c: quoted ("..." with backslash
  * escapes) or bare up to the delimiter or '}'.  Sets *is_null for a bare
  * NULL.  The unescaped text goes to tmp.
@@ -617,22 +634,7 @@ array_element(cur *c, char delim, trib_strbuf *tmp, bool *is_null)
 	tmp->len = 0;
 	*is_null = false;
 	if (expect(c, '"'))
-	{
-		for (;;)
-		{
-			if (c->p >= c->end)
-				return false;
-			if (*c->p == '"')
-			{
-				c->p++;
-				break;
-			}
-			if (*c->p == '\\' && ++c->p >= c->end)
-				return false;
-			trib_strbuf_addc(tmp, *c->p++);
-		}
-		return true;
-	}
+		return quoted_rest(c, false, tmp);
 	while (c->p < c->end && *c->p != delim && *c->p != '}' && *c->p != '{' &&
 		   *c->p != '"')
 		trib_strbuf_addc(tmp, *c->p++);
@@ -764,28 +766,7 @@ record_field(cur *c, trib_strbuf *tmp, bool *is_null)
 		return true;
 	}
 	if (expect(c, '"'))
-	{
-		for (;;)
-		{
-			if (c->p >= c->end)
-				return false;
-			if (*c->p == '"')
-			{
-				if (c->p + 1 < c->end && c->p[1] == '"')
-				{
-					trib_strbuf_addc(tmp, '"');
-					c->p += 2;
-					continue;
-				}
-				c->p++;
-				break;
-			}
-			if (*c->p == '\\' && ++c->p >= c->end)
-				return false;
-			trib_strbuf_addc(tmp, *c->p++);
-		}
-		return true;
-	}
+		return quoted_rest(c, true, tmp);
 	while (c->p < c->end && *c->p != ',' && *c->p != ')' && *c->p != '"')
 		trib_strbuf_addc(tmp, *c->p++);
 	return true;

@@ -27,6 +27,14 @@ gen_str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *) s, strlen(s));
 }
 
+/* A map member whose value is a string. */
+static void
+gen_str_member(yajl_gen g, const char *key, const char *value)
+{
+	gen_str(g, key);
+	gen_str(g, value);
+}
+
 /* One table object. */
 static void
 gen_table(yajl_gen g, const trib_snapprog_table *t)
@@ -35,10 +43,8 @@ gen_table(yajl_gen g, const trib_snapprog_table *t)
 	int			i;
 
 	yajl_gen_map_open(g);
-	gen_str(g, "schema");
-	gen_str(g, t->schema);
-	gen_str(g, "table");
-	gen_str(g, t->table);
+	gen_str_member(g, "schema", t->schema);
+	gen_str_member(g, "table", t->table);
 	gen_str(g, "done");
 	yajl_gen_bool(g, t->done);
 	gen_str(g, "rows");
@@ -71,12 +77,9 @@ trib_snapprog_to_json(const trib_snapprog *p)
 	yajl_gen_map_open(g);
 	gen_str(g, "snapshot");
 	yajl_gen_map_open(g);
-	gen_str(g, "state");
-	gen_str(g, p->state);
-	gen_str(g, "mode");
-	gen_str(g, p->mode);
-	gen_str(g, "lsn");
-	gen_str(g, lsn);
+	gen_str_member(g, "state", p->state);
+	gen_str_member(g, "mode", p->mode);
+	gen_str_member(g, "lsn", lsn);
 	gen_str(g, "tables");
 	yajl_gen_array_open(g);
 	for (i = 0; i < p->ntables; i++)

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "errf.h"
+#include "event.h"
 #include "strbuf.h"
 
 #define MAX_TYPE_DEPTH 16
@@ -501,6 +502,22 @@ trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
 	return true;
 }
 
+/* The ordering columns, quoted and comma-separated. */
+static void
+add_order_columns(trib_strbuf *b, PGconn *conn, const trib_snap_table *t)
+{
+	for (int i = 0; i < t->norder; i++)
+	{
+		const char *name = t->cols[t->order[i]].name;
+		char	   *q = PQescapeIdentifier(conn, name, strlen(name));
+
+		if (q == NULL)
+			abort();
+		trib_strbuf_printf(b, "%s%s", i ? ", " : "", q);
+		PQfreemem(q);
+	}
+}
+
 char *
 trib_snap_table_sql(PGconn *conn, const trib_snap_table *t, bool next, int limit)
 {
@@ -522,28 +539,14 @@ trib_snap_table_sql(PGconn *conn, const trib_snap_table *t, bool next, int limit
 		if (next)
 		{
 			trib_strbuf_adds(&b, " WHERE (");
-			for (i = 0; i < t->norder; i++)
-			{
-				char	   *q = PQescapeIdentifier(conn, t->cols[t->order[i]].name,
-												   strlen(t->cols[t->order[i]].name));
-
-				trib_strbuf_printf(&b, "%s%s", i ? ", " : "", q);
-				PQfreemem(q);
-			}
+			add_order_columns(&b, conn, t);
 			trib_strbuf_adds(&b, ") > (");
 			for (i = 0; i < t->norder; i++)
 				trib_strbuf_printf(&b, "%s$%d", i ? ", " : "", i + 1);
 			trib_strbuf_adds(&b, ")");
 		}
 		trib_strbuf_adds(&b, " ORDER BY ");
-		for (i = 0; i < t->norder; i++)
-		{
-			char	   *q = PQescapeIdentifier(conn, t->cols[t->order[i]].name,
-											   strlen(t->cols[t->order[i]].name));
-
-			trib_strbuf_printf(&b, "%s%s", i ? ", " : "", q);
-			PQfreemem(q);
-		}
+		add_order_columns(&b, conn, t);
 		trib_strbuf_printf(&b, " LIMIT %d", limit);
 	}
 	PQfreemem(qs);
@@ -567,16 +570,12 @@ trib_snap_tables_free(trib_snap_table *t, int n)
 			free(t[i].cols[j].json_key);
 			free(t[i].cols[j].expr);
 			trib_snaptype_free(t[i].cols[j].type);
-			free(t[i].rel.columns[j].name);
-			free(t[i].rel.columns[j].type);
 		}
 		for (j = 0; t[i].after && j < t[i].nafter; j++)
 			free(t[i].after[j]);
 		free(t[i].after);
 		free(t[i].cols);
-		free(t[i].rel.columns);
-		free(t[i].rel.schema);
-		free(t[i].rel.table);
+		trib_relation_clear(&t[i].rel);
 		free(t[i].order);
 		free(t[i].schema);
 		free(t[i].table);
