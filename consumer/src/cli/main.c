@@ -402,6 +402,8 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 	const trib_backoff_conf *bo = pg ? &pg->reconnect_backoff_ms : &other_bo;
 	int			delay = bo->initial;
 
+	if (stop_requested)
+		return 0;				/* stopped while starting: nothing to drain */
 	for (;;)
 	{
 		trib_pipeline *p;
@@ -525,8 +527,15 @@ cmd_run(const char *path, bool snapshot, const legacy_args *la)
 	trib_config *cfg;
 	trib_legacy *lg;
 	char		err[4096] = "";
-	int			rc = trib_legacy_load_file(path, &la->opts, &lg, err, sizeof(err));
+	int			rc;
 
+	/*
+	 * First of all, so that a SIGTERM sent while the configuration loads or
+	 * the log opens (a supervisor stopping a daemon it just started) is a
+	 * clean stop, not a death by the default action.
+	 */
+	install_signals();
+	rc = trib_legacy_load_file(path, &la->opts, &lg, err, sizeof(err));
 	if (rc < 0)
 	{
 		fprintf(stderr, "%s\n", err);
@@ -540,11 +549,12 @@ cmd_run(const char *path, bool snapshot, const legacy_args *la)
 		return EXIT_USAGE;
 	if (!trib_log_open(cfg->log.level, cfg->log.format, cfg->log.file, err, sizeof(err)))
 	{
-		fprintf(stderr, "tributary: %s\n", err);
 		trib_config_free(cfg);
+		if (stop_requested)
+			return 0;			/* the stop interrupted the open */
+		fprintf(stderr, "tributary: %s\n", err);
 		return EXIT_USAGE;
 	}
-	install_signals();
 	rc = run_pipeline(cfg, snapshot);
 	trib_config_free(cfg);
 	trib_log_close();

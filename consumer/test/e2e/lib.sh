@@ -207,10 +207,26 @@ start_consumer() {
     RUN_PID=$!
 }
 
+# sigterm_caught PID: true when the process has a SIGTERM handler
+# installed (bit 15 of SigCgt in /proc/PID/status).
+sigterm_caught() {
+    local m
+    m=$(awk '$1 == "SigCgt:" {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+    [ -n "$m" ] && [ $(( 0x$m & 0x4000 )) != 0 ]
+}
+
 # stop_consumer: SIGTERM the consumer and wait; sets STOP_RC to its exit
 # status.  Not in a subshell: only the shell that started it can wait.
+# A consumer started a moment ago may not have reached main() yet (under
+# ASan that takes a while), and a signal before its handler is installed
+# kills it; so it waits (up to 10 s) until the handler is there.
 stop_consumer() {
+    local i
     STOP_RC=0
+    for i in $(seq 1 100); do
+        sigterm_caught "$RUN_PID" || ! kill -0 "$RUN_PID" 2>/dev/null && break
+        sleep 0.1
+    done
     kill -TERM "$RUN_PID"
     wait "$RUN_PID" || STOP_RC=$?
     RUN_PID=
