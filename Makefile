@@ -18,6 +18,8 @@
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
+#   make bench-regress BASE=REV  W1 and W2 of this tree against commit REV
+#                      in the same rounds (the no-regression check)
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
@@ -39,7 +41,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress $(PARTS)
 
 all build: $(PARTS)
 
@@ -95,6 +97,12 @@ bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
 	bash bench/e2e.sh w1 w2 w3
+
+# bench-regress: this tree against commit BASE in the same rounds (W1, W2),
+# the no-regression check of a change: make bench-regress BASE=95b60b6
+bench-regress: install-pg_ext
+	@test -n "$(BASE)" || { echo "make bench-regress: give BASE=<commit>" >&2; exit 2; }
+	bash bench/regress.sh $(BASE)
 
 # bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
 bench-w4: install-pg_ext

@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
 """Commit-to-ack latency from two scrapes of the consumer's /metrics.
 
-usage: latency.py BEFORE AFTER
+usage: latency.py BEFORE AFTER [TARGET_MS]
 
 Reads the histogram tributary_commit_to_ack_seconds{sink="all"} from both
 files (Prometheus text, cumulative buckets), subtracts BEFORE from AFTER so
 that only the measured window counts, and prints one line:
 
-    count p50_ms p99_ms share_le_50ms_percent max_bucket
+    count p50_ms p99_ms p999_ms share_le_target_percent max_ms
 
-p50 and p99 are interpolated linearly inside their bucket, as Prometheus's
-histogram_quantile() does (the first bucket starts at 0); a quantile that
-falls in the +Inf bucket is printed as ">LAST" (e.g. ">5000").  The share of
-transactions at or under 50 ms comes straight from the le="0.05" bucket, so
-the target "p99 <= 50 ms" is checked exactly, without interpolation.
+The buckets are 1 ms wide up to 20 ms (lib/metrics.c), so below 20 ms a
+quantile is given as the upper bound of the bucket it falls in: exact to
+1 ms, never interpolated into a figure the data cannot resolve.  Above
+20 ms the buckets widen and the quantile is again the bucket's upper bound
+(a quantile in the +Inf bucket prints as ">LAST").  max_ms is the upper
+bound of the highest non-empty bucket.  The share at or under TARGET_MS
+(default 10) comes straight from that bucket, so a target "p99 <= X ms" is
+checked exactly: it holds when the share is at least 99 %.
 """
 import re
 import sys
@@ -32,36 +35,39 @@ def buckets(path):
     return out
 
 
+def ms(b, prev):
+    return ">%g" % (prev * 1000) if b == float("inf") else "%g" % round(b * 1000, 3)
+
+
 def quantile(q, bounds, cum):
-    total = cum[-1]
-    rank = q * total
-    prev_b, prev_c = 0.0, 0
+    """The upper bound of the bucket holding the q-quantile."""
+    rank = q * cum[-1]
+    prev = 0.0
     for b, c in zip(bounds, cum):
         if c >= rank:
-            if b == float("inf"):
-                return ">%g" % (prev_b * 1000)
-            if c == prev_c:
-                return "%.1f" % (b * 1000)
-            return "%.1f" % ((prev_b + (b - prev_b) * (rank - prev_c) / (c - prev_c)) * 1000)
-        prev_b, prev_c = b, c
+            return ms(b, prev)
+        prev = b
     return "NA"
 
 
 def main():
     before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
+    target = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.010
     if not after:
-        print("0 NA NA NA NA")
+        print("0 NA NA NA NA NA")
         return
     bounds = sorted(after)
     cum = [after[b] - before.get(b, 0) for b in bounds]
     total = cum[-1]
     if total == 0:
-        print("0 NA NA NA NA")
+        print("0 NA NA NA NA NA")
         return
-    le50 = cum[bounds.index(0.05)] if 0.05 in bounds else 0
-    top = next(b for b, c in zip(bounds, cum) if c == total)
+    le = max((b for b in bounds if b <= target + 1e-12), default=None)
+    share = 100.0 * cum[bounds.index(le)] / total if le is not None else 0.0
+    i = next(i for i, c in enumerate(cum) if c == total)
     print(total, quantile(0.5, bounds, cum), quantile(0.99, bounds, cum),
-          "%.2f" % (100.0 * le50 / total), "%g" % (top * 1000) if top != float("inf") else "inf")
+          quantile(0.999, bounds, cum), "%.2f" % share,
+          ms(bounds[i], bounds[i - 1] if i > 0 else 0.0))
 
 
 if __name__ == "__main__":

@@ -72,8 +72,15 @@ struct trib_metrics
 	trib_metric_family *last;
 };
 
+/*
+ * Latency buckets (seconds): 1 ms steps up to 20 ms, where the latency
+ * targets lie (p99 <= 10 ms at 1,000 commits/s, <= 25 ms at 10,000), so a
+ * quantile read from them is exact to 1 ms there; coarser above.
+ */
 const double trib_metrics_latency_buckets[] = {
-	0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5
+	0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01,
+	0.011, 0.012, 0.013, 0.014, 0.015, 0.016, 0.017, 0.018, 0.019, 0.02,
+	0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5
 };
 const size_t trib_metrics_latency_nbuckets =
 	sizeof(trib_metrics_latency_buckets) / sizeof(trib_metrics_latency_buckets[0]);
