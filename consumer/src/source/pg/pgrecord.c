@@ -822,7 +822,8 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 	{
 		st->topkey = F_UNKNOWN;
 		for (i = 0; i < NFIELDS; i++)
-			if (field_len[i] == n && memcmp(field_names[i], key, n) == 0)
+			if (field_len[i] == n && field_names[i][0] == (char) key[0] &&
+				memcmp(field_names[i], key, n) == 0)
 			{
 				if (st->f[i].type != J_NONE)
 					return perr(st, "duplicate field \"%s\"", field_names[i]);
@@ -855,8 +856,11 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 			ml->m[ml->n].vend = 0;
 			/* the name as written when it has no escapes (not
 			 * NUL-terminated: nlen counts), else a decoded copy */
+			/* (yajl hands an unescaped key as a pointer into the input:
+			 * then no comparison is needed) */
 			if (k + n + 2 <= st->len && st->text[k + 1 + n] == '"' &&
-				memcmp(st->text + k + 1, key, n) == 0)
+				((const char *) key == st->text + k + 1 ||
+				 memcmp(st->text + k + 1, key, n) == 0))
 				ml->m[ml->n].name = st->text + k + 1;
 			else
 				ml->m[ml->n].name = trib_arena_strndup(st->arena, (const char *) key, n);
