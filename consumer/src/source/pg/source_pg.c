@@ -930,7 +930,6 @@ handle_copydata(trib_source_pg *src, const char *buf, int len,
 {
 	uint64_t	walend;
 
-	src->last_recv_ms = trib_clock_mono_ms();
 	if (len >= 25 && buf[0] == 'w')
 	{
 		walend = get_u64(buf + 9);
@@ -1036,7 +1035,7 @@ lost(trib_source_pg *src, const char *why)
 
 /* Read whatever is available; false on a fatal record error. */
 static bool
-read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
+read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 {
 	char		eb[512];
 
@@ -1082,6 +1081,21 @@ read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 		return true;
 	}
 	return true;
+}
+
+/*
+ * Read what has arrived (read_messages), and note when something did:
+ * once per batch, not per message (a clock read costs about 60 ns on a
+ * VM, 1.5% of the consumer's CPU in W1 when done per row).
+ */
+static bool
+read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
+{
+	bool		ok = read_messages(src, got, errbuf, errlen);
+
+	if (*got)
+		src->last_recv_ms = trib_clock_mono_ms();
+	return ok;
 }
 
 /* Send a status update when one is due; false when the connection broke
