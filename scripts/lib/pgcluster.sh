@@ -53,17 +53,46 @@ pgc_mktemp() {
     echo "$d"
 }
 
-# pgc_free_port: print a TCP port on 127.0.0.1 that nothing listens on.
+# pgc_free_port: print a TCP port on 127.0.0.1 that nothing listens on,
+# and reserve it for this test run.
+#
+# Ports come from below the kernel's ephemeral range
+# (/proc/sys/net/ipv4/ip_local_port_range), which the kernel hands to
+# sockets bound to port 0 (the embedded Kafka's brokers) and to outgoing
+# connections: a server restarted on its port (e2e 03, 16) could otherwise
+# find it taken in the moment it was down.  Other test runs on the machine
+# choose from the same range, so each chosen port is reserved with a lock
+# file in PGC_PORT_LOCKS holding the PID of the test's shell; a lock whose
+# process is gone is stale and taken over.  pgc_cleanup releases this
+# shell's locks.
+PGC_PORT_LOCKS=${PGC_PORT_LOCKS:-${TMPDIR:-/tmp}/tributary-test-ports}
 pgc_free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
-            echo "$p"; return 0
+    local p i lo hi owner
+    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+    hi=$(( lo > 15000 ? lo - 1 : 60999 ))
+    [ "$hi" = 60999 ] && lo=20000 || lo=10000
+    mkdir -p "$PGC_PORT_LOCKS" 2>/dev/null && chmod 1777 "$PGC_PORT_LOCKS" 2>/dev/null
+    for i in $(seq 1 400); do
+        p=$(( lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1) ))
+        ss -Htln "sport = :$p" 2>/dev/null | grep -q . && continue
+        if ! ( set -o noclobber; echo "$$" > "$PGC_PORT_LOCKS/$p" ) 2>/dev/null; then
+            owner=$(cat "$PGC_PORT_LOCKS/$p" 2>/dev/null)
+            [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+            echo "$$" > "$PGC_PORT_LOCKS/$p" 2>/dev/null || continue   # stale: take it over
         fi
+        echo "$p"; return 0
     done
     echo "pgcluster: no free port found" >&2
     return 1
+}
+
+# pgc_release_ports: drop the port reservations of this shell.
+pgc_release_ports() {
+    local f
+    for f in "$PGC_PORT_LOCKS"/*; do
+        [ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$$" ] && rm -f "$f"
+    done
+    return 0
 }
 
 # pgc_start: initdb and start a cluster with logical decoding enabled.
@@ -107,6 +136,7 @@ pgc_stop() {
 
 # pgc_cleanup: stop the server and remove everything; safe to call twice.
 pgc_cleanup() {
+    pgc_release_ports
     [ -n "${PGC_DIR:-}" ] || return 0
     pgc_stop immediate
     rm -rf "$PGC_DIR"
