@@ -18,6 +18,7 @@
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
+#   make bench-summary the at-a-glance table atop docs/BENCHMARKS.md
 #   make bench-regress BASE=REV  W1 and W2 of this tree against commit REV
 #                      in the same rounds (the no-regression check)
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
@@ -41,7 +42,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary $(PARTS)
 
 all build: $(PARTS)
 
@@ -93,6 +94,12 @@ check-fresh:
 	bash scripts/check-fresh.sh
 
 bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage
+	$(MAKE) bench-summary
+
+# bench-summary: the table of every target at the top of docs/BENCHMARKS.md,
+# collected from the sections' own PASS/MISS lines.
+bench-summary:
+	python3 bench/lib/summary.py docs/BENCHMARKS.md
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
