@@ -1,7 +1,8 @@
 /*
  * schema_conf.c: the `schemas` section of pipeline.yaml, owned by the
  * schema stage (schema_stage.h): its key table and the finish function
- * that refuses what is not built yet.
+ * that refuses what is not built yet; the `migrations` list is
+ * schema_migrate_conf.c's.
  *
  * Design.  As pipeline/http_conf.c does for the HTTP server, the stage
  * keeps its settings' table next to its code; the loader (config/) cannot
@@ -16,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "yaml_tree.h"
 
@@ -45,6 +47,10 @@ static const ck_key schemas_keys[] = {
 		"its first event (the position is kept); `warn` registers it anyway, logs the "
 		"violations, counts them in `tributary_schema_incompatible_total` and publishes; "
 		"`quarantine` is not built yet and is refused"),
+	{.name = "migrations", .type = CK_CUSTOM, .custom = ck_parse_schema_migrations,
+		.custom_free = ck_free_schema_migrations, .doc_type = "list",
+		.desc = "per-subject upcasts of in-flight events to a target version (see "
+	"`schemas.migrations[]` below)"},
 	CK_END_ROW
 };
 
@@ -59,6 +65,26 @@ const ck_section ck_schemas_section = {
 	"with that shape, before the event reaches any sink.",
 };
 
+/* Migrations need the stage, and one subject has one migration. */
+static void
+finish_migrations(ck_ctx *c, const trib_yaml_node *map, const char *path,
+				  const trib_schemas_conf *s)
+{
+	const trib_yaml_node *list = map ? trib_yaml_map_get(map, "migrations") : NULL;
+	char	   *key = ck_path(path, "migrations");
+
+	if (s->nmigrations > 0 && !s->enabled)
+		ck_error(c, list, key, "migrations need the schema stage (enabled: true)");
+	for (size_t i = 0; i < s->nmigrations; i++)
+		for (size_t j = 0; j < i; j++)
+			if (s->migrations[i].subject && s->migrations[j].subject &&
+				strcmp(s->migrations[i].subject, s->migrations[j].subject) == 0)
+				ck_error(c, list && i < list->nchild ? list->child[i] : list, key,
+						 "subject %s has two migrations (items %zu and %zu; accepted: one "
+						 "per subject)", s->migrations[i].subject, j, i);
+	free(key);
+}
+
 /* quarantine is a word of the policy, so the reference lists it, but no
  * quarantine route exists yet: say so rather than ignore it. */
 static void
@@ -70,6 +96,7 @@ finish_schemas(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 	char	   *key;
 
 	(void) name;
+	finish_migrations(c, map, path, s);
 	if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
 		return;
 	key = ck_path(path, "on_incompatible");

@@ -38,6 +38,14 @@ int			trib_schema_store_find(trib_schema_store *s, const char *subject,
 								   int64_t *id, int32_t *version,
 								   char *errbuf, size_t errlen);
 
+/* The subject's version `version` of this type (0: its latest): 1 found
+ * with its id, version and canonical schema text (*doc, malloc'd), 0
+ * none, -1 error. */
+int			trib_schema_store_version(trib_schema_store *s, const char *subject,
+									  const char *schema_type, int32_t version,
+									  int64_t *id, int32_t *out_version, char **doc,
+									  char *errbuf, size_t errlen);
+
 /* One violation check_compatibility() returned. */
 typedef void (*trib_schema_violation_fn) (void *arg, const char *previous_version,
 										  const char *path, const char *kind,

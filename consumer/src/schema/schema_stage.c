@@ -27,6 +27,7 @@
 #include "eventid.h"
 #include "log.h"
 #include "schema_int.h"
+#include "schema_migrate.h"
 #include "xalloc.h"
 
 #define STAGE_MIN_SLOTS 64
@@ -37,12 +38,16 @@ typedef struct rel_entry
 	uint32_t	relver;
 	int64_t		id;
 	int32_t		version;
+	trib_migrate_plan *plan;	/* the subject's migration, or NULL */
+	int64_t		out_id;			/* what events are stamped with: the */
+	int32_t		out_version;	/* migration's target, else id/version */
 } rel_entry;
 
 struct trib_schema_stage
 {
 	const trib_schemas_conf *conf;
 	trib_schema_store *store;
+	trib_migrator *mig;			/* NULL without migrations */
 	trib_sr_format fmt;
 	trib_schema_format_id format_id;
 	rel_entry  *slots;
@@ -72,6 +77,11 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 	}
 	st = trib_xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
+	if (!trib_migrator_new(conf, &st->mig, errbuf, errlen))
+	{
+		free(st);
+		return false;
+	}
 	st->conf = conf;
 	st->store = trib_schema_store_new(dsn);
 	st->fmt = conf->format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON;
@@ -103,6 +113,9 @@ trib_schema_stage_free(trib_schema_stage *st)
 	if (st == NULL)
 		return;
 	trib_schema_store_free(st->store);
+	for (size_t i = 0; i < st->nslots; i++)
+		trib_migrate_plan_free(st->slots[i].plan);
+	trib_migrator_free(st->mig);
 	free(st->slots);
 	free(st);
 }
@@ -144,6 +157,8 @@ remember(trib_schema_stage *st, const rel_entry *e)
 	slot = slot_of(st, e->rel);
 	if (slot->rel == NULL)
 		st->used++;
+	else
+		trib_migrate_plan_free(slot->plan);	/* the relation's older version */
 	*slot = *e;
 }
 
@@ -208,6 +223,43 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 	return true;
 }
 
+/* The subject's migration, when it has one: the plan for this relation
+ * to the target version, which events are then stamped with. */
+static bool
+plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
+			   rel_entry *e, char *errbuf, size_t errlen)
+{
+	const trib_migration *mg = trib_migrator_find(st->mig, subject);
+	int32_t		want = mg ? trib_migration_target(mg) : 0;
+	char	   *doc = NULL;
+	char	  **fields = NULL;
+	size_t		n = 0;
+	int			found;
+
+	e->plan = NULL;
+	e->out_id = e->id;
+	e->out_version = e->version;
+	if (mg == NULL)
+		return true;
+	found = trib_schema_store_version(st->store, subject, trib_sr_format_name(st->fmt), want,
+									  &e->out_id, &e->out_version, &doc, errbuf, errlen);
+	if (found == 0)
+		snprintf(errbuf, errlen, "subject %s: the migration's target version %d is not "
+				 "registered (accepted: a version tributary.schema_versions lists for the "
+				 "subject, or latest)", subject, (int) want);
+	if (found > 0 && !trib_migrate_schema_fields(doc, &fields, &n, errbuf, errlen))
+		found = -1;
+	if (found > 0)
+		e->plan = trib_migrate_plan_new(mg, ev->rel, e->version, e->out_version, fields, n,
+										errbuf, errlen);
+	free(doc);
+	trib_migrate_fields_free(fields, n);
+	if (e->plan != NULL && e->version != e->out_version)
+		tlog_info("schemas", "subject %s: events of version %d are migrated to version %d",
+				  subject, (int) e->version, (int) e->out_version);
+	return e->plan != NULL;
+}
+
 /* A relation seen for the first time: find or register its version. */
 static bool
 resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf, size_t errlen)
@@ -231,6 +283,7 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 		ok = found > 0 ||
 			(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
 										e, errbuf, errlen));
+		ok = ok && plan_migration(st, ev, subject, e, errbuf, errlen);
 	}
 	trib_sr_schema_free(schema);
 	free(subject);
@@ -255,7 +308,22 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 		remember(st, &e);
 		slot = slot_of(st, ev->rel);
 	}
-	ev->schema_id = slot->id;
-	ev->schema_version = slot->version;
+	if (slot->plan != NULL)
+	{
+		char		e2[512];
+
+		if (!trib_migrate_plan_apply(st->mig, slot->plan, ev, e2, sizeof(e2)))
+		{
+			char		id[TRIB_EVENTID_LEN + 16];
+
+			st->format_id(&ev->pos, id, sizeof(id));
+			snprintf(errbuf, errlen, "%s (event %s); nothing from this event on is published",
+					 e2, id);
+			return false;
+		}
+		ev->rel = trib_migrate_plan_relation(slot->plan);
+	}
+	ev->schema_id = slot->out_id;
+	ev->schema_version = slot->out_version;
 	return true;
 }

@@ -50,6 +50,14 @@ static const char own_level_sql[] =
 
 static const char set_level_sql[] = "SELECT tributary.set_compatibility($1, $2)";
 
+/* A migration's target: the version asked for, or the latest ($3 NULL). */
+static const char version_sql[] =
+	"SELECT v.id, v.version, v.schema FROM tributary.schema_versions AS v"
+	" WHERE v.subject OPERATOR(pg_catalog.=) $1"
+	"   AND v.schema_type OPERATOR(pg_catalog.=) $2"
+	"   AND ($3::integer IS NULL OR v.version OPERATOR(pg_catalog.=) $3::integer)"
+	" ORDER BY v.version DESC LIMIT 1";
+
 trib_schema_store *
 trib_schema_store_new(const char *dsn)
 {
@@ -151,6 +159,31 @@ trib_schema_store_find(trib_schema_store *s, const char *subject, const char *sc
 	found = PQntuples(res) > 0;
 	if (found)
 		id_version(res, id, version);
+	PQclear(res);
+	return found;
+}
+
+int
+trib_schema_store_version(trib_schema_store *s, const char *subject, const char *schema_type,
+						  int32_t version, int64_t *id, int32_t *out_version, char **doc,
+						  char *errbuf, size_t errlen)
+{
+	char		v[16];
+	const char *params[] = {subject, schema_type, v};
+	PGresult   *res;
+	int			found;
+
+	snprintf(v, sizeof(v), "%d", (int) version);
+	if (version == 0)
+		params[2] = NULL;
+	if ((res = run(s, version_sql, 3, params, PGRES_TUPLES_OK, errbuf, errlen)) == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	if (found)
+	{
+		id_version(res, id, out_version);
+		*doc = trib_xstrdup(PQgetvalue(res, 0, 2));
+	}
 	PQclear(res);
 	return found;
 }
