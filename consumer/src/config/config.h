@@ -345,7 +345,8 @@ typedef enum trib_schemas_policy
 {
 	TRIB_SCHEMAS_FAIL = 0,		/* stop before the first incompatible event */
 	TRIB_SCHEMAS_WARN,			/* register anyway, log, count, publish */
-	TRIB_SCHEMAS_QUARANTINE		/* refused by the loader: not built yet */
+	TRIB_SCHEMAS_QUARANTINE		/* register, send to the quarantine sink
+								 * until `tributary schema accept` */
 } trib_schemas_policy;
 
 /* One step of a schema migration (schema/schema_migrate_conf.c). */
@@ -392,6 +393,7 @@ typedef struct trib_schemas_conf
 	char	   *subject;		/* pattern: ${source}, ${db}, ${schema}, ${table} */
 	int			format;			/* index in ck_schemas_format_words: 0 json, 1 avro */
 	trib_schemas_policy on_incompatible;
+	char	   *quarantine;		/* the quarantine sink's name */
 	trib_migration_conf *migrations;	/* schema/schema_migrate_conf.c */
 	size_t		nmigrations;
 } trib_schemas_conf;

@@ -1,7 +1,7 @@
 /*
  * schema_conf.c: the `schemas` section of pipeline.yaml, owned by the
  * schema stage (schema_stage.h): its key table and the finish function
- * that refuses what is not built yet; the `migrations` list is
+ * that checks keys against each other; the `migrations` list is
  * schema_migrate_conf.c's.
  *
  * Design.  As pipeline/http_conf.c does for the HTTP server, the stage
@@ -46,7 +46,11 @@ static const ck_key schemas_keys[] = {
 		.desc = "a new shape the subject's compatibility level refuses: `fail` stops before "
 		"its first event (the position is kept); `warn` registers it anyway, logs the "
 		"violations, counts them in `tributary_schema_incompatible_total` and publishes; "
-		"`quarantine` is not built yet and is refused"),
+		"`quarantine` registers it and sends its events to the `quarantine` sink only, "
+		"until `tributary schema accept SUBJECT VERSION`"),
+	CK_ROW(trib_schemas_conf, quarantine, CK_STRING, 0, .doc_type = "sink name",
+		.desc = "with `on_incompatible: quarantine`: the sink (one of `sinks:`) that "
+		"receives the events of versions not accepted yet, and nothing else"),
 	{.name = "migrations", .type = CK_CUSTOM, .custom = ck_parse_schema_migrations,
 		.custom_free = ck_free_schema_migrations, .doc_type = "list",
 		.desc = "per-subject upcasts of in-flight events to a target version (see "
@@ -85,21 +89,41 @@ finish_migrations(ck_ctx *c, const trib_yaml_node *map, const char *path,
 	free(key);
 }
 
-/* quarantine is a word of the policy, so the reference lists it, but no
- * quarantine route exists yet: say so rather than ignore it. */
+/* quarantine needs its sink, which must be another sink than the ones
+ * events go to; the sink is for that policy only. */
+static void
+finish_quarantine(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				  const char *path, const trib_schemas_conf *s)
+{
+	const trib_config *cfg = ck_config(c);
+	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "quarantine") : NULL;
+	char	   *key = ck_path(path, "quarantine");
+
+	if (s->on_incompatible == TRIB_SCHEMAS_QUARANTINE && s->quarantine == NULL)
+		ck_error(c, map ? map : at, key, "on_incompatible: quarantine needs quarantine "
+				 "(the name of the sink that receives those events)");
+	else if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE && s->quarantine != NULL)
+		ck_error(c, v, key, "quarantine is only used with on_incompatible: quarantine");
+	else if (s->quarantine != NULL && trib_config_find_sink(cfg, s->quarantine) == NULL)
+		ck_error(c, v, key, "no sink named \"%s\" (accepted: the name of one of sinks:)",
+				 s->quarantine);
+	else if (s->quarantine != NULL && cfg->dead_letter != NULL &&
+			 strcmp(cfg->dead_letter, s->quarantine) == 0)
+		ck_error(c, v, key, "sink %s is the dead_letter sink (accepted: another sink)",
+				 s->quarantine);
+	else if (s->quarantine != NULL && cfg->nsinks < 2)
+		ck_error(c, v, key, "the quarantine sink would be the only sink (accepted: another "
+				 "sink than the one events go to)");
+	free(key);
+}
+
 static void
 finish_schemas(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 			   const char *path, void *base, const char *name)
 {
 	const trib_schemas_conf *s = base;
-	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "on_incompatible") : NULL;
-	char	   *key;
 
 	(void) name;
 	finish_migrations(c, map, path, s);
-	if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
-		return;
-	key = ck_path(path, "on_incompatible");
-	ck_error(c, v ? v : at, key, "quarantine is not built yet (accepted: fail, warn)");
-	free(key);
+	finish_quarantine(c, map, at, path, s);
 }

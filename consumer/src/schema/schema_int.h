@@ -46,6 +46,21 @@ int			trib_schema_store_version(trib_schema_store *s, const char *subject,
 									  int64_t *id, int32_t *out_version, char **doc,
 									  char *errbuf, size_t errlen);
 
+/* Record the subject's version as quarantined (tributary.quarantine_schema,
+ * extension 0.6): 1 waiting for acceptance, 0 accepted already, -1 error. */
+int			trib_schema_store_quarantine(trib_schema_store *s, const char *subject,
+										 int32_t version, char *errbuf, size_t errlen);
+
+/* Accept a quarantined version (tributary.accept_schema): 1 accepted now,
+ * 0 accepted before, -1 error (not quarantined, the catalog). */
+int			trib_schema_store_accept(trib_schema_store *s, const char *subject,
+									 int32_t version, char *errbuf, size_t errlen);
+
+/* Is the subject's version quarantined and not accepted?  1 yes, 0 no (not
+ * quarantined, or accepted), -1 error. */
+int			trib_schema_store_pending(trib_schema_store *s, const char *subject,
+									  int32_t version, char *errbuf, size_t errlen);
+
 /* One violation check_compatibility() returned. */
 typedef void (*trib_schema_violation_fn) (void *arg, const char *previous_version,
 										  const char *path, const char *kind,

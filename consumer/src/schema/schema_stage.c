@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eventid.h"
 #include "log.h"
@@ -41,7 +42,14 @@ typedef struct rel_entry
 	trib_migrate_plan *plan;	/* the subject's migration, or NULL */
 	int64_t		out_id;			/* what events are stamped with: the */
 	int32_t		out_version;	/* migration's target, else id/version */
+	bool		quarantined;	/* a version waiting for acceptance */
+	int64_t		checked_ms;		/* when acceptance was last asked for */
+	trib_metric *m_quarantined; /* its subject's series */
 } rel_entry;
+
+/* How often a quarantined version's acceptance is asked for, at most (at
+ * transaction boundaries). */
+#define QUARANTINE_POLL_MS 500
 
 struct trib_schema_stage
 {
@@ -55,7 +63,18 @@ struct trib_schema_stage
 	size_t		used;
 	trib_metric_family *m_registered;
 	trib_metric_family *m_incompatible;
+	trib_metric_family *m_quarantined;
+	bool		in_tx;			/* the last event did not end its transaction */
 };
+
+/* The error of a stage without a catalog. */
+static bool
+no_dsn(const trib_config *cfg, char *errbuf, size_t errlen)
+{
+	snprintf(errbuf, errlen, "%s: schemas needs a dsn (the checkpoint keeps no catalog dsn to "
+			 "default to)", cfg->path);
+	return false;
+}
 
 bool
 trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
@@ -63,7 +82,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 					  char *errbuf, size_t errlen)
 {
 	const trib_schemas_conf *conf = &cfg->schemas;
-	const char *dsn = conf->dsn ? conf->dsn : cfg->checkpoint.dsn;
+	const char *dsn = trib_schema_stage_dsn(cfg);
 	trib_schema_stage *st;
 
 	*out = NULL;
@@ -71,9 +90,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 		return true;
 	if (dsn == NULL)
 	{
-		snprintf(errbuf, errlen, "%s: schemas needs a dsn (the checkpoint keeps no catalog "
-				 "dsn to default to)", cfg->path);
-		return false;
+		return no_dsn(cfg, errbuf, errlen);
 	}
 	st = trib_xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
@@ -97,8 +114,37 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 											  "New table shapes the subject's compatibility "
 											  "level refused (on_incompatible: warn publishes "
 											  "them).", "subject");
+	st->m_quarantined = trib_metrics_counter(metrics, "tributary_schema_quarantined_events_total",
+											 "Events of versions not accepted yet sent to "
+											 "the quarantine sink (on_incompatible: "
+											 "quarantine).", "subject");
 	*out = st;
 	return true;
+}
+
+const char *
+trib_schema_stage_dsn(const trib_config *cfg)
+{
+	return cfg->schemas.dsn ? cfg->schemas.dsn : cfg->checkpoint.dsn;
+}
+
+bool
+trib_schema_accept(const trib_config *cfg, const char *subject, int32_t version, bool *now,
+				   char *errbuf, size_t errlen)
+{
+	const char *dsn = trib_schema_stage_dsn(cfg);
+	trib_schema_store *s;
+	int			r;
+
+	if (dsn == NULL)
+	{
+		return no_dsn(cfg, errbuf, errlen);
+	}
+	s = trib_schema_store_new(dsn);
+	r = trib_schema_store_accept(s, subject, version, errbuf, errlen);
+	trib_schema_store_free(s);
+	*now = r > 0;
+	return r >= 0;
 }
 
 bool
@@ -190,6 +236,7 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 {
 	const char *type = trib_sr_format_name(st->fmt);
 	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL};
+	const char *policy = st->conf->on_incompatible == TRIB_SCHEMAS_WARN ? "warn" : "quarantine";
 	char		id[TRIB_EVENTID_LEN + 16];
 	int			nbad;
 
@@ -212,12 +259,15 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 			return false;
 		}
 		tlog_warn("schemas", "subject %s: registering an incompatible version at event %s "
-				  "(on_incompatible: warn)", subject, id);
+				  "(on_incompatible: %s)", subject, id, policy);
 	}
 	if (!trib_schema_store_register(st->store, subject, doc, type, id, nbad > 0,
 									&e->id, &e->version, errbuf, errlen))
 		return false;
 	trib_metric_inc(trib_metric_get(st->m_registered, subject));
+	if (nbad > 0 && st->conf->on_incompatible == TRIB_SCHEMAS_QUARANTINE &&
+		trib_schema_store_quarantine(st->store, subject, e->version, errbuf, errlen) < 0)
+		return false;
 	tlog_info("schemas", "subject %s: version %d (id %lld) takes effect at event %s", subject,
 			  (int) e->version, (long long) e->id, id);
 	return true;
@@ -260,6 +310,40 @@ plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 	return e->plan != NULL;
 }
 
+/* A monotonic clock in milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under the quarantine policy: is the entry's version waiting for a
+ * person's acceptance?  (Also after a restart: the catalog says.) */
+static bool
+quarantine_state(trib_schema_stage *st, const char *subject, rel_entry *e, char *errbuf,
+				 size_t errlen)
+{
+	int			pending;
+
+	e->quarantined = false;
+	if (st->conf->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
+		return true;
+	pending = trib_schema_store_pending(st->store, subject, e->version, errbuf, errlen);
+	if (pending < 0)
+		return false;
+	e->quarantined = pending > 0;
+	e->checked_ms = now_ms();
+	e->m_quarantined = trib_metric_get(st->m_quarantined, subject);
+	if (e->quarantined)
+		tlog_warn("schemas", "subject %s: version %d is quarantined: its events go to sink %s "
+				  "until `tributary schema accept %s %d`", subject, (int) e->version,
+				  st->conf->quarantine, subject, (int) e->version);
+	return true;
+}
+
 /* A relation seen for the first time: find or register its version. */
 static bool
 resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf, size_t errlen)
@@ -283,6 +367,7 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 		ok = found > 0 ||
 			(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
 										e, errbuf, errlen));
+		ok = ok && quarantine_state(st, subject, e, errbuf, errlen);
 		ok = ok && plan_migration(st, ev, subject, e, errbuf, errlen);
 	}
 	trib_sr_schema_free(schema);
@@ -290,13 +375,45 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 	return ok;
 }
 
+/* A quarantined version, at a transaction's first event (so that one
+ * transaction never goes to both sides): at most every QUARANTINE_POLL_MS,
+ * ask whether a person accepted it. */
+static bool
+poll_acceptance(trib_schema_stage *st, const trib_event *ev, rel_entry *slot, char *errbuf,
+				size_t errlen)
+{
+	int64_t		now = now_ms();
+	char	   *subject;
+	int			pending;
+
+	if (now - slot->checked_ms < QUARANTINE_POLL_MS)
+		return true;
+	slot->checked_ms = now;
+	subject = trib_topic_expand(st->conf->subject, NULL, ev->source, ev->db, ev->schema,
+								ev->table);
+	pending = trib_schema_store_pending(st->store, subject, slot->version, errbuf, errlen);
+	if (pending == 0)
+	{
+		slot->quarantined = false;
+		tlog_info("schemas", "subject %s: version %d was accepted; its events go to the "
+				  "sinks again", subject, (int) slot->version);
+	}
+	free(subject);
+	return pending >= 0;
+}
+
 bool
 trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, size_t errlen)
 {
 	rel_entry  *slot;
 	rel_entry	e;
+	bool		tx_start;
 
-	if (st == NULL || ev->rel == NULL)
+	if (st == NULL)
+		return true;
+	tx_start = !st->in_tx;
+	st->in_tx = !ev->last_in_tx;
+	if (ev->rel == NULL)
 		return true;
 	slot = slot_of(st, ev->rel);
 	if (slot->rel == NULL || slot->relver != ev->rel->version)
@@ -325,5 +442,10 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 	}
 	ev->schema_id = slot->out_id;
 	ev->schema_version = slot->out_version;
+	if (slot->quarantined && tx_start && !poll_acceptance(st, ev, slot, errbuf, errlen))
+		return false;
+	if (slot->quarantined)
+		trib_metric_inc(slot->m_quarantined);
+	ev->quarantined = slot->quarantined;
 	return true;
 }

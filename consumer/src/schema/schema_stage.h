@@ -68,4 +68,16 @@ bool		trib_schema_stage_retriable(const trib_schema_stage *st);
 /* NULL is allowed. */
 void		trib_schema_stage_free(trib_schema_stage *st);
 
+/* The database of the registry: schemas.dsn, else the checkpoint's; NULL
+ * when there is none. */
+const char *trib_schema_stage_dsn(const trib_config *cfg);
+
+/*
+ * `tributary schema accept`: accept the subject's quarantined version in
+ * the catalog of cfg's schema stage; *now is false when it was accepted
+ * before.  false with errbuf (not quarantined, no catalog).
+ */
+bool		trib_schema_accept(const trib_config *cfg, const char *subject, int32_t version,
+							   bool *now, char *errbuf, size_t errlen);
+
 #endif							/* TRIB_SCHEMA_STAGE_H */

@@ -50,6 +50,15 @@ static const char own_level_sql[] =
 
 static const char set_level_sql[] = "SELECT tributary.set_compatibility($1, $2)";
 
+/* The quarantine (extension 0.6): record a version, and is it waiting? */
+static const char quarantine_sql[] = "SELECT tributary.quarantine_schema($1, $2::integer)";
+static const char pending_sql[] =
+	"SELECT count(*) FROM tributary.schema_quarantine AS q"
+	" WHERE q.subject OPERATOR(pg_catalog.=) $1"
+	"   AND q.version OPERATOR(pg_catalog.=) $2::integer AND q.accepted_at IS NULL";
+
+static const char accept_sql[] = "SELECT tributary.accept_schema($1, $2::integer)";
+
 /* A migration's target: the version asked for, or the latest ($3 NULL). */
 static const char version_sql[] =
 	"SELECT v.id, v.version, v.schema FROM tributary.schema_versions AS v"
@@ -186,6 +195,50 @@ trib_schema_store_version(trib_schema_store *s, const char *subject, const char 
 	}
 	PQclear(res);
 	return found;
+}
+
+/* Run a statement with (subject, version) that returns one value. */
+static int
+subject_version_value(trib_schema_store *s, const char *sql, const char *subject,
+					  int32_t version, const char *truth, char *errbuf, size_t errlen)
+{
+	char		v[16];
+	const char *params[] = {subject, v};
+	PGresult   *res;
+	int			r;
+
+	snprintf(v, sizeof(v), "%d", (int) version);
+	if ((res = run(s, sql, 2, params, PGRES_TUPLES_OK, errbuf, errlen)) == NULL)
+		return -1;
+	r = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), truth) == 0 ? 0 : 1;
+	PQclear(res);
+	return r;
+}
+
+int
+trib_schema_store_quarantine(trib_schema_store *s, const char *subject, int32_t version,
+							 char *errbuf, size_t errlen)
+{
+	/* the function answers "t" when the version was accepted already */
+	return subject_version_value(s, quarantine_sql, subject, version, "t", errbuf, errlen);
+}
+
+int
+trib_schema_store_accept(trib_schema_store *s, const char *subject, int32_t version,
+						 char *errbuf, size_t errlen)
+{
+	/* the function answers "t" when this call accepted it */
+	int			r = subject_version_value(s, accept_sql, subject, version, "t", errbuf, errlen);
+
+	return r < 0 ? -1 : r == 0;
+}
+
+int
+trib_schema_store_pending(trib_schema_store *s, const char *subject, int32_t version,
+						  char *errbuf, size_t errlen)
+{
+	/* no row waiting: "0" */
+	return subject_version_value(s, pending_sql, subject, version, "0", errbuf, errlen);
 }
 
 int
