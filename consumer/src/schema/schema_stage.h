@@ -68,6 +68,11 @@ bool		trib_schema_stage_retriable(const trib_schema_stage *st);
 /* NULL is allowed. */
 void		trib_schema_stage_free(trib_schema_stage *st);
 
+/* `tributary check`: every captured table's current shape against its
+ * subject, with the violations (schema_check.c). */
+struct trib_check_report;
+void		trib_schema_check(const trib_config *cfg, struct trib_check_report *rep);
+
 /* The database of the registry: schemas.dsn, else the checkpoint's; NULL
  * when there is none. */
 const char *trib_schema_stage_dsn(const trib_config *cfg);
