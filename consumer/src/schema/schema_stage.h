@@ -18,8 +18,17 @@
  *
  * Policy for a shape the subject's compatibility level refuses (`schemas:
  * on_incompatible`): fail (log every violation, return false: the
- * pipeline stops before publishing the event and keeps its position), or
- * warn (log, count, register it with level NONE for that step, publish).
+ * pipeline stops before publishing the event and keeps its position),
+ * warn (log, count, register it with level NONE for that step, publish),
+ * or quarantine (register it as warn does, record it in the catalog's
+ * tributary.schema_quarantine and mark its events `quarantined`, which
+ * the pipeline sends to the quarantine sink only; at each transaction's
+ * first event, at most every 500 ms, the stage asks the catalog whether a
+ * person accepted it with `tributary schema accept`).
+ *
+ * Migrations (`schemas.migrations`, schema_migrate.h): a subject's events
+ * are rewritten to its target version's shape and stamped with the
+ * target's id and version; the plan is made once per relation.
  *
  * The catalog connection is opened on first need and used only by the
  * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog
