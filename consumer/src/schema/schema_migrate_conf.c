@@ -259,7 +259,7 @@ finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 	char	   *fields[5];
 	int			nops = 0;
 	char		err[256];
-	yajl_val	v;
+	yajl_val	v = NULL;
 
 	(void) name;
 	fields[0] = s->rename;
@@ -289,7 +289,9 @@ finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 	refuse_param(c, map, path, "lua", s->op == TRIB_MIGRATE_SET, ops[s->op]);
 	refuse_param(c, map, path, "type", s->op == TRIB_MIGRATE_ADD || s->op == TRIB_MIGRATE_SET ||
 				 s->op == TRIB_MIGRATE_CAST, ops[s->op]);
-	if (s->def != NULL && (v = trib_jdoc_parse(s->def, err, sizeof(err))) == NULL)
+	if (s->def != NULL)
+		v = trib_jdoc_parse(s->def, err, sizeof(err));
+	if (s->def != NULL && v == NULL)
 	{
 		char	   *kpath = ck_path(path, "default");
 
@@ -297,7 +299,7 @@ finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 				 "needs its quotes: default: '\"text\"'", err);
 		free(kpath);
 	}
-	else if (s->def != NULL)
+	if (v != NULL)
 		yajl_tree_free(v);
 	if (s->op == TRIB_MIGRATE_SET && s->lua != NULL)
 	{

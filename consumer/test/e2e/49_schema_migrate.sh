@@ -22,6 +22,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=49_schema_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/49_schema_lib.sh"
 e2e_init
 
 build_consumer
@@ -66,34 +68,10 @@ EOF
     "$BIN" check -c "$WORK/p.yaml" >/dev/null
 }
 
-# The writer: one row per transaction, about 20 a second, naming only the
-# key so that it survives every ALTER below.
-writer() {
-    local n=1
-    while [ ! -e "$WORK/stop" ]; do
-        pgc_psql -d postgres -c "INSERT INTO public.orders (id) VALUES ($n)" >/dev/null
-        n=$((n + 1))
-        sleep 0.05
-    done
-}
 
-versions() { q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$SUBJECT'"; }
 position_of() {
     q postgres "SELECT source_position->>'event_id' FROM tributary.schema_versions
                 WHERE subject = '$SUBJECT' AND version = $1"
-}
-# wait_version N [SECONDS]: until the subject has N versions (20 s).
-wait_version() {
-    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(versions)" -ge "$1" ] && return 0; sleep 0.1; done
-    return 1
-}
-# wait_exit: EXIT_RC = the daemon's exit status once it stops by itself
-# (20 s).  Not in a subshell: only the shell that started it can wait.
-wait_exit() {
-    EXIT_RC=0
-    for _ in $(seq 1 200); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$RUN_PID" || EXIT_RC=$?
-    RUN_PID=
 }
 # dump: every record of the table: id, schema id, version, value; into
 # $WORK/dump.

@@ -22,6 +22,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=49_schema_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/49_schema_lib.sh"
 e2e_init
 
 build_consumer
@@ -59,21 +61,6 @@ EOF
 } >"$WORK/p.yaml"
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
 
-# The writer: one row per transaction, about 20 a second, naming only the
-# key so that it survives the ALTER.
-writer() {
-    local n=1
-    while [ ! -e "$WORK/stop" ]; do
-        pgc_psql -d postgres -c "INSERT INTO public.orders (id) VALUES ($n)" >/dev/null
-        n=$((n + 1))
-        sleep 0.05
-    done
-}
-versions() { q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$SUBJECT'"; }
-wait_version() {
-    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(versions)" -ge "$1" ] && return 0; sleep 0.1; done
-    return 1
-}
 # dump: Kafka's records of the table: commit LSN (decimal), version.
 dump() {
     "$TOOLS/kafka_dump" "$BOOT" quar.public.orders tributary.schema_id tributary.schema_version \

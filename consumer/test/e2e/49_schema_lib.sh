@@ -1,0 +1,32 @@
+# 49_schema_lib.sh: helpers of the 49_schema_* scripts (sourced after
+# lib.sh; not executable, so test/run.sh does not run it).  They expect
+# SUBJECT (the table's subject) and WORK.
+
+# writer: one row per transaction into public.orders, about 20 a second,
+# naming only the key so that it survives every ALTER, until $WORK/stop.
+writer() {
+    local n=1
+    while [ ! -e "$WORK/stop" ]; do
+        pgc_psql -d postgres -c "INSERT INTO public.orders (id) VALUES ($n)" >/dev/null
+        n=$((n + 1))
+        sleep 0.05
+    done
+}
+
+# versions: how many versions $SUBJECT has.
+versions() { q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$SUBJECT'"; }
+
+# wait_version N [SECONDS]: until $SUBJECT has N versions (20 s).
+wait_version() {
+    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(versions)" -ge "$1" ] && return 0; sleep 0.1; done
+    return 1
+}
+
+# wait_exit: EXIT_RC = the daemon's exit status once it stops by itself
+# (20 s).  Not in a subshell: only the shell that started it can wait.
+wait_exit() {
+    EXIT_RC=0
+    for _ in $(seq 1 200); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$RUN_PID" || EXIT_RC=$?
+    RUN_PID=
+}
