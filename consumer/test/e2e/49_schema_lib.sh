@@ -2,6 +2,20 @@
 # lib.sh; not executable, so test/run.sh does not run it).  They expect
 # SUBJECT (the table's subject) and WORK.
 
+# orders_start COLUMNS SLOT: build, start a cluster with the extension,
+# public.orders (id int PRIMARY KEY, COLUMNS), the slots witness and SLOT,
+# and the mock Kafka cluster; SUBJECT is the table's subject.
+orders_start() {
+    build_consumer
+    pgc_start
+    pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
+        -c "CREATE TABLE public.orders (id int PRIMARY KEY, $1)" \
+        -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
+        -c "SELECT 's' FROM pg_create_logical_replication_slot('$2', 'tributary')" >/dev/null
+    SUBJECT=main.public.orders
+    mock_start 1
+}
+
 # writer: one row per transaction into public.orders, about 20 a second,
 # naming only the key so that it survives every ALTER, until $WORK/stop.
 writer() {

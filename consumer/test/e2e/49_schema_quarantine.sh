@@ -26,14 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/49_schema_lib.sh"
 e2e_init
 
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, note text)" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_quar', 'tributary')" >/dev/null
-SUBJECT=main.public.orders
-mock_start 1
+orders_start "note text" tributary_quar
 
 {
     echo "pipeline: quar"
