@@ -262,12 +262,10 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 				  "(on_incompatible: %s)", subject, id, policy);
 	}
 	if (!trib_schema_store_register(st->store, subject, doc, type, id, nbad > 0,
+									st->conf->on_incompatible == TRIB_SCHEMAS_QUARANTINE,
 									&e->id, &e->version, errbuf, errlen))
 		return false;
 	trib_metric_inc(trib_metric_get(st->m_registered, subject));
-	if (nbad > 0 && st->conf->on_incompatible == TRIB_SCHEMAS_QUARANTINE &&
-		trib_schema_store_quarantine(st->store, subject, e->version, errbuf, errlen) < 0)
-		return false;
 	tlog_info("schemas", "subject %s: version %d (id %lld) takes effect at event %s", subject,
 			  (int) e->version, (long long) e->id, id);
 	return true;

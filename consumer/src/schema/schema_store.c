@@ -216,14 +216,6 @@ subject_version_value(trib_schema_store *s, const char *sql, const char *subject
 }
 
 int
-trib_schema_store_quarantine(trib_schema_store *s, const char *subject, int32_t version,
-							 char *errbuf, size_t errlen)
-{
-	/* the function answers "t" when the version was accepted already */
-	return subject_version_value(s, quarantine_sql, subject, version, "t", errbuf, errlen);
-}
-
-int
 trib_schema_store_accept(trib_schema_store *s, const char *subject, int32_t version,
 						 char *errbuf, size_t errlen)
 {
@@ -282,9 +274,12 @@ command(trib_schema_store *s, const char *sql, char *errbuf, size_t errlen)
 }
 
 /* Register under level NONE in one transaction, then restore the
- * subject's own level (none: it follows the global one again). */
+ * subject's own level (none: it follows the global one again); quarantine:
+ * record the version as quarantined in the same transaction, so that a
+ * crash never leaves it registered and not quarantined. */
 static PGresult *
-register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf, size_t errlen)
+register_unchecked(trib_schema_store *s, const char *const *params, bool quarantine,
+				   char *errbuf, size_t errlen)
 {
 	PGresult   *own = NULL;
 	PGresult   *res = NULL;
@@ -301,7 +296,11 @@ register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf
 		const char *restore[] = {params[0], level};
 
 		res = run(s, register_sql, 4, params, PGRES_TUPLES_OK, errbuf, errlen);
-		if (res != NULL && !run_ok(s, set_level_sql, 2, restore, errbuf, errlen))
+		if (res != NULL && (!run_ok(s, set_level_sql, 2, restore, errbuf, errlen) ||
+							(quarantine &&
+							 !run_ok(s, quarantine_sql, 2,
+									 (const char *const[]) {params[0], PQgetvalue(res, 0, 1)},
+									 errbuf, errlen))))
 		{
 			PQclear(res);
 			res = NULL;
@@ -326,7 +325,8 @@ register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf
 bool
 trib_schema_store_register(trib_schema_store *s, const char *subject, const char *schema,
 						   const char *schema_type, const char *event_id, bool unchecked,
-						   int64_t *id, int32_t *version, char *errbuf, size_t errlen)
+						   bool quarantine, int64_t *id, int32_t *version, char *errbuf,
+						   size_t errlen)
 {
 	trib_strbuf pos = {0};
 	PGresult   *res;
@@ -337,7 +337,7 @@ trib_schema_store_register(trib_schema_store *s, const char *subject, const char
 	{
 		const char *params[] = {subject, schema, schema_type, pos.data};
 
-		res = unchecked ? register_unchecked(s, params, errbuf, errlen)
+		res = unchecked ? register_unchecked(s, params, quarantine, errbuf, errlen)
 			: run(s, register_sql, 4, params, PGRES_TUPLES_OK, errbuf, errlen);
 	}
 	trib_strbuf_free(&pos);
