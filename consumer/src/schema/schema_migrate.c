@@ -171,13 +171,20 @@ cast_type(const trib_migrate_step_conf *c)
 	return c->type ? c->type : types[c->as];
 }
 
-/* Run one step on the working relation's names; false with errbuf. */
+/* Run one step on the working relation's names; false with errbuf.  A
+ * rename, drop or cast of a key column sets p->key_steps. */
 static bool
-plan_step(const trib_migration *mg, const mig_step *s, trib_relation *w, int32_t from,
-		  char *errbuf, size_t errlen)
+plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbuf,
+		  size_t errlen)
 {
+	const trib_migration *mg = p->mg;
+	int32_t		from = p->from;
 	const trib_migrate_step_conf *c = s->c;
 	int			i = column_of(w, s->field);
+
+	if (i >= 0 && (w->columns[i].pk || w->columns[i].identity) &&
+		c->op != TRIB_MIGRATE_ADD && c->op != TRIB_MIGRATE_SET)
+		p->key_steps = true;
 
 	switch (c->op)
 	{
@@ -322,7 +329,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 		if (selects(&mg->steps[i], from))
 		{
 			p->steps[p->nsteps++] = &mg->steps[i];
-			ok = ok && plan_step(mg, &mg->steps[i], &w, from, errbuf, errlen);
+			ok = ok && plan_step(p, &mg->steps[i], &w, errbuf, errlen);
 		}
 	ok = ok && match_target(p, &w, fields, nfields, errbuf, errlen);
 	if (ok)

@@ -3,8 +3,9 @@
  *
  * Each row image (before, after) is parsed once into a yajl tree, the
  * plan's steps change the tree in the order of the file, its fields are
- * put in the target's order and it is written back; the key image gets
- * the renames, drops and casts only (a key has no defaults), and the
+ * put in the target's order and it is written back; the key image, when
+ * a step renames, drops or casts a key column, gets the renames, drops
+ * and casts only (a key has no defaults), and the
  * list of unchanged TOAST columns the renames and drops.  A `set` step
  * reads the image it migrates as `after`: the image so far is written
  * into a copy of the event that the Lua state binds, so the old image of
@@ -266,7 +267,7 @@ trib_migrate_plan_apply(trib_migrator *m, const trib_migrate_plan *p, trib_event
 		return true;
 	if (!migrate_image(&x, &ev->before, false) || !migrate_image(&x, &ev->after, false))
 		return false;
-	if (p->nsteps > 0 && !migrate_image(&x, &ev->key, true))
+	if (p->key_steps && !migrate_image(&x, &ev->key, true))
 		return false;
 	migrate_unchanged(&x, ev);
 	return true;

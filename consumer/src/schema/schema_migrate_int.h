@@ -45,6 +45,8 @@ struct trib_migrate_plan
 	char	  **order;			/* the target's fields, in its order */
 	size_t		norder;
 	bool		identity;		/* nothing to do: at the target, in order */
+	bool		key_steps;		/* a rename, drop or cast of a key column:
+								 * the key image is migrated too */
 	trib_relation rel;			/* the migrated rows' relation */
 };
 

@@ -358,6 +358,38 @@ versions_limit_a_step_to_the_events_of_those_versions(void **state)
 }
 
 static void
+a_step_on_a_key_column_migrates_the_key_image_too(void **state)
+{
+	trib_config *cfg = load("    - subject: s\n"
+							"      target: 1\n"
+							"      steps: [{rename: order_id, to: id}]\n");
+	trib_migrator *m = NULL;
+	trib_column c[] = {{.name = "order_id", .type = "integer", .pk = true},
+	{.name = "a", .type = "integer"}};
+	trib_relation r = {.schema = "public", .table = "t", .columns = c, .ncolumns = 2};
+	char	   *fields[] = {"a", "id"};
+	trib_migrate_plan *p;
+	trib_event	ev = {.op = TRIB_OP_CREATE};
+
+	(void) state;
+	assert_non_null(cfg);
+	assert_true(trib_migrator_new(&cfg->schemas, &m, errbuf, sizeof(errbuf)));
+	p = trib_migrate_plan_new(trib_migrator_find(m, "s"), &r, 2, 1, fields, 2, errbuf,
+							  sizeof(errbuf));
+	assert_non_null(p);
+	assert_true(trib_migrate_plan_relation(p)->columns[1].pk);
+	ev.after = strdup("{\"order_id\":7,\"a\":1}");
+	ev.key = strdup("{\"order_id\":7}");
+	assert_true(trib_migrate_plan_apply(m, p, &ev, errbuf, sizeof(errbuf)));
+	assert_string_equal(ev.after, "{\"a\":1,\"id\":7}");
+	assert_string_equal(ev.key, "{\"id\":7}");
+	trib_event_clear(&ev);
+	trib_migrate_plan_free(p);
+	trib_migrator_free(m);
+	trib_config_free(cfg);
+}
+
+static void
 avro_and_json_schema_documents_give_their_field_names(void **state)
 {
 	char	  **f = NULL;
@@ -403,6 +435,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(events_at_the_target_are_only_put_in_its_order,
 										setup, teardown),
 		cmocka_unit_test(versions_limit_a_step_to_the_events_of_those_versions),
+		cmocka_unit_test(a_step_on_a_key_column_migrates_the_key_image_too),
 		cmocka_unit_test(avro_and_json_schema_documents_give_their_field_names),
 	};
 
