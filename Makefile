@@ -24,6 +24,8 @@
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
+#   make bench-schema  the schema stage: W1 with 3 migration steps against
+#                      none (bench/schema_migrate.sh)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
 #   make check-asan    each part's tests under AddressSanitizer, where a
@@ -42,7 +44,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate $(PARTS)
 
 all build: $(PARTS)
 
@@ -130,6 +132,12 @@ bench-decode: install-pg_ext
 
 bench-lua:
 	bash bench/lua.sh
+
+# bench-schema: the schema stage's benchmarks; bench-schema-migrate is W1
+# end to end with 3 migration steps against none, in the same run.
+bench-schema: bench-schema-migrate
+bench-schema-migrate: install-pg_ext
+	bash bench/schema_migrate.sh
 
 # bench-transforms: W1 end to end with no rules, 5 masking rules, a Lua filter.
 bench-transforms: install-pg_ext

@@ -8,8 +8,9 @@
  * under each table come from here, through the report's on_table hook,
  * since the rules are the transforms' (rules.h).  Then the rules are
  * checked against the recorded columns, the checkpoint store and the
- * erasure section (the pipeline's own) report through their modules
- * (pipeline/checkpoint_check.c, erasure_check.c), and each sink reports
+ * erasure section (the pipeline's own) and the schema stage report
+ * through their modules (pipeline/checkpoint_check.c, erasure_check.c,
+ * schema/schema_check.c), and each sink reports
  * through its own optional check() operation (sink.h), in its folder,
  * found through its registered type;
  * the Postgres sink's check looks for the recorded tables in its target
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "registry.h"
 #include "rules.h"
+#include "schema_stage.h"
 #include "sink.h"
 #include "snapshot_tables.h"
 #include "source.h"
@@ -202,6 +204,7 @@ trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 	if (bad_rules)
 		*bad_rules = c.bad_rules;
 	trib_checkpoint_check(cfg, &c.rep);
+	trib_schema_check(cfg, &c.rep);
 	for (size_t i = 0; i < cfg->nsinks; i++)
 		check_sink(&c, &cfg->sinks[i]);
 	trib_erasure_check(&cfg->erasure, &c.rep);

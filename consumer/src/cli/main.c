@@ -41,6 +41,7 @@
 #include "check.h"
 #include "config.h"
 #include "crypt_cli.h"
+#include "schema_cli.h"
 #include "legacy.h"
 #include "log.h"
 #include "pg_source_conf.h"
@@ -103,6 +104,10 @@ static const char *const usage_text[][2] = {
 		"  SIGINT, a crash), it saves its progress; run it again to continue, or\n"
 		"  after a finished copy to make a new one.  Exit 1 when interrupted or\n"
 		"  failed.  See docs/SNAPSHOT.md.\n"},
+	{"schema", "tributary schema accept SUBJECT VERSION -c FILE\n"
+		"  Accept a schema version the pipeline FILE quarantined (schemas:\n"
+		"  on_incompatible: quarantine): a running pipeline sends its events to\n"
+		"  the sinks again from its next transaction.  See docs/SCHEMA_REGISTRY.md.\n"},
 	{"config-doc", "tributary config-doc\n"
 		"  Print the reference of every configuration key (docs/CONFIG.md).\n"},
 	{"detokenize", "tributary detokenize --key-env NAME|--key-file PATH [--key-format F]\n"
@@ -156,7 +161,7 @@ help(const char *cmd)
 			print_usage_text(stdout, usage_text[i][1]);
 			return 0;
 		}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, detokenize, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, config-doc, detokenize, help)\n", cmd);
 	return EXIT_USAGE;
 }
 
@@ -584,6 +589,8 @@ main(int argc, char **argv)
 		trib_config_write_doc(stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "schema") == 0)
+		return trib_schema_cli(argc - 1, argv + 1);
 	if (trib_crypt_cli_is_command(cmd))
 		return trib_crypt_cli(argc - 1, argv + 1, stdin, stdout, stderr);
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
@@ -599,6 +606,6 @@ main(int argc, char **argv)
 			return cmd_check(path, offline, &la);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0, &la);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
 	return EXIT_USAGE;
 }

@@ -345,8 +345,46 @@ typedef enum trib_schemas_policy
 {
 	TRIB_SCHEMAS_FAIL = 0,		/* stop before the first incompatible event */
 	TRIB_SCHEMAS_WARN,			/* register anyway, log, count, publish */
-	TRIB_SCHEMAS_QUARANTINE		/* refused by the loader: not built yet */
+	TRIB_SCHEMAS_QUARANTINE		/* register, send to the quarantine sink
+								 * until `tributary schema accept` */
 } trib_schemas_policy;
+
+/* One step of a schema migration (schema/schema_migrate_conf.c). */
+typedef enum trib_migrate_op
+{
+	TRIB_MIGRATE_RENAME = 0,	/* rename: field, to: name */
+	TRIB_MIGRATE_ADD,			/* add: field, default: JSON */
+	TRIB_MIGRATE_DROP,			/* drop: field */
+	TRIB_MIGRATE_CAST,			/* cast: field, as: string|integer|number|boolean */
+	TRIB_MIGRATE_SET			/* set: field, lua: expression */
+} trib_migrate_op;
+
+typedef struct trib_migrate_step_conf
+{
+	trib_migrate_op op;
+	int			line;
+	char	   *rename;			/* the field each op names (one of them set) */
+	char	   *add;
+	char	   *drop;
+	char	   *cast;
+	char	   *set;
+	char	   *to;				/* rename: the new name */
+	char	   *def;			/* add: the default, JSON text */
+	trib_cast_to as;			/* cast */
+	char	   *lua;			/* set: the expression */
+	char	   *type;			/* add, set, cast: the column's SQL type */
+	trib_strlist versions;		/* only events of these versions; empty: all */
+} trib_migrate_step_conf;
+
+/* The migration of one subject: its events are upcast to `target`. */
+typedef struct trib_migration_conf
+{
+	char	   *subject;
+	char	   *target;			/* "latest" or a version number (text) */
+	int			line;
+	trib_migrate_step_conf *steps;
+	size_t		nsteps;
+} trib_migration_conf;
 
 typedef struct trib_schemas_conf
 {
@@ -355,6 +393,9 @@ typedef struct trib_schemas_conf
 	char	   *subject;		/* pattern: ${source}, ${db}, ${schema}, ${table} */
 	int			format;			/* index in ck_schemas_format_words: 0 json, 1 avro */
 	trib_schemas_policy on_incompatible;
+	char	   *quarantine;		/* the quarantine sink's name */
+	trib_migration_conf *migrations;	/* schema/schema_migrate_conf.c */
+	size_t		nmigrations;
 } trib_schemas_conf;
 
 typedef struct trib_log_conf

@@ -178,6 +178,12 @@ extern const ck_section ck_http_section;
 extern const ck_section *const ck_pipeline_sections[];
 extern const ck_section ck_schema_registry_section;	/* config_schema_registry.c */
 extern const ck_section ck_schemas_section;	/* schema/schema_conf.c */
+/* schemas.migrations (schema/schema_migrate_conf.c) */
+extern const ck_section ck_schema_migration_section;
+extern const ck_section ck_schema_migration_step_section;
+void		ck_parse_schema_migrations(ck_ctx *c, const trib_yaml_node *key,
+									   const trib_yaml_node *value, const char *path, void *base);
+void		ck_free_schema_migrations(void *base);
 
 /* The formats of a key given as text (keys.h), NULL-terminated; the
  * index is a trib_rule_key_format. */

@@ -204,6 +204,8 @@ const ck_section *const ck_pipeline_sections[] = {
 	&ck_http_section,
 	&ck_schema_registry_section,
 	&ck_schemas_section,
+	&ck_schema_migration_section,
+	&ck_schema_migration_step_section,
 	&log_section,
 	NULL
 };

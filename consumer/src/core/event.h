@@ -127,6 +127,8 @@ typedef struct trib_event
 	 * no relation. */
 	int64_t		schema_id;		/* the registry's global id */
 	int32_t		schema_version; /* the version in the table's subject */
+	bool		quarantined;	/* a version not accepted yet: the event
+								 * goes to the quarantine sink only */
 } trib_event;
 
 /* ev->flatten: 0 is the Debezium envelope. */

@@ -117,6 +117,8 @@ typedef struct sink_slot
 	trib_position skip;			/* it already had everything up to here */
 	uint64_t	written;
 	bool		dead_letter;	/* receives only the events rules refuse */
+	bool		quarantine;		/* receives only quarantined events (the
+								 * schema stage's policy) */
 	bool		has_written;
 	trib_position last_written; /* the last event handed to it */
 	trib_metric *m_events;		/* its series, looked up once */
@@ -145,6 +147,7 @@ struct trib_pipeline
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	trib_schema_stage *schemas; /* the schema stage, or NULL when off */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
+	sink_slot  *quar;			/* the quarantine sink (schemas), or NULL */
 	trib_metric *m_dropped;
 	pending_tx *queue;
 	size_t		qhead,
@@ -282,6 +285,11 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		{
 			p->sinks[i].dead_letter = true;
 			p->dlq = &p->sinks[i];
+		}
+		if (cfg->schemas.quarantine && strcmp(cfg->schemas.quarantine, cfg->sinks[i].name) == 0)
+		{
+			p->sinks[i].quarantine = true;
+			p->quar = &p->sinks[i];
 		}
 	}
 	p->qcap = 64;
@@ -713,8 +721,14 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 				return false;
 			break;
 		case TRIB_VERDICT_KEEP:
+			if (ev->quarantined && p->quar != NULL)
+			{
+				if (!write_one(p->quar, ev, errbuf, errlen))
+					return false;
+				break;
+			}
 			for (i = 0; i < p->nsinks; i++)
-				if (!p->sinks[i].dead_letter &&
+				if (!p->sinks[i].dead_letter && !p->sinks[i].quarantine &&
 					!write_one(&p->sinks[i], ev, errbuf, errlen))
 					return false;
 			break;
@@ -1189,7 +1203,7 @@ host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errl
 	{
 		sink_slot  *s = &p->sinks[i];
 
-		if (s->dead_letter || s->sink.ops->prepare_table == NULL)
+		if (s->dead_letter || s->quarantine || s->sink.ops->prepare_table == NULL)
 			continue;
 		if (!s->sink.ops->prepare_table(&s->sink, target, e, sizeof(e)))
 		{

@@ -1,7 +1,8 @@
 /*
  * schema_conf.c: the `schemas` section of pipeline.yaml, owned by the
  * schema stage (schema_stage.h): its key table and the finish function
- * that refuses what is not built yet.
+ * that checks keys against each other; the `migrations` list is
+ * schema_migrate_conf.c's.
  *
  * Design.  As pipeline/http_conf.c does for the HTTP server, the stage
  * keeps its settings' table next to its code; the loader (config/) cannot
@@ -16,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "yaml_tree.h"
 
@@ -44,7 +46,15 @@ static const ck_key schemas_keys[] = {
 		.desc = "a new shape the subject's compatibility level refuses: `fail` stops before "
 		"its first event (the position is kept); `warn` registers it anyway, logs the "
 		"violations, counts them in `tributary_schema_incompatible_total` and publishes; "
-		"`quarantine` is not built yet and is refused"),
+		"`quarantine` registers it and sends its events to the `quarantine` sink only, "
+		"until `tributary schema accept SUBJECT VERSION`"),
+	CK_ROW(trib_schemas_conf, quarantine, CK_STRING, 0, .doc_type = "sink name",
+		.desc = "with `on_incompatible: quarantine`: the sink (one of `sinks:`) that "
+		"receives the events of versions not accepted yet, and nothing else"),
+	{.name = "migrations", .type = CK_CUSTOM, .custom = ck_parse_schema_migrations,
+		.custom_free = ck_free_schema_migrations, .doc_type = "list",
+		.desc = "per-subject upcasts of in-flight events to a target version (see "
+	"`schemas.migrations[]` below)"},
 	CK_END_ROW
 };
 
@@ -59,20 +69,62 @@ const ck_section ck_schemas_section = {
 	"with that shape, before the event reaches any sink.",
 };
 
-/* quarantine is a word of the policy, so the reference lists it, but no
- * quarantine route exists yet: say so rather than ignore it. */
+/* Migrations need the stage, and one subject has one migration. */
+static void
+finish_migrations(ck_ctx *c, const trib_yaml_node *map, const char *path,
+				  const trib_schemas_conf *s)
+{
+	const trib_yaml_node *list = map ? trib_yaml_map_get(map, "migrations") : NULL;
+	char	   *key = ck_path(path, "migrations");
+
+	if (s->nmigrations > 0 && !s->enabled)
+		ck_error(c, list, key, "migrations need the schema stage (enabled: true)");
+	for (size_t i = 0; i < s->nmigrations; i++)
+		for (size_t j = 0; j < i; j++)
+			if (s->migrations[i].subject && s->migrations[j].subject &&
+				strcmp(s->migrations[i].subject, s->migrations[j].subject) == 0)
+				ck_error(c, list && i < list->nchild ? list->child[i] : list, key,
+						 "subject %s has two migrations (items %zu and %zu; accepted: one "
+						 "per subject)", s->migrations[i].subject, j, i);
+	free(key);
+}
+
+/* quarantine needs its sink, which must be another sink than the ones
+ * events go to; the sink is for that policy only. */
+static void
+finish_quarantine(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				  const char *path, const trib_schemas_conf *s)
+{
+	const trib_config *cfg = ck_config(c);
+	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "quarantine") : NULL;
+	const trib_yaml_node *policy = map ? trib_yaml_map_get(map, "on_incompatible") : NULL;
+	char	   *key = ck_path(path, "quarantine");
+
+	if (s->on_incompatible == TRIB_SCHEMAS_QUARANTINE && s->quarantine == NULL)
+		ck_error(c, policy ? policy : (map ? map : at), key, "on_incompatible: quarantine needs quarantine "
+				 "(the name of the sink that receives those events)");
+	else if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE && s->quarantine != NULL)
+		ck_error(c, v, key, "quarantine is only used with on_incompatible: quarantine");
+	else if (s->quarantine != NULL && trib_config_find_sink(cfg, s->quarantine) == NULL)
+		ck_error(c, v, key, "no sink named \"%s\" (accepted: the name of one of sinks:)",
+				 s->quarantine);
+	else if (s->quarantine != NULL && cfg->dead_letter != NULL &&
+			 strcmp(cfg->dead_letter, s->quarantine) == 0)
+		ck_error(c, v, key, "sink %s is the dead_letter sink (accepted: another sink)",
+				 s->quarantine);
+	else if (s->quarantine != NULL && cfg->nsinks < 2)
+		ck_error(c, v, key, "the quarantine sink would be the only sink (accepted: another "
+				 "sink than the one events go to)");
+	free(key);
+}
+
 static void
 finish_schemas(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 			   const char *path, void *base, const char *name)
 {
 	const trib_schemas_conf *s = base;
-	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "on_incompatible") : NULL;
-	char	   *key;
 
 	(void) name;
-	if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
-		return;
-	key = ck_path(path, "on_incompatible");
-	ck_error(c, v ? v : at, key, "quarantine is not built yet (accepted: fail, warn)");
-	free(key);
+	finish_migrations(c, map, path, s);
+	finish_quarantine(c, map, at, path, s);
 }

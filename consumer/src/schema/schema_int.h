@@ -38,6 +38,24 @@ int			trib_schema_store_find(trib_schema_store *s, const char *subject,
 								   int64_t *id, int32_t *version,
 								   char *errbuf, size_t errlen);
 
+/* The subject's version `version` of this type (0: its latest): 1 found
+ * with its id, version and canonical schema text (*doc, malloc'd), 0
+ * none, -1 error. */
+int			trib_schema_store_version(trib_schema_store *s, const char *subject,
+									  const char *schema_type, int32_t version,
+									  int64_t *id, int32_t *out_version, char **doc,
+									  char *errbuf, size_t errlen);
+
+/* Accept a quarantined version (tributary.accept_schema): 1 accepted now,
+ * 0 accepted before, -1 error (not quarantined, the catalog). */
+int			trib_schema_store_accept(trib_schema_store *s, const char *subject,
+									 int32_t version, char *errbuf, size_t errlen);
+
+/* Is the subject's version quarantined and not accepted?  1 yes, 0 no (not
+ * quarantined, or accepted), -1 error. */
+int			trib_schema_store_pending(trib_schema_store *s, const char *subject,
+									  int32_t version, char *errbuf, size_t errlen);
+
 /* One violation check_compatibility() returned. */
 typedef void (*trib_schema_violation_fn) (void *arg, const char *previous_version,
 										  const char *path, const char *kind,
@@ -53,11 +71,13 @@ int			trib_schema_store_check(trib_schema_store *s, const char *subject,
 /*
  * Register schema under subject with source_position {"event_id": id}.
  * unchecked: in one transaction, set the subject's level to NONE, register
- * and put its own level back (the `warn` policy).
+ * and put its own level back (the `warn` and `quarantine` policies);
+ * quarantine (with unchecked): in the same transaction, record the version
+ * as quarantined (tributary.quarantine_schema, extension 0.6).
  */
 bool		trib_schema_store_register(trib_schema_store *s, const char *subject,
 									   const char *schema, const char *schema_type,
-									   const char *event_id, bool unchecked,
+									   const char *event_id, bool unchecked, bool quarantine,
 									   int64_t *id, int32_t *version,
 									   char *errbuf, size_t errlen);
 

@@ -23,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eventid.h"
 #include "log.h"
 #include "schema_int.h"
+#include "schema_migrate.h"
 #include "xalloc.h"
 
 #define STAGE_MIN_SLOTS 64
@@ -37,12 +39,23 @@ typedef struct rel_entry
 	uint32_t	relver;
 	int64_t		id;
 	int32_t		version;
+	trib_migrate_plan *plan;	/* the subject's migration, or NULL */
+	int64_t		out_id;			/* what events are stamped with: the */
+	int32_t		out_version;	/* migration's target, else id/version */
+	bool		quarantined;	/* a version waiting for acceptance */
+	int64_t		checked_ms;		/* when acceptance was last asked for */
+	trib_metric *m_quarantined; /* its subject's series */
 } rel_entry;
+
+/* How often a quarantined version's acceptance is asked for, at most (at
+ * transaction boundaries). */
+#define QUARANTINE_POLL_MS 500
 
 struct trib_schema_stage
 {
 	const trib_schemas_conf *conf;
 	trib_schema_store *store;
+	trib_migrator *mig;			/* NULL without migrations */
 	trib_sr_format fmt;
 	trib_schema_format_id format_id;
 	rel_entry  *slots;
@@ -50,7 +63,18 @@ struct trib_schema_stage
 	size_t		used;
 	trib_metric_family *m_registered;
 	trib_metric_family *m_incompatible;
+	trib_metric_family *m_quarantined;
+	bool		in_tx;			/* the last event did not end its transaction */
 };
+
+/* The error of a stage without a catalog. */
+static bool
+no_dsn(const trib_config *cfg, char *errbuf, size_t errlen)
+{
+	snprintf(errbuf, errlen, "%s: schemas needs a dsn (the checkpoint keeps no catalog dsn to "
+			 "default to)", cfg->path);
+	return false;
+}
 
 bool
 trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
@@ -58,7 +82,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 					  char *errbuf, size_t errlen)
 {
 	const trib_schemas_conf *conf = &cfg->schemas;
-	const char *dsn = conf->dsn ? conf->dsn : cfg->checkpoint.dsn;
+	const char *dsn = trib_schema_stage_dsn(cfg);
 	trib_schema_stage *st;
 
 	*out = NULL;
@@ -66,12 +90,15 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 		return true;
 	if (dsn == NULL)
 	{
-		snprintf(errbuf, errlen, "%s: schemas needs a dsn (the checkpoint keeps no catalog "
-				 "dsn to default to)", cfg->path);
-		return false;
+		return no_dsn(cfg, errbuf, errlen);
 	}
 	st = trib_xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
+	if (!trib_migrator_new(conf, &st->mig, errbuf, errlen))
+	{
+		free(st);
+		return false;
+	}
 	st->conf = conf;
 	st->store = trib_schema_store_new(dsn);
 	st->fmt = conf->format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON;
@@ -87,8 +114,37 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 											  "New table shapes the subject's compatibility "
 											  "level refused (on_incompatible: warn publishes "
 											  "them).", "subject");
+	st->m_quarantined = trib_metrics_counter(metrics, "tributary_schema_quarantined_events_total",
+											 "Events of versions not accepted yet sent to "
+											 "the quarantine sink (on_incompatible: "
+											 "quarantine).", "subject");
 	*out = st;
 	return true;
+}
+
+const char *
+trib_schema_stage_dsn(const trib_config *cfg)
+{
+	return cfg->schemas.dsn ? cfg->schemas.dsn : cfg->checkpoint.dsn;
+}
+
+bool
+trib_schema_accept(const trib_config *cfg, const char *subject, int32_t version, bool *now,
+				   char *errbuf, size_t errlen)
+{
+	const char *dsn = trib_schema_stage_dsn(cfg);
+	trib_schema_store *s;
+	int			r;
+
+	if (dsn == NULL)
+	{
+		return no_dsn(cfg, errbuf, errlen);
+	}
+	s = trib_schema_store_new(dsn);
+	r = trib_schema_store_accept(s, subject, version, errbuf, errlen);
+	trib_schema_store_free(s);
+	*now = r > 0;
+	return r >= 0;
 }
 
 bool
@@ -103,6 +159,9 @@ trib_schema_stage_free(trib_schema_stage *st)
 	if (st == NULL)
 		return;
 	trib_schema_store_free(st->store);
+	for (size_t i = 0; i < st->nslots; i++)
+		trib_migrate_plan_free(st->slots[i].plan);
+	trib_migrator_free(st->mig);
 	free(st->slots);
 	free(st);
 }
@@ -144,6 +203,8 @@ remember(trib_schema_stage *st, const rel_entry *e)
 	slot = slot_of(st, e->rel);
 	if (slot->rel == NULL)
 		st->used++;
+	else
+		trib_migrate_plan_free(slot->plan);	/* the relation's older version */
 	*slot = *e;
 }
 
@@ -175,6 +236,7 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 {
 	const char *type = trib_sr_format_name(st->fmt);
 	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL};
+	const char *policy = st->conf->on_incompatible == TRIB_SCHEMAS_WARN ? "warn" : "quarantine";
 	char		id[TRIB_EVENTID_LEN + 16];
 	int			nbad;
 
@@ -197,14 +259,86 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 			return false;
 		}
 		tlog_warn("schemas", "subject %s: registering an incompatible version at event %s "
-				  "(on_incompatible: warn)", subject, id);
+				  "(on_incompatible: %s)", subject, id, policy);
 	}
 	if (!trib_schema_store_register(st->store, subject, doc, type, id, nbad > 0,
+									st->conf->on_incompatible == TRIB_SCHEMAS_QUARANTINE,
 									&e->id, &e->version, errbuf, errlen))
 		return false;
 	trib_metric_inc(trib_metric_get(st->m_registered, subject));
 	tlog_info("schemas", "subject %s: version %d (id %lld) takes effect at event %s", subject,
 			  (int) e->version, (long long) e->id, id);
+	return true;
+}
+
+/* The subject's migration, when it has one: the plan for this relation
+ * to the target version, which events are then stamped with. */
+static bool
+plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
+			   rel_entry *e, char *errbuf, size_t errlen)
+{
+	const trib_migration *mg = trib_migrator_find(st->mig, subject);
+	int32_t		want = mg ? trib_migration_target(mg) : 0;
+	char	   *doc = NULL;
+	char	  **fields = NULL;
+	size_t		n = 0;
+	int			found;
+
+	e->plan = NULL;
+	e->out_id = e->id;
+	e->out_version = e->version;
+	if (mg == NULL)
+		return true;
+	found = trib_schema_store_version(st->store, subject, trib_sr_format_name(st->fmt), want,
+									  &e->out_id, &e->out_version, &doc, errbuf, errlen);
+	if (found == 0)
+		snprintf(errbuf, errlen, "subject %s: the migration's target version %d is not "
+				 "registered (accepted: a version tributary.schema_versions lists for the "
+				 "subject, or latest)", subject, (int) want);
+	if (found > 0 && !trib_migrate_schema_fields(doc, &fields, &n, errbuf, errlen))
+		found = -1;
+	if (found > 0)
+		e->plan = trib_migrate_plan_new(mg, ev->rel, e->version, e->out_version, fields, n,
+										errbuf, errlen);
+	free(doc);
+	trib_migrate_fields_free(fields, n);
+	if (e->plan != NULL && e->version != e->out_version)
+		tlog_info("schemas", "subject %s: events of version %d are migrated to version %d",
+				  subject, (int) e->version, (int) e->out_version);
+	return e->plan != NULL;
+}
+
+/* A monotonic clock in milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Under the quarantine policy: is the entry's version waiting for a
+ * person's acceptance?  (Also after a restart: the catalog says.) */
+static bool
+quarantine_state(trib_schema_stage *st, const char *subject, rel_entry *e, char *errbuf,
+				 size_t errlen)
+{
+	int			pending;
+
+	e->quarantined = false;
+	if (st->conf->on_incompatible != TRIB_SCHEMAS_QUARANTINE)
+		return true;
+	pending = trib_schema_store_pending(st->store, subject, e->version, errbuf, errlen);
+	if (pending < 0)
+		return false;
+	e->quarantined = pending > 0;
+	e->checked_ms = now_ms();
+	e->m_quarantined = trib_metric_get(st->m_quarantined, subject);
+	if (e->quarantined)
+		tlog_warn("schemas", "subject %s: version %d is quarantined: its events go to sink %s "
+				  "until `tributary schema accept %s %d`", subject, (int) e->version,
+				  st->conf->quarantine, subject, (int) e->version);
 	return true;
 }
 
@@ -231,10 +365,39 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 		ok = found > 0 ||
 			(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
 										e, errbuf, errlen));
+		ok = ok && quarantine_state(st, subject, e, errbuf, errlen);
+		ok = ok && plan_migration(st, ev, subject, e, errbuf, errlen);
 	}
 	trib_sr_schema_free(schema);
 	free(subject);
 	return ok;
+}
+
+/* A quarantined version, at a transaction's first event (so that one
+ * transaction never goes to both sides): at most every QUARANTINE_POLL_MS,
+ * ask whether a person accepted it. */
+static bool
+poll_acceptance(trib_schema_stage *st, const trib_event *ev, rel_entry *slot, char *errbuf,
+				size_t errlen)
+{
+	int64_t		now = now_ms();
+	char	   *subject;
+	int			pending;
+
+	if (now - slot->checked_ms < QUARANTINE_POLL_MS)
+		return true;
+	slot->checked_ms = now;
+	subject = trib_topic_expand(st->conf->subject, NULL, ev->source, ev->db, ev->schema,
+								ev->table);
+	pending = trib_schema_store_pending(st->store, subject, slot->version, errbuf, errlen);
+	if (pending == 0)
+	{
+		slot->quarantined = false;
+		tlog_info("schemas", "subject %s: version %d was accepted; its events go to the "
+				  "sinks again", subject, (int) slot->version);
+	}
+	free(subject);
+	return pending >= 0;
 }
 
 bool
@@ -242,8 +405,13 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 {
 	rel_entry  *slot;
 	rel_entry	e;
+	bool		tx_start;
 
-	if (st == NULL || ev->rel == NULL)
+	if (st == NULL)
+		return true;
+	tx_start = !st->in_tx;
+	st->in_tx = !ev->last_in_tx;
+	if (ev->rel == NULL)
 		return true;
 	slot = slot_of(st, ev->rel);
 	if (slot->rel == NULL || slot->relver != ev->rel->version)
@@ -255,7 +423,27 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 		remember(st, &e);
 		slot = slot_of(st, ev->rel);
 	}
-	ev->schema_id = slot->id;
-	ev->schema_version = slot->version;
+	if (slot->plan != NULL)
+	{
+		char		e2[512];
+
+		if (!trib_migrate_plan_apply(st->mig, slot->plan, ev, e2, sizeof(e2)))
+		{
+			char		id[TRIB_EVENTID_LEN + 16];
+
+			st->format_id(&ev->pos, id, sizeof(id));
+			snprintf(errbuf, errlen, "%s (event %s); nothing from this event on is published",
+					 e2, id);
+			return false;
+		}
+		ev->rel = trib_migrate_plan_relation(slot->plan);
+	}
+	ev->schema_id = slot->out_id;
+	ev->schema_version = slot->out_version;
+	if (slot->quarantined && tx_start && !poll_acceptance(st, ev, slot, errbuf, errlen))
+		return false;
+	if (slot->quarantined)
+		trib_metric_inc(slot->m_quarantined);
+	ev->quarantined = slot->quarantined;
 	return true;
 }

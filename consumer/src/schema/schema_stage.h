@@ -18,8 +18,17 @@
  *
  * Policy for a shape the subject's compatibility level refuses (`schemas:
  * on_incompatible`): fail (log every violation, return false: the
- * pipeline stops before publishing the event and keeps its position), or
- * warn (log, count, register it with level NONE for that step, publish).
+ * pipeline stops before publishing the event and keeps its position),
+ * warn (log, count, register it with level NONE for that step, publish),
+ * or quarantine (register it as warn does, record it in the catalog's
+ * tributary.schema_quarantine and mark its events `quarantined`, which
+ * the pipeline sends to the quarantine sink only; at each transaction's
+ * first event, at most every 500 ms, the stage asks the catalog whether a
+ * person accepted it with `tributary schema accept`).
+ *
+ * Migrations (`schemas.migrations`, schema_migrate.h): a subject's events
+ * are rewritten to its target version's shape and stamped with the
+ * target's id and version; the plan is made once per relation.
  *
  * The catalog connection is opened on first need and used only by the
  * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog
@@ -67,5 +76,22 @@ bool		trib_schema_stage_retriable(const trib_schema_stage *st);
 
 /* NULL is allowed. */
 void		trib_schema_stage_free(trib_schema_stage *st);
+
+/* `tributary check`: every captured table's current shape against its
+ * subject, with the violations (schema_check.c). */
+struct trib_check_report;
+void		trib_schema_check(const trib_config *cfg, struct trib_check_report *rep);
+
+/* The database of the registry: schemas.dsn, else the checkpoint's; NULL
+ * when there is none. */
+const char *trib_schema_stage_dsn(const trib_config *cfg);
+
+/*
+ * `tributary schema accept`: accept the subject's quarantined version in
+ * the catalog of cfg's schema stage; *now is false when it was accepted
+ * before.  false with errbuf (not quarantined, no catalog).
+ */
+bool		trib_schema_accept(const trib_config *cfg, const char *subject, int32_t version,
+							   bool *now, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_SCHEMA_STAGE_H */

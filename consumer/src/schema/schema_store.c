@@ -50,6 +50,23 @@ static const char own_level_sql[] =
 
 static const char set_level_sql[] = "SELECT tributary.set_compatibility($1, $2)";
 
+/* The quarantine (extension 0.6): record a version, and is it waiting? */
+static const char quarantine_sql[] = "SELECT tributary.quarantine_schema($1, $2::integer)";
+static const char pending_sql[] =
+	"SELECT count(*) FROM tributary.schema_quarantine AS q"
+	" WHERE q.subject OPERATOR(pg_catalog.=) $1"
+	"   AND q.version OPERATOR(pg_catalog.=) $2::integer AND q.accepted_at IS NULL";
+
+static const char accept_sql[] = "SELECT tributary.accept_schema($1, $2::integer)";
+
+/* A migration's target: the version asked for, or the latest ($3 NULL). */
+static const char version_sql[] =
+	"SELECT v.id, v.version, v.schema FROM tributary.schema_versions AS v"
+	" WHERE v.subject OPERATOR(pg_catalog.=) $1"
+	"   AND v.schema_type OPERATOR(pg_catalog.=) $2"
+	"   AND ($3::integer IS NULL OR v.version OPERATOR(pg_catalog.=) $3::integer)"
+	" ORDER BY v.version DESC LIMIT 1";
+
 trib_schema_store *
 trib_schema_store_new(const char *dsn)
 {
@@ -156,6 +173,67 @@ trib_schema_store_find(trib_schema_store *s, const char *subject, const char *sc
 }
 
 int
+trib_schema_store_version(trib_schema_store *s, const char *subject, const char *schema_type,
+						  int32_t version, int64_t *id, int32_t *out_version, char **doc,
+						  char *errbuf, size_t errlen)
+{
+	char		v[16];
+	const char *params[] = {subject, schema_type, v};
+	PGresult   *res;
+	int			found;
+
+	snprintf(v, sizeof(v), "%d", (int) version);
+	if (version == 0)
+		params[2] = NULL;
+	if ((res = run(s, version_sql, 3, params, PGRES_TUPLES_OK, errbuf, errlen)) == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	if (found)
+	{
+		id_version(res, id, out_version);
+		*doc = trib_xstrdup(PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return found;
+}
+
+/* Run a statement with (subject, version) that returns one value. */
+static int
+subject_version_value(trib_schema_store *s, const char *sql, const char *subject,
+					  int32_t version, const char *truth, char *errbuf, size_t errlen)
+{
+	char		v[16];
+	const char *params[] = {subject, v};
+	PGresult   *res;
+	int			r;
+
+	snprintf(v, sizeof(v), "%d", (int) version);
+	if ((res = run(s, sql, 2, params, PGRES_TUPLES_OK, errbuf, errlen)) == NULL)
+		return -1;
+	r = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), truth) == 0 ? 0 : 1;
+	PQclear(res);
+	return r;
+}
+
+int
+trib_schema_store_accept(trib_schema_store *s, const char *subject, int32_t version,
+						 char *errbuf, size_t errlen)
+{
+	/* the function answers "t" when this call accepted it */
+	int			r = subject_version_value(s, accept_sql, subject, version, "t", errbuf, errlen);
+
+	return r < 0 ? -1 : r == 0;
+}
+
+int
+trib_schema_store_pending(trib_schema_store *s, const char *subject, int32_t version,
+						  char *errbuf, size_t errlen)
+{
+	/* no row waiting: "0" */
+	return subject_version_value(s, pending_sql, subject, version, "0", errbuf, errlen);
+}
+
+int
 trib_schema_store_check(trib_schema_store *s, const char *subject, const char *schema,
 						const char *schema_type, trib_schema_violation_fn fn, void *arg,
 						char *errbuf, size_t errlen)
@@ -196,9 +274,12 @@ command(trib_schema_store *s, const char *sql, char *errbuf, size_t errlen)
 }
 
 /* Register under level NONE in one transaction, then restore the
- * subject's own level (none: it follows the global one again). */
+ * subject's own level (none: it follows the global one again); quarantine:
+ * record the version as quarantined in the same transaction, so that a
+ * crash never leaves it registered and not quarantined. */
 static PGresult *
-register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf, size_t errlen)
+register_unchecked(trib_schema_store *s, const char *const *params, bool quarantine,
+				   char *errbuf, size_t errlen)
 {
 	PGresult   *own = NULL;
 	PGresult   *res = NULL;
@@ -215,7 +296,11 @@ register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf
 		const char *restore[] = {params[0], level};
 
 		res = run(s, register_sql, 4, params, PGRES_TUPLES_OK, errbuf, errlen);
-		if (res != NULL && !run_ok(s, set_level_sql, 2, restore, errbuf, errlen))
+		if (res != NULL && (!run_ok(s, set_level_sql, 2, restore, errbuf, errlen) ||
+							(quarantine &&
+							 !run_ok(s, quarantine_sql, 2,
+									 (const char *const[]) {params[0], PQgetvalue(res, 0, 1)},
+									 errbuf, errlen))))
 		{
 			PQclear(res);
 			res = NULL;
@@ -240,7 +325,8 @@ register_unchecked(trib_schema_store *s, const char *const *params, char *errbuf
 bool
 trib_schema_store_register(trib_schema_store *s, const char *subject, const char *schema,
 						   const char *schema_type, const char *event_id, bool unchecked,
-						   int64_t *id, int32_t *version, char *errbuf, size_t errlen)
+						   bool quarantine, int64_t *id, int32_t *version, char *errbuf,
+						   size_t errlen)
 {
 	trib_strbuf pos = {0};
 	PGresult   *res;
@@ -251,7 +337,7 @@ trib_schema_store_register(trib_schema_store *s, const char *subject, const char
 	{
 		const char *params[] = {subject, schema, schema_type, pos.data};
 
-		res = unchecked ? register_unchecked(s, params, errbuf, errlen)
+		res = unchecked ? register_unchecked(s, params, quarantine, errbuf, errlen)
 			: run(s, register_sql, 4, params, PGRES_TUPLES_OK, errbuf, errlen);
 	}
 	trib_strbuf_free(&pos);

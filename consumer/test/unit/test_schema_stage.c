@@ -222,6 +222,50 @@ enabled_without_any_catalog_dsn_is_refused(void **state)
 	trib_config_free(cfg);
 }
 
+/* The load of base_yaml + extra must fail with `want` in its message. */
+static void
+refused(const char *extra, const char *want)
+{
+	char		yaml[2048];
+	trib_config *cfg = NULL;
+
+	snprintf(yaml, sizeof(yaml), "%s%s", base_yaml, extra);
+	if (trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, errbuf, sizeof(errbuf)))
+		fail_msg("expected an error, the config loaded:\n%s", extra);
+	if (strstr(errbuf, want) == NULL)
+		fail_msg("wrong error\n  got:      %s\n  expected: ...%s...", errbuf, want);
+}
+
+static void
+quarantine_needs_another_sink_and_only_with_that_policy(void **state)
+{
+	static const char two_sinks[] = "  held: {type: file, path: /tmp/held.jsonl}\n";
+	char		y[1024];
+	trib_config *cfg;
+
+	(void) state;
+	snprintf(y, sizeof(y), "%sschemas: {enabled: true, on_incompatible: quarantine}\n",
+			 two_sinks);
+	refused(y, "schemas.quarantine: on_incompatible: quarantine needs quarantine (the name "
+			"of the sink that receives those events)");
+	snprintf(y, sizeof(y), "%sschemas: {enabled: true, quarantine: held}\n", two_sinks);
+	refused(y, "t.yaml:7:38: schemas.quarantine: quarantine is only used with "
+			"on_incompatible: quarantine");
+	snprintf(y, sizeof(y), "%sschemas: {enabled: true, on_incompatible: quarantine, "
+			 "quarantine: nope}\n", two_sinks);
+	refused(y, "schemas.quarantine: no sink named \"nope\"");
+	refused("schemas: {enabled: true, on_incompatible: quarantine, quarantine: out}\n",
+			"schemas.quarantine: the quarantine sink would be the only sink");
+	snprintf(y, sizeof(y), "%sdead_letter: held\nschemas: {enabled: true, on_incompatible: "
+			 "quarantine, quarantine: held}\n", two_sinks);
+	refused(y, "schemas.quarantine: sink held is the dead_letter sink (accepted: another sink)");
+	cfg = load("  held: {type: file, path: /tmp/held.jsonl}\n"
+			   "schemas: {enabled: true, on_incompatible: quarantine, quarantine: held}\n");
+	assert_int_equal(cfg->schemas.on_incompatible, TRIB_SCHEMAS_QUARANTINE);
+	assert_string_equal(cfg->schemas.quarantine, "held");
+	trib_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -234,6 +278,7 @@ main(void)
 		cmocka_unit_test(an_event_without_a_relation_needs_no_catalog),
 		cmocka_unit_test(a_catalog_that_cannot_be_reached_stops_the_event),
 		cmocka_unit_test(enabled_without_any_catalog_dsn_is_refused),
+		cmocka_unit_test(quarantine_needs_another_sink_and_only_with_that_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

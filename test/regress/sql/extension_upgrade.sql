@@ -116,7 +116,8 @@ DROP TABLE upgrade_probe;
 
 -- Walk the remaining upgrade scripts to the default version.  0.5 adds
 -- soft deletes to the registry (a version registered under 0.4 stays
--- live) and the lineage catalog and its API.
+-- live) and the lineage catalog and its API; 0.6 the quarantine of
+-- incompatible schema versions.
 ALTER EXTENSION tributary UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
