@@ -178,6 +178,7 @@ extern const ck_section ck_http_section;
 extern const ck_section *const ck_pipeline_sections[];
 extern const ck_section ck_schema_registry_section;	/* config_schema_registry.c */
 extern const ck_section ck_schemas_section;	/* schema/schema_conf.c */
+extern const ck_section ck_lineage_section;	/* lineage/lineage_conf.c */
 
 /* The formats of a key given as text (keys.h), NULL-terminated; the
  * index is a trib_rule_key_format. */
