@@ -56,6 +56,20 @@ conf_int(const trib_plugin_conf *m, const char *key, int dflt)
 	return dflt;
 }
 
+/* The value of a CK_BOOL key of a plugin member, or false. */
+static bool
+conf_bool(const trib_plugin_conf *m, const char *key)
+{
+	const ck_key *k;
+
+	if (m->plugin == NULL || m->plugin->section == NULL)
+		return false;
+	for (k = m->plugin->section->keys; k->name != NULL; k++)
+		if (k->type == CK_BOOL && strcmp(k->name, key) == 0)
+			return *(const bool *) ((const char *) m->conf + k->offset);
+	return false;
+}
+
 /* A libpq dsn's host, port and database: "postgres://host:port" into ns
  * and the database into db (a socket directory counts as localhost). */
 static void
@@ -180,6 +194,8 @@ sink_dataset(const trib_plugin_conf *m, const trib_event *ev, const char *route,
 	{
 		const char *schema = conf_string(m, "schema");
 
+		if (!conf_bool(m, "table_from_route"))
+			route = NULL;		/* only then does the sink follow a route */
 		pg_where(conf_string(m, "dsn"), ns, nslen, db, sizeof(db));
 		if (route != NULL && strchr(route, '.') != NULL)
 			snprintf(name, namelen, "%s.%s", db, route);
