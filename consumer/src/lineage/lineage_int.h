@@ -41,4 +41,23 @@ void		lw_kick(lw_worker *w);
  * to timeout_ms for the thread, free it. */
 void		lw_stop(lw_worker *w, bool ok, int timeout_ms);
 
+/* ---- the export (lineage_export.c) ---------------------------------- */
+
+typedef struct lx_export lx_export;
+
+/*
+ * Start the export thread: the OpenLineage events of run_id (and what
+ * the sent-marker at conf->export_state says is left of earlier runs) to
+ * conf->export_url and/or conf->export_file.  `state_path` is the marker
+ * file (already defaulted).
+ */
+lx_export  *lx_start(const trib_lineage_conf *conf, const char *dsn, const char *run_id,
+					 const char *state_path, trib_metrics *metrics);
+
+/* New events may be there (the worker recorded something). */
+void		lx_kick(lx_export *x);
+
+/* Send what is left of the run (up to timeout_ms), stop, free. */
+void		lx_stop(lx_export *x, int timeout_ms);
+
 #endif							/* TRIB_LINEAGE_INT_H */

@@ -50,6 +50,7 @@ struct trib_lineage
 	size_t		used;
 	bool		changed;
 	lw_worker  *worker;
+	lx_export  *export;			/* or NULL */
 	char		run_id[37];
 };
 
@@ -101,6 +102,20 @@ trib_lineage_new(const trib_config *cfg, trib_rules *rules, trib_metrics *metric
 	lg->worker = lw_start(dsn, c->job_namespace ? c->job_namespace : "tributary",
 						  c->job ? c->job : cfg->pipeline, lg->run_id, lg->fingerprint,
 						  metrics);
+	if (c->export_url != NULL || c->export_file != NULL)
+	{
+		char	   *state = c->export_state ? trib_xstrdup(c->export_state) : NULL;
+
+		if (state == NULL)
+		{
+			const char *base = c->export_file ? c->export_file : cfg->path;
+
+			state = trib_xmalloc(strlen(base) + sizeof(".lineage-sent"));
+			sprintf(state, "%s.lineage-sent", base);
+		}
+		lg->export = lx_start(c, dsn, lg->run_id, state, metrics);
+		free(state);
+	}
 	*out = lg;
 	return true;
 }
@@ -233,6 +248,8 @@ trib_lineage_checkpoint(trib_lineage *lg, const char *position)
 		}
 	if (any)
 		lw_kick(lg->worker);
+	if (lg->export != NULL)
+		lx_kick(lg->export);
 }
 
 /* See lineage.h. */
@@ -268,6 +285,9 @@ trib_lineage_run_stop(trib_lineage *lg, bool ok)
 	trib_lineage_checkpoint(lg, NULL);
 	lw_stop(lg->worker, ok, 10000);
 	lg->worker = NULL;
+	if (lg->export != NULL)
+		lx_stop(lg->export, 5000);
+	lg->export = NULL;
 }
 
 /* See lineage.h. */
@@ -278,6 +298,8 @@ trib_lineage_free(trib_lineage *lg)
 		return;
 	if (lg->worker != NULL)
 		lw_stop(lg->worker, false, 10000);
+	if (lg->export != NULL)
+		lx_stop(lg->export, 0);
 	for (size_t i = 0; i < lg->nfrags; i++)
 		trib_lineage_fragment_clear(&lg->frags[i].f);
 	free(lg->frags);
