@@ -12,6 +12,8 @@
  *   tributary.lineage_record(job_ns, job, graph, config_fp, run)
  *   tributary.lineage_count(edge_ids, events, position)
  *   tributary.lineage_run_stop(run, state)
+ * A graph is first merged with the latest one recorded from the same
+ * config (lw_merged), so that a restart records nothing new.
  * After a graph is recorded it reads which current edge belongs to which
  * relation (the `relation` every element of the document carries,
  * matched to tributary.lineage_edge_list by asset keys), so counts per
@@ -227,23 +229,71 @@ lw_do_start(lw_worker *w)
 	return true;
 }
 
+/*
+ * The document to record: doc, plus the relations of the job's latest
+ * recorded graph that doc does not have, when that graph came from the
+ * same config.  So a restart, which sees its relations again one by one,
+ * records nothing new while they keep their shape.  Elements are ordered
+ * by relation key, then as written, as the stage orders its own.
+ */
+static char *
+lw_merged(lw_worker *w, const char *doc, const char *fp, char *errbuf, size_t errlen)
+{
+	static const char sql[] =
+		"WITH prev AS (SELECT g.graph FROM tributary.lineage_graphs AS g "
+		"  JOIN tributary.lineage_nodes AS n ON n.id = g.job_id "
+		" WHERE n.kind = 'job' AND n.namespace = $1 AND n.name = $2 AND n.field = '' "
+		"   AND g.config_fingerprint IS NOT DISTINCT FROM $4 "
+		" ORDER BY g.version DESC LIMIT 1), "
+		"cur AS (SELECT $3::jsonb AS graph), "
+		"rels AS (SELECT DISTINCT x.v->>'relation' AS r "
+		"  FROM cur, jsonb_array_elements(cur.graph->'datasets') AS x(v)), "
+		"el AS (SELECT k, x.v, x.o FROM cur, unnest(ARRAY['datasets', 'edges']) AS k, "
+		"  jsonb_array_elements(cur.graph->k) WITH ORDINALITY AS x(v, o) "
+		"  UNION ALL SELECT k, x.v, x.o FROM prev, unnest(ARRAY['datasets', 'edges']) AS k, "
+		"  jsonb_array_elements(prev.graph->k) WITH ORDINALITY AS x(v, o) "
+		"  WHERE NOT EXISTS (SELECT FROM rels WHERE rels.r = x.v->>'relation')) "
+		"SELECT jsonb_build_object('rules', (SELECT graph->'rules' FROM cur), "
+		"  'datasets', coalesce((SELECT jsonb_agg(v ORDER BY v->>'relation', o) FROM el "
+		"                         WHERE k = 'datasets'), '[]'), "
+		"  'edges', coalesce((SELECT jsonb_agg(v ORDER BY v->>'relation', o) FROM el "
+		"                      WHERE k = 'edges'), '[]'))::text";
+	const char *params[] = {w->job_ns, w->job, doc, fp};
+	PGresult   *r = lw_exec(w, sql, 4, params, errbuf, errlen);
+	char	   *out;
+
+	if (r == NULL)
+		return NULL;
+	out = trib_xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return out;
+}
+
 /* Record a document and learn its edges. */
 static bool
 lw_do_record(lw_worker *w, const char *doc, const char *fp)
 {
 	static const char sql[] =
 		"SELECT tributary.lineage_record($1, $2, $3::jsonb, $4, $5::uuid)";
-	const char *params[] = {w->job_ns, w->job, doc, fp, w->started ? w->run_id : NULL};
 	char		e[1024];
-	PGresult   *r = lw_exec(w, sql, 5, params, e, sizeof(e));
+	char	   *merged = lw_merged(w, doc, fp, e, sizeof(e));
+	const char *params[] = {w->job_ns, w->job, merged, fp, w->started ? w->run_id : NULL};
+	PGresult   *r = merged ? lw_exec(w, sql, 5, params, e, sizeof(e)) : NULL;
 
 	if (r == NULL)
+	{
+		free(merged);
 		return lw_failed(w, "record", e), false;
+	}
 	trib_metric_set(w->m_versions, strtod(PQgetvalue(r, 0, 0), NULL));
 	tlog_debug("lineage", "graph recorded as version %s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	if (!lw_load_edges(w, doc, e, sizeof(e)))
+	if (!lw_load_edges(w, merged, e, sizeof(e)))
+	{
+		free(merged);
 		return lw_failed(w, "record", e), false;
+	}
+	free(merged);
 	return true;
 }
 

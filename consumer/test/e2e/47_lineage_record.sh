@@ -10,6 +10,8 @@
 #      batches (never one call per event), with the last position;
 #   3. the run is recorded (START then COMPLETE) and its OpenLineage
 #      events come out of tributary.openlineage_events;
+#   3b. a restart with the same config records no new version, even
+#      before every table's first event;
 #   4. a config change (a drop more) records a new graph version with the
 #      new config fingerprint; the edges it removes are retired and keep
 #      their last_seen and counts;
@@ -155,6 +157,19 @@ expect_eq "the email reaches the sinks masked only" 0 "$(grep -c '@mail.example'
 before=$(q postgres "SELECT last_seen, event_count FROM tributary.lineage_edge_list
                      WHERE job = '$JOB' AND kind = 'derive' AND to_asset = 'field:$F/out.jsonl#name'")
 
+# ---- 3b: a restart with the same config records nothing new, even
+# before every table has been seen again
+start_consumer
+pgc_psql -d postgres -c "INSERT INTO public.customers VALUES (1000, 'x@y', 'n', 's', 'eu')" >/dev/null
+expect_eq "a restart: the new events are counted" 0 \
+    "$(wait_until "SELECT event_count = 31 FROM tributary.lineage_edge_list WHERE job = '$JOB' AND kind = 'read' AND from_asset LIKE '%customers'" 30; echo $?)"
+expect_eq "  ... and no new graph version is recorded" "$v1" "$(q postgres "SELECT max(version) FROM tributary.lineage_graphs")"
+expect_eq "  ... so the tables not seen yet keep their current edges" "" \
+    "$(diff "$WORK/expected.1" <(edges | LC_ALL=C sort) || true)"
+stop_consumer
+before=$(q postgres "SELECT last_seen, event_count FROM tributary.lineage_edge_list
+                     WHERE job = '$JOB' AND kind = 'derive' AND to_asset = 'field:$F/out.jsonl#name'")
+
 # ---- 4: a config change
 pipeline "  - {type: drop, name: drop_name, tables: [customers], fields: [name]}"
 start_consumer
@@ -198,8 +213,8 @@ stop_consumer
 pipeline "" "host=127.0.0.1 port=1 dbname=nowhere connect_timeout=1"
 start_consumer
 write 36 40
-wait_lines "$WORK/out.jsonl" 80 30 || true
-expect_eq "the rows still arrive" 80 "$(wc -l < "$WORK/out.jsonl")"
+wait_lines "$WORK/out.jsonl" 81 30 || true
+expect_eq "the rows still arrive" 81 "$(wc -l < "$WORK/out.jsonl")"
 port=$(http_port)
 expect_match "the failure is counted in /metrics" 'tributary_lineage_errors_total\{operation="run_start"\} [1-9]' \
     "$(curl -s "http://127.0.0.1:$port/metrics")"
