@@ -23,6 +23,8 @@
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
+#   make bench-lineage-record  W1 with the daemon's lineage recording off and
+#                      on, same run (bench/e2e.sh w1lin; target <= 2%)
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
 #   make deps          scripts/install-deps only
@@ -39,7 +41,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-lineage-record $(PARTS)
 
 all build: $(PARTS)
 
@@ -95,6 +97,10 @@ bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
 	bash bench/e2e.sh w1 w2 w3
+
+# bench-lineage-record: W1 with the lineage stage off and on, alternating.
+bench-lineage-record: install-pg_ext
+	bash bench/e2e.sh w1lin
 
 # bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
 bench-w4: install-pg_ext

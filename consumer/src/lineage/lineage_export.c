@@ -185,24 +185,6 @@ lx_append(lx_export *x, const char *event, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* Connect when not connected. */
-static bool
-lx_connect(lx_export *x, char *errbuf, size_t errlen)
-{
-	const char *const kw[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *const val[] = {x->dsn, "5", "tributary-lineage-export", NULL};
-	trib_pq_error err;
-
-	if (x->conn != NULL && PQstatus(x->conn) == CONNECTION_OK)
-		return true;
-	if (x->conn != NULL)
-		PQfinish(x->conn);
-	x->conn = trib_pq_connect(kw, val, 1, &err);
-	if (x->conn == NULL)
-		snprintf(errbuf, errlen, "%s", err.message);
-	return x->conn != NULL;
-}
-
 /*
  * Send what r has not sent yet, to each destination that has not failed
  * in this round (dead[d]; one failing destination does not hold the
@@ -222,7 +204,7 @@ lx_run_once(lx_export *x, lx_run *r, bool dead[2], char *errbuf, size_t errlen)
 		: x->url ? r->sent[0] : r->sent[1];
 	bool		all_out = true;
 
-	if (!lx_connect(x, errbuf, errlen))
+	if (!lin_connect(&x->conn, x->dsn, "tributary-lineage-export", NULL, errbuf, errlen))
 		return false;
 	snprintf(from, sizeof(from), "%ld", lowest);
 	params[0] = r->id;
@@ -330,7 +312,6 @@ lx_main(void *arg)
 	for (;;)
 	{
 		bool		ok = lx_round(x);
-		struct timespec ts;
 		int			wait_ms = ok ? 1000 : backoff;
 
 		backoff = ok ? LX_BACKOFF_MIN_MS
@@ -343,17 +324,7 @@ lx_main(void *arg)
 			break;
 		}
 		if (!x->kicked || !ok)
-		{
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += wait_ms / 1000;
-			ts.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L)
-			{
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&x->cond, &x->lock, &ts);
-		}
+			lin_timedwait(&x->cond, &x->lock, wait_ms);
 		x->kicked = false;
 		pthread_mutex_unlock(&x->lock);
 	}

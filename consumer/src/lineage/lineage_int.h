@@ -18,6 +18,17 @@
 #include "config.h"
 #include "metrics.h"
 
+#include <libpq-fe.h>
+#include <pthread.h>
+
+/* What both threads use (lineage_worker.c): connect *conn to dsn unless
+ * it is connected (5 s connect timeout, and the statement_timeout in
+ * `options` when not NULL); false with libpq's message.  Wait on cond for
+ * up to ms (lock held). */
+bool		lin_connect(PGconn **conn, const char *dsn, const char *app, const char *options,
+						char *errbuf, size_t errlen);
+void		lin_timedwait(pthread_cond_t *cond, pthread_mutex_t *lock, int ms);
+
 typedef struct lw_worker lw_worker;
 
 /* Start the worker for job (ns, name) on dsn; run_id is the run's uuid. */

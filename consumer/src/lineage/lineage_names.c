@@ -28,46 +28,43 @@
 #include "registry.h"
 #include "xalloc.h"
 
-/* The value of a CK_STRING key of a plugin member, or NULL. */
-static const char *
-conf_string(const trib_plugin_conf *m, const char *key)
+/* Where the value of a plugin member's key of type t is, or NULL. */
+static const void *
+conf_value(const trib_plugin_conf *m, const char *key, ck_type t)
 {
-	const ck_key *k;
-
 	if (m->plugin == NULL || m->plugin->section == NULL)
 		return NULL;
-	for (k = m->plugin->section->keys; k->name != NULL; k++)
-		if (k->type == CK_STRING && strcmp(k->name, key) == 0)
-			return *(const char *const *) ((const char *) m->conf + k->offset);
+	for (const ck_key *k = m->plugin->section->keys; k->name != NULL; k++)
+		if (k->type == t && strcmp(k->name, key) == 0)
+			return (const char *) m->conf + k->offset;
 	return NULL;
 }
 
-/* The value of a CK_INT key of a plugin member, or dflt. */
+/* A CK_STRING key's value, or NULL. */
+static const char *
+conf_string(const trib_plugin_conf *m, const char *key)
+{
+	const char *const *v = conf_value(m, key, CK_STRING);
+
+	return v ? *v : NULL;
+}
+
+/* A CK_INT key's value, or dflt. */
 static int
 conf_int(const trib_plugin_conf *m, const char *key, int dflt)
 {
-	const ck_key *k;
+	const int  *v = conf_value(m, key, CK_INT);
 
-	if (m->plugin == NULL || m->plugin->section == NULL)
-		return dflt;
-	for (k = m->plugin->section->keys; k->name != NULL; k++)
-		if (k->type == CK_INT && strcmp(k->name, key) == 0)
-			return *(const int *) ((const char *) m->conf + k->offset);
-	return dflt;
+	return v ? *v : dflt;
 }
 
-/* The value of a CK_BOOL key of a plugin member, or false. */
+/* A CK_BOOL key's value, or false. */
 static bool
 conf_bool(const trib_plugin_conf *m, const char *key)
 {
-	const ck_key *k;
+	const bool *v = conf_value(m, key, CK_BOOL);
 
-	if (m->plugin == NULL || m->plugin->section == NULL)
-		return false;
-	for (k = m->plugin->section->keys; k->name != NULL; k++)
-		if (k->type == CK_BOOL && strcmp(k->name, key) == 0)
-			return *(const bool *) ((const char *) m->conf + k->offset);
-	return false;
+	return v ? *v : false;
 }
 
 /* A libpq dsn's host, port and database: "postgres://host:port" into ns

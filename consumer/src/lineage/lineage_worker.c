@@ -94,24 +94,41 @@ struct lw_worker
 	trib_metric *m_versions;
 };
 
-/* Connect (short timeouts) when not connected. */
-static bool
-lw_connect(lw_worker *w, char *errbuf, size_t errlen)
+/* See lineage_int.h. */
+bool
+lin_connect(PGconn **conn, const char *dsn, const char *app, const char *options,
+			char *errbuf, size_t errlen)
 {
-	const char *const kw[] = {"dbname", "connect_timeout", "options",
-	"application_name", NULL};
-	const char *const val[] = {w->dsn, "5", "-c statement_timeout=10000",
-	"tributary-lineage", NULL};
+	const char *const kw[] = {"dbname", "connect_timeout", "application_name",
+	options ? "options" : NULL, NULL};
+	const char *const val[] = {dsn, "5", app, options, NULL};
 	trib_pq_error err;
 
-	if (w->conn != NULL && PQstatus(w->conn) == CONNECTION_OK)
+	if (*conn != NULL && PQstatus(*conn) == CONNECTION_OK)
 		return true;
-	if (w->conn != NULL)
-		PQfinish(w->conn);
-	w->conn = trib_pq_connect(kw, val, 1, &err);
-	if (w->conn == NULL)
+	if (*conn != NULL)
+		PQfinish(*conn);
+	*conn = trib_pq_connect(kw, val, 1, &err);
+	if (*conn == NULL)
 		snprintf(errbuf, errlen, "%s", err.message);
-	return w->conn != NULL;
+	return *conn != NULL;
+}
+
+/* See lineage_int.h. */
+void
+lin_timedwait(pthread_cond_t *cond, pthread_mutex_t *lock, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long) (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L)
+	{
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cond, lock, &ts);
 }
 
 /* Run one statement with text parameters; the result (caller clears) or
@@ -123,7 +140,8 @@ lw_exec(lw_worker *w, const char *sql, int n, const char *const *params,
 	PGresult   *r;
 	ExecStatusType st;
 
-	if (!lw_connect(w, errbuf, errlen))
+	if (!lin_connect(&w->conn, w->dsn, "tributary-lineage", "-c statement_timeout=10000",
+					 errbuf, errlen))
 		return NULL;
 	r = PQexecParams(w->conn, sql, n, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(r);
@@ -468,23 +486,6 @@ lw_has_work(const lw_worker *w)
 	return w->p.start || w->p.doc != NULL || w->p.ncounts > 0 || w->p.stop;
 }
 
-/* Wait for work, or up to ms (under the lock). */
-static void
-lw_wait(lw_worker *w, int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long) (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L)
-	{
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&w->cond, &w->lock, &ts);
-}
-
 /* The thread. */
 static void *
 lw_main(void *arg)
@@ -500,7 +501,7 @@ lw_main(void *arg)
 
 		if (!lw_has_work(w))
 		{
-			lw_wait(w, 1000);
+			lin_timedwait(&w->cond, &w->lock, 1000);
 			continue;
 		}
 		t = w->p;
@@ -525,7 +526,7 @@ lw_main(void *arg)
 		}
 		w->p.stop |= stopping;
 		if (!w->exiting)
-			lw_wait(w, w->backoff_ms);
+			lin_timedwait(&w->cond, &w->lock, w->backoff_ms);
 		w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->backoff_ms * 2;
 	}
 	w->done = true;
