@@ -289,6 +289,24 @@ test_rules_and_document(void **state)
 	trib_config_free(cfg);
 }
 
+/* The export's files are files the daemon writes: no other key may name
+ * one of them. */
+static void
+test_export_paths_checked(void **state)
+{
+	char		yaml[4096],
+				err[2048];
+	trib_config *cfg = NULL;
+
+	(void) state;
+	snprintf(yaml, sizeof(yaml), HEAD "checkpoint: {store: catalog, dsn: \"dbname=x\"}\n"
+			 "lineage: {enabled: true, export_file: /tmp/never-opened.jsonl}\n");
+	assert_false(trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)));
+	assert_null(cfg);
+	if (strstr(err, "lineage.export_file") == NULL || strstr(err, "sinks.dlq.path") == NULL)
+		fail_msg("expected a message naming both keys, got: %s", err);
+}
+
 int
 main(void)
 {
@@ -297,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_added_fields_and_rows),
 		cmocka_unit_test(test_lua_inputs),
 		cmocka_unit_test(test_rules_and_document),
+		cmocka_unit_test(test_export_paths_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
