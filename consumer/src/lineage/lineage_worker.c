@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pgconn.h"
 #include "strbuf.h"
@@ -77,6 +78,7 @@ struct lw_worker
 	pthread_cond_t cond;
 	lw_pending	p;
 	bool		exiting;		/* the stop is done (or given up) */
+	long long	give_up_ms;		/* when stopping: last try starts before */
 	bool		done;			/* the thread returned */
 	/* the thread's own */
 	char	   *dsn;
@@ -510,8 +512,10 @@ lw_main(void *arg)
 		ok = lw_round(w, &t);
 		stopping = t.stop;
 		pthread_mutex_lock(&w->lock);
-		if (ok && stopping)
+		if (stopping && (ok || trib_clock_mono_ms() >= w->give_up_ms))
 		{
+			if (!ok)
+				tlog_warn("lineage", "the run's end could not be recorded; giving up");
 			lw_give_back(w, &t);
 			break;
 		}
@@ -526,7 +530,7 @@ lw_main(void *arg)
 		}
 		w->p.stop |= stopping;
 		if (!w->exiting)
-			lin_timedwait(&w->cond, &w->lock, w->backoff_ms);
+			lin_timedwait(&w->cond, &w->lock, stopping ? BACKOFF_MIN_MS : w->backoff_ms);
 		w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->backoff_ms * 2;
 	}
 	w->done = true;
@@ -629,6 +633,7 @@ lw_stop(lw_worker *w, bool ok, int timeout_ms)
 	pthread_mutex_lock(&w->lock);
 	w->p.stop = true;
 	w->p.stop_ok = ok;
+	w->give_up_ms = trib_clock_mono_ms() + timeout_ms / 2;
 	pthread_cond_signal(&w->cond);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += timeout_ms / 1000;

@@ -186,6 +186,7 @@ expect_eq "the edges it removed are retired, keeping last_seen and counts" "$bef
 # ---- 5: the CLI
 CLI=("$BIN" lineage)
 out=$("${CLI[@]}" impact "$SRC/postgres.public.customers#email" -c "$WORK/p.yaml")
+printf '%s\n' "$out" | head -8 | sed 's/^/# /'
 expect_match "impact: the masked email field in Kafka" "field:$K/cust.\\\$\\{after.region\\}#email \\[field\\] \\(masked\\)" "$out"
 out=$("${CLI[@]}" unmasked "$SRC/postgres.public.customers" --dsn "$DSN")
 expect_match "unmasked: the region leaves in clear" "field:$SRC/postgres.public.customers#region -> field:$F/out.jsonl#region" "$out"
