@@ -956,9 +956,9 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 	errbuf[0] = '\0';
 	if (!start_http(p, errbuf, errlen))
 		return -1;
-	trib_lineage_run_start(p->lineage);
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0' ? 0 : -1;
+	trib_lineage_run_start(p->lineage);	/* the leader's run, not a standby's */
 	if (!resume_point(p, &p->has_resume, &p->resume, errbuf, errlen))
 		return -1;
 	if (p->has_resume)
