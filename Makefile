@@ -28,6 +28,8 @@
 #                      none (bench/schema_migrate.sh)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
+#   make bench-lineage-record  W1 with the daemon's lineage recording off and
+#                      on, same run (bench/e2e.sh w1lin; target <= 2%)
 #   make check-asan    each part's tests under AddressSanitizer, where a
 #                      part has such a target
 #   make deps          scripts/install-deps only
@@ -44,7 +46,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record $(PARTS)
 
 all build: $(PARTS)
 
@@ -112,6 +114,10 @@ bench-e2e: install-pg_ext
 bench-regress: install-pg_ext
 	@test -n "$(BASE)" || { echo "make bench-regress: give BASE=<commit>" >&2; exit 2; }
 	bash bench/regress.sh $(BASE)
+
+# bench-lineage-record: W1 with the lineage stage off and on, alternating.
+bench-lineage-record: install-pg_ext
+	bash bench/e2e.sh w1lin
 
 # bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
 bench-w4: install-pg_ext

@@ -3,7 +3,7 @@
 # to Kafka, on the reference workloads of the shared bench README
 # (`make bench-e2e` runs W1 W2 W3, `make bench-w4` runs W4).
 #
-#   bench/e2e.sh [w1] [w2] [w3] [w4]      default: w1 w2 w3
+#   bench/e2e.sh [w1] [w2] [w3] [w4] [w1lin]   default: w1 w2 w3
 #
 # W1: ROWS (1,000,000) rows in one transaction.  W2: W2_TX (100,000)
 # single-row UPDATE transactions, committed before decoding starts.  For
@@ -33,6 +33,11 @@
 # 1) against W4_BASE_ROWS (1,000,000; W4_BASE_RUNS runs, default 5): the
 # consumer's and the walsender's peak RSS must not grow with the
 # transaction; the highest peak of each size is compared.
+#
+# W1LIN (`make bench-lineage-record`): W1 with the lineage stage off and
+# on (`lineage: enabled: true`, recording into the same server's catalog),
+# alternating off/on and on/off in the same run; the target is on <= 1.02 x
+# off (docs/LINEAGE.md, section 7).
 #
 # Kafka is librdkafka's mock cluster in a process of its own
 # (consumer/tools/kafka_mock_server), the same one for both sides.  Results
@@ -68,7 +73,7 @@ SHARED=$ROOT/../shared/bench
 [ -f "$SHARED/workload.sql" ] || SHARED=/work/shared/bench
 WORKLOADS=${*:-w1 w2 w3}
 for w in $WORKLOADS; do
-    case $w in w1|w2|w3|w4) ;; *) echo "bench-e2e: unknown workload $w (w1 w2 w3 w4)" >&2; exit 2;; esac
+    case $w in w1|w2|w3|w4|w1lin) ;; *) echo "bench-e2e: unknown workload $w (w1 w2 w3 w4 w1lin)" >&2; exit 2;; esac
 done
 has() { case " $WORKLOADS " in *" $1 "*) return 0;; esac; return 1; }
 
@@ -152,6 +157,7 @@ http:
 $http
 log:
   level: warn
+${EXTRA_YAML:-}
 EOF
 }
 
@@ -286,6 +292,61 @@ Measured $WHEN by \`bench/e2e.sh\`. Machine: $MACHINE. $ROUNDS rounds alternatin
 EOF
     W1_RSS=$rss
     if [ -n "$BASE_BIN" ]; then REGRESS_ROWS+=("$(regress_row "W1 ($ROWS rows, one transaction)")"); fi
+fi
+
+if has w1lin; then
+    sql "CREATE EXTENSION IF NOT EXISTS tributary" >/dev/null
+    template wltmpl
+    log "W1LIN: loading $ROWS rows in one transaction"
+    load_rows "$ROWS"
+    ENDL=$(sql "SELECT pg_current_wal_lsn()")
+    sql CHECKPOINT >/dev/null
+    LIN_YAML="lineage:
+  enabled: true
+  dsn: \"host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres\""
+    OFF=() ON=() COFF=() CON=()
+    for r in $(seq 1 "$ROUNDS"); do
+        for mode in $( [ $((r % 2)) = 1 ] && echo "off on" || echo "on off"); do
+            if [ "$mode" = on ]; then
+                read -r s _ c _ <<<"$(EXTRA_YAML=$LIN_YAML run_tributary "wlon$r" wltmpl "$ENDL")"
+                ON+=("$s"); CON+=("$c")
+            else
+                read -r s _ c _ <<<"$(run_tributary "wloff$r" wltmpl "$ENDL")"
+                OFF+=("$s"); COFF+=("$c")
+            fi
+            log "W1LIN round $r: lineage $mode $s s (consumer CPU $c s)"
+        done
+    done
+    moff=$(median "${OFF[@]}"); mon=$(median "${ON[@]}")
+    mcoff=$(median "${COFF[@]}"); mcon=$(median "${CON[@]}")
+    lratio=$(echo "scale=4; $mon / $moff" | bc)
+    cratio=$(echo "scale=4; $mcon / $mcoff" | bc)
+    versions=$(sql "SELECT count(*) FROM tributary.lineage_graphs")
+    counted=$(sql "SELECT coalesce(max(event_count), 0) FROM tributary.lineage_edge_list WHERE kind = 'read'")
+    section bench-lineage-record <<EOF
+<!-- bench-lineage-record:start -->
+## Lineage recording cost (\`make bench-lineage-record\`)
+
+Measured $WHEN by \`bench/e2e.sh w1lin\`. Machine: $MACHINE. The machine
+was shared with other jobs (other builds and test suites) while it ran, so
+single rounds vary; off and on alternate (off/on, then on/off) in the same
+run on the same WAL. W1: $ROWS rows in one transaction into Kafka (mock
+cluster), as in bench-e2e-w1; "on" adds \`lineage: enabled: true\`
+recording into the same server's catalog.
+
+| lineage | median s | all rounds (s) | consumer CPU s, median | all rounds (CPU s) |
+|---|---:|---|---:|---|
+| off | $moff | ${OFF[*]} | $mcoff | ${COFF[*]} |
+| on | $mon | ${ON[*]} | $mcon | ${CON[*]} |
+
+- Target on <= 1.02 x off (wall time): **$(verdict "$lratio <= 1.02")**: $mon s / $moff s = $lratio
+- Consumer CPU time (user + system, all threads; less sensitive to other
+  jobs on the machine than wall time): on / off = $mcon s / $mcoff s = $cratio
+- Recorded: $versions graph version(s), one per "on" round (each round is a
+  pipeline of its own name, so a job of its own); the read edge of each
+  counted $counted events ($ROWS per round, in batches at checkpoints).
+<!-- bench-lineage-record:end -->
+EOF
 fi
 
 if has w2; then

@@ -41,6 +41,7 @@
 #include "check.h"
 #include "config.h"
 #include "crypt_cli.h"
+#include "lineage_cli.h"
 #include "schema_cli.h"
 #include "legacy.h"
 #include "log.h"
@@ -116,6 +117,13 @@ static const char *const usage_text[][2] = {
 		"  Turn FF1 tokens (the tokenize rule) back into values, for authorised use.\n"
 		"  Without VALUEs, reads one per line from standard input (keeps them out\n"
 		"  of ps).  Also: tokenize, hash, encrypt, decrypt (docs/MASKING.md).\n"},
+	{"lineage", "tributary lineage upstream|downstream|impact|unmasked ASSET\n"
+		"                  [--format tree|dot|json] [--depth N] [-c FILE | --dsn DSN]\n"
+		"tributary lineage dot --all [--depth N] [-c FILE | --dsn DSN]\n"
+		"  Ask the lineage catalog where ASSET comes from, where it goes, what a\n"
+		"  change to it affects, or where it reaches a sink unmasked; `dot --all`\n"
+		"  draws every job (pipe into `dot -Tsvg`).  The database is the config's\n"
+		"  lineage dsn (else its checkpoint's) or --dsn.  See docs/LINEAGE.md.\n"},
 	{NULL, NULL}
 };
 
@@ -593,6 +601,8 @@ main(int argc, char **argv)
 		return trib_schema_cli(argc - 1, argv + 1);
 	if (trib_crypt_cli_is_command(cmd))
 		return trib_crypt_cli(argc - 1, argv + 1, stdin, stdout, stderr);
+	if (strcmp(cmd, "lineage") == 0)
+		return trib_lineage_cli(argc - 1, argv + 1, stdout, stderr);
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
 	{
 		bool		offline = strcmp(cmd, "check") == 0 &&
@@ -606,6 +616,7 @@ main(int argc, char **argv)
 			return cmd_check(path, offline, &la);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0, &la);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, lineage, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)
+", cmd);
 	return EXIT_USAGE;
 }

@@ -398,6 +398,19 @@ typedef struct trib_schemas_conf
 	size_t		nmigrations;
 } trib_schemas_conf;
 
+/* The lineage recording stage (lineage/lineage_conf.c has the key table). */
+typedef struct trib_lineage_conf
+{
+	bool		enabled;
+	char	   *dsn;			/* NULL: the checkpoint's dsn */
+	char	   *job_namespace;	/* OpenLineage job namespace */
+	char	   *job;			/* NULL: the pipeline's name */
+	char	   *export_url;		/* OpenLineage HTTP endpoint, or NULL */
+	char	   *export_file;	/* JSON Lines file of RunEvents, or NULL */
+	char	   *export_state;	/* the export's sent-marker file */
+	int			export_max_backoff_ms;
+} trib_lineage_conf;
+
 typedef struct trib_log_conf
 {
 	trib_log_level level;
@@ -425,6 +438,7 @@ typedef struct trib_config
 	trib_http_conf http;
 	trib_schema_registry_conf schema_registry;
 	trib_schemas_conf schemas;
+	trib_lineage_conf lineage;
 	trib_log_conf log;
 } trib_config;
 

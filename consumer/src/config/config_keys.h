@@ -184,6 +184,7 @@ extern const ck_section ck_schema_migration_step_section;
 void		ck_parse_schema_migrations(ck_ctx *c, const trib_yaml_node *key,
 									   const trib_yaml_node *value, const char *path, void *base);
 void		ck_free_schema_migrations(void *base);
+extern const ck_section ck_lineage_section;	/* lineage/lineage_conf.c */
 
 /* The formats of a key given as text (keys.h), NULL-terminated; the
  * index is a trib_rule_key_format. */

@@ -164,6 +164,12 @@ collect_written(const trib_config *cfg, const trib_yaml_node *top, wlist *l)
 	add_file(l, trib_xstrdup("erasure.audit_log"),
 			 trib_yaml_map_get(trib_yaml_map_get(top, "erasure"), "audit_log"), cfg->erasure.audit_log,
 			 plain_file, false);
+	add_file(l, trib_xstrdup("lineage.export_file"),
+			 trib_yaml_map_get(trib_yaml_map_get(top, "lineage"), "export_file"),
+			 cfg->lineage.export_file, plain_file, false);
+	add_file(l, trib_xstrdup("lineage.export_state"),
+			 trib_yaml_map_get(trib_yaml_map_get(top, "lineage"), "export_state"),
+			 cfg->lineage.export_state, atomic_file, false);
 }
 
 /* Do two names reach one file? */

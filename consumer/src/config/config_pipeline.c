@@ -185,6 +185,8 @@ static const ck_key top_keys[] = {
 		.doc_type = "map", .desc = "Confluent-compatible schema registry API (see below)"),
 	CK_ROW(trib_config, schemas, CK_SECTION, 0, .section = &ck_schemas_section,
 		.doc_type = "map", .desc = "the schema stage: register each table's schema (see below)"),
+	CK_ROW(trib_config, lineage, CK_SECTION, 0, .section = &ck_lineage_section,
+		.doc_type = "map", .desc = "record the column-level lineage (see below)"),
 	CK_ROW(trib_config, log, CK_SECTION, 0, .section = &log_section,
 		.doc_type = "map", .desc = "logging (see below)"),
 	CK_END_ROW
@@ -206,6 +208,7 @@ const ck_section *const ck_pipeline_sections[] = {
 	&ck_schemas_section,
 	&ck_schema_migration_section,
 	&ck_schema_migration_step_section,
+	&ck_lineage_section,
 	&log_section,
 	NULL
 };

@@ -81,6 +81,7 @@
 #include "registry_api.h"
 #include "rules.h"
 #include "schema_stage.h"
+#include "lineage.h"
 #include "sink.h"
 #include "sinks.h"
 #include "source.h"
@@ -146,6 +147,7 @@ struct trib_pipeline
 	trib_rules *rules;			/* transforms; empty when none */
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	trib_schema_stage *schemas; /* the schema stage, or NULL when off */
+	trib_lineage *lineage;		/* lineage recording, or NULL when off */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	sink_slot  *quar;			/* the quarantine sink (schemas), or NULL */
 	trib_metric *m_dropped;
@@ -306,7 +308,8 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	 * of /metrics) */
 	if (!make_source(p, errbuf, errlen) ||
 		!trib_schema_stage_new(cfg, p->metrics, p->src.ops->format_id, &p->schemas,
-							   errbuf, errlen))
+							   errbuf, errlen) ||
+		!trib_lineage_new(cfg, p->rules, p->metrics, &p->lineage, errbuf, errlen))
 	{
 		trib_pipeline_free(p);
 		return NULL;
@@ -600,6 +603,13 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		p->saved = ck;
 		p->has_saved = true;
 		p->last_ckpt_ms = trib_clock_mono_ms();
+		if (p->lineage != NULL)
+		{
+			char		id[TRIB_EVENTID_LEN];
+
+			p->src.ops->format_id(&ck, id, sizeof(id));
+			trib_lineage_checkpoint(p->lineage, id);
+		}
 	}
 
 	/*
@@ -679,6 +689,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 	trib_verdict v;
 	size_t		i;
 	char		where[TRIB_EVENTID_LEN + 64];
+	const trib_relation *source_rel;
 
 	/*
 	 * erasure: requests are handled on the source's values, before any
@@ -699,6 +710,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 	/* the source's shape, before rules reshape it; false: not offered */
 	if (!trib_schema_stage_apply(p->schemas, ev, errbuf, errlen))
 		return (p->retriable = trib_schema_stage_retriable(p->schemas), false);
+	source_rel = ev->rel;		/* lineage: the shape before the rules */
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
 	offered(p, ev);
 	switch (v)
@@ -727,6 +739,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 					return false;
 				break;
 			}
+			trib_lineage_event(p->lineage, ev, source_rel);
 			for (i = 0; i < p->nsinks; i++)
 				if (!p->sinks[i].dead_letter && !p->sinks[i].quarantine &&
 					!write_one(&p->sinks[i], ev, errbuf, errlen))
@@ -938,6 +951,7 @@ trib_pipeline_finish(trib_pipeline *p, bool ok)
 		if (!advance(p, true, false, e, sizeof(e)))
 			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
 	}
+	trib_lineage_run_stop(p->lineage, ok);
 	if (!ok)
 	{
 		trib_metric_inc(trib_metric_get(p->m.errors, "pipeline"));
@@ -958,6 +972,7 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 		return -1;
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0' ? 0 : -1;
+	trib_lineage_run_start(p->lineage);	/* the leader's run, not a standby's */
 	if (!resume_point(p, &p->has_resume, &p->resume, errbuf, errlen))
 		return -1;
 	if (p->has_resume)
@@ -1136,6 +1151,7 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_intern_free(p->snap_reached);
 	trib_erasure_free(p->erasure);
 	trib_schema_stage_free(p->schemas);
+	trib_lineage_free(p->lineage);
 	trib_metrics_free(p->metrics);
 	trib_checkpoint_close(p->ckpt);
 	trib_leader_free(p->leader);

@@ -1,0 +1,74 @@
+/*
+ * lineage_int.h: inside lineage/ only: the worker thread that talks to
+ * the catalog for the stage (lineage_worker.c), and the export thread
+ * (lineage_export.c).
+ *
+ * The stage (pipeline thread) hands work over by replacing or merging
+ * what is pending, never by waiting: the latest graph document (older
+ * ones are obsolete), counts per relation key (added up), run start and
+ * stop.  The worker records them when the catalog answers, and keeps
+ * them when it does not.
+ */
+#ifndef TRIB_LINEAGE_INT_H
+#define TRIB_LINEAGE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "metrics.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+/* What both threads use (lineage_worker.c): connect *conn to dsn unless
+ * it is connected (5 s connect timeout, and the statement_timeout in
+ * `options` when not NULL); false with libpq's message.  Wait on cond for
+ * up to ms (lock held). */
+bool		lin_connect(PGconn **conn, const char *dsn, const char *app, const char *options,
+						char *errbuf, size_t errlen);
+void		lin_timedwait(pthread_cond_t *cond, pthread_mutex_t *lock, int ms);
+
+typedef struct lw_worker lw_worker;
+
+/* Start the worker for job (ns, name) on dsn; run_id is the run's uuid. */
+lw_worker  *lw_start(const char *dsn, const char *job_ns, const char *job_name,
+					 const char *run_id, const char *config_fp, trib_metrics *metrics);
+
+/* The run starts (START). */
+void		lw_run_start(lw_worker *w);
+
+/* Record this document (replaces a pending one); takes ownership. */
+void		lw_record(lw_worker *w, char *doc, const char *config_fp);
+
+/* Add n events to relation `key`'s edges; position: the latest event id
+ * (or NULL).  Merged with what is pending. */
+void		lw_count(lw_worker *w, const char *key, uint64_t n, const char *position);
+
+/* Wake the worker (after a batch of lw_count). */
+void		lw_kick(lw_worker *w);
+
+/* Stop: record what is pending, end the run (COMPLETE or FAIL), wait up
+ * to timeout_ms for the thread, free it. */
+void		lw_stop(lw_worker *w, bool ok, int timeout_ms);
+
+/* ---- the export (lineage_export.c) ---------------------------------- */
+
+typedef struct lx_export lx_export;
+
+/*
+ * Start the export thread: the OpenLineage events of run_id (and what
+ * the sent-marker at conf->export_state says is left of earlier runs) to
+ * conf->export_url and/or conf->export_file.  `state_path` is the marker
+ * file (already defaulted).
+ */
+lx_export  *lx_start(const trib_lineage_conf *conf, const char *dsn, const char *run_id,
+					 const char *state_path, trib_metrics *metrics);
+
+/* New events may be there (the worker recorded something). */
+void		lx_kick(lx_export *x);
+
+/* Send what is left of the run (up to timeout_ms), stop, free. */
+void		lx_stop(lx_export *x, int timeout_ms);
+
+#endif							/* TRIB_LINEAGE_INT_H */

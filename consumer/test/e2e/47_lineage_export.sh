@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# 47_lineage_export.sh: the OpenLineage export of the lineage stage
+# (lineage.export_url, export_file) against a fake OpenLineage endpoint
+# (a python3 http.server that answers 503 while $WORK/fail exists, else
+# 201, and keeps every body it accepted).
+#
+#   1. while the endpoint fails, the stream goes on, the failures are
+#      counted in /metrics, and the file export (which works) gets every
+#      event;
+#   2. once it recovers, every event of the run arrives, in order, once;
+#   3. a run that ends while the endpoint fails leaves its events in the
+#      sent-marker; the next start sends them: over three runs the
+#      endpoint and the file hold exactly tributary.openlineage_events()
+#      of each run, in order, none twice.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+
+build_consumer
+pgc_start
+chmod 777 "$WORK"
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
+    -c "CREATE TABLE public.t (id int PRIMARY KEY, v text)" \
+    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_olx', 'tributary')" >/dev/null
+DSN="$(pg_dsn)"
+
+cat > "$WORK/fake_ol.py" <<'PY'
+"""A fake OpenLineage endpoint: 503 while FAIL exists, else 201; every
+accepted body is appended, one line each, to OUT."""
+import http.server, os, sys
+
+FAIL, OUT, PORTFILE = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path != "/api/v1/lineage" or os.path.exists(FAIL):
+            self.send_response(503 if self.path == "/api/v1/lineage" else 404)
+            self.end_headers()
+            return
+        with open(OUT, "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(201)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(PORTFILE + ".tmp", PORTFILE)
+s.serve_forever()
+PY
+touch "$WORK/fail"
+python3 "$WORK/fake_ol.py" "$WORK/fail" "$WORK/received.jsonl" "$WORK/ol.port" &
+FAKE_PID=$!
+E2E_PIDS+=" FAKE_PID"
+for _ in $(seq 1 50); do [ -s "$WORK/ol.port" ] && break; sleep 0.1; done
+OLPORT=$(cat "$WORK/ol.port")
+
+cat > "$WORK/p.yaml" <<YAML
+pipeline: olx
+sources:
+  main: {type: postgres, dsn: "$DSN", snapshot: never, status_interval_ms: 200}
+sinks:
+  f: {type: file, path: "$WORK/out.jsonl"}
+checkpoint:
+  store: catalog
+lineage:
+  enabled: true
+  export_url: "http://127.0.0.1:$OLPORT/api/v1/lineage"
+  export_file: "$WORK/events.jsonl"
+  export_max_backoff_ms: 400
+http:
+  listen: "127.0.0.1:0"
+YAML
+"$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
+
+http_port() {
+    sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' \
+        "$WORK/run.log" | tail -1
+}
+# events_of: every event of every run (oldest run first), as
+# "runId eventType eventTime", one per line.
+events_of() {
+    q postgres "SELECT e->'run'->>'runId' || ' ' || (e->>'eventType') || ' ' || (e->>'eventTime')
+                  FROM tributary.lineage_runs AS r
+                 CROSS JOIN LATERAL tributary.openlineage_events(r.run_id) WITH ORDINALITY AS x(e, n)
+                 ORDER BY r.started_at, x.n"
+}
+# lines_of FILE: the same from a JSON Lines file of events, in its order.
+lines_of() {
+    python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); print(e["run"]["runId"], e["eventType"], e["eventTime"])' "$1"
+}
+count() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+
+# ---- 1: the endpoint fails
+start_consumer
+pgc_psql -d postgres -c "INSERT INTO public.t SELECT g, 'x' FROM generate_series(1, 20) g" >/dev/null
+wait_lines "$WORK/out.jsonl" 20 30 || true
+expect_eq "the stream goes on while the endpoint fails" 20 "$(count "$WORK/out.jsonl")"
+wait_lines "$WORK/events.jsonl" 2 30 || true
+expect_eq "the file export works meanwhile (START, the graph's config_change)" "2" "$(count "$WORK/events.jsonl")"
+sleep 1
+expect_match "the failed tries are counted" 'tributary_lineage_export_errors_total\{destination="http"\} [1-9]' \
+    "$(curl -s "http://127.0.0.1:$(http_port)/metrics")"
+expect_eq "nothing reached the endpoint" 0 "$(count "$WORK/received.jsonl")"
+
+# ---- 2: it recovers
+rm "$WORK/fail"
+wait_lines "$WORK/received.jsonl" 2 30 || true
+expect_eq "after recovery the run's events arrive" 2 "$(count "$WORK/received.jsonl")"
+stop_consumer
+expect_eq "the daemon stops cleanly" 0 "$STOP_RC"
+expect_eq "the endpoint has every event of the run, in order, once" "$(events_of)" "$(lines_of "$WORK/received.jsonl")"
+expect_eq "so has the file" "$(events_of)" "$(lines_of "$WORK/events.jsonl")"
+
+# ---- 3: a run that ends while the endpoint fails
+touch "$WORK/fail"
+start_consumer
+pgc_psql -d postgres -c "INSERT INTO public.t SELECT g, 'y' FROM generate_series(21, 30) g" >/dev/null
+wait_lines "$WORK/out.jsonl" 30 30 || true
+stop_consumer
+expect_grep "the stop says events are left" "$WORK/run.log" "events of this run are left to send"
+expect_eq "the marker keeps the run" 1 "$(wc -l < "$WORK/events.jsonl.lineage-sent")"
+rm "$WORK/fail"
+start_consumer
+pgc_psql -d postgres -c "INSERT INTO public.t SELECT g, 'z' FROM generate_series(31, 40) g" >/dev/null
+wait_lines "$WORK/out.jsonl" 40 30 || true
+sleep 1
+stop_consumer
+expect_eq "three runs" 3 "$(q postgres "SELECT count(*) FROM tributary.lineage_runs")"
+expect_eq "the endpoint has every event of the three runs, in order, once" "$(events_of)" \
+    "$(lines_of "$WORK/received.jsonl")"
+expect_eq "so has the file" "$(events_of)" "$(lines_of "$WORK/events.jsonl")"
+expect_eq "none twice" 0 "$(sort "$WORK/received.jsonl" | uniq -d | wc -l)"
+expect_eq "and the marker has nothing left" 0 "$(wc -l < "$WORK/events.jsonl.lineage-sent")"
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish
