@@ -616,7 +616,6 @@ main(int argc, char **argv)
 			return cmd_check(path, offline, &la);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0, &la);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, lineage, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)
-", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, lineage, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
 	return EXIT_USAGE;
 }
