@@ -304,6 +304,43 @@ expect_eq "D: insert, drop, invalidate, then the re-created collection's inserts
     "c 1|mongodb.drop|mongodb.invalidate|c 2|c 3" "$got"
 expect_grep "D: startAfter the invalidate" "$WORK/d.log" "invalidated; opening it again with startAfter"
 
+# ---------------------------------------------------------------- F: errors
+# Lost connections (failCommand closeConnection on getMore and on the
+# aggregate of libmongoc's own resume, so that the error reaches the
+# source, and again on its own reopening) and labelled resumable errors
+# (which libmongoc resumes from): the source pauses
+# (reconnect_backoff_ms, doubling) and resumes after its last token,
+# losing and repeating nothing.  A non-resumable error (216)
+# stops run with an error naming it.
+pipeline f "    database: flaky" ""
+start_consumer "$WORK/f.yaml" "$WORK/f.log"
+wait_log "$WORK/f.log" "change stream open on flaky" 10 || true
+drive <<'CMDS'
+flaky {"insert": "x", "documents": [{"_id": 1}]}
+admin {"configureFailPoint": "failCommand", "mode": {"times": 4}, "data": {"failCommands": ["getMore", "aggregate"], "closeConnection": true}}
+flaky {"insert": "x", "documents": [{"_id": 2}]}
+CMDS
+wait_lines "$WORK/f.jsonl" 2 15 || true
+drive <<'CMDS'
+admin {"configureFailPoint": "failGetMoreAfterCursorCheckout", "mode": {"times": 3}, "data": {"errorCode": 10107}}
+flaky {"insert": "x", "documents": [{"_id": 3}]}
+flaky {"insert": "x", "documents": [{"_id": 4}]}
+CMDS
+wait_lines "$WORK/f.jsonl" 4 15 || true
+got=$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["value"]["after"]["_id"]) for l in open(sys.argv[1])))' "$WORK/f.jsonl")
+expect_eq "F: through dropped connections and resumable errors, every change once" "1 2 3 4" "$got"
+expect_grep "F: the source paused and resumed after its last token" "$WORK/f.log" \
+    "mongodb change stream: .*; resuming in [0-9]+ ms"
+drive <<'CMDS'
+admin {"configureFailPoint": "failGetMoreAfterCursorCheckout", "mode": {"times": 1}, "data": {"errorCode": 216}}
+CMDS
+rc=0
+for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$RUN_PID" || rc=$?
+RUN_PID=
+expect_match "F: a non-resumable error stops run with an error" "^[1-9][0-9]*$" "$rc"
+expect_grep "F: ... naming it" "$WORK/f.log" "non-resumable error 216"
+
 # ---------------------------------------------------------------- E: history lost
 # The daemon stops; the oplog is shrunk and overrun; the restart's start
 # point is gone: ChangeStreamHistoryLost (286), the documented error and
