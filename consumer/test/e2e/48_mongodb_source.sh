@@ -10,7 +10,8 @@
 #  A  every event type on a database stream: insert, update (with its
 #     updateDescription), replace, delete, a two-document transaction
 #     (one cluster time, its order kept), rename, drop, dropDatabase;
-#     `tributary check` reports the preconditions.
+#     a `pipeline` $match leaves a collection out; `tributary check`
+#     reports the preconditions.
 #  B  masking: redact and hash rules on nested and array fields reach
 #     `after`, `before` and updateDescription.updatedFields: no original
 #     value of a masked field appears anywhere in the output.
@@ -98,7 +99,8 @@ PY
 
 # ---------------------------------------------------------------- A: every event type
 pipeline a "    database: shop
-    full_document: default" ""
+    full_document: default
+    pipeline: '[{\"\$match\": {\"ns.coll\": {\"\$ne\": \"ignored\"}}}]'" ""
 rc=0; "$BIN" check -c "$WORK/a.yaml" >"$WORK/check.a" 2>&1 || rc=$?
 expect_eq "check passes against the double" "0" "$rc"
 expect_grep "check names the replica set" "$WORK/check.a" "ok   deployment: replica set rs0"
@@ -107,6 +109,7 @@ start_consumer "$WORK/a.yaml" "$WORK/a.log"
 wait_log "$WORK/a.log" "change stream open on shop" 10 || true
 drive <<'CMDS'
 shop {"insert": "people", "documents": [{"_id": 1, "name": "Ann", "address": {"city": "Oslo", "zip": "0150"}, "tags": ["a"]}]}
+shop {"insert": "ignored", "documents": [{"_id": 1, "left": "out by the pipeline's $match"}]}
 shop {"update": "people", "updates": [{"q": {"_id": 1}, "u": {"$set": {"address.city": "Bergen", "n": 5}, "$unset": {"tags": ""}}}]}
 shop {"update": "people", "updates": [{"q": {"_id": 1}, "u": {"name": "Ann B", "v": 2}}]}
 begin
