@@ -1,7 +1,8 @@
 /*
  * mongo_source_conf.c: the key table of a `type: mongodb` source (see
- * mongo_source_conf.h) and its checks: the URI parses with libmongoc (its
- * password becomes a secret of the log), `pipeline` is a JSON array of
+ * mongo_source_conf.h) and its checks: the URI parses with libmongoc
+ * (lib/mongouri.h, shared with the mongodb sink; its password becomes a
+ * secret of the log), `pipeline` is a JSON array of
  * stages, `collection` needs `database`, reconnect_backoff_ms's initial
  * is at most its max.
  *
@@ -17,31 +18,12 @@
 #include <mongoc/mongoc.h>
 
 #include "config_keys.h"
-#include "log.h"
+#include "mongouri.h"
 
 const char *const trib_mongo_fulldoc_words[] = {
 	"updateLookup", "whenAvailable", "required", "default", NULL
 };
 const char *const trib_mongo_predoc_words[] = {"off", "whenAvailable", "required", NULL};
-
-/* A URI libmongoc accepts; its password becomes a secret of the log. */
-static bool
-check_uri(const char *value, char *msg, size_t msglen)
-{
-	bson_error_t err;
-	mongoc_uri_t *uri = mongoc_uri_new_with_error(value, &err);
-
-	if (uri == NULL)
-	{
-		snprintf(msg, msglen, "not a valid MongoDB URI (mongodb://host:port/?replicaSet=rs0): %s",
-				 err.message);
-		return false;
-	}
-	if (mongoc_uri_get_password(uri) != NULL)
-		trib_log_add_secret(mongoc_uri_get_password(uri));
-	mongoc_uri_destroy(uri);
-	return true;
-}
 
 /* A JSON (Extended JSON) array of aggregation stages. */
 static bool
@@ -91,7 +73,7 @@ static void finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib
 static const ck_key mongo_source_keys[] = {
 	CK_TYPE_ROW("`mongodb`", "the kind of source"),
 	CK_ROW(trib_mongo_source_conf, uri, CK_STRING, CK_REQUIRED | CK_SECRET,
-		.check = check_uri, .doc_type = "URI",
+		.check = trib_mongo_uri_check, .doc_type = "URI",
 		.desc = "MongoDB connection string of a replica set or sharded cluster "
 		"(`mongodb://host:port/?replicaSet=rs0`)"),
 	CK_ROW(trib_mongo_source_conf, database, CK_STRING, 0,
@@ -143,34 +125,29 @@ const trib_plugin trib_source_mongodb_plugin = {
 };
 
 /* See mongo_source_conf.h. */
-const trib_mongo_source_conf *
-trib_mongo_source_conf_of(const trib_source_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_source_mongodb_plugin);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_mongo_source_conf_of, trib_mongo_source_conf,
+						  trib_source_mongodb_plugin)
 
-/* Report `msg` at key `key` of the section. */
-static void
-key_error(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
-		  const char *key, const char *msg)
-{
-	char	   *p = ck_path(path, key);
-	const trib_yaml_node *n = trib_yaml_map_key(map, key);
-
-	ck_error(c, n ? n : at, p, "%s", msg);
-	free(p);
-}
-
-/* Cross-key checks. */
+/* Cross-key checks; the first problem is reported at its key. */
 static void
 finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 					const char *path, void *base, const char *name)
 {
 	const trib_mongo_source_conf *m = base;
+	const char *key = NULL,
+			   *msg = NULL;
+	const trib_yaml_node *n;
+	char	   *p;
 
 	(void) name;
 	if (m->reconnect_backoff_ms.initial > m->reconnect_backoff_ms.max)
-		key_error(c, map, at, path, "reconnect_backoff_ms", "initial is more than max");
-	if (m->collection && !m->database)
-		key_error(c, map, at, path, "collection", "needs `database`");
+		key = "reconnect_backoff_ms", msg = "initial is more than max";
+	else if (m->collection && !m->database)
+		key = "collection", msg = "needs `database` (the collection's database)";
+	if (key == NULL)
+		return;
+	n = trib_yaml_map_key(map, key);
+	p = ck_path(path, key);
+	ck_error(c, n ? n : at, p, "%s", msg);
+	free(p);
 }
