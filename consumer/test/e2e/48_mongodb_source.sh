@@ -344,6 +344,69 @@ RUN_PID=
 expect_match "F: a non-resumable error stops run with an error" "^[1-9][0-9]*$" "$rc"
 expect_grep "F: ... naming it" "$WORK/f.log" "non-resumable error 216"
 
+# ---------------------------------------------------------------- G: into the MongoDB sink
+# MongoDB to MongoDB, masked: the source's changes through a redact rule
+# into the MongoDB sink (another database of the same double); the
+# sink's counters in /metrics.
+cat >"$WORK/g.yaml" <<YAML
+pipeline: g
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+    database: gsrc
+    max_await_ms: 200
+    lock_dsn: "$(pg_dsn)"
+sinks:
+  copy:
+    type: mongodb
+    uri: "$URI"
+    database: gdst
+    collection: "\${table}"
+    batch_ms: 20
+checkpoint:
+  store: file
+  path: "$WORK/g.ckpt"
+http:
+  listen: "127.0.0.1:0"
+transforms:
+  - {type: redact, fields: [email]}
+YAML
+start_consumer "$WORK/g.yaml" "$WORK/g.log"
+wait_log "$WORK/g.log" "change stream open on gsrc" 10 || true
+drive <<'CMDS'
+gsrc {"insert": "users", "documents": [{"_id": 1, "email": "g1@example.com", "n": 1}, {"_id": 2, "email": "g2@example.com", "n": 2}, {"_id": 3, "email": "g3@example.com", "n": 3}]}
+gsrc {"update": "users", "updates": [{"q": {"_id": 2}, "u": {"$set": {"n": 20}}}]}
+gsrc {"delete": "users", "deletes": [{"q": {"_id": 3}, "limit": 1}]}
+CMDS
+port=$(sed -nE 's/.*serving .* on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$WORK/g.log" | head -1)
+metric=
+for _ in $(seq 1 100); do
+    metric=$(curl -s "http://127.0.0.1:$port/metrics" | grep '^tributary_mongodb_sink_changes_total{sink="copy",result="written"}' || true)
+    [ "${metric##* }" = 5 ] && break
+    sleep 0.1
+done
+expect_eq "G: the sink's written changes in /metrics" \
+    'tributary_mongodb_sink_changes_total{sink="copy",result="written"} 5' "$metric"
+for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$port/metrics" >"$WORK/g.metrics"
+    grep -q '^tributary_mongodb_sink_batches_total{sink="copy",result="applied"} [1-9]' \
+        "$WORK/g.metrics" && break
+    sleep 0.1
+done
+expect_grep "G: ... its applied batches" "$WORK/g.metrics" \
+    '^tributary_mongodb_sink_batches_total\{sink="copy",result="applied"\} [1-9]'
+expect_grep "G: ... and the time they took" "$WORK/g.metrics" \
+    '^tributary_mongodb_sink_batch_seconds_count\{sink="copy"\} [1-9]'
+stop_consumer
+echo 'gdst {"find": "users", "sort": {"_id": 1}}' | "$DRIVE" "$URI" >"$WORK/g.find" 2>&1 || true
+got=$(python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+print(json.dumps([{k: v for k, v in d.items()} for d in r["cursor"]["firstBatch"]], sort_keys=True))' "$WORK/g.find")
+expect_eq "G: the copy holds the documents, masked" \
+    '[{"_id": 1, "email": "**************", "n": 1}, {"_id": 2, "email": "**************", "n": 20}]' "$got"
+
 # ---------------------------------------------------------------- E: history lost
 # The daemon stops; the oplog is shrunk and overrun; the restart's start
 # point is gone: ChangeStreamHistoryLost (286), the documented error and
