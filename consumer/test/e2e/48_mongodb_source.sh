@@ -19,8 +19,13 @@
 #     in the output exactly once.
 #  D  a collection stream: drop -> invalidate, then startAfter: the
 #     re-created collection's inserts still arrive.
+#  F  lost connections and resumable errors: resumed from the last
+#     token, every change once; a non-resumable error stops run.
+#  G  MongoDB to MongoDB: through a redact rule into the MongoDB sink;
+#     the sink's series in /metrics.
 #  E  history lost: the oplog shrunk under a stopped daemon -> the
-#     documented ChangeStreamHistoryLost (286) error, and run exits.
+#     documented ChangeStreamHistoryLost (286) error, and run exits
+#     (last: it shrinks the double's oplog).
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
