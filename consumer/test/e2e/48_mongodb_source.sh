@@ -23,6 +23,7 @@
 #     token, every change once; a non-resumable error stops run.
 #  G  MongoDB to MongoDB: through a redact rule into the MongoDB sink;
 #     the sink's series in /metrics.
+#  H  start_at_operation_time: a first start at a given cluster time.
 #  E  history lost: the oplog shrunk under a stopped daemon -> the
 #     documented ChangeStreamHistoryLost (286) error, and run exits
 #     (last: it shrinks the double's oplog).
@@ -411,6 +412,21 @@ r = json.loads(open(sys.argv[1]).read())
 print(json.dumps([{k: v for k, v in d.items()} for d in r["cursor"]["firstBatch"]], sort_keys=True))' "$WORK/g.find")
 expect_eq "G: the copy holds the documents, masked" \
     '[{"_id": 1, "email": "**************", "n": 1}, {"_id": 2, "email": "**************", "n": 20}]' "$got"
+
+# ---------------------------------------------------------------- H: start_at_operation_time
+# A first start at a given cluster time: a change made before the daemon
+# started (at that time) is captured; the one before it is not.
+echo 'early {"insert": "e", "documents": [{"_id": 1}]}' | drive
+echo 'early {"insert": "e", "documents": [{"_id": 2}]}' | "$DRIVE" "$URI" >"$WORK/h.reply"
+at=$(python3 -c 'import json,sys; t=json.loads(open(sys.argv[1]).read())["operationTime"]["$timestamp"]; print("%d.%d" % (t["t"], t["i"]))' "$WORK/h.reply")
+pipeline h "    database: early
+    start_at_operation_time: \"$at\"" ""
+start_consumer "$WORK/h.yaml" "$WORK/h.log"
+echo 'early {"insert": "e", "documents": [{"_id": 3}]}' | drive
+wait_lines "$WORK/h.jsonl" 2 10 || true
+stop_consumer
+got=$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["value"]["after"]["_id"]) for l in open(sys.argv[1])))' "$WORK/h.jsonl")
+expect_eq "H: from start_at_operation_time $at: the change at it and after, not before" "2 3" "$got"
 
 # ---------------------------------------------------------------- E: history lost
 # The daemon stops; the oplog is shrunk and overrun; the restart's start

@@ -21,6 +21,7 @@
 #include "jpath.h"
 #include "jsondoc.h"
 #include "mongo_event.h"
+#include "mongo_source_conf.h"
 #include "mongo_stream.h"
 #include "rules_update_desc.h"
 
@@ -280,6 +281,25 @@ test_rules_in_update_description(void **state)
 	free(ev.extra);
 }
 
+static void
+test_parse_time(void **state)
+{
+	uint64_t	t = 0;
+	static const char *const bad[] = {
+		"", "1", "1.", ".1", "a.1", "1.a", "1.2.3", "-1.2", "4294967296.0", "1.4294967296",
+		"0.0", " 1.2", "1.2 "
+	};
+
+	(void) state;
+	assert_true(trib_mongo_parse_time("1700000000.7", &t));
+	assert_true(t == ((uint64_t) 1700000000 << 32 | 7));
+	assert_true(trib_mongo_parse_time("4294967295.4294967295", &t));
+	assert_true(t == UINT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (trib_mongo_parse_time(bad[i], &t))
+			fail_msg("\"%s\" accepted", bad[i]);
+}
+
 int
 main(void)
 {
@@ -291,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_rules_in_update_description),
+		cmocka_unit_test(test_parse_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,9 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 		return false;
 	r->ctx.rs = r->rs[0] ? r->rs : NULL;
 	r->first.kind = TRIB_MONGO_FROM_NOW;
+	if (r->conf->start_at_operation_time &&
+		trib_mongo_parse_time(r->conf->start_at_operation_time, &r->first.time))
+		r->first.kind = TRIB_MONGO_AT_TIME;
 	if (resume != NULL && resume->commit_lsn != 0)
 	{
 		token_of_opaque(r, resume->opaque);

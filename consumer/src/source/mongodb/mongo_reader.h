@@ -14,7 +14,8 @@
  * resumed after (startAfter when it marks an invalidate); without one
  * (the pipeline keeps only the numbers) the stream starts at operation
  * time T+1 for a whole transaction, or at T with the changes of T up to S
- * skipped.  Without a position the stream starts now.
+ * skipped.  Without a position the stream starts at the settings'
+ * start_at_operation_time, or now.
  *
  * Invalidate.  An invalidate ends a collection (or database) stream; the
  * reader delivers it (as a message), ends its transaction and opens the

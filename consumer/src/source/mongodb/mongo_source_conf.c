@@ -11,6 +11,7 @@
  */
 #include "mongo_source_conf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,38 @@ check_pipeline(const char *value, char *msg, size_t msglen)
 	}
 	bson_destroy(b);
 	return true;
+}
+
+bool
+trib_mongo_parse_time(const char *s, uint64_t *out)
+{
+	char	   *end;
+	unsigned long long t,
+				i;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	t = strtoull(s, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return false;
+	i = strtoull(end + 1, &end, 10);
+	if (*end != '\0' || t > UINT32_MAX || i > UINT32_MAX || (t == 0 && i == 0))
+		return false;
+	*out = (uint64_t) t << 32 | i;
+	return true;
+}
+
+/* A cluster time "T.I". */
+static bool
+check_time(const char *value, char *msg, size_t msglen)
+{
+	uint64_t	t;
+
+	if (trib_mongo_parse_time(value, &t))
+		return true;
+	snprintf(msg, msglen, "not a cluster time; accepted: SECONDS.INCREMENT, e.g. "
+			 "\"1700000000.1\" (a Timestamp's t and i)");
+	return false;
 }
 
 static const ck_key backoff_keys[] = {
@@ -92,6 +125,10 @@ static const ck_key mongo_source_keys[] = {
 		.words = trib_mongo_predoc_words,
 		.desc = "`before` of updates, replaces and deletes, from the pre-images of "
 		"collections with `changeStreamPreAndPostImages` enabled"),
+	CK_ROW(trib_mongo_source_conf, start_at_operation_time, CK_STRING, 0, .check = check_time,
+		.doc_type = "T.I",
+		.desc = "without a stored position: start at this cluster time (`startAtOperationTime`, "
+		"a Timestamp's seconds and increment: `\"1700000000.1\"`); default: now"),
 	CK_ROW(trib_mongo_source_conf, max_await_ms, CK_INT, 0, .def = "500", .min = 1,
 		.max = 60000, .desc = "how long the server holds a getMore that has nothing to return"),
 	CK_ROW(trib_mongo_source_conf, batch_size, CK_INT, 0, .def = "1000", .min = 1,

@@ -52,6 +52,7 @@ typedef struct trib_mongo_source_conf
 	char	   *pipeline;		/* JSON array of stages after $changeStream */
 	int			full_document;	/* trib_mongo_fulldoc */
 	int			full_document_before_change;	/* trib_mongo_predoc */
+	char	   *start_at_operation_time;	/* "T.I": the first start, or NULL */
 	int			max_await_ms;	/* getMore's maxAwaitTimeMS */
 	int			batch_size;
 	trib_mongo_backoff_conf reconnect_backoff_ms;
@@ -65,6 +66,10 @@ extern const struct trib_source_ops trib_mongo_source_ops;
 /* The settings of a loaded `sources:` member, or NULL when it is not a
  * mongodb source. */
 const trib_mongo_source_conf *trib_mongo_source_conf_of(const trib_source_conf *sc);
+
+/* "T.I" (a Timestamp's seconds and increment) as seconds << 32 | I;
+ * false when it is not one. */
+bool		trib_mongo_parse_time(const char *s, uint64_t *out);
 
 /* The words of full_document and full_document_before_change, as the
  * server spells them (NULL-terminated; index = the enum). */
