@@ -26,7 +26,8 @@
 #  H  start_at_operation_time: a first start at a given cluster time.
 #  E  history lost: the oplog shrunk under a stopped daemon -> the
 #     documented ChangeStreamHistoryLost (286) error, and run exits
-#     (last: it shrinks the double's oplog).
+#     (it shrinks the double's oplog: after every phase that needs it).
+#  I  the deployment down when run starts: waited for, then streamed.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -449,6 +450,34 @@ expect_grep "E: the error names ChangeStreamHistoryLost (286)" "$WORK/e.log" \
     "ChangeStreamHistoryLost \(286\)"
 expect_grep "E: ... and the documented recovery" "$WORK/e.log" "recovery: .*docs/MONGODB.md"
 expect_eq "E: nothing after the lost history was written" "1" "$(wc -l <"$WORK/e.jsonl")"
+
+# ---------------------------------------------------------------- I: not reachable at start
+# The deployment is down when run starts: the source waits for it as
+# after a lost connection (capped backoff) instead of failing, then
+# streams.  A second double, stopped, then started again on its port.
+E2E_PIDS+=" MONGO2_PID"
+"$ROOT/test/mongo/build/mongo_double" --port-file "$WORK/mongo2.port" 2>"$WORK/mongo2.log" &
+MONGO2_PID=$!
+for _ in $(seq 1 100); do [ -s "$WORK/mongo2.port" ] && break; sleep 0.1; done
+PORT2=$(cat "$WORK/mongo2.port")
+kill -TERM "$MONGO2_PID"; wait "$MONGO2_PID" || true
+URI2="mongodb://127.0.0.1:$PORT2/?replicaSet=rs0"
+sed -e "s|$URI|$URI2|" -e "s|database: early|database: later|" -e '/start_at_operation_time/d' \
+    -e "s|/h\.|/i.|g" -e "s|pipeline: h|pipeline: i|" "$WORK/h.yaml" >"$WORK/i.yaml"
+start_consumer "$WORK/i.yaml" "$WORK/i.log"
+wait_log "$WORK/i.log" "resuming in" 10 || true
+expect_grep "I: an unreachable deployment at start is retried" "$WORK/i.log" \
+    "mongodb change stream: hello: .*; resuming in [0-9]+ ms"
+"$ROOT/test/mongo/build/mongo_double" --port "$PORT2" 2>>"$WORK/mongo2.log" &
+MONGO2_PID=$!
+wait_log "$WORK/i.log" "change stream open on later" 20 || true
+echo 'later {"insert": "l", "documents": [{"_id": 7}]}' | "$DRIVE" "$URI2" >/dev/null
+wait_lines "$WORK/i.jsonl" 1 10 || true
+expect_eq "I: run is still up and streams once the deployment is back" "t" \
+    "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
+stop_consumer
+got=$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["value"]["after"]["_id"]) for l in open(sys.argv[1])))' "$WORK/i.jsonl" 2>/dev/null || true)
+expect_eq "I: ... its change arrives" "7" "$got"
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish

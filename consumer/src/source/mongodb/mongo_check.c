@@ -124,7 +124,7 @@ trib_mongo_check(const trib_mongo_source_conf *c, trib_check_report *rep)
 	trib_mongo_next_rc rc;
 	trib_mongo_stream *s;
 
-	if (cl == NULL || !trib_mongo_set_name(cl, rs, sizeof(rs), err, sizeof(err)))
+	if (cl == NULL || trib_mongo_set_name(cl, rs, sizeof(rs), err, sizeof(err)) != TRIB_MONGO_DOC)
 	{
 		trib_check_report_say(rep, "  deployment: %s", err);
 		rep->problems++;

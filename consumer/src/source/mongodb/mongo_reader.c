@@ -27,6 +27,7 @@ struct trib_mongo_reader
 	trib_mongo_stream *stream;
 	trib_intern *names;
 	char		rs[256];
+	bool		have_rs;		/* rs is known (hello answered) */
 	trib_mongo_map_ctx ctx;
 
 	/* where to (re)open: the first start point, then the last token */
@@ -53,6 +54,8 @@ struct trib_mongo_reader
 	int			capowned;
 	trib_mongo_reader_stats stats;
 };
+
+static void schedule_retry(trib_mongo_reader *r, const char *why);
 
 trib_mongo_reader *
 trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, char *errbuf,
@@ -105,14 +108,31 @@ start_point(const trib_mongo_reader *r)
 	return at;
 }
 
-/* Open the stream; false with *rc the error's class. */
+/* Open the stream (asking for the replica set's name first, once); false
+ * with *rc the error's class. */
 static bool
 open_stream(trib_mongo_reader *r, trib_mongo_next_rc *rc, char *errbuf, size_t errlen)
 {
 	trib_mongo_start at = start_point(r);
 
+	if (!r->have_rs)
+	{
+		*rc = trib_mongo_set_name(r->client, r->rs, sizeof(r->rs), errbuf, errlen);
+		if (*rc != TRIB_MONGO_DOC)
+			return false;
+		r->have_rs = true;
+		r->ctx.rs = r->rs[0] ? r->rs : NULL;
+	}
 	r->stream = trib_mongo_stream_open(r->client, r->conf, &at, rc, errbuf, errlen);
-	return r->stream != NULL;
+	if (r->stream == NULL)
+		return false;
+	tlog_info("source", "source %s: change stream open on %s%s%s (%s)", r->ctx.source,
+			  r->conf->database ? r->conf->database : "the deployment",
+			  r->conf->collection ? "." : "", r->conf->collection ? r->conf->collection : "",
+			  at.kind == TRIB_MONGO_RESUME_AFTER ? "resumeAfter a token" :
+			  at.kind == TRIB_MONGO_START_AFTER ? "startAfter an invalidate" :
+			  at.kind == TRIB_MONGO_AT_TIME ? "startAtOperationTime" : "from now");
+	return true;
 }
 
 bool
@@ -121,9 +141,6 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 {
 	trib_mongo_next_rc rc;
 
-	if (!trib_mongo_set_name(r->client, r->rs, sizeof(r->rs), errbuf, errlen))
-		return false;
-	r->ctx.rs = r->rs[0] ? r->rs : NULL;
 	r->first.kind = TRIB_MONGO_FROM_NOW;
 	if (r->conf->start_at_operation_time &&
 		trib_mongo_parse_time(r->conf->start_at_operation_time, &r->first.time))
@@ -141,7 +158,13 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 			r->skip_seq = resume->seq;
 		}
 	}
-	return open_stream(r, &rc, errbuf, errlen);
+	if (open_stream(r, &rc, errbuf, errlen))
+		return true;
+	if (rc == TRIB_MONGO_FATAL)
+		return false;
+	schedule_retry(r, errbuf);	/* not reachable now: poll keeps trying */
+	errbuf[0] = '\0';
+	return true;
 }
 
 /* Free the events handed out by the last poll. */

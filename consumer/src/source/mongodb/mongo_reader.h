@@ -15,7 +15,9 @@
  * (the pipeline keeps only the numbers) the stream starts at operation
  * time T+1 for a whole transaction, or at T with the changes of T up to S
  * skipped.  Without a position the stream starts at the settings'
- * start_at_operation_time, or now.
+ * start_at_operation_time, or now.  A deployment that cannot be reached
+ * at start is waited for as after a lost connection (start succeeds,
+ * poll keeps trying); one that is not a replica set fails start.
  *
  * Invalidate.  An invalidate ends a collection (or database) stream; the
  * reader delivers it (as a message), ends its transaction and opens the

@@ -40,7 +40,6 @@
 typedef struct mg_state
 {
 	trib_mongo_reader *reader;
-	const trib_mongo_source_conf *conf;
 	trib_position confirmed;
 	trib_metric *m_retries;
 	uint64_t	retries_shown;	/* what m_retries counted so far */
@@ -59,7 +58,6 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		return false;
 	}
 	s = trib_xcalloc(1, sizeof(*s));
-	s->conf = c;
 	s->reader = trib_mongo_reader_new(c, src->name, errbuf, errlen);
 	if (s->reader == NULL)
 	{
@@ -90,12 +88,7 @@ mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 				  "%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
 				  (uint32_t) resume->commit_lsn, resume->seq == TRIB_SEQ_ALL ? ""
 				  : " (inside its transaction)");
-	if (!trib_mongo_reader_start(s->reader, resume, errbuf, errlen))
-		return false;
-	tlog_info("source", "source %s: change stream open on %s%s%s", src->name,
-			  s->conf->database ? s->conf->database : "the deployment",
-			  s->conf->collection ? "." : "", s->conf->collection ? s->conf->collection : "");
-	return true;
+	return trib_mongo_reader_start(s->reader, resume, errbuf, errlen);
 }
 
 /* source.h: poll. */

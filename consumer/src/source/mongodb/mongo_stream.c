@@ -250,29 +250,34 @@ trib_mongo_stream_free(trib_mongo_stream *s)
 	free(s);
 }
 
-bool
+trib_mongo_next_rc
 trib_mongo_set_name(mongoc_client_t *cl, char *buf, size_t len, char *errbuf, size_t errlen)
 {
 	bson_t		cmd = BSON_INITIALIZER;
 	bson_t		reply;
 	bson_error_t err;
 	bson_iter_t it;
-	bool		ok;
+	trib_mongo_next_rc rc = TRIB_MONGO_DOC;
 
 	BSON_APPEND_INT32(&cmd, "hello", 1);
-	ok = mongoc_client_command_simple(cl, "admin", &cmd, NULL, &reply, &err);
-	bson_destroy(&cmd);
-	if (!ok)
+	if (!mongoc_client_command_simple(cl, "admin", &cmd, NULL, &reply, &err))
+	{
+		rc = trib_mongo_classify(&err, &reply);
 		trib_errf(errbuf, errlen, "hello: %s", err.message);
+	}
 	else if (bson_iter_init_find(&it, &reply, "setName") && BSON_ITER_HOLDS_UTF8(&it))
 		snprintf(buf, len, "%s", bson_iter_utf8(&it, NULL));
 	else if (bson_iter_init_find(&it, &reply, "msg") && BSON_ITER_HOLDS_UTF8(&it) &&
 			 strcmp(bson_iter_utf8(&it, NULL), "isdbgrid") == 0)
 		snprintf(buf, len, "%s", "");	/* mongos: a sharded cluster */
 	else
-		ok = trib_errf(errbuf, errlen, "the server is neither a replica-set member nor a "
-					   "mongos (hello has no setName): change streams need a replica set "
-					   "or a sharded cluster");
+	{
+		rc = TRIB_MONGO_FATAL;
+		trib_errf(errbuf, errlen, "the server is neither a replica-set member nor a "
+				  "mongos (hello has no setName): change streams need a replica set or "
+				  "a sharded cluster");
+	}
+	bson_destroy(&cmd);
 	bson_destroy(&reply);
-	return ok;
+	return rc;
 }

@@ -78,9 +78,10 @@ void		trib_mongo_stream_free(trib_mongo_stream *s);
 /* The class of a server error code and its labels (the reply, or NULL). */
 trib_mongo_next_rc trib_mongo_classify(const bson_error_t *err, const bson_t *reply);
 
-/* The replica set's name (hello's setName) into buf; false and a message
- * when the server is not a replica-set member. */
-bool		trib_mongo_set_name(mongoc_client_t *cl, char *buf, size_t len, char *errbuf,
-								size_t errlen);
+/* The replica set's name (hello's setName; "" for a mongos) into buf:
+ * TRIB_MONGO_DOC, or RETRY (not reachable now) or FATAL (not a
+ * replica-set member, ...) with a message. */
+trib_mongo_next_rc trib_mongo_set_name(mongoc_client_t *cl, char *buf, size_t len,
+									   char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MONGO_STREAM_H */
