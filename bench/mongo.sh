@@ -12,6 +12,8 @@
 # Kafka sink (librdkafka's mock cluster in its own process, as in
 # bench/e2e.sh; idempotent producer, acks=all), from start until the file
 # checkpoint covers the last event (every event acknowledged by Kafka).
+# Then SINK_ROUNDS (default 1) rounds send the same events into the
+# MongoDB sink (another database of the double) and count the copy.
 # Reported: events/s and the daemon's CPU (user + system, all threads,
 # from /proc) per event, beside the CPU per event of the PostgreSQL path
 # as recorded in docs/BENCHMARKS.md by bench/e2e.sh (W1, W2).  These
@@ -90,9 +92,19 @@ except Exception:
 PY
 }
 
-# run_round R: prints "seconds cpu_s peak_rss_kib double_cpu_s"
+# sink_yaml KIND R: the sink of a round: kafka, or mongodb (into database
+# copyR of the same double).
+sink_yaml() {
+    if [ "$1" = kafka ]; then
+        printf '  k:\n    type: kafka\n    bootstrap_servers: "%s"\n    topic_prefix: m%s\n' "$BOOT" "$2"
+    else
+        printf '  copy:\n    type: mongodb\n    uri: "%s"\n    database: copy%s\n    collection: "${table}"\n' "$URI" "$2"
+    fi
+}
+
+# run_round R [KIND]: prints "seconds cpu_s peak_rss_kib double_cpu_s"
 run_round() {
-    local r=$1 cfg=$WORK/m$1.yaml t0 t1 pid cpu hwm d0 d1
+    local r=$1 kind=${2:-kafka} cfg=$WORK/m$1.yaml t0 t1 pid cpu hwm d0 d1
     cat >"$cfg" <<EOF
 pipeline: m$r
 sources:
@@ -104,10 +116,7 @@ sources:
     full_document: default
     lock_dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
 sinks:
-  k:
-    type: kafka
-    bootstrap_servers: "$BOOT"
-    topic_prefix: m$r
+$(sink_yaml "$kind" "$r")
 checkpoint:
   store: file
   path: $WORK/m$r.ckpt
@@ -137,6 +146,20 @@ for r in $(seq 1 "$ROUNDS"); do
     secs+=("$s"); cpus+=("$c"); rss+=("$h"); dcpu+=("$d")
     log "round $r: $s s, daemon CPU $c s, peak RSS $h KiB, the double's CPU $d s"
 done
+# The MongoDB sink: the same events, source and sink in one daemon, into
+# another database of the double (SINK_ROUNDS rounds, default 1).
+ssecs=() scpus=() sdcpu=()
+for r in $(seq $((ROUNDS + 1)) $((ROUNDS + ${SINK_ROUNDS:-1}))); do
+    read -r s c h d < <(run_round "$r" mongodb)
+    n=$(echo "copy$r {\"count\": \"events\"}" | "$MONGO/mongo_drive" "$URI" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["n"])')
+    [ "$n" = "$EVENTS" ] || { log "the copy holds $n documents, not $EVENTS"; exit 1; }
+    ssecs+=("$s"); scpus+=("$c"); sdcpu+=("$d")
+    log "sink round $r: $s s, daemon CPU $c s, the double's CPU $d s, $n documents"
+done
+sms=$(median "${ssecs[@]}"); smc=$(median "${scpus[@]}"); smd=$(median "${sdcpu[@]}")
+srate=$(echo "$EVENTS / $sms" | bc)
+sus_ev=$(echo "scale=2; $smc * 1000000 / $EVENTS" | bc)
+
 ms=$(median "${secs[@]}"); mc=$(median "${cpus[@]}"); md=$(median "${dcpu[@]}")
 rate=$(echo "$EVENTS / $ms" | bc)
 us_ev=$(echo "scale=2; $mc * 1000000 / $EVENTS" | bc)
@@ -175,6 +198,7 @@ Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/mongo.sh\`. Machine: $(npro
 | $EVENTS | $ms | $rate | $mc s | $us_ev us | ${secs[*]} |
 
 - Daemon peak RSS (VmHWM, highest round): $((maxrss / 1024)) MiB; the test double's CPU over a round, median: $md s.
+- **The MongoDB sink**, the same events from the same source into another database of the double (\`type: mongodb\`, its defaults: batches of 1,000 in a transaction with the position), ${#ssecs[@]} round(s), every document counted in the copy after: **$srate documents/s** (median $sms s; all rounds: ${ssecs[*]}); daemon CPU $smc s ($sus_ev us per document, source and sink together); the double's CPU $smd s (it applies the writes: a real server's rate differs).
 - The PostgreSQL path's daemon CPU per event, as recorded above by \`bench/e2e.sh\` (not re-run here: it installs the extension): W1 (one transaction of 1,000,000 rows) $pg_w1; W2 (100,000 single-row transactions) $pg_w2. A MongoDB change event outside a transaction is a transaction of its own, so W2 is the closer shape.
 <!-- bench-mongo:end -->
 EOF
