@@ -53,7 +53,10 @@ make -s -C "$ROOT/test/mongo" >/dev/null
 pgc_start								# the pipeline lock (lock_dsn)
 WORK=$PGC_DIR
 
-"$MONGO/mongo_double" --port-file "$WORK/mongo.port" --oplog-size $((EVENTS + 1000)) \
+# the oplog keeps the loaded events and every sink round's writes (one
+# oplog, as on a server: a stream that falls off it fails with 136)
+"$MONGO/mongo_double" --port-file "$WORK/mongo.port" \
+    --oplog-size $((EVENTS * (2 + ${SINK_ROUNDS:-1}) + 100000)) \
     2>"$WORK/mongo.log" &
 DOUBLE_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/mongo.port" ] && break; sleep 0.1; done

@@ -97,6 +97,10 @@ describe(const bson_error_t *err, trib_mongo_next_rc rc, char *errbuf, size_t er
 				  "remove the checkpoint and the sinks' stored positions, re-copy the "
 				  "collections and start again (docs/MONGODB.md, \"Recovery\"); server: %s",
 				  err->message);
+	else if (err->code == 136)
+		trib_errf(errbuf, errlen, "CappedPositionLost (136): the oplog moved past the "
+				  "stream while it read; changes are lost; recovery as for 286 "
+				  "(docs/MONGODB.md, \"Recovery\"); server: %s", err->message);
 	else if (err->code == 280)
 		trib_errf(errbuf, errlen, "ChangeStreamFatalError (280): the server cannot resume "
 				  "from the stored token; recovery as for 286 (docs/MONGODB.md, "
