@@ -12,9 +12,9 @@
  * connection or a resumable server error (the ResumableChangeStreamError
  * label, or one of the resumable codes of the change streams
  * specification) that libmongoc's own single resume did not mend;
- * TRIB_MONGO_FATAL for everything else, with 286 (ChangeStreamHistoryLost)
- * and 280 (ChangeStreamFatalError) explained in the message with their
- * recovery (docs/MONGODB.md).
+ * TRIB_MONGO_FATAL for everything else, with 286 (ChangeStreamHistoryLost),
+ * 136 (CappedPositionLost) and 280 (ChangeStreamFatalError) explained in
+ * the message with their recovery (docs/MONGODB.md).
  */
 #ifndef TRIB_MONGO_STREAM_H
 #define TRIB_MONGO_STREAM_H
