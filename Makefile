@@ -14,7 +14,7 @@
 #                      not part of check
 #   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
 #                      bench-snapshot, bench-transforms, bench-lua,
-#                      bench-lineage)
+#                      bench-lineage, bench-mongo)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
@@ -26,6 +26,8 @@
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
 #   make bench-schema  the schema stage: W1 with 3 migration steps against
 #                      none (bench/schema_migrate.sh)
+#   make bench-mongo   the MongoDB source: 1,000,000 change events through the
+#                      test double into Kafka, bench/mongo.sh (our side only)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
 #   make bench-lineage-record  W1 with the daemon's lineage recording off and
@@ -46,7 +48,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record bench-mongo $(PARTS)
 
 all build: $(PARTS)
 
@@ -97,7 +99,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo
 	$(MAKE) bench-summary
 
 # bench-summary: the table of every target at the top of docs/BENCHMARKS.md,
@@ -144,6 +146,10 @@ bench-lua:
 bench-schema: bench-schema-migrate
 bench-schema-migrate: install-pg_ext
 	bash bench/schema_migrate.sh
+# bench-mongo: the MongoDB source through the test double into Kafka
+# (needs no extension: the lock's PostgreSQL is a throwaway cluster).
+bench-mongo:
+	bash bench/mongo.sh
 
 # bench-transforms: W1 end to end with no rules, 5 masking rules, a Lua filter.
 bench-transforms: install-pg_ext

@@ -33,6 +33,7 @@
 #define TRIB_SOURCE_PLUGINS(X) \
 	X(trib_source_postgres) \
 	X(trib_source_mysql_plugin) \
+	X(trib_source_mongodb_plugin) \
 	/* end of the sources */
 
 /* The sink types, one line each: X(descriptor) and a backslash. */

@@ -791,6 +791,35 @@ write_source_own(ebuf *b, const trib_position *pos)
 	yajl_tree_free(root);
 }
 
+/*
+ * A MongoDB update's updateDescription, kept by the source in ev->extra as
+ * {"updateDescription": {...}} (source/mongodb/mongo_event.h), written
+ * beside `after` as Debezium's MongoDB connector does.
+ */
+static void
+write_update_description(ebuf *b, const trib_event *ev)
+{
+	const char *path[] = {"updateDescription", NULL};
+	yajl_val	root,
+				ud;
+	yajl_gen	g;
+	const unsigned char *text;
+	size_t		len;
+
+	if (ev->op != TRIB_OP_UPDATE || ev->extra == NULL ||
+		(root = yajl_tree_parse(ev->extra, NULL, 0)) == NULL)
+		return;
+	ud = yajl_tree_get(root, path, yajl_t_object);
+	g = yajl_gen_alloc(NULL);
+	if (ud && trib_jdoc_gen(g, ud) && yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok)
+	{
+		EB_LIT(b, ",\"updateDescription\":");
+		eb_put(b, (const char *) text, len);
+	}
+	yajl_gen_free(g);
+	yajl_tree_free(root);
+}
+
 /* The "source" block (with its key). */
 static void
 write_source(trib_envelope *env, const trib_event *ev,
@@ -1030,6 +1059,7 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	}
 	else
 		EB_LIT(b, "null");
+	write_update_description(b, ev);
 	write_source(env, ev, schema, table);
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "rules_update_desc.h"
 
 /* ---- selection ------------------------------------------------------------ */
 
@@ -139,6 +140,10 @@ rl_apply_values(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 			if (a.changed)
 				x->dirty[i] = true;
 		}
+	/* a MongoDB update's updatedFields carry values too */
+	for (int p = 0; p < r->npaths && r->c->type != TRIB_RULE_CAST; p++)
+		if (!rl_update_desc_each(x->ev, &r->paths[p], value_cb, &a))
+			return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	/* the relation is derived again unless the values only became null */
 	if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_RWITH_NULL)
 		x->reshaped = true;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules_update_desc.h"
+
 /* ---- value helpers ---------------------------------------------------------- */
 
 /* cast: one value to the rule's JSON type. */
@@ -187,6 +189,9 @@ apply_shape(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 			rename_keys(x->img[i], &r->c->renames);
 		x->dirty[i] = true;
 	}
+	if (r->c->type == TRIB_RULE_DROP)
+		for (int p = 0; p < r->npaths; p++)
+			rl_update_desc_drop(x->ev, &r->paths[p]);
 	if (r->c->type == TRIB_RULE_RENAME && x->img[IMG_KEY] != NULL)
 	{
 		rename_keys(x->img[IMG_KEY], &r->c->renames);

@@ -315,6 +315,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 	s->batch_ms = mc->batch_ms;
 	s->txn = mc->transactions;
 	s->hex = mc->bytea_encoding == 1;
+	mgs_metrics_init(s, sink->metrics);
 	BSON_APPEND_INT32(&ping, "ping", 1);
 	rc = mongoc_database_command_simple(s->db, &ping, NULL, NULL, &err) ?
 		mgs_position_read(s, NULL, &pos, &err, NULL) : -1;
@@ -365,12 +366,12 @@ mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	}
 	if (s->has_durable && mgs_pos_le(&ev->pos, &s->durable))
 	{
-		s->stats.skipped++;
+		mgs_count(s, MGS_SKIPPED);
 		return true;
 	}
 	if (row && ev->key == NULL)
 	{
-		s->stats.skipped_no_key++;
+		mgs_count(s, MGS_NO_KEY);
 		tlog_warn("sink.mongodb", "%s: a change of %s.%s without a key skipped "
 				  "(a document is addressed by _id: give the table a primary key)",
 				  s->sink_name, ev->schema ? ev->schema : "", ev->table ? ev->table : "");
@@ -388,7 +389,7 @@ mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		snprintf(s->failmsg, sizeof(s->failmsg), "%s", errbuf);
 		return false;
 	}
-	s->stats.events++;
+	mgs_count(s, MGS_EVENTS);
 	now = trib_clock_mono_ms();
 	if (s->nevents++ == 0)
 		s->first_ms = now;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 typedef struct txn_ctx
@@ -194,7 +195,7 @@ apply_once(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
 		/* another writer or an earlier run got there: drop what it covers */
 		size_t		keep = 0;
 
-		s->stats.replays++;
+		mgs_count(s, MGS_REPLAYS);
 		mgs_set_durable(s, &t.stored);
 		while (keep < s->nq && mgs_pos_le(&s->q[keep].pos, &s->durable))
 			keep++;
@@ -207,7 +208,7 @@ apply_once(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
 		last.opaque = trib_xstrdup(last.opaque);
 		mgs_set_durable(s, &last);
 		mgs_queue_drop(s, t.n);
-		s->stats.batches++;
+		mgs_count(s, MGS_BATCHES);
 	}
 	free(t.stored.opaque);
 	if (sink->ack)
@@ -225,8 +226,13 @@ mgs_apply(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
 		return false;
 	}
 	while (s->nq > 0)
+	{
+		int64_t		t0 = trib_clock_mono_ms();
+
 		if (!apply_once(sink, s, errbuf, errlen))
 			return false;
+		mgs_observe_batch(s, (double) (trib_clock_mono_ms() - t0) / 1000.0);
+	}
 	s->nevents = 0;
 	return true;
 }

@@ -1,9 +1,11 @@
 /*
  * sink_mongodb_conf.c: the key table of a `type: mongodb` sink (see
  * sink_mongodb_conf.h), and the checks of its values: the URI is parsed
- * by libmongoc (its password is registered as a secret, kept out of
- * logs), the collection template may name only ${source}, ${db},
- * ${schema} and ${table} (CK_TEMPLATE: the loader keeps them), the write concern is `majority` or a positive number.
+ * by libmongoc (lib/mongouri.h, shared with the mongodb source: its
+ * password is registered as a secret, kept out of logs), the collection
+ * template may name only ${source}, ${db}, ${schema} and ${table}
+ * (CK_TEMPLATE: the loader keeps them), the write concern is `majority`
+ * or a positive number.
  *
  * Adding a key: a field in trib_mongosink_conf and one row below; run
  * `make -C consumer doc`.
@@ -15,30 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mongoc/mongoc.h>
-
 #include "config_keys.h"
-#include "log.h"
-
-/* A URI libmongoc accepts; its password becomes a secret of the log. */
-static bool
-check_uri(const char *value, char *msg, size_t msglen)
-{
-	bson_error_t err;
-	mongoc_uri_t *uri = mongoc_uri_new_with_error(value, &err);
-
-	if (uri == NULL)
-	{
-		/* libmongoc's message does not repeat the URI */
-		snprintf(msg, msglen, "not a valid MongoDB URI (mongodb://host:port/?options): %s",
-				 err.message);
-		return false;
-	}
-	if (mongoc_uri_get_password(uri) != NULL)
-		trib_log_add_secret(mongoc_uri_get_password(uri));
-	mongoc_uri_destroy(uri);
-	return true;
-}
+#include "mongouri.h"
 
 /* A template whose placeholders are ${source}, ${db}, ${schema} and
  * ${table} ($$ is a literal $). */
@@ -93,7 +73,7 @@ static const char *const bytea_words[] = {"base64", "hex", NULL};
 static const ck_key mongo_sink_keys[] = {
 	CK_TYPE_ROW("`mongodb`", "the kind of sink"),
 	CK_ROW(trib_mongosink_conf, uri, CK_STRING, CK_REQUIRED | CK_SECRET,
-		.check = check_uri, .doc_type = "URI",
+		.check = trib_mongo_uri_check, .doc_type = "URI",
 		.desc = "MongoDB connection string of the target (`mongodb://host:port/?replicaSet=rs0`); "
 		"a replica set or sharded cluster for `transactions`"),
 	CK_ROW(trib_mongosink_conf, database, CK_STRING, CK_REQUIRED,

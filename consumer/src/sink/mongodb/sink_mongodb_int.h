@@ -18,6 +18,9 @@
 
 #include "sink_mongodb.h"
 
+struct trib_metric;
+struct trib_metrics;
+
 /* One queued write. */
 typedef enum mop_kind
 {
@@ -61,7 +64,28 @@ typedef struct mongo_sink
 	bool		conn_lost;
 	char		failmsg[1024];
 	trib_mongosink_stats stats;
+	struct trib_metric *m[5];	/* the counters' series (mgs_counter) */
+	struct trib_metric *m_batch_seconds;
 } mongo_sink;
+
+/* The sink's counters: stats (tests) and /metrics (sink_mongodb_metrics.c). */
+typedef enum mgs_counter
+{
+	MGS_EVENTS,					/* changes accepted by write() */
+	MGS_SKIPPED,				/* at or before the stored position */
+	MGS_NO_KEY,					/* changes without a key */
+	MGS_BATCHES,				/* batches applied */
+	MGS_REPLAYS					/* batches the stored position covered */
+} mgs_counter;
+
+/* Register the sink's series in reg (NULL: none). */
+void		mgs_metrics_init(mongo_sink *s, struct trib_metrics *reg);
+
+/* Count one: in stats and, when registered, in /metrics. */
+void		mgs_count(mongo_sink *s, mgs_counter c);
+
+/* A batch took `seconds` to apply (with its position). */
+void		mgs_observe_batch(mongo_sink *s, double seconds);
 
 /* a at or before b (the order of event ids). */
 bool		mgs_pos_le(const trib_position *a, const trib_position *b);

@@ -1,0 +1,393 @@
+/*
+ * mongo_reader.c: the reading loop (see mongo_reader.h): transactions by
+ * cluster time, the start point of a stored position, invalidate and
+ * startAfter, retries with capped backoff after the last token.
+ */
+#include "mongo_reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "clock.h"
+#include "errf.h"
+#include "eventid.h"
+#include "jsondoc.h"
+#include "log.h"
+#include "mongo_event.h"
+#include "mongo_stream.h"
+#include "xalloc.h"
+
+struct trib_mongo_reader
+{
+	const trib_mongo_source_conf *conf;
+	mongoc_client_t *client;
+	trib_mongo_stream *stream;
+	trib_intern *names;
+	char		rs[256];
+	bool		have_rs;		/* rs is known (hello answered) */
+	trib_mongo_map_ctx ctx;
+
+	/* where to (re)open: the first start point, then the last token */
+	trib_mongo_start first;
+	char	   *token;			/* the last token read, or NULL */
+	bool		token_invalidate;	/* ... is an invalidate's: startAfter */
+
+	/* resuming inside a transaction: skip (skip_time, <= skip_seq) */
+	uint64_t	skip_time;
+	uint64_t	skip_seq;
+
+	/* the open transaction */
+	bool		in_tx;
+	uint64_t	tx_time;
+	uint64_t	tx_next;		/* the next event's seq */
+	int64_t		tx_ts_ms;
+
+	/* retries */
+	int			delay_ms;
+	int64_t		retry_at;		/* mono ms; 0: not waiting */
+
+	trib_event **owned;			/* the events of the last poll */
+	int			nowned;
+	int			capowned;
+	trib_mongo_reader_stats stats;
+};
+
+static void schedule_retry(trib_mongo_reader *r, const char *why);
+
+trib_mongo_reader *
+trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, char *errbuf,
+					  size_t errlen)
+{
+	trib_mongo_reader *r = trib_xcalloc(1, sizeof(*r));
+
+	r->conf = c;
+	r->client = trib_mongo_client_new(c, errbuf, errlen);
+	if (r->client == NULL)
+	{
+		free(r);
+		return NULL;
+	}
+	r->names = trib_intern_new();
+	r->ctx.names = r->names;
+	r->ctx.source = source;
+	r->delay_ms = c->reconnect_backoff_ms.initial;
+	return r;
+}
+
+/* A token and the invalidate mark of a stored opaque position. */
+static void
+token_of_opaque(trib_mongo_reader *r, const char *opaque)
+{
+	const char *tpath[] = {"token", NULL};
+	const char *ipath[] = {"invalidate", NULL};
+	yajl_val	o = opaque ? yajl_tree_parse(opaque, NULL, 0) : NULL;
+	yajl_val	t = o ? yajl_tree_get(o, tpath, yajl_t_object) : NULL;
+
+	if (t != NULL)
+	{
+		r->token = trib_jdoc_dump(t);
+		r->token_invalidate = yajl_tree_get(o, ipath, yajl_t_true) != NULL;
+	}
+	yajl_tree_free(o);
+}
+
+/* Where the stream opens now. */
+static trib_mongo_start
+start_point(const trib_mongo_reader *r)
+{
+	trib_mongo_start at = r->first;
+
+	if (r->token)
+	{
+		at.kind = r->token_invalidate ? TRIB_MONGO_START_AFTER : TRIB_MONGO_RESUME_AFTER;
+		at.token = r->token;
+	}
+	return at;
+}
+
+/* Open the stream (asking for the replica set's name first, once); false
+ * with *rc the error's class. */
+static bool
+open_stream(trib_mongo_reader *r, trib_mongo_next_rc *rc, char *errbuf, size_t errlen)
+{
+	trib_mongo_start at = start_point(r);
+
+	if (!r->have_rs)
+	{
+		*rc = trib_mongo_set_name(r->client, r->rs, sizeof(r->rs), errbuf, errlen);
+		if (*rc != TRIB_MONGO_DOC)
+			return false;
+		r->have_rs = true;
+		r->ctx.rs = r->rs[0] ? r->rs : NULL;
+	}
+	r->stream = trib_mongo_stream_open(r->client, r->conf, &at, rc, errbuf, errlen);
+	if (r->stream == NULL)
+		return false;
+	tlog_info("source", "source %s: change stream open on %s%s%s (%s)", r->ctx.source,
+			  r->conf->database ? r->conf->database : "the deployment",
+			  r->conf->collection ? "." : "", r->conf->collection ? r->conf->collection : "",
+			  at.kind == TRIB_MONGO_RESUME_AFTER ? "resumeAfter a token" :
+			  at.kind == TRIB_MONGO_START_AFTER ? "startAfter an invalidate" :
+			  at.kind == TRIB_MONGO_AT_TIME ? "startAtOperationTime" : "from now");
+	return true;
+}
+
+bool
+trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char *errbuf,
+						size_t errlen)
+{
+	trib_mongo_next_rc rc;
+
+	r->first.kind = TRIB_MONGO_FROM_NOW;
+	if (r->conf->start_at_operation_time &&
+		trib_mongo_parse_time(r->conf->start_at_operation_time, &r->first.time))
+		r->first.kind = TRIB_MONGO_AT_TIME;
+	if (resume != NULL && resume->commit_lsn != 0)
+	{
+		token_of_opaque(r, resume->opaque);
+		r->first.kind = TRIB_MONGO_AT_TIME;
+		if (resume->seq == TRIB_SEQ_ALL)
+			r->first.time = resume->commit_lsn + 1;
+		else
+		{
+			r->first.time = resume->commit_lsn;
+			r->skip_time = resume->commit_lsn;
+			r->skip_seq = resume->seq;
+		}
+	}
+	if (open_stream(r, &rc, errbuf, errlen))
+		return true;
+	if (rc == TRIB_MONGO_FATAL)
+		return false;
+	schedule_retry(r, errbuf);	/* not reachable now: poll keeps trying */
+	errbuf[0] = '\0';
+	return true;
+}
+
+/* Free the events handed out by the last poll. */
+static void
+release(trib_mongo_reader *r)
+{
+	for (int i = 0; i < r->nowned; i++)
+		trib_event_free(r->owned[i]);
+	r->nowned = 0;
+}
+
+/* Keep ev until the next poll. */
+static void
+own_event(trib_mongo_reader *r, trib_event *ev)
+{
+	if (r->nowned == r->capowned)
+	{
+		r->capowned = r->capowned ? r->capowned * 2 : 64;
+		r->owned = trib_xrealloc(r->owned, (size_t) r->capowned * sizeof(*r->owned));
+	}
+	r->owned[r->nowned++] = ev;
+}
+
+/* Append the END of the open transaction. */
+static void
+end_tx(trib_mongo_reader *r, trib_source_item *items, int *k)
+{
+	trib_source_item *it = &items[(*k)++];
+
+	memset(it, 0, sizeof(*it));
+	it->kind = TRIB_ITEM_END;
+	it->end.commit_lsn = it->end.end_lsn = it->end.lsn = r->tx_time;
+	it->end.seq = TRIB_SEQ_ALL;
+	it->ts_ms = r->tx_ts_ms;
+	r->in_tx = false;
+}
+
+/* Remember the change's token as where to resume. */
+static void
+keep_token(trib_mongo_reader *r, trib_mongo_change *ch)
+{
+	free(r->token);
+	r->token = ch->token;
+	ch->token = NULL;
+	r->token_invalidate = ch->invalidate;
+}
+
+/* One change into items (END of the previous transaction, BEGIN, EVENT). */
+static void
+take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items, int *k)
+{
+	trib_event *ev = ch->ev;
+	trib_source_item *it;
+
+	if (r->in_tx && ch->cluster_time != r->tx_time)
+		end_tx(r, items, k);
+	if (!r->in_tx)
+	{
+		it = &items[(*k)++];
+		memset(it, 0, sizeof(*it));
+		it->kind = TRIB_ITEM_BEGIN;
+		r->in_tx = true;
+		r->tx_time = ch->cluster_time;
+		r->tx_next = 0;
+	}
+	r->tx_ts_ms = ev->ts_ms;
+	ev->pos.seq = r->tx_next++;
+	keep_token(r, ch);
+	r->stats.last_time = ch->cluster_time;
+	if (r->skip_time == ch->cluster_time && ev->pos.seq <= r->skip_seq)
+		return;					/* durable before the restart */
+	ch->ev = NULL;
+	own_event(r, ev);
+	r->stats.events++;
+	it = &items[(*k)++];
+	memset(it, 0, sizeof(*it));
+	it->kind = TRIB_ITEM_EVENT;
+	it->ev = ev;
+}
+
+/* A resumable failure: close the stream and wait before reopening. */
+static void
+schedule_retry(trib_mongo_reader *r, const char *why)
+{
+	char	   *pbrt = r->stream ? trib_mongo_stream_token(r->stream) : NULL;
+
+	if (pbrt != NULL)
+	{
+		/* the cursor's newest token: every event before it was taken */
+		free(r->token);
+		r->token = pbrt;
+		r->token_invalidate = false;
+	}
+	trib_mongo_stream_free(r->stream);
+	r->stream = NULL;
+	r->stats.retries++;
+	tlog_warn("source", "mongodb change stream: %s; resuming in %d ms", why, r->delay_ms);
+	r->retry_at = trib_clock_mono_ms() + r->delay_ms;
+	r->delay_ms = r->delay_ms > r->conf->reconnect_backoff_ms.max / 2
+		? r->conf->reconnect_backoff_ms.max : r->delay_ms * 2;
+}
+
+/* Reopen when the pause is over: 1 open, 0 still waiting, -1 fatal. */
+static int
+reopen(trib_mongo_reader *r, int timeout_ms, char *errbuf, size_t errlen)
+{
+	int64_t		wait = r->retry_at - trib_clock_mono_ms();
+	trib_mongo_next_rc rc;
+	char		e[512];
+
+	if (wait > 0)
+	{
+		struct timespec ts;
+
+		wait = wait < timeout_ms ? wait : timeout_ms;
+		ts.tv_sec = wait / 1000;
+		ts.tv_nsec = (wait % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		if (r->retry_at > trib_clock_mono_ms())
+			return 0;
+	}
+	r->retry_at = 0;
+	if (open_stream(r, &rc, e, sizeof(e)))
+		return 1;
+	if (rc == TRIB_MONGO_FATAL)
+		return (trib_errf(errbuf, errlen, "%s", e), -1);
+	schedule_retry(r, e);
+	return 0;
+}
+
+/* After an invalidate: the stream ended; open it again startAfter it. */
+static int
+after_invalidate(trib_mongo_reader *r, trib_source_item *items, int *k, char *errbuf,
+				 size_t errlen)
+{
+	trib_mongo_next_rc rc;
+
+	r->stats.invalidates++;
+	if (r->in_tx)
+		end_tx(r, items, k);
+	trib_mongo_stream_free(r->stream);
+	r->stream = NULL;
+	tlog_info("source", "mongodb change stream invalidated; opening it again with startAfter");
+	if (open_stream(r, &rc, errbuf, errlen))
+		return 0;
+	if (rc == TRIB_MONGO_FATAL)
+		return -1;
+	schedule_retry(r, errbuf);
+	return 0;
+}
+
+int
+trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
+					   int timeout_ms, char *errbuf, size_t errlen)
+{
+	int			k = 0;
+	int64_t		until = trib_clock_mono_ms() + timeout_ms;
+
+	release(r);
+	while (k + 3 <= max)
+	{
+		const bson_t *doc = NULL;
+		trib_mongo_change ch;
+		trib_mongo_next_rc rc;
+		int			o;
+
+		if (r->stream == NULL)
+		{
+			o = reopen(r, timeout_ms, errbuf, errlen);
+			if (o <= 0)
+				return o < 0 ? -1 : k;
+		}
+		rc = trib_mongo_next(r->stream, &doc, errbuf, errlen);
+		if (rc == TRIB_MONGO_FATAL)
+			return -1;
+		if (rc == TRIB_MONGO_RETRY)
+		{
+			schedule_retry(r, errbuf);
+			return k;
+		}
+		if (rc == TRIB_MONGO_IDLE)
+		{
+			if (r->in_tx)
+				end_tx(r, items, &k);
+			if (k > 0 || trib_clock_mono_ms() >= until)
+				return k;
+			continue;
+		}
+		if (!trib_mongo_change_map(doc, &r->ctx, &ch, errbuf, errlen))
+		{
+			trib_mongo_change_clear(&ch);
+			return -1;
+		}
+		r->delay_ms = r->conf->reconnect_backoff_ms.initial;
+		take_change(r, &ch, items, &k);
+		if (ch.invalidate)
+		{
+			trib_mongo_change_clear(&ch);
+			if (after_invalidate(r, items, &k, errbuf, errlen) < 0)
+				return -1;
+			return k;
+		}
+		trib_mongo_change_clear(&ch);
+	}
+	return k;
+}
+
+const trib_mongo_reader_stats *
+trib_mongo_reader_stats_of(const trib_mongo_reader *r)
+{
+	return &r->stats;
+}
+
+void
+trib_mongo_reader_free(trib_mongo_reader *r)
+{
+	if (r == NULL)
+		return;
+	release(r);
+	free(r->owned);
+	trib_mongo_stream_free(r->stream);
+	mongoc_client_destroy(r->client);
+	trib_intern_free(r->names);
+	free(r->token);
+	free(r);
+}

@@ -1,0 +1,71 @@
+/*
+ * mongo_reader.h: the MongoDB source's reading loop: the change stream
+ * (mongo_stream.h) turned into the source interface's items, transaction
+ * by transaction, resumed after errors.
+ *
+ * Transactions.  Events of one transaction share their cluster time (a
+ * transaction commits at one time; a write outside a transaction has a
+ * time of its own), so a change of cluster time ends a transaction, and so
+ * does a drained stream (a transaction reaches the oplog whole, at its
+ * commit).  Positions: commit_lsn = the cluster time, seq = the event's
+ * index in its transaction; END items carry (cluster time, TRIB_SEQ_ALL).
+ *
+ * Start.  With a stored position (T, S): a token in its opaque part is
+ * resumed after (startAfter when it marks an invalidate); without one
+ * (the pipeline keeps only the numbers) the stream starts at operation
+ * time T+1 for a whole transaction, or at T with the changes of T up to S
+ * skipped.  Without a position the stream starts at the settings'
+ * start_at_operation_time, or now.  A deployment that cannot be reached
+ * at start is waited for as after a lost connection (start succeeds,
+ * poll keeps trying); one that is not a replica set fails start.
+ *
+ * Invalidate.  An invalidate ends a collection (or database) stream; the
+ * reader delivers it (as a message), ends its transaction and opens the
+ * stream again with startAfter its token.
+ *
+ * Errors.  A resumable error or a lost connection closes the stream;
+ * after a pause (reconnect_backoff_ms, doubling up to its max) it is
+ * opened again after the last token read (resumeAfter, or startAfter
+ * after an invalidate; the cursor's postBatchResumeToken when no event was
+ * read since), and poll returns 0 meanwhile.  Anything else, 286 and 280
+ * with their recovery, makes poll return -1.
+ */
+#ifndef TRIB_MONGO_READER_H
+#define TRIB_MONGO_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mongo_source_conf.h"
+#include "source.h"
+
+typedef struct trib_mongo_reader trib_mongo_reader;
+
+/* Counters for /metrics and the logs. */
+typedef struct trib_mongo_reader_stats
+{
+	uint64_t	events;
+	uint64_t	retries;		/* streams reopened after an error */
+	uint64_t	invalidates;
+	uint64_t	last_time;		/* the newest event's cluster time */
+} trib_mongo_reader_stats;
+
+/* A reader of `c`'s change stream; connects nothing.  NULL and a message. */
+trib_mongo_reader *trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source,
+										 char *errbuf, size_t errlen);
+
+/* Connect and open the stream after `resume` (NULL: from now). */
+bool		trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume,
+									char *errbuf, size_t errlen);
+
+/* source.h's poll: at most `max` items (max >= 3); the events of the
+ * previous call are freed. */
+int			trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
+								   int timeout_ms, char *errbuf, size_t errlen);
+
+const trib_mongo_reader_stats *trib_mongo_reader_stats_of(const trib_mongo_reader *r);
+
+void		trib_mongo_reader_free(trib_mongo_reader *r);
+
+#endif							/* TRIB_MONGO_READER_H */

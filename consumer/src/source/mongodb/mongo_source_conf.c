@@ -1,0 +1,190 @@
+/*
+ * mongo_source_conf.c: the key table of a `type: mongodb` source (see
+ * mongo_source_conf.h) and its checks: the URI parses with libmongoc
+ * (lib/mongouri.h, shared with the mongodb sink; its password becomes a
+ * secret of the log), `pipeline` is a JSON array of
+ * stages, `collection` needs `database`, reconnect_backoff_ms's initial
+ * is at most its max.
+ *
+ * Adding a key: a field in trib_mongo_source_conf and one row below; run
+ * `make -C consumer doc`.
+ */
+#include "mongo_source_conf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mongoc/mongoc.h>
+
+#include "config_keys.h"
+#include "mongouri.h"
+
+const char *const trib_mongo_fulldoc_words[] = {
+	"updateLookup", "whenAvailable", "required", "default", NULL
+};
+const char *const trib_mongo_predoc_words[] = {"off", "whenAvailable", "required", NULL};
+
+/* A JSON (Extended JSON) array of aggregation stages. */
+static bool
+check_pipeline(const char *value, char *msg, size_t msglen)
+{
+	bson_error_t err;
+	bson_t	   *b;
+	const char *p = value;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p != '[')
+	{
+		snprintf(msg, msglen, "not a JSON array of stages; accepted: '[{\"$match\": {...}}]'");
+		return false;
+	}
+	/* libbson reads a top-level array as a document with keys "0", "1" */
+	b = bson_new_from_json((const uint8_t *) value, -1, &err);
+	if (b == NULL)
+	{
+		snprintf(msg, msglen, "not valid (Extended) JSON: %s", err.message);
+		return false;
+	}
+	bson_destroy(b);
+	return true;
+}
+
+bool
+trib_mongo_parse_time(const char *s, uint64_t *out)
+{
+	char	   *end;
+	unsigned long long t,
+				i;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	t = strtoull(s, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return false;
+	i = strtoull(end + 1, &end, 10);
+	if (*end != '\0' || t > UINT32_MAX || i > UINT32_MAX || (t == 0 && i == 0))
+		return false;
+	*out = (uint64_t) t << 32 | i;
+	return true;
+}
+
+/* A cluster time "T.I". */
+static bool
+check_time(const char *value, char *msg, size_t msglen)
+{
+	uint64_t	t;
+
+	if (trib_mongo_parse_time(value, &t))
+		return true;
+	snprintf(msg, msglen, "not a cluster time; accepted: SECONDS.INCREMENT, e.g. "
+			 "\"1700000000.1\" (a Timestamp's t and i)");
+	return false;
+}
+
+static const ck_key backoff_keys[] = {
+	CK_ROW(trib_mongo_backoff_conf, initial, CK_INT, 0, .def = "100", .min = 1, .max = 3600000,
+		.desc = "first delay, in milliseconds"),
+	CK_ROW(trib_mongo_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
+		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	CK_END_ROW
+};
+
+static const ck_section backoff_section = {
+	.doc_title = "`sources.<name>.reconnect_backoff_ms` of a mongodb source",
+	.keys = backoff_keys,
+	.doc_intro = "After a resumable error or a lost connection the source waits `initial` ms, "
+	"then twice as long after each further failure, up to `max`, and resumes after the last "
+	"change it read (its resume token).",
+};
+
+static void finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+								const char *path, void *base, const char *name);
+
+static const ck_key mongo_source_keys[] = {
+	CK_TYPE_ROW("`mongodb`", "the kind of source"),
+	CK_ROW(trib_mongo_source_conf, uri, CK_STRING, CK_REQUIRED | CK_SECRET,
+		.check = trib_mongo_uri_check, .doc_type = "URI",
+		.desc = "MongoDB connection string of a replica set or sharded cluster "
+		"(`mongodb://host:port/?replicaSet=rs0`)"),
+	CK_ROW(trib_mongo_source_conf, database, CK_STRING, 0,
+		.desc = "watch this database; default: the whole deployment"),
+	CK_ROW(trib_mongo_source_conf, collection, CK_STRING, 0,
+		.desc = "watch only this collection of `database`"),
+	CK_ROW(trib_mongo_source_conf, pipeline, CK_STRING, 0, .check = check_pipeline,
+		.doc_type = "JSON",
+		.desc = "stages after `$changeStream`, a JSON array: `'[{\"$match\": "
+		"{\"operationType\": {\"$ne\": \"delete\"}}}]'`"),
+	CK_ROW(trib_mongo_source_conf, full_document, CK_ENUM, 0, .def = "updateLookup",
+		.words = trib_mongo_fulldoc_words,
+		.desc = "`after` of updates: the document now (`updateLookup`), the post-image "
+		"(`whenAvailable`, `required`), or none (`default`)"),
+	CK_ROW(trib_mongo_source_conf, full_document_before_change, CK_ENUM, 0, .def = "off",
+		.words = trib_mongo_predoc_words,
+		.desc = "`before` of updates, replaces and deletes, from the pre-images of "
+		"collections with `changeStreamPreAndPostImages` enabled"),
+	CK_ROW(trib_mongo_source_conf, start_at_operation_time, CK_STRING, 0, .check = check_time,
+		.doc_type = "T.I",
+		.desc = "without a stored position: start at this cluster time (`startAtOperationTime`, "
+		"a Timestamp's seconds and increment: `\"1700000000.1\"`); default: now"),
+	CK_ROW(trib_mongo_source_conf, max_await_ms, CK_INT, 0, .def = "500", .min = 1,
+		.max = 60000, .desc = "how long the server holds a getMore that has nothing to return"),
+	CK_ROW(trib_mongo_source_conf, batch_size, CK_INT, 0, .def = "1000", .min = 1,
+		.max = 100000, .desc = "change events per batch (the cursor's batchSize)"),
+	CK_ROW(trib_mongo_source_conf, reconnect_backoff_ms, CK_SECTION, 0,
+		.section = &backoff_section, .doc_type = "map",
+		.desc = "retry delays: `{initial: 100, max: 30000}`"),
+	CK_ROW(trib_mongo_source_conf, lock_dsn, CK_STRING, CK_REQUIRED | CK_SECRET,
+		.check = ck_check_conninfo, .doc_type = "conninfo",
+		.desc = "PostgreSQL database that holds the pipeline lock (one active consumer "
+		"per pipeline)"),
+	CK_END_ROW
+};
+
+static const ck_section mongo_source_section = {
+	.doc_title = "`sources.<name>` with `type: mongodb`",
+	.what = "a mongodb source",
+	.keys = mongo_source_keys,
+	.finish = finish_mongo_source,
+	.doc_intro = "Captures the changes of a MongoDB replica set or sharded cluster through a "
+	"change stream on the deployment, a database or a collection (docs/MONGODB.md). "
+	"Positions are the events' cluster times; a restart resumes after the last durable "
+	"change. Give `checkpoint: {store: file}` or a `checkpoint.dsn`.",
+};
+
+const trib_plugin trib_source_mongodb_plugin = {
+	.type = "mongodb",
+	.source_ops = &trib_mongo_source_ops,
+	.section = &mongo_source_section,
+	.conf_size = sizeof(trib_mongo_source_conf),
+};
+
+/* See mongo_source_conf.h. */
+TRIB_PLUGIN_CONF_ACCESSOR(trib_mongo_source_conf_of, trib_mongo_source_conf,
+						  trib_source_mongodb_plugin)
+
+/* Cross-key checks; the first problem is reported at its key. */
+static void
+finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+					const char *path, void *base, const char *name)
+{
+	const trib_mongo_source_conf *m = base;
+	const char *key = NULL,
+			   *msg = NULL;
+	const trib_yaml_node *n;
+	char	   *p;
+
+	(void) name;
+	if (m->reconnect_backoff_ms.initial > m->reconnect_backoff_ms.max)
+		key = "reconnect_backoff_ms", msg = "initial is more than max";
+	else if (m->collection && !m->database)
+		key = "collection", msg = "needs `database` (the collection's database)";
+	if (key == NULL)
+		return;
+	n = trib_yaml_map_key(map, key);
+	p = ck_path(path, key);
+	ck_error(c, n ? n : at, p, "%s", msg);
+	free(p);
+}

@@ -1,0 +1,253 @@
+/*
+ * mongo_source_ops.c: the MongoDB change-stream source behind the source
+ * interface (source.h): trib_mongo_source_ops, which
+ * trib_source_mongodb_plugin registers.
+ *
+ * Design.  A thin adapter over the reader (mongo_reader.h), as
+ * mysql_source_ops.c is over its facade.  Positions (core's
+ * trib_position):
+ *
+ *   commit_lsn  the event's cluster time, seconds << 32 | increment: one
+ *               per transaction (its commit), increasing in oplog order
+ *   seq         the event's index in its transaction; TRIB_SEQ_ALL for
+ *               the whole transaction
+ *   end_lsn,    the cluster time too
+ *   lsn
+ *   opaque      {"token": the resume token, "source": {rs, collection,
+ *               ord, lsid, txnNumber}} (mongo_event.h)
+ *
+ * compare() orders by (commit_lsn, seq); the ids are the common "L:S"
+ * ("L" for a whole transaction); describe() writes the cluster time as
+ * MongoDB prints a Timestamp.  Confirmation: the server keeps no state for
+ * a change stream, so confirm() only records what the pipeline made
+ * durable.
+ */
+#include "mongo_source_conf.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eventid.h"
+#include "log.h"
+#include "metrics.h"
+#include "mongo_check.h"
+#include "mongo_reader.h"
+#include "source.h"
+#include "xalloc.h"
+
+typedef struct mg_state
+{
+	trib_mongo_reader *reader;
+	trib_position confirmed;
+	trib_metric *m_retries;
+	uint64_t	retries_shown;	/* what m_retries counted so far */
+} mg_state;
+
+/* source.h: open. */
+static bool
+mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t errlen)
+{
+	const trib_mongo_source_conf *c = trib_mongo_source_conf_of(conf);
+	mg_state   *s;
+
+	if (c == NULL)
+	{
+		snprintf(errbuf, errlen, "source %s: not a mongodb source", src->name);
+		return false;
+	}
+	s = trib_xcalloc(1, sizeof(*s));
+	s->reader = trib_mongo_reader_new(c, src->name, errbuf, errlen);
+	if (s->reader == NULL)
+	{
+		free(s);
+		return false;
+	}
+	if (src->metrics)
+		s->m_retries = trib_metric_get(trib_metrics_counter(src->metrics,
+															"tributary_mongodb_source_resumes_total",
+															"MongoDB change streams reopened after "
+															"a resumable error or a lost connection",
+															"source"), src->name);
+	src->state = s;
+	src->lock_dsn = c->lock_dsn;
+	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
+	src->backoff_max_ms = c->reconnect_backoff_ms.max;
+	return true;
+}
+
+/* source.h: start. */
+static bool
+mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t errlen)
+{
+	mg_state   *s = src->state;
+
+	if (resume)
+		tlog_info("source", "source %s: resuming after cluster time %" PRIu32 ".%" PRIu32
+				  "%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
+				  (uint32_t) resume->commit_lsn, resume->seq == TRIB_SEQ_ALL ? ""
+				  : " (inside its transaction)");
+	return trib_mongo_reader_start(s->reader, resume, errbuf, errlen);
+}
+
+/* source.h: poll. */
+static int
+mg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
+		char *errbuf, size_t errlen)
+{
+	mg_state   *s = src->state;
+	int			n = trib_mongo_reader_poll(s->reader, items, max, timeout_ms, errbuf, errlen);
+
+	if (n < 0)
+	{
+		char		e[1024];
+
+		snprintf(e, sizeof(e), "source %s: %s", src->name, errbuf);
+		snprintf(errbuf, errlen, "%s", e);
+	}
+	return n;
+}
+
+/* source.h: compare, (commit_lsn, seq). */
+static int
+mg_compare(const trib_position *a, const trib_position *b)
+{
+	return trib_position_cmp(a, b);
+}
+
+/* source.h: format_id, parse_id, store_form, gauge: the common "L:S". */
+static size_t
+mg_format_id(const trib_position *pos, char *buf, size_t len)
+{
+	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
+}
+
+static bool
+mg_parse_id(const char *id, trib_position *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
+}
+
+static void
+mg_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
+{
+	trib_lsn_format(pos->commit_lsn, key, keylen);
+	*seq = pos->seq;
+}
+
+static double
+mg_gauge(const trib_position *pos)
+{
+	return (double) pos->commit_lsn;
+}
+
+/* source.h: describe: "cluster time T.I, change S". */
+static size_t
+mg_describe(const trib_position *pos, char *buf, size_t len)
+{
+	int			n;
+
+	if (pos->seq == TRIB_SEQ_ALL)
+		n = snprintf(buf, len, "the changes at cluster time Timestamp(%" PRIu32 ", %" PRIu32 ")",
+					 (uint32_t) (pos->commit_lsn >> 32), (uint32_t) pos->commit_lsn);
+	else
+		n = snprintf(buf, len, "change %" PRIu64 " at cluster time Timestamp(%" PRIu32 ", %"
+					 PRIu32 ")", pos->seq, (uint32_t) (pos->commit_lsn >> 32),
+					 (uint32_t) pos->commit_lsn);
+	return n < 0 ? 0 : (size_t) n;
+}
+
+/* source.h: confirm, confirmed, report: nothing to tell the server. */
+static void
+mg_confirm(trib_source *src, const trib_position *end)
+{
+	mg_state   *s = src->state;
+
+	if (trib_position_cmp(end, &s->confirmed) > 0)
+	{
+		s->confirmed = *end;
+		s->confirmed.opaque = NULL;
+	}
+}
+
+static void
+mg_confirmed(const trib_source *src, trib_position *out)
+{
+	const mg_state *s = src->state;
+
+	*out = s->confirmed;
+}
+
+static bool
+mg_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
+{
+	(void) src;
+	(void) changed_only;
+	(void) errbuf;
+	(void) errlen;
+	return true;
+}
+
+/* source.h: update_metrics: the resumes counter (lag in bytes: unknown). */
+static void
+mg_update_metrics(trib_source *src)
+{
+	mg_state   *s = src->state;
+
+	uint64_t	n = trib_mongo_reader_stats_of(s->reader)->retries;
+
+	if (s->m_retries && n > s->retries_shown)
+		trib_metric_add(s->m_retries, (double) (n - s->retries_shown));
+	s->retries_shown = n;
+}
+
+/* source.h: refused: authentication failures are not told apart yet. */
+static bool
+mg_refused(const trib_source *src)
+{
+	(void) src;
+	return false;
+}
+
+/* source.h: close. */
+static void
+mg_close(trib_source *src)
+{
+	mg_state   *s = src->state;
+
+	if (s == NULL)
+		return;
+	trib_mongo_reader_free(s->reader);
+	free(s);
+	src->state = NULL;
+}
+
+/* source.h: check. */
+static void
+mg_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
+{
+	(void) erasure;
+	trib_mongo_check(trib_mongo_source_conf_of(conf), rep);
+}
+
+const trib_source_ops trib_mongo_source_ops = {
+	.type = "mongodb",
+	.open = mg_open,
+	.start = mg_start,
+	.poll = mg_poll,
+	.compare = mg_compare,
+	.format_id = mg_format_id,
+	.parse_id = mg_parse_id,
+	.store_form = mg_store_form,
+	.gauge = mg_gauge,
+	.describe = mg_describe,
+	.confirm = mg_confirm,
+	.confirmed = mg_confirmed,
+	.report = mg_report,
+	.update_metrics = mg_update_metrics,
+	.refused = mg_refused,
+	.close = mg_close,
+	.check = mg_check,
+};

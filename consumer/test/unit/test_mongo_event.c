@@ -1,0 +1,318 @@
+/*
+ * test_mongo_event.c: unit tests of the MongoDB source's event mapping
+ * (source/mongodb/mongo_event.c) and error classes (mongo_stream.c), from
+ * change event documents written as MongoDB 6.0 writes them: every
+ * operation type, relaxed Extended JSON images, documentKey as the key,
+ * updateDescription kept, the source block's members and the resume token
+ * in the opaque position, transactions' lsid and txnNumber, and the
+ * refusal of malformed events.  The rules inside updateDescription
+ * (transform/rules_update_desc.c) are checked here too.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jpath.h"
+#include "jsondoc.h"
+#include "mongo_event.h"
+#include "mongo_source_conf.h"
+#include "mongo_stream.h"
+#include "rules_update_desc.h"
+
+#define TOKEN "\"_id\": {\"_data\": \"8263A1\"}"
+#define TIME "\"clusterTime\": {\"$timestamp\": {\"t\": 1700000000, \"i\": 7}}"
+#define NS "\"ns\": {\"db\": \"shop\", \"coll\": \"people\"}"
+
+/* Map a change event given as Extended JSON; the mapping must succeed. */
+static void
+map_ok(const char *json, trib_intern *names, trib_mongo_change *out)
+{
+	bson_error_t berr;
+	bson_t	   *doc = bson_new_from_json((const uint8_t *) json, -1, &berr);
+	trib_mongo_map_ctx ctx = {names, "src", "rs0"};
+	char		err[256] = "";
+
+	assert_non_null(doc);
+	if (!trib_mongo_change_map(doc, &ctx, out, err, sizeof(err)))
+		fail_msg("%s", err);
+	bson_destroy(doc);
+}
+
+/* Map a change event that must be refused; returns the message. */
+static void
+map_refused(const char *json, const char *want)
+{
+	bson_error_t berr;
+	bson_t	   *doc = bson_new_from_json((const uint8_t *) json, -1, &berr);
+	trib_intern *names = trib_intern_new();
+	trib_mongo_map_ctx ctx = {names, "src", NULL};
+	trib_mongo_change ch;
+	char		err[256] = "";
+
+	assert_non_null(doc);
+	assert_false(trib_mongo_change_map(doc, &ctx, &ch, err, sizeof(err)));
+	if (strstr(err, want) == NULL)
+		fail_msg("message [%s] lacks [%s]", err, want);
+	trib_mongo_change_clear(&ch);
+	bson_destroy(doc);
+	trib_intern_free(names);
+}
+
+static void
+test_insert(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_change ch;
+
+	(void) state;
+	map_ok("{" TOKEN ", \"operationType\": \"insert\", " TIME ", "
+		   "\"wallTime\": {\"$date\": {\"$numberLong\": \"1700000000123\"}}, " NS ", "
+		   "\"documentKey\": {\"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}}, "
+		   "\"fullDocument\": {\"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}, "
+		   "\"n\": {\"$numberLong\": \"5\"}, \"d\": {\"$date\": {\"$numberLong\": \"0\"}}, "
+		   "\"a\": [1, {\"b\": \"x\"}]}}", names, &ch);
+	assert_int_equal(ch.ev->op, TRIB_OP_CREATE);
+	assert_string_equal(ch.ev->connector, "mongodb");
+	assert_string_equal(ch.ev->db, "shop");
+	assert_string_equal(ch.ev->schema, "shop");
+	assert_string_equal(ch.ev->table, "people");
+	assert_string_equal(ch.ev->source, "src");
+	/* relaxed Extended JSON: int64 as a number, dates as ISO text */
+	assert_string_equal(ch.ev->after, "{ \"_id\" : { \"$oid\" : \"65a1b2c3d4e5f60718293a4b\" }, "
+						"\"n\" : 5, \"d\" : { \"$date\" : \"1970-01-01T00:00:00Z\" }, "
+						"\"a\" : [ 1, { \"b\" : \"x\" } ] }");
+	assert_string_equal(ch.ev->key, "{ \"_id\" : { \"$oid\" : \"65a1b2c3d4e5f60718293a4b\" } }");
+	assert_null(ch.ev->before);
+	assert_null(ch.ev->extra);
+	assert_int_equal(ch.ev->ts_ms, 1700000000123LL);
+	assert_true(ch.cluster_time == ((uint64_t) 1700000000 << 32 | 7));
+	assert_true(ch.ev->pos.commit_lsn == ch.cluster_time);
+	assert_false(ch.in_txn);
+	assert_false(ch.invalidate);
+	assert_string_equal(ch.token, "{ \"_data\" : \"8263A1\" }");
+	assert_string_equal(ch.ev->pos.opaque,
+						"{\"token\":{ \"_data\" : \"8263A1\" },\"source\":{\"rs\":\"rs0\","
+						"\"collection\":\"people\",\"ord\":7,\"lsid\":null,\"txnNumber\":null}}");
+	trib_mongo_change_clear(&ch);
+	trib_intern_free(names);
+}
+
+static void
+test_update_in_transaction(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_change ch;
+
+	(void) state;
+	map_ok("{" TOKEN ", \"operationType\": \"update\", " TIME ", " NS ", "
+		   "\"documentKey\": {\"_id\": 1}, "
+		   "\"updateDescription\": {\"updatedFields\": {\"a.b\": 2, \"l.0.e\": \"x@y\"}, "
+		   "\"removedFields\": [\"c\"], \"truncatedArrays\": []}, "
+		   "\"fullDocumentBeforeChange\": {\"_id\": 1, \"a\": {\"b\": 1}}, "
+		   "\"lsid\": {\"id\": {\"$binary\": {\"base64\": \"AAAAAAAAAAAAAAAAAAAAAA==\", "
+		   "\"subType\": \"04\"}}, \"uid\": {\"$binary\": {\"base64\": \"AA==\", \"subType\": \"00\"}}}, "
+		   "\"txnNumber\": {\"$numberLong\": \"3\"}}", names, &ch);
+	assert_int_equal(ch.ev->op, TRIB_OP_UPDATE);
+	assert_null(ch.ev->after);	/* no fullDocument in the event */
+	assert_string_equal(ch.ev->before, "{ \"_id\" : 1, \"a\" : { \"b\" : 1 } }");
+	assert_string_equal(ch.ev->extra,
+						"{\"updateDescription\":{ \"updatedFields\" : { \"a.b\" : 2, "
+						"\"l.0.e\" : \"x@y\" }, \"removedFields\" : [ \"c\" ], "
+						"\"truncatedArrays\" : [  ] }}");
+	assert_true(ch.in_txn);
+	assert_int_equal(ch.txn_number, 3);
+	assert_int_equal(ch.ev->txid, 3);
+	assert_non_null(strstr(ch.ev->pos.opaque, "\"lsid\":{ \"$binary\" : { \"base64\" : "
+						   "\"AAAAAAAAAAAAAAAAAAAAAA==\", \"subType\" : \"04\" } },"
+						   "\"txnNumber\":3"));
+	trib_mongo_change_clear(&ch);
+	trib_intern_free(names);
+}
+
+static void
+test_replace_delete(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_change ch;
+
+	(void) state;
+	map_ok("{" TOKEN ", \"operationType\": \"replace\", " TIME ", " NS ", "
+		   "\"documentKey\": {\"_id\": \"k\"}, \"fullDocument\": {\"_id\": \"k\", \"v\": 1}}",
+		   names, &ch);
+	assert_int_equal(ch.ev->op, TRIB_OP_UPDATE);
+	assert_string_equal(ch.ev->after, "{ \"_id\" : \"k\", \"v\" : 1 }");
+	assert_null(ch.ev->extra);
+	trib_mongo_change_clear(&ch);
+
+	map_ok("{" TOKEN ", \"operationType\": \"delete\", " TIME ", " NS ", "
+		   "\"documentKey\": {\"_id\": \"k\", \"shard\": 2}, \"fullDocument\": {\"ignored\": 1}}",
+		   names, &ch);
+	assert_int_equal(ch.ev->op, TRIB_OP_DELETE);
+	assert_null(ch.ev->after);
+	assert_null(ch.ev->before);
+	assert_string_equal(ch.ev->key, "{ \"_id\" : \"k\", \"shard\" : 2 }");
+	trib_mongo_change_clear(&ch);
+	trib_intern_free(names);
+}
+
+static void
+test_messages(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_change ch;
+
+	(void) state;
+	map_ok("{" TOKEN ", \"operationType\": \"rename\", " TIME ", " NS ", "
+		   "\"to\": {\"db\": \"shop\", \"coll\": \"p2\"}}", names, &ch);
+	assert_int_equal(ch.ev->op, TRIB_OP_MESSAGE);
+	assert_null(ch.ev->key);
+	assert_string_equal(ch.ev->extra,
+						"{\"prefix\":\"mongodb.rename\",\"content\":\"{ \\\"operationType\\\" : "
+						"\\\"rename\\\", \\\"ns\\\" : { \\\"db\\\" : \\\"shop\\\", \\\"coll\\\" : "
+						"\\\"people\\\" }, \\\"to\\\" : { \\\"db\\\" : \\\"shop\\\", \\\"coll\\\" : "
+						"\\\"p2\\\" } }\"}");
+	trib_mongo_change_clear(&ch);
+
+	map_ok("{" TOKEN ", \"operationType\": \"drop\", " TIME ", " NS "}", names, &ch);
+	assert_non_null(strstr(ch.ev->extra, "\"prefix\":\"mongodb.drop\""));
+	trib_mongo_change_clear(&ch);
+
+	map_ok("{" TOKEN ", \"operationType\": \"dropDatabase\", " TIME ", "
+		   "\"ns\": {\"db\": \"shop\"}}", names, &ch);
+	assert_non_null(strstr(ch.ev->extra, "\"prefix\":\"mongodb.dropDatabase\""));
+	assert_null(ch.ev->table);
+	trib_mongo_change_clear(&ch);
+
+	map_ok("{" TOKEN ", \"operationType\": \"invalidate\", " TIME "}", names, &ch);
+	assert_true(ch.invalidate);
+	assert_non_null(strstr(ch.ev->pos.opaque, "\"invalidate\":true"));
+	assert_non_null(strstr(ch.ev->extra, "\"prefix\":\"mongodb.invalidate\""));
+	trib_mongo_change_clear(&ch);
+	trib_intern_free(names);
+}
+
+static void
+test_refused(void **state)
+{
+	(void) state;
+	map_refused("{" TOKEN ", " TIME ", " NS "}", "operationType");
+	map_refused("{" TOKEN ", \"operationType\": \"insert\", " NS "}", "clusterTime");
+	map_refused("{\"operationType\": \"insert\", " TIME ", " NS "}", "resume token");
+	map_refused("{" TOKEN ", \"operationType\": \"shardCollection\", " TIME ", " NS "}",
+				"unknown operationType \"shardCollection\"");
+	map_refused("{" TOKEN ", \"operationType\": \"insert\", " TIME ", " NS ", "
+				"\"fullDocument\": {}}", "without documentKey");
+}
+
+static void
+test_error_classes(void **state)
+{
+	bson_error_t e = {0};
+	bson_t	   *labelled = BCON_NEW("errorLabels", "[", "ResumableChangeStreamError", "]");
+
+	(void) state;
+	e.domain = MONGOC_ERROR_STREAM;
+	e.code = MONGOC_ERROR_STREAM_SOCKET;
+	assert_int_equal(trib_mongo_classify(&e, NULL), TRIB_MONGO_RETRY);
+	e.domain = MONGOC_ERROR_SERVER;
+	e.code = 286;
+	assert_int_equal(trib_mongo_classify(&e, labelled), TRIB_MONGO_FATAL);
+	e.code = 280;
+	assert_int_equal(trib_mongo_classify(&e, NULL), TRIB_MONGO_FATAL);
+	e.code = 10107;				/* NotWritablePrimary */
+	assert_int_equal(trib_mongo_classify(&e, NULL), TRIB_MONGO_RETRY);
+	e.code = 216;
+	assert_int_equal(trib_mongo_classify(&e, NULL), TRIB_MONGO_FATAL);
+	assert_int_equal(trib_mongo_classify(&e, labelled), TRIB_MONGO_RETRY);
+	bson_destroy(labelled);
+}
+
+/* Redact: every value the path reaches becomes "*". */
+static bool
+star(yajl_val *slot, const char *name, void *arg)
+{
+	(void) name;
+	(void) arg;
+	yajl_tree_free(*slot);
+	*slot = trib_jdoc_string("*");
+	return true;
+}
+
+static void
+test_rules_in_update_description(void **state)
+{
+	trib_event	ev = {0};
+	trib_jpath	p;
+	char		err[128];
+
+	(void) state;
+	ev.op = TRIB_OP_UPDATE;
+	ev.extra = strdup("{\"updateDescription\":{\"updatedFields\":{\"l.0.email\":\"a@b\","
+					  "\"l.2\":{\"email\":\"c@d\",\"n\":1},\"l\":[{\"email\":\"e@f\"}],"
+					  "\"email\":\"g@h\",\"x.email\":\"keep\"},\"removedFields\":[\"l.1.email\"],"
+					  "\"truncatedArrays\":[]}}");
+	assert_true(trib_jpath_parse("l.email", &p, err, sizeof(err)));
+	assert_true(rl_update_desc_each(&ev, &p, star, NULL));
+	assert_string_equal(ev.extra,
+						"{\"updateDescription\":{\"updatedFields\":{\"l.0.email\":\"*\","
+						"\"l.2\":{\"email\":\"*\",\"n\":1},\"l\":[{\"email\":\"*\"}],"
+						"\"email\":\"g@h\",\"x.email\":\"keep\"},\"removedFields\":"
+						"[\"l.1.email\"],\"truncatedArrays\":[]}}");
+	trib_jpath_free(&p);
+	assert_true(trib_jpath_parse("l", &p, err, sizeof(err)));
+	rl_update_desc_drop(&ev, &p);
+	assert_string_equal(ev.extra,
+						"{\"updateDescription\":{\"updatedFields\":{\"email\":\"g@h\","
+						"\"x.email\":\"keep\"},\"removedFields\":[\"l.1.email\"],"
+						"\"truncatedArrays\":[]}}");
+	trib_jpath_free(&p);
+	/* an insert's extra is never touched */
+	ev.op = TRIB_OP_CREATE;
+	assert_true(trib_jpath_parse("email", &p, err, sizeof(err)));
+	assert_true(rl_update_desc_each(&ev, &p, star, NULL));
+	assert_non_null(strstr(ev.extra, "g@h"));
+	trib_jpath_free(&p);
+	free(ev.extra);
+}
+
+static void
+test_parse_time(void **state)
+{
+	uint64_t	t = 0;
+	static const char *const bad[] = {
+		"", "1", "1.", ".1", "a.1", "1.a", "1.2.3", "-1.2", "4294967296.0", "1.4294967296",
+		"0.0", " 1.2", "1.2 "
+	};
+
+	(void) state;
+	assert_true(trib_mongo_parse_time("1700000000.7", &t));
+	assert_true(t == ((uint64_t) 1700000000 << 32 | 7));
+	assert_true(trib_mongo_parse_time("4294967295.4294967295", &t));
+	assert_true(t == UINT64_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (trib_mongo_parse_time(bad[i], &t))
+			fail_msg("\"%s\" accepted", bad[i]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert),
+		cmocka_unit_test(test_update_in_transaction),
+		cmocka_unit_test(test_replace_delete),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_error_classes),
+		cmocka_unit_test(test_rules_in_update_description),
+		cmocka_unit_test(test_parse_time),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
