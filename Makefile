@@ -14,13 +14,15 @@
 #                      not part of check
 #   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
 #                      bench-snapshot, bench-transforms, bench-lua,
-#                      bench-lineage)
+#                      bench-lineage, bench-schema)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
+#   make bench-schema  Kafka value formats json/json_sr/avro on W1, and GET
+#                      /schemas/ids/{id} per second on one core, bench/schema.sh
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
 #   make check-asan    each part's tests under AddressSanitizer, where a
@@ -39,7 +41,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-schema $(PARTS)
 
 all build: $(PARTS)
 
@@ -90,7 +92,8 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage \
+	bench-schema
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
@@ -130,6 +133,11 @@ check-asan: deps
 			echo "$$part: no check-asan target yet"; \
 		fi; \
 	done
+
+# bench-schema: the Kafka sink's value formats on W1 (json_sr <= 3% against
+# json) and the registry API's GET /schemas/ids/{id} (>= 5,000/s, one core).
+bench-schema: install-pg_ext
+	bash bench/schema.sh
 
 # bench-lineage: impact() on a generated graph of 100,000 nodes and 300,000
 # edges (issue 12: <= 100 ms at depth 10).

@@ -16,10 +16,11 @@
  * The row's values are the PostgreSQL source's JSON (docs/PLUGIN.md,
  * "Types"); docs/FORMAT.md, "Wire formats", lists how each is written in
  * Avro: dates as days, times and timestamps as microseconds, numeric(p,s)
- * as the decimal's unscaled two's-complement bytes, bytea from base64, and every value Avro types as a string
- * that is not a JSON string (json, jsonb, unbounded numeric) as its JSON
- * text.  A value that does not fit its field (an infinite timestamp, a
- * NaN numeric with a scale, a column left out of the row that is not a
+ * as the decimal's unscaled two's-complement bytes, bytea from base64,
+ * json and jsonb as their JSON text, and any other value Avro types as a
+ * string that is not a JSON string (unbounded numeric) as its JSON text.
+ * A value that does not fit its field (an infinite timestamp, a NaN
+ * numeric with a scale, a column left out of the row that is not a
  * string) is an error naming the column, never a silent null.
  *
  * Ownership: the encoder owns its cache and buffer; the bytes returned stay
@@ -398,7 +399,8 @@ set_value(avro_value_t *v, trib_sr_kind kind, int32_t scale, yajl_val j)
 				return YAJL_IS_NUMBER(j) && set_decimal(v, j->u.number.r, scale);
 			return YAJL_IS_STRING(j) && set_base64(v, j->u.string);
 		case AVRO_STRING:
-			if (YAJL_IS_STRING(j))
+			/* json/jsonb: always the JSON text, so "1" and 1 differ */
+			if (YAJL_IS_STRING(j) && kind != TRIB_SR_K_JSON)
 				return avro_value_set_string(v, j->u.string) == 0;
 			return set_json_text(v, j);
 		default:
