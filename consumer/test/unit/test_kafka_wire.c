@@ -11,7 +11,8 @@
  * microseconds, bytea from base64, json as its text, arrays and nulls; a
  * delete is one null value; truncates, messages and unstamped events keep
  * their JSON; a value that does not fit its field is an error naming the
- * column; `tributary check` refuses json_sr or avro without the schema
+ * column; a row whose relation a rule reshaped after the stage is refused;
+ * `tributary check` refuses json_sr or avro without the schema
  * stage, or with a stage that registers the other schema type, naming the
  * key.
  */
@@ -318,6 +319,36 @@ test_avro_value_that_does_not_fit_names_the_column(void **state)
 	kfk_wire_free(w);
 }
 
+static void
+test_avro_refuses_a_row_reshaped_after_the_stage(void **state)
+{
+	kfk_wire   *w = wire_of(TRIB_FORMAT_AVRO);
+	trib_column cols[11],
+				rcols[11];
+	trib_relation same = REL,
+				renamed = REL;
+	trib_event	ev = row_event(TRIB_OP_CREATE, "{\"id\":1,\"price\":null,\"at\":null,"
+							   ROW_NULLS "}", 300);
+	trib_record rec = {"p.public.t", "{\"id\":1}", 8, "{}", 2};
+	wire_out	o;
+
+	(void) state;
+	memcpy(cols, COLS, sizeof(cols));
+	memcpy(rcols, COLS, sizeof(rcols));
+	rcols[5].name = "full_name";	/* as a rename rule would */
+	same.columns = cols;
+	renamed.columns = rcols;
+	assert_true(value_of(w, &ev, &rec, 0, &o));
+	/* another relation of the same shape (a source's new copy) is fine */
+	ev.rel = &same;
+	assert_true(value_of(w, &ev, &rec, 0, &o));
+	/* a column renamed after the stage: not the registered schema */
+	ev.rel = &renamed;
+	assert_false(value_of(w, &ev, &rec, 0, &o));
+	assert_non_null(strstr(o.err, "not those of schema id 300"));
+	kfk_wire_free(w);
+}
+
 /* A pipeline with a kafka sink of this value_format and schemas section. */
 #define PIPELINE(fmt, schemas) \
 	"pipeline: shop\nsources:\n  main:\n    type: postgres\n    dsn: host=db dbname=shop\n" \
@@ -368,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_avro_row_reads_back_with_the_registered_schema),
 		cmocka_unit_test(test_avro_delete_is_one_null_value),
 		cmocka_unit_test(test_avro_value_that_does_not_fit_names_the_column),
+		cmocka_unit_test(test_avro_refuses_a_row_reshaped_after_the_stage),
 		cmocka_unit_test(test_framed_formats_need_the_matching_schema_stage),
 	};
 

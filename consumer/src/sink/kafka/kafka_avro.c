@@ -53,6 +53,8 @@ typedef struct avro_entry
 	int			ncols;
 	trib_sr_kind *kinds;		/* per column */
 	int32_t    *scales;			/* per column: DECIMAL's scale */
+	const trib_relation *rel;	/* the relation last checked against it */
+	unsigned char sha[TRIB_SR_SHA256_LEN];	/* of the Avro document */
 } avro_entry;
 
 struct kfk_avro
@@ -149,6 +151,8 @@ entry_for(kfk_avro *a, int64_t id, const trib_relation *rel, char *errbuf, size_
 	e.scales = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.scales));
 	if ((sr = relation_schema(rel, e.kinds, e.scales, errbuf, errlen)) == NULL)
 		goto fail;
+	e.rel = rel;
+	memcpy(e.sha, trib_sr_schema_sha256(sr), TRIB_SR_SHA256_LEN);
 	doc = trib_sr_schema_canonical(sr, &len);
 	if (avro_schema_from_json_length(doc, len, &e.schema) != 0)
 	{
@@ -173,6 +177,28 @@ fail:
 	free(e.kinds);
 	free(e.scales);
 	return NULL;
+}
+
+/* Does rel (another relation than the one the entry was made from, e.g.
+ * reshaped by transform rules) make the same Avro schema?  Remembered when
+ * it does. */
+static bool
+same_shape(avro_entry *e, const trib_relation *rel)
+{
+	int			n = rel->ncolumns > 0 ? rel->ncolumns : 1;
+	trib_sr_kind *kinds = trib_xcalloc((size_t) n, sizeof(*kinds));
+	int32_t    *scales = trib_xcalloc((size_t) n, sizeof(*scales));
+	char		err[200];
+	trib_sr_schema *sr = relation_schema(rel, kinds, scales, err, sizeof(err));
+	bool		same = sr != NULL && rel->ncolumns == e->ncols &&
+		memcmp(trib_sr_schema_sha256(sr), e->sha, TRIB_SR_SHA256_LEN) == 0;
+
+	trib_sr_schema_free(sr);
+	free(kinds);
+	free(scales);
+	if (same)
+		e->rel = rel;
+	return same;
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -475,10 +501,11 @@ kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel, const 
 	if (entry == NULL)
 		return snprintf(errbuf, errlen, "avro: table %s.%s (schema id %lld): %s", rel->schema,
 						rel->table, (long long) schema_id, e), false;
-	if (entry->ncols != rel->ncolumns)
-		return snprintf(errbuf, errlen, "avro: table %s.%s has %d columns but schema id %lld "
-						"has %d", rel->schema, rel->table, rel->ncolumns,
-						(long long) schema_id, entry->ncols), false;
+	if (entry->rel != rel && !same_shape(entry, rel))
+		return snprintf(errbuf, errlen, "avro: table %s.%s: the row's columns are not those of "
+						"schema id %lld, which the schema stage registered before the transform "
+						"rules (a rule that renames, drops or adds columns cannot be written as "
+						"avro)", rel->schema, rel->table, (long long) schema_id), false;
 	tree = yajl_tree_parse(row, e, sizeof(e));
 	if (tree == NULL || !YAJL_IS_OBJECT(tree))
 	{
