@@ -11,7 +11,9 @@
 #   2. one pipeline writes each change twice, as plain JSON and as json_sr:
 #      the json_sr value is a 0 byte, the schema id of the row's version
 #      (before and after ALTER TABLE ADD COLUMN), then the plain record
-#      byte for byte, and the JsonDeserializer decodes it;
+#      byte for byte, and the JsonDeserializer decodes it; a third pipeline
+#      with a flatten rule writes the rows themselves as json_sr, which the
+#      JsonDeserializer validates against the registered JSON Schema;
 #   3. another pipeline (its own slot, the same changes) writes avro: the
 #      AvroDeserializer decodes every row into the source's values (int,
 #      bigint, numeric(10,2), float8, bool, text, date, timestamptz, bytea,
@@ -30,7 +32,8 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
             ratio float8, ok bool, name text, day date, at timestamptz, blob bytea,
             doc jsonb, tags int[])" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wfj', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wfa', 'tributary')" >/dev/null
+    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wfa', 'tributary')" \
+    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wff', 'tributary')" >/dev/null
 mock_start 1
 
 # kafka_sink NAME TOPIC FORMAT: one member of sinks:, writing table t to
@@ -94,6 +97,28 @@ stop_consumer
 expect_eq "and exits 0" 0 "$STOP_RC"
 expect_no_sanitizer "the json pipeline's log" "$WORK/run.log"
 
+# ---- 2b: json_sr of flattened rows (the value is the row, exactly the
+# registered JSON Schema's shape: the interop test validates it)
+{
+    echo "pipeline: wff"
+    source_yaml
+    echo "transforms:"
+    echo "  - {type: flatten, deletes: tombstone}"
+    echo "sinks:"
+    kafka_sink flat wfflat json_sr
+    cat <<'EOF'
+schemas:
+  enabled: true
+  subject: "jsr.${schema}.${table}"
+checkpoint: {store: catalog}
+EOF
+} > "$WORK/p.yaml"
+"$BIN" check -c "$WORK/p.yaml" >/dev/null
+start_consumer
+expect_eq "the flattening json pipeline reads every change" t "$(slot_caught_up tributary_wff)"
+stop_consumer
+expect_eq "and exits 0" 0 "$STOP_RC"
+
 # ---- 3: avro from the second pipeline, which serves the registry API
 {
     echo "pipeline: wfa"
@@ -131,9 +156,10 @@ q postgres "SELECT json_build_object('events', $EVENTS, 'deleted', json_build_ar
         'day', day - date '1970-01-01', 'at', (extract(epoch FROM at) * 1000000)::bigint::text,
         'blob', encode(blob, 'hex'), 'doc', doc, 'tags', to_json(tags), 'extra', extra)))
     FROM public.t" > "$WORK/expect.json"
-interop_test "kafkajs and the Confluent deserializers" kafka-wire-formats.test.mjs 4 \
+interop_test "kafkajs and the Confluent deserializers" kafka-wire-formats.test.mjs 5 \
     KAFKA_BOOTSTRAP="$BOOT" SR_URL="http://127.0.0.1:$PORT" EXPECT="$WORK/expect.json" \
     TOPIC_PLAIN=wfplain.public.t TOPIC_JSON_SR=wfjsr.public.t TOPIC_AVRO=wfavro.public.t \
+    TOPIC_FLAT=wfflat.public.t \
     SUBJECT_JSON=jsr.public.t SUBJECT_AVRO=avr.public.t
 stop_consumer
 expect_eq "the avro pipeline exits 0" 0 "$STOP_RC"
