@@ -76,48 +76,43 @@ pgc_psql -d postgres \
     -c "UPDATE public.t SET extra = 'later' WHERE id = 1" >/dev/null
 EVENTS=7
 
-# ---- 2: plain JSON and json_sr from one pipeline
-{
-    echo "pipeline: wfj"
-    source_yaml
-    echo "sinks:"
-    kafka_sink plain wfplain json
-    kafka_sink sr wfjsr json_sr
-    cat <<'EOF'
+# json_pipeline NAME TRANSFORMS SINK...: run pipeline NAME (JSON Schema
+# registration, the transforms YAML given, each SINK "name topic format")
+# over every change, then stop it.
+json_pipeline() {
+    local name=$1 transforms=$2 sink
+    shift 2
+    {
+        echo "pipeline: $name"
+        source_yaml
+        echo "$transforms"
+        echo "sinks:"
+        for sink in "$@"; do
+            # shellcheck disable=SC2086
+            kafka_sink $sink
+        done
+        cat <<'EOF'
 schemas:
   enabled: true
   subject: "jsr.${schema}.${table}"
 checkpoint: {store: catalog}
 EOF
-} > "$WORK/p.yaml"
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
-start_consumer
-expect_eq "the json pipeline reads every change" t "$(slot_caught_up tributary_wfj)"
-stop_consumer
-expect_eq "and exits 0" 0 "$STOP_RC"
-expect_no_sanitizer "the json pipeline's log" "$WORK/run.log"
+    } > "$WORK/p.yaml"
+    "$BIN" check -c "$WORK/p.yaml" >/dev/null
+    : > "$WORK/run.log"
+    start_consumer
+    expect_eq "pipeline $name reads every change" t "$(slot_caught_up "tributary_$name")"
+    stop_consumer
+    expect_eq "and exits 0" 0 "$STOP_RC"
+    expect_no_sanitizer "pipeline $name's log" "$WORK/run.log"
+}
+
+# ---- 2: plain JSON and json_sr from one pipeline
+json_pipeline wfj "transforms: []" "plain wfplain json" "sr wfjsr json_sr"
 
 # ---- 2b: json_sr of flattened rows (the value is the row, exactly the
 # registered JSON Schema's shape: the interop test validates it)
-{
-    echo "pipeline: wff"
-    source_yaml
-    echo "transforms:"
-    echo "  - {type: flatten, deletes: tombstone}"
-    echo "sinks:"
-    kafka_sink flat wfflat json_sr
-    cat <<'EOF'
-schemas:
-  enabled: true
-  subject: "jsr.${schema}.${table}"
-checkpoint: {store: catalog}
-EOF
-} > "$WORK/p.yaml"
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
-start_consumer
-expect_eq "the flattening json pipeline reads every change" t "$(slot_caught_up tributary_wff)"
-stop_consumer
-expect_eq "and exits 0" 0 "$STOP_RC"
+json_pipeline wff "transforms: [{type: flatten, deletes: tombstone}]" "flat wfflat json_sr"
 
 # ---- 3: avro from the second pipeline, which serves the registry API
 {
