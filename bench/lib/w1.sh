@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: sets END, DSN, MOCK_PID, BOOT for its callers
 # bench/lib/w1.sh: workload W1 (../shared/bench/README.md) for the
 # end-to-end benchmarks that time the consumer on copies of one template
 # slot (bench/transforms.sh, bench/schema.sh).  Sourced after
