@@ -15,6 +15,7 @@
 #   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
 #                      bench-snapshot, bench-transforms, bench-lua,
 #                      bench-lineage, bench-mongo)
+#                      bench-lineage, bench-schema)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
@@ -28,6 +29,8 @@
 #                      none (bench/schema_migrate.sh)
 #   make bench-mongo   the MongoDB source: 1,000,000 change events through the
 #                      test double into Kafka, bench/mongo.sh (our side only)
+#   make bench-schema  Kafka value formats json/json_sr/avro on W1, and GET
+#                      /schemas/ids/{id} per second on one core, bench/schema.sh
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
 #   make bench-lineage-record  W1 with the daemon's lineage recording off and
@@ -99,7 +102,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo \
 	$(MAKE) bench-summary
 
 # bench-summary: the table of every target at the top of docs/BENCHMARKS.md,
@@ -165,6 +168,11 @@ check-asan: deps
 			echo "$$part: no check-asan target yet"; \
 		fi; \
 	done
+
+# bench-schema: the Kafka sink's value formats on W1 (json_sr <= 3% against
+# json) and the registry API's GET /schemas/ids/{id} (>= 5,000/s, one core).
+bench-schema: install-pg_ext
+	bash bench/schema.sh
 
 # bench-lineage: impact() on a generated graph of 100,000 nodes and 300,000
 # edges (issue 12: <= 100 ms at depth 10).

@@ -27,30 +27,16 @@ ROUNDS=${ROUNDS:-5}
 DOC=${BENCH_DOC:-$ROOT/docs/BENCHMARKS.md}
 BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 TOOLS=$ROOT/consumer/build/tools
-SHARED=$ROOT/../shared/bench
-[ -f "$SHARED/workload.sql" ] || SHARED=/work/shared/bench
+# shellcheck source=lib/w1.sh
+source "$ROOT/bench/lib/w1.sh"
 
 MOCK_PID=
 cleanup() { [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null; pgc_cleanup; }
 trap cleanup EXIT
 log() { echo "[bench-transforms $(date +%T)] $*" >&2; }
 
-make -s -C "$ROOT/consumer" build >/dev/null
-pgc_start "shared_buffers = 1GB" "max_wal_size = 20GB" "checkpoint_timeout = 1h" "autovacuum = off"
-chmod 777 "$PGC_DIR"
-pgc_psql -d postgres -f "$SHARED/workload.sql" >/dev/null
-pgc_psql -d postgres -c "SELECT 't' FROM pg_create_logical_replication_slot('tmpl', 'test_decoding')" >/dev/null
-log "loading $ROWS rows in one transaction"
-pgc_psql -d postgres -c "INSERT INTO public.bench_events(name, email, amount, active, meta)
-    SELECT 'name'||g, 'user'||g||'@example.com', g*1.5, g%2=0, jsonb_build_object('k', g)
-    FROM generate_series(1, $ROWS) g" >/dev/null
-END=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
-pgc_psql -d postgres -c CHECKPOINT >/dev/null
-
-"$TOOLS/kafka_mock_server" 1 > "$PGC_DIR/mock.out" 2>/dev/null &
-MOCK_PID=$!
-for _ in $(seq 1 50); do [ -s "$PGC_DIR/mock.out" ] && break; sleep 0.1; done
-BOOT=$(head -1 "$PGC_DIR/mock.out")
+w1_load
+w1_mock_start
 export BENCH_KEY=00112233445566778899aabbccddeeff
 
 rules_for() {
@@ -73,18 +59,15 @@ YAML
     esac
 }
 
-now() { date +%s.%N; }
-
 # run VARIANT ROUND: prints seconds
 run() {
-    local v=$1 r=$2 slot=b_$1_$2 cfg=$PGC_DIR/$1_$2.yaml t0 t1 pid c
-    pgc_psql -d postgres -c "SELECT 'c' FROM pg_copy_logical_replication_slot('tmpl', '$slot', false, 'tributary')" >/dev/null
+    local v=$1 r=$2 slot=b_$1_$2 cfg=$PGC_DIR/$1_$2.yaml
     cat > "$cfg" <<YAML
 pipeline: b$v$r
 sources:
   main:
     type: postgres
-    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+    dsn: "$DSN"
     slot: $slot
     create_slot: false
     snapshot: never
@@ -96,19 +79,7 @@ checkpoint: {store: file, path: $PGC_DIR/$v$r.ckpt}
 http: {enabled: false}
 log: {level: warn}
 YAML
-    t0=$(now)
-    "$BIN" run -c "$cfg" 2>"$PGC_DIR/$v$r.log" &
-    pid=$!
-    while :; do
-        c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$END' FROM pg_replication_slots WHERE slot_name = '$slot'")
-        [ "$c" = t ] && break
-        kill -0 "$pid" 2>/dev/null || { echo "bench-transforms: the consumer died" >&2; cat "$PGC_DIR/$v$r.log" >&2; exit 1; }
-        sleep 0.05
-    done
-    t1=$(now)
-    kill -TERM "$pid"; wait "$pid" || true
-    pgc_psql -d postgres -c "SELECT pg_drop_replication_slot('$slot')" >/dev/null
-    echo "$t1 - $t0" | bc
+    w1_run "$slot" "$cfg" "$PGC_DIR/$v$r.log"
 }
 
 declare -A times

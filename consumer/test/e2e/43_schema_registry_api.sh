@@ -28,7 +28,6 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-INTEROP=$ROOT/test/interop
 CT=application/vnd.schemaregistry.v1+json
 TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
@@ -336,34 +335,8 @@ expect_sr "the registry still answers" 200 .schemaType '"JSON"'
 expect_eq "the token is never logged" 0 "$(grep -c -F "$TOKEN" "$WORK/run.log" || true)"
 
 # --- the official Confluent client ---------------------------------------------
-# interop_ready: node, npm and the pinned client installed (npm ci when not).
-interop_ready() {
-    local want
-    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-        fail "node and npm are installed" "run scripts/install-deps"; return 1
-    fi
-    want=$(sed -n 's/.*"@confluentinc\/schemaregistry": "\([0-9.]*\)".*/\1/p' "$INTEROP/package.json")
-    if [ "$(node -p "require('$INTEROP/node_modules/@confluentinc/schemaregistry/package.json').version" \
-        2>/dev/null)" != "$want" ]; then
-        echo "# npm ci in test/interop (@confluentinc/schemaregistry $want)"
-        if ! (cd "$INTEROP" && npm ci --no-audit --no-fund) >"$WORK/npm.log" 2>&1; then
-            fail "npm ci installs the pinned client" "$(tail -n 20 "$WORK/npm.log")"; return 1
-        fi
-    fi
-}
-if interop_ready; then
-    SR_URL="http://127.0.0.1:$PORT" SR_TOKEN=$TOKEN \
-        node --test --test-reporter=tap "$INTEROP/schema-registry.test.mjs" > "$WORK/node.log" 2>&1 || true
-    sed 's/^/#   /' "$WORK/node.log"
-    np=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/node.log" | tail -n 1)
-    nf=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/node.log" | tail -n 1)
-    if [ -z "$np" ] || [ -z "$nf" ]; then
-        fail "the Confluent client's tests ran" "no TAP counts; see above"
-    else
-        expect_eq "the Confluent client's tests all pass ($np)" 0 "$nf"
-        expect_eq "and there are some" t "$([ "$np" -ge 6 ] && echo t || echo f)"
-    fi
-fi
+interop_test "the Confluent client's tests" schema-registry.test.mjs 6 \
+    SR_URL="http://127.0.0.1:$PORT" SR_TOKEN="$TOKEN"
 stop_consumer
 expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
 expect_no_sanitizer "the daemon's log" "$WORK/run.log"

@@ -28,6 +28,7 @@
 #   slots          witness_ids, ids_of, slot_caught_up, slot_confirmed,
 #                  wait_slot_active, wait_lines, wait_log
 #   Kafka          mock_start, mock_ctl, mock_query
+#   Node.js        interop_test
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
@@ -335,6 +336,36 @@ q() { pgc_psql -d "$1" -At -c "$2"; }
 # table_digest DB TABLE: "rows:md5" of a table's rows as text, in text order.
 table_digest() {
     q "$1" "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM $2 t"
+}
+
+# ---------------------------------------------------------------- Node.js
+
+# interop_test NAME FILE MIN [VAR=VALUE...]: run test/interop/FILE (a
+# node:test file of official client libraries) with the variables given;
+# `npm ci` first when a dependency pinned in test/interop is missing.
+# Passes when its TAP counts show no failure and at least MIN passes.
+interop_test() {
+    local name=$1 file=$2 min=$3 dir=$ROOT/test/interop np nf
+    shift 3
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        fail "node and npm are installed" "run scripts/install-deps"; return 0
+    fi
+    if ! (cd "$dir" && npm ls --depth=0) >/dev/null 2>&1; then
+        echo "# npm ci in test/interop (the pinned clients)"
+        if ! (cd "$dir" && npm ci --no-audit --no-fund) >"$WORK/npm.log" 2>&1; then
+            fail "npm ci installs the pinned clients" "$(tail -n 20 "$WORK/npm.log")"; return 0
+        fi
+    fi
+    env "$@" node --test --test-reporter=tap "$dir/$file" > "$WORK/node.log" 2>&1 || true
+    sed 's/^/#   /' "$WORK/node.log"
+    np=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/node.log" | tail -n 1)
+    nf=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$WORK/node.log" | tail -n 1)
+    if [ -z "$np" ] || [ -z "$nf" ]; then
+        fail "$name ran" "no TAP counts; see above"
+    else
+        expect_eq "$name all pass ($np)" 0 "$nf"
+        expect_eq "and there are at least $min" t "$([ "$np" -ge "$min" ] && echo t || echo f)"
+    fi
 }
 
 # ---------------------------------------------------------------- Kafka

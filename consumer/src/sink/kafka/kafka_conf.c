@@ -20,7 +20,8 @@
 _Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
 
-static const char *const data_format_words[] = {"json", NULL};
+static const char *const key_format_words[] = {"json", NULL};
+static const char *const value_format_words[] = {"json", "json_sr", "avro", NULL};
 static const char *const toast_words[] = {"placeholder", "omit", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
@@ -84,10 +85,14 @@ static const ck_key kafka_sink_keys[] = {
 		.desc = "librdkafka settings passed untouched to `rd_kafka_conf_set`, e.g. "
 		"`compression.type: zstd`; secret ones may be read from a file, e.g. "
 		"`sasl.password_file: /run/secrets/kafka`"),
-	CK_ROW(trib_kafka_conf, key_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
-		.desc = "reserved: encoding of message keys; only `json` for now"),
-	CK_ROW(trib_kafka_conf, value_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
-		.desc = "reserved: encoding of message values; only `json` for now"),
+	CK_ROW(trib_kafka_conf, key_format, CK_ENUM, 0, .def = "json", .words = key_format_words,
+		.desc = "encoding of message keys; only `json` for now (the key schema is not "
+		"registered yet)"),
+	CK_ROW(trib_kafka_conf, value_format, CK_ENUM, 0, .def = "json", .words = value_format_words,
+		.desc = "encoding of message values: `json` (unframed); `json_sr`: Confluent's wire "
+		"format, a 0 byte, the 4-byte big-endian schema id, then the JSON; `avro`: the same "
+		"framing, then the row in Avro binary; both need `schemas:` on (`json_sr` with "
+		"`format: json`, `avro` with `format: avro`); docs/FORMAT.md, \"Wire formats\""),
 	CK_END_ROW
 };
 
@@ -159,7 +164,35 @@ check_topic_pattern(const char *value, char *msg, size_t msglen)
 
 /* ---- finish ----------------------------------------------------------- */
 
-/* embedded, default prefix, transactional id. */
+/* value_format json_sr and avro frame the schema id the schema stage
+ * stamps: the stage must run, registering schemas of the matching type. */
+static void
+check_value_format(ck_ctx *c, const trib_yaml_node *map, const char *path,
+				   const trib_kafka_conf *k)
+{
+	const trib_config *cfg = ck_config(c);
+	int			want = k->value_format == TRIB_FORMAT_AVRO ? 1 : 0;
+	char	   *p;
+
+	if (k->value_format == TRIB_FORMAT_JSON ||
+		(cfg->schemas.enabled && cfg->schemas.format == want))
+		return;
+	p = ck_path(path, "value_format");
+	if (!cfg->schemas.enabled)
+		ck_error(c, trib_yaml_map_key(map, "value_format"), p,
+				 "%s frames each value with its schema id, which needs the schema stage "
+				 "(accepted: json, or schemas: {enabled: true, format: %s})",
+				 value_format_words[k->value_format], want ? "avro" : "json");
+	else
+		ck_error(c, trib_yaml_map_key(map, "value_format"), p,
+				 "%s needs the schema stage to register %s schemas (accepted: "
+				 "schemas.format: %s, or value_format: %s)",
+				 value_format_words[k->value_format], want ? "Avro" : "JSON",
+				 want ? "avro" : "json", want ? "json_sr" : "avro");
+	free(p);
+}
+
+/* embedded, default prefix, transactional id, value format. */
 static void
 finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				  void *base, const char *name)
@@ -187,6 +220,7 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 				 "is set but transactional is false");
 		free(p);
 	}
+	check_value_format(c, map, path, k);
 	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
 	{
 		char	   *p = ck_path(path, "unavailable_value");

@@ -29,10 +29,13 @@ typedef enum trib_unchanged_toast
 	TRIB_TOAST_OMIT = 1			/* the column is left out */
 } trib_unchanged_toast;
 
-/* key_format / value_format: reserved, json is the only one for now. */
+/* key_format / value_format: how a record's key or value is written
+ * (docs/FORMAT.md, "Wire formats"). */
 typedef enum trib_data_format
 {
-	TRIB_FORMAT_JSON = 0
+	TRIB_FORMAT_JSON = 0,		/* the JSON record, unframed (the default) */
+	TRIB_FORMAT_JSON_SR = 1,	/* Confluent framing: 0, schema id, JSON */
+	TRIB_FORMAT_AVRO = 2		/* Confluent framing: 0, schema id, Avro binary */
 } trib_data_format;
 
 typedef struct trib_kafka_conf

@@ -3,7 +3,8 @@
  * guarantees, sink_kafka_int.h for the other files of the sink).
  *
  * Design.  One librdkafka producer per sink.  The hot path of write() is:
- * encode the event (envelope.c, into a reused buffer), look the topic up in
+ * encode the event (envelope.c, into a reused buffer; value_format json_sr
+ * and avro then frame or re-encode the value, kafka_wire.c), look the topic up in
  * a small hash of rd_kafka_topic_t handles, producev() each record with
  * RD_KAFKA_MSG_F_COPY and the event id header, and every 64 writes poll(0)
  * to serve delivery reports and ack when the low watermark moved (the
@@ -203,6 +204,8 @@ release_handles(trib_kafka *k)
 	k->mock = NULL;
 	trib_envelope_free(k->env);
 	k->env = NULL;
+	kfk_wire_free(k->wire);
+	k->wire = NULL;
 	trib_ack_tracker_free(k->trk);
 	k->trk = NULL;
 }
@@ -235,6 +238,7 @@ start(trib_kafka *k, char *errbuf, size_t errlen)
 	char		err[512];
 
 	envelope_opts(k->c, &eo);
+	k->wire = kfk_wire_new(k->c, eo.unavailable_value);
 	if ((k->env = trib_envelope_new(&eo, errbuf, errlen)) == NULL ||
 		(bootstrap = resolve_bootstrap(k, errbuf, errlen)) == NULL ||
 		(kc = kfk_producer_conf(k, bootstrap, errbuf, errlen)) == NULL)
@@ -458,8 +462,21 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		wn = trib_ack_tracker_push(k->trk, &ev->pos);
 	for (size_t i = 0; i < n; i++)
 	{
-		rd_kafka_topic_t *rkt = topic_get(k, recs[i].topic);
+		rd_kafka_topic_t *rkt;
+		const void *value = recs[i].value;
+		size_t		value_len = recs[i].value_len;
+		bool		skip = false;
 
+		if (k->wire != NULL &&
+			!kfk_wire_value(k->wire, ev, &recs[i], i, &value, &value_len, &skip,
+							errbuf, errlen))
+		{
+			kfk_fail(k, "%s", errbuf);
+			return kfk_failed_out(k, errbuf, errlen);
+		}
+		if (skip)
+			continue;
+		rkt = topic_get(k, recs[i].topic);
 		if (rkt == NULL)
 		{
 			kfk_fail(k, "kafka: topic %s: %s", recs[i].topic,
@@ -469,7 +486,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		if (!k->c->transactional)
 			trib_ack_tracker_add(k->trk, wn);
 		if (!kfk_produce_schema(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key,
-								recs[i].key_len, recs[i].value, recs[i].value_len, id,
+								recs[i].key_len, value, value_len, id,
 								id_len, k->c->transactional ? k->txn_gen : wn + 1,
 								k->c->schema_headers ? ev->schema_id : 0,
 								ev->schema_version))

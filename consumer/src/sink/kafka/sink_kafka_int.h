@@ -13,6 +13,8 @@
  *   kafka_checkpoint.c  the checkpoint topic: found or created, the record's
  *                       JSON, read back at start-up (durable_position)
  *   kafka_conf.c        the settings and their key table
+ *   kafka_wire.c        value_format json_sr and avro: the Confluent framing
+ *   kafka_avro.c        value_format avro: a row in Avro binary (avro-c)
  *   kafka_check.c       `tributary check`'s report
  * Nothing outside the folder includes this header.
  */
@@ -40,6 +42,7 @@ typedef struct trib_kafka
 	trib_kafka_mock *mock;		/* embedded mode */
 	rd_kafka_t *rk;
 	trib_envelope *env;
+	struct kfk_wire *wire;		/* value_format json_sr / avro, else NULL */
 	struct trib_intern *topics;	/* name -> rd_kafka_topic_t *, or NULL */
 	trib_ack_tracker *trk;
 	trib_kafka_stats st;
@@ -124,6 +127,50 @@ bool		kfk_produce_schema(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition
 
 /* The sink's flush(): every delivery (or, transactional, a commit). */
 bool		kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
+
+/* ---- kafka_wire.c ------------------------------------------------------ */
+
+/* Confluent's wire format: a 0 byte, then the schema id, 4 bytes big
+ * endian, then the encoded value. */
+#define KFK_WIRE_HEADER 5
+
+/* Write the 5-byte header of schema_id into out. */
+void		kfk_wire_header(unsigned char *out, int64_t schema_id);
+
+typedef struct kfk_wire kfk_wire;
+
+/* The encoder of a framed value_format (json_sr, avro); `placeholder`
+ * is the unchanged-TOAST string or NULL.  NULL for value_format json. */
+kfk_wire   *kfk_wire_new(const trib_kafka_conf *c, const char *placeholder);
+void		kfk_wire_free(kfk_wire *w);
+
+/*
+ * The value to send for record i of ev's records (rec is the JSON one):
+ * *value and *len (NULL: a null value), or *skip when the format sends no such
+ * record (avro writes a delete as one null value, not the envelope's
+ * record and tombstone).  Only row events (c, u, d, r) stamped with a
+ * schema id are framed; truncates and messages keep their JSON.  The
+ * bytes stay valid until the next call.  false with errbuf: the event
+ * cannot be written in this format.
+ */
+bool		kfk_wire_value(kfk_wire *w, const trib_event *ev, const trib_record *rec,
+						   size_t i, const void **value, size_t *len, bool *skip,
+						   char *errbuf, size_t errlen);
+
+/* ---- kafka_avro.c ------------------------------------------------------ */
+
+typedef struct kfk_avro kfk_avro;
+
+/* An encoder; placeholder (may be NULL) fills unchanged TOAST columns. */
+kfk_avro   *kfk_avro_new(const char *placeholder);
+void		kfk_avro_free(kfk_avro *a);
+
+/* The framed Avro binary of row (JSON object text, columns of rel) under
+ * schema_id: *out and *len, valid until the next call.  false with errbuf
+ * naming the table and column. */
+bool		kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel,
+							const char *row, const unsigned char **out, size_t *len,
+							char *errbuf, size_t errlen);
 
 /* ---- kafka_checkpoint.c ------------------------------------------------ */
 

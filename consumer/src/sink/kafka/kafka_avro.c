@@ -1,0 +1,534 @@
+/*
+ * kafka_avro.c: the Avro binary of a row (value_format: avro), encoded
+ * with avro-c against the Avro schema the schema stage registered for the
+ * row's relation.
+ *
+ * Design.  The schema is not fetched: it is the same document the stage
+ * registered, rebuilt here with libtribsr from the event's relation (each
+ * column's type text through trib_sr_pg_type(), the same call the stage
+ * makes), so its bytes and fingerprint are the registered version's.
+ * One cache entry per schema id keeps the parsed avro_schema_t, avro-c's
+ * generic value class and one reusable value, plus each column's kind
+ * (the Avro type alone cannot tell a date from an int).  An event costs a
+ * yajl parse of its row, a walk that sets each field, and avro-c's write
+ * into a reused buffer behind the 5-byte Confluent header.
+ *
+ * The row's values are the PostgreSQL source's JSON (docs/PLUGIN.md,
+ * "Types"); docs/FORMAT.md, "Wire formats", lists how each is written in
+ * Avro: dates as days, times and timestamps as microseconds, numeric(p,s)
+ * as the decimal's unscaled two's-complement bytes, bytea from base64,
+ * json and jsonb as their JSON text, and any other value Avro types as a
+ * string that is not a JSON string (unbounded numeric) as its JSON text.
+ * A value that does not fit its field (an infinite timestamp, a NaN
+ * numeric with a scale, a column left out of the row that is not a
+ * string) is an error naming the column, never a silent null.
+ *
+ * Ownership: the encoder owns its cache and buffer; the bytes returned stay
+ * valid until the next call or kfk_avro_free().  One thread.
+ */
+#include "sink_kafka_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avro.h>
+#include <openssl/bn.h>
+#include <yajl/yajl_tree.h>
+
+#include "base64.h"
+#include "decimal.h"
+#include "isodate.h"
+#include "jsondoc.h"
+#include "tribsr.h"
+#include "xalloc.h"
+
+typedef struct avro_entry
+{
+	int64_t		id;
+	avro_schema_t schema;
+	avro_value_iface_t *iface;
+	avro_value_t value;
+	int			ncols;
+	trib_sr_kind *kinds;		/* per column */
+	int32_t    *scales;			/* per column: DECIMAL's scale */
+	const trib_relation *rel;	/* the relation last checked against it */
+	unsigned char sha[TRIB_SR_SHA256_LEN];	/* of the Avro document */
+} avro_entry;
+
+struct kfk_avro
+{
+	char	   *placeholder;	/* unchanged TOAST string, or NULL */
+	avro_entry *entries;
+	size_t		nentries;
+	unsigned char *buf;
+	size_t		cap;
+};
+
+kfk_avro *
+kfk_avro_new(const char *placeholder)
+{
+	kfk_avro   *a = trib_xcalloc(1, sizeof(*a));
+
+	a->placeholder = placeholder ? trib_xstrdup(placeholder) : NULL;
+	return a;
+}
+
+void
+kfk_avro_free(kfk_avro *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->nentries; i++)
+	{
+		avro_value_decref(&a->entries[i].value);
+		avro_value_iface_decref(a->entries[i].iface);
+		avro_schema_decref(a->entries[i].schema);
+		free(a->entries[i].kinds);
+		free(a->entries[i].scales);
+	}
+	free(a->entries);
+	free(a->placeholder);
+	free(a->buf);
+	free(a);
+}
+
+/* ---- the schema of a relation ------------------------------------------ */
+
+/* The registered Avro document of rel's rows, as the schema stage builds
+ * it; kinds/scales get each column's kind.  NULL with errbuf. */
+static trib_sr_schema *
+relation_schema(const trib_relation *rel, trib_sr_kind *kinds, int32_t *scales,
+				char *errbuf, size_t errlen)
+{
+	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
+	trib_sr_field *fields = trib_xcalloc(n ? n : 1, sizeof(*fields));
+	trib_sr_table table = {rel->schema, rel->table, fields, n};
+	trib_sr_schema *schema = NULL;
+	bool		has_pk = false;
+	char		e[200];
+
+	for (size_t i = 0; i < n; i++)
+		has_pk = has_pk || rel->columns[i].pk;
+	for (size_t i = 0; i < n; i++)
+	{
+		const trib_column *c = &rel->columns[i];
+
+		if (!trib_sr_pg_type(c->type ? c->type : "text", -1, 0, &fields[i].type, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "column %s: %s", c->name, e);
+			goto done;
+		}
+		fields[i].name = c->name;
+		fields[i].nullable = c->nullable;
+		fields[i].key = has_pk ? c->pk : c->identity;
+		kinds[i] = fields[i].type.kind;
+		scales[i] = fields[i].type.scale;
+	}
+	schema = trib_sr_table_schema(&table, TRIB_SR_AVRO, TRIB_SR_VALUE, e, sizeof(e));
+	if (schema == NULL)
+		snprintf(errbuf, errlen, "%s", e);
+done:
+	free(fields);
+	return schema;
+}
+
+/* The cache entry of a schema id, made from rel the first time. */
+static avro_entry *
+entry_for(kfk_avro *a, int64_t id, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	avro_entry	e = {.id = id};
+	trib_sr_schema *sr;
+	const char *doc;
+	size_t		len;
+
+	for (size_t i = 0; i < a->nentries; i++)
+		if (a->entries[i].id == id)
+			return &a->entries[i];
+	e.ncols = rel->ncolumns;
+	e.kinds = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.kinds));
+	e.scales = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.scales));
+	if ((sr = relation_schema(rel, e.kinds, e.scales, errbuf, errlen)) == NULL)
+		goto fail;
+	e.rel = rel;
+	memcpy(e.sha, trib_sr_schema_sha256(sr), TRIB_SR_SHA256_LEN);
+	doc = trib_sr_schema_canonical(sr, &len);
+	if (avro_schema_from_json_length(doc, len, &e.schema) != 0)
+	{
+		snprintf(errbuf, errlen, "avro-c refused the schema: %s", avro_strerror());
+		trib_sr_schema_free(sr);
+		goto fail;
+	}
+	trib_sr_schema_free(sr);
+	e.iface = avro_generic_class_from_schema(e.schema);
+	if (e.iface == NULL || avro_generic_value_new(e.iface, &e.value) != 0)
+	{
+		snprintf(errbuf, errlen, "avro-c: %s", avro_strerror());
+		if (e.iface)
+			avro_value_iface_decref(e.iface);
+		avro_schema_decref(e.schema);
+		goto fail;
+	}
+	a->entries = trib_xrealloc(a->entries, (a->nentries + 1) * sizeof(*a->entries));
+	a->entries[a->nentries] = e;
+	return &a->entries[a->nentries++];
+fail:
+	free(e.kinds);
+	free(e.scales);
+	return NULL;
+}
+
+/* Does rel (another relation than the one the entry was made from, e.g.
+ * reshaped by transform rules) make the same Avro schema?  Remembered when
+ * it does. */
+static bool
+same_shape(avro_entry *e, const trib_relation *rel)
+{
+	int			n = rel->ncolumns > 0 ? rel->ncolumns : 1;
+	trib_sr_kind *kinds = trib_xcalloc((size_t) n, sizeof(*kinds));
+	int32_t    *scales = trib_xcalloc((size_t) n, sizeof(*scales));
+	char		err[200];
+	trib_sr_schema *sr = relation_schema(rel, kinds, scales, err, sizeof(err));
+	bool		same = sr != NULL && rel->ncolumns == e->ncols &&
+		memcmp(trib_sr_schema_sha256(sr), e->sha, TRIB_SR_SHA256_LEN) == 0;
+
+	trib_sr_schema_free(sr);
+	free(kinds);
+	free(scales);
+	if (same)
+		e->rel = rel;
+	return same;
+}
+
+/* ---- values --------------------------------------------------------------- */
+
+/* "hh:mm[:ss[.ffffff]]" (len bytes) as microseconds since midnight. */
+static bool
+time_usec(const char *s, size_t len, int64_t *out)
+{
+	int			h = 0,
+				m = 0,
+				sec = 0,
+				n = 0;
+	int64_t		frac = 0;
+	size_t		i;
+
+	if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2)
+		return false;
+	i = (size_t) n;
+	if (i < len && s[i] == ':')
+	{
+		if (sscanf(s + i + 1, "%2d%n", &sec, &n) != 1)
+			return false;
+		i += 1 + (size_t) n;
+	}
+	if (i < len && s[i] == '.')
+	{
+		int			digits = 0;
+
+		for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+			if (digits < 6)
+				frac = frac * 10 + (s[i] - '0');
+		for (; digits < 6; digits++)
+			frac *= 10;
+	}
+	if (i != len)
+		return false;
+	*out = ((int64_t) h * 3600 + m * 60 + sec) * 1000000 + frac;
+	return true;
+}
+
+/* A date ("2024-02-29") as days, a timestamp ("1999-12-31T23:59:59.5",
+ * with "Z" for timestamptz) as microseconds since the epoch (lib/isodate
+ * reads the date); false for "infinity" and other zones. */
+static bool
+datetime_value(const char *s, bool date_only, int64_t *out)
+{
+	size_t		len = strlen(s);
+	trib_isodate d;
+	int64_t		days,
+				usec = 0;
+
+	if (!trib_isodate_parse(s, len, &d) || d.has_time == date_only)
+		return false;
+	days = trib_isodate_days_from_civil(d.year, d.month, d.day);
+	if (date_only)
+		return (*out = days), true;
+	if ((d.zone_off < len && strcmp(s + d.zone_off, "Z") != 0) ||
+		!time_usec(s + d.date_len + 1, d.zone_off - d.date_len - 1, &usec))
+		return false;
+	*out = days * 86400 * INT64_C(1000000) + usec;
+	return true;
+}
+
+/* A JSON number at `scale` as Avro's decimal bytes: the unscaled value in
+ * big-endian two's complement, as few bytes as hold it (lib/decimal and
+ * OpenSSL's BIGNUM do the arithmetic). */
+static bool
+set_decimal(avro_value_t *v, const char *text, int32_t scale)
+{
+	trib_dec	d;
+	BIGNUM	   *bn = BN_new();
+	unsigned char *b = NULL;
+	char		e[128];
+	int			n,
+				start = 0;
+	bool		ok = false;
+
+	if (bn == NULL || !trib_dec_parse(text, strlen(text), &d))
+	{
+		BN_free(bn);
+		return false;
+	}
+	/* a value with more fraction digits than the scale is not this type's */
+	if (d.scale <= scale && trib_dec_to_bn(&d, scale, bn, e, sizeof(e)))
+	{
+		n = BN_num_bytes(bn) + 1;
+		b = trib_xmalloc((size_t) n);
+		BN_bn2binpad(bn, b, n);
+		if (BN_is_negative(bn))
+			for (int i = n - 1, carry = 1; i >= 0; i--)
+			{
+				int			x = (unsigned char) ~b[i] + carry;
+
+				b[i] = (unsigned char) x;
+				carry = x >> 8;
+			}
+		while (start < n - 1 && ((b[start] == 0x00 && b[start + 1] < 0x80) ||
+								 (b[start] == 0xff && b[start + 1] >= 0x80)))
+			start++;
+		ok = avro_value_set_bytes(v, b + start, (size_t) (n - start)) == 0;
+	}
+	trib_dec_free(&d);
+	BN_free(bn);
+	free(b);
+	return ok;
+}
+
+/* A base64 string (the plugin's default bytea-encoding) as bytes. */
+static bool
+set_base64(avro_value_t *v, const char *s)
+{
+	size_t		len = strlen(s);
+	unsigned char *out = trib_xmalloc(trib_b64_decoded_max(len) + 1);
+	size_t		n;
+	bool		ok = trib_b64_decode(s, len, TRIB_B64_STD, TRIB_B64_PAD_REQUIRED, out, &n) &&
+		avro_value_set_bytes(v, out, n) == 0;
+
+	free(out);
+	return ok;
+}
+
+/* The JSON text of a value (json, jsonb, numbers in a string field). */
+static bool
+set_json_text(avro_value_t *v, yajl_val j)
+{
+	char	   *text = trib_jdoc_dump(j);
+	bool		ok = text != NULL && avro_value_set_string(v, text) == 0;
+
+	free(text);
+	return ok;
+}
+
+/* A float or double: a number, or the plugin's "NaN" / "Infinity" strings. */
+static bool
+json_double(yajl_val j, double *out)
+{
+	if (YAJL_IS_NUMBER(j))
+		return (*out = YAJL_GET_DOUBLE(j)), true;
+	if (!YAJL_IS_STRING(j))
+		return false;
+	if (strcmp(j->u.string, "NaN") == 0)
+		*out = NAN;
+	else if (strcmp(j->u.string, "Infinity") == 0)
+		*out = INFINITY;
+	else if (strcmp(j->u.string, "-Infinity") == 0)
+		*out = -INFINITY;
+	else
+		return false;
+	return true;
+}
+
+/* An int or long field: an integer, or a date / time / timestamp. */
+static bool
+set_integer(avro_value_t *v, avro_type_t t, trib_sr_kind kind, yajl_val j)
+{
+	int64_t		x;
+
+	if (kind == TRIB_SR_K_DATE || kind == TRIB_SR_K_TIMESTAMP || kind == TRIB_SR_K_TIMESTAMPTZ)
+	{
+		if (!YAJL_IS_STRING(j) || !datetime_value(j->u.string, kind == TRIB_SR_K_DATE, &x))
+			return false;
+	}
+	else if (kind == TRIB_SR_K_TIME)
+	{
+		if (!YAJL_IS_STRING(j) || !time_usec(j->u.string, strlen(j->u.string), &x))
+			return false;
+	}
+	else if (YAJL_IS_INTEGER(j))
+		x = YAJL_GET_INTEGER(j);
+	else
+		return false;
+	if (t == AVRO_INT32 && (x < INT32_MIN || x > INT32_MAX))
+		return false;
+	return t == AVRO_INT32 ? avro_value_set_int(v, (int32_t) x) == 0
+		: avro_value_set_long(v, x) == 0;
+}
+
+static bool set_value(avro_value_t *v, trib_sr_kind kind, int32_t scale, yajl_val j);
+
+/* An array field from a JSON array (elements may be nested arrays). */
+static bool
+set_array(avro_value_t *v, trib_sr_kind kind, int32_t scale, yajl_val j)
+{
+	if (!YAJL_IS_ARRAY(j))
+		return false;
+	for (size_t i = 0; i < j->u.array.len; i++)
+	{
+		avro_value_t elem;
+
+		if (avro_value_append(v, &elem, NULL) != 0 ||
+			!set_value(&elem, kind, scale, j->u.array.values[i]))
+			return false;
+	}
+	return true;
+}
+
+/* One value of a column of this kind into v (a union takes its branch). */
+static bool
+set_value(avro_value_t *v, trib_sr_kind kind, int32_t scale, yajl_val j)
+{
+	avro_value_t branch;
+	double		d;
+
+	switch (avro_value_get_type(v))
+	{
+		case AVRO_UNION:
+			return avro_value_set_branch(v, YAJL_IS_NULL(j) ? 0 : 1, &branch) == 0 &&
+				(YAJL_IS_NULL(j) ? avro_value_set_null(&branch) == 0
+				 : set_value(&branch, kind, scale, j));
+		case AVRO_ARRAY:
+			return set_array(v, kind, scale, j);
+		case AVRO_BOOLEAN:
+			return (YAJL_IS_TRUE(j) || YAJL_IS_FALSE(j)) &&
+				avro_value_set_boolean(v, YAJL_IS_TRUE(j)) == 0;
+		case AVRO_INT32:
+		case AVRO_INT64:
+			return set_integer(v, avro_value_get_type(v), kind, j);
+		case AVRO_FLOAT:
+			return json_double(j, &d) && avro_value_set_float(v, (float) d) == 0;
+		case AVRO_DOUBLE:
+			return json_double(j, &d) && avro_value_set_double(v, d) == 0;
+		case AVRO_BYTES:
+			if (kind == TRIB_SR_K_DECIMAL)
+				return YAJL_IS_NUMBER(j) && set_decimal(v, j->u.number.r, scale);
+			return YAJL_IS_STRING(j) && set_base64(v, j->u.string);
+		case AVRO_STRING:
+			/* json/jsonb: always the JSON text, so "1" and 1 differ */
+			if (YAJL_IS_STRING(j) && kind != TRIB_SR_K_JSON)
+				return avro_value_set_string(v, j->u.string) == 0;
+			return set_json_text(v, j);
+		default:
+			return false;
+	}
+}
+
+/* The value of column `name` in the row object, or NULL when absent. */
+static yajl_val
+row_get(yajl_val row, const char *name)
+{
+	for (size_t i = 0; i < row->u.object.len; i++)
+		if (strcmp(row->u.object.keys[i], name) == 0)
+			return row->u.object.values[i];
+	return NULL;
+}
+
+/* Fill the entry's record from the row; false with errbuf naming the
+ * column. */
+static bool
+fill_record(kfk_avro *a, avro_entry *e, const trib_relation *rel, yajl_val row,
+			char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < e->ncols; i++)
+	{
+		const char *name = rel->columns[i].name;
+		yajl_val	j = row_get(row, name);
+		avro_value_t field;
+		struct yajl_val_s ph = {.type = yajl_t_string};
+
+		if (avro_value_get_by_index(&e->value, (size_t) i, &field, NULL) != 0)
+			return snprintf(errbuf, errlen, "avro-c: %s", avro_strerror()), false;
+		if (j == NULL && a->placeholder != NULL)
+		{
+			/* an unchanged TOAST column: the placeholder where a string
+			 * can hold it, as the JSON format writes it */
+			ph.u.string = a->placeholder;
+			j = &ph;
+		}
+		if (j == NULL)
+			return snprintf(errbuf, errlen, "column %s is not in the row (an unchanged TOAST "
+							"value?): an Avro record needs every field (REPLICA IDENTITY "
+							"FULL sends it)", name), false;
+		if (!set_value(&field, e->kinds[i], e->scales[i], j))
+			return snprintf(errbuf, errlen, "column %s: its value does not fit the Avro "
+							"schema's field (docs/FORMAT.md, \"Wire formats\")", name), false;
+	}
+	return true;
+}
+
+/* Room for n bytes in the output buffer. */
+static void
+reserve(kfk_avro *a, size_t n)
+{
+	if (n <= a->cap)
+		return;
+	a->cap = n < 256 ? 256 : n * 2;
+	a->buf = trib_xrealloc(a->buf, a->cap);
+}
+
+bool
+kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel, const char *row,
+				const unsigned char **out, size_t *len, char *errbuf, size_t errlen)
+{
+	char		e[256];
+	avro_entry *entry = entry_for(a, schema_id, rel, e, sizeof(e));
+	yajl_val	tree;
+	size_t		size;
+	avro_writer_t w;
+	bool		ok;
+
+	if (entry == NULL)
+		return snprintf(errbuf, errlen, "avro: table %s.%s (schema id %lld): %s", rel->schema,
+						rel->table, (long long) schema_id, e), false;
+	if (entry->rel != rel && !same_shape(entry, rel))
+		return snprintf(errbuf, errlen, "avro: table %s.%s: the row's columns are not those of "
+						"schema id %lld, which the schema stage registered before the transform "
+						"rules (a rule that renames, drops or adds columns cannot be written as "
+						"avro)", rel->schema, rel->table, (long long) schema_id), false;
+	tree = yajl_tree_parse(row, e, sizeof(e));
+	if (tree == NULL || !YAJL_IS_OBJECT(tree))
+	{
+		yajl_tree_free(tree);
+		return snprintf(errbuf, errlen, "avro: table %s.%s: the row is not a JSON object",
+						rel->schema, rel->table), false;
+	}
+	avro_value_reset(&entry->value);
+	ok = fill_record(a, entry, rel, tree, e, sizeof(e));
+	yajl_tree_free(tree);
+	if (!ok)
+		return snprintf(errbuf, errlen, "avro: table %s.%s: %s", rel->schema, rel->table, e),
+			false;
+	if (avro_value_sizeof(&entry->value, &size) != 0)
+		return snprintf(errbuf, errlen, "avro: %s", avro_strerror()), false;
+	reserve(a, size + KFK_WIRE_HEADER);
+	kfk_wire_header(a->buf, schema_id);
+	w = avro_writer_memory((const char *) a->buf + KFK_WIRE_HEADER, (int64_t) size);
+	ok = avro_value_write(w, &entry->value) == 0;
+	avro_writer_free(w);
+	if (!ok)
+		return snprintf(errbuf, errlen, "avro: %s", avro_strerror()), false;
+	*out = a->buf;
+	*len = size + KFK_WIRE_HEADER;
+	return true;
+}
