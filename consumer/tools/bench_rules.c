@@ -1,13 +1,17 @@
 /*
- * bench_rules.c: per-event cost of transform rules (rules.c), without I/O.
+ * bench_rules.c: per-event cost of transform rules (rules.c), and per-value
+ * cost of each masking strategy, without I/O.
  *
- *   build/tools/bench_rules [EVENTS]
+ *   build/tools/bench_rules [EVENTS [CASE]]
  *
- * Builds W1-shaped events (public.bench_events: id, name, email, amount,
- * created, active, meta) and times trib_rules_apply for each of the five
- * masking rules of bench/transforms.sh alone, all five together, and the Lua
- * filter; prints ns/event (best of 3).  A development tool for finding
- * where the end-to-end cost of the rules goes.
+ * Part 1 builds W1-shaped events (public.bench_events: id, name, email,
+ * amount, created, active, meta) and times trib_rules_apply for each of the
+ * five masking rules of bench/transforms.sh alone, all five together, and
+ * the Lua filter; prints ns/event.  Part 2 times each strategy alone on the
+ * value it gets in part 1 (no row image parsed or written), plus the parse
+ * and write-back of the image that the rules share; prints ns/value.  Best
+ * of 3 rounds each.  CASE runs only the case of that label (for perf).
+ * A development tool for finding where the end-to-end cost goes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +20,20 @@
 
 #include "config.h"
 #include "event.h"
+#include "jsondoc.h"
+#include "keys.h"
+#include "mask.h"
+#include "mask_fake.h"
+#include "mask_hash.h"
+#include "mask_tokenize.h"
 #include "rules.h"
 
 #define HEAD "pipeline: b\nsources:\n  pg: {type: postgres, dsn: \"dbname=x\", snapshot: never}\n" \
 	"sinks:\n  out: {type: stdout}\ntransforms:\n"
+#define KEYHEX "00112233445566778899aabbccddeeff"
+
+static const char *only;		/* CASE: run just this label */
+static int	id_step = 1;		/* W1's ids: 1..1,000,000 spread over EVENTS */
 
 static double
 now_ns(void)
@@ -31,6 +45,64 @@ now_ns(void)
 }
 
 static void
+die(const char *label, const char *err)
+{
+	fprintf(stderr, "%s: %s\n", label, err);
+	exit(1);
+}
+
+/* Should the case `label` run? */
+static bool
+wanted(const char *label)
+{
+	return only == NULL || strcmp(only, label) == 0;
+}
+
+/* The W1-shaped row image and key of row i.  The id is spread over W1's
+ * 1..1,000,000 so that, as in W1, 90% of ids have the 6 digits FF1 needs
+ * (tokenize masks shorter ones whole by default). */
+static void
+row_of(int i, char *after, size_t alen, char *key, size_t klen)
+{
+	int			id = i * id_step;
+
+	snprintf(after, alen, "{\"id\":%d,\"name\":\"name%d\",\"email\":\"user%d@example.com\","
+			 "\"amount\":%d.50,\"created\":\"2026-11-22 10:00:00.123456+00\",\"active\":%s,"
+			 "\"meta\":{\"k\":%d}}", id, i, i, i, i % 2 ? "false" : "true", i);
+	snprintf(key, klen, "{\"id\":%d}", id);
+}
+
+/* One round of trib_rules_apply over n events; ns/event. */
+static double
+rules_round(trib_rules *rs, int n)
+{
+	double		t = 0;
+	char		err[1024];
+
+	for (int i = 1; i <= n; i++)
+	{
+		trib_event *ev = trib_event_new();
+		char		after[256];
+		char		key[32];
+		double		t0;
+
+		row_of(i, after, sizeof(after), key, sizeof(key));
+		ev->op = TRIB_OP_CREATE;
+		ev->source = "pg";
+		ev->schema = "public";
+		ev->table = "bench_events";
+		ev->after = strdup(after);
+		ev->key = strdup(key);
+		t0 = now_ns();
+		if (trib_rules_apply(rs, ev, err, sizeof(err)) == TRIB_VERDICT_FAIL)
+			die("trib_rules_apply", err);
+		t += now_ns() - t0;
+		trib_event_free(ev);
+	}
+	return t / n;
+}
+
+static void
 bench(const char *label, const char *rules, int n)
 {
 	char		yaml[4096];
@@ -39,65 +111,228 @@ bench(const char *label, const char *rules, int n)
 	trib_rules *rs;
 	double		best = 1e18;
 
+	if (!wanted(label))
+		return;
 	snprintf(yaml, sizeof(yaml), "%s%s", HEAD, rules);
 	if (!trib_config_load_buffer("b.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
+		die(label, err);
+	if ((rs = trib_rules_new(cfg, NULL, err, sizeof(err))) == NULL)
+		die(label, err);
+	for (int round = 0; round < 3; round++)
 	{
-		fprintf(stderr, "%s: %s\n", label, err);
-		exit(1);
+		double		t = rules_round(rs, n);
+
+		best = t < best ? t : best;
 	}
-	rs = trib_rules_new(cfg, NULL, err, sizeof(err));
-	if (rs == NULL)
-	{
-		fprintf(stderr, "%s: %s\n", label, err);
-		exit(1);
-	}
+	printf("%-28s %8.0f ns/event\n", label, best);
+	trib_rules_free(rs);
+	trib_config_free(cfg);
+}
+
+/* ---- part 2: each strategy alone ---------------------------------------- */
+
+/* The value a strategy gets for row i: name, email, amount, meta.k, id
+ * (6 digits, as 90% of W1's ids). */
+enum
+{
+	V_NAME, V_EMAIL, V_AMOUNT, V_METAK, V_ID
+};
+
+static void
+value_of(int which, int i, char *buf, size_t len, trib_jvalue *v)
+{
+	static const char *const fmt[] = {"name%d", "user%d@example.com", "%d.50", "%d", "%d"};
+
+	snprintf(buf, len, fmt[which], which == V_ID ? 100000 + i : i);
+	v->kind = which == V_NAME || which == V_EMAIL ? TRIB_J_STRING : TRIB_J_NUMBER;
+	v->text = buf;
+	v->len = strlen(buf);
+	v->sqltype = NULL;
+}
+
+/* The strategies of part 2, set up once. */
+typedef struct strategies
+{
+	trib_key   *key;
+	trib_fake_dicts *dicts;
+	trib_mask  *subst,
+			   *perturb,
+			   *partial;
+	trib_hash  *hash;
+	trib_tokenizer *tok;
+} strategies;
+
+static trib_mask *
+mask_of(trib_mask_kind kind, strategies *s)
+{
+	trib_mask_spec spec;
+	trib_mask  *m;
+	char		err[512];
+
+	trib_mask_spec_init(&spec, kind);
+	spec.key = s->key->bytes;
+	spec.keylen = s->key->len;
+	spec.dicts = s->dicts;
+	spec.perturb.amount = 5;
+	spec.partial.keep_last = 2;
+	if ((m = trib_mask_new(&spec, err, sizeof(err))) == NULL)
+		die("trib_mask_new", err);
+	return m;
+}
+
+static void
+strategies_init(strategies *s)
+{
+	char		err[512];
+
+	s->key = trib_key_parse(KEYHEX, strlen(KEYHEX), TRIB_KEY_HEX, "bench", err, sizeof(err));
+	if (s->key == NULL || (s->dicts = trib_fake_dicts_load(NULL, err, sizeof(err))) == NULL)
+		die("setup", err);
+	s->subst = mask_of(TRIB_MASK_SUBSTITUTE, s);
+	s->perturb = mask_of(TRIB_MASK_PERTURB, s);
+	s->partial = mask_of(TRIB_MASK_PARTIAL, s);
+	s->hash = trib_hash_new(s->key, "email", 5, TRIB_HASH_HEX, 0, err, sizeof(err));
+	s->tok = trib_tokenize_new(s->key, TRIB_ALPHA_DIGITS, "id", 2, false, err, sizeof(err));
+	if (s->hash == NULL || s->tok == NULL)
+		die("setup", err);
+}
+
+static void
+strategies_free(strategies *s)
+{
+	trib_mask_free(s->subst);
+	trib_mask_free(s->perturb);
+	trib_mask_free(s->partial);
+	trib_hash_free(s->hash);
+	trib_tokenize_free(s->tok);
+	trib_fake_dicts_free(s->dicts);
+	trib_key_free(s->key);
+}
+
+/* One value of row i through strategy `which` (timed by the caller). */
+static void
+one_value(strategies *s, int which, const trib_jvalue *v, const char *rowkey)
+{
+	trib_mask_row row = {rowkey, strlen(rowkey), "amount"};
+	trib_jvalue_buf out = {0};
+	char		err[512];
+	char	   *text = NULL;
+	size_t		n;
+	bool		ok;
+
+	if (which == V_EMAIL)
+		ok = trib_hash_apply(s->hash, v->text, v->len, &text, &n, err, sizeof(err));
+	else if (which == V_ID)
+		ok = trib_tokenize(s->tok, v->text, v->len, &text, err, sizeof(err));
+	else
+		ok = trib_mask_apply(which == V_NAME ? s->subst : which == V_AMOUNT ? s->perturb
+							 : s->partial, v, &row, &out, err, sizeof(err));
+	if (!ok)
+		die("strategy", err);
+	free(text);
+	trib_jvalue_buf_free(&out);
+}
+
+/* ns/value of strategy `which` over n values, best of 3. */
+static void
+bench_value(strategies *s, const char *label, int which, int n)
+{
+	double		best = 1e18;
+
+	if (!wanted(label))
+		return;
 	for (int round = 0; round < 3; round++)
 	{
 		double		t = 0;
 
 		for (int i = 1; i <= n; i++)
 		{
-			trib_event *ev = trib_event_new();
-			char		after[256];
-			char		key[32];
+			char		buf[64],
+						key[32];
+			trib_jvalue v;
 			double		t0;
 
-			snprintf(after, sizeof(after), "{\"id\":%d,\"name\":\"name%d\",\"email\":\"user%d@example.com\","
-					 "\"amount\":%d.50,\"created\":\"2026-11-22 10:00:00.123456+00\",\"active\":%s,"
-					 "\"meta\":{\"k\":%d}}", i, i, i, i, i % 2 ? "false" : "true", i);
+			value_of(which, i, buf, sizeof(buf), &v);
 			snprintf(key, sizeof(key), "{\"id\":%d}", i);
-			ev->op = TRIB_OP_CREATE;
-			ev->source = "pg";
-			ev->schema = "public";
-			ev->table = "bench_events";
-			ev->after = strdup(after);
-			ev->key = strdup(key);
 			t0 = now_ns();
-			(void) trib_rules_apply(rs, ev, err, sizeof(err));
+			one_value(s, which, &v, key);
 			t += now_ns() - t0;
-			trib_event_free(ev);
 		}
-		if (t / n < best)
-			best = t / n;
+		best = t / n < best ? t / n : best;
 	}
-	printf("%-24s %8.0f ns/event\n", label, best);
-	trib_rules_free(rs);
-	trib_config_free(cfg);
+	printf("%-28s %8.0f ns/value\n", label, best);
+}
+
+/* ns/event to parse the row image and key into trees and write them back. */
+static void
+bench_tree(const char *label, int n)
+{
+	double		best = 1e18;
+	char		err[256];
+
+	if (!wanted(label))
+		return;
+	for (int round = 0; round < 3; round++)
+	{
+		double		t = 0;
+
+		for (int i = 1; i <= n; i++)
+		{
+			char		after[256],
+						key[32];
+			double		t0;
+
+			row_of(i, after, sizeof(after), key, sizeof(key));
+			t0 = now_ns();
+			for (int k = 0; k < 2; k++)
+			{
+				yajl_val	v = trib_jdoc_parse(k ? key : after, err, sizeof(err));
+				char	   *d = v ? trib_jdoc_dump(v) : NULL;
+
+				if (d == NULL)
+					die(label, err);
+				free(d);
+				yajl_tree_free(v);
+			}
+			t += now_ns() - t0;
+		}
+		best = t / n < best ? t / n : best;
+	}
+	printf("%-28s %8.0f ns/event\n", label, best);
+}
+
+static void
+bench_strategies(int n)
+{
+	strategies	s = {0};
+
+	strategies_init(&s);
+	printf("-- each strategy alone, on its W1 value (no image parsed) --\n");
+	bench_value(&s, "value: substitute full_name", V_NAME, n);
+	bench_value(&s, "value: hash email", V_EMAIL, n);
+	bench_value(&s, "value: perturb amount", V_AMOUNT, n);
+	bench_value(&s, "value: partial meta.k", V_METAK, n);
+	bench_value(&s, "value: tokenize id (FF1)", V_ID, n);
+	bench_tree("image parse + write-back", n);
+	strategies_free(&s);
 }
 
 int
 main(int argc, char **argv)
 {
 	int			n = argc > 1 ? atoi(argv[1]) : 100000;
-	const char *k = "key: \"00112233445566778899aabbccddeeff\"";
+	const char *k = "key: \"" KEYHEX "\"";
 	char		r[5][256];
 	char		all[1400] = "";
 
+	only = argc > 2 ? argv[2] : NULL;
+	id_step = n > 0 && n < 1000000 ? 1000000 / n : 1;
 	snprintf(r[0], sizeof(r[0]), "  - {type: substitute, fields: [name], kind: full_name, %s}\n", k);
 	snprintf(r[1], sizeof(r[1]), "  - {type: hash, fields: [email], context: email, %s}\n", k);
 	snprintf(r[2], sizeof(r[2]), "  - {type: perturb, fields: [amount], percent: 5, %s}\n", k);
 	snprintf(r[3], sizeof(r[3]), "  - {type: partial, fields: [meta.k], keep_last: 2}\n");
 	snprintf(r[4], sizeof(r[4]), "  - {type: tokenize, fields: [id], alphabet: digits, %s}\n", k);
+	printf("-- trib_rules_apply, W1 events --\n");
 	bench("none", "  []\n", n);
 	bench("substitute name", r[0], n);
 	bench("hash email", r[1], n);
@@ -108,5 +343,6 @@ main(int argc, char **argv)
 		strcat(all, r[i]);
 	bench("all five", all, n);
 	bench("lua filter", "  - {type: filter, lua: \"after.amount > 100 and op ~= 'd'\"}\n", n);
+	bench_strategies(n);
 	return 0;
 }
