@@ -5,7 +5,9 @@
  * all radix-1 such as 18 nines, leading zeros, every tweak length class),
  * in both directions; and lengths just past the bound fall back to BIGNUM
  * with the same result.  The tokenizer on signed, zero and leading-zero
- * values gives what the BIGNUM path gives for the same numerals.
+ * values gives what the BIGNUM path gives for the same numerals.  The
+ * tokenizer's memory of its last value (mask_tokenize.c) never returns a
+ * result for another value or the other direction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +221,55 @@ test_tokenize_edge_values_match_bignum(void **state)
 	trib_key_free(key);
 }
 
+/* t's result for in[0..len) in direction enc equals a fresh tokenizer's. */
+static void
+check_like_fresh(trib_tokenizer *t, const trib_key *key, bool enc, const char *in,
+				 size_t len)
+{
+	char		err[256];
+	trib_tokenizer *fresh = trib_tokenize_new(key, TRIB_ALPHA_DIGITS, "id", 2, false,
+											  err, sizeof(err));
+	char	   *got = NULL,
+			   *want = NULL;
+
+	assert_non_null(fresh);
+	assert_true((enc ? trib_tokenize : trib_tokenize_reverse) (t, in, len, &got, err, sizeof(err)));
+	assert_true((enc ? trib_tokenize : trib_tokenize_reverse) (fresh, in, len, &want, err,
+															   sizeof(err)));
+	if (memcmp(got, want, len + 1) != 0)
+		fail_msg("%s of a %zu-byte value: the remembered result differs from a fresh "
+				 "tokenizer's", enc ? "tokenize" : "detokenize", len);
+	free(got);
+	free(want);
+	trib_tokenize_free(fresh);
+}
+
+/* The same value twice, then the other direction, another length, and
+ * values that differ only after a NUL byte. */
+static void
+test_tokenize_memo_only_for_the_same_value(void **state)
+{
+	char		err[256];
+	trib_key   *key = trib_key_parse(KEYHEX, 64, TRIB_KEY_HEX, "test", err, sizeof(err));
+	trib_tokenizer *t;
+
+	(void) state;
+	assert_non_null(key);
+	t = trib_tokenize_new(key, TRIB_ALPHA_DIGITS, "id", 2, false, err, sizeof(err));
+	assert_non_null(t);
+	check_like_fresh(t, key, true, "123456", 6);
+	check_like_fresh(t, key, true, "123456", 6);
+	check_like_fresh(t, key, false, "123456", 6);
+	check_like_fresh(t, key, true, "123456", 6);
+	check_like_fresh(t, key, true, "1234567", 7);
+	check_like_fresh(t, key, true, "12\0003456", 7);
+	check_like_fresh(t, key, true, "12\0003457", 7);
+	check_like_fresh(t, key, true, "-123456", 7);
+	check_like_fresh(t, key, true, "123456", 6);
+	trib_tokenize_free(t);
+	trib_key_free(key);
+}
+
 int
 main(void)
 {
@@ -226,6 +277,7 @@ main(void)
 		cmocka_unit_test(test_ff1_fast_path_matches_bignum),
 		cmocka_unit_test(test_ff1_fast_path_nist_sample),
 		cmocka_unit_test(test_tokenize_edge_values_match_bignum),
+		cmocka_unit_test(test_tokenize_memo_only_for_the_same_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
