@@ -1,0 +1,212 @@
+/*
+ * test_mask_perturb_fast.c: perturb's int64_t sum (mask_perturb.c, values
+ * of at most 18 digits at their scale) writes exactly what the BIGNUM sum
+ * writes.
+ *
+ *   - decimal.c: trib_dec_to_i64 + trib_dec_format_i64 against
+ *     trib_dec_to_bn + trib_dec_format_bn, for random and edge values
+ *     (zero, negative, leading fraction zeros, trailing zeros, 18 and 19+
+ *     digits) and sums that cross zero or reach 18 digits;
+ *   - perturb: the outputs for 6,000 deterministic values (number and
+ *     string kinds, percent and absolute, with and without a row key)
+ *     hash to the SHA-256 the BIGNUM-only code gave before the int64_t
+ *     path existed (recorded at commit 34aaacd).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "decimal.h"
+#include "hex.h"
+#include "mask.h"
+
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+/* xorshift64*, deterministic so failures repeat. */
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x9E3779B97F4A7C15ULL;
+}
+
+/* A JSON number text: sign, integer part of up to `maxint` digits (no
+ * leading zero but "0"), up to 8 fraction digits (leading and trailing
+ * zeros likely). */
+static void
+random_number(char *buf, size_t len, int maxint)
+{
+	size_t		n = 0;
+	int			ilen = (int) (rng() % (uint64_t) (maxint + 1));
+	int			flen = (int) (rng() % 9);
+
+	if (rng() % 4 == 0)
+		buf[n++] = '-';
+	if (ilen == 0)
+		buf[n++] = '0';
+	for (int i = 0; i < ilen; i++)
+		buf[n++] = (char) ('0' + (i == 0 ? 1 + rng() % 9 : rng() % 3 == 0 ? 0 : rng() % 10));
+	if (flen > 0)
+		buf[n++] = '.';
+	for (int i = 0; i < flen; i++)
+		buf[n++] = (char) ('0' + (rng() % 3 == 0 ? 0 : rng() % 10));
+	buf[n] = '\0';
+	assert_true(n < len);
+}
+
+/* Both writers of value + units (units of 10^-scale) give one text. */
+static void
+check_sum(const trib_dec *d, int64_t units, const char *text)
+{
+	BIGNUM	   *a = BN_new(),
+			   *b = BN_new();
+	trib_strbuf x = {0},
+				y = {0};
+	char		err[128];
+	int64_t		i;
+
+	assert_true(trib_dec_to_i64(d, d->scale, &i));
+	assert_true(trib_dec_to_bn(d, d->scale, a, err, sizeof(err)));
+	assert_true(BN_set_word(b, (BN_ULONG) (units < 0 ? -(uint64_t) units : (uint64_t) units)));
+	BN_set_negative(b, units < 0);
+	assert_true(BN_add(a, a, b));
+	trib_dec_format_bn(a, d->scale, &x);
+	trib_dec_format_i64(i + units, d->scale, &y);
+	if (strcmp(x.data, y.data) != 0)
+		fail_msg("%s + %lld units: BIGNUM writes %s, int64 writes %s", text,
+				 (long long) units, x.data, y.data);
+	trib_strbuf_free(&x);
+	trib_strbuf_free(&y);
+	BN_free(a);
+	BN_free(b);
+}
+
+/* Random and edge values: where to_i64 accepts, both paths agree (also
+ * for sums); it accepts every value of up to 18 digits and nothing more. */
+static void
+test_dec_i64_matches_bignum(void **state)
+{
+	static const char *const edges[] = {
+		"0", "-0", "0.00", "-0.00", "0.0001", "-0.0001", "12.50", "-12.50",
+		"999999999999999999", "-999999999999999999", "99999999999999999.9",
+		"0.999999999999999999", "1000000000000000000", "-1000000000000000000",
+		"9999999999999999999", "123456789012345678901234567890.12",
+	};
+	int			fast = 0,
+				slow = 0;
+
+	(void) state;
+	for (size_t k = 0; k < 20000 + sizeof(edges) / sizeof(edges[0]); k++)
+	{
+		char		buf[64];
+		const char *text = buf;
+		trib_dec	d;
+		int64_t		i;
+		size_t		digits;
+
+		if (k < sizeof(edges) / sizeof(edges[0]))
+			text = edges[k];
+		else
+			random_number(buf, sizeof(buf), 21);
+		assert_true(trib_dec_parse(text, strlen(text), &d));
+		digits = strlen(d.digits) + (size_t) (d.exp10 + d.scale);
+		if (!trib_dec_to_i64(&d, d.scale, &i))
+		{
+			assert_true(digits > 18);
+			slow++;
+			trib_dec_free(&d);
+			continue;
+		}
+		assert_true(digits <= 18 || strcmp(d.digits, "0") == 0);
+		fast++;
+		check_sum(&d, 0, text);
+		check_sum(&d, (int64_t) (rng() % 2000) - 1000, text);
+		check_sum(&d, -i, text);	/* exactly zero */
+		check_sum(&d, -i - 1, text);	/* crosses zero */
+		check_sum(&d, (int64_t) (rng() % 999999999999999999ULL) * (i < 0 ? -1 : 1), text);
+		trib_dec_free(&d);
+	}
+	assert_true(fast > 10000);
+	assert_true(slow > 1000);
+}
+
+/* The SHA-256 of perturb's outputs over the deterministic values below,
+ * from the BIGNUM-only code (commit 34aaacd). */
+#define PERTURB_DIGEST "a41c25208fa5b8ddd5ba7f1d5f37d6c744b38cc05c2de71d7f62f0fac83abdf1"
+
+static trib_mask *
+perturb_mask(trib_perturb_mode mode, double amount)
+{
+	trib_mask_spec s;
+	char		err[256];
+	trib_mask  *m;
+
+	trib_mask_spec_init(&s, TRIB_MASK_PERTURB);
+	s.perturb.mode = mode;
+	s.perturb.amount = amount;
+	s.key = (const unsigned char *) "0123456789abcdef";
+	s.keylen = 16;
+	m = trib_mask_new(&s, err, sizeof(err));
+	assert_non_null(m);
+	return m;
+}
+
+/* perturb over 6,000 values: the outputs hash to PERTURB_DIGEST. */
+static void
+test_perturb_outputs_unchanged(void **state)
+{
+	trib_mask  *ms[2] = {perturb_mask(TRIB_PERTURB_PERCENT, 5),
+	perturb_mask(TRIB_PERTURB_ABSOLUTE, 3.7)};
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[32];
+	char		hex[65];
+
+	(void) state;
+	rng_state = 42;
+	assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL));
+	for (int k = 0; k < 6000; k++)
+	{
+		char		buf[64],
+					key[32];
+		trib_jvalue in = {k % 3 == 0 ? TRIB_J_STRING : TRIB_J_NUMBER, buf, 0, NULL};
+		trib_mask_row row = {key, 0, "amount"};
+		trib_jvalue_buf out = {0};
+		char		err[256];
+
+		random_number(buf, sizeof(buf), 20);
+		in.len = strlen(buf);
+		snprintf(key, sizeof(key), "{\"id\":%d}", k);
+		row.row_key_len = strlen(key);
+		assert_true(trib_mask_apply(ms[k % 2], &in, k % 5 == 0 ? NULL : &row, &out,
+									err, sizeof(err)));
+		assert_true(EVP_DigestUpdate(md, out.text.data, out.text.len + 1));
+		trib_jvalue_buf_free(&out);
+	}
+	assert_true(EVP_DigestFinal_ex(md, h, NULL));
+	trib_hex_encode(h, 32, hex);
+	assert_string_equal(hex, PERTURB_DIGEST);
+	EVP_MD_CTX_free(md);
+	trib_mask_free(ms[0]);
+	trib_mask_free(ms[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dec_i64_matches_bignum),
+		cmocka_unit_test(test_perturb_outputs_unchanged),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
