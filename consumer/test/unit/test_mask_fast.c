@@ -1,7 +1,9 @@
 /*
- * test_mask_perturb_fast.c: perturb's int64_t sum (mask_perturb.c, values
- * of at most 18 digits at their scale) writes exactly what the BIGNUM sum
- * writes.
+ * test_mask_fast.c: the faster paths of the masking strategies write
+ * exactly what the code before them wrote.  perturb's int64_t sum
+ * (mask_perturb.c, values of at most 18 digits at their scale) against
+ * the BIGNUM sum, and substitute's fakes (SHA-256 fetched once, not per
+ * block) against recorded output:
  *
  *   - decimal.c: trib_dec_to_i64 + trib_dec_format_i64 against
  *     trib_dec_to_bn + trib_dec_format_bn, for random and edge values
@@ -10,7 +12,9 @@
  *   - perturb: the outputs for 6,000 deterministic values (number and
  *     string kinds, percent and absolute, with and without a row key)
  *     hash to the SHA-256 the BIGNUM-only code gave before the int64_t
- *     path existed (recorded at commit 34aaacd).
+ *     path existed (recorded at commit 34aaacd);
+ *   - substitute: the fakes of every kind for 300 inputs each hash to the
+ *     SHA-256 the code gave before (recorded at commit d95769a).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@
 
 #include "decimal.h"
 #include "hex.h"
+#include "fake_fixture.h"
 #include "mask.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
@@ -200,13 +205,62 @@ test_perturb_outputs_unchanged(void **state)
 	trib_mask_free(ms[1]);
 }
 
+/* The SHA-256 of substitute's fakes below (commit d95769a). */
+#define SUBSTITUTE_DIGEST "e33d26c918b2003dba1470641725857334474397395d5bfa9f02c116d35683e7"
+
+/* substitute, every kind, 300 inputs each: the fakes hash to
+ * SUBSTITUTE_DIGEST. */
+static void
+test_substitute_outputs_unchanged(void **state)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[32];
+	char		hex[65];
+
+	(void) state;
+	assert_true(EVP_DigestInit_ex(md, EVP_sha256(), NULL));
+	for (int kind = 0; kind < TRIB_FAKE_NKINDS; kind++)
+	{
+		trib_mask_spec s;
+		char		err[256];
+		trib_mask  *m;
+
+		trib_mask_spec_init(&s, TRIB_MASK_SUBSTITUTE);
+		s.substitute.what = (trib_fake_kind) kind;
+		s.dicts = test_dicts;
+		s.key = (const unsigned char *) "0123456789abcdef";
+		s.keylen = 16;
+		m = trib_mask_new(&s, err, sizeof(err));
+		assert_non_null(m);
+		for (int k = 0; k < 300; k++)
+		{
+			char		buf[32];
+			trib_jvalue in = {TRIB_J_STRING, buf, 0, NULL};
+			trib_jvalue_buf out = {0};
+
+			snprintf(buf, sizeof(buf), "value %d", k);
+			in.len = strlen(buf);
+			if (!trib_mask_apply(m, &in, NULL, &out, err, sizeof(err)))
+				fail_msg("kind %s: %s", trib_fake_kind_name((trib_fake_kind) kind), err);
+			assert_true(EVP_DigestUpdate(md, out.text.data, out.text.len + 1));
+			trib_jvalue_buf_free(&out);
+		}
+		trib_mask_free(m);
+	}
+	assert_true(EVP_DigestFinal_ex(md, h, NULL));
+	trib_hex_encode(h, 32, hex);
+	assert_string_equal(hex, SUBSTITUTE_DIGEST);
+	EVP_MD_CTX_free(md);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dec_i64_matches_bignum),
 		cmocka_unit_test(test_perturb_outputs_unchanged),
+		cmocka_unit_test(test_substitute_outputs_unchanged),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, test_dicts_setup, test_dicts_teardown);
 }
