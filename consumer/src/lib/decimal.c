@@ -306,10 +306,25 @@ double
 trib_dec_to_double(const trib_dec *d)
 {
 	trib_strbuf b = {0};
+	char		e[24];
+	size_t		i = sizeof(e);
+	uint64_t	u = d->exp10 < 0 ? -(uint64_t) d->exp10 : (uint64_t) d->exp10;
 	double		v;
 
-	trib_strbuf_printf(&b, "%s%se%lld", d->neg ? "-" : "", d->digits,
-					   (long long) d->exp10);
+	/* "[-]DIGITSe[-]EXP", written without printf (perturb calls this per
+	 * value); strtod rounds it correctly */
+	do
+	{
+		e[--i] = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (d->exp10 < 0)
+		e[--i] = '-';
+	if (d->neg)
+		trib_strbuf_addc(&b, '-');
+	trib_strbuf_adds(&b, d->digits);
+	trib_strbuf_addc(&b, 'e');
+	trib_strbuf_add(&b, e + i, sizeof(e) - i);
 	v = strtod(b.data, NULL);
 	trib_strbuf_free(&b);
 	return v;

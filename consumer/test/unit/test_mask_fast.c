@@ -9,6 +9,8 @@
  *     trib_dec_to_bn + trib_dec_format_bn, for random and edge values
  *     (zero, negative, leading fraction zeros, trailing zeros, 18 and 19+
  *     digits) and sums that cross zero or reach 18 digits;
+ *   - decimal.c: trib_dec_to_double, written without printf, against
+ *     strtod of the printf-written text;
  *   - perturb: the outputs for 6,000 deterministic values (number and
  *     string kinds, percent and absolute, with and without a row key)
  *     hash to the SHA-256 the BIGNUM-only code gave before the int64_t
@@ -145,6 +147,44 @@ test_dec_i64_matches_bignum(void **state)
 	assert_true(slow > 1000);
 }
 
+/* trib_dec_to_double (written without printf) gives the double strtod
+ * gives for the printf-written "[-]DIGITSe[-]EXP", for random values and
+ * exponent forms. */
+static void
+test_dec_to_double_matches_printf(void **state)
+{
+	static const char *const edges[] = {"0", "-0", "1e-400", "-1e+400", "5e-324",
+	"1.7976931348623157e308", "123456789012345678901234567890.12", "0.000001"};
+
+	(void) state;
+	for (size_t k = 0; k < 20000 + sizeof(edges) / sizeof(edges[0]); k++)
+	{
+		char		buf[64],
+					ref[128];
+		const char *text = buf;
+		trib_dec	d;
+		double		want,
+					got;
+
+		if (k < sizeof(edges) / sizeof(edges[0]))
+			text = edges[k];
+		else
+		{
+			random_number(buf, sizeof(buf), 21);
+			if (k % 4 == 0)
+				snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "e%d",
+						 (int) (rng() % 700) - 350);
+		}
+		assert_true(trib_dec_parse(text, strlen(text), &d));
+		snprintf(ref, sizeof(ref), "%s%se%lld", d.neg ? "-" : "", d.digits, (long long) d.exp10);
+		want = strtod(ref, NULL);
+		got = trib_dec_to_double(&d);
+		if (memcmp(&want, &got, sizeof(double)) != 0)
+			fail_msg("%s: %.17g, expected %.17g", text, got, want);
+		trib_dec_free(&d);
+	}
+}
+
 /* The SHA-256 of perturb's outputs over the deterministic values below,
  * from the BIGNUM-only code (commit 34aaacd). */
 #define PERTURB_DIGEST "a41c25208fa5b8ddd5ba7f1d5f37d6c744b38cc05c2de71d7f62f0fac83abdf1"
@@ -258,6 +298,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dec_i64_matches_bignum),
+		cmocka_unit_test(test_dec_to_double_matches_printf),
 		cmocka_unit_test(test_perturb_outputs_unchanged),
 		cmocka_unit_test(test_substitute_outputs_unchanged),
 	};
