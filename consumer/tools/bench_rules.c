@@ -74,9 +74,59 @@ row_of(int i, char *after, size_t alen, char *key, size_t klen)
 	snprintf(key, klen, "{\"id\":%d}", id);
 }
 
-/* Event i, W1-shaped, as the source would hand it over. */
-static trib_event *
-event_of(int i)
+/*
+ * What one case times, over BATCH-sized slices of its n inputs: build(k,
+ * i) prepares input i in slot k (not timed), run(k) works on slot k
+ * (timed), clear(k) releases it (not timed; may be NULL).
+ */
+typedef struct timed_case
+{
+	void		(*build) (void *arg, int k, int i);
+	void		(*run) (void *arg, int k);
+	void		(*clear) (void *arg, int k);
+	void	   *arg;
+} timed_case;
+
+/* Best of 3 rounds over inputs 1..n: CPU ns per input. */
+static double
+time_case(const timed_case *c, int n)
+{
+	double		best = 1e18;
+
+	for (int round = 0; round < 3; round++)
+	{
+		double		t = 0;
+
+		for (int first = 1; first <= n; first += BATCH)
+		{
+			int			m = n - first + 1 < BATCH ? n - first + 1 : BATCH;
+			double		t0;
+
+			for (int k = 0; k < m; k++)
+				c->build(c->arg, k, first + k);
+			t0 = now_ns();
+			for (int k = 0; k < m; k++)
+				c->run(c->arg, k);
+			t += now_ns() - t0;
+			for (int k = 0; c->clear && k < m; k++)
+				c->clear(c->arg, k);
+		}
+		best = t / n < best ? t / n : best;
+	}
+	return best;
+}
+
+/* ---- part 1: trib_rules_apply ------------------------------------------- */
+
+typedef struct rules_arg
+{
+	trib_rules *rs;
+	trib_event *evs[BATCH];
+} rules_arg;
+
+/* Event i, W1-shaped, as the source would hand it over, into slot k. */
+static void
+rules_build(void *arg, int k, int i)
 {
 	trib_event *ev = trib_event_new();
 	char		after[256];
@@ -89,33 +139,23 @@ event_of(int i)
 	ev->table = "bench_events";
 	ev->after = strdup(after);
 	ev->key = strdup(key);
-	return ev;
+	((rules_arg *) arg)->evs[k] = ev;
 }
 
-/* One round of trib_rules_apply over n events; ns/event. */
-static double
-rules_round(trib_rules *rs, int n)
+static void
+rules_run(void *arg, int k)
 {
-	double		t = 0;
+	rules_arg  *a = arg;
 	char		err[1024];
-	trib_event *evs[BATCH];
 
-	for (int first = 1; first <= n; first += BATCH)
-	{
-		int			m = n - first + 1 < BATCH ? n - first + 1 : BATCH;
-		double		t0;
+	if (trib_rules_apply(a->rs, a->evs[k], err, sizeof(err)) == TRIB_VERDICT_FAIL)
+		die("trib_rules_apply", err);
+}
 
-		for (int k = 0; k < m; k++)
-			evs[k] = event_of(first + k);
-		t0 = now_ns();
-		for (int k = 0; k < m; k++)
-			if (trib_rules_apply(rs, evs[k], err, sizeof(err)) == TRIB_VERDICT_FAIL)
-				die("trib_rules_apply", err);
-		t += now_ns() - t0;
-		for (int k = 0; k < m; k++)
-			trib_event_free(evs[k]);
-	}
-	return t / n;
+static void
+rules_clear(void *arg, int k)
+{
+	trib_event_free(((rules_arg *) arg)->evs[k]);
 }
 
 static void
@@ -124,24 +164,18 @@ bench(const char *label, const char *rules, int n)
 	char		yaml[4096];
 	char		err[1024];
 	trib_config *cfg;
-	trib_rules *rs;
-	double		best = 1e18;
+	static rules_arg a;
+	timed_case	c = {rules_build, rules_run, rules_clear, &a};
 
 	if (!wanted(label))
 		return;
 	snprintf(yaml, sizeof(yaml), "%s%s", HEAD, rules);
 	if (!trib_config_load_buffer("b.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
 		die(label, err);
-	if ((rs = trib_rules_new(cfg, NULL, err, sizeof(err))) == NULL)
+	if ((a.rs = trib_rules_new(cfg, NULL, err, sizeof(err))) == NULL)
 		die(label, err);
-	for (int round = 0; round < 3; round++)
-	{
-		double		t = rules_round(rs, n);
-
-		best = t < best ? t : best;
-	}
-	printf("%-28s %8.0f ns/event\n", label, best);
-	trib_rules_free(rs);
+	printf("%-28s %8.0f ns/event\n", label, time_case(&c, n));
+	trib_rules_free(a.rs);
 	trib_config_free(cfg);
 }
 
@@ -225,23 +259,45 @@ strategies_free(strategies *s)
 	trib_key_free(s->key);
 }
 
-/* One value of row i through strategy `which` (timed by the caller). */
-static void
-one_value(strategies *s, int which, const trib_jvalue *v, const char *rowkey)
+/* The inputs of part 2 in their slots. */
+typedef struct value_arg
 {
-	trib_mask_row row = {rowkey, strlen(rowkey), "amount"};
+	strategies *s;
+	int			which;
+	char		bufs[BATCH][64];
+	char		keys[BATCH][256];	/* row keys; the tree case: images */
+	trib_jvalue vs[BATCH];
+} value_arg;
+
+static void
+value_build(void *arg, int k, int i)
+{
+	value_arg  *a = arg;
+
+	value_of(a->which, i, a->bufs[k], sizeof(a->bufs[k]), &a->vs[k]);
+	snprintf(a->keys[k], sizeof(a->keys[k]), "{\"id\":%d}", i);
+}
+
+/* One value through strategy `which`. */
+static void
+value_run(void *arg, int k)
+{
+	value_arg  *a = arg;
+	strategies *s = a->s;
+	const trib_jvalue *v = &a->vs[k];
+	trib_mask_row row = {a->keys[k], strlen(a->keys[k]), "amount"};
 	trib_jvalue_buf out = {0};
 	char		err[512];
 	char	   *text = NULL;
 	size_t		n;
 	bool		ok;
 
-	if (which == V_EMAIL)
+	if (a->which == V_EMAIL)
 		ok = trib_hash_apply(s->hash, v->text, v->len, &text, &n, err, sizeof(err));
-	else if (which == V_ID)
+	else if (a->which == V_ID)
 		ok = trib_tokenize(s->tok, v->text, v->len, &text, err, sizeof(err));
 	else
-		ok = trib_mask_apply(which == V_NAME ? s->subst : which == V_AMOUNT ? s->perturb
+		ok = trib_mask_apply(a->which == V_NAME ? s->subst : a->which == V_AMOUNT ? s->perturb
 							 : s->partial, v, &row, &out, err, sizeof(err));
 	if (!ok)
 		die("strategy", err);
@@ -249,79 +305,50 @@ one_value(strategies *s, int which, const trib_jvalue *v, const char *rowkey)
 	trib_jvalue_buf_free(&out);
 }
 
-/* ns/value of strategy `which` over n values, best of 3. */
+/* The row image of row i (in bufs: too small) and its key, for the tree case. */
+static void
+tree_build(void *arg, int k, int i)
+{
+	value_arg  *a = arg;
+	char		key[32];
+
+	row_of(i, a->keys[k], sizeof(a->keys[k]), key, sizeof(key));
+	snprintf(a->bufs[k], sizeof(a->bufs[k]), "%s", key);
+}
+
+/* Parse the image and the key into trees and write them back. */
+static void
+tree_run(void *arg, int k)
+{
+	value_arg  *a = arg;
+	char		err[256];
+
+	for (int img = 0; img < 2; img++)
+	{
+		yajl_val	v = trib_jdoc_parse(img ? a->bufs[k] : a->keys[k], err, sizeof(err));
+		char	   *d = v ? trib_jdoc_dump(v) : NULL;
+
+		if (d == NULL)
+			die("image parse", err);
+		free(d);
+		yajl_tree_free(v);
+	}
+}
+
+/* ns per value of strategy `which`, or (which < 0) ns per event of the
+ * image parse and write-back. */
 static void
 bench_value(strategies *s, const char *label, int which, int n)
 {
-	static char bufs[BATCH][64],
-				keys[BATCH][32];
-	trib_jvalue vs[BATCH];
-	double		best = 1e18;
+	static value_arg a;
+	timed_case	c = {which < 0 ? tree_build : value_build,
+	which < 0 ? tree_run : value_run, NULL, &a};
 
 	if (!wanted(label))
 		return;
-	for (int round = 0; round < 3; round++)
-	{
-		double		t = 0;
-
-		for (int first = 1; first <= n; first += BATCH)
-		{
-			int			m = n - first + 1 < BATCH ? n - first + 1 : BATCH;
-			double		t0;
-
-			for (int k = 0; k < m; k++)
-			{
-				value_of(which, first + k, bufs[k], sizeof(bufs[k]), &vs[k]);
-				snprintf(keys[k], sizeof(keys[k]), "{\"id\":%d}", first + k);
-			}
-			t0 = now_ns();
-			for (int k = 0; k < m; k++)
-				one_value(s, which, &vs[k], keys[k]);
-			t += now_ns() - t0;
-		}
-		best = t / n < best ? t / n : best;
-	}
-	printf("%-28s %8.0f ns/value\n", label, best);
-}
-
-/* ns/event to parse the row image and key into trees and write them back. */
-static void
-bench_tree(const char *label, int n)
-{
-	static char afters[BATCH][256],
-				keys[BATCH][32];
-	double		best = 1e18;
-	char		err[256];
-
-	if (!wanted(label))
-		return;
-	for (int round = 0; round < 3; round++)
-	{
-		double		t = 0;
-
-		for (int first = 1; first <= n; first += BATCH)
-		{
-			int			m = n - first + 1 < BATCH ? n - first + 1 : BATCH;
-			double		t0;
-
-			for (int k = 0; k < m; k++)
-				row_of(first + k, afters[k], sizeof(afters[k]), keys[k], sizeof(keys[k]));
-			t0 = now_ns();
-			for (int k = 0; k < 2 * m; k++)
-			{
-				yajl_val	v = trib_jdoc_parse(k % 2 ? keys[k / 2] : afters[k / 2], err, sizeof(err));
-				char	   *d = v ? trib_jdoc_dump(v) : NULL;
-
-				if (d == NULL)
-					die(label, err);
-				free(d);
-				yajl_tree_free(v);
-			}
-			t += now_ns() - t0;
-		}
-		best = t / n < best ? t / n : best;
-	}
-	printf("%-28s %8.0f ns/event\n", label, best);
+	a.s = s;
+	a.which = which;
+	printf("%-28s %8.0f ns/%s\n", label, time_case(&c, n), which < 0 ? "event" : "value");
 }
 
 static void
@@ -336,7 +363,7 @@ bench_strategies(int n)
 	bench_value(&s, "value: perturb amount", V_AMOUNT, n);
 	bench_value(&s, "value: partial meta.k", V_METAK, n);
 	bench_value(&s, "value: tokenize id (FF1)", V_ID, n);
-	bench_tree("image parse + write-back", n);
+	bench_value(&s, "image parse + write-back", -1, n);
 	strategies_free(&s);
 }
 
