@@ -1,13 +1,17 @@
 /*
- * bench_rules.c: per-event cost of transform rules (rules.c), without I/O.
+ * bench_rules.c: per-event cost of transform rules (rules.c), and per-value
+ * cost of each masking strategy, without I/O.
  *
- *   build/tools/bench_rules [EVENTS]
+ *   build/tools/bench_rules [EVENTS [CASE]]
  *
- * Builds W1-shaped events (public.bench_events: id, name, email, amount,
- * created, active, meta) and times trib_rules_apply for each of the five
- * masking rules of bench/transforms.sh alone, all five together, and the Lua
- * filter; prints ns/event (best of 3).  A development tool for finding
- * where the end-to-end cost of the rules goes.
+ * Part 1 builds W1-shaped events (public.bench_events: id, name, email,
+ * amount, created, active, meta) and times trib_rules_apply for each of the
+ * five masking rules of bench/transforms.sh alone, all five together, and
+ * the Lua filter; prints ns/event.  Part 2 times each strategy alone on the
+ * value it gets in part 1 (no row image parsed or written), plus the parse
+ * and write-back of the image that the rules share; prints ns/value.  Best
+ * of 3 rounds each.  CASE runs only the case of that label (for perf).
+ * A development tool for finding where the end-to-end cost goes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +20,142 @@
 
 #include "config.h"
 #include "event.h"
+#include "jsondoc.h"
+#include "keys.h"
+#include "mask.h"
+#include "mask_fake.h"
+#include "mask_hash.h"
+#include "mask_tokenize.h"
 #include "rules.h"
 
 #define HEAD "pipeline: b\nsources:\n  pg: {type: postgres, dsn: \"dbname=x\", snapshot: never}\n" \
 	"sinks:\n  out: {type: stdout}\ntransforms:\n"
+#define KEYHEX "00112233445566778899aabbccddeeff"
+
+#define BATCH 1000				/* inputs built, then timed together */
+
+static const char *only;		/* CASE: run just this label */
+static int	id_step = 1;		/* W1's ids: 1..1,000,000 spread over EVENTS */
 
 static double
 now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void
+die(const char *label, const char *err)
+{
+	fprintf(stderr, "%s: %s\n", label, err);
+	exit(1);
+}
+
+/* Should the case `label` run? */
+static bool
+wanted(const char *label)
+{
+	return only == NULL || strcmp(only, label) == 0;
+}
+
+/* The W1-shaped row image and key of row i.  The id is spread over W1's
+ * 1..1,000,000 so that, as in W1, 90% of ids have the 6 digits FF1 needs
+ * (tokenize masks shorter ones whole by default). */
+static void
+row_of(int i, char *after, size_t alen, char *key, size_t klen)
+{
+	int			id = i * id_step;
+
+	snprintf(after, alen, "{\"id\":%d,\"name\":\"name%d\",\"email\":\"user%d@example.com\","
+			 "\"amount\":%d.50,\"created\":\"2026-11-22 10:00:00.123456+00\",\"active\":%s,"
+			 "\"meta\":{\"k\":%d}}", id, i, i, i, i % 2 ? "false" : "true", i);
+	snprintf(key, klen, "{\"id\":%d}", id);
+}
+
+/*
+ * What one case times, over BATCH-sized slices of its n inputs: build(k,
+ * i) prepares input i in slot k (not timed), run(k) works on slot k
+ * (timed), clear(k) releases it (not timed; may be NULL).
+ */
+typedef struct timed_case
+{
+	void		(*build) (void *arg, int k, int i);
+	void		(*run) (void *arg, int k);
+	void		(*clear) (void *arg, int k);
+	void	   *arg;
+} timed_case;
+
+/* Best of 3 rounds over inputs 1..n: CPU ns per input. */
+static double
+time_case(const timed_case *c, int n)
+{
+	double		best = 1e18;
+
+	for (int round = 0; round < 3; round++)
+	{
+		double		t = 0;
+
+		for (int first = 1; first <= n; first += BATCH)
+		{
+			int			m = n - first + 1 < BATCH ? n - first + 1 : BATCH;
+			double		t0;
+
+			for (int k = 0; k < m; k++)
+				c->build(c->arg, k, first + k);
+			t0 = now_ns();
+			for (int k = 0; k < m; k++)
+				c->run(c->arg, k);
+			t += now_ns() - t0;
+			for (int k = 0; c->clear && k < m; k++)
+				c->clear(c->arg, k);
+		}
+		best = t / n < best ? t / n : best;
+	}
+	return best;
+}
+
+/* ---- part 1: trib_rules_apply ------------------------------------------- */
+
+typedef struct rules_arg
+{
+	trib_rules *rs;
+	trib_event *evs[BATCH];
+} rules_arg;
+
+/* Event i, W1-shaped, as the source would hand it over, into slot k. */
+static void
+rules_build(void *arg, int k, int i)
+{
+	trib_event *ev = trib_event_new();
+	char		after[256];
+	char		key[32];
+
+	row_of(i, after, sizeof(after), key, sizeof(key));
+	ev->op = TRIB_OP_CREATE;
+	ev->source = "pg";
+	ev->schema = "public";
+	ev->table = "bench_events";
+	ev->after = strdup(after);
+	ev->key = strdup(key);
+	((rules_arg *) arg)->evs[k] = ev;
+}
+
+static void
+rules_run(void *arg, int k)
+{
+	rules_arg  *a = arg;
+	char		err[1024];
+
+	if (trib_rules_apply(a->rs, a->evs[k], err, sizeof(err)) == TRIB_VERDICT_FAIL)
+		die("trib_rules_apply", err);
+}
+
+static void
+rules_clear(void *arg, int k)
+{
+	trib_event_free(((rules_arg *) arg)->evs[k]);
 }
 
 static void
@@ -36,68 +164,225 @@ bench(const char *label, const char *rules, int n)
 	char		yaml[4096];
 	char		err[1024];
 	trib_config *cfg;
-	trib_rules *rs;
-	double		best = 1e18;
+	static rules_arg a;
+	timed_case	c = {rules_build, rules_run, rules_clear, &a};
 
+	if (!wanted(label))
+		return;
 	snprintf(yaml, sizeof(yaml), "%s%s", HEAD, rules);
 	if (!trib_config_load_buffer("b.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
-	{
-		fprintf(stderr, "%s: %s\n", label, err);
-		exit(1);
-	}
-	rs = trib_rules_new(cfg, NULL, err, sizeof(err));
-	if (rs == NULL)
-	{
-		fprintf(stderr, "%s: %s\n", label, err);
-		exit(1);
-	}
-	for (int round = 0; round < 3; round++)
-	{
-		double		t = 0;
-
-		for (int i = 1; i <= n; i++)
-		{
-			trib_event *ev = trib_event_new();
-			char		after[256];
-			char		key[32];
-			double		t0;
-
-			snprintf(after, sizeof(after), "{\"id\":%d,\"name\":\"name%d\",\"email\":\"user%d@example.com\","
-					 "\"amount\":%d.50,\"created\":\"2026-11-22 10:00:00.123456+00\",\"active\":%s,"
-					 "\"meta\":{\"k\":%d}}", i, i, i, i, i % 2 ? "false" : "true", i);
-			snprintf(key, sizeof(key), "{\"id\":%d}", i);
-			ev->op = TRIB_OP_CREATE;
-			ev->source = "pg";
-			ev->schema = "public";
-			ev->table = "bench_events";
-			ev->after = strdup(after);
-			ev->key = strdup(key);
-			t0 = now_ns();
-			(void) trib_rules_apply(rs, ev, err, sizeof(err));
-			t += now_ns() - t0;
-			trib_event_free(ev);
-		}
-		if (t / n < best)
-			best = t / n;
-	}
-	printf("%-24s %8.0f ns/event\n", label, best);
-	trib_rules_free(rs);
+		die(label, err);
+	if ((a.rs = trib_rules_new(cfg, NULL, err, sizeof(err))) == NULL)
+		die(label, err);
+	printf("%-28s %8.0f ns/event\n", label, time_case(&c, n));
+	trib_rules_free(a.rs);
 	trib_config_free(cfg);
+}
+
+/* ---- part 2: each strategy alone ---------------------------------------- */
+
+/* The value a strategy gets for row i: name, email, amount, meta.k, id
+ * (6 digits, as 90% of W1's ids). */
+enum
+{
+	V_NAME, V_EMAIL, V_AMOUNT, V_METAK, V_ID
+};
+
+static void
+value_of(int which, int i, char *buf, size_t len, trib_jvalue *v)
+{
+	static const char *const fmt[] = {"name%d", "user%d@example.com", "%d.50", "%d", "%d"};
+
+	snprintf(buf, len, fmt[which], which == V_ID ? 100000 + i : i);
+	v->kind = which == V_NAME || which == V_EMAIL ? TRIB_J_STRING : TRIB_J_NUMBER;
+	v->text = buf;
+	v->len = strlen(buf);
+	v->sqltype = NULL;
+}
+
+/* The strategies of part 2, set up once. */
+typedef struct strategies
+{
+	trib_key   *key;
+	trib_fake_dicts *dicts;
+	trib_mask  *subst,
+			   *perturb,
+			   *partial;
+	trib_hash  *hash;
+	trib_tokenizer *tok;
+} strategies;
+
+static trib_mask *
+mask_of(trib_mask_kind kind, strategies *s)
+{
+	trib_mask_spec spec;
+	trib_mask  *m;
+	char		err[512];
+
+	trib_mask_spec_init(&spec, kind);
+	spec.key = s->key->bytes;
+	spec.keylen = s->key->len;
+	spec.dicts = s->dicts;
+	spec.perturb.amount = 5;
+	spec.partial.keep_last = 2;
+	if ((m = trib_mask_new(&spec, err, sizeof(err))) == NULL)
+		die("trib_mask_new", err);
+	return m;
+}
+
+static void
+strategies_init(strategies *s)
+{
+	char		err[512];
+
+	s->key = trib_key_parse(KEYHEX, strlen(KEYHEX), TRIB_KEY_HEX, "bench", err, sizeof(err));
+	if (s->key == NULL || (s->dicts = trib_fake_dicts_load(NULL, err, sizeof(err))) == NULL)
+		die("setup", err);
+	s->subst = mask_of(TRIB_MASK_SUBSTITUTE, s);
+	s->perturb = mask_of(TRIB_MASK_PERTURB, s);
+	s->partial = mask_of(TRIB_MASK_PARTIAL, s);
+	s->hash = trib_hash_new(s->key, "email", 5, TRIB_HASH_HEX, 0, err, sizeof(err));
+	s->tok = trib_tokenize_new(s->key, TRIB_ALPHA_DIGITS, "id", 2, false, err, sizeof(err));
+	if (s->hash == NULL || s->tok == NULL)
+		die("setup", err);
+}
+
+static void
+strategies_free(strategies *s)
+{
+	trib_mask_free(s->subst);
+	trib_mask_free(s->perturb);
+	trib_mask_free(s->partial);
+	trib_hash_free(s->hash);
+	trib_tokenize_free(s->tok);
+	trib_fake_dicts_free(s->dicts);
+	trib_key_free(s->key);
+}
+
+/* The inputs of part 2 in their slots. */
+typedef struct value_arg
+{
+	strategies *s;
+	int			which;
+	char		bufs[BATCH][64];
+	char		keys[BATCH][256];	/* row keys; the tree case: images */
+	trib_jvalue vs[BATCH];
+} value_arg;
+
+static void
+value_build(void *arg, int k, int i)
+{
+	value_arg  *a = arg;
+
+	value_of(a->which, i, a->bufs[k], sizeof(a->bufs[k]), &a->vs[k]);
+	snprintf(a->keys[k], sizeof(a->keys[k]), "{\"id\":%d}", i);
+}
+
+/* One value through strategy `which`. */
+static void
+value_run(void *arg, int k)
+{
+	value_arg  *a = arg;
+	strategies *s = a->s;
+	const trib_jvalue *v = &a->vs[k];
+	trib_mask_row row = {a->keys[k], strlen(a->keys[k]), "amount"};
+	trib_jvalue_buf out = {0};
+	char		err[512];
+	char	   *text = NULL;
+	size_t		n;
+	bool		ok;
+
+	if (a->which == V_EMAIL)
+		ok = trib_hash_apply(s->hash, v->text, v->len, &text, &n, err, sizeof(err));
+	else if (a->which == V_ID)
+		ok = trib_tokenize(s->tok, v->text, v->len, &text, err, sizeof(err));
+	else
+		ok = trib_mask_apply(a->which == V_NAME ? s->subst : a->which == V_AMOUNT ? s->perturb
+							 : s->partial, v, &row, &out, err, sizeof(err));
+	if (!ok)
+		die("strategy", err);
+	free(text);
+	trib_jvalue_buf_free(&out);
+}
+
+/* The row image of row i (in bufs: too small) and its key, for the tree case. */
+static void
+tree_build(void *arg, int k, int i)
+{
+	value_arg  *a = arg;
+	char		key[32];
+
+	row_of(i, a->keys[k], sizeof(a->keys[k]), key, sizeof(key));
+	snprintf(a->bufs[k], sizeof(a->bufs[k]), "%s", key);
+}
+
+/* Parse the image and the key into trees and write them back. */
+static void
+tree_run(void *arg, int k)
+{
+	value_arg  *a = arg;
+	char		err[256];
+
+	for (int img = 0; img < 2; img++)
+	{
+		yajl_val	v = trib_jdoc_parse(img ? a->bufs[k] : a->keys[k], err, sizeof(err));
+		char	   *d = v ? trib_jdoc_dump(v) : NULL;
+
+		if (d == NULL)
+			die("image parse", err);
+		free(d);
+		yajl_tree_free(v);
+	}
+}
+
+/* ns per value of strategy `which`, or (which < 0) ns per event of the
+ * image parse and write-back. */
+static void
+bench_value(strategies *s, const char *label, int which, int n)
+{
+	static value_arg a;
+	timed_case	c = {which < 0 ? tree_build : value_build,
+	which < 0 ? tree_run : value_run, NULL, &a};
+
+	if (!wanted(label))
+		return;
+	a.s = s;
+	a.which = which;
+	printf("%-28s %8.0f ns/%s\n", label, time_case(&c, n), which < 0 ? "event" : "value");
+}
+
+static void
+bench_strategies(int n)
+{
+	strategies	s = {0};
+
+	strategies_init(&s);
+	printf("-- each strategy alone, on its W1 value (no image parsed) --\n");
+	bench_value(&s, "value: substitute full_name", V_NAME, n);
+	bench_value(&s, "value: hash email", V_EMAIL, n);
+	bench_value(&s, "value: perturb amount", V_AMOUNT, n);
+	bench_value(&s, "value: partial meta.k", V_METAK, n);
+	bench_value(&s, "value: tokenize id (FF1)", V_ID, n);
+	bench_value(&s, "image parse + write-back", -1, n);
+	strategies_free(&s);
 }
 
 int
 main(int argc, char **argv)
 {
 	int			n = argc > 1 ? atoi(argv[1]) : 100000;
-	const char *k = "key: \"00112233445566778899aabbccddeeff\"";
+	const char *k = "key: \"" KEYHEX "\"";
 	char		r[5][256];
 	char		all[1400] = "";
 
+	only = argc > 2 ? argv[2] : NULL;
+	id_step = n > 0 && n < 1000000 ? 1000000 / n : 1;
 	snprintf(r[0], sizeof(r[0]), "  - {type: substitute, fields: [name], kind: full_name, %s}\n", k);
 	snprintf(r[1], sizeof(r[1]), "  - {type: hash, fields: [email], context: email, %s}\n", k);
 	snprintf(r[2], sizeof(r[2]), "  - {type: perturb, fields: [amount], percent: 5, %s}\n", k);
 	snprintf(r[3], sizeof(r[3]), "  - {type: partial, fields: [meta.k], keep_last: 2}\n");
 	snprintf(r[4], sizeof(r[4]), "  - {type: tokenize, fields: [id], alphabet: digits, %s}\n", k);
+	printf("-- trib_rules_apply, W1 events --\n");
 	bench("none", "  []\n", n);
 	bench("substitute name", r[0], n);
 	bench("hash email", r[1], n);
@@ -108,5 +393,6 @@ main(int argc, char **argv)
 		strcat(all, r[i]);
 	bench("all five", all, n);
 	bench("lua filter", "  - {type: filter, lua: \"after.amount > 100 and op ~= 'd'\"}\n", n);
+	bench_strategies(n);
 	return 0;
 }

@@ -5,7 +5,9 @@
  * fed single values the yajl tree already accepted; what it adds is
  * the split into digits and exponent.  Arithmetic goes through OpenSSL's
  * BIGNUM on integers of 10^-scale units, so nothing here rounds except
- * where a caller chooses a smaller scale.
+ * where a caller chooses a smaller scale; values of at most 18 digits
+ * can take int64_t instead (trib_dec_to_i64), and both kinds of integer
+ * are written by the same code, so they give the same text.
  */
 #include "decimal.h"
 
@@ -224,51 +226,105 @@ trib_dec_to_bn(const trib_dec *d, int scale, BIGNUM *bn, char *errbuf,
 	return ok;
 }
 
+bool
+trib_dec_to_i64(const trib_dec *d, int scale, int64_t *out)
+{
+	int64_t		shift = d->exp10 + scale;
+	size_t		n = strlen(d->digits);
+	uint64_t	u = 0;
+
+	/* only exact conversions with at most 18 digits: no rounding, no
+	 * overflow (10^18 - 1 < 2^63) */
+	if (shift < 0 || (int64_t) n + shift > 18)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		u = u * 10 + (uint64_t) (d->digits[i] - '0');
+	for (int64_t i = 0; i < shift; i++)
+		u *= 10;
+	*out = d->neg ? -(int64_t) u : (int64_t) u;
+	return true;
+}
+
+/* Append the plain decimal text of sign and the digits p[0..n) (units of
+ * 10^-scale). */
+static void
+format_digits(bool neg, const char *p, size_t n, int scale, trib_strbuf *out)
+{
+	if (neg)
+		trib_strbuf_addc(out, '-');
+	if (scale <= 0)
+		trib_strbuf_add(out, p, n);
+	else if (n <= (size_t) scale)
+	{
+		trib_strbuf_adds(out, "0.");
+		for (size_t i = n; i < (size_t) scale; i++)
+			trib_strbuf_addc(out, '0');
+		trib_strbuf_add(out, p, n);
+	}
+	else
+	{
+		trib_strbuf_add(out, p, n - (size_t) scale);
+		trib_strbuf_addc(out, '.');
+		trib_strbuf_add(out, p + n - (size_t) scale, (size_t) scale);
+	}
+}
+
 void
 trib_dec_format_bn(const BIGNUM *bn, int scale, trib_strbuf *out)
 {
 	char	   *s = BN_bn2dec(bn);
 	const char *p = s;
-	size_t		n;
+	bool		neg = false;
 
 	if (s == NULL)
 		abort();
 	if (*p == '-')
 	{
-		if (strcmp(p, "-0") != 0)
-			trib_strbuf_addc(out, '-');
+		neg = strcmp(p, "-0") != 0;
 		p++;
 	}
-	n = strlen(p);
-	if (scale <= 0)
-		trib_strbuf_add(out, p, n);
-	else
-	{
-		if (n <= (size_t) scale)
-		{
-			trib_strbuf_adds(out, "0.");
-			for (size_t i = n; i < (size_t) scale; i++)
-				trib_strbuf_addc(out, '0');
-			trib_strbuf_add(out, p, n);
-		}
-		else
-		{
-			trib_strbuf_add(out, p, n - (size_t) scale);
-			trib_strbuf_addc(out, '.');
-			trib_strbuf_add(out, p + n - (size_t) scale, (size_t) scale);
-		}
-	}
+	format_digits(neg, p, strlen(p), scale, out);
 	OPENSSL_free(s);
+}
+
+void
+trib_dec_format_i64(int64_t v, int scale, trib_strbuf *out)
+{
+	char		buf[20];
+	size_t		i = sizeof(buf);
+	uint64_t	u = v < 0 ? -(uint64_t) v : (uint64_t) v;
+
+	do
+	{
+		buf[--i] = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	format_digits(v < 0, buf + i, sizeof(buf) - i, scale, out);
 }
 
 double
 trib_dec_to_double(const trib_dec *d)
 {
 	trib_strbuf b = {0};
+	char		e[24];
+	size_t		i = sizeof(e);
+	uint64_t	u = d->exp10 < 0 ? -(uint64_t) d->exp10 : (uint64_t) d->exp10;
 	double		v;
 
-	trib_strbuf_printf(&b, "%s%se%lld", d->neg ? "-" : "", d->digits,
-					   (long long) d->exp10);
+	/* "[-]DIGITSe[-]EXP", written without printf (perturb calls this per
+	 * value); strtod rounds it correctly */
+	do
+	{
+		e[--i] = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (d->exp10 < 0)
+		e[--i] = '-';
+	if (d->neg)
+		trib_strbuf_addc(&b, '-');
+	trib_strbuf_adds(&b, d->digits);
+	trib_strbuf_addc(&b, 'e');
+	trib_strbuf_add(&b, e + i, sizeof(e) - i);
 	v = strtod(b.data, NULL);
 	trib_strbuf_free(&b);
 	return v;

@@ -57,8 +57,20 @@ void		trib_dec_canonical(const trib_dec *d, trib_strbuf *out);
 bool		trib_dec_to_bn(const trib_dec *d, int scale, BIGNUM *bn,
 						   char *errbuf, size_t errlen);
 
+/*
+ * The value in units of 10^-scale into *out when that is exact and has at
+ * most 18 digits (so sums of two such values cannot overflow); false
+ * otherwise (use trib_dec_to_bn).  When true, *out equals what
+ * trib_dec_to_bn gives.
+ */
+bool		trib_dec_to_i64(const trib_dec *d, int scale, int64_t *out);
+
 /* Append bn (units of 10^-scale) as plain decimal text: "-12.50". */
 void		trib_dec_format_bn(const BIGNUM *bn, int scale, trib_strbuf *out);
+
+/* The same for an int64_t; the same text as trib_dec_format_bn for the
+ * same value. */
+void		trib_dec_format_i64(int64_t v, int scale, trib_strbuf *out);
 
 /* The nearest double (may be +-inf or lose digits). */
 double		trib_dec_to_double(const trib_dec *d);

@@ -1,14 +1,27 @@
 /*
- * ff1.c: FF1 (NIST SP 800-38G, Algorithms 7 and 8) over OpenSSL AES and
- * BIGNUM (see ff1.h).
+ * ff1.c: FF1 (NIST SP 800-38G, Algorithms 7 and 8) over OpenSSL AES, with
+ * the numeral arithmetic in 64-bit integers for short values and OpenSSL
+ * BIGNUM for long ones (see ff1.h).
  *
- * Layout.  ff1_setup() computes the per-call constants (u, v, b, d, P,
- * radix^u, radix^v); ff1_round_y() computes one round's y from the half
- * that goes into Q (steps 6.i to 6.iv); encrypt and decrypt differ only
- * in which half feeds the round and whether y is added or subtracted.
+ * Layout.  ff1_prf() is what both paths share: steps 6.ii and 6.iii (the
+ * CBC-MAC of P || Q and its expansion to S).  Its first block, CIPH(P),
+ * depends only on the key, radix, n and the tweak length, so the instance
+ * keeps it for the last (n, t) it saw: one AES call fewer per round.
  *
- * The halves live in three buffers of v numerals (v >= u); each round
- * rotates them (A <- B, B <- C) instead of copying.
+ * Two paths compute the rounds, with the same bytes in and out:
+ *   - ff1_crypt64(): when radix^v <= 2^32 (radix 10: up to 18 digits;
+ *     radix 36: 12; radix 62: 10), every half, radix^m and NUM(S) mod
+ *     radix^m fit in a uint64_t (b <= 4 bytes, so d = 8 and S is one
+ *     block), and the rounds run without allocating;
+ *   - ff1_crypt_bn(): any other length, on BIGNUM.  ff1_setup() computes
+ *     the per-call constants (u, v, b, d, P, radix^u, radix^v);
+ *     ff1_round_y() computes one round's y from the half that goes into Q
+ *     (steps 6.i to 6.iv).  The halves live in three buffers of v numerals
+ *     (v >= u); each round rotates them (A <- B, B <- C) instead of
+ *     copying.
+ * Encrypt and decrypt differ only in which half feeds the round and
+ * whether y is added or subtracted.  trib_ff1_force_bignum() sends every
+ * length down the BIGNUM path, so tests can compare the two.
  *
  * Timing: BIGNUM arithmetic and the numeral conversions are not constant
  * time; FF1 protects the mapping, not the time taken, and the lengths are
@@ -27,11 +40,22 @@
 #include "errf.h"
 #include "strbuf.h"
 
+/* The 64-bit path's bound on radix^v (so b <= 4 and d = 8). */
+#define FF1_FAST_MAX (UINT64_C(1) << 32)
+
+/* Q's largest size: T, padding, i, and NUM(X) in at most 4 bytes. */
+#define FF1_FAST_QMAX (TRIB_FF1_MAXTWEAK + 16 + 1 + 4)
+
 struct trib_ff1
 {
 	EVP_CIPHER_CTX *aes;		/* AES-ECB, encrypt, no padding */
 	unsigned	radix;
 	BN_CTX	   *bn;
+	bool		bignum_only;	/* trib_ff1_force_bignum() */
+	bool		p_valid;		/* p_ciph is CIPH(P) for (p_n, p_t) */
+	size_t		p_n,
+				p_t;
+	unsigned char p_ciph[16];
 };
 
 /* Per-call constants and scratch space (Algorithm 7/8 steps 1 to 5). */
@@ -42,7 +66,6 @@ typedef struct ff1_call
 				v,
 				b,
 				d;
-	unsigned char P[16];
 	unsigned char *Q;			/* qlen bytes: T || pad || i || NUM(X) */
 	size_t		qlen;
 	unsigned char *S;			/* d rounded up to 16 bytes */
@@ -97,7 +120,13 @@ trib_ff1_free(trib_ff1 *f)
 		return;
 	EVP_CIPHER_CTX_free(f->aes);
 	BN_CTX_free(f->bn);
-	free(f);
+	OPENSSL_clear_free(f, sizeof(*f));
+}
+
+void
+trib_ff1_force_bignum(trib_ff1 *f, bool on)
+{
+	f->bignum_only = on;
 }
 
 size_t
@@ -162,6 +191,87 @@ str_radix(const trib_ff1 *f, BIGNUM *c, size_t m, uint16_t *X)
 	return true;
 }
 
+/* Q's length: T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(X)]^b. */
+static size_t
+q_len(size_t t, size_t b)
+{
+	return t + (16 - (t + b + 1) % 16) % 16 + 1 + b;
+}
+
+/* Q's fixed part, T and the zero padding (step 6.i). */
+static void
+q_prefix(unsigned char *Q, size_t qlen, const unsigned char *T, size_t t, size_t b)
+{
+	if (t > 0)
+		memcpy(Q, T, t);
+	memset(Q + t, 0, qlen - t - b);
+}
+
+/*
+ * CIPH_K(P), P = [1]^1 || [2]^1 || [1]^1 || [radix]^3 || [10]^1 ||
+ * [u mod 256]^1 || [n]^4 || [t]^4 (step 5): the first block of every
+ * round's CBC-MAC, computed once per (n, t) and kept in f.
+ */
+static bool
+ciph_P(trib_ff1 *f, size_t n, size_t t, unsigned char out[16])
+{
+	unsigned char P[16];
+
+	if (!f->p_valid || f->p_n != n || f->p_t != t)
+	{
+		P[0] = 1;
+		P[1] = 2;
+		P[2] = 1;
+		put_be(P + 3, 3, f->radix);
+		P[6] = 10;
+		P[7] = (unsigned char) ((n / 2) % 256);
+		put_be(P + 8, 4, n);
+		put_be(P + 12, 4, t);
+		f->p_valid = ciph(f, P, f->p_ciph);
+		f->p_n = n;
+		f->p_t = t;
+		if (!f->p_valid)
+			return false;
+	}
+	memcpy(out, f->p_ciph, 16);
+	return true;
+}
+
+/*
+ * Steps 6.ii and 6.iii: R = PRF(P || Q) (CBC-MAC with AES, zero IV, its
+ * first block CIPH(P) from ciph_P), then S = R || CIPH(R xor [1]^16) ||
+ * CIPH(R xor [2]^16) ... into S[0..ceil(d/16)*16).
+ */
+static bool
+ff1_prf(trib_ff1 *f, size_t n, size_t t, const unsigned char *Q, size_t qlen,
+		size_t d, unsigned char *S)
+{
+	unsigned char R[16];
+	unsigned char blk[16];
+	bool		ok = ciph_P(f, n, t, R);
+
+	for (size_t off = 0; ok && off < qlen; off += 16)
+	{
+		for (int k = 0; k < 16; k++)
+			blk[k] = R[k] ^ Q[off + k];
+		ok = ciph(f, blk, R);
+	}
+	memcpy(S, R, 16);
+	for (size_t j = 1; ok && j < (d + 15) / 16; j++)
+	{
+		unsigned char jb[4];
+
+		memcpy(blk, R, 16);
+		put_be(jb, 4, j);
+		for (int k = 0; k < 4; k++)
+			blk[12 + k] ^= jb[k];
+		ok = ciph(f, blk, S + 16 * j);
+	}
+	OPENSSL_cleanse(R, sizeof(R));
+	OPENSSL_cleanse(blk, sizeof(blk));
+	return ok;
+}
+
 static void
 call_free(ff1_call *c)
 {
@@ -207,18 +317,7 @@ ff1_setup(trib_ff1 *f, size_t n, size_t t, ff1_call *c)
 	c->b = ((size_t) BN_num_bits(e) + 7) / 8;
 	BN_free(e);
 	c->d = 4 * ((c->b + 3) / 4) + 4;
-	/* P = [1]^1 || [2]^1 || [1]^1 || [radix]^3 || [10]^1 || [u mod 256]^1
-	 * || [n]^4 || [t]^4 */
-	c->P[0] = 1;
-	c->P[1] = 2;
-	c->P[2] = 1;
-	put_be(c->P + 3, 3, f->radix);
-	c->P[6] = 10;
-	c->P[7] = (unsigned char) (c->u % 256);
-	put_be(c->P + 8, 4, n);
-	put_be(c->P + 12, 4, t);
-	/* Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(X)]^b */
-	c->qlen = t + (16 - (t + c->b + 1) % 16) % 16 + 1 + c->b;
+	c->qlen = q_len(t, c->b);
 	c->Q = trib_xcalloc(1, c->qlen);
 	c->S = trib_xcalloc(1, (c->d + 15) / 16 * 16);
 	return true;
@@ -229,42 +328,15 @@ static bool
 ff1_round_y(trib_ff1 *f, ff1_call *c, const unsigned char *T, size_t t,
 			unsigned i, const uint16_t *X, size_t xlen)
 {
-	unsigned char R[16];
-	unsigned char blk[16];
-
 	/* i. Q; T and the zero padding are fixed, write them every round */
-	if (t > 0)
-		memcpy(c->Q, T, t);
-	memset(c->Q + t, 0, c->qlen - t - c->b);
+	q_prefix(c->Q, c->qlen, T, t, c->b);
 	c->Q[c->qlen - c->b - 1] = (unsigned char) i;
 	if (!num_radix(f, X, xlen, c->x) ||
 		BN_bn2binpad(c->x, c->Q + c->qlen - c->b, (int) c->b) < 0)
 		return false;
-	/* ii. R = PRF(P || Q): CBC-MAC with AES, zero IV */
-	if (!ciph(f, c->P, R))
+	/* ii., iii. */
+	if (!ff1_prf(f, c->n, t, c->Q, c->qlen, c->d, c->S))
 		return false;
-	for (size_t off = 0; off < c->qlen; off += 16)
-	{
-		for (int k = 0; k < 16; k++)
-			blk[k] = R[k] ^ c->Q[off + k];
-		if (!ciph(f, blk, R))
-			return false;
-	}
-	/* iii. S = R || CIPH(R xor [1]^16) || CIPH(R xor [2]^16) ..., d bytes */
-	memcpy(c->S, R, 16);
-	for (size_t j = 1; j < (c->d + 15) / 16; j++)
-	{
-		unsigned char jb[4];
-
-		memcpy(blk, R, 16);
-		put_be(jb, 4, j);
-		for (int k = 0; k < 4; k++)
-			blk[12 + k] ^= jb[k];
-		if (!ciph(f, blk, c->S + 16 * j))
-			return false;
-	}
-	OPENSSL_cleanse(R, sizeof(R));
-	OPENSSL_cleanse(blk, sizeof(blk));
 	/* iv. y = NUM(S) over the first d bytes */
 	return BN_bin2bn(c->S, (int) c->d, c->y) != NULL;
 }
@@ -289,10 +361,10 @@ check_args(const trib_ff1 *f, size_t tweaklen, const uint16_t *in, size_t n,
 	return true;
 }
 
-/* One direction of the cipher; enc selects Algorithm 7 or 8. */
+/* The BIGNUM path of one direction; enc selects Algorithm 7 or 8. */
 static bool
-ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
-		  const uint16_t *in, size_t n, uint16_t *out, char *errbuf, size_t errlen)
+ff1_crypt_bn(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
+			 const uint16_t *in, size_t n, uint16_t *out, char *errbuf, size_t errlen)
 {
 	ff1_call	c;
 	uint16_t   *A,
@@ -302,8 +374,6 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 				blen;
 	bool		ok = true;
 
-	if (!check_args(f, t, in, n, errbuf, errlen))
-		return false;
 	if (!ff1_setup(f, n, t, &c))
 	{
 		call_free(&c);
@@ -362,6 +432,120 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 	call_free(&c);
 	return ok;
 }
+
+/* ---- the 64-bit path ------------------------------------------------------ */
+
+/* radix^m when it is at most FF1_FAST_MAX, else 0. */
+static uint64_t
+pow_small(unsigned radix, size_t m)
+{
+	uint64_t	p = 1;
+
+	for (size_t i = 0; i < m; i++)
+		if ((p *= radix) > FF1_FAST_MAX)
+			return 0;
+	return p;
+}
+
+/* NUM_radix(X[0..len)) when it fits (X < radix^len <= 2^32). */
+static uint64_t
+num64(const uint16_t *X, size_t len, unsigned radix)
+{
+	uint64_t	x = 0;
+
+	for (size_t i = 0; i < len; i++)
+		x = x * radix + X[i];
+	return x;
+}
+
+/* X[0..m) = STR^m_radix(x). */
+static void
+str64(uint64_t x, unsigned radix, size_t m, uint16_t *X)
+{
+	for (size_t i = m; i-- > 0; x /= radix)
+		X[i] = (uint16_t) (x % radix);
+}
+
+/*
+ * One direction with every number in a uint64_t (radix^v <= 2^32, so
+ * b <= 4, d = 8, S one block, y = NUM(S) < 2^64); the same steps as
+ * ff1_crypt_bn() and the same bytes into AES.
+ */
+static bool
+ff1_crypt64(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
+			const uint16_t *in, size_t n, uint16_t *out, char *errbuf, size_t errlen)
+{
+	size_t		u = n / 2,
+				v = n - u;
+	uint64_t	pu = pow_small(f->radix, u),
+				pv = pow_small(f->radix, v),
+				A = num64(in, u, f->radix),
+				B = num64(in + u, v, f->radix),
+				bound;
+	size_t		b = 0,
+				qlen;
+	unsigned char Q[FF1_FAST_QMAX];
+	unsigned char S[16];
+	bool		ok = true;
+
+	for (bound = pv - 1; bound > 0; bound >>= 8)
+		b++;					/* b = bytes of radix^v - 1 */
+	qlen = q_len(t, b);
+	q_prefix(Q, qlen, T, t, b);
+	for (int k = 0; k < 10 && ok; k++)
+	{
+		unsigned	i = enc ? (unsigned) k : (unsigned) (9 - k);
+		uint64_t	mod = i % 2 == 0 ? pu : pv,
+					y,
+					c;
+
+		Q[qlen - b - 1] = (unsigned char) i;
+		put_be(Q + qlen - b, b, enc ? B : A);
+		ok = ff1_prf(f, n, t, Q, qlen, 8, S);
+		y = 0;
+		for (int j = 0; j < 8; j++)
+			y = y << 8 | S[j];
+		y %= mod;
+		/* encrypt: c = A + y, A = B, B = c; decrypt: c = B - y, B = A, A = c */
+		if (enc)
+		{
+			c = (A + y) % mod;
+			A = B;
+			B = c;
+		}
+		else
+		{
+			c = (B + mod - y) % mod;
+			B = A;
+			A = c;
+		}
+	}
+	if (ok)
+	{
+		str64(A, f->radix, u, out);
+		str64(B, f->radix, v, out + u);
+	}
+	else
+		trib_errf(errbuf, errlen, "FF1: OpenSSL AES failed");
+	OPENSSL_cleanse(Q, sizeof(Q));
+	OPENSSL_cleanse(S, sizeof(S));
+	OPENSSL_cleanse(&A, sizeof(A));
+	OPENSSL_cleanse(&B, sizeof(B));
+	return ok;
+}
+
+/* One direction of the cipher: the arguments checked, then the path. */
+static bool
+ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
+		  const uint16_t *in, size_t n, uint16_t *out, char *errbuf, size_t errlen)
+{
+	if (!check_args(f, t, in, n, errbuf, errlen))
+		return false;
+	if (!f->bignum_only && pow_small(f->radix, n - n / 2) != 0)
+		return ff1_crypt64(f, enc, T, t, in, n, out, errbuf, errlen);
+	return ff1_crypt_bn(f, enc, T, t, in, n, out, errbuf, errlen);
+}
+
 
 bool
 trib_ff1_encrypt(trib_ff1 *f, const unsigned char *tweak, size_t tweaklen,

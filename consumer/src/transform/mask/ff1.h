@@ -9,6 +9,9 @@
  * OpenSSL supplies AES (EVP, ECB mode, one block at a time) and the big
  * integers (BIGNUM); this file implements only the mode, step for step
  * as the standard numbers them (comments cite Algorithm 7 / 8 steps).
+ * Short values (radix^ceil(n/2) <= 2^32: up to 18 decimal digits) take
+ * the same steps in 64-bit integers instead of BIGNUM, with the same
+ * result.
  *
  * A numeral string is an array of values in [0, radix).  Mapping text to
  * numerals (alphabets, characters kept in place) is mask_tokenize.c's job.
@@ -58,5 +61,9 @@ bool		trib_ff1_decrypt(trib_ff1 *f, const unsigned char *tweak,
 							 uint16_t *out, char *errbuf, size_t errlen);
 
 void		trib_ff1_free(trib_ff1 *f);
+
+/* Tests and benchmarks: on, every length takes the BIGNUM path (the
+ * 64-bit path for short values must give the same numerals). */
+void		trib_ff1_force_bignum(trib_ff1 *f, bool on);
 
 #endif							/* TRIB_FF1_H */

@@ -13,6 +13,8 @@
  * the digits after the point as written), the noise is computed in long
  * double and rounded to that scale, and the two are added exactly, so
  * 12.50 stays with two decimals and a 30-digit numeric keeps its digits.
+ * The sum is taken in int64_t when both terms have at most 18 digits (the
+ * usual case) and in BIGNUM otherwise; decimal.c writes both the same.
  * Only numbers written with an exponent (1e+30, from float columns) are
  * perturbed as doubles and written in shortest round-trip form.
  *
@@ -80,26 +82,47 @@ format_double(double d, trib_strbuf *out)
 	trib_strbuf_adds(out, buf);
 }
 
+/* v + units (an integral count of 10^-scale units, |units| < 1e18) in
+ * int64_t when v has at most 18 digits at its scale; false: use BIGNUM.
+ * The same text as the BIGNUM path (decimal.h). */
+static bool
+add_i64(const trib_dec *v, long double units, trib_jvalue_buf *out)
+{
+	int64_t		a,
+				sum;
+
+	if (!(fabsl(units) < 1e18L) || !trib_dec_to_i64(v, v->scale, &a) ||
+		__builtin_add_overflow(a, (int64_t) units, &sum))
+		return false;
+	out->text.len = 0;
+	trib_dec_format_i64(sum, v->scale, &out->text);
+	return true;
+}
+
 /* v + delta at v's scale, exactly; into out->text. */
 static bool
 add_exact(const trib_dec *v, long double delta, trib_jvalue_buf *out,
 		  char *errbuf, size_t errlen)
 {
-	BIGNUM	   *a = BN_new(),
-			   *b = BN_new();
+	BIGNUM	   *a,
+			   *b;
 	char		buf[128];
 	long double units;
 	bool		ok = false;
 
-	if (a == NULL || b == NULL)
-		abort();
 	units = roundl(delta * powl(10.0L, (long double) v->scale));
 	if (v->scale > 1000 || !isfinite(units) || fabsl(units) >= 1e100L)
 	{
 		snprintf(errbuf, errlen, "perturb: noise out of range for the "
 				 "value's scale");
-		goto done;
+		return false;
 	}
+	if (add_i64(v, units, out))
+		return true;
+	a = BN_new();
+	b = BN_new();
+	if (a == NULL || b == NULL)
+		abort();
 	snprintf(buf, sizeof(buf), "%.0Lf", units);
 	if (!trib_dec_to_bn(v, v->scale, a, errbuf, errlen) || !BN_dec2bn(&b, buf) ||
 		!BN_add(a, a, b))
