@@ -17,7 +17,9 @@
 # changes follow.  Checks: the file sink holds every change of each source
 # exactly once; Kafka (by offsets) every change of each and nothing else;
 # each source keeps its own checkpoint (checkpoint.json.NAME) covering its
-# last change; records show each source's own positions and connector.
+# last change; records show each source's own positions and connector;
+# /metrics has each source's series and the MariaDB source's binlog lag
+# (phase D: above 0 behind a backlog, 0 once caught up).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -215,6 +217,34 @@ expect_eq "records keep each source's connector and source block" "mysql shop 1 
     "$(jq -r -n 'first(inputs | select(.value.source.connector == "mysql")) | .value.source | "\(.connector) \(.db) \(.server_id)"' "$WORK/out.jsonl") $(jq -r -n 'first(inputs | select(.value.source.connector == "postgresql")) | .value.source | "\(.connector) \(.db)"' "$WORK/out.jsonl")"
 expect_grep "restarts resume each source from its own position" "$WORK/run.log" \
     "source shopdb: resuming after binlog mariadb-bin\.[0-9]+:[0-9]+"
+# ---- phase D: /metrics per source, the binlog lag ----------------------------
+# A 20,000-row transaction written while the daemon is down is a backlog
+# of over a megabyte: the first reading of the MariaDB source's lag in
+# bytes (taken as soon as something was read, then every 2 s) is above 0.
+mdb_sql shop -e "INSERT INTO orders SELECT seq + 8000000, REPEAT('x', 40) FROM seq_1_to_20000"
+sed 's/^  enabled: false$/  listen: "127.0.0.1:0"/' "$WORK/p.yaml" >"$WORK/p2.yaml"
+start_consumer "$WORK/p2.yaml" "$WORK/run2.log"
+wait_log "$WORK/run2.log" "serving /health" 10 || true
+port=$(sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' "$WORK/run2.log")
+metric() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+seen=0
+for _ in $(seq 1 100); do
+    b=$(metric 'tributary_source_lag_bytes{source="shopdb"}')
+    if [ -n "$b" ] && [ "${b%.*}" -gt 0 ] 2>/dev/null; then seen=$b; break; fi
+    sleep 0.05
+done
+expect_eq "/metrics: the MariaDB source's lag in bytes is above 0 behind a backlog" t \
+    "$([ "${seen%.*}" -gt 100000 ] && echo t || echo f)"
+for _ in $(seq 1 100); do
+    [ "$(metric 'tributary_source_lag_bytes{source="shopdb"}')" = 0 ] &&
+        [ "$(metric 'tributary_mysql_binlog_seconds_behind{source="shopdb"}')" = 0 ] && break
+    sleep 0.1
+done
+expect_eq "/metrics: caught up, both lags are 0; each source has its series" "0 0 1 1" \
+    "$(metric 'tributary_source_lag_bytes{source="shopdb"}') $(metric 'tributary_mysql_binlog_seconds_behind{source="shopdb"}') $(curl -s "http://127.0.0.1:$port/metrics" | grep -c '^tributary_source_lag_seconds{source="pgdb"}') $(curl -s "http://127.0.0.1:$port/metrics" | grep -c '^tributary_source_lag_seconds{source="shopdb"}')"
+stop_consumer
+cat "$WORK/run2.log" >>"$WORK/run.log"
+
 if grep -q "ERROR" "$WORK/run.log"; then echo "# errors logged:"; grep "ERROR" "$WORK/run.log" | cut -c1-200 | sort | uniq -c | head -5; fi
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
 e2e_finish

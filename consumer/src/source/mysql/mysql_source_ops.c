@@ -54,8 +54,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "check_report.h"
+#include "clock.h"
 #include "eventid.h"
 #include "log.h"
+#include "metrics.h"
 #include "mysql_check.h"
 #include "mysql_int.h"
 #include "source.h"
@@ -71,7 +73,12 @@ typedef struct my_state
 	int			capitems;
 	trib_position confirmed;	/* the newest END given to confirm() */
 	uint64_t	ddl;			/* DDL statements seen */
+	trib_metric *m_seconds_behind;	/* the reader's lag (mysql_lag.h) */
+	int64_t		lag_bytes_at_ms;	/* when the bytes were last asked */
 } my_state;
+
+/* How often update_metrics asks the server for its binlog sizes. */
+#define LAG_BYTES_EVERY_MS 2000
 
 /* Facade log lines go to our log (its levels are the log's). */
 static void
@@ -127,6 +134,10 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		free(s);
 		return false;
 	}
+	s->m_seconds_behind = trib_metric_get(trib_metrics_gauge(src->metrics,
+															 "tributary_mysql_binlog_seconds_behind",
+															 "Seconds from the last binlog event read to now (0 once caught up).",
+															 "source"), src->name);
 	src->state = s;
 	src->lock_dsn = c->lock_dsn;
 	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
@@ -353,12 +364,30 @@ my_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* source.h: update_metrics; the lag in bytes is unknown within a binlog
- * file sequence, so it stays 0. */
+/* source.h: update_metrics: the reader's lag in seconds, and in bytes
+ * (src->m_lag_bytes) from the server's binlog sizes, asked at most every
+ * LAG_BYTES_EVERY_MS once something was read; an unknown one keeps its
+ * last value. */
 static void
 my_update_metrics(trib_source *src)
 {
-	(void) src;
+	my_state   *s = src->state;
+	int64_t		now = trib_clock_mono_ms();
+	uint64_t	bytes;
+	char		err[256];
+	int			rc;
+
+	trib_metric_set(s->m_seconds_behind, trib_source_mysql_seconds_behind(s->my));
+	if (s->lag_bytes_at_ms != 0 && now - s->lag_bytes_at_ms < LAG_BYTES_EVERY_MS)
+		return;
+	rc = trib_source_mysql_bytes_behind(s->my, &bytes, err, sizeof(err));
+	if (rc == 0)
+		return;
+	s->lag_bytes_at_ms = now;
+	if (rc > 0)
+		trib_metric_set(src->m_lag_bytes, (double) bytes);
+	else
+		tlog_debug("source", "%s: binlog lag in bytes not known: %s", src->name, err);
 }
 
 /* source.h: close. */
