@@ -17,7 +17,8 @@
 # changes follow.  Checks: the file sink holds every change of each source
 # exactly once; Kafka (by offsets) every change of each and nothing else;
 # each source keeps its own checkpoint (checkpoint.json.NAME) covering its
-# last change; records show each source's own positions and connector;
+# last change; records show each source's own positions and connector,
+# and the MariaDB ones the statement (include_query: ANNOTATE_ROWS);
 # /metrics has each source's series and the MariaDB source's binlog lag
 # (phase D: above 0 behind a backlog, 0 once caught up).
 set -euo pipefail
@@ -67,6 +68,7 @@ sources:
     start_file: $FILE
     start_pos: $POS
     heartbeat_ms: 200
+    include_query: true
     reconnect_backoff_ms: {initial: 100, max: 1000}
     lock_dsn: "$(pg_dsn)"
 sinks:
@@ -215,6 +217,9 @@ expect_eq "each source's checkpoint covers its last change" "t t" \
     "$([ "$(ck_of pgdb)" -ge "$(cut -d' ' -f2 "$WORK/witness.pg" | sort -n | tail -1)" ] && echo t || echo f) $([ "$(ck_of shopdb)" -ge "$(cut -d' ' -f2 "$WORK/witness.my" | sort -n | tail -1)" ] && echo t || echo f)"
 expect_eq "records keep each source's connector and source block" "mysql shop 1 postgresql postgres" \
     "$(jq -r -n 'first(inputs | select(.value.source.connector == "mysql")) | .value.source | "\(.connector) \(.db) \(.server_id)"' "$WORK/out.jsonl") $(jq -r -n 'first(inputs | select(.value.source.connector == "postgresql")) | .value.source | "\(.connector) \(.db)"' "$WORK/out.jsonl")"
+expect_eq "the MariaDB source block has the row's statement (include_query); PostgreSQL's has none" \
+    "INSERT INTO orders VALUES (1, 'a'), (2, 'b')|UPDATE orders SET v = 'B' WHERE id = 2|false" \
+    "$(jq -r 'select(.value.source.connector == "mysql" and (.key.id == 1 or .key.id == 2) and .value.op != "d") | .value.source.query' "$WORK/out.jsonl" | sort -u | paste -sd'|')|$(jq -r -n '[inputs | select(.value.source.connector == "postgresql") | .value.source | has("query")] | any' "$WORK/out.jsonl")"
 expect_grep "restarts resume each source from its own position" "$WORK/run.log" \
     "source shopdb: resuming after binlog mariadb-bin\.[0-9]+:[0-9]+"
 # ---- phase D: /metrics per source, the binlog lag ----------------------------

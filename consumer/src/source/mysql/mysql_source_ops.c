@@ -121,6 +121,7 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	sc.zero_date = c->zero_date;
 	sc.schema_history = c->schema_history;
 	sc.heartbeat_ms = c->heartbeat_ms;
+	sc.include_query = c->include_query;
 	sc.queue_bytes = (size_t) c->queue_mb << 20;
 	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
 	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;

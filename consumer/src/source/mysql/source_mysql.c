@@ -199,6 +199,7 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	rc.report_host = src->conf.report_host;
 	rc.heartbeat_ms = src->conf.heartbeat_ms;
 	rc.stop_at_end = src->conf.stop_at_end;
+	rc.annotate = src->conf.include_query;
 	rc.queue_bytes = src->conf.queue_bytes;
 	if (after)
 	{
@@ -218,6 +219,7 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	tc.resume_after = after;
 	tc.gtid_state = state[0] ? state : (after ? NULL : src->conf.start_gtid);
 	tc.schema = &src->schema;
+	tc.include_query = src->conf.include_query;
 	trib_my_tx_free(src->tx);
 	src->tx = trib_my_tx_new(&tc, errbuf, errlen);
 	if (src->tx == NULL)

@@ -82,6 +82,7 @@ typedef struct trib_source_mysql_conf
 	 * decode older events without binlog_row_metadata=FULL. */
 	const char *schema_history;
 	int			heartbeat_ms;	/* default 1000 */
+	bool		include_query;	/* the source block's "query" (mysql_tx.h) */
 	bool		stop_at_end;	/* end polling at the end of the binlog */
 	size_t		queue_bytes;	/* reader queue; default 64 MiB */
 	int			reconnect_min_ms;	/* default 100 */
