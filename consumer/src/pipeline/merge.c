@@ -34,55 +34,15 @@ struct trib_merge
 	int			open;			/* the source with an open group, or -1 */
 };
 
-/* ---- position operations of merged positions --------------------------- */
-
-/* source.h: compare. */
-static int
-mp_compare(const trib_position *a, const trib_position *b)
-{
-	return trib_position_cmp(a, b);
-}
-
-/* source.h: format_id: "M:S" in the event-id form ("M" for a group). */
-static size_t
-mp_format_id(const trib_position *pos, char *buf, size_t len)
-{
-	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
-}
-
-/* source.h: parse_id. */
-static bool
-mp_parse_id(const char *id, trib_position *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (!trib_eventid_parse(id, &out->commit_lsn, &out->seq))
-		return false;
-	out->end_lsn = out->commit_lsn;
-	return true;
-}
-
-/* source.h: store_form. */
-static void
-mp_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
-{
-	trib_lsn_format(pos->commit_lsn, key, keylen);
-	*seq = pos->seq;
-}
-
-/* source.h: gauge: the group number. */
-static double
-mp_gauge(const trib_position *pos)
-{
-	return (double) pos->commit_lsn;
-}
-
+/* Merged positions are ordered by (group, event) alone: core's event-id
+ * forms ("M:S"; the gauge is the group number). */
 const trib_source_ops trib_merge_pos_ops = {
 	.type = "merged",
-	.compare = mp_compare,
-	.format_id = mp_format_id,
-	.parse_id = mp_parse_id,
-	.store_form = mp_store_form,
-	.gauge = mp_gauge,
+	.compare = trib_position_cmp,
+	.format_id = trib_position_format_id,
+	.parse_id = trib_position_parse_id,
+	.store_form = trib_position_store_form,
+	.gauge = trib_position_gauge,
 };
 
 /* ---- the merge ---------------------------------------------------------- */

@@ -219,24 +219,15 @@ pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
 	return p->pops->compare(a, b);
 }
 
-/* A position of src in words for the logs: its describe(), else its id. */
+/* A position in words for the logs, by the operations of its kind: their
+ * describe(), else its id. */
 static void
-src_describe(const trib_source *src, const trib_position *pos, char *buf, size_t len)
+describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len)
 {
-	if (src->ops->describe != NULL)
-		src->ops->describe(pos, buf, len);
+	if (ops->describe != NULL)
+		ops->describe(pos, buf, len);
 	else
-		src->ops->format_id(pos, buf, len);
-}
-
-/* A position the sinks see in words for the logs. */
-static void
-pos_describe(const trib_pipeline *p, const trib_position *pos, char *buf, size_t len)
-{
-	if (p->pops->describe != NULL)
-		p->pops->describe(pos, buf, len);
-	else
-		p->pops->format_id(pos, buf, len);
+		ops->format_id(pos, buf, len);
 }
 
 /* A sink's ack: remember the highest durable position. */
@@ -1051,7 +1042,7 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 						 ev->error ? ev->error : "a transform refused an event");
 				return false;
 			}
-			src_describe(&p->srcs[c].src, &ev->pos, where, sizeof(where));
+			describe_pos(p->srcs[c].src.ops, &ev->pos, where, sizeof(where));
 			tlog_warn("transforms", "%s to the dead-letter sink: %s", where, ev->error);
 			if (!write_one(p->dlq, ev, c, mp, errbuf, errlen))
 				return false;
@@ -1321,10 +1312,7 @@ log_resume_sources(const trib_pipeline *p)
 			tlog_info("pipeline", "source %s: starting from its own position", ss->src.name);
 			continue;
 		}
-		if (ss->src.ops->describe != NULL)
-			ss->src.ops->describe(&ss->resume, where, sizeof(where));
-		else
-			ss->src.ops->format_id(&ss->resume, where, sizeof(where));
+		describe_pos(ss->src.ops, &ss->resume, where, sizeof(where));
 		tlog_info("pipeline", "source %s: resuming after %s", ss->src.name, where);
 	}
 }
@@ -1347,7 +1335,7 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 		return -1;
 	if (p->has_resume)
 	{
-		pos_describe(p, &p->resume, where, sizeof(where));
+		describe_pos(p->pops, &p->resume, where, sizeof(where));
 		tlog_info("pipeline", "resuming after %s", where);
 	}
 	else

@@ -16,32 +16,13 @@
 
 #include "merge.h"
 
-/* Two test sources whose positions are LSN-ordered (like PostgreSQL's). */
-static int
-t_compare(const trib_position *a, const trib_position *b)
-{
-	return trib_position_cmp(a, b);
-}
-
-static bool
-t_parse_id(const char *id, trib_position *out)
-{
-	memset(out, 0, sizeof(*out));
-	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
-}
-
-static void
-t_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
-{
-	trib_lsn_format(pos->commit_lsn, key, keylen);
-	*seq = pos->seq;
-}
-
+/* Two test sources whose positions are (commit_lsn, seq)-ordered, like
+ * PostgreSQL's and MySQL's: core's event-id forms. */
 static const trib_source_ops t_ops = {
 	.type = "test",
-	.compare = t_compare,
-	.parse_id = t_parse_id,
-	.store_form = t_store_form,
+	.compare = trib_position_cmp,
+	.parse_id = trib_position_parse_id,
+	.store_form = trib_position_store_form,
 };
 
 static const char *const names[] = {"pg", "my\"sql"};

@@ -274,17 +274,6 @@ my_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 	return k;
 }
 
-/* source.h: compare, (commit_lsn, seq). */
-static int
-my_compare(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return 0;
-}
-
 /* source.h: format_id (see Positions above). */
 static size_t
 my_format_id(const trib_position *pos, char *buf, size_t len)
@@ -306,31 +295,6 @@ my_format_id(const trib_position *pos, char *buf, size_t len)
 	return trib_my_pos_format(&p, buf, len);
 }
 
-/*
- * source.h: parse_id, store_form and gauge.  The checkpoint store keeps
- * the packed numbers (file number << 32 | offset, as an LSN's text, and
- * the row), which order and resume a MySQL position as they do a
- * PostgreSQL one; the native form stays in the sinks' opaque part.
- */
-static bool
-my_parse_id(const char *id, trib_position *out)
-{
-	memset(out, 0, sizeof(*out));
-	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
-}
-
-static void
-my_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
-{
-	trib_lsn_format(pos->commit_lsn, key, keylen);
-	*seq = pos->seq;
-}
-
-static double
-my_gauge(const trib_position *pos)
-{
-	return (double) pos->commit_lsn;
-}
 
 /* source.h: confirm: nothing to tell the server (see above). */
 static void
@@ -338,7 +302,7 @@ my_confirm(trib_source *src, const trib_position *end)
 {
 	my_state   *s = src->state;
 
-	if (my_compare(end, &s->confirmed) > 0)
+	if (trib_position_cmp(end, &s->confirmed) > 0)
 	{
 		s->confirmed = *end;
 		s->confirmed.opaque = NULL;
@@ -444,11 +408,15 @@ const trib_source_ops trib_mysql_source_ops = {
 	.open = my_open,
 	.start = my_start,
 	.poll = my_poll,
-	.compare = my_compare,
+	.compare = trib_position_cmp,	/* (commit_lsn, seq) */
 	.format_id = my_format_id,
-	.parse_id = my_parse_id,
-	.store_form = my_store_form,
-	.gauge = my_gauge,
+	/* The checkpoint store keeps the packed numbers (file number << 32 |
+	 * offset, as an LSN's text, and the row), which order and resume a
+	 * MySQL position as they do a PostgreSQL one; the native form stays
+	 * in the sinks' opaque part: core's event-id forms (position.h). */
+	.parse_id = trib_position_parse_id,
+	.store_form = trib_position_store_form,
+	.gauge = trib_position_gauge,
 	.confirm = my_confirm,
 	.confirmed = my_confirmed,
 	.report = my_report,
