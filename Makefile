@@ -14,11 +14,13 @@
 #                      not part of check
 #   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
 #                      bench-snapshot, bench-transforms, bench-lua,
-#                      bench-lineage)
+#                      bench-lineage, bench-mysql)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
+#   make bench-mysql   the MySQL source (MariaDB) to Kafka against
+#                      mariadb-binlog | kcat, bench/mysql.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
@@ -39,7 +41,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-mysql $(PARTS)
 
 all build: $(PARTS)
 
@@ -90,7 +92,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mysql
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
@@ -99,6 +101,12 @@ bench-e2e: install-pg_ext
 # bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
 bench-w4: install-pg_ext
 	bash bench/e2e.sh w4
+
+# bench-mysql: the MySQL source (MariaDB 10.11) to Kafka against
+# mariadb-binlog | kcat (issue 13); needs no extension.
+bench-mysql:
+	$(MAKE) -C consumer build
+	bash bench/mysql.sh
 
 # bench-snapshot: `tributary snapshot` of the W1 table into Kafka.  A copy
 # reads tables with plain queries: the plugin is not needed.
