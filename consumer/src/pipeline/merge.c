@@ -201,6 +201,22 @@ trib_merge_end(trib_merge *m, size_t c, const trib_position *end, trib_position 
 }
 
 /* See merge.h. */
+bool
+trib_merge_is_merged(const char *opaque)
+{
+	const char *spath[] = {"sources", NULL};
+	yajl_val	root;
+	bool		merged;
+
+	if (opaque == NULL || strstr(opaque, "\"sources\"") == NULL)
+		return false;
+	root = yajl_tree_parse(opaque, NULL, 0);
+	merged = root != NULL && yajl_tree_get(root, spath, yajl_t_object) != NULL;
+	yajl_tree_free(root);
+	return merged;
+}
+
+/* See merge.h. */
 int
 trib_merge_source_pos(const char *opaque, const char *name, const trib_source_ops *ops,
 					  trib_position *out, char *errbuf, size_t errlen)
@@ -213,8 +229,11 @@ trib_merge_source_pos(const char *opaque, const char *name, const trib_source_op
 
 	if (root == NULL || yajl_tree_get(root, spath, yajl_t_object) == NULL)
 	{
-		snprintf(errbuf, errlen, "its stored position is not one of a pipeline with several "
-				 "sources (it was written by a pipeline with one source)");
+		snprintf(errbuf, errlen, "its stored position was written by a pipeline with one "
+				 "source, which does not say how far each source is: a source cannot be "
+				 "added to a pipeline whose sinks hold data; run the sources as a new "
+				 "pipeline into new sink targets (or remove the sink's stored position "
+				 "and its data)");
 		yajl_tree_free(root);
 		return -1;
 	}

@@ -98,4 +98,9 @@ int			trib_merge_source_pos(const char *opaque, const char *name,
 								  const trib_source_ops *ops, trib_position *out,
 								  char *errbuf, size_t errlen);
 
+/* Is `opaque` (what a sink stored) a merged position's text?  A pipeline
+ * with one source refuses such a sink: its stored position is not the
+ * source's. */
+bool		trib_merge_is_merged(const char *opaque);
+
 #endif							/* TRIB_MERGE_H */

@@ -540,6 +540,15 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 				if (p->merge != NULL &&
 					!sink_source_skips(p, s, s->skip.opaque, errbuf, errlen))
 					return false;
+				if (p->merge == NULL && trib_merge_is_merged(s->skip.opaque))
+				{
+					snprintf(errbuf, errlen, "sink %s: its stored position was written by a "
+							 "pipeline with several sources, which does not say where "
+							 "source %s alone is: run it as a new pipeline into new sink "
+							 "targets (or remove the sink's stored position and its data)",
+							 s->sink.name, p->srcs[0].src.name);
+					return false;
+				}
 				s->skip.opaque = NULL;	/* the sink's */
 			}
 			else if (e[0])
@@ -1541,8 +1550,13 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		p->srcs[c].src.ops->format_id(&p->srcs[c].saved, id, sizeof(id));
 		tlog_info("pipeline", "source %s: checkpoint %s", p->srcs[c].src.name, id);
 	}
-	p->pops->format_id(&p->saved, id, sizeof(id));
-	tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
+	if (p->merge != NULL)
+		tlog_info("pipeline", "stopped cleanly");
+	else
+	{
+		p->pops->format_id(&p->saved, id, sizeof(id));
+		tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
+	}
 	snprintf(p->state, sizeof(p->state), "stopped");
 	return true;
 }

@@ -175,6 +175,20 @@ test_floor_until_the_source_passes_it(void **state)
 	trib_merge_free(m);
 }
 
+/* A merged position's text is told from a source's own opaque position
+ * (MySQL's has a "source" member, not "sources"). */
+static void
+test_merged_text_is_recognised(void **state)
+{
+	(void) state;
+	assert_true(trib_merge_is_merged("{\"sources\":{\"pg\":\"0/10:1\"}}"));
+	assert_true(trib_merge_is_merged("{\"sources\":{}}"));
+	assert_false(trib_merge_is_merged(NULL));
+	assert_false(trib_merge_is_merged("{\"id\":\"x\",\"source\":{\"server_id\":1}}"));
+	assert_false(trib_merge_is_merged("{\"sources\":\"x\"}"));
+	assert_false(trib_merge_is_merged("\"sources\""));
+}
+
 int
 main(void)
 {
@@ -182,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_groups_order_the_merged_stream),
 		cmocka_unit_test(test_opaque_names_every_source_position),
 		cmocka_unit_test(test_floor_until_the_source_passes_it),
+		cmocka_unit_test(test_merged_text_is_recognised),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
