@@ -488,7 +488,7 @@ static bool
 sink_source_skips(trib_pipeline *p, sink_slot *s, const char *opaque,
 				  char *errbuf, size_t errlen)
 {
-	char		e[256];
+	char		e[512];
 
 	s->has_cskip = trib_xcalloc(p->nsrcs, sizeof(bool));
 	s->cskip = trib_xcalloc(p->nsrcs, sizeof(trib_position));
