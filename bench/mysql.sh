@@ -5,7 +5,7 @@
 #   bench/mysql.sh [m1] [m2] [m3]      default: all three
 #
 # M1: ROWS (1,000,000) rows inserted in one transaction, read from the
-# binlog and delivered to Kafka, ROUNDS (3) times each, alternating:
+# binlog and delivered to Kafka, ROUNDS (5) times each, alternating:
 #   - tributary: `tributary run` (mysql source from the transaction's
 #     start, Kafka sink: idempotent producer, acks=all; file checkpoint,
 #     fresh per round) until its checkpoint covers the whole transaction,
@@ -21,6 +21,9 @@
 # transactions per second to the checkpoint after the last one.
 # M3: M3_ROWS (10,000,000) rows in one transaction, one run: the
 # consumer's peak RSS (VmHWM, read before it stops) against M1's highest.
+# The source reads ahead into a queue of QUEUE_MB (64) MiB, which a
+# transaction's binlog smaller than that never fills: QUEUE_MB=8 compares
+# the two sizes with the queue full in both.
 #
 # MariaDB 10.11 runs unprivileged in a temp dir (scripts/lib/mariadb.sh)
 # with innodb_flush_log_at_trx_commit=0 (loading is not measured); a
@@ -35,7 +38,8 @@ source "$ROOT/scripts/lib/mariadb.sh"
 ROWS=${ROWS:-1000000}
 M2_TX=${M2_TX:-100000}
 M3_ROWS=${M3_ROWS:-10000000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
+QUEUE_MB=${QUEUE_MB:-64}		# the source's read-ahead queue (queue_mb)
 DOC=${BENCH_DOC:-$ROOT/docs/BENCHMARKS.md}
 BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 TOOLS=$ROOT/consumer/build/tools
@@ -85,6 +89,7 @@ sources:
     start_file: $2
     start_pos: $3
     heartbeat_ms: 100
+    queue_mb: $QUEUE_MB
     lock_dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
 sinks:
   k:
@@ -207,7 +212,7 @@ section=$(cat <<EOF
 <!-- bench-mysql:start -->
 ## MySQL/MariaDB source to Kafka (\`make bench-mysql\`)
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/mysql.sh $WORKLOADS\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(mariadbd --version 2>/dev/null | awk '{print $3}' || echo MariaDB), **shared with other jobs (other test suites ran at the same time), so the figures are noisy**. Table bench.t (BIGINT key, INT, VARCHAR(40), DOUBLE); binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL. tributary: \`tributary run\` from the transaction's binlog position into Kafka (librdkafka's mock cluster in its own process; idempotent producer, acks=all) until its checkpoint covers the transaction (checkpoints are written every 200 ms). Peer: \`mariadb-binlog --read-from-remote-server --base64-output=DECODE-ROWS --verbose | kcat -P\` over the same range (a row image is 2 + 4 lines there, each a Kafka message). Median of $ROUNDS alternating rounds.
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/mysql.sh $WORKLOADS\` (queue_mb $QUEUE_MB). Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(mariadbd --version 2>/dev/null | awk '{print $3}' || echo MariaDB), **shared with other jobs (other test suites ran at the same time), so the figures are noisy**. Table bench.t (BIGINT key, INT, VARCHAR(40), DOUBLE); binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL. tributary: \`tributary run\` from the transaction's binlog position into Kafka (librdkafka's mock cluster in its own process; idempotent producer, acks=all) until its checkpoint covers the transaction (checkpoints are written every 200 ms). Peer: \`mariadb-binlog --read-from-remote-server --base64-output=DECODE-ROWS --verbose | kcat -P\` over the same range (a row image is 2 + 4 lines there, each a Kafka message). Median of $ROUNDS alternating rounds.
 
 | workload | tributary | peer | ratio | notes |
 |---|---:|---:|---:|---|
