@@ -16,6 +16,7 @@
 #                      bench-snapshot, bench-transforms, bench-lua,
 #                      bench-lineage, bench-mongo)
 #                      bench-lineage, bench-schema)
+#                      bench-lineage, bench-mysql)
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
@@ -23,6 +24,8 @@
 #   make bench-regress BASE=REV  W1 and W2 of this tree against commit REV
 #                      in the same rounds (the no-regression check)
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
+#   make bench-mysql   the MySQL source (MariaDB) to Kafka against
+#                      mariadb-binlog | kcat, bench/mysql.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
 #   make bench-schema  the schema stage: W1 with 3 migration steps against
@@ -51,7 +54,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record bench-mongo $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record bench-mongo bench-mysql $(PARTS)
 
 all build: $(PARTS)
 
@@ -102,7 +105,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo \
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo \ bench-mysql
 	$(MAKE) bench-summary
 
 # bench-summary: the table of every target at the top of docs/BENCHMARKS.md,
@@ -127,6 +130,12 @@ bench-lineage-record: install-pg_ext
 # bench-w4: the consumer's peak RSS at 10M rows in one transaction (long).
 bench-w4: install-pg_ext
 	bash bench/e2e.sh w4
+
+# bench-mysql: the MySQL source (MariaDB 10.11) to Kafka against
+# mariadb-binlog | kcat (issue 13); needs no extension.
+bench-mysql:
+	$(MAKE) -C consumer build
+	bash bench/mysql.sh
 
 # bench-snapshot: `tributary snapshot` of the W1 table into Kafka.  A copy
 # reads tables with plain queries: the plugin is not needed.

@@ -15,12 +15,12 @@
 
 #include "source.h"
 
-/* The source's snapshot phase: TRIB_SNAPSHOT_*. */
+/* Source i's snapshot phase: TRIB_SNAPSHOT_*. */
 static int
-snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
-			   char *errbuf, size_t errlen)
+source_snapshot(trib_pipeline *p, size_t i, bool only, volatile sig_atomic_t *stop,
+				char *errbuf, size_t errlen)
 {
-	trib_source *src = trib_pipeline_source(p);
+	trib_source *src = trib_pipeline_source(p, i);
 
 	if (src->ops->snapshot == NULL)
 	{
@@ -31,6 +31,26 @@ snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
 		return TRIB_SNAPSHOT_FAILED;
 	}
 	return src->ops->snapshot(src, trib_pipeline_host(p), only, stop, errbuf, errlen);
+}
+
+/* The sources' snapshot phase, in config order (`tributary snapshot`
+ * copies a pipeline of one source): TRIB_SNAPSHOT_*. */
+static int
+snapshot_phase(trib_pipeline *p, bool only, volatile sig_atomic_t *stop,
+			   char *errbuf, size_t errlen)
+{
+	size_t		n = trib_pipeline_nsources(p);
+	int			rc = TRIB_SNAPSHOT_DONE;
+
+	if (only && n > 1)
+	{
+		snprintf(errbuf, errlen, "tributary snapshot copies the tables of a pipeline with "
+				 "one source; this one has %zu", n);
+		return TRIB_SNAPSHOT_FAILED;
+	}
+	for (size_t i = 0; i < n && rc == TRIB_SNAPSHOT_DONE; i++)
+		rc = source_snapshot(p, i, only, stop, errbuf, errlen);
+	return rc;
 }
 
 /* See runner.h. */

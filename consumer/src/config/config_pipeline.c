@@ -73,7 +73,8 @@ static const ck_key checkpoint_keys[] = {
 		.desc = "`catalog`: table `tributary.source_checkpoints` (needs the extension); "
 		"`file`: a local file"),
 	CK_ROW(trib_checkpoint_conf, path, CK_STRING, 0, .doc_type = "path",
-		.desc = "the checkpoint file; required with `store: file`, not allowed otherwise"),
+		.desc = "the checkpoint file; required with `store: file`, not allowed otherwise; "
+		"a pipeline with several sources keeps one file per source, PATH.NAME"),
 	CK_ROW(trib_checkpoint_conf, dsn, CK_STRING, CK_SECRET,
 		.check = ck_check_conninfo, .doc_type = "conninfo",
 		.doc_default = "the first postgres source's dsn",

@@ -129,7 +129,18 @@ typedef struct trib_event
 	int32_t		schema_version; /* the version in the table's subject */
 	bool		quarantined;	/* a version not accepted yet: the event
 								 * goes to the quarantine sink only */
+	/* Set by a pipeline with several sources while its sinks see a merged
+	 * position in `pos` (pipeline/merge.h): the source's own position,
+	 * borrowed, which the records show.  NULL otherwise. */
+	const trib_position *origin;
 } trib_event;
+
+/* The source's own position of an event: what its records show. */
+static inline const trib_position *
+trib_event_origin(const trib_event *ev)
+{
+	return ev->origin != NULL ? ev->origin : &ev->pos;
+}
 
 /* ev->flatten: 0 is the Debezium envelope. */
 #define TRIB_FLAT_NONE 0

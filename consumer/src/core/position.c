@@ -5,8 +5,12 @@
  * events (position.h), so the comparison needs no source: the sinks use
  * it to skip what they already hold, and a source may use it as its
  * `compare` operation.  `end_lsn`, `lsn` and `opaque` do not take part.
+ * The event-id forms of such positions (format_id, parse_id, store_form,
+ * gauge) are here too, so each source need not write them again.
  */
 #include "position.h"
+
+#include <string.h>
 
 /* See position.h. */
 int
@@ -24,4 +28,37 @@ bool
 trib_position_le(const trib_position *a, const trib_position *b)
 {
 	return trib_position_cmp(a, b) <= 0;
+}
+
+/* See position.h. */
+size_t
+trib_position_format_id(const trib_position *pos, char *buf, size_t len)
+{
+	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
+}
+
+/* See position.h. */
+bool
+trib_position_parse_id(const char *id, trib_position *out)
+{
+	memset(out, 0, sizeof(*out));
+	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
+}
+
+/* See position.h. */
+void
+trib_position_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
+{
+	if (pos->commit_lsn != 0)
+		trib_lsn_format(pos->commit_lsn, key, keylen);
+	else if (keylen > 0)
+		key[0] = '\0';
+	*seq = pos->seq;
+}
+
+/* See position.h. */
+double
+trib_position_gauge(const trib_position *pos)
+{
+	return (double) pos->commit_lsn;
 }

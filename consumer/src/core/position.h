@@ -79,6 +79,22 @@ int			trib_position_cmp(const trib_position *a, const trib_position *b);
 /* True when a's (commit_lsn, seq) is at or before b's. */
 bool		trib_position_le(const trib_position *a, const trib_position *b);
 
+/*
+ * The event-id forms of a position, for any source whose positions are
+ * ordered by (commit_lsn, seq) alone: their signatures are source.h's
+ * format_id, parse_id, store_form and gauge, so a source (and the merged
+ * positions of several, pipeline/merge.c) may use them as its operations.
+ *   format_id   "L:S", "L" for TRIB_SEQ_ALL (eventid.h)
+ *   parse_id    the inverse; opaque NULL
+ *   store_form  commit_lsn as an LSN's text ("" when 0) and seq
+ *   gauge       commit_lsn as a number
+ */
+size_t		trib_position_format_id(const trib_position *pos, char *buf, size_t len);
+bool		trib_position_parse_id(const char *id, trib_position *out);
+void		trib_position_store_form(const trib_position *pos, char *key, size_t keylen,
+									 uint64_t *seq);
+double		trib_position_gauge(const trib_position *pos);
+
 /* TRIB_SEQ_ALL, the seq of a position that stands for the whole
  * transaction at commit_lsn, is defined in eventid.h (its text form). */
 

@@ -53,7 +53,6 @@ trib_sink_report_durable(bool has_durable, const trib_position *durable, trib_po
 {
 	if (!has_durable)
 		return false;
-	*out = *durable;
-	out->opaque = NULL;			/* not handed over: the sink keeps it */
+	*out = *durable;			/* opaque borrowed: the sink keeps it */
 	return true;
 }

@@ -48,7 +48,8 @@ typedef struct trib_sink_ops
 	bool		(*open) (trib_sink *sink, const struct trib_plugin_conf *conf,
 						 char *errbuf, size_t errlen);
 
-	/* The last position this sink made durable, or false when none. */
+	/* The last position this sink made durable, or false when none;
+	 * out->opaque is borrowed: the sink's, valid until its next call. */
 	bool		(*durable_position) (trib_sink *sink, trib_position *out,
 									 char *errbuf, size_t errlen);
 
@@ -139,7 +140,8 @@ bool		trib_sink_fail(trib_sink_fault *fault, char *errbuf, size_t errlen,
 						   const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
 /* durable_position for a sink that keeps its stored position: false when
- * it has none, else *out is a copy without `opaque` (the sink keeps it). */
+ * it has none, else *out is a copy whose `opaque` is borrowed (the sink
+ * keeps it). */
 bool		trib_sink_report_durable(bool has_durable, const trib_position *durable,
 									 trib_position *out);
 

@@ -708,6 +708,7 @@ write_transaction(trib_envelope *env, const trib_event *ev,
 				  const char *schema, const char *table)
 {
 	ebuf	   *b = &env->buf;
+	const trib_position *pos = trib_event_origin(ev);
 
 	EB_LIT(b, ",\"transaction\":");
 	if (!env->opts.transaction_metadata || ev->txid == 0)
@@ -715,20 +716,20 @@ write_transaction(trib_envelope *env, const trib_event *ev,
 		EB_LIT(b, "null");
 		return;
 	}
-	if (!env->tx_known || env->tx_commit_lsn != ev->pos.commit_lsn ||
+	if (!env->tx_known || env->tx_commit_lsn != pos->commit_lsn ||
 		env->tx_txid != ev->txid)
 	{
 		env->tx_known = true;
-		env->tx_commit_lsn = ev->pos.commit_lsn;
+		env->tx_commit_lsn = pos->commit_lsn;
 		env->tx_txid = ev->txid;
 		env->tx_gen++;
 	}
 	EB_LIT(b, "{\"id\":\"");
 	eb_u64(b, ev->txid);
 	eb_ch(b, ':');
-	eb_u64(b, ev->pos.commit_lsn);
+	eb_u64(b, pos->commit_lsn);
 	EB_LIT(b, "\",\"total_order\":");
-	eb_u64(b, ev->pos.seq + 1);
+	eb_u64(b, pos->seq + 1);
 	EB_LIT(b, ",\"data_collection_order\":");
 	eb_u64(b, tx_collection_order(env, schema, table));
 	eb_ch(b, '}');
@@ -826,7 +827,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 			 const char *schema, const char *table)
 {
 	ebuf	   *b = &env->buf;
-	const trib_position *pos = &ev->pos;
+	const trib_position *pos = trib_event_origin(ev);
 
 	EB_LIT(b, ",\"source\":{\"version\":");
 	eb_put(b, env->version_json, env->version_json_len);

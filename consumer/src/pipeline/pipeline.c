@@ -77,6 +77,7 @@
 #include "intern.h"
 #include "leader.h"
 #include "log.h"
+#include "merge.h"
 #include "registry.h"
 #include "registry_api.h"
 #include "rules.h"
@@ -85,6 +86,7 @@
 #include "sink.h"
 #include "sinks.h"
 #include "source.h"
+#include "xalloc.h"
 
 #define POLL_BATCH 512
 #define POLL_TIMEOUT_MS 100
@@ -100,11 +102,32 @@
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
 {
-	trib_position end;			/* the END item's position */
+	size_t		src;			/* its source (index into srcs) */
+	trib_position end;			/* the END item's position (the source's) */
 	int64_t		ts_ms;			/* commit time */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
 } pending_tx;
+
+/* One source and what the pipeline keeps of it. */
+typedef struct src_slot
+{
+	trib_source src;			/* opened when src.state is set */
+	const trib_source_conf *conf;
+	trib_metric *m_events;		/* its series, looked up once */
+	trib_metric *m_dropped;
+	/* With several sources (merge.h), per source; else the pipeline's: */
+	trib_checkpoint *ckpt;		/* its checkpoint store */
+	bool		has_resume;
+	trib_position resume;		/* where it starts streaming */
+	bool		has_saved;
+	trib_position saved;		/* its last checkpoint */
+	bool		has_durable_end;
+	trib_position durable_end;	/* END of its newest durable transaction
+								 * with events */
+	bool		has_confirmable;
+	trib_position confirmable;	/* END of its last transaction confirmed */
+} src_slot;
 
 /* One sink and what the pipeline knows of it. */
 typedef struct sink_slot
@@ -124,13 +147,25 @@ typedef struct sink_slot
 	trib_position last_written; /* the last event handed to it */
 	trib_metric *m_events;		/* its series, looked up once */
 	trib_metric *m_acked_lsn;
+	/* several sources: per source, what it already has (its own stored
+	 * merged position's, or the source's checkpoint) */
+	bool	   *has_cskip;
+	trib_position *cskip;
+	size_t		ncskip;			/* how many sources it is ahead of yet */
 } sink_slot;
 
 struct trib_pipeline
 {
 	const trib_config *cfg;
-	const trib_source_conf *srcconf;
-	trib_source src;			/* opened when src.state is set */
+	src_slot   *srcs;			/* the sources, as configured */
+	size_t		nsrcs;
+	trib_merge *merge;			/* several sources: their merged stream
+								 * (merge.h); NULL with one */
+	const char **merge_names;	/* the merge's borrowed arrays */
+	const trib_source_ops **merge_ops;
+	size_t		next_src;		/* several sources: the one polled first */
+	const trib_source_ops *pops;	/* ops of the positions the sinks see:
+									 * the source's, or merged ones */
 	trib_source_host host;		/* services to the source's snapshot */
 	trib_leader *leader;
 	bool		retriable;		/* failed on a lost database connection */
@@ -150,7 +185,6 @@ struct trib_pipeline
 	trib_lineage *lineage;		/* lineage recording, or NULL when off */
 	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
 	sink_slot  *quar;			/* the quarantine sink (schemas), or NULL */
-	trib_metric *m_dropped;
 	pending_tx *queue;
 	size_t		qhead,
 				qlen,
@@ -174,8 +208,7 @@ struct trib_pipeline
 
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
-	trib_metric *m_src_events;	/* series used per event, looked up once */
-	trib_metric *m_ack_latency;
+	trib_metric *m_ack_latency;	/* looked up once */
 	trib_http  *http;
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
@@ -188,17 +221,18 @@ static void note_sink_failure(trib_pipeline *p, sink_slot *s);
 static inline int
 pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
 {
-	return p->src.ops->compare(a, b);
+	return p->pops->compare(a, b);
 }
 
-/* A position in words for the logs: the source's describe(), else its id. */
+/* A position in words for the logs, by the operations of its kind: their
+ * describe(), else its id. */
 static void
-pos_describe(const trib_pipeline *p, const trib_position *pos, char *buf, size_t len)
+describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len)
 {
-	if (p->src.ops->describe != NULL)
-		p->src.ops->describe(pos, buf, len);
+	if (ops->describe != NULL)
+		ops->describe(pos, buf, len);
 	else
-		p->src.ops->format_id(pos, buf, len);
+		ops->format_id(pos, buf, len);
 }
 
 /* A sink's ack: remember the highest durable position. */
@@ -210,7 +244,7 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	(void) sink;
 	if (!s->has_acked || pos_cmp(s->p, pos, &s->acked) > 0)
 	{
-		trib_metric_set(s->m_acked_lsn, s->p->src.ops->gauge(pos));
+		trib_metric_set(s->m_acked_lsn, s->p->pops->gauge(pos));
 		s->acked = *pos;
 		s->acked.opaque = NULL;	/* the sink's */
 		s->has_acked = true;
@@ -218,27 +252,71 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 }
 
 /*
- * Open the source from its member of `sources:` through its registered
+ * Open a source from its member of `sources:` through its registered
  * operations (source.h); connects nothing yet.
  */
 static bool
-make_source(trib_pipeline *p, char *errbuf, size_t errlen)
+make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
 {
-	const trib_source_ops *ops = p->srcconf->plugin->source_ops;
+	const trib_source_ops *ops = ss->conf->plugin->source_ops;
 
 	if (ops == NULL)
 	{
-		snprintf(errbuf, errlen, "source %s: type %s cannot be run", p->srcconf->name,
-				 p->srcconf->plugin->type);
+		snprintf(errbuf, errlen, "source %s: type %s cannot be run", ss->conf->name,
+				 ss->conf->plugin->type);
 		return false;
 	}
-	p->src.ops = ops;
-	p->src.name = p->srcconf->name;
-	p->src.pipeline = p->cfg->pipeline;
-	p->src.erasure = trib_erasure_enabled(p->erasure);
-	p->src.metrics = p->metrics;
-	p->src.m_lag_bytes = trib_metric_get(p->m.lag_bytes, p->srcconf->name);
-	return ops->open(&p->src, p->srcconf, errbuf, errlen);
+	ss->src.ops = ops;
+	ss->src.name = ss->conf->name;
+	ss->src.pipeline = p->cfg->pipeline;
+	ss->src.erasure = trib_erasure_enabled(p->erasure);
+	ss->src.metrics = p->metrics;
+	ss->src.m_lag_bytes = trib_metric_get(p->m.lag_bytes, ss->conf->name);
+	return ops->open(&ss->src, ss->conf, errbuf, errlen);
+}
+
+/*
+ * Open every source; with several, merge their streams (merge.h).  The
+ * series per source come first, then each source's own (the order of
+ * /metrics).
+ */
+static bool
+make_sources(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	trib_metric_family *dropped = trib_metrics_counter(p->metrics,
+													   "tributary_rule_dropped_events_total",
+													   "Events transform rules dropped (filter, sample, flatten).",
+													   "source");
+	const char **names = trib_xcalloc(p->nsrcs, sizeof(char *));
+	const trib_source_ops **ops = trib_xcalloc(p->nsrcs, sizeof(trib_source_ops *));
+	size_t		i;
+
+	for (i = 0; i < p->nsrcs; i++)
+	{
+		p->srcs[i].conf = &p->cfg->sources[i];
+		p->srcs[i].m_events = trib_metric_get(p->m.source_events, p->srcs[i].conf->name);
+		p->srcs[i].m_dropped = trib_metric_get(dropped, p->srcs[i].conf->name);
+	}
+	for (i = 0; i < p->nsrcs; i++)
+		if (!make_source(p, &p->srcs[i], errbuf, errlen))
+			break;
+	if (i == p->nsrcs && p->nsrcs > 1)
+	{
+		for (i = 0; i < p->nsrcs; i++)
+		{
+			names[i] = p->srcs[i].src.name;
+			ops[i] = p->srcs[i].src.ops;
+		}
+		p->merge = trib_merge_new(p->nsrcs, names, ops);
+		p->merge_names = names;
+		p->merge_ops = ops;
+		p->pops = &trib_merge_pos_ops;
+		return true;
+	}
+	free(names);
+	free(ops);
+	p->pops = p->srcs[0].src.ops;
+	return i == p->nsrcs;
 }
 
 static void init_host(trib_pipeline *p);
@@ -253,15 +331,14 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		abort();
 	p->cfg = cfg;
 	snprintf(p->state, sizeof(p->state), "starting");
-	if (cfg->nsources != 1)
+	if (cfg->nsources == 0)
 	{
-		snprintf(errbuf, errlen,
-				 "%s: this version runs exactly one source per pipeline (found %zu)",
-				 cfg->path, cfg->nsources);
+		snprintf(errbuf, errlen, "%s: the pipeline has no source", cfg->path);
 		free(p);
 		return NULL;
 	}
-	p->srcconf = &cfg->sources[0];
+	p->nsrcs = cfg->nsources;
+	p->srcs = trib_xcalloc(p->nsrcs, sizeof(src_slot));
 	p->metrics = trib_metrics_new();
 	if (!trib_metrics_register_std(p->metrics, &p->m))
 		abort();
@@ -298,16 +375,11 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	p->queue = calloc(p->qcap, sizeof(pending_tx));
 	if (p->queue == NULL)
 		abort();
-	p->m_src_events = trib_metric_get(p->m.source_events, p->srcconf->name);
-	p->m_dropped = trib_metric_get(trib_metrics_counter(p->metrics,
-														"tributary_rule_dropped_events_total",
-														"Events transform rules dropped (filter, sample, flatten).",
-														"source"), p->srcconf->name);
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
 	/* after the pipeline's families: the source adds its own (the order
 	 * of /metrics) */
-	if (!make_source(p, errbuf, errlen) ||
-		!trib_schema_stage_new(cfg, p->metrics, p->src.ops->format_id, &p->schemas,
+	if (!make_sources(p, errbuf, errlen) ||
+		!trib_schema_stage_new(cfg, p->metrics, p->srcs[0].src.ops->format_id, &p->schemas,
 							   errbuf, errlen) ||
 		!trib_lineage_new(cfg, p->rules, p->metrics, &p->lineage, errbuf, errlen))
 	{
@@ -344,10 +416,11 @@ pause_ms(int ms, volatile sig_atomic_t *stop)
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
-	int			delay = p->src.backoff_initial_ms;
+	const trib_source *src = &p->srcs[0].src;	/* the first source's lock */
+	int			delay = src->backoff_initial_ms;
 	bool		standby = false;
 
-	p->leader = trib_leader_new(p->src.lock_dsn, p->cfg->pipeline);
+	p->leader = trib_leader_new(src->lock_dsn, p->cfg->pipeline);
 	while (!*stop)
 	{
 		int			rc = trib_leader_try(p->leader, errbuf, errlen);
@@ -366,42 +439,97 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 						  p->cfg->pipeline);
 			standby = true;
 			snprintf(p->state, sizeof(p->state), "standby");
-			delay = p->src.backoff_initial_ms;
+			delay = src->backoff_initial_ms;
 			pause_ms(LEADER_RETRY_MS, stop);
 			continue;
 		}
 		standby = false;
 		snprintf(p->state, sizeof(p->state), "connecting");
-		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", p->srcconf->name,
+		tlog_warn("pipeline", "source %s: %s; trying again in %d ms", src->name,
 				  errbuf, delay);
 		pause_ms(delay, stop);
-		delay = delay > p->src.backoff_max_ms / 2 ? p->src.backoff_max_ms : delay * 2;
+		delay = delay > src->backoff_max_ms / 2 ? src->backoff_max_ms : delay * 2;
 	}
 	errbuf[0] = '\0';
 	return false;
+}
+
+/*
+ * Open each source's checkpoint store: keyed by pipeline and source in the
+ * catalog; in the file store, the configured path, or with several
+ * sources path.NAME for each.
+ */
+static bool
+open_checkpoints(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
+
+	for (size_t i = 0; i < p->nsrcs; i++)
+	{
+		src_slot   *ss = &p->srcs[i];
+		char	   *path = NULL;
+
+		if (cc->store == TRIB_CHECKPOINT_FILE && p->merge != NULL)
+		{
+			path = trib_xmalloc(strlen(cc->path) + strlen(ss->src.name) + 2);
+			sprintf(path, "%s.%s", cc->path, ss->src.name);
+		}
+		ss->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
+										cc->store == TRIB_CHECKPOINT_FILE ?
+										(path ? path : cc->path) : cc->dsn,
+										p->cfg->pipeline, ss->src.name, ss->src.ops,
+										errbuf, errlen);
+		free(path);
+		if (ss->ckpt == NULL)
+		{
+			/* the catalog's database is down or restarting: try again later */
+			p->retriable = cc->store == TRIB_CHECKPOINT_CATALOG;
+			return false;
+		}
+	}
+	p->ckpt = p->srcs[0].ckpt;
+	return true;
+}
+
+/*
+ * Several sources: what the sink already has of each, from the merged
+ * position it stored (its opaque names every source's, merge.h).
+ */
+static bool
+sink_source_skips(trib_pipeline *p, sink_slot *s, const char *opaque,
+				  char *errbuf, size_t errlen)
+{
+	char		e[512];
+
+	s->has_cskip = trib_xcalloc(p->nsrcs, sizeof(bool));
+	s->cskip = trib_xcalloc(p->nsrcs, sizeof(trib_position));
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		int			r = trib_merge_source_pos(opaque, p->srcs[c].src.name, p->srcs[c].src.ops,
+											  &s->cskip[c], e, sizeof(e));
+
+		if (r < 0)
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			return false;
+		}
+		s->has_cskip[c] = r > 0;
+	}
+	return true;
 }
 
 /* Take the lock, then open the checkpoint store and the sinks. */
 static bool
 open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
-	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
 	size_t		i;
 
 	if (!become_leader(p, stop, errbuf, errlen))
 		return false;
 	tlog_info("pipeline", "pipeline %s is active", p->cfg->pipeline);
 
-	p->ckpt = trib_checkpoint_open(cc->store == TRIB_CHECKPOINT_FILE ? TRIB_CKPT_FILE : TRIB_CKPT_CATALOG,
-								   cc->store == TRIB_CHECKPOINT_FILE ? cc->path : cc->dsn,
-								   p->cfg->pipeline, p->srcconf->name, p->src.ops,
-								   errbuf, errlen);
-	if (p->ckpt == NULL)
-	{
-		/* the catalog's database is down or restarting: try again later */
-		p->retriable = cc->store == TRIB_CHECKPOINT_CATALOG;
+	if (!open_checkpoints(p, errbuf, errlen))
 		return false;
-	}
 
 	for (i = 0; i < p->nsinks; i++)
 	{
@@ -418,7 +546,22 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 			char		e[512] = "";
 
 			if (s->sink.ops->durable_position(&s->sink, &s->skip, e, sizeof(e)))
+			{
 				s->has_skip = true;
+				if (p->merge != NULL &&
+					!sink_source_skips(p, s, s->skip.opaque, errbuf, errlen))
+					return false;
+				if (p->merge == NULL && trib_merge_is_merged(s->skip.opaque))
+				{
+					snprintf(errbuf, errlen, "sink %s: its stored position was written by a "
+							 "pipeline with several sources, which does not say where "
+							 "source %s alone is: run it as a new pipeline into new sink "
+							 "targets (or remove the sink's stored position and its data)",
+							 s->sink.name, p->srcs[0].src.name);
+					return false;
+				}
+				s->skip.opaque = NULL;	/* the sink's */
+			}
 			else if (e[0])
 			{
 				snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
@@ -476,6 +619,85 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 		}
 	}
 	*has = have;
+	return true;
+}
+
+/* Several sources: sink s's per-source positions, allocated. */
+static void
+sink_cskip_alloc(const trib_pipeline *p, sink_slot *s)
+{
+	if (s->has_cskip != NULL)
+		return;
+	s->has_cskip = trib_xcalloc(p->nsrcs, sizeof(bool));
+	s->cskip = trib_xcalloc(p->nsrcs, sizeof(trib_position));
+}
+
+/*
+ * Several sources: where each resumes, by the rule of resume_point applied
+ * to each: the oldest position of that source any sink still needs.  A
+ * sink that stored a merged position needs what follows that source's
+ * position in it (everything, when it names none); for the others the
+ * source's checkpoint stands in.  Groups are then numbered above every
+ * merged position a sink stored.
+ */
+static bool
+resume_sources(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	uint64_t	next = 1;
+	size_t		i;
+
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].has_skip && p->sinks[i].skip.commit_lsn >= next)
+			next = p->sinks[i].skip.commit_lsn + 1;
+	trib_merge_set_next(p->merge, next);
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		src_slot   *ss = &p->srcs[c];
+		trib_position ck;
+		int			r = trib_checkpoint_load(ss->ckpt, &ck, errbuf, errlen);
+		bool		unknown = false;
+
+		if (r < 0)
+			return false;
+		if (r > 0)
+		{
+			free(ck.opaque);
+			ck.opaque = NULL;
+			ss->saved = ck;
+			ss->has_saved = true;
+		}
+		for (i = 0; i < p->nsinks; i++)
+		{
+			sink_slot  *s = &p->sinks[i];
+
+			sink_cskip_alloc(p, s);
+			if (!s->has_skip && r > 0)
+			{
+				s->cskip[c] = ck;	/* the checkpoint speaks for this sink */
+				s->has_cskip[c] = true;
+			}
+			if (!s->has_cskip[c])
+			{
+				unknown = true;
+				continue;
+			}
+			if (!ss->has_resume || ss->src.ops->compare(&s->cskip[c], &ss->resume) < 0)
+				ss->resume = s->cskip[c];
+			ss->has_resume = true;
+		}
+		if (unknown)
+			ss->has_resume = false;
+		if (ss->has_resume)
+			trib_merge_seed(p->merge, c, &ss->resume);
+		/* the sinks that have more of it than where it resumes */
+		for (i = 0; i < p->nsinks; i++)
+			if (p->sinks[i].has_cskip[c] &&
+				(!ss->has_resume ||
+				 ss->src.ops->compare(&p->sinks[i].cskip[c], &ss->resume) > 0))
+				p->sinks[i].ncskip++;
+			else
+				p->sinks[i].has_cskip[c] = false;
+	}
 	return true;
 }
 
@@ -544,6 +766,81 @@ durable_position(trib_pipeline *p, trib_position *out)
 }
 
 /*
+ * Several sources: advance() per source.  A transaction is durable once
+ * its last event is (in merged positions, `d`); each source's checkpoint
+ * is then the END of its newest durable transaction with events, saved
+ * when due, and each source is confirmed up to what its saved checkpoint
+ * covers, in queue order.  (A checkpoint inside a large transaction is
+ * left to the sinks' own stored positions here.)
+ */
+static bool
+advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confirm_slot,
+				char *errbuf, size_t errlen)
+{
+	bool		due = force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS;
+	size_t		c;
+
+	while (d != NULL && p->qdurable < p->qlen)
+	{
+		pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
+
+		if (tx->has_last)
+		{
+			if (pos_cmp(p, &tx->last, d) > 0)
+				break;
+			p->srcs[tx->src].durable_end = tx->end;
+			p->srcs[tx->src].has_durable_end = true;
+			if (tx->ts_ms > 0)
+				trib_metric_observe(p->m_ack_latency,
+									(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
+		}
+		p->qdurable++;
+	}
+	for (c = 0; due && c < p->nsrcs; c++)
+	{
+		src_slot   *ss = &p->srcs[c];
+
+		if (!ss->has_durable_end ||
+			(ss->has_saved && ss->src.ops->compare(&ss->durable_end, &ss->saved) <= 0))
+			continue;
+		if (!trib_checkpoint_save(ss->ckpt, &ss->durable_end, errbuf, errlen))
+		{
+			p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG;
+			return false;
+		}
+		ss->saved = ss->durable_end;
+		ss->has_saved = true;
+		p->last_ckpt_ms = trib_clock_mono_ms();
+		if (p->lineage != NULL)
+		{
+			char		id[TRIB_EVENTID_LEN];
+
+			ss->src.ops->format_id(&ss->saved, id, sizeof(id));
+			trib_lineage_checkpoint(p->lineage, id);
+		}
+	}
+	while (p->qlen > 0)
+	{
+		pending_tx *tx = &p->queue[p->qhead];
+		src_slot   *ss = &p->srcs[tx->src];
+
+		if (tx->has_last && (p->qdurable == 0 || !ss->has_saved ||
+							 ss->src.ops->compare(&tx->end, &ss->saved) > 0))
+			break;
+		ss->confirmable = tx->end;
+		ss->has_confirmable = true;
+		p->qhead = (p->qhead + 1) % p->qcap;
+		p->qlen--;
+		if (p->qdurable > 0)
+			p->qdurable--;
+	}
+	for (c = 0; confirm_slot && c < p->nsrcs; c++)
+		if (p->srcs[c].has_confirmable)
+			p->srcs[c].src.ops->confirm(&p->srcs[c].src, &p->srcs[c].confirmable);
+	return true;
+}
+
+/*
  * Save the checkpoint when due, then confirm to the source the
  * transactions the saved checkpoint covers.  The order matters: the source
  * is never confirmed past the checkpoint, so after a crash the checkpoint
@@ -557,6 +854,9 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 	bool		have = durable_position(p, &d);
 	trib_position ck;
 	bool		have_ck = false;
+
+	if (p->merge != NULL)
+		return advance_sources(p, have ? &d : NULL, force, confirm_slot, errbuf, errlen);
 
 	/*
 	 * Extend the durable prefix of the queue: each transaction is looked
@@ -607,7 +907,7 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		{
 			char		id[TRIB_EVENTID_LEN];
 
-			p->src.ops->format_id(&ck, id, sizeof(id));
+			p->pops->format_id(&ck, id, sizeof(id));
 			trib_lineage_checkpoint(p->lineage, id);
 		}
 	}
@@ -633,7 +933,7 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 	}
 	/* the source may hold back (a PostgreSQL PREPARE it still needs) */
 	if (confirm_slot && p->has_confirmable)
-		p->src.ops->confirm(&p->src, &p->confirmable);
+		p->srcs[0].src.ops->confirm(&p->srcs[0].src, &p->confirmable);
 	return true;
 }
 
@@ -646,15 +946,62 @@ note_sink_failure(trib_pipeline *p, sink_slot *s)
 		p->retriable = true;
 }
 
-/* Write ev to one sink unless it has it already. */
+/*
+ * Several sources: does sink s have ev (of source c) already?  Once the
+ * source passes what the sink had of it, the sink is no longer ahead.
+ */
 static bool
-write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
+sink_has_source_event(sink_slot *s, size_t c, const trib_event *ev)
+{
+	const trib_source_ops *ops = s->p->srcs[c].src.ops;
+
+	if (s->has_cskip == NULL || !s->has_cskip[c])
+		return false;
+	if (ops->compare(&ev->pos, &s->cskip[c]) < 0)
+		return true;
+	s->has_cskip[c] = false;
+	s->ncskip--;
+	return ops->compare(&ev->pos, &s->cskip[c]) == 0;
+}
+
+/*
+ * Several sources: write ev (of source c) to sink s under its merged
+ * position `mp`; the records keep the source's own (event.h origin).  A
+ * sink still ahead of some source stores its own merged text (merge.h).
+ */
+static bool
+write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
+			 char *errbuf, size_t errlen)
+{
+	trib_position own = ev->pos;
+	char	   *text = s->ncskip > 0 ?
+		trib_merge_vector(s->p->merge, s->has_cskip, s->cskip) : NULL;
+	bool		ok;
+
+	ev->pos = *mp;
+	if (text != NULL)
+		ev->pos.opaque = text;
+	ev->origin = &own;
+	ok = s->sink.ops->write(&s->sink, ev, errbuf, errlen);
+	ev->origin = NULL;
+	ev->pos = own;
+	free(text);
+	return ok;
+}
+
+/* Write ev (of source c; `mp` its merged position with several sources,
+ * else NULL) to one sink unless it has it already. */
+static bool
+write_one(sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
+		  char *errbuf, size_t errlen)
 {
 	char		e[512];
 
-	if (s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0)
+	if (mp == NULL ? s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0 :
+		sink_has_source_event(s, c, ev))
 		return true;
-	if (!s->sink.ops->write(&s->sink, ev, e, sizeof(e)))
+	if (!(mp == NULL ? s->sink.ops->write(&s->sink, ev, e, sizeof(e)) :
+		  write_merged(s, ev, mp, e, sizeof(e))))
 	{
 		snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
 		note_sink_failure(s->p, s);
@@ -662,29 +1009,33 @@ write_one(sink_slot *s, const trib_event *ev, char *errbuf, size_t errlen)
 	}
 	s->written++;
 	s->has_written = true;
-	s->last_written = ev->pos;
+	s->last_written = mp ? *mp : ev->pos;
 	s->last_written.opaque = NULL;
 	trib_metric_inc(s->m_events);
 	return true;
 }
 
-/* Count ev as handled, whether or not any sink gets it. */
+/* Count ev (of source c, at merged position mp or NULL) as handled,
+ * whether or not any sink gets it. */
 static void
-offered(trib_pipeline *p, const trib_event *ev)
+offered(trib_pipeline *p, const trib_event *ev, size_t c, const trib_position *mp)
 {
-	trib_metric_inc(p->m_src_events);
+	trib_metric_inc(p->srcs[c].m_events);
 	p->events_in++;
 	p->has_offered = true;
-	p->last_offered = ev->pos;
+	p->last_offered = mp ? *mp : ev->pos;
 	p->last_offered.opaque = NULL;
 }
 
 /*
- * Run the transforms on one change event, then hand it to every sink
- * that does not have it yet (or only to the dead-letter sink).
+ * Run the transforms on one change event of source c, then hand it to
+ * every sink that does not have it yet (or only to the dead-letter sink).
+ * mp: its merged position with several sources (merge.h), else NULL;
+ * transforms see the source's own position either way.
  */
 static bool
-deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
+deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
+		char *errbuf, size_t errlen)
 {
 	trib_verdict v;
 	size_t		i;
@@ -701,7 +1052,7 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 		case TRIB_ERASURE_FAILED:
 			return false;
 		case TRIB_ERASURE_CONSUMED:
-			offered(p, ev);
+			offered(p, ev, c, mp);
 			return true;
 		case TRIB_ERASURE_NOT_OURS:
 		case TRIB_ERASURE_REWRITTEN:
@@ -712,13 +1063,13 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 		return (p->retriable = trib_schema_stage_retriable(p->schemas), false);
 	source_rel = ev->rel;		/* lineage: the shape before the rules */
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
-	offered(p, ev);
+	offered(p, ev, c, mp);
 	switch (v)
 	{
 		case TRIB_VERDICT_FAIL:
 			return false;
 		case TRIB_VERDICT_DROP:
-			trib_metric_inc(p->m_dropped);
+			trib_metric_inc(p->srcs[c].m_dropped);
 			return true;
 		case TRIB_VERDICT_DEAD_LETTER:
 			if (p->dlq == NULL)
@@ -727,27 +1078,27 @@ deliver(trib_pipeline *p, trib_event *ev, char *errbuf, size_t errlen)
 						 ev->error ? ev->error : "a transform refused an event");
 				return false;
 			}
-			pos_describe(p, &ev->pos, where, sizeof(where));
+			describe_pos(p->srcs[c].src.ops, &ev->pos, where, sizeof(where));
 			tlog_warn("transforms", "%s to the dead-letter sink: %s", where, ev->error);
-			if (!write_one(p->dlq, ev, errbuf, errlen))
+			if (!write_one(p->dlq, ev, c, mp, errbuf, errlen))
 				return false;
 			break;
 		case TRIB_VERDICT_KEEP:
 			if (ev->quarantined && p->quar != NULL)
 			{
-				if (!write_one(p->quar, ev, errbuf, errlen))
+				if (!write_one(p->quar, ev, c, mp, errbuf, errlen))
 					return false;
 				break;
 			}
 			trib_lineage_event(p->lineage, ev, source_rel);
 			for (i = 0; i < p->nsinks; i++)
 				if (!p->sinks[i].dead_letter && !p->sinks[i].quarantine &&
-					!write_one(&p->sinks[i], ev, errbuf, errlen))
+					!write_one(&p->sinks[i], ev, c, mp, errbuf, errlen))
 					return false;
 			break;
 	}
 	p->tx_has_last = true;
-	p->tx_last = ev->pos;
+	p->tx_last = mp ? *mp : ev->pos;
 	p->tx_last.opaque = NULL;
 	p->has_written = true;
 	p->written = p->tx_last;
@@ -774,10 +1125,11 @@ awaiting_acks(trib_pipeline *p)
  * a non-transactional message before it; file comment).
  */
 static void
-end_tx(trib_pipeline *p, const trib_source_item *it)
+end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)
 {
 	pending_tx	tx;
 
+	tx.src = c;
 	tx.end = it->end;
 	tx.end.opaque = NULL;
 	tx.ts_ms = it->ts_ms;
@@ -787,26 +1139,38 @@ end_tx(trib_pipeline *p, const trib_source_item *it)
 	p->tx_has_last = false;
 }
 
-/* Process one item from the source. */
+/* Process one item from source c. */
 static bool
-handle(trib_pipeline *p, const trib_source_item *it, char *errbuf, size_t errlen)
+handle(trib_pipeline *p, size_t c, const trib_source_item *it, char *errbuf, size_t errlen)
 {
+	trib_position mp;
+	bool		ok;
+
 	switch (it->kind)
 	{
 		case TRIB_ITEM_BEGIN:
 
 			/*
-			 * Nothing to do: a transaction is what was handled since the
-			 * last one ended (a streamed one has no begin), and after a
-			 * reconnection the events already handled belong to the
+			 * Nothing else to do: a transaction is what was handled since
+			 * the last one ended (a streamed one has no begin), and after
+			 * a reconnection the events already handled belong to the
 			 * transaction the source begins again.
 			 */
+			if (p->merge != NULL)
+				trib_merge_begin(p->merge, c);
 			return true;
 		case TRIB_ITEM_END:
-			end_tx(p, it);
+			if (p->merge != NULL)
+				trib_merge_end(p->merge, c, &it->end, &mp);
+			end_tx(p, c, it);
 			return true;
 		case TRIB_ITEM_EVENT:
-			return deliver(p, it->ev, errbuf, errlen);
+			if (p->merge == NULL)
+				return deliver(p, it->ev, c, NULL, errbuf, errlen);
+			trib_merge_event(p->merge, c, &it->ev->pos, &mp);
+			ok = deliver(p, it->ev, c, &mp, errbuf, errlen);
+			free(mp.opaque);
+			return ok;
 	}
 	return true;
 }
@@ -815,15 +1179,29 @@ handle(trib_pipeline *p, const trib_source_item *it, char *errbuf, size_t errlen
 static void
 update_gauges(trib_pipeline *p)
 {
-	const char *src = p->srcconf->name;
-	double		lag_s = 0;
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		src_slot   *ss = &p->srcs[c];
+		bool		has_saved = p->merge ? ss->has_saved : p->has_saved;
+		const trib_position *saved = p->merge ? &ss->saved : &p->saved;
+		double		lag_s = 0;
 
-	p->src.ops->update_metrics(&p->src);
-	if (p->qlen > 0 && p->queue[p->qhead].ts_ms > 0)
-		lag_s = (double) (trib_clock_wall_ms() - p->queue[p->qhead].ts_ms) / 1000.0;
-	trib_metric_set(trib_metric_get(p->m.lag_seconds, src), lag_s > 0 ? lag_s : 0);
-	trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, src),
-					p->has_saved ? p->src.ops->gauge(&p->saved) : 0);
+		ss->src.ops->update_metrics(&ss->src);
+		/* its oldest transaction not yet confirmed (a bounded look) */
+		for (size_t i = 0; i < p->qlen && i < 4096; i++)
+		{
+			const pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
+
+			if (tx->src != c)
+				continue;
+			if (tx->ts_ms > 0)
+				lag_s = (double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0;
+			break;
+		}
+		trib_metric_set(trib_metric_get(p->m.lag_seconds, ss->src.name), lag_s > 0 ? lag_s : 0);
+		trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, ss->src.name),
+						has_saved ? ss->src.ops->gauge(saved) : 0);
+	}
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
 }
 
@@ -930,7 +1308,10 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 		return false;
 	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
 		return false;
-	return p->src.ops->report(&p->src, false, errbuf, errlen);
+	for (size_t c = 0; c < p->nsrcs; c++)
+		if (!p->srcs[c].src.ops->report(&p->srcs[c].src, false, errbuf, errlen))
+			return false;
+	return true;
 }
 
 /* See pipeline.h. */
@@ -960,6 +1341,26 @@ trib_pipeline_finish(trib_pipeline *p, bool ok)
 	return ok;
 }
 
+/* Several sources: say where each resumes. */
+static void
+log_resume_sources(const trib_pipeline *p)
+{
+	char		where[TRIB_EVENTID_LEN + 64];
+
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		const src_slot *ss = &p->srcs[c];
+
+		if (!ss->has_resume)
+		{
+			tlog_info("pipeline", "source %s: starting from its own position", ss->src.name);
+			continue;
+		}
+		describe_pos(ss->src.ops, &ss->resume, where, sizeof(where));
+		tlog_info("pipeline", "source %s: resuming after %s", ss->src.name, where);
+	}
+}
+
 /* See pipeline.h. */
 int
 trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
@@ -973,11 +1374,13 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0' ? 0 : -1;
 	trib_lineage_run_start(p->lineage);	/* the leader's run, not a standby's */
+	if (p->merge != NULL)
+		return resume_sources(p, errbuf, errlen) ? (log_resume_sources(p), 1) : -1;
 	if (!resume_point(p, &p->has_resume, &p->resume, errbuf, errlen))
 		return -1;
 	if (p->has_resume)
 	{
-		pos_describe(p, &p->resume, where, sizeof(where));
+		describe_pos(p->pops, &p->resume, where, sizeof(where));
 		tlog_info("pipeline", "resuming after %s", where);
 	}
 	else
@@ -993,10 +1396,17 @@ trib_pipeline_set_state(trib_pipeline *p, const char *state)
 }
 
 /* See pipeline.h. */
-trib_source *
-trib_pipeline_source(trib_pipeline *p)
+size_t
+trib_pipeline_nsources(const trib_pipeline *p)
 {
-	return &p->src;
+	return p->nsrcs;
+}
+
+/* See pipeline.h. */
+trib_source *
+trib_pipeline_source(trib_pipeline *p, size_t i)
+{
+	return &p->srcs[i].src;
 }
 
 /* See pipeline.h. */
@@ -1004,6 +1414,90 @@ const trib_source_host *
 trib_pipeline_host(trib_pipeline *p)
 {
 	return &p->host;
+}
+
+/* Start every source after its resume point. */
+static bool
+start_sources(trib_pipeline *p, char *errbuf, size_t errlen)
+{
+	char		e[2048];
+
+	if (p->merge == NULL)
+		return p->srcs[0].src.ops->start(&p->srcs[0].src, p->has_resume ? &p->resume : NULL,
+										 errbuf, errlen);
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		src_slot   *ss = &p->srcs[c];
+
+		if (!ss->src.ops->start(&ss->src, ss->has_resume ? &ss->resume : NULL, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "source %s: %s", ss->src.name, e);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Poll source c for up to POLL_BATCH items and handle them: how many, or
+ * -1 on an error. */
+static int
+poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
+		 char *errbuf, size_t errlen)
+{
+	trib_source *src = &p->srcs[c].src;
+	char		e[2048];
+	int			n = src->ops->poll(src, items, POLL_BATCH, timeout_ms, e, sizeof(e));
+	bool		ok = true;
+
+	if (n < 0)
+	{
+		if (p->merge != NULL)
+			snprintf(errbuf, errlen, "source %s: %s", src->name, e);
+		else
+			snprintf(errbuf, errlen, "%s", e);
+		return -1;
+	}
+	for (int i = 0; i < n && ok; i++)
+		ok = handle(p, c, &items[i], errbuf, errlen);
+	trib_rules_batch_end(p->rules);
+	return ok ? n : -1;
+}
+
+/*
+ * Poll the sources and handle what they yield: the one source; with
+ * several, the source whose transaction is open until its END (merge.h),
+ * else each in turn from the one after the last served, sharing the wait
+ * among them while none has anything.  How many items, or -1.
+ */
+static int
+poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
+			 char *errbuf, size_t errlen)
+{
+	int			open,
+				total = 0;
+
+	if (p->merge == NULL)
+		return poll_one(p, 0, items, timeout_ms, errbuf, errlen);
+	open = trib_merge_open_source(p->merge);
+	if (open >= 0)
+		return poll_one(p, (size_t) open, items, timeout_ms, errbuf, errlen);
+	for (size_t k = 0; k < p->nsrcs; k++)
+	{
+		size_t		c = (p->next_src + k) % p->nsrcs;
+		int			wait = total > 0 ? 0 : (timeout_ms + (int) p->nsrcs - 1) / (int) p->nsrcs;
+		int			n = poll_one(p, c, items, wait, errbuf, errlen);
+
+		if (n < 0)
+			return -1;
+		total += n;
+		if (trib_merge_open_source(p->merge) >= 0)
+		{
+			p->next_src = (c + 1) % p->nsrcs;	/* after its END */
+			return total;
+		}
+	}
+	p->next_src = (p->next_src + 1) % p->nsrcs;
+	return total;
 }
 
 /* See pipeline.h. */
@@ -1021,25 +1515,18 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	/* the snapshot's events are durable (settled) and belong to no
 	 * transaction of the stream */
 	p->tx_has_last = false;
-	if (!p->src.ops->start(&p->src, p->has_resume ? &p->resume : NULL, errbuf, errlen))
+	if (!start_sources(p, errbuf, errlen))
 		return false;
 	snprintf(p->state, sizeof(p->state), "streaming");
 
 	while (!*stop)
 	{
-		int			n = p->src.ops->poll(&p->src, items, POLL_BATCH,
-										 awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
-										 errbuf, errlen);
-		int			i;
-		bool		ok = true;
+		int			n = poll_sources(p, items,
+									 awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
+									 errbuf, errlen);
 		bool		settled = false;
 
 		if (n < 0)
-			return false;
-		for (i = 0; i < n && ok; i++)
-			ok = handle(p, &items[i], errbuf, errlen);
-		trib_rules_batch_end(p->rules);
-		if (!ok)
 			return false;
 		unflushed += n;
 		if (n > 0)
@@ -1063,12 +1550,14 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		 * than at the source's next status interval (a broken connection
 		 * is the source's to notice and repair on its next poll) */
 		if (n == 0)
-		{
-			char		e[256];
+			for (size_t c = 0; c < p->nsrcs; c++)
+			{
+				char		e[256];
 
-			if (!p->src.ops->report(&p->src, true, e, sizeof(e)))
-				tlog_debug("pipeline", "status update: %s", e);
-		}
+				if (!p->srcs[c].src.ops->report(&p->srcs[c].src, true, e, sizeof(e)))
+					tlog_debug("pipeline", "source %s: status update: %s",
+							   p->srcs[c].src.name, e);
+			}
 		update_gauges(p);
 		if (trib_log_reopen_pending())
 		{
@@ -1092,8 +1581,18 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	tlog_info("pipeline", "stopping: draining the sinks");
 	if (!drain(p, errbuf, errlen))
 		return false;
-	p->src.ops->format_id(&p->saved, id, sizeof(id));
-	tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
+	for (size_t c = 0; p->merge != NULL && c < p->nsrcs; c++)
+	{
+		p->srcs[c].src.ops->format_id(&p->srcs[c].saved, id, sizeof(id));
+		tlog_info("pipeline", "source %s: checkpoint %s", p->srcs[c].src.name, id);
+	}
+	if (p->merge != NULL)
+		tlog_info("pipeline", "stopped cleanly");
+	else
+	{
+		p->pops->format_id(&p->saved, id, sizeof(id));
+		tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
+	}
 	snprintf(p->state, sizeof(p->state), "stopped");
 	return true;
 }
@@ -1113,9 +1612,9 @@ trib_pipeline_status_json(trib_pipeline *p)
 		return NULL;
 	/* the source's ids (PostgreSQL: "L:S", or "L" for all of the
 	 * transaction committed at L; what the slot was confirmed to) */
-	p->src.ops->format_id(&p->saved, ck, sizeof(ck));
-	p->src.ops->confirmed(&p->src, &confirmed);
-	p->src.ops->format_id(&confirmed, conf, sizeof(conf));
+	p->srcs[0].src.ops->format_id(p->merge ? &p->srcs[0].saved : &p->saved, ck, sizeof(ck));
+	p->srcs[0].src.ops->confirmed(&p->srcs[0].src, &confirmed);
+	p->srcs[0].src.ops->format_id(&confirmed, conf, sizeof(conf));
 	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
 			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
 			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
@@ -1123,12 +1622,24 @@ trib_pipeline_status_json(trib_pipeline *p)
 	{
 		char		a[TRIB_EVENTID_LEN];
 
-		p->src.ops->format_id(&p->sinks[i].acked, a, sizeof(a));
+		p->pops->format_id(&p->sinks[i].acked, a, sizeof(a));
 		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
 				i ? "," : "", p->cfg->sinks[i].name,
 				(unsigned long long) p->sinks[i].written, a);
 	}
-	fprintf(f, "]}");
+	fprintf(f, "]");
+	/* several sources: each one's checkpoint and confirmed position */
+	for (i = 0; p->merge != NULL && i < p->nsrcs; i++)
+	{
+		const trib_source *src = &p->srcs[i].src;
+
+		src->ops->format_id(&p->srcs[i].saved, ck, sizeof(ck));
+		src->ops->confirmed(src, &confirmed);
+		src->ops->format_id(&confirmed, conf, sizeof(conf));
+		fprintf(f, "%s{\"name\":\"%s\",\"checkpoint\":\"%s\",\"confirmed\":\"%s\"}",
+				i ? "," : ",\"sources\":[", src->name, ck, conf);
+	}
+	fprintf(f, p->merge != NULL ? "]}" : "}");
 	fclose(f);
 	return out;
 }
@@ -1145,15 +1656,27 @@ trib_pipeline_free(trib_pipeline *p)
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
-	if (p->src.state != NULL)
-		p->src.ops->close(&p->src);
+	for (i = 0; i < p->nsinks; i++)
+	{
+		free(p->sinks[i].has_cskip);
+		free(p->sinks[i].cskip);
+	}
+	for (i = 0; p->srcs != NULL && i < p->nsrcs; i++)
+	{
+		if (p->srcs[i].src.state != NULL)
+			p->srcs[i].src.ops->close(&p->srcs[i].src);
+		trib_checkpoint_close(p->srcs[i].ckpt);
+	}
+	free(p->srcs);
+	trib_merge_free(p->merge);
+	free(p->merge_names);
+	free(p->merge_ops);
 	trib_rules_free(p->rules);
 	trib_intern_free(p->snap_reached);
 	trib_erasure_free(p->erasure);
 	trib_schema_stage_free(p->schemas);
 	trib_lineage_free(p->lineage);
 	trib_metrics_free(p->metrics);
-	trib_checkpoint_close(p->ckpt);
 	trib_leader_free(p->leader);
 	free(p->sinks);
 	free(p->queue);
@@ -1182,7 +1705,7 @@ host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 	trib_position pos = ev->pos;
 	char		key[512];
 
-	if (!deliver(p, ev, errbuf, errlen))
+	if (!deliver(p, ev, 0, NULL, errbuf, errlen))
 		return false;
 	if (p->has_written && pos_cmp(p, &p->written, &pos) == 0)
 	{
@@ -1199,7 +1722,7 @@ static bool
 host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
 {
 	trib_pipeline *p = arg;
-	const trib_relation *target = trib_rules_target(p->rules, p->src.name, rel);
+	const trib_relation *target = trib_rules_target(p->rules, p->srcs[0].src.name, rel);
 	char		key[512],
 				e[512];
 	size_t		i;
@@ -1328,6 +1851,40 @@ host_leader_ok(void *arg, char *errbuf, size_t errlen)
 	return trib_leader_check(p->leader, errbuf, errlen);
 }
 
+/* trib_source_host of a pipeline with several sources: snapshots are not
+ * built for it; a source that has rows to copy fails, saying so. */
+static bool
+host_deliver_refused(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+{
+	(void) arg;
+	snprintf(errbuf, errlen, "source %s: a pipeline with several sources makes no snapshot "
+			 "(not built yet): set its snapshot: never, or copy its tables first with a "
+			 "pipeline of its own", ev->source ? ev->source : "?");
+	return false;
+}
+
+/* trib_source_host of a pipeline with several sources: no snapshot
+ * progress is kept. */
+static int
+host_load_none(void *arg, trib_position *out, char *errbuf, size_t errlen)
+{
+	(void) arg;
+	(void) errbuf;
+	(void) errlen;
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+/* trib_source_host of a pipeline with several sources: see above. */
+static bool
+host_save_refused(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	(void) arg;
+	(void) pos;
+	snprintf(errbuf, errlen, "a pipeline with several sources makes no snapshot (not built yet)");
+	return false;
+}
+
 /* Fill p->host. */
 static void
 init_host(trib_pipeline *p)
@@ -1345,6 +1902,12 @@ init_host(trib_pipeline *p)
 	p->host.table_copied = host_table_copied;
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;
+	if (p->merge != NULL)
+	{
+		p->host.deliver = host_deliver_refused;
+		p->host.load = host_load_none;
+		p->host.save = host_save_refused;
+	}
 }
 
 bool

@@ -1,5 +1,5 @@
 /*
- * pipeline.h: one running pipeline: a source, its sinks, positions and
+ * pipeline.h: one running pipeline: its sources, its sinks, positions and
  * checkpoints.  See pipeline.c for the design.  The pipeline knows its
  * source only through source.h's operations and its sinks through
  * sink.h's.
@@ -46,9 +46,12 @@ bool		trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 								 char *errbuf, size_t errlen);
 bool		trib_pipeline_finish(trib_pipeline *p, bool ok);
 
-/* The pipeline's source (opened by trib_pipeline_new), and the services
- * the source's snapshot uses; both belong to the pipeline. */
-trib_source *trib_pipeline_source(trib_pipeline *p);
+/* The pipeline's sources (opened by trib_pipeline_new; i below
+ * trib_pipeline_nsources, in config order), and the services a source's
+ * snapshot uses; all belong to the pipeline.  With several sources the
+ * services make no snapshot (a source with rows to copy fails). */
+size_t		trib_pipeline_nsources(const trib_pipeline *p);
+trib_source *trib_pipeline_source(trib_pipeline *p, size_t i);
 const trib_source_host *trib_pipeline_host(trib_pipeline *p);
 
 /* The state /status and /health report ("stopped", ...). */

@@ -434,6 +434,35 @@ test_query_kinds_and_account_statements(void **state)
 	trib_my_decoder_free(d);
 }
 
+/* MariaDB's ANNOTATE_ROWS (the statement is the body) and MySQL's
+ * ROWS_QUERY (a length byte first) give the statement of the rows events
+ * that follow. */
+static void
+test_rows_query_events_give_the_statement(void **state)
+{
+	static const char sql[] = "INSERT INTO t VALUES (1, 'caf\xc3\xa9')";
+	trib_my_decoder_conf conf = {0};
+	trib_my_decoder *d = trib_my_decoder_new(&conf);
+	uint8_t		b[1024];
+	bbuf		x = {.n = 0};
+	trib_my_event ev = {0};
+
+	(void) state;
+	put(&x, sql, strlen(sql));
+	decode_ok(d, b, event(TRIB_MY_ANNOTATE_ROWS_EVENT, &x, 500, b), &ev);
+	assert_int_equal(ev.kind, TRIB_MY_EV_ROWS_QUERY);
+	assert_string_equal(ev.statement, sql);
+	trib_my_event_clear(&ev);
+	x.n = 0;
+	le(&x, 255, 1);				/* the length byte, truncated by MySQL */
+	put(&x, sql, strlen(sql));
+	decode_ok(d, b, event(TRIB_MY_ROWS_QUERY_LOG_EVENT, &x, 600, b), &ev);
+	assert_int_equal(ev.kind, TRIB_MY_EV_ROWS_QUERY);
+	assert_string_equal(ev.statement, sql);
+	trib_my_event_clear(&ev);
+	trib_my_decoder_free(d);
+}
+
 /* A MySQL 8 FORMAT_DESCRIPTION: post-headers of v2 rows events 10 bytes. */
 static size_t
 mysql8_fde(uint8_t *out)
@@ -920,6 +949,7 @@ main(void)
 		cmocka_unit_test(test_rows_without_table_map_fail),
 		cmocka_unit_test(test_control_events),
 		cmocka_unit_test(test_query_kinds_and_account_statements),
+		cmocka_unit_test(test_rows_query_events_give_the_statement),
 		cmocka_unit_test(test_mysql8_v2_rows_with_extra_data),
 		cmocka_unit_test(test_nolog_names_and_members_from_schema),
 		cmocka_unit_test(test_nolog_without_schema_uses_placeholders),

@@ -456,7 +456,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	recs = trib_envelope_encode(k->env, ev, &n, errbuf, errlen);
 	if (recs == NULL)
 		return false;
-	id_len = trib_envelope_event_id(&ev->pos, id, sizeof(id));
+	id_len = trib_envelope_event_id(trib_event_origin(ev), id, sizeof(id));
 
 	if (!k->c->transactional)
 		wn = trib_ack_tracker_push(k->trk, &ev->pos);

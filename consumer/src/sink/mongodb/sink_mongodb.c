@@ -344,8 +344,7 @@ mg_durable_position(trib_sink *sink, trib_position *out, char *errbuf, size_t er
 	(void) errlen;
 	if (!s || !s->has_durable)
 		return false;
-	*out = s->durable;
-	out->opaque = NULL;
+	*out = s->durable;			/* opaque borrowed: ours */
 	return true;
 }
 

@@ -388,6 +388,30 @@ query(trib_my_decoder *d, trib_my_cur *c, size_t post_len, trib_my_event *ev,
 	return true;
 }
 
+/* ANNOTATE_ROWS (MariaDB: the statement is the body) and ROWS_QUERY
+ * (MySQL: a length byte, ignored, then the statement): the SQL of the
+ * rows events that follow, as UTF-8 (the client's charset is not
+ * logged: utf8 is assumed, and what is not valid UTF-8 is replaced). */
+static bool
+rows_query(trib_my_decoder *d, trib_my_cur *c, bool length_byte, trib_my_event *ev,
+		   char *errbuf, size_t errlen)
+{
+	size_t		n;
+	const uint8_t *st;
+	trib_strbuf out = {0};
+
+	if (length_byte)
+		trib_my_cur_u8(c);
+	n = trib_my_cur_left(c);
+	st = trib_my_cur_take(c, n);
+	if (c->bad)
+		return trib_my_fail(errbuf, errlen, "ROWS_QUERY: truncated");
+	if (!trib_my_to_utf8(d->charsets, 33, (const char *) st, n, &out, errbuf, errlen))
+		return false;
+	ev->statement = trib_strbuf_finish(&out);
+	return true;
+}
+
 /* Decode the 19-byte header into ev; false when it cannot be one. */
 static bool
 header(const uint8_t *buf, size_t len, trib_my_event *ev, char *errbuf,
@@ -485,6 +509,11 @@ dispatch(trib_my_decoder *d, trib_my_cur *c, const trib_my_pos *at,
 		case TRIB_MY_STOP_EVENT:
 			ev->kind = TRIB_MY_EV_STOP;
 			break;
+		case TRIB_MY_ANNOTATE_ROWS_EVENT:
+		case TRIB_MY_ROWS_QUERY_LOG_EVENT:
+			ev->kind = TRIB_MY_EV_ROWS_QUERY;
+			return rows_query(d, c, ev->type == TRIB_MY_ROWS_QUERY_LOG_EVENT, ev,
+							  errbuf, errlen);
 		case TRIB_MY_TRANSACTION_PAYLOAD_EVENT:
 			return trib_my_refuse_event(ev->type, errbuf, errlen);
 		default:

@@ -75,6 +75,7 @@ enum trib_my_event_type
 	TRIB_MY_UPDATE_ROWS_EVENT_V1 = 24,
 	TRIB_MY_DELETE_ROWS_EVENT_V1 = 25,
 	TRIB_MY_HEARTBEAT_EVENT = 27,
+	TRIB_MY_ROWS_QUERY_LOG_EVENT = 29,	/* MySQL, binlog_rows_query_log_events */
 	TRIB_MY_WRITE_ROWS_EVENT = 30,
 	TRIB_MY_UPDATE_ROWS_EVENT = 31,
 	TRIB_MY_DELETE_ROWS_EVENT = 32,
@@ -209,7 +210,10 @@ typedef enum trib_my_evkind
 	TRIB_MY_EV_TABLE_MAP,		/* .shape */
 	TRIB_MY_EV_ROWS,			/* .shape, .rows */
 	TRIB_MY_EV_HEARTBEAT,
-	TRIB_MY_EV_STOP				/* the server stopped; a ROTATE follows */
+	TRIB_MY_EV_STOP,			/* the server stopped; a ROTATE follows */
+	TRIB_MY_EV_ROWS_QUERY		/* .statement: the SQL of the rows events
+								 * that follow (MariaDB's ANNOTATE_ROWS,
+								 * MySQL's ROWS_QUERY) */
 } trib_my_evkind;
 
 /* What a QUERY event's statement is. */

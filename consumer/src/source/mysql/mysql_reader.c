@@ -143,7 +143,8 @@ open_dump(trib_my_reader *r, MYSQL *m, MARIADB_RPL **out, char *errbuf, size_t e
 	mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, file, strlen(file));
 	mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, start);
 	mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS,
-						 (unsigned int) (r->conf.stop_at_end ? MARIADB_RPL_BINLOG_DUMP_NON_BLOCK : 0));
+						 (unsigned int) ((r->conf.stop_at_end ? MARIADB_RPL_BINLOG_DUMP_NON_BLOCK : 0) |
+										 (r->conf.annotate ? MARIADB_RPL_BINLOG_SEND_ANNOTATE_ROWS : 0)));
 	mariadb_rpl_optionsv(rpl, MARIADB_RPL_VERIFY_CHECKSUM, (uint32_t) 1);
 	mariadb_rpl_optionsv(rpl, MARIADB_RPL_HOST, r->conf.report_host);
 	mariadb_rpl_optionsv(rpl, MARIADB_RPL_PORT, (unsigned int) 0);

@@ -50,6 +50,7 @@ typedef struct trib_my_reader_conf
 	int			heartbeat_ms;	/* default 1000 */
 	bool		stop_at_end;	/* the server ends the dump at the end of the
 								 * binlog (tools and tests) */
+	bool		annotate;		/* MariaDB: send ANNOTATE_ROWS events */
 	size_t		queue_bytes;	/* default 64 MiB */
 } trib_my_reader_conf;
 

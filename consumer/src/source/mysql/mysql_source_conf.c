@@ -67,6 +67,11 @@ static const ck_key mysql_source_keys[] = {
 		"decodes older events with their old shape; default: in memory only"),
 	CK_ROW(trib_mysql_source_conf, heartbeat_ms, CK_INT, 0, .def = "1000", .min = 1,
 		.max = 3600000, .desc = "the server's heartbeat period while the binlog is idle"),
+	CK_ROW(trib_mysql_source_conf, include_query, CK_BOOL, 0, .def = "false",
+		.desc = "put each change's SQL statement in the envelope's source block as "
+		"`query` (Debezium's include.query; MariaDB: binlog_annotate_row_events=ON, "
+		"MySQL: binlog_rows_query_log_events=ON); the text is not masked by "
+		"transform rules"),
 	CK_ROW(trib_mysql_source_conf, queue_mb, CK_INT, 0, .def = "64", .min = 1, .max = 65536,
 		.desc = "memory of the binlog events read ahead of the pipeline, in MiB"),
 	CK_ROW(trib_mysql_source_conf, reconnect_backoff_ms, CK_SECTION, 0,

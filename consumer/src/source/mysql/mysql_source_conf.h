@@ -43,6 +43,7 @@ typedef struct trib_mysql_source_conf
 	char	   *zero_date;		/* NULL: zero dates are null */
 	char	   *schema_history; /* the schema history file, or NULL */
 	int			heartbeat_ms;
+	bool		include_query;	/* the source block's "query" */
 	int			queue_mb;
 	trib_my_backoff_conf reconnect_backoff_ms;
 	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock */

@@ -54,8 +54,10 @@
 #include <yajl/yajl_tree.h>
 
 #include "check_report.h"
+#include "clock.h"
 #include "eventid.h"
 #include "log.h"
+#include "metrics.h"
 #include "mysql_check.h"
 #include "mysql_int.h"
 #include "source.h"
@@ -71,7 +73,12 @@ typedef struct my_state
 	int			capitems;
 	trib_position confirmed;	/* the newest END given to confirm() */
 	uint64_t	ddl;			/* DDL statements seen */
+	trib_metric *m_seconds_behind;	/* the reader's lag (mysql_lag.h) */
+	int64_t		lag_bytes_at_ms;	/* when the bytes were last asked */
 } my_state;
+
+/* How often update_metrics asks the server for its binlog sizes. */
+#define LAG_BYTES_EVERY_MS 2000
 
 /* Facade log lines go to our log (its levels are the log's). */
 static void
@@ -114,6 +121,7 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	sc.zero_date = c->zero_date;
 	sc.schema_history = c->schema_history;
 	sc.heartbeat_ms = c->heartbeat_ms;
+	sc.include_query = c->include_query;
 	sc.queue_bytes = (size_t) c->queue_mb << 20;
 	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
 	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
@@ -127,6 +135,10 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		free(s);
 		return false;
 	}
+	s->m_seconds_behind = trib_metric_get(trib_metrics_gauge(src->metrics,
+															 "tributary_mysql_binlog_seconds_behind",
+															 "Seconds from the last binlog event read to now (0 once caught up).",
+															 "source"), src->name);
 	src->state = s;
 	src->lock_dsn = c->lock_dsn;
 	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
@@ -262,17 +274,6 @@ my_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 	return k;
 }
 
-/* source.h: compare, (commit_lsn, seq). */
-static int
-my_compare(const trib_position *a, const trib_position *b)
-{
-	if (a->commit_lsn != b->commit_lsn)
-		return a->commit_lsn < b->commit_lsn ? -1 : 1;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return 0;
-}
-
 /* source.h: format_id (see Positions above). */
 static size_t
 my_format_id(const trib_position *pos, char *buf, size_t len)
@@ -294,31 +295,6 @@ my_format_id(const trib_position *pos, char *buf, size_t len)
 	return trib_my_pos_format(&p, buf, len);
 }
 
-/*
- * source.h: parse_id, store_form and gauge.  The checkpoint store keeps
- * the packed numbers (file number << 32 | offset, as an LSN's text, and
- * the row), which order and resume a MySQL position as they do a
- * PostgreSQL one; the native form stays in the sinks' opaque part.
- */
-static bool
-my_parse_id(const char *id, trib_position *out)
-{
-	memset(out, 0, sizeof(*out));
-	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
-}
-
-static void
-my_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
-{
-	trib_lsn_format(pos->commit_lsn, key, keylen);
-	*seq = pos->seq;
-}
-
-static double
-my_gauge(const trib_position *pos)
-{
-	return (double) pos->commit_lsn;
-}
 
 /* source.h: confirm: nothing to tell the server (see above). */
 static void
@@ -326,7 +302,7 @@ my_confirm(trib_source *src, const trib_position *end)
 {
 	my_state   *s = src->state;
 
-	if (my_compare(end, &s->confirmed) > 0)
+	if (trib_position_cmp(end, &s->confirmed) > 0)
 	{
 		s->confirmed = *end;
 		s->confirmed.opaque = NULL;
@@ -353,12 +329,30 @@ my_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* source.h: update_metrics; the lag in bytes is unknown within a binlog
- * file sequence, so it stays 0. */
+/* source.h: update_metrics: the reader's lag in seconds, and in bytes
+ * (src->m_lag_bytes) from the server's binlog sizes, asked at most every
+ * LAG_BYTES_EVERY_MS once something was read; an unknown one keeps its
+ * last value. */
 static void
 my_update_metrics(trib_source *src)
 {
-	(void) src;
+	my_state   *s = src->state;
+	int64_t		now = trib_clock_mono_ms();
+	uint64_t	bytes;
+	char		err[256];
+	int			rc;
+
+	trib_metric_set(s->m_seconds_behind, trib_source_mysql_seconds_behind(s->my));
+	if (s->lag_bytes_at_ms != 0 && now - s->lag_bytes_at_ms < LAG_BYTES_EVERY_MS)
+		return;
+	rc = trib_source_mysql_bytes_behind(s->my, &bytes, err, sizeof(err));
+	if (rc == 0)
+		return;
+	s->lag_bytes_at_ms = now;
+	if (rc > 0)
+		trib_metric_set(src->m_lag_bytes, (double) bytes);
+	else
+		tlog_debug("source", "%s: binlog lag in bytes not known: %s", src->name, err);
 }
 
 /* source.h: close. */
@@ -414,11 +408,15 @@ const trib_source_ops trib_mysql_source_ops = {
 	.open = my_open,
 	.start = my_start,
 	.poll = my_poll,
-	.compare = my_compare,
+	.compare = trib_position_cmp,	/* (commit_lsn, seq) */
 	.format_id = my_format_id,
-	.parse_id = my_parse_id,
-	.store_form = my_store_form,
-	.gauge = my_gauge,
+	/* The checkpoint store keeps the packed numbers (file number << 32 |
+	 * offset, as an LSN's text, and the row), which order and resume a
+	 * MySQL position as they do a PostgreSQL one; the native form stays
+	 * in the sinks' opaque part: core's event-id forms (position.h). */
+	.parse_id = trib_position_parse_id,
+	.store_form = trib_position_store_form,
+	.gauge = trib_position_gauge,
 	.confirm = my_confirm,
 	.confirmed = my_confirmed,
 	.report = my_report,

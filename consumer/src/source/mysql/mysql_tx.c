@@ -36,6 +36,8 @@ struct trib_my_tx
 	int64_t		tx_ts_ms;
 	uint32_t	tx_server;
 	uint32_t	tx_thread;		/* QUERY BEGIN's thread id; 0: unknown */
+	bool		include_query;	/* the source block has "query" */
+	char	   *rows_query;		/* the SQL of the rows events, or NULL */
 	uint64_t	next_row;
 	uint64_t	nchanges;
 	trib_event *held;			/* newest event, not yet queued */
@@ -115,6 +117,7 @@ trib_my_tx_new(const trib_my_tx_conf *conf, char *errbuf, size_t errlen)
 
 	tx->source_name = conf->source_name;
 	tx->schema = conf->schema;
+	tx->include_query = conf->include_query;
 	if (conf->resume_after)
 	{
 		tx->has_resume = true;
@@ -149,6 +152,7 @@ trib_my_tx_free(trib_my_tx *tx)
 	free(tx->queue);
 	trib_event_free(tx->held);
 	free(tx->state);
+	free(tx->rows_query);
 	if (tx->gen)
 		yajl_gen_free(tx->gen);
 	free(tx);
@@ -261,8 +265,9 @@ gen_kv_num(yajl_gen g, const char *k, uint64_t v)
 /* Debezium's MySQL members of the envelope's "source" block, as the
  * opaque position's "source" object (the envelope writes them): server_id,
  * gtid (null without one), file, pos (the rows event's offset), row (the
- * change's number in the transaction) and thread (null when the binlog
- * does not say: MariaDB logs no BEGIN query). */
+ * change's number in the transaction), thread (null when the binlog
+ * does not say: MariaDB logs no BEGIN query) and, with include_query,
+ * query (the statement of the rows event, null when not logged). */
 static void
 source_block(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos)
 {
@@ -285,6 +290,14 @@ source_block(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos)
 		gen_kv_num_value(g, tx->tx_thread);
 	else
 		yajl_gen_null(g);
+	if (tx->include_query)
+	{
+		yajl_gen_string(g, (const unsigned char *) "query", 5);
+		if (tx->rows_query)
+			yajl_gen_string(g, (const unsigned char *) tx->rows_query, strlen(tx->rows_query));
+		else
+			yajl_gen_null(g);
+	}
 	yajl_gen_map_close(g);
 }
 
@@ -392,6 +405,8 @@ begin_group(trib_my_tx *tx, const trib_my_event *ev, bool standalone,
 	tx->standalone = standalone;
 	tx->saw_begin = ev->kind == TRIB_MY_EV_QUERY && ev->query == TRIB_MY_Q_BEGIN;
 	tx->tx_thread = tx->saw_begin ? ev->thread_id : 0;
+	free(tx->rows_query);
+	tx->rows_query = NULL;
 	tx->next_row = 0;
 	tx->nchanges = 0;
 	state_update(tx, &ev->gtid);
@@ -582,6 +597,11 @@ trib_my_tx_feed(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 			return true;
 		case TRIB_MY_EV_ROWS:
 			return rows(tx, ev, errbuf, errlen);
+		case TRIB_MY_EV_ROWS_QUERY:
+			free(tx->rows_query);
+			tx->rows_query = tx->include_query && ev->statement ?
+				trib_xstrdup(ev->statement) : NULL;
+			return true;
 		default:
 			return true;
 	}

@@ -85,6 +85,9 @@ typedef struct trib_my_tx_conf
 	 * GTID_LIST events and each GTID update it. */
 	const char *gtid_state;
 	const trib_my_schema *schema;	/* told about DDL; may be NULL */
+	/* The source block gets "query": the SQL of the rows events (their
+	 * ANNOTATE_ROWS / ROWS_QUERY event; null where the binlog has none). */
+	bool		include_query;
 } trib_my_tx_conf;
 
 typedef struct trib_my_tx trib_my_tx;

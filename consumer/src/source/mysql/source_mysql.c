@@ -19,6 +19,7 @@
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
+#include "mysql_lag.h"
 #include "mysql_int.h"
 #include "mysql_reader.h"
 #include "mysql_schema.h"
@@ -49,6 +50,7 @@ struct trib_source_mysql
 	int64_t		retry_at_ms;	/* reconnect not before; 0: connected */
 	int			backoff_ms;
 	trib_source_mysql_stats stats;
+	trib_my_lag lag;			/* what the reader read last */
 };
 
 /* Log through the configured callback. */
@@ -197,6 +199,7 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	rc.report_host = src->conf.report_host;
 	rc.heartbeat_ms = src->conf.heartbeat_ms;
 	rc.stop_at_end = src->conf.stop_at_end;
+	rc.annotate = src->conf.include_query;
 	rc.queue_bytes = src->conf.queue_bytes;
 	if (after)
 	{
@@ -216,6 +219,7 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	tc.resume_after = after;
 	tc.gtid_state = state[0] ? state : (after ? NULL : src->conf.start_gtid);
 	tc.schema = &src->schema;
+	tc.include_query = src->conf.include_query;
 	trib_my_tx_free(src->tx);
 	src->tx = trib_my_tx_new(&tc, errbuf, errlen);
 	if (src->tx == NULL)
@@ -358,6 +362,8 @@ consume(trib_source_mysql *src, const uint8_t *buf, size_t len,
 		return false;
 	if (src->ev.kind == TRIB_MY_EV_HEARTBEAT)
 		src->stats.heartbeats++;
+	trib_my_lag_note(&src->lag, src->ev.kind == TRIB_MY_EV_HEARTBEAT, src->ev.file,
+					 src->ev.next_pos, src->ev.timestamp);
 	if (!trib_my_tx_feed(src->tx, &src->ev, errbuf, errlen))
 		return false;
 	if (trib_my_history_error(src->history))	/* a DDL not recorded */
@@ -431,6 +437,30 @@ bool
 trib_source_mysql_ended(const trib_source_mysql *src)
 {
 	return src->ended && !(src->tx && trib_my_tx_ready(src->tx));
+}
+
+double
+trib_source_mysql_seconds_behind(const trib_source_mysql *src)
+{
+	return trib_my_lag_seconds(&src->lag, trib_clock_wall_ms());
+}
+
+int
+trib_source_mysql_bytes_behind(const trib_source_mysql *src, uint64_t *out,
+							   char *errbuf, size_t errlen)
+{
+	trib_my_rows r;
+	bool		ok;
+
+	if (src->reader == NULL || !src->lag.read)
+		return 0;
+	if (!server_rows(src, "SHOW BINARY LOGS", &r, errbuf, errlen))
+		return -1;
+	ok = trib_my_lag_bytes(&src->lag, &r, out);
+	if (!ok)
+		trib_my_fail(errbuf, errlen, "binlog file %s is not in SHOW BINARY LOGS", src->lag.file);
+	trib_my_rows_free(&r);
+	return ok ? 1 : -1;
 }
 
 void

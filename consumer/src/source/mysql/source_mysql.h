@@ -12,6 +12,7 @@
  *                      mysql_binlog.h, driven by tests and the fuzzer)
  *   mysql_tx.c         the transaction assembler: items with positions
  *   mysql_position.c   GTIDs, file:pos, row, event ids, order
+ *   mysql_lag.c        how far the reader is behind (bytes, seconds)
  *   mysql_schema.c     the schema-source interface and schema history
  *   mysql_history_file.c  the schema history's durable file
  *   mysql_infoschema.c information_schema as the history's loader
@@ -81,6 +82,7 @@ typedef struct trib_source_mysql_conf
 	 * decode older events without binlog_row_metadata=FULL. */
 	const char *schema_history;
 	int			heartbeat_ms;	/* default 1000 */
+	bool		include_query;	/* the source block's "query" (mysql_tx.h) */
 	bool		stop_at_end;	/* end polling at the end of the binlog */
 	size_t		queue_bytes;	/* reader queue; default 64 MiB */
 	int			reconnect_min_ms;	/* default 100 */
@@ -129,6 +131,15 @@ bool		trib_source_mysql_ended(const trib_source_mysql *src);
 
 void		trib_source_mysql_stats_get(const trib_source_mysql *src,
 										trib_source_mysql_stats *out);
+
+/* How far the reader is behind the server (mysql_lag.h): seconds (the
+ * last event read; 0 once caught up), and bytes of binlog after it, from
+ * SHOW BINARY LOGS on a connection of its own: 1 and *out, 0 when there
+ * is nothing to ask yet (not connected, nothing read), -1 with errbuf
+ * (the server unreachable, the file read last purged). */
+double		trib_source_mysql_seconds_behind(const trib_source_mysql *src);
+int			trib_source_mysql_bytes_behind(const trib_source_mysql *src, uint64_t *out,
+										   char *errbuf, size_t errlen);
 
 /* Stop reading and free everything (events already delivered keep
  * pointing at shapes: free them first). */
