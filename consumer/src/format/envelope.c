@@ -42,6 +42,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
+#include "debezium.h"
 #include "intern.h"
 #include "jsondoc.h"
 #include "utf8.h"
@@ -123,6 +124,9 @@ struct trib_envelope
 	uint64_t	tx_txid;
 	bool		tx_known;
 	trib_intern *counts;		/* "schema\0table" -> txcount *, or NULL */
+	/* format: debezium (debezium.h); NULL for format: tributary */
+	trib_dbz   *dbz;
+	trib_strbuf dbz_buf;
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -496,6 +500,8 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->opts.message_topic = NULL;
 	env->opts.version = NULL;
 	env->opts.unavailable_value = NULL;
+	env->opts.debezium = NULL;
+	env->dbz = opts->debezium ? trib_dbz_new(opts->debezium) : NULL;
 
 	if (!pattern_compile(&env->topic, "topic pattern",
 						 opts->topic_pattern ? opts->topic_pattern
@@ -527,6 +533,8 @@ trib_envelope_free(trib_envelope *env)
 	free(env->recs);
 	trib_intern_each_value(env->counts, free);
 	trib_intern_free(env->counts);
+	trib_dbz_free(env->dbz);
+	trib_strbuf_free(&env->dbz_buf);
 	free(env);
 }
 
@@ -702,6 +710,35 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	return result;
 }
 
+/* A ts_ms value; in Debezium mode followed by Debezium 2.6's ts_us and
+ * ts_ns (the same instant; our clocks have millisecond resolution). */
+static void
+eb_ts(trib_envelope *env, int64_t ms)
+{
+	eb_i64(&env->buf, ms);
+	if (env->dbz == NULL)
+		return;
+	EB_LIT(&env->buf, ",\"ts_us\":");
+	eb_i64(&env->buf, ms * 1000);
+	EB_LIT(&env->buf, ",\"ts_ns\":");
+	eb_i64(&env->buf, ms * 1000000);
+}
+
+/* A row image (or key) in the envelope's format: as is, or in Debezium's
+ * encodings (debezium.h); the result stays valid until the next call. */
+static const char *
+image_text(trib_envelope *env, const trib_event *ev, const char *image,
+		   const char *json_nulls, char *errbuf, size_t errlen)
+{
+	if (env->dbz == NULL)
+		return image;
+	env->dbz_buf.len = 0;
+	if (!trib_dbz_row(env->dbz, ev->connector, ev->rel, image, json_nulls,
+					  &env->dbz_buf, errbuf, errlen))
+		return NULL;
+	return env->dbz_buf.data;
+}
+
 /* "transaction": null or the block of Debezium's transaction metadata. */
 static void
 write_transaction(trib_envelope *env, const trib_event *ev,
@@ -809,8 +846,8 @@ write_source(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"name\":");
 	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
-	eb_i64(b, ev->ts_ms != 0 ? ev->ts_ms :
-		   (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
+	eb_ts(env, ev->ts_ms != 0 ? ev->ts_ms :
+		  (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
 	if (!ev->snapshot)
 		EB_LIT(b, ",\"snapshot\":\"false\"");
 	else if (ev->last_in_tx)
@@ -943,9 +980,14 @@ bad:
 static bool
 write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errlen)
 {
+	const char *after = image_text(env, ev, ev->after, ev->after_json_nulls,
+								   errbuf, errlen);
+
+	if (after == NULL)
+		return false;
 	if (ev->unchanged && env->placeholder_json)
-		return write_after_with_unchanged(env, ev->after, ev->unchanged, errbuf, errlen);
-	eb_put(&env->buf, ev->after, strlen(ev->after));
+		return write_after_with_unchanged(env, after, ev->unchanged, errbuf, errlen);
+	eb_put(&env->buf, after, strlen(after));
 	return true;
 }
 
@@ -963,6 +1005,34 @@ write_rule_fields(ebuf *b, const trib_event *ev)
 		EB_LIT(b, ",\"error\":");
 		eb_jcstr(b, ev->error);
 	}
+}
+
+/* The record's key: the event's (pointed to), or in Debezium mode its
+ * converted copy after the value in the buffer. */
+static bool
+write_key(trib_envelope *env, const trib_event *ev, recoff *r,
+		  char *errbuf, size_t errlen)
+{
+	const char *key;
+	size_t		len;
+	size_t		at;
+
+	if (env->dbz == NULL)
+	{
+		r->key = ev->key;
+		r->key_len = strlen(ev->key);
+		return true;
+	}
+	if ((key = image_text(env, ev, ev->key, NULL, errbuf, errlen)) == NULL)
+		return false;
+	len = strlen(key);
+	at = env->buf.len;
+	eb_put(&env->buf, key, len);
+	eb_ch(&env->buf, '\0');
+	r->key_in_buf = true;
+	r->key_off = at;
+	r->key_len = len;
+	return true;
 }
 
 /*
@@ -987,12 +1057,7 @@ write_flat_record(trib_envelope *env, const trib_event *ev, size_t topic,
 	r->value_len = b->len - value;
 	r->tombstone = ev->flatten == TRIB_FLAT_TOMBSTONE || ev->after == NULL;
 	eb_ch(b, '\0');
-	if (ev->key)
-	{
-		r->key = ev->key;
-		r->key_len = strlen(ev->key);
-	}
-	return true;
+	return ev->key == NULL || write_key(env, ev, r, errbuf, errlen);
 }
 
 /* One row-change record (c, u, d, r) or one truncate record (t). */
@@ -1019,7 +1084,14 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 		return write_flat_record(env, ev, topic, value, errbuf, errlen);
 	EB_LIT(b, "{\"before\":");
 	if (row && ev->before)
-		eb_put(b, ev->before, strlen(ev->before));
+	{
+		const char *before = image_text(env, ev, ev->before,
+										ev->before_json_nulls, errbuf, errlen);
+
+		if (before == NULL)
+			return false;
+		eb_put(b, before, strlen(before));
+	}
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"after\":");
@@ -1034,7 +1106,7 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);
 	EB_LIT(b, "\",\"ts_ms\":");
-	eb_i64(b, now);
+	eb_ts(env, now);
 	write_transaction(env, ev, schema, table);
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');
@@ -1044,13 +1116,11 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	r->value = value;
 	r->value_len = b->len - value;
 	eb_ch(b, '\0');			/* not counted: a convenience for readers */
-	if (row && ev->key)
-	{
-		r->key = ev->key;
-		r->key_len = strlen(ev->key);
-	}
+	if (row && ev->key && !write_key(env, ev, r, errbuf, errlen))
+		return false;
 
-	if (ev->op == TRIB_OP_DELETE && env->opts.tombstones && r->key)
+	if (ev->op == TRIB_OP_DELETE && env->opts.tombstones &&
+		(r->key || r->key_in_buf))
 	{
 		recoff	   *t;
 		recoff		copy = *r;

@@ -63,6 +63,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "debezium.h"
 #include "event.h"
 
 /* source.version unless the options say otherwise. */
@@ -87,6 +88,10 @@ typedef struct trib_envelope_opts
 	bool		tombstones;		/* tombstone after each keyed delete */
 	bool		transaction_metadata;	/* fill "transaction" (else null) */
 	int64_t		(*clock_ms) (void); /* envelope ts_ms; NULL: wall clock */
+	/* format: debezium (docs/FORMAT.md, "Debezium mode"): values in
+	 * Debezium's encodings, keys too, and ts_us/ts_ns beside each ts_ms;
+	 * NULL: tributary's values (the default) */
+	const trib_dbz_opts *debezium;
 } trib_envelope_opts;
 
 /* One Kafka record.  topic, key and value are each followed by a NUL

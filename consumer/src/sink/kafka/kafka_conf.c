@@ -8,6 +8,7 @@
  */
 #include "kafka_conf.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,29 @@ _Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
 
 static const char *const data_format_words[] = {"json", NULL};
+
+/* format: debezium and its options, in the order of the enums of
+ * kafka_conf.h and debezium.h. */
+_Static_assert(sizeof(trib_record_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_decimal) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_time) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_binary) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_interval) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_hstore) == sizeof(int), "enum size");
+static const char *const record_format_words[] = {"tributary", "debezium", NULL};
+static const char *const dbz_decimal_words[] = {"precise", "string", "double", NULL};
+static const char *const dbz_time_words[] = {"adaptive", "adaptive_time_microseconds",
+"connect", NULL};
+static const char *const dbz_binary_words[] = {"bytes", "base64", "base64-url-safe", "hex",
+NULL};
+static const char *const dbz_interval_words[] = {"numeric", "string", NULL};
+static const char *const dbz_hstore_words[] = {"json", "map", NULL};
+
+/* A Debezium option: its dotted name, stored in trib_kafka_conf.dbz. */
+#define DBZ_ROW(name_, field, words_, def_, desc_) \
+	{ .name = (name_), .type = CK_ENUM, \
+	  .offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, field), \
+	  .def = (def_), .words = (words_), .desc = (desc_) }
 static const char *const toast_words[] = {"placeholder", "omit", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
@@ -88,6 +112,31 @@ static const ck_key kafka_sink_keys[] = {
 		.desc = "reserved: encoding of message keys; only `json` for now"),
 	CK_ROW(trib_kafka_conf, value_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
 		.desc = "reserved: encoding of message values; only `json` for now"),
+	/* format: debezium (issue 17): keep these rows together */
+	CK_ROW(trib_kafka_conf, format, CK_ENUM, 0, .def = "tributary",
+		.words = record_format_words,
+		.desc = "value encodings: `tributary` (numeric as JSON numbers, ISO 8601 times, "
+		"embedded json) or `debezium` (the Debezium PostgreSQL connector's, by the "
+		"options below; docs/FORMAT.md, \"Debezium mode\")"),
+	DBZ_ROW("decimal.handling.mode", decimal, dbz_decimal_words, "precise",
+		"`format: debezium`: numeric and money as `precise` (base64 of the unscaled "
+		"two's complement, Connect Decimal), `string` or `double`"),
+	DBZ_ROW("time.precision.mode", time, dbz_time_words, "adaptive",
+		"`format: debezium`: time and timestamp units: `adaptive` (millis up to "
+		"precision 3, else micros), `adaptive_time_microseconds`, `connect` (millis)"),
+	DBZ_ROW("binary.handling.mode", binary, dbz_binary_words, "bytes",
+		"`format: debezium`: bytea as `bytes` (base64), `base64`, `base64-url-safe` "
+		"or `hex`"),
+	DBZ_ROW("interval.handling.mode", interval, dbz_interval_words, "numeric",
+		"`format: debezium`: interval as `numeric` (MicroDuration) or `string` "
+		"(ISO 8601 `P1Y2M3DT4H5M6.5S`)"),
+	DBZ_ROW("hstore.handling.mode", hstore, dbz_hstore_words, "json",
+		"`format: debezium`: hstore as `json` (a JSON object in a string) or `map` "
+		"(a JSON object)"),
+	{.name = "money.fraction.digits", .type = CK_INT,
+		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, money_scale),
+		.def = "2", .min = 0, .max = 1000,
+	.desc = "`format: debezium`: the scale of money values in `precise` mode"},
 	CK_END_ROW
 };
 
@@ -106,6 +155,7 @@ trib_kafka_conf_init(trib_kafka_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->tombstones = true;
+	trib_dbz_opts_init(&conf->dbz);
 }
 
 /* ---- value checks ----------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "debezium.h"
 #include "registry.h"
 
 /* unchanged_toast: what `after` holds for an unchanged TOAST column. */
@@ -34,6 +35,13 @@ typedef enum trib_data_format
 {
 	TRIB_FORMAT_JSON = 0
 } trib_data_format;
+
+/* format: the values' encodings (docs/FORMAT.md). */
+typedef enum trib_record_format
+{
+	TRIB_RECORD_TRIBUTARY = 0,	/* tributary's value types (the default) */
+	TRIB_RECORD_DEBEZIUM = 1	/* Debezium's, by the dbz options */
+} trib_record_format;
 
 typedef struct trib_kafka_conf
 {
@@ -52,6 +60,9 @@ typedef struct trib_kafka_conf
 	trib_kvlist properties;		/* librdkafka rd_kafka_conf_set pairs */
 	trib_data_format key_format;
 	trib_data_format value_format;
+	/* format: debezium and its options (Debezium's names and defaults) */
+	trib_record_format format;
+	trib_dbz_opts dbz;
 } trib_kafka_conf;
 
 /* Settings for a sink opened by hand (tests, tools): tombstones on,

@@ -222,6 +222,8 @@ envelope_opts(const trib_kafka_conf *c, trib_envelope_opts *eo)
 		eo->unavailable_value = c->unavailable_value;
 	eo->tombstones = c->tombstones;
 	eo->transaction_metadata = c->transaction_metadata;
+	if (c->format == TRIB_RECORD_DEBEZIUM)
+		eo->debezium = &c->dbz;
 }
 
 /* Create the producer; in transactional mode init transactions and find
