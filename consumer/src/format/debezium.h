@@ -20,8 +20,11 @@
  *                      json, hstore, bits, point)
  *   debezium_time.c    dates, times, timestamps and intervals
  *   debezium_row.c     a row image -> a Debezium row image, with a cache
- *                      of each relation's column types (invalidated when
- *                      the relation's version changes)
+ *                      of each relation's column types and rendered
+ *                      schemas (invalidated when the relation's version
+ *                      changes)
+ *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
+ *                      Value, Key and Envelope structs of a relation
  *
  * Exact arithmetic: precise decimals go through lib/decimal (OpenSSL
  * BIGNUM), never through a double; time values are integer arithmetic.
@@ -88,6 +91,7 @@ typedef struct trib_dbz_opts
 	trib_dbz_interval interval;
 	trib_dbz_hstore hstore;
 	int			money_scale;	/* money.fraction.digits, default 2 */
+	bool		schemas_enable; /* the Connect schema part (schemas.enable) */
 } trib_dbz_opts;
 
 /* What a column's values become (from its SQL type). */
@@ -174,5 +178,28 @@ bool		trib_dbz_row(trib_dbz *d, const char *connector,
 						 const trib_relation *rel, const char *image,
 						 const char *json_nulls, trib_strbuf *out,
 						 char *errbuf, size_t errlen);
+
+/*
+ * The Connect schemas of a relation (debezium_schema.c), rendered once per
+ * relation version and cached in d: *value is the Envelope struct
+ * "<prefix>.<schema>.<table>.Envelope" (before/after are ".Value"),
+ * *key the ".Key" struct of the columns named in key_image (the event's
+ * key object), or NULL when key_image is NULL.  Both stay valid until the
+ * relation's version changes or d is freed.  False (errbuf filled) when
+ * the connector has no mapper.
+ */
+bool		trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
+							 const trib_relation *rel, const char *key_image,
+							 const char **value, const char **key,
+							 char *errbuf, size_t errlen);
+
+/* Render the schemas (the uncached work of trib_dbz_schemas): the
+ * Envelope into value, the Key struct of the columns flagged in
+ * in_key[] into key. */
+void		trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
+									const trib_relation *rel,
+									const trib_dbz_coltype *types,
+									const bool *in_key, trib_strbuf *value,
+									trib_strbuf *key);
 
 #endif							/* TRIB_DEBEZIUM_H */

@@ -28,6 +28,9 @@ typedef struct relentry
 	const trib_relation *rel;
 	uint32_t	version;
 	trib_dbz_coltype *types;
+	/* schemas.enable: the rendered schemas, or NULL until asked for */
+	char	   *value_schema;
+	char	   *key_schema;
 } relentry;
 
 struct trib_dbz
@@ -37,6 +40,18 @@ struct trib_dbz
 	size_t		nrels;
 	size_t		cap;
 };
+
+/* Free what an entry caches. */
+static void
+relentry_clear(relentry *e)
+{
+	free(e->types);
+	free(e->value_schema);
+	free(e->key_schema);
+	e->types = NULL;
+	e->value_schema = NULL;
+	e->key_schema = NULL;
+}
 
 /* See debezium.h. */
 trib_dbz *
@@ -56,14 +71,15 @@ trib_dbz_free(trib_dbz *d)
 	if (d == NULL)
 		return;
 	for (size_t i = 0; i < d->nrels; i++)
-		free(d->rels[i].types);
+		relentry_clear(&d->rels[i]);
 	free(d->rels);
 	free(d);
 }
 
-/* The cached coltypes of rel (worked out on first use or new version). */
-static const trib_dbz_coltype *
-rel_types(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
+/* The cache entry of rel, its coltypes worked out on first use and again
+ * when the relation's version changes (which drops its schemas). */
+static relentry *
+rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 {
 	relentry   *e = NULL;
 
@@ -78,17 +94,17 @@ rel_types(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 			d->rels = trib_xrealloc(d->rels, d->cap * sizeof(*d->rels));
 		}
 		e = &d->rels[d->nrels++];
+		memset(e, 0, sizeof(*e));
 		e->rel = rel;
-		e->types = NULL;
 	}
 	else if (e->version == rel->version && e->types != NULL)
-		return e->types;
-	free(e->types);
+		return e;
+	relentry_clear(e);
 	e->version = rel->version;
 	e->types = trib_xrealloc(NULL, ((size_t) rel->ncolumns + 1) * sizeof(*e->types));
 	for (int i = 0; i < rel->ncolumns; i++)
 		map(&rel->columns[i], &e->types[i]);
-	return e->types;
+	return e;
 }
 
 /* The column index of member `name` (tried at `hint` first), or -1. */
@@ -179,8 +195,66 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 	if (json_nulls)
 		nulls = yajl_tree_parse(json_nulls, NULL, 0);
 	errbuf[0] = '\0';
-	ok = write_members(d, rel, rel_types(d, map, rel), img, nulls, out, errbuf, errlen);
+	ok = write_members(d, rel, rel_entry(d, map, rel)->types, img, nulls, out, errbuf, errlen);
 	yajl_tree_free(nulls);
 	yajl_tree_free(img);
 	return ok;
+}
+
+/* Which columns the key object names (in_key[i]). */
+static void
+key_columns(const trib_relation *rel, const char *key_image, bool *in_key)
+{
+	yajl_val	k = yajl_tree_parse(key_image, NULL, 0);
+
+	for (size_t i = 0; k && YAJL_IS_OBJECT(k) && i < k->u.object.len; i++)
+	{
+		int			c = column_of(rel, k->u.object.keys[i], i);
+
+		if (c >= 0)
+			in_key[c] = true;
+	}
+	yajl_tree_free(k);
+}
+
+/* See debezium.h. */
+bool
+trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
+				 const trib_relation *rel, const char *key_image,
+				 const char **value, const char **key, char *errbuf, size_t errlen)
+{
+	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
+	relentry   *e;
+
+	if (map == NULL || rel == NULL)
+	{
+		snprintf(errbuf, errlen, "debezium: no Connect schema for %s events%s",
+				 connector ? connector : "postgresql", rel ? "" : " without a relation");
+		return false;
+	}
+	e = rel_entry(d, map, rel);
+	if (e->value_schema == NULL || (key_image && e->key_schema == NULL))
+	{
+		trib_strbuf v = {0},
+					k = {0};
+		bool	   *in_key = trib_xrealloc(NULL, (size_t) rel->ncolumns + 1);
+
+		memset(in_key, 0, (size_t) rel->ncolumns + 1);
+		if (key_image)
+			key_columns(rel, key_image, in_key);
+		trib_dbz_render_schemas(&d->opts, prefix, rel, e->types, key_image ? in_key : NULL,
+								&v, &k);
+		free(in_key);
+		free(e->value_schema);
+		e->value_schema = trib_strbuf_finish(&v);
+		if (key_image)
+		{
+			free(e->key_schema);
+			e->key_schema = trib_strbuf_finish(&k);
+		}
+		trib_strbuf_free(&k);
+	}
+	*value = e->value_schema;
+	*key = key_image ? e->key_schema : NULL;
+	return true;
 }

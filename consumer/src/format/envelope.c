@@ -127,6 +127,8 @@ struct trib_envelope
 	/* format: debezium (debezium.h); NULL for format: tributary */
 	trib_dbz   *dbz;
 	trib_strbuf dbz_buf;
+	bool		dbz_schemas;	/* schemas.enable: {"schema":..,"payload":..} */
+	const char *key_schema;		/* the current record's, or NULL */
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -502,6 +504,7 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->opts.unavailable_value = NULL;
 	env->opts.debezium = NULL;
 	env->dbz = opts->debezium ? trib_dbz_new(opts->debezium) : NULL;
+	env->dbz_schemas = opts->debezium && opts->debezium->schemas_enable;
 
 	if (!pattern_compile(&env->topic, "topic pattern",
 						 opts->topic_pattern ? opts->topic_pattern
@@ -1025,9 +1028,20 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 	}
 	if ((key = image_text(env, ev, ev->key, NULL, errbuf, errlen)) == NULL)
 		return false;
-	len = strlen(key);
 	at = env->buf.len;
-	eb_put(&env->buf, key, len);
+	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
+	{
+		EB_LIT(&env->buf, "{\"schema\":");
+		if (env->key_schema)
+			eb_put(&env->buf, env->key_schema, strlen(env->key_schema));
+		else
+			EB_LIT(&env->buf, "null");
+		EB_LIT(&env->buf, ",\"payload\":");
+	}
+	eb_put(&env->buf, key, strlen(key));
+	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
+		eb_ch(&env->buf, '}');
+	len = env->buf.len - at;
 	eb_ch(&env->buf, '\0');
 	r->key_in_buf = true;
 	r->key_off = at;
@@ -1060,6 +1074,31 @@ write_flat_record(trib_envelope *env, const trib_event *ev, size_t topic,
 	return ev->key == NULL || write_key(env, ev, r, errbuf, errlen);
 }
 
+/*
+ * schemas.enable: start the value {"schema":S,"payload": with the
+ * relation's cached Envelope schema (null when the event has no relation,
+ * e.g. a truncate of several tables) and note its Key schema.
+ */
+static bool
+open_payload(trib_envelope *env, const trib_event *ev, bool row,
+			 char *errbuf, size_t errlen)
+{
+	const char *vs = NULL;
+
+	env->key_schema = NULL;
+	if (ev->rel && !trib_dbz_schemas(env->dbz, env->prefix, ev->connector, ev->rel,
+									 row ? ev->key : NULL, &vs, &env->key_schema,
+									 errbuf, errlen))
+		return false;
+	EB_LIT(&env->buf, "{\"schema\":");
+	if (vs)
+		eb_put(&env->buf, vs, strlen(vs));
+	else
+		EB_LIT(&env->buf, "null");
+	EB_LIT(&env->buf, ",\"payload\":");
+	return true;
+}
+
 /* One row-change record (c, u, d, r) or one truncate record (t). */
 static bool
 write_row_record(trib_envelope *env, const trib_event *ev,
@@ -1082,6 +1121,8 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	value = b->len;
 	if (row && ev->flatten != TRIB_FLAT_NONE)
 		return write_flat_record(env, ev, topic, value, errbuf, errlen);
+	if (env->dbz_schemas && !open_payload(env, ev, row, errbuf, errlen))
+		return false;
 	EB_LIT(b, "{\"before\":");
 	if (row && ev->before)
 	{
@@ -1110,6 +1151,8 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	write_transaction(env, ev, schema, table);
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');
+	if (env->dbz_schemas)
+		eb_ch(b, '}');			/* the payload's wrapper */
 
 	r = rec_new(env);
 	r->topic = topic;

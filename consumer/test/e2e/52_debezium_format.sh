@@ -105,6 +105,54 @@ else
     fail "values differ from PostgreSQL's" "$(head -20 "$WORK/cmp")"
 fi
 
+# schemas.enable: the same rows again through a second sink with the
+# Connect schema part; each field of the Value struct names its logical
+# type, and the payload is the record of the first sink.
+pgc_psql -d postgres -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e2', 'tributary')" >/dev/null
+sed -e 's/^pipeline: e2e$/pipeline: e2e2/' -e 's/topic_prefix: dbz$/topic_prefix: dbs/' \
+    -e 's/^    format: debezium$/    format: debezium\n    schemas.enable: true/' \
+    -e 's/tributary_e2e/tributary_e2e2/' "$WORK/p.yaml" > "$WORK/p2.yaml"
+grep -q slot "$WORK/p2.yaml" || sed -i 's/^    snapshot: never$/    snapshot: never\n    slot: tributary_e2e2/' "$WORK/p2.yaml"
+pgc_psql -d postgres -c "UPDATE public.torture SET txt = 'again'" >/dev/null
+"$BIN" check -c "$WORK/p2.yaml" >/dev/null
+start_consumer "$WORK/p2.yaml" "$WORK/run2.log"
+for _ in $(seq 1 100); do
+    "$TOOLS/kafka_dump" "$BOOT" dbs.public.torture > "$WORK/dump2" 2>/dev/null || true
+    [ "$(wc -l < "$WORK/dump2")" -ge 3 ] && break
+    sleep 0.2
+done
+stop_consumer
+expect_eq "schemas.enable: 3 records" 3 "$(wc -l < "$WORK/dump2")"
+cat > "$WORK/schema.py" <<'PY'
+import json, sys
+names = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    key, value = json.loads(f[4]), json.loads(f[5])
+    assert key["schema"]["name"] == "dbs.public.torture.Key", key["schema"]
+    assert value["schema"]["name"] == "dbs.public.torture.Envelope"
+    after = value["schema"]["fields"][1]
+    assert after["field"] == "after" and after["name"] == "dbs.public.torture.Value"
+    assert set(x["field"] for x in after["fields"]) == set(value["payload"]["after"])
+    for x in after["fields"]:
+        names[x["field"]] = x.get("name") or x["type"]
+        if x["field"] == "n":
+            assert x["parameters"] == {"scale": "5", "connect.decimal.precision": "20"}
+print(" ".join("%s=%s" % kv for kv in sorted(names.items())))
+PY
+if python3 "$WORK/schema.py" "$WORK/dump2" > "$WORK/schema.out" 2>&1; then
+    pass "schemas.enable: Key/Value/Envelope structs match the payloads"
+else
+    fail "schemas.enable: schema part" "$(tail -5 "$WORK/schema.out")"
+fi
+for want in n=org.apache.kafka.connect.data.Decimal nu=io.debezium.data.VariableScaleDecimal \
+    ts=io.debezium.time.MicroTimestamp ts3=io.debezium.time.Timestamp t=io.debezium.time.MicroTime \
+    t3=io.debezium.time.Time d=io.debezium.time.Date iv=io.debezium.time.MicroDuration \
+    tz=io.debezium.time.ZonedTimestamp ttz=io.debezium.time.ZonedTime u=io.debezium.data.Uuid \
+    jb=io.debezium.data.Json bt=io.debezium.data.Bits pt=io.debezium.data.geometry.Point; do
+    expect_grep "schema of ${want%%=*} is ${want#*=}" "$WORK/schema.out" "(^| )$want( |\$)"
+done
+
 # a bad option value is refused naming the accepted words
 sed -i 's/^    format: debezium$/    format: debezium\n    decimal.handling.mode: exact/' "$WORK/p.yaml"
 if "$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1; then

@@ -431,6 +431,93 @@ test_envelope_debezium_tombstone(void **state)
 	trib_event_free(ev);
 }
 
+/* schemas.enable: key and value are {"schema":S,"payload":P}; S names
+ * the structs <prefix>.<schema>.<table>.Value/.Key/.Envelope and carries
+ * the logical types and parameters of each column's encoding (Debezium
+ * doc: "Change event keys", "Change event values", and the type tables;
+ * Connect's Decimal "scale" and "connect.decimal.precision"); the
+ * rendered schema is cached per relation version. */
+static void
+test_envelope_schemas(void **state)
+{
+	trib_column cols[] = {
+		{.name = "id", .type = "integer", .pk = true, .identity = true},
+		{.name = "amount", .type = "numeric(12,2)", .nullable = true},
+		{.name = "at", .type = "timestamp(3) without time zone", .nullable = true},
+		{.name = "doc", .type = "jsonb", .nullable = true},
+		{.name = "tags", .type = "text[]", .nullable = true},
+	};
+	trib_relation rel = {.schema = "public", .table = "orders", .ncolumns = 5,
+	.columns = cols, .version = 1};
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+	const char *vs;
+	char	   *first;
+
+	(void) state;
+	ev->op = TRIB_OP_CREATE;
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = "orders";
+	ev->rel = &rel;
+	ev->after = strdup("{\"id\":1,\"amount\":12.50,\"at\":\"1970-01-01T00:00:01\","
+					   "\"doc\":{\"a\":1},\"tags\":[\"x\"]}");
+	ev->key = strdup("{\"id\":1}");
+	trib_dbz_opts_init(&dbz);
+	dbz.schemas_enable = true;
+	trib_envelope_opts_init(&eo);
+	eo.topic_prefix = "shop";
+	eo.clock_ms = fixed_clock;
+	eo.debezium = &dbz;
+	env = trib_envelope_new(&eo, err, sizeof(err));
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_string_equal(r[0].key,
+						"{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\","
+						"\"optional\":false,\"field\":\"id\"}],\"optional\":false,"
+						"\"name\":\"shop.public.orders.Key\"},\"payload\":{\"id\":1}}");
+	vs = r[0].value;
+	assert_true(strncmp(vs, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":"
+						"\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,"
+						"\"field\":\"id\"},{\"type\":\"bytes\",\"name\":"
+						"\"org.apache.kafka.connect.data.Decimal\",\"version\":1,"
+						"\"parameters\":{\"scale\":\"2\",\"connect.decimal.precision\":\"12\"},"
+						"\"optional\":true,\"field\":\"amount\"},{\"type\":\"int64\","
+						"\"name\":\"io.debezium.time.Timestamp\",\"version\":1,"
+						"\"optional\":true,\"field\":\"at\"},{\"type\":\"string\",\"name\":"
+						"\"io.debezium.data.Json\",\"version\":1,\"optional\":true,"
+						"\"field\":\"doc\"},{\"type\":\"array\",\"items\":{\"type\":"
+						"\"string\",\"optional\":true},\"optional\":true,\"field\":\"tags\"}],"
+						"\"optional\":true,\"name\":\"shop.public.orders.Value\","
+						"\"field\":\"before\"},", 600) == 0);
+	assert_non_null(strstr(vs, "\"name\":\"io.debezium.connector.postgresql.Source\""));
+	assert_non_null(strstr(vs, "\"name\":\"shop.public.orders.Envelope\",\"version\":1},"
+						   "\"payload\":{\"before\":null,\"after\":{\"id\":1,"
+						   "\"amount\":\"BOI=\",\"at\":1000,\"doc\":\"{\\\"a\\\": 1}\","
+						   "\"tags\":[\"x\"]},"));
+	assert_true(vs[strlen(vs) - 1] == '}' && vs[strlen(vs) - 2] == '}');
+
+	/* cached: the same text for the next record; re-rendered when the
+	 * relation changes */
+	first = strdup(r[0].value);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_string_equal(r[0].value, first);
+	cols[1].type = "numeric(12,4)";
+	rel.version = 2;
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(strstr(r[0].value, "\"scale\":\"4\""));
+	assert_non_null(strstr(r[0].value, "\"amount\":\"AehI\""));
+	free(first);
+	trib_envelope_free(env);
+	trib_event_free(ev);
+}
+
 int
 main(void)
 {
@@ -442,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_unmapped_connector),
 		cmocka_unit_test(test_envelope_debezium),
 		cmocka_unit_test(test_envelope_debezium_tombstone),
+		cmocka_unit_test(test_envelope_schemas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,6 +137,11 @@ static const ck_key kafka_sink_keys[] = {
 		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, money_scale),
 		.def = "2", .min = 0, .max = 1000,
 	.desc = "`format: debezium`: the scale of money values in `precise` mode"},
+	{.name = "schemas.enable", .type = CK_BOOL,
+		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, schemas_enable),
+		.def = "false",
+		.desc = "`format: debezium`: keys and values as `{\"schema\":S,\"payload\":P}` "
+		"with the Kafka Connect schema (the JsonConverter's `schemas.enable`)"},
 	CK_END_ROW
 };
 
@@ -237,6 +242,17 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 				 "is set but transactional is false");
 		free(p);
 	}
+	if (k->format != TRIB_RECORD_DEBEZIUM)
+		for (const ck_key *key = kafka_sink_keys; key->name; key++)
+			if (strchr(key->name, '.') && trib_yaml_map_key(map, key->name))
+			{
+				char	   *p = ck_path(path, key->name);
+
+				ck_error(c, trib_yaml_map_key(map, key->name), p,
+						 "is a `format: debezium` option but format is tributary "
+						 "(accepted: remove it, or format: debezium)");
+				free(p);
+			}
 	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
 	{
 		char	   *p = ck_path(path, "unavailable_value");
