@@ -23,6 +23,7 @@
  *                      of each relation's column types and rendered
  *                      schemas (invalidated when the relation's version
  *                      changes)
+ *   debezium_txmeta.c  the BEGIN/END records of the transaction topic
  *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
  *                      Value, Key and Envelope structs of a relation
  *
@@ -201,5 +202,32 @@ void		trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
 									const trib_dbz_coltype *types,
 									const bool *in_key, trib_strbuf *value,
 									trib_strbuf *key);
+
+/* The transaction being written, for Debezium's transaction topic
+ * (debezium_txmeta.c).  Zero-initialise; trib_dbz_tx_clear frees. */
+typedef struct trib_dbz_tx
+{
+	bool		active;
+	uint64_t	txid;
+	uint64_t	commit_lsn;
+	uint64_t	total;			/* records written in the transaction */
+	char	  **names;			/* "schema.table" of each data collection */
+	uint64_t   *counts;
+	size_t		n;
+	size_t		cap;
+} trib_dbz_tx;
+
+/* Count one row record of transaction (txid, commit_lsn) of a table;
+ * true when it is the first of its transaction (a BEGIN is due). */
+bool		trib_dbz_tx_event(trib_dbz_tx *tx, uint64_t txid, uint64_t commit_lsn,
+							  const char *schema, const char *table);
+
+/* Append the key {"id":"<txid>:<commit lsn>"} and the BEGIN or END value
+ * (with event_count and data_collections) of the current transaction,
+ * wrapped with their Connect schemas when schemas; END forgets it. */
+void		trib_dbz_tx_record(trib_dbz_tx *tx, bool end, int64_t ts_ms, bool schemas,
+							   trib_strbuf *key, trib_strbuf *value);
+
+void		trib_dbz_tx_clear(trib_dbz_tx *tx);
 
 #endif							/* TRIB_DEBEZIUM_H */

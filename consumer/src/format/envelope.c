@@ -129,6 +129,7 @@ struct trib_envelope
 	trib_strbuf dbz_buf;
 	bool		dbz_schemas;	/* schemas.enable: {"schema":..,"payload":..} */
 	const char *key_schema;		/* the current record's, or NULL */
+	trib_dbz_tx dbz_tx;			/* Debezium's transaction topic */
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -538,6 +539,7 @@ trib_envelope_free(trib_envelope *env)
 	trib_intern_free(env->counts);
 	trib_dbz_free(env->dbz);
 	trib_strbuf_free(&env->dbz_buf);
+	trib_dbz_tx_clear(&env->dbz_tx);
 	free(env);
 }
 
@@ -1316,6 +1318,35 @@ write_message(trib_envelope *env, const trib_event *ev, int64_t now,
 	return true;
 }
 
+/* A BEGIN or END record on Debezium's "<prefix>.transaction" topic
+ * (debezium_txmeta.c). */
+static void
+write_tx_record(trib_envelope *env, bool end, int64_t ts_ms)
+{
+	trib_strbuf key = {0},
+				value = {0};
+	recoff	   *r;
+	size_t		topic = env->buf.len;
+
+	trib_dbz_tx_record(&env->dbz_tx, end, ts_ms, env->dbz_schemas, &key, &value);
+	eb_put(&env->buf, env->prefix, strlen(env->prefix));
+	EB_LIT(&env->buf, ".transaction");
+	eb_ch(&env->buf, '\0');
+	r = rec_new(env);
+	r->topic = topic;
+	r->key_in_buf = true;
+	r->key_off = env->buf.len;
+	r->key_len = key.len;
+	eb_put(&env->buf, key.data, key.len);
+	eb_ch(&env->buf, '\0');
+	r->value = env->buf.len;
+	r->value_len = value.len;
+	eb_put(&env->buf, value.data, value.len);
+	eb_ch(&env->buf, '\0');
+	trib_strbuf_free(&key);
+	trib_strbuf_free(&value);
+}
+
 /* The records of one event, written into the envelope's buffer. */
 const trib_record *
 trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
@@ -1323,6 +1354,9 @@ trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 {
 	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms();
 	bool		ok;
+	/* format: debezium with transaction metadata: BEGIN/END records */
+	bool		txmeta = env->dbz && env->opts.transaction_metadata && ev->txid != 0 &&
+		!ev->snapshot && ev->op != TRIB_OP_MESSAGE;
 
 	env->buf.len = 0;
 	env->nrecs = 0;
@@ -1331,6 +1365,9 @@ trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 	eb_reserve(&env->buf, 512 + (ev->before ? strlen(ev->before) : 0) +
 			   (ev->after ? strlen(ev->after) : 0));
 
+	if (txmeta && trib_dbz_tx_event(&env->dbz_tx, ev->txid, ev->pos.commit_lsn,
+									ev->schema, ev->table))
+		write_tx_record(env, false, ev->ts_ms);
 	switch (ev->op)
 	{
 		case TRIB_OP_CREATE:
@@ -1355,6 +1392,8 @@ trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 	}
 	if (!ok)
 		return NULL;
+	if (txmeta && ev->last_in_tx)
+		write_tx_record(env, true, ev->ts_ms);
 	if (env->nrecs == 0)
 	{
 		snprintf(errbuf, errlen, "envelope: truncate without relations");

@@ -38,6 +38,7 @@ sinks:
     bootstrap_servers: "$BOOT"
     topic_prefix: dbz
     format: debezium
+    transaction_metadata: true
 EOF
 start_consumer
 
@@ -68,6 +69,14 @@ done
 stop_consumer
 expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 expect_eq "4 records (3 inserts, 1 update)" 4 "$(wc -l < "$WORK/dump")"
+
+# Transaction topic: one BEGIN and one END per committed transaction (the
+# insert and the update), the END counting the insert's 3 records.
+"$TOOLS/kafka_dump" "$BOOT" dbz.transaction > "$WORK/tx"
+expect_eq "2 BEGIN records" 2 "$(grep -c '"status":"BEGIN"' "$WORK/tx")"
+expect_eq "2 END records" 2 "$(grep -c '"status":"END"' "$WORK/tx")"
+expect_grep "the insert's END counts its 3 records" "$WORK/tx" \
+    '"status":"END".*"event_count":3,"data_collections":\[\{"data_collection":"public.torture","event_count":3\}\]'
 
 # The oracle: what PostgreSQL computes for each row, in Debezium's units.
 pgc_psql -d postgres -At > "$WORK/oracle" <<'SQL'

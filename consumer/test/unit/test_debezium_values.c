@@ -518,6 +518,75 @@ test_envelope_schemas(void **state)
 	trib_event_free(ev);
 }
 
+/* provide.transaction.metadata (Debezium doc: "Transaction metadata"):
+ * a BEGIN record before a transaction's first record and an END record
+ * with event_count and data_collections after its last, on
+ * <prefix>.transaction keyed by the transaction id; each data record's
+ * transaction block has id, total_order and data_collection_order. */
+static void
+test_envelope_transaction_topic(void **state)
+{
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+	const char *tables[] = {"a", "b", "a"};
+
+	(void) state;
+	trib_dbz_opts_init(&dbz);
+	trib_envelope_opts_init(&eo);
+	eo.topic_prefix = "shop";
+	eo.debezium = &dbz;
+	eo.transaction_metadata = true;
+	env = trib_envelope_new(&eo, err, sizeof(err));
+	for (int i = 0; i < 3; i++)
+	{
+		trib_event *ev = trib_event_new();
+
+		ev->op = TRIB_OP_CREATE;
+		ev->connector = "postgresql";
+		ev->db = "shop";
+		ev->schema = "public";
+		ev->table = tables[i];
+		ev->after = strdup("{\"id\":1}");
+		ev->txid = 741;
+		ev->ts_ms = 1700000000123LL;
+		ev->pos.commit_lsn = 0x100;
+		ev->pos.seq = (uint32_t) i;
+		ev->last_in_tx = i == 2;
+		r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+		assert_non_null(r);
+		if (i == 0)
+		{
+			assert_int_equal(n, 2);
+			assert_string_equal(r[0].topic, "shop.transaction");
+			assert_string_equal(r[0].key, "{\"id\":\"741:256\"}");
+			assert_string_equal(r[0].value, "{\"status\":\"BEGIN\",\"id\":\"741:256\","
+								"\"event_count\":null,\"data_collections\":null,"
+								"\"ts_ms\":1700000000123}");
+			assert_non_null(strstr(r[1].value, "\"transaction\":{\"id\":\"741:256\","
+								   "\"total_order\":1,\"data_collection_order\":1}"));
+		}
+		else if (i == 1)
+			assert_int_equal(n, 1);
+		else
+		{
+			assert_int_equal(n, 2);
+			assert_non_null(strstr(r[0].value, "\"total_order\":3,\"data_collection_order\":2}"));
+			assert_string_equal(r[1].topic, "shop.transaction");
+			assert_string_equal(r[1].value, "{\"status\":\"END\",\"id\":\"741:256\","
+								"\"event_count\":3,\"data_collections\":["
+								"{\"data_collection\":\"public.a\",\"event_count\":2},"
+								"{\"data_collection\":\"public.b\",\"event_count\":1}],"
+								"\"ts_ms\":1700000000123}");
+		}
+		trib_event_free(ev);
+	}
+	trib_envelope_free(env);
+}
+
 int
 main(void)
 {
@@ -530,6 +599,7 @@ main(void)
 		cmocka_unit_test(test_envelope_debezium),
 		cmocka_unit_test(test_envelope_debezium_tombstone),
 		cmocka_unit_test(test_envelope_schemas),
+		cmocka_unit_test(test_envelope_transaction_topic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
