@@ -51,6 +51,13 @@
  * Debezium treat them the same way.  With a NULL placeholder they are left
  * out of `after` instead (absent, never null).
  *
+ * Debezium mode (opts.debezium, `format: debezium`; debezium.h): row
+ * images and keys go through the Debezium value encoders, ts_us/ts_ns
+ * follow each ts_ms, with schemas_enable key and value are wrapped as
+ * {"schema":S,"payload":P}, and with transaction_metadata the records of
+ * a transaction are framed by BEGIN/END records on "<prefix>.transaction".
+ * Without it (the default) the output is exactly as described above.
+ *
  * Ownership: the envelope owns its buffers; the records returned by
  * trib_envelope_encode() point into them (keys of row events point into
  * the event) and stay valid until the next call on the same envelope, its

@@ -94,7 +94,8 @@ static const ck_key kafka_sink_keys[] = {
 	CK_ROW(trib_kafka_conf, transaction_metadata, CK_BOOL, 0, .def = "false",
 		.desc = "fill the envelope's `transaction` block `{id, total_order, "
 		"data_collection_order}` (Debezium's `provide.transaction.metadata`); "
-		"else it is null"),
+		"else it is null; with `format: debezium` also the BEGIN/END records of "
+		"`<prefix>.transaction`"),
 	CK_ROW(trib_kafka_conf, schema_headers, CK_BOOL, 0, .def = "false",
 		.desc = "add the headers `tributary.schema_id` and `tributary.schema_version` "
 		"(decimal text) to each record of an event the schema stage stamped (`schemas:`)"),
