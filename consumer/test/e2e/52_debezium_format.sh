@@ -30,6 +30,15 @@ CREATE TABLE public.torture (
 SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary');
 SQL
 
+# wait_dump TOPIC FILE N: kafka_dump TOPIC into FILE until it has N lines
+wait_dump() {
+    for _ in $(seq 1 100); do
+        "$TOOLS/kafka_dump" "$BOOT" "$1" > "$2" 2>/dev/null || true
+        [ "$(wc -l < "$2")" -ge "$3" ] && break
+        sleep 0.2
+    done
+}
+
 mock_start 1
 write_pipeline e2e <<EOF
 sinks:
@@ -61,11 +70,7 @@ INSERT INTO public.torture VALUES
 UPDATE public.torture SET txt = 'upd' WHERE id = 1;
 SQL
 
-for _ in $(seq 1 100); do
-    "$TOOLS/kafka_dump" "$BOOT" dbz.public.torture > "$WORK/dump" 2>/dev/null || true
-    [ "$(wc -l < "$WORK/dump")" -ge 4 ] && break
-    sleep 0.2
-done
+wait_dump dbz.public.torture "$WORK/dump" 4
 stop_consumer
 expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 expect_eq "4 records (3 inserts, 1 update)" 4 "$(wc -l < "$WORK/dump")"
@@ -125,11 +130,7 @@ grep -q slot "$WORK/p2.yaml" || sed -i 's/^    snapshot: never$/    snapshot: ne
 pgc_psql -d postgres -c "UPDATE public.torture SET txt = 'again'" >/dev/null
 "$BIN" check -c "$WORK/p2.yaml" >/dev/null
 start_consumer "$WORK/p2.yaml" "$WORK/run2.log"
-for _ in $(seq 1 100); do
-    "$TOOLS/kafka_dump" "$BOOT" dbs.public.torture > "$WORK/dump2" 2>/dev/null || true
-    [ "$(wc -l < "$WORK/dump2")" -ge 3 ] && break
-    sleep 0.2
-done
+wait_dump dbs.public.torture "$WORK/dump2" 3
 stop_consumer
 expect_eq "schemas.enable: 3 records" 3 "$(wc -l < "$WORK/dump2")"
 cat > "$WORK/schema.py" <<'PY'

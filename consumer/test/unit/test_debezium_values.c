@@ -323,6 +323,38 @@ fixed_clock(void)
 	return 1700000001000LL;
 }
 
+/* Name an event of table public.<table> of database shop. */
+static void
+mkev(trib_event *ev, trib_op op, const char *table, const trib_relation *rel)
+{
+	ev->op = op;
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = table;
+	ev->rel = rel;
+}
+
+/* An envelope in Debezium mode with Debezium's defaults, prefix "shop"
+ * and the fixed clock; eo and dbz must outlive it. */
+static trib_envelope *
+mkenv(trib_envelope_opts *eo, trib_dbz_opts *dbz, bool schemas, bool txmeta)
+{
+	char		err[256];
+	trib_envelope *env;
+
+	trib_dbz_opts_init(dbz);
+	dbz->schemas_enable = schemas;
+	trib_envelope_opts_init(eo);
+	eo->topic_prefix = "shop";
+	eo->clock_ms = fixed_clock;
+	eo->debezium = dbz;
+	eo->transaction_metadata = txmeta;
+	env = trib_envelope_new(eo, err, sizeof(err));
+	assert_non_null(env);
+	return env;
+}
+
 /* The whole record in Debezium mode: converted values and key, ts_us and
  * ts_ns beside both ts_ms, the TOAST placeholder; and the tributary
  * format unchanged by the hook. */
@@ -344,12 +376,7 @@ test_envelope_debezium(void **state)
 	char		err[256];
 
 	(void) state;
-	ev->op = TRIB_OP_UPDATE;
-	ev->connector = "postgresql";
-	ev->db = "shop";
-	ev->schema = "public";
-	ev->table = "t";
-	ev->rel = &rel;
+	mkev(ev, TRIB_OP_UPDATE, "t", &rel);
 	ev->after = strdup("{\"id\":128,\"d\":\"1970-01-02\"}");
 	ev->key = strdup("{\"id\":128}");
 	ev->unchanged = strdup("[\"big\"]");
@@ -357,13 +384,7 @@ test_envelope_debezium(void **state)
 	ev->ts_ms = 1700000000123LL;
 	ev->pos.commit_lsn = 0x100;
 	ev->pos.lsn = 0xF0;
-	trib_dbz_opts_init(&dbz);
-	trib_envelope_opts_init(&eo);
-	eo.topic_prefix = "shop";
-	eo.clock_ms = fixed_clock;
-	eo.debezium = &dbz;
-	env = trib_envelope_new(&eo, err, sizeof(err));
-	assert_non_null(env);
+	env = mkenv(&eo, &dbz, false, false);
 	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
 	assert_non_null(r);
 	assert_int_equal(n, 1);
@@ -408,18 +429,10 @@ test_envelope_debezium_tombstone(void **state)
 	char		err[256];
 
 	(void) state;
-	ev->op = TRIB_OP_DELETE;
-	ev->connector = "postgresql";
-	ev->db = "shop";
-	ev->schema = "public";
-	ev->table = "t";
-	ev->rel = &rel;
+	mkev(ev, TRIB_OP_DELETE, "t", &rel);
 	ev->before = strdup("{\"id\":1}");
 	ev->key = strdup("{\"id\":1}");
-	trib_dbz_opts_init(&dbz);
-	trib_envelope_opts_init(&eo);
-	eo.debezium = &dbz;
-	env = trib_envelope_new(&eo, err, sizeof(err));
+	env = mkenv(&eo, &dbz, false, false);
 	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
 	assert_non_null(r);
 	assert_int_equal(n, 2);
@@ -460,22 +473,11 @@ test_envelope_schemas(void **state)
 	char	   *first;
 
 	(void) state;
-	ev->op = TRIB_OP_CREATE;
-	ev->connector = "postgresql";
-	ev->db = "shop";
-	ev->schema = "public";
-	ev->table = "orders";
-	ev->rel = &rel;
+	mkev(ev, TRIB_OP_CREATE, "orders", &rel);
 	ev->after = strdup("{\"id\":1,\"amount\":12.50,\"at\":\"1970-01-01T00:00:01\","
 					   "\"doc\":{\"a\":1},\"tags\":[\"x\"]}");
 	ev->key = strdup("{\"id\":1}");
-	trib_dbz_opts_init(&dbz);
-	dbz.schemas_enable = true;
-	trib_envelope_opts_init(&eo);
-	eo.topic_prefix = "shop";
-	eo.clock_ms = fixed_clock;
-	eo.debezium = &dbz;
-	env = trib_envelope_new(&eo, err, sizeof(err));
+	env = mkenv(&eo, &dbz, true, false);
 	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
 	assert_non_null(r);
 	assert_string_equal(r[0].key,
@@ -535,21 +537,12 @@ test_envelope_transaction_topic(void **state)
 	const char *tables[] = {"a", "b", "a"};
 
 	(void) state;
-	trib_dbz_opts_init(&dbz);
-	trib_envelope_opts_init(&eo);
-	eo.topic_prefix = "shop";
-	eo.debezium = &dbz;
-	eo.transaction_metadata = true;
-	env = trib_envelope_new(&eo, err, sizeof(err));
+	env = mkenv(&eo, &dbz, false, true);
 	for (int i = 0; i < 3; i++)
 	{
 		trib_event *ev = trib_event_new();
 
-		ev->op = TRIB_OP_CREATE;
-		ev->connector = "postgresql";
-		ev->db = "shop";
-		ev->schema = "public";
-		ev->table = tables[i];
+		mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
 		ev->after = strdup("{\"id\":1}");
 		ev->txid = 741;
 		ev->ts_ms = 1700000000123LL;
