@@ -21,6 +21,8 @@
 #   make bench-snapshot  snapshot rate into Kafka, bench/snapshot.sh
 #   make bench-decode  decoding benchmark, bench/decode.sh
 #   make bench-lua     ns/event of a Lua filter, bench/lua.sh (no database)
+#   make bench-format  ns/event of the Kafka record formats, bench/format.sh
+#                      (no database)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
 #   make check-asan    each part's tests under AddressSanitizer, where a
@@ -39,7 +41,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-format bench-transforms bench-lineage $(PARTS)
 
 all build: $(PARTS)
 
@@ -90,7 +92,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-format bench-lineage
 
 # bench-e2e: the consumer against pg_recvlogical+wal2json | kcat (W1-W3).
 bench-e2e: install-pg_ext
@@ -115,6 +117,10 @@ bench-decode: install-pg_ext
 
 bench-lua:
 	bash bench/lua.sh
+
+# bench-format: ns/event of format: tributary vs debezium (+ schemas.enable).
+bench-format:
+	bash bench/format.sh
 
 # bench-transforms: W1 end to end with no rules, 5 masking rules, a Lua filter.
 bench-transforms: install-pg_ext

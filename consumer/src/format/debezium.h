@@ -158,6 +158,13 @@ bool		trib_dbz_timestamp(const trib_dbz_opts *o, int precision,
 bool		trib_dbz_interval_value(const trib_dbz_opts *o, const char *s,
 									trib_strbuf *out);
 
+/* Append v in decimal (the hot path's integer writer: no printf). */
+void		trib_dbz_put_i64(trib_strbuf *out, int64_t v);
+
+/* Append NUL-terminated UTF-8 text s as a JSON string with its quotes
+ * (the hot-path escaper of this mode: no allocation). */
+void		trib_dbz_quote(trib_strbuf *out, const char *s);
+
 /* Append a yajl tree value as compact JSON (numbers verbatim); with
  * jsonb_style, in PostgreSQL's jsonb text form ({"a": 1, "b": [1, 2]}). */
 void		trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style);

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsondoc.h"
 
 /* The coltypes of one relation version. */
 typedef struct relentry
@@ -149,7 +148,7 @@ write_members(trib_dbz *d, const trib_relation *rel, const trib_dbz_coltype *typ
 
 		if (i)
 			trib_strbuf_addc(out, ',');
-		trib_jdoc_quote(out, name);
+		trib_dbz_quote(out, name);
 		trib_strbuf_addc(out, ':');
 		if (YAJL_IS_NULL(v) && (t->kind == TRIB_DBZ_JSON || t->kind == TRIB_DBZ_JSONB) &&
 			!t->array && is_json_null(nulls, name))

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsondoc.h"
 
 /* Connect types of the types whose values pass as is. */
 static const struct
@@ -202,7 +201,7 @@ put_column(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
 	else
 		put_value_schema(o, opt, t, c->type ? c->type : "");
 	trib_strbuf_printf(o, ",\"optional\":%s,\"field\":", c->nullable ? "true" : "false");
-	trib_jdoc_quote(o, c->name);
+	trib_dbz_quote(o, c->name);
 	trib_strbuf_addc(o, '}');
 }
 
@@ -231,7 +230,7 @@ put_struct(trib_strbuf *o, const trib_dbz_opts *opt, const char *prefix,
 	trib_strbuf_adds(o, "],\"optional\":");
 	trib_strbuf_adds(o, only ? "false" : "true");
 	trib_strbuf_adds(o, ",\"name\":");
-	trib_jdoc_quote(o, name.data);
+	trib_dbz_quote(o, name.data);
 	trib_strbuf_free(&name);
 }
 
@@ -289,7 +288,7 @@ trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
 
 		trib_strbuf_printf(&name, "%s.%s.%s.Envelope", prefix,
 						   rel->schema ? rel->schema : "", rel->table ? rel->table : "");
-		trib_jdoc_quote(value, name.data);
+		trib_dbz_quote(value, name.data);
 		trib_strbuf_free(&name);
 	}
 	trib_strbuf_adds(value, ",\"version\":1}");

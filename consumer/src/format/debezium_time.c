@@ -78,13 +78,29 @@ parse_hms(const char **p, int64_t *usec)
 	return true;
 }
 
+/* See debezium.h. */
+void
+trib_dbz_put_i64(trib_strbuf *out, int64_t v)
+{
+	char		buf[24];
+	char	   *p = buf + sizeof(buf);
+	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+	do
+	{
+		*--p = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	trib_strbuf_add(out, p, (size_t) (buf + sizeof(buf) - p));
+}
+
 /* Append v / 1000 rounded toward minus infinity (Java's floorDiv). */
 static void
 put_millis(trib_strbuf *out, int64_t usec)
 {
-	int64_t		ms = usec / 1000 - (usec % 1000 < 0 ? 1 : 0);
-
-	trib_strbuf_printf(out, "%" PRId64, ms);
+	trib_dbz_put_i64(out, usec / 1000 - (usec % 1000 < 0 ? 1 : 0));
 }
 
 /* True when the mode writes millis for a value of this precision. */
@@ -106,8 +122,7 @@ trib_dbz_date(const char *s, trib_strbuf *out)
 
 	if (!trib_isodate_parse(s, strlen(s), &d) || d.has_time)
 		return false;
-	trib_strbuf_printf(out, "%" PRId64,
-					   trib_isodate_days_from_civil(d.year, d.month, d.day));
+	trib_dbz_put_i64(out, trib_isodate_days_from_civil(d.year, d.month, d.day));
 	return true;
 }
 
@@ -123,7 +138,7 @@ trib_dbz_time_value(const trib_dbz_opts *o, int precision, const char *s,
 	if (use_millis(o, precision, true))
 		put_millis(out, usec);
 	else
-		trib_strbuf_printf(out, "%" PRId64, usec);
+		trib_dbz_put_i64(out, usec);
 	return true;
 }
 
@@ -206,7 +221,7 @@ trib_dbz_timestamp(const trib_dbz_opts *o, int precision, const char *s,
 	if (use_millis(o, precision, false))
 		put_millis(out, usec);
 	else
-		trib_strbuf_printf(out, "%" PRId64, usec);
+		trib_dbz_put_i64(out, usec);
 	return true;
 }
 
@@ -297,7 +312,7 @@ trib_dbz_interval_value(const trib_dbz_opts *o, const char *s, trib_strbuf *out)
 		int64_t		secs = (v.years * 12 + v.months) * 2629800 +
 			v.days * 86400 + v.hours * 3600 + v.minutes * 60;
 
-		trib_strbuf_printf(out, "%" PRId64, secs * USEC_PER_SEC + v.usec);
+		trib_dbz_put_i64(out, secs * USEC_PER_SEC + v.usec);
 		return true;
 	}
 	trib_strbuf_printf(out, "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsondoc.h"
 
 /* The Connect schemas of the transaction topic's key and value. */
 static const char key_schema[] =
@@ -124,7 +123,7 @@ trib_dbz_tx_record(trib_dbz_tx *tx, bool end, int64_t ts_ms, bool schemas,
 		for (size_t i = 0; i < tx->n; i++)
 		{
 			trib_strbuf_adds(value, i ? ",{\"data_collection\":" : "{\"data_collection\":");
-			trib_jdoc_quote(value, tx->names[i]);
+			trib_dbz_quote(value, tx->names[i]);
 			trib_strbuf_printf(value, ",\"event_count\":%" PRIu64 "}", tx->counts[i]);
 		}
 		trib_strbuf_addc(value, ']');

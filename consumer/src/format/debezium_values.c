@@ -194,12 +194,12 @@ put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
 		if (o->decimal == TRIB_DBZ_DECIMAL_PRECISE)
 			trib_strbuf_adds(out, "null");
 		else
-			trib_jdoc_quote(out, text);
+			trib_dbz_quote(out, text);
 		return true;
 	}
 	if (o->decimal == TRIB_DBZ_DECIMAL_STRING)
 	{
-		trib_jdoc_quote(out, text);
+		trib_dbz_quote(out, text);
 		return true;
 	}
 	if (o->decimal == TRIB_DBZ_DECIMAL_DOUBLE)
@@ -251,7 +251,7 @@ put_bytea(const trib_dbz_opts *o, const char *s, trib_strbuf *out)
 
 	if (o->binary == TRIB_DBZ_BINARY_BYTES || o->binary == TRIB_DBZ_BINARY_BASE64)
 	{
-		trib_jdoc_quote(out, s);	/* already standard base64 */
+		trib_dbz_quote(out, s);	/* already standard base64 */
 		return true;
 	}
 	b = trib_xrealloc(NULL, trib_b64_decoded_max(n) + 1);
@@ -316,12 +316,12 @@ hstore_object(const char *s, trib_strbuf *obj)
 			if (!first)
 				trib_strbuf_addc(obj, ',');
 			first = false;
-			trib_jdoc_quote(obj, k.data ? k.data : "");
+			trib_dbz_quote(obj, k.data ? k.data : "");
 			trib_strbuf_addc(obj, ':');
 			if (vnull)
 				trib_strbuf_adds(obj, "null");
 			else
-				trib_jdoc_quote(obj, v.data ? v.data : "");
+				trib_dbz_quote(obj, v.data ? v.data : "");
 		}
 		trib_strbuf_free(&k);
 		trib_strbuf_free(&v);
@@ -370,6 +370,42 @@ put_point(trib_strbuf *out, const char *s)
 
 /* See debezium.h. */
 void
+trib_dbz_quote(trib_strbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	trib_strbuf_addc(out, '"');
+	for (;; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+		char		esc[7];
+		size_t		n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		trib_strbuf_add(out, run, (size_t) (s - run));
+		if (c == '\0')
+			break;
+		esc[0] = '\\';
+		esc[1] = (char) c;
+		if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f')
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : c == '\b' ? 'b' : 'f';
+		else if (c < 0x20)
+		{
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		trib_strbuf_add(out, esc, n);
+		run = s + 1;
+	}
+	trib_strbuf_addc(out, '"');
+}
+
+/* See debezium.h. */
+void
 trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style)
 {
 	const char *sep = jsonb_style ? ", " : ",";
@@ -377,7 +413,7 @@ trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style)
 	if (v == NULL || YAJL_IS_NULL(v))
 		trib_strbuf_adds(out, "null");
 	else if (YAJL_IS_STRING(v))
-		trib_jdoc_quote(out, YAJL_GET_STRING(v));
+		trib_dbz_quote(out, YAJL_GET_STRING(v));
 	else if (YAJL_IS_NUMBER(v))
 		trib_strbuf_adds(out, v->u.number.r);
 	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
@@ -400,7 +436,7 @@ trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style)
 		{
 			if (i)
 				trib_strbuf_adds(out, sep);
-			trib_jdoc_quote(out, v->u.object.keys[i]);
+			trib_dbz_quote(out, v->u.object.keys[i]);
 			trib_strbuf_adds(out, jsonb_style ? ": " : ":");
 			trib_dbz_put_json(out, v->u.object.values[i], jsonb_style);
 		}
@@ -441,7 +477,7 @@ put_text_kind(const trib_dbz_opts *o, const trib_dbz_coltype *t,
 			if (ok && o->hstore == TRIB_DBZ_HSTORE_MAP)
 				trib_strbuf_add(out, tmp.data, tmp.len);
 			else if (ok)
-				trib_jdoc_quote(out, tmp.data);
+				trib_dbz_quote(out, tmp.data);
 			trib_strbuf_free(&tmp);
 			return ok;
 		case TRIB_DBZ_DATE:
@@ -455,7 +491,7 @@ put_text_kind(const trib_dbz_opts *o, const trib_dbz_coltype *t,
 		case TRIB_DBZ_INTERVAL:
 			return trib_dbz_interval_value(o, s, out);
 		default:
-			trib_jdoc_quote(out, s);	/* timestamptz: already UTC ISO 8601 */
+			trib_dbz_quote(out, s);	/* timestamptz: already UTC ISO 8601 */
 			return true;
 	}
 }
@@ -502,7 +538,7 @@ trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 				trib_strbuf tmp = {0};
 
 				trib_dbz_put_json(&tmp, v, t->kind == TRIB_DBZ_JSONB);
-				trib_jdoc_quote(out, tmp.data);
+				trib_dbz_quote(out, tmp.data);
 				trib_strbuf_free(&tmp);
 				return true;
 			}
@@ -520,7 +556,7 @@ trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 				if (!ok && s && (strcmp(s, "infinity") == 0 || strcmp(s, "-infinity") == 0))
 				{
 					out->len = mark;
-					trib_jdoc_quote(out, s);
+					trib_dbz_quote(out, s);
 					ok = true;
 				}
 			}
