@@ -24,6 +24,7 @@
  *                      schemas (invalidated when the relation's version
  *                      changes)
  *   debezium_txmeta.c  the BEGIN/END records of the transaction topic
+ *   debezium_heartbeat.c  the heartbeat topic's records
  *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
  *                      Value, Key and Envelope structs of a relation
  *
@@ -93,6 +94,7 @@ typedef struct trib_dbz_opts
 	trib_dbz_hstore hstore;
 	int			money_scale;	/* money.fraction.digits, default 2 */
 	bool		schemas_enable; /* the Connect schema part (schemas.enable) */
+	int			heartbeat_ms;	/* heartbeat.interval.ms; 0: no heartbeats */
 } trib_dbz_opts;
 
 /* What a column's values become (from its SQL type). */
@@ -236,5 +238,12 @@ void		trib_dbz_tx_record(trib_dbz_tx *tx, bool end, int64_t ts_ms, bool schemas,
 							   trib_strbuf *key, trib_strbuf *value);
 
 void		trib_dbz_tx_clear(trib_dbz_tx *tx);
+
+/* Debezium's heartbeat topic "__debezium-heartbeat.<prefix>" into topic,
+ * its key {"serverName":"<prefix>"} and value {"ts_ms":N}, wrapped with
+ * their Connect schemas when schemas (debezium_heartbeat.c). */
+void		trib_dbz_heartbeat(const char *prefix, int64_t ts_ms, bool schemas,
+							   trib_strbuf *topic, trib_strbuf *key,
+							   trib_strbuf *value);
 
 #endif							/* TRIB_DEBEZIUM_H */

@@ -9,7 +9,8 @@
 # Point, bytea, json/jsonb/hstore strings) and compared with what
 # PostgreSQL itself computes for the same rows (SQL is the oracle: the
 # unscaled value as numeric text, extract(epoch ...), date arithmetic).
-# Also: keys are converted too, source carries ts_us/ts_ns, and
+# Also: keys are converted too, source carries ts_us/ts_ns, the
+# transaction topic frames each transaction, heartbeats are written, and
 # `tributary check` names the accepted words of a bad option value.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -48,6 +49,7 @@ sinks:
     topic_prefix: dbz
     format: debezium
     transaction_metadata: true
+    heartbeat.interval.ms: 200
 EOF
 start_consumer
 
@@ -82,6 +84,13 @@ expect_eq "2 BEGIN records" 2 "$(grep -c '"status":"BEGIN"' "$WORK/tx")"
 expect_eq "2 END records" 2 "$(grep -c '"status":"END"' "$WORK/tx")"
 expect_grep "the insert's END counts its 3 records" "$WORK/tx" \
     '"status":"END".*"event_count":3,"data_collections":\[\{"data_collection":"public.torture","event_count":3\}\]'
+
+# Heartbeats: every 200 ms while the consumer ran (a few seconds), keyed
+# by the prefix, with the time they were written.
+"$TOOLS/kafka_dump" "$BOOT" __debezium-heartbeat.dbz > "$WORK/hb" || true
+expect_eq "heartbeats were written" t "$([ "$(wc -l < "$WORK/hb")" -ge 3 ] && echo t || echo f)"
+expect_eq "every heartbeat is {serverName: dbz} -> {ts_ms}" 0 \
+    "$(awk -F'\t' '$5 != "{\"serverName\":\"dbz\"}" || $6 !~ /^\{"ts_ms":[0-9]{13}\}$/' "$WORK/hb" | wc -l)"
 
 # The oracle: what PostgreSQL computes for each row, in Debezium's units.
 pgc_psql -d postgres -At > "$WORK/oracle" <<'SQL'

@@ -138,6 +138,12 @@ static const ck_key kafka_sink_keys[] = {
 		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, money_scale),
 		.def = "2", .min = 0, .max = 1000,
 	.desc = "`format: debezium`: the scale of money values in `precise` mode"},
+	{.name = "heartbeat.interval.ms", .type = CK_INT,
+		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, heartbeat_ms),
+		.def = "0", .min = 0, .max = 86400000,
+		.desc = "`format: debezium`: write a heartbeat `{\"ts_ms\":N}` keyed "
+		"`{\"serverName\":prefix}` to `__debezium-heartbeat.<prefix>` this often; "
+		"0: never; not with `transactional: true`"},
 	{.name = "schemas.enable", .type = CK_BOOL,
 		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, schemas_enable),
 		.def = "false",
@@ -254,6 +260,15 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 						 "(accepted: remove it, or format: debezium)");
 				free(p);
 			}
+	if (k->transactional && k->dbz.heartbeat_ms > 0)
+	{
+		char	   *p = ck_path(path, "heartbeat.interval.ms");
+
+		ck_error(c, trib_yaml_map_key(map, "heartbeat.interval.ms"), p,
+				 "heartbeats are not written in transactional mode (accepted: 0, or "
+				 "transactional: false)");
+		free(p);
+	}
 	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
 	{
 		char	   *p = ck_path(path, "unavailable_value");
