@@ -34,6 +34,8 @@
 #                      test double into Kafka, bench/mongo.sh (our side only)
 #   make bench-schema  Kafka value formats json/json_sr/avro on W1, and GET
 #                      /schemas/ids/{id} per second on one core, bench/schema.sh
+#   make bench-format  ns/event of the Kafka record formats, bench/format.sh
+#                      (no database)
 #   make bench-lineage tributary.impact() at depth 10 on 100,000 nodes and
 #                      300,000 edges, bench/lineage.sh
 #   make bench-lineage-record  W1 with the daemon's lineage recording off and
@@ -54,7 +56,7 @@ export PG_CONFIG
 PARTS = pg_ext consumer schema_registry lineage
 
 .PHONY: all build install clean check check-asan check-fresh demo bench bench-decode \
-	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record bench-mongo bench-mysql $(PARTS)
+	deps install-pg_ext valgrind-plugin bench-e2e bench-w4 bench-snapshot bench-lua bench-transforms bench-lineage bench-regress bench-summary bench-schema bench-schema-migrate bench-lineage-record bench-mongo bench-mysql bench-format $(PARTS)
 
 all build: $(PARTS)
 
@@ -105,7 +107,7 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo \ bench-mysql
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo \ bench-mysql bench-format
 	$(MAKE) bench-summary
 
 # bench-summary: the table of every target at the top of docs/BENCHMARKS.md,
@@ -162,6 +164,9 @@ bench-schema-migrate: install-pg_ext
 # (needs no extension: the lock's PostgreSQL is a throwaway cluster).
 bench-mongo:
 	bash bench/mongo.sh
+# bench-format: ns/event of format: tributary vs debezium (+ schemas.enable).
+bench-format:
+	bash bench/format.sh
 
 # bench-transforms: W1 end to end with no rules, 5 masking rules, a Lua filter.
 bench-transforms: install-pg_ext

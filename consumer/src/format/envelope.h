@@ -51,6 +51,13 @@
  * Debezium treat them the same way.  With a NULL placeholder they are left
  * out of `after` instead (absent, never null).
  *
+ * Debezium mode (opts.debezium, `format: debezium`; debezium.h): row
+ * images and keys go through the Debezium value encoders, ts_us/ts_ns
+ * follow each ts_ms, with schemas_enable key and value are wrapped as
+ * {"schema":S,"payload":P}, and with transaction_metadata the records of
+ * a transaction are framed by BEGIN/END records on "<prefix>.transaction".
+ * Without it (the default) the output is exactly as described above.
+ *
  * Ownership: the envelope owns its buffers; the records returned by
  * trib_envelope_encode() point into them (keys of row events point into
  * the event) and stay valid until the next call on the same envelope, its
@@ -63,6 +70,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "debezium.h"
 #include "event.h"
 
 /* source.version unless the options say otherwise. */
@@ -87,6 +95,10 @@ typedef struct trib_envelope_opts
 	bool		tombstones;		/* tombstone after each keyed delete */
 	bool		transaction_metadata;	/* fill "transaction" (else null) */
 	int64_t		(*clock_ms) (void); /* envelope ts_ms; NULL: wall clock */
+	/* format: debezium (docs/FORMAT.md, "Debezium mode"): values in
+	 * Debezium's encodings, keys too, and ts_us/ts_ns beside each ts_ms;
+	 * NULL: tributary's values (the default) */
+	const trib_dbz_opts *debezium;
 } trib_envelope_opts;
 
 /* One Kafka record.  topic, key and value are each followed by a NUL

@@ -8,6 +8,7 @@
  */
 #include "kafka_conf.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,29 @@ _Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
 
 static const char *const key_format_words[] = {"json", NULL};
 static const char *const value_format_words[] = {"json", "json_sr", "avro", NULL};
+
+/* format: debezium and its options, in the order of the enums of
+ * kafka_conf.h and debezium.h. */
+_Static_assert(sizeof(trib_record_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_decimal) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_time) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_binary) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_interval) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_dbz_hstore) == sizeof(int), "enum size");
+static const char *const record_format_words[] = {"tributary", "debezium", NULL};
+static const char *const dbz_decimal_words[] = {"precise", "string", "double", NULL};
+static const char *const dbz_time_words[] = {"adaptive", "adaptive_time_microseconds",
+"connect", NULL};
+static const char *const dbz_binary_words[] = {"bytes", "base64", "base64-url-safe", "hex",
+NULL};
+static const char *const dbz_interval_words[] = {"numeric", "string", NULL};
+static const char *const dbz_hstore_words[] = {"json", "map", NULL};
+
+/* A Debezium option: its dotted name, stored in trib_kafka_conf.dbz. */
+#define DBZ_ROW(name_, field, words_, def_, desc_) \
+	{ .name = (name_), .type = CK_ENUM, \
+	  .offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, field), \
+	  .def = (def_), .words = (words_), .desc = (desc_) }
 static const char *const toast_words[] = {"placeholder", "omit", NULL};
 
 /* librdkafka properties whose values are secrets: masked in logs, and
@@ -71,7 +95,8 @@ static const ck_key kafka_sink_keys[] = {
 	CK_ROW(trib_kafka_conf, transaction_metadata, CK_BOOL, 0, .def = "false",
 		.desc = "fill the envelope's `transaction` block `{id, total_order, "
 		"data_collection_order}` (Debezium's `provide.transaction.metadata`); "
-		"else it is null"),
+		"else it is null; with `format: debezium` also the BEGIN/END records of "
+		"`<prefix>.transaction`"),
 	CK_ROW(trib_kafka_conf, schema_headers, CK_BOOL, 0, .def = "false",
 		.desc = "add the headers `tributary.schema_id` and `tributary.schema_version` "
 		"(decimal text) to each record of an event the schema stage stamped (`schemas:`)"),
@@ -93,6 +118,42 @@ static const ck_key kafka_sink_keys[] = {
 		"format, a 0 byte, the 4-byte big-endian schema id, then the JSON; `avro`: the same "
 		"framing, then the row in Avro binary; both need `schemas:` on (`json_sr` with "
 		"`format: json`, `avro` with `format: avro`); docs/FORMAT.md, \"Wire formats\""),
+	/* format: debezium (issue 17): keep these rows together */
+	CK_ROW(trib_kafka_conf, format, CK_ENUM, 0, .def = "tributary",
+		.words = record_format_words,
+		.desc = "value encodings: `tributary` (numeric as JSON numbers, ISO 8601 times, "
+		"embedded json) or `debezium` (the Debezium PostgreSQL connector's, by the "
+		"options below; docs/FORMAT.md, \"Debezium mode\")"),
+	DBZ_ROW("decimal.handling.mode", decimal, dbz_decimal_words, "precise",
+		"`format: debezium`: numeric and money as `precise` (base64 of the unscaled "
+		"two's complement, Connect Decimal), `string` or `double`"),
+	DBZ_ROW("time.precision.mode", time, dbz_time_words, "adaptive",
+		"`format: debezium`: time and timestamp units: `adaptive` (millis up to "
+		"precision 3, else micros), `adaptive_time_microseconds`, `connect` (millis)"),
+	DBZ_ROW("binary.handling.mode", binary, dbz_binary_words, "bytes",
+		"`format: debezium`: bytea as `bytes` (base64), `base64`, `base64-url-safe` "
+		"or `hex`"),
+	DBZ_ROW("interval.handling.mode", interval, dbz_interval_words, "numeric",
+		"`format: debezium`: interval as `numeric` (MicroDuration) or `string` "
+		"(ISO 8601 `P1Y2M3DT4H5M6.5S`)"),
+	DBZ_ROW("hstore.handling.mode", hstore, dbz_hstore_words, "json",
+		"`format: debezium`: hstore as `json` (a JSON object in a string) or `map` "
+		"(a JSON object)"),
+	{.name = "money.fraction.digits", .type = CK_INT,
+		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, money_scale),
+		.def = "2", .min = 0, .max = 1000,
+	.desc = "`format: debezium`: the scale of money values in `precise` mode"},
+	{.name = "heartbeat.interval.ms", .type = CK_INT,
+		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, heartbeat_ms),
+		.def = "0", .min = 0, .max = 86400000,
+		.desc = "`format: debezium`: write a heartbeat `{\"ts_ms\":N}` keyed "
+		"`{\"serverName\":prefix}` to `__debezium-heartbeat.<prefix>` this often; "
+		"0: never; not with `transactional: true`"},
+	{.name = "schemas.enable", .type = CK_BOOL,
+		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, schemas_enable),
+		.def = "false",
+		.desc = "`format: debezium`: keys and values as `{\"schema\":S,\"payload\":P}` "
+		"with the Kafka Connect schema (the JsonConverter's `schemas.enable`)"},
 	CK_END_ROW
 };
 
@@ -111,6 +172,7 @@ trib_kafka_conf_init(trib_kafka_conf *conf)
 {
 	memset(conf, 0, sizeof(*conf));
 	conf->tombstones = true;
+	trib_dbz_opts_init(&conf->dbz);
 }
 
 /* ---- value checks ----------------------------------------------------- */
@@ -221,6 +283,36 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 		free(p);
 	}
 	check_value_format(c, map, path, k);
+	if (k->format != TRIB_RECORD_DEBEZIUM)
+		for (const ck_key *key = kafka_sink_keys; key->name; key++)
+			if (strchr(key->name, '.') && trib_yaml_map_key(map, key->name))
+			{
+				char	   *p = ck_path(path, key->name);
+
+				ck_error(c, trib_yaml_map_key(map, key->name), p,
+						 "is a `format: debezium` option but format is tributary "
+						 "(accepted: remove it, or format: debezium)");
+				free(p);
+			}
+	if (k->transactional && k->dbz.heartbeat_ms > 0)
+	{
+		char	   *p = ck_path(path, "heartbeat.interval.ms");
+
+		ck_error(c, trib_yaml_map_key(map, "heartbeat.interval.ms"), p,
+				 "heartbeats are not written in transactional mode (accepted: 0, or "
+				 "transactional: false)");
+		free(p);
+	}
+	if (k->format == TRIB_RECORD_DEBEZIUM && k->value_format != TRIB_FORMAT_JSON)
+	{
+		char	   *p = ck_path(path, "value_format");
+
+		ck_error(c, trib_yaml_map_key(map, "value_format"), p,
+				 "frames records with the schema stage's schema id, which describes "
+				 "tributary's values, not Debezium's (accepted: json with format: "
+				 "debezium, or format: tributary)");
+		free(p);
+	}
 	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
 	{
 		char	   *p = ck_path(path, "unavailable_value");

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "debezium.h"
 #include "registry.h"
 
 /* unchanged_toast: what `after` holds for an unchanged TOAST column. */
@@ -38,6 +39,13 @@ typedef enum trib_data_format
 	TRIB_FORMAT_AVRO = 2		/* Confluent framing: 0, schema id, Avro binary */
 } trib_data_format;
 
+/* format: the values' encodings (docs/FORMAT.md). */
+typedef enum trib_record_format
+{
+	TRIB_RECORD_TRIBUTARY = 0,	/* tributary's value types (the default) */
+	TRIB_RECORD_DEBEZIUM = 1	/* Debezium's, by the dbz options */
+} trib_record_format;
+
 typedef struct trib_kafka_conf
 {
 	char	   *bootstrap_servers;
@@ -55,6 +63,9 @@ typedef struct trib_kafka_conf
 	trib_kvlist properties;		/* librdkafka rd_kafka_conf_set pairs */
 	trib_data_format key_format;
 	trib_data_format value_format;
+	/* format: debezium and its options (Debezium's names and defaults) */
+	trib_record_format format;
+	trib_dbz_opts dbz;
 } trib_kafka_conf;
 
 /* Settings for a sink opened by hand (tests, tools): tombstones on,

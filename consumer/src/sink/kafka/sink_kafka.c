@@ -32,9 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "intern.h"
 #include "sink_kafka_int.h"
 #include "log.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* Copy a position, duplicating its opaque text. */
@@ -225,6 +227,8 @@ envelope_opts(const trib_kafka_conf *c, trib_envelope_opts *eo)
 		eo->unavailable_value = c->unavailable_value;
 	eo->tombstones = c->tombstones;
 	eo->transaction_metadata = c->transaction_metadata;
+	if (c->format == TRIB_RECORD_DEBEZIUM)
+		eo->debezium = &c->dbz;
 }
 
 /* Create the producer; in transactional mode init transactions and find
@@ -546,6 +550,32 @@ kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* format: debezium with heartbeat.interval.ms: Debezium's heartbeat
+ * record when the interval has passed (debezium_heartbeat.c); produced
+ * with tag 0, outside the acknowledgement of events. */
+static void
+kfk_heartbeat(trib_kafka *k)
+{
+	int64_t		now = trib_clock_wall_ms();
+	trib_strbuf topic = {0},
+				key = {0},
+				value = {0};
+	rd_kafka_topic_t *rkt;
+
+	if (k->c->format != TRIB_RECORD_DEBEZIUM || k->c->dbz.heartbeat_ms <= 0 ||
+		k->c->transactional || now - k->heartbeat_ms < k->c->dbz.heartbeat_ms)
+		return;
+	k->heartbeat_ms = now;
+	trib_dbz_heartbeat(k->c->topic_prefix ? k->c->topic_prefix : "tributary", now,
+					   k->c->dbz.schemas_enable, &topic, &key, &value);
+	if ((rkt = topic_get(k, topic.data)) != NULL)
+		(void) kfk_produce(k, rkt, RD_KAFKA_PARTITION_UA, key.data, key.len, value.data,
+						   value.len, "", 0, 0);
+	trib_strbuf_free(&topic);
+	trib_strbuf_free(&key);
+	trib_strbuf_free(&value);
+}
+
 /* Serve delivery reports and logs; ack what became durable.  False once
  * the sink has failed (a delivery report with a permanent error, a fatal
  * producer error), so an idle pipeline stops too. */
@@ -556,6 +586,7 @@ kafka_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 
 	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
+	kfk_heartbeat(k);
 	rd_kafka_poll(k->rk, timeout_ms);
 	kfk_maybe_ack(k);
 	if (k->failed)

@@ -55,6 +55,7 @@ typedef struct trib_kafka
 	bool		txn_has_events;
 	uint64_t	txn_events;		/* written in the open transaction */
 	uint64_t	txn_gen;		/* number of the open transaction (tags) */
+	int64_t		heartbeat_ms;	/* when the last Debezium heartbeat was written */
 	bool		txn_failed;		/* a record of it failed for good */
 	char		txn_err[256];
 	trib_position txn_last;		/* owns opaque */

@@ -1,0 +1,249 @@
+/*
+ * debezium.h: Debezium's value encodings for `format: debezium` on the
+ * Kafka sink (issue 17; docs/FORMAT.md, "Debezium mode").
+ *
+ * Design.  Row images arrive as the source wrote them (tributary's value
+ * types: numeric as a JSON number, times as ISO 8601 strings, json
+ * embedded).  In Debezium mode each column value is re-encoded as the
+ * Debezium PostgreSQL connector writes it through Kafka Connect's
+ * JsonConverter: decimals as base64 of the unscaled two's complement
+ * (or string/double), dates as epoch days, times and timestamps as epoch
+ * millis or micros, json as a string, and so on, following the connector
+ * options below, which keep Debezium's names and defaults.
+ *
+ * Three parts, one file each:
+ *   debezium_types.c   a column's SQL type -> trib_dbz_coltype (what to
+ *                      encode), per source connector: the mapper table.
+ *                      PostgreSQL is the only mapper today; the MySQL and
+ *                      MongoDB modes add a mapper function and one row.
+ *   debezium_values.c  one value -> its Debezium JSON (numbers, binary,
+ *                      json, hstore, bits, point)
+ *   debezium_time.c    dates, times, timestamps and intervals
+ *   debezium_row.c     a row image -> a Debezium row image, with a cache
+ *                      of each relation's column types and rendered
+ *                      schemas (invalidated when the relation's version
+ *                      changes)
+ *   debezium_txmeta.c  the BEGIN/END records of the transaction topic
+ *   debezium_heartbeat.c  the heartbeat topic's records
+ *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
+ *                      Value, Key and Envelope structs of a relation
+ *
+ * Exact arithmetic: precise decimals go through lib/decimal (OpenSSL
+ * BIGNUM), never through a double; time values are integer arithmetic.
+ *
+ * Ownership: a trib_dbz owns its cache; the output goes into the caller's
+ * trib_strbuf.  Not thread-safe: one per envelope.
+ */
+#ifndef TRIB_DEBEZIUM_H
+#define TRIB_DEBEZIUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "event.h"
+#include "strbuf.h"
+
+/* decimal.handling.mode */
+typedef enum trib_dbz_decimal
+{
+	TRIB_DBZ_DECIMAL_PRECISE = 0,
+	TRIB_DBZ_DECIMAL_STRING,
+	TRIB_DBZ_DECIMAL_DOUBLE
+} trib_dbz_decimal;
+
+/* time.precision.mode */
+typedef enum trib_dbz_time
+{
+	TRIB_DBZ_TIME_ADAPTIVE = 0,
+	TRIB_DBZ_TIME_ADAPTIVE_MICROS,	/* adaptive_time_microseconds */
+	TRIB_DBZ_TIME_CONNECT
+} trib_dbz_time;
+
+/* binary.handling.mode */
+typedef enum trib_dbz_binary
+{
+	TRIB_DBZ_BINARY_BYTES = 0,	/* BYTES: base64 through the JsonConverter */
+	TRIB_DBZ_BINARY_BASE64,
+	TRIB_DBZ_BINARY_BASE64_URL, /* base64-url-safe */
+	TRIB_DBZ_BINARY_HEX
+} trib_dbz_binary;
+
+/* interval.handling.mode */
+typedef enum trib_dbz_interval
+{
+	TRIB_DBZ_INTERVAL_NUMERIC = 0,	/* MicroDuration */
+	TRIB_DBZ_INTERVAL_STRING	/* io.debezium.time.Interval */
+} trib_dbz_interval;
+
+/* hstore.handling.mode */
+typedef enum trib_dbz_hstore
+{
+	TRIB_DBZ_HSTORE_JSON = 0,	/* a string holding a JSON object */
+	TRIB_DBZ_HSTORE_MAP			/* a JSON object (Connect MAP) */
+} trib_dbz_hstore;
+
+typedef struct trib_dbz_opts
+{
+	trib_dbz_decimal decimal;
+	trib_dbz_time time;
+	trib_dbz_binary binary;
+	trib_dbz_interval interval;
+	trib_dbz_hstore hstore;
+	int			money_scale;	/* money.fraction.digits, default 2 */
+	bool		schemas_enable; /* the Connect schema part (schemas.enable) */
+	int			heartbeat_ms;	/* heartbeat.interval.ms; 0: no heartbeats */
+} trib_dbz_opts;
+
+/* What a column's values become (from its SQL type). */
+typedef enum trib_dbz_kind
+{
+	TRIB_DBZ_ASIS = 0,			/* the source's value unchanged: integers,
+								 * booleans, floats, text-like types */
+	TRIB_DBZ_NUMERIC,			/* numeric/decimal; scale < 0: unconstrained */
+	TRIB_DBZ_MONEY,
+	TRIB_DBZ_BIT1,				/* bit(1): BOOLEAN */
+	TRIB_DBZ_BITS,				/* bit(n>1), varbit: io.debezium.data.Bits */
+	TRIB_DBZ_BYTEA,
+	TRIB_DBZ_JSON,				/* json: a string */
+	TRIB_DBZ_JSONB,				/* jsonb: a string in PostgreSQL's jsonb text */
+	TRIB_DBZ_HSTORE,
+	TRIB_DBZ_POINT,
+	TRIB_DBZ_DATE,
+	TRIB_DBZ_TIME,
+	TRIB_DBZ_TIMETZ,
+	TRIB_DBZ_TIMESTAMP,
+	TRIB_DBZ_TIMESTAMPTZ,
+	TRIB_DBZ_INTERVAL
+} trib_dbz_kind;
+
+typedef struct trib_dbz_coltype
+{
+	trib_dbz_kind kind;
+	int			precision;		/* time(p)/timestamp(p): p, or -1 (none) */
+	int			scale;			/* numeric(p,s): s, or -1 (unconstrained) */
+	bool		array;			/* a one- or more-dimensional array of kind */
+} trib_dbz_coltype;
+
+/* A source connector's type mapper: one column -> its coltype. */
+typedef void (*trib_dbz_mapper) (const trib_column *col, trib_dbz_coltype *out);
+
+/* The mapper for a connector ("postgresql"; NULL is postgresql), or NULL
+ * when the connector has no Debezium mode yet (its values pass as is). */
+trib_dbz_mapper trib_dbz_mapper_for(const char *connector);
+
+/* PostgreSQL: from the column's format_type text ("numeric(12,2)",
+ * "timestamp(3) without time zone", "text[]") and type OID. */
+void		trib_dbz_pg_coltype(const trib_column *col, trib_dbz_coltype *out);
+
+/* Defaults: Debezium's (precise, adaptive, bytes, numeric, json, 2). */
+void		trib_dbz_opts_init(trib_dbz_opts *o);
+
+/*
+ * Append the Debezium JSON of one value v (from a row image) of a column
+ * of type t.  False with errbuf filled when v is not what the source
+ * writes for that type (errbuf names the value).  Nulls stay null.
+ */
+bool		trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t,
+						   yajl_val v, trib_strbuf *out, char *errbuf,
+						   size_t errlen);
+
+/* The temporal encoders (debezium_time.c); s is the source's text. */
+bool		trib_dbz_date(const char *s, trib_strbuf *out);
+bool		trib_dbz_time_value(const trib_dbz_opts *o, int precision,
+								const char *s, trib_strbuf *out);
+bool		trib_dbz_timetz(const char *s, trib_strbuf *out);
+bool		trib_dbz_timestamp(const trib_dbz_opts *o, int precision,
+							   const char *s, trib_strbuf *out);
+bool		trib_dbz_interval_value(const trib_dbz_opts *o, const char *s,
+									trib_strbuf *out);
+
+/* Append v in decimal (the hot path's integer writer: no printf). */
+void		trib_dbz_put_i64(trib_strbuf *out, int64_t v);
+
+/* Append NUL-terminated UTF-8 text s as a JSON string with its quotes
+ * (the hot-path escaper of this mode: no allocation). */
+void		trib_dbz_quote(trib_strbuf *out, const char *s);
+
+/* Append a yajl tree value as compact JSON (numbers verbatim); with
+ * jsonb_style, in PostgreSQL's jsonb text form ({"a": 1, "b": [1, 2]}). */
+void		trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style);
+
+typedef struct trib_dbz trib_dbz;
+
+/* A row converter with the options copied; never NULL. */
+trib_dbz   *trib_dbz_new(const trib_dbz_opts *o);
+void		trib_dbz_free(trib_dbz *d);
+
+/*
+ * Append the Debezium form of a row image (a JSON object text) of
+ * relation rel to out.  json_nulls is the image's JSON null list
+ * (event.h) or NULL: those columns' nulls become the string "null".
+ * Without a relation, or for a connector without a mapper, the image is
+ * appended unchanged.  Columns the relation does not list pass unchanged.
+ */
+bool		trib_dbz_row(trib_dbz *d, const char *connector,
+						 const trib_relation *rel, const char *image,
+						 const char *json_nulls, trib_strbuf *out,
+						 char *errbuf, size_t errlen);
+
+/*
+ * The Connect schemas of a relation (debezium_schema.c), rendered once per
+ * relation version and cached in d: *value is the Envelope struct
+ * "<prefix>.<schema>.<table>.Envelope" (before/after are ".Value"),
+ * *key the ".Key" struct of the columns named in key_image (the event's
+ * key object), or NULL when key_image is NULL.  Both stay valid until the
+ * relation's version changes or d is freed.  False (errbuf filled) when
+ * the connector has no mapper.
+ */
+bool		trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
+							 const trib_relation *rel, const char *key_image,
+							 const char **value, const char **key,
+							 char *errbuf, size_t errlen);
+
+/* Render the schemas (the uncached work of trib_dbz_schemas): the
+ * Envelope into value, the Key struct of the columns flagged in
+ * in_key[] into key. */
+void		trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
+									const trib_relation *rel,
+									const trib_dbz_coltype *types,
+									const bool *in_key, trib_strbuf *value,
+									trib_strbuf *key);
+
+/* The transaction being written, for Debezium's transaction topic
+ * (debezium_txmeta.c).  Zero-initialise; trib_dbz_tx_clear frees. */
+typedef struct trib_dbz_tx
+{
+	bool		active;
+	uint64_t	txid;
+	uint64_t	commit_lsn;
+	uint64_t	total;			/* records written in the transaction */
+	char	  **names;			/* "schema.table" of each data collection */
+	uint64_t   *counts;
+	size_t		n;
+	size_t		cap;
+} trib_dbz_tx;
+
+/* Count one row record of transaction (txid, commit_lsn) of a table;
+ * true when it is the first of its transaction (a BEGIN is due). */
+bool		trib_dbz_tx_event(trib_dbz_tx *tx, uint64_t txid, uint64_t commit_lsn,
+							  const char *schema, const char *table);
+
+/* Append the key {"id":"<txid>:<commit lsn>"} and the BEGIN or END value
+ * (with event_count and data_collections) of the current transaction,
+ * wrapped with their Connect schemas when schemas; END forgets it. */
+void		trib_dbz_tx_record(trib_dbz_tx *tx, bool end, int64_t ts_ms, bool schemas,
+							   trib_strbuf *key, trib_strbuf *value);
+
+void		trib_dbz_tx_clear(trib_dbz_tx *tx);
+
+/* Debezium's heartbeat topic "__debezium-heartbeat.<prefix>" into topic,
+ * its key {"serverName":"<prefix>"} and value {"ts_ms":N}, wrapped with
+ * their Connect schemas when schemas (debezium_heartbeat.c). */
+void		trib_dbz_heartbeat(const char *prefix, int64_t ts_ms, bool schemas,
+							   trib_strbuf *topic, trib_strbuf *key,
+							   trib_strbuf *value);
+
+#endif							/* TRIB_DEBEZIUM_H */

@@ -1,0 +1,300 @@
+/*
+ * debezium_schema.c: the Kafka Connect `schema` part of Debezium's
+ * records (schemas.enable: true; see debezium.h).
+ *
+ * Design.  With the JsonConverter's schemas.enable=true every key and
+ * value is {"schema":S,"payload":P}.  S is the same for every record of a
+ * relation version, and large, so it is rendered once here and cached by
+ * debezium_row.c.  The value's S is the Envelope struct
+ * "<prefix>.<schema>.<table>.Envelope" with before/after of the struct
+ * ".Value" (one field per column: its Connect type, optional when the
+ * column is nullable, and the logical type name and parameters of its
+ * encoding), the PostgreSQL connector's Source struct, op, ts_ms/ts_us/
+ * ts_ns and the transaction block; the key's S is the ".Key" struct of
+ * the key columns.  Field order follows the payload the envelope writes.
+ * A column's schema follows the same coltype and options as its value
+ * (debezium_values.c), so the two cannot disagree.
+ */
+#include "debezium.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+
+/* Connect types of the types whose values pass as is. */
+static const struct
+{
+	const char *pg;
+	const char *connect;
+	const char *logical;		/* NULL: none */
+}			asis_types[] = {
+	{"smallint", "int16", NULL},
+	{"integer", "int32", NULL},
+	{"bigint", "int64", NULL},
+	{"oid", "int64", NULL},
+	{"real", "float", NULL},
+	{"double precision", "double", NULL},
+	{"boolean", "boolean", NULL},
+	{"uuid", "string", "io.debezium.data.Uuid"},
+	{"xml", "string", "io.debezium.data.Xml"},
+	{"ltree", "string", "io.debezium.data.Ltree"},
+	{NULL, "string", NULL}		/* text-like: string */
+};
+
+/* "type":T[,"name":N,"version":1] */
+static void
+put_type(trib_strbuf *o, const char *type, const char *logical)
+{
+	trib_strbuf_printf(o, "\"type\":\"%s\"", type);
+	if (logical)
+		trib_strbuf_printf(o, ",\"name\":\"%s\",\"version\":1", logical);
+}
+
+/* The schema members of a value of PostgreSQL type `pg` passed as is. */
+static void
+put_asis(trib_strbuf *o, const char *pg)
+{
+	int			i;
+	size_t		n = strcspn(pg, "([");
+
+	for (i = 0; asis_types[i].pg; i++)
+		if (strlen(asis_types[i].pg) == n && strncmp(pg, asis_types[i].pg, n) == 0)
+			break;
+	put_type(o, asis_types[i].connect, asis_types[i].logical);
+}
+
+/* A Decimal of the given scale (and precision when known, else -1). */
+static void
+put_decimal_schema(trib_strbuf *o, int scale, int precision)
+{
+	put_type(o, "bytes", "org.apache.kafka.connect.data.Decimal");
+	trib_strbuf_printf(o, ",\"parameters\":{\"scale\":\"%d\"", scale);
+	if (precision > 0)
+		trib_strbuf_printf(o, ",\"connect.decimal.precision\":\"%d\"", precision);
+	trib_strbuf_addc(o, '}');
+}
+
+/* numeric and money by decimal.handling.mode. */
+static void
+put_numeric(trib_strbuf *o, const trib_dbz_opts *opt, const trib_dbz_coltype *t,
+			const char *pg)
+{
+	if (opt->decimal == TRIB_DBZ_DECIMAL_STRING)
+		put_type(o, "string", NULL);
+	else if (opt->decimal == TRIB_DBZ_DECIMAL_DOUBLE)
+		put_type(o, "double", NULL);
+	else if (t->kind == TRIB_DBZ_MONEY)
+		put_decimal_schema(o, opt->money_scale, -1);
+	else if (t->scale >= 0)
+		put_decimal_schema(o, t->scale, strchr(pg, '(') ? atoi(strchr(pg, '(') + 1) : -1);
+	else
+		trib_strbuf_adds(o, "\"type\":\"struct\",\"fields\":["
+						 "{\"type\":\"int32\",\"optional\":false,\"field\":\"scale\"},"
+						 "{\"type\":\"bytes\",\"optional\":false,\"field\":\"value\"}],"
+						 "\"name\":\"io.debezium.data.VariableScaleDecimal\","
+						 "\"version\":1,\"doc\":\"Variable scaled decimal\"");
+}
+
+/* Time and timestamp: the unit the value encoder chose. */
+static void
+put_temporal(trib_strbuf *o, const trib_dbz_opts *opt, const trib_dbz_coltype *t)
+{
+	bool		connect = opt->time == TRIB_DBZ_TIME_CONNECT;
+	bool		millis = connect ||
+		(t->precision >= 0 && t->precision <= 3 &&
+		 !(t->kind == TRIB_DBZ_TIME && opt->time == TRIB_DBZ_TIME_ADAPTIVE_MICROS));
+
+	if (t->kind == TRIB_DBZ_DATE)
+		put_type(o, "int32", connect ? "org.apache.kafka.connect.data.Date"
+				 : "io.debezium.time.Date");
+	else if (t->kind == TRIB_DBZ_TIME)
+		put_type(o, millis ? "int32" : "int64",
+				 connect ? "org.apache.kafka.connect.data.Time"
+				 : millis ? "io.debezium.time.Time" : "io.debezium.time.MicroTime");
+	else
+		put_type(o, "int64", connect ? "org.apache.kafka.connect.data.Timestamp"
+				 : millis ? "io.debezium.time.Timestamp"
+				 : "io.debezium.time.MicroTimestamp");
+}
+
+/* The schema members (no braces) of one value of coltype t. */
+static void
+put_value_schema(trib_strbuf *o, const trib_dbz_opts *opt, const trib_dbz_coltype *t,
+				 const char *pg)
+{
+	switch (t->kind)
+	{
+		case TRIB_DBZ_ASIS:
+			put_asis(o, pg);
+			break;
+		case TRIB_DBZ_NUMERIC:
+		case TRIB_DBZ_MONEY:
+			put_numeric(o, opt, t, pg);
+			break;
+		case TRIB_DBZ_BIT1:
+			put_type(o, "boolean", NULL);
+			break;
+		case TRIB_DBZ_BITS:
+			put_type(o, "bytes", "io.debezium.data.Bits");
+			trib_strbuf_printf(o, ",\"parameters\":{\"length\":\"%d\"}",
+							   strchr(pg, '(') ? atoi(strchr(pg, '(') + 1) : 2147483647);
+			break;
+		case TRIB_DBZ_BYTEA:
+			put_type(o, opt->binary == TRIB_DBZ_BINARY_BYTES ? "bytes" : "string", NULL);
+			break;
+		case TRIB_DBZ_JSON:
+		case TRIB_DBZ_JSONB:
+			put_type(o, "string", "io.debezium.data.Json");
+			break;
+		case TRIB_DBZ_HSTORE:
+			if (opt->hstore == TRIB_DBZ_HSTORE_MAP)
+				trib_strbuf_adds(o, "\"type\":\"map\",\"keys\":{\"type\":\"string\","
+								 "\"optional\":false},\"values\":{\"type\":\"string\","
+								 "\"optional\":true}");
+			else
+				put_type(o, "string", "io.debezium.data.Json");
+			break;
+		case TRIB_DBZ_POINT:
+			trib_strbuf_adds(o, "\"type\":\"struct\",\"fields\":["
+							 "{\"type\":\"double\",\"optional\":false,\"field\":\"x\"},"
+							 "{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
+							 "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
+							 "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}],"
+							 "\"name\":\"io.debezium.data.geometry.Point\",\"version\":1,"
+							 "\"doc\":\"Geometry (POINT)\"");
+			break;
+		case TRIB_DBZ_DATE:
+		case TRIB_DBZ_TIME:
+		case TRIB_DBZ_TIMESTAMP:
+			put_temporal(o, opt, t);
+			break;
+		case TRIB_DBZ_TIMETZ:
+			put_type(o, "string", "io.debezium.time.ZonedTime");
+			break;
+		case TRIB_DBZ_TIMESTAMPTZ:
+			put_type(o, "string", "io.debezium.time.ZonedTimestamp");
+			break;
+		case TRIB_DBZ_INTERVAL:
+			if (opt->interval == TRIB_DBZ_INTERVAL_STRING)
+				put_type(o, "string", "io.debezium.time.Interval");
+			else
+				put_type(o, "int64", "io.debezium.time.MicroDuration");
+			break;
+	}
+}
+
+/* One column's field: {schema...,"optional":B,"field":NAME}. */
+static void
+put_column(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
+		   const trib_dbz_coltype *t)
+{
+	trib_strbuf_addc(o, '{');
+	if (t->array)
+	{
+		trib_dbz_coltype elem = *t;
+
+		elem.array = false;
+		trib_strbuf_adds(o, "\"type\":\"array\",\"items\":{");
+		put_value_schema(o, opt, &elem, c->type ? c->type : "");
+		trib_strbuf_adds(o, ",\"optional\":true}");
+	}
+	else
+		put_value_schema(o, opt, t, c->type ? c->type : "");
+	trib_strbuf_printf(o, ",\"optional\":%s,\"field\":", c->nullable ? "true" : "false");
+	trib_dbz_quote(o, c->name);
+	trib_strbuf_addc(o, '}');
+}
+
+/* The struct of the columns (all, or those flagged in only[]) named
+ * "<prefix>.<schema>.<table>.<suffix>", without its closing members. */
+static void
+put_struct(trib_strbuf *o, const trib_dbz_opts *opt, const char *prefix,
+		   const trib_relation *rel, const trib_dbz_coltype *types,
+		   const bool *only, const char *suffix)
+{
+	trib_strbuf name = {0};
+	bool		first = true;
+
+	trib_strbuf_adds(o, "{\"type\":\"struct\",\"fields\":[");
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		if (only && !only[i])
+			continue;
+		if (!first)
+			trib_strbuf_addc(o, ',');
+		first = false;
+		put_column(o, opt, &rel->columns[i], &types[i]);
+	}
+	trib_strbuf_printf(&name, "%s.%s.%s.%s", prefix, rel->schema ? rel->schema : "",
+					   rel->table ? rel->table : "", suffix);
+	trib_strbuf_adds(o, "],\"optional\":");
+	trib_strbuf_adds(o, only ? "false" : "true");
+	trib_strbuf_adds(o, ",\"name\":");
+	trib_dbz_quote(o, name.data);
+	trib_strbuf_free(&name);
+}
+
+/* The PostgreSQL connector's Source struct, in the envelope's order. */
+static const char source_schema[] =
+"{\"type\":\"struct\",\"fields\":["
+"{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
+"{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
+"{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
+"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\","
+"\"field\":\"snapshot\"},"
+"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+"{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
+"{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
+"{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
+"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\","
+"\"field\":\"source\"}";
+
+/* op, the envelope's timestamps and the transaction block. */
+static const char envelope_tail[] =
+"{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+"{\"type\":\"struct\",\"fields\":["
+"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],"
+"\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
+
+/* See debezium.h. */
+void
+trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
+						const trib_relation *rel, const trib_dbz_coltype *types,
+						const bool *in_key, trib_strbuf *value, trib_strbuf *key)
+{
+	trib_strbuf_adds(value, "{\"type\":\"struct\",\"fields\":[");
+	put_struct(value, o, prefix, rel, types, NULL, "Value");
+	trib_strbuf_adds(value, ",\"field\":\"before\"},");
+	put_struct(value, o, prefix, rel, types, NULL, "Value");
+	trib_strbuf_adds(value, ",\"field\":\"after\"},");
+	trib_strbuf_adds(value, source_schema);
+	trib_strbuf_addc(value, ',');
+	trib_strbuf_adds(value, envelope_tail);
+	trib_strbuf_adds(value, "],\"optional\":false,\"name\":");
+	{
+		trib_strbuf name = {0};
+
+		trib_strbuf_printf(&name, "%s.%s.%s.Envelope", prefix,
+						   rel->schema ? rel->schema : "", rel->table ? rel->table : "");
+		trib_dbz_quote(value, name.data);
+		trib_strbuf_free(&name);
+	}
+	trib_strbuf_adds(value, ",\"version\":1}");
+	if (key && in_key)
+	{
+		put_struct(key, o, prefix, rel, types, in_key, "Key");
+		trib_strbuf_addc(key, '}');
+	}
+}

@@ -1,0 +1,337 @@
+/*
+ * debezium_time.c: Debezium's encodings of dates, times, timestamps and
+ * intervals (see debezium.h), from the PostgreSQL source's ISO 8601 text
+ * (docs/PLUGIN.md, "Values").
+ *
+ * Design.  Everything is integer arithmetic on microseconds, so a value
+ * converts exactly (no double on the way).  time.precision.mode decides
+ * the unit: adaptive writes millis for time(0..3)/timestamp(0..3) and
+ * micros otherwise (an unspecified precision is 6), adaptive_time_
+ * microseconds writes micros for times, connect writes millis for all.
+ * Dates are epoch days in every mode.  timetz becomes Debezium's
+ * ZonedTime, the time in UTC with "Z".  An interval is a MicroDuration
+ * (a month counts 365.25 / 12 = 30.4375 days, which is exactly 2629800
+ * seconds) or, with interval.handling.mode string, Debezium's
+ * "P<y>Y<m>M<d>DT<h>H<m>M<s>S" with every part written.
+ *
+ * Each function returns false when the text is not what the source
+ * writes (the caller passes "infinity" and "-infinity" through).
+ */
+#include "debezium.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isodate.h"
+
+#define USEC_PER_SEC INT64_C(1000000)
+#define USEC_PER_DAY (INT64_C(86400) * USEC_PER_SEC)
+
+/* n digits at *p as a number; advances *p; -1 when not n digits. */
+static int
+digits(const char **p, int n)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (!isdigit((unsigned char) (*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return v;
+}
+
+/* "hh:mm[:ss[.f{1,6}]]" at *p: microseconds of the day; advances *p. */
+static bool
+parse_hms(const char **p, int64_t *usec)
+{
+	int			h = digits(p, 2),
+				m = -1,
+				s = 0;
+	int64_t		frac = 0;
+
+	if (h >= 0 && **p == ':' && (++*p, (m = digits(p, 2)) >= 0) && **p == ':')
+	{
+		++*p;
+		s = digits(p, 2);
+		if (s >= 0 && **p == '.')
+		{
+			int			n = 0;
+
+			for (++*p; isdigit((unsigned char) **p); ++*p, n++)
+				if (n < 6)
+					frac = frac * 10 + (**p - '0');
+			if (n == 0)
+				return false;
+			for (; n < 6; n++)
+				frac *= 10;
+		}
+	}
+	if (h < 0 || h > 24 || m < 0 || m > 59 || s < 0 || s > 60)
+		return false;
+	*usec = ((int64_t) h * 3600 + m * 60 + s) * USEC_PER_SEC + frac;
+	return true;
+}
+
+/* See debezium.h. */
+void
+trib_dbz_put_i64(trib_strbuf *out, int64_t v)
+{
+	char		buf[24];
+	char	   *p = buf + sizeof(buf);
+	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+	do
+	{
+		*--p = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	trib_strbuf_add(out, p, (size_t) (buf + sizeof(buf) - p));
+}
+
+/* Append v / 1000 rounded toward minus infinity (Java's floorDiv). */
+static void
+put_millis(trib_strbuf *out, int64_t usec)
+{
+	trib_dbz_put_i64(out, usec / 1000 - (usec % 1000 < 0 ? 1 : 0));
+}
+
+/* True when the mode writes millis for a value of this precision. */
+static bool
+use_millis(const trib_dbz_opts *o, int precision, bool is_time)
+{
+	if (o->time == TRIB_DBZ_TIME_CONNECT)
+		return true;
+	if (o->time == TRIB_DBZ_TIME_ADAPTIVE_MICROS && is_time)
+		return false;
+	return precision >= 0 && precision <= 3;
+}
+
+/* See debezium.h: io.debezium.time.Date, days since the epoch. */
+bool
+trib_dbz_date(const char *s, trib_strbuf *out)
+{
+	trib_isodate d;
+
+	if (!trib_isodate_parse(s, strlen(s), &d) || d.has_time)
+		return false;
+	trib_dbz_put_i64(out, trib_isodate_days_from_civil(d.year, d.month, d.day));
+	return true;
+}
+
+/* See debezium.h: Time (millis) or MicroTime (micros) of the day. */
+bool
+trib_dbz_time_value(const trib_dbz_opts *o, int precision, const char *s,
+					trib_strbuf *out)
+{
+	int64_t		usec;
+
+	if (!parse_hms(&s, &usec) || *s != '\0')
+		return false;
+	if (use_millis(o, precision, true))
+		put_millis(out, usec);
+	else
+		trib_dbz_put_i64(out, usec);
+	return true;
+}
+
+/* A zone "Z", "+hh", "+hh:mm", "+hhmm" or "+hh:mm:ss" in seconds. */
+static bool
+parse_zone(const char *z, int *secs)
+{
+	int			sign,
+				h,
+				m = 0,
+				s = 0;
+
+	if (strcmp(z, "Z") == 0)
+	{
+		*secs = 0;
+		return true;
+	}
+	if (*z != '+' && *z != '-')
+		return false;
+	sign = *z++ == '-' ? -1 : 1;
+	if ((h = digits(&z, 2)) < 0)
+		return false;
+	if (*z == ':')
+		z++;
+	if (*z && (m = digits(&z, 2)) < 0)
+		return false;
+	if (*z == ':' && (z++, (s = digits(&z, 2)) < 0))
+		return false;
+	*secs = sign * (h * 3600 + m * 60 + s);
+	return *z == '\0';
+}
+
+/* See debezium.h: ZonedTime, "hh:mm:ss[.f]Z" in UTC. */
+bool
+trib_dbz_timetz(const char *s, trib_strbuf *out)
+{
+	const char *p = s;
+	int64_t		usec;
+	int			zone;
+	int64_t		sec;
+	int64_t		frac;
+
+	if (!parse_hms(&p, &usec) || !parse_zone(p, &zone))
+		return false;
+	usec = ((usec - (int64_t) zone * USEC_PER_SEC) % USEC_PER_DAY + USEC_PER_DAY)
+		% USEC_PER_DAY;
+	sec = usec / USEC_PER_SEC;
+	frac = usec % USEC_PER_SEC;
+	trib_strbuf_printf(out, "\"%02d:%02d:%02d", (int) (sec / 3600),
+					   (int) (sec / 60 % 60), (int) (sec % 60));
+	if (frac)
+	{
+		char		f[8];
+		int			n = snprintf(f, sizeof(f), "%06d", (int) frac);
+
+		while (n > 0 && f[n - 1] == '0')
+			n--;
+		trib_strbuf_addc(out, '.');
+		trib_strbuf_add(out, f, (size_t) n);
+	}
+	trib_strbuf_adds(out, "Z\"");
+	return true;
+}
+
+/* See debezium.h: Timestamp (millis) or MicroTimestamp (micros). */
+bool
+trib_dbz_timestamp(const trib_dbz_opts *o, int precision, const char *s,
+				   trib_strbuf *out)
+{
+	trib_isodate d;
+	const char *p;
+	int64_t		usec = 0;
+
+	if (!trib_isodate_parse(s, strlen(s), &d) || d.zone_off != strlen(s))
+		return false;
+	p = s + d.date_len;
+	if (d.has_time && (p++, !parse_hms(&p, &usec) || *p != '\0'))
+		return false;
+	usec += trib_isodate_days_from_civil(d.year, d.month, d.day) * USEC_PER_DAY;
+	if (use_millis(o, precision, false))
+		put_millis(out, usec);
+	else
+		trib_dbz_put_i64(out, usec);
+	return true;
+}
+
+/* The parts of an ISO 8601 interval as PostgreSQL writes it. */
+typedef struct ivl
+{
+	int64_t		years,
+				months,
+				days,
+				hours,
+				minutes,
+				usec;			/* seconds part, in microseconds */
+} ivl;
+
+/* Parse "P1Y-2M3DT4H5M-6.5S" (each part optional and signed). */
+static bool
+parse_interval(const char *s, ivl *v)
+{
+	bool		time = false;
+
+	memset(v, 0, sizeof(*v));
+	if (*s++ != 'P')
+		return false;
+	while (*s)
+	{
+		char	   *end;
+		int64_t		n;
+
+		if (*s == 'T' && !time)
+		{
+			time = true;
+			s++;
+			continue;
+		}
+		n = strtoll(s, &end, 10);
+		if (end == s && *s != '-' && *s != '.')
+			return false;
+		if (*end == '.' || (time && *end == 'S'))
+		{
+			const char *q = end;
+			int64_t		frac = 0;
+			int			k = 0;
+
+			if (*q == '.')
+				for (q++; isdigit((unsigned char) *q); q++, k++)
+					if (k < 6)
+						frac = frac * 10 + (*q - '0');
+			for (; k < 6; k++)
+				frac *= 10;
+			if (!time || *q != 'S')
+				return false;
+			v->usec = n * USEC_PER_SEC + (s[0] == '-' ? -frac : frac);
+			s = q + 1;
+			continue;
+		}
+		switch (*end)
+		{
+			case 'Y':
+				v->years = n;
+				break;
+			case 'M':
+				*(time ? &v->minutes : &v->months) = n;
+				break;
+			case 'D':
+				v->days = n;
+				break;
+			case 'H':
+				v->hours = n;
+				break;
+			default:
+				return false;
+		}
+		s = end + 1;
+	}
+	return true;
+}
+
+/* See debezium.h: MicroDuration or Debezium's Interval string. */
+bool
+trib_dbz_interval_value(const trib_dbz_opts *o, const char *s, trib_strbuf *out)
+{
+	ivl			v;
+
+	if (!parse_interval(s, &v))
+		return false;
+	if (o->interval == TRIB_DBZ_INTERVAL_NUMERIC)
+	{
+		int64_t		secs = (v.years * 12 + v.months) * 2629800 +
+			v.days * 86400 + v.hours * 3600 + v.minutes * 60;
+
+		trib_dbz_put_i64(out, secs * USEC_PER_SEC + v.usec);
+		return true;
+	}
+	trib_strbuf_printf(out, "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64
+					   "H%" PRId64 "M", v.years, v.months, v.days, v.hours,
+					   v.minutes);
+	{
+		int64_t		a = v.usec < 0 ? -v.usec : v.usec;
+		char		f[8];
+		int			n = snprintf(f, sizeof(f), "%06d", (int) (a % USEC_PER_SEC));
+
+		while (n > 0 && f[n - 1] == '0')
+			n--;
+		trib_strbuf_printf(out, "%s%" PRId64, v.usec < 0 ? "-" : "", a / USEC_PER_SEC);
+		if (n > 0)
+		{
+			trib_strbuf_addc(out, '.');
+			trib_strbuf_add(out, f, (size_t) n);
+		}
+	}
+	trib_strbuf_adds(out, "S\"");
+	return true;
+}

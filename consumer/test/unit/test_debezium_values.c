@@ -1,0 +1,599 @@
+/*
+ * test_debezium_values.c: table-driven test of `format: debezium`'s value
+ * encodings (src/format/debezium*.c) over the PostgreSQL types of the
+ * Debezium PostgreSQL connector documentation's type-mapping tables x
+ * every value of its handling-mode options.
+ *
+ * Each row is one column of one type, the value as the PostgreSQL source
+ * writes it in a row image (docs/PLUGIN.md, "Values"), the options, and
+ * the JSON Debezium's connector writes through the JsonConverter
+ * (schemas.enable=false), with the documentation section it comes from:
+ *   [basic]    "Data type mappings", basic types table
+ *   [temporal] "Temporal types" (time.precision.mode)
+ *   [decimal]  "Decimal types" (decimal.handling.mode), and Kafka
+ *              Connect's Decimal: unscaled BigInteger.toByteArray()
+ *   [money]    "Decimal types", money.fraction.digits
+ *   [hstore]   "HSTORE types" (hstore.handling.mode)
+ *   [binary]   "binary.handling.mode" in "Connector properties"
+ *   [interval] basic types table, INTERVAL rows (interval.handling.mode)
+ *   [network]  "Network address types"; [geometry] "PostGIS types", Point
+ * The expected texts were computed independently (Python's int.to_bytes
+ * and datetime), not with the code under test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "debezium.h"
+#include "envelope.h"
+#include "event.h"
+
+typedef struct row
+{
+	const char *doc;			/* the Debezium doc section */
+	const char *type;			/* format_type text */
+	trib_dbz_opts o;			/* zero = Debezium's defaults */
+	const char *in;				/* the source's JSON value */
+	const char *out;			/* Debezium's JSON value */
+} row;
+
+#define PRECISE {.decimal = TRIB_DBZ_DECIMAL_PRECISE}
+#define DSTRING {.decimal = TRIB_DBZ_DECIMAL_STRING}
+#define DDOUBLE {.decimal = TRIB_DBZ_DECIMAL_DOUBLE}
+#define ADAPTIVE {.time = TRIB_DBZ_TIME_ADAPTIVE}
+#define ADAPTIVE_US {.time = TRIB_DBZ_TIME_ADAPTIVE_MICROS}
+#define CONNECT {.time = TRIB_DBZ_TIME_CONNECT}
+#define DEF {0}
+
+static const row rows[] = {
+	/* [basic] */
+	{"basic", "boolean", DEF, "true", "true"},
+	{"basic BIT(1)", "bit(1)", DEF, "\"1\"", "true"},
+	{"basic BIT(1)", "bit(1)", DEF, "\"0\"", "false"},
+	{"basic BIT(>1) Bits little-endian", "bit(3)", DEF, "\"101\"", "\"BQ==\""},
+	{"basic BIT(>1) Bits little-endian", "bit(10)", DEF, "\"1000000001\"", "\"AQI=\""},
+	{"basic BIT VARYING", "bit varying(16)", DEF, "\"101\"", "\"BQ==\""},
+	{"basic SMALLINT", "smallint", DEF, "7", "7"},
+	{"basic INTEGER", "integer", DEF, "-2147483648", "-2147483648"},
+	{"basic BIGINT", "bigint", DEF, "9223372036854775807", "9223372036854775807"},
+	{"basic OID", "oid", DEF, "16384", "16384"},
+	{"basic REAL", "real", DEF, "1.5", "1.5"},
+	{"basic DOUBLE PRECISION", "double precision", DEF, "0.1", "0.1"},
+	{"basic CHAR", "character(3)", DEF, "\"ab \"", "\"ab \""},
+	{"basic VARCHAR", "character varying(10)", DEF, "\"abc\"", "\"abc\""},
+	{"basic TEXT", "text", DEF, "\"t\\u00e9\"", "\"t\xc3\xa9\""},
+	{"basic TIMESTAMPTZ ZonedTimestamp", "timestamp with time zone", DEF,
+	"\"2024-06-01T10:00:00Z\"", "\"2024-06-01T10:00:00Z\""},
+	{"basic TIMETZ ZonedTime (GMT)", "time with time zone", DEF,
+	"\"12:00:00+05:30\"", "\"06:30:00Z\""},
+	{"basic TIMETZ ZonedTime (GMT)", "time(2) with time zone", DEF,
+	"\"23:30:00.25-01:00\"", "\"00:30:00.25Z\""},
+	{"basic JSON io.debezium.data.Json", "json", DEF, "{\"a\":[1,2]}", "\"{\\\"a\\\":[1,2]}\""},
+	{"basic JSONB io.debezium.data.Json", "jsonb", DEF, "{\"a\":[1,2],\"b\":{}}",
+	"\"{\\\"a\\\": [1, 2], \\\"b\\\": {}}\""},
+	{"basic XML io.debezium.data.Xml", "xml", DEF, "\"<a/>\"", "\"<a/>\""},
+	{"basic UUID io.debezium.data.Uuid", "uuid", DEF,
+	"\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"", "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\""},
+	{"basic LTREE io.debezium.data.Ltree", "ltree", DEF, "\"a.b\"", "\"a.b\""},
+	{"basic INT4RANGE", "int4range", DEF, "\"[1,5)\"", "\"[1,5)\""},
+	{"basic TSTZRANGE", "tstzrange", DEF, "\"[\\\"2024-01-01 00:00:00+00\\\",)\"",
+	"\"[\\\"2024-01-01 00:00:00+00\\\",)\""},
+	{"basic ENUM io.debezium.data.Enum", "mood", DEF, "\"happy\"", "\"happy\""},
+	{"basic CITEXT", "citext", DEF, "\"Ab\"", "\"Ab\""},
+	{"network INET", "inet", DEF, "\"10.0.0.1/8\"", "\"10.0.0.1/8\""},
+	{"network CIDR", "cidr", DEF, "\"10.0.0.0/8\"", "\"10.0.0.0/8\""},
+	{"network MACADDR", "macaddr", DEF, "\"08:00:2b:01:02:03\"", "\"08:00:2b:01:02:03\""},
+	{"network MACADDR8", "macaddr8", DEF, "\"08:00:2b:01:02:03:04:05\"",
+	"\"08:00:2b:01:02:03:04:05\""},
+	{"geometry POINT io.debezium.data.geometry.Point", "point", DEF, "\"(1,2)\"",
+	"{\"x\":1.0,\"y\":2.0,\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\",\"srid\":null}"},
+
+	/* [interval] MicroDuration: 365.25 / 12 days a month */
+	{"interval numeric MicroDuration", "interval", DEF, "\"P1Y2M3DT4H5M6.5S\"",
+	"37091106500000"},
+	{"interval numeric MicroDuration", "interval", DEF, "\"P-1Y-2M\"", "-36817200000000"},
+	{"interval numeric MicroDuration", "interval", DEF, "\"PT-0.5S\"", "-500000"},
+	{"interval string io.debezium.time.Interval", "interval",
+		{.interval = TRIB_DBZ_INTERVAL_STRING}, "\"P1Y2M3DT4H5M6.5S\"",
+	"\"P1Y2M3DT4H5M6.5S\""},
+	{"interval string io.debezium.time.Interval", "interval",
+	{.interval = TRIB_DBZ_INTERVAL_STRING}, "\"PT0S\"", "\"P0Y0M0DT0H0M0S\""},
+
+	/* [temporal] adaptive (default) */
+	{"temporal adaptive DATE io.debezium.time.Date", "date", ADAPTIVE, "\"2024-02-29\"", "19782"},
+	{"temporal adaptive DATE", "date", ADAPTIVE, "\"1969-12-31\"", "-1"},
+	{"temporal adaptive TIME(1-3) io.debezium.time.Time", "time(3) without time zone",
+	ADAPTIVE, "\"12:34:56.789\"", "45296789"},
+	{"temporal adaptive TIME(4-6) MicroTime", "time without time zone", ADAPTIVE,
+	"\"12:34:56.789012\"", "45296789012"},
+	{"temporal adaptive TIMESTAMP(1-3) io.debezium.time.Timestamp",
+		"timestamp(3) without time zone", ADAPTIVE, "\"2024-06-01T10:00:00.123\"",
+	"1717236000123"},
+	{"temporal adaptive TIMESTAMP(4-6) MicroTimestamp", "timestamp without time zone",
+	ADAPTIVE, "\"2024-06-01T10:00:00.123456\"", "1717236000123456"},
+	/* adaptive_time_microseconds */
+	{"temporal adaptive_time_microseconds DATE", "date", ADAPTIVE_US, "\"2024-02-29\"", "19782"},
+	{"temporal adaptive_time_microseconds TIME MicroTime", "time(3) without time zone",
+	ADAPTIVE_US, "\"12:34:56.789\"", "45296789000"},
+	{"temporal adaptive_time_microseconds TIMESTAMP(1-3)", "timestamp(3) without time zone",
+	ADAPTIVE_US, "\"2024-06-01T10:00:00.123\"", "1717236000123"},
+	{"temporal adaptive_time_microseconds TIMESTAMP(4-6)", "timestamp without time zone",
+	ADAPTIVE_US, "\"2024-06-01T10:00:00.123456\"", "1717236000123456"},
+	/* connect */
+	{"temporal connect DATE org.apache.kafka.connect.data.Date", "date", CONNECT,
+	"\"2024-02-29\"", "19782"},
+	{"temporal connect TIME org.apache.kafka.connect.data.Time", "time without time zone",
+	CONNECT, "\"12:34:56.789012\"", "45296789"},
+	{"temporal connect TIMESTAMP org.apache.kafka.connect.data.Timestamp",
+		"timestamp without time zone", CONNECT, "\"2024-06-01T10:00:00.123456\"",
+	"1717236000123"},
+	{"temporal connect TIMESTAMP before the epoch (floor)", "timestamp without time zone",
+	CONNECT, "\"1969-12-31T23:59:59.9995\"", "-1"},
+	{"temporal infinity has no epoch form", "timestamp without time zone", DEF,
+	"\"infinity\"", "\"infinity\""},
+
+	/* [decimal] precise (default): Decimal with the column's scale */
+	{"decimal precise Decimal scale 2", "numeric(12,2)", PRECISE, "12.50", "\"BOI=\""},
+	{"decimal precise negative", "numeric(5,2)", PRECISE, "-1.28", "\"gA==\""},
+	{"decimal precise negative, sign byte", "numeric(5,2)", PRECISE, "-1.29", "\"/38=\""},
+	{"decimal precise positive, sign byte", "numeric(5,2)", PRECISE, "1.28", "\"AIA=\""},
+	{"decimal precise 38 digits", "numeric(38,0)", PRECISE,
+	"12345678901234567890123456789012345678", "\"CUmw9vACMxPESZBQ3jjzTg==\""},
+	{"decimal precise 38 digits negative", "numeric(38,0)", PRECISE,
+	"-12345678901234567890123456789012345678", "\"9rZPCQ/9zOw7tm+vIccMsg==\""},
+	{"decimal precise VariableScaleDecimal", "numeric", PRECISE, "12.50",
+	"{\"scale\":2,\"value\":\"BOI=\"}"},
+	{"decimal precise VariableScaleDecimal zero", "numeric", PRECISE, "0",
+	"{\"scale\":0,\"value\":\"AA==\"}"},
+	{"decimal precise NaN has no Decimal form", "numeric", PRECISE, "\"NaN\"", "null"},
+	/* string */
+	{"decimal string", "numeric(12,2)", DSTRING, "12.50", "\"12.50\""},
+	{"decimal string NaN", "numeric", DSTRING, "\"NaN\"", "\"NaN\""},
+	{"decimal string unconstrained", "numeric", DSTRING,
+	"12345678901234567890.123", "\"12345678901234567890.123\""},
+	/* double */
+	{"decimal double", "numeric(12,2)", DDOUBLE, "12.50", "12.5"},
+	{"decimal double integral", "numeric(12,2)", DDOUBLE, "100.00", "100.0"},
+	{"decimal double large (Java Double.toString)", "numeric(20,0)", DDOUBLE,
+	"10000000000", "1.0E10"},
+	{"decimal double small", "numeric", DDOUBLE, "0.0001", "1.0E-4"},
+	{"decimal double NaN", "numeric", DDOUBLE, "\"NaN\"", "\"NaN\""},
+	/* [money] money.fraction.digits = 2 */
+	{"money precise", "money", PRECISE, "12.34", "\"BNI=\""},
+	{"money string", "money", DSTRING, "12.34", "\"12.34\""},
+	{"money double", "money", DDOUBLE, "12.34", "12.34"},
+
+	/* [binary] */
+	{"binary bytes (JsonConverter base64)", "bytea", {.binary = TRIB_DBZ_BINARY_BYTES},
+	"\"+/8=\"", "\"+/8=\""},
+	{"binary base64", "bytea", {.binary = TRIB_DBZ_BINARY_BASE64}, "\"+/8=\"", "\"+/8=\""},
+	{"binary base64-url-safe", "bytea", {.binary = TRIB_DBZ_BINARY_BASE64_URL},
+	"\"+/8=\"", "\"-_8=\""},
+	{"binary hex", "bytea", {.binary = TRIB_DBZ_BINARY_HEX}, "\"+/8=\"", "\"fbff\""},
+
+	/* [hstore] */
+	{"hstore json io.debezium.data.Json", "hstore", {.hstore = TRIB_DBZ_HSTORE_JSON},
+	"\"\\\"a\\\"=>\\\"1\\\", \\\"b\\\"=>NULL\"", "\"{\\\"a\\\":\\\"1\\\",\\\"b\\\":null}\""},
+	{"hstore map", "hstore", {.hstore = TRIB_DBZ_HSTORE_MAP},
+	"\"\\\"a\\\"=>\\\"1\\\", \\\"b\\\"=>NULL\"", "{\"a\":\"1\",\"b\":null}"},
+	{"hstore map, schema-qualified type, escapes", "public.hstore",
+		{.hstore = TRIB_DBZ_HSTORE_MAP}, "\"\\\"k\\\\\\\"\\\"=>\\\"v,w\\\"\"",
+	"{\"k\\\"\":\"v,w\"}"},
+
+	/* arrays: ARRAY of the element's encoding */
+	{"basic ARRAY of INTEGER", "integer[]", DEF, "[1,2]", "[1,2]"},
+	{"decimal ARRAY of Decimal", "numeric(5,2)[]", PRECISE, "[1.28,null]", "[\"AIA=\",null]"},
+	{"temporal ARRAY of Date", "date[]", DEF, "[[\"1970-01-02\"],[\"1970-01-01\"]]",
+	"[[1],[0]]"},
+	{"basic ARRAY of TEXT", "text[]", DEF, "[\"a\",null]", "[\"a\",null]"},
+	{"basic SQL NULL stays null", "numeric(12,2)", PRECISE, "null", "null"},
+};
+
+/* The Debezium form of {"v": in} for a column of type `type`. */
+static char *
+convert(const trib_dbz_opts *o, const char *type, const char *in, const char *nulls,
+		char *errbuf, size_t errlen)
+{
+	trib_column col = {.name = "v", .type = (char *) type};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 1, .columns = &col};
+	trib_dbz   *d = trib_dbz_new(o);
+	trib_strbuf out = {0};
+	char		image[512];
+	bool		ok;
+
+	snprintf(image, sizeof(image), "{\"v\":%s}", in);
+	ok = trib_dbz_row(d, "postgresql", &rel, image, nulls, &out, errbuf, errlen);
+	trib_dbz_free(d);
+	if (!ok)
+	{
+		trib_strbuf_free(&out);
+		return NULL;
+	}
+	return trib_strbuf_finish(&out);
+}
+
+/* Every row of the table. */
+static void
+test_type_table(void **state)
+{
+	int			failed = 0;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	{
+		trib_dbz_opts o = rows[i].o;
+		char		err[256] = "";
+		char		want[512];
+		char	   *got;
+
+		o.money_scale = 2;
+		snprintf(want, sizeof(want), "{\"v\":%s}", rows[i].out);
+		got = convert(&o, rows[i].type, rows[i].in, NULL, err, sizeof(err));
+		if (got == NULL || strcmp(got, want) != 0)
+		{
+			print_error("row %zu [%s] %s %s:\n  expected %s\n  actual   %s %s\n", i,
+						rows[i].doc, rows[i].type, rows[i].in, want,
+						got ? got : "(error)", err);
+			failed++;
+		}
+		free(got);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* A json column's JSON null is the string "null"; SQL NULL stays null. */
+static void
+test_json_null(void **state)
+{
+	trib_dbz_opts o;
+	char		err[256];
+	char	   *a;
+	char	   *b;
+
+	(void) state;
+	trib_dbz_opts_init(&o);
+	a = convert(&o, "jsonb", "null", "[\"v\"]", err, sizeof(err));
+	b = convert(&o, "jsonb", "null", NULL, err, sizeof(err));
+	assert_string_equal(a, "{\"v\":\"null\"}");
+	assert_string_equal(b, "{\"v\":null}");
+	free(a);
+	free(b);
+}
+
+/* A value that is not what the source writes is an error naming it. */
+static void
+test_bad_value(void **state)
+{
+	trib_dbz_opts o;
+	char		err[256] = "";
+
+	(void) state;
+	trib_dbz_opts_init(&o);
+	assert_null(convert(&o, "date", "\"yesterday\"", NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "\"yesterday\""));
+	assert_non_null(strstr(err, "date"));
+	assert_non_null(strstr(err, "public.t.v"));
+}
+
+/* The relation's coltypes are cached, and worked out again when the
+ * relation's version changes (ALTER TABLE ... TYPE). */
+static void
+test_cache_invalidation(void **state)
+{
+	trib_column col = {.name = "v", .type = "numeric(5,2)"};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 1, .columns = &col,
+	.version = 1};
+	trib_dbz_opts o;
+	trib_dbz   *d;
+	trib_strbuf out = {0};
+	char		err[256];
+
+	(void) state;
+	trib_dbz_opts_init(&o);
+	d = trib_dbz_new(&o);
+	assert_true(trib_dbz_row(d, "postgresql", &rel, "{\"v\":1.28}", NULL, &out, err, sizeof(err)));
+	assert_string_equal(out.data, "{\"v\":\"AIA=\"}");
+	col.type = "text";
+	rel.version = 2;
+	out.len = 0;
+	assert_true(trib_dbz_row(d, "postgresql", &rel, "{\"v\":\"x\"}", NULL, &out, err, sizeof(err)));
+	assert_string_equal(out.data, "{\"v\":\"x\"}");
+	trib_strbuf_free(&out);
+	trib_dbz_free(d);
+}
+
+/* A connector without a Debezium mode yet passes its values as is. */
+static void
+test_unmapped_connector(void **state)
+{
+	(void) state;
+	assert_non_null(trib_dbz_mapper_for("postgresql"));
+	assert_null(trib_dbz_mapper_for("mongodb"));
+}
+
+static int64_t
+fixed_clock(void)
+{
+	return 1700000001000LL;
+}
+
+/* Name an event of table public.<table> of database shop. */
+static void
+mkev(trib_event *ev, trib_op op, const char *table, const trib_relation *rel)
+{
+	ev->op = op;
+	ev->connector = "postgresql";
+	ev->db = "shop";
+	ev->schema = "public";
+	ev->table = table;
+	ev->rel = rel;
+}
+
+/* An envelope in Debezium mode with Debezium's defaults, prefix "shop"
+ * and the fixed clock; eo and dbz must outlive it. */
+static trib_envelope *
+mkenv(trib_envelope_opts *eo, trib_dbz_opts *dbz, bool schemas, bool txmeta)
+{
+	char		err[256];
+	trib_envelope *env;
+
+	trib_dbz_opts_init(dbz);
+	dbz->schemas_enable = schemas;
+	trib_envelope_opts_init(eo);
+	eo->topic_prefix = "shop";
+	eo->clock_ms = fixed_clock;
+	eo->debezium = dbz;
+	eo->transaction_metadata = txmeta;
+	env = trib_envelope_new(eo, err, sizeof(err));
+	assert_non_null(env);
+	return env;
+}
+
+/* The whole record in Debezium mode: converted values and key, ts_us and
+ * ts_ns beside both ts_ms, the TOAST placeholder; and the tributary
+ * format unchanged by the hook. */
+static void
+test_envelope_debezium(void **state)
+{
+	trib_column cols[] = {
+		{.name = "id", .type = "numeric(5,0)", .pk = true},
+		{.name = "d", .type = "date"},
+		{.name = "big", .type = "text"},
+	};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 3, .columns = cols};
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	mkev(ev, TRIB_OP_UPDATE, "t", &rel);
+	ev->after = strdup("{\"id\":128,\"d\":\"1970-01-02\"}");
+	ev->key = strdup("{\"id\":128}");
+	ev->unchanged = strdup("[\"big\"]");
+	ev->txid = 741;
+	ev->ts_ms = 1700000000123LL;
+	ev->pos.commit_lsn = 0x100;
+	ev->pos.lsn = 0xF0;
+	env = mkenv(&eo, &dbz, false, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].key, "{\"id\":\"AIA=\"}");
+	assert_string_equal(r[0].value,
+						"{\"before\":null,\"after\":{\"id\":\"AIA=\",\"d\":1,"
+						"\"big\":\"__debezium_unavailable_value\"},"
+						"\"source\":{\"version\":\"tributary-0.1\",\"connector\":\"postgresql\","
+						"\"name\":\"shop\",\"ts_ms\":1700000000123,\"ts_us\":1700000000123000,"
+						"\"ts_ns\":1700000000123000000,\"snapshot\":\"false\",\"db\":\"shop\","
+						"\"sequence\":\"[\\\"256\\\",\\\"240\\\"]\",\"schema\":\"public\","
+						"\"table\":\"t\",\"txId\":741,\"lsn\":240,\"xmin\":null},\"op\":\"u\","
+						"\"ts_ms\":1700000001000,\"ts_us\":1700000001000000,"
+						"\"ts_ns\":1700000001000000000,\"transaction\":null}");
+	trib_envelope_free(env);
+
+	/* format: tributary: the same event keeps its own values */
+	eo.debezium = NULL;
+	env = trib_envelope_new(&eo, err, sizeof(err));
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_string_equal(r[0].key, "{\"id\":128}");
+	assert_non_null(strstr(r[0].value, "\"after\":{\"id\":128,\"d\":\"1970-01-02\","));
+	assert_null(strstr(r[0].value, "ts_us"));
+	trib_envelope_free(env);
+	trib_event_free(ev);
+}
+
+/* A keyed delete in Debezium mode still gets its tombstone, with the
+ * converted key. */
+static void
+test_envelope_debezium_tombstone(void **state)
+{
+	trib_column col = {.name = "id", .type = "numeric(5,0)", .pk = true};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 1, .columns = &col};
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	mkev(ev, TRIB_OP_DELETE, "t", &rel);
+	ev->before = strdup("{\"id\":1}");
+	ev->key = strdup("{\"id\":1}");
+	env = mkenv(&eo, &dbz, false, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[0].key, "{\"id\":\"AQ==\"}");
+	assert_non_null(strstr(r[0].value, "\"before\":{\"id\":\"AQ==\"}"));
+	assert_string_equal(r[1].key, "{\"id\":\"AQ==\"}");
+	assert_null(r[1].value);
+	trib_envelope_free(env);
+	trib_event_free(ev);
+}
+
+/* schemas.enable: key and value are {"schema":S,"payload":P}; S names
+ * the structs <prefix>.<schema>.<table>.Value/.Key/.Envelope and carries
+ * the logical types and parameters of each column's encoding (Debezium
+ * doc: "Change event keys", "Change event values", and the type tables;
+ * Connect's Decimal "scale" and "connect.decimal.precision"); the
+ * rendered schema is cached per relation version. */
+static void
+test_envelope_schemas(void **state)
+{
+	trib_column cols[] = {
+		{.name = "id", .type = "integer", .pk = true, .identity = true},
+		{.name = "amount", .type = "numeric(12,2)", .nullable = true},
+		{.name = "at", .type = "timestamp(3) without time zone", .nullable = true},
+		{.name = "doc", .type = "jsonb", .nullable = true},
+		{.name = "tags", .type = "text[]", .nullable = true},
+	};
+	trib_relation rel = {.schema = "public", .table = "orders", .ncolumns = 5,
+	.columns = cols, .version = 1};
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+	const char *vs;
+	char	   *first;
+
+	(void) state;
+	mkev(ev, TRIB_OP_CREATE, "orders", &rel);
+	ev->after = strdup("{\"id\":1,\"amount\":12.50,\"at\":\"1970-01-01T00:00:01\","
+					   "\"doc\":{\"a\":1},\"tags\":[\"x\"]}");
+	ev->key = strdup("{\"id\":1}");
+	env = mkenv(&eo, &dbz, true, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_string_equal(r[0].key,
+						"{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int32\","
+						"\"optional\":false,\"field\":\"id\"}],\"optional\":false,"
+						"\"name\":\"shop.public.orders.Key\"},\"payload\":{\"id\":1}}");
+	vs = r[0].value;
+	assert_true(strncmp(vs, "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":"
+						"\"struct\",\"fields\":[{\"type\":\"int32\",\"optional\":false,"
+						"\"field\":\"id\"},{\"type\":\"bytes\",\"name\":"
+						"\"org.apache.kafka.connect.data.Decimal\",\"version\":1,"
+						"\"parameters\":{\"scale\":\"2\",\"connect.decimal.precision\":\"12\"},"
+						"\"optional\":true,\"field\":\"amount\"},{\"type\":\"int64\","
+						"\"name\":\"io.debezium.time.Timestamp\",\"version\":1,"
+						"\"optional\":true,\"field\":\"at\"},{\"type\":\"string\",\"name\":"
+						"\"io.debezium.data.Json\",\"version\":1,\"optional\":true,"
+						"\"field\":\"doc\"},{\"type\":\"array\",\"items\":{\"type\":"
+						"\"string\",\"optional\":true},\"optional\":true,\"field\":\"tags\"}],"
+						"\"optional\":true,\"name\":\"shop.public.orders.Value\","
+						"\"field\":\"before\"},", 600) == 0);
+	assert_non_null(strstr(vs, "\"name\":\"io.debezium.connector.postgresql.Source\""));
+	assert_non_null(strstr(vs, "\"name\":\"shop.public.orders.Envelope\",\"version\":1},"
+						   "\"payload\":{\"before\":null,\"after\":{\"id\":1,"
+						   "\"amount\":\"BOI=\",\"at\":1000,\"doc\":\"{\\\"a\\\": 1}\","
+						   "\"tags\":[\"x\"]},"));
+	assert_true(vs[strlen(vs) - 1] == '}' && vs[strlen(vs) - 2] == '}');
+
+	/* cached: the same text for the next record; re-rendered when the
+	 * relation changes */
+	first = strdup(r[0].value);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_string_equal(r[0].value, first);
+	cols[1].type = "numeric(12,4)";
+	rel.version = 2;
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(strstr(r[0].value, "\"scale\":\"4\""));
+	assert_non_null(strstr(r[0].value, "\"amount\":\"AehI\""));
+	free(first);
+	trib_envelope_free(env);
+	trib_event_free(ev);
+}
+
+/* provide.transaction.metadata (Debezium doc: "Transaction metadata"):
+ * a BEGIN record before a transaction's first record and an END record
+ * with event_count and data_collections after its last, on
+ * <prefix>.transaction keyed by the transaction id; each data record's
+ * transaction block has id, total_order and data_collection_order. */
+static void
+test_envelope_transaction_topic(void **state)
+{
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+	const char *tables[] = {"a", "b", "a"};
+
+	(void) state;
+	env = mkenv(&eo, &dbz, false, true);
+	for (int i = 0; i < 3; i++)
+	{
+		trib_event *ev = trib_event_new();
+
+		mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
+		ev->after = strdup("{\"id\":1}");
+		ev->txid = 741;
+		ev->ts_ms = 1700000000123LL;
+		ev->pos.commit_lsn = 0x100;
+		ev->pos.seq = (uint32_t) i;
+		ev->last_in_tx = i == 2;
+		r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+		assert_non_null(r);
+		if (i == 0)
+		{
+			assert_int_equal(n, 2);
+			assert_string_equal(r[0].topic, "shop.transaction");
+			assert_string_equal(r[0].key, "{\"id\":\"741:256\"}");
+			assert_string_equal(r[0].value, "{\"status\":\"BEGIN\",\"id\":\"741:256\","
+								"\"event_count\":null,\"data_collections\":null,"
+								"\"ts_ms\":1700000000123}");
+			assert_non_null(strstr(r[1].value, "\"transaction\":{\"id\":\"741:256\","
+								   "\"total_order\":1,\"data_collection_order\":1}"));
+		}
+		else if (i == 1)
+			assert_int_equal(n, 1);
+		else
+		{
+			assert_int_equal(n, 2);
+			assert_non_null(strstr(r[0].value, "\"total_order\":3,\"data_collection_order\":2}"));
+			assert_string_equal(r[1].topic, "shop.transaction");
+			assert_string_equal(r[1].value, "{\"status\":\"END\",\"id\":\"741:256\","
+								"\"event_count\":3,\"data_collections\":["
+								"{\"data_collection\":\"public.a\",\"event_count\":2},"
+								"{\"data_collection\":\"public.b\",\"event_count\":1}],"
+								"\"ts_ms\":1700000000123}");
+		}
+		trib_event_free(ev);
+	}
+	trib_envelope_free(env);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_type_table),
+		cmocka_unit_test(test_json_null),
+		cmocka_unit_test(test_bad_value),
+		cmocka_unit_test(test_cache_invalidation),
+		cmocka_unit_test(test_unmapped_connector),
+		cmocka_unit_test(test_envelope_debezium),
+		cmocka_unit_test(test_envelope_debezium_tombstone),
+		cmocka_unit_test(test_envelope_schemas),
+		cmocka_unit_test(test_envelope_transaction_topic),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
