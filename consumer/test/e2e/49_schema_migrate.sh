@@ -22,8 +22,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=49_schema_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/49_schema_lib.sh"
+# shellcheck source=schema_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/schema_lib.sh"
 e2e_init
 
 orders_start "note text, qty int" tributary_mig

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 49_schema_quarantine.sh: `schemas: on_incompatible: quarantine` under a
+# 55_schema_quarantine.sh: `schemas: on_incompatible: quarantine` under a
 # steady write load, with the embedded Kafka cluster (transactional, the
 # schema headers on) as the ordinary sink and a file as the quarantine
 # sink:
@@ -22,8 +22,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=49_schema_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/49_schema_lib.sh"
+# shellcheck source=schema_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/schema_lib.sh"
 e2e_init
 
 orders_start "note text" tributary_quar

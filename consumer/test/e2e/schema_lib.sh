@@ -1,4 +1,4 @@
-# 49_schema_lib.sh: helpers of the 49_schema_* scripts (sourced after
+# schema_lib.sh: helpers of the schema e2e scripts (49_schema_migrate, 55_schema_quarantine) (sourced after
 # lib.sh; not executable, so test/run.sh does not run it).  They expect
 # SUBJECT (the table's subject) and WORK.
 

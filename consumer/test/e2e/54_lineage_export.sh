@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 47_lineage_export.sh: the OpenLineage export of the lineage stage
+# 54_lineage_export.sh: the OpenLineage export of the lineage stage
 # (lineage.export_url, export_file) against a fake OpenLineage endpoint
 # (a python3 http.server that answers 503 while $WORK/fail exists, else
 # 201, and keeps every body it accepted).
