@@ -12,11 +12,8 @@
 #                      bare Debian 12 root, and the docker/ images' RUN steps
 #                      (scripts/check-fresh.sh; root, minutes, the archive);
 #                      not part of check
-#   make bench         every benchmark (bench-decode, bench-e2e, bench-w4,
-#                      bench-snapshot, bench-transforms, bench-lua,
-#                      bench-lineage, bench-mongo)
-#                      bench-lineage, bench-schema)
-#                      bench-lineage, bench-mysql)
+#   make bench         every benchmark below but bench-regress, then
+#                      bench-summary
 #   make bench-e2e     consumer end to end against wal2json | kcat (W1, W2,
 #                      W3: one big transaction, many small ones, latency)
 #   make bench-w4      consumer memory at 10,000,000 rows in one transaction
@@ -107,7 +104,8 @@ demo: install-pg_ext
 check-fresh:
 	bash scripts/check-fresh.sh
 
-bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua bench-lineage bench-mongo \ bench-mysql bench-format
+bench: bench-decode bench-e2e bench-w4 bench-snapshot bench-transforms bench-lua \
+	bench-lineage bench-lineage-record bench-schema bench-mysql bench-mongo bench-format
 	$(MAKE) bench-summary
 
 # bench-summary: the table of every target at the top of docs/BENCHMARKS.md,
