@@ -46,6 +46,7 @@
 #include "clock.h"
 #include "log.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* One open connection, for eviction (see above). */
 typedef struct conn_slot
@@ -68,11 +69,29 @@ struct trib_http
 	unsigned	open;			/* used slots, evicted ones included */
 };
 
+/* A request a route hook claimed (*con_cls): which one, and its state. */
+typedef struct claimed
+{
+	const trib_http_route *route;
+	void	   *state;
+} claimed;
+
 /* Defaults: loopback, any port, no callbacks. */
 void
 trib_http_opts_init(trib_http_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+}
+
+/* Append a route hook. */
+bool
+trib_http_opts_add_route(trib_http_opts *opts, trib_http_route_fn handle,
+						 trib_http_route_done_fn done, void *arg)
+{
+	if (opts->nroutes == TRIB_HTTP_MAX_ROUTES)
+		return false;
+	opts->routes[opts->nroutes++] = (trib_http_route) {handle, done, arg};
+	return true;
 }
 
 /* libmicrohttpd's own messages go to our log, at debug level: once the
@@ -275,11 +294,16 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	conn_slot  *s = info ? info->socket_context : NULL;
-	trib_http  *h = cls;
+	claimed    *c = *con_cls;
 
+	(void) cls;
 	(void) code;
-	if (h->opts.route_done != NULL && *con_cls != NULL)
-		h->opts.route_done(h->opts.route_arg, *con_cls);
+	if (c != NULL)
+	{
+		if (c->route->done != NULL && c->state != NULL)
+			c->route->done(c->route->arg, c->state);
+		free(c);
+	}
 	*con_cls = NULL;
 	if (s != NULL)
 	{
@@ -299,6 +323,33 @@ note_serving(struct MHD_Connection *conn)
 		((conn_slot *) info->socket_context)->serving = true;
 }
 
+/* Offer a new request to the route hooks in order: the answer of the one
+ * that claims it (kept in *con_cls for its later calls), or
+ * TRIB_HTTP_NOT_MINE. */
+static int
+offer_routes(trib_http *h, struct MHD_Connection *conn, const char *url,
+			 const char *method, const char *upload_data, size_t *upload_data_size,
+			 void **con_cls)
+{
+	for (unsigned i = 0; i < h->opts.nroutes; i++)
+	{
+		const trib_http_route *rt = &h->opts.routes[i];
+		void	   *state = NULL;
+		int			r = rt->handle(rt->arg, conn, url, method, upload_data,
+								   upload_data_size, &state);
+		claimed    *c;
+
+		if (r == TRIB_HTTP_NOT_MINE)
+			continue;
+		c = trib_xcalloc(1, sizeof(*c));
+		c->route = rt;
+		c->state = state;
+		*con_cls = c;
+		return r;
+	}
+	return TRIB_HTTP_NOT_MINE;
+}
+
 /* The access handler: route one request. */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -306,18 +357,18 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	   size_t *upload_data_size, void **con_cls)
 {
 	trib_http  *h = cls;
+	claimed    *c = *con_cls;
 	bool		ready = false;
+	int			r;
 
 	(void) version;
 	note_serving(conn);
-	if (h->opts.route != NULL)
-	{
-		int			r = h->opts.route(h->opts.route_arg, conn, url, method, upload_data,
-									  upload_data_size, con_cls);
-
-		if (r != TRIB_HTTP_NOT_MINE)
-			return (enum MHD_Result) r;
-	}
+	if (c != NULL)
+		return (enum MHD_Result) c->route->handle(c->route->arg, conn, url, method,
+												  upload_data, upload_data_size, &c->state);
+	r = offer_routes(h, conn, url, method, upload_data, upload_data_size, con_cls);
+	if (r != TRIB_HTTP_NOT_MINE)
+		return (enum MHD_Result) r;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -336,7 +387,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return serve_status(h, conn);
 	if (strcmp(url, "/") == 0)
 		return reply_text(conn, MHD_HTTP_OK,
-						  "tributary: /health /health/ready /metrics /status\n");
+						  "tributary: /health /health/ready /metrics /status /api/v1/\n");
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 

@@ -39,6 +39,16 @@ static const ck_key http_keys[] = {
 		.check = check_listen, .doc_type = "address:port",
 		.desc = "where to listen: `host:port`, `[ipv6]:port`, or a port alone for "
 		"127.0.0.1; `0.0.0.0:8080` listens on every interface; port 0 picks a free one"),
+	CK_ROW(trib_http_conf, token, CK_STRING, CK_SECRET, .check = ck_check_token,
+		.doc_type = "string",
+		.desc = "bearer token of the control API (`/api/v1/...`, docs/API.md; use "
+		"`token_file`): write endpoints need it, and reads too unless they are open"),
+	CK_ROW(trib_http_conf, open_reads, CK_BOOL, 0, .def = "true",
+		.desc = "control API reads need no token while the endpoint listens on a "
+		"loopback address; `false`, or any other address: reads need the token too"),
+	CK_ROW(trib_http_conf, max_body_bytes, CK_INT, 0, .def = "65536",
+		.min = 1024, .max = 16777216,
+		.desc = "largest control API request body; a larger one is answered 413"),
 	CK_END_ROW
 };
 
