@@ -387,22 +387,33 @@ route_done_cb(void *arg, void *request)
 	free(request);
 }
 
+/* A live server with the route hooks (NULL-terminated) in order. */
+static trib_http *
+start_routes(fake_pipeline *p, fake_route **routes)
+{
+	trib_http_opts o;
+	trib_http  *h;
+	char		err[256];
+
+	trib_http_opts_init(&o);
+	o.arg = p;
+	o.live = live_cb;
+	for (int i = 0; routes[i] != NULL; i++)
+		assert_true(trib_http_opts_add_route(&o, route_cb, route_done_cb, routes[i]));
+	h = trib_http_start(&o, err, sizeof(err));
+	assert_non_null(h);
+	return h;
+}
+
 static void
 test_route_hook_answers_its_paths_first(void **state)
 {
 	fake_pipeline p = {.live = true};
 	fake_route	fr = {0};
-	trib_http_opts o;
-	trib_http  *h;
-	char		err[256];
+	fake_route *routes[] = {&fr, NULL};
+	trib_http  *h = start_routes(&p, routes);
 
 	(void) state;
-	trib_http_opts_init(&o);
-	o.arg = &p;
-	o.live = live_cb;
-	assert_true(trib_http_opts_add_route(&o, route_cb, route_done_cb, &fr));
-	h = trib_http_start(&o, err, sizeof(err));
-	assert_non_null(h);
 	expect(trib_http_port(h), "GET", "/own/x", 201, "own GET\n");
 	expect(trib_http_port(h), "DELETE", "/own", 201, "own DELETE\n");
 	expect(trib_http_port(h), "GET", "/health", 200, "ok\n");
@@ -420,18 +431,11 @@ test_two_route_hooks_each_serve_their_paths(void **state)
 	fake_pipeline p = {.live = true};
 	fake_route	one = {.prefix = "/own"},
 				two = {.prefix = "/two"};
+	fake_route *routes[] = {&one, &two, NULL};
+	trib_http  *h = start_routes(&p, routes);
 	trib_http_opts o;
-	trib_http  *h;
-	char		err[256];
 
 	(void) state;
-	trib_http_opts_init(&o);
-	o.arg = &p;
-	o.live = live_cb;
-	assert_true(trib_http_opts_add_route(&o, route_cb, route_done_cb, &one));
-	assert_true(trib_http_opts_add_route(&o, route_cb, route_done_cb, &two));
-	h = trib_http_start(&o, err, sizeof(err));
-	assert_non_null(h);
 	expect(trib_http_port(h), "GET", "/two/x", 201, "two GET\n");
 	expect(trib_http_port(h), "POST", "/own", 201, "own POST\n");
 	expect(trib_http_port(h), "PUT", "/two", 201, "two PUT\n");
@@ -442,7 +446,8 @@ test_two_route_hooks_each_serve_their_paths(void **state)
 	assert_int_equal(one.freed, 1);
 	assert_int_equal(two.allocated, 2);
 	assert_int_equal(two.freed, 2);
-	for (int i = 2; i < TRIB_HTTP_MAX_ROUTES; i++)
+	trib_http_opts_init(&o);
+	for (int i = 0; i < TRIB_HTTP_MAX_ROUTES; i++)
 		assert_true(trib_http_opts_add_route(&o, route_cb, NULL, &one));
 	assert_false(trib_http_opts_add_route(&o, route_cb, NULL, &one));
 }
