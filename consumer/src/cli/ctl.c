@@ -27,12 +27,13 @@
 #define CTL_MAX_TOKEN 4096
 
 const char	trib_ctl_usage[] =
-"tributary ctl status|pipeline|rules [-c FILE | --url URL] [--token-file F] [--json]\n"
+"tributary ctl status|pipeline|rules [-c FILE | --url URL] [--token-file F]\n"
+"                                    [--cacert PEM] [--json]\n"
 "  Ask a running daemon (docs/API.md): status (/status), pipeline\n"
 "  (/api/v1/pipeline: sources, sinks, positions, state), rules\n"
 "  (/api/v1/rules, without secrets).  The address is --url, else FILE's\n"
 "  http.listen, whose http.token_file also gives the token; --token-file F\n"
-"  sends the token in F.  Readable text, or the JSON as received with\n"
+"  sends the token in F; --cacert PEM trusts that CA for https.  Readable text, or the JSON as received with\n"
 "  --json.  Exit 1 when the daemon does not answer 200.\n";
 
 /* The command's path. */
@@ -101,7 +102,8 @@ from_config(const char *file, char **url, char **token, FILE *err)
 		return false;
 	}
 	v6 = strchr(cfg->http.host, ':') != NULL;
-	trib_strbuf_printf(&b, "http://%s%s%s:%d", v6 ? "[" : "",
+	trib_strbuf_printf(&b, "%s://%s%s%s:%d", cfg->http.tls_cert_file ? "https" : "http",
+					   v6 ? "[" : "",
 					   strcmp(cfg->http.host, "0.0.0.0") == 0 ? "127.0.0.1"
 					   : strcmp(cfg->http.host, "::") == 0 ? "::1" : cfg->http.host,
 					   v6 ? "]" : "", cfg->http.port);
@@ -123,7 +125,8 @@ on_data(char *data, size_t size, size_t n, void *arg)
 /* GET url; *status (0: no answer) and the body into b.  False with a
  * message when there was no answer. */
 static bool
-http_get(const char *url, const char *token, long *status, trib_strbuf *b, FILE *err)
+http_get(const char *url, const char *token, const char *cacert, long *status,
+		 trib_strbuf *b, FILE *err)
 {
 	CURL	   *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -140,6 +143,8 @@ http_get(const char *url, const char *token, long *status, trib_strbuf *b, FILE 
 		trib_strbuf_free(&auth);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, CTL_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -244,6 +249,7 @@ typedef struct ctl_args
 	const char *config;
 	const char *url;
 	const char *token_file;
+	const char *cacert;
 	bool		json;
 } ctl_args;
 
@@ -254,6 +260,7 @@ parse_args(int argc, char **argv, ctl_args *a, FILE *err)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"url", required_argument, NULL, 'u'},
 		{"token-file", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
+		{"cacert", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0}
 	};
 	int			o;
@@ -271,6 +278,8 @@ parse_args(int argc, char **argv, ctl_args *a, FILE *err)
 			a->token_file = optarg;
 		else if (o == 'j')
 			a->json = true;
+		else if (o == 'a')
+			a->cacert = optarg;
 		else
 		{
 			fprintf(err, "tributary ctl: unknown option \"%s\"\n%s", argv[optind - 1],
@@ -319,7 +328,7 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 
 		trib_strbuf_printf(&url, "%.*s%s", (int) (strlen(b) - (b[strlen(b) - 1] == '/')),
 						   b, path);
-		if (http_get(url.data, token, &status, &body, err))
+		if (http_get(url.data, token, a.cacert, &status, &body, err))
 			rc = report(url.data, status, &body, a.json, out, err);
 	}
 	if (token != NULL)

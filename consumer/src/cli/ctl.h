@@ -3,15 +3,17 @@
  * (docs/API.md), so operators never hand-write curl.
  *
  *   tributary ctl status|pipeline|rules [-c FILE | --url URL]
- *                 [--token-file F] [--json]
+ *                 [--token-file F] [--cacert PEM] [--json]
  *
  * status GETs /status, pipeline /api/v1/pipeline, rules /api/v1/rules.
  * The address is --url, else the `http.listen` of the config FILE (whose
  * `http.token_file` also gives the token).  --token-file F sends the
  * token in F (trailing newline ignored) as `Authorization: Bearer`; the
- * token is never printed.  Output: the document as readable text, one
- * `key: value` per line and a line per listed item, or as received with
- * --json.
+ * token is never printed.  An endpoint with TLS (http.tls_cert_file) is
+ * asked over https; --cacert PEM trusts that CA (a self-signed
+ * certificate) instead of the system's.  Output: the document as
+ * readable text, one `key: value` per line and a line per listed item,
+ * or as received with --json.
  *
  * Exit status: 0 answered 200, 1 any other answer or no answer (the
  * status and the server's error message on stderr), 2 bad usage or

@@ -332,6 +332,8 @@ typedef struct trib_http_conf
 	char	   *token;			/* the control API's bearer token, or NULL */
 	bool		open_reads;		/* control API reads need no token on loopback */
 	int			max_body_bytes; /* control API request bodies */
+	char	   *tls_cert_file;	/* both set: HTTPS */
+	char	   *tls_key_file;
 } trib_http_conf;
 
 typedef struct trib_schema_registry_conf

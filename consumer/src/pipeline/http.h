@@ -47,6 +47,10 @@
  * however many, cannot keep a health probe out: it is accepted at once
  * and answered as soon as its request arrives.
  *
+ * TLS.  With a certificate and key (PEM files) the server speaks HTTPS
+ * only, through libmicrohttpd's GnuTLS support; the files are read once
+ * at start, and the key's copy is wiped when the server stops.
+ *
  * Threading.  The callbacks run on the HTTP thread, concurrently with the
  * pipeline: they must only read state that is safe to read from another
  * thread (atomics, or a snapshot under a mutex).  The metrics registry is
@@ -110,6 +114,8 @@ typedef struct trib_http_opts
 	void	   *arg;			/* passed to the callbacks */
 	trib_http_route routes[TRIB_HTTP_MAX_ROUTES];	/* tried in order */
 	unsigned	nroutes;
+	const char *tls_cert_file;	/* both set: HTTPS (PEM files), read at start */
+	const char *tls_key_file;
 	unsigned	max_connections;	/* 0: TRIB_HTTP_MAX_CONNECTIONS */
 	unsigned	timeout_s;		/* idle timeout; 0: TRIB_HTTP_IDLE_TIMEOUT_S */
 } trib_http_opts;
@@ -125,8 +131,8 @@ bool		trib_http_opts_add_route(trib_http_opts *opts, trib_http_route_fn handle,
 
 /*
  * Bind, listen and start serving.  Returns NULL with errbuf filled when
- * the host does not resolve, the address is in use, or the daemon does not
- * start.  The options are copied (the metrics registry and `arg` are not
+ * the host does not resolve, the address is in use, a TLS file cannot be
+ * read or is refused, or the daemon does not start.  The options are copied (the metrics registry and `arg` are not
  * owned and must outlive the server).
  */
 trib_http  *trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen);

@@ -49,6 +49,12 @@ static const ck_key http_keys[] = {
 	CK_ROW(trib_http_conf, max_body_bytes, CK_INT, 0, .def = "65536",
 		.min = 1024, .max = 16777216,
 		.desc = "largest control API request body; a larger one is answered 413"),
+	CK_ROW(trib_http_conf, tls_cert_file, CK_STRING, 0, .doc_type = "path",
+		.desc = "PEM certificate (chain) file: with `tls_key_file`, the endpoint speaks "
+		"HTTPS only (GnuTLS, through libmicrohttpd)"),
+	CK_ROW(trib_http_conf, tls_key_file, CK_STRING, 0, .doc_type = "path",
+		.desc = "PEM private key file of `tls_cert_file` (read once at start; keep it "
+		"mode 0600)"),
 	CK_END_ROW
 };
 
@@ -141,11 +147,11 @@ finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 	trib_http_conf *h = base;
 	char		msg[256];
 
-	(void) c;
 	(void) map;
-	(void) at;
-	(void) path;
 	(void) name;
+	if ((h->tls_cert_file == NULL) != (h->tls_key_file == NULL))
+		ck_error(c, at, path, "tls_cert_file and tls_key_file go together: give both "
+				 "for HTTPS, or neither");
 	if (h->listen != NULL)
 		parse_listen(h->listen, &h->host, &h->port, msg, sizeof(msg));
 }

@@ -836,6 +836,8 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	trib_http_opts_add_route(&o, trib_control_handle, trib_control_request_done, p->control);
 	o.host = p->cfg->http.host;
 	o.port = p->cfg->http.port;
+	o.tls_cert_file = p->cfg->http.tls_cert_file;
+	o.tls_key_file = p->cfg->http.tls_key_file;
 	o.metrics = p->metrics;
 	o.ready = http_ready;
 	o.status = http_status;

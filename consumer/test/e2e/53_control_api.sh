@@ -10,6 +10,9 @@
 # in an answer, nor the rule's hash key.  Abuse: wrong methods (405 with
 # Allow), unknown paths (404), a body where none is taken (400), huge
 # bodies announced and chunked (413); /health still answers afterwards.
+# TLS (a throwaway self-signed certificate made with openssl): https with
+# curl --cacert and ctl, no answer to plain http; a certificate without
+# its key is refused by `tributary check`.
 # Listening on a non-loopback address, reads need the token even when
 # open_reads is on, and are refused when no token is configured.
 # `tributary ctl` prints the same documents (--json) and readable text.
@@ -148,7 +151,7 @@ expect_eq "/health still answers" "200 ok" "$CODE $BODY"
 
 # --- ctl --------------------------------------------------------------------
 CTL_OUT=$("$BIN" ctl pipeline --json --url "http://127.0.0.1:$PORT" 2>&1) || true
-expect_eq "ctl pipeline --json: the document" control "$(jq -r .pipeline <<<"$CTL_OUT" 2>&1)"
+expect_match "ctl pipeline --json: the document" '^\{"pipeline":"control",' "$CTL_OUT"
 CTL_OUT=$("$BIN" ctl status -c "$WORK/p.yaml" 2>&1) || true
 expect_match "ctl -c with port 0: says to pass --url" 'port 0.*pass --url' "$CTL_OUT"
 CTL_OUT=$("$BIN" ctl status --url "http://127.0.0.1:$PORT/" 2>&1) || true
@@ -196,6 +199,37 @@ call GET /api/v1/rules
 expect_api "0.0.0.0 without a token configured: refused" 401 GET /api/v1/rules
 expect_match "and says what to configure" 'http.token_file' "$BODY"
 stop_consumer
+
+# --- TLS ----------------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+chmod 600 "$WORK/tls.key"
+TLS_PORT=$(pgc_free_port)
+write_config "127.0.0.1:$TLS_PORT" false "  token_file: \"$WORK/token\"
+  tls_cert_file: \"$WORK/tls.crt\"
+  tls_key_file: \"$WORK/tls.key\""
+[ -f "$WORK/run.log" ] && cat "$WORK/run.log" >> "$WORK/all.log"
+: > "$WORK/run.log"
+start_consumer "$WORK/p.yaml" "$WORK/run.log"
+wait_log "$WORK/run.log" "listening on 127.0.0.1:$TLS_PORT (HTTPS)" 20 \
+    || fail "TLS: the daemon listens" "$(cat "$WORK/run.log")"
+CODE=$(curl -s --max-time 20 -o "$WORK/body" -w '%{http_code}' --cacert "$WORK/tls.crt" \
+    -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:$TLS_PORT/api/v1/pipeline")
+BODY=$(cat "$WORK/body")
+expect_api "TLS: GET /api/v1/pipeline over https with the token" 200 GET /api/v1/pipeline
+CODE=$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' --cacert "$WORK/tls.crt" \
+    "https://127.0.0.1:$TLS_PORT/api/v1/pipeline")
+expect_eq "TLS: without the token" 401 "$CODE"
+CODE=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TLS_PORT/health" || true)
+expect_match "TLS: plain http gets no answer" '^0+$' "$CODE"
+CODE=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$TLS_PORT/health" || true)
+expect_match "TLS: an unknown CA is refused by the client" '^0+$' "$CODE"
+CTL_OUT=$("$BIN" ctl rules -c "$WORK/p.yaml" --cacert "$WORK/tls.crt" 2>&1) || true
+expect_match "TLS: ctl -c asks over https" 'hide_email[[:space:]]+hash' "$CTL_OUT"
+stop_consumer
+write_config 127.0.0.1:0 true "  tls_cert_file: \"$WORK/tls.crt\"" 2>/dev/null || true
+CHECK_OUT=$("$BIN" check --offline -c "$WORK/p.yaml" 2>&1) || true
+expect_match "TLS: a certificate without a key is refused by check" 'tls_cert_file and tls_key_file go together' "$CHECK_OUT"
 
 cat "$WORK/run.log" >> "$WORK/all.log"
 expect_absent "the token is never logged" "$TOKEN" "$WORK/all.log"
