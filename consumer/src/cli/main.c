@@ -7,6 +7,7 @@
  *                                         --offline, report what it would
  *                                         capture and where (check.c)
  *   tributary snapshot -c pipeline.yaml   a one-off consistent copy, then exit
+ *   tributary ctl status|pipeline|rules   ask a running daemon (ctl.h)
  *   tributary config-doc                  print docs/CONFIG.md
  *   tributary detokenize|tokenize|hash|encrypt|decrypt ...
  *                                         the masking strategies by hand,
@@ -41,6 +42,7 @@
 #include "check.h"
 #include "config.h"
 #include "crypt_cli.h"
+#include "ctl.h"
 #include "lineage_cli.h"
 #include "schema_cli.h"
 #include "legacy.h"
@@ -109,6 +111,7 @@ static const char *const usage_text[][2] = {
 		"  Accept a schema version the pipeline FILE quarantined (schemas:\n"
 		"  on_incompatible: quarantine): a running pipeline sends its events to\n"
 		"  the sinks again from its next transaction.  See docs/SCHEMA_REGISTRY.md.\n"},
+	{"ctl", trib_ctl_usage},
 	{"config-doc", "tributary config-doc\n"
 		"  Print the reference of every configuration key (docs/CONFIG.md).\n"},
 	{"detokenize", "tributary detokenize --key-env NAME|--key-file PATH [--key-format F]\n"
@@ -603,6 +606,8 @@ main(int argc, char **argv)
 		return trib_crypt_cli(argc - 1, argv + 1, stdin, stdout, stderr);
 	if (strcmp(cmd, "lineage") == 0)
 		return trib_lineage_cli(argc - 1, argv + 1, stdout, stderr);
+	if (strcmp(cmd, "ctl") == 0)
+		return trib_ctl_main(argc - 1, argv + 1, stdout, stderr);
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "check") == 0 || strcmp(cmd, "snapshot") == 0)
 	{
 		bool		offline = strcmp(cmd, "check") == 0 &&
@@ -616,6 +621,6 @@ main(int argc, char **argv)
 			return cmd_check(path, offline, &la);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0, &la);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, lineage, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, ctl, schema, lineage, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
 	return EXIT_USAGE;
 }

@@ -329,6 +329,11 @@ typedef struct trib_http_conf
 	char	   *listen;			/* as written, e.g. "127.0.0.1:8080" */
 	char	   *host;			/* "127.0.0.1", "::1", "0.0.0.0", a name */
 	int			port;			/* 0: any free port */
+	char	   *token;			/* the control API's bearer token, or NULL */
+	bool		open_reads;		/* control API reads need no token on loopback */
+	int			max_body_bytes; /* control API request bodies */
+	char	   *tls_cert_file;	/* both set: HTTPS */
+	char	   *tls_key_file;
 } trib_http_conf;
 
 typedef struct trib_schema_registry_conf

@@ -226,9 +226,11 @@ void		ck_free_family(const ck_family *fam, struct trib_config *cfg);
 void		ck_check_written_paths(ck_ctx *c, const trib_yaml_node *top);
 
 /* Value checks several tables share (config_values.c): a libpq
- * connection string (its passwords become log secrets), a file mode. */
+ * connection string (its passwords become log secrets), a file mode, a
+ * bearer token (at least 16 bytes). */
 bool		ck_check_conninfo(const char *value, char *msg, size_t msglen);
 bool		ck_check_file_mode(const char *value, char *msg, size_t msglen);
+bool		ck_check_token(const char *value, char *msg, size_t msglen);
 
 /* True when every byte of s is in `allowed` and 1 <= length <= maxlen
  * (names: pipelines, slots, topics). */

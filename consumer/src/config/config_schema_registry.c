@@ -11,16 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A token a guess cannot find: at least 16 bytes. */
-static bool
-check_token(const char *value, char *msg, size_t msglen)
-{
-	if (strlen(value) >= 16)
-		return true;
-	snprintf(msg, msglen, "the token is too short (at least 16 bytes)");
-	return false;
-}
-
 static const ck_key schema_registry_keys[] = {
 	CK_ROW(trib_schema_registry_conf, enabled, CK_BOOL, 0, .def = "false",
 		.desc = "serve the Confluent-compatible REST API (`/subjects`, `/schemas`, "
@@ -29,7 +19,7 @@ static const ck_key schema_registry_keys[] = {
 		.doc_type = "conninfo", .doc_default = "the checkpoint's dsn",
 		.desc = "database holding the registry (the tributary extension, 0.4 or later); "
 		"its role needs `tributary_reader`, and `tributary_writer` for writes"),
-	CK_ROW(trib_schema_registry_conf, token, CK_STRING, CK_SECRET, .check = check_token,
+	CK_ROW(trib_schema_registry_conf, token, CK_STRING, CK_SECRET, .check = ck_check_token,
 		.doc_type = "string",
 		.desc = "bearer token every write needs (`Authorization: Bearer ...`; use "
 		"`token_file`); without it the API is read-only"),

@@ -110,3 +110,13 @@ ck_check_file_mode(const char *value, char *msg, size_t msglen)
 			 "optionally after a 0, e.g. 0600 or 0640)", value);
 	return false;
 }
+
+/* A bearer token a guess cannot find: at least 16 bytes. */
+bool
+ck_check_token(const char *value, char *msg, size_t msglen)
+{
+	if (strlen(value) >= 16)
+		return true;
+	snprintf(msg, msglen, "the token is too short (at least 16 bytes)");
+	return false;
+}

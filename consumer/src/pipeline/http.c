@@ -42,10 +42,12 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
 #include "clock.h"
 #include "log.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* One open connection, for eviction (see above). */
 typedef struct conn_slot
@@ -66,13 +68,35 @@ struct trib_http
 	unsigned	limit;			/* libmicrohttpd's connection limit */
 	conn_slot  *slots;			/* limit of them; HTTP thread only */
 	unsigned	open;			/* used slots, evicted ones included */
+	char	   *tls_cert;		/* PEM text, or NULL */
+	char	   *tls_key;		/* PEM text (wiped when freed), or NULL */
 };
+
+#define TRIB_HTTP_MAX_PEM (1024 * 1024)
+
+/* A request a route hook claimed (*con_cls): which one, and its state. */
+typedef struct claimed
+{
+	const trib_http_route *route;
+	void	   *state;
+} claimed;
 
 /* Defaults: loopback, any port, no callbacks. */
 void
 trib_http_opts_init(trib_http_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+}
+
+/* Append a route hook. */
+bool
+trib_http_opts_add_route(trib_http_opts *opts, trib_http_route_fn handle,
+						 trib_http_route_done_fn done, void *arg)
+{
+	if (opts->nroutes == TRIB_HTTP_MAX_ROUTES)
+		return false;
+	opts->routes[opts->nroutes++] = (trib_http_route) {handle, done, arg};
+	return true;
 }
 
 /* libmicrohttpd's own messages go to our log, at debug level: once the
@@ -275,11 +299,16 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	conn_slot  *s = info ? info->socket_context : NULL;
-	trib_http  *h = cls;
+	claimed    *c = *con_cls;
 
+	(void) cls;
 	(void) code;
-	if (h->opts.route_done != NULL && *con_cls != NULL)
-		h->opts.route_done(h->opts.route_arg, *con_cls);
+	if (c != NULL)
+	{
+		if (c->route->done != NULL && c->state != NULL)
+			c->route->done(c->route->arg, c->state);
+		free(c);
+	}
 	*con_cls = NULL;
 	if (s != NULL)
 	{
@@ -299,6 +328,33 @@ note_serving(struct MHD_Connection *conn)
 		((conn_slot *) info->socket_context)->serving = true;
 }
 
+/* Offer a new request to the route hooks in order: the answer of the one
+ * that claims it (kept in *con_cls for its later calls), or
+ * TRIB_HTTP_NOT_MINE. */
+static int
+offer_routes(trib_http *h, struct MHD_Connection *conn, const char *url,
+			 const char *method, const char *upload_data, size_t *upload_data_size,
+			 void **con_cls)
+{
+	for (unsigned i = 0; i < h->opts.nroutes; i++)
+	{
+		const trib_http_route *rt = &h->opts.routes[i];
+		void	   *state = NULL;
+		int			r = rt->handle(rt->arg, conn, url, method, upload_data,
+								   upload_data_size, &state);
+		claimed    *c;
+
+		if (r == TRIB_HTTP_NOT_MINE)
+			continue;
+		c = trib_xcalloc(1, sizeof(*c));
+		c->route = rt;
+		c->state = state;
+		*con_cls = c;
+		return r;
+	}
+	return TRIB_HTTP_NOT_MINE;
+}
+
 /* The access handler: route one request. */
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -306,18 +362,18 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	   size_t *upload_data_size, void **con_cls)
 {
 	trib_http  *h = cls;
+	claimed    *c = *con_cls;
 	bool		ready = false;
+	int			r;
 
 	(void) version;
 	note_serving(conn);
-	if (h->opts.route != NULL)
-	{
-		int			r = h->opts.route(h->opts.route_arg, conn, url, method, upload_data,
-									  upload_data_size, con_cls);
-
-		if (r != TRIB_HTTP_NOT_MINE)
-			return (enum MHD_Result) r;
-	}
+	if (c != NULL)
+		return (enum MHD_Result) c->route->handle(c->route->arg, conn, url, method,
+												  upload_data, upload_data_size, &c->state);
+	r = offer_routes(h, conn, url, method, upload_data, upload_data_size, con_cls);
+	if (r != TRIB_HTTP_NOT_MINE)
+		return (enum MHD_Result) r;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -336,7 +392,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return serve_status(h, conn);
 	if (strcmp(url, "/") == 0)
 		return reply_text(conn, MHD_HTTP_OK,
-						  "tributary: /health /health/ready /metrics /status\n");
+						  "tributary: /health /health/ready /metrics /status /api/v1/\n");
 	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -403,6 +459,91 @@ listen_on(trib_http *h, const char *host, int port, char *errbuf, size_t errlen)
 	return fd;
 }
 
+/* The whole of a PEM file (malloc'd), or NULL with errbuf filled. */
+static char *
+read_pem(const char *path, const char *what, char *errbuf, size_t errlen)
+{
+	FILE	   *f = fopen(path, "r");
+	trib_strbuf b = {0};
+	char		chunk[4096];
+	size_t		n;
+
+	if (f == NULL)
+	{
+		snprintf(errbuf, errlen, "http: cannot read the TLS %s %s: %s", what, path,
+				 strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= TRIB_HTTP_MAX_PEM)
+		trib_strbuf_add(&b, chunk, n);
+	fclose(f);
+	if (b.len == 0 || b.len > TRIB_HTTP_MAX_PEM || strstr(b.data, "-----BEGIN ") == NULL)
+	{
+		snprintf(errbuf, errlen, "http: the TLS %s %s is not a PEM file (up to %d bytes)",
+				 what, path, TRIB_HTTP_MAX_PEM);
+		OPENSSL_cleanse(b.data, b.len);
+		trib_strbuf_free(&b);
+		return NULL;
+	}
+	return trib_strbuf_finish(&b);
+}
+
+/* Free h and its TLS texts (the key wiped). */
+static void
+free_server(trib_http *h)
+{
+	if (h->tls_key != NULL)
+		OPENSSL_cleanse(h->tls_key, strlen(h->tls_key));
+	free(h->tls_key);
+	free(h->tls_cert);
+	free(h->slots);
+	free(h);
+}
+
+/* Read the TLS files when both are set; false with errbuf filled. */
+static bool
+load_tls(trib_http *h, const trib_http_opts *opts, char *errbuf, size_t errlen)
+{
+	if ((opts->tls_cert_file == NULL) != (opts->tls_key_file == NULL))
+	{
+		snprintf(errbuf, errlen, "http: TLS needs both a certificate and a key file");
+		return false;
+	}
+	if (opts->tls_cert_file == NULL)
+		return true;
+	h->tls_cert = read_pem(opts->tls_cert_file, "certificate", errbuf, errlen);
+	if (h->tls_cert != NULL)
+		h->tls_key = read_pem(opts->tls_key_file, "key", errbuf, errlen);
+	return h->tls_key != NULL;
+}
+
+/* libmicrohttpd with our options, TLS when loaded (MHD_OPTION_ARRAY, so
+ * the TLS options are added only then). */
+static struct MHD_Daemon *
+start_daemon(trib_http *h, int fd, unsigned timeout_s)
+{
+	unsigned	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key},
+		{MHD_OPTION_END, 0, NULL}
+	};
+
+	if (h->tls_cert != NULL)
+		flags |= MHD_USE_TLS;
+	else
+		tls[0].option = MHD_OPTION_END;
+	return MHD_start_daemon(flags, 0, NULL, NULL, handle, h,
+							MHD_OPTION_ARRAY, tls,
+							MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *) NULL,
+							MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+							MHD_OPTION_CONNECTION_LIMIT, h->limit,
+							MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+							MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *) h,
+							MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *) h,
+							MHD_OPTION_END);
+}
+
 /* Start the server. */
 trib_http *
 trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen)
@@ -418,39 +559,35 @@ trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen)
 	}
 	h = trib_xcalloc(1, sizeof(*h));
 	h->opts = *opts;
-	h->opts.host = NULL;		/* not kept: the caller's string */
+	h->opts.host = NULL;		/* not kept: the caller's strings */
+	h->opts.tls_cert_file = h->opts.tls_key_file = NULL;
+	if (!load_tls(h, opts, errbuf, errlen))
+	{
+		free_server(h);
+		return NULL;
+	}
 	fd = listen_on(h, host, opts->port, errbuf, errlen);
 	if (fd < 0)
 	{
-		free(h);
+		free_server(h);
 		return NULL;
 	}
 	h->limit = opts->max_connections ? opts->max_connections : TRIB_HTTP_MAX_CONNECTIONS;
 	if (h->limit <= TRIB_HTTP_RESERVED)
 		h->limit = TRIB_HTTP_RESERVED + 1;
 	h->slots = trib_xcalloc(h->limit, sizeof(conn_slot));
-	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-								 MHD_USE_ERROR_LOG,
-								 0, NULL, NULL, handle, h,
-								 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *) NULL,
-								 MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
-								 MHD_OPTION_CONNECTION_LIMIT, h->limit,
-								 MHD_OPTION_CONNECTION_TIMEOUT,
-								 (unsigned) (opts->timeout_s ? opts->timeout_s
-											 : TRIB_HTTP_IDLE_TIMEOUT_S),
-								 MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *) h,
-								 MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *) h,
-								 MHD_OPTION_END);
+	h->daemon = start_daemon(h, fd, opts->timeout_s ? opts->timeout_s : TRIB_HTTP_IDLE_TIMEOUT_S);
 	if (!h->daemon)
 	{
-		snprintf(errbuf, errlen, "http: cannot start the server on %s:%d", host, h->port);
+		snprintf(errbuf, errlen, "http: cannot start the server on %s:%d%s", host, h->port,
+				 h->tls_cert ? " (is the TLS key the certificate's, both PEM?)" : "");
 		close(fd);
-		free(h->slots);
-		free(h);
+		free_server(h);
 		return NULL;
 	}
-	tlog_info("http", "listening on %s%s%s:%d", strchr(h->address, ':') ? "[" : "",
-			  h->address, strchr(h->address, ':') ? "]" : "", h->port);
+	tlog_info("http", "listening on %s%s%s:%d%s", strchr(h->address, ':') ? "[" : "",
+			  h->address, strchr(h->address, ':') ? "]" : "", h->port,
+			  h->tls_cert ? " (HTTPS)" : "");
 	return h;
 }
 
@@ -475,6 +612,5 @@ trib_http_stop(trib_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
-	free(h->slots);
-	free(h);
+	free_server(h);
 }

@@ -34,9 +34,10 @@
  *   /                       a plain-text list of the endpoints.
  *
  * Anything else is 404; methods other than GET and HEAD get 405 with
- * "Allow: GET, HEAD".  Query strings are ignored except `ready`.  A route
- * hook (`route` below: the schema registry API) sees every request first
- * and answers the paths it owns, with any method and a body.
+ * "Allow: GET, HEAD".  Query strings are ignored except `ready`.  Route
+ * hooks (`routes` below: the schema registry API, the control API) see
+ * every request first, in order, and answer the paths they own, with any
+ * method and a body; the first that claims a request keeps it.
  *
  * Connections.  Up to max_connections are open at once; one that sends
  * nothing for timeout_s (a request half sent, or an idle keep-alive) is
@@ -45,6 +46,10 @@
  * longest without a request in service.  So idle or half-open connections,
  * however many, cannot keep a health probe out: it is accepted at once
  * and answered as soon as its request arrives.
+ *
+ * TLS.  With a certificate and key (PEM files) the server speaks HTTPS
+ * only, through libmicrohttpd's GnuTLS support; the files are read once
+ * at start, and the key's copy is wiped when the server stops.
  *
  * Threading.  The callbacks run on the HTTP thread, concurrently with the
  * pipeline: they must only read state that is safe to read from another
@@ -72,11 +77,14 @@ typedef bool (*trib_http_check_fn) (void *arg, char *reason, size_t len);
 typedef char *(*trib_http_status_fn) (void *arg);
 
 /*
- * Another API on the same server (the schema registry, registry_api.h):
- * called first for every request, with libmicrohttpd's access handler
- * arguments; returns an enum MHD_Result, or TRIB_HTTP_NOT_MINE to leave
- * the request to the endpoints above.  It may keep state in *con_cls;
- * `route_done` frees it when the request ends.  Any method may reach it.
+ * Another API on the same server (the schema registry, registry_api.h;
+ * the control API, control.h): called first for every request, with
+ * libmicrohttpd's access handler arguments; returns an enum MHD_Result, or
+ * TRIB_HTTP_NOT_MINE (having set nothing) to leave the request to the
+ * next route and then the endpoints above.  Once it has claimed a request
+ * every later call of that request reaches it alone.  It may keep state
+ * in *con_cls; `done` frees it when the request ends.  Any method may
+ * reach it.
  */
 #define TRIB_HTTP_NOT_MINE (-1)
 struct MHD_Connection;
@@ -84,6 +92,15 @@ typedef int (*trib_http_route_fn) (void *arg, struct MHD_Connection *conn, const
 								   const char *method, const char *upload_data,
 								   size_t *upload_data_size, void **con_cls);
 typedef void (*trib_http_route_done_fn) (void *arg, void *request);
+
+#define TRIB_HTTP_MAX_ROUTES 4
+
+typedef struct trib_http_route
+{
+	trib_http_route_fn handle;
+	trib_http_route_done_fn done;	/* NULL: nothing to free */
+	void	   *arg;			/* passed to handle and done */
+} trib_http_route;
 
 typedef struct trib_http_opts
 {
@@ -95,9 +112,10 @@ typedef struct trib_http_opts
 	trib_http_check_fn ready;	/* NULL: never ready */
 	trib_http_status_fn status; /* NULL: /status is 503 */
 	void	   *arg;			/* passed to the callbacks */
-	trib_http_route_fn route;	/* NULL: none */
-	trib_http_route_done_fn route_done;
-	void	   *route_arg;		/* passed to route and route_done */
+	trib_http_route routes[TRIB_HTTP_MAX_ROUTES];	/* tried in order */
+	unsigned	nroutes;
+	const char *tls_cert_file;	/* both set: HTTPS (PEM files), read at start */
+	const char *tls_key_file;
 	unsigned	max_connections;	/* 0: TRIB_HTTP_MAX_CONNECTIONS */
 	unsigned	timeout_s;		/* idle timeout; 0: TRIB_HTTP_IDLE_TIMEOUT_S */
 } trib_http_opts;
@@ -107,10 +125,14 @@ typedef struct trib_http trib_http;
 /* Zero everything: loopback, port 0, no callbacks. */
 void		trib_http_opts_init(trib_http_opts *opts);
 
+/* Append a route hook; false when TRIB_HTTP_MAX_ROUTES are set. */
+bool		trib_http_opts_add_route(trib_http_opts *opts, trib_http_route_fn handle,
+									 trib_http_route_done_fn done, void *arg);
+
 /*
  * Bind, listen and start serving.  Returns NULL with errbuf filled when
- * the host does not resolve, the address is in use, or the daemon does not
- * start.  The options are copied (the metrics registry and `arg` are not
+ * the host does not resolve, the address is in use, a TLS file cannot be
+ * read or is refused, or the daemon does not start.  The options are copied (the metrics registry and `arg` are not
  * owned and must outlive the server).
  */
 trib_http  *trib_http_start(const trib_http_opts *opts, char *errbuf, size_t errlen);

@@ -39,6 +39,22 @@ static const ck_key http_keys[] = {
 		.check = check_listen, .doc_type = "address:port",
 		.desc = "where to listen: `host:port`, `[ipv6]:port`, or a port alone for "
 		"127.0.0.1; `0.0.0.0:8080` listens on every interface; port 0 picks a free one"),
+	CK_ROW(trib_http_conf, token, CK_STRING, CK_SECRET, .check = ck_check_token,
+		.doc_type = "string",
+		.desc = "bearer token of the control API (`/api/v1/...`, docs/API.md; use "
+		"`token_file`): write endpoints need it, and reads too unless they are open"),
+	CK_ROW(trib_http_conf, open_reads, CK_BOOL, 0, .def = "true",
+		.desc = "control API reads need no token while the endpoint listens on a "
+		"loopback address; `false`, or any other address: reads need the token too"),
+	CK_ROW(trib_http_conf, max_body_bytes, CK_INT, 0, .def = "65536",
+		.min = 1024, .max = 16777216,
+		.desc = "largest control API request body; a larger one is answered 413"),
+	CK_ROW(trib_http_conf, tls_cert_file, CK_STRING, 0, .doc_type = "path",
+		.desc = "PEM certificate (chain) file: with `tls_key_file`, the endpoint speaks "
+		"HTTPS only (GnuTLS, through libmicrohttpd)"),
+	CK_ROW(trib_http_conf, tls_key_file, CK_STRING, 0, .doc_type = "path",
+		.desc = "PEM private key file of `tls_cert_file` (read once at start; keep it "
+		"mode 0600)"),
 	CK_END_ROW
 };
 
@@ -131,11 +147,11 @@ finish_http(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 	trib_http_conf *h = base;
 	char		msg[256];
 
-	(void) c;
 	(void) map;
-	(void) at;
-	(void) path;
 	(void) name;
+	if ((h->tls_cert_file == NULL) != (h->tls_key_file == NULL))
+		ck_error(c, at, path, "tls_cert_file and tls_key_file go together: give both "
+				 "for HTTPS, or neither");
 	if (h->listen != NULL)
 		parse_listen(h->listen, &h->host, &h->port, msg, sizeof(msg));
 }

@@ -79,6 +79,7 @@
 #include "log.h"
 #include "merge.h"
 #include "registry.h"
+#include "control.h"
 #include "registry_api.h"
 #include "rules.h"
 #include "schema_stage.h"
@@ -211,6 +212,7 @@ struct trib_pipeline
 	trib_metric *m_ack_latency;	/* looked up once */
 	trib_http  *http;
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
+	trib_control *control;		/* control API on http, or NULL */
 	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
 								 * an event of which reached a sink */
 };
@@ -1234,13 +1236,13 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 		return true;
 	trib_http_opts_init(&o);
 	if (p->regapi != NULL)
-	{
-		o.route = trib_regapi_handle;
-		o.route_done = trib_regapi_request_done;
-		o.route_arg = p->regapi;
-	}
+		trib_http_opts_add_route(&o, trib_regapi_handle, trib_regapi_request_done, p->regapi);
+	p->control = trib_control_new(p->cfg, http_status, p);
+	trib_http_opts_add_route(&o, trib_control_handle, trib_control_request_done, p->control);
 	o.host = p->cfg->http.host;
 	o.port = p->cfg->http.port;
+	o.tls_cert_file = p->cfg->http.tls_cert_file;
+	o.tls_key_file = p->cfg->http.tls_key_file;
 	o.metrics = p->metrics;
 	o.ready = http_ready;
 	o.status = http_status;
@@ -1250,6 +1252,7 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 		return false;
 	if (p->regapi != NULL)
 		trib_regapi_listening_on(p->regapi, trib_http_address(p->http));
+	trib_control_listening_on(p->control, trib_http_address(p->http));
 	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
 			  trib_http_address(p->http), trib_http_port(p->http));
 	return true;
@@ -1653,6 +1656,7 @@ trib_pipeline_free(trib_pipeline *p)
 		return;
 	trib_http_stop(p->http);
 	trib_regapi_free(p->regapi);
+	trib_control_free(p->control);
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);

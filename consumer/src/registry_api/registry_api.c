@@ -28,8 +28,8 @@
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
+#include "bearer.h"
 #include "jsondoc.h"
 #include "log.h"
 #include "xalloc.h"
@@ -38,8 +38,7 @@ struct trib_regapi
 {
 	regapi_store store;
 	regapi_cache *cache;
-	unsigned char token_sha[SHA256_DIGEST_LENGTH];	/* of the token */
-	bool		has_token;
+	trib_bearer token;			/* writes need it */
 	bool		open_reads;		/* conf: reads may be open on loopback */
 	bool		reads_open;		/* reads need no token (set once listening,
 								 * read by the HTTP thread: atomic) */
@@ -85,11 +84,7 @@ trib_regapi_setup(const trib_config *cfg, trib_regapi **out, char *errbuf, size_
 	api = trib_xcalloc(1, sizeof(*api));
 	api->store.dsn = trib_xstrdup(dsn);
 	api->cache = regapi_cache_new();
-	if (conf->token != NULL)
-	{
-		SHA256((const unsigned char *) conf->token, strlen(conf->token), api->token_sha);
-		api->has_token = true;
-	}
+	trib_bearer_init(&api->token, conf->token);
 	api->open_reads = conf->open_reads;
 	api->max_body = (size_t) conf->max_body_bytes;
 	*out = api;
@@ -100,11 +95,11 @@ trib_regapi_setup(const trib_config *cfg, trib_regapi **out, char *errbuf, size_
 void
 trib_regapi_listening_on(trib_regapi *api, const char *address)
 {
-	bool		loopback = strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0;
+	bool		loopback = trib_addr_is_loopback(address);
 
 	__atomic_store_n(&api->reads_open, api->open_reads && loopback, __ATOMIC_RELEASE);
 	tlog_info("registry", "schema registry API: writes need the token%s; reads %s",
-			  api->has_token ? "" : " (none configured: read-only)",
+			  api->token.set ? "" : " (none configured: read-only)",
 			  api->open_reads && loopback ? "are open on loopback" : "need the token");
 }
 
@@ -118,7 +113,7 @@ trib_regapi_free(trib_regapi *api)
 	regapi_cache_free(api->cache);
 	OPENSSL_cleanse(api->store.dsn, strlen(api->store.dsn));
 	free(api->store.dsn);
-	OPENSSL_cleanse(api->token_sha, sizeof(api->token_sha));
+	trib_bearer_clear(&api->token);
 	free(api);
 }
 
@@ -165,22 +160,12 @@ is_write(const char *method, const pending *p)
 		strcmp(p->seg[0], "subjects") == 0 && strcmp(p->seg[2], "versions") == 0;
 }
 
-/* Is the bearer token the configured one?  Compared as SHA-256 digests in
- * constant time, so neither its bytes nor its length leak. */
+/* Is the bearer token the configured one?  (bearer.h) */
 static bool
 token_ok(const trib_regapi *api, struct MHD_Connection *conn)
 {
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-												MHD_HTTP_HEADER_AUTHORIZATION);
-	unsigned char sha[SHA256_DIGEST_LENGTH];
-
-	if (!api->has_token || h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
-		return false;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	SHA256((const unsigned char *) h, strlen(h), sha);
-	return CRYPTO_memcmp(sha, api->token_sha, sizeof(sha)) == 0;
+	return trib_bearer_ok(&api->token, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																   MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 /* Is the request's content type one a Confluent client sends (or none)? */
@@ -250,7 +235,7 @@ first_call(const trib_regapi *api, struct MHD_Connection *conn, const char *meth
 												  MHD_HTTP_HEADER_CONTENT_LENGTH);
 	bool		write = is_write(method, p);
 
-	if (write && !api->has_token)
+	if (write && !api->token.set)
 		return send_error(conn, REGAPI_E_UNAUTHORIZED, "Writes are disabled: no "
 						  "schema_registry.token is configured");
 	if ((write || !__atomic_load_n(&api->reads_open, __ATOMIC_ACQUIRE)) && !token_ok(api, conn))

@@ -342,12 +342,14 @@ test_unknown_paths_and_methods(void **state)
 	trib_http_stop(h);
 }
 
-/* A route hook owning /own: answers "own METHOD\n" (after the second
- * call, so per-request state is kept), counts what it frees. */
+/* A route hook owning the paths under `prefix` (default /own): answers
+ * "PREFIX METHOD\n" (after the second call, so per-request state is
+ * kept), counts what it frees. */
 typedef struct fake_route
 {
 	int			allocated;
 	int			freed;
+	const char *prefix;
 } fake_route;
 
 static int
@@ -359,8 +361,10 @@ route_cb(void *arg, struct MHD_Connection *conn, const char *url, const char *me
 	struct MHD_Response *resp;
 	int			ret;
 
+	const char *prefix = fr->prefix ? fr->prefix : "/own";
+
 	(void) upload_data;
-	if (strncmp(url, "/own", 4) != 0)
+	if (strncmp(url, prefix, strlen(prefix)) != 0)
 		return TRIB_HTTP_NOT_MINE;
 	if (*con_cls == NULL)
 	{
@@ -369,7 +373,7 @@ route_cb(void *arg, struct MHD_Connection *conn, const char *url, const char *me
 		return MHD_YES;
 	}
 	*upload_data_size = 0;
-	snprintf(body, sizeof(body), "own %s\n", method);
+	snprintf(body, sizeof(body), "%s %s\n", prefix + 1, method);
 	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
 	ret = MHD_queue_response(conn, 201, resp);
 	MHD_destroy_response(resp);
@@ -383,24 +387,33 @@ route_done_cb(void *arg, void *request)
 	free(request);
 }
 
+/* A live server with the route hooks (NULL-terminated) in order. */
+static trib_http *
+start_routes(fake_pipeline *p, fake_route **routes)
+{
+	trib_http_opts o;
+	trib_http  *h;
+	char		err[256];
+
+	trib_http_opts_init(&o);
+	o.arg = p;
+	o.live = live_cb;
+	for (int i = 0; routes[i] != NULL; i++)
+		assert_true(trib_http_opts_add_route(&o, route_cb, route_done_cb, routes[i]));
+	h = trib_http_start(&o, err, sizeof(err));
+	assert_non_null(h);
+	return h;
+}
+
 static void
 test_route_hook_answers_its_paths_first(void **state)
 {
 	fake_pipeline p = {.live = true};
 	fake_route	fr = {0};
-	trib_http_opts o;
-	trib_http  *h;
-	char		err[256];
+	fake_route *routes[] = {&fr, NULL};
+	trib_http  *h = start_routes(&p, routes);
 
 	(void) state;
-	trib_http_opts_init(&o);
-	o.arg = &p;
-	o.live = live_cb;
-	o.route = route_cb;
-	o.route_done = route_done_cb;
-	o.route_arg = &fr;
-	h = trib_http_start(&o, err, sizeof(err));
-	assert_non_null(h);
 	expect(trib_http_port(h), "GET", "/own/x", 201, "own GET\n");
 	expect(trib_http_port(h), "DELETE", "/own", 201, "own DELETE\n");
 	expect(trib_http_port(h), "GET", "/health", 200, "ok\n");
@@ -408,6 +421,35 @@ test_route_hook_answers_its_paths_first(void **state)
 	trib_http_stop(h);
 	assert_int_equal(fr.allocated, 2);
 	assert_int_equal(fr.freed, 2);
+}
+
+/* Two route hooks: each request reaches the one owning its path, every
+ * later call of it goes there alone, and each frees its own state. */
+static void
+test_two_route_hooks_each_serve_their_paths(void **state)
+{
+	fake_pipeline p = {.live = true};
+	fake_route	one = {.prefix = "/own"},
+				two = {.prefix = "/two"};
+	fake_route *routes[] = {&one, &two, NULL};
+	trib_http  *h = start_routes(&p, routes);
+	trib_http_opts o;
+
+	(void) state;
+	expect(trib_http_port(h), "GET", "/two/x", 201, "two GET\n");
+	expect(trib_http_port(h), "POST", "/own", 201, "own POST\n");
+	expect(trib_http_port(h), "PUT", "/two", 201, "two PUT\n");
+	expect(trib_http_port(h), "GET", "/health", 200, "ok\n");
+	expect(trib_http_port(h), "GET", "/three", 404, "not found\n");
+	trib_http_stop(h);
+	assert_int_equal(one.allocated, 1);
+	assert_int_equal(one.freed, 1);
+	assert_int_equal(two.allocated, 2);
+	assert_int_equal(two.freed, 2);
+	trib_http_opts_init(&o);
+	for (int i = 0; i < TRIB_HTTP_MAX_ROUTES; i++)
+		assert_true(trib_http_opts_add_route(&o, route_cb, NULL, &one));
+	assert_false(trib_http_opts_add_route(&o, route_cb, NULL, &one));
 }
 
 static void
@@ -575,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_status_endpoint),
 		cmocka_unit_test(test_unknown_paths_and_methods),
 		cmocka_unit_test(test_route_hook_answers_its_paths_first),
+		cmocka_unit_test(test_two_route_hooks_each_serve_their_paths),
 		cmocka_unit_test(test_default_listens_on_loopback_only),
 		cmocka_unit_test(test_explicit_hosts_and_errors),
 		cmocka_unit_test(test_many_requests_while_updating),

@@ -1,0 +1,75 @@
+/*
+ * control.h: the control API, `/api/v1/...` on the daemon's HTTP endpoint
+ * (docs/API.md, docs/openapi.yaml): what a running pipeline is and does,
+ * for scripts, dashboards and `tributary ctl`.
+ *
+ * What it serves today (read endpoints, JSON):
+ *   GET /api/v1/pipeline   sources, sinks, rules, positions and state:
+ *                          the /status document with the config's names
+ *                          and types around it; never row data.
+ *   GET /api/v1/rules      the compiled rules in words: name, type,
+ *                          selection, fields, and whether a rule uses a
+ *                          secret (never the secret, nor a key).
+ * Every other path under /api/v1/ is 404 JSON; other methods 405 JSON with
+ * Allow.  Reload, pause/resume, lineage and quality checks are not built
+ * yet (docs/API.md): their paths are not registered.
+ *
+ * How it plugs in.  pipeline/http.c offers every request to its route
+ * hooks; trib_control_handle() claims the paths under /api/v1/ and
+ * answers them; trib_control_request_done() frees what a request kept.
+ * A new endpoint is one row in control.c's table and one function.
+ *
+ * Security.  The token is `http.token` (`http.token_file`), kept as a
+ * digest (bearer.h).  Reads are open while the server listens on a
+ * loopback address and `http.open_reads` is on; otherwise they need
+ * `Authorization: Bearer <token>`, and without a token configured they
+ * are refused.  Write endpoints (none yet) always need the token.
+ * Request bodies beyond `http.max_body_bytes` are answered 413 and never
+ * kept; endpoints that take no body answer 400 to one.
+ *
+ * Threads: the callbacks run on the HTTP thread; `status` must be safe to
+ * call from it (see http.h).
+ *
+ * Includes: lib and config only (and libmicrohttpd, yajl).
+ */
+#ifndef TRIB_CONTROL_H
+#define TRIB_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+/* trib_control_handle(): not a control API path (same as http.h's). */
+#define TRIB_CONTROL_NOT_MINE (-1)
+
+struct MHD_Connection;
+typedef struct trib_control trib_control;
+
+/* The /status document (malloc'd JSON, or NULL): http.h's status fn. */
+typedef char *(*trib_control_status_fn) (void *arg);
+
+/*
+ * The API over `cfg` (borrowed: must outlive it); `status` gives the
+ * pipeline's live positions.  Reads need the token until
+ * trib_control_listening_on() says the address is loopback.
+ */
+trib_control *trib_control_new(const trib_config *cfg, trib_control_status_fn status,
+							   void *status_arg);
+
+/* The server listens on `address` (numeric). */
+void		trib_control_listening_on(trib_control *api, const char *address);
+
+/* libmicrohttpd's access handler for /api/v1/...: an enum MHD_Result, or
+ * TRIB_CONTROL_NOT_MINE.  `arg` is the trib_control. */
+int			trib_control_handle(void *arg, struct MHD_Connection *conn, const char *url,
+								const char *method, const char *upload_data,
+								size_t *upload_data_size, void **con_cls);
+
+/* A request ended: free its state (NULL ok). */
+void		trib_control_request_done(void *arg, void *request);
+
+/* Free; NULL ok.  Call after the HTTP server has stopped. */
+void		trib_control_free(trib_control *api);
+
+#endif							/* TRIB_CONTROL_H */

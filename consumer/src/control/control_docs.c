@@ -1,0 +1,179 @@
+/*
+ * control_docs.c: the documents of the control API's read endpoints,
+ * written with yajl's generator from the loaded config and the
+ * pipeline's /status document.
+ *
+ * What is shown: names, types, positions, counts and the rules'
+ * selection.  What never is: row data, connection strings, secrets
+ * (tokens, keys: a rule says only that it uses one), since every answer
+ * may reach a dashboard or a log.
+ */
+#include "control_int.h"
+
+#include <string.h>
+
+#include "jsondoc.h"
+
+/* A string. */
+void
+ctl_gen_str(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *) s, strlen(s));
+}
+
+/* "k": "v" (null when v is NULL). */
+void
+ctl_gen_kv(yajl_gen g, const char *k, const char *v)
+{
+	ctl_gen_str(g, k);
+	if (v == NULL)
+		yajl_gen_null(g);
+	else
+		ctl_gen_str(g, v);
+}
+
+/* "k": [items...]. */
+static void
+gen_list(yajl_gen g, const char *k, const trib_strlist *l)
+{
+	ctl_gen_str(g, k);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < l->count; i++)
+		ctl_gen_str(g, l->items[i]);
+	yajl_gen_array_close(g);
+}
+
+/* "k": the status member k as it is (null when missing). */
+static void
+gen_status_member(yajl_gen g, yajl_val status, const char *k)
+{
+	yajl_val   *v = status != NULL ? trib_jdoc_get_slot(status, k) : NULL;
+
+	ctl_gen_str(g, k);
+	if (v == NULL)
+		yajl_gen_null(g);
+	else
+		trib_jdoc_gen(g, *v);
+}
+
+/* The status's entry for sink `name`, or NULL. */
+static yajl_val
+status_sink(yajl_val status, const char *name)
+{
+	yajl_val   *sinks = status != NULL ? trib_jdoc_get_slot(status, "sinks") : NULL;
+
+	if (sinks == NULL || !YAJL_IS_ARRAY(*sinks))
+		return NULL;
+	for (size_t i = 0; i < (*sinks)->u.array.len; i++)
+	{
+		yajl_val	s = (*sinks)->u.array.values[i];
+		yajl_val   *n = YAJL_IS_OBJECT(s) ? trib_jdoc_get_slot(s, "name") : NULL;
+
+		if (n != NULL && YAJL_IS_STRING(*n) && strcmp((*n)->u.string, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* "sources": [{name, type}...] */
+static void
+gen_sources(yajl_gen g, const trib_config *cfg)
+{
+	ctl_gen_str(g, "sources");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < cfg->nsources; i++)
+	{
+		yajl_gen_map_open(g);
+		ctl_gen_kv(g, "name", cfg->sources[i].name);
+		ctl_gen_kv(g, "type", cfg->sources[i].type_name);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* "sinks": [{name, type, written, acked}...] */
+static void
+gen_sinks(yajl_gen g, const trib_config *cfg, yajl_val status)
+{
+	ctl_gen_str(g, "sinks");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < cfg->nsinks; i++)
+	{
+		yajl_val	s = status_sink(status, cfg->sinks[i].name);
+
+		yajl_gen_map_open(g);
+		ctl_gen_kv(g, "name", cfg->sinks[i].name);
+		ctl_gen_kv(g, "type", cfg->sinks[i].type_name);
+		gen_status_member(g, s, "written");
+		gen_status_member(g, s, "acked");
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* See control_int.h. */
+bool
+ctl_doc_pipeline(yajl_gen g, const trib_config *cfg, const char *status_text)
+{
+	char		err[128];
+	yajl_val	status = NULL;
+
+	if (status_text != NULL &&
+		((status = trib_jdoc_parse(status_text, err, sizeof(err))) == NULL ||
+		 !YAJL_IS_OBJECT(status)))
+	{
+		yajl_tree_free(status);
+		return false;
+	}
+	yajl_gen_map_open(g);
+	ctl_gen_kv(g, "pipeline", cfg->pipeline);
+	gen_status_member(g, status, "state");
+	gen_status_member(g, status, "events_in");
+	gen_status_member(g, status, "checkpoint");
+	gen_status_member(g, status, "confirmed_lsn");
+	gen_sources(g, cfg);
+	gen_sinks(g, cfg, status);
+	ctl_gen_str(g, "rules");
+	yajl_gen_integer(g, (long long) cfg->nrules);
+	yajl_gen_map_close(g);
+	yajl_tree_free(status);
+	return true;
+}
+
+/* Does the rule use a secret (a key, a lookup dsn)?  Only that is told. */
+static bool
+uses_secret(const trib_rule_conf *r)
+{
+	return r->key != NULL || r->dsn != NULL;
+}
+
+/* One rule in words. */
+static void
+gen_rule(yajl_gen g, const trib_rule_conf *r)
+{
+	yajl_gen_map_open(g);
+	ctl_gen_kv(g, "name", r->name);
+	ctl_gen_kv(g, "type", r->type_name);
+	ctl_gen_str(g, "line");
+	yajl_gen_integer(g, r->line);
+	gen_list(g, "sources", &r->sources);
+	gen_list(g, "tables", &r->tables);
+	gen_list(g, "fields", &r->fields);
+	ctl_gen_str(g, "uses_secret");
+	yajl_gen_bool(g, uses_secret(r));
+	yajl_gen_map_close(g);
+}
+
+/* See control_int.h. */
+void
+ctl_doc_rules(yajl_gen g, const trib_config *cfg)
+{
+	yajl_gen_map_open(g);
+	ctl_gen_kv(g, "pipeline", cfg->pipeline);
+	ctl_gen_str(g, "rules");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < cfg->nrules; i++)
+		gen_rule(g, &cfg->rules[i]);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
