@@ -233,4 +233,14 @@ struct trib_source
 	int			backoff_max_ms;
 };
 
+/*
+ * For a source whose upstream keeps no replica position (MySQL, MongoDB;
+ * source.c): confirm() notes `end` in *confirmed when it is later (its
+ * opaque part is not kept), and report_nothing is a report() with nothing
+ * to send.
+ */
+void		trib_source_note_confirmed(trib_position *confirmed, const trib_position *end);
+bool		trib_source_report_nothing(trib_source *src, bool changed_only,
+									   char *errbuf, size_t errlen);
+
 #endif							/* TRIB_SOURCE_H */

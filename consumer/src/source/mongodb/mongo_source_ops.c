@@ -159,17 +159,14 @@ mg_describe(const trib_position *pos, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t) n;
 }
 
-/* source.h: confirm, confirmed, report: nothing to tell the server. */
+/* source.h: confirm, confirmed (report: trib_source_report_nothing): the
+ * server keeps no position for us (core/source.c). */
 static void
 mg_confirm(trib_source *src, const trib_position *end)
 {
 	mg_state   *s = src->state;
 
-	if (trib_position_cmp(end, &s->confirmed) > 0)
-	{
-		s->confirmed = *end;
-		s->confirmed.opaque = NULL;
-	}
+	trib_source_note_confirmed(&s->confirmed, end);
 }
 
 static void
@@ -178,16 +175,6 @@ mg_confirmed(const trib_source *src, trib_position *out)
 	const mg_state *s = src->state;
 
 	*out = s->confirmed;
-}
-
-static bool
-mg_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
-{
-	(void) src;
-	(void) changed_only;
-	(void) errbuf;
-	(void) errlen;
-	return true;
 }
 
 /* source.h: update_metrics: the resumes counter (lag in bytes: unknown). */
@@ -245,7 +232,7 @@ const trib_source_ops trib_mongo_source_ops = {
 	.describe = mg_describe,
 	.confirm = mg_confirm,
 	.confirmed = mg_confirmed,
-	.report = mg_report,
+	.report = trib_source_report_nothing,
 	.update_metrics = mg_update_metrics,
 	.refused = mg_refused,
 	.close = mg_close,

@@ -296,17 +296,14 @@ my_format_id(const trib_position *pos, char *buf, size_t len)
 }
 
 
-/* source.h: confirm: nothing to tell the server (see above). */
+/* source.h: confirm; report is trib_source_report_nothing: the server
+ * keeps no replica position (core/source.c). */
 static void
 my_confirm(trib_source *src, const trib_position *end)
 {
 	my_state   *s = src->state;
 
-	if (trib_position_cmp(end, &s->confirmed) > 0)
-	{
-		s->confirmed = *end;
-		s->confirmed.opaque = NULL;
-	}
+	trib_source_note_confirmed(&s->confirmed, end);
 }
 
 /* source.h: confirmed. */
@@ -316,17 +313,6 @@ my_confirmed(const trib_source *src, trib_position *out)
 	const my_state *s = src->state;
 
 	*out = s->confirmed;
-}
-
-/* source.h: report: the server keeps no replica position. */
-static bool
-my_report(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
-{
-	(void) src;
-	(void) changed_only;
-	(void) errbuf;
-	(void) errlen;
-	return true;
 }
 
 /* source.h: update_metrics: the reader's lag in seconds, and in bytes
@@ -419,7 +405,7 @@ const trib_source_ops trib_mysql_source_ops = {
 	.gauge = trib_position_gauge,
 	.confirm = my_confirm,
 	.confirmed = my_confirmed,
-	.report = my_report,
+	.report = trib_source_report_nothing,
 	.update_metrics = my_update_metrics,
 	.close = my_close,
 	.check = my_check,

@@ -1,0 +1,33 @@
+/*
+ * source.c: what sources whose upstream keeps no replica position share.
+ *
+ * A PostgreSQL slot remembers how far its consumer got, so the PostgreSQL
+ * source tells the server.  MySQL's binlog and MongoDB's change streams
+ * remember nothing for us: the pipeline's checkpoint is the only record.
+ * For them, confirm() only notes the position (to answer confirmed()), and
+ * report() has nothing to send; these two helpers are those operations, so
+ * that each such source does not carry its own copy.
+ */
+#include "source.h"
+
+/* See source.h. */
+void
+trib_source_note_confirmed(trib_position *confirmed, const trib_position *end)
+{
+	if (trib_position_cmp(end, confirmed) > 0)
+	{
+		*confirmed = *end;
+		confirmed->opaque = NULL;	/* the caller's, not ours to keep */
+	}
+}
+
+/* See source.h. */
+bool
+trib_source_report_nothing(trib_source *src, bool changed_only, char *errbuf, size_t errlen)
+{
+	(void) src;
+	(void) changed_only;
+	(void) errbuf;
+	(void) errlen;
+	return true;
+}
