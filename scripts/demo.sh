@@ -80,18 +80,20 @@ run_sql() {
 }
 
 # wait_for_output: wait until the end marker has been decoded into the
-# file, or until it has stopped growing for 3 seconds, at most 30 seconds in
-# all; pid is the consumer that writes it.
+# file, or until it has stopped growing for 10 seconds, at most 60 seconds
+# in all; pid is the consumer that writes it.  (On a busy machine a
+# pipeline can pause for seconds between its first lines and the live
+# changes: a shorter stillness once showed a masked file without them.)
 wait_for_output() {
     local out=$1 pid=$2 size last=-1 still=0
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 600); do
         if grep -q "$END_MARKER" "$out" 2>/dev/null; then
             return 0
         fi
         size=$(stat -c %s "$out" 2>/dev/null || echo 0)
         if [ "$size" -gt 0 ] && [ "$size" -eq "$last" ]; then
             still=$((still + 1))
-            [ "$still" -ge 30 ] && return 0
+            [ "$still" -ge 100 ] && return 0
         else
             still=0
         fi
@@ -102,7 +104,7 @@ wait_for_output() {
         fi
         sleep 0.1
     done
-    echo "demo: no complete output in $out after 30 seconds; showing what arrived" >&2
+    echo "demo: no complete output in $out after 60 seconds; showing what arrived" >&2
 }
 
 # start_consumer: show and check the pipeline file NAME.yaml, start
