@@ -75,6 +75,7 @@
 #include "metrics.h"
 #include "event.h"
 #include "intern.h"
+#include "jsondoc.h"
 #include "leader.h"
 #include "log.h"
 #include "merge.h"
@@ -87,6 +88,7 @@
 #include "sink.h"
 #include "sinks.h"
 #include "source.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #define POLL_BATCH 512
@@ -1600,37 +1602,46 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	return true;
 }
 
+/* One "name":"value" member of the status object (the value quoted and
+ * escaped: names come from the config and may hold any character). */
+static void
+status_str(trib_strbuf *b, const char *sep, const char *name, const char *value)
+{
+	trib_strbuf_printf(b, "%s\"%s\":", sep, name);
+	trib_jdoc_quote(b, value);
+}
+
 char *
 trib_pipeline_status_json(trib_pipeline *p)
 {
-	char	   *out = NULL;
+	trib_strbuf b = {0};
 	char		ck[TRIB_EVENTID_LEN],
 				conf[TRIB_EVENTID_LEN];
 	trib_position confirmed;
-	size_t		len;
-	FILE	   *f = open_memstream(&out, &len);
 	size_t		i;
 
-	if (f == NULL)
-		return NULL;
 	/* the source's ids (PostgreSQL: "L:S", or "L" for all of the
 	 * transaction committed at L; what the slot was confirmed to) */
 	p->srcs[0].src.ops->format_id(p->merge ? &p->srcs[0].saved : &p->saved, ck, sizeof(ck));
 	p->srcs[0].src.ops->confirmed(&p->srcs[0].src, &confirmed);
 	p->srcs[0].src.ops->format_id(&confirmed, conf, sizeof(conf));
-	fprintf(f, "{\"pipeline\":\"%s\",\"state\":\"%s\",\"events_in\":%llu,"
-			"\"checkpoint\":\"%s\",\"confirmed_lsn\":\"%s\",\"sinks\":[",
-			p->cfg->pipeline, p->state, (unsigned long long) p->events_in, ck, conf);
+	status_str(&b, "{", "pipeline", p->cfg->pipeline);
+	status_str(&b, ",", "state", p->state);
+	trib_strbuf_printf(&b, ",\"events_in\":%llu", (unsigned long long) p->events_in);
+	status_str(&b, ",", "checkpoint", ck);
+	status_str(&b, ",", "confirmed_lsn", conf);
+	trib_strbuf_adds(&b, ",\"sinks\":[");
 	for (i = 0; i < p->nsinks; i++)
 	{
 		char		a[TRIB_EVENTID_LEN];
 
 		p->pops->format_id(&p->sinks[i].acked, a, sizeof(a));
-		fprintf(f, "%s{\"name\":\"%s\",\"written\":%llu,\"acked\":\"%s\"}",
-				i ? "," : "", p->cfg->sinks[i].name,
-				(unsigned long long) p->sinks[i].written, a);
+		status_str(&b, i ? ",{" : "{", "name", p->cfg->sinks[i].name);
+		trib_strbuf_printf(&b, ",\"written\":%llu", (unsigned long long) p->sinks[i].written);
+		status_str(&b, ",", "acked", a);
+		trib_strbuf_addc(&b, '}');
 	}
-	fprintf(f, "]");
+	trib_strbuf_addc(&b, ']');
 	/* several sources: each one's checkpoint and confirmed position */
 	for (i = 0; p->merge != NULL && i < p->nsrcs; i++)
 	{
@@ -1639,12 +1650,13 @@ trib_pipeline_status_json(trib_pipeline *p)
 		src->ops->format_id(&p->srcs[i].saved, ck, sizeof(ck));
 		src->ops->confirmed(src, &confirmed);
 		src->ops->format_id(&confirmed, conf, sizeof(conf));
-		fprintf(f, "%s{\"name\":\"%s\",\"checkpoint\":\"%s\",\"confirmed\":\"%s\"}",
-				i ? "," : ",\"sources\":[", src->name, ck, conf);
+		status_str(&b, i ? ",{" : ",\"sources\":[{", "name", src->name);
+		status_str(&b, ",", "checkpoint", ck);
+		status_str(&b, ",", "confirmed", conf);
+		trib_strbuf_addc(&b, '}');
 	}
-	fprintf(f, p->merge != NULL ? "]}" : "}");
-	fclose(f);
-	return out;
+	trib_strbuf_adds(&b, p->merge != NULL ? "]}" : "}");
+	return trib_strbuf_finish(&b);
 }
 
 void
