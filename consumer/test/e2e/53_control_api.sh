@@ -177,6 +177,7 @@ CTL_OUT=$("$BIN" ctl rules --url "http://127.0.0.1:$PORT" 2>&1) || CTL_RC=$?
 expect_eq "ctl without the token fails" 1 "$CTL_RC"
 expect_match "ctl says why" '401' "$CTL_OUT"
 CTL_OUT=$("$BIN" ctl rules --json --url "http://127.0.0.1:$PORT" --token-file "$WORK/token" 2>&1) || true
+jq -e . <<<"$CTL_OUT" >/dev/null 2>&1 || echo "# ctl rules --json printed: $CTL_OUT"
 expect_eq "ctl --token-file" hide_email "$(jq -r '.rules[0].name' <<<"$CTL_OUT" 2>&1)"
 CTL_OUT=$("$BIN" ctl pipeline -c "$WORK/p.yaml" 2>&1) || true
 expect_match "ctl -c: the config's address and token" 'sinks:[[:space:]]+1' "$CTL_OUT"
