@@ -53,8 +53,12 @@ e2e_init() {
 # e2e_cleanup: kill the script's processes, stop its clusters, remove WORK.
 e2e_cleanup() {
     local v
+    # kill and reap, quietly: a background job that dies by a signal and
+    # is left for bash to notice makes it print "line N: PID Killed ..."
+    # at its next fork, after the summary line, and test/run.sh then
+    # takes that message as the last line and counts the script as one test
     for v in $E2E_PIDS; do
-        [ -n "${!v:-}" ] && kill -9 "${!v}" 2>/dev/null || true
+        [ -n "${!v:-}" ] && { kill -9 "${!v}" && wait "${!v}"; } 2>/dev/null || true
     done
     cleanup_servers
     pgc_cleanup
