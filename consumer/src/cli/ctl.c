@@ -1,7 +1,8 @@
 /*
  * ctl.c: `tributary ctl`; see ctl.h.
  *
- * Design.  One GET with libcurl into a buffer, then either the body as
+ * Design.  One GET (pause and resume: one POST without a body) with
+ * libcurl into a buffer, then either the body as
  * it is (--json) or the JSON document (yajl's tree) written as text: a
  * scalar member as `key: value`, an array of objects as `key:` and one
  * indented line per object with its scalar members, an array of scalars
@@ -29,11 +30,14 @@
 const char	trib_ctl_usage[] =
 "tributary ctl status|pipeline|rules [-c FILE | --url URL] [--token-file F]\n"
 "                                    [--cacert PEM] [--json]\n"
+"tributary ctl pause|resume source|sink NAME [the same options]\n"
 "  Ask a running daemon (docs/API.md): status (/status), pipeline\n"
 "  (/api/v1/pipeline: sources, sinks, positions, state), rules\n"
 "  (/api/v1/rules, without secrets).  The address is --url, else FILE's\n"
 "  http.listen, whose http.token_file also gives the token; --token-file F\n"
-"  sends the token in F; --cacert PEM trusts that CA for https.  Readable text, or the JSON as received with\n"
+"  sends the token in F; --cacert PEM trusts that CA for https.  pause and\n"
+"  resume a source or a sink (POST /api/v1/sources|sinks/NAME/pause|resume,\n"
+"  with the token).  Readable text, or the JSON as received with\n"
 "  --json.  Exit 1 when the daemon does not answer 200.\n";
 
 /* The command's path. */
@@ -122,10 +126,10 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* GET url; *status (0: no answer) and the body into b.  False with a
- * message when there was no answer. */
+/* GET url (POST without a body when `post`); *status (0: no answer) and
+ * the body into b.  False with a message when there was no answer. */
 static bool
-http_get(const char *url, const char *token, const char *cacert, long *status,
+http_get(const char *url, bool post, const char *token, const char *cacert, long *status,
 		 trib_strbuf *b, FILE *err)
 {
 	CURL	   *c = curl_easy_init();
@@ -143,6 +147,10 @@ http_get(const char *url, const char *token, const char *cacert, long *status,
 		trib_strbuf_free(&auth);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (post)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	if (post)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (cacert != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -156,7 +164,8 @@ http_get(const char *url, const char *token, const char *cacert, long *status,
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	else
-		fprintf(err, "tributary ctl: GET %s: %s\n", url, curl_easy_strerror(rc));
+		fprintf(err, "tributary ctl: %s %s: %s\n", post ? "POST" : "GET", url,
+				curl_easy_strerror(rc));
 	curl_slist_free_all(h);			/* the header's copy: libcurl's */
 	curl_easy_cleanup(c);
 	return rc == CURLE_OK;
@@ -218,7 +227,8 @@ print_text(FILE *out, yajl_val doc)
 
 /* Print the answer; the exit status. */
 static int
-report(const char *url, long status, const trib_strbuf *b, bool json, FILE *out, FILE *err)
+report(const char *url, bool post, long status, const trib_strbuf *b, bool json, FILE *out,
+	   FILE *err)
 {
 	char		e[256];
 	yajl_val	doc = b->len ? trib_jdoc_parse(b->data, e, sizeof(e)) : NULL;
@@ -227,7 +237,7 @@ report(const char *url, long status, const trib_strbuf *b, bool json, FILE *out,
 
 	if (status != 200)
 	{
-		fprintf(err, "tributary ctl: GET %s: %ld %s\n", url, status,
+		fprintf(err, "tributary ctl: %s %s: %ld %s\n", post ? "POST" : "GET", url, status,
 				msg != NULL && YAJL_IS_STRING(*msg) ? (*msg)->u.string : "(no message)");
 		rc = CTL_EXIT_FAIL;
 	}
@@ -235,7 +245,8 @@ report(const char *url, long status, const trib_strbuf *b, bool json, FILE *out,
 		fwrite(b->data, 1, b->len, out);
 	else if (doc == NULL || !YAJL_IS_OBJECT(doc))
 	{
-		fprintf(err, "tributary ctl: GET %s: the answer is not a JSON object\n", url);
+		fprintf(err, "tributary ctl: %s %s: the answer is not a JSON object\n",
+				post ? "POST" : "GET", url);
 		rc = CTL_EXIT_FAIL;
 	}
 	else
@@ -296,11 +307,38 @@ parse_args(int argc, char **argv, ctl_args *a, FILE *err)
 	return true;
 }
 
+/*
+ * pause|resume source|sink NAME: the path into *path (malloc'd); how many
+ * arguments the command took (3), or 0 after a message on bad usage.
+ */
+static int
+pause_path(int argc, char **argv, char **path, FILE *err)
+{
+	trib_strbuf b = {0};
+	char	   *name;
+
+	if (argc < 4 || (strcmp(argv[2], "source") != 0 && strcmp(argv[2], "sink") != 0) ||
+		argv[3][0] == '\0' || argv[3][0] == '-')
+	{
+		fprintf(err, "tributary ctl: %s takes source|sink NAME\n%s", argv[1], trib_ctl_usage);
+		return 0;
+	}
+	name = curl_easy_escape(NULL, argv[3], 0);
+	trib_strbuf_printf(&b, "/api/v1/%ss/%s/%s", argv[2], name, argv[1]);
+	curl_free(name);
+	*path = trib_strbuf_finish(&b);
+	return 3;
+}
+
 /* See ctl.h. */
 int
 trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 {
-	const char *path = argc > 1 ? command_path(argv[1]) : NULL;
+	bool		post = argc > 1 && (strcmp(argv[1], "pause") == 0 ||
+									strcmp(argv[1], "resume") == 0);
+	char	   *own_path = NULL;
+	int			took = post ? pause_path(argc, argv, &own_path, err) : 1;
+	const char *path = post ? own_path : argc > 1 ? command_path(argv[1]) : NULL;
 	ctl_args	a;
 	char	   *base = NULL,
 			   *token = NULL;
@@ -309,17 +347,22 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 	long		status;
 	int			rc = CTL_EXIT_FAIL;
 
+	if (post && took == 0)
+		return CTL_EXIT_USAGE;
 	if (path == NULL)
 	{
-		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules)\n%s",
+		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules, pause, "
+				"resume)\n%s",
 				argc > 1 ? "unknown command" : "missing command", argc > 1 ? argv[1] : "",
 				trib_ctl_usage);
 		return CTL_EXIT_USAGE;
 	}
-	if (!parse_args(argc - 1, argv + 1, &a, err))
+	if (!parse_args(argc - took, argv + took, &a, err) ||
+		(a.token_file != NULL && (token = read_token(a.token_file, err)) == NULL))
+	{
+		free(own_path);
 		return CTL_EXIT_USAGE;
-	if (a.token_file != NULL && (token = read_token(a.token_file, err)) == NULL)
-		return CTL_EXIT_USAGE;
+	}
 	if (a.config != NULL && !from_config(a.config, &base, &token, err))
 		rc = CTL_EXIT_USAGE;
 	else
@@ -328,13 +371,14 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 
 		trib_strbuf_printf(&url, "%.*s%s", (int) (strlen(b) - (b[strlen(b) - 1] == '/')),
 						   b, path);
-		if (http_get(url.data, token, a.cacert, &status, &body, err))
-			rc = report(url.data, status, &body, a.json, out, err);
+		if (http_get(url.data, post, token, a.cacert, &status, &body, err))
+			rc = report(url.data, post, status, &body, a.json, out, err);
 	}
 	if (token != NULL)
 		OPENSSL_cleanse(token, strlen(token));
 	free(token);
 	free(base);
+	free(own_path);
 	trib_strbuf_free(&url);
 	trib_strbuf_free(&body);
 	return rc;

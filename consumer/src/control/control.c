@@ -13,7 +13,8 @@
  *
  * Endpoints are rows of `endpoints` below: path, method, write or read,
  * whether a body is taken, and the function that writes the document.
- * Reload, pause/resume, lineage and quality/check will be rows here.
+ * Endpoints with a name in their path (pause, lineage) match a pattern
+ * and read the rest of the path themselves.
  */
 #include "control.h"
 #include "control_int.h"
@@ -40,20 +41,12 @@ struct trib_control
 	trib_bearer token;
 	bool		reads_open;		/* set once listening; read on the HTTP thread */
 	size_t		max_body;
+	ctl_ext		ext;			/* pause hook (control_int.h) */
 };
-
-/* An answer being built: status and document. */
-typedef struct ctl_resp
-{
-	unsigned	status;
-	yajl_gen	g;
-} ctl_resp;
-
-typedef void (*ctl_endpoint_fn) (trib_control *api, ctl_resp *r);
 
 typedef struct ctl_endpoint
 {
-	const char *path;			/* after /api/v1/ */
+	const char *path;			/* after /api/v1/; a pattern (ctl_path_match) */
 	const char *method;			/* GET (HEAD too) or POST */
 	bool		write;			/* needs the token, always */
 	ctl_endpoint_fn fn;
@@ -74,6 +67,14 @@ static void serve_rules(trib_control *api, ctl_resp *r);
 static const ctl_endpoint endpoints[] = {
 	{"pipeline", MHD_HTTP_METHOD_GET, false, serve_pipeline},
 	{"rules", MHD_HTTP_METHOD_GET, false, serve_rules},
+	{"sources/*/pause", MHD_HTTP_METHOD_POST, true, ctl_serve_pause},
+	{"sources/*/resume", MHD_HTTP_METHOD_POST, true, ctl_serve_pause},
+	{"sinks/*/pause", MHD_HTTP_METHOD_POST, true, ctl_serve_pause},
+	{"sinks/*/resume", MHD_HTTP_METHOD_POST, true, ctl_serve_pause},
+	{"lineage/flow", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage_flow},
+	{"lineage/**/upstream", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
+	{"lineage/**/downstream", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
+	{"lineage/**/impact", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
 	{NULL, NULL, false, NULL}
 };
 
@@ -101,6 +102,14 @@ trib_control_listening_on(trib_control *api, const char *address)
 	tlog_info("control", "control API on /api/v1/: reads %s; %s",
 			  open ? "are open on loopback" : "need the token",
 			  api->token.set ? "a token is configured" : "no token configured (http.token)");
+}
+
+/* The pause hook; see control.h. */
+void
+trib_control_set_pause(trib_control *api, trib_control_pause_fn fn, void *arg)
+{
+	api->ext.pause = fn;
+	api->ext.pause_arg = arg;
 }
 
 /* Free; see control.h. */
@@ -149,6 +158,7 @@ send_resp(struct MHD_Connection *conn, ctl_resp *r, const char *allow)
 static void
 resp_init(ctl_resp *r, unsigned status)
 {
+	memset(r, 0, sizeof(*r));
 	r->status = status;
 	r->g = yajl_gen_alloc(NULL);
 }
@@ -167,8 +177,16 @@ resp_error(ctl_resp *r, unsigned status, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ctl_resp_error(r, status, msg);
+}
+
+/* See control_int.h. */
+void
+ctl_resp_error(ctl_resp *r, unsigned status, const char *msg)
+{
 	yajl_gen_free(r->g);
-	resp_init(r, status);
+	r->status = status;
+	r->g = yajl_gen_alloc(NULL);
 	yajl_gen_map_open(r->g);
 	ctl_gen_kv(r->g, "error", msg);
 	ctl_gen_str(r->g, "status");
@@ -210,7 +228,7 @@ static const ctl_endpoint *
 find_endpoint(const char *rest)
 {
 	for (const ctl_endpoint *e = endpoints; e->path != NULL; e++)
-		if (strcmp(e->path, rest) == 0)
+		if (ctl_path_match(e->path, rest))
 			return e;
 	return NULL;
 }
@@ -265,7 +283,8 @@ first_call(trib_control *api, struct MHD_Connection *conn, const char *url,
 
 /* The request is complete: run the endpoint. */
 static int
-serve(trib_control *api, struct MHD_Connection *conn, const char *method, ctl_request *q)
+serve(trib_control *api, struct MHD_Connection *conn, const char *url, const char *method,
+	  ctl_request *q)
 {
 	ctl_resp	r;
 
@@ -275,6 +294,10 @@ serve(trib_control *api, struct MHD_Connection *conn, const char *method, ctl_re
 	if (q->body_len > 0)
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "this endpoint takes no body");
 	resp_init(&r, MHD_HTTP_OK);
+	r.cfg = api->cfg;
+	r.ext = &api->ext;
+	r.conn = conn;
+	r.rest = url + strlen(CTL_PREFIX);
 	q->ep->fn(api, &r);
 	tlog_debug("control", "%s %s: %u", method, q->ep->path, r.status);
 	return send_resp(conn, &r, NULL);
@@ -308,7 +331,7 @@ trib_control_handle(void *arg, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	return serve(api, conn, method, q);
+	return serve(api, conn, url, method, q);
 }
 
 /* Free a request's state; see control.h. */

@@ -10,9 +10,15 @@
  *   GET /api/v1/rules      the compiled rules in words: name, type,
  *                          selection, fields, and whether a rule uses a
  *                          secret (never the secret, nor a key).
+ *   POST /api/v1/sources/{name}/pause|resume, .../sinks/{name}/...
+ *                          pause and resume (control_pause.c), through
+ *                          the pipeline's hook (trib_control_set_pause).
+ *   GET /api/v1/lineage/{asset}/upstream|downstream|impact,
+ *   GET /api/v1/lineage/flow
+ *                          the lineage catalog's SQL API
+ *                          (control_lineage.c).
  * Every other path under /api/v1/ is 404 JSON; other methods 405 JSON with
- * Allow.  Reload, pause/resume, lineage and quality checks are not built
- * yet (docs/API.md): their paths are not registered.
+ * Allow.
  *
  * How it plugs in.  pipeline/http.c offers every request to its route
  * hooks; trib_control_handle() claims the paths under /api/v1/ and
@@ -23,7 +29,7 @@
  * digest (bearer.h).  Reads are open while the server listens on a
  * loopback address and `http.open_reads` is on; otherwise they need
  * `Authorization: Bearer <token>`, and without a token configured they
- * are refused.  Write endpoints (none yet) always need the token.
+ * are refused.  Write endpoints (pause, resume) always need the token.
  * Request bodies beyond `http.max_body_bytes` are answered 413 and never
  * kept; endpoints that take no body answer 400 to one.
  *
@@ -56,6 +62,19 @@ typedef char *(*trib_control_status_fn) (void *arg);
  */
 trib_control *trib_control_new(const trib_config *cfg, trib_control_status_fn status,
 							   void *status_arg);
+
+/*
+ * Pause (paused true) or resume source (sink false) or sink `name`: an HTTP
+ * status, 200 with *was (whether it was paused before), else 404 or 503
+ * with msg (pipeline/pause.h's trib_pause_request).  Runs on the HTTP
+ * thread.
+ */
+typedef unsigned (*trib_control_pause_fn) (void *arg, bool sink, const char *name,
+										   bool paused, bool *was, char *msg, size_t msglen);
+
+/* The pause and resume endpoints call fn(arg, ...); without it they
+ * answer 503. */
+void		trib_control_set_pause(trib_control *api, trib_control_pause_fn fn, void *arg);
 
 /* The server listens on `address` (numeric). */
 void		trib_control_listening_on(trib_control *api, const char *address);

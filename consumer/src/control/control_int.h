@@ -1,6 +1,7 @@
 /*
- * control_int.h: between the control API's request handling (control.c)
- * and its documents (control_docs.c); private to control/.
+ * control_int.h: between the control API's request handling (control.c),
+ * its documents (control_docs.c) and its endpoints in files of their own
+ * (control_pause.c, control_lineage.c); private to control/.
  */
 #ifndef TRIB_CONTROL_INT_H
 #define TRIB_CONTROL_INT_H
@@ -9,6 +10,42 @@
 
 #include "config.h"
 #include "control.h"
+
+struct MHD_Connection;
+
+/* What endpoints in their own files reach of the API (trib_control's
+ * `ext`). */
+typedef struct ctl_ext
+{
+	trib_control_pause_fn pause;	/* NULL: pause answers 503 */
+	void	   *pause_arg;
+} ctl_ext;
+
+/* An answer being built: status and document, and the request it answers
+ * (set before an endpoint runs). */
+typedef struct ctl_resp
+{
+	unsigned	status;
+	yajl_gen	g;
+	const trib_config *cfg;
+	const ctl_ext *ext;
+	struct MHD_Connection *conn;
+	const char *rest;			/* the path after /api/v1/ */
+} ctl_resp;
+
+typedef void (*ctl_endpoint_fn) (trib_control *api, ctl_resp *r);
+
+/* Make r the error {"error": msg, "status": status}. */
+void		ctl_resp_error(ctl_resp *r, unsigned status, const char *msg);
+
+/* Does `path` fit `pattern`: '*' stands for one segment (no '/'), '**'
+ * for one or more characters, '/' included (a lineage asset's URL)? */
+bool		ctl_path_match(const char *pattern, const char *path);
+
+/* Endpoints with files of their own. */
+void		ctl_serve_pause(trib_control *api, ctl_resp *r);	/* control_pause.c */
+void		ctl_serve_lineage(trib_control *api, ctl_resp *r);	/* control_lineage.c */
+void		ctl_serve_lineage_flow(trib_control *api, ctl_resp *r);
 
 /* Write the /api/v1/pipeline document; `status` is the /status text or
  * NULL.  False when status is not valid JSON. */

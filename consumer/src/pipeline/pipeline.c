@@ -79,6 +79,7 @@
 #include "leader.h"
 #include "log.h"
 #include "merge.h"
+#include "pause.h"
 #include "registry.h"
 #include "control.h"
 #include "registry_api.h"
@@ -101,6 +102,7 @@
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
+#define KEEPALIVE_MS 5000		/* status updates to a source held by a pause */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -215,6 +217,8 @@ struct trib_pipeline
 	trib_http  *http;
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 	trib_control *control;		/* control API on http, or NULL */
+	trib_pause *pause;			/* paused sources and sinks (pause.h) */
+	long long	last_keepalive; /* the held sources' last status update */
 	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
 								 * an event of which reached a sink */
 };
@@ -380,6 +384,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	if (p->queue == NULL)
 		abort();
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
+	p->pause = trib_pause_new(cfg, p->metrics);
 	/* after the pipeline's families: the source adds its own (the order
 	 * of /metrics) */
 	if (!make_sources(p, errbuf, errlen) ||
@@ -1202,11 +1207,16 @@ update_gauges(trib_pipeline *p)
 				lag_s = (double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0;
 			break;
 		}
+		/* held by a pause: nothing is read, so it is behind by at least
+		 * the time since (pause.h) */
+		if ((double) trib_pause_held_ms(p->pause, c) / 1000.0 > lag_s)
+			lag_s = (double) trib_pause_held_ms(p->pause, c) / 1000.0;
 		trib_metric_set(trib_metric_get(p->m.lag_seconds, ss->src.name), lag_s > 0 ? lag_s : 0);
 		trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, ss->src.name),
 						has_saved ? ss->src.ops->gauge(saved) : 0);
 	}
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
+	trib_pause_update_gauges(p->pause);
 }
 
 static bool
@@ -1255,6 +1265,7 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	if (p->regapi != NULL)
 		trib_regapi_listening_on(p->regapi, trib_http_address(p->http));
 	trib_control_listening_on(p->control, trib_http_address(p->http));
+	trib_control_set_pause(p->control, trib_pause_request, p->pause);
 	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
 			  trib_http_address(p->http), trib_http_port(p->http));
 	return true;
@@ -1378,6 +1389,8 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 		return -1;
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0' ? 0 : -1;
+	if (!trib_pause_open(p->pause, errbuf, errlen))
+		return (p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG, -1);
 	trib_lineage_run_start(p->lineage);	/* the leader's run, not a standby's */
 	if (p->merge != NULL)
 		return resume_sources(p, errbuf, errlen) ? (log_resume_sources(p), 1) : -1;
@@ -1469,10 +1482,40 @@ poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 }
 
 /*
+ * Sources held by a pause (pause.h) are not polled: wait timeout_ms
+ * instead, and every KEEPALIVE_MS send each held source a status update
+ * so that its server keeps the connection (a walsender's
+ * wal_sender_timeout).  0: no items.
+ */
+static int
+hold(trib_pipeline *p, int timeout_ms)
+{
+	struct timespec t = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+
+	if (trib_clock_mono_ms() - p->last_keepalive >= KEEPALIVE_MS)
+	{
+		p->last_keepalive = trib_clock_mono_ms();
+		for (size_t c = 0; c < p->nsrcs; c++)
+		{
+			char		e[256];
+
+			if (trib_pause_held_ms(p->pause, c) > 0 &&
+				!p->srcs[c].src.ops->report(&p->srcs[c].src, false, e, sizeof(e)))
+				tlog_debug("pipeline", "source %s (paused): status update: %s",
+						   p->srcs[c].src.name, e);
+		}
+	}
+	if (timeout_ms > 0)
+		nanosleep(&t, NULL);
+	return 0;
+}
+
+/*
  * Poll the sources and handle what they yield: the one source; with
  * several, the source whose transaction is open until its END (merge.h),
  * else each in turn from the one after the last served, sharing the wait
- * among them while none has anything.  How many items, or -1.
+ * among them while none has anything; none that a pause holds (pause.h).
+ * How many items, or -1.
  */
 static int
 poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
@@ -1480,17 +1523,30 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 {
 	int			open,
 				total = 0;
+	size_t		reading = 0;
 
+	if (trib_pause_any_sink(p->pause) ||
+		(p->merge == NULL && trib_pause_source(p->pause, 0)))
+		return hold(p, timeout_ms);
 	if (p->merge == NULL)
 		return poll_one(p, 0, items, timeout_ms, errbuf, errlen);
 	open = trib_merge_open_source(p->merge);
-	if (open >= 0)
+	if (open >= 0)				/* a paused source's too: up to its END */
 		return poll_one(p, (size_t) open, items, timeout_ms, errbuf, errlen);
+	for (size_t c = 0; c < p->nsrcs; c++)
+		reading += !trib_pause_source(p->pause, c);
+	if (reading == 0)
+		return hold(p, timeout_ms);
+	hold(p, 0);					/* keep the paused ones alive */
 	for (size_t k = 0; k < p->nsrcs; k++)
 	{
 		size_t		c = (p->next_src + k) % p->nsrcs;
-		int			wait = total > 0 ? 0 : (timeout_ms + (int) p->nsrcs - 1) / (int) p->nsrcs;
-		int			n = poll_one(p, c, items, wait, errbuf, errlen);
+		int			wait = total > 0 ? 0 : (timeout_ms + (int) reading - 1) / (int) reading;
+		int			n;
+
+		if (trib_pause_source(p->pause, c))
+			continue;
+		n = poll_one(p, c, items, wait, errbuf, errlen);
 
 		if (n < 0)
 			return -1;
@@ -1669,6 +1725,7 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_http_stop(p->http);
 	trib_regapi_free(p->regapi);
 	trib_control_free(p->control);
+	trib_pause_free(p->pause);
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
