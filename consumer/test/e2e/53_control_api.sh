@@ -138,7 +138,7 @@ call GET /api/v1/nope
 expect_api "GET /api/v1/nope" 404 GET /api/v1/nope
 expect_match "404 names the path" 'no endpoint /api/v1/nope' "$BODY"
 call POST /api/v1/sources/main/pause
-expect_eq "pause is not registered yet: 404" 404 "$CODE"
+expect_eq "pause needs the token (e2e 67 tests it): 401" 401 "$CODE"
 call GET /api/v1/pipeline --data-binary '{"a":1}'
 expect_api "a body where none is taken" 400 GET /api/v1/pipeline
 head -c 100000 /dev/zero | tr '\0' x > "$WORK/huge"
