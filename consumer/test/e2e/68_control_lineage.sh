@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# 68_control_lineage.sh: the control API's lineage read endpoints (issue
+# 16; docs/API.md, "Lineage") against a real catalog whose graph the
+# daemon recorded.
+#
+# GET /api/v1/lineage/{asset}/upstream|downstream|impact give the rows
+# of the SQL API (tributary.upstream, downstream, impact: the same nodes,
+# masking included); /api/v1/lineage/flow gives the pipeline's job both
+# ways as JSON and as tributary.lineage_dot.  Reads need the token with
+# open_reads off (401 without, 200 with).  Abuse: an unknown asset 404
+# with the server's message, a bad depth or format 400, POST 405; a
+# pipeline without lineage answers 404 saying how to configure it.  Every
+# answer is checked against docs/openapi.yaml.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+SPEC=$ROOT/docs/openapi.yaml
+CHECK="python3 $(dirname "${BASH_SOURCE[0]}")/openapi_check.py"
+TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+
+build_consumer
+pgc_start
+chmod 777 "$WORK"
+pgc_psql -d postgres -q -c "CREATE EXTENSION tributary" \
+    -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text, region text)" \
+    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_l68', 'tributary')" >/dev/null
+printf '%s' "$TOKEN" > "$WORK/token"
+chmod 600 "$WORK/token"
+DSN="$(pg_dsn)"
+
+# config LINEAGE(true|false): $WORK/p.yaml, reads need the token.
+config() {
+    cat > "$WORK/p.yaml" <<YAML
+pipeline: l68
+sources:
+  main: {type: postgres, dsn: "$DSN", snapshot: never, status_interval_ms: 200}
+transforms:
+  - {type: redact, name: mask_email, tables: [customers], fields: [email]}
+sinks:
+  f: {type: file, path: "$WORK/out.jsonl"}
+checkpoint:
+  store: catalog
+lineage:
+  enabled: $1
+http:
+  listen: "127.0.0.1:0"
+  open_reads: false
+  token_file: "$WORK/token"
+YAML
+    "$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
+}
+
+# start: the daemon; sets PORT once it serves.
+start() {
+    : > "$WORK/run.log"
+    start_consumer "$WORK/p.yaml" "$WORK/run.log"
+    PORT=
+    for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' "$WORK/run.log")
+        [ -n "$PORT" ] && break
+        sleep 0.1
+    done
+    [ -n "$PORT" ] || { cat "$WORK/run.log"; echo "the daemon did not start"; exit 1; }
+}
+
+# call METHOD PATH [CURL ARGS...]: sets CODE and BODY, no token; call_tok
+# with it.
+call() {
+    local method=$1 path=$2
+    shift 2
+    CODE=$(curl -s --max-time 20 -o "$WORK/body" -w '%{http_code}' -X "$method" "$@" \
+        "http://127.0.0.1:$PORT$path")
+    BODY=$(cat "$WORK/body")
+}
+call_tok() { local m=$1 p=$2; shift 2; call "$m" "$p" -H "Authorization: Bearer $TOKEN" "$@"; }
+
+# expect_api NAME STATUS METHOD PATH: the status, and the body fits the spec.
+expect_api() {
+    local out
+    expect_eq "$1: status" "$2" "$CODE"
+    if out=$($CHECK "$SPEC" "$4" "$3" "$CODE" "$WORK/body" 2>&1); then
+        pass "$1: body fits docs/openapi.yaml"
+    else
+        fail "$1: body fits docs/openapi.yaml" "$out; body: $BODY"
+    fi
+}
+
+# sql_nodes FUNCTION ASSET: "node:masked" of the SQL API's rows, sorted.
+sql_nodes() {
+    q postgres "SELECT r.node || ':' || r.masked FROM tributary.$1('$2', 10) AS r ORDER BY 1"
+}
+api_nodes() { jq -r '.nodes[] | "\(.node):\(.masked)"' <<<"$BODY" | LC_ALL=C sort; }
+uri() { jq -rn --arg a "$1" '$a | @uri'; }
+
+config true
+start
+pgc_psql -d postgres -q -c "INSERT INTO public.customers SELECT g, 'c' || g || '@mail.example', 'eu' FROM generate_series(1, 5) g"
+wait_lines "$WORK/out.jsonl" 5 30 || fail "the rows arrive" "$(cat "$WORK/run.log")"
+for _ in $(seq 1 200); do
+    [ "$(q postgres "SELECT count(*) > 0 FROM tributary.lineage_edge_list WHERE job = 'job:tributary/l68' AND kind = 'write' AND current")" = t ] && break
+    sleep 0.1
+done
+SRC="postgres://localhost:$PGC_PORT/postgres.public.customers"
+EMAIL=$(uri "$SRC#email")
+
+# --- auth ------------------------------------------------------------------------
+for p in "/api/v1/lineage/$EMAIL/impact" /api/v1/lineage/flow; do
+    call GET "$p"
+    expect_api "GET $p without the token" 401 GET "$p"
+done
+
+# --- the questions, against the SQL API --------------------------------------------------
+for question in impact downstream; do
+    call_tok GET "/api/v1/lineage/$EMAIL/$question"
+    expect_api "GET lineage/{email}/$question" 200 GET "/api/v1/lineage/$EMAIL/$question"
+    expect_eq "$question: the asset as sent" "$SRC#email $question 10" \
+        "$(jq -r '"\(.asset) \(.question) \(.depth)"' <<<"$BODY")"
+    expect_eq "$question: the SQL API's nodes" "$(sql_nodes "$question" "$SRC#email" | LC_ALL=C sort)" "$(api_nodes)"
+done
+expect_match "impact: the email reaches the file only masked" \
+    "field:file://[^ ]*/out.jsonl#email:true" "$(api_nodes | tr '\n' ' ')"
+FIELD=$(jq -r '.nodes[] | select(.kind == "field") | .node' <<<"$BODY" | head -1)
+call_tok GET "/api/v1/lineage/$(uri "$FIELD")/upstream?depth=1"
+expect_api "GET lineage/{field}/upstream?depth=1" 200 GET "/api/v1/lineage/$(uri "$FIELD")/upstream"
+expect_eq "upstream, depth 1: the SQL API's nodes" \
+    "$(q postgres "SELECT r.node || ':' || r.masked FROM tributary.upstream('$FIELD', 1) AS r ORDER BY 1" | LC_ALL=C sort)" "$(api_nodes)"
+expect_match "upstream: back to the source's email" "$SRC#email" "$(api_nodes | tr '\n' ' ')"
+
+call_tok GET /api/v1/lineage/flow
+expect_api "GET lineage/flow" 200 GET /api/v1/lineage/flow
+expect_eq "flow: the pipeline's job, json" "job:tributary/l68 json" "$(jq -r '"\(.job) \(.format)"' <<<"$BODY")"
+expect_eq "flow: downstream is the SQL API's" \
+    "$(q postgres "SELECT count(*) FROM tributary.downstream('job:tributary/l68', 10)")" "$(jq '.downstream | length' <<<"$BODY")"
+expect_eq "flow: upstream is the SQL API's" \
+    "$(q postgres "SELECT count(*) FROM tributary.upstream('job:tributary/l68', 10)")" "$(jq '.upstream | length' <<<"$BODY")"
+call_tok GET "/api/v1/lineage/flow?format=dot"
+expect_api "GET lineage/flow?format=dot" 200 GET /api/v1/lineage/flow
+jq -r .dot <<<"$BODY" > "$WORK/api.dot"
+q postgres "SELECT tributary.lineage_dot('job:tributary/l68', 'both', 10)" > "$WORK/sql.dot"
+expect_eq "flow dot: tributary.lineage_dot's" "" "$(diff "$WORK/sql.dot" "$WORK/api.dot" | head -3)"
+expect_eq "flow dot: the job reads the table and writes the file" "1 1" \
+    "$(grep -c 'label="read"' "$WORK/api.dot") $(grep -c 'label="write"' "$WORK/api.dot")"
+
+# --- abuse ------------------------------------------------------------------------------
+call_tok GET "/api/v1/lineage/$(uri 'nope:x')/impact"
+expect_api "an unknown asset" 404 GET "/api/v1/lineage/nope/impact"
+expect_match "404: the server's message and hint" 'unknown lineage asset \\"nope:x\\".*hint' "$BODY"
+call_tok GET "/api/v1/lineage/$EMAIL/impact?depth=abc"
+expect_api "a bad depth" 400 GET "/api/v1/lineage/x/impact"
+call_tok GET "/api/v1/lineage/flow?format=svg"
+expect_api "a bad format" 400 GET /api/v1/lineage/flow
+call_tok POST "/api/v1/lineage/$EMAIL/impact"
+expect_api "POST" 405 POST "/api/v1/lineage/x/impact"
+call_tok GET "/api/v1/lineage/$EMAIL/sideways"
+expect_eq "an unknown question: 404" 404 "$CODE"
+call GET /health
+expect_eq "/health still answers" 200 "$CODE"
+stop_consumer
+expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
+expect_absent "the token is never logged" "$TOKEN" "$WORK/run.log"
+expect_no_sanitizer "no sanitizer report" "$WORK/run.log"
+
+# --- without lineage ----------------------------------------------------------------------
+config false
+start
+call_tok GET "/api/v1/lineage/$EMAIL/impact"
+expect_api "lineage not configured" 404 GET "/api/v1/lineage/x/impact"
+expect_match "404 says how to configure it" 'lineage is not configured.*lineage: section' "$BODY"
+call_tok GET /api/v1/lineage/flow
+expect_api "flow, lineage not configured" 404 GET /api/v1/lineage/flow
+stop_consumer
+expect_no_sanitizer "no sanitizer report" "$WORK/run.log"
+e2e_finish
