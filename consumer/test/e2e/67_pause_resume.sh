@@ -10,6 +10,8 @@
 # insert arrives exactly once (each id once, none missing).
 # Sink: paused until backpressure (nothing more is written, the slot
 # holds), restarted, resumed with `tributary ctl`, exactly once again.
+# Several sources: one paused (its slot holds, across a restart) while the
+# other flows; resumed, each database's rows arrive once.
 # Auth: every pause/resume refused without the token and with a wrong one,
 # accepted with it (ctl too); unknown names 404 with the accepted names,
 # GET 405, a huge body 413; every answer checked against docs/openapi.yaml.
@@ -207,4 +209,66 @@ expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
 exactly_once "sink pause, restart, resume" 300
 expect_absent "the token is never logged" "$TOKEN" "$WORK/run.log"
 expect_no_sanitizer "no sanitizer report" "$WORK/run.log"
+
+# --- several sources: one paused, the other flows ------------------------------------------
+for d in da db; do
+    pgc_psql -d postgres -q -c "CREATE DATABASE $d"
+    pgc_psql -d "$d" -q -c "CREATE TABLE public.t (id int PRIMARY KEY)" \
+        -c "SELECT 's' FROM pg_create_logical_replication_slot('m67_$d', 'tributary')" >/dev/null
+done
+cat > "$WORK/p.yaml" <<YAML
+pipeline: m67
+sources:
+  a: {type: postgres, dsn: "$(pg_dsn da)", slot: m67_da, snapshot: never, status_interval_ms: 200}
+  b: {type: postgres, dsn: "$(pg_dsn db)", slot: m67_db, snapshot: never, status_interval_ms: 200}
+sinks:
+  archive: {type: file, path: "$WORK/m.jsonl"}
+checkpoint: {store: file, path: "$WORK/mckpt"}
+http:
+  listen: "127.0.0.1:0"
+  token_file: "$WORK/token"
+YAML
+"$BIN" check -c "$WORK/p.yaml" >/dev/null
+# mwriter FROM TO: one insert into each database per step.
+mwriter() {
+    for i in $(seq "$1" "$2"); do
+        pgc_psql -d da -q -c "INSERT INTO public.t VALUES ($i)"
+        pgc_psql -d db -q -c "INSERT INTO public.t VALUES ($i)"
+        sleep 0.05
+    done
+}
+# of DB: the ids of database DB's rows in the sink, sorted.
+of() { jq -r --arg d "$1" 'select(.value != null and .value.source.db == $d) | .key.id' "$WORK/m.jsonl" 2>/dev/null | sort -n; }
+start
+mwriter 1 150 &
+WRITER_PID=$!
+for _ in $(seq 1 100); do [ "$(of da | wc -l)" -ge 10 ] && break; sleep 0.1; done
+call_tok POST /api/v1/sources/a/pause
+expect_api "several sources: pause source a" 200 POST /api/v1/sources/a/pause
+sleep 1
+na=$(of da | wc -l)
+nb=$(of db | wc -l)
+slot_a=$(slot_confirmed m67_da)
+sleep 2
+expect_eq "several sources: a paused, none of its rows more" "$na" "$(of da | wc -l)"
+expect_eq "several sources: a's slot holds" "$slot_a" "$(slot_confirmed m67_da)"
+expect_eq "several sources: b flows meanwhile" t "$([ "$(of db | wc -l)" -gt "$nb" ] && echo t || echo f)"
+stop_consumer
+start
+expect_grep "several sources: a stays paused after a restart" "$WORK/run.log" 'source a stays paused'
+nb=$(of db | wc -l)
+sleep 2
+expect_eq "several sources, restarted: a still holds" "$na" "$(of da | wc -l)"
+expect_eq "several sources, restarted: b flows" t "$([ "$(of db | wc -l)" -gt "$nb" ] && echo t || echo f)"
+CTL_OUT=$("$BIN" ctl resume source a --url "http://127.0.0.1:$PORT" --token-file "$WORK/token" 2>&1) || true
+expect_match "several sources: ctl resume source a" 'changed:[[:space:]]+true' "$CTL_OUT"
+wait "$WRITER_PID"
+WRITER_PID=
+for _ in $(seq 1 300); do [ "$(of da | wc -l)" -ge 150 ] && [ "$(of db | wc -l)" -ge 150 ] && break; sleep 0.1; done
+stop_consumer
+expect_eq "several sources: SIGTERM drains and exits 0" 0 "$STOP_RC"
+for d in da db; do
+    expect_eq "several sources: $d's rows, each once" "" "$(diff <(seq 1 150) <(of "$d") | head -3 | tr '\n' ' ')"
+done
+expect_no_sanitizer "several sources: no sanitizer report" "$WORK/run.log"
 e2e_finish
