@@ -56,8 +56,8 @@ typedef struct ctl_endpoint
 typedef struct ctl_request
 {
 	const ctl_endpoint *ep;
-	size_t		body_len;		/* bytes received (not kept: no endpoint
-								 * takes a body yet) */
+	size_t		body_len;		/* bytes received */
+	trib_strbuf body;			/* kept for the endpoints that take one */
 	bool		too_big;
 } ctl_request;
 
@@ -75,6 +75,7 @@ static const ctl_endpoint endpoints[] = {
 	{"lineage/**/upstream", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
 	{"lineage/**/downstream", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
 	{"lineage/**/impact", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
+	{"quality/check", MHD_HTTP_METHOD_POST, false, ctl_serve_quality},
 	{NULL, NULL, false, NULL}
 };
 
@@ -110,6 +111,21 @@ trib_control_set_pause(trib_control *api, trib_control_pause_fn fn, void *arg)
 {
 	api->ext.pause = fn;
 	api->ext.pause_arg = arg;
+}
+
+/* The quality hook; see control.h. */
+void
+trib_control_set_quality(trib_control *api, trib_control_quality_fn fn, void *arg)
+{
+	api->ext.quality = fn;
+	api->ext.quality_arg = arg;
+}
+
+/* Does the endpoint take a body (the others answer 400 to one)? */
+static bool
+takes_body(const ctl_endpoint *e)
+{
+	return e->fn == ctl_serve_quality;
 }
 
 /* Free; see control.h. */
@@ -291,13 +307,15 @@ serve(trib_control *api, struct MHD_Connection *conn, const char *url, const cha
 	if (q->too_big)
 		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
 						  "request body larger than http.max_body_bytes");
-	if (q->body_len > 0)
+	if (q->body_len > 0 && !takes_body(q->ep))
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "this endpoint takes no body");
 	resp_init(&r, MHD_HTTP_OK);
 	r.cfg = api->cfg;
 	r.ext = &api->ext;
 	r.conn = conn;
 	r.rest = url + strlen(CTL_PREFIX);
+	r.body = q->body.data;
+	r.body_len = q->body.len;
 	q->ep->fn(api, &r);
 	tlog_debug("control", "%s %s: %u", method, q->ep->path, r.status);
 	return send_resp(conn, &r, NULL);
@@ -313,7 +331,6 @@ trib_control_handle(void *arg, struct MHD_Connection *conn, const char *url,
 	ctl_request *q = *con_cls;
 	int			sent;
 
-	(void) upload_data;
 	if (q == NULL)
 	{
 		if (strncmp(url, CTL_PREFIX, strlen(CTL_PREFIX)) != 0)
@@ -328,6 +345,8 @@ trib_control_handle(void *arg, struct MHD_Connection *conn, const char *url,
 		q->body_len += *upload_data_size;
 		if (q->body_len > api->max_body)
 			q->too_big = true;
+		else if (q->ep != NULL && takes_body(q->ep))
+			trib_strbuf_add(&q->body, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -338,6 +357,10 @@ trib_control_handle(void *arg, struct MHD_Connection *conn, const char *url,
 void
 trib_control_request_done(void *arg, void *request)
 {
+	ctl_request *q = request;
+
 	(void) arg;
-	free(request);
+	if (q != NULL)
+		trib_strbuf_free(&q->body);
+	free(q);
 }

@@ -17,6 +17,10 @@
  *   GET /api/v1/lineage/flow
  *                          the lineage catalog's SQL API
  *                          (control_lineage.c).
+ *   POST /api/v1/quality/check
+ *                          a row in, the quality rules' verdicts out
+ *                          (control_quality.c), through the pipeline's
+ *                          hook (trib_control_set_quality).
  * Every other path under /api/v1/ is 404 JSON; other methods 405 JSON with
  * Allow.
  *
@@ -31,7 +35,8 @@
  * `Authorization: Bearer <token>`, and without a token configured they
  * are refused.  Write endpoints (pause, resume) always need the token.
  * Request bodies beyond `http.max_body_bytes` are answered 413 and never
- * kept; endpoints that take no body answer 400 to one.
+ * kept; endpoints that take no body answer 400 to one (quality/check
+ * alone takes one).
  *
  * Threads: the callbacks run on the HTTP thread; `status` must be safe to
  * call from it (see http.h).
@@ -75,6 +80,20 @@ typedef unsigned (*trib_control_pause_fn) (void *arg, bool sink, const char *nam
 /* The pause and resume endpoints call fn(arg, ...); without it they
  * answer 503. */
 void		trib_control_set_pause(trib_control *api, trib_control_pause_fn fn, void *arg);
+
+/*
+ * The verdicts of the configured quality rules on `row` (a JSON object's
+ * text) of source `source` (NULL: the first) and table schema.table
+ * (schema may be NULL): a JSON array (malloc'd), or NULL with *status and
+ * msg (pipeline/quality_api.h's trib_quality_api_check).  Runs on the HTTP
+ * thread.
+ */
+typedef char *(*trib_control_quality_fn) (void *arg, const char *source, const char *schema,
+										  const char *table, const char *row,
+										  unsigned *status, char *msg, size_t msglen);
+
+/* POST /api/v1/quality/check calls fn(arg, ...); without it, 503. */
+void		trib_control_set_quality(trib_control *api, trib_control_quality_fn fn, void *arg);
 
 /* The server listens on `address` (numeric). */
 void		trib_control_listening_on(trib_control *api, const char *address);

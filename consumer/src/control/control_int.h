@@ -1,7 +1,8 @@
 /*
  * control_int.h: between the control API's request handling (control.c),
  * its documents (control_docs.c) and its endpoints in files of their own
- * (control_pause.c, control_lineage.c); private to control/.
+ * (control_pause.c, control_lineage.c, control_quality.c); private to
+ * control/.
  */
 #ifndef TRIB_CONTROL_INT_H
 #define TRIB_CONTROL_INT_H
@@ -19,6 +20,8 @@ typedef struct ctl_ext
 {
 	trib_control_pause_fn pause;	/* NULL: pause answers 503 */
 	void	   *pause_arg;
+	trib_control_quality_fn quality;	/* NULL: quality/check answers 503 */
+	void	   *quality_arg;
 } ctl_ext;
 
 /* An answer being built: status and document, and the request it answers
@@ -31,6 +34,9 @@ typedef struct ctl_resp
 	const ctl_ext *ext;
 	struct MHD_Connection *conn;
 	const char *rest;			/* the path after /api/v1/ */
+	const char *body;			/* the request's body (NUL-terminated), or
+								 * NULL: only for ctl_takes_body() */
+	size_t		body_len;
 } ctl_resp;
 
 typedef void (*ctl_endpoint_fn) (trib_control *api, ctl_resp *r);
@@ -46,6 +52,7 @@ bool		ctl_path_match(const char *pattern, const char *path);
 void		ctl_serve_pause(trib_control *api, ctl_resp *r);	/* control_pause.c */
 void		ctl_serve_lineage(trib_control *api, ctl_resp *r);	/* control_lineage.c */
 void		ctl_serve_lineage_flow(trib_control *api, ctl_resp *r);
+void		ctl_serve_quality(trib_control *api, ctl_resp *r);	/* control_quality.c */
 
 /* Write the /api/v1/pipeline document; `status` is the /status text or
  * NULL.  False when status is not valid JSON. */

@@ -80,6 +80,7 @@
 #include "log.h"
 #include "merge.h"
 #include "pause.h"
+#include "quality_api.h"
 #include "registry.h"
 #include "control.h"
 #include "registry_api.h"
@@ -218,6 +219,7 @@ struct trib_pipeline
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 	trib_control *control;		/* control API on http, or NULL */
 	trib_pause *pause;			/* paused sources and sinks (pause.h) */
+	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
 	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
 								 * an event of which reached a sink */
@@ -1250,6 +1252,10 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	if (p->regapi != NULL)
 		trib_http_opts_add_route(&o, trib_regapi_handle, trib_regapi_request_done, p->regapi);
 	p->control = trib_control_new(p->cfg, http_status, p);
+	if ((p->quality = trib_quality_api_new(p->cfg, errbuf, errlen)) == NULL)
+		return false;
+	trib_control_set_pause(p->control, trib_pause_request, p->pause);
+	trib_control_set_quality(p->control, trib_quality_api_check, p->quality);
 	trib_http_opts_add_route(&o, trib_control_handle, trib_control_request_done, p->control);
 	o.host = p->cfg->http.host;
 	o.port = p->cfg->http.port;
@@ -1265,7 +1271,6 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 	if (p->regapi != NULL)
 		trib_regapi_listening_on(p->regapi, trib_http_address(p->http));
 	trib_control_listening_on(p->control, trib_http_address(p->http));
-	trib_control_set_pause(p->control, trib_pause_request, p->pause);
 	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
 			  trib_http_address(p->http), trib_http_port(p->http));
 	return true;
@@ -1726,6 +1731,7 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_regapi_free(p->regapi);
 	trib_control_free(p->control);
 	trib_pause_free(p->pause);
+	trib_quality_api_free(p->quality);
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);

@@ -15,6 +15,7 @@
  * or, for regex and Lua checks, the engine's reason.
  */
 #include "rules_quality.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,111 @@ apply_quality(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 			return TRIB_VERDICT_DEAD_LETTER;
 	}
 	return TRIB_VERDICT_KEEP;
+}
+
+/* What the stream does on a failure of rule c, in the config's words. */
+static const char *
+action_word(const trib_rule_conf *c)
+{
+	switch (c->action)
+	{
+		case TRIB_ACTION_DROP:
+			return "drop";
+		case TRIB_ACTION_TAG:
+			return "tag";
+		case TRIB_ACTION_FAIL:
+			return "fail";
+		case TRIB_ACTION_DEAD_LETTER:
+			break;
+	}
+	return "dead_letter";
+}
+
+typedef struct verdict_arg
+{
+	rl_evctx   *x;
+	rl_rule    *r;
+	trib_quality_verdict_fn fn;
+	void	   *arg;
+} verdict_arg;
+
+/* trib_jpath_each: one value's verdict. */
+static bool
+verdict_cb(yajl_val *slot, const char *name, void *arg)
+{
+	verdict_arg *a = arg;
+	const char *why = NULL;
+	bool		ok = check_value(a->x, a->r, name, *slot, &why);
+
+	a->fn(a->arg, a->r->c->name, name, ok, ok ? NULL : why, action_word(a->r->c));
+	return true;
+}
+
+/* One rule's verdicts on the row (apply_quality's walk, without its
+ * counting and actions). */
+static void
+rule_verdicts(verdict_arg *a, yajl_val row)
+{
+	rl_rule    *r = a->r;
+
+	trib_quality_batch_reset(r->qc);
+	for (int p = 0; p < r->npaths; p++)
+	{
+		rl_first_arg f = {0};
+		const char *why = NULL;
+
+		trib_jpath_each(row, &r->paths[p], rl_first_cb, &f);
+		if (f.found)
+			trib_jpath_each(row, &r->paths[p], verdict_cb, a);
+		else if (check_value(a->x, r, r->paths[p].text, NULL, &why))
+			a->fn(a->arg, r->c->name, r->paths[p].text, true, NULL, action_word(r->c));
+		else
+			a->fn(a->arg, r->c->name, r->paths[p].text, false, "is missing", action_word(r->c));
+	}
+	if (a->x->bound)
+	{
+		trib_lua_unbind(r->lua_state);
+		a->x->bound = false;
+	}
+	trib_quality_batch_reset(r->qc);
+}
+
+/* See rules.h. */
+bool
+trib_rules_quality_check(trib_rules *rs, const char *source, const char *schema,
+						 const char *table, const char *row, trib_quality_verdict_fn fn,
+						 void *arg, char *errbuf, size_t errlen)
+{
+	trib_event	ev = {0};
+	rl_evctx	x = {0};
+	bool		ok = true;
+
+	ev.op = TRIB_OP_CREATE;
+	ev.source = source;
+	ev.schema = schema;
+	ev.table = table;
+	ev.after = (char *) row;	/* read only: nothing here writes images back */
+	x.ev = &ev;
+	for (int i = 0; ok && i < rs->n; i++)
+	{
+		verdict_arg a = {&x, &rs->r[i], fn, arg};
+
+		if (rs->r[i].c->type != TRIB_RULE_QUALITY || !rl_selected(rs->r[i].c, &ev))
+			continue;
+		if (!(ok = rl_img_all(&x, errbuf, errlen)))
+			break;
+		if (x.img[IMG_AFTER] == NULL || !YAJL_IS_OBJECT(x.img[IMG_AFTER]))
+		{
+			snprintf(errbuf, errlen, "the row is not a JSON object");
+			ok = false;
+			break;
+		}
+		rule_verdicts(&a, x.img[IMG_AFTER]);
+	}
+	for (int i = 0; i < NIMG; i++)
+		if (x.img[i] != NULL)
+			yajl_tree_free(x.img[i]);
+	return ok;
 }
 
 const rl_ops rl_ops_quality = {RL_SHAPE_KNOWN, init_quality, free_quality, apply_quality, NULL};
