@@ -109,6 +109,42 @@ trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const cha
 	return rl_selected(rs->r[i].c, &where);
 }
 
+/* See rules.h. */
+bool
+trib_rules_quality_check(trib_rules *rs, const char *source, const char *schema,
+						 const char *table, const char *row, trib_quality_verdict_fn fn,
+						 void *arg, char *errbuf, size_t errlen)
+{
+	trib_event	ev = {0};
+	rl_evctx	x = {0};
+	bool		ok = true;
+
+	ev.op = TRIB_OP_CREATE;
+	ev.source = source;
+	ev.schema = schema;
+	ev.table = table;
+	ev.after = (char *) row;	/* read only: nothing here writes images back */
+	x.ev = &ev;
+	for (int i = 0; ok && i < rs->n; i++)
+	{
+		if (rs->r[i].c->type != TRIB_RULE_QUALITY || !rl_selected(rs->r[i].c, &ev))
+			continue;
+		if (!(ok = rl_img_all(&x, errbuf, errlen)))
+			break;
+		if (x.img[IMG_AFTER] == NULL || !YAJL_IS_OBJECT(x.img[IMG_AFTER]))
+		{
+			snprintf(errbuf, errlen, "the row is not a JSON object");
+			ok = false;
+			break;
+		}
+		rl_quality_verdicts(&x, &rs->r[i], x.img[IMG_AFTER], fn, arg);
+	}
+	for (int i = 0; i < NIMG; i++)
+		if (x.img[i] != NULL)
+			yajl_tree_free(x.img[i]);
+	return ok;
+}
+
 /* ---- compilation -------------------------------------------------------- */
 
 static bool

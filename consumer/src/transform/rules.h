@@ -86,12 +86,6 @@ const trib_relation *trib_rules_target(trib_rules *rs, const char *source,
 /* The end of a batch of events: uniqueness checks start again. */
 void		trib_rules_batch_end(trib_rules *rs);
 
-/* One value a quality rule checked (trib_rules_quality_check): the rule,
- * the field's path, whether it passed, why not (never the value) and what
- * the stream would do then ("dead_letter", "drop", "tag", "fail"). */
-typedef void (*trib_quality_verdict_fn) (void *arg, const char *rule, const char *field,
-										 bool pass, const char *why, const char *action);
-
 /*
  * Run the quality rules that select source/schema.table (schema may be
  * NULL) on `row`, a JSON object of the new row's columns, as the stream

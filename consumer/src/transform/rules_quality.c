@@ -15,7 +15,6 @@
  * or, for regex and Lua checks, the engine's reason.
  */
 #include "rules_quality.h"
-#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,12 +285,14 @@ verdict_cb(yajl_val *slot, const char *name, void *arg)
 	return true;
 }
 
-/* One rule's verdicts on the row (apply_quality's walk, without its
- * counting and actions). */
-static void
-rule_verdicts(verdict_arg *a, yajl_val row)
+/* See rules_quality.h: apply_quality's walk, without its counting and
+ * actions. */
+void
+rl_quality_verdicts(rl_evctx *x, rl_rule *r, yajl_val row, trib_quality_verdict_fn fn,
+					void *arg)
 {
-	rl_rule    *r = a->r;
+	verdict_arg va = {x, r, fn, arg};
+	verdict_arg *a = &va;
 
 	trib_quality_batch_reset(r->qc);
 	for (int p = 0; p < r->npaths; p++)
@@ -313,44 +314,6 @@ rule_verdicts(verdict_arg *a, yajl_val row)
 		a->x->bound = false;
 	}
 	trib_quality_batch_reset(r->qc);
-}
-
-/* See rules.h. */
-bool
-trib_rules_quality_check(trib_rules *rs, const char *source, const char *schema,
-						 const char *table, const char *row, trib_quality_verdict_fn fn,
-						 void *arg, char *errbuf, size_t errlen)
-{
-	trib_event	ev = {0};
-	rl_evctx	x = {0};
-	bool		ok = true;
-
-	ev.op = TRIB_OP_CREATE;
-	ev.source = source;
-	ev.schema = schema;
-	ev.table = table;
-	ev.after = (char *) row;	/* read only: nothing here writes images back */
-	x.ev = &ev;
-	for (int i = 0; ok && i < rs->n; i++)
-	{
-		verdict_arg a = {&x, &rs->r[i], fn, arg};
-
-		if (rs->r[i].c->type != TRIB_RULE_QUALITY || !rl_selected(rs->r[i].c, &ev))
-			continue;
-		if (!(ok = rl_img_all(&x, errbuf, errlen)))
-			break;
-		if (x.img[IMG_AFTER] == NULL || !YAJL_IS_OBJECT(x.img[IMG_AFTER]))
-		{
-			snprintf(errbuf, errlen, "the row is not a JSON object");
-			ok = false;
-			break;
-		}
-		rule_verdicts(&a, x.img[IMG_AFTER]);
-	}
-	for (int i = 0; i < NIMG; i++)
-		if (x.img[i] != NULL)
-			yajl_tree_free(x.img[i]);
-	return ok;
 }
 
 const rl_ops rl_ops_quality = {RL_SHAPE_KNOWN, init_quality, free_quality, apply_quality, NULL};
