@@ -191,11 +191,14 @@ bool
 trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen)
 {
 	const trib_config *cfg = ps->cfg;
-	char	   *target = store_target(cfg);
+	char	   *target;
 	trib_checkpoint *store;
 	trib_position pos;
 	int			r;
 
+	if (ps->store != NULL)
+		return true;			/* opened and loaded already */
+	target = store_target(cfg);
 	store = trib_checkpoint_open(cfg->checkpoint.store == TRIB_CHECKPOINT_FILE ?
 								 TRIB_CKPT_FILE : TRIB_CKPT_CATALOG, target, cfg->pipeline,
 								 PAUSE_KEY, &trib_merge_pos_ops, errbuf, errlen);

@@ -11,6 +11,9 @@
 # with the server's message, a bad depth or format 400, POST 405; a
 # pipeline without lineage answers 404 saying how to configure it.  Every
 # answer is checked against docs/openapi.yaml.
+# The pause state in the catalog checkpoint store: a paused sink is kept
+# in the row of source ~paused (no position), stays paused across a
+# restart, gets nothing until resumed, then the row arrives once.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -156,6 +159,25 @@ call_tok GET "/api/v1/lineage/$EMAIL/sideways"
 expect_eq "an unknown question: 404" 404 "$CODE"
 call GET /health
 expect_eq "/health still answers" 200 "$CODE"
+
+# --- the pause state in the catalog store (e2e 67 covers the file store) ------------------------
+call_tok POST /api/v1/sinks/f/pause
+expect_api "catalog store: pause sink f" 200 POST /api/v1/sinks/f/pause
+expect_eq "catalog store: kept in the row of source ~paused, no position" '|["f"]' \
+    "$(q postgres "SELECT commit_lsn, position->'paused_sinks' FROM tributary.checkpoint_get('l68', '~paused')" | tr -d ' ')"
+stop_consumer
+start
+for _ in $(seq 1 100); do grep -q 'sink f stays paused' "$WORK/run.log" && break; sleep 0.1; done
+expect_grep "catalog store: still paused after a restart" "$WORK/run.log" 'sink f stays paused'
+pgc_psql -d postgres -q -c "INSERT INTO public.customers VALUES (6, 'c6@mail.example', 'eu')"
+sleep 1
+expect_eq "catalog store: the paused sink gets nothing" 5 "$(wc -l < "$WORK/out.jsonl")"
+call_tok POST /api/v1/sinks/f/resume
+expect_api "catalog store: resume sink f" 200 POST /api/v1/sinks/f/resume
+wait_lines "$WORK/out.jsonl" 6 20 || fail "catalog store: the row after the resume" "$(wc -l < "$WORK/out.jsonl") lines"
+expect_eq "catalog store: resumed, the row arrives once" 6 "$(wc -l < "$WORK/out.jsonl")"
+expect_eq "catalog store: the row says running" '[]' \
+    "$(q postgres "SELECT position->'paused_sinks' FROM tributary.checkpoint_get('l68', '~paused')")"
 stop_consumer
 expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
 expect_absent "the token is never logged" "$TOKEN" "$WORK/run.log"
