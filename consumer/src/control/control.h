@@ -41,7 +41,8 @@
  * Threads: the callbacks run on the HTTP thread; `status` must be safe to
  * call from it (see http.h).
  *
- * Includes: lib and config only (and libmicrohttpd, yajl).
+ * Includes: lib and config only (and libmicrohttpd, yajl, libpq for the
+ * lineage reads); the pipeline reaches in through hooks (pause, quality).
  */
 #ifndef TRIB_CONTROL_H
 #define TRIB_CONTROL_H
