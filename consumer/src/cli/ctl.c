@@ -27,11 +27,13 @@
 #define CTL_MAX_TOKEN 4096
 
 const char	trib_ctl_usage[] =
-"tributary ctl status|pipeline|rules [-c FILE | --url URL] [--token-file F]\n"
+"tributary ctl status|pipeline|rules|reload [-c FILE | --url URL] [--token-file F]\n"
 "                                    [--cacert PEM] [--json]\n"
 "  Ask a running daemon (docs/API.md): status (/status), pipeline\n"
 "  (/api/v1/pipeline: sources, sinks, positions, state), rules\n"
-"  (/api/v1/rules, without secrets).  The address is --url, else FILE's\n"
+"  (/api/v1/rules, without secrets); reload (POST /api/v1/reload, with the\n"
+"  token): the daemon re-reads its file and says accepted, unchanged,\n"
+"  invalid (FILE:LINE errors) or refused (why).  The address is --url, else FILE's\n"
 "  http.listen, whose http.token_file also gives the token; --token-file F\n"
 "  sends the token in F; --cacert PEM trusts that CA for https.  Readable text, or the JSON as received with\n"
 "  --json.  Exit 1 when the daemon does not answer 200.\n";
@@ -42,6 +44,7 @@ command_path(const char *cmd)
 {
 	static const char *const paths[][2] = {
 		{"status", "/status"}, {"pipeline", "/api/v1/pipeline"}, {"rules", "/api/v1/rules"},
+		{"reload", "/api/v1/reload"},
 		{NULL, NULL}
 	};
 
@@ -122,11 +125,18 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* GET url; *status (0: no answer) and the body into b.  False with a
- * message when there was no answer. */
+/* The method of a command's request: POST for reload, else GET. */
+static const char *
+command_method(const char *cmd)
+{
+	return strcmp(cmd, "reload") == 0 ? "POST" : "GET";
+}
+
+/* GET (or POST, without a body) url; *status (0: no answer) and the body
+ * into b.  False with a message when there was no answer. */
 static bool
-http_get(const char *url, const char *token, const char *cacert, long *status,
-		 trib_strbuf *b, FILE *err)
+http_get(const char *method, const char *url, const char *token, const char *cacert,
+		 long *status, trib_strbuf *b, FILE *err)
 {
 	CURL	   *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -143,6 +153,8 @@ http_get(const char *url, const char *token, const char *cacert, long *status,
 		trib_strbuf_free(&auth);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	if (cacert != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -156,7 +168,7 @@ http_get(const char *url, const char *token, const char *cacert, long *status,
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	else
-		fprintf(err, "tributary ctl: GET %s: %s\n", url, curl_easy_strerror(rc));
+		fprintf(err, "tributary ctl: %s %s: %s\n", method, url, curl_easy_strerror(rc));
 	curl_slist_free_all(h);			/* the header's copy: libcurl's */
 	curl_easy_cleanup(c);
 	return rc == CURLE_OK;
@@ -176,6 +188,8 @@ static void
 print_item(FILE *out, yajl_val o)
 {
 	fputs(" ", out);
+	if (!YAJL_IS_OBJECT(o))
+		fprintf(out, "  %s", scalar(o));	/* a list of words (changes) */
 	for (size_t i = 0; YAJL_IS_OBJECT(o) && i < o->u.object.len; i++)
 	{
 		yajl_val	v = o->u.object.values[i];
@@ -218,7 +232,7 @@ print_text(FILE *out, yajl_val doc)
 
 /* Print the answer; the exit status. */
 static int
-report(const char *url, long status, const trib_strbuf *b, bool json, FILE *out, FILE *err)
+report(const char *method, const char *url, long status, const trib_strbuf *b, bool json, FILE *out, FILE *err)
 {
 	char		e[256];
 	yajl_val	doc = b->len ? trib_jdoc_parse(b->data, e, sizeof(e)) : NULL;
@@ -227,7 +241,7 @@ report(const char *url, long status, const trib_strbuf *b, bool json, FILE *out,
 
 	if (status != 200)
 	{
-		fprintf(err, "tributary ctl: GET %s: %ld %s\n", url, status,
+		fprintf(err, "tributary ctl: %s %s: %ld %s\n", method, url, status,
 				msg != NULL && YAJL_IS_STRING(*msg) ? (*msg)->u.string : "(no message)");
 		rc = CTL_EXIT_FAIL;
 	}
@@ -235,7 +249,7 @@ report(const char *url, long status, const trib_strbuf *b, bool json, FILE *out,
 		fwrite(b->data, 1, b->len, out);
 	else if (doc == NULL || !YAJL_IS_OBJECT(doc))
 	{
-		fprintf(err, "tributary ctl: GET %s: the answer is not a JSON object\n", url);
+		fprintf(err, "tributary ctl: %s %s: the answer is not a JSON object\n", method, url);
 		rc = CTL_EXIT_FAIL;
 	}
 	else
@@ -311,7 +325,7 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 
 	if (path == NULL)
 	{
-		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules)\n%s",
+		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules, reload)\n%s",
 				argc > 1 ? "unknown command" : "missing command", argc > 1 ? argv[1] : "",
 				trib_ctl_usage);
 		return CTL_EXIT_USAGE;
@@ -328,8 +342,8 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 
 		trib_strbuf_printf(&url, "%.*s%s", (int) (strlen(b) - (b[strlen(b) - 1] == '/')),
 						   b, path);
-		if (http_get(url.data, token, a.cacert, &status, &body, err))
-			rc = report(url.data, status, &body, a.json, out, err);
+		if (http_get(command_method(argv[1]), url.data, token, a.cacert, &status, &body, err))
+			rc = report(command_method(argv[1]), url.data, status, &body, a.json, out, err);
 	}
 	if (token != NULL)
 		OPENSSL_cleanse(token, strlen(token));

@@ -340,3 +340,12 @@ trib_config_fingerprint(const trib_config *cfg, char out[TRIB_CONFIG_FINGERPRINT
 		abort();
 	trib_hex_encode(md, len, out);
 }
+
+/* See config_diff.h. */
+const char *
+trib_reload_outcome_name(trib_reload_outcome o)
+{
+	static const char *const names[] = {"accepted", "unchanged", "invalid", "refused", "busy"};
+
+	return (unsigned) o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}

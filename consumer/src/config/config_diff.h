@@ -50,6 +50,35 @@ void		trib_config_diff_make(const trib_config *from, const trib_config *to,
 
 void		trib_config_diff_free(trib_config_diff *d);
 
+/*
+ * The answer to one reload request (pipeline/reload.h makes it, the
+ * control API and the log show it).
+ */
+typedef enum trib_reload_outcome
+{
+	TRIB_RELOAD_ACCEPTED = 0,	/* valid, applicable: applied at the next
+								 * transaction boundary */
+	TRIB_RELOAD_UNCHANGED,		/* valid, nothing to apply */
+	TRIB_RELOAD_INVALID,		/* the file does not load: nothing changed */
+	TRIB_RELOAD_REFUSED,		/* valid, but not applicable live */
+	TRIB_RELOAD_BUSY			/* another reload is being applied, or this
+								 * run cannot reload */
+} trib_reload_outcome;
+
+typedef struct trib_reload_result
+{
+	trib_reload_outcome outcome;
+	char		fingerprint[TRIB_CONFIG_FINGERPRINT_LEN];	/* the file's; "" when
+															 * it did not load */
+	char		running[TRIB_CONFIG_FINGERPRINT_LEN];	/* the running config's */
+	trib_config_diff diff;
+	char		error[4096];	/* INVALID: the loader's lines (FILE:LINE:COL);
+								 * REFUSED, BUSY: why; else "" */
+} trib_reload_result;
+
+/* The outcome in one word ("accepted", ...). */
+const char *trib_reload_outcome_name(trib_reload_outcome o);
+
 /* SHA-256 of cfg's bytes, hex. */
 void		trib_config_fingerprint(const trib_config *cfg,
 									char out[TRIB_CONFIG_FINGERPRINT_LEN]);

@@ -10,9 +10,11 @@
  *   GET /api/v1/rules      the compiled rules in words: name, type,
  *                          selection, fields, and whether a rule uses a
  *                          secret (never the secret, nor a key).
+ *   POST /api/v1/reload    re-read the pipeline file (control_reload.c,
+ *                          pipeline/reload.h): the outcome, the file's
+ *                          fingerprint, the changes or the error.
  * Every other path under /api/v1/ is 404 JSON; other methods 405 JSON with
- * Allow.  Reload, pause/resume, lineage and quality checks are not built
- * yet (docs/API.md): their paths are not registered.
+ * Allow.
  *
  * How it plugs in.  pipeline/http.c offers every request to its route
  * hooks; trib_control_handle() claims the paths under /api/v1/ and
@@ -23,7 +25,7 @@
  * digest (bearer.h).  Reads are open while the server listens on a
  * loopback address and `http.open_reads` is on; otherwise they need
  * `Authorization: Bearer <token>`, and without a token configured they
- * are refused.  Write endpoints (none yet) always need the token.
+ * are refused.  Write endpoints (reload) always need the token.
  * Request bodies beyond `http.max_body_bytes` are answered 413 and never
  * kept; endpoints that take no body answer 400 to one.
  *
@@ -39,6 +41,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "config_diff.h"
 
 /* trib_control_handle(): not a control API path (same as http.h's). */
 #define TRIB_CONTROL_NOT_MINE (-1)
@@ -56,6 +59,14 @@ typedef char *(*trib_control_status_fn) (void *arg);
  */
 trib_control *trib_control_new(const trib_config *cfg, trib_control_status_fn status,
 							   void *status_arg);
+
+/* POST /api/v1/reload: make a reload request (pipeline/reload.h) into
+ * *res; called on the HTTP thread. */
+typedef void (*trib_control_reload_fn) (void *arg, trib_reload_result *res);
+
+/* Serve reloads through `fn` (control_reload.c); without it the endpoint
+ * answers 409 (a run that cannot reload). */
+void		trib_control_on_reload(trib_control *api, trib_control_reload_fn fn, void *arg);
 
 /* The server listens on `address` (numeric). */
 void		trib_control_listening_on(trib_control *api, const char *address);
