@@ -79,7 +79,14 @@ static const trib_yaml_node *
 first_difference(const trib_yaml_node *a, const trib_yaml_node *b, trib_strbuf *path)
 {
 	const trib_yaml_node *maps[2] = {a, b};
+	const trib_yaml_node *only = a == NULL ? b : b == NULL ? a : NULL;
 
+	/* a section on one side only: its first key */
+	if (only != NULL && only->kind == TRIB_YAML_MAP && only->nchild > 0)
+	{
+		trib_strbuf_printf(path, ".%s", only->child[0]->text);
+		return first_difference(a ? a->child[1] : NULL, b ? b->child[1] : NULL, path);
+	}
 	if (a == NULL || b == NULL || a->kind != b->kind || a->kind == TRIB_YAML_SCALAR ||
 		(a->kind == TRIB_YAML_SEQ && a->nchild != b->nchild))
 		return b != NULL ? b : a;
