@@ -15,68 +15,22 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-SPEC=$ROOT/docs/openapi.yaml
-CHECK="python3 $(dirname "${BASH_SOURCE[0]}")/openapi_check.py"
-TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# shellcheck source=reload_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/reload_lib.sh"
 
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, email text)" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" >/dev/null
-printf '%s' "$TOKEN" > "$WORK/token"
-chmod 600 "$WORK/token"
+# write_config [EXTRA SINK LINE] [EXTRA SOURCE LINE] [LISTEN]: masked.
+write_config() { reload_config refused 1 "${1:-}" "${2:-}" "${3:-}"; }
 
-# write_config [EXTRA SINK LINE] [EXTRA SOURCE LINE] [LISTEN]
-write_config() {
-    {
-        echo "pipeline: refused"
-        source_yaml
-        [ -n "${2:-}" ] && echo "$2"
-        cat <<EOF
-sinks:
-  archive: {type: file, path: "$WORK/out.jsonl"}
-${1:-}
-transforms:
-  - {type: redact, name: mask_email, tables: [public.orders], fields: [email], with: value, value: MASKED}
-checkpoint: {store: file, path: "$WORK/ckpt"}
-http:
-  listen: "${3:-127.0.0.1:0}"
-  token_file: "$WORK/token"
-EOF
-    } > "$WORK/p.yaml"
-}
-
-# reload [CURL ARGS...]: POST /api/v1/reload with the token; CODE, BODY.
+# reload [CURL ARGS...]: POST /api/v1/reload; CODE, BODY.
 reload() {
     CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST "$@" "http://127.0.0.1:$PORT/api/v1/reload")
     BODY=$(cat "$WORK/body")
 }
-fits() {
-    local out
-    if out=$($CHECK "$SPEC" /api/v1/reload "${2:-POST}" "$CODE" "$WORK/body" 2>&1); then
-        pass "$1: the answer fits docs/openapi.yaml"
-    else
-        fail "$1: the answer fits docs/openapi.yaml" "$out; body: $BODY"
-    fi
-}
-# insert ID: a row, and wait until the sink FILE has N lines
-insert() { pgc_psql -d postgres -c "INSERT INTO public.orders VALUES ($1, 'u$1@example.com')" >/dev/null; }
-starts() { grep -c 'tributary [0-9.]* starting pipeline refused' "$WORK/run.log"; }
-wait_streaming() {
-    for _ in $(seq 1 300); do
-        [ "$(starts)" -ge "$1" ] && [ "$(curl -s "http://127.0.0.1:$PORT/health/ready")" = ready ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+insert() { pgc_psql -d postgres -c "INSERT INTO public.orders VALUES ($1, $1, 'u$1@example.com')" >/dev/null; }
 
+reload_setup
 write_config
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
-start_consumer "$WORK/p.yaml" "$WORK/run.log"
-wait_log "$WORK/run.log" 'serving /health' 20 || { cat "$WORK/run.log"; exit 1; }
-PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' "$WORK/run.log" | head -1)
-wait_streaming 1 || fail "the daemon streams" "not ready"
+reload_start refused
 insert 1
 wait_lines "$WORK/out.jsonl" 1 20 || fail "row 1 reached the sink" "no line"
 FP0=$(sha256sum "$WORK/p.yaml" | cut -d' ' -f1)
@@ -84,15 +38,15 @@ FP0=$(sha256sum "$WORK/p.yaml" | cut -d' ' -f1)
 # --- auth and method -----------------------------------------------------------
 reload
 expect_eq "reload without the token: 401" 401 "$CODE"
-fits "401"
+expect_fits "401" POST
 reload -H "Authorization: Bearer wrong-token-wrong-token"
 expect_eq "reload with a wrong token: 401" 401 "$CODE"
 CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/reload" -H "Authorization: Bearer $TOKEN")
 expect_eq "GET /api/v1/reload: 405" 405 "$CODE"
-fits "405" GET
+expect_fits "405" GET
 reload -H "Authorization: Bearer $TOKEN"
 expect_eq "the same file: 200 unchanged" "200 unchanged" "$CODE $(jq -r .result <<<"$BODY")"
-fits "unchanged"
+expect_fits "unchanged" POST
 expect_eq "unchanged: its fingerprint" "$FP0 $FP0" "$(jq -r '"\(.fingerprint) \(.running_fingerprint)"' <<<"$BODY")"
 
 # --- an invalid file -------------------------------------------------------------
@@ -101,20 +55,20 @@ sed -i 's/with: value, value: MASKED/with: sideways/' "$WORK/p.yaml"
 LINE=$(grep -n 'with: sideways' "$WORK/p.yaml" | cut -d: -f1)
 reload -H "Authorization: Bearer $TOKEN"
 expect_eq "an invalid file: 422 invalid" "422 invalid" "$CODE $(jq -r .result <<<"$BODY")"
-fits "422"
+expect_fits "422" POST
 expect_match "the error names FILE:LINE" "p\\.yaml:$LINE:[0-9]+: transforms\\[0\\]\\.with" "$(jq -r .error <<<"$BODY")"
 expect_grep "the log has the error with FILE:LINE" "$WORK/run.log" "audit.*config reload of .* invalid: fingerprint none .*p\\.yaml:$LINE:"
 insert 2
 wait_lines "$WORK/out.jsonl" 2 20 || fail "row 2 reached the sink" "no line"
 expect_eq "nothing changed: still masked, not restarted" "MASKED 1" \
-    "$(tail -1 "$WORK/out.jsonl" | jq -r .value.after.email) $(starts)"
+    "$(tail -1 "$WORK/out.jsonl" | jq -r .value.after.email) $(starts refused)"
 
 # --- changes that cannot be applied live --------------------------------------------
 write_config "" "    slot: another_slot"
 LINE=$(grep -n 'slot: another_slot' "$WORK/p.yaml" | cut -d: -f1)
 reload -H "Authorization: Bearer $TOKEN"
 expect_eq "a slot name change: 409 refused" "409 refused" "$CODE $(jq -r .result <<<"$BODY")"
-fits "409"
+expect_fits "409" POST
 expect_match "the reason names the key and FILE:LINE" "p\\.yaml:$LINE:[0-9]+: sources\\.main\\.slot: changed, which a running pipeline cannot apply" "$(jq -r .error <<<"$BODY")"
 expect_grep "the refusal is audited with the fingerprint" "$WORK/run.log" "audit.*refused: fingerprint $(sha256sum "$WORK/p.yaml" | cut -d' ' -f1) \\(running $FP0\\)"
 CTL_RC=0
@@ -126,7 +80,7 @@ reload -H "Authorization: Bearer $TOKEN"
 expect_match "an http change: 409 naming http.listen" "^409 refused .*http\\.listen" "$CODE $(jq -r '"\(.result) \(.error)"' <<<"$BODY")"
 insert 3
 wait_lines "$WORK/out.jsonl" 3 20 || fail "row 3 reached the sink" "no line"
-expect_eq "nothing restarted" 1 "$(starts)"
+expect_eq "nothing restarted" 1 "$(starts refused)"
 expect_eq "the slot is the one it was" "tributary_refused" \
     "$(pgc_psql -d postgres -Atc "SELECT slot_name FROM pg_replication_slots WHERE active")"
 
@@ -134,7 +88,7 @@ expect_eq "the slot is the one it was" "tributary_refused" \
 write_config "  extra: {type: file, path: \"$WORK/extra.jsonl\"}"
 CTL_OUT=$("$BIN" ctl reload --url "http://127.0.0.1:$PORT" --token-file "$WORK/token" 2>&1) || true
 expect_match "ctl reload: accepted, with the change" "result: +accepted.*sink extra added" "$(tr '\n' ' ' <<<"$CTL_OUT")"
-wait_streaming 2 || fail "streams after the sink was added" "not ready"
+wait_streaming refused 2 || fail "streams after the sink was added" "not ready"
 insert 4
 insert 5
 wait_lines "$WORK/extra.jsonl" 2 20 || fail "the added sink receives rows" "no lines"
@@ -143,7 +97,7 @@ expect_eq "the added sink has the rows after the reload, and only them" "4 5" \
 write_config
 reload -H "Authorization: Bearer $TOKEN"
 expect_eq "the sink removed: accepted" "200 sink extra removed" "$CODE $(jq -r '.changes | join(",")' <<<"$BODY")"
-wait_streaming 3 || fail "streams after the sink was removed" "not ready"
+wait_streaming refused 3 || fail "streams after the sink was removed" "not ready"
 insert 6
 wait_lines "$WORK/out.jsonl" 6 20 || fail "row 6 reached the first sink" "no line"
 expect_eq "the removed sink got nothing more" 2 "$(wc -l < "$WORK/extra.jsonl")"
