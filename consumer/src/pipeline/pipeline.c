@@ -102,6 +102,8 @@
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define FLUSH_TIMEOUT_MS 10000
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
+#define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
+								 * endpoint's open connections to close */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -1621,7 +1623,10 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	if (*stop)
 		tlog_info("pipeline", "stopping: draining the sinks");
 	else
+	{
 		tlog_info("pipeline", "reloading at a transaction boundary: draining the sinks");
+		trib_http_settle(p->http, RELOAD_ANSWER_MS);	/* the reload's answer */
+	}
 	if (!drain(p, errbuf, errlen))
 		return false;
 	for (size_t c = 0; p->merge != NULL && c < p->nsrcs; c++)

@@ -10,6 +10,8 @@
 #   - a file sink added: it receives the rows written after the reload and
 #     none before; removed again: the first sink goes on, exactly once;
 #   - `tributary ctl reload` prints the outcome and the changes;
+#   - with `lineage:` on, the reloaded file's graph is recorded as a new
+#     version with its fingerprint;
 # every answer's body checked against docs/openapi.yaml.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -18,6 +20,7 @@ e2e_init
 # shellcheck source=reload_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/reload_lib.sh"
 
+RELOAD_LINEAGE=1
 # write_config [EXTRA SINK LINE] [EXTRA SOURCE LINE] [LISTEN]: masked.
 write_config() { reload_config refused 1 "${1:-}" "${2:-}" "${3:-}"; }
 
@@ -94,6 +97,15 @@ insert 5
 wait_lines "$WORK/extra.jsonl" 2 20 || fail "the added sink receives rows" "no lines"
 expect_eq "the added sink has the rows after the reload, and only them" "4 5" \
     "$(jq -r .value.after.id "$WORK/extra.jsonl" | tr '\n' ' ' | sed 's/ $//')"
+FP_EXTRA=$(sha256sum "$WORK/p.yaml" | cut -d' ' -f1)
+for _ in $(seq 1 100); do
+    [ "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM tributary.lineage_graphs WHERE config_fingerprint = '$FP_EXTRA'")" -gt 0 ] && break
+    sleep 0.2
+done
+expect_eq "lineage recorded a graph version with the reloaded file's fingerprint" 1 \
+    "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM tributary.lineage_graphs WHERE config_fingerprint = '$FP_EXTRA'")"
+expect_eq "  ... after the one of the first file" 1 \
+    "$(pgc_psql -d postgres -Atc "SELECT count(*) FROM tributary.lineage_graphs WHERE config_fingerprint = '$FP0'")"
 write_config
 reload -H "Authorization: Bearer $TOKEN"
 expect_eq "the sink removed: accepted" "200 sink extra removed" "$CODE $(jq -r '.changes | join(",")' <<<"$BODY")"

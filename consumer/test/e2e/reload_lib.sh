@@ -24,7 +24,8 @@ reload_setup() {
 # reload_config NAME MASKED [SINK LINE] [SOURCE LINE] [LISTEN]: write
 # $WORK/p.yaml at once (a rename), with the rule mask_email (email ->
 # MASKED) when MASKED is 1, the extra lines under sinks: and under the
-# source main, and http.listen (default 127.0.0.1:0).
+# source main, and http.listen (default 127.0.0.1:0); with RELOAD_LINEAGE
+# set, the lineage section on (recording into the cluster's catalog).
 reload_config() {
     {
         echo "pipeline: $1"
@@ -39,6 +40,7 @@ http:
   listen: "${5:-127.0.0.1:0}"
   token_file: "$WORK/token"
 EOF
+        [ -n "${RELOAD_LINEAGE:-}" ] && printf 'lineage: {enabled: true, dsn: "%s"}\n' "$(pg_dsn)"
         [ "$2" = 1 ] && printf 'transforms:\n  - {type: redact, name: mask_email, tables: [public.orders], fields: [email], with: value, value: MASKED}\n'
         true
     } > "$WORK/p.yaml.new"
