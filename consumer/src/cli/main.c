@@ -410,16 +410,6 @@ nap(int ms)
 		nanosleep(&ts, NULL);
 }
 
-/*
- * Run one loaded pipeline (the caller opened the log; cfg stays the
- * caller's).  A failure on a lost connection to the source database (a
- * PostgreSQL restart took the pipeline lock's session or the catalog
- * checkpoint store) builds the pipeline again after a backoff, as a
- * supervisor restarting the process would: every position is reloaded from
- * the sinks and the checkpoint, so nothing is lost or repeated.  The exit
- * status: 0, EXIT_RUNTIME, or EXIT_USAGE when the pipeline cannot be built
- * from the config or the source refuses its credentials.
- */
 /* The log section of a reloaded config, when it differs. */
 static void
 reload_log(const trib_config *from, const trib_config *to)
@@ -507,6 +497,16 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 	return ret;
 }
 
+/*
+ * Run one loaded pipeline (the caller opened the log), built again from
+ * the new config after each reload applied (run_configs).  A failure on a lost connection to the source database (a
+ * PostgreSQL restart took the pipeline lock's session or the catalog
+ * checkpoint store) builds the pipeline again after a backoff, as a
+ * supervisor restarting the process would: every position is reloaded from
+ * the sinks and the checkpoint, so nothing is lost or repeated.  The exit
+ * status: 0, EXIT_RUNTIME, or EXIT_USAGE when the pipeline cannot be built
+ * from the config or the source refuses its credentials.
+ */
 static int
 run_one_config(run_configs *rc, bool snapshot)
 {

@@ -1235,7 +1235,6 @@ http_status(void *arg)
 	return trib_pipeline_status_json(arg);
 }
 
-/* Start /health, /metrics and /status when the config asks for them. */
 /* POST /api/v1/reload (control.h): a reload request. */
 static void
 http_reload(void *arg, trib_reload_result *res)
@@ -1245,6 +1244,7 @@ http_reload(void *arg, trib_reload_result *res)
 	trib_reload_request(p->reload, res);
 }
 
+/* Start /health, /metrics and /status when the config asks for them. */
 static bool
 start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 {
