@@ -28,12 +28,14 @@
 #define CTL_MAX_TOKEN 4096
 
 const char	trib_ctl_usage[] =
-"tributary ctl status|pipeline|rules [-c FILE | --url URL] [--token-file F]\n"
+"tributary ctl status|pipeline|rules|reload [-c FILE | --url URL] [--token-file F]\n"
 "                                    [--cacert PEM] [--json]\n"
 "tributary ctl pause|resume source|sink NAME [the same options]\n"
 "  Ask a running daemon (docs/API.md): status (/status), pipeline\n"
 "  (/api/v1/pipeline: sources, sinks, positions, state), rules\n"
-"  (/api/v1/rules, without secrets).  The address is --url, else FILE's\n"
+"  (/api/v1/rules, without secrets); reload (POST /api/v1/reload, with the\n"
+"  token): the daemon re-reads its file and says accepted, unchanged,\n"
+"  invalid (FILE:LINE errors) or refused (why).  The address is --url, else FILE's\n"
 "  http.listen, whose http.token_file also gives the token; --token-file F\n"
 "  sends the token in F; --cacert PEM trusts that CA for https.  pause and\n"
 "  resume a source or a sink (POST /api/v1/sources|sinks/NAME/pause|resume,\n"
@@ -46,6 +48,7 @@ command_path(const char *cmd)
 {
 	static const char *const paths[][2] = {
 		{"status", "/status"}, {"pipeline", "/api/v1/pipeline"}, {"rules", "/api/v1/rules"},
+		{"reload", "/api/v1/reload"},
 		{NULL, NULL}
 	};
 
@@ -334,11 +337,12 @@ pause_path(int argc, char **argv, char **path, FILE *err)
 int
 trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 {
-	bool		post = argc > 1 && (strcmp(argv[1], "pause") == 0 ||
-									strcmp(argv[1], "resume") == 0);
+	bool		pause = argc > 1 && (strcmp(argv[1], "pause") == 0 ||
+									 strcmp(argv[1], "resume") == 0);
+	bool		post = pause || (argc > 1 && strcmp(argv[1], "reload") == 0);
 	char	   *own_path = NULL;
-	int			took = post ? pause_path(argc, argv, &own_path, err) : 1;
-	const char *path = post ? own_path : argc > 1 ? command_path(argv[1]) : NULL;
+	int			took = pause ? pause_path(argc, argv, &own_path, err) : 1;
+	const char *path = pause ? own_path : argc > 1 ? command_path(argv[1]) : NULL;
 	ctl_args	a;
 	char	   *base = NULL,
 			   *token = NULL;
@@ -347,12 +351,12 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 	long		status;
 	int			rc = CTL_EXIT_FAIL;
 
-	if (post && took == 0)
+	if (pause && took == 0)
 		return CTL_EXIT_USAGE;
 	if (path == NULL)
 	{
-		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules, pause, "
-				"resume)\n%s",
+		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules, reload, "
+				"pause, resume)\n%s",
 				argc > 1 ? "unknown command" : "missing command", argc > 1 ? argv[1] : "",
 				trib_ctl_usage);
 		return CTL_EXIT_USAGE;

@@ -2,10 +2,12 @@
  * ctl.h: `tributary ctl`, the client of a running daemon's HTTP endpoint
  * (docs/API.md), so operators never hand-write curl.
  *
- *   tributary ctl status|pipeline|rules [-c FILE | --url URL]
+ *   tributary ctl status|pipeline|rules|reload [-c FILE | --url URL]
  *                 [--token-file F] [--cacert PEM] [--json]
  *
- * status GETs /status, pipeline /api/v1/pipeline, rules /api/v1/rules.
+ * status GETs /status, pipeline /api/v1/pipeline, rules /api/v1/rules;
+ * reload POSTs /api/v1/reload and prints its answer (outcome,
+ * fingerprints, changes; the error of a 409 or 422 on stderr).
  * The address is --url, else the `http.listen` of the config FILE (whose
  * `http.token_file` also gives the token).  --token-file F sends the
  * token in F (trailing newline ignored) as `Authorization: Bearer`; the
@@ -17,7 +19,7 @@
  *
  * Exit status: 0 answered 200, 1 any other answer or no answer (the
  * status and the server's error message on stderr), 2 bad usage or
- * config.  Reload, pause and resume come with their endpoints.
+ * config.  Pause and resume come with their endpoints.
  *
  * Uses libcurl for HTTP.
  */

@@ -31,7 +31,11 @@
  *
  * Signals: SIGTERM and SIGINT ask the pipeline to drain, checkpoint and
  * exit 0 (`snapshot`: save its progress and exit 1, the copy being
- * unfinished); SIGHUP reopens the log file.  Handlers only set flags.
+ * unfinished); SIGHUP reopens the log file and, under `run`, reloads the
+ * pipeline file (pipeline/reload.h): an accepted reload stops the
+ * pipeline at a transaction boundary, exactly as a stop would, and
+ * run_pipeline() builds it again from the new config.  Handlers only set
+ * flags.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +53,7 @@
 #include "log.h"
 #include "pg_source_conf.h"
 #include "pipeline.h"
+#include "reload.h"
 #include "runner.h"
 #include "sink_postgres_conf.h"
 
@@ -60,6 +65,7 @@
 #define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_requested = 0;
+static trib_reload *reloads;	/* `run` of a native file; else NULL */
 
 static void
 on_stop(int sig)
@@ -73,12 +79,16 @@ on_hup(int sig)
 {
 	(void) sig;
 	trib_log_request_reopen();
+	if (reloads != NULL)
+		trib_reload_signal(reloads);
 }
 
 static const char *const usage_text[][2] = {
 	{"run", "tributary run -c FILE [--source-uri URI] [--dest-uri URI] [--key-file PATH]\n"
 		"  Run the pipeline FILE describes until SIGTERM or SIGINT, which drain\n"
-		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log.\n"
+		"  the sinks, save the checkpoint and exit 0.  SIGHUP reopens the log\n"
+		"  and reloads FILE (docs/OPERATIONS.md): applied between transactions\n"
+		"  when valid and applicable, else refused with the reason.\n"
 		"  A copy-and-sanitize file (top-level `pipelines:`) runs its steps in\n"
 		"  order, then exits: its bare database names are on the server of\n"
 		"  --source-uri / --dest-uri (default: TRIBUTARY_SOURCE_URI and\n"
@@ -400,9 +410,96 @@ nap(int ms)
 		nanosleep(&ts, NULL);
 }
 
+/* The log section of a reloaded config, when it differs. */
+static void
+reload_log(const trib_config *from, const trib_config *to)
+{
+	char		err[512],
+				back[512];
+	const char *f1 = from->log.file ? from->log.file : "",
+			   *f2 = to->log.file ? to->log.file : "";
+
+	if (from->log.level == to->log.level && from->log.format == to->log.format &&
+		strcmp(f1, f2) == 0)
+		return;
+	trib_log_close();
+	if (trib_log_open(to->log.level, to->log.format, to->log.file, err, sizeof(err)))
+		return;
+	if (!trib_log_open(from->log.level, from->log.format, from->log.file, back, sizeof(back)))
+		trib_log_close();
+	tlog_error("reload", "the reloaded log settings do not work (%s); the log stays as it "
+			   "was", err);
+}
+
 /*
- * Run one loaded pipeline (the caller opened the log; cfg stays the
- * caller's).  A failure on a lost connection to the source database (a
+ * Reloads between two pipelines: `next` (accepted, taken from the reload)
+ * becomes the config; the one it replaces stays as *fallback until the new
+ * pipeline is built.
+ */
+typedef struct run_configs
+{
+	const trib_config *cfg;		/* what the next pipeline is built from */
+	trib_config *owned;			/* cfg when a reload gave it */
+	const trib_config *fallback;	/* the config before the last reload */
+	trib_config *fallback_owned;
+} run_configs;
+
+static void
+configs_switch(run_configs *rc, trib_config *next)
+{
+	trib_config_free(rc->fallback_owned);
+	rc->fallback = rc->cfg;
+	rc->fallback_owned = rc->owned;
+	reload_log(rc->cfg, next);
+	rc->cfg = rc->owned = next;
+	tlog_info("reload", "starting pipeline %s again with the reloaded config",
+			  next->pipeline);
+}
+
+/* The pipeline built from the reloaded config; back to the fallback when
+ * it cannot be (false: there was none). */
+static bool
+configs_revert(run_configs *rc, const char *why)
+{
+	if (rc->fallback == NULL)
+		return false;
+	tlog_error("reload", "the reloaded config cannot be set up (%s); starting again with "
+			   "the previous one", why);
+	reload_log(rc->cfg, rc->fallback);
+	trib_config_free(rc->owned);
+	rc->cfg = rc->fallback;
+	rc->owned = rc->fallback_owned;
+	rc->fallback = NULL;
+	rc->fallback_owned = NULL;
+	return true;
+}
+
+/* The new pipeline is built: the fallback goes. */
+static void
+configs_settled(run_configs *rc)
+{
+	trib_config_free(rc->fallback_owned);
+	rc->fallback = NULL;
+	rc->fallback_owned = NULL;
+}
+
+static int run_one_config(run_configs *rc, bool snapshot);
+
+/* Run with reloads (see run_one_config); cfg stays the caller's. */
+static int
+run_pipeline(const trib_config *cfg, bool snapshot)
+{
+	run_configs rc = {.cfg = cfg};
+	int			ret = run_one_config(&rc, snapshot);
+
+	trib_config_free(rc.owned);
+	trib_config_free(rc.fallback_owned);
+	return ret;
+}
+
+/*
+ * Run one loaded pipeline (the caller opened the log), built again from
+ * the new config after each reload applied (run_configs).  A failure on a lost connection to the source database (a
  * PostgreSQL restart took the pipeline lock's session or the catalog
  * checkpoint store) builds the pipeline again after a backoff, as a
  * supervisor restarting the process would: every position is reloaded from
@@ -411,9 +508,10 @@ nap(int ms)
  * from the config or the source refuses its credentials.
  */
 static int
-run_pipeline(const trib_config *cfg, bool snapshot)
+run_one_config(run_configs *rc, bool snapshot)
 {
 	static const trib_backoff_conf other_bo = {500, 30000};	/* a source that is not postgres */
+	const trib_config *cfg = rc->cfg;
 	const trib_pg_source_conf *pg = trib_pg_source_conf_of(&cfg->sources[0]);
 	const trib_backoff_conf *bo = pg ? &pg->reconnect_backoff_ms : &other_bo;
 	int			delay = bo->initial;
@@ -428,15 +526,25 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 		bool		complete;
 		bool		again;
 		bool		refused;
+		trib_config *next;
 		struct timespec t0,
 					t1;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		cfg = rc->cfg;
 		p = trib_pipeline_new(cfg, err, sizeof(err));
+		if (p == NULL && configs_revert(rc, err))
+			continue;
 		if (p == NULL)
 		{
 			tlog_error("main", "%s", err);
 			return EXIT_USAGE;
+		}
+		configs_settled(rc);
+		if (reloads != NULL && !snapshot)
+		{
+			trib_pipeline_set_reload(p, reloads);
+			trib_reload_set_current(reloads, cfg);
 		}
 		tlog_info("main", "tributary %s starting pipeline %s", TRIB_VERSION, cfg->pipeline);
 		ok = trib_runner_run(p, snapshot, &complete, &stop_requested, err, sizeof(err));
@@ -454,7 +562,15 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 					   "run it again to continue", cfg->pipeline);
 			ok = false;
 		}
+		next = ok && reloads != NULL && !snapshot && !stop_requested
+			? trib_reload_take(reloads) : NULL;
 		trib_pipeline_free(p);
+		if (next != NULL)
+		{
+			configs_switch(rc, next);
+			delay = bo->initial;
+			continue;
+		}
 		if (refused)
 			return EXIT_USAGE;
 		if (!again)
@@ -563,6 +679,8 @@ cmd_run(const char *path, bool snapshot, const legacy_args *la)
 		return native_with_legacy_args(path);
 	if ((cfg = load(path)) == NULL)
 		return EXIT_USAGE;
+	if (!snapshot)
+		reloads = trib_reload_new(path);
 	if (!trib_log_open(cfg->log.level, cfg->log.format, cfg->log.file, err, sizeof(err)))
 	{
 		trib_config_free(cfg);
@@ -574,6 +692,12 @@ cmd_run(const char *path, bool snapshot, const legacy_args *la)
 	rc = run_pipeline(cfg, snapshot);
 	trib_config_free(cfg);
 	trib_log_close();
+	{
+		trib_reload *r = reloads;
+
+		reloads = NULL;			/* before the signal handler could see it freed */
+		trib_reload_free(r);
+	}
 	return rc;
 }
 

@@ -93,6 +93,7 @@ trib_config_free(trib_config *cfg)
 	free(cfg->checkpoint.dsn_source);
 	free(cfg->http.host);
 	free(cfg->path);
+	free(cfg->text);
 	free(cfg);
 }
 
@@ -158,6 +159,8 @@ trib_config_load_buffer(const char *name, const char *buf, size_t len,
 	c.file = name;
 	c.cfg = trib_xcalloc(1, sizeof(trib_config));
 	c.cfg->path = trib_xstrdup(name);
+	c.cfg->text = trib_xstrndup(buf, len);
+	c.cfg->text_len = len;
 
 	if (!trib_yaml_parse(buf, len, &root, &line, &column, msg, sizeof(msg)))
 	{

@@ -426,6 +426,10 @@ typedef struct trib_log_conf
 typedef struct trib_config
 {
 	char	   *path;			/* the file it was read from */
+	char	   *text;			/* its bytes as read (NUL-terminated): what a
+								 * reload compares and fingerprints
+								 * (config_diff.h) */
+	size_t		text_len;
 	char	   *pipeline;		/* [a-z0-9_-]+ */
 	trib_source_conf *sources;	/* in file order */
 	size_t		nsources;

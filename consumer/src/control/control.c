@@ -42,6 +42,8 @@ struct trib_control
 	bool		reads_open;		/* set once listening; read on the HTTP thread */
 	size_t		max_body;
 	ctl_ext		ext;			/* pause hook (control_int.h) */
+	trib_control_reload_fn reload;	/* POST reload, or NULL */
+	void	   *reload_arg;
 };
 
 typedef struct ctl_endpoint
@@ -63,6 +65,7 @@ typedef struct ctl_request
 
 static void serve_pipeline(trib_control *api, ctl_resp *r);
 static void serve_rules(trib_control *api, ctl_resp *r);
+static void serve_reload(trib_control *api, ctl_resp *r);
 
 static const ctl_endpoint endpoints[] = {
 	{"pipeline", MHD_HTTP_METHOD_GET, false, serve_pipeline},
@@ -76,6 +79,7 @@ static const ctl_endpoint endpoints[] = {
 	{"lineage/**/downstream", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
 	{"lineage/**/impact", MHD_HTTP_METHOD_GET, false, ctl_serve_lineage},
 	{"quality/check", MHD_HTTP_METHOD_POST, false, ctl_serve_quality},
+	{"reload", MHD_HTTP_METHOD_POST, true, serve_reload},
 	{NULL, NULL, false, NULL}
 };
 
@@ -237,6 +241,21 @@ static void
 serve_rules(trib_control *api, ctl_resp *r)
 {
 	ctl_doc_rules(r->g, api->cfg);
+}
+
+/* POST /api/v1/reload (control_reload.c writes the answer) */
+static void
+serve_reload(trib_control *api, ctl_resp *r)
+{
+	r->status = ctl_doc_reload(r->g, api->reload, api->reload_arg);
+}
+
+/* Serve reloads; see control.h. */
+void
+trib_control_on_reload(trib_control *api, trib_control_reload_fn fn, void *arg)
+{
+	api->reload = fn;
+	api->reload_arg = arg;
 }
 
 /* The endpoint at `rest` (the path after /api/v1/), or NULL. */

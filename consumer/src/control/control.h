@@ -21,6 +21,9 @@
  *                          a row in, the quality rules' verdicts out
  *                          (control_quality.c), through the pipeline's
  *                          hook (trib_control_set_quality).
+ *   POST /api/v1/reload    re-read the pipeline file (control_reload.c,
+ *                          pipeline/reload.h): the outcome, the file's
+ *                          fingerprint, the changes or the error.
  * Every other path under /api/v1/ is 404 JSON; other methods 405 JSON with
  * Allow.
  *
@@ -33,7 +36,7 @@
  * digest (bearer.h).  Reads are open while the server listens on a
  * loopback address and `http.open_reads` is on; otherwise they need
  * `Authorization: Bearer <token>`, and without a token configured they
- * are refused.  Write endpoints (pause, resume) always need the token.
+ * are refused.  Write endpoints (reload, pause, resume) always need the token.
  * Request bodies beyond `http.max_body_bytes` are answered 413 and never
  * kept; endpoints that take no body answer 400 to one (quality/check
  * alone takes one).
@@ -51,6 +54,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "config_diff.h"
 
 /* trib_control_handle(): not a control API path (same as http.h's). */
 #define TRIB_CONTROL_NOT_MINE (-1)
@@ -95,6 +99,13 @@ typedef char *(*trib_control_quality_fn) (void *arg, const char *source, const c
 
 /* POST /api/v1/quality/check calls fn(arg, ...); without it, 503. */
 void		trib_control_set_quality(trib_control *api, trib_control_quality_fn fn, void *arg);
+/* POST /api/v1/reload: make a reload request (pipeline/reload.h) into
+ * *res; called on the HTTP thread. */
+typedef void (*trib_control_reload_fn) (void *arg, trib_reload_result *res);
+
+/* Serve reloads through `fn` (control_reload.c); without it the endpoint
+ * answers 409 (a run that cannot reload). */
+void		trib_control_on_reload(trib_control *api, trib_control_reload_fn fn, void *arg);
 
 /* The server listens on `address` (numeric). */
 void		trib_control_listening_on(trib_control *api, const char *address);

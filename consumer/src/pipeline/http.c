@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -273,7 +274,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 		if (s != NULL)
 		{
 			s->used = false;
-			h->open--;
+			__atomic_sub_fetch(&h->open, 1, __ATOMIC_RELEASE);
 		}
 		return;
 	}
@@ -287,7 +288,7 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 	s->fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)->connect_fd;
 	s->since_ms = trib_clock_mono_ms();
 	*socket_context = s;
-	if (++h->open + TRIB_HTTP_RESERVED > h->limit)
+	if (__atomic_add_fetch(&h->open, 1, __ATOMIC_RELEASE) + TRIB_HTTP_RESERVED > h->limit)
 		evict_oldest_idle(h, s);
 }
 
@@ -603,6 +604,17 @@ const char *
 trib_http_address(const trib_http *h)
 {
 	return h->address;
+}
+
+/* See http.h. */
+void
+trib_http_settle(trib_http *h, int max_ms)
+{
+	struct timespec step = {0, 20 * 1000000L};
+
+	for (int t = 0; h != NULL && t < max_ms &&
+		 __atomic_load_n(&h->open, __ATOMIC_ACQUIRE) > 0; t += 20)
+		nanosleep(&step, NULL);
 }
 
 /* Stop, join the thread, free. */

@@ -146,4 +146,9 @@ const char *trib_http_address(const trib_http *h);
 /* Stop serving, wait for the thread, close the socket, free; NULL ok. */
 void		trib_http_stop(trib_http *h);
 
+/* Wait (at most max_ms) until no connection is open, so that answers
+ * already queued (a reload's) reach their clients before
+ * trib_http_stop() closes what is left.  NULL is allowed. */
+void		trib_http_settle(trib_http *h, int max_ms);
+
 #endif							/* TRIB_HTTP_H */

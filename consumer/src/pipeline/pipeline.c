@@ -83,6 +83,7 @@
 #include "quality_api.h"
 #include "registry.h"
 #include "control.h"
+#include "reload.h"
 #include "registry_api.h"
 #include "rules.h"
 #include "schema_stage.h"
@@ -104,6 +105,8 @@
 #define FLUSH_TIMEOUT_MS 10000
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 #define KEEPALIVE_MS 5000		/* status updates to a source held by a pause */
+#define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
+								 * endpoint's open connections to close */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -221,6 +224,9 @@ struct trib_pipeline
 	trib_pause *pause;			/* paused sources and sinks (pause.h) */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
+	trib_reload *reload;		/* reloads (reload.h), or NULL */
+	bool		in_tx;			/* between a transaction's first item and
+								 * its END: no reload applies here */
 	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
 								 * an event of which reached a sink */
 };
@@ -1160,6 +1166,7 @@ handle(trib_pipeline *p, size_t c, const trib_source_item *it, char *errbuf, siz
 	switch (it->kind)
 	{
 		case TRIB_ITEM_BEGIN:
+			p->in_tx = true;
 
 			/*
 			 * Nothing else to do: a transaction is what was handled since
@@ -1171,11 +1178,13 @@ handle(trib_pipeline *p, size_t c, const trib_source_item *it, char *errbuf, siz
 				trib_merge_begin(p->merge, c);
 			return true;
 		case TRIB_ITEM_END:
+			p->in_tx = false;
 			if (p->merge != NULL)
 				trib_merge_end(p->merge, c, &it->end, &mp);
 			end_tx(p, c, it);
 			return true;
 		case TRIB_ITEM_EVENT:
+			p->in_tx = true;
 			if (p->merge == NULL)
 				return deliver(p, it->ev, c, NULL, errbuf, errlen);
 			trib_merge_event(p->merge, c, &it->ev->pos, &mp);
@@ -1238,6 +1247,15 @@ http_status(void *arg)
 	return trib_pipeline_status_json(arg);
 }
 
+/* POST /api/v1/reload (control.h): a reload request. */
+static void
+http_reload(void *arg, trib_reload_result *res)
+{
+	trib_pipeline *p = arg;
+
+	trib_reload_request(p->reload, res);
+}
+
 /* Start /health, /metrics and /status when the config asks for them. */
 static bool
 start_http(trib_pipeline *p, char *errbuf, size_t errlen)
@@ -1256,9 +1274,11 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 		return false;
 	trib_control_set_pause(p->control, trib_pause_request, p->pause);
 	trib_control_set_quality(p->control, trib_quality_api_check, p->quality);
+	if (p->reload != NULL)
+		trib_control_on_reload(p->control, http_reload, p);
 	trib_http_opts_add_route(&o, trib_control_handle, trib_control_request_done, p->control);
 	o.host = p->cfg->http.host;
-	o.port = p->cfg->http.port;
+	o.port = trib_reload_port(p->reload, p->cfg->http.port);
 	o.tls_cert_file = p->cfg->http.tls_cert_file;
 	o.tls_key_file = p->cfg->http.tls_key_file;
 	o.metrics = p->metrics;
@@ -1270,6 +1290,7 @@ start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 		return false;
 	if (p->regapi != NULL)
 		trib_regapi_listening_on(p->regapi, trib_http_address(p->http));
+	trib_reload_note_port(p->reload, trib_http_port(p->http));
 	trib_control_listening_on(p->control, trib_http_address(p->http));
 	tlog_info("http", "serving /health, /metrics and /status on %s port %d",
 			  trib_http_address(p->http), trib_http_port(p->http));
@@ -1413,6 +1434,13 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 
 /* See pipeline.h. */
 void
+trib_pipeline_set_reload(trib_pipeline *p, trib_reload *reload)
+{
+	p->reload = reload;
+}
+
+/* See pipeline.h. */
+void
 trib_pipeline_set_state(trib_pipeline *p, const char *state)
 {
 	snprintf(p->state, sizeof(p->state), "%s", state);
@@ -1461,6 +1489,13 @@ start_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Is a reload waiting, and is the pipeline between transactions? */
+static bool
+reload_now(trib_pipeline *p)
+{
+	return p->reload != NULL && !p->in_tx && trib_reload_due(p->reload);
+}
+
 /* Poll source c for up to POLL_BATCH items and handle them: how many, or
  * -1 on an error. */
 static int
@@ -1480,7 +1515,9 @@ poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 			snprintf(errbuf, errlen, "%s", e);
 		return -1;
 	}
-	for (int i = 0; i < n && ok; i++)
+	/* a reload waits for a transaction boundary; the items after it are
+	 * left to the source (it sends them again to the next pipeline) */
+	for (int i = 0; i < n && ok && !reload_now(p); i++)
 		ok = handle(p, c, &items[i], errbuf, errlen);
 	trib_rules_batch_end(p->rules);
 	return ok ? n : -1;
@@ -1585,7 +1622,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		return false;
 	snprintf(p->state, sizeof(p->state), "streaming");
 
-	while (!*stop)
+	while (!*stop && !reload_now(p))
 	{
 		int			n = poll_sources(p, items,
 									 awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
@@ -1644,7 +1681,13 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		}
 	}
 	snprintf(p->state, sizeof(p->state), "draining");
-	tlog_info("pipeline", "stopping: draining the sinks");
+	if (*stop)
+		tlog_info("pipeline", "stopping: draining the sinks");
+	else
+	{
+		tlog_info("pipeline", "reloading at a transaction boundary: draining the sinks");
+		trib_http_settle(p->http, RELOAD_ANSWER_MS);	/* the reload's answer */
+	}
 	if (!drain(p, errbuf, errlen))
 		return false;
 	for (size_t c = 0; p->merge != NULL && c < p->nsrcs; c++)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "reload.h"
 #include "source.h"
 
 typedef struct trib_pipeline trib_pipeline;
@@ -53,6 +54,15 @@ bool		trib_pipeline_finish(trib_pipeline *p, bool ok);
 size_t		trib_pipeline_nsources(const trib_pipeline *p);
 trib_source *trib_pipeline_source(trib_pipeline *p, size_t i);
 const trib_source_host *trib_pipeline_host(trib_pipeline *p);
+
+/*
+ * Take reload requests (reload.h; borrowed, outlives p; before
+ * trib_pipeline_open).  trib_pipeline_stream then also returns true, after
+ * the same drain and checkpoint as for a stop, once an accepted reload
+ * waits and no transaction is half handled; the caller builds the next
+ * pipeline from trib_reload_take().
+ */
+void		trib_pipeline_set_reload(trib_pipeline *p, trib_reload *reload);
 
 /* The state /status and /health report ("stopped", ...). */
 void		trib_pipeline_set_state(trib_pipeline *p, const char *state);
