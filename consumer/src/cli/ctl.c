@@ -188,6 +188,8 @@ static void
 print_item(FILE *out, yajl_val o)
 {
 	fputs(" ", out);
+	if (!YAJL_IS_OBJECT(o))
+		fprintf(out, "  %s", scalar(o));	/* a list of words (changes) */
 	for (size_t i = 0; YAJL_IS_OBJECT(o) && i < o->u.object.len; i++)
 	{
 		yajl_val	v = o->u.object.values[i];
