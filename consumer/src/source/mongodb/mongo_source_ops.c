@@ -16,6 +16,10 @@
  *   opaque      {"token": the resume token, "source": {rs, collection,
  *               ord, lsid, txnNumber}} (mongo_event.h)
  *
+ * END items' opaque is {"token": the transaction's last token}: the
+ * pipeline stores it with the checkpoint (resume_opaque), and a restart
+ * resumes after the stored token (mongo_reader.h).
+ *
  * compare() orders by (commit_lsn, seq); the ids are the common "L:S"
  * ("L" for a whole transaction); describe() writes the cluster time as
  * MongoDB prints a Timestamp.  Confirmation: the server keeps no state for
@@ -85,9 +89,10 @@ mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 
 	if (resume)
 		tlog_info("source", "source %s: resuming after cluster time %" PRIu32 ".%" PRIu32
-				  "%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
+				  "%s%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
 				  (uint32_t) resume->commit_lsn, resume->seq == TRIB_SEQ_ALL ? ""
-				  : " (inside its transaction)");
+				  : " (inside its transaction)",
+				  resume->opaque != NULL ? ", by its stored resume token" : "");
 	return trib_mongo_reader_start(s->reader, resume, errbuf, errlen);
 }
 
@@ -221,6 +226,7 @@ mg_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
 
 const trib_source_ops trib_mongo_source_ops = {
 	.type = "mongodb",
+	.resume_opaque = true,		/* restarts resumeAfter the stored token */
 	.open = mg_open,
 	.start = mg_start,
 	.poll = mg_poll,

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# 60_mongodb_resume_token.sh: the MongoDB source restarts by the resume
+# token stored with its position -- AGAINST THE PROJECT'S WIRE-PROTOCOL
+# TEST DOUBLE (test/mongo/, mongo_double), not a real mongod.
+#
+# The double runs with --verbose, which logs the start option of every
+# change stream it opens ("change stream start: resumeAfter {...}"): that
+# log is where the tests see what the daemon resumed from.
+#
+#  A  file checkpoint store, a null sink (the checkpoint speaks for it)
+#     and a file sink (its own stored position): kill -9 at random points
+#     while a writer drives inserts, updates, deletes and transactions.
+#     Every change is in the output exactly once, in order, and each
+#     restart opened the stream with resumeAfter the token stored with
+#     the position it resumed from (the older of the checkpoint's and the
+#     file sink's).
+#  B  catalog checkpoint store (tributary.checkpoint_save's `position`),
+#     null sink: the restart resumes after the token the catalog holds.
+#  C  an invalidate (the watched collection dropped), kill -9 after it is
+#     stored, restart: startAfter the invalidate's stored token; the
+#     re-created collection's changes arrive, each once.
+#
+# The last line is `N passed, N failed`.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+
+build_consumer
+make -s -C "$ROOT/test/mongo" >/dev/null
+DRIVE=$ROOT/test/mongo/build/mongo_drive
+E2E_PIDS+=" MONGO_PID"
+"$ROOT/test/mongo/build/mongo_double" --port-file "$WORK/mongo.port" --verbose \
+    2>"$WORK/mongo.log" &
+MONGO_PID=$!
+for _ in $(seq 1 100); do [ -s "$WORK/mongo.port" ] && break; sleep 0.1; done
+URI="mongodb://127.0.0.1:$(cat "$WORK/mongo.port")/?replicaSet=rs0"
+expect_grep "the server is the test double" "$WORK/mongo.log" "TEST DOUBLE"
+pgc_start						# the pipeline lock, and B's catalog
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
+
+drive() {
+    if ! "$DRIVE" "$URI" >>"$WORK/drive.log" 2>&1; then
+        echo "# mongo_drive failed:"; tail -5 "$WORK/drive.log" | sed 's/^/#   /'
+        fail "drive" "a command failed"
+    fi
+}
+
+# pipeline NAME SCOPE-YAML SINKS-YAML CHECKPOINT-YAML: $WORK/NAME.yaml.
+pipeline() {
+    cat >"$WORK/$1.yaml" <<YAML
+pipeline: $1
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+$2
+    max_await_ms: 200
+    reconnect_backoff_ms: {initial: 50, max: 400}
+    lock_dsn: "$(pg_dsn)"
+sinks:
+$3
+checkpoint:
+$4
+http:
+  enabled: false
+YAML
+}
+
+# stored_tokens CKPT SIDECAR: the _data of the token the restart must
+# resume after: that of the older of the two stored positions (a missing
+# file counts as none; "none" when that position has no token).
+stored_token() {
+    python3 - "$1" "$2" <<'PY'
+import json, os, sys
+def lsn(t):
+    hi, lo = t.split("/")
+    return int(hi, 16) << 32 | int(lo, 16)
+cands = []
+for path, key in ((sys.argv[1], "position"), (sys.argv[2], "opaque")):
+    if not path or not os.path.exists(path):
+        continue
+    d = json.load(open(path))
+    if "commit_lsn" not in d:
+        continue
+    o = d.get(key)
+    if isinstance(o, str):
+        o = json.loads(o)
+    tok = ((o or {}).get("token") or {}).get("_data", "none")
+    cands.append(((lsn(d["commit_lsn"]), d["seq"]), tok))
+print(min(cands)[1] if cands else "none")
+PY
+}
+
+# started_with FROM: the start option of the first change stream the
+# double opened after line FROM of its log ("resumeAfter 8263..."), waiting
+# up to 10 s for it.
+started_with() {
+    local line=""
+    for _ in $(seq 1 100); do
+        line=$(tail -n +"$(($1 + 1))" "$WORK/mongo.log" | grep -m1 "change stream start:" || true)
+        [ -n "$line" ] && break
+        sleep 0.1
+    done
+    sed -E 's/.*change stream start: ([A-Za-z]+) *(\{ *"_data" *: *"([0-9A-Fa-f]+)".*)?.*/\1 \3/' \
+        <<<"$line"
+}
+
+# restart CONFIG LOG CKPT SIDECAR: kill -9, note the stored token, start
+# again; counts in MATCHED / NO_TOKEN / WRONG what the stream opened with.
+restart() {
+    local want n got
+    kill_consumer
+    want=$(stored_token "$3" "$4")
+    n=$(wc -l <"$WORK/mongo.log")
+    start_consumer "$1" "$2"
+    got=$(started_with "$n")
+    if [ "$want" = none ]; then
+        NO_TOKEN=$((NO_TOKEN + 1))
+    elif [ "$got" = "resumeAfter $want" ]; then
+        MATCHED=$((MATCHED + 1))
+    else
+        WRONG=$((WRONG + 1))
+        echo "# stored token $want, the stream opened with: $got"
+    fi
+}
+
+# ---------------------------------------------------------------- A: kill -9 under load
+pipeline a "    database: load" "  nothing:
+    type: \"null\"
+  out:
+    type: file
+    path: \"$WORK/a.jsonl\"" "  store: file
+  path: \"$WORK/a.ckpt\""
+start_consumer "$WORK/a.yaml" "$WORK/a.log"
+wait_log "$WORK/a.log" "change stream open on load" 10 || true
+echo 'load {"insert": "items", "documents": [{"_id": 0, "v": 0}]}' | drive
+wait_lines "$WORK/a.jsonl" 1 10 || true
+for _ in $(seq 1 50); do [ -s "$WORK/a.ckpt" ] && break; sleep 0.1; done
+(
+    for b in $(seq 1 30); do
+        {
+            for j in 1 2 3; do
+                echo "load {\"insert\": \"items\", \"documents\": [{\"_id\": $((b * 10 + j)), \"v\": 0}]}"
+            done
+            echo "begin"
+            echo "load {\"insert\": \"items\", \"documents\": [{\"_id\": $((b * 10 + 4)), \"v\": 0}]}"
+            echo "load {\"update\": \"items\", \"updates\": [{\"q\": {\"_id\": $((b * 10 + 1))}, \"u\": {\"\$set\": {\"v\": $b}}}]}"
+            echo "load {\"insert\": \"other\", \"documents\": [{\"_id\": $((b * 10 + 5)), \"v\": 0}]}"
+            echo "commit"
+            echo "load {\"delete\": \"items\", \"deletes\": [{\"q\": {\"_id\": $((b * 10 + 2))}, \"limit\": 1}]}"
+        } | "$DRIVE" "$URI" >>"$WORK/drive.log" 2>&1
+        sleep 0.1
+    done
+) &
+WRITER_PID=$!
+KILLS=0 MATCHED=0 NO_TOKEN=0 WRONG=0
+while kill -0 "$WRITER_PID" 2>/dev/null; do
+    sleep "0.$(( RANDOM % 9 + 2 ))"
+    restart "$WORK/a.yaml" "$WORK/a.log" "$WORK/a.ckpt" "$WORK/a.jsonl.pos"
+    KILLS=$((KILLS + 1))
+done
+wait "$WRITER_PID" || true
+echo 'load {"insert": "items", "documents": [{"_id": 999, "v": 0}]}' | drive
+for _ in $(seq 1 150); do grep -q '"_id" : 999' "$WORK/a.jsonl" && break; sleep 0.1; done
+stop_consumer
+python3 - "$WORK/a.jsonl" >"$WORK/a.got" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)["value"]
+    if r is None:
+        continue
+    k = r["source"]["collection"]
+    if r["op"] == "d":
+        print("d", k, "deleted")
+    else:
+        print(r["op"], k, r["after"]["_id"], r["after"]["v"])
+PY
+python3 - >"$WORK/a.want" <<'PY'
+print("c items 0 0")
+for b in range(1, 31):
+    for j in (1, 2, 3):
+        print("c items", b * 10 + j, 0)
+    print("c items", b * 10 + 4, 0)
+    print("u items", b * 10 + 1, b)
+    print("c other", b * 10 + 5, 0)
+    print("d items deleted")
+print("c items 999 0")
+PY
+echo "# $KILLS kills: $MATCHED resumed after the stored token, $NO_TOKEN stored none, $WRONG other"
+expect_eq "A: after kill -9, every change exactly once, in order" "" \
+    "$(diff "$WORK/a.want" "$WORK/a.got" | head -10)"
+expect_match "A: at least 3 restarts resumed with resumeAfter the stored token" \
+    "^([3-9]|[1-9][0-9]+)$" "$MATCHED"
+expect_eq "A: no restart opened the stream any other way while a token was stored" "0" "$WRONG"
+expect_grep "A: the checkpoint file holds the token" "$WORK/a.ckpt" \
+    '"position":\{"token":\{ *"_data" *: *"[0-9A-Fa-f]+" *\}'
+expect_grep "A: the log says the restart is by the stored token" "$WORK/a.log" \
+    "resuming after cluster time [0-9.]+( \(inside its transaction\))?, by its stored resume token"
+
+# ---------------------------------------------------------------- B: catalog store
+pipeline b "    database: cat" "  nothing:
+    type: \"null\"" "  store: catalog
+  dsn: \"$(pg_dsn)\""
+start_consumer "$WORK/b.yaml" "$WORK/b.log"
+wait_log "$WORK/b.log" "change stream open on cat" 10 || true
+drive <<'CMDS'
+cat {"insert": "c", "documents": [{"_id": 1}]}
+cat {"insert": "c", "documents": [{"_id": 2}]}
+CMDS
+ctok=""
+for _ in $(seq 1 50); do
+    ctok=$(q postgres "SELECT position->'token'->>'_data' FROM tributary.checkpoint_get('b', 'shop')")
+    [ -n "$ctok" ] && break
+    sleep 0.1
+done
+sleep 0.5	# the second insert's checkpoint too
+ctok=$(q postgres "SELECT position->'token'->>'_data' FROM tributary.checkpoint_get('b', 'shop')")
+kill_consumer
+n=$(wc -l <"$WORK/mongo.log")
+start_consumer "$WORK/b.yaml" "$WORK/b.log"
+got=$(started_with "$n")
+stop_consumer
+expect_match "B: the catalog's position holds a token" "^[0-9A-Fa-f]+$" "$ctok"
+expect_eq "B: the restart resumed after the catalog's token" "resumeAfter $ctok" "$got"
+
+# ---------------------------------------------------------------- C: invalidate, kill -9, startAfter
+pipeline c "    database: inv
+    collection: things" "  out:
+    type: file
+    path: \"$WORK/c.jsonl\"" "  store: file
+  path: \"$WORK/c.ckpt\""
+start_consumer "$WORK/c.yaml" "$WORK/c.log"
+wait_log "$WORK/c.log" "change stream open on inv.things" 10 || true
+drive <<'CMDS'
+inv {"insert": "things", "documents": [{"_id": 1}]}
+inv {"drop": "things"}
+CMDS
+wait_lines "$WORK/c.jsonl" 3 10 || true
+sleep 1	# the invalidate's position stored
+itok=$(python3 -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))["opaque"])["token"]["_data"])' \
+    "$WORK/c.jsonl.pos" 2>/dev/null || echo none)
+kill_consumer
+n=$(wc -l <"$WORK/mongo.log")
+start_consumer "$WORK/c.yaml" "$WORK/c.log"
+got=$(started_with "$n")
+expect_eq "C: the restart after an invalidate opened startAfter its stored token" \
+    "startAfter $itok" "$got"
+drive <<'CMDS'
+inv {"insert": "things", "documents": [{"_id": 2}]}
+inv {"insert": "things", "documents": [{"_id": 3}]}
+CMDS
+wait_lines "$WORK/c.jsonl" 5 10 || true
+stop_consumer
+got=$(python3 - "$WORK/c.jsonl" <<'PY'
+import json, sys
+out = []
+for l in open(sys.argv[1]):
+    r = json.loads(l)["value"]
+    out.append(r["message"]["prefix"] if r["op"] == "m" else "%s %s" % (r["op"], r["after"]["_id"]))
+print("|".join(out))
+PY
+)
+expect_eq "C: insert, drop, invalidate, then the re-created collection's inserts once" \
+    "c 1|mongodb.drop|mongodb.invalidate|c 2|c 3" "$got"
+
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
+e2e_finish
