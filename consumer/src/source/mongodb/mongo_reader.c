@@ -38,6 +38,7 @@ struct trib_mongo_reader
 	/* resuming inside a transaction by time: skip (skip_time, <= skip_seq) */
 	uint64_t	skip_time;
 	uint64_t	skip_seq;
+	uint64_t	snap_time;		/* a complete snapshot's cluster time, or 0 */
 	/* resuming inside a transaction by token: its next event's seq */
 	uint64_t	cont_time;
 	uint64_t	cont_next;
@@ -170,6 +171,15 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 			r->skip_seq = resume->seq;
 		}
 	}
+	if (r->snap_time != 0 && r->token == NULL &&
+		(resume == NULL || resume->commit_lsn <= r->snap_time))
+	{
+		/* the snapshot's own positions: everything at or before its time
+		 * is in the copy */
+		r->first.kind = TRIB_MONGO_AT_TIME;
+		r->first.time = r->snap_time + 1;
+		r->skip_time = r->cont_time = 0;
+	}
 	if (open_stream(r, &rc, errbuf, errlen))
 		return true;
 	if (rc == TRIB_MONGO_FATAL)
@@ -177,6 +187,12 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 	schedule_retry(r, errbuf);	/* not reachable now: poll keeps trying */
 	errbuf[0] = '\0';
 	return true;
+}
+
+void
+trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time)
+{
+	r->snap_time = time;
 }
 
 /* Free the events handed out by the last poll. */

@@ -19,8 +19,9 @@
  * numbered from S + 1; without a token (a checkpoint inside a
  * transaction, or one written before tokens were kept) the stream starts
  * at operation time T+1 for a whole transaction, or at T with the changes
- * of T up to S skipped.  Without a position the stream starts at the settings'
- * start_at_operation_time, or now.  A deployment that cannot be reached
+ * of T up to S skipped.  After a snapshot at T (positions (T, n), no
+ * token) the stream starts at T + 1.  Without a position the stream
+ * starts at the settings' start_at_operation_time, or now.  A deployment that cannot be reached
  * at start is waited for as after a lost connection (start succeeds,
  * poll keeps trying); one that is not a replica set fails start.
  *
@@ -63,6 +64,11 @@ trib_mongo_reader *trib_mongo_reader_new(const trib_mongo_source_conf *c, const 
 /* Connect and open the stream after `resume` (NULL: from now). */
 bool		trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume,
 									char *errbuf, size_t errlen);
+
+/* A snapshot at cluster time `time` is complete (0: none): a start
+ * without a stored position, or from one at or before it without a token
+ * (the snapshot's own), opens the stream just after it. */
+void		trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time);
 
 /* source.h's poll: at most `max` items (max >= 4); the events (and END
  * opaque texts) of the previous call are freed. */

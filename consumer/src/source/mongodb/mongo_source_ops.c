@@ -38,12 +38,15 @@
 #include "metrics.h"
 #include "mongo_check.h"
 #include "mongo_reader.h"
+#include "mongo_snapshot.h"
 #include "source.h"
 #include "xalloc.h"
 
 typedef struct mg_state
 {
+	const trib_mongo_source_conf *conf;
 	trib_mongo_reader *reader;
+	trib_intern *snap_names;	/* the snapshot events' names */
 	trib_position confirmed;
 	trib_metric *m_retries;
 	uint64_t	retries_shown;	/* what m_retries counted so far */
@@ -62,6 +65,8 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		return false;
 	}
 	s = trib_xcalloc(1, sizeof(*s));
+	s->conf = c;
+	s->snap_names = trib_intern_new();
 	s->reader = trib_mongo_reader_new(c, src->name, errbuf, errlen);
 	if (s->reader == NULL)
 	{
@@ -81,6 +86,21 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	return true;
 }
 
+/* source.h: snapshot (mongo_snapshot.h); the stream then opens after
+ * the snapshot's cluster time. */
+static int
+mg_snapshot(trib_source *src, const trib_source_host *host, bool only,
+			volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	mg_state   *s = src->state;
+	uint64_t	time = 0;
+	int			rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names, host, only, stop,
+										 &time, errbuf, errlen);
+
+	trib_mongo_reader_after_snapshot(s->reader, time);
+	return rc;
+}
+
 /* source.h: start. */
 static bool
 mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t errlen)
@@ -92,7 +112,8 @@ mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 				  "%s%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
 				  (uint32_t) resume->commit_lsn, resume->seq == TRIB_SEQ_ALL ? ""
 				  : " (inside its transaction)",
-				  resume->opaque != NULL ? ", by its stored resume token" : "");
+				  resume->opaque != NULL && strstr(resume->opaque, "\"token\":") != NULL ?
+				  ", by its stored resume token" : "");
 	return trib_mongo_reader_start(s->reader, resume, errbuf, errlen);
 }
 
@@ -212,6 +233,7 @@ mg_close(trib_source *src)
 	if (s == NULL)
 		return;
 	trib_mongo_reader_free(s->reader);
+	trib_intern_free(s->snap_names);
 	free(s);
 	src->state = NULL;
 }
@@ -228,6 +250,7 @@ const trib_source_ops trib_mongo_source_ops = {
 	.type = "mongodb",
 	.resume_opaque = true,		/* restarts resumeAfter the stored token */
 	.open = mg_open,
+	.snapshot = mg_snapshot,
 	.start = mg_start,
 	.poll = mg_poll,
 	.compare = mg_compare,
