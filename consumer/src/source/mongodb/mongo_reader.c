@@ -17,6 +17,7 @@
 #include "jsondoc.h"
 #include "log.h"
 #include "mongo_event.h"
+#include "mongo_infer.h"
 #include "mongo_stream.h"
 #include "xalloc.h"
 
@@ -26,6 +27,7 @@ struct trib_mongo_reader
 	mongoc_client_t *client;
 	trib_mongo_stream *stream;
 	trib_intern *names;
+	trib_mongo_infer *infer;	/* infer_schema: the collections' relations */
 	char		rs[256];
 	bool		have_rs;		/* rs is known (hello answered) */
 	trib_mongo_map_ctx ctx;
@@ -78,6 +80,7 @@ trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, char 
 		return NULL;
 	}
 	r->names = trib_intern_new();
+	r->infer = c->infer_schema ? trib_mongo_infer_new() : NULL;
 	r->ctx.names = r->names;
 	r->ctx.source = source;
 	r->delay_ms = c->reconnect_backoff_ms.initial;
@@ -189,6 +192,12 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 	return true;
 }
 
+trib_mongo_infer *
+trib_mongo_reader_infer(trib_mongo_reader *r)
+{
+	return r->infer;
+}
+
 void
 trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time)
 {
@@ -288,6 +297,8 @@ take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items
 	if (r->skip_time != ch->cluster_time || ev->pos.seq > r->skip_seq)
 	{
 		ch->ev = NULL;			/* else durable before the restart */
+		if (r->infer)
+			trib_mongo_infer_event(r->infer, ev);
 		own_event(r, ev);
 		r->stats.events++;
 		it = &items[(*k)++];
@@ -443,6 +454,7 @@ trib_mongo_reader_free(trib_mongo_reader *r)
 	trib_mongo_stream_free(r->stream);
 	mongoc_client_destroy(r->client);
 	trib_intern_free(r->names);
+	trib_mongo_infer_free(r->infer);
 	free(r->token);
 	free(r);
 }

@@ -65,6 +65,11 @@ trib_mongo_reader *trib_mongo_reader_new(const trib_mongo_source_conf *c, const 
 bool		trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume,
 									char *errbuf, size_t errlen);
 
+/* The relations inferred so far (infer_schema), or NULL: the snapshot's
+ * events use them too (mongo_infer.h). */
+struct trib_mongo_infer;
+struct trib_mongo_infer *trib_mongo_reader_infer(trib_mongo_reader *r);
+
 /* A snapshot at cluster time `time` is complete (0: none): a start
  * without a stored position, or from one at or before it without a token
  * (the snapshot's own), opens the stream just after it. */

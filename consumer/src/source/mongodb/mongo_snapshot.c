@@ -18,6 +18,7 @@
 #include "event.h"
 #include "jsondoc.h"
 #include "log.h"
+#include "mongo_infer.h"
 #include "mongo_snapprog.h"
 #include "mongo_snapread.h"
 #include "mongo_stream.h"
@@ -46,6 +47,7 @@ typedef struct snap_run
 	const trib_mongo_source_conf *conf;
 	const char *source;
 	const trib_source_host *host;
+	trib_mongo_infer *infer;	/* or NULL */
 	trib_mongo_snapprog prog;
 	const char **idb;			/* per range: interned names */
 	const char **icoll;
@@ -346,6 +348,8 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 
 		ev->pos.seq = s->next_seq++;
 		c->last_seq = ev->pos.seq;
+		if (s->infer)
+			trib_mongo_infer_event(s->infer, ev);
 		if (ok)
 			ok = s->host->deliver(s->host->arg, ev, errbuf, errlen);
 		trib_event_free(ev);
@@ -588,8 +592,8 @@ run(snap_run *s, trib_intern *names, bool fresh, bool only, volatile sig_atomic_
 /* See mongo_snapshot.h. */
 int
 trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_intern *names,
-					const trib_source_host *host, bool only, volatile sig_atomic_t *stop,
-					uint64_t *time, char *errbuf, size_t errlen)
+					trib_mongo_infer *infer, const trib_source_host *host, bool only,
+					volatile sig_atomic_t *stop, uint64_t *time, char *errbuf, size_t errlen)
 {
 	snap_run	s;
 	bool		stored = false;
@@ -604,6 +608,7 @@ trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_in
 	s.conf = c;
 	s.source = source;
 	s.host = host;
+	s.infer = infer;
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	pr = load_progress(host, &s.prog, &stored, errbuf, errlen);

@@ -151,6 +151,10 @@ static const ck_key mongo_source_keys[] = {
 		.max = 65536,
 		.desc = "memory bound of the documents read but not yet written to the sinks, in MiB "
 		"(plus one chunk per worker)"),
+	CK_ROW(trib_mongo_source_conf, infer_schema, CK_BOOL, 0, .def = "false",
+		.desc = "infer a schema per collection from the documents seen (a new version when a "
+		"new field or a new type appears), for the schema stage (`schemas:`) and the sinks "
+		"(docs/MONGODB.md)"),
 	CK_ROW(trib_mongo_source_conf, lock_dsn, CK_STRING, CK_REQUIRED | CK_SECRET,
 		.check = ck_check_conninfo, .doc_type = "conninfo",
 		.desc = "PostgreSQL database that holds the pipeline lock (one active consumer "

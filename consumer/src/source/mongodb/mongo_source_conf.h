@@ -61,6 +61,7 @@ typedef struct trib_mongo_source_conf
 	int			snapshot_workers;	/* _id ranges read in parallel */
 	int			snapshot_chunk_rows;	/* documents per query */
 	int			snapshot_buffer_mb; /* read, not yet written to the sinks */
+	bool		infer_schema;	/* relations from the documents (mongo_infer.h) */
 } trib_mongo_source_conf;
 
 /* snapshot: the words' order (as the PostgreSQL source's) */

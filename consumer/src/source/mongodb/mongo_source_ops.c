@@ -94,7 +94,8 @@ mg_snapshot(trib_source *src, const trib_source_host *host, bool only,
 {
 	mg_state   *s = src->state;
 	uint64_t	time = 0;
-	int			rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names, host, only, stop,
+	int			rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names,
+										 trib_mongo_reader_infer(s->reader), host, only, stop,
 										 &time, errbuf, errlen);
 
 	trib_mongo_reader_after_snapshot(s->reader, time);
