@@ -15,26 +15,14 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mongo_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
 e2e_init
 
 build_consumer
-make -s -C "$ROOT/test/mongo" >/dev/null
-DRIVE=$ROOT/test/mongo/build/mongo_drive
-E2E_PIDS+=" MONGO_PID"
-"$ROOT/test/mongo/build/mongo_double" --port-file "$WORK/mongo.port" 2>"$WORK/mongo.log" &
-MONGO_PID=$!
-for _ in $(seq 1 100); do [ -s "$WORK/mongo.port" ] && break; sleep 0.1; done
-URI="mongodb://127.0.0.1:$(cat "$WORK/mongo.port")/?replicaSet=rs0"
-expect_grep "the server is the test double" "$WORK/mongo.log" "TEST DOUBLE"
+mongo_start
 pgc_start						# the pipeline lock and the registry
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
-
-drive() {
-    if ! "$DRIVE" "$URI" >>"$WORK/drive.log" 2>&1; then
-        echo "# mongo_drive failed:"; tail -5 "$WORK/drive.log" | sed 's/^/#   /'
-        fail "drive" "a command failed"
-    fi
-}
 
 # versions SUBJECT: how many versions it has
 versions() { q postgres "SELECT coalesce(max(versions), 0) FROM tributary.subjects WHERE subject = '$1'"; }

@@ -190,19 +190,7 @@ free_coll(void *v)
 	coll_rels  *cr = v;
 
 	for (size_t i = 0; i < cr->n; i++)
-	{
-		trib_relation *r = cr->vers[i];
-
-		for (int c = 0; c < r->ncolumns; c++)
-		{
-			free(r->columns[c].name);
-			free(r->columns[c].type);
-		}
-		free(r->columns);
-		free(r->schema);
-		free(r->table);
-		free(r);
-	}
+		trib_relation_free(cr->vers[i]);
 	free(cr->vers);
 	free(cr);
 }
