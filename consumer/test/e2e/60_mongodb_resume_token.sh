@@ -30,6 +30,7 @@ e2e_init
 
 build_consumer
 mongo_start --verbose
+mongo_fresh load cat inv
 pgc_start						# the pipeline lock, and B's catalog
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
 
@@ -84,6 +85,7 @@ PY
 # up to 10 s for it.
 started_with() {
     local line=""
+    on_double || return 0
     for _ in $(seq 1 100); do
         line=$(tail -n +"$(($1 + 1))" "$WORK/mongo.log" | grep -m1 "change stream start:" || true)
         [ -n "$line" ] && break
@@ -110,7 +112,9 @@ restart() {
     kill_consumer
     want=$(stored_token "$3" "$4")
     kill_restart "$1" "$2"		# (already killed: starts it again)
-    if [ "$want" = none ]; then
+    if ! on_double; then
+        :						# no log of the start options
+    elif [ "$want" = none ]; then
         NO_TOKEN=$((NO_TOKEN + 1))
     elif [ "$GOT" = "resumeAfter $want" ]; then
         MATCHED=$((MATCHED + 1))
@@ -145,9 +149,11 @@ for _ in $(seq 1 150); do grep -q '"_id" : 999' "$WORK/a.jsonl" && break; sleep 
 stop_consumer
 echo "# $KILLS kills: $MATCHED resumed after the stored token, $NO_TOKEN stored none, $WRONG other"
 load_check "A: after kill -9, every change exactly once, in order" "$WORK/a.jsonl"
-expect_match "A: at least 3 restarts resumed with resumeAfter the stored token" \
-    "^([3-9]|[1-9][0-9]+)$" "$MATCHED"
-expect_eq "A: no restart opened the stream any other way while a token was stored" "0" "$WRONG"
+if on_double; then
+    expect_match "A: at least 3 restarts resumed with resumeAfter the stored token" \
+        "^([3-9]|[1-9][0-9]+)$" "$MATCHED"
+    expect_eq "A: no restart opened the stream any other way while a token was stored" "0" "$WRONG"
+fi
 expect_grep "A: the checkpoint file holds the token" "$WORK/a.ckpt" \
     '"position":\{"token":\{ *"_data" *: *"[0-9A-Fa-f]+" *\}'
 expect_grep "A: the log says the restart is by the stored token" "$WORK/a.log" \
@@ -174,7 +180,7 @@ ctok=$(q postgres "SELECT position->'token'->>'_data' FROM tributary.checkpoint_
 kill_restart "$WORK/b.yaml" "$WORK/b.log"
 stop_consumer
 expect_match "B: the catalog's position holds a token" "^[0-9A-Fa-f]+$" "$ctok"
-expect_eq "B: the restart resumed after the catalog's token" "resumeAfter $ctok" "$GOT"
+on_double && expect_eq "B: the restart resumed after the catalog's token" "resumeAfter $ctok" "$GOT"
 
 # ---------------------------------------------------------------- C: invalidate, kill -9, startAfter
 pipeline c "    database: inv
@@ -193,7 +199,7 @@ sleep 1	# the invalidate's position stored
 itok=$(python3 -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))["opaque"])["token"]["_data"])' \
     "$WORK/c.jsonl.pos" 2>/dev/null || echo none)
 kill_restart "$WORK/c.yaml" "$WORK/c.log"
-expect_eq "C: the restart after an invalidate opened startAfter its stored token" \
+on_double && expect_eq "C: the restart after an invalidate opened startAfter its stored token" \
     "startAfter $itok" "$GOT"
 drive <<'CMDS'
 inv {"insert": "things", "documents": [{"_id": 2}]}

@@ -23,6 +23,7 @@ e2e_init
 
 build_consumer
 mongo_start --verbose
+mongo_fresh snap
 pgc_start						# the pipeline lock
 
 # the data before the first start
@@ -143,8 +144,8 @@ expect_eq "A: the output folded by key equals the collections' final content" ""
 expect_eq "A: no streamed change (unique values) arrived twice" "twice=0" "$(sed -n 2p "$WORK/a.stats")"
 expect_match "A: the snapshot's events are op r" "r=6[0-9]{4}" "$(head -1 "$WORK/a.stats")"
 want_start="startAtOperationTime Timestamp(${t% *}, $(( ${t#* } + 1 )))"
-expect_grep "A: the stream opened just after the snapshot's cluster time" "$WORK/mongo.log" \
-    "change stream start: $(sed 's/[()]/\\&/g' <<<"$want_start")"
+on_double && expect_grep "A: the stream opened just after the snapshot's cluster time" \
+    "$WORK/mongo.log" "change stream start: $(sed 's/[()]/\\&/g' <<<"$want_start")"
 expect_grep "A: parallel by _id ranges (items split in 3, 3 workers)" "$WORK/a.log" \
     "taking the snapshot at cluster time .*: ([6-9]|[1-9][0-9]+) _id ranges, 3 workers"
 expect_match "A: killed during the copy" "^[1-9]" "$KILLS"

@@ -21,6 +21,7 @@ e2e_init
 
 build_consumer
 mongo_start
+mongo_fresh inf
 pgc_start						# the pipeline lock and the registry
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
 

@@ -6,9 +6,18 @@
 # mongo_start [DOUBLE-ARGS...]: build test/mongo, start the double (its
 # log: $WORK/mongo.log) and wait for its port; sets URI, DRIVE and
 # MONGO_PID (killed at cleanup); checks that it is the test double.
+# With MONGO_URI set (test/mongo/run-against-real-mongod.sh) it starts
+# nothing and uses that server: a real replica set (started with
+# enableTestCommands=1); on_double is then false.
 mongo_start() {
     make -s -C "$ROOT/test/mongo" >/dev/null
     DRIVE=$ROOT/test/mongo/build/mongo_drive
+    if [ -n "${MONGO_URI:-}" ]; then
+        URI=$MONGO_URI
+        : >"$WORK/mongo.log"
+        echo "# against $URI (not the test double): the double-only checks are skipped"
+        return
+    fi
     E2E_PIDS+=" MONGO_PID"
     "$ROOT/test/mongo/build/mongo_double" --port-file "$WORK/mongo.port" "$@" \
         2>"$WORK/mongo.log" &
@@ -16,6 +25,18 @@ mongo_start() {
     for _ in $(seq 1 100); do [ -s "$WORK/mongo.port" ] && break; sleep 0.1; done
     URI="mongodb://127.0.0.1:$(cat "$WORK/mongo.port")/?replicaSet=rs0"
     expect_grep "the server is the test double" "$WORK/mongo.log" "TEST DOUBLE"
+}
+
+# on_double: true when the tests run against the test double (whose
+# --verbose log some checks read), false against a real server.
+on_double() { [ -z "${MONGO_URI:-}" ]; }
+
+# mongo_fresh DB...: drop these databases (a real server keeps them from
+# an earlier run; the double starts empty).
+mongo_fresh() {
+    local db
+    on_double && return 0
+    for db in "$@"; do echo "$db {\"dropDatabase\": 1}"; done | drive
 }
 
 # drive: run mongo_drive with the script on stdin; its replies go to
