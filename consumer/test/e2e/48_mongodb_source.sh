@@ -246,15 +246,7 @@ wait_log "$WORK/d.log" "resuming after cluster time" 10 || true
 echo 'inv {"insert": "things", "documents": [{"_id": 3}]}' | drive
 wait_lines "$WORK/d.jsonl" 5 10 || true
 stop_consumer
-got=$(python3 - "$WORK/d.jsonl" <<'PY'
-import json, sys
-out = []
-for l in open(sys.argv[1]):
-    r = json.loads(l)["value"]
-    out.append(r["message"]["prefix"] if r["op"] == "m" else "%s %s" % (r["op"], r["after"]["_id"]))
-print("|".join(out))
-PY
-)
+got=$(ops_of "$WORK/d.jsonl")
 expect_eq "D: insert, drop, invalidate, then the re-created collection's inserts once" \
     "c 1|mongodb.drop|mongodb.invalidate|c 2|c 3" "$got"
 expect_grep "D: startAfter the invalidate" "$WORK/d.log" "invalidated; opening it again with startAfter"

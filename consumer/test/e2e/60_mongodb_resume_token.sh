@@ -207,15 +207,7 @@ inv {"insert": "things", "documents": [{"_id": 3}]}
 CMDS
 wait_lines "$WORK/c.jsonl" 5 10 || true
 stop_consumer
-got=$(python3 - "$WORK/c.jsonl" <<'PY'
-import json, sys
-out = []
-for l in open(sys.argv[1]):
-    r = json.loads(l)["value"]
-    out.append(r["message"]["prefix"] if r["op"] == "m" else "%s %s" % (r["op"], r["after"]["_id"]))
-print("|".join(out))
-PY
-)
+got=$(ops_of "$WORK/c.jsonl")
 expect_eq "C: insert, drop, invalidate, then the re-created collection's inserts once" \
     "c 1|mongodb.drop|mongodb.invalidate|c 2|c 3" "$got"
 

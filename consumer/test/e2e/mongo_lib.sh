@@ -48,6 +48,19 @@ drive() {
     fi
 }
 
+# ops_of JSONL: the file sink's records as "op _id" (messages: their
+# prefix), joined by "|".
+ops_of() {
+    python3 - "$1" <<'PY'
+import json, sys
+out = []
+for l in open(sys.argv[1]):
+    r = json.loads(l)["value"]
+    out.append(r["message"]["prefix"] if r["op"] == "m" else "%s %s" % (r["op"], r["after"]["_id"]))
+print("|".join(out))
+PY
+}
+
 # load_writer: in the background (WRITER_PID), 30 batches into database
 # `load`, each: three inserts, a transaction (an insert, an update, an
 # insert into another collection), a delete; every change unique (an
