@@ -74,7 +74,9 @@ typedef struct trib_source_item
 	 * or at close; the pipeline may rewrite it in place (transforms). */
 	trib_event *ev;
 	/* END: the transaction's position, what confirm() is later given (for
-	 * PostgreSQL commit_lsn, seq TRIB_SEQ_ALL, end_lsn); opaque NULL. */
+	 * PostgreSQL commit_lsn, seq TRIB_SEQ_ALL, end_lsn); opaque NULL,
+	 * except for a source with resume_opaque (below): then its text to
+	 * resume after the whole transaction, borrowed like `ev`. */
 	trib_position end;
 	int64_t		ts_ms;			/* END: commit time in ms; 0: unknown */
 } trib_source_item;
@@ -126,6 +128,17 @@ typedef struct trib_source_host
 typedef struct trib_source_ops
 {
 	const char *type;			/* "postgres" */
+
+	/*
+	 * true: the source resumes by its opaque position (MongoDB: the
+	 * resume token), so a pipeline with this one source keeps it.  The
+	 * checkpoint is saved with the opaque text of the END item it stands
+	 * for (none for a checkpoint inside a transaction), and start() is
+	 * given the opaque text stored with the resume position (the
+	 * checkpoint's, or the sink's own stored position's).  false: opaque
+	 * texts stay the sinks' and start() gets none.
+	 */
+	bool		resume_opaque;
 
 	/* Validate `conf` (the source's member of `sources:`, whose `conf` is
 	 * its own settings struct) and set up; connects nothing.  src->name,

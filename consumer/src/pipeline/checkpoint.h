@@ -22,7 +22,7 @@
  * (INT64_MAX) means the whole transaction committed at commit_lsn, which
  * is what the plugin's resume-after=<lsn> means too.  `opaque` is an
  * optional JSON object saved alongside (the catalog's "position" column),
- * e.g. a snapshot's progress.  A position with neither key nor opaque is
+ * e.g. a snapshot's progress or a MongoDB resume token.  A position with neither key nor opaque is
  * no position.
  *
  * Errors: functions return false / -1 and fill errbuf; the dsn is never

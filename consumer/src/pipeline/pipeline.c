@@ -148,6 +148,8 @@ typedef struct sink_slot
 	trib_position acked;		/* highest durable position */
 	bool		has_skip;
 	trib_position skip;			/* it already had everything up to here */
+	char	   *skip_opaque;	/* skip's opaque text, owned, when the
+								 * source resumes by it (keeps_opaque) */
 	uint64_t	written;
 	bool		dead_letter;	/* receives only the events rules refuse */
 	bool		quarantine;		/* receives only quarantined events (the
@@ -203,9 +205,11 @@ struct trib_pipeline
 	trib_position confirmable;	/* END of the last entry confirmed */
 	bool		has_durable_tx;
 	trib_position durable_tx;	/* newest durable transaction with events:
-								 * its END position */
+								 * its END position (owns its opaque, as
+								 * the queue's ENDs do: keeps_opaque) */
 	bool		has_resume;
-	trib_position resume;		/* where streaming starts (open) */
+	trib_position resume;		/* where streaming starts (open; owns its
+								 * opaque) */
 	bool		has_written;
 	trib_position written;		/* last event handed to the sinks */
 
@@ -238,6 +242,24 @@ static inline int
 pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
 {
 	return p->pops->compare(a, b);
+}
+
+/*
+ * Does the pipeline keep its source's opaque positions (source.h
+ * resume_opaque)?  Only with one source: a merged position's opaque text
+ * is the merge's.
+ */
+static inline bool
+keeps_opaque(const trib_pipeline *p)
+{
+	return p->merge == NULL && p->srcs[0].src.ops->resume_opaque;
+}
+
+/* A copy of an opaque text when the pipeline keeps them, else NULL. */
+static char *
+kept_opaque(const trib_pipeline *p, const char *opaque)
+{
+	return keeps_opaque(p) && opaque != NULL ? trib_xstrdup(opaque) : NULL;
 }
 
 /* A position in words for the logs, by the operations of its kind: their
@@ -577,6 +599,8 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 							 s->sink.name, p->srcs[0].src.name);
 					return false;
 				}
+				free(s->skip_opaque);
+				s->skip_opaque = kept_opaque(p, s->skip.opaque);
 				s->skip.opaque = NULL;	/* the sink's */
 			}
 			else if (e[0])
@@ -602,13 +626,17 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 	int			r = trib_checkpoint_load(p->ckpt, &ck, errbuf, errlen);
 	bool		have = false;
 	size_t		i;
+	char	   *ck_opaque = NULL;
+	const char *out_opaque = NULL;
 
 	if (r < 0)
 		return false;
 	if (r > 0)
 	{
-		free(ck.opaque);		/* snapshot progress: the source's snapshot
-								 * reads it */
+		/* snapshot progress (the source's snapshot reads it), or what a
+		 * resume_opaque source resumes by */
+		ck_opaque = kept_opaque(p, ck.opaque);
+		free(ck.opaque);
 		ck.opaque = NULL;
 		p->saved = ck;
 		p->has_saved = true;
@@ -622,19 +650,25 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 		{
 			/* the checkpoint speaks for this sink */
 			s->skip = ck;
-			s->skip.opaque = NULL;
+			free(s->skip_opaque);
+			s->skip_opaque = ck_opaque ? trib_xstrdup(ck_opaque) : NULL;
 			s->has_skip = true;
 		}
 		if (!s->has_skip)
+		{
+			free(ck_opaque);
 			return (*has = false, true);
+		}
 		need = &s->skip;
 		if (!have || pos_cmp(p, need, out) < 0)
 		{
 			*out = *need;
-			out->opaque = NULL;
+			out_opaque = s->skip_opaque;
 			have = true;
 		}
 	}
+	out->opaque = out_opaque ? trib_xstrdup(out_opaque) : NULL;
+	free(ck_opaque);
 	*has = have;
 	return true;
 }
@@ -888,7 +922,9 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		{
 			if (pos_cmp(p, &tx->last, &d) > 0)
 				break;
+			free(p->durable_tx.opaque);
 			p->durable_tx = tx->end;
+			p->durable_tx.opaque = tx->end.opaque ? trib_xstrdup(tx->end.opaque) : NULL;
 			p->has_durable_tx = true;
 			if (tx->ts_ms > 0)
 				trib_metric_observe(p->m_ack_latency,
@@ -918,6 +954,7 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 			return false;
 		}
 		p->saved = ck;
+		p->saved.opaque = NULL;	/* durable_tx's */
 		p->has_saved = true;
 		p->last_ckpt_ms = trib_clock_mono_ms();
 		if (p->lineage != NULL)
@@ -942,6 +979,8 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		if (tx->has_last && (!p->has_saved || pos_cmp(p, &tx->last, &p->saved) > 0))
 			break;
 		p->confirmable = tx->end;	/* the queue is in stream order */
+		p->confirmable.opaque = NULL;
+		free(tx->end.opaque);
 		p->has_confirmable = true;
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
@@ -1148,7 +1187,7 @@ end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)
 
 	tx.src = c;
 	tx.end = it->end;
-	tx.end.opaque = NULL;
+	tx.end.opaque = kept_opaque(p, it->end.opaque);	/* the queue's */
 	tx.ts_ms = it->ts_ms;
 	tx.has_last = p->tx_has_last;
 	tx.last = p->tx_last;
@@ -1782,7 +1821,12 @@ trib_pipeline_free(trib_pipeline *p)
 	{
 		free(p->sinks[i].has_cskip);
 		free(p->sinks[i].cskip);
+		free(p->sinks[i].skip_opaque);
 	}
+	for (i = 0; i < p->qlen; i++)
+		free(p->queue[(p->qhead + i) % p->qcap].end.opaque);
+	free(p->durable_tx.opaque);
+	free(p->resume.opaque);
 	for (i = 0; p->srcs != NULL && i < p->nsrcs; i++)
 	{
 		if (p->srcs[i].src.state != NULL)

@@ -213,6 +213,43 @@ ids_from_keys(void **state)
 	bson_free(s);
 }
 
+/* A MongoDB source's Extended JSON keeps its BSON types; _id alone from
+ * the documentKey; refusals name no value. */
+static void
+extended_json_documents(void **state)
+{
+	bson_t		doc = BSON_INITIALIZER,
+				id = BSON_INITIALIZER;
+	bson_iter_t it;
+	char		err[256] = "";
+
+	(void) state;
+	assert_true(trib_mongosink_ejson("{\"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}, "
+									 "\"d\": {\"$date\": \"2024-01-02T03:04:05.678Z\"}, "
+									 "\"n\": {\"$numberDecimal\": \"12.50\"}, "
+									 "\"b\": {\"$binary\": {\"base64\": \"AQID\", \"subType\": \"00\"}}, "
+									 "\"l\": 9007199254740993}",
+									 "the document", false, &doc, err, sizeof(err)));
+	assert_false(bson_iter_init_find(&it, &doc, "_id"));	/* the key's */
+	assert_true(bson_iter_init_find(&it, &doc, "d") && BSON_ITER_HOLDS_DATE_TIME(&it));
+	assert_true(bson_iter_date_time(&it) == 1704164645678LL);
+	assert_true(bson_iter_init_find(&it, &doc, "n") && BSON_ITER_HOLDS_DECIMAL128(&it));
+	assert_true(bson_iter_init_find(&it, &doc, "b") && BSON_ITER_HOLDS_BINARY(&it));
+	assert_true(bson_iter_init_find(&it, &doc, "l") && BSON_ITER_HOLDS_INT64(&it));
+	assert_true(trib_mongosink_ejson("{\"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}, \"sk\": 1}",
+									 "the documentKey", true, &id, err, sizeof(err)));
+	assert_int_equal(bson_count_keys(&id), 1);
+	assert_true(bson_iter_init_find(&it, &id, "_id") && BSON_ITER_HOLDS_OID(&it));
+	assert_false(trib_mongosink_ejson("{\"sk\": 1}", "the documentKey", true, &id, err,
+									  sizeof(err)));
+	assert_string_equal(err, "the documentKey has no _id");
+	assert_false(trib_mongosink_ejson("{\"secret\": \"hunter2", "the document", false, &doc,
+									  err, sizeof(err)));
+	assert_null(strstr(err, "hunter2"));
+	bson_destroy(&doc);
+	bson_destroy(&id);
+}
+
 int
 main(void)
 {
@@ -223,6 +260,7 @@ main(void)
 		cmocka_unit_test(edge_values),
 		cmocka_unit_test(hex_bytea),
 		cmocka_unit_test(ids_from_keys),
+		cmocka_unit_test(extended_json_documents),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,11 +231,34 @@ static bool parse_spec(md_cs_t *cs, const bson_t *spec, bool *all, bson_value_t 
     return true;
 }
 
+/* log_start: with --verbose, the start option as the client sent it
+ * ("change stream start: resumeAfter {"_data": "..."}"), so that tests can
+ * check where a client resumed from. */
+static void log_start(const bson_value_t *start, const char *name)
+{
+    char *text = NULL;
+
+    if (!md_verbose)
+        return;
+    if (start && start->value_type == BSON_TYPE_DOCUMENT) {
+        bson_t doc;
+
+        if (bson_init_static(&doc, start->value.v_doc.data, start->value.v_doc.data_len))
+            text = bson_as_relaxed_extended_json(&doc, NULL);
+    } else if (start && start->value_type == BSON_TYPE_TIMESTAMP) {
+        text = bson_strdup_printf("Timestamp(%u, %u)", start->value.v_timestamp.timestamp,
+                                  start->value.v_timestamp.increment);
+    }
+    md_log("change stream start: %s %s", start ? name : "now", text ? text : "");
+    bson_free(text);
+}
+
 /* set_start: position the stream from its start option (or now). */
 static bool set_start(md_cs_t *cs, const bson_value_t *start, const char *name, md_err_t *err)
 {
     md_pos_t tok;
 
+    log_start(start, name);
     if (!start) {
         cs->pos = md_pos_hwm(md_clock_now());
         cs->next = md_oplog_end();

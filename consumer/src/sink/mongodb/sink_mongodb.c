@@ -181,8 +181,12 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 	bool		ok;
 	mop		   *m;
 
-	ok = trib_mongosink_id(ev->key, NULL, ev->rel, s->hex, id, errbuf, errlen);
-	if (ok && ev->op == TRIB_OP_UPDATE && ev->before != NULL)
+	/* a MongoDB source's documents are Extended JSON: their own types */
+	bool		ejson = ev->connector != NULL && strcmp(ev->connector, "mongodb") == 0;
+
+	ok = ejson ? trib_mongosink_ejson(ev->key, "the documentKey", true, id, errbuf, errlen)
+		: trib_mongosink_id(ev->key, NULL, ev->rel, s->hex, id, errbuf, errlen);
+	if (ok && !ejson && ev->op == TRIB_OP_UPDATE && ev->before != NULL)
 	{
 		old = bson_new();
 		if (!trib_mongosink_id(ev->key, ev->before, ev->rel, s->hex, old, errbuf, errlen) ||
@@ -209,7 +213,8 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 		bson_t	   *row = bson_new();
 
 		bson_concat(row, id);
-		ok = trib_mongosink_row(ev->after, ev->rel, s->hex, row, errbuf, errlen);
+		ok = ejson ? trib_mongosink_ejson(ev->after, "the document", false, row, errbuf, errlen)
+			: trib_mongosink_row(ev->after, ev->rel, s->hex, row, errbuf, errlen);
 		m = queue_push(s, set ? OP_SET : OP_REPLACE, coll, ev);
 		m->sel = id;
 		id = NULL;

@@ -101,6 +101,16 @@ bool		trib_mongosink_row(const char *row, const trib_relation *rel, bool bytea_h
 bool		trib_mongosink_id(const char *key, const char *image, const trib_relation *rel,
 							  bool bytea_hex, bson_t *doc, char *errbuf, size_t errlen);
 
+/*
+ * A MongoDB source's document (relaxed Extended JSON, docs/MONGODB.md)
+ * back to BSON by libbson's Extended JSON parser, so that ObjectIds,
+ * dates, decimals, binaries and large integers keep their BSON types:
+ * every field of `json` but `_id` appended to doc, or (only_id) its `_id`
+ * alone (the documentKey's).  `what` names it in errbuf (no values).
+ */
+bool		trib_mongosink_ejson(const char *json, const char *what, bool only_id, bson_t *doc,
+								 char *errbuf, size_t errlen);
+
 /* ISO 8601 date or timestamp (docs/PLUGIN.md) to ms since the epoch
  * (UTC; no zone: UTC; fractions below a millisecond dropped toward the
  * past).  False when it is not one ("infinity"). */

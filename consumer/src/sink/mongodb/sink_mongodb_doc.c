@@ -442,3 +442,32 @@ trib_mongosink_id(const char *key, const char *image, const trib_relation *rel,
 	yajl_tree_free(v);
 	return ok;
 }
+
+/* See sink_mongodb.h. */
+bool
+trib_mongosink_ejson(const char *json, const char *what, bool only_id, bson_t *doc,
+					 char *errbuf, size_t errlen)
+{
+	bson_error_t err;
+	bson_t	   *b = json ? bson_new_from_json((const uint8_t *) json, -1, &err) : NULL;
+	bson_iter_t it;
+	bool		found = false;
+
+	if (b == NULL)
+	{
+		/* libbson's message may quote the text: not in ours */
+		snprintf(errbuf, errlen, "%s is not a JSON object of Extended JSON", what);
+		return false;
+	}
+	if (bson_iter_init(&it, b))
+		while (bson_iter_next(&it))
+			if ((strcmp(bson_iter_key(&it), "_id") == 0) == only_id)
+			{
+				found = found || only_id;
+				bson_append_iter(doc, NULL, 0, &it);
+			}
+	bson_destroy(b);
+	if (only_id && !found)
+		snprintf(errbuf, errlen, "%s has no _id", what);
+	return !only_id || found;
+}

@@ -124,6 +124,28 @@ message_extra(const bson_t *doc, const char *type)
 	return trib_strbuf_finish(&b);
 }
 
+/* The resume members: "{"token": ..." and ","invalidate":true" for an
+ * invalidate's token (the object is left open). */
+static void
+add_resume(trib_strbuf *b, const char *token, bool invalidate)
+{
+	trib_strbuf_adds(b, "{\"token\":");
+	trib_strbuf_adds(b, token);
+	if (invalidate)
+		trib_strbuf_adds(b, ",\"invalidate\":true");
+}
+
+/* See mongo_event.h. */
+char *
+trib_mongo_resume_opaque(const char *token, bool invalidate)
+{
+	trib_strbuf b = {0};
+
+	add_resume(&b, token, invalidate);
+	trib_strbuf_addc(&b, '}');
+	return trib_strbuf_finish(&b);
+}
+
 /* opaque: {"token": ..., "source": {rs, collection, ord, lsid, txnNumber}}. */
 static char *
 opaque_of(const trib_mongo_map_ctx *ctx, const trib_mongo_change *c, const char *coll,
@@ -131,10 +153,7 @@ opaque_of(const trib_mongo_map_ctx *ctx, const trib_mongo_change *c, const char 
 {
 	trib_strbuf b = {0};
 
-	trib_strbuf_adds(&b, "{\"token\":");
-	trib_strbuf_adds(&b, c->token);
-	if (c->invalidate)
-		trib_strbuf_adds(&b, ",\"invalidate\":true");
+	add_resume(&b, c->token, c->invalidate);
 	trib_strbuf_adds(&b, ",\"source\":{\"rs\":");
 	if (ctx->rs)
 		trib_jdoc_quote(&b, ctx->rs);

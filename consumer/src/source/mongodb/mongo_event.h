@@ -64,6 +64,11 @@ bool		trib_mongo_change_map(const bson_t *doc, const trib_mongo_map_ctx *ctx,
  * c->ev to NULL). */
 void		trib_mongo_change_clear(trib_mongo_change *c);
 
+/* The opaque position that resumes after `token` (relaxed JSON; an
+ * invalidate's: startAfter): {"token": ..., ["invalidate": true]}, what
+ * an END item carries (malloc'd). */
+char	   *trib_mongo_resume_opaque(const char *token, bool invalidate);
+
 /* The value at `it` as relaxed Extended JSON (a new malloc'd string):
  * documents and arrays as such, scalars as their JSON text. */
 char	   *trib_mongo_value_json(const bson_iter_t *it);

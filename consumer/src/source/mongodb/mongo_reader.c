@@ -17,6 +17,7 @@
 #include "jsondoc.h"
 #include "log.h"
 #include "mongo_event.h"
+#include "mongo_infer.h"
 #include "mongo_stream.h"
 #include "xalloc.h"
 
@@ -26,6 +27,7 @@ struct trib_mongo_reader
 	mongoc_client_t *client;
 	trib_mongo_stream *stream;
 	trib_intern *names;
+	trib_mongo_infer *infer;	/* infer_schema: the collections' relations */
 	char		rs[256];
 	bool		have_rs;		/* rs is known (hello answered) */
 	trib_mongo_map_ctx ctx;
@@ -35,9 +37,13 @@ struct trib_mongo_reader
 	char	   *token;			/* the last token read, or NULL */
 	bool		token_invalidate;	/* ... is an invalidate's: startAfter */
 
-	/* resuming inside a transaction: skip (skip_time, <= skip_seq) */
+	/* resuming inside a transaction by time: skip (skip_time, <= skip_seq) */
 	uint64_t	skip_time;
 	uint64_t	skip_seq;
+	uint64_t	snap_time;		/* a complete snapshot's cluster time, or 0 */
+	/* resuming inside a transaction by token: its next event's seq */
+	uint64_t	cont_time;
+	uint64_t	cont_next;
 
 	/* the open transaction */
 	bool		in_tx;
@@ -52,6 +58,9 @@ struct trib_mongo_reader
 	trib_event **owned;			/* the events of the last poll */
 	int			nowned;
 	int			capowned;
+	char	  **ends;			/* the END items' opaque texts, likewise */
+	int			nends;
+	int			capends;
 	trib_mongo_reader_stats stats;
 };
 
@@ -71,6 +80,7 @@ trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, char 
 		return NULL;
 	}
 	r->names = trib_intern_new();
+	r->infer = c->infer_schema ? trib_mongo_infer_new() : NULL;
 	r->ctx.names = r->names;
 	r->ctx.source = source;
 	r->delay_ms = c->reconnect_backoff_ms.initial;
@@ -151,12 +161,27 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 		r->first.kind = TRIB_MONGO_AT_TIME;
 		if (resume->seq == TRIB_SEQ_ALL)
 			r->first.time = resume->commit_lsn + 1;
+		else if (r->token != NULL)
+		{
+			/* the token's event is (T, S): T's next one is S + 1 */
+			r->cont_time = resume->commit_lsn;
+			r->cont_next = resume->seq + 1;
+		}
 		else
 		{
 			r->first.time = resume->commit_lsn;
 			r->skip_time = resume->commit_lsn;
 			r->skip_seq = resume->seq;
 		}
+	}
+	if (r->snap_time != 0 && r->token == NULL &&
+		(resume == NULL || resume->commit_lsn <= r->snap_time))
+	{
+		/* the snapshot's own positions: everything at or before its time
+		 * is in the copy */
+		r->first.kind = TRIB_MONGO_AT_TIME;
+		r->first.time = r->snap_time + 1;
+		r->skip_time = r->cont_time = 0;
 	}
 	if (open_stream(r, &rc, errbuf, errlen))
 		return true;
@@ -167,6 +192,18 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 	return true;
 }
 
+trib_mongo_infer *
+trib_mongo_reader_infer(trib_mongo_reader *r)
+{
+	return r->infer;
+}
+
+void
+trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time)
+{
+	r->snap_time = time;
+}
+
 /* Free the events handed out by the last poll. */
 static void
 release(trib_mongo_reader *r)
@@ -174,6 +211,9 @@ release(trib_mongo_reader *r)
 	for (int i = 0; i < r->nowned; i++)
 		trib_event_free(r->owned[i]);
 	r->nowned = 0;
+	for (int i = 0; i < r->nends; i++)
+		free(r->ends[i]);
+	r->nends = 0;
 }
 
 /* Keep ev until the next poll. */
@@ -188,7 +228,11 @@ own_event(trib_mongo_reader *r, trib_event *ev)
 	r->owned[r->nowned++] = ev;
 }
 
-/* Append the END of the open transaction. */
+/*
+ * Append the END of the open transaction.  Its opaque text resumes after
+ * the transaction's last change (the token read last; startAfter when
+ * that is an invalidate's), kept until the next poll.
+ */
 static void
 end_tx(trib_mongo_reader *r, trib_source_item *items, int *k)
 {
@@ -198,6 +242,16 @@ end_tx(trib_mongo_reader *r, trib_source_item *items, int *k)
 	it->kind = TRIB_ITEM_END;
 	it->end.commit_lsn = it->end.end_lsn = it->end.lsn = r->tx_time;
 	it->end.seq = TRIB_SEQ_ALL;
+	if (r->token != NULL)
+	{
+		if (r->nends == r->capends)
+		{
+			r->capends = r->capends ? r->capends * 2 : 16;
+			r->ends = trib_xrealloc(r->ends, (size_t) r->capends * sizeof(*r->ends));
+		}
+		it->end.opaque = r->ends[r->nends++] =
+			trib_mongo_resume_opaque(r->token, r->token_invalidate);
+	}
 	it->ts_ms = r->tx_ts_ms;
 	r->in_tx = false;
 }
@@ -212,12 +266,18 @@ keep_token(trib_mongo_reader *r, trib_mongo_change *ch)
 	r->token_invalidate = ch->invalidate;
 }
 
-/* One change into items (END of the previous transaction, BEGIN, EVENT). */
+/*
+ * One change into items: END of the previous transaction, BEGIN, EVENT,
+ * and its own END at once when it is a document's write outside a
+ * transaction (an oplog entry, at a cluster time of its own).  Not so a
+ * drop or rename: the invalidate that follows shares its time.
+ */
 static void
 take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items, int *k)
 {
 	trib_event *ev = ch->ev;
 	trib_source_item *it;
+	bool		alone = !ch->in_txn && ev->op != TRIB_OP_MESSAGE;
 
 	if (r->in_tx && ch->cluster_time != r->tx_time)
 		end_tx(r, items, k);
@@ -228,21 +288,26 @@ take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items
 		it->kind = TRIB_ITEM_BEGIN;
 		r->in_tx = true;
 		r->tx_time = ch->cluster_time;
-		r->tx_next = 0;
+		r->tx_next = ch->cluster_time == r->cont_time ? r->cont_next : 0;
 	}
 	r->tx_ts_ms = ev->ts_ms;
 	ev->pos.seq = r->tx_next++;
 	keep_token(r, ch);
 	r->stats.last_time = ch->cluster_time;
-	if (r->skip_time == ch->cluster_time && ev->pos.seq <= r->skip_seq)
-		return;					/* durable before the restart */
-	ch->ev = NULL;
-	own_event(r, ev);
-	r->stats.events++;
-	it = &items[(*k)++];
-	memset(it, 0, sizeof(*it));
-	it->kind = TRIB_ITEM_EVENT;
-	it->ev = ev;
+	if (r->skip_time != ch->cluster_time || ev->pos.seq > r->skip_seq)
+	{
+		ch->ev = NULL;			/* else durable before the restart */
+		if (r->infer)
+			trib_mongo_infer_event(r->infer, ev);
+		own_event(r, ev);
+		r->stats.events++;
+		it = &items[(*k)++];
+		memset(it, 0, sizeof(*it));
+		it->kind = TRIB_ITEM_EVENT;
+		it->ev = ev;
+	}
+	if (alone)
+		end_tx(r, items, k);
 }
 
 /* A resumable failure: close the stream and wait before reopening. */
@@ -324,7 +389,7 @@ trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 	int64_t		until = trib_clock_mono_ms() + timeout_ms;
 
 	release(r);
-	while (k + 3 <= max)
+	while (k + 4 <= max)
 	{
 		const bson_t *doc = NULL;
 		trib_mongo_change ch;
@@ -385,9 +450,11 @@ trib_mongo_reader_free(trib_mongo_reader *r)
 		return;
 	release(r);
 	free(r->owned);
+	free(r->ends);
 	trib_mongo_stream_free(r->stream);
 	mongoc_client_destroy(r->client);
 	trib_intern_free(r->names);
+	trib_mongo_infer_free(r->infer);
 	free(r->token);
 	free(r);
 }

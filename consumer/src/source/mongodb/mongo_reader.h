@@ -5,17 +5,23 @@
  *
  * Transactions.  Events of one transaction share their cluster time (a
  * transaction commits at one time; a write outside a transaction has a
- * time of its own), so a change of cluster time ends a transaction, and so
- * does a drained stream (a transaction reaches the oplog whole, at its
- * commit).  Positions: commit_lsn = the cluster time, seq = the event's
- * index in its transaction; END items carry (cluster time, TRIB_SEQ_ALL).
+ * time of its own, and is a transaction of its own, ended at once), so a
+ * change of cluster time ends a transaction, and so does a drained stream
+ * (a transaction reaches the oplog whole, at its commit).  Positions:
+ * commit_lsn = the cluster time, seq = the event's index in its
+ * transaction; END items carry (cluster time, TRIB_SEQ_ALL) and, as
+ * opaque, the token of the transaction's last change (what the pipeline
+ * checkpoints: source.h resume_opaque).
  *
  * Start.  With a stored position (T, S): a token in its opaque part is
- * resumed after (startAfter when it marks an invalidate); without one
- * (the pipeline keeps only the numbers) the stream starts at operation
- * time T+1 for a whole transaction, or at T with the changes of T up to S
- * skipped.  Without a position the stream starts at the settings'
- * start_at_operation_time, or now.  A deployment that cannot be reached
+ * resumed after (resumeAfter; startAfter when it marks an invalidate),
+ * and when S is an event's index the events of T that follow are
+ * numbered from S + 1; without a token (a checkpoint inside a
+ * transaction, or one written before tokens were kept) the stream starts
+ * at operation time T+1 for a whole transaction, or at T with the changes
+ * of T up to S skipped.  After a snapshot at T (positions (T, n), no
+ * token) the stream starts at T + 1.  Without a position the stream
+ * starts at the settings' start_at_operation_time, or now.  A deployment that cannot be reached
  * at start is waited for as after a lost connection (start succeeds,
  * poll keeps trying); one that is not a replica set fails start.
  *
@@ -59,8 +65,18 @@ trib_mongo_reader *trib_mongo_reader_new(const trib_mongo_source_conf *c, const 
 bool		trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume,
 									char *errbuf, size_t errlen);
 
-/* source.h's poll: at most `max` items (max >= 3); the events of the
- * previous call are freed. */
+/* The relations inferred so far (infer_schema), or NULL: the snapshot's
+ * events use them too (mongo_infer.h). */
+struct trib_mongo_infer;
+struct trib_mongo_infer *trib_mongo_reader_infer(trib_mongo_reader *r);
+
+/* A snapshot at cluster time `time` is complete (0: none): a start
+ * without a stored position, or from one at or before it without a token
+ * (the snapshot's own), opens the stream just after it. */
+void		trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time);
+
+/* source.h's poll: at most `max` items (max >= 4); the events (and END
+ * opaque texts) of the previous call are freed. */
 int			trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 								   int timeout_ms, char *errbuf, size_t errlen);
 

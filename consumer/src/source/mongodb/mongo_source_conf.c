@@ -25,6 +25,7 @@ const char *const trib_mongo_fulldoc_words[] = {
 	"updateLookup", "whenAvailable", "required", "default", NULL
 };
 const char *const trib_mongo_predoc_words[] = {"off", "whenAvailable", "required", NULL};
+static const char *const snapshot_words[] = {"initial", "never", "only", NULL};
 
 /* A JSON (Extended JSON) array of aggregation stages. */
 static bool
@@ -136,6 +137,24 @@ static const ck_key mongo_source_keys[] = {
 	CK_ROW(trib_mongo_source_conf, reconnect_backoff_ms, CK_SECTION, 0,
 		.section = &backoff_section, .doc_type = "map",
 		.desc = "retry delays: `{initial: 100, max: 30000}`"),
+	CK_ROW(trib_mongo_source_conf, snapshot, CK_ENUM, 0, .def = "never", .words = snapshot_words,
+		.desc = "`initial`: on a first start (no stored position, no "
+		"`start_at_operation_time`) copy the collections of the scope as of one cluster time, "
+		"then stream from just after it; `never`: stream only; `only`: copy, then stop "
+		"(docs/MONGODB.md)"),
+	CK_ROW(trib_mongo_source_conf, snapshot_workers, CK_INT, 0, .def = "2", .min = 1, .max = 64,
+		.desc = "`_id` ranges copied in parallel, each worker on its own connection"),
+	CK_ROW(trib_mongo_source_conf, snapshot_chunk_rows, CK_INT, 0, .def = "10000",
+		.min = 1, .max = 10000000,
+		.desc = "documents per query (keyset chunk by `_id`); progress is saved per chunk"),
+	CK_ROW(trib_mongo_source_conf, snapshot_buffer_mb, CK_INT, 0, .def = "64", .min = 1,
+		.max = 65536,
+		.desc = "memory bound of the documents read but not yet written to the sinks, in MiB "
+		"(plus one chunk per worker)"),
+	CK_ROW(trib_mongo_source_conf, infer_schema, CK_BOOL, 0, .def = "false",
+		.desc = "infer a schema per collection from the documents seen (a new version when a "
+		"new field or a new type appears), for the schema stage (`schemas:`) and the sinks "
+		"(docs/MONGODB.md)"),
 	CK_ROW(trib_mongo_source_conf, lock_dsn, CK_STRING, CK_REQUIRED | CK_SECRET,
 		.check = ck_check_conninfo, .doc_type = "conninfo",
 		.desc = "PostgreSQL database that holds the pipeline lock (one active consumer "

@@ -57,7 +57,20 @@ typedef struct trib_mongo_source_conf
 	int			batch_size;
 	trib_mongo_backoff_conf reconnect_backoff_ms;
 	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock */
+	int			snapshot;		/* trib_mongo_snapmode */
+	int			snapshot_workers;	/* _id ranges read in parallel */
+	int			snapshot_chunk_rows;	/* documents per query */
+	int			snapshot_buffer_mb; /* read, not yet written to the sinks */
+	bool		infer_schema;	/* relations from the documents (mongo_infer.h) */
 } trib_mongo_source_conf;
+
+/* snapshot: the words' order (as the PostgreSQL source's) */
+typedef enum trib_mongo_snapmode
+{
+	TRIB_MONGO_SNAP_INITIAL,
+	TRIB_MONGO_SNAP_NEVER,
+	TRIB_MONGO_SNAP_ONLY
+} trib_mongo_snapmode;
 
 extern const trib_plugin trib_source_mongodb_plugin;
 struct trib_source_ops;

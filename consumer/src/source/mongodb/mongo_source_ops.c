@@ -16,6 +16,10 @@
  *   opaque      {"token": the resume token, "source": {rs, collection,
  *               ord, lsid, txnNumber}} (mongo_event.h)
  *
+ * END items' opaque is {"token": the transaction's last token}: the
+ * pipeline stores it with the checkpoint (resume_opaque), and a restart
+ * resumes after the stored token (mongo_reader.h).
+ *
  * compare() orders by (commit_lsn, seq); the ids are the common "L:S"
  * ("L" for a whole transaction); describe() writes the cluster time as
  * MongoDB prints a Timestamp.  Confirmation: the server keeps no state for
@@ -34,12 +38,15 @@
 #include "metrics.h"
 #include "mongo_check.h"
 #include "mongo_reader.h"
+#include "mongo_snapshot.h"
 #include "source.h"
 #include "xalloc.h"
 
 typedef struct mg_state
 {
+	const trib_mongo_source_conf *conf;
 	trib_mongo_reader *reader;
+	trib_intern *snap_names;	/* the snapshot events' names */
 	trib_position confirmed;
 	trib_metric *m_retries;
 	uint64_t	retries_shown;	/* what m_retries counted so far */
@@ -58,6 +65,8 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		return false;
 	}
 	s = trib_xcalloc(1, sizeof(*s));
+	s->conf = c;
+	s->snap_names = trib_intern_new();
 	s->reader = trib_mongo_reader_new(c, src->name, errbuf, errlen);
 	if (s->reader == NULL)
 	{
@@ -77,6 +86,22 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	return true;
 }
 
+/* source.h: snapshot (mongo_snapshot.h); the stream then opens after
+ * the snapshot's cluster time. */
+static int
+mg_snapshot(trib_source *src, const trib_source_host *host, bool only,
+			volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	mg_state   *s = src->state;
+	uint64_t	time = 0;
+	int			rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names,
+										 trib_mongo_reader_infer(s->reader), host, only, stop,
+										 &time, errbuf, errlen);
+
+	trib_mongo_reader_after_snapshot(s->reader, time);
+	return rc;
+}
+
 /* source.h: start. */
 static bool
 mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t errlen)
@@ -85,9 +110,11 @@ mg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 
 	if (resume)
 		tlog_info("source", "source %s: resuming after cluster time %" PRIu32 ".%" PRIu32
-				  "%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
+				  "%s%s", src->name, (uint32_t) (resume->commit_lsn >> 32),
 				  (uint32_t) resume->commit_lsn, resume->seq == TRIB_SEQ_ALL ? ""
-				  : " (inside its transaction)");
+				  : " (inside its transaction)",
+				  resume->opaque != NULL && strstr(resume->opaque, "\"token\":") != NULL ?
+				  ", by its stored resume token" : "");
 	return trib_mongo_reader_start(s->reader, resume, errbuf, errlen);
 }
 
@@ -207,6 +234,7 @@ mg_close(trib_source *src)
 	if (s == NULL)
 		return;
 	trib_mongo_reader_free(s->reader);
+	trib_intern_free(s->snap_names);
 	free(s);
 	src->state = NULL;
 }
@@ -221,7 +249,9 @@ mg_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
 
 const trib_source_ops trib_mongo_source_ops = {
 	.type = "mongodb",
+	.resume_opaque = true,		/* restarts resumeAfter the stored token */
 	.open = mg_open,
+	.snapshot = mg_snapshot,
 	.start = mg_start,
 	.poll = mg_poll,
 	.compare = mg_compare,

@@ -1,0 +1,39 @@
+/*
+ * mongo_infer.h: a schema per collection, inferred from the documents the
+ * MongoDB source sees (`infer_schema: true`), as the relation its events
+ * point to (event.h), which the schema stage registers (`schemas:`).
+ *
+ * Design.  A collection's relation has a column per top-level field seen
+ * so far, in the order of first appearance, `_id` first (the key, not
+ * nullable; the others nullable: a document may lack them).  A field's
+ * type comes from its relaxed Extended JSON value: string `text`,
+ * integer `bigint`, other number `double precision`, boolean `boolean`,
+ * `{"$numberLong"}` `bigint`, `{"$numberDecimal"}` `numeric`,
+ * `{"$numberDouble"}` `double precision`, anything else (subdocuments,
+ * arrays, ObjectId, dates, binaries) `jsonb`; null says nothing (a field
+ * seen only as null is no column yet).  A field seen with two types becomes
+ * `double precision` for bigint and double precision, else `jsonb`.  A
+ * new field or a new type makes a new version of the relation (version
+ * + 1); older versions are kept until the set is freed, since events in
+ * flight point to them.  Events without a document (deletes, updates
+ * without fullDocument) point to the collection's current relation, or to
+ * none before its first document.  Used from one thread.
+ */
+#ifndef TRIB_MONGO_INFER_H
+#define TRIB_MONGO_INFER_H
+
+#include <stdbool.h>
+
+#include "event.h"
+
+typedef struct trib_mongo_infer trib_mongo_infer;
+
+trib_mongo_infer *trib_mongo_infer_new(void);
+
+/* Point ev->rel at its collection's relation, widened by ev->after (or
+ * ev->before when there is no after) first. */
+void		trib_mongo_infer_event(trib_mongo_infer *inf, trib_event *ev);
+
+void		trib_mongo_infer_free(trib_mongo_infer *inf);
+
+#endif							/* TRIB_MONGO_INFER_H */

@@ -1,0 +1,640 @@
+/*
+ * mongo_snapshot.c: the MongoDB source's snapshot phase (see
+ * mongo_snapshot.h): the decision, the worker threads reading `_id`
+ * ranges onto a bounded queue, the delivery of their events to the
+ * pipeline, and the progress saved from what the sinks acknowledged.
+ */
+#include "mongo_snapshot.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "errf.h"
+#include "event.h"
+#include "jsondoc.h"
+#include "log.h"
+#include "mongo_infer.h"
+#include "mongo_snapprog.h"
+#include "mongo_snapread.h"
+#include "mongo_stream.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#define FLUSH_MS 1000			/* flush and save progress this often */
+#define FLUSH_TIMEOUT_MS 10000
+#define WAIT_MS 100
+
+/* A chunk of one range's documents, as events, on the queue. */
+typedef struct snap_chunk
+{
+	size_t		range;
+	trib_event **evs;
+	int			n;
+	char	   *after;			/* the last _id ({"v": ...} canonical) */
+	bool		last;			/* the range ends with it */
+	size_t		bytes;
+	uint64_t	last_seq;		/* set when delivered */
+	struct snap_chunk *next;
+} snap_chunk;
+
+typedef struct snap_run
+{
+	const trib_mongo_source_conf *conf;
+	const char *source;
+	const trib_source_host *host;
+	trib_mongo_infer *infer;	/* or NULL */
+	trib_mongo_snapprog prog;
+	const char **idb;			/* per range: interned names */
+	const char **icoll;
+	char		rs[256];
+	int64_t		ts_ms;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	snap_chunk *qhead,
+			   *qtail;			/* read, not delivered */
+	size_t		qbytes;
+	size_t		next_range;		/* the next range a worker takes */
+	int			running;		/* workers not finished */
+	bool		quit;
+	char		error[1024];	/* a worker's, first one */
+
+	snap_chunk *shead,
+			   *stail;			/* delivered, not acknowledged */
+	uint64_t	next_seq;
+	uint64_t	done_seq;
+	uint64_t	rows;
+	bool		dirty;
+} snap_run;
+
+/* {"snapshot":true,"source":{rs, collection, ord, lsid, txnNumber}}. */
+static char *
+snap_opaque(const snap_run *s, const char *coll)
+{
+	trib_strbuf b = {0};
+
+	trib_strbuf_adds(&b, "{\"snapshot\":true,\"source\":{\"rs\":");
+	if (s->rs[0])
+		trib_jdoc_quote(&b, s->rs);
+	else
+		trib_strbuf_adds(&b, "null");
+	trib_strbuf_adds(&b, ",\"collection\":");
+	trib_jdoc_quote(&b, coll);
+	trib_strbuf_printf(&b, ",\"ord\":%" PRIu32 ",\"lsid\":null,\"txnNumber\":null}}",
+					   (uint32_t) s->prog.time);
+	return trib_strbuf_finish(&b);
+}
+
+/* The op 'r' event of one document of range ri (worker side). */
+static trib_event *
+doc_event(const snap_run *s, size_t ri, const bson_t *doc)
+{
+	trib_event *ev = trib_event_new();
+	bson_t		key = BSON_INITIALIZER;
+	bson_iter_t it;
+	char	   *j;
+
+	if (bson_iter_init_find(&it, doc, "_id"))
+		bson_append_value(&key, "_id", 3, bson_iter_value(&it));
+	ev->op = TRIB_OP_READ;
+	ev->source = s->source;
+	ev->connector = "mongodb";
+	ev->db = ev->schema = s->idb[ri];
+	ev->table = s->icoll[ri];
+	j = bson_as_relaxed_extended_json(&key, NULL);
+	ev->key = trib_xstrdup(j);
+	bson_free(j);
+	j = bson_as_relaxed_extended_json(doc, NULL);
+	ev->after = trib_xstrdup(j);
+	bson_free(j);
+	ev->snapshot = true;
+	ev->ts_ms = s->ts_ms;
+	ev->pos.commit_lsn = ev->pos.lsn = s->prog.time;
+	ev->pos.opaque = snap_opaque(s, s->icoll[ri]);
+	bson_destroy(&key);
+	return ev;
+}
+
+static void
+chunk_free(snap_chunk *c)
+{
+	for (int i = 0; i < c->n; i++)
+		trib_event_free(c->evs[i]);
+	free(c->evs);
+	free(c->after);
+	free(c);
+}
+
+/* Queue a chunk, waiting while the queue is over its bound; false when
+ * the run is quitting. */
+static bool
+push_chunk(snap_run *s, snap_chunk *c)
+{
+	size_t		bound = (size_t) s->conf->snapshot_buffer_mb << 20;
+	bool		ok;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->quit && s->qbytes > bound)
+		pthread_cond_wait(&s->cv, &s->mu);
+	ok = !s->quit;
+	if (ok)
+	{
+		if (s->qtail)
+			s->qtail->next = c;
+		else
+			s->qhead = c;
+		s->qtail = c;
+		s->qbytes += c->bytes;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!ok)
+		chunk_free(c);
+	return ok;
+}
+
+/* {"v": value} canonical text of a value (malloc'd). */
+static char *
+value_text(const bson_value_t *v)
+{
+	bson_t		d = BSON_INITIALIZER;
+	char	   *j,
+			   *out;
+
+	bson_append_value(&d, "v", 1, v);
+	j = bson_as_canonical_extended_json(&d, NULL);
+	out = trib_xstrdup(j);
+	bson_free(j);
+	bson_destroy(&d);
+	return out;
+}
+
+/* A new, empty chunk of range ri. */
+static snap_chunk *
+chunk_new(size_t ri, int chunk)
+{
+	snap_chunk *c = trib_xcalloc(1, sizeof(*c));
+
+	c->range = ri;
+	c->evs = trib_xcalloc((size_t) chunk, sizeof(*c->evs));
+	return c;
+}
+
+/* Read range ri onto the queue; false and a message on an error. */
+static bool
+read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t errlen)
+{
+	const trib_mongo_range *r = &s->prog.ranges[ri];
+	int			chunk = s->conf->snapshot_chunk_rows;
+	mongoc_cursor_t *cur = trib_mongo_snap_open(cl, r, s->prog.time,
+												chunk < 10000 ? chunk : 10000, errbuf, errlen);
+	snap_chunk *c = NULL;
+	const bson_t *doc;
+	bson_error_t err;
+	bson_value_t last;
+	bool		have_last = false;
+	bool		ok = cur != NULL;
+
+	while (ok)
+	{
+		bool		more = mongoc_cursor_next(cur, &doc);
+		bson_iter_t it;
+
+		if (c == NULL)
+			c = chunk_new(ri, chunk);
+		if (more)
+		{
+			c->evs[c->n++] = doc_event(s, ri, doc);
+			c->bytes += doc->len;
+			if (have_last)
+				bson_value_destroy(&last);
+			have_last = bson_iter_init_find(&it, doc, "_id");
+			if (have_last)
+				bson_value_copy(bson_iter_value(&it), &last);
+			if (c->n < chunk)
+				continue;
+		}
+		else if (mongoc_cursor_error(cur, &err))
+		{
+			ok = trib_errf(errbuf, errlen, "snapshot: reading %s.%s: %s", r->db, r->coll,
+						   err.message);
+			break;
+		}
+		else
+			c->last = true;
+		if (c->n > 0 && have_last)
+			c->after = value_text(&last);
+		ok = push_chunk(s, c);
+		c = NULL;
+		if (!more)
+			break;
+	}
+	if (c)
+		chunk_free(c);
+	if (have_last)
+		bson_value_destroy(&last);
+	mongoc_cursor_destroy(cur);
+	return ok;
+}
+
+/* Take the next range not done, or SIZE_MAX. */
+static size_t
+take_range(snap_run *s)
+{
+	size_t		ri = SIZE_MAX;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->quit && s->next_range < s->prog.nranges && s->prog.ranges[s->next_range].done)
+		s->next_range++;
+	if (!s->quit && s->next_range < s->prog.nranges)
+		ri = s->next_range++;
+	pthread_mutex_unlock(&s->mu);
+	return ri;
+}
+
+/* A worker: its own client, ranges one at a time. */
+static void *
+worker(void *arg)
+{
+	snap_run   *s = arg;
+	char		e[1024] = "";
+	mongoc_client_t *cl = trib_mongo_client_new(s->conf, e, sizeof(e));
+	size_t		ri;
+
+	while (cl != NULL && (ri = take_range(s)) != SIZE_MAX)
+		if (!read_range(s, cl, ri, e, sizeof(e)))
+			break;
+	if (cl)
+		mongoc_client_destroy(cl);
+	pthread_mutex_lock(&s->mu);
+	if (e[0] && !s->error[0])
+		snprintf(s->error, sizeof(s->error), "%s", e);
+	s->running--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Save the progress at (T, done_seq) when it changed (or when forced). */
+static bool
+save_progress(snap_run *s, bool force, char *errbuf, size_t errlen)
+{
+	trib_position pos = {0};
+	bool		ok;
+
+	if (!force && !s->dirty)
+		return true;
+	pos.commit_lsn = pos.lsn = s->prog.time;
+	pos.seq = s->done_seq;
+	pos.opaque = trib_mongo_snapprog_to_json(&s->prog);
+	ok = s->host->save(s->host->arg, &pos, errbuf, errlen);
+	free(pos.opaque);
+	if (ok)
+		s->dirty = false;
+	return ok;
+}
+
+/* Apply the chunks every sink acknowledged to the progress. */
+static void
+apply_acks(snap_run *s)
+{
+	trib_position d;
+	uint64_t	acked = 0;
+
+	if (!s->host->durable(s->host->arg, &d))
+		return;
+	if (d.commit_lsn > s->prog.time)
+		acked = UINT64_MAX;
+	else if (d.commit_lsn == s->prog.time)
+		acked = d.seq;
+	while (s->shead && s->shead->last_seq <= acked)
+	{
+		snap_chunk *c = s->shead;
+		trib_mongo_range *r = &s->prog.ranges[c->range];
+
+		if (c->after)
+		{
+			free(r->after);
+			r->after = c->after;
+			c->after = NULL;
+		}
+		r->rows += (uint64_t) c->n;
+		r->done = r->done || c->last;
+		if (c->last_seq > s->done_seq)
+			s->done_seq = c->last_seq;
+		s->dirty = true;
+		s->shead = c->next;
+		if (s->shead == NULL)
+			s->stail = NULL;
+		c->n = 0;				/* its events were freed when delivered */
+		chunk_free(c);
+	}
+}
+
+/* Deliver a chunk's events, numbered, then keep it until acknowledged. */
+static bool
+deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
+{
+	bool		ok = true;
+
+	for (int i = 0; i < c->n; i++)
+	{
+		trib_event *ev = c->evs[i];
+
+		ev->pos.seq = s->next_seq++;
+		c->last_seq = ev->pos.seq;
+		if (s->infer)
+			trib_mongo_infer_event(s->infer, ev);
+		if (ok)
+			ok = s->host->deliver(s->host->arg, ev, errbuf, errlen);
+		trib_event_free(ev);
+		c->evs[i] = NULL;
+	}
+	if (c->n == 0)
+		c->last_seq = s->next_seq - 1;
+	s->rows += (uint64_t) c->n;
+	s->host->batch_end(s->host->arg);
+	c->next = NULL;
+	if (s->stail)
+		s->stail->next = c;
+	else
+		s->shead = c;
+	s->stail = c;
+	return ok;
+}
+
+/* The next chunk off the queue (waiting up to WAIT_MS), or NULL; *over
+ * when every worker finished and the queue is empty. */
+static snap_chunk *
+pop_chunk(snap_run *s, bool *over)
+{
+	snap_chunk *c;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&s->mu);
+	if (s->qhead == NULL && s->running > 0 && !s->error[0])
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	c = s->qhead;
+	if (c)
+	{
+		s->qhead = c->next;
+		if (s->qhead == NULL)
+			s->qtail = NULL;
+		s->qbytes -= c->bytes;
+		pthread_cond_broadcast(&s->cv);
+	}
+	*over = c == NULL && s->running == 0;
+	pthread_mutex_unlock(&s->mu);
+	return c;
+}
+
+/* Flush the sinks, then take their acknowledgements into the progress. */
+static bool
+flush_and_save(snap_run *s, bool force, char *errbuf, size_t errlen)
+{
+	if (!s->host->flush(s->host->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+		return false;
+	apply_acks(s);
+	return save_progress(s, force, errbuf, errlen);
+}
+
+/* Stop the workers and release what is left. */
+static void
+stop_workers(snap_run *s, pthread_t *th, int n)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	while (s->qhead)
+	{
+		snap_chunk *c = s->qhead;
+
+		s->qhead = c->next;
+		chunk_free(c);
+	}
+	while (s->shead)
+	{
+		snap_chunk *c = s->shead;
+
+		s->shead = c->next;
+		c->n = 0;
+		chunk_free(c);
+	}
+}
+
+/* The copy itself: TRIB_SNAPSHOT_STOPPED, _DONE or _FAILED. */
+static int
+copy(snap_run *s, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	int			n = s->conf->snapshot_workers;
+	pthread_t  *th = trib_xcalloc((size_t) n, sizeof(*th));
+	int64_t		last_flush = trib_clock_mono_ms();
+	int			rc = TRIB_SNAPSHOT_DONE;
+	bool		over = false;
+
+	s->running = n;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&th[i], NULL, worker, s) != 0)
+			abort();
+	while (!over)
+	{
+		snap_chunk *c = pop_chunk(s, &over);
+
+		if (c && !deliver_chunk(s, c, errbuf, errlen))
+			rc = TRIB_SNAPSHOT_FAILED;
+		else if (s->error[0])
+			rc = (trib_errf(errbuf, errlen, "%s", s->error), TRIB_SNAPSHOT_FAILED);
+		else if (*stop)
+			rc = TRIB_SNAPSHOT_STOPPED;
+		else if (trib_clock_mono_ms() - last_flush >= FLUSH_MS)
+		{
+			last_flush = trib_clock_mono_ms();
+			if (!s->host->leader_ok(s->host->arg, errbuf, errlen) ||
+				!flush_and_save(s, false, errbuf, errlen))
+				rc = TRIB_SNAPSHOT_FAILED;
+		}
+		if (rc != TRIB_SNAPSHOT_DONE)
+			break;
+	}
+	pthread_mutex_lock(&s->mu);
+	over = s->running == 0;
+	pthread_mutex_unlock(&s->mu);
+	if (rc == TRIB_SNAPSHOT_DONE && s->error[0])
+		rc = (trib_errf(errbuf, errlen, "%s", s->error), TRIB_SNAPSHOT_FAILED);
+	if (rc != TRIB_SNAPSHOT_FAILED)
+	{
+		char		e[512];
+
+		/* everything delivered made durable, and the progress with it */
+		for (int i = 0; i < 3 && s->shead; i++)
+			if (!flush_and_save(s, false, e, sizeof(e)))
+			{
+				rc = (trib_errf(errbuf, errlen, "%s", e), TRIB_SNAPSHOT_FAILED);
+				break;
+			}
+		if (rc == TRIB_SNAPSHOT_DONE && s->shead)
+			rc = (trib_errf(errbuf, errlen, "snapshot: the sinks did not acknowledge the "
+							"last documents within %d s", 3 * FLUSH_TIMEOUT_MS / 1000),
+				  TRIB_SNAPSHOT_FAILED);
+	}
+	stop_workers(s, th, n);
+	free(th);
+	return rc;
+}
+
+/* Intern every range's names (the events borrow them). */
+static void
+intern_names(snap_run *s, trib_intern *names)
+{
+	s->idb = trib_xcalloc(s->prog.nranges + 1, sizeof(*s->idb));
+	s->icoll = trib_xcalloc(s->prog.nranges + 1, sizeof(*s->icoll));
+	for (size_t i = 0; i < s->prog.nranges; i++)
+	{
+		s->idb[i] = trib_intern_get(names, s->prog.ranges[i].db, strlen(s->prog.ranges[i].db));
+		s->icoll[i] = trib_intern_get(names, s->prog.ranges[i].coll,
+									  strlen(s->prog.ranges[i].coll));
+	}
+}
+
+/*
+ * What the checkpoint says: 1 and *prog (a snapshot's progress), 0 no
+ * snapshot (*stored: a position is stored), -1 an error.
+ */
+static int
+load_progress(const trib_source_host *host, trib_mongo_snapprog *prog, bool *stored,
+			  char *errbuf, size_t errlen)
+{
+	trib_position ck;
+	int			r = host->load(host->arg, &ck, errbuf, errlen);
+	int			pr;
+
+	*stored = r > 0;
+	if (r <= 0)
+		return r;
+	pr = trib_mongo_snapprog_from_json(ck.opaque, prog, errbuf, errlen);
+	free(ck.opaque);
+	return pr;
+}
+
+/* A new snapshot: the cluster time, the ranges, a first progress. */
+static bool
+plan(snap_run *s, mongoc_client_t *cl, bool only, char *errbuf, size_t errlen)
+{
+	trib_mongo_snapprog_clear(&s->prog);
+	snprintf(s->prog.state, sizeof(s->prog.state), "running");
+	snprintf(s->prog.mode, sizeof(s->prog.mode), only ? "only" : "initial");
+	return trib_mongo_snap_time(cl, &s->prog.time, errbuf, errlen) &&
+		trib_mongo_snap_plan(cl, s->conf, s->prog.time, s->conf->snapshot_workers,
+							 s->conf->snapshot_chunk_rows, &s->prog, errbuf, errlen) &&
+		save_progress(s, true, errbuf, errlen);
+}
+
+/* The first number above what a sink already stored at the snapshot's
+ * time (after a restart). */
+static uint64_t
+first_seq(const snap_run *s)
+{
+	trib_position m;
+
+	if (s->host->stored_max(s->host->arg, &m) && m.commit_lsn == s->prog.time &&
+		m.seq != TRIB_SEQ_ALL)
+		return m.seq + 1;
+	return 1;
+}
+
+/* Connect, plan or resume, copy; the source's snapshot() result. */
+static int
+run(snap_run *s, trib_intern *names, bool fresh, bool only, volatile sig_atomic_t *stop,
+	char *errbuf, size_t errlen)
+{
+	mongoc_client_t *cl = trib_mongo_client_new(s->conf, errbuf, errlen);
+	int			rc = TRIB_SNAPSHOT_FAILED;
+
+	if (cl == NULL)
+		return rc;
+	if (trib_mongo_set_name(cl, s->rs, sizeof(s->rs), errbuf, errlen) == TRIB_MONGO_DOC &&
+		(!fresh || plan(s, cl, only, errbuf, errlen)))
+	{
+		intern_names(s, names);
+		s->next_seq = first_seq(s);
+		s->ts_ms = trib_clock_wall_ms();
+		tlog_info("snapshot", "source %s: %s the snapshot at cluster time Timestamp(%" PRIu32
+				  ", %" PRIu32 "): %zu _id ranges, %d workers", s->source,
+				  fresh ? "taking" : "resuming", (uint32_t) (s->prog.time >> 32),
+				  (uint32_t) s->prog.time, s->prog.nranges, s->conf->snapshot_workers);
+		rc = copy(s, stop, errbuf, errlen);
+	}
+	mongoc_client_destroy(cl);
+	if (rc == TRIB_SNAPSHOT_DONE)
+	{
+		snprintf(s->prog.state, sizeof(s->prog.state), "done");
+		s->dirty = true;
+		if (!save_progress(s, true, errbuf, errlen))
+			return TRIB_SNAPSHOT_FAILED;
+		tlog_info("snapshot", "source %s: snapshot done, %" PRIu64 " documents", s->source,
+				  s->rows);
+	}
+	return rc;
+}
+
+/* See mongo_snapshot.h. */
+int
+trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_intern *names,
+					trib_mongo_infer *infer, const trib_source_host *host, bool only,
+					volatile sig_atomic_t *stop, uint64_t *time, char *errbuf, size_t errlen)
+{
+	snap_run	s;
+	bool		stored = false;
+	int			pr,
+				rc;
+
+	*time = 0;
+	if (!only && c->snapshot == TRIB_MONGO_SNAP_NEVER)
+		return TRIB_SNAPSHOT_DONE;
+	only = only || c->snapshot == TRIB_MONGO_SNAP_ONLY;
+	memset(&s, 0, sizeof(s));
+	s.conf = c;
+	s.source = source;
+	s.host = host;
+	s.infer = infer;
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	pr = load_progress(host, &s.prog, &stored, errbuf, errlen);
+	if (pr < 0)
+		rc = TRIB_SNAPSHOT_FAILED;
+	else if (pr > 0 && strcmp(s.prog.state, "done") == 0 && !only)
+	{
+		*time = s.prog.time;	/* made before: stream after it */
+		rc = TRIB_SNAPSHOT_DONE;
+	}
+	else if (!only && (pr == 0 && (stored || c->start_at_operation_time)))
+		rc = TRIB_SNAPSHOT_DONE;	/* streaming already, or told where */
+	else
+	{
+		host->set_state(host->arg, "snapshot");
+		rc = run(&s, names, pr == 0 || strcmp(s.prog.state, "done") == 0, only, stop,
+				 errbuf, errlen);
+		if (rc == TRIB_SNAPSHOT_DONE)
+			*time = s.prog.time;
+		if (rc == TRIB_SNAPSHOT_DONE && only)
+			rc = TRIB_SNAPSHOT_DONE_STOP;
+	}
+	trib_mongo_snapprog_clear(&s.prog);
+	free(s.idb);
+	free(s.icoll);
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
+	return rc;
+}

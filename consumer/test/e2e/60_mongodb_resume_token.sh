@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# 60_mongodb_resume_token.sh: the MongoDB source restarts by the resume
+# token stored with its position -- AGAINST THE PROJECT'S WIRE-PROTOCOL
+# TEST DOUBLE (test/mongo/, mongo_double), not a real mongod.
+#
+# The double runs with --verbose, which logs the start option of every
+# change stream it opens ("change stream start: resumeAfter {...}"): that
+# log is where the tests see what the daemon resumed from.
+#
+#  A  file checkpoint store, a null sink (the checkpoint speaks for it)
+#     and a file sink (its own stored position): kill -9 at random points
+#     while a writer drives inserts, updates, deletes and transactions.
+#     Every change is in the output exactly once, in order, and each
+#     restart opened the stream with resumeAfter the token stored with
+#     the position it resumed from (the older of the checkpoint's and the
+#     file sink's).
+#  B  catalog checkpoint store (tributary.checkpoint_save's `position`),
+#     null sink: the restart resumes after the token the catalog holds.
+#  C  an invalidate (the watched collection dropped), kill -9 after it is
+#     stored, restart: startAfter the invalidate's stored token; the
+#     re-created collection's changes arrive, each once.
+#
+# The last line is `N passed, N failed`.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mongo_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
+e2e_init
+
+build_consumer
+mongo_start --verbose
+mongo_fresh load cat inv
+pgc_start						# the pipeline lock, and B's catalog
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
+
+# pipeline NAME SCOPE-YAML SINKS-YAML CHECKPOINT-YAML: $WORK/NAME.yaml.
+pipeline() {
+    cat >"$WORK/$1.yaml" <<YAML
+pipeline: $1
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+$2
+    max_await_ms: 200
+    reconnect_backoff_ms: {initial: 50, max: 400}
+    lock_dsn: "$(pg_dsn)"
+sinks:
+$3
+checkpoint:
+$4
+http:
+  enabled: false
+YAML
+}
+
+# stored_tokens CKPT SIDECAR: the _data of the token the restart must
+# resume after: that of the older of the two stored positions (a missing
+# file counts as none; "none" when that position has no token).
+stored_token() {
+    python3 - "$1" "$2" <<'PY'
+import json, os, sys
+def lsn(t):
+    hi, lo = t.split("/")
+    return int(hi, 16) << 32 | int(lo, 16)
+cands = []
+for path, key in ((sys.argv[1], "position"), (sys.argv[2], "opaque")):
+    if not path or not os.path.exists(path):
+        continue
+    d = json.load(open(path))
+    if "commit_lsn" not in d:
+        continue
+    o = d.get(key)
+    if isinstance(o, str):
+        o = json.loads(o)
+    tok = ((o or {}).get("token") or {}).get("_data", "none")
+    cands.append(((lsn(d["commit_lsn"]), d["seq"]), tok))
+print(min(cands)[1] if cands else "none")
+PY
+}
+
+# started_with FROM: the start option of the first change stream the
+# double opened after line FROM of its log ("resumeAfter 8263..."), waiting
+# up to 10 s for it.
+started_with() {
+    local line=""
+    on_double || return 0
+    for _ in $(seq 1 100); do
+        line=$(tail -n +"$(($1 + 1))" "$WORK/mongo.log" | grep -m1 "change stream start:" || true)
+        [ -n "$line" ] && break
+        sleep 0.1
+    done
+    sed -E 's/.*change stream start: ([A-Za-z]+) *(\{ *"_data" *: *"([0-9A-Fa-f]+)".*)?.*/\1 \3/' \
+        <<<"$line"
+}
+
+# kill_restart CONFIG LOG: kill -9, start again; GOT = the start option
+# the stream opened with (started_with).
+kill_restart() {
+    local n
+    kill_consumer
+    n=$(wc -l <"$WORK/mongo.log")
+    start_consumer "$1" "$2"
+    GOT=$(started_with "$n")
+}
+
+# restart CONFIG LOG CKPT SIDECAR: kill -9, note the stored token, start
+# again; counts in MATCHED / NO_TOKEN / WRONG what the stream opened with.
+restart() {
+    local want
+    kill_consumer
+    want=$(stored_token "$3" "$4")
+    kill_restart "$1" "$2"		# (already killed: starts it again)
+    if ! on_double; then
+        :						# no log of the start options
+    elif [ "$want" = none ]; then
+        NO_TOKEN=$((NO_TOKEN + 1))
+    elif [ "$GOT" = "resumeAfter $want" ]; then
+        MATCHED=$((MATCHED + 1))
+    else
+        WRONG=$((WRONG + 1))
+        echo "# stored token $want, the stream opened with: $GOT"
+    fi
+}
+
+# ---------------------------------------------------------------- A: kill -9 under load
+pipeline a "    database: load" "  nothing:
+    type: \"null\"
+  out:
+    type: file
+    path: \"$WORK/a.jsonl\"" "  store: file
+  path: \"$WORK/a.ckpt\""
+start_consumer "$WORK/a.yaml" "$WORK/a.log"
+wait_log "$WORK/a.log" "change stream open on load" 10 || true
+echo 'load {"insert": "items", "documents": [{"_id": 0, "v": 0}]}' | drive
+wait_lines "$WORK/a.jsonl" 1 10 || true
+for _ in $(seq 1 50); do [ -s "$WORK/a.ckpt" ] && break; sleep 0.1; done
+load_writer
+KILLS=0 MATCHED=0 NO_TOKEN=0 WRONG=0
+while kill -0 "$WRITER_PID" 2>/dev/null; do
+    sleep "0.$(( RANDOM % 9 + 2 ))"
+    restart "$WORK/a.yaml" "$WORK/a.log" "$WORK/a.ckpt" "$WORK/a.jsonl.pos"
+    KILLS=$((KILLS + 1))
+done
+wait "$WRITER_PID" || true
+echo 'load {"insert": "items", "documents": [{"_id": 999, "v": 0}]}' | drive
+for _ in $(seq 1 150); do grep -q '"_id" : 999' "$WORK/a.jsonl" && break; sleep 0.1; done
+stop_consumer
+echo "# $KILLS kills: $MATCHED resumed after the stored token, $NO_TOKEN stored none, $WRONG other"
+load_check "A: after kill -9, every change exactly once, in order" "$WORK/a.jsonl"
+if on_double; then
+    expect_match "A: at least 3 restarts resumed with resumeAfter the stored token" \
+        "^([3-9]|[1-9][0-9]+)$" "$MATCHED"
+    expect_eq "A: no restart opened the stream any other way while a token was stored" "0" "$WRONG"
+fi
+expect_grep "A: the checkpoint file holds the token" "$WORK/a.ckpt" \
+    '"position":\{"token":\{ *"_data" *: *"[0-9A-Fa-f]+" *\}'
+expect_grep "A: the log says the restart is by the stored token" "$WORK/a.log" \
+    "resuming after cluster time [0-9.]+( \(inside its transaction\))?, by its stored resume token"
+
+# ---------------------------------------------------------------- B: catalog store
+pipeline b "    database: cat" "  nothing:
+    type: \"null\"" "  store: catalog
+  dsn: \"$(pg_dsn)\""
+start_consumer "$WORK/b.yaml" "$WORK/b.log"
+wait_log "$WORK/b.log" "change stream open on cat" 10 || true
+drive <<'CMDS'
+cat {"insert": "c", "documents": [{"_id": 1}]}
+cat {"insert": "c", "documents": [{"_id": 2}]}
+CMDS
+ctok=""
+for _ in $(seq 1 50); do
+    ctok=$(q postgres "SELECT position->'token'->>'_data' FROM tributary.checkpoint_get('b', 'shop')")
+    [ -n "$ctok" ] && break
+    sleep 0.1
+done
+sleep 0.5	# the second insert's checkpoint too
+ctok=$(q postgres "SELECT position->'token'->>'_data' FROM tributary.checkpoint_get('b', 'shop')")
+kill_restart "$WORK/b.yaml" "$WORK/b.log"
+stop_consumer
+expect_match "B: the catalog's position holds a token" "^[0-9A-Fa-f]+$" "$ctok"
+on_double && expect_eq "B: the restart resumed after the catalog's token" "resumeAfter $ctok" "$GOT"
+
+# ---------------------------------------------------------------- C: invalidate, kill -9, startAfter
+pipeline c "    database: inv
+    collection: things" "  out:
+    type: file
+    path: \"$WORK/c.jsonl\"" "  store: file
+  path: \"$WORK/c.ckpt\""
+start_consumer "$WORK/c.yaml" "$WORK/c.log"
+wait_log "$WORK/c.log" "change stream open on inv.things" 10 || true
+drive <<'CMDS'
+inv {"insert": "things", "documents": [{"_id": 1}]}
+inv {"drop": "things"}
+CMDS
+wait_lines "$WORK/c.jsonl" 3 10 || true
+sleep 1	# the invalidate's position stored
+itok=$(python3 -c 'import json,sys; print(json.loads(json.load(open(sys.argv[1]))["opaque"])["token"]["_data"])' \
+    "$WORK/c.jsonl.pos" 2>/dev/null || echo none)
+kill_restart "$WORK/c.yaml" "$WORK/c.log"
+on_double && expect_eq "C: the restart after an invalidate opened startAfter its stored token" \
+    "startAfter $itok" "$GOT"
+drive <<'CMDS'
+inv {"insert": "things", "documents": [{"_id": 2}]}
+inv {"insert": "things", "documents": [{"_id": 3}]}
+CMDS
+wait_lines "$WORK/c.jsonl" 5 10 || true
+stop_consumer
+got=$(ops_of "$WORK/c.jsonl")
+expect_eq "C: insert, drop, invalidate, then the re-created collection's inserts once" \
+    "c 1|mongodb.drop|mongodb.invalidate|c 2|c 3" "$got"
+
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
+e2e_finish

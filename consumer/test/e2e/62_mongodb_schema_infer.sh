@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# 62_mongodb_schema_infer.sh: schemas inferred per collection by the
+# MongoDB source (`infer_schema: true`, source/mongodb/mongo_infer.c) and
+# registered by the schema stage (`schemas:`) -- AGAINST THE PROJECT'S
+# WIRE-PROTOCOL TEST DOUBLE (test/mongo/, mongo_double), not a real mongod.
+#
+#  A  a collection copied by the snapshot gets its first version from
+#     the copied documents;
+#  B  a streamed collection: a first version from its first document, none
+#     for documents of the same shape or with a null field, a new one for
+#     a new field, another for a new type of a field (integer, then
+#     string); the registered JSON Schema names the fields.
+#
+# The last line is `N passed, N failed`.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=mongo_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
+e2e_init
+
+build_consumer
+mongo_start
+mongo_fresh inf
+pgc_start						# the pipeline lock and the registry
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
+
+# versions SUBJECT: how many versions it has
+versions() { q postgres "SELECT coalesce(max(versions), 0) FROM tributary.subjects WHERE subject = '$1'"; }
+wait_versions() {
+    for _ in $(seq 1 100); do [ "$(versions "$1")" -ge "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
+
+echo 'inf {"insert": "pre", "documents": [{"_id": 1, "x": 1, "tags": ["a"]}, {"_id": 2, "x": 2}]}' | drive
+
+cat >"$WORK/p.yaml" <<YAML
+pipeline: p
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+    database: inf
+    snapshot: initial
+    infer_schema: true
+    max_await_ms: 200
+    lock_dsn: "$(pg_dsn)"
+sinks:
+  out:
+    type: file
+    path: "$WORK/out.jsonl"
+schemas:
+  enabled: true
+  dsn: "$(pg_dsn)"
+  on_incompatible: warn
+checkpoint:
+  store: file
+  path: "$WORK/p.ckpt"
+http:
+  enabled: false
+YAML
+start_consumer "$WORK/p.yaml" "$WORK/run.log"
+wait_log "$WORK/run.log" "change stream open on inf" 15 || true
+
+# ---------------------------------------------------------------- A: snapshot
+wait_versions shop.inf.pre 1 || true
+expect_eq "A: the copied collection has one version" "1" "$(versions shop.inf.pre)"
+
+# ---------------------------------------------------------------- B: stream
+echo 'inf {"insert": "people", "documents": [{"_id": 1, "name": "a"}]}' | drive
+wait_versions shop.inf.people 1 || true
+expect_eq "B: a first version from the first document" "1" "$(versions shop.inf.people)"
+drive <<'CMDS'
+inf {"insert": "people", "documents": [{"_id": 2, "name": "b"}]}
+inf {"insert": "people", "documents": [{"_id": 3, "name": null}]}
+CMDS
+wait_lines "$WORK/out.jsonl" 5 10 || true
+expect_eq "B: the same shape, or a null field: no new version" "1" "$(versions shop.inf.people)"
+echo 'inf {"insert": "people", "documents": [{"_id": 4, "name": "d", "age": 5}]}' | drive
+wait_versions shop.inf.people 2 || true
+expect_eq "B: a new field: version 2" "2" "$(versions shop.inf.people)"
+echo 'inf {"insert": "people", "documents": [{"_id": 5, "name": "e", "age": "old"}]}' | drive
+wait_versions shop.inf.people 3 || true
+expect_eq "B: a new type of a field: version 3" "3" "$(versions shop.inf.people)"
+echo 'inf {"insert": "people", "documents": [{"_id": 6, "name": "f", "age": 7}]}' | drive
+wait_lines "$WORK/out.jsonl" 8 10 || true
+expect_eq "B: a type already seen: no new version" "3" "$(versions shop.inf.people)"
+v2=$(q postgres "SELECT schema::text FROM tributary.schema_versions WHERE subject = 'shop.inf.people' AND version = 2")
+v3=$(q postgres "SELECT schema::text FROM tributary.schema_versions WHERE subject = 'shop.inf.people' AND version = 3")
+echo "# v2: $v2"
+echo "# v3: $v3"
+types() {
+    python3 -c 'import json,sys
+p = json.loads(sys.argv[1])["properties"]
+def t(v):
+    ts = [o.get("type") for o in v.get("oneOf", [v])]
+    return "/".join(x for x in ts if x and x != "null") or "any"
+print(" ".join("%s:%s" % (k, t(p[k])) for k in sorted(p)))' "$1"
+}
+expect_eq "B: version 2's JSON Schema: _id, name, age an integer" \
+    "_id:integer age:integer name:string" "$(types "$v2")"
+expect_eq "B: version 3's: age of any type now" "_id:integer age:any name:string" "$(types "$v3")"
+expect_eq "B: every change arrived" "8" "$(wc -l <"$WORK/out.jsonl")"
+stop_consumer
+
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
+e2e_finish

@@ -1,0 +1,155 @@
+/*
+ * test_mongo_snapshot.c: unit tests of the MongoDB source's pieces that
+ * need no server: the snapshot's progress as JSON and back
+ * (mongo_snapprog.c), the END items' resume position (mongo_event.c),
+ * and the schemas inferred per collection (mongo_infer.c): a version
+ * per new field or new type, none for a known shape or a null.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event.h"
+#include "mongo_event.h"
+#include "mongo_infer.h"
+#include "mongo_snapprog.h"
+
+static void
+test_progress_round_trip(void **state)
+{
+	trib_mongo_snapprog p = {0},
+				q;
+	trib_mongo_range *r;
+	char		err[256] = "";
+	char	   *json;
+
+	(void) state;
+	snprintf(p.state, sizeof(p.state), "running");
+	snprintf(p.mode, sizeof(p.mode), "initial");
+	p.time = (uint64_t) 1700000000 << 32 | 5;
+	r = trib_mongo_snapprog_add(&p, "shop", "it\"ems", true, NULL, "{\"v\":{\"$numberInt\":\"9\"}}");
+	r->after = strdup("{\"v\":{\"$oid\":\"65a1b2c3d4e5f60718293a4b\"}}");
+	r->rows = 42;
+	trib_mongo_snapprog_add(&p, "shop", "mixed", false, NULL, NULL)->done = true;
+	json = trib_mongo_snapprog_to_json(&p);
+	assert_int_equal(trib_mongo_snapprog_from_json(json, &q, err, sizeof(err)), 1);
+	assert_string_equal(q.state, "running");
+	assert_string_equal(q.mode, "initial");
+	assert_true(q.time == p.time);
+	assert_int_equal(q.nranges, 2);
+	assert_string_equal(q.ranges[0].coll, "it\"ems");
+	assert_true(q.ranges[0].keyset);
+	assert_null(q.ranges[0].min);
+	assert_string_equal(q.ranges[0].max, "{\"v\":{\"$numberInt\":\"9\"}}");
+	assert_string_equal(q.ranges[0].after, "{\"v\":{\"$oid\":\"65a1b2c3d4e5f60718293a4b\"}}");
+	assert_int_equal(q.ranges[0].rows, 42);
+	assert_false(q.ranges[0].done);
+	assert_false(q.ranges[1].keyset);
+	assert_true(q.ranges[1].done);
+	free(json);
+	trib_mongo_snapprog_clear(&q);
+	trib_mongo_snapprog_clear(&p);
+
+	/* a streaming position (a token) is no progress; a broken one is refused */
+	assert_int_equal(trib_mongo_snapprog_from_json("{\"token\":{\"_data\":\"82\"}}", &q, err,
+												   sizeof(err)), 0);
+	assert_int_equal(trib_mongo_snapprog_from_json(NULL, &q, err, sizeof(err)), 0);
+	assert_int_equal(trib_mongo_snapprog_from_json("{\"snapshot\":{\"state\":\"running\"}}", &q,
+												   err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "remove the checkpoint"));
+}
+
+static void
+test_resume_opaque(void **state)
+{
+	char	   *a = trib_mongo_resume_opaque("{\"_data\":\"8263\"}", false);
+	char	   *b = trib_mongo_resume_opaque("{\"_data\":\"8264\"}", true);
+
+	(void) state;
+	assert_string_equal(a, "{\"token\":{\"_data\":\"8263\"}}");
+	assert_string_equal(b, "{\"token\":{\"_data\":\"8264\"},\"invalidate\":true}");
+	free(a);
+	free(b);
+}
+
+/* An insert event of shop.people with `after`. */
+static trib_event *
+doc(const char *after)
+{
+	trib_event *ev = trib_event_new();
+
+	ev->op = after ? TRIB_OP_CREATE : TRIB_OP_DELETE;
+	ev->db = ev->schema = "shop";
+	ev->table = "people";
+	ev->after = after ? strdup(after) : NULL;
+	return ev;
+}
+
+/* The relation's columns as "name:type,..." */
+static void
+shape(const trib_relation *rel, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < rel->ncolumns; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s:%s%s", i ? "," : "",
+				 rel->columns[i].name, rel->columns[i].type, rel->columns[i].pk ? "*" : "");
+}
+
+static void
+test_infer(void **state)
+{
+	trib_mongo_infer *inf = trib_mongo_infer_new();
+	trib_event *e[7];
+	char		s[256];
+
+	(void) state;
+	e[0] = doc("{\"_id\": 1, \"name\": \"a\", \"n\": null}");
+	e[1] = doc("{\"_id\": 2, \"name\": \"b\"}");
+	e[2] = doc("{\"_id\": 3, \"name\": \"c\", \"age\": 5, \"d\": {\"$numberDecimal\": \"1.5\"}}");
+	e[3] = doc("{\"_id\": 4, \"age\": 5.5}");
+	e[4] = doc("{\"_id\": 5, \"age\": \"old\", \"at\": {\"$date\": \"2024-01-01T00:00:00Z\"}}");
+	e[5] = doc(NULL);
+	e[6] = trib_event_new();
+	e[6]->op = TRIB_OP_MESSAGE;
+	for (int i = 0; i < 7; i++)
+		trib_mongo_infer_event(inf, e[i]);
+	shape(e[0]->rel, s, sizeof(s));
+	assert_string_equal(s, "_id:bigint*,name:text");	/* null: not a column yet */
+	assert_int_equal(e[0]->rel->version, 1);
+	assert_ptr_equal(e[1]->rel, e[0]->rel);	/* the same shape: no version */
+	shape(e[2]->rel, s, sizeof(s));
+	assert_string_equal(s, "_id:bigint*,name:text,age:bigint,d:numeric");
+	assert_int_equal(e[2]->rel->version, 2);
+	shape(e[3]->rel, s, sizeof(s));
+	assert_string_equal(s, "_id:bigint*,name:text,age:double precision,d:numeric");
+	assert_int_equal(e[3]->rel->version, 3);
+	shape(e[4]->rel, s, sizeof(s));
+	assert_string_equal(s, "_id:bigint*,name:text,age:jsonb,d:numeric,at:jsonb");
+	assert_int_equal(e[4]->rel->version, 4);
+	assert_ptr_equal(e[5]->rel, e[4]->rel);	/* no document: the current one */
+	assert_null(e[6]->rel);
+	assert_false(e[4]->rel->columns[2].pk);
+	assert_true(e[4]->rel->columns[2].nullable);
+	assert_false(e[4]->rel->columns[0].nullable);
+	for (int i = 0; i < 7; i++)
+		trib_event_free(e[i]);
+	trib_mongo_infer_free(inf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_progress_round_trip),
+		cmocka_unit_test(test_resume_opaque),
+		cmocka_unit_test(test_infer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
