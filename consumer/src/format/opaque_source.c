@@ -32,6 +32,7 @@ scalar_seen(copier *c)
 	return 1;
 }
 
+/* yajl's callbacks, one per token: copy it while inside the object. */
 static int
 on_null(void *ctx)
 {
