@@ -18,9 +18,13 @@
  *    [,"end_pos":E,"gtid_state":"..."]}
  *
  * "source" (Debezium's members of the envelope's source block) comes
- * first: the envelope reads it and stops there (envelope.c).  The members
- * and their meaning are mysql_tx.h's; their order is not part of the
- * contract.
+ * first: the envelope reads it and stops there (envelope.c).  Its members:
+ * server_id, gtid (null without one), file, pos (the rows event's
+ * offset), row (the change's number in the transaction), thread (null when
+ * the binlog does not say: MariaDB logs no BEGIN query) and, with
+ * include_query, query (the statement of the rows event, null when not
+ * logged).  The other members are mysql_tx.h's; their order is not part
+ * of the contract.
  *
  * Ownership: the renderer owns its parts; trib_my_opaque_row() returns a
  * string the caller owns (an event's pos.opaque).
