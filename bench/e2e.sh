@@ -22,7 +22,8 @@
 #
 # W3: for each rate of W3_RATES ("1000 10000"), single-row commits at that
 # rate for W3_SECS (30) s (pgbench -R with a one-UPDATE script) while the
-# consumer streams; the commit-to-ack latency is the consumer's own
+# consumer streams (and, with BASE_TRIBUTARY, again with that binary, the
+# two alternating: a same-run comparison); the commit-to-ack latency is the consumer's own
 # histogram tributary_commit_to_ack_seconds (commit timestamp of the
 # transaction to the moment its last event is acknowledged by every sink;
 # 1 ms buckets up to 20 ms), scraped from /metrics before and after the
@@ -400,14 +401,15 @@ fi
 # w3_target RATE: the p99 target in ms at that rate (issue 15).
 w3_target() { if [ "$1" -le 1000 ]; then echo 10; else echo 25; fi; }
 
-# w3_run RATE: one W3 window at RATE commits/s; appends a table row to
-# W3_ROWS.
+# w3_run RATE [BINARY LABEL]: one W3 window at RATE commits/s with this
+# tree's binary (or BINARY, named LABEL in the table: BASE_TRIBUTARY's, a
+# comparison without a verdict); appends a table row to W3_ROWS.
 w3_run() {
-    local rate=$1 slot="w3_$1" port pid before after cpu tps n p50 p99 p999 share top target
+    local rate=$1 bin=${2:-$BIN} label=${3:-this tree} slot="w3_$1" port pid before after cpu tps n p50 p99 p999 share top target verdict_cell
     sql "SELECT 't' FROM pg_create_logical_replication_slot('$slot', 'tributary')" >/dev/null
     port=$(pgc_free_port)
     write_config "$slot" "$slot" "$port"
-    "$BIN" run -c "$PGC_DIR/$slot.yaml" 2>"$PGC_DIR/$slot.log" &
+    "$bin" run -c "$PGC_DIR/$slot.yaml" 2>"$PGC_DIR/$slot.log" &
     pid=$!
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
@@ -430,8 +432,10 @@ w3_run() {
     target=$(w3_target "$rate")
     read -r n p50 p99 p999 share top < <(python3 "$LIB/latency.py" "$before" "$after" "$target")
     tps=$(awk '/^tps/ {print $3; exit}' "$PGC_DIR/$slot.pgbench.out")
-    log "W3 at $rate/s: $tps tx/s achieved, $n transactions, p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, max $top ms"
-    W3_ROWS+=("| $rate | $tps | $n | $p50 | $p99 | $p999 | $top | $share % | <= $target ms: **$(verdict "$share >= 99")** | $cpu |")
+    log "W3 at $rate/s ($label): $tps tx/s achieved, $n transactions, p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, max $top ms"
+    if [ "$bin" = "$BIN" ]; then verdict_cell="<= $target ms: **$(verdict "$share >= 99")**"
+    else verdict_cell="<= $target ms (comparison only)"; fi
+    W3_ROWS+=("| $rate | $label | $tps | $n | $p50 | $p99 | $p999 | $top | $share % | $verdict_cell | $cpu |")
 }
 
 if has w3; then
@@ -442,17 +446,23 @@ if has w3; then
         "$NROWS" > "$PGC_DIR/w3.pgbench"
     chmod 644 "$PGC_DIR/w3.pgbench"
     W3_ROWS=()
-    for rate in $W3_RATES; do w3_run "$rate"; done
+    W3_BASE_NOTE=""
+    for rate in $W3_RATES; do
+        if [ -z "$BASE_BIN" ]; then w3_run "$rate"
+        elif [ $(( ${#W3_ROWS[@]} % 4 )) = 0 ]; then w3_run "$rate"; w3_run "$rate" "$BASE_BIN" "base $BASE_REV"
+        else w3_run "$rate" "$BASE_BIN" "base $BASE_REV"; w3_run "$rate"; fi
+    done
+    [ -n "$BASE_BIN" ] && W3_BASE_NOTE=" With BASE_TRIBUTARY, each rate also runs the binary built from $BASE_REV in a window of its own, the two alternating (this tree first at the first rate, the base first at the next), on the same cluster and machine state: the comparison the verdicts cannot give on a shared machine."
     section bench-e2e-w3 bench-e2e <<EOF
 <!-- bench-e2e-w3:start -->
 ### W3: commit-to-ack latency at $(echo "$W3_RATES" | sed 's/ / and /g') commits/s
 
-Measured $WHEN by \`bench/e2e.sh\`. Machine: $MACHINE. For each rate, \`pgbench -R RATE -T $W3_SECS -c 4 -j 2\` with a one-statement script (\`UPDATE public.bench_events SET amount = amount + 1 WHERE id = :id\`, id random) while a fresh \`tributary run\` streams them to Kafka (same sink settings as W1).
+Measured $WHEN by \`bench/e2e.sh\`. Machine: $MACHINE. For each rate, \`pgbench -R RATE -T $W3_SECS -c 4 -j 2\` with a one-statement script (\`UPDATE public.bench_events SET amount = amount + 1 WHERE id = :id\`, id random) while a fresh \`tributary run\` streams them to Kafka (same sink settings as W1).$W3_BASE_NOTE
 
 Method: the consumer's own histogram \`tributary_commit_to_ack_seconds\` (/metrics), scraped before and after the window. For every transaction it measures from the commit timestamp PostgreSQL wrote in the commit record to the moment the pipeline sees the last event of the transaction acknowledged by every sink (Kafka: the delivery report of an idempotent producer with acks=all), both clocks read in milliseconds. The buckets are 1 ms wide up to 20 ms, then 25, 30, 40, 50, 75, 100 ms and coarser: each quantile is the upper bound of the bucket it falls in (no interpolation), so below 20 ms it is exact to 1 ms. The share at or under the target is read from the target's bucket exactly: the target holds when it is at least 99 %.
 
-| commits/s asked | achieved tx/s | transactions | p50 ms | p99 ms | p99.9 ms | max ms (bucket) | share <= target | target p99 | consumer CPU s |
-|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|
+| commits/s asked | binary | achieved tx/s | transactions | p50 ms | p99 ms | p99.9 ms | max ms (bucket) | share <= target | target p99 | consumer CPU s |
+|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|
 $(printf '%s\n' "${W3_ROWS[@]}")
 <!-- bench-e2e-w3:end -->
 EOF

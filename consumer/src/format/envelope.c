@@ -48,6 +48,7 @@
 #include "debezium.h"
 #include "intern.h"
 #include "jsondoc.h"
+#include "opaque_source.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -133,6 +134,7 @@ struct trib_envelope
 	bool		dbz_schemas;	/* schemas.enable: {"schema":..,"payload":..} */
 	const char *key_schema;		/* the current record's, or NULL */
 	trib_dbz_tx dbz_tx;			/* Debezium's transaction topic */
+	yajl_gen	src_gen;		/* the opaque's source members, or NULL */
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -543,6 +545,8 @@ trib_envelope_free(trib_envelope *env)
 	trib_dbz_free(env->dbz);
 	trib_strbuf_free(&env->dbz_buf);
 	trib_dbz_tx_clear(&env->dbz_tx);
+	if (env->src_gen)
+		yajl_gen_free(env->src_gen);
 	free(env);
 }
 
@@ -806,35 +810,28 @@ write_json_nulls(ebuf *b, const trib_event *ev)
  * the event's opaque position, when it has one (the MySQL source puts
  * Debezium's server_id, gtid, file, pos, row and thread there), written
  * after the common members.  Source-neutral: any source may add its own.
+ * Read by yajl's event parser into the envelope's generator, no tree
+ * (opaque_source.h).
  */
 static void
-write_source_own(ebuf *b, const trib_position *pos)
+write_source_own(trib_envelope *env, const trib_position *pos)
 {
-	const char *path[] = {"source", NULL};
-	yajl_val	root,
-				own;
+	const unsigned char *text;
+	size_t		len;
 
-	if (pos->opaque == NULL || strstr(pos->opaque, "\"source\"") == NULL ||
-		(root = yajl_tree_parse(pos->opaque, NULL, 0)) == NULL)
+	if (pos->opaque == NULL || strstr(pos->opaque, "\"source\"") == NULL)
 		return;
-	own = yajl_tree_get(root, path, yajl_t_object);
-	for (size_t i = 0; own != NULL && i < YAJL_GET_OBJECT(own)->len; i++)
+	if (env->src_gen == NULL && (env->src_gen = yajl_gen_alloc(NULL)) == NULL)
+		return;
+	if (trib_opaque_source(pos->opaque, env->src_gen) &&
+		yajl_gen_get_buf(env->src_gen, &text, &len) == yajl_gen_status_ok && len > 2)
 	{
-		yajl_gen	g = yajl_gen_alloc(NULL);
-		const unsigned char *text;
-		size_t		len;
-
-		eb_ch(b, ',');
-		eb_jcstr(b, YAJL_GET_OBJECT(own)->keys[i]);
-		eb_ch(b, ':');
-		if (trib_jdoc_gen(g, YAJL_GET_OBJECT(own)->values[i]) &&
-			yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok)
-			eb_put(b, (const char *) text, len);
-		else
-			EB_LIT(b, "null");
-		yajl_gen_free(g);
+		/* {"k":v,...} less its braces, after the common members */
+		eb_ch(&env->buf, ',');
+		eb_put(&env->buf, (const char *) text + 1, len - 2);
 	}
-	yajl_tree_free(root);
+	yajl_gen_clear(env->src_gen);
+	yajl_gen_reset(env->src_gen, NULL);
 }
 
 /*
@@ -922,7 +919,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"xmin\":null");
-	write_source_own(b, pos);
+	write_source_own(env, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);
 	eb_ch(b, '}');

@@ -17,7 +17,10 @@
  *     (200 ms), sooner (but not twice within CHECKPOINT_MS / 2) once the
  *     source fell silent and every sink acknowledged everything, and at
  *     shutdown, so a restart can resume in the middle of a large
- *     transaction;
+ *     transaction.  With one source it is written by a thread of its own
+ *     (ckpt_writer.h: its fsync took 1 to 60 ms, which every commit
+ *     arriving meanwhile waited for) and counts as saved once that thread
+ *     says so; the save at shutdown is synchronous;
  *   - the source's confirmation: a transaction's END position is handed to
  *     the source's confirm() only once every one of its events is durable
  *     in every sink and checkpointed (a queue of ended transactions,
@@ -53,8 +56,15 @@
  * Latency.  While a sink owes acknowledgements the source is polled with
  * a 1 ms timeout, so delivery reports are served as they come.  Sinks are
  * flushed once the source was silent for IDLE_FLUSH_MS and at least every
- * FLUSH_MS; when the loop is idle, the source's report() tells its upstream
- * at once what became confirmed.
+ * FLUSH_MS, with a timeout of 0: a sink starts making its output durable
+ * and returns, and its acks come through poll like any other (a Kafka
+ * producer's flush waited about 40 ms for its last delivery report, and
+ * every commit behind it waited as long: W3's p99 of 50 ms,
+ * docs/BENCHMARKS.md).  Sinks that must finish a flush to make anything
+ * durable (a Postgres batch, a file, a Kafka transaction) do it whatever
+ * the timeout; only the drain at shutdown waits for the acks.  When the
+ * loop is idle, the source's report() tells its upstream at once what
+ * became confirmed.
  *
  * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
  * source error stops the pipeline without confirming anything that is not
@@ -69,6 +79,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "ckpt_writer.h"
 #include "clock.h"
 #include "erasure.h"
 #include "http.h"
@@ -102,7 +113,6 @@
 #define FLUSH_MS 1000			/* flush sinks at least this often when busy */
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
-#define FLUSH_TIMEOUT_MS 10000
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 #define KEEPALIVE_MS 5000		/* status updates to a source held by a pause */
 #define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
@@ -182,6 +192,9 @@ struct trib_pipeline
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
 	trib_checkpoint *ckpt;
+	trib_ckpt_writer *ckw;		/* saves ckpt off the loop, or NULL */
+	bool		save_now;		/* one source: save without waiting for
+								 * CHECKPOINT_MS (it settled) */
 	sink_slot  *sinks;
 	size_t		nsinks;
 
@@ -891,6 +904,75 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 	return true;
 }
 
+/* A checkpoint at pos is durable: remember it (and tell lineage). */
+static void
+checkpoint_saved(trib_pipeline *p, const trib_position *pos)
+{
+	p->saved = *pos;
+	p->saved.opaque = NULL;		/* the writer's or durable_tx's: not kept */
+	p->has_saved = true;
+	if (p->lineage != NULL)
+	{
+		char		id[TRIB_EVENTID_LEN];
+
+		p->pops->format_id(pos, id, sizeof(id));
+		trib_lineage_checkpoint(p->lineage, id);
+	}
+}
+
+/* A failed save: stop, retriable when the store is a database. */
+static bool
+checkpoint_failed(trib_pipeline *p)
+{
+	p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG;
+	return false;
+}
+
+/* Take the result of the writer thread's save, if one finished (with
+ * `wait`, after waiting for the one in flight). */
+static bool
+collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen)
+{
+	trib_position saved;
+	int			r;
+
+	if (p->ckw == NULL)
+		return true;
+	if (wait)
+		trib_ckpt_writer_wait(p->ckw);
+	r = trib_ckpt_writer_done(p->ckw, &saved, errbuf, errlen);
+	if (r < 0)
+		return checkpoint_failed(p);
+	if (r > 0)
+		checkpoint_saved(p, &saved);
+	return true;
+}
+
+/*
+ * Save a checkpoint at ck: handed to the writer thread (ckpt_writer.h) and
+ * taken as saved only once it reports so, or, when `force` (shutdown, the
+ * end of a drain), saved here and now, the writer being idle (the caller
+ * collected its last save with wait).
+ */
+static bool
+save_checkpoint(trib_pipeline *p, const trib_position *ck, bool force,
+				char *errbuf, size_t errlen)
+{
+	if (force)
+	{
+		if (!trib_checkpoint_save(p->ckpt, ck, errbuf, errlen))
+			return checkpoint_failed(p);
+		checkpoint_saved(p, ck);
+		p->last_ckpt_ms = trib_clock_mono_ms();
+		return true;
+	}
+	if (p->ckw == NULL && (p->ckw = trib_ckpt_writer_new(p->ckpt, errbuf, errlen)) == NULL)
+		return false;
+	if (trib_ckpt_writer_offer(p->ckw, ck))
+		p->last_ckpt_ms = trib_clock_mono_ms();
+	return true;
+}
+
 /*
  * Save the checkpoint when due, then confirm to the source the
  * transactions the saved checkpoint covers.  The order matters: the source
@@ -945,26 +1027,12 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		ck.opaque = NULL;
 		have_ck = true;
 	}
+	if (!collect_saved(p, force, errbuf, errlen))
+		return false;
 	if (have_ck && (!p->has_saved || pos_cmp(p, &ck, &p->saved) > 0) &&
-		(force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
-	{
-		if (!trib_checkpoint_save(p->ckpt, &ck, errbuf, errlen))
-		{
-			p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG;
-			return false;
-		}
-		p->saved = ck;
-		p->saved.opaque = NULL;	/* durable_tx's */
-		p->has_saved = true;
-		p->last_ckpt_ms = trib_clock_mono_ms();
-		if (p->lineage != NULL)
-		{
-			char		id[TRIB_EVENTID_LEN];
-
-			p->pops->format_id(&ck, id, sizeof(id));
-			trib_lineage_checkpoint(p->lineage, id);
-		}
-	}
+		(force || p->save_now || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS) &&
+		!save_checkpoint(p, &ck, force, errbuf, errlen))
+		return false;
 
 	/*
 	 * Confirm what the saved checkpoint covers.  Empty transactions
@@ -1373,7 +1441,8 @@ poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
  * Ask every sink to make what it holds durable (a file sink's buffer, a
  * Postgres sink's open batch); their acks follow.  Done when the source is
  * idle and at least every FLUSH_MS, so the slot and the checkpoint keep up
- * without flushing per event.
+ * without flushing per event; timeout_ms 0 there (no waiting for acks),
+ * DRAIN_TIMEOUT_MS at shutdown.
  */
 static bool
 flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
@@ -1663,8 +1732,11 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 
 	while (!*stop && !reload_now(p))
 	{
+		/* short waits while acks or a checkpoint's result are due */
 		int			n = poll_sources(p, items,
-									 awaiting_acks(p) ? ACK_POLL_MS : POLL_TIMEOUT_MS,
+									 awaiting_acks(p) ||
+									 (p->ckw && trib_ckpt_writer_busy(p->ckw)) ?
+									 ACK_POLL_MS : POLL_TIMEOUT_MS,
 									 errbuf, errlen);
 		bool		settled = false;
 
@@ -1676,7 +1748,9 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
 							  trib_clock_mono_ms() - last_flush >= FLUSH_MS))
 		{
-			if (!flush_sinks(p, FLUSH_TIMEOUT_MS, errbuf, errlen))
+			/* no wait: acks come through poll_sinks below (a wait here
+			 * held every commit behind it: W3's tail) */
+			if (!flush_sinks(p, 0, errbuf, errlen))
 				return false;
 			last_flush = trib_clock_mono_ms();
 			unflushed = 0;
@@ -1685,8 +1759,11 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		 * checkpoint (and so confirm) now rather than at the next tick */
 		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
 			trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
+		/* one source: due now, saved by the writer thread all the same
+		 * (a synchronous save would hold the next commit) */
+		p->save_now = settled && p->merge == NULL;
 		if (!poll_sinks(p, 0, errbuf, errlen) ||
-			!advance(p, settled, true, errbuf, errlen))
+			!advance(p, settled && p->merge != NULL, true, errbuf, errlen))
 			return false;
 		/* idle: tell the upstream at once what became confirmed, rather
 		 * than at the source's next status interval (a broken connection
@@ -1827,6 +1904,7 @@ trib_pipeline_free(trib_pipeline *p)
 		free(p->queue[(p->qhead + i) % p->qcap].end.opaque);
 	free(p->durable_tx.opaque);
 	free(p->resume.opaque);
+	trib_ckpt_writer_free(p->ckw);	/* before its store is closed */
 	for (i = 0; p->srcs != NULL && i < p->nsrcs; i++)
 	{
 		if (p->srcs[i].src.state != NULL)
@@ -1992,7 +2070,8 @@ host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
 {
 	trib_pipeline *p = arg;
 
-	if (!trib_checkpoint_save(p->ckpt, pos, errbuf, errlen))
+	if (!collect_saved(p, true, errbuf, errlen) ||	/* the writer idle */
+		!trib_checkpoint_save(p->ckpt, pos, errbuf, errlen))
 		return false;
 	p->saved = *pos;
 	p->saved.opaque = NULL;

@@ -774,6 +774,58 @@ test_flush_timeout_while_down_is_not_a_failure(void **state)
 	trib_kafka_mock_stop(m);
 }
 
+/* The pipeline's periodic flush gives timeout 0, "do not wait": without
+ * transactions the sink returns while records are in flight (the broker
+ * is down here, so nothing can be delivered) and their acks come through
+ * poll once it is back; a transactional sink still commits, since its
+ * events are durable only then. */
+static void
+test_flush_without_waiting(void **state)
+{
+	trib_kafka_mock *m = mock_start(1);
+	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
+	const char *bs = trib_kafka_mock_bootstraps(m);
+	trib_kafka_conf o;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512] = "";
+	trib_kafka_stats st;
+	trib_position pos;
+
+	(void) state;
+	mock_topic(m, TOPIC, 1, 1);
+	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
+	opts_for(&o, bs);
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 0, 1);
+	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	rd_kafka_mock_broker_set_down(mc, 1);
+	write_ev(&sink, 1, 1);
+	assert_true(sink.ops->flush(&sink, 0, err, sizeof(err)));
+	trib_kafka_get_stats(&sink, &st);
+	assert_int_equal(st.in_flight, 1);
+	assert_int_equal(a.last.commit_lsn, 0x1000);
+	rd_kafka_mock_broker_set_up(mc, 1);
+	for (int i = 0; i < 2000 && a.last.commit_lsn != 0x1001; i++)
+		assert_true(sink.ops->poll(&sink, 10, err, sizeof(err)));
+	assert_int_equal(a.last.commit_lsn, 0x1001);
+	sink.ops->close(&sink);
+
+	memset(&a, 0, sizeof(a));
+	opts_for(&o, bs);
+	o.transactional = true;
+	o.transactional_id = "tributary-test-flush0";
+	sink_open(&sink, &a, &o);
+	write_ev(&sink, 2, 1);
+	if (!sink.ops->flush(&sink, 0, err, sizeof(err)))
+		fail_msg("transactional flush with timeout 0: %s", err);
+	assert_int_equal(a.last.commit_lsn, 0x1002);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x1002);
+	sink.ops->close(&sink);
+	trib_kafka_mock_stop(m);
+}
+
 /* Retriable errors on Produce (leader moved, request timed out): the
  * producer retries and the topic still holds exactly N. */
 static void
@@ -1420,6 +1472,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_found_behind_other_keys),
 		cmocka_unit_test(test_checkpoint_keeps_opaque_position),
 		cmocka_unit_test(test_transaction_abort),
+		cmocka_unit_test(test_flush_without_waiting),
 		cmocka_unit_test(test_transaction_commit_failure_aborts),
 		cmocka_unit_test(test_secrets_never_logged),
 	};

@@ -179,10 +179,10 @@ test_mariadb_group_items_and_positions(void **state)
 	assert_int_equal(it.event->txid, 6);
 	assert_int_equal(it.event->ts_ms, 1700000001000);
 	assert_string_equal(it.event->pos.opaque,
-						"{\"id\":\"0-1-6/mariadb-bin.000002:1000/0\",\"file\":\"mariadb-bin.000002\","
-						"\"pos\":1000,\"row\":0,\"gtid\":\"0-1-6\",\"server_id\":1,\"event_pos\":1100,"
-						"\"source\":{\"server_id\":1,\"gtid\":\"0-1-6\",\"file\":\"mariadb-bin.000002\","
-						"\"pos\":1100,\"row\":0,\"thread\":null}}");
+						"{\"source\":{\"server_id\":1,\"gtid\":\"0-1-6\",\"file\":\"mariadb-bin.000002\","
+						"\"pos\":1100,\"row\":0,\"thread\":null},"
+						"\"id\":\"0-1-6/mariadb-bin.000002:1000/0\",\"file\":\"mariadb-bin.000002\","
+						"\"pos\":1000,\"row\":0,\"gtid\":\"0-1-6\",\"server_id\":1,\"event_pos\":1100}");
 	trib_my_item_clear(&it);
 	assert_false(trib_my_tx_next(tx, &it));
 	feed(tx, rows(1, 3, 1200, "mariadb-bin.000002"));

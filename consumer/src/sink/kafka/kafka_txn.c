@@ -21,6 +21,10 @@
 
 #include "clock.h"
 
+/* How long a commit may take when the caller gave no timeout (the
+ * pipeline's periodic flush): what the pipeline gave it before. */
+#define KFK_TXN_COMMIT_MS 10000
+
 /* The open transactional sink `what` (begin, abort) works on, or NULL
  * with errbuf filled. */
 static trib_kafka *
@@ -70,7 +74,13 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
 	trib_kafka *k = sink->state;
 	rd_kafka_error_t *error;
-	int64_t		deadline = trib_clock_mono_ms() + timeout_ms;
+	int64_t		deadline;
+
+	/* a transaction is durable only once committed: the pipeline's
+	 * "do not wait" (0, its periodic flush) still commits */
+	if (timeout_ms <= 0 && k->c->transactional)
+		timeout_ms = KFK_TXN_COMMIT_MS;
+	deadline = trib_clock_mono_ms() + timeout_ms;
 
 	if (!kfk_is_open(k, errbuf, errlen))
 		return false;

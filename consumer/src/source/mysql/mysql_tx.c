@@ -14,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_gen.h>
-
 #include "mysql_int.h"
+#include "mysql_opaque.h"
 #include "strbuf.h"
 
 struct trib_my_tx
@@ -46,7 +45,7 @@ struct trib_my_tx
 	int			qhead,
 				qlen,
 				qcap;
-	yajl_gen	gen;
+	trib_my_opaque opaque;		/* the opaque text's per-transaction parts */
 };
 
 /* Add a GTID to the state, replacing its domain's (or UUID's) entry. */
@@ -123,8 +122,7 @@ trib_my_tx_new(const trib_my_tx_conf *conf, char *errbuf, size_t errlen)
 		tx->has_resume = true;
 		tx->resume = *conf->resume_after;
 	}
-	tx->gen = yajl_gen_alloc(NULL);
-	if (tx->gen == NULL || !state_parse(tx, conf->gtid_state, errbuf, errlen))
+	if (!state_parse(tx, conf->gtid_state, errbuf, errlen))
 	{
 		trib_my_tx_free(tx);
 		return NULL;
@@ -153,8 +151,7 @@ trib_my_tx_free(trib_my_tx *tx)
 	trib_event_free(tx->held);
 	free(tx->state);
 	free(tx->rows_query);
-	if (tx->gen)
-		yajl_gen_free(tx->gen);
+	trib_my_opaque_free(&tx->opaque);
 	free(tx);
 }
 
@@ -236,108 +233,25 @@ major_at(const char *file, uint64_t off)
 	return trib_my_pos_major(&p, &off) ? off : 0;
 }
 
-/* One string member of the opaque object. */
-static void
-gen_kv_str(yajl_gen g, const char *k, const char *v)
-{
-	yajl_gen_string(g, (const unsigned char *) k, strlen(k));
-	yajl_gen_string(g, (const unsigned char *) v, strlen(v));
-}
-
-/* A number as a JSON number (exact above 2^53). */
-static void
-gen_kv_num_value(yajl_gen g, uint64_t v)
-{
-	char		buf[24];
-	int			n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
-
-	yajl_gen_number(g, buf, (size_t) n);
-}
-
-/* One number member of the opaque object. */
-static void
-gen_kv_num(yajl_gen g, const char *k, uint64_t v)
-{
-	yajl_gen_string(g, (const unsigned char *) k, strlen(k));
-	gen_kv_num_value(g, v);
-}
-
-/* Debezium's MySQL members of the envelope's "source" block, as the
- * opaque position's "source" object (the envelope writes them): server_id,
- * gtid (null without one), file, pos (the rows event's offset), row (the
- * change's number in the transaction), thread (null when the binlog
- * does not say: MariaDB logs no BEGIN query) and, with include_query,
- * query (the statement of the rows event, null when not logged). */
-static void
-source_block(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos)
-{
-	yajl_gen	g = tx->gen;
-	char		gtid[TRIB_MY_GTID_BUFLEN];
-
-	yajl_gen_string(g, (const unsigned char *) "source", 6);
-	yajl_gen_map_open(g);
-	gen_kv_num(g, "server_id", tx->tx_server);
-	yajl_gen_string(g, (const unsigned char *) "gtid", 4);
-	if (trib_my_gtid_format(&p->gtid, gtid, sizeof(gtid)) > 0)
-		yajl_gen_string(g, (const unsigned char *) gtid, strlen(gtid));
-	else
-		yajl_gen_null(g);
-	gen_kv_str(g, "file", p->file);
-	gen_kv_num(g, "pos", event_pos);
-	gen_kv_num(g, "row", p->row);
-	yajl_gen_string(g, (const unsigned char *) "thread", 6);
-	if (tx->tx_thread)
-		gen_kv_num_value(g, tx->tx_thread);
-	else
-		yajl_gen_null(g);
-	if (tx->include_query)
-	{
-		yajl_gen_string(g, (const unsigned char *) "query", 5);
-		if (tx->rows_query)
-			yajl_gen_string(g, (const unsigned char *) tx->rows_query, strlen(tx->rows_query));
-		else
-			yajl_gen_null(g);
-	}
-	yajl_gen_map_close(g);
-}
-
-/* The opaque position of an event (end_pos and the GTID state when
- * `last`). */
+/* The opaque position of an event (mysql_opaque.h; end_pos and the GTID
+ * state when `last`). */
 static char *
 opaque(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos, bool last,
 	   uint64_t end_pos)
 {
-	yajl_gen	g = tx->gen;
-	char		buf[TRIB_MY_POS_BUFLEN];
-	const unsigned char *out;
-	size_t		len;
-	char	   *s;
+	trib_my_opaque_tx t = {
+		.tx = &tx->tx,
+		.server_id = tx->tx_server,
+		.thread = tx->tx_thread,
+		.include_query = tx->include_query,
+		.query = tx->rows_query,
+	};
+	char		state[4096];
 
-	yajl_gen_map_open(g);
-	trib_my_pos_format(p, buf, sizeof(buf));
-	gen_kv_str(g, "id", buf);
-	gen_kv_str(g, "file", p->file);
-	gen_kv_num(g, "pos", p->tx_pos);
-	gen_kv_num(g, "row", p->row);
-	trib_my_gtid_format(&p->gtid, buf, sizeof(buf));
-	gen_kv_str(g, "gtid", buf);
-	gen_kv_num(g, "server_id", tx->tx_server);
-	gen_kv_num(g, "event_pos", event_pos);
-	source_block(tx, p, event_pos);
 	if (last)
-	{
-		char		state[4096];
-
-		gen_kv_num(g, "end_pos", end_pos);
 		trib_my_tx_gtid_state(tx, state, sizeof(state));
-		gen_kv_str(g, "gtid_state", state);
-	}
-	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &out, &len);
-	s = trib_xstrndup((const char *) out, len);
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
-	return s;
+	return trib_my_opaque_row(&tx->opaque, &t, p->row, event_pos, last, end_pos,
+							  last ? state : NULL);
 }
 
 /* Queue the held event, marking it last of its transaction when `last`. */
@@ -409,6 +323,7 @@ begin_group(trib_my_tx *tx, const trib_my_event *ev, bool standalone,
 	tx->rows_query = NULL;
 	tx->next_row = 0;
 	tx->nchanges = 0;
+	trib_my_opaque_invalidate(&tx->opaque);
 	state_update(tx, &ev->gtid);
 	if (tx->has_resume && strcmp(tx->tx.file, tx->resume.file) == 0 &&
 		tx->tx.tx_pos == tx->resume.tx_pos &&
@@ -550,6 +465,7 @@ query(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 				emit_begin(tx);
 			tx->saw_begin = true;
 			tx->tx_thread = ev->thread_id;
+			trib_my_opaque_invalidate(&tx->opaque);
 			return true;
 		case TRIB_MY_Q_COMMIT:
 		case TRIB_MY_Q_ROLLBACK:
@@ -601,6 +517,7 @@ trib_my_tx_feed(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 			free(tx->rows_query);
 			tx->rows_query = tx->include_query && ev->statement ?
 				trib_xstrdup(ev->statement) : NULL;
+			trib_my_opaque_invalidate(&tx->opaque);
 			return true;
 		default:
 			return true;

@@ -30,10 +30,11 @@
  * Positions on events (core's trib_position): commit_lsn = file number <<
  * 32 | transaction offset, seq = row, lsn = file number << 32 | the rows
  * event's offset, end_lsn = file number << 32 | the offset after the
- * commit (on the last event; 0 on others), opaque = {"id", "file", "pos",
- * "row", "gtid", "server_id", "event_pos"} and, on the last event,
- * "end_pos" and "gtid_state" (the server's GTID state after the commit:
- * one GTID per domain).
+ * commit (on the last event; 0 on others), opaque = {"source" (Debezium's
+ * members of the envelope's source block), "id", "file", "pos", "row",
+ * "gtid", "server_id", "event_pos"} and, on the last event, "end_pos" and
+ * "gtid_state" (the server's GTID state after the commit: one GTID per
+ * domain); its text is rendered per transaction once (mysql_opaque.h).
  *
  * Ownership: items own their event and strings until trib_my_item_clear()
  * or until the caller takes them (sets the pointer NULL).  Events borrow
