@@ -19,6 +19,10 @@
  *   read   source dataset -> job;  write  job -> each target dataset;
  *   derive source field -> target field (IDENTITY, or TRANSFORMATION
  *          with its rule), and the rows' INDIRECT edges.
+ * The dead-letter sink is a dataset too: written by the job, fed
+ * INDIRECT/CONDITIONAL by the source dataset (the rows rules reject), and,
+ * when its records carry the original images, by every source field
+ * DIRECT/IDENTITY (unmasked).
  * Every dataset and edge carries "relation": the fragment's key, so a
  * stored document can be told apart by relation.
  *
@@ -434,12 +438,24 @@ add_derive(trib_strbuf *b, const model *m, const char *key,
 	close_item(b, key);
 }
 
+/* Which fields a dataset lists: the source's, the targets' (as the rules
+ * leave them), or none (a dead-letter sink without row images). */
+typedef enum ds_fields
+{
+	DS_TARGET = 0,
+	DS_SOURCE = 1,
+	DS_NONE = 2
+} ds_fields;
+
 /* A dataset with its fields (fields: only when the shape is known). */
 static void
 add_dataset(trib_strbuf *b, const model *m, const char *key, const char *ns,
-			const char *name, const char *type, bool source)
+			const char *name, const char *type, ds_fields which)
 {
 	bool		first = true;
+	bool		source = which == DS_SOURCE;
+	int			ncols = which == DS_NONE ? 0 : m->ncols;
+	size_t		nflows = which == DS_NONE ? 0 : m->nflows;
 
 	item(b);
 	trib_strbuf_adds(b, "{\"namespace\":");
@@ -447,7 +463,7 @@ add_dataset(trib_strbuf *b, const model *m, const char *key, const char *ns,
 	trib_strbuf_adds(b, ",\"name\":");
 	trib_jdoc_quote(b, name);
 	trib_strbuf_printf(b, ",\"type\":\"%s\",\"fields\":[", type);
-	for (int k = 0; k < m->ncols && (source || !m->outbox); k++)
+	for (int k = 0; k < ncols && (source || !m->outbox); k++)
 	{
 		const col_model *c = &m->cols[k];
 
@@ -460,7 +476,7 @@ add_dataset(trib_strbuf *b, const model *m, const char *key, const char *ns,
 		trib_strbuf_addc(b, '}');
 		first = false;
 	}
-	for (size_t k = 0; k < m->nflows && !source && !m->outbox; k++)
+	for (size_t k = 0; k < nflows && !source && !m->outbox; k++)
 		if (m->flows[k].field != NULL && m->flows[k].field[0] != '\0')
 		{
 			trib_strbuf_adds(b, first ? "{\"name\":" : ",{\"name\":");
@@ -506,6 +522,43 @@ target_edges(trib_strbuf *e, const model *m, const char *key, const char *sns,
 	}
 }
 
+/*
+ * The dead-letter sink, a dataset of its own: the job writes it, and the
+ * rows a rule rejects go there (INDIRECT/CONDITIONAL from the source
+ * dataset: their reason, table and position).  With dead_letter_images
+ * `original` the record carries the event as the source sent it, so every
+ * source field reaches it DIRECT/IDENTITY, unmasked: the path
+ * unmasked_paths() must show.
+ */
+static void
+dead_letter_edges(trib_strbuf *d, trib_strbuf *e, const model *m, const trib_event *ev,
+				  const char *key, const char *sns, const char *sname)
+{
+	const trib_config *cfg = m->cfg;
+	const trib_plugin_conf *dlq = NULL;
+	char		dns[NAME_LEN],
+				dname[NAME_LEN];
+	const char *type = NULL;
+	bool		images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
+
+	for (size_t s = 0; cfg->dead_letter && s < cfg->nsinks && dlq == NULL; s++)
+		if (strcmp(cfg->dead_letter, cfg->sinks[s].name) == 0)
+			dlq = &cfg->sinks[s];
+	if (dlq == NULL ||
+		!trib_lineage_dataset(dlq, ev, NULL, dns, sizeof(dns), dname, sizeof(dname), &type))
+		return;
+	add_dataset(d, m, key, dns, dname, type, images ? DS_SOURCE : DS_NONE);
+	item(e);
+	trib_strbuf_adds(e, "{\"kind\":\"write\",\"to\":");
+	add_ref(e, dns, dname, NULL);
+	close_item(e, key);
+	add_derive(e, m, key, sns, sname, NULL, dns, dname, NULL, "INDIRECT", "CONDITIONAL", -1,
+			   false);
+	for (int k = 0; images && k < m->ncols; k++)
+		add_derive(e, m, key, sns, sname, m->cols[k].src, dns, dname, m->cols[k].src, "DIRECT",
+				   "IDENTITY", -1, false);
+}
+
 /* Write the model's datasets and edges into out. */
 static void
 emit(const model *m, const trib_event *ev, trib_lineage_fragment *out)
@@ -523,7 +576,7 @@ emit(const model *m, const trib_event *ev, trib_lineage_fragment *out)
 	if (src == NULL)
 		src = &cfg->sources[0];
 	trib_lineage_dataset(src, ev, NULL, sns, sizeof(sns), sname, sizeof(sname), &type);
-	add_dataset(&d, m, out->key, sns, sname, type, true);
+	add_dataset(&d, m, out->key, sns, sname, type, DS_SOURCE);
 	item(&e);
 	trib_strbuf_adds(&e, "{\"kind\":\"read\",\"from\":");
 	add_ref(&e, sns, sname, NULL);
@@ -535,13 +588,14 @@ emit(const model *m, const trib_event *ev, trib_lineage_fragment *out)
 		if (!trib_lineage_dataset(&cfg->sinks[s], ev, m->route, tns, sizeof(tns), tname,
 								  sizeof(tname), &type))
 			continue;
-		add_dataset(&d, m, out->key, tns, tname, type, false);
+		add_dataset(&d, m, out->key, tns, tname, type, DS_TARGET);
 		item(&e);
 		trib_strbuf_adds(&e, "{\"kind\":\"write\",\"to\":");
 		add_ref(&e, tns, tname, NULL);
 		close_item(&e, out->key);
 		target_edges(&e, m, out->key, sns, sname, tns, tname);
 	}
+	dead_letter_edges(&d, &e, m, ev, out->key, sns, sname);
 	out->datasets = trib_strbuf_finish(&d);
 	out->edges = trib_strbuf_finish(&e);
 }

@@ -154,15 +154,18 @@ derive(const char *rules_yaml, trib_lineage_fragment *fr)
 #define S "postgres://src.example:5433/shop.public.customers"
 #define K "kafka://b1:9092/"
 #define P "postgres://sink.example:6543/dw.raw.customers"
+#define D "file:///tmp/never-opened.jsonl"
 
 /* Masking, a value rule after it, rename, drop, keep, and the names of
- * every sink; the dead-letter and null sinks write nothing. */
+ * every sink; the null sink writes nothing; the dead-letter sink (no row
+ * images) is fed by the table as a whole, no field reaches it. */
 static void
 test_fields_and_names(void **state)
 {
 	trib_lineage_fragment fr = {0};
 	char	   *got;
 	const char *want =
+		"derive " S " -> " D " - INDIRECT/CONDITIONAL\n"
 		"derive " S "#email -> " K "p.public.customers#email mask DIRECT/TRANSFORMATION\n"
 		"derive " S "#email -> " P "#email mask DIRECT/TRANSFORMATION\n"
 		"derive " S "#id -> " K "p.public.customers#id - DIRECT/IDENTITY\n"
@@ -170,6 +173,7 @@ test_fields_and_names(void **state)
 		"derive " S "#phone -> " K "p.public.customers#mobile ren DIRECT/IDENTITY\n"
 		"derive " S "#phone -> " P "#mobile ren DIRECT/IDENTITY\n"
 		"read " S " -> JOB -\n"
+		"write JOB -> " D " -\n"
 		"write JOB -> " K "p.public.customers -\n"
 		"write JOB -> " P " -\n";
 
