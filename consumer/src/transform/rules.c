@@ -109,6 +109,16 @@ trib_rules_selects(const trib_rules *rs, size_t i, const char *source, const cha
 	return rl_selected(rs->r[i].c, &where);
 }
 
+/* See rules.h. */
+bool
+trib_rules_trace_lua(trib_rules *rs, size_t i, trib_lua_trace_fn fn, void *arg)
+{
+	if (rs == NULL || i >= (size_t) rs->n || rs->r[i].expr == NULL)
+		return false;
+	trib_lua_expr_trace(rs->r[i].expr, fn, arg);
+	return true;
+}
+
 /* ---- compilation -------------------------------------------------------- */
 
 static bool

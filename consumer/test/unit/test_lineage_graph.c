@@ -112,8 +112,8 @@ edge_lines(const trib_lineage_fragment *fr)
 		if ((v = yajl_tree_get(e, ty, yajl_t_string)) != NULL)
 			trib_strbuf_printf(&b, " %s/%s", YAJL_GET_STRING(v),
 							   YAJL_GET_STRING(yajl_tree_get(e, st, yajl_t_string)));
-		if (yajl_tree_get(e, in, yajl_t_string) != NULL)
-			trib_strbuf_adds(&b, " dynamic");
+		if ((v = yajl_tree_get(e, in, yajl_t_string)) != NULL)
+			trib_strbuf_printf(&b, " %s", YAJL_GET_STRING(v));
 		lines[n++] = trib_strbuf_finish(&b);
 	}
 	qsort(lines, n, sizeof(char *), cmp_str);
@@ -127,9 +127,10 @@ edge_lines(const trib_lineage_fragment *fr)
 	return trib_strbuf_finish(&out);
 }
 
-/* Derive the customers fragment under rules_yaml; its edge lines. */
+/* Derive the customers fragment under rules_yaml, with the run-time
+ * trace t (or NULL); its edge lines. */
 static char *
-derive(const char *rules_yaml, trib_lineage_fragment *fr)
+derive_traced(const char *rules_yaml, const trib_lineage_trace *t, trib_lineage_fragment *fr)
 {
 	char		yaml[8192],
 				err[1024];
@@ -144,11 +145,18 @@ derive(const char *rules_yaml, trib_lineage_fragment *fr)
 		fail_msg("config did not load: %s\n%s", err, yaml);
 	rules = trib_rules_new(cfg, NULL, err, sizeof(err));
 	assert_non_null(rules);
-	trib_lineage_derive(cfg, rules, &ev, &rel, fr);
+	trib_lineage_derive_traced(cfg, rules, &ev, &rel, t, fr);
 	lines = edge_lines(fr);
 	trib_rules_free(rules);
 	trib_config_free(cfg);
 	return lines;
+}
+
+/* The same without a trace. */
+static char *
+derive(const char *rules_yaml, trib_lineage_fragment *fr)
+{
+	return derive_traced(rules_yaml, NULL, fr);
 }
 
 #define S "postgres://src.example:5433/shop.public.customers"
@@ -222,6 +230,36 @@ test_added_fields_and_rows(void **state)
 }
 
 /* A Lua expression's inputs, statically. */
+/* A Lua rule whose inputs are dynamic: the columns traced at run time get
+ * edges marked "runtime" (a name that is no column gets none), beside the
+ * dataset's "dynamic" edge; the trace says when a relation is dirty. */
+static void
+test_lua_runtime_inputs(void **state)
+{
+	trib_lineage_fragment fr = {0};
+	trib_lineage_trace *t = trib_lineage_trace_new();
+	const char *key = "pg/shop.public.customers";
+	char	   *got;
+
+	(void) state;
+	assert_int_equal(trib_lineage_trace_add(t, key, 0, "email", 5), 2);
+	assert_int_equal(trib_lineage_trace_add(t, key, 0, "email", 5), 0);
+	assert_int_equal(trib_lineage_trace_add(t, key, 0, "nope", 4), 1);
+	assert_true(trib_lineage_trace_dirty(t, key));
+	trib_lineage_trace_clean(t, key);
+	assert_false(trib_lineage_trace_dirty(t, key));
+	got = derive_traced("transforms:\n"
+						"  - {type: compute, name: c, tables: [customers], field: f, lua: \"after[k]\"}\n",
+						t, &fr);
+	if (strstr(got, "derive " S "#email -> " K "p.public.customers#f c DIRECT/TRANSFORMATION runtime\n") == NULL ||
+		strstr(got, "derive " S " -> " K "p.public.customers#f c DIRECT/TRANSFORMATION dynamic\n") == NULL ||
+		strstr(got, "#nope") != NULL || strstr(got, "#phone -> " K "p.public.customers#f") != NULL)
+		fail_msg("expected email's runtime edge and the dataset's dynamic edge into f, got:\n%s", got);
+	free(got);
+	trib_lineage_fragment_clear(&fr);
+	trib_lineage_trace_free(t);
+}
+
 static void
 test_lua_inputs(void **state)
 {
@@ -318,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_fields_and_names),
 		cmocka_unit_test(test_added_fields_and_rows),
 		cmocka_unit_test(test_lua_inputs),
+		cmocka_unit_test(test_lua_runtime_inputs),
 		cmocka_unit_test(test_rules_and_document),
 		cmocka_unit_test(test_export_paths_checked),
 	};
