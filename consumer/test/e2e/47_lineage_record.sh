@@ -26,6 +26,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lineage_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
 e2e_init
 
 build_consumer
@@ -82,24 +84,13 @@ write() {
         -c "INSERT INTO public.orders SELECT g, g, 2, 1.5 FROM generate_series($1, $2) g" >/dev/null
 }
 
-# wait_until SQL [SECONDS]: until SQL returns t (20 s).
-wait_until() {
-    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(q postgres "$1")" = t ] && return 0; sleep 0.1; done
-    return 1
-}
 
 SRC="postgres://localhost:$PGC_PORT"
 K="kafka://${BOOT%%,*}"
 F="file://$(cd "$WORK" && pwd -P)"
 JOB="job:tributary/lin"
 
-# edges: every current edge of the job, one line each, sorted.
-edges() {
-    q postgres "SELECT kind || ' ' || from_asset || ' -> ' || to_asset || ' ' || coalesce(rule, '-')
-                       || ' ' || transformation_type || '/' || transformation_subtype
-                       || CASE WHEN masking THEN ' masked' ELSE '' END
-                  FROM tributary.lineage_edge_list WHERE job = '$JOB' AND current ORDER BY 1"
-}
+edges() { job_edges "$JOB"; }
 
 # expected [DROP_NAME]: the graph we expect, the same way.
 expected() {

@@ -14,6 +14,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lineage_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
 e2e_init
 
 build_consumer
@@ -45,24 +47,13 @@ lineage:
 YAML
     "$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
 }
-# wait_until SQL [SECONDS]: until SQL returns t (20 s).
-wait_until() {
-    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(q postgres "$1")" = t ] && return 0; sleep 0.1; done
-    return 1
-}
 
 SRC="postgres://localhost:$PGC_PORT"
 F="file://$(cd "$WORK" && pwd -P)"
 JOB="job:tributary/dlq"
 C="$SRC/postgres.public.customers"
 
-# edges: every current edge of the job, one line each, sorted.
-edges() {
-    q postgres "SELECT kind || ' ' || from_asset || ' -> ' || to_asset || ' ' || coalesce(rule, '-')
-                       || ' ' || transformation_type || '/' || transformation_subtype
-                       || CASE WHEN masking THEN ' masked' ELSE '' END
-                  FROM tributary.lineage_edge_list WHERE job = '$JOB' AND current" | LC_ALL=C sort
-}
+edges() { job_edges "$JOB"; }
 # expected [original]: the graph we expect, the same way.
 expected() {
     {

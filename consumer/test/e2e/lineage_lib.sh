@@ -1,4 +1,4 @@
-# lineage_lib.sh: helpers of the lineage export's e2e scripts (54, 76),
+# lineage_lib.sh: helpers of the lineage e2e scripts (47, 54, 76, 77),
 # sourced after lib.sh and pgc_start.
 
 # ol_fake_start: start the fake OpenLineage endpoint
@@ -30,3 +30,18 @@ for l in open(sys.argv[1]):
 }
 
 count() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+
+# wait_until SQL [SECONDS]: until SQL returns t (20 s).
+wait_until() {
+    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(q postgres "$1")" = t ] && return 0; sleep 0.1; done
+    return 1
+}
+
+# job_edges JOB: every current edge of the job ("job:ns/name"), one line
+# each ("kind from -> to rule type/subtype[ masked]"), sorted.
+job_edges() {
+    q postgres "SELECT kind || ' ' || from_asset || ' -> ' || to_asset || ' ' || coalesce(rule, '-')
+                       || ' ' || transformation_type || '/' || transformation_subtype
+                       || CASE WHEN masking THEN ' masked' ELSE '' END
+                  FROM tributary.lineage_edge_list WHERE job = '$1' AND current" | LC_ALL=C sort
+}
