@@ -119,6 +119,41 @@ void		trib_lineage_derive(const trib_config *cfg, const trib_rules *rules,
 								const trib_event *ev, const trib_relation *rel,
 								trib_lineage_fragment *out);
 
+/* ---- run-time Lua inputs (lineage_trace.c) ---------------------------- */
+
+typedef struct trib_lineage_trace trib_lineage_trace;
+
+/* An empty trace; never NULL. */
+trib_lineage_trace *trib_lineage_trace_new(void);
+void		trib_lineage_trace_free(trib_lineage_trace *t);
+
+/* The relation key of ev's table ("source/db.schema.table") into buf. */
+void		trib_lineage_relation_key(const trib_event *ev, char *buf, size_t len);
+
+/* Rule `rule` read `field` (len bytes; NULL: the whole image) of the
+ * relation `key` at run time: 0 when that was known, else the relation is
+ * "dirty" until trib_lineage_trace_clean: 2 when this made it so, 1 when
+ * it was already. */
+int			trib_lineage_trace_add(trib_lineage_trace *t, const char *key, int rule,
+								   const char *field, size_t len);
+
+/* The fields traced for (key, rule): *names (owned by t) and their count;
+ * *all when the whole image was read. */
+size_t		trib_lineage_trace_fields(const trib_lineage_trace *t, const char *key, int rule,
+									  char *const **names, bool *all);
+
+/* Is relation key dirty?  Clean it. */
+bool		trib_lineage_trace_dirty(const trib_lineage_trace *t, const char *key);
+void		trib_lineage_trace_clean(trib_lineage_trace *t, const char *key);
+
+/* trib_lineage_derive, with the inputs traced so far for the Lua rules
+ * whose inputs are dynamic (t may be NULL): their edges from those fields
+ * carry "inputs": "runtime". */
+void		trib_lineage_derive_traced(const trib_config *cfg, const trib_rules *rules,
+									   const trib_event *ev, const trib_relation *rel,
+									   const trib_lineage_trace *t,
+									   trib_lineage_fragment *out);
+
 /* graph.rules for cfg: every rule with its kind and masking flag, as
  * comma-separated JSON objects; malloc'd. */
 char	   *trib_lineage_rules_json(const trib_config *cfg);

@@ -14,9 +14,11 @@
  * A failure (connection refused, a status other than 2xx, a full disk)
  * stops the round; the same event is tried again after a backoff that
  * doubles up to export_max_backoff_ms.  So after recovery nothing is lost
- * and nothing is sent twice, except the one event in flight if the
- * process dies after the endpoint took it and before the marker was
- * written (docs/LINEAGE.md, section 8).
+ * and nothing is sent twice.  A crash between a send and the marker is
+ * settled at the next start from the in-flight journal (lineage_journal.c):
+ * an append that happened is not repeated, and a POST the endpoint may
+ * have taken is repeated with the very same bytes (docs/LINEAGE.md,
+ * section 8).
  *
  * Runs the marker lists from earlier processes get one more complete
  * pass (their events are final once the run is over, or the process that
@@ -33,9 +35,11 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +73,11 @@ struct lx_export
 	char	   *url;
 	char	   *file;
 	char	   *state;
+	char	   *journal;		/* state + ".inflight" */
+	lx_inflight resend;			/* a POST in flight at the last crash */
+	int			kill_dest;		/* the test hook (lx_fault_hook): -1 none */
+	long		kill_after;
+	long		sent_here[2];	/* events sent by this process */
 	int			max_backoff_ms;
 	PGconn	   *conn;
 	CURL	   *curl;
@@ -186,6 +195,102 @@ lx_append(lx_export *x, const char *event, char *errbuf, size_t errlen)
 }
 
 /*
+ * The test hook TRIBUTARY_TEST_LINEAGE_EXPORT_KILL="http:N" or "file:N":
+ * the process kills itself (SIGKILL) right after its N-th event went to
+ * that destination, before the sent-marker records it (e2e 76).  Read
+ * once at start; absent (always, outside tests) it does nothing.
+ */
+static void
+lx_fault_hook_init(lx_export *x)
+{
+	const char *v = getenv("TRIBUTARY_TEST_LINEAGE_EXPORT_KILL");
+
+	x->kill_dest = -1;
+	if (v == NULL)
+		return;
+	if (strncmp(v, "http:", 5) == 0)
+		x->kill_dest = 0;
+	else if (strncmp(v, "file:", 5) == 0)
+		x->kill_dest = 1;
+	x->kill_after = x->kill_dest >= 0 ? strtol(v + 5, NULL, 10) : 0;
+}
+
+/* The test hook's moment: the n-th event went to d in this process. */
+static void
+lx_fault_hook(lx_export *x, int d)
+{
+	if (++x->sent_here[d] == x->kill_after && d == x->kill_dest)
+		raise(SIGKILL);
+}
+
+/*
+ * Send the n-th event of r to destination d (0 http, 1 file): journal it,
+ * then POST or append.  A POST the journal says was in flight at the last
+ * crash goes out with the journaled bytes, identical.
+ */
+static bool
+lx_send(lx_export *x, lx_run *r, int d, long n, const char *event, char *errbuf,
+		size_t errlen)
+{
+	lx_inflight j = {.dest = d, .n = n, .event = (char *) event};
+	struct stat st;
+
+	if (d == 0 && x->resend.event != NULL && x->resend.n == n && strcmp(x->resend.run, r->id) == 0)
+		j.event = x->resend.event;
+	if (d == 1)
+		j.offset = stat(x->file, &st) == 0 ? st.st_size : 0;
+	snprintf(j.run, sizeof(j.run), "%s", r->id);
+	if (!lx_journal_write(x->journal, &j, errbuf, errlen))
+		return false;
+	if (!(d == 0 ? lx_post(x, j.event, errbuf, errlen) : lx_append(x, j.event, errbuf, errlen)))
+		return false;
+	lx_fault_hook(x, d);
+	return true;
+}
+
+/*
+ * At start: settle the send the journal says was in flight when the last
+ * process died (lineage_journal.c).  An append that is in the file counts
+ * as sent; a POST is kept to be repeated with the same bytes.
+ */
+static void
+lx_settle(lx_export *x)
+{
+	lx_inflight j;
+	lx_run	   *r = NULL;
+	char		e[512];
+	int			rc;
+
+	if (!lx_journal_read(x->journal, &j))
+		return;
+	for (size_t i = 0; i < x->nruns && r == NULL; i++)
+		if (strcmp(x->runs[i].id, j.run) == 0)
+			r = &x->runs[i];
+	if (r == NULL || j.n != r->sent[j.dest] + 1 || (j.dest == 0 ? x->url : x->file) == NULL)
+	{
+		lx_inflight_free(&j);	/* stale: the marker is past it */
+		return;
+	}
+	if (j.dest == 0)
+	{
+		tlog_info("lineage", "export: event %ld of run %s may have reached the endpoint before "
+				  "the last stop; it is sent again, identical", j.n, j.run);
+		x->resend = j;
+		return;
+	}
+	rc = lx_journal_settle_file(x->file, &j, e, sizeof(e));
+	if (rc < 0)
+		tlog_warn("lineage", "export: cannot check the event in flight at the last stop: %s", e);
+	if (rc == 1)
+	{
+		tlog_info("lineage", "export: event %ld of run %s was appended before the last stop; "
+				  "it is not appended again", j.n, j.run);
+		r->sent[1] = j.n;
+	}
+	lx_inflight_free(&j);
+}
+
+/*
  * Send what r has not sent yet, to each destination that has not failed
  * in this round (dead[d]; one failing destination does not hold the
  * other back); false when one failed.
@@ -228,8 +333,7 @@ lx_run_once(lx_export *x, lx_run *r, bool dead[2], char *errbuf, size_t errlen)
 
 			if ((d == 0 ? x->url : x->file) == NULL || r->sent[d] >= n)
 				continue;
-			if (dead[d] || !(d == 0 ? lx_post(x, PQgetvalue(res, i, 0), e, sizeof(e))
-							 : lx_append(x, PQgetvalue(res, i, 0), e, sizeof(e))))
+			if (dead[d] || !lx_send(x, r, d, n, PQgetvalue(res, i, 0), e, sizeof(e)))
 			{
 				if (!dead[d])
 				{
@@ -354,7 +458,11 @@ lx_start(const trib_lineage_conf *conf, const char *dsn, const char *run_id,
 	x->m_sent[1] = trib_metric_get(sent, "file");
 	x->m_errors[0] = trib_metric_get(errs, "http");
 	x->m_errors[1] = trib_metric_get(errs, "file");
+	x->journal = trib_xmalloc(strlen(state_path) + sizeof(".inflight"));
+	sprintf(x->journal, "%s.inflight", state_path);
+	lx_fault_hook_init(x);
 	lx_load(x);
+	lx_settle(x);
 	x->runs = trib_xrealloc(x->runs, (x->nruns + 1) * sizeof(lx_run));
 	memset(&x->runs[x->nruns], 0, sizeof(lx_run));
 	snprintf(x->runs[x->nruns].id, sizeof(x->runs[0].id), "%s", run_id);
@@ -402,5 +510,7 @@ lx_stop(lx_export *x, int timeout_ms)
 	free(x->url);
 	free(x->file);
 	free(x->state);
+	free(x->journal);
+	lx_inflight_free(&x->resend);
 	free(x);
 }

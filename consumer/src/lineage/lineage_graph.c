@@ -13,12 +13,17 @@
  * add INDIRECT edges from the fields they read to the target datasets.
  * A Lua expression's inputs are found statically (lineage_lua.c); when
  * they cannot all be, the edge comes from the whole source dataset and
- * carries "inputs": "dynamic".
+ * carries "inputs": "dynamic", and the columns the rule was seen reading
+ * at run time (lineage_trace.c) get edges marked "inputs": "runtime".
  *
  * Then every sink but the dead-letter one gets the surviving fields:
  *   read   source dataset -> job;  write  job -> each target dataset;
  *   derive source field -> target field (IDENTITY, or TRANSFORMATION
  *          with its rule), and the rows' INDIRECT edges.
+ * The dead-letter sink is a dataset too: written by the job, fed
+ * INDIRECT/CONDITIONAL by the source dataset (the rows rules reject), and,
+ * when its records carry the original images, by every source field
+ * DIRECT/IDENTITY (unmasked).
  * Every dataset and edge carries "relation": the fragment's key, so a
  * stored document can be told apart by relation.
  *
@@ -60,6 +65,8 @@ typedef struct flow
 	char	  **inputs;			/* source column names */
 	size_t		ninputs;
 	bool		dynamic;
+	char	  **traced;			/* dynamic Lua: columns seen read at run time */
+	size_t		ntraced;
 	int			rule;
 	const char *type;			/* DIRECT / INDIRECT */
 	const char *subtype;
@@ -74,6 +81,8 @@ typedef struct model
 	size_t		nflows;
 	char	   *route;			/* a route or outbox topic, or NULL */
 	bool		outbox;			/* the rows become outbox events */
+	const trib_lineage_trace *trace;	/* run-time Lua inputs, or NULL */
+	const char *key;			/* the relation's key */
 } model;
 
 /* See lineage.h. */
@@ -152,19 +161,42 @@ add_flow(model *m, int rule, const char *type, const char *subtype)
 	return f;
 }
 
-/* Add the source column now called `name` to f's inputs (once). */
+/* Add the source column now called `name` to the list (once). */
 static void
-flow_input(model *m, flow *f, const char *name)
+add_column(model *m, char ***list, size_t *n, const char *name)
 {
 	col_model  *c = col_now(m, name);
 
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < f->ninputs; i++)
-		if (strcmp(f->inputs[i], c->src) == 0)
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*list)[i], c->src) == 0)
 			return;
-	f->inputs = trib_xrealloc(f->inputs, (f->ninputs + 1) * sizeof(char *));
-	f->inputs[f->ninputs++] = trib_xstrdup(c->src);
+	*list = trib_xrealloc(*list, (*n + 1) * sizeof(char *));
+	(*list)[(*n)++] = trib_xstrdup(c->src);
+}
+
+/* Add the source column now called `name` to f's inputs (once). */
+static void
+flow_input(model *m, flow *f, const char *name)
+{
+	add_column(m, &f->inputs, &f->ninputs, name);
+}
+
+/* A dynamic Lua flow: the columns its rule was seen reading at run time
+ * (every column when it read a whole image). */
+static void
+flow_traced(model *m, flow *f)
+{
+	char	   *const *names;
+	bool		all;
+	size_t		n = trib_lineage_trace_fields(m->trace, m->key, f->rule, &names, &all);
+
+	for (size_t i = 0; i < n; i++)
+		add_column(m, &f->traced, &f->ntraced, names[i]);
+	for (int i = 0; all && i < m->ncols; i++)
+		if (m->cols[i].out != NULL)
+			add_column(m, &f->traced, &f->ntraced, m->cols[i].out);
 }
 
 /* Every column the rule's `fields` reach, as inputs of f. */
@@ -190,6 +222,8 @@ flow_lua(model *m, flow *f, const char *lua)
 		free(names[i]);
 	}
 	free(names);
+	if (f->dynamic)
+		flow_traced(m, f);
 }
 
 /* The ${after.X}, ${before.X} and ${key.X} fields of a template. */
@@ -367,6 +401,8 @@ apply_rule(model *m, int i, const trib_rule_conf *rc, const trib_event *ev)
 			break;
 		case TRIB_RULE_MAP:
 			flow_lua(m, add_flow(m, i, "DIRECT", "TRANSFORMATION"), rc->lua);
+			if (!m->flows[m->nflows - 1].dynamic)
+				flow_traced(m, &m->flows[m->nflows - 1]);
 			m->flows[m->nflows - 1].dynamic = true;
 			break;
 		case TRIB_RULE_FLATTEN:
@@ -411,12 +447,12 @@ close_item(trib_strbuf *b, const char *key)
 	trib_strbuf_addc(b, '}');
 }
 
-/* One derive edge; rule < 0: none. */
+/* One derive edge; rule < 0: none; inputs: "dynamic", "runtime" or NULL. */
 static void
 add_derive(trib_strbuf *b, const model *m, const char *key,
 		   const char *fns, const char *fname, const char *ffield,
 		   const char *tns, const char *tname, const char *tfield,
-		   const char *type, const char *subtype, int rule, bool dynamic)
+		   const char *type, const char *subtype, int rule, const char *inputs)
 {
 	item(b);
 	trib_strbuf_adds(b, "{\"kind\":\"derive\",\"from\":");
@@ -429,17 +465,29 @@ add_derive(trib_strbuf *b, const model *m, const char *key,
 		trib_strbuf_adds(b, ",\"rule\":");
 		trib_jdoc_quote(b, m->cfg->rules[rule].name);
 	}
-	if (dynamic)
-		trib_strbuf_adds(b, ",\"inputs\":\"dynamic\"");
+	if (inputs != NULL)
+		trib_strbuf_printf(b, ",\"inputs\":\"%s\"", inputs);
 	close_item(b, key);
 }
+
+/* Which fields a dataset lists: the source's, the targets' (as the rules
+ * leave them), or none (a dead-letter sink without row images). */
+typedef enum ds_fields
+{
+	DS_TARGET = 0,
+	DS_SOURCE = 1,
+	DS_NONE = 2
+} ds_fields;
 
 /* A dataset with its fields (fields: only when the shape is known). */
 static void
 add_dataset(trib_strbuf *b, const model *m, const char *key, const char *ns,
-			const char *name, const char *type, bool source)
+			const char *name, const char *type, ds_fields which)
 {
 	bool		first = true;
+	bool		source = which == DS_SOURCE;
+	int			ncols = which == DS_NONE ? 0 : m->ncols;
+	size_t		nflows = which == DS_NONE ? 0 : m->nflows;
 
 	item(b);
 	trib_strbuf_adds(b, "{\"namespace\":");
@@ -447,7 +495,7 @@ add_dataset(trib_strbuf *b, const model *m, const char *key, const char *ns,
 	trib_strbuf_adds(b, ",\"name\":");
 	trib_jdoc_quote(b, name);
 	trib_strbuf_printf(b, ",\"type\":\"%s\",\"fields\":[", type);
-	for (int k = 0; k < m->ncols && (source || !m->outbox); k++)
+	for (int k = 0; k < ncols && (source || !m->outbox); k++)
 	{
 		const col_model *c = &m->cols[k];
 
@@ -460,7 +508,7 @@ add_dataset(trib_strbuf *b, const model *m, const char *key, const char *ns,
 		trib_strbuf_addc(b, '}');
 		first = false;
 	}
-	for (size_t k = 0; k < m->nflows && !source && !m->outbox; k++)
+	for (size_t k = 0; k < nflows && !source && !m->outbox; k++)
 		if (m->flows[k].field != NULL && m->flows[k].field[0] != '\0')
 		{
 			trib_strbuf_adds(b, first ? "{\"name\":" : ",{\"name\":");
@@ -488,7 +536,7 @@ target_edges(trib_strbuf *e, const model *m, const char *key, const char *sns,
 
 		if (c->out != NULL)
 			add_derive(e, m, key, sns, sname, c->src, tns, tname, c->out, "DIRECT",
-					   changed ? "TRANSFORMATION" : "IDENTITY", rule, false);
+					   changed ? "TRANSFORMATION" : "IDENTITY", rule, NULL);
 	}
 	for (size_t k = 0; k < m->nflows; k++)
 	{
@@ -499,11 +547,51 @@ target_edges(trib_strbuf *e, const model *m, const char *key, const char *sns,
 			continue;			/* dropped again, or no fields */
 		if (f->dynamic || f->ninputs == 0)
 			add_derive(e, m, key, sns, sname, NULL, tns, tname, tf, f->type, f->subtype,
-					   f->rule, f->dynamic);
+					   f->rule, f->dynamic ? "dynamic" : NULL);
 		for (size_t j = 0; j < f->ninputs; j++)
 			add_derive(e, m, key, sns, sname, f->inputs[j], tns, tname, tf, f->type,
-					   f->subtype, f->rule, false);
+					   f->subtype, f->rule, NULL);
+		for (size_t j = 0; j < f->ntraced; j++)
+			add_derive(e, m, key, sns, sname, f->traced[j], tns, tname, tf, f->type,
+					   f->subtype, f->rule, "runtime");
 	}
+}
+
+/*
+ * The dead-letter sink, a dataset of its own: the job writes it, and the
+ * rows a rule rejects go there (INDIRECT/CONDITIONAL from the source
+ * dataset: their reason, table and position).  With dead_letter_images
+ * `original` the record carries the event as the source sent it, so every
+ * source field reaches it DIRECT/IDENTITY, unmasked: the path
+ * unmasked_paths() must show.
+ */
+static void
+dead_letter_edges(trib_strbuf *d, trib_strbuf *e, const model *m, const trib_event *ev,
+				  const char *key, const char *sns, const char *sname)
+{
+	const trib_config *cfg = m->cfg;
+	const trib_plugin_conf *dlq = NULL;
+	char		dns[NAME_LEN],
+				dname[NAME_LEN];
+	const char *type = NULL;
+	bool		images = cfg->dead_letter_images == TRIB_DLQ_IMAGES_ORIGINAL;
+
+	for (size_t s = 0; cfg->dead_letter && s < cfg->nsinks && dlq == NULL; s++)
+		if (strcmp(cfg->dead_letter, cfg->sinks[s].name) == 0)
+			dlq = &cfg->sinks[s];
+	if (dlq == NULL ||
+		!trib_lineage_dataset(dlq, ev, NULL, dns, sizeof(dns), dname, sizeof(dname), &type))
+		return;
+	add_dataset(d, m, key, dns, dname, type, images ? DS_SOURCE : DS_NONE);
+	item(e);
+	trib_strbuf_adds(e, "{\"kind\":\"write\",\"to\":");
+	add_ref(e, dns, dname, NULL);
+	close_item(e, key);
+	add_derive(e, m, key, sns, sname, NULL, dns, dname, NULL, "INDIRECT", "CONDITIONAL", -1,
+			   NULL);
+	for (int k = 0; images && k < m->ncols; k++)
+		add_derive(e, m, key, sns, sname, m->cols[k].src, dns, dname, m->cols[k].src, "DIRECT",
+				   "IDENTITY", -1, NULL);
 }
 
 /* Write the model's datasets and edges into out. */
@@ -523,7 +611,7 @@ emit(const model *m, const trib_event *ev, trib_lineage_fragment *out)
 	if (src == NULL)
 		src = &cfg->sources[0];
 	trib_lineage_dataset(src, ev, NULL, sns, sizeof(sns), sname, sizeof(sname), &type);
-	add_dataset(&d, m, out->key, sns, sname, type, true);
+	add_dataset(&d, m, out->key, sns, sname, type, DS_SOURCE);
 	item(&e);
 	trib_strbuf_adds(&e, "{\"kind\":\"read\",\"from\":");
 	add_ref(&e, sns, sname, NULL);
@@ -535,13 +623,14 @@ emit(const model *m, const trib_event *ev, trib_lineage_fragment *out)
 		if (!trib_lineage_dataset(&cfg->sinks[s], ev, m->route, tns, sizeof(tns), tname,
 								  sizeof(tname), &type))
 			continue;
-		add_dataset(&d, m, out->key, tns, tname, type, false);
+		add_dataset(&d, m, out->key, tns, tname, type, DS_TARGET);
 		item(&e);
 		trib_strbuf_adds(&e, "{\"kind\":\"write\",\"to\":");
 		add_ref(&e, tns, tname, NULL);
 		close_item(&e, out->key);
 		target_edges(&e, m, out->key, sns, sname, tns, tname);
 	}
+	dead_letter_edges(&d, &e, m, ev, out->key, sns, sname);
 	out->datasets = trib_strbuf_finish(&d);
 	out->edges = trib_strbuf_finish(&e);
 }
@@ -558,6 +647,9 @@ model_free(model *m)
 		for (size_t j = 0; j < m->flows[k].ninputs; j++)
 			free(m->flows[k].inputs[j]);
 		free(m->flows[k].inputs);
+		for (size_t j = 0; j < m->flows[k].ntraced; j++)
+			free(m->flows[k].traced[j]);
+		free(m->flows[k].traced);
 	}
 	free(m->flows);
 	free(m->route);
@@ -569,13 +661,21 @@ trib_lineage_derive(const trib_config *cfg, const trib_rules *rules,
 					const trib_event *ev, const trib_relation *rel,
 					trib_lineage_fragment *out)
 {
-	model		m = {.cfg = cfg};
+	trib_lineage_derive_traced(cfg, rules, ev, rel, NULL, out);
+}
+
+/* See lineage.h. */
+void
+trib_lineage_derive_traced(const trib_config *cfg, const trib_rules *rules,
+						   const trib_event *ev, const trib_relation *rel,
+						   const trib_lineage_trace *t, trib_lineage_fragment *out)
+{
+	model		m = {.cfg = cfg, .trace = t};
 	char		key[NAME_LEN];
 
-	snprintf(key, sizeof(key), "%s/%s%s%s%s%s", ev->source ? ev->source : "",
-			 ev->db ? ev->db : "", ev->db ? "." : "", ev->schema ? ev->schema : "",
-			 ev->schema ? "." : "", ev->table ? ev->table : "");
+	trib_lineage_relation_key(ev, key, sizeof(key));
 	out->key = trib_xstrdup(key);
+	m.key = out->key;
 	m.ncols = rel ? rel->ncolumns : 0;
 	m.cols = trib_xcalloc((size_t) m.ncols + 1, sizeof(col_model));
 	for (int k = 0; k < m.ncols; k++)

@@ -7,7 +7,9 @@
  * what is pending, never by waiting: the latest graph document (older
  * ones are obsolete), counts per relation key (added up), run start and
  * stop.  The worker records them when the catalog answers, and keeps
- * them when it does not.
+ * them when it does not.  The export journals each event before it sends
+ * it (lineage_journal.c), so that a crash between the send and the
+ * sent-marker sends nothing twice.
  */
 #ifndef TRIB_LINEAGE_INT_H
 #define TRIB_LINEAGE_INT_H
@@ -20,6 +22,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 /* What both threads use (lineage_worker.c): connect *conn to dsn unless
  * it is connected (5 s connect timeout, and the statement_timeout in
@@ -70,5 +73,38 @@ void		lx_kick(lx_export *x);
 
 /* Send what is left of the run (up to timeout_ms), stop, free. */
 void		lx_stop(lx_export *x, int timeout_ms);
+
+/* ---- the export's in-flight journal (lineage_journal.c) ------------- */
+
+/* One event on its way to a destination (0 http, 1 file): the n-th event
+ * of run; offset is the file's size before the append (0 for http);
+ * event is owned (lx_inflight_free). */
+typedef struct lx_inflight
+{
+	char		run[37];
+	int			dest;
+	long		n;
+	off_t		offset;
+	char	   *event;
+} lx_inflight;
+
+/* Journal j at path, atomically and durably, before sending it; false
+ * with errbuf naming the file. */
+bool		lx_journal_write(const char *path, const lx_inflight *j, char *errbuf, size_t errlen);
+
+/* Read the journal at path into *out; false when there is none or it is
+ * not one (then there is nothing to settle). */
+bool		lx_journal_read(const char *path, lx_inflight *out);
+
+void		lx_inflight_free(lx_inflight *j);
+
+/*
+ * Settle a file send the journal says was in flight: 1 when the event and
+ * its newline are in `file` at j->offset (it went out: do not append it
+ * again), 0 when not (a torn append at the end of the file is cut off
+ * first), -1 on an error (errbuf).
+ */
+int			lx_journal_settle_file(const char *file, const lx_inflight *j, char *errbuf,
+								   size_t errlen);
 
 #endif							/* TRIB_LINEAGE_INT_H */

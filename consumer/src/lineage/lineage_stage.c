@@ -13,6 +13,11 @@
  * differs (lineage_record compares the document's and the config's
  * fingerprints).  Counts go to the worker at each checkpoint, added up
  * by relation key.
+ *
+ * Lua rules whose inputs static analysis cannot see are traced while they
+ * run (lineage_trace.c): a field read for the first time makes its
+ * relation dirty, and that relation's next kept event derives its
+ * fragment again, with those inputs marked "runtime".
  */
 #include "lineage.h"
 #include "lineage_int.h"
@@ -30,6 +35,13 @@ typedef struct frag_entry
 	trib_lineage_fragment f;
 	uint64_t	count;			/* kept events since the last checkpoint */
 } frag_entry;
+
+/* What a traced Lua rule's reads report to (trace_read). */
+typedef struct trace_hook
+{
+	struct trib_lineage *lg;
+	int			rule;
+} trace_hook;
 
 typedef struct rel_slot
 {
@@ -52,6 +64,9 @@ struct trib_lineage
 	lw_worker  *worker;
 	lx_export  *export;			/* or NULL */
 	char		run_id[37];
+	trib_lineage_trace *trace;	/* run-time Lua inputs */
+	trace_hook *hooks;			/* one per rule */
+	size_t		ndirty;			/* relations whose trace grew */
 };
 
 /* A new random (version 4) uuid as text. */
@@ -67,6 +82,45 @@ new_uuid(char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 			 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
 			 b[12], b[13], b[14], b[15]);
+}
+
+/* A traced Lua rule read a field (lua_expr.h, trib_lua_trace_fn). */
+static void
+trace_read(void *arg, const trib_event *ev, const char *image, const char *field, size_t len)
+{
+	trace_hook *h = arg;
+	char		key[1024];
+
+	(void) image;
+	trib_lineage_relation_key(ev, key, sizeof(key));
+	if (trib_lineage_trace_add(h->lg->trace, key, h->rule, field, len) == 2)
+		h->lg->ndirty++;
+}
+
+/* Trace the Lua rules whose inputs are not all static (map: always). */
+static void
+install_traces(trib_lineage *lg)
+{
+	const trib_config *cfg = lg->cfg;
+
+	free(lg->hooks);
+	lg->hooks = trib_xcalloc(cfg->nrules + 1, sizeof(trace_hook));
+	for (size_t i = 0; i < cfg->nrules; i++)
+	{
+		char	  **names = NULL;
+		size_t		n = 0;
+		bool		dynamic = cfg->rules[i].lua != NULL &&
+			(!trib_lineage_lua_inputs(cfg->rules[i].lua, &names, &n) ||
+			 cfg->rules[i].type == TRIB_RULE_MAP);
+
+		for (size_t k = 0; k < n; k++)
+			free(names[k]);
+		free(names);
+		lg->hooks[i].lg = lg;
+		lg->hooks[i].rule = (int) i;
+		if (dynamic)
+			trib_rules_trace_lua(lg->rules, i, trace_read, &lg->hooks[i]);
+	}
 }
 
 /* See lineage.h. */
@@ -98,6 +152,8 @@ trib_lineage_new(const trib_config *cfg, trib_rules *rules, trib_metrics *metric
 	lg->rules_json = trib_lineage_rules_json(cfg);
 	lg->nslots = 64;
 	lg->slots = trib_xcalloc(lg->nslots, sizeof(rel_slot));
+	lg->trace = trib_lineage_trace_new();
+	install_traces(lg);
 	new_uuid(lg->run_id);
 	lg->worker = lw_start(dsn, c->job_namespace ? c->job_namespace : "tributary",
 						  c->job ? c->job : cfg->pipeline, lg->run_id, lg->fingerprint,
@@ -164,7 +220,7 @@ learn(trib_lineage *lg, const trib_event *ev, const trib_relation *rel)
 	trib_lineage_fragment f = {0};
 	size_t		i;
 
-	trib_lineage_derive(lg->cfg, lg->rules, ev, rel, &f);
+	trib_lineage_derive_traced(lg->cfg, lg->rules, ev, rel, lg->trace, &f);
 	for (i = 0; i < lg->nfrags; i++)
 		if (strcmp(lg->frags[i].f.key, f.key) == 0)
 			break;
@@ -184,6 +240,20 @@ learn(trib_lineage *lg, const trib_event *ev, const trib_relation *rel)
 	lg->changed = true;
 	tlog_debug("lineage", "%s: new shape; the graph is recorded at the next checkpoint", f.key);
 	return i;
+}
+
+/* A traced Lua rule read new fields of s's relation: derive it again. */
+static void
+relearn_traced(trib_lineage *lg, const trib_event *ev, rel_slot *s)
+{
+	char		key[1024];
+
+	trib_lineage_relation_key(ev, key, sizeof(key));
+	if (!trib_lineage_trace_dirty(lg->trace, key))
+		return;
+	trib_lineage_trace_clean(lg->trace, key);
+	lg->ndirty--;
+	s->frag = learn(lg, ev, s->rel);
 }
 
 /* See lineage.h. */
@@ -208,6 +278,8 @@ trib_lineage_event(trib_lineage *lg, const trib_event *ev, const trib_relation *
 		s->frag = i;
 		lg->used++;
 	}
+	else if (lg->ndirty > 0)
+		relearn_traced(lg, ev, s);
 	lg->frags[s->frag].count++;
 }
 
@@ -266,6 +338,11 @@ trib_lineage_reconfigure(trib_lineage *lg, const trib_config *cfg, trib_rules *r
 		tlog_warn("lineage", "%s", e);
 	free(lg->rules_json);
 	lg->rules_json = trib_lineage_rules_json(cfg);
+	/* the rules' numbers change meaning: trace the new ones afresh */
+	trib_lineage_trace_free(lg->trace);
+	lg->trace = trib_lineage_trace_new();
+	lg->ndirty = 0;
+	install_traces(lg);
 	/* hand over the counts under the old graph, then start again: each
 	 * relation is derived anew when its next event comes */
 	trib_lineage_checkpoint(lg, NULL);
@@ -305,5 +382,7 @@ trib_lineage_free(trib_lineage *lg)
 	free(lg->frags);
 	free(lg->slots);
 	free(lg->rules_json);
+	trib_lineage_trace_free(lg->trace);
+	free(lg->hooks);
 	free(lg);
 }

@@ -145,6 +145,16 @@ trib_rules_quality_check(trib_rules *rs, const char *source, const char *schema,
 	return ok;
 }
 
+/* See rules.h. */
+bool
+trib_rules_trace_lua(trib_rules *rs, size_t i, trib_lua_trace_fn fn, void *arg)
+{
+	if (rs == NULL || i >= (size_t) rs->n || rs->r[i].expr == NULL)
+		return false;
+	trib_lua_expr_trace(rs->r[i].expr, fn, arg);
+	return true;
+}
+
 /* ---- compilation -------------------------------------------------------- */
 
 static bool

@@ -39,6 +39,7 @@
 #include "config.h"
 #include "event.h"
 #include "metrics.h"
+#include "lua_expr.h"
 #include "verdict.h"
 
 typedef struct trib_rules trib_rules;
@@ -70,6 +71,10 @@ bool		trib_rules_covers(const trib_rules *rs, const char *source,
 /* Does rule number i (in file order) select events of this table? */
 bool		trib_rules_selects(const trib_rules *rs, size_t i, const char *source,
 							   const char *schema, const char *table);
+
+/* Trace the row fields rule i's Lua expression reads at run time
+ * (lua_expr.h, trib_lua_expr_trace); false when it has none. */
+bool		trib_rules_trace_lua(trib_rules *rs, size_t i, trib_lua_trace_fn fn, void *arg);
 
 /*
  * The relation a table's rows have once the rules ran, known before any

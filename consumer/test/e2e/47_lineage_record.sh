@@ -16,11 +16,18 @@
 #      new config fingerprint; the edges it removes are retired and keep
 #      their last_seen and counts;
 #   5. the CLI: impact, unmasked, --format json and dot, dot --all;
+#   5b. a Lua rule whose inputs static analysis cannot see
+#      (`after[string.lower('REGION')]`) is traced at run time: the
+#      column it read gets its edges, marked "inputs": "runtime" in the
+#      recorded document, next to the dataset's "dynamic" edge, and no
+#      column it did not read does;
 #   6. a lineage catalog that cannot be reached never stops the pipeline:
 #      the failure is logged and counted in /metrics, and the rows arrive.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lineage_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
 e2e_init
 
 build_consumer
@@ -77,24 +84,13 @@ write() {
         -c "INSERT INTO public.orders SELECT g, g, 2, 1.5 FROM generate_series($1, $2) g" >/dev/null
 }
 
-# wait_until SQL [SECONDS]: until SQL returns t (20 s).
-wait_until() {
-    for _ in $(seq 1 $((${2:-20} * 10))); do [ "$(q postgres "$1")" = t ] && return 0; sleep 0.1; done
-    return 1
-}
 
 SRC="postgres://localhost:$PGC_PORT"
 K="kafka://${BOOT%%,*}"
 F="file://$(cd "$WORK" && pwd -P)"
 JOB="job:tributary/lin"
 
-# edges: every current edge of the job, one line each, sorted.
-edges() {
-    q postgres "SELECT kind || ' ' || from_asset || ' -> ' || to_asset || ' ' || coalesce(rule, '-')
-                       || ' ' || transformation_type || '/' || transformation_subtype
-                       || CASE WHEN masking THEN ' masked' ELSE '' END
-                  FROM tributary.lineage_edge_list WHERE job = '$JOB' AND current ORDER BY 1"
-}
+edges() { job_edges "$JOB"; }
 
 # expected [DROP_NAME]: the graph we expect, the same way.
 expected() {
@@ -210,12 +206,29 @@ rc=0; "${CLI[@]}" impact --dsn "$DSN" 2>/dev/null || rc=$?
 expect_eq "a missing asset is a usage error" "2" "$rc"
 stop_consumer
 
+# ---- 5b: a Lua rule whose inputs show only at run time
+pipeline "  - {type: compute, name: dyn, tables: [customers], field: shout, lua: \"after[string.lower('REGION')]\"}"
+start_consumer
+pgc_psql -d postgres -c "INSERT INTO public.customers VALUES (41, 'd@mail.example', 'n', 's', 'us')" >/dev/null
+# runtime_inputs: the `from` fields of rule dyn's edges in the latest
+# recorded document, with their "inputs" mark, sorted.
+runtime_inputs() {
+    q postgres "SELECT string_agg(DISTINCT coalesce(e->'from'->>'field', '(dataset)') || ':' || coalesce(e->>'inputs', '-'), ' ')
+                  FROM tributary.lineage_graphs AS g, jsonb_array_elements(g.graph->'edges') AS e
+                 WHERE g.version = (SELECT max(version) FROM tributary.lineage_graphs) AND e->>'rule' = 'dyn'"
+}
+expect_eq "the column the Lua read at run time gets its edges" 0 \
+    "$(wait_until "SELECT count(*) = 2 FROM tributary.lineage_edge_list WHERE job = '$JOB' AND current AND rule = 'dyn' AND from_asset = 'field:$SRC/postgres.public.customers#region'" 30; echo $?)"
+expect_eq "  ... marked runtime, next to the dataset's dynamic edge, and nothing else" \
+    "(dataset):dynamic region:runtime" "$(runtime_inputs)"
+stop_consumer
+
 # ---- 6: a catalog that cannot be reached never stops the pipeline
 pipeline "" "host=127.0.0.1 port=1 dbname=nowhere connect_timeout=1"
 start_consumer
 write 36 40
-wait_lines "$WORK/out.jsonl" 81 30 || true
-expect_eq "the rows still arrive" 81 "$(wc -l < "$WORK/out.jsonl")"
+wait_lines "$WORK/out.jsonl" 82 30 || true
+expect_eq "the rows still arrive" 82 "$(wc -l < "$WORK/out.jsonl")"
 port=$(http_port)
 expect_match "the failure is counted in /metrics" 'tributary_lineage_errors_total\{operation="run_start"\} [1-9]' \
     "$(curl -s "http://127.0.0.1:$port/metrics")"

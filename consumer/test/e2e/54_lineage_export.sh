@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # 54_lineage_export.sh: the OpenLineage export of the lineage stage
 # (lineage.export_url, export_file) against a fake OpenLineage endpoint
-# (a python3 http.server that answers 503 while $WORK/fail exists, else
-# 201, and keeps every body it accepted).
+# (fixtures/fake_openlineage.py: 503 while $WORK/fail exists, else 201;
+# it keeps every body it accepted).
 #
 #   1. while the endpoint fails, the stream goes on, the failures are
 #      counted in /metrics, and the file export (which works) gets every
@@ -15,6 +15,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lineage_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
 e2e_init
 
 build_consumer
@@ -25,42 +27,8 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_olx', 'tributary')" >/dev/null
 DSN="$(pg_dsn)"
 
-cat > "$WORK/fake_ol.py" <<'PY'
-"""A fake OpenLineage endpoint: 503 while FAIL exists, else 201; every
-accepted body is appended, one line each, to OUT."""
-import http.server, os, sys
-
-FAIL, OUT, PORTFILE = sys.argv[1], sys.argv[2], sys.argv[3]
-
-
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        if self.path != "/api/v1/lineage" or os.path.exists(FAIL):
-            self.send_response(503 if self.path == "/api/v1/lineage" else 404)
-            self.end_headers()
-            return
-        with open(OUT, "ab") as f:
-            f.write(body.replace(b"\n", b" ") + b"\n")
-        self.send_response(201)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-with open(PORTFILE + ".tmp", "w") as f:
-    f.write(str(s.server_address[1]))
-os.rename(PORTFILE + ".tmp", PORTFILE)
-s.serve_forever()
-PY
 touch "$WORK/fail"
-python3 "$WORK/fake_ol.py" "$WORK/fail" "$WORK/received.jsonl" "$WORK/ol.port" &
-FAKE_PID=$!
-E2E_PIDS+=" FAKE_PID"
-for _ in $(seq 1 50); do [ -s "$WORK/ol.port" ] && break; sleep 0.1; done
-OLPORT=$(cat "$WORK/ol.port")
+ol_fake_start
 
 cat > "$WORK/p.yaml" <<YAML
 pipeline: olx
@@ -84,21 +52,6 @@ http_port() {
     sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' \
         "$WORK/run.log" | tail -1
 }
-# events_of: every event of every run (oldest run first), as
-# "runId eventType eventTime", one per line.
-events_of() {
-    q postgres "SELECT e->'run'->>'runId' || ' ' || (e->>'eventType') || ' ' || (e->>'eventTime')
-                  FROM tributary.lineage_runs AS r
-                 CROSS JOIN LATERAL tributary.openlineage_events(r.run_id) WITH ORDINALITY AS x(e, n)
-                 ORDER BY r.started_at, x.n"
-}
-# lines_of FILE: the same from a JSON Lines file of events, in its order.
-lines_of() {
-    python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    e = json.loads(l); print(e["run"]["runId"], e["eventType"], e["eventTime"])' "$1"
-}
-count() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 
 # ---- 1: the endpoint fails
 start_consumer

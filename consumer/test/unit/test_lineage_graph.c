@@ -112,8 +112,8 @@ edge_lines(const trib_lineage_fragment *fr)
 		if ((v = yajl_tree_get(e, ty, yajl_t_string)) != NULL)
 			trib_strbuf_printf(&b, " %s/%s", YAJL_GET_STRING(v),
 							   YAJL_GET_STRING(yajl_tree_get(e, st, yajl_t_string)));
-		if (yajl_tree_get(e, in, yajl_t_string) != NULL)
-			trib_strbuf_adds(&b, " dynamic");
+		if ((v = yajl_tree_get(e, in, yajl_t_string)) != NULL)
+			trib_strbuf_printf(&b, " %s", YAJL_GET_STRING(v));
 		lines[n++] = trib_strbuf_finish(&b);
 	}
 	qsort(lines, n, sizeof(char *), cmp_str);
@@ -127,9 +127,10 @@ edge_lines(const trib_lineage_fragment *fr)
 	return trib_strbuf_finish(&out);
 }
 
-/* Derive the customers fragment under rules_yaml; its edge lines. */
+/* Derive the customers fragment under rules_yaml, with the run-time
+ * trace t (or NULL); its edge lines. */
 static char *
-derive(const char *rules_yaml, trib_lineage_fragment *fr)
+derive_traced(const char *rules_yaml, const trib_lineage_trace *t, trib_lineage_fragment *fr)
 {
 	char		yaml[8192],
 				err[1024];
@@ -144,25 +145,35 @@ derive(const char *rules_yaml, trib_lineage_fragment *fr)
 		fail_msg("config did not load: %s\n%s", err, yaml);
 	rules = trib_rules_new(cfg, NULL, err, sizeof(err));
 	assert_non_null(rules);
-	trib_lineage_derive(cfg, rules, &ev, &rel, fr);
+	trib_lineage_derive_traced(cfg, rules, &ev, &rel, t, fr);
 	lines = edge_lines(fr);
 	trib_rules_free(rules);
 	trib_config_free(cfg);
 	return lines;
 }
 
+/* The same without a trace. */
+static char *
+derive(const char *rules_yaml, trib_lineage_fragment *fr)
+{
+	return derive_traced(rules_yaml, NULL, fr);
+}
+
 #define S "postgres://src.example:5433/shop.public.customers"
 #define K "kafka://b1:9092/"
 #define P "postgres://sink.example:6543/dw.raw.customers"
+#define D "file:///tmp/never-opened.jsonl"
 
 /* Masking, a value rule after it, rename, drop, keep, and the names of
- * every sink; the dead-letter and null sinks write nothing. */
+ * every sink; the null sink writes nothing; the dead-letter sink (no row
+ * images) is fed by the table as a whole, no field reaches it. */
 static void
 test_fields_and_names(void **state)
 {
 	trib_lineage_fragment fr = {0};
 	char	   *got;
 	const char *want =
+		"derive " S " -> " D " - INDIRECT/CONDITIONAL\n"
 		"derive " S "#email -> " K "p.public.customers#email mask DIRECT/TRANSFORMATION\n"
 		"derive " S "#email -> " P "#email mask DIRECT/TRANSFORMATION\n"
 		"derive " S "#id -> " K "p.public.customers#id - DIRECT/IDENTITY\n"
@@ -170,6 +181,7 @@ test_fields_and_names(void **state)
 		"derive " S "#phone -> " K "p.public.customers#mobile ren DIRECT/IDENTITY\n"
 		"derive " S "#phone -> " P "#mobile ren DIRECT/IDENTITY\n"
 		"read " S " -> JOB -\n"
+		"write JOB -> " D " -\n"
 		"write JOB -> " K "p.public.customers -\n"
 		"write JOB -> " P " -\n";
 
@@ -218,6 +230,36 @@ test_added_fields_and_rows(void **state)
 }
 
 /* A Lua expression's inputs, statically. */
+/* A Lua rule whose inputs are dynamic: the columns traced at run time get
+ * edges marked "runtime" (a name that is no column gets none), beside the
+ * dataset's "dynamic" edge; the trace says when a relation is dirty. */
+static void
+test_lua_runtime_inputs(void **state)
+{
+	trib_lineage_fragment fr = {0};
+	trib_lineage_trace *t = trib_lineage_trace_new();
+	const char *key = "pg/shop.public.customers";
+	char	   *got;
+
+	(void) state;
+	assert_int_equal(trib_lineage_trace_add(t, key, 0, "email", 5), 2);
+	assert_int_equal(trib_lineage_trace_add(t, key, 0, "email", 5), 0);
+	assert_int_equal(trib_lineage_trace_add(t, key, 0, "nope", 4), 1);
+	assert_true(trib_lineage_trace_dirty(t, key));
+	trib_lineage_trace_clean(t, key);
+	assert_false(trib_lineage_trace_dirty(t, key));
+	got = derive_traced("transforms:\n"
+						"  - {type: compute, name: c, tables: [customers], field: f, lua: \"after[k]\"}\n",
+						t, &fr);
+	if (strstr(got, "derive " S "#email -> " K "p.public.customers#f c DIRECT/TRANSFORMATION runtime\n") == NULL ||
+		strstr(got, "derive " S " -> " K "p.public.customers#f c DIRECT/TRANSFORMATION dynamic\n") == NULL ||
+		strstr(got, "#nope") != NULL || strstr(got, "#phone -> " K "p.public.customers#f") != NULL)
+		fail_msg("expected email's runtime edge and the dataset's dynamic edge into f, got:\n%s", got);
+	free(got);
+	trib_lineage_fragment_clear(&fr);
+	trib_lineage_trace_free(t);
+}
+
 static void
 test_lua_inputs(void **state)
 {
@@ -314,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_fields_and_names),
 		cmocka_unit_test(test_added_fields_and_rows),
 		cmocka_unit_test(test_lua_inputs),
+		cmocka_unit_test(test_lua_runtime_inputs),
 		cmocka_unit_test(test_rules_and_document),
 		cmocka_unit_test(test_export_paths_checked),
 	};

@@ -138,6 +138,7 @@ row_index(lua_State *L)
 	rc = trib_rowidx_find(r, k, n, &f);
 	if (rc < 0)
 		trib_lua_image_error(L, *slot);
+	trib_lua_traced(trib_lua_of(L), *slot, k, n);
 	if (rc == 0)
 		return 0;
 	push_field(L, r, f, true);
@@ -149,6 +150,8 @@ static trib_rowidx *
 row_complete(lua_State *L, int slot)
 {
 	trib_rowidx *r = trib_lua_image_row(trib_lua_of(L), slot);
+
+	trib_lua_traced(trib_lua_of(L), slot, NULL, 0);
 
 	if (!trib_rowidx_complete(r))
 		trib_lua_image_error(L, slot);
@@ -596,6 +599,22 @@ trib_lua_expr_state(const trib_lua_expr *e)
 	return e->T;
 }
 
+void
+trib_lua_expr_trace(trib_lua_expr *e, trib_lua_trace_fn fn, void *arg)
+{
+	e->trace = fn;
+	e->trace_arg = arg;
+}
+
+void
+trib_lua_traced(trib_lua *T, int slot, const char *field, size_t len)
+{
+	trib_lua_expr *e = T->running;
+
+	if (e != NULL && e->trace != NULL && T->ev != NULL)
+		e->trace(e->trace_arg, T->ev, trib_lua_image_name(slot), field, len);
+}
+
 /* ---- evaluate ------------------------------------------------------------ */
 
 /* Run e leaving nres results on the stack; false with errbuf filled. */
@@ -617,7 +636,9 @@ run(trib_lua_expr *e, trib_lua_mode want, int nres, char *errbuf,
 				T->lim.max_instructions < TRIB_LUA_HOOK_STEP
 				? (int) T->lim.max_instructions : TRIB_LUA_HOOK_STEP);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, e->ref);
+	T->running = e;
 	status = lua_pcall(L, 0, nres, 0);
+	T->running = NULL;
 	lua_sethook(L, NULL, 0, 0);
 	if (status != LUA_OK)
 	{

@@ -113,6 +113,17 @@ void		trib_lua_expr_free(trib_lua_expr *e);
 trib_lua_mode trib_lua_expr_mode(const trib_lua_expr *e);
 trib_lua   *trib_lua_expr_state(const trib_lua_expr *e);
 
+/*
+ * Run-time tracing (lineage): while e runs, every row field it reads by
+ * name calls fn(arg, ev, image, field, len), image being "before", "after"
+ * or "key"; a read of a whole image (pairs, #, the image as a value)
+ * passes field NULL.  fn NULL turns it off.  For the expressions whose
+ * inputs cannot be found without running them.
+ */
+typedef void (*trib_lua_trace_fn) (void *arg, const trib_event *ev, const char *image,
+								   const char *field, size_t len);
+void		trib_lua_expr_trace(trib_lua_expr *e, trib_lua_trace_fn fn, void *arg);
+
 /* Make ev the event expressions see (NULL: none).  Borrowed. */
 void		trib_lua_bind(trib_lua *T, const trib_event *ev);
 

@@ -67,6 +67,7 @@ struct trib_lua
 
 	yajl_gen	gen;			/* reused for results */
 	trib_lua_expr *exprs;		/* every compiled expression */
+	trib_lua_expr *running;		/* the expression being evaluated */
 };
 
 struct trib_lua_expr
@@ -77,7 +78,13 @@ struct trib_lua_expr
 	char	   *name;
 	trib_lua_expr *next;
 	trib_lua_expr *prev;
+	trib_lua_trace_fn trace;	/* run-time tracing of its reads, or NULL */
+	void	   *trace_arg;
 };
+
+/* Tell the running expression's tracer (if any) that image slot's field
+ * (NULL: all of it) was read. */
+void		trib_lua_traced(trib_lua *T, int slot, const char *field, size_t len);
 
 /* The trib_lua of any thread of the state. */
 static inline trib_lua *

@@ -37,6 +37,7 @@ trib_lua_image(lua_State *L, int slot)
 	trib_lua   *T = trib_lua_of(L);
 	const char *text;
 
+	trib_lua_traced(T, slot, NULL, 0);
 	if (T->parsed[slot])
 		return T->img[slot];
 	text = trib_lua_image_text(T, slot);
