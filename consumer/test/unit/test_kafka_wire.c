@@ -409,6 +409,26 @@ test_avro_key_reads_back_with_the_key_schema(void **state)
 	assert_int_equal(avro_value_get_by_name(&v, "id", &id, NULL), 0);
 	assert_int_equal(avro_value_get_int(&id, &got), 0);
 	assert_int_equal(got, -7);
+	/* the table's next shape (ADD COLUMN, in front) keeps its key schema */
+	{
+		trib_column wider[12];
+		trib_relation next = REL;
+
+		wider[0] = (trib_column) {"extra", "text", 25, true, false, false};
+		memcpy(wider + 1, COLS, sizeof(COLS));
+		next.columns = wider;
+		next.ncolumns = 12;
+		ev.rel = &next;
+		if (!kfk_wire_key(w, &ev, &rec, &k, &klen, e, sizeof(e)))
+			fail_msg("the key of the next shape: %s", e);
+		r = avro_reader_memory((const char *) k + KFK_WIRE_HEADER,
+							   (int64_t) (klen - KFK_WIRE_HEADER));
+		assert_int_equal(avro_value_read(r, &v), 0);
+		avro_reader_free(r);
+		assert_int_equal(avro_value_get_by_name(&v, "id", &id, NULL), 0);
+		assert_int_equal(avro_value_get_int(&id, &got), 0);
+		assert_int_equal(got, -7);
+	}
 	avro_value_decref(&v);
 	avro_value_iface_decref(iface);
 	avro_schema_decref(as);

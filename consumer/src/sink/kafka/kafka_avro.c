@@ -200,8 +200,9 @@ fail:
 }
 
 /* Does rel (another relation than the one the entry was made from, e.g.
- * reshaped by transform rules) make the same Avro schema?  Remembered when
- * it does. */
+ * reshaped by transform rules, or, for keys, a new shape of the table
+ * with the same key) make the same Avro schema?  Remembered when it does,
+ * with rel's column kinds (a key's columns may have moved). */
 static bool
 same_shape(const kfk_avro *a, avro_entry *e, const trib_relation *rel)
 {
@@ -210,15 +211,23 @@ same_shape(const kfk_avro *a, avro_entry *e, const trib_relation *rel)
 	int32_t    *scales = trib_xcalloc((size_t) n, sizeof(*scales));
 	char		err[200];
 	trib_sr_schema *sr = relation_schema(rel, a->part, kinds, scales, err, sizeof(err));
-	bool		same = sr != NULL && rel->ncolumns == e->ncols &&
+	bool		same = sr != NULL &&
 		memcmp(trib_sr_schema_sha256(sr), e->sha, TRIB_SR_SHA256_LEN) == 0;
 
 	trib_sr_schema_free(sr);
+	if (same)
+	{
+		free(e->kinds);
+		free(e->scales);
+		e->kinds = kinds;
+		e->scales = scales;
+		e->ncols = rel->ncolumns;
+		e->rel = rel;
+		return true;
+	}
 	free(kinds);
 	free(scales);
-	if (same)
-		e->rel = rel;
-	return same;
+	return false;
 }
 
 /* ---- values --------------------------------------------------------------- */
