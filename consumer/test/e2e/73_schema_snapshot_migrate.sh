@@ -36,23 +36,8 @@ mock_start 1
     source_yaml | sed 's/snapshot: never/snapshot: initial/'
     cat <<EOF
 sinks:
-  k:
-    type: kafka
-    bootstrap_servers: "$BOOT"
-    topic_prefix: snapmig
-    transactional: true
-    schema_headers: true
-schemas:
-  enabled: true
-  migrations:
-    - subject: $SUBJECT
-      target: 1
-      steps:
-        - {drop: extra}
-checkpoint:
-  store: catalog
-http:
-  enabled: false
+$(kafka_sink_yaml snapmig)
+$(migration_yaml "        - {drop: extra}")
 EOF
 } > "$WORK/p.yaml"
 "$BIN" check -c "$WORK/p.yaml" >/dev/null

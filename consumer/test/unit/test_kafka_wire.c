@@ -84,20 +84,28 @@ value_of(kfk_wire *w, const trib_event *ev, const trib_record *rec, size_t i, wi
 	return kfk_wire_value(w, ev, rec, i, &o->v, &o->len, &o->skip, o->err, sizeof(o->err));
 }
 
-/* The encoder of a value_format. */
+/* The encoder of a value_format and a key_format. */
 static kfk_wire *
-wire_of(trib_data_format f)
+formats_wire(trib_data_format value, trib_data_format key)
 {
 	trib_kafka_conf c;
 
 	trib_kafka_conf_init(&c);
-	c.value_format = f;
+	c.value_format = value;
+	c.key_format = key;
 	return kfk_wire_new(&c, NULL);
 }
 
-/* The registered Avro schema of REL, parsed by avro-c. */
+/* The encoder of a value_format (keys json). */
+static kfk_wire *
+wire_of(trib_data_format f)
+{
+	return formats_wire(f, TRIB_FORMAT_JSON);
+}
+
+/* The registered Avro schema of REL's rows or key, parsed by avro-c. */
 static avro_schema_t
-rel_schema(void)
+part_schema(trib_sr_table_part part)
 {
 	trib_sr_field f[11];
 	trib_sr_table t = {"public", "t", f, 11};
@@ -115,12 +123,19 @@ rel_schema(void)
 		f[i].nullable = COLS[i].nullable;
 		f[i].key = COLS[i].pk;
 	}
-	s = trib_sr_table_schema(&t, TRIB_SR_AVRO, TRIB_SR_VALUE, e, sizeof(e));
+	s = trib_sr_table_schema(&t, TRIB_SR_AVRO, part, e, sizeof(e));
 	assert_non_null(s);
 	doc = trib_sr_schema_canonical(s, &len);
 	assert_int_equal(avro_schema_from_json_length(doc, len, &as), 0);
 	trib_sr_schema_free(s);
 	return as;
+}
+
+/* The registered Avro schema of REL's rows. */
+static avro_schema_t
+rel_schema(void)
+{
+	return part_schema(TRIB_SR_VALUE);
 }
 
 static void
@@ -322,15 +337,11 @@ test_avro_value_that_does_not_fit_names_the_column(void **state)
 	kfk_wire_free(w);
 }
 
-/* The encoder of a key_format (value_format json). */
+/* The encoder of a key_format (values json). */
 static kfk_wire *
 key_wire_of(trib_data_format f)
 {
-	trib_kafka_conf c;
-
-	trib_kafka_conf_init(&c);
-	c.key_format = f;
-	return kfk_wire_new(&c, NULL);
+	return formats_wire(TRIB_FORMAT_JSON, f);
 }
 
 static void
@@ -366,16 +377,12 @@ test_avro_key_reads_back_with_the_key_schema(void **state)
 	kfk_wire   *w = key_wire_of(TRIB_FORMAT_AVRO);
 	trib_event	ev = row_event(TRIB_OP_DELETE, NULL, 300);
 	trib_record rec = {"p.public.t", "{\"id\":-7}", 9, NULL, 0};
-	trib_sr_field f[11];
-	trib_sr_table t = {"public", "t", f, 11};
-	trib_sr_schema *s;
 	avro_schema_t as;
 	avro_value_iface_t *iface;
 	avro_value_t v,
 				id;
 	avro_reader_t r;
 	const void *k;
-	const char *doc;
 	size_t		klen,
 				n;
 	int32_t		got;
@@ -386,19 +393,7 @@ test_avro_key_reads_back_with_the_key_schema(void **state)
 	ev.key_schema_id = 301;
 	assert_true(kfk_wire_key(w, &ev, &rec, &k, &klen, e, sizeof(e)));
 	assert_memory_equal(k, "\x00\x00\x00\x01\x2D", 5);
-	memset(f, 0, sizeof(f));
-	for (int i = 0; i < 11; i++)
-	{
-		assert_true(trib_sr_pg_type(COLS[i].type, -1, 0, &f[i].type, e, sizeof(e)));
-		f[i].name = COLS[i].name;
-		f[i].nullable = COLS[i].nullable;
-		f[i].key = COLS[i].pk;
-	}
-	s = trib_sr_table_schema(&t, TRIB_SR_AVRO, TRIB_SR_KEY, e, sizeof(e));
-	assert_non_null(s);
-	doc = trib_sr_schema_canonical(s, &n);
-	assert_int_equal(avro_schema_from_json_length(doc, n, &as), 0);
-	trib_sr_schema_free(s);
+	as = part_schema(TRIB_SR_KEY);
 	iface = avro_generic_class_from_schema(as);
 	assert_int_equal(avro_generic_value_new(iface, &v), 0);
 	assert_int_equal(avro_value_get_size(&v, &n), 0);
