@@ -5,13 +5,16 @@
 // JsonDeserializer and AvroDeserializer), which fetch each record's schema
 // by the id in its wire-format header from the daemon's registry REST API
 // (docs/FORMAT.md, "Wire formats").  The decoded rows are checked against
-// the source rows.
+// the source rows.  Keys too (`key_format: json_sr` and `avro`, with
+// `schemas.keys`): decoded with SerdeType.KEY against the key schema
+// registered under "<subject>-key".
 //
 // Environment (consumer/test/e2e/50_kafka_wire_formats.sh sets it):
 //   KAFKA_BOOTSTRAP  the brokers tributary wrote to (librdkafka's mock cluster)
 //   SR_URL           the daemon's registry API
 //   TOPIC_PLAIN, TOPIC_JSON_SR, TOPIC_AVRO   one topic per value_format
 //   TOPIC_FLAT       json_sr of the rows themselves (a flatten rule)
+//   TOPIC_JSON_SR_KEY, TOPIC_AVRO_KEY        keys and values both framed
 //   SUBJECT_JSON, SUBJECT_AVRO               the subjects of the table
 //   EXPECT           a JSON file: {"rows": the table's rows at the end, in
 //                    the decoded forms below, "deleted": [ids], "events": n}
@@ -74,12 +77,16 @@ let plain;
 let jsonSr;
 let avro;
 let flat;
+let jsonSrKey;
+let avroKey;
 
 test('kafkajs reads the three topics tributary wrote', async () => {
   plain = await readAll(env('TOPIC_PLAIN'));
   jsonSr = await readAll(env('TOPIC_JSON_SR'));
   avro = await readAll(env('TOPIC_AVRO'));
   flat = await readAll(env('TOPIC_FLAT'));
+  jsonSrKey = await readAll(env('TOPIC_JSON_SR_KEY'));
+  avroKey = await readAll(env('TOPIC_AVRO_KEY'));
   assert.ok(plain.length >= expect.events, `plain: ${plain.length} records`);
 });
 
@@ -189,4 +196,47 @@ test('avro: the Confluent AvroDeserializer decodes the rows, equal to the source
     if (!('extra' in row) && w.extra === null) delete w.extra;
     assert.deepEqual(row, w, `row ${k}`);
   }
+});
+
+test('json_sr keys: a 0 byte, the key schema\'s id, the JSON key; the JsonDeserializer decodes them', async () => {
+  const keyIds = await idsOf(`${env('SUBJECT_JSON')}-key`);
+  assert.equal(keyIds.length, 1, 'one key version: ADD COLUMN leaves the key alone');
+  const de = new JsonDeserializer(client, SerdeType.KEY,
+    { ...strategy(`${env('SUBJECT_JSON')}-key`), validate: true });
+  const plainKeys = new Map(plain.map((m) => [idOf(m), m.key.toString()]));
+  assert.equal(jsonSrKey.length, plain.length);
+  for (const m of jsonSrKey) {
+    const h = header(m.key);
+    assert.equal(h.magic, 0);
+    assert.equal(h.id, keyIds[0], `event ${idOf(m)}: the key schema's id`);
+    assert.equal(m.key.subarray(5).toString(), plainKeys.get(idOf(m)),
+      `event ${idOf(m)}: the JSON key behind the header, byte for byte`);
+    assert.deepEqual(await de.deserialize(env('TOPIC_JSON_SR_KEY'), m.key),
+      JSON.parse(plainKeys.get(idOf(m))));
+  }
+});
+
+test('avro keys: the AvroDeserializer decodes each key into the source\'s key', async () => {
+  const keyIds = await idsOf(`${env('SUBJECT_AVRO')}-key`);
+  assert.equal(keyIds.length, 1, 'one Avro key version');
+  const schema = JSON.parse((await client.getSchemaMetadata(`${env('SUBJECT_AVRO')}-key`, 1)).schema);
+  assert.deepEqual(schema.fields.map((f) => f.name), ['id'], 'the key columns only');
+  const de = new AvroDeserializer(client, SerdeType.KEY, strategy(`${env('SUBJECT_AVRO')}-key`));
+  const vde = new AvroDeserializer(client, SerdeType.VALUE, strategy(env('SUBJECT_AVRO')));
+  assert.equal(avroKey.length, avro.length, 'one record per event, as with JSON keys');
+  const seen = new Set();
+  for (const m of avroKey) {
+    const h = header(m.key);
+    assert.equal(h.magic, 0);
+    assert.equal(h.id, keyIds[0]);
+    const key = await de.deserialize(env('TOPIC_AVRO_KEY'), m.key);
+    assert.deepEqual(Object.keys(key), ['id']);
+    if (m.value !== null) {
+      const row = await vde.deserialize(env('TOPIC_AVRO_KEY'), m.value);
+      assert.equal(row.id, key.id, 'the key is the row\'s key');
+    }
+    seen.add(key.id);
+  }
+  const want = new Set([...expect.rows.map((r) => r.id), ...expect.deleted]);
+  assert.deepEqual([...seen].sort(), [...want].sort());
 });

@@ -397,6 +397,7 @@ typedef struct trib_schemas_conf
 	char	   *dsn;			/* NULL: the checkpoint's dsn */
 	char	   *subject;		/* pattern: ${source}, ${db}, ${schema}, ${table} */
 	int			format;			/* index in ck_schemas_format_words: 0 json, 1 avro */
+	bool		keys;			/* also register key schemas, "<subject>-key" */
 	trib_schemas_policy on_incompatible;
 	char	   *quarantine;		/* the quarantine sink's name */
 	trib_migration_conf *migrations;	/* schema/schema_migrate_conf.c */

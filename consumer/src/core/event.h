@@ -127,6 +127,7 @@ typedef struct trib_event
 	 * no relation. */
 	int64_t		schema_id;		/* the registry's global id */
 	int32_t		schema_version; /* the version in the table's subject */
+	int64_t		key_schema_id;	/* the key's (schemas.keys), else 0 */
 	bool		quarantined;	/* a version not accepted yet: the event
 								 * goes to the quarantine sink only */
 	/* Set by a pipeline with several sources while its sinks see a merged

@@ -29,6 +29,7 @@
  * newest, the last to be evicted.
  */
 #include "http.h"
+#include "urlpath.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -518,6 +519,16 @@ load_tls(trib_http *h, const trib_http_opts *opts, char *errbuf, size_t errlen)
 	return h->tls_key != NULL;
 }
 
+/* Paths are decoded but %2F and %25, which routes that split paths
+ * decode per segment (urlpath.h): a registry subject may hold '/'. */
+static size_t
+unescape_path(void *cls, struct MHD_Connection *conn, char *uri)
+{
+	(void) cls;
+	(void) conn;
+	return trib_url_unescape_path(uri);
+}
+
 /* libmicrohttpd with our options, TLS when loaded (MHD_OPTION_ARRAY, so
  * the TLS options are added only then). */
 static struct MHD_Daemon *
@@ -542,6 +553,7 @@ start_daemon(trib_http *h, int fd, unsigned timeout_s)
 							MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
 							MHD_OPTION_NOTIFY_CONNECTION, on_connection, (void *) h,
 							MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *) h,
+							MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, (void *) NULL,
 							MHD_OPTION_END);
 }
 

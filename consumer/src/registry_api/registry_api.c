@@ -13,9 +13,10 @@
  * and the path routed to one of the handlers (registry_api_subjects.c,
  * registry_api_misc.c), which fill a regapi_resp.
  *
- * Paths are split into at most REGAPI_MAX_SEGMENTS segments after
- * libmicrohttpd has percent-decoded them, so a subject may hold any
- * character but '/'.
+ * Paths are split into at most REGAPI_MAX_SEGMENTS segments; the HTTP
+ * server decodes every escape but %2F and %25 (lib/urlpath.h), which are
+ * decoded in each segment after the split, so a subject may hold any
+ * character, '/' included (/subjects/a%2Fb/versions is subject "a/b").
  */
 #include "registry_api.h"
 #include "registry_api_int.h"
@@ -32,6 +33,7 @@
 #include "bearer.h"
 #include "jsondoc.h"
 #include "log.h"
+#include "urlpath.h"
 #include "xalloc.h"
 
 struct trib_regapi
@@ -145,6 +147,7 @@ split_path(pending *p)
 			p->nseg++;
 			break;
 		}
+		trib_url_unescape_segment(t);
 		p->seg[p->nseg++] = t;
 	}
 }

@@ -10,6 +10,10 @@
  * that removes an unused schema: every successful DELETE through the API
  * empties the cache; one made in SQL directly is seen after a restart.
  *
+ * Each slot also keeps the rendered answer of GET /schemas/ids/{id} once
+ * it was written, so that a repeated GET copies bytes and neither queries
+ * nor writes JSON.
+ *
  * Direct-mapped: REGAPI_CACHE_SLOTS slots, slot id % slots, a newer id
  * replaces an older one.  The HTTP thread is its only user.
  */
@@ -26,6 +30,8 @@ typedef struct cache_slot
 	int64_t		id;				/* 0: empty */
 	char	   *type;
 	char	   *schema;
+	char	   *answer;			/* the rendered GET answer, or NULL */
+	size_t		answer_len;
 } cache_slot;
 
 struct regapi_cache
@@ -46,6 +52,7 @@ clear_slot(cache_slot *s)
 {
 	free(s->type);
 	free(s->schema);
+	free(s->answer);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -79,6 +86,31 @@ regapi_cache_put(regapi_cache *c, int64_t id, const char *type, const char *sche
 	s->id = id;
 	s->type = trib_xstrdup(type);
 	s->schema = trib_xstrdup(schema);
+}
+
+const char *
+regapi_cache_answer(regapi_cache *c, int64_t id, size_t *len)
+{
+	cache_slot *s = slot_of(c, id);
+
+	if (s->id != id || id == 0 || s->answer == NULL)
+		return NULL;
+	*len = s->answer_len;
+	return s->answer;
+}
+
+void
+regapi_cache_set_answer(regapi_cache *c, int64_t id, const char *answer, size_t len)
+{
+	cache_slot *s = slot_of(c, id);
+
+	if (s->id != id || id == 0)
+		return;
+	free(s->answer);
+	s->answer = trib_xmalloc(len + 1);
+	memcpy(s->answer, answer, len);
+	s->answer[len] = '\0';
+	s->answer_len = len;
 }
 
 /* Forget every id. */

@@ -146,6 +146,16 @@ bool		regapi_cache_get(regapi_cache *c, int64_t id, const char **type,
 void		regapi_cache_put(regapi_cache *c, int64_t id, const char *type,
 							 const char *schema);
 
+/* The rendered answer of GET /schemas/ids/{id} for a cached id (owned by
+ * the cache, *len bytes), or NULL when it is not cached or not rendered
+ * yet. */
+const char *regapi_cache_answer(regapi_cache *c, int64_t id, size_t *len);
+
+/* Keep the rendered answer of a cached id (copied; ignored when the id is
+ * not cached). */
+void		regapi_cache_set_answer(regapi_cache *c, int64_t id, const char *answer,
+									size_t len);
+
 /* Forget every id (after a delete). */
 void		regapi_cache_clear(regapi_cache *c);
 void		regapi_cache_free(regapi_cache *c);

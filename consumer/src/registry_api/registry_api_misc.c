@@ -337,14 +337,28 @@ schema_by_id(const regapi_req *q, regapi_resp *r, const char *id, const char **t
 	return regapi_cache_get(q->cache, n, type, schema);
 }
 
-/* GET /schemas/ids/{id}[/schema]. */
+/* GET /schemas/ids/{id}[/schema]; the full answer is rendered once per
+ * cached id. */
 static void
 get_schema(const regapi_req *q, regapi_resp *r, const char *id, bool schema_only)
 {
 	const char *type,
-			   *schema;
+			   *schema,
+			   *answer;
+	char	   *end;
+	int64_t		n = strtoll(id, &end, 10);
+	size_t		len;
 	yajl_gen	g;
 
+	if (*end != '\0' || id[0] < '0' || id[0] > '9')
+		n = 0;					/* schema_by_id() refuses it */
+	if (!schema_only && (answer = regapi_cache_answer(q->cache, n, &len)) != NULL)
+	{
+		trib_strbuf_free(&r->body);
+		trib_strbuf_add(&r->body, answer, len);
+		r->status = 200;
+		return;
+	}
 	if (!schema_by_id(q, r, id, &type, &schema))
 		return;
 	if (schema_only)
@@ -361,6 +375,8 @@ get_schema(const regapi_req *q, regapi_resp *r, const char *id, bool schema_only
 	regapi_gen_key_str(g, "schema", schema);
 	yajl_gen_map_close(g);
 	regapi_ok(r, g);
+	if (r->status == 200)
+		regapi_cache_set_answer(q->cache, n, r->body.data, r->body.len);
 }
 
 /* GET /schemas/ids/{id}/versions or /subjects. */

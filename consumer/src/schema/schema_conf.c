@@ -41,6 +41,10 @@ static const ck_key schemas_keys[] = {
 		"are replaced"),
 	CK_ROW(trib_schemas_conf, format, CK_ENUM, 0, .def = "json", .words = format_words,
 		.desc = "schema type registered: `json` (JSON Schema) or `avro`"),
+	CK_ROW(trib_schemas_conf, keys, CK_BOOL, 0, .def = "false",
+		.desc = "also register each table's key schema (its primary key's columns, else its "
+		"replica identity key's) under the subject `<subject>-key` and stamp each event with "
+		"its id, which the Kafka sink's `key_format: json_sr` and `avro` frame"),
 	CK_ROW(trib_schemas_conf, on_incompatible, CK_ENUM, 0, .def = "fail",
 		.words = policy_words,
 		.desc = "a new shape the subject's compatibility level refuses: `fail` stops before "

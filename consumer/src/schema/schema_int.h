@@ -22,6 +22,14 @@
 trib_sr_schema *trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
 										char *errbuf, size_t errlen);
 
+/* The schema of a relation's key (TRIB_SR_KEY: the key columns only),
+ * as trib_schema_of_relation() marks them. */
+trib_sr_schema *trib_schema_of_key(const trib_relation *rel, trib_sr_format fmt,
+								   char *errbuf, size_t errlen);
+
+/* Has the relation a key (primary key or replica identity columns)? */
+bool		trib_schema_has_key(const trib_relation *rel);
+
 /* One connection to the registry's catalog (schema_store.c). */
 typedef struct trib_schema_store trib_schema_store;
 

@@ -13,7 +13,10 @@
  * loader keeps pointers to every entry for the finish functions.
  *
  * A `set` step's Lua is compiled here once, in a throw-away sandbox, so
- * that a syntax error is reported at load time with its line.
+ * that a syntax error is reported at load time with its line.  A key
+ * written with no value (`drop:`, `default: ~`, `target: null`) or an
+ * empty `versions: []` is an error at its line, never a default or a
+ * step that silently does nothing (or everything).
  */
 #include "config.h"
 #include "config_keys.h"
@@ -37,6 +40,8 @@ static void parse_steps(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_no
 static void free_steps(void *base);
 static void finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 						const char *path, void *base, const char *name);
+static void finish_migration(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+							 const char *path, void *base, const char *name);
 
 #define STEP_ROW(field, ktype, ...) CK_ROW(trib_migrate_step_conf, field, ktype, 0, __VA_ARGS__)
 
@@ -86,6 +91,7 @@ const ck_section ck_schema_migration_section = {
 	.doc_title = "`schemas.migrations[]`",
 	.what = "a migration",
 	.keys = migration_keys,
+	.finish = finish_migration,
 	.doc_intro = "Declarative upcasts: every event of the subject reaches the sinks in the "
 	"shape of the target version, its fields in the target's order, stamped with the "
 	"target's schema id and version.",
@@ -176,7 +182,7 @@ parse_steps(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, c
 	if (!trib_yaml_is_null(value))
 		m->steps = walk_list(c, value, path, &ck_schema_migration_step_section,
 							 sizeof(trib_migrate_step_conf), &m->nsteps);
-	if (m->nsteps == 0)
+	if (trib_yaml_is_null(value) || (value->kind == TRIB_YAML_SEQ && value->nchild == 0))
 		ck_error(c, value, path, "a migration needs at least one step");
 }
 
@@ -248,6 +254,62 @@ refuse_param(ck_ctx *c, const trib_yaml_node *map, const char *path, const char 
 	free(kpath);
 }
 
+/*
+ * Report every key of map written with no value (YAML null: `k:`, `k: ~`,
+ * `k: null`) or, for versions, an empty list; returns how many.  The
+ * loader would otherwise read such a key as not given.
+ */
+static int
+refuse_empty(ck_ctx *c, const trib_yaml_node *map, const char *path)
+{
+	int			n = 0;
+
+	for (size_t i = 0; map != NULL && i + 1 < map->nchild; i += 2)
+	{
+		const trib_yaml_node *k = map->child[i],
+				   *v = map->child[i + 1];
+		bool		versions = strcmp(k->text, "versions") == 0;
+		char	   *kpath;
+
+		if (!trib_yaml_is_null(v) && !(versions && v->kind == TRIB_YAML_SEQ && v->nchild == 0))
+			continue;
+		kpath = ck_path(path, k->text);
+		if (versions)
+			ck_error(c, k, kpath, "no versions (accepted: a list of one or more versions; "
+					 "leave versions out for every version but the target)");
+		else if (strcmp(k->text, "default") == 0)
+			ck_error(c, k, kpath, "has no value (YAML null); a JSON null is written "
+					 "default: 'null'");
+		else
+			ck_error(c, k, kpath, "has no value (null or empty; accepted: %s)",
+					 strcmp(k->text, "target") == 0 ? "latest, or a version" :
+					 strcmp(k->text, "lua") == 0 ? "an expression" : "a field name");
+		free(kpath);
+		n++;
+	}
+	return n;
+}
+
+/* A migration's keys with no value. */
+static void
+finish_migration(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				 const char *path, void *base, const char *name)
+{
+	const trib_yaml_node *target = map ? trib_yaml_map_get(map, "target") : NULL;
+
+	(void) at;
+	(void) base;
+	(void) name;
+	if (target != NULL && trib_yaml_is_null(target))
+	{
+		char	   *kpath = ck_path(path, "target");
+
+		ck_error(c, target, kpath, "has no value (null or empty; accepted: latest, or a "
+				 "version)");
+		free(kpath);
+	}
+}
+
 /* Exactly one operation, and the parameters it needs and no other. */
 static void
 finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
@@ -268,6 +330,8 @@ finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 	fields[3] = s->cast;
 	fields[4] = s->set;
 	s->line = where->line;
+	if (refuse_empty(c, map, path) > 0)
+		return;
 	for (int i = 0; i < 5; i++)
 		if (fields[i] != NULL)
 			s->op = (trib_migrate_op) i, nops++;

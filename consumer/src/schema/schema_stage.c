@@ -42,6 +42,7 @@ typedef struct rel_entry
 	trib_migrate_plan *plan;	/* the subject's migration, or NULL */
 	int64_t		out_id;			/* what events are stamped with: the */
 	int32_t		out_version;	/* migration's target, else id/version */
+	int64_t		key_id;			/* the key schema's id (schemas.keys), or 0 */
 	bool		quarantined;	/* a version waiting for acceptance */
 	int64_t		checked_ms;		/* when acceptance was last asked for */
 	trib_metric *m_quarantined; /* its subject's series */
@@ -232,7 +233,8 @@ log_violation(void *arg, const char *previous_version, const char *path, const c
 /* Check and register a shape the subject does not have yet. */
 static bool
 register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
-			 const char *doc, rel_entry *e, char *errbuf, size_t errlen)
+			 const char *doc, bool key, int64_t *out_id, int32_t *out_version,
+			 char *errbuf, size_t errlen)
 {
 	const char *type = trib_sr_format_name(st->fmt);
 	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL};
@@ -261,14 +263,64 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 		tlog_warn("schemas", "subject %s: registering an incompatible version at event %s "
 				  "(on_incompatible: %s)", subject, id, policy);
 	}
+	/* a key's incompatible version is registered as under warn: the
+	 * quarantine holds events by their value's version */
 	if (!trib_schema_store_register(st->store, subject, doc, type, id, nbad > 0,
-									st->conf->on_incompatible == TRIB_SCHEMAS_QUARANTINE,
-									&e->id, &e->version, errbuf, errlen))
+									!key && st->conf->on_incompatible == TRIB_SCHEMAS_QUARANTINE,
+									out_id, out_version, errbuf, errlen))
 		return false;
 	trib_metric_inc(trib_metric_get(st->m_registered, subject));
 	tlog_info("schemas", "subject %s: version %d (id %lld) takes effect at event %s", subject,
-			  (int) e->version, (long long) e->id, id);
+			  (int) *out_version, (long long) *out_id, id);
 	return true;
+}
+
+/* The subject's version of schema: found by its fingerprint, else checked
+ * and registered at ev (register_new). */
+static bool
+find_or_register(trib_schema_stage *st, const trib_event *ev, const char *subject,
+				 const trib_sr_schema *schema, bool key, int64_t *id, int32_t *version,
+				 char *errbuf, size_t errlen)
+{
+	char		fp[65];
+	int			found;
+
+	trib_sr_schema_sha256_hex(schema, fp);
+	found = trib_schema_store_find(st->store, subject, trib_sr_format_name(st->fmt), fp, id,
+								   version, errbuf, errlen);
+	return found > 0 ||
+		(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
+									key, id, version, errbuf, errlen));
+}
+
+/* schemas.keys: the key schema of the relation events leave the stage
+ * with (the migrated one, when the subject has a migration), in subject
+ * "<subject>-key"; a relation without key columns has none (id 0). */
+static bool
+resolve_key(trib_schema_stage *st, const trib_event *ev, const char *subject, rel_entry *e,
+			char *errbuf, size_t errlen)
+{
+	const trib_relation *rel = e->plan ? trib_migrate_plan_relation(e->plan) : ev->rel;
+	char	   *key_subject;
+	char		e2[512];
+	trib_sr_schema *schema;
+	int32_t		version;
+	bool		ok;
+
+	e->key_id = 0;
+	if (!st->conf->keys || !trib_schema_has_key(rel))
+		return true;
+	key_subject = trib_xmalloc(strlen(subject) + sizeof("-key"));
+	strcpy(key_subject, subject);
+	strcat(key_subject, "-key");
+	schema = trib_schema_of_key(rel, st->fmt, e2, sizeof(e2));
+	if (schema == NULL)
+		snprintf(errbuf, errlen, "subject %s: %s", key_subject, e2);
+	ok = schema != NULL && find_or_register(st, ev, key_subject, schema, true, &e->key_id,
+											&version, errbuf, errlen);
+	trib_sr_schema_free(schema);
+	free(key_subject);
+	return ok;
 }
 
 /* The subject's migration, when it has one: the plan for this relation
@@ -356,17 +408,14 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 		snprintf(errbuf, errlen, "subject %s: %s", subject, e2);
 	else
 	{
-		char		fp[65];
-		int			found;
-
-		trib_sr_schema_sha256_hex(schema, fp);
-		found = trib_schema_store_find(st->store, subject, trib_sr_format_name(st->fmt), fp,
-									   &e->id, &e->version, errbuf, errlen);
-		ok = found > 0 ||
-			(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
-										e, errbuf, errlen));
+		e->plan = NULL;
+		ok = find_or_register(st, ev, subject, schema, false, &e->id, &e->version, errbuf,
+							  errlen);
 		ok = ok && quarantine_state(st, subject, e, errbuf, errlen);
 		ok = ok && plan_migration(st, ev, subject, e, errbuf, errlen);
+		ok = ok && resolve_key(st, ev, subject, e, errbuf, errlen);
+		if (!ok)
+			trib_migrate_plan_free(e->plan);
 	}
 	trib_sr_schema_free(schema);
 	free(subject);
@@ -440,6 +489,7 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 	}
 	ev->schema_id = slot->out_id;
 	ev->schema_version = slot->out_version;
+	ev->key_schema_id = slot->key_id;
 	if (slot->quarantined && tx_start && !poll_acceptance(st, ev, slot, errbuf, errlen))
 		return false;
 	if (slot->quarantined)

@@ -7,7 +7,8 @@
  * the name, so the schema matches what tributary.table_schema() builds
  * inside the database for the same table.  Another source's types would
  * get their own small mapping to the same kinds (tribsr.h).  The key is
- * the primary key, else the replica identity key, as in the extension.
+ * the primary key, else the replica identity key, as in the extension;
+ * the key schema (schemas.keys) has those columns only.
  */
 #include "schema_int.h"
 
@@ -15,9 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-trib_sr_schema *
-trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
-						char *errbuf, size_t errlen)
+/* The schema of rel's part (rows or key) in format fmt. */
+static trib_sr_schema *
+relation_part(const trib_relation *rel, trib_sr_format fmt, trib_sr_table_part part,
+			  char *errbuf, size_t errlen)
 {
 	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
 	trib_sr_field *fields = calloc(n ? n : 1, sizeof(*fields));
@@ -48,10 +50,32 @@ trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
 	table.name = rel->table;
 	table.fields = fields;
 	table.nfields = n;
-	schema = trib_sr_table_schema(&table, fmt, TRIB_SR_VALUE, e, sizeof(e));
+	schema = trib_sr_table_schema(&table, fmt, part, e, sizeof(e));
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "table %s.%s: %s", rel->schema, rel->table, e);
 done:
 	free(fields);
 	return schema;
+}
+
+trib_sr_schema *
+trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
+						char *errbuf, size_t errlen)
+{
+	return relation_part(rel, fmt, TRIB_SR_VALUE, errbuf, errlen);
+}
+
+bool
+trib_schema_has_key(const trib_relation *rel)
+{
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (rel->columns[i].pk || rel->columns[i].identity)
+			return true;
+	return false;
+}
+
+trib_sr_schema *
+trib_schema_of_key(const trib_relation *rel, trib_sr_format fmt, char *errbuf, size_t errlen)
+{
+	return relation_part(rel, fmt, TRIB_SR_KEY, errbuf, errlen);
 }

@@ -337,6 +337,25 @@ expect_eq "the token is never logged" 0 "$(grep -c -F "$TOKEN" "$WORK/run.log" |
 # --- the official Confluent client ---------------------------------------------
 interop_test "the Confluent client's tests" schema-registry.test.mjs 6 \
     SR_URL="http://127.0.0.1:$PORT" SR_TOKEN="$TOKEN"
+# --- subjects with URL-special characters, percent-encoded in the path ------
+# "a/b c?%#+": a '/' (%2F) is part of the subject, not a path separator;
+# '%' (%25) is decoded once, so "%252F" is the three characters %2F.
+sr POST '/subjects/ns%2Fa%2Fb%20c%3F%25%23+/versions' "$(body_of "$V1" JSON)"
+expect_eq "register under a subject with '/' and other URL-special characters: status" 200 "$CODE"
+SPECIAL_ID=$(jq -r .id <<<"$BODY")
+sr GET '/subjects/ns%2Fa%2Fb%20c%3F%25%23+/versions/latest'
+expect_sr "the subject's latest, by its encoded name" 200 '[.subject, .version, (.id|tostring)]' \
+    "$(jq -nc --arg id "$SPECIAL_ID" '["ns/a/b c?%#+", 1, $id]')"
+sr GET '/subjects/ns%2fa%2fb%20c%3f%25%23+/versions/1/schema'
+expect_sr "lower-case escapes too, and the schema of version 1" 200 .properties.id.type '"integer"'
+sr GET /subjects
+expect_sr "GET /subjects lists the decoded name" 200 'index("ns/a/b c?%#+") != null' true
+sr GET '/subjects/ns%252Fa%252Fb%20c%3F%25%23+/versions'
+expect_sr "%25 is decoded once: %252F is another subject" 404 .error_code 40401
+sr GET '/schemas/ids/'"$SPECIAL_ID"'/versions'
+expect_sr "the id's subject-versions name it decoded" 200 '[.[] | .subject] | index("ns/a/b c?%#+") != null' true
+sr DELETE '/subjects/ns%2Fa%2Fb%20c%3F%25%23+'
+expect_sr "delete it by its encoded name" 200 . '[1]'
 stop_consumer
 expect_eq "SIGTERM exits 0" 0 "$STOP_RC"
 expect_no_sanitizer "the daemon's log" "$WORK/run.log"

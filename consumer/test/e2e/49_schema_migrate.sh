@@ -36,26 +36,11 @@ pipeline() {
         source_yaml
         cat <<EOF
 sinks:
-  k:
-    type: kafka
-    bootstrap_servers: "$BOOT"
-    topic_prefix: mig
-    transactional: true
-    schema_headers: true
+$(kafka_sink_yaml mig)
   archive:
     type: file
     path: "$WORK/out.jsonl"
-schemas:
-  enabled: true
-  migrations:
-    - subject: $SUBJECT
-      target: 1
-      steps:
-$1
-checkpoint:
-  store: catalog
-http:
-  enabled: false
+$(migration_yaml "$1")
 EOF
     } >"$WORK/p.yaml"
     "$BIN" check -c "$WORK/p.yaml" >/dev/null

@@ -18,7 +18,12 @@
 #      AvroDeserializer decodes every row into the source's values (int,
 #      bigint, numeric(10,2), float8, bool, text, date, timestamptz, bytea,
 #      jsonb, int[], NULLs), each under its version's id, and a delete is
-#      one null value.
+#      one null value;
+#   4. keys (schemas.keys): `check` refuses key_format json_sr without
+#      it; the JSON pipeline's json_sr keys and the avro pipeline's avro
+#      keys carry the id of the table's key schema, registered once under
+#      "<subject>-key", and the Confluent deserializers (SerdeType.KEY)
+#      decode them into the source's keys.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -36,12 +41,13 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wff', 'tributary')" >/dev/null
 mock_start 1
 
-# kafka_sink NAME TOPIC FORMAT: one member of sinks:, writing table t to
-# topic TOPIC.public.t (one topic prefix, so that the envelopes' source.name
-# is the same in every sink).
+# kafka_sink NAME TOPIC FORMAT [KEY_FORMAT]: one member of sinks:, writing
+# table t to topic TOPIC.public.t (one topic prefix, so that the envelopes'
+# source.name is the same in every sink).
 kafka_sink() {
     printf '  %s:\n    type: kafka\n    bootstrap_servers: "%s"\n    topic_prefix: wf\n' "$1" "$BOOT"
     printf '    topic_pattern: "%s.${schema}.${table}"\n    value_format: %s\n' "$2" "$3"
+    printf '    key_format: %s\n' "${4:-json}"
 }
 
 # ---- 1: the config check
@@ -61,6 +67,14 @@ rc=0
 "$BIN" check -c "$WORK/bad2.yaml" > "$WORK/check.out" 2>&1 || rc=$?
 expect_grep "and avro with JSON Schema registration" "$WORK/check.out" \
     "sinks.sr.value_format: avro needs the schema stage to register Avro schemas"
+{ cat "$WORK/bad.yaml"; printf 'schemas:\n  enabled: true\n'; } |
+    sed 's/key_format: json/key_format: json_sr/; s/value_format: json_sr/value_format: json/' \
+    > "$WORK/bad3.yaml"
+rc=0
+"$BIN" check -c "$WORK/bad3.yaml" > "$WORK/check.out" 2>&1 || rc=$?
+expect_eq "check refuses key_format json_sr without schemas.keys" 1 "$([ "$rc" -ne 0 ] && echo 1 || echo 0)"
+expect_grep "naming the key" "$WORK/check.out" \
+    "sinks.sr.key_format: json_sr needs the schema stage to register key schemas \\(accepted: schemas.keys: true, or key_format: json\\)"
 
 # ---- the changes: both slots see them
 pgc_psql -d postgres \
@@ -94,8 +108,10 @@ json_pipeline() {
         cat <<'EOF'
 schemas:
   enabled: true
+  keys: true
   subject: "jsr.${schema}.${table}"
 checkpoint: {store: catalog}
+http: {listen: "127.0.0.1:0"}
 EOF
     } > "$WORK/p.yaml"
     "$BIN" check -c "$WORK/p.yaml" >/dev/null
@@ -108,7 +124,8 @@ EOF
 }
 
 # ---- 2: plain JSON and json_sr from one pipeline
-json_pipeline wfj "transforms: []" "plain wfplain json" "sr wfjsr json_sr"
+json_pipeline wfj "transforms: []" "plain wfplain json" "sr wfjsr json_sr" \
+    "srk wfjsrkey json_sr json_sr"
 
 # ---- 2b: json_sr of flattened rows (the value is the row, exactly the
 # registered JSON Schema's shape: the interop test validates it)
@@ -120,9 +137,11 @@ json_pipeline wff "transforms: [{type: flatten, deletes: tombstone}]" "flat wffl
     source_yaml
     echo "sinks:"
     kafka_sink av wfavro avro
+    kafka_sink avk wfavrokey avro avro
     cat <<EOF
 schemas:
   enabled: true
+  keys: true
   format: avro
   subject: "avr.\${schema}.\${table}"
 checkpoint: {store: catalog}
@@ -151,10 +170,11 @@ q postgres "SELECT json_build_object('events', $EVENTS, 'deleted', json_build_ar
         'day', day - date '1970-01-01', 'at', (extract(epoch FROM at) * 1000000)::bigint::text,
         'blob', encode(blob, 'hex'), 'doc', doc, 'tags', to_json(tags), 'extra', extra)))
     FROM public.t" > "$WORK/expect.json"
-interop_test "kafkajs and the Confluent deserializers" kafka-wire-formats.test.mjs 5 \
+interop_test "kafkajs and the Confluent deserializers" kafka-wire-formats.test.mjs 7 \
     KAFKA_BOOTSTRAP="$BOOT" SR_URL="http://127.0.0.1:$PORT" EXPECT="$WORK/expect.json" \
     TOPIC_PLAIN=wfplain.public.t TOPIC_JSON_SR=wfjsr.public.t TOPIC_AVRO=wfavro.public.t \
-    TOPIC_FLAT=wfflat.public.t \
+    TOPIC_FLAT=wfflat.public.t TOPIC_JSON_SR_KEY=wfjsrkey.public.t \
+    TOPIC_AVRO_KEY=wfavrokey.public.t \
     SUBJECT_JSON=jsr.public.t SUBJECT_AVRO=avr.public.t
 stop_consumer
 expect_eq "the avro pipeline exits 0" 0 "$STOP_RC"

@@ -44,3 +44,19 @@ wait_exit() {
     wait "$RUN_PID" || EXIT_RC=$?
     RUN_PID=
 }
+
+# kafka_sink_yaml PREFIX: a `k` member of sinks: writing to the mock
+# cluster ($BOOT), transactional, with the schema headers on.
+kafka_sink_yaml() {
+    printf '  k:\n    type: kafka\n    bootstrap_servers: "%s"\n    topic_prefix: %s\n' "$BOOT" "$1"
+    printf '    transactional: true\n    schema_headers: true\n'
+}
+
+# migration_yaml STEPS: the schemas section with a migration of $SUBJECT
+# pinned to version 1 with STEPS (YAML flow maps, one a line, indented by
+# the caller), then the catalog checkpoint and no HTTP listener.
+migration_yaml() {
+    printf 'schemas:\n  enabled: true\n  migrations:\n    - subject: %s\n' "$SUBJECT"
+    printf '      target: 1\n      steps:\n%s\n' "$1"
+    printf 'checkpoint:\n  store: catalog\nhttp:\n  enabled: false\n'
+}

@@ -14,7 +14,10 @@
  * column; a row whose relation a rule reshaped after the stage is refused;
  * `tributary check` refuses json_sr or avro without the schema
  * stage, or with a stage that registers the other schema type, naming the
- * key.
+ * key.  Keys (key_format): json_sr puts the key schema's id before the
+ * JSON key, avro writes the key columns only, which avro-c reads back with
+ * the key schema libtribsr builds; an event without a key schema id keeps
+ * its JSON key; key_format json_sr or avro needs schemas.keys.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,20 +84,28 @@ value_of(kfk_wire *w, const trib_event *ev, const trib_record *rec, size_t i, wi
 	return kfk_wire_value(w, ev, rec, i, &o->v, &o->len, &o->skip, o->err, sizeof(o->err));
 }
 
-/* The encoder of a value_format. */
+/* The encoder of a value_format and a key_format. */
 static kfk_wire *
-wire_of(trib_data_format f)
+formats_wire(trib_data_format value, trib_data_format key)
 {
 	trib_kafka_conf c;
 
 	trib_kafka_conf_init(&c);
-	c.value_format = f;
+	c.value_format = value;
+	c.key_format = key;
 	return kfk_wire_new(&c, NULL);
 }
 
-/* The registered Avro schema of REL, parsed by avro-c. */
+/* The encoder of a value_format (keys json). */
+static kfk_wire *
+wire_of(trib_data_format f)
+{
+	return formats_wire(f, TRIB_FORMAT_JSON);
+}
+
+/* The registered Avro schema of REL's rows or key, parsed by avro-c. */
 static avro_schema_t
-rel_schema(void)
+part_schema(trib_sr_table_part part)
 {
 	trib_sr_field f[11];
 	trib_sr_table t = {"public", "t", f, 11};
@@ -112,12 +123,19 @@ rel_schema(void)
 		f[i].nullable = COLS[i].nullable;
 		f[i].key = COLS[i].pk;
 	}
-	s = trib_sr_table_schema(&t, TRIB_SR_AVRO, TRIB_SR_VALUE, e, sizeof(e));
+	s = trib_sr_table_schema(&t, TRIB_SR_AVRO, part, e, sizeof(e));
 	assert_non_null(s);
 	doc = trib_sr_schema_canonical(s, &len);
 	assert_int_equal(avro_schema_from_json_length(doc, len, &as), 0);
 	trib_sr_schema_free(s);
 	return as;
+}
+
+/* The registered Avro schema of REL's rows. */
+static avro_schema_t
+rel_schema(void)
+{
+	return part_schema(TRIB_SR_VALUE);
 }
 
 static void
@@ -319,6 +337,99 @@ test_avro_value_that_does_not_fit_names_the_column(void **state)
 	kfk_wire_free(w);
 }
 
+/* The encoder of a key_format (values json). */
+static kfk_wire *
+key_wire_of(trib_data_format f)
+{
+	return formats_wire(TRIB_FORMAT_JSON, f);
+}
+
+static void
+test_keys_are_framed_with_the_key_schema_id(void **state)
+{
+	kfk_wire   *w = key_wire_of(TRIB_FORMAT_JSON_SR);
+	trib_event	ev = row_event(TRIB_OP_CREATE, "{\"id\":1}", 258);
+	trib_record rec = {"p.public.t", "{\"id\":1}", 8, "{\"after\":{\"id\":1}}", 18};
+	wire_out	o;
+	const void *k;
+	size_t		klen;
+
+	(void) state;
+	assert_non_null(w);
+	ev.key_schema_id = 0x0A0B;
+	/* the value stays the JSON record */
+	assert_true(value_of(w, &ev, &rec, 0, &o));
+	assert_ptr_equal(o.v, rec.value);
+	assert_true(kfk_wire_key(w, &ev, &rec, &k, &klen, o.err, sizeof(o.err)));
+	assert_int_equal(klen, 8 + 5);
+	assert_memory_equal(k, "\x00\x00\x00\x0A\x0B{\"id\":1}", 13);
+	/* no key schema id (schemas.keys off, a table without a key): JSON */
+	ev.key_schema_id = 0;
+	assert_true(kfk_wire_key(w, &ev, &rec, &k, &klen, o.err, sizeof(o.err)));
+	assert_ptr_equal(k, rec.key);
+	assert_int_equal(klen, 8);
+	kfk_wire_free(w);
+}
+
+static void
+test_avro_key_reads_back_with_the_key_schema(void **state)
+{
+	kfk_wire   *w = key_wire_of(TRIB_FORMAT_AVRO);
+	trib_event	ev = row_event(TRIB_OP_DELETE, NULL, 300);
+	trib_record rec = {"p.public.t", "{\"id\":-7}", 9, NULL, 0};
+	avro_schema_t as;
+	avro_value_iface_t *iface;
+	avro_value_t v,
+				id;
+	avro_reader_t r;
+	const void *k;
+	size_t		klen,
+				n;
+	int32_t		got;
+	char		e[256];
+
+	(void) state;
+	ev.key = "{\"id\":-7}";
+	ev.key_schema_id = 301;
+	assert_true(kfk_wire_key(w, &ev, &rec, &k, &klen, e, sizeof(e)));
+	assert_memory_equal(k, "\x00\x00\x00\x01\x2D", 5);
+	as = part_schema(TRIB_SR_KEY);
+	iface = avro_generic_class_from_schema(as);
+	assert_int_equal(avro_generic_value_new(iface, &v), 0);
+	assert_int_equal(avro_value_get_size(&v, &n), 0);
+	assert_int_equal(n, 1);		/* the key column only */
+	r = avro_reader_memory((const char *) k + KFK_WIRE_HEADER, (int64_t) (klen - KFK_WIRE_HEADER));
+	assert_int_equal(avro_value_read(r, &v), 0);
+	avro_reader_free(r);
+	assert_int_equal(avro_value_get_by_name(&v, "id", &id, NULL), 0);
+	assert_int_equal(avro_value_get_int(&id, &got), 0);
+	assert_int_equal(got, -7);
+	/* the table's next shape (ADD COLUMN, in front) keeps its key schema */
+	{
+		trib_column wider[12];
+		trib_relation next = REL;
+
+		wider[0] = (trib_column) {"extra", "text", 25, true, false, false};
+		memcpy(wider + 1, COLS, sizeof(COLS));
+		next.columns = wider;
+		next.ncolumns = 12;
+		ev.rel = &next;
+		if (!kfk_wire_key(w, &ev, &rec, &k, &klen, e, sizeof(e)))
+			fail_msg("the key of the next shape: %s", e);
+		r = avro_reader_memory((const char *) k + KFK_WIRE_HEADER,
+							   (int64_t) (klen - KFK_WIRE_HEADER));
+		assert_int_equal(avro_value_read(r, &v), 0);
+		avro_reader_free(r);
+		assert_int_equal(avro_value_get_by_name(&v, "id", &id, NULL), 0);
+		assert_int_equal(avro_value_get_int(&id, &got), 0);
+		assert_int_equal(got, -7);
+	}
+	avro_value_decref(&v);
+	avro_value_iface_decref(iface);
+	avro_schema_decref(as);
+	kfk_wire_free(w);
+}
+
 static void
 test_avro_refuses_a_row_reshaped_after_the_stage(void **state)
 {
@@ -383,6 +494,17 @@ test_framed_formats_need_the_matching_schema_stage(void **state)
 				   "sinks.k.value_format: avro needs the schema stage to register Avro schemas "
 				   "(accepted: schemas.format: avro, or value_format: json_sr)");
 	config_refused(PIPELINE("protobuf", ""), "value_format");
+	config_refused(PIPELINE("json\n    key_format: json_sr", "schemas:\n  enabled: true\n"),
+				   "sinks.k.key_format: json_sr needs the schema stage to register key schemas "
+				   "(accepted: schemas.keys: true, or key_format: json)");
+	config_refused(PIPELINE("json\n    key_format: avro", "schemas:\n  enabled: true\n"
+							"  keys: true\n"),
+				   "sinks.k.key_format: avro needs the schema stage to register Avro schemas "
+				   "(accepted: schemas.format: avro, or key_format: json_sr)");
+	config_refused(PIPELINE("json\n    key_format: json_sr", ""),
+				   "sinks.k.key_format: json_sr frames each key with its schema id, which "
+				   "needs the schema stage (accepted: json, or schemas: {enabled: true, "
+				   "format: json, keys: true})");
 	if (!trib_config_load_buffer("t.yaml", ok, strlen(ok), &cfg, err, sizeof(err)))
 		fail_msg("expected the config to load, got: %s", err);
 	assert_int_equal(trib_kafka_conf_of(trib_config_find_sink(cfg, "k"))->value_format,
@@ -397,6 +519,8 @@ main(void)
 		cmocka_unit_test(test_header_is_zero_and_big_endian_id),
 		cmocka_unit_test(test_json_sr_frames_the_json_record),
 		cmocka_unit_test(test_avro_row_reads_back_with_the_registered_schema),
+		cmocka_unit_test(test_keys_are_framed_with_the_key_schema_id),
+		cmocka_unit_test(test_avro_key_reads_back_with_the_key_schema),
 		cmocka_unit_test(test_avro_delete_is_one_null_value),
 		cmocka_unit_test(test_avro_value_that_does_not_fit_names_the_column),
 		cmocka_unit_test(test_avro_refuses_a_row_reshaped_after_the_stage),

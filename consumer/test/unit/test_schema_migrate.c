@@ -119,6 +119,48 @@ bad_steps_are_refused_with_their_line_and_key(void **state)
 			"schemas.migrations[0].subject: required key is missing");
 }
 
+/* A list item or a key with no value (YAML null or empty) is an error at
+ * its line, never a default or a step that does nothing or everything. */
+static void
+null_and_empty_items_are_refused_at_their_line(void **state)
+{
+	(void) state;
+	refused("    - ~\n", "t.yaml:9:7: schemas.migrations[0]: expected a map with a "
+			"migration's settings, got null");
+	refused("    -\n", "t.yaml:9:6: schemas.migrations[0]: expected a map with a "
+			"migration's settings, got null");
+	refused("    - subject: s\n      steps:\n        - {drop: a}\n        -\n",
+			"t.yaml:12:10: schemas.migrations[0].steps[1]: expected a map with a migration "
+			"step's settings, got null");
+	refused("    - subject: s\n      steps: [{drop: a}, ~]\n",
+			"schemas.migrations[0].steps[1]: expected a map with a migration step's "
+			"settings, got null");
+	/* a null item is not also reported as a missing step */
+	load("    - subject: s\n      steps: [~]\n");
+	assert_null(strstr(errbuf, "needs at least one step"));
+	refused("    - subject: s\n      steps: ~\n", "a migration needs at least one step");
+	refused("    - {subject: s, steps: [{drop: ~}]}\n",
+			"t.yaml:9:29: schemas.migrations[0].steps[0].drop: has no value (null or "
+			"empty; accepted: a field name)");
+	refused("    - subject: s\n      steps:\n        - drop:\n",
+			"t.yaml:11:11: schemas.migrations[0].steps[0].drop: has no value");
+	refused("    - {subject: s, steps: [{add: n, default: ~}]}\n",
+			"schemas.migrations[0].steps[0].default: has no value (YAML null); a JSON null "
+			"is written default: 'null'");
+	refused("    - {subject: s, steps: [{rename: a, to: }]}\n",
+			"schemas.migrations[0].steps[0].to: has no value");
+	refused("    - {subject: s, steps: [{drop: a, versions: []}]}\n",
+			"schemas.migrations[0].steps[0].versions: no versions (accepted: a list of one "
+			"or more versions; leave versions out for every version but the target)");
+	refused("    - {subject: s, steps: [{drop: a, versions: ~}]}\n",
+			"schemas.migrations[0].steps[0].versions: no versions");
+	refused("    - {subject: s, steps: [{drop: a, versions: [2, ~]}]}\n",
+			"schemas.migrations[0].steps[0].versions[1]: \"~\" is not a schema version");
+	refused("    - {subject: s, target: ~, steps: [{drop: a}]}\n",
+			"schemas.migrations[0].target: has no value (null or empty; accepted: latest, "
+			"or a version)");
+}
+
 static void
 migrations_need_the_stage(void **state)
 {
@@ -421,6 +463,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrations_load_with_their_steps_in_order),
 		cmocka_unit_test(bad_steps_are_refused_with_their_line_and_key),
+		cmocka_unit_test(null_and_empty_items_are_refused_at_their_line),
 		cmocka_unit_test(migrations_need_the_stage),
 		cmocka_unit_test_setup_teardown(the_plan_gives_the_targets_relation_in_its_order,
 										setup, teardown),

@@ -1,7 +1,8 @@
 /*
- * kafka_avro.c: the Avro binary of a row (value_format: avro), encoded
- * with avro-c against the Avro schema the schema stage registered for the
- * row's relation.
+ * kafka_avro.c: the Avro binary of a row (value_format: avro) or of a key
+ * (key_format: avro), encoded with avro-c against the Avro schema the
+ * schema stage registered for the row's relation (for keys, the
+ * relation's key schema, schemas.keys: its key columns only).
  *
  * Design.  The schema is not fetched: it is the same document the stage
  * registered, rebuilt here with libtribsr from the event's relation (each
@@ -59,6 +60,7 @@ typedef struct avro_entry
 
 struct kfk_avro
 {
+	trib_sr_table_part part;	/* rows, or keys (the key columns only) */
 	char	   *placeholder;	/* unchanged TOAST string, or NULL */
 	avro_entry *entries;
 	size_t		nentries;
@@ -67,9 +69,11 @@ struct kfk_avro
 };
 
 kfk_avro *
-kfk_avro_new(const char *placeholder)
+kfk_avro_new(const char *placeholder, bool key)
 {
 	kfk_avro   *a = trib_xcalloc(1, sizeof(*a));
+
+	a->part = key ? TRIB_SR_KEY : TRIB_SR_VALUE;
 
 	a->placeholder = placeholder ? trib_xstrdup(placeholder) : NULL;
 	return a;
@@ -96,21 +100,37 @@ kfk_avro_free(kfk_avro *a)
 
 /* ---- the schema of a relation ------------------------------------------ */
 
-/* The registered Avro document of rel's rows, as the schema stage builds
- * it; kinds/scales get each column's kind.  NULL with errbuf. */
+/* Has rel a primary key (else its key is its replica identity's)? */
+static bool
+has_pk(const trib_relation *rel)
+{
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (rel->columns[i].pk)
+			return true;
+	return false;
+}
+
+/* Is column i of rel a key column, as the schema stage marks them? */
+static bool
+key_column(const trib_relation *rel, bool pk, int i)
+{
+	return pk ? rel->columns[i].pk : rel->columns[i].identity;
+}
+
+/* The registered Avro document of rel's rows (or keys: part), as the
+ * schema stage builds it; kinds/scales get each column's kind.  NULL with
+ * errbuf. */
 static trib_sr_schema *
-relation_schema(const trib_relation *rel, trib_sr_kind *kinds, int32_t *scales,
-				char *errbuf, size_t errlen)
+relation_schema(const trib_relation *rel, trib_sr_table_part part, trib_sr_kind *kinds,
+				int32_t *scales, char *errbuf, size_t errlen)
 {
 	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
 	trib_sr_field *fields = trib_xcalloc(n ? n : 1, sizeof(*fields));
 	trib_sr_table table = {rel->schema, rel->table, fields, n};
 	trib_sr_schema *schema = NULL;
-	bool		has_pk = false;
+	bool		pk = has_pk(rel);
 	char		e[200];
 
-	for (size_t i = 0; i < n; i++)
-		has_pk = has_pk || rel->columns[i].pk;
 	for (size_t i = 0; i < n; i++)
 	{
 		const trib_column *c = &rel->columns[i];
@@ -122,11 +142,11 @@ relation_schema(const trib_relation *rel, trib_sr_kind *kinds, int32_t *scales,
 		}
 		fields[i].name = c->name;
 		fields[i].nullable = c->nullable;
-		fields[i].key = has_pk ? c->pk : c->identity;
+		fields[i].key = key_column(rel, pk, (int) i);
 		kinds[i] = fields[i].type.kind;
 		scales[i] = fields[i].type.scale;
 	}
-	schema = trib_sr_table_schema(&table, TRIB_SR_AVRO, TRIB_SR_VALUE, e, sizeof(e));
+	schema = trib_sr_table_schema(&table, TRIB_SR_AVRO, part, e, sizeof(e));
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "%s", e);
 done:
@@ -149,7 +169,7 @@ entry_for(kfk_avro *a, int64_t id, const trib_relation *rel, char *errbuf, size_
 	e.ncols = rel->ncolumns;
 	e.kinds = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.kinds));
 	e.scales = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.scales));
-	if ((sr = relation_schema(rel, e.kinds, e.scales, errbuf, errlen)) == NULL)
+	if ((sr = relation_schema(rel, a->part, e.kinds, e.scales, errbuf, errlen)) == NULL)
 		goto fail;
 	e.rel = rel;
 	memcpy(e.sha, trib_sr_schema_sha256(sr), TRIB_SR_SHA256_LEN);
@@ -180,25 +200,34 @@ fail:
 }
 
 /* Does rel (another relation than the one the entry was made from, e.g.
- * reshaped by transform rules) make the same Avro schema?  Remembered when
- * it does. */
+ * reshaped by transform rules, or, for keys, a new shape of the table
+ * with the same key) make the same Avro schema?  Remembered when it does,
+ * with rel's column kinds (a key's columns may have moved). */
 static bool
-same_shape(avro_entry *e, const trib_relation *rel)
+same_shape(const kfk_avro *a, avro_entry *e, const trib_relation *rel)
 {
 	int			n = rel->ncolumns > 0 ? rel->ncolumns : 1;
 	trib_sr_kind *kinds = trib_xcalloc((size_t) n, sizeof(*kinds));
 	int32_t    *scales = trib_xcalloc((size_t) n, sizeof(*scales));
 	char		err[200];
-	trib_sr_schema *sr = relation_schema(rel, kinds, scales, err, sizeof(err));
-	bool		same = sr != NULL && rel->ncolumns == e->ncols &&
+	trib_sr_schema *sr = relation_schema(rel, a->part, kinds, scales, err, sizeof(err));
+	bool		same = sr != NULL &&
 		memcmp(trib_sr_schema_sha256(sr), e->sha, TRIB_SR_SHA256_LEN) == 0;
 
 	trib_sr_schema_free(sr);
+	if (same)
+	{
+		free(e->kinds);
+		free(e->scales);
+		e->kinds = kinds;
+		e->scales = scales;
+		e->ncols = rel->ncolumns;
+		e->rel = rel;
+		return true;
+	}
 	free(kinds);
 	free(scales);
-	if (same)
-		e->rel = rel;
-	return same;
+	return false;
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -450,14 +479,20 @@ static bool
 fill_record(kfk_avro *a, avro_entry *e, const trib_relation *rel, yajl_val row,
 			char *errbuf, size_t errlen)
 {
+	bool		pk = has_pk(rel);
+	size_t		at = 0;			/* the Avro field's index */
+
 	for (int i = 0; i < e->ncols; i++)
 	{
 		const char *name = rel->columns[i].name;
-		yajl_val	j = row_get(row, name);
+		yajl_val	j;
 		avro_value_t field;
 		struct yajl_val_s ph = {.type = yajl_t_string};
 
-		if (avro_value_get_by_index(&e->value, (size_t) i, &field, NULL) != 0)
+		if (a->part == TRIB_SR_KEY && !key_column(rel, pk, i))
+			continue;
+		j = row_get(row, name);
+		if (avro_value_get_by_index(&e->value, at++, &field, NULL) != 0)
 			return snprintf(errbuf, errlen, "avro-c: %s", avro_strerror()), false;
 		if (j == NULL && a->placeholder != NULL)
 		{
@@ -501,7 +536,7 @@ kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel, const 
 	if (entry == NULL)
 		return snprintf(errbuf, errlen, "avro: table %s.%s (schema id %lld): %s", rel->schema,
 						rel->table, (long long) schema_id, e), false;
-	if (entry->rel != rel && !same_shape(entry, rel))
+	if (entry->rel != rel && !same_shape(a, entry, rel))
 		return snprintf(errbuf, errlen, "avro: table %s.%s: the row's columns are not those of "
 						"schema id %lld, which the schema stage registered before the transform "
 						"rules (a rule that renames, drops or adds columns cannot be written as "

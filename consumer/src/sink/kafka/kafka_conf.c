@@ -21,8 +21,7 @@
 _Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_unchanged_toast) == sizeof(int), "enum size");
 
-static const char *const key_format_words[] = {"json", NULL};
-static const char *const value_format_words[] = {"json", "json_sr", "avro", NULL};
+static const char *const data_format_words[] = {"json", "json_sr", "avro", NULL};
 
 /* format: debezium and its options, in the order of the enums of
  * kafka_conf.h and debezium.h. */
@@ -110,10 +109,10 @@ static const ck_key kafka_sink_keys[] = {
 		.desc = "librdkafka settings passed untouched to `rd_kafka_conf_set`, e.g. "
 		"`compression.type: zstd`; secret ones may be read from a file, e.g. "
 		"`sasl.password_file: /run/secrets/kafka`"),
-	CK_ROW(trib_kafka_conf, key_format, CK_ENUM, 0, .def = "json", .words = key_format_words,
-		.desc = "encoding of message keys; only `json` for now (the key schema is not "
-		"registered yet)"),
-	CK_ROW(trib_kafka_conf, value_format, CK_ENUM, 0, .def = "json", .words = value_format_words,
+	CK_ROW(trib_kafka_conf, key_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
+		.desc = "encoding of message keys: `json` (unframed); `json_sr` and `avro` as for "
+		"`value_format`, against the table's key schema, which needs `schemas.keys: true`"),
+	CK_ROW(trib_kafka_conf, value_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
 		.desc = "encoding of message values: `json` (unframed); `json_sr`: Confluent's wire "
 		"format, a 0 byte, the 4-byte big-endian schema id, then the JSON; `avro`: the same "
 		"framing, then the row in Avro binary; both need `schemas:` on (`json_sr` with "
@@ -226,31 +225,36 @@ check_topic_pattern(const char *value, char *msg, size_t msglen)
 
 /* ---- finish ----------------------------------------------------------- */
 
-/* value_format json_sr and avro frame the schema id the schema stage
- * stamps: the stage must run, registering schemas of the matching type. */
+/* key_format / value_format json_sr and avro frame the schema id the
+ * schema stage stamps: the stage must run, registering schemas of the
+ * matching type (keys: with schemas.keys). */
 static void
-check_value_format(ck_ctx *c, const trib_yaml_node *map, const char *path,
-				   const trib_kafka_conf *k)
+check_format(ck_ctx *c, const trib_yaml_node *map, const char *path, const char *name,
+			 trib_data_format fmt)
 {
 	const trib_config *cfg = ck_config(c);
-	int			want = k->value_format == TRIB_FORMAT_AVRO ? 1 : 0;
+	int			want = fmt == TRIB_FORMAT_AVRO ? 1 : 0;
+	bool		key = strcmp(name, "key_format") == 0;
+	const char *what = key ? "key" : "value";
+	const trib_yaml_node *at = trib_yaml_map_key(map, name);
 	char	   *p;
 
-	if (k->value_format == TRIB_FORMAT_JSON ||
-		(cfg->schemas.enabled && cfg->schemas.format == want))
+	if (fmt == TRIB_FORMAT_JSON ||
+		(cfg->schemas.enabled && cfg->schemas.format == want && (!key || cfg->schemas.keys)))
 		return;
-	p = ck_path(path, "value_format");
+	p = ck_path(path, name);
 	if (!cfg->schemas.enabled)
-		ck_error(c, trib_yaml_map_key(map, "value_format"), p,
-				 "%s frames each value with its schema id, which needs the schema stage "
-				 "(accepted: json, or schemas: {enabled: true, format: %s})",
-				 value_format_words[k->value_format], want ? "avro" : "json");
+		ck_error(c, at, p, "%s frames each %s with its schema id, which needs the schema stage "
+				 "(accepted: json, or schemas: {enabled: true, format: %s%s})",
+				 data_format_words[fmt], what, want ? "avro" : "json", key ? ", keys: true" : "");
+	else if (cfg->schemas.format != want)
+		ck_error(c, at, p, "%s needs the schema stage to register %s schemas (accepted: "
+				 "schemas.format: %s, or %s: %s)", data_format_words[fmt],
+				 want ? "Avro" : "JSON", want ? "avro" : "json", name,
+				 want ? "json_sr" : "avro");
 	else
-		ck_error(c, trib_yaml_map_key(map, "value_format"), p,
-				 "%s needs the schema stage to register %s schemas (accepted: "
-				 "schemas.format: %s, or value_format: %s)",
-				 value_format_words[k->value_format], want ? "Avro" : "JSON",
-				 want ? "avro" : "json", want ? "json_sr" : "avro");
+		ck_error(c, at, p, "%s needs the schema stage to register key schemas (accepted: "
+				 "schemas.keys: true, or key_format: json)", data_format_words[fmt]);
 	free(p);
 }
 
@@ -282,7 +286,8 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 				 "is set but transactional is false");
 		free(p);
 	}
-	check_value_format(c, map, path, k);
+	check_format(c, map, path, "key_format", k->key_format);
+	check_format(c, map, path, "value_format", k->value_format);
 	if (k->format != TRIB_RECORD_DEBEZIUM)
 		for (const ck_key *key = kafka_sink_keys; key->name; key++)
 			if (strchr(key->name, '.') && trib_yaml_map_key(map, key->name))
@@ -303,11 +308,13 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 				 "transactional: false)");
 		free(p);
 	}
-	if (k->format == TRIB_RECORD_DEBEZIUM && k->value_format != TRIB_FORMAT_JSON)
+	if (k->format == TRIB_RECORD_DEBEZIUM &&
+		(k->value_format != TRIB_FORMAT_JSON || k->key_format != TRIB_FORMAT_JSON))
 	{
-		char	   *p = ck_path(path, "value_format");
+		const char *name = k->value_format != TRIB_FORMAT_JSON ? "value_format" : "key_format";
+		char	   *p = ck_path(path, name);
 
-		ck_error(c, trib_yaml_map_key(map, "value_format"), p,
+		ck_error(c, trib_yaml_map_key(map, name), p,
 				 "frames records with the schema stage's schema id, which describes "
 				 "tributary's values, not Debezium's (accepted: json with format: "
 				 "debezium, or format: tributary)");

@@ -469,11 +469,14 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		rd_kafka_topic_t *rkt;
 		const void *value = recs[i].value;
 		size_t		value_len = recs[i].value_len;
+		const void *key = recs[i].key;
+		size_t		key_len = recs[i].key_len;
 		bool		skip = false;
 
 		if (k->wire != NULL &&
-			!kfk_wire_value(k->wire, ev, &recs[i], i, &value, &value_len, &skip,
-							errbuf, errlen))
+			(!kfk_wire_value(k->wire, ev, &recs[i], i, &value, &value_len, &skip,
+							 errbuf, errlen) ||
+			 (!skip && !kfk_wire_key(k->wire, ev, &recs[i], &key, &key_len, errbuf, errlen))))
 		{
 			kfk_fail(k, "%s", errbuf);
 			return kfk_failed_out(k, errbuf, errlen);
@@ -489,8 +492,8 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		}
 		if (!k->c->transactional)
 			trib_ack_tracker_add(k->trk, wn);
-		if (!kfk_produce_schema(k, rkt, RD_KAFKA_PARTITION_UA, recs[i].key,
-								recs[i].key_len, value, value_len, id,
+		if (!kfk_produce_schema(k, rkt, RD_KAFKA_PARTITION_UA, key,
+								key_len, value, value_len, id,
 								id_len, k->c->transactional ? k->txn_gen : wn + 1,
 								k->c->schema_headers ? ev->schema_id : 0,
 								ev->schema_version))

@@ -140,8 +140,9 @@ void		kfk_wire_header(unsigned char *out, int64_t schema_id);
 
 typedef struct kfk_wire kfk_wire;
 
-/* The encoder of a framed value_format (json_sr, avro); `placeholder`
- * is the unchanged-TOAST string or NULL.  NULL for value_format json. */
+/* The encoder of a framed key_format or value_format (json_sr, avro);
+ * `placeholder` is the unchanged-TOAST string or NULL.  NULL when both
+ * are json. */
 kfk_wire   *kfk_wire_new(const trib_kafka_conf *c, const char *placeholder);
 void		kfk_wire_free(kfk_wire *w);
 
@@ -158,12 +159,23 @@ bool		kfk_wire_value(kfk_wire *w, const trib_event *ev, const trib_record *rec,
 						   size_t i, const void **value, size_t *len, bool *skip,
 						   char *errbuf, size_t errlen);
 
+/*
+ * The key to send for ev's record rec: *key and *len, framed with the key
+ * schema id the schema stage stamped (schemas.keys) under key_format
+ * json_sr or avro; the JSON key as it is otherwise (key_format json, no
+ * key schema, not a stamped row event).  The bytes stay valid until the
+ * next call.  false with errbuf.
+ */
+bool		kfk_wire_key(kfk_wire *w, const trib_event *ev, const trib_record *rec,
+						 const void **key, size_t *len, char *errbuf, size_t errlen);
+
 /* ---- kafka_avro.c ------------------------------------------------------ */
 
 typedef struct kfk_avro kfk_avro;
 
-/* An encoder; placeholder (may be NULL) fills unchanged TOAST columns. */
-kfk_avro   *kfk_avro_new(const char *placeholder);
+/* An encoder of rows, or of keys (the key columns only); placeholder (may
+ * be NULL) fills unchanged TOAST columns. */
+kfk_avro   *kfk_avro_new(const char *placeholder, bool key);
 void		kfk_avro_free(kfk_avro *a);
 
 /* The framed Avro binary of row (JSON object text, columns of rel) under
