@@ -13,6 +13,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "clock.h"
 #include "mysql_infoschema.h"
 #include "mysql_int.h"
 #include "strbuf.h"
@@ -772,17 +773,9 @@ int
 trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
 				  char *errbuf, size_t errlen)
 {
-	struct timespec until;
+	struct timespec until = trib_clock_deadline(timeout_ms);
 	int			rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L)
-	{
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	*out = NULL;
 	pthread_mutex_lock(&s->mu);
 	while (s->head == NULL && s->running > 0 && !s->err[0])

@@ -24,12 +24,10 @@
  * as the server has it, but a row changed during the outage may be seen
  * in its newer state before those changes are replayed.
  *
- * Progress.  As the PostgreSQL phase: chunks are remembered in a FIFO with
- * their last id and key; when every sink has acknowledged an id, the
- * chunks up to it are applied to the progress, saved at most every
- * PROGRESS_MS and at the end, so saved progress never runs ahead of the
- * sinks.  The very last event is held back until the copy ends, so that it
- * carries last_in_tx (source.snapshot "last").
+ * Progress.  As the PostgreSQL phase, through the snapshot feed
+ * (core/snapshot_feed.h): ids, delivery, and progress saved from the
+ * sinks' acknowledgements only; the very last event carries last_in_tx
+ * (source.snapshot "last").
  */
 #include "mysql_snapshot_run.h"
 
@@ -40,32 +38,14 @@
 
 #include "clock.h"
 #include "log.h"
-#include "lsn.h"
 #include "mysql_int.h"
 #include "mysql_position.h"
 #include "mysql_snapshot.h"
-#include "snapshot_progress.h"
+#include "snapshot_feed.h"
 #include "xalloc.h"
 
 #define NEXT_TIMEOUT_MS 100
-#define FLUSH_MS 1000
-#define FLUSH_TIMEOUT_MS 10000
-#define DRAIN_TIMEOUT_MS 60000
-#define PROGRESS_MS 1000
 #define LOG_MS 10000
-#define LEADER_MS 2000
-
-/* A chunk handed to the sinks, waiting for their acknowledgement. */
-typedef struct sent_chunk
-{
-	int			table;
-	uint64_t	last_seq;
-	uint64_t	rows;
-	bool		final;
-	int			nkey;
-	char	  **key;
-	struct sent_chunk *next;
-} sent_chunk;
 
 typedef struct phase
 {
@@ -74,194 +54,37 @@ typedef struct phase
 	const trib_mysql_source_conf *conf;
 	bool		only;
 	trib_my_snap *snap;
-	trib_snapprog prog;			/* tables in the engine's order */
-	uint64_t	base;
-	uint64_t	first_seq;
-	uint64_t	next_seq;
-	uint64_t	done_seq;
+	trib_snapfeed f;			/* ids, delivery, progress (tables in the
+								 * engine's order) */
 	char	   *opaque;			/* every event's opaque position */
-	trib_event *held;
-	sent_chunk *head,
-			   *tail;
-	bool		dirty;
-	int64_t		last_save,
-				last_flush,
-				last_log,
-				last_leader,
+	int64_t		last_log,
 				started_ms;
-	uint64_t	rows;
 } phase;
-
-static void
-free_keys(char **k, int n)
-{
-	for (int i = 0; k && i < n; i++)
-		free(k[i]);
-	free(k);
-}
-
-/* ---- progress ----------------------------------------------------------- */
-
-static bool
-save(phase *ph, bool force, char *errbuf, size_t errlen)
-{
-	trib_position pos = {0};
-	bool		ok;
-
-	if (!force && (!ph->dirty || trib_clock_mono_ms() - ph->last_save < PROGRESS_MS))
-		return true;
-	pos.commit_lsn = ph->base;
-	pos.seq = ph->done_seq;
-	pos.opaque = trib_snapprog_to_json(&ph->prog);
-	ok = ph->h->save(ph->h->arg, &pos, errbuf, errlen);
-	free(pos.opaque);
-	if (ok)
-	{
-		ph->dirty = false;
-		ph->last_save = trib_clock_mono_ms();
-	}
-	return ok;
-}
-
-/* Pop and apply the chunks every sink has acknowledged. */
-static void
-take_acks(phase *ph)
-{
-	trib_position d;
-	uint64_t	acked = 0;
-	bool		have = ph->h->durable(ph->h->arg, &d);
-
-	if (have && d.commit_lsn == ph->base)
-		acked = d.seq;
-	else if (have && d.commit_lsn > ph->base)
-		acked = UINT64_MAX;
-	while (ph->head && (ph->head->last_seq < ph->first_seq || ph->head->last_seq <= acked))
-	{
-		sent_chunk *c = ph->head;
-		trib_snapprog_table *t = &ph->prog.tables[c->table];
-
-		ph->head = c->next;
-		if (ph->head == NULL)
-			ph->tail = NULL;
-		t->rows += c->rows;
-		if (c->key)
-			trib_snapprog_set_after(t, c->key, c->nkey);
-		if (c->final)
-		{
-			t->done = true;
-			trib_snapprog_set_after(t, NULL, 0);
-			tlog_info("snapshot", "%s.%s: copied, %" PRIu64 " rows", t->schema, t->table,
-					  t->rows);
-		}
-		if (c->last_seq >= ph->first_seq && c->last_seq > ph->done_seq)
-			ph->done_seq = c->last_seq;
-		ph->dirty = true;
-		free_keys(c->key, c->nkey);
-		free(c);
-	}
-}
 
 /* ---- the copy ----------------------------------------------------------- */
 
-/* Deliver the held event and hold ev instead (NULL: none). */
-static bool
-hold(phase *ph, trib_event *ev, char *errbuf, size_t errlen)
-{
-	bool		ok = true;
-
-	if (ph->held)
-		ok = ph->h->deliver(ph->h->arg, ph->held, errbuf, errlen);
-	trib_event_free(ph->held);
-	ph->held = ev;
-	return ok;
-}
-
-/* Give a chunk's events their ids, write them, remember the chunk. */
+/* Hand a chunk to the feed. */
 static bool
 handle_chunk(phase *ph, trib_my_snap_chunk *c, char *errbuf, size_t errlen)
 {
-	sent_chunk *s = trib_xcalloc(1, sizeof(*s));
-	bool		ok = true;
+	bool		ok = trib_snapfeed_chunk(&ph->f, c->table, c->evs, c->nev, c->final, c->nkey,
+										 c->last_key, ph->opaque, errbuf, errlen);
 
-	for (size_t i = 0; i < c->nev && ok; i++)
-	{
-		trib_event *ev = c->evs[i];
-
-		c->evs[i] = NULL;
-		ev->pos.commit_lsn = ph->base;
-		ev->pos.lsn = ph->base;
-		ev->pos.seq = ph->next_seq++;
-		ev->pos.opaque = trib_xstrdup(ph->opaque);
-		ok = hold(ph, ev, errbuf, errlen);
-	}
-	ph->rows += c->nev;
-	ph->h->batch_end(ph->h->arg);
-	s->table = c->table;
-	s->last_seq = ph->next_seq - 1;
-	s->rows = c->nev;
-	s->final = c->final;
-	s->nkey = c->nkey;
-	s->key = c->last_key;
 	c->last_key = NULL;
-	if (ph->tail)
-		ph->tail->next = s;
-	else
-		ph->head = s;
-	ph->tail = s;
 	trib_my_snap_chunk_free(c);
 	return ok;
 }
 
-/* Flush and take acknowledgements until all are in or timeout_ms. */
-static bool
-settle(phase *ph, int timeout_ms, char *errbuf, size_t errlen)
-{
-	int64_t		until = trib_clock_mono_ms() + timeout_ms;
-
-	if (!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
-		return false;
-	for (;;)
-	{
-		take_acks(ph);
-		if (ph->head == NULL || trib_clock_mono_ms() >= until)
-			break;
-		if (!ph->h->poll(ph->h->arg, 50, errbuf, errlen) ||
-			!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
-			return false;
-	}
-	if (ph->head)
-		return snprintf(errbuf, errlen, "snapshot: the sinks did not acknowledge the last "
-						"rows within %d ms", timeout_ms), false;
-	return true;
-}
-
-/* Flush now and then, take acknowledgements, save, log, check the lock. */
+/* The feed's housekeeping, and a log line now and then. */
 static bool
 housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 {
-	int64_t		now = trib_clock_mono_ms();
-
-	if (idle || now - ph->last_flush >= FLUSH_MS)
-	{
-		if (!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
-			return false;
-		ph->last_flush = now;
-	}
-	else if (!ph->h->poll(ph->h->arg, 0, errbuf, errlen))
+	if (!trib_snapfeed_tick(&ph->f, idle, errbuf, errlen))
 		return false;
-	take_acks(ph);
-	if (!save(ph, false, errbuf, errlen))
-		return false;
-	if (now - ph->last_log >= LOG_MS)
+	if (trib_clock_mono_ms() - ph->last_log >= LOG_MS)
 	{
-		tlog_info("snapshot", "%" PRIu64 " rows written", ph->rows);
-		ph->last_log = now;
-	}
-	if (now - ph->last_leader >= LEADER_MS)
-	{
-		ph->last_leader = now;
-		if (!ph->h->leader_ok(ph->h->arg, errbuf, errlen))
-			return false;
+		tlog_info("snapshot", "%" PRIu64 " rows written", ph->f.rows);
+		ph->last_log = trib_clock_mono_ms();
 	}
 	return true;
 }
@@ -301,43 +124,16 @@ copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 	if (*stop)
 	{
 		tlog_info("snapshot", "stopping: saving the progress");
-		return hold(ph, NULL, errbuf, errlen) && settle(ph, DRAIN_TIMEOUT_MS, errbuf, errlen) &&
-			save(ph, true, errbuf, errlen) ? 0 : -1;
+		return trib_snapfeed_drain(&ph->f, false, errbuf, errlen) &&
+			trib_snapfeed_save(&ph->f, true, errbuf, errlen) ? 0 : -1;
 	}
-	if (ph->held)
-		ph->held->last_in_tx = true;
-	if (!hold(ph, NULL, errbuf, errlen) || !settle(ph, DRAIN_TIMEOUT_MS, errbuf, errlen) ||
-		!tables_copied(ph, errbuf, errlen))
+	if (!trib_snapfeed_drain(&ph->f, true, errbuf, errlen) || !tables_copied(ph, errbuf, errlen))
 		return -1;
-	snprintf(ph->prog.state, sizeof(ph->prog.state), "done");
-	return save(ph, true, errbuf, errlen) ? 1 : -1;
+	snprintf(ph->f.prog.state, sizeof(ph->f.prog.state), "done");
+	return trib_snapfeed_save(&ph->f, true, errbuf, errlen) ? 1 : -1;
 }
 
 /* ---- deciding ----------------------------------------------------------- */
-
-/* The checkpoint (*ck) and the progress in it (*prev): 0 none, 1 a
- * checkpoint without progress, 2 with, -1 error. */
-static int
-load_previous(phase *ph, trib_position *ck, trib_snapprog *prev, char *errbuf, size_t errlen)
-{
-	int			r = ph->h->load(ph->h->arg, ck, errbuf, errlen);
-	int			pr;
-
-	memset(prev, 0, sizeof(*prev));
-	if (r <= 0)
-		return r;
-	pr = trib_snapprog_from_json(ck->opaque, prev, errbuf, errlen);
-	free(ck->opaque);
-	ck->opaque = NULL;
-	if (pr < 0)
-	{
-		size_t		n = strlen(errbuf);
-
-		snprintf(errbuf + n, errlen - n, " (in the checkpoint of pipeline %s)", ph->h->pipeline);
-		return -1;
-	}
-	return pr == 1 ? 2 : 1;
-}
 
 /* The engine's settings from the source's. */
 static trib_my_snap *
@@ -419,7 +215,7 @@ prepare(phase *ph, char *errbuf, size_t errlen)
 	if (!trib_my_pos_major(&p, &major) || major == 0 || !plain_name(p.file))
 		return trib_my_fail(errbuf, errlen, "snapshot: the binlog position %s:%" PRIu64
 							" has no file number", p.file, p.tx_pos);
-	ph->base = major - 1;
+	ph->f.base = major - 1;
 	ph->opaque = snapshot_opaque(ph->snap);
 	tlog_info("snapshot", "source %s: consistent snapshot at binlog %s:%" PRIu64 " (GTID %s), "
 			  "%s", ph->source_name, p.file, p.tx_pos,
@@ -436,51 +232,10 @@ plan_tables(phase *ph, trib_snapprog *prev, bool resume)
 	for (int i = 0; i < trib_my_snap_ntables(ph->snap); i++)
 	{
 		trib_my_snap_table *t = trib_my_snap_table_at(ph->snap, i);
-		trib_snapprog_table *old = resume ? trib_snapprog_find(prev, t->db, t->table) : NULL;
-		trib_snapprog_table *e = trib_snapprog_add(&ph->prog, t->db, t->table);
 
-		e->estimate = t->estimate;
-		if (old && old->done)
-		{
-			e->done = true;
-			e->rows = old->rows;
-			t->skip = true;
-		}
-		else if (old && old->after && old->nafter == t->npk && t->npk > 0)
-		{
-			e->rows = old->rows;
-			trib_snapprog_set_after(e, old->after, old->nafter);
-			t->nafter = old->nafter;
-			t->after = trib_xcalloc((size_t) old->nafter, sizeof(char *));
-			for (int k = 0; k < old->nafter; k++)
-				t->after[k] = trib_xstrdup(old->after[k]);
-		}
+		(void) trib_snapfeed_plan_table(&ph->f, resume ? prev : NULL, t->db, t->table,
+										t->estimate, t->npk, &t->skip, &t->nafter, &t->after);
 	}
-}
-
-/* The first id of this run: past everything stored at base. */
-static bool
-first_id(phase *ph, char *errbuf, size_t errlen)
-{
-	trib_position top;
-	char		a[TRIB_LSN_BUFLEN],
-				b[TRIB_LSN_BUFLEN];
-
-	ph->next_seq = 1;
-	if (!ph->h->stored_max(ph->h->arg, &top))
-		return true;
-	if (top.commit_lsn > ph->base)
-	{
-		trib_lsn_format(top.commit_lsn, a, sizeof(a));
-		trib_lsn_format(ph->base + 1, b, sizeof(b));
-		return snprintf(errbuf, errlen, "snapshot: a sink or the checkpoint already holds "
-						"position %s, after the snapshot's binlog position %s; the snapshot's "
-						"rows would be taken as delivered. Reset the sinks' positions and the "
-						"checkpoint, or use snapshot: never", a, b), false;
-	}
-	if (top.commit_lsn == ph->base)
-		ph->next_seq = top.seq + 1;
-	return true;
 }
 
 /* Decide: 1 copy (*resume: continue prev), 0 nothing to copy, -1 error. */
@@ -507,17 +262,8 @@ plan(phase *ph, int have, const trib_position *ck, const trib_snapprog *prev, bo
 static void
 phase_free(phase *ph)
 {
-	while (ph->head)
-	{
-		sent_chunk *c = ph->head;
-
-		ph->head = c->next;
-		free_keys(c->key, c->nkey);
-		free(c);
-	}
-	trib_event_free(ph->held);
+	trib_snapfeed_clear(&ph->f);
 	trib_my_snap_free(ph->snap);
-	trib_snapprog_clear(&ph->prog);
 	free(ph->opaque);
 }
 
@@ -538,11 +284,12 @@ trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *co
 	if (!only && conf->snapshot == TRIB_MY_SNAPSHOT_NEVER)
 		return 1;
 	ph.h = host;
+	ph.f.h = host;
 	ph.source_name = source_name;
 	ph.conf = conf;
 	ph.only = only || conf->snapshot == TRIB_MY_SNAPSHOT_ONLY;
 	ph.started_ms = trib_clock_wall_ms();
-	have = load_previous(&ph, &ck, &prev, errbuf, errlen);
+	have = trib_snapfeed_load(host, &ck, &prev, errbuf, errlen);
 	if (have < 0)
 		return -1;
 	rc = plan(&ph, have, &ck, &prev, &resume, stream_base);
@@ -554,29 +301,28 @@ trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *co
 	if (rc == 1)
 	{
 		if (resume)
-			ph.base = prev.lsn;
-		snprintf(ph.prog.state, sizeof(ph.prog.state), "running");
-		snprintf(ph.prog.mode, sizeof(ph.prog.mode), "%s", ph.only ? "only" : "initial");
-		ph.prog.lsn = ph.base;
+			ph.f.base = prev.lsn;
+		snprintf(ph.f.prog.state, sizeof(ph.f.prog.state), "running");
+		snprintf(ph.f.prog.mode, sizeof(ph.f.prog.mode), "%s", ph.only ? "only" : "initial");
+		ph.f.prog.lsn = ph.f.base;
 		plan_tables(&ph, &prev, resume);
-		rc = first_id(&ph, errbuf, errlen) ? 1 : -1;
+		rc = trib_snapfeed_first_id(&ph.f, "snapshot's binlog position", errbuf, errlen) ? 1 : -1;
 	}
 	trib_snapprog_clear(&prev);
 	if (rc == 1)
 	{
-		ph.first_seq = ph.next_seq;
-		ph.done_seq = ph.next_seq - 1;
-		ph.last_flush = ph.last_save = ph.last_log = ph.last_leader = trib_clock_mono_ms();
+		trib_snapfeed_begin(&ph.f);
+		ph.last_log = trib_clock_mono_ms();
 		tlog_info("snapshot", "source %s: %s the copy: %d table(s), %d worker(s)", source_name,
 				  resume ? "resuming" : "starting", trib_my_snap_ntables(ph.snap),
 				  conf->snapshot_workers);
-		rc = save(&ph, true, errbuf, errlen) ? copy(&ph, stop, errbuf, errlen) : -1;
+		rc = trib_snapfeed_save(&ph.f, true, errbuf, errlen) ? copy(&ph, stop, errbuf, errlen) : -1;
 		if (rc == 1)
 		{
 			tlog_info("snapshot", "source %s: copy complete, %" PRIu64 " rows in this run",
-					  source_name, ph.rows);
+					  source_name, ph.f.rows);
 			if (!ph.only)
-				*stream_base = ph.base;
+				*stream_base = ph.f.base;
 		}
 	}
 	else if (rc == 0)
