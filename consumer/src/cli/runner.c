@@ -30,7 +30,7 @@ source_snapshot(trib_pipeline *p, size_t i, bool only, volatile sig_atomic_t *st
 				 src->name, src->ops->type);
 		return TRIB_SNAPSHOT_FAILED;
 	}
-	return src->ops->snapshot(src, trib_pipeline_host(p), only, stop, errbuf, errlen);
+	return src->ops->snapshot(src, trib_pipeline_host(p, i), only, stop, errbuf, errlen);
 }
 
 /* The sources' snapshot phase, in config order (`tributary snapshot`

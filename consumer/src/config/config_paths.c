@@ -18,7 +18,9 @@
  *                          sidecar's temporary file PATH.pos.tmp, and its
  *                          rotated segments PATH.1, PATH.2, ... (looked for
  *                          at every start, whether rotation is on or not)
- *   checkpoint.path        the file and its temporary file PATH.tmp
+ *   checkpoint.path        the file and its temporary file PATH.tmp; with
+ *                          several sources the file store keeps one per
+ *                          source, PATH.NAME and PATH.NAME.tmp
  *   erasure.audit_log      the file
  * Files that are only read (dsn_file, key files, dictionaries) are not
  * listed.  A plugin's key that names a written file says so in its row
@@ -149,6 +151,33 @@ collect_plugins(const char *family, const trib_plugin_conf *members, size_t n,
 	}
 }
 
+/* Several sources, the file store: each source's checkpoint PATH.NAME
+ * and its temporary file (pipeline.c names them so). */
+static void
+add_source_checkpoints(const trib_config *cfg, const trib_yaml_node *at, wlist *l)
+{
+	for (size_t i = 0; cfg->nsources > 1 && i < cfg->nsources; i++)
+	{
+		trib_strbuf own = {0},
+					tmp = {0},
+					key = {0};
+		ck_derived	d[3] = {
+			{NULL, "per-source checkpoint"},
+			{NULL, "per-source checkpoint's temporary file"},
+			{NULL, NULL}
+		};
+
+		trib_strbuf_printf(&own, ".%s", cfg->sources[i].name);
+		trib_strbuf_printf(&tmp, ".%s%s", cfg->sources[i].name, TRIB_ATOMIC_TMP_SUFFIX);
+		trib_strbuf_printf(&key, "checkpoint.path (source %s)", cfg->sources[i].name);
+		d[0].suffix = own.data;
+		d[1].suffix = tmp.data;
+		add_file(l, trib_strbuf_finish(&key), at, cfg->checkpoint.path, d, false);
+		trib_strbuf_free(&own);
+		trib_strbuf_free(&tmp);
+	}
+}
+
 /* The keys of `cfg` that name files the daemon writes. */
 static void
 collect_written(const trib_config *cfg, const trib_yaml_node *top, wlist *l)
@@ -158,9 +187,12 @@ collect_written(const trib_config *cfg, const trib_yaml_node *top, wlist *l)
 	collect_plugins("sources", cfg->sources, cfg->nsources, trib_yaml_map_get(top, "sources"), l);
 	collect_plugins("sinks", cfg->sinks, cfg->nsinks, trib_yaml_map_get(top, "sinks"), l);
 	if (cfg->checkpoint.store == TRIB_CHECKPOINT_FILE)
-		add_file(l, trib_xstrdup("checkpoint.path"),
-				 trib_yaml_map_get(trib_yaml_map_get(top, "checkpoint"), "path"), cfg->checkpoint.path,
-				 atomic_file, false);
+	{
+		const trib_yaml_node *at = trib_yaml_map_get(trib_yaml_map_get(top, "checkpoint"), "path");
+
+		add_file(l, trib_xstrdup("checkpoint.path"), at, cfg->checkpoint.path, atomic_file, false);
+		add_source_checkpoints(cfg, at, l);
+	}
 	add_file(l, trib_xstrdup("erasure.audit_log"),
 			 trib_yaml_map_get(trib_yaml_map_get(top, "erasure"), "audit_log"), cfg->erasure.audit_log,
 			 plain_file, false);

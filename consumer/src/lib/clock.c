@@ -32,3 +32,19 @@ trib_clock_wall_us(void)
 {
 	return clock_in(CLOCK_REALTIME, 1000000);
 }
+
+struct timespec
+trib_clock_deadline(int timeout_ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += timeout_ms / 1000;
+	t.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L)
+	{
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}

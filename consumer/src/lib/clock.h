@@ -11,6 +11,7 @@
 #define TRIB_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds of CLOCK_MONOTONIC (an arbitrary origin). */
 int64_t		trib_clock_mono_ms(void);
@@ -20,5 +21,9 @@ int64_t		trib_clock_wall_ms(void);
 
 /* Microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t		trib_clock_wall_us(void);
+
+/* CLOCK_REALTIME timeout_ms from now, as pthread_cond_timedwait() takes
+ * a deadline. */
+struct timespec trib_clock_deadline(int timeout_ms);
 
 #endif							/* TRIB_CLOCK_H */

@@ -175,6 +175,17 @@ typedef struct sink_slot
 	size_t		ncskip;			/* how many sources it is ahead of yet */
 } sink_slot;
 
+/* Several sources: one source's snapshot services (init_src_hosts). */
+typedef struct src_host
+{
+	trib_pipeline *p;
+	size_t		c;
+	trib_source_host host;
+	bool		started;		/* an event was delivered */
+	uint64_t	m0;				/* the first one's merged group */
+	trib_position first;		/* and its own position */
+} src_host;
+
 struct trib_pipeline
 {
 	const trib_config *cfg;
@@ -188,6 +199,7 @@ struct trib_pipeline
 	const trib_source_ops *pops;	/* ops of the positions the sinks see:
 									 * the source's, or merged ones */
 	trib_source_host host;		/* services to the source's snapshot */
+	src_host   *shosts;			/* several sources: each one's (nsrcs) */
 	trib_leader *leader;
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
@@ -1570,9 +1582,9 @@ trib_pipeline_source(trib_pipeline *p, size_t i)
 
 /* See pipeline.h. */
 const trib_source_host *
-trib_pipeline_host(trib_pipeline *p)
+trib_pipeline_host(trib_pipeline *p, size_t i)
 {
-	return &p->host;
+	return p->shosts ? &p->shosts[i].host : &p->host;
 }
 
 /* Start every source after its resume point. */
@@ -1914,6 +1926,7 @@ trib_pipeline_free(trib_pipeline *p)
 	free(p->srcs);
 	trib_merge_free(p->merge);
 	free(p->merge_names);
+	free(p->shosts);
 	free(p->merge_ops);
 	trib_rules_free(p->rules);
 	trib_intern_free(p->snap_reached);
@@ -1938,18 +1951,19 @@ table_key(const char *schema, const char *table, char *buf, size_t len)
 	return n < 0 ? 0 : (size_t) n < len ? (size_t) n : len - 1;
 }
 
-/* trib_source_host: transform and write one event; remember its table
- * when it reached the sinks. */
+/* Transform and write one snapshot event of source c (at merged position
+ * mp with several sources, else NULL); remember its table when it reached
+ * the sinks. */
 static bool
-host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+snapshot_deliver(trib_pipeline *p, size_t c, trib_event *ev, const trib_position *mp,
+				 char *errbuf, size_t errlen)
 {
-	trib_pipeline *p = arg;
 	const char *schema = ev->schema,
 			   *table = ev->table;
-	trib_position pos = ev->pos;
+	trib_position pos = mp ? *mp : ev->pos;
 	char		key[512];
 
-	if (!deliver(p, ev, 0, NULL, errbuf, errlen))
+	if (!deliver(p, ev, c, mp, errbuf, errlen))
 		return false;
 	if (p->has_written && pos_cmp(p, &p->written, &pos) == 0)
 	{
@@ -1960,13 +1974,19 @@ host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* trib_source_host: a table is copied: have the sinks create its target
- * when the rules let its shape be known without a row. */
+/* trib_source_host: transform and write one event. */
 static bool
-host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 {
-	trib_pipeline *p = arg;
-	const trib_relation *target = trib_rules_target(p->rules, p->srcs[0].src.name, rel);
+	return snapshot_deliver(arg, 0, ev, NULL, errbuf, errlen);
+}
+
+/* A table of source c is copied: have the sinks create its target when
+ * the rules let its shape be known without a row. */
+static bool
+table_copied(trib_pipeline *p, size_t c, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	const trib_relation *target = trib_rules_target(p->rules, p->srcs[c].src.name, rel);
 	char		key[512],
 				e[512];
 	size_t		i;
@@ -1996,6 +2016,13 @@ host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errl
 		}
 	}
 	return true;
+}
+
+/* trib_source_host: a table is copied (table_copied). */
+static bool
+host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	return table_copied(arg, 0, rel, errbuf, errlen);
 }
 
 /* trib_source_host: a batch of events ends. */
@@ -2096,38 +2123,170 @@ host_leader_ok(void *arg, char *errbuf, size_t errlen)
 	return trib_leader_check(p->leader, errbuf, errlen);
 }
 
-/* trib_source_host of a pipeline with several sources: snapshots are not
- * built for it; a source that has rows to copy fails, saying so. */
+/*
+ * Several sources: each source's snapshot services (merge.h).  Its events
+ * get merged positions, one group each, so that no group stays open into
+ * streaming; while it copies, no other source delivers, so its n-th event
+ * after the first delivered has group m0 + n and its own position's seq
+ * first.seq + n, which is how durable() answers in the source's positions.
+ * load and save are the source's own checkpoint; stored_max is the
+ * highest position of that source a sink or its checkpoint holds.
+ */
+/* trib_source_host (several sources): write one event under a group of
+ * its own. */
 static bool
-host_deliver_refused(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+src_host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 {
-	(void) arg;
-	snprintf(errbuf, errlen, "source %s: a pipeline with several sources makes no snapshot "
-			 "(not built yet): set its snapshot: never, or copy its tables first with a "
-			 "pipeline of its own", ev->source ? ev->source : "?");
-	return false;
+	src_host   *h = arg;
+	trib_position mp,
+				end,
+				own = ev->pos;
+	bool		ok;
+
+	trib_merge_event(h->p->merge, h->c, &own, &mp);
+	if (!h->started)
+	{
+		h->started = true;
+		h->m0 = mp.commit_lsn;
+		h->first = own;
+		h->first.opaque = NULL;
+	}
+	ok = snapshot_deliver(h->p, h->c, ev, &mp, errbuf, errlen);
+	free(mp.opaque);
+	trib_merge_end(h->p->merge, h->c, &own, &end);
+	return ok;
 }
 
-/* trib_source_host of a pipeline with several sources: no snapshot
- * progress is kept. */
-static int
-host_load_none(void *arg, trib_position *out, char *errbuf, size_t errlen)
+/* trib_source_host (several sources): the sinks' durable position as the
+ * source's (see above). */
+static bool
+src_host_durable(void *arg, trib_position *out)
 {
-	(void) arg;
-	(void) errbuf;
-	(void) errlen;
+	src_host   *h = arg;
+	trib_position d;
+
+	if (!h->started || !durable_position(h->p, &d) || d.commit_lsn < h->m0)
+		return false;
+	*out = h->first;
+	out->seq = h->first.seq + (d.commit_lsn - h->m0);
+	return true;
+}
+
+/* trib_source_host (several sources): see above. */
+static bool
+src_host_stored_max(void *arg, trib_position *out)
+{
+	src_host   *h = arg;
+	src_slot   *ss = &h->p->srcs[h->c];
+	const trib_source_ops *ops = ss->src.ops;
+	bool		have = false;
+
 	memset(out, 0, sizeof(*out));
-	return 0;
+	for (size_t i = 0; i < h->p->nsinks; i++)
+	{
+		sink_slot  *s = &h->p->sinks[i];
+
+		if (s->has_cskip && s->has_cskip[h->c] &&
+			(!have || ops->compare(&s->cskip[h->c], out) > 0))
+			*out = s->cskip[h->c], have = true;
+	}
+	if (ss->has_resume && (!have || ops->compare(&ss->resume, out) > 0))
+		*out = ss->resume, have = true;
+	if (ss->has_saved && (!have || ops->compare(&ss->saved, out) > 0))
+		*out = ss->saved, have = true;
+	out->opaque = NULL;
+	return have;
 }
 
-/* trib_source_host of a pipeline with several sources: see above. */
-static bool
-host_save_refused(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+/* trib_source_host (several sources): the source's checkpoint. */
+static int
+src_host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
 {
-	(void) arg;
-	(void) pos;
-	snprintf(errbuf, errlen, "a pipeline with several sources makes no snapshot (not built yet)");
-	return false;
+	src_host   *h = arg;
+
+	return trib_checkpoint_load(h->p->srcs[h->c].ckpt, out, errbuf, errlen);
+}
+
+/* trib_source_host (several sources): save the source's checkpoint. */
+static bool
+src_host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	src_host   *h = arg;
+	src_slot   *ss = &h->p->srcs[h->c];
+
+	if (!trib_checkpoint_save(ss->ckpt, pos, errbuf, errlen))
+		return false;
+	ss->saved = *pos;
+	ss->saved.opaque = NULL;
+	ss->has_saved = true;
+	return true;
+}
+
+/* trib_source_host (several sources): a table of this source is copied. */
+static bool
+src_host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	src_host   *h = arg;
+
+	return table_copied(h->p, h->c, rel, errbuf, errlen);
+}
+
+/* trib_source_host (several sources): the pipeline's own services. */
+static void
+src_host_batch_end(void *arg)
+{
+	host_batch_end(((src_host *) arg)->p);
+}
+
+static bool
+src_host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return host_flush(((src_host *) arg)->p, timeout_ms, errbuf, errlen);
+}
+
+static bool
+src_host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return host_poll(((src_host *) arg)->p, timeout_ms, errbuf, errlen);
+}
+
+static void
+src_host_set_state(void *arg, const char *state)
+{
+	host_set_state(((src_host *) arg)->p, state);
+}
+
+static bool
+src_host_leader_ok(void *arg, char *errbuf, size_t errlen)
+{
+	return host_leader_ok(((src_host *) arg)->p, errbuf, errlen);
+}
+
+/* Several sources: each source's services, around the pipeline's. */
+static void
+init_src_hosts(trib_pipeline *p)
+{
+	p->shosts = trib_xcalloc(p->nsrcs, sizeof(src_host));
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		src_host   *h = &p->shosts[c];
+
+		h->p = p;
+		h->c = c;
+		h->host.arg = h;
+		h->host.pipeline = p->cfg->pipeline;
+		h->host.batch_end = src_host_batch_end;
+		h->host.flush = src_host_flush;
+		h->host.poll = src_host_poll;
+		h->host.set_state = src_host_set_state;
+		h->host.leader_ok = src_host_leader_ok;
+		h->host.deliver = src_host_deliver;
+		h->host.durable = src_host_durable;
+		h->host.stored_max = src_host_stored_max;
+		h->host.load = src_host_load;
+		h->host.save = src_host_save;
+		h->host.table_copied = src_host_table_copied;
+	}
 }
 
 /* Fill p->host. */
@@ -2148,11 +2307,7 @@ init_host(trib_pipeline *p)
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;
 	if (p->merge != NULL)
-	{
-		p->host.deliver = host_deliver_refused;
-		p->host.load = host_load_none;
-		p->host.save = host_save_refused;
-	}
+		init_src_hosts(p);
 }
 
 bool

@@ -48,12 +48,13 @@ bool		trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 bool		trib_pipeline_finish(trib_pipeline *p, bool ok);
 
 /* The pipeline's sources (opened by trib_pipeline_new; i below
- * trib_pipeline_nsources, in config order), and the services a source's
- * snapshot uses; all belong to the pipeline.  With several sources the
- * services make no snapshot (a source with rows to copy fails). */
+ * trib_pipeline_nsources, in config order), and the services source i's
+ * snapshot uses; all belong to the pipeline.  With several sources each
+ * source's snapshot writes under merged positions and keeps its progress
+ * in its own checkpoint (merge.h). */
 size_t		trib_pipeline_nsources(const trib_pipeline *p);
 trib_source *trib_pipeline_source(trib_pipeline *p, size_t i);
-const trib_source_host *trib_pipeline_host(trib_pipeline *p);
+const trib_source_host *trib_pipeline_host(trib_pipeline *p, size_t i);
 
 /*
  * Take reload requests (reload.h; borrowed, outlives p; before

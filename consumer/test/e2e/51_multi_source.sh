@@ -26,6 +26,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=../../../scripts/lib/mariadb.sh
 source "$ROOT/scripts/lib/mariadb.sh"
+# shellcheck source=mysql_snapshot_lib.sh
+source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"
 e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
 
@@ -158,24 +160,8 @@ mdb_sql shop -e "INSERT INTO orders VALUES (7000001, 'after the restart')"
 pgc_psql -d postgres -q -c "INSERT INTO items VALUES (7000002, 'the end')"
 
 # ---- witnesses ------------------------------------------------------------------
-pgc_psql -d postgres -At -c "SELECT d->>'commit_lsn', d->>'seq', d->>'table',
-        coalesce(d->'new'->>'id', d->'old'->>'id'), d->>'kind'
-    FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL,
-          'include-transaction', 'off')) x
-    WHERE d->>'kind' IN ('insert','update','delete') AND d->>'schema' = 'public'" |
-    awk -F'|' '{ split($1, l, "/"); ops["insert"]="c"; ops["update"]="u"; ops["delete"]="d";
-                 printf "postgresql %.0f %s %s %s\n", strtonum("0x" l[1]) * 4294967296 + strtonum("0x" l[2]), $3, $4, ops[$5] }' \
-    >"$WORK/witness.pg"
-pgc_psql -d postgres -At -c "SELECT (d->>'commit_lsn') || ':' || (d->>'seq')
-    FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL,
-          'include-transaction', 'off')) x
-    WHERE d->>'kind' IN ('insert','update','delete') AND d->>'schema' = 'public'" >"$WORK/witness.pgids"
-"$CAT" --port "$MDB_PORT" --server-id 5152 --file "$FILE" --pos "$POS" --stop-at-end \
-    >"$WORK/witness.jsonl" 2>"$WORK/witness.log"
-jq -r 'select(.kind == "event") | "mysql \(.commit_lsn) \(.table) \(.key.id) \(.op)"' \
-    "$WORK/witness.jsonl" >"$WORK/witness.my"
-jq -r 'select(.kind == "event") | "\(.commit_lsn) \(.seq)"' "$WORK/witness.jsonl" |
-    awk '{ printf "%X/%X:%s\n", int($1 / 4294967296), $1 % 4294967296, $2 }' >"$WORK/witness.myids"
+pg_witness "$WORK/witness.pg" "$WORK/witness.pgids"
+my_witness "$FILE" "$POS" 5152 "$WORK/witness.my" "$WORK/witness.myids"
 sort "$WORK/witness.pg" "$WORK/witness.my" >"$WORK/witness.changes"
 total=$(wc -l <"$WORK/witness.changes")
 echo "# $(wc -l <"$WORK/witness.pg") PostgreSQL and $(wc -l <"$WORK/witness.my") MariaDB changes, $KILLS kills"

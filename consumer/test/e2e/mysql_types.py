@@ -10,6 +10,10 @@ what the test does with them.
                                    object per row, every value as the server
                                    renders it (HEX for text and bytes, CAST
                                    AS CHAR, BIN, ST_AsWKB, ...)
+  mysql_types.py compare-snapshot OUT REF
+                                   check a file sink's snapshot events
+                                   (op r, 56_mysql_snapshot.sh) against the
+                                   reference, value by value; same output
   mysql_types.py compare OUT REF_INSERTED REF_UPDATED
                                    check mysql_cat's events in OUT against
                                    the references, value by value; prints
@@ -325,6 +329,21 @@ def compare(out_path, ref1_path, ref2_path):
     return c.failed == 0
 
 
+def compare_snapshot(out_path, ref_path):
+    c = Checker()
+    recs = load_jsonl(out_path, parse_float=str, parse_int=str)
+    ref = {int(r["id"]): r for r in load_jsonl(ref_path, parse_float=str, parse_int=str)}
+    copied = [r for r in recs if r.get("value") and r["value"]["op"] == "r"
+              and r["value"]["source"]["table"] == "t"]
+    c.ok(len(copied) == len(ref), "%d rows copied (expected %d)" % (len(copied), len(ref)))
+    for r in copied:
+        rid = int(r["value"]["after"]["id"])
+        c.image("copied id=%d" % rid, r["value"]["after"], ref[rid])
+        c.ok(r["key"] == {"id": str(rid)}, "copied id=%d key %s" % (rid, r["key"]))
+    print("%d passed, %d failed" % (c.passed, c.failed))
+    return c.failed == 0
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "schema":
@@ -337,10 +356,13 @@ def main():
         print(";\n".join(DELETES) + ";")
     elif cmd == "ref-sql":
         print(ref_sql())
+    elif cmd == "compare-snapshot":
+        sys.exit(0 if compare_snapshot(*sys.argv[2:4]) else 1)
     elif cmd == "compare":
         sys.exit(0 if compare(*sys.argv[2:5]) else 1)
     else:
-        sys.exit("usage: mysql_types.py schema|insert|update|delete|ref-sql|compare")
+        sys.exit("usage: mysql_types.py schema|insert|update|delete|ref-sql|compare|"
+                 "compare-snapshot")
 
 
 if __name__ == "__main__":

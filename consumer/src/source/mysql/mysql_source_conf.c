@@ -14,6 +14,13 @@
 
 #include "config_keys.h"
 
+/* Enums are stored through int pointers. */
+_Static_assert(sizeof(trib_my_snapshot_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(trib_my_snapshot_locking) == sizeof(int), "enum size");
+
+static const char *const snapshot_words[] = {"initial", "never", "only", NULL};
+static const char *const locking_words[] = {"auto", "flush", NULL};
+
 static void finish_mysql_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 								const char *path, void *base, const char *name);
 
@@ -81,6 +88,28 @@ static const ck_key mysql_source_keys[] = {
 		.check = ck_check_conninfo, .doc_type = "conninfo",
 		.desc = "PostgreSQL database that holds the pipeline lock (one active consumer "
 		"per pipeline; until the lock can live in MySQL)"),
+	CK_ROW(trib_mysql_source_conf, snapshot, CK_ENUM, 0, .def = "initial",
+		.words = snapshot_words,
+		.doc_default = "`initial`; `never` with `start_file` or `start_gtid`",
+		.desc = "`initial`: copy the tables' rows on the first start, then stream from the "
+		"binlog position the copy is consistent with; `never`: stream only; `only`: copy, "
+		"then stop (docs/MYSQL.md, Initial snapshot)"),
+	CK_ROW(trib_mysql_source_conf, snapshot_tables, CK_STRLIST, 0, .doc_type = "list",
+		.doc_default = "every base table outside the system schemas",
+		.desc = "copy only these tables, each `db.table`"),
+	CK_ROW(trib_mysql_source_conf, snapshot_workers, CK_INT, 0, .def = "2", .min = 1,
+		.max = 64, .desc = "tables copied in parallel, each worker on its own connection"),
+	CK_ROW(trib_mysql_source_conf, snapshot_chunk_rows, CK_INT, 0, .def = "10000",
+		.min = 1, .max = 10000000,
+		.desc = "rows per query (keyset chunk by primary key); progress is saved per chunk"),
+	CK_ROW(trib_mysql_source_conf, snapshot_buffer_mb, CK_INT, 0, .def = "64", .min = 1,
+		.max = 65536, .desc = "memory bound of the rows read but not yet written to the "
+		"sinks, in MiB (plus one chunk per worker)"),
+	CK_ROW(trib_mysql_source_conf, snapshot_locking, CK_ENUM, 0, .def = "auto",
+		.words = locking_words,
+		.desc = "`auto`: on MariaDB, consistent snapshots without a lock when the workers' "
+		"binlog positions agree, else (and on MySQL) a brief FLUSH TABLES WITH READ LOCK; "
+		"`flush`: always that lock (needs RELOAD)"),
 	CK_END_ROW
 };
 
@@ -128,7 +157,7 @@ static void
 finish_mysql_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 					const char *path, void *base, const char *name)
 {
-	const trib_mysql_source_conf *m = base;
+	trib_mysql_source_conf *m = base;
 
 	(void) name;
 	if (m->reconnect_backoff_ms.initial > m->reconnect_backoff_ms.max)
@@ -138,4 +167,11 @@ finish_mysql_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *
 		key_error(c, map, at, path, "start_gtid", "give start_file or start_gtid, not both");
 	if (trib_yaml_map_key(map, "start_pos") && !m->start_file)
 		key_error(c, map, at, path, "start_pos", "is only used with start_file");
+	/* a start position says where to stream from; a snapshot's position
+	 * would replace it */
+	if ((m->start_file || m->start_gtid) && !trib_yaml_map_key(map, "snapshot"))
+		m->snapshot = TRIB_MY_SNAPSHOT_NEVER;
+	else if ((m->start_file || m->start_gtid) && m->snapshot == TRIB_MY_SNAPSHOT_INITIAL)
+		key_error(c, map, at, path, "snapshot", "initial streams from the snapshot's own "
+				  "position: leave out start_file and start_gtid, or use snapshot: never");
 }

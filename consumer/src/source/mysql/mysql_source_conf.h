@@ -21,6 +21,21 @@
 #include "config.h"
 #include "registry.h"
 
+/* snapshot: when to copy the tables (docs/MYSQL.md, Initial snapshot) */
+typedef enum trib_my_snapshot_mode
+{
+	TRIB_MY_SNAPSHOT_INITIAL = 0,	/* copy on the first start, then stream */
+	TRIB_MY_SNAPSHOT_NEVER = 1,
+	TRIB_MY_SNAPSHOT_ONLY = 2	/* copy, then stop */
+} trib_my_snapshot_mode;
+
+/* snapshot_locking: how the copy meets the binlog position */
+typedef enum trib_my_snapshot_locking
+{
+	TRIB_MY_SNAPSHOT_LOCK_AUTO = 0, /* MariaDB: no lock when it can */
+	TRIB_MY_SNAPSHOT_LOCK_FLUSH = 1 /* FLUSH TABLES WITH READ LOCK */
+} trib_my_snapshot_locking;
+
 /* reconnect_backoff_ms: {initial, max} */
 typedef struct trib_my_backoff_conf
 {
@@ -47,6 +62,12 @@ typedef struct trib_mysql_source_conf
 	int			queue_mb;
 	trib_my_backoff_conf reconnect_backoff_ms;
 	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock */
+	trib_my_snapshot_mode snapshot;
+	trib_strlist snapshot_tables;	/* "db.table"; empty: every base table */
+	int			snapshot_workers;
+	int			snapshot_chunk_rows;
+	int			snapshot_buffer_mb;
+	trib_my_snapshot_locking snapshot_locking;
 } trib_mysql_source_conf;
 
 /* The MySQL source's registration (cli/registry.c lists it), and its

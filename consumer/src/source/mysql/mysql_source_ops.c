@@ -60,6 +60,7 @@
 #include "metrics.h"
 #include "mysql_check.h"
 #include "mysql_int.h"
+#include "mysql_snapshot_run.h"
 #include "source.h"
 #include "source_mysql.h"
 #include "xalloc.h"
@@ -75,6 +76,8 @@ typedef struct my_state
 	uint64_t	ddl;			/* DDL statements seen */
 	trib_metric *m_seconds_behind;	/* the reader's lag (mysql_lag.h) */
 	int64_t		lag_bytes_at_ms;	/* when the bytes were last asked */
+	uint64_t	stream_base;	/* the snapshot's events' commit_lsn: stream
+								 * from just after it (mysql_snapshot_run.h) */
 } my_state;
 
 /* How often update_metrics asks the server for its binlog sizes. */
@@ -101,23 +104,20 @@ conn_of(const trib_mysql_source_conf *c)
 	return cc;
 }
 
-/* source.h: open. */
-static bool
-my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t errlen)
+/* The facade, starting at start_file:start_pos (NULL: as configured). */
+static trib_source_mysql *
+facade_new(const trib_source *src, const trib_mysql_source_conf *c, const char *start_file,
+		   uint64_t start_pos, char *errbuf, size_t errlen)
 {
-	const trib_mysql_source_conf *c = trib_mysql_source_conf_of(conf);
 	trib_source_mysql_conf sc = {0};
-	my_state   *s;
 
-	if (c == NULL)
-		return trib_my_fail(errbuf, errlen, "source %s: not a mysql source", src->name);
 	sc.conn = conn_of(c);
 	sc.source_name = src->name;
 	sc.server_id = (uint32_t) c->server_id;
 	sc.report_host = c->report_host;
-	sc.start_file = c->start_file;
-	sc.start_pos = (uint64_t) c->start_pos;
-	sc.start_gtid = c->start_gtid;
+	sc.start_file = start_file ? start_file : c->start_file;
+	sc.start_pos = start_file ? start_pos : (uint64_t) c->start_pos;
+	sc.start_gtid = start_file ? NULL : c->start_gtid;
 	sc.zero_date = c->zero_date;
 	sc.schema_history = c->schema_history;
 	sc.heartbeat_ms = c->heartbeat_ms;
@@ -127,9 +127,21 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
 	sc.log = source_log;
 	sc.log_arg = "source";
+	return trib_source_mysql_new(&sc, errbuf, errlen);
+}
+
+/* source.h: open. */
+static bool
+my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t errlen)
+{
+	const trib_mysql_source_conf *c = trib_mysql_source_conf_of(conf);
+	my_state   *s;
+
+	if (c == NULL)
+		return trib_my_fail(errbuf, errlen, "source %s: not a mysql source", src->name);
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = c;
-	s->my = trib_source_mysql_new(&sc, errbuf, errlen);
+	s->my = facade_new(src, c, NULL, 0, errbuf, errlen);
 	if (s->my == NULL)
 	{
 		free(s);
@@ -180,6 +192,43 @@ native_of(my_state *s, const trib_position *p, trib_my_pos *out,
 	return ok;
 }
 
+/* After a snapshot: stream from its binlog position, the one just after
+ * stream_base (nothing resumed there is inside a transaction). */
+static bool
+start_after_snapshot(trib_source *src, my_state *s, char *errbuf, size_t errlen)
+{
+	uint64_t	at = s->stream_base + 1;
+	char		file[TRIB_MY_FILE_MAX];
+	trib_source_mysql *my;
+
+	if (!trib_source_mysql_binlog_name(s->my, (uint32_t) (at >> 32), file, sizeof(file),
+									   errbuf, errlen))
+		return false;
+	my = facade_new(src, s->conf, file, at & 0xFFFFFFFFu, errbuf, errlen);
+	if (my == NULL)
+		return false;
+	trib_source_mysql_free(s->my);
+	s->my = my;
+	tlog_info("source", "source %s: streaming from binlog %s:%llu, where the snapshot ends",
+			  src->name, file, (unsigned long long) (at & 0xFFFFFFFFu));
+	return trib_source_mysql_start(s->my, NULL, errbuf, errlen);
+}
+
+/* source.h: snapshot (mysql_snapshot_run.h); notes where streaming then
+ * starts. */
+static int
+my_snapshot(trib_source *src, const trib_source_host *host, bool only,
+			volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	my_state   *s = src->state;
+	int			rc = trib_my_snapshot_phase(src->name, s->conf, host, only, stop,
+											&s->stream_base, errbuf, errlen);
+
+	if (rc == 1 && (only || s->conf->snapshot == TRIB_MY_SNAPSHOT_ONLY))
+		return TRIB_SNAPSHOT_DONE_STOP;
+	return rc;
+}
+
 /* source.h: start, after `resume` or where the settings say. */
 static bool
 my_start(trib_source *src, const trib_position *resume, char *errbuf, size_t errlen)
@@ -187,6 +236,8 @@ my_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 	my_state   *s = src->state;
 	trib_my_pos at;
 
+	if (s->stream_base != 0 && (resume == NULL || resume->commit_lsn <= s->stream_base))
+		return start_after_snapshot(src, s, errbuf, errlen);
 	if (resume == NULL)
 		return trib_source_mysql_start(s->my, NULL, errbuf, errlen);
 	if (!native_of(s, resume, &at, errbuf, errlen))
@@ -392,6 +443,7 @@ my_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
 const trib_source_ops trib_mysql_source_ops = {
 	.type = "mysql",
 	.open = my_open,
+	.snapshot = my_snapshot,
 	.start = my_start,
 	.poll = my_poll,
 	.compare = trib_position_cmp,	/* (commit_lsn, seq) */

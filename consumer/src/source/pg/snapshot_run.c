@@ -25,16 +25,12 @@
  * the current WAL position minus one; n counts up from one past the
  * highest id stored at L.  A resumed snapshot keeps L and continues n.
  *
- * Progress.  The pipeline thread hands out chunks in queue order, assigns
- * ids, and remembers each chunk (table, last id, last key) in a FIFO.
- * When every sink has acknowledged an id, the chunks up to it are applied
- * to the progress (rows, last key, done), which is saved with the id at
- * most every PROGRESS_MS and at the end.  So saved progress never runs
- * ahead of the sinks, and a crash repeats at most the unsaved chunks.
- *
- * The last event of the whole snapshot is held back until the next one
- * arrives or the copy ends, so that it can carry last_in_tx (the envelope's
- * source.snapshot "last").
+ * Progress.  The pipeline thread takes chunks in queue order and hands
+ * them to the snapshot feed (core/snapshot_feed.h, shared with the MySQL
+ * source), which assigns the ids, writes the events and saves the
+ * progress from acknowledgements only, so a crash repeats at most the
+ * unsaved chunks; it holds the very last event back so that it carries
+ * last_in_tx (the envelope's source.snapshot "last").
  */
 #include "snapshot_run.h"
 
@@ -52,28 +48,12 @@
 #include "pg_source_conf.h"
 #include "pgrecord.h"
 #include "snapshot.h"
-#include "snapshot_progress.h"
+#include "snapshot_feed.h"
 #include "strbuf.h"
 
 #define NEXT_TIMEOUT_MS 100
-#define FLUSH_MS 1000
-#define FLUSH_TIMEOUT_MS 10000
-#define DRAIN_TIMEOUT_MS 60000
-#define PROGRESS_MS 1000
 #define RENDER_MS 500
 #define LOG_MS 10000
-
-/* A chunk handed to the sinks, waiting for their acknowledgement. */
-typedef struct sent_chunk
-{
-	int			prog;			/* index into the progress tables */
-	uint64_t	last_seq;		/* id of its last event (or the one before) */
-	uint64_t	rows;
-	bool		final;
-	int			nkey;
-	char	  **key;			/* owned */
-	struct sent_chunk *next;
-} sent_chunk;
 
 typedef struct phase
 {
@@ -83,23 +63,11 @@ typedef struct phase
 	const trib_pg_source_conf *pg;
 	bool		only;
 	trib_snapshot *snap;
-	trib_snapprog prog;
+	trib_snapfeed f;			/* ids, delivery, progress (prog, base) */
 	int		   *prog_of;		/* engine table -> progress table */
-	uint64_t	base_lsn;
-	uint64_t	first_seq;		/* first id of this run */
-	uint64_t	next_seq;
-	uint64_t	done_seq;		/* last id of the acknowledged prefix */
-	trib_event *held;
-	sent_chunk *head,
-			   *tail;
-	bool		dirty;
-	long long	last_save,
-				last_flush,
-				last_render,
-				last_log,
-				last_leader;
+	long long	last_render,
+				last_log;
 	int64_t		started_ms;
-	uint64_t	rows;			/* written in this run */
 	bool		tty;
 	int			lines;
 } phase;
@@ -187,80 +155,6 @@ make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 
 /* ---- progress ----------------------------------------------------------- */
 
-/* Save the progress with the acknowledged prefix's id. */
-static bool
-save(phase *ph, bool force, char *errbuf, size_t errlen)
-{
-	trib_position pos;
-	bool		ok;
-
-	if (!force && (!ph->dirty || trib_clock_mono_ms() - ph->last_save < PROGRESS_MS))
-		return true;
-	memset(&pos, 0, sizeof(pos));
-	pos.commit_lsn = ph->base_lsn;
-	pos.seq = ph->done_seq;
-	pos.opaque = trib_snapprog_to_json(&ph->prog);
-	ok = ph->h->save(ph->h->arg, &pos, errbuf, errlen);
-	free(pos.opaque);
-	pos.opaque = NULL;
-	if (ok)
-	{
-		ph->dirty = false;
-		ph->last_save = trib_clock_mono_ms();
-	}
-	return ok;
-}
-
-/* Apply one acknowledged chunk to the progress. */
-static void
-apply_chunk(phase *ph, sent_chunk *c)
-{
-	trib_snapprog_table *t = &ph->prog.tables[c->prog];
-
-	t->rows += c->rows;
-	if (c->key)
-		trib_snapprog_set_after(t, c->key, c->nkey);
-	if (c->final)
-	{
-		t->done = true;
-		trib_snapprog_set_after(t, NULL, 0);
-		if (!ph->tty)
-			tlog_info("snapshot", "%s.%s: copied, %" PRIu64 " rows", t->schema, t->table, t->rows);
-	}
-	if (c->last_seq >= ph->first_seq && c->last_seq > ph->done_seq)
-		ph->done_seq = c->last_seq;
-	ph->dirty = true;
-}
-
-/* Pop the chunks every sink has acknowledged. */
-static void
-take_acks(phase *ph)
-{
-	trib_position d;
-	uint64_t	acked = 0;
-	bool		have = ph->h->durable(ph->h->arg, &d);
-
-	if (have && d.commit_lsn == ph->base_lsn)
-		acked = d.seq;
-	else if (have && d.commit_lsn > ph->base_lsn)
-		acked = UINT64_MAX;
-	while (ph->head &&
-		   (ph->head->last_seq < ph->first_seq || ph->head->last_seq <= acked))
-	{
-		sent_chunk *c = ph->head;
-		int			i;
-
-		ph->head = c->next;
-		if (ph->head == NULL)
-			ph->tail = NULL;
-		apply_chunk(ph, c);
-		for (i = 0; c->key && i < c->nkey; i++)
-			free(c->key[i]);
-		free(c->key);
-		free(c);
-	}
-}
-
 /* Show progress: in place on a terminal, else a log line now and then. */
 static void
 show(phase *ph, bool force)
@@ -272,7 +166,7 @@ show(phase *ph, bool force)
 	{
 		if (force || now - ph->last_render >= RENDER_MS)
 		{
-			trib_snapprog_render(&ph->prog, stderr, true, wall, ph->started_ms, &ph->lines);
+			trib_snapprog_render(&ph->f.prog, stderr, true, wall, ph->started_ms, &ph->lines);
 			ph->last_render = now;
 		}
 		return;
@@ -282,115 +176,32 @@ show(phase *ph, bool force)
 		double		secs = (double) (wall - ph->started_ms) / 1000.0;
 
 		tlog_info("snapshot", "%" PRIu64 " rows written in %.0f s (%.0f rows/s)",
-				  ph->rows, secs, secs > 0 ? (double) ph->rows / secs : 0.0);
+				  ph->f.rows, secs, secs > 0 ? (double) ph->f.rows / secs : 0.0);
 		ph->last_log = now;
 	}
 }
 
 /* ---- the copy ----------------------------------------------------------- */
 
-/* Hand the held event to the sinks and hold ev instead (NULL: none). */
-static bool
-hold(phase *ph, trib_event *ev, char *errbuf, size_t errlen)
-{
-	bool		ok = true;
-
-	if (ph->held)
-		ok = ph->h->deliver(ph->h->arg, ph->held, errbuf, errlen);
-	trib_snap_event_free(ph->held);
-	ph->held = ev;
-	return ok;
-}
-
-/* Give a chunk's events their ids and write them; remember the chunk. */
+/* Hand a chunk to the feed. */
 static bool
 handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
 {
-	sent_chunk *s = trib_xcalloc(1, sizeof(*s));
-	trib_snapprog_table *t = &ph->prog.tables[ph->prog_of[c->table]];
-	size_t		i;
-	bool		ok = true;
+	bool		ok = trib_snapfeed_chunk(&ph->f, ph->prog_of[c->table], c->evs, c->nev, c->final,
+										 c->nkey, c->last_key, NULL, errbuf, errlen);
 
-	if (!t->started_ms)
-		t->started_ms = trib_clock_wall_ms();
-	for (i = 0; i < c->nev && ok; i++)
-	{
-		trib_event *ev = c->evs[i];
-
-		c->evs[i] = NULL;
-		ev->pos.commit_lsn = ph->base_lsn;
-		ev->pos.seq = ph->next_seq++;
-		ok = hold(ph, ev, errbuf, errlen);
-	}
-	t->written += c->nev;
-	ph->rows += c->nev;
-	ph->h->batch_end(ph->h->arg);	/* a chunk is a batch for the rules */
-	if (c->final)
-		t->finished_ms = trib_clock_wall_ms();
-	s->prog = ph->prog_of[c->table];
-	s->last_seq = ph->next_seq - 1;
-	s->rows = c->nev;
-	s->final = c->final;
-	s->nkey = c->nkey;
-	s->key = c->last_key;
 	c->last_key = NULL;
-	if (ph->tail)
-		ph->tail->next = s;
-	else
-		ph->head = s;
-	ph->tail = s;
 	trib_snap_chunk_free(c);
 	return ok;
-}
-
-/* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
-static bool
-settle(phase *ph, int timeout_ms, char *errbuf, size_t errlen)
-{
-	long long	until = trib_clock_mono_ms() + timeout_ms;
-
-	if (!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
-		return false;
-	for (;;)
-	{
-		take_acks(ph);
-		if (ph->head == NULL || trib_clock_mono_ms() >= until)
-			break;
-		if (!ph->h->poll(ph->h->arg, 50, errbuf, errlen) ||
-			!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
-			return false;
-	}
-	if (ph->head)
-	{
-		snprintf(errbuf, errlen, "snapshot: the sinks did not acknowledge the last rows within %d ms",
-				 timeout_ms);
-		return false;
-	}
-	return true;
 }
 
 /* One turn of the loop's housekeeping. */
 static bool
 housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
 {
-	if (idle || trib_clock_mono_ms() - ph->last_flush >= FLUSH_MS)
-	{
-		if (!ph->h->flush(ph->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
-			return false;
-		ph->last_flush = trib_clock_mono_ms();
-	}
-	else if (!ph->h->poll(ph->h->arg, 0, errbuf, errlen))
-		return false;
-	take_acks(ph);
-	if (!save(ph, false, errbuf, errlen))
+	if (!trib_snapfeed_tick(&ph->f, idle, errbuf, errlen))
 		return false;
 	show(ph, false);
-	if (trib_clock_mono_ms() - ph->last_leader > 2000)
-	{
-		ph->last_leader = trib_clock_mono_ms();
-		if (!ph->h->leader_ok(ph->h->arg, errbuf, errlen))
-			return false;
-	}
 	return true;
 }
 
@@ -436,48 +247,20 @@ copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 	if (*stop)
 	{
 		tlog_info("snapshot", "stopping: saving the progress");
-		if (!hold(ph, NULL, errbuf, errlen) || !settle(ph, DRAIN_TIMEOUT_MS, errbuf, errlen) ||
-			!save(ph, true, errbuf, errlen))
+		if (!trib_snapfeed_drain(&ph->f, false, errbuf, errlen) ||
+			!trib_snapfeed_save(&ph->f, true, errbuf, errlen))
 			return -1;
 		return 0;
 	}
-	if (ph->held)
-		ph->held->last_in_tx = true;
-	if (!hold(ph, NULL, errbuf, errlen) || !settle(ph, DRAIN_TIMEOUT_MS, errbuf, errlen) ||
-		!tables_copied(ph, errbuf, errlen))
+	if (!trib_snapfeed_drain(&ph->f, true, errbuf, errlen) || !tables_copied(ph, errbuf, errlen))
 		return -1;
-	snprintf(ph->prog.state, sizeof(ph->prog.state), "done");
-	if (!save(ph, true, errbuf, errlen))
+	snprintf(ph->f.prog.state, sizeof(ph->f.prog.state), "done");
+	if (!trib_snapfeed_save(&ph->f, true, errbuf, errlen))
 		return -1;
 	return 1;
 }
 
 /* ---- deciding ----------------------------------------------------------- */
-
-/* Load the checkpoint and the snapshot progress in it (prev). */
-static int
-load_previous(phase *ph, trib_position *ck, trib_snapprog *prev,
-			  char *errbuf, size_t errlen)
-{
-	int			r = ph->h->load(ph->h->arg, ck, errbuf, errlen);
-	int			pr;
-
-	memset(prev, 0, sizeof(*prev));
-	if (r <= 0)
-		return r;
-	pr = trib_snapprog_from_json(ck->opaque, prev, errbuf, errlen);
-	free(ck->opaque);
-	ck->opaque = NULL;
-	if (pr < 0)
-	{
-		size_t		n = strlen(errbuf);
-
-		snprintf(errbuf + n, errlen - n, " (in the checkpoint of pipeline %s)",
-				 ph->h->pipeline);
-		return -1;
-	}
-	return pr == 1 ? 2 : 1;
-}
 
 /*
  * The progress of this run: every table the engine lists, with what prev
@@ -494,58 +277,11 @@ plan_tables(phase *ph, trib_snapprog *prev, bool resume)
 	for (i = 0; i < n; i++)
 	{
 		trib_snap_table *t = trib_snapshot_table(ph->snap, i);
-		trib_snapprog_table *old = resume ? trib_snapprog_find(prev, t->schema, t->table) : NULL;
-		trib_snapprog_table *e = trib_snapprog_add(&ph->prog, t->schema, t->table);
 
-		ph->prog_of[i] = (int) ph->prog.ntables - 1;
-		e->estimate = t->estimate;
-		if (old && old->done)
-		{
-			e->done = true;
-			e->rows = old->rows;
-			t->skip = true;
-		}
-		else if (old && old->after && old->nafter == t->norder && t->norder > 0)
-		{
-			e->rows = old->rows;
-			trib_snapprog_set_after(e, old->after, old->nafter);
-			t->nafter = old->nafter;
-			t->after = trib_xcalloc((size_t) old->nafter, sizeof(char *));
-			for (int k = 0; k < old->nafter; k++)
-				t->after[k] = trib_xstrdup(old->after[k]);
-		}
+		ph->prog_of[i] = trib_snapfeed_plan_table(&ph->f, resume ? prev : NULL, t->schema,
+												  t->table, t->estimate, t->norder, &t->skip,
+												  &t->nafter, &t->after);
 	}
-}
-
-/* The first id of this run: past everything stored at base_lsn. */
-static bool
-first_id(phase *ph, bool initial, char *errbuf, size_t errlen)
-{
-	trib_position top;
-	char		a[TRIB_LSN_BUFLEN],
-				b[TRIB_LSN_BUFLEN];
-
-	ph->next_seq = 1;
-	if (!ph->h->stored_max(ph->h->arg, &top))
-		return true;
-	if (top.commit_lsn > ph->base_lsn)
-	{
-		trib_lsn_format(top.commit_lsn, a, sizeof(a));
-		trib_lsn_format(ph->base_lsn + 1, b, sizeof(b));
-		snprintf(errbuf, errlen,
-				 "snapshot: a sink or the checkpoint already holds position %s, after the %s %s; "
-				 "the snapshot's rows would be taken as delivered. Reset the sinks' positions "
-				 "and the checkpoint, or use snapshot: never", a,
-				 initial ? "slot's start" : "current WAL position", b);
-		return false;
-	}
-	if (top.commit_lsn == ph->base_lsn)
-	{
-		if (top.seq >= TRIB_SEQ_ALL - 1)
-			return snprintf(errbuf, errlen, "snapshot: no event ids left at this position"), false;
-		ph->next_seq = top.seq + 1;
-	}
-	return true;
 }
 
 /*
@@ -571,11 +307,11 @@ plan_initial(phase *ph, int have, const trib_position *ck, trib_snapprog *prev,
 	{
 		trib_position top;
 
-		snprintf(ph->prog.state, sizeof(ph->prog.state), "pending");
-		snprintf(ph->prog.mode, sizeof(ph->prog.mode), "initial");
-		ph->base_lsn = ph->h->stored_max(ph->h->arg, &top) ? top.commit_lsn : 0;
-		ph->done_seq = ph->base_lsn ? top.seq : 0;
-		if (!save(ph, true, errbuf, errlen))
+		snprintf(ph->f.prog.state, sizeof(ph->f.prog.state), "pending");
+		snprintf(ph->f.prog.mode, sizeof(ph->f.prog.mode), "initial");
+		ph->f.base = ph->h->stored_max(ph->h->arg, &top) ? top.commit_lsn : 0;
+		ph->f.done_seq = ph->f.base ? top.seq : 0;
+		if (!trib_snapfeed_save(&ph->f, true, errbuf, errlen))
 			return -1;
 	}
 	if (!trib_source_pg_open(src, errbuf, errlen))
@@ -592,7 +328,7 @@ plan_initial(phase *ph, int have, const trib_position *ck, trib_snapprog *prev,
 		return -1;
 	if (slot_lsn == 0)
 		return snprintf(errbuf, errlen, "snapshot: slot %s not found", ph->pg->slot), -1;
-	ph->base_lsn = *resume && !import ? prev->lsn : slot_lsn - 1;
+	ph->f.base = *resume && !import ? prev->lsn : slot_lsn - 1;
 	tlog_info("snapshot", "%s copy %s the slot's snapshot",
 			  *resume ? "resuming the" : "starting the",
 			  import ? "under" : "under a fresh snapshot, streaming from the slot after");
@@ -614,12 +350,12 @@ plan_only(phase *ph, int have, trib_snapprog *prev, bool *resume,
 		return -1;
 	wal = trib_snapshot_wal_lsn(ph->snap);
 	if (*resume)
-		ph->base_lsn = prev->lsn;
+		ph->f.base = prev->lsn;
 	else
 	{
-		ph->base_lsn = wal > 0 ? wal - 1 : 0;
-		if (ph->h->stored_max(ph->h->arg, &top) && top.commit_lsn > ph->base_lsn)
-			ph->base_lsn = top.commit_lsn;
+		ph->f.base = wal > 0 ? wal - 1 : 0;
+		if (ph->h->stored_max(ph->h->arg, &top) && top.commit_lsn > ph->f.base)
+			ph->f.base = top.commit_lsn;
 	}
 	tlog_info("snapshot", "%s the copy", *resume ? "resuming" : "starting");
 	return 1;
@@ -629,19 +365,8 @@ plan_only(phase *ph, int have, trib_snapprog *prev, bool *resume,
 static void
 phase_free(phase *ph)
 {
-	while (ph->head)
-	{
-		sent_chunk *c = ph->head;
-
-		ph->head = c->next;
-		for (int i = 0; c->key && i < c->nkey; i++)
-			free(c->key[i]);
-		free(c->key);
-		free(c);
-	}
-	trib_snap_event_free(ph->held);
+	trib_snapfeed_clear(&ph->f);
 	trib_snapshot_free(ph->snap);
-	trib_snapprog_clear(&ph->prog);
 	free(ph->prog_of);
 }
 
@@ -663,13 +388,15 @@ trib_pg_snapshot_phase(trib_source_pg *src, const char *source_name,
 		return 1;
 	memset(&ph, 0, sizeof(ph));
 	ph.h = host;
+	ph.f.h = host;
 	ph.src = src;
 	ph.source_name = source_name;
 	ph.pg = pg;
 	ph.only = only || ph.pg->snapshot == TRIB_SNAPSHOT_ONLY;
 	ph.started_ms = trib_clock_wall_ms();
 	ph.tty = only && isatty(STDERR_FILENO);
-	have = load_previous(&ph, &ck, &prev, errbuf, errlen);
+	ph.f.quiet = ph.tty;
+	have = trib_snapfeed_load(host, &ck, &prev, errbuf, errlen);
 	if (have < 0)
 		return -1;
 	host->set_state(host->arg, "snapshot");
@@ -677,28 +404,28 @@ trib_pg_snapshot_phase(trib_source_pg *src, const char *source_name,
 		: plan_initial(&ph, have, &ck, &prev, &resume, errbuf, errlen);
 	if (rc == 1)
 	{
-		trib_snapprog_clear(&ph.prog);
-		snprintf(ph.prog.state, sizeof(ph.prog.state), "running");
-		snprintf(ph.prog.mode, sizeof(ph.prog.mode), "%s", ph.only ? "only" : "initial");
-		ph.prog.lsn = ph.base_lsn;
+		trib_snapprog_clear(&ph.f.prog);
+		snprintf(ph.f.prog.state, sizeof(ph.f.prog.state), "running");
+		snprintf(ph.f.prog.mode, sizeof(ph.f.prog.mode), "%s", ph.only ? "only" : "initial");
+		ph.f.prog.lsn = ph.f.base;
 		plan_tables(&ph, &prev, resume);
-		rc = first_id(&ph, !ph.only, errbuf, errlen) ? 1 : -1;
+		rc = trib_snapfeed_first_id(&ph.f, ph.only ? "current WAL position" : "slot's start",
+									errbuf, errlen) ? 1 : -1;
 	}
 	trib_snapprog_clear(&prev);
 	if (rc == 1)
 	{
-		ph.first_seq = ph.next_seq;
-		ph.done_seq = ph.next_seq - 1;
-		ph.last_flush = ph.last_save = ph.last_log = ph.last_leader = trib_clock_mono_ms();
+		trib_snapfeed_begin(&ph.f);
+		ph.last_log = trib_clock_mono_ms();
 		tlog_info("snapshot", "%d table(s) to copy, %d worker(s)",
 				  trib_snapshot_ntables(ph.snap), ph.pg->snapshot_workers);
-		if (save(&ph, true, errbuf, errlen))
+		if (trib_snapfeed_save(&ph.f, true, errbuf, errlen))
 			rc = copy(&ph, stop, errbuf, errlen);
 		else
 			rc = -1;
 		show(&ph, true);
 		if (rc == 1)
-			tlog_info("snapshot", "copy complete: %" PRIu64 " rows in this run", ph.rows);
+			tlog_info("snapshot", "copy complete: %" PRIu64 " rows in this run", ph.f.rows);
 	}
 	else if (rc == 0)
 		rc = 1;

@@ -1,0 +1,327 @@
+/*
+ * snapshot_feed.c: a snapshot's rows to the pipeline, with ids and
+ * acknowledged progress (snapshot_feed.h).
+ */
+#include "snapshot_feed.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "lsn.h"
+#include "xalloc.h"
+
+#define FLUSH_MS 1000
+#define FLUSH_TIMEOUT_MS 10000
+#define DRAIN_TIMEOUT_MS 60000
+#define LEADER_MS 2000
+
+/* A chunk handed to the sinks, waiting for their acknowledgement. */
+struct trib_snapfeed_sent
+{
+	int			table;			/* index into the progress tables */
+	uint64_t	last_seq;		/* id of its last event (or the one before) */
+	uint64_t	rows;
+	bool		final;
+	int			nkey;
+	char	  **key;			/* owned */
+	trib_snapfeed_sent *next;
+};
+
+static void
+sent_free(trib_snapfeed_sent *c)
+{
+	for (int i = 0; c->key && i < c->nkey; i++)
+		free(c->key[i]);
+	free(c->key);
+	free(c);
+}
+
+int
+trib_snapfeed_load(const trib_source_host *h, trib_position *ck, trib_snapprog *prev,
+				   char *errbuf, size_t errlen)
+{
+	int			r = h->load(h->arg, ck, errbuf, errlen);
+	int			pr;
+
+	memset(prev, 0, sizeof(*prev));
+	if (r <= 0)
+		return r;
+	pr = trib_snapprog_from_json(ck->opaque, prev, errbuf, errlen);
+	free(ck->opaque);
+	ck->opaque = NULL;
+	if (pr < 0)
+	{
+		size_t		n = strlen(errbuf);
+
+		snprintf(errbuf + n, errlen - n, " (in the checkpoint of pipeline %s)", h->pipeline);
+		return -1;
+	}
+	return pr == 1 ? 2 : 1;
+}
+
+bool
+trib_snapfeed_first_id(trib_snapfeed *f, const char *what, char *errbuf, size_t errlen)
+{
+	trib_position top;
+	char		a[TRIB_LSN_BUFLEN],
+				b[TRIB_LSN_BUFLEN];
+
+	f->next_seq = 1;
+	if (!f->h->stored_max(f->h->arg, &top))
+		return true;
+	if (top.commit_lsn > f->base)
+	{
+		trib_lsn_format(top.commit_lsn, a, sizeof(a));
+		trib_lsn_format(f->base + 1, b, sizeof(b));
+		snprintf(errbuf, errlen,
+				 "snapshot: a sink or the checkpoint already holds position %s, after the %s %s; "
+				 "the snapshot's rows would be taken as delivered. Reset the sinks' positions "
+				 "and the checkpoint, or use snapshot: never", a, what, b);
+		return false;
+	}
+	if (top.commit_lsn == f->base)
+	{
+		if (top.seq >= TRIB_SEQ_ALL - 1)
+			return snprintf(errbuf, errlen, "snapshot: no event ids left at this position"), false;
+		f->next_seq = top.seq + 1;
+	}
+	return true;
+}
+
+int
+trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char *schema,
+						 const char *table, double estimate, int norder, bool *skip,
+						 int *nafter, char ***after)
+{
+	trib_snapprog_table *old = prev ? trib_snapprog_find(prev, schema, table) : NULL;
+	trib_snapprog_table *e = trib_snapprog_add(&f->prog, schema, table);
+
+	e->estimate = estimate;
+	if (old && old->done)
+	{
+		e->done = true;
+		e->rows = old->rows;
+		*skip = true;
+	}
+	else if (old && old->after && old->nafter == norder && norder > 0)
+	{
+		e->rows = old->rows;
+		trib_snapprog_set_after(e, old->after, old->nafter);
+		*nafter = old->nafter;
+		*after = trib_xcalloc((size_t) old->nafter, sizeof(char *));
+		for (int k = 0; k < old->nafter; k++)
+			(*after)[k] = trib_xstrdup(old->after[k]);
+	}
+	return (int) f->prog.ntables - 1;
+}
+
+void
+trib_snapfeed_begin(trib_snapfeed *f)
+{
+	f->first_seq = f->next_seq;
+	f->done_seq = f->next_seq - 1;
+	f->last_flush = f->last_save = f->last_leader = trib_clock_mono_ms();
+}
+
+bool
+trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen)
+{
+	trib_position pos;
+	bool		ok;
+
+	if (!force && (!f->dirty || trib_clock_mono_ms() - f->last_save < TRIB_SNAPFEED_PROGRESS_MS))
+		return true;
+	memset(&pos, 0, sizeof(pos));
+	pos.commit_lsn = f->base;
+	pos.seq = f->done_seq;
+	pos.opaque = trib_snapprog_to_json(&f->prog);
+	ok = f->h->save(f->h->arg, &pos, errbuf, errlen);
+	free(pos.opaque);
+	if (ok)
+	{
+		f->dirty = false;
+		f->last_save = trib_clock_mono_ms();
+	}
+	return ok;
+}
+
+/* Apply one acknowledged chunk to the progress. */
+static void
+apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
+{
+	trib_snapprog_table *t = &f->prog.tables[c->table];
+
+	t->rows += c->rows;
+	if (c->key)
+		trib_snapprog_set_after(t, c->key, c->nkey);
+	if (c->final)
+	{
+		t->done = true;
+		trib_snapprog_set_after(t, NULL, 0);
+		if (!f->quiet)
+			tlog_info("snapshot", "%s.%s: copied, %" PRIu64 " rows", t->schema, t->table, t->rows);
+	}
+	if (c->last_seq >= f->first_seq && c->last_seq > f->done_seq)
+		f->done_seq = c->last_seq;
+	f->dirty = true;
+}
+
+/* Pop the chunks every sink has acknowledged. */
+static void
+take_acks(trib_snapfeed *f)
+{
+	trib_position d;
+	uint64_t	acked = 0;
+	bool		have = f->h->durable(f->h->arg, &d);
+
+	if (have && d.commit_lsn == f->base)
+		acked = d.seq;
+	else if (have && d.commit_lsn > f->base)
+		acked = UINT64_MAX;
+	while (f->head && (f->head->last_seq < f->first_seq || f->head->last_seq <= acked))
+	{
+		trib_snapfeed_sent *c = f->head;
+
+		f->head = c->next;
+		if (f->head == NULL)
+			f->tail = NULL;
+		apply_chunk(f, c);
+		sent_free(c);
+	}
+}
+
+/* Deliver the held event and hold ev instead (NULL: none). */
+static bool
+hold(trib_snapfeed *f, trib_event *ev, char *errbuf, size_t errlen)
+{
+	bool		ok = true;
+
+	if (f->held)
+		ok = f->h->deliver(f->h->arg, f->held, errbuf, errlen);
+	trib_event_free(f->held);
+	f->held = ev;
+	return ok;
+}
+
+bool
+trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, bool final,
+					int nkey, char **last_key, const char *opaque, char *errbuf, size_t errlen)
+{
+	trib_snapfeed_sent *s = trib_xcalloc(1, sizeof(*s));
+	trib_snapprog_table *t = &f->prog.tables[table];
+	bool		ok = true;
+
+	if (!t->started_ms)
+		t->started_ms = trib_clock_wall_ms();
+	for (size_t i = 0; i < nev && ok; i++)
+	{
+		trib_event *ev = evs[i];
+
+		evs[i] = NULL;
+		ev->pos.commit_lsn = f->base;
+		ev->pos.seq = f->next_seq++;
+		if (opaque)
+		{
+			ev->pos.lsn = f->base;
+			free(ev->pos.opaque);
+			ev->pos.opaque = trib_xstrdup(opaque);
+		}
+		ok = hold(f, ev, errbuf, errlen);
+	}
+	t->written += nev;
+	f->rows += nev;
+	f->h->batch_end(f->h->arg); /* a chunk is a batch for the rules */
+	if (final)
+		t->finished_ms = trib_clock_wall_ms();
+	s->table = table;
+	s->last_seq = f->next_seq - 1;
+	s->rows = nev;
+	s->final = final;
+	s->nkey = nkey;
+	s->key = last_key;
+	if (f->tail)
+		f->tail->next = s;
+	else
+		f->head = s;
+	f->tail = s;
+	return ok;
+}
+
+/* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
+static bool
+settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
+{
+	int64_t		until = trib_clock_mono_ms() + timeout_ms;
+
+	if (!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+		return false;
+	for (;;)
+	{
+		take_acks(f);
+		if (f->head == NULL || trib_clock_mono_ms() >= until)
+			break;
+		if (!f->h->poll(f->h->arg, 50, errbuf, errlen) ||
+			!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+			return false;
+	}
+	if (f->head)
+	{
+		snprintf(errbuf, errlen, "snapshot: the sinks did not acknowledge the last rows within %d ms",
+				 timeout_ms);
+		return false;
+	}
+	return true;
+}
+
+bool
+trib_snapfeed_tick(trib_snapfeed *f, bool idle, char *errbuf, size_t errlen)
+{
+	int64_t		now = trib_clock_mono_ms();
+
+	if (idle || now - f->last_flush >= FLUSH_MS)
+	{
+		if (!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+			return false;
+		f->last_flush = trib_clock_mono_ms();
+	}
+	else if (!f->h->poll(f->h->arg, 0, errbuf, errlen))
+		return false;
+	take_acks(f);
+	if (!trib_snapfeed_save(f, false, errbuf, errlen))
+		return false;
+	if (trib_clock_mono_ms() - f->last_leader > LEADER_MS)
+	{
+		f->last_leader = trib_clock_mono_ms();
+		if (!f->h->leader_ok(f->h->arg, errbuf, errlen))
+			return false;
+	}
+	return true;
+}
+
+bool
+trib_snapfeed_drain(trib_snapfeed *f, bool complete, char *errbuf, size_t errlen)
+{
+	if (complete && f->held)
+		f->held->last_in_tx = true;
+	return hold(f, NULL, errbuf, errlen) && settle(f, DRAIN_TIMEOUT_MS, errbuf, errlen);
+}
+
+void
+trib_snapfeed_clear(trib_snapfeed *f)
+{
+	while (f->head)
+	{
+		trib_snapfeed_sent *c = f->head;
+
+		f->head = c->next;
+		sent_free(c);
+	}
+	f->tail = NULL;
+	trib_event_free(f->held);
+	f->held = NULL;
+	trib_snapprog_clear(&f->prog);
+}

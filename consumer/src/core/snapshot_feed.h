@@ -1,0 +1,112 @@
+/*
+ * snapshot_feed.h: what every source's snapshot phase does with the rows
+ * its engine reads: give them ids, hand them to the pipeline's services
+ * (source.h, trib_source_host), and keep the progress in the checkpoint
+ * from acknowledgements only.  The PostgreSQL phase (source/pg/
+ * snapshot_run.c) and the MySQL one (source/mysql/mysql_snapshot_run.c)
+ * decide differently when and where to copy; this is the part they share.
+ *
+ * Design.  Every event of a snapshot gets the id (base, n), n counting up
+ * from first_seq.  Each chunk (rows of one table in key order) is
+ * remembered in a FIFO with its last id and last key; when every sink has
+ * acknowledged an id (host->durable), the chunks up to it are applied to
+ * the progress (rows, `after` key, done), which is saved with the
+ * acknowledged id at most every TRIB_SNAPFEED_PROGRESS_MS and when forced.
+ * So saved progress never runs ahead of the sinks, and a crash repeats at
+ * most the chunks written after the last save.  The very last event is
+ * held back until the next one arrives or the copy ends, so that it can
+ * carry last_in_tx (the envelope's source.snapshot "last").
+ *
+ * Ownership: the feed owns its progress, the held event and the FIFO;
+ * trib_snapfeed_clear() releases them.  One thread (the pipeline's).
+ */
+#ifndef TRIB_SNAPSHOT_FEED_H
+#define TRIB_SNAPSHOT_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "snapshot_progress.h"
+#include "source.h"
+
+#define TRIB_SNAPFEED_PROGRESS_MS 1000
+
+typedef struct trib_snapfeed_sent trib_snapfeed_sent;
+
+typedef struct trib_snapfeed
+{
+	const trib_source_host *h;
+	trib_snapprog prog;			/* the progress saved in the checkpoint */
+	uint64_t	base;			/* the events' commit_lsn */
+	uint64_t	first_seq;		/* the first id of this run */
+	uint64_t	next_seq;
+	uint64_t	done_seq;		/* the last id of the acknowledged prefix */
+	bool		quiet;			/* no log line per copied table (a
+								 * progress display shows them) */
+	/* internal */
+	trib_event *held;
+	trib_snapfeed_sent *head,
+			   *tail;
+	bool		dirty;
+	int64_t		last_save,
+				last_flush,
+				last_leader;
+	uint64_t	rows;			/* written in this run */
+} trib_snapfeed;
+
+/*
+ * The checkpoint (*ck, its opaque freed) and the snapshot progress in it
+ * (*prev, cleared first): 0 none, 1 a checkpoint without progress, 2 with,
+ * -1 error (errbuf names the pipeline).
+ */
+int			trib_snapfeed_load(const trib_source_host *h, trib_position *ck,
+							   trib_snapprog *prev, char *errbuf, size_t errlen);
+
+/*
+ * next_seq: one past the highest id stored at base (1 when none).  False
+ * with errbuf when a sink or the checkpoint holds a position after base:
+ * the snapshot's rows would be taken as delivered; `what` names base in
+ * the message ("the slot's start").
+ */
+bool		trib_snapfeed_first_id(trib_snapfeed *f, const char *what,
+								   char *errbuf, size_t errlen);
+
+/*
+ * Add table schema.table to the progress with what `prev` (NULL: a new
+ * copy) says of it: *skip when it was copied, else, when it stopped after
+ * a key of the table's `norder` ordering columns, that key in *after (a
+ * new array of *nafter new strings).  Returns its index in the progress.
+ */
+int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char *schema,
+									 const char *table, double estimate, int norder,
+									 bool *skip, int *nafter, char ***after);
+
+/* Start the run: first_seq and done_seq from next_seq, the clocks. */
+void		trib_snapfeed_begin(trib_snapfeed *f);
+
+/* Save the progress with the acknowledged prefix's id (when due, or
+ * force). */
+bool		trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen);
+
+/*
+ * Give a chunk of progress table `table` its ids (opaque: each event's
+ * opaque position, copied; NULL leaves theirs) and write it; the events
+ * are taken (evs[i] set to NULL), and so is last_key.
+ */
+bool		trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev,
+								bool final, int nkey, char **last_key, const char *opaque,
+								char *errbuf, size_t errlen);
+
+/* Between chunks: flush now and then (always when idle), take the
+ * acknowledgements, save when due, check the pipeline lock. */
+bool		trib_snapfeed_tick(trib_snapfeed *f, bool idle, char *errbuf, size_t errlen);
+
+/* The copy ends (complete: the held event is the snapshot's last):
+ * deliver it and wait for every acknowledgement. */
+bool		trib_snapfeed_drain(trib_snapfeed *f, bool complete, char *errbuf, size_t errlen);
+
+void		trib_snapfeed_clear(trib_snapfeed *f);
+
+#endif							/* TRIB_SNAPSHOT_FEED_H */

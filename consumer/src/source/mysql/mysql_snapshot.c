@@ -1,0 +1,878 @@
+/*
+ * mysql_snapshot.c: the MySQL/MariaDB snapshot engine (mysql_snapshot.h):
+ * the consistent snapshot and its binlog position, the table list, and
+ * the workers that read tables in key chunks onto a bounded queue.
+ */
+#include "mysql_snapshot.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "clock.h"
+#include "mysql_infoschema.h"
+#include "mysql_int.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#define SYNC_TRIES 5			/* lock-free attempts before the lock */
+
+typedef struct worker
+{
+	trib_my_snap *s;
+	MYSQL	   *m;
+	pthread_t	thread;
+	bool		started;
+} worker;
+
+struct trib_my_snap
+{
+	trib_my_snap_conf conf;
+	char	   *slots[4];		/* copies of the connection strings */
+	char	  **tables_copy;
+	char	   *source_name;
+	char	   *zero_date;
+	bool		mariadb;
+	worker	   *w;
+	int			nw;
+	char		file[TRIB_MY_FILE_MAX];
+	uint64_t	pos;
+	char	   *gtid;
+	bool		locked;
+	trib_my_snap_table *t;
+	int			nt;
+	/* shared with the workers, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int			next_table;
+	int			running;		/* workers not finished */
+	bool		stopping;
+	char		err[512];
+	trib_my_snap_chunk *head,
+			   *tail;
+	size_t		queued;
+};
+
+trib_my_snap *
+trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen)
+{
+	trib_my_snap *s;
+	size_t		n = 0;
+
+	if (conf->workers < 1 || conf->chunk_rows < 1)
+		return trib_my_fail(errbuf, errlen, "snapshot: workers and chunk rows must be at least 1"),
+			NULL;
+	s = trib_xcalloc(1, sizeof(*s));
+	s->conf = *conf;
+	trib_my_conn_keep(&s->conf.conn, &conf->conn, s->slots);
+	if (s->conf.conn.read_timeout_s == 0)
+		s->conf.conn.read_timeout_s = 600;
+	s->source_name = conf->source_name ? trib_xstrdup(conf->source_name) : NULL;
+	s->conf.source_name = s->source_name;
+	s->zero_date = conf->zero_date ? trib_xstrdup(conf->zero_date) : NULL;
+	s->conf.zero_date = s->zero_date;
+	while (conf->tables && conf->tables[n])
+		n++;
+	if (conf->tables)
+	{
+		s->tables_copy = trib_xcalloc(n + 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			s->tables_copy[i] = trib_xstrdup(conf->tables[i]);
+		s->conf.tables = (const char *const *) s->tables_copy;
+	}
+	s->gtid = trib_xstrdup("");
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	return s;
+}
+
+/* ---- the consistent snapshot -------------------------------------------- */
+
+/* One worker's transaction. */
+static bool
+begin_tx(MYSQL *m, char *errbuf, size_t errlen)
+{
+	return trib_my_exec(m, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+						errbuf, errlen) &&
+		trib_my_exec(m, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+					 errbuf, errlen);
+}
+
+/* A two-column result (SHOW STATUS, SHOW MASTER STATUS) by text query. */
+static bool
+query_rows(MYSQL *m, const char *sql, trib_my_rows *out, char *errbuf, size_t errlen)
+{
+	return trib_my_select(m, sql, NULL, 0, out, errbuf, errlen);
+}
+
+/* MariaDB: the worker transaction's binlog position; 0 when the server
+ * does not say (MySQL). */
+static int
+snapshot_status(MYSQL *m, char *file, size_t flen, uint64_t *pos, char *errbuf, size_t errlen)
+{
+	trib_my_rows r;
+	int			found = 0;
+
+	if (!query_rows(m, "SHOW STATUS LIKE 'binlog_snapshot_%'", &r, errbuf, errlen))
+		return -1;
+	for (int i = 0; i < r.nrows; i++)
+	{
+		const char *k = trib_my_cell(&r, i, 0),
+				   *v = trib_my_cell(&r, i, 1);
+
+		if (k && v && strcasecmp(k, "Binlog_snapshot_file") == 0 && v[0])
+		{
+			snprintf(file, flen, "%s", v);
+			found |= 1;
+		}
+		else if (k && v && strcasecmp(k, "Binlog_snapshot_position") == 0)
+		{
+			*pos = strtoull(v, NULL, 10);
+			found |= 2;
+		}
+	}
+	trib_my_rows_free(&r);
+	return found == 3;
+}
+
+/* Try once without a lock: 1 all workers agree, 0 they do not (rolled
+ * back), -1 error. */
+static int
+sync_lock_free(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	int			agree = 1;
+
+	for (int i = 0; i < s->nw; i++)
+		if (!begin_tx(s->w[i].m, errbuf, errlen))
+			return -1;
+	for (int i = 0; i < s->nw && agree == 1; i++)
+	{
+		char		f[TRIB_MY_FILE_MAX];
+		uint64_t	p = 0;
+		int			rc = snapshot_status(s->w[i].m, f, sizeof(f), &p, errbuf, errlen);
+
+		if (rc <= 0)
+			return rc;
+		if (i == 0)
+		{
+			snprintf(s->file, sizeof(s->file), "%s", f);
+			s->pos = p;
+		}
+		else if (strcmp(f, s->file) != 0 || p != s->pos)
+			agree = 0;
+	}
+	if (agree == 0)
+		for (int i = 0; i < s->nw; i++)
+			if (!trib_my_exec(s->w[i].m, "ROLLBACK", errbuf, errlen))
+				return -1;
+	return agree;
+}
+
+/* FLUSH TABLES WITH READ LOCK; every worker's snapshot; the position;
+ * UNLOCK TABLES. */
+static bool
+sync_locked(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	MYSQL	   *c = trib_my_connect(&s->conf.conn, NULL, errbuf, errlen);
+	trib_my_rows r = {0};
+	bool		ok;
+
+	if (c == NULL)
+		return false;
+	ok = trib_my_exec(c, "FLUSH TABLES WITH READ LOCK", errbuf, errlen);
+	for (int i = 0; ok && i < s->nw; i++)
+		ok = begin_tx(s->w[i].m, errbuf, errlen);
+	ok = ok && query_rows(c, "SHOW MASTER STATUS", &r, errbuf, errlen);
+	if (ok && r.nrows < 1)
+		ok = trib_my_fail(errbuf, errlen, "SHOW MASTER STATUS is empty: is log_bin on?");
+	if (ok)
+	{
+		snprintf(s->file, sizeof(s->file), "%s", trib_my_cell(&r, 0, 0));
+		s->pos = strtoull(trib_my_cell(&r, 0, 1), NULL, 10);
+		if (!s->mariadb && r.ncols >= 5 && trib_my_cell(&r, 0, 4))
+		{
+			free(s->gtid);
+			s->gtid = trib_xstrdup(trib_my_cell(&r, 0, 4));
+		}
+	}
+	trib_my_rows_free(&r);
+	if (!trib_my_exec(c, "UNLOCK TABLES", errbuf, errlen))
+		ok = false;
+	mysql_close(c);
+	if (!ok)
+		return trib_my_fail_prefix(errbuf, errlen, "snapshot: the brief global read lock "
+								   "(needs the RELOAD privilege)");
+	s->locked = true;
+	return true;
+}
+
+/* MariaDB: the GTID state at the position. */
+static void
+gtid_at(trib_my_snap *s)
+{
+	char		pos[24],
+				err[256];
+	const char *p[2] = {s->file, pos};
+	trib_my_rows r;
+
+	snprintf(pos, sizeof(pos), "%llu", (unsigned long long) s->pos);
+	if (!s->mariadb || !trib_my_select(s->w[0].m, "SELECT BINLOG_GTID_POS(?, ?)", p, 2, &r,
+									   err, sizeof(err)))
+		return;
+	if (r.nrows == 1 && trib_my_cell(&r, 0, 0))
+	{
+		free(s->gtid);
+		s->gtid = trib_xstrdup(trib_my_cell(&r, 0, 0));
+	}
+	trib_my_rows_free(&r);
+}
+
+/* Connect the workers and take the snapshot. */
+static bool
+take_snapshot(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	int			rc = 0;
+
+	s->nw = s->conf.workers;
+	s->w = trib_xcalloc((size_t) s->nw, sizeof(worker));
+	for (int i = 0; i < s->nw; i++)
+	{
+		s->w[i].s = s;
+		s->w[i].m = trib_my_connect(&s->conf.conn, NULL, errbuf, errlen);
+		if (s->w[i].m == NULL ||
+			!trib_my_exec(s->w[i].m, "SET NAMES utf8mb4", errbuf, errlen) ||
+			!trib_my_exec(s->w[i].m, "SET SESSION time_zone = '+00:00'", errbuf, errlen))
+			return false;
+	}
+	s->mariadb = strstr(mysql_get_server_info(s->w[0].m), "MariaDB") != NULL;
+	for (int i = 0; !s->conf.flush_lock && s->mariadb && i < SYNC_TRIES && rc == 0; i++)
+		rc = sync_lock_free(s, errbuf, errlen);
+	if (rc < 0)
+		return false;
+	if (rc == 0 && !sync_locked(s, errbuf, errlen))
+		return false;
+	gtid_at(s);
+	return true;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+/* The tables to copy: (db, table, rows estimate) rows. */
+static bool
+list_tables(trib_my_snap *s, trib_my_rows *out, char *errbuf, size_t errlen)
+{
+	static const char *const all =
+		"SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
+		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
+		"('mysql', 'information_schema', 'performance_schema', 'sys') "
+		"ORDER BY TABLE_ROWS DESC, TABLE_SCHEMA, TABLE_NAME";
+	static const char *const one =
+		"SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
+		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA = ? AND TABLE_NAME = ?";
+	trib_my_rows r;
+
+	if (s->conf.tables == NULL)
+		return trib_my_select(s->w[0].m, all, NULL, 0, out, errbuf, errlen);
+	memset(out, 0, sizeof(*out));
+	out->ncols = 3;
+	for (int i = 0; s->conf.tables[i]; i++)
+	{
+		const char *name = s->conf.tables[i],
+				   *dot = strchr(name, '.');
+		char	   *db;
+		const char *p[2];
+		bool		ok;
+
+		if (dot == NULL || dot == name || dot[1] == '\0')
+			return trib_my_fail(errbuf, errlen, "snapshot_tables: \"%s\" is not DB.TABLE", name);
+		db = trib_xstrndup(name, (size_t) (dot - name));
+		p[0] = db;
+		p[1] = dot + 1;
+		ok = trib_my_select(s->w[0].m, one, p, 2, &r, errbuf, errlen);
+		free(db);
+		if (!ok)
+			return false;
+		if (r.nrows != 1)
+		{
+			trib_my_rows_free(&r);
+			return trib_my_fail(errbuf, errlen, "snapshot_tables: no base table %s on the server",
+								name);
+		}
+		out->cells = trib_xrealloc(out->cells, sizeof(char *) * 3 * (size_t) (out->nrows + 1));
+		for (int k = 0; k < 3; k++)
+		{
+			out->cells[3 * out->nrows + k] = r.cells[k];
+			r.cells[k] = NULL;
+		}
+		out->nrows++;
+		trib_my_rows_free(&r);
+	}
+	return true;
+}
+
+/* BIT(n) widths of a table's columns. */
+static bool
+bit_widths(trib_my_snap *s, trib_my_snap_table *t, char *errbuf, size_t errlen)
+{
+	const char *p[2] = {t->db, t->table};
+	trib_my_rows r;
+
+	if (!trib_my_select(s->w[0].m, "SELECT COLUMN_NAME, NUMERIC_PRECISION FROM "
+						"information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
+						"AND DATA_TYPE = 'bit'", p, 2, &r, errbuf, errlen))
+		return false;
+	for (int i = 0; i < r.nrows; i++)
+		for (int c = 0; c < t->info->ncols; c++)
+			if (strcmp(t->info->cols[c].name, trib_my_cell(&r, i, 0)) == 0)
+				t->bits[c] = atoi(trib_my_cell(&r, i, 1));
+	trib_my_rows_free(&r);
+	return true;
+}
+
+/* Can a key column of this kind be compared as text for chunks? */
+static bool
+chunkable(trib_my_snapkind k)
+{
+	return k == TRIB_MYS_NUMBER || k == TRIB_MYS_DATE || k == TRIB_MYS_TIME ||
+		k == TRIB_MYS_DATETIME || k == TRIB_MYS_TIMESTAMP || k == TRIB_MYS_TEXT ||
+		k == TRIB_MYS_BINARY;
+}
+
+/* Describe one table. */
+static bool
+describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
+		 char *errbuf, size_t errlen)
+{
+	int			n;
+
+	if (!trib_my_infoschema_load(is, t->db, t->table, &t->info, errbuf, errlen))
+		return false;
+	if (t->info == NULL)
+		return trib_my_fail(errbuf, errlen, "snapshot: table %s.%s has no columns", t->db,
+							t->table);
+	n = t->info->ncols;
+	t->kinds = trib_xcalloc((size_t) n, sizeof(*t->kinds));
+	t->bits = trib_xcalloc((size_t) n, sizeof(int));
+	t->pk = trib_xcalloc((size_t) n, sizeof(int));
+	t->key = trib_xcalloc((size_t) n, sizeof(int));
+	t->rel.schema = t->db;
+	t->rel.table = t->table;
+	t->rel.ncolumns = n;
+	t->rel.columns = trib_xcalloc((size_t) n, sizeof(trib_column));
+	for (int c = 0; c < n; c++)
+	{
+		const trib_my_colinfo *ci = &t->info->cols[c];
+
+		t->kinds[c] = trib_my_snapkind_of(ci);
+		t->rel.columns[c].name = ci->name;
+		t->rel.columns[c].type = ci->data_type;
+		t->rel.columns[c].nullable = ci->nullable;
+		t->rel.columns[c].pk = t->rel.columns[c].identity = ci->pk_pos > 0;
+		if (ci->pk_pos > 0 && ci->pk_pos <= n)
+		{
+			t->key[ci->pk_pos - 1] = c;
+			t->nkey++;
+		}
+	}
+	t->npk = t->nkey;
+	for (int k = 0; k < t->nkey; k++)
+	{
+		t->pk[k] = t->key[k];
+		if (!chunkable(t->kinds[t->key[k]]))
+			t->npk = 0;
+	}
+	return bit_widths(s, t, errbuf, errlen);
+}
+
+/* List and describe the tables. */
+static bool
+load_tables(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	trib_my_rows r;
+	trib_my_infoschema *is;
+	bool		ok = true;
+
+	if (!list_tables(s, &r, errbuf, errlen))
+		return false;
+	s->nt = r.nrows;
+	s->t = trib_xcalloc((size_t) r.nrows + 1, sizeof(trib_my_snap_table));
+	is = trib_my_infoschema_new(&s->conf.conn);
+	for (int i = 0; i < r.nrows && ok; i++)
+	{
+		s->t[i].db = trib_xstrdup(trib_my_cell(&r, i, 0));
+		s->t[i].table = trib_xstrdup(trib_my_cell(&r, i, 1));
+		s->t[i].estimate = strtod(trib_my_cell(&r, i, 2), NULL);
+		ok = describe(s, is, &s->t[i], errbuf, errlen);
+	}
+	trib_my_infoschema_free(is);
+	trib_my_rows_free(&r);
+	return ok;
+}
+
+bool
+trib_my_snap_prepare(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	return take_snapshot(s, errbuf, errlen) && load_tables(s, errbuf, errlen);
+}
+
+const char *
+trib_my_snap_file(const trib_my_snap *s)
+{
+	return s->file;
+}
+
+uint64_t
+trib_my_snap_pos(const trib_my_snap *s)
+{
+	return s->pos;
+}
+
+const char *
+trib_my_snap_gtid(const trib_my_snap *s)
+{
+	return s->gtid;
+}
+
+bool
+trib_my_snap_locked(const trib_my_snap *s)
+{
+	return s->locked;
+}
+
+int
+trib_my_snap_ntables(const trib_my_snap *s)
+{
+	return s->nt;
+}
+
+trib_my_snap_table *
+trib_my_snap_table_at(trib_my_snap *s, int i)
+{
+	return &s->t[i];
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* The chunk query of a table; after: with the key condition. */
+static char *
+chunk_sql(const trib_my_snap *s, const trib_my_snap_table *t, bool after)
+{
+	trib_strbuf b = {0};
+
+	trib_strbuf_adds(&b, "SELECT ");
+	for (int c = 0; c < t->info->ncols; c++)
+	{
+		if (c)
+			trib_strbuf_adds(&b, ", ");
+		trib_my_snap_expr(&b, &t->info->cols[c], t->kinds[c]);
+	}
+	for (int k = 0; k < t->npk; k++)
+	{
+		const trib_my_colinfo *ci = &t->info->cols[t->pk[k]];
+
+		trib_strbuf_adds(&b, ", ");
+		if (t->kinds[t->pk[k]] == TRIB_MYS_BINARY)
+			trib_strbuf_adds(&b, "HEX(");
+		trib_my_quote_ident(&b, ci->name);
+		if (t->kinds[t->pk[k]] == TRIB_MYS_BINARY)
+			trib_strbuf_adds(&b, ")");
+	}
+	trib_strbuf_adds(&b, " FROM ");
+	trib_my_quote_ident(&b, t->db);
+	trib_strbuf_addc(&b, '.');
+	trib_my_quote_ident(&b, t->table);
+	/* (k1, k2) > (?, ?) as k1 > ? OR (k1 = ? AND k2 > ?): the form every
+	 * server turns into a range scan of the primary key */
+	for (int k = 0; after && k < t->npk; k++)
+	{
+		trib_strbuf_adds(&b, k == 0 ? " WHERE (" : " OR (");
+		for (int e = 0; e <= k; e++)
+		{
+			int			c = t->pk[e];
+
+			if (e)
+				trib_strbuf_adds(&b, " AND ");
+			trib_my_quote_ident(&b, t->info->cols[c].name);
+			trib_strbuf_adds(&b, e < k ? " = " : " > ");
+			trib_strbuf_adds(&b, t->kinds[c] == TRIB_MYS_BINARY ? "UNHEX(?)" : "?");
+		}
+		trib_strbuf_adds(&b, ")");
+	}
+	for (int k = 0; k < t->npk; k++)
+	{
+		trib_strbuf_adds(&b, k ? ", " : " ORDER BY ");
+		trib_my_quote_ident(&b, t->info->cols[t->pk[k]].name);
+	}
+	if (t->npk > 0)
+		trib_strbuf_printf(&b, " LIMIT %d", s->conf.chunk_rows);
+	return trib_strbuf_finish(&b);
+}
+
+/* The text a yajl generator holds, taken. */
+static char *
+take_gen(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t		len;
+	char	   *out;
+
+	yajl_gen_get_buf(g, &buf, &len);
+	out = trib_xstrndup((const char *) buf, len);
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
+	return out;
+}
+
+/* A member name of the object being generated. */
+static void
+gen_key(yajl_gen g, const char *name)
+{
+	yajl_gen_string(g, (const unsigned char *) name, strlen(name));
+}
+
+/* One row of the result as an event. */
+static trib_event *
+row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row,
+		  yajl_gen g, char *errbuf, size_t errlen)
+{
+	trib_event *ev = trib_event_new();
+	bool		ok = true;
+
+	yajl_gen_map_open(g);
+	for (int c = 0; c < t->info->ncols && ok; c++)
+	{
+		gen_key(g, t->info->cols[c].name);
+		ok = trib_my_snap_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
+								trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
+	}
+	yajl_gen_map_close(g);
+	ev->after = take_gen(g);
+	if (ok && t->nkey > 0)
+	{
+		yajl_gen_map_open(g);
+		for (int k = 0; k < t->nkey && ok; k++)
+		{
+			int			c = t->key[k];
+
+			gen_key(g, t->info->cols[c].name);
+			ok = trib_my_snap_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
+									trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
+		}
+		yajl_gen_map_close(g);
+		ev->key = take_gen(g);
+	}
+	if (!ok)
+	{
+		yajl_gen_reset(g, NULL);
+		trib_event_free(ev);
+		return NULL;
+	}
+	ev->op = TRIB_OP_READ;
+	ev->snapshot = true;
+	ev->source = s->conf.source_name;
+	ev->connector = "mysql";
+	ev->db = t->db;
+	ev->table = t->table;
+	ev->rel = &t->rel;
+	ev->ts_ms = s->conf.ts_ms;
+	return ev;
+}
+
+/* A chunk from a result (rows in key order). */
+static trib_my_snap_chunk *
+make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
+		   char *errbuf, size_t errlen)
+{
+	trib_my_snap_table *t = &s->t[ti];
+	trib_my_snap_chunk *c = trib_xcalloc(1, sizeof(*c));
+
+	c->table = ti;
+	c->evs = trib_xcalloc((size_t) r->nrows + 1, sizeof(trib_event *));
+	for (int i = 0; i < r->nrows; i++)
+	{
+		trib_event *ev = row_event(s, t, r, i, g, errbuf, errlen);
+
+		if (ev == NULL)
+		{
+			trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
+			trib_my_snap_chunk_free(c);
+			return NULL;
+		}
+		c->evs[c->nev++] = ev;
+		c->bytes += strlen(ev->after) + (ev->key ? strlen(ev->key) : 0) + 256;
+	}
+	if (t->npk > 0 && r->nrows > 0)
+	{
+		c->nkey = t->npk;
+		c->last_key = trib_xcalloc((size_t) t->npk, sizeof(char *));
+		for (int k = 0; k < t->npk; k++)
+		{
+			const char *v = trib_my_cell(r, r->nrows - 1, t->info->ncols + k);
+
+			c->last_key[k] = trib_xstrdup(v ? v : "");
+		}
+	}
+	c->final = t->npk == 0 || r->nrows < s->conf.chunk_rows;
+	return c;
+}
+
+/* Queue a chunk, waiting while the queue is full; false when stopping. */
+static bool
+enqueue(trib_my_snap *s, trib_my_snap_chunk *c)
+{
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping && s->queued > s->conf.buffer_bytes && s->head)
+		pthread_cond_wait(&s->cv, &s->mu);
+	if (s->stopping)
+	{
+		pthread_mutex_unlock(&s->mu);
+		trib_my_snap_chunk_free(c);
+		return false;
+	}
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+	s->queued += c->bytes;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return true;
+}
+
+/* Read one table to its end: 1 done, 0 stopping, -1 error. */
+static int
+read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
+{
+	trib_my_snap *s = w->s;
+	trib_my_snap_table *t = &s->t[ti];
+	char	  **after = NULL;
+	int			nafter = 0;
+	bool		final = false;
+	int			rc = 1;
+
+	if (t->nafter == t->npk && t->npk > 0)
+	{
+		after = t->after;
+		nafter = t->nafter;
+	}
+	while (!final && rc == 1)
+	{
+		char	   *sql = chunk_sql(s, t, after != NULL);
+		int			np = nafter * (nafter + 1) / 2,
+					k = 0;
+		const char **params = trib_xcalloc((size_t) np + 1, sizeof(char *));
+		trib_my_rows r;
+		trib_my_snap_chunk *c = NULL;
+
+		for (int i = 0; after && i < t->npk; i++)
+			for (int e = 0; e <= i; e++)
+				params[k++] = after[e];
+		if (!trib_my_select(w->m, sql, params, k, &r, errbuf, errlen))
+		{
+			trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
+			rc = -1;
+		}
+		else
+		{
+			c = make_chunk(s, ti, &r, g, errbuf, errlen);
+			trib_my_rows_free(&r);
+			if (c == NULL)
+				rc = -1;
+		}
+		free(params);
+		free(sql);
+		if (c)
+		{
+			final = c->final;
+			if (after && after != t->after)
+			{
+				for (int i = 0; i < nafter; i++)
+					free(after[i]);
+				free(after);
+			}
+			after = NULL;
+			if (c->last_key)
+			{
+				nafter = c->nkey;
+				after = trib_xcalloc((size_t) nafter, sizeof(char *));
+				for (int i = 0; i < nafter; i++)
+					after[i] = trib_xstrdup(c->last_key[i]);
+			}
+			if (!enqueue(s, c))
+				rc = 0;
+		}
+	}
+	if (after && after != t->after)
+	{
+		for (int i = 0; i < nafter; i++)
+			free(after[i]);
+		free(after);
+	}
+	return rc;
+}
+
+/* A worker: take tables until none is left. */
+static void *
+worker_main(void *arg)
+{
+	worker	   *w = arg;
+	trib_my_snap *s = w->s;
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	char		err[512] = "";
+
+	mysql_thread_init();
+	for (;;)
+	{
+		int			ti;
+
+		pthread_mutex_lock(&s->mu);
+		while (s->next_table < s->nt && s->t[s->next_table].skip)
+			s->next_table++;
+		ti = s->stopping || s->err[0] ? s->nt : s->next_table++;
+		pthread_mutex_unlock(&s->mu);
+		if (ti >= s->nt || read_table(w, ti, g, err, sizeof(err)) <= 0)
+			break;
+	}
+	yajl_gen_free(g);
+	pthread_mutex_lock(&s->mu);
+	if (err[0] && !s->err[0])
+		snprintf(s->err, sizeof(s->err), "%s", err);
+	s->running--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	mysql_thread_end();
+	return NULL;
+}
+
+bool
+trib_my_snap_start(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	for (int i = 0; i < s->nw; i++)
+	{
+		pthread_mutex_lock(&s->mu);
+		s->running++;
+		pthread_mutex_unlock(&s->mu);
+		if (pthread_create(&s->w[i].thread, NULL, worker_main, &s->w[i]) != 0)
+		{
+			pthread_mutex_lock(&s->mu);
+			s->running--;
+			pthread_mutex_unlock(&s->mu);
+			return trib_my_fail(errbuf, errlen, "snapshot: cannot start a worker thread");
+		}
+		s->w[i].started = true;
+	}
+	return true;
+}
+
+int
+trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
+				  char *errbuf, size_t errlen)
+{
+	struct timespec until = trib_clock_deadline(timeout_ms);
+	int			rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&s->mu);
+	while (s->head == NULL && s->running > 0 && !s->err[0])
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
+			break;
+	if (s->err[0])
+		rc = (snprintf(errbuf, errlen, "%s", s->err), -1);
+	else if (s->head)
+	{
+		*out = s->head;
+		s->head = s->head->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		s->queued -= (*out)->bytes;
+		(*out)->next = NULL;
+		pthread_cond_broadcast(&s->cv);
+		rc = 1;
+	}
+	else if (s->running == 0)
+		rc = 2;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+void
+trib_my_snap_chunk_free(trib_my_snap_chunk *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nev; i++)
+		trib_event_free(c->evs[i]);
+	for (int k = 0; c->last_key && k < c->nkey; k++)
+		free(c->last_key[k]);
+	free(c->last_key);
+	free(c->evs);
+	free(c);
+}
+
+void
+trib_my_snap_stop(trib_my_snap *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].started)
+		{
+			pthread_join(s->w[i].thread, NULL);
+			s->w[i].started = false;
+		}
+	while (s->head)
+	{
+		trib_my_snap_chunk *c = s->head;
+
+		s->head = c->next;
+		trib_my_snap_chunk_free(c);
+	}
+	s->tail = NULL;
+	s->queued = 0;
+}
+
+void
+trib_my_snap_free(trib_my_snap *s)
+{
+	if (s == NULL)
+		return;
+	trib_my_snap_stop(s);
+	for (int i = 0; i < s->nw; i++)
+		if (s->w[i].m)
+			mysql_close(s->w[i].m);
+	free(s->w);
+	for (int i = 0; i < s->nt; i++)
+	{
+		trib_my_snap_table *t = &s->t[i];
+
+		trib_my_tableinfo_free(t->info);
+		free(t->kinds);
+		free(t->bits);
+		free(t->pk);
+		free(t->key);
+		free(t->rel.columns);
+		for (int k = 0; k < t->nafter; k++)
+			free(t->after[k]);
+		free(t->after);
+		free(t->db);
+		free(t->table);
+	}
+	free(s->t);
+	for (int i = 0; s->tables_copy && s->tables_copy[i]; i++)
+		free(s->tables_copy[i]);
+	free(s->tables_copy);
+	trib_my_strings_free(s->slots, 4);
+	free(s->source_name);
+	free(s->zero_date);
+	free(s->gtid);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}

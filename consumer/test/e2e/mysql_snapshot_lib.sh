@@ -1,0 +1,60 @@
+# mysql_snapshot_lib.sh: helpers of the MySQL snapshot and multi-source
+# scripts (51, 56-59),
+# sourced after lib.sh (and mariadb.sh).
+# shellcheck shell=bash
+
+# count_from OUT: the "N passed, N failed" line of a comparison, added to
+# the totals (a comparison that did not finish is one failure).
+count_from() {
+    local line
+    line=$(tail -n 1 "$1")
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+    else
+        fail "the comparison finished" "$line"
+    fi
+}
+
+# snapshot_check OUT LOG SERVER_ID SERVER_ROWS [--resumed]: the binlog
+# from the first snapshot position LOG names, decoded by mysql_cat ($CAT)
+# as the witness, and mysql_snapshot_check.py's checks of OUT against it
+# and the server's rows, counted.
+snapshot_check() {
+    local out=$1 log=$2 sid=$3 rows=$4 sfile spos
+    shift 4
+    read -r sfile spos < <(sed -nE 's/.*consistent snapshot at binlog ([^:]+):([0-9]+) .*/\1 \2/p' \
+        "$log" | head -1)
+    "$CAT" --port "$MDB_PORT" --server-id "$sid" --file "$sfile" --pos "$spos" --stop-at-end \
+        >"$out.witness" 2>"$out.witness.log"
+    python3 "$ROOT/consumer/test/e2e/mysql_snapshot_check.py" "$out" "$out.witness" "$rows" "$@" \
+        | tee "$out.cmp" || true
+    count_from "$out.cmp"
+}
+
+# pg_witness CHANGES IDS: the changes of the PostgreSQL witness slot
+# `witness` (peeked, not consumed) as "postgresql commit table key op"
+# lines, and their ids COMMIT_LSN:SEQ (Kafka's id header).
+pg_witness() {
+    local q="FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL,
+          'include-transaction', 'off')) x
+        WHERE d->>'kind' IN ('insert','update','delete') AND d->>'schema' = 'public'"
+    pgc_psql -d postgres -At -c "SELECT d->>'commit_lsn', d->>'seq', d->>'table',
+            coalesce(d->'new'->>'id', d->'old'->>'id'), d->>'kind' $q" |
+        awk -F'|' '{ split($1, l, "/"); ops["insert"]="c"; ops["update"]="u"; ops["delete"]="d";
+                     printf "postgresql %.0f %s %s %s\n", strtonum("0x" l[1]) * 4294967296 + strtonum("0x" l[2]), $3, $4, ops[$5] }' \
+        >"$1"
+    pgc_psql -d postgres -At -c "SELECT (d->>'commit_lsn') || ':' || (d->>'seq') $q" >"$2"
+}
+
+# my_witness FILE POS SERVER_ID CHANGES IDS: the binlog from FILE:POS to
+# its end, decoded by mysql_cat ($CAT), as "mysql commit table key op"
+# lines, and their ids in the LSN form (Kafka's id header).
+my_witness() {
+    "$CAT" --port "$MDB_PORT" --server-id "$3" --file "$1" --pos "$2" --stop-at-end \
+        >"$4.jsonl" 2>"$4.log"
+    jq -r 'select(.kind == "event") | "mysql \(.commit_lsn) \(.table) \(.key.id) \(.op)"' \
+        "$4.jsonl" >"$4"
+    jq -r 'select(.kind == "event") | "\(.commit_lsn) \(.seq)"' "$4.jsonl" |
+        awk '{ printf "%X/%X:%s\n", int($1 / 4294967296), $1 % 4294967296, $2 }' >"$5"
+}
