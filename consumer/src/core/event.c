@@ -7,6 +7,7 @@
  */
 #include "event.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,15 @@ trib_relation_clear(trib_relation *rel)
 	free(rel->schema);
 	free(rel->table);
 	memset(rel, 0, sizeof(*rel));
+}
+
+/* See event.h. */
+uint32_t
+trib_relation_fresh_version(void)
+{
+	static atomic_uint next = 0x80000000u;
+
+	return (uint32_t) atomic_fetch_add(&next, 1);
 }
 
 /* Free a relation built on the heap and everything it owns. */

@@ -77,7 +77,11 @@ typedef struct trib_column
  * table map, ...).  Owned by the source that built it; an event points to
  * the version current when the event was read, and a source never frees a
  * version while events referring to it may still be in flight (it keeps old
- * versions until close).
+ * versions until close).  Stages cache per relation by (address, version);
+ * a relation freed before close (a snapshot's, freed when its phase ends,
+ * after its events were acknowledged) takes its version from
+ * trib_relation_fresh_version(), so that a later relation at the same
+ * address never matches what was cached for it.
  */
 typedef struct trib_relation
 {
@@ -162,6 +166,10 @@ void		trib_event_clear(trib_event *ev);
 /* Release what a relation owns (schema, table, columns with their name and
  * type) and zero it, but not the struct itself. */
 void		trib_relation_clear(trib_relation *rel);
+
+/* A relation version no relation of this process had before (from 2^31
+ * up, above the small numbers the streams count from); thread-safe. */
+uint32_t	trib_relation_fresh_version(void);
 
 /* trib_relation_clear, then free the struct; NULL is allowed.  For the
  * source (or a transform) that built the relation, never for an event's

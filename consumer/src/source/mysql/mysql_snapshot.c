@@ -362,6 +362,7 @@ describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
 	t->rel.schema = t->db;
 	t->rel.table = t->table;
 	t->rel.ncolumns = n;
+	t->rel.version = trib_relation_fresh_version();	/* freed before close */
 	t->rel.columns = trib_xcalloc((size_t) n, sizeof(trib_column));
 	for (int c = 0; c < n; c++)
 	{

@@ -382,7 +382,7 @@ load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapenc e
 	t->rel.ncolumns = t->ncols;
 	t->rel.schema = trib_xstrdup(t->schema);
 	t->rel.table = trib_xstrdup(t->table);
-	t->rel.version = 1;
+	t->rel.version = trib_relation_fresh_version();	/* freed before close */
 	pkpos = trib_xcalloc((size_t) t->ncols + 1, sizeof(int));
 	ripos = trib_xcalloc((size_t) t->ncols + 1, sizeof(int));
 	for (i = 0; i < t->ncols; i++)
