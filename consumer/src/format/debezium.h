@@ -167,6 +167,9 @@ void		trib_dbz_put_i64(trib_strbuf *out, int64_t v);
  * (the hot-path escaper of this mode: no allocation). */
 void		trib_dbz_quote(trib_strbuf *out, const char *s);
 
+/* The same for the n bytes at s (a NUL among them is written \u0000). */
+void		trib_dbz_quote_n(trib_strbuf *out, const char *s, size_t n);
+
 /* Append a yajl tree value as compact JSON (numbers verbatim); with
  * jsonb_style, in PostgreSQL's jsonb text form ({"a": 1, "b": [1, 2]}). */
 void		trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style);

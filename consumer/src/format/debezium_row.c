@@ -1,14 +1,23 @@
 /*
  * debezium_row.c: a row image in Debezium's encodings (see debezium.h).
  *
- * Design.  A row image is parsed once with yajl_tree (numbers keep their
- * text) and written back member by member, each value through
- * trib_dbz_value with its column's coltype.  The coltypes of a relation
- * are worked out once and cached, keyed by the relation and its version
- * (a source bumps the version when the table changes, event.h), so the
- * per-event cost is the parse and the write.  Members are matched to
- * columns by position first (images list the columns in table order) and
- * by name when that misses (a transform dropped or renamed a column).
+ * Design.  A row image is converted while yajl's callback parser lexes
+ * it (no tree): each top-level member's name is written as it comes, its
+ * column looked up, and its value written in Debezium's encoding at
+ * once.  Values that pass as is (integers, text) are copied as lexed;
+ * other scalars go through trib_dbz_value as a yajl_val on the stack
+ * whose text sits in the converter's scratch buffer (kept from one image
+ * to the next).  Nested values of columns passed as is, and json/jsonb
+ * values, are written while lexed too (json/jsonb into the scratch buffer,
+ * then quoted); other nested values (arrays of dates, numerics, ...) are
+ * parsed into a tree from their byte range in the image
+ * (yajl_get_bytes_consumed inside a callback is the offset just past the
+ * current token).  The
+ * coltypes of a relation are worked out once and cached, keyed by the
+ * relation and its version (a source bumps the version when the table
+ * changes, event.h).  Members are matched to columns by position first
+ * (images list the columns in table order) and by name when that misses
+ * (a transform dropped or renamed a column).
  *
  * json/jsonb columns whose null is the JSON literal null (the image's
  * JSON null list) become the string "null", as Debezium writes them; SQL
@@ -19,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yajl/yajl_parse.h>
 
 
 /* The coltypes of one relation version. */
@@ -38,6 +49,8 @@ struct trib_dbz
 	relentry   *rels;
 	size_t		nrels;
 	size_t		cap;
+	trib_strbuf name;			/* scratch: the member being converted */
+	trib_strbuf val;			/* scratch: its value text */
 };
 
 /* Free what an entry caches. */
@@ -72,6 +85,8 @@ trib_dbz_free(trib_dbz *d)
 	for (size_t i = 0; i < d->nrels; i++)
 		relentry_clear(&d->rels[i]);
 	free(d->rels);
+	trib_strbuf_free(&d->name);
+	trib_strbuf_free(&d->val);
 	free(d);
 }
 
@@ -106,16 +121,26 @@ rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 	return e;
 }
 
-/* The column index of member `name` (tried at `hint` first), or -1. */
+/* The column index of member name[0..n) (tried at `hint` first), or -1. */
+static int
+column_of_n(const trib_relation *rel, const char *name, size_t n, size_t hint)
+{
+	const trib_column *c = rel->columns;
+
+	if (hint < (size_t) rel->ncolumns && strncmp(c[hint].name, name, n) == 0 &&
+		c[hint].name[n] == '\0')
+		return (int) hint;
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (strncmp(c[i].name, name, n) == 0 && c[i].name[n] == '\0')
+			return i;
+	return -1;
+}
+
+/* The column index of NUL-terminated member `name`, or -1. */
 static int
 column_of(const trib_relation *rel, const char *name, size_t hint)
 {
-	if (hint < (size_t) rel->ncolumns && strcmp(rel->columns[hint].name, name) == 0)
-		return (int) hint;
-	for (int i = 0; i < rel->ncolumns; i++)
-		if (strcmp(rel->columns[i].name, name) == 0)
-			return i;
-	return -1;
+	return column_of_n(rel, name, strlen(name), hint);
 }
 
 /* True when `name` is a column entry (a string) of a JSON null list. */
@@ -132,39 +157,298 @@ is_json_null(yajl_val list, const char *name)
 	return false;
 }
 
-/* Write the members of object img, each converted. */
-static bool
-write_members(trib_dbz *d, const trib_relation *rel, const trib_dbz_coltype *types,
-			  yajl_val img, yajl_val nulls, trib_strbuf *out, char *errbuf, size_t errlen)
+/*
+ * The state of one image's conversion while yajl lexes it: the member
+ * being written (its name in d->name, its coltype), the depth, and where
+ * a nested value began in the image.
+ */
+typedef struct rowconv
 {
-	trib_strbuf_addc(out, '{');
-	for (size_t i = 0; i < img->u.object.len; i++)
+	trib_dbz   *d;
+	const trib_relation *rel;
+	const trib_dbz_coltype *types;
+	const char *image;
+	const char *json_nulls;
+	yajl_val	nulls;			/* json_nulls parsed, on first need */
+	bool		nulls_parsed;
+	yajl_handle h;
+	trib_strbuf *out;
+	int			depth;
+	size_t		member;			/* members written so far */
+	const trib_dbz_coltype *t;	/* the current member's coltype */
+	size_t		nest_start;		/* image offset of a nested value */
+	trib_strbuf *nest;			/* a nested value written while lexed: out
+								 * (as is) or d->val (json, quoted at its
+								 * end); NULL: parsed into a tree */
+	const char *sep;			/* its separators: "," ":" or ", " ": " */
+	const char *colon;
+	bool		nest_first;		/* nothing written yet in its container */
+	bool		nest_after_key; /* a member name was just written */
+	bool		bad_value;		/* a callback stopped on a value */
+	bool		closed;			/* the top-level object ended */
+	char	   *errbuf;
+	size_t		errlen;
+} rowconv;
+
+/* Append errbuf's " (column s.t.name)" for the current member. */
+static void
+name_column(rowconv *c)
+{
+	size_t		l = strlen(c->errbuf);
+
+	snprintf(c->errbuf + l, c->errlen > l ? c->errlen - l : 0, " (column %s.%s.%s)",
+			 c->rel->schema ? c->rel->schema : "", c->rel->table ? c->rel->table : "",
+			 c->d->name.data ? c->d->name.data : "");
+}
+
+/* Write value v of the current member through its coltype. */
+static int
+put_member_value(rowconv *c, yajl_val v)
+{
+	const trib_dbz_coltype *t = c->t;
+
+	if (YAJL_IS_NULL(v) && (t->kind == TRIB_DBZ_JSON || t->kind == TRIB_DBZ_JSONB) &&
+		!t->array && c->json_nulls)
 	{
-		const char *name = img->u.object.keys[i];
-		yajl_val	v = img->u.object.values[i];
-		int			c = column_of(rel, name, i);
-		trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false};
-		const trib_dbz_coltype *t = c >= 0 ? &types[c] : &asis;
-
-		if (i)
-			trib_strbuf_addc(out, ',');
-		trib_dbz_quote(out, name);
-		trib_strbuf_addc(out, ':');
-		if (YAJL_IS_NULL(v) && (t->kind == TRIB_DBZ_JSON || t->kind == TRIB_DBZ_JSONB) &&
-			!t->array && is_json_null(nulls, name))
-			trib_strbuf_adds(out, "\"null\"");
-		else if (!trib_dbz_value(&d->opts, t, v, out, errbuf, errlen))
+		if (!c->nulls_parsed)
+			c->nulls = yajl_tree_parse(c->json_nulls, NULL, 0);
+		c->nulls_parsed = true;
+		if (is_json_null(c->nulls, c->d->name.data))
 		{
-			size_t		l = strlen(errbuf);
-
-			snprintf(errbuf + l, errlen > l ? errlen - l : 0, " (column %s.%s.%s)",
-					 rel->schema ? rel->schema : "", rel->table ? rel->table : "", name);
-			return false;
+			trib_strbuf_adds(c->out, "\"null\"");
+			return 1;
 		}
 	}
-	trib_strbuf_addc(out, '}');
-	return true;
+	if (trib_dbz_value(&c->d->opts, t, v, c->out, c->errbuf, c->errlen))
+		return 1;
+	name_column(c);
+	c->bad_value = true;
+	return 0;
 }
+
+/* Before a token of a nested value written while lexed: its separator
+ * from the previous one (none after a member name). */
+static void
+nest_token(rowconv *c)
+{
+	if (!c->nest_after_key && !c->nest_first)
+		trib_strbuf_adds(c->nest, c->sep);
+	c->nest_first = false;
+	c->nest_after_key = false;
+}
+
+/* Whether a nested value of coltype t is written while lexed: values
+ * passed as is, and json/jsonb (a string of the value's JSON text). */
+static void
+nest_begin(rowconv *c)
+{
+	const trib_dbz_coltype *t = c->t;
+	bool		jsonb = t->kind == TRIB_DBZ_JSONB;
+
+	c->nest = NULL;
+	if (t->kind == TRIB_DBZ_ASIS)
+		c->nest = c->out;
+	else if ((t->kind == TRIB_DBZ_JSON || jsonb) && !t->array)
+	{
+		c->nest = &c->d->val;
+		c->nest->len = 0;
+	}
+	c->sep = jsonb ? ", " : ",";
+	c->colon = jsonb ? ": " : ":";
+	c->nest_first = true;
+	c->nest_after_key = false;
+}
+
+/* A scalar of text s[0..n) at depth 1 (deeper ones belong to a nested
+ * value, written when it closes).  ASIS values are copied as lexed. */
+static int
+scalar(rowconv *c, yajl_type type, const char *s, size_t n)
+{
+	struct yajl_val_s v = {.type = type};
+
+	if (c->depth != 1)
+	{
+		if (c->depth > 1 && c->nest)
+		{
+			nest_token(c);
+			if (type == yajl_t_string)
+				trib_dbz_quote_n(c->nest, s, n);
+			else
+				trib_strbuf_add(c->nest, s, n);
+		}
+		return c->depth > 1;
+	}
+	if (c->t->kind == TRIB_DBZ_ASIS)
+	{
+		if (type == yajl_t_string)
+			trib_dbz_quote_n(c->out, s, n);
+		else
+			trib_strbuf_add(c->out, s, n);
+		return 1;
+	}
+	c->d->val.len = 0;
+	trib_strbuf_add(&c->d->val, s, n);
+	if (type == yajl_t_string)
+		v.u.string = c->d->val.data;
+	else if (type == yajl_t_number)
+		v.u.number.r = c->d->val.data;
+	return put_member_value(c, &v);
+}
+
+static int
+cb_null(void *ctx)
+{
+	return scalar(ctx, yajl_t_null, "null", 4);
+}
+
+static int
+cb_bool(void *ctx, int b)
+{
+	return scalar(ctx, b ? yajl_t_true : yajl_t_false, b ? "true" : "false", b ? 4 : 5);
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	return scalar(ctx, yajl_t_number, s, n);
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return scalar(ctx, yajl_t_string, (const char *) s, n);
+}
+
+/* A member's name: written at once, its column looked up. */
+static int
+cb_key(void *ctx, const unsigned char *s, size_t n)
+{
+	static const trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false};
+	rowconv    *c = ctx;
+	int			col;
+
+	if (c->depth != 1)
+	{
+		if (c->nest)
+		{
+			nest_token(c);
+			trib_dbz_quote_n(c->nest, (const char *) s, n);
+			trib_strbuf_adds(c->nest, c->colon);
+			c->nest_after_key = true;
+		}
+		return 1;
+	}
+	col = column_of_n(c->rel, (const char *) s, n, c->member);
+	c->t = col >= 0 ? &c->types[col] : &asis;
+	c->d->name.len = 0;
+	trib_strbuf_add(&c->d->name, (const char *) s, n);
+	if (c->member++)
+		trib_strbuf_addc(c->out, ',');
+	trib_dbz_quote_n(c->out, (const char *) s, n);
+	trib_strbuf_addc(c->out, ':');
+	return 1;
+}
+
+/* Image offset just past the current token (the image is one chunk). */
+static size_t
+here(const rowconv *c)
+{
+	return yajl_get_bytes_consumed(c->h);
+}
+
+static int
+open_nested(rowconv *c, bool array)
+{
+	if (c->depth == 0)
+	{
+		if (array)
+			return 0;
+		trib_strbuf_addc(c->out, '{');
+	}
+	else if (c->depth == 1)
+	{
+		c->nest_start = here(c) - 1;
+		nest_begin(c);
+	}
+	if (c->depth >= 1 && c->nest)
+	{
+		nest_token(c);
+		trib_strbuf_addc(c->nest, array ? '[' : '{');
+		c->nest_first = true;
+	}
+	c->depth++;
+	return 1;
+}
+
+/* A nested value closed: finished when written while lexed; at depth 1
+ * otherwise parsed from its text and written through its coltype. */
+static int
+close_nested(rowconv *c, bool array)
+{
+	trib_strbuf *buf = &c->d->val;
+	yajl_val	v;
+	int			ok;
+
+	if (--c->depth == 0)
+	{
+		trib_strbuf_addc(c->out, '}');
+		c->closed = true;
+		return 1;
+	}
+	if (c->nest)
+	{
+		trib_strbuf_addc(c->nest, array ? ']' : '}');
+		c->nest_first = false;
+		if (c->depth == 1 && c->nest != c->out)
+			trib_dbz_quote_n(c->out, c->nest->data, c->nest->len);
+		return 1;
+	}
+	if (c->depth > 1)
+		return 1;
+	buf->len = 0;
+	trib_strbuf_add(buf, c->image + c->nest_start, here(c) - c->nest_start);
+	if ((v = yajl_tree_parse(buf->data, NULL, 0)) == NULL)
+		return 0;
+	ok = put_member_value(c, v);
+	yajl_tree_free(v);
+	return ok;
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return open_nested(ctx, false);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return open_nested(ctx, true);
+}
+
+static int
+cb_end_map(void *ctx)
+{
+	return close_nested(ctx, false);
+}
+
+static int
+cb_end_array(void *ctx)
+{
+	return close_nested(ctx, true);
+}
+
+static const yajl_callbacks row_callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_bool,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_key,
+	.yajl_end_map = cb_end_map,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end_array,
+};
 
 /* See debezium.h. */
 bool
@@ -173,30 +457,35 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 			 char *errbuf, size_t errlen)
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
-	yajl_val	img;
-	yajl_val	nulls = NULL;
+	rowconv		c = {0};
+	size_t		len;
 	bool		ok;
-	char		perr[128];
 
 	if (rel == NULL || map == NULL)
 	{
 		trib_strbuf_adds(out, image);
 		return true;
 	}
-	img = yajl_tree_parse(image, perr, sizeof(perr));
-	if (img == NULL || !YAJL_IS_OBJECT(img))
-	{
-		yajl_tree_free(img);
+	c.d = d;
+	c.rel = rel;
+	c.types = rel_entry(d, map, rel)->types;
+	c.image = image;
+	c.json_nulls = json_nulls;
+	c.out = out;
+	c.errbuf = errbuf;
+	c.errlen = errlen;
+	errbuf[0] = '\0';
+	len = strlen(image);
+	c.h = yajl_alloc(&row_callbacks, NULL, &c);
+	if (c.h == NULL)
+		abort();
+	ok = yajl_parse(c.h, (const unsigned char *) image, len) == yajl_status_ok &&
+		yajl_complete_parse(c.h) == yajl_status_ok && c.closed;
+	yajl_free(c.h);
+	yajl_tree_free(c.nulls);
+	if (!ok && !c.bad_value)
 		snprintf(errbuf, errlen, "debezium: row image of %s.%s is not a JSON object",
 				 rel->schema ? rel->schema : "", rel->table ? rel->table : "");
-		return false;
-	}
-	if (json_nulls)
-		nulls = yajl_tree_parse(json_nulls, NULL, 0);
-	errbuf[0] = '\0';
-	ok = write_members(d, rel, rel_entry(d, map, rel)->types, img, nulls, out, errbuf, errlen);
-	yajl_tree_free(nulls);
-	yajl_tree_free(img);
 	return ok;
 }
 
