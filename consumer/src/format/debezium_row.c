@@ -51,6 +51,9 @@ struct trib_dbz
 	size_t		cap;
 	trib_strbuf name;			/* scratch: the member being converted */
 	trib_strbuf val;			/* scratch: its value text */
+	/* yajl's memory for one image, reused from image to image */
+	unsigned char *arena;
+	size_t		alen;
 };
 
 /* Free what an entry caches. */
@@ -87,6 +90,7 @@ trib_dbz_free(trib_dbz *d)
 	free(d->rels);
 	trib_strbuf_free(&d->name);
 	trib_strbuf_free(&d->val);
+	free(d->arena);
 	free(d);
 }
 
@@ -450,6 +454,63 @@ static const yajl_callbacks row_callbacks = {
 	.yajl_end_array = cb_end_array,
 };
 
+/*
+ * yajl's allocations for one image (its handle, lexer, buffer and stack,
+ * ~3 KB) come from the converter's arena, reset for each image, so the
+ * steady state calls no malloc; a block that does not fit goes to the
+ * heap.  Each block is preceded by its size (for realloc).
+ */
+#define DBZ_ARENA 16384
+#define DBZ_HDR 16
+
+static bool
+in_arena(const trib_dbz *d, const void *p)
+{
+	const unsigned char *b = p;
+
+	return d->arena && b >= d->arena && b < d->arena + DBZ_ARENA;
+}
+
+static void *
+arena_malloc(void *ctx, size_t sz)
+{
+	trib_dbz   *d = ctx;
+	size_t		need = DBZ_HDR + ((sz + 15) & ~(size_t) 15);
+	unsigned char *p;
+
+	if (d->arena == NULL)
+		d->arena = trib_xrealloc(NULL, DBZ_ARENA);
+	if (d->alen + need > DBZ_ARENA)
+		return trib_xrealloc(NULL, sz ? sz : 1);
+	p = d->arena + d->alen;
+	memcpy(p, &sz, sizeof(sz));
+	d->alen += need;
+	return p + DBZ_HDR;
+}
+
+static void
+arena_free(void *ctx, void *ptr)
+{
+	if (ptr && !in_arena(ctx, ptr))
+		free(ptr);
+}
+
+static void *
+arena_realloc(void *ctx, void *ptr, size_t sz)
+{
+	size_t		old;
+	void	   *n;
+
+	if (ptr == NULL)
+		return arena_malloc(ctx, sz);
+	if (!in_arena(ctx, ptr))
+		return trib_xrealloc(ptr, sz ? sz : 1);
+	memcpy(&old, (unsigned char *) ptr - DBZ_HDR, sizeof(old));
+	n = arena_malloc(ctx, sz);
+	memcpy(n, ptr, old < sz ? old : sz);
+	return n;
+}
+
 /* See debezium.h. */
 bool
 trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
@@ -458,6 +519,7 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
 	rowconv		c = {0};
+	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, d};
 	size_t		len;
 	bool		ok;
 
@@ -476,7 +538,8 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 	c.errlen = errlen;
 	errbuf[0] = '\0';
 	len = strlen(image);
-	c.h = yajl_alloc(&row_callbacks, NULL, &c);
+	d->alen = 0;
+	c.h = yajl_alloc(&row_callbacks, &funcs, &c);
 	if (c.h == NULL)
 		abort();
 	ok = yajl_parse(c.h, (const unsigned char *) image, len) == yajl_status_ok &&
