@@ -242,6 +242,17 @@ void		trib_dbz_tx_record(trib_dbz_tx *tx, bool end, int64_t ts_ms, bool schemas,
 
 void		trib_dbz_tx_clear(trib_dbz_tx *tx);
 
+/* The open transaction's counts as JSON text appended to out
+ * ({"txid":N,"commit_lsn":N,"total":N,"collections":[["public.t",N],..]}),
+ * for a sink to store with its checkpoint; false (nothing appended) when
+ * no transaction is open. */
+bool		trib_dbz_tx_save(const trib_dbz_tx *tx, trib_strbuf *out);
+
+/* Continue the transaction trib_dbz_tx_save described (after a restart):
+ * its next event asks for no BEGIN and its END counts from there.  False
+ * (and no transaction open) when text is not such a description. */
+bool		trib_dbz_tx_load(trib_dbz_tx *tx, const char *text);
+
 /* Debezium's heartbeat topic "__debezium-heartbeat.<prefix>" into topic,
  * its key {"serverName":"<prefix>"} and value {"ts_ms":N}, wrapped with
  * their Connect schemas when schemas (debezium_heartbeat.c). */

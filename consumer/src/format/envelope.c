@@ -659,6 +659,27 @@ trib_envelope_topic(const trib_envelope *env, const char *source,
 	return ok;
 }
 
+/* See envelope.h. */
+char *
+trib_envelope_tx_state(const trib_envelope *env)
+{
+	trib_strbuf out = {0};
+
+	if (env->dbz == NULL || !env->opts.transaction_metadata ||
+		!trib_dbz_tx_save(&env->dbz_tx, &out))
+		return NULL;
+	return trib_strbuf_finish(&out);
+}
+
+/* See envelope.h. */
+bool
+trib_envelope_tx_resume(trib_envelope *env, const char *state)
+{
+	if (env->dbz == NULL || !env->opts.transaction_metadata)
+		return false;
+	return trib_dbz_tx_load(&env->dbz_tx, state);
+}
+
 /* The event id "commit_lsn:seq" of a position (position.h). */
 size_t
 trib_envelope_event_id(const trib_position *pos, char *buf, size_t len)

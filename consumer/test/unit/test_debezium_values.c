@@ -580,6 +580,63 @@ test_envelope_transaction_topic(void **state)
 	trib_envelope_free(env);
 }
 
+/* A transaction cut by a restart: the first envelope's state, given to a
+ * fresh one, continues it without a second BEGIN and the END counts the
+ * events written before the restart too (what the transactional Kafka
+ * sink stores with its checkpoint, e2e 72). */
+static void
+test_envelope_transaction_resume(void **state)
+{
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r = NULL;
+	size_t		n = 0;
+	char		err[256];
+	const char *tables[] = {"a", "b", "a"};
+	char	   *saved = NULL;
+
+	(void) state;
+	env = mkenv(&eo, &dbz, false, true);
+	assert_null(trib_envelope_tx_state(env));
+	for (int i = 0; i < 3; i++)
+	{
+		trib_event *ev = trib_event_new();
+
+		if (i == 2)
+		{
+			/* the restart: a new envelope, resumed from the saved state */
+			trib_envelope_free(env);
+			env = mkenv(&eo, &dbz, false, true);
+			assert_true(trib_envelope_tx_resume(env, saved));
+			free(saved);
+		}
+		mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
+		ev->after = strdup("{\"id\":1}");
+		ev->txid = 741;
+		ev->ts_ms = 1700000000123LL;
+		ev->pos.commit_lsn = 0x100;
+		ev->pos.seq = (uint32_t) i;
+		ev->last_in_tx = i == 2;
+		r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+		assert_non_null(r);
+		if (i == 1)
+			saved = trib_envelope_tx_state(env);
+		trib_event_free(ev);
+	}
+	/* no BEGIN again: the row record, then the END of all three */
+	assert_int_equal(n, 2);
+	assert_string_equal(r[1].value, "{\"status\":\"END\",\"id\":\"741:256\","
+						"\"event_count\":3,\"data_collections\":["
+						"{\"data_collection\":\"public.a\",\"event_count\":2},"
+						"{\"data_collection\":\"public.b\",\"event_count\":1}],"
+						"\"ts_ms\":1700000000123}");
+	/* after the END nothing is open */
+	assert_null(trib_envelope_tx_state(env));
+	assert_false(trib_envelope_tx_resume(env, "{\"txid\":-1}"));
+	trib_envelope_free(env);
+}
+
 int
 main(void)
 {
@@ -593,6 +650,7 @@ main(void)
 		cmocka_unit_test(test_envelope_debezium_tombstone),
 		cmocka_unit_test(test_envelope_schemas),
 		cmocka_unit_test(test_envelope_transaction_topic),
+		cmocka_unit_test(test_envelope_transaction_resume),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
