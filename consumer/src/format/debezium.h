@@ -160,6 +160,11 @@ bool		trib_dbz_timestamp(const trib_dbz_opts *o, int precision,
 bool		trib_dbz_interval_value(const trib_dbz_opts *o, const char *s,
 									trib_strbuf *out);
 
+/* Append bytes as a JSON string in binary.handling.mode's encoding (bytes
+ * and base64: standard base64, as the JsonConverter writes BYTES). */
+void		trib_dbz_put_bytes(trib_strbuf *out, trib_dbz_binary mode,
+							   const unsigned char *p, size_t n);
+
 /* Append v in decimal (the hot path's integer writer: no printf). */
 void		trib_dbz_put_i64(trib_strbuf *out, int64_t v);
 
@@ -191,6 +196,16 @@ bool		trib_dbz_row(trib_dbz *d, const char *connector,
 						 const trib_relation *rel, const char *image,
 						 const char *json_nulls, trib_strbuf *out,
 						 char *errbuf, size_t errlen);
+
+/*
+ * Append the unchanged-TOAST placeholder (unavailable.value.placeholder)
+ * of column `column` of rel as Debezium writes it for the column's type:
+ * bytea its UTF-8 bytes in the binary mode's encoding, a text-like array
+ * a one-element list of it, any other type the string.
+ */
+void		trib_dbz_placeholder(trib_dbz *d, const char *connector,
+								 const trib_relation *rel, const char *column,
+								 const char *placeholder, trib_strbuf *out);
 
 /*
  * The Connect schemas of a relation (debezium_schema.c), rendered once per

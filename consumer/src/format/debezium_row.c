@@ -552,6 +552,44 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 	return ok;
 }
 
+/* An array of text-like elements (Connect strings): not of the types
+ * whose values pass as numbers or booleans. */
+static bool
+text_array(const trib_column *col)
+{
+	static const char *const scalar[] = {"smallint", "integer", "bigint", "oid", "real",
+	"double precision", "boolean", NULL};
+	const char *type = col->type ? col->type : "";
+
+	for (int i = 0; scalar[i]; i++)
+		if (strncmp(type, scalar[i], strlen(scalar[i])) == 0 &&
+			type[strlen(scalar[i])] == '[')
+			return false;
+	return true;
+}
+
+/* See debezium.h. */
+void
+trib_dbz_placeholder(trib_dbz *d, const char *connector, const trib_relation *rel,
+					 const char *column, const char *placeholder, trib_strbuf *out)
+{
+	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
+	int			c = map && rel ? column_of(rel, column, 0) : -1;
+	const trib_dbz_coltype *t = c >= 0 ? &rel_entry(d, map, rel)->types[c] : NULL;
+
+	if (t && !t->array && t->kind == TRIB_DBZ_BYTEA)
+		trib_dbz_put_bytes(out, d->opts.binary, (const unsigned char *) placeholder,
+						   strlen(placeholder));
+	else if (t && t->array && t->kind == TRIB_DBZ_ASIS && text_array(&rel->columns[c]))
+	{
+		trib_strbuf_addc(out, '[');
+		trib_dbz_quote(out, placeholder);
+		trib_strbuf_addc(out, ']');
+	}
+	else
+		trib_dbz_quote(out, placeholder);
+}
+
 /* Which columns the key object names (in_key[i]). */
 static void
 key_columns(const trib_relation *rel, const char *key_image, bool *in_key)

@@ -32,10 +32,10 @@
 #include "hex.h"
 #include "jsondoc.h"
 
-/* Append bytes as a JSON string in the binary mode's encoding (encoded on
- * the stack when short, the common case: no allocation). */
-static void
-put_bytes(trib_strbuf *out, trib_dbz_binary mode, const unsigned char *p, size_t n)
+/* See debezium.h (encoded on the stack when short, the common case: no
+ * allocation). */
+void
+trib_dbz_put_bytes(trib_strbuf *out, trib_dbz_binary mode, const unsigned char *p, size_t n)
 {
 	char		stack[256];
 	size_t		cap = mode == TRIB_DBZ_BINARY_HEX ? 2 * n + 1
@@ -188,7 +188,7 @@ put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t
 	if (trib_dec_to_i64(d, s, &v))
 	{
 		n = twos_complement_i64(v, small);
-		put_bytes(out, TRIB_DBZ_BINARY_BYTES, small, n);
+		trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, small, n);
 		if (scale < 0)
 			trib_strbuf_addc(out, '}');
 		return true;
@@ -202,7 +202,7 @@ put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t
 	}
 	bytes = twos_complement(bn, &n);
 	BN_free(bn);
-	put_bytes(out, TRIB_DBZ_BINARY_BYTES, bytes, n);
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, bytes, n);
 	if (scale < 0)
 		trib_strbuf_addc(out, '}');
 	free(bytes);
@@ -267,7 +267,7 @@ put_bits(trib_strbuf *out, const char *s)
 		if (s[i] == '1')
 			b[bit / 8] |= (unsigned char) (1u << (bit % 8));
 	}
-	put_bytes(out, TRIB_DBZ_BINARY_BYTES, b, nbytes);
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, b, nbytes);
 	free(b);
 	return true;
 }
@@ -289,7 +289,7 @@ put_bytea(const trib_dbz_opts *o, const char *s, trib_strbuf *out)
 	b = trib_xrealloc(NULL, trib_b64_decoded_max(n) + 1);
 	ok = trib_b64_decode(s, n, TRIB_B64_STD, TRIB_B64_PAD_OPTIONAL, b, &len);
 	if (ok)
-		put_bytes(out, o->binary, b, len);
+		trib_dbz_put_bytes(out, o->binary, b, len);
 	free(b);
 	return ok;
 }
@@ -395,7 +395,7 @@ put_point(trib_strbuf *out, const char *s)
 	trib_strbuf_adds(out, ",\"y\":");
 	put_java_double(out, y);
 	trib_strbuf_adds(out, ",\"wkb\":");
-	put_bytes(out, TRIB_DBZ_BINARY_BYTES, wkb, sizeof(wkb));
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, wkb, sizeof(wkb));
 	trib_strbuf_adds(out, ",\"srid\":null}");
 	return true;
 }

@@ -113,6 +113,7 @@ struct trib_envelope
 	size_t		prefix_json_len;
 	size_t		version_json_len;
 	char	   *placeholder_json;	/* NULL: leave unchanged columns out */
+	char	   *placeholder;	/* its text (Debezium mode types it) */
 	bool		schema_or_db;	/* default pattern: ${schema} falls back to db */
 	pattern		topic;
 	pattern		message;
@@ -497,6 +498,7 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->version_json_len = strlen(env->version_json);
 	env->placeholder_json = opts->unavailable_value
 		? json_quote(opts->unavailable_value) : NULL;
+	env->placeholder = opts->unavailable_value ? trib_xstrdup(opts->unavailable_value) : NULL;
 	/* the default pattern, also when a sink's config spells it out */
 	env->schema_or_db = opts->topic_pattern == NULL ||
 		strcmp(opts->topic_pattern, TRIB_ENVELOPE_DEFAULT_PATTERN) == 0;
@@ -533,6 +535,7 @@ trib_envelope_free(trib_envelope *env)
 	free(env->prefix_json);
 	free(env->version_json);
 	free(env->placeholder_json);
+	free(env->placeholder);
 	pattern_free(&env->topic);
 	pattern_free(&env->message);
 	free(env->buf.p);
@@ -959,11 +962,36 @@ skip_ws(const char *p)
 }
 
 /*
+ * The placeholder of an unchanged TOAST column whose name is the JSON
+ * string name[0..len): as a string, or in Debezium mode as Debezium writes
+ * it for the column's type (debezium.h; a name with escapes is looked up
+ * no further).
+ */
+static void
+put_placeholder(trib_envelope *env, const trib_event *ev, const char *name, size_t len)
+{
+	char		col[256];
+
+	if (env->dbz == NULL || len < 2 || len - 2 >= sizeof(col) ||
+		memchr(name, '\\', len) != NULL)
+	{
+		eb_put(&env->buf, env->placeholder_json, strlen(env->placeholder_json));
+		return;
+	}
+	memcpy(col, name + 1, len - 2);
+	col[len - 2] = '\0';
+	env->dbz_buf.len = 0;
+	trib_dbz_placeholder(env->dbz, ev->connector, ev->rel, col, env->placeholder,
+						 &env->dbz_buf);
+	eb_put(&env->buf, env->dbz_buf.data, env->dbz_buf.len);
+}
+
+/*
  * Append `after` with every name of the `unchanged` array added as
  * "name":placeholder.  Names are copied verbatim (already JSON strings).
  */
 static bool
-write_after_with_unchanged(trib_envelope *env, const char *after,
+write_after_with_unchanged(trib_envelope *env, const trib_event *ev, const char *after,
 						   const char *unchanged, char *errbuf, size_t errlen)
 {
 	ebuf	   *b = &env->buf;
@@ -1010,7 +1038,7 @@ write_after_with_unchanged(trib_envelope *env, const char *after,
 			need_comma = true;
 			eb_put(b, start, (size_t) (p - start));
 			eb_ch(b, ':');
-			eb_put(b, env->placeholder_json, strlen(env->placeholder_json));
+			put_placeholder(env, ev, start, (size_t) (p - start));
 			p = skip_ws(p);
 			if (*p == ',')
 			{
@@ -1045,7 +1073,7 @@ write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errle
 	if (after == NULL)
 		return false;
 	if (ev->unchanged && env->placeholder_json)
-		return write_after_with_unchanged(env, after, ev->unchanged, errbuf, errlen);
+		return write_after_with_unchanged(env, ev, after, ev->unchanged, errbuf, errlen);
 	eb_put(&env->buf, after, strlen(after));
 	return true;
 }

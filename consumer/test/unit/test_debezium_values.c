@@ -637,6 +637,95 @@ test_envelope_transaction_resume(void **state)
 	trib_envelope_free(env);
 }
 
+/*
+ * The unchanged-TOAST placeholder by column type, table-driven: Debezium's
+ * PostgreSQL connector writes unavailable.value.placeholder as the string,
+ * but as its bytes for bytea (in binary.handling.mode) and as a
+ * one-element list for text arrays (its UnchangedToastedPlaceholder).
+ * The expected texts were computed with Python's base64 and bytes.hex().
+ */
+static void
+test_toast_placeholder(void **state)
+{
+	static const struct
+	{
+		const char *type;
+		trib_dbz_binary binary;
+		const char *out;
+	}			rows[] = {
+		{"text", TRIB_DBZ_BINARY_BYTES, "\"__debezium_unavailable_value\""},
+		{"jsonb", TRIB_DBZ_BINARY_BYTES, "\"__debezium_unavailable_value\""},
+		{"bytea", TRIB_DBZ_BINARY_BYTES, "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\""},
+		{"bytea", TRIB_DBZ_BINARY_BASE64, "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\""},
+		{"bytea", TRIB_DBZ_BINARY_BASE64_URL, "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\""},
+		{"bytea", TRIB_DBZ_BINARY_HEX,
+		"\"5f5f646562657a69756d5f756e617661696c61626c655f76616c7565\""},
+		{"text[]", TRIB_DBZ_BINARY_BYTES, "[\"__debezium_unavailable_value\"]"},
+		{"character varying(20)[]", TRIB_DBZ_BINARY_BYTES,
+		"[\"__debezium_unavailable_value\"]"},
+		/* arrays of numbers: the string (no list of a number form) */
+		{"integer[]", TRIB_DBZ_BINARY_BYTES, "\"__debezium_unavailable_value\""},
+	};
+	int			failed = 0;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	{
+		trib_column col = {.name = "v", .type = (char *) rows[i].type};
+		trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 1, .columns = &col};
+		trib_dbz_opts o;
+		trib_dbz   *d;
+		trib_strbuf out = {0};
+
+		trib_dbz_opts_init(&o);
+		o.binary = rows[i].binary;
+		d = trib_dbz_new(&o);
+		trib_dbz_placeholder(d, "postgresql", &rel, "v", "__debezium_unavailable_value", &out);
+		if (out.data == NULL || strcmp(out.data, rows[i].out) != 0)
+		{
+			print_error("row %zu %s: expected %s, actual %s\n", i, rows[i].type,
+						rows[i].out, out.data ? out.data : "(nothing)");
+			failed++;
+		}
+		trib_strbuf_free(&out);
+		trib_dbz_free(d);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* The envelope puts the typed placeholder into an update's after. */
+static void
+test_envelope_toast_bytea(void **state)
+{
+	trib_column cols[] = {
+		{.name = "id", .type = "integer", .pk = true},
+		{.name = "blob", .type = "bytea"},
+		{.name = "tags", .type = "text[]"},
+	};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 3, .columns = cols};
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	mkev(ev, TRIB_OP_UPDATE, "t", &rel);
+	ev->after = strdup("{\"id\":1}");
+	ev->key = strdup("{\"id\":1}");
+	ev->unchanged = strdup("[\"blob\",\"tags\"]");
+	env = mkenv(&eo, &dbz, false, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(strstr(r[0].value, "\"after\":{\"id\":1,"
+						   "\"blob\":\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\","
+						   "\"tags\":[\"__debezium_unavailable_value\"]}"));
+	trib_envelope_free(env);
+	trib_event_free(ev);
+}
+
 int
 main(void)
 {
@@ -651,6 +740,8 @@ main(void)
 		cmocka_unit_test(test_envelope_schemas),
 		cmocka_unit_test(test_envelope_transaction_topic),
 		cmocka_unit_test(test_envelope_transaction_resume),
+		cmocka_unit_test(test_toast_placeholder),
+		cmocka_unit_test(test_envelope_toast_bytea),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
