@@ -25,7 +25,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
+import { readAll as readTopic } from './kafka-read.mjs';
 
 const env = (k) => {
   if (!process.env[k]) throw new Error(`set ${k} (see the header of this file)`);
@@ -34,31 +34,7 @@ const env = (k) => {
 const BOOT = env('KAFKA_BOOTSTRAP').split(',');
 const expected = JSON.parse(readFileSync(env('EXPECT'), 'utf8'));
 
-// Every record of a topic, from the start to the end (one partition).
-async function readAll(topic) {
-  const kafka = new Kafka({ clientId: 'tributary-interop', brokers: BOOT, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const want = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  const consumer = kafka.consumer({ groupId: `interop-${process.pid}-${topic}` });
-  const out = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${topic}: read ${out.length} of ${want}`)), 30000);
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push(message);
-        if (out.length >= want) { clearTimeout(timer); resolve(); }
-      },
-    }).catch(reject);
-    if (want === 0) { clearTimeout(timer); resolve(); }
-  });
-  await consumer.disconnect();
-  return out;
-}
+const readAll = (topic) => readTopic(BOOT, topic);
 
 // ---------------------------------------------------------------- decoders
 

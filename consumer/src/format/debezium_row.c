@@ -12,8 +12,10 @@
  * then quoted); other nested values (arrays of dates, numerics, ...) are
  * parsed into a tree from their byte range in the image
  * (yajl_get_bytes_consumed inside a callback is the offset just past the
- * current token).  The
- * coltypes of a relation are worked out once and cached, keyed by the
+ * current token).  yajl's own memory comes from an arena in the
+ * converter, reset for each image.
+ *
+ * The coltypes of a relation are worked out once and cached, keyed by the
  * relation and its version (a source bumps the version when the table
  * changes, event.h).  Members are matched to columns by position first
  * (images list the columns in table order) and by name when that misses
