@@ -11,7 +11,7 @@
  * millis or micros, json as a string, and so on, following the connector
  * options below, which keep Debezium's names and defaults.
  *
- * Three parts, one file each:
+ * The parts, one file each (debezium_int.h is what lex and row share):
  *   debezium_types.c   a column's SQL type -> trib_dbz_coltype (what to
  *                      encode), per source connector: the mapper table.
  *                      PostgreSQL is the only mapper today; the MySQL and
@@ -19,10 +19,11 @@
  *   debezium_values.c  one value -> its Debezium JSON (numbers, binary,
  *                      json, hstore, bits, point)
  *   debezium_time.c    dates, times, timestamps and intervals
- *   debezium_row.c     a row image -> a Debezium row image, with a cache
- *                      of each relation's column types and rendered
- *                      schemas (invalidated when the relation's version
- *                      changes)
+ *   debezium_lex.c     a row image -> a Debezium row image, converted
+ *                      while yajl lexes it
+ *   debezium_row.c     the cache of each relation's column types and
+ *                      rendered schemas (invalidated when the relation's
+ *                      version changes), the typed TOAST placeholder
  *   debezium_txmeta.c  the BEGIN/END records of the transaction topic
  *   debezium_heartbeat.c  the heartbeat topic's records
  *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
