@@ -890,34 +890,12 @@ write_update_description(ebuf *b, const trib_event *ev)
 	yajl_tree_free(root);
 }
 
-/* The "source" block (with its key). */
+/* The source block's members after db for PostgreSQL (and, outside
+ * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin. */
 static void
-write_source(trib_envelope *env, const trib_event *ev,
-			 const char *schema, const char *table)
+write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
+				const char *schema, const char *table)
 {
-	ebuf	   *b = &env->buf;
-	const trib_position *pos = trib_event_origin(ev);
-
-	EB_LIT(b, ",\"source\":{\"version\":");
-	eb_put(b, env->version_json, env->version_json_len);
-	EB_LIT(b, ",\"connector\":");
-	if (ev->connector)
-		eb_jcstr(b, ev->connector);
-	else
-		EB_LIT(b, "\"postgresql\"");
-	EB_LIT(b, ",\"name\":");
-	eb_put(b, env->prefix_json, env->prefix_json_len);
-	EB_LIT(b, ",\"ts_ms\":");
-	eb_ts(env, ev->ts_ms != 0 ? ev->ts_ms :
-		  (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
-	if (!ev->snapshot)
-		EB_LIT(b, ",\"snapshot\":\"false\"");
-	else if (ev->last_in_tx)
-		EB_LIT(b, ",\"snapshot\":\"last\"");
-	else
-		EB_LIT(b, ",\"snapshot\":\"true\"");
-	EB_LIT(b, ",\"db\":");
-	eb_jcstr(b, ev->db);
 	EB_LIT(b, ",\"sequence\":");
 	if (pos->commit_lsn == 0 && pos->lsn == 0)
 		EB_LIT(b, "null");
@@ -946,6 +924,45 @@ write_source(trib_envelope *env, const trib_event *ev,
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"xmin\":null");
+}
+
+/* The "source" block (with its key). */
+static void
+write_source(trib_envelope *env, const trib_event *ev,
+			 const char *schema, const char *table)
+{
+	ebuf	   *b = &env->buf;
+	const trib_position *pos = trib_event_origin(ev);
+
+	EB_LIT(b, ",\"source\":{\"version\":");
+	eb_put(b, env->version_json, env->version_json_len);
+	EB_LIT(b, ",\"connector\":");
+	if (ev->connector)
+		eb_jcstr(b, ev->connector);
+	else
+		EB_LIT(b, "\"postgresql\"");
+	EB_LIT(b, ",\"name\":");
+	eb_put(b, env->prefix_json, env->prefix_json_len);
+	EB_LIT(b, ",\"ts_ms\":");
+	eb_ts(env, ev->ts_ms != 0 ? ev->ts_ms :
+		  (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
+	if (!ev->snapshot)
+		EB_LIT(b, ",\"snapshot\":\"false\"");
+	else if (ev->last_in_tx)
+		EB_LIT(b, ",\"snapshot\":\"last\"");
+	else
+		EB_LIT(b, ",\"snapshot\":\"true\"");
+	EB_LIT(b, ",\"db\":");
+	eb_jcstr(b, ev->db);
+	if (env->dbz && ev->connector && strcmp(ev->connector, "mysql") == 0)
+	{
+		/* Debezium's MySQL connector: no schema, txId, lsn or xmin; its
+		 * binlog coordinates are the source's own members below */
+		EB_LIT(b, ",\"sequence\":null,\"table\":");
+		eb_jcstr(b, table);
+	}
+	else
+		write_source_pg(b, ev, pos, schema, table);
 	write_source_own(b, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);

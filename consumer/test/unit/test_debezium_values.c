@@ -726,6 +726,48 @@ test_envelope_toast_bytea(void **state)
 	trib_event_free(ev);
 }
 
+/* Debezium mode, MySQL source: the source block of Debezium's MySQL
+ * connector (its "Change event values" example: version, connector,
+ * name, ts_ms, snapshot, db, table, server_id, gtid, file, pos, row,
+ * thread, query; sequence is null): no schema, txId, lsn or xmin. */
+static void
+test_envelope_mysql_source(void **state)
+{
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	mkev(ev, TRIB_OP_CREATE, "customers", NULL);
+	ev->connector = "mysql";
+	ev->db = "inventory";
+	ev->schema = NULL;
+	ev->after = strdup("{\"id\":1004}");
+	ev->key = strdup("{\"id\":1004}");
+	ev->ts_ms = 1465581029100LL;
+	ev->pos.commit_lsn = ((uint64_t) 3 << 32) | 400;
+	ev->pos.lsn = ((uint64_t) 3 << 32) | 484;
+	ev->pos.opaque = "{\"source\":{\"server_id\":223344,\"gtid\":null,"
+		"\"file\":\"mysql-bin.000003\",\"pos\":484,\"row\":0,\"thread\":7,\"query\":null}}";
+	env = mkenv(&eo, &dbz, false, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(strstr(r[0].value, "\"source\":{\"version\":\"tributary-0.1\","
+						   "\"connector\":\"mysql\",\"name\":\"shop\",\"ts_ms\":1465581029100,"
+						   "\"ts_us\":1465581029100000,\"ts_ns\":1465581029100000000,"
+						   "\"snapshot\":\"false\",\"db\":\"inventory\",\"sequence\":null,"
+						   "\"table\":\"customers\",\"server_id\":223344,\"gtid\":null,"
+						   "\"file\":\"mysql-bin.000003\",\"pos\":484,\"row\":0,\"thread\":7,"
+						   "\"query\":null}"));
+	trib_envelope_free(env);
+	ev->pos.opaque = NULL;
+	trib_event_free(ev);
+}
+
 int
 main(void)
 {
@@ -742,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_envelope_transaction_resume),
 		cmocka_unit_test(test_toast_placeholder),
 		cmocka_unit_test(test_envelope_toast_bytea),
+		cmocka_unit_test(test_envelope_mysql_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
