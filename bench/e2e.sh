@@ -3,7 +3,7 @@
 # to Kafka, on the reference workloads of the shared bench README
 # (`make bench-e2e` runs W1 W2 W3, `make bench-w4` runs W4).
 #
-#   bench/e2e.sh [w1] [w2] [w3] [w4] [w1lin]   default: w1 w2 w3
+#   bench/e2e.sh [w1] [w2] [w3] [w4] [w1lin] [w1fmt]   default: w1 w2 w3
 #
 # W1: ROWS (1,000,000) rows in one transaction.  W2: W2_TX (100,000)
 # single-row UPDATE transactions, committed before decoding starts.  For
@@ -40,6 +40,12 @@
 # alternating off/on and on/off in the same run; the target is on <= 1.02 x
 # off (docs/LINEAGE.md, section 7).
 #
+# W1FMT: W1 with the Kafka sink's `format: tributary` and with `format:
+# debezium` + `schemas.enable: true` (BENCH_FORMAT, default "debezium";
+# its options in BENCH_FORMAT_YAML), alternating in the same run; the
+# target (issue 17) is debezium <= 1.15 x tributary.  Its section is
+# bench-format-e2e.
+#
 # Kafka is librdkafka's mock cluster in a process of its own
 # (consumer/tools/kafka_mock_server), the same one for both sides.  Results
 # replace the sections of docs/BENCHMARKS.md the run measured (bench-e2e-w1,
@@ -74,7 +80,7 @@ SHARED=$ROOT/../shared/bench
 [ -f "$SHARED/workload.sql" ] || SHARED=/work/shared/bench
 WORKLOADS=${*:-w1 w2 w3}
 for w in $WORKLOADS; do
-    case $w in w1|w2|w3|w4|w1lin) ;; *) echo "bench-e2e: unknown workload $w (w1 w2 w3 w4 w1lin)" >&2; exit 2;; esac
+    case $w in w1|w2|w3|w4|w1lin|w1fmt) ;; *) echo "bench-e2e: unknown workload $w (w1 w2 w3 w4 w1lin w1fmt)" >&2; exit 2;; esac
 done
 has() { case " $WORKLOADS " in *" $1 "*) return 0;; esac; return 1; }
 
@@ -151,6 +157,7 @@ sinks:
     type: kafka
     bootstrap_servers: "$BOOT"
     topic_prefix: $1
+${SINK_YAML:-}
 checkpoint:
   store: file
   path: $PGC_DIR/$1.ckpt
@@ -241,6 +248,28 @@ alternate() {
 
 verdict() { [ "$(echo "$1" | bc)" = 1 ] && echo PASS || echo MISS; }
 
+# ab_rounds LABEL NAME TEMPLATE END ASSIGN: ROUNDS rounds of run_tributary
+# as is ("off") and with the variable assignment ASSIGN exported ("on",
+# e.g. SINK_YAML=...; PERF_OUT profiles these), alternating off/on, then
+# on/off, on the same WAL.  Sets the arrays OFF ON (seconds) and COFF CON
+# (consumer CPU seconds).
+ab_rounds() {
+    local r mode s c
+    OFF=() ON=() COFF=() CON=()
+    for r in $(seq 1 "$ROUNDS"); do
+        for mode in $( [ $((r % 2)) = 1 ] && echo "off on" || echo "on off"); do
+            if [ "$mode" = on ]; then
+                read -r s _ c _ <<<"$(export "$5"; run_tributary "${2}on$r" "$3" "$4" perf)"
+                ON+=("$s"); CON+=("$c")
+            else
+                read -r s _ c _ <<<"$(run_tributary "${2}off$r" "$3" "$4")"
+                OFF+=("$s"); COFF+=("$c")
+            fi
+            log "$1 round $r: $mode $s s (consumer CPU $c s)"
+        done
+    done
+}
+
 # regress_row LABEL: a table row of this tree's binary against the base
 # one, from the arrays alternate() filled.
 regress_row() {
@@ -305,19 +334,7 @@ if has w1lin; then
     LIN_YAML="lineage:
   enabled: true
   dsn: \"host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres\""
-    OFF=() ON=() COFF=() CON=()
-    for r in $(seq 1 "$ROUNDS"); do
-        for mode in $( [ $((r % 2)) = 1 ] && echo "off on" || echo "on off"); do
-            if [ "$mode" = on ]; then
-                read -r s _ c _ <<<"$(EXTRA_YAML=$LIN_YAML run_tributary "wlon$r" wltmpl "$ENDL")"
-                ON+=("$s"); CON+=("$c")
-            else
-                read -r s _ c _ <<<"$(run_tributary "wloff$r" wltmpl "$ENDL")"
-                OFF+=("$s"); COFF+=("$c")
-            fi
-            log "W1LIN round $r: lineage $mode $s s (consumer CPU $c s)"
-        done
-    done
+    ab_rounds "W1LIN (lineage)" wl wltmpl "$ENDL" "EXTRA_YAML=$LIN_YAML"
     moff=$(median "${OFF[@]}"); mon=$(median "${ON[@]}")
     mcoff=$(median "${COFF[@]}"); mcon=$(median "${CON[@]}")
     lratio=$(echo "scale=4; $mon / $moff" | bc)
@@ -347,6 +364,42 @@ recording into the same server's catalog.
   pipeline of its own name, so a job of its own); the read edge of each
   counted $counted events ($ROWS per round, in batches at checkpoints).
 <!-- bench-lineage-record:end -->
+EOF
+fi
+
+if has w1fmt; then
+    FMT=${BENCH_FORMAT:-debezium}
+    FMT_YAML="    format: $FMT
+${BENCH_FORMAT_YAML:-    schemas.enable: true}"
+    template wftmpl
+    log "W1FMT: loading $ROWS rows in one transaction"
+    load_rows "$ROWS"
+    ENDF=$(sql "SELECT pg_current_wal_lsn()")
+    sql CHECKPOINT >/dev/null
+    ab_rounds "W1FMT (off: tributary, on: $FMT)" wf wftmpl "$ENDF" "SINK_YAML=$FMT_YAML"
+    mft=$(median "${OFF[@]}"); mfd=$(median "${ON[@]}")
+    mct=$(median "${COFF[@]}"); mcd=$(median "${CON[@]}")
+    fratio=$(echo "scale=4; $mfd / $mft" | bc)
+    cfratio=$(echo "scale=4; $mcd / $mct" | bc)
+    section bench-format-e2e <<EOF
+<!-- bench-format-e2e:start -->
+### Debezium mode end to end (\`bench/e2e.sh w1fmt\`)
+
+Measured $WHEN by \`bench/e2e.sh w1fmt\`. Machine: $MACHINE. The machine
+was shared with other jobs while it ran. W1 ($ROWS rows in one
+transaction into Kafka, mock cluster, as in bench-e2e-w1) with the Kafka
+sink's \`format: tributary\` and with \`format: $FMT\` and
+$(echo "${BENCH_FORMAT_YAML:-schemas.enable: true}" | sed 's/^ *//' | paste -sd, | sed 's/,/, /g; s/^/`/; s/$/`/'), alternating (t/d, then d/t) on the
+same WAL; medians of $ROUNDS rounds.
+
+| format | median s | all rounds (s) | consumer CPU s, median | all rounds (CPU s) |
+|---|---:|---|---:|---|
+| tributary | $mft | ${OFF[*]} | $mct | ${COFF[*]} |
+| $FMT | $mfd | ${ON[*]} | $mcd | ${CON[*]} |
+
+- Target $FMT <= 1.15 x tributary (wall time, issue 17): **$(verdict "$fratio <= 1.15")**: $mfd s / $mft s = $fratio
+- Consumer CPU time (user + system, all threads): $FMT / tributary = $mcd s / $mct s = $cfratio
+<!-- bench-format-e2e:end -->
 EOF
 fi
 

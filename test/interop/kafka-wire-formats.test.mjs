@@ -21,7 +21,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
+import { readAll as readTopic } from './kafka-read.mjs';
 import {
   AvroDeserializer, JsonDeserializer, SchemaRegistryClient, SerdeType,
 } from '@confluentinc/schemaregistry';
@@ -34,32 +34,7 @@ const BOOT = env('KAFKA_BOOTSTRAP').split(',');
 const expect = JSON.parse(readFileSync(env('EXPECT'), 'utf8'));
 const client = new SchemaRegistryClient({ baseURLs: [env('SR_URL')], maxRetries: 0 });
 
-// Every record of a topic, from the start to the end (one partition each:
-// the mock cluster creates topics with one).
-async function readAll(topic) {
-  const kafka = new Kafka({ clientId: 'tributary-interop', brokers: BOOT, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const want = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  const consumer = kafka.consumer({ groupId: `interop-${process.pid}-${topic}` });
-  const out = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${topic}: read ${out.length} of ${want}`)), 30000);
-    consumer.run({
-      eachMessage: async ({ message }) => {
-        out.push(message);
-        if (out.length >= want) { clearTimeout(timer); resolve(); }
-      },
-    }).catch(reject);
-    if (want === 0) { clearTimeout(timer); resolve(); }
-  });
-  await consumer.disconnect();
-  return out;
-}
+const readAll = (topic) => readTopic(BOOT, topic);
 
 const idOf = (m) => m.headers['tributary.id'].toString();
 const header = (buf) => ({ magic: buf[0], id: buf.readUInt32BE(1) });

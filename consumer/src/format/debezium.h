@@ -11,7 +11,7 @@
  * millis or micros, json as a string, and so on, following the connector
  * options below, which keep Debezium's names and defaults.
  *
- * Three parts, one file each:
+ * The parts, one file each (debezium_int.h is what lex and row share):
  *   debezium_types.c   a column's SQL type -> trib_dbz_coltype (what to
  *                      encode), per source connector: the mapper table.
  *                      PostgreSQL is the only mapper today; the MySQL and
@@ -19,10 +19,11 @@
  *   debezium_values.c  one value -> its Debezium JSON (numbers, binary,
  *                      json, hstore, bits, point)
  *   debezium_time.c    dates, times, timestamps and intervals
- *   debezium_row.c     a row image -> a Debezium row image, with a cache
- *                      of each relation's column types and rendered
- *                      schemas (invalidated when the relation's version
- *                      changes)
+ *   debezium_lex.c     a row image -> a Debezium row image, converted
+ *                      while yajl lexes it
+ *   debezium_row.c     the cache of each relation's column types and
+ *                      rendered schemas (invalidated when the relation's
+ *                      version changes), the typed TOAST placeholder
  *   debezium_txmeta.c  the BEGIN/END records of the transaction topic
  *   debezium_heartbeat.c  the heartbeat topic's records
  *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
@@ -160,12 +161,20 @@ bool		trib_dbz_timestamp(const trib_dbz_opts *o, int precision,
 bool		trib_dbz_interval_value(const trib_dbz_opts *o, const char *s,
 									trib_strbuf *out);
 
+/* Append bytes as a JSON string in binary.handling.mode's encoding (bytes
+ * and base64: standard base64, as the JsonConverter writes BYTES). */
+void		trib_dbz_put_bytes(trib_strbuf *out, trib_dbz_binary mode,
+							   const unsigned char *p, size_t n);
+
 /* Append v in decimal (the hot path's integer writer: no printf). */
 void		trib_dbz_put_i64(trib_strbuf *out, int64_t v);
 
 /* Append NUL-terminated UTF-8 text s as a JSON string with its quotes
  * (the hot-path escaper of this mode: no allocation). */
 void		trib_dbz_quote(trib_strbuf *out, const char *s);
+
+/* The same for the n bytes at s (a NUL among them is written \u0000). */
+void		trib_dbz_quote_n(trib_strbuf *out, const char *s, size_t n);
 
 /* Append a yajl tree value as compact JSON (numbers verbatim); with
  * jsonb_style, in PostgreSQL's jsonb text form ({"a": 1, "b": [1, 2]}). */
@@ -188,6 +197,16 @@ bool		trib_dbz_row(trib_dbz *d, const char *connector,
 						 const trib_relation *rel, const char *image,
 						 const char *json_nulls, trib_strbuf *out,
 						 char *errbuf, size_t errlen);
+
+/*
+ * Append the unchanged-TOAST placeholder (unavailable.value.placeholder)
+ * of column `column` of rel as Debezium writes it for the column's type:
+ * bytea its UTF-8 bytes in the binary mode's encoding, a text-like array
+ * a one-element list of it, any other type the string.
+ */
+void		trib_dbz_placeholder(trib_dbz *d, const char *connector,
+								 const trib_relation *rel, const char *column,
+								 const char *placeholder, trib_strbuf *out);
 
 /*
  * The Connect schemas of a relation (debezium_schema.c), rendered once per
@@ -238,6 +257,17 @@ void		trib_dbz_tx_record(trib_dbz_tx *tx, bool end, int64_t ts_ms, bool schemas,
 							   trib_strbuf *key, trib_strbuf *value);
 
 void		trib_dbz_tx_clear(trib_dbz_tx *tx);
+
+/* The open transaction's counts as JSON text appended to out
+ * ({"txid":N,"commit_lsn":N,"total":N,"collections":[["public.t",N],..]}),
+ * for a sink to store with its checkpoint; false (nothing appended) when
+ * no transaction is open. */
+bool		trib_dbz_tx_save(const trib_dbz_tx *tx, trib_strbuf *out);
+
+/* Continue the transaction trib_dbz_tx_save described (after a restart):
+ * its next event asks for no BEGIN and its END counts from there.  False
+ * (and no transaction open) when text is not such a description. */
+bool		trib_dbz_tx_load(trib_dbz_tx *tx, const char *text);
 
 /* Debezium's heartbeat topic "__debezium-heartbeat.<prefix>" into topic,
  * its key {"serverName":"<prefix>"} and value {"ts_ms":N}, wrapped with

@@ -1,44 +1,22 @@
 /*
- * debezium_row.c: a row image in Debezium's encodings (see debezium.h).
+ * debezium_row.c: the converter's relation cache, the Connect schemas it
+ * caches, and the typed TOAST placeholder (see debezium.h).
  *
- * Design.  A row image is parsed once with yajl_tree (numbers keep their
- * text) and written back member by member, each value through
- * trib_dbz_value with its column's coltype.  The coltypes of a relation
- * are worked out once and cached, keyed by the relation and its version
- * (a source bumps the version when the table changes, event.h), so the
- * per-event cost is the parse and the write.  Members are matched to
- * columns by position first (images list the columns in table order) and
- * by name when that misses (a transform dropped or renamed a column).
- *
- * json/jsonb columns whose null is the JSON literal null (the image's
- * JSON null list) become the string "null", as Debezium writes them; SQL
- * NULL stays null.
+ * Design.  The coltypes of a relation are worked out once and cached,
+ * keyed by the relation and its version (a source bumps the version when
+ * the table changes, event.h), with the relation's rendered schemas
+ * (schemas.enable).  The row images themselves are converted in
+ * debezium_lex.c.  Members are matched to columns by position first
+ * (images list the columns in table order) and by name when that misses
+ * (a transform dropped or renamed a column).
  */
-#include "debezium.h"
+#include "debezium_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
-/* The coltypes of one relation version. */
-typedef struct relentry
-{
-	const trib_relation *rel;
-	uint32_t	version;
-	trib_dbz_coltype *types;
-	/* schemas.enable: the rendered schemas, or NULL until asked for */
-	char	   *value_schema;
-	char	   *key_schema;
-} relentry;
-
-struct trib_dbz
-{
-	trib_dbz_opts opts;
-	relentry   *rels;
-	size_t		nrels;
-	size_t		cap;
-};
+#include <yajl/yajl_tree.h>
 
 /* Free what an entry caches. */
 static void
@@ -72,13 +50,15 @@ trib_dbz_free(trib_dbz *d)
 	for (size_t i = 0; i < d->nrels; i++)
 		relentry_clear(&d->rels[i]);
 	free(d->rels);
+	trib_strbuf_free(&d->name);
+	trib_strbuf_free(&d->val);
+	free(d->arena);
 	free(d);
 }
 
-/* The cache entry of rel, its coltypes worked out on first use and again
- * when the relation's version changes (which drops its schemas). */
-static relentry *
-rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
+/* See debezium_int.h. */
+relentry *
+trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 {
 	relentry   *e = NULL;
 
@@ -106,98 +86,64 @@ rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 	return e;
 }
 
-/* The column index of member `name` (tried at `hint` first), or -1. */
-static int
-column_of(const trib_relation *rel, const char *name, size_t hint)
+/* See debezium_int.h. */
+int
+trib_dbz_column_of(const trib_relation *rel, const char *name, size_t n, size_t hint)
 {
-	if (hint < (size_t) rel->ncolumns && strcmp(rel->columns[hint].name, name) == 0)
+	const trib_column *c = rel->columns;
+
+	if (hint < (size_t) rel->ncolumns && strncmp(c[hint].name, name, n) == 0 &&
+		c[hint].name[n] == '\0')
 		return (int) hint;
 	for (int i = 0; i < rel->ncolumns; i++)
-		if (strcmp(rel->columns[i].name, name) == 0)
+		if (strncmp(c[i].name, name, n) == 0 && c[i].name[n] == '\0')
 			return i;
 	return -1;
 }
 
-/* True when `name` is a column entry (a string) of a JSON null list. */
-static bool
-is_json_null(yajl_val list, const char *name)
+/* The column index of NUL-terminated member `name`, or -1. */
+static int
+column_of(const trib_relation *rel, const char *name, size_t hint)
 {
-	for (size_t i = 0; list && YAJL_IS_ARRAY(list) && i < list->u.array.len; i++)
-	{
-		const char *s = YAJL_GET_STRING(list->u.array.values[i]);
-
-		if (s && strcmp(s, name) == 0)
-			return true;
-	}
-	return false;
+	return trib_dbz_column_of(rel, name, strlen(name), hint);
 }
 
-/* Write the members of object img, each converted. */
+/* An array of text-like elements (Connect strings): not of the types
+ * whose values pass as numbers or booleans. */
 static bool
-write_members(trib_dbz *d, const trib_relation *rel, const trib_dbz_coltype *types,
-			  yajl_val img, yajl_val nulls, trib_strbuf *out, char *errbuf, size_t errlen)
+text_array(const trib_column *col)
 {
-	trib_strbuf_addc(out, '{');
-	for (size_t i = 0; i < img->u.object.len; i++)
-	{
-		const char *name = img->u.object.keys[i];
-		yajl_val	v = img->u.object.values[i];
-		int			c = column_of(rel, name, i);
-		trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false};
-		const trib_dbz_coltype *t = c >= 0 ? &types[c] : &asis;
+	static const char *const scalar[] = {"smallint", "integer", "bigint", "oid", "real",
+	"double precision", "boolean", NULL};
+	const char *type = col->type ? col->type : "";
 
-		if (i)
-			trib_strbuf_addc(out, ',');
-		trib_dbz_quote(out, name);
-		trib_strbuf_addc(out, ':');
-		if (YAJL_IS_NULL(v) && (t->kind == TRIB_DBZ_JSON || t->kind == TRIB_DBZ_JSONB) &&
-			!t->array && is_json_null(nulls, name))
-			trib_strbuf_adds(out, "\"null\"");
-		else if (!trib_dbz_value(&d->opts, t, v, out, errbuf, errlen))
-		{
-			size_t		l = strlen(errbuf);
-
-			snprintf(errbuf + l, errlen > l ? errlen - l : 0, " (column %s.%s.%s)",
-					 rel->schema ? rel->schema : "", rel->table ? rel->table : "", name);
+	for (int i = 0; scalar[i]; i++)
+		if (strncmp(type, scalar[i], strlen(scalar[i])) == 0 &&
+			type[strlen(scalar[i])] == '[')
 			return false;
-		}
-	}
-	trib_strbuf_addc(out, '}');
 	return true;
 }
 
 /* See debezium.h. */
-bool
-trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
-			 const char *image, const char *json_nulls, trib_strbuf *out,
-			 char *errbuf, size_t errlen)
+void
+trib_dbz_placeholder(trib_dbz *d, const char *connector, const trib_relation *rel,
+					 const char *column, const char *placeholder, trib_strbuf *out)
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
-	yajl_val	img;
-	yajl_val	nulls = NULL;
-	bool		ok;
-	char		perr[128];
+	int			c = map && rel ? column_of(rel, column, 0) : -1;
+	const trib_dbz_coltype *t = c >= 0 ? &trib_dbz_rel_entry(d, map, rel)->types[c] : NULL;
 
-	if (rel == NULL || map == NULL)
+	if (t && !t->array && t->kind == TRIB_DBZ_BYTEA)
+		trib_dbz_put_bytes(out, d->opts.binary, (const unsigned char *) placeholder,
+						   strlen(placeholder));
+	else if (t && t->array && t->kind == TRIB_DBZ_ASIS && text_array(&rel->columns[c]))
 	{
-		trib_strbuf_adds(out, image);
-		return true;
+		trib_strbuf_addc(out, '[');
+		trib_dbz_quote(out, placeholder);
+		trib_strbuf_addc(out, ']');
 	}
-	img = yajl_tree_parse(image, perr, sizeof(perr));
-	if (img == NULL || !YAJL_IS_OBJECT(img))
-	{
-		yajl_tree_free(img);
-		snprintf(errbuf, errlen, "debezium: row image of %s.%s is not a JSON object",
-				 rel->schema ? rel->schema : "", rel->table ? rel->table : "");
-		return false;
-	}
-	if (json_nulls)
-		nulls = yajl_tree_parse(json_nulls, NULL, 0);
-	errbuf[0] = '\0';
-	ok = write_members(d, rel, rel_entry(d, map, rel)->types, img, nulls, out, errbuf, errlen);
-	yajl_tree_free(nulls);
-	yajl_tree_free(img);
-	return ok;
+	else
+		trib_dbz_quote(out, placeholder);
 }
 
 /* Which columns the key object names (in_key[i]). */
@@ -231,7 +177,7 @@ trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
 				 connector ? connector : "postgresql", rel ? "" : " without a relation");
 		return false;
 	}
-	e = rel_entry(d, map, rel);
+	e = trib_dbz_rel_entry(d, map, rel);
 	if (e->value_schema == NULL || (key_image && e->key_schema == NULL))
 	{
 		trib_strbuf v = {0},

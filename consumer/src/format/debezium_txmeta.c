@@ -10,7 +10,11 @@
  * with those counts.  Counts are of the records this sink wrote for the
  * transaction: changes the plugin or the rules dropped are not in them,
  * and after a restart in the middle of a transaction the BEGIN is written
- * again and counting starts over (as data_collection_order does).
+ * again and counting starts over (as data_collection_order does) -- unless
+ * the sink stores the open transaction's counts with its checkpoint
+ * (trib_dbz_tx_save) and gives them back at start-up (trib_dbz_tx_load),
+ * as the transactional Kafka sink does: then the transaction continues
+ * without a second BEGIN and its END counts all of it.
  */
 #include "debezium.h"
 
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_tree.h>
 
 /* The Connect schemas of the transaction topic's key and value. */
 static const char key_schema[] =
@@ -37,6 +42,21 @@ static const char value_schema[] =
 "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
 "\"name\":\"io.debezium.connector.common.TransactionMetadataValue\"}";
 
+/* Add a counter for data collection `name` (taken over), at 0. */
+static uint64_t *
+add_collection(trib_dbz_tx *tx, char *name)
+{
+	if (tx->n == tx->cap)
+	{
+		tx->cap = tx->cap ? 2 * tx->cap : 8;
+		tx->names = trib_xrealloc(tx->names, tx->cap * sizeof(*tx->names));
+		tx->counts = trib_xrealloc(tx->counts, tx->cap * sizeof(*tx->counts));
+	}
+	tx->names[tx->n] = name;
+	tx->counts[tx->n] = 0;
+	return &tx->counts[tx->n++];
+}
+
 /* Find or add the counter of one data collection. */
 static uint64_t *
 collection_count(trib_dbz_tx *tx, const char *schema, const char *table)
@@ -50,15 +70,7 @@ collection_count(trib_dbz_tx *tx, const char *schema, const char *table)
 			trib_strbuf_free(&name);
 			return &tx->counts[i];
 		}
-	if (tx->n == tx->cap)
-	{
-		tx->cap = tx->cap ? 2 * tx->cap : 8;
-		tx->names = trib_xrealloc(tx->names, tx->cap * sizeof(*tx->names));
-		tx->counts = trib_xrealloc(tx->counts, tx->cap * sizeof(*tx->counts));
-	}
-	tx->names[tx->n] = trib_strbuf_finish(&name);
-	tx->counts[tx->n] = 0;
-	return &tx->counts[tx->n++];
+	return add_collection(tx, trib_strbuf_finish(&name));
 }
 
 /* Forget the current transaction. */
@@ -141,4 +153,69 @@ trib_dbz_tx_clear(trib_dbz_tx *tx)
 	free(tx->names);
 	free(tx->counts);
 	memset(tx, 0, sizeof(*tx));
+}
+
+/* See debezium.h. */
+bool
+trib_dbz_tx_save(const trib_dbz_tx *tx, trib_strbuf *out)
+{
+	if (!tx->active)
+		return false;
+	trib_strbuf_printf(out, "{\"txid\":%" PRIu64 ",\"commit_lsn\":%" PRIu64
+					   ",\"total\":%" PRIu64 ",\"collections\":[",
+					   tx->txid, tx->commit_lsn, tx->total);
+	for (size_t i = 0; i < tx->n; i++)
+	{
+		trib_strbuf_adds(out, i ? ",[" : "[");
+		trib_dbz_quote(out, tx->names[i]);
+		trib_strbuf_printf(out, ",%" PRIu64 "]", tx->counts[i]);
+	}
+	trib_strbuf_adds(out, "]}");
+	return true;
+}
+
+/* The unsigned integer of a member (its text: beyond 2^63 too). */
+static bool
+get_u64(yajl_val obj, const char *key, uint64_t *out)
+{
+	const char *path[] = {key, NULL};
+	yajl_val	v = yajl_tree_get(obj, path, yajl_t_number);
+	char	   *end;
+
+	if (v == NULL || !YAJL_IS_INTEGER(v) || v->u.number.r[0] == '-')
+		return false;
+	*out = strtoull(v->u.number.r, &end, 10);
+	return *end == '\0';
+}
+
+/* See debezium.h. */
+bool
+trib_dbz_tx_load(trib_dbz_tx *tx, const char *text)
+{
+	static const char *cpath[] = {"collections", NULL};
+	yajl_val	root = yajl_tree_parse(text, NULL, 0);
+	yajl_val	cols = root ? yajl_tree_get(root, cpath, yajl_t_array) : NULL;
+	bool		ok = cols != NULL;
+
+	tx_reset(tx);
+	ok = ok && get_u64(root, "txid", &tx->txid) &&
+		get_u64(root, "commit_lsn", &tx->commit_lsn) && get_u64(root, "total", &tx->total);
+	for (size_t i = 0; ok && i < cols->u.array.len; i++)
+	{
+		yajl_val	c = cols->u.array.values[i];
+		const char *name;
+		char	   *end;
+
+		ok = YAJL_IS_ARRAY(c) && c->u.array.len == 2 &&
+			(name = YAJL_GET_STRING(c->u.array.values[0])) != NULL &&
+			YAJL_IS_INTEGER(c->u.array.values[1]);
+		if (ok)
+			*add_collection(tx, trib_xstrdup(name)) =
+				strtoull(c->u.array.values[1]->u.number.r, &end, 10);
+	}
+	yajl_tree_free(root);
+	if (!ok)
+		tx_reset(tx);
+	tx->active = ok;
+	return ok;
 }

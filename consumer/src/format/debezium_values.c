@@ -32,20 +32,41 @@
 #include "hex.h"
 #include "jsondoc.h"
 
-/* Append bytes as a JSON string in the binary mode's encoding. */
-static void
-put_bytes(trib_strbuf *out, trib_dbz_binary mode, const unsigned char *p, size_t n)
+/* See debezium.h (encoded on the stack when short, the common case: no
+ * allocation). */
+void
+trib_dbz_put_bytes(trib_strbuf *out, trib_dbz_binary mode, const unsigned char *p, size_t n)
 {
+	char		stack[256];
 	size_t		cap = mode == TRIB_DBZ_BINARY_HEX ? 2 * n + 1
 		: trib_b64_encoded_len(n, true) + 1;
-	char	   *tmp = trib_xrealloc(NULL, cap);
+	char	   *tmp = cap <= sizeof(stack) ? stack : trib_xrealloc(NULL, cap);
 	size_t		len = mode == TRIB_DBZ_BINARY_HEX ? trib_hex_encode(p, n, tmp)
 		: trib_b64_encode(p, n, mode == TRIB_DBZ_BINARY_BASE64_URL, true, tmp);
 
 	trib_strbuf_addc(out, '"');
 	trib_strbuf_add(out, tmp, len);
 	trib_strbuf_addc(out, '"');
-	free(tmp);
+	if (tmp != stack)
+		free(tmp);
+}
+
+/* The minimal big-endian two's complement of v (Java's toByteArray) into
+ * b[8]; returns the number of bytes (1 to 8). */
+static size_t
+twos_complement_i64(int64_t v, unsigned char *b)
+{
+	uint64_t	u = (uint64_t) v;
+	size_t		n = 8;
+
+	for (int i = 7; i >= 0; i--, u >>= 8)
+		b[i] = (unsigned char) (u & 0xFF);
+	/* drop a leading byte that only repeats the sign of the next */
+	while (n > 1 && ((b[8 - n] == 0x00 && !(b[9 - n] & 0x80)) ||
+					 (b[8 - n] == 0xFF && (b[9 - n] & 0x80))))
+		n--;
+	memmove(b, b + 8 - n, n);
+	return n;
 }
 
 /* The minimal big-endian two's complement of bn (Java's toByteArray);
@@ -154,12 +175,25 @@ put_java_double(trib_strbuf *out, double x)
 static bool
 put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t errlen)
 {
-	BIGNUM	   *bn = BN_new();
+	BIGNUM	   *bn;
 	int			s = scale >= 0 ? scale : d->scale;
 	unsigned char *bytes;
+	unsigned char small[8];
+	int64_t		v;
 	size_t		n;
 
-	if (bn == NULL)
+	if (scale < 0)
+		trib_strbuf_printf(out, "{\"scale\":%d,\"value\":", s);
+	/* at most 18 digits: integer arithmetic, no BIGNUM */
+	if (trib_dec_to_i64(d, s, &v))
+	{
+		n = twos_complement_i64(v, small);
+		trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, small, n);
+		if (scale < 0)
+			trib_strbuf_addc(out, '}');
+		return true;
+	}
+	if ((bn = BN_new()) == NULL)
 		abort();
 	if (!trib_dec_to_bn(d, s, bn, errbuf, errlen))
 	{
@@ -168,9 +202,7 @@ put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t
 	}
 	bytes = twos_complement(bn, &n);
 	BN_free(bn);
-	if (scale < 0)
-		trib_strbuf_printf(out, "{\"scale\":%d,\"value\":", s);
-	put_bytes(out, TRIB_DBZ_BINARY_BYTES, bytes, n);
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, bytes, n);
 	if (scale < 0)
 		trib_strbuf_addc(out, '}');
 	free(bytes);
@@ -235,7 +267,7 @@ put_bits(trib_strbuf *out, const char *s)
 		if (s[i] == '1')
 			b[bit / 8] |= (unsigned char) (1u << (bit % 8));
 	}
-	put_bytes(out, TRIB_DBZ_BINARY_BYTES, b, nbytes);
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, b, nbytes);
 	free(b);
 	return true;
 }
@@ -257,7 +289,7 @@ put_bytea(const trib_dbz_opts *o, const char *s, trib_strbuf *out)
 	b = trib_xrealloc(NULL, trib_b64_decoded_max(n) + 1);
 	ok = trib_b64_decode(s, n, TRIB_B64_STD, TRIB_B64_PAD_OPTIONAL, b, &len);
 	if (ok)
-		put_bytes(out, o->binary, b, len);
+		trib_dbz_put_bytes(out, o->binary, b, len);
 	free(b);
 	return ok;
 }
@@ -363,7 +395,7 @@ put_point(trib_strbuf *out, const char *s)
 	trib_strbuf_adds(out, ",\"y\":");
 	put_java_double(out, y);
 	trib_strbuf_adds(out, ",\"wkb\":");
-	put_bytes(out, TRIB_DBZ_BINARY_BYTES, wkb, sizeof(wkb));
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, wkb, sizeof(wkb));
 	trib_strbuf_adds(out, ",\"srid\":null}");
 	return true;
 }
@@ -372,21 +404,27 @@ put_point(trib_strbuf *out, const char *s)
 void
 trib_dbz_quote(trib_strbuf *out, const char *s)
 {
+	trib_dbz_quote_n(out, s, strlen(s));
+}
+
+/* See debezium.h. */
+void
+trib_dbz_quote_n(trib_strbuf *out, const char *s, size_t n)
+{
 	static const char hex[] = "0123456789abcdef";
 	const char *run = s;
+	const char *end = s + n;
 
 	trib_strbuf_addc(out, '"');
-	for (;; s++)
+	for (; s < end; s++)
 	{
 		unsigned char c = (unsigned char) *s;
 		char		esc[7];
-		size_t		n = 2;
+		size_t		len = 2;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		trib_strbuf_add(out, run, (size_t) (s - run));
-		if (c == '\0')
-			break;
 		esc[0] = '\\';
 		esc[1] = (char) c;
 		if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f')
@@ -396,11 +434,12 @@ trib_dbz_quote(trib_strbuf *out, const char *s)
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
-			n = 6;
+			len = 6;
 		}
-		trib_strbuf_add(out, esc, n);
+		trib_strbuf_add(out, esc, len);
 		run = s + 1;
 	}
+	trib_strbuf_add(out, run, (size_t) (end - run));
 	trib_strbuf_addc(out, '"');
 }
 

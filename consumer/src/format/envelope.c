@@ -114,6 +114,7 @@ struct trib_envelope
 	size_t		prefix_json_len;
 	size_t		version_json_len;
 	char	   *placeholder_json;	/* NULL: leave unchanged columns out */
+	char	   *placeholder;	/* its text (Debezium mode types it) */
 	bool		schema_or_db;	/* default pattern: ${schema} falls back to db */
 	pattern		topic;
 	pattern		message;
@@ -499,6 +500,7 @@ trib_envelope_new(const trib_envelope_opts *opts, char *errbuf, size_t errlen)
 	env->version_json_len = strlen(env->version_json);
 	env->placeholder_json = opts->unavailable_value
 		? json_quote(opts->unavailable_value) : NULL;
+	env->placeholder = opts->unavailable_value ? trib_xstrdup(opts->unavailable_value) : NULL;
 	/* the default pattern, also when a sink's config spells it out */
 	env->schema_or_db = opts->topic_pattern == NULL ||
 		strcmp(opts->topic_pattern, TRIB_ENVELOPE_DEFAULT_PATTERN) == 0;
@@ -535,6 +537,7 @@ trib_envelope_free(trib_envelope *env)
 	free(env->prefix_json);
 	free(env->version_json);
 	free(env->placeholder_json);
+	free(env->placeholder);
 	pattern_free(&env->topic);
 	pattern_free(&env->message);
 	free(env->buf.p);
@@ -661,6 +664,27 @@ trib_envelope_topic(const trib_envelope *env, const char *source,
 		memcpy(out, b.p, b.len);
 	free(b.p);
 	return ok;
+}
+
+/* See envelope.h. */
+char *
+trib_envelope_tx_state(const trib_envelope *env)
+{
+	trib_strbuf out = {0};
+
+	if (env->dbz == NULL || !env->opts.transaction_metadata ||
+		!trib_dbz_tx_save(&env->dbz_tx, &out))
+		return NULL;
+	return trib_strbuf_finish(&out);
+}
+
+/* See envelope.h. */
+bool
+trib_envelope_tx_resume(trib_envelope *env, const char *state)
+{
+	if (env->dbz == NULL || !env->opts.transaction_metadata)
+		return false;
+	return trib_dbz_tx_load(&env->dbz_tx, state);
 }
 
 /* The event id "commit_lsn:seq" of a position (position.h). */
@@ -863,34 +887,12 @@ write_update_description(ebuf *b, const trib_event *ev)
 	yajl_tree_free(root);
 }
 
-/* The "source" block (with its key). */
+/* The source block's members after db for PostgreSQL (and, outside
+ * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin. */
 static void
-write_source(trib_envelope *env, const trib_event *ev,
-			 const char *schema, const char *table)
+write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
+				const char *schema, const char *table)
 {
-	ebuf	   *b = &env->buf;
-	const trib_position *pos = trib_event_origin(ev);
-
-	EB_LIT(b, ",\"source\":{\"version\":");
-	eb_put(b, env->version_json, env->version_json_len);
-	EB_LIT(b, ",\"connector\":");
-	if (ev->connector)
-		eb_jcstr(b, ev->connector);
-	else
-		EB_LIT(b, "\"postgresql\"");
-	EB_LIT(b, ",\"name\":");
-	eb_put(b, env->prefix_json, env->prefix_json_len);
-	EB_LIT(b, ",\"ts_ms\":");
-	eb_ts(env, ev->ts_ms != 0 ? ev->ts_ms :
-		  (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
-	if (!ev->snapshot)
-		EB_LIT(b, ",\"snapshot\":\"false\"");
-	else if (ev->last_in_tx)
-		EB_LIT(b, ",\"snapshot\":\"last\"");
-	else
-		EB_LIT(b, ",\"snapshot\":\"true\"");
-	EB_LIT(b, ",\"db\":");
-	eb_jcstr(b, ev->db);
 	EB_LIT(b, ",\"sequence\":");
 	if (pos->commit_lsn == 0 && pos->lsn == 0)
 		EB_LIT(b, "null");
@@ -919,6 +921,45 @@ write_source(trib_envelope *env, const trib_event *ev,
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"xmin\":null");
+}
+
+/* The "source" block (with its key). */
+static void
+write_source(trib_envelope *env, const trib_event *ev,
+			 const char *schema, const char *table)
+{
+	ebuf	   *b = &env->buf;
+	const trib_position *pos = trib_event_origin(ev);
+
+	EB_LIT(b, ",\"source\":{\"version\":");
+	eb_put(b, env->version_json, env->version_json_len);
+	EB_LIT(b, ",\"connector\":");
+	if (ev->connector)
+		eb_jcstr(b, ev->connector);
+	else
+		EB_LIT(b, "\"postgresql\"");
+	EB_LIT(b, ",\"name\":");
+	eb_put(b, env->prefix_json, env->prefix_json_len);
+	EB_LIT(b, ",\"ts_ms\":");
+	eb_ts(env, ev->ts_ms != 0 ? ev->ts_ms :
+		  (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
+	if (!ev->snapshot)
+		EB_LIT(b, ",\"snapshot\":\"false\"");
+	else if (ev->last_in_tx)
+		EB_LIT(b, ",\"snapshot\":\"last\"");
+	else
+		EB_LIT(b, ",\"snapshot\":\"true\"");
+	EB_LIT(b, ",\"db\":");
+	eb_jcstr(b, ev->db);
+	if (env->dbz && ev->connector && strcmp(ev->connector, "mysql") == 0)
+	{
+		/* Debezium's MySQL connector: no schema, txId, lsn or xmin; its
+		 * binlog coordinates are the source's own members below */
+		EB_LIT(b, ",\"sequence\":null,\"table\":");
+		eb_jcstr(b, table);
+	}
+	else
+		write_source_pg(b, ev, pos, schema, table);
 	write_source_own(env, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);
@@ -935,11 +976,36 @@ skip_ws(const char *p)
 }
 
 /*
+ * The placeholder of an unchanged TOAST column whose name is the JSON
+ * string name[0..len): as a string, or in Debezium mode as Debezium writes
+ * it for the column's type (debezium.h; a name with escapes is looked up
+ * no further).
+ */
+static void
+put_placeholder(trib_envelope *env, const trib_event *ev, const char *name, size_t len)
+{
+	char		col[256];
+
+	if (env->dbz == NULL || len < 2 || len - 2 >= sizeof(col) ||
+		memchr(name, '\\', len) != NULL)
+	{
+		eb_put(&env->buf, env->placeholder_json, strlen(env->placeholder_json));
+		return;
+	}
+	memcpy(col, name + 1, len - 2);
+	col[len - 2] = '\0';
+	env->dbz_buf.len = 0;
+	trib_dbz_placeholder(env->dbz, ev->connector, ev->rel, col, env->placeholder,
+						 &env->dbz_buf);
+	eb_put(&env->buf, env->dbz_buf.data, env->dbz_buf.len);
+}
+
+/*
  * Append `after` with every name of the `unchanged` array added as
  * "name":placeholder.  Names are copied verbatim (already JSON strings).
  */
 static bool
-write_after_with_unchanged(trib_envelope *env, const char *after,
+write_after_with_unchanged(trib_envelope *env, const trib_event *ev, const char *after,
 						   const char *unchanged, char *errbuf, size_t errlen)
 {
 	ebuf	   *b = &env->buf;
@@ -986,7 +1052,7 @@ write_after_with_unchanged(trib_envelope *env, const char *after,
 			need_comma = true;
 			eb_put(b, start, (size_t) (p - start));
 			eb_ch(b, ':');
-			eb_put(b, env->placeholder_json, strlen(env->placeholder_json));
+			put_placeholder(env, ev, start, (size_t) (p - start));
 			p = skip_ws(p);
 			if (*p == ',')
 			{
@@ -1021,7 +1087,7 @@ write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errle
 	if (after == NULL)
 		return false;
 	if (ev->unchanged && env->placeholder_json)
-		return write_after_with_unchanged(env, after, ev->unchanged, errbuf, errlen);
+		return write_after_with_unchanged(env, ev, after, ev->unchanged, errbuf, errlen);
 	eb_put(&env->buf, after, strlen(after));
 	return true;
 }

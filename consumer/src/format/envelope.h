@@ -137,6 +137,18 @@ const trib_record *trib_envelope_encode(trib_envelope *env,
 										char *errbuf, size_t errlen);
 
 /*
+ * Debezium mode's open transaction on the transaction topic (its counts so
+ * far), as JSON text the caller frees; NULL when none is open (or not in
+ * Debezium mode with transaction_metadata).  A sink that commits in the
+ * middle of a source transaction stores it with its checkpoint and, after
+ * a restart, gives it back with trib_envelope_tx_resume: the transaction
+ * then goes on without a second BEGIN, and its END counts all of it.
+ * False when state is not such a text (the envelope then starts afresh).
+ */
+char	   *trib_envelope_tx_state(const trib_envelope *env);
+bool		trib_envelope_tx_resume(trib_envelope *env, const char *state);
+
+/*
  * The topic of a table: the pattern with ${prefix}, ${source} (the
  * pipeline's name for the source), ${db}, ${schema} and ${table} replaced
  * (NULL values become ""; with the default pattern a NULL schema becomes

@@ -172,6 +172,30 @@ for want in n=org.apache.kafka.connect.data.Decimal nu=io.debezium.data.Variable
     expect_grep "schema of ${want%%=*} is ${want#*=}" "$WORK/schema.out" "(^| )$want( |\$)"
 done
 
+# A real consumer: kafkajs reads the schemas.enable topic and decodes
+# every value by its Connect schema (precise decimals from base64 two's
+# complement and the schema's scale, the time logical types) back into
+# PostgreSQL's text of the source value, compared with what PostgreSQL
+# returns for the same rows (test/interop/debezium-decode.test.mjs).
+pgc_psql -q -d postgres -At > "$WORK/expect.json" <<'SQL'
+SET DateStyle = ISO;
+SELECT json_agg(json_build_object(
+  'id', id::text, 'n', n::text, 'nu', nu::text, 'm', m::numeric::text,
+  'd', d::text, 't', t::text, 't3', t3::text, 'ts', ts::text, 'ts3', ts3::text,
+  'tz', (tz AT TIME ZONE 'UTC')::text, 'ttz', (ttz AT TIME ZONE 'UTC')::time::text,
+  'iv', ((extract(year FROM iv) * 12 + extract(month FROM iv)) * 2629800000000
+         + extract(day FROM iv) * 86400000000
+         + (extract(hour FROM iv) * 3600 + extract(minute FROM iv) * 60) * 1000000
+         + extract(microseconds FROM iv))::bigint::text,
+  'b', encode(b, 'hex'), 'j', j::text, 'jb', jb::text, 'u', u::text,
+  'h', hstore_to_json(h), 'bt', bt::text, 'bo', bo,
+  'pt', json_build_array(pt[0], pt[1]), 'arr', arr::text, 'i8', i8::text, 'txt', txt)
+  ORDER BY id)
+FROM public.torture
+SQL
+interop_test "kafkajs decodes every Debezium value by its schema" debezium-decode.test.mjs 3 \
+    KAFKA_BOOTSTRAP="$BOOT" TOPIC=dbs.public.torture EXPECT="$WORK/expect.json"
+
 # a bad option value is refused naming the accepted words
 sed -i 's/^    format: debezium$/    format: debezium\n    decimal.handling.mode: exact/' "$WORK/p.yaml"
 if "$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1; then

@@ -580,6 +580,194 @@ test_envelope_transaction_topic(void **state)
 	trib_envelope_free(env);
 }
 
+/* A transaction cut by a restart: the first envelope's state, given to a
+ * fresh one, continues it without a second BEGIN and the END counts the
+ * events written before the restart too (what the transactional Kafka
+ * sink stores with its checkpoint, e2e 72). */
+static void
+test_envelope_transaction_resume(void **state)
+{
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r = NULL;
+	size_t		n = 0;
+	char		err[256];
+	const char *tables[] = {"a", "b", "a"};
+	char	   *saved = NULL;
+
+	(void) state;
+	env = mkenv(&eo, &dbz, false, true);
+	assert_null(trib_envelope_tx_state(env));
+	for (int i = 0; i < 3; i++)
+	{
+		trib_event *ev = trib_event_new();
+
+		if (i == 2)
+		{
+			/* the restart: a new envelope, resumed from the saved state */
+			trib_envelope_free(env);
+			env = mkenv(&eo, &dbz, false, true);
+			assert_true(trib_envelope_tx_resume(env, saved));
+			free(saved);
+		}
+		mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
+		ev->after = strdup("{\"id\":1}");
+		ev->txid = 741;
+		ev->ts_ms = 1700000000123LL;
+		ev->pos.commit_lsn = 0x100;
+		ev->pos.seq = (uint32_t) i;
+		ev->last_in_tx = i == 2;
+		r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+		assert_non_null(r);
+		if (i == 1)
+			saved = trib_envelope_tx_state(env);
+		trib_event_free(ev);
+	}
+	/* no BEGIN again: the row record, then the END of all three */
+	assert_int_equal(n, 2);
+	assert_string_equal(r[1].value, "{\"status\":\"END\",\"id\":\"741:256\","
+						"\"event_count\":3,\"data_collections\":["
+						"{\"data_collection\":\"public.a\",\"event_count\":2},"
+						"{\"data_collection\":\"public.b\",\"event_count\":1}],"
+						"\"ts_ms\":1700000000123}");
+	/* after the END nothing is open */
+	assert_null(trib_envelope_tx_state(env));
+	assert_false(trib_envelope_tx_resume(env, "{\"txid\":-1}"));
+	trib_envelope_free(env);
+}
+
+/*
+ * The unchanged-TOAST placeholder by column type, table-driven: Debezium's
+ * PostgreSQL connector writes unavailable.value.placeholder as the string,
+ * but as its bytes for bytea (in binary.handling.mode) and as a
+ * one-element list for text arrays (its UnchangedToastedPlaceholder).
+ * The expected texts were computed with Python's base64 and bytes.hex().
+ */
+static void
+test_toast_placeholder(void **state)
+{
+	static const struct
+	{
+		const char *type;
+		trib_dbz_binary binary;
+		const char *out;
+	}			rows[] = {
+		{"text", TRIB_DBZ_BINARY_BYTES, "\"__debezium_unavailable_value\""},
+		{"jsonb", TRIB_DBZ_BINARY_BYTES, "\"__debezium_unavailable_value\""},
+		{"bytea", TRIB_DBZ_BINARY_BYTES, "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\""},
+		{"bytea", TRIB_DBZ_BINARY_BASE64, "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\""},
+		{"bytea", TRIB_DBZ_BINARY_BASE64_URL, "\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\""},
+		{"bytea", TRIB_DBZ_BINARY_HEX,
+		"\"5f5f646562657a69756d5f756e617661696c61626c655f76616c7565\""},
+		{"text[]", TRIB_DBZ_BINARY_BYTES, "[\"__debezium_unavailable_value\"]"},
+		{"character varying(20)[]", TRIB_DBZ_BINARY_BYTES,
+		"[\"__debezium_unavailable_value\"]"},
+		/* arrays of numbers: the string (no list of a number form) */
+		{"integer[]", TRIB_DBZ_BINARY_BYTES, "\"__debezium_unavailable_value\""},
+	};
+	int			failed = 0;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	{
+		trib_column col = {.name = "v", .type = (char *) rows[i].type};
+		trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 1, .columns = &col};
+		trib_dbz_opts o;
+		trib_dbz   *d;
+		trib_strbuf out = {0};
+
+		trib_dbz_opts_init(&o);
+		o.binary = rows[i].binary;
+		d = trib_dbz_new(&o);
+		trib_dbz_placeholder(d, "postgresql", &rel, "v", "__debezium_unavailable_value", &out);
+		if (out.data == NULL || strcmp(out.data, rows[i].out) != 0)
+		{
+			print_error("row %zu %s: expected %s, actual %s\n", i, rows[i].type,
+						rows[i].out, out.data ? out.data : "(nothing)");
+			failed++;
+		}
+		trib_strbuf_free(&out);
+		trib_dbz_free(d);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* The envelope puts the typed placeholder into an update's after. */
+static void
+test_envelope_toast_bytea(void **state)
+{
+	trib_column cols[] = {
+		{.name = "id", .type = "integer", .pk = true},
+		{.name = "blob", .type = "bytea"},
+		{.name = "tags", .type = "text[]"},
+	};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 3, .columns = cols};
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	mkev(ev, TRIB_OP_UPDATE, "t", &rel);
+	ev->after = strdup("{\"id\":1}");
+	ev->key = strdup("{\"id\":1}");
+	ev->unchanged = strdup("[\"blob\",\"tags\"]");
+	env = mkenv(&eo, &dbz, false, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(strstr(r[0].value, "\"after\":{\"id\":1,"
+						   "\"blob\":\"X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==\","
+						   "\"tags\":[\"__debezium_unavailable_value\"]}"));
+	trib_envelope_free(env);
+	trib_event_free(ev);
+}
+
+/* Debezium mode, MySQL source: the source block of Debezium's MySQL
+ * connector (its "Change event values" example: version, connector,
+ * name, ts_ms, snapshot, db, table, server_id, gtid, file, pos, row,
+ * thread, query; sequence is null): no schema, txId, lsn or xmin. */
+static void
+test_envelope_mysql_source(void **state)
+{
+	trib_event *ev = trib_event_new();
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	mkev(ev, TRIB_OP_CREATE, "customers", NULL);
+	ev->connector = "mysql";
+	ev->db = "inventory";
+	ev->schema = NULL;
+	ev->after = strdup("{\"id\":1004}");
+	ev->key = strdup("{\"id\":1004}");
+	ev->ts_ms = 1465581029100LL;
+	ev->pos.commit_lsn = ((uint64_t) 3 << 32) | 400;
+	ev->pos.lsn = ((uint64_t) 3 << 32) | 484;
+	ev->pos.opaque = "{\"source\":{\"server_id\":223344,\"gtid\":null,"
+		"\"file\":\"mysql-bin.000003\",\"pos\":484,\"row\":0,\"thread\":7,\"query\":null}}";
+	env = mkenv(&eo, &dbz, false, false);
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(strstr(r[0].value, "\"source\":{\"version\":\"tributary-0.1\","
+						   "\"connector\":\"mysql\",\"name\":\"shop\",\"ts_ms\":1465581029100,"
+						   "\"ts_us\":1465581029100000,\"ts_ns\":1465581029100000000,"
+						   "\"snapshot\":\"false\",\"db\":\"inventory\",\"sequence\":null,"
+						   "\"table\":\"customers\",\"server_id\":223344,\"gtid\":null,"
+						   "\"file\":\"mysql-bin.000003\",\"pos\":484,\"row\":0,\"thread\":7,"
+						   "\"query\":null}"));
+	trib_envelope_free(env);
+	ev->pos.opaque = NULL;
+	trib_event_free(ev);
+}
+
 int
 main(void)
 {
@@ -593,6 +781,10 @@ main(void)
 		cmocka_unit_test(test_envelope_debezium_tombstone),
 		cmocka_unit_test(test_envelope_schemas),
 		cmocka_unit_test(test_envelope_transaction_topic),
+		cmocka_unit_test(test_envelope_transaction_resume),
+		cmocka_unit_test(test_toast_placeholder),
+		cmocka_unit_test(test_envelope_toast_bytea),
+		cmocka_unit_test(test_envelope_mysql_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,7 @@ typedef struct trib_kafka
 	trib_position txn_last;		/* owns opaque */
 	bool		have_durable;
 	trib_position durable;		/* owns opaque */
+	char	   *durable_dbz_tx; /* its Debezium transaction (envelope.h) */
 	const char *ckpt_topic;
 	const char *ckpt_key;
 	rd_kafka_topic_t *ckpt_rkt;
@@ -192,7 +193,8 @@ bool		kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen);
 
 /* The checkpoint record's value for a position (malloc'd, *len bytes);
  * NULL if it cannot be written. */
-char	   *kfk_checkpoint_value(const trib_position *pos, size_t *len);
+char	   *kfk_checkpoint_value(const trib_position *pos, const char *dbz_tx,
+									 size_t *len);
 
 /* The sink's durable_position(): the last committed checkpoint. */
 bool		kfk_durable_position(trib_sink *sink, trib_position *out,

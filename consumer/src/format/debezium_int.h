@@ -1,0 +1,48 @@
+/*
+ * debezium_int.h: what debezium_row.c and debezium_lex.c share (internal
+ * to src/format): the converter's struct and its relation cache.
+ *
+ * Design.  A trib_dbz keeps the coltypes (and rendered Connect schemas) of
+ * each relation version it has seen, and the scratch memory of the row
+ * conversion (debezium_lex.c), so that converting an image allocates
+ * nothing in the steady state.
+ */
+#ifndef TRIB_DEBEZIUM_INT_H
+#define TRIB_DEBEZIUM_INT_H
+
+#include "debezium.h"
+
+/* The coltypes of one relation version. */
+typedef struct relentry
+{
+	const trib_relation *rel;
+	uint32_t	version;
+	trib_dbz_coltype *types;
+	/* schemas.enable: the rendered schemas, or NULL until asked for */
+	char	   *value_schema;
+	char	   *key_schema;
+} relentry;
+
+struct trib_dbz
+{
+	trib_dbz_opts opts;
+	relentry   *rels;
+	size_t		nrels;
+	size_t		cap;
+	trib_strbuf name;			/* scratch: the member being converted */
+	trib_strbuf val;			/* scratch: its value text */
+	/* yajl's memory for one image, reused from image to image */
+	unsigned char *arena;
+	size_t		alen;
+};
+
+/* The cache entry of rel, its coltypes worked out on first use and again
+ * when the relation's version changes (which drops its schemas). */
+relentry   *trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map,
+							   const trib_relation *rel);
+
+/* The column index of member name[0..n) (tried at `hint` first), or -1. */
+int			trib_dbz_column_of(const trib_relation *rel, const char *name,
+							   size_t n, size_t hint);
+
+#endif							/* TRIB_DEBEZIUM_INT_H */

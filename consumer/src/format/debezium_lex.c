@@ -1,0 +1,438 @@
+/*
+ * debezium_lex.c: a row image in Debezium's encodings, converted while
+ * yajl lexes it (trib_dbz_row; see debezium.h).
+ *
+ * Design.  A row image is converted while yajl's callback parser lexes
+ * it (no tree): each top-level member's name is written as it comes, its
+ * column looked up, and its value written in Debezium's encoding at
+ * once.  Values that pass as is (integers, text) are copied as lexed;
+ * other scalars go through trib_dbz_value as a yajl_val on the stack
+ * whose text sits in the converter's scratch buffer (kept from one image
+ * to the next).  Nested values of columns passed as is, and json/jsonb
+ * values, are written while lexed too (json/jsonb into the scratch buffer,
+ * then quoted); other nested values (arrays of dates, numerics, ...) are
+ * parsed into a tree from their byte range in the image
+ * (yajl_get_bytes_consumed inside a callback is the offset just past the
+ * current token).  yajl's own memory comes from an arena in the
+ * converter, reset for each image.
+ *
+ * Members are matched to columns by position first, by name when that
+ * misses (the relation cache, debezium_row.c).
+ *
+ * json/jsonb columns whose null is the JSON literal null (the image's
+ * JSON null list) become the string "null", as Debezium writes them; SQL
+ * NULL stays null.
+ */
+#include "debezium_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+/* True when `name` is a column entry (a string) of a JSON null list. */
+static bool
+is_json_null(yajl_val list, const char *name)
+{
+	for (size_t i = 0; list && YAJL_IS_ARRAY(list) && i < list->u.array.len; i++)
+	{
+		const char *s = YAJL_GET_STRING(list->u.array.values[i]);
+
+		if (s && strcmp(s, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The state of one image's conversion while yajl lexes it: the member
+ * being written (its name in d->name, its coltype), the depth, and where
+ * a nested value began in the image.
+ */
+typedef struct rowconv
+{
+	trib_dbz   *d;
+	const trib_relation *rel;
+	const trib_dbz_coltype *types;
+	const char *image;
+	const char *json_nulls;
+	yajl_val	nulls;			/* json_nulls parsed, on first need */
+	bool		nulls_parsed;
+	yajl_handle h;
+	trib_strbuf *out;
+	int			depth;
+	size_t		member;			/* members written so far */
+	const trib_dbz_coltype *t;	/* the current member's coltype */
+	size_t		nest_start;		/* image offset of a nested value */
+	trib_strbuf *nest;			/* a nested value written while lexed: out
+								 * (as is) or d->val (json, quoted at its
+								 * end); NULL: parsed into a tree */
+	const char *sep;			/* its separators: "," ":" or ", " ": " */
+	const char *colon;
+	bool		nest_first;		/* nothing written yet in its container */
+	bool		nest_after_key; /* a member name was just written */
+	bool		bad_value;		/* a callback stopped on a value */
+	bool		closed;			/* the top-level object ended */
+	char	   *errbuf;
+	size_t		errlen;
+} rowconv;
+
+/* Append errbuf's " (column s.t.name)" for the current member. */
+static void
+name_column(rowconv *c)
+{
+	size_t		l = strlen(c->errbuf);
+
+	snprintf(c->errbuf + l, c->errlen > l ? c->errlen - l : 0, " (column %s.%s.%s)",
+			 c->rel->schema ? c->rel->schema : "", c->rel->table ? c->rel->table : "",
+			 c->d->name.data ? c->d->name.data : "");
+}
+
+/* Write value v of the current member through its coltype. */
+static int
+put_member_value(rowconv *c, yajl_val v)
+{
+	const trib_dbz_coltype *t = c->t;
+
+	if (YAJL_IS_NULL(v) && (t->kind == TRIB_DBZ_JSON || t->kind == TRIB_DBZ_JSONB) &&
+		!t->array && c->json_nulls)
+	{
+		if (!c->nulls_parsed)
+			c->nulls = yajl_tree_parse(c->json_nulls, NULL, 0);
+		c->nulls_parsed = true;
+		if (is_json_null(c->nulls, c->d->name.data))
+		{
+			trib_strbuf_adds(c->out, "\"null\"");
+			return 1;
+		}
+	}
+	if (trib_dbz_value(&c->d->opts, t, v, c->out, c->errbuf, c->errlen))
+		return 1;
+	name_column(c);
+	c->bad_value = true;
+	return 0;
+}
+
+/* Before a token of a nested value written while lexed: its separator
+ * from the previous one (none after a member name). */
+static void
+nest_token(rowconv *c)
+{
+	if (!c->nest_after_key && !c->nest_first)
+		trib_strbuf_adds(c->nest, c->sep);
+	c->nest_first = false;
+	c->nest_after_key = false;
+}
+
+/* Whether a nested value of coltype t is written while lexed: values
+ * passed as is, and json/jsonb (a string of the value's JSON text). */
+static void
+nest_begin(rowconv *c)
+{
+	const trib_dbz_coltype *t = c->t;
+	bool		jsonb = t->kind == TRIB_DBZ_JSONB;
+
+	c->nest = NULL;
+	if (t->kind == TRIB_DBZ_ASIS)
+		c->nest = c->out;
+	else if ((t->kind == TRIB_DBZ_JSON || jsonb) && !t->array)
+	{
+		c->nest = &c->d->val;
+		c->nest->len = 0;
+	}
+	c->sep = jsonb ? ", " : ",";
+	c->colon = jsonb ? ": " : ":";
+	c->nest_first = true;
+	c->nest_after_key = false;
+}
+
+/* A scalar of text s[0..n) at depth 1 (deeper ones belong to a nested
+ * value, written when it closes).  ASIS values are copied as lexed. */
+static int
+scalar(rowconv *c, yajl_type type, const char *s, size_t n)
+{
+	struct yajl_val_s v = {.type = type};
+
+	if (c->depth != 1)
+	{
+		if (c->depth > 1 && c->nest)
+		{
+			nest_token(c);
+			if (type == yajl_t_string)
+				trib_dbz_quote_n(c->nest, s, n);
+			else
+				trib_strbuf_add(c->nest, s, n);
+		}
+		return c->depth > 1;
+	}
+	if (c->t->kind == TRIB_DBZ_ASIS)
+	{
+		if (type == yajl_t_string)
+			trib_dbz_quote_n(c->out, s, n);
+		else
+			trib_strbuf_add(c->out, s, n);
+		return 1;
+	}
+	c->d->val.len = 0;
+	trib_strbuf_add(&c->d->val, s, n);
+	if (type == yajl_t_string)
+		v.u.string = c->d->val.data;
+	else if (type == yajl_t_number)
+		v.u.number.r = c->d->val.data;
+	return put_member_value(c, &v);
+}
+
+static int
+cb_null(void *ctx)
+{
+	return scalar(ctx, yajl_t_null, "null", 4);
+}
+
+static int
+cb_bool(void *ctx, int b)
+{
+	return scalar(ctx, b ? yajl_t_true : yajl_t_false, b ? "true" : "false", b ? 4 : 5);
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	return scalar(ctx, yajl_t_number, s, n);
+}
+
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return scalar(ctx, yajl_t_string, (const char *) s, n);
+}
+
+/* A member's name: written at once, its column looked up. */
+static int
+cb_key(void *ctx, const unsigned char *s, size_t n)
+{
+	static const trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false};
+	rowconv    *c = ctx;
+	int			col;
+
+	if (c->depth != 1)
+	{
+		if (c->nest)
+		{
+			nest_token(c);
+			trib_dbz_quote_n(c->nest, (const char *) s, n);
+			trib_strbuf_adds(c->nest, c->colon);
+			c->nest_after_key = true;
+		}
+		return 1;
+	}
+	col = trib_dbz_column_of(c->rel, (const char *) s, n, c->member);
+	c->t = col >= 0 ? &c->types[col] : &asis;
+	c->d->name.len = 0;
+	trib_strbuf_add(&c->d->name, (const char *) s, n);
+	if (c->member++)
+		trib_strbuf_addc(c->out, ',');
+	trib_dbz_quote_n(c->out, (const char *) s, n);
+	trib_strbuf_addc(c->out, ':');
+	return 1;
+}
+
+/* Image offset just past the current token (the image is one chunk). */
+static size_t
+here(const rowconv *c)
+{
+	return yajl_get_bytes_consumed(c->h);
+}
+
+static int
+open_nested(rowconv *c, bool array)
+{
+	if (c->depth == 0)
+	{
+		if (array)
+			return 0;
+		trib_strbuf_addc(c->out, '{');
+	}
+	else if (c->depth == 1)
+	{
+		c->nest_start = here(c) - 1;
+		nest_begin(c);
+	}
+	if (c->depth >= 1 && c->nest)
+	{
+		nest_token(c);
+		trib_strbuf_addc(c->nest, array ? '[' : '{');
+		c->nest_first = true;
+	}
+	c->depth++;
+	return 1;
+}
+
+/* A nested value closed: finished when written while lexed; at depth 1
+ * otherwise parsed from its text and written through its coltype. */
+static int
+close_nested(rowconv *c, bool array)
+{
+	trib_strbuf *buf = &c->d->val;
+	yajl_val	v;
+	int			ok;
+
+	if (--c->depth == 0)
+	{
+		trib_strbuf_addc(c->out, '}');
+		c->closed = true;
+		return 1;
+	}
+	if (c->nest)
+	{
+		trib_strbuf_addc(c->nest, array ? ']' : '}');
+		c->nest_first = false;
+		if (c->depth == 1 && c->nest != c->out)
+			trib_dbz_quote_n(c->out, c->nest->data, c->nest->len);
+		return 1;
+	}
+	if (c->depth > 1)
+		return 1;
+	buf->len = 0;
+	trib_strbuf_add(buf, c->image + c->nest_start, here(c) - c->nest_start);
+	if ((v = yajl_tree_parse(buf->data, NULL, 0)) == NULL)
+		return 0;
+	ok = put_member_value(c, v);
+	yajl_tree_free(v);
+	return ok;
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return open_nested(ctx, false);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return open_nested(ctx, true);
+}
+
+static int
+cb_end_map(void *ctx)
+{
+	return close_nested(ctx, false);
+}
+
+static int
+cb_end_array(void *ctx)
+{
+	return close_nested(ctx, true);
+}
+
+static const yajl_callbacks row_callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_bool,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_key,
+	.yajl_end_map = cb_end_map,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end_array,
+};
+
+/*
+ * yajl's allocations for one image (its handle, lexer, buffer and stack,
+ * ~3 KB) come from the converter's arena, reset for each image, so the
+ * steady state calls no malloc; a block that does not fit goes to the
+ * heap.  Each block is preceded by its size (for realloc).
+ */
+#define DBZ_ARENA 16384
+#define DBZ_HDR 16
+
+static bool
+in_arena(const trib_dbz *d, const void *p)
+{
+	const unsigned char *b = p;
+
+	return d->arena && b >= d->arena && b < d->arena + DBZ_ARENA;
+}
+
+static void *
+arena_malloc(void *ctx, size_t sz)
+{
+	trib_dbz   *d = ctx;
+	size_t		need = DBZ_HDR + ((sz + 15) & ~(size_t) 15);
+	unsigned char *p;
+
+	if (d->arena == NULL)
+		d->arena = trib_xrealloc(NULL, DBZ_ARENA);
+	if (d->alen + need > DBZ_ARENA)
+		return trib_xrealloc(NULL, sz ? sz : 1);
+	p = d->arena + d->alen;
+	memcpy(p, &sz, sizeof(sz));
+	d->alen += need;
+	return p + DBZ_HDR;
+}
+
+static void
+arena_free(void *ctx, void *ptr)
+{
+	if (ptr && !in_arena(ctx, ptr))
+		free(ptr);
+}
+
+static void *
+arena_realloc(void *ctx, void *ptr, size_t sz)
+{
+	size_t		old;
+	void	   *n;
+
+	if (ptr == NULL)
+		return arena_malloc(ctx, sz);
+	if (!in_arena(ctx, ptr))
+		return trib_xrealloc(ptr, sz ? sz : 1);
+	memcpy(&old, (unsigned char *) ptr - DBZ_HDR, sizeof(old));
+	n = arena_malloc(ctx, sz);
+	memcpy(n, ptr, old < sz ? old : sz);
+	return n;
+}
+
+/* See debezium.h. */
+bool
+trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
+			 const char *image, const char *json_nulls, trib_strbuf *out,
+			 char *errbuf, size_t errlen)
+{
+	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
+	rowconv		c = {0};
+	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, d};
+	size_t		len;
+	bool		ok;
+
+	if (rel == NULL || map == NULL)
+	{
+		trib_strbuf_adds(out, image);
+		return true;
+	}
+	c.d = d;
+	c.rel = rel;
+	c.types = trib_dbz_rel_entry(d, map, rel)->types;
+	c.image = image;
+	c.json_nulls = json_nulls;
+	c.out = out;
+	c.errbuf = errbuf;
+	c.errlen = errlen;
+	errbuf[0] = '\0';
+	len = strlen(image);
+	d->alen = 0;
+	c.h = yajl_alloc(&row_callbacks, &funcs, &c);
+	if (c.h == NULL)
+		abort();
+	ok = yajl_parse(c.h, (const unsigned char *) image, len) == yajl_status_ok &&
+		yajl_complete_parse(c.h) == yajl_status_ok && c.closed;
+	yajl_free(c.h);
+	yajl_tree_free(c.nulls);
+	if (!ok && !c.bad_value)
+		snprintf(errbuf, errlen, "debezium: row image of %s.%s is not a JSON object",
+				 rel->schema ? rel->schema : "", rel->table ? rel->table : "");
+	return ok;
+}
+

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# 72_debezium_txmeta_kill9.sh: Debezium's transaction topic under kill -9.
+# `format: debezium` with `transaction_metadata: true` on a transactional
+# Kafka sink (exactly once for read_committed readers), the consumer
+# killed (-9) at random points while a writer commits transactions of 1 to
+# 1,500 rows, and restarted each time.
+#
+# Kafka is librdkafka's mock cluster in a process of its own, read back by
+# offsets with read_committed (tools/kafka_dump).  A witness slot, created
+# before any change, lists every committed change with its transaction.
+#
+# Checks, against the witness: the data topics hold every change exactly
+# once (but the big transaction's, see below); the transaction topic `<prefix>.transaction` holds exactly one
+# BEGIN and one END per committed transaction (keyed "<xid>:<commit lsn>"),
+# the BEGIN before the END, the END's event_count and data_collections
+# equal to the transaction's changes; each data record's transaction block
+# names its transaction, and its total_order runs 1..n without a gap or a
+# repeat.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+
+build_consumer
+pgc_start
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
+    -c "CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(12,2), at timestamp)" \
+    -c "CREATE TABLE public.items (id int PRIMARY KEY, qty int)" \
+    -c "CREATE TABLE public.bulk (id int PRIMARY KEY, v int)" \
+    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
+    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary')" >/dev/null
+
+mock_start 1
+
+write_pipeline e2e <<EOF
+sinks:
+  k:
+    type: kafka
+    bootstrap_servers: "$BOOT"
+    topic_prefix: e2e
+    transactional: true
+    format: debezium
+    transaction_metadata: true
+EOF
+
+# The writer: 40 transactions over two tables, most small, every eighth
+# large (1,500 rows), so that kills fall inside transactions too.
+(
+    for t in $(seq 1 40); do
+        n=$(( (t * 7) % 30 + 1 ))
+        [ $((t % 8)) = 0 ] && n=1500
+        pgc_psql -d postgres -c "BEGIN;
+            INSERT INTO public.orders SELECT g, g * 1.25, '2024-01-01'::timestamp + g * interval '1 s'
+              FROM generate_series($t * 10000, $t * 10000 + $n - 1) g;
+            INSERT INTO public.items VALUES ($t, $n);
+            UPDATE public.orders SET amount = amount + 1 WHERE id = $t * 10000;
+            COMMIT;" >/dev/null
+        sleep 0.05
+    done
+) &
+WRITER_PID=$!
+
+start_consumer
+kill_while_writing
+expect_eq "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e)"
+
+# A kill inside a transaction whose first part is already committed in
+# Kafka: one transaction of 300,000 rows takes more than the pipeline's
+# 1 s flush to stream, so the sink commits a Kafka transaction in its
+# middle; the kill comes once its BEGIN is visible to read_committed
+# readers and its END is not.  The restart resumes inside it (the sink
+# has its first part).  Its rows go to a table of their own: the mock
+# cluster keeps only the newest megabytes of a partition, so its topic is
+# not read back whole (the witness and the END record count it).
+kill_consumer
+pgc_psql -d postgres -c "INSERT INTO public.bulk SELECT g, g FROM generate_series(1, 300000) g" >/dev/null
+start_consumer
+mid=f
+for _ in $(seq 1 600); do
+    "$TOOLS/kafka_dump" "$BOOT" e2e.transaction > "$WORK/tx.now" 2>/dev/null || true
+    if [ "$(grep -c '"status":"BEGIN"' "$WORK/tx.now")" -gt "$(grep -c '"status":"END"' "$WORK/tx.now")" ]; then
+        mid=t
+        break
+    fi
+    sleep 0.1
+done
+kill_consumer
+expect_eq "killed with the big transaction's BEGIN committed in Kafka and its END not" t "$mid"
+start_consumer
+expect_eq "the slot was confirmed to the end after the restart" t "$(slot_caught_up tributary_e2e)"
+stop_consumer
+expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"
+
+# The witness: "<xid>:<commit lsn as a number>\t<schema.table>\t<event id>"
+# for every committed change.
+pgc_psql -d postgres -At -F $'\t' -c "SELECT (d->>'xid') || ':' ||
+        ((d->>'commit_lsn')::pg_lsn - '0/0'::pg_lsn)::bigint::text,
+        (d->>'schema') || '.' || (d->>'table'), (d->>'commit_lsn') || ':' || (d->>'seq')
+    FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL)) x
+    WHERE d->>'kind' IN ('insert', 'update', 'delete') AND d->>'schema' = 'public'" > "$WORK/witness"
+"$TOOLS/kafka_dump" "$BOOT" e2e.public.orders > "$WORK/data"
+"$TOOLS/kafka_dump" "$BOOT" e2e.public.items >> "$WORK/data"
+"$TOOLS/kafka_dump" "$BOOT" e2e.transaction > "$WORK/tx"
+
+cat > "$WORK/check.py" <<'PY'
+import collections, json, sys
+
+witness, data, tx = sys.argv[1:4]
+want = collections.OrderedDict()           # txn id -> Counter(table)
+ids = []
+for line in open(witness):
+    txn, table, eid = line.rstrip("\n").split("\t")
+    want.setdefault(txn, collections.Counter())[table] += 1
+    if table != "public.bulk":
+        ids.append(eid)
+problems = []
+def bad(msg):
+    if len(problems) < 20:
+        problems.append(msg)
+
+# data records: each change exactly once, transaction blocks in order
+got_ids = []
+orders = collections.defaultdict(list)
+for line in open(data):
+    f = line.rstrip("\n").split("\t")
+    got_ids.append(f[0])
+    block = json.loads(f[5])["transaction"]
+    if block is None:
+        bad("a data record without a transaction block: %s" % f[0])
+        continue
+    orders[block["id"]].append(block["total_order"])
+if sorted(got_ids) != sorted(ids):
+    bad("data: %d records, %d changes, %d distinct ids"
+        % (len(got_ids), len(ids), len(set(got_ids))))
+for txn, seq in orders.items():
+    if sorted(seq) != list(range(1, len(seq) + 1)):
+        bad("%s: total_order is not 1..%d" % (txn, len(seq)))
+    if txn in want and len(seq) != sum(want[txn].values()):
+        bad("%s: %d records, %d changes" % (txn, len(seq), sum(want[txn].values())))
+
+# transaction topic: one BEGIN then one END per committed transaction
+begins, ends = collections.Counter(), {}
+for line in open(tx):
+    f = line.rstrip("\n").split("\t")
+    key, value = json.loads(f[4]), json.loads(f[5])
+    if key["id"] != value["id"]:
+        bad("key %s, value id %s" % (key["id"], value["id"]))
+    if value["status"] == "BEGIN":
+        begins[value["id"]] += 1
+        if value["id"] in ends:
+            bad("%s: a BEGIN after its END" % value["id"])
+    elif value["id"] in ends:
+        bad("%s: a second END" % value["id"])
+    else:
+        ends[value["id"]] = value
+for txn, tables in want.items():
+    n = sum(tables.values())
+    if begins[txn] != 1:
+        bad("%s: %d BEGIN records" % (txn, begins[txn]))
+    end = ends.get(txn)
+    if end is None:
+        bad("%s: no END record" % txn)
+        continue
+    if end["event_count"] != n:
+        bad("%s: END event_count %s, %d changes" % (txn, end["event_count"], n))
+    dc = {c["data_collection"]: c["event_count"] for c in end["data_collections"]}
+    if dc != dict(tables):
+        bad("%s: data_collections %s, changes %s" % (txn, dc, dict(tables)))
+extra = (set(begins) | set(ends)) - set(want)
+if extra:
+    bad("BEGIN/END of transactions that committed no change: %s" % sorted(extra)[:5])
+print("\n".join(problems))
+print("%d transactions, %d changes, %d BEGIN, %d END"
+      % (len(want), len(ids), sum(begins.values()), len(ends)))
+sys.exit(1 if problems else 0)
+PY
+if python3 "$WORK/check.py" "$WORK/witness" "$WORK/data" "$WORK/tx" > "$WORK/check.out" 2>&1; then
+    pass "BEGIN/END and the data records match the committed transactions exactly once ($(tail -1 "$WORK/check.out"), $KILLS kills)"
+else
+    fail "BEGIN/END against the committed transactions ($KILLS kills)" "$(head -21 "$WORK/check.out")"
+fi
+expect_eq "the witness saw the workload (41 transactions)" 41 "$(cut -f1 "$WORK/witness" | sort -u | wc -l)"
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+e2e_finish
