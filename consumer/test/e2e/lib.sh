@@ -59,6 +59,7 @@ e2e_cleanup() {
     # takes that message as the last line and counts the script as one test
     for v in $E2E_PIDS; do
         [ -n "${!v:-}" ] && { kill -9 "${!v}" && wait "${!v}"; } 2>/dev/null || true
+        drop_mongoc_shm "${!v:-}"
     done
     cleanup_servers
     pgc_cleanup
@@ -237,10 +238,21 @@ stop_consumer() {
     RUN_PID=
 }
 
+# drop_mongoc_shm PID: remove the shared-memory counters segment libmongoc
+# creates for every process that loads it (/dev/shm/mongoc-PID, removed at
+# a clean exit only).  A kill -9 leaves it, and a later process that gets
+# the same PID (pid_max is 32768 here) then prints "Falling back to malloc
+# for counters" on stderr, which breaks tests that read that stream.
+drop_mongoc_shm() {
+    [ -n "${1:-}" ] && rm -f "/dev/shm/mongoc-$1"
+    return 0
+}
+
 # kill_consumer: kill -9 the consumer (if it still runs) and reap it.
 kill_consumer() {
     kill -9 "$RUN_PID" 2>/dev/null || true
     wait "$RUN_PID" 2>/dev/null || true
+    drop_mongoc_shm "$RUN_PID"
     RUN_PID=
 }
 
