@@ -67,7 +67,7 @@ YAML
 # ---------------------------------------------------------------- A
 # the snapshot's reads slowed down (each getMore held 100 ms), so that the
 # writer and the kills happen during the copy
-echo 'admin {"configureFailPoint": "failCommand", "mode": "alwaysOn", "data": {"failCommands": ["getMore"], "blockConnection": true, "blockTimeMS": 100, "appName": "tributary-source"}}' | drive
+echo 'admin {"configureFailPoint": "failCommand", "mode": "alwaysOn", "data": {"failCommands": ["getMore", "find"], "blockConnection": true, "blockTimeMS": 700, "appName": "tributary-source"}}' | drive
 start_consumer "$WORK/a.yaml" "$WORK/a.log"
 wait_log "$WORK/a.log" "taking the snapshot" 20 || true
 # a writer: updates with unique values and inserts, during the copy
