@@ -22,7 +22,7 @@ source "$ROOT/scripts/lib/mariadb.sh"
 source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"
 e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
-ROWS=200000
+ROWS=1000000
 
 build_consumer
 build_tool mysql_cat
@@ -94,7 +94,9 @@ WRITER_PID=$!
 start_consumer
 for _ in $(seq 1 1200); do
     n=$(acked); n=${n:-0}
-    [ "$n" -ge $(( ROWS / 3 )) ] && break
+    # the first acknowledged progress: on a quiet machine a later one may
+    # come after the copy has ended, leaving nothing to resume
+    [ "$n" -ge 1 ] && break
     sleep 0.05
 done
 expect_eq "the PostgreSQL source's checkpoint holds its own (finished) progress" "done" \
