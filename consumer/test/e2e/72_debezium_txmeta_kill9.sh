@@ -65,26 +65,40 @@ kill_while_writing
 expect_eq "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_e2e)"
 
 # A kill inside a transaction whose first part is already committed in
-# Kafka: one transaction of 300,000 rows takes more than the pipeline's
-# 1 s flush to stream, so the sink commits a Kafka transaction in its
-# middle; the kill comes once its BEGIN is visible to read_committed
-# readers and its END is not.  The restart resumes inside it (the sink
-# has its first part).  Its rows go to a table of their own: the mock
-# cluster keeps only the newest megabytes of a partition, so its topic is
-# not read back whole (the witness and the END record count it).
+# Kafka: one transaction of 1,000,000 rows takes seconds to stream, more
+# than the pipeline's 1 s flush, so the sink commits Kafka transactions in
+# its middle, with a checkpoint record that holds the open Debezium
+# transaction ("dbz_tx").  The kill comes once that checkpoint is there
+# (BEGIN written, END not).  The restart resumes inside the transaction
+# (the sink has its first part) and must not write a second BEGIN.
+#
+# The checkpoint, not the BEGIN, decides when to kill: the mock cluster
+# (librdkafka 2.0) does not hide the records of aborted Kafka
+# transactions from read_committed readers, so a BEGIN is visible as soon
+# as it is produced; killed before the Kafka transaction that holds it
+# commits, the BEGIN is rightly written again after the restart, and a
+# broker would show only that one.  Its rows go to a table of their own:
+# the mock cluster keeps only the newest megabytes of a partition, so its
+# topic is not read back whole (the witness and the END record count it).
 kill_consumer
-pgc_psql -d postgres -c "INSERT INTO public.bulk SELECT g, g FROM generate_series(1, 300000) g" >/dev/null
+pgc_psql -d postgres -c "INSERT INTO public.bulk SELECT g, g FROM generate_series(1, 1000000) g" >/dev/null
 start_consumer
 mid=f
 for _ in $(seq 1 600); do
-    "$TOOLS/kafka_dump" "$BOOT" e2e.transaction > "$WORK/tx.now" 2>/dev/null || true
-    if [ "$(grep -c '"status":"BEGIN"' "$WORK/tx.now")" -gt "$(grep -c '"status":"END"' "$WORK/tx.now")" ]; then
+    "$TOOLS/kafka_dump" "$BOOT" __tributary_checkpoints > "$WORK/ckpt.now" 2>/dev/null || true
+    if tail -n 1 "$WORK/ckpt.now" | grep -q '"dbz_tx"'; then
         mid=t
         break
     fi
     sleep 0.1
 done
 kill_consumer
+"$TOOLS/kafka_dump" "$BOOT" e2e.transaction > "$WORK/tx.now"
+if [ "$mid" = t ] && [ "$(grep -c '"status":"BEGIN"' "$WORK/tx.now")" -gt "$(grep -c '"status":"END"' "$WORK/tx.now")" ]; then
+    mid=t
+else
+    mid=f
+fi
 expect_eq "killed with the big transaction's BEGIN committed in Kafka and its END not" t "$mid"
 start_consumer
 expect_eq "the slot was confirmed to the end after the restart" t "$(slot_caught_up tributary_e2e)"
