@@ -117,13 +117,21 @@ start_consumer() {
     "$TRIBUTARY" run -c "$PGC_DIR/$name.yaml" 2>"$log" &
     pid=$!
     pids+=("$pid")
-    for _ in $(seq 1 100); do
+    # Changes made before its slot exists never reach it (snapshot:
+    # never), so the demo goes on only once it streams.  Creating a slot
+    # waits for the transactions running then; on a loaded machine that
+    # took more than 10 s once, and the masked side missed the first inserts.
+    for _ in $(seq 1 600); do
         grep -q "streaming from slot" "$log" && break
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     echo "  tributary run -c $name.yaml (pid $pid):"
     sed 's/^/    /' "$log"
+    if ! grep -q "streaming from slot" "$log"; then
+        echo "demo: the $name pipeline is not streaming after 60 seconds" >&2
+        exit 1
+    fi
 }
 
 # new_key: 32 random bytes, in hex, in a file only its owner can read.
