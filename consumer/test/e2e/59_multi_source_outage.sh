@@ -8,7 +8,9 @@
 # 30 s while a writer commits on PostgreSQL every 0.3 s; the file sink is
 # sampled at 5, 15 and 28 s into the outage: PostgreSQL's changes must
 # keep arriving through the whole outage, not only at its start.  MariaDB
-# comes back and both sources write again.  Witnesses, one per source: a
+# comes back and both sources write again.  Before it comes back, the
+# daemon is killed (-9) and started with MariaDB still down: PostgreSQL's
+# changes must flow and the daemon must keep retrying MariaDB.  Witnesses, one per source: a
 # second slot on the PostgreSQL database and the binlog decoded by
 # tools/mysql_cat.  Checks: the file sink holds every change of each
 # source exactly once and nothing else; Kafka (by offsets) holds every
@@ -120,6 +122,22 @@ expect_eq "with MariaDB down, PostgreSQL's changes keep arriving (5 s < 15 s < 2
 expect_eq "the daemon kept running through the outage" t "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
 expect_eq "MariaDB stayed down for the whole outage" t \
     "$([ $(( $(date +%s) - down_at )) -ge "$OUTAGE_S" ] && echo t || echo f)"
+
+# ---- a start with MariaDB still down -----------------------------------------
+# kill -9 and start again while MariaDB is down: the daemon must start,
+# stream PostgreSQL, and retry MariaDB in the background, as it does when
+# the server goes away later (a source that is down must not stop the
+# others, nor the daemon).
+kill_consumer
+start_consumer
+n0=$(pg_count)
+pgc_psql -d postgres -q -c "INSERT INTO items VALUES (900001, 'started while mariadb is down')"
+for _ in $(seq 1 300); do [ "$(pg_count)" -gt "$n0" ] && break; sleep 0.1; done
+expect_eq "started with MariaDB down, PostgreSQL's changes arrive" t \
+    "$([ "$(pg_count)" -gt "$n0" ] && echo t || echo f)"
+sleep 3
+expect_eq "and the daemon keeps running (it retries MariaDB)" t \
+    "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
 mdb_launch
 write_both 51 80
 

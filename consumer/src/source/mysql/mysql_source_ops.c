@@ -177,15 +177,18 @@ native_of(my_state *s, const trib_position *p, trib_my_pos *out,
 	const char *file = opaque_str(o, "file");
 	const char *gtid = opaque_str(o, "gtid");
 	bool		ok = true;
+	char		err[512];
 
 	memset(out, 0, sizeof(*out));
 	out->tx_pos = p->commit_lsn & 0xFFFFFFFFu;
 	out->row = p->seq;
 	if (file)
 		snprintf(out->file, sizeof(out->file), "%s", file);
-	else
-		ok = trib_source_mysql_binlog_name(s->my, (uint32_t) (p->commit_lsn >> 32), out->file,
-										   sizeof(out->file), errbuf, errlen);
+	else if (!trib_source_mysql_binlog_name(s->my, (uint32_t) (p->commit_lsn >> 32), out->file,
+											sizeof(out->file), err, sizeof(err)))
+		/* the server is down (or the file gone): the start names it once the
+		 * server answers, or fails then with the reason */
+		trib_source_mysql_resume_file_number(s->my, (uint32_t) (p->commit_lsn >> 32));
 	if (ok && gtid && !trib_my_gtid_parse(gtid, strlen(gtid), &out->gtid))
 		ok = trib_my_fail(errbuf, errlen, "the stored position's GTID \"%s\" does not parse", gtid);
 	yajl_tree_free(o);
@@ -235,6 +238,7 @@ my_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 {
 	my_state   *s = src->state;
 	trib_my_pos at;
+	char		at_file[TRIB_MY_FILE_MAX + 16];
 
 	if (s->stream_base != 0 && (resume == NULL || resume->commit_lsn <= s->stream_base))
 		return start_after_snapshot(src, s, errbuf, errlen);
@@ -242,8 +246,12 @@ my_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 		return trib_source_mysql_start(s->my, NULL, errbuf, errlen);
 	if (!native_of(s, resume, &at, errbuf, errlen))
 		return false;
+	if (at.file[0] == '\0')
+		snprintf(at_file, sizeof(at_file), "number %u", (unsigned) (resume->commit_lsn >> 32));
+	else
+		snprintf(at_file, sizeof(at_file), "%s", at.file);
 	tlog_info("source", "source %s: resuming after binlog %s:%llu, change %lld of that "
-			  "transaction", src->name, at.file, (unsigned long long) at.tx_pos,
+			  "transaction", src->name, at_file, (unsigned long long) at.tx_pos,
 			  at.row == TRIB_MY_ROW_ALL ? -1LL : (long long) at.row);
 	return trib_source_mysql_start(s->my, &at, errbuf, errlen);
 }

@@ -7,6 +7,12 @@
  * survive reconnects.  Each (re)start makes a new reader and a new
  * assembler that resumes after the last item delivered; a BEGIN delivered
  * just before a connection loss is not delivered again.
+ *
+ * A server that cannot be reached at start (a retryable connection error)
+ * does not fail the start: the steps that need it (the preconditions, the
+ * start position, the collations) wait for the reconnect schedule like a
+ * lost stream, so the pipeline's other sources flow meanwhile.  Any other
+ * error at start (a refused login, a precondition not met) still fails it.
  */
 #include "source_mysql.h"
 
@@ -47,6 +53,9 @@ struct trib_source_mysql
 	trib_my_pos begin;			/* last BEGIN handed out, if after it */
 	char		start_file[TRIB_MY_FILE_MAX];
 	uint64_t	start_pos;
+	bool		start_pending;	/* the server was down at start (above) */
+	bool		resume_by_number;	/* delivered.file to be named: */
+	uint32_t	resume_file_no; /* the number of its binlog file */
 	int64_t		retry_at_ms;	/* reconnect not before; 0: connected */
 	int			backoff_ms;
 	trib_source_mysql_stats stats;
@@ -268,28 +277,92 @@ check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
 	return false;
 }
 
+/* The start's steps that need the server, then the stream. */
+static bool
+start_now(trib_source_mysql *src, char *errbuf, size_t errlen)
+{
+	char		err[512];
+
+	if (!check_preconditions(src, errbuf, errlen))
+		return false;
+	if (src->have_delivered && src->resume_by_number &&
+		!trib_source_mysql_binlog_name(src, src->resume_file_no, src->delivered.file,
+									   sizeof(src->delivered.file), errbuf, errlen))
+		return false;
+	src->resume_by_number = false;
+	if (!src->have_delivered && src->conf.start_gtid == NULL &&
+		src->start_file[0] == '\0' && !current_end(src, errbuf, errlen))
+		return false;
+	if (!trib_my_infoschema_collations(src->infoschema, src->decoder, err, sizeof(err)))
+		slog(src, 1, "could not read the server's collations (built-in table used): %s", err);
+	src->start_pending = false;
+	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
+}
+
+/* True when the server cannot be reached for a reason worth retrying
+ * (errbuf says which); false when it answers, or refuses for good (the
+ * start then reports that refusal itself). */
+static bool
+server_unreachable(const trib_source_mysql *src, char *errbuf, size_t errlen)
+{
+	unsigned	errnum = 0;
+	MYSQL	   *m = trib_my_connect(&src->conf.conn, &errnum, errbuf, errlen);
+
+	if (m != NULL)
+	{
+		mysql_close(m);
+		return false;
+	}
+	return trib_my_error_retryable(errnum);
+}
+
+/* The next attempt after the backoff (doubling up to reconnect_max_ms). */
+static void
+back_off(trib_source_mysql *src)
+{
+	src->backoff_ms = src->backoff_ms ? src->backoff_ms * 2 : src->conf.reconnect_min_ms;
+	if (src->backoff_ms > src->conf.reconnect_max_ms)
+		src->backoff_ms = src->conf.reconnect_max_ms;
+	src->retry_at_ms = trib_clock_mono_ms() + src->backoff_ms;
+	src->stats.reconnects++;
+}
+
+/* The server is down at start (or still, at a retry): try again later. */
+static void
+defer_start(trib_source_mysql *src, const char *why)
+{
+	back_off(src);
+	slog(src, 1, "server unreachable at start (%s); retrying in %d ms", why, src->backoff_ms);
+}
+
+void
+trib_source_mysql_resume_file_number(trib_source_mysql *src, uint32_t number)
+{
+	src->resume_by_number = true;
+	src->resume_file_no = number;
+}
+
 bool
 trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 						char *errbuf, size_t errlen)
 {
-	char		err[512];
+	char		why[512];
 
 	if (src->started)
 		return trib_my_fail(errbuf, errlen, "the MySQL source is already started");
-	if (!check_preconditions(src, errbuf, errlen))
-		return false;
 	if (resume)
 	{
 		src->have_delivered = true;
 		src->delivered = *resume;
 	}
-	else if (src->conf.start_gtid == NULL && src->start_file[0] == '\0' &&
-			 !current_end(src, errbuf, errlen))
-		return false;
-	if (!trib_my_infoschema_collations(src->infoschema, src->decoder, err, sizeof(err)))
-		slog(src, 1, "could not read the server's collations (built-in table used): %s", err);
 	src->started = true;
-	return open_stream(src, resume, errbuf, errlen);
+	if (server_unreachable(src, why, sizeof(why)))
+	{
+		src->start_pending = true;
+		defer_start(src, why);
+		return true;
+	}
+	return start_now(src, errbuf, errlen);
 }
 
 /* Drop the reader and schedule a reconnect after the backoff. */
@@ -298,11 +371,7 @@ schedule_reconnect(trib_source_mysql *src, const char *why)
 {
 	trib_my_reader_free(src->reader);
 	src->reader = NULL;
-	src->backoff_ms = src->backoff_ms ? src->backoff_ms * 2 : src->conf.reconnect_min_ms;
-	if (src->backoff_ms > src->conf.reconnect_max_ms)
-		src->backoff_ms = src->conf.reconnect_max_ms;
-	src->retry_at_ms = trib_clock_mono_ms() + src->backoff_ms;
-	src->stats.reconnects++;
+	back_off(src);
 	slog(src, 1, "binlog stream lost (%s); reconnecting in %d ms", why, src->backoff_ms);
 }
 
@@ -313,6 +382,17 @@ maybe_reconnect(trib_source_mysql *src, char *errbuf, size_t errlen)
 	if (src->reader || src->retry_at_ms > trib_clock_mono_ms())
 		return true;
 	src->retry_at_ms = 0;
+	if (src->start_pending)
+	{
+		char		why[512];
+
+		if (server_unreachable(src, why, sizeof(why)))
+		{
+			defer_start(src, why);
+			return true;
+		}
+		return start_now(src, errbuf, errlen);
+	}
 	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
 }
 
@@ -322,6 +402,8 @@ drain(trib_source_mysql *src, trib_my_item *out, int max)
 {
 	int			n = 0;
 
+	if (src->tx == NULL)
+		return 0;				/* not started yet: the server was down */
 	while (n < max && trib_my_tx_next(src->tx, &out[n]))
 	{
 		trib_my_item *it = &out[n];

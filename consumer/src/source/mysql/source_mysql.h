@@ -29,9 +29,13 @@
  *   start     trib_source_mysql_start(resume): checks the preconditions
  *             (mysql_check.h: failures refuse, warnings are logged), then
  *             reads after the durable position (the adapter finds its
- *             binlog file by number: trib_source_mysql_binlog_name()), or
- *             NULL to start where the configuration says (a file:pos, a
- *             GTID state, or the binlog's current end)
+ *             binlog file by number: trib_source_mysql_binlog_name(), or
+ *             leaves that to the start with
+ *             trib_source_mysql_resume_file_number() when the server does
+ *             not answer), or NULL to start where the configuration says
+ *             (a file:pos, a GTID state, or the binlog's current end).  A
+ *             server that cannot be reached defers those steps to the
+ *             reconnect schedule instead of failing (source_mysql.c)
  *   poll      trib_source_mysql_poll(): TRIB_MY_ITEM_BEGIN, _EVENT, _END
  *             are the interface's tx-begin, event and tx-end; _DDL is
  *             logged (for the schema registry stage)
@@ -123,6 +127,11 @@ int			trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 /* The name of the binlog file numbered `number` on the server (SHOW
  * BINARY LOGS), for a position that kept only the number; false with
  * errbuf when the server does not have it (purged). */
+/* Before start: the resume position's binlog file is known by number
+ * only (its `file` is empty); the start names it (SHOW BINARY LOGS) once
+ * the server answers. */
+void		trib_source_mysql_resume_file_number(trib_source_mysql *src, uint32_t number);
+
 bool		trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
 										  char *buf, size_t len, char *errbuf, size_t errlen);
 
