@@ -345,9 +345,8 @@ if has w1lin; then
 <!-- bench-lineage-record:start -->
 ## Lineage recording cost (\`make bench-lineage-record\`)
 
-Measured $WHEN by \`bench/e2e.sh w1lin\`. Machine: $MACHINE. The machine
-was shared with other jobs (other builds and test suites) while it ran, so
-single rounds vary; off and on alternate (off/on, then on/off) in the same
+Measured $WHEN by \`bench/e2e.sh w1lin\`. Machine: $MACHINE. Load average
+at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg); single rounds vary; off and on alternate (off/on, then on/off) in the same
 run on the same WAL. W1: $ROWS rows in one transaction into Kafka (mock
 cluster), as in bench-e2e-w1; "on" adds \`lineage: enabled: true\`
 recording into the same server's catalog.
@@ -385,8 +384,8 @@ ${BENCH_FORMAT_YAML:-    schemas.enable: true}"
 <!-- bench-format-e2e:start -->
 ### Debezium mode end to end (\`bench/e2e.sh w1fmt\`)
 
-Measured $WHEN by \`bench/e2e.sh w1fmt\`. Machine: $MACHINE. The machine
-was shared with other jobs while it ran. W1 ($ROWS rows in one
+Measured $WHEN by \`bench/e2e.sh w1fmt\`. Machine: $MACHINE. Load average at the
+end of the run: $(cut -d' ' -f1-3 /proc/loadavg). W1 ($ROWS rows in one
 transaction into Kafka, mock cluster, as in bench-e2e-w1) with the Kafka
 sink's \`format: tributary\` and with \`format: $FMT\` and
 $(echo "${BENCH_FORMAT_YAML:-schemas.enable: true}" | sed 's/^ *//' | paste -sd, | sed 's/,/, /g; s/^/`/; s/$/`/'), alternating (t/d, then d/t) on the

@@ -42,7 +42,7 @@ trap cleanup EXIT
 log() { echo "[bench-schema $(date +%T)] $*" >&2; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 machine() {
-    echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM; the machine was shared with other jobs (other worktrees' builds and tests) while it ran"
+    echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, load average at the end of the part $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # the rest part alone needs no W1 rows
