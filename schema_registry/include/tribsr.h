@@ -256,6 +256,9 @@ typedef struct trib_sr_type
 	int32_t		precision;		/* DECIMAL; -1 = unbounded numeric */
 	int32_t		scale;			/* DECIMAL; -1 when precision is -1 */
 	int			ndims;			/* array dimensions, 0 for a scalar */
+	/* FLOAT32/FLOAT64/DECIMAL: the source never writes NaN or the
+	 * infinities (MySQL), so a value is a JSON number only */
+	bool		finite;
 	/* ENUM/COMPOSITE/TEXTUAL: the type's name as the source spells it
 	 * ("public.mood"); may be NULL.  COMPOSITE names its Avro record. */
 	const char *name;
@@ -292,6 +295,38 @@ struct trib_sr_field
  */
 bool		trib_sr_pg_type(const char *type_name, int32_t typmod, int ndims,
 							trib_sr_type *out, char *errbuf, size_t errlen);
+
+/*
+ * Map a MySQL/MariaDB column to a trib_sr_type, from its DATA_TYPE
+ * ("int", "decimal") and its COLUMN_TYPE ("int(10) unsigned",
+ * "decimal(12,2)", "enum('a','b')"; "json" for MariaDB's JSON alias), or
+ * NULL when only the DATA_TYPE is known (then signs, scales and members
+ * are the type's widest).  The kinds match the JSON the daemon's MySQL
+ * source writes (docs/MYSQL.md).  *zero_null is set for the temporal
+ * types whose zero value the source writes as null even in a NOT NULL
+ * column: make such a field nullable.  An ENUM's labels ("" first, the
+ * server's value for an invalid member) are allocated: release the type
+ * with trib_sr_type_release().  Fails only on a malformed modifier.
+ */
+bool		trib_sr_mysql_type(const char *data_type, const char *column_type,
+							   trib_sr_type *out, bool *zero_null, char *errbuf,
+							   size_t errlen);
+
+/* Free what trib_sr_mysql_type() allocated in *t (its labels); a type from
+ * trib_sr_pg_type() has nothing to free, so this may be called on any. */
+void		trib_sr_type_release(trib_sr_type *t);
+
+/*
+ * The trib_sr_type of a column of a source ("postgresql" or NULL, "mysql",
+ * "mongodb"): its `type` through trib_sr_pg_type() (PostgreSQL, and
+ * MongoDB's inferred relations, whose type names are PostgreSQL's), or
+ * trib_sr_mysql_type() with its `decl` (MySQL).  *nullable is the
+ * column's nullability as the schema must declare it.  Release *out with
+ * trib_sr_type_release().
+ */
+bool		trib_sr_source_type(const char *connector, const char *type, const char *decl,
+								bool nullable_in, trib_sr_type *out, bool *nullable,
+								char *errbuf, size_t errlen);
 
 typedef struct trib_sr_table
 {

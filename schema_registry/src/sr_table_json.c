@@ -3,7 +3,7 @@
  * values exactly as the output plugin writes them (docs/PLUGIN.md,
  * "Values"): integers with their range, numeric with its precision and
  * scale as maximum/minimum/multipleOf, "NaN"/"Infinity" strings beside
- * floating numbers, strings with their length limits, embedded JSON as
+ * floating numbers (not for a type marked `finite`: MySQL writes none), strings with their length limits, embedded JSON as
  * any value.  The object is closed (additionalProperties false), NOT NULL
  * columns are required and a nullable column is a oneOf with null, so
  * that under BACKWARD adding a nullable column, widening a type (int to
@@ -72,8 +72,10 @@ decimal(sr_buf *b, const trib_sr_type *t)
 		for (int i = 0; i < -s; i++)
 			sr_buf_addc(b, '0');
 	}
+	sr_buf_addc(b, '}');
 	/* a constrained numeric holds NaN but not the infinities */
-	sr_buf_adds(b, "},{\"type\":\"string\",\"enum\":[\"NaN\"]}");
+	if (!t->finite)
+		sr_buf_adds(b, ",{\"type\":\"string\",\"enum\":[\"NaN\"]}");
 }
 
 static void
@@ -106,16 +108,20 @@ scalar(sr_buf *b, const trib_sr_type *t)
 			return 1;
 		case TRIB_SR_K_FLOAT32:
 		case TRIB_SR_K_FLOAT64:
+			if (t->finite)
+				break;
 			sr_buf_adds(b, "{\"type\":\"number\"}," NAN_STRINGS);
 			return 2;
 		case TRIB_SR_K_DECIMAL:
 			if (t->precision <= 0)
 			{
+				if (t->finite)
+					break;
 				sr_buf_adds(b, "{\"type\":\"number\"}," NAN_STRINGS);
 				return 2;
 			}
 			decimal(b, t);
-			return 2;
+			return t->finite ? 1 : 2;
 		case TRIB_SR_K_MONEY:
 			sr_buf_adds(b, "{\"type\":\"number\"}");
 			return 1;
@@ -182,6 +188,12 @@ scalar(sr_buf *b, const trib_sr_type *t)
 			return 1;
 		default:
 			break;
+	}
+	if (t->finite && (t->kind == TRIB_SR_K_FLOAT32 || t->kind == TRIB_SR_K_FLOAT64 ||
+					  t->kind == TRIB_SR_K_DECIMAL))
+	{
+		sr_buf_adds(b, "{\"type\":\"number\"}");
+		return 1;
 	}
 	string_schema(b, "");		/* text, bytea (base64 or hex), time,
 								 * timestamp, xml, inet, ... */

@@ -54,14 +54,38 @@ void
 trib_relation_clear(trib_relation *rel)
 {
 	for (int i = 0; i < rel->ncolumns; i++)
-	{
-		free(rel->columns[i].name);
-		free(rel->columns[i].type);
-	}
+		trib_column_clear(&rel->columns[i]);
 	free(rel->columns);
 	free(rel->schema);
 	free(rel->table);
 	memset(rel, 0, sizeof(*rel));
+}
+
+/* A copy of s or NULL. */
+static char *
+dup_or_null(const char *s)
+{
+	return s ? trib_xstrdup(s) : NULL;
+}
+
+/* See event.h. */
+void
+trib_column_copy(trib_column *dst, const trib_column *src)
+{
+	*dst = *src;
+	dst->name = dup_or_null(src->name);
+	dst->type = dup_or_null(src->type);
+	dst->decl = dup_or_null(src->decl);
+}
+
+/* See event.h. */
+void
+trib_column_clear(trib_column *c)
+{
+	free(c->name);
+	free(c->type);
+	free(c->decl);
+	c->name = c->type = c->decl = NULL;
 }
 
 /* See event.h. */

@@ -67,6 +67,11 @@ typedef struct trib_column
 	char	   *name;
 	char	   *type;			/* SQL type with modifier, e.g. "numeric(12,2)" */
 	uint32_t	type_oid;		/* Postgres type OID; 0 for other sources */
+	/* The full declaration where `type` is only the type's name: MySQL's
+	 * COLUMN_TYPE ("decimal(12,2) unsigned", "datetime(3)", "bit(5)",
+	 * "enum('a','b')"; "json" for MariaDB's JSON alias).  NULL for the
+	 * sources whose `type` says everything (PostgreSQL) and where unknown. */
+	char	   *decl;
 	bool		nullable;
 	bool		pk;				/* part of the primary key */
 	bool		identity;		/* part of the replica identity key */
@@ -163,8 +168,14 @@ void		trib_event_free(trib_event *ev);
  * an event that lives inside another allocation). */
 void		trib_event_clear(trib_event *ev);
 
-/* Release what a relation owns (schema, table, columns with their name and
- * type) and zero it, but not the struct itself. */
+/* dst = a deep copy of src (name, type and decl duplicated). */
+void		trib_column_copy(trib_column *dst, const trib_column *src);
+
+/* Free a column's name, type and decl and zero them. */
+void		trib_column_clear(trib_column *c);
+
+/* Release what a relation owns (schema, table, columns with their name,
+ * type and decl) and zero it, but not the struct itself. */
 void		trib_relation_clear(trib_relation *rel);
 
 /* A relation version no relation of this process had before (from 2^31

@@ -14,8 +14,8 @@
  * The parts, one file each (debezium_int.h is what lex and row share):
  *   debezium_types.c   a column's SQL type -> trib_dbz_coltype (what to
  *                      encode), per source connector: the mapper table.
- *                      PostgreSQL is the only mapper today; the MySQL and
- *                      MongoDB modes add a mapper function and one row.
+ *                      PostgreSQL's and MySQL's (debezium_mysql.c) today;
+ *                      MongoDB's mode adds a mapper function and one row.
  *   debezium_values.c  one value -> its Debezium JSON (numbers, binary,
  *                      json, hstore, bits, point)
  *   debezium_time.c    dates, times, timestamps and intervals
@@ -86,6 +86,13 @@ typedef enum trib_dbz_hstore
 	TRIB_DBZ_HSTORE_MAP			/* a JSON object (Connect MAP) */
 } trib_dbz_hstore;
 
+/* bigint.unsigned.handling.mode (MySQL) */
+typedef enum trib_dbz_bigint_unsigned
+{
+	TRIB_DBZ_BIGINT_LONG = 0,	/* INT64: values above 2^63 - 1 wrap */
+	TRIB_DBZ_BIGINT_PRECISE		/* Connect Decimal of scale 0 */
+} trib_dbz_bigint_unsigned;
+
 typedef struct trib_dbz_opts
 {
 	trib_dbz_decimal decimal;
@@ -93,6 +100,7 @@ typedef struct trib_dbz_opts
 	trib_dbz_binary binary;
 	trib_dbz_interval interval;
 	trib_dbz_hstore hstore;
+	trib_dbz_bigint_unsigned bigint_unsigned;
 	int			money_scale;	/* money.fraction.digits, default 2 */
 	bool		schemas_enable; /* the Connect schema part (schemas.enable) */
 	int			heartbeat_ms;	/* heartbeat.interval.ms; 0: no heartbeats */
@@ -117,7 +125,14 @@ typedef enum trib_dbz_kind
 	TRIB_DBZ_TIMETZ,
 	TRIB_DBZ_TIMESTAMP,
 	TRIB_DBZ_TIMESTAMPTZ,
-	TRIB_DBZ_INTERVAL
+	TRIB_DBZ_INTERVAL,
+	/* MySQL (debezium_mysql.c) */
+	TRIB_DBZ_MY_UINT64,			/* bigint unsigned: bigint.unsigned.handling */
+	TRIB_DBZ_MY_TIME,			/* time: a signed duration, may pass 24 h */
+	TRIB_DBZ_MY_YEAR,			/* year: io.debezium.time.Year */
+	TRIB_DBZ_MY_ENUM,			/* io.debezium.data.Enum */
+	TRIB_DBZ_MY_SET,			/* io.debezium.data.EnumSet */
+	TRIB_DBZ_MY_GEOMETRY		/* io.debezium.data.geometry.Geometry */
 } trib_dbz_kind;
 
 typedef struct trib_dbz_coltype
@@ -126,6 +141,10 @@ typedef struct trib_dbz_coltype
 	int			precision;		/* time(p)/timestamp(p): p, or -1 (none) */
 	int			scale;			/* numeric(p,s): s, or -1 (unconstrained) */
 	bool		array;			/* a one- or more-dimensional array of kind */
+	/* ASIS: the Connect type of the values when the mapper knows it
+	 * ("int16", "double", "string"; MySQL), else NULL: found from the
+	 * PostgreSQL type name */
+	const char *connect;
 } trib_dbz_coltype;
 
 /* A source connector's type mapper: one column -> its coltype. */
@@ -138,6 +157,21 @@ trib_dbz_mapper trib_dbz_mapper_for(const char *connector);
 /* PostgreSQL: from the column's format_type text ("numeric(12,2)",
  * "timestamp(3) without time zone", "text[]") and type OID. */
 void		trib_dbz_pg_coltype(const trib_column *col, trib_dbz_coltype *out);
+
+/* MySQL: from the column's DATA_TYPE (`type`) and COLUMN_TYPE (`decl`:
+ * "decimal(12,2)", "datetime(3)", "bit(5)", "int(10) unsigned"), as
+ * Debezium's MySQL connector maps them (debezium_mysql.c). */
+void		trib_dbz_my_coltype(const trib_column *col, trib_dbz_coltype *out);
+
+/* The MySQL kinds' values (debezium_mysql.c): false when v is not what
+ * the MySQL source writes for kind t. */
+bool		trib_dbz_my_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
+							  trib_strbuf *out);
+
+/* The MySQL kinds' Connect schema members (no braces); decl is the
+ * column's COLUMN_TYPE (the members of an enum or set). */
+void		trib_dbz_my_schema(trib_strbuf *o, const trib_dbz_opts *opt,
+							   const trib_dbz_coltype *t, const char *decl);
 
 /* Defaults: Debezium's (precise, adaptive, bytes, numeric, json, 2). */
 void		trib_dbz_opts_init(trib_dbz_opts *o);
@@ -223,10 +257,11 @@ bool		trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
 							 char *errbuf, size_t errlen);
 
 /* Render the schemas (the uncached work of trib_dbz_schemas): the
- * Envelope into value, the Key struct of the columns flagged in
+ * Envelope (with the Source struct of `connector`: MySQL's, else
+ * PostgreSQL's) into value, the Key struct of the columns flagged in
  * in_key[] into key. */
 void		trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
-									const trib_relation *rel,
+									const char *connector, const trib_relation *rel,
 									const trib_dbz_coltype *types,
 									const bool *in_key, trib_strbuf *value,
 									trib_strbuf *key);

@@ -211,7 +211,7 @@ cb_string(void *ctx, const unsigned char *s, size_t n)
 static int
 cb_key(void *ctx, const unsigned char *s, size_t n)
 {
-	static const trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false};
+	static const trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false, NULL};
 	rowconv    *c = ctx;
 	int			col;
 

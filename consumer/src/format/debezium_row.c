@@ -187,7 +187,7 @@ trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
 		memset(in_key, 0, (size_t) rel->ncolumns + 1);
 		if (key_image)
 			key_columns(rel, key_image, in_key);
-		trib_dbz_render_schemas(&d->opts, prefix, rel, e->types, key_image ? in_key : NULL,
+		trib_dbz_render_schemas(&d->opts, prefix, connector, rel, e->types, key_image ? in_key : NULL,
 								&v, &k);
 		free(in_key);
 		free(e->value_schema);

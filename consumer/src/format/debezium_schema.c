@@ -125,7 +125,10 @@ put_value_schema(trib_strbuf *o, const trib_dbz_opts *opt, const trib_dbz_coltyp
 	switch (t->kind)
 	{
 		case TRIB_DBZ_ASIS:
-			put_asis(o, pg);
+			if (t->connect)
+				put_type(o, t->connect, NULL);
+			else
+				put_asis(o, pg);
 			break;
 		case TRIB_DBZ_NUMERIC:
 		case TRIB_DBZ_MONEY:
@@ -180,6 +183,14 @@ put_value_schema(trib_strbuf *o, const trib_dbz_opts *opt, const trib_dbz_coltyp
 			else
 				put_type(o, "int64", "io.debezium.time.MicroDuration");
 			break;
+		case TRIB_DBZ_MY_UINT64:
+		case TRIB_DBZ_MY_TIME:
+		case TRIB_DBZ_MY_YEAR:
+		case TRIB_DBZ_MY_ENUM:
+		case TRIB_DBZ_MY_SET:
+		case TRIB_DBZ_MY_GEOMETRY:
+			trib_dbz_my_schema(o, opt, t, pg);
+			break;
 	}
 }
 
@@ -188,6 +199,10 @@ static void
 put_column(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
 		   const trib_dbz_coltype *t)
 {
+	/* the full declaration where the source has one (MySQL: precision,
+	 * length and members are there), else the type */
+	const char *decl = c->decl ? c->decl : c->type ? c->type : "";
+
 	trib_strbuf_addc(o, '{');
 	if (t->array)
 	{
@@ -195,11 +210,11 @@ put_column(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
 
 		elem.array = false;
 		trib_strbuf_adds(o, "\"type\":\"array\",\"items\":{");
-		put_value_schema(o, opt, &elem, c->type ? c->type : "");
+		put_value_schema(o, opt, &elem, decl);
 		trib_strbuf_adds(o, ",\"optional\":true}");
 	}
 	else
-		put_value_schema(o, opt, t, c->type ? c->type : "");
+		put_value_schema(o, opt, t, decl);
 	trib_strbuf_printf(o, ",\"optional\":%s,\"field\":", c->nullable ? "true" : "false");
 	trib_dbz_quote(o, c->name);
 	trib_strbuf_addc(o, '}');
@@ -234,26 +249,45 @@ put_struct(trib_strbuf *o, const trib_dbz_opts *opt, const char *prefix,
 	trib_strbuf_free(&name);
 }
 
-/* The PostgreSQL connector's Source struct, in the envelope's order. */
-static const char source_schema[] =
-"{\"type\":\"struct\",\"fields\":["
-"{\"type\":\"string\",\"optional\":false,\"field\":\"version\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"name\"},"
-"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
-"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1,"
-"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\","
-"\"field\":\"snapshot\"},"
-"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"},"
+/* The Source struct's members every connector has, in the envelope's
+ * order (up to `sequence`). */
+#define SOURCE_COMMON \
+"{\"type\":\"struct\",\"fields\":[" \
+"{\"type\":\"string\",\"optional\":false,\"field\":\"version\"}," \
+"{\"type\":\"string\",\"optional\":false,\"field\":\"connector\"}," \
+"{\"type\":\"string\",\"optional\":false,\"field\":\"name\"}," \
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}," \
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"}," \
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}," \
+"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1," \
+"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\"," \
+"\"field\":\"snapshot\"}," \
+"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"}," \
 "{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"
+
+/* The PostgreSQL connector's Source struct, in the envelope's order. */
+static const char source_schema[] = SOURCE_COMMON
 "{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"},"
 "{\"type\":\"string\",\"optional\":false,\"field\":\"table\"},"
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"},"
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"lsn\"},"
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"xmin\"}],"
 "\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Source\","
+"\"field\":\"source\"}";
+
+/* The MySQL connector's Source struct: the common members, then the
+ * binlog coordinates the MySQL source puts in its position's "source"
+ * object (envelope.c writes them in this order). */
+static const char mysql_source_schema[] = SOURCE_COMMON
+"{\"type\":\"string\",\"optional\":true,\"field\":\"table\"},"
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"server_id\"},"
+"{\"type\":\"string\",\"optional\":true,\"field\":\"gtid\"},"
+"{\"type\":\"string\",\"optional\":false,\"field\":\"file\"},"
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"pos\"},"
+"{\"type\":\"int32\",\"optional\":false,\"field\":\"row\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"thread\"},"
+"{\"type\":\"string\",\"optional\":true,\"field\":\"query\"}],"
+"\"optional\":false,\"name\":\"io.debezium.connector.mysql.Source\","
 "\"field\":\"source\"}";
 
 /* op, the envelope's timestamps and the transaction block. */
@@ -270,7 +304,7 @@ static const char envelope_tail[] =
 
 /* See debezium.h. */
 void
-trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
+trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix, const char *connector,
 						const trib_relation *rel, const trib_dbz_coltype *types,
 						const bool *in_key, trib_strbuf *value, trib_strbuf *key)
 {
@@ -279,7 +313,8 @@ trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix,
 	trib_strbuf_adds(value, ",\"field\":\"before\"},");
 	put_struct(value, o, prefix, rel, types, NULL, "Value");
 	trib_strbuf_adds(value, ",\"field\":\"after\"},");
-	trib_strbuf_adds(value, source_schema);
+	trib_strbuf_adds(value, connector && strcmp(connector, "mysql") == 0
+					 ? mysql_source_schema : source_schema);
 	trib_strbuf_addc(value, ',');
 	trib_strbuf_adds(value, envelope_tail);
 	trib_strbuf_adds(value, "],\"optional\":false,\"name\":");

@@ -14,8 +14,8 @@
  * floats, booleans, and the text-like types: uuid, xml, inet, ranges,
  * enums, ltree, ...).
  *
- * Other sources plug in through the mapper table at the bottom: the
- * MySQL and MongoDB Debezium modes add one function and one row.
+ * Other sources plug in through the mapper table at the bottom: MySQL's
+ * mapper is in debezium_mysql.c; MongoDB's adds one function and one row.
  */
 #include "debezium.h"
 
@@ -118,7 +118,8 @@ static const struct
 	trib_dbz_mapper mapper;
 }			mappers[] = {
 	{"postgresql", trib_dbz_pg_coltype},
-	/* "mysql", "mongodb": their connectors' mapping tables, when added */
+	{"mysql", trib_dbz_my_coltype},	/* debezium_mysql.c */
+	/* "mongodb": its connector's mapping table, when added */
 	{NULL, NULL}
 };
 

@@ -20,6 +20,7 @@
  */
 #include "debezium.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,34 @@ put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
 	if (!trib_dec_parse(text, strlen(text), &d))
 		return false;
 	ok = put_precise(out, &d, scale, errbuf, errlen);
+	trib_dec_free(&d);
+	return ok;
+}
+
+/* MySQL bigint unsigned by bigint.unsigned.handling.mode: long (Java's
+ * long: above 2^63 - 1 it wraps, as Debezium's does) or precise (a
+ * Decimal of scale 0). */
+static bool
+put_uint64(const trib_dbz_opts *o, const char *text, trib_strbuf *out, char *errbuf,
+		   size_t errlen)
+{
+	trib_dec	d;
+	bool		ok;
+	char	   *end;
+	unsigned long long u;
+
+	if (o->bigint_unsigned == TRIB_DBZ_BIGINT_LONG)
+	{
+		errno = 0;
+		u = strtoull(text, &end, 10);
+		if (errno != 0 || *end != '\0' || text[0] == '-')
+			return false;
+		trib_dbz_put_i64(out, (int64_t) u);
+		return true;
+	}
+	if (!trib_dec_parse(text, strlen(text), &d))
+		return false;
+	ok = put_precise(out, &d, 0, errbuf, errlen);
 	trib_dec_free(&d);
 	return ok;
 }
@@ -487,7 +516,7 @@ trib_dbz_put_json(trib_strbuf *out, yajl_val v, bool jsonb_style)
 static const char *const kind_names[] = {
 	"untyped", "numeric", "money", "bit(1)", "bit", "bytea", "json", "jsonb",
 	"hstore", "point", "date", "time", "timetz", "timestamp", "timestamptz",
-	"interval"
+	"interval", "bigint unsigned", "MySQL time", "year", "enum", "set", "geometry"
 };
 
 /* A string-valued kind: temporal and other text-encoded values. */
@@ -585,6 +614,16 @@ trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 		case TRIB_DBZ_MONEY:
 			ok = put_decimal(o, t->kind == TRIB_DBZ_MONEY ? o->money_scale : t->scale,
 							 v, out, errbuf, errlen);
+			break;
+		case TRIB_DBZ_MY_UINT64:
+			ok = YAJL_IS_NUMBER(v) && put_uint64(o, v->u.number.r, out, errbuf, errlen);
+			break;
+		case TRIB_DBZ_MY_TIME:
+		case TRIB_DBZ_MY_YEAR:
+		case TRIB_DBZ_MY_ENUM:
+		case TRIB_DBZ_MY_SET:
+		case TRIB_DBZ_MY_GEOMETRY:
+			ok = trib_dbz_my_value(o, t, v, out);
 			break;
 		default:
 			{

@@ -15,17 +15,19 @@
 
 /*
  * The schema of a relation's rows (TRIB_SR_VALUE) in format fmt, through
- * libtribsr: each column's type text read by trib_sr_pg_type(), a column
- * of the primary or replica identity key marked as key.  NULL with errbuf
- * on a malformed type or clashing Avro names.
+ * libtribsr: each column's type read by the mapping of the source type
+ * `connector` (the event's: "postgresql" or NULL, "mysql", "mongodb";
+ * trib_sr_source_type), a column of the primary or replica identity key
+ * marked as key.  NULL with errbuf on a malformed type or clashing Avro
+ * names.
  */
-trib_sr_schema *trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
-										char *errbuf, size_t errlen);
+trib_sr_schema *trib_schema_of_relation(const trib_relation *rel, const char *connector,
+										trib_sr_format fmt, char *errbuf, size_t errlen);
 
 /* The schema of a relation's key (TRIB_SR_KEY: the key columns only),
  * as trib_schema_of_relation() marks them. */
-trib_sr_schema *trib_schema_of_key(const trib_relation *rel, trib_sr_format fmt,
-								   char *errbuf, size_t errlen);
+trib_sr_schema *trib_schema_of_key(const trib_relation *rel, const char *connector,
+								   trib_sr_format fmt, char *errbuf, size_t errlen);
 
 /* Has the relation a key (primary key or replica identity columns)? */
 bool		trib_schema_has_key(const trib_relation *rel);

@@ -313,7 +313,7 @@ resolve_key(trib_schema_stage *st, const trib_event *ev, const char *subject, re
 	key_subject = trib_xmalloc(strlen(subject) + sizeof("-key"));
 	strcpy(key_subject, subject);
 	strcat(key_subject, "-key");
-	schema = trib_schema_of_key(rel, st->fmt, e2, sizeof(e2));
+	schema = trib_schema_of_key(rel, ev->connector, st->fmt, e2, sizeof(e2));
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "subject %s: %s", key_subject, e2);
 	ok = schema != NULL && find_or_register(st, ev, key_subject, schema, true, &e->key_id,
@@ -401,7 +401,7 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 	char	   *subject = trib_topic_expand(st->conf->subject, NULL, ev->source, ev->db,
 											ev->schema, ev->table);
 	char		e2[512];
-	trib_sr_schema *schema = trib_schema_of_relation(ev->rel, st->fmt, e2, sizeof(e2));
+	trib_sr_schema *schema = trib_schema_of_relation(ev->rel, ev->connector, st->fmt, e2, sizeof(e2));
 	bool		ok = false;
 
 	if (schema == NULL)

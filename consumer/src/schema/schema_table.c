@@ -1,12 +1,14 @@
 /*
  * schema_table.c: a relation's schema, through libtribsr.
  *
- * The source describes each column by its type text as PostgreSQL's
- * format_type() prints it ("numeric(12,2)", "character varying(20)[]");
- * trib_sr_pg_type() reads that, with no typmod and the dimensions from
- * the name, so the schema matches what tributary.table_schema() builds
- * inside the database for the same table.  Another source's types would
- * get their own small mapping to the same kinds (tribsr.h).  The key is
+ * Each source describes its columns in its own type names, and the
+ * event's connector says which: PostgreSQL's format_type() text
+ * ("numeric(12,2)", "character varying(20)[]"; MongoDB's inferred
+ * relations use the same names), read by trib_sr_pg_type() with no typmod
+ * and the dimensions from the name, so the schema matches what
+ * tributary.table_schema() builds inside the database for the same table;
+ * MySQL's DATA_TYPE with its COLUMN_TYPE (trib_column.decl), read by
+ * trib_sr_mysql_type() (tribsr.h, trib_sr_source_type).  The key is
  * the primary key, else the replica identity key, as in the extension;
  * the key schema (schemas.keys) has those columns only.
  */
@@ -18,8 +20,8 @@
 
 /* The schema of rel's part (rows or key) in format fmt. */
 static trib_sr_schema *
-relation_part(const trib_relation *rel, trib_sr_format fmt, trib_sr_table_part part,
-			  char *errbuf, size_t errlen)
+relation_part(const trib_relation *rel, const char *connector, trib_sr_format fmt,
+			  trib_sr_table_part part, char *errbuf, size_t errlen)
 {
 	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
 	trib_sr_field *fields = calloc(n ? n : 1, sizeof(*fields));
@@ -36,14 +38,14 @@ relation_part(const trib_relation *rel, trib_sr_format fmt, trib_sr_table_part p
 	{
 		const trib_column *c = &rel->columns[i];
 
-		if (!trib_sr_pg_type(c->type ? c->type : "text", -1, 0, &fields[i].type, e, sizeof(e)))
+		if (!trib_sr_source_type(connector, c->type, c->decl, c->nullable, &fields[i].type,
+								 &fields[i].nullable, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "table %s.%s, column %s: %s", rel->schema, rel->table,
 					 c->name, e);
 			goto done;
 		}
 		fields[i].name = c->name;
-		fields[i].nullable = c->nullable;
 		fields[i].key = has_pk ? c->pk : c->identity;
 	}
 	table.namespace_ = rel->schema;
@@ -54,15 +56,17 @@ relation_part(const trib_relation *rel, trib_sr_format fmt, trib_sr_table_part p
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "table %s.%s: %s", rel->schema, rel->table, e);
 done:
+	for (size_t i = 0; i < n; i++)
+		trib_sr_type_release(&fields[i].type);
 	free(fields);
 	return schema;
 }
 
 trib_sr_schema *
-trib_schema_of_relation(const trib_relation *rel, trib_sr_format fmt,
+trib_schema_of_relation(const trib_relation *rel, const char *connector, trib_sr_format fmt,
 						char *errbuf, size_t errlen)
 {
-	return relation_part(rel, fmt, TRIB_SR_VALUE, errbuf, errlen);
+	return relation_part(rel, connector, fmt, TRIB_SR_VALUE, errbuf, errlen);
 }
 
 bool
@@ -75,7 +79,8 @@ trib_schema_has_key(const trib_relation *rel)
 }
 
 trib_sr_schema *
-trib_schema_of_key(const trib_relation *rel, trib_sr_format fmt, char *errbuf, size_t errlen)
+trib_schema_of_key(const trib_relation *rel, const char *connector, trib_sr_format fmt,
+				   char *errbuf, size_t errlen)
 {
-	return relation_part(rel, fmt, TRIB_SR_KEY, errbuf, errlen);
+	return relation_part(rel, connector, fmt, TRIB_SR_KEY, errbuf, errlen);
 }

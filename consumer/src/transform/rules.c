@@ -332,8 +332,7 @@ is_text_type(const char *t)
 static void
 remove_column(trib_relation *rel, int i)
 {
-	free(rel->columns[i].name);
-	free(rel->columns[i].type);
+	trib_column_clear(&rel->columns[i]);
 	memmove(&rel->columns[i], &rel->columns[i + 1],
 			sizeof(trib_column) * (size_t) (rel->ncolumns - i - 1));
 	rel->ncolumns--;
@@ -343,6 +342,8 @@ static void
 set_type(trib_column *col, const char *type)
 {
 	free(col->type);
+	free(col->decl);			/* the source's declaration no longer holds */
+	col->decl = NULL;
 	col->type = trib_xstrdup(type);
 	col->type_oid = 0;
 }
@@ -356,8 +357,7 @@ add_column(trib_relation *rel, const char *name, const char *type)
 	for (int i = 0; i < rel->ncolumns; i++)
 		if (strcmp(rel->columns[i].name, name) == 0)
 		{
-			free(rel->columns[i].type);
-			rel->columns[i].type = trib_xstrdup(type);
+			set_type(&rel->columns[i], type);
 			return;
 		}
 	rel->columns = trib_xrealloc(rel->columns, sizeof(trib_column) * (size_t) (rel->ncolumns + 1));
@@ -448,11 +448,7 @@ copy_relation(const trib_relation *src)
 	rel->ncolumns = src->ncolumns;
 	rel->columns = trib_xcalloc((size_t) src->ncolumns + 1, sizeof(trib_column));
 	for (int i = 0; i < src->ncolumns; i++)
-	{
-		rel->columns[i] = src->columns[i];
-		rel->columns[i].name = trib_xstrdup(src->columns[i].name);
-		rel->columns[i].type = trib_xstrdup(src->columns[i].type);
-	}
+		trib_column_copy(&rel->columns[i], &src->columns[i]);
 	return rel;
 }
 

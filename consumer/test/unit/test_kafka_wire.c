@@ -37,17 +37,17 @@
 #include "tribsr.h"
 
 static trib_column COLS[] = {
-	{"id", "integer", 23, false, true, false},
-	{"big", "bigint", 20, true, false, false},
-	{"price", "numeric(10,2)", 1700, true, false, false},
-	{"ratio", "double precision", 701, true, false, false},
-	{"ok", "boolean", 16, true, false, false},
-	{"name", "text", 25, true, false, false},
-	{"day", "date", 1082, true, false, false},
-	{"at", "timestamp with time zone", 1184, true, false, false},
-	{"blob", "bytea", 17, true, false, false},
-	{"doc", "jsonb", 3802, true, false, false},
-	{"tags", "integer[]", 1007, true, false, false},
+	{"id", "integer", 23, NULL, false, true, false},
+	{"big", "bigint", 20, NULL, true, false, false},
+	{"price", "numeric(10,2)", 1700, NULL, true, false, false},
+	{"ratio", "double precision", 701, NULL, true, false, false},
+	{"ok", "boolean", 16, NULL, true, false, false},
+	{"name", "text", 25, NULL, true, false, false},
+	{"day", "date", 1082, NULL, true, false, false},
+	{"at", "timestamp with time zone", 1184, NULL, true, false, false},
+	{"blob", "bytea", 17, NULL, true, false, false},
+	{"doc", "jsonb", 3802, NULL, true, false, false},
+	{"tags", "integer[]", 1007, NULL, true, false, false},
 };
 
 static trib_relation REL = {"public", "t", 11, COLS, 1};
@@ -409,7 +409,7 @@ test_avro_key_reads_back_with_the_key_schema(void **state)
 		trib_column wider[12];
 		trib_relation next = REL;
 
-		wider[0] = (trib_column) {"extra", "text", 25, true, false, false};
+		wider[0] = (trib_column) {"extra", "text", 25, NULL, true, false, false};
 		memcpy(wider + 1, COLS, sizeof(COLS));
 		next.columns = wider;
 		next.ncolumns = 12;

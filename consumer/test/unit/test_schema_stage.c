@@ -40,7 +40,7 @@ static void
 a_relation_becomes_the_closed_json_schema_of_its_rows(void **state)
 {
 	trib_relation r = relation(2);
-	trib_sr_schema *s = trib_schema_of_relation(&r, TRIB_SR_JSON, errbuf, sizeof(errbuf));
+	trib_sr_schema *s = trib_schema_of_relation(&r, NULL, TRIB_SR_JSON, errbuf, sizeof(errbuf));
 	const char *doc;
 
 	(void) state;
@@ -58,9 +58,9 @@ the_same_shape_has_the_same_fingerprint_and_a_new_column_another(void **state)
 {
 	trib_relation r2 = relation(2);
 	trib_relation r3 = relation(3);
-	trib_sr_schema *a = trib_schema_of_relation(&r2, TRIB_SR_JSON, errbuf, sizeof(errbuf));
-	trib_sr_schema *b = trib_schema_of_relation(&r2, TRIB_SR_JSON, errbuf, sizeof(errbuf));
-	trib_sr_schema *c = trib_schema_of_relation(&r3, TRIB_SR_JSON, errbuf, sizeof(errbuf));
+	trib_sr_schema *a = trib_schema_of_relation(&r2, NULL, TRIB_SR_JSON, errbuf, sizeof(errbuf));
+	trib_sr_schema *b = trib_schema_of_relation(&r2, NULL, TRIB_SR_JSON, errbuf, sizeof(errbuf));
+	trib_sr_schema *c = trib_schema_of_relation(&r3, NULL, TRIB_SR_JSON, errbuf, sizeof(errbuf));
 	char		ha[65],
 				hb[65],
 				hc[65];
@@ -83,7 +83,7 @@ static void
 avro_is_a_record_named_after_the_table(void **state)
 {
 	trib_relation r = relation(3);
-	trib_sr_schema *s = trib_schema_of_relation(&r, TRIB_SR_AVRO, errbuf, sizeof(errbuf));
+	trib_sr_schema *s = trib_schema_of_relation(&r, NULL, TRIB_SR_AVRO, errbuf, sizeof(errbuf));
 	const char *doc;
 
 	(void) state;
@@ -102,7 +102,7 @@ a_malformed_type_names_the_table_and_the_column(void **state)
 	trib_relation r = {.schema = "public", .table = "orders", .columns = bad, .ncolumns = 1};
 
 	(void) state;
-	assert_null(trib_schema_of_relation(&r, TRIB_SR_JSON, errbuf, sizeof(errbuf)));
+	assert_null(trib_schema_of_relation(&r, NULL, TRIB_SR_JSON, errbuf, sizeof(errbuf)));
 	assert_non_null(strstr(errbuf, "table public.orders, column price: "));
 }
 

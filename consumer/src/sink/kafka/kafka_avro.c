@@ -121,8 +121,8 @@ key_column(const trib_relation *rel, bool pk, int i)
  * schema stage builds it; kinds/scales get each column's kind.  NULL with
  * errbuf. */
 static trib_sr_schema *
-relation_schema(const trib_relation *rel, trib_sr_table_part part, trib_sr_kind *kinds,
-				int32_t *scales, char *errbuf, size_t errlen)
+relation_schema(const char *connector, const trib_relation *rel, trib_sr_table_part part,
+				trib_sr_kind *kinds, int32_t *scales, char *errbuf, size_t errlen)
 {
 	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
 	trib_sr_field *fields = trib_xcalloc(n ? n : 1, sizeof(*fields));
@@ -135,13 +135,13 @@ relation_schema(const trib_relation *rel, trib_sr_table_part part, trib_sr_kind 
 	{
 		const trib_column *c = &rel->columns[i];
 
-		if (!trib_sr_pg_type(c->type ? c->type : "text", -1, 0, &fields[i].type, e, sizeof(e)))
+		if (!trib_sr_source_type(connector, c->type, c->decl, c->nullable, &fields[i].type,
+								 &fields[i].nullable, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "column %s: %s", c->name, e);
 			goto done;
 		}
 		fields[i].name = c->name;
-		fields[i].nullable = c->nullable;
 		fields[i].key = key_column(rel, pk, (int) i);
 		kinds[i] = fields[i].type.kind;
 		scales[i] = fields[i].type.scale;
@@ -150,13 +150,16 @@ relation_schema(const trib_relation *rel, trib_sr_table_part part, trib_sr_kind 
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "%s", e);
 done:
+	for (size_t i = 0; i < n; i++)
+		trib_sr_type_release(&fields[i].type);
 	free(fields);
 	return schema;
 }
 
 /* The cache entry of a schema id, made from rel the first time. */
 static avro_entry *
-entry_for(kfk_avro *a, int64_t id, const trib_relation *rel, char *errbuf, size_t errlen)
+entry_for(kfk_avro *a, int64_t id, const char *connector, const trib_relation *rel,
+		  char *errbuf, size_t errlen)
 {
 	avro_entry	e = {.id = id};
 	trib_sr_schema *sr;
@@ -169,7 +172,7 @@ entry_for(kfk_avro *a, int64_t id, const trib_relation *rel, char *errbuf, size_
 	e.ncols = rel->ncolumns;
 	e.kinds = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.kinds));
 	e.scales = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.scales));
-	if ((sr = relation_schema(rel, a->part, e.kinds, e.scales, errbuf, errlen)) == NULL)
+	if ((sr = relation_schema(connector, rel, a->part, e.kinds, e.scales, errbuf, errlen)) == NULL)
 		goto fail;
 	e.rel = rel;
 	memcpy(e.sha, trib_sr_schema_sha256(sr), TRIB_SR_SHA256_LEN);
@@ -204,13 +207,13 @@ fail:
  * with the same key) make the same Avro schema?  Remembered when it does,
  * with rel's column kinds (a key's columns may have moved). */
 static bool
-same_shape(const kfk_avro *a, avro_entry *e, const trib_relation *rel)
+same_shape(const kfk_avro *a, avro_entry *e, const char *connector, const trib_relation *rel)
 {
 	int			n = rel->ncolumns > 0 ? rel->ncolumns : 1;
 	trib_sr_kind *kinds = trib_xcalloc((size_t) n, sizeof(*kinds));
 	int32_t    *scales = trib_xcalloc((size_t) n, sizeof(*scales));
 	char		err[200];
-	trib_sr_schema *sr = relation_schema(rel, a->part, kinds, scales, err, sizeof(err));
+	trib_sr_schema *sr = relation_schema(connector, rel, a->part, kinds, scales, err, sizeof(err));
 	bool		same = sr != NULL &&
 		memcmp(trib_sr_schema_sha256(sr), e->sha, TRIB_SR_SHA256_LEN) == 0;
 
@@ -523,11 +526,11 @@ reserve(kfk_avro *a, size_t n)
 }
 
 bool
-kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel, const char *row,
-				const unsigned char **out, size_t *len, char *errbuf, size_t errlen)
+kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
+				const trib_relation *rel, const char *row, const unsigned char **out, size_t *len, char *errbuf, size_t errlen)
 {
 	char		e[256];
-	avro_entry *entry = entry_for(a, schema_id, rel, e, sizeof(e));
+	avro_entry *entry = entry_for(a, schema_id, connector, rel, e, sizeof(e));
 	yajl_val	tree;
 	size_t		size;
 	avro_writer_t w;
@@ -536,7 +539,7 @@ kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel, const 
 	if (entry == NULL)
 		return snprintf(errbuf, errlen, "avro: table %s.%s (schema id %lld): %s", rel->schema,
 						rel->table, (long long) schema_id, e), false;
-	if (entry->rel != rel && !same_shape(a, entry, rel))
+	if (entry->rel != rel && !same_shape(a, entry, connector, rel))
 		return snprintf(errbuf, errlen, "avro: table %s.%s: the row's columns are not those of "
 						"schema id %lld, which the schema stage registered before the transform "
 						"rules (a rule that renames, drops or adds columns cannot be written as "

@@ -39,6 +39,7 @@ static const char *const dbz_binary_words[] = {"bytes", "base64", "base64-url-sa
 NULL};
 static const char *const dbz_interval_words[] = {"numeric", "string", NULL};
 static const char *const dbz_hstore_words[] = {"json", "map", NULL};
+static const char *const dbz_bigint_words[] = {"long", "precise", NULL};
 
 /* A Debezium option: its dotted name, stored in trib_kafka_conf.dbz. */
 #define DBZ_ROW(name_, field, words_, def_, desc_) \
@@ -138,6 +139,9 @@ static const ck_key kafka_sink_keys[] = {
 	DBZ_ROW("hstore.handling.mode", hstore, dbz_hstore_words, "json",
 		"`format: debezium`: hstore as `json` (a JSON object in a string) or `map` "
 		"(a JSON object)"),
+	DBZ_ROW("bigint.unsigned.handling.mode", bigint_unsigned, dbz_bigint_words, "long",
+		"`format: debezium`, MySQL tables: BIGINT UNSIGNED as `long` (INT64; values "
+		"above 2^63 - 1 wrap, as in Debezium) or `precise` (Connect Decimal, scale 0)"),
 	{.name = "money.fraction.digits", .type = CK_INT,
 		.offset = offsetof(trib_kafka_conf, dbz) + offsetof(trib_dbz_opts, money_scale),
 		.def = "2", .min = 0, .max = 1000,

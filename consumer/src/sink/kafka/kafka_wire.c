@@ -142,7 +142,7 @@ kfk_wire_key(kfk_wire *w, const trib_event *ev, const trib_record *rec, const vo
 	if (ev->key == NULL)
 		return snprintf(errbuf, errlen, "kafka: table %s.%s: the event has no key image to "
 						"write as avro", ev->rel->schema, ev->rel->table), false;
-	if (!kfk_avro_encode(w->key.avro, ev->key_schema_id, ev->rel, ev->key, &out, len, errbuf,
+	if (!kfk_avro_encode(w->key.avro, ev->key_schema_id, ev->connector, ev->rel, ev->key, &out, len, errbuf,
 						 errlen))
 		return false;
 	*key = out;
@@ -178,7 +178,7 @@ kfk_wire_value(kfk_wire *w, const trib_event *ev, const trib_record *rec, size_t
 	*len = 0;
 	if (!row)
 		return true;
-	if (!kfk_avro_encode(w->value.avro, ev->schema_id, ev->rel, ev->after, &out, len,
+	if (!kfk_avro_encode(w->value.avro, ev->schema_id, ev->connector, ev->rel, ev->after, &out, len,
 						 errbuf, errlen))
 		return false;
 	*value = out;

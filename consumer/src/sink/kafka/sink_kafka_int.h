@@ -179,11 +179,12 @@ typedef struct kfk_avro kfk_avro;
 kfk_avro   *kfk_avro_new(const char *placeholder, bool key);
 void		kfk_avro_free(kfk_avro *a);
 
-/* The framed Avro binary of row (JSON object text, columns of rel) under
+/* The framed Avro binary of row (JSON object text, columns of rel, from
+ * a source of type `connector`, whose type mapping it follows) under
  * schema_id: *out and *len, valid until the next call.  false with errbuf
  * naming the table and column. */
-bool		kfk_avro_encode(kfk_avro *a, int64_t schema_id, const trib_relation *rel,
-							const char *row, const unsigned char **out, size_t *len,
+bool		kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
+							const trib_relation *rel, const char *row, const unsigned char **out, size_t *len,
 							char *errbuf, size_t errlen);
 
 /* ---- kafka_checkpoint.c ------------------------------------------------ */

@@ -85,11 +85,7 @@ rel_copy(const trib_relation *rel)
 	r->ncolumns = rel->ncolumns;
 	r->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(*r->columns));
 	for (int i = 0; i < rel->ncolumns; i++)
-	{
-		r->columns[i] = rel->columns[i];
-		r->columns[i].name = trib_xstrdup(rel->columns[i].name);
-		r->columns[i].type = trib_xstrdup(rel->columns[i].type);
-	}
+		trib_column_copy(&r->columns[i], &rel->columns[i]);
 	return r;
 }
 

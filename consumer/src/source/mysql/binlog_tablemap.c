@@ -722,6 +722,7 @@ finish_shape(trib_my_shape *s, const trib_my_tableinfo *ti)
 			col->kind = TRIB_MYK_BINARY;
 		s->rel.columns[i].name = col->name;
 		s->rel.columns[i].type = (char *) type_name(col, ti, i);
+		s->rel.columns[i].decl = ti && ti->ncols > i ? ti->cols[i].column_type : NULL;
 		s->rel.columns[i].nullable = col->nullable;
 		s->rel.columns[i].pk = col->pk;
 		s->rel.columns[i].identity = col->pk;

@@ -80,6 +80,8 @@ gen_col(yajl_gen g, const trib_my_colinfo *c)
 	yajl_gen_map_open(g);
 	key_str(g, "name", c->name);
 	key_str(g, "type", c->data_type);
+	if (c->column_type)
+		key_str(g, "column_type", c->column_type);
 	key_bool(g, "unsigned", c->is_unsigned);
 	key_bool(g, "json", c->is_json);
 	key_bool(g, "generated", c->generated);
@@ -219,6 +221,8 @@ read_col(yajl_val o, trib_my_colinfo *c)
 		return false;
 	c->name = trib_xstrdup(name);
 	c->data_type = trib_xstrdup(type);
+	if (str_member(o, "column_type"))
+		c->column_type = trib_xstrdup(str_member(o, "column_type"));
 	c->is_unsigned = bool_member(o, "unsigned");
 	c->is_json = bool_member(o, "json");
 	c->generated = bool_member(o, "generated");

@@ -188,6 +188,9 @@ read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
 		c->collation = TRIB_MY_COLLATION_BINARY;
 	c->is_json = strcmp(c->data_type, "json") == 0 || (json && atoi(json) > 0);
 	c->pk_pos = pk ? atoi(pk) : 0;
+	/* the relation's declaration says what the values are: MariaDB's JSON
+	 * alias holds JSON, not text */
+	c->column_type = trib_xstrdup(c->is_json ? "json" : type ? type : c->data_type);
 	if (type && (strcmp(c->data_type, "enum") == 0 || strcmp(c->data_type, "set") == 0))
 		trib_my_parse_members(type, &c->values, &c->nvalues);
 }

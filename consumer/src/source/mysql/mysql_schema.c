@@ -66,6 +66,7 @@ trib_my_tableinfo_free(trib_my_tableinfo *t)
 		free(c->values);
 		free(c->name);
 		free(c->data_type);
+		free(c->column_type);
 	}
 	free(t->cols);
 	free(t->db);

@@ -59,6 +59,10 @@ typedef struct trib_my_colinfo
 	char	   *name;
 	char	   *data_type;		/* DATA_TYPE, lower case: "int", "enum",
 								 * "longtext", "json" (MySQL), ... */
+	char	   *column_type;	/* COLUMN_TYPE: "decimal(12,2) unsigned",
+								 * "datetime(3)", "enum('a','b')"; "json"
+								 * for MariaDB's JSON alias; NULL when a
+								 * history file from before it was kept */
 	bool		is_unsigned;
 	bool		is_json;		/* MySQL json, or MariaDB's JSON alias (a
 								 * LONGTEXT with CHECK (json_valid(col))) */

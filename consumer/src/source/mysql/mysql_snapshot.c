@@ -371,6 +371,7 @@ describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
 		t->kinds[c] = trib_my_snapkind_of(ci);
 		t->rel.columns[c].name = ci->name;
 		t->rel.columns[c].type = ci->data_type;
+		t->rel.columns[c].decl = ci->column_type;
 		t->rel.columns[c].nullable = ci->nullable;
 		t->rel.columns[c].pk = t->rel.columns[c].identity = ci->pk_pos > 0;
 		if (ci->pk_pos > 0 && ci->pk_pos <= n)

@@ -207,6 +207,7 @@ trib_pgrelcache_install(trib_pgrelcache *p, trib_pgrel *r)
 			c->nullable = n->rel.cols[i].nullable;
 			c->pk = n->rel.cols[i].pk;
 			c->identity = n->rel.cols[i].identity;
+			c->decl = NULL;		/* format_type text says everything */
 		}
 		v->version = (uint32_t) p->nviews + 1;
 		if (p->nviews == p->capviews)

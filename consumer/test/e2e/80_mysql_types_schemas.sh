@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# 80_mysql_types_schemas.sh: the types of a MySQL/MariaDB table in the
+# schema stage and in Debezium mode (issues 11 and 17), against a real
+# MariaDB 10.11 (scripts/lib/mariadb.sh) with the table of mysql_types.py:
+# every column type the source supports, with edge values (extremes of
+# each integer type signed and unsigned, DECIMAL(65,30), TIME past 24 h
+# and negative, zero dates, fractional seconds, every BIT width, ENUM and
+# SET, JSON with 30-digit numbers, geometries, generated columns).
+#
+# One pipeline reads the binlog into a file sink and into the embedded
+# Kafka cluster (`format: debezium`, `schemas.enable: true`), with the
+# schema stage on (`schemas:`, the registry in the PostgreSQL catalog).
+#  A  the schema registered for the table validates every row image the
+#     file sink got (every row, every column, python3-jsonschema with exact
+#     decimals), and its numeric columns are JSON numbers (integer for the
+#     integer types and YEAR, number for DECIMAL, FLOAT, DOUBLE);
+#  B  each Kafka record's Connect schema gives every column the type,
+#     logical name and parameters of Debezium's MySQL connector, and its
+#     values decoded by that schema equal what the server returns.
+# (mysql_schema_check.py does both checks.)  The last line is
+# `N passed, N failed`.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../../../scripts/lib/mariadb.sh
+source "$ROOT/scripts/lib/mariadb.sh"
+# shellcheck source=mysql_snapshot_lib.sh
+source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"	# count_from
+e2e_init
+trap 'mdb_cleanup; e2e_cleanup' EXIT
+TYPES="python3 $ROOT/consumer/test/e2e/mysql_types.py"
+CHECK="python3 $ROOT/consumer/test/e2e/mysql_schema_check.py"
+
+build_consumer
+pgc_start						# the pipeline lock and the registry
+pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
+mdb_start
+mock_start 1
+mock_ctl create dbz80.d1.t 1 1
+
+mdb_sql -e "CREATE DATABASE d1"
+{ echo "USE d1;"; $TYPES schema; } | mdb_sql
+read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+
+cat >"$WORK/p.yaml" <<YAML
+pipeline: p80
+sources:
+  my:
+    type: mysql
+    host: 127.0.0.1
+    port: $MDB_PORT
+    user: root
+    server_id: 8080
+    start_file: $FILE
+    start_pos: $POS
+    heartbeat_ms: 200
+    lock_dsn: "$(pg_dsn)"
+sinks:
+  out:
+    type: file
+    path: "$WORK/out.jsonl"
+  k:
+    type: kafka
+    bootstrap_servers: "$BOOT"
+    topic_prefix: dbz80
+    format: debezium
+    schemas.enable: true
+schemas:
+  enabled: true
+  dsn: "$(pg_dsn)"
+  on_incompatible: warn
+checkpoint:
+  store: file
+  path: "$WORK/p.ckpt"
+http:
+  enabled: false
+YAML
+"$BIN" check -c "$WORK/p.yaml" >"$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }
+start_consumer "$WORK/p.yaml" "$WORK/run.log"
+
+{ echo "USE d1;"; echo "SET time_zone = '+05:30';"; $TYPES insert; } | mdb_sql
+{ echo "USE d1; SET time_zone = '+00:00';"; $TYPES ref-sql; } | mdb_sql -N -r >"$WORK/ref1.jsonl"
+{ echo "USE d1;"; $TYPES update; } | mdb_sql
+{ echo "USE d1; SET time_zone = '+00:00';"; $TYPES ref-sql; } | mdb_sql -N -r >"$WORK/ref2.jsonl"
+{ echo "USE d1;"; $TYPES delete; } | mdb_sql
+
+# 5 inserts, 3 updates, 2 deletes
+wait_lines "$WORK/out.jsonl" 10 60 || true
+stop_consumer
+expect_eq "the daemon stopped cleanly" 0 "$STOP_RC"
+expect_eq "the file sink got the 10 changes" 10 "$(grep -c '"table":"t"' "$WORK/out.jsonl" || true)"
+expect_no_grep "no event failed the schema stage or Debezium mode" "$WORK/run.log" \
+    "ERROR|FATAL|not a valid"
+
+# ---- A: the registered schema ---------------------------------------------
+subject=$(q postgres "SELECT subject FROM tributary.subjects WHERE subject LIKE '%t' ORDER BY subject LIMIT 1")
+echo "# subject: $subject"
+expect_eq "one version registered for the table" 1 \
+    "$(q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$subject'")"
+q postgres "SELECT schema::text FROM tributary.schema_versions WHERE subject = '$subject'
+            ORDER BY version DESC LIMIT 1" >"$WORK/schema.json"
+( cd "$ROOT/consumer/test/e2e" && $CHECK registered "$WORK/schema.json" "$WORK/out.jsonl" ) \
+    >"$WORK/check-a.txt" 2>&1 || true
+sed 's/^/A: /' "$WORK/check-a.txt" | grep -v '^A: [0-9]* passed' || true
+count_from "$WORK/check-a.txt"
+
+# ---- B: Debezium mode ----------------------------------------------------------
+"$TOOLS/kafka_dump" "$BOOT" dbz80.d1.t >"$WORK/dump.txt" 2>"$WORK/dump.err" || true
+( cd "$ROOT/consumer/test/e2e" && $CHECK debezium "$WORK/dump.txt" "$WORK/ref1.jsonl" \
+    "$WORK/ref2.jsonl" ) >"$WORK/check-b.txt" 2>&1 || true
+sed 's/^/B: /' "$WORK/check-b.txt" | grep -v '^B: [0-9]* passed' || true
+count_from "$WORK/check-b.txt"
+
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
+e2e_finish
