@@ -510,6 +510,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 	const trib_source *src = &p->srcs[0].src;	/* the first source's lock */
 	int			delay = src->backoff_initial_ms;
 	bool		standby = false;
+	bool		held_by_other = false;	/* since we started trying */
 
 	p->fenced = true;
 	for (size_t i = 0; i < p->nsrcs; i++)
@@ -522,19 +523,21 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 		if (rc == 1)
 		{
 			p->last_leader_check = trib_clock_mono_ms();
-			if (!standby || p->fenced)
+			if (!held_by_other || p->fenced)
 				return true;
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
 					  LEADER_TAKEOVER_MS);
 			pause_ms(LEADER_TAKEOVER_MS, stop);
+			if (*stop)
+				break;
 			/* still ours after the wait? */
-			if (!*stop && !trib_leader_check(p->leader, errbuf, errlen))
+			if (!trib_leader_check(p->leader, errbuf, errlen))
 			{
 				p->retriable = true;
 				return false;
 			}
-			return !*stop;
+			return true;
 		}
 		if (rc == -2)
 		{
@@ -546,7 +549,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			if (!standby)
 				tlog_info("pipeline", "another consumer runs pipeline %s (%s); waiting as standby",
 						  p->cfg->pipeline, trib_leader_kind(p->leader));
-			standby = true;
+			standby = held_by_other = true;
 			snprintf(p->state, sizeof(p->state), "standby");
 			delay = src->backoff_initial_ms;
 			pause_ms(LEADER_RETRY_MS, stop);
