@@ -42,7 +42,7 @@
 #include <yajl_tree.h>
 
 #include "checkpoint.h"
-#include "leader.h"
+#include "leader_pg.h"
 #include "pg_source_conf.h"
 #include "pgrecord.h"
 #include "source_pg.h"
@@ -351,7 +351,7 @@ main(int argc, char **argv)
 
 	if (use_leader)
 	{
-		leader = trib_leader_new(conf.dsn, conf.pipeline);
+		leader = trib_leader_pg_new(conf.dsn, conf.pipeline);
 		fprintf(stderr, "pgsource_cat: waiting for leadership of %s\n", conf.pipeline);
 		if (!trib_leader_acquire(leader, 1000, -1, (volatile int *) &stop_flag, err, sizeof(err)))
 		{

@@ -7,7 +7,9 @@
  * the PostgreSQL source's is source/pg/pg_check.c.  Strict mode's lines
  * under each table come from here, through the report's on_table hook,
  * since the rules are the transforms' (rules.h).  Then the rules are
- * checked against the recorded columns, the checkpoint store and the
+ * checked against the recorded columns; the pipeline lock, when the first
+ * source keeps it in its own server (leader.h), says whether it is free
+ * or who holds it; the checkpoint store and the
  * erasure section (the pipeline's own) and the schema stage report
  * through their modules (pipeline/checkpoint_check.c, erasure_check.c,
  * schema/schema_check.c), and each sink reports
@@ -29,6 +31,7 @@
 #include "checkpoint.h"
 #include "erasure.h"
 #include "jpath.h"
+#include "leader.h"
 #include "log.h"
 #include "registry.h"
 #include "rules.h"
@@ -108,6 +111,28 @@ check_source(check_ctx *c, const trib_source_conf *s)
 	say(c, "source %s (%s)", s->name, s->type_name);
 	if (s->plugin->source_ops->check != NULL)
 		s->plugin->source_ops->check(s, c->cfg->erasure.targets.count > 0, &c->rep);
+}
+
+/* The pipeline lock, when the first source keeps it in its own server
+ * (source.h leader(); MySQL's GET_LOCK): free, or held by whom.  Held is
+ * no problem (run would wait as standby); unreachable is. */
+static void
+check_lock(check_ctx *c)
+{
+	const trib_source_conf *s = &c->cfg->sources[0];
+	trib_leader *l;
+	char		buf[768];
+	int			rc;
+
+	if (s->plugin->source_ops->leader == NULL ||
+		(l = s->plugin->source_ops->leader(s, c->cfg->pipeline)) == NULL)
+		return;
+	rc = trib_leader_probe(l, buf, sizeof(buf));
+	say(c, "pipeline lock (%s): %s%s", trib_leader_kind(l), rc < 0 ? "cannot be read: " : "",
+		buf);
+	if (rc < 0)
+		c->rep.problems++;
+	trib_leader_free(l);
 }
 
 /* ---- sinks ------------------------------------------------------------- */
@@ -200,6 +225,8 @@ trib_check_connected(const trib_config *cfg, FILE *out, int *bad_rules)
 		c.rules = trib_rules_new(cfg, NULL, e, sizeof(e));
 	for (size_t i = 0; i < cfg->nsources; i++)
 		check_source(&c, &cfg->sources[i]);
+	if (cfg->nsources > 0)
+		check_lock(&c);
 	check_rule_columns(&c);
 	if (bad_rules)
 		*bad_rules = c.bad_rules;

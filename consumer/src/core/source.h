@@ -143,7 +143,7 @@ typedef struct trib_source_ops
 	/* Validate `conf` (the source's member of `sources:`, whose `conf` is
 	 * its own settings struct) and set up; connects nothing.  src->name,
 	 * ->pipeline, ->metrics, ->m_lag_bytes and ->erasure are set before.
-	 * Sets src->state, ->lock_dsn and the backoff. */
+	 * Sets src->state, ->lock_dsn, ->fenced and the backoff. */
 	bool		(*open) (trib_source *src, const struct trib_plugin_conf *conf,
 						 char *errbuf, size_t errlen);
 
@@ -220,6 +220,13 @@ typedef struct trib_source_ops
 	/* Stop streaming, report a last time, and release everything. */
 	void		(*close) (trib_source *src);
 
+	/* Optional: the pipeline lock in the source's own server (leader.h),
+	 * for a pipeline whose first source this is, given its settings;
+	 * NULL: the pipeline takes the PostgreSQL lock in lock_dsn.  Connects
+	 * nothing. */
+	struct trib_leader *(*leader) (const struct trib_plugin_conf *conf,
+								   const char *pipeline);
+
 	/* Optional, for `tributary check` (never during `run`): report on
 	 * `rep` whether the system `conf` names is reachable and what `run`
 	 * would do there, read-only, counting what would stop `run` as
@@ -242,6 +249,10 @@ struct trib_source
 	/* set by open: */
 	const char *lock_dsn;		/* conninfo of the database that holds the
 								 * pipeline lock (PostgreSQL: its own) */
+	bool		fenced;			/* the upstream serves one consumer at a time
+								 * (PostgreSQL's slot), so a standby that
+								 * took the lock cannot read before the old
+								 * leader has let go */
 	int			backoff_initial_ms; /* retrying an unreachable upstream */
 	int			backoff_max_ms;
 };

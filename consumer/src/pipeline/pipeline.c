@@ -88,6 +88,7 @@
 #include "intern.h"
 #include "jsondoc.h"
 #include "leader.h"
+#include "leader_pg.h"
 #include "log.h"
 #include "merge.h"
 #include "pause.h"
@@ -114,6 +115,12 @@
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
+#define LEADER_CHECK_MS 1000	/* the leader checks it holds the lock at
+								 * least this often, and before each flush
+								 * when the upstream is not fenced */
+#define LEADER_TAKEOVER_MS 3000 /* a standby that took the lock waits this
+								 * long before writing, unfenced: by then the
+								 * old leader has seen its loss and stopped */
 #define KEEPALIVE_MS 5000		/* status updates to a source held by a pause */
 #define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
 								 * endpoint's open connections to close */
@@ -201,6 +208,10 @@ struct trib_pipeline
 	trib_source_host host;		/* services to the source's snapshot */
 	src_host   *shosts;			/* several sources: each one's (nsrcs) */
 	trib_leader *leader;
+	bool		fenced;			/* every source is (source.h) */
+	bool		lock_lost;		/* stopped on losing the lock: write nothing
+								 * more, not even the checkpoint */
+	long long	last_leader_check;	/* trib_clock_mono_ms() */
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
 	trib_checkpoint *ckpt;
@@ -469,13 +480,29 @@ pause_ms(int ms, volatile sig_atomic_t *stop)
 		nanosleep(&step, NULL);
 }
 
+/* The pipeline lock: the first source's own (MySQL's GET_LOCK) when it
+ * offers one, else the PostgreSQL advisory lock in its lock_dsn. */
+static trib_leader *
+pipeline_lock(trib_pipeline *p)
+{
+	const src_slot *ss = &p->srcs[0];
+	trib_leader *l = NULL;
+
+	if (ss->src.ops->leader != NULL)
+		l = ss->src.ops->leader(ss->conf, p->cfg->pipeline);
+	return l ? l : trib_leader_pg_new(ss->src.lock_dsn, p->cfg->pipeline);
+}
+
 /*
  * Take the pipeline lock.  While another consumer holds it, wait as a
- * standby, trying every LEADER_RETRY_MS.  While the source database cannot
+ * standby, trying every LEADER_RETRY_MS.  While the lock's server cannot
  * be reached (down, restarting, a wrong host or port), say why each time
  * and try again after the source's reconnect backoff.  When it refuses the
  * connection for good (role, password, database: pgconn.h), fail at once
- * with p->refused set.  false with errbuf empty when stopped.
+ * with p->refused set.  A standby that took the lock over waits
+ * LEADER_TAKEOVER_MS unless the sources are fenced (source.h): the old
+ * leader may not have noticed its loss yet.  false with errbuf empty when
+ * stopped.
  */
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
@@ -483,14 +510,35 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 	const trib_source *src = &p->srcs[0].src;	/* the first source's lock */
 	int			delay = src->backoff_initial_ms;
 	bool		standby = false;
+	bool		held_by_other = false;	/* since we started trying */
 
-	p->leader = trib_leader_new(src->lock_dsn, p->cfg->pipeline);
+	p->fenced = true;
+	for (size_t i = 0; i < p->nsrcs; i++)
+		p->fenced = p->fenced && p->srcs[i].src.fenced;
+	p->leader = pipeline_lock(p);
 	while (!*stop)
 	{
 		int			rc = trib_leader_try(p->leader, errbuf, errlen);
 
 		if (rc == 1)
+		{
+			p->last_leader_check = trib_clock_mono_ms();
+			if (!held_by_other || p->fenced)
+				return true;
+			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
+					  "previous consumer to stop writing", trib_leader_kind(p->leader),
+					  LEADER_TAKEOVER_MS);
+			pause_ms(LEADER_TAKEOVER_MS, stop);
+			if (*stop)
+				break;
+			/* still ours after the wait? */
+			if (!trib_leader_check(p->leader, errbuf, errlen))
+			{
+				p->retriable = true;
+				return false;
+			}
 			return true;
+		}
 		if (rc == -2)
 		{
 			p->refused = true;
@@ -499,9 +547,9 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 		if (rc == 0)
 		{
 			if (!standby)
-				tlog_info("pipeline", "another consumer runs pipeline %s; waiting as standby",
-						  p->cfg->pipeline);
-			standby = true;
+				tlog_info("pipeline", "another consumer runs pipeline %s (%s); waiting as standby",
+						  p->cfg->pipeline, trib_leader_kind(p->leader));
+			standby = held_by_other = true;
 			snprintf(p->state, sizeof(p->state), "standby");
 			delay = src->backoff_initial_ms;
 			pause_ms(LEADER_RETRY_MS, stop);
@@ -515,6 +563,27 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 		delay = delay > src->backoff_max_ms / 2 ? src->backoff_max_ms : delay * 2;
 	}
 	errbuf[0] = '\0';
+	return false;
+}
+
+/*
+ * Do we still hold the pipeline lock?  The server is asked `now`, else
+ * once LEADER_CHECK_MS have passed since the last time.  Callers ask now
+ * before anything is committed when the upstream is not fenced, so that
+ * no other consumer's writes interleave with ours.  false (errbuf filled,
+ * p->lock_lost set) when lost.
+ */
+static bool
+still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen)
+{
+	if (!now && trib_clock_mono_ms() - p->last_leader_check < LEADER_CHECK_MS)
+		return true;
+	p->last_leader_check = trib_clock_mono_ms();
+	if (trib_leader_check(p->leader, errbuf, errlen))
+		return true;
+	tlog_error("pipeline", "lost the pipeline lock; stopping without writing more: %s", errbuf);
+	p->lock_lost = true;
+	p->retriable = true;
 	return false;
 }
 
@@ -1466,7 +1535,8 @@ flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 static bool
 drain(trib_pipeline *p, char *errbuf, size_t errlen)
 {
-	if (!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
+	if (!still_leader(p, !p->fenced, errbuf, errlen) ||
+		!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
 		return false;
 	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
 		return false;
@@ -1480,7 +1550,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 bool
 trib_pipeline_finish(trib_pipeline *p, bool ok)
 {
-	if (!ok && p->ckpt != NULL)
+	if (!ok && p->ckpt != NULL && !p->lock_lost)
 	{
 		char		e[512];
 
@@ -1729,7 +1799,6 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 					 char *errbuf, size_t errlen)
 {
 	trib_source_item items[POLL_BATCH];
-	long long	last_leader_check = trib_clock_mono_ms();
 	long long	last_flush = trib_clock_mono_ms();
 	long long	last_data = trib_clock_mono_ms();
 	uint64_t	unflushed = 0;
@@ -1760,6 +1829,8 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
 							  trib_clock_mono_ms() - last_flush >= FLUSH_MS))
 		{
+			if (!still_leader(p, !p->fenced, errbuf, errlen))
+				return false;
 			/* no wait: acks come through poll_sinks below (a wait here
 			 * held every commit behind it: W3's tail) */
 			if (!flush_sinks(p, 0, errbuf, errlen))
@@ -1797,16 +1868,8 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 			if (!trib_log_reopen(e, sizeof(e)))
 				tlog_error("pipeline", "could not reopen the log: %s", e);
 		}
-		if (trib_clock_mono_ms() - last_leader_check > 2000)
-		{
-			last_leader_check = trib_clock_mono_ms();
-			if (!trib_leader_check(p->leader, errbuf, errlen))
-			{
-				tlog_error("pipeline", "lost the pipeline lock; stopping: %s", errbuf);
-				p->retriable = true;
-				return false;
-			}
-		}
+		if (!still_leader(p, false, errbuf, errlen))
+			return false;
 	}
 	snprintf(p->state, sizeof(p->state), "draining");
 	if (*stop)
@@ -2120,7 +2183,7 @@ host_leader_ok(void *arg, char *errbuf, size_t errlen)
 {
 	trib_pipeline *p = arg;
 
-	return trib_leader_check(p->leader, errbuf, errlen);
+	return still_leader(p, true, errbuf, errlen);
 }
 
 /*

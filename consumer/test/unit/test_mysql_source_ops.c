@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "leader.h"
+#include "mysql_leader.h"
 #include "mysql_source_conf.h"
 #include "source.h"
 
@@ -127,8 +129,57 @@ test_settings_refused(void **state)
 					  "    start_file: b.000001\n    start_gtid: 0-1-5\n", &cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, "give start_file or start_gtid, not both"));
 	err[0] = '\0';
-	assert_false(load("    user: repl\n    server_id: 5\n", &cfg, err, sizeof(err)));
+	assert_false(load("    user: repl\n    server_id: 5\n    lock_dsn: \"bad=\"\n", &cfg, err,
+					  sizeof(err)));
 	assert_non_null(strstr(err, "lock_dsn"));
+}
+
+/* Without lock_dsn the pipeline lock is GET_LOCK on the server: the source
+ * offers its own leader; with one, it leaves the lock to PostgreSQL. */
+static void
+test_lock_in_mysql(void **state)
+{
+	trib_config *cfg = NULL;
+	char		err[2048] = "";
+	trib_leader *l;
+
+	(void) state;
+	assert_true(load("    user: repl\n    server_id: 5\n", &cfg, err, sizeof(err)));
+	assert_null(trib_mysql_source_conf_of(&cfg->sources[0])->lock_dsn);
+	l = trib_mysql_source_ops.leader(&cfg->sources[0], "orders");
+	assert_non_null(l);
+	assert_string_equal(trib_leader_kind(l), "MySQL GET_LOCK");
+	trib_leader_free(l);			/* never connected */
+	trib_config_free(cfg);
+	cfg = NULL;
+	assert_true(load("    user: repl\n    server_id: 5\n    lock_dsn: \"dbname=x\"\n",
+					 &cfg, err, sizeof(err)));
+	assert_null(trib_mysql_source_ops.leader(&cfg->sources[0], "orders"));
+	trib_config_free(cfg);
+}
+
+/* The lock's name: the pipeline's up to MySQL's 64 characters, hashed
+ * (SHA-256, 45 hex digits) beyond. */
+static void
+test_lock_name(void **state)
+{
+	char		name[TRIB_MY_LOCK_NAME_MAX + 1];
+	char		p45[46],
+				p46[47];
+
+	(void) state;
+	trib_my_lock_name("orders", name);
+	assert_string_equal(name, "tributary.pipeline:orders");
+	memset(p45, 'p', 45);
+	p45[45] = '\0';
+	memset(p46, 'p', 46);
+	p46[46] = '\0';
+	trib_my_lock_name(p45, name);	/* 19 + 45 = 64: as it is */
+	assert_int_equal(strlen(name), 64);
+	assert_string_equal(name + 19, p45);
+	trib_my_lock_name(p46, name);	/* 65: hashed */
+	assert_string_equal(name, "tributary.pipeline#68886bf90353cfebc0220c0ce24d921e3ee08c2f238e8");
+	assert_int_equal(strlen(name), 64);
 }
 
 int
@@ -139,6 +190,8 @@ main(void)
 		cmocka_unit_test(test_format_id),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_settings_refused),
+		cmocka_unit_test(test_lock_in_mysql),
+		cmocka_unit_test(test_lock_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -342,6 +342,65 @@ chunkable(trib_my_snapkind k)
 		k == TRIB_MYS_BINARY;
 }
 
+/* Index of the column named `name` in t, or -1. */
+static int
+column_index(const trib_my_snap_table *t, const char *name)
+{
+	for (int c = 0; c < t->info->ncols; c++)
+		if (strcmp(t->info->cols[c].name, name) == 0)
+			return c;
+	return -1;
+}
+
+/*
+ * A table without a usable primary key: chunk it by a unique index whose
+ * columns are all NOT NULL and chunkable instead (the fewest columns,
+ * then the first by name), so that its copy resumes after a crash too.
+ * Such an index orders and identifies every row as a primary key does;
+ * the events' key stays empty (it is not the table's identity).  None:
+ * t->npk stays 0 and the table is read in one pass.
+ */
+static bool
+unique_chunk_key(trib_my_snap *s, trib_my_snap_table *t, char *errbuf, size_t errlen)
+{
+	const char *p[2] = {t->db, t->table};
+	trib_my_rows r;
+	int		   *cols = trib_xcalloc((size_t) t->info->ncols + 1, sizeof(int));
+
+	if (!trib_my_select(s->w[0].m, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+						"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 "
+						"ORDER BY INDEX_NAME, SEQ_IN_INDEX", p, 2, &r, errbuf, errlen))
+	{
+		free(cols);
+		return false;
+	}
+	for (int i = 0; i < r.nrows;)
+	{
+		const char *name = trib_my_cell(&r, i, 0);
+		int			n = 0;
+		bool		usable = true;
+
+		for (; i < r.nrows && strcmp(trib_my_cell(&r, i, 0), name) == 0; i++)
+		{
+			int			c = column_index(t, trib_my_cell(&r, i, 1));
+
+			if (c < 0 || n >= t->info->ncols || t->info->cols[c].nullable ||
+				!chunkable(t->kinds[c]))
+				usable = false;
+			else
+				cols[n++] = c;
+		}
+		if (usable && n > 0 && (t->npk == 0 || n < t->npk))
+		{
+			memcpy(t->pk, cols, sizeof(int) * (size_t) n);
+			t->npk = n;
+		}
+	}
+	trib_my_rows_free(&r);
+	free(cols);
+	return true;
+}
+
 /* Describe one table. */
 static bool
 describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
@@ -387,6 +446,8 @@ describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
 		if (!chunkable(t->kinds[t->key[k]]))
 			t->npk = 0;
 	}
+	if (t->npk == 0 && !unique_chunk_key(s, t, errbuf, errlen))
+		return false;
 	return bit_widths(s, t, errbuf, errlen);
 }
 

@@ -84,10 +84,11 @@ static const ck_key mysql_source_keys[] = {
 	CK_ROW(trib_mysql_source_conf, reconnect_backoff_ms, CK_SECTION, 0,
 		.section = &backoff_section, .doc_type = "map",
 		.desc = "reconnection delays: `{initial: 100, max: 30000}`"),
-	CK_ROW(trib_mysql_source_conf, lock_dsn, CK_STRING, CK_REQUIRED | CK_SECRET,
+	CK_ROW(trib_mysql_source_conf, lock_dsn, CK_STRING, CK_SECRET,
 		.check = ck_check_conninfo, .doc_type = "conninfo",
-		.desc = "PostgreSQL database that holds the pipeline lock (one active consumer "
-		"per pipeline; until the lock can live in MySQL)"),
+		.doc_default = "none: the lock is GET_LOCK on this server",
+		.desc = "a PostgreSQL database to hold the pipeline lock (one active consumer "
+		"per pipeline) instead of the MySQL server itself (docs/MYSQL.md, Pipeline lock)"),
 	CK_ROW(trib_mysql_source_conf, snapshot, CK_ENUM, 0, .def = "initial",
 		.words = snapshot_words,
 		.doc_default = "`initial`; `never` with `start_file` or `start_gtid`",

@@ -61,7 +61,8 @@ typedef struct trib_mysql_source_conf
 	bool		include_query;	/* the source block's "query" */
 	int			queue_mb;
 	trib_my_backoff_conf reconnect_backoff_ms;
-	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock */
+	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock;
+								 * NULL: GET_LOCK on the server */
 	trib_my_snapshot_mode snapshot;
 	trib_strlist snapshot_tables;	/* "db.table"; empty: every base table */
 	int			snapshot_workers;

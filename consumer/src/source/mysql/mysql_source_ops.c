@@ -60,6 +60,7 @@
 #include "metrics.h"
 #include "mysql_check.h"
 #include "mysql_int.h"
+#include "mysql_leader.h"
 #include "mysql_snapshot_run.h"
 #include "source.h"
 #include "source_mysql.h"
@@ -448,6 +449,20 @@ my_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
 	trib_my_findings_free(fs, n);
 }
 
+/* source.h: leader: GET_LOCK on the source server, unless lock_dsn names
+ * a PostgreSQL database for the lock (mysql_leader.h). */
+static trib_leader *
+my_leader(const trib_plugin_conf *conf, const char *pipeline)
+{
+	const trib_mysql_source_conf *c = trib_mysql_source_conf_of(conf);
+	trib_my_conn_conf cc;
+
+	if (c == NULL || c->lock_dsn != NULL)
+		return NULL;
+	cc = conn_of(c);
+	return trib_my_leader_new(&cc, pipeline);
+}
+
 const trib_source_ops trib_mysql_source_ops = {
 	.type = "mysql",
 	.open = my_open,
@@ -468,5 +483,6 @@ const trib_source_ops trib_mysql_source_ops = {
 	.report = trib_source_report_nothing,
 	.update_metrics = my_update_metrics,
 	.close = my_close,
+	.leader = my_leader,
 	.check = my_check,
 };

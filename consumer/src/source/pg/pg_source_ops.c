@@ -193,6 +193,7 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 															   "source"), src->name);
 	src->state = s;
 	src->lock_dsn = c->dsn;
+	src->fenced = true;			/* the slot: one walsender at a time */
 	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
 	src->backoff_max_ms = c->reconnect_backoff_ms.max;
 	return true;

@@ -1,5 +1,6 @@
 /*
- * leader.c: advisory-lock leadership for a pipeline.  See leader.h.
+ * leader_pg.c: the pipeline lock as a PostgreSQL advisory lock.  See
+ * leader_pg.h.
  *
  * The lock key is computed by the server from the pipeline name with a
  * bound parameter, so every consumer, whatever its platform, agrees on it
@@ -7,59 +8,38 @@
  * this backend still holds the lock, which also proves the connection is
  * alive.
  */
-#include "leader.h"
+#include "leader_pg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <libpq-fe.h>
 
-#include "clock.h"
 #include "errf.h"
 #include "pgconn.h"
 
 #define LOCK_KEY_SQL "pg_catalog.hashtextextended('tributary.pipeline:' || $1, 0)"
 
-struct trib_leader
+typedef struct pg_lock
 {
 	char	   *dsn;
 	char	   *pipeline;
 	PGconn	   *conn;
-	bool		held;
-};
-
-/* A new handle. */
-trib_leader *
-trib_leader_new(const char *dsn, const char *pipeline)
-{
-	trib_leader *l = calloc(1, sizeof(*l));
-
-	if (!l)
-		abort();
-	l->dsn = strdup(dsn ? dsn : "");
-	l->pipeline = strdup(pipeline ? pipeline : "tributary");
-	if (!l->dsn || !l->pipeline)
-		abort();
-	return l;
-}
+} pg_lock;
 
 /* Drop the connection (and with it the lock). */
 static void
-drop_conn(trib_leader *l)
+drop_conn(pg_lock *l)
 {
 	if (l->conn)
 		PQfinish(l->conn);
 	l->conn = NULL;
-	l->held = false;
 }
 
-/* Connect the lock's session: 0, or -1 / -2 as trib_leader_try(). */
+/* Connect the lock's session: 0, or -1 / -2 as try_lock. */
 static int
-connect_lock(trib_leader *l, char *errbuf, size_t errlen)
+connect_lock(pg_lock *l, char *errbuf, size_t errlen)
 {
 	/* the dsn's own connect_timeout wins over the default (it comes after) */
 	const char *const kw[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
@@ -73,17 +53,16 @@ connect_lock(trib_leader *l, char *errbuf, size_t errlen)
 	return e.final ? -2 : -1;
 }
 
-/* One try at the lock. */
-int
-trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
+/* leader.h try_lock: pg_try_advisory_lock. */
+static int
+pg_try_lock(void *impl, char *errbuf, size_t errlen)
 {
+	pg_lock    *l = impl;
 	const char *params[1] = {l->pipeline};
 	PGresult   *res;
 	char		eb[512];
 	int			rc;
 
-	if (l->held)
-		return 1;
 	if (l->conn && PQstatus(l->conn) != CONNECTION_OK)
 		drop_conn(l);
 	if (!l->conn && (rc = connect_lock(l, errbuf, errlen)) < 0)
@@ -100,49 +79,21 @@ trib_leader_try(trib_leader *l, char *errbuf, size_t errlen)
 	}
 	rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	l->held = rc == 1;
 	return rc;
 }
 
-/* Wait for the lock. */
-bool
-trib_leader_acquire(trib_leader *l, int retry_ms, int timeout_ms,
-					volatile int *stop, char *errbuf, size_t errlen)
+/* leader.h check: does this backend still hold the lock? */
+static bool
+pg_check(void *impl, char *errbuf, size_t errlen)
 {
-	long long	deadline = trib_clock_mono_ms() + timeout_ms;
-
-	if (retry_ms <= 0)
-		retry_ms = 1000;
-	for (;;)
-	{
-		int			rc = trib_leader_try(l, errbuf, errlen);
-
-		if (rc == 1)
-			return true;
-		if (rc == -2)
-			return false;
-		if (rc == 0)
-			trib_errf(errbuf, errlen, "leader: pipeline \"%s\" is active elsewhere", l->pipeline);
-		if ((stop && *stop) || (timeout_ms >= 0 && trib_clock_mono_ms() + retry_ms > deadline))
-			return false;
-		usleep((useconds_t) retry_ms * 1000);
-	}
-}
-
-/* Do we still hold the lock? */
-bool
-trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
-{
+	pg_lock    *l = impl;
 	const char *params[1] = {l->pipeline};
 	PGresult   *res;
 	char		eb[512];
 	bool		ok;
 
-	if (!l->held || !l->conn)
-	{
-		trib_errf(errbuf, errlen, "leader: not holding the lock");
-		return false;
-	}
+	if (!l->conn)
+		return trib_errf(errbuf, errlen, "leader: not holding the lock");
 	res = PQexecParams(l->conn,
 					   "SELECT count(*) FROM pg_catalog.pg_locks "
 					   "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted "
@@ -161,14 +112,36 @@ trib_leader_check(trib_leader *l, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* Release and free. */
-void
-trib_leader_free(trib_leader *l)
+/* leader.h free. */
+static void
+pg_free(void *impl)
 {
-	if (!l)
-		return;
+	pg_lock    *l = impl;
+
 	drop_conn(l);				/* closing the session releases the lock */
 	free(l->dsn);
 	free(l->pipeline);
 	free(l);
+}
+
+static const trib_leader_ops pg_leader_ops = {
+	.kind = "PostgreSQL advisory lock",
+	.try_lock = pg_try_lock,
+	.check = pg_check,
+	.free = pg_free,
+};
+
+/* See leader_pg.h. */
+trib_leader *
+trib_leader_pg_new(const char *dsn, const char *pipeline)
+{
+	pg_lock    *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		abort();
+	l->dsn = strdup(dsn ? dsn : "");
+	l->pipeline = strdup(pipeline ? pipeline : "tributary");
+	if (!l->dsn || !l->pipeline)
+		abort();
+	return trib_leader_new(&pg_leader_ops, l, pipeline);
 }
