@@ -163,6 +163,11 @@ void		trib_event_free(trib_event *ev);
  * an event that lives inside another allocation). */
 void		trib_event_clear(trib_event *ev);
 
+/* Copy ev into *out (a struct the caller owns): every string ev owns is
+ * duplicated, the borrowed ones (naming strings, rel, origin) are shared.
+ * Returns the bytes the copy owns (its strings), for memory bounds. */
+size_t		trib_event_copy(const trib_event *ev, trib_event *out);
+
 /* Release what a relation owns (schema, table, columns with their name and
  * type) and zero it, but not the struct itself. */
 void		trib_relation_clear(trib_relation *rel);
