@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -21,6 +22,19 @@
 #include "check_report.h"
 #include "config.h"
 #include "pause.h"
+
+/* The file store keeps the pause state (pause.h) beside the checkpoint,
+ * in PATH.paused: say so when it is there. */
+static void
+check_pause_file(const char *path, trib_check_report *rep)
+{
+	char		paused[4096];
+	struct stat st;
+
+	snprintf(paused, sizeof(paused), "%s.paused", path);
+	if (stat(paused, &st) == 0)
+		trib_check_report_say(rep, "  pause state kept in %s; `run` restores it", paused);
+}
 
 /* See checkpoint.h. */
 void
@@ -41,6 +55,7 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		else
 			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from the slot's position",
 				strerror(errno));
+		check_pause_file(cc->path, rep);
 		return;
 	}
 	trib_check_report_say(rep, "checkpoint (catalog tributary.source_checkpoints)");

@@ -110,6 +110,8 @@ expect_eq "/metrics: the lag grows while paused ($lag1 -> $lag2)" t \
 call_tok POST /api/v1/sources/main/pause
 expect_eq "pausing again: unchanged" "true false" "$(jq -r '"\(.paused) \(.changed)"' <<<"$BODY")"
 expect_eq "the state is kept beside the checkpoint" '["main"]' "$(jq -c '.position.paused_sources' "$WORK/ckpt.paused")"
+"$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1 || true
+expect_grep "check: says where the pause state is kept" "$WORK/check.out" "pause state kept in $WORK/ckpt.paused"
 
 # --- restart while paused ----------------------------------------------------------------
 stop_consumer
