@@ -176,6 +176,10 @@ static const ck_key top_keys[] = {
 		.max = INT64_MAX, .desc = "Lua rules: VM instructions one evaluation may run"),
 	CK_ROW(trib_config, lua_max_memory_mb, CK_INT, 0, .def = "32", .min = 1, .max = 65536,
 		.desc = "Lua rules: memory of the Lua state, in MiB"),
+	CK_ROW(trib_config, pause_buffer_mb, CK_INT, 0, .def = "64", .min = 0, .max = 65536,
+		.desc = "per paused sink: MiB of its events held in memory while the other sinks "
+		"go on; when one sink's buffer reaches it, no source is read until that sink is "
+		"resumed and drains (0: no source is read while any sink is paused)"),
 	CK_ROW(trib_config, erasure, CK_SECTION, 0, .section = &erasure_section,
 		.doc_type = "map", .desc = "erasure requests (see below)"),
 	CK_ROW(trib_config, checkpoint, CK_SECTION, 0, .section = &checkpoint_section,

@@ -56,11 +56,12 @@ gen_status_member(yajl_gen g, yajl_val status, const char *k)
 		trib_jdoc_gen(g, *v);
 }
 
-/* The status's entry for sink `name`, or NULL. */
+/* The status's entry for `name` in its list `list` ("sinks", "sources"),
+ * or NULL. */
 static yajl_val
-status_sink(yajl_val status, const char *name)
+status_entry(yajl_val status, const char *list, const char *name)
 {
-	yajl_val   *sinks = status != NULL ? trib_jdoc_get_slot(status, "sinks") : NULL;
+	yajl_val   *sinks = status != NULL ? trib_jdoc_get_slot(status, list) : NULL;
 
 	if (sinks == NULL || !YAJL_IS_ARRAY(*sinks))
 		return NULL;
@@ -75,23 +76,28 @@ status_sink(yajl_val status, const char *name)
 	return NULL;
 }
 
-/* "sources": [{name, type}...] */
+/* "sources": [{name, type, paused, paused_since}...] */
 static void
-gen_sources(yajl_gen g, const trib_config *cfg)
+gen_sources(yajl_gen g, const trib_config *cfg, yajl_val status)
 {
 	ctl_gen_str(g, "sources");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < cfg->nsources; i++)
 	{
+		yajl_val	s = status_entry(status, "sources", cfg->sources[i].name);
+
 		yajl_gen_map_open(g);
 		ctl_gen_kv(g, "name", cfg->sources[i].name);
 		ctl_gen_kv(g, "type", cfg->sources[i].type_name);
+		gen_status_member(g, s, "paused");
+		gen_status_member(g, s, "paused_since");
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 }
 
-/* "sinks": [{name, type, written, acked}...] */
+/* "sinks": [{name, type, written, acked, paused, paused_since,
+ * buffered_events, buffered_bytes}...] */
 static void
 gen_sinks(yajl_gen g, const trib_config *cfg, yajl_val status)
 {
@@ -99,13 +105,17 @@ gen_sinks(yajl_gen g, const trib_config *cfg, yajl_val status)
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < cfg->nsinks; i++)
 	{
-		yajl_val	s = status_sink(status, cfg->sinks[i].name);
+		yajl_val	s = status_entry(status, "sinks", cfg->sinks[i].name);
 
 		yajl_gen_map_open(g);
 		ctl_gen_kv(g, "name", cfg->sinks[i].name);
 		ctl_gen_kv(g, "type", cfg->sinks[i].type_name);
 		gen_status_member(g, s, "written");
 		gen_status_member(g, s, "acked");
+		gen_status_member(g, s, "paused");
+		gen_status_member(g, s, "paused_since");
+		gen_status_member(g, s, "buffered_events");
+		gen_status_member(g, s, "buffered_bytes");
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -131,7 +141,8 @@ ctl_doc_pipeline(yajl_gen g, const trib_config *cfg, const char *status_text)
 	gen_status_member(g, status, "events_in");
 	gen_status_member(g, status, "checkpoint");
 	gen_status_member(g, status, "confirmed_lsn");
-	gen_sources(g, cfg);
+	gen_status_member(g, status, "backpressure");
+	gen_sources(g, cfg, status);
 	gen_sinks(g, cfg, status);
 	ctl_gen_str(g, "rules");
 	yajl_gen_integer(g, (long long) cfg->nrules);

@@ -49,6 +49,40 @@ trib_event_clear(trib_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
+/* *dst = a copy of src (NULL stays NULL); adds its size to *bytes. */
+static void
+dup_owned(char **dst, const char *src, size_t *bytes)
+{
+	if (src == NULL)
+		return;
+	*dst = trib_xstrdup(src);
+	*bytes += strlen(src) + 1;
+}
+
+/* See event.h. */
+size_t
+trib_event_copy(const trib_event *ev, trib_event *out)
+{
+	size_t		bytes = 0;
+
+	*out = *ev;					/* scalars and the borrowed pointers */
+	out->before = out->after = out->key = out->unchanged = NULL;
+	out->after_json_nulls = out->before_json_nulls = out->extra = NULL;
+	out->pos.opaque = out->topic = out->tags = out->error = NULL;
+	dup_owned(&out->before, ev->before, &bytes);
+	dup_owned(&out->after, ev->after, &bytes);
+	dup_owned(&out->key, ev->key, &bytes);
+	dup_owned(&out->unchanged, ev->unchanged, &bytes);
+	dup_owned(&out->after_json_nulls, ev->after_json_nulls, &bytes);
+	dup_owned(&out->before_json_nulls, ev->before_json_nulls, &bytes);
+	dup_owned(&out->extra, ev->extra, &bytes);
+	dup_owned(&out->pos.opaque, ev->pos.opaque, &bytes);
+	dup_owned(&out->topic, ev->topic, &bytes);
+	dup_owned(&out->tags, ev->tags, &bytes);
+	dup_owned(&out->error, ev->error, &bytes);
+	return bytes;
+}
+
 /* Release what a relation owns (its names and columns) and zero it. */
 void
 trib_relation_clear(trib_relation *rel)

@@ -174,6 +174,11 @@ void		trib_column_copy(trib_column *dst, const trib_column *src);
 /* Free a column's name, type and decl and zero them. */
 void		trib_column_clear(trib_column *c);
 
+/* Copy ev into *out (a struct the caller owns): every string ev owns is
+ * duplicated, the borrowed ones (naming strings, rel, origin) are shared.
+ * Returns the bytes the copy owns (its strings), for memory bounds. */
+size_t		trib_event_copy(const trib_event *ev, trib_event *out);
+
 /* Release what a relation owns (schema, table, columns with their name,
  * type and decl) and zero it, but not the struct itself. */
 void		trib_relation_clear(trib_relation *rel);

@@ -3,6 +3,7 @@
  */
 #include "clock.h"
 
+#include <stdio.h>
 #include <time.h>
 
 /* clock_gettime(id) in units of 1/per_sec seconds. */
@@ -47,4 +48,18 @@ trib_clock_deadline(int timeout_ms)
 		t.tv_nsec -= 1000000000L;
 	}
 	return t;
+}
+
+/* See clock.h. */
+char *
+trib_clock_iso8601(int64_t wall_ms, char *buf, size_t len)
+{
+	time_t		secs = (time_t) (wall_ms / 1000);
+	struct tm	tm;
+	char		date[24];
+
+	gmtime_r(&secs, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", date, (int) (wall_ms % 1000));
+	return buf;
 }

@@ -10,6 +10,7 @@
 #ifndef TRIB_CLOCK_H
 #define TRIB_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,6 +22,10 @@ int64_t		trib_clock_wall_ms(void);
 
 /* Microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t		trib_clock_wall_us(void);
+
+/* A wall-clock time in ms as UTC ISO 8601 with milliseconds
+ * ("2026-01-31T12:00:00.250Z") into buf (at least 25 bytes); buf. */
+char	   *trib_clock_iso8601(int64_t wall_ms, char *buf, size_t len);
 
 /* CLOCK_REALTIME timeout_ms from now, as pthread_cond_timedwait() takes
  * a deadline. */

@@ -7,11 +7,13 @@
  * in the CLI: the file store's file (its size, or why it is missing), or
  * the catalog's rows for this pipeline, read with a bound parameter on a
  * short-lived connection with the check's timeout (check_report.h).
- * Read-only; an unreadable catalog counts as a problem.
+ * Read-only; an unreadable catalog counts as a problem.  The pause state's
+ * row (pause.h, TRIB_PAUSE_KEY) is shown as what it is, not as a source.
  */
 #include "checkpoint.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -19,6 +21,20 @@
 
 #include "check_report.h"
 #include "config.h"
+#include "pause.h"
+
+/* The file store keeps the pause state (pause.h) beside the checkpoint,
+ * in PATH.paused: say so when it is there. */
+static void
+check_pause_file(const char *path, trib_check_report *rep)
+{
+	char		paused[4096];
+	struct stat st;
+
+	snprintf(paused, sizeof(paused), "%s.paused", path);
+	if (stat(paused, &st) == 0)
+		trib_check_report_say(rep, "  pause state kept in %s; `run` restores it", paused);
+}
 
 /* See checkpoint.h. */
 void
@@ -39,12 +55,13 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		else
 			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from the slot's position",
 				strerror(errno));
+		check_pause_file(cc->path, rep);
 		return;
 	}
 	trib_check_report_say(rep, "checkpoint (catalog tributary.source_checkpoints)");
 	if ((conn = trib_check_report_pg_connect(rep, "database", cc->dsn)) == NULL)
 		return;
-	r = PQexecParams(conn, "SELECT source, commit_lsn, seq, updated_at "
+	r = PQexecParams(conn, "SELECT source, commit_lsn, seq, updated_at, position::text "
 					 "FROM tributary.source_checkpoints WHERE pipeline = $1 ORDER BY 1",
 					 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -59,9 +76,15 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		trib_check_report_say(rep, "  no checkpoint for pipeline %s yet; `run` starts from the slot's position",
 			cfg->pipeline);
 	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
-		trib_check_report_say(rep, "  source %s: commit %s, seq %s, saved %s", PQgetvalue(r, i, 0),
-			PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-			PQgetvalue(r, i, 3));
+	{
+		if (strcmp(PQgetvalue(r, i, 0), TRIB_PAUSE_KEY) == 0)
+			trib_check_report_say(rep, "  pause state (kept for `run`): %s, saved %s",
+				PQgetisnull(r, i, 4) ? "{}" : PQgetvalue(r, i, 4), PQgetvalue(r, i, 3));
+		else
+			trib_check_report_say(rep, "  source %s: commit %s, seq %s, saved %s",
+				PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1),
+				PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+	}
 	PQclear(r);
 	PQfinish(conn);
 }

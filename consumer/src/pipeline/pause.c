@@ -28,9 +28,6 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-/* The catalog row's source name: no configured source can have it. */
-#define PAUSE_KEY "~paused"
-
 struct trib_pause
 {
 	const trib_config *cfg;
@@ -52,7 +49,7 @@ trib_pause_new(const trib_config *cfg, trib_metrics *metrics)
 	ps->m_src = trib_metrics_gauge(metrics, "tributary_source_paused",
 								   "1 while the source is paused (not read).", "source");
 	ps->m_sink = trib_metrics_gauge(metrics, "tributary_sink_paused",
-									"1 while the sink is paused (no source is read).", "sink");
+									"1 while the sink is paused (its events are held).", "sink");
 	ps->src_since = trib_xcalloc(cfg->nsources + 1, sizeof(long long));
 	ps->sink_since = trib_xcalloc(cfg->nsinks + 1, sizeof(long long));
 	pthread_mutex_init(&ps->lock, NULL);
@@ -201,7 +198,7 @@ trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen)
 	target = store_target(cfg);
 	store = trib_checkpoint_open(cfg->checkpoint.store == TRIB_CHECKPOINT_FILE ?
 								 TRIB_CKPT_FILE : TRIB_CKPT_CATALOG, target, cfg->pipeline,
-								 PAUSE_KEY, &trib_merge_pos_ops, errbuf, errlen);
+								 TRIB_PAUSE_KEY, &trib_merge_pos_ops, errbuf, errlen);
 	free(target);
 	if (store == NULL)
 		return false;
@@ -293,29 +290,10 @@ trib_pause_sink(const trib_pause *ps, size_t i)
 }
 
 /* See pause.h. */
-bool
-trib_pause_any_sink(const trib_pause *ps)
-{
-	for (size_t i = 0; i < ps->cfg->nsinks; i++)
-		if (trib_pause_sink(ps, i))
-			return true;
-	return false;
-}
-
-/* See pause.h. */
 long long
-trib_pause_held_ms(const trib_pause *ps, size_t i)
+trib_pause_since(const trib_pause *ps, bool sink, size_t i)
 {
-	long long	since = __atomic_load_n(&ps->src_since[i], __ATOMIC_ACQUIRE);
-
-	for (size_t k = 0; k < ps->cfg->nsinks; k++)
-	{
-		long long	s = __atomic_load_n(&ps->sink_since[k], __ATOMIC_ACQUIRE);
-
-		if (s != 0 && (since == 0 || s < since))
-			since = s;
-	}
-	return since == 0 ? 0 : trib_clock_wall_ms() - since + 1;
+	return __atomic_load_n(&since_of(ps, sink)[i], __ATOMIC_ACQUIRE);
 }
 
 /* See pause.h. */

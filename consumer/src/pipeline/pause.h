@@ -9,11 +9,17 @@
  *           is kept alive with status updates.  With several sources the
  *           others keep flowing; a transaction it has open is finished
  *           first (merge.h).
- *   sink    no source is polled while a sink is paused: the pipeline holds
- *           no events for it (its buffer bound is zero), so the pause is
- *           backpressure at once on every source feeding it, nothing is
- *           dropped, and the other sinks wait with it.  What the sink held
- *           already is still flushed and acknowledged.
+ *   sink    it is given nothing more: the pipeline goes on reading the
+ *           sources and delivering to the other sinks, and holds what
+ *           this sink would have been given in its buffer
+ *           (sink_buffer.h), up to pause_buffer_mb; once a buffer is that
+ *           full no source is read (backpressure) until the sink is
+ *           resumed and has drained it.  On resume the sink takes its
+ *           buffer in order, then goes on live.  The checkpoint and the
+ *           sources' confirmed positions never pass what it acknowledged,
+ *           so a restart while it is paused reads its events again (the
+ *           other sinks skip what they have).  What it held already is
+ *           still flushed and acknowledged.
  *
  * Where it is kept: one record of the checkpoint store (checkpoint.h)
  * beside the sources' own: in the file store the file CHECKPOINT.paused,
@@ -38,6 +44,10 @@
 #include "config.h"
 
 typedef struct trib_pause trib_pause;
+
+/* The catalog row's source name: no configured source can have it
+ * (`tributary check` shows it as the pause state, not as a source). */
+#define TRIB_PAUSE_KEY "~paused"
 
 struct trib_metrics;
 
@@ -66,12 +76,8 @@ unsigned	trib_pause_request(void *ps, bool sink, const char *name, bool paused, 
 bool		trib_pause_source(const trib_pause *ps, size_t i);
 bool		trib_pause_sink(const trib_pause *ps, size_t i);
 
-/* Is any sink paused (then no source is read)? */
-bool		trib_pause_any_sink(const trib_pause *ps);
-
-/* Wall-clock ms since source i is held (paused, or every source while a
- * sink is), or 0 when it is read. */
-long long	trib_pause_held_ms(const trib_pause *ps, size_t i);
+/* Since when (wall-clock ms) source or sink i is paused, or 0. */
+long long	trib_pause_since(const trib_pause *ps, bool sink, size_t i);
 
 /* Free; NULL ok.  After the HTTP server stopped. */
 void		trib_pause_free(trib_pause *ps);

@@ -66,6 +66,16 @@
  * loop is idle, the source's report() tells its upstream at once what
  * became confirmed.
  *
+ * Pause (pause.h).  A paused source is not polled.  A paused sink is
+ * given nothing: write_one() copies what it would have been given into
+ * its buffer (sink_buffer.h) and counts it as handed, so durable_position()
+ * and with it the checkpoint and the confirmations stay at what that sink
+ * acknowledged, while the other sinks go on.  Once a buffer holds
+ * pause_buffer_mb, no source is polled (backpressure) until the sink is
+ * resumed; the loop then hands it its buffer, a batch a turn, before its
+ * live events.  A buffer lost with the process is read again from the
+ * source at the next start, and every sink skips what it already has.
+ *
  * Errors.  A failing sink (write, flush, or poll while idle) or a fatal
  * source error stops the pipeline without confirming anything that is not
  * durable; what the sinks did acknowledge is checkpointed on the way out,
@@ -98,6 +108,7 @@
 #include "reload.h"
 #include "registry_api.h"
 #include "rules.h"
+#include "sink_buffer.h"
 #include "schema_stage.h"
 #include "lineage.h"
 #include "sink.h"
@@ -180,6 +191,11 @@ typedef struct sink_slot
 	bool	   *has_cskip;
 	trib_position *cskip;
 	size_t		ncskip;			/* how many sources it is ahead of yet */
+	/* while paused, and after a resume until drained: what it is owed
+	 * (sink_buffer.h); its gauges */
+	trib_sink_buffer *held;
+	trib_metric *m_held_events;
+	trib_metric *m_held_bytes;
 } sink_slot;
 
 /* Several sources: one source's snapshot services (init_src_hosts). */
@@ -262,6 +278,11 @@ struct trib_pipeline
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 	trib_control *control;		/* control API on http, or NULL */
 	trib_pause *pause;			/* paused sources and sinks (pause.h) */
+	bool		streaming;		/* a paused sink's events are held (not in
+								 * the snapshot phase) */
+	long long	pressed_since;	/* wall ms since a full buffer of a paused
+								 * sink stopped the reading, or 0 */
+	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
 	trib_reload *reload;		/* reloads (reload.h), or NULL */
@@ -395,6 +416,30 @@ make_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 
 static void init_host(trib_pipeline *p);
 
+/* Every sink's buffer for a pause (sink_buffer.h) and the gauges of what
+ * they hold and of the backpressure. */
+static void
+init_held(trib_pipeline *p)
+{
+	trib_metric_family *ev = trib_metrics_gauge(p->metrics, "tributary_sink_buffered_events",
+												"Events held for the paused sink (or, after "
+												"its resume, not yet handed to it).", "sink");
+	trib_metric_family *by = trib_metrics_gauge(p->metrics, "tributary_sink_buffered_bytes",
+												"Memory those events take, in bytes.", "sink");
+	trib_metric_family *bp = trib_metrics_gauge(p->metrics, "tributary_pause_backpressure",
+												"1 while no source is read because a paused "
+												"sink's buffer is full (pause_buffer_mb).",
+												"pipeline");
+
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		p->sinks[i].held = trib_sink_buffer_new();
+		p->sinks[i].m_held_events = trib_metric_get(ev, p->cfg->sinks[i].name);
+		p->sinks[i].m_held_bytes = trib_metric_get(by, p->cfg->sinks[i].name);
+	}
+	p->m_pressed = trib_metric_get(bp, p->cfg->pipeline);
+}
+
 trib_pipeline *
 trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 {
@@ -451,6 +496,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		abort();
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
 	p->pause = trib_pause_new(cfg, p->metrics);
+	init_held(p);
 	/* after the pipeline's families: the source adds its own (the order
 	 * of /metrics) */
 	if (!make_sources(p, errbuf, errlen) ||
@@ -1169,6 +1215,14 @@ sink_has_source_event(sink_slot *s, size_t c, const trib_event *ev)
 	return ops->compare(&ev->pos, &s->cskip[c]) == 0;
 }
 
+/* Several sources: the merged text sink s stores while it is still ahead
+ * of some source (merge.h; malloc'd), or NULL. */
+static char *
+ahead_text(const sink_slot *s)
+{
+	return s->ncskip > 0 ? trib_merge_vector(s->p->merge, s->has_cskip, s->cskip) : NULL;
+}
+
 /*
  * Several sources: write ev (of source c) to sink s under its merged
  * position `mp`; the records keep the source's own (event.h origin).  A
@@ -1179,8 +1233,7 @@ write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
 			 char *errbuf, size_t errlen)
 {
 	trib_position own = ev->pos;
-	char	   *text = s->ncskip > 0 ?
-		trib_merge_vector(s->p->merge, s->has_cskip, s->cskip) : NULL;
+	char	   *text = ahead_text(s);
 	bool		ok;
 
 	ev->pos = *mp;
@@ -1194,30 +1247,144 @@ write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
 	return ok;
 }
 
-/* Write ev (of source c; `mp` its merged position with several sources,
- * else NULL) to one sink unless it has it already. */
+/* Is sink s paused (pause.h)? */
 static bool
-write_one(sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
-		  char *errbuf, size_t errlen)
+sink_paused(const sink_slot *s)
 {
-	char		e[512];
+	return trib_pause_sink(s->p->pause, (size_t) (s - s->p->sinks));
+}
 
-	if (mp == NULL ? s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0 :
-		sink_has_source_event(s, c, ev))
-		return true;
-	if (!(mp == NULL ? s->sink.ops->write(&s->sink, ev, e, sizeof(e)) :
-		  write_merged(s, ev, mp, e, sizeof(e))))
+/* Does sink s take its events into its buffer: paused while streaming,
+ * or resumed with a buffer not drained yet (the order is kept)? */
+static bool
+sink_holds(const sink_slot *s)
+{
+	return trib_sink_buffer_events(s->held) > 0 || (s->p->streaming && sink_paused(s));
+}
+
+/* ev (at position `at`, the one the sink sees) was handed to sink s, or
+ * held for it: the sink is durable only once it acknowledged `at`. */
+static void
+handed(sink_slot *s, const trib_position *at)
+{
+	s->has_written = true;
+	s->last_written = *at;
+	s->last_written.opaque = NULL;
+}
+
+/* Sink s took ev (its write returned ok), or failed: "sink <name>: why". */
+static bool
+took(sink_slot *s, bool ok, const char *e, char *errbuf, size_t errlen)
+{
+	if (!ok)
 	{
 		snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
 		note_sink_failure(s->p, s);
 		return false;
 	}
 	s->written++;
-	s->has_written = true;
-	s->last_written = mp ? *mp : ev->pos;
-	s->last_written.opaque = NULL;
 	trib_metric_inc(s->m_events);
 	return true;
+}
+
+/* Hold ev (at merged position mp, or NULL) for sink s, with the position
+ * it would have been written at (write_merged's). */
+static void
+hold_event(sink_slot *s, const trib_event *ev, const trib_position *mp)
+{
+	trib_position seen;
+	char	   *text;
+
+	if (mp == NULL)
+	{
+		trib_sink_buffer_push(s->held, ev, NULL);
+		handed(s, &ev->pos);
+		return;
+	}
+	seen = *mp;
+	if ((text = ahead_text(s)) != NULL)
+		seen.opaque = text;
+	trib_sink_buffer_push(s->held, ev, &seen);
+	free(text);
+	handed(s, mp);
+}
+
+/* Write ev (of source c; `mp` its merged position with several sources,
+ * else NULL) to one sink unless it has it already; a sink that holds its
+ * events (paused) gets a copy in its buffer instead. */
+static bool
+write_one(sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
+		  char *errbuf, size_t errlen)
+{
+	char		e[512];
+	bool		ok;
+
+	if (mp == NULL ? s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0 :
+		sink_has_source_event(s, c, ev))
+		return true;
+	if (sink_holds(s))
+	{
+		hold_event(s, ev, mp);
+		return true;
+	}
+	ok = mp == NULL ? s->sink.ops->write(&s->sink, ev, e, sizeof(e)) :
+		write_merged(s, ev, mp, e, sizeof(e));
+	if (ok)
+		handed(s, mp ? mp : &ev->pos);
+	return took(s, ok, e, errbuf, errlen);
+}
+
+/*
+ * Hand each resumed sink up to `max` of the events its buffer holds,
+ * oldest first, exactly as they were held (position, origin, last_in_tx).
+ * How many; -1 when a sink failed.
+ */
+static int
+drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen)
+{
+	int			n = 0;
+
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+		const trib_event *ev;
+		char		e[512];
+
+		if (sink_paused(s))
+			continue;
+		for (int k = 0; k < max && (ev = trib_sink_buffer_front(s->held)) != NULL; k++, n++)
+		{
+			if (!took(s, s->sink.ops->write(&s->sink, ev, e, sizeof(e)), e, errbuf, errlen))
+				return -1;
+			trib_sink_buffer_pop(s->held);
+		}
+	}
+	return n;
+}
+
+/* Is a buffer of a sink that holds its events at the bound
+ * (pause_buffer_mb)?  Then no source is read. */
+static bool
+buffer_full(trib_pipeline *p)
+{
+	uint64_t	bound = (uint64_t) p->cfg->pause_buffer_mb << 20;
+
+	for (size_t i = 0; i < p->nsinks; i++)
+		if (sink_holds(&p->sinks[i]) && trib_sink_buffer_bytes(p->sinks[i].held) >= bound)
+			return true;
+	return false;
+}
+
+/* Wall-clock ms since source c is not read (paused itself, or every
+ * source while a full buffer holds the reading), or 0 when it is read. */
+static long long
+held_ms(const trib_pipeline *p, size_t c)
+{
+	long long	since = trib_pause_since(p->pause, false, c);
+
+	if (p->pressed_since != 0 && (since == 0 || p->pressed_since < since))
+		since = p->pressed_since;
+	return since == 0 ? 0 : trib_clock_wall_ms() - since + 1;
 }
 
 /* Count ev (of source c, at merged position mp or NULL) as handled,
@@ -1318,10 +1485,18 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 static bool
 awaiting_acks(trib_pipeline *p)
 {
-	trib_position d;
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		const sink_slot *s = &p->sinks[i];
 
-	return p->has_written &&
-		(!durable_position(p, &d) || pos_cmp(p, &d, &p->written) < 0);
+		if (sink_paused(s))
+			continue;			/* it owes nothing soon: its events wait */
+		if (trib_sink_buffer_events(s->held) > 0)
+			return true;		/* draining */
+		if (s->has_written && (!s->has_acked || pos_cmp(p, &s->acked, &s->last_written) < 0))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -1408,14 +1583,22 @@ update_gauges(trib_pipeline *p)
 		}
 		/* held by a pause: nothing is read, so it is behind by at least
 		 * the time since (pause.h) */
-		if ((double) trib_pause_held_ms(p->pause, c) / 1000.0 > lag_s)
-			lag_s = (double) trib_pause_held_ms(p->pause, c) / 1000.0;
+		if ((double) held_ms(p, c) / 1000.0 > lag_s)
+			lag_s = (double) held_ms(p, c) / 1000.0;
 		trib_metric_set(trib_metric_get(p->m.lag_seconds, ss->src.name), lag_s > 0 ? lag_s : 0);
 		trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, ss->src.name),
 						has_saved ? ss->src.ops->gauge(saved) : 0);
 	}
 	trib_metric_set(trib_metric_get(p->m.queue_depth, "transactions"), (double) p->qlen);
 	trib_pause_update_gauges(p->pause);
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		trib_metric_set(p->sinks[i].m_held_events,
+						(double) trib_sink_buffer_events(p->sinks[i].held));
+		trib_metric_set(p->sinks[i].m_held_bytes,
+						(double) trib_sink_buffer_bytes(p->sinks[i].held));
+	}
+	trib_metric_set(p->m_pressed, p->pressed_since != 0 ? 1 : 0);
 }
 
 static bool
@@ -1731,7 +1914,7 @@ hold(trib_pipeline *p, int timeout_ms)
 		{
 			char		e[256];
 
-			if (trib_pause_held_ms(p->pause, c) > 0 &&
+			if (held_ms(p, c) > 0 &&
 				!p->srcs[c].src.ops->report(&p->srcs[c].src, false, e, sizeof(e)))
 				tlog_debug("pipeline", "source %s (paused): status update: %s",
 						   p->srcs[c].src.name, e);
@@ -1757,8 +1940,15 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 				total = 0;
 	size_t		reading = 0;
 
-	if (trib_pause_any_sink(p->pause) ||
-		(p->merge == NULL && trib_pause_source(p->pause, 0)))
+	if (!buffer_full(p))
+		p->pressed_since = 0;
+	else if (p->pressed_since == 0)
+	{
+		p->pressed_since = trib_clock_wall_ms();
+		tlog_warn("pipeline", "a paused sink's buffer is full (pause_buffer_mb %d): no "
+				  "source is read until it is resumed and drains", p->cfg->pause_buffer_mb);
+	}
+	if (p->pressed_since != 0 || (p->merge == NULL && trib_pause_source(p->pause, 0)))
 		return hold(p, timeout_ms);
 	if (p->merge == NULL)
 		return poll_one(p, 0, items, timeout_ms, errbuf, errlen);
@@ -1810,11 +2000,14 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	if (!start_sources(p, errbuf, errlen))
 		return false;
 	snprintf(p->state, sizeof(p->state), "streaming");
+	p->streaming = true;
 
 	while (!*stop && !reload_now(p))
 	{
+		/* a resumed sink takes what it is owed first, a batch a turn */
+		int			held = drain_held(p, POLL_BATCH, errbuf, errlen);
 		/* short waits while acks or a checkpoint's result are due */
-		int			n = poll_sources(p, items,
+		int			n = held < 0 ? -1 : poll_sources(p, items,
 									 awaiting_acks(p) ||
 									 (p->ckw && trib_ckpt_writer_busy(p->ckw)) ?
 									 ACK_POLL_MS : POLL_TIMEOUT_MS,
@@ -1823,7 +2016,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 
 		if (n < 0)
 			return false;
-		unflushed += n;
+		unflushed += n + held;
 		if (n > 0)
 			last_data = trib_clock_mono_ms();
 		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
@@ -1906,6 +2099,20 @@ status_str(trib_strbuf *b, const char *sep, const char *name, const char *value)
 	trib_jdoc_quote(b, value);
 }
 
+/* ,"paused":B,"paused_since":"ISO"|null of source (sink false) or sink i. */
+static void
+status_paused(trib_strbuf *b, const trib_pipeline *p, bool sink, size_t i)
+{
+	long long	since = trib_pause_since(p->pause, sink, i);
+	char		iso[40];
+
+	trib_strbuf_printf(b, ",\"paused\":%s,\"paused_since\":", since ? "true" : "false");
+	if (since == 0)
+		trib_strbuf_adds(b, "null");
+	else
+		trib_jdoc_quote(b, trib_clock_iso8601(since, iso, sizeof(iso)));
+}
+
 char *
 trib_pipeline_status_json(trib_pipeline *p)
 {
@@ -1934,23 +2141,30 @@ trib_pipeline_status_json(trib_pipeline *p)
 		status_str(&b, i ? ",{" : "{", "name", p->cfg->sinks[i].name);
 		trib_strbuf_printf(&b, ",\"written\":%llu", (unsigned long long) p->sinks[i].written);
 		status_str(&b, ",", "acked", a);
-		trib_strbuf_addc(&b, '}');
+		status_paused(&b, p, true, i);
+		trib_strbuf_printf(&b, ",\"buffered_events\":%llu,\"buffered_bytes\":%llu}",
+						   (unsigned long long) trib_sink_buffer_events(p->sinks[i].held),
+						   (unsigned long long) trib_sink_buffer_bytes(p->sinks[i].held));
 	}
-	trib_strbuf_addc(&b, ']');
-	/* several sources: each one's checkpoint and confirmed position */
-	for (i = 0; p->merge != NULL && i < p->nsrcs; i++)
+	trib_strbuf_printf(&b, "],\"backpressure\":%s", p->pressed_since ? "true" : "false");
+	/* each source's pause; several: its checkpoint and confirmed position */
+	for (i = 0; i < p->nsrcs; i++)
 	{
 		const trib_source *src = &p->srcs[i].src;
 
-		src->ops->format_id(&p->srcs[i].saved, ck, sizeof(ck));
-		src->ops->confirmed(src, &confirmed);
-		src->ops->format_id(&confirmed, conf, sizeof(conf));
-		status_str(&b, i ? ",{" : ",\"sources\":[{", "name", src->name);
-		status_str(&b, ",", "checkpoint", ck);
-		status_str(&b, ",", "confirmed", conf);
+		status_str(&b, i ? ",{" : ",\"sources\":[{", "name", p->cfg->sources[i].name);
+		status_paused(&b, p, false, i);
+		if (p->merge != NULL)
+		{
+			src->ops->format_id(&p->srcs[i].saved, ck, sizeof(ck));
+			src->ops->confirmed(src, &confirmed);
+			src->ops->format_id(&confirmed, conf, sizeof(conf));
+			status_str(&b, ",", "checkpoint", ck);
+			status_str(&b, ",", "confirmed", conf);
+		}
 		trib_strbuf_addc(&b, '}');
 	}
-	trib_strbuf_adds(&b, p->merge != NULL ? "]}" : "}");
+	trib_strbuf_adds(&b, "]}");
 	return trib_strbuf_finish(&b);
 }
 
@@ -1974,6 +2188,7 @@ trib_pipeline_free(trib_pipeline *p)
 		free(p->sinks[i].has_cskip);
 		free(p->sinks[i].cskip);
 		free(p->sinks[i].skip_opaque);
+		trib_sink_buffer_free(p->sinks[i].held);
 	}
 	for (i = 0; i < p->qlen; i++)
 		free(p->queue[(p->qhead + i) % p->qcap].end.opaque);

@@ -8,8 +8,10 @@
 # gauge and the lag growing; the daemon is restarted while paused and stays
 # paused (the state is kept beside the file checkpoint); resumed, every
 # insert arrives exactly once (each id once, none missing).
-# Sink: paused until backpressure (nothing more is written, the slot
-# holds), restarted, resumed with `tributary ctl`, exactly once again.
+# Sink: paused (nothing more is written; its events are held for it, so
+# the slot holds at what it acknowledged), restarted, resumed with
+# `tributary ctl`, exactly once again (81 tests the buffer, its bound and a
+# second sink that goes on).
 # Several sources: one paused (its slot holds, across a restart) while the
 # other flows; resumed, each database's rows arrive once.
 # Auth: every pause/resume refused without the token and with a wrong one,
@@ -19,16 +21,13 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-SPEC=$ROOT/docs/openapi.yaml
-CHECK="python3 $(dirname "${BASH_SOURCE[0]}")/openapi_check.py"
-TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# shellcheck source=pause_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pause_lib.sh"
 
 build_consumer
 pgc_start
 pgc_psql -d postgres -q -c "CREATE TABLE public.orders (id int PRIMARY KEY, v text)" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_p67', 'tributary')" >/dev/null
-printf '%s' "$TOKEN" > "$WORK/token"
-chmod 600 "$WORK/token"
 
 cat > "$WORK/p.yaml" <<EOF
 pipeline: p67
@@ -42,46 +41,6 @@ http:
   token_file: "$WORK/token"
 EOF
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
-
-# start: the daemon (log appended to run.log); sets PORT; waits until it
-# serves (a paused pipeline streams too: /health/ready).
-start() {
-    local before
-    before=$(grep -c 'serving /health' "$WORK/run.log" 2>/dev/null || true)
-    start_consumer "$WORK/p.yaml" "$WORK/run.log"
-    PORT=
-    for _ in $(seq 1 100); do
-        [ "$(grep -c 'serving /health' "$WORK/run.log" || true)" -gt "${before:-0}" ] && break
-        sleep 0.1
-    done
-    PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' "$WORK/run.log" | tail -1)
-    [ -n "$PORT" ] || { cat "$WORK/run.log"; echo "the daemon did not start"; exit 1; }
-    for _ in $(seq 1 100); do
-        [ "$(curl -s "http://127.0.0.1:$PORT/health/ready")" = ready ] && break
-        sleep 0.1
-    done
-}
-
-# call METHOD PATH [CURL ARGS...]: sets CODE and BODY, no token.
-call() {
-    local method=$1 path=$2
-    shift 2
-    CODE=$(curl -s --max-time 20 -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' \
-        -X "$method" "$@" "http://127.0.0.1:$PORT$path")
-    BODY=$(cat "$WORK/body")
-}
-call_tok() { local m=$1 p=$2; shift 2; call "$m" "$p" -H "Authorization: Bearer $TOKEN" "$@"; }
-
-# expect_api NAME STATUS METHOD PATH: the status, and the body fits the spec.
-expect_api() {
-    local out
-    expect_eq "$1: status" "$2" "$CODE"
-    if out=$($CHECK "$SPEC" "$4" "$3" "$CODE" "$WORK/body" 2>&1); then
-        pass "$1: body fits docs/openapi.yaml"
-    else
-        fail "$1: body fits docs/openapi.yaml" "$out; body: $BODY"
-    fi
-}
 
 # metric NAME: its value for source main or sink archive.
 metric() {
@@ -151,6 +110,8 @@ expect_eq "/metrics: the lag grows while paused ($lag1 -> $lag2)" t \
 call_tok POST /api/v1/sources/main/pause
 expect_eq "pausing again: unchanged" "true false" "$(jq -r '"\(.paused) \(.changed)"' <<<"$BODY")"
 expect_eq "the state is kept beside the checkpoint" '["main"]' "$(jq -c '.position.paused_sources' "$WORK/ckpt.paused")"
+"$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1 || true
+expect_grep "check: says where the pause state is kept" "$WORK/check.out" "pause state kept in $WORK/ckpt.paused"
 
 # --- restart while paused ----------------------------------------------------------------
 stop_consumer
@@ -173,7 +134,7 @@ expect_eq "resumed: the slot is confirmed to the end" t "$(slot_caught_up tribut
 expect_eq "the gauge says running" 0 "$(metric tributary_source_paused)"
 exactly_once "source pause, restart, resume" 200
 
-# --- pause the sink until backpressure, with tributary ctl ------------------------------------
+# --- pause the sink, with tributary ctl ---------------------------------------------------
 CTL_RC=0
 CTL_OUT=$("$BIN" ctl pause sink archive --url "http://127.0.0.1:$PORT" 2>&1) || CTL_RC=$?
 expect_eq "ctl pause without the token fails" 1 "$CTL_RC"
@@ -188,7 +149,7 @@ n_sink=$(lines)
 slot_sink=$(slot_confirmed tributary_p67)
 sleep 2
 expect_eq "sink paused: nothing more is written" "$n_sink" "$(lines)"
-expect_eq "sink paused: backpressure, the slot holds" "$slot_sink" "$(slot_confirmed tributary_p67)"
+expect_eq "sink paused: the slot holds at its acks" "$slot_sink" "$(slot_confirmed tributary_p67)"
 expect_eq "/metrics: tributary_sink_paused 1" 1 "$(metric tributary_sink_paused)"
 stop_consumer
 start
@@ -211,16 +172,10 @@ expect_absent "the token is never logged" "$TOKEN" "$WORK/run.log"
 expect_no_sanitizer "no sanitizer report" "$WORK/run.log"
 
 # --- several sources: one paused, the other flows ------------------------------------------
-for d in da db; do
-    pgc_psql -d postgres -q -c "CREATE DATABASE $d"
-    pgc_psql -d "$d" -q -c "CREATE TABLE public.t (id int PRIMARY KEY)" \
-        -c "SELECT 's' FROM pg_create_logical_replication_slot('m67_$d', 'tributary')" >/dev/null
-done
+two_databases m67
 cat > "$WORK/p.yaml" <<YAML
 pipeline: m67
-sources:
-  a: {type: postgres, dsn: "$(pg_dsn da)", slot: m67_da, snapshot: never, status_interval_ms: 200}
-  b: {type: postgres, dsn: "$(pg_dsn db)", slot: m67_db, snapshot: never, status_interval_ms: 200}
+$(two_sources_yaml m67)
 sinks:
   archive: {type: file, path: "$WORK/m.jsonl"}
 checkpoint: {store: file, path: "$WORK/mckpt"}
@@ -229,16 +184,8 @@ http:
   token_file: "$WORK/token"
 YAML
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
-# mwriter FROM TO: one insert into each database per step.
-mwriter() {
-    for i in $(seq "$1" "$2"); do
-        pgc_psql -d da -q -c "INSERT INTO public.t VALUES ($i)"
-        pgc_psql -d db -q -c "INSERT INTO public.t VALUES ($i)"
-        sleep 0.05
-    done
-}
 # of DB: the ids of database DB's rows in the sink, sorted.
-of() { jq -r --arg d "$1" 'select(.value != null and .value.source.db == $d) | .key.id' "$WORK/m.jsonl" 2>/dev/null | sort -n; }
+of() { ids_from "$WORK/m.jsonl" "$1"; }
 start
 mwriter 1 150 &
 WRITER_PID=$!

@@ -99,13 +99,14 @@ pause_kept(void **state)
 	assert_false(was);
 	assert_true(trib_pause_source(ps, 1));
 	assert_false(trib_pause_source(ps, 0));
-	assert_true(trib_pause_held_ms(ps, 1) > 0);
-	assert_int_equal(trib_pause_held_ms(ps, 0), 0);
+	assert_true(trib_pause_since(ps, false, 1) > 0);
+	assert_int_equal(trib_pause_since(ps, false, 0), 0);
 	assert_int_equal(trib_pause_request(ps, false, "b", true, &was, msg, sizeof(msg)), 200);
 	assert_true(was);
 	assert_int_equal(trib_pause_request(ps, true, "out", true, &was, msg, sizeof(msg)), 200);
-	assert_true(trib_pause_any_sink(ps));
-	assert_true(trib_pause_held_ms(ps, 0) > 0);	/* a paused sink holds every source */
+	assert_true(trib_pause_sink(ps, 0));
+	assert_true(trib_pause_since(ps, true, 0) > 0);
+	assert_int_equal(trib_pause_since(ps, false, 0), 0);	/* a paused sink holds no source */
 	trib_pause_free(ps);
 
 	/* a restart: the same path, the state comes back */
@@ -117,7 +118,7 @@ pause_kept(void **state)
 	assert_true(trib_pause_sink(ps, 0));
 	assert_int_equal(trib_pause_request(ps, true, "out", false, &was, msg, sizeof(msg)), 200);
 	assert_true(was);
-	assert_false(trib_pause_any_sink(ps));
+	assert_false(trib_pause_sink(ps, 0));
 	trib_pause_free(ps);
 
 	/* a config without source b: its kept pause is ignored */
