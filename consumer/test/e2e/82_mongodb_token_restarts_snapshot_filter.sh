@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 82_mongodb_token_restarts_snapshot_filter.sh: the MongoDB source
 # restarts by the resume token in the two cases that used to go by cluster
-# time (A, B) -- AGAINST THE PROJECT'S WIRE-PROTOCOL TEST DOUBLE
+# time (A, B), and its snapshot copies only what the stream's $match
+# passes (C) -- AGAINST THE PROJECT'S WIRE-PROTOCOL TEST DOUBLE
 # (test/mongo/, mongo_double), not a real mongod.  The double (--verbose) logs the start option of every
 # change stream it opens; that log is where the checks see what each
 # restart resumed from (mongo_lib.sh restart).
@@ -20,6 +21,10 @@
 #     stream with resumeAfter the token stored with the MongoDB source's
 #     position (the older of its checkpoint's and the file sink's merged
 #     one), and the file holds every change of each source once.
+#  C  `snapshot: initial` with `pipeline: [{$match: {fullDocument.keep:
+#     true}}]`: the copy holds only the documents with keep: true, as the
+#     stream then does; a $match on operationType with a snapshot is
+#     refused by `tributary check` (exit 2), naming the key.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -31,7 +36,7 @@ e2e_init
 
 build_consumer
 mongo_start --verbose
-mongo_fresh big multi
+mongo_fresh big multi filt
 pgc_start						# the pipeline lock; B's PostgreSQL source
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
 
@@ -229,6 +234,50 @@ expect_grep "B: the MongoDB source's checkpoint holds its token" "$WORK/b.ckpt.s
     '"position":\{"token":\{ *"_data" *: *"[0-9A-Fa-f]+" *\}'
 ids_once "B MongoDB" "$WORK/b.jsonl" mongo "$WORK/b.want.m"
 ids_once "B PostgreSQL" "$WORK/b.jsonl" pg "$WORK/b.want.pg"
+
+# ---------------------------------------------------------------- C: the snapshot's filter
+echo 'filt {"insert": "docs", "documents": [{"_id": 1, "keep": true}, {"_id": 2, "keep": false}, {"_id": 3, "keep": true}, {"_id": 4}, {"_id": 5, "keep": true, "n": {"a": 1}}, {"_id": 6, "keep": false}]}' | drive
+# cpipeline PIPELINE: $WORK/c.yaml, a snapshot of database filt
+cpipeline() {
+    cat >"$WORK/c.yaml" <<YAML
+pipeline: c82
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+    database: filt
+    snapshot: initial
+    pipeline: '$1'
+    max_await_ms: 200
+    lock_dsn: "$(pg_dsn)"
+sinks:
+  out:
+    type: file
+    path: "$WORK/c.jsonl"
+checkpoint:
+  store: file
+  path: "$WORK/c.ckpt"
+http:
+  enabled: false
+YAML
+}
+cpipeline '[{"$match": {"fullDocument.keep": true}}]'
+start_consumer "$WORK/c.yaml" "$WORK/c.log"
+wait_log "$WORK/c.log" "change stream open on filt" 20 || true
+drive <<'CMDS'
+filt {"insert": "docs", "documents": [{"_id": 7, "keep": false}]}
+filt {"insert": "docs", "documents": [{"_id": 8, "keep": true}]}
+CMDS
+for _ in $(seq 1 100); do grep -q '"_id" *: *8\b' "$WORK/c.jsonl" 2>/dev/null && break; sleep 0.1; done
+stop_consumer
+expect_eq "C: the snapshot copied only what the stream's \$match passes, and the stream went on" \
+    "r 1|r 3|r 5|c 8" "$(ops_of "$WORK/c.jsonl")"
+cpipeline '[{"$match": {"fullDocument.keep": true, "operationType": "insert"}}]'
+rc=0
+"$BIN" check -c "$WORK/c.yaml" >"$WORK/c.check" 2>&1 || rc=$?
+expect_eq "C: check refuses a snapshot with a \$match on operationType (exit 2)" 2 "$rc"
+expect_grep "C: the error names the key and what is accepted" "$WORK/c.check" \
+    'c\.yaml:[0-9]+:[0-9]+: sources\.shop\.pipeline: with `snapshot: initial`.*pipeline\[0\]\.\$match\.operationType: cannot apply.*accepted'
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish

@@ -2,8 +2,9 @@
  * test_mongo_snapshot.c: unit tests of the MongoDB source's pieces that
  * need no server: the snapshot's progress as JSON and back
  * (mongo_snapprog.c), the END items' resume position (mongo_event.c),
- * and the schemas inferred per collection (mongo_infer.c): a version
- * per new field or new type, none for a known shape or a null.
+ * the schemas inferred per collection (mongo_infer.c): a version
+ * per new field or new type, none for a known shape or a null; and the
+ * stream's $match as the snapshot's filter on documents (mongo_match.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include "event.h"
 #include "mongo_event.h"
 #include "mongo_infer.h"
+#include "mongo_match.h"
 #include "mongo_snapprog.h"
 
 static void
@@ -142,10 +144,68 @@ test_infer(void **state)
 	trib_mongo_infer_free(inf);
 }
 
+/* The filter of `pipeline` as canonical JSON, or "refused: MESSAGE". */
+static char *
+match_of(const char *pipeline)
+{
+	bson_t		f;
+	char		err[1024];
+	char	   *j,
+			   *out;
+
+	if (!trib_mongo_match_filter(pipeline, &f, err, sizeof(err)))
+	{
+		out = malloc(strlen(err) + 10);
+		sprintf(out, "refused: %s", err);
+		bson_destroy(&f);
+		return out;
+	}
+	j = bson_as_relaxed_extended_json(&f, NULL);
+	out = strdup(j);
+	bson_free(j);
+	bson_destroy(&f);
+	return out;
+}
+
+/* fullDocument.F and documentKey._id become the document's keys, inside
+ * $and/$or/$nor too; what cannot apply to a document is refused, named. */
+static void
+test_match_becomes_a_document_filter(void **state)
+{
+	char	   *s;
+
+	(void) state;
+	s = match_of(NULL);
+	assert_string_equal(s, "{ }");
+	free(s);
+	s = match_of("[]");
+	assert_string_equal(s, "{ }");
+	free(s);
+	s = match_of("[{\"$match\": {\"fullDocument.a.b\": {\"$gt\": 1}, "
+				 "\"$or\": [{\"documentKey._id\": 5}, {\"fullDocument.c\": \"x\"}]}}, "
+				 "{\"$match\": {\"fullDocument.keep\": true}}]");
+	assert_string_equal(s, "{ \"$and\" : [ { \"a.b\" : { \"$gt\" : 1 }, \"$or\" : [ { \"_id\" : 5 }, "
+						"{ \"c\" : \"x\" } ] }, { \"keep\" : true } ] }");
+	free(s);
+	s = match_of("[{\"$match\": {\"operationType\": \"insert\"}}]");
+	assert_non_null(strstr(s, "refused: pipeline[0].$match.operationType: cannot apply"));
+	free(s);
+	s = match_of("[{\"$match\": {\"$and\": [{\"fullDocument.a\": 1}, {\"ns.coll\": \"x\"}]}}]");
+	assert_non_null(strstr(s, "refused: pipeline[0].$match.$and[1].ns.coll: cannot apply"));
+	free(s);
+	s = match_of("[{\"$match\": {\"fullDocument\": {\"a\": 1}}}]");
+	assert_non_null(strstr(s, "refused: pipeline[0].$match.fullDocument: "));
+	free(s);
+	s = match_of("[{\"$match\": {\"fullDocument.a\": 1}}, {\"$project\": {\"x\": 1}}]");
+	assert_non_null(strstr(s, "refused: pipeline[1]: only $match stages"));
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match_becomes_a_document_filter),
 		cmocka_unit_test(test_progress_round_trip),
 		cmocka_unit_test(test_resume_opaque),
 		cmocka_unit_test(test_infer),
