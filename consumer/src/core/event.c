@@ -54,14 +54,49 @@ void
 trib_relation_clear(trib_relation *rel)
 {
 	for (int i = 0; i < rel->ncolumns; i++)
-	{
-		free(rel->columns[i].name);
-		free(rel->columns[i].type);
-	}
+		trib_column_clear(&rel->columns[i]);
 	free(rel->columns);
 	free(rel->schema);
 	free(rel->table);
 	memset(rel, 0, sizeof(*rel));
+}
+
+/* See event.h. */
+void
+trib_column_clear(trib_column *c)
+{
+	free(c->name);
+	free(c->type);
+	free(c->items);
+	trib_relation_free(c->fields);
+	memset(c, 0, sizeof(*c));
+}
+
+/* See event.h. */
+void
+trib_column_copy(trib_column *dst, const trib_column *src)
+{
+	*dst = *src;
+	dst->name = src->name ? trib_xstrdup(src->name) : NULL;
+	dst->type = src->type ? trib_xstrdup(src->type) : NULL;
+	dst->items = src->items ? trib_xstrdup(src->items) : NULL;
+	dst->fields = src->fields ? trib_relation_copy(src->fields) : NULL;
+}
+
+/* See event.h. */
+trib_relation *
+trib_relation_copy(const trib_relation *rel)
+{
+	trib_relation *r = trib_xcalloc(1, sizeof(*r));
+
+	r->schema = rel->schema ? trib_xstrdup(rel->schema) : NULL;
+	r->table = rel->table ? trib_xstrdup(rel->table) : NULL;
+	r->version = rel->version;
+	r->ncolumns = rel->ncolumns;
+	r->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(trib_column));
+	for (int i = 0; i < rel->ncolumns; i++)
+		trib_column_copy(&r->columns[i], &rel->columns[i]);
+	return r;
 }
 
 /* See event.h. */

@@ -70,6 +70,14 @@ typedef struct trib_column
 	bool		nullable;
 	bool		pk;				/* part of the primary key */
 	bool		identity;		/* part of the replica identity key */
+	/* A jsonb column of an inferred schema (MongoDB, infer_schema):
+	 * `items` set: it holds arrays, of items of that type (as `type`; ""
+	 * while unknown), objects ("jsonb") with `fields` as their
+	 * properties; `items` NULL and `fields` set: it holds objects with
+	 * these properties.  Both NULL otherwise.  Owned like name and type
+	 * (trib_column_copy, trib_column_clear). */
+	struct trib_relation *fields;
+	char	   *items;
 } trib_column;
 
 /*
@@ -166,6 +174,15 @@ void		trib_event_clear(trib_event *ev);
 /* Release what a relation owns (schema, table, columns with their name and
  * type) and zero it, but not the struct itself. */
 void		trib_relation_clear(trib_relation *rel);
+
+/* A deep copy of rel (on the heap; trib_relation_free), version kept. */
+trib_relation *trib_relation_copy(const trib_relation *rel);
+
+/* *dst = a deep copy of *src (names, type, fields, items). */
+void		trib_column_copy(trib_column *dst, const trib_column *src);
+
+/* Free what a column owns (name, type, fields, items) and zero it. */
+void		trib_column_clear(trib_column *c);
 
 /* A relation version no relation of this process had before (from 2^31
  * up, above the small numbers the streams count from); thread-safe. */

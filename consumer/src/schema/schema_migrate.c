@@ -215,8 +215,7 @@ plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbu
 		case TRIB_MIGRATE_DROP:
 			if (i >= 0)
 			{
-				free(w->columns[i].name);
-				free(w->columns[i].type);
+				trib_column_clear(&w->columns[i]);
 				memmove(&w->columns[i], &w->columns[i + 1],
 						(size_t) (w->ncolumns - i - 1) * sizeof(trib_column));
 				w->ncolumns--;
@@ -244,9 +243,9 @@ copy_relation(trib_relation *w, const trib_relation *rel)
 	w->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(trib_column));
 	for (int i = 0; i < rel->ncolumns; i++)
 	{
-		w->columns[i] = rel->columns[i];
-		w->columns[i].name = trib_xstrdup(rel->columns[i].name);
-		w->columns[i].type = trib_xstrdup(rel->columns[i].type ? rel->columns[i].type : "text");
+		trib_column_copy(&w->columns[i], &rel->columns[i]);
+		if (w->columns[i].type == NULL)
+			w->columns[i].type = trib_xstrdup("text");
 	}
 	w->ncolumns = rel->ncolumns;
 }
@@ -291,7 +290,8 @@ match_target(trib_migrate_plan *p, trib_relation *w, char *const *fields, size_t
 			return false;
 		}
 		p->rel.columns[j] = w->columns[i];
-		w->columns[i].name = w->columns[i].type = NULL;
+		w->columns[i].name = w->columns[i].type = w->columns[i].items = NULL;
+		w->columns[i].fields = NULL;
 	}
 	return true;
 }
@@ -336,7 +336,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 	{
 		/* w's schema and table moved into p->rel; its emptied columns go */
 		for (int i = 0; i < w.ncolumns; i++)
-			free(w.columns[i].name), free(w.columns[i].type);
+			trib_column_clear(&w.columns[i]);
 		free(w.columns);
 		p->identity = is_identity(p, rel);
 		return p;
@@ -344,7 +344,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 	if (p->rel.columns != NULL)
 	{
 		for (int i = 0; i < p->rel.ncolumns; i++)
-			free(p->rel.columns[i].name), free(p->rel.columns[i].type);
+			trib_column_clear(&p->rel.columns[i]);
 		free(p->rel.columns);
 		memset(&p->rel, 0, sizeof(p->rel));
 	}
