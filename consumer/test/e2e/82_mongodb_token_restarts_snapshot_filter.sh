@@ -35,7 +35,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
 e2e_init
 
 build_consumer
-mongo_start --verbose
+mongo_start --verbose --oplog-size 1000000	# 150,000 inserts in A, read slowly under ASan
 mongo_fresh big multi filt
 pgc_start						# the pipeline lock; B's PostgreSQL source
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
