@@ -104,22 +104,42 @@ dup_or_null(const char *s)
 
 /* See event.h. */
 void
+trib_column_clear(trib_column *c)
+{
+	free(c->name);
+	free(c->type);
+	free(c->decl);
+	free(c->items);
+	trib_relation_free(c->fields);
+	memset(c, 0, sizeof(*c));
+}
+
+/* See event.h. */
+void
 trib_column_copy(trib_column *dst, const trib_column *src)
 {
 	*dst = *src;
 	dst->name = dup_or_null(src->name);
 	dst->type = dup_or_null(src->type);
 	dst->decl = dup_or_null(src->decl);
+	dst->items = dup_or_null(src->items);
+	dst->fields = src->fields ? trib_relation_copy(src->fields) : NULL;
 }
 
 /* See event.h. */
-void
-trib_column_clear(trib_column *c)
+trib_relation *
+trib_relation_copy(const trib_relation *rel)
 {
-	free(c->name);
-	free(c->type);
-	free(c->decl);
-	c->name = c->type = c->decl = NULL;
+	trib_relation *r = trib_xcalloc(1, sizeof(*r));
+
+	r->schema = rel->schema ? trib_xstrdup(rel->schema) : NULL;
+	r->table = rel->table ? trib_xstrdup(rel->table) : NULL;
+	r->version = rel->version;
+	r->ncolumns = rel->ncolumns;
+	r->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(trib_column));
+	for (int i = 0; i < rel->ncolumns; i++)
+		trib_column_copy(&r->columns[i], &rel->columns[i]);
+	return r;
 }
 
 /* See event.h. */

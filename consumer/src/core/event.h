@@ -75,6 +75,14 @@ typedef struct trib_column
 	bool		nullable;
 	bool		pk;				/* part of the primary key */
 	bool		identity;		/* part of the replica identity key */
+	/* A jsonb column of an inferred schema (MongoDB, infer_schema):
+	 * `items` set: it holds arrays, of items of that type (as `type`; ""
+	 * while unknown), objects ("jsonb") with `fields` as their
+	 * properties; `items` NULL and `fields` set: it holds objects with
+	 * these properties.  Both NULL otherwise.  Owned like name and type
+	 * (trib_column_copy, trib_column_clear). */
+	struct trib_relation *fields;
+	char	   *items;
 } trib_column;
 
 /*
@@ -168,20 +176,23 @@ void		trib_event_free(trib_event *ev);
  * an event that lives inside another allocation). */
 void		trib_event_clear(trib_event *ev);
 
-/* dst = a deep copy of src (name, type and decl duplicated). */
-void		trib_column_copy(trib_column *dst, const trib_column *src);
-
-/* Free a column's name, type and decl and zero them. */
-void		trib_column_clear(trib_column *c);
-
 /* Copy ev into *out (a struct the caller owns): every string ev owns is
  * duplicated, the borrowed ones (naming strings, rel, origin) are shared.
  * Returns the bytes the copy owns (its strings), for memory bounds. */
 size_t		trib_event_copy(const trib_event *ev, trib_event *out);
 
-/* Release what a relation owns (schema, table, columns with their name,
- * type and decl) and zero it, but not the struct itself. */
+/* Release what a relation owns (schema, table, columns with all they
+ * own) and zero it, but not the struct itself. */
 void		trib_relation_clear(trib_relation *rel);
+
+/* A deep copy of rel (on the heap; trib_relation_free), version kept. */
+trib_relation *trib_relation_copy(const trib_relation *rel);
+
+/* *dst = a deep copy of *src (name, type, decl, fields, items). */
+void		trib_column_copy(trib_column *dst, const trib_column *src);
+
+/* Free what a column owns (name, type, decl, fields, items) and zero it. */
+void		trib_column_clear(trib_column *c);
 
 /* A relation version no relation of this process had before (from 2^31
  * up, above the small numbers the streams count from); thread-safe. */

@@ -131,14 +131,25 @@ typedef struct trib_source_ops
 
 	/*
 	 * true: the source resumes by its opaque position (MongoDB: the
-	 * resume token), so a pipeline with this one source keeps it.  The
-	 * checkpoint is saved with the opaque text of the END item it stands
-	 * for (none for a checkpoint inside a transaction), and start() is
-	 * given the opaque text stored with the resume position (the
-	 * checkpoint's, or the sink's own stored position's).  false: opaque
-	 * texts stay the sinks' and start() gets none.
+	 * resume token), so the pipeline keeps it (with several sources, in
+	 * the merged positions too: merge.h).  The checkpoint is saved with
+	 * the opaque text of the END item it stands for (resume_text's for a
+	 * checkpoint inside a transaction), and start() is given the opaque
+	 * text stored with the resume position (the checkpoint's, or the
+	 * sink's own stored position's).  false: opaque texts stay the sinks'
+	 * and start() gets none.
 	 */
 	bool		resume_opaque;
+
+	/*
+	 * Optional, with resume_opaque: the opaque text that resumes just
+	 * after the event at `pos`, inside its transaction (malloc'd; the
+	 * caller frees it), or NULL when the source does not know it.  The
+	 * pipeline asks for it when it saves a checkpoint inside a
+	 * transaction, for increasing positions, so the source may forget the
+	 * texts of events before `pos`; those of a confirmed transaction too.
+	 */
+	char	   *(*resume_text) (trib_source *src, const trib_position *pos);
 
 	/* Validate `conf` (the source's member of `sources:`, whose `conf` is
 	 * its own settings struct) and set up; connects nothing.  src->name,

@@ -3,9 +3,11 @@
  *
  * State: the number of the open group (or of the last one), which source
  * has it open, the event count within it, and per source the stored form
- * ("KEY:SEQ") of the last position it handed out.  The merged opaque text
- * is written with yajl_gen, so source names are escaped whatever they
- * are, and read back with yajl_tree.
+ * ("KEY:SEQ") of the last position it handed out, and of a source that
+ * resumes by its opaque position (source.h resume_opaque) that position's
+ * opaque text.  The merged opaque text is written with yajl_gen, so
+ * source names are escaped whatever they are, and read back with
+ * yajl_tree.
  */
 #include "merge.h"
 
@@ -18,6 +20,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "eventid.h"
+#include "jsondoc.h"
 #include "xalloc.h"
 
 struct trib_merge
@@ -26,6 +29,8 @@ struct trib_merge
 	const char *const *names;
 	const trib_source_ops *const *ops;
 	char	  **last;			/* per source: "KEY:SEQ", or NULL */
+	char	  **lastop;			/* per source: its opaque text there, kept
+								 * for resume_opaque sources, or NULL */
 	trib_position *lastpos;		/* per source: the same position (no
 								 * opaque), where last is set */
 	uint64_t	group;			/* the open (or last) group's number */
@@ -57,6 +62,7 @@ trib_merge_new(size_t n, const char *const *names, const trib_source_ops *const 
 	m->names = names;
 	m->ops = ops;
 	m->last = trib_xcalloc(n ? n : 1, sizeof(char *));
+	m->lastop = trib_xcalloc(n ? n : 1, sizeof(char *));
 	m->lastpos = trib_xcalloc(n ? n : 1, sizeof(trib_position));
 	m->next = 1;
 	m->open = -1;
@@ -70,8 +76,12 @@ trib_merge_free(trib_merge *m)
 	if (m == NULL)
 		return;
 	for (size_t i = 0; i < m->n; i++)
+	{
 		free(m->last[i]);
+		free(m->lastop[i]);
+	}
 	free(m->last);
+	free(m->lastop);
 	free(m->lastpos);
 	free(m);
 }
@@ -111,6 +121,34 @@ note(trib_merge *m, size_t c, const trib_position *pos)
 	m->last[c] = text;
 	m->lastpos[c] = *pos;
 	m->lastpos[c].opaque = NULL;
+	if (m->ops[c]->resume_opaque)
+	{
+		free(m->lastop[c]);
+		m->lastop[c] = pos->opaque ? trib_xstrdup(pos->opaque) : NULL;
+	}
+}
+
+/* The "opaque" member: {"NAME": its opaque text (verbatim JSON), ...} for
+ * the sources that resume by it; texts[i] NULL: none for source i. */
+static void
+gen_opaques(const trib_merge *m, yajl_gen g, const char *const *texts)
+{
+	bool		any = false;
+
+	for (size_t i = 0; i < m->n; i++)
+		any = any || texts[i] != NULL;
+	if (!any)
+		return;
+	yajl_gen_string(g, (const unsigned char *) "opaque", 6);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < m->n; i++)
+	{
+		if (texts[i] == NULL)
+			continue;
+		yajl_gen_string(g, (const unsigned char *) m->names[i], strlen(m->names[i]));
+		yajl_gen_number(g, texts[i], strlen(texts[i]));	/* verbatim */
+	}
+	yajl_gen_map_close(g);
 }
 
 /* See merge.h. */
@@ -144,6 +182,7 @@ trib_merge_vector(const trib_merge *m, const bool *has_floor, const trib_positio
 	const unsigned char *buf;
 	size_t		len;
 	char	   *out;
+	const char **ops = trib_xcalloc(m->n ? m->n : 1, sizeof(char *));
 
 	yajl_gen_map_open(g);
 	yajl_gen_string(g, (const unsigned char *) "sources", 7);
@@ -153,16 +192,25 @@ trib_merge_vector(const trib_merge *m, const bool *has_floor, const trib_positio
 		char	   *own = NULL;
 		const char *text = m->last[i];
 
+		ops[i] = m->lastop[i];
 		if (has_floor != NULL && has_floor[i] &&
 			(text == NULL || m->ops[i]->compare(&m->lastpos[i], &floor[i]) < 0))
+		{
 			text = own = stored_text(m, i, &floor[i]);
+			ops[i] = m->ops[i]->resume_opaque ? floor[i].opaque : NULL;
+		}
 		if (text == NULL)
+		{
+			ops[i] = NULL;
 			continue;
+		}
 		yajl_gen_string(g, (const unsigned char *) m->names[i], strlen(m->names[i]));
 		yajl_gen_string(g, (const unsigned char *) text, strlen(text));
 		free(own);
 	}
 	yajl_gen_map_close(g);
+	gen_opaques(m, g, ops);
+	free(ops);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	out = trib_xmalloc(len + 1);
@@ -222,6 +270,7 @@ trib_merge_source_pos(const char *opaque, const char *name, const trib_source_op
 					  trib_position *out, char *errbuf, size_t errlen)
 {
 	const char *path[] = {"sources", name, NULL};
+	const char *opath[] = {"opaque", name, NULL};
 	const char *spath[] = {"sources", NULL};
 	yajl_val	root = opaque != NULL ? yajl_tree_parse(opaque, NULL, 0) : NULL;
 	yajl_val	v;
@@ -245,6 +294,9 @@ trib_merge_source_pos(const char *opaque, const char *name, const trib_source_op
 			snprintf(errbuf, errlen, "its stored position of source %s (\"%s\") cannot be read",
 					 name, YAJL_GET_STRING(v));
 		out->opaque = NULL;
+		v = ops->resume_opaque ? yajl_tree_get(root, opath, yajl_t_object) : NULL;
+		if (rc > 0 && v != NULL)
+			out->opaque = trib_jdoc_dump(v);
 	}
 	yajl_tree_free(root);
 	return rc;

@@ -21,7 +21,11 @@
  *               events in order, so when a sink has made this event
  *               durable, it has every source's events up to these
  *               positions: after a restart each source resumes from them
- *               and the sink skips what they cover.
+ *               and the sink skips what they cover.  A source that
+ *               resumes by its opaque position (source.h resume_opaque:
+ *               MongoDB's resume token) has that position's opaque text
+ *               beside it, "opaque":{"NAME":{...}}, and is given it back
+ *               at start.
  *
  * A group is taken whole from one source before any other is polled, so
  * merged positions increase in the order the sinks receive the events.
@@ -90,7 +94,8 @@ void		trib_merge_end(trib_merge *m, size_t c, const trib_position *end,
 
 /*
  * Source `name`'s position in a merged position's opaque text (what a
- * sink stored), read with its `ops`: 1 and *out (opaque NULL), 0 when the
+ * sink stored), read with its `ops`: 1 and *out (its opaque text,
+ * malloc'd, for a resume_opaque source that has one; else NULL), 0 when the
  * text names no position of that source, -1 when `opaque` is not a
  * merged position's (errbuf says so).
  */

@@ -156,12 +156,13 @@ typedef struct src_slot
 	/* With several sources (merge.h), per source; else the pipeline's: */
 	trib_checkpoint *ckpt;		/* its checkpoint store */
 	bool		has_resume;
-	trib_position resume;		/* where it starts streaming */
+	trib_position resume;		/* where it starts streaming (several
+								 * sources: owns its opaque) */
 	bool		has_saved;
 	trib_position saved;		/* its last checkpoint */
 	bool		has_durable_end;
 	trib_position durable_end;	/* END of its newest durable transaction
-								 * with events */
+								 * with events (owns its opaque) */
 	bool		has_confirmable;
 	trib_position confirmable;	/* END of its last transaction confirmed */
 } src_slot;
@@ -302,21 +303,22 @@ pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
 }
 
 /*
- * Does the pipeline keep its source's opaque positions (source.h
- * resume_opaque)?  Only with one source: a merged position's opaque text
- * is the merge's.
+ * Does the pipeline keep source c's opaque positions (source.h
+ * resume_opaque)?  With several sources, in its checkpoint and queue and,
+ * beside its stored form, in the merged positions (merge.h).
  */
 static inline bool
-keeps_opaque(const trib_pipeline *p)
+keeps_opaque(const trib_pipeline *p, size_t c)
 {
-	return p->merge == NULL && p->srcs[0].src.ops->resume_opaque;
+	return p->srcs[c].src.ops->resume_opaque;
 }
 
-/* A copy of an opaque text when the pipeline keeps them, else NULL. */
+/* A copy of source c's opaque text when the pipeline keeps them, else
+ * NULL. */
 static char *
-kept_opaque(const trib_pipeline *p, const char *opaque)
+kept_opaque(const trib_pipeline *p, size_t c, const char *opaque)
 {
-	return keeps_opaque(p) && opaque != NULL ? trib_xstrdup(opaque) : NULL;
+	return keeps_opaque(p, c) && opaque != NULL ? trib_xstrdup(opaque) : NULL;
 }
 
 /* A position in words for the logs, by the operations of its kind: their
@@ -740,7 +742,7 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 					return false;
 				}
 				free(s->skip_opaque);
-				s->skip_opaque = kept_opaque(p, s->skip.opaque);
+				s->skip_opaque = p->merge == NULL ? kept_opaque(p, 0, s->skip.opaque) : NULL;
 				s->skip.opaque = NULL;	/* the sink's */
 			}
 			else if (e[0])
@@ -775,7 +777,7 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 	{
 		/* snapshot progress (the source's snapshot reads it), or what a
 		 * resume_opaque source resumes by */
-		ck_opaque = kept_opaque(p, ck.opaque);
+		ck_opaque = kept_opaque(p, 0, ck.opaque);
 		free(ck.opaque);
 		ck.opaque = NULL;
 		p->saved = ck;
@@ -852,9 +854,13 @@ resume_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 			return false;
 		if (r > 0)
 		{
+			/* what a resume_opaque source resumes by */
+			char	   *o = kept_opaque(p, c, ck.opaque);
+
 			free(ck.opaque);
-			ck.opaque = NULL;
+			ck.opaque = o;
 			ss->saved = ck;
+			ss->saved.opaque = NULL;
 			ss->has_saved = true;
 		}
 		for (i = 0; i < p->nsinks; i++)
@@ -864,7 +870,10 @@ resume_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 			sink_cskip_alloc(p, s);
 			if (!s->has_skip && r > 0)
 			{
-				s->cskip[c] = ck;	/* the checkpoint speaks for this sink */
+				/* the checkpoint speaks for this sink */
+				free(s->cskip[c].opaque);
+				s->cskip[c] = ck;
+				s->cskip[c].opaque = ck.opaque ? trib_xstrdup(ck.opaque) : NULL;
 				s->has_cskip[c] = true;
 			}
 			if (!s->has_cskip[c])
@@ -873,9 +882,16 @@ resume_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 				continue;
 			}
 			if (!ss->has_resume || ss->src.ops->compare(&s->cskip[c], &ss->resume) < 0)
+			{
+				free(ss->resume.opaque);
 				ss->resume = s->cskip[c];
+				ss->resume.opaque = s->cskip[c].opaque ? trib_xstrdup(s->cskip[c].opaque)
+					: NULL;
+			}
 			ss->has_resume = true;
 		}
+		if (r > 0)
+			free(ck.opaque);
 		if (unknown)
 			ss->has_resume = false;
 		if (ss->has_resume)
@@ -962,7 +978,8 @@ durable_position(trib_pipeline *p, trib_position *out)
  * is then the END of its newest durable transaction with events, saved
  * when due, and each source is confirmed up to what its saved checkpoint
  * covers, in queue order.  (A checkpoint inside a large transaction is
- * left to the sinks' own stored positions here.)
+ * left to the sinks' own stored positions here.)  A resume_opaque source's
+ * checkpoint carries its END's opaque text (its resume token).
  */
 static bool
 advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confirm_slot,
@@ -979,7 +996,10 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 		{
 			if (pos_cmp(p, &tx->last, d) > 0)
 				break;
+			free(p->srcs[tx->src].durable_end.opaque);
 			p->srcs[tx->src].durable_end = tx->end;
+			p->srcs[tx->src].durable_end.opaque =
+				tx->end.opaque ? trib_xstrdup(tx->end.opaque) : NULL;
 			p->srcs[tx->src].has_durable_end = true;
 			if (tx->ts_ms > 0)
 				trib_metric_observe(p->m_ack_latency,
@@ -1000,6 +1020,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 			return false;
 		}
 		ss->saved = ss->durable_end;
+		ss->saved.opaque = NULL;	/* durable_end's */
 		ss->has_saved = true;
 		p->last_ckpt_ms = trib_clock_mono_ms();
 		if (p->lineage != NULL)
@@ -1019,6 +1040,8 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 							 ss->src.ops->compare(&tx->end, &ss->saved) > 0))
 			break;
 		ss->confirmable = tx->end;
+		ss->confirmable.opaque = NULL;
+		free(tx->end.opaque);
 		ss->has_confirmable = true;
 		p->qhead = (p->qhead + 1) % p->qcap;
 		p->qlen--;
@@ -1101,6 +1124,20 @@ save_checkpoint(trib_pipeline *p, const trib_position *ck, bool force,
 }
 
 /*
+ * The opaque text of a checkpoint inside a transaction, at event `ck`: the
+ * source's (source.h resume_text) when the pipeline keeps its opaque
+ * positions, else NULL (malloc'd).
+ */
+static char *
+inside_text(trib_pipeline *p, const trib_position *ck)
+{
+	trib_source *src = &p->srcs[0].src;
+
+	return keeps_opaque(p, 0) && ck->seq != TRIB_SEQ_ALL && src->ops->resume_text != NULL ?
+		src->ops->resume_text(src, ck) : NULL;
+}
+
+/*
  * Save the checkpoint when due, then confirm to the source the
  * transactions the saved checkpoint covers.  The order matters: the source
  * is never confirmed past the checkpoint, so after a crash the checkpoint
@@ -1114,6 +1151,7 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 	bool		have = durable_position(p, &d);
 	trib_position ck;
 	bool		have_ck = false;
+	bool		inside = false;
 
 	if (p->merge != NULL)
 		return advance_sources(p, have ? &d : NULL, force, confirm_slot, errbuf, errlen);
@@ -1151,15 +1189,23 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 	if (have && (!have_ck || pos_cmp(p, &d, &ck) > 0))
 	{
 		ck = d;
-		ck.opaque = NULL;
-		have_ck = true;
+		ck.opaque = NULL;		/* inside_text's, when saved */
+		have_ck = inside = true;
 	}
 	if (!collect_saved(p, force, errbuf, errlen))
 		return false;
 	if (have_ck && (!p->has_saved || pos_cmp(p, &ck, &p->saved) > 0) &&
-		(force || p->save_now || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS) &&
-		!save_checkpoint(p, &ck, force, errbuf, errlen))
-		return false;
+		(force || p->save_now || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))
+	{
+		char	   *text = inside ? inside_text(p, &ck) : NULL;
+		bool		ok;
+
+		ck.opaque = text ? text : ck.opaque;
+		ok = save_checkpoint(p, &ck, force, errbuf, errlen);
+		free(text);
+		if (!ok)
+			return false;
+	}
 
 	/*
 	 * Confirm what the saved checkpoint covers.  Empty transactions
@@ -1511,7 +1557,7 @@ end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)
 
 	tx.src = c;
 	tx.end = it->end;
-	tx.end.opaque = kept_opaque(p, it->end.opaque);	/* the queue's */
+	tx.end.opaque = kept_opaque(p, c, it->end.opaque);	/* the queue's */
 	tx.ts_ms = it->ts_ms;
 	tx.has_last = p->tx_has_last;
 	tx.last = p->tx_last;
@@ -2185,6 +2231,8 @@ trib_pipeline_free(trib_pipeline *p)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
 	for (i = 0; i < p->nsinks; i++)
 	{
+		for (size_t c = 0; p->sinks[i].cskip != NULL && c < p->nsrcs; c++)
+			free(p->sinks[i].cskip[c].opaque);
 		free(p->sinks[i].has_cskip);
 		free(p->sinks[i].cskip);
 		free(p->sinks[i].skip_opaque);
@@ -2199,6 +2247,9 @@ trib_pipeline_free(trib_pipeline *p)
 	{
 		if (p->srcs[i].src.state != NULL)
 			p->srcs[i].src.ops->close(&p->srcs[i].src);
+		free(p->srcs[i].durable_end.opaque);
+		if (p->merge != NULL)
+			free(p->srcs[i].resume.opaque);	/* else p->resume's */
 		trib_checkpoint_close(p->srcs[i].ckpt);
 	}
 	free(p->srcs);

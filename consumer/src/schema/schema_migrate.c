@@ -295,6 +295,8 @@ match_target(trib_migrate_plan *p, trib_relation *w, char *const *fields, size_t
 		}
 		p->rel.columns[j] = w->columns[i];
 		w->columns[i].name = w->columns[i].type = w->columns[i].decl = NULL;
+		w->columns[i].items = NULL;
+		w->columns[i].fields = NULL;
 	}
 	return true;
 }

@@ -437,21 +437,6 @@ reshape(trib_relation *rel, const rl_rule *r)
 	}
 }
 
-static trib_relation *
-copy_relation(const trib_relation *src)
-{
-	trib_relation *rel = trib_xcalloc(1, sizeof(*rel));
-
-	rel->schema = src->schema ? trib_xstrdup(src->schema) : NULL;
-	rel->table = src->table ? trib_xstrdup(src->table) : NULL;
-	rel->version = src->version;
-	rel->ncolumns = src->ncolumns;
-	rel->columns = trib_xcalloc((size_t) src->ncolumns + 1, sizeof(trib_column));
-	for (int i = 0; i < src->ncolumns; i++)
-		trib_column_copy(&rel->columns[i], &src->columns[i]);
-	return rel;
-}
-
 /* The relation the rules make of ev->rel (cached per version). */
 static const trib_relation *
 derive(trib_rules *rs, const trib_event *ev)
@@ -467,7 +452,7 @@ derive(trib_rules *rs, const trib_event *ev)
 		if (!is_shape_rule(rs->r[i].c) || !rl_selected(rs->r[i].c, ev))
 			continue;
 		if (rel == NULL)
-			rel = copy_relation(src);
+			rel = trib_relation_copy(src);
 		reshape(rel, &rs->r[i]);
 	}
 	if (rs->nd == rs->dcap)

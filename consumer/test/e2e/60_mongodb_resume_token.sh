@@ -55,75 +55,6 @@ http:
 YAML
 }
 
-# stored_tokens CKPT SIDECAR: the _data of the token the restart must
-# resume after: that of the older of the two stored positions (a missing
-# file counts as none; "none" when that position has no token).
-stored_token() {
-    python3 - "$1" "$2" <<'PY'
-import json, os, sys
-def lsn(t):
-    hi, lo = t.split("/")
-    return int(hi, 16) << 32 | int(lo, 16)
-cands = []
-for path, key in ((sys.argv[1], "position"), (sys.argv[2], "opaque")):
-    if not path or not os.path.exists(path):
-        continue
-    d = json.load(open(path))
-    if "commit_lsn" not in d:
-        continue
-    o = d.get(key)
-    if isinstance(o, str):
-        o = json.loads(o)
-    tok = ((o or {}).get("token") or {}).get("_data", "none")
-    cands.append(((lsn(d["commit_lsn"]), d["seq"]), tok))
-print(min(cands)[1] if cands else "none")
-PY
-}
-
-# started_with FROM: the start option of the first change stream the
-# double opened after line FROM of its log ("resumeAfter 8263..."), waiting
-# up to 10 s for it.
-started_with() {
-    local line=""
-    on_double || return 0
-    for _ in $(seq 1 100); do
-        line=$(tail -n +"$(($1 + 1))" "$WORK/mongo.log" | grep -m1 "change stream start:" || true)
-        [ -n "$line" ] && break
-        sleep 0.1
-    done
-    sed -E 's/.*change stream start: ([A-Za-z]+) *(\{ *"_data" *: *"([0-9A-Fa-f]+)".*)?.*/\1 \3/' \
-        <<<"$line"
-}
-
-# kill_restart CONFIG LOG: kill -9, start again; GOT = the start option
-# the stream opened with (started_with).
-kill_restart() {
-    local n
-    kill_consumer
-    n=$(wc -l <"$WORK/mongo.log")
-    start_consumer "$1" "$2"
-    GOT=$(started_with "$n")
-}
-
-# restart CONFIG LOG CKPT SIDECAR: kill -9, note the stored token, start
-# again; counts in MATCHED / NO_TOKEN / WRONG what the stream opened with.
-restart() {
-    local want
-    kill_consumer
-    want=$(stored_token "$3" "$4")
-    kill_restart "$1" "$2"		# (already killed: starts it again)
-    if ! on_double; then
-        :						# no log of the start options
-    elif [ "$want" = none ]; then
-        NO_TOKEN=$((NO_TOKEN + 1))
-    elif [ "$GOT" = "resumeAfter $want" ]; then
-        MATCHED=$((MATCHED + 1))
-    else
-        WRONG=$((WRONG + 1))
-        echo "# stored token $want, the stream opened with: $GOT"
-    fi
-}
-
 # ---------------------------------------------------------------- A: kill -9 under load
 pipeline a "    database: load" "  nothing:
     type: \"null\"
@@ -137,7 +68,7 @@ echo 'load {"insert": "items", "documents": [{"_id": 0, "v": 0}]}' | drive
 wait_lines "$WORK/a.jsonl" 1 10 || true
 for _ in $(seq 1 50); do [ -s "$WORK/a.ckpt" ] && break; sleep 0.1; done
 load_writer
-KILLS=0 MATCHED=0 NO_TOKEN=0 WRONG=0
+KILLS=0; restart_counts_reset
 while kill -0 "$WRITER_PID" 2>/dev/null; do
     sleep "0.$(( RANDOM % 9 + 2 ))"
     restart "$WORK/a.yaml" "$WORK/a.log" "$WORK/a.ckpt" "$WORK/a.jsonl.pos"

@@ -9,7 +9,11 @@
 #  B  a streamed collection: a first version from its first document, none
 #     for documents of the same shape or with a null field, a new one for
 #     a new field, another for a new type of a field (integer, then
-#     string); the registered JSON Schema names the fields.
+#     string); the registered JSON Schema names the fields;
+#  C  nested documents: the registered JSON Schema has the subdocuments'
+#     properties and the arrays' item types (subdocuments in arrays
+#     too); a new field inside a subdocument or an array's documents is a
+#     new version, the same nested shape none.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -101,6 +105,40 @@ expect_eq "B: version 2's JSON Schema: _id, name, age an integer" \
     "_id:integer age:integer name:string" "$(types "$v2")"
 expect_eq "B: version 3's: age of any type now" "_id:integer age:any name:string" "$(types "$v3")"
 expect_eq "B: every change arrived" "8" "$(wc -l <"$WORK/out.jsonl")"
+
+# ---------------------------------------------------------------- C: nested documents
+echo 'inf {"insert": "orders", "documents": [{"_id": 1, "addr": {"city": "x", "zip": 7}, "tags": ["a"], "lines": [{"sku": "s", "qty": 1}]}]}' | drive
+wait_versions shop.inf.orders 1 || true
+drive <<'CMDS'
+inf {"insert": "orders", "documents": [{"_id": 2, "addr": {"city": "y"}, "tags": [], "lines": [{"qty": 2}]}]}
+CMDS
+wait_lines "$WORK/out.jsonl" 10 10 || true
+expect_eq "C: nested documents of a known shape: one version" "1" "$(versions shop.inf.orders)"
+echo 'inf {"insert": "orders", "documents": [{"_id": 3, "addr": {"geo": {"lat": 1.5}}, "lines": [{"note": "n"}]}]}' | drive
+wait_versions shop.inf.orders 2 || true
+expect_eq "C: a new field inside a subdocument and inside an array's documents: version 2" \
+    "2" "$(versions shop.inf.orders)"
+o2=$(q postgres "SELECT schema::text FROM tributary.schema_versions WHERE subject = 'shop.inf.orders' AND version = 2")
+echo "# orders v2: $o2"
+nested() {
+    python3 -c 'import json,sys
+def one(v):
+    for o in v.get("oneOf", [v]):
+        if o.get("type") != "null":
+            return o
+    return {}
+def walk(v):
+    v = one(v)
+    if v.get("type") == "object" and "properties" in v:
+        return "{" + ",".join("%s:%s" % (k, walk(v["properties"][k])) for k in sorted(v["properties"])) + "}"
+    if v.get("type") == "array":
+        return "[" + walk(v.get("items", {})) + "]"
+    return v.get("type", "any")
+print(walk(json.loads(sys.argv[1])))' "$1"
+}
+expect_eq "C: version 2's JSON Schema: the subdocuments' properties and the arrays' items" \
+    "{_id:integer,addr:{city:string,geo:{lat:number},zip:integer},lines:[{note:string,qty:integer,sku:string}],tags:[string]}" \
+    "$(nested "$o2")"
 stop_consumer
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log

@@ -1,5 +1,5 @@
 # mongo_lib.sh: helpers of the MongoDB source's e2e scripts (48, 60, 61,
-# 62), which run against the project's wire-protocol TEST DOUBLE
+# 62, 82), which run against the project's wire-protocol TEST DOUBLE
 # (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
 # test/run.sh does not run it.
 
@@ -113,4 +113,101 @@ for b in range(1, 31):
 print("c items 999 0")
 PY
     expect_eq "$1" "" "$(diff "$WORK/load.want" "$WORK/load.got" | head -10)"
+}
+
+# stored_token CKPT SIDECAR [SOURCE]: "TOKEN INSIDE" for the older of the
+# two stored positions (the checkpoint file's, the file sink's sidecar; a
+# missing file counts as none): TOKEN the _data of the resume token stored
+# with it ("none" when it has none), INSIDE "inside" when the position is
+# an event inside a transaction, else "end".  With SOURCE, the sidecar
+# holds a merged position (several sources, merge.h): that source's entry
+# and its opaque text are read from it.
+stored_token() {
+    python3 - "$1" "$2" "${3:-}" <<'PY'
+import json, os, sys
+ALL = 1 << 63
+def lsn(t):
+    hi, lo = t.split("/")
+    return int(hi, 16) << 32 | int(lo, 16)
+def token(o):
+    if isinstance(o, str):
+        o = json.loads(o)
+    return ((o or {}).get("token") or {}).get("_data", "none")
+name = sys.argv[3]
+cands = []
+for path, key in ((sys.argv[1], "position"), (sys.argv[2], "opaque")):
+    if not path or not os.path.exists(path):
+        continue
+    d = json.load(open(path))
+    if "commit_lsn" not in d:
+        continue
+    o = d.get(key)
+    if name and key == "opaque":
+        m = json.loads(o) if isinstance(o, str) else (o or {})
+        e = m.get("sources", {}).get(name)
+        if e is None:
+            continue
+        k, seq = e.rsplit(":", 1)
+        cands.append(((lsn(k), int(seq)), token(m.get("opaque", {}).get(name))))
+    else:
+        cands.append(((lsn(d["commit_lsn"]), d["seq"]), token(o)))
+if not cands:
+    print("none end")
+else:
+    pos, tok = min(cands)
+    print(tok, "inside" if pos[1] < ALL else "end")
+PY
+}
+
+# started_with FROM: the start option of the first change stream the
+# double opened after line FROM of its log ("resumeAfter 8263..."), waiting
+# up to 10 s for it.
+started_with() {
+    local line=""
+    on_double || return 0
+    for _ in $(seq 1 100); do
+        line=$(tail -n +"$(($1 + 1))" "$WORK/mongo.log" | grep -m1 "change stream start:" || true)
+        [ -n "$line" ] && break
+        sleep 0.1
+    done
+    sed -E 's/.*change stream start: ([A-Za-z]+) *(\{ *"_data" *: *"([0-9A-Fa-f]+)".*)?.*/\1 \3/' \
+        <<<"$line"
+}
+
+# kill_restart CONFIG LOG: kill -9, start again; GOT = the start option
+# the stream opened with (started_with).
+kill_restart() {
+    local n
+    kill_consumer
+    n=$(wc -l <"$WORK/mongo.log")
+    start_consumer "$1" "$2"
+    GOT=$(started_with "$n")
+}
+
+# restart_counts_reset: zero restart's counters.
+restart_counts_reset() { MATCHED=0 NO_TOKEN=0 WRONG=0 INSIDE=0 INSIDE_MATCHED=0; }
+
+# restart CONFIG LOG CKPT SIDECAR [SOURCE]: kill -9, note the stored token
+# (stored_token), start again; counts in MATCHED / NO_TOKEN / WRONG what
+# the stream opened with, and in INSIDE / INSIDE_MATCHED the restarts
+# from a position inside a transaction / those that resumed after its
+# token.
+restart() {
+    local want where
+    kill_consumer
+    read -r want where < <(stored_token "$3" "$4" "${5:-}")
+    kill_restart "$1" "$2"		# (already killed: starts it again)
+    on_double || return 0		# no log of the start options
+    [ "$where" = inside ] && INSIDE=$((INSIDE + 1))
+    if [ "$want" = none ]; then
+        NO_TOKEN=$((NO_TOKEN + 1))
+        echo "# no token stored ($where), the stream opened with: $GOT"
+    elif [ "$GOT" = "resumeAfter $want" ]; then
+        MATCHED=$((MATCHED + 1))
+        [ "$where" = inside ] && INSIDE_MATCHED=$((INSIDE_MATCHED + 1))
+    else
+        WRONG=$((WRONG + 1))
+        echo "# stored token $want, the stream opened with: $GOT"
+    fi
+    return 0
 }

@@ -175,6 +175,55 @@ test_floor_until_the_source_passes_it(void **state)
 	trib_merge_free(m);
 }
 
+/* A source that resumes by its opaque position (MongoDB's token) has
+ * that text beside its entry, the floor's while the floor stands, and
+ * gets it back; the others get none. */
+static void
+test_resume_opaque_source_keeps_its_text(void **state)
+{
+	static const trib_source_ops tok_ops = {
+		.type = "tok",
+		.resume_opaque = true,
+		.compare = trib_position_cmp,
+		.parse_id = trib_position_parse_id,
+		.store_form = trib_position_store_form,
+	};
+	static const char *const tnames[] = {"pg", "mongo"};
+	static const trib_source_ops *const tops[] = {&t_ops, &tok_ops};
+	trib_merge *m = trib_merge_new(2, tnames, tops);
+	bool		has_floor[2] = {false, true};
+	trib_position floor[2] = {at(0, 0), at(0x500, 2)};
+	trib_position p = at(0x400, 1),
+				e,
+				q;
+	char		err[256];
+	char	   *text;
+
+	(void) state;
+	floor[1].opaque = "{\"token\":{\"_data\":\"F\"}}";
+	p.opaque = "{\"token\":{\"_data\":\"A\"},\"source\":{\"rs\":\"rs0\"}}";
+	trib_merge_event(m, 1, &p, &e);
+	p = at(0x300, TRIB_SEQ_ALL);
+	trib_merge_end(m, 0, &p, &q);
+	assert_int_equal(trib_merge_source_pos(e.opaque, "mongo", &tok_ops, &q, err, sizeof(err)),
+					 1);
+	assert_int_equal(q.commit_lsn, 0x400);
+	assert_int_equal(q.seq, 1);
+	assert_string_equal(q.opaque, "{\"token\":{\"_data\":\"A\"},\"source\":{\"rs\":\"rs0\"}}");
+	free(q.opaque);
+	assert_int_equal(trib_merge_source_pos(e.opaque, "pg", &t_ops, &q, err, sizeof(err)), 0);
+	text = trib_merge_vector(m, has_floor, floor);
+	assert_int_equal(trib_merge_source_pos(text, "mongo", &tok_ops, &q, err, sizeof(err)), 1);
+	assert_int_equal(q.commit_lsn, 0x500);	/* the floor's, with its text */
+	assert_string_equal(q.opaque, "{\"token\":{\"_data\":\"F\"}}");
+	free(q.opaque);
+	assert_int_equal(trib_merge_source_pos(text, "pg", &t_ops, &q, err, sizeof(err)), 1);
+	assert_null(q.opaque);
+	free(text);
+	free(e.opaque);
+	trib_merge_free(m);
+}
+
 /* A merged position's text is told from a source's own opaque position
  * (MySQL's has a "source" member, not "sources"). */
 static void
@@ -197,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_opaque_names_every_source_position),
 		cmocka_unit_test(test_floor_until_the_source_passes_it),
 		cmocka_unit_test(test_merged_text_is_recognised),
+		cmocka_unit_test(test_resume_opaque_source_keeps_its_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
  * test_mongo_snapshot.c: unit tests of the MongoDB source's pieces that
  * need no server: the snapshot's progress as JSON and back
  * (mongo_snapprog.c), the END items' resume position (mongo_event.c),
- * and the schemas inferred per collection (mongo_infer.c): a version
- * per new field or new type, none for a known shape or a null.
+ * the schemas inferred per collection (mongo_infer.c): a version
+ * per new field or new type, none for a known shape or a null, nested
+ * objects' properties and arrays' item types too; and the
+ * stream's $match as the snapshot's filter on documents (mongo_match.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +20,9 @@
 #include "event.h"
 #include "mongo_event.h"
 #include "mongo_infer.h"
+#include "mongo_match.h"
 #include "mongo_snapprog.h"
+#include "schema_int.h"
 
 static void
 test_progress_round_trip(void **state)
@@ -142,13 +146,156 @@ test_infer(void **state)
 	trib_mongo_infer_free(inf);
 }
 
+/* The relation's columns with their shapes: "name:type{...}" for an
+ * object's properties, "name:type[items]{...}" for an array's items. */
+static void
+deep_shape(const trib_relation *rel, char *buf, size_t len)
+{
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		const trib_column *c = &rel->columns[i];
+
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s:%s", i ? "," : "", c->name,
+				 c->type);
+		if (c->items)
+			snprintf(buf + strlen(buf), len - strlen(buf), "[%s]", c->items);
+		if (c->fields)
+		{
+			snprintf(buf + strlen(buf), len - strlen(buf), "{");
+			deep_shape(c->fields, buf, len);
+			snprintf(buf + strlen(buf), len - strlen(buf), "}");
+		}
+	}
+}
+
+/* Nested documents get their properties, arrays their item types; a new
+ * nested field or item type is a new version, the same shape none; the
+ * registered JSON Schema describes them. */
+static void
+test_infer_nested(void **state)
+{
+	trib_mongo_infer *inf = trib_mongo_infer_new();
+	trib_event *e[5];
+	char		s[512] = "";
+	trib_sr_schema *sc;
+	char		err[256];
+	const char *js;
+
+	(void) state;
+	e[0] = doc("{\"_id\": 1, \"addr\": {\"city\": \"x\", \"zip\": 1}, \"tags\": [\"a\"], "
+			   "\"lines\": [{\"sku\": \"s\", \"qty\": 1}], \"none\": [], \"id2\": {\"$oid\": "
+			   "\"65a1b2c3d4e5f60718293a4b\"}}");
+	e[1] = doc("{\"_id\": 2, \"addr\": {\"city\": \"y\"}, \"tags\": [], \"lines\": [{\"qty\": 2}]}");
+	e[2] = doc("{\"_id\": 3, \"addr\": {\"geo\": {\"lat\": 1.5}}, \"lines\": [{\"sku\": \"t\", "
+			   "\"note\": \"n\"}]}");
+	e[3] = doc("{\"_id\": 4, \"tags\": [1], \"none\": [true]}");
+	e[4] = doc("{\"_id\": 5, \"addr\": \"free text\"}");
+	for (int i = 0; i < 5; i++)
+		trib_mongo_infer_event(inf, e[i]);
+	deep_shape(e[0]->rel, s, sizeof(s));
+	assert_string_equal(s, "_id:bigint,addr:jsonb{city:text,zip:bigint},tags:jsonb[text],"
+						"lines:jsonb[jsonb]{sku:text,qty:bigint},none:jsonb[],id2:jsonb");
+	assert_ptr_equal(e[1]->rel, e[0]->rel);	/* nothing new */
+	s[0] = '\0';
+	deep_shape(e[2]->rel, s, sizeof(s));
+	assert_string_equal(s, "_id:bigint,addr:jsonb{city:text,zip:bigint,geo:jsonb{lat:double "
+						"precision}},tags:jsonb[text],lines:jsonb[jsonb]{sku:text,qty:bigint,"
+						"note:text},none:jsonb[],id2:jsonb");
+	assert_int_equal(e[2]->rel->version, 2);
+	s[0] = '\0';
+	deep_shape(e[3]->rel, s, sizeof(s));
+	assert_non_null(strstr(s, "tags:jsonb[jsonb],"));	/* text and integer items */
+	assert_non_null(strstr(s, "none:jsonb[boolean],"));
+	assert_int_equal(e[3]->rel->version, 3);
+	sc = trib_schema_of_relation(e[3]->rel, TRIB_SR_JSON, err, sizeof(err));
+	assert_non_null(sc);
+	js = trib_sr_schema_canonical(sc, NULL);
+	assert_non_null(strstr(js, "\"geo\":"));
+	assert_non_null(strstr(js, "\"lat\":"));
+	assert_non_null(strstr(js, "\"note\":"));
+	assert_non_null(strstr(js, "\"type\":\"array\""));
+	trib_sr_schema_free(sc);
+	sc = trib_schema_of_relation(e[3]->rel, TRIB_SR_AVRO, err, sizeof(err));
+	assert_non_null(sc);		/* records named by their path, each once */
+	js = trib_sr_schema_canonical(sc, NULL);
+	assert_non_null(strstr(js, "\"addr_geo\""));
+	assert_non_null(strstr(js, "\"lines\""));
+	trib_sr_schema_free(sc);
+	s[0] = '\0';
+	deep_shape(e[4]->rel, s, sizeof(s));
+	assert_non_null(strstr(s, "addr:jsonb,tags"));	/* an object and a string: plain */
+	assert_int_equal(e[4]->rel->version, 4);
+	for (int i = 0; i < 5; i++)
+		trib_event_free(e[i]);
+	trib_mongo_infer_free(inf);
+}
+
+/* The filter of `pipeline` as canonical JSON, or "refused: MESSAGE". */
+static char *
+match_of(const char *pipeline)
+{
+	bson_t		f;
+	char		err[1024];
+	char	   *j,
+			   *out;
+
+	if (!trib_mongo_match_filter(pipeline, &f, err, sizeof(err)))
+	{
+		out = malloc(strlen(err) + 10);
+		sprintf(out, "refused: %s", err);
+		bson_destroy(&f);
+		return out;
+	}
+	j = bson_as_relaxed_extended_json(&f, NULL);
+	out = strdup(j);
+	bson_free(j);
+	bson_destroy(&f);
+	return out;
+}
+
+/* fullDocument.F and documentKey._id become the document's keys, inside
+ * $and/$or/$nor too; what cannot apply to a document is refused, named. */
+static void
+test_match_becomes_a_document_filter(void **state)
+{
+	char	   *s;
+
+	(void) state;
+	s = match_of(NULL);
+	assert_string_equal(s, "{ }");
+	free(s);
+	s = match_of("[]");
+	assert_string_equal(s, "{ }");
+	free(s);
+	s = match_of("[{\"$match\": {\"fullDocument.a.b\": {\"$gt\": 1}, "
+				 "\"$or\": [{\"documentKey._id\": 5}, {\"fullDocument.c\": \"x\"}]}}, "
+				 "{\"$match\": {\"fullDocument.keep\": true}}]");
+	assert_string_equal(s, "{ \"$and\" : [ { \"a.b\" : { \"$gt\" : 1 }, \"$or\" : [ { \"_id\" : 5 }, "
+						"{ \"c\" : \"x\" } ] }, { \"keep\" : true } ] }");
+	free(s);
+	s = match_of("[{\"$match\": {\"operationType\": \"insert\"}}]");
+	assert_non_null(strstr(s, "refused: pipeline[0].$match.operationType: cannot apply"));
+	free(s);
+	s = match_of("[{\"$match\": {\"$and\": [{\"fullDocument.a\": 1}, {\"ns.coll\": \"x\"}]}}]");
+	assert_non_null(strstr(s, "refused: pipeline[0].$match.$and[1].ns.coll: cannot apply"));
+	free(s);
+	s = match_of("[{\"$match\": {\"fullDocument\": {\"a\": 1}}}]");
+	assert_non_null(strstr(s, "refused: pipeline[0].$match.fullDocument: "));
+	free(s);
+	s = match_of("[{\"$match\": {\"fullDocument.a\": 1}}, {\"$project\": {\"x\": 1}}]");
+	assert_non_null(strstr(s, "refused: pipeline[1]: only $match stages"));
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match_becomes_a_document_filter),
 		cmocka_unit_test(test_progress_round_trip),
 		cmocka_unit_test(test_resume_opaque),
 		cmocka_unit_test(test_infer),
+		cmocka_unit_test(test_infer_nested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

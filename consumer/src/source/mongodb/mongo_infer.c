@@ -33,6 +33,14 @@ trib_mongo_infer_new(void)
 	return inf;
 }
 
+/* Is v a plain subdocument (not an Extended JSON value: {"$oid": ...})? */
+static bool
+plain_object(yajl_val v)
+{
+	return YAJL_IS_OBJECT(v) &&
+		(YAJL_GET_OBJECT(v)->len == 0 || YAJL_GET_OBJECT(v)->keys[0][0] != '$');
+}
+
 /* The type of a value, or NULL for null. */
 static const char *
 type_of(yajl_val v)
@@ -73,19 +81,13 @@ widen(const char *a, const char *b)
 	return "jsonb";
 }
 
-/* A copy of rel (a new version's start). */
+/* A deep copy of rel, one version on (a new version's start). */
 static trib_relation *
 rel_copy(const trib_relation *rel)
 {
-	trib_relation *r = trib_xcalloc(1, sizeof(*r));
+	trib_relation *r = trib_relation_copy(rel);
 
-	r->schema = trib_xstrdup(rel->schema);
-	r->table = trib_xstrdup(rel->table);
-	r->version = rel->version + 1;
-	r->ncolumns = rel->ncolumns;
-	r->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(*r->columns));
-	for (int i = 0; i < rel->ncolumns; i++)
-		trib_column_copy(&r->columns[i], &rel->columns[i]);
+	r->version++;
 	return r;
 }
 
@@ -99,44 +101,146 @@ col_of(const trib_relation *r, const char *name)
 	return -1;
 }
 
+static bool merge_props(trib_relation *rel, yajl_val obj, bool top);
+static bool merge_value(trib_column *col, yajl_val v, bool arrays);
+
+/* The properties of a new object column (fields, empty). */
+static trib_relation *
+new_fields(void)
+{
+	trib_relation *f = trib_xcalloc(1, sizeof(*f));
+
+	f->columns = trib_xcalloc(1, sizeof(*f->columns));
+	return f;
+}
+
+/* Start column col (zeroed) from its first non-null value v. */
+static void
+init_column(trib_column *col, const char *name, yajl_val v, bool top, bool arrays)
+{
+	col->name = trib_xstrdup(name);
+	col->type = trib_xstrdup(type_of(v));
+	col->pk = top && strcmp(name, "_id") == 0;
+	col->nullable = !col->pk;
+	if (plain_object(v))
+	{
+		col->fields = new_fields();
+		merge_props(col->fields, v, false);
+	}
+	else if (arrays && YAJL_IS_ARRAY(v))
+	{
+		col->items = trib_xstrdup("");
+		merge_value(col, v, true);
+	}
+}
+
+/* Widen an array column's item type (and fields) by the items of arr. */
+static bool
+merge_items(trib_column *col, yajl_val arr)
+{
+	trib_column item = {.type = col->items,.fields = col->fields};
+	bool		changed = false;
+
+	for (size_t i = 0; i < YAJL_GET_ARRAY(arr)->len; i++)
+	{
+		yajl_val	e = YAJL_GET_ARRAY(arr)->values[i];
+
+		if (type_of(e) == NULL)
+			continue;
+		if (item.type[0] == '\0')
+		{
+			free(item.type);
+			init_column(&item, "", e, false, false);
+			free(item.name);	/* an item has no name */
+			changed = true;
+		}
+		else
+			changed = merge_value(&item, e, false) || changed;
+	}
+	col->items = item.type;
+	col->fields = item.fields;
+	return changed;
+}
+
+/*
+ * Widen col by its value v: a new type, new properties of its objects, a
+ * new item type of its arrays (with `arrays`; an array in an array is
+ * plain jsonb), or a mix of kinds (then the structure is forgotten: plain
+ * jsonb).  True when col changed.
+ */
+static bool
+merge_value(trib_column *col, yajl_val v, bool arrays)
+{
+	const char *t = type_of(v);
+	const char *w;
+	bool		changed = false;
+
+	if (t == NULL)
+		return false;			/* null says nothing */
+	w = widen(col->type, t);
+	if (strcmp(w, col->type) != 0)
+	{
+		char	   *n = trib_xstrdup(w);
+
+		free(col->type);
+		col->type = n;
+		changed = true;
+	}
+	if (plain_object(v) && col->fields != NULL && col->items == NULL)
+		return merge_props(col->fields, v, false) || changed;
+	if (arrays && YAJL_IS_ARRAY(v) && col->items != NULL)
+		return merge_items(col, v) || changed;
+	if (col->fields != NULL || col->items != NULL)
+	{
+		trib_relation_free(col->fields);
+		free(col->items);
+		col->fields = NULL;
+		col->items = NULL;
+		changed = true;
+	}
+	return changed;
+}
+
+/* Widen rel's columns by the object obj's properties (new ones appended,
+ * in the order of first appearance): true when rel changed. */
+static bool
+merge_props(trib_relation *rel, yajl_val obj, bool top)
+{
+	bool		changed = false;
+
+	for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++)
+	{
+		const char *name = YAJL_GET_OBJECT(obj)->keys[i];
+		yajl_val	v = YAJL_GET_OBJECT(obj)->values[i];
+		int			c = col_of(rel, name);
+
+		if (type_of(v) == NULL)
+			continue;			/* a field seen only as null is no column yet */
+		if (c >= 0)
+		{
+			changed = merge_value(&rel->columns[c], v, true) || changed;
+			continue;
+		}
+		rel->columns = trib_xrealloc(rel->columns,
+									 (size_t) (rel->ncolumns + 2) * sizeof(*rel->columns));
+		memset(&rel->columns[rel->ncolumns], 0, 2 * sizeof(*rel->columns));
+		init_column(&rel->columns[rel->ncolumns++], name, v, top, true);
+		changed = true;
+	}
+	return changed;
+}
+
 /* The shape cur has after doc: NULL when doc adds nothing, else a new
  * version (built on a copy of cur). */
 static trib_relation *
 widened(const trib_relation *cur, yajl_val doc)
 {
-	trib_relation *next = NULL;
+	trib_relation *next = rel_copy(cur);
 
-	for (size_t i = 0; i < YAJL_GET_OBJECT(doc)->len; i++)
-	{
-		const char *name = YAJL_GET_OBJECT(doc)->keys[i];
-		const char *t = type_of(YAJL_GET_OBJECT(doc)->values[i]);
-		const trib_relation *now = next ? next : cur;
-		int			c = col_of(now, name);
-		trib_column *col;
-
-		if (t == NULL ||
-			(c >= 0 && strcmp(widen(now->columns[c].type, t), now->columns[c].type) == 0))
-			continue;			/* null, or nothing new */
-		if (next == NULL)
-			next = rel_copy(cur);
-		if (c < 0)
-		{
-			next->columns = trib_xrealloc(next->columns,
-										  (size_t) (next->ncolumns + 1) * sizeof(*next->columns));
-			col = &next->columns[next->ncolumns++];
-			memset(col, 0, sizeof(*col));
-			col->name = trib_xstrdup(name);
-			col->type = trib_xstrdup(t);
-			col->pk = strcmp(name, "_id") == 0;
-			col->nullable = !col->pk;
-			continue;
-		}
-		col = &next->columns[c];
-		t = widen(col->type, t);
-		free(col->type);
-		col->type = trib_xstrdup(t);
-	}
-	return next;
+	if (merge_props(next, doc, true))
+		return next;
+	trib_relation_free(next);
+	return NULL;
 }
 
 /* See mongo_infer.h. */

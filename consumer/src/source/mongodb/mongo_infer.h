@@ -13,8 +13,12 @@
  * arrays, ObjectId, dates, binaries) `jsonb`; null says nothing (a field
  * seen only as null is no column yet).  A field seen with two types becomes
  * `double precision` for bigint and double precision, else `jsonb`.  A
- * new field or a new type makes a new version of the relation (version
- * + 1); older versions are kept until the set is freed, since events in
+ * `jsonb` field that has held only subdocuments keeps their properties,
+ * by the same rules and to any depth (event.h trib_column `fields`); one
+ * that has held only arrays keeps their items' type (`items`, with
+ * `fields` for arrays of subdocuments; an array in an array is plain
+ * jsonb); a mix of kinds forgets the shape.  A new field or a new type,
+ * at any depth, makes a new version of the relation (version + 1); older versions are kept until the set is freed, since events in
  * flight point to them.  Events without a document (deletes, updates
  * without fullDocument) point to the collection's current relation, or to
  * none before its first document.  Used from one thread.

@@ -21,6 +21,13 @@
 #include "mongo_stream.h"
 #include "xalloc.h"
 
+/* An event inside a transaction and the text that resumes just after it. */
+typedef struct trib_mongo_mark
+{
+	trib_position pos;			/* (cluster time, seq); no opaque */
+	char	   *text;			/* {"token": its token[, "invalidate": true]} */
+} trib_mongo_mark;
+
 struct trib_mongo_reader
 {
 	const trib_mongo_source_conf *conf;
@@ -54,6 +61,14 @@ struct trib_mongo_reader
 	/* retries */
 	int			delay_ms;
 	int64_t		retry_at;		/* mono ms; 0: not waiting */
+
+	/* the resume texts of the events read inside transactions (every
+	 * event not ended at once), in stream order, until confirmed or asked
+	 * past: marks[mhead .. nmarks) */
+	trib_mongo_mark *marks;
+	size_t		mhead,
+				nmarks,
+				capmarks;
 
 	trib_event **owned;			/* the events of the last poll */
 	int			nowned;
@@ -266,6 +281,61 @@ keep_token(trib_mongo_reader *r, trib_mongo_change *ch)
 	r->token_invalidate = ch->invalidate;
 }
 
+/* Drop the marks before `pos` (with `inclusive`, at it too). */
+static void
+drop_marks(trib_mongo_reader *r, const trib_position *pos, bool inclusive)
+{
+	while (r->mhead < r->nmarks)
+	{
+		int			c = trib_position_cmp(&r->marks[r->mhead].pos, pos);
+
+		if (c > 0 || (c == 0 && !inclusive))
+			break;
+		free(r->marks[r->mhead++].text);
+	}
+	if (r->mhead == r->nmarks)
+		r->mhead = r->nmarks = 0;
+}
+
+/* Keep the resume text of the event (time, seq), just read. */
+static void
+keep_mark(trib_mongo_reader *r, uint64_t time, uint64_t seq)
+{
+	trib_mongo_mark *m;
+
+	if (r->nmarks == r->capmarks && r->mhead > 0)
+	{
+		memmove(r->marks, r->marks + r->mhead, (r->nmarks - r->mhead) * sizeof(*r->marks));
+		r->nmarks -= r->mhead;
+		r->mhead = 0;
+	}
+	if (r->nmarks == r->capmarks)
+	{
+		r->capmarks = r->capmarks ? r->capmarks * 2 : 64;
+		r->marks = trib_xrealloc(r->marks, r->capmarks * sizeof(*r->marks));
+	}
+	m = &r->marks[r->nmarks++];
+	memset(m, 0, sizeof(*m));
+	m->pos.commit_lsn = m->pos.end_lsn = m->pos.lsn = time;
+	m->pos.seq = seq;
+	m->text = trib_mongo_resume_opaque(r->token, r->token_invalidate);
+}
+
+char *
+trib_mongo_reader_resume_text(trib_mongo_reader *r, const trib_position *pos)
+{
+	drop_marks(r, pos, false);
+	if (r->mhead < r->nmarks && trib_position_cmp(&r->marks[r->mhead].pos, pos) == 0)
+		return trib_xstrdup(r->marks[r->mhead].text);
+	return NULL;
+}
+
+void
+trib_mongo_reader_confirmed(trib_mongo_reader *r, const trib_position *end)
+{
+	drop_marks(r, end, true);
+}
+
 /*
  * One change into items: END of the previous transaction, BEGIN, EVENT,
  * and its own END at once when it is a document's write outside a
@@ -293,6 +363,8 @@ take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items
 	r->tx_ts_ms = ev->ts_ms;
 	ev->pos.seq = r->tx_next++;
 	keep_token(r, ch);
+	if (!alone)
+		keep_mark(r, ch->cluster_time, ev->pos.seq);
 	r->stats.last_time = ch->cluster_time;
 	if (r->skip_time != ch->cluster_time || ev->pos.seq > r->skip_seq)
 	{
@@ -449,6 +521,9 @@ trib_mongo_reader_free(trib_mongo_reader *r)
 	if (r == NULL)
 		return;
 	release(r);
+	for (size_t i = r->mhead; i < r->nmarks; i++)
+		free(r->marks[i].text);
+	free(r->marks);
 	free(r->owned);
 	free(r->ends);
 	trib_mongo_stream_free(r->stream);

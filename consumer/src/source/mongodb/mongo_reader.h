@@ -16,12 +16,20 @@
  * Start.  With a stored position (T, S): a token in its opaque part is
  * resumed after (resumeAfter; startAfter when it marks an invalidate),
  * and when S is an event's index the events of T that follow are
- * numbered from S + 1; without a token (a checkpoint inside a
- * transaction, or one written before tokens were kept) the stream starts
+ * numbered from S + 1; without a token (a position written before
+ * tokens were kept) the stream starts
  * at operation time T+1 for a whole transaction, or at T with the changes
  * of T up to S skipped.  After a snapshot at T (positions (T, n), no
  * token) the stream starts at T + 1.  Without a position the stream
- * starts at the settings' start_at_operation_time, or now.  A deployment that cannot be reached
+ * starts at the settings' start_at_operation_time, or now.
+ *
+ * Tokens inside a transaction.  Its events share one cluster time and each
+ * has a token of its own (its _id).  The reader keeps, for every event it
+ * read that its END did not follow at once, the text that resumes just
+ * after it, until the transaction is confirmed: the pipeline asks for it
+ * (source.h resume_text) when it checkpoints inside a transaction, so a
+ * restart resumes after that very event's token and numbers the rest of
+ * the transaction from S + 1.  A deployment that cannot be reached
  * at start is waited for as after a lost connection (start succeeds,
  * poll keeps trying); one that is not a replica set fails start.
  *
@@ -79,6 +87,15 @@ void		trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time);
  * opaque texts) of the previous call are freed. */
 int			trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 								   int timeout_ms, char *errbuf, size_t errlen);
+
+/* The opaque text that resumes just after the event at `pos` inside a
+ * transaction ({"token": that event's token}, malloc'd), or NULL when the
+ * reader does not hold it.  Asked for increasing positions: the texts of
+ * events before `pos` are dropped. */
+char	   *trib_mongo_reader_resume_text(trib_mongo_reader *r, const trib_position *pos);
+
+/* The transactions up to `end` are confirmed: their texts are dropped. */
+void		trib_mongo_reader_confirmed(trib_mongo_reader *r, const trib_position *end);
 
 const trib_mongo_reader_stats *trib_mongo_reader_stats_of(const trib_mongo_reader *r);
 

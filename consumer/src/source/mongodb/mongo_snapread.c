@@ -281,8 +281,8 @@ add_bound(bson_t *sub, const char *op, const char *text)
 
 /* See mongo_snapread.h. */
 mongoc_cursor_t *
-trib_mongo_snap_open(mongoc_client_t *cl, const trib_mongo_range *r, uint64_t time, int batch,
-					 char *errbuf, size_t errlen)
+trib_mongo_snap_open(mongoc_client_t *cl, const trib_mongo_range *r, const bson_t *match,
+					 uint64_t time, int batch, char *errbuf, size_t errlen)
 {
 	bson_t		cmd = BSON_INITIALIZER;
 	bson_t		filter,
@@ -304,6 +304,8 @@ trib_mongo_snap_open(mongoc_client_t *cl, const trib_mongo_range *r, uint64_t ti
 			ok = add_bound(&id, "$lt", r->max);
 		bson_append_document_end(&filter, &id);
 	}
+	if (match != NULL && !bson_empty(match))
+		bson_concat(&filter, match);	/* {"$and": [the $match stages]} */
 	bson_append_document_end(&cmd, &filter);
 	BSON_APPEND_DOCUMENT_BEGIN(&cmd, "sort", &sort);
 	BSON_APPEND_INT32(&sort, "_id", 1);

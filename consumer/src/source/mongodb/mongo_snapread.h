@@ -40,9 +40,11 @@ bool		trib_mongo_snap_plan(mongoc_client_t *cl, const trib_mongo_source_conf *c,
 								 trib_mongo_snapprog *p, char *errbuf, size_t errlen);
 
 /* A range's cursor at `time`, after r->after (a keyset range), in `_id`
- * order; NULL and a message. */
+ * order, of the documents `match` passes (mongo_match.h; empty: all);
+ * NULL and a message. */
 mongoc_cursor_t *trib_mongo_snap_open(mongoc_client_t *cl, const trib_mongo_range *r,
-									  uint64_t time, int batch, char *errbuf, size_t errlen);
+									  const bson_t *match, uint64_t time, int batch,
+									  char *errbuf, size_t errlen);
 
 /* The `_id` of doc as canonical Extended JSON of {"v": _id} (malloc'd). */
 char	   *trib_mongo_snap_id_text(const bson_t *doc);

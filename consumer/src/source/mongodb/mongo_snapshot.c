@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mongo_infer.h"
 #include "mongo_snapprog.h"
+#include "mongo_match.h"
 #include "mongo_snapread.h"
 #include "mongo_stream.h"
 #include "strbuf.h"
@@ -48,6 +49,8 @@ typedef struct snap_run
 	const char *source;
 	const trib_source_host *host;
 	trib_mongo_infer *infer;	/* or NULL */
+	bson_t		match;			/* the stream's $match on documents
+								 * (mongo_match.h); empty: all */
 	trib_mongo_snapprog prog;
 	const char **idb;			/* per range: interned names */
 	const char **icoll;
@@ -191,7 +194,7 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 {
 	const trib_mongo_range *r = &s->prog.ranges[ri];
 	int			chunk = s->conf->snapshot_chunk_rows;
-	mongoc_cursor_t *cur = trib_mongo_snap_open(cl, r, s->prog.time,
+	mongoc_cursor_t *cur = trib_mongo_snap_open(cl, r, &s->match, s->prog.time,
 												chunk < 10000 ? chunk : 10000, errbuf, errlen);
 	snap_chunk *c = NULL;
 	const bson_t *doc;
@@ -609,11 +612,14 @@ trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_in
 	s.source = source;
 	s.host = host;
 	s.infer = infer;
+	bson_init(&s.match);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	pr = load_progress(host, &s.prog, &stored, errbuf, errlen);
 	if (pr < 0)
 		rc = TRIB_SNAPSHOT_FAILED;
+	else if (!trib_mongo_match_filter(c->pipeline, &s.match, errbuf, errlen))
+		rc = TRIB_SNAPSHOT_FAILED;	/* `check` refuses it first */
 	else if (pr > 0 && strcmp(s.prog.state, "done") == 0 && !only)
 	{
 		*time = s.prog.time;	/* made before: stream after it */
@@ -632,6 +638,7 @@ trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_in
 			rc = TRIB_SNAPSHOT_DONE_STOP;
 	}
 	trib_mongo_snapprog_clear(&s.prog);
+	bson_destroy(&s.match);
 	free(s.idb);
 	free(s.icoll);
 	pthread_mutex_destroy(&s.mu);

@@ -4,7 +4,8 @@
  * (lib/mongouri.h, shared with the mongodb sink; its password becomes a
  * secret of the log), `pipeline` is a JSON array of
  * stages, `collection` needs `database`, reconnect_backoff_ms's initial
- * is at most its max.
+ * is at most its max, and with a snapshot the pipeline must be a filter
+ * the snapshot can apply to documents (mongo_match.h).
  *
  * Adding a key: a field in trib_mongo_source_conf and one row below; run
  * `make -C consumer doc`.
@@ -19,6 +20,7 @@
 #include <mongoc/mongoc.h>
 
 #include "config_keys.h"
+#include "mongo_match.h"
 #include "mongouri.h"
 
 const char *const trib_mongo_fulldoc_words[] = {
@@ -117,7 +119,9 @@ static const ck_key mongo_source_keys[] = {
 	CK_ROW(trib_mongo_source_conf, pipeline, CK_STRING, 0, .check = check_pipeline,
 		.doc_type = "JSON",
 		.desc = "stages after `$changeStream`, a JSON array: `'[{\"$match\": "
-		"{\"operationType\": {\"$ne\": \"delete\"}}}]'`"),
+		"{\"operationType\": {\"$ne\": \"delete\"}}}]'`; with a `snapshot`, only "
+		"`$match` stages on `fullDocument.<field>` and `documentKey._id` (under `$and`, "
+		"`$or`, `$nor`), which the copy applies to the documents too"),
 	CK_ROW(trib_mongo_source_conf, full_document, CK_ENUM, 0, .def = "updateLookup",
 		.words = trib_mongo_fulldoc_words,
 		.desc = "`after` of updates: the document now (`updateLookup`), the post-image "
@@ -194,12 +198,25 @@ finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *
 			   *msg = NULL;
 	const trib_yaml_node *n;
 	char	   *p;
+	char		e[768];
+	char		snap[1024];
+	bson_t		match;
 
 	(void) name;
 	if (m->reconnect_backoff_ms.initial > m->reconnect_backoff_ms.max)
 		key = "reconnect_backoff_ms", msg = "initial is more than max";
 	else if (m->collection && !m->database)
 		key = "collection", msg = "needs `database` (the collection's database)";
+	else if (m->snapshot != TRIB_MONGO_SNAP_NEVER && m->pipeline != NULL &&
+			 !trib_mongo_match_filter(m->pipeline, &match, e, sizeof(e)))
+	{
+		/* the snapshot copies only what the stream's filter passes */
+		snprintf(snap, sizeof(snap), "with `snapshot: %s` the snapshot copies only the "
+				 "documents this filter passes, and %s", snapshot_words[m->snapshot], e);
+		key = "pipeline", msg = snap;
+	}
+	if (m->snapshot != TRIB_MONGO_SNAP_NEVER && m->pipeline != NULL)
+		bson_destroy(&match);
 	if (key == NULL)
 		return;
 	n = trib_yaml_map_key(map, key);

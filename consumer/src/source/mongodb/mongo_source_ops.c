@@ -18,7 +18,8 @@
  *
  * END items' opaque is {"token": the transaction's last token}: the
  * pipeline stores it with the checkpoint (resume_opaque), and a restart
- * resumes after the stored token (mongo_reader.h).
+ * resumes after the stored token (mongo_reader.h).  A checkpoint inside a
+ * transaction gets the text of its event from resume_text.
  *
  * compare() orders by (commit_lsn, seq); the ids are the common "L:S"
  * ("L" for a whole transaction); describe() writes the cluster time as
@@ -194,6 +195,16 @@ mg_confirm(trib_source *src, const trib_position *end)
 	mg_state   *s = src->state;
 
 	trib_source_note_confirmed(&s->confirmed, end);
+	trib_mongo_reader_confirmed(s->reader, end);
+}
+
+/* source.h: resume_text: the token of an event inside a transaction. */
+static char *
+mg_resume_text(trib_source *src, const trib_position *pos)
+{
+	mg_state   *s = src->state;
+
+	return trib_mongo_reader_resume_text(s->reader, pos);
 }
 
 static void
@@ -260,6 +271,7 @@ const trib_source_ops trib_mongo_source_ops = {
 	.store_form = mg_store_form,
 	.gauge = mg_gauge,
 	.describe = mg_describe,
+	.resume_text = mg_resume_text,
 	.confirm = mg_confirm,
 	.confirmed = mg_confirmed,
 	.report = trib_source_report_nothing,

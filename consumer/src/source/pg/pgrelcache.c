@@ -196,7 +196,7 @@ trib_pgrelcache_install(trib_pgrelcache *p, trib_pgrel *r)
 		v->schema = trib_xstrdup(n->rel.schema);
 		v->table = trib_xstrdup(n->rel.table);
 		v->ncolumns = (int) n->rel.ncols;
-		v->columns = trib_xmalloc((n->rel.ncols ? n->rel.ncols : 1) * sizeof(trib_column));
+		v->columns = trib_xcalloc(n->rel.ncols ? n->rel.ncols : 1, sizeof(trib_column));
 		for (i = 0; i < n->rel.ncols; i++)
 		{
 			trib_column *c = &v->columns[i];
