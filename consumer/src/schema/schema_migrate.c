@@ -345,7 +345,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 			free(w.columns[i].name), free(w.columns[i].type);
 		free(w.columns);
 		p->identity = is_identity(p, rel);
-		trib_migrate_stream_prepare(p);
+		trib_migrate_stream_prepare(p, rel);
 		return p;
 	}
 	if (p->rel.columns != NULL)

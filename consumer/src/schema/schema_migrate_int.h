@@ -53,6 +53,21 @@ typedef struct mig_added
 	bool		bad;			/* a later cast refuses the default */
 } mig_added;
 
+/* What the steps do to a member of a given name: its final name (NULL:
+ * dropped), its index in the target's order (-1: not there), its casts in
+ * order, and the add/set steps that find it present. */
+typedef struct mig_fate
+{
+	const char *in;
+	size_t		inlen;
+	const char *name;
+	long		rank;
+	const struct mig_step **casts;
+	size_t		ncasts;
+	size_t	   *adds;
+	size_t		nadds;
+} mig_fate;
+
 struct trib_migrator
 {
 	trib_migration *m;
@@ -82,6 +97,8 @@ struct trib_migrate_plan
 	bool		tree_only;		/* a `set` step: row images take the tree
 								 * path (its Lua reads the whole image) */
 	mig_added  *added;			/* per step: the field an `add` creates */
+	mig_fate   *fates;			/* per column of the relation planned */
+	size_t		nfates;
 	trib_relation rel;			/* the migrated rows' relation */
 };
 
@@ -102,8 +119,9 @@ bool		trib_migrate_image_tree(trib_migrator *m, const trib_migrate_plan *p,
 bool		trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text,
 								bool key);
 
-/* Precompute a plan's added fields (at plan time); release them. */
-void		trib_migrate_stream_prepare(trib_migrate_plan *p);
+/* Precompute a plan's member fates (for rel's columns) and added fields
+ * (at plan time); release them. */
+void		trib_migrate_stream_prepare(trib_migrate_plan *p, const trib_relation *rel);
 void		trib_migrate_stream_release(trib_migrate_plan *p);
 
 #endif							/* TRIB_SCHEMA_MIGRATE_INT_H */

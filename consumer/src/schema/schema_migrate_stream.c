@@ -5,10 +5,13 @@
  *
  * Design.  The image is lexed by yajl's callback parser (no tree) and
  * written by one yajl_gen as it is lexed: each top-level member's name
- * goes through the plan's steps once (a rename gives its new name, a drop
- * skips the member's tokens, casts are noted and applied to the scalar
- * when it comes), so a member is written once, with its final name, and
- * its value's tokens are copied through the generator.  Strings are
+ * has a fate, its name run through the plan's steps (a rename gives its
+ * new name, a drop skips the member's tokens, casts are noted and applied
+ * to the scalar when it comes), so a member is written once, with its
+ * final name, and its value's tokens are copied through the generator.
+ * The fates of the relation's columns are computed with the plan; a
+ * member whose name is its position's column's (the usual image) takes
+ * that one with one memcmp, any other is computed as it comes.  Strings are
  * decoded by the lexer and encoded again by the generator, and numbers
  * keep their text, exactly as the tree parse and yajl_gen write of the
  * tree path do, so the two paths give the same bytes.
@@ -65,8 +68,9 @@ typedef struct mstream
 	bool		closed;			/* the top-level object ended */
 	bool		skip;			/* the current member is dropped */
 	bool		fallback;		/* give up: the tree path does this image */
-	const mig_step **casts;		/* the current member's casts, in order */
+	const mig_step *const *casts;	/* the current member's casts, in order */
 	size_t		ncasts;
+	size_t		nmembers;		/* members met so far */
 	size_t		start;			/* where the current member's span began */
 	size_t		rank;
 	size_t		nextra;			/* members the target does not name */
@@ -115,19 +119,16 @@ take_rank(mstream *s, const char *name, size_t *rank)
 	return true;
 }
 
-/* A member's name k[0..n): run it through the steps, then write it
- * (unless dropped) and open its span. */
-static int
-begin_member(mstream *s, const unsigned char *k, size_t n)
+/* The fate of a member named `name` (NUL-terminated, outliving f): the
+ * steps run on its name in order.  f->casts and f->adds point to arrays
+ * of p->nsteps the caller gives. */
+static void
+fate_of(const trib_migrate_plan *p, const char *name, mig_fate *f)
 {
-	const trib_migrate_plan *p = s->p;
-	const char *name = trib_arena_strndup(s->arena, (const char *) k, n);
-	const unsigned char *buf;
-	size_t		len;
-
-	s->ncasts = 0;
-	s->skip = false;
-	for (size_t i = 0; i < p->nsteps && !s->skip; i++)
+	f->in = name;
+	f->inlen = strlen(name);
+	f->ncasts = f->nadds = 0;
+	for (size_t i = 0; i < p->nsteps && name != NULL; i++)
 	{
 		const mig_step *st = p->steps[i];
 
@@ -139,25 +140,70 @@ begin_member(mstream *s, const unsigned char *k, size_t n)
 				name = st->c->to;
 				break;
 			case TRIB_MIGRATE_DROP:
-				s->skip = true;
+				name = NULL;
 				break;
 			case TRIB_MIGRATE_CAST:
-				s->casts[s->ncasts++] = st;
+				f->casts[f->ncasts++] = st;
 				break;
 			case TRIB_MIGRATE_ADD:
 			case TRIB_MIGRATE_SET:
-				s->present[i] = true;
+				f->adds[f->nadds++] = i;
 				break;
 		}
 	}
+	f->name = name;
+	f->rank = -1;
+	for (size_t j = 0; name != NULL && j < p->norder; j++)
+		if (strcmp(p->order[j], name) == 0)
+			f->rank = (long) j;
+}
+
+/* The member k[0..n)'s fate: the plan's for the relation's column at this
+ * position when the names match (the common case), else computed. */
+static const mig_fate *
+member_fate(mstream *s, const unsigned char *k, size_t n, mig_fate *tmp)
+{
+	const trib_migrate_plan *p = s->p;
+	size_t		i = s->nmembers++;
+
+	if (i < p->nfates && p->fates[i].inlen == n && memcmp(p->fates[i].in, k, n) == 0)
+		return &p->fates[i];
+	tmp->casts = trib_arena_alloc(s->arena, (p->nsteps + 1) * sizeof(*tmp->casts));
+	tmp->adds = trib_arena_alloc(s->arena, (p->nsteps + 1) * sizeof(*tmp->adds));
+	fate_of(p, trib_arena_strndup(s->arena, (const char *) k, n), tmp);
+	return tmp;
+}
+
+/* A member's name k[0..n): its fate, then its final name written (unless
+ * dropped) and its span opened. */
+static int
+begin_member(mstream *s, const unsigned char *k, size_t n)
+{
+	mig_fate	tmp;
+	const mig_fate *f = member_fate(s, k, n, &tmp);
+	const unsigned char *buf;
+	size_t		len;
+
+	for (size_t i = 0; i < f->nadds; i++)
+		s->present[f->adds[i]] = true;
+	s->skip = f->name == NULL;
+	s->casts = f->casts;
+	s->ncasts = f->ncasts;
 	if (s->skip)
 		return 1;
-	if (!take_rank(s, name, &s->rank))
+	if (f->rank >= 0)
+	{
+		if (s->seen[f->rank])
+			return give_up(s);
+		s->seen[f->rank] = true;
+		s->rank = (size_t) f->rank;
+	}
+	else if (!take_rank(s, f->name, &s->rank))
 		return give_up(s);
 	if (s->key)
 		s->rank = s->m->nspans; /* the key keeps its order */
 	yajl_gen_get_buf(s->g, &buf, &s->start);
-	if (!gen_ok(s, yajl_gen_string(s->g, (const unsigned char *) name, strlen(name))))
+	if (!gen_ok(s, yajl_gen_string(s->g, (const unsigned char *) f->name, strlen(f->name))))
 		return 0;
 	yajl_gen_get_buf(s->g, &buf, &len);
 	if (buf[s->start] == ',')
@@ -495,7 +541,6 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 	s.key = key;
 	s.g = m->g;
 	s.arena = &m->arena;
-	s.casts = trib_arena_alloc(&m->arena, (p->nsteps + 1) * sizeof(*s.casts));
 	s.present = trib_arena_alloc(&m->arena, p->nsteps + 1);
 	memset(s.present, 0, p->nsteps + 1);
 	s.seen = trib_arena_alloc(&m->arena, p->norder + 1);
@@ -572,8 +617,18 @@ prepare_added(const trib_migrate_plan *p, size_t i, mig_added *a)
 
 /* See schema_migrate_int.h. */
 void
-trib_migrate_stream_prepare(trib_migrate_plan *p)
+trib_migrate_stream_prepare(trib_migrate_plan *p, const trib_relation *rel)
 {
+	p->fates = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(mig_fate));
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		mig_fate   *f = &p->fates[i];
+
+		f->casts = trib_xcalloc(p->nsteps + 1, sizeof(*f->casts));
+		f->adds = trib_xcalloc(p->nsteps + 1, sizeof(*f->adds));
+		fate_of(p, trib_xstrdup(rel->columns[i].name), f);
+		p->nfates++;
+	}
 	p->added = trib_xcalloc(p->nsteps + 1, sizeof(mig_added));
 	for (size_t i = 0; i < p->nsteps; i++)
 	{
@@ -595,4 +650,13 @@ trib_migrate_stream_release(trib_migrate_plan *p)
 	}
 	free(p->added);
 	p->added = NULL;
+	for (size_t i = 0; i < p->nfates; i++)
+	{
+		free((char *) p->fates[i].in);
+		free(p->fates[i].casts);
+		free(p->fates[i].adds);
+	}
+	free(p->fates);
+	p->fates = NULL;
+	p->nfates = 0;
 }
