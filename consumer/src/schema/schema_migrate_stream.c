@@ -31,7 +31,8 @@
  * be byte for byte what the tree path gives: a plan with a `set` step
  * (its Lua reads the whole image so far), a value that a step cannot
  * convert (the tree path then reports it, with its exact message), a cast
- * of a nested value, two members that end with one name (duplicate keys,
+ * of a nested value, two members that end with one name or are both
+ * dropped (duplicate keys, whose first only the tree path's steps touch,
  * or a rename onto a field that is present), text that is not a JSON
  * object, or a generator error (nesting deeper than yajl_gen allows).
  * The caller then runs the tree path (schema_migrate_apply.c).
@@ -75,6 +76,8 @@ typedef struct mstream
 	size_t		rank;
 	size_t		nextra;			/* members the target does not name */
 	const char **extra;			/* their names (duplicates are checked) */
+	size_t		ndropped;		/* members dropped */
+	const char **dropped;		/* their names (duplicates are checked) */
 	bool	   *seen;			/* per target field: a member has it */
 	bool	   *present;		/* per plan step: its field was present */
 	trib_arena *arena;
@@ -116,6 +119,18 @@ take_rank(mstream *s, const char *name, size_t *rank)
 			return false;
 	s->extra[s->nextra] = name;
 	*rank = RANK_EXTRA + s->nextra++;
+	return true;
+}
+
+/* Note a dropped member's name; false when one of that name was dropped
+ * already (duplicate keys: the tree path drops only the first). */
+static bool
+note_dropped(mstream *s, const char *name)
+{
+	for (size_t k = 0; k < s->ndropped; k++)
+		if (strcmp(s->dropped[k], name) == 0)
+			return false;
+	s->dropped[s->ndropped++] = name;
 	return true;
 }
 
@@ -190,7 +205,7 @@ begin_member(mstream *s, const unsigned char *k, size_t n)
 	s->casts = f->casts;
 	s->ncasts = f->ncasts;
 	if (s->skip)
-		return 1;
+		return note_dropped(s, f->in) ? 1 : give_up(s);
 	if (f->rank >= 0)
 	{
 		if (s->seen[f->rank])
@@ -547,6 +562,7 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 	memset(s.seen, 0, p->norder + 1);
 	/* every member could be one the target does not name */
 	s.extra = trib_arena_alloc(&m->arena, (n / 4 + 2 + p->nsteps) * sizeof(char *));
+	s.dropped = trib_arena_alloc(&m->arena, (n / 4 + 2) * sizeof(char *));
 	trib_arena_yajl_funcs(&m->arena, &funcs);
 	if ((h = yajl_alloc(&stream_callbacks, &funcs, &s)) == NULL)
 		abort();

@@ -241,6 +241,12 @@ unknown_columns_follow_the_targets_fields(void **state)
 	leaves_to_tree(&f, "{\"id\":1,\"a\":1,\"b\":2}", false);
 	leaves_to_tree(&f, "{\"id\":1,\"id\":2}", false);
 	leaves_to_tree(&f, "{\"id\":1,\"q\":2,\"q\":3}", false);
+	plan_close(&f);
+	/* a dropped key twice: the tree path drops the first only (the fuzz
+	 * target found it) */
+	plan_open(&f, "        - {drop: x}\n", cols_abc, (char *[]) {"a", "b", "c", "id"}, 4);
+	leaves_to_tree(&f, "{\"id\":1,\"x\":{\"a\":1},\"x\":2}", false);
+	streams_to(&f, "{\"id\":1,\"x\":{\"a\":1},\"c\":2}", false, "{\"c\":2,\"id\":1}");
 	/* not an object, or not JSON: the tree path's error */
 	leaves_to_tree(&f, "[1,2]", false);
 	leaves_to_tree(&f, "42", false);
