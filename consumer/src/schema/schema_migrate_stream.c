@@ -81,6 +81,8 @@ typedef struct mstream
 	bool	   *seen;			/* per target field: a member has it */
 	bool	   *present;		/* per plan step: its field was present */
 	trib_arena *arena;
+	const char *image;			/* the image's text and length */
+	size_t		len;
 } mstream;
 
 /* Stop the parse and leave the image to the tree path. */
@@ -353,6 +355,24 @@ cb_number(void *ctx, const char *t, size_t n)
 	return scalar_end(s, gen_ok(s, yajl_gen_number(s->g, t, n)));
 }
 
+/*
+ * A string value t[0..n).  yajl hands a string without escapes as a
+ * pointer into the image; its token (quotes included) is then exactly what
+ * yajl_gen_string would write (an unescaped string holds no quote,
+ * backslash or control character, and yajl_gen escapes nothing else), so
+ * it is copied as is, through yajl_gen_number, which writes any token
+ * text with the separators.  A decoded string is encoded again.
+ */
+static yajl_gen_status
+put_string(mstream *s, const unsigned char *t, size_t n)
+{
+	const char *p = (const char *) t;
+
+	if (p > s->image && p + n < s->image + s->len && p[-1] == '"' && p[n] == '"')
+		return yajl_gen_number(s->g, p - 1, n + 2);
+	return yajl_gen_string(s->g, t, n);
+}
+
 static int
 cb_string(void *ctx, const unsigned char *t, size_t n)
 {
@@ -369,7 +389,7 @@ cb_string(void *ctx, const unsigned char *t, size_t n)
 	}
 	if ((r = scalar_begin(s)) <= 0)
 		return r < 0;
-	return scalar_end(s, gen_ok(s, yajl_gen_string(s->g, t, n)));
+	return scalar_end(s, gen_ok(s, put_string(s, t, n)));
 }
 
 /* An object or array opens: the top level, or a nested value. */
@@ -556,6 +576,8 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 	s.key = key;
 	s.g = m->g;
 	s.arena = &m->arena;
+	s.image = *text;
+	s.len = n;
 	s.present = trib_arena_alloc(&m->arena, p->nsteps + 1);
 	memset(s.present, 0, p->nsteps + 1);
 	s.seen = trib_arena_alloc(&m->arena, p->norder + 1);
