@@ -11,10 +11,11 @@
  * final name, and its value's tokens are copied through the generator.
  * The fates of the relation's columns are computed with the plan; a
  * member whose name is its position's column's (the usual image) takes
- * that one with one memcmp, any other is computed as it comes.  Strings are
- * decoded by the lexer and encoded again by the generator, and numbers
- * keep their text, exactly as the tree parse and yajl_gen write of the
- * tree path do, so the two paths give the same bytes.
+ * that one with one memcmp, any other is computed as it comes.  Strings
+ * with escapes are decoded by the lexer and encoded again by the
+ * generator, strings without are copied as they are (the same bytes), and
+ * numbers keep their text, exactly as the tree parse and yajl_gen write
+ * of the tree path do, so the two paths give the same bytes.
  *
  * Order.  Each member written is a span of the generator's buffer with a
  * rank: its field's index in the target's order (fields the target does
@@ -33,8 +34,9 @@
  * convert (the tree path then reports it, with its exact message), a cast
  * of a nested value, two members that end with one name or are both
  * dropped (duplicate keys, whose first only the tree path's steps touch,
- * or a rename onto a field that is present), text that is not a JSON
- * object, or a generator error (nesting deeper than yajl_gen allows).
+ * or a rename onto a field that is present), a NUL in a string (the tree
+ * path's C strings end there), text that is not a JSON object, or a
+ * generator error (nesting deeper than yajl_gen allows).
  * The caller then runs the tree path (schema_migrate_apply.c).
  *
  * Memory: yajl's parser and member names come from the migrator's arena
