@@ -83,6 +83,7 @@ trib_migrator_new(const trib_schemas_conf *conf, trib_migrator **out, char *errb
 	if (conf->nmigrations == 0)
 		return true;
 	m = trib_xcalloc(1, sizeof(*m));
+	trib_arena_init(&m->arena, 0);
 	m->m = trib_xcalloc(conf->nmigrations, sizeof(trib_migration));
 	for (size_t i = 0; i < conf->nmigrations; i++)
 	{
@@ -107,6 +108,11 @@ trib_migrator_free(trib_migrator *m)
 		free(m->m[i].steps);
 	free(m->m);
 	trib_lua_free(m->lua);		/* frees the expressions too */
+	trib_arena_free(&m->arena);
+	if (m->g != NULL)
+		yajl_gen_free(m->g);
+	free(m->spans);
+	trib_strbuf_free(&m->scratch);
 	free(m);
 }
 
@@ -344,6 +350,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 			trib_column_clear(&w.columns[i]);
 		free(w.columns);
 		p->identity = is_identity(p, rel);
+		trib_migrate_stream_prepare(p, rel);
 		return p;
 	}
 	if (p->rel.columns != NULL)
@@ -369,6 +376,7 @@ trib_migrate_plan_free(trib_migrate_plan *p)
 {
 	if (p == NULL)
 		return;
+	trib_migrate_stream_release(p);
 	trib_relation_clear(&p->rel);
 	trib_migrate_fields_free(p->order, p->norder);
 	free(p->steps);

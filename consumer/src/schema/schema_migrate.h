@@ -13,9 +13,12 @@
  * missing or extra, before any event of that shape is published.  The
  * plan keeps the target's field order and the relation the migrated rows
  * have (what a Postgres sink creates), and is then applied to every event
- * of that relation: each row image is parsed once (yajl tree, numbers
- * kept verbatim), the steps run in order, the fields are put in the
- * target's order and the image is written back.  The key image gets the
+ * of that relation: each row image is rewritten in one streaming pass
+ * (yajl's callback parser into yajl_gen, numbers kept verbatim, each
+ * member renamed, dropped or cast as it is lexed, members put in the
+ * target's order only when they do not come in it), or, where that pass
+ * gives up (a `set` step's Lua, a value a step refuses, odd images), by
+ * the tree path, which gives the same bytes.  The key image gets the
  * renames, drops and casts.  An event already at the target version only
  * has its fields put in order (nothing at all when they are).
  *

@@ -1,9 +1,11 @@
 /*
  * schema_migrate_apply.c: a plan applied to one event (schema_migrate.h).
  *
- * Each row image (before, after) is parsed once into a yajl tree, the
- * plan's steps change the tree in the order of the file, its fields are
- * put in the target's order and it is written back; the key image, when
+ * Each row image (before, after) is migrated by the streaming pass
+ * (schema_migrate_stream.c) when it can be, else here: parsed once into a
+ * yajl tree, the plan's steps change the tree in the order of the file,
+ * its fields are put in the target's order and it is written back (both
+ * give the same bytes); the key image, when
  * a step renames, drops or casts a key column, gets the renames, drops
  * and casts only (a key has no defaults), and the
  * list of unchanged TOAST columns the renames and drops.  A `set` step
@@ -53,9 +55,9 @@ index_of(yajl_val o, const char *k)
 	return -1;
 }
 
-/* A value as another JSON type; NULL and *why when it cannot be. */
-static yajl_val
-cast_to(yajl_val v, trib_cast_to as, const char **why)
+/* See schema_migrate_int.h. */
+yajl_val
+trib_migrate_cast(yajl_val v, trib_cast_to as, const char **why)
 {
 	const char *text = trib_jdoc_scalar_text(v);
 	char		e[64];
@@ -142,7 +144,7 @@ run_step(const mig_ctx *x, const mig_step *s, yajl_val o, bool key)
 		case TRIB_MIGRATE_CAST:
 			if (i < 0 || YAJL_IS_NULL(o->u.object.values[i]))
 				return true;
-			if ((v = cast_to(o->u.object.values[i], c->as, &why)) == NULL)
+			if ((v = trib_migrate_cast(o->u.object.values[i], c->as, &why)) == NULL)
 				return step_error(x, s, why);
 			yajl_tree_free(o->u.object.values[i]);
 			o->u.object.values[i] = v;
@@ -188,27 +190,27 @@ reorder(yajl_val o, char *const *names, size_t n)
 	o->u.object.values = vals;
 }
 
-/* Migrate the image in *text (NULL: none); key: the key image. */
-static bool
-migrate_image(const mig_ctx *x, char **text, bool key)
+/* See schema_migrate_int.h. */
+bool
+trib_migrate_image_tree(trib_migrator *m, const trib_migrate_plan *p, const trib_event *ev,
+						char **text, bool key, char *errbuf, size_t errlen)
 {
+	mig_ctx		x = {m, p, ev, errbuf, errlen};
 	yajl_val	o;
 	bool		ok = true;
 
-	if (*text == NULL)
-		return true;
-	if ((o = trib_jdoc_parse(*text, x->errbuf, x->errlen)) == NULL || !YAJL_IS_OBJECT(o))
+	if ((o = trib_jdoc_parse(*text, errbuf, errlen)) == NULL || !YAJL_IS_OBJECT(o))
 	{
 		if (o != NULL)
 			yajl_tree_free(o);
-		snprintf(x->errbuf, x->errlen, "migration of subject %s: a row image is not a JSON "
-				 "object", x->p->mg->c->subject);
+		snprintf(errbuf, errlen, "migration of subject %s: a row image is not a JSON "
+				 "object", p->mg->c->subject);
 		return false;
 	}
-	for (size_t i = 0; ok && i < x->p->nsteps; i++)
-		ok = run_step(x, x->p->steps[i], o, key);
+	for (size_t i = 0; ok && i < p->nsteps; i++)
+		ok = run_step(&x, p->steps[i], o, key);
 	if (ok && !key)
-		reorder(o, x->p->order, x->p->norder);
+		reorder(o, p->order, p->norder);
 	if (ok)
 	{
 		free(*text);
@@ -216,6 +218,16 @@ migrate_image(const mig_ctx *x, char **text, bool key)
 	}
 	yajl_tree_free(o);
 	return ok;
+}
+
+/* Migrate the image in *text (NULL: none); key: the key image.  The
+ * streaming pass first, the tree path where it gives up. */
+static bool
+migrate_image(const mig_ctx *x, char **text, bool key)
+{
+	if (*text == NULL || trib_migrate_stream(x->m, x->p, text, key))
+		return true;
+	return trib_migrate_image_tree(x->m, x->p, x->ev, text, key, x->errbuf, x->errlen);
 }
 
 /* The renames and drops on the event's list of unchanged columns. */
