@@ -37,17 +37,17 @@
 #include "tribsr.h"
 
 static trib_column COLS[] = {
-	{"id", "integer", 23, NULL, false, true, false},
-	{"big", "bigint", 20, NULL, true, false, false},
-	{"price", "numeric(10,2)", 1700, NULL, true, false, false},
-	{"ratio", "double precision", 701, NULL, true, false, false},
-	{"ok", "boolean", 16, NULL, true, false, false},
-	{"name", "text", 25, NULL, true, false, false},
-	{"day", "date", 1082, NULL, true, false, false},
-	{"at", "timestamp with time zone", 1184, NULL, true, false, false},
-	{"blob", "bytea", 17, NULL, true, false, false},
-	{"doc", "jsonb", 3802, NULL, true, false, false},
-	{"tags", "integer[]", 1007, NULL, true, false, false},
+	{"id", "integer", 23, NULL, false, true, false, NULL, NULL},
+	{"big", "bigint", 20, NULL, true, false, false, NULL, NULL},
+	{"price", "numeric(10,2)", 1700, NULL, true, false, false, NULL, NULL},
+	{"ratio", "double precision", 701, NULL, true, false, false, NULL, NULL},
+	{"ok", "boolean", 16, NULL, true, false, false, NULL, NULL},
+	{"name", "text", 25, NULL, true, false, false, NULL, NULL},
+	{"day", "date", 1082, NULL, true, false, false, NULL, NULL},
+	{"at", "timestamp with time zone", 1184, NULL, true, false, false, NULL, NULL},
+	{"blob", "bytea", 17, NULL, true, false, false, NULL, NULL},
+	{"doc", "jsonb", 3802, NULL, true, false, false, NULL, NULL},
+	{"tags", "integer[]", 1007, NULL, true, false, false, NULL, NULL},
 };
 
 static trib_relation REL = {"public", "t", 11, COLS, 1};
@@ -409,7 +409,7 @@ test_avro_key_reads_back_with_the_key_schema(void **state)
 		trib_column wider[12];
 		trib_relation next = REL;
 
-		wider[0] = (trib_column) {"extra", "text", 25, NULL, true, false, false};
+		wider[0] = (trib_column) {"extra", "text", 25, NULL, true, false, false, NULL, NULL};
 		memcpy(wider + 1, COLS, sizeof(COLS));
 		next.columns = wider;
 		next.ncolumns = 12;

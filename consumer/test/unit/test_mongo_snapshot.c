@@ -207,7 +207,7 @@ test_infer_nested(void **state)
 	assert_non_null(strstr(s, "tags:jsonb[jsonb],"));	/* text and integer items */
 	assert_non_null(strstr(s, "none:jsonb[boolean],"));
 	assert_int_equal(e[3]->rel->version, 3);
-	sc = trib_schema_of_relation(e[3]->rel, TRIB_SR_JSON, err, sizeof(err));
+	sc = trib_schema_of_relation(e[3]->rel, "mongodb", TRIB_SR_JSON, err, sizeof(err));
 	assert_non_null(sc);
 	js = trib_sr_schema_canonical(sc, NULL);
 	assert_non_null(strstr(js, "\"geo\":"));
@@ -215,7 +215,7 @@ test_infer_nested(void **state)
 	assert_non_null(strstr(js, "\"note\":"));
 	assert_non_null(strstr(js, "\"type\":\"array\""));
 	trib_sr_schema_free(sc);
-	sc = trib_schema_of_relation(e[3]->rel, TRIB_SR_AVRO, err, sizeof(err));
+	sc = trib_schema_of_relation(e[3]->rel, "mongodb", TRIB_SR_AVRO, err, sizeof(err));
 	assert_non_null(sc);		/* records named by their path, each once */
 	js = trib_sr_schema_canonical(sc, NULL);
 	assert_non_null(strstr(js, "\"addr_geo\""));
