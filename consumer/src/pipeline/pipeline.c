@@ -132,7 +132,10 @@
 #define LEADER_TAKEOVER_MS 3000 /* a standby that took the lock waits this
 								 * long before writing, unfenced: by then the
 								 * old leader has seen its loss and stopped */
-#define KEEPALIVE_MS 5000		/* status updates to a source held by a pause */
+#define KEEPALIVE_MS 1000		/* status updates to a source held by a
+								 * pause: well inside a walsender's
+								 * wal_sender_timeout even when that is set
+								 * as low as 2 s (5 s was not: e2e 86) */
 #define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
 								 * endpoint's open connections to close */
 

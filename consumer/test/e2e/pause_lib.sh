@@ -54,6 +54,16 @@ expect_api() {
     fi
 }
 
+# control_yaml CKPT: the file checkpoint at CKPT and the `http:` block of
+# the pause scripts (loopback, a free port, the token file).
+control_yaml() {
+    cat <<YAML
+checkpoint: {store: file, path: "$1"}
+http:
+  listen: "127.0.0.1:0"
+  token_file: "$WORK/token"
+YAML
+}
 # two_databases PREFIX: databases da and db of the current cluster, each
 # with table public.t (id) and the slot PREFIX_da / PREFIX_db.
 two_databases() {
