@@ -128,6 +128,12 @@ typedef struct trib_event
 	char	   *extra;			/* JSON object: truncate relations, message */
 	uint64_t	txid;
 	int64_t		ts_ms;			/* commit time, ms since the epoch */
+	int64_t		ts_us;			/* the same in us where the source has
+								 * them (PostgreSQL), else 0 */
+	/* PostgreSQL: the commit LSN of the transaction the source delivered
+	 * before this event's (Debezium's source.sequence), 0 when unknown;
+	 * set when the source hands the event out (pg_source_ops.c) */
+	uint64_t	prev_commit_lsn;
 	bool		snapshot;		/* produced by a snapshot, not the stream */
 	bool		last_in_tx;		/* last event of its transaction */
 	trib_position pos;

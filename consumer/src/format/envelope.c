@@ -123,6 +123,7 @@ struct trib_envelope
 	trib_record *recs;
 	size_t		nrecs;
 	size_t		caprecs;
+	int64_t		now_us;			/* this encode's clock reading */
 	/* transaction metadata */
 	uint64_t	tx_gen;
 	uint64_t	tx_commit_lsn;
@@ -747,17 +748,20 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 }
 
 /* A ts_ms value; in Debezium mode followed by Debezium 2.6's ts_us and
- * ts_ns (the same instant; our clocks have millisecond resolution). */
+ * ts_ns: the same instant from us (microseconds, PostgreSQL's commit
+ * time), or from ms when us is 0 (our clocks, sources without them). */
 static void
-eb_ts(trib_envelope *env, int64_t ms)
+eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 {
 	eb_i64(&env->buf, ms);
 	if (env->dbz == NULL)
 		return;
+	if (us == 0)
+		us = ms * 1000;
 	EB_LIT(&env->buf, ",\"ts_us\":");
-	eb_i64(&env->buf, ms * 1000);
+	eb_i64(&env->buf, us);
 	EB_LIT(&env->buf, ",\"ts_ns\":");
-	eb_i64(&env->buf, ms * 1000000);
+	eb_i64(&env->buf, us * 1000);
 }
 
 /* A row image (or key) in the envelope's format: as is, or in Debezium's
@@ -888,10 +892,14 @@ write_update_description(ebuf *b, const trib_event *ev)
 }
 
 /* The source block's members after db for PostgreSQL (and, outside
- * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin. */
+ * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin.
+ * sequence's first member is the event's own commit LSN, or with dbz
+ * (Debezium mode, PostgreSQL events) as Debezium's PostgreSQL connector
+ * has it, the commit LSN of the transaction before (ev->prev_commit_lsn;
+ * null when unknown). */
 static void
 write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
-				const char *schema, const char *table)
+				bool dbz, const char *schema, const char *table)
 {
 	EB_LIT(b, ",\"sequence\":");
 	if (pos->commit_lsn == 0 && pos->lsn == 0)
@@ -900,7 +908,7 @@ write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
 	{
 		eb_ch(b, '"');
 		eb_ch(b, '[');
-		eb_sequence_lsn(b, pos->commit_lsn);
+		eb_sequence_lsn(b, dbz ? ev->prev_commit_lsn : pos->commit_lsn);
 		eb_ch(b, ',');
 		eb_sequence_lsn(b, pos->lsn);
 		eb_ch(b, ']');
@@ -941,8 +949,10 @@ write_source(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"name\":");
 	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
-	eb_ts(env, ev->ts_ms != 0 ? ev->ts_ms :
-		  (env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms()));
+	if (ev->ts_ms != 0)
+		eb_ts(env, ev->ts_ms, ev->ts_us);
+	else
+		eb_ts(env, env->now_us / 1000, env->now_us);
 	if (!ev->snapshot)
 		EB_LIT(b, ",\"snapshot\":\"false\"");
 	else if (ev->last_in_tx)
@@ -959,7 +969,9 @@ write_source(trib_envelope *env, const trib_event *ev,
 		eb_jcstr(b, table);
 	}
 	else
-		write_source_pg(b, ev, pos, schema, table);
+		write_source_pg(b, ev, pos, env->dbz != NULL &&
+						(ev->connector == NULL || strcmp(ev->connector, "postgresql") == 0),
+						schema, table);
 	write_source_own(env, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);
@@ -1246,7 +1258,7 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);
 	EB_LIT(b, "\",\"ts_ms\":");
-	eb_ts(env, now);
+	eb_ts(env, now, env->now_us);
 	write_transaction(env, ev, schema, table);
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');
@@ -1449,11 +1461,18 @@ const trib_record *
 trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 					 char *errbuf, size_t errlen)
 {
-	int64_t		now = env->opts.clock_ms ? env->opts.clock_ms() : trib_clock_wall_ms();
+	int64_t		now;
 	bool		ok;
 	/* format: debezium with transaction metadata: BEGIN/END records */
 	bool		txmeta = env->dbz && env->opts.transaction_metadata && ev->txid != 0 &&
 		!ev->snapshot && ev->op != TRIB_OP_MESSAGE;
+
+	/* the records' ts_ms (processing time), and ts_us in Debezium mode:
+	 * one reading of the wall clock in microseconds, or the test clock */
+	if (env->opts.clock_ms)
+		env->now_us = (now = env->opts.clock_ms()) * 1000;
+	else
+		now = (env->now_us = trib_clock_wall_us()) / 1000;
 
 	env->buf.len = 0;
 	env->nrecs = 0;

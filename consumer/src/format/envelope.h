@@ -23,7 +23,8 @@
  * name (= the topic prefix), ts_ms (commit time), snapshot ("true",
  * "false", or "last" for a snapshot event with last_in_tx set), db,
  * sequence ("[\"<commit_lsn>\",\"<lsn>\"]" as a string; Debezium puts the
- * previous transaction's commit LSN first), schema, table, txId (null
+ * previous transaction's commit LSN first, as Debezium mode does from
+ * ev->prev_commit_lsn), schema, table, txId (null
  * when 0), lsn (pos.lsn, null when 0), xmin (null), and only when the
  * event has JSON null lists (event.h), json_nulls: {"before":[...],
  * "after":[...]}, each key only when that list exists, so that a consumer
@@ -53,7 +54,9 @@
  *
  * Debezium mode (opts.debezium, `format: debezium`; debezium.h): row
  * images and keys go through the Debezium value encoders, ts_us/ts_ns
- * follow each ts_ms, with schemas_enable key and value are wrapped as
+ * follow each ts_ms (source's from ev->ts_us, the commit time's
+ * microseconds, when the source has them; the envelope's from one
+ * microsecond clock reading per event), with schemas_enable key and value are wrapped as
  * {"schema":S,"payload":P}, and with transaction_metadata the records of
  * a transaction are framed by BEGIN/END records on "<prefix>.transaction".
  * Without it (the default) the output is exactly as described above.

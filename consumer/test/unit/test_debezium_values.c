@@ -356,8 +356,10 @@ mkenv(trib_envelope_opts *eo, trib_dbz_opts *dbz, bool schemas, bool txmeta)
 }
 
 /* The whole record in Debezium mode: converted values and key, ts_us and
- * ts_ns beside both ts_ms, the TOAST placeholder; and the tributary
- * format unchanged by the hook. */
+ * ts_ns beside both ts_ms (the source's from the commit time's
+ * microseconds), sequence with the previous transaction's commit LSN
+ * first, the TOAST placeholder; and the tributary format unchanged by the
+ * hook. */
 static void
 test_envelope_debezium(void **state)
 {
@@ -382,6 +384,8 @@ test_envelope_debezium(void **state)
 	ev->unchanged = strdup("[\"big\"]");
 	ev->txid = 741;
 	ev->ts_ms = 1700000000123LL;
+	ev->ts_us = 1700000000123457LL;
+	ev->prev_commit_lsn = 0xE0;
 	ev->pos.commit_lsn = 0x100;
 	ev->pos.lsn = 0xF0;
 	env = mkenv(&eo, &dbz, false, false);
@@ -393,15 +397,23 @@ test_envelope_debezium(void **state)
 						"{\"before\":null,\"after\":{\"id\":\"AIA=\",\"d\":1,"
 						"\"big\":\"__debezium_unavailable_value\"},"
 						"\"source\":{\"version\":\"tributary-0.1\",\"connector\":\"postgresql\","
-						"\"name\":\"shop\",\"ts_ms\":1700000000123,\"ts_us\":1700000000123000,"
-						"\"ts_ns\":1700000000123000000,\"snapshot\":\"false\",\"db\":\"shop\","
-						"\"sequence\":\"[\\\"256\\\",\\\"240\\\"]\",\"schema\":\"public\","
+						"\"name\":\"shop\",\"ts_ms\":1700000000123,\"ts_us\":1700000000123457,"
+						"\"ts_ns\":1700000000123457000,\"snapshot\":\"false\",\"db\":\"shop\","
+						"\"sequence\":\"[\\\"224\\\",\\\"240\\\"]\",\"schema\":\"public\","
 						"\"table\":\"t\",\"txId\":741,\"lsn\":240,\"xmin\":null},\"op\":\"u\","
 						"\"ts_ms\":1700000001000,\"ts_us\":1700000001000000,"
 						"\"ts_ns\":1700000001000000000,\"transaction\":null}");
+
+	/* the transaction before unknown (the first after a restart inside a
+	 * transaction): null, as Debezium writes an unknown LSN */
+	ev->prev_commit_lsn = 0;
+	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
+	assert_non_null(r);
+	assert_non_null(strstr(r[0].value, "\"sequence\":\"[null,\\\"240\\\"]\""));
 	trib_envelope_free(env);
 
-	/* format: tributary: the same event keeps its own values */
+	/* format: tributary: the same event keeps its own values, and its
+	 * sequence the event's own commit LSN */
 	eo.debezium = NULL;
 	env = trib_envelope_new(&eo, err, sizeof(err));
 	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
@@ -409,6 +421,7 @@ test_envelope_debezium(void **state)
 	assert_string_equal(r[0].key, "{\"id\":128}");
 	assert_non_null(strstr(r[0].value, "\"after\":{\"id\":128,\"d\":\"1970-01-02\","));
 	assert_null(strstr(r[0].value, "ts_us"));
+	assert_non_null(strstr(r[0].value, "\"sequence\":\"[\\\"256\\\",\\\"240\\\"]\""));
 	trib_envelope_free(env);
 	trib_event_free(ev);
 }

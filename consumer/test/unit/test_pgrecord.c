@@ -107,8 +107,9 @@ test_update_splices_images_byte_for_byte(void **state)
 	assert_int_equal(rec->ev->pos.commit_lsn, 0x1556D48);
 	assert_int_equal(rec->ev->pos.seq, 0);
 	assert_int_equal(rec->lsn, 0x1556C40);
-	/* 2026-11-21T23:26:09.413656Z */
+	/* 2026-11-21T23:26:09.413656Z: ms rounded down, and every us */
 	assert_int_equal(rec->ev->ts_ms, INT64_C(1795303569413));
+	assert_int_equal(rec->ev->ts_us, INT64_C(1795303569413656));
 	trib_pgrec_free(rel);
 	trib_pgrec_free(rec);
 	trib_pgparser_free(p);
@@ -162,6 +163,8 @@ test_events_share_the_parsers_names(void **state)
 	assert_int_equal(c->ev->ts_ms, INT64_C(1795303569414));
 	assert_int_equal(d->ev->pos.commit_lsn, 0x1556D48);
 	assert_int_equal(d->ev->ts_ms, INT64_C(1795303569413));
+	/* the remembered ts keeps its microseconds too */
+	assert_int_equal(d->ev->ts_us, INT64_C(1795303569413656));
 	trib_pgrec_free(b);
 	trib_pgrec_free(c);
 	trib_pgrec_free(d);
@@ -309,6 +312,9 @@ test_control_records(void **state)
 	r = parse_ok(p, "{\"kind\":\"stream_commit\",\"xid\":725,\"commit_lsn\":\"0/15A8050\",\"ts\":\"2026-11-21T09:15:02.4Z\",\"end_lsn\":\"0/15A8080\",\"changes\":2012,\"discard_through_seq\":7}");
 	assert_true(r->has_discard_through);
 	assert_int_equal(r->discard_through_seq, 7);
+	/* one fractional digit: tenths of a second */
+	assert_int_equal(r->ts_ms, INT64_C(1795252502400));
+	assert_int_equal(r->ts_us, INT64_C(1795252502400000));
 	trib_pgrec_free(r);
 	r = parse_ok(p, "{\"kind\":\"commit_prepared\",\"xid\":753,\"commit_lsn\":\"0/15590F0\",\"ts\":\"2026-11-21T23:26:09.415565Z\",\"end_lsn\":\"0/1559128\",\"gid\":\"gid-1\"}");
 	assert_int_equal(r->kind, TRIB_PGREC_COMMIT_PREPARED);

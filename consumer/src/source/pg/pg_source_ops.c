@@ -24,6 +24,10 @@
  *     The pipeline sees ordinary committed transactions.
  *   - Positions are event ids: (commit_lsn, seq), written as eventid.h
  *     does; confirming uses an END position's end_lsn.
+ *   - Each event gets the commit LSN of the transaction delivered before
+ *     its own (event.h: prev_commit_lsn, Debezium's source.sequence):
+ *     the last END item's (not a rollback_prepared's), after a start the
+ *     resume point's when it stands for a whole transaction, else 0.
  *
  * Ownership: the adapter owns the client and the records of the last poll.
  */
@@ -69,6 +73,8 @@ typedef struct pg_state
 	uint64_t	confirmable;	/* the newest END given to confirm() */
 	uint64_t	confirmed;		/* what the slot was told */
 	uint64_t	reported;		/* what a changed-only report sent */
+	uint64_t	last_commit;	/* commit LSN of the last transaction
+								 * delivered (event.h: prev_commit_lsn) */
 	trib_metric *m_prepared_held;
 	trib_metric *m_prepared_spilled;
 } pg_state;
@@ -219,6 +225,10 @@ pg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 {
 	pg_state   *s = src->state;
 
+	/* After a restart the transaction before the first one delivered is
+	 * the resume point's when that point is a whole transaction; resuming
+	 * inside a transaction, its predecessor is unknown (0) */
+	s->last_commit = resume && resume->seq == TRIB_SEQ_ALL ? resume->commit_lsn : 0;
 	return trib_source_pg_start(s->pg, resume, START_RETRY_MS, errbuf, errlen);
 }
 
@@ -269,10 +279,13 @@ to_item(pg_state *s, trib_pgrec *r, trib_source_item *it)
 			it->ts_ms = r->has_ts ? r->ts_ms : 0;
 			if (r->prepare_lsn != 0)
 				hold_prepare(s, r);
+			if (r->kind != TRIB_PGREC_ROLLBACK_PREPARED)
+				s->last_commit = r->commit_lsn;
 			return true;
 		default:
 			if (r->ev == NULL)
 				return false;
+			r->ev->prev_commit_lsn = s->last_commit;
 			it->kind = TRIB_ITEM_EVENT;
 			it->ev = r->ev;
 			return true;

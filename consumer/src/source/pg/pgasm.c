@@ -199,6 +199,7 @@ begin_prepare_of(const trib_pgrec *prepare)
 	b->commit_lsn = prepare->commit_lsn;
 	b->has_ts = prepare->has_ts;
 	b->ts_ms = prepare->ts_ms;
+	b->ts_us = prepare->ts_us;
 	b->gid = trib_xstrdup(prepare->gid);
 	return b;
 }
@@ -222,8 +223,10 @@ finish_stream(trib_pgasm *a, trib_pgrec *commit)
 			r->commit_lsn = commit->commit_lsn;
 			r->has_ts = commit->has_ts;
 			r->ts_ms = commit->ts_ms;
+			r->ts_us = commit->ts_us;
 			r->ev->pos.commit_lsn = commit->commit_lsn;
 			r->ev->ts_ms = commit->ts_ms;
+			r->ev->ts_us = commit->ts_us;
 			r->ev->last_in_tx = r->next == NULL;
 			r->ev->pos.end_lsn = r->next == NULL ? commit->end_lsn : 0;
 		}

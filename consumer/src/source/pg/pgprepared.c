@@ -72,6 +72,8 @@ typedef struct spill_hdr
 	uint64_t	pos_seq;
 	uint64_t	pos_end_lsn;
 	uint64_t	pos_lsn;
+	int64_t		rec_ts_us;
+	int64_t		ev_ts_us;
 } spill_hdr;
 
 /* What an event borrows from the source. */
@@ -507,8 +509,10 @@ spill_write(held_tx *t, trib_pgrec *r, char *errbuf, size_t errlen)
 	hd.seq = r->seq;
 	hd.commit_lsn = r->commit_lsn;
 	hd.rec_ts_ms = r->ts_ms;
+	hd.rec_ts_us = r->ts_us;
 	hd.txid = e->txid;
 	hd.ev_ts_ms = e->ts_ms;
+	hd.ev_ts_us = e->ts_us;
 	hd.pos_commit_lsn = e->pos.commit_lsn;
 	hd.pos_seq = e->pos.seq;
 	hd.pos_end_lsn = e->pos.end_lsn;
@@ -732,6 +736,7 @@ spill_read(held_tx *t, trib_pgrec **out, char *errbuf, size_t errlen)
 	r->lsn = hd.lsn;
 	r->has_ts = hd.flags & F_HAS_TS;
 	r->ts_ms = hd.rec_ts_ms;
+	r->ts_us = hd.rec_ts_us;
 	r->has_seq = hd.flags & F_HAS_SEQ;
 	r->seq = hd.seq;
 	r->transactional = hd.flags & F_TRANSACTIONAL;
@@ -752,6 +757,7 @@ spill_read(held_tx *t, trib_pgrec **out, char *errbuf, size_t errlen)
 	e->extra = s[S_EXTRA];
 	e->txid = hd.txid;
 	e->ts_ms = hd.ev_ts_ms;
+	e->ts_us = hd.ev_ts_us;
 	e->snapshot = hd.flags & F_SNAPSHOT;
 	e->last_in_tx = hd.flags & F_LAST_IN_TX;
 	e->pos.commit_lsn = hd.pos_commit_lsn;
@@ -777,10 +783,12 @@ reposition(const held_tx *t, trib_pgrec *r)
 	r->commit_lsn = c->commit_lsn;
 	r->has_ts = c->has_ts;
 	r->ts_ms = c->ts_ms;
+	r->ts_us = c->ts_us;
 	if (r->ev)
 	{
 		r->ev->pos.commit_lsn = c->commit_lsn;
 		r->ev->ts_ms = c->ts_ms;
+		r->ev->ts_us = c->ts_us;
 		r->ev->pos.end_lsn = r->ev->last_in_tx ? c->end_lsn : 0;
 	}
 }

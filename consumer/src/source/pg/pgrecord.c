@@ -84,9 +84,11 @@ digits(const char *s, size_t n, size_t *i, int w, int *out)
 	return true;
 }
 
-/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms since epoch. */
+/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms and us since
+ * the epoch (PostgreSQL's commit timestamps have microseconds; *ms is
+ * *us rounded down to the millisecond). */
 static bool
-parse_ts(const char *s, size_t n, int64_t *ms)
+parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 {
 	size_t		i = 0;
 	int			neg = 0,
@@ -97,8 +99,9 @@ parse_ts(const char *s, size_t n, int64_t *ms)
 				mi,
 				se;
 	int64_t		y = 0,
-				frac_ms = 0,
-				scale = 100;
+				frac_us = 0,
+				secs,
+				scale = 100000;
 
 	if (i < n && (s[i] == '+' || s[i] == '-'))
 		neg = s[i++] == '-';
@@ -124,7 +127,7 @@ parse_ts(const char *s, size_t n, int64_t *ms)
 		{
 			if (fd >= 6)
 				return false;
-			frac_ms += (s[i] - '0') * scale;
+			frac_us += (s[i] - '0') * scale;
 			scale /= 10;
 		}
 		if (fd == 0)
@@ -134,8 +137,9 @@ parse_ts(const char *s, size_t n, int64_t *ms)
 		return false;
 	if (neg)
 		y = -y;
-	*ms = (trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000
-		+ frac_ms;
+	secs = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	*ms = secs * 1000 + frac_us / 1000;
+	*us = secs * 1000000 + frac_us;
 	return true;
 }
 
@@ -335,6 +339,7 @@ struct trib_pgparser
 	char		last_ts[40];
 	size_t		last_ts_len;
 	int64_t		last_ts_ms;
+	int64_t		last_ts_us;
 	char		last_clsn[TRIB_LSN_BUFLEN];
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
@@ -1078,6 +1083,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	ev->db = p->db;
 	ev->txid = rec->xid;
 	ev->ts_ms = rec->ts_ms;
+	ev->ts_us = rec->ts_us;
 	ev->pos.commit_lsn = rec->commit_lsn;
 	ev->pos.seq = rec->seq;
 	ev->pos.lsn = rec->lsn;
@@ -1282,14 +1288,19 @@ fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 	if (st->f[F_TS].type == J_STRING)
 	{
 		if (same_text(&st->f[F_TS], p->last_ts, p->last_ts_len))
+		{
 			rec->ts_ms = p->last_ts_ms;
+			rec->ts_us = p->last_ts_us;
+		}
 		else
 		{
-			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms))
+			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms,
+						  &rec->ts_us))
 				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
 								 st->f[F_TS].str);
 			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
+			p->last_ts_us = rec->ts_us;
 		}
 		rec->has_ts = true;
 	}

@@ -79,6 +79,7 @@ typedef struct trib_pgrec
 	uint64_t	lsn;			/* changes, relation, stream_abort */
 	bool		has_ts;
 	int64_t		ts_ms;
+	int64_t		ts_us;			/* the same instant in microseconds */
 	bool		has_seq;
 	uint64_t	seq;
 	bool		has_changes;
