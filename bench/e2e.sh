@@ -404,7 +404,7 @@ fi
 
 if has w2; then
     log "W2: $W2_TX single-row UPDATE transactions"
-    sql "SELECT count(*) FROM public.bench_events" | grep -qx 0 && load_rows 1000
+    sql "SELECT count(*) FROM public.bench_events" | grep -x 0 >/dev/null && load_rows 1000
     NROWS=$(sql "SELECT count(*) FROM public.bench_events")
     sql "CREATE OR REPLACE PROCEDURE public.bench_w2(n int, nrows bigint) LANGUAGE plpgsql AS \$\$
          BEGIN FOR i IN 1..n LOOP
@@ -492,7 +492,7 @@ w3_run() {
 
 if has w3; then
     log "W3: $W3_RATES commits/s for $W3_SECS s each"
-    sql "SELECT count(*) FROM public.bench_events" | grep -qx 0 && load_rows 1000
+    sql "SELECT count(*) FROM public.bench_events" | grep -x 0 >/dev/null && load_rows 1000
     NROWS=$(sql "SELECT count(*) FROM public.bench_events")
     printf '\\set id random(1, %s)\nUPDATE public.bench_events SET amount = amount + 1 WHERE id = :id;\n' \
         "$NROWS" > "$PGC_DIR/w3.pgbench"

@@ -105,7 +105,7 @@ if line=$(grep -E '^ *All [0-9]+ tests passed' "$TMP/pg_regress.log"); then
 elif line=$(grep -E '^ *[0-9]+ of [0-9]+ tests (failed|passed)' "$TMP/pg_regress.log"); then
     n=$(echo "$line" | sed -E 's/^ *([0-9]+) of ([0-9]+) tests.*/\1/')
     m=$(echo "$line" | sed -E 's/^ *([0-9]+) of ([0-9]+) tests.*/\2/')
-    if echo "$line" | grep -q 'tests failed'; then
+    if [[ $line == *'tests failed'* ]]; then
         failed=$n passed=$((m - n))
     else
         passed=$n failed=$((m - n))

@@ -108,7 +108,7 @@ df_check_ignore() {
             echo "dockerfile: $file: '$pat': exceptions are not supported" >&2
             return 1
         fi
-        matches=$(cd "$ctx" && shopt -s globstar dotglob && compgen -G "$pat" | head -n 3)
+        matches=$(cd "$ctx" && shopt -s globstar dotglob && compgen -G "$pat" | sed -n 1,3p)
         if [ -n "$matches" ]; then
             echo "dockerfile: $file: '$pat' matches files of the export" \
                 "($(echo "$matches" | paste -sd' ')), which this interpreter would not leave out" >&2

@@ -74,7 +74,7 @@ pgc_free_port() {
     mkdir -p "$PGC_PORT_LOCKS" 2>/dev/null && chmod 1777 "$PGC_PORT_LOCKS" 2>/dev/null
     for i in $(seq 1 400); do
         p=$(( lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1) ))
-        ss -Htln "sport = :$p" 2>/dev/null | grep -q . && continue
+        ss -Htln "sport = :$p" 2>/dev/null | grep . >/dev/null && continue
         if ! ( set -o noclobber; echo "$$" > "$PGC_PORT_LOCKS/$p" ) 2>/dev/null; then
             owner=$(cat "$PGC_PORT_LOCKS/$p" 2>/dev/null)
             [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue

@@ -39,7 +39,7 @@ cat > "$masked" <<'EOF'
 {"topic":"m.message","key":{"prefix":"demo"},"value":{"source":{"lsn":44},"op":"m"}}
 EOF
 
-out=$(python3 "$SPAN" pick "$raw" key value.op value.after | head -n 2)
+out=$(python3 "$SPAN" pick "$raw" key value.op value.after | sed -n 1,2p)
 expect "pick: numbers and escapes as written, absent paths left out" "$out" \
 '{"key":{"id":1},"op":"c","after":{"id":1,"total":129.90,"big":123456789012345678901234567890,"f":1e400,"name":"Jos\u00e9 \"J\""}}
 {"key":{"id":1},"op":"d","after":null}'

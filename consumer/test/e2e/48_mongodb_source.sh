@@ -323,7 +323,7 @@ gsrc {"insert": "users", "documents": [{"_id": 1, "email": "g1@example.com", "n"
 gsrc {"update": "users", "updates": [{"q": {"_id": 2}, "u": {"$set": {"n": 20}}}]}
 gsrc {"delete": "users", "deletes": [{"q": {"_id": 3}, "limit": 1}]}
 CMDS
-port=$(sed -nE 's/.*serving .* on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$WORK/g.log" | head -1)
+port=$(sed -nE 's/.*serving .* on 127\.0\.0\.1 port ([0-9]+).*/\1/p' "$WORK/g.log" | sed -n 1p)
 metric=
 for _ in $(seq 1 100); do
     metric=$(curl -s "http://127.0.0.1:$port/metrics" | grep '^tributary_mongodb_sink_changes_total{sink="copy",result="written"}' || true)

@@ -137,7 +137,7 @@ for (c, i), v in sorted(state.items(), key=lambda x: (x[0][0], str(x[0][1]))):
 print(" ".join("%s=%d" % kv for kv in sorted(ops.items())), file=sys.stderr)
 print("twice=%d" % sum(1 for n in ups.values() if n > 1), file=sys.stderr)
 PY
-t=$(sed -nE 's/.*(taking|resuming) the snapshot at cluster time Timestamp\(([0-9]+), ([0-9]+)\).*/\2 \3/p' "$WORK/a.log" | head -1)
+t=$(sed -nE 's/.*(taking|resuming) the snapshot at cluster time Timestamp\(([0-9]+), ([0-9]+)\).*/\2 \3/p' "$WORK/a.log" | sed -n 1p)
 echo "# $KILLS kills during the copy; records: $(head -1 "$WORK/a.stats")"
 expect_eq "A: the output folded by key equals the collections' final content" "" \
     "$(diff "$WORK/a.want" "$WORK/a.got" | head -10)"

@@ -123,7 +123,7 @@ for question in impact downstream; do
 done
 expect_match "impact: the email reaches the file only masked" \
     "field:file://[^ ]*/out.jsonl#email:true" "$(api_nodes | tr '\n' ' ')"
-FIELD=$(jq -r '.nodes[] | select(.kind == "field") | .node' <<<"$BODY" | head -1)
+FIELD=$(jq -r '.nodes[] | select(.kind == "field") | .node' <<<"$BODY" | sed -n 1p)
 call_tok GET "/api/v1/lineage/$(uri "$FIELD")/upstream?depth=1"
 expect_api "GET lineage/{field}/upstream?depth=1" 200 GET "/api/v1/lineage/$(uri "$FIELD")/upstream"
 expect_eq "upstream, depth 1: the SQL API's nodes" \

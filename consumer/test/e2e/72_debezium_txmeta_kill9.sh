@@ -86,7 +86,7 @@ start_consumer
 mid=f
 for _ in $(seq 1 600); do
     "$TOOLS/kafka_dump" "$BOOT" __tributary_checkpoints > "$WORK/ckpt.now" 2>/dev/null || true
-    if tail -n 1 "$WORK/ckpt.now" | grep -q '"dbz_tx"'; then
+    if tail -n 1 "$WORK/ckpt.now" | grep '"dbz_tx"' >/dev/null; then
         mid=t
         break
     fi
