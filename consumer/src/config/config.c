@@ -286,3 +286,16 @@ trib_topic_expand(const char *pattern, const char *prefix, const char *source,
 	}
 	return trib_strbuf_finish(&b);
 }
+
+/* A name by `pattern`, or `def`, with MySQL's database as ${schema} under
+ * the default; see config.h. */
+char *
+trib_name_expand(const char *pattern, const char *def, const char *prefix,
+				 const char *source, const char *db, const char *schema, const char *table)
+{
+	if (pattern == NULL)
+		pattern = def;
+	if (schema == NULL && strcmp(pattern, def) == 0)
+		schema = db;
+	return trib_topic_expand(pattern, prefix, source, db, schema, table);
+}

@@ -481,6 +481,21 @@ char	   *trib_topic_expand(const char *pattern, const char *prefix,
 							  const char *source, const char *db,
 							  const char *schema, const char *table);
 
+/* The defaults of the Kafka sink's topic_pattern and of schemas.subject. */
+#define TRIB_TOPIC_DEFAULT_PATTERN "${prefix}.${schema}.${table}"
+#define TRIB_SUBJECT_DEFAULT_PATTERN "${source}.${schema}.${table}"
+
+/*
+ * trib_topic_expand() of a name whose default pattern is `def`.  With the
+ * default, a source without schemas (MySQL: schema NULL) puts its database
+ * in ${schema}, so that default names read prefix.database.table, as
+ * Debezium's MySQL connector names its topics, never prefix..table.  A
+ * pattern the user wrote gets ${schema} as it is.  The caller frees.
+ */
+char	   *trib_name_expand(const char *pattern, const char *def, const char *prefix,
+							 const char *source, const char *db, const char *schema,
+							 const char *table);
+
 /* Write the configuration reference (docs/CONFIG.md) to `out`. */
 void		trib_config_write_doc(FILE *out);
 

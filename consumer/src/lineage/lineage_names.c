@@ -179,9 +179,9 @@ sink_dataset(const trib_plugin_conf *m, const trib_event *ev, const char *route,
 		snprintf(ns, nslen, "kafka://%.*s", boot ? (int) strcspn(boot, ",") : 9,
 				 boot ? boot : "localhost");
 		topic = route ? trib_xstrdup(route)
-			: trib_topic_expand(pattern ? pattern : "${prefix}.${schema}.${table}",
-								conf_string(m, "topic_prefix"), ev->source, ev->db,
-								ev->schema, ev->table);
+			: trib_name_expand(pattern, TRIB_TOPIC_DEFAULT_PATTERN,
+							   conf_string(m, "topic_prefix"), ev->source, ev->db, ev->schema,
+							   ev->table);
 		snprintf(name, namelen, "%s", topic);
 		free(topic);
 		*type = "topic";

@@ -36,9 +36,9 @@ static const ck_key schemas_keys[] = {
 		.desc = "database holding the registry (the tributary extension, 0.4 or later); "
 		"its role needs `tributary_writer`"),
 	CK_ROW(trib_schemas_conf, subject, CK_STRING, CK_TEMPLATE,
-		.def = "${source}.${schema}.${table}",
+		.def = TRIB_SUBJECT_DEFAULT_PATTERN,
 		.desc = "a table's subject name; `${source}`, `${db}`, `${schema}` and `${table}` "
-		"are replaced"),
+		"are replaced (with this default, a MySQL table's database fills `${schema}`)"),
 	CK_ROW(trib_schemas_conf, format, CK_ENUM, 0, .def = "json", .words = format_words,
 		.desc = "schema type registered: `json` (JSON Schema) or `avro`"),
 	CK_ROW(trib_schemas_conf, keys, CK_BOOL, 0, .def = "false",

@@ -394,12 +394,20 @@ quarantine_state(trib_schema_stage *st, const char *subject, rel_entry *e, char 
 	return true;
 }
 
+/* The subject of an event's table (malloc'd): the default pattern names a
+ * MySQL table source.database.table (config.h). */
+static char *
+subject_of(const trib_schema_stage *st, const trib_event *ev)
+{
+	return trib_name_expand(st->conf->subject, TRIB_SUBJECT_DEFAULT_PATTERN, NULL, ev->source,
+							ev->db, ev->schema, ev->table);
+}
+
 /* A relation seen for the first time: find or register its version. */
 static bool
 resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf, size_t errlen)
 {
-	char	   *subject = trib_topic_expand(st->conf->subject, NULL, ev->source, ev->db,
-											ev->schema, ev->table);
+	char	   *subject = subject_of(st, ev);
 	char		e2[512];
 	trib_sr_schema *schema = trib_schema_of_relation(ev->rel, ev->connector, st->fmt, e2, sizeof(e2));
 	bool		ok = false;
@@ -436,8 +444,7 @@ poll_acceptance(trib_schema_stage *st, const trib_event *ev, rel_entry *slot, ch
 	if (now - slot->checked_ms < QUARANTINE_POLL_MS)
 		return true;
 	slot->checked_ms = now;
-	subject = trib_topic_expand(st->conf->subject, NULL, ev->source, ev->db, ev->schema,
-								ev->table);
+	subject = subject_of(st, ev);
 	pending = trib_schema_store_pending(st->store, subject, slot->version, errbuf, errlen);
 	if (pending == 0)
 	{

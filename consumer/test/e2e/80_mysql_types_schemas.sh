@@ -13,7 +13,8 @@
 #  A  the schema registered for the table validates every row image the
 #     file sink got (every row, every column, python3-jsonschema with exact
 #     decimals), and its numeric columns are JSON numbers (integer for the
-#     integer types and YEAR, number for DECIMAL, FLOAT, DOUBLE);
+#     integer types and YEAR, number for DECIMAL, FLOAT, DOUBLE), and its
+#     subject is my.d1.t (the default subject, the database in ${schema});
 #  B  each Kafka record's Connect schema gives every column the type,
 #     logical name and parameters of Debezium's MySQL connector, and its
 #     values decoded by that schema equal what the server returns.
@@ -95,6 +96,9 @@ expect_no_grep "no event failed the schema stage or Debezium mode" "$WORK/run.lo
 # ---- A: the registered schema ---------------------------------------------
 subject=$(q postgres "SELECT subject FROM tributary.subjects WHERE subject LIKE '%t' ORDER BY subject LIMIT 1")
 echo "# subject: $subject"
+# the default subject ${source}.${schema}.${table}: MySQL's database in the
+# schema's slot (docs/MYSQL.md), as the topic dbz80.d1.t
+expect_eq "the table's subject is source.database.table" "my.d1.t" "$subject"
 expect_eq "one version registered for the table" 1 \
     "$(q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$subject'")"
 q postgres "SELECT schema::text FROM tributary.schema_versions WHERE subject = '$subject'

@@ -593,6 +593,31 @@ topic_expand_fills_every_placeholder_and_treats_null_as_empty(void **state)
 	free(t);
 }
 
+/* The default subject and topic patterns: a schema-less source's (MySQL's)
+ * database fills ${schema}; a pattern the user wrote is left as it is. */
+static void
+a_default_name_puts_a_schemaless_sources_database_in_the_schema_slot(void **state)
+{
+	char	   *t;
+
+	(void) state;
+	t = trib_name_expand(NULL, TRIB_SUBJECT_DEFAULT_PATTERN, NULL, "my", "shop", NULL, "orders");
+	assert_string_equal(t, "my.shop.orders");
+	free(t);
+	t = trib_name_expand("${prefix}.${schema}.${table}", TRIB_TOPIC_DEFAULT_PATTERN, "p", "my",
+						 "shop", NULL, "orders");
+	assert_string_equal(t, "p.shop.orders");
+	free(t);
+	t = trib_name_expand(NULL, TRIB_SUBJECT_DEFAULT_PATTERN, NULL, "main", "shopdb", "public",
+						 "orders");
+	assert_string_equal(t, "main.public.orders");
+	free(t);
+	t = trib_name_expand("${schema}-${table}", TRIB_SUBJECT_DEFAULT_PATTERN, NULL, "my", "shop",
+						 NULL, "orders");
+	assert_string_equal(t, "-orders");
+	free(t);
+}
+
 /* ---- secrets ----------------------------------------------------------- */
 
 static void
@@ -1084,6 +1109,8 @@ main(void)
 		cmocka_unit_test_teardown(unset_variable_without_default_names_variable_file_line_and_column, teardown),
 		cmocka_unit_test_teardown(topic_pattern_keeps_its_placeholders_but_takes_other_variables, teardown),
 		cmocka_unit_test_teardown(topic_expand_fills_every_placeholder_and_treats_null_as_empty, teardown),
+		cmocka_unit_test_teardown(a_default_name_puts_a_schemaless_sources_database_in_the_schema_slot,
+								  teardown),
 		cmocka_unit_test_teardown(dsn_file_reads_the_secret_and_registers_it_for_redaction, teardown),
 		cmocka_unit_test_teardown(passwords_inside_an_inline_dsn_are_registered_as_secrets, teardown),
 		cmocka_unit_test_teardown(secret_file_trailing_crlf_is_removed_once, teardown),
