@@ -552,8 +552,8 @@ run_one_config(run_configs *rc, bool snapshot)
 		refused = !ok && trib_pipeline_refused(p);
 		if (refused)
 			tlog_error("main", "pipeline %s cannot start: source %s: %s; not retried: correct "
-					   "the role, password or database of the source's dsn (or the server's "
-					   "roles and pg_hba.conf)", cfg->pipeline, cfg->sources[0].name, err);
+					   "%s", cfg->pipeline, cfg->sources[0].name, err,
+					   trib_pipeline_refused_hint(p));
 		else if (!ok && !again)
 			tlog_error("main", "pipeline %s failed: %s", cfg->pipeline, err);
 		else if (ok && snapshot && !complete)

@@ -7,6 +7,9 @@
  * For them, confirm() only notes the position (to answer confirmed()), and
  * report() has nothing to send; these two helpers are those operations, so
  * that each such source does not carry its own copy.
+ *
+ * Also here: the source's words for where it starts (ops->origin), with
+ * the neutral default the shared messages use when a source has none.
  */
 #include "source.h"
 
@@ -30,4 +33,11 @@ trib_source_report_nothing(trib_source *src, bool changed_only, char *errbuf, si
 	(void) errbuf;
 	(void) errlen;
 	return true;
+}
+
+/* See source.h. */
+const char *
+trib_source_origin(const trib_source_ops *ops)
+{
+	return ops->origin ? ops->origin : "the source's own position";
 }

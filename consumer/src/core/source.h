@@ -129,6 +129,17 @@ typedef struct trib_source_ops
 {
 	const char *type;			/* "postgres" */
 
+	/* Optional, for messages: where start() begins without a resume
+	 * position, in the source's own words ("the slot's position").  NULL:
+	 * "the source's own position" (trib_source_origin()). */
+	const char *origin;
+
+	/* Optional, for the message that ends the daemon when the source's own
+	 * pipeline lock (leader() below) refused our login for good: what to
+	 * correct ("the user or password ...").  A lock in PostgreSQL
+	 * (lock_dsn) has the pipeline's PostgreSQL wording instead. */
+	const char *login_hint;
+
 	/*
 	 * true: the source resumes by its opaque position (MongoDB: the
 	 * resume token), so the pipeline keeps it (with several sources, in
@@ -277,5 +288,8 @@ struct trib_source
 void		trib_source_note_confirmed(trib_position *confirmed, const trib_position *end);
 bool		trib_source_report_nothing(trib_source *src, bool changed_only,
 									   char *errbuf, size_t errlen);
+
+/* ops->origin, or the neutral "the source's own position" (static text). */
+const char *trib_source_origin(const trib_source_ops *ops);
 
 #endif							/* TRIB_SOURCE_H */

@@ -22,6 +22,18 @@
 #include "check_report.h"
 #include "config.h"
 #include "pause.h"
+#include "registry.h"
+#include "source.h"
+
+/* Where `run` starts without a checkpoint, in the source's words (its
+ * ops' origin); static text. */
+static const char *
+start_words(const trib_config *cfg)
+{
+	if (cfg->nsources == 1 && cfg->sources[0].plugin->source_ops != NULL)
+		return trib_source_origin(cfg->sources[0].plugin->source_ops);
+	return "each source's own position";
+}
 
 /* The file store keeps the pause state (pause.h) beside the checkpoint,
  * in PATH.paused: say so when it is there. */
@@ -53,8 +65,8 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		if (stat(cc->path, &st) == 0)
 			trib_check_report_say(rep, "  exists (%lld bytes); `run` resumes from it", (long long) st.st_size);
 		else
-			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from the slot's position",
-				strerror(errno));
+			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from %s",
+				strerror(errno), start_words(cfg));
 		check_pause_file(cc->path, rep);
 		return;
 	}
@@ -73,8 +85,8 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		rep->problems++;
 	}
 	else if (PQntuples(r) == 0)
-		trib_check_report_say(rep, "  no checkpoint for pipeline %s yet; `run` starts from the slot's position",
-			cfg->pipeline);
+		trib_check_report_say(rep, "  no checkpoint for pipeline %s yet; `run` starts from %s",
+			cfg->pipeline, start_words(cfg));
 	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
 	{
 		if (strcmp(PQgetvalue(r, i, 0), TRIB_PAUSE_KEY) == 0)

@@ -234,6 +234,8 @@ struct trib_pipeline
 	long long	last_leader_check;	/* trib_clock_mono_ms() */
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
+	const char *login_hint;		/* the first source's, when the lock is its
+								 * own; NULL: the PostgreSQL lock's */
 	trib_checkpoint *ckpt;
 	trib_ckpt_writer *ckw;		/* saves ckpt off the loop, or NULL */
 	bool		save_now;		/* one source: save without waiting for
@@ -541,6 +543,7 @@ pipeline_lock(trib_pipeline *p)
 
 	if (ss->src.ops->leader != NULL)
 		l = ss->src.ops->leader(ss->conf, p->cfg->pipeline);
+	p->login_hint = l ? ss->src.ops->login_hint : NULL;
 	return l ? l : trib_leader_pg_new(ss->src.lock_dsn, p->cfg->pipeline);
 }
 
@@ -1817,7 +1820,8 @@ log_resume_sources(const trib_pipeline *p)
 
 		if (!ss->has_resume)
 		{
-			tlog_info("pipeline", "source %s: starting from its own position", ss->src.name);
+			tlog_info("pipeline", "source %s: starting from %s", ss->src.name,
+					  trib_source_origin(ss->src.ops));
 			continue;
 		}
 		describe_pos(ss->src.ops, &ss->resume, where, sizeof(where));
@@ -1850,7 +1854,7 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 		tlog_info("pipeline", "resuming after %s", where);
 	}
 	else
-		tlog_info("pipeline", "starting from the slot's position");
+		tlog_info("pipeline", "starting from %s", trib_source_origin(p->pops));
 	return 1;
 }
 
@@ -2652,4 +2656,14 @@ bool
 trib_pipeline_refused(const trib_pipeline *p)
 {
 	return p->refused;
+}
+
+/* See pipeline.h. */
+const char *
+trib_pipeline_refused_hint(const trib_pipeline *p)
+{
+	if (p->login_hint != NULL)
+		return p->login_hint;
+	return "the role, password or database of the source's dsn (or the server's roles and "
+		"pg_hba.conf)";
 }

@@ -82,10 +82,18 @@ void		trib_pipeline_free(trib_pipeline *p);
 bool		trib_pipeline_retriable(const trib_pipeline *p);
 
 /*
- * After a phase failed: did the source database refuse the
- * configured role, password or database (pgconn.h)?  Retrying cannot help;
+ * After a phase failed: did the server of the pipeline lock (the first
+ * source's, or PostgreSQL's in lock_dsn) refuse the configured login or
+ * database for good (pgconn.h)?  Retrying cannot help;
  * main.c exits 2, as for a bad configuration.
  */
 bool		trib_pipeline_refused(const trib_pipeline *p);
+
+/*
+ * After trib_pipeline_refused(): what to correct, in the words of the
+ * server that refused (the lock's: the first source's own, as its ops'
+ * login_hint, or PostgreSQL's); static text.
+ */
+const char *trib_pipeline_refused_hint(const trib_pipeline *p);
 
 #endif							/* TRIB_PIPELINE_H */

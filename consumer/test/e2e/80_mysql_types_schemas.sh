@@ -18,7 +18,11 @@
 #  B  each Kafka record's Connect schema gives every column the type,
 #     logical name and parameters of Debezium's MySQL connector, and its
 #     values decoded by that schema equal what the server returns.
-# (mysql_schema_check.py does both checks.)  The last line is
+# (mysql_schema_check.py does both checks.)
+#  C  `check` and `run` say where the source starts in MySQL's words (no
+#     slot, no LSN), and a login the server refuses ends the daemon with
+#     exit 2 and what to correct in MySQL's terms (no pg_hba.conf).
+# The last line is
 # `N passed, N failed`.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -114,6 +118,39 @@ count_from "$WORK/check-a.txt"
     "$WORK/ref2.jsonl" ) >"$WORK/check-b.txt" 2>&1 || true
 sed 's/^/B: /' "$WORK/check-b.txt" | grep -v '^B: [0-9]* passed' || true
 count_from "$WORK/check-b.txt"
+
+# ---- C: MySQL's words in the messages every source shares ----------------------
+# (no slot, no LSN, no pg_hba.conf for a pipeline that has no PostgreSQL source)
+expect_grep "check: without a checkpoint, run starts from the binlog position" \
+    "$WORK/check.out" "does not exist yet .*; \`run\` starts from the configured binlog position \(start_file or start_gtid\)"
+expect_grep "run: starting from the configured binlog position" "$WORK/run.log" \
+    "starting from the configured binlog position \(start_file or start_gtid\)"
+expect_no_grep "check and run never speak of a slot or an LSN" <(cat "$WORK/check.out" "$WORK/run.log") \
+    "slot|LSN"
+# a login the server refuses, the lock on the source server (no lock_dsn):
+# exit 2 at once, saying what to correct in MySQL's terms
+cat >"$WORK/refused.yaml" <<YAML
+pipeline: p80r
+sources:
+  my:
+    type: mysql
+    host: 127.0.0.1
+    port: $MDB_PORT
+    user: nobody80
+    password: wrong
+    server_id: 8081
+sinks:
+  out: {type: file, path: "$WORK/refused.jsonl"}
+checkpoint: {store: file, path: "$WORK/refused.ckpt"}
+http: {enabled: false}
+YAML
+rc=0
+timeout 60 "$BIN" run -c "$WORK/refused.yaml" >"$WORK/refused.log" 2>&1 || rc=$?
+expect_eq "a refused login exits 2 (not retried)" 2 "$rc"
+expect_grep "the refusal says what to correct for MySQL" "$WORK/refused.log" \
+    "not retried: correct the source's user or password \(or the server's account"
+expect_no_grep "the refusal does not speak of PostgreSQL's roles or pg_hba.conf" \
+    "$WORK/refused.log" "pg_hba|role, password or database"
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish

@@ -465,6 +465,10 @@ my_leader(const trib_plugin_conf *conf, const char *pipeline)
 
 const trib_source_ops trib_mysql_source_ops = {
 	.type = "mysql",
+	.origin = "the configured binlog position (start_file or start_gtid), else the initial "
+	"snapshot's binlog position or the binlog's current end",
+	.login_hint = "the source's user or password (or the server's account for that user "
+	"and client host: CREATE USER, GRANT)",
 	.open = my_open,
 	.snapshot = my_snapshot,
 	.start = my_start,

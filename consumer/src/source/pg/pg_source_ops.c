@@ -454,6 +454,7 @@ pg_close(trib_source *src)
 
 const trib_source_ops trib_pg_source_ops = {
 	.type = "postgres",
+	.origin = "the slot's position",
 	.open = pg_open,
 	.snapshot = pg_snapshot,
 	.start = pg_start,
