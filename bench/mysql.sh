@@ -15,7 +15,10 @@
 #     piped into `kcat -P`, until kcat exits (it flushes every message).
 #     --verbose writes a row image as several lines (`### INSERT INTO`,
 #     `### SET`, one `###   @N=value` per column); kcat sends each line.
-# The median of each side and their ratio are reported (target <= 0.8).
+# The median of each side and their ratio are reported (target <= 0.8),
+# and the median of the daemon's CPU time (user + system, from
+# /proc/PID/stat before it stops), which other jobs on a shared machine
+# disturb far less than the seconds.
 # M2: M2_TX (100,000) single-row transactions (autocommit INSERTs of a
 # stored procedure), committed before the consumer starts: its
 # transactions per second to the checkpoint after the last one.
@@ -48,6 +51,13 @@ has() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { echo "[bench-mysql $(date +%T)] $*" >&2; }
 now() { date +%s.%N; }
 proc_kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# proc_cpu PID: its user + system CPU seconds so far (fields 14 and 15 of
+# /proc/PID/stat, after the command's parenthesis).
+proc_cpu() {
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+    echo "${s##*) }" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($12 + $13) / hz}'
+}
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 make -s -C "$ROOT/consumer" build >/dev/null
@@ -74,9 +84,9 @@ packed() { local n=${1##*.}; echo $(( (10#$n << 32) | $2 )); }
 
 # run_tributary NAME FILE POS DONE: one round from FILE:POS until the
 # checkpoint covers the transaction packed as DONE.  Prints "seconds
-# peak_rss_kib".
+# peak_rss_kib cpu_seconds".
 run_tributary() {
-    local name=$1 t0 t1 pid ck seq c hwm
+    local name=$1 t0 t1 pid ck seq c hwm cpu
     cat >"$WORK/$name.yaml" <<EOF
 pipeline: $name
 sources:
@@ -123,8 +133,9 @@ EOF
     done
     t1=$(now)
     hwm=$(proc_kib "$pid" VmHWM)
+    cpu=$(proc_cpu "$pid")
     kill -TERM "$pid"; wait "$pid" || true
-    echo "$(echo "$t1 - $t0" | bc) $hwm"
+    echo "$(echo "$t1 - $t0" | bc) $hwm $cpu"
 }
 
 # run_peer NAME FILE POS END: mariadb-binlog | kcat -P over FILE:POS..END.
@@ -155,15 +166,16 @@ if has m1 || has m3; then
     log "M1: loading $ROWS rows in one transaction"
     read -r F P E < <(load_one_tx "$ROWS" 0)
     DONE=$(packed "$F" "$P")
-    ts=() ps=()
+    ts=() ps=() cs=()
     for r in $(seq 1 "$ROUNDS"); do
         if [ $((r % 2)) = 1 ]; then order="t p"; else order="p t"; fi
         for side in $order; do
             if [ "$side" = t ]; then
-                out=$(run_tributary "m1t$r" "$F" "$P" "$DONE")
-                ts+=("${out% *}")
-                [ "${out#* }" -gt "$m1_hwm" ] && m1_hwm=${out#* }
-                log "round $r tributary: ${out% *} s (peak RSS ${out#* } KiB)"
+                out=$(run_tributary "m1t$r" "$F" "$P" "$DONE"); read -r secs hwm cpu <<<"$out"
+                ts+=("$secs")
+                cs+=("$cpu")
+                [ "$hwm" -gt "$m1_hwm" ] && m1_hwm=$hwm
+                log "round $r tributary: $secs s (peak RSS $hwm KiB, CPU $cpu s)"
             else
                 s=$(run_peer "m1p$r" "$F" "$P" "$E")
                 ps+=("$s")
@@ -174,7 +186,7 @@ if has m1 || has m3; then
     mt=$(median "${ts[@]}"); mp=$(median "${ps[@]}")
     ratio=$(echo "scale=3; $mt / $mp" | bc)
     verdict=$([ "$(echo "$ratio <= 0.8" | bc)" = 1 ] && echo PASS || echo MISS)
-    M1="| M1: $ROWS rows, one transaction | $mt s ($(echo "$ROWS / $mt" | bc) rows/s) | $mp s | $ratio (target <= 0.8: **$verdict**) | tributary ${ts[*]}; peer ${ps[*]} |"
+    M1="| M1: $ROWS rows, one transaction | $mt s ($(echo "$ROWS / $mt" | bc) rows/s) | $mp s | $ratio (target <= 0.8: **$verdict**) | tributary ${ts[*]}; peer ${ps[*]}; daemon CPU $(median "${cs[@]}") s median (${cs[*]}) |"
 fi
 
 M2=""
@@ -191,21 +203,20 @@ CALL many($M2_TX);
 EOF
     read -r MF MP < <(master_pos)
     mdb_sql -e "INSERT INTO bench.marker VALUES (1)"
-    out=$(run_tributary m2 "$F" "$P" "$(packed "$MF" "$MP")")
-    tps=$(echo "($M2_TX + 1) / ${out% *}" | bc)
-    log "M2: ${out% *} s, $tps transactions/s"
-    M2="| M2: $M2_TX single-row transactions | ${out% *} s ($tps transactions/s) | | | peak RSS $((${out#* } / 1024)) MiB |"
+    out=$(run_tributary m2 "$F" "$P" "$(packed "$MF" "$MP")"); read -r secs hwm cpu <<<"$out"
+    tps=$(echo "($M2_TX + 1) / $secs" | bc)
+    log "M2: $secs s, $tps transactions/s, CPU $cpu s"
+    M2="| M2: $M2_TX single-row transactions | $secs s ($tps transactions/s) | | | peak RSS $((hwm / 1024)) MiB; daemon CPU $cpu s |"
 fi
 
 M3=""
 if has m3; then
     log "M3: loading $M3_ROWS rows in one transaction"
     read -r F P E < <(load_one_tx "$M3_ROWS" 100000000)
-    out=$(run_tributary m3 "$F" "$P" "$(packed "$F" "$P")")
-    big=${out#* }
+    out=$(run_tributary m3 "$F" "$P" "$(packed "$F" "$P")"); read -r secs big cpu <<<"$out"
     flat=$([ "$big" -le $((m1_hwm * 11 / 10)) ] && echo PASS || echo MISS)
-    log "M3: ${out% *} s, peak RSS $big KiB (M1: $m1_hwm KiB)"
-    M3="| M3: $M3_ROWS rows, one transaction | ${out% *} s ($(echo "$M3_ROWS / ${out% *}" | bc) rows/s) | | | peak RSS $((big / 1024)) MiB vs $((m1_hwm / 1024)) MiB at $ROWS rows: flat (within 10%): **$flat** |"
+    log "M3: $secs s, peak RSS $big KiB, CPU $cpu s (M1: $m1_hwm KiB)"
+    M3="| M3: $M3_ROWS rows, one transaction | $secs s ($(echo "$M3_ROWS / $secs" | bc) rows/s) | | | peak RSS $((big / 1024)) MiB vs $((m1_hwm / 1024)) MiB at $ROWS rows: flat (within 10%): **$flat** |"
 fi
 
 section=$(cat <<EOF

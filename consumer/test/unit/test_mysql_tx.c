@@ -217,6 +217,51 @@ test_mariadb_group_items_and_positions(void **state)
 	trib_my_tx_free(tx);
 }
 
+/* The first event of the group fed so far (after its BEGIN). */
+static trib_my_item
+first_event(trib_my_tx *tx)
+{
+	trib_my_item it;
+
+	assert_true(trib_my_tx_next(tx, &it));
+	assert_int_equal(it.kind, TRIB_MY_ITEM_BEGIN);
+	trib_my_item_clear(&it);
+	assert_true(trib_my_tx_next(tx, &it));
+	assert_int_equal(it.kind, TRIB_MY_ITEM_EVENT);
+	return it;
+}
+
+/* Packed positions (file number << 32 | offset) come from each file's own
+ * number: the group's, parsed when it opens, and a rows event's from its
+ * name when that differs; 0 where a name has no number. */
+static void
+test_packed_positions_come_from_each_files_number(void **state)
+{
+	trib_my_tx *tx = new_tx(NULL, "0-1-5", NULL);
+	trib_my_event g;
+	trib_my_item it;
+
+	(void) state;
+	feed(tx, gtid(6, 1000, false));
+	feed(tx, rows(2, 1, 1100, "mariadb-bin.000003"));
+	it = first_event(tx);
+	assert_int_equal(it.event->pos.commit_lsn, ((uint64_t) 2 << 32) | 1000);
+	assert_int_equal(it.event->pos.lsn, ((uint64_t) 3 << 32) | 1100);
+	trib_my_item_clear(&it);
+	trib_my_tx_free(tx);
+
+	tx = new_tx(NULL, "0-1-5", NULL);
+	g = gtid(7, 2000, false);
+	g.file = "binlog";
+	feed(tx, g);
+	feed(tx, rows(2, 1, 2100, "binlog"));
+	it = first_event(tx);
+	assert_int_equal(it.event->pos.commit_lsn, 0);
+	assert_int_equal(it.event->pos.lsn, 0);
+	trib_my_item_clear(&it);
+	trib_my_tx_free(tx);
+}
+
 static void
 test_item_sequence_with_last_marks(void **state)
 {
@@ -386,6 +431,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mariadb_group_items_and_positions),
+		cmocka_unit_test(test_packed_positions_come_from_each_files_number),
 		cmocka_unit_test(test_item_sequence_with_last_marks),
 		cmocka_unit_test(test_resume_inside_and_after_a_transaction),
 		cmocka_unit_test(test_resume_with_another_gtid_is_refused),

@@ -164,7 +164,9 @@ trib_my_pos_cmp(const trib_my_pos *a, const trib_my_pos *b)
 				fb;
 	int			c;
 
-	if (trib_my_file_number(a->file, &fa) && trib_my_file_number(b->file, &fb))
+	if (strcmp(a->file, b->file) == 0)
+		c = 0;					/* one name, one number: nothing to parse */
+	else if (trib_my_file_number(a->file, &fa) && trib_my_file_number(b->file, &fb))
 		c = cmp_u64(fa, fb);
 	else
 		c = strcmp(a->file, b->file);

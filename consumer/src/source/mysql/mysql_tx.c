@@ -6,6 +6,12 @@
  * number, one event held back, and a FIFO of finished items.  The GTID
  * state is one GTID per MariaDB domain or MySQL source UUID, updated by
  * GTID_LIST events and every group's GTID.
+ *
+ * Hot path.  Every row's event carries packed positions (file number << 32
+ * | offset).  The group's file name is parsed for its number once, when the
+ * group opens (file_no), and a row reuses it whenever its rows event is in
+ * that file, which is always: a group never spans binlog files.  Only a
+ * name that differs is parsed again.
  */
 #include "mysql_tx.h"
 
@@ -32,6 +38,8 @@ struct trib_my_tx
 	bool		standalone;		/* no COMMIT follows (DDL group) */
 	bool		saw_begin;		/* QUERY BEGIN seen in this group */
 	trib_my_pos tx;				/* row unused */
+	bool		file_numbered;	/* tx.file has a number: file_no */
+	uint32_t	file_no;
 	int64_t		tx_ts_ms;
 	uint32_t	tx_server;
 	uint32_t	tx_thread;		/* QUERY BEGIN's thread id; 0: unknown */
@@ -222,15 +230,19 @@ pos_row(const trib_my_tx *tx, uint64_t row)
 	return p;
 }
 
-/* file number << 32 | offset, 0 when the file has no number. */
+/* file number << 32 | offset, 0 when the file has no number or the offset
+ * does not fit 32 bits (as trib_my_pos_major); the group's file by the
+ * number parsed when it opened. */
 static uint64_t
-major_at(const char *file, uint64_t off)
+major_at(const trib_my_tx *tx, const char *file, uint64_t off)
 {
-	trib_my_pos p = {0};
+	uint32_t	n;
 
-	snprintf(p.file, sizeof(p.file), "%s", file);
-	p.tx_pos = off;
-	return trib_my_pos_major(&p, &off) ? off : 0;
+	if (off > UINT32_MAX)
+		return 0;
+	if (strcmp(file, tx->tx.file) == 0)
+		return tx->file_numbered ? (uint64_t) tx->file_no << 32 | off : 0;
+	return trib_my_file_number(file, &n) ? (uint64_t) n << 32 | off : 0;
 }
 
 /* The opaque position of an event (mysql_opaque.h; end_pos and the GTID
@@ -272,7 +284,7 @@ release_held(trib_my_tx *tx, bool last, uint64_t end_pos)
 
 		free(ev->pos.opaque);
 		ev->pos.opaque = o;
-		ev->pos.end_lsn = major_at(p.file, end_pos);
+		ev->pos.end_lsn = major_at(tx, p.file, end_pos);
 		ev->last_in_tx = true;
 	}
 	it.kind = TRIB_MY_ITEM_EVENT;
@@ -311,6 +323,7 @@ begin_group(trib_my_tx *tx, const trib_my_event *ev, bool standalone,
 							(unsigned long long) tx->tx.tx_pos);
 	memset(&tx->tx, 0, sizeof(tx->tx));
 	snprintf(tx->tx.file, sizeof(tx->tx.file), "%s", ev->file);
+	tx->file_numbered = trib_my_file_number(tx->tx.file, &tx->file_no);
 	tx->tx.tx_pos = ev->pos;
 	tx->tx.gtid = ev->gtid;
 	tx->tx_ts_ms = (int64_t) ev->timestamp * 1000;
@@ -423,9 +436,9 @@ row_event(trib_my_tx *tx, const trib_my_event *ev, trib_my_row *r, uint64_t row)
 	r->before = r->after = r->key = r->unchanged = NULL;
 	e->txid = tx->tx.gtid.seq;
 	e->ts_ms = (int64_t) ev->timestamp * 1000;
-	e->pos.commit_lsn = major_at(p.file, p.tx_pos);
+	e->pos.commit_lsn = major_at(tx, p.file, p.tx_pos);
 	e->pos.seq = row;
-	e->pos.lsn = major_at(ev->file, ev->pos);
+	e->pos.lsn = major_at(tx, ev->file, ev->pos);
 	e->pos.opaque = opaque(tx, &p, ev->pos, false, 0);
 	return e;
 }
