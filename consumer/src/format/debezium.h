@@ -145,6 +145,12 @@ typedef struct trib_dbz_coltype
 	 * ("int16", "double", "string"; MySQL), else NULL: found from the
 	 * PostgreSQL type name */
 	const char *connect;
+	/* MySQL TIMESTAMP(p): the ZonedTimestamp string has exactly p fraction
+	 * digits, as Debezium writes it since 2.2 (DBZ-5996) */
+	bool		pad_fraction;
+	/* MySQL NOT NULL DATE/DATETIME/TIMESTAMP: a null value (the source's
+	 * zero date) is the epoch, Debezium's fallback for a required field */
+	bool		epoch_for_null;
 } trib_dbz_coltype;
 
 /* A source connector's type mapper: one column -> its coltype. */
@@ -167,6 +173,15 @@ void		trib_dbz_my_coltype(const trib_column *col, trib_dbz_coltype *out);
  * the MySQL source writes for kind t. */
 bool		trib_dbz_my_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 							  trib_strbuf *out);
+
+/* A null of a coltype with epoch_for_null: the epoch in the kind's
+ * encoding (debezium_mysql.c). */
+void		trib_dbz_my_epoch(const trib_dbz_coltype *t, trib_strbuf *out);
+
+/* A TIMESTAMP value with pad_fraction ("2024-06-01T10:00:00.25Z") with
+ * exactly t->precision fraction digits; false when s is not of that form
+ * (debezium_mysql.c). */
+bool		trib_dbz_my_zoned(const trib_dbz_coltype *t, const char *s, trib_strbuf *out);
 
 /* The MySQL kinds' Connect schema members (no braces); decl is the
  * column's COLUMN_TYPE (the members of an enum or set). */

@@ -211,7 +211,7 @@ cb_string(void *ctx, const unsigned char *s, size_t n)
 static int
 cb_key(void *ctx, const unsigned char *s, size_t n)
 {
-	static const trib_dbz_coltype asis = {TRIB_DBZ_ASIS, -1, -1, false, NULL};
+	static const trib_dbz_coltype asis = {.kind = TRIB_DBZ_ASIS, .precision = -1, .scale = -1};
 	rowconv    *c = ctx;
 	int			col;
 

@@ -22,6 +22,14 @@
  * source keeps no SRID, so srid is null).  Debezium's MySQL connector
  * knows the time.precision.modes adaptive_time_microseconds and connect;
  * `adaptive` acts as adaptive_time_microseconds here.
+ *
+ * Two rules of Debezium's MySQL connector that the value alone cannot
+ * tell, so the coltype carries them: a TIMESTAMP(p)'s ZonedTimestamp has
+ * exactly p fraction digits, zeros kept (Debezium 2.2 on), where the
+ * source trims them; and a NOT NULL DATE, DATETIME or TIMESTAMP column's
+ * zero date, null from the source, is the epoch (0, or
+ * "1970-01-01T00:00:00Z"), Debezium's fallback for a required field, so
+ * that the value agrees with the field's "optional": false.
  */
 #include "debezium.h"
 
@@ -120,8 +128,15 @@ trib_dbz_my_coltype(const trib_column *col, trib_dbz_coltype *out)
 			if (paren_number(decl, 1) > 1)
 				out->kind = TRIB_DBZ_BITS;
 			break;
+		case TRIB_DBZ_DATE:
+			out->epoch_for_null = !col->nullable;
+			break;
 		case TRIB_DBZ_TIMESTAMP:
 		case TRIB_DBZ_TIMESTAMPTZ:
+			out->precision = paren_number(decl, 0);
+			out->pad_fraction = out->kind == TRIB_DBZ_TIMESTAMPTZ;
+			out->epoch_for_null = !col->nullable;
+			break;
 		case TRIB_DBZ_MY_TIME:
 			out->precision = paren_number(decl, 0);
 			break;
@@ -224,6 +239,48 @@ trib_dbz_my_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 		default:
 			return false;
 	}
+}
+
+/* See debezium.h.  Every temporal encoding of DATE and DATETIME counts
+ * from the epoch, so its epoch is 0. */
+void
+trib_dbz_my_epoch(const trib_dbz_coltype *t, trib_strbuf *out)
+{
+	trib_strbuf_adds(out, t->kind == TRIB_DBZ_TIMESTAMPTZ ? "\"1970-01-01T00:00:00Z\"" : "0");
+}
+
+/* See debezium.h. */
+bool
+trib_dbz_my_zoned(const trib_dbz_coltype *t, const char *s, trib_strbuf *out)
+{
+	size_t		n = strlen(s);
+	size_t		secs = n;		/* the length up to the seconds */
+	size_t		have = 0;		/* the fraction digits written */
+	const char *dot = memchr(s, '.', n);
+
+	if (n < 20 || s[n - 1] != 'Z' || t->precision < 0 || t->precision > 6)
+		return false;
+	if (dot)
+	{
+		secs = (size_t) (dot - s);
+		have = n - 1 - secs - 1;
+	}
+	else
+		secs = n - 1;
+	if (secs != 19 || (int) have > t->precision)
+		return false;
+	trib_strbuf_addc(out, '"');
+	trib_strbuf_add(out, s, secs);
+	if (t->precision > 0)
+	{
+		trib_strbuf_addc(out, '.');
+		if (have)
+			trib_strbuf_add(out, dot + 1, have);
+		for (; (int) have < t->precision; have++)
+			trib_strbuf_addc(out, '0');
+	}
+	trib_strbuf_adds(out, "Z\"");
+	return true;
 }
 
 /* The members of "enum('a','it''s')" joined with ',' (Debezium's

@@ -558,6 +558,11 @@ put_text_kind(const trib_dbz_opts *o, const trib_dbz_coltype *t,
 			return trib_dbz_timestamp(o, t->precision, s, out);
 		case TRIB_DBZ_INTERVAL:
 			return trib_dbz_interval_value(o, s, out);
+		case TRIB_DBZ_TIMESTAMPTZ:
+			if (t->pad_fraction)
+				return trib_dbz_my_zoned(t, s, out);
+			trib_dbz_quote(out, s);	/* already UTC ISO 8601 */
+			return true;
 		default:
 			trib_dbz_quote(out, s);	/* timestamptz: already UTC ISO 8601 */
 			return true;
@@ -574,7 +579,10 @@ trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 
 	if (v == NULL || YAJL_IS_NULL(v))
 	{
-		trib_strbuf_adds(out, "null");
+		if (t->epoch_for_null && !t->array)
+			trib_dbz_my_epoch(t, out);
+		else
+			trib_strbuf_adds(out, "null");
 		return true;
 	}
 	if (t->array && YAJL_IS_ARRAY(v))

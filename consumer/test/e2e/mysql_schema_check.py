@@ -21,7 +21,11 @@ supports).
       value, decoded by that schema (Decimal bytes and scale, epoch days,
       micros and millis, Bits, Json, Geometry), equals what the server
       returns for the row (REF1 after the inserts, REF2 after the updates,
-      the references of mysql_types.py ref-sql).
+      the references of mysql_types.py ref-sql).  A ZonedTimestamp has
+      exactly as many fraction digits as its column's precision (Debezium
+      2.2 on); a NOT NULL temporal column's zero date is the epoch
+      (Debezium's fallback for a required field), and its field is not
+      optional.
 
 Each prints "ok - ..." / "not ok - ..." lines and a last line
 "N passed, N failed".
@@ -59,6 +63,8 @@ EXPECTED = {
     "dtm6": ("int64", D + ".time.MicroTimestamp"),
     "ts": ("string", D + ".time.ZonedTimestamp"), "ts3": ("string", D + ".time.ZonedTimestamp"),
     "ts6": ("string", D + ".time.ZonedTimestamp"),
+    "dtn": ("int32", D + ".time.Date"), "dtmn": ("int64", D + ".time.MicroTimestamp"),
+    "tsn": ("string", D + ".time.ZonedTimestamp"),
     "y": ("int32", D + ".time.Year"),
     "bn": ("bytes",), "vb": ("bytes",), "tbl": ("bytes",), "bl": ("bytes",), "lbl": ("bytes",),
     "e": ("string", D + ".data.Enum", {"allowed": "a,b,it's,\u00fc"}),
@@ -170,6 +176,28 @@ def datetime_text(us):
     return t.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction(t.microsecond)
 
 
+def precision_of(n):
+    """The fractional-second precision of column n's SQL type."""
+    sql = next(t for name, t, _k, _r in mt.COLUMNS if name == n)
+    head = sql.split()[0]
+    return int(head[head.index("(") + 1:-1]) if "(" in head else 0
+
+
+def zoned_text(n, v):
+    """Debezium's ZonedTimestamp v back to the source's form (fraction
+    trimmed), or a text that fails the comparison when its fraction does
+    not have exactly the column's precision in digits."""
+    p = precision_of(n)
+    body = v[:-1] if v.endswith("Z") else v
+    frac = body.split(".", 1)[1] if "." in body else ""
+    if not v.endswith("Z") or len(frac) != p or not (frac.isdigit() or p == 0):
+        return "%s: not UTC with %d fraction digits" % (v, p)
+    return mt.trim_fraction(body) + "Z"
+
+
+EPOCH_VALUE = {"date": 0, "datetime": 0, "timestamp": "1970-01-01T00:00:00Z"}
+
+
 def source_form(n, kind, field, v):
     """The value the MySQL source writes, from Debezium's v of Connect
     schema field (numbers as text, as mysql_types.same expects)."""
@@ -184,6 +212,8 @@ def source_form(n, kind, field, v):
         return duration_text(int(v))
     if name in (D + ".time.Timestamp", D + ".time.MicroTimestamp"):
         return datetime_text(int(v) * (1000 if name.endswith(".Timestamp") else 1))
+    if name == D + ".time.ZonedTimestamp":
+        return zoned_text(n, v)
     if name == D + ".data.Bits":
         bits = int.from_bytes(base64.b64decode(v), "little")
         return format(bits, "b").rjust(int(field["parameters"]["length"]), "0")
@@ -230,6 +260,9 @@ def debezium(dump_path, ref1_path, ref2_path):
                 got = (f.get("type"),) + ((f.get("name"),) if len(want) > 1 else ()) + (
                     (f.get("parameters"),) if len(want) > 2 else ())
                 c.ok(got == want, "Connect schema of %s: %s (got %s)" % (n, want, got))
+            for n in sorted(mt.REQUIRED):
+                c.ok(value_fields.get(n, {}).get("optional") is False,
+                     "the NOT NULL column %s is a required field" % n)
         p = rec["payload"]
         op = p["op"]
         pairs = []
@@ -245,6 +278,12 @@ def debezium(dump_path, ref1_path, ref2_path):
             rid = int(img["id"])
             bad = []
             for n, _t, kind, _r in mt.COLUMNS:
+                r = ref[rid].get(n)
+                if n in mt.REQUIRED and r is not None and mt.is_zero_date(r):
+                    if img.get(n) != EPOCH_VALUE[kind]:
+                        bad.append("%s: zero date: expected the epoch %r, got %r" % (
+                            n, EPOCH_VALUE[kind], img.get(n)))
+                    continue
                 mine = source_form(n, kind, value_fields[n], img.get(n))
                 eq, got, want = mt.same(kind, mine, ref[rid].get(n))
                 if not eq:

@@ -61,6 +61,13 @@ COLUMNS = [
     ("ts", "TIMESTAMP NULL", "timestamp", "CAST({c} AS CHAR)"),
     ("ts3", "TIMESTAMP(3) NULL", "timestamp", "CAST({c} AS CHAR)"),
     ("ts6", "TIMESTAMP(6) NULL", "timestamp", "CAST({c} AS CHAR)"),
+    # NOT NULL temporal columns: their zero dates are null from the source
+    # and the epoch in Debezium mode (a required field)
+    ("dtn", "DATE NOT NULL DEFAULT '2000-01-01'", "date", "CAST({c} AS CHAR)"),
+    ("dtmn", "DATETIME(6) NOT NULL DEFAULT '2000-01-01 00:00:00'", "datetime",
+     "CAST({c} AS CHAR)"),
+    ("tsn", "TIMESTAMP(3) NOT NULL DEFAULT '2000-01-01 00:00:00'", "timestamp",
+     "CAST({c} AS CHAR)"),
     ("y", "YEAR", "int", "CAST({c} AS CHAR)"),
     ("c", "CHAR(10)", "text", "HEX(CONVERT({c} USING utf8mb4))"),
     ("vcs", "VARCHAR(20)", "text", "HEX(CONVERT({c} USING utf8mb4))"),
@@ -98,6 +105,9 @@ COLUMNS = [
 ]
 
 NAMES = [c[0] for c in COLUMNS]
+# the NOT NULL columns other than the key (their default when a row names
+# no value)
+REQUIRED = {c[0] for c in COLUMNS if "NOT NULL" in c[1] and c[0] != "id"}
 
 BIG_TEXT = "REPEAT('\u00e9\u4e2d\U0001F600', 30000)"
 BIG_BLOB = "REPEAT(UNHEX('00FF7F80'), 20000)"
@@ -111,6 +121,8 @@ ROWS = {
             dtm="'2024-02-29 12:34:56'", dtm2="'2000-01-01 00:00:00.5'",
             dtm6="'1999-12-31 23:59:59.000001'", ts="'2024-06-01 15:30:00'",
             ts3="'2024-06-01 10:00:00.123'", ts6="'2001-09-09 07:16:40.654321'", y="2024",
+            dtn="'2024-02-29'", dtmn="'2024-02-29 12:34:56.000001'",
+            tsn="'2024-06-01 10:00:00.100'",
             c="'abc  '", vcs="'h\u00e9llo'", vcl="REPEAT('x', 290)", tt="'t'",
             txt="'line1\\nline2\\ttab \"quoted\" back\\\\slash'", mtxt="'m'",
             ltxt="'\u65e5\u672c\u8a9e \U0001F600'",
@@ -149,6 +161,7 @@ ROWS = {
             tm3="'00:00:00'", tm6="'-838:59:59.000000'", dtm="'0000-00-00 00:00:00'",
             dtm2="'2000-02-29 00:00:00.01'", dtm6="'2024-00-00 00:00:00'",
             ts="'0000-00-00 00:00:00'", ts3="'1970-01-01 05:30:01'", ts6="NULL", y="1901",
+            dtn="'0000-00-00'", dtmn="'0000-00-00 00:00:00'", tsn="'0000-00-00 00:00:00'",
             c="'x'", vcs="'a  '", vcl="'\u00e9'", tt="'\\0nul'", txt="'\U0001F600'",
             mtxt="''", ltxt="'null'", c_l1="'a'", vc_l1="'b'", txt_l1="'c'",
             vc_1251="'\u0451'", vc_ucs2="'\u00e9'", vc_utf16="'\u00e9'", vc_sjis="'a'",
@@ -182,7 +195,8 @@ def inserts():
     settable = [n for n, t, _, _ in COLUMNS if " AS (" not in t]
     for rid, vals in ROWS.items():
         cols = ["id"] + [n for n in settable if n != "id"]
-        exprs = [str(rid)] + [vals.get(n, "NULL") for n in settable if n != "id"]
+        exprs = [str(rid)] + [vals.get(n, "DEFAULT" if n in REQUIRED else "NULL")
+                              for n in settable if n != "id"]
         out.append("INSERT INTO t (%s) VALUES (%s);" % (
             ", ".join("`%s`" % c for c in cols), ", ".join(exprs)))
     return "\n".join(out)

@@ -13,7 +13,9 @@
  * io.debezium.data.Json, YEAR io.debezium.time.Year); [temporal]
  * "Temporal types" (DATE epoch days, TIME MicroTime or connect's Time,
  * DATETIME(0-3) Timestamp, DATETIME(4-6) MicroTimestamp, TIMESTAMP
- * ZonedTimestamp in UTC); [decimal] "Decimal types" and
+ * ZonedTimestamp in UTC, with as many fraction digits as the column's
+ * precision since Debezium 2.2, DBZ-5996; a NOT NULL column's zero date
+ * is the epoch, the connector's fallback for a required field); [decimal] "Decimal types" and
  * bigint.unsigned.handling.mode; [binary] binary.handling.mode;
  * [spatial] "Spatial types" (Geometry {wkb, srid}).  Expected texts were
  * computed independently (Python's int.to_bytes, datetime, base64).
@@ -135,6 +137,23 @@ static const row rows[] = {
 	{"temporal TIMESTAMP ZonedTimestamp", "timestamp", "timestamp(2)", DEF,
 		"\"2024-06-01T10:00:00.25Z\"", "\"2024-06-01T10:00:00.25Z\"",
 	N("string", "io.debezium.time.ZonedTimestamp")},
+	/* Debezium 2.2 on (DBZ-5996): exactly p fraction digits, zeros kept */
+	{"temporal TIMESTAMP(3) padded", "timestamp", "timestamp(3)", DEF,
+		"\"2024-06-01T10:00:00.25Z\"", "\"2024-06-01T10:00:00.250Z\"",
+	N("string", "io.debezium.time.ZonedTimestamp")},
+	{"temporal TIMESTAMP(6) whole second", "timestamp", "timestamp(6)", DEF,
+		"\"2001-09-09T01:46:40Z\"", "\"2001-09-09T01:46:40.000000Z\"",
+	N("string", "io.debezium.time.ZonedTimestamp")},
+	{"temporal TIMESTAMP(6) all digits", "timestamp", "timestamp(6)", DEF,
+		"\"2038-01-19T03:14:07.999999Z\"", "\"2038-01-19T03:14:07.999999Z\"",
+	N("string", "io.debezium.time.ZonedTimestamp")},
+	{"temporal TIMESTAMP no fraction", "timestamp", "timestamp", DEF,
+		"\"2024-06-01T10:00:00Z\"", "\"2024-06-01T10:00:00Z\"",
+	N("string", "io.debezium.time.ZonedTimestamp")},
+	{"temporal TIMESTAMP(3) SQL NULL (nullable) stays null", "timestamp", "timestamp(3)", DEF,
+	"null", "null", N("string", "io.debezium.time.ZonedTimestamp")},
+	{"temporal DATE SQL NULL (nullable) stays null", "date", "date", DEF, "null", "null",
+	N("int32", "io.debezium.time.Date")},
 	{"spatial GEOMETRY", "point", "point", DEF,
 		"\"0101000000000000000000f03f0000000000000040\"",
 		"{\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\",\"srid\":null}",
@@ -232,6 +251,61 @@ test_mysql_source_struct(void **state)
 	trib_dbz_free(d);
 }
 
+/*
+ * A NOT NULL DATE, DATETIME or TIMESTAMP column: the source writes a zero
+ * date as null; Debezium writes the epoch in the column's encoding (its
+ * fallback for a required field), and the field is not optional.
+ */
+static void
+test_mysql_required_zero_dates(void **state)
+{
+	static const char *const cases[][4] = {
+		/* type, decl, value of a zero date, of a real one */
+		{"date", "date", "0", "19782"},
+		{"datetime", "datetime(3)", "0", "1709210096789"},
+		{"datetime", "datetime(6)", "0", "1709210096789000"},
+		{"timestamp", "timestamp(3)", "\"1970-01-01T00:00:00Z\"",
+		"\"2024-02-29T12:34:56.789Z\""},
+	};
+	static const char *const real_in[] = {
+		"\"2024-02-29\"", "\"2024-02-29T12:34:56.789\"", "\"2024-02-29T12:34:56.789\"",
+		"\"2024-02-29T12:34:56.789Z\""
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		trib_column col = {.name = "v", .type = (char *) cases[i][0],
+		.decl = (char *) cases[i][1], .nullable = false};
+		trib_relation rel = {.schema = "shop", .table = "t", .ncolumns = 1, .columns = &col};
+		trib_dbz_opts o;
+		trib_dbz   *d;
+		trib_strbuf out = {0};
+		const char *vs = NULL,
+				   *ks = NULL;
+		char		image[128],
+					want[128],
+					err[256] = "";
+
+		trib_dbz_opts_init(&o);
+		o.schemas_enable = true;
+		d = trib_dbz_new(&o);
+		assert_true(trib_dbz_row(d, "mysql", &rel, "{\"v\":null}", NULL, &out, err,
+								 sizeof(err)));
+		snprintf(want, sizeof(want), "{\"v\":%s}", cases[i][2]);
+		assert_string_equal(out.data, want);
+		out.len = 0;
+		snprintf(image, sizeof(image), "{\"v\":%s}", real_in[i]);
+		assert_true(trib_dbz_row(d, "mysql", &rel, image, NULL, &out, err, sizeof(err)));
+		snprintf(want, sizeof(want), "{\"v\":%s}", cases[i][3]);
+		assert_string_equal(out.data, want);
+		assert_true(trib_dbz_schemas(d, "p", "mysql", &rel, NULL, &vs, &ks, err, sizeof(err)));
+		assert_non_null(strstr(vs, "\"optional\":false,\"field\":\"v\"}"));
+		trib_strbuf_free(&out);
+		trib_dbz_free(d);
+	}
+}
+
 /* What the source would never write for a type is an error naming it. */
 static void
 test_mysql_bad_values(void **state)
@@ -271,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_mysql_type_table),
 		cmocka_unit_test(test_mysql_source_struct),
 		cmocka_unit_test(test_mysql_bad_values),
+		cmocka_unit_test(test_mysql_required_zero_dates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
