@@ -484,6 +484,7 @@ char	   *trib_topic_expand(const char *pattern, const char *prefix,
 /* The defaults of the Kafka sink's topic_pattern and of schemas.subject. */
 #define TRIB_TOPIC_DEFAULT_PATTERN "${prefix}.${schema}.${table}"
 #define TRIB_SUBJECT_DEFAULT_PATTERN "${source}.${schema}.${table}"
+#define TRIB_COLLECTION_DEFAULT_PATTERN "${schema}_${table}"
 
 /*
  * trib_topic_expand() of a name whose default pattern is `def`.  With the

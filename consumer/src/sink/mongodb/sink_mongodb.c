@@ -125,12 +125,14 @@ mgs_queue_drop(mongo_sink *s, size_t n)
 		s->nevents = 0;
 }
 
-/* The collection of an event's table by the template (config.h). */
+/* The collection of an event's table by the template; under the default
+ * a MySQL table's database stands for its schema (config.h). */
 static char *
 collection_name(const mongo_sink *s, const trib_event *ev, const char *schema,
 				const char *table)
 {
-	return trib_topic_expand(s->tmpl, NULL, ev->source, ev->db, schema, table);
+	return trib_name_expand(s->tmpl, TRIB_COLLECTION_DEFAULT_PATTERN, NULL, ev->source, ev->db,
+							schema, table);
 }
 
 /* Queue a truncate: every listed table's collection is cleared. */

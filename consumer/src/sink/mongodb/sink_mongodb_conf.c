@@ -78,11 +78,11 @@ static const ck_key mongo_sink_keys[] = {
 		"a replica set or sharded cluster for `transactions`"),
 	CK_ROW(trib_mongosink_conf, database, CK_STRING, CK_REQUIRED,
 		.desc = "target database: the collections and the stored position"),
-	CK_ROW(trib_mongosink_conf, collection, CK_STRING, CK_TEMPLATE, .def = "${schema}_${table}",
+	CK_ROW(trib_mongosink_conf, collection, CK_STRING, CK_TEMPLATE, .def = TRIB_COLLECTION_DEFAULT_PATTERN,
 		.check = check_template, .doc_type = "template",
 		.desc = "collection of a table's documents: `${source}`, `${db}`, `${schema}` (empty "
-		"where the source has none) and `${table}` are filled in per event (not taken from "
-		"the environment)"),
+		"where the source has none; under the default, MySQL's database) and `${table}` are "
+		"filled in per event (not taken from the environment)"),
 	CK_ROW(trib_mongosink_conf, positions_collection, CK_STRING, 0,
 		.def = "tributary_positions",
 		.desc = "collection holding the sink's stored position, one document per pipeline and sink"),
