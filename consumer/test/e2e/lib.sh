@@ -190,13 +190,13 @@ sources:
 EOF
 }
 
-# mysql_yaml ID [start]: the first lines of the source shopdb, the MariaDB
-# server of scripts/lib/mariadb.sh (root on loopback, port $MDB_PORT) read
-# as server_id ID; with `start`, from the binlog position $FILE $POS
-# (binlog_now).
+# mysql_yaml ID [start] [NAME]: the first lines of the source NAME (shopdb),
+# the MariaDB server of scripts/lib/mariadb.sh (root on loopback, port
+# $MDB_PORT) read as server_id ID; with `start`, from the binlog position
+# $FILE $POS (binlog_now).
 mysql_yaml() {
-    printf '  shopdb:\n    type: mysql\n    host: 127.0.0.1\n    port: %s\n    user: root\n    server_id: %s\n' \
-        "$MDB_PORT" "$1"
+    printf '  %s:\n    type: mysql\n    host: 127.0.0.1\n    port: %s\n    user: root\n    server_id: %s\n' \
+        "${3:-shopdb}" "$MDB_PORT" "$1"
     if [ "${2:-}" = start ]; then printf '    start_file: %s\n    start_pos: %s\n' "$FILE" "$POS"; fi
 }
 # binlog_now: FILE and POS, the MariaDB server's binlog position now.
