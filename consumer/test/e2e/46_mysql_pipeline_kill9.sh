@@ -49,19 +49,12 @@ CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(40), balance DECIM
 CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, customer INT, amount DOUBLE, note TEXT);
 CREATE TABLE shop.audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(20));
 SQL
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: my43
 sources:
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 4343
-    start_file: $FILE
-    start_pos: $POS
+$(mysql_yaml 4343 start)
     heartbeat_ms: 200
     reconnect_backoff_ms: {initial: 100, max: 1000}
     lock_dsn: "$(pg_dsn)"

@@ -48,7 +48,7 @@ mdb_sql <<'SQL'
 CREATE DATABASE shop;
 CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, v VARCHAR(40));
 SQL
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: m51
@@ -61,14 +61,7 @@ sources:
     heartbeat_interval_ms: 500
     status_interval_ms: 200
     reconnect_backoff_ms: {initial: 100, max: 1000}
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 5151
-    start_file: $FILE
-    start_pos: $POS
+$(mysql_yaml 5151 start)
     heartbeat_ms: 200
     include_query: true
     reconnect_backoff_ms: {initial: 100, max: 1000}

@@ -42,6 +42,13 @@ wait_dump() {
         sleep 0.2
     done
 }
+# witness_changes: the witness slot's changes (JSON, one a line) into
+# $WORK/witness; debezium_witness.py checks the records against them.
+witness_changes() {
+    pgc_psql -d postgres -At -c "SELECT data FROM pg_logical_slot_peek_changes('witness', NULL, NULL)" \
+        > "$WORK/witness"
+}
+WITNESS_CHECK=$(dirname "${BASH_SOURCE[0]}")/debezium_witness.py
 
 mock_start 1
 write_pipeline e2e <<EOF
@@ -136,55 +143,8 @@ fi
 # the second member, the commit LSN of the transaction committed before
 # the change's own is the first (null when the witness has none before),
 # and source.ts_us is the commit time with its microseconds.
-pgc_psql -d postgres -At -c "SELECT data FROM pg_logical_slot_peek_changes('witness', NULL, NULL)" \
-    > "$WORK/witness"
-cat > "$WORK/seq.py" <<'PY'
-import datetime, json, sys
-
-def lsn(t):
-    hi, lo = t.split("/")
-    return (int(hi, 16) << 32) | int(lo, 16)
-
-def us(t):
-    t = t.rstrip("Z")
-    d = datetime.datetime.strptime(t if "." in t else t + ".0", "%Y-%m-%dT%H:%M:%S.%f")
-    d = d.replace(tzinfo=datetime.timezone.utc)
-    return (int(d.timestamp()) * 1000000) + d.microsecond
-
-commits, change = [], {}
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    if r["kind"] == "commit":
-        commits.append((lsn(r["commit_lsn"]), us(r["ts"])))
-    elif "lsn" in r and "commit_lsn" in r:
-        change[lsn(r["lsn"])] = lsn(r["commit_lsn"])
-commits.sort()
-bad = fine = sub_ms = 0
-prev_of = {c: (commits[i - 1][0] if i else None) for i, (c, _) in enumerate(commits)}
-ts_of = dict(commits)
-for line in open(sys.argv[1]):
-    v = json.loads(line.rstrip("\n").split("\t")[5])
-    s = v["source"]
-    first, second = json.loads(s["sequence"])
-    own = change.get(s["lsn"])
-    if own is None or second != str(s["lsn"]):
-        bad += 1
-        print("lsn %s: not a witness change, or sequence %s" % (s["lsn"], s["sequence"]))
-        continue
-    want = prev_of[own]
-    if first != (None if want is None else str(want)):
-        bad += 1
-        print("lsn %s: sequence %s, witness: previous commit %s, own %s"
-              % (s["lsn"], s["sequence"], want, own))
-    if s["ts_us"] != ts_of[own]:
-        bad += 1
-        print("lsn %s: ts_us %s, witness commit time %s" % (s["lsn"], s["ts_us"], ts_of[own]))
-    sub_ms += s["ts_us"] % 1000 != 0
-    fine += want is not None
-print("records with a previous commit: %d; ts_us with sub-ms digits: %d" % (fine, sub_ms))
-sys.exit(1 if bad or fine == 0 or sub_ms == 0 else 0)
-PY
-if python3 "$WORK/seq.py" "$WORK/dump" "$WORK/witness" > "$WORK/seq.out" 2>&1; then
+witness_changes
+if python3 "$WITNESS_CHECK" sequence "$WORK/dump" "$WORK/witness" > "$WORK/seq.out" 2>&1; then
     pass "sequence and ts_us match the witness ($(tail -1 "$WORK/seq.out"))"
 else
     fail "sequence/ts_us differ from the witness" "$(head -10 "$WORK/seq.out")"
@@ -202,32 +162,8 @@ pgc_psql -d postgres -c "UPDATE public.torture SET i8 = 7 WHERE id = 2" >/dev/nu
 wait_dump dbz.public.torture "$WORK/dump3" 5
 stop_consumer
 expect_eq "after the restart: 5 records" 5 "$(wc -l < "$WORK/dump3")"
-pgc_psql -d postgres -At -c "SELECT data FROM pg_logical_slot_peek_changes('witness', NULL, NULL)" \
-    > "$WORK/witness"
-cat > "$WORK/restart.py" <<'PY'
-import json, sys
-
-def lsn(t):
-    hi, lo = t.split("/")
-    return (int(hi, 16) << 32) | int(lo, 16)
-
-change = {}
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    if r["kind"] == "update":
-        change[lsn(r["lsn"])] = lsn(r["commit_lsn"])
-# the records by event id (commit LSN, seq): partitions mix their order
-recs = sorted((lsn(f[0].split(":")[0]), int(f[0].split(":")[1]),
-               json.loads(f[5])["source"])
-              for f in (l.rstrip("\n").split("\t") for l in open(sys.argv[1])))
-before, after = recs[-2][2], recs[-1][2]
-first, second = json.loads(after["sequence"])
-assert second == str(after["lsn"]), after
-# the update's commit LSN per the witness, the restarted run's first
-# sequence member
-print(change[before["lsn"]], first)
-PY
-python3 "$WORK/restart.py" "$WORK/dump3" "$WORK/witness" > "$WORK/restart.out" 2>&1 || true
+witness_changes
+python3 "$WITNESS_CHECK" restart "$WORK/dump3" "$WORK/witness" > "$WORK/restart.out" 2>&1 || true
 read -r upd_commit seq_first < "$WORK/restart.out"
 read -r ck_lsn ck_seq <<< "$ckpt"
 expect_eq "the checkpoint is the update's whole transaction" \

@@ -50,19 +50,11 @@ sources:
     snapshot_chunk_rows: 1000
     heartbeat_interval_ms: 500
     status_interval_ms: 200
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 5858
+$(mysql_yaml 5858)
     heartbeat_ms: 200
     snapshot_chunk_rows: 2000
     lock_dsn: "$(pg_dsn)"
-sinks:
-  archive: {type: file, path: "$WORK/out.jsonl", rotate_bytes: 0}
-checkpoint: {store: file, path: "$WORK/checkpoint.json"}
-http: {enabled: false}
+$(archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json")
 YAML
 
 writers() {

@@ -43,7 +43,7 @@ mdb_sql <<'SQL'
 CREATE DATABASE shop;
 CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, v VARCHAR(40));
 SQL
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: m59
@@ -55,14 +55,7 @@ sources:
     snapshot: never
     heartbeat_interval_ms: 500
     status_interval_ms: 200
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 5959
-    start_file: $FILE
-    start_pos: $POS
+$(mysql_yaml 5959 start)
     heartbeat_ms: 200
     reconnect_backoff_ms: {initial: 100, max: 2000}
     lock_dsn: "$(pg_dsn)"

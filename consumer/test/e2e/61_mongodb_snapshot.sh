@@ -53,15 +53,7 @@ sources:
     max_await_ms: 200
     reconnect_backoff_ms: {initial: 50, max: 400}
     lock_dsn: "$(pg_dsn)"
-sinks:
-  out:
-    type: file
-    path: "$WORK/a.jsonl"
-checkpoint:
-  store: file
-  path: "$WORK/a.ckpt"
-http:
-  enabled: false
+$(out_yaml a)
 YAML
 
 # ---------------------------------------------------------------- A

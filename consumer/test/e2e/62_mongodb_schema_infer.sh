@@ -53,15 +53,7 @@ sinks:
   out:
     type: file
     path: "$WORK/out.jsonl"
-schemas:
-  enabled: true
-  dsn: "$(pg_dsn)"
-  on_incompatible: warn
-checkpoint:
-  store: file
-  path: "$WORK/p.ckpt"
-http:
-  enabled: false
+$(tail_yaml schemas)
 YAML
 start_consumer "$WORK/p.yaml" "$WORK/run.log"
 wait_log "$WORK/run.log" "change stream open on inf" 15 || true

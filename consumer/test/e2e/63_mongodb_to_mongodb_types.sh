@@ -39,11 +39,7 @@ sinks:
     database: ej_copy
     collection: "\${table}"
     batch_ms: 50
-checkpoint:
-  store: file
-  path: "$WORK/p.ckpt"
-http:
-  enabled: false
+$(tail_yaml)
 YAML
 start_consumer "$WORK/p.yaml" "$WORK/run.log"
 wait_log "$WORK/run.log" "change stream open on ej" 15 || true

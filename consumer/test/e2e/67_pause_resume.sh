@@ -21,8 +21,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-# shellcheck source=pause_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pause_lib.sh"
+# shellcheck source=control_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/control_lib.sh"
 
 build_consumer
 pgc_start
@@ -66,34 +66,27 @@ exactly_once() {
 start
 # --- auth and abuse ----------------------------------------------------------------
 for p in sources/main/pause sources/main/resume sinks/archive/pause sinks/archive/resume; do
-    call POST "/api/v1/$p"
-    expect_api "POST /api/v1/$p without the token" 401 POST "/api/v1/$p"
+    api "POST /api/v1/$p without the token" 401 POST "/api/v1/$p"
     call POST "/api/v1/$p" -H "Authorization: Bearer wrong-token-wrong-token"
     expect_eq "POST /api/v1/$p with a wrong token" 401 "$CODE"
 done
 expect_eq "nothing was paused by refused requests" 0 "$(metric tributary_source_paused)"
-call_tok POST /api/v1/sources/nope/pause
-expect_api "an unknown source" 404 POST /api/v1/sources/nope/pause
+api_tok "an unknown source" 404 POST /api/v1/sources/nope/pause
 expect_eq "404 lists the accepted sources" 'no source named "nope" (accepted: main)' "$(jq -r .error <<<"$BODY")"
-call_tok POST /api/v1/sinks/nope/resume
-expect_api "an unknown sink" 404 POST /api/v1/sinks/nope/resume
+api_tok "an unknown sink" 404 POST /api/v1/sinks/nope/resume
 expect_match "404 lists the accepted sinks" 'accepted: archive' "$BODY"
-call_tok GET /api/v1/sources/main/pause
-expect_api "GET on pause" 405 GET /api/v1/sources/main/pause
+api_tok "GET on pause" 405 GET /api/v1/sources/main/pause
 expect_eq "405 names the method" POST "$(sed -n 's/^Allow: \([^\r]*\).*/\1/Ip' "$WORK/headers")"
 head -c 100000 /dev/zero | tr '\0' x > "$WORK/huge"
-call_tok POST /api/v1/sources/main/pause --data-binary @"$WORK/huge"
-expect_api "a huge body" 413 POST /api/v1/sources/main/pause
-call_tok POST /api/v1/sources/main/pause -d '{"a":1}'
-expect_api "a body where none is taken" 400 POST /api/v1/sources/main/pause
+api_tok "a huge body" 413 POST /api/v1/sources/main/pause --data-binary @"$WORK/huge"
+api_tok "a body where none is taken" 400 POST /api/v1/sources/main/pause -d '{"a":1}'
 expect_eq "still not paused" 0 "$(metric tributary_source_paused)"
 
 # --- pause a source under load -------------------------------------------------------
 writer 1 200 &
 WRITER_PID=$!
 wait_lines "$WORK/out.jsonl" 20 20 || fail "rows flow before the pause" "$(lines) lines"
-call_tok POST /api/v1/sources/main/pause
-expect_api "pause source main" 200 POST /api/v1/sources/main/pause
+api_tok "pause source main" 200 POST /api/v1/sources/main/pause
 expect_eq "paused, changed" "true true source" "$(jq -r '"\(.paused) \(.changed) \(.kind)"' <<<"$BODY")"
 sleep 1
 n_paused=$(lines)
@@ -124,8 +117,7 @@ expect_eq "after a restart: the slot holds" "$slot_paused" "$(slot_confirmed tri
 expect_eq "after a restart: the gauge says paused" 1 "$(metric tributary_source_paused)"
 
 # --- resume ---------------------------------------------------------------------------
-call_tok POST /api/v1/sources/main/resume
-expect_api "resume source main" 200 POST /api/v1/sources/main/resume
+api_tok "resume source main" 200 POST /api/v1/sources/main/resume
 expect_eq "resumed, changed" "false true" "$(jq -r '"\(.paused) \(.changed)"' <<<"$BODY")"
 wait "$WRITER_PID"
 WRITER_PID=
@@ -173,25 +165,14 @@ expect_no_sanitizer "no sanitizer report" "$WORK/run.log"
 
 # --- several sources: one paused, the other flows ------------------------------------------
 two_databases m67
-cat > "$WORK/p.yaml" <<YAML
-pipeline: m67
-$(two_sources_yaml m67)
-sinks:
-  archive: {type: file, path: "$WORK/m.jsonl"}
-checkpoint: {store: file, path: "$WORK/mckpt"}
-http:
-  listen: "127.0.0.1:0"
-  token_file: "$WORK/token"
-YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
+control_config m67 "$(two_sources_yaml m67)" "$WORK/mckpt" archive="$WORK/m.jsonl"
 # of DB: the ids of database DB's rows in the sink, sorted.
 of() { ids_from "$WORK/m.jsonl" "$1"; }
 start
 mwriter 1 150 &
 WRITER_PID=$!
-for _ in $(seq 1 100); do [ "$(of da | wc -l)" -ge 10 ] && break; sleep 0.1; done
-call_tok POST /api/v1/sources/a/pause
-expect_api "several sources: pause source a" 200 POST /api/v1/sources/a/pause
+wait_rows 10 of da
+api_tok "several sources: pause source a" 200 POST /api/v1/sources/a/pause
 sleep 1
 na=$(of da | wc -l)
 nb=$(of db | wc -l)

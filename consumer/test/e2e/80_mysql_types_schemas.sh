@@ -45,19 +45,12 @@ mock_ctl create dbz80.d1.t 1 1
 
 mdb_sql -e "CREATE DATABASE d1"
 { echo "USE d1;"; $TYPES schema; } | mdb_sql
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: p80
 sources:
-  my:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 8080
-    start_file: $FILE
-    start_pos: $POS
+$(mysql_yaml 8080 start my)
     heartbeat_ms: 200
     lock_dsn: "$(pg_dsn)"
 sinks:
@@ -70,15 +63,7 @@ sinks:
     topic_prefix: dbz80
     format: debezium
     schemas.enable: true
-schemas:
-  enabled: true
-  dsn: "$(pg_dsn)"
-  on_incompatible: warn
-checkpoint:
-  store: file
-  path: "$WORK/p.ckpt"
-http:
-  enabled: false
+$(tail_yaml schemas)
 YAML
 "$BIN" check -c "$WORK/p.yaml" >"$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }
 start_consumer "$WORK/p.yaml" "$WORK/run.log"

@@ -27,8 +27,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-# shellcheck source=pause_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pause_lib.sh"
+# shellcheck source=control_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/control_lib.sh"
 
 build_consumer
 pgc_start
@@ -82,8 +82,7 @@ start
 writer 1 600 &
 WRITER_PID=$!
 wait_lines "$WORK/out.jsonl" 20 20 || fail "rows flow before the pause" "$(lines) lines"
-call_tok POST /api/v1/sinks/archive/pause
-expect_api "pause sink archive" 200 POST /api/v1/sinks/archive/pause
+api_tok "pause sink archive" 200 POST /api/v1/sinks/archive/pause
 sleep 1
 n_file=$(lines)
 n_db=$(dbrows)
@@ -104,8 +103,7 @@ expect_eq "/status: archive paused, since a time, buffering" "true true true" \
 expect_eq "/status: db runs, holds nothing" "false null 0" \
     "$(jq -r '.sinks[] | select(.name == "db") | "\(.paused) \(.paused_since) \(.buffered_events)"' <<<"$st")"
 expect_eq "/status: source main runs" "main false" "$(jq -r '.sources[0] | "\(.name) \(.paused)"' <<<"$st")"
-call_tok GET /api/v1/pipeline
-expect_api "GET /api/v1/pipeline while a sink is paused" 200 GET /api/v1/pipeline
+api_tok "GET /api/v1/pipeline while a sink is paused" 200 GET /api/v1/pipeline
 expect_eq "/api/v1/pipeline: archive paused with events held, db not, main not" "true true false false" \
     "$(jq -r '"\(.sinks[] | select(.name == "archive") | .paused) \(.sinks[] | select(.name == "archive") | .buffered_events > 0) \(.sinks[] | select(.name == "db") | .paused) \(.sources[0].paused)"' <<<"$BODY")"
 
@@ -152,8 +150,7 @@ expect_eq "file: nothing else" "" "$(diff <(seq 1 600) "$WORK/ids" | head -3 | t
 rows_equal "db: equals the source row for row"
 
 # --- pause the Postgres sink: the file goes on; resumed, the target catches up ------------
-call_tok POST /api/v1/sinks/db/pause
-expect_api "pause sink db" 200 POST /api/v1/sinks/db/pause
+api_tok "pause sink db" 200 POST /api/v1/sinks/db/pause
 writer 601 1000 &
 WRITER_PID=$!
 sleep 2
@@ -163,8 +160,7 @@ sleep 2
 expect_eq "db paused: no more rows in the target" "$n_db" "$(dbrows)"
 expect_eq "db paused: the file keeps receiving" t "$(gt "$(lines)" "$n_file")"
 expect_eq "db paused: its events are held" t "$(gt "$(metric tributary_sink_buffered_events db)" 0)"
-call_tok POST /api/v1/sinks/db/resume
-expect_api "resume sink db" 200 POST /api/v1/sinks/db/resume
+api_tok "resume sink db" 200 POST /api/v1/sinks/db/resume
 wait "$WRITER_PID"
 WRITER_PID=
 wait_lines "$WORK/out.jsonl" 1000 60 || fail "every row in the file" "$(lines) lines"
@@ -177,26 +173,14 @@ jq -r 'select(.value != null) | .key.id' "$WORK/out.jsonl" | sort -n > "$WORK/id
 expect_eq "file: every id of 1000 once" "" "$(diff <(seq 1 1000) "$WORK/ids" | head -3 | tr '\n' ' ')"
 # --- several sources: a paused sink holds both; kill -9; resumed, each row once ----------
 two_databases m81
-cat > "$WORK/p.yaml" <<YAML
-pipeline: m81
-$(two_sources_yaml m81)
-sinks:
-  live: {type: file, path: "$WORK/live.jsonl"}
-  held: {type: file, path: "$WORK/held.jsonl"}
-checkpoint: {store: file, path: "$WORK/mckpt"}
-http:
-  listen: "127.0.0.1:0"
-  token_file: "$WORK/token"
-YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
+control_config m81 "$(two_sources_yaml m81)" "$WORK/mckpt" live="$WORK/live.jsonl" held="$WORK/held.jsonl"
 # of FILE DB: the ids of database DB's rows in $WORK/FILE.jsonl.
 of() { ids_from "$WORK/$1.jsonl" "$2"; }
 start
 mwriter 1 200 &
 WRITER_PID=$!
-for _ in $(seq 1 100); do [ "$(of held da | wc -l)" -ge 10 ] && break; sleep 0.1; done
-call_tok POST /api/v1/sinks/held/pause
-expect_api "several sources: pause sink held" 200 POST /api/v1/sinks/held/pause
+wait_rows 10 of held da
+api_tok "several sources: pause sink held" 200 POST /api/v1/sinks/held/pause
 sleep 1
 nh=$(cat "$WORK/held.jsonl" | wc -l)
 nl=$(cat "$WORK/live.jsonl" | wc -l)
@@ -210,8 +194,7 @@ start
 expect_grep "several sources: the sink stays paused after kill -9" "$WORK/run.log" 'sink held stays paused'
 sleep 1
 expect_eq "several sources, restarted: the paused sink still gets nothing" "$nh" "$(cat "$WORK/held.jsonl" | wc -l)"
-call_tok POST /api/v1/sinks/held/resume
-expect_api "several sources: resume sink held" 200 POST /api/v1/sinks/held/resume
+api_tok "several sources: resume sink held" 200 POST /api/v1/sinks/held/resume
 wait "$WRITER_PID"
 WRITER_PID=
 for _ in $(seq 1 300); do
@@ -261,8 +244,7 @@ for _ in $(seq 1 300); do [ "$(status | jq -r .state)" = streaming ] && break; s
 kwriter &
 WRITER_PID=$!
 wait_lines "$WORK/k.jsonl" 10 20 || fail "rows flow before the Kafka sink's pause" "$(klines) lines"
-call_tok POST /api/v1/sinks/k/pause
-expect_api "pause the Kafka sink" 200 POST /api/v1/sinks/k/pause
+api_tok "pause the Kafka sink" 200 POST /api/v1/sinks/k/pause
 sleep 1
 nk=$(krecords)
 nf=$(klines)
@@ -274,8 +256,7 @@ start
 expect_grep "Kafka: stays paused after kill -9" "$WORK/run.log" 'sink k stays paused'
 sleep 1
 expect_eq "Kafka, restarted: still no more records" "$nk" "$(krecords)"
-call_tok POST /api/v1/sinks/k/resume
-expect_api "resume the Kafka sink" 200 POST /api/v1/sinks/k/resume
+api_tok "resume the Kafka sink" 200 POST /api/v1/sinks/k/resume
 wait "$WRITER_PID"
 WRITER_PID=
 total=$(pgc_psql -d postgres -Atc "SELECT count(*) FROM public.k")

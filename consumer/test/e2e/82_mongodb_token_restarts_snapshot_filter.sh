@@ -93,17 +93,7 @@ sources:
     batch_size: 500
     reconnect_backoff_ms: {initial: 50, max: 400}
     lock_dsn: "$(pg_dsn)"
-sinks:
-  nothing:
-    type: "null"
-  out:
-    type: file
-    path: "$WORK/a.jsonl"
-checkpoint:
-  store: file
-  path: "$WORK/a.ckpt"
-http:
-  enabled: false
+$(out_yaml a null)
 YAML
 start_consumer "$WORK/a.yaml" "$WORK/a.log"
 wait_log "$WORK/a.log" "change stream open on big" 10 || true
@@ -157,17 +147,7 @@ sources:
     max_await_ms: 200
     reconnect_backoff_ms: {initial: 50, max: 400}
     lock_dsn: "$(pg_dsn)"
-sinks:
-  nothing:
-    type: "null"
-  out:
-    type: file
-    path: "$WORK/b.jsonl"
-checkpoint:
-  store: file
-  path: "$WORK/b.ckpt"
-http:
-  enabled: false
+$(out_yaml b null)
 YAML
 start_consumer "$WORK/b.yaml" "$WORK/b.log"
 wait_log "$WORK/b.log" "change stream open on multi" 20 || true
@@ -250,15 +230,7 @@ sources:
     pipeline: '$1'
     max_await_ms: 200
     lock_dsn: "$(pg_dsn)"
-sinks:
-  out:
-    type: file
-    path: "$WORK/c.jsonl"
-checkpoint:
-  store: file
-  path: "$WORK/c.ckpt"
-http:
-  enabled: false
+$(out_yaml c)
 YAML
 }
 cpipeline '[{"$match": {"fullDocument.keep": true}}]'

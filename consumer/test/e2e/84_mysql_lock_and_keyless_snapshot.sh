@@ -42,26 +42,16 @@ mdb_sql <<'SQL'
 CREATE DATABASE shop;
 CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(40));
 SQL
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: my84
 sources:
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 8484
-    start_file: $FILE
-    start_pos: $POS
+$(mysql_yaml 8484 start)
     snapshot: never
     heartbeat_ms: 200
     reconnect_backoff_ms: {initial: 100, max: 1000}
-sinks:
-  archive: {type: file, path: "$WORK/out.jsonl", rotate_bytes: 0}
-checkpoint: {store: file, path: "$WORK/checkpoint.json"}
-http: {enabled: false}
+$(archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json")
 YAML
 
 # start NAME: a consumer logging to NAME.log; its pid in NAME_PID.
@@ -179,20 +169,12 @@ SQL
 cat >"$WORK/s.yaml" <<YAML
 pipeline: my84s
 sources:
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 8485
+$(mysql_yaml 8485)
     heartbeat_ms: 200
     snapshot_tables: [shop.nokey, shop.uq]
     snapshot_workers: 1
     snapshot_chunk_rows: 2000
-sinks:
-  archive: {type: file, path: "$WORK/snap.jsonl", rotate_bytes: 0}
-checkpoint: {store: file, path: "$WORK/snap.checkpoint.json"}
-http: {enabled: false}
+$(archive_yaml "$WORK/snap.jsonl" "$WORK/snap.checkpoint.json")
 YAML
 # acked_uq: rows of uq the checkpoint says the sink acknowledged.
 acked_uq() {

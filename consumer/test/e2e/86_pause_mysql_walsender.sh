@@ -26,8 +26,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/lib/mariadb.sh"
 e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
-# shellcheck source=pause_lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pause_lib.sh"
+# shellcheck source=control_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/control_lib.sh"
 
 build_consumer
 pgc_start "wal_sender_timeout = '5s'" "log_min_messages = 'log'"
@@ -47,20 +47,15 @@ once() {
 walsender_pid() {
     pgc_psql -d postgres -Atc "SELECT active_pid FROM pg_replication_slots WHERE slot_name = 'p86'"
 }
+# pg_yaml SLOT: the source main, streaming this cluster from SLOT.
+pg_yaml() { echo "  main: {type: postgres, dsn: \"$(pg_dsn)\", slot: $1, snapshot: never}"; }
 rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$RUN_PID/status"; }
 
 # ---- 1. PostgreSQL, paused longer than wal_sender_timeout ----------------------------
 pgc_psql -d postgres -q -c "CREATE TABLE public.t (id int PRIMARY KEY)" \
     -c "SELECT 's' FROM pg_create_logical_replication_slot('p86', 'tributary')" >/dev/null
-cat > "$WORK/p.yaml" <<YAML
-pipeline: p86
-sources:
-  main: {type: postgres, dsn: "$(pg_dsn)", slot: p86, snapshot: never}
-sinks:
-  archive: {type: file, path: "$WORK/pg.jsonl"}
-$(control_yaml "$WORK/pgckpt")
-YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
+control_config p86 "sources:
+$(pg_yaml p86)" "$WORK/pgckpt" archive="$WORK/pg.jsonl"
 start
 pgwriter() {
     for i in $(seq "$1" "$2"); do
@@ -72,8 +67,7 @@ pgwriter 1 200 &
 WRITER_PID=$!
 wait_lines "$WORK/pg.jsonl" 10 20 || fail "rows flow before the pause" "$(lines "$WORK/pg.jsonl")"
 wpid=$(walsender_pid)
-call_tok POST /api/v1/sources/main/pause
-expect_api "pg: pause" 200 POST /api/v1/sources/main/pause
+api_tok "pg: pause" 200 POST /api/v1/sources/main/pause
 sleep 1
 n=$(lines "$WORK/pg.jsonl")
 slot=$(slot_confirmed p86)
@@ -83,8 +77,7 @@ expect_eq "pg paused 15 s: the slot holds" "$slot" "$(slot_confirmed p86)"
 expect_no_grep "pg paused 15 s: the walsender did not time out" "$PGC_DIR/server.log" \
     'terminating walsender process due to replication timeout'
 expect_eq "pg paused 15 s: the same walsender streams" "$wpid" "$(walsender_pid)"
-call_tok POST /api/v1/sources/main/resume
-expect_api "pg: resume" 200 POST /api/v1/sources/main/resume
+api_tok "pg: resume" 200 POST /api/v1/sources/main/resume
 wait "$WRITER_PID"
 WRITER_PID=
 wait_lines "$WORK/pg.jsonl" 200 30 || fail "pg: every row after the resume" "$(lines "$WORK/pg.jsonl")"
@@ -100,32 +93,18 @@ mdb_sql <<'SQL'
 CREATE DATABASE shop;
 CREATE TABLE shop.o (id INT PRIMARY KEY, pad TEXT);
 SQL
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 my_yaml() {
     cat <<YAML
-  shopdb:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 8686
-    start_file: $FILE
-    start_pos: $POS
+$(mysql_yaml 8686 start)
     heartbeat_ms: 200
     queue_mb: 1
     reconnect_backoff_ms: {initial: 100, max: 1000}
     lock_dsn: "$(pg_dsn)"
 YAML
 }
-cat > "$WORK/p.yaml" <<YAML
-pipeline: m86
-sources:
-$(my_yaml)
-sinks:
-  archive: {type: file, path: "$WORK/my.jsonl"}
-$(control_yaml "$WORK/myckpt")
-YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
+control_config m86 "sources:
+$(my_yaml)" "$WORK/myckpt" archive="$WORK/my.jsonl"
 : > "$WORK/run.log"
 start
 # mywriter FROM TO: one insert of 8 KiB per transaction.
@@ -138,8 +117,7 @@ mywriter 1 100
 wait_lines "$WORK/my.jsonl" 100 30 || fail "mysql: rows flow before the pause" "$(lines "$WORK/my.jsonl")"
 for _ in $(seq 1 50); do [ -s "$WORK/myckpt" ] && break; sleep 0.1; done
 sleep 1
-call_tok POST /api/v1/sources/shopdb/pause
-expect_api "mysql: pause" 200 POST /api/v1/sources/shopdb/pause
+api_tok "mysql: pause" 200 POST /api/v1/sources/shopdb/pause
 sleep 1
 n=$(lines "$WORK/my.jsonl")
 ckpt=$(md5sum < "$WORK/myckpt")
@@ -163,8 +141,7 @@ sleep 2
 expect_eq "mysql, restarted: nothing more reaches the sink" "$n" "$(lines "$WORK/my.jsonl")"
 expect_eq "mysql, restarted: the gauge says paused" 1 "$(metric tributary_source_paused shopdb)"
 sleep 5							# the new dump connection idles past net_write_timeout too
-call_tok POST /api/v1/sources/shopdb/resume
-expect_api "mysql: resume" 200 POST /api/v1/sources/shopdb/resume
+api_tok "mysql: resume" 200 POST /api/v1/sources/shopdb/resume
 mywriter 1101 1200
 wait_lines "$WORK/my.jsonl" 1200 60 || fail "mysql: every row after the resume" "$(lines "$WORK/my.jsonl")"
 sleep 1
@@ -179,17 +156,10 @@ expect_no_sanitizer "mysql: no sanitizer report" "$WORK/run.log"
 
 # ---- 3. PostgreSQL and MariaDB sources: MariaDB paused, PostgreSQL flows ---------------
 pgc_psql -d postgres -q -c "SELECT 's' FROM pg_create_logical_replication_slot('p86b', 'tributary')" >/dev/null
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
-cat > "$WORK/p.yaml" <<YAML
-pipeline: b86
-sources:
-  main: {type: postgres, dsn: "$(pg_dsn)", slot: p86b, snapshot: never}
-$(my_yaml)
-sinks:
-  archive: {type: file, path: "$WORK/b.jsonl"}
-$(control_yaml "$WORK/bckpt")
-YAML
-"$BIN" check -c "$WORK/p.yaml" >/dev/null
+binlog_now
+control_config b86 "sources:
+$(pg_yaml p86b)
+$(my_yaml)" "$WORK/bckpt" archive="$WORK/b.jsonl"
 # of CONNECTOR: the ids of that source's rows in the sink, sorted.
 of() {
     jq -r --arg c "$1" 'select(.value != null and .value.source.connector == $c) | .key.id' \
@@ -199,9 +169,8 @@ start
 pgwriter 1001 1150 &
 WRITER_PID=$!
 mywriter 2001 2010
-for _ in $(seq 1 100); do [ "$(of mysql | wc -l)" -ge 10 ] && break; sleep 0.1; done
-call_tok POST /api/v1/sources/shopdb/pause
-expect_api "both: pause the MariaDB source" 200 POST /api/v1/sources/shopdb/pause
+wait_rows 10 of mysql
+api_tok "both: pause the MariaDB source" 200 POST /api/v1/sources/shopdb/pause
 sleep 1
 nm=$(of mysql | wc -l)
 np=$(of postgresql | wc -l)
@@ -211,8 +180,7 @@ expect_eq "both: MariaDB paused, none of its rows more" "$nm" "$(of mysql | wc -
 expect_eq "both: PostgreSQL flows meanwhile" t "$([ "$(of postgresql | wc -l)" -gt "$np" ] && echo t || echo f)"
 expect_eq "both: /metrics, shopdb paused, main not" "1 0" \
     "$(metric tributary_source_paused shopdb) $(metric tributary_source_paused main)"
-call_tok POST /api/v1/sources/shopdb/resume
-expect_api "both: resume" 200 POST /api/v1/sources/shopdb/resume
+api_tok "both: resume" 200 POST /api/v1/sources/shopdb/resume
 wait "$WRITER_PID"
 WRITER_PID=
 for _ in $(seq 1 600); do

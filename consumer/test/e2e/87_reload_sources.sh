@@ -18,7 +18,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init
-TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# shellcheck source=control_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/control_lib.sh"
 
 build_consumer
 pgc_start
@@ -29,8 +30,6 @@ for db in db1 db2 db3; do
         -c "SELECT 's' FROM pg_create_logical_replication_slot('r87_$db', 'tributary')" \
         -c "SELECT 'w' FROM pg_create_logical_replication_slot('w87_$db', 'tributary')" >/dev/null
 done
-printf '%s' "$TOKEN" > "$WORK/token"
-chmod 600 "$WORK/token"
 
 # config SOURCE...: $WORK/p.yaml with these sources (one, two, three:
 # databases db1, db2, db3), written at once (a rename).
@@ -53,22 +52,10 @@ EOF
         cat <<EOF
 sinks:
   archive: {type: file, path: "$WORK/out.jsonl"}
-checkpoint: {store: file, path: "$WORK/ckpt"}
-http:
-  listen: "127.0.0.1:0"
-  token_file: "$WORK/token"
+$(control_yaml "$WORK/ckpt")
 EOF
     } > "$WORK/p.yaml.new"
     mv "$WORK/p.yaml.new" "$WORK/p.yaml"
-}
-starts() { grep -c "tributary [0-9.]* starting pipeline r87\$" "$WORK/run.log" || true; }
-wait_started() {
-    for _ in $(seq 1 300); do
-        [ "$(starts)" -ge "$1" ] &&
-            [ "$(curl -s "http://127.0.0.1:$PORT/health/ready")" = ready ] && return 0
-        sleep 0.1
-    done
-    return 1
 }
 # in_sink DB: the ids of DB's rows in the file sink, one per line, in order.
 in_sink() {
@@ -93,20 +80,16 @@ done
 
 config one two
 "$BIN" check -c "$WORK/p.yaml" >/dev/null
-start_consumer
-wait_log "$WORK/run.log" 'serving /health' 20 || { cat "$WORK/run.log"; exit 1; }
-PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' \
-    "$WORK/run.log" | head -1)
-wait_started 1 || fail "the pipeline streams" "not in 30 s"
+serve
+wait_streaming r87 1 || fail "the pipeline streams" "not in 30 s"
 sleep 2
 
 # add the source three
 before_add=$(committed db2)
 config one two three
-CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST \
-    -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/reload")
+call_tok POST /api/v1/reload
 expect_eq "the reload adding a source is accepted" "200 accepted" "$CODE $(jq -r .result "$WORK/body")"
-wait_started 2 || fail "the pipeline streams again after adding a source" "not in 30 s"
+wait_streaming r87 2 || fail "the pipeline streams again after adding a source" "not in 30 s"
 sleep 2
 expect_eq "/status lists three sources" "one three two" \
     "$(curl -s "http://127.0.0.1:$PORT/status" | jq -r '[.sources[].name] | sort | join(" ")')"
@@ -114,7 +97,7 @@ expect_eq "/status lists three sources" "one three two" \
 # remove the source two
 config one three
 kill -HUP "$RUN_PID"
-wait_started 3 || fail "the pipeline streams again after removing a source" "not in 30 s"
+wait_streaming r87 3 || fail "the pipeline streams again after removing a source" "not in 30 s"
 sleep 2
 touch "$WORK/stop"
 wait "$WRITER_db1" "$WRITER_db2" "$WRITER_db3"

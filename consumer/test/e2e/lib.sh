@@ -190,6 +190,36 @@ sources:
 EOF
 }
 
+# mysql_yaml ID [start] [NAME]: the first lines of the source NAME (shopdb),
+# the MariaDB server of scripts/lib/mariadb.sh (root on loopback, port
+# $MDB_PORT) read as server_id ID; with `start`, from the binlog position
+# $FILE $POS (binlog_now).
+mysql_yaml() {
+    printf '  %s:\n    type: mysql\n    host: 127.0.0.1\n    port: %s\n    user: root\n    server_id: %s\n' \
+        "${3:-shopdb}" "$MDB_PORT" "$1"
+    if [ "${2:-}" = start ]; then printf '    start_file: %s\n    start_pos: %s\n' "$FILE" "$POS"; fi
+}
+# binlog_now: FILE and POS, the MariaDB server's binlog position now.
+binlog_now() { read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}'); }
+
+# archive_yaml FILE CKPT: the end of a pipeline file: the file sink archive
+# writing FILE (not rotated), the file checkpoint CKPT, no HTTP listener.
+archive_yaml() {
+    printf 'sinks:\n  archive: {type: file, path: "%s", rotate_bytes: 0}\n' "$1"
+    printf 'checkpoint: {store: file, path: "%s"}\nhttp: {enabled: false}\n' "$2"
+}
+# ckpt_yaml PATH: the end of a pipeline file: the file checkpoint PATH and
+# no HTTP listener.
+ckpt_yaml() { printf 'checkpoint:\n  store: file\n  path: "%s"\nhttp:\n  enabled: false\n' "$1"; }
+# tail_yaml [schemas]: with `schemas`, the schemas section (this cluster's
+# registry; a change that is not compatible is only warned of); then
+# ckpt_yaml $WORK/p.ckpt.
+tail_yaml() {
+    [ "${1:-}" = schemas ] &&
+        printf 'schemas:\n  enabled: true\n  dsn: "%s"\n  on_incompatible: warn\n' "$(pg_dsn)"
+    ckpt_yaml "$WORK/p.ckpt"
+}
+
 # write_pipeline NAME: $WORK/p.yaml for pipeline NAME: source_yaml, then
 # what stdin holds (sinks, transforms), the catalog checkpoint store and no
 # HTTP listener; `tributary check` must accept it.

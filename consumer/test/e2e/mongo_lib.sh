@@ -27,6 +27,16 @@ mongo_start() {
     expect_grep "the server is the test double" "$WORK/mongo.log" "TEST DOUBLE"
 }
 
+# out_yaml NAME [null]: the end of pipeline NAME's file: the sinks (with
+# `null`, first a null sink `nothing`; then `out`, the file
+# $WORK/NAME.jsonl) and ckpt_yaml $WORK/NAME.ckpt.
+out_yaml() {
+    echo "sinks:"
+    [ "${2:-}" = null ] && printf '  nothing:\n    type: "null"\n'
+    printf '  out:\n    type: file\n    path: "%s"\n' "$WORK/$1.jsonl"
+    ckpt_yaml "$WORK/$1.ckpt"
+}
+
 # on_double: true when the tests run against the test double (whose
 # --verbose log some checks read), false against a real server.
 on_double() { [ -z "${MONGO_URI:-}" ]; }

@@ -4,21 +4,19 @@
 # The pipeline NAME streams public.orders (id, tx, email) of the current
 # cluster into the file sink $WORK/out.jsonl, with the HTTP endpoint on a
 # free port of loopback and the token $TOKEN ($WORK/token); a slot
-# `witness` records every change for the exactly-once checks.
+# `witness` records every change for the exactly-once checks.  The token,
+# the spec and the waits for a start come from control_lib.sh.
 
-SPEC=$ROOT/docs/openapi.yaml
-OPENAPI_CHECK="python3 $(dirname "${BASH_SOURCE[0]}")/openapi_check.py"
-TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# shellcheck source=control_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/control_lib.sh"
 
-# reload_setup: the cluster, the table, the witness slot, the token file.
+# reload_setup: the cluster, the table, the witness slot.
 reload_setup() {
     build_consumer
     pgc_start
     pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
         -c "CREATE TABLE public.orders (id int PRIMARY KEY, tx int, email text)" \
         -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" >/dev/null
-    printf '%s' "$TOKEN" > "$WORK/token"
-    chmod 600 "$WORK/token"
 }
 
 # reload_config NAME MASKED [SINK LINE] [SOURCE LINE] [LISTEN]: write
@@ -47,29 +45,11 @@ EOF
     mv "$WORK/p.yaml.new" "$WORK/p.yaml"
 }
 
-# starts NAME: how many times pipeline NAME was started (the first start
-# and every reload applied).
-starts() { grep -c "tributary [0-9.]* starting pipeline $1\$" "$WORK/run.log" || true; }
-
-# wait_streaming NAME N: wait (30 s) until NAME was started N times and the
-# endpoint says ready.
-wait_streaming() {
-    for _ in $(seq 1 300); do
-        [ "$(starts "$1")" -ge "$2" ] &&
-            [ "$(curl -s "http://127.0.0.1:$PORT/health/ready")" = ready ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # reload_start NAME: the daemon on $WORK/p.yaml (checked first); sets PORT
 # and waits until it streams.
 reload_start() {
     "$BIN" check -c "$WORK/p.yaml" >/dev/null
-    start_consumer "$WORK/p.yaml" "$WORK/run.log"
-    wait_log "$WORK/run.log" 'serving /health' 20 || { cat "$WORK/run.log"; exit 1; }
-    PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' \
-        "$WORK/run.log" | head -1)
+    serve
     wait_streaming "$1" 1 || fail "the daemon streams" "not ready in 30 s"
 }
 
@@ -102,7 +82,7 @@ stop_writer() {
 # /api/v1/reload fits docs/openapi.yaml.
 expect_fits() {
     local out
-    if out=$($OPENAPI_CHECK "$SPEC" /api/v1/reload "$2" "$CODE" "$WORK/body" 2>&1); then
+    if out=$($CHECK "$SPEC" /api/v1/reload "$2" "$CODE" "$WORK/body" 2>&1); then
         pass "$1: the answer fits docs/openapi.yaml"
     else
         fail "$1: the answer fits docs/openapi.yaml" "$out; body: $(cat "$WORK/body")"

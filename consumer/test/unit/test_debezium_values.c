@@ -533,6 +533,31 @@ test_envelope_schemas(void **state)
 	trib_event_free(ev);
 }
 
+/* Event I (0, 1, 2) of transaction 741, committed at 0x100: an insert
+ * into table a, b, a; the last one ends the transaction. */
+static trib_event *
+tx_event(int i)
+{
+	static const char *const tables[] = {"a", "b", "a"};
+	trib_event *ev = trib_event_new();
+
+	mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
+	ev->after = strdup("{\"id\":1}");
+	ev->txid = 741;
+	ev->ts_ms = 1700000000123LL;
+	ev->pos.commit_lsn = 0x100;
+	ev->pos.seq = (uint32_t) i;
+	ev->last_in_tx = i == 2;
+	return ev;
+}
+
+/* The END record of tx_event's transaction. */
+static const char tx_end[] = "{\"status\":\"END\",\"id\":\"741:256\","
+	"\"event_count\":3,\"data_collections\":["
+	"{\"data_collection\":\"public.a\",\"event_count\":2},"
+	"{\"data_collection\":\"public.b\",\"event_count\":1}],"
+	"\"ts_ms\":1700000000123}";
+
 /* provide.transaction.metadata (Debezium doc: "Transaction metadata"):
  * a BEGIN record before a transaction's first record and an END record
  * with event_count and data_collections after its last, on
@@ -547,21 +572,13 @@ test_envelope_transaction_topic(void **state)
 	const trib_record *r;
 	size_t		n;
 	char		err[256];
-	const char *tables[] = {"a", "b", "a"};
 
 	(void) state;
 	env = mkenv(&eo, &dbz, false, true);
 	for (int i = 0; i < 3; i++)
 	{
-		trib_event *ev = trib_event_new();
+		trib_event *ev = tx_event(i);
 
-		mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
-		ev->after = strdup("{\"id\":1}");
-		ev->txid = 741;
-		ev->ts_ms = 1700000000123LL;
-		ev->pos.commit_lsn = 0x100;
-		ev->pos.seq = (uint32_t) i;
-		ev->last_in_tx = i == 2;
 		r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
 		assert_non_null(r);
 		if (i == 0)
@@ -582,11 +599,7 @@ test_envelope_transaction_topic(void **state)
 			assert_int_equal(n, 2);
 			assert_non_null(strstr(r[0].value, "\"total_order\":3,\"data_collection_order\":2}"));
 			assert_string_equal(r[1].topic, "shop.transaction");
-			assert_string_equal(r[1].value, "{\"status\":\"END\",\"id\":\"741:256\","
-								"\"event_count\":3,\"data_collections\":["
-								"{\"data_collection\":\"public.a\",\"event_count\":2},"
-								"{\"data_collection\":\"public.b\",\"event_count\":1}],"
-								"\"ts_ms\":1700000000123}");
+			assert_string_equal(r[1].value, tx_end);
 		}
 		trib_event_free(ev);
 	}
@@ -606,7 +619,6 @@ test_envelope_transaction_resume(void **state)
 	const trib_record *r = NULL;
 	size_t		n = 0;
 	char		err[256];
-	const char *tables[] = {"a", "b", "a"};
 	char	   *saved = NULL;
 
 	(void) state;
@@ -614,7 +626,7 @@ test_envelope_transaction_resume(void **state)
 	assert_null(trib_envelope_tx_state(env));
 	for (int i = 0; i < 3; i++)
 	{
-		trib_event *ev = trib_event_new();
+		trib_event *ev;
 
 		if (i == 2)
 		{
@@ -624,13 +636,7 @@ test_envelope_transaction_resume(void **state)
 			assert_true(trib_envelope_tx_resume(env, saved));
 			free(saved);
 		}
-		mkev(ev, TRIB_OP_CREATE, tables[i], NULL);
-		ev->after = strdup("{\"id\":1}");
-		ev->txid = 741;
-		ev->ts_ms = 1700000000123LL;
-		ev->pos.commit_lsn = 0x100;
-		ev->pos.seq = (uint32_t) i;
-		ev->last_in_tx = i == 2;
+		ev = tx_event(i);
 		r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
 		assert_non_null(r);
 		if (i == 1)
@@ -639,11 +645,7 @@ test_envelope_transaction_resume(void **state)
 	}
 	/* no BEGIN again: the row record, then the END of all three */
 	assert_int_equal(n, 2);
-	assert_string_equal(r[1].value, "{\"status\":\"END\",\"id\":\"741:256\","
-						"\"event_count\":3,\"data_collections\":["
-						"{\"data_collection\":\"public.a\",\"event_count\":2},"
-						"{\"data_collection\":\"public.b\",\"event_count\":1}],"
-						"\"ts_ms\":1700000000123}");
+	assert_string_equal(r[1].value, tx_end);
 	/* after the END nothing is open */
 	assert_null(trib_envelope_tx_state(env));
 	assert_false(trib_envelope_tx_resume(env, "{\"txid\":-1}"));

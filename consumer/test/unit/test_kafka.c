@@ -347,6 +347,38 @@ rb_free(readback *rb)
 	free(rb->ids);
 }
 
+/* The N events were drained: flush (30 s) succeeds and the last ack is
+ * event N - 1. */
+static void
+drained(trib_sink *sink, const acks *a, int n)
+{
+	char		err[512];
+
+	if (!sink->ops->flush(sink, 30000, err, sizeof(err)))
+		fail_msg("flush: %s", err);
+	assert_int_equal(a->last.commit_lsn, 0x1000 + n - 1);
+}
+
+/* What was read back of TOPIC holds each of the N events once, in order
+ * per key, and the partitions' offsets count N records. */
+static void
+exactly_n(const readback *rb, const char *bootstrap, int n)
+{
+	assert_false(rb->duplicate);
+	assert_false(rb->order_broken);
+	assert_int_equal(count_by_offsets(bootstrap, TOPIC), n);
+}
+
+/* Copies the mock wrote for a non-transactional producer (it does not
+ * check their sequences), said but not counted as a failure. */
+static void
+note_copies(const readback *rb, int n)
+{
+	print_message("    (the mock does not check sequences of non-transactional "
+				  "producers: %lld records for %d events)\n",
+				  (long long) rb->records, n);
+}
+
 /* A key that murmur2 puts in partition p of n. */
 static int
 key_for_partition(int p, int n)
@@ -661,7 +693,6 @@ broker_down_then_up(bool transactional)
 	trib_sink	sink;
 	acks		a = {0};
 	readback	rb;
-	char		err[512];
 	trib_kv		props[] = {
 		{"reconnect.backoff.ms", "20"},
 		{"reconnect.backoff.max.ms", "200"},
@@ -697,24 +728,16 @@ broker_down_then_up(bool transactional)
 				 (unsigned long long) st.delivered);
 	}
 	rd_kafka_mock_broker_set_up(mc, 2);
-	if (!sink.ops->flush(&sink, 30000, err, sizeof(err)))
-		fail_msg("flush: %s", err);
-	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	drained(&sink, &a, N);
 	assert_false(a.out_of_order);
 	sink.ops->close(&sink);
 
 	read_back(bs, TOPIC, false, &rb);
 	assert_int_equal(rb.nids, N);	/* nothing lost */
 	if (transactional || !rb.duplicate)
-	{
-		assert_false(rb.duplicate);
-		assert_false(rb.order_broken);
-		assert_int_equal(count_by_offsets(bs, TOPIC), N);
-	}
+		exactly_n(&rb, bs, N);
 	else
-		print_message("    (the mock does not check sequences of non-transactional "
-					  "producers: %lld records for %d events)\n",
-					  (long long) rb.records, N);
+		note_copies(&rb, N);
 	rb_free(&rb);
 	trib_kafka_mock_stop(m);
 }
@@ -863,9 +886,7 @@ test_retriable_errors_exactly_n(void **state)
 									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
 	for (int i = 1; i < N; i++)
 		write_ev(&sink, (uint64_t) i, i % 40);
-	if (!sink.ops->flush(&sink, 30000, err, sizeof(err)))
-		fail_msg("flush: %s", err);
-	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	drained(&sink, &a, N);
 	sink.ops->close(&sink);
 
 	assert_int_equal(count_by_offsets(bs, TOPIC), N);
@@ -922,23 +943,15 @@ lost_responses(bool transactional)
 		write_ev(&sink, (uint64_t) i, i % 20);
 	serve(&sink, 3000);
 	rd_kafka_mock_broker_set_rtt(mc, 1, 0);
-	if (!sink.ops->flush(&sink, 30000, err, sizeof(err)))
-		fail_msg("flush: %s", err);
-	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
+	drained(&sink, &a, N);
 	sink.ops->close(&sink);
 
 	read_back(bs, TOPIC, false, &rb);
 	assert_int_equal(rb.nids, N);	/* every event at least once */
 	if (transactional)
-	{
-		assert_false(rb.duplicate);
-		assert_false(rb.order_broken);
-		assert_int_equal(count_by_offsets(bs, TOPIC), N);
-	}
+		exactly_n(&rb, bs, N);
 	else if (rb.duplicate)
-		print_message("    (the mock does not check sequences of non-transactional "
-					  "producers: %lld records for %d events)\n",
-					  (long long) rb.records, N);
+		note_copies(&rb, N);
 	rb_free(&rb);
 	trib_kafka_mock_stop(m);
 }

@@ -1,6 +1,6 @@
-# pause_lib.sh: what the pause scripts (67, 81; docs/API.md, "Pause and
-# resume") share; sourced after lib.sh and e2e_init.  Not a test itself
-# (not executable).
+# control_lib.sh: what the scripts of the control API share (53, 64-69,
+# 81, 86, 87; docs/API.md); sourced after lib.sh and e2e_init.  Not a test
+# itself (not executable).
 #
 # A daemon with its HTTP endpoint on a free port of loopback and the token
 # $TOKEN (in $WORK/token); its log is $WORK/run.log.  Each answer of the
@@ -12,24 +12,44 @@ TOKEN=tok-$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s' "$TOKEN" > "$WORK/token"
 chmod 600 "$WORK/token"
 
-# start: the daemon from $WORK/p.yaml (log appended to run.log); sets
-# PORT; waits until it serves (a paused pipeline streams too:
-# /health/ready).
-start() {
+# serve: the daemon from $WORK/p.yaml (log appended to run.log); sets PORT
+# once it serves (20 s).
+serve() {
     local before
     before=$(grep -c 'serving /health' "$WORK/run.log" 2>/dev/null || true)
     start_consumer "$WORK/p.yaml" "$WORK/run.log"
     PORT=
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 200); do
         [ "$(grep -c 'serving /health' "$WORK/run.log" || true)" -gt "${before:-0}" ] && break
         sleep 0.1
     done
     PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' "$WORK/run.log" | tail -1)
     [ -n "$PORT" ] || { cat "$WORK/run.log"; echo "the daemon did not start"; exit 1; }
+}
+# wait_ready: wait (10 s) until /health/ready says ready (a paused pipeline
+# streams too).
+wait_ready() {
     for _ in $(seq 1 100); do
         [ "$(curl -s "http://127.0.0.1:$PORT/health/ready")" = ready ] && break
         sleep 0.1
     done
+}
+# start: serve, then wait_ready.
+start() { serve; wait_ready; }
+
+# starts NAME: how many times pipeline NAME was started (the first start
+# and every reload applied).
+starts() { grep -c "tributary [0-9.]* starting pipeline $1\$" "$WORK/run.log" || true; }
+
+# wait_streaming NAME N: wait (30 s) until NAME was started N times and the
+# endpoint says ready.
+wait_streaming() {
+    for _ in $(seq 1 300); do
+        [ "$(starts "$1")" -ge "$2" ] &&
+            [ "$(curl -s "http://127.0.0.1:$PORT/health/ready")" = ready ] && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # call METHOD PATH [CURL ARGS...]: sets CODE and BODY, no token.
@@ -54,8 +74,20 @@ expect_api() {
     fi
 }
 
-# control_yaml CKPT: the file checkpoint at CKPT and the `http:` block of
-# the pause scripts (loopback, a free port, the token file).
+# api NAME STATUS METHOD PATH [CURL ARGS...]: call, then expect_api;
+# api_tok the same with the token.
+api() { local n=$1 s=$2 m=$3 p=$4; shift 4; call "$m" "$p" "$@"; expect_api "$n" "$s" "$m" "$p"; }
+api_tok() { local n=$1 s=$2 m=$3 p=$4; shift 4; call_tok "$m" "$p" "$@"; expect_api "$n" "$s" "$m" "$p"; }
+
+# wait_rows N COMMAND...: wait (10 s) until COMMAND prints N lines or more.
+wait_rows() {
+    local n=$1
+    shift
+    for _ in $(seq 1 100); do [ "$("$@" | wc -l)" -ge "$n" ] && break; sleep 0.1; done
+}
+
+# control_yaml CKPT: the file checkpoint at CKPT and the `http:` block
+# (loopback, a free port, the token file).
 control_yaml() {
     cat <<YAML
 checkpoint: {store: file, path: "$1"}
@@ -63,6 +95,21 @@ http:
   listen: "127.0.0.1:0"
   token_file: "$WORK/token"
 YAML
+}
+# control_config NAME SOURCES CKPT SINK=PATH...: $WORK/p.yaml for pipeline
+# NAME with the `sources:` block SOURCES, a file sink SINK writing PATH for
+# each SINK=PATH, and control_yaml CKPT; checked with `tributary check`.
+control_config() {
+    local name=$1 sources=$2 ckpt=$3 s
+    shift 3
+    {
+        echo "pipeline: $name"
+        echo "$sources"
+        echo "sinks:"
+        for s in "$@"; do echo "  ${s%%=*}: {type: file, path: \"${s#*=}\"}"; done
+        control_yaml "$ckpt"
+    } > "$WORK/p.yaml"
+    "$BIN" check -c "$WORK/p.yaml" >/dev/null
 }
 # two_databases PREFIX: databases da and db of the current cluster, each
 # with table public.t (id) and the slot PREFIX_da / PREFIX_db.
