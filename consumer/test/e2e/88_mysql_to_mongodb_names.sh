@@ -24,39 +24,19 @@ build_consumer
 build_tool mongo_dump
 DUMP=$TOOL
 mongo_start
-mongo_fresh tgt
+mongo_fresh tgt own
 mdb_start
 mdb_sql -e "CREATE DATABASE d1; CREATE TABLE d1.t (id INT PRIMARY KEY, v VARCHAR(20))"
-read -r FILE POS < <(mdb_sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
+binlog_now
 
-cat >"$WORK/p.yaml" <<YAML
-pipeline: p88
-sources:
-  my:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 8088
-    start_file: $FILE
-    start_pos: $POS
-    heartbeat_ms: 200
-sinks:
-  m:
-    type: mongodb
-    uri: "$URI"
-    database: tgt
-  own:
-    type: mongodb
-    uri: "$URI"
-    database: own
-    collection: "\${schema}x\${table}"
-checkpoint:
-  store: file
-  path: "$WORK/p.ckpt"
-http:
-  enabled: false
-YAML
+{
+    printf 'pipeline: p88\nsources:\n'
+    mysql_yaml 8088 start my
+    printf '    heartbeat_ms: 200\nsinks:\n'
+    printf '  m: {type: mongodb, uri: "%s", database: tgt}\n' "$URI"
+    printf '  own: {type: mongodb, uri: "%s", database: own, collection: "${schema}x${table}"}\n' "$URI"
+    ckpt_yaml "$WORK/p.ckpt"
+} >"$WORK/p.yaml"
 "$BIN" check -c "$WORK/p.yaml" >"$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }
 start_consumer "$WORK/p.yaml" "$WORK/run.log"
 
