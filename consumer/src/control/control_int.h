@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "strbuf.h"
 
 struct MHD_Connection;
 
@@ -47,6 +48,11 @@ void		ctl_resp_error(ctl_resp *r, unsigned status, const char *msg);
 /* Does `path` fit `pattern`: '*' stands for one segment (no '/'), '**'
  * for one or more characters, '/' included (a lineage asset's URL)? */
 bool		ctl_path_match(const char *pattern, const char *path);
+
+/* The name in `rest` (a path after /api/v1/ that an endpoint's pattern
+ * matched) from byte `from` up to its last segment, with the %2F and %25
+ * the server kept decoded, into out (its previous text replaced). */
+void		ctl_path_name(const char *rest, size_t from, trib_strbuf *out);
 
 /* Endpoints with files of their own. */
 void		ctl_serve_pause(trib_control *api, ctl_resp *r);	/* control_pause.c */

@@ -27,7 +27,6 @@
 
 #include "pgconn.h"
 #include "strbuf.h"
-#include "urlpath.h"
 
 #define LINEAGE_DEFAULT_DEPTH "10"
 
@@ -141,8 +140,7 @@ ctl_serve_lineage(trib_control *api, ctl_resp *r)
 		;
 	if (depth == NULL || (c = connect_catalog(r)) == NULL)
 		return;
-	trib_strbuf_add(&asset, r->rest + 8, (size_t) (q - 1 - (r->rest + 8)));
-	trib_url_unescape_segment(asset.data);	/* the %2F and %25 the server kept */
+	ctl_path_name(r->rest, strlen("lineage/"), &asset);
 	{
 		const char *params[] = {asset.data, depth};
 

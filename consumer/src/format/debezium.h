@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "event.h"
@@ -293,6 +294,7 @@ typedef struct trib_dbz_tx
 	uint64_t   *counts;
 	size_t		n;
 	size_t		cap;
+	char	   *restored;		/* read from a checkpoint, not resumed yet */
 } trib_dbz_tx;
 
 /* Count one row record of transaction (txid, commit_lsn) of a table;
@@ -318,6 +320,19 @@ bool		trib_dbz_tx_save(const trib_dbz_tx *tx, trib_strbuf *out);
  * its next event asks for no BEGIN and its END counts from there.  False
  * (and no transaction open) when text is not such a description. */
 bool		trib_dbz_tx_load(trib_dbz_tx *tx, const char *text);
+
+/*
+ * The open transaction in a sink's checkpoint document: the member
+ * "dbz_tx" whose string is trib_dbz_tx_save's text.  _gen writes it into
+ * g (an open map) when a transaction is open; _read keeps the one of a
+ * document read back (none when it has none; it replaces the one kept
+ * before); _resume continues the kept one (trib_dbz_tx_load) and forgets
+ * it: true when there was none or it was resumed, false when it was not
+ * such a text (the transaction's BEGIN is then written again).
+ */
+void		trib_dbz_tx_checkpoint_gen(const trib_dbz_tx *tx, yajl_gen g);
+void		trib_dbz_tx_checkpoint_read(trib_dbz_tx *tx, yajl_val doc);
+bool		trib_dbz_tx_checkpoint_resume(trib_dbz_tx *tx);
 
 /* Debezium's heartbeat topic "__debezium-heartbeat.<prefix>" into topic,
  * its key {"serverName":"<prefix>"} and value {"ts_ms":N}, wrapped with

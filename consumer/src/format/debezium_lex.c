@@ -3,7 +3,8 @@
  * yajl lexes it (trib_dbz_row; see debezium.h).
  *
  * Design.  A row image is converted while yajl's callback parser lexes
- * it (no tree): each top-level member's name is written as it comes, its
+ * it (no tree; lib/yajl_tokens.c hands its tokens to the four handlers
+ * here): each top-level member's name is written as it comes, its
  * column looked up, and its value written in Debezium's encoding at
  * once.  Values that pass as is (integers, text) are copied as lexed;
  * other scalars go through trib_dbz_value as a yajl_val on the stack
@@ -29,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
+#include "yajl_tokens.h"
 
 /* True when `name` is a column entry (a string) of a JSON null list. */
 static bool
@@ -150,8 +151,9 @@ nest_begin(rowconv *c)
 /* A scalar of text s[0..n) at depth 1 (deeper ones belong to a nested
  * value, written when it closes).  ASIS values are copied as lexed. */
 static int
-scalar(rowconv *c, yajl_type type, const char *s, size_t n)
+scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
+	rowconv    *c = ctx;
 	struct yajl_val_s v = {.type = type};
 
 	if (c->depth != 1)
@@ -183,33 +185,9 @@ scalar(rowconv *c, yajl_type type, const char *s, size_t n)
 	return put_member_value(c, &v);
 }
 
-static int
-cb_null(void *ctx)
-{
-	return scalar(ctx, yajl_t_null, "null", 4);
-}
-
-static int
-cb_bool(void *ctx, int b)
-{
-	return scalar(ctx, b ? yajl_t_true : yajl_t_false, b ? "true" : "false", b ? 4 : 5);
-}
-
-static int
-cb_number(void *ctx, const char *s, size_t n)
-{
-	return scalar(ctx, yajl_t_number, s, n);
-}
-
-static int
-cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-	return scalar(ctx, yajl_t_string, (const char *) s, n);
-}
-
 /* A member's name: written at once, its column looked up. */
 static int
-cb_key(void *ctx, const unsigned char *s, size_t n)
+on_key(void *ctx, const unsigned char *s, size_t n)
 {
 	static const trib_dbz_coltype asis = {.kind = TRIB_DBZ_ASIS, .precision = -1, .scale = -1};
 	rowconv    *c = ctx;
@@ -245,8 +223,10 @@ here(const rowconv *c)
 }
 
 static int
-open_nested(rowconv *c, bool array)
+open_nested(void *ctx, bool array)
 {
+	rowconv    *c = ctx;
+
 	if (c->depth == 0)
 	{
 		if (array)
@@ -271,8 +251,9 @@ open_nested(rowconv *c, bool array)
 /* A nested value closed: finished when written while lexed; at depth 1
  * otherwise parsed from its text and written through its coltype. */
 static int
-close_nested(rowconv *c, bool array)
+close_nested(void *ctx, bool array)
 {
+	rowconv    *c = ctx;
 	trib_strbuf *buf = &c->d->val;
 	yajl_val	v;
 	int			ok;
@@ -302,41 +283,7 @@ close_nested(rowconv *c, bool array)
 	return ok;
 }
 
-static int
-cb_start_map(void *ctx)
-{
-	return open_nested(ctx, false);
-}
-
-static int
-cb_start_array(void *ctx)
-{
-	return open_nested(ctx, true);
-}
-
-static int
-cb_end_map(void *ctx)
-{
-	return close_nested(ctx, false);
-}
-
-static int
-cb_end_array(void *ctx)
-{
-	return close_nested(ctx, true);
-}
-
-static const yajl_callbacks row_callbacks = {
-	.yajl_null = cb_null,
-	.yajl_boolean = cb_bool,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_key,
-	.yajl_end_map = cb_end_map,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end_array,
-};
+static const trib_ytok_ops row_ops = {scalar, on_key, open_nested, close_nested};
 
 /*
  * yajl's allocations for one image (its handle, lexer, buffer and stack,
@@ -403,6 +350,7 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
 	rowconv		c = {0};
+	trib_ytok	tok = {&row_ops, &c};
 	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, d};
 	size_t		len;
 	bool		ok;
@@ -423,7 +371,7 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 	errbuf[0] = '\0';
 	len = strlen(image);
 	d->alen = 0;
-	c.h = yajl_alloc(&row_callbacks, &funcs, &c);
+	c.h = trib_ytok_alloc(&tok, &funcs);
 	if (c.h == NULL)
 		abort();
 	ok = yajl_parse(c.h, (const unsigned char *) image, len) == yajl_status_ok &&

@@ -15,6 +15,11 @@
  * (trib_dbz_tx_save) and gives them back at start-up (trib_dbz_tx_load),
  * as the transactional Kafka sink does: then the transaction continues
  * without a second BEGIN and its END counts all of it.
+ *
+ * The member that carries those counts in a sink's checkpoint document
+ * ("dbz_tx") is written, read back and resumed here too
+ * (trib_dbz_tx_checkpoint_*, reached through envelope.h), so a sink stores
+ * and gives back the transaction without knowing what is in it.
  */
 #include "debezium.h"
 
@@ -150,6 +155,7 @@ void
 trib_dbz_tx_clear(trib_dbz_tx *tx)
 {
 	tx_reset(tx);
+	free(tx->restored);
 	free(tx->names);
 	free(tx->counts);
 	memset(tx, 0, sizeof(*tx));
@@ -217,5 +223,47 @@ trib_dbz_tx_load(trib_dbz_tx *tx, const char *text)
 	if (!ok)
 		tx_reset(tx);
 	tx->active = ok;
+	return ok;
+}
+
+/* The checkpoint document's member of the open transaction. */
+#define CHECKPOINT_MEMBER "dbz_tx"
+
+/* See debezium.h. */
+void
+trib_dbz_tx_checkpoint_gen(const trib_dbz_tx *tx, yajl_gen g)
+{
+	trib_strbuf text = {0};
+
+	if (!trib_dbz_tx_save(tx, &text))
+		return;
+	yajl_gen_string(g, (const unsigned char *) CHECKPOINT_MEMBER, strlen(CHECKPOINT_MEMBER));
+	yajl_gen_string(g, (const unsigned char *) text.data, text.len);
+	trib_strbuf_free(&text);
+}
+
+/* See debezium.h. */
+void
+trib_dbz_tx_checkpoint_read(trib_dbz_tx *tx, yajl_val doc)
+{
+	static const char *path[] = {CHECKPOINT_MEMBER, NULL};
+	yajl_val	v = yajl_tree_get(doc, path, yajl_t_string);
+
+	free(tx->restored);
+	tx->restored = v != NULL ? trib_xstrdup(YAJL_GET_STRING(v)) : NULL;
+}
+
+/* See debezium.h. */
+bool
+trib_dbz_tx_checkpoint_resume(trib_dbz_tx *tx)
+{
+	char	   *text = tx->restored;
+	bool		ok;
+
+	if (text == NULL)
+		return true;
+	tx->restored = NULL;
+	ok = trib_dbz_tx_load(tx, text);
+	free(text);
 	return ok;
 }

@@ -667,14 +667,20 @@ trib_envelope_topic(const trib_envelope *env, const char *source,
 	return ok;
 }
 
+/* Is the envelope writing Debezium's transaction topic? */
+static bool
+dbz_txmeta(const trib_envelope *env)
+{
+	return env->dbz != NULL && env->opts.transaction_metadata;
+}
+
 /* See envelope.h. */
 char *
 trib_envelope_tx_state(const trib_envelope *env)
 {
 	trib_strbuf out = {0};
 
-	if (env->dbz == NULL || !env->opts.transaction_metadata ||
-		!trib_dbz_tx_save(&env->dbz_tx, &out))
+	if (!dbz_txmeta(env) || !trib_dbz_tx_save(&env->dbz_tx, &out))
 		return NULL;
 	return trib_strbuf_finish(&out);
 }
@@ -683,9 +689,35 @@ trib_envelope_tx_state(const trib_envelope *env)
 bool
 trib_envelope_tx_resume(trib_envelope *env, const char *state)
 {
-	if (env->dbz == NULL || !env->opts.transaction_metadata)
-		return false;
-	return trib_dbz_tx_load(&env->dbz_tx, state);
+	return dbz_txmeta(env) && trib_dbz_tx_load(&env->dbz_tx, state);
+}
+
+/* See envelope.h. */
+void
+trib_envelope_tx_checkpoint(const trib_envelope *env, yajl_gen g)
+{
+	if (dbz_txmeta(env))
+		trib_dbz_tx_checkpoint_gen(&env->dbz_tx, g);
+}
+
+/* See envelope.h. */
+void
+trib_envelope_tx_checkpoint_read(trib_envelope *env, yajl_val doc)
+{
+	trib_dbz_tx_checkpoint_read(&env->dbz_tx, doc);
+}
+
+/* See envelope.h. */
+bool
+trib_envelope_tx_checkpoint_resume(trib_envelope *env)
+{
+	if (env->dbz_tx.restored == NULL)
+		return true;
+	if (dbz_txmeta(env))
+		return trib_dbz_tx_checkpoint_resume(&env->dbz_tx);
+	free(env->dbz_tx.restored);
+	env->dbz_tx.restored = NULL;
+	return false;
 }
 
 /* The event id "commit_lsn:seq" of a position (position.h). */

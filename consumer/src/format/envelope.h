@@ -152,6 +152,21 @@ char	   *trib_envelope_tx_state(const trib_envelope *env);
 bool		trib_envelope_tx_resume(trib_envelope *env, const char *state);
 
 /*
+ * The same through a sink's checkpoint document, so that the sink carries
+ * no Debezium state and knows no member of it (debezium_txmeta.c): the first
+ * writes the open transaction into g (an open map: a member, or nothing);
+ * _read keeps the one a checkpoint document read back holds (replacing
+ * any kept before; none when it holds none); _resume continues the kept
+ * one once the sink has settled on its durable checkpoint: true when none
+ * was kept or it was resumed, false when it could not be (not in Debezium
+ * mode with transaction_metadata, or an unreadable text: its BEGIN is then
+ * written again).
+ */
+void		trib_envelope_tx_checkpoint(const trib_envelope *env, yajl_gen g);
+void		trib_envelope_tx_checkpoint_read(trib_envelope *env, yajl_val doc);
+bool		trib_envelope_tx_checkpoint_resume(trib_envelope *env);
+
+/*
  * The topic of a table: the pattern with ${prefix}, ${source} (the
  * pipeline's name for the source), ${db}, ${schema} and ${table} replaced
  * (NULL values become ""; with the default pattern a NULL schema becomes

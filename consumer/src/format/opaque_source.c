@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
+#include "yajl_tokens.h"
 
 typedef struct copier
 {
@@ -32,45 +32,24 @@ scalar_seen(copier *c)
 	return 1;
 }
 
-/* yajl's callbacks, one per token: copy it while inside the object. */
+/* A scalar token (lib/yajl_tokens.c): copied while inside the object;
+ * numbers keep their text (no loss above 2^53). */
 static int
-on_null(void *ctx)
+on_scalar(void *ctx, yajl_type type, const char *s, size_t len)
 {
 	copier	   *c = ctx;
 
 	if (c->copying)
-		yajl_gen_null(c->g);
-	return scalar_seen(c);
-}
-
-static int
-on_bool(void *ctx, int b)
-{
-	copier	   *c = ctx;
-
-	if (c->copying)
-		yajl_gen_bool(c->g, b);
-	return scalar_seen(c);
-}
-
-/* Numbers keep their text (no loss above 2^53). */
-static int
-on_number(void *ctx, const char *s, size_t len)
-{
-	copier	   *c = ctx;
-
-	if (c->copying)
-		yajl_gen_number(c->g, s, len);
-	return scalar_seen(c);
-}
-
-static int
-on_string(void *ctx, const unsigned char *s, size_t len)
-{
-	copier	   *c = ctx;
-
-	if (c->copying)
-		yajl_gen_string(c->g, s, len);
+	{
+		if (type == yajl_t_null)
+			yajl_gen_null(c->g);
+		else if (type == yajl_t_true || type == yajl_t_false)
+			yajl_gen_bool(c->g, type == yajl_t_true);
+		else if (type == yajl_t_number)
+			yajl_gen_number(c->g, s, len);
+		else
+			yajl_gen_string(c->g, (const unsigned char *) s, len);
+	}
 	return scalar_seen(c);
 }
 
@@ -86,26 +65,34 @@ on_key(void *ctx, const unsigned char *s, size_t len)
 	return 1;
 }
 
+/* An object opening after the key "source" starts the copy. */
 static int
-on_start_map(void *ctx)
+on_open(void *ctx, bool array)
 {
 	copier	   *c = ctx;
 
-	if (c->depth == 1 && c->want)
+	if (!array && c->depth == 1 && c->want)
 		c->copying = true;
 	if (c->copying)
-		yajl_gen_map_open(c->g);
+		(array ? yajl_gen_array_open : yajl_gen_map_open) (c->g);
 	c->depth++;
 	return 1;
 }
 
-/* Closing the "source" object ends the parse (cancelled on purpose). */
+/* Closing the "source" object ends the parse (cancelled on purpose); an
+ * array closing at the top level ends a "source" member like a scalar. */
 static int
-on_end_map(void *ctx)
+on_close(void *ctx, bool array)
 {
 	copier	   *c = ctx;
 
 	c->depth--;
+	if (array)
+	{
+		if (c->copying)
+			yajl_gen_array_close(c->g);
+		return scalar_seen(c);
+	}
 	if (!c->copying)
 		return 1;
 	yajl_gen_map_close(c->g);
@@ -116,48 +103,17 @@ on_end_map(void *ctx)
 	return 0;
 }
 
-static int
-on_start_array(void *ctx)
-{
-	copier	   *c = ctx;
-
-	if (c->copying)
-		yajl_gen_array_open(c->g);
-	c->depth++;
-	return 1;
-}
-
-static int
-on_end_array(void *ctx)
-{
-	copier	   *c = ctx;
-
-	c->depth--;
-	if (c->copying)
-		yajl_gen_array_close(c->g);
-	return scalar_seen(c);
-}
-
-static const yajl_callbacks copy_callbacks = {
-	.yajl_null = on_null,
-	.yajl_boolean = on_bool,
-	.yajl_number = on_number,
-	.yajl_string = on_string,
-	.yajl_start_map = on_start_map,
-	.yajl_map_key = on_key,
-	.yajl_end_map = on_end_map,
-	.yajl_start_array = on_start_array,
-	.yajl_end_array = on_end_array,
-};
+static const trib_ytok_ops copy_ops = {on_scalar, on_key, on_open, on_close};
 
 bool
 trib_opaque_source(const char *opaque, yajl_gen g)
 {
 	copier		c = {.g = g};
+	trib_ytok	tok = {&copy_ops, &c};
 	yajl_handle h;
 	yajl_status st;
 
-	if (opaque == NULL || (h = yajl_alloc(&copy_callbacks, NULL, &c)) == NULL)
+	if (opaque == NULL || (h = trib_ytok_alloc(&tok, NULL)) == NULL)
 		return false;
 	st = yajl_parse(h, (const unsigned char *) opaque, strlen(opaque));
 	if (st == yajl_status_ok)

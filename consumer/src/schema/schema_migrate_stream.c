@@ -3,7 +3,8 @@
  * streaming pass (schema_migrate_int.h: trib_migrate_stream), the fast
  * path of schema_migrate_apply.c.
  *
- * Design.  The image is lexed by yajl's callback parser (no tree) and
+ * Design.  The image is lexed by yajl's callback parser (no tree;
+ * lib/yajl_tokens.c hands its tokens to the four handlers here) and
  * written by one yajl_gen as it is lexed: each top-level member's name
  * has a fate, its name run through the plan's steps (a rename gives its
  * new name, a drop skips the member's tokens, casts are noted and applied
@@ -49,7 +50,7 @@
 #include <string.h>
 
 #include <yajl/yajl_gen.h>
-#include <yajl/yajl_parse.h>
+#include "yajl_tokens.h"
 
 #include "arena.h"
 #include "jsondoc.h"
@@ -324,26 +325,10 @@ casting(const mstream *s)
 	return s->depth == 1 && s->ncasts > 0 && !s->skip;
 }
 
+/* A number, its text t[0..n). */
 static int
-cb_null(void *ctx)
+put_number(mstream *s, const char *t, size_t n)
 {
-	struct yajl_val_s v = {.type = yajl_t_null};
-
-	return scalar(ctx, &v);
-}
-
-static int
-cb_bool(void *ctx, int b)
-{
-	struct yajl_val_s v = {.type = b ? yajl_t_true : yajl_t_false};
-
-	return scalar(ctx, &v);
-}
-
-static int
-cb_number(void *ctx, const char *t, size_t n)
-{
-	mstream    *s = ctx;
 	struct yajl_val_s v = {.type = yajl_t_number};
 	int			r;
 
@@ -375,10 +360,10 @@ put_string(mstream *s, const unsigned char *t, size_t n)
 	return yajl_gen_string(s->g, t, n);
 }
 
+/* A string value t[0..n). */
 static int
-cb_string(void *ctx, const unsigned char *t, size_t n)
+on_string(mstream *s, const unsigned char *t, size_t n)
 {
-	mstream    *s = ctx;
 	struct yajl_val_s v = {.type = yajl_t_string};
 	int			r;
 
@@ -394,10 +379,27 @@ cb_string(void *ctx, const unsigned char *t, size_t n)
 	return scalar_end(s, gen_ok(s, put_string(s, t, n)));
 }
 
+/* A scalar token: null, true and false are written (or cast) from
+ * their type, numbers and strings from their text. */
+static int
+on_scalar(void *ctx, yajl_type type, const char *t, size_t n)
+{
+	struct yajl_val_s v = {.type = type};
+
+	if (type == yajl_t_number)
+		return put_number(ctx, t, n);
+	if (type == yajl_t_string)
+		return on_string(ctx, (const unsigned char *) t, n);
+	return scalar(ctx, &v);
+}
+
 /* An object or array opens: the top level, or a nested value. */
 static int
-open_nested(mstream *s, bool map)
+open_nested(void *ctx, bool array)
 {
+	mstream    *s = ctx;
+	bool		map = !array;
+
 	if (s->depth == 0)
 	{
 		s->depth = 1;
@@ -412,8 +414,11 @@ open_nested(mstream *s, bool map)
 
 /* An object or array closes. */
 static int
-close_nested(mstream *s, bool map)
+close_nested(void *ctx, bool array)
 {
+	mstream    *s = ctx;
+	bool		map = !array;
+
 	if (--s->depth == 0)
 	{
 		s->closed = true;
@@ -428,31 +433,7 @@ close_nested(mstream *s, bool map)
 }
 
 static int
-cb_start_map(void *ctx)
-{
-	return open_nested(ctx, true);
-}
-
-static int
-cb_end_map(void *ctx)
-{
-	return close_nested(ctx, true);
-}
-
-static int
-cb_start_array(void *ctx)
-{
-	return open_nested(ctx, false);
-}
-
-static int
-cb_end_array(void *ctx)
-{
-	return close_nested(ctx, false);
-}
-
-static int
-cb_map_key(void *ctx, const unsigned char *k, size_t n)
+on_key(void *ctx, const unsigned char *k, size_t n)
 {
 	mstream    *s = ctx;
 
@@ -463,10 +444,7 @@ cb_map_key(void *ctx, const unsigned char *k, size_t n)
 	return s->skip ? 1 : gen_ok(s, yajl_gen_string(s->g, k, n));
 }
 
-static const yajl_callbacks stream_callbacks = {
-	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
-	cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array
-};
+static const trib_ytok_ops stream_ops = {on_scalar, on_key, open_nested, close_nested};
 
 /* The fields `add` steps create (those absent at their step) as spans;
  * false when one of them is not streamable. */
@@ -560,6 +538,7 @@ bool
 trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, bool key)
 {
 	mstream		s = {0};
+	trib_ytok	tok = {&stream_ops, &s};
 	yajl_alloc_funcs funcs;
 	yajl_handle h;
 	size_t		n = strlen(*text);
@@ -588,7 +567,7 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 	s.extra = trib_arena_alloc(&m->arena, (n / 4 + 2 + p->nsteps) * sizeof(char *));
 	s.dropped = trib_arena_alloc(&m->arena, (n / 4 + 2) * sizeof(char *));
 	trib_arena_yajl_funcs(&m->arena, &funcs);
-	if ((h = yajl_alloc(&stream_callbacks, &funcs, &s)) == NULL)
+	if ((h = trib_ytok_alloc(&tok, &funcs)) == NULL)
 		abort();
 	yajl_config(h, yajl_allow_comments, 1);	/* as yajl_tree_parse */
 	ok = yajl_parse(h, (const unsigned char *) *text, n) == yajl_status_ok &&

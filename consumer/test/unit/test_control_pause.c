@@ -3,7 +3,8 @@
  * and the pause state kept beside a file checkpoint (pipeline/pause.c).
  *
  * Patterns: '*' is one segment, '**' one or more characters across
- * segments (a lineage asset's URL), the rest literal.  Pause: a request
+ * segments (a lineage asset's URL), the rest literal; a name read from
+ * a path has its %2F and %25 decoded once.  Pause: a request
  * before the store is open is refused (503) and changes nothing; an
  * unknown name is 404 listing the accepted ones; pause and resume say
  * whether they changed the state; a second instance over the same
@@ -44,6 +45,24 @@ path_patterns(void **state)
 	assert_false(ctl_path_match("lineage/flow", "lineage/flows"));
 	assert_true(ctl_path_match("rules", "rules"));
 	assert_false(ctl_path_match("rules", "rule"));
+}
+
+/* A name is taken from its first byte to the last segment, and the %2F
+ * and %25 the server kept are decoded once: "a%252Fb" is "a%2Fb". */
+static void
+path_names(void **state)
+{
+	trib_strbuf n = {0};
+
+	(void) state;
+	ctl_path_name("lineage/postgres:%2F%2Fdb%2Fshop.t#email/impact", 8, &n);
+	assert_string_equal(n.data, "postgres://db/shop.t#email");
+	assert_int_equal(n.len, strlen("postgres://db/shop.t#email"));
+	ctl_path_name("lineage/a%252Fb/upstream", 8, &n);
+	assert_string_equal(n.data, "a%2Fb");
+	ctl_path_name("lineage/x/impact/impact", 8, &n);
+	assert_string_equal(n.data, "x/impact");
+	trib_strbuf_free(&n);
 }
 
 /* A config of sources a, b and sink out, checkpoint file `path`. */
@@ -141,6 +160,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(path_patterns),
+		cmocka_unit_test(path_names),
 		cmocka_unit_test(pause_kept),
 	};
 

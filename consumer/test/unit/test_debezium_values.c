@@ -652,6 +652,80 @@ test_envelope_transaction_resume(void **state)
 	trib_envelope_free(env);
 }
 
+/* tx_event(i) through env: its records (*n of them). */
+static const trib_record *
+tx_encode(trib_envelope *env, int i, size_t *n)
+{
+	trib_event *ev = tx_event(i);
+	const trib_record *r;
+	char		err[256];
+
+	r = trib_envelope_encode(env, ev, n, err, sizeof(err));
+	trib_event_free(ev);
+	return r;
+}
+
+/* The same cut through a sink's checkpoint document (the Kafka sink's
+ * record): the envelope writes its member into the document, keeps what a
+ * document read back holds, and resumes it; a document without the member
+ * resumes nothing, and an unreadable one is refused (BEGIN again). */
+static void
+test_envelope_transaction_checkpoint(void **state)
+{
+	trib_envelope_opts eo;
+	trib_dbz_opts dbz;
+	trib_envelope *env;
+	const trib_record *r;
+	size_t		n = 0;
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	const unsigned char *doc;
+	size_t		len;
+	yajl_val	root;
+
+	(void) state;
+	env = mkenv(&eo, &dbz, false, true);
+	yajl_gen_map_open(g);
+	trib_envelope_tx_checkpoint(env, g);	/* nothing open: no member */
+	assert_non_null(tx_encode(env, 0, &n));
+	assert_non_null(tx_encode(env, 1, &n));
+	trib_envelope_tx_checkpoint(env, g);
+	yajl_gen_map_close(g);
+	assert_int_equal(yajl_gen_get_buf(g, &doc, &len), yajl_gen_status_ok);
+	assert_string_equal((const char *) doc, "{\"dbz_tx\":\"{\\\"txid\\\":741,"
+						"\\\"commit_lsn\\\":256,\\\"total\\\":2,\\\"collections\\\":"
+						"[[\\\"public.a\\\",1],[\\\"public.b\\\",1]]}\"}");
+	root = yajl_tree_parse((const char *) doc, NULL, 0);
+	assert_non_null(root);
+	trib_envelope_free(env);
+
+	/* the restart: read back, resumed once the position is settled */
+	env = mkenv(&eo, &dbz, false, true);
+	trib_envelope_tx_checkpoint_read(env, root);
+	assert_true(trib_envelope_tx_checkpoint_resume(env));
+	r = tx_encode(env, 2, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[1].value, tx_end);
+	/* kept once: nothing left to resume */
+	assert_true(trib_envelope_tx_checkpoint_resume(env));
+	yajl_tree_free(root);
+
+	/* a document without the member replaces the kept one: nothing */
+	root = yajl_tree_parse("{\"dbz_tx\":\"{\\\"txid\\\":-1}\"}", NULL, 0);
+	trib_envelope_tx_checkpoint_read(env, root);
+	yajl_tree_free(root);
+	root = yajl_tree_parse("{\"id\":\"0/1:2\"}", NULL, 0);
+	trib_envelope_tx_checkpoint_read(env, root);
+	yajl_tree_free(root);
+	assert_true(trib_envelope_tx_checkpoint_resume(env));
+	/* an unreadable one is refused */
+	root = yajl_tree_parse("{\"dbz_tx\":\"{\\\"txid\\\":-1}\"}", NULL, 0);
+	trib_envelope_tx_checkpoint_read(env, root);
+	yajl_tree_free(root);
+	assert_false(trib_envelope_tx_checkpoint_resume(env));
+	trib_envelope_free(env);
+	yajl_gen_free(g);
+}
+
 /*
  * The unchanged-TOAST placeholder by column type, table-driven: Debezium's
  * PostgreSQL connector writes unavailable.value.placeholder as the string,
@@ -797,6 +871,7 @@ main(void)
 		cmocka_unit_test(test_envelope_schemas),
 		cmocka_unit_test(test_envelope_transaction_topic),
 		cmocka_unit_test(test_envelope_transaction_resume),
+		cmocka_unit_test(test_envelope_transaction_checkpoint),
 		cmocka_unit_test(test_toast_placeholder),
 		cmocka_unit_test(test_envelope_toast_bytea),
 		cmocka_unit_test(test_envelope_mysql_source),

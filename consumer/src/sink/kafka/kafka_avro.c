@@ -42,6 +42,7 @@
 #include "decimal.h"
 #include "isodate.h"
 #include "jsondoc.h"
+#include "relation_fields.h"
 #include "tribsr.h"
 #include "xalloc.h"
 
@@ -125,34 +126,23 @@ relation_schema(const char *connector, const trib_relation *rel, trib_sr_table_p
 				trib_sr_kind *kinds, int32_t *scales, char *errbuf, size_t errlen)
 {
 	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
-	trib_sr_field *fields = trib_xcalloc(n ? n : 1, sizeof(*fields));
-	trib_sr_table table = {rel->schema, rel->table, fields, n};
+	trib_sr_field *fields = NULL;
+	trib_sr_table table;
 	trib_sr_schema *schema = NULL;
-	bool		pk = has_pk(rel);
 	char		e[200];
 
+	if (!trib_relation_fields(rel, connector, false, &fields, errbuf, errlen))
+		return NULL;
 	for (size_t i = 0; i < n; i++)
 	{
-		const trib_column *c = &rel->columns[i];
-
-		if (!trib_sr_source_type(connector, c->type, c->decl, c->nullable, &fields[i].type,
-								 &fields[i].nullable, e, sizeof(e)))
-		{
-			snprintf(errbuf, errlen, "column %s: %s", c->name, e);
-			goto done;
-		}
-		fields[i].name = c->name;
-		fields[i].key = key_column(rel, pk, (int) i);
 		kinds[i] = fields[i].type.kind;
 		scales[i] = fields[i].type.scale;
 	}
+	table = (trib_sr_table) {rel->schema, rel->table, fields, n};
 	schema = trib_sr_table_schema(&table, TRIB_SR_AVRO, part, e, sizeof(e));
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "%s", e);
-done:
-	for (size_t i = 0; i < n; i++)
-		trib_sr_type_release(&fields[i].type);
-	free(fields);
+	trib_relation_fields_free(fields, n);
 	return schema;
 }
 

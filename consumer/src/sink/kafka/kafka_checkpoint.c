@@ -13,9 +13,10 @@
  * the partition back, newest window first, widening backwards, and keeps
  * the last record with our key: durable_position().  In Debezium mode a
  * checkpoint inside a source transaction also holds that transaction's
- * counts for the transaction topic ("dbz_tx", envelope.h), given back to
- * the envelope when the position is read, so a restart does not BEGIN it
- * twice.
+ * counts for the transaction topic, given back to the envelope when the
+ * position is read, so a restart does not BEGIN it twice: the envelope
+ * writes and reads that part of the record (trib_envelope_tx_checkpoint*,
+ * format/debezium_txmeta.c); this file only hands it the document.
  */
 #include "sink_kafka_int.h"
 
@@ -152,11 +153,11 @@ kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* The checkpoint record's value: the position as JSON (with dbz_tx, the
- * envelope's open Debezium transaction, unless NULL), in a malloc'd
- * buffer the caller frees; NULL if yajl fails. */
+/* The checkpoint record's value: the position as JSON (with what the
+ * envelope keeps in a checkpoint: its open Debezium transaction), in a
+ * malloc'd buffer the caller frees; NULL if yajl fails. */
 char *
-kfk_checkpoint_value(const trib_position *pos, const char *dbz_tx, size_t *len)
+kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env, size_t *len)
 {
 	char		id[TRIB_ENVELOPE_ID_LEN];
 	yajl_gen	g = yajl_gen_alloc(NULL);
@@ -186,11 +187,8 @@ kfk_checkpoint_value(const trib_position *pos, const char *dbz_tx, size_t *len)
 		yajl_gen_string(g, (const unsigned char *) pos->opaque, strlen(pos->opaque));
 	else
 		yajl_gen_null(g);
-	if (dbz_tx)
-	{
-		yajl_gen_string(g, (const unsigned char *) "dbz_tx", 6);
-		yajl_gen_string(g, (const unsigned char *) dbz_tx, strlen(dbz_tx));
-	}
+	if (env != NULL)
+		trib_envelope_tx_checkpoint(env, g);
 	yajl_gen_map_close(g);
 	if (yajl_gen_get_buf(g, &out, &outlen) == yajl_gen_status_ok &&
 		(buf = malloc(outlen + 1)) != NULL)
@@ -203,10 +201,10 @@ kfk_checkpoint_value(const trib_position *pos, const char *dbz_tx, size_t *len)
 	return buf;
 }
 
-/* A checkpoint record's value back into a position (and *dbz_tx, NULL
- * when the record has none). */
+/* A checkpoint record's value back into a position; what the envelope
+ * keeps in it goes back to env (envelope.h) when the record is readable. */
 static bool
-checkpoint_parse(const char *text, size_t len, trib_position *out, char **dbz_tx)
+checkpoint_parse(const char *text, size_t len, trib_position *out, trib_envelope *env)
 {
 	char	   *s = malloc(len + 1);
 	yajl_val	root;
@@ -216,10 +214,8 @@ checkpoint_parse(const char *text, size_t len, trib_position *out, char **dbz_tx
 	static const char *epath[] = {"end_lsn", NULL};
 	static const char *lpath[] = {"lsn", NULL};
 	static const char *opath[] = {"opaque", NULL};
-	static const char *dpath[] = {"dbz_tx", NULL};
 	bool		ok = false;
 
-	*dbz_tx = NULL;
 	if (s == NULL)
 		return false;
 	memcpy(s, text, len);
@@ -245,9 +241,8 @@ checkpoint_parse(const char *text, size_t len, trib_position *out, char **dbz_tx
 		ok = trib_lsn_parse(YAJL_GET_STRING(v), &out->lsn);
 	if (ok && (v = yajl_tree_get(root, opath, yajl_t_string)) != NULL)
 		out->opaque = trib_xstrdup(YAJL_GET_STRING(v));
-	*dbz_tx = NULL;
-	if (ok && (v = yajl_tree_get(root, dpath, yajl_t_string)) != NULL)
-		*dbz_tx = trib_xstrdup(YAJL_GET_STRING(v));
+	if (ok)
+		trib_envelope_tx_checkpoint_read(env, root);
 	yajl_tree_free(root);
 	return ok;
 }
@@ -296,14 +291,11 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 				memcmp(m->key, k->ckpt_key, klen) == 0 && m->payload)
 			{
 				trib_position p;
-				char	   *dbz_tx;
 
-				if (checkpoint_parse(m->payload, m->len, &p, &dbz_tx))
+				if (checkpoint_parse(m->payload, m->len, &p, k->env))
 				{
 					kfk_pos_clear(out);
 					*out = p;
-					free(k->durable_dbz_tx);
-					k->durable_dbz_tx = dbz_tx;
 					found = 1;
 				}
 				else
@@ -405,7 +397,7 @@ kfk_durable_position(trib_sink *sink, trib_position *out,
 			return false;
 		k->have_durable = true;
 		/* a restart inside a Debezium-framed transaction continues it */
-		if (k->durable_dbz_tx && !trib_envelope_tx_resume(k->env, k->durable_dbz_tx))
+		if (!trib_envelope_tx_checkpoint_resume(k->env))
 			kfk_log(k, 4, "kafka: unreadable Debezium transaction in the checkpoint; "
 				 "its BEGIN is written again");
 	}

@@ -94,8 +94,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	if (k->txn_has_events)
 	{
 		size_t		vlen = 0;
-		char	   *dbz_tx = trib_envelope_tx_state(k->env);
-		char	   *val = kfk_checkpoint_value(&k->txn_last, dbz_tx, &vlen);
+		char	   *val = kfk_checkpoint_value(&k->txn_last, k->env, &vlen);
 		char		id[TRIB_ENVELOPE_ID_LEN];
 		size_t		id_len = trib_envelope_event_id(&k->txn_last, id, sizeof(id));
 
@@ -117,7 +116,6 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 			kfk_produce(k, k->ckpt_rkt, k->ckpt_part, k->ckpt_key,
 					strlen(k->ckpt_key), val, vlen, id, id_len, k->txn_gen);
 		free(val);
-		free(dbz_tx);
 		if (k->failed)
 		{
 			rd_kafka_error_t *ae = rd_kafka_abort_transaction(k->rk, timeout_ms);

@@ -149,7 +149,6 @@ state_free(trib_kafka *k)
 {
 	kfk_pos_clear(&k->txn_last);
 	kfk_pos_clear(&k->durable);
-	free(k->durable_dbz_tx);
 	free(k);
 }
 

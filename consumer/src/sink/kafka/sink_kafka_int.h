@@ -61,7 +61,6 @@ typedef struct trib_kafka
 	trib_position txn_last;		/* owns opaque */
 	bool		have_durable;
 	trib_position durable;		/* owns opaque */
-	char	   *durable_dbz_tx; /* its Debezium transaction (envelope.h) */
 	const char *ckpt_topic;
 	const char *ckpt_key;
 	rd_kafka_topic_t *ckpt_rkt;
@@ -192,9 +191,10 @@ bool		kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
 /* Find (or create) the checkpoint topic and the sink's partition in it. */
 bool		kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen);
 
-/* The checkpoint record's value for a position (malloc'd, *len bytes);
- * NULL if it cannot be written. */
-char	   *kfk_checkpoint_value(const trib_position *pos, const char *dbz_tx,
+/* The checkpoint record's value for a position, with what env keeps in a
+ * checkpoint (envelope.h; env may be NULL: nothing) (malloc'd, *len
+ * bytes); NULL if it cannot be written. */
+char	   *kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env,
 									 size_t *len);
 
 /* The sink's durable_position(): the last committed checkpoint. */

@@ -1,7 +1,8 @@
 /*
  * rowindex.c: lazy field lookup in a row image (see rowindex.h).
  *
- * yajl's callbacks report every token; the index keeps those at depth 1
+ * yajl's callbacks report every token (lib/yajl_tokens.c funnels them
+ * into the four handlers below); the index keeps those at depth 1
  * (the fields of the top-level object) and notes where nested values
  * begin and end using yajl_get_bytes_consumed(), which inside a callback
  * is the offset just past the current token in the chunk being parsed.
@@ -54,46 +55,42 @@ add_field(trib_rowidx *r, trib_jkind kind, size_t off, size_t len)
 	r->in_key = false;
 }
 
+/* The kind of a scalar yajl reports. */
+static trib_jkind
+kind_of(yajl_type type)
+{
+	switch (type)
+	{
+		case yajl_t_number:
+			return TRIB_J_NUMBER;
+		case yajl_t_string:
+			return TRIB_J_STRING;
+		case yajl_t_true:
+		case yajl_t_false:
+			return TRIB_J_BOOL;
+		default:
+			return TRIB_J_NULL;
+	}
+}
+
 /* A scalar: a field at depth 1, an error at depth 0, ignored deeper. */
 static int
-scalar(trib_rowidx *r, trib_jkind kind, const void *p, size_t n)
+scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
+	trib_rowidx *r = ctx;
+
 	if (r->depth == 0)
 	{
 		r->failed = true;
 		return 0;
 	}
 	if (r->depth == 1)
-		add_field(r, kind, arena_add(r, p, n), n);
+		add_field(r, kind_of(type), arena_add(r, s, n), n);
 	return 1;
 }
 
 static int
-cb_null(void *ctx)
-{
-	return scalar(ctx, TRIB_J_NULL, "null", 4);
-}
-
-static int
-cb_bool(void *ctx, int b)
-{
-	return scalar(ctx, TRIB_J_BOOL, b ? "true" : "false", b ? 4 : 5);
-}
-
-static int
-cb_number(void *ctx, const char *s, size_t n)
-{
-	return scalar(ctx, TRIB_J_NUMBER, s, n);
-}
-
-static int
-cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-	return scalar(ctx, TRIB_J_STRING, s, n);
-}
-
-static int
-cb_key(void *ctx, const unsigned char *s, size_t n)
+on_key(void *ctx, const unsigned char *s, size_t n)
 {
 	trib_rowidx *r = ctx;
 
@@ -114,8 +111,10 @@ here(const trib_rowidx *r)
 }
 
 static int
-open_nested(trib_rowidx *r, bool array)
+open_nested(void *ctx, bool array)
 {
+	trib_rowidx *r = ctx;
+
 	if (r->depth == 0 && array)
 	{
 		r->failed = true;
@@ -128,8 +127,10 @@ open_nested(trib_rowidx *r, bool array)
 }
 
 static int
-close_nested(trib_rowidx *r, bool array)
+close_nested(void *ctx, bool array)
 {
+	trib_rowidx *r = ctx;
+
 	r->depth--;
 	if (r->depth == 1)
 		add_field(r, array ? TRIB_J_ARRAY : TRIB_J_OBJECT, r->nest_start,
@@ -137,41 +138,7 @@ close_nested(trib_rowidx *r, bool array)
 	return 1;
 }
 
-static int
-cb_start_map(void *ctx)
-{
-	return open_nested(ctx, false);
-}
-
-static int
-cb_end_map(void *ctx)
-{
-	return close_nested(ctx, false);
-}
-
-static int
-cb_start_array(void *ctx)
-{
-	return open_nested(ctx, true);
-}
-
-static int
-cb_end_array(void *ctx)
-{
-	return close_nested(ctx, true);
-}
-
-static const yajl_callbacks callbacks = {
-	.yajl_null = cb_null,
-	.yajl_boolean = cb_bool,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_key,
-	.yajl_end_map = cb_end_map,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end_array,
-};
+static const trib_ytok_ops row_ops = {scalar, on_key, open_nested, close_nested};
 
 void
 trib_rowidx_reset(trib_rowidx *r, const char *text, size_t len)
@@ -210,7 +177,8 @@ feed(trib_rowidx *r)
 		return false;
 	if (r->h == NULL)
 	{
-		r->h = yajl_alloc(&callbacks, NULL, r);
+		r->tok = (trib_ytok) {&row_ops, r};
+		r->h = trib_ytok_alloc(&r->tok, NULL);
 		if (r->h == NULL)
 			abort();
 	}

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <yajl/yajl_parse.h>
+#include "yajl_tokens.h"
 
 #include "jvalue.h"
 
@@ -48,6 +48,7 @@ typedef struct trib_rowidx
 	size_t		len;
 	size_t		fed;			/* bytes handed to yajl so far */
 	yajl_handle h;
+	trib_ytok	tok;			/* h's ctx: the callbacks' way to r */
 	bool		done;			/* the whole image is indexed */
 	bool		failed;			/* not a JSON object */
 	int			depth;
