@@ -1,6 +1,7 @@
 /*
  * leader.c: what every kind of pipeline lock shares (see leader.h): the
- * held flag, the standby loop and its messages.  The kinds only talk to
+ * held flag, the standby loop and its messages, and the handle's memory
+ * (the pipeline's name and the kind's state).  The kinds only talk to
  * their server.
  */
 #include "leader.h"
@@ -11,6 +12,7 @@
 
 #include "clock.h"
 #include "errf.h"
+#include "xalloc.h"
 
 struct trib_leader
 {
@@ -22,18 +24,28 @@ struct trib_leader
 
 /* See leader.h. */
 trib_leader *
-trib_leader_new(const trib_leader_ops *ops, void *impl, const char *pipeline)
+trib_leader_new(const trib_leader_ops *ops, size_t impl_size, const char *pipeline)
 {
-	trib_leader *l = calloc(1, sizeof(*l));
+	trib_leader *l = trib_xcalloc(1, sizeof(*l));
 
-	if (!l)
-		abort();
 	l->ops = ops;
-	l->impl = impl;
-	l->pipeline = strdup(pipeline ? pipeline : "tributary");
-	if (!l->pipeline)
-		abort();
+	l->impl = trib_xcalloc(1, impl_size);
+	l->pipeline = trib_xstrdup(pipeline ? pipeline : "tributary");
 	return l;
+}
+
+/* See leader.h. */
+void *
+trib_leader_impl(trib_leader *l)
+{
+	return l->impl;
+}
+
+/* See leader.h. */
+const char *
+trib_leader_pipeline(const trib_leader *l)
+{
+	return l->pipeline;
 }
 
 /* See leader.h. */
@@ -112,6 +124,7 @@ trib_leader_free(trib_leader *l)
 	if (!l)
 		return;
 	l->ops->free(l->impl);		/* closing the session releases the lock */
+	free(l->impl);
 	free(l->pipeline);
 	free(l);
 }

@@ -21,8 +21,9 @@
  * has lost the lock must stop writing (another one may have taken over).
  *
  * This file holds the parts every kind shares: the held flag, the standby
- * loop, and the messages.  Errors: false / -1 with errbuf filled; no
- * connection string or password is ever part of a message.
+ * loop, the messages, and the handle that owns the pipeline's name and the
+ * kind's state.  Errors: false / -1 with errbuf filled; no connection
+ * string or password is ever part of a message.
  */
 #ifndef TRIB_LEADER_H
 #define TRIB_LEADER_H
@@ -51,12 +52,23 @@ typedef struct trib_leader_ops
 	 * held (buf says by whom), -1 error (buf says why). */
 	int			(*probe) (void *impl, char *buf, size_t len);
 
-	/* Close the connection (releasing the lock) and free impl. */
+	/* Close the connection (releasing the lock) and free what the kind
+	 * put in impl (the handle frees impl itself). */
 	void		(*free) (void *impl);
 } trib_leader_ops;
 
-/* A leader handle for pipeline over `impl` (which it now owns). */
-trib_leader *trib_leader_new(const trib_leader_ops *ops, void *impl, const char *pipeline);
+/*
+ * A leader handle for pipeline (NULL: "tributary") with a new zeroed impl
+ * of impl_size bytes, which the handle owns; the kind fills it through
+ * trib_leader_impl() before first use.
+ */
+trib_leader *trib_leader_new(const trib_leader_ops *ops, size_t impl_size, const char *pipeline);
+
+/* The kind's state, for its constructor to fill. */
+void	   *trib_leader_impl(trib_leader *l);
+
+/* The pipeline the lock is taken for; lives as long as the handle. */
+const char *trib_leader_pipeline(const trib_leader *l);
 
 /* The kind of lock ("MySQL GET_LOCK"). */
 const char *trib_leader_kind(const trib_leader *l);

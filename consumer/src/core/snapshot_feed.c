@@ -1,6 +1,7 @@
 /*
  * snapshot_feed.c: a snapshot's rows to the pipeline, with ids and
- * acknowledged progress (snapshot_feed.h).
+ * acknowledged progress, and the copy loop every engine runs in
+ * (snapshot_feed.h).
  */
 #include "snapshot_feed.h"
 
@@ -18,6 +19,7 @@
 #define FLUSH_TIMEOUT_MS 10000
 #define DRAIN_TIMEOUT_MS 60000
 #define LEADER_MS 2000
+#define NEXT_TIMEOUT_MS 100
 
 /* A chunk handed to the sinks, waiting for their acknowledgement. */
 struct trib_snapfeed_sent
@@ -324,4 +326,89 @@ trib_snapfeed_clear(trib_snapfeed *f)
 	trib_event_free(f->held);
 	f->held = NULL;
 	trib_snapprog_clear(&f->prog);
+}
+
+/* See snapshot_feed.h. */
+bool
+trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng, bool only,
+					  trib_snapprog *prev, const char *what, char *errbuf, size_t errlen)
+{
+	trib_snapprog_clear(&f->prog);
+	snprintf(f->prog.state, sizeof(f->prog.state), "running");
+	snprintf(f->prog.mode, sizeof(f->prog.mode), "%s", only ? "only" : "initial");
+	f->prog.lsn = f->base;
+	e->plan(eng, f, prev);
+	return trib_snapfeed_first_id(f, what, errbuf, errlen);
+}
+
+/* Hand an engine's chunk to the feed, and free it. */
+static bool
+feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, void *chunk,
+		   const trib_snapfeed_rows *r, char *errbuf, size_t errlen)
+{
+	bool		ok = trib_snapfeed_chunk(f, r->table, r->evs, r->nev, r->final, r->nkey,
+										 r->last_key, f->opaque, errbuf, errlen);
+
+	e->chunk_free(chunk);
+	return ok;
+}
+
+/* Every row is acknowledged: tell the pipeline which tables were copied
+ * (done before this run too), so that the sinks may create the targets of
+ * those no row reached. */
+static bool
+tables_copied(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
+			  char *errbuf, size_t errlen)
+{
+	int			n = e->ntables(eng);
+
+	for (int i = 0; i < n; i++)
+		if (!f->h->table_copied(f->h->arg, e->relation(eng, i), errbuf, errlen))
+			return false;
+	return true;
+}
+
+/* Feed the engine's chunks until it ends or *stop; false on error. */
+static bool
+copy_loop(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
+		  volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	while (!*stop)
+	{
+		void	   *chunk = NULL;
+		trib_snapfeed_rows r;
+		int			rc = e->next(eng, NEXT_TIMEOUT_MS, &chunk, &r, errbuf, errlen);
+
+		if (rc < 0 || (rc == 1 && !feed_chunk(f, e, chunk, &r, errbuf, errlen)))
+			return false;
+		if (rc == 2)
+			break;
+		if (!trib_snapfeed_tick(f, rc == 0, errbuf, errlen))
+			return false;
+		e->show(eng);
+	}
+	return true;
+}
+
+/* See snapshot_feed.h. */
+int
+trib_snapfeed_run(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
+				  volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
+{
+	trib_snapfeed_begin(f);
+	if (!trib_snapfeed_save(f, true, errbuf, errlen) || !e->start(eng, errbuf, errlen))
+		return -1;
+	if (!copy_loop(f, e, eng, stop, errbuf, errlen))
+		return -1;
+	e->stop(eng);
+	if (*stop)
+	{
+		tlog_info("snapshot", "stopping: saving the progress");
+		return trib_snapfeed_drain(f, false, errbuf, errlen) &&
+			trib_snapfeed_save(f, true, errbuf, errlen) ? 0 : -1;
+	}
+	if (!trib_snapfeed_drain(f, true, errbuf, errlen) || !tables_copied(f, e, eng, errbuf, errlen))
+		return -1;
+	snprintf(f->prog.state, sizeof(f->prog.state), "done");
+	return trib_snapfeed_save(f, true, errbuf, errlen) ? 1 : -1;
 }

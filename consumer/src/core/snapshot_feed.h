@@ -4,7 +4,9 @@
  * (source.h, trib_source_host), and keep the progress in the checkpoint
  * from acknowledgements only.  The PostgreSQL phase (source/pg/
  * snapshot_run.c) and the MySQL one (source/mysql/mysql_snapshot_run.c)
- * decide differently when and where to copy; this is the part they share.
+ * decide differently when and where to copy; this is the part they share,
+ * down to the copy loop itself, which reaches each engine through a small
+ * ops table (trib_snapfeed_engine): start, next chunk, stop, its tables.
  *
  * Design.  Every event of a snapshot gets the id (base, n), n counting up
  * from first_seq.  Each chunk (rows of one table in key order) is
@@ -23,6 +25,7 @@
 #ifndef TRIB_SNAPSHOT_FEED_H
 #define TRIB_SNAPSHOT_FEED_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +48,8 @@ typedef struct trib_snapfeed
 	uint64_t	done_seq;		/* the last id of the acknowledged prefix */
 	bool		quiet;			/* no log line per copied table (a
 								 * progress display shows them) */
+	const char *opaque;			/* trib_snapfeed_run: every event's opaque
+								 * position, or NULL (theirs); not owned */
 	/* internal */
 	trib_event *held;
 	trib_snapfeed_sent *head,
@@ -108,5 +113,60 @@ bool		trib_snapfeed_tick(trib_snapfeed *f, bool idle, char *errbuf, size_t errle
 bool		trib_snapfeed_drain(trib_snapfeed *f, bool complete, char *errbuf, size_t errlen);
 
 void		trib_snapfeed_clear(trib_snapfeed *f);
+
+/* A chunk as an engine hands it to the copy loop: a view of the engine's
+ * own chunk (see trib_snapfeed_chunk for the fields). */
+typedef struct trib_snapfeed_rows
+{
+	int			table;			/* index into the progress tables */
+	trib_event **evs;			/* the chunk's; taken entries set to NULL */
+	size_t		nev;
+	bool		final;			/* the table's last chunk */
+	int			nkey;
+	char	  **last_key;		/* taken from the chunk (it keeps NULL) */
+} trib_snapfeed_rows;
+
+/*
+ * What the copy loop needs of a source's engine (source/pg/snapshot.c,
+ * source/mysql/mysql_snapshot.c); `eng` is the caller's state.
+ */
+typedef struct trib_snapfeed_engine
+{
+	/* Add every table to f's progress with trib_snapfeed_plan_table(),
+	 * resuming from prev (NULL: a new copy). */
+	void		(*plan) (void *eng, trib_snapfeed *f, trib_snapprog *prev);
+	/* Start the workers. */
+	bool		(*start) (void *eng, char *errbuf, size_t errlen);
+	/* Wait up to timeout_ms: 1 with *chunk (for chunk_free) and *rows, 0
+	 * nothing yet, 2 every chunk was taken, -1 error. */
+	int			(*next) (void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *rows,
+						 char *errbuf, size_t errlen);
+	void		(*chunk_free) (void *chunk);
+	/* Stop and join the workers, drop queued chunks. */
+	void		(*stop) (void *eng);
+	/* The engine's tables, for trib_source_host.table_copied. */
+	int			(*ntables) (void *eng);
+	const trib_relation *(*relation) (void *eng, int i);
+	/* Between chunks, after the feed's housekeeping: progress output. */
+	void		(*show) (void *eng);
+} trib_snapfeed_engine;
+
+/*
+ * Set the progress for a copy at f->base (clearing it first): state
+ * running, mode "only" or "initial", the engine's tables (plan), then the
+ * first id (trib_snapfeed_first_id, `what` naming base).
+ */
+bool		trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
+								  bool only, trib_snapprog *prev, const char *what,
+								  char *errbuf, size_t errlen);
+
+/*
+ * Run the copy: begin, save the start, feed the engine's chunks until it
+ * ends or *stop; then deliver and wait for every acknowledgement.  1 done
+ * (the tables reported copied, the progress saved as done), 0 stopped (the
+ * progress saved), -1 error.
+ */
+int			trib_snapfeed_run(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
+							  volatile sig_atomic_t *stop, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_SNAPSHOT_FEED_H */

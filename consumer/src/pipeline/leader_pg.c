@@ -18,13 +18,14 @@
 
 #include "errf.h"
 #include "pgconn.h"
+#include "xalloc.h"
 
 #define LOCK_KEY_SQL "pg_catalog.hashtextextended('tributary.pipeline:' || $1, 0)"
 
 typedef struct pg_lock
 {
 	char	   *dsn;
-	char	   *pipeline;
+	const char *pipeline;		/* the handle's (trib_leader_pipeline) */
 	PGconn	   *conn;
 } pg_lock;
 
@@ -53,12 +54,20 @@ connect_lock(pg_lock *l, char *errbuf, size_t errlen)
 	return e.final ? -2 : -1;
 }
 
+/* Run sql, whose $1 is the pipeline's name, on the lock's session. */
+static PGresult *
+lock_query(const pg_lock *l, const char *sql)
+{
+	const char *params[1] = {l->pipeline};
+
+	return PQexecParams(l->conn, sql, 1, NULL, params, NULL, NULL, 0);
+}
+
 /* leader.h try_lock: pg_try_advisory_lock. */
 static int
 pg_try_lock(void *impl, char *errbuf, size_t errlen)
 {
 	pg_lock    *l = impl;
-	const char *params[1] = {l->pipeline};
 	PGresult   *res;
 	char		eb[512];
 	int			rc;
@@ -67,8 +76,7 @@ pg_try_lock(void *impl, char *errbuf, size_t errlen)
 		drop_conn(l);
 	if (!l->conn && (rc = connect_lock(l, errbuf, errlen)) < 0)
 		return rc;
-	res = PQexecParams(l->conn, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY_SQL ")",
-					   1, NULL, params, NULL, NULL, 0);
+	res = lock_query(l, "SELECT pg_catalog.pg_try_advisory_lock(" LOCK_KEY_SQL ")");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 	{
 		trib_errf(errbuf, errlen, "leader: pg_try_advisory_lock failed: %s",
@@ -87,18 +95,15 @@ static bool
 pg_check(void *impl, char *errbuf, size_t errlen)
 {
 	pg_lock    *l = impl;
-	const char *params[1] = {l->pipeline};
 	PGresult   *res;
 	char		eb[512];
 	bool		ok;
 
 	if (!l->conn)
 		return trib_errf(errbuf, errlen, "leader: not holding the lock");
-	res = PQexecParams(l->conn,
-					   "SELECT count(*) FROM pg_catalog.pg_locks "
-					   "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted "
-					   "AND ((classid::bigint << 32) | objid::bigint) = " LOCK_KEY_SQL,
-					   1, NULL, params, NULL, NULL, 0);
+	res = lock_query(l, "SELECT count(*) FROM pg_catalog.pg_locks "
+					 "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted "
+					 "AND ((classid::bigint << 32) | objid::bigint) = " LOCK_KEY_SQL);
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		strcmp(PQgetvalue(res, 0, 0), "0") != 0;
 	if (!ok)
@@ -120,8 +125,6 @@ pg_free(void *impl)
 
 	drop_conn(l);				/* closing the session releases the lock */
 	free(l->dsn);
-	free(l->pipeline);
-	free(l);
 }
 
 static const trib_leader_ops pg_leader_ops = {
@@ -135,13 +138,10 @@ static const trib_leader_ops pg_leader_ops = {
 trib_leader *
 trib_leader_pg_new(const char *dsn, const char *pipeline)
 {
-	pg_lock    *l = calloc(1, sizeof(*l));
+	trib_leader *ld = trib_leader_new(&pg_leader_ops, sizeof(pg_lock), pipeline);
+	pg_lock    *l = trib_leader_impl(ld);
 
-	if (!l)
-		abort();
-	l->dsn = strdup(dsn ? dsn : "");
-	l->pipeline = strdup(pipeline ? pipeline : "tributary");
-	if (!l->dsn || !l->pipeline)
-		abort();
-	return trib_leader_new(&pg_leader_ops, l, pipeline);
+	l->dsn = trib_xstrdup(dsn ? dsn : "");
+	l->pipeline = trib_leader_pipeline(ld);
+	return ld;
 }

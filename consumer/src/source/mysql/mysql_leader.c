@@ -16,7 +16,6 @@
 
 #include "errf.h"
 #include "hex.h"
-#include "xalloc.h"
 
 #define LOCK_PREFIX "tributary.pipeline"
 #define LOCK_READ_TIMEOUT_S 10
@@ -206,7 +205,6 @@ my_free(void *impl)
 
 	drop_conn(l);
 	trib_my_strings_free(l->slots, 4);
-	free(l);
 }
 
 static const trib_leader_ops my_leader_ops = {
@@ -221,11 +219,12 @@ static const trib_leader_ops my_leader_ops = {
 trib_leader *
 trib_my_leader_new(const trib_my_conn_conf *conf, const char *pipeline)
 {
-	my_lock    *l = trib_xcalloc(1, sizeof(*l));
+	trib_leader *ld = trib_leader_new(&my_leader_ops, sizeof(my_lock), pipeline);
+	my_lock    *l = trib_leader_impl(ld);
 
 	trib_my_conn_keep(&l->cc, conf, l->slots);
 	l->cc.read_timeout_s = LOCK_READ_TIMEOUT_S;
-	trib_my_lock_name(pipeline ? pipeline : "tributary", l->name);
+	trib_my_lock_name(trib_leader_pipeline(ld), l->name);
 	trib_my_conn_where(&l->cc, l->where, sizeof(l->where));
-	return trib_leader_new(&my_leader_ops, l, pipeline);
+	return ld;
 }

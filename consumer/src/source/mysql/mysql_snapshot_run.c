@@ -25,8 +25,9 @@
  * in its newer state before those changes are replayed.
  *
  * Progress.  As the PostgreSQL phase, through the snapshot feed
- * (core/snapshot_feed.h): ids, delivery, and progress saved from the
- * sinks' acknowledgements only; the very last event carries last_in_tx
+ * (core/snapshot_feed.h), which runs the copy loop over the engine's ops
+ * (my_engine below): ids, delivery, and progress saved from the sinks'
+ * acknowledgements only; the very last event carries last_in_tx
  * (source.snapshot "last").
  */
 #include "mysql_snapshot_run.h"
@@ -44,12 +45,10 @@
 #include "snapshot_feed.h"
 #include "xalloc.h"
 
-#define NEXT_TIMEOUT_MS 100
 #define LOG_MS 10000
 
 typedef struct phase
 {
-	const trib_source_host *h;
 	const char *source_name;
 	const trib_mysql_source_conf *conf;
 	bool		only;
@@ -61,77 +60,98 @@ typedef struct phase
 				started_ms;
 } phase;
 
-/* ---- the copy ----------------------------------------------------------- */
+/* ---- the engine, as the feed's copy loop sees it ------------------------ */
 
-/* Hand a chunk to the feed. */
-static bool
-handle_chunk(phase *ph, trib_my_snap_chunk *c, char *errbuf, size_t errlen)
+/* The progress of this run: the engine's tables with what prev says. */
+static void
+engine_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
 {
-	bool		ok = trib_snapfeed_chunk(&ph->f, c->table, c->evs, c->nev, c->final, c->nkey,
-										 c->last_key, ph->opaque, errbuf, errlen);
+	phase	   *ph = eng;
 
-	c->last_key = NULL;
-	trib_my_snap_chunk_free(c);
-	return ok;
+	for (int i = 0; i < trib_my_snap_ntables(ph->snap); i++)
+	{
+		trib_my_snap_table *t = trib_my_snap_table_at(ph->snap, i);
+
+		(void) trib_snapfeed_plan_table(f, prev, t->db, t->table, t->estimate, t->npk, &t->skip,
+										&t->nafter, &t->after);
+	}
 }
 
-/* The feed's housekeeping, and a log line now and then. */
+/* Start the engine's workers. */
 static bool
-housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
+engine_start(void *eng, char *errbuf, size_t errlen)
 {
-	if (!trib_snapfeed_tick(&ph->f, idle, errbuf, errlen))
-		return false;
+	return trib_my_snap_start(((phase *) eng)->snap, errbuf, errlen);
+}
+
+/* The next chunk (the progress lists the tables in the engine's order). */
+static int
+engine_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r,
+			char *errbuf, size_t errlen)
+{
+	trib_my_snap_chunk *c = NULL;
+	int			rc = trib_my_snap_next(((phase *) eng)->snap, timeout_ms, &c, errbuf, errlen);
+
+	if (rc == 1)
+	{
+		*r = (trib_snapfeed_rows) {c->table, c->evs, c->nev, c->final, c->nkey, c->last_key};
+		c->last_key = NULL;
+		*chunk = c;
+	}
+	return rc;
+}
+
+/* Free a chunk engine_next() gave. */
+static void
+engine_chunk_free(void *chunk)
+{
+	trib_my_snap_chunk_free(chunk);
+}
+
+/* Stop the engine's workers. */
+static void
+engine_stop(void *eng)
+{
+	trib_my_snap_stop(((phase *) eng)->snap);
+}
+
+/* How many tables the engine lists. */
+static int
+engine_ntables(void *eng)
+{
+	return trib_my_snap_ntables(((phase *) eng)->snap);
+}
+
+/* The relation of the engine's table i. */
+static const trib_relation *
+engine_relation(void *eng, int i)
+{
+	return &trib_my_snap_table_at(((phase *) eng)->snap, i)->rel;
+}
+
+/* A log line now and then. */
+static void
+engine_show(void *eng)
+{
+	phase	   *ph = eng;
+
 	if (trib_clock_mono_ms() - ph->last_log >= LOG_MS)
 	{
 		tlog_info("snapshot", "%" PRIu64 " rows written", ph->f.rows);
 		ph->last_log = trib_clock_mono_ms();
 	}
-	return true;
 }
 
-/* Every row is acknowledged: tell the pipeline which tables were copied. */
-static bool
-tables_copied(phase *ph, char *errbuf, size_t errlen)
-{
-	for (int i = 0; i < trib_my_snap_ntables(ph->snap); i++)
-		if (!ph->h->table_copied(ph->h->arg, &trib_my_snap_table_at(ph->snap, i)->rel,
-								 errbuf, errlen))
-			return false;
-	return true;
-}
-
-/* Run the engine to the end: 1 done, 0 stopped, -1 error. */
-static int
-copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
-{
-	int			rc;
-
-	if (!trib_my_snap_start(ph->snap, errbuf, errlen))
-		return -1;
-	while (!*stop)
-	{
-		trib_my_snap_chunk *c = NULL;
-
-		rc = trib_my_snap_next(ph->snap, NEXT_TIMEOUT_MS, &c, errbuf, errlen);
-		if (rc < 0 || (rc == 1 && !handle_chunk(ph, c, errbuf, errlen)))
-			return -1;
-		if (rc == 2)
-			break;
-		if (!housekeeping(ph, rc == 0, errbuf, errlen))
-			return -1;
-	}
-	trib_my_snap_stop(ph->snap);
-	if (*stop)
-	{
-		tlog_info("snapshot", "stopping: saving the progress");
-		return trib_snapfeed_drain(&ph->f, false, errbuf, errlen) &&
-			trib_snapfeed_save(&ph->f, true, errbuf, errlen) ? 0 : -1;
-	}
-	if (!trib_snapfeed_drain(&ph->f, true, errbuf, errlen) || !tables_copied(ph, errbuf, errlen))
-		return -1;
-	snprintf(ph->f.prog.state, sizeof(ph->f.prog.state), "done");
-	return trib_snapfeed_save(&ph->f, true, errbuf, errlen) ? 1 : -1;
-}
+static const trib_snapfeed_engine my_engine = {
+	.plan = engine_plan,
+	.start = engine_start,
+	.next = engine_next,
+	.chunk_free = engine_chunk_free,
+	.stop = engine_stop,
+	.ntables = engine_ntables,
+	.relation = engine_relation,
+	.show = engine_show,
+};
 
 /* ---- deciding ----------------------------------------------------------- */
 
@@ -217,25 +237,13 @@ prepare(phase *ph, char *errbuf, size_t errlen)
 							" has no file number", p.file, p.tx_pos);
 	ph->f.base = major - 1;
 	ph->opaque = snapshot_opaque(ph->snap);
+	ph->f.opaque = ph->opaque;
 	tlog_info("snapshot", "source %s: consistent snapshot at binlog %s:%" PRIu64 " (GTID %s), "
 			  "%s", ph->source_name, p.file, p.tx_pos,
 			  trib_my_snap_gtid(ph->snap)[0] ? trib_my_snap_gtid(ph->snap) : "unknown",
 			  trib_my_snap_locked(ph->snap) ? "taken under a brief FLUSH TABLES WITH READ LOCK"
 			  : "taken without a lock");
 	return true;
-}
-
-/* The progress of this run: the engine's tables with what prev says. */
-static void
-plan_tables(phase *ph, trib_snapprog *prev, bool resume)
-{
-	for (int i = 0; i < trib_my_snap_ntables(ph->snap); i++)
-	{
-		trib_my_snap_table *t = trib_my_snap_table_at(ph->snap, i);
-
-		(void) trib_snapfeed_plan_table(&ph->f, resume ? prev : NULL, t->db, t->table,
-										t->estimate, t->npk, &t->skip, &t->nafter, &t->after);
-	}
 }
 
 /* Decide: 1 copy (*resume: continue prev), 0 nothing to copy, -1 error. */
@@ -283,7 +291,6 @@ trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *co
 	*stream_base = 0;
 	if (!only && conf->snapshot == TRIB_MY_SNAPSHOT_NEVER)
 		return 1;
-	ph.h = host;
 	ph.f.h = host;
 	ph.source_name = source_name;
 	ph.conf = conf;
@@ -302,21 +309,17 @@ trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *co
 	{
 		if (resume)
 			ph.f.base = prev.lsn;
-		snprintf(ph.f.prog.state, sizeof(ph.f.prog.state), "running");
-		snprintf(ph.f.prog.mode, sizeof(ph.f.prog.mode), "%s", ph.only ? "only" : "initial");
-		ph.f.prog.lsn = ph.f.base;
-		plan_tables(&ph, &prev, resume);
-		rc = trib_snapfeed_first_id(&ph.f, "snapshot's binlog position", errbuf, errlen) ? 1 : -1;
+		rc = trib_snapfeed_prepare(&ph.f, &my_engine, &ph, ph.only, resume ? &prev : NULL,
+								   "snapshot's binlog position", errbuf, errlen) ? 1 : -1;
 	}
 	trib_snapprog_clear(&prev);
 	if (rc == 1)
 	{
-		trib_snapfeed_begin(&ph.f);
 		ph.last_log = trib_clock_mono_ms();
 		tlog_info("snapshot", "source %s: %s the copy: %d table(s), %d worker(s)", source_name,
 				  resume ? "resuming" : "starting", trib_my_snap_ntables(ph.snap),
 				  conf->snapshot_workers);
-		rc = trib_snapfeed_save(&ph.f, true, errbuf, errlen) ? copy(&ph, stop, errbuf, errlen) : -1;
+		rc = trib_snapfeed_run(&ph.f, &my_engine, &ph, stop, errbuf, errlen);
 		if (rc == 1)
 		{
 			tlog_info("snapshot", "source %s: copy complete, %" PRIu64 " rows in this run",

@@ -25,12 +25,13 @@
  * the current WAL position minus one; n counts up from one past the
  * highest id stored at L.  A resumed snapshot keeps L and continues n.
  *
- * Progress.  The pipeline thread takes chunks in queue order and hands
- * them to the snapshot feed (core/snapshot_feed.h, shared with the MySQL
- * source), which assigns the ids, writes the events and saves the
- * progress from acknowledgements only, so a crash repeats at most the
- * unsaved chunks; it holds the very last event back so that it carries
- * last_in_tx (the envelope's source.snapshot "last").
+ * Progress.  The copy runs in the snapshot feed (core/snapshot_feed.h,
+ * shared with the MySQL source), which reaches the engine through
+ * pg_engine below: the pipeline thread takes chunks in queue order, and
+ * the feed assigns the ids, writes the events and saves the progress from
+ * acknowledgements only, so a crash repeats at most the unsaved chunks; it
+ * holds the very last event back so that it carries last_in_tx (the
+ * envelope's source.snapshot "last").
  */
 #include "snapshot_run.h"
 
@@ -51,7 +52,6 @@
 #include "snapshot_feed.h"
 #include "strbuf.h"
 
-#define NEXT_TIMEOUT_MS 100
 #define RENDER_MS 500
 #define LOG_MS 10000
 
@@ -181,86 +181,7 @@ show(phase *ph, bool force)
 	}
 }
 
-/* ---- the copy ----------------------------------------------------------- */
-
-/* Hand a chunk to the feed. */
-static bool
-handle_chunk(phase *ph, trib_snap_chunk *c, char *errbuf, size_t errlen)
-{
-	bool		ok = trib_snapfeed_chunk(&ph->f, ph->prog_of[c->table], c->evs, c->nev, c->final,
-										 c->nkey, c->last_key, NULL, errbuf, errlen);
-
-	c->last_key = NULL;
-	trib_snap_chunk_free(c);
-	return ok;
-}
-
-/* One turn of the loop's housekeeping. */
-static bool
-housekeeping(phase *ph, bool idle, char *errbuf, size_t errlen)
-{
-	if (!trib_snapfeed_tick(&ph->f, idle, errbuf, errlen))
-		return false;
-	show(ph, false);
-	return true;
-}
-
-/* Every row is delivered and acknowledged: tell the pipeline which tables
- * were copied (done before this run too), so that the sinks may create
- * the targets of those no row reached. */
-static bool
-tables_copied(phase *ph, char *errbuf, size_t errlen)
-{
-	int			i,
-				n = trib_snapshot_ntables(ph->snap);
-
-	for (i = 0; i < n; i++)
-		if (!ph->h->table_copied(ph->h->arg, &trib_snapshot_table(ph->snap, i)->rel,
-								 errbuf, errlen))
-			return false;
-	return true;
-}
-
-/* Run the engine to the end: 1 done, 0 stopped, -1 error. */
-static int
-copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
-{
-	int			rc;
-
-	if (!trib_snapshot_start(ph->snap, errbuf, errlen))
-		return -1;
-	for (;;)
-	{
-		trib_snap_chunk *c = NULL;
-
-		if (*stop)
-			break;
-		rc = trib_snapshot_next(ph->snap, NEXT_TIMEOUT_MS, &c, errbuf, errlen);
-		if (rc < 0 || (rc == 1 && !handle_chunk(ph, c, errbuf, errlen)))
-			return -1;
-		if (rc == 2)
-			break;
-		if (!housekeeping(ph, rc == 0, errbuf, errlen))
-			return -1;
-	}
-	trib_snapshot_stop(ph->snap);
-	if (*stop)
-	{
-		tlog_info("snapshot", "stopping: saving the progress");
-		if (!trib_snapfeed_drain(&ph->f, false, errbuf, errlen) ||
-			!trib_snapfeed_save(&ph->f, true, errbuf, errlen))
-			return -1;
-		return 0;
-	}
-	if (!trib_snapfeed_drain(&ph->f, true, errbuf, errlen) || !tables_copied(ph, errbuf, errlen))
-		return -1;
-	snprintf(ph->f.prog.state, sizeof(ph->f.prog.state), "done");
-	if (!trib_snapfeed_save(&ph->f, true, errbuf, errlen))
-		return -1;
-	return 1;
-}
-
-/* ---- deciding ----------------------------------------------------------- */
+/* ---- the engine, as the feed's copy loop sees it ------------------------ */
 
 /*
  * The progress of this run: every table the engine lists, with what prev
@@ -268,8 +189,9 @@ copy(phase *ph, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
  * the others after their last acknowledged key.
  */
 static void
-plan_tables(phase *ph, trib_snapprog *prev, bool resume)
+engine_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
 {
+	phase	   *ph = eng;
 	int			n = trib_snapshot_ntables(ph->snap),
 				i;
 
@@ -278,11 +200,84 @@ plan_tables(phase *ph, trib_snapprog *prev, bool resume)
 	{
 		trib_snap_table *t = trib_snapshot_table(ph->snap, i);
 
-		ph->prog_of[i] = trib_snapfeed_plan_table(&ph->f, resume ? prev : NULL, t->schema,
-												  t->table, t->estimate, t->norder, &t->skip,
-												  &t->nafter, &t->after);
+		ph->prog_of[i] = trib_snapfeed_plan_table(f, prev, t->schema, t->table, t->estimate,
+												  t->norder, &t->skip, &t->nafter, &t->after);
 	}
 }
+
+/* Start the engine's workers. */
+static bool
+engine_start(void *eng, char *errbuf, size_t errlen)
+{
+	return trib_snapshot_start(((phase *) eng)->snap, errbuf, errlen);
+}
+
+/* The next chunk, its table mapped to the progress's. */
+static int
+engine_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r,
+			char *errbuf, size_t errlen)
+{
+	phase	   *ph = eng;
+	trib_snap_chunk *c = NULL;
+	int			rc = trib_snapshot_next(ph->snap, timeout_ms, &c, errbuf, errlen);
+
+	if (rc == 1)
+	{
+		*r = (trib_snapfeed_rows) {ph->prog_of[c->table], c->evs, c->nev, c->final, c->nkey,
+								   c->last_key};
+		c->last_key = NULL;
+		*chunk = c;
+	}
+	return rc;
+}
+
+/* Free a chunk engine_next() gave. */
+static void
+engine_chunk_free(void *chunk)
+{
+	trib_snap_chunk_free(chunk);
+}
+
+/* Stop the engine's workers. */
+static void
+engine_stop(void *eng)
+{
+	trib_snapshot_stop(((phase *) eng)->snap);
+}
+
+/* How many tables the engine lists. */
+static int
+engine_ntables(void *eng)
+{
+	return trib_snapshot_ntables(((phase *) eng)->snap);
+}
+
+/* The relation of the engine's table i. */
+static const trib_relation *
+engine_relation(void *eng, int i)
+{
+	return &trib_snapshot_table(((phase *) eng)->snap, i)->rel;
+}
+
+/* Progress between chunks. */
+static void
+engine_show(void *eng)
+{
+	show(eng, false);
+}
+
+static const trib_snapfeed_engine pg_engine = {
+	.plan = engine_plan,
+	.start = engine_start,
+	.next = engine_next,
+	.chunk_free = engine_chunk_free,
+	.stop = engine_stop,
+	.ntables = engine_ntables,
+	.relation = engine_relation,
+	.show = engine_show,
+};
+
+/* ---- deciding ----------------------------------------------------------- */
 
 /*
  * `initial`: save "pending", open the source (creating the slot with its
@@ -403,26 +398,16 @@ trib_pg_snapshot_phase(trib_source_pg *src, const char *source_name,
 	rc = ph.only ? plan_only(&ph, have, &prev, &resume, errbuf, errlen)
 		: plan_initial(&ph, have, &ck, &prev, &resume, errbuf, errlen);
 	if (rc == 1)
-	{
-		trib_snapprog_clear(&ph.f.prog);
-		snprintf(ph.f.prog.state, sizeof(ph.f.prog.state), "running");
-		snprintf(ph.f.prog.mode, sizeof(ph.f.prog.mode), "%s", ph.only ? "only" : "initial");
-		ph.f.prog.lsn = ph.f.base;
-		plan_tables(&ph, &prev, resume);
-		rc = trib_snapfeed_first_id(&ph.f, ph.only ? "current WAL position" : "slot's start",
-									errbuf, errlen) ? 1 : -1;
-	}
+		rc = trib_snapfeed_prepare(&ph.f, &pg_engine, &ph, ph.only, resume ? &prev : NULL,
+								   ph.only ? "current WAL position" : "slot's start",
+								   errbuf, errlen) ? 1 : -1;
 	trib_snapprog_clear(&prev);
 	if (rc == 1)
 	{
-		trib_snapfeed_begin(&ph.f);
 		ph.last_log = trib_clock_mono_ms();
 		tlog_info("snapshot", "%d table(s) to copy, %d worker(s)",
 				  trib_snapshot_ntables(ph.snap), ph.pg->snapshot_workers);
-		if (trib_snapfeed_save(&ph.f, true, errbuf, errlen))
-			rc = copy(&ph, stop, errbuf, errlen);
-		else
-			rc = -1;
+		rc = trib_snapfeed_run(&ph.f, &pg_engine, &ph, stop, errbuf, errlen);
 		show(&ph, true);
 		if (rc == 1)
 			tlog_info("snapshot", "copy complete: %" PRIu64 " rows in this run", ph.f.rows);

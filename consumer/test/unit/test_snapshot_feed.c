@@ -1,0 +1,353 @@
+/*
+ * test_snapshot_feed.c: unit tests of the snapshot feed's copy loop
+ * (core/snapshot_feed.c, trib_snapfeed_run) over a fake engine and a fake
+ * pipeline host: the ids each event gets, the last event's last_in_tx,
+ * the opaque position, the tables reported copied, the progress saved as
+ * done after every acknowledgement; and a stopped copy, which saves the
+ * progress as running and reports no table.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event.h"
+#include "snapshot_feed.h"
+#include "snapshot_progress.h"
+
+#define NTABLES 2
+#define MAXEV 16
+
+/* The pipeline's side: what was delivered, saved and reported. */
+typedef struct fake_host
+{
+	uint64_t	seq[MAXEV];
+	bool		last[MAXEV];
+	char		opaque[MAXEV][32];
+	int			ndelivered;
+	trib_position durable;		/* every delivered event is durable */
+	int			nsaved;
+	char		saved_state[16];
+	uint64_t	saved_seq;
+	int			ncopied;
+	const trib_relation *copied[NTABLES];
+} fake_host;
+
+/* The engine's side: chunks of 2, 1 and 1 rows, then the end. */
+typedef struct fake_engine
+{
+	trib_relation rels[NTABLES];
+	int			next_chunk;
+	bool		started,
+				stopped;
+	volatile sig_atomic_t *stop_after_first;	/* set after the first chunk */
+} fake_engine;
+
+static bool
+host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+{
+	fake_host  *h = arg;
+
+	(void) errbuf;
+	(void) errlen;
+	assert_true(h->ndelivered < MAXEV);
+	h->seq[h->ndelivered] = ev->pos.seq;
+	h->last[h->ndelivered] = ev->last_in_tx;
+	snprintf(h->opaque[h->ndelivered], sizeof(h->opaque[0]), "%s",
+			 ev->pos.opaque ? ev->pos.opaque : "");
+	h->ndelivered++;
+	h->durable = ev->pos;
+	h->durable.opaque = NULL;
+	return true;
+}
+
+static void
+host_batch_end(void *arg)
+{
+	(void) arg;
+}
+
+static bool
+host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	(void) arg;
+	(void) timeout_ms;
+	(void) errbuf;
+	(void) errlen;
+	return true;
+}
+
+static bool
+host_durable(void *arg, trib_position *out)
+{
+	fake_host  *h = arg;
+
+	*out = h->durable;
+	return h->ndelivered > 0;
+}
+
+static bool
+host_stored_max(void *arg, trib_position *out)
+{
+	(void) arg;
+	(void) out;
+	return false;
+}
+
+static bool
+host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	fake_host  *h = arg;
+	trib_snapprog p;
+
+	assert_int_equal(trib_snapprog_from_json(pos->opaque, &p, errbuf, errlen), 1);
+	snprintf(h->saved_state, sizeof(h->saved_state), "%s", p.state);
+	trib_snapprog_clear(&p);
+	h->saved_seq = pos->seq;
+	h->nsaved++;
+	return true;
+}
+
+static bool
+host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	fake_host  *h = arg;
+
+	(void) errbuf;
+	(void) errlen;
+	assert_true(h->ncopied < NTABLES);
+	h->copied[h->ncopied++] = rel;
+	return true;
+}
+
+static bool
+host_leader_ok(void *arg, char *errbuf, size_t errlen)
+{
+	(void) arg;
+	(void) errbuf;
+	(void) errlen;
+	return true;
+}
+
+static void
+eng_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
+{
+	fake_engine *e = eng;
+
+	for (int i = 0; i < NTABLES; i++)
+	{
+		bool		skip = false;
+		int			nafter = 0;
+		char	  **after = NULL;
+
+		assert_int_equal(trib_snapfeed_plan_table(f, prev, "public", e->rels[i].table, 10, 1,
+												  &skip, &nafter, &after), i);
+	}
+}
+
+static bool
+eng_start(void *eng, char *errbuf, size_t errlen)
+{
+	(void) errbuf;
+	(void) errlen;
+	((fake_engine *) eng)->started = true;
+	return true;
+}
+
+/* A chunk: an array of events (the chunk owns them). */
+typedef struct fake_chunk
+{
+	trib_event **evs;
+	size_t		nev;
+} fake_chunk;
+
+static int
+eng_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r, char *errbuf,
+		 size_t errlen)
+{
+	static const int table[] = {0, 0, 1};
+	static const size_t rows[] = {2, 1, 1};
+	static const bool final[] = {false, true, true};
+	fake_engine *e = eng;
+	fake_chunk *c;
+	int			n = e->next_chunk++;
+
+	(void) timeout_ms;
+	(void) errbuf;
+	(void) errlen;
+	if (n == 1 && e->stop_after_first)
+	{
+		*e->stop_after_first = 1;	/* SIGTERM while the engine reads */
+		return 0;
+	}
+	if (n >= 3)
+		return 2;
+	c = calloc(1, sizeof(*c));
+	c->nev = rows[n];
+	c->evs = calloc(c->nev, sizeof(trib_event *));
+	for (size_t i = 0; i < c->nev; i++)
+		c->evs[i] = trib_event_new();
+	r->table = table[n];
+	r->evs = c->evs;
+	r->nev = c->nev;
+	r->final = final[n];
+	r->nkey = 1;
+	r->last_key = calloc(1, sizeof(char *));
+	r->last_key[0] = strdup("k");
+	*chunk = c;
+	return 1;
+}
+
+static void
+eng_chunk_free(void *chunk)
+{
+	fake_chunk *c = chunk;
+
+	for (size_t i = 0; i < c->nev; i++)
+		trib_event_free(c->evs[i]);
+	free(c->evs);
+	free(c);
+}
+
+static void
+eng_stop(void *eng)
+{
+	((fake_engine *) eng)->stopped = true;
+}
+
+static int
+eng_ntables(void *eng)
+{
+	(void) eng;
+	return NTABLES;
+}
+
+static const trib_relation *
+eng_relation(void *eng, int i)
+{
+	return &((fake_engine *) eng)->rels[i];
+}
+
+static void
+eng_show(void *eng)
+{
+	(void) eng;
+}
+
+static const trib_snapfeed_engine fake_ops = {
+	.plan = eng_plan,
+	.start = eng_start,
+	.next = eng_next,
+	.chunk_free = eng_chunk_free,
+	.stop = eng_stop,
+	.ntables = eng_ntables,
+	.relation = eng_relation,
+	.show = eng_show,
+};
+
+/* One copy: the fake pipeline, the fake engine and the feed between. */
+typedef struct fixture
+{
+	fake_host	h;
+	fake_engine e;
+	trib_source_host host;
+	trib_snapfeed f;
+	volatile sig_atomic_t stop;
+} fixture;
+
+/* Plan a copy at base 1000 over the fake engine, run it (SIGTERM after
+ * the first chunk when stop_early), and return trib_snapfeed_run's
+ * result. */
+static int
+run_copy(fixture *x, bool stop_early)
+{
+	trib_source_host *host = &x->host;
+	char		err[256] = "";
+
+	memset(x, 0, sizeof(*x));
+	host->arg = &x->h;
+	host->pipeline = "p";
+	host->deliver = host_deliver;
+	host->batch_end = host_batch_end;
+	host->flush = host_flush;
+	host->poll = host_flush;
+	host->durable = host_durable;
+	host->stored_max = host_stored_max;
+	host->save = host_save;
+	host->table_copied = host_table_copied;
+	host->leader_ok = host_leader_ok;
+	x->e.rels[0].table = "a";
+	x->e.rels[1].table = "b";
+	x->e.stop_after_first = stop_early ? &x->stop : NULL;
+	x->f.h = host;
+	x->f.quiet = true;
+	x->f.base = 1000;
+	x->f.opaque = "{\"file\":\"x\"}";
+	assert_true(trib_snapfeed_prepare(&x->f, &fake_ops, &x->e, false, NULL, "test's base", err,
+									  sizeof(err)));
+	assert_string_equal(x->f.prog.state, "running");
+	assert_int_equal(x->f.prog.ntables, NTABLES);
+	return trib_snapfeed_run(&x->f, &fake_ops, &x->e, &x->stop, err, sizeof(err));
+}
+
+static void
+test_copy_to_the_end(void **state)
+{
+	fixture		x;
+
+	(void) state;
+	assert_int_equal(run_copy(&x, false), 1);
+	assert_true(x.e.started);
+	assert_true(x.e.stopped);
+	assert_int_equal(x.h.ndelivered, 4);
+	for (int i = 0; i < 4; i++)
+	{
+		assert_int_equal(x.h.seq[i], i + 1);
+		assert_int_equal(x.h.last[i], i == 3);
+		assert_string_equal(x.h.opaque[i], "{\"file\":\"x\"}");
+	}
+	assert_int_equal(x.h.ncopied, NTABLES);
+	assert_ptr_equal(x.h.copied[0], &x.e.rels[0]);
+	assert_ptr_equal(x.h.copied[1], &x.e.rels[1]);
+	assert_string_equal(x.h.saved_state, "done");
+	assert_int_equal(x.h.saved_seq, 4);
+	assert_true(x.f.prog.tables[0].done && x.f.prog.tables[1].done);
+	assert_int_equal(x.f.prog.tables[0].rows, 3);
+	assert_int_equal(x.f.rows, 4);
+	trib_snapfeed_clear(&x.f);
+}
+
+static void
+test_stopped_copy_saves_running(void **state)
+{
+	fixture		x;
+
+	(void) state;
+	assert_int_equal(run_copy(&x, true), 0);
+	assert_true(x.e.stopped);
+	assert_int_equal(x.h.ndelivered, 2);
+	assert_false(x.h.last[1]);
+	assert_int_equal(x.h.ncopied, 0);
+	assert_string_equal(x.h.saved_state, "running");
+	assert_int_equal(x.h.saved_seq, 2);
+	assert_false(x.f.prog.tables[0].done);
+	assert_int_equal(x.f.prog.tables[0].rows, 2);
+	trib_snapfeed_clear(&x.f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy_to_the_end),
+		cmocka_unit_test(test_stopped_copy_saves_running),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
