@@ -53,12 +53,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# record: add one suite's counts to the totals and to the summary table.
+# record: add one suite's counts to the totals and to the summary table,
+# with the seconds since `started` (set before each test or suite).
+started=$SECONDS
 record() {
     local name=$1 passed=$2 failed=$3
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + failed))
-    suite_lines+=("$(printf '  %-32s %4d passed, %4d failed' "$name" "$passed" "$failed")")
+    suite_lines+=("$(printf '  %-32s %4d passed, %4d failed %5d s' "$name" "$passed" "$failed" $((SECONDS - started)))")
 }
 
 # banner: a header line before a suite's own output.
@@ -76,6 +78,7 @@ suite_regress() {
         return
     fi
     log=$(mktemp)
+    started=$SECONDS
     bash "$ROOT/scripts/run-regress.sh" 2>&1 | tee "$log" || true
     line=$(grep -E '^regress: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 || true)
     rm -f "$log"
@@ -117,6 +120,7 @@ suite_tap() {
     for f in "${files[@]}"; do
         name=$(basename "$f")
         log=$tmp/${name%.pl}.prove.log
+        started=$SECONDS
         set +e
         (cd "$tmp" && pgc_as env \
             PATH="$PGBIN:$PATH" \
@@ -154,6 +158,7 @@ suite_shell() {
         [ -x "$f" ] || continue
         name=$(basename "$f")
         log=$(mktemp)
+        started=$SECONDS
         set +e
         "$f" 2>&1 | tee "$log"
         rc=${PIPESTATUS[0]}
@@ -179,6 +184,7 @@ suite_parts() {
         [ -f "$ROOT/$part/Makefile" ] || continue
         banner "$part"
         log=$(mktemp)
+        started=$SECONDS
         set +e
         make -s --no-print-directory -C "$ROOT/$part" check PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
         rc=${PIPESTATUS[0]}
@@ -207,7 +213,7 @@ for s in "${suites[@]}"; do
     esac
 done
 
-banner "summary"
+banner "summary ($SECONDS s)"
 for l in "${suite_lines[@]}"; do
     echo "$l"
 done

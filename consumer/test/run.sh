@@ -38,11 +38,14 @@ lines=()
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# record NAME PASSED FAILED: add to the totals and the summary.
+# record NAME PASSED FAILED: add to the totals and the summary, with the
+# seconds since the test started (started, set before each test), so that
+# the slow tests show in every log.
+started=$SECONDS
 record() {
     total_p=$((total_p + $2))
     total_f=$((total_f + $3))
-    lines+=("$(printf '  %-36s %4d passed, %4d failed' "$1" "$2" "$3")")
+    lines+=("$(printf '  %-36s %4d passed, %4d failed %5d s' "$1" "$2" "$3" $((SECONDS - started)))")
 }
 
 # libmongoc's counters segments that killed processes left (see
@@ -61,6 +64,7 @@ unset CMOCKA_XML_FILE
 
 for bin in "${unit[@]}"; do
     name=$(basename "$bin")
+    started=$SECONDS
     printf '\n---- unit: %s ----\n' "$name"
     if [ ! -x "$bin" ]; then
         echo "run.sh: $bin was not built"
@@ -87,6 +91,7 @@ for script in "${e2e[@]}"; do
     name=$(basename "$script")
     # NN_name.sh is a test; anything else (lib.sh, *_lib.sh) is sourced by them
     [[ $name =~ ^[0-9] ]] || continue
+    started=$SECONDS
     if [ ! -x "$script" ]; then
         printf '\n---- e2e: %s ----\nnot ok - %s is not executable (chmod +x): it was not run\n' "$name" "$script"
         record "e2e/$name" 0 1
@@ -111,6 +116,7 @@ done
 for bin in "${fuzz[@]}"; do
     name=$(basename "$bin")
     corpus=fuzz/corpus/${name#fuzz_}
+    started=$SECONDS
     printf '\n---- fuzz corpus: %s ----\n' "$name"
     if [ ! -x "$bin" ]; then
         echo "run.sh: $bin was not built"
@@ -128,7 +134,7 @@ for bin in "${fuzz[@]}"; do
     fi
 done
 
-printf '\n---- consumer summary ----\n'
+printf '\n---- consumer summary (%d s) ----\n' "$SECONDS"
 for l in "${lines[@]}"; do
     echo "$l"
 done
