@@ -2664,6 +2664,6 @@ trib_pipeline_refused_hint(const trib_pipeline *p)
 {
 	if (p->login_hint != NULL)
 		return p->login_hint;
-	return "the role, password or database of the source's dsn (or the server's roles and "
-		"pg_hba.conf)";
+	return "the role, password or database of the pipeline lock's PostgreSQL connection: the "
+		"postgres source's dsn, or the source's lock_dsn (or the server's roles and pg_hba.conf)";
 }
