@@ -21,7 +21,8 @@
 # (mysql_schema_check.py does both checks.)
 #  C  `check` and `run` say where the source starts in MySQL's words (no
 #     slot, no LSN), and a login the server refuses ends the daemon with
-#     exit 2 and what to correct in MySQL's terms (no pg_hba.conf).
+#     exit 2 and what to correct in MySQL's terms (no pg_hba.conf); when
+#     the refused login is lock_dsn's, in PostgreSQL's terms, naming it.
 # The last line is
 # `N passed, N failed`.
 set -euo pipefail
@@ -136,6 +137,18 @@ expect_grep "the refusal says what to correct for MySQL" "$WORK/refused.log" \
     "not retried: correct the source's user or password \(or the server's account"
 expect_no_grep "the refusal does not speak of PostgreSQL's roles or pg_hba.conf" \
     "$WORK/refused.log" "pg_hba|role, password or database"
+# the lock in PostgreSQL (lock_dsn) refuses the login: PostgreSQL's words,
+# naming lock_dsn (the MySQL login itself is right)
+{
+    echo "pipeline: p80l"; echo "sources:"; mysql_yaml 8082 "" my
+    echo "    lock_dsn: \"host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=nobody80\""
+    archive_yaml "$WORK/refused2.jsonl" "$WORK/refused2.ckpt"
+} >"$WORK/refused2.yaml"
+rc=0
+timeout 60 "$BIN" run -c "$WORK/refused2.yaml" >"$WORK/refused2.log" 2>&1 || rc=$?
+expect_eq "a refused lock_dsn login exits 2 (not retried)" 2 "$rc"
+expect_grep "the refusal names lock_dsn, in PostgreSQL's terms" "$WORK/refused2.log" \
+    "not retried: correct the role, password or database of the pipeline lock's PostgreSQL connection: .*lock_dsn"
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish
