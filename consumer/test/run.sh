@@ -87,21 +87,12 @@ for bin in "${unit[@]}"; do
     record "unit/$name" "$p" "$f"
 done
 
-for script in "${e2e[@]}"; do
-    name=$(basename "$script")
-    # NN_name.sh is a test; anything else (lib.sh, *_lib.sh) is sourced by them
-    [[ $name =~ ^[0-9] ]] || continue
-    started=$SECONDS
-    if [ ! -x "$script" ]; then
-        printf '\n---- e2e: %s ----\nnot ok - %s is not executable (chmod +x): it was not run\n' "$name" "$script"
-        record "e2e/$name" 0 1
-        continue
-    fi
+# e2e_report NAME LOG RC: show a finished script's output and count it.
+e2e_report() {
+    local name=$1 out=$2 rc=$3 last p f
     printf '\n---- e2e: %s ----\n' "$name"
-    timeout 1800 "$script" >"$log" 2>&1
-    rc=$?
-    cat "$log"
-    last=$(tail -n 1 "$log")
+    cat "$out"
+    last=$(tail -n 1 "$out")
     if [[ $last =~ $COUNT_RE ]]; then
         p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
         [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
@@ -111,6 +102,48 @@ for script in "${e2e[@]}"; do
     else
         record "e2e/$name" 0 1
     fi
+}
+
+# The e2e scripts run E2E_JOBS at a time (default 2).  Each starts its own
+# servers in its own temp dir on ports it reserves (scripts/lib/pgcluster.sh),
+# so they do not meet; most of a script's time is spent waiting on its
+# servers, so two at a time nearly halve the suite on two cores.  A
+# script's output is shown whole when it ends, in the order they end.
+E2E_JOBS=${E2E_JOBS:-2}
+[[ $E2E_JOBS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: E2E_JOBS must be a positive integer, not '$E2E_JOBS'" >&2; exit 2; }
+e2e_dir=$(mktemp -d)
+trap 'rm -f "$log"; rm -rf "$e2e_dir"' EXIT
+declare -A e2e_name=() e2e_start=()
+
+# e2e_reap: wait for one running script to end and report it.
+e2e_reap() {
+    local pid rc
+    wait -n -p pid "${!e2e_name[@]}"
+    rc=$?
+    started=${e2e_start[$pid]}
+    e2e_report "${e2e_name[$pid]}" "$e2e_dir/${e2e_name[$pid]}.out" "$rc"
+    unset "e2e_name[$pid]" "e2e_start[$pid]"
+}
+
+for script in "${e2e[@]}"; do
+    name=$(basename "$script")
+    # NN_name.sh is a test; anything else (lib.sh, *_lib.sh) is sourced by them
+    [[ $name =~ ^[0-9] ]] || continue
+    if [ ! -x "$script" ]; then
+        started=$SECONDS
+        printf '\n---- e2e: %s ----\nnot ok - %s is not executable (chmod +x): it was not run\n' "$name" "$script"
+        record "e2e/$name" 0 1
+        continue
+    fi
+    while [ ${#e2e_name[@]} -ge "$E2E_JOBS" ]; do
+        e2e_reap
+    done
+    timeout 1800 "$script" >"$e2e_dir/$name.out" 2>&1 </dev/null &
+    e2e_name[$!]=$name
+    e2e_start[$!]=$SECONDS
+done
+while [ ${#e2e_name[@]} -gt 0 ]; do
+    e2e_reap
 done
 
 for bin in "${fuzz[@]}"; do

@@ -29,7 +29,7 @@ e2e_init
 build_consumer
 build_tool mongo_dump
 DUMP=$TOOL
-make -s -C "$ROOT/test/mongo" >/dev/null
+locked make -s -C "$ROOT/test/mongo" >/dev/null
 E2E_PIDS+=" MONGO_PID"
 # A transaction that a kill -9 orphaned holds its documents (WriteConflict
 # for the next daemon's transactions, which libmongoc retries) until the

@@ -72,9 +72,14 @@ e2e_finish() {
     [ "$failed" -eq 0 ]
 }
 
+# locked CMD...: run CMD holding the checkout's build lock.  test/run.sh
+# runs several scripts at once, and two makes (or two npm ci) writing the
+# same files would corrupt them; the lock is the checkout's top directory.
+locked() { flock "$ROOT" "$@"; }
+
 # build_consumer: build the daemon and the tools (build/).
 build_consumer() {
-    make -s -C "$ROOT/consumer" build >/dev/null
+    locked make -s -C "$ROOT/consumer" build >/dev/null
 }
 
 # build_tool [NAME]: TOOL=the path of consumer/tools/NAME.c (default
@@ -84,7 +89,7 @@ build_tool() {
     local name=${1:-pgsource_cat} dir=${TRIB_BUILD_DIR:-$ROOT/consumer/build}
     TOOL=$dir/tools/$name
     if [ ! -x "$TOOL" ]; then
-        make -s -C "$ROOT/consumer" "$TOOL" BUILD="$dir" >&2 || {
+        locked make -s -C "$ROOT/consumer" "$TOOL" BUILD="$dir" >&2 || {
             echo "e2e: could not build $TOOL" >&2; exit 1; }
     fi
 }
@@ -396,12 +401,13 @@ interop_test() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         fail "node and npm are installed" "run scripts/install-deps"; return 0
     fi
-    if ! (cd "$dir" && npm ls --depth=0) >/dev/null 2>&1; then
-        echo "# npm ci in test/interop (the pinned clients)"
-        if ! (cd "$dir" && npm ci --no-audit --no-fund) >"$WORK/npm.log" 2>&1; then
-            fail "npm ci installs the pinned clients" "$(tail -n 20 "$WORK/npm.log")"; return 0
-        fi
+    # shellcheck disable=SC2016 # $1 is bash -c's
+    if ! locked bash -c 'cd "$1" && { npm ls --depth=0 >/dev/null 2>&1 ||
+            { echo "# npm ci in test/interop (the pinned clients)";
+              npm ci --no-audit --no-fund; }; }' _ "$dir" >"$WORK/npm.log" 2>&1; then
+        fail "npm ci installs the pinned clients" "$(tail -n 20 "$WORK/npm.log")"; return 0
     fi
+    grep '^# npm ci' "$WORK/npm.log" || true
     env "$@" node --test --test-reporter=tap "$dir/$file" > "$WORK/node.log" 2>&1 || true
     sed 's/^/#   /' "$WORK/node.log"
     np=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$WORK/node.log" | tail -n 1)

@@ -10,7 +10,7 @@
 # nothing and uses that server: a real replica set (started with
 # enableTestCommands=1); on_double is then false.
 mongo_start() {
-    make -s -C "$ROOT/test/mongo" >/dev/null
+    locked make -s -C "$ROOT/test/mongo" >/dev/null
     DRIVE=$ROOT/test/mongo/build/mongo_drive
     if [ -n "${MONGO_URI:-}" ]; then
         URI=$MONGO_URI
