@@ -4,7 +4,8 @@
  *
  * Patterns: '*' is one segment, '**' one or more characters across
  * segments (a lineage asset's URL), the rest literal; a name read from
- * a path has its %2F and %25 decoded once.  Pause: a request
+ * a path has its %2F and %25 decoded once, also by the pause endpoint,
+ * which hands the whole name to the pipeline.  Pause: a request
  * before the store is open is refused (503) and changes nothing; an
  * unknown name is 404 listing the accepted ones; pause and resume say
  * whether they changed the state; a second instance over the same
@@ -63,6 +64,97 @@ path_names(void **state)
 	ctl_path_name("lineage/x/impact/impact", 8, &n);
 	assert_string_equal(n.data, "x/impact");
 	trib_strbuf_free(&n);
+}
+
+/* The pause hook of pause_endpoint: records what it was asked. */
+static char asked[64];
+static bool asked_sink;
+
+static unsigned
+record_pause(void *arg, bool sink, const char *name, bool paused, bool *was, char *msg,
+			 size_t msglen)
+{
+	(void) arg;
+	snprintf(asked, sizeof(asked), "%s", name);
+	asked_sink = sink;
+	*was = !paused;
+	if (strcmp(name, "nope") == 0)
+	{
+		snprintf(msg, msglen, "no source nope");
+		return 404;
+	}
+	return 200;
+}
+
+/* POST .../{name}/pause|resume on the endpoint itself: the name reaches
+ * the hook decoded (a%2Fb is "a/b", 50%25 is "50%"), whole however long,
+ * and comes back in the answer; the hook's 404 is the answer's. */
+static void
+pause_endpoint(void **state)
+{
+	ctl_ext		ext = {.pause = record_pause};
+	const char *buf;
+	size_t		len;
+	char		longname[400];
+	char		path[500];
+	struct
+	{
+		const char *rest;
+		const char *name;
+		bool		sink;
+		const char *answer;
+	}			cases[] = {
+		{"sources/main/pause", "main", false,
+		"{\"kind\":\"source\",\"name\":\"main\",\"paused\":true,\"changed\":true}"},
+		{"sinks/a%2Fb/resume", "a/b", true,
+		"{\"kind\":\"sink\",\"name\":\"a/b\",\"paused\":false,\"changed\":true}"},
+		{"sources/50%25/pause", "50%", false,
+		"{\"kind\":\"source\",\"name\":\"50%\",\"paused\":true,\"changed\":true}"},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		ctl_resp	r = {.status = 200, .g = yajl_gen_alloc(NULL), .ext = &ext,
+		.rest = cases[i].rest};
+
+		ctl_serve_pause(NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(asked, cases[i].name);
+		assert_int_equal(asked_sink, cases[i].sink);
+		yajl_gen_get_buf(r.g, (const unsigned char **) &buf, &len);
+		assert_int_equal(len, strlen(cases[i].answer));
+		assert_memory_equal(buf, cases[i].answer, len);
+		yajl_gen_free(r.g);
+	}
+
+	/* a name longer than any fixed buffer arrives whole */
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(path, sizeof(path), "sinks/%s/pause", longname);
+	{
+		ctl_resp	r = {.status = 200, .g = yajl_gen_alloc(NULL), .ext = &ext, .rest = path};
+
+		ctl_serve_pause(NULL, &r);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(strlen(asked), sizeof(asked) - 1);	/* the recorder's cut */
+		assert_memory_equal(asked, longname, sizeof(asked) - 1);
+		yajl_gen_get_buf(r.g, (const unsigned char **) &buf, &len);
+		assert_non_null(memmem(buf, len, longname, strlen(longname)));
+		yajl_gen_free(r.g);
+	}
+
+	/* the hook's refusal is the answer */
+	{
+		ctl_resp	r = {.status = 200, .g = yajl_gen_alloc(NULL), .ext = &ext,
+		.rest = "sources/nope/pause"};
+
+		ctl_serve_pause(NULL, &r);
+		assert_int_equal(r.status, 404);
+		yajl_gen_get_buf(r.g, (const unsigned char **) &buf, &len);
+		assert_non_null(memmem(buf, len, "no source nope", strlen("no source nope")));
+		yajl_gen_free(r.g);
+	}
 }
 
 /* A config of sources a, b and sink out, checkpoint file `path`. */
@@ -161,6 +253,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(path_patterns),
 		cmocka_unit_test(path_names),
+		cmocka_unit_test(pause_endpoint),
 		cmocka_unit_test(pause_kept),
 	};
 
