@@ -936,6 +936,25 @@ queue_push(trib_pipeline *p, const pending_tx *tx)
 	p->qlen++;
 }
 
+/* Take the queue's head off once the saved checkpoint covers it: its END
+ * becomes *confirmable (without the opaque position, which is freed), to
+ * be confirmed to its source. */
+static void
+queue_pop_confirmed(trib_pipeline *p, trib_position *confirmable,
+					bool *has_confirmable)
+{
+	pending_tx *tx = &p->queue[p->qhead];
+
+	*confirmable = tx->end;
+	confirmable->opaque = NULL;
+	free(tx->end.opaque);
+	*has_confirmable = true;
+	p->qhead = (p->qhead + 1) % p->qcap;
+	p->qlen--;
+	if (p->qdurable > 0)
+		p->qdurable--;
+}
+
 /* The minimum over sinks of their durable position; false if none yet. */
 static bool
 durable_position(trib_pipeline *p, trib_position *out)
@@ -1045,14 +1064,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 		if (tx->has_last && (p->qdurable == 0 || !ss->has_saved ||
 							 ss->src.ops->compare(&tx->end, &ss->saved) > 0))
 			break;
-		ss->confirmable = tx->end;
-		ss->confirmable.opaque = NULL;
-		free(tx->end.opaque);
-		ss->has_confirmable = true;
-		p->qhead = (p->qhead + 1) % p->qcap;
-		p->qlen--;
-		if (p->qdurable > 0)
-			p->qdurable--;
+		queue_pop_confirmed(p, &ss->confirmable, &ss->has_confirmable);
 	}
 	for (c = 0; confirm_slot && c < p->nsrcs; c++)
 		if (p->srcs[c].has_confirmable)
@@ -1225,14 +1237,8 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 
 		if (tx->has_last && (!p->has_saved || pos_cmp(p, &tx->last, &p->saved) > 0))
 			break;
-		p->confirmable = tx->end;	/* the queue is in stream order */
-		p->confirmable.opaque = NULL;
-		free(tx->end.opaque);
-		p->has_confirmable = true;
-		p->qhead = (p->qhead + 1) % p->qcap;
-		p->qlen--;
-		if (p->qdurable > 0)
-			p->qdurable--;
+		/* the queue is in stream order */
+		queue_pop_confirmed(p, &p->confirmable, &p->has_confirmable);
 	}
 	/* the source may hold back (a PostgreSQL PREPARE it still needs) */
 	if (confirm_slot && p->has_confirmable)

@@ -75,6 +75,14 @@ static const rl_ops *const ops_of[] = {
 
 /* ---- questions about the rules ------------------------------------------ */
 
+/* See rules.h. */
+bool
+trib_rule_masks(trib_rule_type t)
+{
+	return (size_t) t < sizeof(ops_of) / sizeof(ops_of[0]) && ops_of[t] != NULL &&
+		(ops_of[t]->flags & RL_MASKS);
+}
+
 /* An event that carries only its table's names, for selection. */
 static trib_event
 table_event(const char *source, const char *schema, const char *table)

@@ -161,6 +161,9 @@ typedef struct rl_first_arg
 								 * it), so a target can be made before any
 								 * row (trib_rules_target); not so for route,
 								 * flatten, outbox and map */
+#define RL_MASKS 0x04			/* masks the values it touches: lineage
+								 * marks them (trib_rule_masks), strict mode
+								 * counts them as a decision */
 
 /*
  * The operations of one rule type.  init and free may be NULL.  apply
