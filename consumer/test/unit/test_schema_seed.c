@@ -3,7 +3,10 @@
  * (schema_seed.c), which a source that infers its relations (MongoDB,
  * infer_schema) starts from after a restart.  The round trip that matters:
  * a relation the inference made, as a registered JSON Schema, reads back
- * as a relation whose own schema is the same text.  The catalog side (the
+ * as a relation whose own schema is the same text.  Also the MongoDB
+ * inference's use of it (mongo_infer.c with a host's `registered`): a
+ * collection starts from the relation the host gives and widens it, and
+ * from nothing when the host has none or fails.  The catalog side (the
  * latest version, the fingerprint check, the restart) is e2e 62 phase D.
  */
 #include <setjmp.h>
@@ -12,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +159,67 @@ a_schema_that_only_looks_inferred_reads_back_as_another(void **state)
 	trib_relation_free(r);
 }
 
+/* A host's `registered`: the relation of the schema text in arg, or a
+ * failure (arg NULL). */
+static int
+fake_registered(void *arg, const trib_event *ev, trib_relation **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (arg == NULL)
+	{
+		snprintf(err, errlen, "connection refused");
+		return -1;
+	}
+	*out = trib_schema_seed_relation(arg, ev->db, ev->table, err, errlen);
+	return *out != NULL;
+}
+
+/* The column names of the relation ev points to after the document doc. */
+static char *
+names_after(trib_mongo_infer *inf, const char *table, const char *doc)
+{
+	char	   *text = strdup(doc);
+	trib_event	ev = {.op = TRIB_OP_CREATE, .source = "s", .db = "shop", .table = table,
+	.after = text};
+	char		buf[256] = "";
+
+	trib_mongo_infer_event(inf, &ev);
+	for (int i = 0; ev.rel && i < ev.rel->ncolumns; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", i ? "," : "",
+				 ev.rel->columns[i].name);
+	free(text);
+	return strdup(buf);
+}
+
+static void
+a_collection_starts_from_the_hosts_relation_or_from_nothing(void **state)
+{
+	const char *registered = "{\"type\": \"object\", \"required\": [\"_id\"], \"properties\": {"
+		"\"_id\": {\"type\": \"integer\"}, \"b\": {\"oneOf\": [{\"type\": \"null\"}, "
+		"{\"type\": \"string\"}]}}}";
+	trib_source_host host = {.arg = (void *) registered, .registered = fake_registered};
+	trib_mongo_infer *inf = trib_mongo_infer_new();
+	char	   *n;
+
+	(void) state;
+	trib_mongo_infer_seed_from(inf, &host);
+	n = names_after(inf, "t", "{\"_id\": 1, \"a\": 2}");
+	assert_string_equal(n, "_id,b,a");	/* the registered ones, then a */
+	free(n);
+	host.arg = NULL;			/* the catalog fails: from nothing */
+	n = names_after(inf, "u", "{\"_id\": 1, \"a\": 2}");
+	assert_string_equal(n, "_id,a");
+	free(n);
+	trib_mongo_infer_free(inf);
+
+	inf = trib_mongo_infer_new();
+	trib_mongo_infer_seed_from(inf, NULL);	/* no host: from nothing */
+	n = names_after(inf, "t", "{\"_id\": 1}");
+	assert_string_equal(n, "_id");
+	free(n);
+	trib_mongo_infer_free(inf);
+}
+
 int
 main(void)
 {
@@ -162,6 +227,7 @@ main(void)
 		cmocka_unit_test(an_inferred_schema_reads_back_as_the_same_schema),
 		cmocka_unit_test(what_an_inferred_schema_never_has_is_refused_with_its_path),
 		cmocka_unit_test(a_schema_that_only_looks_inferred_reads_back_as_another),
+		cmocka_unit_test(a_collection_starts_from_the_hosts_relation_or_from_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
