@@ -2462,6 +2462,25 @@ host_set_state(void *arg, const char *state)
 	trib_pipeline_set_state(arg, state);
 }
 
+/* trib_source_host: the relation of ev's subject's latest version. */
+static int
+host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
+				size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	*out = NULL;
+	errbuf[0] = '\0';
+	return p->schemas ? trib_schema_stage_registered(p->schemas, ev, out, errbuf, errlen) : 0;
+}
+
+static int
+src_host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
+					size_t errlen)
+{
+	return host_registered(((src_host *) arg)->p, ev, out, errbuf, errlen);
+}
+
 /* trib_source_host: do we still hold the pipeline lock? */
 static bool
 host_leader_ok(void *arg, char *errbuf, size_t errlen)
@@ -2629,6 +2648,7 @@ init_src_hosts(trib_pipeline *p)
 		h->host.set_state = src_host_set_state;
 		h->host.leader_ok = src_host_leader_ok;
 		h->host.deliver = src_host_deliver;
+		h->host.registered = src_host_registered;
 		h->host.durable = src_host_durable;
 		h->host.stored_max = src_host_stored_max;
 		h->host.load = src_host_load;
@@ -2654,6 +2674,7 @@ init_host(trib_pipeline *p)
 	p->host.table_copied = host_table_copied;
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;
+	p->host.registered = host_registered;
 	if (p->merge != NULL)
 		init_src_hosts(p);
 }
