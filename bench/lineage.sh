@@ -36,6 +36,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
+# shellcheck source=bench/lib/load.sh
+source "$ROOT/bench/lib/load.sh"
 
 QUICK=${QUICK:-0}
 ROUNDS=${ROUNDS:-7}
@@ -182,13 +184,13 @@ SQL
 )
 
 log "timing impact() at depth 10, $ROUNDS rounds"
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+load_before=$(load_now)
 with_idx=$(q -F ' ' -v a1="$DS_ASSET" -v a2="$FIELD_ASSET" -v r="$ROUNDS" <<SQL
 $BENCH_FN
 SELECT * FROM pg_temp.bench(ARRAY[:'a1', :'a2'], :r);
 SQL
 )
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+load_after=$(load_now)
 log "without the covering edge indexes, 1 round"
 without_idx=$(q -F ' ' -v a1="$DS_ASSET" -v a2="$FIELD_ASSET" <<SQL
 $BENCH_FN
@@ -252,7 +254,7 @@ section=$(cat <<DOCEOF
 <!-- bench-lineage:start -->
 ## Lineage: impact() at depth 10 (\`make bench-lineage\`)
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/lineage.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), shared_buffers=256MB, autovacuum off. The machine is shared and was not idle: load average (1, 5, 15 min) $load_before before the timed rounds, $load_after after. Graph generated in SQL: $nodes nodes ($((LAYERS * PER_LAYER)) datasets, $((LAYERS * PER_LAYER * FIELDS)) fields, $((LAYERS * JOBS)) jobs, $LAYERS rules) and $edges edges in $LAYERS layers, the last feeding the first (cycles); field c1 passes a masking rule; vacuumed and analyzed. Timed in the server around \`SELECT count(*) FROM tributary.impact(asset, 10)\` (the whole result is built), after one untimed warm-up; $ROUNDS rounds.
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/lineage.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), shared_buffers=256MB, autovacuum off. The timed rounds: $(load_note "$load_before" "$load_after"). Graph generated in SQL: $nodes nodes ($((LAYERS * PER_LAYER)) datasets, $((LAYERS * PER_LAYER * FIELDS)) fields, $((LAYERS * JOBS)) jobs, $LAYERS rules) and $edges edges in $LAYERS layers, the last feeding the first (cycles); field c1 passes a masking rule; vacuumed and analyzed. Timed in the server around \`SELECT count(*) FROM tributary.impact(asset, 10)\` (the whole result is built), after one untimed warm-up; $ROUNDS rounds.
 
 | start asset | median ms | all rounds (ms) | rows |
 |---|---:|---|---:|

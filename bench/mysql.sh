@@ -38,6 +38,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../scripts/lib/mariadb.sh
 source "$ROOT/scripts/lib/mariadb.sh"
+# shellcheck source=lib/load.sh
+source "$ROOT/bench/lib/load.sh"
 ROWS=${ROWS:-1000000}
 M2_TX=${M2_TX:-100000}
 M3_ROWS=${M3_ROWS:-10000000}
@@ -60,6 +62,7 @@ proc_cpu() {
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+LOAD0=$(load_now)
 make -s -C "$ROOT/consumer" build >/dev/null
 command -v kcat >/dev/null || { echo "bench-mysql: kcat is missing (scripts/install-deps)" >&2; exit 2; }
 MOCK_PID=
@@ -219,11 +222,12 @@ if has m3; then
     M3="| M3: $M3_ROWS rows, one transaction | $secs s ($(echo "$M3_ROWS / $secs" | bc) rows/s) | | | peak RSS $((big / 1024)) MiB vs $((m1_hwm / 1024)) MiB at $ROWS rows: flat (within 10%): **$flat** |"
 fi
 
+LOAD1=$(load_now)
 section=$(cat <<EOF
 <!-- bench-mysql:start -->
 ## MySQL/MariaDB source to Kafka (\`make bench-mysql\`)
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/mysql.sh $WORKLOADS\` (queue_mb $QUEUE_MB). Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(mariadbd --version 2>/dev/null | awk '{print $3}' || echo MariaDB), load average at the end of the run $(cut -d' ' -f1-3 /proc/loadavg) (above 2, other jobs shared the two cores and the figures are noisy). Table bench.t (BIGINT key, INT, VARCHAR(40), DOUBLE); binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL. tributary: \`tributary run\` from the transaction's binlog position into Kafka (librdkafka's mock cluster in its own process; idempotent producer, acks=all) until its checkpoint covers the transaction (checkpoints are written every 200 ms). Peer: \`mariadb-binlog --read-from-remote-server --base64-output=DECODE-ROWS --verbose | kcat -P\` over the same range (a row image is 2 + 4 lines there, each a Kafka message). Median of $ROUNDS alternating rounds.
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/mysql.sh $WORKLOADS\` (queue_mb $QUEUE_MB). Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(mariadbd --version 2>/dev/null | awk '{print $3}' || echo MariaDB), $(load_note "$LOAD0" "$LOAD1"). Table bench.t (BIGINT key, INT, VARCHAR(40), DOUBLE); binlog_format=ROW, binlog_row_image=FULL, binlog_row_metadata=FULL. tributary: \`tributary run\` from the transaction's binlog position into Kafka (librdkafka's mock cluster in its own process; idempotent producer, acks=all) until its checkpoint covers the transaction (checkpoints are written every 200 ms). Peer: \`mariadb-binlog --read-from-remote-server --base64-output=DECODE-ROWS --verbose | kcat -P\` over the same range (a row image is 2 + 4 lines there, each a Kafka message). Median of $ROUNDS alternating rounds.
 
 | workload | tributary | peer | ratio | notes |
 |---|---:|---:|---:|---|

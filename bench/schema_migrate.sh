@@ -26,6 +26,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
+# shellcheck source=lib/load.sh
+source "$ROOT/bench/lib/load.sh"
 ROWS=${ROWS:-1000000}
 ROUNDS=${ROUNDS:-5}
 DOC=${BENCH_DOC:-$ROOT/docs/BENCHMARKS.md}
@@ -43,7 +45,7 @@ trap cleanup EXIT
 log() { echo "[bench-schema $(date +%T)] $*" >&2; }
 sql() { pgc_psql -d postgres -v ON_ERROR_STOP=1 -Atc "$1"; }
 
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD0=$(load_now)
 make -s -C "$ROOT/consumer" build >/dev/null
 pgc_start "shared_buffers = 1GB" "max_wal_size = 20GB" "checkpoint_timeout = 1h" "autovacuum = off"
 chmod 777 "$PGC_DIR"
@@ -140,6 +142,7 @@ for r in $(seq 1 "$ROUNDS"); do
         log "round $r: $v $t s (consumer CPU $c s)"
     done
 done
+LOAD1=$(load_now)
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # row LABEL VARIANT: a table row (medians of wall and consumer CPU time)
@@ -170,7 +173,7 @@ section=$(cat <<MD
 <!-- bench-schema-migrate:start -->
 ## Schema migrations (W1, \`make bench-schema\`)
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/schema_migrate.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, shared with other jobs (other sessions' builds and tests ran on the same two cores; load average at the start: $LOAD0, at the end: $(cut -d' ' -f1-3 /proc/loadavg)). $ROWS rows in one transaction, $ROUNDS rounds, the variants taking turns, each decoding a copy of the same template slot, timed until the slot is confirmed (every event acknowledged by the mock Kafka cluster). Both variants run the schema stage; the rows have version 2's shape (name renamed to full_name, extra added, active retyped to text).
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/schema_migrate.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(load_note "$LOAD0" "$LOAD1"). $ROWS rows in one transaction, $ROUNDS rounds, the variants taking turns, each decoding a copy of the same template slot, timed until the slot is confirmed (every event acknowledged by the mock Kafka cluster). Both variants run the schema stage; the rows have version 2's shape (name renamed to full_name, extra added, active retyped to text).
 
 | variant | median s | events/s | consumer CPU s (median) | all rounds (s) | consumer CPU, all rounds (s) |
 |---|---:|---:|---:|---|---|

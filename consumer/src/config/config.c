@@ -295,7 +295,18 @@ trib_name_expand(const char *pattern, const char *def, const char *prefix,
 {
 	if (pattern == NULL)
 		pattern = def;
-	if (schema == NULL && strcmp(pattern, def) == 0)
+	return trib_name_expand_known(pattern, strcmp(pattern, def) == 0, prefix, source, db,
+								  schema, table);
+}
+
+/* trib_name_expand() once the caller knows whether pattern is the default;
+ * see config.h. */
+char *
+trib_name_expand_known(const char *pattern, bool is_default, const char *prefix,
+					   const char *source, const char *db, const char *schema,
+					   const char *table)
+{
+	if (schema == NULL && is_default)
 		schema = db;
 	return trib_topic_expand(pattern, prefix, source, db, schema, table);
 }

@@ -497,6 +497,15 @@ char	   *trib_name_expand(const char *pattern, const char *def, const char *pref
 							 const char *source, const char *db, const char *schema,
 							 const char *table);
 
+/*
+ * trib_name_expand() for a caller that decided once whether its pattern
+ * (not NULL) is the default (e.g. a sink at open), so that a name costs
+ * no comparison of patterns.  The caller frees.
+ */
+char	   *trib_name_expand_known(const char *pattern, bool is_default, const char *prefix,
+								   const char *source, const char *db, const char *schema,
+								   const char *table);
+
 /* Write the configuration reference (docs/CONFIG.md) to `out`. */
 void		trib_config_write_doc(FILE *out);
 

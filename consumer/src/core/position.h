@@ -39,6 +39,14 @@
  *               (MySQL: the GTID set, the binlog file name).  The
  *               checkpoint stores keep it as given; the pipeline only
  *               passes it on.
+ *   opaque_source  0, or the length of opaque's first member when the
+ *               source wrote it as yajl's generator would (compact, valid
+ *               UTF-8): opaque starts {"source":{...} and those bytes end
+ *               at its '}'.  The envelope then copies the members of the
+ *               records' source block (format/opaque_source.h) without
+ *               parsing the text.  A hint about the text beside it:
+ *               whoever sets `opaque` to another text sets this too (0
+ *               when it does not know); stores do not keep it.
  *
  * The event-id text "L:S" ("L" alone for TRIB_SEQ_ALL) is then the same
  * for every source; its implementation is eventid.h, and LSN text lsn.h
@@ -70,6 +78,8 @@ typedef struct trib_position
 	uint64_t	lsn;			/* the change's own place; 0 if unknown
 								 * (Debezium's source.lsn) */
 	char	   *opaque;			/* native position as JSON text, or NULL */
+	size_t		opaque_source;	/* 0, or the bytes of opaque's leading
+								 * {"source":{...} as yajl writes them */
 } trib_position;
 
 /* Event order: <0, 0 or >0 as a's (commit_lsn, seq) is before, equal to

@@ -116,6 +116,14 @@ typedef struct trib_source_host
 	void		(*set_state) (void *arg, const char *state);
 	/* Do we still hold the pipeline lock? */
 	bool		(*leader_ok) (void *arg, char *errbuf, size_t errlen);
+	/* For a source that infers its relations, kept after the snapshot and
+	 * called from the thread that polls: the relation of the latest
+	 * version registered for ev's table (schema_stage.h
+	 * trib_schema_stage_registered: 1 with *out, the caller's; 0 none,
+	 * errbuf saying why when there is a reason; -1 the catalog failed). 0
+	 * without a schema stage. */
+	int			(*registered) (void *arg, const trib_event *ev, trib_relation **out,
+							   char *errbuf, size_t errlen);
 } trib_source_host;
 
 /* snapshot()'s results. */

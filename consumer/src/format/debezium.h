@@ -139,16 +139,14 @@ typedef enum trib_dbz_kind
 typedef struct trib_dbz_coltype
 {
 	trib_dbz_kind kind;
-	int			precision;		/* time(p)/timestamp(p): p, or -1 (none) */
+	int			precision;		/* time(p)/timestamp(p): p, or -1 (none);
+								 * timestamptz: its fraction digits */
 	int			scale;			/* numeric(p,s): s, or -1 (unconstrained) */
 	bool		array;			/* a one- or more-dimensional array of kind */
 	/* ASIS: the Connect type of the values when the mapper knows it
 	 * ("int16", "double", "string"; MySQL), else NULL: found from the
 	 * PostgreSQL type name */
 	const char *connect;
-	/* MySQL TIMESTAMP(p): the ZonedTimestamp string has exactly p fraction
-	 * digits, as Debezium writes it since 2.2 (DBZ-5996) */
-	bool		pad_fraction;
 	/* MySQL NOT NULL DATE/DATETIME/TIMESTAMP: a null value (the source's
 	 * zero date) is the epoch, Debezium's fallback for a required field */
 	bool		epoch_for_null;
@@ -179,11 +177,6 @@ bool		trib_dbz_my_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_
  * encoding (debezium_mysql.c). */
 void		trib_dbz_my_epoch(const trib_dbz_coltype *t, trib_strbuf *out);
 
-/* A TIMESTAMP value with pad_fraction ("2024-06-01T10:00:00.25Z") with
- * exactly t->precision fraction digits; false when s is not of that form
- * (debezium_mysql.c). */
-bool		trib_dbz_my_zoned(const trib_dbz_coltype *t, const char *s, trib_strbuf *out);
-
 /* The MySQL kinds' Connect schema members (no braces); decl is the
  * column's COLUMN_TYPE (the members of an enum or set). */
 void		trib_dbz_my_schema(trib_strbuf *o, const trib_dbz_opts *opt,
@@ -206,6 +199,16 @@ bool		trib_dbz_date(const char *s, trib_strbuf *out);
 bool		trib_dbz_time_value(const trib_dbz_opts *o, int precision,
 								const char *s, trib_strbuf *out);
 bool		trib_dbz_timetz(const char *s, trib_strbuf *out);
+
+/*
+ * ZonedTimestamp: the source's UTC text ("2024-06-01T10:00:00.25Z", a
+ * year of 4 digits or signed) with exactly `digits` (0..6) fraction
+ * digits, zeros kept, none for 0: Debezium's PostgreSQL connector writes
+ * a timestamptz(p) so (6 for timestamptz), its MySQL connector a
+ * TIMESTAMP(p), both since 2.2 (DBZ-5996, DBZ-6163).  False when s is not
+ * of that form or has more digits ("infinity": the caller's).
+ */
+bool		trib_dbz_zoned(int digits, const char *s, trib_strbuf *out);
 bool		trib_dbz_timestamp(const trib_dbz_opts *o, int precision,
 							   const char *s, trib_strbuf *out);
 bool		trib_dbz_interval_value(const trib_dbz_opts *o, const char *s,

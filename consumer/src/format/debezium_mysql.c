@@ -134,7 +134,6 @@ trib_dbz_my_coltype(const trib_column *col, trib_dbz_coltype *out)
 		case TRIB_DBZ_TIMESTAMP:
 		case TRIB_DBZ_TIMESTAMPTZ:
 			out->precision = paren_number(decl, 0);
-			out->pad_fraction = out->kind == TRIB_DBZ_TIMESTAMPTZ;
 			out->epoch_for_null = !col->nullable;
 			break;
 		case TRIB_DBZ_MY_TIME:
@@ -247,40 +246,6 @@ void
 trib_dbz_my_epoch(const trib_dbz_coltype *t, trib_strbuf *out)
 {
 	trib_strbuf_adds(out, t->kind == TRIB_DBZ_TIMESTAMPTZ ? "\"1970-01-01T00:00:00Z\"" : "0");
-}
-
-/* See debezium.h. */
-bool
-trib_dbz_my_zoned(const trib_dbz_coltype *t, const char *s, trib_strbuf *out)
-{
-	size_t		n = strlen(s);
-	size_t		secs = n;		/* the length up to the seconds */
-	size_t		have = 0;		/* the fraction digits written */
-	const char *dot = memchr(s, '.', n);
-
-	if (n < 20 || s[n - 1] != 'Z' || t->precision < 0 || t->precision > 6)
-		return false;
-	if (dot)
-	{
-		secs = (size_t) (dot - s);
-		have = n - 1 - secs - 1;
-	}
-	else
-		secs = n - 1;
-	if (secs != 19 || (int) have > t->precision)
-		return false;
-	trib_strbuf_addc(out, '"');
-	trib_strbuf_add(out, s, secs);
-	if (t->precision > 0)
-	{
-		trib_strbuf_addc(out, '.');
-		if (have)
-			trib_strbuf_add(out, dot + 1, have);
-		for (; (int) have < t->precision; have++)
-			trib_strbuf_addc(out, '0');
-	}
-	trib_strbuf_adds(out, "Z\"");
-	return true;
 }
 
 /* The members of "enum('a','it''s')" joined with ',' (Debezium's

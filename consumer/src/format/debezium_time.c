@@ -9,10 +9,13 @@
  * micros otherwise (an unspecified precision is 6), adaptive_time_
  * microseconds writes micros for times, connect writes millis for all.
  * Dates are epoch days in every mode.  timetz becomes Debezium's
- * ZonedTime, the time in UTC with "Z".  An interval is a MicroDuration
- * (a month counts 365.25 / 12 = 30.4375 days, which is exactly 2629800
- * seconds) or, with interval.handling.mode string, Debezium's
- * "P<y>Y<m>M<d>DT<h>H<m>M<s>S" with every part written.
+ * ZonedTime, the time in UTC with "Z" and the fraction's trailing zeros
+ * dropped (Java's ISO_OFFSET_TIME); timestamptz its ZonedTimestamp, the
+ * source's UTC text with exactly the column's fraction digits (Debezium
+ * formats a ZonedDateTime with the column's scale).  An interval is a
+ * MicroDuration (a month counts 365.25 / 12 = 30.4375 days, which is
+ * exactly 2629800 seconds) or, with interval.handling.mode string,
+ * Debezium's "P<y>Y<m>M<d>DT<h>H<m>M<s>S" with every part written.
  *
  * Each function returns false when the text is not what the source
  * writes (the caller passes "infinity" and "-infinity" through).
@@ -198,6 +201,37 @@ trib_dbz_timetz(const char *s, trib_strbuf *out)
 			n--;
 		trib_strbuf_addc(out, '.');
 		trib_strbuf_add(out, f, (size_t) n);
+	}
+	trib_strbuf_adds(out, "Z\"");
+	return true;
+}
+
+/* See debezium.h: ZonedTimestamp with exactly `digits` fraction digits. */
+bool
+trib_dbz_zoned(int digits, const char *s, trib_strbuf *out)
+{
+	size_t		n = strlen(s);
+	const char *t = strchr(s, 'T');
+	size_t		secs;			/* the length up to the seconds */
+	size_t		have = 0;		/* the fraction digits the source wrote */
+
+	if (t == NULL || t - s < 10 || s[n - 1] != 'Z' || digits < 0 || digits > 6)
+		return false;
+	secs = (size_t) (t - s) + 9;	/* "Thh:mm:ss" */
+	if (secs >= n || (s[secs] != '.' && s[secs] != 'Z'))
+		return false;
+	if (s[secs] == '.')
+		have = n - 1 - secs - 1;
+	if ((int) have > digits)
+		return false;
+	trib_strbuf_addc(out, '"');
+	trib_strbuf_add(out, s, secs);
+	if (digits > 0)
+	{
+		trib_strbuf_addc(out, '.');
+		trib_strbuf_add(out, s + secs + 1, have);
+		for (; (int) have < digits; have++)
+			trib_strbuf_addc(out, '0');
 	}
 	trib_strbuf_adds(out, "Z\"");
 	return true;

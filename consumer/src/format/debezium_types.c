@@ -105,6 +105,10 @@ trib_dbz_pg_coltype(const trib_column *col, trib_dbz_coltype *out)
 			if (strstr(type, "with time zone") && !strstr(type, "without"))
 				out->kind = out->kind == TRIB_DBZ_TIME ? TRIB_DBZ_TIMETZ
 					: TRIB_DBZ_TIMESTAMPTZ;
+			/* a ZonedTimestamp has exactly the column's fraction digits,
+			 * 6 when it declares none (debezium.h, trib_dbz_zoned) */
+			if (out->kind == TRIB_DBZ_TIMESTAMPTZ)
+				out->precision = paren_number(type, 6);
 			break;
 		default:
 			break;

@@ -559,12 +559,9 @@ put_text_kind(const trib_dbz_opts *o, const trib_dbz_coltype *t,
 		case TRIB_DBZ_INTERVAL:
 			return trib_dbz_interval_value(o, s, out);
 		case TRIB_DBZ_TIMESTAMPTZ:
-			if (t->pad_fraction)
-				return trib_dbz_my_zoned(t, s, out);
-			trib_dbz_quote(out, s);	/* already UTC ISO 8601 */
-			return true;
+			return trib_dbz_zoned(t->precision, s, out);
 		default:
-			trib_dbz_quote(out, s);	/* timestamptz: already UTC ISO 8601 */
+			trib_dbz_quote(out, s);
 			return true;
 	}
 }

@@ -866,6 +866,33 @@ write_json_nulls(ebuf *b, const trib_event *ev)
 }
 
 /*
+ * The source's own members copied as they are when the position says its
+ * opaque text starts with them as yajl writes them (opaque_source,
+ * core/position.h): the bytes the parse below would generate.  False when
+ * it does not say so, or the text does not look like it (a stale hint is
+ * not trusted: the parse decides).
+ */
+static bool
+copy_source_own(ebuf *b, const trib_position *pos)
+{
+	static const char head[] = "{\"source\":{";
+	size_t		n = pos->opaque_source,
+				hl = sizeof(head) - 1;
+
+	if (n <= hl || strnlen(pos->opaque, n + 1) <= n ||
+		memcmp(pos->opaque, head, hl) != 0 || pos->opaque[n - 1] != '}' ||
+		(pos->opaque[n] != ',' && pos->opaque[n] != '}'))
+		return false;
+	if (n > hl + 1)
+	{
+		/* "k":v,... after the common members */
+		eb_ch(b, ',');
+		eb_put(b, pos->opaque + hl, n - hl - 1);
+	}
+	return true;
+}
+
+/*
  * A source's own members of the "source" block: the "source" object of
  * the event's opaque position, when it has one (the MySQL source puts
  * Debezium's server_id, gtid, file, pos, row and thread there), written
@@ -879,7 +906,11 @@ write_source_own(trib_envelope *env, const trib_position *pos)
 	const unsigned char *text;
 	size_t		len;
 
-	if (pos->opaque == NULL || strstr(pos->opaque, "\"source\"") == NULL)
+	if (pos->opaque == NULL)
+		return;
+	if (copy_source_own(&env->buf, pos))
+		return;
+	if (strstr(pos->opaque, "\"source\"") == NULL)
 		return;
 	if (env->src_gen == NULL && (env->src_gen = yajl_gen_alloc(NULL)) == NULL)
 		return;

@@ -12,7 +12,10 @@
  * feeds the object's tokens straight into a yajl generator and stops as
  * soon as the object closes, so a source that writes "source" first has
  * the rest of its opaque text never lexed.  The output is the object
- * regenerated compactly by yajl: the same bytes as before.
+ * regenerated compactly by yajl: the same bytes as before.  A source
+ * that writes the object exactly so can say how long it is (the
+ * position's opaque_source hint, core/position.h: the MySQL source); the
+ * envelope then copies its members and does not come here.
  */
 #ifndef TRIB_OPAQUE_SOURCE_H
 #define TRIB_OPAQUE_SOURCE_H

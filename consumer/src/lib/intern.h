@@ -10,8 +10,8 @@
  * of events.  The quality checks use the same set for allowed values and
  * for the values a batch has seen (quality.c).  Each string can keep one
  * value (a pointer), which makes the set the daemon's one string-keyed
- * hash map: the Kafka sink's topic handles and the envelope's
- * per-transaction table counters live in one.
+ * hash map: the Kafka sink's topic handles, the MongoDB sink's collection
+ * names and the envelope's per-transaction table counters live in one.
  *
  * Ownership: the set owns every string it returns; they stay valid until
  * trib_intern_free().  Out-of-memory aborts.  Not thread-safe.

@@ -252,16 +252,28 @@ char *
 trib_jdoc_dump(yajl_val v)
 {
 	yajl_gen	g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t		len;
 	char	   *out;
 
 	if (g == NULL)
 		abort();
 	(void) trib_jdoc_gen(g, v);
+	out = trib_jdoc_gen_take(g);
+	yajl_gen_free(g);
+	return out;
+}
+
+/* See jsondoc.h. */
+char *
+trib_jdoc_gen_take(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t		len;
+	char	   *out;
+
 	yajl_gen_get_buf(g, &buf, &len);
 	out = trib_xstrndup((const char *) buf, len);
-	yajl_gen_free(g);
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
 	return out;
 }
 

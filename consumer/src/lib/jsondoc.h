@@ -42,6 +42,10 @@ void		trib_jdoc_quote(struct trib_strbuf *b, const char *s);
 /* The tree as JSON text (malloc'd); numbers verbatim. */
 char	   *trib_jdoc_dump(yajl_val v);
 
+/* The text g holds, as a new string (malloc'd); g is cleared and reset
+ * for the next value. */
+char	   *trib_jdoc_gen_take(yajl_gen g);
+
 /* New nodes (never NULL). */
 yajl_val	trib_jdoc_string(const char *s);
 yajl_val	trib_jdoc_stringn(const char *s, size_t n);

@@ -1,44 +1,21 @@
 /*
  * yajl_tokens.c: yajl's nine token callbacks, each a call of one of the
- * four handlers of a trib_ytok_ops (see yajl_tokens.h).
+ * four handlers of a trib_ytok_ops (see yajl_tokens.h): the table comes
+ * from TRIB_YTOK_CALLBACKS over four handlers that call through the ops.
  */
 #include "yajl_tokens.h"
 
+/* The four handlers of a trib_ytok: each passes the token on to ops. */
 static int
-tok_null(void *ctx)
+ops_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
 	trib_ytok  *t = ctx;
 
-	return t->ops->scalar(t->ctx, yajl_t_null, "null", 4);
+	return t->ops->scalar(t->ctx, type, s, n);
 }
 
 static int
-tok_bool(void *ctx, int b)
-{
-	trib_ytok  *t = ctx;
-
-	return t->ops->scalar(t->ctx, b ? yajl_t_true : yajl_t_false,
-						  b ? "true" : "false", b ? 4 : 5);
-}
-
-static int
-tok_number(void *ctx, const char *s, size_t n)
-{
-	trib_ytok  *t = ctx;
-
-	return t->ops->scalar(t->ctx, yajl_t_number, s, n);
-}
-
-static int
-tok_string(void *ctx, const unsigned char *s, size_t n)
-{
-	trib_ytok  *t = ctx;
-
-	return t->ops->scalar(t->ctx, yajl_t_string, (const char *) s, n);
-}
-
-static int
-tok_key(void *ctx, const unsigned char *s, size_t n)
+ops_key(void *ctx, const unsigned char *s, size_t n)
 {
 	trib_ytok  *t = ctx;
 
@@ -46,48 +23,22 @@ tok_key(void *ctx, const unsigned char *s, size_t n)
 }
 
 static int
-tok_start_map(void *ctx)
+ops_open(void *ctx, bool array)
 {
 	trib_ytok  *t = ctx;
 
-	return t->ops->open(t->ctx, false);
+	return t->ops->open(t->ctx, array);
 }
 
 static int
-tok_start_array(void *ctx)
+ops_close(void *ctx, bool array)
 {
 	trib_ytok  *t = ctx;
 
-	return t->ops->open(t->ctx, true);
+	return t->ops->close(t->ctx, array);
 }
 
-static int
-tok_end_map(void *ctx)
-{
-	trib_ytok  *t = ctx;
-
-	return t->ops->close(t->ctx, false);
-}
-
-static int
-tok_end_array(void *ctx)
-{
-	trib_ytok  *t = ctx;
-
-	return t->ops->close(t->ctx, true);
-}
-
-static const yajl_callbacks tok_callbacks = {
-	.yajl_null = tok_null,
-	.yajl_boolean = tok_bool,
-	.yajl_number = tok_number,
-	.yajl_string = tok_string,
-	.yajl_start_map = tok_start_map,
-	.yajl_map_key = tok_key,
-	.yajl_end_map = tok_end_map,
-	.yajl_start_array = tok_start_array,
-	.yajl_end_array = tok_end_array,
-};
+TRIB_YTOK_CALLBACKS(tok_callbacks, ops_scalar, ops_key, ops_open, ops_close);
 
 /* See yajl_tokens.h. */
 yajl_handle

@@ -164,9 +164,6 @@ char	   *trib_lineage_document(const char *rules_json,
 
 void		trib_lineage_fragment_clear(trib_lineage_fragment *f);
 
-/* Does rule type t mask the values it touches? */
-bool		trib_lineage_rule_masks(trib_rule_type t);
-
 /*
  * The fields a Lua expression reads from after/before/key, found
  * statically (`after.x`, `after["x"]`): appended to *names (malloc'd

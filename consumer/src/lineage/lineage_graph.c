@@ -85,26 +85,6 @@ typedef struct model
 	const char *key;			/* the relation's key */
 } model;
 
-/* See lineage.h. */
-bool
-trib_lineage_rule_masks(trib_rule_type t)
-{
-	switch (t)
-	{
-		case TRIB_RULE_REDACT:
-		case TRIB_RULE_PARTIAL:
-		case TRIB_RULE_HASH:
-		case TRIB_RULE_TOKENIZE:
-		case TRIB_RULE_ENCRYPT:
-		case TRIB_RULE_SUBSTITUTE:
-		case TRIB_RULE_PERTURB:
-		case TRIB_RULE_GENERALIZE:
-			return true;
-		default:
-			return false;
-	}
-}
-
 /* The first segment of a field path (up to an unescaped dot), malloc'd. */
 static char *
 first_segment(const char *path)
@@ -280,12 +260,12 @@ apply_value_rule(model *m, int i, const trib_rule_conf *rc)
 
 		if (c->out == NULL || !fields_match(&rc->fields, c->out))
 			continue;
-		if (trib_lineage_rule_masks(rc->type) && c->mask_rule < 0)
+		if (trib_rule_masks(rc->type) && c->mask_rule < 0)
 			c->mask_rule = i;
 		c->value_rule = i;
 		if (rc->type == TRIB_RULE_CAST)
 			c->out_type = (const char *const[]) {"text", "bigint", "numeric", "boolean"}[rc->to];
-		else if (trib_lineage_rule_masks(rc->type))
+		else if (trib_rule_masks(rc->type))
 			c->out_type = "text";
 	}
 }
@@ -708,7 +688,7 @@ trib_lineage_rules_json(const trib_config *cfg)
 		trib_strbuf_adds(&b, ",\"kind\":");
 		trib_jdoc_quote(&b, cfg->rules[i].type_name);
 		trib_strbuf_printf(&b, ",\"masking\":%s}",
-						   trib_lineage_rule_masks(cfg->rules[i].type) ? "true" : "false");
+						   trib_rule_masks(cfg->rules[i].type) ? "true" : "false");
 	}
 	return trib_strbuf_finish(&b);
 }

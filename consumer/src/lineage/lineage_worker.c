@@ -120,16 +120,8 @@ lin_connect(PGconn **conn, const char *dsn, const char *app, const char *options
 void
 lin_timedwait(pthread_cond_t *cond, pthread_mutex_t *lock, int ms)
 {
-	struct timespec ts;
+	struct timespec ts = trib_clock_deadline(ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long) (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L)
-	{
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_cond_timedwait(cond, lock, &ts);
 }
 

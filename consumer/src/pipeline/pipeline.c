@@ -936,6 +936,25 @@ queue_push(trib_pipeline *p, const pending_tx *tx)
 	p->qlen++;
 }
 
+/* Take the queue's head off once the saved checkpoint covers it: its END
+ * becomes *confirmable (without the opaque position, which is freed), to
+ * be confirmed to its source. */
+static void
+queue_pop_confirmed(trib_pipeline *p, trib_position *confirmable,
+					bool *has_confirmable)
+{
+	pending_tx *tx = &p->queue[p->qhead];
+
+	*confirmable = tx->end;
+	confirmable->opaque = NULL;
+	free(tx->end.opaque);
+	*has_confirmable = true;
+	p->qhead = (p->qhead + 1) % p->qcap;
+	p->qlen--;
+	if (p->qdurable > 0)
+		p->qdurable--;
+}
+
 /* The minimum over sinks of their durable position; false if none yet. */
 static bool
 durable_position(trib_pipeline *p, trib_position *out)
@@ -1045,14 +1064,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 		if (tx->has_last && (p->qdurable == 0 || !ss->has_saved ||
 							 ss->src.ops->compare(&tx->end, &ss->saved) > 0))
 			break;
-		ss->confirmable = tx->end;
-		ss->confirmable.opaque = NULL;
-		free(tx->end.opaque);
-		ss->has_confirmable = true;
-		p->qhead = (p->qhead + 1) % p->qcap;
-		p->qlen--;
-		if (p->qdurable > 0)
-			p->qdurable--;
+		queue_pop_confirmed(p, &ss->confirmable, &ss->has_confirmable);
 	}
 	for (c = 0; confirm_slot && c < p->nsrcs; c++)
 		if (p->srcs[c].has_confirmable)
@@ -1225,14 +1237,8 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 
 		if (tx->has_last && (!p->has_saved || pos_cmp(p, &tx->last, &p->saved) > 0))
 			break;
-		p->confirmable = tx->end;	/* the queue is in stream order */
-		p->confirmable.opaque = NULL;
-		free(tx->end.opaque);
-		p->has_confirmable = true;
-		p->qhead = (p->qhead + 1) % p->qcap;
-		p->qlen--;
-		if (p->qdurable > 0)
-			p->qdurable--;
+		/* the queue is in stream order */
+		queue_pop_confirmed(p, &p->confirmable, &p->has_confirmable);
 	}
 	/* the source may hold back (a PostgreSQL PREPARE it still needs) */
 	if (confirm_slot && p->has_confirmable)
@@ -1290,7 +1296,10 @@ write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
 
 	ev->pos = *mp;
 	if (text != NULL)
+	{
 		ev->pos.opaque = text;
+		ev->pos.opaque_source = 0;
+	}
 	ev->origin = &own;
 	ok = s->sink.ops->write(&s->sink, ev, errbuf, errlen);
 	ev->origin = NULL;
@@ -1355,7 +1364,10 @@ hold_event(sink_slot *s, const trib_event *ev, const trib_position *mp)
 	}
 	seen = *mp;
 	if ((text = ahead_text(s)) != NULL)
+	{
 		seen.opaque = text;
+		seen.opaque_source = 0;
+	}
 	trib_sink_buffer_push(s->held, ev, &seen);
 	free(text);
 	handed(s, mp);
@@ -2450,6 +2462,25 @@ host_set_state(void *arg, const char *state)
 	trib_pipeline_set_state(arg, state);
 }
 
+/* trib_source_host: the relation of ev's subject's latest version. */
+static int
+host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
+				size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	*out = NULL;
+	errbuf[0] = '\0';
+	return p->schemas ? trib_schema_stage_registered(p->schemas, ev, out, errbuf, errlen) : 0;
+}
+
+static int
+src_host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
+					size_t errlen)
+{
+	return host_registered(((src_host *) arg)->p, ev, out, errbuf, errlen);
+}
+
 /* trib_source_host: do we still hold the pipeline lock? */
 static bool
 host_leader_ok(void *arg, char *errbuf, size_t errlen)
@@ -2617,6 +2648,7 @@ init_src_hosts(trib_pipeline *p)
 		h->host.set_state = src_host_set_state;
 		h->host.leader_ok = src_host_leader_ok;
 		h->host.deliver = src_host_deliver;
+		h->host.registered = src_host_registered;
 		h->host.durable = src_host_durable;
 		h->host.stored_max = src_host_stored_max;
 		h->host.load = src_host_load;
@@ -2642,6 +2674,7 @@ init_host(trib_pipeline *p)
 	p->host.table_copied = host_table_copied;
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;
+	p->host.registered = host_registered;
 	if (p->merge != NULL)
 		init_src_hosts(p);
 }

@@ -17,6 +17,12 @@
  * timeout (check_report.h).  Under `fail` an incompatible shape counts as
  * a problem, since `run` would stop there; under warn and quarantine it
  * is only reported.
+ *
+ * Migrations.  `run` checks and registers the table's own shape, not the
+ * migrated one, so the value subject is checked here the same way; a
+ * subject with a migration then gets the plan `run` would make from that
+ * shape to the target (schema_check_migrate.c), and the key subject is
+ * checked on the table's key before the steps (see the doc's section 7).
  */
 #include "schema_stage.h"
 
@@ -26,6 +32,8 @@
 #include <libpq-fe.h>
 
 #include "check_report.h"
+#include "schema_int.h"
+#include "schema_migrate.h"
 #include "tribsr.h"
 #include "xalloc.h"
 
@@ -85,7 +93,7 @@ report_diff(const trib_config *cfg, trib_check_report *rep, const char *subject,
  * from the source, its violations from the catalog. */
 static void
 check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *catalog,
-		   const trib_check_table *t, const char *type, bool key)
+		   const trib_migrator *mig, const trib_check_table *t, const char *type, bool key)
 {
 	const char *p1[] = {t->schema, t->table, type, key ? "key" : "value"};
 	PGresult   *shape,
@@ -112,6 +120,9 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
 	}
 	if (diff != NULL)
 		report_diff(cfg, rep, subject, diff);
+	if (diff != NULL && !key && trib_migrator_find(mig, subject) != NULL)
+		trib_schema_check_migration(trib_migrator_find(mig, subject), rep, catalog, subject,
+									PQgetvalue(shape, 0, 0), type);
 	PQclear(shape);
 	PQclear(diff);
 	free(subject);
@@ -120,16 +131,16 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
 /* One table: its value subject, and its key subject under schemas.keys. */
 static void
 check_table(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
-			const trib_check_table *t, const char *type)
+			const trib_migrator *mig, const trib_check_table *t, const char *type)
 {
 	const char *dsn = source_dsn(rep, t->source);
 	PGconn	   *src = dsn ? trib_check_report_pg_open(dsn) : NULL;
 
 	if (src != NULL && PQstatus(src) == CONNECTION_OK)
 	{
-		check_part(cfg, rep, src, catalog, t, type, false);
+		check_part(cfg, rep, src, catalog, mig, t, type, false);
 		if (cfg->schemas.keys)
-			check_part(cfg, rep, src, catalog, t, type, true);
+			check_part(cfg, rep, src, catalog, mig, t, type, true);
 	}
 	if (src != NULL)
 		PQfinish(src);
@@ -141,6 +152,8 @@ trib_schema_check(const trib_config *cfg, trib_check_report *rep)
 {
 	const char *type = trib_sr_format_name(cfg->schemas.format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON);
 	PGconn	   *catalog;
+	trib_migrator *mig = NULL;
+	char		err[512];
 
 	if (!cfg->schemas.enabled)
 		return;
@@ -148,9 +161,15 @@ trib_schema_check(const trib_config *cfg, trib_check_report *rep)
 	if ((catalog = trib_check_report_pg_connect(rep, "database",
 												trib_schema_stage_dsn(cfg))) == NULL)
 		return;
+	if (!trib_migrator_new(&cfg->schemas, &mig, err, sizeof(err)))
+	{
+		trib_check_report_say(rep, "  migrations: %s", err);
+		rep->problems++;
+	}
 	for (size_t i = 0; i < rep->ntables; i++)
-		check_table(cfg, rep, catalog, &rep->tables[i], type);
+		check_table(cfg, rep, catalog, mig, &rep->tables[i], type);
 	if (rep->ntables == 0)
 		trib_check_report_say(rep, "  no captured table is known (a source was not reached)");
+	trib_migrator_free(mig);
 	PQfinish(catalog);
 }

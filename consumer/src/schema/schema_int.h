@@ -1,7 +1,8 @@
 /*
  * schema_int.h: the schema stage's parts, shared inside schema/ only:
  * the table schema of a relation (schema_table.c) and the catalog's SQL
- * API (schema_store.c).  schema_stage.c ties them together.
+ * API (schema_store.c), and check's view of a migration
+ * (schema_check_migrate.c).  schema_stage.c ties them together.
  */
 #ifndef TRIB_SCHEMA_INT_H
 #define TRIB_SCHEMA_INT_H
@@ -90,5 +91,19 @@ bool		trib_schema_store_register(trib_schema_store *s, const char *subject,
 									   const char *event_id, bool unchecked, bool quarantine,
 									   int64_t *id, int32_t *version,
 									   char *errbuf, size_t errlen);
+
+/*
+ * `tributary check` under the subject's migration mg
+ * (schema_check_migrate.c): plan the table's current shape (schema text
+ * of type `type`) to the migration's target as `run` would, and say the
+ * steps that apply, or the refusal, counted as a problem.
+ */
+struct trib_check_report;
+struct trib_migration;
+struct pg_conn;
+void		trib_schema_check_migration(const struct trib_migration *mg,
+										struct trib_check_report *rep,
+										struct pg_conn *catalog, const char *subject,
+										const char *shape, const char *type);
 
 #endif							/* TRIB_SCHEMA_INT_H */

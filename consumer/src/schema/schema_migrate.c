@@ -436,3 +436,26 @@ trib_migrate_fields_free(char **fields, size_t n)
 		free(fields[i]);
 	free(fields);
 }
+
+/* See schema_migrate.h. */
+void
+trib_migrate_plan_describe(const trib_migrate_plan *p, char *buf, size_t len)
+{
+	static const char *const ops[] = {"rename", "add", "drop", "cast", "set"};
+	size_t		used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->nsteps && used < len; i++)
+	{
+		const trib_migrate_step_conf *c = p->steps[i]->c;
+		int			k;
+
+		if (c->op == TRIB_MIGRATE_RENAME)
+			k = snprintf(buf + used, len - used, "%s%s %s -> %s", i ? ", " : "", ops[c->op],
+						 c->rename, c->to);
+		else
+			k = snprintf(buf + used, len - used, "%s%s %s", i ? ", " : "", ops[c->op],
+						 p->steps[i]->field);
+		used += k > 0 ? (size_t) k : 0;
+	}
+}

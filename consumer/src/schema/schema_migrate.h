@@ -78,6 +78,11 @@ bool		trib_migrate_plan_apply(trib_migrator *m, const trib_migrate_plan *p,
 /* NULL is allowed. */
 void		trib_migrate_plan_free(trib_migrate_plan *p);
 
+/* The steps the plan runs, in file order, for `tributary check`'s
+ * report: "rename memo -> note, drop extra" ("" when none; truncated to
+ * len). */
+void		trib_migrate_plan_describe(const trib_migrate_plan *p, char *buf, size_t len);
+
 /*
  * The field names of a registered schema's canonical text: the
  * properties of a JSON Schema (in canonical, sorted order) or the fields

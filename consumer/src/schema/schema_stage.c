@@ -29,6 +29,7 @@
 #include "log.h"
 #include "schema_int.h"
 #include "schema_migrate.h"
+#include "schema_seed.h"
 #include "xalloc.h"
 
 #define STAGE_MIN_SLOTS 64
@@ -401,6 +402,71 @@ subject_of(const trib_schema_stage *st, const trib_event *ev)
 {
 	return trib_name_expand(st->conf->subject, TRIB_SUBJECT_DEFAULT_PATTERN, NULL, ev->source,
 							ev->db, ev->schema, ev->table);
+}
+
+/* Does rel's own schema have the fingerprint of the subject's `version`? */
+static int
+maps_back(trib_schema_stage *st, const trib_event *ev, const char *subject,
+		  const trib_relation *rel, int32_t version, char *errbuf, size_t errlen)
+{
+	char		fp[65];
+	int64_t		id;
+	int32_t		found_version = 0;
+	int			found;
+	trib_sr_schema *schema = trib_schema_of_relation(rel, ev->connector, st->fmt, errbuf, errlen);
+
+	if (schema == NULL)
+		return 0;
+	trib_sr_schema_sha256_hex(schema, fp);
+	trib_sr_schema_free(schema);
+	found = trib_schema_store_find(st->store, subject, trib_sr_format_name(st->fmt), fp, &id,
+								   &found_version, errbuf, errlen);
+	if (found > 0 && found_version != version)
+		found = 0;				/* an older version of the same shape */
+	if (found == 0)
+		snprintf(errbuf, errlen, "version %d does not read back as the same schema",
+				 (int) version);
+	return found;
+}
+
+/* See schema_stage.h. */
+int
+trib_schema_stage_registered(trib_schema_stage *st, const trib_event *ev, trib_relation **out,
+							 char *errbuf, size_t errlen)
+{
+	char	   *subject = subject_of(st, ev);
+	char	   *doc = NULL;
+	char		e2[512];
+	int64_t		id;
+	int32_t		version;
+	int			rc;
+
+	*out = NULL;
+	errbuf[0] = '\0';
+	if (st->fmt != TRIB_SR_JSON)
+	{
+		snprintf(errbuf, errlen, "subject %s: schemas.format is %s; only JSON Schemas are read "
+				 "back", subject, trib_sr_format_name(st->fmt));
+		free(subject);
+		return 0;
+	}
+	rc = trib_schema_store_version(st->store, subject, trib_sr_format_name(st->fmt), 0, &id,
+								   &version, &doc, e2, sizeof(e2));
+	if (rc > 0)
+	{
+		*out = trib_schema_seed_relation(doc, ev->db ? ev->db : "", ev->table, e2, sizeof(e2));
+		rc = *out ? maps_back(st, ev, subject, *out, version, e2, sizeof(e2)) : 0;
+		if (rc <= 0)
+		{
+			trib_relation_free(*out);
+			*out = NULL;
+		}
+	}
+	if (rc < 0 || (rc == 0 && doc != NULL))
+		snprintf(errbuf, errlen, "subject %s: %s", subject, e2);
+	free(doc);
+	free(subject);
+	return rc;
 }
 
 /* A relation seen for the first time: find or register its version. */

@@ -77,6 +77,18 @@ bool		trib_schema_stage_retriable(const trib_schema_stage *st);
 /* NULL is allowed. */
 void		trib_schema_stage_free(trib_schema_stage *st);
 
+/*
+ * For a source that infers its relations (MongoDB infer_schema): the
+ * relation of the latest version of ev's table's subject (ev's source,
+ * db, schema, table and connector), when it maps back exactly: read back
+ * by schema_seed.h, its own schema has the registered fingerprint.  1 with
+ * *out (the caller's); 0 when there is nothing to adopt: no version
+ * (errbuf empty), or one that does not map back, or schemas.format is not
+ * json (errbuf says why); -1 when the catalog could not be read (errbuf).
+ */
+int			trib_schema_stage_registered(trib_schema_stage *st, const trib_event *ev,
+										 trib_relation **out, char *errbuf, size_t errlen);
+
 /* `tributary check`: every captured table's current shape against its
  * subject, with the violations (schema_check.c). */
 struct trib_check_report;

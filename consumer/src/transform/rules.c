@@ -35,6 +35,7 @@
 #include "lua_expr.h"
 #include "rules_common.h"
 #include "rules_crypto.h"
+#include "rules_splice.h"
 #include "rules_enrich.h"
 #include "rules_events.h"
 #include "rules_fields.h"
@@ -74,6 +75,14 @@ static const rl_ops *const ops_of[] = {
 };
 
 /* ---- questions about the rules ------------------------------------------ */
+
+/* See rules.h. */
+bool
+trib_rule_masks(trib_rule_type t)
+{
+	return (size_t) t < sizeof(ops_of) / sizeof(ops_of[0]) && ops_of[t] != NULL &&
+		(ops_of[t]->flags & RL_MASKS);
+}
 
 /* An event that carries only its table's names, for selection. */
 static trib_event
@@ -271,6 +280,7 @@ trib_rules_free(trib_rules *rs)
 	free(rs->sel_source);
 	free(rs->sel_schema);
 	free(rs->sel_table);
+	rl_splice_destroy(rs->splice);
 	if (rs->lua)
 		trib_lua_free(rs->lua);
 	free(rs->d);
@@ -288,6 +298,7 @@ img_finish(rl_evctx *x)
 	for (int i = 0; i < NIMG; i++)
 		if (x->img[i])
 			yajl_tree_free(x->img[i]);
+	rl_splice_reset(x->sp);
 }
 
 /* ---- derived relations -------------------------------------------------------- */
@@ -572,6 +583,7 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 		return TRIB_VERDICT_KEEP;
 	memset(&x, 0, sizeof(x));
 	x.ev = ev;
+	x.sp = rs->splice;			/* buffers kept from event to event */
 	if (rs->strict && is_row_event(ev))
 	{
 		v = rl_strict_pass(rs, &x, e, sizeof(e));
@@ -616,6 +628,7 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "transform %s: %s", r->c->name, e);
 	}
 	img_finish(&x);
+	rs->splice = x.sp;
 	if (v == TRIB_VERDICT_KEEP && x.tags.len > 0)
 	{
 		trib_strbuf_addc(&x.tags, ']');

@@ -68,6 +68,11 @@ bool		trib_rules_covers(const trib_rules *rs, const char *source,
 							  const char *schema, const char *table,
 							  const char *column);
 
+/* Does rule type t mask the values it touches (redact, partial, hash,
+ * tokenize, encrypt, substitute, perturb, generalize: RL_MASKS in their
+ * rows of operations)? */
+bool		trib_rule_masks(trib_rule_type t);
+
 /* Does rule number i (in file order) select events of this table? */
 bool		trib_rules_selects(const trib_rules *rs, size_t i, const char *source,
 							   const char *schema, const char *table);

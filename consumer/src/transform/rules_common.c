@@ -16,7 +16,10 @@
 #include <string.h>
 
 #include "keys.h"
+#include "rules_splice.h"
 #include "rules_update_desc.h"
+
+_Static_assert(NIMG == RL_SPLICE_NIMG, "one text index per image");
 
 /* ---- selection ------------------------------------------------------------ */
 
@@ -63,16 +66,27 @@ rl_img_text(trib_event *ev, int i)
 	return i == IMG_BEFORE ? &ev->before : i == IMG_AFTER ? &ev->after : &ev->key;
 }
 
-/* The parsed image i, or NULL when the event has none. */
+/* Image i as the text path holds it when it changed it since the last
+ * write-back, else NULL (the event's text is current). */
+static const char *
+img_spliced(const rl_evctx *x, int i)
+{
+	return x->dirty[i] && !x->parsed[i] ? rl_splice_text(x->sp, i) : NULL;
+}
+
+/* The parsed image i, or NULL when the event has none.  An image the text
+ * path changed (rules_splice.c) is parsed from its current text. */
 static yajl_val
 img_get(rl_evctx *x, int i, char *errbuf, size_t errlen)
 {
-	char	  **t = rl_img_text(x->ev, i);
+	const char *t = img_spliced(x, i);
 
+	if (t == NULL)
+		t = *rl_img_text(x->ev, i);
 	if (!x->parsed[i])
 	{
 		x->parsed[i] = true;
-		if (*t != NULL && (x->img[i] = trib_jdoc_parse(*t, errbuf, errlen)) == NULL)
+		if (t != NULL && (x->img[i] = trib_jdoc_parse(t, errbuf, errlen)) == NULL)
 			return NULL;
 	}
 	return x->img[i];
@@ -94,9 +108,10 @@ rl_img_write_back(rl_evctx *x)
 		if (x->dirty[i])
 		{
 			char	  **t = rl_img_text(x->ev, i);
+			const char *text = img_spliced(x, i);
 
 			free(*t);
-			*t = x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
+			*t = text ? trib_xstrdup(text) : x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
 			x->dirty[i] = false;	/* event and tree agree again */
 		}
 }
@@ -120,26 +135,71 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 	return ok;
 }
 
+/* Does pair (path p, image i) of rule r apply?  The key: top-level
+ * columns only, and a cast keeps its types. */
+static bool
+pair_applies(rl_evctx *x, const rl_rule *r, int p, int i)
+{
+	return *rl_img_text(x->ev, i) != NULL &&
+		!(i == IMG_KEY && (r->paths[p].nseg > 1 || r->c->type == TRIB_RULE_CAST));
+}
+
+/* Can value rule r run on the texts (rules_splice.c) rather than trees?
+ * Only while no image of the event has a tree. */
+static bool
+text_path(rl_evctx *x, const rl_rule *r)
+{
+	if (!rl_splice_enabled || r->c->type == TRIB_RULE_CAST)
+		return false;
+	for (int i = 0; i < NIMG; i++)
+		if (x->parsed[i])
+			return false;
+	if (x->sp == NULL)
+		x->sp = rl_splice_new();
+	for (int i = 0; i < NIMG; i++)
+		if (*rl_img_text(x->ev, i) != NULL && !rl_splice_index(x->sp, i, *rl_img_text(x->ev, i)))
+			return false;
+	for (int p = 0; p < r->npaths; p++)
+		for (int i = 0; i < NIMG; i++)
+			if (pair_applies(x, r, p, i) && !rl_splice_can(x->sp, i, &r->paths[p]))
+				return false;
+	return true;
+}
+
+/* The value op on what path p reaches in image i: on the text when the
+ * rule runs there (fast) and the image has no tree, else in the tree. */
+static bool
+values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
+{
+	rl_sp_result sr = fast && !x->parsed[i]
+		? rl_splice_apply(x->sp, i, &a->r->paths[p], value_cb, a) : RL_SP_TREE;
+
+	if (sr == RL_SP_CHANGED)
+		x->dirty[i] = true;		/* as the tree path: not when the op failed */
+	if (sr != RL_SP_TREE)
+		return sr != RL_SP_STOP;
+	if (img_get(x, i, a->errbuf, a->errlen) == NULL)
+		return true;			/* the event has no such image */
+	a->changed = false;
+	if (!trib_jpath_each(x->img[i], &a->r->paths[p], value_cb, a))
+		return false;
+	if (a->changed)
+		x->dirty[i] = true;
+	return true;
+}
+
 trib_verdict
 rl_apply_values(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 {
 	rl_value_arg a = {x, r, false, errbuf, errlen};
+	bool		fast = text_path(x, r);
 
-	if (!rl_img_all(x, errbuf, errlen))
+	if (!fast && !rl_img_all(x, errbuf, errlen))
 		return TRIB_VERDICT_FAIL;
 	for (int p = 0; p < r->npaths; p++)
 		for (int i = 0; i < NIMG; i++)
-		{
-			/* the key: top-level columns only, and a cast keeps its types */
-			if (x->img[i] == NULL || (i == IMG_KEY && r->paths[p].nseg > 1) ||
-				(i == IMG_KEY && r->c->type == TRIB_RULE_CAST))
-				continue;
-			a.changed = false;
-			if (!trib_jpath_each(x->img[i], &r->paths[p], value_cb, &a))
+			if (pair_applies(x, r, p, i) && !values_at(x, &a, p, i, fast))
 				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
-			if (a.changed)
-				x->dirty[i] = true;
-		}
 	/* a MongoDB update's updatedFields carry values too */
 	for (int p = 0; p < r->npaths && r->c->type != TRIB_RULE_CAST; p++)
 		if (!rl_update_desc_each(x->ev, &r->paths[p], value_cb, &a))

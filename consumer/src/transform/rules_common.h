@@ -116,6 +116,7 @@ struct trib_rules
 	char	   *sel_table;
 	bool	   *sel;			/* per rule */
 	bool		sel_valid;
+	struct rl_splice *splice;	/* rules_splice.c: kept for the next event */
 };
 
 /* One event while the rules run. */
@@ -134,6 +135,8 @@ typedef struct rl_evctx
 	char		check_reason[200];	/* a regex/lua check's own reason */
 	bool		bound;			/* bound to the Lua state (quality lua) */
 	trib_strbuf tags;
+	struct rl_splice *sp;		/* rules_splice.c: the images as text
+								 * (trib_rules.splice, lent) */
 } rl_evctx;
 
 /* The arguments of a value op. */
@@ -161,6 +164,9 @@ typedef struct rl_first_arg
 								 * it), so a target can be made before any
 								 * row (trib_rules_target); not so for route,
 								 * flatten, outbox and map */
+#define RL_MASKS 0x04			/* masks the values it touches: lineage
+								 * marks them (trib_rule_masks), strict mode
+								 * counts them as a decision */
 
 /*
  * The operations of one rule type.  init and free may be NULL.  apply

@@ -174,8 +174,8 @@ mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	return false;
 }
 
-const rl_ops rl_ops_redact = {RL_ROWS | RL_SHAPE_KNOWN, init_text, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_partial = {RL_ROWS | RL_SHAPE_KNOWN, init_text, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_substitute = {RL_ROWS | RL_SHAPE_KNOWN, init_keyed, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_perturb = {RL_ROWS | RL_SHAPE_KNOWN, init_keyed, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_generalize = {RL_ROWS | RL_SHAPE_KNOWN, init_keyed, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_redact = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_partial = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_substitute = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_perturb = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
+const rl_ops rl_ops_generalize = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};

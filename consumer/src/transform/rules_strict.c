@@ -35,31 +35,19 @@ typedef struct cov_entry
 
 #define COV_BUCKETS 1024
 
+/* Does rule r decide about this top-level column: keep and outbox about
+ * every column; a masking rule (RL_MASKS), drop and allow about the
+ * columns their paths name. */
 static bool
 rule_decides(const rl_rule *r, const char *column)
 {
-	switch (r->c->type)
-	{
-		case TRIB_RULE_KEEP:
-		case TRIB_RULE_OUTBOX:
-			return true;		/* they decide about every column */
-		case TRIB_RULE_REDACT:
-		case TRIB_RULE_PARTIAL:
-		case TRIB_RULE_HASH:
-		case TRIB_RULE_TOKENIZE:
-		case TRIB_RULE_ENCRYPT:
-		case TRIB_RULE_SUBSTITUTE:
-		case TRIB_RULE_PERTURB:
-		case TRIB_RULE_GENERALIZE:
-		case TRIB_RULE_DROP:
-		case TRIB_RULE_ALLOW:
-			for (int p = 0; p < r->npaths; p++)
-				if (r->paths[p].nseg == 1 && trib_jpath_first_matches(&r->paths[p], column))
-					return true;
-			return false;
-		default:
-			return false;
-	}
+	trib_rule_type t = r->c->type;
+
+	if (t == TRIB_RULE_KEEP || t == TRIB_RULE_OUTBOX)
+		return true;
+	if ((r->ops->flags & RL_MASKS) || t == TRIB_RULE_DROP || t == TRIB_RULE_ALLOW)
+		return rl_any_path_first(r, column);
+	return false;
 }
 
 static bool

@@ -41,9 +41,11 @@ build_consumer
 mongo_start --verbose
 pgc_start						# holds the pipeline lock (lock_dsn)
 
-# pipeline NAME SCOPE-YAML EXTRA-YAML: the config file $WORK/NAME.yaml.
+# pipeline NAME SCOPE-YAML EXTRA-YAML: the config file $WORK/NAME.yaml
+# (its sink and checkpoint: out_yaml NAME).
 pipeline() {
-    cat >"$WORK/$1.yaml" <<YAML
+    {
+        cat <<YAML
 pipeline: $1
 sources:
   shop:
@@ -53,17 +55,10 @@ $2
     max_await_ms: 200
     reconnect_backoff_ms: {initial: 50, max: 400}
     lock_dsn: "$(pg_dsn)"
-sinks:
-  out:
-    type: file
-    path: "$WORK/$1.jsonl"
-checkpoint:
-  store: file
-  path: "$WORK/$1.ckpt"
-http:
-  enabled: false
-$3
 YAML
+        out_yaml "$1"
+        printf '%s\n' "$3"
+    } >"$WORK/$1.yaml"
 }
 
 # values FILE: the JSON lines' op, collection and after (jq-free: python).

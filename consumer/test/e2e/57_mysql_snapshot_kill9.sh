@@ -32,24 +32,13 @@ CAT=$TOOL
 pgc_start						# holds the pipeline lock (lock_dsn)
 mdb_start
 
-cat >"$WORK/p.yaml" <<YAML
-pipeline: k57
-sources:
-  db:
-    type: mysql
-    host: 127.0.0.1
-    port: $MDB_PORT
-    user: root
-    server_id: 5757
-    heartbeat_ms: 200
-    snapshot_workers: 2
-    snapshot_chunk_rows: 2000
-    lock_dsn: "$(pg_dsn)"
-sinks:
-  archive: {type: file, path: "$WORK/out.jsonl", rotate_bytes: 0}
-checkpoint: {store: file, path: "$WORK/checkpoint.json"}
-http: {enabled: false}
-YAML
+{
+    printf 'pipeline: k57\nsources:\n'
+    mysql_yaml 5757 "" db
+    printf '    heartbeat_ms: 200\n    snapshot_workers: 2\n    snapshot_chunk_rows: 2000\n'
+    printf '    lock_dsn: "%s"\n' "$(pg_dsn)"
+    archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json"
+} >"$WORK/p.yaml"
 
 mdb_sql <<SQL
 CREATE DATABASE shop;

@@ -13,7 +13,12 @@
 #  C  nested documents: the registered JSON Schema has the subdocuments'
 #     properties and the arrays' item types (subdocuments in arrays
 #     too); a new field inside a subdocument or an array's documents is a
-#     new version, the same nested shape none.
+#     new version, the same nested shape none;
+#  D  a restart: a collection's documents {_id,a,b,c} registered, the
+#     daemon restarted, then a document with only {_id,a}: no new version
+#     (the collection starts from its subject's latest version, not from
+#     nothing), then one with a new field d: exactly one new version,
+#     with _id, a, b, c and d.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -131,6 +136,30 @@ print(walk(json.loads(sys.argv[1])))' "$1"
 expect_eq "C: version 2's JSON Schema: the subdocuments' properties and the arrays' items" \
     "{_id:integer,addr:{city:string,geo:{lat:number},zip:integer},lines:[{note:string,qty:integer,sku:string}],tags:[string]}" \
     "$(nested "$o2")"
+
+# ---------------------------------------------------------------- D: a restart
+echo 'inf {"insert": "kept", "documents": [{"_id": 1, "a": 1, "b": "x", "c": true}]}' | drive
+wait_versions shop.inf.kept 1 || true
+expect_eq "D: a first version with _id, a, b, c" "1" "$(versions shop.inf.kept)"
+n=$(wc -l <"$WORK/out.jsonl")
+stop_consumer
+start_consumer "$WORK/p.yaml" "$WORK/run2.log"
+wait_log "$WORK/run2.log" "change stream open on inf" 15 || true
+echo 'inf {"insert": "kept", "documents": [{"_id": 2, "a": 2}]}' | drive
+wait_lines "$WORK/out.jsonl" $((n + 1)) 10 || true
+expect_eq "D: after the restart, a document with only _id and a arrived" \
+    "$((n + 1))" "$(wc -l <"$WORK/out.jsonl")"
+expect_eq "D: ... and registered no new version" "1" "$(versions shop.inf.kept)"
+echo 'inf {"insert": "kept", "documents": [{"_id": 3, "a": 3, "d": "y"}]}' | drive
+wait_versions shop.inf.kept 2 || true
+wait_lines "$WORK/out.jsonl" $((n + 2)) 10 || true
+expect_eq "D: a new field d: exactly one new version" "2" "$(versions shop.inf.kept)"
+k2=$(q postgres "SELECT schema::text FROM tributary.schema_versions WHERE subject = 'shop.inf.kept' AND version = 2")
+echo "# kept v2: $k2"
+expect_eq "D: version 2 has _id, a, b, c and d" "_id:integer a:integer b:string c:boolean d:string" \
+    "$(types "$k2")"
+expect_eq "D: the log says where the collection's schema started" "1" \
+    "$(grep -c "collection inf.kept: the inferred schema starts from the registered one" "$WORK/run2.log")"
 stop_consumer
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log

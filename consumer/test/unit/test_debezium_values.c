@@ -68,12 +68,39 @@ static const row rows[] = {
 	{"basic CHAR", "character(3)", DEF, "\"ab \"", "\"ab \""},
 	{"basic VARCHAR", "character varying(10)", DEF, "\"abc\"", "\"abc\""},
 	{"basic TEXT", "text", DEF, "\"t\\u00e9\"", "\"t\xc3\xa9\""},
+	/* ZonedTimestamp: exactly the column's fraction digits, zeros kept, 6
+	 * when it declares none (PostgresValueConverter's
+	 * convertTimestampWithZone passes the column's scale to
+	 * ZonedTimestamp.toIsoString, DBZ-6163; 0 writes no fraction) */
 	{"basic TIMESTAMPTZ ZonedTimestamp", "timestamp with time zone", DEF,
-	"\"2024-06-01T10:00:00Z\"", "\"2024-06-01T10:00:00Z\""},
+	"\"2024-06-01T10:00:00Z\"", "\"2024-06-01T10:00:00.000000Z\""},
+	{"basic TIMESTAMPTZ ZonedTimestamp padded to 6", "timestamp with time zone", DEF,
+	"\"2024-06-01T08:00:00.5Z\"", "\"2024-06-01T08:00:00.500000Z\""},
+	{"basic TIMESTAMPTZ ZonedTimestamp all digits", "timestamp with time zone", DEF,
+	"\"2038-01-19T03:14:07.999999Z\"", "\"2038-01-19T03:14:07.999999Z\""},
+	{"basic TIMESTAMPTZ(3) ZonedTimestamp padded to 3", "timestamp(3) with time zone", DEF,
+	"\"2024-06-01T08:00:00.5Z\"", "\"2024-06-01T08:00:00.500Z\""},
+	{"basic TIMESTAMPTZ(0) ZonedTimestamp no fraction", "timestamp(0) with time zone", DEF,
+	"\"2024-06-01T08:00:00Z\"", "\"2024-06-01T08:00:00Z\""},
+	{"basic TIMESTAMPTZ year past 9999", "timestamp with time zone", DEF,
+	"\"+21016-11-04T06:51:30Z\"", "\"+21016-11-04T06:51:30.000000Z\""},
+	{"basic TIMESTAMPTZ year BC (astronomical)", "timestamp with time zone", DEF,
+	"\"-0043-03-15T12:00:00.25Z\"", "\"-0043-03-15T12:00:00.250000Z\""},
+	{"basic TIMESTAMPTZ infinity", "timestamp with time zone", DEF,
+	"\"infinity\"", "\"infinity\""},
+	{"basic TIMESTAMPTZ -infinity", "timestamp(3) with time zone", DEF,
+	"\"-infinity\"", "\"-infinity\""},
+	{"basic ARRAY of TIMESTAMPTZ padded", "timestamp with time zone[]", DEF,
+		"[\"2020-04-01T11:51:02Z\",null]",
+	"[\"2020-04-01T11:51:02.000000Z\",null]"},
+	/* ZonedTime: not padded (ZonedTime.toIsoString formats with
+	 * ISO_OFFSET_TIME, trailing zeros dropped) */
 	{"basic TIMETZ ZonedTime (GMT)", "time with time zone", DEF,
 	"\"12:00:00+05:30\"", "\"06:30:00Z\""},
 	{"basic TIMETZ ZonedTime (GMT)", "time(2) with time zone", DEF,
 	"\"23:30:00.25-01:00\"", "\"00:30:00.25Z\""},
+	{"basic TIMETZ(6) ZonedTime not padded", "time(6) with time zone", DEF,
+	"\"12:00:00.1+00\"", "\"12:00:00.1Z\""},
 	{"basic JSON io.debezium.data.Json", "json", DEF, "{\"a\":[1,2]}", "\"{\\\"a\\\":[1,2]}\""},
 	{"basic JSONB io.debezium.data.Json", "jsonb", DEF, "{\"a\":[1,2],\"b\":{}}",
 	"\"{\\\"a\\\": [1, 2], \\\"b\\\": {}}\""},
@@ -279,6 +306,10 @@ test_bad_value(void **state)
 	assert_non_null(strstr(err, "\"yesterday\""));
 	assert_non_null(strstr(err, "date"));
 	assert_non_null(strstr(err, "public.t.v"));
+	/* more fraction digits than the timestamptz column has */
+	assert_null(convert(&o, "timestamp(3) with time zone", "\"2024-06-01T08:00:00.1234Z\"",
+						NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "timestamptz"));
 }
 
 /* The relation's coltypes are cached, and worked out again when the

@@ -129,6 +129,53 @@ sink_open(trib_sink *sink, acks *a, const trib_kafka_conf *o)
 	sink_open_tuned(sink, a, o, &TUNING);
 }
 
+/* ---- one test's cluster and sink -------------------------------------- */
+
+/* What nearly every test below starts from: a mock cluster, the settings
+ * of a sink on it, the sink, what it acked, and an error buffer. */
+typedef struct fixture
+{
+	trib_kafka_mock *m;
+	rd_kafka_mock_cluster_t *mc;	/* for fault injection */
+	const char *bs;				/* the cluster's bootstrap servers */
+	trib_kafka_conf o;
+	trib_sink	sink;
+	acks		a;
+	char		err[512];
+} fixture;
+
+/* A cluster of `brokers` with TOPIC (partitions, replication) and, when
+ * ckpt_replication > 0, the checkpoint topic (one partition); fx->o is set
+ * for a sink on it.  Fails the test if the cluster does not start. */
+static void
+fx_start(fixture *fx, int brokers, int partitions, int replication,
+		 int ckpt_replication)
+{
+	memset(fx, 0, sizeof(*fx));
+	fx->m = mock_start(brokers);
+	fx->mc = trib_kafka_mock_cluster(fx->m);
+	fx->bs = trib_kafka_mock_bootstraps(fx->m);
+	mock_topic(fx->m, TOPIC, partitions, replication);
+	if (ckpt_replication > 0)
+		mock_topic(fx->m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, ckpt_replication);
+	opts_for(&fx->o, fx->bs);
+}
+
+/* Make the fixture's sink transactional with this transactional.id. */
+static void
+fx_transactional(fixture *fx, const char *id)
+{
+	fx->o.transactional = true;
+	fx->o.transactional_id = (char *) id;
+}
+
+/* Open the fixture's sink (settings fx->o, acks into fx->a) or fail. */
+static void
+fx_open(fixture *fx)
+{
+	sink_open(&fx->sink, &fx->a, &fx->o);
+}
+
 /* Event i: key {"id":key}, its own transaction at commit_lsn 0x1000+i. */
 static trib_event *
 mkev(uint64_t i, int key)
@@ -548,75 +595,63 @@ test_produce_exactly_n_in_order(void **state)
 	enum
 	{
 	N = 2000};
-	trib_kafka_mock *m = mock_start(3);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	trib_kafka_stats st;
 	readback	rb;
-	char		err[512];
 
 	(void) state;
-	mock_topic(m, TOPIC, 4, 3);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
+	fx_start(&fx, 3, 4, 3, 0);
+	fx_open(&fx);
 	for (int i = 0; i < N; i++)
-		write_ev(&sink, (uint64_t) i, i % 50);
-	if (!sink.ops->flush(&sink, 20000, err, sizeof(err)))
-		fail_msg("flush: %s", err);
-	trib_kafka_get_stats(&sink, &st);
+		write_ev(&fx.sink, (uint64_t) i, i % 50);
+	if (!fx.sink.ops->flush(&fx.sink, 20000, fx.err, sizeof(fx.err)))
+		fail_msg("flush: %s", fx.err);
+	trib_kafka_get_stats(&fx.sink, &st);
 	assert_int_equal(st.events, N);
 	assert_int_equal(st.delivered, N);
 	assert_int_equal(st.in_flight, 0);
-	assert_false(a.out_of_order);
-	assert_int_equal(a.last.commit_lsn, 0x1000 + N - 1);
-	sink.ops->close(&sink);
+	assert_false(fx.a.out_of_order);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000 + N - 1);
+	fx.sink.ops->close(&fx.sink);
 
-	assert_int_equal(count_by_offsets(bs, TOPIC), N);
-	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(count_by_offsets(fx.bs, TOPIC), N);
+	read_back(fx.bs, TOPIC, false, &rb);
 	assert_int_equal(rb.records, N);
 	assert_int_equal(rb.nids, N);
 	assert_false(rb.duplicate);
 	assert_false(rb.order_broken);
 	assert_false(rb.missing_header);
 	rb_free(&rb);
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* Deletes bring their tombstones; both count in the topic. */
 static void
 test_delete_tombstones_produced(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	readback	rb;
-	char		err[512];
 	trib_event *ev;
 
 	(void) state;
-	mock_topic(m, TOPIC, 2, 1);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
+	fx_start(&fx, 1, 2, 1, 0);
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
 	ev = mkev(1, 1);
 	ev->op = TRIB_OP_DELETE;
 	ev->before = ev->after;
 	ev->after = NULL;
-	if (!sink.ops->write(&sink, ev, err, sizeof(err)))
-		fail_msg("write: %s", err);
+	if (!fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)))
+		fail_msg("write: %s", fx.err);
 	trib_event_free(ev);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1001);
-	sink.ops->close(&sink);
-	read_back(bs, TOPIC, false, &rb);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1001);
+	fx.sink.ops->close(&fx.sink);
+	read_back(fx.bs, TOPIC, false, &rb);
 	assert_int_equal(rb.records, 3);
 	assert_int_equal(rb.tombstones, 1);
 	rb_free(&rb);
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* Event A goes to a slow broker, B to a fast one: B is delivered first,
@@ -624,51 +659,44 @@ test_delete_tombstones_produced(void **state)
 static void
 test_acks_in_order_when_deliveries_are_not(void **state)
 {
-	trib_kafka_mock *m = mock_start(2);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	trib_kafka_stats st;
-	char		err[512];
 	int			k0 = key_for_partition(0, 2);
 	int			k1 = key_for_partition(1, 2);
 	time_t		deadline;
 
 	(void) state;
-	mock_topic(m, TOPIC, 2, 1);
-	rd_kafka_mock_partition_set_leader(mc, TOPIC, 0, 1);
-	rd_kafka_mock_partition_set_leader(mc, TOPIC, 1, 2);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
+	fx_start(&fx, 2, 2, 1, 0);
+	rd_kafka_mock_partition_set_leader(fx.mc, TOPIC, 0, 1);
+	rd_kafka_mock_partition_set_leader(fx.mc, TOPIC, 1, 2);
+	fx_open(&fx);
 	/* warm up: metadata and producer id before the delay */
-	write_ev(&sink, 0, k0);
-	write_ev(&sink, 1, k1);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1001);
-	a.calls = 0;
+	write_ev(&fx.sink, 0, k0);
+	write_ev(&fx.sink, 1, k1);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1001);
+	fx.a.calls = 0;
 
-	rd_kafka_mock_broker_set_rtt(mc, 1, 1500);
-	write_ev(&sink, 2, k0);		/* A: partition 0, broker 1, slow */
-	write_ev(&sink, 3, k1);		/* B: partition 1, broker 2, fast */
+	rd_kafka_mock_broker_set_rtt(fx.mc, 1, 1500);
+	write_ev(&fx.sink, 2, k0);		/* A: partition 0, broker 1, slow */
+	write_ev(&fx.sink, 3, k1);		/* B: partition 1, broker 2, fast */
 	deadline = time(NULL) + 10;
 	do
 	{
-		assert_true(sink.ops->poll(&sink, 20, err, sizeof(err)));
-		trib_kafka_get_stats(&sink, &st);
+		assert_true(fx.sink.ops->poll(&fx.sink, 20, fx.err, sizeof(fx.err)));
+		trib_kafka_get_stats(&fx.sink, &st);
 	} while (st.delivered < 3 && time(NULL) < deadline);
 	assert_int_equal(st.delivered, 3);	/* B, not A */
-	assert_int_equal(a.calls, 0);
+	assert_int_equal(fx.a.calls, 0);
 	assert_int_equal(st.in_flight, 2);
 
-	rd_kafka_mock_broker_set_rtt(mc, 1, 0);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.calls, 1);
-	assert_int_equal(a.last.commit_lsn, 0x1003);
-	assert_false(a.out_of_order);
-	sink.ops->close(&sink);
-	trib_kafka_mock_stop(m);
+	rd_kafka_mock_broker_set_rtt(fx.mc, 1, 0);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.calls, 1);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1003);
+	assert_false(fx.a.out_of_order);
+	fx.sink.ops->close(&fx.sink);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /*
@@ -686,60 +714,53 @@ broker_down_then_up(bool transactional)
 	enum
 	{
 	N = 3000};
-	trib_kafka_mock *m = mock_start(3);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	readback	rb;
 	trib_kv		props[] = {
 		{"reconnect.backoff.ms", "20"},
 		{"reconnect.backoff.max.ms", "200"},
 	};
 
-	mock_topic(m, TOPIC, 6, 3);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 3);
+	fx_start(&fx, 3, 6, 3, 3);
 	/* the mock picks leaders at random: make broker 2 lead two partitions */
 	for (int p = 0; p < 6; p++)
-		rd_kafka_mock_partition_set_leader(mc, TOPIC, p, p % 3 + 1);
-	rd_kafka_mock_partition_set_leader(mc, TRIB_KAFKA_CHECKPOINT_TOPIC, 0, 1);
-	rd_kafka_mock_coordinator_set(mc, "transaction", "tributary-test-down", 1);
-	opts_for(&o, bs);
-	o.properties.items = props;
-	o.properties.count = 2;
-	o.transactional = transactional;
-	o.transactional_id = "tributary-test-down";
-	sink_open(&sink, &a, &o);
+		rd_kafka_mock_partition_set_leader(fx.mc, TOPIC, p, p % 3 + 1);
+	rd_kafka_mock_partition_set_leader(fx.mc, TRIB_KAFKA_CHECKPOINT_TOPIC, 0, 1);
+	rd_kafka_mock_coordinator_set(fx.mc, "transaction", "tributary-test-down", 1);
+	fx.o.properties.items = props;
+	fx.o.properties.count = 2;
+	fx.o.transactional = transactional;
+	fx.o.transactional_id = "tributary-test-down";
+	fx_open(&fx);
 	for (int i = 0; i < N / 2; i++)
-		write_ev(&sink, (uint64_t) i, i % 60);
-	rd_kafka_mock_broker_set_down(mc, 2);
+		write_ev(&fx.sink, (uint64_t) i, i % 60);
+	rd_kafka_mock_broker_set_down(fx.mc, 2);
 	for (int i = N / 2; i < N; i++)
-		write_ev(&sink, (uint64_t) i, i % 60);
-	serve(&sink, 1500);
+		write_ev(&fx.sink, (uint64_t) i, i % 60);
+	serve(&fx.sink, 1500);
 	/* acks are stuck behind broker 2's partitions (or the commit) */
-	if (a.calls > 0 && a.last.commit_lsn >= 0x1000 + N - 1)
+	if (fx.a.calls > 0 && fx.a.last.commit_lsn >= 0x1000 + N - 1)
 	{
 		trib_kafka_stats st;
 
-		trib_kafka_get_stats(&sink, &st);
+		trib_kafka_get_stats(&fx.sink, &st);
 		fail_msg("acked up to event %llu with broker 2 down (delivered %llu)",
-				 (unsigned long long) (a.last.commit_lsn - 0x1000),
+				 (unsigned long long) (fx.a.last.commit_lsn - 0x1000),
 				 (unsigned long long) st.delivered);
 	}
-	rd_kafka_mock_broker_set_up(mc, 2);
-	drained(&sink, &a, N);
-	assert_false(a.out_of_order);
-	sink.ops->close(&sink);
+	rd_kafka_mock_broker_set_up(fx.mc, 2);
+	drained(&fx.sink, &fx.a, N);
+	assert_false(fx.a.out_of_order);
+	fx.sink.ops->close(&fx.sink);
 
-	read_back(bs, TOPIC, false, &rb);
+	read_back(fx.bs, TOPIC, false, &rb);
 	assert_int_equal(rb.nids, N);	/* nothing lost */
 	if (transactional || !rb.duplicate)
-		exactly_n(&rb, bs, N);
+		exactly_n(&rb, fx.bs, N);
 	else
 		note_copies(&rb, N);
 	rb_free(&rb);
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 static void
@@ -761,40 +782,33 @@ test_broker_down_then_up_idempotent_nothing_lost(void **state)
 static void
 test_flush_timeout_while_down_is_not_a_failure(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
-	char		err[512] = "";
+	fixture		fx;
 	trib_kafka_stats st;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1000);
+	fx_start(&fx, 1, 1, 1, 0);
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
 
-	rd_kafka_mock_broker_set_down(mc, 1);
-	write_ev(&sink, 1, 1);
-	write_ev(&sink, 2, 1);
-	if (!sink.ops->flush(&sink, 500, err, sizeof(err)))
-		fail_msg("flush while down: %s", err);
-	assert_int_equal(a.last.commit_lsn, 0x1000);	/* nothing more acked */
-	trib_kafka_get_stats(&sink, &st);
+	rd_kafka_mock_broker_set_down(fx.mc, 1);
+	write_ev(&fx.sink, 1, 1);
+	write_ev(&fx.sink, 2, 1);
+	if (!fx.sink.ops->flush(&fx.sink, 500, fx.err, sizeof(fx.err)))
+		fail_msg("flush while down: %s", fx.err);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);	/* nothing more acked */
+	trib_kafka_get_stats(&fx.sink, &st);
 	assert_int_equal(st.in_flight, 2);
-	assert_false(trib_kafka_error(&sink, err, sizeof(err)));
+	assert_false(trib_kafka_error(&fx.sink, fx.err, sizeof(fx.err)));
 
-	rd_kafka_mock_broker_set_up(mc, 1);
-	if (!sink.ops->flush(&sink, 20000, err, sizeof(err)))
-		fail_msg("flush after up: %s", err);
-	assert_int_equal(a.last.commit_lsn, 0x1002);
-	assert_false(a.out_of_order);
-	sink.ops->close(&sink);
-	trib_kafka_mock_stop(m);
+	rd_kafka_mock_broker_set_up(fx.mc, 1);
+	if (!fx.sink.ops->flush(&fx.sink, 20000, fx.err, sizeof(fx.err)))
+		fail_msg("flush after up: %s", fx.err);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1002);
+	assert_false(fx.a.out_of_order);
+	fx.sink.ops->close(&fx.sink);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* The pipeline's periodic flush gives timeout 0, "do not wait": without
@@ -805,48 +819,39 @@ test_flush_timeout_while_down_is_not_a_failure(void **state)
 static void
 test_flush_without_waiting(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
-	char		err[512] = "";
+	fixture		fx;
 	trib_kafka_stats st;
 	trib_position pos;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	rd_kafka_mock_broker_set_down(mc, 1);
-	write_ev(&sink, 1, 1);
-	assert_true(sink.ops->flush(&sink, 0, err, sizeof(err)));
-	trib_kafka_get_stats(&sink, &st);
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	rd_kafka_mock_broker_set_down(fx.mc, 1);
+	write_ev(&fx.sink, 1, 1);
+	assert_true(fx.sink.ops->flush(&fx.sink, 0, fx.err, sizeof(fx.err)));
+	trib_kafka_get_stats(&fx.sink, &st);
 	assert_int_equal(st.in_flight, 1);
-	assert_int_equal(a.last.commit_lsn, 0x1000);
-	rd_kafka_mock_broker_set_up(mc, 1);
-	for (int i = 0; i < 2000 && a.last.commit_lsn != 0x1001; i++)
-		assert_true(sink.ops->poll(&sink, 10, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1001);
-	sink.ops->close(&sink);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
+	rd_kafka_mock_broker_set_up(fx.mc, 1);
+	for (int i = 0; i < 2000 && fx.a.last.commit_lsn != 0x1001; i++)
+		assert_true(fx.sink.ops->poll(&fx.sink, 10, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1001);
+	fx.sink.ops->close(&fx.sink);
 
-	memset(&a, 0, sizeof(a));
-	opts_for(&o, bs);
-	o.transactional = true;
-	o.transactional_id = "tributary-test-flush0";
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 2, 1);
-	if (!sink.ops->flush(&sink, 0, err, sizeof(err)))
-		fail_msg("transactional flush with timeout 0: %s", err);
-	assert_int_equal(a.last.commit_lsn, 0x1002);
-	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	memset(&fx.a, 0, sizeof(fx.a));
+	opts_for(&fx.o, fx.bs);
+	fx_transactional(&fx, "tributary-test-flush0");
+	fx_open(&fx);
+	write_ev(&fx.sink, 2, 1);
+	if (!fx.sink.ops->flush(&fx.sink, 0, fx.err, sizeof(fx.err)))
+		fail_msg("transactional flush with timeout 0: %s", fx.err);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1002);
+	assert_true(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
 	assert_int_equal(pos.commit_lsn, 0x1002);
-	sink.ops->close(&sink);
-	trib_kafka_mock_stop(m);
+	fx.sink.ops->close(&fx.sink);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* Retriable errors on Produce (leader moved, request timed out): the
@@ -857,25 +862,18 @@ test_retriable_errors_exactly_n(void **state)
 	enum
 	{
 	N = 1000};
-	trib_kafka_mock *m = mock_start(3);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	readback	rb;
-	char		err[512];
 	trib_kv		props[] = {{"retry.backoff.ms", "10"}};
 
 	(void) state;
-	mock_topic(m, TOPIC, 3, 3);
-	opts_for(&o, bs);
-	o.properties.items = props;
-	o.properties.count = 1;
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 0);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 8,
+	fx_start(&fx, 3, 3, 3, 0);
+	fx.o.properties.items = props;
+	fx.o.properties.count = 1;
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 0);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	rd_kafka_mock_push_request_errors(fx.mc, API_PRODUCE, 8,
 									  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
 									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
 									  RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
@@ -885,17 +883,17 @@ test_retriable_errors_exactly_n(void **state)
 									  RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
 									  RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
 	for (int i = 1; i < N; i++)
-		write_ev(&sink, (uint64_t) i, i % 40);
-	drained(&sink, &a, N);
-	sink.ops->close(&sink);
+		write_ev(&fx.sink, (uint64_t) i, i % 40);
+	drained(&fx.sink, &fx.a, N);
+	fx.sink.ops->close(&fx.sink);
 
-	assert_int_equal(count_by_offsets(bs, TOPIC), N);
-	read_back(bs, TOPIC, false, &rb);
+	assert_int_equal(count_by_offsets(fx.bs, TOPIC), N);
+	read_back(fx.bs, TOPIC, false, &rb);
 	assert_int_equal(rb.nids, N);
 	assert_false(rb.duplicate);
 	assert_false(rb.order_broken);
 	rb_free(&rb);
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /*
@@ -913,47 +911,39 @@ lost_responses(bool transactional)
 	enum
 	{
 	N = 300};
-	trib_kafka_mock *m = mock_start(1);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	readback	rb;
-	char		err[512];
 	trib_kv		props[] = {
 		{"socket.timeout.ms", "500"},
 		{"request.timeout.ms", "500"},
 		{"retry.backoff.ms", "10"},
 	};
 
-	mock_topic(m, TOPIC, 2, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, bs);
-	o.properties.items = props;
-	o.properties.count = 3;
-	o.transactional = transactional;
-	o.transactional_id = "tributary-test-lost";
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 0);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
+	fx_start(&fx, 1, 2, 1, 1);
+	fx.o.properties.items = props;
+	fx.o.properties.count = 3;
+	fx.o.transactional = transactional;
+	fx.o.transactional_id = "tributary-test-lost";
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 0);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
 	/* every response now arrives after the client gave up on it */
-	rd_kafka_mock_broker_set_rtt(mc, 1, 2500);
+	rd_kafka_mock_broker_set_rtt(fx.mc, 1, 2500);
 	for (int i = 1; i < N; i++)
-		write_ev(&sink, (uint64_t) i, i % 20);
-	serve(&sink, 3000);
-	rd_kafka_mock_broker_set_rtt(mc, 1, 0);
-	drained(&sink, &a, N);
-	sink.ops->close(&sink);
+		write_ev(&fx.sink, (uint64_t) i, i % 20);
+	serve(&fx.sink, 3000);
+	rd_kafka_mock_broker_set_rtt(fx.mc, 1, 0);
+	drained(&fx.sink, &fx.a, N);
+	fx.sink.ops->close(&fx.sink);
 
-	read_back(bs, TOPIC, false, &rb);
+	read_back(fx.bs, TOPIC, false, &rb);
 	assert_int_equal(rb.nids, N);	/* every event at least once */
 	if (transactional)
-		exactly_n(&rb, bs, N);
+		exactly_n(&rb, fx.bs, N);
 	else if (rb.duplicate)
 		note_copies(&rb, N);
 	rb_free(&rb);
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 static void
@@ -975,38 +965,31 @@ test_lost_responses_idempotent_nothing_lost(void **state)
 static void
 test_permanent_error_fails_without_ack(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
-	char		err[512];
+	fixture		fx;
 	trib_event *ev;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1000);
+	fx_start(&fx, 1, 1, 1, 0);
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
 
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+	rd_kafka_mock_push_request_errors(fx.mc, API_PRODUCE, 1,
 									  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
-	write_ev(&sink, 1, 1);
-	assert_false(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	if (strstr(err, "uthoriz") == NULL)
-		fail_msg("expected an authorization error, got: %s", err);
-	assert_true(trib_kafka_error(&sink, err, sizeof(err)));
-	assert_non_null(strstr(err, "uthoriz"));
-	assert_int_equal(a.last.commit_lsn, 0x1000);
+	write_ev(&fx.sink, 1, 1);
+	assert_false(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	if (strstr(fx.err, "uthoriz") == NULL)
+		fail_msg("expected an authorization error, got: %s", fx.err);
+	assert_true(trib_kafka_error(&fx.sink, fx.err, sizeof(fx.err)));
+	assert_non_null(strstr(fx.err, "uthoriz"));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
 	ev = mkev(2, 1);
-	assert_false(sink.ops->write(&sink, ev, err, sizeof(err)));
+	assert_false(fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)));
 	trib_event_free(ev);
-	sink.ops->close(&sink);
-	assert_int_equal(a.last.commit_lsn, 0x1000);
-	trib_kafka_mock_stop(m);
+	fx.sink.ops->close(&fx.sink);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* A permanent error seen while idle: poll reports it (no write or flush
@@ -1014,39 +997,32 @@ test_permanent_error_fails_without_ack(void **state)
 static void
 test_poll_reports_failure_while_idle(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
-	char		err[512] = "";
+	fixture		fx;
 	bool		ok = true;
 	time_t		deadline;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	opts_for(&o, bs);
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_true(sink.ops->poll(&sink, 0, err, sizeof(err)));
+	fx_start(&fx, 1, 1, 1, 0);
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_true(fx.sink.ops->poll(&fx.sink, 0, fx.err, sizeof(fx.err)));
 
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+	rd_kafka_mock_push_request_errors(fx.mc, API_PRODUCE, 1,
 									  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
-	write_ev(&sink, 1, 1);
+	write_ev(&fx.sink, 1, 1);
 	/* from here on only poll, as an idle pipeline does */
 	deadline = time(NULL) + 15;
 	while (ok && time(NULL) < deadline)
-		ok = sink.ops->poll(&sink, 50, err, sizeof(err));
+		ok = fx.sink.ops->poll(&fx.sink, 50, fx.err, sizeof(fx.err));
 	assert_false(ok);
-	if (strstr(err, "uthoriz") == NULL)
-		fail_msg("expected an authorization error from poll, got: %s", err);
-	assert_false(sink.ops->poll(&sink, 0, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1000);
-	sink.ops->close(&sink);
-	assert_int_equal(a.last.commit_lsn, 0x1000);
-	trib_kafka_mock_stop(m);
+	if (strstr(fx.err, "uthoriz") == NULL)
+		fail_msg("expected an authorization error from poll, got: %s", fx.err);
+	assert_false(fx.sink.ops->poll(&fx.sink, 0, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
+	fx.sink.ops->close(&fx.sink);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* bootstrap_servers "embedded" starts its own cluster. */
@@ -1097,66 +1073,58 @@ test_checkpoint_topic_created(void **state)
 static void
 test_transaction_commit_and_checkpoint(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	readback	rb;
-	char		err[512];
 	trib_position pos;
 	trib_kafka_stats st;
 
 	(void) state;
-	mock_topic(m, TOPIC, 2, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, bs);
-	o.transactional = true;
-	o.transactional_id = "tributary-test-1";
-	sink_open(&sink, &a, &o);
-	err[0] = 'x';
-	assert_false(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
-	assert_string_equal(err, "");	/* none, not an error */
+	fx_start(&fx, 1, 2, 1, 1);
+	fx_transactional(&fx, "tributary-test-1");
+	fx_open(&fx);
+	fx.err[0] = 'x';
+	assert_false(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
+	assert_string_equal(fx.err, "");	/* none, not an error */
 
-	assert_true(trib_kafka_begin(&sink, err, sizeof(err)));
+	assert_true(trib_kafka_begin(&fx.sink, fx.err, sizeof(fx.err)));
 	for (int i = 0; i < 10; i++)
-		write_ev(&sink, (uint64_t) i, i);
-	serve(&sink, 100);
-	assert_int_equal(a.calls, 0);	/* delivered is not committed */
-	trib_kafka_get_stats(&sink, &st);
+		write_ev(&fx.sink, (uint64_t) i, i);
+	serve(&fx.sink, 100);
+	assert_int_equal(fx.a.calls, 0);	/* delivered is not committed */
+	trib_kafka_get_stats(&fx.sink, &st);
 	assert_int_equal(st.in_flight, 10);
-	if (!trib_kafka_commit(&sink, 10000, err, sizeof(err)))
-		fail_msg("commit: %s", err);
-	assert_int_equal(a.calls, 1);
-	assert_int_equal(a.last.commit_lsn, 0x1009);
+	if (!trib_kafka_commit(&fx.sink, 10000, fx.err, sizeof(fx.err)))
+		fail_msg("commit: %s", fx.err);
+	assert_int_equal(fx.a.calls, 1);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1009);
 
-	read_back(bs, TOPIC, true, &rb);
+	read_back(fx.bs, TOPIC, true, &rb);
 	assert_int_equal(rb.records, 10);
 	rb_free(&rb);
 
 	/* a second transaction through the generic interface: write, flush */
 	for (int i = 10; i < 15; i++)
-		write_ev(&sink, (uint64_t) i, i);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x100e);
-	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+		write_ev(&fx.sink, (uint64_t) i, i);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x100e);
+	assert_true(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
 	assert_int_equal(pos.commit_lsn, 0x100e);
-	trib_kafka_get_stats(&sink, &st);
+	trib_kafka_get_stats(&fx.sink, &st);
 	assert_int_equal(st.commits, 2);
-	sink.ops->close(&sink);
+	fx.sink.ops->close(&fx.sink);
 
 	/* a restarted pipeline: the checkpoint comes back from Kafka */
-	sink_open(&sink, &a, &o);
-	if (!sink.ops->durable_position(&sink, &pos, err, sizeof(err)))
-		fail_msg("durable_position: %s", err[0] ? err : "none");
+	fx_open(&fx);
+	if (!fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)))
+		fail_msg("durable_position: %s", fx.err[0] ? fx.err : "none");
 	assert_int_equal(pos.commit_lsn, 0x100e);
 	assert_int_equal(pos.seq, 0);
 	assert_int_equal(pos.lsn, 0x100e);
-	sink.ops->close(&sink);
+	fx.sink.ops->close(&fx.sink);
 
-	assert_int_equal(count_by_offsets(bs, TRIB_KAFKA_CHECKPOINT_TOPIC), 2);
-	assert_int_equal(count_by_offsets(bs, TOPIC), 15);
-	trib_kafka_mock_stop(m);
+	assert_int_equal(count_by_offsets(fx.bs, TRIB_KAFKA_CHECKPOINT_TOPIC), 2);
+	assert_int_equal(count_by_offsets(fx.bs, TOPIC), 15);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* A source's native position (a long GTID set, say) survives the
@@ -1164,11 +1132,7 @@ test_transaction_commit_and_checkpoint(void **state)
 static void
 test_checkpoint_keeps_opaque_position(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
-	char		err[512];
+	fixture		fx;
 	trib_position pos;
 	trib_event *ev = mkev(5, 1);
 	char	   *gtid = malloc(4096);
@@ -1184,77 +1148,66 @@ test_checkpoint_keeps_opaque_position(void **state)
 	ev->pos.end_lsn = 0x2000;
 	ev->pos.seq = 9;
 
-	mock_topic(m, TOPIC, 1, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, trib_kafka_mock_bootstraps(m));
-	o.transactional = true;
-	o.transactional_id = "tributary-test-opaque";
-	sink_open(&sink, &a, &o);
-	if (!sink.ops->write(&sink, ev, err, sizeof(err)))
-		fail_msg("write: %s", err);
-	assert_true(sink.ops->flush(&sink, 10000, err, sizeof(err)));
-	sink.ops->close(&sink);
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_transactional(&fx, "tributary-test-opaque");
+	fx_open(&fx);
+	if (!fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)))
+		fail_msg("write: %s", fx.err);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	fx.sink.ops->close(&fx.sink);
 
 	/* a new sink has no cached position: it reads the record back */
-	sink_open(&sink, &a, &o);
-	if (!sink.ops->durable_position(&sink, &pos, err, sizeof(err)))
-		fail_msg("durable_position: %s", err[0] ? err : "none");
+	fx_open(&fx);
+	if (!fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)))
+		fail_msg("durable_position: %s", fx.err[0] ? fx.err : "none");
 	assert_int_equal(pos.commit_lsn, 0x1005);
 	assert_int_equal(pos.seq, 9);
 	assert_int_equal(pos.end_lsn, 0x2000);
 	assert_int_equal(pos.lsn, 0x1005);
 	assert_non_null(pos.opaque);
 	assert_string_equal(pos.opaque, gtid);
-	sink.ops->close(&sink);
+	fx.sink.ops->close(&fx.sink);
 	trib_event_free(ev);
 	free(gtid);
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* The checkpoint reader looks back past a long tail of other keys. */
 static void
 test_checkpoint_found_behind_other_keys(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
+	fixture		fx;
 	trib_kafka_conf o2;
-	trib_sink	sink;
 	trib_sink	other;
-	acks		a = {0};
 	acks		b = {0};
-	char		err[512];
 	trib_position pos;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, bs);
-	o.transactional = true;
-	o.transactional_id = "pipeline-a";
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 7, 1);
-	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
-	sink.ops->close(&sink);
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_transactional(&fx, "pipeline-a");
+	fx_open(&fx);
+	write_ev(&fx.sink, 7, 1);
+	assert_true(trib_kafka_commit(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	fx.sink.ops->close(&fx.sink);
 
 	/* another pipeline commits 200 times into the same partition */
-	opts_for(&o2, bs);
+	opts_for(&o2, fx.bs);
 	o2.transactional = true;
 	o2.transactional_id = "pipeline-b";
 	sink_open(&other, &b, &o2);
 	for (int i = 100; i < 300; i++)
 	{
 		write_ev(&other, (uint64_t) i, 2);
-		assert_true(trib_kafka_commit(&other, 10000, err, sizeof(err)));
+		assert_true(trib_kafka_commit(&other, 10000, fx.err, sizeof(fx.err)));
 	}
 	other.ops->close(&other);
 
-	sink_open(&sink, &a, &o);
-	if (!sink.ops->durable_position(&sink, &pos, err, sizeof(err)))
-		fail_msg("durable_position: %s", err[0] ? err : "none");
+	fx_open(&fx);
+	if (!fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)))
+		fail_msg("durable_position: %s", fx.err[0] ? fx.err : "none");
 	assert_int_equal(pos.commit_lsn, 0x1007);
-	sink.ops->close(&sink);
-	trib_kafka_mock_stop(m);
+	fx.sink.ops->close(&fx.sink);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* Abort: nothing acked, the durable position stays, the sink stays
@@ -1263,43 +1216,35 @@ test_checkpoint_found_behind_other_keys(void **state)
 static void
 test_transaction_abort(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
+	fixture		fx;
 	readback	rb;
-	char		err[512];
 	trib_position pos;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, bs);
-	o.transactional = true;
-	o.transactional_id = "tributary-test-abort";
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
-	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.calls, 1);
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_transactional(&fx, "tributary-test-abort");
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
+	assert_true(trib_kafka_commit(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.calls, 1);
 
 	for (int i = 1; i < 4; i++)
-		write_ev(&sink, (uint64_t) i, 1);
-	assert_true(trib_kafka_abort(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.calls, 1);
-	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+		write_ev(&fx.sink, (uint64_t) i, 1);
+	assert_true(trib_kafka_abort(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.calls, 1);
+	assert_true(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
 	assert_int_equal(pos.commit_lsn, 0x1000);
 
 	/* the pipeline rewinds and writes the same events again */
 	for (int i = 1; i < 4; i++)
-		write_ev(&sink, (uint64_t) i, 1);
-	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.last.commit_lsn, 0x1003);
-	sink.ops->close(&sink);
+		write_ev(&fx.sink, (uint64_t) i, 1);
+	assert_true(trib_kafka_commit(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.last.commit_lsn, 0x1003);
+	fx.sink.ops->close(&fx.sink);
 
 	if (rd_kafka_version() >= 0x020f0000)
 	{
-		read_back(bs, TOPIC, true, &rb);
+		read_back(fx.bs, TOPIC, true, &rb);
 		assert_int_equal(rb.records, 4);	/* 1 + 3, the aborted 3 hidden */
 		assert_false(rb.duplicate);
 		rb_free(&rb);
@@ -1308,7 +1253,7 @@ test_transaction_abort(void **state)
 		print_message("    (librdkafka %s: its mock cluster has no read_committed "
 					  "filtering; visibility of aborted records not checked)\n",
 					  rd_kafka_version_str());
-	trib_kafka_mock_stop(m);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* A record of the transaction fails for good: the commit fails, the
@@ -1317,50 +1262,41 @@ test_transaction_abort(void **state)
 static void
 test_transaction_commit_failure_aborts(void **state)
 {
-	trib_kafka_mock *m = mock_start(1);
-	rd_kafka_mock_cluster_t *mc = trib_kafka_mock_cluster(m);
-	const char *bs = trib_kafka_mock_bootstraps(m);
-	trib_kafka_conf o;
-	trib_sink	sink;
-	acks		a = {0};
-	char		err[512];
+	fixture		fx;
 	trib_position pos;
 	trib_kafka_stats st;
 
 	(void) state;
-	mock_topic(m, TOPIC, 1, 1);
-	mock_topic(m, TRIB_KAFKA_CHECKPOINT_TOPIC, 1, 1);
-	opts_for(&o, bs);
-	o.transactional = true;
-	o.transactional_id = "tributary-test-commit-fails";
-	sink_open(&sink, &a, &o);
-	write_ev(&sink, 0, 1);
-	assert_true(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
-	assert_int_equal(a.calls, 1);
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_transactional(&fx, "tributary-test-commit-fails");
+	fx_open(&fx);
+	write_ev(&fx.sink, 0, 1);
+	assert_true(trib_kafka_commit(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_int_equal(fx.a.calls, 1);
 
-	rd_kafka_mock_push_request_errors(mc, API_PRODUCE, 1,
+	rd_kafka_mock_push_request_errors(fx.mc, API_PRODUCE, 1,
 									  RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
 	for (int i = 1; i < 4; i++)
-		write_ev(&sink, (uint64_t) i, 1);
-	assert_false(trib_kafka_commit(&sink, 10000, err, sizeof(err)));
-	if (strstr(err, "aborted") == NULL)
-		fail_msg("expected the transaction to be aborted, got: %s", err);
-	assert_int_equal(a.calls, 1);
-	assert_int_equal(a.last.commit_lsn, 0x1000);
-	assert_true(trib_kafka_error(&sink, err, sizeof(err)));
-	trib_kafka_get_stats(&sink, &st);
+		write_ev(&fx.sink, (uint64_t) i, 1);
+	assert_false(trib_kafka_commit(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	if (strstr(fx.err, "aborted") == NULL)
+		fail_msg("expected the transaction to be aborted, got: %s", fx.err);
+	assert_int_equal(fx.a.calls, 1);
+	assert_int_equal(fx.a.last.commit_lsn, 0x1000);
+	assert_true(trib_kafka_error(&fx.sink, fx.err, sizeof(fx.err)));
+	trib_kafka_get_stats(&fx.sink, &st);
 	assert_int_equal(st.aborts, 1);
-	assert_false(sink.ops->write(&sink, NULL, err, sizeof(err)));	/* failed */
-	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_false(fx.sink.ops->write(&fx.sink, NULL, fx.err, sizeof(fx.err)));	/* failed */
+	assert_true(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
 	assert_int_equal(pos.commit_lsn, 0x1000);
-	sink.ops->close(&sink);
+	fx.sink.ops->close(&fx.sink);
 
 	/* the restarted sink resumes after the last commit */
-	sink_open(&sink, &a, &o);
-	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	fx_open(&fx);
+	assert_true(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
 	assert_int_equal(pos.commit_lsn, 0x1000);
-	sink.ops->close(&sink);
-	trib_kafka_mock_stop(m);
+	fx.sink.ops->close(&fx.sink);
+	trib_kafka_mock_stop(fx.m);
 }
 
 /* Options are checked before anything connects. */

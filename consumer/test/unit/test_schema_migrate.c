@@ -335,6 +335,33 @@ a_field_left_over_or_missing_refuses_the_plan_by_name(void **state)
 						"renames it)");
 }
 
+/* `tributary check` lists the steps a plan runs, in file order, by the
+ * field each names; a plan at the target runs none. */
+static void
+a_plan_describes_its_steps_for_check(void **state)
+{
+	fixture    *f = *state;
+	char		buf[512];
+	char		tiny[12];
+	trib_column c1[] = {{.name = "id", .type = "integer", .pk = true},
+	{.name = "name", .type = "text"}, {.name = "note", .type = "text"},
+	{.name = "qty", .type = "integer"}, {.name = "since", .type = "date"}};
+	trib_relation r1 = {.schema = "public", .table = "orders", .columns = c1, .ncolumns = 5};
+	trib_migrate_plan *p = trib_migrate_plan_new(f->mg, &r1, 1, 1, v1_fields, 5, errbuf,
+												 sizeof(errbuf));
+
+	trib_migrate_plan_describe(f->p, buf, sizeof(buf));
+	assert_string_equal(buf, "rename memo -> note, cast qty, drop extra, set name, "
+						"drop first, drop last, add since");
+	trib_migrate_plan_describe(f->p, tiny, sizeof(tiny));
+	assert_string_equal(tiny, "rename memo");	/* truncated, terminated */
+	if (p == NULL)
+		fail_msg("%s", errbuf);
+	trib_migrate_plan_describe(p, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	trib_migrate_plan_free(p);
+}
+
 static void
 events_at_the_target_are_only_put_in_its_order(void **state)
 {
@@ -476,6 +503,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(a_field_left_over_or_missing_refuses_the_plan_by_name,
 										setup, teardown),
 		cmocka_unit_test_setup_teardown(events_at_the_target_are_only_put_in_its_order,
+										setup, teardown),
+		cmocka_unit_test_setup_teardown(a_plan_describes_its_steps_for_check,
 										setup, teardown),
 		cmocka_unit_test(versions_limit_a_step_to_the_events_of_those_versions),
 		cmocka_unit_test(a_step_on_a_key_column_migrates_the_key_image_too),

@@ -11,7 +11,9 @@
  * sink_mongodb_position.c in the same transaction, or after them).  An
  * event that needs no write (a message, a change without a key) still
  * queues an operation of kind OP_NONE so that its position is stored and
- * acknowledged.
+ * acknowledged.  The collection of a table is expanded from the template
+ * once, on the table's first event, and then found in a map keyed by the
+ * event's (source, db, schema, table).
  */
 #include "sink_mongodb_int.h"
 
@@ -24,6 +26,7 @@
 #include "check_report.h"
 #include "clock.h"
 #include "config.h"
+#include "intern.h"
 #include "log.h"
 #include "sink_mongodb_conf.h"
 #include "xalloc.h"
@@ -125,14 +128,34 @@ mgs_queue_drop(mongo_sink *s, size_t n)
 		s->nevents = 0;
 }
 
-/* The collection of an event's table by the template; under the default
- * a MySQL table's database stands for its schema (config.h). */
-static char *
-collection_name(const mongo_sink *s, const trib_event *ev, const char *schema,
-				const char *table)
+/* Append one part of a collection's key: a byte that tells NULL from "",
+ * then the string and its NUL. */
+static void
+coll_key_add(trib_strbuf *b, const char *part)
 {
-	return trib_name_expand(s->tmpl, TRIB_COLLECTION_DEFAULT_PATTERN, NULL, ev->source, ev->db,
-							schema, table);
+	trib_strbuf_addc(b, part ? 'v' : '-');
+	trib_strbuf_adds(b, part ? part : "");
+	trib_strbuf_addc(b, '\0');
+}
+
+/* The collection of an event's table by the template (under the default a
+ * MySQL table's database stands for its schema, config.h), expanded on the
+ * table's first event and looked up after that.  The sink owns the name. */
+static const char *
+collection_name(mongo_sink *s, const trib_event *ev, const char *schema, const char *table)
+{
+	void	  **slot;
+
+	s->collkey.len = 0;
+	coll_key_add(&s->collkey, ev->source);
+	coll_key_add(&s->collkey, ev->db);
+	coll_key_add(&s->collkey, schema);
+	coll_key_add(&s->collkey, table);
+	slot = trib_intern_value(s->colls, s->collkey.data, s->collkey.len);
+	if (*slot == NULL)
+		*slot = trib_name_expand_known(s->tmpl, s->tmpl_default, NULL, ev->source, ev->db,
+									   schema, table);
+	return *slot;
 }
 
 /* Queue a truncate: every listed table's collection is cleared. */
@@ -157,15 +180,13 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 				   *tp[] = {"table", NULL};
 		yajl_val	sc = yajl_tree_get(rels->u.array.values[i], sp, yajl_t_string);
 		yajl_val	tb = yajl_tree_get(rels->u.array.values[i], tp, yajl_t_string);
-		char	   *coll;
 		mop		   *m;
 
 		if (tb == NULL)
 			continue;
-		coll = collection_name(s, ev, sc ? sc->u.string : NULL, tb->u.string);
-		m = queue_push(s, OP_CLEAR, coll, ev);
+		m = queue_push(s, OP_CLEAR, collection_name(s, ev, sc ? sc->u.string : NULL,
+													tb->u.string), ev);
 		m->sel = bson_new();
-		free(coll);
 	}
 	queue_push(s, OP_NONE, NULL, ev);
 	yajl_tree_free(x);
@@ -177,7 +198,7 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 static bool
 queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 {
-	char	   *coll = collection_name(s, ev, ev->schema, ev->table);
+	const char *coll = collection_name(s, ev, ev->schema, ev->table);
 	bson_t	   *id = bson_new();
 	bson_t	   *old = NULL;
 	bool		ok;
@@ -231,7 +252,6 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 	}
 	if (id)
 		bson_destroy(id);
-	free(coll);
 	return ok;
 }
 
@@ -249,6 +269,9 @@ state_free(mongo_sink *s)
 	free(s->durable.opaque);
 	free(s->dbname);
 	free(s->tmpl);
+	trib_intern_each_value(s->colls, free);
+	trib_intern_free(s->colls);
+	trib_strbuf_free(&s->collkey);
 	free(s->poscoll);
 	free(s->pipeline);
 	free(s->sink_name);
@@ -314,7 +337,9 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 	}
 	s->dbname = trib_xstrdup(mc->database);
 	s->db = mongoc_client_get_database(s->client, mc->database);
-	s->tmpl = trib_xstrdup(mc->collection);
+	s->tmpl = trib_xstrdup(mc->collection ? mc->collection : TRIB_COLLECTION_DEFAULT_PATTERN);
+	s->tmpl_default = strcmp(s->tmpl, TRIB_COLLECTION_DEFAULT_PATTERN) == 0;
+	s->colls = trib_intern_new();
 	s->poscoll = trib_xstrdup(mc->positions_collection);
 	s->pipeline = trib_xstrdup(sink->pipeline ? sink->pipeline : "default");
 	s->sink_name = trib_xstrdup(conf->name ? conf->name : "mongodb");

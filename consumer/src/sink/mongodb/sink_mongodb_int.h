@@ -17,7 +17,9 @@
 #include <mongoc/mongoc.h>
 
 #include "sink_mongodb.h"
+#include "strbuf.h"
 
+struct trib_intern;
 struct trib_metric;
 struct trib_metrics;
 
@@ -45,7 +47,10 @@ typedef struct mongo_sink
 	mongoc_client_t *client;
 	mongoc_database_t *db;
 	char	   *dbname;
-	char	   *tmpl;
+	char	   *tmpl;			/* the collection template */
+	bool		tmpl_default;	/* tmpl is TRIB_COLLECTION_DEFAULT_PATTERN */
+	struct trib_intern *colls;	/* (source, db, schema, table) -> name */
+	trib_strbuf collkey;		/* the key being looked up (reused) */
 	char	   *poscoll;
 	char	   *pipeline;
 	char	   *sink_name;

@@ -10,6 +10,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "intern.h"
+#include "log.h"
 #include "xalloc.h"
 
 /* A collection: its relation versions, newest last. */
@@ -22,6 +23,8 @@ typedef struct coll_rels
 struct trib_mongo_infer
 {
 	trib_intern *colls;			/* "db\0coll" -> coll_rels */
+	const trib_source_host *host;	/* seeds new collections, or NULL */
+	bool		unread;			/* the catalog failed once (logged) */
 };
 
 trib_mongo_infer *
@@ -245,6 +248,47 @@ widened(const trib_relation *cur, yajl_val doc)
 
 /* See mongo_infer.h. */
 void
+trib_mongo_infer_seed_from(trib_mongo_infer *inf, const trib_source_host *host)
+{
+	if (inf != NULL)
+		inf->host = host && host->registered ? host : NULL;
+}
+
+/* A collection seen for the first time: its versions, the first one the
+ * subject's latest registered version when the host has one to adopt. */
+static coll_rels *
+new_coll(trib_mongo_infer *inf, const trib_event *ev)
+{
+	coll_rels  *cr = trib_xcalloc(1, sizeof(coll_rels));
+	trib_relation *rel = NULL;
+	char		err[512];
+	int			rc;
+
+	if (inf->host == NULL)
+		return cr;
+	rc = inf->host->registered(inf->host->arg, ev, &rel, err, sizeof(err));
+	if (rc > 0)
+	{
+		cr->vers = trib_xmalloc(sizeof(*cr->vers));
+		cr->vers[cr->n++] = rel;
+		tlog_info("source", "source %s: collection %s.%s: the inferred schema starts from the "
+				  "registered one", ev->source, ev->db ? ev->db : "", ev->table);
+	}
+	else if (rc == 0 && err[0] != '\0')
+		tlog_warn("source", "source %s: collection %s.%s: the inferred schema starts from the "
+				  "documents seen, not from the registered one: %s", ev->source,
+				  ev->db ? ev->db : "", ev->table, err);
+	else if (rc < 0 && !inf->unread)
+	{
+		inf->unread = true;
+		tlog_warn("source", "source %s: the schema registry could not be read (%s): inferred "
+				  "schemas start from the documents seen until it can", ev->source, err);
+	}
+	return cr;
+}
+
+/* See mongo_infer.h. */
+void
 trib_mongo_infer_event(trib_mongo_infer *inf, trib_event *ev)
 {
 	size_t		dl = ev->db ? strlen(ev->db) : 0,
@@ -264,7 +308,7 @@ trib_mongo_infer_event(trib_mongo_infer *inf, trib_event *ev)
 	slot = (coll_rels **) trib_intern_value(inf->colls, key, dl + tl + 1);
 	free(key);
 	if (*slot == NULL)
-		*slot = trib_xcalloc(1, sizeof(coll_rels));
+		*slot = new_coll(inf, ev);
 	cr = *slot;
 	doc = text ? yajl_tree_parse(text, NULL, 0) : NULL;
 	if (doc != NULL && YAJL_IS_OBJECT(doc))

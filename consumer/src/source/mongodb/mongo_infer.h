@@ -22,6 +22,15 @@
  * flight point to them.  Events without a document (deletes, updates
  * without fullDocument) point to the collection's current relation, or to
  * none before its first document.  Used from one thread.
+ *
+ * After a restart.  With a host (trib_mongo_infer_seed_from), a
+ * collection seen for the first time starts from the relation of its
+ * subject's latest registered version (source.h `registered`), when that
+ * reads back as exactly the same schema, and is widened from there: a
+ * document of a known shape registers nothing, a new field one version.
+ * Without one (no schema stage, another format, a schema that does not
+ * read back, the catalog unreadable: logged, the last once) it starts
+ * from nothing as before.
  */
 #ifndef TRIB_MONGO_INFER_H
 #define TRIB_MONGO_INFER_H
@@ -29,6 +38,7 @@
 #include <stdbool.h>
 
 #include "event.h"
+#include "source.h"
 
 typedef struct trib_mongo_infer trib_mongo_infer;
 
@@ -37,6 +47,10 @@ trib_mongo_infer *trib_mongo_infer_new(void);
 /* Point ev->rel at its collection's relation, widened by ev->after (or
  * ev->before when there is no after) first. */
 void		trib_mongo_infer_event(trib_mongo_infer *inf, trib_event *ev);
+
+/* Seed collections seen from now on from host's `registered` (the host
+ * outlives inf; NULL or a host without it: no seeding). */
+void		trib_mongo_infer_seed_from(trib_mongo_infer *inf, const trib_source_host *host);
 
 void		trib_mongo_infer_free(trib_mongo_infer *inf);
 

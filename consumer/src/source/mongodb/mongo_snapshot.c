@@ -377,12 +377,8 @@ static snap_chunk *
 pop_chunk(snap_run *s, bool *over)
 {
 	snap_chunk *c;
-	struct timespec until;
+	struct timespec until = trib_clock_deadline(WAIT_MS);
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += WAIT_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L)
-		until.tv_sec++, until.tv_nsec -= 1000000000L;
 	pthread_mutex_lock(&s->mu);
 	if (s->qhead == NULL && s->running > 0 && !s->error[0])
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mongo_check.h"
+#include "mongo_infer.h"
 #include "mongo_reader.h"
 #include "mongo_snapshot.h"
 #include "source.h"
@@ -95,7 +96,10 @@ mg_snapshot(trib_source *src, const trib_source_host *host, bool only,
 {
 	mg_state   *s = src->state;
 	uint64_t	time = 0;
-	int			rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names,
+	int			rc;
+
+	trib_mongo_infer_seed_from(trib_mongo_reader_infer(s->reader), host);
+	rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names,
 										 trib_mongo_reader_infer(s->reader), host, only, stop,
 										 &time, errbuf, errlen);
 

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "binlog_int.h"
+#include "jsondoc.h"
 
 /* Where one column's value starts in an image, if it has one. */
 typedef enum
@@ -45,21 +46,6 @@ static bool
 bit(const uint8_t *bm, size_t i)
 {
 	return (bm[i / 8] >> (i % 8)) & 1;
-}
-
-/* Take the text the generator holds and reset it for the next value. */
-static char *
-take_json(yajl_gen g)
-{
-	const unsigned char *buf;
-	size_t		len;
-	char	   *s;
-
-	yajl_gen_get_buf(g, &buf, &len);
-	s = trib_xstrndup((const char *) buf, len);
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
-	return s;
 }
 
 /*
@@ -106,7 +92,7 @@ image(trib_my_decoder *d, const trib_my_shape *s, trib_my_cur *c,
 		}
 	}
 	yajl_gen_map_close(g);
-	*out = take_json(g);
+	*out = trib_jdoc_gen_take(g);
 	return true;
 }
 
@@ -148,7 +134,7 @@ key_of(trib_my_decoder *d, const trib_my_shape *s, const image_index *first,
 		}
 	}
 	yajl_gen_map_close(g);
-	*out = take_json(g);
+	*out = trib_jdoc_gen_take(g);
 	return true;
 }
 
@@ -169,7 +155,7 @@ unchanged_of(trib_my_decoder *d, const trib_my_shape *s, const image_index *afte
 		if (after->state[i] == V_ABSENT)
 			trib_my_gen_str(g, s->cols[i].name, strlen(s->cols[i].name));
 	yajl_gen_array_close(g);
-	return take_json(g);
+	return trib_jdoc_gen_take(g);
 }
 
 /* What kind of rows event: 'c', 'u', 'd', or 0 when not one. */

@@ -5,7 +5,11 @@
  * Strings are escaped by yajl's generator (trib_jdoc_quote: the same
  * bytes as a yajl_gen of the whole object would write); numbers are
  * written by add_u64, the only work done per row besides one allocation
- * and a few copies.
+ * and a few copies.  Since every byte of the "source" object is then what
+ * yajl's generator writes, its length goes with the text as the
+ * position's opaque_source hint (core/position.h), so that the envelope
+ * copies the members instead of parsing them again; not when a string in
+ * it is not valid UTF-8 (the parse refuses those: no hint, same output).
  */
 #include "mysql_opaque.h"
 
@@ -13,6 +17,7 @@
 #include <string.h>
 
 #include "jsondoc.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Append s as a JSON string (quoted and escaped by yajl, jsondoc.h); with
@@ -85,7 +90,9 @@ render(trib_my_opaque *o, const trib_my_opaque_tx *t)
 	p.row = 0;
 	n = trib_my_pos_format(&p, prefix, sizeof(prefix));
 	prefix[n > 0 ? n - 1 : 0] = '\0';
-	trib_strbuf_adds(&o->mid, "},\"id\":");
+	trib_strbuf_addc(&o->mid, '}');
+	o->mid_source = o->mid.len;
+	trib_strbuf_adds(&o->mid, ",\"id\":");
 	add_jstr(&o->mid, prefix, true);
 
 	trib_strbuf_adds(&o->tail, "\",\"file\":");
@@ -99,6 +106,9 @@ render(trib_my_opaque *o, const trib_my_opaque_tx *t)
 	trib_strbuf_adds(&o->tail2, ",\"server_id\":");
 	add_u64(&o->tail2, t->server_id);
 	trib_strbuf_adds(&o->tail2, ",\"event_pos\":");
+	/* what the envelope's parse would refuse is left to it (no hint) */
+	o->source_utf8 = trib_utf8_valid(o->head.data, o->head.len) &&
+		trib_utf8_valid(o->mid.data, o->mid_source);
 	o->valid = true;
 }
 
@@ -111,7 +121,7 @@ trib_my_opaque_invalidate(trib_my_opaque *o)
 char *
 trib_my_opaque_row(trib_my_opaque *o, const trib_my_opaque_tx *t,
 				   uint64_t row, uint64_t event_pos, bool last,
-				   uint64_t end_pos, const char *gtid_state)
+				   uint64_t end_pos, const char *gtid_state, size_t *source_len)
 {
 	trib_strbuf b = {0};
 
@@ -125,6 +135,7 @@ trib_my_opaque_row(trib_my_opaque *o, const trib_my_opaque_tx *t,
 	trib_strbuf_adds(&b, ",\"row\":");
 	add_u64(&b, row);
 	trib_strbuf_add(&b, o->mid.data, o->mid.len);
+	*source_len = o->source_utf8 ? b.len - o->mid.len + o->mid_source : 0;
 	add_u64(&b, row);
 	trib_strbuf_add(&b, o->tail.data, o->tail.len);
 	add_u64(&b, row);

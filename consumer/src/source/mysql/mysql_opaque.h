@@ -18,7 +18,9 @@
  *    [,"end_pos":E,"gtid_state":"..."]}
  *
  * "source" (Debezium's members of the envelope's source block) comes
- * first: the envelope reads it and stops there (envelope.c).  Its members:
+ * first, and with its length handed on (the position's opaque_source:
+ * every byte of it is what yajl's generator writes) the envelope copies
+ * its members without parsing (envelope.c).  Its members:
  * server_id, gtid (null without one), file, pos (the rows event's
  * offset), row (the change's number in the transaction), thread (null when
  * the binlog does not say: MariaDB logs no BEGIN query) and, with
@@ -53,6 +55,9 @@ typedef struct trib_my_opaque
 	bool		valid;			/* parts match the current transaction */
 	trib_strbuf head;			/* {"source":{... "pos": */
 	trib_strbuf mid;			/* ,"thread":...},"id":"G/F:TXPOS/ */
+	size_t		mid_source;		/* mid's bytes up to the source's '}' */
+	bool		source_utf8;	/* the source object's strings are valid
+								 * UTF-8 (its length may be handed on) */
 	trib_strbuf tail;			/* ","file":F,"pos":TXPOS,"row": */
 	trib_strbuf tail2;			/* ,"gtid":G,"server_id":S,"event_pos": */
 } trib_my_opaque;
@@ -62,10 +67,13 @@ typedef struct trib_my_opaque
 void		trib_my_opaque_invalidate(trib_my_opaque *o);
 
 /* The opaque text of row `row` of the transaction, in its rows event at
- * offset event_pos; `last` adds end_pos and the GTID state text. */
+ * offset event_pos; `last` adds end_pos and the GTID state text.
+ * *source_len: the bytes of its leading {"source":{...}, written as yajl
+ * writes them, or 0 (the position's opaque_source, core/position.h). */
 char	   *trib_my_opaque_row(trib_my_opaque *o, const trib_my_opaque_tx *t,
 							   uint64_t row, uint64_t event_pos, bool last,
-							   uint64_t end_pos, const char *gtid_state);
+							   uint64_t end_pos, const char *gtid_state,
+							   size_t *source_len);
 
 /* Release the parts. */
 void		trib_my_opaque_free(trib_my_opaque *o);

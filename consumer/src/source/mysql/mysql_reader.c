@@ -20,6 +20,7 @@
 #include <errmsg.h>
 #include <mariadb_rpl.h>
 
+#include "clock.h"
 #include "mysql_int.h"
 #include "strbuf.h"
 
@@ -266,28 +267,11 @@ trib_my_reader_start(const trib_my_reader_conf *conf, char *errbuf, size_t errle
 	return r;
 }
 
-/* now + ms as an absolute CLOCK_REALTIME time for pthread_cond_timedwait. */
-static struct timespec
-deadline(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long) (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000)
-	{
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
 int
 trib_my_reader_next(trib_my_reader *r, const uint8_t **buf, size_t *len,
 					int timeout_ms, unsigned *errnum, char *errbuf, size_t errlen)
 {
-	struct timespec until = deadline(timeout_ms > 0 ? timeout_ms : 0);
+	struct timespec until = trib_clock_deadline(timeout_ms > 0 ? timeout_ms : 0);
 	int			rc = 0;
 
 	free(r->current);

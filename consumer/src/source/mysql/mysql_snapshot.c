@@ -14,6 +14,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "clock.h"
+#include "jsondoc.h"
 #include "mysql_infoschema.h"
 #include "mysql_int.h"
 #include "strbuf.h"
@@ -575,21 +576,6 @@ chunk_sql(const trib_my_snap *s, const trib_my_snap_table *t, bool after)
 	return trib_strbuf_finish(&b);
 }
 
-/* The text a yajl generator holds, taken. */
-static char *
-take_gen(yajl_gen g)
-{
-	const unsigned char *buf;
-	size_t		len;
-	char	   *out;
-
-	yajl_gen_get_buf(g, &buf, &len);
-	out = trib_xstrndup((const char *) buf, len);
-	yajl_gen_clear(g);
-	yajl_gen_reset(g, NULL);
-	return out;
-}
-
 /* A member name of the object being generated. */
 static void
 gen_key(yajl_gen g, const char *name)
@@ -613,7 +599,7 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 								trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
 	}
 	yajl_gen_map_close(g);
-	ev->after = take_gen(g);
+	ev->after = trib_jdoc_gen_take(g);
 	if (ok && t->nkey > 0)
 	{
 		yajl_gen_map_open(g);
@@ -626,7 +612,7 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 									trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
 		}
 		yajl_gen_map_close(g);
-		ev->key = take_gen(g);
+		ev->key = trib_jdoc_gen_take(g);
 	}
 	if (!ok)
 	{

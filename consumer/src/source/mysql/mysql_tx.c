@@ -246,10 +246,10 @@ major_at(const trib_my_tx *tx, const char *file, uint64_t off)
 }
 
 /* The opaque position of an event (mysql_opaque.h; end_pos and the GTID
- * state when `last`). */
+ * state when `last`), with its opaque_source hint in *source_len. */
 static char *
 opaque(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos, bool last,
-	   uint64_t end_pos)
+	   uint64_t end_pos, size_t *source_len)
 {
 	trib_my_opaque_tx t = {
 		.tx = &tx->tx,
@@ -263,7 +263,7 @@ opaque(trib_my_tx *tx, const trib_my_pos *p, uint64_t event_pos, bool last,
 	if (last)
 		trib_my_tx_gtid_state(tx, state, sizeof(state));
 	return trib_my_opaque_row(&tx->opaque, &t, p->row, event_pos, last, end_pos,
-							  last ? state : NULL);
+							  last ? state : NULL, source_len);
 }
 
 /* Queue the held event, marking it last of its transaction when `last`. */
@@ -280,7 +280,8 @@ release_held(trib_my_tx *tx, bool last, uint64_t end_pos)
 	p = pos_row(tx, ev->pos.seq);
 	if (last)
 	{
-		char	   *o = opaque(tx, &p, ev->pos.lsn & 0xFFFFFFFFu, true, end_pos);
+		char	   *o = opaque(tx, &p, ev->pos.lsn & 0xFFFFFFFFu, true, end_pos,
+							   &ev->pos.opaque_source);
 
 		free(ev->pos.opaque);
 		ev->pos.opaque = o;
@@ -439,7 +440,7 @@ row_event(trib_my_tx *tx, const trib_my_event *ev, trib_my_row *r, uint64_t row)
 	e->pos.commit_lsn = major_at(tx, p.file, p.tx_pos);
 	e->pos.seq = row;
 	e->pos.lsn = major_at(tx, ev->file, ev->pos);
-	e->pos.opaque = opaque(tx, &p, ev->pos, false, 0);
+	e->pos.opaque = opaque(tx, &p, ev->pos, false, 0, &e->pos.opaque_source);
 	return e;
 }
 

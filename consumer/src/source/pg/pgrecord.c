@@ -2,9 +2,12 @@
  * pgrecord.c: the record parser: one tributary plugin record -> a
  * trib_pgrec (and trib_event).
  *
- * Design.  A record is parsed in one pass with yajl's streaming parser.
- * The callbacks know only four levels: the record object (depth 1), the
- * value of one of its fields (depth 2: members of a row image, elements of
+ * Design.  A record is parsed in one pass with yajl's streaming parser
+ * (TRIB_YTOK_CALLBACKS of lib/yajl_tokens.h turns yajl's nine callbacks
+ * into the four handlers here, on_scalar, on_key, on_open and on_end,
+ * called directly: this is every PostgreSQL event's hot path).  The
+ * handlers know only four levels: the record object (depth 1), the value
+ * of one of its fields (depth 2: members of a row image, elements of
  * "columns", "relations" and name lists), and the members of a column or
  * relation object (depth 3).  Deeper values (inside a jsonb column, say)
  * are skipped but still validated by yajl.  For each field the parser
@@ -42,6 +45,7 @@
 #include "isodate.h"
 #include "pgrelcache.h"
 #include "xalloc.h"
+#include "yajl_tokens.h"
 
 /* ---------------------------------------------------------------------- */
 /* small helpers */
@@ -761,64 +765,51 @@ on_close(pstate *st)
 	return 1;
 }
 
+/* A scalar token (lib/yajl_tokens.c) as a value of the parser's J_*
+ * type; null and booleans carry no text here, as on_value expects. */
 static int
-cb_null(void *ctx)
+on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
-	return on_value(ctx, J_NULL, NULL, 0, false);
-}
-
-static int
-cb_boolean(void *ctx, int b)
-{
-	return on_value(ctx, J_BOOL, NULL, 0, b != 0);
-}
-
-static int
-cb_number(void *ctx, const char *s, size_t n)
-{
-	return on_value(ctx, J_NUMBER, s, n, false);
-}
-
-static int
-cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-	return on_value(ctx, J_STRING, (const char *) s, n, false);
+	switch (type)
+	{
+		case yajl_t_string:
+			return on_value(ctx, J_STRING, s, n, false);
+		case yajl_t_number:
+			return on_value(ctx, J_NUMBER, s, n, false);
+		case yajl_t_true:
+		case yajl_t_false:
+			return on_value(ctx, J_BOOL, NULL, 0, type == yajl_t_true);
+		default:
+			return on_value(ctx, J_NULL, NULL, 0, false);
+	}
 }
 
 /* An object or array opens: a value at this depth, then one level down. */
 static int
-start_nested(pstate *st, int type)
+on_open(void *ctx, bool array)
 {
-	if (!on_value(st, type, NULL, 0, false))
+	pstate	   *st = ctx;
+
+	if (!on_value(st, array ? J_ARRAY : J_OBJECT, NULL, 0, false))
 		return 0;
 	st->depth++;
 	return 1;
 }
 
+/* An object or array closes: one level up, then on_close. */
 static int
-cb_start_map(void *ctx)
-{
-	return start_nested(ctx, J_OBJECT);
-}
-
-static int
-cb_start_array(void *ctx)
-{
-	return start_nested(ctx, J_ARRAY);
-}
-
-static int
-cb_end(void *ctx)
+on_end(void *ctx, bool array)
 {
 	pstate	   *st = ctx;
 
+	(void) array;
 	st->depth--;
 	return on_close(st);
 }
 
 /* A key at some depth. */
 static int
-cb_map_key(void *ctx, const unsigned char *key, size_t n)
+on_key(void *ctx, const unsigned char *key, size_t n)
 {
 	pstate	   *st = ctx;
 	int			i;
@@ -902,10 +893,8 @@ cb_map_key(void *ctx, const unsigned char *key, size_t n)
 	return 1;
 }
 
-static const yajl_callbacks callbacks = {
-	cb_null, cb_boolean, NULL, NULL, cb_number, cb_string,
-	cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end
-};
+/* yajl's callbacks, calling the four handlers directly (hot path). */
+TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
 
 /*
  * Free everything the parse state owns.  Field strings and member names
@@ -1381,7 +1370,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	st.text = text;
 	st.len = len;
 	st.topkey = F_UNKNOWN;
-	st.h = yajl_alloc(&callbacks, &p->yaf, &st);
+	st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
 	if (!st.h)
 		return trib_errf(errbuf, errlen, "out of memory");
 

@@ -29,6 +29,7 @@
 
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "errf.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
@@ -398,14 +399,7 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 	int			rc = 0;
 
 	*out = NULL;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L)
-	{
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = trib_clock_deadline(timeout_ms);
 	pthread_mutex_lock(&s->mu);
 	while (!s->qhead && !s->error[0] && s->running > 0 && rc == 0)
 		if (pthread_cond_timedwait(&s->not_empty, &s->mu, &until) != 0)

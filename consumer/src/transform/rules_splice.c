@@ -1,0 +1,482 @@
+/*
+ * rules_splice.c: value rules on the row text (see rules_splice.h).
+ *
+ * Index.  One pass of yajl's callback parser over an image feeds yajl_gen
+ * (default options, as trib_jdoc_dump) and records, for every member of
+ * an object reached through objects only, its parent, its name and
+ * decoded scalar text (in `names`), its kind and the byte range of its
+ * value in the generated text.  Members inside arrays are not recorded;
+ * an array on a path sends the rule to the tree path.  Strings and keys
+ * are generated up to their first NUL, as the tree (C strings) would.
+ *
+ * Values.  A path is looked up member by member (strcmp, as jpath.c does
+ * for plain segments); the value op gets a node built as yajl_tree would
+ * build it, or the node a previous rule's op left there (kept, so a later
+ * rule sees what it would see in a tree).  The op's result is generated on
+ * its own and spliced over the old range; the ranges after it, and of the
+ * members containing it, move by the difference.  A result that is not a
+ * scalar ends the index of that image: later rules take the tree path,
+ * which parses the spliced text.
+ *
+ * Ownership: an rl_splice owns its indexes, texts and the nodes value ops
+ * left; rl_splice_reset forgets them between events (keeping the
+ * buffers), rl_splice_destroy frees everything.  A node handed to the
+ * value op is owned here again when it returns.
+ */
+#include "rules_splice.h"
+
+#include "arena.h"
+#include "jsondoc.h"
+#include "strbuf.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#define SP_MAX_DEPTH 128		/* yajl_gen's own limit */
+
+/* One object member. */
+typedef struct sp_node
+{
+	int			parent;			/* member index of its object, -1: the root */
+	size_t		name_off;		/* in names, NUL-terminated */
+	size_t		text_off;		/* scalar's decoded text in names */
+	yajl_type	kind;
+	size_t		start;			/* its value in text: [start, end) */
+	size_t		end;
+	yajl_val	v;				/* the node a value op left, or NULL */
+} sp_node;
+
+/* The index of one image. */
+typedef struct sp_img
+{
+	bool		built;
+	bool		usable;			/* the index may be used */
+	bool		spliced;		/* text differs from the event's */
+	char	   *text;			/* what the tree path's dump would write */
+	size_t		len;
+	size_t		cap;
+	sp_node    *n;
+	size_t		nn;
+	size_t		ncap;
+	trib_strbuf names;
+} sp_img;
+
+struct rl_splice
+{
+	sp_img		img[RL_SPLICE_NIMG];
+	yajl_gen	g;				/* writes the values ops return */
+	trib_arena	arena;			/* yajl's memory while indexing one image */
+	yajl_alloc_funcs af;
+};
+
+/* The parse: where the callbacks are. */
+typedef struct sp_build
+{
+	sp_img	   *im;
+	yajl_handle h;
+	int			depth;
+	int			owner[SP_MAX_DEPTH];	/* member whose value opened it, -1 */
+	bool		reach[SP_MAX_DEPTH];	/* an object reached through objects */
+	int			pending;		/* the member whose value comes next */
+} sp_build;
+
+/* ---- the index ------------------------------------------------------------ */
+
+/*
+ * Does `text` re-serialise to itself?  yajl_gen (default options) writes
+ * no whitespace, no comments, and escapes only in strings; a text without
+ * a backslash and without whitespace or '/' outside its strings is written
+ * back byte for byte (numbers as written, strings unchanged: a string
+ * without escapes holds no quote, backslash or control character).  This
+ * only rules texts out; yajl still judges whether it is JSON.  Texts with
+ * escapes take the tree path.
+ */
+static bool
+self_serialising(const char *text, size_t len)
+{
+	bool		in_string = false;
+
+	for (size_t k = 0; k < len; k++)
+	{
+		char		c = text[k];
+
+		if (c == '\\')
+			return false;
+		if (c == '"')
+			in_string = !in_string;
+		else if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/'))
+			return false;
+	}
+	return true;
+}
+
+/* Where the token yajl just reported ends in the text. */
+static size_t
+tok_end(const sp_build *b)
+{
+	return yajl_get_bytes_consumed(b->h);
+}
+
+static size_t
+add_name(sp_img *im, const char *s, size_t n)
+{
+	size_t		off = im->names.len;
+
+	trib_strbuf_add(&im->names, s, n);
+	trib_strbuf_addc(&im->names, '\0');
+	return off;
+}
+
+/* A scalar of raw length rawlen ends here; record it if a member awaits it. */
+static int
+scalar_done(sp_build *b, size_t rawlen, yajl_type kind, const char *s, size_t n)
+{
+	if (b->pending >= 0)
+	{
+		sp_node    *m = &b->im->n[b->pending];
+
+		m->end = tok_end(b);
+		m->start = m->end - rawlen;
+		m->kind = kind;
+		m->text_off = add_name(b->im, s, n);
+		b->pending = -1;
+	}
+	return b->depth > 0;		/* a scalar image is not an object */
+}
+
+static int
+cb_null(void *ctx)
+{
+	return scalar_done(ctx, 4, yajl_t_null, "", 0);
+}
+
+static int
+cb_bool(void *ctx, int v)
+{
+	return scalar_done(ctx, v ? 4 : 5, v ? yajl_t_true : yajl_t_false, "", 0);
+}
+
+static int
+cb_number(void *ctx, const char *s, size_t n)
+{
+	return scalar_done(ctx, n, yajl_t_number, s, n);
+}
+
+/* Strings are unescaped here (self_serialising): raw = quote, s, quote. */
+static int
+cb_string(void *ctx, const unsigned char *s, size_t n)
+{
+	return scalar_done(ctx, n + 2, yajl_t_string, (const char *) s, n);
+}
+
+static int
+cb_key(void *ctx, const unsigned char *s, size_t n)
+{
+	sp_build   *b = ctx;
+	sp_img	   *im = b->im;
+
+	b->pending = -1;
+	if (!b->reach[b->depth - 1])
+		return 1;
+	if (im->nn == im->ncap)
+	{
+		im->ncap = im->ncap ? 2 * im->ncap : 16;
+		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
+	}
+	memset(&im->n[im->nn], 0, sizeof(*im->n));
+	im->n[im->nn].parent = b->owner[b->depth - 1];
+	im->n[im->nn].name_off = add_name(im, (const char *) s, n);
+	b->pending = (int) im->nn++;
+	return 1;
+}
+
+/* An object or array opens (its bracket just read): push it. */
+static int
+open_container(sp_build *b, bool object)
+{
+	if (b->depth == SP_MAX_DEPTH || (b->depth == 0 && !object))
+		return 0;
+	b->owner[b->depth] = b->pending;
+	b->reach[b->depth] = object && (b->depth == 0 || b->pending >= 0);
+	if (b->pending >= 0)
+	{
+		b->im->n[b->pending].start = tok_end(b) - 1;
+		b->im->n[b->pending].kind = object ? yajl_t_object : yajl_t_array;
+	}
+	b->pending = -1;
+	b->depth++;
+	return 1;
+}
+
+static int
+close_container(sp_build *b)
+{
+	int			owner = b->owner[--b->depth];
+
+	if (owner >= 0)
+		b->im->n[owner].end = tok_end(b);
+	return 1;
+}
+
+static int
+cb_start_map(void *ctx)
+{
+	return open_container(ctx, true);
+}
+
+static int
+cb_start_array(void *ctx)
+{
+	return open_container(ctx, false);
+}
+
+static int
+cb_end(void *ctx)
+{
+	return close_container(ctx);
+}
+
+static const yajl_callbacks sp_callbacks = {
+	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
+	cb_start_map, cb_key, cb_end, cb_start_array, cb_end
+};
+
+/* Index `text` into im; usable when it re-serialises to itself, yajl_tree_parse
+ * would accept it (same options: comments allowed) and it is an object. */
+static void
+img_build(rl_splice *sp, sp_img *im, const char *text)
+{
+	sp_build	b = {.im = im, .pending = -1};
+	size_t		len = strlen(text);
+	bool		ok;
+
+	im->built = true;
+	im->usable = false;
+	im->spliced = false;
+	im->nn = 0;
+	im->names.len = 0;
+	if (!self_serialising(text, len))
+		return;
+	trib_arena_reset(&sp->arena);
+	if ((b.h = yajl_alloc(&sp_callbacks, &sp->af, &b)) == NULL)
+		abort();
+	yajl_config(b.h, yajl_allow_comments, 1);
+	ok = yajl_parse(b.h, (const unsigned char *) text, len) == yajl_status_ok &&
+		yajl_complete_parse(b.h) == yajl_status_ok;
+	yajl_free(b.h);
+	if (!ok)
+		return;
+	if (len + 1 > im->cap)
+	{
+		im->cap = len + 64;
+		im->text = trib_xrealloc(im->text, im->cap);
+	}
+	memcpy(im->text, text, len + 1);
+	im->len = len;
+	im->usable = true;
+}
+
+/* ---- lookups --------------------------------------------------------------- */
+
+#define SP_NONE (-1)			/* the path reaches nothing */
+#define SP_TREE (-2)			/* only the tree path can tell */
+
+/* The member the plain path p reaches: its index, SP_NONE or SP_TREE. */
+static int
+lookup(const sp_img *im, const trib_jpath *p)
+{
+	int			cur = -1;
+
+	for (int s = 0; s < p->nseg; s++)
+	{
+		int			found = SP_NONE;
+
+		if (cur >= 0 && im->n[cur].kind != yajl_t_object)
+			return im->n[cur].kind == yajl_t_array ? SP_TREE : SP_NONE;
+		for (size_t k = 0; k < im->nn; k++)
+			if (im->n[k].parent == cur &&
+				strcmp(im->names.data + im->n[k].name_off, p->seg[s]) == 0)
+			{
+				if (found != SP_NONE)
+					return SP_TREE; /* duplicate keys */
+				found = (int) k;
+			}
+		if (found == SP_NONE)
+			return SP_NONE;
+		cur = found;
+	}
+	return im->n[cur].kind == yajl_t_object || im->n[cur].kind == yajl_t_array
+		? SP_TREE : cur;
+}
+
+/* A number node as yajl_tree builds it (yajl_parse_integer's saturation). */
+static yajl_val
+number_node(const char *raw)
+{
+	yajl_val	v = trib_jdoc_number(raw);
+
+	if (!(v->u.number.flags & YAJL_NUMBER_INT_VALID))
+		v->u.number.i = raw[0] == '-' ? LLONG_MIN : LLONG_MAX;
+	return v;
+}
+
+/* The node of scalar member m (built on first use). */
+static yajl_val
+node_of(sp_img *im, sp_node *m)
+{
+	const char *t = im->names.data + m->text_off;
+
+	if (m->v != NULL)
+		return m->v;
+	switch (m->kind)
+	{
+		case yajl_t_string:
+			return trib_jdoc_string(t);
+		case yajl_t_number:
+			return number_node(t);
+		case yajl_t_true:
+		case yajl_t_false:
+			return trib_jdoc_bool(m->kind == yajl_t_true);
+		default:
+			return trib_jdoc_null();
+	}
+}
+
+/* Replace [m->start, m->end) of the text by s[0..n); move the ranges. */
+static void
+splice(sp_img *im, size_t mi, const char *s, size_t n)
+{
+	sp_node    *m = &im->n[mi];
+	size_t		start = m->start;
+	size_t		end = m->end;
+	size_t		newlen = im->len - (end - start) + n;
+
+	if (newlen + 1 > im->cap)
+	{
+		im->cap = newlen + 64;
+		im->text = trib_xrealloc(im->text, im->cap);
+	}
+	memmove(im->text + start + n, im->text + end, im->len - end + 1);
+	memcpy(im->text + start, s, n);
+	im->len = newlen;
+	im->spliced = true;
+	for (size_t k = 0; k < im->nn; k++)
+	{
+		sp_node    *o = &im->n[k];
+
+		if (o->start >= end)
+			o->start = o->start + n - (end - start);
+		if (o->end >= end && k != mi)
+			o->end = o->end + n - (end - start);
+	}
+	m->end = start + n;
+}
+
+/* ---- the text path ------------------------------------------------------------ */
+
+bool		rl_splice_enabled = true;
+
+rl_splice *
+rl_splice_new(void)
+{
+	rl_splice  *sp = trib_xcalloc(1, sizeof(*sp));
+
+	if ((sp->g = yajl_gen_alloc(NULL)) == NULL)
+		abort();
+	trib_arena_init(&sp->arena, 0);
+	trib_arena_yajl_funcs(&sp->arena, &sp->af);
+	return sp;
+}
+
+bool
+rl_splice_index(rl_splice *sp, int i, const char *text)
+{
+	if (!sp->img[i].built)
+		img_build(sp, &sp->img[i], text);
+	return sp->img[i].usable;
+}
+
+bool
+rl_splice_can(const rl_splice *sp, int i, const trib_jpath *p)
+{
+	for (int s = 0; s < p->nseg; s++)
+		if (p->glob[s])
+			return false;
+	return sp->img[i].usable && lookup(&sp->img[i], p) != SP_TREE;
+}
+
+rl_sp_result
+rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn, void *arg)
+{
+	sp_img	   *im = &sp->img[i];
+	sp_node    *m;
+	int			mi;
+	yajl_val	v;
+	bool		ok;
+	const unsigned char *out;
+	size_t		outlen;
+
+	if (!im->usable || (mi = lookup(im, p)) == SP_TREE)
+		return RL_SP_TREE;
+	if (mi == SP_NONE)
+		return RL_SP_NONE;
+	m = &im->n[mi];
+	v = node_of(im, m);
+	m->v = NULL;
+	ok = fn(&v, im->names.data + m->name_off, arg);
+	yajl_gen_clear(sp->g);
+	yajl_gen_reset(sp->g, NULL);
+	(void) trib_jdoc_gen(sp->g, v);
+	yajl_gen_get_buf(sp->g, &out, &outlen);
+	splice(im, (size_t) mi, (const char *) out, outlen);
+	m = &im->n[mi];
+	m->v = v;
+	m->kind = v ? v->type : yajl_t_null;
+	if (m->kind == yajl_t_object || m->kind == yajl_t_array)
+		im->usable = false;		/* its members are not indexed */
+	return ok ? RL_SP_CHANGED : RL_SP_STOP;
+}
+
+const char *
+rl_splice_text(const rl_splice *sp, int i)
+{
+	return sp != NULL && sp->img[i].spliced ? sp->img[i].text : NULL;
+}
+
+void
+rl_splice_reset(rl_splice *sp)
+{
+	if (sp == NULL)
+		return;
+	for (int i = 0; i < RL_SPLICE_NIMG; i++)
+	{
+		sp_img	   *im = &sp->img[i];
+
+		for (size_t k = 0; k < im->nn; k++)
+			if (im->n[k].v)
+				yajl_tree_free(im->n[k].v);
+		im->nn = 0;
+		im->built = im->usable = im->spliced = false;
+	}
+}
+
+void
+rl_splice_destroy(rl_splice *sp)
+{
+	if (sp == NULL)
+		return;
+	rl_splice_reset(sp);
+	for (int i = 0; i < RL_SPLICE_NIMG; i++)
+	{
+		free(sp->img[i].text);
+		free(sp->img[i].n);
+		trib_strbuf_free(&sp->img[i].names);
+	}
+	yajl_gen_free(sp->g);
+	trib_arena_free(&sp->arena);
+	free(sp);
+}

@@ -1,0 +1,70 @@
+/*
+ * rules_splice.h: value rules on the row text, without a tree (the fast
+ * path of rl_apply_values in rules_common.c), owned by rules_splice.c.
+ * Private to transform/.  It knows nothing of the rule engine (no
+ * rules_common.h): it gets texts, paths and the value op's callback.
+ *
+ * The tree path parses an image into a yajl tree, lets the value op
+ * replace nodes, and dumps the whole tree back (trib_jdoc_dump).  Here an
+ * image that re-serialises to itself (no whitespace or comments between
+ * tokens, no escapes in its strings: what yajl_gen writes is then the
+ * text itself) is indexed once with yajl's callback parser: where each
+ * object member's value lies in the text.  A value op then gets a node
+ * for just that value (built as yajl_tree builds it), and the value's new
+ * serialisation (yajl_gen, as the dump) is spliced into the text.  The
+ * result is byte for byte the text the tree path writes; the tests
+ * compare both (test_rules_splice.c).
+ *
+ * A path goes the tree path (RL_SP_TREE) when it has globs, reaches an
+ * array or an object, or meets duplicate keys, and an image does when it
+ * does not re-serialise to itself or is not a JSON object.
+ */
+#ifndef TRIB_RULES_SPLICE_H
+#define TRIB_RULES_SPLICE_H
+
+#include <stdbool.h>
+
+#include "jpath.h"
+
+#define RL_SPLICE_NIMG 3		/* images per event (rules_common.h: NIMG) */
+
+typedef struct rl_splice rl_splice;
+
+/* How rl_splice_apply went. */
+typedef enum rl_sp_result
+{
+	RL_SP_NONE,					/* the path reaches nothing: unchanged */
+	RL_SP_CHANGED,				/* the value op ran, its result spliced in */
+	RL_SP_STOP,					/* the value op returned false (spliced too) */
+	RL_SP_TREE					/* not here: take the tree path */
+} rl_sp_result;
+
+/* Tests only: false sends every rule the tree path, to compare the two.
+ * Set before any event is transformed; never written by the daemon. */
+extern bool rl_splice_enabled;
+
+/* A new, empty set of indexes (one per image). */
+rl_splice  *rl_splice_new(void);
+
+/* Index image i's text unless done since the last reset; true when the
+ * text path can work on it. */
+bool		rl_splice_index(rl_splice *sp, int i, const char *text);
+
+/* Can the text path handle plain path p in indexed image i? */
+bool		rl_splice_can(const rl_splice *sp, int i, const trib_jpath *p);
+
+/* fn (as trib_jpath_each would call it) on the value p reaches in image
+ * i, its result spliced into the text. */
+rl_sp_result rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p,
+							 trib_jpath_fn fn, void *arg);
+
+/* Image i's text once something was spliced into it, else NULL. */
+const char *rl_splice_text(const rl_splice *sp, int i);
+
+/* Forget the indexes (end of an event); the buffers are kept. */
+void		rl_splice_reset(rl_splice *sp);
+
+/* Free everything (NULL: nothing). */
+void		rl_splice_destroy(rl_splice *sp);
+
+#endif							/* TRIB_RULES_SPLICE_H */
