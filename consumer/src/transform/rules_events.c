@@ -48,13 +48,12 @@ static void
 sample_mac(const trib_hmac *base, const char *in, unsigned char d[TRIB_HMAC_LEN])
 {
 	static const char ctx[] = "sample";
-	trib_hmac  *h = trib_hmac_dup(base);
+	trib_hmac_ctx *h = trib_hmac_start(base);
 
 	if (h == NULL || !trib_hmac_update_be32(h, sizeof(ctx) - 1) ||
 		!trib_hmac_update(h, ctx, sizeof(ctx) - 1) || !trib_hmac_update(h, in, strlen(in)) ||
 		!trib_hmac_final(h, d))
 		abort();
-	trib_hmac_free(h);
 }
 
 /* The MAC keyed once, and the threshold of the percentage. */

@@ -11,8 +11,8 @@
  * strings; redact masks the scalar leaves of objects and arrays and keeps
  * their shape, partial refuses them.
  *
- * Keyed hash.  HMAC-SHA256 (hmac.h: one keyed context per mask,
- * duplicated per value) over a label naming the strategy and
+ * Keyed hash.  HMAC-SHA256 (hmac.h: one key per mask, each value on
+ * the thread's working context, reset) over a label naming the strategy and
  * length-prefixed inputs (docs/MASKING.md); without a configured key the
  * public key "tributary-unkeyed" stands in (deterministic, but anyone can
  * recompute it).

@@ -2,10 +2,12 @@
  * mask_hash.c: the keyed `hash` strategy (see mask_hash.h for the exact
  * construction).
  *
- * The hasher keeps an HMAC context (hmac.h) that has already absorbed the
- * key and the constant prefix (label, context length, context).  Each value
- * duplicates that context, feeds the value and finalises, so the key
- * schedule and the prefix are paid for once per column, not per value.
+ * The hasher keeps an HMAC key (hmac.h), set up once per column, and its
+ * context.  Each value starts from the keyed state (the thread's working
+ * context, reset), feeds the constant prefix (label, context length,
+ * context), then the value, and finalises: the key schedule is paid for
+ * once per column, the prefix per value (22 bytes and the context, which is
+ * usually a column's name; a reset cannot keep it, hmac.h).
  */
 #include "mask_hash.h"
 
@@ -27,7 +29,9 @@
 
 struct trib_hash
 {
-	trib_hmac  *base;			/* key + prefix absorbed */
+	trib_hmac  *key;
+	char	   *context;		/* the prefix's context */
+	size_t		ctxlen;
 	trib_hash_encoding encoding;
 	size_t		max_chars;
 };
@@ -43,7 +47,7 @@ TRIB_WORDS_PARSER(trib_hash_encoding_parse, trib_hash_encoding, encoding_names,
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
 static bool
-absorb_prefix(trib_hmac *h, const char *context, size_t ctxlen)
+absorb_prefix(trib_hmac_ctx *h, const char *context, size_t ctxlen)
 {
 	static const char label[] = HASH_LABEL;
 
@@ -68,8 +72,12 @@ trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
 	h = trib_xcalloc(1, sizeof(*h));
 	h->encoding = encoding;
 	h->max_chars = max_chars;
-	h->base = trib_hmac_new(key->bytes, key->len);
-	if (h->base == NULL || !absorb_prefix(h->base, context, ctxlen))
+	h->context = trib_xmalloc(ctxlen + 1);
+	if (ctxlen > 0)
+		memcpy(h->context, context, ctxlen);
+	h->ctxlen = ctxlen;
+	h->key = trib_hmac_new(key->bytes, key->len);
+	if (h->key == NULL)
 	{
 		snprintf(errbuf, errlen, "hash: OpenSSL could not set up HMAC-SHA256");
 		trib_hash_free(h);
@@ -102,13 +110,13 @@ bool
 trib_hash_apply(trib_hash *h, const void *value, size_t len, char **out,
 				size_t *outlen, char *errbuf, size_t errlen)
 {
-	trib_hmac  *ctx = trib_hmac_dup(h->base);
+	trib_hmac_ctx *ctx = trib_hmac_start(h->key);
 	unsigned char mac[TRIB_HMAC_LEN];
 	char		text[TRIB_HASH_TEXT_MAX + 1];
 	bool		ok;
 
-	ok = ctx != NULL && trib_hmac_update(ctx, value, len) && trib_hmac_final(ctx, mac);
-	trib_hmac_free(ctx);
+	ok = ctx != NULL && absorb_prefix(ctx, h->context, h->ctxlen) &&
+		trib_hmac_update(ctx, value, len) && trib_hmac_final(ctx, mac);
 	if (!ok)
 		return trib_errf(errbuf, errlen, "hash: OpenSSL HMAC-SHA256 failed");
 	*outlen = encode_mac(h, mac, text);
@@ -122,6 +130,7 @@ trib_hash_free(trib_hash *h)
 {
 	if (h == NULL)
 		return;
-	trib_hmac_free(h->base);
+	trib_hmac_free(h->key);
+	free(h->context);
 	free(h);
 }

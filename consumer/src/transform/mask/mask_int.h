@@ -21,7 +21,7 @@ struct trib_mask
 	trib_jkind	fixed_kind;		/* redact fixed: the parsed value */
 	char	   *fixed_text;
 	size_t		fixed_len;
-	trib_hmac  *mac;			/* keyed once; each use works on a dup */
+	trib_hmac  *mac;			/* keyed once; trib_hmac_start per use */
 };
 
 /*
