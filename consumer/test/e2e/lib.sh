@@ -338,12 +338,14 @@ wait_log() {
     return 1
 }
 
-# slot_caught_up SLOT: wait up to 30 s for SLOT to be confirmed at the
-# current end of WAL; prints t or f.
+# slot_caught_up SLOT: wait up to SLOT_WAIT_S seconds (default 120; the
+# scripts run two at a time, and under check-asan a million-row
+# transaction takes its time) for SLOT to be confirmed at the current end
+# of WAL; prints t or f.  It returns as soon as the slot is there.
 slot_caught_up() {
-    local end c=f
+    local end c=f deadline=$((SECONDS + ${SLOT_WAIT_S:-120}))
     end=$(pgc_psql -d postgres -Atc "SELECT pg_current_wal_lsn()")
-    for _ in $(seq 1 300); do
+    while [ "$SECONDS" -lt "$deadline" ]; do
         c=$(pgc_psql -d postgres -Atc "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = '$1'")
         [ "$c" = t ] && break
         sleep 0.1
