@@ -246,7 +246,7 @@ if [ "$QUICK" = 1 ]; then
     echo "$explain" | grep 'Index Only Scan using lineage_edges_from_idx' >/dev/null || {
         log "the step query does not use lineage_edges_from_idx:"; echo "$explain" >&2; exit 1; }
     log "quick run: counts, walk and plan are right (impact median ${worst} ms)"
-    echo "lineage: 1 passed, 0 failed"
+    echo "1 passed, 0 failed"
     exit 0
 fi
 

@@ -15,9 +15,9 @@
 #            the unprivileged test user in a temp dir it owns
 #   shell    executable test/shell/*.sh; one that prints `N passed, N failed`
 #            as its last line counts that, otherwise its exit status counts
-#   parts    `make check` of consumer/, schema_registry/, lineage/; a part
-#            with tests prints `N passed, N failed` last, one without prints
-#            that it has none
+#   parts    `make check` of consumer/, schema_registry/, lineage/; each
+#            prints `N passed, N failed` (alone on its line) last; a part
+#            that prints no such line counts as one failure
 #
 # Usage: scripts/check.sh [suite...]       (default: all suites)
 # The very last line printed is always `N passed, N failed`.  The exit status
@@ -197,7 +197,10 @@ suite_parts() {
             local p=${BASH_REMATCH[1]} q=${BASH_REMATCH[2]}
             [ "$rc" -ne 0 ] && [ "$q" -eq 0 ] && q=1
             record "$part" "$p" "$q"
-        elif [ "$rc" -ne 0 ]; then
+        else
+            # every part has tests: one that prints no summary line (or
+            # prefixes it, so that it does not match) is a broken harness
+            echo "check: $part printed no \`N passed, N failed\` line (exit $rc)" >&2
             record "$part" 0 1
         fi
     done
