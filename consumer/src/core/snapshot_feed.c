@@ -391,6 +391,26 @@ copy_loop(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 	return true;
 }
 
+/*
+ * The copy failed: while we still hold the pipeline lock, have the sinks
+ * make durable what they were given (a failed sink just fails again), and
+ * save the progress they acknowledged, so a restart resumes after it and
+ * repeats nothing.
+ */
+static void
+save_after_error(trib_snapfeed *f)
+{
+	char		e[512];
+
+	if (!f->h->leader_ok(f->h->arg, e, sizeof(e)))
+		return;
+	if (!trib_snapfeed_drain(f, false, e, sizeof(e)))
+		tlog_warn("snapshot", "after the error, the sinks did not acknowledge every row: %s", e);
+	take_acks(f);
+	if (f->dirty && !trib_snapfeed_save(f, true, e, sizeof(e)))
+		tlog_warn("snapshot", "could not save the progress after the error: %s", e);
+}
+
 /* See snapshot_feed.h. */
 int
 trib_snapfeed_run(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
@@ -400,7 +420,10 @@ trib_snapfeed_run(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 	if (!trib_snapfeed_save(f, true, errbuf, errlen) || !e->start(eng, errbuf, errlen))
 		return -1;
 	if (!copy_loop(f, e, eng, stop, errbuf, errlen))
+	{
+		save_after_error(f);
 		return -1;
+	}
 	e->stop(eng);
 	if (*stop)
 	{

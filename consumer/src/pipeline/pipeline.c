@@ -1797,7 +1797,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 bool
 trib_pipeline_finish(trib_pipeline *p, bool ok)
 {
-	if (!ok && p->ckpt != NULL && !p->lock_lost)
+	if (!ok && p->ckpt != NULL && !p->lock_lost && p->streaming)
 	{
 		char		e[512];
 
@@ -1806,7 +1806,10 @@ trib_pipeline_finish(trib_pipeline *p, bool ok)
 		 * durable positions), so a restart repeats less.  Confirm nothing
 		 * more: items taken from the source may not have been handled,
 		 * among them the end of a transaction the source must stay before
-		 * (PostgreSQL: a prepared one; pg_source_ops.c).
+		 * (PostgreSQL: a prepared one; pg_source_ops.c).  Not before
+		 * streaming: the snapshot keeps its own progress in the checkpoint
+		 * (snapshot_feed.c), and one of its rows' positions saved without
+		 * it would read as a finished snapshot and skip the rest.
 		 */
 		if (!advance(p, true, false, e, sizeof(e)))
 			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);

@@ -112,17 +112,19 @@ trib_my_rows_free(trib_my_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* The statement's error as a message. */
+/* The statement's error as a message (and its number in *errnum). */
 static bool
-stmt_fail(MYSQL_STMT *st, const char *sql, char *errbuf, size_t errlen)
+stmt_fail(MYSQL_STMT *st, const char *sql, unsigned *errnum, char *errbuf, size_t errlen)
 {
+	if (errnum)
+		*errnum = mysql_stmt_errno(st);
 	return trib_my_fail(errbuf, errlen, "%.80s...: %s (error %u)", sql,
 						mysql_stmt_error(st), mysql_stmt_errno(st));
 }
 
 /* Fetch every row of an executed statement as strings into out. */
 static bool
-fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out,
+fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out, unsigned *errnum,
 		  char *errbuf, size_t errlen)
 {
 	int			ncols = (int) mysql_stmt_field_count(st);
@@ -144,7 +146,7 @@ fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out,
 		b[i].is_null = &isnull[i];
 	}
 	if (mysql_stmt_bind_result(st, b) || mysql_stmt_store_result(st))
-		ok = stmt_fail(st, sql, errbuf, errlen);
+		ok = stmt_fail(st, sql, errnum, errbuf, errlen);
 	while (ok && ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED))
 	{
 		if (out->nrows == cap)
@@ -177,7 +179,7 @@ fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out,
 		out->nrows++;
 	}
 	if (ok && rc == 1)
-		ok = stmt_fail(st, sql, errbuf, errlen);
+		ok = stmt_fail(st, sql, errnum, errbuf, errlen);
 	free(b);
 	free(len);
 	free(isnull);
@@ -185,9 +187,10 @@ fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out,
 	return ok;
 }
 
+/* See mysql_conn.h. */
 bool
-trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams,
-			   trib_my_rows *out, char *errbuf, size_t errlen)
+trib_my_select_errnum(MYSQL *m, const char *sql, const char *const *params, int nparams,
+					  trib_my_rows *out, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	MYSQL_STMT *st = mysql_stmt_init(m);
 	MYSQL_BIND *pb = trib_xcalloc((size_t) (nparams ? nparams : 1), sizeof(MYSQL_BIND));
@@ -195,10 +198,12 @@ trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams
 	bool		ok = true;
 
 	memset(out, 0, sizeof(*out));
+	if (errnum)
+		*errnum = 0;
 	if (st == NULL)
 		ok = trib_my_fail(errbuf, errlen, "mysql_stmt_init: %s", mysql_error(m));
 	else if (mysql_stmt_prepare(st, sql, (unsigned long) strlen(sql)))
-		ok = stmt_fail(st, sql, errbuf, errlen);
+		ok = stmt_fail(st, sql, errnum, errbuf, errlen);
 	for (int i = 0; ok && i < nparams; i++)
 	{
 		plen[i] = (unsigned long) strlen(params[i]);
@@ -208,11 +213,11 @@ trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams
 		pb[i].length = &plen[i];
 	}
 	if (ok && nparams > 0 && mysql_stmt_bind_param(st, pb))
-		ok = stmt_fail(st, sql, errbuf, errlen);
+		ok = stmt_fail(st, sql, errnum, errbuf, errlen);
 	if (ok && mysql_stmt_execute(st))
-		ok = stmt_fail(st, sql, errbuf, errlen);
+		ok = stmt_fail(st, sql, errnum, errbuf, errlen);
 	if (ok && mysql_stmt_field_count(st) > 0)
-		ok = fetch_all(st, sql, out, errbuf, errlen);
+		ok = fetch_all(st, sql, out, errnum, errbuf, errlen);
 	if (!ok)
 		trib_my_rows_free(out);
 	if (st)
@@ -220,6 +225,13 @@ trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams
 	free(pb);
 	free(plen);
 	return ok;
+}
+
+bool
+trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams,
+			   trib_my_rows *out, char *errbuf, size_t errlen)
+{
+	return trib_my_select_errnum(m, sql, params, nparams, out, NULL, errbuf, errlen);
 }
 
 /* See mysql_conn.h. */

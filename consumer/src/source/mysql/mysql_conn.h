@@ -53,6 +53,11 @@ bool		trib_my_select(MYSQL *m, const char *sql, const char *const *params,
 						   int nparams, trib_my_rows *out,
 						   char *errbuf, size_t errlen);
 
+/* trib_my_select() that also gives the server's error number (0 if none). */
+bool		trib_my_select_errnum(MYSQL *m, const char *sql, const char *const *params,
+								  int nparams, trib_my_rows *out, unsigned *errnum,
+								  char *errbuf, size_t errlen);
+
 /* Cell (row, col) of a result; NULL for SQL NULL. */
 const char *trib_my_cell(const trib_my_rows *r, int row, int col);
 

@@ -693,6 +693,28 @@ enqueue(trib_my_snap *s, trib_my_snap_chunk *c)
 	return true;
 }
 
+/*
+ * The error of a failed chunk read, naming the table.  A table altered
+ * after the consistent point, before this transaction first read it (once
+ * read, the transaction's metadata lock makes an ALTER wait for the end
+ * of the copy), cannot be read under this snapshot: InnoDB refuses with
+ * ER_TABLE_DEF_CHANGED (1412), or the columns described at the start are
+ * gone (ER_BAD_FIELD_ERROR, 1054).  That is said plainly, with the way
+ * out (docs/MYSQL.md, "DDL during the copy").
+ */
+static void
+table_read_failed(const trib_my_snap_table *t, unsigned errnum, char *errbuf, size_t errlen)
+{
+	if (errnum == 1412 || errnum == 1054)
+		trib_my_fail_prefix(errbuf, errlen,
+							"snapshot of %s.%s: altered (ALTER TABLE) after the snapshot's "
+							"consistent point, so not readable as of that point; take a new "
+							"snapshot (docs/MYSQL.md, \"DDL during the copy\"); the server said",
+							t->db, t->table);
+	else
+		trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
+}
+
 /* Read one table to its end: 1 done, 0 stopping, -1 error. */
 static int
 read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
@@ -703,6 +725,7 @@ read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 	int			nafter = 0;
 	bool		final = false;
 	int			rc = 1;
+	unsigned	errnum = 0;
 
 	if (t->nafter == t->npk && t->npk > 0)
 	{
@@ -721,9 +744,9 @@ read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 		for (int i = 0; after && i < t->npk; i++)
 			for (int e = 0; e <= i; e++)
 				params[k++] = after[e];
-		if (!trib_my_select(w->m, sql, params, k, &r, errbuf, errlen))
+		if (!trib_my_select_errnum(w->m, sql, params, k, &r, &errnum, errbuf, errlen))
 		{
-			trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
+			table_read_failed(t, errnum, errbuf, errlen);
 			rc = -1;
 		}
 		else
