@@ -1,5 +1,5 @@
 # mysql_snapshot_lib.sh: helpers of the MySQL snapshot and multi-source
-# scripts (51, 56-59; 80 uses count_from),
+# scripts (51, 56-59, 85; 80 uses count_from),
 # sourced after lib.sh (and mariadb.sh).
 # shellcheck shell=bash
 
