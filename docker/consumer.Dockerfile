@@ -9,7 +9,8 @@
 # bare debian:12 with only the shared libraries the binary loads
 # (scripts/install-deps --runtime: libpq, librdkafka, yajl, libyaml,
 # libmicrohttpd, OpenSSL, Lua 5.4, PCRE2, MariaDB Connector/C, libmongoc,
-# avro-c), the binary and the dictionaries;
+# avro-c) and Debian's CA store (ca-certificates), the binary and the
+# dictionaries;
 # no compiler, no PostgreSQL server, no valgrind.  `make check-fresh` runs
 # these steps in bare roots and starts the runtime stage's binary.
 #
@@ -17,8 +18,9 @@
 # unprivileged user; mount the pipeline file (and secrets for the *_file
 # keys) there.  The HTTP endpoint listens on 127.0.0.1 unless the pipeline
 # sets http.listen (in a pod, 0.0.0.0:8080 for the kubelet probes).  TLS to
-# Kafka or PostgreSQL needs CA certificates: mount them and point the
-# pipeline's ssl.ca.location / sslrootcert at them.
+# Kafka and MongoDB verifies against the CA store; for a private CA, mount
+# its certificate and point the pipeline's ssl.ca.location / sslrootcert
+# at it.
 FROM debian:12 AS build
 COPY . /src/tributary
 WORKDIR /src/tributary

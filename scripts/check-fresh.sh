@@ -190,6 +190,10 @@ check_consumer_image() {
         -x '*.py' >/dev/null || rc=$?
     echo "  substitute dictionaries in /usr/local/share/tributary/fake: $([ "$rc" = 0 ] && echo same as data/fake || echo DIFFERENT)"
     step "$name: data/fake installed" "$rc"
+    rc=0
+    [ -s "$DF_ROOT/etc/ssl/certs/ca-certificates.crt" ] || rc=1
+    echo "  CA store /etc/ssl/certs/ca-certificates.crt: $([ "$rc" = 0 ] && echo present || echo MISSING)"
+    step "$name: CA certificates for TLS" "$rc"
     size=$(du -sx --block-size=1M "$DF_ROOT" | cut -f1)
     base=$(du -sx --block-size=1M "$FRESH_BASE" | cut -f1)
     figures+=("$name: runtime stage root $size MiB (du -sx; the bare root alone is $base MiB)")
