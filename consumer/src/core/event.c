@@ -77,6 +77,7 @@ trib_event_copy(const trib_event *ev, trib_event *out)
 	dup_owned(&out->before_json_nulls, ev->before_json_nulls, &bytes);
 	dup_owned(&out->extra, ev->extra, &bytes);
 	dup_owned(&out->pos.opaque, ev->pos.opaque, &bytes);
+	trib_position_set_opaque(&out->pos, out->pos.opaque, trib_position_opaque_source(&ev->pos));
 	dup_owned(&out->topic, ev->topic, &bytes);
 	dup_owned(&out->tags, ev->tags, &bytes);
 	dup_owned(&out->error, ev->error, &bytes);

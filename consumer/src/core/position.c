@@ -7,10 +7,31 @@
  * `compare` operation.  `end_lsn`, `lsn` and `opaque` do not take part.
  * The event-id forms of such positions (format_id, parse_id, store_form,
  * gauge) are here too, so each source need not write them again.
+ *
+ * The opaque text's source hint is kept with the pointer of the text it
+ * was set for, and read only while `opaque` is still that text, so a
+ * position whose text is replaced (a merged position's, a snapshot
+ * phase's) cannot carry the hint of another text.
  */
 #include "position.h"
 
 #include <string.h>
+
+/* See position.h. */
+void
+trib_position_set_opaque(trib_position *pos, char *text, size_t source_len)
+{
+	pos->opaque = text;
+	pos->hint_len_ = text != NULL ? source_len : 0;
+	pos->hint_text_ = text;
+}
+
+/* See position.h. */
+size_t
+trib_position_opaque_source(const trib_position *pos)
+{
+	return pos->opaque == pos->hint_text_ ? pos->hint_len_ : 0;
+}
 
 /* See position.h. */
 int

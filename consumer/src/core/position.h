@@ -39,14 +39,21 @@
  *               (MySQL: the GTID set, the binlog file name).  The
  *               checkpoint stores keep it as given; the pipeline only
  *               passes it on.
- *   opaque_source  0, or the length of opaque's first member when the
- *               source wrote it as yajl's generator would (compact, valid
- *               UTF-8): opaque starts {"source":{...} and those bytes end
- *               at its '}'.  The envelope then copies the members of the
- *               records' source block (format/opaque_source.h) without
- *               parsing the text.  A hint about the text beside it:
- *               whoever sets `opaque` to another text sets this too (0
- *               when it does not know); stores do not keep it.
+ *   the opaque text's source hint  0, or the length of opaque's first
+ *               member when the source wrote it as yajl's generator would
+ *               (compact, valid UTF-8): opaque starts {"source":{...} and
+ *               those bytes end at its '}'.  The envelope then copies the
+ *               members of the records' source block (format/
+ *               opaque_source.h) without parsing the text.  Set only with
+ *               its text (trib_position_set_opaque) and read through
+ *               trib_position_opaque_source(), which gives 0 unless
+ *               `opaque` is still the text it was set with: a position
+ *               whose text is replaced any other way loses the hint, never
+ *               keeps a stale one (unless the new text is put directly at
+ *               the freed old one's address: set texts with the setter).
+ *               Copies of a position (struct assignment) keep it with the
+ *               text they share, trib_event_copy and the sink buffer with
+ *               their copy of the text; stores do not keep it.
  *
  * The event-id text "L:S" ("L" alone for TRIB_SEQ_ALL) is then the same
  * for every source; its implementation is eventid.h, and LSN text lsn.h
@@ -78,9 +85,18 @@ typedef struct trib_position
 	uint64_t	lsn;			/* the change's own place; 0 if unknown
 								 * (Debezium's source.lsn) */
 	char	   *opaque;			/* native position as JSON text, or NULL */
-	size_t		opaque_source;	/* 0, or the bytes of opaque's leading
-								 * {"source":{...} as yajl writes them */
+	/* private to position.c: the source hint and the text it is about */
+	size_t		hint_len_;
+	const char *hint_text_;
 } trib_position;
+
+/* Put text (owned as `opaque` is; the old text is not freed) in pos with
+ * its source hint: source_len bytes of leading {"source":{...}, 0 when not
+ * known. */
+void		trib_position_set_opaque(trib_position *pos, char *text, size_t source_len);
+
+/* The source hint of pos's opaque text: 0 unless set with that text. */
+size_t		trib_position_opaque_source(const trib_position *pos);
 
 /* Event order: <0, 0 or >0 as a's (commit_lsn, seq) is before, equal to
  * or after b's.  The other fields do not take part. */

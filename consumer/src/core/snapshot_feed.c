@@ -230,8 +230,7 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 		{
 			ev->pos.lsn = f->base;
 			free(ev->pos.opaque);
-			ev->pos.opaque = trib_xstrdup(opaque);
-			ev->pos.opaque_source = 0;
+			trib_position_set_opaque(&ev->pos, trib_xstrdup(opaque), 0);
 		}
 		ok = hold(f, ev, errbuf, errlen);
 	}

@@ -867,7 +867,7 @@ write_json_nulls(ebuf *b, const trib_event *ev)
 
 /*
  * The source's own members copied as they are when the position says its
- * opaque text starts with them as yajl writes them (opaque_source,
+ * opaque text starts with them as yajl writes them (its source hint,
  * core/position.h): the bytes the parse below would generate.  False when
  * it does not say so, or the text does not look like it (a stale hint is
  * not trusted: the parse decides).
@@ -876,7 +876,7 @@ static bool
 copy_source_own(ebuf *b, const trib_position *pos)
 {
 	static const char head[] = "{\"source\":{";
-	size_t		n = pos->opaque_source,
+	size_t		n = trib_position_opaque_source(pos),
 				hl = sizeof(head) - 1;
 
 	if (n <= hl || strnlen(pos->opaque, n + 1) <= n ||

@@ -1297,8 +1297,7 @@ write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
 	ev->pos = *mp;
 	if (text != NULL)
 	{
-		ev->pos.opaque = text;
-		ev->pos.opaque_source = 0;
+		trib_position_set_opaque(&ev->pos, text, 0);
 	}
 	ev->origin = &own;
 	ok = s->sink.ops->write(&s->sink, ev, errbuf, errlen);
@@ -1365,8 +1364,7 @@ hold_event(sink_slot *s, const trib_event *ev, const trib_position *mp)
 	seen = *mp;
 	if ((text = ahead_text(s)) != NULL)
 	{
-		seen.opaque = text;
-		seen.opaque_source = 0;
+		trib_position_set_opaque(&seen, text, 0);
 	}
 	trib_sink_buffer_push(s->held, ev, &seen);
 	free(text);

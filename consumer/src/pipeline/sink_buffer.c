@@ -56,7 +56,8 @@ trib_sink_buffer_push(trib_sink_buffer *b, const trib_event *ev, const trib_posi
 	{
 		h->own = h->ev.pos;		/* takes the copy's opaque */
 		h->ev.pos = *seen;
-		h->ev.pos.opaque = seen->opaque ? trib_xstrdup(seen->opaque) : NULL;
+		trib_position_set_opaque(&h->ev.pos, seen->opaque ? trib_xstrdup(seen->opaque) : NULL,
+								 trib_position_opaque_source(seen));
 		h->bytes += seen->opaque ? strlen(seen->opaque) + 1 : 0;
 		h->ev.origin = &h->own;
 	}

@@ -21,8 +21,10 @@
  * Migrations.  `run` checks and registers the table's own shape, not the
  * migrated one, so the value subject is checked here the same way; a
  * subject with a migration then gets the plan `run` would make from that
- * shape to the target (schema_check_migrate.c), and the key subject is
- * checked on the table's key before the steps (see the doc's section 7).
+ * shape to the target (schema_check_migrate.c), and its key subject is
+ * checked on the key `run` registers: the migrated relation's, whose
+ * key columns the steps may rename, drop or cast (see the doc's section
+ * 7).
  */
 #include "schema_stage.h"
 
@@ -54,6 +56,13 @@ static const char diff_sql[] =
 	"SELECT c.previous_version, c.kind, c.path, c.message"
 	"  FROM tributary.check_compatibility($1, $2::jsonb, NULL, $3) AS c";
 
+/* The schemas' format. */
+static trib_sr_format
+schemas_format(const trib_config *cfg)
+{
+	return cfg->schemas.format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON;
+}
+
 /* The dsn of the source named `name` in the report, or NULL. */
 static const char *
 source_dsn(const trib_check_report *rep, const char *name)
@@ -64,21 +73,21 @@ source_dsn(const trib_check_report *rep, const char *name)
 	return NULL;
 }
 
-/* Report a subject's violations (diff: check_compatibility's rows). */
+/* Report a subject's violations (diff: check_compatibility's rows) of
+ * `what` ("the table's current shape", or the migrated key). */
 static void
 report_diff(const trib_config *cfg, trib_check_report *rep, const char *subject,
-			PGresult *diff)
+			const char *what, PGresult *diff)
 {
 	bool		fail = cfg->schemas.on_incompatible == TRIB_SCHEMAS_FAIL;
 
 	if (PQntuples(diff) == 0)
 	{
-		trib_check_report_say(rep, "  subject %s: the table's current shape is compatible",
-							  subject);
+		trib_check_report_say(rep, "  subject %s: %s is compatible", subject, what);
 		return;
 	}
-	trib_check_report_say(rep, "  subject %s: the table's current shape is incompatible "
-						  "(%d violation(s))%s", subject, PQntuples(diff),
+	trib_check_report_say(rep, "  subject %s: %s is incompatible "
+						  "(%d violation(s))%s", subject, what, PQntuples(diff),
 						  fail ? "; under on_incompatible: fail `run` stops before its "
 						  "first event: change the table or the subject's level "
 						  "(tributary.set_compatibility)" : "");
@@ -89,46 +98,79 @@ report_diff(const trib_config *cfg, trib_check_report *rep, const char *subject,
 	rep->problems += fail;
 }
 
-/* One part of a table (key: its key subject, "<subject>-key"): its shape
- * from the source, its violations from the catalog. */
+/* Check schema text doc against subject on the catalog and report it as
+ * `what`; false when the query failed (said and counted). */
+static bool
+check_doc(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
+		  const char *subject, const char *doc, const char *type, const char *what)
+{
+	const char *p[] = {subject, doc, type};
+	PGresult   *diff = trib_check_report_pg_query(rep, catalog, "check_compatibility",
+												  diff_sql, 3, p);
+
+	if (diff != NULL)
+		report_diff(cfg, rep, subject, what, diff);
+	PQclear(diff);
+	return diff != NULL;
+}
+
+/* With schemas.keys under the subject's migration mg: the key `run`
+ * registers, the migrated relation's, against the key subject. */
 static void
+check_migrated_key(const trib_config *cfg, trib_check_report *rep, PGconn *src,
+				   PGconn *catalog, const trib_migration *mg, const trib_check_table *t,
+				   const char *subject, const char *shape, const char *type)
+{
+	char	   *key_subject = trib_schema_key_subject(subject);
+	char	   *doc = trib_schema_check_migrated_key(mg, rep, src, catalog, t->schema, t->table,
+												 subject, shape, schemas_format(cfg));
+
+	if (doc != NULL)
+		check_doc(cfg, rep, catalog, key_subject, doc, type,
+				  "after migration rules, the migrated table's key");
+	free(doc);
+	free(key_subject);
+}
+
+/* One part of a table (key: its key subject, "<subject>-key"): its shape
+ * from the source, its violations from the catalog.  For the value, a
+ * subject with a migration then gets the plan and, with schemas.keys,
+ * the migrated key; true when it has a migration (its own key is then
+ * not what `run` registers). */
+static bool
 check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *catalog,
 		   const trib_migrator *mig, const trib_check_table *t, const char *type, bool key)
 {
 	const char *p1[] = {t->schema, t->table, type, key ? "key" : "value"};
-	PGresult   *shape,
-			   *diff = NULL;
-	char	   *subject = NULL;
+	PGresult   *shape;
+	const trib_migration *mg = NULL;
 
 	shape = trib_check_report_pg_query(rep, src, key ? "the table's key shape" :
 									   "the table's shape", shape_sql, 4, p1);
 	if (shape != NULL && PQntuples(shape) == 1)
 	{
-		const char *p2[3];
+		const char *doc = PQgetvalue(shape, 0, 0);
 		char	   *value = trib_topic_expand(cfg->schemas.subject, NULL, t->source,
 											  PQgetvalue(shape, 0, 1), t->schema, t->table);
+		char	   *subject = key ? trib_schema_key_subject(value) : trib_xstrdup(value);
 
-		subject = trib_xmalloc(strlen(value) + sizeof("-key"));
-		strcpy(subject, value);
-		if (key)
-			strcat(subject, "-key");
+		mg = key ? NULL : trib_migrator_find(mig, subject);
+		if (check_doc(cfg, rep, catalog, subject, doc, type, "the table's current shape") &&
+			mg != NULL)
+		{
+			trib_schema_check_migration(mg, rep, catalog, subject, doc, type);
+			if (cfg->schemas.keys)
+				check_migrated_key(cfg, rep, src, catalog, mg, t, subject, doc, type);
+		}
 		free(value);
-		p2[0] = subject;
-		p2[1] = PQgetvalue(shape, 0, 0);
-		p2[2] = type;
-		diff = trib_check_report_pg_query(rep, catalog, "check_compatibility", diff_sql, 3, p2);
+		free(subject);
 	}
-	if (diff != NULL)
-		report_diff(cfg, rep, subject, diff);
-	if (diff != NULL && !key && trib_migrator_find(mig, subject) != NULL)
-		trib_schema_check_migration(trib_migrator_find(mig, subject), rep, catalog, subject,
-									PQgetvalue(shape, 0, 0), type);
 	PQclear(shape);
-	PQclear(diff);
-	free(subject);
+	return mg != NULL;
 }
 
-/* One table: its value subject, and its key subject under schemas.keys. */
+/* One table: its value subject, and its key subject under schemas.keys
+ * (the migrated key under a migration, with the value's lines). */
 static void
 check_table(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
 			const trib_migrator *mig, const trib_check_table *t, const char *type)
@@ -136,12 +178,9 @@ check_table(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
 	const char *dsn = source_dsn(rep, t->source);
 	PGconn	   *src = dsn ? trib_check_report_pg_open(dsn) : NULL;
 
-	if (src != NULL && PQstatus(src) == CONNECTION_OK)
-	{
-		check_part(cfg, rep, src, catalog, mig, t, type, false);
-		if (cfg->schemas.keys)
-			check_part(cfg, rep, src, catalog, mig, t, type, true);
-	}
+	if (src != NULL && PQstatus(src) == CONNECTION_OK &&
+		!check_part(cfg, rep, src, catalog, mig, t, type, false) && cfg->schemas.keys)
+		check_part(cfg, rep, src, catalog, mig, t, type, true);
 	if (src != NULL)
 		PQfinish(src);
 }
@@ -150,7 +189,7 @@ check_table(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
 void
 trib_schema_check(const trib_config *cfg, trib_check_report *rep)
 {
-	const char *type = trib_sr_format_name(cfg->schemas.format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON);
+	const char *type = trib_sr_format_name(schemas_format(cfg));
 	PGconn	   *catalog;
 	trib_migrator *mig = NULL;
 	char		err[512];

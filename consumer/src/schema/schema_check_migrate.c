@@ -15,6 +15,17 @@
  * apply are listed ("after migration rules: rename memo -> note"); a
  * refused plan is a problem whatever on_incompatible says, since `run`
  * stops there.  The catalog is only read.
+ *
+ * The key.  With `schemas.keys`, `run` then registers the key of the
+ * migrated relation (schema_stage.c resolve_key), not the table's own
+ * key, so a step that renames, drops or casts a key column changes it.
+ * The plan needs the columns' types and key flags for that, which the
+ * shape's field names do not carry: the table's columns are read from
+ * the source's catalog as the plugin's relation record describes them
+ * (format_type with the typmod, NOT NULL, the primary key and the replica
+ * identity key), the same plan is made on them, and the key of its
+ * relation is built by the code `run` uses (trib_schema_of_key).  A
+ * refused plan was said on the value's line: `run` stops before the key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +36,16 @@
 #include "schema_int.h"
 #include "schema_migrate.h"
 #include "xalloc.h"
+
+/* What `run` plans a shape with: the shape's version, the target and the
+ * target's schema text (malloc'd). */
+typedef struct plan_inputs
+{
+	int32_t		from;
+	int32_t		to;
+	bool		is_new_shape;	/* not registered yet: `from` is the next */
+	char	   *doc;
+} plan_inputs;
 
 /* The version registered with the shape's fingerprint (NULL when none),
  * and the subject's newest version (NULL when none). */
@@ -135,43 +156,169 @@ report_plan(trib_check_report *rep, const trib_migration *mg, const char *subjec
 	trib_relation_clear(&rel);
 }
 
+/* The plan's inputs for shape as `run` finds them; false when the
+ * catalog does not give them, errbuf saying why ("" when a query said it,
+ * counted). */
+static bool
+find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migration *mg,
+			const char *subject, const char *shape, const char *type, plan_inputs *in,
+			char *errbuf, size_t errlen)
+{
+	const char *p[] = {subject, type, shape};
+	PGresult   *r = trib_check_report_pg_query(rep, catalog, "the subject's versions",
+											   versions_sql, 3, p);
+	int32_t		found,
+				newest;
+
+	errbuf[0] = '\0';
+	in->doc = NULL;
+	if (r == NULL || PQntuples(r) != 1)
+	{
+		PQclear(r);
+		return false;
+	}
+	found = PQgetisnull(r, 0, 0) ? 0 : (int32_t) atoi(PQgetvalue(r, 0, 0));
+	newest = PQgetisnull(r, 0, 1) ? 0 : (int32_t) atoi(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	in->from = found > 0 ? found : newest + 1;
+	in->to = trib_migration_target(mg);
+	if (in->to == 0)
+		in->to = found > 0 ? newest : in->from;
+	in->is_new_shape = found == 0;
+	in->doc = target_doc(rep, catalog, subject, shape, type, in->to,
+						 found == 0 && in->to == in->from, errbuf, errlen);
+	return in->doc != NULL;
+}
+
 /* See schema_int.h. */
 void
 trib_schema_check_migration(const trib_migration *mg, trib_check_report *rep,
 							PGconn *catalog, const char *subject, const char *shape,
 							const char *type)
 {
-	const char *p[] = {subject, type, shape};
-	PGresult   *r = trib_check_report_pg_query(rep, catalog, "the subject's versions",
-											   versions_sql, 3, p);
-	int32_t		found,
-				newest,
-				from,
-				to;
+	plan_inputs in;
 	char		err[512];
-	char	   *doc;
 
-	if (r == NULL || PQntuples(r) != 1)
-	{
-		PQclear(r);
-		return;
-	}
-	found = PQgetisnull(r, 0, 0) ? 0 : (int32_t) atoi(PQgetvalue(r, 0, 0));
-	newest = PQgetisnull(r, 0, 1) ? 0 : (int32_t) atoi(PQgetvalue(r, 0, 1));
-	PQclear(r);
-	from = found > 0 ? found : newest + 1;
-	to = trib_migration_target(mg);
-	if (to == 0)
-		to = found > 0 ? newest : from;
-	doc = target_doc(rep, catalog, subject, shape, type, to, found == 0 && to == from,
-					 err, sizeof(err));
-	if (doc != NULL)
-		report_plan(rep, mg, subject, shape, doc, from, to, found == 0);
+	if (find_inputs(rep, catalog, mg, subject, shape, type, &in, err, sizeof(err)))
+		report_plan(rep, mg, subject, shape, in.doc, in.from, in.to, in.is_new_shape);
 	else if (err[0] != '\0')
 	{
 		trib_check_report_say(rep, "  subject %s: after migration rules: %s; `run` stops "
 							  "before the first event of this shape", subject, err);
 		rep->problems++;
 	}
-	free(doc);
+	free(in.doc);
+}
+
+/* The table's columns as the plugin's relation record describes them:
+ * name, type with its typmod, NOT NULL, primary key, replica identity key
+ * (the primary key under REPLICA IDENTITY DEFAULT, the index under USING
+ * INDEX, none under FULL or NOTHING). */
+static const char columns_sql[] =
+	"SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,"
+	"       coalesce(a.attnum OPERATOR(pg_catalog.=) ANY (pk.indkey), false),"
+	"       CASE c.relreplident"
+	"         WHEN 'd' THEN coalesce(a.attnum OPERATOR(pg_catalog.=) ANY (pk.indkey), false)"
+	"         WHEN 'i' THEN coalesce(a.attnum OPERATOR(pg_catalog.=) ANY (ri.indkey), false)"
+	"         ELSE false END,"
+	"       a.atttypid"
+	"  FROM pg_catalog.pg_class AS c"
+	"  JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+	"  JOIN pg_catalog.pg_attribute AS a ON a.attrelid OPERATOR(pg_catalog.=) c.oid"
+	"  LEFT JOIN pg_catalog.pg_index AS pk ON pk.indrelid OPERATOR(pg_catalog.=) c.oid"
+	"       AND pk.indisprimary"
+	"  LEFT JOIN pg_catalog.pg_index AS ri ON ri.indrelid OPERATOR(pg_catalog.=) c.oid"
+	"       AND ri.indisreplident"
+	" WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND c.relname OPERATOR(pg_catalog.=) $2"
+	"   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+	" ORDER BY a.attnum";
+
+/* The table schema.table of the source src as a relation; false (said and
+ * counted by the query) when it cannot be read. */
+static bool
+table_relation(trib_check_report *rep, PGconn *src, const char *schema, const char *table,
+			   trib_relation *rel)
+{
+	const char *p[] = {schema, table};
+	PGresult   *r = trib_check_report_pg_query(rep, src, "the table's columns", columns_sql,
+											   2, p);
+
+	memset(rel, 0, sizeof(*rel));
+	if (r == NULL)
+		return false;
+	rel->schema = trib_xstrdup(schema);
+	rel->table = trib_xstrdup(table);
+	rel->columns = trib_xcalloc((size_t) PQntuples(r) + 1, sizeof(trib_column));
+	for (int i = 0; i < PQntuples(r); i++)
+	{
+		trib_column *c = &rel->columns[rel->ncolumns++];
+
+		c->name = trib_xstrdup(PQgetvalue(r, i, 0));
+		c->type = trib_xstrdup(PQgetvalue(r, i, 1));
+		c->nullable = PQgetvalue(r, i, 2)[0] != 't';
+		c->pk = PQgetvalue(r, i, 3)[0] == 't';
+		c->identity = PQgetvalue(r, i, 4)[0] == 't';
+		c->type_oid = (uint32_t) strtoul(PQgetvalue(r, i, 5), NULL, 10);
+	}
+	PQclear(r);
+	return true;
+}
+
+/* The key schema of the migration's relation for rel (canonical text,
+ * malloc'd), as `run` builds it; NULL when the plan is refused (the
+ * value's line says so) or the relation has no key, or with a line said
+ * and counted when its schema cannot be built. */
+static char *
+migrated_key_doc(trib_check_report *rep, const trib_migration *mg, const trib_relation *rel,
+				 const char *key_subject, const plan_inputs *in, trib_sr_format fmt)
+{
+	char		err[512];
+	char	  **fields = NULL;
+	size_t		n = 0;
+	trib_migrate_plan *plan = NULL;
+	trib_sr_schema *schema = NULL;
+	char	   *doc = NULL;
+
+	if (trib_migrate_schema_fields(in->doc, &fields, &n, err, sizeof(err)))
+		plan = trib_migrate_plan_new(mg, rel, in->from, in->to, fields, n, err, sizeof(err));
+	if (plan != NULL && trib_schema_has_key(trib_migrate_plan_relation(plan)))
+		schema = trib_schema_of_key(trib_migrate_plan_relation(plan), "postgresql", fmt, err,
+									sizeof(err));
+	if (schema != NULL)
+		doc = trib_xstrdup(trib_sr_schema_canonical(schema, NULL));
+	else if (plan != NULL && trib_schema_has_key(trib_migrate_plan_relation(plan)))
+	{
+		trib_check_report_say(rep, "  subject %s: after migration rules: %s; `run` stops "
+							  "before the first event of this shape", key_subject, err);
+		rep->problems++;
+	}
+	trib_sr_schema_free(schema);
+	trib_migrate_plan_free(plan);
+	trib_migrate_fields_free(fields, n);
+	return doc;
+}
+
+/* See schema_int.h. */
+char *
+trib_schema_check_migrated_key(const trib_migration *mg, trib_check_report *rep,
+							   PGconn *src, PGconn *catalog, const char *schema,
+							   const char *table, const char *subject, const char *shape,
+							   trib_sr_format fmt)
+{
+	plan_inputs in;
+	trib_relation rel;
+	char		err[512];
+	char	   *key_subject = trib_schema_key_subject(subject);
+	char	   *doc = NULL;
+
+	if (find_inputs(rep, catalog, mg, subject, shape, trib_sr_format_name(fmt), &in, err,
+					sizeof(err)) &&
+		table_relation(rep, src, schema, table, &rel))
+	{
+		doc = migrated_key_doc(rep, mg, &rel, key_subject, &in, fmt);
+		trib_relation_clear(&rel);
+	}
+	free(in.doc);
+	free(key_subject);
+	return doc;
 }

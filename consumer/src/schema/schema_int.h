@@ -2,7 +2,8 @@
  * schema_int.h: the schema stage's parts, shared inside schema/ only:
  * the table schema of a relation (schema_table.c) and the catalog's SQL
  * API (schema_store.c), and check's view of a migration
- * (schema_check_migrate.c).  schema_stage.c ties them together.
+ * (schema_check_migrate.c), the key's included.  schema_stage.c ties
+ * them together.
  */
 #ifndef TRIB_SCHEMA_INT_H
 #define TRIB_SCHEMA_INT_H
@@ -32,6 +33,9 @@ trib_sr_schema *trib_schema_of_key(const trib_relation *rel, const char *connect
 
 /* Has the relation a key (primary key or replica identity columns)? */
 bool		trib_schema_has_key(const trib_relation *rel);
+
+/* The key subject of a subject: "<subject>-key" (malloc'd). */
+char	   *trib_schema_key_subject(const char *subject);
 
 /* One connection to the registry's catalog (schema_store.c). */
 typedef struct trib_schema_store trib_schema_store;
@@ -105,5 +109,20 @@ void		trib_schema_check_migration(const struct trib_migration *mg,
 										struct trib_check_report *rep,
 										struct pg_conn *catalog, const char *subject,
 										const char *shape, const char *type);
+
+/*
+ * With `schemas.keys`: the key schema `run` registers in the key subject
+ * under migration mg (canonical text in format fmt, malloc'd), the key of
+ * the plan's relation for the table schema.table of the source src, whose
+ * own shape is `shape`.  NULL when `run` registers none (no key) or stops
+ * before it (a refused plan, said by trib_schema_check_migration), or,
+ * said and counted as a problem, when the key's schema cannot be built.
+ */
+char	   *trib_schema_check_migrated_key(const struct trib_migration *mg,
+										   struct trib_check_report *rep,
+										   struct pg_conn *src, struct pg_conn *catalog,
+										   const char *schema, const char *table,
+										   const char *subject, const char *shape,
+										   trib_sr_format fmt);
 
 #endif							/* TRIB_SCHEMA_INT_H */

@@ -311,9 +311,7 @@ resolve_key(trib_schema_stage *st, const trib_event *ev, const char *subject, re
 	e->key_id = 0;
 	if (!st->conf->keys || !trib_schema_has_key(rel))
 		return true;
-	key_subject = trib_xmalloc(strlen(subject) + sizeof("-key"));
-	strcpy(key_subject, subject);
-	strcat(key_subject, "-key");
+	key_subject = trib_schema_key_subject(subject);
 	schema = trib_schema_of_key(rel, ev->connector, st->fmt, e2, sizeof(e2));
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "subject %s: %s", key_subject, e2);

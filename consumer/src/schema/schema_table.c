@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "relation_fields.h"
+#include "xalloc.h"
 
 /* The schema of rel's part (rows or key) in format fmt. */
 static trib_sr_schema *
@@ -66,6 +67,16 @@ trib_schema_has_key(const trib_relation *rel)
 		if (rel->columns[i].pk || rel->columns[i].identity)
 			return true;
 	return false;
+}
+
+char *
+trib_schema_key_subject(const char *subject)
+{
+	char	   *key = trib_xmalloc(strlen(subject) + sizeof("-key"));
+
+	strcpy(key, subject);
+	strcat(key, "-key");
+	return key;
 }
 
 trib_sr_schema *

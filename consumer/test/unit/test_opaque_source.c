@@ -5,7 +5,8 @@
  * (source/mysql/mysql_opaque.c): both on the per-event path of
  * `make bench-mysql`, both checked here against what a yajl tree of the
  * same text says; and the envelope's copy of a hinted "source" object
- * (core/position.h opaque_source) against its parse.
+ * (core/position.h, its source hint) against its parse, and the hint kept
+ * with its own text only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -227,8 +228,7 @@ dbz_value(const char *opaque, size_t hint)
 	ev->after = strdup("{\"id\":1}");
 	ev->key = strdup("{\"id\":1}");
 	ev->ts_ms = 1700000000123LL;
-	ev->pos.opaque = strdup(opaque);
-	ev->pos.opaque_source = hint;
+	trib_position_set_opaque(&ev->pos, strdup(opaque), hint);
 	r = trib_envelope_encode(env, ev, &n, err, sizeof(err));
 	assert_non_null(r);
 	v = strndup(r[0].value, r[0].value_len);
@@ -275,6 +275,32 @@ test_envelope_copies_hinted_source(void **state)
 	trib_my_opaque_free(&o);
 }
 
+/* The hint goes with its text (core/position.h): a text put in the
+ * position without the setter has no hint, whatever it holds; an event's
+ * copy keeps the hint with its own copy of the text. */
+static void
+test_hint_follows_its_text(void **state)
+{
+	static const char text[] = "{\"source\":{\"x\":1},\"y\":2}";
+	trib_event *ev = trib_event_new();
+	trib_event	cp;
+	char	   *other = strdup(text);
+
+	(void) state;
+	trib_position_set_opaque(&ev->pos, strdup(text), 17);
+	assert_int_equal(trib_position_opaque_source(&ev->pos), 17);
+	trib_event_copy(ev, &cp);
+	assert_ptr_not_equal(cp.pos.opaque, ev->pos.opaque);
+	assert_int_equal(trib_position_opaque_source(&cp.pos), 17);
+	free(cp.pos.opaque);
+	cp.pos.opaque = other;		/* replaced without the setter */
+	assert_int_equal(trib_position_opaque_source(&cp.pos), 0);
+	trib_position_set_opaque(&cp.pos, cp.pos.opaque, 0);
+	assert_int_equal(trib_position_opaque_source(&cp.pos), 0);
+	trib_event_clear(&cp);
+	trib_event_free(ev);
+}
+
 int
 main(void)
 {
@@ -284,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_copy_stops_after_object),
 		cmocka_unit_test(test_mysql_opaque_rows),
 		cmocka_unit_test(test_envelope_copies_hinted_source),
+		cmocka_unit_test(test_hint_follows_its_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

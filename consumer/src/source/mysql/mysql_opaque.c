@@ -7,7 +7,7 @@
  * written by add_u64, the only work done per row besides one allocation
  * and a few copies.  Since every byte of the "source" object is then what
  * yajl's generator writes, its length goes with the text as the
- * position's opaque_source hint (core/position.h), so that the envelope
+ * position's source hint (core/position.h), so that the envelope
  * copies the members instead of parsing them again; not when a string in
  * it is not valid UTF-8 (the parse refuses those: no hint, same output).
  */

@@ -18,7 +18,7 @@
  *    [,"end_pos":E,"gtid_state":"..."]}
  *
  * "source" (Debezium's members of the envelope's source block) comes
- * first, and with its length handed on (the position's opaque_source:
+ * first, and with its length handed on (the position's source hint,
  * every byte of it is what yajl's generator writes) the envelope copies
  * its members without parsing (envelope.c).  Its members:
  * server_id, gtid (null without one), file, pos (the rows event's
@@ -69,7 +69,7 @@ void		trib_my_opaque_invalidate(trib_my_opaque *o);
 /* The opaque text of row `row` of the transaction, in its rows event at
  * offset event_pos; `last` adds end_pos and the GTID state text.
  * *source_len: the bytes of its leading {"source":{...}, written as yajl
- * writes them, or 0 (the position's opaque_source, core/position.h). */
+ * writes them, or 0 (the position's source hint, core/position.h). */
 char	   *trib_my_opaque_row(trib_my_opaque *o, const trib_my_opaque_tx *t,
 							   uint64_t row, uint64_t event_pos, bool last,
 							   uint64_t end_pos, const char *gtid_state,

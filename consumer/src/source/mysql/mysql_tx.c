@@ -280,11 +280,12 @@ release_held(trib_my_tx *tx, bool last, uint64_t end_pos)
 	p = pos_row(tx, ev->pos.seq);
 	if (last)
 	{
+		size_t		source_len;
 		char	   *o = opaque(tx, &p, ev->pos.lsn & 0xFFFFFFFFu, true, end_pos,
-							   &ev->pos.opaque_source);
+							   &source_len);
 
 		free(ev->pos.opaque);
-		ev->pos.opaque = o;
+		trib_position_set_opaque(&ev->pos, o, source_len);
 		ev->pos.end_lsn = major_at(tx, p.file, end_pos);
 		ev->last_in_tx = true;
 	}
@@ -423,6 +424,8 @@ row_event(trib_my_tx *tx, const trib_my_event *ev, trib_my_row *r, uint64_t row)
 {
 	trib_event *e = trib_event_new();
 	trib_my_pos p = pos_row(tx, row);
+	size_t		source_len;
+	char	   *o;
 
 	e->op = (trib_op) r->op;
 	e->source = tx->source_name;
@@ -440,7 +443,8 @@ row_event(trib_my_tx *tx, const trib_my_event *ev, trib_my_row *r, uint64_t row)
 	e->pos.commit_lsn = major_at(tx, p.file, p.tx_pos);
 	e->pos.seq = row;
 	e->pos.lsn = major_at(tx, ev->file, ev->pos);
-	e->pos.opaque = opaque(tx, &p, ev->pos, false, 0, &e->pos.opaque_source);
+	o = opaque(tx, &p, ev->pos, false, 0, &source_len);
+	trib_position_set_opaque(&e->pos, o, source_len);
 	return e;
 }
 
