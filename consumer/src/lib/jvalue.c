@@ -77,6 +77,24 @@ trib_jvalue_kind_name(trib_jkind k)
 	return trib_words_name(n, TRIB_NWORDS(n), (int) k);
 }
 
+/* The kind of a scalar a yajl parser reports. */
+trib_jkind
+trib_jkind_of_scalar(yajl_type type)
+{
+	switch (type)
+	{
+		case yajl_t_number:
+			return TRIB_J_NUMBER;
+		case yajl_t_string:
+			return TRIB_J_STRING;
+		case yajl_t_true:
+		case yajl_t_false:
+			return TRIB_J_BOOL;
+		default:
+			return TRIB_J_NULL;
+	}
+}
+
 void
 trib_jvalue_buf_free(trib_jvalue_buf *o)
 {

@@ -74,6 +74,10 @@ void		trib_jvalue_from_yajl(yajl_val v, const char *sqltype,
 /* "null", "boolean", "number", "string", "object", "array". */
 const char *trib_jvalue_kind_name(trib_jkind k);
 
+/* The kind of a scalar a yajl parser reports (yajl_t_null, _true, _false,
+ * _number, _string). */
+trib_jkind	trib_jkind_of_scalar(yajl_type type);
+
 /* Set o to kind with text s[0..n) (its previous text is released). */
 void		trib_jvalue_buf_set(trib_jvalue_buf *o, trib_jkind kind, const char *s,
 								size_t n);

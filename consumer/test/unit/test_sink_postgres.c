@@ -227,6 +227,103 @@ test_malformed_values(void **state)
 	check_error("]", 't', 't', "malformed");
 }
 
+/* The sink's MAX_ARRAY_DEPTH (sink_postgres_int.h). */
+#define MAX_DEPTH 32
+
+/* n nested arrays around "1" (malloc'd). */
+static char *
+nested(int n)
+{
+	char	   *s = malloc((size_t) n * 2 + 2);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		s[i] = '[';
+		s[n + 1 + i] = ']';
+	}
+	s[n] = '1';
+	s[2 * n + 1] = '\0';
+	return s;
+}
+
+static void
+test_escapes_and_surrogates_at_the_edges(void **state)
+{
+	(void) state;
+	/* an escaped backslash before "u0000" is text, not an escape */
+	check("\"\\\\u0000\"", 't', 't', false, "\\u0000");
+	check("\"\\\\\\n\"", 't', 't', false, "\\\n");
+	/* hex digits of either case; a pair between other text */
+	check("\"a\\uD83D\\uDE00b\\u00E9\"", 't', 't', false, "a😀bé");
+	check("\"\\u0041\\u007a\"", 't', 't', false, "Az");
+	/* a high surrogate needs a low one right after it */
+	check_error("\"\\ud83d\\u0041\"", 't', 't', "escape");
+	check_error("\"\\ud83dx\\ude00\"", 't', 't', "escape");
+	check_error("\"\\ud83d\\ud83d\"", 't', 't', "escape");
+	check_error("\"\\ude00\"", 't', 't', "escape");
+	check_error("\"\\ude00\\ud83d\"", 't', 't', "escape");
+	/* the first bad escape decides the error */
+	check_error("\"\\u0000\\ud83d\"", 't', 't', "\\u0000");
+	check_error("\"\\ud83d\\u0000\"", 't', 't', "escape");
+	check_error("\"\\u12\"", 't', 't', "escape");
+	/* in array elements, bytea and dates alike */
+	check_error("[\"ok\",\"\\ud83d\"]", 'a', 't', "escape");
+	check_error("[\"a\\u0000\"]", 'a', 't', "\\u0000");
+	check("[\"\\u00e9\",\"\\ud83d\\ude00\"]", 'a', 't', false, "{\"é\",\"😀\"}");
+	check("\"\\u0041AE=\"", 'b', 't', false, "\\x0001");
+	/* a json column passes its text as written, escapes and all */
+	check("\"a\\u0000b\\ud83d\"", 'j', 't', false, "\"a\\u0000b\\ud83d\"");
+	check("[\"\\ud83d\"]", 'a', 'j', false, "{\"\\\"\\\\ud83d\\\"\"}");
+}
+
+static void
+test_nesting_and_white_space(void **state)
+{
+	char	   *deep = nested(MAX_DEPTH + 2);
+	char	   *ok = nested(MAX_DEPTH + 1);
+	char	   *json = nested(2000);
+	trib_strbuf want = {0};
+	int			i;
+
+	(void) state;
+	/* array literals: MAX_DEPTH levels below the top are allowed, no more */
+	for (i = 0; i < MAX_DEPTH + 1; i++)
+		trib_strbuf_addc(&want, '{');
+	trib_strbuf_addc(&want, '1');
+	for (i = 0; i < MAX_DEPTH + 1; i++)
+		trib_strbuf_addc(&want, '}');
+	trib_strbuf_add(&want, "", 0);
+	check(ok, 'a', 't', false, want.data);
+	check_error(deep, 'a', 't', "deeply nested");
+	/* a json value of any depth is its text */
+	check(json, 'j', 't', false, json);
+	/* white space between elements is not kept in literals */
+	check(" [ 1 ,\t2 ,\n[ \"a\" , null ] ]\r\n", 'a', 't', false, "{1,2,{\"a\",NULL}}");
+	check(" { \"a\" : [ 1 , 2 ] } ", 'j', 't', false, "{ \"a\" : [ 1 , 2 ] }");
+	/* numbers exactly as written */
+	check("[-0,1E+10,1.000,2e-7]", 'a', 't', false, "{-0,1E+10,1.000,2e-7}");
+	check("-0.0e00", 't', 't', false, "-0.0e00");
+	/* not JSON: the same error as before */
+	check_error("[1 2]", 'a', 't', "malformed");
+	check_error("[1,]", 'a', 't', "malformed");
+	check_error("\"a\" \"b\"", 't', 't', "malformed");
+	check_error("   ", 't', 't', "malformed");
+	/* a token begun after the value (found by fuzzing) */
+	check_error("10010\"", 'j', 't', "malformed");
+	check_error("{} \"open", 'j', 't', "malformed");
+	check_error("[1] tr", 'a', 't', "malformed");
+	/* yajl checks what the old scanner skipped inside a json value (it
+	 * passed these on for the target to refuse) */
+	check_error("{\"a\" 1}", 'j', 't', "malformed");
+	check_error("[1 2]", 'j', 't', "malformed");
+	check_error("{\"a\":tru}", 'j', 't', "malformed");
+	free(deep);
+	free(ok);
+	free(json);
+	trib_strbuf_free(&want);
+}
+
 /* The redacted text of an error must hold each of `keep` and none of
  * `hide` (NULL-terminated lists). */
 static void
@@ -396,6 +493,8 @@ main(void)
 		cmocka_unit_test(test_bytea_from_base64_and_hex),
 		cmocka_unit_test(test_dates_with_expanded_years),
 		cmocka_unit_test(test_malformed_values),
+		cmocka_unit_test(test_escapes_and_surrogates_at_the_edges),
+		cmocka_unit_test(test_nesting_and_white_space),
 		cmocka_unit_test(test_errors_keep_objects_and_lose_row_values),
 		cmocka_unit_test(test_errors_lose_rejected_input_values),
 		cmocka_unit_test(test_errors_raised_by_target_code_are_withheld),

@@ -750,6 +750,8 @@ state_free(pgs_sink *s)
 	free(s->stmts);
 	trib_strbuf_free(&s->arena);
 	trib_strbuf_free(&s->scratch);
+	pgs_jdoc_free(&s->jtext);
+	pgs_jdoc_free(&s->jnulls);
 	if (s->conn)
 		PQfinish(s->conn);
 	free(s->dsn);

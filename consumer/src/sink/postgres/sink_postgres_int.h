@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <libpq-fe.h>
+#include <yajl/yajl_parse.h>
 
 #include "event.h"
 #include "jvalue.h"
@@ -33,33 +34,87 @@
 #define NULLVAL (SIZE_MAX - 1)	/* SQL NULL */
 #define MAX_ARRAY_DEPTH 32
 
-/* ---- JSON (sink_postgres_values.c) ------------------------------------- */
+/* ---- JSON (sink_postgres_json.c) ---------------------------------------- */
 
-/* A JSON value in its text: start, length and JSON kind (jvalue.h). */
+/* One value of an indexed JSON text (see sink_postgres_json.c). */
+typedef struct pgs_jnode
+{
+	size_t		off;			/* its text: offset and length */
+	size_t		len;
+	size_t		koff;			/* an object member's key text, quotes */
+	size_t		klen;			/* included */
+	size_t		soff;			/* strings: the decoded text's place */
+	size_t		slen;
+	size_t		ksoff;			/* members: the decoded key's place */
+	size_t		kslen;
+	size_t		end;			/* the index just past its subtree */
+	trib_jkind	kind;
+} pgs_jnode;
+
+/* A JSON text indexed by yajl: nodes in document order (node 0 the
+ * value); borrows the text, owns the rest (pgs_jdoc_free). */
+typedef struct pgs_jdoc
+{
+	const char *text;
+	size_t		len;
+	pgs_jnode  *nodes;
+	size_t		nn;
+	size_t		cap;
+	trib_strbuf arena;			/* strings yajl decoded */
+	yajl_handle h;				/* kept for the next text */
+	/* while parsing */
+	size_t	   *stack;			/* open containers' nodes */
+	size_t		depth;
+	size_t		scap;
+	size_t		prev;			/* offset past the previous token */
+	bool		has_key;
+	pgs_jnode	key;			/* the pending key (k* fields) */
+} pgs_jdoc;
+
+/* A JSON value: its text (start, length), kind (jvalue.h), node, and for
+ * strings (and keys) the decoded text s[0..sn) (escapes unchecked: read
+ * it through pgs_junescape). */
 typedef struct pgs_jspan
 {
 	const char *p;
 	size_t		n;
 	trib_jkind	kind;
+	const pgs_jdoc *doc;
+	size_t		i;
+	const char *s;
+	size_t		sn;
 } pgs_jspan;
 
 /* An iterator over the members of an object or the elements of an array. */
 typedef struct pgs_jiter
 {
-	const char *p;
-	const char *e;
-	char		close;			/* '}' or ']' */
-	bool		first;
+	const pgs_jdoc *d;
+	size_t		i;
+	size_t		end;
 } pgs_jiter;
 
-/* Start iterating a container of kind open ('{' or '['); false if not one. */
-bool		pgs_jiter_begin(pgs_jiter *it, const char *s, size_t n, char open);
+/* Index JSON text s[0..n) (one value); false with `what` (or "malformed
+ * JSON string escape") in errbuf when it is not JSON. */
+bool		pgs_jdoc_parse(pgs_jdoc *d, const char *s, size_t n, const char *what,
+						   char *errbuf, size_t errlen);
 
-/* Next member (key set for objects): 1, 0 at the end, -1 when malformed. */
-int			pgs_jiter_next(pgs_jiter *it, pgs_jspan *key, pgs_jspan *val);
+/* Release what a doc owns (it may be parsed again after). */
+void		pgs_jdoc_free(pgs_jdoc *d);
 
-/* Append the decoded text of a JSON string span (with its quotes). */
+/* The value a parsed doc holds. */
+void		pgs_jdoc_root(const pgs_jdoc *d, pgs_jspan *v);
+
+/* Start iterating container v of kind open ('{' or '['); false if not one. */
+bool		pgs_jiter_begin(pgs_jiter *it, const pgs_jspan *v, char open);
+
+/* Next member or element (key set for objects' members); false at the end. */
+bool		pgs_jiter_next(pgs_jiter *it, pgs_jspan *key, pgs_jspan *val);
+
+/* Append the decoded text of JSON string span s (\u0000 and unpaired
+ * surrogate escapes refused). */
 bool		pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen);
+
+/* ---- values (sink_postgres_values.c) ------------------------------------ */
 
 /* Append s[0..n) as a double-quoted array element. */
 void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
@@ -67,7 +122,7 @@ void		pgs_array_quote(trib_strbuf *out, const char *s, size_t n);
 /* Find column name's entry in a JSON null list (event.h): entry is its
  * span, a string (the column's null is JSON null) or an array
  * (["name", positions...] of JSON null elements).  False when absent. */
-bool		pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry);
+bool		pgs_json_nulls_find(const pgs_jspan *list, const char *name, pgs_jspan *entry);
 
 /* Append the input text of one JSON value for a column of kind/ek; jn:
  * the column's entry in the image's JSON null list, or NULL. */
@@ -234,6 +289,8 @@ typedef struct pgs_sink
 
 	trib_strbuf arena;			/* converted values */
 	trib_strbuf scratch;
+	pgs_jdoc	jtext;			/* the row image or TRUNCATE details read */
+	pgs_jdoc	jnulls;			/* its JSON null list */
 	pgs_stmt	   *stmts;
 	int			nstmts;
 	int			stcap;

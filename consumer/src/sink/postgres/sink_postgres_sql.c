@@ -266,7 +266,7 @@ json_null_is_value(const pgs_tinfo *t, int col, const trib_relation *rel)
  * the image's JSON null list (event.h), or NULL. */
 static bool
 col_value_text(pgs_sink *s, const pgs_tinfo *t, int col, const pgs_jspan *v, const trib_relation *rel,
-			   const char *jnulls, bool *is_null, char *errbuf, size_t errlen)
+			   const pgs_jspan *jnulls, bool *is_null, char *errbuf, size_t errlen)
 {
 	const pgs_tcol *c = &t->cols[col];
 	pgs_jspan		jn;
@@ -297,18 +297,33 @@ row_values(pgs_sink *s, pgs_tinfo *t, const char *image, const trib_relation *re
 {
 	pgs_jiter		it;
 	pgs_jspan		k,
-				v;
-	int			rc,
-				i;
+				v,
+				root,
+				nulls;
+	int			i;
+	char		e[128];
 
 	for (i = 0; i < t->ncols; i++)
 		t->slot[i] = ABSENT;
-	if (!image || !pgs_jiter_begin(&it, image, strlen(image), '{'))
+	if (image && !pgs_jdoc_parse(&s->jtext, image, strlen(image), "malformed row image", e,
+								 sizeof(e)))
+	{
+		snprintf(errbuf, errlen, "%s: %s", t->qname, e);
+		return false;
+	}
+	if (image)
+		pgs_jdoc_root(&s->jtext, &root);
+	if (!image || !pgs_jiter_begin(&it, &root, '{'))
 	{
 		snprintf(errbuf, errlen, "%s: row image is not a JSON object", t->qname);
 		return false;
 	}
-	while ((rc = pgs_jiter_next(&it, &k, &v)) > 0)
+	/* a list that is not JSON lists nothing */
+	if (jnulls && pgs_jdoc_parse(&s->jnulls, jnulls, strlen(jnulls), "", e, sizeof(e)))
+		pgs_jdoc_root(&s->jnulls, &nulls);
+	else
+		jnulls = NULL;
+	while (pgs_jiter_next(&it, &k, &v))
 	{
 		bool		is_null;
 		size_t		off;
@@ -331,7 +346,7 @@ row_values(pgs_sink *s, pgs_tinfo *t, const char *image, const trib_relation *re
 		if (t->cols[col].generated || t->skip[col])
 			continue;
 		off = s->arena.len;
-		if (!col_value_text(s, t, col, &v, rel, jnulls, &is_null, errbuf, errlen))
+		if (!col_value_text(s, t, col, &v, rel, jnulls ? &nulls : NULL, &is_null, errbuf, errlen))
 		{
 			size_t		l = strlen(errbuf);
 
@@ -348,11 +363,6 @@ row_values(pgs_sink *s, pgs_tinfo *t, const char *image, const trib_relation *re
 			t->slot[col] = off;
 		}
 	}
-	if (rc < 0)
-	{
-		snprintf(errbuf, errlen, "%s: malformed row image", t->qname);
-		return false;
-	}
 	return true;
 }
 
@@ -360,38 +370,44 @@ row_values(pgs_sink *s, pgs_tinfo *t, const char *image, const trib_relation *re
 static bool
 mark_unchanged(pgs_sink *s, pgs_tinfo *t, const char *unchanged, char *errbuf, size_t errlen)
 {
+	pgs_jdoc	doc = {0};
 	pgs_jiter		it;
 	pgs_jspan		k,
-				v;
-	int			rc,
-				i;
+				v,
+				root;
+	int			i;
+	bool		ok = true;
 
 	for (i = 0; i < t->ncols; i++)
 		t->skip[i] = false;
 	if (!unchanged)
 		return true;
-	if (!pgs_jiter_begin(&it, unchanged, strlen(unchanged), '['))
+	if (!pgs_jdoc_parse(&doc, unchanged, strlen(unchanged),
+						"unchanged columns are not a JSON array", errbuf, errlen))
+		ok = false;
+	else
+		pgs_jdoc_root(&doc, &root);
+	if (ok && !pgs_jiter_begin(&it, &root, '['))
 	{
 		snprintf(errbuf, errlen, "unchanged columns are not a JSON array");
-		return false;
+		ok = false;
 	}
-	while ((rc = pgs_jiter_next(&it, &k, &v)) > 0)
+	while (ok && pgs_jiter_next(&it, &k, &v))
 	{
 		int			col;
 
 		if (v.kind != TRIB_J_STRING)
 			continue;
 		s->scratch.len = 0;
-		if (!pgs_junescape(&v, &s->scratch, errbuf, errlen))
-			return false;
+		if (!(ok = pgs_junescape(&v, &s->scratch, errbuf, errlen)))
+			break;
 		trib_strbuf_add(&s->scratch, "", 0);
 		col = pgs_tinfo_find(t, s->scratch.data, s->scratch.len);
 		if (col >= 0)
 			t->skip[col] = true;
 	}
-	if (rc < 0)
-		snprintf(errbuf, errlen, "unchanged columns are not a JSON array");
-	return rc == 0;
+	pgs_jdoc_free(&doc);
+	return ok;
 }
 
 /* The hash of the key values in slot (every key column present). */
@@ -819,11 +835,12 @@ build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 	pgs_jspan		k,
 				v,
 				mk,
-				mv;
-	int			rc,
-				n = 0;
+				mv,
+				root;
+	int			n = 0;
 	bool		restart = false;
 	pgs_stmt	   *st;
+	char		e[128];
 
 	stmt_close(s);
 	st = stmt_new(s, 't', NULL);
@@ -837,9 +854,14 @@ build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 		if (t->exists)
 			trib_strbuf_printf(&st->sql, "%s%s", n++ ? ", " : "", t->qname);
 	}
-	if (b->extra && pgs_jiter_begin(&it, b->extra, strlen(b->extra), '{'))
+	/* details that are not JSON tell nothing */
+	if (b->extra && pgs_jdoc_parse(&s->jtext, b->extra, strlen(b->extra), "", e, sizeof(e)))
+		pgs_jdoc_root(&s->jtext, &root);
+	else
+		root.doc = NULL;
+	if (pgs_jiter_begin(&it, &root, '{'))
 	{
-		while ((rc = pgs_jiter_next(&it, &k, &v)) > 0)
+		while (pgs_jiter_next(&it, &k, &v))
 		{
 			s->scratch.len = 0;
 			pgs_junescape(&k, &s->scratch, errbuf, errlen);
@@ -848,9 +870,9 @@ build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 				restart = v.kind == TRIB_J_BOOL && v.p[0] == 't';
 			if (strcmp(s->scratch.data, "relations") != 0 || v.kind != TRIB_J_ARRAY || b->table)
 				continue;
-			if (!pgs_jiter_begin(&mit, v.p, v.n, '['))
+			if (!pgs_jiter_begin(&mit, &v, '['))
 				continue;
-			while (pgs_jiter_next(&mit, &mk, &mv) > 0)
+			while (pgs_jiter_next(&mit, &mk, &mv))
 			{
 				pgs_jiter		rit;
 				pgs_jspan		rk,
@@ -859,9 +881,9 @@ build_truncate(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 						   *table = NULL;
 				pgs_tinfo	   *t;
 
-				if (!pgs_jiter_begin(&rit, mv.p, mv.n, '{'))
+				if (!pgs_jiter_begin(&rit, &mv, '{'))
 					continue;
-				while (pgs_jiter_next(&rit, &rk, &rv) > 0)
+				while (pgs_jiter_next(&rit, &rk, &rv))
 				{
 					trib_strbuf name = {0},
 								val = {0};

@@ -2,12 +2,12 @@
  * sink_postgres_values.c: JSON row images to PostgreSQL input text, for
  * the PostgreSQL sink.
  *
- * The row images are JSON objects written by the source (and validated
- * there), so a small scanner suffices: it finds the spans of members and
- * elements without building a tree, checks every bound, and never
- * recurses on nesting (only array literals recurse, to MAX_ARRAY_DEPTH).
- * Values keep their exact text: a number is passed as written, a json or
- * jsonb value byte for byte.  Conversions (see trib_pgsink_value_text):
+ * The JSON texts are indexed by yajl (sink_postgres_json.c), which gives
+ * each value's span in the text and each string decoded; walking a
+ * container jumps from sibling to sibling (only array literals and
+ * composite values recurse, to MAX_ARRAY_DEPTH).  Values keep their exact
+ * text: a number is passed as written, a json or jsonb value byte for
+ * byte.  Conversions (see trib_pgsink_value_text):
  * strings unescaped to UTF-8 (\u0000 refused: text cannot hold it), bytea
  * from base64 or hex to "\x..", ISO 8601 expanded years to PostgreSQL's
  * "YYYY-.. BC", JSON arrays to array literals with quoted elements (json
@@ -29,287 +29,6 @@
 
 #include "hex.h"
 #include "jsondoc.h"
-
-/* Skip JSON white space. */
-static const char *
-jws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
-}
-
-/* p at '"': the byte after the closing quote, or NULL. */
-static const char *
-jskip_string(const char *p, const char *e)
-{
-	for (p++; p < e; p++)
-	{
-		if (*p == '\\')
-		{
-			if (++p >= e)
-				return NULL;
-		}
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* The JSON kind of the value starting with c. */
-static trib_jkind
-jkind(char c)
-{
-	switch (c)
-	{
-		case '"':
-			return TRIB_J_STRING;
-		case '{':
-			return TRIB_J_OBJECT;
-		case '[':
-			return TRIB_J_ARRAY;
-		case 't':
-		case 'f':
-			return TRIB_J_BOOL;
-		case 'n':
-			return TRIB_J_NULL;
-		default:
-			return TRIB_J_NUMBER;
-	}
-}
-
-/* Skip one value (any nesting, no recursion); NULL when malformed. */
-static const char *
-jskip_value(const char *p, const char *e, trib_jkind *kind)
-{
-	size_t		depth = 0;
-
-	p = jws(p, e);
-	if (p >= e)
-		return NULL;
-	*kind = jkind(*p);
-	do
-	{
-		p = jws(p, e);
-		if (p >= e)
-			return NULL;
-		switch (*p)
-		{
-			case '"':
-				if (!(p = jskip_string(p, e)))
-					return NULL;
-				break;
-			case '{':
-			case '[':
-				depth++;
-				p++;
-				break;
-			case '}':
-			case ']':
-				if (depth == 0)
-					return NULL;
-				depth--;
-				p++;
-				break;
-			case ',':
-			case ':':
-				if (depth == 0)
-					return NULL;
-				p++;
-				break;
-			default:
-				{
-					const char *q = p;
-
-					while (q < e && ((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'z') ||
-									 (*q >= 'A' && *q <= 'Z') || *q == '+' || *q == '-' ||
-									 *q == '.'))
-						q++;
-					if (q == p)
-						return NULL;
-					p = q;
-				}
-				break;
-		}
-	} while (depth > 0);
-	return p;
-}
-
-/* Start iterating a container of kind open ('{' or '['); false if not one. */
-bool
-pgs_jiter_begin(pgs_jiter *it, const char *s, size_t n, char open)
-{
-	const char *e = s + n;
-	const char *p = jws(s, e);
-
-	if (p >= e || *p != open)
-		return false;
-	it->p = p + 1;
-	it->e = e;
-	it->close = open == '{' ? '}' : ']';
-	it->first = true;
-	return true;
-}
-
-/* Next member (key set for objects): 1, 0 at the end, -1 when malformed. */
-int
-pgs_jiter_next(pgs_jiter *it, pgs_jspan *key, pgs_jspan *val)
-{
-	const char *p = jws(it->p, it->e);
-	const char *q;
-
-	if (p >= it->e)
-		return -1;
-	if (*p == it->close)
-	{
-		it->p = p + 1;
-		return 0;
-	}
-	if (!it->first)
-	{
-		if (*p != ',')
-			return -1;
-		p = jws(p + 1, it->e);
-	}
-	it->first = false;
-	if (it->close == '}')
-	{
-		if (p >= it->e || *p != '"' || !(q = jskip_string(p, it->e)))
-			return -1;
-		key->p = p;
-		key->n = (size_t) (q - p);
-		key->kind = TRIB_J_STRING;
-		p = jws(q, it->e);
-		if (p >= it->e || *p != ':')
-			return -1;
-		p++;
-	}
-	p = jws(p, it->e);
-	if (!(q = jskip_value(p, it->e, &val->kind)))
-		return -1;
-	val->p = p;
-	val->n = (size_t) (q - p);
-	it->p = q;
-	return 1;
-}
-
-/* Four hex digits; -1 when not. */
-static long
-hex4(const char *p, const char *e)
-{
-	long		v = 0;
-	int			i;
-
-	if (e - p < 4)
-		return -1;
-	for (i = 0; i < 4; i++)
-	{
-		int			d = trib_hex_digit((unsigned char) p[i]);
-
-		if (d < 0)
-			return -1;
-		v = v << 4 | d;
-	}
-	return v;
-}
-
-/* Append code point cp as UTF-8. */
-static void
-add_utf8(trib_strbuf *out, unsigned long cp)
-{
-	char		b[4];
-	size_t		n;
-
-	if (cp < 0x80)
-	{
-		b[0] = (char) cp;
-		n = 1;
-	}
-	else if (cp < 0x800)
-	{
-		b[0] = (char) (0xC0 | (cp >> 6));
-		b[1] = (char) (0x80 | (cp & 0x3F));
-		n = 2;
-	}
-	else if (cp < 0x10000)
-	{
-		b[0] = (char) (0xE0 | (cp >> 12));
-		b[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (char) (0x80 | (cp & 0x3F));
-		n = 3;
-	}
-	else
-	{
-		b[0] = (char) (0xF0 | (cp >> 18));
-		b[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
-		b[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
-		b[3] = (char) (0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	trib_strbuf_add(out, b, n);
-}
-
-/* What each two-character JSON escape (\n, \" ...) stands for; 0: none. */
-static const char short_unescape[128] = {
-	['"'] = '"',['\\'] = '\\',['/'] = '/',['b'] = '\b',['f'] = '\f',['n'] = '\n',
-	['r'] = '\r',['t'] = '\t',
-};
-
-/* Append the decoded text of a JSON string span (with its quotes). */
-bool
-pgs_junescape(const pgs_jspan *s, trib_strbuf *out, char *errbuf, size_t errlen)
-{
-	const char *p = s->p + 1;
-	const char *e = s->p + s->n - 1;
-
-	while (p < e)
-	{
-		const char *q = p;
-		long		cp;
-		unsigned char c;
-
-		while (q < e && *q != '\\')
-			q++;
-		trib_strbuf_add(out, p, (size_t) (q - p));
-		if (q >= e)
-			break;
-		p = q + 1;
-		if (p >= e)
-			goto bad;
-		c = (unsigned char) *p++;
-		if (c < sizeof(short_unescape) && short_unescape[c] != 0)
-		{
-			trib_strbuf_addc(out, short_unescape[c]);
-			continue;
-		}
-		if (c != 'u' || (cp = hex4(p, e)) < 0)
-			goto bad;
-		p += 4;
-		if (cp >= 0xD800 && cp <= 0xDBFF)
-		{
-			long		lo;
-
-			if (e - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-				(lo = hex4(p + 2, e)) < 0xDC00 || lo > 0xDFFF)
-				goto bad;
-			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-			p += 6;
-		}
-		else if (cp >= 0xDC00 && cp <= 0xDFFF)
-			goto bad;
-		if (cp == 0)
-		{
-			snprintf(errbuf, errlen, "a string contains \\u0000, which "
-					 "PostgreSQL text cannot hold");
-			return false;
-		}
-		add_utf8(out, (unsigned long) cp);
-	}
-	return true;
-bad:
-	snprintf(errbuf, errlen, "malformed JSON string escape");
-	return false;
-}
 
 /* ---- value conversion -------------------------------------------------- */
 
@@ -445,12 +164,11 @@ jname_is(const pgs_jspan *s, const char *n, size_t nlen)
 	char		e[64];
 	bool		same;
 
-	if (s->kind != TRIB_J_STRING)
+	if (s->kind != TRIB_J_STRING || s->sn != nlen)
 		return false;
-	if (!memchr(s->p, '\\', s->n))
-		return s->n == nlen + 2 && memcmp(s->p + 1, n, nlen) == 0;
-	same = pgs_junescape(s, &tmp, e, sizeof(e)) && tmp.len == nlen &&
-		memcmp(tmp.data, n, nlen) == 0;
+	if (s->n == nlen + 2)		/* no escapes */
+		return memcmp(s->s, n, nlen) == 0;
+	same = pgs_junescape(s, &tmp, e, sizeof(e)) && memcmp(tmp.data, n, nlen) == 0;
 	trib_strbuf_free(&tmp);
 	return same;
 }
@@ -459,7 +177,7 @@ jname_is(const pgs_jspan *s, const char *n, size_t nlen)
  * span, a string (the column's null is JSON null) or an array
  * (["name", positions...] of JSON null elements).  False when absent. */
 bool
-pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry)
+pgs_json_nulls_find(const pgs_jspan *list, const char *name, pgs_jspan *entry)
 {
 	pgs_jiter		it,
 				eit;
@@ -468,14 +186,14 @@ pgs_json_nulls_find(const char *list, const char *name, pgs_jspan *entry)
 				first;
 	size_t		nlen = strlen(name);
 
-	if (!list || !pgs_jiter_begin(&it, list, strlen(list), '['))
+	if (!pgs_jiter_begin(&it, list, '['))
 		return false;
-	while (pgs_jiter_next(&it, &k, &v) > 0)
+	while (pgs_jiter_next(&it, &k, &v))
 	{
 		if (v.kind == TRIB_J_ARRAY)
 		{
-			if (!pgs_jiter_begin(&eit, v.p, v.n, '[') ||
-				pgs_jiter_next(&eit, &k, &first) <= 0 || !jname_is(&first, name, nlen))
+			if (!pgs_jiter_begin(&eit, &v, '[') || !pgs_jiter_next(&eit, &k, &first) ||
+				!jname_is(&first, name, nlen))
 				continue;
 		}
 		else if (!jname_is(&v, name, nlen))
@@ -495,9 +213,9 @@ entry_has_pos(const pgs_jspan *entry, size_t pos)
 				v;
 	bool		name = true;
 
-	if (!entry || !pgs_jiter_begin(&it, entry->p, entry->n, '['))
+	if (!pgs_jiter_begin(&it, entry, '['))
 		return false;
-	while (pgs_jiter_next(&it, &k, &v) > 0)
+	while (pgs_jiter_next(&it, &k, &v))
 	{
 		size_t		i,
 					x = 0;
@@ -529,17 +247,16 @@ array_text(const pgs_jspan *v, char ek, const pgs_jspan *jn, bool hex, trib_strb
 	pgs_jiter		it;
 	pgs_jspan		k,
 				e;
-	int			rc,
-				n = 0;
+	int			n = 0;
 	trib_strbuf tmp = {0};
 
-	if (depth > MAX_ARRAY_DEPTH || !pgs_jiter_begin(&it, v->p, v->n, '['))
+	if (depth > MAX_ARRAY_DEPTH || !pgs_jiter_begin(&it, v, '['))
 	{
 		snprintf(errbuf, errlen, "malformed or too deeply nested array");
 		return false;
 	}
 	trib_strbuf_addc(out, '{');
-	while ((rc = pgs_jiter_next(&it, &k, &e)) > 0)
+	while (pgs_jiter_next(&it, &k, &e))
 	{
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
@@ -575,11 +292,6 @@ array_text(const pgs_jspan *v, char ek, const pgs_jspan *jn, bool hex, trib_strb
 				trib_strbuf_add(out, e.p, e.n);
 				break;
 		}
-	}
-	if (rc < 0)
-	{
-		snprintf(errbuf, errlen, "malformed JSON array");
-		goto fail;
 	}
 	trib_strbuf_addc(out, '}');
 	trib_strbuf_free(&tmp);
@@ -671,8 +383,7 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 	pgs_jiter		it;
 	pgs_jspan		k,
 				e;
-	int			rc,
-				n = 0;
+	int			n = 0;
 
 	if (depth > MAX_ARRAY_DEPTH)
 	{
@@ -689,10 +400,13 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 		trib_strbuf_add(out, v->p, v->n);
 		return true;
 	}
-	if (!pgs_jiter_begin(&it, v->p, v->n, '['))
-		goto bad;
+	if (!pgs_jiter_begin(&it, v, '['))
+	{
+		snprintf(errbuf, errlen, "malformed JSON array in a composite value");
+		return false;
+	}
 	trib_strbuf_addc(out, '[');
-	while ((rc = pgs_jiter_next(&it, &k, &e)) > 0)
+	while (pgs_jiter_next(&it, &k, &e))
 	{
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
@@ -701,13 +415,8 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 						errbuf, errlen))
 			return false;
 	}
-	if (rc < 0)
-		goto bad;
 	trib_strbuf_addc(out, ']');
 	return true;
-bad:
-	snprintf(errbuf, errlen, "malformed JSON array in a composite value");
-	return false;
 }
 
 /* Append a composite value (an object, or an array of them for an array
@@ -719,22 +428,23 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 	pgs_jiter		it;
 	pgs_jspan		k,
 				e;
-	int			rc,
-				n = 0,
+	int			n = 0,
 				i;
 	trib_strbuf name = {0};
 	bool		ok = true;
 
-	rc = 0;
 	if (!ct || !ct->fix || (v->kind != TRIB_J_OBJECT && v->kind != TRIB_J_ARRAY))
 	{
 		trib_strbuf_add(out, v->p, v->n);
 		return true;
 	}
-	if (!pgs_jiter_begin(&it, v->p, v->n, v->kind == TRIB_J_OBJECT ? '{' : '['))
-		goto bad;
+	if (!pgs_jiter_begin(&it, v, v->kind == TRIB_J_OBJECT ? '{' : '['))
+	{
+		snprintf(errbuf, errlen, "malformed composite value");
+		return false;
+	}
 	trib_strbuf_addc(out, v->kind == TRIB_J_OBJECT ? '{' : '[');
-	while (ok && (rc = pgs_jiter_next(&it, &k, &e)) > 0)
+	while (ok && pgs_jiter_next(&it, &k, &e))
 	{
 		const pgs_cfield *f = NULL;
 
@@ -762,14 +472,8 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 	trib_strbuf_free(&name);
 	if (!ok)
 		return false;
-	if (rc < 0)
-		goto bad;
 	trib_strbuf_addc(out, v->kind == TRIB_J_OBJECT ? '}' : ']');
 	return true;
-bad:
-	trib_strbuf_free(&name);
-	snprintf(errbuf, errlen, "malformed composite value");
-	return false;
 }
 
 /* Append {jname: value} for json_populate_record (see the header). */
@@ -791,21 +495,19 @@ static bool
 value_text(const char *json, size_t len, char kind, char elem_kind, const pgs_jspan *jn,
 		   bool bytea_hex, trib_strbuf *out, bool *is_null, char *errbuf, size_t errlen)
 {
-	pgs_jspan		v;
-	const char *end;
-	const char *p = jws(json, json + len);
+	pgs_jdoc	doc = {0};
+	pgs_jspan	v;
+	bool		ok = pgs_jdoc_parse(&doc, json, len, "malformed JSON value", errbuf, errlen);
 
-	if (!(end = jskip_value(p, json + len, &v.kind)) || jws(end, json + len) != json + len)
+	if (ok)
 	{
-		snprintf(errbuf, errlen, "malformed JSON value");
-		return false;
+		pgs_jdoc_root(&doc, &v);
+		ok = pgs_value_text(&v, kind, elem_kind, jn, bytea_hex, out, is_null, errbuf, errlen);
 	}
-	v.p = p;
-	v.n = (size_t) (end - p);
-	if (!pgs_value_text(&v, kind, elem_kind, jn, bytea_hex, out, is_null, errbuf, errlen))
-		return false;
-	trib_strbuf_add(out, "", 0);
-	return true;
+	if (ok)
+		trib_strbuf_add(out, "", 0);
+	pgs_jdoc_free(&doc);
+	return ok;
 }
 
 /* Exposed for tests: convert one JSON value. */
@@ -825,10 +527,20 @@ trib_pgsink_column_text(const char *name, const char *json_nulls, const char *js
 						size_t len, char kind, char elem_kind, struct trib_strbuf *out,
 						bool *is_null, char *errbuf, size_t errlen)
 {
-	pgs_jspan		jn;
-	bool		found = pgs_json_nulls_find(json_nulls, name, &jn);
+	pgs_jdoc	list = {0};
+	pgs_jspan	root,
+				jn;
+	char		e[64];
+	bool		found = false,
+				ok;
 
-	return value_text(json, len, kind, elem_kind, found ? &jn : NULL, false, out, is_null,
-					  errbuf, errlen);
+	if (json_nulls && pgs_jdoc_parse(&list, json_nulls, strlen(json_nulls), "", e, sizeof(e)))
+	{
+		pgs_jdoc_root(&list, &root);
+		found = pgs_json_nulls_find(&root, name, &jn);
+	}
+	ok = value_text(json, len, kind, elem_kind, found ? &jn : NULL, false, out, is_null,
+					errbuf, errlen);
+	pgs_jdoc_free(&list);
+	return ok;
 }
-
