@@ -1,11 +1,12 @@
 /*
  * rules_splice.c: value rules on the row text (see rules_splice.h).
  *
- * Index.  One pass of yajl's callback parser over an image feeds yajl_gen
- * (default options, as trib_jdoc_dump) and records, for every member of
- * an object reached through objects only, its parent, its name and
- * decoded scalar text (in `names`), its kind and the byte range of its
- * value in the generated text.  Members inside arrays are not recorded;
+ * Index.  One pass of yajl's callback parser over an image (its nine
+ * callbacks made by lib/yajl_tokens.h's TRIB_YTOK_CALLBACKS, which call
+ * the four handlers here directly) records, for every member of an object
+ * reached through objects only, its parent, its name and decoded scalar
+ * text (in `names`), its kind and the byte range of its value in the
+ * generated text.  Members inside arrays are not recorded;
  * an array on a path sends the rule to the tree path.  Strings and keys
  * are generated up to their first NUL, as the tree (C strings) would.
  *
@@ -28,6 +29,7 @@
 #include "arena.h"
 #include "jsondoc.h"
 #include "strbuf.h"
+#include "yajl_tokens.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -148,33 +150,25 @@ scalar_done(sp_build *b, size_t rawlen, yajl_type kind, const char *s, size_t n)
 	return b->depth > 0;		/* a scalar image is not an object */
 }
 
+/* A scalar token (lib/yajl_tokens.h): its raw length in the text is its
+ * text's, but for strings, unescaped here (self_serialising), whose raw
+ * form is quote, s, quote.  Null and booleans keep no text. */
 static int
-cb_null(void *ctx)
+on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
-	return scalar_done(ctx, 4, yajl_t_null, "", 0);
+	switch (type)
+	{
+		case yajl_t_string:
+			return scalar_done(ctx, n + 2, type, s, n);
+		case yajl_t_number:
+			return scalar_done(ctx, n, type, s, n);
+		default:
+			return scalar_done(ctx, n, type, "", 0);
+	}
 }
 
 static int
-cb_bool(void *ctx, int v)
-{
-	return scalar_done(ctx, v ? 4 : 5, v ? yajl_t_true : yajl_t_false, "", 0);
-}
-
-static int
-cb_number(void *ctx, const char *s, size_t n)
-{
-	return scalar_done(ctx, n, yajl_t_number, s, n);
-}
-
-/* Strings are unescaped here (self_serialising): raw = quote, s, quote. */
-static int
-cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-	return scalar_done(ctx, n + 2, yajl_t_string, (const char *) s, n);
-}
-
-static int
-cb_key(void *ctx, const unsigned char *s, size_t n)
+on_key(void *ctx, const unsigned char *s, size_t n)
 {
 	sp_build   *b = ctx;
 	sp_img	   *im = b->im;
@@ -223,27 +217,19 @@ close_container(sp_build *b)
 }
 
 static int
-cb_start_map(void *ctx)
+on_open(void *ctx, bool array)
 {
-	return open_container(ctx, true);
+	return open_container(ctx, !array);
 }
 
 static int
-cb_start_array(void *ctx)
+on_close(void *ctx, bool array)
 {
-	return open_container(ctx, false);
-}
-
-static int
-cb_end(void *ctx)
-{
+	(void) array;
 	return close_container(ctx);
 }
 
-static const yajl_callbacks sp_callbacks = {
-	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
-	cb_start_map, cb_key, cb_end, cb_start_array, cb_end
-};
+TRIB_YTOK_CALLBACKS(sp_callbacks, on_scalar, on_key, on_open, on_close);
 
 /* Index `text` into im; usable when it re-serialises to itself, yajl_tree_parse
  * would accept it (same options: comments allowed) and it is an object. */
