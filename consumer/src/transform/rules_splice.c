@@ -1,18 +1,20 @@
 /*
  * rules_splice.c: value rules on the row text (see rules_splice.h).
  *
- * Index.  One pass of yajl's callback parser over an image feeds yajl_gen
- * (default options, as trib_jdoc_dump) and records, for every member of
- * an object reached through objects only, its parent, its name and
- * decoded scalar text (in `names`), its kind and the byte range of its
- * value in the generated text.  Members inside arrays are not recorded;
+ * Index.  One pass of yajl's callback parser over an image (its nine
+ * callbacks made by lib/yajl_tokens.h's TRIB_YTOK_CALLBACKS, which call
+ * the four handlers here directly) records, for every member of an object
+ * reached through objects only, its parent, its name and decoded scalar
+ * text (in `names`), its kind and the byte range of its value in the
+ * generated text.  Members inside arrays are not recorded;
  * an array on a path sends the rule to the tree path.  Strings and keys
  * are generated up to their first NUL, as the tree (C strings) would.
  *
- * Values.  A path is looked up member by member (strcmp, as jpath.c does
- * for plain segments); the value op gets a node built as yajl_tree would
- * build it, or the node a previous rule's op left there (kept, so a later
- * rule sees what it would see in a tree).  The op's result is generated on
+ * Values.  A path is looked up member by member (by length, then bytes:
+ * the test of the strcmp jpath.c does for plain segments); the value op
+ * gets a node built as yajl_tree would build it, or the node a previous
+ * rule's op left there (kept, so a later rule sees what it would see in a
+ * tree).  The op's result is generated on
  * its own and spliced over the old range; the ranges after it, and of the
  * members containing it, move by the difference.  A result that is not a
  * scalar ends the index of that image: later rules take the tree path,
@@ -28,6 +30,7 @@
 #include "arena.h"
 #include "jsondoc.h"
 #include "strbuf.h"
+#include "yajl_tokens.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -43,6 +46,7 @@ typedef struct sp_node
 {
 	int			parent;			/* member index of its object, -1: the root */
 	size_t		name_off;		/* in names, NUL-terminated */
+	size_t		name_len;		/* up to its first NUL (what strcmp sees) */
 	size_t		text_off;		/* scalar's decoded text in names */
 	yajl_type	kind;
 	size_t		start;			/* its value in text: [start, end) */
@@ -86,31 +90,72 @@ typedef struct sp_build
 
 /* ---- the index ------------------------------------------------------------ */
 
+/* What compact() does with a byte. */
+enum
+{
+	CH_PLAIN,					/* part of a token: kept */
+	CH_QUOTE,
+	CH_ESCAPE,					/* a backslash */
+	CH_SLASH,					/* a comment outside strings */
+	CH_WS,						/* yajl's whitespace (yajl_lex.c) */
+	CH_DELIM					/* ends a token on its own, as a quote does */
+};
+
+static const unsigned char ch_class[256] = {
+	['"'] = CH_QUOTE, ['\\'] = CH_ESCAPE, ['/'] = CH_SLASH,
+	[' '] = CH_WS, ['\t'] = CH_WS, ['\n'] = CH_WS, ['\v'] = CH_WS, ['\f'] = CH_WS, ['\r'] = CH_WS,
+	['{'] = CH_DELIM, ['}'] = CH_DELIM, ['['] = CH_DELIM, [']'] = CH_DELIM,
+	[':'] = CH_DELIM, [','] = CH_DELIM,
+};
+
 /*
- * Does `text` re-serialise to itself?  yajl_gen (default options) writes
- * no whitespace, no comments, and escapes only in strings; a text without
- * a backslash and without whitespace or '/' outside its strings is written
- * back byte for byte (numbers as written, strings unchanged: a string
- * without escapes holds no quote, backslash or control character).  This
- * only rules texts out; yajl still judges whether it is JSON.  Texts with
- * escapes take the tree path.
+ * Write into out (len + 1 bytes) what yajl_gen (default options, as
+ * trib_jdoc_dump) writes for `text`, and set *outlen; false when that is
+ * not sure.  yajl_gen writes no whitespace, no comments, and escapes only
+ * in strings; a text without a backslash and without '/' outside its
+ * strings is written back as itself minus the whitespace between its
+ * tokens (numbers as written, strings unchanged: a string without escapes
+ * holds no quote, backslash or control character).  Whitespace between
+ * two characters that do not end a token (`1 2`, `tru e`, `- 1`) is
+ * refused: dropping it would join two tokens, and an invalid text could
+ * become valid.  This only rules texts out; yajl still judges whether the
+ * result is JSON, which it is exactly when `text` is.  Texts with escapes
+ * or comments take the tree path.
  */
 static bool
-self_serialising(const char *text, size_t len)
+compact(const char *text, size_t len, char *out, size_t *outlen)
 {
 	bool		in_string = false;
+	bool		gap = false;	/* whitespace since the last byte kept */
+	size_t		n = 0;
 
 	for (size_t k = 0; k < len; k++)
 	{
 		char		c = text[k];
+		int			t = ch_class[(unsigned char) c];
 
-		if (c == '\\')
+		if (t == CH_ESCAPE)
 			return false;
-		if (c == '"')
-			in_string = !in_string;
-		else if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/'))
+		if (in_string)
+			in_string = t != CH_QUOTE;
+		else if (t == CH_WS)
+		{
+			gap = true;
+			continue;
+		}
+		else if (t == CH_SLASH)
 			return false;
+		else
+		{
+			if (gap && n > 0 && t == CH_PLAIN && ch_class[(unsigned char) out[n - 1]] == CH_PLAIN)
+				return false;
+			gap = false;
+			in_string = t == CH_QUOTE;
+		}
+		out[n++] = c;
 	}
+	out[n] = '\0';
+	*outlen = n;
 	return true;
 }
 
@@ -148,33 +193,25 @@ scalar_done(sp_build *b, size_t rawlen, yajl_type kind, const char *s, size_t n)
 	return b->depth > 0;		/* a scalar image is not an object */
 }
 
+/* A scalar token (lib/yajl_tokens.h): its raw length in the text is its
+ * text's, but for strings, unescaped here (compact), whose raw
+ * form is quote, s, quote.  Null and booleans keep no text. */
 static int
-cb_null(void *ctx)
+on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
-	return scalar_done(ctx, 4, yajl_t_null, "", 0);
+	switch (type)
+	{
+		case yajl_t_string:
+			return scalar_done(ctx, n + 2, type, s, n);
+		case yajl_t_number:
+			return scalar_done(ctx, n, type, s, n);
+		default:
+			return scalar_done(ctx, n, type, "", 0);
+	}
 }
 
 static int
-cb_bool(void *ctx, int v)
-{
-	return scalar_done(ctx, v ? 4 : 5, v ? yajl_t_true : yajl_t_false, "", 0);
-}
-
-static int
-cb_number(void *ctx, const char *s, size_t n)
-{
-	return scalar_done(ctx, n, yajl_t_number, s, n);
-}
-
-/* Strings are unescaped here (self_serialising): raw = quote, s, quote. */
-static int
-cb_string(void *ctx, const unsigned char *s, size_t n)
-{
-	return scalar_done(ctx, n + 2, yajl_t_string, (const char *) s, n);
-}
-
-static int
-cb_key(void *ctx, const unsigned char *s, size_t n)
+on_key(void *ctx, const unsigned char *s, size_t n)
 {
 	sp_build   *b = ctx;
 	sp_img	   *im = b->im;
@@ -190,6 +227,7 @@ cb_key(void *ctx, const unsigned char *s, size_t n)
 	memset(&im->n[im->nn], 0, sizeof(*im->n));
 	im->n[im->nn].parent = b->owner[b->depth - 1];
 	im->n[im->nn].name_off = add_name(im, (const char *) s, n);
+	im->n[im->nn].name_len = strnlen((const char *) s, n);
 	b->pending = (int) im->nn++;
 	return 1;
 }
@@ -223,30 +261,23 @@ close_container(sp_build *b)
 }
 
 static int
-cb_start_map(void *ctx)
+on_open(void *ctx, bool array)
 {
-	return open_container(ctx, true);
+	return open_container(ctx, !array);
 }
 
 static int
-cb_start_array(void *ctx)
+on_close(void *ctx, bool array)
 {
-	return open_container(ctx, false);
-}
-
-static int
-cb_end(void *ctx)
-{
+	(void) array;
 	return close_container(ctx);
 }
 
-static const yajl_callbacks sp_callbacks = {
-	cb_null, cb_bool, NULL, NULL, cb_number, cb_string,
-	cb_start_map, cb_key, cb_end, cb_start_array, cb_end
-};
+TRIB_YTOK_CALLBACKS(sp_callbacks, on_scalar, on_key, on_open, on_close);
 
-/* Index `text` into im; usable when it re-serialises to itself, yajl_tree_parse
- * would accept it (same options: comments allowed) and it is an object. */
+/* Index `text` into im, as compact() writes it (im->text); usable when
+ * compact() could, yajl_tree_parse would accept it (same options: comments
+ * allowed) and it is an object. */
 static void
 img_build(rl_splice *sp, sp_img *im, const char *text)
 {
@@ -259,25 +290,21 @@ img_build(rl_splice *sp, sp_img *im, const char *text)
 	im->spliced = false;
 	im->nn = 0;
 	im->names.len = 0;
-	if (!self_serialising(text, len))
-		return;
-	trib_arena_reset(&sp->arena);
-	if ((b.h = yajl_alloc(&sp_callbacks, &sp->af, &b)) == NULL)
-		abort();
-	yajl_config(b.h, yajl_allow_comments, 1);
-	ok = yajl_parse(b.h, (const unsigned char *) text, len) == yajl_status_ok &&
-		yajl_complete_parse(b.h) == yajl_status_ok;
-	yajl_free(b.h);
-	if (!ok)
-		return;
 	if (len + 1 > im->cap)
 	{
 		im->cap = len + 64;
 		im->text = trib_xrealloc(im->text, im->cap);
 	}
-	memcpy(im->text, text, len + 1);
-	im->len = len;
-	im->usable = true;
+	if (!compact(text, len, im->text, &im->len))
+		return;
+	trib_arena_reset(&sp->arena);
+	if ((b.h = yajl_alloc(&sp_callbacks, &sp->af, &b)) == NULL)
+		abort();
+	yajl_config(b.h, yajl_allow_comments, 1);
+	ok = yajl_parse(b.h, (const unsigned char *) im->text, im->len) == yajl_status_ok &&
+		yajl_complete_parse(b.h) == yajl_status_ok;
+	yajl_free(b.h);
+	im->usable = ok;
 }
 
 /* ---- lookups --------------------------------------------------------------- */
@@ -294,12 +321,14 @@ lookup(const sp_img *im, const trib_jpath *p)
 	for (int s = 0; s < p->nseg; s++)
 	{
 		int			found = SP_NONE;
+		size_t		len = strlen(p->seg[s]);
 
 		if (cur >= 0 && im->n[cur].kind != yajl_t_object)
 			return im->n[cur].kind == yajl_t_array ? SP_TREE : SP_NONE;
 		for (size_t k = 0; k < im->nn; k++)
 			if (im->n[k].parent == cur &&
-				strcmp(im->names.data + im->n[k].name_off, p->seg[s]) == 0)
+				im->n[k].name_len == len &&
+				memcmp(im->names.data + im->n[k].name_off, p->seg[s], len) == 0)
 			{
 				if (found != SP_NONE)
 					return SP_TREE; /* duplicate keys */

@@ -6,18 +6,19 @@
  *
  * The tree path parses an image into a yajl tree, lets the value op
  * replace nodes, and dumps the whole tree back (trib_jdoc_dump).  Here an
- * image that re-serialises to itself (no whitespace or comments between
- * tokens, no escapes in its strings: what yajl_gen writes is then the
- * text itself) is indexed once with yajl's callback parser: where each
- * object member's value lies in the text.  A value op then gets a node
- * for just that value (built as yajl_tree builds it), and the value's new
- * serialisation (yajl_gen, as the dump) is spliced into the text.  The
- * result is byte for byte the text the tree path writes; the tests
- * compare both (test_rules_splice.c).
+ * image without comments and without escapes in its strings (what yajl_gen
+ * writes is then the text itself minus the whitespace between tokens, as
+ * PostgreSQL's jsonb output `{"k": 1}` has) is compacted and indexed once
+ * with yajl's callback parser: where each object member's value lies in
+ * the compact text.  A value op then gets a node for just that value
+ * (built as yajl_tree builds it), and the value's new serialisation
+ * (yajl_gen, as the dump) is spliced into the compact text.  The result is
+ * byte for byte the text the tree path writes; the tests compare both
+ * (test_rules_splice.c).  An image no rule changed keeps its own text.
  *
  * A path goes the tree path (RL_SP_TREE) when it has globs, reaches an
  * array or an object, or meets duplicate keys, and an image does when it
- * does not re-serialise to itself or is not a JSON object.
+ * has comments or escapes, or is not a JSON object.
  */
 #ifndef TRIB_RULES_SPLICE_H
 #define TRIB_RULES_SPLICE_H

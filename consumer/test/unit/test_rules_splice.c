@@ -83,6 +83,15 @@ static const char *const fixed[][2] = {
 	{"{\"id\":16,\"amount\":\"not a number\",\"created\":\"not a date\"}", "{\"id\":16}"},
 	{"{\"id\":17,\"e1\":\"x\",\"e2\":{\"a\":1},\"email\":\"\"}", "{\"id\":17}"},
 	{"{\"id\":18,\"name\":\"\\u0000nul\",\"email\":\"tab\\there\"}", "{\"id\":18}"},
+	/* the PostgreSQL source's W1 row: jsonb as PostgreSQL writes it */
+	{"{\"id\":123456,\"name\":\"name1\",\"email\":\"user1@example.com\",\"amount\":1.50,"
+	 "\"created\":\"2026-12-05 02:42:00.1+00\",\"active\":false,\"meta\":{\"k\": 1}}",
+	 "{\"id\":123456}"},
+	{"\v{\"id\":\f19 ,\r\"name\":\"a  b\"\t}\n", "{\"id\" :\v19}"},
+	/* whitespace whose removal would join two tokens: invalid as it is */
+	{"{\"id\":20 1,\"name\":\"x\"}", "{\"id\":20}"},
+	{"{\"id\":21,\"name\":tr ue}", "{\"id\":- 21}"},
+	{"{\"id\":22,\"name\":nu\nll,\"email\":\"e\"}", "{\"id\":2.\t2}"},
 };
 
 #define NFIXED (sizeof(fixed) / sizeof(fixed[0]))
