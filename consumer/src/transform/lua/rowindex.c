@@ -55,24 +55,6 @@ add_field(trib_rowidx *r, trib_jkind kind, size_t off, size_t len)
 	r->in_key = false;
 }
 
-/* The kind of a scalar yajl reports. */
-static trib_jkind
-kind_of(yajl_type type)
-{
-	switch (type)
-	{
-		case yajl_t_number:
-			return TRIB_J_NUMBER;
-		case yajl_t_string:
-			return TRIB_J_STRING;
-		case yajl_t_true:
-		case yajl_t_false:
-			return TRIB_J_BOOL;
-		default:
-			return TRIB_J_NULL;
-	}
-}
-
 /* A scalar: a field at depth 1, an error at depth 0, ignored deeper. */
 static int
 scalar(void *ctx, yajl_type type, const char *s, size_t n)
@@ -85,7 +67,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 		return 0;
 	}
 	if (r->depth == 1)
-		add_field(r, kind_of(type), arena_add(r, s, n), n);
+		add_field(r, trib_jkind_of_scalar(type), arena_add(r, s, n), n);
 	return 1;
 }
 
