@@ -267,6 +267,14 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 	return ok;
 }
 
+/* Is a chunk still waiting for an acknowledgement it can get (not one
+ * that holds a failed event)? */
+static bool
+waiting(const trib_snapfeed *f)
+{
+	return f->head && !(f->failed_seq && f->head->last_seq >= f->failed_seq);
+}
+
 /* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
 static bool
 settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
@@ -278,13 +286,13 @@ settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
 	for (;;)
 	{
 		take_acks(f);
-		if (f->head == NULL || trib_clock_mono_ms() >= until)
+		if (!waiting(f) || trib_clock_mono_ms() >= until)
 			break;
 		if (!f->h->poll(f->h->arg, 50, errbuf, errlen) ||
 			!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 	}
-	if (f->head)
+	if (waiting(f))
 	{
 		snprintf(errbuf, errlen, "snapshot: the sinks did not acknowledge the last rows within %d ms",
 				 timeout_ms);
