@@ -126,6 +126,7 @@ trib_snapfeed_begin(trib_snapfeed *f)
 {
 	f->first_seq = f->next_seq;
 	f->done_seq = f->next_seq - 1;
+	f->failed_seq = 0;
 	f->last_flush = f->last_save = f->last_leader = trib_clock_mono_ms();
 }
 
@@ -184,6 +185,8 @@ take_acks(trib_snapfeed *f)
 		acked = d.seq;
 	else if (have && d.commit_lsn > f->base)
 		acked = UINT64_MAX;
+	if (f->failed_seq && acked >= f->failed_seq)
+		acked = f->failed_seq - 1;	/* never past a failed event */
 	while (f->head && (f->head->last_seq < f->first_seq || f->head->last_seq <= acked))
 	{
 		trib_snapfeed_sent *c = f->head;
@@ -196,7 +199,13 @@ take_acks(trib_snapfeed *f)
 	}
 }
 
-/* Deliver the held event and hold ev instead (NULL: none). */
+/*
+ * Deliver the held event and hold ev instead (NULL: none).  When the
+ * delivery fails, ev is dropped too (nothing after a failed event reaches
+ * the sinks) and the failed event's id is kept: take_acks never applies a
+ * chunk that holds it, although the pipeline counts a refused event as
+ * handled, so the progress stops before it.
+ */
 static bool
 hold(trib_snapfeed *f, trib_event *ev, char *errbuf, size_t errlen)
 {
@@ -204,8 +213,12 @@ hold(trib_snapfeed *f, trib_event *ev, char *errbuf, size_t errlen)
 
 	if (f->held)
 		ok = f->h->deliver(f->h->arg, f->held, errbuf, errlen);
+	if (!ok && !f->failed_seq)
+		f->failed_seq = f->held->pos.seq;
 	trib_event_free(f->held);
-	f->held = ev;
+	f->held = ok ? ev : NULL;
+	if (!ok)
+		trib_event_free(ev);
 	return ok;
 }
 
@@ -253,6 +266,14 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 	return ok;
 }
 
+/* Is a chunk still waiting for an acknowledgement it can get (not one
+ * that holds a failed event)? */
+static bool
+waiting(const trib_snapfeed *f)
+{
+	return f->head && !(f->failed_seq && f->head->last_seq >= f->failed_seq);
+}
+
 /* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
 static bool
 settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
@@ -264,13 +285,13 @@ settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
 	for (;;)
 	{
 		take_acks(f);
-		if (f->head == NULL || trib_clock_mono_ms() >= until)
+		if (!waiting(f) || trib_clock_mono_ms() >= until)
 			break;
 		if (!f->h->poll(f->h->arg, 50, errbuf, errlen) ||
 			!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 	}
-	if (f->head)
+	if (waiting(f))
 	{
 		snprintf(errbuf, errlen, "snapshot: the sinks did not acknowledge the last rows within %d ms",
 				 timeout_ms);

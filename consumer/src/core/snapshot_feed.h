@@ -15,9 +15,15 @@
  * the progress (rows, `after` key, done), which is saved with the
  * acknowledged id at most every TRIB_SNAPFEED_PROGRESS_MS and when forced.
  * So saved progress never runs ahead of the sinks, and a crash repeats at
- * most the chunks written after the last save.  The very last event is
- * held back until the next one arrives or the copy ends, so that it can
- * carry last_in_tx (the envelope's source.snapshot "last").
+ * most the chunks written after the last save.  When a delivery fails
+ * (a sink error, a transform that refused the event), nothing after it is
+ * delivered and the acknowledged prefix stops before its id: the pipeline
+ * counts a refused event as handled, and the chunk holding it must not be
+ * counted whole (a restart would skip it and the chunk's rest); that
+ * chunk's earlier rows, which did reach the sinks, are sent again by the
+ * restart, under new ids (docs/SNAPSHOT.md, Positions).  The very last
+ * event is held back until the next one arrives or the copy ends, so that
+ * it can carry last_in_tx (the envelope's source.snapshot "last").
  *
  * Ownership: the feed owns its progress, the held event and the FIFO;
  * trib_snapfeed_clear() releases them.  One thread (the pipeline's).
@@ -46,6 +52,8 @@ typedef struct trib_snapfeed
 	uint64_t	first_seq;		/* the first id of this run */
 	uint64_t	next_seq;
 	uint64_t	done_seq;		/* the last id of the acknowledged prefix */
+	uint64_t	failed_seq;		/* the id of the event whose delivery
+								 * failed; 0 none */
 	bool		quiet;			/* no log line per copied table (a
 								 * progress display shows them) */
 	const char *opaque;			/* trib_snapfeed_run: every event's opaque

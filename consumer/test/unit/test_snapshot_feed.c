@@ -3,8 +3,9 @@
  * (core/snapshot_feed.c, trib_snapfeed_run) over a fake engine and a fake
  * pipeline host: the ids each event gets, the last event's last_in_tx,
  * the opaque position, the tables reported copied, the progress saved as
- * done after every acknowledgement; and a stopped copy, which saves the
- * progress as running and reports no table.
+ * done after every acknowledgement; a stopped copy, which saves the
+ * progress as running and reports no table; and a refused event, after
+ * which nothing is delivered and no chunk holding it is counted.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -31,6 +32,7 @@ typedef struct fake_host
 	bool		last[MAXEV];
 	char		opaque[MAXEV][32];
 	int			ndelivered;
+	uint64_t	refuse_seq;		/* refuse this event (0: none) */
 	trib_position durable;		/* every delivered event is durable */
 	int			nsaved;
 	char		saved_state[16];
@@ -54,8 +56,13 @@ host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 {
 	fake_host  *h = arg;
 
-	(void) errbuf;
-	(void) errlen;
+	if (ev->pos.seq == h->refuse_seq)
+	{
+		h->durable = ev->pos;	/* the pipeline counts it as handled */
+		h->durable.opaque = NULL;
+		snprintf(errbuf, errlen, "refused");
+		return false;
+	}
 	assert_true(h->ndelivered < MAXEV);
 	h->seq[h->ndelivered] = ev->pos.seq;
 	h->last[h->ndelivered] = ev->last_in_tx;
@@ -262,10 +269,10 @@ typedef struct fixture
 } fixture;
 
 /* Plan a copy at base 1000 over the fake engine, run it (SIGTERM after
- * the first chunk when stop_early), and return trib_snapfeed_run's
+ * the first chunk when stop_early; refusing event refuse_seq), and return trib_snapfeed_run's
  * result. */
 static int
-run_copy(fixture *x, bool stop_early)
+run_copy(fixture *x, bool stop_early, uint64_t refuse_seq)
 {
 	trib_source_host *host = &x->host;
 	char		err[256] = "";
@@ -285,6 +292,7 @@ run_copy(fixture *x, bool stop_early)
 	x->e.rels[0].table = "a";
 	x->e.rels[1].table = "b";
 	x->e.stop_after_first = stop_early ? &x->stop : NULL;
+	x->h.refuse_seq = refuse_seq;
 	x->f.h = host;
 	x->f.quiet = true;
 	x->f.base = 1000;
@@ -302,7 +310,7 @@ test_copy_to_the_end(void **state)
 	fixture		x;
 
 	(void) state;
-	assert_int_equal(run_copy(&x, false), 1);
+	assert_int_equal(run_copy(&x, false, 0), 1);
 	assert_true(x.e.started);
 	assert_true(x.e.stopped);
 	assert_int_equal(x.h.ndelivered, 4);
@@ -329,7 +337,7 @@ test_stopped_copy_saves_running(void **state)
 	fixture		x;
 
 	(void) state;
-	assert_int_equal(run_copy(&x, true), 0);
+	assert_int_equal(run_copy(&x, true, 0), 0);
 	assert_true(x.e.stopped);
 	assert_int_equal(x.h.ndelivered, 2);
 	assert_false(x.h.last[1]);
@@ -341,12 +349,37 @@ test_stopped_copy_saves_running(void **state)
 	trib_snapfeed_clear(&x.f);
 }
 
+/*
+ * The last event of the first chunk (id 2) is refused while the next
+ * chunk's (3) is held back: 3 is not delivered after it, and although
+ * the host counts 2 as durable, the first chunk is not counted (before:
+ * the error path delivered 3, and its acknowledgement counted both
+ * chunks, table a copied, row 2 lost).
+ */
+static void
+test_refused_event_stops_the_progress(void **state)
+{
+	fixture		x;
+
+	(void) state;
+	assert_int_equal(run_copy(&x, false, 2), -1);
+	assert_int_equal(x.h.ndelivered, 1);
+	assert_int_equal(x.h.seq[0], 1);
+	assert_int_equal(x.f.prog.tables[0].rows, 0);
+	assert_false(x.f.prog.tables[0].done);
+	assert_string_equal(x.h.saved_state, "running");
+	assert_int_equal(x.h.saved_seq, 0);
+	assert_int_equal(x.h.ncopied, 0);
+	trib_snapfeed_clear(&x.f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_to_the_end),
 		cmocka_unit_test(test_stopped_copy_saves_running),
+		cmocka_unit_test(test_refused_event_stops_the_progress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

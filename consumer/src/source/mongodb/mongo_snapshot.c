@@ -71,6 +71,7 @@ typedef struct snap_run
 			   *stail;			/* delivered, not acknowledged */
 	uint64_t	next_seq;
 	uint64_t	done_seq;
+	uint64_t	failed_seq;		/* the event whose delivery failed; 0 none */
 	uint64_t	rows;
 	bool		dirty;
 } snap_run;
@@ -315,6 +316,9 @@ apply_acks(snap_run *s)
 		acked = UINT64_MAX;
 	else if (d.commit_lsn == s->prog.time)
 		acked = d.seq;
+	if (s->failed_seq && acked >= s->failed_seq)
+		acked = s->failed_seq - 1; /* the pipeline counts a refused event as
+									 * handled: stop before it */
 	while (s->shead && s->shead->last_seq <= acked)
 	{
 		snap_chunk *c = s->shead;
@@ -355,6 +359,8 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 			trib_mongo_infer_event(s->infer, ev);
 		if (ok)
 			ok = s->host->deliver(s->host->arg, ev, errbuf, errlen);
+		if (!ok && !s->failed_seq)
+			s->failed_seq = ev->pos.seq;
 		trib_event_free(ev);
 		c->evs[i] = NULL;
 	}
@@ -404,6 +410,29 @@ flush_and_save(snap_run *s, bool force, char *errbuf, size_t errlen)
 		return false;
 	apply_acks(s);
 	return save_progress(s, force, errbuf, errlen);
+}
+
+/*
+ * The copy failed: while we still hold the pipeline lock, have the sinks
+ * make durable what they were given and save the progress they
+ * acknowledged (never past a failed event), so that a restart resumes
+ * after it and repeats nothing.
+ */
+static void
+save_after_error(snap_run *s)
+{
+	char		e[512];
+
+	if (!s->host->leader_ok(s->host->arg, e, sizeof(e)))
+		return;
+	if (!s->host->flush(s->host->arg, FLUSH_TIMEOUT_MS, e, sizeof(e)))
+	{
+		tlog_warn("snapshot", "after the error, the sinks did not acknowledge every document: %s", e);
+		return;
+	}
+	apply_acks(s);
+	if (s->dirty && !save_progress(s, true, e, sizeof(e)))
+		tlog_warn("snapshot", "could not save the progress after the error: %s", e);
 }
 
 /* Stop the workers and release what is left. */
@@ -488,6 +517,8 @@ copy(snap_run *s, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 							"last documents within %d s", 3 * FLUSH_TIMEOUT_MS / 1000),
 				  TRIB_SNAPSHOT_FAILED);
 	}
+	if (rc == TRIB_SNAPSHOT_FAILED)
+		save_after_error(s);
 	stop_workers(s, th, n);
 	free(th);
 	return rc;
