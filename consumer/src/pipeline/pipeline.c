@@ -1497,12 +1497,19 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 		return (p->retriable = trib_schema_stage_retriable(p->schemas), false);
 	source_rel = ev->rel;		/* lineage: the shape before the rules */
 	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
-	offered(p, ev, c, mp);
+
+	/*
+	 * The event counts as handled (offered()) only once every sink meant
+	 * to have it took it: an event refused here, by a rule or by a sink,
+	 * must stay after what durable_position() reports, or the checkpoint
+	 * saved on the way out would cover it and a restart skip it.
+	 */
 	switch (v)
 	{
 		case TRIB_VERDICT_FAIL:
 			return false;
 		case TRIB_VERDICT_DROP:
+			offered(p, ev, c, mp);
 			trib_metric_inc(p->srcs[c].m_dropped);
 			return true;
 		case TRIB_VERDICT_DEAD_LETTER:
@@ -1531,6 +1538,7 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 					return false;
 			break;
 	}
+	offered(p, ev, c, mp);
 	p->tx_has_last = true;
 	p->tx_last = mp ? *mp : ev->pos;
 	p->tx_last.opaque = NULL;
