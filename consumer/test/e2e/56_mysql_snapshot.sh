@@ -27,11 +27,7 @@ e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
 TYPES="python3 $ROOT/consumer/test/e2e/mysql_types.py"
 
-build_consumer
-build_tool mysql_cat
-CAT=$TOOL
-pgc_start						# holds the pipeline lock (lock_dsn)
-mdb_start
+mysql_snapshot_servers
 
 # pipeline NAME OUT EXTRA...: a pipeline of the MariaDB source into a
 # file sink OUT, with extra source lines.

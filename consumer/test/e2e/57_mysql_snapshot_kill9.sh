@@ -26,19 +26,8 @@ e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
 ROWS=300000
 
-build_consumer
-build_tool mysql_cat
-CAT=$TOOL
-pgc_start						# holds the pipeline lock (lock_dsn)
-mdb_start
-
-{
-    printf 'pipeline: k57\nsources:\n'
-    mysql_yaml 5757 "" db
-    printf '    heartbeat_ms: 200\n    snapshot_workers: 2\n    snapshot_chunk_rows: 2000\n'
-    printf '    lock_dsn: "%s"\n' "$(pg_dsn)"
-    archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json"
-} >"$WORK/p.yaml"
+mysql_snapshot_servers
+mysql_snapshot_pipeline k57 5757 2 2000
 
 mdb_sql <<SQL
 CREATE DATABASE shop;
@@ -63,17 +52,11 @@ writer() {
     done
 }
 
-# acked: rows of `big` the checkpoint says every sink acknowledged.
-acked() {
-    jq -r '.position.snapshot.tables[]? | select(.table == "big") | .rows' \
-        "$WORK/checkpoint.json" 2>/dev/null || echo 0
-}
-
 # kill_at FRACTION: kill -9 once the checkpoint holds that part of big.
 kill_at() {
     local i n st
     for i in $(seq 1 1200); do
-        n=$(acked); n=${n:-0}
+        n=$(acked big); n=${n:-0}
         [ "$n" -ge $(( ROWS * $1 / 100 )) ] && break
         sleep 0.05
     done

@@ -24,11 +24,7 @@ e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
 ROWS=1000000
 
-build_consumer
-build_tool mysql_cat
-CAT=$TOOL
-pgc_start
-mdb_start
+mysql_snapshot_servers
 
 pgc_psql -d postgres -q \
     -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)" \

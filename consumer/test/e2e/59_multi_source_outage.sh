@@ -26,11 +26,7 @@ e2e_init
 trap 'mdb_cleanup; e2e_cleanup' EXIT
 OUTAGE_S=30
 
-build_consumer
-build_tool mysql_cat
-CAT=$TOOL
-pgc_start
-mdb_start
+mysql_snapshot_servers
 mock_start 1
 mock_ctl create __tributary_checkpoints 1 1
 mock_ctl create m59.public.items 2 1

@@ -1,7 +1,52 @@
 # mysql_snapshot_lib.sh: helpers of the MySQL snapshot and multi-source
-# scripts (51, 56-59, 85; 80 uses count_from),
+# scripts (51, 56-59, 85, 90; 80 uses count_from),
 # sourced after lib.sh (and mariadb.sh).
 # shellcheck shell=bash
+
+# mysql_snapshot_servers: the head the MariaDB snapshot scripts share:
+# the consumer and tools/mysql_cat ($CAT, the binlog witness) built,
+# PostgreSQL (it holds the pipeline lock, lock_dsn) and MariaDB started.
+mysql_snapshot_servers() {
+    build_consumer
+    build_tool mysql_cat
+    CAT=$TOOL
+    pgc_start
+    mdb_start
+}
+
+# mysql_snapshot_pipeline NAME SERVER_ID WORKERS CHUNK_ROWS [TABLES]:
+# $WORK/p.yaml, pipeline NAME: the MariaDB source `db` (root, heartbeat
+# every 200 ms, WORKERS snapshot workers, chunks of CHUNK_ROWS rows,
+# snapshot_tables [TABLES] when given, the pipeline lock in PostgreSQL)
+# into the file sink $WORK/out.jsonl, checkpoint $WORK/checkpoint.json.
+mysql_snapshot_pipeline() {
+    {
+        printf 'pipeline: %s\nsources:\n' "$1"
+        mysql_yaml "$2" "" db
+        printf '    heartbeat_ms: 200\n    snapshot_workers: %s\n    snapshot_chunk_rows: %s\n' \
+            "$3" "$4"
+        if [ -n "${5:-}" ]; then printf '    snapshot_tables: [%s]\n' "$5"; fi
+        printf '    lock_dsn: "%s"\n' "$(pg_dsn)"
+        archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json"
+    } >"$WORK/p.yaml"
+}
+
+# acked TABLE: rows of TABLE the checkpoint $WORK/checkpoint.json says
+# every sink acknowledged.
+acked() {
+    jq -r --arg t "$1" '.position.snapshot.tables[]? | select(.table == $t) | .rows' \
+        "$WORK/checkpoint.json" 2>/dev/null || echo 0
+}
+
+# wait_acked TABLE: up to 60 s until the checkpoint holds a row of TABLE;
+# $n is then how many.
+wait_acked() {
+    local i
+    for i in $(seq 1 1200); do
+        n=$(acked "$1"); [ "${n:-0}" -gt 0 ] && return 0
+        sleep 0.05
+    done
+}
 
 # count_from OUT: the "N passed, N failed" line of a comparison, added to
 # the totals (a comparison that did not finish is one failure).
@@ -18,15 +63,16 @@ count_from() {
 
 # snapshot_check OUT LOG SERVER_ID SERVER_ROWS [--resumed]: the binlog
 # from the first snapshot position LOG names, decoded by mysql_cat ($CAT)
-# as the witness, and mysql_snapshot_check.py's checks of OUT against it
-# and the server's rows, counted.
+# as the witness (with the schema history file $WITNESS_HISTORY when set),
+# and mysql_snapshot_check.py's checks of OUT against it and the server's
+# rows, counted.
 snapshot_check() {
     local out=$1 log=$2 sid=$3 rows=$4 sfile spos
     shift 4
     read -r sfile spos < <(sed -nE 's/.*consistent snapshot at binlog ([^:]+):([0-9]+) .*/\1 \2/p' \
         "$log" | head -1)
     "$CAT" --port "$MDB_PORT" --server-id "$sid" --file "$sfile" --pos "$spos" --stop-at-end \
-        >"$out.witness" 2>"$out.witness.log"
+        ${WITNESS_HISTORY:+--schema-history "$WITNESS_HISTORY"} >"$out.witness" 2>"$out.witness.log"
     python3 "$ROOT/consumer/test/e2e/mysql_snapshot_check.py" "$out" "$out.witness" "$rows" "$@" \
         | tee "$out.cmp" || true
     count_from "$out.cmp"

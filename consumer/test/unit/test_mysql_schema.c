@@ -209,6 +209,54 @@ test_history_file_survives_a_restart(void **state)
 	unlink(path);
 }
 
+/* A table described by the loader as it is now (fake_load), wrapped. */
+static trib_my_tableinfo *
+shape_of(int ncols)
+{
+	fake_loader l = {.ncols = ncols};
+	trib_my_tableinfo *t;
+	char		err[64];
+
+	assert_true(fake_load(&l, "d", "t", &t, err, sizeof(err)));
+	return t;
+}
+
+static void
+test_history_record_keeps_a_snapshot_shape_until_the_ddl(void **state)
+{
+	char		path[256];
+	fake_loader l = {.ncols = 3};	/* the server's shape now */
+	trib_my_history *h = trib_my_history_new(fake_load, &l);
+	trib_my_schema s = trib_my_history_schema(h);
+	trib_my_pos p1 = at(100, 0),
+				p120 = at(120, 2),
+				ddl = at(150, TRIB_MY_ROW_ALL),
+				p200 = at(200, 0);
+	char		err[256];
+
+	(void) state;
+	temp_path(path, sizeof(path));
+	assert_int_equal(open_file(h, path), 0);
+	/* the copy's description at P1 (2 columns); the table has 3 now */
+	assert_true(trib_my_history_record(h, &p1, shape_of(2), err, sizeof(err)));
+	assert_int_equal(cols_at(&s, &p120), 2);
+	assert_int_equal(l.calls, 0);
+	s.ops->ddl(s.ctx, "d", "ALTER TABLE t ADD c INT", &ddl);
+	assert_int_equal(cols_at(&s, &p200), 3);
+	assert_int_equal(cols_at(&s, &p120), 2);
+	trib_my_history_free(h);
+	/* recorded: a restart decodes the old events with it too */
+	l.calls = 0;
+	h = trib_my_history_new(fake_load, &l);
+	s = trib_my_history_schema(h);
+	assert_int_equal(open_file(h, path), 3);	/* 2 versions, 1 DDL */
+	assert_int_equal(cols_at(&s, &p120), 2);
+	assert_int_equal(cols_at(&s, &p200), 3);
+	assert_int_equal(l.calls, 0);
+	trib_my_history_free(h);
+	unlink(path);
+}
+
 static void
 test_history_file_write_errors_stop_the_history(void **state)
 {
@@ -446,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_history_keeps_old_shapes_across_ddl),
 		cmocka_unit_test(test_history_without_loader),
 		cmocka_unit_test(test_history_file_survives_a_restart),
+		cmocka_unit_test(test_history_record_keeps_a_snapshot_shape_until_the_ddl),
 		cmocka_unit_test(test_history_file_write_errors_stop_the_history),
 		cmocka_unit_test(test_enum_members_from_column_type),
 		cmocka_unit_test(test_charsets),

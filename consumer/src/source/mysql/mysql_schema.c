@@ -200,6 +200,21 @@ trib_my_history_put(trib_my_history *h, const char *db, const char *table,
 	insert_version(h, entry_of(h, db, table, true), from, t);
 }
 
+/* See mysql_schema.h. */
+bool
+trib_my_history_record(trib_my_history *h, const trib_my_pos *from, trib_my_tableinfo *t,
+					   char *errbuf, size_t errlen)
+{
+	if (h->store.version &&
+		!h->store.version(h->store.arg, t->db, t->table, from, t, errbuf, errlen))
+	{
+		trib_my_tableinfo_free(t);
+		return false;
+	}
+	trib_my_history_add(h, from, t);
+	return true;
+}
+
 /* The newest version valid at `at` (NULL: the newest of all), or NULL. */
 static const version *
 version_at(const table_entry *e, const trib_my_pos *at)

@@ -131,6 +131,16 @@ void		trib_my_history_add(trib_my_history *h, const trib_my_pos *from,
 								trib_my_tableinfo *t);
 
 /*
+ * Add a version of a table valid from `from` (NULL: the start) that the
+ * history did not load itself (the snapshot's description of a table
+ * altered during the copy), recording it through the store first like a
+ * loaded one; the history takes over `t` (freed on error).  False with
+ * errbuf when the store could not record it.
+ */
+bool		trib_my_history_record(trib_my_history *h, const trib_my_pos *from,
+								   trib_my_tableinfo *t, char *errbuf, size_t errlen);
+
+/*
  * Where a durable history records what it learns: each version it loads
  * (t NULL: the table did not exist), each DDL position it is told of.
  * Called before the version is used, so the record is durable before any

@@ -15,12 +15,15 @@
 
 #include "clock.h"
 #include "jsondoc.h"
+#include "log.h"
 #include "mysql_infoschema.h"
 #include "mysql_int.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
 #define SYNC_TRIES 5			/* lock-free attempts before the lock */
+#define ALTER_RETRIES 3			/* new snapshots for a table altered before
+								 * its first read (docs/MYSQL.md) */
 
 typedef struct worker
 {
@@ -232,6 +235,21 @@ gtid_at(trib_my_snap *s)
 	trib_my_rows_free(&r);
 }
 
+/* A reading connection: utf8mb4, UTC; NULL with errbuf on error. */
+static MYSQL *
+read_connect(trib_my_snap *s, char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = trib_my_connect(&s->conf.conn, NULL, errbuf, errlen);
+
+	if (m && (!trib_my_exec(m, "SET NAMES utf8mb4", errbuf, errlen) ||
+			  !trib_my_exec(m, "SET SESSION time_zone = '+00:00'", errbuf, errlen)))
+	{
+		mysql_close(m);
+		return NULL;
+	}
+	return m;
+}
+
 /* Connect the workers and take the snapshot. */
 static bool
 take_snapshot(trib_my_snap *s, char *errbuf, size_t errlen)
@@ -243,10 +261,8 @@ take_snapshot(trib_my_snap *s, char *errbuf, size_t errlen)
 	for (int i = 0; i < s->nw; i++)
 	{
 		s->w[i].s = s;
-		s->w[i].m = trib_my_connect(&s->conf.conn, NULL, errbuf, errlen);
-		if (s->w[i].m == NULL ||
-			!trib_my_exec(s->w[i].m, "SET NAMES utf8mb4", errbuf, errlen) ||
-			!trib_my_exec(s->w[i].m, "SET SESSION time_zone = '+00:00'", errbuf, errlen))
+		s->w[i].m = read_connect(s, errbuf, errlen);
+		if (s->w[i].m == NULL)
 			return false;
 	}
 	s->mariadb = strstr(mysql_get_server_info(s->w[0].m), "MariaDB") != NULL;
@@ -317,12 +333,12 @@ list_tables(trib_my_snap *s, trib_my_rows *out, char *errbuf, size_t errlen)
 
 /* BIT(n) widths of a table's columns. */
 static bool
-bit_widths(trib_my_snap *s, trib_my_snap_table *t, char *errbuf, size_t errlen)
+bit_widths(MYSQL *m, trib_my_snap_table *t, char *errbuf, size_t errlen)
 {
 	const char *p[2] = {t->db, t->table};
 	trib_my_rows r;
 
-	if (!trib_my_select(s->w[0].m, "SELECT COLUMN_NAME, NUMERIC_PRECISION FROM "
+	if (!trib_my_select(m, "SELECT COLUMN_NAME, NUMERIC_PRECISION FROM "
 						"information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? "
 						"AND DATA_TYPE = 'bit'", p, 2, &r, errbuf, errlen))
 		return false;
@@ -362,13 +378,13 @@ column_index(const trib_my_snap_table *t, const char *name)
  * t->npk stays 0 and the table is read in one pass.
  */
 static bool
-unique_chunk_key(trib_my_snap *s, trib_my_snap_table *t, char *errbuf, size_t errlen)
+unique_chunk_key(MYSQL *m, trib_my_snap_table *t, char *errbuf, size_t errlen)
 {
 	const char *p[2] = {t->db, t->table};
 	trib_my_rows r;
 	int		   *cols = trib_xcalloc((size_t) t->info->ncols + 1, sizeof(int));
 
-	if (!trib_my_select(s->w[0].m, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+	if (!trib_my_select(m, "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
 						"WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 "
 						"ORDER BY INDEX_NAME, SEQ_IN_INDEX", p, 2, &r, errbuf, errlen))
 	{
@@ -402,10 +418,9 @@ unique_chunk_key(trib_my_snap *s, trib_my_snap_table *t, char *errbuf, size_t er
 	return true;
 }
 
-/* Describe one table. */
+/* Describe one table (m: a connection for the catalog queries). */
 static bool
-describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
-		 char *errbuf, size_t errlen)
+describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t, char *errbuf, size_t errlen)
 {
 	int			n;
 
@@ -447,9 +462,26 @@ describe(trib_my_snap *s, trib_my_infoschema *is, trib_my_snap_table *t,
 		if (!chunkable(t->kinds[t->key[k]]))
 			t->npk = 0;
 	}
-	if (t->npk == 0 && !unique_chunk_key(s, t, errbuf, errlen))
+	if (t->npk == 0 && !unique_chunk_key(m, t, errbuf, errlen))
 		return false;
-	return bit_widths(s, t, errbuf, errlen);
+	return bit_widths(m, t, errbuf, errlen);
+}
+
+/* Free a table's description (what describe() filled). */
+static void
+table_clear(trib_my_snap_table *t)
+{
+	trib_my_tableinfo_free(t->info);
+	free(t->kinds);
+	free(t->bits);
+	free(t->pk);
+	free(t->key);
+	free(t->rel.columns);
+	t->info = NULL;
+	t->kinds = NULL;
+	t->bits = t->pk = t->key = NULL;
+	t->rel.columns = NULL;
+	t->nkey = t->npk = 0;
 }
 
 /* List and describe the tables. */
@@ -470,7 +502,7 @@ load_tables(trib_my_snap *s, char *errbuf, size_t errlen)
 		s->t[i].db = trib_xstrdup(trib_my_cell(&r, i, 0));
 		s->t[i].table = trib_xstrdup(trib_my_cell(&r, i, 1));
 		s->t[i].estimate = strtod(trib_my_cell(&r, i, 2), NULL);
-		ok = describe(s, is, &s->t[i], errbuf, errlen);
+		ok = describe(s->w[0].m, is, &s->t[i], errbuf, errlen);
 	}
 	trib_my_infoschema_free(is);
 	trib_my_rows_free(&r);
@@ -694,36 +726,54 @@ enqueue(trib_my_snap *s, trib_my_snap_chunk *c)
 }
 
 /*
- * The error of a failed chunk read, naming the table.  A table altered
- * after the consistent point, before this transaction first read it (once
- * read, the transaction's metadata lock makes an ALTER wait for the end
- * of the copy), cannot be read under this snapshot: InnoDB refuses with
- * ER_TABLE_DEF_CHANGED (1412), or the columns described at the start are
- * gone (ER_BAD_FIELD_ERROR, 1054).  That is said plainly, with the way
- * out (docs/MYSQL.md, "DDL during the copy").
+ * Was a read refused because the table was altered after the consistent
+ * point, before this transaction first read it (once read, the
+ * transaction's metadata lock makes an ALTER wait for the end of the
+ * copy)?  InnoDB refuses with ER_TABLE_DEF_CHANGED (1412), or the columns
+ * described at the start are gone (ER_BAD_FIELD_ERROR, 1054).
  */
-static void
-table_read_failed(const trib_my_snap_table *t, unsigned errnum, char *errbuf, size_t errlen)
+static bool
+altered_error(unsigned errnum)
 {
-	if (errnum == 1412 || errnum == 1054)
+	return errnum == 1412 || errnum == 1054;
+}
+
+/* The error of a failed chunk read, naming the table; an altered table's
+ * is said plainly, with the way out (docs/MYSQL.md, "DDL during the
+ * copy"), and how many new snapshots taken for it failed the same way. */
+static void
+table_read_failed(const trib_my_snap_table *t, unsigned errnum, int retries,
+				  char *errbuf, size_t errlen)
+{
+	char		again[96] = "";
+
+	if (retries > 0)
+		snprintf(again, sizeof(again), ", nor under each of the %d new snapshots taken for it",
+				 retries);
+	if (altered_error(errnum))
 		trib_my_fail_prefix(errbuf, errlen,
 							"snapshot of %s.%s: altered (ALTER TABLE) after the snapshot's "
-							"consistent point, so not readable as of that point; take a new "
+							"consistent point, so not readable as of that point%s; take a new "
 							"snapshot (docs/MYSQL.md, \"DDL during the copy\"); the server said",
-							t->db, t->table);
+							t->db, t->table, again);
 	else
 		trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
 }
 
-/* Read one table to its end: 1 done, 0 stopping, -1 error. */
+/*
+ * Read one table to its end on m: 1 done, 0 stopping, -1 error (errbuf
+ * says it), -2 its first read was refused as altered (altered_error; no
+ * row of it was queued, errbuf has the server's words).
+ */
 static int
-read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
+read_table(worker *w, MYSQL *m, int ti, yajl_gen g, char *errbuf, size_t errlen)
 {
 	trib_my_snap *s = w->s;
 	trib_my_snap_table *t = &s->t[ti];
 	char	  **after = NULL;
 	int			nafter = 0;
-	bool		final = false;
+	bool		final = false,
+				first = true;
 	int			rc = 1;
 	unsigned	errnum = 0;
 
@@ -744,10 +794,15 @@ read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 		for (int i = 0; after && i < t->npk; i++)
 			for (int e = 0; e <= i; e++)
 				params[k++] = after[e];
-		if (!trib_my_select_errnum(w->m, sql, params, k, &r, &errnum, errbuf, errlen))
+		if (!trib_my_select_errnum(m, sql, params, k, &r, &errnum, errbuf, errlen))
 		{
-			table_read_failed(t, errnum, errbuf, errlen);
-			rc = -1;
+			if (first && altered_error(errnum))
+				rc = -2;
+			else
+			{
+				table_read_failed(t, errnum, 0, errbuf, errlen);
+				rc = -1;
+			}
 		}
 		else
 		{
@@ -758,6 +813,7 @@ read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 		}
 		free(params);
 		free(sql);
+		first = false;
 		if (c)
 		{
 			final = c->final;
@@ -788,6 +844,100 @@ read_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 	return rc;
 }
 
+/*
+ * A new consistent snapshot for table ti on a connection of its own (*m),
+ * and the table described anew as it is now; its binlog position is
+ * logged where the server says it (MariaDB).  The snapshot is taken
+ * before the description, so an ALTER in between makes the read fail
+ * again, and count as one more retry.
+ */
+static bool
+resnapshot(trib_my_snap *s, int ti, MYSQL **m, int attempt, char *errbuf, size_t errlen)
+{
+	trib_my_snap_table *t = &s->t[ti];
+	trib_my_infoschema *is;
+	char		file[TRIB_MY_FILE_MAX] = "";
+	uint64_t	pos = 0;
+	bool		ok;
+
+	*m = read_connect(s, errbuf, errlen);
+	if (*m == NULL || !begin_tx(*m, errbuf, errlen) ||
+		(s->mariadb && snapshot_status(*m, file, sizeof(file), &pos, errbuf, errlen) < 0))
+		return false;
+	if (t->at_start == NULL)
+	{
+		t->at_start = t->info;	/* the stream decodes its changes before
+								 * the ALTER with it */
+		t->info = NULL;
+	}
+	table_clear(t);
+	is = trib_my_infoschema_new(&s->conf.conn);
+	ok = describe(*m, is, t, errbuf, errlen);
+	trib_my_infoschema_free(is);
+	if (ok)
+		tlog_warn("snapshot", "source %s: table %s.%s was altered after the snapshot's "
+				  "consistent point: copying it under a new consistent snapshot (binlog %s:%llu, "
+				  "attempt %d of %d); the stream replays its changes since the first one",
+				  s->conf.source_name ? s->conf.source_name : "?", t->db, t->table,
+				  file[0] ? file : "unknown", (unsigned long long) pos, attempt, ALTER_RETRIES);
+	return ok;
+}
+
+/*
+ * Copy a table whose first read under the shared snapshot was refused as
+ * altered (read_table's -2): under a new snapshot of its own, at most
+ * ALTER_RETRIES times (docs/MYSQL.md, "DDL during the copy").  No row of
+ * it was queued, so nothing is sent twice; its rows are as of the later
+ * position, and the stream, which starts at the first, replays the
+ * changes in between.  The connection is closed after the table (an
+ * ALTER of it then runs at once; the stream carries it).
+ */
+static int
+read_table_again(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
+{
+	trib_my_snap *s = w->s;
+	int			rc = -2;
+
+	for (int attempt = 1; attempt <= ALTER_RETRIES && rc == -2; attempt++)
+	{
+		MYSQL	   *m = NULL;
+
+		if (resnapshot(s, ti, &m, attempt, errbuf, errlen))
+			rc = read_table(w, m, ti, g, errbuf, errlen);
+		else
+		{
+			trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s (altered after the "
+								"consistent point), taking a new snapshot for it",
+								s->t[ti].db, s->t[ti].table);
+			rc = -1;
+		}
+		if (m)
+			mysql_close(m);
+	}
+	if (rc == -2)
+	{
+		table_read_failed(&s->t[ti], 1412, ALTER_RETRIES, errbuf, errlen);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Read table ti: under the shared snapshot, or a new one if it was
+ * altered before its first read.  As read_table, but never -2. */
+static int
+copy_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
+{
+	int			rc = read_table(w, w->m, ti, g, errbuf, errlen);
+
+	if (rc == -2)
+	{
+		rc = read_table_again(w, ti, g, errbuf, errlen);
+		if (rc >= 0)
+			errbuf[0] = '\0';	/* the refusal was dealt with */
+	}
+	return rc;
+}
+
 /* A worker: take tables until none is left. */
 static void *
 worker_main(void *arg)
@@ -807,7 +957,7 @@ worker_main(void *arg)
 			s->next_table++;
 		ti = s->stopping || s->err[0] ? s->nt : s->next_table++;
 		pthread_mutex_unlock(&s->mu);
-		if (ti >= s->nt || read_table(w, ti, g, err, sizeof(err)) <= 0)
+		if (ti >= s->nt || copy_table(w, ti, g, err, sizeof(err)) <= 0)
 			break;
 	}
 	yajl_gen_free(g);
@@ -924,12 +1074,8 @@ trib_my_snap_free(trib_my_snap *s)
 	{
 		trib_my_snap_table *t = &s->t[i];
 
-		trib_my_tableinfo_free(t->info);
-		free(t->kinds);
-		free(t->bits);
-		free(t->pk);
-		free(t->key);
-		free(t->rel.columns);
+		table_clear(t);
+		trib_my_tableinfo_free(t->at_start);
 		for (int k = 0; k < t->nafter; k++)
 			free(t->after[k]);
 		free(t->after);

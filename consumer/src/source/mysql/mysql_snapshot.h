@@ -36,6 +36,14 @@
  * read in one pass and, resumed, from its beginning.  Row values are
  * written as the binlog decoder writes them (mysql_snapshot_row.h).
  *
+ * A table altered after the consistent point and before its first read
+ * cannot be read under that snapshot (ER_TABLE_DEF_CHANGED, or a column
+ * gone).  No row of it was queued then, so its worker copies it under a
+ * new consistent snapshot of its own, on a new connection, describing it
+ * anew; at most a few times, then the copy fails (docs/MYSQL.md, "DDL
+ * during the copy", gives the consistency: its rows are as of that later
+ * position, and the stream from the first replays the changes between).
+ *
  * Chunks go on a queue bounded by buffer_bytes; the pipeline thread takes
  * them with next() (mysql_snapshot_run.c gives them positions).
  *
@@ -88,6 +96,9 @@ typedef struct trib_my_snap_table
 	int		   *key;
 	trib_relation rel;			/* trib_event.rel */
 	double		estimate;		/* TABLE_ROWS */
+	trib_my_tableinfo *at_start;	/* copied under a new snapshot: its
+									 * description at the consistent point
+									 * (owned), else NULL */
 	/* set before start(): */
 	bool		skip;			/* already copied */
 	int			nafter;			/* resume after this key (texts) */

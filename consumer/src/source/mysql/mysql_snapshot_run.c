@@ -22,7 +22,12 @@
  * tables are read under a new snapshot (the crashed one is gone), and the
  * stream from P replays the changes since on top of them: every row ends
  * as the server has it, but a row changed during the outage may be seen
- * in its newer state before those changes are replayed.
+ * in its newer state before those changes are replayed.  A table altered
+ * during the copy before the engine read it is copied under a later
+ * snapshot of its own (mysql_snapshot.h), with the same consequence for
+ * that table; the phase hands back its description at P (*shapes), which
+ * the adapter gives the stream's schema history from P on, so that its
+ * changes before the ALTER decode in the shape they were written in.
  *
  * Progress.  As the PostgreSQL phase, through the snapshot feed
  * (core/snapshot_feed.h), which runs the copy loop over the engine's ops
@@ -267,6 +272,28 @@ plan(phase *ph, int have, const trib_position *ck, const trib_snapprog *prev, bo
 	return 1;
 }
 
+/* The descriptions at the consistent point of the tables copied under a
+ * new snapshot (taken from the engine), NULL-terminated, or NULL. */
+static trib_my_tableinfo **
+shapes_at_start(phase *ph)
+{
+	trib_my_tableinfo **out = NULL;
+	int			n = 0;
+
+	for (int i = 0; i < trib_my_snap_ntables(ph->snap); i++)
+	{
+		trib_my_snap_table *t = trib_my_snap_table_at(ph->snap, i);
+
+		if (t->at_start == NULL)
+			continue;
+		out = trib_xrealloc(out, sizeof(*out) * (size_t) (n + 2));
+		out[n++] = t->at_start;
+		out[n] = NULL;
+		t->at_start = NULL;
+	}
+	return out;
+}
+
 static void
 phase_free(phase *ph)
 {
@@ -279,7 +306,8 @@ phase_free(phase *ph)
 int
 trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *conf,
 					   const trib_source_host *host, bool only, volatile sig_atomic_t *stop,
-					   uint64_t *stream_base, char *errbuf, size_t errlen)
+					   uint64_t *stream_base, trib_my_tableinfo ***shapes,
+					   char *errbuf, size_t errlen)
 {
 	phase		ph = {0};
 	trib_position ck = {0};
@@ -289,6 +317,7 @@ trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *co
 				rc;
 
 	*stream_base = 0;
+	*shapes = NULL;
 	if (!only && conf->snapshot == TRIB_MY_SNAPSHOT_NEVER)
 		return 1;
 	ph.f.h = host;
@@ -325,7 +354,10 @@ trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *co
 			tlog_info("snapshot", "source %s: copy complete, %" PRIu64 " rows in this run",
 					  source_name, ph.f.rows);
 			if (!ph.only)
+			{
 				*stream_base = ph.f.base;
+				*shapes = shapes_at_start(&ph);
+			}
 		}
 	}
 	else if (rc == 0)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mysql_schema.h"
 #include "mysql_source_conf.h"
 #include "source.h"
 
@@ -28,12 +29,16 @@
  * 1 when the copy is complete or not needed, 0 when *stop interrupted it
  * (progress saved), -1 on error.  *stream_base: the snapshot events'
  * commit_lsn (file number << 32 | offset, minus one) when the stream must
- * start right after the snapshot's position; 0 otherwise.
+ * start right after the snapshot's position; 0 otherwise.  *shapes (with
+ * *stream_base): the tables copied under a later snapshot of their own
+ * (altered during the copy) as they were at the snapshot's position, for
+ * the stream's schema history (NULL-terminated, the caller frees each
+ * and the array), or NULL.
  */
 int			trib_my_snapshot_phase(const char *source_name,
 								   const trib_mysql_source_conf *conf,
 								   const trib_source_host *host, bool only,
 								   volatile sig_atomic_t *stop, uint64_t *stream_base,
-								   char *errbuf, size_t errlen);
+								   trib_my_tableinfo ***shapes, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MYSQL_SNAPSHOT_RUN_H */

@@ -79,6 +79,8 @@ typedef struct my_state
 	int64_t		lag_bytes_at_ms;	/* when the bytes were last asked */
 	uint64_t	stream_base;	/* the snapshot's events' commit_lsn: stream
 								 * from just after it (mysql_snapshot_run.h) */
+	trib_my_tableinfo **shapes; /* tables altered during the copy, as they
+								 * were at its position (NULL-terminated) */
 } my_state;
 
 /* How often update_metrics asks the server for its binlog sizes. */
@@ -196,6 +198,39 @@ native_of(my_state *s, const trib_position *p, trib_my_pos *out,
 	return ok;
 }
 
+/* Free the shapes the snapshot left, if any. */
+static void
+shapes_free(my_state *s)
+{
+	for (int i = 0; s->shapes && s->shapes[i]; i++)
+		trib_my_tableinfo_free(s->shapes[i]);
+	free(s->shapes);
+	s->shapes = NULL;
+}
+
+/* Give the facade's schema history the shapes of the tables altered
+ * during the copy, valid from the snapshot's position `from` on, so that
+ * their changes before the ALTER decode with the shape they were written
+ * in (docs/MYSQL.md, "DDL during the copy"). */
+static bool
+add_shapes(my_state *s, const trib_my_pos *from, char *errbuf, size_t errlen)
+{
+	bool		ok = true;
+
+	for (int i = 0; s->shapes && s->shapes[i]; i++)
+	{
+		trib_my_tableinfo *t = s->shapes[i];
+
+		s->shapes[i] = NULL;
+		if (!ok)
+			trib_my_tableinfo_free(t);
+		else
+			ok = trib_source_mysql_add_shape(s->my, from, t, errbuf, errlen);
+	}
+	shapes_free(s);
+	return ok;
+}
+
 /* After a snapshot: stream from its binlog position, the one just after
  * stream_base (nothing resumed there is inside a transaction). */
 static bool
@@ -203,6 +238,7 @@ start_after_snapshot(trib_source *src, my_state *s, char *errbuf, size_t errlen)
 {
 	uint64_t	at = s->stream_base + 1;
 	char		file[TRIB_MY_FILE_MAX];
+	trib_my_pos from = {0};
 	trib_source_mysql *my;
 
 	if (!trib_source_mysql_binlog_name(s->my, (uint32_t) (at >> 32), file, sizeof(file),
@@ -213,6 +249,10 @@ start_after_snapshot(trib_source *src, my_state *s, char *errbuf, size_t errlen)
 		return false;
 	trib_source_mysql_free(s->my);
 	s->my = my;
+	snprintf(from.file, sizeof(from.file), "%s", file);
+	from.tx_pos = at & 0xFFFFFFFFu;
+	if (!add_shapes(s, &from, errbuf, errlen))
+		return false;
 	tlog_info("source", "source %s: streaming from binlog %s:%llu, where the snapshot ends",
 			  src->name, file, (unsigned long long) (at & 0xFFFFFFFFu));
 	return trib_source_mysql_start(s->my, NULL, errbuf, errlen);
@@ -225,8 +265,11 @@ my_snapshot(trib_source *src, const trib_source_host *host, bool only,
 			volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
 	my_state   *s = src->state;
-	int			rc = trib_my_snapshot_phase(src->name, s->conf, host, only, stop,
-											&s->stream_base, errbuf, errlen);
+	int			rc;
+
+	shapes_free(s);
+	rc = trib_my_snapshot_phase(src->name, s->conf, host, only, stop, &s->stream_base,
+								&s->shapes, errbuf, errlen);
 
 	if (rc == 1 && (only || s->conf->snapshot == TRIB_MY_SNAPSHOT_ONLY))
 		return TRIB_SNAPSHOT_DONE_STOP;
@@ -410,6 +453,7 @@ my_close(trib_source *src)
 	if (s == NULL)
 		return;
 	release_items(s);
+	shapes_free(s);
 	trib_source_mysql_free(s->my);
 	free(s->items);
 	free(s);

@@ -342,6 +342,14 @@ trib_source_mysql_resume_file_number(trib_source_mysql *src, uint32_t number)
 	src->resume_file_no = number;
 }
 
+/* See source_mysql.h. */
+bool
+trib_source_mysql_add_shape(trib_source_mysql *src, const trib_my_pos *from,
+							trib_my_tableinfo *t, char *errbuf, size_t errlen)
+{
+	return trib_my_history_record(src->history, from, t, errbuf, errlen);
+}
+
 bool
 trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 						char *errbuf, size_t errlen)

@@ -112,6 +112,11 @@ typedef struct trib_source_mysql_stats
 trib_source_mysql *trib_source_mysql_new(const trib_source_mysql_conf *conf,
 										 char *errbuf, size_t errlen);
 
+/* Before start: the shape db.table had from `from` on, as the snapshot
+ * described it (trib_my_history_record; taken over). */
+bool		trib_source_mysql_add_shape(trib_source_mysql *src, const trib_my_pos *from,
+										trib_my_tableinfo *t, char *errbuf, size_t errlen);
+
 /* Start reading after `resume` (NULL: the configured start). */
 bool		trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 									char *errbuf, size_t errlen);
