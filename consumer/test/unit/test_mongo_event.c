@@ -44,12 +44,11 @@ map_ok(const char *json, trib_intern *names, trib_mongo_change *out)
 	bson_destroy(doc);
 }
 
-/* Map a change event that must be refused; returns the message. */
+/* Map a change event (freed here) that must be refused with a message
+ * holding `want`. */
 static void
-map_refused(const char *json, const char *want)
+map_refused_bson(bson_t *doc, const char *want)
 {
-	bson_error_t berr;
-	bson_t	   *doc = bson_new_from_json((const uint8_t *) json, -1, &berr);
 	trib_intern *names = trib_intern_new();
 	trib_mongo_map_ctx ctx = {names, "src", NULL};
 	trib_mongo_change ch;
@@ -62,6 +61,15 @@ map_refused(const char *json, const char *want)
 	trib_mongo_change_clear(&ch);
 	bson_destroy(doc);
 	trib_intern_free(names);
+}
+
+/* The same for an event given as Extended JSON. */
+static void
+map_refused(const char *json, const char *want)
+{
+	bson_error_t berr;
+
+	map_refused_bson(bson_new_from_json((const uint8_t *) json, -1, &berr), want);
 }
 
 static void
@@ -210,6 +218,70 @@ test_refused(void **state)
 				"\"fullDocument\": {}}", "without documentKey");
 }
 
+/*
+ * An event of operationType `op` whose member `where` (a top-level key, or
+ * "ns.db", "ns.coll", "lsid.id") is the string s[0..n): strings that are
+ * not UTF-8 or hold a NUL, which BSON can carry and JSON cannot.
+ */
+static bson_t *
+with_string(const char *op, const char *where, const char *s, int n)
+{
+	bson_t	   *b = bson_new();
+	bson_t		sub;
+	const char *dot = strchr(where, '.');
+
+	if (strcmp(where, "_id") == 0)
+		bson_append_utf8(b, "_id", -1, s, n);
+	else
+		BCON_APPEND(b, "_id", "{", "_data", "8263A1", "}");
+	BSON_APPEND_UTF8(b, "operationType", op);
+	BSON_APPEND_TIMESTAMP(b, "clusterTime", 1700000000, 7);
+	if (strncmp(where, "ns.", 3) != 0)
+		BCON_APPEND(b, "ns", "{", "db", "shop", "coll", "people", "}");
+	if (strcmp(where, "documentKey") != 0)
+		BCON_APPEND(b, "documentKey", "{", "_id", BCON_INT32(1), "}");
+	if (dot != NULL)
+	{
+		bson_append_document_begin(b, where, (int) (dot - where), &sub);
+		if (strcmp(where, "ns.coll") == 0)
+			BSON_APPEND_UTF8(&sub, "db", "shop");
+		bson_append_utf8(&sub, dot + 1, -1, s, n);
+		bson_append_document_end(b, &sub);
+		if (strcmp(where, "lsid.id") == 0)
+			BSON_APPEND_INT64(b, "txnNumber", 1);
+	}
+	else if (strcmp(where, "_id") != 0)
+	{
+		BSON_APPEND_DOCUMENT_BEGIN(b, where, &sub);
+		bson_append_utf8(&sub, "v", 1, s, n);
+		bson_append_document_end(b, &sub);
+	}
+	return b;
+}
+
+/* Found by fuzz/fuzz_mongo_event.c: a name or a value that is not UTF-8
+ * reached the opaque position unescaped, or was dropped in silence. */
+static void
+test_refused_not_utf8(void **state)
+{
+	static const char bad[] = "\xff\xfe";
+	static const char nul[] = "a\0b";
+
+	(void) state;
+	map_refused_bson(with_string("insert", "ns.db", bad, 2), "ns.db is not UTF-8");
+	map_refused_bson(with_string("insert", "ns.db", nul, 3), "ns.db is not UTF-8 or holds a NUL");
+	map_refused_bson(with_string("drop", "ns.coll", bad, 2), "ns.coll is not UTF-8");
+	map_refused_bson(with_string("insert", "_id", bad, 2), "resume token (_id) cannot be");
+	map_refused_bson(with_string("insert", "documentKey", bad, 2), "documentKey cannot be");
+	map_refused_bson(with_string("insert", "fullDocument", bad, 2), "fullDocument cannot be");
+	map_refused_bson(with_string("delete", "fullDocumentBeforeChange", bad, 2),
+					 "fullDocumentBeforeChange cannot be written as JSON");
+	map_refused_bson(with_string("update", "updateDescription", bad, 2),
+					 "update event whose updateDescription cannot be");
+	map_refused_bson(with_string("rename", "to", bad, 2), "ns or to cannot be");
+	map_refused_bson(with_string("insert", "lsid.id", bad, 2), "lsid.id cannot be");
+}
+
 static void
 test_error_classes(void **state)
 {
@@ -309,6 +381,7 @@ main(void)
 		cmocka_unit_test(test_replace_delete),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_refused_not_utf8),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_rules_in_update_description),
 		cmocka_unit_test(test_parse_time),

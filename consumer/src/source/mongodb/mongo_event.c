@@ -60,27 +60,41 @@ trib_mongo_value_json(const bson_iter_t *it)
 	return j;
 }
 
-/* The member `key` of doc as relaxed JSON, or NULL when absent or null. */
-static char *
-member_json(const bson_t *doc, const char *key)
+/* The member `key` of doc as relaxed JSON in *out, NULL when absent or
+ * null; false when it is there but libbson cannot write it (a string that
+ * is not UTF-8, an array whose keys are not 0, 1, ...). */
+static bool
+member_json(const bson_t *doc, const char *key, char **out)
 {
 	bson_iter_t it;
 
+	*out = NULL;
 	if (!bson_iter_init_find(&it, doc, key) || BSON_ITER_HOLDS_NULL(&it))
-		return NULL;
-	return trib_mongo_value_json(&it);
+		return true;
+	return (*out = trib_mongo_value_json(&it)) != NULL;
 }
 
-/* A string at a dotted path, or NULL. */
-static const char *
-str_at(const bson_t *doc, const char *path, uint32_t *len)
+/* The error for a member libbson cannot write as JSON. */
+static bool
+not_json(char *errbuf, size_t errlen, const char *type, const char *what)
+{
+	return trib_errf(errbuf, errlen, "%s event whose %s cannot be written as JSON "
+					 "(a string in it is not UTF-8, or its BSON is malformed)", type, what);
+}
+
+/* The string at a dotted path in *s, NULL when there is none; false when
+ * it is not UTF-8 or holds a NUL (no name can). */
+static bool
+str_at(const bson_t *doc, const char *path, const char **s, uint32_t *len)
 {
 	bson_iter_t it;
 
+	*s = NULL;
 	if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &it) ||
 		!BSON_ITER_HOLDS_UTF8(&it))
-		return NULL;
-	return bson_iter_utf8(&it, len);
+		return true;
+	*s = bson_iter_utf8(&it, len);
+	return bson_utf8_validate(*s, *len, false);
 }
 
 /* The operation types and their ops; 'm' for the ones that are messages. */
@@ -115,10 +129,12 @@ message_extra(const bson_t *doc, const char *type)
 		bson_append_iter(&c, "to", 2, &it);
 	content = own(bson_as_relaxed_extended_json(&c, NULL));
 	bson_destroy(&c);
+	if (content == NULL)
+		return NULL;			/* ns or to is not UTF-8 */
 	trib_strbuf_adds(&b, "{\"prefix\":");
 	trib_strbuf_printf(&b, "\"mongodb.%s\"", type);
 	trib_strbuf_adds(&b, ",\"content\":");
-	trib_jdoc_quote(&b, content ? content : "{}");
+	trib_jdoc_quote(&b, content);
 	trib_strbuf_addc(&b, '}');
 	free(content);
 	return trib_strbuf_finish(&b);
@@ -174,20 +190,23 @@ opaque_of(const trib_mongo_map_ctx *ctx, const trib_mongo_change *c, const char 
 	return trib_strbuf_finish(&b);
 }
 
-/* The session and transaction number of a transaction's write. */
-static void
+/* The session and transaction number of a transaction's write; false
+ * when lsid.id cannot be written as JSON. */
+static bool
 txn_of(const bson_t *doc, trib_mongo_change *c)
 {
 	bson_iter_t it;
 
 	c->lsid = NULL;
-	if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, "lsid.id", &it))
-		c->lsid = trib_mongo_value_json(&it);
+	if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, "lsid.id", &it) &&
+		(c->lsid = trib_mongo_value_json(&it)) == NULL)
+		return false;
 	if (bson_iter_init_find(&it, doc, "txnNumber") && BSON_ITER_HOLDS_NUMBER(&it))
 	{
 		c->in_txn = c->lsid != NULL;
 		c->txn_number = bson_iter_as_int64(&it);
 	}
+	return true;
 }
 
 /* The names, times and op of the event (the parts every type has). */
@@ -212,34 +231,47 @@ map_head(const bson_t *doc, const trib_mongo_map_ctx *ctx, trib_mongo_change *ou
 	*ord = inc;
 	if (out->cluster_time == 0)
 		return trib_errf(errbuf, errlen, "%s event at cluster time 0", *type);
-	if ((out->token = member_json(doc, "_id")) == NULL)
+	if (!member_json(doc, "_id", &out->token))
+		return not_json(errbuf, errlen, *type, "resume token (_id)");
+	if (out->token == NULL)
 		return trib_errf(errbuf, errlen, "%s event without a resume token (_id)", *type);
 	ev->ts_ms = (int64_t) t * 1000;
 	if (bson_iter_init_find(&it, doc, "wallTime") && BSON_ITER_HOLDS_DATE_TIME(&it))
 		ev->ts_ms = bson_iter_date_time(&it);
-	if ((s = str_at(doc, "ns.db", &len)) != NULL)
+	if (!str_at(doc, "ns.db", &s, &len))
+		return trib_errf(errbuf, errlen, "%s event whose ns.db is not UTF-8 or holds a NUL",
+						 *type);
+	if (s != NULL)
 		ev->db = ev->schema = trib_intern_get(ctx->names, s, len);
-	if ((s = str_at(doc, "ns.coll", &len)) != NULL)
+	if (!str_at(doc, "ns.coll", &s, &len))
+		return trib_errf(errbuf, errlen, "%s event whose ns.coll is not UTF-8 or holds a NUL",
+						 *type);
+	if (s != NULL)
 		ev->table = trib_intern_get(ctx->names, s, len);
 	ev->source = ctx->source;
 	ev->connector = "mongodb";
 	return true;
 }
 
-/* update's updateDescription, kept as {"updateDescription": ...}. */
-static char *
-update_extra(const bson_t *doc)
+/* update's updateDescription, kept in *extra as {"updateDescription": ...}
+ * (NULL when it has none); false when it cannot be written as JSON. */
+static bool
+update_extra(const bson_t *doc, char **extra)
 {
-	char	   *ud = member_json(doc, "updateDescription");
+	char	   *ud;
 	trib_strbuf b = {0};
 
+	*extra = NULL;
+	if (!member_json(doc, "updateDescription", &ud))
+		return false;
 	if (ud == NULL)
-		return NULL;
+		return true;
 	trib_strbuf_adds(&b, "{\"updateDescription\":");
 	trib_strbuf_adds(&b, ud);
 	trib_strbuf_addc(&b, '}');
 	free(ud);
-	return trib_strbuf_finish(&b);
+	*extra = trib_strbuf_finish(&b);
+	return true;
 }
 
 bool
@@ -264,21 +296,27 @@ trib_mongo_change_map(const bson_t *doc, const trib_mongo_map_ctx *ctx,
 						 "(known: insert, update, replace, delete, drop, rename, "
 						 "dropDatabase, invalidate)", type);
 	ev->op = op_map[i].op;
-	txn_of(doc, out);
+	if (!txn_of(doc, out))
+		return not_json(errbuf, errlen, type, "lsid.id");
 	if (out->in_txn)
 		ev->txid = (uint64_t) out->txn_number;
 	if (ev->op == TRIB_OP_MESSAGE)
-		ev->extra = message_extra(doc, type);
+	{
+		if ((ev->extra = message_extra(doc, type)) == NULL)
+			return not_json(errbuf, errlen, type, "ns or to");
+	}
 	else
 	{
-		ev->key = member_json(doc, "documentKey");
+		if (!member_json(doc, "documentKey", &ev->key))
+			return not_json(errbuf, errlen, type, "documentKey");
 		if (ev->key == NULL)
 			return trib_errf(errbuf, errlen, "%s event without documentKey", type);
-		if (ev->op != TRIB_OP_DELETE)
-			ev->after = member_json(doc, "fullDocument");
-		ev->before = member_json(doc, "fullDocumentBeforeChange");
-		if (strcmp(type, "update") == 0)
-			ev->extra = update_extra(doc);
+		if (ev->op != TRIB_OP_DELETE && !member_json(doc, "fullDocument", &ev->after))
+			return not_json(errbuf, errlen, type, "fullDocument");
+		if (!member_json(doc, "fullDocumentBeforeChange", &ev->before))
+			return not_json(errbuf, errlen, type, "fullDocumentBeforeChange");
+		if (strcmp(type, "update") == 0 && !update_extra(doc, &ev->extra))
+			return not_json(errbuf, errlen, type, "updateDescription");
 	}
 	ev->pos.commit_lsn = ev->pos.lsn = out->cluster_time;
 	ev->pos.opaque = opaque_of(ctx, out, ev->table, ord);
