@@ -147,30 +147,25 @@ as_change(const bson_t *doc, trib_intern *names, trib_mongo_infer *inf)
 	trib_mongo_change_clear(&ch);
 }
 
-/* The snapshot's way: the `_id` text, the document as an op r event. */
+/* The snapshot's way: the `_id` text, the document as an op r event
+ * (mongo_snapread.c's trib_mongo_snap_event, as the snapshot makes it). */
 static void
 as_snapshot_row(const bson_t *doc, trib_mongo_infer *inf)
 {
 	char	   *id = trib_mongo_snap_id_text(doc);
-	char	   *j = bson_as_relaxed_extended_json(doc, NULL);
+	char		err[512];
 	trib_event *ev;
 
 	must_be_json("_id text", id);
 	free(id);
-	if (j == NULL)
-		return;					/* libbson's answer to invalid UTF-8 */
-	ev = trib_event_new();
-	ev->op = TRIB_OP_READ;
+	ev = trib_mongo_snap_event(doc, "db", "snap", err, sizeof(err));
+	if (ev == NULL)
+		return;					/* refused with a message: not UTF-8 */
 	ev->source = "fuzz";
-	ev->connector = "mongodb";
 	ev->db = ev->schema = "db";
 	ev->table = "snap";
-	ev->snapshot = true;
-	ev->key = strdup("{\"_id\":1}");
-	ev->after = strdup(j);
 	ev->pos.opaque = strdup("{}");
-	bson_free(j);
-	if (ev->key == NULL || ev->after == NULL || ev->pos.opaque == NULL)
+	if (ev->pos.opaque == NULL)
 		abort();
 	check_event(ev);
 	trib_mongo_infer_event(inf, ev);

@@ -5,7 +5,9 @@
  * the schemas inferred per collection (mongo_infer.c): a version
  * per new field or new type, none for a known shape or a null, nested
  * objects' properties and arrays' item types too; and the
- * stream's $match as the snapshot's filter on documents (mongo_match.c).
+ * stream's $match as the snapshot's filter on documents (mongo_match.c);
+ * a copied document as its op r event, and the refusal of one libbson
+ * cannot write as JSON (mongo_snapread.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include "mongo_infer.h"
 #include "mongo_match.h"
 #include "mongo_snapprog.h"
+#include "mongo_snapread.h"
 #include "schema_int.h"
 
 static void
@@ -295,6 +298,35 @@ test_match_becomes_a_document_filter(void **state)
 	}
 }
 
+/* A copied document: key {"_id"}, after the whole document; one with a
+ * string that is not UTF-8: no event, a message naming its _id. */
+static void
+test_snap_event(void **state)
+{
+	bson_t	   *doc = BCON_NEW("_id", BCON_INT32(7), "name", BCON_UTF8("Zoë"));
+	bson_t		bad = BSON_INITIALIZER;
+	char		err[512] = "";
+	trib_event *ev;
+
+	(void) state;
+	ev = trib_mongo_snap_event(doc, "shop", "orders", err, sizeof(err));
+	assert_non_null(ev);
+	assert_int_equal(ev->op, TRIB_OP_READ);
+	assert_true(ev->snapshot);
+	assert_string_equal(ev->key, "{ \"_id\" : 7 }");
+	assert_string_equal(ev->after, "{ \"_id\" : 7, \"name\" : \"Zo\u00eb\" }");
+	trib_event_free(ev);
+
+	bson_append_int32(&bad, "_id", 3, 8);
+	bson_append_utf8(&bad, "name", 4, "Zo\xe9", 3);	/* Latin-1, not UTF-8 */
+	ev = trib_mongo_snap_event(&bad, "shop", "orders", err, sizeof(err));
+	assert_null(ev);
+	assert_non_null(strstr(err, "snapshot: reading shop.orders: the document with { \"_id\" : 8 } "
+						   "cannot be written as JSON"));
+	bson_destroy(&bad);
+	bson_destroy(doc);
+}
+
 int
 main(void)
 {
@@ -304,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_resume_opaque),
 		cmocka_unit_test(test_infer),
 		cmocka_unit_test(test_infer_nested),
+		cmocka_unit_test(test_snap_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

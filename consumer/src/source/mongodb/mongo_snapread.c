@@ -338,3 +338,38 @@ trib_mongo_snap_id_text(const bson_t *doc)
 	bson_destroy(&v);
 	return out;
 }
+
+/* See mongo_snapread.h. */
+trib_event *
+trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
+					  char *errbuf, size_t errlen)
+{
+	trib_event *ev;
+	bson_t		key = BSON_INITIALIZER;
+	bson_iter_t it;
+	char	   *kj,
+			   *dj;
+
+	if (bson_iter_init_find(&it, doc, "_id"))
+		bson_append_value(&key, "_id", 3, bson_iter_value(&it));
+	kj = bson_as_relaxed_extended_json(&key, NULL);
+	dj = kj ? bson_as_relaxed_extended_json(doc, NULL) : NULL;
+	bson_destroy(&key);
+	if (dj == NULL)
+	{
+		trib_errf(errbuf, errlen, "snapshot: reading %s.%s: the document %s%s cannot be "
+				  "written as JSON (a string in it is not UTF-8, or its BSON is malformed)",
+				  db, coll, kj ? "with " : "", kj ? kj : "(its _id neither)");
+		bson_free(kj);
+		return NULL;
+	}
+	ev = trib_event_new();
+	ev->op = TRIB_OP_READ;
+	ev->connector = "mongodb";
+	ev->key = trib_xstrdup(kj);
+	ev->after = trib_xstrdup(dj);
+	ev->snapshot = true;
+	bson_free(kj);
+	bson_free(dj);
+	return ev;
+}

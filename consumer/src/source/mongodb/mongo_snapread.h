@@ -20,6 +20,7 @@
 
 #include <mongoc/mongoc.h>
 
+#include "event.h"
 #include "mongo_snapprog.h"
 #include "mongo_source_conf.h"
 
@@ -48,5 +49,15 @@ mongoc_cursor_t *trib_mongo_snap_open(mongoc_client_t *cl, const trib_mongo_rang
 
 /* The `_id` of doc as canonical Extended JSON of {"v": _id} (malloc'd). */
 char	   *trib_mongo_snap_id_text(const bson_t *doc);
+
+/*
+ * The op 'r' event of one copied document of db.coll: key {"_id": ...},
+ * after the whole document, both relaxed Extended JSON; `snapshot` set.
+ * The caller fills in the rest (source, names, time, position).  NULL and
+ * a message naming the document when libbson cannot write it as JSON (a
+ * string that is not UTF-8): never an event without its image.
+ */
+trib_event *trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
+								  char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MONGO_SNAPREAD_H */

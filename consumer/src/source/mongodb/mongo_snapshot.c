@@ -94,33 +94,21 @@ snap_opaque(const snap_run *s, const char *coll)
 	return trib_strbuf_finish(&b);
 }
 
-/* The op 'r' event of one document of range ri (worker side). */
+/* The op 'r' event of one document of range ri (worker side); NULL and a
+ * message when it cannot be written as JSON. */
 static trib_event *
-doc_event(const snap_run *s, size_t ri, const bson_t *doc)
+doc_event(const snap_run *s, size_t ri, const bson_t *doc, char *errbuf, size_t errlen)
 {
-	trib_event *ev = trib_event_new();
-	bson_t		key = BSON_INITIALIZER;
-	bson_iter_t it;
-	char	   *j;
+	trib_event *ev = trib_mongo_snap_event(doc, s->idb[ri], s->icoll[ri], errbuf, errlen);
 
-	if (bson_iter_init_find(&it, doc, "_id"))
-		bson_append_value(&key, "_id", 3, bson_iter_value(&it));
-	ev->op = TRIB_OP_READ;
+	if (ev == NULL)
+		return NULL;
 	ev->source = s->source;
-	ev->connector = "mongodb";
 	ev->db = ev->schema = s->idb[ri];
 	ev->table = s->icoll[ri];
-	j = bson_as_relaxed_extended_json(&key, NULL);
-	ev->key = trib_xstrdup(j);
-	bson_free(j);
-	j = bson_as_relaxed_extended_json(doc, NULL);
-	ev->after = trib_xstrdup(j);
-	bson_free(j);
-	ev->snapshot = true;
 	ev->ts_ms = s->ts_ms;
 	ev->pos.commit_lsn = ev->pos.lsn = s->prog.time;
 	ev->pos.opaque = snap_opaque(s, s->icoll[ri]);
-	bson_destroy(&key);
 	return ev;
 }
 
@@ -213,7 +201,12 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 			c = chunk_new(ri, chunk);
 		if (more)
 		{
-			c->evs[c->n++] = doc_event(s, ri, doc);
+			if ((c->evs[c->n] = doc_event(s, ri, doc, errbuf, errlen)) == NULL)
+			{
+				ok = false;
+				break;
+			}
+			c->n++;
 			c->bytes += doc->len;
 			if (have_last)
 				bson_value_destroy(&last);
