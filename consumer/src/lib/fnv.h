@@ -1,8 +1,9 @@
 /*
  * fnv.h: FNV-1a, the hash of the daemon's in-memory hash tables (interned
  * names, topic handles, per-transaction table counts, strict mode's
- * decisions, the lookup cache, the PostgreSQL sink's column names and
- * row keys).
+ * decisions, the PostgreSQL sink's column names and row keys).  The
+ * lookup rule's cache, whose keys are field values, uses a keyed hash
+ * instead (lru.h).
  *
  * Design.  Tables here hold tens to thousands of short strings; FNV-1a is
  * short, fast on them and good enough for open addressing or chaining.

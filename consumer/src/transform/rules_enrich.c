@@ -7,8 +7,8 @@
  * connect timeout and a statement timeout, so a slow lookup database
  * cannot stall the pipeline for long; the query always runs with bound
  * parameters (PQexecParams).  Results are kept in an LRU cache keyed by
- * the parameter values (a hash table plus a doubly linked list, newest
- * first).  A failed query sends the event to the dead-letter sink with
+ * the parameter values (lib/lru.c, whose hash is keyed so that crafted
+ * field values cannot pile up in one bucket).  A failed query sends the event to the dead-letter sink with
  * the SQLSTATE only: server messages may quote the parameter, a field
  * value.
  *
@@ -26,7 +26,7 @@
 
 #include <libpq-fe.h>
 
-#include "fnv.h"
+#include "lru.h"
 
 /* ---- outbox --------------------------------------------------------------- */
 
@@ -220,113 +220,18 @@ apply_aggregate(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 
 /* ---- lookup ------------------------------------------------------------------ */
 
-typedef struct lk_entry
-{
-	char	   *key;			/* parameter values, \x1e-separated */
-	yajl_val	row;			/* the result object, or NULL: no row */
-	struct lk_entry *prev;		/* LRU list, newest first */
-	struct lk_entry *next;
-	struct lk_entry *chain;		/* hash bucket */
-} lk_entry;
-
 typedef struct rl_lookup
 {
 	PGconn	   *conn;
-	lk_entry  **buckets;
-	size_t		nbuckets;
-	size_t		n;
-	lk_entry   *newest;
-	lk_entry   *oldest;
+	trib_lru   *cache;			/* fetched rows (yajl_val, NULL: no row) by
+								 * parameter values, \x1e-separated; NULL
+								 * until the first lookup, or cache_size 0 */
 } rl_lookup;
 
 static void
-lru_unlink(rl_lookup *L, lk_entry *e)
+row_free(void *row)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		L->newest = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		L->oldest = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void
-lru_push(rl_lookup *L, lk_entry *e)
-{
-	e->next = L->newest;
-	e->prev = NULL;
-	if (L->newest)
-		L->newest->prev = e;
-	L->newest = e;
-	if (L->oldest == NULL)
-		L->oldest = e;
-}
-
-static lk_entry *
-cache_get(rl_lookup *L, const char *key)
-{
-	lk_entry   *e;
-
-	if (L->nbuckets == 0)
-		return NULL;
-	for (e = L->buckets[trib_fnv1a_str(key) % L->nbuckets]; e; e = e->chain)
-		if (strcmp(e->key, key) == 0)
-		{
-			lru_unlink(L, e);
-			lru_push(L, e);
-			return e;
-		}
-	return NULL;
-}
-
-static void
-entry_free(lk_entry *e)
-{
-	free(e->key);
-	if (e->row)
-		yajl_tree_free(e->row);
-	free(e);
-}
-
-static void
-cache_evict_oldest(rl_lookup *L)
-{
-	lk_entry   *e = L->oldest;
-	lk_entry  **pp;
-
-	lru_unlink(L, e);
-	for (pp = &L->buckets[trib_fnv1a_str(e->key) % L->nbuckets]; *pp != e; pp = &(*pp)->chain)
-		;
-	*pp = e->chain;
-	entry_free(e);
-	L->n--;
-}
-
-/* Insert (the cache takes row); returns the entry. */
-static lk_entry *
-cache_put(rl_lookup *L, const char *key, yajl_val row, int cap)
-{
-	lk_entry   *e = trib_xcalloc(1, sizeof(*e));
-	size_t		b;
-
-	if (L->nbuckets == 0)
-	{
-		L->nbuckets = (size_t) cap + 1;
-		L->buckets = trib_xcalloc(L->nbuckets, sizeof(lk_entry *));
-	}
-	if (L->n >= (size_t) cap && L->oldest)
-		cache_evict_oldest(L);
-	e->key = trib_xstrdup(key);
-	e->row = row;
-	b = trib_fnv1a_str(key) % L->nbuckets;
-	e->chain = L->buckets[b];
-	L->buckets[b] = e;
-	lru_push(L, e);
-	L->n++;
-	return e;
+	yajl_tree_free(row);
 }
 
 static void
@@ -336,9 +241,7 @@ free_lookup(rl_rule *r)
 
 	if (L == NULL)
 		return;
-	while (L->oldest)
-		cache_evict_oldest(L);
-	free(L->buckets);
+	trib_lru_free(L->cache);
 	if (L->conn)
 		PQfinish(L->conn);
 	free(L);
@@ -444,7 +347,8 @@ lookup(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	const trib_strlist *pl = &r->c->params;
 	const char **params = trib_xcalloc(pl->count + 1, sizeof(char *));
 	trib_strbuf key = {0};
-	lk_entry   *e = NULL;
+	void	   *cached = NULL;
+	bool		hit = false;
 	yajl_val	row = NULL;
 	bool		ok = true;
 
@@ -470,27 +374,33 @@ lookup(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 		trib_strbuf_adds(&key, params[i] ? params[i] : "\x1f");
 		trib_strbuf_addc(&key, '\x1e');
 	}
-	if (r->c->cache_size > 0)
-		e = cache_get(L, key.data ? key.data : "");
-	if (e == NULL)
+	if (r->c->cache_size > 0 && L->cache == NULL &&
+		(L->cache = trib_lru_new((size_t) r->c->cache_size, row_free)) == NULL)
 	{
-		ok = lk_query(L, r, x, params, (int) pl->count, &row);
-		if (ok && r->c->cache_size > 0)
-			e = cache_put(L, key.data ? key.data : "", row, r->c->cache_size);
+		snprintf(errbuf, errlen, "lookup: OpenSSL could not key the cache");
+		trib_strbuf_free(&key);
+		free(params);
+		return false;
 	}
+	if (L->cache)
+		hit = trib_lru_get(L->cache, key.data ? key.data : "", &cached);
+	if (hit)
+		row = cached;
+	else
+		ok = lk_query(L, r, x, params, (int) pl->count, &row);
 	if (ok)
 	{
-		yajl_val	src = e ? e->row : row;
-
 		trib_jdoc_put(x->img[IMG_AFTER], r->c->into,
-					  src ? trib_jdoc_copy(src) : trib_jdoc_null());
+					  row ? trib_jdoc_copy(row) : trib_jdoc_null());
 		x->dirty[IMG_AFTER] = true;
 		x->reshaped = true;
 		x->why_field = NULL;
 	}
 	else
 		x->why_field = r->c->into;
-	if (e == NULL && row)
+	if (ok && !hit && L->cache)
+		trib_lru_put(L->cache, key.data ? key.data : "", row);	/* takes row */
+	else if (!hit && row)
 		yajl_tree_free(row);
 	trib_strbuf_free(&key);
 	free(params);
