@@ -14,8 +14,11 @@
 #     the slot is confirmed at the end LSN, which happens only once every
 #     event is acknowledged by Kafka and the checkpoint covers it;
 #   - peer: `pg_recvlogical -P wal2json -o format-version=2 -E <end> -f - |
-#     kcat -P`, until kcat exits (it flushes every message first).
-# Rounds alternate A B / B A; the median of ROUNDS (default 5) is reported
+#     kcat -P`, until kcat exits (it flushes every message first);
+#   - decode alone: `pg_recvlogical -P tributary -E <end> -f /dev/null`, the
+#     walsender's share, against which issue 15 sets end to end (target 1:
+#     <= 1.15 x; W2 says where the time goes with it).
+# Rounds alternate A B C / C B A; the median of ROUNDS (default 5) is reported
 # with the ratio, the consumer's peak RSS (VmHWM) and its CPU time.  The end
 # of a tributary round is seen by one session that polls the slot every
 # 10 ms from a DO loop (no process is started per poll).
@@ -213,18 +216,34 @@ run_peer() {
     echo "$t1 - $t0" | bc
 }
 
+# run_decode NAME TEMPLATE END: one round of tributary's decode alone, the
+# floor of end to end (issue 15, target 1): the same WAL through the
+# tributary plugin with its defaults to `pg_recvlogical -f /dev/null`, as
+# bench/decode.sh times it.  Prints "seconds".
+run_decode() {
+    local slot=$1 t0 t1
+    sql "SELECT 'c' FROM pg_copy_logical_replication_slot('$2', '$slot', false, 'tributary')" >/dev/null
+    t0=$(now)
+    pgc_as "$PGBIN/pg_recvlogical" -h "$PGC_SOCK" -p "$PGC_PORT" -U postgres -d postgres \
+        -S "$slot" --start -E "$3" -f /dev/null
+    t1=$(now)
+    sql "SELECT pg_drop_replication_slot('$slot')" >/dev/null
+    echo "$t1 - $t0" | bc
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
 
-# alternate W TEMPLATE END [perf]: ROUNDS rounds of both pipelines,
-# A B / B A (with BASE_BIN, three pipelines rotated: A B C / B C A / C A B).
-# Sets the arrays TRIB PEER RSS CPU, and BASE BCPU with BASE_BIN.
+# alternate W TEMPLATE END [perf]: ROUNDS rounds of both pipelines and
+# of the decode alone, A B C / C B A (with BASE_BIN, three pipelines
+# rotated, A B C / B C A / C A B, and no decode-only round).  Sets the
+# arrays TRIB PEER RSS CPU DEC, and BASE BCPU with BASE_BIN.
 alternate() {
-    local r out p b="" order step
-    TRIB=() PEER=() RSS=() CPU=() BASE=() BCPU=()
+    local r out p b="" d="" order step
+    TRIB=() PEER=() RSS=() CPU=() BASE=() BCPU=() DEC=()
     for r in $(seq 1 "$ROUNDS"); do
         if [ -z "$BASE_BIN" ]; then
-            if [ $((r % 2)) = 1 ]; then order="t p"; else order="p t"; fi
+            if [ $((r % 2)) = 1 ]; then order="t p d"; else order="d p t"; fi
         else
             case $((r % 3)) in 1) order="t b p";; 2) order="b p t";; 0) order="p t b";; esac
         fi
@@ -233,11 +252,13 @@ alternate() {
                 t) out=$(run_tributary "${1}t$r" "$2" "$3" "${4:-}");;
                 p) p=$(run_peer "${1}p$r" "$2" "$3");;
                 b) b=$(run_tributary "${1}b$r" "$2" "$3" "" "$BASE_BIN");;
+                d) d=$(run_decode "${1}d$r" "$2" "$3");;
             esac
         done
         read -r s h c _ <<<"$out"
         TRIB+=("$s"); RSS+=("$h"); CPU+=("$c"); PEER+=("$p")
-        log "$1 round $r: tributary $s s (consumer CPU $c s, peak RSS $h KiB), peer $p s"
+        [ -n "$d" ] && DEC+=("$d")
+        log "$1 round $r: tributary $s s (consumer CPU $c s, peak RSS $h KiB), peer $p s${d:+, decode alone $d s}"
         if [ -n "$b" ]; then
             read -r s h c _ <<<"$b"
             BASE+=("$s"); BCPU+=("$c")
@@ -304,6 +325,14 @@ if has w1; then
     mt=$(median "${TRIB[@]}"); mp=$(median "${PEER[@]}"); mc=$(median "${CPU[@]}")
     rss=$(( $(maxof "${RSS[@]}") / 1024 ))
     ratio=$(echo "scale=3; $mt / $mp" | bc)
+    DEC_ROW="" DEC_TARGETS=""
+    if [ ${#DEC[@]} -gt 0 ]; then
+        md=$(median "${DEC[@]}"); dratio=$(echo "scale=3; $mt / $md" | bc)
+        usev=$(echo "scale=2; $mc * 1000000 / $ROWS" | bc)
+        DEC_ROW="| decode alone (tributary plugin, pg_recvlogical to /dev/null) | $md | ${DEC[*]} |"
+        DEC_TARGETS="- Target (issue 15) end to end <= 1.15 x tributary's decode alone, same WAL, same run: **$(verdict "$dratio <= 1.15")**: $mt s / $md s = $dratio
+- Target (issue 15) consumer CPU <= 1.2 us per event, all its threads: **$(verdict "$usev <= 1.2")**: $mc s / $ROWS events = $usev us"
+    fi
     section bench-e2e-w1 bench-e2e <<EOF
 <!-- bench-e2e-w1:start -->
 ### W1: $ROWS rows in one transaction
@@ -314,8 +343,10 @@ Measured $WHEN by \`bench/e2e.sh\`. Machine: $MACHINE. $ROUNDS rounds alternatin
 |---|---:|---|
 | tributary | $mt | ${TRIB[*]} |
 | peer (wal2json + kcat) | $mp | ${PEER[*]} |
+$DEC_ROW
 
 - Target tributary <= 0.8 x peer: **$(verdict "$ratio <= 0.8")**: $mt s / $mp s = $ratio
+$DEC_TARGETS
 - Consumer peak RSS (VmHWM, highest of the rounds): $rss MiB (target <= 256 MiB: **$(verdict "$rss <= 256")**)
 - Consumer CPU time (user + system, all its threads), median: $mc s; all rounds: ${CPU[*]}
 <!-- bench-e2e-w1:end -->
@@ -418,6 +449,13 @@ if has w2; then
     alternate w2 w2tmpl "$END2"
     mt=$(median "${TRIB[@]}"); mp=$(median "${PEER[@]}"); mc=$(median "${CPU[@]}")
     tps=$(echo "$W2_TX / $mt" | bc); ptps=$(echo "$W2_TX / $mp" | bc)
+    pratio=$(echo "scale=3; $mp / $mt" | bc)
+    DEC_ROW="" DEC_NOTE=""
+    if [ ${#DEC[@]} -gt 0 ]; then
+        md=$(median "${DEC[@]}")
+        DEC_ROW="| decode alone (tributary plugin, pg_recvlogical to /dev/null) | $md | $(echo "$W2_TX / $md" | bc) | ${DEC[*]} |"
+        DEC_NOTE="- Where the time goes: the walsender alone decodes the same WAL in $md s; the daemon (CPU $mc s over $mt s) and Kafka take the rest"
+    fi
     section bench-e2e-w2 bench-e2e <<EOF
 <!-- bench-e2e-w2:start -->
 ### W2: $W2_TX single-row transactions
@@ -428,9 +466,12 @@ Measured $WHEN by \`bench/e2e.sh\`. Machine: $MACHINE. $ROUNDS rounds alternatin
 |---|---:|---:|---|
 | tributary | $mt | $tps | ${TRIB[*]} |
 | peer (wal2json + kcat) | $mp | $ptps | ${PEER[*]} |
+$DEC_ROW
 
 - Target tributary >= 20,000 transactions/s: **$(verdict "$tps >= 20000")**: $tps/s ($(echo "scale=3; $mt / $mp" | bc) x the peer's time)
+- Target (issue 15) tributary >= 1.5 x the peer's transactions/s, same run: **$(verdict "$pratio >= 1.5")**: $tps/s / $ptps/s = $pratio
 - Consumer CPU time, median: $mc s; peak RSS $(( $(maxof "${RSS[@]}") / 1024 )) MiB
+$DEC_NOTE
 <!-- bench-e2e-w2:end -->
 EOF
     if [ -n "$BASE_BIN" ]; then REGRESS_ROWS+=("$(regress_row "W2 ($W2_TX single-row transactions)")"); fi
