@@ -119,11 +119,11 @@ check_doc(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
 static void
 check_migrated_key(const trib_config *cfg, trib_check_report *rep, PGconn *src,
 				   PGconn *catalog, const trib_migration *mg, const trib_check_table *t,
-				   const char *subject, const char *shape, const char *type)
+				   const char *subject, const trib_check_plan_inputs *in, const char *type)
 {
 	char	   *key_subject = trib_schema_key_subject(subject);
-	char	   *doc = trib_schema_check_migrated_key(mg, rep, src, catalog, t->schema, t->table,
-												 subject, shape, schemas_format(cfg));
+	char	   *doc = trib_schema_check_migrated_key(mg, rep, src, t->schema, t->table,
+												 subject, in, schemas_format(cfg));
 
 	if (doc != NULL)
 		check_doc(cfg, rep, catalog, key_subject, doc, type,
@@ -158,9 +158,12 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
 		if (check_doc(cfg, rep, catalog, subject, doc, type, "the table's current shape") &&
 			mg != NULL)
 		{
-			trib_schema_check_migration(mg, rep, catalog, subject, doc, type);
-			if (cfg->schemas.keys)
-				check_migrated_key(cfg, rep, src, catalog, mg, t, subject, doc, type);
+			trib_check_plan_inputs in;
+
+			if (trib_schema_check_migration(mg, rep, catalog, subject, doc, type, &in) &&
+				cfg->schemas.keys)
+				check_migrated_key(cfg, rep, src, catalog, mg, t, subject, &in, type);
+			free(in.doc);
 		}
 		free(value);
 		free(subject);

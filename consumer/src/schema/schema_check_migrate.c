@@ -11,7 +11,9 @@
  * made from the same inputs: the shape's version (the registered one
  * with its fingerprint, else the next, which `run` would register), the
  * target (pinned, or `latest`: the newest version once the shape is
- * registered) and the target's fields from the catalog.  The steps that
+ * registered) and the target's fields from the catalog, read once per
+ * table (trib_check_plan_inputs) for the value's plan and, below, the
+ * key's.  The steps that
  * apply are listed ("after migration rules: rename memo -> note"); a
  * refused plan is a problem whatever on_incompatible says, since `run`
  * stops there.  The catalog is only read.
@@ -36,16 +38,6 @@
 #include "schema_int.h"
 #include "schema_migrate.h"
 #include "xalloc.h"
-
-/* What `run` plans a shape with: the shape's version, the target and the
- * target's schema text (malloc'd). */
-typedef struct plan_inputs
-{
-	int32_t		from;
-	int32_t		to;
-	bool		is_new_shape;	/* not registered yet: `from` is the next */
-	char	   *doc;
-} plan_inputs;
 
 /* The version registered with the shape's fingerprint (NULL when none),
  * and the subject's newest version (NULL when none). */
@@ -161,7 +153,7 @@ report_plan(trib_check_report *rep, const trib_migration *mg, const char *subjec
  * counted). */
 static bool
 find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migration *mg,
-			const char *subject, const char *shape, const char *type, plan_inputs *in,
+			const char *subject, const char *shape, const char *type, trib_check_plan_inputs *in,
 			char *errbuf, size_t errlen)
 {
 	const char *p[] = {subject, type, shape};
@@ -191,23 +183,25 @@ find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migration *mg,
 }
 
 /* See schema_int.h. */
-void
+bool
 trib_schema_check_migration(const trib_migration *mg, trib_check_report *rep,
 							PGconn *catalog, const char *subject, const char *shape,
-							const char *type)
+							const char *type, trib_check_plan_inputs *in)
 {
-	plan_inputs in;
 	char		err[512];
 
-	if (find_inputs(rep, catalog, mg, subject, shape, type, &in, err, sizeof(err)))
-		report_plan(rep, mg, subject, shape, in.doc, in.from, in.to, in.is_new_shape);
-	else if (err[0] != '\0')
+	if (find_inputs(rep, catalog, mg, subject, shape, type, in, err, sizeof(err)))
+	{
+		report_plan(rep, mg, subject, shape, in->doc, in->from, in->to, in->is_new_shape);
+		return true;
+	}
+	if (err[0] != '\0')
 	{
 		trib_check_report_say(rep, "  subject %s: after migration rules: %s; `run` stops "
 							  "before the first event of this shape", subject, err);
 		rep->problems++;
 	}
-	free(in.doc);
+	return false;
 }
 
 /* The table's columns as the plugin's relation record describes them:
@@ -270,7 +264,7 @@ table_relation(trib_check_report *rep, PGconn *src, const char *schema, const ch
  * and counted when its schema cannot be built. */
 static char *
 migrated_key_doc(trib_check_report *rep, const trib_migration *mg, const trib_relation *rel,
-				 const char *key_subject, const plan_inputs *in, trib_sr_format fmt)
+				 const char *key_subject, const trib_check_plan_inputs *in, trib_sr_format fmt)
 {
 	char		err[512];
 	char	  **fields = NULL;
@@ -301,24 +295,19 @@ migrated_key_doc(trib_check_report *rep, const trib_migration *mg, const trib_re
 /* See schema_int.h. */
 char *
 trib_schema_check_migrated_key(const trib_migration *mg, trib_check_report *rep,
-							   PGconn *src, PGconn *catalog, const char *schema,
-							   const char *table, const char *subject, const char *shape,
+							   PGconn *src, const char *schema, const char *table,
+							   const char *subject, const trib_check_plan_inputs *in,
 							   trib_sr_format fmt)
 {
-	plan_inputs in;
 	trib_relation rel;
-	char		err[512];
 	char	   *key_subject = trib_schema_key_subject(subject);
 	char	   *doc = NULL;
 
-	if (find_inputs(rep, catalog, mg, subject, shape, trib_sr_format_name(fmt), &in, err,
-					sizeof(err)) &&
-		table_relation(rep, src, schema, table, &rel))
+	if (table_relation(rep, src, schema, table, &rel))
 	{
-		doc = migrated_key_doc(rep, mg, &rel, key_subject, &in, fmt);
+		doc = migrated_key_doc(rep, mg, &rel, key_subject, in, fmt);
 		trib_relation_clear(&rel);
 	}
-	free(in.doc);
 	free(key_subject);
 	return doc;
 }

@@ -97,32 +97,50 @@ bool		trib_schema_store_register(trib_schema_store *s, const char *subject,
 									   char *errbuf, size_t errlen);
 
 /*
+ * What `run` plans a table's shape with, as `tributary check` finds it in
+ * the registry's catalog (schema_check_migrate.c): the shape's version,
+ * the target and the target's schema text (doc, malloc'd: the caller
+ * frees it).
+ */
+typedef struct trib_check_plan_inputs
+{
+	int32_t		from;
+	int32_t		to;
+	bool		is_new_shape;	/* not registered yet: `from` is the next */
+	char	   *doc;
+} trib_check_plan_inputs;
+
+/*
  * `tributary check` under the subject's migration mg
  * (schema_check_migrate.c): plan the table's current shape (schema text
  * of type `type`) to the migration's target as `run` would, and say the
- * steps that apply, or the refusal, counted as a problem.
+ * steps that apply, or the refusal, counted as a problem.  True when the
+ * catalog gave the plan's inputs, filled into *in (for the key, below);
+ * in->doc is NULL otherwise.
  */
 struct trib_check_report;
 struct trib_migration;
 struct pg_conn;
-void		trib_schema_check_migration(const struct trib_migration *mg,
+bool		trib_schema_check_migration(const struct trib_migration *mg,
 										struct trib_check_report *rep,
 										struct pg_conn *catalog, const char *subject,
-										const char *shape, const char *type);
+										const char *shape, const char *type,
+										trib_check_plan_inputs *in);
 
 /*
  * With `schemas.keys`: the key schema `run` registers in the key subject
  * under migration mg (canonical text in format fmt, malloc'd), the key of
- * the plan's relation for the table schema.table of the source src, whose
- * own shape is `shape`.  NULL when `run` registers none (no key) or stops
+ * the plan's relation for the table schema.table of the source src, with
+ * the plan's inputs `in` that trib_schema_check_migration found for the
+ * table's own shape.  NULL when `run` registers none (no key) or stops
  * before it (a refused plan, said by trib_schema_check_migration), or,
  * said and counted as a problem, when the key's schema cannot be built.
  */
 char	   *trib_schema_check_migrated_key(const struct trib_migration *mg,
 										   struct trib_check_report *rep,
-										   struct pg_conn *src, struct pg_conn *catalog,
-										   const char *schema, const char *table,
-										   const char *subject, const char *shape,
+										   struct pg_conn *src, const char *schema,
+										   const char *table, const char *subject,
+										   const trib_check_plan_inputs *in,
 										   trib_sr_format fmt);
 
 #endif							/* TRIB_SCHEMA_INT_H */

@@ -25,6 +25,17 @@
 #   6. a step that also casts the key column id to a string: check finds
 #      the migrated key incompatible with version 1 of the key subject,
 #      one problem under fail, and the daemon stops on the key subject.
+#   7. a partitioned table public.meas (partitions meas_eu, meas_us),
+#      pipelines of their own with `schemas.keys`: with the plugin option
+#      publish-via-root the stream names the rows after the root, `run`
+#      registers main.public.meas and its key subject, and check plans
+#      against the root; without it the stream names the partitions,
+#      `run` registers main.public.meas_eu, and check plans against the
+#      partitions and not the root, which no event names; then, with
+#      publish-via-root and a migration, the root's key column renamed and
+#      a step mapping it back: check plans the migrated key on the root's
+#      columns (compatible, no problem), and `run` publishes the rows
+#      under the old name and registers no second key version.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -159,5 +170,86 @@ expect_eq "run stops on the key (exit 1)" 1 "$EXIT_RC"
 expect_grep "run names the key subject" "$WORK/run.log" \
     "subject $SUBJECT-key: the new shape of table public.orders at event .* is incompatible"
 expect_eq "run registers no second key version" 1 "$(key_versions)"
+
+# ---- 7: a partitioned table, with and without publish-via-root
+pgc_psql -d postgres \
+    -c "CREATE TABLE public.meas (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)" \
+    -c "CREATE TABLE public.meas_eu PARTITION OF public.meas FOR VALUES IN ('eu')" \
+    -c "CREATE TABLE public.meas_us PARTITION OF public.meas FOR VALUES IN ('us')" >/dev/null
+# part_yaml NAME [OPTION]: pipeline NAME over public.meas* with schemas.keys
+# and, when given, the plugin option OPTION: "true".
+part_yaml() {
+    echo "pipeline: $1"
+    source_yaml
+    printf '    include_tables: ["public.meas*"]\n'
+    [ -n "${2:-}" ] && printf '    plugin_options:\n      %s: "true"\n' "$2"
+    printf 'sinks:\n  archive:\n    type: file\n    path: "%s"\n' "$WORK/$1.jsonl"
+    printf 'schemas:\n  enabled: true\n  keys: true\n'
+    printf 'checkpoint:\n  store: catalog\nhttp:\n  enabled: false\n'
+}
+subject_versions() { q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$1'"; }
+# part_run NAME CONFIG SUBJECT N: run CONFIG, insert row N in each
+# partition, wait for SUBJECT's key subject, stop.
+part_run() {
+    pgc_psql -d postgres -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_$1', 'tributary')" >/dev/null
+    start_consumer "$2"
+    pgc_psql -d postgres -c "INSERT INTO public.meas VALUES ($4, 'eu', 'a'), ($4, 'us', 'b')" >/dev/null
+    for _ in $(seq 1 200); do [ "$(subject_versions "$3-key")" -ge 1 ] && break; sleep 0.1; done
+    stop_consumer
+}
+part_yaml chkroot publish-via-root >"$WORK/root.yaml"
+part_run chkroot "$WORK/root.yaml" main.public.meas 1
+expect_eq "publish-via-root: run registers the root's subject" 1 "$(subject_versions main.public.meas)"
+expect_eq "publish-via-root: run registers the root's key subject" 1 "$(subject_versions main.public.meas-key)"
+expect_eq "publish-via-root: run registers no partition's subject" 0 \
+    "$(q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject LIKE 'main.public.meas\\_%'")"
+check_to "$WORK/check8.out" "$WORK/root.yaml"
+expect_grep "publish-via-root: check lists the root" "$WORK/check8.out" \
+    "public\.meas \(partitioned\): primary key \(id, region\)"
+expect_grep "publish-via-root: check plans the root's subject" "$WORK/check8.out" \
+    "subject main\.public\.meas: the table's current shape is compatible"
+expect_grep "publish-via-root: check plans the root's key subject" "$WORK/check8.out" \
+    "subject main\.public\.meas-key: the table's current shape is compatible"
+expect_no_grep "publish-via-root: check names no partition" "$WORK/check8.out" "meas_(eu|us)"
+expect_grep "publish-via-root: no problem" "$WORK/check8.out" "^0 problem\(s\) found"
+part_yaml chkleaf >"$WORK/leaf.yaml"
+part_run chkleaf "$WORK/leaf.yaml" main.public.meas_eu 2
+expect_eq "without it: run registers the partition's subject" 1 "$(subject_versions main.public.meas_eu)"
+expect_eq "without it: run registers the partition's key subject" 1 "$(subject_versions main.public.meas_eu-key)"
+check_to "$WORK/check9.out" "$WORK/leaf.yaml"
+for part in eu us; do
+    expect_grep "without it: check plans partition meas_$part's subject" "$WORK/check9.out" \
+        "subject main\.public\.meas_$part: the table's current shape is compatible"
+    expect_grep "without it: check plans partition meas_$part's key subject" "$WORK/check9.out" \
+        "subject main\.public\.meas_$part-key: the table's current shape is compatible"
+done
+expect_no_grep "without it: check plans no subject of the root, which no event names" \
+    "$WORK/check9.out" "subject main\.public\.meas[:-]"
+expect_grep "without it: no problem" "$WORK/check9.out" "^0 problem\(s\) found"
+# with publish-via-root, the root's key column renamed, a step mapping it
+# back: the migrated key is the root's, planned on the root's columns
+part_yaml chkroot publish-via-root |
+    sed 's/^  keys: true$/&\n  migrations:\n    - subject: main.public.meas\n      target: 1\n      steps:\n        - {rename: ident, to: id}/' \
+    >"$WORK/rootmig.yaml"
+pgc_psql -d postgres -c "ALTER TABLE public.meas RENAME COLUMN id TO ident" >/dev/null
+q postgres "SELECT tributary.set_compatibility('main.public.meas', 'NONE')" >/dev/null
+check_to "$WORK/check10.out" "$WORK/rootmig.yaml"
+expect_grep "publish-via-root, migration: the root's plan" "$WORK/check10.out" \
+    "subject main\.public\.meas: after migration rules: rename ident -> id \(the table's shape, version 2 when registered, is published as version 1\)"
+expect_grep "publish-via-root, migration: the root's migrated key is compatible" "$WORK/check10.out" \
+    "subject main\.public\.meas-key: after migration rules, the migrated table's key is compatible"
+expect_grep "publish-via-root, migration: no problem" "$WORK/check10.out" "^0 problem\(s\) found"
+start_consumer "$WORK/rootmig.yaml"
+pgc_psql -d postgres -c "INSERT INTO public.meas VALUES (3, 'eu', 'c')" >/dev/null
+for _ in $(seq 1 200); do [ "$(subject_versions main.public.meas)" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '"c"' "$WORK/chkroot.jsonl" 2>/dev/null && break; sleep 0.1; done
+stop_consumer
+expect_eq "publish-via-root, migration: the daemon exits 0" 0 "$STOP_RC"
+expect_eq "publish-via-root, migration: run registers the root's renamed shape" 2 \
+    "$(subject_versions main.public.meas)"
+expect_grep "publish-via-root, migration: run publishes the row under id" "$WORK/chkroot.jsonl" \
+    '"id":3,"region":"eu","v":"c"'
+expect_eq "publish-via-root, migration: run registers no second key version" 1 \
+    "$(subject_versions main.public.meas-key)"
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
 e2e_finish

@@ -1,5 +1,5 @@
 # mongo_lib.sh: helpers of the MongoDB source's e2e scripts (48, 60, 61,
-# 62, 82, 92), which run against the project's wire-protocol TEST DOUBLE
+# 62, 82, 92, 96), which run against the project's wire-protocol TEST DOUBLE
 # (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
 # test/run.sh does not run it.
 

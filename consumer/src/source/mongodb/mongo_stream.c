@@ -2,6 +2,13 @@
  * mongo_stream.c: the change stream through libmongoc (see
  * mongo_stream.h).  libmongoc resumes once by itself on a resumable error
  * (the change streams specification); what reaches us is sorted here.
+ *
+ * The wait.  libmongoc fixes a change stream's maxAwaitTimeMS (the
+ * getMore's maxTimeMS) when it is opened: there is no per-call timeout.
+ * So the stream is opened with the smaller of max_await_ms and
+ * TRIB_MONGO_AWAIT_SLICE_MS, and the reader's poll asks again until its
+ * own timeout is over: an idle getMore never holds the pipeline longer
+ * than a slice (mongo_stream.h).
  */
 #include "mongo_stream.h"
 
@@ -110,6 +117,15 @@ describe(const bson_error_t *err, trib_mongo_next_rc rc, char *errbuf, size_t er
 				  "non-resumable", (unsigned) err->code, err->message);
 }
 
+/* The getMore's maxAwaitTimeMS for the settings c: the smaller of
+ * max_await_ms and TRIB_MONGO_AWAIT_SLICE_MS. */
+static int
+await_ms(const trib_mongo_source_conf *c)
+{
+	return c->max_await_ms < TRIB_MONGO_AWAIT_SLICE_MS ? c->max_await_ms
+		: TRIB_MONGO_AWAIT_SLICE_MS;
+}
+
 /* The watch options of the settings and the start point. */
 static bool
 watch_opts(const trib_mongo_source_conf *c, const trib_mongo_start *at, bson_t *opts,
@@ -122,7 +138,7 @@ watch_opts(const trib_mongo_source_conf *c, const trib_mongo_start *at, bson_t *
 	if (c->full_document_before_change != TRIB_MONGO_PRE_OFF)
 		BSON_APPEND_UTF8(opts, "fullDocumentBeforeChange",
 						 trib_mongo_predoc_words[c->full_document_before_change]);
-	BSON_APPEND_INT64(opts, "maxAwaitTimeMS", c->max_await_ms);
+	BSON_APPEND_INT64(opts, "maxAwaitTimeMS", await_ms(c));
 	BSON_APPEND_INT32(opts, "batchSize", c->batch_size);
 	if (at->kind == TRIB_MONGO_RESUME_AFTER || at->kind == TRIB_MONGO_START_AFTER)
 	{

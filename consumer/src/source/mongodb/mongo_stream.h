@@ -62,8 +62,15 @@ trib_mongo_stream *trib_mongo_stream_open(mongoc_client_t *cl, const trib_mongo_
 										  const trib_mongo_start *at, trib_mongo_next_rc *rc,
 										  char *errbuf, size_t errlen);
 
+/* The longest an idle getMore waits, in ms: the pipeline's poll timeout
+ * while idle (pipeline.c, POLL_TIMEOUT_MS), so that a poll returns about
+ * when the pipeline asked, and a stop, a pause or a checkpoint timer does
+ * not wait for a long max_await_ms. */
+#define TRIB_MONGO_AWAIT_SLICE_MS 100
+
 /* The next document (borrowed until the next call), IDLE after waiting
- * up to max_await_ms, or an error. */
+ * up to the smaller of max_await_ms and TRIB_MONGO_AWAIT_SLICE_MS (the
+ * stream's maxAwaitTimeMS), or an error. */
 trib_mongo_next_rc trib_mongo_next(trib_mongo_stream *s, const bson_t **doc, char *errbuf,
 								   size_t errlen);
 

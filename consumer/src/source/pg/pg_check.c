@@ -7,7 +7,10 @@
  * indented lines on the report under the heading cli/check.c prints: the
  * server (wal_level, the extension), the slot (plugin, confirmed
  * position, lag), where two-phase would spill, and every table the
- * source's include_tables / exclude_tables capture, matched with the
+ * source's include_tables / exclude_tables capture (the tables the stream
+ * names, as the snapshot lists them: plain tables and partitions, or,
+ * with the plugin option publish-via-root, plain tables and partition
+ * roots), matched with the
  * plugin's own pattern rules (trib_snap_pattern_match, the snapshot's
  * matcher: "schema.table" globs, '*' and '?', double-quoted parts
  * literal) and never the extension's catalog.  The captured tables are
@@ -161,11 +164,29 @@ replident_word(char ri)
 	return ri == 'd' ? "default" : ri == 'f' ? "full" : ri == 'i' ? "index" : "nothing";
 }
 
-/* The tables the filters match, with columns, key and replica identity. */
+/* Is the plugin option publish-via-root on (a bare option means on)?
+ * Then the stream names a partition's rows after its root. */
+static bool
+via_root(const trib_pg_source_conf *pg)
+{
+	bool		on = false;
+
+	for (size_t i = 0; i < pg->plugin_options.count; i++)
+		if (strcmp(pg->plugin_options.items[i].key, "publish-via-root") == 0 &&
+			!trib_pg_option_bool(pg->plugin_options.items[i].value, &on))
+			on = false;
+	return on;
+}
+
+/* The tables the filters match, with columns, key and replica identity:
+ * the tables the stream names, as the snapshot lists them
+ * (snapshot_tables.c): plain tables and partitions, or, with
+ * publish-via-root, plain tables and partition roots. */
 static void
 check_tables(trib_check_report *rep, PGconn *conn, const char *source,
 			 const trib_pg_source_conf *pg)
 {
+	const char *root[] = {via_root(pg) ? "true" : "false"};
 	PGresult   *r = trib_check_report_pg_query(rep, conn, "tables",
 						  "SELECT n.nspname, c.relname, c.relkind, c.relreplident, "
 						  "(SELECT string_agg(pg_catalog.quote_ident(a.attname) || ' ' || "
@@ -182,10 +203,11 @@ check_tables(trib_check_report *rep, PGconn *conn, const char *source,
 						  "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) "
 						  "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
 						  "ON n.oid = c.relnamespace "
-						  "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+						  "WHERE CASE WHEN $1::bool THEN c.relkind IN ('r', 'p') "
+						  "  AND NOT c.relispartition ELSE c.relkind = 'r' END "
 						  "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
 						  "AND n.nspname !~ '^pg_(toast|temp)' ORDER BY 1, 2",
-						  0, NULL);
+						  1, root);
 
 	if (r == NULL)
 		return;
