@@ -210,6 +210,17 @@ void		ck_walk_section(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node
 							const char *path, const ck_section *sec, void *base,
 							const char *name);
 void		ck_free_section(const ck_section *sec, void *base);
+
+/*
+ * A YAML list of maps, each walked through sec into an array of `size`-byte
+ * entries (allocated at the list's length plus one zeroed entry); *count
+ * is the number walked.  NULL, after reporting, when seq is not a list.
+ * ck_free_section_list frees the entries and the array.
+ */
+void	   *ck_parse_section_list(ck_ctx *c, const trib_yaml_node *seq, const char *path,
+								  const ck_section *sec, size_t size, size_t *count);
+void		ck_free_section_list(const ck_section *sec, void *array, size_t size,
+								 size_t count);
 void		ck_parse_plugins(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *map,
 							 const char *path, const char *what,
 							 const trib_plugin *const *plugins,

@@ -9,7 +9,9 @@
  * family (`sources:`, `sinks:`) is a map of name -> section whose `type`
  * picks a registered plugin (registry.h): the entry gets the plugin and a
  * zeroed block of its settings struct, which its table fills.  The rules'
- * list family works the same way over a flat struct.
+ * list family works the same way over a flat struct.  A plain list of
+ * maps of one section (schemas.migrations and their steps) is walked by
+ * ck_parse_section_list; both lists name an item "PATH[i]".
  */
 #include "config_int.h"
 
@@ -522,6 +524,68 @@ ck_free_plugins(trib_plugin_conf *array, size_t count)
 	free(array);
 }
 
+/* ---- lists of maps ------------------------------------------------------ */
+
+/* "PATH[i]" (malloc'd): where item i of the list at path is reported. */
+static char *
+item_path(const char *path, size_t i)
+{
+	size_t		n = strlen(path) + 24;
+	char	   *p = trib_xmalloc(n);
+
+	snprintf(p, n, "%s[%zu]", path, i);
+	return p;
+}
+
+/* Is seq a list?  Else report "expected a list of WHATs". */
+static bool
+is_list(ck_ctx *c, const trib_yaml_node *seq, const char *path, const char *what)
+{
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
+
+	if (seq->kind == TRIB_YAML_SEQ)
+		return true;
+	ck_error(c, seq, path, "expected a list of %ss, got %s", what,
+			 trib_yaml_describe(seq, desc, sizeof(desc)));
+	return false;
+}
+
+/* See config_keys.h. */
+void *
+ck_parse_section_list(ck_ctx *c, const trib_yaml_node *seq, const char *path,
+					  const ck_section *sec, size_t size, size_t *count)
+{
+	char		desc[TRIB_YAML_DESCRIBE_LEN];
+	char	   *array;
+
+	*count = 0;
+	if (!is_list(c, seq, path, sec->what))
+		return NULL;
+	array = trib_xcalloc(seq->nchild + 1, size);
+	for (size_t i = 0; i < seq->nchild; i++)
+	{
+		const trib_yaml_node *vn = seq->child[i];
+		char	   *epath = item_path(path, i);
+
+		if (vn->kind != TRIB_YAML_MAP)
+			ck_error(c, vn, epath, "expected a map with %s's settings, got %s", sec->what,
+					 trib_yaml_describe(vn, desc, sizeof(desc)));
+		else
+			ck_walk_section(c, vn, vn, epath, sec, array + (*count)++ * size, NULL);
+		free(epath);
+	}
+	return array;
+}
+
+/* See config_keys.h. */
+void
+ck_free_section_list(const ck_section *sec, void *array, size_t size, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		ck_free_section(sec, (char *) array + i * size);
+	free(array);
+}
+
 /*
  * A list of maps whose `type` picks the variant (transforms).  An entry's
  * name is its `name` key when the section has one, else "KEY[N]".
@@ -535,27 +599,16 @@ ck_parse_list_family(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node 
 	size_t	   *count = &FIELD(c->cfg, fam->off_count, size_t);
 
 	(void) key;
-	if (trib_yaml_is_null(seq))
+	if (trib_yaml_is_null(seq) || !is_list(c, seq, path, fam->what))
 		return;
-	if (seq->kind != TRIB_YAML_SEQ)
-	{
-		ck_error(c, seq, path, "expected a list of %ss, got %s", fam->what,
-				 trib_yaml_describe(seq, desc, sizeof(desc)));
-		return;
-	}
 	array = trib_xcalloc(seq->nchild + 1, fam->entry_size);
 	FIELD(c->cfg, fam->off_array, char *) = array;
 	for (size_t i = 0; i < seq->nchild; i++)
 	{
 		const trib_yaml_node *vn = seq->child[i];
-		char		ipath[64];
-		char	   *epath;
+		char	   *epath = item_path(path, i);
 		const ck_variant *var = NULL;
 
-		snprintf(ipath, sizeof(ipath), "[%zu]", i);
-		epath = trib_xmalloc(strlen(path) + strlen(ipath) + 1);
-		strcpy(epath, path);
-		strcat(epath, ipath);
 		if (vn->kind != TRIB_YAML_MAP)
 			ck_error(c, vn, epath, "expected a map with the %s's settings, got %s",
 					 fam->what, trib_yaml_describe(vn, desc, sizeof(desc)));

@@ -173,20 +173,33 @@ apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
 	f->dirty = true;
 }
 
+/* See snapshot_feed.h.  The pipeline does not count a refused event as
+ * handled, so the durable position should already stop before it; the cap
+ * keeps the progress before it even if a sink's acknowledgement did not. */
+bool
+trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_seq,
+					uint64_t *acked)
+{
+	trib_position d;
+	bool		have = h->durable(h->arg, &d);
+
+	*acked = 0;
+	if (have && d.commit_lsn == base)
+		*acked = d.seq;
+	else if (have && d.commit_lsn > base)
+		*acked = UINT64_MAX;
+	if (failed_seq && *acked >= failed_seq)
+		*acked = failed_seq - 1;	/* never past a failed event */
+	return have;
+}
+
 /* Pop the chunks every sink has acknowledged. */
 static void
 take_acks(trib_snapfeed *f)
 {
-	trib_position d;
-	uint64_t	acked = 0;
-	bool		have = f->h->durable(f->h->arg, &d);
+	uint64_t	acked;
 
-	if (have && d.commit_lsn == f->base)
-		acked = d.seq;
-	else if (have && d.commit_lsn > f->base)
-		acked = UINT64_MAX;
-	if (f->failed_seq && acked >= f->failed_seq)
-		acked = f->failed_seq - 1;	/* never past a failed event */
+	(void) trib_snapfeed_acked(f->h, f->base, f->failed_seq, &acked);
 	while (f->head && (f->head->last_seq < f->first_seq || f->head->last_seq <= acked))
 	{
 		trib_snapfeed_sent *c = f->head;
@@ -203,8 +216,8 @@ take_acks(trib_snapfeed *f)
  * Deliver the held event and hold ev instead (NULL: none).  When the
  * delivery fails, ev is dropped too (nothing after a failed event reaches
  * the sinks) and the failed event's id is kept: take_acks never applies a
- * chunk that holds it, although the pipeline counts a refused event as
- * handled, so the progress stops before it.
+ * chunk that holds it, so the progress stops before it (a second line of
+ * defence: the pipeline does not count a refused event as handled).
  */
 static bool
 hold(trib_snapfeed *f, trib_event *ev, char *errbuf, size_t errlen)

@@ -17,11 +17,13 @@
  * So saved progress never runs ahead of the sinks, and a crash repeats at
  * most the chunks written after the last save.  When a delivery fails
  * (a sink error, a transform that refused the event), nothing after it is
- * delivered and the acknowledged prefix stops before its id: the pipeline
- * counts a refused event as handled, and the chunk holding it must not be
- * counted whole (a restart would skip it and the chunk's rest); that
- * chunk's earlier rows, which did reach the sinks, are sent again by the
- * restart, under new ids (docs/SNAPSHOT.md, Positions).  The very last
+ * delivered and the acknowledged prefix stops before its id.  The
+ * pipeline no longer counts a refused event as handled (so the sinks'
+ * durable position stays before it); the cap here is a second line of
+ * defence: the chunk holding it must never be counted whole (a restart
+ * would skip it and the chunk's rest).  That chunk's earlier rows, which
+ * did reach the sinks, are sent again by the restart, under new ids
+ * (docs/SNAPSHOT.md, Positions).  The very last
  * event is held back until the next one arrives or the copy ends, so that
  * it can carry last_in_tx (the envelope's source.snapshot "last").
  *
@@ -95,6 +97,16 @@ bool		trib_snapfeed_first_id(trib_snapfeed *f, const char *what,
 int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char *schema,
 									 const char *table, double estimate, int norder,
 									 bool *skip, int *nafter, char ***after);
+
+/*
+ * The last id of a snapshot at `base` that every sink acknowledged, into
+ * *acked: the durable position's seq when it is at base, every id when it
+ * is after base, and never failed_seq or later (0: no delivery failed).
+ * False (*acked 0) when the sinks report no durable position.  Shared by
+ * the feed and the MongoDB copy loop, which keeps its own chunks.
+ */
+bool		trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_seq,
+								uint64_t *acked);
 
 /* Start the run: first_seq and done_seq from next_seq, the clocks. */
 void		trib_snapfeed_begin(trib_snapfeed *f);

@@ -102,6 +102,22 @@ trib_conninfo_identity(const char *dsn)
 	return trib_strbuf_finish(&b);
 }
 
+bool
+trib_conninfo_dbname(const char *dsn, char **dbname)
+{
+	PQconninfoOption *opts = parse(dsn);
+	const char *db;
+
+	*dbname = NULL;
+	if (opts == NULL)
+		return false;
+	db = opt(opts, "dbname");
+	if (db != NULL)
+		*dbname = trib_xstrdup(db);
+	PQconninfoFree(opts);
+	return true;
+}
+
 char *
 trib_conninfo_password(const char *dsn)
 {

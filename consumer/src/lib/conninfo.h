@@ -33,6 +33,11 @@ char	   *trib_conninfo_rebuild(const char *dsn, const char *dbname, bool redact)
  */
 char	   *trib_conninfo_identity(const char *dsn);
 
+/* The database name dsn gives (malloc'd, "" when it gives an empty one)
+ * into *dbname, NULL when it gives none; false (and NULL) when libpq
+ * cannot parse dsn. */
+bool		trib_conninfo_dbname(const char *dsn, char **dbname);
+
 /* The password dsn gives, or NULL (none, or unparsable). */
 char	   *trib_conninfo_password(const char *dsn);
 

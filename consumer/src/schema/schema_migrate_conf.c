@@ -1,7 +1,8 @@
 /*
  * schema_migrate_conf.c: the `schemas.migrations` list of pipeline.yaml,
  * owned by the migration step of the schema stage (schema_migrate.h): its
- * key tables, the list walker and the checks across keys.
+ * key tables and the checks across keys (the lists are walked by
+ * config/'s ck_parse_section_list).
  *
  * Design.  A migration names a subject and its target version; its steps
  * are maps with exactly one operation key (rename, add, drop, cast, set)
@@ -9,8 +10,9 @@
  * (config_keys.h), so an unknown key, a bad value or a missing parameter
  * is reported with the file's line and the key's path, and
  * docs/CONFIG.md lists them (`make -C consumer doc`).  The lists are
- * allocated once at their final size before they are walked, since the
- * loader keeps pointers to every entry for the finish functions.
+ * allocated once at their final size before they are walked
+ * (ck_parse_section_list), since the loader keeps pointers to every entry
+ * for the finish functions.
  *
  * A `set` step's Lua is compiled here once, in a throw-away sandbox, so
  * that a syntax error is reported at load time with its line.  A key
@@ -132,46 +134,6 @@ check_target(const char *value, char *msg, size_t msglen)
 	return false;
 }
 
-/*
- * Walk a YAML list of maps into an array of `size`-byte entries through
- * sec; the array (NULL-padded by one entry) is allocated at its final
- * size first.  *count is the number of entries walked.
- */
-static void *
-walk_list(ck_ctx *c, const trib_yaml_node *seq, const char *path, const ck_section *sec,
-		  size_t size, size_t *count)
-{
-	char		desc[TRIB_YAML_DESCRIBE_LEN];
-	char	   *array;
-
-	*count = 0;
-	if (seq->kind != TRIB_YAML_SEQ)
-	{
-		ck_error(c, seq, path, "expected a list of %ss, got %s", sec->what,
-				 trib_yaml_describe(seq, desc, sizeof(desc)));
-		return NULL;
-	}
-	array = trib_xcalloc(seq->nchild + 1, size);
-	for (size_t i = 0; i < seq->nchild; i++)
-	{
-		const trib_yaml_node *vn = seq->child[i];
-		char		ipath[32];
-		char	   *epath;
-
-		snprintf(ipath, sizeof(ipath), "[%zu]", i);
-		epath = trib_xmalloc(strlen(path) + strlen(ipath) + 1);
-		strcpy(epath, path);
-		strcat(epath, ipath);
-		if (vn->kind != TRIB_YAML_MAP)
-			ck_error(c, vn, epath, "expected a map with %s's settings, got %s", sec->what,
-					 trib_yaml_describe(vn, desc, sizeof(desc)));
-		else
-			ck_walk_section(c, vn, vn, epath, sec, array + (*count)++ * size, NULL);
-		free(epath);
-	}
-	return array;
-}
-
 static void
 parse_steps(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, const char *path,
 			void *base)
@@ -180,8 +142,8 @@ parse_steps(ck_ctx *c, const trib_yaml_node *key, const trib_yaml_node *value, c
 
 	m->line = key->line;
 	if (!trib_yaml_is_null(value))
-		m->steps = walk_list(c, value, path, &ck_schema_migration_step_section,
-							 sizeof(trib_migrate_step_conf), &m->nsteps);
+		m->steps = ck_parse_section_list(c, value, path, &ck_schema_migration_step_section,
+										 sizeof(trib_migrate_step_conf), &m->nsteps);
 	if (trib_yaml_is_null(value) || (value->kind == TRIB_YAML_SEQ && value->nchild == 0))
 		ck_error(c, value, path, "a migration needs at least one step");
 }
@@ -191,9 +153,8 @@ free_steps(void *base)
 {
 	trib_migration_conf *m = base;
 
-	for (size_t i = 0; i < m->nsteps; i++)
-		ck_free_section(&ck_schema_migration_step_section, &m->steps[i]);
-	free(m->steps);
+	ck_free_section_list(&ck_schema_migration_step_section, m->steps,
+						 sizeof(trib_migrate_step_conf), m->nsteps);
 	m->steps = NULL;
 	m->nsteps = 0;
 }
@@ -207,8 +168,8 @@ ck_parse_schema_migrations(ck_ctx *c, const trib_yaml_node *key, const trib_yaml
 
 	(void) key;
 	if (!trib_yaml_is_null(value))
-		s->migrations = walk_list(c, value, path, &ck_schema_migration_section,
-								  sizeof(trib_migration_conf), &s->nmigrations);
+		s->migrations = ck_parse_section_list(c, value, path, &ck_schema_migration_section,
+											  sizeof(trib_migration_conf), &s->nmigrations);
 }
 
 void
@@ -216,9 +177,8 @@ ck_free_schema_migrations(void *base)
 {
 	trib_schemas_conf *s = base;
 
-	for (size_t i = 0; i < s->nmigrations; i++)
-		ck_free_section(&ck_schema_migration_section, &s->migrations[i]);
-	free(s->migrations);
+	ck_free_section_list(&ck_schema_migration_section, s->migrations,
+						 sizeof(trib_migration_conf), s->nmigrations);
 	s->migrations = NULL;
 	s->nmigrations = 0;
 }

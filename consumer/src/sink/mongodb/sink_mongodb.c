@@ -62,11 +62,7 @@ const trib_plugin trib_sink_mongodb = {
 };
 
 /* See sink_mongodb_conf.h. */
-const trib_mongosink_conf *
-trib_mongosink_conf_of(const trib_sink_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_sink_mongodb);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_mongosink_conf_of, trib_mongosink_conf, trib_sink_mongodb)
 
 /* libmongoc initialises once per process. */
 static void

@@ -23,6 +23,7 @@
 #include "mongo_match.h"
 #include "mongo_snapread.h"
 #include "mongo_stream.h"
+#include "snapshot_feed.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -296,22 +297,15 @@ save_progress(snap_run *s, bool force, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* Apply the chunks every sink acknowledged to the progress. */
+/* Apply the chunks every sink acknowledged to the progress, never one that
+ * holds a failed event (trib_snapfeed_acked). */
 static void
 apply_acks(snap_run *s)
 {
-	trib_position d;
-	uint64_t	acked = 0;
+	uint64_t	acked;
 
-	if (!s->host->durable(s->host->arg, &d))
+	if (!trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked))
 		return;
-	if (d.commit_lsn > s->prog.time)
-		acked = UINT64_MAX;
-	else if (d.commit_lsn == s->prog.time)
-		acked = d.seq;
-	if (s->failed_seq && acked >= s->failed_seq)
-		acked = s->failed_seq - 1; /* the pipeline counts a refused event as
-									 * handled: stop before it */
 	while (s->shead && s->shead->last_seq <= acked)
 	{
 		snap_chunk *c = s->shead;

@@ -135,11 +135,8 @@ const trib_plugin trib_source_mysql_plugin = {
 };
 
 /* See mysql_source_conf.h. */
-const trib_mysql_source_conf *
-trib_mysql_source_conf_of(const trib_source_conf *sc)
-{
-	return trib_registry_conf(sc, &trib_source_mysql_plugin);
-}
+TRIB_PLUGIN_CONF_ACCESSOR(trib_mysql_source_conf_of, trib_mysql_source_conf,
+						  trib_source_mysql_plugin)
 
 /* Report `msg` at key `key` of the section (or the section itself). */
 static void

@@ -42,9 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-
 #include "clock.h"
+#include "conninfo.h"
 #include "log.h"
 #include "pg_source_conf.h"
 #include "pgrecord.h"
@@ -89,23 +88,6 @@ opt_bool(const trib_kvlist *opts, const char *name)
 	return false;
 }
 
-/* The dsn's dbname, as source_pg.c puts it into stream events. */
-static char *
-dsn_dbname(const char *dsn)
-{
-	char	   *err = NULL;
-	PQconninfoOption *o = PQconninfoParse(dsn, &err),
-			   *i;
-	char	   *db = NULL;
-
-	PQfreemem(err);
-	for (i = o; i && i->keyword; i++)
-		if (strcmp(i->keyword, "dbname") == 0 && i->val)
-			db = trib_xstrdup(i->val);
-	PQconninfoFree(o);
-	return db;
-}
-
 /* A NULL-terminated view of a string list (the strings are not copied). */
 static const char **
 list_view(const trib_strlist *l)
@@ -128,8 +110,10 @@ make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 	const char **exc = list_view(&pg->exclude_tables);
 	const char **res = list_view(&pg->snapshot_tables);
 	const char *enc = trib_kvlist_get(&pg->plugin_options, "bytea-encoding");
-	char	   *db = dsn_dbname(pg->dsn);
+	char	   *db;				/* as source_pg.c puts it into stream events */
 	trib_snapshot *s;
+
+	(void) trib_conninfo_dbname(pg->dsn, &db);
 
 	memset(&c, 0, sizeof(c));
 	c.dsn = pg->dsn;

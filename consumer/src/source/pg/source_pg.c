@@ -417,28 +417,19 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 {
 	trib_source_pg *src;
 	const char *const *po;
-	PQconninfoOption *opts,
-			   *o;
-	char	   *perr = NULL;
+	char	   *dbname;
 
 	if (!conf || !conf->dsn)
 		return trib_errf(errbuf, errlen, "source: dsn is required"), NULL;
 	if (!valid_slot_name(conf->slot))
 		return trib_errf(errbuf, errlen, "source: slot name must be 1 to 63 of a-z, 0-9 and _"), NULL;
-	opts = PQconninfoParse(conf->dsn, &perr);
-	if (!opts)
-	{
-		PQfreemem(perr);
+	if (!trib_conninfo_dbname(conf->dsn, &dbname))
 		return trib_errf(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
-	}
 
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		abort();
-	for (o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "dbname") == 0 && o->val)
-			src->dbname = trib_xstrdup(o->val);
-	PQconninfoFree(opts);
+	src->dbname = dbname;
 
 	src->dsn = trib_xstrdup(conf->dsn);
 	src->slot = trib_xstrdup(conf->slot);
