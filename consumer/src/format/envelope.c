@@ -31,7 +31,9 @@
  * (tools/replay_bench measures it).  Splitting it needs a private header
  * for the buffer and the envelope's state.  Issue 17 put Debezium mode's
  * encoders in debezium_*.c and left only hooks here (image_text,
- * write_key, open_payload, write_tx_record, eb_ts); moving topics and
+ * write_key, open_payload, write_tx_record, eb_ts; for MongoDB events,
+ * whose records differ, write_mongo_images and the source block's
+ * branch, calling debezium_mongo.c); moving topics and
  * record kinds into files of their own is still to do, in a change that
  * no other branch is editing this file alongside.
  */
