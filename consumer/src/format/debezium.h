@@ -14,8 +14,9 @@
  * The parts, one file each (debezium_int.h is what lex and row share):
  *   debezium_types.c   a column's SQL type -> trib_dbz_coltype (what to
  *                      encode), per source connector: the mapper table.
- *                      PostgreSQL's and MySQL's (debezium_mysql.c) today;
- *                      MongoDB's mode adds a mapper function and one row.
+ *                      PostgreSQL's and MySQL's (debezium_mysql.c); the
+ *                      MongoDB connector maps no columns (its documents
+ *                      are strings: debezium_mongo.c)
  *   debezium_values.c  one value -> its Debezium JSON (numbers, binary,
  *                      json, hstore, bits, point)
  *   debezium_time.c    dates, times, timestamps and intervals
@@ -28,6 +29,9 @@
  *   debezium_heartbeat.c  the heartbeat topic's records
  *   debezium_schema.c  the Connect `schema` part (schemas.enable): the
  *                      Value, Key and Envelope structs of a relation
+ *   debezium_mongo.c   MongoDB events: documents as strings of the Java
+ *                      driver's Extended JSON, the {id} key,
+ *                      updateDescription and the Source struct's members
  *
  * Exact arithmetic: precise decimals go through lib/decimal (OpenSSL
  * BIGNUM), never through a double; time values are integer arithmetic.
@@ -343,5 +347,33 @@ bool		trib_dbz_tx_checkpoint_resume(trib_dbz_tx *tx);
 void		trib_dbz_heartbeat(const char *prefix, int64_t ts_ms, bool schemas,
 							   trib_strbuf *topic, trib_strbuf *key,
 							   trib_strbuf *value);
+
+/*
+ * MongoDB events (debezium_mongo.c), as Debezium's MongoDB connector
+ * writes them.  _doc: a document image (the source's relaxed Extended
+ * JSON) as the JSON string of its STRICT-mode text (`after`, `before`);
+ * _key: the key {"id":"<_id in relaxed mode>"} of a documentKey; _update:
+ * the updateDescription struct of the source's extra
+ * ({"updateDescription": ...}), null when it has none; _source: the
+ * Source struct's own members after `sequence` (",\"collection\":..,
+ * \"ord\":..,\"lsid\":..,\"txnNumber\":..,\"wallTime\":.."), from the
+ * position's opaque text (its "source" object) and the wall time (0:
+ * null).  False (errbuf filled) when a text is not the source's JSON.
+ */
+bool		trib_dbz_mongo_doc(const char *doc, trib_strbuf *out, char *errbuf,
+							   size_t errlen);
+bool		trib_dbz_mongo_key(const char *document_key, trib_strbuf *out,
+							   char *errbuf, size_t errlen);
+bool		trib_dbz_mongo_update(const char *extra, trib_strbuf *out, char *errbuf,
+								  size_t errlen);
+void		trib_dbz_mongo_source(const char *opaque, const char *collection,
+								  int64_t wall_ms, trib_strbuf *out);
+
+/* The Connect schemas of a MongoDB collection's records (debezium_schema.c):
+ * the Envelope "<prefix>.<db>.<collection>.Envelope" into value, the Key
+ * struct {id: string} ".Key" into key. */
+void		trib_dbz_mongo_render_schemas(const char *prefix, const char *db,
+										  const char *collection, trib_strbuf *value,
+										  trib_strbuf *key);
 
 #endif							/* TRIB_DEBEZIUM_H */

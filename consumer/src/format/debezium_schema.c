@@ -290,17 +290,52 @@ static const char mysql_source_schema[] = SOURCE_COMMON
 "\"optional\":false,\"name\":\"io.debezium.connector.mysql.Source\","
 "\"field\":\"source\"}";
 
-/* op, the envelope's timestamps and the transaction block. */
-static const char envelope_tail[] =
-"{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
-"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"},"
+/* The MongoDB connector's Source struct (2.x: no rs), in the order
+ * envelope.c writes it. */
+static const char mongo_source_schema[] = SOURCE_COMMON
+"{\"type\":\"string\",\"optional\":false,\"field\":\"collection\"},"
+"{\"type\":\"int32\",\"optional\":false,\"field\":\"ord\"},"
+"{\"type\":\"string\",\"optional\":true,\"field\":\"lsid\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"txnNumber\"},"
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"wallTime\"}],"
+"\"optional\":false,\"name\":\"io.debezium.connector.mongo.Source\","
+"\"field\":\"source\"}";
+
+/* A document string (io.debezium.data.Json) of a MongoDB Envelope. */
+#define MONGO_JSON(f) \
+"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Json\"," \
+"\"version\":1,\"field\":\"" f "\"},"
+
+/* before, after and updateDescription of a MongoDB Envelope. */
+static const char mongo_head[] = MONGO_JSON("before") MONGO_JSON("after")
 "{\"type\":\"struct\",\"fields\":["
-"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"},"
-"{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"},"
-"{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}],"
-"\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}";
+"{\"type\":\"array\",\"items\":{\"type\":\"string\",\"optional\":false},"
+"\"optional\":true,\"field\":\"removedFields\"},"
+"{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Json\","
+"\"version\":1,\"field\":\"updatedFields\"},"
+"{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+"{\"type\":\"string\",\"optional\":false,\"field\":\"field\"},"
+"{\"type\":\"int32\",\"optional\":false,\"field\":\"size\"}],"
+"\"optional\":false,\"name\":\"io.debezium.connector.mongodb.changestream.truncatedarray\","
+"\"version\":1},\"optional\":true,\"field\":\"truncatedArrays\"}],"
+"\"optional\":true,\"name\":\"io.debezium.connector.mongodb.changestream.updatedescription\","
+"\"version\":1,\"field\":\"updateDescription\"},";
+
+/* The envelope's op (required; the MongoDB connector's is optional). */
+#define OP_FIELD(opt) "{\"type\":\"string\",\"optional\":" opt ",\"field\":\"op\"},"
+
+/* The envelope's timestamps and the transaction block. */
+#define ENVELOPE_TS_TX \
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"}," \
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"}," \
+"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}," \
+"{\"type\":\"struct\",\"fields\":[" \
+"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}," \
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"total_order\"}," \
+"{\"type\":\"int64\",\"optional\":false,\"field\":\"data_collection_order\"}]," \
+"\"optional\":true,\"name\":\"event.block\",\"version\":1,\"field\":\"transaction\"}"
+
+static const char envelope_tail[] = OP_FIELD("false") ENVELOPE_TS_TX;
 
 /* See debezium.h. */
 void
@@ -332,4 +367,36 @@ trib_dbz_render_schemas(const trib_dbz_opts *o, const char *prefix, const char *
 		put_struct(key, o, prefix, rel, types, in_key, "Key");
 		trib_strbuf_addc(key, '}');
 	}
+}
+
+/* "<prefix>.<db>.<collection>.<suffix>" as a JSON string. */
+static void
+put_mongo_name(trib_strbuf *o, const char *prefix, const char *db, const char *coll,
+			   const char *suffix)
+{
+	trib_strbuf name = {0};
+
+	trib_strbuf_printf(&name, "%s.%s.%s.%s", prefix, db ? db : "", coll ? coll : "", suffix);
+	trib_dbz_quote(o, name.data);
+	trib_strbuf_free(&name);
+}
+
+/* See debezium.h.  Debezium's MongoDB Envelope: before, after and
+ * updatedFields are io.debezium.data.Json strings, op is optional. */
+void
+trib_dbz_mongo_render_schemas(const char *prefix, const char *db, const char *collection,
+							  trib_strbuf *value, trib_strbuf *key)
+{
+	trib_strbuf_adds(value, "{\"type\":\"struct\",\"fields\":[");
+	trib_strbuf_adds(value, mongo_head);
+	trib_strbuf_adds(value, mongo_source_schema);
+	trib_strbuf_adds(value, "," OP_FIELD("true") ENVELOPE_TS_TX);
+	trib_strbuf_adds(value, "],\"optional\":false,\"name\":");
+	put_mongo_name(value, prefix, db, collection, "Envelope");
+	trib_strbuf_adds(value, ",\"version\":1}");
+	trib_strbuf_adds(key, "{\"type\":\"struct\",\"fields\":["
+					 "{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}],"
+					 "\"optional\":false,\"name\":");
+	put_mongo_name(key, prefix, db, collection, "Key");
+	trib_strbuf_addc(key, '}');
 }

@@ -15,7 +15,8 @@
  * enums, ltree, ...).
  *
  * Other sources plug in through the mapper table at the bottom: MySQL's
- * mapper is in debezium_mysql.c; MongoDB's adds one function and one row.
+ * mapper is in debezium_mysql.c.  MongoDB events have no columns to map:
+ * envelope.c hands them to debezium_mongo.c.
  */
 #include "debezium.h"
 
@@ -123,7 +124,7 @@ static const struct
 }			mappers[] = {
 	{"postgresql", trib_dbz_pg_coltype},
 	{"mysql", trib_dbz_my_coltype},	/* debezium_mysql.c */
-	/* "mongodb": its connector's mapping table, when added */
+	/* "mongodb": none (documents are strings: debezium_mongo.c) */
 	{NULL, NULL}
 };
 

@@ -31,7 +31,9 @@
  * (tools/replay_bench measures it).  Splitting it needs a private header
  * for the buffer and the envelope's state.  Issue 17 put Debezium mode's
  * encoders in debezium_*.c and left only hooks here (image_text,
- * write_key, open_payload, write_tx_record, eb_ts); moving topics and
+ * write_key, open_payload, write_tx_record, eb_ts; for MongoDB events,
+ * whose records differ, write_mongo_images and the source block's
+ * branch, calling debezium_mongo.c); moving topics and
  * record kinds into files of their own is still to do, in a change that
  * no other branch is editing this file alongside.
  */
@@ -136,6 +138,8 @@ struct trib_envelope
 	bool		dbz_schemas;	/* schemas.enable: {"schema":..,"payload":..} */
 	const char *key_schema;		/* the current record's, or NULL */
 	trib_dbz_tx dbz_tx;			/* Debezium's transaction topic */
+	trib_strbuf mongo_vs;		/* a MongoDB record's schemas (rendered */
+	trib_strbuf mongo_ks;		/* per record: debezium_mongo.c) */
 	yajl_gen	src_gen;		/* the opaque's source members, or NULL */
 };
 
@@ -549,6 +553,8 @@ trib_envelope_free(trib_envelope *env)
 	trib_dbz_free(env->dbz);
 	trib_strbuf_free(&env->dbz_buf);
 	trib_dbz_tx_clear(&env->dbz_tx);
+	trib_strbuf_free(&env->mongo_vs);
+	trib_strbuf_free(&env->mongo_ks);
 	if (env->src_gen)
 		yajl_gen_free(env->src_gen);
 	free(env);
@@ -811,6 +817,27 @@ image_text(trib_envelope *env, const trib_event *ev, const char *image,
 	return env->dbz_buf.data;
 }
 
+/* Debezium mode for a MongoDB event: Debezium's MongoDB connector's
+ * record (documents as strings, debezium_mongo.c). */
+static bool
+dbz_mongo(const trib_envelope *env, const trib_event *ev)
+{
+	return env->dbz != NULL && ev->connector != NULL && strcmp(ev->connector, "mongodb") == 0;
+}
+
+/* Append what one of the debezium_mongo.c writers made of text: false
+ * (errbuf filled) when it could not. */
+static bool
+put_mongo(trib_envelope *env, bool (*conv) (const char *, trib_strbuf *, char *, size_t),
+		  const char *text, char *errbuf, size_t errlen)
+{
+	env->dbz_buf.len = 0;
+	if (!conv(text, &env->dbz_buf, errbuf, errlen))
+		return false;
+	eb_put(&env->buf, env->dbz_buf.data, env->dbz_buf.len);
+	return true;
+}
+
 /* "transaction": null or the block of Debezium's transaction metadata. */
 static void
 write_transaction(trib_envelope *env, const trib_event *ev,
@@ -1012,7 +1039,9 @@ write_source(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"name\":");
 	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
-	if (ev->ts_ms != 0)
+	if (dbz_mongo(env, ev) && pos->commit_lsn != 0)
+		eb_ts(env, (int64_t) (pos->commit_lsn >> 32) * 1000, 0);	/* clusterTime */
+	else if (ev->ts_ms != 0)
 		eb_ts(env, ev->ts_ms, ev->ts_us);
 	else
 		eb_ts(env, env->now_us / 1000, env->now_us);
@@ -1024,6 +1053,18 @@ write_source(trib_envelope *env, const trib_event *ev,
 		EB_LIT(b, ",\"snapshot\":\"true\"");
 	EB_LIT(b, ",\"db\":");
 	eb_jcstr(b, ev->db);
+	if (dbz_mongo(env, ev))
+	{
+		/* Debezium's MongoDB connector: collection, ord, lsid,
+		 * txnNumber and wallTime */
+		EB_LIT(b, ",\"sequence\":null");
+		env->dbz_buf.len = 0;
+		trib_dbz_mongo_source(pos->opaque, table, ev->snapshot ? 0 : ev->ts_ms,
+							  &env->dbz_buf);
+		eb_put(b, env->dbz_buf.data, env->dbz_buf.len);
+		eb_ch(b, '}');
+		return;
+	}
 	if (env->dbz && ev->connector && strcmp(ev->connector, "mysql") == 0)
 	{
 		/* Debezium's MySQL connector: no schema, txId, lsn or xmin; its
@@ -1199,7 +1240,14 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 		r->key_len = strlen(ev->key);
 		return true;
 	}
-	if ((key = image_text(env, ev, ev->key, NULL, errbuf, errlen)) == NULL)
+	if (dbz_mongo(env, ev))
+	{
+		env->dbz_buf.len = 0;
+		if (!trib_dbz_mongo_key(ev->key, &env->dbz_buf, errbuf, errlen))
+			return false;
+		key = env->dbz_buf.data;
+	}
+	else if ((key = image_text(env, ev, ev->key, NULL, errbuf, errlen)) == NULL)
 		return false;
 	at = env->buf.len;
 	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
@@ -1259,7 +1307,15 @@ open_payload(trib_envelope *env, const trib_event *ev, bool row,
 	const char *vs = NULL;
 
 	env->key_schema = NULL;
-	if (ev->rel && !trib_dbz_schemas(env->dbz, env->prefix, ev->connector, ev->rel,
+	if (dbz_mongo(env, ev))
+	{
+		env->mongo_vs.len = env->mongo_ks.len = 0;
+		trib_dbz_mongo_render_schemas(env->prefix, ev->db, ev->table, &env->mongo_vs,
+									  &env->mongo_ks);
+		vs = env->mongo_vs.data;
+		env->key_schema = row ? env->mongo_ks.data : NULL;
+	}
+	else if (ev->rel && !trib_dbz_schemas(env->dbz, env->prefix, ev->connector, ev->rel,
 									 row ? ev->key : NULL, &vs, &env->key_schema,
 									 errbuf, errlen))
 		return false;
@@ -1270,6 +1326,69 @@ open_payload(trib_envelope *env, const trib_event *ev, bool row,
 		EB_LIT(&env->buf, "null");
 	EB_LIT(&env->buf, ",\"payload\":");
 	return true;
+}
+
+/* before, after and (for a MongoDB update) updateDescription: the
+ * images as the source wrote them or in Debezium's encodings. */
+static bool
+write_images(trib_envelope *env, const trib_event *ev, bool row, char *errbuf,
+			 size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+
+	EB_LIT(b, "{\"before\":");
+	if (row && ev->before)
+	{
+		const char *before = image_text(env, ev, ev->before,
+										ev->before_json_nulls, errbuf, errlen);
+
+		if (before == NULL)
+			return false;
+		eb_put(b, before, strlen(before));
+	}
+	else
+		EB_LIT(b, "null");
+	EB_LIT(b, ",\"after\":");
+	if (row && ev->after)
+	{
+		if (!write_after(env, ev, errbuf, errlen))
+			return false;
+	}
+	else
+		EB_LIT(b, "null");
+	write_update_description(b, ev);
+	return true;
+}
+
+/* A MongoDB document image in Debezium mode: its string, or null. */
+static bool
+put_mongo_doc(trib_envelope *env, const char *doc, char *errbuf, size_t errlen)
+{
+	if (doc == NULL)
+	{
+		EB_LIT(&env->buf, "null");
+		return true;
+	}
+	return put_mongo(env, trib_dbz_mongo_doc, doc, errbuf, errlen);
+}
+
+/* A MongoDB event's before, after and updateDescription in Debezium
+ * mode: the documents as strings, updateDescription always (null but
+ * for updates). */
+static bool
+write_mongo_images(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	ebuf	   *b = &env->buf;
+
+	EB_LIT(b, "{\"before\":");
+	if (!put_mongo_doc(env, ev->before, errbuf, errlen))
+		return false;
+	EB_LIT(b, ",\"after\":");
+	if (!put_mongo_doc(env, ev->after, errbuf, errlen))
+		return false;
+	EB_LIT(b, ",\"updateDescription\":");
+	return put_mongo(env, trib_dbz_mongo_update,
+					 ev->op == TRIB_OP_UPDATE ? ev->extra : NULL, errbuf, errlen);
 }
 
 /* One row-change record (c, u, d, r) or one truncate record (t). */
@@ -1296,27 +1415,13 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 		return write_flat_record(env, ev, topic, value, errbuf, errlen);
 	if (env->dbz_schemas && !open_payload(env, ev, row, errbuf, errlen))
 		return false;
-	EB_LIT(b, "{\"before\":");
-	if (row && ev->before)
+	if (row && dbz_mongo(env, ev))
 	{
-		const char *before = image_text(env, ev, ev->before,
-										ev->before_json_nulls, errbuf, errlen);
-
-		if (before == NULL)
-			return false;
-		eb_put(b, before, strlen(before));
-	}
-	else
-		EB_LIT(b, "null");
-	EB_LIT(b, ",\"after\":");
-	if (row && ev->after)
-	{
-		if (!write_after(env, ev, errbuf, errlen))
+		if (!write_mongo_images(env, ev, errbuf, errlen))
 			return false;
 	}
-	else
-		EB_LIT(b, "null");
-	write_update_description(b, ev);
+	else if (!write_images(env, ev, row, errbuf, errlen))
+		return false;
 	write_source(env, ev, schema, table);
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);

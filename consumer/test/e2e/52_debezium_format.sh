@@ -35,14 +35,6 @@ SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary')
 SELECT 's' FROM pg_create_logical_replication_slot('witness', 'tributary');
 SQL
 
-# wait_dump TOPIC FILE N: kafka_dump TOPIC into FILE until it has N lines
-wait_dump() {
-    for _ in $(seq 1 100); do
-        "$TOOLS/kafka_dump" "$BOOT" "$1" > "$2" 2>/dev/null || true
-        [ "$(wc -l < "$2")" -ge "$3" ] && break
-        sleep 0.2
-    done
-}
 # witness_changes: the witness slot's changes (JSON, one a line) into
 # $WORK/witness; debezium_witness.py checks the records against them.
 witness_changes() {

@@ -452,3 +452,13 @@ mock_query() {
 
 # mock_ctl COMMAND...: mock_query without the output.
 mock_ctl() { mock_query "$@" >/dev/null; }
+
+# wait_dump TOPIC FILE N: tools/kafka_dump TOPIC (from the mock at $BOOT)
+# into FILE until it has N lines, up to 20 s.
+wait_dump() {
+    for _ in $(seq 1 100); do
+        "$TOOLS/kafka_dump" "$BOOT" "$1" > "$2" 2>/dev/null || true
+        [ "$(wc -l < "$2")" -ge "$3" ] && break
+        sleep 0.2
+    done
+}
