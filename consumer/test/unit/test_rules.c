@@ -856,6 +856,35 @@ test_tokenize_encrypt_decrypt(void **state)
 	unload(&f);
 }
 
+/* too_short: redact masks a value FF1 cannot take; dead_letter sends it
+ * on with the tokenizer's message, which names counts, not the value. */
+static void
+test_tokenize_too_short_redact_or_dead_letter(void **state)
+{
+	fixture		f = {0};
+	const char *row = "{\"pin\":\"7-3\",\"card\":\"4111-1111-1111-1234\"}";
+	trib_event *a = mkev(TRIB_OP_CREATE, "pay", NULL, row, NULL);
+	trib_event *b = mkev(TRIB_OP_CREATE, "pay", NULL, row, NULL);
+
+	(void) state;
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: tokenize, fields: [pin, card], key: \"00112233445566778899aabbccddeeff\"}\n");
+	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
+	assert_non_null(strstr(a->after, "\"pin\":\"***\""));
+	assert_null(strstr(a->after, "4111-1111-1111-1234"));
+	unload(&f);
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: tokenize, fields: [pin, card], too_short: dead_letter, "
+		 "key: \"00112233445566778899aabbccddeeff\"}\n");
+	assert_int_equal(run(&f, b), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(b->error, "tokenize: the value has 2 characters of the digits "
+						   "alphabet; FF1 needs 6 to 4096 (radix 10, radix^length >= 1000000)"));
+	assert_null(strstr(b->error, "7-3"));
+	trib_event_free(a);
+	trib_event_free(b);
+	unload(&f);
+}
+
 static void
 test_substitute_perturb_generalize(void **state)
 {
@@ -1039,6 +1068,7 @@ main(void)
 		cmocka_unit_test(test_aggregate),
 		cmocka_unit_test(test_strict_nulls_undecided_columns),
 		cmocka_unit_test(test_tokenize_encrypt_decrypt),
+		cmocka_unit_test(test_tokenize_too_short_redact_or_dead_letter),
 		cmocka_unit_test(test_substitute_perturb_generalize),
 		cmocka_unit_test(test_lua_rules),
 		cmocka_unit_test(test_lua_limits_and_quality_lua),

@@ -16,7 +16,6 @@
 #include "mask_tokenize.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,11 +196,11 @@ check_count(const trib_tokenizer *t, const char *what, size_t count, char *errbu
 
 	if (count >= minlen && count <= TRIB_FF1_MAXLEN)
 		return true;
-	snprintf(errbuf, errlen, "%s: the value has %zu characters of the %s "
-			 "alphabet; FF1 needs %zu to %d (radix %u, radix^length >= %d)",
-			 what, count, alphabet_names[t->alphabet], minlen, TRIB_FF1_MAXLEN, t->radix,
-			 TRIB_FF1_MIN_DOMAIN);
-	return false;
+	/* trib_errf formats nothing for errlen 0 (a caller that redacts) */
+	return trib_errf(errbuf, errlen, "%s: the value has %zu characters of the %s "
+					 "alphabet; FF1 needs %zu to %d (radix %u, radix^length >= %d)",
+					 what, count, alphabet_names[t->alphabet], minlen, TRIB_FF1_MAXLEN,
+					 t->radix, TRIB_FF1_MIN_DOMAIN);
 }
 
 /* Shared body of tokenize and detokenize. */

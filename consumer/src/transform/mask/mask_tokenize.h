@@ -79,7 +79,9 @@ trib_tokenizer *trib_tokenize_new(const trib_key *key,
  * of the same length that the caller frees.  False with errbuf (which
  * names counts and positions, never characters of the value) when the
  * value has too few or too many alphabet characters or, in strict mode,
- * a character outside the alphabet.
+ * a character outside the alphabet.  With errlen 0 (errbuf may be NULL)
+ * no message is formatted: a caller that only needs to know that the
+ * value could not be tokenized (too_short: redact) skips the snprintf.
  */
 bool		trib_tokenize(trib_tokenizer *t, const char *in, size_t len,
 						  char **out, char *errbuf, size_t errlen);
