@@ -325,6 +325,9 @@ test_uncertain_statements(void **state)
 	expect_uncertain(&k, "ALTER TABLE t ADD x INT COMMENT 'open", "unterminated");
 	expect_uncertain(&k, "ALTER TABLE t PARTITION BY HASH(id) PARTITIONS 2", "clause PARTITION");
 	expect_uncertain(&k, "DROP INDEX `PRIMARY` ON t", "PRIMARY");
+	/* CHARACTER without SET at the end: not read past the last token
+	 * (found by fuzz_mysql_ddl) */
+	expect_uncertain(&k, "ALTER TABLE t ADD x VARCHAR(3) CHARACTER", "attribute CHARACTER");
 	/* flavour: MySQL's integer widths depend on its version */
 	trib_my_ddl_parse("d", "ALTER TABLE t ADD x INT", TRIB_MY_FLAVOUR_MYSQL, prev_of, &k, &r);
 	assert_int_equal(r.outcome, TRIB_MY_DDL_UNCERTAIN);
