@@ -370,6 +370,31 @@ test_excerpt_hides_literals(void **state)
 	trib_my_ddl_result_free(&r);
 }
 
+/* The source's "DDL in ..." log line shows any statement through
+ * trib_my_ddl_log_text: never a literal, also where the scanner stops. */
+static void
+test_log_text_hides_literals(void **state)
+{
+	char	   *t;
+
+	(void) state;
+	t = trib_my_ddl_log_text("CREATE SERVER s FOREIGN DATA WRAPPER mysql "
+							 "OPTIONS (USER 'app', PASSWORD 's3cret', HOST 'h')", 200);
+	assert_null(strstr(t, "s3cret"));
+	assert_string_equal(t, "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS(USER '?', "
+						"PASSWORD '?', HOST '?')");
+	free(t);
+	/* a backslash stops the scanner: the rest is cut, not shown */
+	t = trib_my_ddl_log_text("ALTER TABLE t COMMENT 'it\\'s s3cret' , ADD c INT", 200);
+	assert_null(strstr(t, "s3cret"));
+	assert_string_equal(t, "ALTER TABLE t COMMENT ...");
+	free(t);
+	/* statement-based DML would carry row values: not shown either */
+	t = trib_my_ddl_log_text("INSERT INTO t VALUES (1, 'alice@example.com')", 200);
+	assert_string_equal(t, "INSERT INTO t VALUES(1, '?')");
+	free(t);
+}
+
 /* A loader for the history tests: a table of one INT column "id". */
 static bool
 one_col_load(void *arg, const char *db, const char *table, trib_my_tableinfo **out,
@@ -493,6 +518,7 @@ main(void)
 		cmocka_unit_test(test_drop_rename_truncate),
 		cmocka_unit_test(test_uncertain_statements),
 		cmocka_unit_test(test_excerpt_hides_literals),
+		cmocka_unit_test(test_log_text_hides_literals),
 		cmocka_unit_test(test_history_derives_versions_at_the_ddl),
 	};
 

@@ -229,3 +229,24 @@ trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max)
 	}
 	return b.data ? trib_strbuf_finish(&b) : trib_xstrdup("");
 }
+
+char *
+trib_my_ddl_log_text(const char *sql, size_t max)
+{
+	trib_my_toks tk;
+	char		why[128];
+	bool		whole = trib_my_ddl_lex(sql, &tk, why, sizeof(why));
+	char	   *text = trib_my_ddl_excerpt(&tk, max);
+
+	trib_my_toks_free(&tk);
+	if (!whole && !(strlen(text) >= 4 && strcmp(text + strlen(text) - 4, " ...") == 0))
+	{
+		trib_strbuf b = {0};
+
+		trib_strbuf_adds(&b, text);
+		trib_strbuf_adds(&b, " ...");
+		free(text);
+		text = trib_strbuf_finish(&b);
+	}
+	return text;
+}

@@ -57,4 +57,10 @@ void		trib_my_toks_free(trib_my_toks *tk);
  * literals as '?'; a new string. */
 char	   *trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max);
 
+/* Any statement of the binlog for a log line, as trib_my_ddl_excerpt
+ * writes it: scanned here, and where the scanner stops (a backslash in a
+ * literal, say) cut there with " ...", so no literal is ever shown; a new
+ * string. */
+char	   *trib_my_ddl_log_text(const char *sql, size_t max);
+
 #endif							/* TRIB_MYSQL_DDL_LEX_H */
