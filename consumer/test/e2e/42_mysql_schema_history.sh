@@ -47,7 +47,11 @@ kill -TERM "$CAT_PID"; wait "$CAT_PID" 2>/dev/null || true; CAT_PID=
 expected='{"id":1,"a":"x","b":5}|{"id":2,"renamed":"y","b":6}|{"id":3,"renamed":"z"}'
 expect_eq "live: each change with its table's shape at the time" "$expected" \
     "$(afters "$WORK/live.jsonl" | paste -sd'|')"
-expect_eq "the file holds 3 DDLs and 3 versions" "3 3" \
+# 2 DDL positions: the CREATE TABLE and the CHANGE are not derived from their
+# text (a VARCHAR without a collation gets the table's default, which the
+# binlog does not say), so t is read from information_schema after each;
+# the DROP COLUMN's version is derived (mysql_ddl.h): 3 versions
+expect_eq "the file holds 2 DDLs and 3 versions" "2 3" \
     "$(grep -c '^{"ddl":"0-1-[0-9]*/mariadb-bin.000001:[0-9]*"}$' "$HIST") $(grep -c '^{"version":{"db":"d1","table":"t","from":"0-1-' "$HIST")"
 lines=$(wc -l <"$HIST")
 

@@ -176,7 +176,10 @@ test_history_file_survives_a_restart(void **state)
 	l.calls = 0;
 	h = trib_my_history_new(fake_load, &l);
 	s = trib_my_history_schema(h);
-	assert_int_equal(open_file(h, path), 5);	/* 3 versions, 2 DDLs */
+	/* 3 versions, 1 DDL: the ALTER (no GTID, so no flavour: its INT's
+	 * display width is not known) is a DDL position, the DROP TABLE a
+	 * version derived from the statement (mysql_ddl.c) */
+	assert_int_equal(open_file(h, path), 4);
 	assert_int_equal(cols_at(&s, &p100), 2);
 	assert_int_equal(cols_at(&s, &p200), 3);
 	assert_int_equal(cols_at(&s, &p400), -1);
@@ -191,10 +194,10 @@ test_history_file_survives_a_restart(void **state)
 	fputs("{\"ddl\":\"/b.000001:5", f);
 	fclose(f);
 	h = trib_my_history_new(fake_load, &l);
-	assert_int_equal(open_file(h, path), 5);
+	assert_int_equal(open_file(h, path), 4);
 	trib_my_history_free(h);
 	h = trib_my_history_new(fake_load, &l);
-	assert_int_equal(open_file(h, path), 5);
+	assert_int_equal(open_file(h, path), 4);
 	trib_my_history_free(h);
 
 	/* a damaged record is an error naming the file and line */
@@ -204,7 +207,7 @@ test_history_file_survives_a_restart(void **state)
 	h = trib_my_history_new(fake_load, &l);
 	assert_false(trib_my_history_file_open(h, path, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "schema history "));
-	assert_non_null(strstr(err, ":6: a version needs \"db\", \"table\" and \"cols\""));
+	assert_non_null(strstr(err, ":5: a version needs \"db\", \"table\" and \"cols\""));
 	trib_my_history_free(h);
 	unlink(path);
 }

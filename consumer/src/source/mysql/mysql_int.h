@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "errf.h"
+#include "strbuf.h"
 
 /* printf-style message into errbuf; always returns false: the one errbuf
  * formatter, lib/errf.h. */
@@ -28,6 +29,9 @@
  * always returns false. */
 bool		trib_my_fail_prefix(char *errbuf, size_t errlen, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
+
+/* Append `name` quoted as an identifier (backquotes doubled). */
+void		trib_my_quote_ident(trib_strbuf *b, const char *name);
 
 typedef struct trib_my_cur
 {

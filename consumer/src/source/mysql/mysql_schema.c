@@ -12,15 +12,27 @@
  * So events before a DDL keep the old shape, also when read again after a
  * restart, and events after it get the new one.
  *
+ * A DDL statement is first given to the parser (mysql_ddl.c): when it
+ * derives the new versions for certain, from the versions just before
+ * the statement, they are recorded valid from the statement's position
+ * and no reload is needed.  When it cannot (or the previous version is
+ * not known: an unparsed DDL lies between), the position is remembered as
+ * above, and the log says which statement and why.  A statement read
+ * again after a restart (a version starts at its position, or the
+ * position is a known DDL) is not applied twice.
+ *
  * Tables are kept in a chained hash on "db\0table".  With a store
- * (trib_my_history_set_store), every loaded version and every new DDL
- * position is recorded before it is used.
+ * (trib_my_history_set_store), every loaded or derived version and every
+ * new DDL position is recorded before it is used.
  */
 #include "mysql_schema.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mysql_ddl.h"
 #include "mysql_int.h"
 #include "strbuf.h"
 
@@ -50,29 +62,9 @@ struct trib_my_history
 	size_t		nversions;
 	trib_my_history_store store;	/* all NULL: in memory only */
 	char	   *store_error;	/* a DDL the store could not record */
+	trib_my_history_log_fn log;	/* NULL: silent */
+	void	   *log_arg;
 };
-
-void
-trib_my_tableinfo_free(trib_my_tableinfo *t)
-{
-	if (t == NULL)
-		return;
-	for (int i = 0; i < t->ncols; i++)
-	{
-		trib_my_colinfo *c = &t->cols[i];
-
-		for (int k = 0; k < c->nvalues; k++)
-			free(c->values[k]);
-		free(c->values);
-		free(c->name);
-		free(c->data_type);
-		free(c->column_type);
-	}
-	free(t->cols);
-	free(t->db);
-	free(t->table);
-	free(t);
-}
 
 trib_my_history *
 trib_my_history_new(trib_my_loader_fn load, void *load_arg)
@@ -111,6 +103,28 @@ void
 trib_my_history_set_store(trib_my_history *h, const trib_my_history_store *store)
 {
 	h->store = *store;
+}
+
+void
+trib_my_history_set_log(trib_my_history *h, trib_my_history_log_fn log, void *arg)
+{
+	h->log = log;
+	h->log_arg = arg;
+}
+
+/* A line through the log hook, if any. */
+static void
+hlog(const trib_my_history *h, int level, const char *fmt,...)
+{
+	char		msg[1024];
+	va_list		ap;
+
+	if (h->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	h->log(level, msg, h->log_arg);
 }
 
 const char *
@@ -302,19 +316,130 @@ trib_my_history_put_ddl(trib_my_history *h, const trib_my_pos *at)
 	(void) add_ddl(h, at);
 }
 
-/* ddl op: remember where the statement was read, durably with a store. */
+/* The newest version that starts before `at`, or NULL. */
+static const version *
+version_before(const table_entry *e, const trib_my_pos *at)
+{
+	for (int i = e->nversions - 1; i >= 0; i--)
+		if (cmp_from(&e->versions[i], at) < 0)
+			return &e->versions[i];
+	return NULL;
+}
+
+/* What the DDL parser asks: the version of a table just before the
+ * statement, known only when no unparsed DDL lies between. */
+typedef struct prev_ctx
+{
+	trib_my_history *h;
+	const trib_my_pos *at;
+} prev_ctx;
+
+static bool
+prev_version(void *arg, const char *db, const char *table, const trib_my_tableinfo **out)
+{
+	prev_ctx   *p = arg;
+	table_entry *e = entry_of(p->h, db, table, false);
+	const version *v = e ? version_before(e, p->at) : NULL;
+
+	*out = NULL;
+	if (v == NULL || ddl_between(p->h, v, p->at))
+		return false;
+	*out = v->info;
+	return true;
+}
+
+/* Whether a statement at `at` was applied already (read again after a
+ * restart): a version starts there, or it is a known DDL position. */
+static bool
+applied_at(const trib_my_history *h, const trib_my_pos *at)
+{
+	for (int i = 0; i < h->nddls; i++)
+		if (trib_my_pos_cmp(&h->ddls[i], at) == 0)
+			return true;
+	for (int b = 0; b < 256; b++)
+		for (const table_entry *e = h->buckets[b]; e; e = e->next)
+			for (int i = 0; i < e->nversions; i++)
+				if (!e->versions[i].from_start &&
+					trib_my_pos_cmp(&e->versions[i].from, at) == 0)
+					return true;
+	return false;
+}
+
+/* Record the versions a parsed DDL derived, valid from `at`. */
+static void
+apply_changes(trib_my_history *h, trib_my_ddl_result *r, const trib_my_pos *at)
+{
+	char		err[512];
+
+	for (int i = 0; i < r->nchanges; i++)
+	{
+		trib_my_ddl_change *ch = &r->changes[i];
+
+		if (h->store_error == NULL && h->store.version &&
+			!h->store.version(h->store.arg, ch->db, ch->table, at, ch->info,
+							  err, sizeof(err)))
+			h->store_error = trib_xstrdup(err);
+		if (h->store_error)
+			return;				/* the rest is freed with r */
+		insert_version(h, entry_of(h, ch->db, ch->table, true), at, ch->info);
+		ch->info = NULL;
+	}
+}
+
+/* Today's way for a DDL not parsed: every table's next version is read
+ * from information_schema when next needed. */
+static void
+mark_ddl(trib_my_history *h, const trib_my_pos *at)
+{
+	char		err[512];
+
+	if (!add_ddl(h, at) || h->store.ddl == NULL || h->store_error)
+		return;
+	if (!h->store.ddl(h->store.arg, at, err, sizeof(err)))
+		h->store_error = trib_xstrdup(err);
+}
+
+/* Which server wrote the binlog, by its GTIDs (MariaDB writes one for
+ * every group; MySQL only with gtid_mode ON). */
+static trib_my_flavour
+flavour_at(const trib_my_pos *at)
+{
+	return at->gtid.kind == TRIB_MY_GTID_MARIADB ? TRIB_MY_FLAVOUR_MARIADB :
+		at->gtid.kind == TRIB_MY_GTID_MYSQL ? TRIB_MY_FLAVOUR_MYSQL : TRIB_MY_FLAVOUR_UNKNOWN;
+}
+
+/*
+ * ddl op: derive the new versions of the tables a statement changes, valid
+ * from its position; when that is uncertain, say so and fall back to
+ * reading information_schema when next needed.
+ */
 static void
 history_ddl(void *ctx, const char *db, const char *statement, const trib_my_pos *at)
 {
 	trib_my_history *h = ctx;
-	char		err[512];
+	prev_ctx	p = {h, at};
+	trib_my_ddl_result r;
+	char		pos[TRIB_MY_POS_BUFLEN];
 
-	(void) db;
-	(void) statement;
-	if (at == NULL || !add_ddl(h, at) || h->store.ddl == NULL || h->store_error)
+	if (at == NULL || h->store_error || applied_at(h, at))
 		return;
-	if (!h->store.ddl(h->store.arg, at, err, sizeof(err)))
-		h->store_error = trib_xstrdup(err);
+	trib_my_ddl_parse(db, statement, flavour_at(at), prev_version, &p, &r);
+	trib_my_pos_format(at, pos, sizeof(pos));
+	if (r.outcome == TRIB_MY_DDL_CERTAIN)
+	{
+		hlog(h, 3, "schema history: DDL at %s: %d table version(s) derived",
+			 pos, r.nchanges);
+		apply_changes(h, &r, at);
+	}
+	else
+	{
+		if (r.outcome == TRIB_MY_DDL_UNCERTAIN)
+			hlog(h, 2, "schema history: DDL at %s not derived (%s): %s; "
+				 "the next version of each table is read from information_schema",
+				 pos, r.why, r.excerpt);
+		mark_ddl(h, at);
+	}
+	trib_my_ddl_result_free(&r);
 }
 
 static const trib_my_schema_ops history_ops = {

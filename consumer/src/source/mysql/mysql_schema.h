@@ -27,14 +27,17 @@
  * with the shape its table had when the event was written, also after a
  * restart that re-reads old events after a DDL.  Versions come from a
  * loader (mysql_infoschema.c reads information_schema) the first time a
- * table is needed, and again after a DDL: ddl() marks every table of the
- * history as needing a new version from that position on.  Until DDL
- * statements are parsed (issue 13, item 4), the new version is read from
+ * table is needed, and from DDL statements: ddl() gives the statement to
+ * the DDL parser (mysql_ddl.h), which derives the new versions of the
+ * tables it changes from their previous versions, valid from the
+ * statement's exact position.  Where that is uncertain (a form or a fact
+ * the parser does not know), ddl() logs so and marks every table of the
+ * history as needing a new version from that position on, read from
  * information_schema when the table is next needed, that is as the server
- * has it then; reading far behind the server across a DDL can therefore
- * decode old events with a newer shape, which the decoder detects when the
- * column count or a type disagrees with the TABLE_MAP (and then reports,
- * rather than guessing).  The history lives in memory; a store
+ * has it then; reading far behind the server across such a DDL can
+ * therefore decode old events with a newer shape, which the decoder
+ * detects when the column count or a type disagrees with the TABLE_MAP
+ * (and then reports, rather than guessing).  The history lives in memory; a store
  * (mysql_history_file.c: an append-only file) makes it durable, so that a
  * restart after a DDL decodes the events before it with the shape they
  * were written with.  The schema registry (issue 13 item 4) is to take the
@@ -52,36 +55,7 @@
 #include <stdint.h>
 
 #include "mysql_position.h"
-
-/* One column as information_schema describes it. */
-typedef struct trib_my_colinfo
-{
-	char	   *name;
-	char	   *data_type;		/* DATA_TYPE, lower case: "int", "enum",
-								 * "longtext", "json" (MySQL), ... */
-	char	   *column_type;	/* COLUMN_TYPE: "decimal(12,2) unsigned",
-								 * "datetime(3)", "enum('a','b')"; "json"
-								 * for MariaDB's JSON alias; NULL when a
-								 * history file from before it was kept */
-	bool		is_unsigned;
-	bool		is_json;		/* MySQL json, or MariaDB's JSON alias (a
-								 * LONGTEXT with CHECK (json_valid(col))) */
-	bool		generated;		/* VIRTUAL or STORED generated column */
-	int			pk_pos;			/* 1-based place in the primary key, 0 */
-	bool		nullable;
-	uint32_t	collation;		/* collation id; 0 when not character data */
-	int			nvalues;		/* ENUM/SET members, in definition order */
-	char	  **values;
-} trib_my_colinfo;
-
-/* One version of a table. */
-typedef struct trib_my_tableinfo
-{
-	char	   *db;
-	char	   *table;
-	int			ncols;			/* in ordinal order */
-	trib_my_colinfo *cols;
-} trib_my_tableinfo;
+#include "mysql_tableinfo.h"
 
 typedef struct trib_my_schema_ops
 {
@@ -105,9 +79,6 @@ typedef struct trib_my_schema
 	const trib_my_schema_ops *ops;
 	void	   *ctx;
 } trib_my_schema;
-
-/* Free a table description made by a loader (and everything in it). */
-void		trib_my_tableinfo_free(trib_my_tableinfo *t);
 
 /*
  * Where the history gets a table's current shape: fill *out (a new
@@ -168,6 +139,13 @@ void		trib_my_history_set_store(trib_my_history *h,
 void		trib_my_history_put(trib_my_history *h, const char *db, const char *table,
 								const trib_my_pos *from, trib_my_tableinfo *t);
 void		trib_my_history_put_ddl(trib_my_history *h, const trib_my_pos *at);
+
+/* Where the history says what it does with DDL statements: level 2
+ * (info) for a statement it could not derive, 3 (debug) for one it did
+ * (levels as trib_source_mysql_conf's log); NULL (the default): silent. */
+typedef void (*trib_my_history_log_fn) (int level, const char *msg, void *arg);
+void		trib_my_history_set_log(trib_my_history *h, trib_my_history_log_fn log,
+									void *arg);
 
 /* The error that stopped the store (a DDL could not be recorded), or
  * NULL; once set, every lookup fails with it. */

@@ -65,19 +65,6 @@ trib_my_snapkind_of(const trib_my_colinfo *col)
 }
 
 void
-trib_my_quote_ident(trib_strbuf *b, const char *name)
-{
-	trib_strbuf_addc(b, '`');
-	for (const char *p = name; *p; p++)
-	{
-		if (*p == '`')
-			trib_strbuf_addc(b, '`');
-		trib_strbuf_addc(b, *p);
-	}
-	trib_strbuf_addc(b, '`');
-}
-
-void
 trib_my_snap_expr(trib_strbuf *b, const trib_my_colinfo *col, trib_my_snapkind kind)
 {
 	static const char *const pre[] = {

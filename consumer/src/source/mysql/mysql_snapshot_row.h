@@ -55,9 +55,6 @@ typedef enum trib_my_snapkind
 /* How a column of information_schema's description is read. */
 trib_my_snapkind trib_my_snapkind_of(const trib_my_colinfo *col);
 
-/* Append `name` quoted as an identifier. */
-void		trib_my_quote_ident(trib_strbuf *b, const char *name);
-
 /* Append the SELECT expression that reads the column. */
 void		trib_my_snap_expr(trib_strbuf *b, const trib_my_colinfo *col,
 							  trib_my_snapkind kind);

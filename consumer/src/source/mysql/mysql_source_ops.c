@@ -59,6 +59,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mysql_check.h"
+#include "mysql_ddl_lex.h"
 #include "mysql_int.h"
 #include "mysql_leader.h"
 #include "mysql_snapshot_run.h"
@@ -343,10 +344,16 @@ to_item(const trib_source *src, my_state *s, trib_my_item *it, trib_source_item 
 			out->ts_ms = it->ts_ms;
 			return true;
 		case TRIB_MY_ITEM_DDL:
-			s->ddl++;
-			tlog_info("source", "source %s: DDL in %s: %.200s", src->name,
-					  it->db ? it->db : "-", it->statement ? it->statement : "");
-			return false;
+			{
+				/* literals may hold secrets or row values: never shown */
+				char	   *text = trib_my_ddl_log_text(it->statement ? it->statement : "", 200);
+
+				s->ddl++;
+				tlog_info("source", "source %s: DDL in %s: %s", src->name,
+						  it->db ? it->db : "-", text);
+				free(text);
+				return false;
+			}
 	}
 	return false;
 }

@@ -1,5 +1,6 @@
 /*
- * mysql_util.c: error formatting for source/mysql/ (mysql_int.h).
+ * mysql_util.c: error formatting and identifier quoting for source/mysql/
+ * (mysql_int.h).
  *
  * Messages go into the caller's errbuf, librdkafka-style; a caller that
  * adds context to a message a callee wrote uses trib_my_fail_prefix(),
@@ -10,6 +11,19 @@
 #include <string.h>
 
 #include "mysql_int.h"
+
+void
+trib_my_quote_ident(trib_strbuf *b, const char *name)
+{
+	trib_strbuf_addc(b, '`');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '`')
+			trib_strbuf_addc(b, '`');
+		trib_strbuf_addc(b, *p);
+	}
+	trib_strbuf_addc(b, '`');
+}
 
 bool
 trib_my_fail_prefix(char *errbuf, size_t errlen, const char *fmt,...)

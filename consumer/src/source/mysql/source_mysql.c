@@ -77,6 +77,13 @@ slog(trib_source_mysql *src, int level, const char *fmt,...)
 	src->conf.log(level, msg, src->conf.log_arg);
 }
 
+/* The schema history's lines go to the source's log. */
+static void
+history_log(int level, const char *msg, void *arg)
+{
+	slog(arg, level, "%s", msg);
+}
+
 /* Replay and keep the schema history file. */
 static bool
 open_history(trib_source_mysql *src, const char *path, char *errbuf, size_t errlen)
@@ -118,6 +125,7 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 	src->infoschema = trib_my_infoschema_new(&src->conf.conn);
 	src->history = trib_my_history_new(trib_my_infoschema_load, src->infoschema);
 	src->schema = trib_my_history_schema(src->history);
+	trib_my_history_set_log(src->history, history_log, src);
 	if (conf->schema_history && !open_history(src, conf->schema_history, errbuf, errlen))
 	{
 		trib_source_mysql_free(src);

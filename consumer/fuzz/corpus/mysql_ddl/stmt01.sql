@@ -1,0 +1,1 @@
+create table `t2` (`d` DATE, t TIME(3), dt DATETIME NOT NULL, ts TIMESTAMP(6) NULL DEFAULT NULL, c CHAR COLLATE utf8mb4_bin, v VARCHAR(20) CHARACTER SET latin1, x TEXT CHARSET ascii, bn BINARY, vb VARBINARY(8), bl MEDIUMBLOB, g POINT NOT NULL, e ENUM('a','b''c') NOT NULL DEFAULT 'a', s SET("x",'y'), j JSON) DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_general_ci

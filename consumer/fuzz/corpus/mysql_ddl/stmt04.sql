@@ -1,0 +1,1 @@
+CREATE /*!OR REPLACE*/ TABLE t3 (id INT /*M! NOT NULL */, j LONGTEXT COLLATE utf8mb4_bin, CHECK (json_valid(j))) CHARACTER SET latin1

@@ -1,0 +1,1 @@
+CREATE TABLE u (a INT) SELECT 1 AS a

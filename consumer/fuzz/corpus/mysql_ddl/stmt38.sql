@@ -1,0 +1,1 @@
+ALTER TABLE unknown ADD x INT

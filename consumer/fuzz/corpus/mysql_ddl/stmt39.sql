@@ -1,0 +1,1 @@
+ALTER TABLE gone ADD x INT

@@ -1,0 +1,1 @@
+CREATE TABLE f (a INT) ENGINE=FEDERATED CONNECTION='mysql://app:s3cret@host/db/t' LIKE x

@@ -1,0 +1,1 @@
+ALTER TABLE t COMMENT 'pw=s3cret
