@@ -105,6 +105,7 @@ static char *
 resolve_dsn(const cli_args *a, FILE *err)
 {
 	trib_config *cfg = NULL;
+	const char *found;
 	char		e[4096];
 	char	   *dsn = NULL;
 
@@ -115,10 +116,9 @@ resolve_dsn(const cli_args *a, FILE *err)
 		fprintf(err, "%s\n", e);
 		return NULL;
 	}
-	if (cfg->lineage.dsn != NULL)
-		dsn = strdup(cfg->lineage.dsn);
-	else if (cfg->checkpoint.dsn != NULL)
-		dsn = strdup(cfg->checkpoint.dsn);
+	found = trib_config_dsn_or_checkpoint(cfg, cfg->lineage.dsn);
+	if (found != NULL)
+		dsn = strdup(found);
 	else
 		fprintf(err, "%s: no lineage.dsn and no catalog checkpoint dsn; give --dsn\n", a->config);
 	trib_config_free(cfg);

@@ -248,6 +248,13 @@ trib_config_find_sink(const trib_config *cfg, const char *name)
 	return NULL;
 }
 
+/* A section's catalog dsn; see config.h. */
+const char *
+trib_config_dsn_or_checkpoint(const trib_config *cfg, const char *own)
+{
+	return own ? own : cfg->checkpoint.dsn;
+}
+
 /* Expand a topic_pattern for one event; see config.h. */
 char *
 trib_topic_expand(const char *pattern, const char *prefix, const char *source,

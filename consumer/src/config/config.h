@@ -473,6 +473,13 @@ const trib_source_conf *trib_config_find_source(const trib_config *cfg, const ch
 const trib_sink_conf *trib_config_find_sink(const trib_config *cfg, const char *name);
 
 /*
+ * The catalog dsn of a section that may name its own (schemas, lineage,
+ * schema_registry): own when it is set, else the checkpoint's dsn (set for
+ * a catalog checkpoint store); NULL when neither is.
+ */
+const char *trib_config_dsn_or_checkpoint(const trib_config *cfg, const char *own);
+
+/*
  * Expand a Kafka topic_pattern: ${prefix}, ${source}, ${db}, ${schema},
  * ${table} are replaced (NULL counts as empty) and $$ becomes $.  Returns a
  * malloc'd string the caller frees.

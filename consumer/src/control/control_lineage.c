@@ -69,7 +69,7 @@ static PGconn *
 connect_catalog(ctl_resp *r)
 {
 	const trib_config *cfg = r->cfg;
-	const char *dsn = cfg->lineage.dsn ? cfg->lineage.dsn : cfg->checkpoint.dsn;
+	const char *dsn = trib_config_dsn_or_checkpoint(cfg, cfg->lineage.dsn);
 	const char *const kw[] = {"dbname", "connect_timeout", "application_name", NULL};
 	const char *const val[] = {dsn, "5", "tributary-control-api", NULL};
 	trib_pq_error e;

@@ -129,7 +129,7 @@ trib_lineage_new(const trib_config *cfg, trib_rules *rules, trib_metrics *metric
 				 trib_lineage **out, char *errbuf, size_t errlen)
 {
 	const trib_lineage_conf *c = &cfg->lineage;
-	const char *dsn = c->dsn ? c->dsn : cfg->checkpoint.dsn;
+	const char *dsn = trib_config_dsn_or_checkpoint(cfg, c->dsn);
 	trib_lineage *lg;
 
 	*out = NULL;

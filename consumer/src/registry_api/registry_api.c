@@ -65,7 +65,7 @@ bool
 trib_regapi_setup(const trib_config *cfg, trib_regapi **out, char *errbuf, size_t errlen)
 {
 	const trib_schema_registry_conf *conf = &cfg->schema_registry;
-	const char *dsn = conf->dsn ? conf->dsn : cfg->checkpoint.dsn;
+	const char *dsn = trib_config_dsn_or_checkpoint(cfg, conf->dsn);
 	trib_regapi *api;
 
 	*out = NULL;

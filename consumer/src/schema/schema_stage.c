@@ -127,7 +127,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 const char *
 trib_schema_stage_dsn(const trib_config *cfg)
 {
-	return cfg->schemas.dsn ? cfg->schemas.dsn : cfg->checkpoint.dsn;
+	return trib_config_dsn_or_checkpoint(cfg, cfg->schemas.dsn);
 }
 
 bool

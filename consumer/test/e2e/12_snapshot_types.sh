@@ -20,10 +20,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
 pgc_psql -q -d postgres >/dev/null <<'SQL'
 CREATE EXTENSION tributary;

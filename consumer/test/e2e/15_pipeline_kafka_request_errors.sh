@@ -23,14 +23,10 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE scratch" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10))" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary')" >/dev/null
+e2e_setup
+catalog_init "CREATE DATABASE scratch" \
+    "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10))" \
+    -- witness tributary_e2e
 # The analysis runs in another database, which the slots do not decode.
 pgc_psql -d scratch -c "CREATE TABLE w (id text); CREATE TABLE k (id text)" >/dev/null
 

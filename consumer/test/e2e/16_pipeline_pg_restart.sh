@@ -17,16 +17,12 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10), doc jsonb, big text)" \
-    -c "ALTER TABLE public.orders ALTER COLUMN big SET STORAGE EXTERNAL" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e3', 'tributary')" >/dev/null
+catalog_init "CREATE DATABASE target" \
+    "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(30,10), doc jsonb, big text)" \
+    "ALTER TABLE public.orders ALTER COLUMN big SET STORAGE EXTERNAL" \
+    -- witness tributary_e2e3
 
 write_pipeline e2e3 <<YAML
 sinks:

@@ -12,17 +12,15 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(12,2))" \
-    -c "CREATE TABLE public.order_lines (order_id int, line int, sku text)" \
-    -c "ALTER TABLE public.order_lines REPLICA IDENTITY FULL" \
-    -c "CREATE TABLE public.order_notes (note text)" \
-    -c "CREATE TABLE public.order_archive (id int PRIMARY KEY)" \
-    -c "CREATE SCHEMA other" -c "CREATE TABLE other.t (id int PRIMARY KEY)" >/dev/null
+e2e_setup
+catalog_init "CREATE DATABASE target" \
+    "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(12,2))" \
+    "CREATE TABLE public.order_lines (order_id int, line int, sku text)" \
+    "ALTER TABLE public.order_lines REPLICA IDENTITY FULL" \
+    "CREATE TABLE public.order_notes (note text)" \
+    "CREATE TABLE public.order_archive (id int PRIMARY KEY)" \
+    "CREATE SCHEMA other" \
+    "CREATE TABLE other.t (id int PRIMARY KEY)"
 pgc_psql -d target -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text, amount numeric(12,2))" >/dev/null
 mock_start 1
 chmod 777 "$WORK"

@@ -13,19 +13,15 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text, tier int)" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, amount numeric(10,2))" \
-    -c "CREATE TABLE public.payments (id int PRIMARY KEY, card text)" \
-    -c "CREATE TABLE public.outbox (id text PRIMARY KEY, aggregatetype text, aggregateid text,
+catalog_init "CREATE TABLE public.customers (id int PRIMARY KEY, email text, tier int)" \
+    "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, amount numeric(10,2))" \
+    "CREATE TABLE public.payments (id int PRIMARY KEY, card text)" \
+    "CREATE TABLE public.outbox (id text PRIMARY KEY, aggregatetype text, aggregateid text,
             type text, payload jsonb)" \
-    -c "INSERT INTO public.customers SELECT g, 'c' || g || '@mail.example', g % 3 FROM generate_series(1, 20) g" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e21', 'tributary')" >/dev/null
+    "INSERT INTO public.customers SELECT g, 'c' || g || '@mail.example', g % 3 FROM generate_series(1, 20) g" \
+    -- tributary_e2e21
 
 DSN="$(pg_dsn)"
 cat > "$WORK/p.yaml" <<YAML

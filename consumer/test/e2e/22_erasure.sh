@@ -17,17 +17,14 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
-    -c "SELECT 1" \
-    -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text)" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, total numeric(8,2))" \
-    -c "CREATE ROLE eraser LOGIN IN ROLE tributary_eraser" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e22', 'tributary')" >/dev/null
+catalog_init "CREATE DATABASE target" \
+    "SELECT 1" \
+    "CREATE TABLE public.customers (id int PRIMARY KEY, email text)" \
+    "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, total numeric(8,2))" \
+    "CREATE ROLE eraser LOGIN IN ROLE tributary_eraser" \
+    -- tributary_e2e22
 
 DSN="$(pg_dsn)"
 cat > "$WORK/p.yaml" <<YAML

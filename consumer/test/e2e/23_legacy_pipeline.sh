@@ -15,10 +15,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
 pgc_psql -d postgres -c "CREATE EXTENSION pgcrypto" -c "CREATE DATABASE staging" \
     -c "CREATE TABLE public.countries (code text PRIMARY KEY, name text)" \

@@ -14,13 +14,8 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, note text)" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_paths', 'tributary')" >/dev/null
+e2e_setup
+catalog_init "CREATE TABLE public.orders (id int PRIMARY KEY, note text)" -- tributary_paths
 mkdir "$WORK/out"
 ln -s out "$WORK/current"
 

@@ -11,14 +11,9 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer text)" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" >/dev/null
+catalog_init "CREATE TABLE public.orders (id int PRIMARY KEY, customer text)" -- witness
 
 cat > "$WORK/p.yaml" <<YAML
 pipeline: nulltest

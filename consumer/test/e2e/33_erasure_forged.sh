@@ -23,17 +23,14 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
 HTTP_PORT=$(pgc_free_port)
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" -c "CREATE DATABASE target" \
-    -c "CREATE TABLE public.accounts (id int PRIMARY KEY, owner text, balance numeric)" \
-    -c "CREATE ROLE mallory LOGIN" \
-    -c "CREATE ROLE eraser LOGIN IN ROLE tributary_eraser" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e22f', 'tributary')" >/dev/null
+catalog_init "CREATE DATABASE target" \
+    "CREATE TABLE public.accounts (id int PRIMARY KEY, owner text, balance numeric)" \
+    "CREATE ROLE mallory LOGIN" \
+    "CREATE ROLE eraser LOGIN IN ROLE tributary_eraser" \
+    -- tributary_e2e22f
 pgc_psql -d target -c "CREATE TABLE public.only_in_target (id int PRIMARY KEY, v text)" \
     -c "INSERT INTO public.only_in_target VALUES (1, 'keep'), (2, 'keep')" >/dev/null
 # an audit log an older version left world-readable

@@ -28,17 +28,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=lineage_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text, name text, ssn text, region text)" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, qty int, price numeric)" \
-    -c "CREATE TABLE public.tiers (customer_id int PRIMARY KEY, tier text)" \
-    -c "INSERT INTO public.tiers SELECT g, 't' || (g % 3) FROM generate_series(1, 50) g" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_lin', 'tributary')" >/dev/null
+catalog_init "CREATE TABLE public.customers (id int PRIMARY KEY, email text, name text, ssn text, region text)" \
+    "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int, qty int, price numeric)" \
+    "CREATE TABLE public.tiers (customer_id int PRIMARY KEY, tier text)" \
+    "INSERT INTO public.tiers SELECT g, 't' || (g % 3) FROM generate_series(1, 50) g" \
+    -- tributary_lin
 mock_start 1
 DSN="$(pg_dsn)"
 

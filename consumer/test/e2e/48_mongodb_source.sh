@@ -35,11 +35,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start --verbose
-pgc_start						# holds the pipeline lock (lock_dsn)
+mongo_init --verbose
 
 # pipeline NAME SCOPE-YAML EXTRA-YAML: the config file $WORK/NAME.yaml
 # (its sink and checkpoint: out_yaml NAME).

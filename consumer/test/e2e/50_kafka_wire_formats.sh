@@ -27,18 +27,12 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE ROLE registry_api LOGIN IN ROLE tributary_reader, tributary_writer" \
-    -c "CREATE TABLE public.t (id int PRIMARY KEY, big bigint, price numeric(10,2),
-            ratio float8, ok bool, name text, day date, at timestamptz, blob bytea,
-            doc jsonb, tags int[])" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wfj', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wfa', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_wff', 'tributary')" >/dev/null
+e2e_setup
+catalog_init "CREATE ROLE registry_api LOGIN IN ROLE tributary_reader, tributary_writer" \
+    "CREATE TABLE public.t (id int PRIMARY KEY, big bigint, price numeric(10,2),
+        ratio float8, ok bool, name text, day date, at timestamptz, blob bytea,
+        doc jsonb, tags int[])" \
+    -- tributary_wfj tributary_wfa tributary_wff
 mock_start 1
 
 # kafka_sink NAME TOPIC FORMAT [KEY_FORMAT]: one member of sinks:, writing

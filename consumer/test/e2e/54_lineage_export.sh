@@ -17,14 +17,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=lineage_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.t (id int PRIMARY KEY, v text)" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_olx', 'tributary')" >/dev/null
+catalog_init "CREATE TABLE public.t (id int PRIMARY KEY, v text)" -- tributary_olx
 DSN="$(pg_dsn)"
 
 touch "$WORK/fail"

@@ -26,12 +26,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start --verbose
-mongo_fresh load cat inv
-pgc_start						# the pipeline lock, and B's catalog
+# the cluster (pgc_start) also holds B's catalog
+mongo_init --verbose -- load cat inv
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
 
 # pipeline NAME SCOPE-YAML SINKS-YAML CHECKPOINT-YAML: $WORK/NAME.yaml.

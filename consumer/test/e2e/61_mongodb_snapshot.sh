@@ -19,12 +19,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start --verbose
-mongo_fresh snap
-pgc_start						# the pipeline lock
+mongo_init --verbose -- snap
 
 # the data before the first start
 N=60000

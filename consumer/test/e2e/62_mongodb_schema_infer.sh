@@ -26,12 +26,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start
-mongo_fresh inf
-pgc_start						# the pipeline lock and the registry
+# the cluster (pgc_start) also holds the registry
+mongo_init -- inf
 pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
 
 # versions SUBJECT: how many versions it has

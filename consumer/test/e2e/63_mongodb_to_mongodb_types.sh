@@ -16,12 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start
-mongo_fresh ej ej_copy
-pgc_start						# the pipeline lock
+mongo_init -- ej ej_copy
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: p

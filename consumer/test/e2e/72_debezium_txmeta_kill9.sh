@@ -19,16 +19,11 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(12,2), at timestamp)" \
-    -c "CREATE TABLE public.items (id int PRIMARY KEY, qty int)" \
-    -c "CREATE TABLE public.bulk (id int PRIMARY KEY, v int)" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_e2e', 'tributary')" >/dev/null
+e2e_setup
+catalog_init "CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric(12,2), at timestamp)" \
+    "CREATE TABLE public.items (id int PRIMARY KEY, qty int)" \
+    "CREATE TABLE public.bulk (id int PRIMARY KEY, v int)" \
+    -- witness tributary_e2e
 
 mock_start 1
 

@@ -19,15 +19,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=schema_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/schema_lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, note text NOT NULL,
+e2e_setup
+catalog_init "CREATE TABLE public.orders (id int PRIMARY KEY, note text NOT NULL,
             price numeric(10,2), at timestamptz)" \
-    -c "INSERT INTO public.orders SELECT g, 'n' || g, g * 1.25, '2024-01-01Z'
-            FROM generate_series(1, 40) AS g" >/dev/null
+    "INSERT INTO public.orders SELECT g, 'n' || g, g * 1.25, '2024-01-01Z'
+            FROM generate_series(1, 40) AS g"
 SUBJECT=main.public.orders
 mock_start 1
 

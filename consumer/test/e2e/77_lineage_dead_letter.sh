@@ -16,14 +16,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=lineage_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lineage_lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 chmod 777 "$WORK"
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.customers (id int PRIMARY KEY, email text, age int)" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_dlq', 'tributary')" >/dev/null
+catalog_init "CREATE TABLE public.customers (id int PRIMARY KEY, email text, age int)" \
+    -- tributary_dlq
 DSN="$(pg_dsn)"
 
 # pipeline IMAGES: $WORK/p.yaml with dead_letter_images IMAGES.

@@ -32,12 +32,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start --verbose --oplog-size 1000000	# 150,000 inserts in A, read slowly under ASan
-mongo_fresh big multi filt
-pgc_start						# the pipeline lock; B's PostgreSQL source
+# --oplog-size: 150,000 inserts in A, read slowly under ASan; the cluster
+# (pgc_start) is also B's PostgreSQL source
+mongo_init --verbose --oplog-size 1000000 -- big multi filt
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
 
 # big_tx B N: one transaction of N inserts into big.docs, _id B*1000000+j.

@@ -35,10 +35,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
+e2e_setup
 pgc_psql -q -d postgres >/dev/null <<SQL
 CREATE ROLE trib LOGIN REPLICATION;
 CREATE TABLE public.big (id int PRIMARY KEY, v text);

@@ -26,12 +26,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start --verbose
-mongo_fresh snap92 q92
-pgc_start						# the pipeline lock
+mongo_init --verbose -- snap92 q92
 N=20000
 python3 - "$N" <<'PY' | drive
 import json, sys

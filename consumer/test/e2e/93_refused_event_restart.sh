@@ -18,14 +18,9 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-e2e_init
-
-build_consumer
-pgc_start
-pgc_psql -d postgres -c "CREATE EXTENSION tributary" \
-    -c "CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric, note text)" \
-    -c "SELECT 'w' FROM pg_create_logical_replication_slot('witness', 'tributary')" \
-    -c "SELECT 's' FROM pg_create_logical_replication_slot('tributary_r93', 'tributary')" >/dev/null
+e2e_setup
+catalog_init "CREATE TABLE public.orders (id int PRIMARY KEY, amount numeric, note text)" \
+    -- witness tributary_r93
 mock_start 1
 
 # pipeline RULE_ACTION MAX_BYTES: the pipeline file.

@@ -21,12 +21,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start
-mongo_fresh idle
-pgc_start						# holds the pipeline lock (lock_dsn)
+mongo_init -- idle
 
 cat >"$WORK/p.yaml" <<YAML
 pipeline: idle

@@ -7,8 +7,10 @@
 #     source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #     e2e_init
 #
-# and ends with `e2e_finish`, which prints the `N passed, N failed` line
-# test/run.sh counts and sets the exit status.  Sourcing sets ROOT (the top
+# (or e2e_setup: e2e_init, build_consumer, pgc_start, for the daemon and
+# one PostgreSQL cluster; mongo_init in mongo_lib.sh for MongoDB) and ends
+# with `e2e_finish`, which prints the `N passed, N failed` line test/run.sh
+# counts and sets the exit status.  Sourcing sets ROOT (the top
 # of the repository), BIN (the daemon: $TRIBUTARY, or build/tributary),
 # TOOLS (the built tools/: $TRIB_TOOLS, or build/tools) and sources
 # scripts/lib/pgcluster.sh.  e2e_init makes WORK (a temp dir, kept when
@@ -20,6 +22,7 @@
 #   checks         expect_eq, expect_match, expect_absent, expect_grep,
 #                  expect_no_grep, expect_no_sanitizer, expect_ids_once
 #   builds         build_consumer, build_tool
+#   set-up         e2e_init, e2e_setup, catalog_init
 #   clusters       pg_dsn, tcp_dsn, start_server, cleanup_servers, on
 #   configuration  source_yaml, write_pipeline
 #   the daemon     start_consumer, stop_consumer, kill_consumer,
@@ -48,6 +51,27 @@ SERVER_DIRS=()
 e2e_init() {
     WORK=$(mktemp -d)
     trap e2e_cleanup EXIT
+}
+
+# e2e_setup: e2e_init, build the daemon (build_consumer), start a cluster
+# (pgc_start).
+e2e_setup() {
+    e2e_init
+    build_consumer
+    pgc_start
+}
+
+# catalog_init [SQL...] [-- SLOT...]: in database postgres of the current
+# cluster, CREATE EXTENSION tributary, then each SQL, then a logical slot
+# of the tributary plugin named SLOT for each SLOT; all in one psql.
+catalog_init() {
+    local a=(-c "CREATE EXTENSION tributary") s
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=(-c "$1"); shift; done
+    [ $# -gt 0 ] && shift
+    for s in "$@"; do
+        a+=(-c "SELECT 's' FROM pg_create_logical_replication_slot('$s', 'tributary')")
+    done
+    pgc_psql -d postgres "${a[@]}" >/dev/null
 }
 
 # e2e_cleanup: kill the script's processes, stop its clusters, remove WORK.

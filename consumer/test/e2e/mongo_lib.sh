@@ -1,7 +1,22 @@
 # mongo_lib.sh: helpers of the MongoDB source's e2e scripts (48, 60, 61,
-# 62, 82, 92, 96), which run against the project's wire-protocol TEST DOUBLE
-# (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
+# 62, 63, 82, 88, 92, 96), which run against the project's wire-protocol
+# TEST DOUBLE (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
 # test/run.sh does not run it.
+
+# mongo_init [DOUBLE-ARGS...] [-- DB...]: the set-up of a script with a
+# MongoDB source: e2e_init, build_consumer, mongo_start DOUBLE-ARGS,
+# mongo_fresh DB... (when some are given), then pgc_start (the cluster that
+# holds the pipeline lock, lock_dsn, and what else a script puts there).
+mongo_init() {
+    local args=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    e2e_init
+    build_consumer
+    mongo_start "${args[@]}"
+    [ $# -eq 0 ] || mongo_fresh "$@"
+    pgc_start
+}
 
 # mongo_start [DOUBLE-ARGS...]: build test/mongo, start the double (its
 # log: $WORK/mongo.log) and wait for its port; sets URI, DRIVE and
