@@ -114,17 +114,25 @@ trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 	return e;
 }
 
+/* Is column name `col` exactly name[0..n)?  The member's name may hold
+ * a NUL (\u0000 in the image): strncmp stops there, so the length is
+ * compared on its own, reading col no further than n + 1 bytes. */
+static bool
+same_name(const char *col, const char *name, size_t n)
+{
+	return strnlen(col, n + 1) == n && memcmp(col, name, n) == 0;
+}
+
 /* See debezium_int.h. */
 int
 trib_dbz_column_of(const trib_relation *rel, const char *name, size_t n, size_t hint)
 {
 	const trib_column *c = rel->columns;
 
-	if (hint < (size_t) rel->ncolumns && strncmp(c[hint].name, name, n) == 0 &&
-		c[hint].name[n] == '\0')
+	if (hint < (size_t) rel->ncolumns && same_name(c[hint].name, name, n))
 		return (int) hint;
 	for (int i = 0; i < rel->ncolumns; i++)
-		if (strncmp(c[i].name, name, n) == 0 && c[i].name[n] == '\0')
+		if (same_name(c[i].name, name, n))
 			return i;
 	return -1;
 }
