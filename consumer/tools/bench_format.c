@@ -10,8 +10,10 @@
  * cost the format adds per event, to be set against the end-to-end cost
  * per event of `make bench-e2e` (docs/BENCHMARKS.md).
  *
- * Usage: build/tools/bench_format [EVENTS]   (default 1000000 per round)
- * bench/format.sh runs it.
+ * Usage: build/tools/bench_format [EVENTS [FORMAT]]   (default 1000000 per
+ * round, every format).  FORMAT (tributary, debezium or schemas) runs that
+ * format alone, one round, for a profiler (valgrind --tool=callgrind,
+ * docs/BENCHMARKS.md).  bench/format.sh runs it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,8 @@
 
 #define NEVENTS 256
 #define ROUNDS 5
+
+static int rounds = ROUNDS;
 
 static trib_column cols[] = {
 	{.name = "id", .type = "bigint", .pk = true, .identity = true},
@@ -99,7 +103,7 @@ bench(trib_event **evs, long n, const trib_dbz_opts *dbz, size_t *bytes)
 		fprintf(stderr, "bench_format: %s\n", err);
 		exit(1);
 	}
-	for (int round = 0; round < ROUNDS; round++)
+	for (int round = 0; round < rounds; round++)
 	{
 		double		t0 = now_ns();
 
@@ -130,21 +134,34 @@ main(int argc, char **argv)
 	trib_event *evs[NEVENTS];
 	trib_dbz_opts dbz,
 				dbzs;
+	const char *only = argc > 2 ? argv[2] : NULL;
 	size_t		b0 = 0,
 				b1 = 0,
 				b2 = 0;
-	double		t0,
-				t1,
-				t2;
+	double		t0 = 0,
+				t1 = 0,
+				t2 = 0;
 
 	for (int i = 0; i < NEVENTS; i++)
 		evs[i] = make_event(i);
 	trib_dbz_opts_init(&dbz);
 	dbzs = dbz;
 	dbzs.schemas_enable = true;
-	t0 = bench(evs, n, NULL, &b0);
-	t1 = bench(evs, n, &dbz, &b1);
-	t2 = bench(evs, n, &dbzs, &b2);
+	if (only && strcmp(only, "tributary") != 0 && strcmp(only, "debezium") != 0 &&
+		strcmp(only, "schemas") != 0)
+	{
+		fprintf(stderr, "bench_format: unknown format \"%s\" (accepted: tributary, "
+				"debezium, schemas)\n", only);
+		return 1;
+	}
+	if (only)
+		rounds = 1;
+	if (only == NULL || strcmp(only, "tributary") == 0)
+		t0 = bench(evs, n, NULL, &b0);
+	if (only == NULL || strcmp(only, "debezium") == 0)
+		t1 = bench(evs, n, &dbz, &b1);
+	if (only == NULL || strcmp(only, "schemas") == 0)
+		t2 = bench(evs, n, &dbzs, &b2);
 	printf("| format | ns/event | bytes/record (key + value) |\n| --- | ---: | ---: |\n");
 	printf("| tributary | %.0f | %zu |\n", t0, b0);
 	printf("| debezium | %.0f | %zu |\n", t1, b1);

@@ -18,6 +18,12 @@ typedef struct relentry
 	const trib_relation *rel;
 	uint32_t	version;
 	trib_dbz_coltype *types;
+	/* each column's member name as the lexer writes it, ",\"name\":"
+	 * (quoted by trib_dbz_quote), at members + member_off[i] (ncolumns + 1
+	 * offsets), and the length of its unquoted name in name_len[i] */
+	char	   *members;
+	size_t	   *member_off;
+	size_t	   *name_len;
 	/* schemas.enable: the rendered schemas, or NULL until asked for */
 	char	   *value_schema;
 	char	   *key_schema;

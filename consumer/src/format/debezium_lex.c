@@ -48,13 +48,14 @@ is_json_null(yajl_val list, const char *name)
 
 /*
  * The state of one image's conversion while yajl lexes it: the member
- * being written (its name in d->name, its coltype), the depth, and where
- * a nested value began in the image.
+ * being written (its column, or its name in d->name when it has none; its
+ * coltype), the depth, and where a nested value began in the image.
  */
 typedef struct rowconv
 {
 	trib_dbz   *d;
 	const trib_relation *rel;
+	const relentry *entry;		/* rel's cache entry */
 	const trib_dbz_coltype *types;
 	const char *image;
 	const char *json_nulls;
@@ -65,6 +66,7 @@ typedef struct rowconv
 	int			depth;
 	size_t		member;			/* members written so far */
 	const trib_dbz_coltype *t;	/* the current member's coltype */
+	int			col;			/* its column, or -1 (its name in d->name) */
 	size_t		nest_start;		/* image offset of a nested value */
 	trib_strbuf *nest;			/* a nested value written while lexed: out
 								 * (as is) or d->val (json, quoted at its
@@ -79,6 +81,15 @@ typedef struct rowconv
 	size_t		errlen;
 } rowconv;
 
+/* The current member's name: its column's, else the copy in d->name. */
+static const char *
+member_name(const rowconv *c)
+{
+	if (c->col >= 0)
+		return c->rel->columns[c->col].name;
+	return c->d->name.data ? c->d->name.data : "";
+}
+
 /* Append errbuf's " (column s.t.name)" for the current member. */
 static void
 name_column(rowconv *c)
@@ -87,7 +98,7 @@ name_column(rowconv *c)
 
 	snprintf(c->errbuf + l, c->errlen > l ? c->errlen - l : 0, " (column %s.%s.%s)",
 			 c->rel->schema ? c->rel->schema : "", c->rel->table ? c->rel->table : "",
-			 c->d->name.data ? c->d->name.data : "");
+			 member_name(c));
 }
 
 /* Write value v of the current member through its coltype. */
@@ -102,7 +113,7 @@ put_member_value(rowconv *c, yajl_val v)
 		if (!c->nulls_parsed)
 			c->nulls = yajl_tree_parse(c->json_nulls, NULL, 0);
 		c->nulls_parsed = true;
-		if (is_json_null(c->nulls, c->d->name.data))
+		if (is_json_null(c->nulls, member_name(c)))
 		{
 			trib_strbuf_adds(c->out, "\"null\"");
 			return 1;
@@ -185,13 +196,16 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	return put_member_value(c, &v);
 }
 
-/* A member's name: written at once, its column looked up. */
+/* A member's name: its column looked up, the name written at once (the
+ * column's rendered ",\"name\":" when the name is exactly the column's). */
 static int
 on_key(void *ctx, const unsigned char *s, size_t n)
 {
 	static const trib_dbz_coltype asis = {.kind = TRIB_DBZ_ASIS, .precision = -1, .scale = -1};
 	rowconv    *c = ctx;
+	const relentry *e = c->entry;
 	int			col;
+	size_t		first;
 
 	if (c->depth != 1)
 	{
@@ -206,9 +220,18 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 	}
 	col = trib_dbz_column_of(c->rel, (const char *) s, n, c->member);
 	c->t = col >= 0 ? &c->types[col] : &asis;
+	first = c->member++ == 0;
+	if (col >= 0 && e->name_len[col] == n)
+	{
+		c->col = col;
+		trib_strbuf_add(c->out, e->members + e->member_off[col] + first,
+						e->member_off[col + 1] - e->member_off[col] - first);
+		return 1;
+	}
+	c->col = -1;
 	c->d->name.len = 0;
 	trib_strbuf_add(&c->d->name, (const char *) s, n);
-	if (c->member++)
+	if (!first)
 		trib_strbuf_addc(c->out, ',');
 	trib_dbz_quote_n(c->out, (const char *) s, n);
 	trib_strbuf_addc(c->out, ':');
@@ -362,7 +385,8 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 	}
 	c.d = d;
 	c.rel = rel;
-	c.types = trib_dbz_rel_entry(d, map, rel)->types;
+	c.entry = trib_dbz_rel_entry(d, map, rel);
+	c.types = c.entry->types;
 	c.image = image;
 	c.json_nulls = json_nulls;
 	c.out = out;

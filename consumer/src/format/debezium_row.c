@@ -23,9 +23,15 @@ static void
 relentry_clear(relentry *e)
 {
 	free(e->types);
+	free(e->members);
+	free(e->member_off);
+	free(e->name_len);
 	free(e->value_schema);
 	free(e->key_schema);
 	e->types = NULL;
+	e->members = NULL;
+	e->member_off = NULL;
+	e->name_len = NULL;
 	e->value_schema = NULL;
 	e->key_schema = NULL;
 }
@@ -56,6 +62,27 @@ trib_dbz_free(trib_dbz *d)
 	free(d);
 }
 
+/* Render each column's ",\"name\":" once (debezium_int.h, relentry). */
+static void
+render_members(relentry *e, const trib_relation *rel)
+{
+	size_t		n = (size_t) rel->ncolumns;
+	trib_strbuf m = {0};
+
+	e->member_off = trib_xrealloc(NULL, (n + 1) * sizeof(*e->member_off));
+	e->name_len = trib_xrealloc(NULL, (n + 1) * sizeof(*e->name_len));
+	for (size_t i = 0; i < n; i++)
+	{
+		e->member_off[i] = m.len;
+		e->name_len[i] = strlen(rel->columns[i].name);
+		trib_strbuf_addc(&m, ',');
+		trib_dbz_quote(&m, rel->columns[i].name);
+		trib_strbuf_addc(&m, ':');
+	}
+	e->member_off[n] = m.len;
+	e->members = trib_strbuf_finish(&m);
+}
+
 /* See debezium_int.h. */
 relentry *
 trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
@@ -83,7 +110,17 @@ trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 	e->types = trib_xrealloc(NULL, ((size_t) rel->ncolumns + 1) * sizeof(*e->types));
 	for (int i = 0; i < rel->ncolumns; i++)
 		map(&rel->columns[i], &e->types[i]);
+	render_members(e, rel);
 	return e;
+}
+
+/* Is column name `col` exactly name[0..n)?  The member's name may hold
+ * a NUL (\u0000 in the image): strncmp stops there, so the length is
+ * compared on its own, reading col no further than n + 1 bytes. */
+static bool
+same_name(const char *col, const char *name, size_t n)
+{
+	return strnlen(col, n + 1) == n && memcmp(col, name, n) == 0;
 }
 
 /* See debezium_int.h. */
@@ -92,11 +129,10 @@ trib_dbz_column_of(const trib_relation *rel, const char *name, size_t n, size_t 
 {
 	const trib_column *c = rel->columns;
 
-	if (hint < (size_t) rel->ncolumns && strncmp(c[hint].name, name, n) == 0 &&
-		c[hint].name[n] == '\0')
+	if (hint < (size_t) rel->ncolumns && same_name(c[hint].name, name, n))
 		return (int) hint;
 	for (int i = 0; i < rel->ncolumns; i++)
-		if (strncmp(c[i].name, name, n) == 0 && c[i].name[n] == '\0')
+		if (same_name(c[i].name, name, n))
 			return i;
 	return -1;
 }

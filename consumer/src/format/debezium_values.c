@@ -436,6 +436,11 @@ trib_dbz_quote(trib_strbuf *out, const char *s)
 	trib_dbz_quote_n(out, s, strlen(s));
 }
 
+/* The bytes a JSON string escapes: control characters, '"' and '\\'. */
+#define ESC8 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char must_escape[256] = {ESC8, ESC8, ESC8, ESC8, ['"'] = 1, ['\\'] = 1};
+#undef ESC8
+
 /* See debezium.h. */
 void
 trib_dbz_quote_n(trib_strbuf *out, const char *s, size_t n)
@@ -451,7 +456,7 @@ trib_dbz_quote_n(trib_strbuf *out, const char *s, size_t n)
 		char		esc[7];
 		size_t		len = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!must_escape[c])
 			continue;
 		trib_strbuf_add(out, run, (size_t) (s - run));
 		esc[0] = '\\';

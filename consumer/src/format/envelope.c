@@ -785,21 +785,50 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 	return result;
 }
 
+/* Append v * 1000, v's decimal text being the n bytes at b->p + at: that
+ * text and "000" (no second division loop; the same bytes), or the
+ * product written out when v is 0 or the product would not fit. */
+static void
+eb_x1000(ebuf *b, size_t at, size_t n, int64_t v)
+{
+	if (v == 0 || v > INT64_MAX / 1000 || v < INT64_MIN / 1000)
+	{
+		eb_i64(b, v * 1000);
+		return;
+	}
+	eb_reserve(b, n + 3);		/* may move b->p: copy after it */
+	memcpy(b->p + b->len, b->p + at, n);
+	memcpy(b->p + b->len + n, "000", 3);
+	b->len += n + 3;
+}
+
 /* A ts_ms value; in Debezium mode followed by Debezium 2.6's ts_us and
  * ts_ns: the same instant from us (microseconds, PostgreSQL's commit
  * time), or from ms when us is 0 (our clocks, sources without them). */
 static void
 eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 {
-	eb_i64(&env->buf, ms);
+	ebuf	   *b = &env->buf;
+	size_t		ms_at = b->len;
+	size_t		us_at;
+	size_t		n;
+
+	eb_i64(b, ms);
 	if (env->dbz == NULL)
 		return;
+	n = b->len - ms_at;
+	EB_LIT(b, ",\"ts_us\":");
+	us_at = b->len;
 	if (us == 0)
+	{
+		eb_x1000(b, ms_at, n, ms);
 		us = ms * 1000;
-	EB_LIT(&env->buf, ",\"ts_us\":");
-	eb_i64(&env->buf, us);
-	EB_LIT(&env->buf, ",\"ts_ns\":");
-	eb_i64(&env->buf, us * 1000);
+	}
+	else
+		eb_i64(b, us);
+	n = b->len - us_at;
+	EB_LIT(b, ",\"ts_ns\":");
+	eb_x1000(b, us_at, n, us);
 }
 
 /* A row image (or key) in the envelope's format: as is, or in Debezium's

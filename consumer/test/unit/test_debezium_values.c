@@ -31,6 +31,7 @@
 #include <cmocka.h>
 
 #include "debezium.h"
+#include "debezium_int.h"
 #include "envelope.h"
 #include "event.h"
 
@@ -888,6 +889,23 @@ test_envelope_mysql_source(void **state)
 	trib_event_free(ev);
 }
 
+/* A member name is matched to a column by its whole length: one with a
+ * NUL inside ("a\u0000b" in the image) is not column "a", and the
+ * comparison reads no byte past a shorter column name (ASan). */
+static void
+test_column_of_member_with_nul(void **state)
+{
+	trib_column cols[2] = {{.name = "a", .type = "integer"}, {.name = "ab", .type = "integer"}};
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 2, .columns = cols};
+
+	(void) state;
+	assert_int_equal(trib_dbz_column_of(&rel, "a\0b", 3, 0), -1);
+	assert_int_equal(trib_dbz_column_of(&rel, "a\0", 2, 0), -1);
+	assert_int_equal(trib_dbz_column_of(&rel, "a", 1, 1), 0);
+	assert_int_equal(trib_dbz_column_of(&rel, "ab", 2, 0), 1);
+	assert_int_equal(trib_dbz_column_of(&rel, "abc", 2, 0), 1);	/* the first n bytes */
+}
+
 int
 main(void)
 {
@@ -906,6 +924,7 @@ main(void)
 		cmocka_unit_test(test_toast_placeholder),
 		cmocka_unit_test(test_envelope_toast_bytea),
 		cmocka_unit_test(test_envelope_mysql_source),
+		cmocka_unit_test(test_column_of_member_with_nul),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
