@@ -27,12 +27,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-e2e_init
-
-build_consumer
-mongo_start
-mongo_fresh dbzm
-pgc_start						# the pipeline lock
+mongo_init -- dbzm				# and PostgreSQL, for the pipeline lock
 mock_start 1
 
 OID1='{"$oid": "5f1b2c3d4e5f60718293a4b1"}'
