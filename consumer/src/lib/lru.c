@@ -6,6 +6,11 @@
  * order.  Should OpenSSL fail to compute a MAC (it does not, short of
  * running out of memory), the key's hash is 0: the entry still goes in,
  * into bucket 0, and every operation stays correct, only slower.
+ *
+ * A miss is nearly always followed by a put of the same key (the lookup
+ * rule queries, then caches the answer), so trib_lru_get keeps its
+ * missed key, copied, with its hash: a put of that key takes both, and the
+ * MAC is computed once per miss, not twice.  Any other put computes it.
  */
 #include "lru.h"
 
@@ -40,6 +45,9 @@ struct trib_lru
 	lru_entry  *newest;
 	lru_entry  *oldest;
 	void		(*free_value) (void *);
+	char	   *miss_key;		/* the last missed key (owned), or NULL */
+	uint64_t	miss_hash;		/* its hash */
+	size_t		hashes;			/* MACs computed */
 };
 
 trib_lru *
@@ -66,12 +74,13 @@ trib_lru_new(size_t cap, void (*free_value) (void *))
 
 /* The keyed hash of key: the MAC's first 8 bytes. */
 static uint64_t
-key_hash(const trib_lru *c, const char *key)
+key_hash(trib_lru *c, const char *key)
 {
 	unsigned char mac[TRIB_HMAC_LEN];
 	trib_hmac_ctx *h = trib_hmac_start(c->mac);
 	uint64_t	v = 0;
 
+	c->hashes++;
 	if (h == NULL || !trib_hmac_update(h, key, strlen(key)) || !trib_hmac_final(h, mac))
 		return 0;
 	memcpy(&v, mac, sizeof(v));
@@ -117,6 +126,9 @@ trib_lru_get(trib_lru *c, const char *key, void **value)
 			*value = e->value;
 			return true;
 		}
+	free(c->miss_key);
+	c->miss_key = trib_xstrdup(key);
+	c->miss_hash = h;
 	return false;
 }
 
@@ -151,9 +163,18 @@ trib_lru_put(trib_lru *c, const char *key, void *value)
 
 	if (c->n >= c->cap && c->oldest)
 		evict_oldest(c);
-	e->key = trib_xstrdup(key);
 	e->value = value;
-	e->hash = key_hash(c, key);
+	if (c->miss_key && strcmp(c->miss_key, key) == 0)
+	{
+		e->key = c->miss_key;	/* takes it */
+		e->hash = c->miss_hash;
+		c->miss_key = NULL;
+	}
+	else
+	{
+		e->key = trib_xstrdup(key);
+		e->hash = key_hash(c, key);
+	}
 	b = e->hash % c->nbuckets;
 	e->chain = c->buckets[b];
 	c->buckets[b] = e;
@@ -165,6 +186,12 @@ size_t
 trib_lru_count(const trib_lru *c)
 {
 	return c->n;
+}
+
+size_t
+trib_lru_hash_count(const trib_lru *c)
+{
+	return c->hashes;
 }
 
 size_t
@@ -192,6 +219,7 @@ trib_lru_free(trib_lru *c)
 	while (c->oldest)
 		evict_oldest(c);
 	free(c->buckets);
+	free(c->miss_key);
 	trib_hmac_free(c->mac);
 	free(c);
 }

@@ -44,6 +44,10 @@ void		trib_lru_put(trib_lru *c, const char *key, void *value);
 /* How many entries it holds. */
 size_t		trib_lru_count(const trib_lru *c);
 
+/* How many keyed hashes (MACs) it has computed (for tests: a miss then
+ * a put of the same key computes one). */
+size_t		trib_lru_hash_count(const trib_lru *c);
+
 /* The longest bucket chain (for tests of the hash's spread). */
 size_t		trib_lru_longest_chain(const trib_lru *c);
 

@@ -157,6 +157,36 @@ test_crafted_keys(void **state)
 	trib_lru_free(c);
 }
 
+/* The lookup rule's pattern, get then put on a miss, computes one MAC;
+ * a put of another key than the one missed computes its own. */
+static void
+test_one_mac_per_miss(void **state)
+{
+	trib_lru   *c = trib_lru_new(4, count_free);
+	void	   *v = NULL;
+
+	(void) state;
+	freed = 0;
+	assert_false(trib_lru_get(c, "k1", &v));
+	trib_lru_put(c, "k1", boxed(1));
+	assert_int_equal(trib_lru_hash_count(c), 1);
+	assert_true(trib_lru_get(c, "k1", &v));
+	assert_int_equal(*(int *) v, 1);
+	assert_int_equal(trib_lru_hash_count(c), 2);
+	assert_false(trib_lru_get(c, "k2", &v));
+	trib_lru_put(c, "k3", boxed(3));	/* not the missed key */
+	assert_int_equal(trib_lru_hash_count(c), 4);
+	trib_lru_put(c, "k2", boxed(2));	/* the missed key, later */
+	assert_int_equal(trib_lru_hash_count(c), 4);
+	assert_true(trib_lru_get(c, "k2", &v));
+	assert_int_equal(*(int *) v, 2);
+	assert_true(trib_lru_get(c, "k3", &v));
+	assert_int_equal(*(int *) v, 3);
+	assert_false(trib_lru_get(c, "k4", &v));	/* freed by trib_lru_free */
+	trib_lru_free(c);
+	assert_int_equal(freed, 3);
+}
+
 int
 main(void)
 {
@@ -164,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_against_model),
 		cmocka_unit_test(test_crafted_keys),
+		cmocka_unit_test(test_one_mac_per_miss),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
