@@ -20,6 +20,7 @@ struct trib_my_infoschema
 			   *password;
 	MYSQL	   *m;
 	bool		mariadb;
+	unsigned	errnum;			/* the last load's error number, 0 if none */
 };
 
 /* The parts both flavours' column queries share: the column's place in
@@ -95,7 +96,7 @@ conn(trib_my_infoschema *is, char *errbuf, size_t errlen)
 	}
 	if (is->m == NULL)
 	{
-		is->m = trib_my_connect(&is->conf, NULL, errbuf, errlen);
+		is->m = trib_my_connect(&is->conf, &is->errnum, errbuf, errlen);
 		if (is->m)
 			is->mariadb = strstr(mysql_get_server_info(is->m), "MariaDB") != NULL;
 	}
@@ -201,15 +202,17 @@ trib_my_infoschema_load(void *arg, const char *db, const char *table,
 {
 	trib_my_infoschema *is = arg;
 	const char *params[2] = {db, table};
-	MYSQL	   *m = conn(is, errbuf, errlen);
+	MYSQL	   *m;
 	trib_my_rows r;
 	trib_my_tableinfo *t;
 
 	*out = NULL;
+	is->errnum = 0;
+	m = conn(is, errbuf, errlen);
 	if (m == NULL)
 		return false;
-	if (!trib_my_select(m, is->mariadb ? COLUMNS_MARIADB : COLUMNS_MYSQL, params, 2,
-						&r, errbuf, errlen))
+	if (!trib_my_select_errnum(m, is->mariadb ? COLUMNS_MARIADB : COLUMNS_MYSQL, params, 2,
+							   &r, &is->errnum, errbuf, errlen))
 		return trib_my_fail_prefix(errbuf, errlen, "reading information_schema for %s.%s",
 								   db, table);
 	if (r.nrows == 0)
@@ -227,6 +230,15 @@ trib_my_infoschema_load(void *arg, const char *db, const char *table,
 	trib_my_rows_free(&r);
 	*out = t;
 	return true;
+}
+
+bool
+trib_my_infoschema_take_lost(trib_my_infoschema *is)
+{
+	bool		lost = is->errnum != 0 && trib_my_error_retryable(is->errnum);
+
+	is->errnum = 0;
+	return lost;
 }
 
 bool

@@ -36,6 +36,12 @@ bool		trib_my_infoschema_load(void *is, const char *db, const char *table,
 									trib_my_tableinfo **out,
 									char *errbuf, size_t errlen);
 
+/* True when the last load failed because the server could not be reached
+ * (a lost or refused connection, trib_my_error_retryable): a reconnect may
+ * fix it, so the caller retries instead of failing.  Clears that mark, so
+ * a later failure of another kind is not taken for it. */
+bool		trib_my_infoschema_take_lost(trib_my_infoschema *is);
+
 /* Teach the decoder every collation id the server knows. */
 bool		trib_my_infoschema_collations(trib_my_infoschema *is,
 										  trib_my_decoder *d,

@@ -13,6 +13,9 @@
  * start position, the collations) wait for the reconnect schedule like a
  * lost stream, so the pipeline's other sources flow meanwhile.  Any other
  * error at start (a refused login, a precondition not met) still fails it.
+ * So does a server lost while an event's table shape is read from
+ * information_schema: the stream is dropped and resumed after the last item
+ * delivered, as when the binlog connection itself is lost.
  */
 #include "source_mysql.h"
 
@@ -524,7 +527,12 @@ trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 			return fail(src, n, errbuf);
 		src->backoff_ms = 0;
 		if (!consume(src, buf, len, errbuf, errlen))
-			return fail(src, n, errbuf);
+		{
+			/* the shape's lookup lost the server: as a lost stream */
+			if (!trib_my_infoschema_take_lost(src->infoschema))
+				return fail(src, n, errbuf);
+			schedule_reconnect(src, errbuf);
+		}
 	}
 	n += drain(src, out + n, max - n);
 	src->stats.schema_versions = trib_my_history_versions(src->history);
