@@ -63,8 +63,8 @@ wait_log "$WORK/a.log" "change stream open on load" 10 || true
 echo 'load {"insert": "items", "documents": [{"_id": 0, "v": 0}]}' | drive
 wait_lines "$WORK/a.jsonl" 1 10 || true
 for _ in $(seq 1 50); do [ -s "$WORK/a.ckpt" ] && break; sleep 0.1; done
-load_writer
 KILLS=0; restart_counts_reset
+load_writer
 while kill -0 "$WRITER_PID" 2>/dev/null; do
     sleep "0.$(( RANDOM % 9 + 2 ))"
     restart "$WORK/a.yaml" "$WORK/a.log" "$WORK/a.ckpt" "$WORK/a.jsonl.pos"

@@ -152,6 +152,7 @@ wait_log "$WORK/b.log" "streaming" 20 || true
 echo 'multi {"insert": "m", "documents": [{"_id": 0}]}' | drive
 q postgres "INSERT INTO items VALUES (0, 'x')" >/dev/null
 for _ in $(seq 1 100); do [ -s "$WORK/b.ckpt.shop" ] && break; sleep 0.1; done
+restart_counts_reset
 (
     for b in $(seq 1 25); do
         {
@@ -165,11 +166,11 @@ for _ in $(seq 1 100); do [ -s "$WORK/b.ckpt.shop" ] && break; sleep 0.1; done
             echo "commit"
         } | "$DRIVE" "$URI" >>"$WORK/drive.log" 2>&1
         pgc_psql -d postgres -q -c "INSERT INTO items SELECT g, 'b$b' FROM generate_series($((b * 1000)), $((b * 1000 + 49))) g"
+        [ $((b % 4)) -eq 0 ] && writer_gate $((b / 4))	# six restarts under load
         sleep 0.2
     done
 ) &
 WRITER_PID=$!
-restart_counts_reset
 KILLS=0
 while kill -0 "$WRITER_PID" 2>/dev/null; do
     sleep "0.$(( RANDOM % 9 + 4 ))"

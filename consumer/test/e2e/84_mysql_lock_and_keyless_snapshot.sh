@@ -182,10 +182,16 @@ acked_uq() {
         "$WORK/snap.checkpoint.json" 2>/dev/null || echo 0
 }
 start_consumer "$WORK/s.yaml" "$WORK/snap.log"
+# A fast machine copies uq in under a second, before the first progress
+# save (one a second): once uq's copy has begun, the daemon runs at a
+# quarter of its pace (SIGCONT 50 ms, SIGSTOP 150 ms) until the
+# checkpoint counts a third of uq.
+wait_copying "$WORK/snap.jsonl" uq || true
+freeze_consumer
 for _ in $(seq 1 1200); do
     n=$(acked_uq); n=${n:-0}
     [ "$n" -ge $(( UQ_ROWS / 3 )) ] && break
-    sleep 0.05
+    thaw_consumer; sleep 0.05; freeze_consumer; sleep 0.15
 done
 kill_consumer
 echo "# killed with $n rows of uq acknowledged"

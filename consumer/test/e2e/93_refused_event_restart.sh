@@ -47,13 +47,6 @@ wait_published() {
     for _ in $(seq 1 300); do [ "$(published "$1")" -ge 1 ] && return 0; sleep 0.1; done
     return 1
 }
-# wait_exit: up to 60 s for the daemon to exit; EXIT_RC.
-wait_exit() {
-    EXIT_RC=
-    for _ in $(seq 1 600); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
-    EXIT_RC=0; wait "$RUN_PID" || EXIT_RC=$?
-    RUN_PID=
-}
 ins() { pgc_psql -d postgres -q -c "$1"; }
 
 # ---- A1: refused alone in its transaction
@@ -63,7 +56,7 @@ ins "INSERT INTO public.orders VALUES (1, 10, 'ok')"
 expect_eq "a good row is published" 0 "$(wait_published 1; echo $?)"
 sleep 1        # its acknowledgement in, the checkpoint saved
 ins "INSERT INTO public.orders VALUES (2, NULL, 'refused alone')"
-wait_exit
+wait_exit 60
 expect_eq "A1: the refused event stops the daemon (exit 1)" 1 "$EXIT_RC"
 expect_grep "A1: the log names the rule" "$WORK/run.log" "has_amount"
 pipeline tag 1000000
@@ -81,7 +74,7 @@ expect_eq "A2: a good row is published" 0 "$(wait_published 4; echo $?)"
 ins "BEGIN; INSERT INTO public.orders VALUES (5, 50, 'before');
      INSERT INTO public.orders VALUES (6, NULL, 'refused inside');
      INSERT INTO public.orders VALUES (7, 70, 'after'); COMMIT"
-wait_exit
+wait_exit 60
 expect_eq "A2: the refused event stops the daemon (exit 1)" 1 "$EXIT_RC"
 pipeline tag 1000000
 start_consumer
@@ -96,7 +89,7 @@ ins "INSERT INTO public.orders VALUES (8, 80, 'ok')"
 expect_eq "B: a good row is published" 0 "$(wait_published 8; echo $?)"
 sleep 1
 ins "INSERT INTO public.orders VALUES (9, 90, repeat('x', 5000))"
-wait_exit
+wait_exit 60
 expect_eq "B: the record the sink refuses stops the daemon (exit 1)" 1 "$EXIT_RC"
 expect_eq "B: it is not in Kafka" 0 "$(published 9)"
 pipeline tag 1000000

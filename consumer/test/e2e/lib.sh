@@ -307,6 +307,47 @@ drop_mongoc_shm() {
     return 0
 }
 
+# wait_exit [SECONDS]: wait up to SECONDS (default 120) for the consumer
+# to exit by itself; sets EXIT_RC to its exit status, or, when it still
+# runs then, kills it (kill -9) and sets EXIT_RC to 124, so a script that
+# expects an exit fails instead of hanging.
+wait_exit() {
+    local i
+    for i in $(seq 1 $(( ${1:-120} * 10 ))); do
+        kill -0 "$RUN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$RUN_PID" 2>/dev/null; then
+        echo "# the consumer still ran after ${1:-120} s: killed"
+        kill_consumer
+        EXIT_RC=124
+        return 0
+    fi
+    EXIT_RC=0
+    wait "$RUN_PID" || EXIT_RC=$?
+    RUN_PID=
+}
+
+# freeze_consumer / thaw_consumer: SIGSTOP / SIGCONT the consumer, to hold
+# it at a point of its work (a snapshot mid-copy, with its transaction and
+# metadata locks open on the server) while a script changes the server:
+# a slow consumer, made deterministic.
+freeze_consumer() { kill -STOP "$RUN_PID"; }
+thaw_consumer() { kill -CONT "$RUN_PID"; }
+
+# wait_copying FILE TABLE [SECONDS]: up to SECONDS (default 60) until the
+# end of the sink's FILE holds a row of TABLE (its "table" member), read
+# from the last 64 KiB only, so a poll stays cheap on a large file.
+wait_copying() {
+    local i
+    for i in $(seq 1 $(( ${3:-60} * 20 ))); do
+        tail -c 65536 "$1" 2>/dev/null | grep -q "\"table\":\"$2\"" && return 0
+        sleep 0.05
+    done
+    echo "# wait_copying: no row of $2 in $1 after ${3:-60} s"
+    return 1
+}
+
 # kill_consumer: kill -9 the consumer (if it still runs) and reap it.
 kill_consumer() {
     kill -9 "$RUN_PID" 2>/dev/null || true

@@ -89,7 +89,9 @@ PY
 # load_writer: in the background (WRITER_PID), 30 batches into database
 # `load`, each: three inserts, a transaction (an insert, an update, an
 # insert into another collection), a delete; every change unique (an
-# insert's _id, an update's v).  The kill -9 phases drive it.
+# insert's _id, an update's v).  The kill -9 phases drive it.  Every sixth
+# batch waits (writer_gate) until the kill loop has restarted the consumer
+# once more, so five restarts land under load however fast the writer runs.
 load_writer() {
     (
         for b in $(seq 1 30); do
@@ -104,10 +106,23 @@ load_writer() {
                 echo "commit"
                 echo "load {\"delete\": \"items\", \"deletes\": [{\"q\": {\"_id\": $((b * 10 + 2))}, \"limit\": 1}]}"
             } | "$DRIVE" "$URI" >>"$WORK/drive.log" 2>&1
+            [ $((b % 6)) -eq 0 ] && writer_gate $((b / 6))
             sleep 0.1
         done
     ) &
     WRITER_PID=$!
+}
+
+# writer_gate N: in a background writer, wait until restart has run N times
+# since restart_counts_reset (the count file $WORK/restarts), at most 60 s;
+# after that the writer goes on and the script's count checks fail.
+writer_gate() {
+    local _i
+    for _i in $(seq 1 600); do
+        [ "$(cat "$WORK/restarts" 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "# writer_gate: still fewer than $1 restarts after 60 s"
 }
 
 # load_check NAME JSONL: the file sink's output of the load phase is
@@ -210,7 +225,12 @@ kill_restart() {
 }
 
 # restart_counts_reset: zero restart's counters.
-restart_counts_reset() { MATCHED=0 NO_TOKEN=0 WRONG=0 INSIDE=0 INSIDE_MATCHED=0; }
+# RESTARTS (and the file $WORK/restarts, which writer_gate reads) counts
+# restart's runs.
+restart_counts_reset() {
+    MATCHED=0 NO_TOKEN=0 WRONG=0 INSIDE=0 INSIDE_MATCHED=0 RESTARTS=0
+    echo 0 >"$WORK/restarts"
+}
 
 # restart CONFIG LOG CKPT SIDECAR [SOURCE]: kill -9, note the stored token
 # (stored_token), start again; counts in MATCHED / NO_TOKEN / WRONG what
@@ -222,6 +242,8 @@ restart() {
     kill_consumer
     read -r want where < <(stored_token "$3" "$4" "${5:-}")
     kill_restart "$1" "$2"		# (already killed: starts it again)
+    RESTARTS=$((RESTARTS + 1))
+    echo "$RESTARTS" >"$WORK/restarts.new" && mv "$WORK/restarts.new" "$WORK/restarts"
     on_double || return 0		# no log of the start options
     [ "$where" = inside ] && INSIDE=$((INSIDE + 1))
     if [ "$want" = none ]; then
