@@ -17,11 +17,12 @@
  * $binary, $regularExpression, ...) in the Java writer's form for the
  * mode.  Numbers: a number with a fraction or exponent is a double (its
  * shortest round-trip digits in Java's Double.toString form, "E+" for a
- * positive exponent as the driver writes it); an integer is an int32 when
- * it fits and an int64 otherwise.  Relaxed JSON writes an int64 that fits
- * in 32 bits like an int32, so such a value comes out as an int32 in
- * STRICT mode (plain instead of {"$numberLong": "..."}): the one type
- * the source's images do not keep (docs/FORMAT.md says so).
+ * positive exponent as the driver writes it); an integer is an int64
+ * when it does not fit in 32 bits or when the source listed its path
+ * (relaxed JSON writes an int64 that fits in 32 bits like an int32, so
+ * the source keeps those paths in the event's extra, "int64"; see
+ * source/mongodb/mongo_int64.h), else an int32.  The listed integers are
+ * found once per image (mark_longs) and recognised by their yajl node.
  *
  * Strings are escaped as the Java writer escapes them: ", \ and the named
  * controls, every other control, DEL, the C1 controls, the common format
