@@ -157,7 +157,9 @@ static const char *const kind_names[] = {
 	"rollback_prepared"
 };
 
-#define NKINDS ((int) (sizeof(kind_names) / sizeof(kind_names[0])))
+#define NKINDS ((int) TRIB_PGREC_ROLLBACK_PREPARED + 1)
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == NKINDS,
+			   "a name per record kind");
 
 /* Name of a record kind. */
 const char *
