@@ -68,7 +68,7 @@
  *
  * Pause (pause.h).  A paused source is not polled.  A paused sink is
  * given nothing: write_one() copies what it would have been given into
- * its buffer (sink_buffer.h) and counts it as handed, so durable_position()
+ * its buffer (sink_buffer.h) and counts it as handed, so pl_durable_position()
  * and with it the checkpoint and the confirmations stay at what that sink
  * acknowledged, while the other sinks go on.  Once a buffer holds
  * pause_buffer_mb, no source is polled (backpressure) until the sink is
@@ -86,14 +86,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 
 /* A position in words for the logs, by the operations of its kind: their
  * describe(), else its id. */
 void
-describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len)
+pl_describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len)
 {
 	if (ops->describe != NULL)
 		ops->describe(pos, buf, len);
@@ -276,7 +275,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		trib_pipeline_free(p);
 		return NULL;
 	}
-	init_host(p);
+	pl_init_host(p);
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].m_events = trib_metric_get(p->m.sink_events, cfg->sinks[i].name);
@@ -303,7 +302,7 @@ trib_pipeline_finish(trib_pipeline *p, bool ok)
 		 * (snapshot_feed.c), and one of its rows' positions saved without
 		 * it would read as a finished snapshot and skip the rest.
 		 */
-		if (!advance(p, true, false, e, sizeof(e)))
+		if (!pl_advance(p, true, false, e, sizeof(e)))
 			tlog_warn("pipeline", "could not save the checkpoint on the way out: %s", e);
 	}
 	trib_lineage_run_stop(p->lineage, ok);

@@ -2,9 +2,9 @@
  * pipeline_advance.c: from what the sinks acknowledged to checkpoints and
  * confirmations.
  *
- * durable_position() is the minimum over the sinks of what each has
+ * pl_durable_position() is the minimum over the sinks of what each has
  * acknowledged (paused sinks included: the checkpoint waits for them).
- * advance() checkpoints it (at most every CHECKPOINT_MS, sooner once the
+ * pl_advance() checkpoints it (at most every CHECKPOINT_MS, sooner once the
  * source settled, forced at shutdown) through the writer thread
  * (ckpt_writer.h) when there is one, and pops the queue of ended
  * transactions (pipeline_deliver.c pushes them) whose events the saved
@@ -40,7 +40,7 @@ queue_pop_confirmed(trib_pipeline *p, trib_position *confirmable,
 
 /* The minimum over sinks of their durable position; false if none yet. */
 bool
-durable_position(trib_pipeline *p, trib_position *out)
+pl_durable_position(trib_pipeline *p, trib_position *out)
 {
 	size_t		i;
 	bool		have = false;
@@ -81,7 +81,7 @@ durable_position(trib_pipeline *p, trib_position *out)
 }
 
 /*
- * Several sources: advance() per source.  A transaction is durable once
+ * Several sources: pl_advance() per source.  A transaction is durable once
  * its last event is (in merged positions, `d`); each source's checkpoint
  * is then the END of its newest durable transaction with events, saved
  * when due, and each source is confirmed up to what its saved checkpoint
@@ -182,7 +182,7 @@ checkpoint_failed(trib_pipeline *p)
 /* Take the result of the writer thread's save, if one finished (with
  * `wait`, after waiting for the one in flight). */
 bool
-collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen)
+pl_collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen)
 {
 	trib_position saved;
 	int			r;
@@ -246,10 +246,10 @@ inside_text(trib_pipeline *p, const trib_position *ck)
  * repeats nothing.  With confirm_slot false only the checkpoint is saved.
  */
 bool
-advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen)
+pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen)
 {
 	trib_position d;
-	bool		have = durable_position(p, &d);
+	bool		have = pl_durable_position(p, &d);
 	trib_position ck;
 	bool		have_ck = false;
 	bool		inside = false;
@@ -293,7 +293,7 @@ advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t er
 		ck.opaque = NULL;		/* inside_text's, when saved */
 		have_ck = inside = true;
 	}
-	if (!collect_saved(p, force, errbuf, errlen))
+	if (!pl_collect_saved(p, force, errbuf, errlen))
 		return false;
 	if (have_ck && (!p->has_saved || pos_cmp(p, &ck, &p->saved) > 0) &&
 		(force || p->save_now || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS))

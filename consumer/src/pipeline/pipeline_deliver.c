@@ -2,16 +2,16 @@
  * pipeline_deliver.c: the items of a source's batch, one by one: begin,
  * event, end; each event through the transforms to every sink.
  *
- * Per event (deliver()): the erasure guard, the rules and the schema stage
+ * Per event (pl_deliver()): the erasure guard, the rules and the schema stage
  * decide what each sink gets; write_one() gives it to a sink unless that
  * sink already has it (its skip, or per source with several) or is paused,
  * in which case it goes to the sink's buffer (sink_buffer.h) and counts as
  * handed.  A resumed sink is given its buffer, a batch a turn, before its
- * live events (drain_held()).  An END queues the transaction for
+ * live events (pl_drain_held()).  An END queues the transaction for
  * confirmation (pipeline_advance.c).
  *
- * Hot path.  poll_one() polls a source and hands each item to handle(),
- * deliver() and write_one(): they and their small helpers stay in this one
+ * Hot path.  pl_poll_one() polls a source and hands each item to handle(),
+ * pl_deliver() and write_one(): they and their small helpers stay in this one
  * file, static, so the compiler can inline them as it did when the
  * pipeline was one file.  The sinks' own poll and flush (each_sink()) and
  * the drain at shutdown are here too: the sink side of the loop.
@@ -48,7 +48,7 @@ queue_push(trib_pipeline *p, const pending_tx *tx)
 
 /* A sink failed: remember whether it lost a database connection. */
 void
-note_sink_failure(trib_pipeline *p, sink_slot *s)
+pl_note_sink_failure(trib_pipeline *p, sink_slot *s)
 {
 	if (s->sink.ops && s->sink.ops->lost_connection && s->sink.state &&
 		s->sink.ops->lost_connection(&s->sink))
@@ -139,7 +139,7 @@ took(sink_slot *s, bool ok, const char *e, char *errbuf, size_t errlen)
 	if (!ok)
 	{
 		snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
-		note_sink_failure(s->p, s);
+		pl_note_sink_failure(s->p, s);
 		return false;
 	}
 	s->written++;
@@ -202,7 +202,7 @@ write_one(sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
  * How many; -1 when a sink failed.
  */
 int
-drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen)
+pl_drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen)
 {
 	int			n = 0;
 
@@ -227,7 +227,7 @@ drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen)
 /* Is a buffer of a sink that holds its events at the bound
  * (pause_buffer_mb)?  Then no source is read. */
 bool
-buffer_full(trib_pipeline *p)
+pl_buffer_full(trib_pipeline *p)
 {
 	uint64_t	bound = (uint64_t) p->cfg->pause_buffer_mb << 20;
 
@@ -240,7 +240,7 @@ buffer_full(trib_pipeline *p)
 /* Wall-clock ms since source c is not read (paused itself, or every
  * source while a full buffer holds the reading), or 0 when it is read. */
 long long
-held_ms(const trib_pipeline *p, size_t c)
+pl_held_ms(const trib_pipeline *p, size_t c)
 {
 	long long	since = trib_pause_since(p->pause, false, c);
 
@@ -268,7 +268,7 @@ offered(trib_pipeline *p, const trib_event *ev, size_t c, const trib_position *m
  * transforms see the source's own position either way.
  */
 bool
-deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
+pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 		char *errbuf, size_t errlen)
 {
 	trib_verdict v;
@@ -301,7 +301,7 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 	/*
 	 * The event counts as handled (offered()) only once every sink meant
 	 * to have it took it: an event refused here, by a rule or by a sink,
-	 * must stay after what durable_position() reports, or the checkpoint
+	 * must stay after what pl_durable_position() reports, or the checkpoint
 	 * saved on the way out would cover it and a restart skip it.
 	 */
 	switch (v)
@@ -319,7 +319,7 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 						 ev->error ? ev->error : "a transform refused an event");
 				return false;
 			}
-			describe_pos(p->srcs[c].src.ops, &ev->pos, where, sizeof(where));
+			pl_describe_pos(p->srcs[c].src.ops, &ev->pos, where, sizeof(where));
 			tlog_warn("transforms", "%s to the dead-letter sink: %s", where, ev->error);
 			if (!write_one(p->dlq, ev, c, mp, errbuf, errlen))
 				return false;
@@ -353,7 +353,7 @@ deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
  * wait up to POLL_TIMEOUT_MS for the source (commit-to-ack latency).
  */
 bool
-awaiting_acks(trib_pipeline *p)
+pl_awaiting_acks(trib_pipeline *p)
 {
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
@@ -419,9 +419,9 @@ handle(trib_pipeline *p, size_t c, const trib_source_item *it, char *errbuf, siz
 		case TRIB_ITEM_EVENT:
 			p->in_tx = true;
 			if (p->merge == NULL)
-				return deliver(p, it->ev, c, NULL, errbuf, errlen);
+				return pl_deliver(p, it->ev, c, NULL, errbuf, errlen);
 			trib_merge_event(p->merge, c, &it->ev->pos, &mp);
-			ok = deliver(p, it->ev, c, &mp, errbuf, errlen);
+			ok = pl_deliver(p, it->ev, c, &mp, errbuf, errlen);
 			free(mp.opaque);
 			return ok;
 	}
@@ -446,7 +446,7 @@ each_sink(trib_pipeline *p, bool flush, int timeout_ms, char *errbuf, size_t err
 		{
 			snprintf(errbuf, errlen, "sink %s: %s%s", s->sink.name,
 					 flush ? "flush: " : "", e);
-			note_sink_failure(p, s);
+			pl_note_sink_failure(p, s);
 			return false;
 		}
 	}
@@ -456,7 +456,7 @@ each_sink(trib_pipeline *p, bool flush, int timeout_ms, char *errbuf, size_t err
 /* Serve the sinks' callbacks; false when a sink has failed for good,
  * which stops the pipeline even while the source is idle. */
 bool
-poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+pl_poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
 	return each_sink(p, false, timeout_ms, errbuf, errlen);
 }
@@ -469,19 +469,19 @@ poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
  * DRAIN_TIMEOUT_MS at shutdown.
  */
 bool
-flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
+pl_flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen)
 {
 	return each_sink(p, true, timeout_ms, errbuf, errlen);
 }
 
 /* Make every sink flush; then confirm and checkpoint what is durable. */
 bool
-drain(trib_pipeline *p, char *errbuf, size_t errlen)
+pl_drain(trib_pipeline *p, char *errbuf, size_t errlen)
 {
-	if (!still_leader(p, !p->fenced, errbuf, errlen) ||
-		!flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
+	if (!pl_still_leader(p, !p->fenced, errbuf, errlen) ||
+		!pl_flush_sinks(p, DRAIN_TIMEOUT_MS, errbuf, errlen))
 		return false;
-	if (!poll_sinks(p, 0, errbuf, errlen) || !advance(p, true, true, errbuf, errlen))
+	if (!pl_poll_sinks(p, 0, errbuf, errlen) || !pl_advance(p, true, true, errbuf, errlen))
 		return false;
 	for (size_t c = 0; c < p->nsrcs; c++)
 		if (!p->srcs[c].src.ops->report(&p->srcs[c].src, false, errbuf, errlen))
@@ -492,7 +492,7 @@ drain(trib_pipeline *p, char *errbuf, size_t errlen)
 /* Poll source c for up to POLL_BATCH items and handle them: how many, or
  * -1 on an error. */
 int
-poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
+pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 		 char *errbuf, size_t errlen)
 {
 	trib_source *src = &p->srcs[c].src;

@@ -5,7 +5,7 @@
  * position any sink stores, load and save the checkpoint, the state for
  * /status, the registered relation of an event, and the leader check.
  *
- * With one source they are the pipeline's own (init_host()).  With several,
+ * With one source they are the pipeline's own (pl_init_host()).  With several,
  * each source gets services of its own around them (init_src_hosts()),
  * which translate between its positions and the merged ones (merge.h).
  */
@@ -41,7 +41,7 @@ snapshot_deliver(trib_pipeline *p, size_t c, trib_event *ev, const trib_position
 	trib_position pos = mp ? *mp : ev->pos;
 	char		key[512];
 
-	if (!deliver(p, ev, c, mp, errbuf, errlen))
+	if (!pl_deliver(p, ev, c, mp, errbuf, errlen))
 		return false;
 	if (p->has_written && pos_cmp(p, &p->written, &pos) == 0)
 	{
@@ -89,7 +89,7 @@ table_copied(trib_pipeline *p, size_t c, const trib_relation *rel, char *errbuf,
 		if (!s->sink.ops->prepare_table(&s->sink, target, e, sizeof(e)))
 		{
 			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
-			note_sink_failure(p, s);
+			pl_note_sink_failure(p, s);
 			return false;
 		}
 	}
@@ -116,23 +116,23 @@ host_batch_end(void *arg)
 static bool
 host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 {
-	if (!flush_sinks(arg, timeout_ms, errbuf, errlen))
+	if (!pl_flush_sinks(arg, timeout_ms, errbuf, errlen))
 		return false;
-	return poll_sinks(arg, 0, errbuf, errlen);
+	return pl_poll_sinks(arg, 0, errbuf, errlen);
 }
 
 /* trib_source_host: serve the sinks' callbacks. */
 static bool
 host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 {
-	return poll_sinks(arg, timeout_ms, errbuf, errlen);
+	return pl_poll_sinks(arg, timeout_ms, errbuf, errlen);
 }
 
 /* trib_source_host: the minimum over the sinks of their durable position. */
 static bool
 host_durable(void *arg, trib_position *out)
 {
-	return durable_position(arg, out);
+	return pl_durable_position(arg, out);
 }
 
 /* trib_source_host: the highest position any sink stores or the
@@ -175,7 +175,7 @@ host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
 {
 	trib_pipeline *p = arg;
 
-	if (!collect_saved(p, true, errbuf, errlen) ||	/* the writer idle */
+	if (!pl_collect_saved(p, true, errbuf, errlen) ||	/* the writer idle */
 		!trib_checkpoint_save(p->ckpt, pos, errbuf, errlen))
 		return false;
 	p->saved = *pos;
@@ -217,7 +217,7 @@ host_leader_ok(void *arg, char *errbuf, size_t errlen)
 {
 	trib_pipeline *p = arg;
 
-	return still_leader(p, true, errbuf, errlen);
+	return pl_still_leader(p, true, errbuf, errlen);
 }
 
 /*
@@ -262,7 +262,7 @@ src_host_durable(void *arg, trib_position *out)
 	src_host   *h = arg;
 	trib_position d;
 
-	if (!h->started || !durable_position(h->p, &d) || d.commit_lsn < h->m0)
+	if (!h->started || !pl_durable_position(h->p, &d) || d.commit_lsn < h->m0)
 		return false;
 	*out = h->first;
 	out->seq = h->first.seq + (d.commit_lsn - h->m0);
@@ -389,7 +389,7 @@ init_src_hosts(trib_pipeline *p)
 
 /* Fill p->host. */
 void
-init_host(trib_pipeline *p)
+pl_init_host(trib_pipeline *p)
 {
 	p->host.arg = p;
 	p->host.pipeline = p->cfg->pipeline;

@@ -262,34 +262,34 @@ reload_now(trib_pipeline *p)
 }
 
 /* pipeline.c */
-void		describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len);
+void		pl_describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len);
 
 /* pipeline_advance.c */
-bool		durable_position(trib_pipeline *p, trib_position *out);
-bool		collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen);
-bool		advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen);
+bool		pl_durable_position(trib_pipeline *p, trib_position *out);
+bool		pl_collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen);
+bool		pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen);
 
 /* pipeline_deliver.c */
-void		note_sink_failure(trib_pipeline *p, sink_slot *s);
-int			drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen);
-bool		buffer_full(trib_pipeline *p);
-long long	held_ms(const trib_pipeline *p, size_t c);
-bool		deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp, char *errbuf, size_t errlen);
-bool		awaiting_acks(trib_pipeline *p);
-bool		poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
-bool		flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
-bool		drain(trib_pipeline *p, char *errbuf, size_t errlen);
-int			poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms, char *errbuf, size_t errlen);
+void		pl_note_sink_failure(trib_pipeline *p, sink_slot *s);
+int			pl_drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen);
+bool		pl_buffer_full(trib_pipeline *p);
+long long	pl_held_ms(const trib_pipeline *p, size_t c);
+bool		pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp, char *errbuf, size_t errlen);
+bool		pl_awaiting_acks(trib_pipeline *p);
+bool		pl_poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
+bool		pl_flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
+bool		pl_drain(trib_pipeline *p, char *errbuf, size_t errlen);
+int			pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms, char *errbuf, size_t errlen);
 
 /* pipeline_host.c */
-void		init_host(trib_pipeline *p);
+void		pl_init_host(trib_pipeline *p);
 
 /* pipeline_open.c */
-bool		still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen);
-bool		start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
+bool		pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen);
+bool		pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
 
 /* pipeline_status.c */
-void		update_gauges(trib_pipeline *p);
-bool		start_http(trib_pipeline *p, char *errbuf, size_t errlen);
+void		pl_update_gauges(trib_pipeline *p);
+bool		pl_start_http(trib_pipeline *p, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_PIPELINE_INT_H */

@@ -6,7 +6,7 @@
  * own when it has one, as MySQL's GET_LOCK; else a PostgreSQL advisory
  * lock, leader_pg.h).  A standby retries every LEADER_RETRY_MS; one that
  * takes the lock unfenced waits LEADER_TAKEOVER_MS before writing, by when
- * the old leader has seen its loss and stopped.  still_leader() is the
+ * the old leader has seen its loss and stopped.  pl_still_leader() is the
  * leader's check, at least every LEADER_CHECK_MS.
  *
  * Resume point.  After the checkpoint store and the sinks are open, each
@@ -133,7 +133,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
  * p->lock_lost set) when lost.
  */
 bool
-still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen)
+pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen)
 {
 	if (!now && trib_clock_mono_ms() - p->last_leader_check < LEADER_CHECK_MS)
 		return true;
@@ -229,7 +229,7 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 
 		if (!trib_sinks_open(&s->sink, &p->cfg->sinks[i], p->cfg, errbuf, errlen))
 		{
-			note_sink_failure(p, s);
+			pl_note_sink_failure(p, s);
 			return false;
 		}
 		s->opened = true;
@@ -259,7 +259,7 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 			else if (e[0])
 			{
 				snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
-				note_sink_failure(p, s);
+				pl_note_sink_failure(p, s);
 				return false;
 			}
 		}
@@ -435,7 +435,7 @@ log_resume_sources(const trib_pipeline *p)
 					  trib_source_origin(ss->src.ops));
 			continue;
 		}
-		describe_pos(ss->src.ops, &ss->resume, where, sizeof(where));
+		pl_describe_pos(ss->src.ops, &ss->resume, where, sizeof(where));
 		tlog_info("pipeline", "source %s: resuming after %s", ss->src.name, where);
 	}
 }
@@ -448,7 +448,7 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 	char		where[TRIB_EVENTID_LEN + 64];
 
 	errbuf[0] = '\0';
-	if (!start_http(p, errbuf, errlen))
+	if (!pl_start_http(p, errbuf, errlen))
 		return -1;
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0' ? 0 : -1;
@@ -461,7 +461,7 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 		return -1;
 	if (p->has_resume)
 	{
-		describe_pos(p->pops, &p->resume, where, sizeof(where));
+		pl_describe_pos(p->pops, &p->resume, where, sizeof(where));
 		tlog_info("pipeline", "resuming after %s", where);
 	}
 	else
@@ -471,7 +471,7 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 
 /* Start every source after its resume point. */
 bool
-start_sources(trib_pipeline *p, char *errbuf, size_t errlen)
+pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	char		e[2048];
 

@@ -37,7 +37,7 @@ hold(trib_pipeline *p, int timeout_ms)
 		{
 			char		e[256];
 
-			if (held_ms(p, c) > 0 &&
+			if (pl_held_ms(p, c) > 0 &&
 				!p->srcs[c].src.ops->report(&p->srcs[c].src, false, e, sizeof(e)))
 				tlog_debug("pipeline", "source %s (paused): status update: %s",
 						   p->srcs[c].src.name, e);
@@ -63,7 +63,7 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 				total = 0;
 	size_t		reading = 0;
 
-	if (!buffer_full(p))
+	if (!pl_buffer_full(p))
 		p->pressed_since = 0;
 	else if (p->pressed_since == 0)
 	{
@@ -74,10 +74,10 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 	if (p->pressed_since != 0 || (p->merge == NULL && trib_pause_source(p->pause, 0)))
 		return hold(p, timeout_ms);
 	if (p->merge == NULL)
-		return poll_one(p, 0, items, timeout_ms, errbuf, errlen);
+		return pl_poll_one(p, 0, items, timeout_ms, errbuf, errlen);
 	open = trib_merge_open_source(p->merge);
 	if (open >= 0)				/* a paused source's too: up to its END */
-		return poll_one(p, (size_t) open, items, timeout_ms, errbuf, errlen);
+		return pl_poll_one(p, (size_t) open, items, timeout_ms, errbuf, errlen);
 	for (size_t c = 0; c < p->nsrcs; c++)
 		reading += !trib_pause_source(p->pause, c);
 	if (reading == 0)
@@ -91,7 +91,7 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 
 		if (trib_pause_source(p->pause, c))
 			continue;
-		n = poll_one(p, c, items, wait, errbuf, errlen);
+		n = pl_poll_one(p, c, items, wait, errbuf, errlen);
 
 		if (n < 0)
 			return -1;
@@ -120,7 +120,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	/* the snapshot's events are durable (settled) and belong to no
 	 * transaction of the stream */
 	p->tx_has_last = false;
-	if (!start_sources(p, errbuf, errlen))
+	if (!pl_start_sources(p, errbuf, errlen))
 		return false;
 	snprintf(p->state, sizeof(p->state), "streaming");
 	p->streaming = true;
@@ -128,10 +128,10 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	while (!*stop && !reload_now(p))
 	{
 		/* a resumed sink takes what it is owed first, a batch a turn */
-		int			held = drain_held(p, POLL_BATCH, errbuf, errlen);
+		int			held = pl_drain_held(p, POLL_BATCH, errbuf, errlen);
 		/* short waits while acks or a checkpoint's result are due */
 		int			n = held < 0 ? -1 : poll_sources(p, items,
-									 awaiting_acks(p) ||
+									 pl_awaiting_acks(p) ||
 									 (p->ckw && trib_ckpt_writer_busy(p->ckw)) ?
 									 ACK_POLL_MS : POLL_TIMEOUT_MS,
 									 errbuf, errlen);
@@ -145,24 +145,24 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
 							  trib_clock_mono_ms() - last_flush >= FLUSH_MS))
 		{
-			if (!still_leader(p, !p->fenced, errbuf, errlen))
+			if (!pl_still_leader(p, !p->fenced, errbuf, errlen))
 				return false;
 			/* no wait: acks come through poll_sinks below (a wait here
 			 * held every commit behind it: W3's tail) */
-			if (!flush_sinks(p, 0, errbuf, errlen))
+			if (!pl_flush_sinks(p, 0, errbuf, errlen))
 				return false;
 			last_flush = trib_clock_mono_ms();
 			unflushed = 0;
 		}
 		/* the source fell silent and every sink has everything: save the
 		 * checkpoint (and so confirm) now rather than at the next tick */
-		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !awaiting_acks(p) &&
+		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !pl_awaiting_acks(p) &&
 			trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
 		/* one source: due now, saved by the writer thread all the same
 		 * (a synchronous save would hold the next commit) */
 		p->save_now = settled && p->merge == NULL;
-		if (!poll_sinks(p, 0, errbuf, errlen) ||
-			!advance(p, settled && p->merge != NULL, true, errbuf, errlen))
+		if (!pl_poll_sinks(p, 0, errbuf, errlen) ||
+			!pl_advance(p, settled && p->merge != NULL, true, errbuf, errlen))
 			return false;
 		/* idle: tell the upstream at once what became confirmed, rather
 		 * than at the source's next status interval (a broken connection
@@ -176,7 +176,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 					tlog_debug("pipeline", "source %s: status update: %s",
 							   p->srcs[c].src.name, e);
 			}
-		update_gauges(p);
+		pl_update_gauges(p);
 		if (trib_log_reopen_pending())
 		{
 			char		e[256];
@@ -184,7 +184,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 			if (!trib_log_reopen(e, sizeof(e)))
 				tlog_error("pipeline", "could not reopen the log: %s", e);
 		}
-		if (!still_leader(p, false, errbuf, errlen))
+		if (!pl_still_leader(p, false, errbuf, errlen))
 			return false;
 	}
 	snprintf(p->state, sizeof(p->state), "draining");
@@ -195,7 +195,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		tlog_info("pipeline", "reloading at a transaction boundary: draining the sinks");
 		trib_http_settle(p->http, RELOAD_ANSWER_MS);	/* the reload's answer */
 	}
-	if (!drain(p, errbuf, errlen))
+	if (!pl_drain(p, errbuf, errlen))
 		return false;
 	for (size_t c = 0; p->merge != NULL && c < p->nsrcs; c++)
 	{

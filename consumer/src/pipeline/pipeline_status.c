@@ -1,6 +1,6 @@
 /*
  * pipeline_status.c: what the pipeline shows of itself: the gauges of
- * /metrics (update_gauges(), once a loop turn), the /status document
+ * /metrics (pl_update_gauges(), once a loop turn), the /status document
  * (trib_pipeline_status_json) and the HTTP server's endpoints (/health,
  * /metrics, /status, and the control and registry APIs when configured).
  * The HTTP thread reads only what these functions publish: the metrics
@@ -18,7 +18,7 @@
 
 /* Refresh the gauges of /metrics. */
 void
-update_gauges(trib_pipeline *p)
+pl_update_gauges(trib_pipeline *p)
 {
 	for (size_t c = 0; c < p->nsrcs; c++)
 	{
@@ -41,8 +41,8 @@ update_gauges(trib_pipeline *p)
 		}
 		/* held by a pause: nothing is read, so it is behind by at least
 		 * the time since (pause.h) */
-		if ((double) held_ms(p, c) / 1000.0 > lag_s)
-			lag_s = (double) held_ms(p, c) / 1000.0;
+		if ((double) pl_held_ms(p, c) / 1000.0 > lag_s)
+			lag_s = (double) pl_held_ms(p, c) / 1000.0;
 		trib_metric_set(trib_metric_get(p->m.lag_seconds, ss->src.name), lag_s > 0 ? lag_s : 0);
 		trib_metric_set(trib_metric_get(p->m.checkpoint_lsn, ss->src.name),
 						has_saved ? ss->src.ops->gauge(saved) : 0);
@@ -87,7 +87,7 @@ http_reload(void *arg, trib_reload_result *res)
 
 /* Start /health, /metrics and /status when the config asks for them. */
 bool
-start_http(trib_pipeline *p, char *errbuf, size_t errlen)
+pl_start_http(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	trib_http_opts o;
 

@@ -39,24 +39,24 @@
 /* ---------------------------------------------------------------------- */
 /* record kinds and fields */
 
-const char *const kind_names[] = {
+const char *const pgr_kind_names[] = {
 	"begin", "commit", "relation", "insert", "update", "delete", "truncate",
 	"message", "stream_start", "stream_stop", "stream_abort", "stream_commit",
 	"stream_prepare", "begin_prepare", "prepare", "commit_prepared",
 	"rollback_prepared"
 };
 
-_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == NKINDS,
+_Static_assert(sizeof(pgr_kind_names) / sizeof(pgr_kind_names[0]) == NKINDS,
 			   "a name per record kind");
 
 /* Name of a record kind. */
 const char *
 trib_pgrec_kind_name(trib_pgrec_kind kind)
 {
-	return ((int) kind >= 0 && (int) kind < NKINDS) ? kind_names[kind] : "?";
+	return ((int) kind >= 0 && (int) kind < NKINDS) ? pgr_kind_names[kind] : "?";
 }
 
-const char *const field_names[NFIELDS] = {
+const char *const pgr_field_names[NFIELDS] = {
 	"kind", "xid", "subxid", "commit_lsn", "ts", "lsn", "seq", "relid",
 	"schema", "table", "replica_identity", "columns", "primary_key",
 	"identity_key", "old", "new", "unchanged_toast", "relations", "cascade",
@@ -66,13 +66,13 @@ const char *const field_names[NFIELDS] = {
 };
 
 /* strlen of each field name, filled once by init_specs(). */
-size_t		field_len[NFIELDS];
+size_t		pgr_field_len[NFIELDS];
 
 /* Fill the requirement table once. */
-kind_spec	specs[NKINDS];
+kind_spec	pgr_specs[NKINDS];
 static bool specs_ready;
 
-/* Build specs[]: which fields each kind requires or allows, and types. */
+/* Build pgr_specs[]: which fields each kind requires or allows, and types. */
 static void
 init_specs(void)
 {
@@ -81,16 +81,16 @@ init_specs(void)
 	if (specs_ready)
 		return;
 	for (k = 0; k < NFIELDS; k++)
-		field_len[k] = strlen(field_names[k]);
-	memset(specs, 0, sizeof(specs));
+		pgr_field_len[k] = strlen(pgr_field_names[k]);
+	memset(pgr_specs, 0, sizeof(pgr_specs));
 	for (k = 0; k < NKINDS; k++)
 	{
-		specs[k].f[F_KIND] = R(J_STRING);
-		specs[k].f[F_XID] = R(J_NUMBER);
-		specs[k].f[F_TS] = O(J_STRING);
-		specs[k].f[F_GID] = O(J_STRING);
+		pgr_specs[k].f[F_KIND] = R(J_STRING);
+		pgr_specs[k].f[F_XID] = R(J_NUMBER);
+		pgr_specs[k].f[F_TS] = O(J_STRING);
+		pgr_specs[k].f[F_GID] = O(J_STRING);
 	}
-#define S(kind, field, req) specs[TRIB_PGREC_##kind].f[F_##field] = (req)
+#define S(kind, field, req) pgr_specs[TRIB_PGREC_##kind].f[F_##field] = (req)
 	S(BEGIN, COMMIT_LSN, R(J_STRING));
 	S(COMMIT, COMMIT_LSN, R(J_STRING));
 	S(COMMIT, END_LSN, R(J_STRING));
@@ -106,14 +106,14 @@ init_specs(void)
 	S(RELATION, IDENTITY_KEY, R(J_ARRAY));
 	for (k = TRIB_PGREC_INSERT; k <= TRIB_PGREC_MESSAGE; k++)
 	{
-		specs[k].f[F_SUBXID] = O(J_NUMBER);
-		specs[k].f[F_COMMIT_LSN] = O(J_STRING);
-		specs[k].f[F_LSN] = R(J_STRING);
-		specs[k].f[F_SEQ] = R(J_NUMBER);
+		pgr_specs[k].f[F_SUBXID] = O(J_NUMBER);
+		pgr_specs[k].f[F_COMMIT_LSN] = O(J_STRING);
+		pgr_specs[k].f[F_LSN] = R(J_STRING);
+		pgr_specs[k].f[F_SEQ] = R(J_NUMBER);
 		if (k != TRIB_PGREC_TRUNCATE && k != TRIB_PGREC_MESSAGE)
 		{
-			specs[k].f[F_SCHEMA] = R(J_STRING);
-			specs[k].f[F_TABLE] = R(J_STRING);
+			pgr_specs[k].f[F_SCHEMA] = R(J_STRING);
+			pgr_specs[k].f[F_TABLE] = R(J_STRING);
 		}
 	}
 	S(INSERT, NEW, R(J_OBJECT));
@@ -139,11 +139,11 @@ init_specs(void)
 	S(STREAM_ABORT, NEXT_SEQ, O(J_NUMBER));
 	for (k = TRIB_PGREC_STREAM_COMMIT; k <= TRIB_PGREC_STREAM_PREPARE; k++)
 	{
-		specs[k].f[F_COMMIT_LSN] = R(J_STRING);
-		specs[k].f[F_END_LSN] = R(J_STRING);
-		specs[k].f[F_CHANGES] = R(J_NUMBER);
-		specs[k].f[F_DISCARD] = O(J_BOOL);
-		specs[k].f[F_DISCARD_THROUGH_SEQ] = O(J_NUMBER);
+		pgr_specs[k].f[F_COMMIT_LSN] = R(J_STRING);
+		pgr_specs[k].f[F_END_LSN] = R(J_STRING);
+		pgr_specs[k].f[F_CHANGES] = R(J_NUMBER);
+		pgr_specs[k].f[F_DISCARD] = O(J_BOOL);
+		pgr_specs[k].f[F_DISCARD_THROUGH_SEQ] = O(J_NUMBER);
 	}
 	S(STREAM_PREPARE, GID, R(J_STRING));
 	S(BEGIN_PREPARE, COMMIT_LSN, R(J_STRING));
@@ -154,9 +154,9 @@ init_specs(void)
 	S(PREPARE, GID, R(J_STRING));
 	for (k = TRIB_PGREC_COMMIT_PREPARED; k <= TRIB_PGREC_ROLLBACK_PREPARED; k++)
 	{
-		specs[k].f[F_COMMIT_LSN] = R(J_STRING);
-		specs[k].f[F_END_LSN] = R(J_STRING);
-		specs[k].f[F_GID] = R(J_STRING);
+		pgr_specs[k].f[F_COMMIT_LSN] = R(J_STRING);
+		pgr_specs[k].f[F_END_LSN] = R(J_STRING);
+		pgr_specs[k].f[F_GID] = R(J_STRING);
 	}
 #undef S
 	specs_ready = true;

@@ -122,7 +122,7 @@ field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errle
 {
 	if (memchr(st->f[f].str, '\0', st->f[f].slen))
 		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
-						 field_names[f]);
+						 pgr_field_names[f]);
 	*out = st->f[f].str;
 	return true;
 }
@@ -135,7 +135,7 @@ field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
 	if (!parse_uint(st->text + st->f[f].start, st->f[f].end - st->f[f].start,
 					max, out))
 		return trib_errf(errbuf, errlen, "field \"%s\" is not an integer from 0 to %" PRIu64,
-						 field_names[f], max);
+						 pgr_field_names[f], max);
 	return true;
 }
 
@@ -145,19 +145,19 @@ field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
 	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
 		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
-						 field_names[f], st->f[f].str);
+						 pgr_field_names[f], st->f[f].str);
 	return true;
 }
 
 /* Check presence and types of fields against the kind's spec. */
 bool
-check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
+pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 {
 	int			k;
 
 	for (k = 0; k < NFIELDS; k++)
 	{
-		unsigned	req = specs[kind].f[k];
+		unsigned	req = pgr_specs[kind].f[k];
 		int			want = req & ~0x30u;
 		int			have = st->f[k].type;
 
@@ -167,12 +167,12 @@ check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 		{
 			if (req & 0x10)
 				return trib_errf(errbuf, errlen, "%s record lacks field \"%s\"",
-								 kind_names[kind], field_names[k]);
+								 pgr_kind_names[kind], pgr_field_names[k]);
 			continue;
 		}
 		if (want == OBJ_OR_NULL ? (have != J_OBJECT && have != J_NULL) : have != want)
 			return trib_errf(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
-							 field_names[k], kind_names[kind],
+							 pgr_field_names[k], pgr_kind_names[kind],
 							 want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
 							 jtype_names[have]);
 	}
@@ -236,7 +236,7 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 
 /* Build the event of a change record. */
 bool
-build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
+pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			char *errbuf, size_t errlen)
 {
 	trib_event *ev = rec->ev;	/* zeroed, inside the record's block */
@@ -341,7 +341,7 @@ build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 
 /* Build a relation entry from the parse and install it. */
 bool
-build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
+pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			   char *errbuf, size_t errlen)
 {
 	trib_pgrel	r;
@@ -417,7 +417,7 @@ remember(const field *f, char *mem, size_t cap, size_t *len)
 
 /* Fill the record's tags from the parse. */
 bool
-fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
+pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		  char *errbuf, size_t errlen)
 {
 	uint64_t	v;
@@ -514,7 +514,7 @@ fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 
 /* Checks that depend on the kind beyond field types. */
 bool
-check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen)
+pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen)
 {
 	bool		change = rec->kind >= TRIB_PGREC_INSERT &&
 		rec->kind <= TRIB_PGREC_MESSAGE;
@@ -524,7 +524,7 @@ check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen)
 		return trib_errf(errbuf, errlen, "non-transactional message lacks commit_lsn");
 	if (change && !rec->has_commit_lsn && rec->has_ts)
 		return trib_errf(errbuf, errlen, "%s record has ts but no commit_lsn",
-						 kind_names[rec->kind]);
+						 pgr_kind_names[rec->kind]);
 	return true;
 }
 

@@ -148,10 +148,10 @@ typedef struct pstate
 
 
 /* pgrecord.c's tables */
-extern const char *const kind_names[NKINDS];
-extern const char *const field_names[NFIELDS];
-extern size_t field_len[NFIELDS];	/* filled by init_specs() */
-extern kind_spec specs[NKINDS];
+extern const char *const pgr_kind_names[NKINDS];
+extern const char *const pgr_field_names[NFIELDS];
+extern size_t pgr_field_len[NFIELDS];	/* filled by init_specs() */
+extern kind_spec pgr_specs[NKINDS];
 
 /* Parse a non-negative decimal integer of n bytes, at most max. */
 static inline bool
@@ -175,10 +175,10 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 }
 
 /* pgrecord_build.c: the checks and builders trib_pgparser_parse() calls */
-bool		check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);
-bool		fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
-bool		check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen);
-bool		build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
-bool		build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);
+bool		pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_PGRECORD_INT_H */

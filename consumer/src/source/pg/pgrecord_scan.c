@@ -117,10 +117,10 @@ on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
 	{
 		if (type != J_STRING && type != J_ARRAY)
 			return perr(st, "\"%s\" entries must be column names or [name, positions...]",
-						field_names[st->topkey]);
+						pgr_field_names[st->topkey]);
 		if (type == J_STRING && memchr(s, '\0', n))
 			return perr(st, "\"%s\" holds a name with a NUL character",
-						field_names[st->topkey]);
+						pgr_field_names[st->topkey]);
 		st->njn[jn]++;
 		st->jn_elems = 0;
 		return 1;
@@ -128,10 +128,10 @@ on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
 	if (st->jn_elems++ == 0)
 		return type == J_STRING && !memchr(s, '\0', n) ? 1 :
 			perr(st, "a \"%s\" array entry must start with a column name",
-				 field_names[st->topkey]);
+				 pgr_field_names[st->topkey]);
 	if (type != J_NUMBER || !parse_uint(s, n, INT32_MAX, &v))
 		return perr(st, "\"%s\": element positions must be integers from 0 to %d",
-					field_names[st->topkey], INT32_MAX);
+					pgr_field_names[st->topkey], INT32_MAX);
 	return 1;
 }
 
@@ -163,7 +163,7 @@ on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
 	uint64_t	v;
 
 	if (type == J_OBJECT || type == J_ARRAY)
-		return perr(st, "unexpected nesting in \"%s\"", field_names[st->topkey]);
+		return perr(st, "unexpected nesting in \"%s\"", pgr_field_names[st->topkey]);
 	if (st->topkey == F_RELATIONS)
 	{
 		/* subkey 0 schema, 1 table */
@@ -278,7 +278,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 		{
 			if (type != J_STRING)
 				return perr(st, "\"%s\" must hold only strings",
-							field_names[st->topkey]);
+							pgr_field_names[st->topkey]);
 			if (nl->n == nl->cap)
 			{
 				nl->cap = nl->cap ? nl->cap * 2 : 8;
@@ -286,7 +286,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 			}
 			if (memchr(s, '\0', n))
 				return perr(st, "\"%s\" holds a name with a NUL character",
-							field_names[st->topkey]);
+							pgr_field_names[st->topkey]);
 			nl->v[nl->n++] = trib_xstrndup(s, n);
 			return 1;
 		}
@@ -295,7 +295,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 		{
 			if (type != J_OBJECT)
 				return perr(st, "\"%s\" must hold only objects",
-							field_names[st->topkey]);
+							pgr_field_names[st->topkey]);
 			st->nelems++;
 			st->seen = 0;
 			st->subkey = C_UNKNOWN;
@@ -354,7 +354,7 @@ on_close(pstate *st)
 		}
 		else if (json_nulls_index(st) >= 0 && st->jn_elems < 2)
 			return perr(st, "a \"%s\" array entry needs a column name and positions",
-						field_names[st->topkey]);
+						pgr_field_names[st->topkey]);
 	}
 	return 1;
 }
@@ -412,11 +412,11 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 	{
 		st->topkey = F_UNKNOWN;
 		for (i = 0; i < NFIELDS; i++)
-			if (field_len[i] == n && field_names[i][0] == (char) key[0] &&
-				memcmp(field_names[i], key, n) == 0)
+			if (pgr_field_len[i] == n && pgr_field_names[i][0] == (char) key[0] &&
+				memcmp(pgr_field_names[i], key, n) == 0)
 			{
 				if (st->f[i].type != J_NONE)
-					return perr(st, "duplicate field \"%s\"", field_names[i]);
+					return perr(st, "duplicate field \"%s\"", pgr_field_names[i]);
 				st->topkey = i;
 				break;
 			}
@@ -436,7 +436,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 				k = skip_ws(st, k + 1);
 			if (k >= st->len || st->text[k] != '"')
 				return perr(st, "internal: cannot locate a member of \"%s\"",
-							field_names[st->topkey]);
+							pgr_field_names[st->topkey]);
 			if (ml->n == ml->cap)
 			{
 				ml->cap = ml->cap ? ml->cap * 2 : 16;
@@ -563,15 +563,15 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 		goto done;
 	}
 	for (kind = 0; kind < NKINDS; kind++)
-		if (strlen(kind_names[kind]) == st.f[F_KIND].slen &&
-			memcmp(kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen) == 0)
+		if (strlen(pgr_kind_names[kind]) == st.f[F_KIND].slen &&
+			memcmp(pgr_kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen) == 0)
 			break;
 	if (kind == NKINDS)
 	{
 		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
 		goto done;
 	}
-	if (!check_spec(&st, kind, errbuf, errlen))
+	if (!pgr_check_spec(&st, kind, errbuf, errlen))
 		goto done;
 
 	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
@@ -590,12 +590,12 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 		memset(rec, 0, sizeof(*rec));
 	}
 	rec->kind = (trib_pgrec_kind) kind;
-	if (!fill_tags(p, &st, rec, errbuf, errlen) || !check_kind(rec, errbuf, errlen))
+	if (!pgr_fill_tags(p, &st, rec, errbuf, errlen) || !pgr_check_kind(rec, errbuf, errlen))
 		goto done;
 	if (rec->kind == TRIB_PGREC_RELATION)
-		ok = build_relation(p, &st, rec, errbuf, errlen);
+		ok = pgr_build_relation(p, &st, rec, errbuf, errlen);
 	else if (rec->kind >= TRIB_PGREC_INSERT && rec->kind <= TRIB_PGREC_MESSAGE)
-		ok = build_event(p, &st, rec, errbuf, errlen);
+		ok = pgr_build_event(p, &st, rec, errbuf, errlen);
 	else
 		ok = true;
 

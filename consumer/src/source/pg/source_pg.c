@@ -29,7 +29,7 @@
  * and pgprep drops what was delivered already.
  *
  * The one state machine: DOWN (waiting for next_attempt) -> connect ->
- * START_REPLICATION -> STREAMING -> (error) DOWN.  disconnect() is the one
+ * START_REPLICATION -> STREAMING -> (error) DOWN.  spg_disconnect() is the one
  * cleanup path.
  */
 #include "source_pg.h"
@@ -55,7 +55,7 @@
 
 /* Report through the caller's log function, if any. */
 void
-slog(trib_source_pg *src, int level, const char *fmt,...)
+spg_slog(trib_source_pg *src, int level, const char *fmt,...)
 {
 	char		buf[1024];
 	va_list		ap;
@@ -70,7 +70,7 @@ slog(trib_source_pg *src, int level, const char *fmt,...)
 
 /* libpq's error text without the trailing newline. */
 const char *
-conn_error(PGconn *conn, char *buf, size_t len)
+spg_conn_error(PGconn *conn, char *buf, size_t len)
 {
 	size_t		n;
 
@@ -182,7 +182,7 @@ trib_pg_option_bool(const char *value, bool *out)
 static void
 prep_warn(const char *msg, void *arg)
 {
-	slog(arg, 1, "source: %s", msg);
+	spg_slog(arg, 1, "source: %s", msg);
 }
 
 /* two-phase and where held prepared transactions go (pgprepared.h). */
@@ -232,7 +232,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 
 	if (!conf || !conf->dsn)
 		return trib_errf(errbuf, errlen, "source: dsn is required"), NULL;
-	if (!valid_slot_name(conf->slot))
+	if (!spg_valid_slot_name(conf->slot))
 		return trib_errf(errbuf, errlen, "source: slot name must be 1 to 63 of a-z, 0-9 and _"), NULL;
 	if (!trib_conninfo_dbname(conf->dsn, &dbname))
 		return trib_errf(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
@@ -324,9 +324,9 @@ trib_source_pg_free(trib_source_pg *src)
 	{
 		char		eb[64];
 
-		send_status(src, false, eb, sizeof(eb));
+		spg_send_status(src, false, eb, sizeof(eb));
 	}
-	disconnect(src);
+	spg_disconnect(src);
 	if (src->hbconn)
 		PQfinish(src->hbconn);
 	/* before the parser: held events point to its names and relations */

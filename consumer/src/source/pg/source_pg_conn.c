@@ -9,7 +9,7 @@
  * (bad credentials, a missing database) stops the source, anything else
  * schedules the next attempt with a jittered backoff between
  * reconnect_min_ms and reconnect_max_ms ("slot is active" at least every
- * SLOT_BUSY_MAX_DELAY_MS).  disconnect() is the one cleanup path: it drops
+ * SLOT_BUSY_MAX_DELAY_MS).  spg_disconnect() is the one cleanup path: it drops
  * what the parser, the assembler and pgprep held but not pgprep's queue,
  * which the server sends again from the resume point.
  */
@@ -32,7 +32,7 @@
 
 /* Slot names as PostgreSQL allows them: [a-z0-9_]{1,63}. */
 bool
-valid_slot_name(const char *s)
+spg_valid_slot_name(const char *s)
 {
 	size_t		n = s ? strlen(s) : 0;
 	size_t		i;
@@ -56,7 +56,7 @@ valid_slot_name(const char *s)
  * server refused the role, password or database: pgconn.h).
  */
 PGconn *
-connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
+spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
 {
 	PQconninfoOption *opts,
 			   *o;
@@ -135,7 +135,7 @@ trib_pg_dsn_redacted(const char *dsn)
 /* Close the replication connection; forget what the assembler and pgprep
  * held (the server sends it again). */
 void
-disconnect(trib_source_pg *src)
+spg_disconnect(trib_source_pg *src)
 {
 	if (src->conn)
 	{
@@ -153,7 +153,7 @@ disconnect(trib_source_pg *src)
 
 /* Schedule the next connection attempt with backoff and jitter. */
 void
-schedule_retry(trib_source_pg *src, bool slot_busy)
+spg_schedule_retry(trib_source_pg *src, bool slot_busy)
 {
 	int64_t		base = src->reconnect_min_ms;
 	int64_t		delay;
@@ -169,7 +169,7 @@ schedule_retry(trib_source_pg *src, bool slot_busy)
 	delay = base / 2 + (int64_t) (rand_r(&src->rand_state) % (unsigned) (base / 2 + 1));
 	src->attempts++;
 	src->next_attempt_ms = trib_clock_mono_ms() + delay;
-	slog(src, 2, "source: retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
+	spg_slog(src, 2, "source: retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
 }
 
 /* Is an error with this SQLSTATE one that retrying cannot fix? */
@@ -197,7 +197,7 @@ fatal_sqlstate(const char *state)
 
 /* Fill errbuf from a failed result; classify it. */
 attempt_rc
-result_failure(trib_source_pg *src, PGresult *res, const char *what,
+spg_result_failure(trib_source_pg *src, PGresult *res, const char *what,
 			   bool *slot_busy, char *errbuf, size_t errlen)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -205,7 +205,7 @@ result_failure(trib_source_pg *src, PGresult *res, const char *what,
 	char		eb[512];
 
 	if (!msg)
-		msg = conn_error(src->conn, eb, sizeof(eb));
+		msg = spg_conn_error(src->conn, eb, sizeof(eb));
 	trib_errf(errbuf, errlen, "%s failed: %s%s%s%s", what, msg,
 			  state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
 	if (slot_busy)
@@ -218,7 +218,7 @@ static attempt_rc
 ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	bool		final = false;
-	PGconn	   *c = connect_db(src, false, &final, errbuf, errlen);
+	PGconn	   *c = spg_connect_db(src, false, &final, errbuf, errlen);
 	PGresult   *res;
 	attempt_rc	rc = 1;
 
@@ -230,7 +230,7 @@ ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
 		PGconn	   *saved = src->conn;
 
 		src->conn = c;
-		rc = result_failure(src, res, "CREATE EXTENSION tributary", NULL, errbuf, errlen);
+		rc = spg_result_failure(src, res, "CREATE EXTENSION tributary", NULL, errbuf, errlen);
 		src->conn = saved;
 	}
 	PQclear(res);
@@ -257,14 +257,14 @@ ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
 		src->snapshot_name = NULL;
 		if (PQnfields(res) >= 3 && PQntuples(res) == 1 && !PQgetisnull(res, 0, 2))
 			src->snapshot_name = trib_xstrdup(PQgetvalue(res, 0, 2));
-		slog(src, 2, "source: created replication slot %s", src->slot);
+		spg_slog(src, 2, "source: created replication slot %s", src->slot);
 	}
 	else
 	{
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
 		if (!(state && strcmp(state, "42710") == 0))	/* duplicate_object */
-			rc = result_failure(src, res, "CREATE_REPLICATION_SLOT", NULL,
+			rc = spg_result_failure(src, res, "CREATE_REPLICATION_SLOT", NULL,
 								errbuf, errlen);
 	}
 	PQclear(res);
@@ -283,13 +283,13 @@ open_attempt(trib_source_pg *src, char *errbuf, size_t errlen)
 	if (!src->opened && src->create_extension &&
 		(rc = ensure_extension(src, errbuf, errlen)) != 1)
 		return rc;
-	src->conn = connect_db(src, true, &final, errbuf, errlen);
+	src->conn = spg_connect_db(src, true, &final, errbuf, errlen);
 	if (!src->conn)
 		return final ? -1 : 0;
 	if (!src->opened && src->create_slot &&
 		(rc = ensure_slot(src, errbuf, errlen)) != 1)
 	{
-		disconnect(src);
+		spg_disconnect(src);
 		return rc;
 	}
 	src->opened = true;
@@ -370,19 +370,19 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 	src->snapshot_name = NULL;
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
 	{
-		rc = result_failure(src, res, "START_REPLICATION", slot_busy, errbuf, errlen);
+		rc = spg_result_failure(src, res, "START_REPLICATION", slot_busy, errbuf, errlen);
 		PQclear(res);
-		disconnect(src);
+		spg_disconnect(src);
 		return rc;
 	}
 	PQclear(res);
 	src->streaming = true;
 	src->attempts = 0;
 	src->last_recv_ms = trib_clock_mono_ms();
-	slog(src, 2, "source: streaming from slot %s", src->slot);
-	if (!send_status(src, false, errbuf, errlen))
+	spg_slog(src, 2, "source: streaming from slot %s", src->slot);
+	if (!spg_send_status(src, false, errbuf, errlen))
 	{
-		disconnect(src);
+		spg_disconnect(src);
 		return 0;
 	}
 	return 1;
@@ -390,7 +390,7 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 
 /* One scheduled (re)connection attempt; -1 when fatal. */
 int
-try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
+spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	bool		busy = false;
 	char		eb[512];
@@ -406,8 +406,8 @@ try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 		trib_errf(errbuf, errlen, "%s", eb);
 		return -1;
 	}
-	slog(src, busy ? 2 : 1, "source: %s", eb);
-	schedule_retry(src, busy);
+	spg_slog(src, busy ? 2 : 1, "source: %s", eb);
+	spg_schedule_retry(src, busy);
 	return 0;
 }
 
@@ -433,7 +433,7 @@ clean_spill_dir(trib_source_pg *src, char *errbuf, size_t errlen)
 	if (n < 0 && src->two_phase)
 		return trib_errf(errbuf, errlen, "source: two-phase: %s", eb);
 	if (n > 0)
-		slog(src, 2, "source: removed %d spill file(s) of an earlier run from %s",
+		spg_slog(src, 2, "source: removed %d spill file(s) of an earlier run from %s",
 			 n, src->spill_dir);
 	return true;
 }
@@ -459,7 +459,7 @@ trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 			return true;
 		if (rc < 0)
 			return false;
-		schedule_retry(src, busy);
+		spg_schedule_retry(src, busy);
 		wait = src->next_attempt_ms - trib_clock_mono_ms();
 		if (trib_clock_mono_ms() + wait > deadline)
 			return false;

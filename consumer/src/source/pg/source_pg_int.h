@@ -92,18 +92,18 @@ struct trib_source_pg
 typedef int attempt_rc;
 
 /* source_pg.c */
-void		slog(trib_source_pg *src, int level, const char *fmt,...);
-const char *conn_error(PGconn *conn, char *buf, size_t len);
+void		spg_slog(trib_source_pg *src, int level, const char *fmt,...);
+const char *spg_conn_error(PGconn *conn, char *buf, size_t len);
 
 /* source_pg_conn.c */
-bool		valid_slot_name(const char *s);
-PGconn	   *connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen);
-void		disconnect(trib_source_pg *src);
-void		schedule_retry(trib_source_pg *src, bool slot_busy);
-attempt_rc	result_failure(trib_source_pg *src, PGresult *res, const char *what, bool *slot_busy, char *errbuf, size_t errlen);
-int			try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen);
+bool		spg_valid_slot_name(const char *s);
+PGconn	   *spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen);
+void		spg_disconnect(trib_source_pg *src);
+void		spg_schedule_retry(trib_source_pg *src, bool slot_busy);
+attempt_rc	spg_result_failure(trib_source_pg *src, PGresult *res, const char *what, bool *slot_busy, char *errbuf, size_t errlen);
+int			spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen);
 
 /* source_pg_stream.c */
-bool		send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen);
+bool		spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_SOURCE_PG_INT_H */

@@ -11,7 +11,7 @@
  * drain_assembler(), all static in this file: this is every PostgreSQL
  * event's path from the socket to the caller.  A lost link (no message
  * for RECV_TIMEOUT_MS, or an error) goes to source_pg_conn.c's
- * disconnect() and retry.
+ * spg_disconnect() and retry.
  */
 #include "source_pg.h"
 
@@ -51,7 +51,7 @@ get_u64(const char *p)
 
 /* Send a standby status update. */
 bool
-send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen)
+spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen)
 {
 	char		buf[1 + 8 * 4 + 1];
 	uint64_t	flush = src->confirmed;
@@ -68,7 +68,7 @@ send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errl
 	buf[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(src->conn, buf, sizeof(buf)) <= 0 || PQflush(src->conn) != 0)
 		return trib_errf(errbuf, errlen, "could not send status update: %s",
-						 conn_error(src->conn, eb, sizeof(eb)));
+						 spg_conn_error(src->conn, eb, sizeof(eb)));
 	src->reported = flush;
 	src->stats.confirmed_lsn = flush;
 	src->stats.status_updates++;
@@ -169,10 +169,10 @@ heartbeat(trib_source_pg *src, int64_t now)
 	}
 	if (!src->hbconn)
 	{
-		src->hbconn = connect_db(src, false, NULL, eb, sizeof(eb));
+		src->hbconn = spg_connect_db(src, false, NULL, eb, sizeof(eb));
 		if (!src->hbconn)
 		{
-			slog(src, 1, "source: heartbeat: %s", eb);
+			spg_slog(src, 1, "source: heartbeat: %s", eb);
 			return;
 		}
 	}
@@ -183,8 +183,8 @@ heartbeat(trib_source_pg *src, int64_t now)
 					   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		slog(src, 1, "source: heartbeat failed: %s",
-			 conn_error(src->hbconn, eb, sizeof(eb)));
+		spg_slog(src, 1, "source: heartbeat failed: %s",
+			 spg_conn_error(src->hbconn, eb, sizeof(eb)));
 		PQfinish(src->hbconn);
 		src->hbconn = NULL;
 	}
@@ -225,9 +225,9 @@ take_pending(trib_source_pg *src, trib_pgrec **out, int max,
 static void
 lost(trib_source_pg *src, const char *why)
 {
-	slog(src, 1, "source: replication connection lost: %s", why);
-	disconnect(src);
-	schedule_retry(src, false);
+	spg_slog(src, 1, "source: replication connection lost: %s", why);
+	spg_disconnect(src);
+	spg_schedule_retry(src, false);
 }
 
 /* Read whatever is available; false on a fatal record error. */
@@ -261,20 +261,20 @@ read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 			/* End of copy: the server ended the stream (often an error). */
 			PGresult   *res = PQgetResult(src->conn);
 			bool		busy = false;
-			attempt_rc	rc = result_failure(src, res, "replication stream", &busy,
+			attempt_rc	rc = spg_result_failure(src, res, "replication stream", &busy,
 											eb, sizeof(eb));
 
 			PQclear(res);
 			if (rc < 0)
 			{
 				trib_errf(errbuf, errlen, "source: %s", eb);
-				disconnect(src);
+				spg_disconnect(src);
 				return false;
 			}
 			lost(src, eb);
 			return true;
 		}
-		lost(src, conn_error(src->conn, eb, sizeof(eb)));
+		lost(src, spg_conn_error(src->conn, eb, sizeof(eb)));
 		return true;
 	}
 	return true;
@@ -304,7 +304,7 @@ status_if_due(trib_source_pg *src, int64_t now)
 
 	if (!src->reply_due && now - src->last_status_ms < src->status_interval_ms)
 		return true;
-	if (send_status(src, false, eb, sizeof(eb)))
+	if (spg_send_status(src, false, eb, sizeof(eb)))
 		return true;
 	lost(src, eb);
 	return false;
@@ -340,7 +340,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		{
 			if (now >= src->next_attempt_ms)
 			{
-				if (try_reconnect(src, errbuf, errlen) < 0)
+				if (spg_try_reconnect(src, errbuf, errlen) < 0)
 					return -1;
 				continue;
 			}
@@ -391,7 +391,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		{
 			char		eb[512];
 
-			lost(src, conn_error(src->conn, eb, sizeof(eb)));
+			lost(src, spg_conn_error(src->conn, eb, sizeof(eb)));
 		}
 	}
 }
@@ -415,7 +415,7 @@ trib_source_pg_confirm(trib_source_pg *src, uint64_t lsn)
 bool
 trib_source_pg_flush_status(trib_source_pg *src, char *errbuf, size_t errlen)
 {
-	return send_status(src, false, errbuf, errlen);
+	return spg_send_status(src, false, errbuf, errlen);
 }
 
 bool
