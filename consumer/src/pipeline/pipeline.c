@@ -38,8 +38,8 @@
  *
  * Phases.  cli/runner.c calls open (lock, checkpoint store, sinks, resume
  * point), then the source's snapshot through trib_source_host (the
- * services at the bottom of this file), then stream; the pipeline never
- * calls the snapshot itself.
+ * services of pipeline_host.c), then stream; the pipeline never calls the
+ * snapshot itself.
  *
  * Start-up and exactly-once.  Each sink that stores its own position
  * atomically with its data (Postgres: in the same transaction; Kafka in
@@ -80,6 +80,15 @@
  * source error stops the pipeline without confirming anything that is not
  * durable; what the sinks did acknowledge is checkpointed on the way out,
  * the process exits 1 and a restart resumes from the checkpoint.
+ *
+ * Files.  This file creates, finishes and frees a pipeline; the rest is in
+ * files by concern, sharing struct trib_pipeline through pipeline_int.h:
+ * pipeline_open.c (the lock, the checkpoint store and sinks, resume
+ * points, starting the sources), pipeline_run.c (the stream loop),
+ * pipeline_deliver.c (a source's items to the sinks: the per-event path),
+ * pipeline_advance.c (durable position, checkpoints, confirmations),
+ * pipeline_status.c (/metrics, /status, the HTTP endpoints) and
+ * pipeline_host.c (the services to a source's snapshot).
  */
 #include "pipeline_int.h"
 

@@ -372,7 +372,7 @@ pl_awaiting_acks(trib_pipeline *p)
 /*
  * A transaction ends here: queue it for confirmation with the last event
  * handled since the last one ended, if any reached the sinks (its own, or
- * a non-transactional message before it; file comment).
+ * a non-transactional message before it; pipeline.c's file comment).
  */
 static void
 end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)

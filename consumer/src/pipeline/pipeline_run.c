@@ -147,7 +147,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		{
 			if (!pl_still_leader(p, !p->fenced, errbuf, errlen))
 				return false;
-			/* no wait: acks come through poll_sinks below (a wait here
+			/* no wait: acks come through pl_poll_sinks below (a wait here
 			 * held every commit behind it: W3's tail) */
 			if (!pl_flush_sinks(p, 0, errbuf, errlen))
 				return false;

@@ -27,6 +27,11 @@
  * Relation records go to the relation cache (pgrelcache.c), which every
  * change consults for its key columns; the records then go through the
  * transaction assembler (pgasm.c).
+ *
+ * Files.  This file holds the kind and field tables, the requirements per
+ * kind, and the parser's and trib_pgrec's life; the streaming parse and
+ * trib_pgparser_parse() are in pgrecord_scan.c, the checks and builders
+ * run after it in pgrecord_build.c, sharing pgrecord_int.h.
  */
 #include "pgrecord.h"
 

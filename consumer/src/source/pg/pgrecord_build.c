@@ -1,11 +1,12 @@
 /*
  * pgrecord_build.c: from a parsed record (pstate, pgrecord_int.h) to a
- * trib_pgrec: the required fields per kind (check_spec), the tags every
- * record carries (xid, lsn, seq, ts: fill_tags, which keeps the last ts and
- * commit_lsn parsed, since every record of a transaction repeats them),
+ * trib_pgrec: the required fields per kind (pgr_check_spec), the tags
+ * every record carries (xid, lsn, seq, ts: pgr_fill_tags, which keeps the
+ * last ts and commit_lsn parsed, since every record of a transaction
+ * repeats them),
  * the event of a change with its key built from the raw members of its
- * image (build_event), and a relation record's entry in the relation cache
- * (build_relation).  Values are copied out byte for byte, never
+ * image (pgr_build_event), and a relation record's entry in the relation
+ * cache (pgr_build_relation).  Values are copied out byte for byte, never
  * re-formatted.  Each builder frees what it allocated on failure and says
  * why in errbuf.
  */

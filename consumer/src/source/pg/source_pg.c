@@ -29,8 +29,13 @@
  * and pgprep drops what was delivered already.
  *
  * The one state machine: DOWN (waiting for next_attempt) -> connect ->
- * START_REPLICATION -> STREAMING -> (error) DOWN.  spg_disconnect() is the one
- * cleanup path.
+ * START_REPLICATION -> STREAMING -> (error) DOWN.  spg_disconnect() is the
+ * one cleanup path.
+ *
+ * Files.  This file holds the plugin options, new and free; the connection
+ * and its retries are in source_pg_conn.c, the CopyBoth stream (messages,
+ * records, status updates, heartbeats, confirmations) in
+ * source_pg_stream.c, sharing the state through source_pg_int.h.
  */
 #include "source_pg.h"
 #include "catalog.h"
