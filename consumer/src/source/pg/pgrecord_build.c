@@ -97,6 +97,10 @@ parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 	if (neg)
 		y = -y;
 	secs = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	/* microseconds since 1970 must fit in 64 bits: until about the year
+	 * 294,000 (the year is read up to 7 digits) */
+	if (secs > INT64_MAX / 1000000 - 1 || secs < INT64_MIN / 1000000 + 1)
+		return false;
 	*ms = secs * 1000 + frac_us / 1000;
 	*us = secs * 1000000 + frac_us;
 	return true;
