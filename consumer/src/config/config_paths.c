@@ -152,7 +152,7 @@ collect_plugins(const char *family, const trib_plugin_conf *members, size_t n,
 }
 
 /* Several sources, the file store: each source's checkpoint PATH.NAME
- * and its temporary file (pipeline.c names them so). */
+ * and its temporary file (pipeline_open.c names them so). */
 static void
 add_source_checkpoints(const trib_config *cfg, const trib_yaml_node *at, wlist *l)
 {

@@ -3,7 +3,7 @@
  * "Pause and resume"), asked through the control API and kept with the
  * checkpoint so that a restart stays paused.
  *
- * What a pause does (pipeline.c reads the flags between batches):
+ * What a pause does (pipeline_run.c reads the flags between batches):
  *   source  it is no longer polled: nothing more is read, so its slot (or
  *           binlog position) holds where the checkpoint confirmed it; it
  *           is kept alive with status updates.  With several sources the

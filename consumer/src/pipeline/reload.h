@@ -8,7 +8,7 @@
  * (config_diff.h) and answers at once: invalid (the loader's FILE:LINE
  * lines), refused (what cannot change live, and why), unchanged, or
  * accepted.  An accepted config is kept as pending; nothing else changes
- * yet.  The pipeline (pipeline.c) sees the pending config between two
+ * yet.  The pipeline (pipeline_run.c) sees the pending config between two
  * transactions, stops handling the source's items there, drains the sinks
  * and checkpoints exactly as for SIGTERM, and returns; main.c then builds
  * the pipeline again from the new config, which resumes from the sinks'

@@ -326,6 +326,29 @@ test_control_records(void **state)
 	trib_pgparser_free(p);
 }
 
+/*
+ * A ts whose microseconds since 1970 do not fit in 64 bits (the year is
+ * parsed up to 7 digits) is refused like any other bad timestamp, not
+ * computed with a signed overflow (found by fuzz_pgrecord under UBSan);
+ * a far year that fits still parses exactly.
+ */
+static void
+test_ts_out_of_range_is_an_error(void **state)
+{
+	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec *r;
+
+	(void) state;
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\",\"ts\":\"9999999-01-01T00:00:00Z\"}", "ISO 8601");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\",\"ts\":\"-9999999-01-01T00:00:00Z\"}", "ISO 8601");
+	parse_err(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\",\"ts\":\"2022026-11-21T23:26:09.415458Z\"}", "ISO 8601");
+	r = parse_ok(p, "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\",\"ts\":\"200000-01-01T00:00:00Z\"}");
+	assert_int_equal(r->ts_us, INT64_C(6249223180800000000));
+	assert_int_equal(r->ts_ms, INT64_C(6249223180800000));
+	trib_pgrec_free(r);
+	trib_pgparser_free(p);
+}
+
 static void
 test_malformed_records_are_errors(void **state)
 {
@@ -601,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_truncate_and_message_extra),
 		cmocka_unit_test(test_control_records),
 		cmocka_unit_test(test_malformed_records_are_errors),
+		cmocka_unit_test(test_ts_out_of_range_is_an_error),
 		cmocka_unit_test(test_json_null_lists_reach_the_event),
 		cmocka_unit_test(test_malformed_json_null_lists_are_errors),
 		cmocka_unit_test(test_eventid_format_and_parse),

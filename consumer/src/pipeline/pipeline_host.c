@@ -1,0 +1,410 @@
+/*
+ * pipeline_host.c: the services the pipeline gives a source's snapshot
+ * (trib_source_host, source.h): transform and write one event, a table is
+ * copied, flush and poll the sinks, their durable position, the highest
+ * position any sink stores, load and save the checkpoint, the state for
+ * /status, the registered relation of an event, and the leader check.
+ *
+ * With one source they are the pipeline's own (pl_init_host()).  With several,
+ * each source gets services of its own around them (init_src_hosts()),
+ * which translate between its positions and the merged ones (merge.h).
+ */
+#include "pipeline_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+
+/* ---- services to the source's snapshot (source.h) ---------------------- */
+
+/* The key of schema.table in snap_reached (buf: at least 2 bytes). */
+static size_t
+table_key(const char *schema, const char *table, char *buf, size_t len)
+{
+	int			n = snprintf(buf, len, "%s%c%s", schema ? schema : "", '\0', table ? table : "");
+
+	return n < 0 ? 0 : (size_t) n < len ? (size_t) n : len - 1;
+}
+
+/* Transform and write one snapshot event of source c (at merged position
+ * mp with several sources, else NULL); remember its table when it reached
+ * the sinks. */
+static bool
+snapshot_deliver(trib_pipeline *p, size_t c, trib_event *ev, const trib_position *mp,
+				 char *errbuf, size_t errlen)
+{
+	const char *schema = ev->schema,
+			   *table = ev->table;
+	trib_position pos = mp ? *mp : ev->pos;
+	char		key[512];
+
+	if (!pl_deliver(p, ev, c, mp, errbuf, errlen))
+		return false;
+	if (p->has_written && pos_cmp(p, &p->written, &pos) == 0)
+	{
+		if (p->snap_reached == NULL)
+			p->snap_reached = trib_intern_new();
+		*trib_intern_value(p->snap_reached, key, table_key(schema, table, key, sizeof(key))) = p;
+	}
+	return true;
+}
+
+/* trib_source_host: transform and write one event. */
+static bool
+host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+{
+	return snapshot_deliver(arg, 0, ev, NULL, errbuf, errlen);
+}
+
+/* A table of source c is copied: have the sinks create its target when
+ * the rules let its shape be known without a row. */
+static bool
+table_copied(trib_pipeline *p, size_t c, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	const trib_relation *target = trib_rules_target(p->rules, p->srcs[c].src.name, rel);
+	char		key[512],
+				e[512];
+	size_t		i;
+
+	if (target == NULL)
+	{
+		size_t		n = table_key(rel->schema, rel->table, key, sizeof(key));
+
+		if (p->snap_reached == NULL || trib_intern_find(p->snap_reached, key, n) == NULL)
+			tlog_info("snapshot", "table %s.%s: no row of it reached the sinks, and a transform "
+					  "rule that selects it (route, flatten, outbox or map) makes its shape "
+					  "depend on the rows: its target table was not created",
+					  rel->schema ? rel->schema : "", rel->table ? rel->table : "");
+		return true;
+	}
+	for (i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->dead_letter || s->quarantine || s->sink.ops->prepare_table == NULL)
+			continue;
+		if (!s->sink.ops->prepare_table(&s->sink, target, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			pl_note_sink_failure(p, s);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* trib_source_host: a table is copied (table_copied). */
+static bool
+host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	return table_copied(arg, 0, rel, errbuf, errlen);
+}
+
+/* trib_source_host: a batch of events ends. */
+static void
+host_batch_end(void *arg)
+{
+	trib_pipeline *p = arg;
+
+	trib_rules_batch_end(p->rules);
+}
+
+/* trib_source_host: flush the sinks, then serve their callbacks. */
+static bool
+host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	if (!pl_flush_sinks(arg, timeout_ms, errbuf, errlen))
+		return false;
+	return pl_poll_sinks(arg, 0, errbuf, errlen);
+}
+
+/* trib_source_host: serve the sinks' callbacks. */
+static bool
+host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return pl_poll_sinks(arg, timeout_ms, errbuf, errlen);
+}
+
+/* trib_source_host: the minimum over the sinks of their durable position. */
+static bool
+host_durable(void *arg, trib_position *out)
+{
+	return pl_durable_position(arg, out);
+}
+
+/* trib_source_host: the highest position any sink stores or the
+ * checkpoint holds. */
+static bool
+host_stored_max(void *arg, trib_position *out)
+{
+	trib_pipeline *p = arg;
+	bool		have = false;
+	size_t		i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].has_skip && (!have || pos_cmp(p, &p->sinks[i].skip, out) > 0))
+		{
+			*out = p->sinks[i].skip;
+			have = true;
+		}
+	if (p->has_saved && (!have || pos_cmp(p, &p->saved, out) > 0))
+	{
+		*out = p->saved;
+		have = true;
+	}
+	out->opaque = NULL;
+	return have;
+}
+
+/* trib_source_host: load the checkpoint. */
+static int
+host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	return trib_checkpoint_load(p->ckpt, out, errbuf, errlen);
+}
+
+/* trib_source_host: save the checkpoint and count it as saved. */
+static bool
+host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	if (!pl_collect_saved(p, true, errbuf, errlen) ||	/* the writer idle */
+		!trib_checkpoint_save(p->ckpt, pos, errbuf, errlen))
+		return false;
+	p->saved = *pos;
+	p->saved.opaque = NULL;
+	p->has_saved = true;
+	p->last_ckpt_ms = trib_clock_mono_ms();
+	return true;
+}
+
+/* trib_source_host: the state /status reports. */
+static void
+host_set_state(void *arg, const char *state)
+{
+	trib_pipeline_set_state(arg, state);
+}
+
+/* trib_source_host: the relation of ev's subject's latest version. */
+static int
+host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
+				size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	*out = NULL;
+	errbuf[0] = '\0';
+	return p->schemas ? trib_schema_stage_registered(p->schemas, ev, out, errbuf, errlen) : 0;
+}
+
+static int
+src_host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
+					size_t errlen)
+{
+	return host_registered(((src_host *) arg)->p, ev, out, errbuf, errlen);
+}
+
+/* trib_source_host: do we still hold the pipeline lock? */
+static bool
+host_leader_ok(void *arg, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+
+	return pl_still_leader(p, true, errbuf, errlen);
+}
+
+/*
+ * Several sources: each source's snapshot services (merge.h).  Its events
+ * get merged positions, one group each, so that no group stays open into
+ * streaming; while it copies, no other source delivers, so its n-th event
+ * after the first delivered has group m0 + n and its own position's seq
+ * first.seq + n, which is how durable() answers in the source's positions.
+ * load and save are the source's own checkpoint; stored_max is the
+ * highest position of that source a sink or its checkpoint holds.
+ */
+/* trib_source_host (several sources): write one event under a group of
+ * its own. */
+static bool
+src_host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
+{
+	src_host   *h = arg;
+	trib_position mp,
+				end,
+				own = ev->pos;
+	bool		ok;
+
+	trib_merge_event(h->p->merge, h->c, &own, &mp);
+	if (!h->started)
+	{
+		h->started = true;
+		h->m0 = mp.commit_lsn;
+		h->first = own;
+		h->first.opaque = NULL;
+	}
+	ok = snapshot_deliver(h->p, h->c, ev, &mp, errbuf, errlen);
+	free(mp.opaque);
+	trib_merge_end(h->p->merge, h->c, &own, &end);
+	return ok;
+}
+
+/* trib_source_host (several sources): the sinks' durable position as the
+ * source's (see above). */
+static bool
+src_host_durable(void *arg, trib_position *out)
+{
+	src_host   *h = arg;
+	trib_position d;
+
+	if (!h->started || !pl_durable_position(h->p, &d) || d.commit_lsn < h->m0)
+		return false;
+	*out = h->first;
+	out->seq = h->first.seq + (d.commit_lsn - h->m0);
+	return true;
+}
+
+/* trib_source_host (several sources): see above. */
+static bool
+src_host_stored_max(void *arg, trib_position *out)
+{
+	src_host   *h = arg;
+	src_slot   *ss = &h->p->srcs[h->c];
+	const trib_source_ops *ops = ss->src.ops;
+	bool		have = false;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < h->p->nsinks; i++)
+	{
+		sink_slot  *s = &h->p->sinks[i];
+
+		if (s->has_cskip && s->has_cskip[h->c] &&
+			(!have || ops->compare(&s->cskip[h->c], out) > 0))
+			*out = s->cskip[h->c], have = true;
+	}
+	if (ss->has_resume && (!have || ops->compare(&ss->resume, out) > 0))
+		*out = ss->resume, have = true;
+	if (ss->has_saved && (!have || ops->compare(&ss->saved, out) > 0))
+		*out = ss->saved, have = true;
+	out->opaque = NULL;
+	return have;
+}
+
+/* trib_source_host (several sources): the source's checkpoint. */
+static int
+src_host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
+{
+	src_host   *h = arg;
+
+	return trib_checkpoint_load(h->p->srcs[h->c].ckpt, out, errbuf, errlen);
+}
+
+/* trib_source_host (several sources): save the source's checkpoint. */
+static bool
+src_host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
+{
+	src_host   *h = arg;
+	src_slot   *ss = &h->p->srcs[h->c];
+
+	if (!trib_checkpoint_save(ss->ckpt, pos, errbuf, errlen))
+		return false;
+	ss->saved = *pos;
+	ss->saved.opaque = NULL;
+	ss->has_saved = true;
+	return true;
+}
+
+/* trib_source_host (several sources): a table of this source is copied. */
+static bool
+src_host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	src_host   *h = arg;
+
+	return table_copied(h->p, h->c, rel, errbuf, errlen);
+}
+
+/* trib_source_host (several sources): the pipeline's own services. */
+static void
+src_host_batch_end(void *arg)
+{
+	host_batch_end(((src_host *) arg)->p);
+}
+
+static bool
+src_host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return host_flush(((src_host *) arg)->p, timeout_ms, errbuf, errlen);
+}
+
+static bool
+src_host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	return host_poll(((src_host *) arg)->p, timeout_ms, errbuf, errlen);
+}
+
+static void
+src_host_set_state(void *arg, const char *state)
+{
+	host_set_state(((src_host *) arg)->p, state);
+}
+
+static bool
+src_host_leader_ok(void *arg, char *errbuf, size_t errlen)
+{
+	return host_leader_ok(((src_host *) arg)->p, errbuf, errlen);
+}
+
+/* Several sources: each source's services, around the pipeline's. */
+static void
+init_src_hosts(trib_pipeline *p)
+{
+	p->shosts = trib_xcalloc(p->nsrcs, sizeof(src_host));
+	for (size_t c = 0; c < p->nsrcs; c++)
+	{
+		src_host   *h = &p->shosts[c];
+
+		h->p = p;
+		h->c = c;
+		h->host.arg = h;
+		h->host.pipeline = p->cfg->pipeline;
+		h->host.batch_end = src_host_batch_end;
+		h->host.flush = src_host_flush;
+		h->host.poll = src_host_poll;
+		h->host.set_state = src_host_set_state;
+		h->host.leader_ok = src_host_leader_ok;
+		h->host.deliver = src_host_deliver;
+		h->host.registered = src_host_registered;
+		h->host.durable = src_host_durable;
+		h->host.stored_max = src_host_stored_max;
+		h->host.load = src_host_load;
+		h->host.save = src_host_save;
+		h->host.table_copied = src_host_table_copied;
+	}
+}
+
+/* Fill p->host. */
+void
+pl_init_host(trib_pipeline *p)
+{
+	p->host.arg = p;
+	p->host.pipeline = p->cfg->pipeline;
+	p->host.deliver = host_deliver;
+	p->host.batch_end = host_batch_end;
+	p->host.flush = host_flush;
+	p->host.poll = host_poll;
+	p->host.durable = host_durable;
+	p->host.stored_max = host_stored_max;
+	p->host.load = host_load;
+	p->host.save = host_save;
+	p->host.table_copied = host_table_copied;
+	p->host.set_state = host_set_state;
+	p->host.leader_ok = host_leader_ok;
+	p->host.registered = host_registered;
+	if (p->merge != NULL)
+		init_src_hosts(p);
+}

@@ -1,0 +1,295 @@
+/*
+ * pipeline_int.h: the pipeline's state (struct trib_pipeline, its source
+ * and sink slots, the queue of ended transactions), its timings, and what
+ * its files share; private to pipeline/.  The files, by concern:
+ *   pipeline.c          creation, accessors, finish and free; the design
+ *                       of the whole in its top comment
+ *   pipeline_open.c     the pipeline lock, the checkpoint store and sinks,
+ *                       resume points, starting the sources
+ *   pipeline_run.c      the stream loop
+ *   pipeline_deliver.c  a source's items to the sinks (the per-event path),
+ *                       the sinks' poll, flush and drain
+ *   pipeline_advance.c  durable position, checkpoints, confirmations
+ *   pipeline_status.c   /metrics gauges, /status, the HTTP endpoints
+ *   pipeline_host.c     services to a source's snapshot
+ * The small helpers every file uses per event are static inline here.
+ */
+#ifndef TRIB_PIPELINE_INT_H
+#define TRIB_PIPELINE_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipeline.h"
+
+#include "checkpoint.h"
+#include "ckpt_writer.h"
+#include "control.h"
+#include "erasure.h"
+#include "event.h"
+#include "http.h"
+#include "intern.h"
+#include "leader.h"
+#include "lineage.h"
+#include "merge.h"
+#include "metrics.h"
+#include "pause.h"
+#include "quality_api.h"
+#include "registry.h"
+#include "registry_api.h"
+#include "reload.h"
+#include "rules.h"
+#include "schema_stage.h"
+#include "sink.h"
+#include "sink_buffer.h"
+#include "source.h"
+#include "xalloc.h"
+
+#define POLL_BATCH 512
+#define POLL_TIMEOUT_MS 100
+#define ACK_POLL_MS 1			/* source wait while sinks owe acks */
+#define CHECKPOINT_MS 200
+#define DRAIN_TIMEOUT_MS 30000
+#define FLUSH_MS 1000			/* flush sinks at least this often when busy */
+#define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
+#define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
+#define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
+#define LEADER_CHECK_MS 1000	/* the leader checks it holds the lock at
+								 * least this often, and before each flush
+								 * when the upstream is not fenced */
+#define LEADER_TAKEOVER_MS 3000 /* a standby that took the lock waits this
+								 * long before writing, unfenced: by then the
+								 * old leader has seen its loss and stopped */
+#define KEEPALIVE_MS 1000		/* status updates to a source held by a
+								 * pause: well inside a walsender's
+								 * wal_sender_timeout even when that is set
+								 * as low as 2 s (5 s was not: e2e 86) */
+#define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
+								 * endpoint's open connections to close */
+
+/* A committed transaction whose events are not all durable yet. */
+typedef struct pending_tx
+{
+	size_t		src;			/* its source (index into srcs) */
+	trib_position end;			/* the END item's position (the source's) */
+	int64_t		ts_ms;			/* commit time */
+	bool		has_last;		/* it has events */
+	trib_position last;			/* its last event */
+} pending_tx;
+
+/* One source and what the pipeline keeps of it. */
+typedef struct src_slot
+{
+	trib_source src;			/* opened when src.state is set */
+	const trib_source_conf *conf;
+	trib_metric *m_events;		/* its series, looked up once */
+	trib_metric *m_dropped;
+	/* With several sources (merge.h), per source; else the pipeline's: */
+	trib_checkpoint *ckpt;		/* its checkpoint store */
+	bool		has_resume;
+	trib_position resume;		/* where it starts streaming (several
+								 * sources: owns its opaque) */
+	bool		has_saved;
+	trib_position saved;		/* its last checkpoint */
+	bool		has_durable_end;
+	trib_position durable_end;	/* END of its newest durable transaction
+								 * with events (owns its opaque) */
+	bool		has_confirmable;
+	trib_position confirmable;	/* END of its last transaction confirmed */
+} src_slot;
+
+/* One sink and what the pipeline knows of it. */
+typedef struct sink_slot
+{
+	trib_pipeline *p;
+	trib_sink	sink;
+	bool		opened;
+	bool		has_acked;
+	trib_position acked;		/* highest durable position */
+	bool		has_skip;
+	trib_position skip;			/* it already had everything up to here */
+	char	   *skip_opaque;	/* skip's opaque text, owned, when the
+								 * source resumes by it (keeps_opaque) */
+	uint64_t	written;
+	bool		dead_letter;	/* receives only the events rules refuse */
+	bool		quarantine;		/* receives only quarantined events (the
+								 * schema stage's policy) */
+	bool		has_written;
+	trib_position last_written; /* the last event handed to it */
+	trib_metric *m_events;		/* its series, looked up once */
+	trib_metric *m_acked_lsn;
+	/* several sources: per source, what it already has (its own stored
+	 * merged position's, or the source's checkpoint) */
+	bool	   *has_cskip;
+	trib_position *cskip;
+	size_t		ncskip;			/* how many sources it is ahead of yet */
+	/* while paused, and after a resume until drained: what it is owed
+	 * (sink_buffer.h); its gauges */
+	trib_sink_buffer *held;
+	trib_metric *m_held_events;
+	trib_metric *m_held_bytes;
+} sink_slot;
+
+/* Several sources: one source's snapshot services (init_src_hosts). */
+typedef struct src_host
+{
+	trib_pipeline *p;
+	size_t		c;
+	trib_source_host host;
+	bool		started;		/* an event was delivered */
+	uint64_t	m0;				/* the first one's merged group */
+	trib_position first;		/* and its own position */
+} src_host;
+
+struct trib_pipeline
+{
+	const trib_config *cfg;
+	src_slot   *srcs;			/* the sources, as configured */
+	size_t		nsrcs;
+	trib_merge *merge;			/* several sources: their merged stream
+								 * (merge.h); NULL with one */
+	const char **merge_names;	/* the merge's borrowed arrays */
+	const trib_source_ops **merge_ops;
+	size_t		next_src;		/* several sources: the one polled first */
+	const trib_source_ops *pops;	/* ops of the positions the sinks see:
+									 * the source's, or merged ones */
+	trib_source_host host;		/* services to the source's snapshot */
+	src_host   *shosts;			/* several sources: each one's (nsrcs) */
+	trib_leader *leader;
+	bool		fenced;			/* every source is (source.h) */
+	bool		lock_lost;		/* stopped on losing the lock: write nothing
+								 * more, not even the checkpoint */
+	long long	last_leader_check;	/* trib_clock_mono_ms() */
+	bool		retriable;		/* failed on a lost database connection */
+	bool		refused;		/* the source refused the dsn's credentials */
+	const char *login_hint;		/* the first source's, when the lock is its
+								 * own; NULL: the PostgreSQL lock's */
+	trib_checkpoint *ckpt;
+	trib_ckpt_writer *ckw;		/* saves ckpt off the loop, or NULL */
+	bool		save_now;		/* one source: save without waiting for
+								 * CHECKPOINT_MS (it settled) */
+	sink_slot  *sinks;
+	size_t		nsinks;
+
+	/* the transaction being handled and the queue of committed ones */
+	bool		tx_has_last;	/* an event of it reached a sink */
+	trib_position tx_last;		/* the last one */
+	bool		has_offered;
+	trib_position last_offered; /* the last event handled, kept or not */
+	trib_rules *rules;			/* transforms; empty when none */
+	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
+	trib_schema_stage *schemas; /* the schema stage, or NULL when off */
+	trib_lineage *lineage;		/* lineage recording, or NULL when off */
+	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
+	sink_slot  *quar;			/* the quarantine sink (schemas), or NULL */
+	pending_tx *queue;
+	size_t		qhead,
+				qlen,
+				qcap;
+	size_t		qdurable;		/* entries from the head known durable */
+	bool		has_confirmable;
+	trib_position confirmable;	/* END of the last entry confirmed */
+	bool		has_durable_tx;
+	trib_position durable_tx;	/* newest durable transaction with events:
+								 * its END position (owns its opaque, as
+								 * the queue's ENDs do: keeps_opaque) */
+	bool		has_resume;
+	trib_position resume;		/* where streaming starts (open; owns its
+								 * opaque) */
+	bool		has_written;
+	trib_position written;		/* last event handed to the sinks */
+
+	bool		has_saved;
+	trib_position saved;		/* last checkpoint written */
+	long long	last_ckpt_ms;
+	uint64_t	events_in;
+	char		state[32];
+
+	trib_metrics *metrics;		/* read by the HTTP thread */
+	trib_std_metrics m;
+	trib_metric *m_ack_latency;	/* looked up once */
+	trib_http  *http;
+	trib_regapi *regapi;		/* schema registry API on http, or NULL */
+	trib_control *control;		/* control API on http, or NULL */
+	trib_pause *pause;			/* paused sources and sinks (pause.h) */
+	bool		streaming;		/* a paused sink's events are held (not in
+								 * the snapshot phase) */
+	long long	pressed_since;	/* wall ms since a full buffer of a paused
+								 * sink stopped the reading, or 0 */
+	trib_metric *m_pressed;		/* tributary_pause_backpressure */
+	trib_quality_api *quality;	/* quality/check's rules, or NULL */
+	long long	last_keepalive; /* the held sources' last status update */
+	trib_reload *reload;		/* reloads (reload.h), or NULL */
+	bool		in_tx;			/* between a transaction's first item and
+								 * its END: no reload applies here */
+	trib_intern *snap_reached;	/* snapshot: "schema\0table" of the tables
+								 * an event of which reached a sink */
+};
+
+/* Order of positions, the source's: <0, 0, >0. */
+static inline int
+pos_cmp(const trib_pipeline *p, const trib_position *a, const trib_position *b)
+{
+	return p->pops->compare(a, b);
+}
+
+/*
+ * Does the pipeline keep source c's opaque positions (source.h
+ * resume_opaque)?  With several sources, in its checkpoint and queue and,
+ * beside its stored form, in the merged positions (merge.h).
+ */
+static inline bool
+keeps_opaque(const trib_pipeline *p, size_t c)
+{
+	return p->srcs[c].src.ops->resume_opaque;
+}
+
+/* A copy of source c's opaque text when the pipeline keeps them, else
+ * NULL. */
+static inline char *
+kept_opaque(const trib_pipeline *p, size_t c, const char *opaque)
+{
+	return keeps_opaque(p, c) && opaque != NULL ? trib_xstrdup(opaque) : NULL;
+}
+
+/* Is a reload waiting, and is the pipeline between transactions? */
+static inline bool
+reload_now(trib_pipeline *p)
+{
+	return p->reload != NULL && !p->in_tx && trib_reload_due(p->reload);
+}
+
+/* pipeline.c */
+void		pl_describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf, size_t len);
+
+/* pipeline_advance.c */
+bool		pl_durable_position(trib_pipeline *p, trib_position *out);
+bool		pl_collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen);
+bool		pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen);
+
+/* pipeline_deliver.c */
+void		pl_note_sink_failure(trib_pipeline *p, sink_slot *s);
+int			pl_drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen);
+bool		pl_buffer_full(trib_pipeline *p);
+long long	pl_held_ms(const trib_pipeline *p, size_t c);
+bool		pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp, char *errbuf, size_t errlen);
+bool		pl_awaiting_acks(trib_pipeline *p);
+bool		pl_poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
+bool		pl_flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
+bool		pl_drain(trib_pipeline *p, char *errbuf, size_t errlen);
+int			pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms, char *errbuf, size_t errlen);
+
+/* pipeline_host.c */
+void		pl_init_host(trib_pipeline *p);
+
+/* pipeline_open.c */
+bool		pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen);
+bool		pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
+
+/* pipeline_status.c */
+void		pl_update_gauges(trib_pipeline *p);
+bool		pl_start_http(trib_pipeline *p, char *errbuf, size_t errlen);
+
+#endif							/* TRIB_PIPELINE_INT_H */

@@ -1,0 +1,214 @@
+/*
+ * pipeline_run.c: the stream loop (trib_pipeline_stream).
+ *
+ * Each turn polls the sources (one after the other, several from the one
+ * after the last polled, so none starves; with a 1 ms timeout while a
+ * sink owes acknowledgements), unless every source is paused or a paused
+ * sink's buffer is full (backpressure): then hold() serves the sinks and
+ * keeps the held sources alive with status updates every KEEPALIVE_MS.
+ * Then it flushes the sinks when the source was quiet for IDLE_FLUSH_MS or
+ * at least every FLUSH_MS, advances the checkpoint and confirmations, and
+ * applies a waiting reload between transactions.  The leader checks that
+ * it still holds the pipeline lock.  The timings are pipeline_int.h's.
+ */
+#include "pipeline_int.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+
+/*
+ * Sources held by a pause (pause.h) are not polled: wait timeout_ms
+ * instead, and every KEEPALIVE_MS send each held source a status update
+ * so that its server keeps the connection (a walsender's
+ * wal_sender_timeout).  0: no items.
+ */
+static int
+hold(trib_pipeline *p, int timeout_ms)
+{
+	struct timespec t = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+
+	if (trib_clock_mono_ms() - p->last_keepalive >= KEEPALIVE_MS)
+	{
+		p->last_keepalive = trib_clock_mono_ms();
+		for (size_t c = 0; c < p->nsrcs; c++)
+		{
+			char		e[256];
+
+			if (pl_held_ms(p, c) > 0 &&
+				!p->srcs[c].src.ops->report(&p->srcs[c].src, false, e, sizeof(e)))
+				tlog_debug("pipeline", "source %s (paused): status update: %s",
+						   p->srcs[c].src.name, e);
+		}
+	}
+	if (timeout_ms > 0)
+		nanosleep(&t, NULL);
+	return 0;
+}
+
+/*
+ * Poll the sources and handle what they yield: the one source; with
+ * several, the source whose transaction is open until its END (merge.h),
+ * else each in turn from the one after the last served, sharing the wait
+ * among them while none has anything; none that a pause holds (pause.h).
+ * How many items, or -1.
+ */
+static int
+poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
+			 char *errbuf, size_t errlen)
+{
+	int			open,
+				total = 0;
+	size_t		reading = 0;
+
+	if (!pl_buffer_full(p))
+		p->pressed_since = 0;
+	else if (p->pressed_since == 0)
+	{
+		p->pressed_since = trib_clock_wall_ms();
+		tlog_warn("pipeline", "a paused sink's buffer is full (pause_buffer_mb %d): no "
+				  "source is read until it is resumed and drains", p->cfg->pause_buffer_mb);
+	}
+	if (p->pressed_since != 0 || (p->merge == NULL && trib_pause_source(p->pause, 0)))
+		return hold(p, timeout_ms);
+	if (p->merge == NULL)
+		return pl_poll_one(p, 0, items, timeout_ms, errbuf, errlen);
+	open = trib_merge_open_source(p->merge);
+	if (open >= 0)				/* a paused source's too: up to its END */
+		return pl_poll_one(p, (size_t) open, items, timeout_ms, errbuf, errlen);
+	for (size_t c = 0; c < p->nsrcs; c++)
+		reading += !trib_pause_source(p->pause, c);
+	if (reading == 0)
+		return hold(p, timeout_ms);
+	hold(p, 0);					/* keep the paused ones alive */
+	for (size_t k = 0; k < p->nsrcs; k++)
+	{
+		size_t		c = (p->next_src + k) % p->nsrcs;
+		int			wait = total > 0 ? 0 : (timeout_ms + (int) reading - 1) / (int) reading;
+		int			n;
+
+		if (trib_pause_source(p->pause, c))
+			continue;
+		n = pl_poll_one(p, c, items, wait, errbuf, errlen);
+
+		if (n < 0)
+			return -1;
+		total += n;
+		if (trib_merge_open_source(p->merge) >= 0)
+		{
+			p->next_src = (c + 1) % p->nsrcs;	/* after its END */
+			return total;
+		}
+	}
+	p->next_src = (p->next_src + 1) % p->nsrcs;
+	return total;
+}
+
+/* See pipeline.h. */
+bool
+trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
+					 char *errbuf, size_t errlen)
+{
+	trib_source_item items[POLL_BATCH];
+	long long	last_flush = trib_clock_mono_ms();
+	long long	last_data = trib_clock_mono_ms();
+	uint64_t	unflushed = 0;
+	char		id[TRIB_EVENTID_LEN];
+
+	/* the snapshot's events are durable (settled) and belong to no
+	 * transaction of the stream */
+	p->tx_has_last = false;
+	if (!pl_start_sources(p, errbuf, errlen))
+		return false;
+	snprintf(p->state, sizeof(p->state), "streaming");
+	p->streaming = true;
+
+	while (!*stop && !reload_now(p))
+	{
+		/* a resumed sink takes what it is owed first, a batch a turn */
+		int			held = pl_drain_held(p, POLL_BATCH, errbuf, errlen);
+		/* short waits while acks or a checkpoint's result are due */
+		int			n = held < 0 ? -1 : poll_sources(p, items,
+									 pl_awaiting_acks(p) ||
+									 (p->ckw && trib_ckpt_writer_busy(p->ckw)) ?
+									 ACK_POLL_MS : POLL_TIMEOUT_MS,
+									 errbuf, errlen);
+		bool		settled = false;
+
+		if (n < 0)
+			return false;
+		unflushed += n + held;
+		if (n > 0)
+			last_data = trib_clock_mono_ms();
+		if (unflushed > 0 && (trib_clock_mono_ms() - last_data >= IDLE_FLUSH_MS ||
+							  trib_clock_mono_ms() - last_flush >= FLUSH_MS))
+		{
+			if (!pl_still_leader(p, !p->fenced, errbuf, errlen))
+				return false;
+			/* no wait: acks come through pl_poll_sinks below (a wait here
+			 * held every commit behind it: W3's tail) */
+			if (!pl_flush_sinks(p, 0, errbuf, errlen))
+				return false;
+			last_flush = trib_clock_mono_ms();
+			unflushed = 0;
+		}
+		/* the source fell silent and every sink has everything: save the
+		 * checkpoint (and so confirm) now rather than at the next tick */
+		settled = trib_clock_mono_ms() - last_data >= SETTLE_MS && !pl_awaiting_acks(p) &&
+			trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
+		/* one source: due now, saved by the writer thread all the same
+		 * (a synchronous save would hold the next commit) */
+		p->save_now = settled && p->merge == NULL;
+		if (!pl_poll_sinks(p, 0, errbuf, errlen) ||
+			!pl_advance(p, settled && p->merge != NULL, true, errbuf, errlen))
+			return false;
+		/* idle: tell the upstream at once what became confirmed, rather
+		 * than at the source's next status interval (a broken connection
+		 * is the source's to notice and repair on its next poll) */
+		if (n == 0)
+			for (size_t c = 0; c < p->nsrcs; c++)
+			{
+				char		e[256];
+
+				if (!p->srcs[c].src.ops->report(&p->srcs[c].src, true, e, sizeof(e)))
+					tlog_debug("pipeline", "source %s: status update: %s",
+							   p->srcs[c].src.name, e);
+			}
+		pl_update_gauges(p);
+		if (trib_log_reopen_pending())
+		{
+			char		e[256];
+
+			if (!trib_log_reopen(e, sizeof(e)))
+				tlog_error("pipeline", "could not reopen the log: %s", e);
+		}
+		if (!pl_still_leader(p, false, errbuf, errlen))
+			return false;
+	}
+	snprintf(p->state, sizeof(p->state), "draining");
+	if (*stop)
+		tlog_info("pipeline", "stopping: draining the sinks");
+	else
+	{
+		tlog_info("pipeline", "reloading at a transaction boundary: draining the sinks");
+		trib_http_settle(p->http, RELOAD_ANSWER_MS);	/* the reload's answer */
+	}
+	if (!pl_drain(p, errbuf, errlen))
+		return false;
+	for (size_t c = 0; p->merge != NULL && c < p->nsrcs; c++)
+	{
+		p->srcs[c].src.ops->format_id(&p->srcs[c].saved, id, sizeof(id));
+		tlog_info("pipeline", "source %s: checkpoint %s", p->srcs[c].src.name, id);
+	}
+	if (p->merge != NULL)
+		tlog_info("pipeline", "stopped cleanly");
+	else
+	{
+		p->pops->format_id(&p->saved, id, sizeof(id));
+		tlog_info("pipeline", "stopped cleanly; checkpoint %s", id);
+	}
+	snprintf(p->state, sizeof(p->state), "stopped");
+	return true;
+}

@@ -1,0 +1,535 @@
+/*
+ * pgrecord_build.c: from a parsed record (pstate, pgrecord_int.h) to a
+ * trib_pgrec: the required fields per kind (pgr_check_spec), the tags
+ * every record carries (xid, lsn, seq, ts: pgr_fill_tags, which keeps the
+ * last ts and commit_lsn parsed, since every record of a transaction
+ * repeats them),
+ * the event of a change with its key built from the raw members of its
+ * image (pgr_build_event), and a relation record's entry in the relation
+ * cache (pgr_build_relation).  Values are copied out byte for byte, never
+ * re-formatted.  Each builder frees what it allocated on failure and says
+ * why in errbuf.
+ */
+#include "pgrecord.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errf.h"
+#include "isodate.h"
+#include "pgrecord_int.h"
+#include "xalloc.h"
+
+/* ---------------------------------------------------------------------- */
+/* small helpers */
+
+/* Read exactly `w` digits at s[*i]. */
+static bool
+digits(const char *s, size_t n, size_t *i, int w, int *out)
+{
+	int			v = 0,
+				k;
+
+	for (k = 0; k < w; k++)
+	{
+		if (*i >= n || s[*i] < '0' || s[*i] > '9')
+			return false;
+		v = v * 10 + (s[(*i)++] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms and us since
+ * the epoch (PostgreSQL's commit timestamps have microseconds; *ms is
+ * *us rounded down to the millisecond). */
+static bool
+parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
+{
+	size_t		i = 0;
+	int			neg = 0,
+				ydig = 0,
+				mo,
+				d,
+				h,
+				mi,
+				se;
+	int64_t		y = 0,
+				frac_us = 0,
+				secs,
+				scale = 100000;
+
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	while (i < n && s[i] >= '0' && s[i] <= '9' && ydig < 7)
+	{
+		y = y * 10 + (s[i++] - '0');
+		ydig++;
+	}
+	if (ydig < 4 || i >= n || s[i++] != '-' ||
+		!digits(s, n, &i, 2, &mo) || i >= n || s[i++] != '-' ||
+		!digits(s, n, &i, 2, &d) || i >= n || s[i++] != 'T' ||
+		!digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' ||
+		!digits(s, n, &i, 2, &mi) || i >= n || s[i++] != ':' ||
+		!digits(s, n, &i, 2, &se))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return false;
+	if (i < n && s[i] == '.')
+	{
+		int			fd = 0;
+
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, fd++)
+		{
+			if (fd >= 6)
+				return false;
+			frac_us += (s[i] - '0') * scale;
+			scale /= 10;
+		}
+		if (fd == 0)
+			return false;
+	}
+	if (i + 1 != n || s[i] != 'Z')
+		return false;
+	if (neg)
+		y = -y;
+	secs = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	/* microseconds since 1970 must fit in 64 bits: until about the year
+	 * 294,000 (the year is read up to 7 digits) */
+	if (secs > INT64_MAX / 1000000 - 1 || secs < INT64_MIN / 1000000 + 1)
+		return false;
+	*ms = secs * 1000 + frac_us / 1000;
+	*us = secs * 1000000 + frac_us;
+	return true;
+}
+
+static const char *const jtype_names[] = {
+	"missing", "null", "a boolean", "a number", "a string", "an object",
+	"an array"
+};
+
+/* ---------------------------------------------------------------------- */
+/* building records */
+
+/* Raw text of a field's value, as a new string. */
+static char *
+raw_copy(const pstate *st, int f)
+{
+	return trib_xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
+}
+
+/* A field's decoded string; it must not contain NUL. */
+static bool
+field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+{
+	if (memchr(st->f[f].str, '\0', st->f[f].slen))
+		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
+						 pgr_field_names[f]);
+	*out = st->f[f].str;
+	return true;
+}
+
+/* A numeric field as an unsigned integer no larger than max. */
+static bool
+field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
+		   char *errbuf, size_t errlen)
+{
+	if (!parse_uint(st->text + st->f[f].start, st->f[f].end - st->f[f].start,
+					max, out))
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an integer from 0 to %" PRIu64,
+						 pgr_field_names[f], max);
+	return true;
+}
+
+/* An LSN field. */
+static bool
+field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
+{
+	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
+						 pgr_field_names[f], st->f[f].str);
+	return true;
+}
+
+/* Check presence and types of fields against the kind's spec. */
+bool
+pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
+{
+	int			k;
+
+	for (k = 0; k < NFIELDS; k++)
+	{
+		unsigned	req = pgr_specs[kind].f[k];
+		int			want = req & ~0x30u;
+		int			have = st->f[k].type;
+
+		if (!req)
+			continue;
+		if (have == J_NONE)
+		{
+			if (req & 0x10)
+				return trib_errf(errbuf, errlen, "%s record lacks field \"%s\"",
+								 pgr_kind_names[kind], pgr_field_names[k]);
+			continue;
+		}
+		if (want == OBJ_OR_NULL ? (have != J_OBJECT && have != J_NULL) : have != want)
+			return trib_errf(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
+							 pgr_field_names[k], pgr_kind_names[kind],
+							 want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
+							 jtype_names[have]);
+	}
+	return true;
+}
+
+/* Find a member by name in an image; NULL if absent. */
+static const member *
+find_member(const memberlist *ml, const char *name)
+{
+	size_t		i,
+				n = strlen(name);
+
+	for (i = 0; i < ml->n; i++)
+		if (ml->m[i].nlen == n && memcmp(ml->m[i].name, name, n) == 0)
+			return &ml->m[i];
+	return NULL;
+}
+
+/* {"k1":v1,...} from the raw members of an image, or NULL if one is missing. */
+static char *
+build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
+{
+	size_t		i,
+				len = 2;
+	char	   *out,
+			   *p;
+	const member *small[16];
+	const member **ms = small;
+
+	if (!rel || rel->nkey == 0 || ml->n == 0)
+		return NULL;
+	if (rel->nkey > sizeof(small) / sizeof(small[0]))
+		ms = trib_xmalloc(rel->nkey * sizeof(*ms));
+	for (i = 0; i < rel->nkey; i++)
+	{
+		ms[i] = find_member(ml, rel->key[i]);
+		if (!ms[i])
+		{
+			if (ms != small)
+				free(ms);
+			return NULL;
+		}
+		len += ms[i]->vend - ms[i]->kstart + 1;
+	}
+	p = out = trib_xmalloc(len + 1);
+	*p++ = '{';
+	for (i = 0; i < rel->nkey; i++)
+	{
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, st->text + ms[i]->kstart, ms[i]->vend - ms[i]->kstart);
+		p += ms[i]->vend - ms[i]->kstart;
+	}
+	*p++ = '}';
+	*p = '\0';
+	if (ms != small)
+		free(ms);
+	return out;
+}
+
+/* Build the event of a change record. */
+bool
+pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
+			char *errbuf, size_t errlen)
+{
+	trib_event *ev = rec->ev;	/* zeroed, inside the record's block */
+	const char *schema = NULL,
+			   *table = NULL;
+
+	/* naming strings are borrowed from the parser (event.h) */
+	ev->source = p->source;
+	ev->connector = "postgresql";
+	ev->db = p->db;
+	ev->txid = rec->xid;
+	ev->ts_ms = rec->ts_ms;
+	ev->ts_us = rec->ts_us;
+	ev->pos.commit_lsn = rec->commit_lsn;
+	ev->pos.seq = rec->seq;
+	ev->pos.lsn = rec->lsn;
+
+	switch (rec->kind)
+	{
+		case TRIB_PGREC_INSERT:
+			ev->op = TRIB_OP_CREATE;
+			break;
+		case TRIB_PGREC_UPDATE:
+			ev->op = TRIB_OP_UPDATE;
+			break;
+		case TRIB_PGREC_DELETE:
+			ev->op = TRIB_OP_DELETE;
+			break;
+		case TRIB_PGREC_TRUNCATE:
+			ev->op = TRIB_OP_TRUNCATE;
+			break;
+		default:
+			ev->op = TRIB_OP_MESSAGE;
+			break;
+	}
+
+	if (rec->kind == TRIB_PGREC_INSERT || rec->kind == TRIB_PGREC_UPDATE ||
+		rec->kind == TRIB_PGREC_DELETE)
+	{
+		const trib_pgrel *rel;
+
+		if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
+			!field_cstr(st, F_TABLE, &table, errbuf, errlen))
+			return false;
+		ev->schema = trib_intern_get(p->names, schema, st->f[F_SCHEMA].slen);
+		ev->table = trib_intern_get(p->names, table, st->f[F_TABLE].slen);
+		if (st->f[F_OLD].type == J_OBJECT)
+			ev->before = raw_copy(st, F_OLD);
+		if (st->f[F_NEW].type == J_OBJECT)
+			ev->after = raw_copy(st, F_NEW);
+		if (st->f[F_UNCHANGED_TOAST].type == J_ARRAY)
+			ev->unchanged = raw_copy(st, F_UNCHANGED_TOAST);
+		if (st->njn[0] > 0 && rec->kind != TRIB_PGREC_DELETE)
+			ev->after_json_nulls = raw_copy(st, F_JSON_NULLS);
+		if (st->njn[1] > 0 && rec->kind != TRIB_PGREC_INSERT)
+			ev->before_json_nulls = raw_copy(st, F_OLD_JSON_NULLS);
+		rel = trib_pgparser_relation(p, schema, table);
+		ev->rel = rel ? rel->view : NULL;
+		if (rec->kind == TRIB_PGREC_DELETE)
+			ev->key = build_key(st, rel, &st->img[0]);
+		else
+		{
+			ev->key = build_key(st, rel, &st->img[1]);
+			if (!ev->key)
+				ev->key = build_key(st, rel, &st->img[0]);
+		}
+		return true;
+	}
+	if (rec->kind == TRIB_PGREC_TRUNCATE)
+	{
+		size_t		n = st->f[F_RELATIONS].end - st->f[F_RELATIONS].start;
+		char	   *x = trib_xmalloc(n + 80);
+
+		snprintf(x, n + 80, "{\"relations\":%.*s,\"cascade\":%s,\"restart_identity\":%s}",
+				 (int) n, st->text + st->f[F_RELATIONS].start,
+				 st->f[F_CASCADE].b ? "true" : "false",
+				 st->f[F_RESTART_IDENTITY].b ? "true" : "false");
+		ev->extra = x;
+		return true;
+	}
+	/* message */
+	{
+		size_t		np = st->f[F_PREFIX].end - st->f[F_PREFIX].start;
+		size_t		ne = st->f[F_ENCODING].end - st->f[F_ENCODING].start;
+		size_t		nc = st->f[F_CONTENT].end - st->f[F_CONTENT].start;
+		size_t		n = np + ne + nc + 80;
+		char	   *x;
+
+		if (strcmp(st->f[F_ENCODING].str, "utf8") != 0 &&
+			strcmp(st->f[F_ENCODING].str, "base64") != 0)
+			return trib_errf(errbuf, errlen, "message encoding must be utf8 or base64");
+		x = trib_xmalloc(n);
+		snprintf(x, n, "{\"transactional\":%s,\"prefix\":%.*s,\"encoding\":%.*s,\"content\":%.*s}",
+				 rec->transactional ? "true" : "false",
+				 (int) np, st->text + st->f[F_PREFIX].start,
+				 (int) ne, st->text + st->f[F_ENCODING].start,
+				 (int) nc, st->text + st->f[F_CONTENT].start);
+		ev->extra = x;
+		return true;
+	}
+}
+
+/* Build a relation entry from the parse and install it. */
+bool
+pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
+			   char *errbuf, size_t errlen)
+{
+	trib_pgrel	r;
+	const char *schema = NULL,
+			   *table = NULL,
+			   *ri = NULL;
+	uint64_t	relid = 0;
+	size_t		i,
+				j;
+
+	if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
+		!field_cstr(st, F_TABLE, &table, errbuf, errlen) ||
+		!field_cstr(st, F_REPLICA_IDENTITY, &ri, errbuf, errlen) ||
+		!field_uint(st, F_RELID, UINT32_MAX, &relid, errbuf, errlen))
+		return false;
+	if (strcmp(ri, "default") && strcmp(ri, "index") && strcmp(ri, "full") &&
+		strcmp(ri, "nothing"))
+		return trib_errf(errbuf, errlen, "replica_identity must be default, index, full or nothing");
+	/* Key columns must be columns of the relation. */
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < st->names[j].n; i++)
+		{
+			size_t		c;
+
+			for (c = 0; c < st->ncols; c++)
+				if (strcmp(st->cols[c].name, st->names[j].v[i]) == 0)
+					break;
+			if (c == st->ncols)
+				return trib_errf(errbuf, errlen, "%s column \"%.64s\" is not among the columns",
+								 j == 0 ? "primary_key" : "identity_key",
+								 st->names[j].v[i]);
+		}
+
+	memset(&r, 0, sizeof(r));
+	r.relid = (uint32_t) relid;
+	r.schema = trib_xstrdup(schema);
+	r.table = trib_xstrdup(table);
+	r.replica_identity = trib_xstrdup(ri);
+	r.cols = st->cols;
+	r.ncols = st->ncols;
+	st->cols = NULL;
+	st->ncols = st->capcols = 0;
+	r.primary_key = st->names[0].v;
+	r.npk = st->names[0].n;
+	st->names[0].v = NULL;
+	st->names[0].n = 0;
+	r.identity_key = st->names[1].v;
+	r.nik = st->names[1].n;
+	st->names[1].v = NULL;
+	st->names[1].n = 0;
+	rec->rel = trib_pgrelcache_install(p->rels, &r);
+	return true;
+}
+
+/* Text equal to a remembered value of len bytes? */
+static bool
+same_text(const field *f, const char *mem, size_t len)
+{
+	return len > 0 && f->slen == len && memcmp(f->str, mem, len) == 0;
+}
+
+/* Remember a parsed text (when it fits) for the next record. */
+static void
+remember(const field *f, char *mem, size_t cap, size_t *len)
+{
+	*len = 0;
+	if (f->slen < cap)
+	{
+		memcpy(mem, f->str, f->slen);
+		*len = f->slen;
+	}
+}
+
+/* Fill the record's tags from the parse. */
+bool
+pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
+		  char *errbuf, size_t errlen)
+{
+	uint64_t	v;
+
+	if (!field_uint(st, F_XID, UINT32_MAX, &v, errbuf, errlen))
+		return false;
+	rec->xid = (uint32_t) v;
+	if (st->f[F_SUBXID].type == J_NUMBER)
+	{
+		if (!field_uint(st, F_SUBXID, UINT32_MAX, &v, errbuf, errlen))
+			return false;
+		rec->subxid = (uint32_t) v;
+	}
+	if (st->f[F_COMMIT_LSN].type == J_STRING)
+	{
+		if (same_text(&st->f[F_COMMIT_LSN], p->last_clsn, p->last_clsn_len))
+			rec->commit_lsn = p->last_clsn_val;
+		else
+		{
+			if (!field_lsn(st, F_COMMIT_LSN, &rec->commit_lsn, errbuf, errlen))
+				return false;
+			remember(&st->f[F_COMMIT_LSN], p->last_clsn, sizeof(p->last_clsn),
+					 &p->last_clsn_len);
+			p->last_clsn_val = rec->commit_lsn;
+		}
+		rec->has_commit_lsn = true;
+	}
+	if (st->f[F_END_LSN].type == J_STRING &&
+		!field_lsn(st, F_END_LSN, &rec->end_lsn, errbuf, errlen))
+		return false;
+	if (st->f[F_LSN].type == J_STRING &&
+		!field_lsn(st, F_LSN, &rec->lsn, errbuf, errlen))
+		return false;
+	if (st->f[F_TS].type == J_STRING)
+	{
+		if (same_text(&st->f[F_TS], p->last_ts, p->last_ts_len))
+		{
+			rec->ts_ms = p->last_ts_ms;
+			rec->ts_us = p->last_ts_us;
+		}
+		else
+		{
+			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms,
+						  &rec->ts_us))
+				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
+								 st->f[F_TS].str);
+			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
+			p->last_ts_ms = rec->ts_ms;
+			p->last_ts_us = rec->ts_us;
+		}
+		rec->has_ts = true;
+	}
+	if (st->f[F_SEQ].type == J_NUMBER)
+	{
+		if (!field_uint(st, F_SEQ, INT64_MAX, &rec->seq, errbuf, errlen))
+			return false;
+		rec->has_seq = true;
+	}
+	if (st->f[F_CHANGES].type == J_NUMBER)
+	{
+		if (!field_uint(st, F_CHANGES, INT64_MAX, &rec->changes, errbuf, errlen))
+			return false;
+		rec->has_changes = true;
+	}
+	if (st->f[F_NEXT_SEQ].type == J_NUMBER)
+	{
+		if (!field_uint(st, F_NEXT_SEQ, INT64_MAX, &rec->next_seq, errbuf, errlen))
+			return false;
+		rec->has_next_seq = true;
+	}
+	if (st->f[F_DISCARD_THROUGH_SEQ].type == J_NUMBER)
+	{
+		if (!field_uint(st, F_DISCARD_THROUGH_SEQ, INT64_MAX,
+						&rec->discard_through_seq, errbuf, errlen))
+			return false;
+		rec->has_discard_through = true;
+	}
+	rec->first = st->f[F_FIRST].type == J_BOOL && st->f[F_FIRST].b;
+	rec->discard = st->f[F_DISCARD].type == J_BOOL && st->f[F_DISCARD].b;
+	rec->transactional = st->f[F_TRANSACTIONAL].type == J_BOOL &&
+		st->f[F_TRANSACTIONAL].b;
+	if (st->f[F_GID].type == J_STRING)
+	{
+		const char *gid = NULL;
+
+		if (!field_cstr(st, F_GID, &gid, errbuf, errlen))
+			return false;
+		rec->gid = trib_xstrdup(gid);
+	}
+	if (st->f[F_PREFIX].type == J_STRING)
+		rec->prefix = trib_xstrndup(st->f[F_PREFIX].str, st->f[F_PREFIX].slen);
+	return true;
+}
+
+/* Checks that depend on the kind beyond field types. */
+bool
+pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen)
+{
+	bool		change = rec->kind >= TRIB_PGREC_INSERT &&
+		rec->kind <= TRIB_PGREC_MESSAGE;
+
+	if (change && rec->kind == TRIB_PGREC_MESSAGE && !rec->transactional &&
+		!rec->has_commit_lsn)
+		return trib_errf(errbuf, errlen, "non-transactional message lacks commit_lsn");
+	if (change && !rec->has_commit_lsn && rec->has_ts)
+		return trib_errf(errbuf, errlen, "%s record has ts but no commit_lsn",
+						 pgr_kind_names[rec->kind]);
+	return true;
+}
+

@@ -1,0 +1,184 @@
+/*
+ * pgrecord_int.h: what the record parser's files share: the field and
+ * kind tables' indexes, the parse state (pstate) and the parser
+ * (struct trib_pgparser); private to source/pg/.  The files:
+ *   pgrecord.c        the kind and field tables, the requirements per
+ *                     kind, the parser's life, and trib_pgrec's
+ *   pgrecord_scan.c   the streaming parse of one record (yajl's callbacks)
+ *                     and trib_pgparser_parse()
+ *   pgrecord_build.c  the checks after the parse and the records built
+ *                     from it (events, relations)
+ */
+#ifndef TRIB_PGRECORD_INT_H
+#define TRIB_PGRECORD_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yajl_parse.h>
+
+#include "arena.h"
+#include "intern.h"
+#include "pgrecord.h"
+#include "pgrelcache.h"
+
+#define NKINDS ((int) TRIB_PGREC_ROLLBACK_PREPARED + 1)
+
+/* The top-level fields the parser knows. */
+enum
+{
+	F_KIND, F_XID, F_SUBXID, F_COMMIT_LSN, F_TS, F_LSN, F_SEQ, F_RELID,
+	F_SCHEMA, F_TABLE, F_REPLICA_IDENTITY, F_COLUMNS, F_PRIMARY_KEY,
+	F_IDENTITY_KEY, F_OLD, F_NEW, F_UNCHANGED_TOAST, F_RELATIONS, F_CASCADE,
+	F_RESTART_IDENTITY, F_TRANSACTIONAL, F_PREFIX, F_ENCODING, F_CONTENT,
+	F_END_LSN, F_CHANGES, F_GID, F_FIRST, F_NEXT_SEQ, F_DISCARD,
+	F_DISCARD_THROUGH_SEQ, F_JSON_NULLS, F_OLD_JSON_NULLS, NFIELDS,
+	F_UNKNOWN = NFIELDS
+};
+
+/* JSON types; a field's value has one. */
+enum
+{
+	J_NONE, J_NULL, J_BOOL, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY
+};
+
+/* Type requirements per kind: R = required, O = optional, with a type. */
+#define R(t) (0x10 | (t))
+#define O(t) (0x20 | (t))
+#define OBJ_OR_NULL 0x40		/* old: object or null */
+
+typedef struct kind_spec
+{
+	unsigned char f[NFIELDS];
+} kind_spec;
+
+/* A member of a row image: raw "name":value is text[kstart, vend). */
+typedef struct member
+{
+	size_t		kstart;
+	size_t		vend;
+	const char *name;			/* nlen bytes, in the record or the arena */
+	size_t		nlen;
+} member;
+
+typedef struct memberlist
+{
+	member	   *m;
+	size_t		n;
+	size_t		cap;
+} memberlist;
+
+struct trib_pgparser
+{
+	char	   *source;
+	char	   *db;
+	trib_pgrelcache *rels;		/* from relation records (pgrelcache.h) */
+	/*
+	 * Reused by every parse: yajl's memory, decoded strings and member
+	 * names come from `scratch`, reset after each record, and the member
+	 * arrays of the two row images keep their capacity.
+	 */
+	trib_arena	scratch;
+	yajl_alloc_funcs yaf;
+	/* schema and table names that events point to (event.h) */
+	trib_intern *names;
+	/* the last ts and commit_lsn parsed: every record of a transaction
+	 * repeats them */
+	char		last_ts[40];
+	size_t		last_ts_len;
+	int64_t		last_ts_ms;
+	int64_t		last_ts_us;
+	char		last_clsn[TRIB_LSN_BUFLEN];
+	size_t		last_clsn_len;
+	uint64_t	last_clsn_val;
+	memberlist	img[2];
+};
+
+typedef struct strlist
+{
+	char	  **v;
+	size_t		n;
+	size_t		cap;
+} strlist;
+
+/* A field's value as seen during the parse. */
+typedef struct field
+{
+	int			type;			/* J_* */
+	size_t		start;			/* span of the value in the input */
+	size_t		end;
+	char	   *str;			/* strings: decoded copy */
+	size_t		slen;
+	bool		b;
+} field;
+
+/* Column-object members (depth 3 under "columns"). */
+enum
+{
+	C_NAME, C_TYPE, C_TYPE_OID, C_TYPMOD, C_NULLABLE, C_PK, C_IDENTITY,
+	NCOLF, C_UNKNOWN = NCOLF
+};
+
+typedef struct pstate
+{
+	trib_arena *arena;			/* strings and names of this parse */
+	const char *text;
+	size_t		len;
+	yajl_handle h;
+	int			depth;
+	int			topkey;			/* F_* of the current top-level member */
+	size_t		after_key;		/* offset after the last top-level key */
+	field		f[NFIELDS];
+	/* depth 2 */
+	size_t		prev_end;		/* end of the last depth-2 token of an image */
+	memberlist	img[2];			/* 0 old, 1 new */
+	strlist		names[3];		/* primary_key, identity_key, unchanged_toast */
+	size_t		nelems;			/* elements of columns/relations seen */
+	size_t		njn[2];			/* entries of json_nulls, old_json_nulls */
+	size_t		jn_elems;		/* elements of the current ["col", i...] */
+	/* depth 3 (columns / relations elements) */
+	int			subkey;
+	unsigned	seen;			/* bitmask of members seen in the element */
+	trib_pgcol *cols;
+	size_t		ncols;
+	size_t		capcols;
+	char		err[256];
+} pstate;
+
+
+/* pgrecord.c's tables */
+extern const char *const pgr_kind_names[NKINDS];
+extern const char *const pgr_field_names[NFIELDS];
+extern size_t pgr_field_len[NFIELDS];	/* filled by init_specs() */
+extern kind_spec pgr_specs[NKINDS];
+
+/* Parse a non-negative decimal integer of n bytes, at most max. */
+static inline bool
+parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (n == 0 || n > 20)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		unsigned	c = (unsigned char) s[i] - '0';
+
+		if (c > 9 || v > (max - c) / 10)
+			return false;
+		v = v * 10 + c;
+	}
+	*out = v;
+	return true;
+}
+
+/* pgrecord_build.c: the checks and builders trib_pgparser_parse() calls */
+bool		pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);
+bool		pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+
+#endif							/* TRIB_PGRECORD_INT_H */

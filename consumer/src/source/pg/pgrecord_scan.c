@@ -1,0 +1,612 @@
+/*
+ * pgrecord_scan.c: one record's streaming parse (pgrecord.c's file comment,
+ * "Design").
+ *
+ * yajl calls the four handlers on_scalar, on_key, on_open and on_end
+ * through TRIB_YTOK_CALLBACKS (lib/yajl_tokens.h); they and every helper
+ * they call are static in this file, so the compiler inlines them into
+ * the callbacks: this is every PostgreSQL event's hot path.  The handlers
+ * fill a pstate (pgrecord_int.h): each known top-level field's type and
+ * value span, the members of the two row images, the name lists and the
+ * column objects of a relation record.  trib_pgparser_parse() runs the
+ * parse and then the checks and builders of pgrecord_build.c, once per
+ * record.
+ */
+#include "pgrecord.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl_parse.h>
+
+#include "errf.h"
+#include "pgrecord_int.h"
+#include "xalloc.h"
+#include "yajl_tokens.h"
+
+/* ---------------------------------------------------------------------- */
+/* the streaming parse */
+
+static const char *const colf_names[NCOLF] = {
+	"name", "type", "type_oid", "typmod", "nullable", "pk", "identity"
+};
+
+/* A change record and its event, allocated together (trib_pgrec.ev_inline). */
+typedef struct recblock
+{
+	trib_pgrec	rec;
+	trib_event	ev;
+} recblock;
+
+
+/* Record a parse error (the first one wins) and stop yajl. */
+static int
+perr(pstate *st, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (!st->err[0])
+	{
+		va_start(ap, fmt);
+		vsnprintf(st->err, sizeof(st->err), fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+/* Offset just past the token yajl is reporting. */
+static size_t
+here(pstate *st)
+{
+	return yajl_get_bytes_consumed(st->h);
+}
+
+/* Skip JSON whitespace from i. */
+static size_t
+skip_ws(const pstate *st, size_t i)
+{
+	while (i < st->len && (st->text[i] == ' ' || st->text[i] == '\t' ||
+						   st->text[i] == '\n' || st->text[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Start of a scalar value that follows a key ending at k ("key" : value). */
+static size_t
+value_start(const pstate *st, size_t k)
+{
+	size_t		i = skip_ws(st, k);
+
+	if (i < st->len && st->text[i] == ':')
+		i++;
+	return skip_ws(st, i);
+}
+
+/* Is the current top-level member a row image?  Returns 0/1, or -1. */
+static int
+image_index(int topkey)
+{
+	return topkey == F_OLD ? 0 : topkey == F_NEW ? 1 : -1;
+}
+
+/* Is the current top-level member a JSON null list?  Returns 0 for
+ * json_nulls (the new image), 1 for old_json_nulls, or -1. */
+static int
+json_nulls_index(const pstate *st)
+{
+	int			jn = st->topkey == F_JSON_NULLS ? 0 :
+		st->topkey == F_OLD_JSON_NULLS ? 1 : -1;
+
+	return jn >= 0 && st->f[st->topkey].type == J_ARRAY ? jn : -1;
+}
+
+/*
+ * A value inside a JSON null list (docs/PLUGIN.md): at depth 2 an entry,
+ * a column name or ["column", i, ...]; at depth 3 an element of such an
+ * entry, the name and then positions (non-negative integers).
+ */
+static int
+on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
+{
+	uint64_t	v;
+
+	if (st->depth == 2)
+	{
+		if (type != J_STRING && type != J_ARRAY)
+			return perr(st, "\"%s\" entries must be column names or [name, positions...]",
+						pgr_field_names[st->topkey]);
+		if (type == J_STRING && memchr(s, '\0', n))
+			return perr(st, "\"%s\" holds a name with a NUL character",
+						pgr_field_names[st->topkey]);
+		st->njn[jn]++;
+		st->jn_elems = 0;
+		return 1;
+	}
+	if (st->jn_elems++ == 0)
+		return type == J_STRING && !memchr(s, '\0', n) ? 1 :
+			perr(st, "a \"%s\" array entry must start with a column name",
+				 pgr_field_names[st->topkey]);
+	if (type != J_NUMBER || !parse_uint(s, n, INT32_MAX, &v))
+		return perr(st, "\"%s\": element positions must be integers from 0 to %d",
+					pgr_field_names[st->topkey], INT32_MAX);
+	return 1;
+}
+
+/* The name list of the current top-level member, or NULL. */
+static strlist *
+name_list(pstate *st)
+{
+	switch (st->topkey)
+	{
+		case F_PRIMARY_KEY:
+			return &st->names[0];
+		case F_IDENTITY_KEY:
+			return &st->names[1];
+		case F_UNCHANGED_TOAST:
+			return &st->names[2];
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * A member value of a "columns" or "relations" element (depth 3).  Numbers
+ * arrive as their text in s/n.
+ */
+static int
+on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
+{
+	trib_pgcol *c;
+	uint64_t	v;
+
+	if (type == J_OBJECT || type == J_ARRAY)
+		return perr(st, "unexpected nesting in \"%s\"", pgr_field_names[st->topkey]);
+	if (st->topkey == F_RELATIONS)
+	{
+		/* subkey 0 schema, 1 table */
+		if (st->subkey <= 1)
+		{
+			if (type != J_STRING)
+				return perr(st, "\"relations\": schema and table must be strings");
+			st->seen |= 1u << st->subkey;
+		}
+		return 1;
+	}
+	if (st->subkey == C_UNKNOWN)
+		return 1;
+	c = &st->cols[st->ncols - 1];
+	st->seen |= 1u << st->subkey;
+	switch (st->subkey)
+	{
+		case C_NAME:
+		case C_TYPE:
+			if (type != J_STRING || memchr(s, '\0', n))
+				return perr(st, "column %s must be a string without NUL",
+							colf_names[st->subkey]);
+			if (st->subkey == C_NAME)
+				c->name = trib_xstrndup(s, n);
+			else
+				c->type = trib_xstrndup(s, n);
+			return 1;
+		case C_TYPE_OID:
+			if (type != J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
+				return perr(st, "column type_oid must be an oid");
+			c->type_oid = (uint32_t) v;
+			return 1;
+		case C_TYPMOD:
+			{
+				bool		neg = type == J_NUMBER && n > 0 && s[0] == '-';
+
+				if (type != J_NUMBER ||
+					!parse_uint(s + neg, n - neg, neg ? 2147483648u : INT32_MAX, &v))
+					return perr(st, "column typmod must be a 32-bit integer");
+				c->typmod = neg ? (int32_t) (-(int64_t) v) : (int32_t) v;
+				return 1;
+			}
+		default:
+			if (type != J_BOOL)
+				return perr(st, "column %s must be a boolean", colf_names[st->subkey]);
+			if (st->subkey == C_NULLABLE)
+				c->nullable = b;
+			else if (st->subkey == C_PK)
+				c->pk = b;
+			else
+				c->identity = b;
+			return 1;
+	}
+}
+
+/*
+ * A value begins (scalar, or the opening of a container) at the current
+ * depth.  `type` is its J_* type; for strings s/n is the decoded text.
+ * Returns 0 to stop the parse.
+ */
+static int
+on_value(pstate *st, int type, const char *s, size_t n, bool b)
+{
+	bool		container = (type == J_OBJECT || type == J_ARRAY);
+	size_t		end = here(st);
+
+	if (st->depth == 0)
+		return type == J_OBJECT ? 1 : perr(st, "record is not a JSON object");
+
+	if (st->depth == 1)
+	{
+		field	   *f;
+
+		if (st->topkey == F_UNKNOWN)
+			return 1;
+		f = &st->f[st->topkey];
+		f->type = type;
+		f->start = container ? end - 1 : value_start(st, st->after_key);
+		f->end = end;
+		f->b = b;
+		if (type == J_STRING)
+		{
+			f->str = trib_arena_strndup(st->arena, s, n);
+			f->slen = n;
+		}
+		if (image_index(st->topkey) >= 0 && type == J_OBJECT)
+			st->prev_end = end;
+		return 1;
+	}
+
+	if (st->depth == 2)
+	{
+		int			img = image_index(st->topkey);
+		strlist    *nl = name_list(st);
+		int			jn = json_nulls_index(st);
+
+		if (jn >= 0)
+			return on_json_nulls_value(st, jn, type, s, n);
+		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
+		{
+			/* A member value of a row image; containers end in on_close. */
+			if (!container)
+			{
+				memberlist *ml = &st->img[img];
+
+				ml->m[ml->n - 1].vend = end;
+				st->prev_end = end;
+			}
+			return 1;
+		}
+		if (nl && st->f[st->topkey].type == J_ARRAY)
+		{
+			if (type != J_STRING)
+				return perr(st, "\"%s\" must hold only strings",
+							pgr_field_names[st->topkey]);
+			if (nl->n == nl->cap)
+			{
+				nl->cap = nl->cap ? nl->cap * 2 : 8;
+				nl->v = trib_xrealloc(nl->v, nl->cap * sizeof(char *));
+			}
+			if (memchr(s, '\0', n))
+				return perr(st, "\"%s\" holds a name with a NUL character",
+							pgr_field_names[st->topkey]);
+			nl->v[nl->n++] = trib_xstrndup(s, n);
+			return 1;
+		}
+		if ((st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
+			st->f[st->topkey].type == J_ARRAY)
+		{
+			if (type != J_OBJECT)
+				return perr(st, "\"%s\" must hold only objects",
+							pgr_field_names[st->topkey]);
+			st->nelems++;
+			st->seen = 0;
+			st->subkey = C_UNKNOWN;
+			if (st->topkey == F_COLUMNS)
+			{
+				if (st->ncols == st->capcols)
+				{
+					st->capcols = st->capcols ? st->capcols * 2 : 16;
+					st->cols = trib_xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
+				}
+				memset(&st->cols[st->ncols++], 0, sizeof(trib_pgcol));
+			}
+			return 1;
+		}
+		return 1;
+	}
+
+	if (st->depth == 3 &&
+		(st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
+		st->f[st->topkey].type == J_ARRAY)
+		return on_element_member(st, type, s, n, b);
+	if (st->depth == 3 && json_nulls_index(st) >= 0)
+		return on_json_nulls_value(st, json_nulls_index(st), type, s, n);
+	return 1;
+}
+
+/* A container closes; depth is already decremented. */
+static int
+on_close(pstate *st)
+{
+	size_t		end = here(st);
+
+	if (st->depth == 1 && st->topkey != F_UNKNOWN)
+		st->f[st->topkey].end = end;
+	else if (st->depth == 2)
+	{
+		int			img = image_index(st->topkey);
+
+		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
+		{
+			memberlist *ml = &st->img[img];
+
+			ml->m[ml->n - 1].vend = end;
+			st->prev_end = end;
+		}
+		else if (st->topkey == F_COLUMNS && st->f[F_COLUMNS].type == J_ARRAY)
+		{
+			if ((st->seen & ((1u << NCOLF) - 1)) != (1u << NCOLF) - 1)
+				return perr(st, "column %zu lacks a member (name, type, type_oid, typmod, nullable, pk, identity)",
+							st->ncols);
+		}
+		else if (st->topkey == F_RELATIONS && st->f[F_RELATIONS].type == J_ARRAY)
+		{
+			if (st->seen != 3)
+				return perr(st, "\"relations\" element lacks schema or table");
+		}
+		else if (json_nulls_index(st) >= 0 && st->jn_elems < 2)
+			return perr(st, "a \"%s\" array entry needs a column name and positions",
+						pgr_field_names[st->topkey]);
+	}
+	return 1;
+}
+
+/* A scalar token (lib/yajl_tokens.c) as a value of the parser's J_*
+ * type; null and booleans carry no text here, as on_value expects. */
+static int
+on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
+{
+	switch (type)
+	{
+		case yajl_t_string:
+			return on_value(ctx, J_STRING, s, n, false);
+		case yajl_t_number:
+			return on_value(ctx, J_NUMBER, s, n, false);
+		case yajl_t_true:
+		case yajl_t_false:
+			return on_value(ctx, J_BOOL, NULL, 0, type == yajl_t_true);
+		default:
+			return on_value(ctx, J_NULL, NULL, 0, false);
+	}
+}
+
+/* An object or array opens: a value at this depth, then one level down. */
+static int
+on_open(void *ctx, bool array)
+{
+	pstate	   *st = ctx;
+
+	if (!on_value(st, array ? J_ARRAY : J_OBJECT, NULL, 0, false))
+		return 0;
+	st->depth++;
+	return 1;
+}
+
+/* An object or array closes: one level up, then on_close. */
+static int
+on_end(void *ctx, bool array)
+{
+	pstate	   *st = ctx;
+
+	(void) array;
+	st->depth--;
+	return on_close(st);
+}
+
+/* A key at some depth. */
+static int
+on_key(void *ctx, const unsigned char *key, size_t n)
+{
+	pstate	   *st = ctx;
+	int			i;
+
+	if (st->depth == 1)
+	{
+		st->topkey = F_UNKNOWN;
+		for (i = 0; i < NFIELDS; i++)
+			if (pgr_field_len[i] == n && pgr_field_names[i][0] == (char) key[0] &&
+				memcmp(pgr_field_names[i], key, n) == 0)
+			{
+				if (st->f[i].type != J_NONE)
+					return perr(st, "duplicate field \"%s\"", pgr_field_names[i]);
+				st->topkey = i;
+				break;
+			}
+		st->after_key = here(st);
+		return 1;
+	}
+	if (st->depth == 2)
+	{
+		int			img = image_index(st->topkey);
+
+		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
+		{
+			memberlist *ml = &st->img[img];
+			size_t		k = skip_ws(st, st->prev_end);
+
+			if (k < st->len && st->text[k] == ',')
+				k = skip_ws(st, k + 1);
+			if (k >= st->len || st->text[k] != '"')
+				return perr(st, "internal: cannot locate a member of \"%s\"",
+							pgr_field_names[st->topkey]);
+			if (ml->n == ml->cap)
+			{
+				ml->cap = ml->cap ? ml->cap * 2 : 16;
+				ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
+			}
+			ml->m[ml->n].kstart = k;
+			ml->m[ml->n].vend = 0;
+			/* the name as written when it has no escapes (not
+			 * NUL-terminated: nlen counts), else a decoded copy */
+			/* (yajl hands an unescaped key as a pointer into the input:
+			 * then no comparison is needed) */
+			if (k + n + 2 <= st->len && st->text[k + 1 + n] == '"' &&
+				((const char *) key == st->text + k + 1 ||
+				 memcmp(st->text + k + 1, key, n) == 0))
+				ml->m[ml->n].name = st->text + k + 1;
+			else
+				ml->m[ml->n].name = trib_arena_strndup(st->arena, (const char *) key, n);
+			ml->m[ml->n].nlen = n;
+			ml->n++;
+		}
+		return 1;
+	}
+	if (st->depth == 3)
+	{
+		st->subkey = C_UNKNOWN;
+		if (st->topkey == F_RELATIONS)
+		{
+			if (n == 6 && memcmp(key, "schema", 6) == 0)
+				st->subkey = 0;
+			else if (n == 5 && memcmp(key, "table", 5) == 0)
+				st->subkey = 1;
+			if (st->subkey <= 1 && (st->seen & (1u << st->subkey)))
+				return perr(st, "duplicate member in \"relations\"");
+		}
+		else if (st->topkey == F_COLUMNS)
+		{
+			for (i = 0; i < NCOLF; i++)
+				if (strlen(colf_names[i]) == n && memcmp(colf_names[i], key, n) == 0)
+				{
+					if (st->seen & (1u << i))
+						return perr(st, "duplicate column member \"%s\"",
+									colf_names[i]);
+					st->subkey = i;
+					break;
+				}
+		}
+	}
+	return 1;
+}
+
+/* yajl's callbacks, calling the four handlers directly (hot path). */
+TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
+
+/*
+ * Free everything the parse state owns.  Field strings and member names
+ * are in the arena (reset by the caller); the member arrays go back to
+ * the parser for the next record.
+ */
+static void
+pstate_clear(trib_pgparser *p, pstate *st)
+{
+	size_t		i;
+	int			k;
+
+	for (k = 0; k < 2; k++)
+	{
+		p->img[k] = st->img[k];
+		p->img[k].n = 0;
+	}
+	for (k = 0; k < 3; k++)
+		trib_pgrelcache_free_strv(st->names[k].v, st->names[k].n);
+	for (i = 0; i < st->ncols; i++)
+	{
+		free(st->cols[i].name);
+		free(st->cols[i].type);
+	}
+	free(st->cols);
+}
+
+/* Parse one record. */
+bool
+trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
+					trib_pgrec **out, char *errbuf, size_t errlen)
+{
+	pstate		st;
+	yajl_status ys;
+	trib_pgrec *rec = NULL;
+	int			kind;
+	bool		ok = false;
+
+	*out = NULL;
+	memset(&st, 0, sizeof(st));
+	st.arena = &p->scratch;
+	st.img[0] = p->img[0];
+	st.img[1] = p->img[1];
+	st.text = text;
+	st.len = len;
+	st.topkey = F_UNKNOWN;
+	st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
+	if (!st.h)
+		return trib_errf(errbuf, errlen, "out of memory");
+
+	ys = yajl_parse(st.h, (const unsigned char *) text, len);
+	if (ys == yajl_status_ok)
+		ys = yajl_complete_parse(st.h);
+	if (ys != yajl_status_ok)
+	{
+		if (st.err[0])
+			trib_errf(errbuf, errlen, "bad record: %s", st.err);
+		else
+		{
+			unsigned char *m = yajl_get_error(st.h, 0, NULL, 0);
+
+			trib_errf(errbuf, errlen, "bad record: invalid JSON at byte %zu: %s",
+					  yajl_get_bytes_consumed(st.h), m ? (char *) m : "?");
+			if (m)
+				yajl_free_error(st.h, m);
+		}
+		goto done;
+	}
+	if (st.f[F_KIND].type != J_STRING)
+	{
+		trib_errf(errbuf, errlen, "bad record: no \"kind\" string");
+		goto done;
+	}
+	for (kind = 0; kind < NKINDS; kind++)
+		if (strlen(pgr_kind_names[kind]) == st.f[F_KIND].slen &&
+			memcmp(pgr_kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen) == 0)
+			break;
+	if (kind == NKINDS)
+	{
+		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
+		goto done;
+	}
+	if (!pgr_check_spec(&st, kind, errbuf, errlen))
+		goto done;
+
+	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
+	{
+		/* a change: the record and its event in one allocation */
+		recblock   *b = trib_xmalloc(sizeof(*b));
+
+		memset(b, 0, sizeof(*b));
+		rec = &b->rec;
+		rec->ev = &b->ev;
+		rec->ev_inline = true;
+	}
+	else
+	{
+		rec = trib_xmalloc(sizeof(*rec));
+		memset(rec, 0, sizeof(*rec));
+	}
+	rec->kind = (trib_pgrec_kind) kind;
+	if (!pgr_fill_tags(p, &st, rec, errbuf, errlen) || !pgr_check_kind(rec, errbuf, errlen))
+		goto done;
+	if (rec->kind == TRIB_PGREC_RELATION)
+		ok = pgr_build_relation(p, &st, rec, errbuf, errlen);
+	else if (rec->kind >= TRIB_PGREC_INSERT && rec->kind <= TRIB_PGREC_MESSAGE)
+		ok = pgr_build_event(p, &st, rec, errbuf, errlen);
+	else
+		ok = true;
+
+done:
+	if (ok)
+		*out = rec;
+	else
+		trib_pgrec_free(rec);
+	pstate_clear(p, &st);
+	yajl_free(st.h);
+	trib_arena_reset(&p->scratch);
+	return ok;
+}
+

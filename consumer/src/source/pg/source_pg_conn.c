@@ -1,0 +1,469 @@
+/*
+ * source_pg_conn.c: the replication connection's life: connecting (the
+ * replication=database connection and the heartbeat one), the one-time
+ * steps (the extension, the slot), START_REPLICATION with the plugin's
+ * options, and the retries (source_pg.c's file comment, "The one state
+ * machine").
+ *
+ * Each attempt returns 1 ok, 0 retry later, -1 fatal: a fatal SQLSTATE
+ * (bad credentials, a missing database) stops the source, anything else
+ * schedules the next attempt with a jittered backoff between
+ * reconnect_min_ms and reconnect_max_ms ("slot is active" at least every
+ * SLOT_BUSY_MAX_DELAY_MS).  spg_disconnect() is the one cleanup path: it drops
+ * what the parser, the assembler and pgprep held but not pgprep's queue,
+ * which the server sends again from the resume point.
+ */
+#include "source_pg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "clock.h"
+#include "conninfo.h"
+#include "errf.h"
+#include "pgconn.h"
+#include "source_pg_int.h"
+#include "xalloc.h"
+
+/* Slot names as PostgreSQL allows them: [a-z0-9_]{1,63}. */
+bool
+spg_valid_slot_name(const char *s)
+{
+	size_t		n = s ? strlen(s) : 0;
+	size_t		i;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+			  s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* connection strings */
+
+/*
+ * Connect with the caller's dsn plus our settings.  The dsn is parsed by
+ * libpq; its parse error is not shown, since it may quote the dsn.  On
+ * failure *final (when not NULL) says whether retrying is pointless (the
+ * server refused the role, password or database: pgconn.h).
+ */
+PGconn *
+spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
+{
+	PQconninfoOption *opts,
+			   *o;
+	char	   *perr = NULL;
+	const char **kw,
+			  **val;
+	int			n = 0,
+				i = 0;
+	char		tmo[16];
+	bool		have_tmo = false;
+	PGconn	   *conn;
+	trib_pq_error e;
+
+	opts = PQconninfoParse(src->dsn, &perr);
+	if (!opts)
+	{
+		PQfreemem(perr);
+		trib_errf(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
+		return NULL;
+	}
+	for (o = opts; o->keyword; o++)
+		n++;
+	kw = calloc(n + 4, sizeof(char *));
+	val = calloc(n + 4, sizeof(char *));
+	if (!kw || !val)
+		abort();
+	for (o = opts; o->keyword; o++)
+	{
+		if (!o->val || strcmp(o->keyword, "replication") == 0)
+			continue;
+		if (strcmp(o->keyword, "connect_timeout") == 0)
+			have_tmo = true;
+		kw[i] = o->keyword;
+		val[i++] = o->val;
+	}
+	if (replication)
+	{
+		kw[i] = "replication";
+		val[i++] = "database";
+	}
+	kw[i] = "fallback_application_name";
+	val[i++] = replication ? "tributary" : "tributary-heartbeat";
+	if (!have_tmo)
+	{
+		snprintf(tmo, sizeof(tmo), "%d", src->connect_timeout_s);
+		kw[i] = "connect_timeout";
+		val[i++] = tmo;
+	}
+	kw[i] = NULL;
+	val[i] = NULL;
+	conn = trib_pq_connect(kw, val, 0, &e);
+	free(kw);
+	free(val);
+	PQconninfoFree(opts);
+	if (conn == NULL)
+	{
+		trib_errf(errbuf, errlen, "connection failed: %s", e.message);
+		if (final)
+			*final = e.final;
+	}
+	return conn;
+}
+
+/* A copy of dsn with any password replaced by "***". */
+char *
+trib_pg_dsn_redacted(const char *dsn)
+{
+	char	   *s = trib_conninfo_rebuild(dsn, NULL, true);
+
+	return s ? s : trib_xstrdup("(unparsable dsn)");
+}
+
+/* ---------------------------------------------------------------------- */
+/* connection life cycle */
+
+/* Close the replication connection; forget what the assembler and pgprep
+ * held (the server sends it again). */
+void
+spg_disconnect(trib_source_pg *src)
+{
+	if (src->conn)
+	{
+		if (src->streaming)
+			PQputCopyEnd(src->conn, NULL);
+		PQfinish(src->conn);
+	}
+	src->conn = NULL;
+	src->streaming = false;
+	if (src->asm_)
+		trib_pgasm_reset(src->asm_);
+	if (src->prep)
+		trib_pgprep_reset(src->prep);
+}
+
+/* Schedule the next connection attempt with backoff and jitter. */
+void
+spg_schedule_retry(trib_source_pg *src, bool slot_busy)
+{
+	int64_t		base = src->reconnect_min_ms;
+	int64_t		delay;
+	int			i;
+
+	for (i = 0; i < src->attempts && base < src->reconnect_max_ms; i++)
+		base *= 2;
+	if (base > src->reconnect_max_ms)
+		base = src->reconnect_max_ms;
+	if (slot_busy && base > SLOT_BUSY_MAX_DELAY_MS)
+		base = SLOT_BUSY_MAX_DELAY_MS;
+	/* Jitter: between half and all of the delay. */
+	delay = base / 2 + (int64_t) (rand_r(&src->rand_state) % (unsigned) (base / 2 + 1));
+	src->attempts++;
+	src->next_attempt_ms = trib_clock_mono_ms() + delay;
+	spg_slog(src, 2, "source: retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
+}
+
+/* Is an error with this SQLSTATE one that retrying cannot fix? */
+static bool
+fatal_sqlstate(const char *state)
+{
+	static const char *const fatal[] = {
+		"42704",				/* undefined_object: no such slot */
+		"22023",				/* invalid_parameter_value: plugin option */
+		"42601",				/* syntax error */
+		"55000",				/* object_not_in_prerequisite_state */
+		"0A000",				/* feature_not_supported */
+		"58P01",				/* undefined_file: plugin not installed */
+		NULL
+	};
+	int			i;
+
+	if (trib_pq_sqlstate_final(state))
+		return true;			/* role, password, database, privilege */
+	for (i = 0; state && fatal[i]; i++)
+		if (strcmp(state, fatal[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Fill errbuf from a failed result; classify it. */
+attempt_rc
+spg_result_failure(trib_source_pg *src, PGresult *res, const char *what,
+			   bool *slot_busy, char *errbuf, size_t errlen)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char		eb[512];
+
+	if (!msg)
+		msg = spg_conn_error(src->conn, eb, sizeof(eb));
+	trib_errf(errbuf, errlen, "%s failed: %s%s%s%s", what, msg,
+			  state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+	if (slot_busy)
+		*slot_busy = state && strcmp(state, "55006") == 0;
+	return fatal_sqlstate(state) ? -1 : 0;
+}
+
+/* CREATE EXTENSION on a normal connection. */
+static attempt_rc
+ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	bool		final = false;
+	PGconn	   *c = spg_connect_db(src, false, &final, errbuf, errlen);
+	PGresult   *res;
+	attempt_rc	rc = 1;
+
+	if (!c)
+		return final ? -1 : 0;
+	res = PQexec(c, "CREATE EXTENSION IF NOT EXISTS tributary");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		PGconn	   *saved = src->conn;
+
+		src->conn = c;
+		rc = spg_result_failure(src, res, "CREATE EXTENSION tributary", NULL, errbuf, errlen);
+		src->conn = saved;
+	}
+	PQclear(res);
+	PQfinish(c);
+	return rc;
+}
+
+/* CREATE_REPLICATION_SLOT unless it exists. */
+static attempt_rc
+ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	char		cmd[200];
+	PGresult   *res;
+	attempt_rc	rc = 1;
+
+	snprintf(cmd, sizeof(cmd), "CREATE_REPLICATION_SLOT %s LOGICAL tributary %s",
+			 src->slot, src->snapshot == TRIB_PG_SNAPSHOT_EXPORT ?
+			 "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+	res = PQexec(src->conn, cmd);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	{
+		src->slot_created = true;
+		free(src->snapshot_name);
+		src->snapshot_name = NULL;
+		if (PQnfields(res) >= 3 && PQntuples(res) == 1 && !PQgetisnull(res, 0, 2))
+			src->snapshot_name = trib_xstrdup(PQgetvalue(res, 0, 2));
+		spg_slog(src, 2, "source: created replication slot %s", src->slot);
+	}
+	else
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		if (!(state && strcmp(state, "42710") == 0))	/* duplicate_object */
+			rc = spg_result_failure(src, res, "CREATE_REPLICATION_SLOT", NULL,
+								errbuf, errlen);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Connect the replication connection and do the one-time steps. */
+static attempt_rc
+open_attempt(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	attempt_rc	rc;
+	bool		final = false;
+
+	if (src->conn)
+		return 1;
+	if (!src->opened && src->create_extension &&
+		(rc = ensure_extension(src, errbuf, errlen)) != 1)
+		return rc;
+	src->conn = spg_connect_db(src, true, &final, errbuf, errlen);
+	if (!src->conn)
+		return final ? -1 : 0;
+	if (!src->opened && src->create_slot &&
+		(rc = ensure_slot(src, errbuf, errlen)) != 1)
+	{
+		spg_disconnect(src);
+		return rc;
+	}
+	src->opened = true;
+	return 1;
+}
+
+/* Append s as a quoted literal ('...', quotes doubled) or identifier. */
+static size_t
+append_quoted(char *out, size_t off, const char *s, char q)
+{
+	out[off++] = q;
+	for (; *s; s++)
+	{
+		if (*s == q)
+			out[off++] = q;
+		out[off++] = *s;
+	}
+	out[off++] = q;
+	out[off] = '\0';
+	return off;
+}
+
+/* The START_REPLICATION command; caller frees. */
+static char *
+start_command(trib_source_pg *src)
+{
+	size_t		len = 200;
+	size_t		off;
+	char	   *cmd;
+	char		resume[TRIB_EVENTID_LEN];
+	uint64_t	rlsn,
+				rseq;
+	int			i;
+
+	for (i = 0; i < src->optc; i++)
+		len += 2 * strlen(src->optv[2 * i]) +
+			(src->optv[2 * i + 1] ? 2 * strlen(src->optv[2 * i + 1]) : 0) + 8;
+	cmd = malloc(len);
+	if (!cmd)
+		abort();
+	off = (size_t) sprintf(cmd, "START_REPLICATION SLOT %s LOGICAL 0/0 (", src->slot);
+	for (i = 0; i < src->optc; i++)
+	{
+		if (i > 0)
+			off += (size_t) sprintf(cmd + off, ", ");
+		off = append_quoted(cmd, off, src->optv[2 * i], '"');
+		if (src->optv[2 * i + 1])
+		{
+			cmd[off++] = ' ';
+			off = append_quoted(cmd, off, src->optv[2 * i + 1], '\'');
+		}
+	}
+	if (!src->two_phase && trib_pgprep_resume(src->prep, &rlsn, &rseq))
+	{
+		trib_eventid_format(rlsn, rseq, resume, sizeof(resume));
+		off += (size_t) sprintf(cmd + off, ", \"resume-after\" '%s'", resume);
+	}
+	sprintf(cmd + off, ")");
+	return cmd;
+}
+
+/* START_REPLICATION on an open connection. */
+static attempt_rc
+start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
+{
+	attempt_rc	rc = open_attempt(src, errbuf, errlen);
+	char	   *cmd;
+	PGresult   *res;
+
+	*slot_busy = false;
+	if (rc != 1)
+		return rc;
+	cmd = start_command(src);
+	res = PQexec(src->conn, cmd);
+	free(cmd);
+	/* Any exported snapshot is gone once another command runs. */
+	free(src->snapshot_name);
+	src->snapshot_name = NULL;
+	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	{
+		rc = spg_result_failure(src, res, "START_REPLICATION", slot_busy, errbuf, errlen);
+		PQclear(res);
+		spg_disconnect(src);
+		return rc;
+	}
+	PQclear(res);
+	src->streaming = true;
+	src->attempts = 0;
+	src->last_recv_ms = trib_clock_mono_ms();
+	spg_slog(src, 2, "source: streaming from slot %s", src->slot);
+	if (!spg_send_status(src, false, errbuf, errlen))
+	{
+		spg_disconnect(src);
+		return 0;
+	}
+	return 1;
+}
+
+/* One scheduled (re)connection attempt; -1 when fatal. */
+int
+spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	bool		busy = false;
+	char		eb[512];
+	attempt_rc	rc = start_attempt(src, &busy, eb, sizeof(eb));
+
+	if (rc == 1)
+	{
+		src->stats.reconnects++;
+		return 1;
+	}
+	if (rc < 0)
+	{
+		trib_errf(errbuf, errlen, "%s", eb);
+		return -1;
+	}
+	spg_slog(src, busy ? 2 : 1, "source: %s", eb);
+	spg_schedule_retry(src, busy);
+	return 0;
+}
+
+/* Public: connect and create what is missing, without streaming. */
+bool
+trib_source_pg_open(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	return open_attempt(src, errbuf, errlen) == 1;
+}
+
+/*
+ * Remove the spill files a killed process left.  Only two-phase needs the
+ * directory; without it a missing directory is no error (files of an
+ * earlier two-phase run are still removed when it exists).
+ */
+static bool
+clean_spill_dir(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	trib_pgprep_conf pc = {.spill_dir = src->spill_dir, .spill_prefix = src->spill_prefix};
+	char		eb[512];
+	int			n = trib_pgprep_clean(&pc, eb, sizeof(eb));
+
+	if (n < 0 && src->two_phase)
+		return trib_errf(errbuf, errlen, "source: two-phase: %s", eb);
+	if (n > 0)
+		spg_slog(src, 2, "source: removed %d spill file(s) of an earlier run from %s",
+			 n, src->spill_dir);
+	return true;
+}
+
+/* Public: start streaming after resume; retry transient errors for retry_ms. */
+bool
+trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
+					 int retry_ms, char *errbuf, size_t errlen)
+{
+	int64_t		deadline = trib_clock_mono_ms() + (retry_ms > 0 ? retry_ms : 0);
+
+	if (resume && resume->commit_lsn != 0)
+		trib_pgprep_set_resume(src->prep, resume->commit_lsn, resume->seq);
+	if (!clean_spill_dir(src, errbuf, errlen))
+		return false;
+	for (;;)
+	{
+		bool		busy = false;
+		attempt_rc	rc = start_attempt(src, &busy, errbuf, errlen);
+		int64_t		wait;
+
+		if (rc == 1)
+			return true;
+		if (rc < 0)
+			return false;
+		spg_schedule_retry(src, busy);
+		wait = src->next_attempt_ms - trib_clock_mono_ms();
+		if (trib_clock_mono_ms() + wait > deadline)
+			return false;
+		if (wait > 0)
+			usleep((useconds_t) wait * 1000);
+	}
+}

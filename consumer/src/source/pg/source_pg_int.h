@@ -1,0 +1,109 @@
+/*
+ * source_pg_int.h: the PostgreSQL replication client's state (struct
+ * trib_source_pg) and what its files share; private to source/pg/.  The
+ * files:
+ *   source_pg.c         the design (its top comment), options, new and free
+ *   source_pg_conn.c    connecting, the extension and slot, START_REPLICATION,
+ *                       retries, the one cleanup path
+ *   source_pg_stream.c  the CopyBoth stream: messages, records, status
+ *                       updates, heartbeats, confirmations
+ */
+#ifndef TRIB_SOURCE_PG_INT_H
+#define TRIB_SOURCE_PG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "pgprepared.h"
+#include "pgrecord.h"
+#include "source_pg.h"
+
+/* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
+#define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
+
+/* No message from the server for this long means the link is dead. */
+#define RECV_TIMEOUT_MS 120000
+
+/* Held prepared transactions in memory when the caller does not say. */
+#define DEFAULT_PREPARED_MEMORY ((size_t) 64 << 20)
+
+/* Retry "slot is active" at least this often. */
+#define SLOT_BUSY_MAX_DELAY_MS 1000
+
+struct trib_source_pg
+{
+	/* configuration (owned copies) */
+	char	   *dsn;
+	char	   *slot;
+	char	   *pipeline;
+	char	   *source_name;
+	char	   *dbname;
+	bool		create_slot;
+	bool		create_extension;
+	trib_pg_snapshot snapshot;
+	char	  **optv;			/* name, value pairs of plugin options */
+	int			optc;			/* number of pairs */
+	bool		two_phase;		/* plugin option two-phase is on */
+	char	   *spill_dir;		/* of held prepared transactions */
+	char	   *spill_prefix;
+	size_t		prepared_memory;
+	int			status_interval_ms;
+	int			heartbeat_interval_ms;
+	int			reconnect_min_ms;
+	int			reconnect_max_ms;
+	int			connect_timeout_s;
+	void		(*log) (int level, const char *msg, void *arg);
+	void	   *log_arg;
+
+	/* connections */
+	PGconn	   *conn;			/* replication */
+	PGconn	   *hbconn;			/* heartbeat */
+	bool		streaming;		/* in CopyBoth */
+	bool		opened;			/* extension/slot steps done */
+	bool		slot_created;
+	char	   *snapshot_name;
+
+	/* positions (the resume point is pgprep's) */
+	uint64_t	confirmed;		/* caller: durable everywhere */
+	uint64_t	reported;		/* flush we last sent */
+	uint64_t	received;		/* highest walEnd seen */
+
+	/* timing */
+	int64_t		last_status_ms;
+	int64_t		last_hb_ms;
+	int64_t		last_recv_ms;
+	int64_t		next_attempt_ms;
+	int			attempts;
+	bool		reply_due;
+	unsigned	rand_state;
+
+	/* records */
+	trib_pgparser *parser;
+	trib_pgasm *asm_;
+	trib_pgprep *prep;			/* prepared transactions; the caller's queue */
+
+	trib_source_pg_stats stats;
+};
+
+/* Outcome of one attempt: 1 ok, 0 retry later, -1 fatal. */
+typedef int attempt_rc;
+
+/* source_pg.c */
+void		spg_slog(trib_source_pg *src, int level, const char *fmt,...);
+const char *spg_conn_error(PGconn *conn, char *buf, size_t len);
+
+/* source_pg_conn.c */
+bool		spg_valid_slot_name(const char *s);
+PGconn	   *spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen);
+void		spg_disconnect(trib_source_pg *src);
+void		spg_schedule_retry(trib_source_pg *src, bool slot_busy);
+attempt_rc	spg_result_failure(trib_source_pg *src, PGresult *res, const char *what, bool *slot_busy, char *errbuf, size_t errlen);
+int			spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen);
+
+/* source_pg_stream.c */
+bool		spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen);
+
+#endif							/* TRIB_SOURCE_PG_INT_H */
