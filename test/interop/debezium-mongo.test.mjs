@@ -150,3 +150,23 @@ test('updates carry updateDescription as Debezium writes it', () => {
   }
   assert.ok(removed > 0, 'an update removed a field');
 });
+
+test('an int64 42 and an int32 42 are told apart', () => {
+  // l42 is an int64 and n42 an int32 in every document that has them
+  // (95_mongodb_debezium.sh): STRICT text keeps the difference that
+  // relaxed Extended JSON loses, so EJSON.parse (legacy mode, as above)
+  // gives a Long for the one and a plain number for the other.
+  let n = 0;
+  for (const { value } of records) {
+    const v = payload(value);
+    if (v.after === null) continue;
+    const doc = parseStrict(v.after);
+    if (!('l42' in doc)) continue;
+    assert.equal(doc.l42?._bsontype, 'Long', `l42 of ${v.after.slice(0, 60)}`);
+    assert.equal(doc.l42.toString(), '42');
+    assert.equal(typeof doc.n42, 'number', `n42 of ${v.after.slice(0, 60)}`);
+    assert.equal(doc.n42, 42);
+    n++;
+  }
+  assert.ok(n > 0, 'a document with l42 and n42');
+});

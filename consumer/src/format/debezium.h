@@ -351,7 +351,10 @@ void		trib_dbz_heartbeat(const char *prefix, int64_t ts_ms, bool schemas,
 /*
  * MongoDB events (debezium_mongo.c), as Debezium's MongoDB connector
  * writes them.  _doc: a document image (the source's relaxed Extended
- * JSON) as the JSON string of its STRICT-mode text (`after`, `before`);
+ * JSON) as the JSON string of its STRICT-mode text (`after`, `before`:
+ * `image` names it, and the int64 values that fit in 32 bits are those
+ * the event's extra lists under "int64"."<image>", mongo_int64.h; extra
+ * may be NULL);
  * _key: the key {"id":"<_id in relaxed mode>"} of a documentKey; _update:
  * the updateDescription struct of the source's extra
  * ({"updateDescription": ...}), null when it has none; _source: the
@@ -360,8 +363,8 @@ void		trib_dbz_heartbeat(const char *prefix, int64_t ts_ms, bool schemas,
  * position's opaque text (its "source" object) and the wall time (0:
  * null).  False (errbuf filled) when a text is not the source's JSON.
  */
-bool		trib_dbz_mongo_doc(const char *doc, trib_strbuf *out, char *errbuf,
-							   size_t errlen);
+bool		trib_dbz_mongo_doc(const char *doc, const char *extra, const char *image,
+							   trib_strbuf *out, char *errbuf, size_t errlen);
 bool		trib_dbz_mongo_key(const char *document_key, trib_strbuf *out,
 							   char *errbuf, size_t errlen);
 bool		trib_dbz_mongo_update(const char *extra, trib_strbuf *out, char *errbuf,

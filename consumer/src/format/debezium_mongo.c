@@ -17,11 +17,12 @@
  * $binary, $regularExpression, ...) in the Java writer's form for the
  * mode.  Numbers: a number with a fraction or exponent is a double (its
  * shortest round-trip digits in Java's Double.toString form, "E+" for a
- * positive exponent as the driver writes it); an integer is an int32 when
- * it fits and an int64 otherwise.  Relaxed JSON writes an int64 that fits
- * in 32 bits like an int32, so such a value comes out as an int32 in
- * STRICT mode (plain instead of {"$numberLong": "..."}): the one type
- * the source's images do not keep (docs/FORMAT.md says so).
+ * positive exponent as the driver writes it); an integer is an int64
+ * when it does not fit in 32 bits or when the source listed its path
+ * (relaxed JSON writes an int64 that fits in 32 bits like an int32, so
+ * the source keeps those paths in the event's extra, "int64"; see
+ * source/mongodb/mongo_int64.h), else an int32.  The listed integers are
+ * found once per image (mark_longs) and recognised by their yajl node.
  *
  * Strings are escaped as the Java writer escapes them: ", \ and the named
  * controls, every other control, DEL, the C1 controls, the common format
@@ -48,6 +49,8 @@ typedef struct jw
 	trib_strbuf *out;
 	bool		strict;			/* JsonMode.STRICT, else RELAXED */
 	const char *sep;			/* "," (indent with no characters) or ", " */
+	yajl_val   *longs;			/* the int64 numbers that fit in 32 bits */
+	size_t		nlongs;
 } jw;
 
 static bool put_value(jw *w, yajl_val v);
@@ -342,9 +345,10 @@ put_date(jw *w, yajl_val v)
 	return true;
 }
 
-/* A number: an integer as int32 or int64, else a double. */
+/* A number: an integer as int32 or int64 (int64: one the source marked
+ * as such, or one that does not fit in 32 bits), else a double. */
 static void
-put_number(jw *w, const char *r)
+put_number(jw *w, const char *r, bool int64)
 {
 	char	   *end;
 	long long	i;
@@ -352,7 +356,7 @@ put_number(jw *w, const char *r)
 	if (strpbrk(r, ".eE") == NULL)
 	{
 		i = strtoll(r, &end, 10);
-		if (!w->strict || (i >= INT32_MIN && i <= INT32_MAX))
+		if (!w->strict || (!int64 && i >= INT32_MIN && i <= INT32_MAX))
 			trib_strbuf_adds(w->out, r);
 		else
 		{
@@ -420,7 +424,8 @@ put_wrapper(jw *w, yajl_val v, bool *ok)
 		put_number_double(w, str_of(v, "$numberDouble"));
 	else if ((SHAPED(v, "$numberLong") || SHAPED(v, "$numberInt")) &&
 			 str_of(v, v->u.object.keys[0]))
-		put_number(w, str_of(v, v->u.object.keys[0]));
+		put_number(w, str_of(v, v->u.object.keys[0]),
+				   strcmp(v->u.object.keys[0], "$numberLong") == 0);
 	else if (SHAPED(v, "$binary") && SHAPED(in = v->u.object.values[0], "base64", "subType") &&
 			 str_of(in, "base64") && str_of(in, "subType"))
 	{
@@ -473,6 +478,65 @@ put_wrapper(jw *w, yajl_val v, bool *ok)
 	return true;
 }
 
+/* Is v one of the int64 values the source marked? */
+static bool
+is_long(const jw *w, yajl_val v)
+{
+	for (size_t i = 0; i < w->nlongs; i++)
+		if (w->longs[i] == v)
+			return true;
+	return false;
+}
+
+/* The value at `path` (member names and array indexes) under v, or NULL. */
+static yajl_val
+at_path(yajl_val v, yajl_val path)
+{
+	for (size_t i = 0; v != NULL && i < path->u.array.len; i++)
+	{
+		yajl_val	step = path->u.array.values[i];
+
+		if (YAJL_IS_STRING(step) && YAJL_IS_OBJECT(v))
+			v = member(v, YAJL_GET_STRING(step));
+		else if (YAJL_IS_INTEGER(step) && YAJL_IS_ARRAY(v) && YAJL_GET_INTEGER(step) >= 0 &&
+				 (size_t) YAJL_GET_INTEGER(step) < v->u.array.len)
+			v = v->u.array.values[YAJL_GET_INTEGER(step)];
+		else
+			v = NULL;
+	}
+	return v;
+}
+
+/*
+ * The integers of the document `root` that the source marked as int64
+ * (its extra's "int64"."<image>": paths, source/mongodb/mongo_int64.h)
+ * into w->longs.  A path that leads nowhere or to something else than an
+ * integer (a rule changed the document since) marks nothing.
+ */
+static void
+mark_longs(jw *w, yajl_val root, const char *extra, const char *image)
+{
+	const char *path[] = {"int64", image, NULL};
+	yajl_val	x,
+				paths;
+
+	if (extra == NULL || strstr(extra, "\"int64\"") == NULL ||
+		(x = yajl_tree_parse(extra, NULL, 0)) == NULL)
+		return;
+	paths = yajl_tree_get(x, path, yajl_t_array);
+	for (size_t i = 0; paths != NULL && i < paths->u.array.len; i++)
+	{
+		yajl_val	p = paths->u.array.values[i];
+		yajl_val	v = YAJL_IS_ARRAY(p) ? at_path(root, p) : NULL;
+
+		if (v == NULL || !YAJL_IS_INTEGER(v))
+			continue;
+		w->longs = trib_xrealloc(w->longs, (w->nlongs + 1) * sizeof(*w->longs));
+		w->longs[w->nlongs++] = v;
+	}
+	yajl_tree_free(x);
+}
+
 /* Any value in the writer's mode (a document's members in its order;
  * {"$code", "$scope"} is a document with a document in it, as Java
  * writes it). */
@@ -486,7 +550,7 @@ put_value(jw *w, yajl_val v)
 	if (YAJL_IS_STRING(v))
 		put_jstr(w->out, YAJL_GET_STRING(v));
 	else if (YAJL_IS_NUMBER(v))
-		put_number(w, v->u.number.r);
+		put_number(w, v->u.number.r, is_long(w, v));
 	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v) || YAJL_IS_NULL(v))
 		trib_strbuf_adds(w->out, YAJL_IS_TRUE(v) ? "true" : YAJL_IS_FALSE(v) ? "false" : "null");
 	else if (YAJL_IS_ARRAY(v))
@@ -518,14 +582,20 @@ put_value(jw *w, yajl_val v)
  * as a JSON string; false (errbuf filled) when it is not JSON or holds
  * an Extended JSON value that is not what libbson writes. */
 static bool
-put_as_string(const char *text, bool strict, const char *sep, const char *what,
-			  yajl_val (*pick) (yajl_val), trib_strbuf *out, char *errbuf, size_t errlen)
+put_as_string(const char *text, const jw *how, const char *what,
+			  yajl_val (*pick) (yajl_val), const char *extra, const char *image,
+			  trib_strbuf *out, char *errbuf, size_t errlen)
 {
 	char		perr[128];
 	yajl_val	root = yajl_tree_parse(text, perr, sizeof(perr));
 	trib_strbuf s = {0};
-	jw			w = {&s, strict, sep};
-	bool		ok = root != NULL && put_value(&w, pick ? pick(root) : root);
+	jw			w = {&s, how->strict, how->sep, NULL, 0};
+	bool		ok;
+
+	if (root != NULL && extra != NULL)
+		mark_longs(&w, root, extra, image);
+	ok = root != NULL && put_value(&w, pick ? pick(root) : root);
+	free(w.longs);
 
 	if (ok)
 		trib_dbz_quote_n(out, s.data ? s.data : "", s.len);
@@ -539,9 +609,12 @@ put_as_string(const char *text, bool strict, const char *sep, const char *what,
 
 /* See debezium.h. */
 bool
-trib_dbz_mongo_doc(const char *doc, trib_strbuf *out, char *errbuf, size_t errlen)
+trib_dbz_mongo_doc(const char *doc, const char *extra, const char *image, trib_strbuf *out,
+				   char *errbuf, size_t errlen)
 {
-	return put_as_string(doc, true, ",", "document", NULL, out, errbuf, errlen);
+	jw			how = {NULL, true, ",", NULL, 0};
+
+	return put_as_string(doc, &how, "document", NULL, extra, image, out, errbuf, errlen);
 }
 
 /* The _id of a documentKey. */
@@ -556,8 +629,10 @@ bool
 trib_dbz_mongo_key(const char *document_key, trib_strbuf *out, char *errbuf, size_t errlen)
 {
 	trib_strbuf_adds(out, "{\"id\":");
-	if (!put_as_string(document_key, false, ",", "documentKey._id", pick_id, out, errbuf,
-					   errlen))
+	jw			how = {NULL, false, ",", NULL, 0};
+
+	if (!put_as_string(document_key, &how, "documentKey._id", pick_id, NULL, NULL, out,
+					   errbuf, errlen))
 		return false;
 	trib_strbuf_addc(out, '}');
 	return true;
@@ -630,7 +705,7 @@ trib_dbz_mongo_update(const char *extra, trib_strbuf *out, char *errbuf, size_t 
 	if (YAJL_IS_OBJECT(uf))
 	{
 		trib_strbuf s = {0};
-		jw			w = {&s, false, ", "};
+		jw			w = {&s, false, ", ", NULL, 0};
 
 		ok = put_value(&w, uf);
 		trib_dbz_quote_n(out, s.data ? s.data : "", s.len);
@@ -668,7 +743,7 @@ trib_dbz_mongo_source(const char *opaque, const char *collection, int64_t wall_m
 	{
 		/* the session's {"id": ...} (the source keeps no uid) */
 		trib_strbuf s = {0};
-		jw			w = {&s, true, ","};
+		jw			w = {&s, true, ",", NULL, 0};
 
 		put_name(&w, true, "id");
 		if (put_value(&w, lsid))

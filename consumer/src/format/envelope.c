@@ -1391,14 +1391,19 @@ write_images(trib_envelope *env, const trib_event *ev, bool row, char *errbuf,
 
 /* A MongoDB document image in Debezium mode: its string, or null. */
 static bool
-put_mongo_doc(trib_envelope *env, const char *doc, char *errbuf, size_t errlen)
+put_mongo_doc(trib_envelope *env, const trib_event *ev, const char *doc, const char *image,
+			  char *errbuf, size_t errlen)
 {
 	if (doc == NULL)
 	{
 		EB_LIT(&env->buf, "null");
 		return true;
 	}
-	return put_mongo(env, trib_dbz_mongo_doc, doc, errbuf, errlen);
+	env->dbz_buf.len = 0;
+	if (!trib_dbz_mongo_doc(doc, ev->extra, image, &env->dbz_buf, errbuf, errlen))
+		return false;
+	eb_put(&env->buf, env->dbz_buf.data, env->dbz_buf.len);
+	return true;
 }
 
 /* A MongoDB event's before, after and updateDescription in Debezium
@@ -1410,10 +1415,10 @@ write_mongo_images(trib_envelope *env, const trib_event *ev, char *errbuf, size_
 	ebuf	   *b = &env->buf;
 
 	EB_LIT(b, "{\"before\":");
-	if (!put_mongo_doc(env, ev->before, errbuf, errlen))
+	if (!put_mongo_doc(env, ev, ev->before, "before", errbuf, errlen))
 		return false;
 	EB_LIT(b, ",\"after\":");
-	if (!put_mongo_doc(env, ev->after, errbuf, errlen))
+	if (!put_mongo_doc(env, ev, ev->after, "after", errbuf, errlen))
 		return false;
 	EB_LIT(b, ",\"updateDescription\":");
 	return put_mongo(env, trib_dbz_mongo_update,

@@ -105,6 +105,46 @@ static const row docs[] = {
 		"{ \"q\" : { \"$oid\" : 1 } }", "{\"q\": {\"$oid\": 1}}"},
 };
 
+/*
+ * int64 values that fit in 32 bits: relaxed JSON writes them as it
+ * writes an int32, so the source lists their paths in the event's extra
+ * ("int64": {"after": [...], "before": [...]}, source/mongodb/
+ * mongo_int64.h); [modes] STRICT writes an int64 as {"$numberLong": ...}
+ * whatever its value, an int32 bare.  Each row is the `after` image.
+ */
+typedef struct long_row
+{
+	const char *doc;
+	const char *in;
+	const char *extra;			/* the event's extra */
+	const char *out;
+} long_row;
+
+static const long_row longs[] = {
+	{"[modes] int32 42 and int64 42 told apart", "{ \"i\" : 42, \"n\" : 42 }",
+		"{\"int64\":{\"after\":[[\"n\"]]}}",
+	"{\"i\": 42,\"n\": {\"$numberLong\": \"42\"}}"},
+	{"[modes] negative int64 -5", "{ \"n\" : -5 }", "{\"int64\":{\"after\":[[\"n\"]]}}",
+	"{\"n\": {\"$numberLong\": \"-5\"}}"},
+	{"[events] int64 _id (the documentation's {\"$numberLong\": \"1004\"})",
+		"{ \"_id\" : 1004, \"first_name\" : \"Anne\" }",
+		"{\"int64\":{\"after\":[[\"_id\"]]}}",
+	"{\"_id\": {\"$numberLong\": \"1004\"},\"first_name\": \"Anne\"}"},
+	{"[modes] int64 in a nested array, beside int32s", "{ \"o\" : { \"a\" : [ 1, 2, 3 ] } }",
+		"{\"int64\":{\"after\":[[\"o\",\"a\",1]]}}",
+	"{\"o\": {\"a\": [1,{\"$numberLong\": \"2\"},3]}}"},
+	{"[modes] beside updateDescription; the before image's paths do not apply",
+		"{ \"n\" : 1, \"m\" : 2 }",
+		"{\"updateDescription\":{\"updatedFields\":{\"n\":1}},"
+		"\"int64\":{\"after\":[[\"m\"]],\"before\":[[\"n\"]]}}",
+	"{\"n\": 1,\"m\": {\"$numberLong\": \"2\"}}"},
+	{"[modes] a path to what is no longer an integer marks nothing",
+		"{ \"n\" : \"masked\", \"a\" : [ 1 ] }",
+		"{\"int64\":{\"after\":[[\"n\"],[\"a\",5],[\"zz\"]]}}",
+	"{\"n\": \"masked\",\"a\": [1]}"},
+	{"[modes] no extra: int32 forms", "{ \"n\" : 42 }", NULL, "{\"n\": 42}"},
+};
+
 /* The key's id: RELAXED mode, compact. */
 static const row keys[] = {
 	{"[events] key: ObjectId", "{ \"_id\" : " OID " }",
@@ -155,11 +195,38 @@ check_rows(const row *rows, size_t n, bool (*conv) (const char *, trib_strbuf *,
 	}
 }
 
+/* An `after` image without extra. */
+static bool
+doc_alone(const char *doc, trib_strbuf *out, char *errbuf, size_t errlen)
+{
+	return trib_dbz_mongo_doc(doc, NULL, "after", out, errbuf, errlen);
+}
+
 static void
 test_mongo_documents(void **state)
 {
 	(void) state;
-	check_rows(docs, sizeof(docs) / sizeof(docs[0]), trib_dbz_mongo_doc, false);
+	check_rows(docs, sizeof(docs) / sizeof(docs[0]), doc_alone, false);
+}
+
+/* The int64 rows, each with its extra. */
+static void
+test_mongo_int64_paths(void **state)
+{
+	(void) state;
+	for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++)
+	{
+		trib_strbuf out = {0};
+		char		err[256] = "";
+		char	   *want = quoted(longs[i].out);
+
+		if (!trib_dbz_mongo_doc(longs[i].in, longs[i].extra, "after", &out, err,
+								sizeof(err)) || strcmp(out.data, want) != 0)
+			fail_msg("%s: %s\n got  %s\n want %s", longs[i].doc, longs[i].in,
+					 out.data ? out.data : err, want);
+		free(want);
+		trib_strbuf_free(&out);
+	}
 }
 
 static void
@@ -251,12 +318,12 @@ test_mongo_bad(void **state)
 	char		err[256] = "";
 
 	(void) state;
-	assert_false(trib_dbz_mongo_doc("{\"a\":", &out, err, sizeof(err)));
+	assert_false(trib_dbz_mongo_doc("{\"a\":", NULL, "after", &out, err, sizeof(err)));
 	assert_non_null(strstr(err, "document"));
 	assert_false(trib_dbz_mongo_key("{\"x\":1}", &out, err, sizeof(err)));
 	assert_non_null(strstr(err, "documentKey._id"));
-	assert_false(trib_dbz_mongo_doc("{\"t\":{\"$date\":\"yesterday\"}}", &out, err,
-									sizeof(err)));
+	assert_false(trib_dbz_mongo_doc("{\"t\":{\"$date\":\"yesterday\"}}", NULL, "after", &out,
+									err, sizeof(err)));
 	trib_strbuf_free(&out);
 }
 
@@ -265,6 +332,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mongo_documents),
+		cmocka_unit_test(test_mongo_int64_paths),
 		cmocka_unit_test(test_mongo_keys),
 		cmocka_unit_test(test_mongo_update_description),
 		cmocka_unit_test(test_mongo_source),

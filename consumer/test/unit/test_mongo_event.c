@@ -97,7 +97,8 @@ test_insert(void **state)
 						"\"a\" : [ 1, { \"b\" : \"x\" } ] }");
 	assert_string_equal(ch.ev->key, "{ \"_id\" : { \"$oid\" : \"65a1b2c3d4e5f60718293a4b\" } }");
 	assert_null(ch.ev->before);
-	assert_null(ch.ev->extra);
+	/* n is an int64 that fits in 32 bits: its path (mongo_int64.h) */
+	assert_string_equal(ch.ev->extra, "{\"int64\":{\"after\":[[\"n\"]]}}");
 	assert_int_equal(ch.ev->ts_ms, 1700000000123LL);
 	assert_true(ch.cluster_time == ((uint64_t) 1700000000 << 32 | 7));
 	assert_true(ch.ev->pos.commit_lsn == ch.cluster_time);
@@ -141,6 +142,53 @@ test_update_in_transaction(void **state)
 						   "\"txnNumber\":3"));
 	trib_mongo_change_clear(&ch);
 	trib_intern_free(names);
+}
+
+/* The extra of the event `json` maps to (malloc'd), or NULL. */
+static char *
+extra_of(const char *json)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_change ch;
+	char	   *x;
+
+	map_ok(json, names, &ch);
+	x = ch.ev->extra ? strdup(ch.ev->extra) : NULL;
+	trib_mongo_change_clear(&ch);
+	trib_intern_free(names);
+	return x;
+}
+
+/* The int64 values that fit in 32 bits, in both images, nested in
+ * documents and arrays, beside updateDescription; not int32s, not the
+ * int64s beyond 32 bits (their value tells), not the other members. */
+static void
+test_int64_paths(void **state)
+{
+	char	   *x = extra_of("{" TOKEN ", \"operationType\": \"update\", " TIME ", " NS ", "
+							 "\"documentKey\": {\"_id\": {\"$numberLong\": \"7\"}}, "
+							 "\"updateDescription\": {\"updatedFields\": "
+							 "{\"k\": {\"$numberLong\": \"1\"}}, "
+							 "\"removedFields\": [], \"truncatedArrays\": []}, "
+							 "\"fullDocument\": {\"_id\": {\"$numberLong\": \"7\"}, \"i\": 42, "
+							 "\"big\": {\"$numberLong\": \"5000000000\"}, "
+							 "\"o\": {\"a\": [1, {\"$numberLong\": \"-2\"}, "
+							 "{\"q\\\"x\": {\"$numberLong\": \"3\"}}]}, "
+							 "\"k\": {\"$numberLong\": \"1\"}}, "
+							 "\"fullDocumentBeforeChange\": {\"_id\": {\"$numberLong\": \"7\"}, "
+							 "\"i\": 42}}");
+
+	(void) state;
+	assert_string_equal(x, "{\"updateDescription\":{ \"updatedFields\" : { \"k\" : 1 }, "
+						"\"removedFields\" : [  ], \"truncatedArrays\" : [  ] },"
+						"\"int64\":{\"after\":[[\"_id\"],[\"o\",\"a\",1],"
+						"[\"o\",\"a\",2,\"q\\\"x\"],[\"k\"]],\"before\":[[\"_id\"]]}}");
+	free(x);
+	/* none: no member */
+	x = extra_of("{" TOKEN ", \"operationType\": \"insert\", " TIME ", " NS ", "
+				 "\"documentKey\": {\"_id\": 1}, \"fullDocument\": {\"_id\": 1, "
+				 "\"big\": {\"$numberLong\": \"-5000000000\"}, \"a\": [1, 2]}}");
+	assert_null(x);
 }
 
 static void
@@ -378,6 +426,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert),
 		cmocka_unit_test(test_update_in_transaction),
+		cmocka_unit_test(test_int64_paths),
 		cmocka_unit_test(test_replace_delete),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_refused),

@@ -14,6 +14,7 @@
 
 #include "errf.h"
 #include "jsondoc.h"
+#include "mongo_int64.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -274,6 +275,34 @@ update_extra(const bson_t *doc, char **extra)
 	return true;
 }
 
+/* The member `key` of doc as a document in *sub (static over doc's
+ * bytes); false when it is absent or not a document. */
+static bool
+member_doc(const bson_t *doc, const char *key, bson_t *sub)
+{
+	bson_iter_t it;
+	const uint8_t *data;
+	uint32_t	len;
+
+	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_DOCUMENT(&it))
+		return false;
+	bson_iter_document(&it, &len, &data);
+	return bson_init_static(sub, data, len);
+}
+
+/* The images' int64 paths (mongo_int64.h) into ev->extra. */
+static void
+images_int64(const bson_t *doc, trib_event *ev)
+{
+	bson_t		after,
+				before;
+	bool		ha = member_doc(doc, "fullDocument", &after),
+				hb = member_doc(doc, "fullDocumentBeforeChange", &before);
+
+	if (ha || hb)
+		trib_mongo_int64_extra(ha ? &after : NULL, hb ? &before : NULL, &ev->extra);
+}
+
 bool
 trib_mongo_change_map(const bson_t *doc, const trib_mongo_map_ctx *ctx,
 					  trib_mongo_change *out, char *errbuf, size_t errlen)
@@ -317,6 +346,7 @@ trib_mongo_change_map(const bson_t *doc, const trib_mongo_map_ctx *ctx,
 			return not_json(errbuf, errlen, type, "fullDocumentBeforeChange");
 		if (strcmp(type, "update") == 0 && !update_extra(doc, &ev->extra))
 			return not_json(errbuf, errlen, type, "updateDescription");
+		images_int64(doc, ev);
 	}
 	ev->pos.commit_lsn = ev->pos.lsn = out->cluster_time;
 	ev->pos.opaque = opaque_of(ctx, out, ev->table, ord);

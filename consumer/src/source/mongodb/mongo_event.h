@@ -11,6 +11,8 @@
  *                       it), before = fullDocumentBeforeChange (when it
  *                       has it); update's updateDescription kept in
  *                       `extra` as {"updateDescription": {...}}
+ *                       (the images' int64 values that fit in 32 bits:
+ *                       their paths in extra's "int64", mongo_int64.h)
  *   delete              op d, before = fullDocumentBeforeChange or null
  *   drop, rename,       op m (a message): prefix "mongodb.<operationType>",
  *   dropDatabase,       content the event's operationType, ns and to as

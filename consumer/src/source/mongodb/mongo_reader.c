@@ -57,6 +57,9 @@ struct trib_mongo_reader
 	uint64_t	tx_time;
 	uint64_t	tx_next;		/* the next event's seq */
 	int64_t		tx_ts_ms;
+	/* the open transaction's newest event, held back until what follows
+	 * it is known (then it goes out, last_in_tx when its END follows) */
+	trib_event *pending;
 
 	/* retries */
 	int			delay_ms;
@@ -243,16 +246,37 @@ own_event(trib_mongo_reader *r, trib_event *ev)
 	r->owned[r->nowned++] = ev;
 }
 
+/* Append the held-back event (if any) as an EVENT item, marked the last
+ * of its transaction when `last`; it is then freed at the next poll. */
+static void
+flush_pending(trib_mongo_reader *r, trib_source_item *items, int *k, bool last)
+{
+	trib_source_item *it;
+
+	if (r->pending == NULL)
+		return;
+	r->pending->last_in_tx = last;
+	own_event(r, r->pending);
+	it = &items[(*k)++];
+	memset(it, 0, sizeof(*it));
+	it->kind = TRIB_ITEM_EVENT;
+	it->ev = r->pending;
+	r->pending = NULL;
+}
+
 /*
- * Append the END of the open transaction.  Its opaque text resumes after
- * the transaction's last change (the token read last; startAfter when
- * that is an invalidate's), kept until the next poll.
+ * Append the END of the open transaction, after its held-back last event
+ * (marked last_in_tx).  Its opaque text resumes after the transaction's
+ * last change (the token read last; startAfter when that is an
+ * invalidate's), kept until the next poll.
  */
 static void
 end_tx(trib_mongo_reader *r, trib_source_item *items, int *k)
 {
-	trib_source_item *it = &items[(*k)++];
+	trib_source_item *it;
 
+	flush_pending(r, items, k, true);
+	it = &items[(*k)++];
 	memset(it, 0, sizeof(*it));
 	it->kind = TRIB_ITEM_END;
 	it->end.commit_lsn = it->end.end_lsn = it->end.lsn = r->tx_time;
@@ -337,10 +361,14 @@ trib_mongo_reader_confirmed(trib_mongo_reader *r, const trib_position *end)
 }
 
 /*
- * One change into items: END of the previous transaction, BEGIN, EVENT,
- * and its own END at once when it is a document's write outside a
- * transaction (an oplog entry, at a cluster time of its own).  Not so a
- * drop or rename: the invalidate that follows shares its time.
+ * One change into items: END of the previous transaction (after its
+ * held-back last event), BEGIN, the held-back event before it when both
+ * are of one transaction, and its own EVENT and END at once when it is a
+ * document's write outside a transaction (an oplog entry, at a cluster
+ * time of its own).  Any other change is held back (r->pending) until the
+ * next change, an idle getMore or an invalidate tells whether it ends its
+ * transaction.  Not so a drop or rename: the invalidate that follows
+ * shares its time.  At most 5 items.
  */
 static void
 take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items, int *k)
@@ -371,12 +399,9 @@ take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items
 		ch->ev = NULL;			/* else durable before the restart */
 		if (r->infer)
 			trib_mongo_infer_event(r->infer, ev);
-		own_event(r, ev);
 		r->stats.events++;
-		it = &items[(*k)++];
-		memset(it, 0, sizeof(*it));
-		it->kind = TRIB_ITEM_EVENT;
-		it->ev = ev;
+		flush_pending(r, items, k, false);
+		r->pending = ev;
 	}
 	if (alone)
 		end_tx(r, items, k);
@@ -461,7 +486,7 @@ trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 	int64_t		until = trib_clock_mono_ms() + timeout_ms;
 
 	release(r);
-	while (k + 4 <= max)
+	while (k + 5 <= max)
 	{
 		const bson_t *doc = NULL;
 		trib_mongo_change ch;
@@ -521,6 +546,7 @@ trib_mongo_reader_free(trib_mongo_reader *r)
 	if (r == NULL)
 		return;
 	release(r);
+	trib_event_free(r->pending);
 	for (size_t i = r->mhead; i < r->nmarks; i++)
 		free(r->marks[i].text);
 	free(r->marks);

@@ -13,6 +13,17 @@
  * opaque, the token of the transaction's last change (what the pipeline
  * checkpoints: source.h resume_opaque).
  *
+ * The last change.  A transaction's last event carries last_in_tx (what
+ * Debezium's END record is written on), so the reader holds the newest
+ * event of an open transaction back until the next change (of the same
+ * transaction: it goes out unmarked; of another: marked, then the END),
+ * an idle getMore (marked, then the END; the change stream gives no other
+ * sign that a batch ended, so this costs at most one getMore, capped at
+ * TRIB_MONGO_AWAIT_SLICE_MS) or an invalidate.  A write outside a
+ * transaction goes out at once, marked.  A held event is not handed to
+ * the pipeline, so no checkpoint covers it: after a crash or a retry it
+ * is read again from the stored token, with the same position.
+ *
  * Start.  With a stored position (T, S): a token in its opaque part is
  * resumed after (resumeAfter; startAfter when it marks an invalidate),
  * and when S is an event's index the events of T that follow are
@@ -83,7 +94,7 @@ struct trib_mongo_infer *trib_mongo_reader_infer(trib_mongo_reader *r);
  * (the snapshot's own), opens the stream just after it. */
 void		trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time);
 
-/* source.h's poll: at most `max` items (max >= 4); the events (and END
+/* source.h's poll: at most `max` items (max >= 5); the events (and END
  * opaque texts) of the previous call are freed. */
 int			trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 								   int timeout_ms, char *errbuf, size_t errlen);

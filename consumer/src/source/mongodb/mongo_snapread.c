@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "errf.h"
+#include "mongo_int64.h"
 #include "xalloc.h"
 
 /* readConcern {level: snapshot, atClusterTime: time} into cmd. */
@@ -369,6 +370,7 @@ trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
 	ev->key = trib_xstrdup(kj);
 	ev->after = trib_xstrdup(dj);
 	ev->snapshot = true;
+	trib_mongo_int64_extra(doc, NULL, &ev->extra);
 	bson_free(kj);
 	bson_free(dj);
 	return ev;

@@ -1,0 +1,43 @@
+/*
+ * mongo_int64.h: where a document holds an int64 that fits in 32 bits.
+ *
+ * The source writes documents as libbson's relaxed Extended JSON, which
+ * writes such an int64 as a plain number, as it writes an int32: the
+ * relaxed text alone cannot tell them apart, and `format: debezium`
+ * writes them differently (STRICT mode: {"$numberLong": "42"} against
+ * 42).  So the event keeps, beside its images, the paths of those values
+ * in ev->extra's member "int64" (docs/FORMAT.md, "MongoDB"):
+ *
+ *   "int64": {"after": [PATH, ...], "before": [PATH, ...]}
+ *
+ * a PATH being a JSON array of the member names (strings) and array
+ * indexes (numbers) from the document's root down to the value; a member
+ * is left out when its image has none, and "int64" when neither has.
+ * An int64 outside 32 bits needs no path: its value tells its type.
+ * The member is read by format/debezium_mongo.c; every other consumer of
+ * `extra` ignores it, so the default format's output is unchanged.
+ */
+#ifndef TRIB_MONGO_INT64_H
+#define TRIB_MONGO_INT64_H
+
+#include <bson/bson.h>
+
+#include "strbuf.h"
+
+/* Append to b the member `"name":[PATH,...]` (preceded by a comma when
+ * b is not empty) for the int64 values of doc that fit in 32 bits; b is
+ * left as it was when doc is NULL or holds none. */
+void		trib_mongo_int64_paths(const bson_t *doc, const char *name, trib_strbuf *b);
+
+/* The member text `"int64":{...}` for the images after and before (each
+ * may be NULL), appended to b (preceded by a comma when b is not empty);
+ * b is left as it was when neither holds such a value. */
+void		trib_mongo_int64_member(const bson_t *after, const bson_t *before,
+									trib_strbuf *b);
+
+/* Add that member for the images after and before (each may be NULL) to
+ * the JSON object text *extra (malloc'd, or NULL: then a new object);
+ * *extra is left as it was when neither image holds such a value. */
+void		trib_mongo_int64_extra(const bson_t *after, const bson_t *before, char **extra);
+
+#endif							/* TRIB_MONGO_INT64_H */
