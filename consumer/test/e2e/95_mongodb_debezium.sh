@@ -252,8 +252,11 @@ kdb_batch() {
     echo "kdb {\"update\": \"items\", \"updates\": [{\"q\": {\"_id\": $(($1 * 10 + 1))}, \"u\": {\"\$set\": {\"v\": $1}}}]}"
     echo "commit"
 }
+# The checkpoint topic made through the mock's control port: the sink's
+# CreateTopics waits 30 s for a controller the mock (librdkafka 2.0)
+# never names, then relies on auto-creation
+mock_ctl create __tributary_checkpoints 1
 start_consumer "$WORK/c.yaml" "$WORK/c.log"
-# (a transactional sink's first start waits for the mock's controller)
 wait_log "$WORK/c.log" "change stream open on kdb" 90 || true
 # batch 0 in Kafka first: the stream starts from now, so the first kill
 # must come after a stored position: a checkpoint record, not the
