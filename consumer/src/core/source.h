@@ -59,6 +59,12 @@ struct trib_check_report;		/* check_report.h */
 struct trib_metrics;			/* metrics.h */
 struct trib_metric;
 
+/* The longest the pipeline waits in poll() while idle, in ms.  A source
+ * whose server call blocks (a MongoDB getMore) waits no longer than this
+ * per call, so a poll returns about when asked and a stop, a pause or a
+ * checkpoint timer is not held up. */
+#define TRIB_SOURCE_POLL_MS 100
+
 /* What poll() yields. */
 typedef enum trib_source_item_kind
 {
@@ -189,9 +195,10 @@ typedef struct trib_source_ops
 	bool		(*start) (trib_source *src, const trib_position *resume,
 						  char *errbuf, size_t errlen);
 
-	/* Wait up to timeout_ms; fill at most `max` items.  Returns how many
-	 * (0 on timeout or while reconnecting), -1 on a fatal error.  Items
-	 * of the previous call are released. */
+	/* Wait up to timeout_ms (the pipeline asks TRIB_SOURCE_POLL_MS while
+	 * idle); fill at most `max` items.  Returns how many (0 on timeout or
+	 * while reconnecting), -1 on a fatal error.  Items of the previous call
+	 * are released. */
 	int			(*poll) (trib_source *src, trib_source_item *items, int max,
 						 int timeout_ms, char *errbuf, size_t errlen);
 

@@ -48,7 +48,7 @@
 #include "xalloc.h"
 
 #define POLL_BATCH 512
-#define POLL_TIMEOUT_MS 100
+#define POLL_TIMEOUT_MS TRIB_SOURCE_POLL_MS
 #define ACK_POLL_MS 1			/* source wait while sinks owe acks */
 #define CHECKPOINT_MS 200
 #define DRAIN_TIMEOUT_MS 30000

@@ -26,6 +26,7 @@
 #include <mongoc/mongoc.h>
 
 #include "mongo_source_conf.h"
+#include "source.h"
 
 typedef enum trib_mongo_start_kind
 {
@@ -63,10 +64,10 @@ trib_mongo_stream *trib_mongo_stream_open(mongoc_client_t *cl, const trib_mongo_
 										  char *errbuf, size_t errlen);
 
 /* The longest an idle getMore waits, in ms: the pipeline's poll timeout
- * while idle (pipeline.c, POLL_TIMEOUT_MS), so that a poll returns about
- * when the pipeline asked, and a stop, a pause or a checkpoint timer does
- * not wait for a long max_await_ms. */
-#define TRIB_MONGO_AWAIT_SLICE_MS 100
+ * while idle (source.h), so that a poll returns about when the pipeline
+ * asked, and a stop, a pause or a checkpoint timer does not wait for a
+ * long max_await_ms. */
+#define TRIB_MONGO_AWAIT_SLICE_MS TRIB_SOURCE_POLL_MS
 
 /* The next document (borrowed until the next call), IDLE after waiting
  * up to the smaller of max_await_ms and TRIB_MONGO_AWAIT_SLICE_MS (the
