@@ -434,21 +434,14 @@ describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t, char *errbuf, 
 	t->bits = trib_xcalloc((size_t) n, sizeof(int));
 	t->pk = trib_xcalloc((size_t) n, sizeof(int));
 	t->key = trib_xcalloc((size_t) n, sizeof(int));
+	trib_my_tableinfo_relation(t->info, &t->rel);	/* freed before close */
 	t->rel.schema = t->db;
 	t->rel.table = t->table;
-	t->rel.ncolumns = n;
-	t->rel.version = trib_relation_fresh_version();	/* freed before close */
-	t->rel.columns = trib_xcalloc((size_t) n, sizeof(trib_column));
 	for (int c = 0; c < n; c++)
 	{
 		const trib_my_colinfo *ci = &t->info->cols[c];
 
 		t->kinds[c] = trib_my_snapkind_of(ci);
-		t->rel.columns[c].name = ci->name;
-		t->rel.columns[c].type = ci->data_type;
-		t->rel.columns[c].decl = ci->column_type;
-		t->rel.columns[c].nullable = ci->nullable;
-		t->rel.columns[c].pk = t->rel.columns[c].identity = ci->pk_pos > 0;
 		if (ci->pk_pos > 0 && ci->pk_pos <= n)
 		{
 			t->key[ci->pk_pos - 1] = c;
