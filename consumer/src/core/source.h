@@ -130,6 +130,13 @@ typedef struct trib_source_host
 	 * without a schema stage. */
 	int			(*registered) (void *arg, const trib_event *ev, trib_relation **out,
 							   char *errbuf, size_t errlen);
+	/* For a source that learns a table's new shape before any row of it
+	 * (MySQL: a DDL statement), kept after the snapshot and called from
+	 * the thread that polls, before poll() hands out any item after that
+	 * position: register ev->rel's shape at ev->pos (schema_stage.h
+	 * trib_schema_stage_declare); ev is the caller's, without values.
+	 * true without a schema stage; false with errbuf (the catalog). */
+	bool		(*declare) (void *arg, const trib_event *ev, char *errbuf, size_t errlen);
 } trib_source_host;
 
 /* snapshot()'s results. */

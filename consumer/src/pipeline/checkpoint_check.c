@@ -4,7 +4,9 @@
  * what it holds.
  *
  * Design.  The store is the pipeline's, so its check lives beside it, not
- * in the CLI: the file store's file (its size, or why it is missing), or
+ * in the CLI: the file store's file (its size and, for a pipeline of one
+ * source, the position it holds in the source's words, or why it is
+ * missing), or
  * the catalog's rows for this pipeline, read with a bound parameter on a
  * short-lived connection with the check's timeout (check_report.h).
  * Read-only; an unreadable catalog counts as a problem.  The pause state's
@@ -14,6 +16,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -21,6 +24,7 @@
 
 #include "check_report.h"
 #include "config.h"
+#include "eventid.h"
 #include "pause.h"
 #include "registry.h"
 #include "source.h"
@@ -48,6 +52,43 @@ check_pause_file(const char *path, trib_check_report *rep)
 		trib_check_report_say(rep, "  pause state kept in %s; `run` restores it", paused);
 }
 
+/* The position a file checkpoint holds, in its source's words
+ * (format_id; for MySQL GTID/FILE:OFFSET when the opaque position is kept,
+ * /FILE-NUMBER:OFFSET from the numbers alone), with the stored numbers. */
+static void
+say_file_position(const trib_config *cfg, size_t i, const char *path, trib_check_report *rep)
+{
+	const trib_source_ops *ops = cfg->sources[i].plugin->source_ops;
+	char		err[512],
+				id[TRIB_EVENTID_LEN],
+				key[TRIB_LSN_BUFLEN];
+	trib_checkpoint *ck;
+	trib_position pos;
+	uint64_t	seq;
+	int			rc;
+
+	if (ops == NULL ||
+		(ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, cfg->sources[i].name,
+								   ops, err, sizeof(err))) == NULL)
+		return;
+	rc = trib_checkpoint_load(ck, &pos, err, sizeof(err));
+	if (rc < 0)
+	{
+		trib_check_report_say(rep, "  cannot read it: %s", err);
+		rep->problems++;
+	}
+	else if (rc > 0)
+	{
+		ops->format_id(&pos, id, sizeof(id));
+		ops->store_form(&pos, key, sizeof(key), &seq);
+		trib_check_report_say(rep, "  source %s: position %s (commit_lsn %s, seq %llu%s)",
+			cfg->sources[i].name, id, key[0] ? key : "-", (unsigned long long) seq,
+			pos.opaque ? "" : ", no opaque position");
+		free(pos.opaque);
+	}
+	trib_checkpoint_close(ck);
+}
+
 /* See checkpoint.h. */
 void
 trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
@@ -63,7 +104,11 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 
 		trib_check_report_say(rep, "checkpoint (file %s)", cc->path);
 		if (stat(cc->path, &st) == 0)
+		{
 			trib_check_report_say(rep, "  exists (%lld bytes); `run` resumes from it", (long long) st.st_size);
+			if (cfg->nsources == 1)
+				say_file_position(cfg, 0, cc->path, rep);
+		}
 		else
 			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from %s",
 				strerror(errno), start_words(cfg));

@@ -211,6 +211,19 @@ src_host_registered(void *arg, const trib_event *ev, trib_relation **out, char *
 	return host_registered(((src_host *) arg)->p, ev, out, errbuf, errlen);
 }
 
+/* trib_source_host: a new shape at a source's position (source.h). */
+static bool
+host_declare(void *arg, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	return trib_schema_stage_declare(((trib_pipeline *) arg)->schemas, ev, errbuf, errlen);
+}
+
+static bool
+src_host_declare(void *arg, const trib_event *ev, char *errbuf, size_t errlen)
+{
+	return host_declare(((src_host *) arg)->p, ev, errbuf, errlen);
+}
+
 /* trib_source_host: do we still hold the pipeline lock? */
 static bool
 host_leader_ok(void *arg, char *errbuf, size_t errlen)
@@ -379,6 +392,7 @@ init_src_hosts(trib_pipeline *p)
 		h->host.leader_ok = src_host_leader_ok;
 		h->host.deliver = src_host_deliver;
 		h->host.registered = src_host_registered;
+		h->host.declare = src_host_declare;
 		h->host.durable = src_host_durable;
 		h->host.stored_max = src_host_stored_max;
 		h->host.load = src_host_load;
@@ -405,6 +419,7 @@ pl_init_host(trib_pipeline *p)
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;
 	p->host.registered = host_registered;
+	p->host.declare = host_declare;
 	if (p->merge != NULL)
 		init_src_hosts(p);
 }

@@ -16,7 +16,9 @@
  * is checked against the subject's versions under the subject's level,
  * then registered with the position of the event that brought it: the
  * first event with that shape, because the source sends a relation's
- * new shape just before the first change that uses it.
+ * new shape just before the first change that uses it.  A source that
+ * knows a new shape earlier (MySQL: the DDL statement) declares it at
+ * that position (trib_schema_stage_declare): the same resolve, not kept.
  */
 #include "schema_stage.h"
 
@@ -518,6 +520,23 @@ poll_acceptance(trib_schema_stage *st, const trib_event *ev, rel_entry *slot, ch
 	}
 	free(subject);
 	return pending >= 0;
+}
+
+/* See schema_stage.h. */
+bool
+trib_schema_stage_declare(trib_schema_stage *st, const trib_event *ev, char *errbuf,
+						  size_t errlen)
+{
+	rel_entry	e = {0};
+
+	if (st == NULL || ev->rel == NULL)
+		return true;
+	e.rel = ev->rel;
+	e.relver = ev->rel->version;
+	if (!resolve(st, ev, &e, errbuf, errlen))
+		return false;
+	trib_migrate_plan_free(e.plan);
+	return true;
 }
 
 bool

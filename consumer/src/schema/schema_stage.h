@@ -69,6 +69,19 @@ bool		trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 bool		trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev,
 									char *errbuf, size_t errlen);
 
+/*
+ * For a source that learns a table's new shape before any row of it
+ * (MySQL's DDL): register ev->rel's shape, as apply() would, at ev->pos,
+ * so that the subject's version takes effect at the statement rather than
+ * at the first row after it.  ev carries no values and is not stamped;
+ * rel may be freed after (nothing of it is kept: the events that follow
+ * find the version by its fingerprint).  A shape the subject has is
+ * registered again as nothing new.  A NULL stage does nothing.  false as
+ * for apply().
+ */
+bool		trib_schema_stage_declare(trib_schema_stage *st, const trib_event *ev,
+									  char *errbuf, size_t errlen);
+
 /* After apply() failed: was it the catalog's connection (down, restarting,
  * lost), so that the pipeline may try again, rather than a refused shape
  * or a refused login?  false for a NULL stage. */

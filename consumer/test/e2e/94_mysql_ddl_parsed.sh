@@ -103,6 +103,16 @@ expect_eq "the history file holds the 4 derived versions, from their DDLs" \
 expect_eq "the MODIFY's version: a is bigint(20), not null" "bigint bigint(20) false" \
     "$(jq -r 'select(.version.from != null and .version.table == "t") | .version.cols[1] | "\(.type) \(.column_type) \(.nullable)"' "$HIST" | sed -n 4p)"
 
+# ---- the checkpoint: the numbers are the position --------------------------------
+# The MySQL source resumes by the numbers (resume_opaque is false), so the
+# streaming checkpoint's "position" is null by design (docs/MYSQL.md,
+# "Positions and resume"); `check` shows the position they stand for.
+"$BIN" check -c "$WORK/p.yaml" >"$WORK/check.out" 2>&1 || true
+ck=$(jq -r '.commit_lsn' "$WORK/checkpoint.json")
+expect_eq "the streaming checkpoint keeps no opaque position" null "$(jq -c '.position' "$WORK/checkpoint.json")"
+expect_grep "check shows the checkpoint's position: binlog file number and offset" "$WORK/check.out" \
+    "source shopdb: position /0*$(( 0x${ck%%/*} )):$(( 0x${ck#*/} )) \(commit_lsn $ck, seq [0-9]+, no opaque position\)"
+
 # ---- again from the first position, with the same history file -------------------
 lines=$(wc -l <"$HIST")
 rm -f "$WORK/out.jsonl" "$WORK/out.jsonl.pos" "$WORK/checkpoint.json"

@@ -365,6 +365,21 @@ applied_at(const trib_my_history *h, const trib_my_pos *at)
 	return false;
 }
 
+/* See mysql_schema.h. */
+bool
+trib_my_history_each_at(const trib_my_history *h, const trib_my_pos *at,
+						trib_my_history_each_fn fn, void *arg)
+{
+	for (int b = 0; b < 256; b++)
+		for (const table_entry *e = h->buckets[b]; e; e = e->next)
+			for (int i = 0; i < e->nversions; i++)
+				if (!e->versions[i].from_start &&
+					trib_my_pos_cmp(&e->versions[i].from, at) == 0 &&
+					!fn(arg, e->db, e->table, e->versions[i].info))
+					return false;
+	return true;
+}
+
 /* Record the versions a parsed DDL derived, valid from `at`. */
 static void
 apply_changes(trib_my_history *h, trib_my_ddl_result *r, const trib_my_pos *at)

@@ -40,8 +40,9 @@
  * (and then reports, rather than guessing).  The history lives in memory; a store
  * (mysql_history_file.c: an append-only file) makes it durable, so that a
  * restart after a DDL decodes the events before it with the shape they
- * were written with.  The schema registry (issue 13 item 4) is to take the
- * store's place behind the same interface.
+ * were written with.  The versions a DDL derived are also told to the
+ * pipeline's schema registry at the DDL's position (each_at(), used by
+ * mysql_source_ops.c), so the registry has them even when no row follows.
  *
  * Ownership: the history owns every version it ever held until it is
  * freed, so a trib_my_tableinfo pointer it returned stays valid as long as
@@ -139,6 +140,18 @@ void		trib_my_history_set_store(trib_my_history *h,
 void		trib_my_history_put(trib_my_history *h, const char *db, const char *table,
 								const trib_my_pos *from, trib_my_tableinfo *t);
 void		trib_my_history_put_ddl(trib_my_history *h, const trib_my_pos *at);
+
+/*
+ * The versions that start exactly at `at` (those a DDL statement read
+ * there derived, also when it was applied before a restart): fn(arg, t)
+ * for each, t NULL for a table the statement dropped or renamed away
+ * (then db and table name it).  Stops at the first false fn returns, and
+ * returns it; true when there is none.
+ */
+typedef bool (*trib_my_history_each_fn) (void *arg, const char *db, const char *table,
+										 const trib_my_tableinfo *t);
+bool		trib_my_history_each_at(const trib_my_history *h, const trib_my_pos *at,
+									trib_my_history_each_fn fn, void *arg);
 
 /* Where the history says what it does with DDL statements: level 2
  * (info) for a statement it could not derive, 3 (debug) for one it did

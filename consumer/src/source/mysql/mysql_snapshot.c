@@ -24,6 +24,15 @@
 #define SYNC_TRIES 5			/* lock-free attempts before the lock */
 #define ALTER_RETRIES 3			/* new snapshots for a table altered before
 								 * its first read (docs/MYSQL.md) */
+/*
+ * A refused read under the shared snapshot still took the table's metadata
+ * lock, which that transaction holds to its end: a further ALTER of the
+ * table waits for it, and a new snapshot's read queues behind that ALTER,
+ * which waits for us.  So a new snapshot's read waits for its lock at most
+ * this long, and a timeout (1205) counts as one more refused try (e2e 98)
+ * instead of the server's lock_wait_timeout, a day by default.
+ */
+#define RETRY_LOCK_WAIT_SQL "SET SESSION lock_wait_timeout = 10"
 
 typedef struct worker
 {
@@ -59,7 +68,35 @@ struct trib_my_snap
 	trib_my_snap_chunk *head,
 			   *tail;
 	size_t		queued;
+	int			test_read_delay_ms; /* test_hook_init() */
 };
+
+/*
+ * Tests only (e2e 90): TRIBUTARY_TEST_MYSQL_SNAPSHOT_READ_DELAY_MS=N makes
+ * a table's first read wait N ms after its snapshot began, so that a test
+ * can alter the table in between, on the real server, for every try.
+ * Read once per snapshot; absent (always, outside tests) it does nothing.
+ */
+static void
+test_hook_init(trib_my_snap *s)
+{
+	const char *v = getenv("TRIBUTARY_TEST_MYSQL_SNAPSHOT_READ_DELAY_MS");
+
+	s->test_read_delay_ms = v ? atoi(v) : 0;
+}
+
+/* The test hook's wait before a table's first read (test_hook_init). */
+static void
+test_read_delay(const trib_my_snap *s)
+{
+	struct timespec ts;
+
+	if (s->test_read_delay_ms <= 0)
+		return;
+	ts.tv_sec = s->test_read_delay_ms / 1000;
+	ts.tv_nsec = (long) (s->test_read_delay_ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
 
 trib_my_snap *
 trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen)
@@ -72,6 +109,7 @@ trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen)
 			NULL;
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = *conf;
+	test_hook_init(s);
 	trib_my_conn_keep(&s->conf.conn, &conf->conn, s->slots);
 	if (s->conf.conn.read_timeout_s == 0)
 		s->conf.conn.read_timeout_s = 600;
@@ -434,21 +472,14 @@ describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t, char *errbuf, 
 	t->bits = trib_xcalloc((size_t) n, sizeof(int));
 	t->pk = trib_xcalloc((size_t) n, sizeof(int));
 	t->key = trib_xcalloc((size_t) n, sizeof(int));
+	trib_my_tableinfo_relation(t->info, &t->rel);	/* freed before close */
 	t->rel.schema = t->db;
 	t->rel.table = t->table;
-	t->rel.ncolumns = n;
-	t->rel.version = trib_relation_fresh_version();	/* freed before close */
-	t->rel.columns = trib_xcalloc((size_t) n, sizeof(trib_column));
 	for (int c = 0; c < n; c++)
 	{
 		const trib_my_colinfo *ci = &t->info->cols[c];
 
 		t->kinds[c] = trib_my_snapkind_of(ci);
-		t->rel.columns[c].name = ci->name;
-		t->rel.columns[c].type = ci->data_type;
-		t->rel.columns[c].decl = ci->column_type;
-		t->rel.columns[c].nullable = ci->nullable;
-		t->rel.columns[c].pk = t->rel.columns[c].identity = ci->pk_pos > 0;
 		if (ci->pk_pos > 0 && ci->pk_pos <= n)
 		{
 			t->key[ci->pk_pos - 1] = c;
@@ -794,9 +825,11 @@ read_table(worker *w, MYSQL *m, int ti, yajl_gen g, char *errbuf, size_t errlen)
 		for (int i = 0; after && i < t->npk; i++)
 			for (int e = 0; e <= i; e++)
 				params[k++] = after[e];
+		if (first)
+			test_read_delay(s);
 		if (!trib_my_select_errnum(m, sql, params, k, &r, &errnum, errbuf, errlen))
 		{
-			if (first && altered_error(errnum))
+			if (first && (altered_error(errnum) || (m != w->m && errnum == 1205)))
 				rc = -2;
 			else
 			{
@@ -861,7 +894,8 @@ resnapshot(trib_my_snap *s, int ti, MYSQL **m, int attempt, char *errbuf, size_t
 	bool		ok;
 
 	*m = read_connect(s, errbuf, errlen);
-	if (*m == NULL || !begin_tx(*m, errbuf, errlen) ||
+	if (*m == NULL || !trib_my_exec(*m, RETRY_LOCK_WAIT_SQL, errbuf, errlen) ||
+		!begin_tx(*m, errbuf, errlen) ||
 		(s->mariadb && snapshot_status(*m, file, sizeof(file), &pos, errbuf, errlen) < 0))
 		return false;
 	if (t->at_start == NULL)

@@ -7,7 +7,10 @@
  * pg_source_ops.c is over the PostgreSQL client: open turns the settings
  * (mysql_source_conf.h) into the facade's config, poll turns the
  * assembler's items into source-neutral ones (BEGIN, EVENT, END; a DDL
- * item is logged and carries nothing for the pipeline), check runs the
+ * item is logged, and the table versions the schema history derived from
+ * it are registered in the pipeline's schema registry at its position
+ * through the host's declare(), before any later item is handed out),
+ * check runs the
  * preconditions (mysql_check.h).  Items stay alive until the next poll, so
  * the pipeline borrows their events without a copy.
  *
@@ -56,6 +59,7 @@
 #include "check_report.h"
 #include "clock.h"
 #include "eventid.h"
+#include "jsondoc.h"
 #include "log.h"
 #include "metrics.h"
 #include "mysql_check.h"
@@ -65,6 +69,7 @@
 #include "mysql_snapshot_run.h"
 #include "source.h"
 #include "source_mysql.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 typedef struct my_state
@@ -73,6 +78,11 @@ typedef struct my_state
 	const trib_mysql_source_conf *conf;
 	trib_my_item *items;		/* the last poll's items */
 	int			nitems;
+	int			next;			/* the first of them not handed out yet: a
+								 * poll ends before a DDL item that follows
+								 * others, so that its versions are
+								 * registered after them (declare_ddl) */
+	const trib_source_host *host;	/* the pipeline's, from snapshot() */
 	int			capitems;
 	trib_position confirmed;	/* the newest END given to confirm() */
 	uint64_t	ddl;			/* DDL statements seen */
@@ -269,6 +279,7 @@ my_snapshot(trib_source *src, const trib_source_host *host, bool only,
 	int			rc;
 
 	shapes_free(s);
+	s->host = host;				/* kept for declare_ddl() */
 	rc = trib_my_snapshot_phase(src->name, s->conf, host, only, stop, &s->stream_base,
 								&s->shapes, errbuf, errlen);
 
@@ -301,13 +312,15 @@ my_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 	return trib_source_mysql_start(s->my, &at, errbuf, errlen);
 }
 
-/* Release the items of the last poll. */
+/* Release the items the last poll handed out (all of them, when it
+ * handed out all). */
 static void
 release_items(my_state *s)
 {
-	for (int i = 0; i < s->nitems; i++)
+	for (int i = 0; i < s->next; i++)
 		trib_my_item_clear(&s->items[i]);
-	s->nitems = 0;
+	if (s->next >= s->nitems)
+		s->nitems = s->next = 0;
 }
 
 /* file number << 32 | offset in the item's file. */
@@ -324,7 +337,7 @@ major_of(const trib_my_item *it, uint64_t offset)
 /* One item as the interface's; false when it carries nothing for the
  * pipeline (DDL). */
 static bool
-to_item(const trib_source *src, my_state *s, trib_my_item *it, trib_source_item *out)
+to_item(trib_my_item *it, trib_source_item *out)
 {
 	memset(out, 0, sizeof(*out));
 	switch (it->kind)
@@ -344,18 +357,121 @@ to_item(const trib_source *src, my_state *s, trib_my_item *it, trib_source_item 
 			out->ts_ms = it->ts_ms;
 			return true;
 		case TRIB_MY_ITEM_DDL:
-			{
-				/* literals may hold secrets or row values: never shown */
-				char	   *text = trib_my_ddl_log_text(it->statement ? it->statement : "", 200);
-
-				s->ddl++;
-				tlog_info("source", "source %s: DDL in %s: %s", src->name,
-						  it->db ? it->db : "-", text);
-				free(text);
-				return false;
-			}
+			return false;		/* hand_out() */
 	}
 	return false;
+}
+
+/* What declaring a DDL's versions needs (declare_version). */
+typedef struct declare_ctx
+{
+	const trib_source *src;
+	const trib_source_host *host;
+	trib_position pos;			/* the statement's */
+	char	   *errbuf;
+	size_t		errlen;
+} declare_ctx;
+
+/* trib_my_history_each_fn: one version a DDL derived, registered at the
+ * statement's position (a dropped table registers nothing). */
+static bool
+declare_version(void *arg, const char *db, const char *table, const trib_my_tableinfo *t)
+{
+	declare_ctx *d = arg;
+	trib_event	ev = {0};
+	trib_relation rel;
+	bool		ok;
+
+	if (t == NULL)
+		return true;
+	trib_my_tableinfo_relation(t, &rel);
+	ev.op = TRIB_OP_CREATE;
+	ev.source = d->src->name;
+	ev.connector = "mysql";
+	ev.db = db;
+	ev.table = table;
+	ev.rel = &rel;
+	ev.pos = d->pos;
+	ok = d->host->declare(d->host->arg, &ev, d->errbuf, d->errlen);
+	free(rel.columns);
+	return ok;
+}
+
+/* The position of a DDL item as its events' would be: the numbers, and an
+ * opaque text with the file and GTID that format_id() reads (malloc'd). */
+static trib_position
+ddl_position(const trib_my_item *it)
+{
+	trib_position pos = {0};
+	trib_strbuf b = {0};
+	char		gtid[TRIB_MY_GTID_BUFLEN];
+
+	trib_my_gtid_format(&it->pos.gtid, gtid, sizeof(gtid));
+	pos.commit_lsn = pos.lsn = major_of(it, it->pos.tx_pos);
+	pos.seq = it->pos.row;
+	pos.end_lsn = major_of(it, it->end_pos);
+	trib_strbuf_adds(&b, "{\"file\":");
+	trib_jdoc_quote(&b, it->pos.file);
+	trib_strbuf_adds(&b, ",\"gtid\":");
+	trib_jdoc_quote(&b, gtid);
+	trib_strbuf_addc(&b, '}');
+	pos.opaque = trib_strbuf_finish(&b);
+	return pos;
+}
+
+/*
+ * A DDL item: log it, and register the versions it derived (the schema
+ * history's versions from its position; none when it was not derived,
+ * docs/MYSQL.md) in the pipeline's schema registry at its position.
+ * false with errbuf when the registry refused or failed.
+ */
+static bool
+declare_ddl(const trib_source *src, my_state *s, const trib_my_item *it, char *errbuf,
+			size_t errlen)
+{
+	/* literals may hold secrets or row values: never shown */
+	char	   *text = trib_my_ddl_log_text(it->statement ? it->statement : "", 200);
+	declare_ctx d = {src, s->host, {0}, errbuf, errlen};
+	bool		ok;
+
+	s->ddl++;
+	tlog_info("source", "source %s: DDL in %s: %s", src->name, it->db ? it->db : "-", text);
+	free(text);
+	if (s->host == NULL || s->host->declare == NULL)
+		return true;
+	d.pos = ddl_position(it);
+	ok = trib_source_mysql_each_at(s->my, &it->pos, declare_version, &d);
+	free(d.pos.opaque);
+	return ok;
+}
+
+/*
+ * Hand out the items from s->next on into items[] (at most max): a DDL
+ * item is declared when nothing was handed out before it in this poll,
+ * else the poll ends before it, so that every event before the statement
+ * reached the schema stage first.  The count, or -1 with errbuf.
+ */
+static int
+hand_out(const trib_source *src, my_state *s, trib_source_item *items, int max,
+		 char *errbuf, size_t errlen)
+{
+	int			k = 0;
+
+	for (; s->next < s->nitems && k < max; s->next++)
+	{
+		trib_my_item *it = &s->items[s->next];
+
+		if (it->kind == TRIB_MY_ITEM_DDL)
+		{
+			if (k > 0)
+				break;
+			if (!declare_ddl(src, s, it, errbuf, errlen))
+				return -1;
+		}
+		else if (to_item(it, &items[k]))
+			k++;
+	}
+	return k;
 }
 
 /* source.h: poll. */
@@ -364,10 +480,11 @@ my_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 		char *errbuf, size_t errlen)
 {
 	my_state   *s = src->state;
-	int			n,
-				k = 0;
+	int			n;
 
 	release_items(s);
+	if (s->nitems > 0)			/* the rest of the last read, from a DDL */
+		return hand_out(src, s, items, max, errbuf, errlen);
 	if (max > s->capitems)
 	{
 		free(s->items);
@@ -378,10 +495,8 @@ my_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 	if (n < 0)
 		return -1;
 	s->nitems = n;
-	for (int i = 0; i < n; i++)
-		if (to_item(src, s, &s->items[i], &items[k]))
-			k++;
-	return k;
+	s->next = 0;
+	return hand_out(src, s, items, max, errbuf, errlen);
 }
 
 /* source.h: format_id (see Positions above). */

@@ -1,6 +1,6 @@
 /*
- * mysql_tableinfo.c: freeing and copying table versions
- * (mysql_tableinfo.h).
+ * mysql_tableinfo.c: freeing and copying table versions, and their
+ * relations (mysql_tableinfo.h).
  */
 #include "mysql_tableinfo.h"
 
@@ -58,4 +58,25 @@ trib_my_tableinfo_copy(const trib_my_tableinfo *t)
 	for (int i = 0; i < t->ncols; i++)
 		trib_my_colinfo_copy(&n->cols[i], &t->cols[i]);
 	return n;
+}
+
+/* See mysql_tableinfo.h. */
+void
+trib_my_tableinfo_relation(const trib_my_tableinfo *t, trib_relation *rel)
+{
+	rel->schema = t->db;
+	rel->table = t->table;
+	rel->ncolumns = t->ncols;
+	rel->version = trib_relation_fresh_version();
+	rel->columns = trib_xcalloc((size_t) (t->ncols > 0 ? t->ncols : 1), sizeof(trib_column));
+	for (int c = 0; c < t->ncols; c++)
+	{
+		const trib_my_colinfo *ci = &t->cols[c];
+
+		rel->columns[c].name = ci->name;
+		rel->columns[c].type = ci->data_type;
+		rel->columns[c].decl = ci->column_type;
+		rel->columns[c].nullable = ci->nullable;
+		rel->columns[c].pk = rel->columns[c].identity = ci->pk_pos > 0;
+	}
 }

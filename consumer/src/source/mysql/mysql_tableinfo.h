@@ -2,7 +2,8 @@
  * mysql_tableinfo.h: a version of a table as information_schema describes
  * it (its columns' names, types, keys, collations), shared by the schema
  * history (mysql_schema.h), its loader (mysql_infoschema.h), its file and
- * the DDL parser (mysql_ddl.h), with its copy and free.
+ * the DDL parser (mysql_ddl.h), with its copy and free, and its relation
+ * for the pipeline (the snapshot's, and a DDL's for the schema registry).
  *
  * Ownership: a trib_my_tableinfo owns its strings and columns; a copy is
  * deep.
@@ -12,6 +13,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "event.h"
 
 /* One column as information_schema describes it. */
 typedef struct trib_my_colinfo
@@ -54,5 +57,13 @@ void		trib_my_colinfo_clear(trib_my_colinfo *col);
 
 /* A deep copy of a column into *dst. */
 void		trib_my_colinfo_copy(trib_my_colinfo *dst, const trib_my_colinfo *src);
+
+/*
+ * The pipeline's relation of version t (event.h): schema and table are t's
+ * db and table, each column's name, type (DATA_TYPE), declaration
+ * (COLUMN_TYPE), nullability and key are t's, borrowed; a fresh version.
+ * rel->columns is the caller's to free; t must outlive rel.
+ */
+void		trib_my_tableinfo_relation(const trib_my_tableinfo *t, trib_relation *rel);
 
 #endif							/* TRIB_MYSQL_TABLEINFO_H */

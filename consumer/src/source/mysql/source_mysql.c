@@ -569,6 +569,14 @@ trib_source_mysql_bytes_behind(const trib_source_mysql *src, uint64_t *out,
 	return ok ? 1 : -1;
 }
 
+/* See source_mysql.h. */
+bool
+trib_source_mysql_each_at(const trib_source_mysql *src, const trib_my_pos *at,
+						  trib_my_history_each_fn fn, void *arg)
+{
+	return trib_my_history_each_at(src->history, at, fn, arg);
+}
+
 void
 trib_source_mysql_stats_get(const trib_source_mysql *src, trib_source_mysql_stats *out)
 {

@@ -66,6 +66,7 @@
 #include "mysql_binlog.h"
 #include "mysql_conn.h"
 #include "mysql_position.h"
+#include "mysql_schema.h"
 #include "mysql_tx.h"
 
 typedef struct trib_source_mysql_conf
@@ -139,6 +140,11 @@ void		trib_source_mysql_resume_file_number(trib_source_mysql *src, uint32_t numb
 
 bool		trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
 										  char *buf, size_t len, char *errbuf, size_t errlen);
+
+/* The versions of the schema history that start exactly at `at` (a DDL
+ * item's position): trib_my_history_each_at(). */
+bool		trib_source_mysql_each_at(const trib_source_mysql *src, const trib_my_pos *at,
+									  trib_my_history_each_fn fn, void *arg);
 
 /* With stop_at_end: has the end of the binlog been reached? */
 bool		trib_source_mysql_ended(const trib_source_mysql *src);
