@@ -139,6 +139,10 @@ if $CHECK once "$WORK/run.log" "$WORK/k" "$WORK/k.ck.final" "$WORK/tx.all" \
 else
     fail "exactly once in the committed log ($KILLS kills)" "$(head -10 "$WORK/once.out")"
 fi
+# the random kills tested something: restarts inside the kill loop (not
+# only the two of the big transaction) resumed after a stored position
+expect_eq "kill loop restarts resumed after a checkpoint record" t \
+    "$([ "$(sed -n 's/^ok: \([0-9]*\) restarts .*/\1/p' "$WORK/once.out")" -gt 2 ] 2>/dev/null && echo t || echo f)"
 # the records a broker would show a read_committed reader
 { $CHECK committed "$WORK/orders"; $CHECK committed "$WORK/items"; } > "$WORK/data"
 $CHECK committed "$WORK/tx.all" > "$WORK/tx"
