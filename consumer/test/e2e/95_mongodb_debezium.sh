@@ -256,7 +256,7 @@ kdb_batch() {
 # CreateTopics waits 30 s for a controller the mock (librdkafka 2.0)
 # never names, then relies on auto-creation
 mock_ctl create __tributary_checkpoints 1
-start_consumer "$WORK/c.yaml" "$WORK/c.log"
+ckpt_start c "$WORK/c.yaml" "$WORK/c.log"
 wait_log "$WORK/c.log" "change stream open on kdb" 90 || true
 # batch 0 in Kafka first: the stream starts from now, so the first kill
 # must come after a stored position: a checkpoint record, not the
@@ -271,29 +271,13 @@ wait_dump __tributary_checkpoints "$WORK/c.ck.0" 1
     done
 ) &
 WRITER_PID=$!
-# The kill loop of kill_while_writing, instrumented.  The mock cluster
-# (librdkafka 2.0) does not hide the records of aborted Kafka
-# transactions from read_committed readers (its Fetch reports no aborted
-# transactions and a last stable offset at the end of the log), so every
-# record a killed run produced after its last commit stays visible, and
-# the next run rightly writes it again.  What tells committed from
-# aborted is the checkpoint record each commit carries: after each kill
-# (the daemon dead), the newest record of __tributary_checkpoints is
-# saved, with the pid of the run started next (c.runs: "K PID").
-KILLS=0 n=0
-: > "$WORK/c.runs"
-while kill -0 "$WRITER_PID" 2>/dev/null; do
-    sleep "0.$(( RANDOM % 9 + 2 ))"
-    kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
-    wait "$RUN_PID" 2>/dev/null || true
-    drop_mongoc_shm "$RUN_PID"
-    n=$((n + 1))
-    "$TOOLS/kafka_dump" "$BOOT" __tributary_checkpoints > "$WORK/c.ck.$n"
-    start_consumer "$WORK/c.yaml" "$WORK/c.log"
-    echo "$n $RUN_PID" >> "$WORK/c.runs"
-done
-wait "$WRITER_PID" || true
-WRITER_PID=
+# The kill loop of kill_while_writing, instrumented: the mock cluster
+# (librdkafka 2.0) shows the records of aborted Kafka transactions to
+# read_committed readers, so every record a killed run produced after its
+# last commit stays visible, and the next run rightly writes it again;
+# the newest checkpoint record at each kill tells committed from aborted
+# (kafka_txn_check.py)
+kill_while_writing_ckpt c "$WORK/c.yaml" "$WORK/c.log"
 wait_dump kx.transaction "$WORK/c.tx" 52
 wait_dump kx.kdb. "$WORK/c.dump" 130
 stop_consumer
@@ -366,67 +350,8 @@ expect_eq "C: every committed transaction on the transaction topic, its last rec
 # may be written once more after a checkpoint at that very change: the
 # checkpoint inside the transaction holds no END yet).
 "$TOOLS/kafka_dump" "$BOOT" __tributary_checkpoints > "$WORK/c.ck.final"
-python3 - "$WORK" <<'PY' >"$WORK/c.once" 2>&1 || true
-import collections, re, sys
-work = sys.argv[1]
-ALL = 2**63 - 1
-def pos_of(eid):                    # "H/L:S" -> (cluster time, change)
-    lsn, seq = eid.rsplit(":", 1)
-    hi, lo = lsn.split("/")
-    return (int(hi, 16) << 32 | int(lo, 16), int(seq))
-def newest(path):
-    lines = [l for l in open(path) if l.strip()]
-    return pos_of(lines[-1].split("\t")[0]) if lines else None
-def fmt(p):
-    return "none" if p is None else "Timestamp(%d, %d) change %s" % (
-        p[0] >> 32, p[0] & 0xffffffff, "all" if p[1] == ALL else p[1])
-resumed = {}                        # pid -> position of "resuming after"
-pat = re.compile(r"\[(\d+)\] INFO  pipeline: resuming after (?:change (\d+)|the changes)"
-                 r" at cluster time Timestamp\((\d+), (\d+)\)")
-for l in open(work + "/c.log"):
-    m = pat.search(l)
-    if m:
-        resumed[m.group(1)] = ((int(m.group(3)) << 32) | int(m.group(4)),
-                               ALL if m.group(2) is None else int(m.group(2)))
-bad, at_kill, checked = [], [], 0
-for l in open(work + "/c.runs"):
-    n, pid = l.split()
-    c = newest("%s/c.ck.%s" % (work, n))
-    at_kill.append(c)
-    if pid not in resumed:
-        continue                    # killed before it read its position
-    checked += 1
-    if resumed[pid] != c:
-        bad.append("run %s resumed after %s, the newest checkpoint was %s"
-                   % (n, fmt(resumed[pid]), fmt(c)))
-ck = [pos_of(l.split("\t")[0]) for l in open(work + "/c.ck.final") if l.strip()]
-for a, b in zip(ck, ck[1:]):
-    if b <= a:
-        bad.append("checkpoint %s after %s" % (fmt(b), fmt(a)))
-def copies(path, strict):
-    for l in open(path):
-        f = l.rstrip("\n").split("\t")
-        if f[5] == "-":
-            continue                # a heartbeat's tombstone: no position
-        if strict is None and '"status":"BEGIN"' not in f[5]:
-            yield f[0], pos_of(f[0]), False
-        else:
-            yield f[0], pos_of(f[0]), strict is not False
-seen = collections.Counter()
-limit = {}
-for path, kind in (("c.dump", True), ("c.tx", None)):
-    for eid, p, strict in copies(work + "/" + path, kind):
-        key = (path, eid)
-        seen[key] += 1
-        limit[key] = 1 + sum(1 for c in at_kill
-                             if c is None or (c < p if strict else c <= p))
-for key, cnt in sorted(seen.items()):
-    if cnt > limit[key]:
-        bad.append("%s %s: %d copies, at most %d" % (key + (cnt, limit[key])))
-print("\n".join(bad[:10]) if bad else
-      "ok: %d restarts resumed at the newest checkpoint, %d checkpoints growing, "
-      "no committed record written again" % (checked, len(ck)))
-PY
+python3 "$ROOT/consumer/test/e2e/kafka_txn_check.py" once "$WORK/c.log" "$WORK/c" \
+    "$WORK/c.ck.final" "$WORK/c.tx" "$WORK/c.dump" >"$WORK/c.once" 2>&1 || true
 expect_match "C: exactly once in the committed log: each restart resumes after the newest checkpoint record, checkpoints only grow, no record at or before one is written again ($KILLS kills)" \
     '^ok: ' "$(head -10 "$WORK/c.once")"
 

@@ -26,7 +26,8 @@
 #   clusters       pg_dsn, tcp_dsn, start_server, cleanup_servers, on
 #   configuration  source_yaml, write_pipeline
 #   the daemon     start_consumer, stop_consumer, kill_consumer,
-#                  kill_while_writing
+#                  kill_while_writing, ckpt_kill, ckpt_start,
+#                  kill_while_writing_ckpt
 #   the sink driver apply, stat_of, q, table_digest
 #   slots          witness_ids, ids_of, slot_caught_up, slot_confirmed,
 #                  wait_slot_active, wait_lines, wait_log
@@ -366,6 +367,40 @@ kill_while_writing() {
         kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
         wait "$RUN_PID" 2>/dev/null || true
         start_consumer "$@"
+    done
+    wait "$WRITER_PID" || true
+    WRITER_PID=
+}
+
+# ckpt_kill NAME: kill_consumer, then (the daemon dead) save the newest
+# records of __tributary_checkpoints as $WORK/NAME.ck.N, N counting these
+# kills; ckpt_start NAME [CONFIG [LOG]]: start_consumer, noting "N PID" in
+# $WORK/NAME.runs after the Nth kill (not for the first start).  What
+# kafka_txn_check.py once reads.
+ckpt_kill() {
+    CKPT_N=$(( ${CKPT_N:-0} + 1 ))
+    kill_consumer
+    "$TOOLS/kafka_dump" "$BOOT" __tributary_checkpoints > "$WORK/$1.ck.$CKPT_N"
+}
+ckpt_start() {
+    local name=$1
+    shift
+    start_consumer "$@"
+    : >> "$WORK/$name.runs"
+    [ "${CKPT_N:-0}" = 0 ] || echo "$CKPT_N $RUN_PID" >> "$WORK/$name.runs"
+}
+
+# kill_while_writing_ckpt NAME [CONFIG [LOG]]: kill_while_writing with
+# ckpt_kill and ckpt_start; sets KILLS.
+kill_while_writing_ckpt() {
+    local name=$1
+    shift
+    KILLS=0
+    while kill -0 "$WRITER_PID" 2>/dev/null; do
+        sleep "0.$(( RANDOM % 9 + 2 ))"
+        kill -0 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
+        ckpt_kill "$name"
+        ckpt_start "$name" "$@"
     done
     wait "$WRITER_PID" || true
     WRITER_PID=
