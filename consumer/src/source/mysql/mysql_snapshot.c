@@ -29,7 +29,7 @@ trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen)
 			NULL;
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = *conf;
-	test_hook_init(s);
+	msnap_test_hook_init(s);
 	trib_my_conn_keep(&s->conf.conn, &conf->conn, s->slots);
 	if (s->conf.conn.read_timeout_s == 0)
 		s->conf.conn.read_timeout_s = 600;
@@ -56,7 +56,7 @@ trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen)
 
 /* One worker's transaction. */
 bool
-begin_tx(MYSQL *m, char *errbuf, size_t errlen)
+msnap_begin_tx(MYSQL *m, char *errbuf, size_t errlen)
 {
 	return trib_my_exec(m, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 						errbuf, errlen) &&
@@ -74,7 +74,8 @@ query_rows(MYSQL *m, const char *sql, trib_my_rows *out, char *errbuf, size_t er
 /* MariaDB: the worker transaction's binlog position; 0 when the server
  * does not say (MySQL). */
 int
-snapshot_status(MYSQL *m, char *file, size_t flen, uint64_t *pos, char *errbuf, size_t errlen)
+msnap_snapshot_status(MYSQL *m, char *file, size_t flen, uint64_t *pos,
+					  char *errbuf, size_t errlen)
 {
 	trib_my_rows r;
 	int			found = 0;
@@ -109,13 +110,13 @@ sync_lock_free(trib_my_snap *s, char *errbuf, size_t errlen)
 	int			agree = 1;
 
 	for (int i = 0; i < s->nw; i++)
-		if (!begin_tx(s->w[i].m, errbuf, errlen))
+		if (!msnap_begin_tx(s->w[i].m, errbuf, errlen))
 			return -1;
 	for (int i = 0; i < s->nw && agree == 1; i++)
 	{
 		char		f[TRIB_MY_FILE_MAX];
 		uint64_t	p = 0;
-		int			rc = snapshot_status(s->w[i].m, f, sizeof(f), &p, errbuf, errlen);
+		int			rc = msnap_snapshot_status(s->w[i].m, f, sizeof(f), &p, errbuf, errlen);
 
 		if (rc <= 0)
 			return rc;
@@ -147,7 +148,7 @@ sync_locked(trib_my_snap *s, char *errbuf, size_t errlen)
 		return false;
 	ok = trib_my_exec(c, "FLUSH TABLES WITH READ LOCK", errbuf, errlen);
 	for (int i = 0; ok && i < s->nw; i++)
-		ok = begin_tx(s->w[i].m, errbuf, errlen);
+		ok = msnap_begin_tx(s->w[i].m, errbuf, errlen);
 	ok = ok && query_rows(c, "SHOW MASTER STATUS", &r, errbuf, errlen);
 	if (ok && r.nrows < 1)
 		ok = trib_my_fail(errbuf, errlen, "SHOW MASTER STATUS is empty: is log_bin on?");
@@ -195,7 +196,7 @@ gtid_at(trib_my_snap *s)
 
 /* A reading connection: utf8mb4, UTC; NULL with errbuf on error. */
 MYSQL *
-read_connect(trib_my_snap *s, char *errbuf, size_t errlen)
+msnap_read_connect(trib_my_snap *s, char *errbuf, size_t errlen)
 {
 	MYSQL	   *m = trib_my_connect(&s->conf.conn, NULL, errbuf, errlen);
 
@@ -219,7 +220,7 @@ take_snapshot(trib_my_snap *s, char *errbuf, size_t errlen)
 	for (int i = 0; i < s->nw; i++)
 	{
 		s->w[i].s = s;
-		s->w[i].m = read_connect(s, errbuf, errlen);
+		s->w[i].m = msnap_read_connect(s, errbuf, errlen);
 		if (s->w[i].m == NULL)
 			return false;
 	}
@@ -237,7 +238,7 @@ take_snapshot(trib_my_snap *s, char *errbuf, size_t errlen)
 bool
 trib_my_snap_prepare(trib_my_snap *s, char *errbuf, size_t errlen)
 {
-	return take_snapshot(s, errbuf, errlen) && load_tables(s, errbuf, errlen);
+	return take_snapshot(s, errbuf, errlen) && msnap_load_tables(s, errbuf, errlen);
 }
 
 const char *
@@ -290,7 +291,7 @@ trib_my_snap_free(trib_my_snap *s)
 	{
 		trib_my_snap_table *t = &s->t[i];
 
-		table_clear(t);
+		msnap_table_clear(t);
 		trib_my_tableinfo_free(t->at_start);
 		for (int k = 0; k < t->nafter; k++)
 			free(t->after[k]);

@@ -55,22 +55,29 @@ struct trib_my_snap
 	trib_my_snap_chunk *head,
 			   *tail;
 	size_t		queued;
-	int			test_read_delay_ms; /* test_hook_init() */
+	int			test_read_delay_ms; /* msnap_test_hook_init() */
 };
 
 /* mysql_snapshot.c */
-bool		begin_tx(MYSQL *m, char *errbuf, size_t errlen);
-int			snapshot_status(MYSQL *m, char *file, size_t flen, uint64_t *pos,
-							char *errbuf, size_t errlen);
-MYSQL	   *read_connect(trib_my_snap *s, char *errbuf, size_t errlen);
+/* Open a worker's consistent-snapshot transaction. */
+bool		msnap_begin_tx(MYSQL *m, char *errbuf, size_t errlen);
+/* MariaDB: the transaction's binlog position; 1 found, 0 not said, -1 error. */
+int			msnap_snapshot_status(MYSQL *m, char *file, size_t flen, uint64_t *pos,
+								  char *errbuf, size_t errlen);
+/* A reading connection (utf8mb4, UTC); NULL with errbuf on error. */
+MYSQL	   *msnap_read_connect(trib_my_snap *s, char *errbuf, size_t errlen);
 
 /* mysql_snapshot_tables.c */
-bool		describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t,
-					 char *errbuf, size_t errlen);
-void		table_clear(trib_my_snap_table *t);
-bool		load_tables(trib_my_snap *s, char *errbuf, size_t errlen);
+/* Describe one table (m: a connection for the catalog queries). */
+bool		msnap_describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t,
+						   char *errbuf, size_t errlen);
+/* Free what msnap_describe() filled. */
+void		msnap_table_clear(trib_my_snap_table *t);
+/* List and describe the tables to copy into s->t. */
+bool		msnap_load_tables(trib_my_snap *s, char *errbuf, size_t errlen);
 
 /* mysql_snapshot_read.c */
-void		test_hook_init(trib_my_snap *s);
+/* Read the tests' read-delay hook from the environment, once. */
+void		msnap_test_hook_init(trib_my_snap *s);
 
 #endif							/* TRIB_MYSQL_SNAPSHOT_INT_H */

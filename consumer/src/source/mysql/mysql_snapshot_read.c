@@ -42,14 +42,14 @@
  * Read once per snapshot; absent (always, outside tests) it does nothing.
  */
 void
-test_hook_init(trib_my_snap *s)
+msnap_test_hook_init(trib_my_snap *s)
 {
 	const char *v = getenv("TRIBUTARY_TEST_MYSQL_SNAPSHOT_READ_DELAY_MS");
 
 	s->test_read_delay_ms = v ? atoi(v) : 0;
 }
 
-/* The test hook's wait before a table's first read (test_hook_init). */
+/* The test hook's wait before a table's first read (msnap_test_hook_init). */
 static void
 test_read_delay(const trib_my_snap *s)
 {
@@ -373,10 +373,10 @@ resnapshot(trib_my_snap *s, int ti, MYSQL **m, int attempt, char *errbuf, size_t
 	uint64_t	pos = 0;
 	bool		ok;
 
-	*m = read_connect(s, errbuf, errlen);
+	*m = msnap_read_connect(s, errbuf, errlen);
 	if (*m == NULL || !trib_my_exec(*m, RETRY_LOCK_WAIT_SQL, errbuf, errlen) ||
-		!begin_tx(*m, errbuf, errlen) ||
-		(s->mariadb && snapshot_status(*m, file, sizeof(file), &pos, errbuf, errlen) < 0))
+		!msnap_begin_tx(*m, errbuf, errlen) ||
+		(s->mariadb && msnap_snapshot_status(*m, file, sizeof(file), &pos, errbuf, errlen) < 0))
 		return false;
 	if (t->at_start == NULL)
 	{
@@ -384,9 +384,9 @@ resnapshot(trib_my_snap *s, int ti, MYSQL **m, int attempt, char *errbuf, size_t
 								 * the ALTER with it */
 		t->info = NULL;
 	}
-	table_clear(t);
+	msnap_table_clear(t);
 	is = trib_my_infoschema_new(&s->conf.conn);
-	ok = describe(*m, is, t, errbuf, errlen);
+	ok = msnap_describe(*m, is, t, errbuf, errlen);
 	trib_my_infoschema_free(is);
 	if (ok)
 		tlog_warn("snapshot", "source %s: table %s.%s was altered after the snapshot's "

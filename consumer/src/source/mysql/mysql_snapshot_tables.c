@@ -156,7 +156,8 @@ unique_chunk_key(MYSQL *m, trib_my_snap_table *t, char *errbuf, size_t errlen)
 
 /* Describe one table (m: a connection for the catalog queries). */
 bool
-describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t, char *errbuf, size_t errlen)
+msnap_describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t,
+			   char *errbuf, size_t errlen)
 {
 	int			n;
 
@@ -196,9 +197,9 @@ describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t, char *errbuf, 
 	return bit_widths(m, t, errbuf, errlen);
 }
 
-/* Free a table's description (what describe() filled). */
+/* Free a table's description (what msnap_describe() filled). */
 void
-table_clear(trib_my_snap_table *t)
+msnap_table_clear(trib_my_snap_table *t)
 {
 	trib_my_tableinfo_free(t->info);
 	free(t->kinds);
@@ -215,7 +216,7 @@ table_clear(trib_my_snap_table *t)
 
 /* List and describe the tables. */
 bool
-load_tables(trib_my_snap *s, char *errbuf, size_t errlen)
+msnap_load_tables(trib_my_snap *s, char *errbuf, size_t errlen)
 {
 	trib_my_rows r;
 	trib_my_infoschema *is;
@@ -231,7 +232,7 @@ load_tables(trib_my_snap *s, char *errbuf, size_t errlen)
 		s->t[i].db = trib_xstrdup(trib_my_cell(&r, i, 0));
 		s->t[i].table = trib_xstrdup(trib_my_cell(&r, i, 1));
 		s->t[i].estimate = strtod(trib_my_cell(&r, i, 2), NULL);
-		ok = describe(s->w[0].m, is, &s->t[i], errbuf, errlen);
+		ok = msnap_describe(s->w[0].m, is, &s->t[i], errbuf, errlen);
 	}
 	trib_my_infoschema_free(is);
 	trib_my_rows_free(&r);
