@@ -7,7 +7,7 @@
 # A pipeline copies `a2` (first, the larger) and `alt`, while `alt` is
 # rebuilt (ALTER TABLE alt FORCE) over and over in the background, and a
 # test hook makes each table's first read wait 1.5 s after its snapshot
-# began (TRIBUTARY_TEST_MYSQL_SNAPSHOT_READ_DELAY_MS, mysql_snapshot.c),
+# began (TRIBUTARY_TEST_MYSQL_SNAPSHOT_READ_DELAY_MS, mysql_snapshot_read.c),
 # so that an ALTER commits between every snapshot and its read: the
 # server refuses the read of `alt` under the shared snapshot and under
 # each of the 3 new snapshots taken for it.  Checks: the copy fails after
