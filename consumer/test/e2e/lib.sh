@@ -342,7 +342,7 @@ thaw_consumer() { kill -CONT "$RUN_PID"; }
 wait_copying() {
     local i
     for i in $(seq 1 $(( ${3:-60} * 20 ))); do
-        tail -c 65536 "$1" 2>/dev/null | grep -q "\"table\":\"$2\"" && return 0
+        tail -c 65536 "$1" 2>/dev/null | grep "\"table\":\"$2\"" >/dev/null && return 0
         sleep 0.05
     done
     echo "# wait_copying: no row of $2 in $1 after ${3:-60} s"
