@@ -52,14 +52,16 @@ writer() {
     done
 }
 
-# kill_at FRACTION: kill -9 once the checkpoint holds that part of big.
+# big_at FRACTION: the checkpoint holds that part of big ($n: how much).
+big_at() { n=$(acked big); n=${n:-0}; [ "$n" -ge $(( ROWS * $1 / 100 )) ]; }
+# kill_at FRACTION: kill -9 once the checkpoint holds that part of big.  A
+# fast machine copies big in about a second, under one progress save (one
+# a second), so once big's copy has begun the daemon runs at a quarter of
+# its pace until then (paced_until).
 kill_at() {
-    local i n st
-    for i in $(seq 1 1200); do
-        n=$(acked big); n=${n:-0}
-        [ "$n" -ge $(( ROWS * $1 / 100 )) ] && break
-        sleep 0.05
-    done
+    local n st
+    wait_copying "$WORK/out.jsonl" big || true
+    paced_until big_at "$1" || true
     kill_consumer
     echo "# killed with $n rows of big acknowledged"
     # the restart resumes the copy when the checkpoint left by the kill

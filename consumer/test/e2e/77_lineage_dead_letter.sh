@@ -40,6 +40,8 @@ checkpoint:
   store: catalog
 lineage:
   enabled: true
+http:
+  enabled: false
 YAML
     "$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
 }

@@ -184,15 +184,10 @@ acked_uq() {
 start_consumer "$WORK/s.yaml" "$WORK/snap.log"
 # A fast machine copies uq in under a second, before the first progress
 # save (one a second): once uq's copy has begun, the daemon runs at a
-# quarter of its pace (SIGCONT 50 ms, SIGSTOP 150 ms) until the
-# checkpoint counts a third of uq.
+# quarter of its pace until the checkpoint counts a third of uq.
+uq_third() { n=$(acked_uq); n=${n:-0}; [ "$n" -ge $(( UQ_ROWS / 3 )) ]; }
 wait_copying "$WORK/snap.jsonl" uq || true
-freeze_consumer
-for _ in $(seq 1 1200); do
-    n=$(acked_uq); n=${n:-0}
-    [ "$n" -ge $(( UQ_ROWS / 3 )) ] && break
-    thaw_consumer; sleep 0.05; freeze_consumer; sleep 0.15
-done
+paced_until uq_third || true
 kill_consumer
 echo "# killed with $n rows of uq acknowledged"
 expect_eq "the kill landed inside the copy of uq" t \

@@ -336,6 +336,20 @@ wait_exit() {
 freeze_consumer() { kill -STOP "$RUN_PID"; }
 thaw_consumer() { kill -CONT "$RUN_PID"; }
 
+# paced_until TEST...: run the consumer at a quarter of its pace (SIGCONT
+# 50 ms, SIGSTOP 150 ms) until the command TEST... succeeds, at most 240
+# s; leaves it stopped (thaw_consumer or kill_consumer next).  For a window
+# a fast machine would otherwise pass in less than one checkpoint save.
+paced_until() {
+    local i
+    freeze_consumer
+    for i in $(seq 1 1200); do
+        "$@" && return 0
+        thaw_consumer; sleep 0.05; freeze_consumer; sleep 0.15
+    done
+    return 1
+}
+
 # wait_copying FILE TABLE [SECONDS]: up to SECONDS (default 60) until the
 # end of the sink's FILE holds a row of TABLE (its "table" member), read
 # from the last 64 KiB only, so a poll stays cheap on a large file.
