@@ -97,11 +97,12 @@ typedef struct my_state
 /* How often update_metrics asks the server for its binlog sizes. */
 #define LAG_BYTES_EVERY_MS 2000
 
-/* Facade log lines go to our log (its levels are the log's). */
+/* Facade log lines go to our log (its levels are the log's), naming the
+ * source (arg: its name). */
 static void
 source_log(int level, const char *msg, void *arg)
 {
-	trib_log_write((trib_log_level) level, (const char *) arg, "%s", msg);
+	trib_log_write((trib_log_level) level, "source", "source %s: %s", (const char *) arg, msg);
 }
 
 /* The facade's connection settings from ours. */
@@ -140,7 +141,7 @@ facade_new(const trib_source *src, const trib_mysql_source_conf *c, const char *
 	sc.reconnect_min_ms = c->reconnect_backoff_ms.initial;
 	sc.reconnect_max_ms = c->reconnect_backoff_ms.max;
 	sc.log = source_log;
-	sc.log_arg = "source";
+	sc.log_arg = (void *) src->name;
 	return trib_source_mysql_new(&sc, errbuf, errlen);
 }
 

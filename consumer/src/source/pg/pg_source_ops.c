@@ -79,19 +79,20 @@ typedef struct pg_state
 	trib_metric *m_prepared_spilled;
 } pg_state;
 
-/* Client log lines go to our log. */
+/* Client log lines go to our log, naming the source (arg: its name). */
 static void
 source_log(int level, const char *msg, void *arg)
 {
-	(void) arg;
+	const char *name = arg != NULL ? (const char *) arg : "(unnamed)";
+
 	if (level <= 0)
-		tlog_error("source", "%s", msg);
+		tlog_error("source", "source %s: %s", name, msg);
 	else if (level == 1)
-		tlog_warn("source", "%s", msg);
+		tlog_warn("source", "source %s: %s", name, msg);
 	else if (level == 2)
-		tlog_info("source", "%s", msg);
+		tlog_info("source", "source %s: %s", name, msg);
 	else
-		tlog_debug("source", "%s", msg);
+		tlog_debug("source", "source %s: %s", name, msg);
 }
 
 /* "a,b,c" from a string list; NULL when empty.  Caller frees. */
@@ -147,6 +148,7 @@ make_client(const trib_source *src, const trib_pg_source_conf *c,
 	sc.prepared_spill_dir = c->prepared_spill_dir;
 	sc.prepared_memory_bytes = (size_t) c->prepared_buffer_mb << 20;
 	sc.log = source_log;
+	sc.log_arg = (void *) src->name;
 	inc = join_list(&c->include_tables);
 	exc = join_list(&c->exclude_tables);
 	sc.include_tables = inc;

@@ -187,7 +187,7 @@ trib_pg_option_bool(const char *value, bool *out)
 static void
 prep_warn(const char *msg, void *arg)
 {
-	spg_slog(arg, 1, "source: %s", msg);
+	spg_slog(arg, 1, "%s", msg);
 }
 
 /* two-phase and where held prepared transactions go (pgprepared.h). */

@@ -169,7 +169,7 @@ spg_schedule_retry(trib_source_pg *src, bool slot_busy)
 	delay = base / 2 + (int64_t) (rand_r(&src->rand_state) % (unsigned) (base / 2 + 1));
 	src->attempts++;
 	src->next_attempt_ms = trib_clock_mono_ms() + delay;
-	spg_slog(src, 2, "source: retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
+	spg_slog(src, 2, "retrying in %" PRId64 " ms (attempt %d)", delay, src->attempts);
 }
 
 /* Is an error with this SQLSTATE one that retrying cannot fix? */
@@ -257,7 +257,7 @@ ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
 		src->snapshot_name = NULL;
 		if (PQnfields(res) >= 3 && PQntuples(res) == 1 && !PQgetisnull(res, 0, 2))
 			src->snapshot_name = trib_xstrdup(PQgetvalue(res, 0, 2));
-		spg_slog(src, 2, "source: created replication slot %s", src->slot);
+		spg_slog(src, 2, "created replication slot %s", src->slot);
 	}
 	else
 	{
@@ -379,7 +379,7 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 	src->streaming = true;
 	src->attempts = 0;
 	src->last_recv_ms = trib_clock_mono_ms();
-	spg_slog(src, 2, "source: streaming from slot %s", src->slot);
+	spg_slog(src, 2, "streaming from slot %s", src->slot);
 	if (!spg_send_status(src, false, errbuf, errlen))
 	{
 		spg_disconnect(src);
@@ -406,7 +406,7 @@ spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 		trib_errf(errbuf, errlen, "%s", eb);
 		return -1;
 	}
-	spg_slog(src, busy ? 2 : 1, "source: %s", eb);
+	spg_slog(src, busy ? 2 : 1, "%s", eb);
 	spg_schedule_retry(src, busy);
 	return 0;
 }
@@ -433,7 +433,7 @@ clean_spill_dir(trib_source_pg *src, char *errbuf, size_t errlen)
 	if (n < 0 && src->two_phase)
 		return trib_errf(errbuf, errlen, "source: two-phase: %s", eb);
 	if (n > 0)
-		spg_slog(src, 2, "source: removed %d spill file(s) of an earlier run from %s",
+		spg_slog(src, 2, "removed %d spill file(s) of an earlier run from %s",
 			 n, src->spill_dir);
 	return true;
 }

@@ -89,7 +89,7 @@ drain_assembler(trib_source_pg *src, char *errbuf, size_t errlen)
 
 	while ((r = trib_pgasm_pop(src->asm_)))
 		if (!trib_pgprep_push(src->prep, r, eb, sizeof(eb)))
-			return trib_errf(errbuf, errlen, "source: %s", eb);
+			return trib_errf(errbuf, errlen, "%s", eb);
 	return true;
 }
 
@@ -110,10 +110,10 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 		if (n > 0)
 		{
 			if (!trib_pgparser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
-				return trib_errf(errbuf, errlen, "source: %s", eb);
+				return trib_errf(errbuf, errlen, "%s", eb);
 			src->stats.records++;
 			if (!trib_pgasm_push(src->asm_, rec, eb, sizeof(eb)))
-				return trib_errf(errbuf, errlen, "source: %s", eb);
+				return trib_errf(errbuf, errlen, "%s", eb);
 		}
 		off += next;
 	}
@@ -172,7 +172,7 @@ heartbeat(trib_source_pg *src, int64_t now)
 		src->hbconn = spg_connect_db(src, false, NULL, eb, sizeof(eb));
 		if (!src->hbconn)
 		{
-			spg_slog(src, 1, "source: heartbeat: %s", eb);
+			spg_slog(src, 1, "heartbeat: %s", eb);
 			return;
 		}
 	}
@@ -183,7 +183,7 @@ heartbeat(trib_source_pg *src, int64_t now)
 					   2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		spg_slog(src, 1, "source: heartbeat failed: %s",
+		spg_slog(src, 1, "heartbeat failed: %s",
 			 spg_conn_error(src->hbconn, eb, sizeof(eb)));
 		PQfinish(src->hbconn);
 		src->hbconn = NULL;
@@ -209,7 +209,7 @@ take_pending(trib_source_pg *src, trib_pgrec **out, int max,
 		{
 			while (n > 0)
 				trib_pgrec_free(out[--n]);
-			trib_errf(errbuf, errlen, "source: %s", eb);
+			trib_errf(errbuf, errlen, "%s", eb);
 			return -1;
 		}
 		if (rc == 0)
@@ -225,7 +225,7 @@ take_pending(trib_source_pg *src, trib_pgrec **out, int max,
 static void
 lost(trib_source_pg *src, const char *why)
 {
-	spg_slog(src, 1, "source: replication connection lost: %s", why);
+	spg_slog(src, 1, "replication connection lost: %s", why);
 	spg_disconnect(src);
 	spg_schedule_retry(src, false);
 }
@@ -267,7 +267,7 @@ read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 			PQclear(res);
 			if (rc < 0)
 			{
-				trib_errf(errbuf, errlen, "source: %s", eb);
+				trib_errf(errbuf, errlen, "%s", eb);
 				spg_disconnect(src);
 				return false;
 			}
