@@ -28,6 +28,7 @@
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
+#include "mysql_lag_probe.h"
 #include "mysql_lag.h"
 #include "mysql_int.h"
 #include "mysql_reader.h"
@@ -63,6 +64,8 @@ struct trib_source_mysql
 	int			backoff_ms;
 	trib_source_mysql_stats stats;
 	trib_my_lag lag;			/* what the reader read last */
+	trib_my_lag_probe *probe;	/* the binlog sizes for lag in bytes, asked
+								 * off the loop; NULL until first needed */
 };
 
 /* Log through the configured callback. */
@@ -552,16 +555,23 @@ trib_source_mysql_seconds_behind(const trib_source_mysql *src)
 }
 
 int
-trib_source_mysql_bytes_behind(const trib_source_mysql *src, uint64_t *out,
+trib_source_mysql_bytes_behind(trib_source_mysql *src, uint64_t *out,
 							   char *errbuf, size_t errlen)
 {
 	trib_my_rows r;
 	bool		ok;
+	int			rc;
 
 	if (src->reader == NULL || !src->lag.read)
 		return 0;
-	if (!server_rows(src, "SHOW BINARY LOGS", &r, errbuf, errlen))
+	if (src->probe == NULL &&
+		(src->probe = trib_my_lag_probe_new(&src->conf.conn, errbuf, errlen)) == NULL)
 		return -1;
+	rc = trib_my_lag_probe_take(src->probe, &r, errbuf, errlen);
+	if (rc == 0)
+		trib_my_lag_probe_ask(src->probe);	/* answered on a later call */
+	if (rc <= 0)
+		return rc;
 	ok = trib_my_lag_bytes(&src->lag, &r, out);
 	if (!ok)
 		trib_my_fail(errbuf, errlen, "binlog file %s is not in SHOW BINARY LOGS", src->lag.file);
@@ -588,6 +598,7 @@ trib_source_mysql_free(trib_source_mysql *src)
 {
 	if (src == NULL)
 		return;
+	trib_my_lag_probe_free(src->probe);
 	trib_my_reader_free(src->reader);
 	trib_my_tx_free(src->tx);
 	trib_my_event_clear(&src->ev);

@@ -13,6 +13,7 @@
  *   mysql_tx.c         the transaction assembler: items with positions
  *   mysql_position.c   GTIDs, file:pos, row, event ids, order
  *   mysql_lag.c        how far the reader is behind (bytes, seconds)
+ *   mysql_lag_probe.c  the binlog sizes for it, asked on a thread
  *   mysql_schema.c     the schema-source interface and schema history
  *   mysql_history_file.c  the schema history's durable file
  *   mysql_infoschema.c information_schema as the history's loader
@@ -154,11 +155,12 @@ void		trib_source_mysql_stats_get(const trib_source_mysql *src,
 
 /* How far the reader is behind the server (mysql_lag.h): seconds (the
  * last event read; 0 once caught up), and bytes of binlog after it, from
- * SHOW BINARY LOGS on a connection of its own: 1 and *out, 0 when there
- * is nothing to ask yet (not connected, nothing read), -1 with errbuf
+ * SHOW BINARY LOGS, which a thread asks (mysql_lag_probe.h: this call
+ * never waits for the server): 1 and *out, 0 when there is no answer yet
+ * (the question is asked; not connected, nothing read), -1 with errbuf
  * (the server unreachable, the file read last purged). */
 double		trib_source_mysql_seconds_behind(const trib_source_mysql *src);
-int			trib_source_mysql_bytes_behind(const trib_source_mysql *src, uint64_t *out,
+int			trib_source_mysql_bytes_behind(trib_source_mysql *src, uint64_t *out,
 										   char *errbuf, size_t errlen);
 
 /* Stop reading and free everything (events already delivered keep
