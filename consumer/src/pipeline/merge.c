@@ -175,6 +175,13 @@ trib_merge_begin(trib_merge *m, size_t c)
 }
 
 /* See merge.h. */
+void
+trib_merge_suspend(trib_merge *m)
+{
+	m->open = -1;
+}
+
+/* See merge.h. */
 char *
 trib_merge_vector(const trib_merge *m, const bool *has_floor, const trib_position *floor)
 {

@@ -28,7 +28,10 @@
  *               at start.
  *
  * A group is taken whole from one source before any other is polled, so
- * merged positions increase in the order the sinks receive the events.
+ * merged positions increase in the order the sinks receive the events;
+ * only a source silent inside its transaction gives up the floor
+ * (trib_merge_suspend), and the rest of its transaction becomes a later
+ * group.
  * What the records show (the envelope's source block, Kafka's id header)
  * stays the source's own position (event.h `origin`).
  *
@@ -70,6 +73,19 @@ int			trib_merge_open_source(const trib_merge *m);
 
 /* Source c began a transaction: a new group. */
 void		trib_merge_begin(trib_merge *m, size_t c);
+
+/*
+ * The open group's source fell silent inside its transaction (its server
+ * stalled or went away): the group closes without an END, so the other
+ * sources are polled again.  The source's next event or END opens a new
+ * group (and a BEGIN it repeats after a reconnection does), so the rest of
+ * the transaction follows, later, under a higher group number: merged
+ * positions keep increasing in the order the sinks receive the events,
+ * and each event's opaque still names every source's position, so a
+ * restart resumes each source where it was.  No effect without an open
+ * group.
+ */
+void		trib_merge_suspend(trib_merge *m);
 
 /* Source c handed out an event at `pos`: its merged position in *out
  * (out->opaque is a new string; the caller frees it). */

@@ -68,6 +68,9 @@
 								 * as low as 2 s (5 s was not: e2e 86) */
 #define RELOAD_ANSWER_MS 1000	/* a reload waits this long at most for the
 								 * endpoint's open connections to close */
+#define STALL_MS 2000			/* several sources: one silent this long
+								 * inside its transaction lets the others
+								 * go on (trib_merge_suspend) */
 
 /* A committed transaction whose events are not all durable yet. */
 typedef struct pending_tx
@@ -153,6 +156,8 @@ struct trib_pipeline
 	const char **merge_names;	/* the merge's borrowed arrays */
 	const trib_source_ops **merge_ops;
 	size_t		next_src;		/* several sources: the one polled first */
+	long long	heard_ms;		/* several sources: when the last items came
+								 * (trib_clock_mono_ms()) */
 	const trib_source_ops *pops;	/* ops of the positions the sinks see:
 									 * the source's, or merged ones */
 	trib_source_host host;		/* services to the source's snapshot */

@@ -2,9 +2,11 @@
  * pipeline_run.c: the stream loop (trib_pipeline_stream).
  *
  * Each turn polls the sources (one after the other, several from the one
- * after the last polled, so none starves; with a 1 ms timeout while a
- * sink owes acknowledgements), unless every source is paused or a paused
- * sink's buffer is full (backpressure): then hold() serves the sinks and
+ * after the last polled, so none starves, and only the one whose
+ * transaction is open, until its END or until it falls silent in it for
+ * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements),
+ * unless every source is paused or a paused sink's buffer is full
+ * (backpressure): then hold() serves the sinks and
  * keeps the held sources alive with status updates every KEEPALIVE_MS.
  * Then it flushes the sinks when the source was quiet for IDLE_FLUSH_MS or
  * at least every FLUSH_MS, advances the checkpoint and confirmations, and
@@ -30,6 +32,8 @@ hold(trib_pipeline *p, int timeout_ms)
 {
 	struct timespec t = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
 
+	p->heard_ms = trib_clock_mono_ms();	/* an open source's silence counts
+										 * only while it is polled */
 	if (trib_clock_mono_ms() - p->last_keepalive >= KEEPALIVE_MS)
 	{
 		p->last_keepalive = trib_clock_mono_ms();
@@ -45,6 +49,37 @@ hold(trib_pipeline *p, int timeout_ms)
 	}
 	if (timeout_ms > 0)
 		nanosleep(&t, NULL);
+	return 0;
+}
+
+/*
+ * Several sources: poll source c, whose transaction is open (merge.h).
+ * Silent for STALL_MS inside it (its server stalled, or went away and the
+ * source is reconnecting), it gives up the floor: the group is suspended
+ * and the next turns poll every source again, so one source's outage
+ * does not hold the others' changes; the rest of its transaction follows
+ * as a later group once it comes back.  How many items, or -1.
+ */
+static int
+poll_open(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
+		  char *errbuf, size_t errlen)
+{
+	int			n = pl_poll_one(p, c, items, timeout_ms, errbuf, errlen);
+	long long	now = trib_clock_mono_ms();
+
+	if (n != 0)
+	{
+		p->heard_ms = now;
+		return n;
+	}
+	if (now - p->heard_ms < STALL_MS)
+		return 0;
+	tlog_warn("pipeline", "source %s: nothing for %lld ms inside a transaction (its "
+			  "server stalled or is unreachable): the other sources go on, and the rest "
+			  "of its transaction follows when it comes back", p->srcs[c].src.name,
+			  now - p->heard_ms);
+	trib_merge_suspend(p->merge);
+	p->next_src = (c + 1) % p->nsrcs;
 	return 0;
 }
 
@@ -77,7 +112,7 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 		return pl_poll_one(p, 0, items, timeout_ms, errbuf, errlen);
 	open = trib_merge_open_source(p->merge);
 	if (open >= 0)				/* a paused source's too: up to its END */
-		return pl_poll_one(p, (size_t) open, items, timeout_ms, errbuf, errlen);
+		return poll_open(p, (size_t) open, items, timeout_ms, errbuf, errlen);
 	for (size_t c = 0; c < p->nsrcs; c++)
 		reading += !trib_pause_source(p->pause, c);
 	if (reading == 0)
@@ -95,6 +130,8 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 
 		if (n < 0)
 			return -1;
+		if (n > 0)
+			p->heard_ms = trib_clock_mono_ms();
 		total += n;
 		if (trib_merge_open_source(p->merge) >= 0)
 		{

@@ -101,6 +101,70 @@ test_groups_order_the_merged_stream(void **state)
 	trib_merge_free(m);
 }
 
+/* A source silent inside its transaction gives up the floor: the group
+ * closes without an END, the other source's transaction takes the next
+ * group, and the rest of the suspended transaction follows in a later
+ * group; merged positions still increase in the order handed out, and
+ * each event's opaque text names both sources' positions. */
+static void
+test_suspended_group_continues_later(void **state)
+{
+	trib_merge *m = trib_merge_new(2, names, ops);
+	trib_position my1,
+				pg1,
+				pgend,
+				my2,
+				myend;
+	trib_position p;
+
+	(void) state;
+	trib_merge_suspend(m);		/* nothing open: no effect */
+	assert_int_equal(trib_merge_open_source(m), -1);
+	trib_merge_begin(m, 1);
+	p = at(0x900, 0);
+	trib_merge_event(m, 1, &p, &my1);
+	trib_merge_suspend(m);
+	assert_int_equal(trib_merge_open_source(m), -1);
+
+	trib_merge_begin(m, 0);
+	p = at(0x100, 0);
+	trib_merge_event(m, 0, &p, &pg1);
+	p.seq = TRIB_SEQ_ALL;
+	trib_merge_end(m, 0, &p, &pgend);
+	assert_int_equal(trib_merge_open_source(m), -1);
+
+	/* the source is back: its next event, with no BEGIN, opens a group */
+	p = at(0x900, 1);
+	trib_merge_event(m, 1, &p, &my2);
+	assert_int_equal(trib_merge_open_source(m), 1);
+	p.seq = TRIB_SEQ_ALL;
+	trib_merge_end(m, 1, &p, &myend);
+	assert_int_equal(trib_merge_open_source(m), -1);
+
+	assert_int_equal(my1.commit_lsn, 1);
+	assert_int_equal(pg1.commit_lsn, 2);
+	assert_int_equal(my2.commit_lsn, 3);
+	assert_int_equal(my2.seq, 0);
+	assert_int_equal(myend.commit_lsn, 3);
+	assert_true(trib_merge_pos_ops.compare(&my1, &pg1) < 0);
+	assert_true(trib_merge_pos_ops.compare(&pgend, &my2) < 0);
+	assert_true(trib_merge_pos_ops.compare(&my2, &myend) < 0);
+	/* the PostgreSQL event's text keeps MySQL's position mid-transaction,
+	 * the later event's both */
+	p = source_pos(pg1.opaque, "my\"sql");
+	assert_int_equal(p.commit_lsn, 0x900);
+	assert_int_equal(p.seq, 0);
+	p = source_pos(my2.opaque, "pg");
+	assert_int_equal(p.commit_lsn, 0x100);
+	assert_true(p.seq == TRIB_SEQ_ALL);
+	p = source_pos(my2.opaque, "my\"sql");
+	assert_int_equal(p.seq, 1);
+	free(my1.opaque);
+	free(pg1.opaque);
+	free(my2.opaque);
+	trib_merge_free(m);
+}
+
 /* The opaque text names each source's last position, read back with its
  * operations; a source it does not name, and a text of a pipeline with
  * one source, are told apart. */
@@ -243,6 +307,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_groups_order_the_merged_stream),
+		cmocka_unit_test(test_suspended_group_continues_later),
 		cmocka_unit_test(test_opaque_names_every_source_position),
 		cmocka_unit_test(test_floor_until_the_source_passes_it),
 		cmocka_unit_test(test_merged_text_is_recognised),
