@@ -281,8 +281,8 @@ static const ck_key tokenize_keys[] = {
 	ROW(strict_alphabet, CK_BOOL, 0, .def = "false",
 		.desc = "a character outside the alphabet is an error instead of kept"),
 	ROW(too_short, CK_ENUM, 0, .def = "redact", .words = too_short_words,
-		.desc = "a value with too few alphabet characters for FF1 (6 digits, 4 alnum): "
-		"masked, or sent to the dead-letter sink"),
+		.desc = "a value with too few alphabet characters for FF1 (6 digits, 4 alnum), "
+		"or too many (over 4096): masked, or sent to the dead-letter sink"),
 	END_ROW
 };
 

@@ -856,8 +856,9 @@ test_tokenize_encrypt_decrypt(void **state)
 	unload(&f);
 }
 
-/* too_short: redact masks a value FF1 cannot take; dead_letter sends it
- * on with the tokenizer's message, which names counts, not the value. */
+/* too_short: redact masks a value FF1 cannot take (too short, or over
+ * 4096 alphabet characters); dead_letter sends it on with the tokenizer's
+ * message, which names counts, not the value. */
 static void
 test_tokenize_too_short_redact_or_dead_letter(void **state)
 {
@@ -865,6 +866,16 @@ test_tokenize_too_short_redact_or_dead_letter(void **state)
 	const char *row = "{\"pin\":\"7-3\",\"card\":\"4111-1111-1111-1234\"}";
 	trib_event *a = mkev(TRIB_OP_CREATE, "pay", NULL, row, NULL);
 	trib_event *b = mkev(TRIB_OP_CREATE, "pay", NULL, row, NULL);
+	char	   *longrow = malloc(4200);
+	trib_event *c,
+			   *d;
+
+	assert_non_null(longrow);
+	strcpy(longrow, "{\"pin\":\"");
+	memset(longrow + strlen(longrow), '7', 4097);
+	strcpy(longrow + 8 + 4097, "\",\"card\":\"4111-1111-1111-1234\"}");
+	c = mkev(TRIB_OP_CREATE, "pay", NULL, longrow, NULL);
+	d = mkev(TRIB_OP_CREATE, "pay", NULL, longrow, NULL);
 
 	(void) state;
 	load(&f, "dead_letter: dlq\ntransforms:\n"
@@ -872,6 +883,9 @@ test_tokenize_too_short_redact_or_dead_letter(void **state)
 	assert_int_equal(run(&f, a), TRIB_VERDICT_KEEP);
 	assert_non_null(strstr(a->after, "\"pin\":\"***\""));
 	assert_null(strstr(a->after, "4111-1111-1111-1234"));
+	assert_int_equal(run(&f, c), TRIB_VERDICT_KEEP);	/* too long: masked too */
+	assert_non_null(strstr(c->after, "\"pin\":\"****"));	/* its length kept */
+	assert_null(strstr(c->after, "7777777"));
 	unload(&f);
 	load(&f, "dead_letter: dlq\ntransforms:\n"
 		 "  - {type: tokenize, fields: [pin, card], too_short: dead_letter, "
@@ -880,8 +894,15 @@ test_tokenize_too_short_redact_or_dead_letter(void **state)
 	assert_non_null(strstr(b->error, "tokenize: the value has 2 characters of the digits "
 						   "alphabet; FF1 needs 6 to 4096 (radix 10, radix^length >= 1000000)"));
 	assert_null(strstr(b->error, "7-3"));
+	assert_int_equal(run(&f, d), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(d->error, "tokenize: the value has 4097 characters of the digits "
+						   "alphabet; FF1 needs 6 to 4096"));
+	assert_null(strstr(d->error, "7777777"));
 	trib_event_free(a);
 	trib_event_free(b);
+	trib_event_free(c);
+	trib_event_free(d);
+	free(longrow);
 	unload(&f);
 }
 
