@@ -5,8 +5,11 @@
  * The signing key is set up once, in trib_fernet_new (trib_hmac_new), and
  * each token's MAC, made or checked, starts from that keyed state
  * (trib_hmac_start): keying HMAC per token cost ~14,000 of the ~36,000
- * instructions of an encryption (docs/BENCHMARKS.md).  Like a trib_hmac,
- * a Fernet object is read-only after trib_fernet_new.
+ * instructions of an encryption (docs/BENCHMARKS.md).  The AES-128-CBC
+ * implementation is fetched once there too (a fetch per token is a
+ * lookup in OpenSSL's provider store, under its lock).  Like a trib_hmac,
+ * a Fernet object is read-only after trib_fernet_new, and OpenSSL allows a
+ * fetched cipher to be used by several threads at once.
  *
  * The MAC is checked before anything else in the token is trusted; only
  * then are the timestamp and the padding looked at, so no oracle on
@@ -35,6 +38,7 @@ struct trib_fernet
 {
 	trib_key   *key;			/* signing key [0,16), encryption key [16,32) */
 	trib_hmac  *mac;			/* the signing key, set up once */
+	EVP_CIPHER *cipher;			/* AES-128-CBC, fetched once */
 };
 
 trib_fernet *
@@ -53,6 +57,12 @@ trib_fernet_new(const trib_key *key, char *errbuf, size_t errlen)
 		trib_errf(errbuf, errlen, "encrypt (Fernet): OpenSSL's HMAC-SHA256 set-up failed");
 		return NULL;
 	}
+	if ((f->cipher = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL)) == NULL)
+	{
+		trib_fernet_free(f);
+		trib_errf(errbuf, errlen, "encrypt (Fernet): OpenSSL has no AES-128-CBC");
+		return NULL;
+	}
 	return f;
 }
 
@@ -61,6 +71,7 @@ trib_fernet_free(trib_fernet *f)
 {
 	if (f == NULL)
 		return;
+	EVP_CIPHER_free(f->cipher);
 	trib_hmac_free(f->mac);
 	trib_key_free(f->key);
 	free(f);
@@ -76,22 +87,21 @@ token_mac(const trib_fernet *f, const unsigned char *data, size_t n,
 	return h != NULL && trib_hmac_update(h, data, n) && trib_hmac_final(h, mac);
 }
 
-/* AES-128-CBC with PKCS#7 of in[0..n) into out; *outn the length. */
+/* AES-128-CBC with PKCS#7 of in[0..n) into out, under f's encryption
+ * key; *outn the length. */
 static bool
-cbc(const unsigned char key[16], const unsigned char iv[16], bool enc,
+cbc(const trib_fernet *f, const unsigned char iv[16], bool enc,
 	const unsigned char *in, size_t n, unsigned char *out, size_t *outn)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
 	int			l1 = 0,
 				l2 = 0;
 	bool		ok;
 
-	ok = ctx != NULL && cipher != NULL &&
-		EVP_CipherInit_ex2(ctx, cipher, key, iv, enc ? 1 : 0, NULL) &&
+	ok = ctx != NULL &&
+		EVP_CipherInit_ex2(ctx, f->cipher, f->key->bytes + 16, iv, enc ? 1 : 0, NULL) &&
 		EVP_CipherUpdate(ctx, out, &l1, in, (int) n) &&
 		EVP_CipherFinal_ex(ctx, out + l1, &l2);
-	EVP_CIPHER_free(cipher);
 	EVP_CIPHER_CTX_free(ctx);
 	*outn = (size_t) l1 + (size_t) l2;
 	return ok;
@@ -114,7 +124,7 @@ trib_fernet_encrypt_iv(trib_fernet *f, const void *value, size_t n, int64_t now,
 	for (int i = 0; i < 8; i++)
 		tok[1 + i] = (unsigned char) ((uint64_t) now >> (56 - 8 * i));
 	memcpy(tok + 9, iv, 16);
-	if (!cbc(f->key->bytes + 16, iv, true, value, n, tok + HDR_LEN, &ctlen) ||
+	if (!cbc(f, iv, true, value, n, tok + HDR_LEN, &ctlen) ||
 		ctlen != ctmax ||
 		!token_mac(f, tok, HDR_LEN + ctlen, tok + HDR_LEN + ctlen))
 	{
@@ -221,7 +231,7 @@ trib_fernet_decrypt(trib_fernet *f, const char *token, size_t len, int64_t ttl,
 		return false;
 	}
 	pt = trib_xmalloc(n - HDR_LEN - MAC_LEN + 1);
-	if (!cbc(f->key->bytes + 16, tok + 9, false, tok + HDR_LEN, n - HDR_LEN - MAC_LEN,
+	if (!cbc(f, tok + 9, false, tok + HDR_LEN, n - HDR_LEN - MAC_LEN,
 			 pt, &ptlen))
 	{
 		OPENSSL_cleanse(pt, n - HDR_LEN - MAC_LEN + 1);
