@@ -186,8 +186,7 @@ typedef struct trib_source_ops
 	/* Validate `conf` (the source's member of `sources:`, whose `conf` is
 	 * its own settings struct) and set up; connects nothing.  src->name,
 	 * ->pipeline, ->metrics, ->m_lag_bytes, ->erasure and ->needs are set
-	 * before.
-	 * Sets src->state, ->lock_dsn, ->fenced and the backoff. */
+	 * before.  Sets src->state, ->lock_dsn, ->fenced and the backoff. */
 	bool		(*open) (trib_source *src, const struct trib_plugin_conf *conf,
 						 char *errbuf, size_t errlen);
 

@@ -612,8 +612,8 @@ run(snap_run *s, trib_intern *names, bool fresh, bool only, volatile sig_atomic_
 int
 trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_intern *names,
 					trib_mongo_infer *infer, bool int64_paths, const trib_source_host *host,
-					bool only,
-					volatile sig_atomic_t *stop, uint64_t *time, char *errbuf, size_t errlen)
+					bool only, volatile sig_atomic_t *stop, uint64_t *time, char *errbuf,
+					size_t errlen)
 {
 	snap_run	s;
 	bool		stored = false;
