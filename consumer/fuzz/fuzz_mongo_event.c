@@ -16,7 +16,8 @@
  * (mongo_reader.c): trib_mongo_change_map; on success the inference, then
  * the envelope.  It also goes the snapshot's way (mongo_snapshot.c's
  * doc_event): its `_id` text and the whole document as a row image, op r,
- * through the same inference.  Every JSON text we hand on (key, row
+ * through the same inference.  Both ways mark the int64 values (as with a
+ * Debezium sink), so that walk (mongo_int64.c) is fuzzed too.  Every JSON text we hand on (key, row
  * images, extra, opaque, the `_id` text) must parse as JSON: the envelope
  * trusts them.  Any crash, sanitizer report or leak is a bug: a strange
  * document must only ever produce an error.
@@ -132,7 +133,8 @@ encode(const trib_event *ev)
 static void
 as_change(const bson_t *doc, trib_intern *names, trib_mongo_infer *inf)
 {
-	trib_mongo_map_ctx ctx = {.names = names, .source = "fuzz", .rs = "rs0"};
+	trib_mongo_map_ctx ctx = {.names = names, .source = "fuzz", .rs = "rs0",
+		.int64_paths = true};
 	trib_mongo_change ch;
 	char		err[512];
 
@@ -158,7 +160,7 @@ as_snapshot_row(const bson_t *doc, trib_mongo_infer *inf)
 
 	must_be_json("_id text", id);
 	free(id);
-	ev = trib_mongo_snap_event(doc, "db", "snap", err, sizeof(err));
+	ev = trib_mongo_snap_event(doc, "db", "snap", true, err, sizeof(err));
 	if (ev == NULL)
 		return;					/* refused with a message: not UTF-8 */
 	ev->source = "fuzz";

@@ -171,6 +171,19 @@ trib_event_origin(const trib_event *ev)
 #define TRIB_FLAT_ROW 1			/* the value is `after` (deletes: rewritten) */
 #define TRIB_FLAT_TOMBSTONE 2	/* the value is null */
 
+/*
+ * What a sink's records may need of an event beyond what every event
+ * carries, which costs a source work per event: a source computes such a
+ * part only when some sink of its pipeline needs it (the union of the
+ * sinks' sink.h needs(), handed to the source as trib_source.needs before
+ * open).  Flags, or'ed.
+ */
+#define TRIB_NEED_INT64_TYPES 0x1u	/* values whose JSON does not tell an
+									 * int64 from an int32 are marked as
+									 * int64 (MongoDB: extra's "int64",
+									 * source/mongodb/mongo_int64.h), for
+									 * Debezium's records */
+
 /* A new zeroed event; never NULL (aborts on out-of-memory). */
 trib_event *trib_event_new(void);
 

@@ -100,6 +100,13 @@ typedef struct trib_sink_ops
 	 * heading line already. */
 	void		(*check) (const struct trib_plugin_conf *conf,
 						  struct trib_check_report *rep);
+
+	/* Optional: what the records of a sink with settings `conf` need of
+	 * an event beyond what every event carries (TRIB_NEED_* of event.h);
+	 * the pipeline asks its sources for the union of its sinks' (source.h
+	 * trib_source.needs), so a part no sink reads is never computed.
+	 * NULL: nothing. */
+	unsigned	(*needs) (const struct trib_plugin_conf *conf);
 } trib_sink_ops;
 
 struct trib_sink

@@ -185,8 +185,8 @@ typedef struct trib_source_ops
 
 	/* Validate `conf` (the source's member of `sources:`, whose `conf` is
 	 * its own settings struct) and set up; connects nothing.  src->name,
-	 * ->pipeline, ->metrics, ->m_lag_bytes and ->erasure are set before.
-	 * Sets src->state, ->lock_dsn, ->fenced and the backoff. */
+	 * ->pipeline, ->metrics, ->m_lag_bytes, ->erasure and ->needs are set
+	 * before.  Sets src->state, ->lock_dsn, ->fenced and the backoff. */
 	bool		(*open) (trib_source *src, const struct trib_plugin_conf *conf,
 						 char *errbuf, size_t errlen);
 
@@ -286,6 +286,9 @@ struct trib_source
 	const char *pipeline;		/* the pipeline's name */
 	bool		erasure;		/* capture the erasure requests too
 								 * (the pipeline's `erasure` section) */
+	unsigned	needs;			/* TRIB_NEED_* (event.h): what some sink's
+								 * records need of the events beyond what
+								 * every event carries; 0: nothing */
 	struct trib_metrics *metrics;	/* where the source registers its own
 									 * series */
 	struct trib_metric *m_lag_bytes;	/* the pipeline's lag gauge for it */

@@ -125,9 +125,27 @@ on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 	}
 }
 
+/* What the pipeline's sinks need of the events beyond what every event
+ * carries: the union of their needs() (sink.h). */
+static unsigned
+sinks_need(const trib_config *cfg)
+{
+	unsigned	needs = 0;
+
+	for (size_t i = 0; i < cfg->nsinks; i++)
+	{
+		const trib_sink_ops *ops = cfg->sinks[i].plugin->sink_ops;
+
+		if (ops != NULL && ops->needs != NULL)
+			needs |= ops->needs(&cfg->sinks[i]);
+	}
+	return needs;
+}
+
 /*
  * Open a source from its member of `sources:` through its registered
- * operations (source.h); connects nothing yet.
+ * operations (source.h); connects nothing yet.  It computes what the
+ * sinks need of its events (source.h needs) and nothing more.
  */
 static bool
 make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
@@ -144,6 +162,7 @@ make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
 	ss->src.name = ss->conf->name;
 	ss->src.pipeline = p->cfg->pipeline;
 	ss->src.erasure = trib_erasure_enabled(p->erasure);
+	ss->src.needs = sinks_need(p->cfg);
 	ss->src.metrics = p->metrics;
 	ss->src.m_lag_bytes = trib_metric_get(p->m.lag_bytes, ss->conf->name);
 	return ops->open(&ss->src, ss->conf, errbuf, errlen);

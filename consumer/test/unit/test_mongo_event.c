@@ -29,19 +29,27 @@
 #define TIME "\"clusterTime\": {\"$timestamp\": {\"t\": 1700000000, \"i\": 7}}"
 #define NS "\"ns\": {\"db\": \"shop\", \"coll\": \"people\"}"
 
-/* Map a change event given as Extended JSON; the mapping must succeed. */
+/* Map a change event given as Extended JSON, the int64 paths marked or
+ * not (what the pipeline's sinks need); the mapping must succeed. */
 static void
-map_ok(const char *json, trib_intern *names, trib_mongo_change *out)
+map_with(const char *json, trib_intern *names, bool int64_paths, trib_mongo_change *out)
 {
 	bson_error_t berr;
 	bson_t	   *doc = bson_new_from_json((const uint8_t *) json, -1, &berr);
-	trib_mongo_map_ctx ctx = {names, "src", "rs0"};
+	trib_mongo_map_ctx ctx = {names, "src", "rs0", int64_paths};
 	char		err[256] = "";
 
 	assert_non_null(doc);
 	if (!trib_mongo_change_map(doc, &ctx, out, err, sizeof(err)))
 		fail_msg("%s", err);
 	bson_destroy(doc);
+}
+
+/* The same as for a pipeline with a Debezium sink: int64 paths marked. */
+static void
+map_ok(const char *json, trib_intern *names, trib_mongo_change *out)
+{
+	map_with(json, names, true, out);
 }
 
 /* Map a change event (freed here) that must be refused with a message
@@ -189,6 +197,47 @@ test_int64_paths(void **state)
 				 "\"documentKey\": {\"_id\": 1}, \"fullDocument\": {\"_id\": 1, "
 				 "\"big\": {\"$numberLong\": \"-5000000000\"}, \"a\": [1, 2]}}");
 	assert_null(x);
+}
+
+/* Without a sink that needs them (no `format: debezium`), no int64 path
+ * is looked for: no "int64" member, beside updateDescription or alone,
+ * and the rest of the event is the same as with them. */
+static void
+test_int64_paths_only_when_needed(void **state)
+{
+	const char *upd = "{" TOKEN ", \"operationType\": \"update\", " TIME ", " NS ", "
+		"\"documentKey\": {\"_id\": {\"$numberLong\": \"7\"}}, "
+		"\"updateDescription\": {\"updatedFields\": {\"k\": {\"$numberLong\": \"1\"}}, "
+		"\"removedFields\": [], \"truncatedArrays\": []}, "
+		"\"fullDocument\": {\"_id\": {\"$numberLong\": \"7\"}, \"k\": {\"$numberLong\": \"1\"}}, "
+		"\"fullDocumentBeforeChange\": {\"_id\": {\"$numberLong\": \"7\"}}}";
+	const char *ins = "{" TOKEN ", \"operationType\": \"insert\", " TIME ", " NS ", "
+		"\"documentKey\": {\"_id\": 1}, "
+		"\"fullDocument\": {\"_id\": 1, \"n\": {\"$numberLong\": \"5\"}}}";
+	trib_intern *names = trib_intern_new();
+	trib_mongo_change on,
+				off;
+
+	(void) state;
+	map_with(upd, names, true, &on);
+	map_with(upd, names, false, &off);
+	assert_non_null(strstr(on.ev->extra, "\"int64\":"));
+	assert_string_equal(off.ev->extra, "{\"updateDescription\":{ \"updatedFields\" : "
+						"{ \"k\" : 1 }, \"removedFields\" : [  ], \"truncatedArrays\" : [  ] }}");
+	assert_string_equal(off.ev->after, on.ev->after);
+	assert_string_equal(off.ev->before, on.ev->before);
+	assert_string_equal(off.ev->key, on.ev->key);
+	assert_string_equal(off.ev->pos.opaque, on.ev->pos.opaque);
+	trib_mongo_change_clear(&on);
+	trib_mongo_change_clear(&off);
+	map_with(ins, names, true, &on);
+	map_with(ins, names, false, &off);
+	assert_string_equal(on.ev->extra, "{\"int64\":{\"after\":[[\"n\"]]}}");
+	assert_null(off.ev->extra);
+	assert_string_equal(off.ev->after, on.ev->after);
+	trib_mongo_change_clear(&on);
+	trib_mongo_change_clear(&off);
+	trib_intern_free(names);
 }
 
 static void
@@ -427,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_insert),
 		cmocka_unit_test(test_update_in_transaction),
 		cmocka_unit_test(test_int64_paths),
+		cmocka_unit_test(test_int64_paths_only_when_needed),
 		cmocka_unit_test(test_replace_delete),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_refused),

@@ -298,28 +298,43 @@ test_match_becomes_a_document_filter(void **state)
 	}
 }
 
-/* A copied document: key {"_id"}, after the whole document; one with a
+/* A copied document: key {"_id"}, after the whole document, its int64
+ * paths in extra only when asked (a Debezium sink needs them); one with a
  * string that is not UTF-8: no event, a message naming its _id. */
 static void
 test_snap_event(void **state)
 {
 	bson_t	   *doc = BCON_NEW("_id", BCON_INT32(7), "name", BCON_UTF8("Zoë"));
+	bson_t	   *doc64 = BCON_NEW("_id", BCON_INT32(9), "n", BCON_INT64(42));
 	bson_t		bad = BSON_INITIALIZER;
 	char		err[512] = "";
 	trib_event *ev;
 
 	(void) state;
-	ev = trib_mongo_snap_event(doc, "shop", "orders", err, sizeof(err));
+	ev = trib_mongo_snap_event(doc, "shop", "orders", true, err, sizeof(err));
 	assert_non_null(ev);
 	assert_int_equal(ev->op, TRIB_OP_READ);
 	assert_true(ev->snapshot);
 	assert_string_equal(ev->key, "{ \"_id\" : 7 }");
 	assert_string_equal(ev->after, "{ \"_id\" : 7, \"name\" : \"Zo\u00eb\" }");
+	assert_null(ev->extra);		/* no int64 in it */
 	trib_event_free(ev);
+
+	ev = trib_mongo_snap_event(doc64, "shop", "orders", true, err, sizeof(err));
+	assert_non_null(ev);
+	assert_string_equal(ev->after, "{ \"_id\" : 9, \"n\" : 42 }");
+	assert_string_equal(ev->extra, "{\"int64\":{\"after\":[[\"n\"]]}}");
+	trib_event_free(ev);
+	ev = trib_mongo_snap_event(doc64, "shop", "orders", false, err, sizeof(err));
+	assert_non_null(ev);
+	assert_string_equal(ev->after, "{ \"_id\" : 9, \"n\" : 42 }");
+	assert_null(ev->extra);		/* not asked: not looked for */
+	trib_event_free(ev);
+	bson_destroy(doc64);
 
 	bson_append_int32(&bad, "_id", 3, 8);
 	bson_append_utf8(&bad, "name", 4, "Zo\xe9", 3);	/* Latin-1, not UTF-8 */
-	ev = trib_mongo_snap_event(&bad, "shop", "orders", err, sizeof(err));
+	ev = trib_mongo_snap_event(&bad, "shop", "orders", true, err, sizeof(err));
 	assert_null(ev);
 	assert_non_null(strstr(err, "snapshot: reading shop.orders: the document with { \"_id\" : 8 } "
 						   "cannot be written as JSON"));

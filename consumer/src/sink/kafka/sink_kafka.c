@@ -62,6 +62,7 @@ static bool kafka_write(trib_sink *sink, const trib_event *ev,
 static bool kafka_poll(trib_sink *sink, int timeout_ms,
 					   char *errbuf, size_t errlen);
 static void kafka_close(trib_sink *sink);
+static unsigned kafka_needs(const struct trib_plugin_conf *conf);
 
 const trib_sink_ops trib_sink_kafka_ops = {
 	.type = "kafka",
@@ -72,6 +73,7 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.poll = kafka_poll,
 	.close = kafka_close,
 	.check = kfk_check,
+	.needs = kafka_needs,
 };
 
 /* The registration (declared in kafka_conf.h, beside the settings). */
@@ -84,6 +86,16 @@ const trib_plugin trib_sink_kafka = {
 
 /* See kafka_conf.h. */
 TRIB_PLUGIN_CONF_ACCESSOR(trib_kafka_conf_of, trib_kafka_conf, trib_sink_kafka)
+
+/* sink.h: needs.  Debezium's MongoDB records tell an int64 from an int32
+ * (format/debezium_mongo.c), which the relaxed JSON of the images cannot. */
+static unsigned
+kafka_needs(const struct trib_plugin_conf *conf)
+{
+	const trib_kafka_conf *kc = trib_kafka_conf_of(conf);
+
+	return kc != NULL && kc->format == TRIB_RECORD_DEBEZIUM ? TRIB_NEED_INT64_TYPES : 0;
+}
 
 /* ------------------------------------------------------------------------
  * Start-up

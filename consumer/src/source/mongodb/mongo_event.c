@@ -290,7 +290,8 @@ member_doc(const bson_t *doc, const char *key, bson_t *sub)
 	return bson_init_static(sub, data, len);
 }
 
-/* The images' int64 paths (mongo_int64.h) into ev->extra. */
+/* The images' int64 paths (mongo_int64.h) into ev->extra: a second walk
+ * over the images, so done only when a sink needs them (ctx->int64_paths). */
 static void
 images_int64(const bson_t *doc, trib_event *ev)
 {
@@ -346,7 +347,8 @@ trib_mongo_change_map(const bson_t *doc, const trib_mongo_map_ctx *ctx,
 			return not_json(errbuf, errlen, type, "fullDocumentBeforeChange");
 		if (strcmp(type, "update") == 0 && !update_extra(doc, &ev->extra))
 			return not_json(errbuf, errlen, type, "updateDescription");
-		images_int64(doc, ev);
+		if (ctx->int64_paths)
+			images_int64(doc, ev);
 	}
 	ev->pos.commit_lsn = ev->pos.lsn = out->cluster_time;
 	ev->pos.opaque = opaque_of(ctx, out, ev->table, ord);

@@ -12,7 +12,8 @@
  *                       has it); update's updateDescription kept in
  *                       `extra` as {"updateDescription": {...}}
  *                       (the images' int64 values that fit in 32 bits:
- *                       their paths in extra's "int64", mongo_int64.h)
+ *                       their paths in extra's "int64", mongo_int64.h,
+ *                       when ctx->int64_paths)
  *   delete              op d, before = fullDocumentBeforeChange or null
  *   drop, rename,       op m (a message): prefix "mongodb.<operationType>",
  *   dropDatabase,       content the event's operationType, ns and to as
@@ -43,6 +44,9 @@ typedef struct trib_mongo_map_ctx
 	trib_intern *names;			/* db and collection names live here */
 	const char *source;			/* the source's name (ev->source) */
 	const char *rs;				/* the replica set's name, or NULL */
+	bool		int64_paths;	/* mark the images' int64 values that fit in
+								 * 32 bits (mongo_int64.h): some sink needs
+								 * them (TRIB_NEED_INT64_TYPES, event.h) */
 } trib_mongo_map_ctx;
 
 typedef struct trib_mongo_change

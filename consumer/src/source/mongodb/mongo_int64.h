@@ -16,6 +16,21 @@
  * An int64 outside 32 bits needs no path: its value tells its type.
  * The member is read by format/debezium_mongo.c; every other consumer of
  * `extra` ignores it, so the default format's output is unchanged.
+ *
+ * Only when asked.  Finding the paths is a second walk over every image,
+ * work for nobody unless a sink writes Debezium's records, so the source
+ * does it only when its pipeline's sinks need it: the pipeline hands the
+ * source the union of its sinks' needs (sink.h needs(), source.h
+ * trib_source.needs, TRIB_NEED_INT64_TYPES of event.h), and the event
+ * mapping and the snapshot call these functions only under that flag
+ * (trib_mongo_map_ctx.int64_paths, trib_mongo_snap_event).  A flag that
+ * the pipeline sets keeps the source from reading any sink's settings and
+ * serves any future source whose JSON loses a type.  The other way, one
+ * walk that writes the JSON and finds the paths together, would mean our
+ * own Extended JSON writer in place of libbson's
+ * bson_as_relaxed_extended_json, which has no hook for it: more code, and
+ * a second writer of every BSON type to keep right, to save a walk that a
+ * pipeline without a Debezium sink no longer makes at all.
  */
 #ifndef TRIB_MONGO_INT64_H
 #define TRIB_MONGO_INT64_H

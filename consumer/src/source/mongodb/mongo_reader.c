@@ -85,8 +85,8 @@ struct trib_mongo_reader
 static void schedule_retry(trib_mongo_reader *r, const char *why);
 
 trib_mongo_reader *
-trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, char *errbuf,
-					  size_t errlen)
+trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, bool int64_paths,
+					  char *errbuf, size_t errlen)
 {
 	trib_mongo_reader *r = trib_xcalloc(1, sizeof(*r));
 
@@ -101,6 +101,7 @@ trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, char 
 	r->infer = c->infer_schema ? trib_mongo_infer_new() : NULL;
 	r->ctx.names = r->names;
 	r->ctx.source = source;
+	r->ctx.int64_paths = int64_paths;
 	r->delay_ms = c->reconnect_backoff_ms.initial;
 	return r;
 }

@@ -76,9 +76,11 @@ typedef struct trib_mongo_reader_stats
 	uint64_t	last_time;		/* the newest event's cluster time */
 } trib_mongo_reader_stats;
 
-/* A reader of `c`'s change stream; connects nothing.  NULL and a message. */
+/* A reader of `c`'s change stream; connects nothing.  int64_paths: the
+ * events mark their int64 values (trib_mongo_map_ctx).  NULL and a
+ * message. */
 trib_mongo_reader *trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source,
-										 char *errbuf, size_t errlen);
+										 bool int64_paths, char *errbuf, size_t errlen);
 
 /* Connect and open the stream after `resume` (NULL: from now). */
 bool		trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume,

@@ -343,7 +343,7 @@ trib_mongo_snap_id_text(const bson_t *doc)
 /* See mongo_snapread.h. */
 trib_event *
 trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
-					  char *errbuf, size_t errlen)
+					  bool int64_paths, char *errbuf, size_t errlen)
 {
 	trib_event *ev;
 	bson_t		key = BSON_INITIALIZER;
@@ -370,7 +370,8 @@ trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
 	ev->key = trib_xstrdup(kj);
 	ev->after = trib_xstrdup(dj);
 	ev->snapshot = true;
-	trib_mongo_int64_extra(doc, NULL, &ev->extra);
+	if (int64_paths)
+		trib_mongo_int64_extra(doc, NULL, &ev->extra);
 	bson_free(kj);
 	bson_free(dj);
 	return ev;

@@ -52,12 +52,14 @@ char	   *trib_mongo_snap_id_text(const bson_t *doc);
 
 /*
  * The op 'r' event of one copied document of db.coll: key {"_id": ...},
- * after the whole document, both relaxed Extended JSON; `snapshot` set.
- * The caller fills in the rest (source, names, time, position).  NULL and
- * a message naming the document when libbson cannot write it as JSON (a
- * string that is not UTF-8): never an event without its image.
+ * after the whole document, both relaxed Extended JSON; `snapshot` set;
+ * with int64_paths the paths of its int64 values that fit in 32 bits in
+ * extra (mongo_int64.h).  The caller fills in the rest (source, names,
+ * time, position).  NULL and a message naming the document when libbson
+ * cannot write it as JSON (a string that is not UTF-8): never an event
+ * without its image.
  */
 trib_event *trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
-								  char *errbuf, size_t errlen);
+								  bool int64_paths, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MONGO_SNAPREAD_H */

@@ -50,6 +50,7 @@ typedef struct snap_run
 	const char *source;
 	const trib_source_host *host;
 	trib_mongo_infer *infer;	/* or NULL */
+	bool		int64_paths;	/* the events mark their int64 values */
 	bson_t		match;			/* the stream's $match on documents
 								 * (mongo_match.h); empty: all */
 	trib_mongo_snapprog prog;
@@ -100,7 +101,8 @@ snap_opaque(const snap_run *s, const char *coll)
 static trib_event *
 doc_event(const snap_run *s, size_t ri, const bson_t *doc, char *errbuf, size_t errlen)
 {
-	trib_event *ev = trib_mongo_snap_event(doc, s->idb[ri], s->icoll[ri], errbuf, errlen);
+	trib_event *ev = trib_mongo_snap_event(doc, s->idb[ri], s->icoll[ri], s->int64_paths,
+											errbuf, errlen);
 
 	if (ev == NULL)
 		return NULL;
@@ -609,8 +611,9 @@ run(snap_run *s, trib_intern *names, bool fresh, bool only, volatile sig_atomic_
 /* See mongo_snapshot.h. */
 int
 trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_intern *names,
-					trib_mongo_infer *infer, const trib_source_host *host, bool only,
-					volatile sig_atomic_t *stop, uint64_t *time, char *errbuf, size_t errlen)
+					trib_mongo_infer *infer, bool int64_paths, const trib_source_host *host,
+					bool only, volatile sig_atomic_t *stop, uint64_t *time, char *errbuf,
+					size_t errlen)
 {
 	snap_run	s;
 	bool		stored = false;
@@ -626,6 +629,7 @@ trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_in
 	s.source = source;
 	s.host = host;
 	s.infer = infer;
+	s.int64_paths = int64_paths;
 	bson_init(&s.match);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);

@@ -47,7 +47,8 @@
 /*
  * source.h's snapshot() for a MongoDB source named `source`: TRIB_SNAPSHOT_*.
  * Collection names are interned in `names` (they outlive the events);
- * `infer` (or NULL) gives the events their collection's relation.
+ * `infer` (or NULL) gives the events their collection's relation;
+ * int64_paths: the events mark their int64 values (mongo_snapread.h).
  * *time: the snapshot's cluster time when one is complete (made now or
  * before), else 0: where start() opens the stream when no later position
  * is stored.
@@ -55,7 +56,7 @@
 struct trib_mongo_infer;
 int			trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source,
 								trib_intern *names, struct trib_mongo_infer *infer,
-								const trib_source_host *host, bool only,
+								bool int64_paths, const trib_source_host *host, bool only,
 								volatile sig_atomic_t *stop, uint64_t *time, char *errbuf,
 								size_t errlen);
 

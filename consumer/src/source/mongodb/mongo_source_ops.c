@@ -54,6 +54,15 @@ typedef struct mg_state
 	uint64_t	retries_shown;	/* what m_retries counted so far */
 } mg_state;
 
+/* Do the events mark their int64 values that fit in 32 bits
+ * (mongo_int64.h)?  Only when a sink needs them: it costs a second walk
+ * over every image. */
+static bool
+int64_paths(const trib_source *src)
+{
+	return (src->needs & TRIB_NEED_INT64_TYPES) != 0;
+}
+
 /* source.h: open. */
 static bool
 mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t errlen)
@@ -69,7 +78,7 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = c;
 	s->snap_names = trib_intern_new();
-	s->reader = trib_mongo_reader_new(c, src->name, errbuf, errlen);
+	s->reader = trib_mongo_reader_new(c, src->name, int64_paths(src), errbuf, errlen);
 	if (s->reader == NULL)
 	{
 		free(s);
@@ -100,8 +109,8 @@ mg_snapshot(trib_source *src, const trib_source_host *host, bool only,
 
 	trib_mongo_infer_seed_from(trib_mongo_reader_infer(s->reader), host);
 	rc = trib_mongo_snapshot(s->conf, src->name, s->snap_names,
-										 trib_mongo_reader_infer(s->reader), host, only, stop,
-										 &time, errbuf, errlen);
+							 trib_mongo_reader_infer(s->reader), int64_paths(src), host,
+							 only, stop, &time, errbuf, errlen);
 
 	trib_mongo_reader_after_snapshot(s->reader, time);
 	return rc;
