@@ -373,14 +373,20 @@ kill_consumer() {
 
 # kill_while_writing [CONFIG [LOG]]: while $WRITER_PID runs, kill -9 the
 # consumer at random points (0.2 to 1 s apart) and start it again with
-# start_consumer CONFIG LOG; sets KILLS.
+# start_consumer CONFIG LOG; sets KILLS, and writes the number of restarts
+# so far into $WORK/restarts (what mongo_lib.sh writer_gate waits for).
 kill_while_writing() {
+    local starts=0
     KILLS=0
     while kill -0 "$WRITER_PID" 2>/dev/null; do
         sleep "0.$(( RANDOM % 9 + 2 ))"
         kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
         wait "$RUN_PID" 2>/dev/null || true
         start_consumer "$@"
+        # the restarts so far, for a writer that paces itself by them
+        # (mongo_lib.sh writer_gate)
+        starts=$((starts + 1))
+        echo "$starts" >"$WORK/restarts.new" && mv "$WORK/restarts.new" "$WORK/restarts"
     done
     wait "$WRITER_PID" || true
     WRITER_PID=
