@@ -856,6 +856,30 @@ test_tokenize_encrypt_decrypt(void **state)
 	unload(&f);
 }
 
+/* The rule types that mask values, as strict mode and lineage read them
+ * (trib_rule_masks, the RL_MASKS flag in each type's operations): exactly
+ * the eight strategies, none of the others. */
+static void
+test_rule_masks_names_the_strategies(void **state)
+{
+	static const trib_rule_type masking[] = {
+		TRIB_RULE_REDACT, TRIB_RULE_PARTIAL, TRIB_RULE_HASH, TRIB_RULE_TOKENIZE,
+		TRIB_RULE_ENCRYPT, TRIB_RULE_SUBSTITUTE, TRIB_RULE_PERTURB, TRIB_RULE_GENERALIZE
+	};
+	static const trib_rule_type others[] = {
+		TRIB_RULE_DROP, TRIB_RULE_KEEP, TRIB_RULE_RENAME, TRIB_RULE_CAST, TRIB_RULE_SAMPLE,
+		TRIB_RULE_ROUTE, TRIB_RULE_FLATTEN, TRIB_RULE_QUALITY, TRIB_RULE_ALLOW,
+		TRIB_RULE_OUTBOX, TRIB_RULE_AGGREGATE, TRIB_RULE_LOOKUP, TRIB_RULE_DECRYPT,
+		TRIB_RULE_FILTER, TRIB_RULE_COMPUTE, TRIB_RULE_MAP
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(masking) / sizeof(masking[0]); i++)
+		assert_true(trib_rule_masks(masking[i]));
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		assert_false(trib_rule_masks(others[i]));
+}
+
 /* too_short: redact masks a value FF1 cannot take (too short, or over
  * 4096 alphabet characters); dead_letter sends it on with the tokenizer's
  * message, which names counts, not the value. */
@@ -1089,6 +1113,7 @@ main(void)
 		cmocka_unit_test(test_aggregate),
 		cmocka_unit_test(test_strict_nulls_undecided_columns),
 		cmocka_unit_test(test_tokenize_encrypt_decrypt),
+		cmocka_unit_test(test_rule_masks_names_the_strategies),
 		cmocka_unit_test(test_tokenize_too_short_redact_or_dead_letter),
 		cmocka_unit_test(test_substitute_perturb_generalize),
 		cmocka_unit_test(test_lua_rules),
