@@ -57,6 +57,13 @@ typedef struct trib_mongo_stream trib_mongo_stream;
 mongoc_client_t *trib_mongo_client_new(const trib_mongo_source_conf *c, char *errbuf,
 									   size_t errlen);
 
+/* The same with the socket, connect and server selection timeouts
+ * (socketTimeoutMS, connectTimeoutMS, serverSelectionTimeoutMS) at most
+ * cap_ms each (the URI's own when smaller; cap_ms 0: no cap): no call on
+ * it waits on a stalled server longer than about that. */
+mongoc_client_t *trib_mongo_client_new_capped(const trib_mongo_source_conf *c, int cap_ms,
+											  char *errbuf, size_t errlen);
+
 /* Open a change stream from `at`; NULL and a message (the error's class
  * in *rc: RETRY or FATAL). */
 trib_mongo_stream *trib_mongo_stream_open(mongoc_client_t *cl, const trib_mongo_source_conf *c,
