@@ -1,7 +1,9 @@
 /*
  * mongo_reader.c: the reading loop (see mongo_reader.h): transactions by
  * cluster time, the start point of a stored position, invalidate and
- * startAfter, retries with capped backoff after the last token.
+ * startAfter, retries with capped backoff after the last token.  The
+ * stream is a feed (mongo_feed.h): opening, reading and closing it never
+ * wait on the server.
  */
 #include "mongo_reader.h"
 

@@ -6,9 +6,9 @@
  * The wait.  libmongoc fixes a change stream's maxAwaitTimeMS (the
  * getMore's maxTimeMS) when it is opened: there is no per-call timeout.
  * So the stream is opened with the smaller of max_await_ms and
- * TRIB_MONGO_AWAIT_SLICE_MS, and the reader's poll asks again until its
- * own timeout is over: an idle getMore never holds the pipeline longer
- * than a slice (mongo_stream.h).
+ * TRIB_MONGO_AWAIT_SLICE_MS: an idle getMore ends within a slice, which
+ * tells the reader that a transaction ended, and lets a stop end the
+ * feed's thread that soon (mongo_stream.h, mongo_feed.h).
  */
 #include "mongo_stream.h"
 
