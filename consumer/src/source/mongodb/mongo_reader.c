@@ -45,7 +45,6 @@ struct trib_mongo_reader
 	trib_intern *names;
 	trib_mongo_infer *infer;	/* infer_schema: the collections' relations */
 	char		rs[256];
-	bool		have_rs;		/* rs is known (hello answered) */
 	trib_mongo_map_ctx ctx;
 
 	/* where to (re)open: the first start point, then the last token */
@@ -171,7 +170,6 @@ note_open(trib_mongo_reader *r)
 	if (rs == NULL)
 		return;
 	snprintf(r->rs, sizeof(r->rs), "%s", rs);
-	r->have_rs = true;
 	r->ctx.rs = r->rs[0] ? r->rs : NULL;
 	r->open_logged = true;
 	tlog_info("source", "source %s: change stream open on %s%s%s (%s)", r->ctx.source,
