@@ -1,10 +1,13 @@
 /*
  * mongo_reader.c: the reading loop (see mongo_reader.h): transactions by
  * cluster time, the start point of a stored position, invalidate and
- * startAfter, retries with capped backoff after the last token.
+ * startAfter, retries with capped backoff after the last token.  The
+ * stream is a feed (mongo_feed.h): opening, reading and closing it never
+ * wait on the server.
  */
 #include "mongo_reader.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,9 +20,14 @@
 #include "jsondoc.h"
 #include "log.h"
 #include "mongo_event.h"
+#include "mongo_feed.h"
 #include "mongo_infer.h"
-#include "mongo_stream.h"
 #include "xalloc.h"
+
+/* start waits this long (ms) for the stream to open, so that a
+ * deployment that answers and refuses (not a replica set, ...) fails the
+ * start; one that does not answer in time is waited for by poll. */
+#define START_WAIT_MS 2000
 
 /* An event inside a transaction and the text that resumes just after it. */
 typedef struct trib_mongo_mark
@@ -31,12 +39,12 @@ typedef struct trib_mongo_mark
 struct trib_mongo_reader
 {
 	const trib_mongo_source_conf *conf;
-	mongoc_client_t *client;
-	trib_mongo_stream *stream;
+	trib_mongo_feed *feed;		/* the stream, read on its own thread */
+	bool		open_logged;	/* the feed's open was noted */
+	trib_mongo_start_kind open_kind;	/* ... and where it opens */
 	trib_intern *names;
 	trib_mongo_infer *infer;	/* infer_schema: the collections' relations */
 	char		rs[256];
-	bool		have_rs;		/* rs is known (hello answered) */
 	trib_mongo_map_ctx ctx;
 
 	/* where to (re)open: the first start point, then the last token */
@@ -88,15 +96,14 @@ trib_mongo_reader *
 trib_mongo_reader_new(const trib_mongo_source_conf *c, const char *source, bool int64_paths,
 					  char *errbuf, size_t errlen)
 {
-	trib_mongo_reader *r = trib_xcalloc(1, sizeof(*r));
+	trib_mongo_reader *r;
+	mongoc_client_t *cl = trib_mongo_client_new(c, errbuf, errlen);
 
-	r->conf = c;
-	r->client = trib_mongo_client_new(c, errbuf, errlen);
-	if (r->client == NULL)
-	{
-		free(r);
+	if (cl == NULL)				/* the URI is checked here; the feeds use it */
 		return NULL;
-	}
+	mongoc_client_destroy(cl);
+	r = trib_xcalloc(1, sizeof(*r));
+	r->conf = c;
 	r->names = trib_intern_new();
 	r->infer = c->infer_schema ? trib_mongo_infer_new() : NULL;
 	r->ctx.names = r->names;
@@ -137,31 +144,41 @@ start_point(const trib_mongo_reader *r)
 	return at;
 }
 
-/* Open the stream (asking for the replica set's name first, once); false
- * with *rc the error's class. */
+/* Start the stream's feed (its thread asks hello for the replica set's
+ * name, then opens it: note_open says when); false (FATAL) only for what
+ * needs no server. */
 static bool
 open_stream(trib_mongo_reader *r, trib_mongo_next_rc *rc, char *errbuf, size_t errlen)
 {
 	trib_mongo_start at = start_point(r);
 
-	if (!r->have_rs)
-	{
-		*rc = trib_mongo_set_name(r->client, r->rs, sizeof(r->rs), errbuf, errlen);
-		if (*rc != TRIB_MONGO_DOC)
-			return false;
-		r->have_rs = true;
-		r->ctx.rs = r->rs[0] ? r->rs : NULL;
-	}
-	r->stream = trib_mongo_stream_open(r->client, r->conf, &at, rc, errbuf, errlen);
-	if (r->stream == NULL)
+	*rc = TRIB_MONGO_FATAL;
+	r->feed = trib_mongo_feed_open(r->conf, &at, errbuf, errlen);
+	if (r->feed == NULL)
 		return false;
+	r->open_logged = false;
+	r->open_kind = at.kind;
+	return true;
+}
+
+/* Once the feed has opened the stream: the replica set's name (the
+ * events' source.rs) and the log line. */
+static void
+note_open(trib_mongo_reader *r)
+{
+	const char *rs = r->open_logged ? NULL : trib_mongo_feed_set_name(r->feed);
+
+	if (rs == NULL)
+		return;
+	snprintf(r->rs, sizeof(r->rs), "%s", rs);
+	r->ctx.rs = r->rs[0] ? r->rs : NULL;
+	r->open_logged = true;
 	tlog_info("source", "source %s: change stream open on %s%s%s (%s)", r->ctx.source,
 			  r->conf->database ? r->conf->database : "the deployment",
 			  r->conf->collection ? "." : "", r->conf->collection ? r->conf->collection : "",
-			  at.kind == TRIB_MONGO_RESUME_AFTER ? "resumeAfter a token" :
-			  at.kind == TRIB_MONGO_START_AFTER ? "startAfter an invalidate" :
-			  at.kind == TRIB_MONGO_AT_TIME ? "startAtOperationTime" : "from now");
-	return true;
+			  r->open_kind == TRIB_MONGO_RESUME_AFTER ? "resumeAfter a token" :
+			  r->open_kind == TRIB_MONGO_START_AFTER ? "startAfter an invalidate" :
+			  r->open_kind == TRIB_MONGO_AT_TIME ? "startAtOperationTime" : "from now");
 }
 
 bool
@@ -202,12 +219,19 @@ trib_mongo_reader_start(trib_mongo_reader *r, const trib_position *resume, char 
 		r->first.time = r->snap_time + 1;
 		r->skip_time = r->cont_time = 0;
 	}
-	if (open_stream(r, &rc, errbuf, errlen))
-		return true;
-	if (rc == TRIB_MONGO_FATAL)
+	if (!open_stream(r, &rc, errbuf, errlen))
 		return false;
-	schedule_retry(r, errbuf);	/* not reachable now: poll keeps trying */
-	errbuf[0] = '\0';
+	if (trib_mongo_feed_wait_open(r->feed, START_WAIT_MS, &rc, errbuf, errlen))
+		return true;			/* poll notes it */
+	if (rc == TRIB_MONGO_FATAL)
+	{
+		trib_mongo_feed_free(r->feed);
+		r->feed = NULL;
+		return false;
+	}
+	if (rc == TRIB_MONGO_RETRY)
+		schedule_retry(r, errbuf);	/* not reachable now: poll keeps trying */
+	errbuf[0] = '\0';			/* (IDLE: still opening; poll goes on) */
 	return true;
 }
 
@@ -412,17 +436,18 @@ take_change(trib_mongo_reader *r, trib_mongo_change *ch, trib_source_item *items
 static void
 schedule_retry(trib_mongo_reader *r, const char *why)
 {
-	char	   *pbrt = r->stream ? trib_mongo_stream_token(r->stream) : NULL;
+	char	   *pbrt = r->feed ? trib_mongo_feed_token(r->feed) : NULL;
 
 	if (pbrt != NULL)
 	{
-		/* the cursor's newest token: every event before it was taken */
+		/* the token that goes with the last document or idle getMore
+		 * taken from the feed: every event before it was taken */
 		free(r->token);
 		r->token = pbrt;
 		r->token_invalidate = false;
 	}
-	trib_mongo_stream_free(r->stream);
-	r->stream = NULL;
+	trib_mongo_feed_free(r->feed);
+	r->feed = NULL;
 	r->stats.retries++;
 	tlog_warn("source", "mongodb change stream: %s; resuming in %d ms", why, r->delay_ms);
 	r->retry_at = trib_clock_mono_ms() + r->delay_ms;
@@ -468,8 +493,8 @@ after_invalidate(trib_mongo_reader *r, trib_source_item *items, int *k, char *er
 	r->stats.invalidates++;
 	if (r->in_tx)
 		end_tx(r, items, k);
-	trib_mongo_stream_free(r->stream);
-	r->stream = NULL;
+	trib_mongo_feed_free(r->feed);	/* its thread ended at the invalidate */
+	r->feed = NULL;
 	tlog_info("source", "mongodb change stream invalidated; opening it again with startAfter");
 	if (open_stream(r, &rc, errbuf, errlen))
 		return 0;
@@ -494,13 +519,14 @@ trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 		trib_mongo_next_rc rc;
 		int			o;
 
-		if (r->stream == NULL)
+		if (r->feed == NULL)
 		{
 			o = reopen(r, timeout_ms, errbuf, errlen);
 			if (o <= 0)
 				return o < 0 ? -1 : k;
 		}
-		rc = trib_mongo_next(r->stream, &doc, errbuf, errlen);
+		rc = trib_mongo_feed_next(r->feed, &doc, errbuf, errlen);
+		note_open(r);
 		if (rc == TRIB_MONGO_FATAL)
 			return -1;
 		if (rc == TRIB_MONGO_RETRY)
@@ -510,7 +536,9 @@ trib_mongo_reader_poll(trib_mongo_reader *r, trib_source_item *items, int max,
 		}
 		if (rc == TRIB_MONGO_IDLE)
 		{
-			if (r->in_tx)
+			/* an idle getMore ends the open transaction; a wait that ran
+			 * out (a slow or stalled server) does not */
+			if (r->in_tx && trib_mongo_feed_drained(r->feed))
 				end_tx(r, items, &k);
 			if (k > 0 || trib_clock_mono_ms() >= until)
 				return k;
@@ -553,8 +581,7 @@ trib_mongo_reader_free(trib_mongo_reader *r)
 	free(r->marks);
 	free(r->owned);
 	free(r->ends);
-	trib_mongo_stream_free(r->stream);
-	mongoc_client_destroy(r->client);
+	trib_mongo_feed_free(r->feed);
 	trib_intern_free(r->names);
 	trib_mongo_infer_free(r->infer);
 	free(r->token);

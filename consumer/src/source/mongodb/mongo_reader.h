@@ -19,7 +19,8 @@
  * transaction: it goes out unmarked; of another: marked, then the END),
  * an idle getMore (marked, then the END; the change stream gives no other
  * sign that a batch ended, so this costs at most one getMore, capped at
- * TRIB_MONGO_AWAIT_SLICE_MS) or an invalidate.  A write outside a
+ * TRIB_MONGO_AWAIT_SLICE_MS; a poll whose wait ran out with nothing read,
+ * as on a stalled server, ends nothing) or an invalidate.  A write outside a
  * transaction goes out at once, marked.  A held event is not handed to
  * the pipeline, so no checkpoint covers it: after a crash or a retry it
  * is read again from the stored token, with the same position.
@@ -42,7 +43,13 @@
  * restart resumes after that very event's token and numbers the rest of
  * the transaction from S + 1.  A deployment that cannot be reached
  * at start is waited for as after a lost connection (start succeeds,
- * poll keeps trying); one that is not a replica set fails start.
+ * poll keeps trying); one that is not a replica set fails start (start
+ * waits up to 2 s for the stream to open; a later refusal fails poll).
+ *
+ * Threads.  The stream is read on its feed's thread (mongo_feed.h): no
+ * call of the reader waits on the server.  Each document comes with the
+ * token read just after it, and the token a retry resumes after is the
+ * one of the last document or idle getMore the reader took.
  *
  * Invalidate.  An invalidate ends a collection (or database) stream; the
  * reader delivers it (as a message), ends its transaction and opens the

@@ -6,9 +6,9 @@
  * The wait.  libmongoc fixes a change stream's maxAwaitTimeMS (the
  * getMore's maxTimeMS) when it is opened: there is no per-call timeout.
  * So the stream is opened with the smaller of max_await_ms and
- * TRIB_MONGO_AWAIT_SLICE_MS, and the reader's poll asks again until its
- * own timeout is over: an idle getMore never holds the pipeline longer
- * than a slice (mongo_stream.h).
+ * TRIB_MONGO_AWAIT_SLICE_MS: an idle getMore ends within a slice, which
+ * tells the reader that a transaction ended, and lets a stop end the
+ * feed's thread that soon (mongo_stream.h, mongo_feed.h).
  */
 #include "mongo_stream.h"
 
@@ -25,8 +25,19 @@ struct trib_mongo_stream
 	mongoc_collection_t *coll;
 };
 
+/* Cap the URI's timeout option `name` at cap_ms (unset or 0: the cap). */
+static void
+cap_option(mongoc_uri_t *uri, const char *name, int32_t cap_ms)
+{
+	int32_t		v = mongoc_uri_get_option_as_int32(uri, name, 0);
+
+	if (v <= 0 || v > cap_ms)
+		mongoc_uri_set_option_as_int32(uri, name, cap_ms);
+}
+
 mongoc_client_t *
-trib_mongo_client_new(const trib_mongo_source_conf *c, char *errbuf, size_t errlen)
+trib_mongo_client_new_capped(const trib_mongo_source_conf *c, int cap_ms, char *errbuf,
+							 size_t errlen)
 {
 	bson_error_t err;
 	mongoc_uri_t *uri;
@@ -39,6 +50,12 @@ trib_mongo_client_new(const trib_mongo_source_conf *c, char *errbuf, size_t errl
 		trib_errf(errbuf, errlen, "uri: not a valid MongoDB URI: %s", err.message);
 		return NULL;
 	}
+	if (cap_ms > 0)
+	{
+		cap_option(uri, MONGOC_URI_SOCKETTIMEOUTMS, cap_ms);
+		cap_option(uri, MONGOC_URI_CONNECTTIMEOUTMS, cap_ms);
+		cap_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, cap_ms);
+	}
 	cl = mongoc_client_new_from_uri_with_error(uri, &err);
 	mongoc_uri_destroy(uri);
 	if (cl == NULL)
@@ -49,6 +66,12 @@ trib_mongo_client_new(const trib_mongo_source_conf *c, char *errbuf, size_t errl
 	mongoc_client_set_error_api(cl, MONGOC_ERROR_API_VERSION_2);
 	mongoc_client_set_appname(cl, "tributary-source");
 	return cl;
+}
+
+mongoc_client_t *
+trib_mongo_client_new(const trib_mongo_source_conf *c, char *errbuf, size_t errlen)
+{
+	return trib_mongo_client_new_capped(c, 0, errbuf, errlen);
 }
 
 /* The codes the change streams specification resumes on. */

@@ -15,6 +15,11 @@
  * TRIB_MONGO_FATAL for everything else, with 286 (ChangeStreamHistoryLost),
  * 136 (CappedPositionLost) and 280 (ChangeStreamFatalError) explained in
  * the message with their recovery (docs/MONGODB.md).
+ *
+ * Threads.  These calls block on the server; the source makes them on
+ * the thread of its feed (mongo_feed.h), never on the pipeline's loop,
+ * with a client only that thread uses.  check (mongo_check.c) calls them
+ * directly, with a client of its own.
  */
 #ifndef TRIB_MONGO_STREAM_H
 #define TRIB_MONGO_STREAM_H
@@ -57,6 +62,13 @@ typedef struct trib_mongo_stream trib_mongo_stream;
 mongoc_client_t *trib_mongo_client_new(const trib_mongo_source_conf *c, char *errbuf,
 									   size_t errlen);
 
+/* The same with the socket, connect and server selection timeouts
+ * (socketTimeoutMS, connectTimeoutMS, serverSelectionTimeoutMS) at most
+ * cap_ms each (the URI's own when smaller; cap_ms 0: no cap): no call on
+ * it waits on a stalled server longer than about that. */
+mongoc_client_t *trib_mongo_client_new_capped(const trib_mongo_source_conf *c, int cap_ms,
+											  char *errbuf, size_t errlen);
+
 /* Open a change stream from `at`; NULL and a message (the error's class
  * in *rc: RETRY or FATAL). */
 trib_mongo_stream *trib_mongo_stream_open(mongoc_client_t *cl, const trib_mongo_source_conf *c,
@@ -64,9 +76,10 @@ trib_mongo_stream *trib_mongo_stream_open(mongoc_client_t *cl, const trib_mongo_
 										  char *errbuf, size_t errlen);
 
 /* The longest an idle getMore waits, in ms: the pipeline's poll timeout
- * while idle (source.h), so that a poll returns about when the pipeline
- * asked, and a stop, a pause or a checkpoint timer does not wait for a
- * long max_await_ms. */
+ * while idle (source.h).  An idle getMore is how the reader learns that a
+ * transaction ended, so it comes at most this long after the last event;
+ * and a stop waits for the feed's getMore at most this long (on a server
+ * that answers).  The feed's next waits for its queue as long. */
 #define TRIB_MONGO_AWAIT_SLICE_MS TRIB_SOURCE_POLL_MS
 
 /* The next document (borrowed until the next call), IDLE after waiting
