@@ -398,62 +398,63 @@ test_log_text_hides_literals(void **state)
 	free(t);
 }
 
+/* trib_my_ddl_log_text(sql, max) is want, and says whether it cut. */
+static void
+expect_log_text(const char *sql, size_t max, const char *want, bool want_cut)
+{
+	bool		cut = !want_cut;
+	char	   *t = trib_my_ddl_log_text(sql, max, &cut);
+
+	if (strcmp(t, want) != 0 || cut != want_cut)
+		fail_msg("log text of [%s]: expected [%s] cut=%d, got [%s] cut=%d", sql, want,
+				 want_cut, t, cut);
+	free(t);
+}
+
 /* Whether a log text left something out is returned, not read back from
  * its " ..." (which a statement could also end with): too long, the
  * scanner stopped, or both, each marked once. */
 static void
 test_log_text_says_when_cut(void **state)
 {
+	trib_my_toks tk;
+	char		why[128];
 	char	   *t;
 	bool		cut = true;
 
 	(void) state;
 	/* whole, and ending in dots of its own: nothing cut, nothing added */
-	t = trib_my_ddl_log_text("SELECT a ...", 200, &cut);
-	assert_string_equal(t, "SELECT a...");
+	expect_log_text("SELECT a ...", 200, "SELECT a...", false);
+	/* too long: cut at the limit, one marker */
+	expect_log_text("ALTER TABLE t ADD COLUMN c INT, ADD COLUMN d INT", 20,
+					"ALTER TABLE t ADD CO ...", true);
+	/* too long and the scanner stopped later: still one marker */
+	expect_log_text("ALTER TABLE t ADD COLUMN c INT COMMENT 'x\\'y'", 20,
+					"ALTER TABLE t ADD CO ...", true);
+	/* the scanner stopped at the first token: only the marker */
+	expect_log_text("'a\\'b'", 20, " ...", true);
+	/* the excerpt alone says it too */
+	assert_true(trib_my_ddl_lex("DROP TABLE `a`, `b`", &tk, why, sizeof(why)));
+	t = trib_my_ddl_excerpt(&tk, 100, &cut);
+	assert_string_equal(t, "DROP TABLE `a`, `b`");
 	assert_false(cut);
 	free(t);
-	/* too long: cut at the limit, one marker */
-	t = trib_my_ddl_log_text("ALTER TABLE t ADD COLUMN c INT, ADD COLUMN d INT", 20, &cut);
-	assert_string_equal(t, "ALTER TABLE t ADD CO ...");
+	t = trib_my_ddl_excerpt(&tk, 12, &cut);
+	assert_string_equal(t, "DROP TABLE ` ...");
 	assert_true(cut);
 	free(t);
-	/* too long and the scanner stopped later: still one marker */
-	t = trib_my_ddl_log_text("ALTER TABLE t ADD COLUMN c INT COMMENT 'x\\'y'", 20, &cut);
-	assert_string_equal(t, "ALTER TABLE t ADD CO ...");
-	assert_true(cut);
-	free(t);
-	/* the scanner stopped at the first token: only the marker */
-	t = trib_my_ddl_log_text("'a\\'b'", 20, &cut);
-	assert_string_equal(t, " ...");
-	assert_true(cut);
-	free(t);
-	/* the excerpt alone says it too */
-	{
-		trib_my_toks tk;
-		char		why[128];
-
-		assert_true(trib_my_ddl_lex("DROP TABLE `a`, `b`", &tk, why, sizeof(why)));
-		t = trib_my_ddl_excerpt(&tk, 100, &cut);
-		assert_string_equal(t, "DROP TABLE `a`, `b`");
-		assert_false(cut);
-		free(t);
-		t = trib_my_ddl_excerpt(&tk, 12, &cut);
-		assert_string_equal(t, "DROP TABLE ` ...");
-		assert_true(cut);
-		free(t);
-		trib_my_toks_free(&tk);
-	}
+	trib_my_toks_free(&tk);
 }
 
 /* A loader for the history tests: a table of one INT column "id". */
 static bool
 one_col_load(void *arg, const char *db, const char *table, trib_my_tableinfo **out,
-			 char *errbuf, size_t errlen)
+			 unsigned *errnum, char *errbuf, size_t errlen)
 {
 	int		   *calls = arg;
 	trib_my_tableinfo *t = trib_xcalloc(1, sizeof(*t));
 
+	(void) errnum;
 	(void) errbuf;
 	(void) errlen;
 	(*calls)++;
@@ -495,8 +496,9 @@ version_at(trib_my_schema *s, const trib_my_pos *p)
 {
 	const trib_my_tableinfo *t;
 	char		err[256];
+	unsigned	errnum;
 
-	if (!s->ops->lookup(s->ctx, "d", "t", p, &t, err, sizeof(err)))
+	if (!s->ops->lookup(s->ctx, "d", "t", p, &t, &errnum, err, sizeof(err)))
 		fail_msg("lookup: %s", err);
 	return describe(t);
 }
