@@ -6,7 +6,11 @@
  * as long as the source, so shapes (and the relations events point at)
  * survive reconnects.  Each (re)start makes a new reader and a new
  * assembler that resumes after the last item delivered; a BEGIN delivered
- * just before a connection loss is not delivered again.
+ * just before a connection loss is not delivered again.  A BEGIN is handed
+ * out only together with the item after it: a stream lost between a
+ * group's start and its first change (the server gone while that change's
+ * table shape is read) then leaves the pipeline outside a transaction of
+ * this source, so its other sources flow while this one reconnects.
  *
  * Every query the source makes on the server gives its error number with
  * its message, and one rule sorts them: a lost or refused connection
@@ -57,6 +61,8 @@ struct trib_source_mysql
 	trib_my_pos delivered;		/* last EVENT/END/DDL item handed out */
 	bool		have_begin;
 	trib_my_pos begin;			/* last BEGIN handed out, if after it */
+	bool		holding_begin;	/* held_begin waits for the item after it */
+	trib_my_item held_begin;
 	char		start_file[TRIB_MY_FILE_MAX];
 	uint64_t	start_pos;
 	bool		start_pending;	/* the server was down at start (above) */
@@ -219,6 +225,40 @@ trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
 	return binlog_name(src, number, buf, len, NULL, errbuf, errlen);
 }
 
+/* Forget a BEGIN held back by drain(). */
+static void
+drop_held_begin(trib_source_mysql *src)
+{
+	if (src->holding_begin)
+		trib_my_item_clear(&src->held_begin);
+	src->holding_begin = false;
+}
+
+/* The next item for drain() into *it: a held BEGIN once an item follows
+ * it, else the assembler's next, where a BEGIN with nothing after it yet
+ * is held back; false when there is nothing to hand out now. */
+static bool
+next_item(trib_source_mysql *src, trib_my_item *it)
+{
+	if (src->holding_begin)
+	{
+		if (!trib_my_tx_ready(src->tx))
+			return false;
+		*it = src->held_begin;
+		src->holding_begin = false;
+		return true;
+	}
+	if (!trib_my_tx_next(src->tx, it))
+		return false;
+	if (it->kind == TRIB_MY_ITEM_BEGIN && !trib_my_tx_ready(src->tx))
+	{
+		src->held_begin = *it;
+		src->holding_begin = true;
+		return false;
+	}
+	return true;
+}
+
 /* A new reader and assembler resuming after `after` (or the start). */
 static bool
 open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
@@ -255,6 +295,7 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	tc.schema = &src->schema;
 	tc.include_query = src->conf.include_query;
 	trib_my_tx_free(src->tx);
+	drop_held_begin(src);		/* its group is read again */
 	src->tx = trib_my_tx_new(&tc, errbuf, errlen);
 	if (src->tx == NULL)
 		return false;
@@ -427,7 +468,7 @@ drain(trib_source_mysql *src, trib_my_item *out, int max)
 
 	if (src->tx == NULL)
 		return 0;				/* not started yet: the server was down */
-	while (n < max && trib_my_tx_next(src->tx, &out[n]))
+	while (n < max && next_item(src, &out[n]))
 	{
 		trib_my_item *it = &out[n];
 
@@ -589,6 +630,7 @@ trib_source_mysql_free(trib_source_mysql *src)
 	if (src == NULL)
 		return;
 	trib_my_reader_free(src->reader);
+	drop_held_begin(src);
 	trib_my_tx_free(src->tx);
 	trib_my_event_clear(&src->ev);
 	trib_my_decoder_free(src->decoder);
