@@ -41,9 +41,10 @@ static trib_my_tableinfo table = {.db = "d", .table = "t", .ncols = 8, .cols = c
 /* Every table is the one above. */
 static bool
 lookup(void *ctx, const char *db, const char *tbl, const trib_my_pos *at,
-	   const trib_my_tableinfo **out, char *errbuf, size_t errlen)
+	   const trib_my_tableinfo **out, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	(void) ctx;
+	(void) errnum;
 	(void) db;
 	(void) tbl;
 	(void) at;
@@ -78,7 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (len < 19 || len > size - off)
 			len = size - off;
-		if (trib_my_decode(d, data + off, len, NULL, &ev, err, sizeof(err)))
+		if (trib_my_decode(d, data + off, len, NULL, &ev, NULL, err, sizeof(err)))
 		{
 			for (int i = 0; i < ev.nrows; i++)
 				(void) strlen(ev.rows[i].after ? ev.rows[i].after : "");

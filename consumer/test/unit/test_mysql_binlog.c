@@ -140,7 +140,7 @@ decode_ok(trib_my_decoder *d, const uint8_t *b, size_t n, trib_my_event *ev)
 {
 	char		err[512] = "";
 
-	if (!trib_my_decode(d, b, n, NULL, ev, err, sizeof(err)))
+	if (!trib_my_decode(d, b, n, NULL, ev, NULL, err, sizeof(err)))
 		fail_msg("decode failed: %s", err);
 }
 
@@ -151,7 +151,7 @@ decode_err(trib_my_decoder *d, const uint8_t *b, size_t n, const char *want)
 	trib_my_event ev = {0};
 	char		err[512] = "";
 
-	if (trib_my_decode(d, b, n, NULL, &ev, err, sizeof(err)))
+	if (trib_my_decode(d, b, n, NULL, &ev, NULL, err, sizeof(err)))
 		fail_msg("expected an error containing \"%s\"; decoding succeeded", want);
 	if (!strstr(err, want))
 		fail_msg("expected an error containing \"%s\", got \"%s\"", want, err);
@@ -226,11 +226,12 @@ test_zero_date_configured_value(void **state)
 /* A schema source answering with one fixed table description. */
 static bool
 fixed_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *at,
-			 const trib_my_tableinfo **out, char *errbuf, size_t errlen)
+			 const trib_my_tableinfo **out, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	(void) db;
 	(void) table;
 	(void) at;
+	(void) errnum;
 	(void) errbuf;
 	(void) errlen;
 	*out = ctx;
@@ -309,7 +310,7 @@ test_truncated_events_fail_cleanly(void **state)
 			b[10] = (uint8_t) (cut >> 8);
 		}
 		/* short ones fail; others may decode fewer rows: ASan watches */
-		if (!trib_my_decode(d, b, cut, NULL, &ev, err, sizeof(err)))
+		if (!trib_my_decode(d, b, cut, NULL, &ev, NULL, err, sizeof(err)))
 			assert_true(err[0] != '\0');
 		else
 			assert_true(cut > 19 + 8);
@@ -327,7 +328,7 @@ test_truncated_events_fail_cleanly(void **state)
 		memcpy(b, tm, cut);
 		b[9] = (uint8_t) cut;
 		b[10] = (uint8_t) (cut >> 8);
-		(void) trib_my_decode(d, b, cut, NULL, &ev, err, sizeof(err));
+		(void) trib_my_decode(d, b, cut, NULL, &ev, NULL, err, sizeof(err));
 		trib_my_event_clear(&ev);
 		trib_my_decoder_free(d);
 	}
@@ -723,7 +724,7 @@ one_value(uint8_t type, uint16_t meta, int nmeta, uint32_t collation,
 		}
 	}
 	if (!trib_my_decode(d, b, table_map(&type, 1, &m, collation ? &opt : NULL, b),
-						NULL, &ev, err, sizeof(err)))
+						NULL, &ev, NULL, err, sizeof(err)))
 		fail_msg("table map: %s", err);
 	le(&rows, 42, 6);
 	le(&rows, 1, 2);
@@ -732,7 +733,7 @@ one_value(uint8_t type, uint16_t meta, int nmeta, uint32_t collation,
 	le(&rows, 0, 1);
 	put(&rows, val, n);
 	if (!trib_my_decode(d, b, event(TRIB_MY_WRITE_ROWS_EVENT_V1, &rows, 0, b),
-						NULL, &ev, err, sizeof(err)))
+						NULL, &ev, NULL, err, sizeof(err)))
 		out = trib_xstrdup(err);
 	else
 		out = trib_xstrdup(ev.rows[0].after);
@@ -938,6 +939,58 @@ test_fuzz_findings_fail_cleanly(void **state)
 	free(got);
 }
 
+/* A schema source whose lookups fail as a server query would: with the
+ * error number in ctx. */
+static bool
+failing_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *at,
+			   const trib_my_tableinfo **out, unsigned *errnum, char *errbuf, size_t errlen)
+{
+	(void) at;
+	*out = NULL;
+	*errnum = *(const unsigned *) ctx;
+	snprintf(errbuf, errlen, "reading information_schema for %s.%s: failed (error %u)",
+			 db, table, *errnum);
+	return false;
+}
+
+static const trib_my_schema_ops failing_ops = {.lookup = failing_lookup};
+
+/* A TABLE_MAP whose shape lookup fails gives the lookup's error number
+ * with the message (the source tells a lost connection by it:
+ * test_mysql_schema's test_lost_server_errors_reconnect); an event that
+ * fails on its own bytes gives 0. */
+static void
+test_lookup_errnum_travels_with_the_error(void **state)
+{
+	static const unsigned errnums[] = {2013, 2006, 1064, 1142};
+	static const uint8_t type = TRIB_MYT_LONG;
+	bbuf		meta = {.n = 0};
+	uint8_t		b[1024];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(errnums) / sizeof(errnums[0]); i++)
+	{
+		trib_my_schema schema = {&failing_ops, (void *) &errnums[i]};
+		trib_my_decoder_conf conf = {.schema = &schema};
+		trib_my_decoder *d = trib_my_decoder_new(&conf);
+		trib_my_event ev = {0};
+		char		err[512] = "";
+		unsigned	errnum = 0;
+
+		assert_false(trib_my_decode(d, b, table_map(&type, 1, &meta, NULL, b), NULL, &ev,
+									&errnum, err, sizeof(err)));
+		if (errnum != errnums[i])
+			fail_msg("lookup error %u: decode gave %u (%s)", errnums[i], errnum, err);
+		assert_non_null(strstr(err, "schema of d.t: reading information_schema for d.t"));
+		/* an event the decoder itself refuses: no server error number */
+		errnum = 99;
+		assert_false(trib_my_decode(d, b, 5, NULL, &ev, &errnum, err, sizeof(err)));
+		assert_int_equal(errnum, 0);
+		trib_my_event_clear(&ev);
+		trib_my_decoder_free(d);
+	}
+}
+
 int
 main(void)
 {
@@ -961,6 +1014,7 @@ main(void)
 		cmocka_unit_test(test_string_values),
 		cmocka_unit_test(test_enum_set_bit_geometry_values),
 		cmocka_unit_test(test_fuzz_findings_fail_cleanly),
+		cmocka_unit_test(test_lookup_errnum_travels_with_the_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -376,33 +376,85 @@ static void
 test_log_text_hides_literals(void **state)
 {
 	char	   *t;
+	bool		cut;
 
 	(void) state;
 	t = trib_my_ddl_log_text("CREATE SERVER s FOREIGN DATA WRAPPER mysql "
-							 "OPTIONS (USER 'app', PASSWORD 's3cret', HOST 'h')", 200);
+							 "OPTIONS (USER 'app', PASSWORD 's3cret', HOST 'h')", 200, &cut);
 	assert_null(strstr(t, "s3cret"));
 	assert_string_equal(t, "CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS(USER '?', "
 						"PASSWORD '?', HOST '?')");
+	assert_false(cut);
 	free(t);
 	/* a backslash stops the scanner: the rest is cut, not shown */
-	t = trib_my_ddl_log_text("ALTER TABLE t COMMENT 'it\\'s s3cret' , ADD c INT", 200);
+	t = trib_my_ddl_log_text("ALTER TABLE t COMMENT 'it\\'s s3cret' , ADD c INT", 200, &cut);
 	assert_null(strstr(t, "s3cret"));
 	assert_string_equal(t, "ALTER TABLE t COMMENT ...");
+	assert_true(cut);
 	free(t);
 	/* statement-based DML would carry row values: not shown either */
-	t = trib_my_ddl_log_text("INSERT INTO t VALUES (1, 'alice@example.com')", 200);
+	t = trib_my_ddl_log_text("INSERT INTO t VALUES (1, 'alice@example.com')", 200, NULL);
 	assert_string_equal(t, "INSERT INTO t VALUES(1, '?')");
 	free(t);
+}
+
+/* trib_my_ddl_log_text(sql, max) is want, and says whether it cut. */
+static void
+expect_log_text(const char *sql, size_t max, const char *want, bool want_cut)
+{
+	bool		cut = !want_cut;
+	char	   *t = trib_my_ddl_log_text(sql, max, &cut);
+
+	if (strcmp(t, want) != 0 || cut != want_cut)
+		fail_msg("log text of [%s]: expected [%s] cut=%d, got [%s] cut=%d", sql, want,
+				 want_cut, t, cut);
+	free(t);
+}
+
+/* Whether a log text left something out is returned, not read back from
+ * its " ..." (which a statement could also end with): too long, the
+ * scanner stopped, or both, each marked once. */
+static void
+test_log_text_says_when_cut(void **state)
+{
+	trib_my_toks tk;
+	char		why[128];
+	char	   *t;
+	bool		cut = true;
+
+	(void) state;
+	/* whole, and ending in dots of its own: nothing cut, nothing added */
+	expect_log_text("SELECT a ...", 200, "SELECT a...", false);
+	/* too long: cut at the limit, one marker */
+	expect_log_text("ALTER TABLE t ADD COLUMN c INT, ADD COLUMN d INT", 20,
+					"ALTER TABLE t ADD CO ...", true);
+	/* too long and the scanner stopped later: still one marker */
+	expect_log_text("ALTER TABLE t ADD COLUMN c INT COMMENT 'x\\'y'", 20,
+					"ALTER TABLE t ADD CO ...", true);
+	/* the scanner stopped at the first token: only the marker */
+	expect_log_text("'a\\'b'", 20, " ...", true);
+	/* the excerpt alone says it too */
+	assert_true(trib_my_ddl_lex("DROP TABLE `a`, `b`", &tk, why, sizeof(why)));
+	t = trib_my_ddl_excerpt(&tk, 100, &cut);
+	assert_string_equal(t, "DROP TABLE `a`, `b`");
+	assert_false(cut);
+	free(t);
+	t = trib_my_ddl_excerpt(&tk, 12, &cut);
+	assert_string_equal(t, "DROP TABLE ` ...");
+	assert_true(cut);
+	free(t);
+	trib_my_toks_free(&tk);
 }
 
 /* A loader for the history tests: a table of one INT column "id". */
 static bool
 one_col_load(void *arg, const char *db, const char *table, trib_my_tableinfo **out,
-			 char *errbuf, size_t errlen)
+			 unsigned *errnum, char *errbuf, size_t errlen)
 {
 	int		   *calls = arg;
 	trib_my_tableinfo *t = trib_xcalloc(1, sizeof(*t));
 
+	(void) errnum;
 	(void) errbuf;
 	(void) errlen;
 	(*calls)++;
@@ -444,8 +496,9 @@ version_at(trib_my_schema *s, const trib_my_pos *p)
 {
 	const trib_my_tableinfo *t;
 	char		err[256];
+	unsigned	errnum;
 
-	if (!s->ops->lookup(s->ctx, "d", "t", p, &t, err, sizeof(err)))
+	if (!s->ops->lookup(s->ctx, "d", "t", p, &t, &errnum, err, sizeof(err)))
 		fail_msg("lookup: %s", err);
 	return describe(t);
 }
@@ -519,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_uncertain_statements),
 		cmocka_unit_test(test_excerpt_hides_literals),
 		cmocka_unit_test(test_log_text_hides_literals),
+		cmocka_unit_test(test_log_text_says_when_cut),
 		cmocka_unit_test(test_history_derives_versions_at_the_ddl),
 	};
 

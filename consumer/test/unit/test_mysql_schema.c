@@ -2,7 +2,10 @@
  * test_mysql_schema.c: unit tests of the schema history
  * (source/mysql/mysql_schema.c) and its file (mysql_history_file.c), the information_schema member parser
  * (mysql_infoschema.c), the charset converter (mysql_charset.c) and the
- * preconditions rules (mysql_check.c), none of which needs a server here.
+ * preconditions rules (mysql_check.c), none of which needs a server here;
+ * and how the errors of the source's queries on the server say whether a
+ * reconnect may help (a lost or refused connection) or not, with a
+ * connection refused on a closed local port.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,19 +36,24 @@ typedef struct fake_loader
 {
 	int			ncols;
 	int			calls;
+	unsigned	fail_errnum;	/* not 0: fail as a query with this error */
 } fake_loader;
 
 static bool
 fake_load(void *arg, const char *db, const char *table, trib_my_tableinfo **out,
-		  char *errbuf, size_t errlen)
+		  unsigned *errnum, char *errbuf, size_t errlen)
 {
 	fake_loader *l = arg;
 	trib_my_tableinfo *t;
 
-	(void) errbuf;
-	(void) errlen;
 	l->calls++;
 	*out = NULL;
+	if (l->fail_errnum)
+	{
+		*errnum = l->fail_errnum;
+		snprintf(errbuf, errlen, "query failed (error %u)", l->fail_errnum);
+		return false;
+	}
 	if (l->ncols == 0)
 		return true;
 	t = trib_xcalloc(1, sizeof(*t));
@@ -77,8 +88,9 @@ cols_at(trib_my_schema *s, const trib_my_pos *p)
 {
 	const trib_my_tableinfo *t;
 	char		err[256];
+	unsigned	errnum;
 
-	if (!s->ops->lookup(s->ctx, "d", "t", p, &t, err, sizeof(err)))
+	if (!s->ops->lookup(s->ctx, "d", "t", p, &t, &errnum, err, sizeof(err)))
 		fail_msg("lookup: %s", err);
 	return t ? t->ncols : -1;
 }
@@ -156,6 +168,7 @@ test_history_file_survives_a_restart(void **state)
 				p400 = at(400, 0);
 	const trib_my_tableinfo *t;
 	char		err[512];
+	unsigned	errnum;
 	FILE	   *f;
 
 	(void) state;
@@ -184,7 +197,7 @@ test_history_file_survives_a_restart(void **state)
 	assert_int_equal(cols_at(&s, &p200), 3);
 	assert_int_equal(cols_at(&s, &p400), -1);
 	assert_int_equal(l.calls, 0);
-	assert_true(s.ops->lookup(s.ctx, "d", "t", &p100, &t, err, sizeof(err)));
+	assert_true(s.ops->lookup(s.ctx, "d", "t", &p100, &t, &errnum, err, sizeof(err)));
 	assert_string_equal(t->cols[1].name, "c1");
 	assert_string_equal(t->cols[1].data_type, "int");
 	trib_my_history_free(h);
@@ -220,7 +233,7 @@ shape_of(int ncols)
 	trib_my_tableinfo *t;
 	char		err[64];
 
-	assert_true(fake_load(&l, "d", "t", &t, err, sizeof(err)));
+	assert_true(fake_load(&l, "d", "t", &t, NULL, err, sizeof(err)));
 	return t;
 }
 
@@ -271,6 +284,7 @@ test_history_file_write_errors_stop_the_history(void **state)
 				ddl = at(150, TRIB_MY_ROW_ALL);
 	const trib_my_tableinfo *t;
 	char		err[512];
+	unsigned	errnum = 99;
 	struct rlimit old,
 				none;
 
@@ -285,13 +299,14 @@ test_history_file_write_errors_stop_the_history(void **state)
 	none = old;
 	none.rlim_cur = 0;
 	setrlimit(RLIMIT_FSIZE, &none);
-	assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, err, sizeof(err)));
+	assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, &errnum, err, sizeof(err)));
 	assert_non_null(strstr(err, ": cannot append: File too large"));
+	assert_int_equal(errnum, 0);	/* not the server's: fails, no reconnect */
 	s.ops->ddl(s.ctx, "d", "ALTER TABLE t ADD c INT", &ddl);
 	setrlimit(RLIMIT_FSIZE, &old);
 	assert_non_null(trib_my_history_error(h));
 	/* once a DDL could not be recorded, every lookup fails */
-	assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, err, sizeof(err)));
+	assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, &errnum, err, sizeof(err)));
 	assert_non_null(strstr(err, ": cannot append: File too large"));
 	trib_my_history_free(h);
 	unlink(path);
@@ -490,6 +505,108 @@ test_preconditions(void **state)
 	expect_problems(&f, 900, "FAIL binlog_transaction_compression|FAIL binlog_row_value_options");
 }
 
+/* Every query the source makes on the server in the stream gives its
+ * error number with its message, and one rule sorts them: a lost or
+ * refused connection reconnects (and resumes after the last item
+ * delivered), any other error fails.  Here the shape lookup's: the
+ * loader's number comes back through the history's lookup. */
+static void
+test_lost_server_errors_reconnect(void **state)
+{
+	static const struct
+	{
+		unsigned	errnum;
+		bool		reconnect;
+	}			cases[] = {
+		{2013, true},			/* CR_SERVER_LOST: stopped mid-query */
+		{2006, true},			/* CR_SERVER_GONE_ERROR */
+		{2002, true},			/* CR_CONNECTION_ERROR: refused */
+		{2003, true},			/* CR_CONN_HOST_ERROR */
+		{1053, true},			/* ER_SERVER_SHUTDOWN */
+		{1927, true},			/* ER_CONNECTION_KILLED (MariaDB) */
+		{1064, false},			/* ER_PARSE_ERROR: a syntax error */
+		{1142, false},			/* ER_TABLEACCESS_DENIED_ERROR */
+		{1044, false},			/* ER_DBACCESS_DENIED_ERROR */
+		{1045, false},			/* ER_ACCESS_DENIED_ERROR: a refused login */
+	};
+	trib_my_pos p100 = at(100, 0);
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		fake_loader l = {.ncols = 2, .fail_errnum = cases[i].errnum};
+		trib_my_history *h = trib_my_history_new(fake_load, &l);
+		trib_my_schema s = trib_my_history_schema(h);
+		const trib_my_tableinfo *t;
+		char		err[256] = "";
+		unsigned	errnum = 0;
+
+		assert_false(s.ops->lookup(s.ctx, "d", "t", &p100, &t, &errnum, err, sizeof(err)));
+		if (errnum != cases[i].errnum)
+			fail_msg("loader error %u: lookup gave %u (%s)", cases[i].errnum, errnum, err);
+		if (trib_my_error_retryable(errnum) != cases[i].reconnect)
+			fail_msg("error %u: expected %s", errnum,
+					 cases[i].reconnect ? "a reconnect" : "a failure");
+		/* once the server answers, the same lookup succeeds */
+		l.fail_errnum = 0;
+		assert_true(s.ops->lookup(s.ctx, "d", "t", &p100, &t, &errnum, err, sizeof(err)));
+		assert_int_equal(errnum, 0);
+		assert_int_equal(t->ncols, 2);
+		trib_my_history_free(h);
+	}
+	assert_false(trib_my_error_retryable(0));	/* not a query's error */
+}
+
+/* A TCP port on 127.0.0.1 where nothing listens (bound, then closed). */
+static unsigned
+closed_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t	len = sizeof(a);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* The real readers against a server that refuses the connection: the
+ * shape loader, the collations and the preconditions each fail with the
+ * client's error number, one a reconnect may fix. */
+static void
+test_refused_connection_errnum(void **state)
+{
+	trib_my_conn_conf conf = {.host = "127.0.0.1", .port = closed_port(),
+	.user = "nobody", .connect_timeout_s = 2};
+	trib_my_infoschema *is = trib_my_infoschema_new(&conf);
+	trib_my_decoder_conf dconf = {0};
+	trib_my_decoder *d = trib_my_decoder_new(&dconf);
+	trib_my_tableinfo *t = NULL;
+	trib_my_finding *fs = NULL;
+	char		err[512] = "";
+	unsigned	errnum = 0;
+
+	(void) state;
+	assert_false(trib_my_infoschema_load(is, "d", "t", &t, &errnum, err, sizeof(err)));
+	assert_null(t);
+	if (errnum != 2002 && errnum != 2003)
+		fail_msg("expected a refused connection (2002 or 2003), got %u: %s", errnum, err);
+	assert_true(trib_my_error_retryable(errnum));
+	assert_non_null(strstr(err, "connecting to 127.0.0.1:"));
+	errnum = 0;
+	assert_false(trib_my_infoschema_collations(is, d, &errnum, err, sizeof(err)));
+	assert_true(trib_my_error_retryable(errnum));
+	errnum = 0;
+	assert_int_equal(trib_my_check_errnum(&conf, 900, NULL, 0, &fs, &errnum, err, sizeof(err)), -1);
+	assert_true(trib_my_error_retryable(errnum));
+	assert_null(fs);
+	trib_my_decoder_free(d);
+	trib_my_infoschema_free(is);
+}
+
 int
 main(void)
 {
@@ -499,6 +616,8 @@ main(void)
 		cmocka_unit_test(test_history_file_survives_a_restart),
 		cmocka_unit_test(test_history_record_keeps_a_snapshot_shape_until_the_ddl),
 		cmocka_unit_test(test_history_file_write_errors_stop_the_history),
+		cmocka_unit_test(test_lost_server_errors_reconnect),
+		cmocka_unit_test(test_refused_connection_errnum),
 		cmocka_unit_test(test_enum_members_from_column_type),
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_preconditions),

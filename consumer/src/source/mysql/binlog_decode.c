@@ -454,10 +454,11 @@ trib_my_refuse_event(uint8_t type, char *errbuf, size_t errlen)
 						"on the server", (unsigned) type);
 }
 
-/* Dispatch on the event type; body is the event without header and CRC. */
+/* Dispatch on the event type; body is the event without header and CRC.
+ * *errnum: a schema lookup's error number (trib_my_decode()). */
 static bool
 dispatch(trib_my_decoder *d, trib_my_cur *c, const trib_my_pos *at,
-		 trib_my_event *ev, char *errbuf, size_t errlen)
+		 trib_my_event *ev, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	size_t		post = d->post_header[ev->type];
 
@@ -488,7 +489,7 @@ dispatch(trib_my_decoder *d, trib_my_cur *c, const trib_my_pos *at,
 			break;
 		case TRIB_MY_TABLE_MAP_EVENT:
 			ev->kind = TRIB_MY_EV_TABLE_MAP;
-			return trib_my_tablemap(d, c, post == 6, at, ev, errbuf, errlen);
+			return trib_my_tablemap(d, c, post == 6, at, ev, errnum, errbuf, errlen);
 		case TRIB_MY_WRITE_ROWS_EVENT_V1:
 		case TRIB_MY_UPDATE_ROWS_EVENT_V1:
 		case TRIB_MY_DELETE_ROWS_EVENT_V1:
@@ -531,13 +532,16 @@ dispatch(trib_my_decoder *d, trib_my_cur *c, const trib_my_pos *at,
 
 bool
 trib_my_decode(trib_my_decoder *d, const uint8_t *buf, size_t len,
-			   const trib_my_pos *at, trib_my_event *ev,
+			   const trib_my_pos *at, trib_my_event *ev, unsigned *errnum,
 			   char *errbuf, size_t errlen)
 {
 	size_t		body;
 	trib_my_cur c;
 	bool		ok;
+	unsigned	num = 0;
 
+	if (errnum)
+		*errnum = 0;
 	trib_my_event_clear(ev);
 	if (!header(buf, len, ev, errbuf, errlen))
 		return false;
@@ -559,10 +563,12 @@ trib_my_decode(trib_my_decoder *d, const uint8_t *buf, size_t len,
 		body -= 4;
 	}
 	c = trib_my_cur_make(buf + TRIB_MY_HEADER_LEN, body);
-	ok = dispatch(d, &c, at, ev, errbuf, errlen);
+	ok = dispatch(d, &c, at, ev, &num, errbuf, errlen);
 	ev->file = d->file;
 	if (!ok)
 	{
+		if (errnum)
+			*errnum = num;
 		char		where[TRIB_MY_FILE_MAX + 32];
 
 		snprintf(where, sizeof(where), "%s:%llu", d->file[0] ? d->file : "?",

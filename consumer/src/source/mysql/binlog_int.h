@@ -75,10 +75,11 @@ struct trib_my_decoder
 	trib_strbuf text2;
 };
 
-/* binlog_tablemap.c */
+/* binlog_tablemap.c; *errnum as trib_my_decode() gives it */
 bool		trib_my_tablemap(trib_my_decoder *d, trib_my_cur *c,
 							 bool short_id, const trib_my_pos *at,
-							 trib_my_event *ev, char *errbuf, size_t errlen);
+							 trib_my_event *ev, unsigned *errnum,
+							 char *errbuf, size_t errlen);
 trib_my_shape *trib_my_active_find(trib_my_decoder *d, uint64_t table_id);
 void		trib_my_shapes_free(trib_my_decoder *d);
 

@@ -890,10 +890,12 @@ trib_my_active_find(trib_my_decoder *d, uint64_t table_id)
 	return NULL;
 }
 
-/* The schema source's version of the table, or NULL. */
+/* The schema source's version of the table, or NULL; false with errbuf
+ * and the lookup's *errnum when it could not be had. */
 static bool
 schema_version(trib_my_decoder *d, const tm_raw *r, const trib_my_pos *at,
-			   const trib_my_tableinfo **ti, char *errbuf, size_t errlen)
+			   const trib_my_tableinfo **ti, unsigned *errnum,
+			   char *errbuf, size_t errlen)
 {
 	char		db[256],
 				table[256];
@@ -903,14 +905,14 @@ schema_version(trib_my_decoder *d, const tm_raw *r, const trib_my_pos *at,
 		return true;
 	snprintf(db, sizeof(db), "%.*s", (int) r->dblen, r->db);
 	snprintf(table, sizeof(table), "%.*s", (int) r->tlen, r->table);
-	if (!d->schema->ops->lookup(d->schema->ctx, db, table, at, ti, errbuf, errlen))
+	if (!d->schema->ops->lookup(d->schema->ctx, db, table, at, ti, errnum, errbuf, errlen))
 		return trib_my_fail_prefix(errbuf, errlen, "schema of %s.%s", db, table);
 	return true;
 }
 
 bool
 trib_my_tablemap(trib_my_decoder *d, trib_my_cur *c, bool short_id,
-				 const trib_my_pos *at, trib_my_event *ev,
+				 const trib_my_pos *at, trib_my_event *ev, unsigned *errnum,
 				 char *errbuf, size_t errlen)
 {
 	uint64_t	table_id = trib_my_cur_le(c, short_id ? 4 : 6);
@@ -925,7 +927,7 @@ trib_my_tablemap(trib_my_decoder *d, trib_my_cur *c, bool short_id,
 	keylen = (size_t) (c->end - key);
 	if (c->bad || !parse_raw(c, &r, errbuf, errlen))
 		return c->bad ? trib_my_fail(errbuf, errlen, "TABLE_MAP: truncated") : false;
-	if (!schema_version(d, &r, at, &ti, errbuf, errlen))
+	if (!schema_version(d, &r, at, &ti, errnum, errbuf, errlen))
 		return false;
 	h = shape_hash(key, keylen, ti);
 	s = cache_find(d, h, key, keylen, ti);

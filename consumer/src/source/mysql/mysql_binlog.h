@@ -302,10 +302,13 @@ void		trib_my_decoder_free(trib_my_decoder *d);
  * Decode one event (buf[0..len): header, body, checksum).  Fills *ev
  * (cleared first).  `at`, when not NULL, is the position of the
  * transaction the event belongs to, for schema lookups; NULL: the newest
- * shape.  False with errbuf on an event that cannot be decoded.
+ * shape.  False with errbuf on an event that cannot be decoded, and
+ * *errnum (may be NULL) the error number of the schema lookup that
+ * failed (the server's or client's: trib_my_error_retryable() tells a
+ * lost connection, which a reconnect may fix), 0 for every other error.
  */
 bool		trib_my_decode(trib_my_decoder *d, const uint8_t *buf, size_t len,
-						   const trib_my_pos *at, trib_my_event *ev,
+						   const trib_my_pos *at, trib_my_event *ev, unsigned *errnum,
 						   char *errbuf, size_t errlen);
 
 /* Release what an event owns and zero it. */

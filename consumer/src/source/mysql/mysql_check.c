@@ -99,13 +99,15 @@ read_replicas(MYSQL *m, trib_my_facts *f)
 }
 
 bool
-trib_my_facts_gather(MYSQL *m, trib_my_facts *f, char *errbuf, size_t errlen)
+trib_my_facts_gather(MYSQL *m, trib_my_facts *f, unsigned *errnum,
+					 char *errbuf, size_t errlen)
 {
 	char		id[TRIB_MY_VAR_LEN];
 	trib_my_rows r;
 
 	memset(f, 0, sizeof(*f));
-	if (!trib_my_select(m, "SELECT VERSION(), CURRENT_USER()", NULL, 0, &r, errbuf, errlen))
+	if (!trib_my_select_errnum(m, "SELECT VERSION(), CURRENT_USER()", NULL, 0, &r, errnum,
+							   errbuf, errlen))
 		return false;
 	snprintf(f->version, sizeof(f->version), "%s", trib_my_cell(&r, 0, 0) ? trib_my_cell(&r, 0, 0) : "");
 	snprintf(f->user, sizeof(f->user), "%s", trib_my_cell(&r, 0, 1) ? trib_my_cell(&r, 0, 1) : "");
@@ -124,6 +126,16 @@ trib_my_facts_gather(MYSQL *m, trib_my_facts *f, char *errbuf, size_t errlen)
 	f->server_id = (uint32_t) strtoul(id, NULL, 10);
 	read_privileges(m, f);
 	read_replicas(m, f);
+	/* the reads above take a failure for a missing fact: a connection lost
+	 * among them would pass for facts */
+	if (mysql_ping(m) != 0)
+	{
+		if (errnum)
+			*errnum = mysql_errno(m);
+		trib_my_facts_free(f);
+		return trib_my_fail(errbuf, errlen, "the connection was lost while reading the "
+							"server's settings: %s (error %u)", mysql_error(m), mysql_errno(m));
+	}
 	return true;
 }
 
@@ -314,14 +326,23 @@ trib_my_check(const trib_my_conn_conf *conf, uint32_t server_id,
 			  const char *const *dbs, int ndbs, trib_my_finding **out,
 			  char *errbuf, size_t errlen)
 {
-	MYSQL	   *m = trib_my_connect(conf, NULL, errbuf, errlen);
+	return trib_my_check_errnum(conf, server_id, dbs, ndbs, out, NULL, errbuf, errlen);
+}
+
+/* See mysql_check.h. */
+int
+trib_my_check_errnum(const trib_my_conn_conf *conf, uint32_t server_id,
+					 const char *const *dbs, int ndbs, trib_my_finding **out,
+					 unsigned *errnum, char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = trib_my_connect(conf, errnum, errbuf, errlen);
 	trib_my_facts f;
 	int			n;
 
 	*out = NULL;
 	if (m == NULL)
 		return -1;
-	if (!trib_my_facts_gather(m, &f, errbuf, errlen))
+	if (!trib_my_facts_gather(m, &f, errnum, errbuf, errlen))
 	{
 		mysql_close(m);
 		return -1;

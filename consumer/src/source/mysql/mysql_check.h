@@ -80,8 +80,11 @@ typedef struct trib_my_finding
 } trib_my_finding;
 
 /* Read the facts over m; false with errbuf only when the server cannot be
- * queried at all (missing privileges are facts, not errors). */
-bool		trib_my_facts_gather(MYSQL *m, trib_my_facts *f, char *errbuf, size_t errlen);
+ * queried at all, or the connection was lost while reading (so the facts
+ * may be partial); *errnum (may be NULL) then has the error number.
+ * Missing privileges are facts, not errors. */
+bool		trib_my_facts_gather(MYSQL *m, trib_my_facts *f, unsigned *errnum,
+								 char *errbuf, size_t errlen);
 void		trib_my_facts_free(trib_my_facts *f);
 
 /*
@@ -99,5 +102,13 @@ void		trib_my_findings_free(trib_my_finding *fs, int n);
 int			trib_my_check(const trib_my_conn_conf *conf, uint32_t server_id,
 						  const char *const *dbs, int ndbs, trib_my_finding **out,
 						  char *errbuf, size_t errlen);
+
+/* trib_my_check() that also gives the error number of a -1 (the
+ * connect's or a query's; trib_my_error_retryable() tells a lost or
+ * refused connection). */
+int			trib_my_check_errnum(const trib_my_conn_conf *conf, uint32_t server_id,
+								 const char *const *dbs, int ndbs,
+								 trib_my_finding **out, unsigned *errnum,
+								 char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MYSQL_CHECK_H */

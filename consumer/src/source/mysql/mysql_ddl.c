@@ -908,7 +908,7 @@ trib_my_ddl_parse(const char *db, const char *statement_text, trib_my_flavour fl
 	else
 	{
 		out->outcome = TRIB_MY_DDL_UNCERTAIN;
-		out->excerpt = trib_my_ddl_excerpt(&tk, 120);
+		out->excerpt = trib_my_ddl_excerpt(&tk, 120, NULL);
 		drop_changes(out);
 	}
 	trib_my_toks_free(&tk);

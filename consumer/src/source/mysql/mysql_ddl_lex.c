@@ -208,10 +208,12 @@ add_token(trib_strbuf *b, const trib_my_tok *t)
 }
 
 char *
-trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max)
+trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max, bool *cut)
 {
 	trib_strbuf b = {0};
 
+	if (cut)
+		*cut = false;
 	for (int i = 0; i < tk->n; i++)
 	{
 		if (i > 0 && spaced(&tk->t[i - 1], &tk->t[i]))
@@ -224,6 +226,8 @@ trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max)
 				b.len--;		/* not inside a UTF-8 character */
 			b.data[b.len] = '\0';
 			trib_strbuf_adds(&b, " ...");
+			if (cut)
+				*cut = true;
 			break;
 		}
 	}
@@ -231,16 +235,18 @@ trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max)
 }
 
 char *
-trib_my_ddl_log_text(const char *sql, size_t max)
+trib_my_ddl_log_text(const char *sql, size_t max, bool *cut)
 {
 	trib_my_toks tk;
 	char		why[128];
 	bool		whole = trib_my_ddl_lex(sql, &tk, why, sizeof(why));
-	char	   *text = trib_my_ddl_excerpt(&tk, max);
+	bool		too_long;
+	char	   *text = trib_my_ddl_excerpt(&tk, max, &too_long);
 
 	trib_my_toks_free(&tk);
-	if (!whole && !(strlen(text) >= 4 && strcmp(text + strlen(text) - 4, " ...") == 0))
+	if (!whole && !too_long)
 	{
+		/* the scanner stopped: what it did not read is cut too */
 		trib_strbuf b = {0};
 
 		trib_strbuf_adds(&b, text);
@@ -248,5 +254,7 @@ trib_my_ddl_log_text(const char *sql, size_t max)
 		free(text);
 		text = trib_strbuf_finish(&b);
 	}
+	if (cut)
+		*cut = too_long || !whole;
 	return text;
 }

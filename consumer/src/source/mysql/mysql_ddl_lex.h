@@ -54,13 +54,16 @@ bool		trib_my_ddl_lex(const char *sql, trib_my_toks *out,
 void		trib_my_toks_free(trib_my_toks *tk);
 
 /* The statement for a log line: at most about `max` characters, string
- * literals as '?'; a new string. */
-char	   *trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max);
+ * literals as '?'; a new string.  When the tokens did not fit, the text
+ * ends with " ..." and *cut (may be NULL) is set true. */
+char	   *trib_my_ddl_excerpt(const trib_my_toks *tk, size_t max, bool *cut);
 
 /* Any statement of the binlog for a log line, as trib_my_ddl_excerpt
  * writes it: scanned here, and where the scanner stops (a backslash in a
  * literal, say) cut there with " ...", so no literal is ever shown; a new
- * string. */
-char	   *trib_my_ddl_log_text(const char *sql, size_t max);
+ * string.  *cut (may be NULL) says whether anything of the statement was
+ * left out (too long, or the scanner stopped); the " ..." is written
+ * once either way. */
+char	   *trib_my_ddl_log_text(const char *sql, size_t max, bool *cut);
 
 #endif							/* TRIB_MYSQL_DDL_LEX_H */

@@ -20,7 +20,6 @@ struct trib_my_infoschema
 			   *password;
 	MYSQL	   *m;
 	bool		mariadb;
-	unsigned	errnum;			/* the last load's error number, 0 if none */
 };
 
 /* The parts both flavours' column queries share: the column's place in
@@ -85,9 +84,10 @@ trib_my_infoschema_free(trib_my_infoschema *is)
 	free(is);
 }
 
-/* The connection, made on first use (and after a loss). */
+/* The connection, made on first use (and after a loss); NULL with
+ * errbuf and *errnum when it cannot be made. */
 static MYSQL *
-conn(trib_my_infoschema *is, char *errbuf, size_t errlen)
+conn(trib_my_infoschema *is, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	if (is->m && mysql_ping(is->m) != 0)
 	{
@@ -96,7 +96,7 @@ conn(trib_my_infoschema *is, char *errbuf, size_t errlen)
 	}
 	if (is->m == NULL)
 	{
-		is->m = trib_my_connect(&is->conf, &is->errnum, errbuf, errlen);
+		is->m = trib_my_connect(&is->conf, errnum, errbuf, errlen);
 		if (is->m)
 			is->mariadb = strstr(mysql_get_server_info(is->m), "MariaDB") != NULL;
 	}
@@ -198,7 +198,8 @@ read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
 
 bool
 trib_my_infoschema_load(void *arg, const char *db, const char *table,
-						trib_my_tableinfo **out, char *errbuf, size_t errlen)
+						trib_my_tableinfo **out, unsigned *errnum,
+						char *errbuf, size_t errlen)
 {
 	trib_my_infoschema *is = arg;
 	const char *params[2] = {db, table};
@@ -207,12 +208,11 @@ trib_my_infoschema_load(void *arg, const char *db, const char *table,
 	trib_my_tableinfo *t;
 
 	*out = NULL;
-	is->errnum = 0;
-	m = conn(is, errbuf, errlen);
+	m = conn(is, errnum, errbuf, errlen);
 	if (m == NULL)
 		return false;
 	if (!trib_my_select_errnum(m, is->mariadb ? COLUMNS_MARIADB : COLUMNS_MYSQL, params, 2,
-							   &r, &is->errnum, errbuf, errlen))
+							   &r, errnum, errbuf, errlen))
 		return trib_my_fail_prefix(errbuf, errlen, "reading information_schema for %s.%s",
 								   db, table);
 	if (r.nrows == 0)
@@ -233,25 +233,16 @@ trib_my_infoschema_load(void *arg, const char *db, const char *table,
 }
 
 bool
-trib_my_infoschema_take_lost(trib_my_infoschema *is)
-{
-	bool		lost = is->errnum != 0 && trib_my_error_retryable(is->errnum);
-
-	is->errnum = 0;
-	return lost;
-}
-
-bool
 trib_my_infoschema_collations(trib_my_infoschema *is, trib_my_decoder *d,
-							  char *errbuf, size_t errlen)
+							  unsigned *errnum, char *errbuf, size_t errlen)
 {
-	MYSQL	   *m = conn(is, errbuf, errlen);
+	MYSQL	   *m = conn(is, errnum, errbuf, errlen);
 	trib_my_rows r;
 
 	if (m == NULL)
 		return false;
-	if (!trib_my_select(m, "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS "
-						"WHERE ID IS NOT NULL", NULL, 0, &r, errbuf, errlen))
+	if (!trib_my_select_errnum(m, "SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS "
+							   "WHERE ID IS NOT NULL", NULL, 0, &r, errnum, errbuf, errlen))
 		return false;
 	for (int i = 0; i < r.nrows; i++)
 		if (trib_my_cell(&r, i, 0) && trib_my_cell(&r, i, 1))

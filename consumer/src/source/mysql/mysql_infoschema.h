@@ -14,6 +14,11 @@
  *
  * The connection is used from the thread that decodes (the pipeline's),
  * and only when a table is first seen or after a DDL.
+ *
+ * Errors carry the server's (or the client library's) error number along
+ * with the message, so the source can tell a lost or refused connection
+ * (trib_my_error_retryable(): reconnect and resume) from anything else
+ * (a syntax or permission error: fail).
  */
 #ifndef TRIB_MYSQL_INFOSCHEMA_H
 #define TRIB_MYSQL_INFOSCHEMA_H
@@ -31,20 +36,17 @@ typedef struct trib_my_infoschema trib_my_infoschema;
 trib_my_infoschema *trib_my_infoschema_new(const trib_my_conn_conf *conf);
 void		trib_my_infoschema_free(trib_my_infoschema *is);
 
-/* The loader function for trib_my_history_new(is's address as arg). */
+/* The loader function for trib_my_history_new(is's address as arg);
+ * on failure *errnum (may be NULL) is the connect's or the query's error
+ * number. */
 bool		trib_my_infoschema_load(void *is, const char *db, const char *table,
-									trib_my_tableinfo **out,
+									trib_my_tableinfo **out, unsigned *errnum,
 									char *errbuf, size_t errlen);
 
-/* True when the last load failed because the server could not be reached
- * (a lost or refused connection, trib_my_error_retryable): a reconnect may
- * fix it, so the caller retries instead of failing.  Clears that mark, so
- * a later failure of another kind is not taken for it. */
-bool		trib_my_infoschema_take_lost(trib_my_infoschema *is);
-
-/* Teach the decoder every collation id the server knows. */
+/* Teach the decoder every collation id the server knows; false with
+ * errbuf and *errnum (as above) when they could not be read. */
 bool		trib_my_infoschema_collations(trib_my_infoschema *is,
-										  trib_my_decoder *d,
+										  trib_my_decoder *d, unsigned *errnum,
 										  char *errbuf, size_t errlen);
 
 /* Parse the members of "enum('a','b''c')" or "set(...)"; false when the

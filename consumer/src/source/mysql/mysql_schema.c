@@ -262,7 +262,8 @@ ddl_between(const trib_my_history *h, const version *v, const trib_my_pos *at)
 /* lookup op: the version at `at`, loading a new one when needed. */
 static bool
 history_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *at,
-			   const trib_my_tableinfo **out, char *errbuf, size_t errlen)
+			   const trib_my_tableinfo **out, unsigned *errnum,
+			   char *errbuf, size_t errlen)
 {
 	trib_my_history *h = ctx;
 	table_entry *e = entry_of(h, db, table, false);
@@ -272,6 +273,7 @@ history_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *
 	trib_my_pos from;
 
 	*out = NULL;
+	*errnum = 0;
 	if (h->store_error)
 		return trib_my_fail(errbuf, errlen, "%s", h->store_error);
 	if (v && ddl == NULL)
@@ -281,7 +283,7 @@ history_lookup(void *ctx, const char *db, const char *table, const trib_my_pos *
 	}
 	if (h->load == NULL)
 		return true;
-	if (!h->load(h->load_arg, db, table, &t, errbuf, errlen))
+	if (!h->load(h->load_arg, db, table, &t, errnum, errbuf, errlen))
 		return false;
 	if (ddl)
 		from = *ddl;

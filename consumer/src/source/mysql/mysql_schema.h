@@ -64,11 +64,13 @@ typedef struct trib_my_schema_ops
 	 * The table as of position `at` (NULL: the newest).  *out is NULL when
 	 * the table is unknown (dropped, or never existed); borrowed, valid
 	 * while the schema source lives.  False with errbuf when the answer
-	 * could not be had (a lost connection).
+	 * could not be had; then *errnum is the server's or client's error
+	 * number when a query failed (trib_my_error_retryable() tells a lost
+	 * connection), 0 for any other failure.
 	 */
 	bool		(*lookup) (void *ctx, const char *db, const char *table,
 						   const trib_my_pos *at,
-						   const trib_my_tableinfo **out,
+						   const trib_my_tableinfo **out, unsigned *errnum,
 						   char *errbuf, size_t errlen);
 	/* A DDL statement was read at `at`; NULL when not interested. */
 	void		(*ddl) (void *ctx, const char *db, const char *statement,
@@ -84,10 +86,12 @@ typedef struct trib_my_schema
 /*
  * Where the history gets a table's current shape: fill *out (a new
  * tableinfo the history takes over), or set it NULL when the table does
- * not exist.  False with errbuf when it could not be read.
+ * not exist.  False with errbuf when it could not be read, and *errnum
+ * the query's error number (0: not a server or client error), which the
+ * history's lookup passes on.
  */
 typedef bool (*trib_my_loader_fn) (void *arg, const char *db, const char *table,
-								   trib_my_tableinfo **out,
+								   trib_my_tableinfo **out, unsigned *errnum,
 								   char *errbuf, size_t errlen);
 
 typedef struct trib_my_history trib_my_history;

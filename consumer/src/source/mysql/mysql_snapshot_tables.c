@@ -161,7 +161,7 @@ msnap_describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t,
 {
 	int			n;
 
-	if (!trib_my_infoschema_load(is, t->db, t->table, &t->info, errbuf, errlen))
+	if (!trib_my_infoschema_load(is, t->db, t->table, &t->info, NULL, errbuf, errlen))
 		return false;
 	if (t->info == NULL)
 		return trib_my_fail(errbuf, errlen, "snapshot: table %s.%s has no columns", t->db,

@@ -431,7 +431,7 @@ declare_ddl(const trib_source *src, my_state *s, const trib_my_item *it, char *e
 			size_t errlen)
 {
 	/* literals may hold secrets or row values: never shown */
-	char	   *text = trib_my_ddl_log_text(it->statement ? it->statement : "", 200);
+	char	   *text = trib_my_ddl_log_text(it->statement ? it->statement : "", 200, NULL);
 	declare_ctx d = {src, s->host, {0}, errbuf, errlen};
 	bool		ok;
 

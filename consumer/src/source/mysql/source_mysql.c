@@ -6,15 +6,22 @@
  * as long as the source, so shapes (and the relations events point at)
  * survive reconnects.  Each (re)start makes a new reader and a new
  * assembler that resumes after the last item delivered; a BEGIN delivered
- * just before a connection loss is not delivered again.
+ * just before a connection loss is not delivered again.  A BEGIN is handed
+ * out only together with the item after it: a stream lost between a
+ * group's start and its first change (the server gone while that change's
+ * table shape is read) then leaves the pipeline outside a transaction of
+ * this source, so its other sources flow while this one reconnects.
  *
- * A server that cannot be reached at start (a retryable connection error)
- * does not fail the start: the steps that need it (the preconditions, the
- * start position, the collations) wait for the reconnect schedule like a
- * lost stream, so the pipeline's other sources flow meanwhile.  Any other
- * error at start (a refused login, a precondition not met) still fails it.
- * So does a server lost while an event's table shape is read from
- * information_schema: the stream is dropped and resumed after the last item
+ * Every query the source makes on the server gives its error number with
+ * its message, and one rule sorts them: a lost or refused connection
+ * (trib_my_error_retryable()) is waited out, anything else (a refused
+ * login, a syntax or permission error, a precondition not met) fails.  So
+ * a server that cannot be reached at start, or is lost during the start's
+ * steps (the preconditions, the start position, the collations), does not
+ * fail the start: those steps wait for the reconnect schedule like a lost
+ * stream, so the pipeline's other sources flow meanwhile.  A server lost
+ * while an event is decoded (its table's shape read from
+ * information_schema) drops the stream, resumed after the last item
  * delivered, as when the binlog connection itself is lost.
  */
 #include "source_mysql.h"
@@ -55,6 +62,8 @@ struct trib_source_mysql
 	trib_my_pos delivered;		/* last EVENT/END/DDL item handed out */
 	bool		have_begin;
 	trib_my_pos begin;			/* last BEGIN handed out, if after it */
+	bool		holding_begin;	/* held_begin waits for the item after it */
+	trib_my_item held_begin;
 	char		start_file[TRIB_MY_FILE_MAX];
 	uint64_t	start_pos;
 	bool		start_pending;	/* the server was down at start (above) */
@@ -145,28 +154,30 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 }
 
 /* The rows of a statement without parameters, on a connection of its
- * own; false with errbuf (then *r needs no freeing). */
+ * own; false with errbuf and *errnum (may be NULL; the connect's or the
+ * query's error number), then *r needs no freeing. */
 static bool
 server_rows(const trib_source_mysql *src, const char *sql, trib_my_rows *r,
-			char *errbuf, size_t errlen)
+			unsigned *errnum, char *errbuf, size_t errlen)
 {
-	MYSQL	   *m = trib_my_connect(&src->conf.conn, NULL, errbuf, errlen);
+	MYSQL	   *m = trib_my_connect(&src->conf.conn, errnum, errbuf, errlen);
 	bool		ok;
 
 	memset(r, 0, sizeof(*r));
 	if (m == NULL)
 		return false;
-	ok = trib_my_select(m, sql, NULL, 0, r, errbuf, errlen);
+	ok = trib_my_select_errnum(m, sql, NULL, 0, r, errnum, errbuf, errlen);
 	mysql_close(m);
 	return ok;
 }
 
-/* The server's current binlog end (SHOW MASTER STATUS). */
+/* The server's current binlog end (SHOW MASTER STATUS); *errnum as
+ * server_rows(). */
 static bool
-current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
+current_end(trib_source_mysql *src, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	trib_my_rows r;
-	bool		ok = server_rows(src, "SHOW MASTER STATUS", &r, errbuf, errlen);
+	bool		ok = server_rows(src, "SHOW MASTER STATUS", &r, errnum, errbuf, errlen);
 
 	if (ok && (r.nrows < 1 || !trib_my_cell(&r, 0, 0) || !trib_my_cell(&r, 0, 1)))
 		ok = trib_my_fail(errbuf, errlen,
@@ -180,14 +191,16 @@ current_end(trib_source_mysql *src, char *errbuf, size_t errlen)
 	return ok;
 }
 
-bool
-trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
-							  char *buf, size_t len, char *errbuf, size_t errlen)
+/* trib_source_mysql_binlog_name() with *errnum as server_rows() (0 when
+ * the server answered without the file). */
+static bool
+binlog_name(const trib_source_mysql *src, uint32_t number, char *buf, size_t len,
+			unsigned *errnum, char *errbuf, size_t errlen)
 {
 	trib_my_rows r;
 	bool		found = false;
 
-	if (!server_rows(src, "SHOW BINARY LOGS", &r, errbuf, errlen))
+	if (!server_rows(src, "SHOW BINARY LOGS", &r, errnum, errbuf, errlen))
 		return false;
 	for (int i = 0; i < r.nrows && !found; i++)
 	{
@@ -206,6 +219,47 @@ trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
 					 "binlog file number %u, where the stored position is, is not on the server "
 					 "(SHOW BINARY LOGS; purged?): take a new snapshot (docs/MYSQL.md)", number);
 	return found;
+}
+
+bool
+trib_source_mysql_binlog_name(const trib_source_mysql *src, uint32_t number,
+							  char *buf, size_t len, char *errbuf, size_t errlen)
+{
+	return binlog_name(src, number, buf, len, NULL, errbuf, errlen);
+}
+
+/* Forget a BEGIN held back by drain(). */
+static void
+drop_held_begin(trib_source_mysql *src)
+{
+	if (src->holding_begin)
+		trib_my_item_clear(&src->held_begin);
+	src->holding_begin = false;
+}
+
+/* The next item for drain() into *it: a held BEGIN once an item follows
+ * it, else the assembler's next, where a BEGIN with nothing after it yet
+ * is held back; false when there is nothing to hand out now. */
+static bool
+next_item(trib_source_mysql *src, trib_my_item *it)
+{
+	if (src->holding_begin)
+	{
+		if (!trib_my_tx_ready(src->tx))
+			return false;
+		*it = src->held_begin;
+		src->holding_begin = false;
+		return true;
+	}
+	if (!trib_my_tx_next(src->tx, it))
+		return false;
+	if (it->kind == TRIB_MY_ITEM_BEGIN && !trib_my_tx_ready(src->tx))
+	{
+		src->held_begin = *it;
+		src->holding_begin = true;
+		return false;
+	}
+	return true;
 }
 
 /* A new reader and assembler resuming after `after` (or the start). */
@@ -244,6 +298,7 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
 	tc.schema = &src->schema;
 	tc.include_query = src->conf.include_query;
 	trib_my_tx_free(src->tx);
+	drop_held_begin(src);		/* its group is read again */
 	src->tx = trib_my_tx_new(&tc, errbuf, errlen);
 	if (src->tx == NULL)
 		return false;
@@ -261,11 +316,11 @@ open_stream(trib_source_mysql *src, const trib_my_pos *after, char *errbuf,
  * once it notices, or when we register: a warning here, a failure in
  * `tributary check`. */
 static bool
-check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
+check_preconditions(trib_source_mysql *src, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	trib_my_finding *fs = NULL;
-	int			n = trib_my_check(&src->conf.conn, src->conf.server_id, NULL, 0, &fs,
-								  errbuf, errlen);
+	int			n = trib_my_check_errnum(&src->conf.conn, src->conf.server_id, NULL, 0, &fs,
+										 errnum, errbuf, errlen);
 	trib_strbuf fails = {0};
 
 	if (n < 0)
@@ -291,43 +346,34 @@ check_preconditions(trib_source_mysql *src, char *errbuf, size_t errlen)
 	return false;
 }
 
-/* The start's steps that need the server, then the stream. */
+/* The start's steps that need the server, then the stream; false with
+ * errbuf and *errnum (the failed query's error number, 0 when no query
+ * failed: a precondition not met, an invalid setting). */
 static bool
-start_now(trib_source_mysql *src, char *errbuf, size_t errlen)
+start_now(trib_source_mysql *src, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	char		err[512];
 
-	if (!check_preconditions(src, errbuf, errlen))
+	*errnum = 0;
+	if (!check_preconditions(src, errnum, errbuf, errlen))
 		return false;
 	if (src->have_delivered && src->resume_by_number &&
-		!trib_source_mysql_binlog_name(src, src->resume_file_no, src->delivered.file,
-									   sizeof(src->delivered.file), errbuf, errlen))
+		!binlog_name(src, src->resume_file_no, src->delivered.file,
+					 sizeof(src->delivered.file), errnum, errbuf, errlen))
 		return false;
 	src->resume_by_number = false;
 	if (!src->have_delivered && src->conf.start_gtid == NULL &&
-		src->start_file[0] == '\0' && !current_end(src, errbuf, errlen))
+		src->start_file[0] == '\0' && !current_end(src, errnum, errbuf, errlen))
 		return false;
-	if (!trib_my_infoschema_collations(src->infoschema, src->decoder, err, sizeof(err)))
+	if (!trib_my_infoschema_collations(src->infoschema, src->decoder, errnum, err, sizeof(err)))
+	{
+		if (trib_my_error_retryable(*errnum))
+			return trib_my_fail(errbuf, errlen, "reading the server's collations: %s", err);
 		slog(src, 1, "could not read the server's collations (built-in table used): %s", err);
+		*errnum = 0;
+	}
 	src->start_pending = false;
 	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
-}
-
-/* True when the server cannot be reached for a reason worth retrying
- * (errbuf says which); false when it answers, or refuses for good (the
- * start then reports that refusal itself). */
-static bool
-server_unreachable(const trib_source_mysql *src, char *errbuf, size_t errlen)
-{
-	unsigned	errnum = 0;
-	MYSQL	   *m = trib_my_connect(&src->conf.conn, &errnum, errbuf, errlen);
-
-	if (m != NULL)
-	{
-		mysql_close(m);
-		return false;
-	}
-	return trib_my_error_retryable(errnum);
 }
 
 /* The next attempt after the backoff (doubling up to reconnect_max_ms). */
@@ -341,12 +387,22 @@ back_off(trib_source_mysql *src)
 	src->stats.reconnects++;
 }
 
-/* The server is down at start (or still, at a retry): try again later. */
-static void
-defer_start(trib_source_mysql *src, const char *why)
+/* The start's steps, or, when the server was lost or could not be reached
+ * (at start, or still at a retry), the same again after the backoff; false
+ * on any other error. */
+static bool
+start_or_defer(trib_source_mysql *src, char *errbuf, size_t errlen)
 {
+	unsigned	errnum;
+
+	if (start_now(src, &errnum, errbuf, errlen))
+		return true;
+	if (!trib_my_error_retryable(errnum))
+		return false;
+	src->start_pending = true;
 	back_off(src);
-	slog(src, 1, "server unreachable at start (%s); retrying in %d ms", why, src->backoff_ms);
+	slog(src, 1, "server unreachable at start (%s); retrying in %d ms", errbuf, src->backoff_ms);
+	return true;
 }
 
 void
@@ -368,8 +424,6 @@ bool
 trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 						char *errbuf, size_t errlen)
 {
-	char		why[512];
-
 	if (src->started)
 		return trib_my_fail(errbuf, errlen, "the MySQL source is already started");
 	if (resume)
@@ -378,23 +432,23 @@ trib_source_mysql_start(trib_source_mysql *src, const trib_my_pos *resume,
 		src->delivered = *resume;
 	}
 	src->started = true;
-	if (server_unreachable(src, why, sizeof(why)))
-	{
-		src->start_pending = true;
-		defer_start(src, why);
-		return true;
-	}
-	return start_now(src, errbuf, errlen);
+	return start_or_defer(src, errbuf, errlen);
 }
 
-/* Drop the reader and schedule a reconnect after the backoff. */
-static void
-schedule_reconnect(trib_source_mysql *src, const char *why)
+/* After a step of the stream failed with errnum (why says how): when the
+ * server was lost or refused the connection, drop the reader and schedule
+ * a reconnect after the backoff, resuming after the last item delivered,
+ * and return true; false for any other error, which fails the source. */
+static bool
+reconnect_if_lost(trib_source_mysql *src, unsigned errnum, const char *why)
 {
+	if (!trib_my_error_retryable(errnum))
+		return false;
 	trib_my_reader_free(src->reader);
 	src->reader = NULL;
 	back_off(src);
 	slog(src, 1, "binlog stream lost (%s); reconnecting in %d ms", why, src->backoff_ms);
+	return true;
 }
 
 /* Reconnect when it is time; false on a fatal error. */
@@ -405,16 +459,7 @@ maybe_reconnect(trib_source_mysql *src, char *errbuf, size_t errlen)
 		return true;
 	src->retry_at_ms = 0;
 	if (src->start_pending)
-	{
-		char		why[512];
-
-		if (server_unreachable(src, why, sizeof(why)))
-		{
-			defer_start(src, why);
-			return true;
-		}
-		return start_now(src, errbuf, errlen);
-	}
+		return start_or_defer(src, errbuf, errlen);
 	return open_stream(src, src->have_delivered ? &src->delivered : NULL, errbuf, errlen);
 }
 
@@ -426,7 +471,7 @@ drain(trib_source_mysql *src, trib_my_item *out, int max)
 
 	if (src->tx == NULL)
 		return 0;				/* not started yet: the server was down */
-	while (n < max && trib_my_tx_next(src->tx, &out[n]))
+	while (n < max && next_item(src, &out[n]))
 	{
 		trib_my_item *it = &out[n];
 
@@ -452,16 +497,18 @@ drain(trib_source_mysql *src, trib_my_item *out, int max)
 	return n;
 }
 
-/* Decode one raw event and feed it to the assembler. */
+/* Decode one raw event and feed it to the assembler; false with errbuf
+ * and *errnum (a query's error number: the table shape's lookup; 0 for
+ * any other error). */
 static bool
-consume(trib_source_mysql *src, const uint8_t *buf, size_t len,
+consume(trib_source_mysql *src, const uint8_t *buf, size_t len, unsigned *errnum,
 		char *errbuf, size_t errlen)
 {
 	trib_my_pos at;
 	bool		open = trib_my_tx_open(src->tx, &at);
 
 	src->stats.binlog_events++;
-	if (!trib_my_decode(src->decoder, buf, len, open ? &at : NULL, &src->ev,
+	if (!trib_my_decode(src->decoder, buf, len, open ? &at : NULL, &src->ev, errnum,
 						errbuf, errlen))
 		return false;
 	if (src->ev.kind == TRIB_MY_EV_HEARTBEAT)
@@ -521,21 +568,15 @@ trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 			src->ended = true;
 			break;
 		}
-		if (rc < 0 && trib_my_error_retryable(errnum))
-		{
-			schedule_reconnect(src, errbuf);
-			continue;
-		}
-		if (rc < 0)
+		if (rc < 0 && !reconnect_if_lost(src, errnum, errbuf))
 			return fail(src, n, errbuf);
+		if (rc < 0)
+			continue;
 		src->backoff_ms = 0;
-		if (!consume(src, buf, len, errbuf, errlen))
-		{
-			/* the shape's lookup lost the server: as a lost stream */
-			if (!trib_my_infoschema_take_lost(src->infoschema))
-				return fail(src, n, errbuf);
-			schedule_reconnect(src, errbuf);
-		}
+		/* the event's queries (its table's shape) as the stream's own */
+		if (!consume(src, buf, len, &errnum, errbuf, errlen) &&
+			!reconnect_if_lost(src, errnum, errbuf))
+			return fail(src, n, errbuf);
 	}
 	n += drain(src, out + n, max - n);
 	src->stats.schema_versions = trib_my_history_versions(src->history);
@@ -600,6 +641,7 @@ trib_source_mysql_free(trib_source_mysql *src)
 		return;
 	trib_my_lag_probe_free(src->probe);
 	trib_my_reader_free(src->reader);
+	drop_held_begin(src);
 	trib_my_tx_free(src->tx);
 	trib_my_event_clear(&src->ev);
 	trib_my_decoder_free(src->decoder);

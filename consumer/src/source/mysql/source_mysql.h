@@ -35,8 +35,9 @@
  *             trib_source_mysql_resume_file_number() when the server does
  *             not answer), or NULL to start where the configuration says
  *             (a file:pos, a GTID state, or the binlog's current end).  A
- *             server that cannot be reached defers those steps to the
- *             reconnect schedule instead of failing (source_mysql.c)
+ *             server that cannot be reached, or is lost during those
+ *             steps, defers them to the reconnect schedule instead of
+ *             failing (source_mysql.c)
  *   poll      trib_source_mysql_poll(): TRIB_MY_ITEM_BEGIN, _EVENT, _END
  *             are the interface's tx-begin, event and tx-end; _DDL is
  *             logged (for the schema registry stage)
@@ -50,7 +51,9 @@
  *   check     trib_my_check() (mysql_check.h)
  *   close     trib_source_mysql_free()
  *
- * A lost connection (server restart, network) is retried with capped
+ * A lost connection (server restart, network), the binlog's or that of a
+ * query decoding needs (a table's shape from information_schema: each
+ * query's error number says), is retried with capped
  * exponential backoff, resuming after the last item poll() delivered, so
  * the caller sees nothing twice and misses nothing; errors retrying cannot
  * fix (access denied, purged binlog, undecodable event) end polling with
