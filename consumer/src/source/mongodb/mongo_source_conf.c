@@ -136,8 +136,8 @@ static const ck_key mongo_source_keys[] = {
 		"a Timestamp's seconds and increment: `\"1700000000.1\"`); default: now"),
 	CK_ROW(trib_mongo_source_conf, max_await_ms, CK_INT, 0, .def = "500", .min = 1,
 		.max = 60000, .desc = "how long the server holds a getMore that has nothing to return; at most "
-		"100 ms are asked for, so that an idle source does not hold the pipeline "
-		"(docs/MONGODB.md, \"Waiting while idle\")"),
+		"100 ms are asked for, so that an idle getMore soon tells the source a "
+		"transaction ended (docs/MONGODB.md, \"Waiting while idle\")"),
 	CK_ROW(trib_mongo_source_conf, batch_size, CK_INT, 0, .def = "1000", .min = 1,
 		.max = 100000, .desc = "change events per batch (the cursor's batchSize)"),
 	CK_ROW(trib_mongo_source_conf, reconnect_backoff_ms, CK_SECTION, 0,
