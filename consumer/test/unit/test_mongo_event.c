@@ -58,7 +58,7 @@ static void
 map_refused_bson(bson_t *doc, const char *want)
 {
 	trib_intern *names = trib_intern_new();
-	trib_mongo_map_ctx ctx = {names, "src", NULL};
+	trib_mongo_map_ctx ctx = {.names = names, .source = "src"};
 	trib_mongo_change ch;
 	char		err[256] = "";
 
