@@ -287,7 +287,13 @@ expect_eq "C: the run stopped cleanly after $KILLS kill(s)" 0 "$STOP_RC"
 # last transaction is there
 "$TOOLS/kafka_dump" "$BOOT" kx.transaction > "$WORK/c.tx"
 "$TOOLS/kafka_dump" "$BOOT" kx.kdb. > "$WORK/c.dump"
-python3 - "$WORK/c.tx" "$WORK/c.dump" >"$WORK/c.check" 2>&1 <<'PY' || true
+# the transaction topic as a read_committed reader of a real broker sees
+# it (kafka_txn_check.py committed; the exactly-once check below reads the
+# whole dump): a kill after an END was written and before its Kafka
+# transaction committed leaves that END visible here, and the next run
+# writes it again
+python3 "$ROOT/consumer/test/e2e/kafka_txn_check.py" committed "$WORK/c.tx" > "$WORK/c.txc"
+python3 - "$WORK/c.txc" "$WORK/c.dump" >"$WORK/c.check" 2>&1 <<'PY' || true
 import json, sys
 from collections import Counter
 bad = []
