@@ -10,18 +10,9 @@
 # MINIMAL images, a zero-date replacement value, DDL items, and the
 # preconditions check against a user that lacks privileges.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
-WORK=$(mktemp -d)
-cleanup() {
-    mdb_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
 TYPES="python3 $ROOT/consumer/test/e2e/mysql_types.py"
 
 build_tool mysql_cat
@@ -145,5 +136,4 @@ mdb_cleanup
 
 expect_eq "no sanitizer report from the tool" "" \
     "$(grep -l 'Sanitizer\|runtime error' "$WORK"/*.log 2>/dev/null | tr '\n' ' ')"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+e2e_finish

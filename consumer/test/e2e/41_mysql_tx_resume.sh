@@ -8,20 +8,11 @@
 # match and a purged binlog fail with the recovery named; a MariaDB
 # restart under a running reader loses and repeats nothing.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
-WORK=$(mktemp -d)
-CAT_PID=
-cleanup() {
-    [ -n "$CAT_PID" ] && kill -9 "$CAT_PID" 2>/dev/null || true
-    mdb_cleanup
-    [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-passed=0 failed=0
 # shellcheck source=lib.sh
-source "$ROOT/consumer/test/e2e/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init
+CAT_PID=
+E2E_PIDS+=" CAT_PID"
 
 build_tool mysql_cat
 CAT=$TOOL
@@ -156,5 +147,4 @@ expect_eq "a purged binlog: exit 1, the file and the recovery named" "1 1" \
 
 expect_eq "no sanitizer report from the tool" "" \
     "$(grep -l 'Sanitizer\|runtime error' "$WORK"/*.log 2>/dev/null | tr '\n' ' ')"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+e2e_finish

@@ -28,12 +28,9 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 # shellcheck source=mysql_snapshot_lib.sh
 source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"	# count_from
 e2e_init
-trap 'mdb_cleanup; e2e_cleanup' EXIT
 TYPES="python3 $ROOT/consumer/test/e2e/mysql_types.py"
 CHECK="python3 $ROOT/consumer/test/e2e/mysql_schema_check.py"
 

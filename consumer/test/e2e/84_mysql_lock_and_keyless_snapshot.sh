@@ -28,10 +28,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 e2e_init
-trap 'mdb_cleanup; e2e_cleanup' EXIT
 E2E_PIDS+=" A_PID B_PID"
 A_PID= B_PID=
 LOCK=tributary.pipeline:my84

@@ -22,10 +22,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 e2e_init
-trap 'mdb_cleanup; e2e_cleanup' EXIT
 # shellcheck source=control_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/control_lib.sh"
 

@@ -13,12 +13,9 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
 e2e_init
-trap 'mdb_cleanup; e2e_cleanup' EXIT
 
 build_consumer
 build_tool mongo_dump

@@ -26,10 +26,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 e2e_init
-trap 'mdb_cleanup; e2e_cleanup' EXIT
 
 build_consumer
 pgc_start						# the registry's catalog

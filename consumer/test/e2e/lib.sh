@@ -13,10 +13,11 @@
 # counts and sets the exit status.  Sourcing sets ROOT (the top
 # of the repository), BIN (the daemon: $TRIBUTARY, or build/tributary),
 # TOOLS (the built tools/: $TRIB_TOOLS, or build/tools) and sources
-# scripts/lib/pgcluster.sh.  e2e_init makes WORK (a temp dir, kept when
-# KEEP_WORK is set) and an EXIT trap that kills every process a script
-# started (the pids in the variables named in E2E_PIDS), stops every
-# cluster and removes WORK.
+# scripts/lib/pgcluster.sh and scripts/lib/mariadb.sh.  e2e_init makes
+# WORK (a temp dir, kept when KEEP_WORK is set) and an EXIT trap that
+# kills every process a script started (the pids in the variables named
+# in E2E_PIDS), stops every cluster and MariaDB server (mdb_start) and
+# removes WORK.
 #
 # What the scripts share, by concern:
 #   checks         expect_eq, expect_match, expect_absent, expect_grep,
@@ -37,6 +38,8 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/lib/pgcluster.sh
 source "$ROOT/scripts/lib/pgcluster.sh"
+# shellcheck source=../../../scripts/lib/mariadb.sh
+source "$ROOT/scripts/lib/mariadb.sh"
 BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
 TOOLS=${TRIB_TOOLS:-$ROOT/consumer/build/tools}
 passed=0 failed=0
@@ -87,6 +90,7 @@ e2e_cleanup() {
         drop_mongoc_shm "${!v:-}"
     done
     cleanup_servers
+    mdb_cleanup
     pgc_cleanup
     [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }

@@ -1,6 +1,6 @@
 # mysql_snapshot_lib.sh: helpers of the MySQL snapshot and multi-source
 # scripts (51, 56-59, 85, 90; 80 uses count_from),
-# sourced after lib.sh (and mariadb.sh).
+# sourced after lib.sh (which sources mariadb.sh).
 # shellcheck shell=bash
 
 # mysql_snapshot_servers: the head the MariaDB snapshot scripts share:
