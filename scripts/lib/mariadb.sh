@@ -129,6 +129,11 @@ mdb_sql() {
 # mdb_stop [clean|kill]: stop the server; `kill` is SIGKILL (a crash).
 mdb_stop() {
     [ -n "${MDB_PID:-}" ] || return 0
+    # runuser stops itself when its child is stopped (SIGSTOP in a test)
+    # and a SIGCONT to mariadbd does not wake it: wake it once mariadbd is
+    # gone, so that it exits instead of staying behind, stopped, for good
+    local launcher
+    launcher=$(cut -d' ' -f4 "/proc/$MDB_PID/stat" 2>/dev/null) || true
     if [ "${1:-clean}" = kill ]; then
         kill -9 "$MDB_PID" 2>/dev/null || true
     else
@@ -143,6 +148,9 @@ mdb_stop() {
         [ "$i" = 600 ] && kill -9 "$MDB_PID" 2>/dev/null
         sleep 0.1
     done
+    if [ -n "$launcher" ] && [ "$launcher" != 1 ]; then
+        kill -CONT "$launcher" 2>/dev/null || true
+    fi
     MDB_PID=
 }
 
