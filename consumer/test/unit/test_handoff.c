@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,7 @@ typedef struct producer
 {
 	trib_handoff *h;
 	int			n;
-	int			pushed;
+	atomic_int	pushed;			/* read while the producer runs */
 	bool		last_ok;
 } producer;
 
@@ -122,7 +123,7 @@ produce(void *arg)
 		p->last_ok = trib_handoff_push(p->h, mk(i, 40));
 		if (!p->last_ok)
 			return NULL;
-		p->pushed = i + 1;
+		atomic_store(&p->pushed, i + 1);
 	}
 	trib_handoff_finish(p->h, 0, "end");
 	return NULL;
@@ -140,7 +141,7 @@ test_full_queue_waits_for_room(void **state)
 	(void) state;
 	assert_int_equal(pthread_create(&t, NULL, produce, &p), 0);
 	usleep(50 * 1000);
-	assert_in_range(p.pushed, 1, 2);	/* the third waits */
+	assert_in_range(atomic_load(&p.pushed), 1, 2);	/* the third waits */
 	for (int i = 0; i < 50; i++)
 		assert_int_equal(pop_value(h, 5000, err, sizeof(err)), i);
 	assert_int_equal(pop_value(h, 5000, err, sizeof(err)), -1000);
@@ -163,7 +164,7 @@ test_stop_wakes_a_waiting_push(void **state)
 	trib_handoff_stop(h);
 	pthread_join(t, NULL);
 	assert_false(p.last_ok);
-	assert_int_equal(p.pushed, 2);
+	assert_int_equal(atomic_load(&p.pushed), 2);
 	assert_int_equal(freed, 1);		/* the refused entry */
 	assert_false(trib_handoff_push(h, mk(99, 0)));	/* and any later */
 	assert_int_equal(freed, 2);
