@@ -76,46 +76,29 @@ status_entry(yajl_val status, const char *list, const char *name)
 	return NULL;
 }
 
-/* "sources": [{name, type, paused, paused_since}...] */
+/* The status members of each source and each sink (the /status
+ * snapshot's), after its name and type. */
+static const char *const source_members[] = {"paused", "paused_since", NULL};
+static const char *const sink_members[] = {"written", "acked", "paused", "paused_since",
+	"buffered_events", "buffered_bytes", NULL};
+
+/* `key`: [{name, type, then each of members from the status}...] for the
+ * n plugin sections (the sources, or the sinks). */
 static void
-gen_sources(yajl_gen g, const trib_config *cfg, yajl_val status)
+gen_plugins(yajl_gen g, const char *key, const trib_plugin_conf *plugins, size_t n,
+			const char *const *members, yajl_val status)
 {
-	ctl_gen_str(g, "sources");
+	ctl_gen_str(g, key);
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < cfg->nsources; i++)
+	for (size_t i = 0; i < n; i++)
 	{
-		yajl_val	s = status_entry(status, "sources", cfg->sources[i].name);
+		yajl_val	s = status_entry(status, key, plugins[i].name);
 
 		yajl_gen_map_open(g);
-		ctl_gen_kv(g, "name", cfg->sources[i].name);
-		ctl_gen_kv(g, "type", cfg->sources[i].type_name);
-		gen_status_member(g, s, "paused");
-		gen_status_member(g, s, "paused_since");
-		yajl_gen_map_close(g);
-	}
-	yajl_gen_array_close(g);
-}
-
-/* "sinks": [{name, type, written, acked, paused, paused_since,
- * buffered_events, buffered_bytes}...] */
-static void
-gen_sinks(yajl_gen g, const trib_config *cfg, yajl_val status)
-{
-	ctl_gen_str(g, "sinks");
-	yajl_gen_array_open(g);
-	for (size_t i = 0; i < cfg->nsinks; i++)
-	{
-		yajl_val	s = status_entry(status, "sinks", cfg->sinks[i].name);
-
-		yajl_gen_map_open(g);
-		ctl_gen_kv(g, "name", cfg->sinks[i].name);
-		ctl_gen_kv(g, "type", cfg->sinks[i].type_name);
-		gen_status_member(g, s, "written");
-		gen_status_member(g, s, "acked");
-		gen_status_member(g, s, "paused");
-		gen_status_member(g, s, "paused_since");
-		gen_status_member(g, s, "buffered_events");
-		gen_status_member(g, s, "buffered_bytes");
+		ctl_gen_kv(g, "name", plugins[i].name);
+		ctl_gen_kv(g, "type", plugins[i].type_name);
+		for (const char *const *m = members; *m; m++)
+			gen_status_member(g, s, *m);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -142,8 +125,8 @@ ctl_doc_pipeline(yajl_gen g, const trib_config *cfg, const char *status_text)
 	gen_status_member(g, status, "checkpoint");
 	gen_status_member(g, status, "confirmed_lsn");
 	gen_status_member(g, status, "backpressure");
-	gen_sources(g, cfg, status);
-	gen_sinks(g, cfg, status);
+	gen_plugins(g, "sources", cfg->sources, cfg->nsources, source_members, status);
+	gen_plugins(g, "sinks", cfg->sinks, cfg->nsinks, sink_members, status);
 	ctl_gen_str(g, "rules");
 	yajl_gen_integer(g, (long long) cfg->nrules);
 	yajl_gen_map_close(g);

@@ -156,8 +156,11 @@ struct trib_pipeline
 	const char **merge_names;	/* the merge's borrowed arrays */
 	const trib_source_ops **merge_ops;
 	size_t		next_src;		/* several sources: the one polled first */
-	long long	heard_ms;		/* several sources: when the last items came
-								 * (trib_clock_mono_ms()) */
+	unsigned long long turn;	/* several sources: poll_sources' calls */
+	unsigned long long open_turn;	/* the turn poll_open last polled in */
+	long long	polled_since;	/* since when (trib_clock_mono_ms()) the
+								 * open source has been polled without a
+								 * word: its silence (poll_open's) */
 	const trib_source_ops *pops;	/* ops of the positions the sinks see:
 									 * the source's, or merged ones */
 	trib_source_host host;		/* services to the source's snapshot */

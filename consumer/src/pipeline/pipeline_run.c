@@ -32,8 +32,6 @@ hold(trib_pipeline *p, int timeout_ms)
 {
 	struct timespec t = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
 
-	p->heard_ms = trib_clock_mono_ms();	/* an open source's silence counts
-										 * only while it is polled */
 	if (trib_clock_mono_ms() - p->last_keepalive >= KEEPALIVE_MS)
 	{
 		p->last_keepalive = trib_clock_mono_ms();
@@ -58,26 +56,34 @@ hold(trib_pipeline *p, int timeout_ms)
  * source is reconnecting), it gives up the floor: the group is suspended
  * and the next turns poll every source again, so one source's outage
  * does not hold the others' changes; the rest of its transaction follows
- * as a later group once it comes back.  How many items, or -1.
+ * as a later group once it comes back.  Its silence counts only while it
+ * is polled turn after turn: from the first poll of a streak (a held or
+ * round-robin turn in between starts a new one) or its last items.  How
+ * many items, or -1.
  */
 static int
 poll_open(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 		  char *errbuf, size_t errlen)
 {
-	int			n = pl_poll_one(p, c, items, timeout_ms, errbuf, errlen);
 	long long	now = trib_clock_mono_ms();
+	int			n;
 
+	if (p->open_turn == 0 || p->open_turn + 1 != p->turn)
+		p->polled_since = now;	/* a new streak */
+	p->open_turn = p->turn;
+	n = pl_poll_one(p, c, items, timeout_ms, errbuf, errlen);
+	now = trib_clock_mono_ms();
 	if (n != 0)
 	{
-		p->heard_ms = now;
+		p->polled_since = now;
 		return n;
 	}
-	if (now - p->heard_ms < STALL_MS)
+	if (now - p->polled_since < STALL_MS)
 		return 0;
 	tlog_warn("pipeline", "source %s: nothing for %lld ms inside a transaction (its "
 			  "server stalled or is unreachable): the other sources go on, and the rest "
 			  "of its transaction follows when it comes back", p->srcs[c].src.name,
-			  now - p->heard_ms);
+			  now - p->polled_since);
 	trib_merge_suspend(p->merge);
 	p->next_src = (c + 1) % p->nsrcs;
 	return 0;
@@ -98,6 +104,7 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 				total = 0;
 	size_t		reading = 0;
 
+	p->turn++;
 	if (!pl_buffer_full(p))
 		p->pressed_since = 0;
 	else if (p->pressed_since == 0)
@@ -130,8 +137,6 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 
 		if (n < 0)
 			return -1;
-		if (n > 0)
-			p->heard_ms = trib_clock_mono_ms();
 		total += n;
 		if (trib_merge_open_source(p->merge) >= 0)
 		{

@@ -1,10 +1,9 @@
 /*
  * mongo_feed.c: the change stream's thread and its queue (mongo_feed.h).
  *
- * Design.  As the MySQL binlog reader (mysql_reader.c): a list of
- * entries under one mutex with two condition variables (not empty, not
- * full), and the end of the stream (its class and message) kept beside
- * the list, handed over once the list is empty.  An entry is a document
+ * Design.  As the MySQL binlog reader (mysql_reader.c): a bounded
+ * hand-off queue (lib/handoff.h) carries the entries, and the end of the
+ * stream (its class and message) after them.  An entry is a document
  * (a copy, with the token read after it), an idle getMore (its token;
  * one idle entry at the tail takes the next one's token instead of
  * queueing another, so an idle stream with a slow loop does not grow the
@@ -18,14 +17,13 @@
  */
 #include "mongo_feed.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "errf.h"
+#include "handoff.h"
 #include "xalloc.h"
 
 typedef enum qkind
@@ -37,12 +35,11 @@ typedef enum qkind
 
 typedef struct qent
 {
-	struct qent *next;
+	trib_handoff_item item;		/* first: the queue's link */
 	qkind		kind;
 	bson_t	   *doc;			/* Q_DOC: a copy */
 	char	   *token;			/* Q_DOC, Q_IDLE: relaxed JSON, or NULL */
 	char	   *rs;				/* Q_OPEN: the replica set's name */
-	size_t		bytes;
 } qent;
 
 struct trib_mongo_feed
@@ -52,17 +49,9 @@ struct trib_mongo_feed
 	mongoc_client_t *client;	/* the thread's */
 
 	pthread_t	thread;
-	pthread_mutex_t mu;
-	pthread_cond_t not_empty;
-	pthread_cond_t not_full;
-	qent	   *head,
-			   *tail;
-	size_t		bytes;
-	bool		stop;			/* asked to stop */
-	bool		opened;			/* the thread opened the stream */
-	bool		done;			/* the thread ended the stream */
-	trib_mongo_next_rc end_rc;	/* RETRY, FATAL; IDLE after an invalidate */
-	char		err[1024];
+	trib_handoff *q;			/* the entries; the first is Q_OPEN; the
+								 * end's code is RETRY, FATAL, or IDLE after
+								 * an invalidate or a stop */
 
 	/* the loop's */
 	qent	   *current;		/* the document handed out last */
@@ -84,19 +73,34 @@ qent_free(qent *e)
 	free(e);
 }
 
+/* The queue's free function. */
+static void
+qent_free_item(trib_handoff_item *item)
+{
+	qent_free((qent *) item);
+}
+
+/* The queue's coalescing hook: an idle entry after an idle tail gives
+ * the tail its token (the newer token covers the older). */
+static bool
+coalesce_idle(trib_handoff_item *tail_item, trib_handoff_item *new_item)
+{
+	qent	   *tail = (qent *) tail_item,
+			   *e = (qent *) new_item;
+
+	if (e->kind != Q_IDLE || tail->kind != Q_IDLE)
+		return false;
+	free(tail->token);
+	tail->token = e->token;
+	e->token = NULL;
+	return true;
+}
+
 /* End the stream with rc and a message (first end only). */
 static void
 finish(trib_mongo_feed *f, trib_mongo_next_rc rc, const char *msg)
 {
-	pthread_mutex_lock(&f->mu);
-	if (!f->done)
-	{
-		f->end_rc = rc;
-		snprintf(f->err, sizeof(f->err), "%s", msg);
-		f->done = true;
-	}
-	pthread_cond_broadcast(&f->not_empty);
-	pthread_mutex_unlock(&f->mu);
+	trib_handoff_finish(f->q, (int) rc, msg);
 }
 
 /* Queue e (the queue owns it); waits while the queue is full; false (e
@@ -104,37 +108,7 @@ finish(trib_mongo_feed *f, trib_mongo_next_rc rc, const char *msg)
 static bool
 push(trib_mongo_feed *f, qent *e)
 {
-	pthread_mutex_lock(&f->mu);
-	while (!f->stop && f->bytes > 0 && f->bytes + e->bytes > TRIB_MONGO_FEED_BYTES)
-		pthread_cond_wait(&f->not_full, &f->mu);
-	if (f->stop)
-	{
-		pthread_mutex_unlock(&f->mu);
-		qent_free(e);
-		return false;
-	}
-	if (e->kind == Q_OPEN)
-		f->opened = true;
-	if (e->kind == Q_IDLE && f->tail != NULL && f->tail->kind == Q_IDLE)
-	{
-		/* coalesce: the newer token covers the older */
-		free(f->tail->token);
-		f->tail->token = e->token;
-		e->token = NULL;
-		qent_free(e);
-	}
-	else
-	{
-		if (f->tail)
-			f->tail->next = e;
-		else
-			f->head = e;
-		f->tail = e;
-		f->bytes += e->bytes;
-	}
-	pthread_cond_broadcast(&f->not_empty);
-	pthread_mutex_unlock(&f->mu);
-	return true;
+	return trib_handoff_push(f->q, &e->item);
 }
 
 /* A new entry of `kind`. */
@@ -144,7 +118,7 @@ entry(qkind kind, size_t bytes)
 	qent	   *e = trib_xcalloc(1, sizeof(*e));
 
 	e->kind = kind;
-	e->bytes = bytes;
+	e->item.bytes = bytes;
 	return e;
 }
 
@@ -236,16 +210,12 @@ trib_mongo_feed_open(const trib_mongo_source_conf *c, const trib_mongo_start *at
 		free(f);
 		return NULL;
 	}
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->not_empty, NULL);
-	pthread_cond_init(&f->not_full, NULL);
+	f->q = trib_handoff_new(TRIB_MONGO_FEED_BYTES, qent_free_item, coalesce_idle);
 	if ((e = pthread_create(&f->thread, NULL, run, f)) != 0)
 	{
 		trib_errf(errbuf, errlen, "starting the change stream's thread: %s", strerror(e));
 		mongoc_client_destroy(f->client);
-		pthread_mutex_destroy(&f->mu);
-		pthread_cond_destroy(&f->not_empty);
-		pthread_cond_destroy(&f->not_full);
+		trib_handoff_free(f->q);
 		free((char *) f->at.token);
 		free(f);
 		return NULL;
@@ -258,34 +228,11 @@ trib_mongo_feed_wait_open(trib_mongo_feed *f, int timeout_ms, trib_mongo_next_rc
 						  char *errbuf, size_t errlen)
 {
 	struct timespec until = trib_clock_deadline(timeout_ms > 0 ? timeout_ms : 0);
-	bool		ok;
+	int			code = TRIB_MONGO_IDLE;
+	int			got = trib_handoff_wait_first(f->q, &until, &code, errbuf, errlen);
 
-	pthread_mutex_lock(&f->mu);
-	while (!f->opened && !f->done && timeout_ms > 0)
-		if (pthread_cond_timedwait(&f->not_empty, &f->mu, &until) == ETIMEDOUT)
-			break;
-	ok = f->opened;
-	*rc = f->opened || !f->done ? TRIB_MONGO_IDLE : f->end_rc;
-	if (!ok && f->done)
-		trib_errf(errbuf, errlen, "%s", f->err);
-	pthread_mutex_unlock(&f->mu);
-	return ok;
-}
-
-/* Take the queue's first entry (NULL when empty); with the mutex held. */
-static qent *
-pop(trib_mongo_feed *f)
-{
-	qent	   *e = f->head;
-
-	if (e == NULL)
-		return NULL;
-	f->head = e->next;
-	if (f->head == NULL)
-		f->tail = NULL;
-	f->bytes -= e->bytes;
-	pthread_cond_signal(&f->not_full);
-	return e;
+	*rc = got < 0 ? (trib_mongo_next_rc) code : TRIB_MONGO_IDLE;
+	return got > 0;
 }
 
 /* Take the token of e as the one that goes with what was handed out. */
@@ -303,34 +250,32 @@ trib_mongo_next_rc
 trib_mongo_feed_next(trib_mongo_feed *f, const bson_t **doc, char *errbuf, size_t errlen)
 {
 	struct timespec until = trib_clock_deadline(TRIB_MONGO_AWAIT_SLICE_MS);
-	trib_mongo_next_rc rc = TRIB_MONGO_IDLE;
-	qent	   *e = NULL;
+	trib_handoff_item *item = NULL;
+	int			code = TRIB_MONGO_IDLE,
+				got;
+	char		err[1024];
+	qent	   *e;
 
 	qent_free(f->current);
 	f->current = NULL;
 	f->drained = false;
-	pthread_mutex_lock(&f->mu);
-	for (;;)
+	while ((got = trib_handoff_pop(f->q, &until, &item, &code, err, sizeof(err))) > 0 &&
+		   ((qent *) item)->kind == Q_OPEN)
 	{
-		while (f->head == NULL && !f->done)
-			if (pthread_cond_timedwait(&f->not_empty, &f->mu, &until) == ETIMEDOUT)
-				break;
-		e = pop(f);
-		if (e == NULL || e->kind != Q_OPEN)
-			break;
+		e = (qent *) item;
 		free(f->rs);
 		f->rs = e->rs;
 		e->rs = NULL;
 		qent_free(e);
 	}
-	if (e == NULL && f->done && f->end_rc != TRIB_MONGO_IDLE)
+	if (got < 0 && code != TRIB_MONGO_IDLE)
 	{
-		rc = f->end_rc;
-		trib_errf(errbuf, errlen, "%s", f->err);
+		trib_errf(errbuf, errlen, "%s", err);
+		return (trib_mongo_next_rc) code;
 	}
-	pthread_mutex_unlock(&f->mu);
-	if (e == NULL)
-		return rc;
+	if (got <= 0)
+		return TRIB_MONGO_IDLE;
+	e = (qent *) item;
 	take_token(f, e);
 	if (e->kind == Q_IDLE)
 	{
@@ -366,20 +311,10 @@ trib_mongo_feed_free(trib_mongo_feed *f)
 {
 	if (f == NULL)
 		return;
-	pthread_mutex_lock(&f->mu);
-	f->stop = true;
-	pthread_cond_broadcast(&f->not_full);
-	pthread_mutex_unlock(&f->mu);
+	trib_handoff_stop(f->q);
 	pthread_join(f->thread, NULL);
-	for (qent *e = f->head, *next; e; e = next)
-	{
-		next = e->next;
-		qent_free(e);
-	}
+	trib_handoff_free(f->q);
 	qent_free(f->current);
-	pthread_mutex_destroy(&f->mu);
-	pthread_cond_destroy(&f->not_empty);
-	pthread_cond_destroy(&f->not_full);
 	free((char *) f->at.token);
 	free(f->token);
 	free(f->rs);

@@ -235,6 +235,22 @@ trib_my_select(MYSQL *m, const char *sql, const char *const *params, int nparams
 }
 
 /* See mysql_conn.h. */
+bool
+trib_my_rows_once(const trib_my_conn_conf *conf, const char *sql, trib_my_rows *out,
+				  unsigned *errnum, char *errbuf, size_t errlen)
+{
+	MYSQL	   *m = trib_my_connect(conf, errnum, errbuf, errlen);
+	bool		ok;
+
+	memset(out, 0, sizeof(*out));
+	if (m == NULL)
+		return false;
+	ok = trib_my_select_errnum(m, sql, NULL, 0, out, errnum, errbuf, errlen);
+	mysql_close(m);
+	return ok;
+}
+
+/* See mysql_conn.h. */
 const char *
 trib_my_keep(char **slots, int i, const char *s)
 {

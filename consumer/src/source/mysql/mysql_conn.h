@@ -58,6 +58,13 @@ bool		trib_my_select_errnum(MYSQL *m, const char *sql, const char *const *params
 								  int nparams, trib_my_rows *out, unsigned *errnum,
 								  char *errbuf, size_t errlen);
 
+/* The rows of a statement without parameters, on a connection of its
+ * own, closed after it; false with errbuf and *errnum (may be NULL; the
+ * connect's or the query's error number), then *out needs no freeing. */
+bool		trib_my_rows_once(const trib_my_conn_conf *conf, const char *sql,
+							  trib_my_rows *out, unsigned *errnum,
+							  char *errbuf, size_t errlen);
+
 /* Cell (row, col) of a result; NULL for SQL NULL. */
 const char *trib_my_cell(const trib_my_rows *r, int row, int col);
 

@@ -38,21 +38,6 @@ struct trib_my_lag_probe
 	char		err[512];
 };
 
-/* Run the query once: rows into *r (true), or the error into errbuf. */
-static bool
-fetch(const trib_my_lag_probe *p, trib_my_rows *r, char *errbuf, size_t errlen)
-{
-	MYSQL	   *m = trib_my_connect(&p->conf, NULL, errbuf, errlen);
-	bool		ok;
-
-	memset(r, 0, sizeof(*r));
-	if (m == NULL)
-		return false;
-	ok = trib_my_select(m, "SHOW BINARY LOGS", NULL, 0, r, errbuf, errlen);
-	mysql_close(m);
-	return ok;
-}
-
 /* The thread: answer each question until stopped. */
 static void *
 run(void *arg)
@@ -74,7 +59,7 @@ run(void *arg)
 		p->asked = false;
 		p->busy = true;
 		pthread_mutex_unlock(&p->mu);
-		ok = fetch(p, &r, err, sizeof(err));
+		ok = trib_my_rows_once(&p->conf, "SHOW BINARY LOGS", &r, NULL, err, sizeof(err));
 		pthread_mutex_lock(&p->mu);
 		p->busy = false;
 		p->ready = true;

@@ -1,10 +1,13 @@
 /*
  * mysql_reader.c: the binlog dump thread and its queue (mysql_reader.h).
  *
- * The queue is a list of malloc'd events under one mutex with two
- * condition variables (not empty, not full).  The thread owns the MYSQL
- * and MARIADB_RPL handles; the only thing another thread does to them is
- * shutdown(2) on the socket, to wake a blocked read when stopping.
+ * The queue is a bounded hand-off queue (lib/handoff.h) of malloc'd
+ * events, and the end of the stream after them (its error number and
+ * message).  The thread owns the MYSQL and MARIADB_RPL handles; the only
+ * thing another thread does to them is shutdown(2) on the socket, to wake
+ * a blocked read when stopping: the socket and the stop flag it is
+ * checked against are under a mutex of their own (sock_mu), so a stop
+ * never shuts down a socket already closed.
  */
 #include "mysql_reader.h"
 
@@ -21,13 +24,14 @@
 #include <mariadb_rpl.h>
 
 #include "clock.h"
+#include "handoff.h"
 #include "mysql_int.h"
 #include "strbuf.h"
 
 typedef struct qent
 {
-	struct qent *next;
-	size_t		len;
+	trib_handoff_item item;		/* first: the queue's link; bytes is the
+								 * event's length */
 	uint8_t		data[];
 } qent;
 
@@ -37,62 +41,49 @@ struct trib_my_reader
 	char	   *strings[7];		/* copies conf points into */
 
 	pthread_t	thread;
-	pthread_mutex_t mu;
-	pthread_cond_t not_empty;
-	pthread_cond_t not_full;
-	qent	   *head,
-			   *tail;
-	size_t		bytes;
-	bool		stop;			/* asked to stop */
-	bool		done;			/* the thread ended the stream */
-	unsigned	errnum;
-	char		err[512];
+	trib_handoff *q;			/* the events; the end's code is the errnum */
+	pthread_mutex_t sock_mu;	/* guards sock and stopping */
+	bool		stopping;		/* asked to stop */
 	int			sock;			/* -1 until connected */
 	qent	   *current;		/* handed to the caller */
 };
+
+/* The queue's free function. */
+static void
+qent_free(trib_handoff_item *e)
+{
+	free(e);
+}
 
 /* End the stream with an error (or errnum 0: the end of the binlog). */
 static void
 finish(trib_my_reader *r, unsigned errnum, const char *msg)
 {
-	pthread_mutex_lock(&r->mu);
-	if (!r->done)
-	{
-		r->errnum = errnum;
-		snprintf(r->err, sizeof(r->err), "%s", msg);
-		r->done = true;
-	}
-	pthread_cond_broadcast(&r->not_empty);
-	pthread_mutex_unlock(&r->mu);
+	trib_handoff_finish(r->q, (int) errnum, msg);
 }
 
-/* Queue a copy of one event; waits while the queue is full. */
+/* Queue a copy of one event; waits while the queue is full; false once
+ * asked to stop. */
 static bool
 push(trib_my_reader *r, const uint8_t *data, size_t len)
 {
 	qent	   *e = trib_xmalloc(sizeof(qent) + len);
 
-	e->next = NULL;
-	e->len = len;
+	e->item.bytes = len;
 	memcpy(e->data, data, len);
-	pthread_mutex_lock(&r->mu);
-	while (!r->stop && r->bytes > 0 && r->bytes + len > r->conf.queue_bytes)
-		pthread_cond_wait(&r->not_full, &r->mu);
-	if (r->stop)
-	{
-		pthread_mutex_unlock(&r->mu);
-		free(e);
-		return false;
-	}
-	if (r->tail)
-		r->tail->next = e;
-	else
-		r->head = e;
-	r->tail = e;
-	r->bytes += len;
-	pthread_cond_signal(&r->not_empty);
-	pthread_mutex_unlock(&r->mu);
-	return true;
+	return trib_handoff_push(r->q, &e->item);
+}
+
+/* The connected socket, or -1: a stop from now on shuts it down, and one
+ * asked for already does so now. */
+static void
+set_sock(trib_my_reader *r, int sock)
+{
+	pthread_mutex_lock(&r->sock_mu);
+	r->sock = sock;
+	if (r->stopping && sock >= 0)
+		shutdown(sock, SHUT_RDWR);
+	pthread_mutex_unlock(&r->sock_mu);
 }
 
 /* Session settings a replica sends before the dump. */
@@ -192,11 +183,7 @@ run(void *arg)
 		mysql_thread_end();
 		return NULL;
 	}
-	pthread_mutex_lock(&r->mu);
-	r->sock = (int) mysql_get_socket(m);
-	if (r->stop)
-		shutdown(r->sock, SHUT_RDWR);
-	pthread_mutex_unlock(&r->mu);
+	set_sock(r, (int) mysql_get_socket(m));
 	if (!prepare_session(r, m, err, sizeof(err)) || !open_dump(r, m, &rpl, err, sizeof(err)))
 		finish(r, mysql_errno(m) ? mysql_errno(m) : 1, err);
 	else
@@ -219,9 +206,7 @@ run(void *arg)
 	}
 	if (ev)
 		mariadb_free_rpl_event(ev);
-	pthread_mutex_lock(&r->mu);
-	r->sock = -1;
-	pthread_mutex_unlock(&r->mu);
+	set_sock(r, -1);
 	if (rpl)
 		mariadb_rpl_close(rpl);
 	mysql_close(m);
@@ -251,15 +236,13 @@ trib_my_reader_start(const trib_my_reader_conf *conf, char *errbuf, size_t errle
 	if (r->conf.queue_bytes == 0)
 		r->conf.queue_bytes = 64u << 20;
 	r->sock = -1;
-	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->not_empty, NULL);
-	pthread_cond_init(&r->not_full, NULL);
+	pthread_mutex_init(&r->sock_mu, NULL);
+	r->q = trib_handoff_new(r->conf.queue_bytes, qent_free, NULL);
 	if (pthread_create(&r->thread, NULL, run, r) != 0)
 	{
 		trib_my_fail(errbuf, errlen, "starting the binlog reader thread: %s", strerror(errno));
-		pthread_mutex_destroy(&r->mu);
-		pthread_cond_destroy(&r->not_empty);
-		pthread_cond_destroy(&r->not_full);
+		pthread_mutex_destroy(&r->sock_mu);
+		trib_handoff_free(r->q);
 		trib_my_strings_free(r->strings, 7);
 		free(r);
 		return NULL;
@@ -272,34 +255,20 @@ trib_my_reader_next(trib_my_reader *r, const uint8_t **buf, size_t *len,
 					int timeout_ms, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	struct timespec until = trib_clock_deadline(timeout_ms > 0 ? timeout_ms : 0);
-	int			rc = 0;
+	trib_handoff_item *item = NULL;
+	int			code = 0;
+	int			rc;
 
 	free(r->current);
 	r->current = NULL;
-	*errnum = 0;
-	pthread_mutex_lock(&r->mu);
-	while (r->head == NULL && !r->done && timeout_ms > 0)
-		if (pthread_cond_timedwait(&r->not_empty, &r->mu, &until) == ETIMEDOUT)
-			break;
-	if (r->head)
+	rc = trib_handoff_pop(r->q, &until, &item, &code, errbuf, errlen);
+	*errnum = rc < 0 ? (unsigned) code : 0;
+	if (rc > 0)
 	{
-		r->current = r->head;
-		r->head = r->head->next;
-		if (r->head == NULL)
-			r->tail = NULL;
-		r->bytes -= r->current->len;
-		pthread_cond_signal(&r->not_full);
+		r->current = (qent *) item;
 		*buf = r->current->data;
-		*len = r->current->len;
-		rc = 1;
+		*len = r->current->item.bytes;
 	}
-	else if (r->done)
-	{
-		*errnum = r->errnum;
-		trib_my_fail(errbuf, errlen, "%s", r->err);
-		rc = -1;
-	}
-	pthread_mutex_unlock(&r->mu);
 	return rc;
 }
 
@@ -308,22 +277,16 @@ trib_my_reader_free(trib_my_reader *r)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
+	pthread_mutex_lock(&r->sock_mu);
+	r->stopping = true;
 	if (r->sock >= 0)
 		shutdown(r->sock, SHUT_RDWR);
-	pthread_cond_broadcast(&r->not_full);
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_unlock(&r->sock_mu);
+	trib_handoff_stop(r->q);
 	pthread_join(r->thread, NULL);
-	for (qent *e = r->head, *next; e; e = next)
-	{
-		next = e->next;
-		free(e);
-	}
+	trib_handoff_free(r->q);
 	free(r->current);
-	pthread_mutex_destroy(&r->mu);
-	pthread_cond_destroy(&r->not_empty);
-	pthread_cond_destroy(&r->not_full);
+	pthread_mutex_destroy(&r->sock_mu);
 	trib_my_strings_free(r->strings, 7);
 	free(r);
 }

@@ -153,31 +153,14 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 	return src;
 }
 
-/* The rows of a statement without parameters, on a connection of its
- * own; false with errbuf and *errnum (may be NULL; the connect's or the
- * query's error number), then *r needs no freeing. */
-static bool
-server_rows(const trib_source_mysql *src, const char *sql, trib_my_rows *r,
-			unsigned *errnum, char *errbuf, size_t errlen)
-{
-	MYSQL	   *m = trib_my_connect(&src->conf.conn, errnum, errbuf, errlen);
-	bool		ok;
-
-	memset(r, 0, sizeof(*r));
-	if (m == NULL)
-		return false;
-	ok = trib_my_select_errnum(m, sql, NULL, 0, r, errnum, errbuf, errlen);
-	mysql_close(m);
-	return ok;
-}
-
 /* The server's current binlog end (SHOW MASTER STATUS); *errnum as
- * server_rows(). */
+ * trib_my_rows_once(). */
 static bool
 current_end(trib_source_mysql *src, unsigned *errnum, char *errbuf, size_t errlen)
 {
 	trib_my_rows r;
-	bool		ok = server_rows(src, "SHOW MASTER STATUS", &r, errnum, errbuf, errlen);
+	bool		ok = trib_my_rows_once(&src->conf.conn, "SHOW MASTER STATUS", &r, errnum,
+									   errbuf, errlen);
 
 	if (ok && (r.nrows < 1 || !trib_my_cell(&r, 0, 0) || !trib_my_cell(&r, 0, 1)))
 		ok = trib_my_fail(errbuf, errlen,
@@ -191,8 +174,8 @@ current_end(trib_source_mysql *src, unsigned *errnum, char *errbuf, size_t errle
 	return ok;
 }
 
-/* trib_source_mysql_binlog_name() with *errnum as server_rows() (0 when
- * the server answered without the file). */
+/* trib_source_mysql_binlog_name() with *errnum as trib_my_rows_once()
+ * (0 when the server answered without the file). */
 static bool
 binlog_name(const trib_source_mysql *src, uint32_t number, char *buf, size_t len,
 			unsigned *errnum, char *errbuf, size_t errlen)
@@ -200,7 +183,7 @@ binlog_name(const trib_source_mysql *src, uint32_t number, char *buf, size_t len
 	trib_my_rows r;
 	bool		found = false;
 
-	if (!server_rows(src, "SHOW BINARY LOGS", &r, errnum, errbuf, errlen))
+	if (!trib_my_rows_once(&src->conf.conn, "SHOW BINARY LOGS", &r, errnum, errbuf, errlen))
 		return false;
 	for (int i = 0; i < r.nrows && !found; i++)
 	{
