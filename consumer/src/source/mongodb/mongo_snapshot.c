@@ -280,6 +280,21 @@ worker(void *arg)
 	return NULL;
 }
 
+/* A worker's error, if one failed: copied into errbuf under the lock
+ * (workers write it while the pipeline thread reads it). */
+static bool
+worker_failed(snap_run *s, char *errbuf, size_t errlen)
+{
+	bool		failed;
+
+	pthread_mutex_lock(&s->mu);
+	failed = s->error[0] != '\0';
+	if (failed)
+		trib_errf(errbuf, errlen, "%s", s->error);
+	pthread_mutex_unlock(&s->mu);
+	return failed;
+}
+
 /* Save the progress at (T, done_seq) when it changed (or when forced). */
 static bool
 save_progress(snap_run *s, bool force, char *errbuf, size_t errlen)
@@ -471,8 +486,8 @@ copy(snap_run *s, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 
 		if (c && !deliver_chunk(s, c, errbuf, errlen))
 			rc = TRIB_SNAPSHOT_FAILED;
-		else if (s->error[0])
-			rc = (trib_errf(errbuf, errlen, "%s", s->error), TRIB_SNAPSHOT_FAILED);
+		else if (worker_failed(s, errbuf, errlen))
+			rc = TRIB_SNAPSHOT_FAILED;
 		else if (*stop)
 			rc = TRIB_SNAPSHOT_STOPPED;
 		else if (trib_clock_mono_ms() - last_flush >= FLUSH_MS)
@@ -488,8 +503,8 @@ copy(snap_run *s, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 	pthread_mutex_lock(&s->mu);
 	over = s->running == 0;
 	pthread_mutex_unlock(&s->mu);
-	if (rc == TRIB_SNAPSHOT_DONE && s->error[0])
-		rc = (trib_errf(errbuf, errlen, "%s", s->error), TRIB_SNAPSHOT_FAILED);
+	if (rc == TRIB_SNAPSHOT_DONE && worker_failed(s, errbuf, errlen))
+		rc = TRIB_SNAPSHOT_FAILED;
 	if (rc != TRIB_SNAPSHOT_FAILED)
 	{
 		char		e[512];
