@@ -516,7 +516,19 @@ pstate_clear(trib_pgparser *p, pstate *st)
 	free(st->cols);
 }
 
-/* Parse one record. */
+/* Undo what a fast scan that handed over left in st (pgrecord_fast.c):
+ * its fields and image members; its strings stay in the arena until the
+ * record is done. */
+static void
+yajl_restart(pstate *st)
+{
+	memset(st->f, 0, sizeof(st->f));
+	st->img[0].n = 0;
+	st->img[1].n = 0;
+}
+
+/* Parse one record: the fast scan of our plugin's usual records, and
+ * yajl's parse for whatever the scan does not take. */
 bool
 trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 					trib_pgrec **out, char *errbuf, size_t errlen)
@@ -535,13 +547,21 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	st.text = text;
 	st.len = len;
 	st.topkey = F_UNKNOWN;
-	st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
-	if (!st.h)
-		return trib_errf(errbuf, errlen, "out of memory");
-
-	ys = yajl_parse(st.h, (const unsigned char *) text, len);
-	if (ys == yajl_status_ok)
-		ys = yajl_complete_parse(st.h);
+	if (!p->fast || !pgr_fast_scan(&st))
+	{
+		yajl_restart(&st);
+		st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
+		if (!st.h)
+		{
+			pstate_clear(p, &st);
+			return trib_errf(errbuf, errlen, "out of memory");
+		}
+		ys = yajl_parse(st.h, (const unsigned char *) text, len);
+		if (ys == yajl_status_ok)
+			ys = yajl_complete_parse(st.h);
+	}
+	else
+		ys = yajl_status_ok;
 	if (ys != yajl_status_ok)
 	{
 		if (st.err[0])
@@ -605,7 +625,8 @@ done:
 	else
 		trib_pgrec_free(rec);
 	pstate_clear(p, &st);
-	yajl_free(st.h);
+	if (st.h)
+		yajl_free(st.h);
 	trib_arena_reset(&p->scratch);
 	return ok;
 }
