@@ -4,8 +4,8 @@
  *
  * Design.  A record is parsed in one pass with yajl's streaming parser
  * (TRIB_YTOK_CALLBACKS of lib/yajl_tokens.h turns yajl's nine callbacks
- * into the four handlers here, on_scalar, on_key, on_open and on_end,
- * called directly: this is every PostgreSQL event's hot path).  The
+ * into the four handlers of pgrecord_scan.c, on_scalar, on_key, on_open
+ * and on_end, called directly), unless the fast scan below takes it.  The
  * handlers know only four levels: the record object (depth 1), the value
  * of one of its fields (depth 2: members of a row image, elements of
  * "columns", "relations" and name lists), and the members of a column or

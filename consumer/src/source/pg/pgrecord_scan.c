@@ -5,12 +5,13 @@
  * yajl calls the four handlers on_scalar, on_key, on_open and on_end
  * through TRIB_YTOK_CALLBACKS (lib/yajl_tokens.h); they and every helper
  * they call are static in this file, so the compiler inlines them into
- * the callbacks: this is every PostgreSQL event's hot path.  The handlers
- * fill a pstate (pgrecord_int.h): each known top-level field's type and
- * value span, the members of the two row images, the name lists and the
- * column objects of a relation record.  trib_pgparser_parse() runs the
- * parse and then the checks and builders of pgrecord_build.c, once per
- * record.
+ * the callbacks.  The handlers fill a pstate (pgrecord_int.h): each known
+ * top-level field's type and value span, the members of the two row
+ * images, the name lists and the column objects of a relation record.
+ * trib_pgparser_parse() tries the fast scan first (pgrecord_fast.c, which
+ * fills the same pstate for the plugin's usual records: most events never
+ * reach yajl), runs this parse for what it hands over, and then the checks
+ * and builders of pgrecord_build.c, once per record.
  */
 #include "pgrecord.h"
 
@@ -487,7 +488,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 	return 1;
 }
 
-/* yajl's callbacks, calling the four handlers directly (hot path). */
+/* yajl's callbacks, calling the four handlers directly. */
 TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
 
 /*
