@@ -4,7 +4,8 @@
  * source/pg/pgrecord_fast.c, and the rules' text index,
  * transform/rules_splice.c).
  *
- * Design.  yajl's lexer costs about 40 instructions a byte; most texts on
+ * Design.  yajl's parse costs about 40 instructions a byte with its
+ * callbacks (these functions about 16); most texts on
  * the hot paths are our own plugin's output and need only their bounds.
  * These functions walk a text once, checking the JSON grammar, and move a
  * position (trib_jscan.i) past each value.  They take only "plain" JSON:
