@@ -11,12 +11,21 @@ measured ("Measured YYYY-MM-DD ..."), into one table between
 document's introduction.  It invents nothing: a target that no section
 states does not appear, and the figures are the sections' own words.
 `make bench` runs it last; run it by hand after any single benchmark.
+
+One verdict per target: a generated section states one run, and notes
+that judge the same target over several runs (replicates) say which
+generated line they replace with an HTML comment on their verdict line,
+<!-- summary: supersedes "TEXT" -->.  Rows whose text contains TEXT are
+left out of the summary (the sections keep them), so the table gives the
+notes' verdict alone.
 """
 import re
 import sys
 
 START, END = "<!-- bench-summary:start -->", "<!-- bench-summary:end -->"
 VERDICT = re.compile(r"\*\*(PASS|MISS)\*\*")
+SUPERSEDES = re.compile(r'<!--\s*summary:\s*supersedes\s+"([^"]+)"\s*-->')
+COMMENT = re.compile(r"\s*<!--.*?-->")
 MEASURED = re.compile(r"Measured (\d{4}-\d\d-\d\d)")
 
 
@@ -48,6 +57,8 @@ def collect(lines):
         v = VERDICT.search(line)
         if not v:
             continue
+        replaces = SUPERSEDES.findall(line)
+        line = COMMENT.sub("", line)
         if line.lstrip().startswith("|"):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             named = [(header[k] + ": " if 0 < k < len(header) else "") + c
@@ -55,8 +66,10 @@ def collect(lines):
             what = "; ".join(named)
         else:
             what = cell(VERDICT.sub(v.group(1), line))
-        rows.append((heading, what, v.group(1), when))
-    return rows
+        rows.append((heading, what, v.group(1), when, replaces))
+    gone = [t for r in rows for t in r[4]]
+    return [r[:4] for r in rows
+            if r[4] or not any(t in r[1] for t in gone)]
 
 
 def main():

@@ -12,11 +12,18 @@
  * report or leak is a bug: a malformed record must only ever produce an
  * error.
  *
+ * Each line is also parsed by a second parser with the fast scan off
+ * (yajl's parse alone, trib_pgparser_set_fast): both must agree on
+ * success or failure, the error message and every field of the record
+ * (trib_pgrec_digest), or the target aborts.
+ *
  * Build and run: make -C consumer fuzz (clang), corpus in
  * fuzz/corpus/pgrecord/.  The seed corpus holds real records captured
  * from the plugin.
  */
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,7 +34,39 @@
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static trib_pgparser *parser;
+static trib_pgparser *slow;		/* yajl's parse alone */
 static unsigned runs;
+
+/* Parse one line with the slow parser too; abort if the two disagree. */
+static void
+compare_paths(const char *text, size_t n, bool ok, const trib_pgrec *r,
+			  const char *err)
+{
+	trib_pgrec *s = NULL;
+	char		serr[256] = "";
+	bool		sok = trib_pgparser_parse(slow, text, n, &s, serr, sizeof(serr));
+
+	if (sok != ok || (!ok && strcmp(err, serr) != 0))
+	{
+		fprintf(stderr, "fast and yajl parses differ: %d \"%s\" against %d \"%s\"\n",
+				ok, ok ? "" : err, sok, sok ? "" : serr);
+		abort();
+	}
+	if (ok)
+	{
+		char	   *a = trib_pgrec_digest(r);
+		char	   *b = trib_pgrec_digest(s);
+
+		if (strcmp(a, b) != 0)
+		{
+			fprintf(stderr, "fast and yajl records differ:\n%s\n%s\n", a, b);
+			abort();
+		}
+		free(a);
+		free(b);
+	}
+	trib_pgrec_free(s);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,16 +84,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (parser && ++runs % 10000 == 0)
 	{
 		trib_pgparser_free(parser);
+		trib_pgparser_free(slow);
 		parser = NULL;
 	}
 	if (!parser)
+	{
 		parser = trib_pgparser_new("fuzz", "db");
+		slow = trib_pgparser_new("fuzz", "db");
+		trib_pgparser_set_fast(slow, false);
+	}
 	while (off < size)
 	{
 		size_t		next;
 		size_t		n = trib_pgrecord_next_line(text + off, size - off, &next);
 
-		if (n > 0 && trib_pgparser_parse(parser, text + off, n, &r, err, sizeof(err)))
+		bool		ok = n > 0 && trib_pgparser_parse(parser, text + off, n, &r, err, sizeof(err));
+
+		if (n > 0)
+			compare_paths(text + off, n, ok, ok ? r : NULL, err);
+		if (ok)
 		{
 			if (r->ev && r->ev->after)
 				(void) strlen(r->ev->after);

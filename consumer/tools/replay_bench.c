@@ -14,6 +14,10 @@
  * consumer's hot path and nothing else.
  *
  *   replay_bench FILE [BOOTSTRAP|-] [REPEAT] [librdkafka.property=value ...]
+ *
+ * With TRIB_REPLAY_YAJL=1 in the environment every record goes through
+ * yajl's parse alone, without the parser's fast scan (pgrecord_fast.c),
+ * to compare the two in one binary.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +150,9 @@ main(int argc, char **argv)
 		trib_pgparser *p = trib_pgparser_new("main", "postgres");
 		trib_pgasm *a = trib_pgasm_new();
 		size_t		off = 0;
+
+		if (getenv("TRIB_REPLAY_YAJL") && strcmp(getenv("TRIB_REPLAY_YAJL"), "1") == 0)
+			trib_pgparser_set_fast(p, false);
 
 		while (off < len)
 		{

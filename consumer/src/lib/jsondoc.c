@@ -9,6 +9,7 @@
 #include "jsondoc.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,13 +61,47 @@ trib_jdoc_string(const char *s)
 	return trib_jdoc_stringn(s, strlen(s));
 }
 
+/*
+ * A short integer's value without strtoll and strtod: raw is -?[0-9]{1,15}
+ * and not "-0" (whose double is -0.0).  Such a value is below 2^53, so the
+ * double strtod would give is exactly (double) i.  Value ops build a node
+ * for every number they see (rules_splice.c), and the two conversions were
+ * the largest cost of building it.  False for any other text.
+ */
+static bool
+short_integer(const char *raw, long long *out)
+{
+	const char *p = raw + (raw[0] == '-');
+	long long	v = 0;
+	size_t		n = 0;
+
+	for (; p[n] >= '0' && p[n] <= '9'; n++)
+	{
+		if (n == 15)
+			return false;
+		v = v * 10 + (p[n] - '0');
+	}
+	if (n == 0 || p[n] != '\0' || (raw[0] == '-' && v == 0))
+		return false;
+	*out = raw[0] == '-' ? -v : v;
+	return true;
+}
+
 yajl_val
 trib_jdoc_number(const char *raw)
 {
 	yajl_val	v = node_new(yajl_t_number);
 	char	   *end;
+	long long	i;
 
 	v->u.number.r = trib_xstrdup(raw);
+	if (short_integer(raw, &i))
+	{
+		v->u.number.i = i;
+		v->u.number.d = (double) i;
+		v->u.number.flags = YAJL_NUMBER_INT_VALID | YAJL_NUMBER_DOUBLE_VALID;
+		return v;
+	}
 	errno = 0;
 	v->u.number.i = strtoll(raw, &end, 10);
 	if (errno == 0 && *end == '\0')

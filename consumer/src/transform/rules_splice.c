@@ -1,7 +1,10 @@
 /*
  * rules_splice.c: value rules on the row text (see rules_splice.h).
  *
- * Index.  One pass of yajl's callback parser over an image (its nine
+ * Index.  One pass over an image: the fast index (lib/jscan.h, a
+ * validating scanner for plain JSON, which compact() guarantees but for
+ * UTF-8 and nesting), or, for what it does not take, yajl's callback
+ * parser (its nine
  * callbacks made by lib/yajl_tokens.h's TRIB_YTOK_CALLBACKS, which call
  * the four handlers here directly) records, for every member of an object
  * reached through objects only, its parent, its name and decoded scalar
@@ -28,6 +31,7 @@
 #include "rules_splice.h"
 
 #include "arena.h"
+#include "jscan.h"
 #include "jsondoc.h"
 #include "strbuf.h"
 #include "yajl_tokens.h"
@@ -275,9 +279,128 @@ on_close(void *ctx, bool array)
 
 TRIB_YTOK_CALLBACKS(sp_callbacks, on_scalar, on_key, on_open, on_close);
 
+/* ---- the fast index (lib/jscan.h) ------------------------------------------ */
+
+/* A new member of an object reached through objects: its name is
+ * text[cs, ce), without escapes (nor NUL: jscan refuses control
+ * characters). */
+static int
+fx_member(sp_img *im, int parent, size_t cs, size_t ce)
+{
+	sp_node    *m;
+
+	if (im->nn == im->ncap)
+	{
+		im->ncap = im->ncap ? 2 * im->ncap : 16;
+		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
+	}
+	m = &im->n[im->nn];
+	memset(m, 0, sizeof(*m));
+	m->parent = parent;
+	m->name_off = add_name(im, im->text + cs, ce - cs);
+	m->name_len = ce - cs;
+	return (int) im->nn++;
+}
+
+/* A member's value at the position: its kind, range and scalar text, and
+ * for an object its members. */
+static bool fx_object(trib_jscan *sc, sp_img *im, int owner, int depth);
+
+static bool
+fx_value(trib_jscan *sc, sp_img *im, int mi, int depth)
+{
+	static const yajl_type kinds[] = {
+		[TRIB_JS_STRING] = yajl_t_string, [TRIB_JS_NUMBER] = yajl_t_number,
+		[TRIB_JS_TRUE] = yajl_t_true, [TRIB_JS_FALSE] = yajl_t_false,
+		[TRIB_JS_NULL] = yajl_t_null
+	};
+	int			c = trib_jscan_peek(sc);
+	size_t		start = sc->i;
+	int			kind;
+
+	im->n[mi].start = start;
+	if (c == '{')
+	{
+		im->n[mi].kind = yajl_t_object;
+		if (!fx_object(sc, im, mi, depth + 1))
+			return false;
+	}
+	else if (c == '[')
+	{
+		im->n[mi].kind = yajl_t_array;
+		if (!trib_jscan_container(sc, depth + 1))
+			return false;
+	}
+	else if (c < 0 || !trib_jscan_scalar(sc, &kind))
+		return false;
+	else
+	{
+		size_t		off = kind == TRIB_JS_STRING ? add_name(im, im->text + start + 1, sc->i - start - 2)
+			: kind == TRIB_JS_NUMBER ? add_name(im, im->text + start, sc->i - start)
+			: add_name(im, "", 0);
+
+		im->n[mi].kind = kinds[kind];
+		im->n[mi].text_off = off;
+	}
+	im->n[mi].end = sc->i;
+	return true;
+}
+
+/* The object at the position, reached through objects (owner: the member
+ * whose value it is, -1 for the image): its members into the index. */
+static bool
+fx_object(trib_jscan *sc, sp_img *im, int owner, int depth)
+{
+	size_t		cs,
+				ce;
+
+	if (depth > TRIB_JSCAN_MAX_DEPTH)
+		return false;
+	sc->i++;
+	if (trib_jscan_peek(sc) == '}')
+	{
+		sc->i++;
+		return true;
+	}
+	for (;;)
+	{
+		int			mi;
+
+		if (trib_jscan_peek(sc) != '"' || !trib_jscan_string(sc, &cs, &ce) ||
+			trib_jscan_peek(sc) != ':')
+			return false;
+		sc->i++;
+		mi = fx_member(im, owner, cs, ce);
+		if (!fx_value(sc, im, mi, depth))
+			return false;
+		if (trib_jscan_peek(sc) != ',')
+			break;
+		sc->i++;
+	}
+	if (trib_jscan_peek(sc) != '}')
+		return false;
+	sc->i++;
+	return true;
+}
+
+/* Index im->text without yajl; false hands it to the yajl index (which
+ * starts over), for anything jscan does not take: what this accepts,
+ * yajl accepts with the same index (test_rules_splice compares). */
+static bool
+fast_index(sp_img *im)
+{
+	trib_jscan	sc = {(const unsigned char *) im->text, im->len, 0};
+
+	if (!rl_splice_fast_index || trib_jscan_peek(&sc) != '{' ||
+		!fx_object(&sc, im, -1, 1))
+		return false;
+	return trib_jscan_peek(&sc) < 0;
+}
+
 /* Index `text` into im, as compact() writes it (im->text); usable when
  * compact() could, yajl_tree_parse would accept it (same options: comments
- * allowed) and it is an object. */
+ * allowed) and it is an object.  The fast index (jscan) first; yajl's
+ * callback parse for what it does not take. */
 static void
 img_build(rl_splice *sp, sp_img *im, const char *text)
 {
@@ -297,6 +420,13 @@ img_build(rl_splice *sp, sp_img *im, const char *text)
 	}
 	if (!compact(text, len, im->text, &im->len))
 		return;
+	if (fast_index(im))
+	{
+		im->usable = true;
+		return;
+	}
+	im->nn = 0;
+	im->names.len = 0;
 	trib_arena_reset(&sp->arena);
 	if ((b.h = yajl_alloc(&sp_callbacks, &sp->af, &b)) == NULL)
 		abort();
@@ -408,6 +538,7 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 /* ---- the text path ------------------------------------------------------------ */
 
 bool		rl_splice_enabled = true;
+bool		rl_splice_fast_index = true;
 
 rl_splice *
 rl_splice_new(void)

@@ -44,6 +44,10 @@ typedef enum rl_sp_result
  * Set before any event is transformed; never written by the daemon. */
 extern bool rl_splice_enabled;
 
+/* Tests only: false indexes every image with yajl's parse instead of the
+ * fast scan first (rules_splice.c), to compare the two. */
+extern bool rl_splice_fast_index;
+
 /* A new, empty set of indexes (one per image). */
 rl_splice  *rl_splice_new(void);
 

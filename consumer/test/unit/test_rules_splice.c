@@ -2,8 +2,10 @@
  * test_rules_splice.c: value rules on the row text (rules_splice.c) give
  * exactly what the tree path gives.
  *
- * Every case runs the same event twice through trib_rules_apply: once as
- * the daemon runs it (the text path where it applies), once with
+ * Every case runs the same event three times through trib_rules_apply:
+ * as the daemon runs it (the text path where it applies, its images
+ * indexed by the fast scan), the same with rl_splice_fast_index off (the
+ * images indexed by yajl's parse, as before the fast scan), and with
  * rl_splice_enabled off (every rule on a yajl tree, as before the text
  * path existed), and compares verdict, error, dead-letter reason and the
  * before, after and key texts byte for byte.  The images are fixed edge
@@ -112,10 +114,11 @@ dup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* One event through the rules; text path on or off. */
+/* One event through the rules; text path on or off, and with the text
+ * path, its fast index on or off (yajl's index). */
 static void
-run_one(trib_rules *rs, bool text_path, const char *before, const char *after,
-		const char *key, outcome *o)
+run_one(trib_rules *rs, bool text_path, bool fast_index, const char *before,
+		const char *after, const char *key, outcome *o)
 {
 	trib_event *ev = trib_event_new();
 
@@ -127,9 +130,11 @@ run_one(trib_rules *rs, bool text_path, const char *before, const char *after,
 	ev->after = dup(after);
 	ev->key = dup(key);
 	rl_splice_enabled = text_path;
+	rl_splice_fast_index = fast_index;
 	memset(o, 0, sizeof(*o));
 	o->v = trib_rules_apply(rs, ev, o->err, sizeof(o->err));
 	rl_splice_enabled = true;
+	rl_splice_fast_index = true;
 	o->before = dup(ev->before);
 	o->after = dup(ev->after);
 	o->key = dup(ev->key);
@@ -163,18 +168,21 @@ compare(trib_rules *rs, size_t set, const char *before, const char *after, const
 	outcome		tree;
 	outcome		text;
 
-	run_one(rs, false, before, after, key, &tree);
-	run_one(rs, true, before, after, key, &text);
-	if (tree.v != text.v)
-		fail_msg("rule set %zu, image %s: verdict %d (tree) vs %d (text)", set,
-				 after ? after : "(null)", tree.v, text.v);
-	same_text("error", tree.err, text.err, set, after);
-	same_text("dead-letter reason", tree.error, text.error, set, after);
-	same_text("before", tree.before, text.before, set, after);
-	same_text("after", tree.after, text.after, set, after);
-	same_text("key", tree.key, text.key, set, after);
+	run_one(rs, false, true, before, after, key, &tree);
+	for (int fast = 0; fast <= 1; fast++)
+	{
+		run_one(rs, true, fast, before, after, key, &text);
+		if (tree.v != text.v)
+			fail_msg("rule set %zu, image %s: verdict %d (tree) vs %d (text, %s index)",
+					 set, after ? after : "(null)", tree.v, text.v, fast ? "fast" : "yajl");
+		same_text("error", tree.err, text.err, set, after);
+		same_text("dead-letter reason", tree.error, text.error, set, after);
+		same_text("before", tree.before, text.before, set, after);
+		same_text("after", tree.after, text.after, set, after);
+		same_text("key", tree.key, text.key, set, after);
+		outcome_free(&text);
+	}
 	outcome_free(&tree);
-	outcome_free(&text);
 }
 
 static trib_rules *

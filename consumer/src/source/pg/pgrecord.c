@@ -4,8 +4,8 @@
  *
  * Design.  A record is parsed in one pass with yajl's streaming parser
  * (TRIB_YTOK_CALLBACKS of lib/yajl_tokens.h turns yajl's nine callbacks
- * into the four handlers here, on_scalar, on_key, on_open and on_end,
- * called directly: this is every PostgreSQL event's hot path).  The
+ * into the four handlers of pgrecord_scan.c, on_scalar, on_key, on_open
+ * and on_end, called directly), unless the fast scan below takes it.  The
  * handlers know only four levels: the record object (depth 1), the value
  * of one of its fields (depth 2: members of a row image, elements of
  * "columns", "relations" and name lists), and the members of a column or
@@ -20,6 +20,14 @@
  * event key is built from the raw members ("name":value) of the image, so
  * no value is ever re-formatted.
  *
+ * Most records never reach yajl: a hand-written scan of the plugin's
+ * usual records (pgrecord_fast.c: scalar fields and the two row images,
+ * the grammar checked, no tokens) fills the same parse state in about a
+ * third of yajl's instructions, and hands anything else (escapes,
+ * relation records, name lists, unknown fields, errors) to the yajl parse
+ * above, which then runs from the start.  Both paths give the same records, byte for byte
+ * (test_pgrecord_fast, fuzz_pgrecord).
+ *
  * After the parse, a table of required fields per kind checks the record
  * (presence and JSON type), and the record is built.  Every failure path
  * frees what was allocated and reports the reason in errbuf.
@@ -29,8 +37,9 @@
  * transaction assembler (pgasm.c).
  *
  * Files.  This file holds the kind and field tables, the requirements per
- * kind, and the parser's and trib_pgrec's life; the streaming parse and
- * trib_pgparser_parse() are in pgrecord_scan.c, the checks and builders
+ * kind, and the parser's and trib_pgrec's life; the fast scan is in
+ * pgrecord_fast.c, the streaming parse and
+ * trib_pgparser_parse() in pgrecord_scan.c, the checks and builders
  * run after it in pgrecord_build.c, sharing pgrecord_int.h.
  */
 #include "pgrecord.h"
@@ -39,6 +48,7 @@
 #include <string.h>
 
 #include "pgrecord_int.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 /* ---------------------------------------------------------------------- */
@@ -184,8 +194,16 @@ trib_pgparser_new(const char *source, const char *db)
 	trib_arena_init(&p->scratch, 0);
 	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
+	p->fast = true;
 	init_specs();
 	return p;
+}
+
+/* Whether parses try the fast scan first (tests and benchmarks compare). */
+void
+trib_pgparser_set_fast(trib_pgparser *p, bool on)
+{
+	p->fast = on;
 }
 
 /* Free the parser and its relation cache. */
@@ -292,4 +310,55 @@ trib_pgrecord_next_line(const char *text, size_t len, size_t *next)
 
 	*next = nl ? n + 1 : len;
 	return n;
+}
+
+/* Add "name=value;" for a string that may be NULL. */
+static void
+digest_str(trib_strbuf *b, const char *name, const char *v)
+{
+	trib_strbuf_printf(b, "%s=%s;", name, v ? v : "(null)");
+}
+
+/* Everything a record and its event say, as one text (see pgrecord.h). */
+char *
+trib_pgrec_digest(const trib_pgrec *r)
+{
+	trib_strbuf b = {0};
+	const trib_event *e = r->ev;
+
+	trib_strbuf_printf(&b, "kind=%d;xid=%u;subxid=%u;clsn=%d/%llu;end=%llu;lsn=%llu;"
+					   "ts=%d/%lld/%lld;seq=%d/%llu;changes=%d/%llu;first=%d;"
+					   "next=%d/%llu;discard=%d;through=%d/%llu;tx=%d;",
+					   (int) r->kind, r->xid, r->subxid, r->has_commit_lsn,
+					   (unsigned long long) r->commit_lsn, (unsigned long long) r->end_lsn,
+					   (unsigned long long) r->lsn, r->has_ts, (long long) r->ts_ms,
+					   (long long) r->ts_us, r->has_seq, (unsigned long long) r->seq,
+					   r->has_changes, (unsigned long long) r->changes, r->first,
+					   r->has_next_seq, (unsigned long long) r->next_seq, r->discard,
+					   r->has_discard_through, (unsigned long long) r->discard_through_seq,
+					   r->transactional);
+	digest_str(&b, "prefix", r->prefix);
+	digest_str(&b, "gid", r->gid);
+	trib_strbuf_printf(&b, "rel=%s;", r->rel ? "yes" : "no");
+	if (e)
+	{
+		trib_strbuf_printf(&b, "op=%c;txid=%llu;ts=%lld/%lld;pos=%llu/%llu/%llu/%llu;",
+						   (char) e->op, (unsigned long long) e->txid,
+						   (long long) e->ts_ms, (long long) e->ts_us,
+						   (unsigned long long) e->pos.commit_lsn,
+						   (unsigned long long) e->pos.seq,
+						   (unsigned long long) e->pos.end_lsn,
+						   (unsigned long long) e->pos.lsn);
+		digest_str(&b, "schema", e->schema);
+		digest_str(&b, "table", e->table);
+		digest_str(&b, "before", e->before);
+		digest_str(&b, "after", e->after);
+		digest_str(&b, "key", e->key);
+		digest_str(&b, "unchanged", e->unchanged);
+		digest_str(&b, "jn", e->after_json_nulls);
+		digest_str(&b, "ojn", e->before_json_nulls);
+		digest_str(&b, "extra", e->extra);
+		digest_str(&b, "opaque", e->pos.opaque);
+	}
+	return trib_strbuf_finish(&b);
 }

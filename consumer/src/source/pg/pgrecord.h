@@ -23,8 +23,10 @@
  * Parsing is strict: a record that is not valid JSON, misses a field its
  * kind requires, or has a field of the wrong type is an error with a clear
  * message, never a crash.  Unknown top-level fields are ignored, so a newer
- * plugin can add fields.  Parsing uses yajl's streaming parser only (no
- * recursion, no tree), so nesting depth costs no stack.
+ * plugin can add fields.  Parsing uses a fast scan of the usual
+ * records (pgrecord_fast.c; recursion bounded at 32 levels inside a row
+ * image) and yajl's streaming parser for the rest (no recursion, no
+ * tree), so nesting depth costs little stack.
  *
  * Ownership: a trib_pgrec owns its event and strings; trib_pgrec_free()
  * releases them.  Take the event with trib_pgrec_take_event() (the record
@@ -122,9 +124,21 @@ void		trib_pgparser_free(trib_pgparser *p);
 bool		trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 								trib_pgrec **out, char *errbuf, size_t errlen);
 
+/*
+ * Whether parses try the fast scan of the plugin's usual records first
+ * (pgrecord_fast.c; on by default).  Off, every record goes through
+ * yajl's parse alone; the results are the same, which tests and the
+ * fuzzer check by comparing the two, and replay_bench times.
+ */
+void		trib_pgparser_set_fast(trib_pgparser *p, bool on);
+
 /* The metadata of schema.table, or NULL when no relation record came. */
 const trib_pgrel *trib_pgparser_relation(const trib_pgparser *p,
 										 const char *schema, const char *table);
+
+/* Every field of a record and its event as one text, for tests and the
+ * fuzzer that compare two parses (the caller frees it). */
+char	   *trib_pgrec_digest(const trib_pgrec *r);
 
 /* Free a record and what it owns; NULL is allowed. */
 void		trib_pgrec_free(trib_pgrec *rec);

@@ -4,8 +4,11 @@
  * (struct trib_pgparser); private to source/pg/.  The files:
  *   pgrecord.c        the kind and field tables, the requirements per
  *                     kind, the parser's life, and trib_pgrec's
- *   pgrecord_scan.c   the streaming parse of one record (yajl's callbacks)
- *                     and trib_pgparser_parse()
+ *   pgrecord_fast.c   the fast scan of the plugin's usual records, tried
+ *                     first (fills a pstate without yajl)
+ *   pgrecord_scan.c   the streaming parse of one record (yajl's callbacks),
+ *                     for what the fast scan hands over, and
+ *                     trib_pgparser_parse()
  *   pgrecord_build.c  the checks after the parse and the records built
  *                     from it (events, relations)
  */
@@ -93,6 +96,7 @@ struct trib_pgparser
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
 	memberlist	img[2];
+	bool		fast;			/* try pgrecord_fast.c first (default) */
 };
 
 typedef struct strlist
@@ -179,6 +183,9 @@ bool		pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);
 bool		pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 bool		pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen);
 bool		pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+/* pgrecord_fast.c: scan a usual record into st without yajl; false when
+ * the record is not one it takes (yajl's parse must then run) */
+bool		pgr_fast_scan(pstate *st);
 bool		pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_PGRECORD_INT_H */

@@ -5,12 +5,13 @@
  * yajl calls the four handlers on_scalar, on_key, on_open and on_end
  * through TRIB_YTOK_CALLBACKS (lib/yajl_tokens.h); they and every helper
  * they call are static in this file, so the compiler inlines them into
- * the callbacks: this is every PostgreSQL event's hot path.  The handlers
- * fill a pstate (pgrecord_int.h): each known top-level field's type and
- * value span, the members of the two row images, the name lists and the
- * column objects of a relation record.  trib_pgparser_parse() runs the
- * parse and then the checks and builders of pgrecord_build.c, once per
- * record.
+ * the callbacks.  The handlers fill a pstate (pgrecord_int.h): each known
+ * top-level field's type and value span, the members of the two row
+ * images, the name lists and the column objects of a relation record.
+ * trib_pgparser_parse() tries the fast scan first (pgrecord_fast.c, which
+ * fills the same pstate for the plugin's usual records: most events never
+ * reach yajl), runs this parse for what it hands over, and then the checks
+ * and builders of pgrecord_build.c, once per record.
  */
 #include "pgrecord.h"
 
@@ -487,7 +488,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 	return 1;
 }
 
-/* yajl's callbacks, calling the four handlers directly (hot path). */
+/* yajl's callbacks, calling the four handlers directly. */
 TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
 
 /*
@@ -516,7 +517,19 @@ pstate_clear(trib_pgparser *p, pstate *st)
 	free(st->cols);
 }
 
-/* Parse one record. */
+/* Undo what a fast scan that handed over left in st (pgrecord_fast.c):
+ * its fields and image members; its strings stay in the arena until the
+ * record is done. */
+static void
+yajl_restart(pstate *st)
+{
+	memset(st->f, 0, sizeof(st->f));
+	st->img[0].n = 0;
+	st->img[1].n = 0;
+}
+
+/* Parse one record: the fast scan of our plugin's usual records, and
+ * yajl's parse for whatever the scan does not take. */
 bool
 trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 					trib_pgrec **out, char *errbuf, size_t errlen)
@@ -535,13 +548,21 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	st.text = text;
 	st.len = len;
 	st.topkey = F_UNKNOWN;
-	st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
-	if (!st.h)
-		return trib_errf(errbuf, errlen, "out of memory");
-
-	ys = yajl_parse(st.h, (const unsigned char *) text, len);
-	if (ys == yajl_status_ok)
-		ys = yajl_complete_parse(st.h);
+	if (!p->fast || !pgr_fast_scan(&st))
+	{
+		yajl_restart(&st);
+		st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
+		if (!st.h)
+		{
+			pstate_clear(p, &st);
+			return trib_errf(errbuf, errlen, "out of memory");
+		}
+		ys = yajl_parse(st.h, (const unsigned char *) text, len);
+		if (ys == yajl_status_ok)
+			ys = yajl_complete_parse(st.h);
+	}
+	else
+		ys = yajl_status_ok;
 	if (ys != yajl_status_ok)
 	{
 		if (st.err[0])
@@ -605,7 +626,8 @@ done:
 	else
 		trib_pgrec_free(rec);
 	pstate_clear(p, &st);
-	yajl_free(st.h);
+	if (st.h)
+		yajl_free(st.h);
 	trib_arena_reset(&p->scratch);
 	return ok;
 }

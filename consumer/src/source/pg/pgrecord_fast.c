@@ -1,0 +1,177 @@
+/*
+ * pgrecord_fast.c: a hand-written scanner for the records as our own
+ * plugin writes them, which fills the same parse state (pstate) as the
+ * yajl parse of pgrecord_scan.c in about a third of its instructions
+ * (W1: 5,100 a record against 13,300 in yajl_parse and its callbacks).
+ *
+ * Design.  The record parse was the consumer's largest cost per event
+ * (yajl's lexer and its callbacks: two thirds of the main thread's
+ * instructions in W1, docs/BENCHMARKS.md).  Yet a change record has a
+ * fixed, simple shape: one object of known top-level fields whose values
+ * are scalars, and the row images `old` and `new`, objects whose members
+ * are copied out byte for byte.  Nothing needs tokens: only each field's
+ * span and each image member's bounds (kstart, vend, name), which is what
+ * pgrecord_build.c reads.  This scanner finds them in one pass, checking
+ * the JSON grammar as it goes (lib/jscan.h, shared with the rules' text
+ * index).
+ *
+ * It takes only what it can judge alone, and says "not mine" (returns
+ * false) for everything else, after which the caller runs the yajl parse
+ * from scratch, so every error message, every rarely used field and every
+ * corner of the grammar stays yajl's:
+ *   - a string with an escape, a control character or a byte that yajl's
+ *     UTF-8 check would refuse; whitespace other than space, tab, CR, LF;
+ *   - an unknown or repeated top-level field, or one whose value is an
+ *     object or array other than the `old` and `new` objects (relation
+ *     records' columns, name lists, JSON null lists, truncate relations);
+ *   - nesting deeper than TRIB_JSCAN_MAX_DEPTH inside an image value;
+ *   - anything after the record's closing brace but whitespace;
+ *   - any grammar error (the yajl parse then reports it).
+ * What it accepts, yajl accepts too and reports with the same spans: a
+ * string's span runs from its opening to past its closing quote, a
+ * number's from its first to past its last character, a container's from
+ * its opening to past its closing bracket.  test_pgrecord compares the
+ * two paths record by record, and fuzz_pgrecord does so on every input.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "jscan.h"
+#include "pgrecord_int.h"
+#include "xalloc.h"
+
+/* Make room for one more member in ml. */
+static member *
+ml_push(memberlist *ml)
+{
+	if (ml->n == ml->cap)
+	{
+		ml->cap = ml->cap ? ml->cap * 2 : 16;
+		ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
+	}
+	return &ml->m[ml->n++];
+}
+
+/* A row image, the object at the position: every member's raw span and
+ * name into ml; sets the field's span. */
+static bool
+sc_image(trib_jscan *sc, field *f, memberlist *ml)
+{
+	size_t		cs,
+				ce;
+
+	f->type = J_OBJECT;
+	f->start = sc->i++;
+	if (trib_jscan_peek(sc) != '}')
+		for (;;)
+		{
+			member	   *m;
+
+			if (trib_jscan_peek(sc) != '"')
+				return false;
+			m = ml_push(ml);
+			m->kstart = sc->i;
+			if (!trib_jscan_string(sc, &cs, &ce) || trib_jscan_peek(sc) != ':')
+				return false;
+			m->name = (const char *) sc->s + cs;
+			m->nlen = ce - cs;
+			sc->i++;
+			if (!trib_jscan_value(sc, 1))
+				return false;
+			m->vend = sc->i;
+			if (trib_jscan_peek(sc) != ',')
+				break;
+			sc->i++;
+		}
+	if (trib_jscan_peek(sc) != '}')
+		return false;
+	f->end = ++sc->i;
+	return true;
+}
+
+/* The top-level field named by [cs, ce), or -1 when unknown. */
+static int
+field_index(const trib_jscan *sc, size_t cs, size_t ce)
+{
+	size_t		n = ce - cs;
+	const char *k = (const char *) sc->s + cs;
+
+	for (int i = 0; i < NFIELDS; i++)
+		if (pgr_field_len[i] == n && pgr_field_names[i][0] == k[0] &&
+			memcmp(pgr_field_names[i], k, n) == 0)
+			return i;
+	return -1;
+}
+
+/* One top-level member's value, of field fi, at the position. */
+static bool
+sc_field(trib_jscan *sc, pstate *st, int fi)
+{
+	static const int js_types[] = {
+		[TRIB_JS_STRING] = J_STRING, [TRIB_JS_NUMBER] = J_NUMBER,
+		[TRIB_JS_TRUE] = J_BOOL, [TRIB_JS_FALSE] = J_BOOL, [TRIB_JS_NULL] = J_NULL
+	};
+	field	   *f = &st->f[fi];
+	int			c = trib_jscan_peek(sc);
+	int			kind;
+
+	if (c < 0)
+		return false;
+	if (c == '{' || c == '[')
+	{
+		if (c != '{' || (fi != F_OLD && fi != F_NEW))
+			return false;
+		return sc_image(sc, f, &st->img[fi == F_NEW]);
+	}
+	f->start = sc->i;
+	if (!trib_jscan_scalar(sc, &kind))
+		return false;
+	f->type = js_types[kind];
+	f->b = kind == TRIB_JS_TRUE;
+	f->end = sc->i;
+	if (f->type == J_STRING)
+	{
+		f->slen = f->end - f->start - 2;
+		f->str = trib_arena_strndup(st->arena, st->text + f->start + 1, f->slen);
+	}
+	return true;
+}
+
+/*
+ * Scan st->text into st (f[] and img[]), which must be zeroed but for
+ * arena, text, len and the image arrays (empty).  False when the record
+ * is not one the scanner takes (see the file comment); st then holds
+ * partial results the caller discards.
+ */
+bool
+pgr_fast_scan(pstate *st)
+{
+	trib_jscan	sc = {(const unsigned char *) st->text, st->len, 0};
+	size_t		cs,
+				ce;
+
+	if (trib_jscan_peek(&sc) != '{')
+		return false;
+	sc.i++;
+	if (trib_jscan_peek(&sc) != '}')
+		for (;;)
+		{
+			int			fi;
+
+			if (trib_jscan_peek(&sc) != '"' || !trib_jscan_string(&sc, &cs, &ce) ||
+				(fi = field_index(&sc, cs, ce)) < 0 || st->f[fi].type != J_NONE ||
+				trib_jscan_peek(&sc) != ':')
+				return false;
+			sc.i++;
+			if (!sc_field(&sc, st, fi))
+				return false;
+			if (trib_jscan_peek(&sc) != ',')
+				break;
+			sc.i++;
+		}
+	if (trib_jscan_peek(&sc) != '}')
+		return false;
+	sc.i++;
+	return trib_jscan_peek(&sc) < 0;
+}
