@@ -108,6 +108,17 @@ int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char
 bool		trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_seq,
 								uint64_t *acked);
 
+/*
+ * A resumed snapshot at `base` whose checkpoint counts the ids up to `seq`
+ * (has_seq: the checkpoint is at base): have the sinks drop what they hold
+ * after it (host->rewind, sink.h rewind), since the copy sends those rows
+ * again.  Call it after next_seq is set from what the sinks hold, so that
+ * no id is reused.  True when there is nothing to do.  Shared with the
+ * MongoDB copy loop.
+ */
+bool		trib_snapfeed_rewind(const trib_source_host *h, bool has_seq, uint64_t base,
+								 uint64_t seq, char *errbuf, size_t errlen);
+
 /* Start the run: first_seq and done_seq from next_seq, the clocks. */
 void		trib_snapfeed_begin(trib_snapfeed *f);
 
