@@ -2,8 +2,9 @@
  * sink_file_conf.c: the key tables of the `type: file` and `type: stdout`
  * sinks (see sink_file_conf.h).  The `path` row says which files a file
  * sink writes besides `path` itself (its position sidecar, the sidecar's
- * temporary file, its rotated segments), so the loader keeps every other
- * key off them (config_paths.c).
+ * temporary file, its rotated segments, its snapshot id map and that
+ * map's temporary file), so the loader keeps every other key off them
+ * (config_paths.c).
  *
  * Adding a key: a field in trib_filesink_conf and one row below; run
  * `make -C consumer doc`.
@@ -17,11 +18,13 @@
 #include "fileio.h"
 
 /* A file sink's files: path, its sidecar and the sidecar's temporary
- * file, and the segments path.N. */
+ * file, its id map and the map's temporary file, and the segments path.N. */
 static const ck_derived file_sink_names[] = {
 	{"", NULL},
 	{TRIB_FILESINK_POS_SUFFIX, "position sidecar"},
 	{TRIB_FILESINK_POS_SUFFIX TRIB_ATOMIC_TMP_SUFFIX, "position sidecar's temporary file"},
+	{TRIB_FILESINK_IDS_SUFFIX, "snapshot id map"},
+	{TRIB_FILESINK_IDS_SUFFIX TRIB_ATOMIC_TMP_SUFFIX, "snapshot id map's temporary file"},
 	{NULL, NULL}
 };
 

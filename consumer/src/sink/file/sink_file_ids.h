@@ -35,7 +35,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TRIB_FILESINK_IDS_SUFFIX ".ids"
+#include "sink_file_conf.h"		/* TRIB_FILESINK_IDS_SUFFIX */
 
 /* Ids first..last, `lines` lines each. */
 typedef struct trib_fsids_run
