@@ -223,6 +223,8 @@ mdb_sql shop -e "INSERT INTO items VALUES (300001, 'new')"
 stream_once B "$WORK/b.jsonl" items c
 stop_consumer
 expect_eq "B: the restart resumed the copy" 1 "$(grep -c 'resuming the copy' "$WORK/b.log" || true)"
+expect_eq "B: the restart cut the file back to the checkpoint" 1 \
+    "$(grep -c 'cut back to byte' "$WORK/b.log" || true)"
 copy_check B "$WORK/b.jsonl" "items:300000" "tags:20000"
 
 expect_no_sanitizer "no sanitizer report" "$WORK"/a.log "$WORK"/c.log "$WORK"/b.log

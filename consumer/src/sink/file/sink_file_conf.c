@@ -50,7 +50,11 @@ const ck_section trib_filesink_conf_section = {
 	.doc_title = "`sinks.<name>` with `type: file`",
 	.what = "a file sink",
 	.keys = file_sink_keys,
-	.doc_intro = "Writes events as JSON Lines to a file.",
+	.doc_intro = "Writes events as JSON Lines to a file, each event once across restarts and "
+	"crashes (its position in the sidecar `path.pos`). A snapshot resumed after a fault cuts "
+	"the file back to the rows its checkpoint counts before they are sent again, so each row "
+	"is in the file once; `path.ids` records where each snapshot row's lines are for that "
+	"(docs/SNAPSHOT.md, Positions).",
 };
 
 static const ck_key stdout_sink_keys[] = {
@@ -62,5 +66,7 @@ const ck_section trib_filesink_conf_stdout_section = {
 	.doc_title = "`sinks.<name>` with `type: stdout`",
 	.what = "a stdout sink",
 	.keys = stdout_sink_keys,
-	.doc_intro = "Writes events as JSON Lines to standard output; it has no other settings.",
+	.doc_intro = "Writes events as JSON Lines to standard output; it has no other settings. "
+	"It keeps no position: after a restart, and after a snapshot resumed after a fault, "
+	"lines already printed can be printed again (at least once).",
 };
