@@ -152,14 +152,21 @@ trib_filesink_opts_init(trib_filesink_opts *opts)
 	opts->fd = -1;
 }
 
+/* path + suffix (malloc'd). */
+static char *
+suffixed(const char *path, const char *suffix)
+{
+	trib_strbuf b = {0};
+
+	trib_strbuf_printf(&b, "%s%s", path, suffix);
+	return trib_strbuf_finish(&b);
+}
+
 /* path + ".pos". */
 char *
 trib_filesink_pos_path(const char *path)
 {
-	trib_strbuf b = {0};
-
-	trib_strbuf_printf(&b, "%s" TRIB_FILESINK_POS_SUFFIX, path);
-	return trib_strbuf_finish(&b);
+	return suffixed(path, TRIB_FILESINK_POS_SUFFIX);
 }
 
 /* Copy a position, opaque text included; dst's old opaque is freed. */
@@ -716,7 +723,7 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 static bool
 open_ids(filesink *f, char *errbuf, size_t errlen)
 {
-	char	   *ids_path = trib_fsids_path(f->path);
+	char	   *ids_path = suffixed(f->path, TRIB_FILESINK_IDS_SUFFIX);
 	bool		ok = trib_fsids_load(&f->ids, ids_path, f->mode, f->fsync, f->has_durable,
 									 f->durable.commit_lsn, f->durable.seq, errbuf, errlen);
 

@@ -21,15 +21,6 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-char *
-trib_fsids_path(const char *path)
-{
-	trib_strbuf b = {0};
-
-	trib_strbuf_printf(&b, "%s" TRIB_FILESINK_IDS_SUFFIX, path);
-	return trib_strbuf_finish(&b);
-}
-
 /* Release one record's runs. */
 static void
 rec_free(trib_fsids_rec *r)

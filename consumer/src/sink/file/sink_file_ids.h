@@ -69,9 +69,6 @@ typedef struct trib_fsids
 								 * commit (a streamed event, a new base) */
 } trib_fsids;
 
-/* path + ".ids". */
-char	   *trib_fsids_path(const char *path);
-
 /*
  * Read `ids_path` (absent: empty) and keep only the records of ids at
  * `base` up to `seq` (has: false when the sink holds no position: keep
