@@ -23,7 +23,11 @@
  * defence: the chunk holding it must never be counted whole (a restart
  * would skip it and the chunk's rest).  That chunk's earlier rows, which
  * did reach the sinks, are sent again by the restart, under new ids
- * (docs/SNAPSHOT.md, Positions).  The very last
+ * (docs/SNAPSHOT.md, Positions).  Chunks are counted in id order, and a
+ * table read in one pass (no key) only with its final chunk, so the saved
+ * id names exactly the rows the progress counts: a resumed copy has the
+ * sinks drop what they hold after it (trib_snapfeed_rewind; the file sink
+ * can), so that those rows are not there twice.  The very last
  * event is held back until the next one arrives or the copy ends, so that
  * it can carry last_in_tx (the envelope's source.snapshot "last").
  *
@@ -185,7 +189,8 @@ typedef struct trib_snapfeed_engine
 /*
  * Set the progress for a copy at f->base (clearing it first): state
  * running, mode "only" or "initial", the engine's tables (plan), then the
- * first id (trib_snapfeed_first_id, `what` naming base).
+ * first id (trib_snapfeed_first_id, `what` naming base); resuming (prev),
+ * then the sinks rewound to the id prev's checkpoint counts up to.
  */
 bool		trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 								  bool only, trib_snapprog *prev, const char *what,

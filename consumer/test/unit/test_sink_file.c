@@ -624,6 +624,37 @@ test_rewind_interrupted_is_finished_at_open(void **state)
 	free(seg1);
 }
 
+/* A crash in the middle of an append to the id map leaves a last line
+ * without its newline: the next open drops it, and a cut still works. */
+static void
+test_torn_id_map_line_is_dropped(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *ids = path_of("torn.jsonl.ids");
+	char	   *text;
+	FILE	   *fp;
+	int			nseg;
+
+	(void) state;
+	open_file(&sink, &a, "torn.jsonl", 0, 0);
+	write_snaps(&sink, 1, 30, 10);
+	sink.ops->close(&sink);
+	fp = fopen(ids, "a");
+	assert_non_null(fp);
+	fputs("{\"base\":\"0/5000\",\"segm", fp);
+	fclose(fp);
+	open_file(&sink, &a, "torn.jsonl", 0, 0);
+	text = slurp(ids);
+	assert_int_equal(count_lines(text), 3);
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	free(text);
+	rewind_to(&sink, 12);
+	sink.ops->close(&sink);
+	assert_all_ids("torn.jsonl", 1, 12, &nseg);
+	free(ids);
+}
+
 /* A streamed event after the snapshot empties the id map: nothing of the
  * snapshot can be cut any more. */
 static void
@@ -1028,6 +1059,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rewind_interrupted_is_finished_at_open, setup,
 										teardown),
 		cmocka_unit_test_setup_teardown(test_stream_ends_the_id_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_id_map_line_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_right_after_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_data_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_mode_flushes_and_records, setup, teardown),

@@ -192,15 +192,17 @@ keep_upto(trib_fsids *x, uint64_t seq)
 	return cut;
 }
 
-/* Read the file's records; *bad when a line is not one. */
+/* Read the file's records; *bad when a line is not one, *torn when the
+ * last line has no newline (an append cut short by a crash: dropped). */
 static bool
-read_recs(trib_fsids *x, bool *bad, char *errbuf, size_t errlen)
+read_recs(trib_fsids *x, bool *bad, bool *torn, char *errbuf, size_t errlen)
 {
 	FILE	   *fp = fopen(x->path, "re");
 	char	   *line = NULL;
 	size_t		cap = 0;
+	ssize_t		len;
 
-	*bad = false;
+	*bad = *torn = false;
 	if (!fp)
 	{
 		if (errno == ENOENT)
@@ -208,11 +210,16 @@ read_recs(trib_fsids *x, bool *bad, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "cannot read %s: %s", x->path, strerror(errno));
 		return false;
 	}
-	while (!*bad && getline(&line, &cap, fp) > 0)
+	while (!*bad && (len = getline(&line, &cap, fp)) > 0)
 	{
 		trib_fsids_rec r = {0};
 		uint64_t	base = 0;
 
+		if (line[len - 1] != '\n')
+		{
+			*torn = true;
+			break;
+		}
 		*bad = !parse_rec(line, &base, &r) || (x->has_base && base != x->base);
 		x->base = base;
 		x->has_base = true;
@@ -228,14 +235,15 @@ bool
 trib_fsids_load(trib_fsids *x, const char *ids_path, mode_t mode, bool fsync, bool has,
 				uint64_t base, uint64_t seq, char *errbuf, size_t errlen)
 {
-	bool		bad;
+	bool		bad,
+				torn;
 	bool		changed;
 
 	memset(x, 0, sizeof(*x));
 	x->path = trib_xstrdup(ids_path);
 	x->mode = mode;
 	x->fsync = fsync;
-	if (!read_recs(x, &bad, errbuf, errlen))
+	if (!read_recs(x, &bad, &torn, errbuf, errlen))
 		return false;
 	if (bad)
 	{
@@ -251,7 +259,7 @@ trib_fsids_load(trib_fsids *x, const char *ids_path, mode_t mode, bool fsync, bo
 	}
 	else
 		changed = keep_upto(x, seq);
-	return !changed || rewrite(x, errbuf, errlen);
+	return !(changed || torn) || rewrite(x, errbuf, errlen);
 }
 
 void

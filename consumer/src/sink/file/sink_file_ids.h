@@ -22,7 +22,8 @@
  * snapshot): an event at another one, or any streamed event, starts it
  * afresh.  A record is appended once the data it describes is durable,
  * before the sidecar moves; at open the records of ids the sidecar does
- * not count (a crash in between) are dropped.
+ * not count (a crash in between) are dropped, and so is a last line
+ * without its newline (an append cut short).
  *
  * Ownership: a trib_fsids owns its records and its path;
  * trib_fsids_clear() releases them.
