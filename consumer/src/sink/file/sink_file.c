@@ -492,14 +492,8 @@ static bool
 json_uint(yajl_val root, const char *name, uint64_t *out)
 {
 	const char *path[] = {name, NULL};
-	yajl_val	v = yajl_tree_get(root, path, yajl_t_number);
-	char	   *end;
 
-	if (!v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0)
-		return false;
-	errno = 0;
-	*out = strtoull(YAJL_GET_NUMBER(v), &end, 10);
-	return errno == 0 && *end == '\0';
+	return trib_fsids_json_u64(yajl_tree_get(root, path, yajl_t_number), out);
 }
 
 /* A yajl LSN member ("X/Y"), or false. */

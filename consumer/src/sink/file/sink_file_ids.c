@@ -93,9 +93,9 @@ rewrite(trib_fsids *x, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* An unsigned integer element of a yajl array or member. */
-static bool
-json_u64(yajl_val v, uint64_t *out)
+/* See sink_file_ids.h. */
+bool
+trib_fsids_json_u64(yajl_val v, uint64_t *out)
 {
 	char	   *end;
 
@@ -124,7 +124,7 @@ parse_run(yajl_val a, trib_fsids_rec *r)
 	if (!YAJL_IS_ARRAY(a) || a->u.array.len != 3)
 		return false;
 	for (int k = 0; k < 3; k++)
-		if (!json_u64(a->u.array.values[k], &v[k]))
+		if (!trib_fsids_json_u64(a->u.array.values[k], &v[k]))
 			return false;
 	if (v[0] > v[1] || v[2] > UINT32_MAX)
 		return false;
@@ -141,8 +141,8 @@ parse_rec(const char *line, uint64_t *base, trib_fsids_rec *r)
 	yajl_val	runs = root ? member(root, "runs", yajl_t_array) : NULL;
 	uint64_t	off;
 	bool		ok = b && runs && trib_lsn_parse(YAJL_GET_STRING(b), base) &&
-		json_u64(member(root, "segment", yajl_t_number), &r->segment) &&
-		json_u64(member(root, "offset", yajl_t_number), &off) && off <= INT64_MAX;
+		trib_fsids_json_u64(member(root, "segment", yajl_t_number), &r->segment) &&
+		trib_fsids_json_u64(member(root, "offset", yajl_t_number), &off) && off <= INT64_MAX;
 
 	r->offset = ok ? (int64_t) off : 0;
 	for (size_t i = 0; ok && i < runs->u.array.len; i++)

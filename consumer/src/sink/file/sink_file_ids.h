@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "sink_file_conf.h"		/* TRIB_FILESINK_IDS_SUFFIX */
 
 /* Ids first..last, `lines` lines each. */
@@ -101,5 +103,9 @@ bool		trib_fsids_find(const trib_fsids *x, uint64_t base, uint64_t seq,
 bool		trib_fsids_cut(trib_fsids *x, uint64_t seq, char *errbuf, size_t errlen);
 
 void		trib_fsids_clear(trib_fsids *x);
+
+/* A JSON integer of at least 0 (yajl) into *out; false when v is none.
+ * Also the sidecar's reader's (sink_file.c). */
+bool		trib_fsids_json_u64(yajl_val v, uint64_t *out);
 
 #endif							/* TRIB_SINK_FILE_IDS_H */
