@@ -54,7 +54,7 @@ static const ck_derived atomic_file[] = {
 	{NULL, NULL}
 };
 
-#define MAX_NAMES 3
+#define MAX_NAMES 5			/* a file sink: path, sidecar, id map, two temporaries */
 
 /* One name, as written (plus its suffix) and resolved. */
 typedef struct wname

@@ -93,6 +93,17 @@ typedef struct trib_sink_ops
 	bool		(*prepare_table) (trib_sink *sink, const trib_relation *rel,
 								  char *errbuf, size_t errlen);
 
+	/* Optional: a snapshot resumes, and the rows its checkpoint counts are
+	 * the events up to `to` (same commit_lsn as the snapshot's events):
+	 * drop every event after `to` this sink holds, if it can, because the
+	 * copy sends those rows again under new ids (docs/SNAPSHOT.md,
+	 * Positions).  Called before anything is written in this run; the
+	 * sink's durable position is then `to` when it was after it.  A sink
+	 * that holds nothing after `to` does nothing.  NULL: the sink cannot
+	 * drop what it holds (it keeps those rows, at least once). */
+	bool		(*rewind) (trib_sink *sink, const trib_position *to,
+						   char *errbuf, size_t errlen);
+
 	/* Optional, for `tributary check` (never during `run`): report on
 	 * `rep` whether the system `conf` names is reachable and what `run`
 	 * would do there, read-only and with short timeouts, counting what

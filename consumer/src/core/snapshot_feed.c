@@ -53,6 +53,11 @@ trib_snapfeed_load(const trib_source_host *h, trib_position *ck, trib_snapprog *
 	if (r <= 0)
 		return r;
 	pr = trib_snapprog_from_json(ck->opaque, prev, errbuf, errlen);
+	if (pr == 1 && ck->commit_lsn == prev->lsn)
+	{
+		prev->has_seq = true;
+		prev->seq = ck->seq;
+	}
 	free(ck->opaque);
 	ck->opaque = NULL;
 	if (pr < 0)
@@ -193,6 +198,28 @@ trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_se
 	return have;
 }
 
+/*
+ * Can chunk c be counted, every sink having acknowledged the ids up to
+ * `acked`?  A chunk of a table read in one pass (no key, so a resumed copy
+ * reads it again from its start) counts only together with the table's
+ * final chunk: the ids the progress counts then never include a row that a
+ * restart sends again, which is what lets the sinks drop everything after
+ * them (trib_snapfeed_rewind).  Until that table is done, no later chunk
+ * of any table counts either (they are counted in id order).
+ */
+static bool
+countable(const trib_snapfeed_sent *c, uint64_t acked)
+{
+	if (c->last_seq > acked)
+		return false;
+	if (c->key || c->final)
+		return true;
+	for (const trib_snapfeed_sent *d = c->next; d; d = d->next)
+		if (d->table == c->table && d->final)
+			return d->last_seq <= acked;
+	return false;
+}
+
 /* Pop the chunks every sink has acknowledged. */
 static void
 take_acks(trib_snapfeed *f)
@@ -200,7 +227,7 @@ take_acks(trib_snapfeed *f)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(f->h, f->base, f->failed_seq, &acked);
-	while (f->head && (f->head->last_seq < f->first_seq || f->head->last_seq <= acked))
+	while (f->head && (f->head->last_seq < f->first_seq || countable(f->head, acked)))
 	{
 		trib_snapfeed_sent *c = f->head;
 
@@ -280,11 +307,17 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 }
 
 /* Is a chunk still waiting for an acknowledgement it can get (not one
- * that holds a failed event)? */
+ * that holds a failed event)?  Without a failure: has any delivered id not
+ * been acknowledged (chunks held back by countable() may stay). */
 static bool
 waiting(const trib_snapfeed *f)
 {
-	return f->head && !(f->failed_seq && f->head->last_seq >= f->failed_seq);
+	uint64_t	acked;
+
+	if (f->failed_seq)
+		return f->head && f->head->last_seq < f->failed_seq;
+	(void) trib_snapfeed_acked(f->h, f->base, 0, &acked);
+	return f->tail && f->tail->last_seq > acked;
 }
 
 /* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
@@ -364,6 +397,21 @@ trib_snapfeed_clear(trib_snapfeed *f)
 
 /* See snapshot_feed.h. */
 bool
+trib_snapfeed_rewind(const trib_source_host *h, bool has_seq, uint64_t base, uint64_t seq,
+					 char *errbuf, size_t errlen)
+{
+	trib_position to;
+
+	if (!has_seq || h->rewind == NULL)
+		return true;
+	memset(&to, 0, sizeof(to));
+	to.commit_lsn = base;
+	to.seq = seq;
+	return h->rewind(h->arg, &to, errbuf, errlen);
+}
+
+/* See snapshot_feed.h. */
+bool
 trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng, bool only,
 					  trib_snapprog *prev, const char *what, char *errbuf, size_t errlen)
 {
@@ -372,7 +420,9 @@ trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng
 	snprintf(f->prog.mode, sizeof(f->prog.mode), "%s", only ? "only" : "initial");
 	f->prog.lsn = f->base;
 	e->plan(eng, f, prev);
-	return trib_snapfeed_first_id(f, what, errbuf, errlen);
+	return trib_snapfeed_first_id(f, what, errbuf, errlen) &&
+		(prev == NULL || trib_snapfeed_rewind(f->h, prev->has_seq, f->base, prev->seq,
+											  errbuf, errlen));
 }
 
 /* Hand an engine's chunk to the feed, and free it. */

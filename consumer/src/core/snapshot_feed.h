@@ -23,7 +23,11 @@
  * defence: the chunk holding it must never be counted whole (a restart
  * would skip it and the chunk's rest).  That chunk's earlier rows, which
  * did reach the sinks, are sent again by the restart, under new ids
- * (docs/SNAPSHOT.md, Positions).  The very last
+ * (docs/SNAPSHOT.md, Positions).  Chunks are counted in id order, and a
+ * table read in one pass (no key) only with its final chunk, so the saved
+ * id names exactly the rows the progress counts: a resumed copy has the
+ * sinks drop what they hold after it (trib_snapfeed_rewind; the file sink
+ * can), so that those rows are not there twice.  The very last
  * event is held back until the next one arrives or the copy ends, so that
  * it can carry last_in_tx (the envelope's source.snapshot "last").
  *
@@ -108,6 +112,17 @@ int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char
 bool		trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_seq,
 								uint64_t *acked);
 
+/*
+ * A resumed snapshot at `base` whose checkpoint counts the ids up to `seq`
+ * (has_seq: the checkpoint is at base): have the sinks drop what they hold
+ * after it (host->rewind, sink.h rewind), since the copy sends those rows
+ * again.  Call it after next_seq is set from what the sinks hold, so that
+ * no id is reused.  True when there is nothing to do.  Shared with the
+ * MongoDB copy loop.
+ */
+bool		trib_snapfeed_rewind(const trib_source_host *h, bool has_seq, uint64_t base,
+								 uint64_t seq, char *errbuf, size_t errlen);
+
 /* Start the run: first_seq and done_seq from next_seq, the clocks. */
 void		trib_snapfeed_begin(trib_snapfeed *f);
 
@@ -174,7 +189,8 @@ typedef struct trib_snapfeed_engine
 /*
  * Set the progress for a copy at f->base (clearing it first): state
  * running, mode "only" or "initial", the engine's tables (plan), then the
- * first id (trib_snapfeed_first_id, `what` naming base).
+ * first id (trib_snapfeed_first_id, `what` naming base); resuming (prev),
+ * then the sinks rewound to the id prev's checkpoint counts up to.
  */
 bool		trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 								  bool only, trib_snapprog *prev, const char *what,

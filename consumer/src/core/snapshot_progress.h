@@ -56,6 +56,10 @@ typedef struct trib_snapprog
 	char		state[16];		/* pending, running, done */
 	char		mode[16];		/* initial, only */
 	uint64_t	lsn;
+	/* not saved in the object: the checkpoint's seq, the last id of the
+	 * rows it counts, when the checkpoint is at lsn (trib_snapfeed_load) */
+	bool		has_seq;
+	uint64_t	seq;
 	size_t		ntables;
 	trib_snapprog_table *tables;
 } trib_snapprog;

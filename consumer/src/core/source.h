@@ -108,6 +108,10 @@ typedef struct trib_source_host
 	bool		(*durable) (void *arg, trib_position *out);
 	/* The highest position any sink stores or the checkpoint holds. */
 	bool		(*stored_max) (void *arg, trib_position *out);
+	/* A snapshot resumes and its checkpoint counts the events up to `to`:
+	 * have every sink that can drop what it holds after `to` (sink.h
+	 * rewind) do so.  NULL (several sources) or false with errbuf. */
+	bool		(*rewind) (void *arg, const trib_position *to, char *errbuf, size_t errlen);
 	/* The checkpoint: load (1 found, 0 none, -1 error; *out owns its
 	 * opaque) and save (the pipeline then counts it as saved). */
 	int			(*load) (void *arg, trib_position *out, char *errbuf, size_t errlen);

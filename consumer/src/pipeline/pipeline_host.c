@@ -2,12 +2,15 @@
  * pipeline_host.c: the services the pipeline gives a source's snapshot
  * (trib_source_host, source.h): transform and write one event, a table is
  * copied, flush and poll the sinks, their durable position, the highest
- * position any sink stores, load and save the checkpoint, the state for
- * /status, the registered relation of an event, and the leader check.
+ * position any sink stores, the sinks' rewind for a resumed snapshot,
+ * load and save the checkpoint, the state for /status, the registered
+ * relation of an event, and the leader check.
  *
  * With one source they are the pipeline's own (pl_init_host()).  With several,
  * each source gets services of its own around them (init_src_hosts()),
- * which translate between its positions and the merged ones (merge.h).
+ * which translate between its positions and the merged ones (merge.h);
+ * they have no rewind (a sink holds merged positions there), so a resumed
+ * snapshot of one of several sources leaves the sinks' extra rows in place.
  */
 #include "pipeline_int.h"
 
@@ -158,6 +161,42 @@ host_stored_max(void *arg, trib_position *out)
 	}
 	out->opaque = NULL;
 	return have;
+}
+
+/* Lower a position the pipeline keeps of a sink to `to` when it is after
+ * it at the same commit_lsn. */
+static void
+lower_to(trib_pipeline *p, bool have, trib_position *kept, const trib_position *to)
+{
+	if (have && kept->commit_lsn == to->commit_lsn && pos_cmp(p, kept, to) > 0)
+		kept->seq = to->seq;
+}
+
+/* trib_source_host: a resumed snapshot's checkpoint counts the events up
+ * to `to`: the sinks that can drop what they hold after it do so, and the
+ * pipeline's view of what they hold follows. */
+static bool
+host_rewind(void *arg, const trib_position *to, char *errbuf, size_t errlen)
+{
+	trib_pipeline *p = arg;
+	char		e[512];
+
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->sink.ops->rewind == NULL)
+			continue;
+		if (!s->sink.ops->rewind(&s->sink, to, e, sizeof(e)))
+		{
+			snprintf(errbuf, errlen, "sink %s: %s", s->sink.name, e);
+			pl_note_sink_failure(p, s);
+			return false;
+		}
+		lower_to(p, s->has_skip, &s->skip, to);
+		lower_to(p, s->has_acked, &s->acked, to);
+	}
+	return true;
 }
 
 /* trib_source_host: load the checkpoint. */
@@ -413,6 +452,7 @@ pl_init_host(trib_pipeline *p)
 	p->host.poll = host_poll;
 	p->host.durable = host_durable;
 	p->host.stored_max = host_stored_max;
+	p->host.rewind = host_rewind;
 	p->host.load = host_load;
 	p->host.save = host_save;
 	p->host.table_copied = host_table_copied;

@@ -8,7 +8,8 @@
 #     range without a key) and an empty one, copied while a writer
 #     updates and inserts, with kill -9 during the copy.  Then: the
 #     output, folded by key, equals the collections' final content
-#     (nothing lost); no streamed change arrives twice; the stream opened
+#     (nothing lost); no streamed change arrives twice, no document is
+#     copied twice (docs/SNAPSHOT.md, Positions); the stream opened
 #     with startAtOperationTime just after the snapshot's cluster time
 #     (the double's log); restarts resumed the snapshot.
 #  B  `tributary snapshot` (snapshot only): copies and exits 0.
@@ -107,7 +108,7 @@ for (c, i), v in sorted(docs.items(), key=lambda x: (x[0][0], str(x[0][1]))):
 PY
 python3 - "$WORK/a.jsonl" >"$WORK/a.got" 2>"$WORK/a.stats" <<'PY'
 import collections, json, sys
-state, ups, ops = {}, collections.Counter(), collections.Counter()
+state, ups, ops, reads = {}, collections.Counter(), collections.Counter(), collections.Counter()
 for l in open(sys.argv[1]):
     r = json.loads(l)["value"]
     if r is None:
@@ -119,16 +120,21 @@ for l in open(sys.argv[1]):
     state[(c, i)] = a["v"]
     if r["op"] in ("u", "c"):
         ups[(r["op"], c, json.dumps(i), a["v"])] += 1
+    if r["op"] == "r":
+        reads[(c, json.dumps(i))] += 1
 for (c, i), v in sorted(state.items(), key=lambda x: (x[0][0], str(x[0][1]))):
     print(c, repr(i), v)
 print(" ".join("%s=%d" % kv for kv in sorted(ops.items())), file=sys.stderr)
 print("twice=%d" % sum(1 for n in ups.values() if n > 1), file=sys.stderr)
+print("copied twice=%d" % sum(1 for n in reads.values() if n > 1), file=sys.stderr)
 PY
 t=$(sed -nE 's/.*(taking|resuming) the snapshot at cluster time Timestamp\(([0-9]+), ([0-9]+)\).*/\2 \3/p' "$WORK/a.log" | sed -n 1p)
 echo "# $KILLS kills during the copy; records: $(head -1 "$WORK/a.stats")"
 expect_eq "A: the output folded by key equals the collections' final content" "" \
     "$(diff "$WORK/a.want" "$WORK/a.got" | head -10)"
 expect_eq "A: no streamed change (unique values) arrived twice" "twice=0" "$(sed -n 2p "$WORK/a.stats")"
+expect_eq "A: no document copied twice (each restart cut the file back to the checkpoint)" \
+    "copied twice=0" "$(sed -n 3p "$WORK/a.stats")"
 expect_match "A: the snapshot's events are op r" "r=6[0-9]{4}" "$(head -1 "$WORK/a.stats")"
 want_start="startAtOperationTime Timestamp(${t% *}, $(( ${t#* } + 1 )))"
 on_double && expect_grep "A: the stream opened just after the snapshot's cluster time" \

@@ -30,8 +30,9 @@
 # sink acknowledged the row held back after the refused one, and a restart
 # skipped the refused row and the chunk's rest).  After the row is fixed,
 # a second run copies every row, none missing; the rows of the failed
-# chunk that the file had before the failure arrive again (the sink was
-# ahead of the checkpoint: at least once, see "Positions"), nothing else.
+# chunk that the file had before the failure (the sink was ahead of the
+# checkpoint) are cut from the file before the copy resumes, so none is
+# there twice (docs/SNAPSHOT.md, Positions).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -201,6 +202,9 @@ expect_eq "C: every row of q is in the file, none missing" "" \
 expect_eq "C: rows written twice are only the failed chunk's before the refused row" "" \
     "$(jq -r 'select(.value.op == "r") | .key.id' "$WORK/c.jsonl" | sort -n | uniq -d |
         awk '$1 < 1001 || $1 >= 1250' | head -3 | tr '\n' ' ')"
+expect_eq "C: and none twice: the restart cut the file back to the checkpoint first" "" \
+    "$(jq -r 'select(.value.op == "r") | .key.id' "$WORK/c.jsonl" | sort -n | uniq -d |
+        head -3 | tr '\n' ' ')"
 echo "# C: $(jq -r 'select(.value.op == "r") | .key.id' "$WORK/c.jsonl" | sort -n | uniq -d | wc -l) rows written twice"
 
 expect_no_sanitizer "no sanitizer report" "$WORK"/a1.log "$WORK"/a2.log "$WORK"/b1.log \

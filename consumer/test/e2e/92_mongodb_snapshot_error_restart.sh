@@ -18,7 +18,8 @@
 #  B  `tributary snapshot`, a document refused in the middle of a chunk (a
 #     quality rule, action fail): the checkpoint counts no document the
 #     file lacks; after the document is fixed, a second run copies every
-#     document, none missing, and repeats none outside the failed chunk.
+#     document, none missing, and repeats none (the file sink cuts back
+#     to the checkpoint's last counted id before the copy resumes).
 #     A resumed MongoDB snapshot reads at its first cluster time, so the
 #     document cannot be fixed: the second run has the rule tag instead.
 set -euo pipefail
@@ -132,6 +133,9 @@ expect_eq "B: every document is in the file, none missing" "" \
 expect_eq "B: documents written twice are only the failed chunk's before the refused one" "" \
     "$(jq -r 'select(.value.op == "r") | .value.after._id' "$WORK/b.jsonl" | sort -n | uniq -d |
         awk '$1 < 1201 || $1 >= 1250' | head -3 | tr '\n' ' ')"
+expect_eq "B: and none twice: the restart cut the file back to the checkpoint first" "" \
+    "$(jq -r 'select(.value.op == "r") | .value.after._id' "$WORK/b.jsonl" | sort -n | uniq -d |
+        head -3 | tr '\n' ' ')"
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/a1.log "$WORK"/a2.log \
     "$WORK"/b1.log "$WORK"/b2.log

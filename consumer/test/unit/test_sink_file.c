@@ -7,6 +7,10 @@
  * the last flush is exactly what a killed process leaves behind.  The
  * parent then reopens the sink and checks that the file holds every
  * durable event once and nothing else.
+ *
+ * rewind (a resumed snapshot, sink.h): the file is cut back to the end of
+ * the last line of the ids a checkpoint counts, across rotated segments,
+ * from the id map `path.ids`, also after a crash in the middle of a cut.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -380,6 +384,54 @@ test_crash_after_flush_keeps_exactly_once(void **state)
 	free(p);
 }
 
+/* Snapshot row i: op r of public.t at base 0x5000, id (0x5000, i). */
+static trib_event *
+mksnap(int i)
+{
+	trib_event *ev = mkev(i);
+
+	ev->op = TRIB_OP_READ;
+	ev->snapshot = true;
+	ev->pos.commit_lsn = 0x5000;
+	ev->pos.seq = (uint64_t) i;
+	ev->pos.lsn = 0;
+	ev->last_in_tx = false;
+	return ev;
+}
+
+/* Write snapshot rows first..last, flushing after every `every` rows. */
+static void
+write_snaps(trib_sink *sink, int first, int last, int every)
+{
+	char		err[512];
+
+	for (int i = first; i <= last; i++)
+	{
+		trib_event *ev = mksnap(i);
+
+		assert_true(sink->ops->write(sink, ev, err, sizeof(err)));
+		trib_event_free(ev);
+		if ((i - first + 1) % every == 0)
+			flush(sink);
+	}
+}
+
+/* rewind(sink) to snapshot id (0x5000, seq). */
+static void
+rewind_to(trib_sink *sink, uint64_t seq)
+{
+	trib_position to = {0};
+	char		err[512];
+
+	to.commit_lsn = 0x5000;
+	to.seq = seq;
+	if (!sink->ops->rewind(sink, &to, err, sizeof(err)))
+	{
+		print_message("rewind: %s\n", err);
+		fail();
+	}
+}
+
 /* Concatenate dir/name.1 .. name.n and name. */
 static char *
 all_segments(const char *name, int *nseg, int64_t limit, bool *within)
@@ -454,6 +506,188 @@ test_rotation_by_size(void **state)
 	assert_ids(text, 1, 40);
 	assert_true(within);
 	free(text);
+}
+
+/* The ids in every segment of dir/name are exactly first..last. */
+static void
+assert_all_ids(const char *name, int first, int last, int *nseg)
+{
+	bool		within;
+	char	   *text = all_segments(name, nseg, INT64_MAX, &within);
+
+	assert_ids(text, first, last);
+	free(text);
+}
+
+/*
+ * Rows 1..100 of a snapshot, flushed every 7 rows, in segments of 1200
+ * bytes.  A resumed snapshot whose checkpoint counts ids up to 37 (the
+ * file holds up to 98, the last flush) cuts the files back to row 37:
+ * the later segments are removed, the durable position is (base, 37), and
+ * what is written next follows row 37.  A cut inside the active file, and
+ * one to an id the file is not past, behave the same way (the latter does
+ * nothing).
+ */
+static void
+test_rewind_cuts_back_to_the_checkpoint(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_position d;
+	trib_filesink_stats st;
+	char		err[256];
+	int			nseg,
+				nseg_before;
+
+	(void) state;
+	open_file(&sink, &a, "snap.jsonl", 1200, 0);
+	write_snaps(&sink, 1, 100, 7);
+	sink.ops->close(&sink);		/* flushes 99 and 100 too */
+	assert_all_ids("snap.jsonl", 1, 100, &nseg_before);
+	assert_true(nseg_before >= 5);
+
+	open_file(&sink, &a, "snap.jsonl", 1200, 0);
+	rewind_to(&sink, 37);
+	assert_true(sink.ops->durable_position(&sink, &d, err, sizeof(err)));
+	assert_int_equal(d.commit_lsn, 0x5000);
+	assert_int_equal(d.seq, 37);
+	trib_filesink_get_stats(&sink, &st);
+	assert_int_equal(st.rewinds, 1);
+	assert_all_ids("snap.jsonl", 1, 37, &nseg);
+	assert_true(nseg < nseg_before);
+	write_snaps(&sink, 38, 60, 5);
+	sink.ops->close(&sink);
+	assert_all_ids("snap.jsonl", 1, 60, &nseg);
+
+	/* a cut in the active file; then nothing to cut */
+	open_file(&sink, &a, "snap.jsonl", 0, 0);
+	rewind_to(&sink, 58);
+	assert_all_ids("snap.jsonl", 1, 58, &nseg);
+	rewind_to(&sink, 58);
+	rewind_to(&sink, 70);
+	trib_filesink_get_stats(&sink, &st);
+	assert_int_equal(st.rewinds, 1);
+	assert_all_ids("snap.jsonl", 1, 58, &nseg);
+	sink.ops->close(&sink);
+
+	/* reopened: the id map still knows where 1..58 end */
+	open_file(&sink, &a, "snap.jsonl", 0, 0);
+	rewind_to(&sink, 10);
+	sink.ops->close(&sink);
+	assert_all_ids("snap.jsonl", 1, 10, &nseg);
+}
+
+/*
+ * A crash in the middle of a cut into a rotated segment: the sidecar says
+ * segment 2 up to byte B, with drop_upto (segments 3.. and the active file
+ * to go), nothing else done yet.  The next open finishes the cut.
+ */
+static void
+test_rewind_interrupted_is_finished_at_open(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *pos = path_of("cut.jsonl.pos");
+	char	   *seg1 = path_of("cut.jsonl.1");
+	char	   *text;
+	char		side[256];
+	FILE	   *fp;
+	int			nseg;
+	struct stat sb;
+
+	(void) state;
+	open_file(&sink, &a, "cut.jsonl", 1200, 0);
+	write_snaps(&sink, 1, 60, 60);
+	sink.ops->close(&sink);
+	assert_int_equal(stat(seg1, &sb), 0);
+	text = slurp(seg1);
+	assert_true(count_lines(text) >= 2);
+	/* keep the first segment's first line only: the cut after it */
+	snprintf(side, sizeof(side), "{\"segment\":1,\"offset\":%d,\"commit_lsn\":\"0/5000\","
+			 "\"seq\":1,\"end_lsn\":\"0/0\",\"lsn\":\"0/0\",\"drop_upto\":99}\n",
+			 (int) (strchr(text, '\n') - text + 1));
+	free(text);
+	fp = fopen(pos, "w");
+	assert_non_null(fp);
+	fputs(side, fp);
+	fclose(fp);
+	open_file(&sink, &a, "cut.jsonl", 1200, 0);
+	assert_all_ids("cut.jsonl", 1, 1, &nseg);
+	assert_int_equal(nseg, 0);
+	write_snaps(&sink, 2, 3, 1);
+	sink.ops->close(&sink);
+	assert_all_ids("cut.jsonl", 1, 3, &nseg);
+	text = slurp(pos);
+	assert_null(strstr(text, "drop_upto"));
+	free(text);
+	free(pos);
+	free(seg1);
+}
+
+/* A crash in the middle of an append to the id map leaves a last line
+ * without its newline: the next open drops it, and a cut still works. */
+static void
+test_torn_id_map_line_is_dropped(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *ids = path_of("torn.jsonl.ids");
+	char	   *text;
+	FILE	   *fp;
+	int			nseg;
+
+	(void) state;
+	open_file(&sink, &a, "torn.jsonl", 0, 0);
+	write_snaps(&sink, 1, 30, 10);
+	sink.ops->close(&sink);
+	fp = fopen(ids, "a");
+	assert_non_null(fp);
+	fputs("{\"base\":\"0/5000\",\"segm", fp);
+	fclose(fp);
+	open_file(&sink, &a, "torn.jsonl", 0, 0);
+	text = slurp(ids);
+	assert_int_equal(count_lines(text), 3);
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	free(text);
+	rewind_to(&sink, 12);
+	sink.ops->close(&sink);
+	assert_all_ids("torn.jsonl", 1, 12, &nseg);
+	free(ids);
+}
+
+/* A streamed event after the snapshot empties the id map: nothing of the
+ * snapshot can be cut any more. */
+static void
+test_stream_ends_the_id_map(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *ids = path_of("st.jsonl.ids");
+	char	   *text;
+	char		err[256];
+	trib_event *ev = mkev(900);
+
+	(void) state;
+	open_file(&sink, &a, "st.jsonl", 0, 0);
+	write_snaps(&sink, 1, 20, 10);
+	text = slurp(ids);
+	assert_int_equal(count_lines(text), 2);
+	free(text);
+	ev->pos.commit_lsn = 0x9000;
+	assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+	trib_event_free(ev);
+	flush(&sink);
+	text = slurp(ids);
+	assert_string_equal(text, "");
+	free(text);
+	rewind_to(&sink, 5);
+	sink.ops->close(&sink);
+	free(ids);
+	ids = path_of("st.jsonl");
+	text = slurp(ids);
+	assert_int_equal(count_lines(text), 21);
+	free(text);
+	free(ids);
 }
 
 /* The mode of dir/name, or -1. */
@@ -821,6 +1055,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crash_after_flush_keeps_exactly_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_first_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewind_cuts_back_to_the_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewind_interrupted_is_finished_at_open, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_stream_ends_the_id_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_id_map_line_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_right_after_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_data_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync_mode_flushes_and_records, setup, teardown),

@@ -4,8 +4,10 @@
  * pipeline host: the ids each event gets, the last event's last_in_tx,
  * the opaque position, the tables reported copied, the progress saved as
  * done after every acknowledgement; a stopped copy, which saves the
- * progress as running and reports no table; and a refused event, after
- * which nothing is delivered and no chunk holding it is counted.
+ * progress as running and reports no table; a refused event, after
+ * which nothing is delivered and no chunk holding it is counted; a table
+ * read in one pass (no key), whose chunks count only with its last; and a
+ * resumed copy, which has the sinks rewound to the checkpoint's id.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -39,6 +41,8 @@ typedef struct fake_host
 	uint64_t	saved_seq;
 	int			ncopied;
 	const trib_relation *copied[NTABLES];
+	int			nrewind;
+	trib_position rewound;		/* the last rewind's position */
 } fake_host;
 
 /* The engine's side: chunks of 2, 1 and 1 rows, then the end. */
@@ -49,6 +53,7 @@ typedef struct fake_engine
 	bool		started,
 				stopped;
 	volatile sig_atomic_t *stop_after_first;	/* set after the first chunk */
+	bool		keyless_a;		/* table a's chunks have no key */
 } fake_engine;
 
 static bool
@@ -118,6 +123,18 @@ host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
 	trib_snapprog_clear(&p);
 	h->saved_seq = pos->seq;
 	h->nsaved++;
+	return true;
+}
+
+static bool
+host_rewind(void *arg, const trib_position *to, char *errbuf, size_t errlen)
+{
+	fake_host  *h = arg;
+
+	(void) errbuf;
+	(void) errlen;
+	h->nrewind++;
+	h->rewound = *to;
 	return true;
 }
 
@@ -204,9 +221,14 @@ eng_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r, char *e
 	r->evs = c->evs;
 	r->nev = c->nev;
 	r->final = final[n];
-	r->nkey = 1;
-	r->last_key = calloc(1, sizeof(char *));
-	r->last_key[0] = strdup("k");
+	r->nkey = 0;
+	r->last_key = NULL;
+	if (!(e->keyless_a && table[n] == 0))
+	{
+		r->nkey = 1;
+		r->last_key = calloc(1, sizeof(char *));
+		r->last_key[0] = strdup("k");
+	}
 	*chunk = c;
 	return 1;
 }
@@ -268,16 +290,20 @@ typedef struct fixture
 	volatile sig_atomic_t stop;
 } fixture;
 
-/* Plan a copy at base 1000 over the fake engine, run it (SIGTERM after
- * the first chunk when stop_early; refusing event refuse_seq), and return trib_snapfeed_run's
- * result. */
+/* Plan a copy at base 1000 over the fake engine, resuming from prev when
+ * not NULL, run it (SIGTERM after the first chunk when stop_early;
+ * refusing event refuse_seq; table a without a key when keyless_a), and
+ * return trib_snapfeed_run's result. */
 static int
-run_copy(fixture *x, bool stop_early, uint64_t refuse_seq)
+run_copy_from(fixture *x, bool stop_early, uint64_t refuse_seq, bool keyless_a,
+			  trib_snapprog *prev)
 {
 	trib_source_host *host = &x->host;
 	char		err[256] = "";
 
 	memset(x, 0, sizeof(*x));
+	x->e.keyless_a = keyless_a;
+	host->rewind = host_rewind;
 	host->arg = &x->h;
 	host->pipeline = "p";
 	host->deliver = host_deliver;
@@ -297,11 +323,18 @@ run_copy(fixture *x, bool stop_early, uint64_t refuse_seq)
 	x->f.quiet = true;
 	x->f.base = 1000;
 	x->f.opaque = "{\"file\":\"x\"}";
-	assert_true(trib_snapfeed_prepare(&x->f, &fake_ops, &x->e, false, NULL, "test's base", err,
+	assert_true(trib_snapfeed_prepare(&x->f, &fake_ops, &x->e, false, prev, "test's base", err,
 									  sizeof(err)));
 	assert_string_equal(x->f.prog.state, "running");
 	assert_int_equal(x->f.prog.ntables, NTABLES);
 	return trib_snapfeed_run(&x->f, &fake_ops, &x->e, &x->stop, err, sizeof(err));
+}
+
+/* run_copy_from without a key-less table, a new copy. */
+static int
+run_copy(fixture *x, bool stop_early, uint64_t refuse_seq)
+{
+	return run_copy_from(x, stop_early, refuse_seq, false, NULL);
 }
 
 static void
@@ -373,6 +406,68 @@ test_refused_event_stops_the_progress(void **state)
 	trib_snapfeed_clear(&x.f);
 }
 
+/*
+ * Table a has no key (read in one pass, copied again from its start by a
+ * resumed copy): stopped after its first chunk, the sinks acknowledged
+ * ids 1 and 2, but the progress counts neither (saved id 0, no rows), so
+ * a sink cut back to the saved id holds none of a's rows that a restart
+ * sends again.  Copied to the end, its chunks count with its last one.
+ */
+static void
+test_keyless_table_counts_only_when_done(void **state)
+{
+	fixture		x;
+
+	(void) state;
+	assert_int_equal(run_copy_from(&x, true, 0, true, NULL), 0);
+	assert_int_equal(x.h.ndelivered, 2);
+	assert_int_equal(x.h.durable.seq, 2);
+	assert_string_equal(x.h.saved_state, "running");
+	assert_int_equal(x.h.saved_seq, 0);
+	assert_int_equal(x.f.prog.tables[0].rows, 0);
+	assert_false(x.f.prog.tables[0].done);
+	trib_snapfeed_clear(&x.f);
+
+	assert_int_equal(run_copy_from(&x, false, 0, true, NULL), 1);
+	assert_true(x.f.prog.tables[0].done);
+	assert_int_equal(x.f.prog.tables[0].rows, 3);
+	assert_int_equal(x.h.saved_seq, 4);
+	trib_snapfeed_clear(&x.f);
+}
+
+/*
+ * A resumed copy whose checkpoint (at the copy's base) counts ids up to 7
+ * has the sinks rewound to (base, 7) before anything is written; a new
+ * copy, or a checkpoint at another position, rewinds nothing.
+ */
+static void
+test_resumed_copy_rewinds_the_sinks(void **state)
+{
+	fixture		x;
+	trib_snapprog prev;
+	char		err[256];
+
+	(void) state;
+	assert_int_equal(trib_snapprog_from_json("{\"snapshot\":{\"state\":\"running\","
+											 "\"mode\":\"initial\",\"lsn\":\"0/3E8\",\"tables\":[]}}",
+											 &prev, err, sizeof(err)), 1);
+	prev.has_seq = true;
+	prev.seq = 7;
+	assert_int_equal(run_copy_from(&x, false, 0, false, &prev), 1);
+	assert_int_equal(x.h.nrewind, 1);
+	assert_int_equal(x.h.rewound.commit_lsn, 1000);
+	assert_int_equal(x.h.rewound.seq, 7);
+	trib_snapfeed_clear(&x.f);
+	prev.has_seq = false;
+	assert_int_equal(run_copy_from(&x, false, 0, false, &prev), 1);
+	assert_int_equal(x.h.nrewind, 0);
+	trib_snapfeed_clear(&x.f);
+	assert_int_equal(run_copy(&x, false, 0), 1);
+	assert_int_equal(x.h.nrewind, 0);
+	trib_snapfeed_clear(&x.f);
+	trib_snapprog_clear(&prev);
+}
+
 int
 main(void)
 {
@@ -380,6 +475,8 @@ main(void)
 		cmocka_unit_test(test_copy_to_the_end),
 		cmocka_unit_test(test_stopped_copy_saves_running),
 		cmocka_unit_test(test_refused_event_stops_the_progress),
+		cmocka_unit_test(test_keyless_table_counts_only_when_done),
+		cmocka_unit_test(test_resumed_copy_rewinds_the_sinks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,18 @@
  *   {"segment":3,"offset":1048213,"commit_lsn":"0/16B3748","seq":4,
  *    "end_lsn":"0/16B37F0","lsn":"0/16B3700","opaque":null}
  * The position members are absent before the first event.  It is written
- * to `path.pos.tmp` and renamed over `path.pos`.
+ * to `path.pos.tmp` and renamed over `path.pos`.  While a rewind that goes
+ * back into a rotated segment is under way it also holds "drop_upto":M:
+ * segments segment+1 to M-1 and the active file are to be removed and
+ * path.<segment> to become the active file again; the next open finishes
+ * that (each step can be repeated) before anything else.
+ *
+ * Resumed snapshots (rewind, sink.h).  The sink keeps the byte where each
+ * snapshot id's lines end in `path.ids` (sink_file_ids.h).  rewind(to)
+ * finds the first line after `to` there, records the cut in the sidecar
+ * (segment, offset, durable position `to`), then removes the later
+ * segments and truncates: a crash at any step leaves a sidecar that the
+ * next open cuts back to, as after any crash.
  *
  * Failure.  A failed write(2) or fsync leaves the sink failed: every later
  * write and flush reports the first error (the file may end in a partial
@@ -41,6 +52,7 @@
 #include "check_report.h"
 #include "config.h"
 #include "sink_file_conf.h"
+#include "sink_file_ids.h"
 #include "log.h"
 #include "position.h"
 #include "strbuf.h"
@@ -68,6 +80,8 @@ typedef struct filesink
 	bool		has_written;
 	trib_position written;		/* last event written */
 	bool		sidecar_valid;	/* the sidecar matches segment/size */
+	uint64_t	drop_upto;		/* a rewind under way (see above); 0 none */
+	trib_fsids	ids;			/* path.ids: where each snapshot id ends */
 	trib_sink_fault fault;		/* a failed write(2) or fsync */
 	trib_filesink_stats stats;
 } filesink;
@@ -83,6 +97,8 @@ static bool fs_write(trib_sink *sink, const trib_event *ev,
 static bool fs_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen);
 static bool fs_poll(trib_sink *sink, int timeout_ms,
 					char *errbuf, size_t errlen);
+static bool fs_rewind(trib_sink *sink, const trib_position *to,
+					  char *errbuf, size_t errlen);
 static void fs_close(trib_sink *sink);
 static void file_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
 static void stdout_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
@@ -95,6 +111,7 @@ const trib_sink_ops trib_sink_file_ops = {
 	.flush = fs_flush,
 	.poll = fs_poll,
 	.close = fs_close,
+	.rewind = fs_rewind,
 	.check = file_check,
 };
 
@@ -135,14 +152,21 @@ trib_filesink_opts_init(trib_filesink_opts *opts)
 	opts->fd = -1;
 }
 
+/* path + suffix (malloc'd). */
+static char *
+suffixed(const char *path, const char *suffix)
+{
+	trib_strbuf b = {0};
+
+	trib_strbuf_printf(&b, "%s%s", path, suffix);
+	return trib_strbuf_finish(&b);
+}
+
 /* path + ".pos". */
 char *
 trib_filesink_pos_path(const char *path)
 {
-	trib_strbuf b = {0};
-
-	trib_strbuf_printf(&b, "%s" TRIB_FILESINK_POS_SUFFIX, path);
-	return trib_strbuf_finish(&b);
+	return suffixed(path, TRIB_FILESINK_POS_SUFFIX);
 }
 
 /* Copy a position, opaque text included; dst's old opaque is freed. */
@@ -232,6 +256,8 @@ sidecar_text(const filesink *f, trib_strbuf *b)
 			add_json_string(b, f->durable.opaque);
 		}
 	}
+	if (f->drop_upto)
+		trib_strbuf_printf(b, ",\"drop_upto\":%" PRIu64, f->drop_upto);
 	trib_strbuf_adds(b, "}\n");
 }
 
@@ -255,6 +281,7 @@ static bool
 flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 {
 	bool		moved;
+	char		e[512];
 
 	if (!drain(f, errbuf, errlen))
 		return false;
@@ -274,6 +301,8 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	}
 	if (f->fsync && fdatasync(f->fd) != 0)
 		return fail_errno(f, errbuf, errlen, "cannot fsync", f->path);
+	if (!trib_fsids_commit(&f->ids, e, sizeof(e)))
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s", e);
 	if (moved)
 	{
 		pos_set(&f->durable, &f->written);
@@ -373,6 +402,9 @@ fs_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		f->size + (int64_t) f->line.len > f->rotate_bytes &&
 		!rotate(sink, f, errbuf, errlen))
 		return false;
+	if (!f->is_stdout)
+		trib_fsids_note(&f->ids, ev->snapshot, ev->pos.commit_lsn, ev->pos.seq, (uint32_t) n,
+						f->segment, f->size);
 	trib_strbuf_add(&f->buf, f->line.data, f->line.len);
 	f->size += (int64_t) f->line.len;
 	pos_set(&f->written, &ev->pos);
@@ -431,6 +463,7 @@ state_free(filesink *f)
 	trib_envelope_free(f->env);
 	trib_strbuf_free(&f->buf);
 	trib_strbuf_free(&f->line);
+	trib_fsids_clear(&f->ids);
 	free(f->durable.opaque);
 	free(f->written.opaque);
 	free(f->path);
@@ -459,14 +492,8 @@ static bool
 json_uint(yajl_val root, const char *name, uint64_t *out)
 {
 	const char *path[] = {name, NULL};
-	yajl_val	v = yajl_tree_get(root, path, yajl_t_number);
-	char	   *end;
 
-	if (!v || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0)
-		return false;
-	errno = 0;
-	*out = strtoull(YAJL_GET_NUMBER(v), &end, 10);
-	return errno == 0 && *end == '\0';
+	return trib_fsids_json_u64(yajl_tree_get(root, path, yajl_t_number), out);
 }
 
 /* A yajl LSN member ("X/Y"), or false. */
@@ -514,6 +541,8 @@ read_sidecar(filesink *f, bool *found, uint64_t *offset,
 		return false;
 	}
 	*found = true;
+	if (!json_uint(root, "drop_upto", &f->drop_upto))
+		f->drop_upto = 0;
 	if (json_lsn(root, "commit_lsn", &lsn))
 	{
 		f->has_durable = true;
@@ -574,6 +603,41 @@ exists(const char *name)
 	return stat(name, &st) == 0;
 }
 
+/*
+ * Finish a rewind into a rotated segment (the sidecar's drop_upto): remove
+ * segments segment+1 .. drop_upto-1, then make path.<segment> the active
+ * file again (replacing the active one).  Each step may have been done
+ * already.
+ */
+static bool
+finish_drop(filesink *f, char *errbuf, size_t errlen)
+{
+	char	   *name;
+
+	for (uint64_t n = f->drop_upto - 1; n > f->segment; n--)
+	{
+		name = segment_name(f->path, n);
+		if (unlink(name) != 0 && errno != ENOENT)
+		{
+			snprintf(errbuf, errlen, "cannot remove %s: %s", name, strerror(errno));
+			free(name);
+			return false;
+		}
+		free(name);
+	}
+	name = segment_name(f->path, f->segment);
+	if (exists(name) && rename(name, f->path) != 0)
+	{
+		snprintf(errbuf, errlen, "cannot rename %s: %s", name, strerror(errno));
+		free(name);
+		return false;
+	}
+	free(name);
+	return !f->fsync || trib_fileio_fsync_dir(f->dir) ||
+		(snprintf(errbuf, errlen, "cannot fsync the directory of %s: %s", f->path,
+				  strerror(errno)), false);
+}
+
 /* Recover from the sidecar and open the active file. */
 static bool
 recover_and_open(filesink *f, char *errbuf, size_t errlen)
@@ -591,6 +655,8 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	{
 		char	   *name;
 
+		if (f->drop_upto && !finish_drop(f, errbuf, errlen))
+			return false;
 		/* a rotation completed after the sidecar was written */
 		while ((name = segment_name(f->path, f->segment)) && exists(name))
 		{
@@ -643,6 +709,136 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 				  "durable position", f->path, f->stats.truncated_bytes);
 		f->size = (int64_t) offset;
 	}
+	return true;
+}
+
+/* After recovery: the id map (kept up to the durable position), and a
+ * sidecar without a finished rewind's drop_upto. */
+static bool
+open_ids(filesink *f, char *errbuf, size_t errlen)
+{
+	char	   *ids_path = suffixed(f->path, TRIB_FILESINK_IDS_SUFFIX);
+	bool		ok = trib_fsids_load(&f->ids, ids_path, f->mode, f->fsync, f->has_durable,
+									 f->durable.commit_lsn, f->durable.seq, errbuf, errlen);
+
+	free(ids_path);
+	if (ok && f->drop_upto)
+	{
+		f->drop_upto = 0;
+		ok = write_sidecar(f, errbuf, errlen);
+	}
+	return ok;
+}
+
+/* The byte after `skip` lines from byte `offset` of file `name`; -1 with
+ * errbuf when it cannot be read or ends first. */
+static int64_t
+line_end(const char *name, int64_t offset, uint64_t skip, char *errbuf, size_t errlen)
+{
+	int			fd = open(name, O_RDONLY | O_CLOEXEC);
+	char		buf[65536];
+	ssize_t		n = 0;
+	int64_t		pos = offset;
+
+	if (fd < 0 || lseek(fd, (off_t) offset, SEEK_SET) < 0)
+	{
+		snprintf(errbuf, errlen, "cannot read %s: %s", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (skip > 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+	{
+		ssize_t		i;
+
+		for (i = 0; i < n && skip > 0; i++)
+			if (buf[i] == '\n')
+				skip--;
+		pos += i;
+	}
+	close(fd);
+	if (skip > 0)
+	{
+		snprintf(errbuf, errlen, "%s ends before the lines its id map (" TRIB_FILESINK_IDS_SUFFIX
+				 ") records%s%s", name, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+		return -1;
+	}
+	return pos;
+}
+
+/* Cut the files back to byte `cut` of segment `seg` (sidecar first, see
+ * the top of the file), the durable position's seq to `seq`. */
+static bool
+cut_back(filesink *f, uint64_t seg, int64_t cut, uint64_t seq, char *errbuf, size_t errlen)
+{
+	int			fd;
+
+	f->drop_upto = seg < f->segment ? f->segment : 0;
+	f->segment = seg;
+	f->size = cut;
+	f->durable.seq = seq;
+	pos_set(&f->written, &f->durable);
+	f->has_written = true;
+	if (!write_sidecar(f, errbuf, errlen))
+		return false;
+	if (f->drop_upto)
+	{
+		if (!finish_drop(f, errbuf, errlen))
+			return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
+		fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
+		if (fd < 0)
+			return fail_errno(f, errbuf, errlen, "cannot open", f->path);
+		close(f->fd);
+		f->fd = fd;
+	}
+	if (ftruncate(f->fd, (off_t) cut) != 0)
+		return fail_errno(f, errbuf, errlen, "cannot truncate", f->path);
+	if (f->fsync && fdatasync(f->fd) != 0)
+		return fail_errno(f, errbuf, errlen, "cannot fsync", f->path);
+	f->drop_upto = 0;
+	if (!write_sidecar(f, errbuf, errlen))
+		return false;
+	f->sidecar_valid = true;
+	return true;
+}
+
+/* rewind(): drop the lines of the ids after `to` (sink.h). */
+static bool
+fs_rewind(trib_sink *sink, const trib_position *to, char *errbuf, size_t errlen)
+{
+	filesink   *f = sink->state;
+	uint64_t	seg,
+				skip,
+				old_seg;
+	int64_t		off,
+				cut,
+				old_size;
+	char	   *name;
+
+	if (!usable(f, errbuf, errlen))
+		return false;
+	if (!f->has_durable || f->durable.commit_lsn != to->commit_lsn || f->durable.seq <= to->seq ||
+		!trib_fsids_find(&f->ids, to->commit_lsn, to->seq, &seg, &off, &skip))
+		return true;
+	if (!drain(f, errbuf, errlen))
+		return false;
+	if (seg > f->segment)
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s" TRIB_FILESINK_IDS_SUFFIX
+							  " names segment %" PRIu64 ", after the active file", f->path, seg);
+	name = seg == f->segment ? trib_xstrdup(f->path) : segment_name(f->path, seg);
+	cut = line_end(name, off, skip, errbuf, errlen);
+	free(name);
+	old_seg = f->segment;
+	old_size = f->size;
+	if (cut < 0 || !cut_back(f, seg, cut, to->seq, errbuf, errlen) ||
+		!trib_fsids_cut(&f->ids, to->seq, errbuf, errlen))
+		return false;
+	f->stats.rewinds++;
+	f->stats.rewound_bytes += old_seg == seg ? (uint64_t) (old_size - cut) : 0;
+	tlog_info("sink.file", "%s: the snapshot resumes after its checkpoint: cut back to byte %"
+			  PRId64 " of %s (%" PRIu64 " later segment(s) removed); those rows are written again",
+			  f->path, cut, seg == old_seg ? "the active file" : "an earlier segment",
+			  old_seg - seg);
 	return true;
 }
 
@@ -699,7 +895,7 @@ trib_filesink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	f->fsync = opts->fsync;
 	f->mode = opts->mode ? opts->mode : TRIB_FILE_MODE_DEFAULT;
 	f->env = make_envelope(opts, errbuf, errlen);
-	if (!f->env || !recover_and_open(f, errbuf, errlen))
+	if (!f->env || !recover_and_open(f, errbuf, errlen) || !open_ids(f, errbuf, errlen))
 	{
 		state_free(f);
 		return false;

@@ -81,6 +81,8 @@ typedef struct trib_filesink_stats
 	uint64_t	rotations;
 	uint64_t	flushes;		/* flushes that made something durable */
 	uint64_t	truncated_bytes;	/* cut off at open (after the position) */
+	uint64_t	rewinds;		/* rewind() calls that cut something */
+	uint64_t	rewound_bytes;	/* cut by them from the active file */
 	uint64_t	segment;		/* the number `path` will get when rotated */
 } trib_filesink_stats;
 

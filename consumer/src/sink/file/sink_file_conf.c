@@ -2,8 +2,9 @@
  * sink_file_conf.c: the key tables of the `type: file` and `type: stdout`
  * sinks (see sink_file_conf.h).  The `path` row says which files a file
  * sink writes besides `path` itself (its position sidecar, the sidecar's
- * temporary file, its rotated segments), so the loader keeps every other
- * key off them (config_paths.c).
+ * temporary file, its rotated segments, its snapshot id map and that
+ * map's temporary file), so the loader keeps every other key off them
+ * (config_paths.c).
  *
  * Adding a key: a field in trib_filesink_conf and one row below; run
  * `make -C consumer doc`.
@@ -17,11 +18,13 @@
 #include "fileio.h"
 
 /* A file sink's files: path, its sidecar and the sidecar's temporary
- * file, and the segments path.N. */
+ * file, its id map and the map's temporary file, and the segments path.N. */
 static const ck_derived file_sink_names[] = {
 	{"", NULL},
 	{TRIB_FILESINK_POS_SUFFIX, "position sidecar"},
 	{TRIB_FILESINK_POS_SUFFIX TRIB_ATOMIC_TMP_SUFFIX, "position sidecar's temporary file"},
+	{TRIB_FILESINK_IDS_SUFFIX, "snapshot id map"},
+	{TRIB_FILESINK_IDS_SUFFIX TRIB_ATOMIC_TMP_SUFFIX, "snapshot id map's temporary file"},
 	{NULL, NULL}
 };
 
@@ -47,7 +50,11 @@ const ck_section trib_filesink_conf_section = {
 	.doc_title = "`sinks.<name>` with `type: file`",
 	.what = "a file sink",
 	.keys = file_sink_keys,
-	.doc_intro = "Writes events as JSON Lines to a file.",
+	.doc_intro = "Writes events as JSON Lines to a file, each event once across restarts and "
+	"crashes (its position in the sidecar `path.pos`). A snapshot resumed after a fault cuts "
+	"the file back to the rows its checkpoint counts before they are sent again, so each row "
+	"is in the file once; `path.ids` records where each snapshot row's lines are for that "
+	"(docs/SNAPSHOT.md, Positions).",
 };
 
 static const ck_key stdout_sink_keys[] = {
@@ -59,5 +66,7 @@ const ck_section trib_filesink_conf_stdout_section = {
 	.doc_title = "`sinks.<name>` with `type: stdout`",
 	.what = "a stdout sink",
 	.keys = stdout_sink_keys,
-	.doc_intro = "Writes events as JSON Lines to standard output; it has no other settings.",
+	.doc_intro = "Writes events as JSON Lines to standard output; it has no other settings. "
+	"It keeps no position: after a restart, and after a snapshot resumed after a fault, "
+	"lines already printed can be printed again (at least once).",
 };

@@ -21,9 +21,11 @@
 
 /* The position sidecar of a file sink's `path` is path + ".pos".  Besides
  * path and the sidecar, a file sink writes the sidecar's temporary file
- * (fileio.h) and its rotated segments path.N, N = 1, 2, ... (config_paths.c
- * keeps other files off these names). */
+ * (fileio.h), its rotated segments path.N, N = 1, 2, ..., and the id map
+ * of a snapshot's lines path + ".ids" (sink_file_ids.h) with its temporary
+ * file (config_paths.c keeps other files off these names). */
 #define TRIB_FILESINK_POS_SUFFIX ".pos"
+#define TRIB_FILESINK_IDS_SUFFIX ".ids"
 
 typedef struct trib_filesink_conf
 {

@@ -74,6 +74,9 @@ typedef struct snap_run
 	uint64_t	next_seq;
 	uint64_t	done_seq;
 	uint64_t	failed_seq;		/* the event whose delivery failed; 0 none */
+	bool		has_ck_seq;		/* the checkpoint's seq (at prog.time): the
+								 * last id of the documents it counts */
+	uint64_t	ck_seq;
 	uint64_t	rows;
 	bool		dirty;
 } snap_run;
@@ -314,6 +317,37 @@ save_progress(snap_run *s, bool force, char *errbuf, size_t errlen)
 	return ok;
 }
 
+/*
+ * Can chunk c count, the sinks having acknowledged up to `acked`?  A chunk
+ * of a range read in one pass (keyset false: a resumed copy reads it again
+ * from its start) counts only with the range's last chunk, so that the ids
+ * the progress counts never include a document a restart sends again (the
+ * sinks drop what they hold after them: trib_snapfeed_rewind).
+ */
+static bool
+countable(const snap_run *s, const snap_chunk *c, uint64_t acked)
+{
+	if (c->last_seq > acked)
+		return false;
+	if (c->last || s->prog.ranges[c->range].keyset)
+		return true;
+	for (const snap_chunk *d = c->next; d; d = d->next)
+		if (d->range == c->range && d->last)
+			return d->last_seq <= acked;
+	return false;
+}
+
+/* Is a delivered document not acknowledged yet (chunks countable() holds
+ * back may stay)? */
+static bool
+waiting(const snap_run *s)
+{
+	uint64_t	acked;
+
+	(void) trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked);
+	return s->stail && s->stail->last_seq > acked;
+}
+
 /* Apply the chunks every sink acknowledged to the progress, never one that
  * holds a failed event (trib_snapfeed_acked). */
 static void
@@ -323,7 +357,7 @@ apply_acks(snap_run *s)
 
 	if (!trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked))
 		return;
-	while (s->shead && s->shead->last_seq <= acked)
+	while (s->shead && countable(s, s->shead, acked))
 	{
 		snap_chunk *c = s->shead;
 		trib_mongo_range *r = &s->prog.ranges[c->range];
@@ -510,13 +544,13 @@ copy(snap_run *s, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 		char		e[512];
 
 		/* everything delivered made durable, and the progress with it */
-		for (int i = 0; i < 3 && s->shead; i++)
+		for (int i = 0; i < 3 && waiting(s); i++)
 			if (!flush_and_save(s, false, e, sizeof(e)))
 			{
 				rc = (trib_errf(errbuf, errlen, "%s", e), TRIB_SNAPSHOT_FAILED);
 				break;
 			}
-		if (rc == TRIB_SNAPSHOT_DONE && s->shead)
+		if (rc == TRIB_SNAPSHOT_DONE && waiting(s))
 			rc = (trib_errf(errbuf, errlen, "snapshot: the sinks did not acknowledge the "
 							"last documents within %d s", 3 * FLUSH_TIMEOUT_MS / 1000),
 				  TRIB_SNAPSHOT_FAILED);
@@ -543,22 +577,24 @@ intern_names(snap_run *s, trib_intern *names)
 }
 
 /*
- * What the checkpoint says: 1 and *prog (a snapshot's progress), 0 no
- * snapshot (*stored: a position is stored), -1 an error.
+ * What the checkpoint says: 1 and s->prog (a snapshot's progress, and the
+ * checkpoint's seq in s->ck_seq), 0 no snapshot (*stored: a position is
+ * stored), -1 an error.
  */
 static int
-load_progress(const trib_source_host *host, trib_mongo_snapprog *prog, bool *stored,
-			  char *errbuf, size_t errlen)
+load_progress(snap_run *s, bool *stored, char *errbuf, size_t errlen)
 {
 	trib_position ck;
-	int			r = host->load(host->arg, &ck, errbuf, errlen);
+	int			r = s->host->load(s->host->arg, &ck, errbuf, errlen);
 	int			pr;
 
 	*stored = r > 0;
 	if (r <= 0)
 		return r;
-	pr = trib_mongo_snapprog_from_json(ck.opaque, prog, errbuf, errlen);
+	pr = trib_mongo_snapprog_from_json(ck.opaque, &s->prog, errbuf, errlen);
 	free(ck.opaque);
+	s->has_ck_seq = pr > 0 && ck.commit_lsn == s->prog.time;
+	s->ck_seq = ck.seq;
 	return pr;
 }
 
@@ -603,6 +639,13 @@ run(snap_run *s, trib_intern *names, bool fresh, bool only, volatile sig_atomic_
 	{
 		intern_names(s, names);
 		s->next_seq = first_seq(s);
+		s->done_seq = s->next_seq - 1;
+		if (!fresh && !trib_snapfeed_rewind(s->host, s->has_ck_seq, s->prog.time, s->ck_seq,
+											errbuf, errlen))
+		{
+			mongoc_client_destroy(cl);
+			return rc;
+		}
 		s->ts_ms = trib_clock_wall_ms();
 		tlog_info("snapshot", "source %s: %s the snapshot at cluster time Timestamp(%" PRIu32
 				  ", %" PRIu32 "): %zu _id ranges, %d workers", s->source,
@@ -648,7 +691,7 @@ trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_in
 	bson_init(&s.match);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
-	pr = load_progress(host, &s.prog, &stored, errbuf, errlen);
+	pr = load_progress(&s, &stored, errbuf, errlen);
 	if (pr < 0)
 		rc = TRIB_SNAPSHOT_FAILED;
 	else if (!trib_mongo_match_filter(c->pipeline, &s.match, errbuf, errlen))
