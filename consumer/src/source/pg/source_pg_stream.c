@@ -11,7 +11,8 @@
  * drain_assembler(), all static in this file: this is every PostgreSQL
  * event's path from the socket to the caller.  A lost link (no message
  * for RECV_TIMEOUT_MS, or an error) goes to source_pg_conn.c's
- * spg_disconnect() and retry.
+ * spg_disconnect() and retry; the reconnection is made in steps that
+ * never block (source_pg_reconnect.c).
  */
 #include "source_pg.h"
 
@@ -338,10 +339,16 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 
 		if (!src->streaming)
 		{
-			if (now >= src->next_attempt_ms)
+			if (src->rc_phase != SPG_RC_IDLE || now >= src->next_attempt_ms)
 			{
-				if (spg_try_reconnect(src, errbuf, errlen) < 0)
+				int			rc = spg_reconnect_step(src, (int) (deadline > now ? deadline - now : 0),
+													errbuf, errlen);
+
+				if (rc < 0)
 					return -1;
+				if (rc == 0 && src->rc_phase != SPG_RC_IDLE &&
+					trib_clock_mono_ms() >= deadline)
+					return 0;	/* still under way: the others go on */
 				continue;
 			}
 			if (now >= deadline)
