@@ -28,7 +28,16 @@ source "$ROOT/scripts/lib/mariadb.sh"
 # shellcheck source=mysql_snapshot_lib.sh
 source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"
 e2e_init
-trap '[ -n "${MDB_PID:-}" ] && kill -CONT "$MDB_PID" 2>/dev/null; mdb_cleanup; e2e_cleanup' EXIT
+# thaw_mdb: SIGCONT to mariadbd and to its parent (runuser stops itself
+# when its child stops, and a stopped parent would not reap the server
+# when the cleanup kills it).
+thaw_mdb() {
+    local parent
+    parent=$(ps -o ppid= -p "$MDB_PID" 2>/dev/null | tr -d ' ') || true
+    kill -CONT "$MDB_PID" 2>/dev/null || true
+    [ -n "$parent" ] && kill -CONT "$parent" 2>/dev/null || true
+}
+trap '[ -n "${MDB_PID:-}" ] && thaw_mdb; mdb_cleanup; e2e_cleanup' EXIT
 
 mysql_snapshot_servers
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
@@ -115,7 +124,7 @@ expect_match "... and again 3 s later (took ${ELAPSED} ms)" "^[0-9]{1,3}$|^[0-4]
 expect_eq "the new table's row waits for its lookup" "orders:1" "$(ids mysql)"
 
 # ---- 2: thawed: the lookup's answer comes, the rows arrive
-kill -CONT "$MDB_PID"
+thaw_mdb
 mdb_sql shop -e "INSERT INTO fresh VALUES (2, 'after the thaw'); INSERT INTO orders VALUES (2, 'after')"
 until_id mysql fresh:2 40 && until_id mysql orders:2 || true
 expect_eq "after the thaw, MariaDB's rows arrive, each once" "fresh:1 fresh:2 orders:1 orders:2" \
@@ -127,7 +136,7 @@ after_lookup_began
 t0=$(now_ms)
 stop_consumer
 took=$(( $(now_ms) - t0 ))
-kill -CONT "$MDB_PID"
+thaw_mdb
 expect_eq "SIGTERM while the lookup hangs exits 0" 0 "$STOP_RC"
 expect_match "... within 5 s (took ${took} ms)" "^[0-9]{1,3}$|^[0-4][0-9]{3}$" "$took"
 
