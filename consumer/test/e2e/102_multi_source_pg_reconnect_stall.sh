@@ -18,6 +18,12 @@
 #   3. SIGTERM while a reconnection hangs on the stalled server exits 0
 #      within 5 s;
 #   4. after a restart, every change of both sources, exactly once.
+# And before that:
+#   0. with the backend of the source's heartbeat connection frozen while
+#      the source streams, the heartbeat (every 300 ms) gets no answer; it
+#      is awaited off the loop (source/pg/source_pg_heartbeat.c), so
+#      MariaDB's changes arrive within 5 s.  (The whole server frozen
+#      would stop the pipeline by design: its lock lives there.)
 # The last line is `N passed, N failed`.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -29,7 +35,7 @@ source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"
 # shellcheck source=stall_lib.sh
 source "$ROOT/consumer/test/e2e/stall_lib.sh"
 e2e_init
-trap '[ -n "${PGC_PID:-}" ] && kill -CONT "$PGC_PID" 2>/dev/null; mdb_cleanup; e2e_cleanup' EXIT
+trap '[ -n "${PGC_PID:-}" ] && kill -CONT "$PGC_PID" ${HB_PID:-} 2>/dev/null; mdb_cleanup; e2e_cleanup' EXIT
 
 mysql_snapshot_servers
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
@@ -48,6 +54,7 @@ sources:
     slot: m102
     snapshot: never
     status_interval_ms: 200
+    heartbeat_interval_ms: 300
     reconnect_backoff_ms: {initial: 100, max: 500}
 $(mysql_yaml 10201 start)
     heartbeat_ms: 200
@@ -84,6 +91,20 @@ mdb_sql shop -e "INSERT INTO orders VALUES (1, 'first')"
 until_id postgresql items:1 && until_id mysql orders:1 ||
     { echo "the first changes did not arrive"; cat "$WORK/run.log"; exit 1; }
 
+# ---- 0: the heartbeat's backend frozen while the source streams
+for _ in $(seq 1 50); do
+    HB_PID=$(pgc_psql -d postgres -At -c \
+        "SELECT pid FROM pg_stat_activity WHERE application_name = 'tributary-heartbeat'")
+    [ -n "$HB_PID" ] && break
+    sleep 0.1
+done
+expect_match "the source's heartbeat connection is there" "^[0-9]+$" "$HB_PID"
+kill -STOP "$HB_PID"
+sleep 1                         # a heartbeat is now unanswered
+my_insert_wait 6
+expect_within_5s "with the heartbeat unanswered, MariaDB's change arrives" "$ELAPSED"
+kill -CONT "$HB_PID"
+
 # ---- 1: PostgreSQL stalled while its source reconnects
 pg_insert 2                     # made just before the stall
 sleep 0.5
@@ -106,7 +127,7 @@ pg_insert 3
 mdb_sql shop -e "INSERT INTO orders VALUES (4, 'after the thaw')"
 until_id postgresql items:3 30 && until_id mysql orders:4 30 || true
 expect_eq "after the thaw, PostgreSQL's changes arrive" "items:1 items:2 items:3" "$(ids postgresql)"
-expect_eq "MariaDB's changes, each once" "orders:1 orders:2 orders:3 orders:4" "$(ids mysql)"
+expect_eq "MariaDB's changes, each once" "orders:1 orders:2 orders:3 orders:4 orders:6" "$(ids mysql)"
 
 # ---- 3: SIGTERM while a reconnection hangs on the stalled server
 pg_insert 4
@@ -128,6 +149,6 @@ start_consumer
 until_id postgresql items:5 30 && until_id mysql orders:5 30 || true
 stop_consumer
 expect_eq "every PostgreSQL change once" "items:1 items:2 items:3 items:4 items:5" "$(ids postgresql)"
-expect_eq "every MariaDB change once" "orders:1 orders:2 orders:3 orders:4 orders:5" "$(ids mysql)"
+expect_eq "every MariaDB change once" "orders:1 orders:2 orders:3 orders:4 orders:5 orders:6" "$(ids mysql)"
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
 e2e_finish

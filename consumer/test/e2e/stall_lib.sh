@@ -11,7 +11,7 @@ now_ms() { date +%s%3N; }
 # sink as TABLE:KEY, sorted, joined by " ".
 ids() {
     [ -f "$WORK/out.jsonl" ] || return 0
-    jq -r "select(.value.source.connector == \"$1\") | \"\(.value.source.table):\(.key.id)\"" \
+    jq -r "select(.value.source.connector == \"$1\" and .key.id != null) | \"\(.value.source.table):\(.key.id)\"" \
         "$WORK/out.jsonl" | sort | paste -sd' '
 }
 

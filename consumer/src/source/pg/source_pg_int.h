@@ -9,6 +9,8 @@
  *   source_pg_reconnect.c  the reconnection from poll, never blocking: the
  *                       connection dialled off the loop, START_REPLICATION
  *                       sent and its answer awaited without blocking
+ *   source_pg_heartbeat.c  heartbeats on a connection of their own, never
+ *                       blocking
  *   source_pg_stream.c  the CopyBoth stream: messages, records, status
  *                       updates, heartbeats, confirmations
  */
@@ -85,6 +87,10 @@ struct trib_source_pg
 	/* connections */
 	PGconn	   *conn;			/* replication */
 	PGconn	   *hbconn;			/* heartbeat */
+	spg_dial   *hb_dial;		/* its connection being made */
+	bool		hb_due;			/* a heartbeat waits for hbconn */
+	bool		hb_busy;		/* a heartbeat sent, its answer awaited */
+	int64_t		hb_sent_ms;
 	bool		streaming;		/* in CopyBoth */
 	bool		opened;			/* extension/slot steps done */
 	bool		slot_created;
@@ -147,6 +153,10 @@ void		spg_dial_abandon(spg_dial *d);
 
 /* source_pg_reconnect.c */
 int			spg_reconnect_step(trib_source_pg *src, int wait_ms, char *errbuf, size_t errlen);
+
+/* source_pg_heartbeat.c */
+void		spg_heartbeat(trib_source_pg *src, int64_t now);
+void		spg_heartbeat_close(trib_source_pg *src);
 
 /* source_pg_stream.c */
 bool		spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen);
