@@ -28,14 +28,12 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 # shellcheck source=mysql_snapshot_lib.sh
 source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"
 # shellcheck source=stall_lib.sh
 source "$ROOT/consumer/test/e2e/stall_lib.sh"
 e2e_init
-trap '[ -n "${PGC_PID:-}" ] && kill -CONT "$PGC_PID" ${HB_PID:-} 2>/dev/null; mdb_cleanup; e2e_cleanup' EXIT
+trap '[ -n "${PGC_PID:-}" ] && kill -CONT "$PGC_PID" ${HB_PID:-} 2>/dev/null; e2e_cleanup' EXIT
 
 mysql_snapshot_servers
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"

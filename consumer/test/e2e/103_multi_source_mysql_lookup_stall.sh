@@ -23,23 +23,12 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# shellcheck source=../../../scripts/lib/mariadb.sh
-source "$ROOT/scripts/lib/mariadb.sh"
 # shellcheck source=mysql_snapshot_lib.sh
 source "$ROOT/consumer/test/e2e/mysql_snapshot_lib.sh"
 # shellcheck source=stall_lib.sh
 source "$ROOT/consumer/test/e2e/stall_lib.sh"
 e2e_init
-# thaw_mdb: SIGCONT to mariadbd and to its parent (runuser stops itself
-# when its child stops, and a stopped parent would not reap the server
-# when the cleanup kills it).
-thaw_mdb() {
-    local parent
-    parent=$(ps -o ppid= -p "$MDB_PID" 2>/dev/null | tr -d ' ') || true
-    kill -CONT "$MDB_PID" 2>/dev/null || true
-    [ -n "$parent" ] && kill -CONT "$parent" 2>/dev/null || true
-}
-trap '[ -n "${MDB_PID:-}" ] && thaw_mdb; mdb_cleanup; e2e_cleanup' EXIT
+trap '[ -n "${MDB_PID:-}" ] && kill -CONT "$MDB_PID" 2>/dev/null; e2e_cleanup' EXIT
 
 mysql_snapshot_servers
 pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
@@ -103,7 +92,7 @@ expect_within_5s "... and again 3 s later" "$ELAPSED"
 expect_eq "the new table's row waits for its lookup" "orders:1" "$(ids mysql)"
 
 # ---- 2: thawed: the lookup's answer comes, the rows arrive
-thaw_mdb
+kill -CONT "$MDB_PID"
 mdb_sql shop -e "INSERT INTO fresh VALUES (2, 'after the thaw'); INSERT INTO orders VALUES (2, 'after')"
 until_id mysql fresh:2 40 && until_id mysql orders:2 || true
 expect_eq "after the thaw, MariaDB's rows arrive, each once" "fresh:1 fresh:2 orders:1 orders:2" \
@@ -115,7 +104,7 @@ after_lookup_began
 t0=$(now_ms)
 stop_consumer
 took=$(( $(now_ms) - t0 ))
-thaw_mdb
+kill -CONT "$MDB_PID"
 expect_eq "SIGTERM while the lookup hangs exits 0" 0 "$STOP_RC"
 expect_within_5s "..." "$took"
 
