@@ -130,8 +130,10 @@ mdb_sql() {
 mdb_stop() {
     [ -n "${MDB_PID:-}" ] || return 0
     # runuser stops itself when its child is stopped (SIGSTOP in a test)
-    # and a SIGCONT to mariadbd does not wake it: wake it once mariadbd is
-    # gone, so that it exits instead of staying behind, stopped, for good
+    # and a SIGCONT to mariadbd does not wake it: wake it as soon as
+    # mariadbd is told to go, since a stopped runuser does not reap it
+    # either (the killed server stays a zombie, and the wait below took
+    # its whole 60 s), nor exits
     local launcher
     launcher=$(cut -d' ' -f4 "/proc/$MDB_PID/stat" 2>/dev/null) || true
     if [ "${1:-clean}" = kill ]; then
@@ -139,6 +141,9 @@ mdb_stop() {
     else
         "$MDB_ADMIN" --no-defaults -S "$MDB_SOCK" -u root shutdown >/dev/null 2>&1 ||
             kill -9 "$MDB_PID" 2>/dev/null || true
+    fi
+    if [ -n "$launcher" ] && [ "$launcher" != 1 ]; then
+        kill -CONT "$launcher" 2>/dev/null || true
     fi
     # mariadbd is a grandchild (under runuser), so poll rather than wait;
     # a shutdown that takes over 60 s becomes a kill.
@@ -148,9 +153,6 @@ mdb_stop() {
         [ "$i" = 600 ] && kill -9 "$MDB_PID" 2>/dev/null
         sleep 0.1
     done
-    if [ -n "$launcher" ] && [ "$launcher" != 1 ]; then
-        kill -CONT "$launcher" 2>/dev/null || true
-    fi
     MDB_PID=
 }
 

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,6 +28,7 @@
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
+#include "mysql_lookup.h"
 #include "mysql_schema.h"
 #include "strbuf.h"
 
@@ -607,6 +609,119 @@ test_refused_connection_errnum(void **state)
 	trib_my_infoschema_free(is);
 }
 
+/* The milliseconds of the monotonic clock. */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Ask l for d.table until it answers; the answer's errnum. */
+static unsigned
+lookup_answer(trib_my_lookup *l, const char *table, char *err, size_t errlen)
+{
+	trib_my_tableinfo *t = NULL;
+	unsigned	errnum = 0;
+
+	assert_false(trib_my_lookup_load(l, "d", table, &t, &errnum, err, errlen));
+	assert_int_equal(errnum, TRIB_MY_LOOKUP_PENDING);
+	assert_true(trib_my_lookup_wait(l, 10000));
+	assert_false(trib_my_lookup_load(l, "d", table, &t, &errnum, err, errlen));
+	assert_null(t);
+	return errnum;
+}
+
+/* The lookup thread (mysql_lookup.h): the first load asks and returns
+ * "pending" at once, the answer (here the refused connection's error, a
+ * reconnect's case) is handed to the next load of the same table, once;
+ * an answer for another table is not handed out, nor a failure from
+ * before forget(); and through the history a pending lookup fails the
+ * lookup with TRIB_MY_LOOKUP_PENDING. */
+static void
+test_lookup_thread_hands_over_answers(void **state)
+{
+	trib_my_conn_conf conf = {.host = "127.0.0.1", .port = closed_port(),
+	.user = "nobody", .connect_timeout_s = 2};
+	trib_my_lookup *l = trib_my_lookup_new(&conf, NULL, 0);
+	trib_my_history *h;
+	trib_my_schema s;
+	const trib_my_tableinfo *ti = NULL;
+	trib_my_tableinfo *t = NULL;
+	char		err[512] = "";
+	unsigned	errnum;
+
+	(void) state;
+	assert_non_null(l);
+	errnum = lookup_answer(l, "t", err, sizeof(err));
+	if (errnum != 2002 && errnum != 2003)
+		fail_msg("expected a refused connection (2002 or 2003), got %u: %s", errnum, err);
+	assert_non_null(strstr(err, "connecting to 127.0.0.1:"));
+	/* taken once: the next load asks again */
+	assert_false(trib_my_lookup_load(l, "d", "t", &t, &errnum, err, sizeof(err)));
+	assert_int_equal(errnum, TRIB_MY_LOOKUP_PENDING);
+	assert_true(trib_my_lookup_wait(l, 10000));
+	/* another table's answer is dropped, the other table asked */
+	assert_false(trib_my_lookup_load(l, "d", "u", &t, &errnum, err, sizeof(err)));
+	assert_int_equal(errnum, TRIB_MY_LOOKUP_PENDING);
+	assert_true(trib_my_lookup_wait(l, 10000));
+	/* a failure from before forget() is not handed out */
+	trib_my_lookup_forget(l);
+	assert_false(trib_my_lookup_load(l, "d", "u", &t, &errnum, err, sizeof(err)));
+	assert_int_equal(errnum, TRIB_MY_LOOKUP_PENDING);
+	assert_true(trib_my_lookup_wait(l, 10000));
+	assert_false(trib_my_lookup_load(l, "d", "u", &t, &errnum, err, sizeof(err)));
+	assert_true(trib_my_error_retryable(errnum));
+	/* through the history */
+	h = trib_my_history_new(trib_my_lookup_load, l);
+	s = trib_my_history_schema(h);
+	assert_false(s.ops->lookup(s.ctx, "d", "v", NULL, &ti, &errnum, err, sizeof(err)));
+	assert_int_equal(errnum, TRIB_MY_LOOKUP_PENDING);
+	assert_true(trib_my_lookup_wait(l, 10000));
+	assert_false(s.ops->lookup(s.ctx, "d", "v", NULL, &ti, &errnum, err, sizeof(err)));
+	assert_true(trib_my_error_retryable(errnum));
+	assert_null(ti);
+	trib_my_history_free(h);
+	trib_my_lookup_free(l);
+}
+
+/* A stop never waits for a lookup in flight: against a server that
+ * accepts the connection and never says a word, free() returns at once,
+ * and the thread frees itself when its connect times out. */
+static void
+test_lookup_free_does_not_wait(void **state)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t	len = sizeof(a);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+	trib_my_conn_conf conf = {.host = "127.0.0.1", .user = "nobody",
+	.connect_timeout_s = 1, .read_timeout_s = 1};
+	trib_my_lookup *l;
+	trib_my_tableinfo *t = NULL;
+	char		err[512] = "";
+	unsigned	errnum = 0;
+	long long	t0;
+
+	(void) state;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+	conf.port = ntohs(a.sin_port);
+	l = trib_my_lookup_new(&conf, NULL, 0);
+	assert_false(trib_my_lookup_load(l, "d", "t", &t, &errnum, err, sizeof(err)));
+	assert_int_equal(errnum, TRIB_MY_LOOKUP_PENDING);
+	assert_false(trib_my_lookup_wait(l, 300));	/* the server is silent */
+	t0 = mono_ms();
+	trib_my_lookup_free(l);
+	if (mono_ms() - t0 > 200)
+		fail_msg("free() waited %lld ms for the lookup in flight", mono_ms() - t0);
+	sleep(4);					/* the thread's connect times out; it frees */
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -618,6 +733,8 @@ main(void)
 		cmocka_unit_test(test_history_file_write_errors_stop_the_history),
 		cmocka_unit_test(test_lost_server_errors_reconnect),
 		cmocka_unit_test(test_refused_connection_errnum),
+		cmocka_unit_test(test_lookup_thread_hands_over_answers),
+		cmocka_unit_test(test_lookup_free_does_not_wait),
 		cmocka_unit_test(test_enum_members_from_column_type),
 		cmocka_unit_test(test_charsets),
 		cmocka_unit_test(test_preconditions),

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mysql_charset.h"
 #include "mysql_int.h"
@@ -196,6 +197,26 @@ read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
 		trib_my_parse_members(type, &c->values, &c->nvalues);
 }
 
+/*
+ * Tests only (e2e 103): TRIBUTARY_TEST_MYSQL_LOOKUP_DELAY_MS=N makes each
+ * table lookup wait N ms before it asks the server, so that a test can
+ * freeze the server (SIGSTOP) between a new table's first rows arriving
+ * and its lookup.  Absent (always, outside tests) it does nothing.
+ */
+static void
+test_lookup_delay(void)
+{
+	const char *v = getenv("TRIBUTARY_TEST_MYSQL_LOOKUP_DELAY_MS");
+	int			ms = v ? atoi(v) : 0;
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long) (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
 bool
 trib_my_infoschema_load(void *arg, const char *db, const char *table,
 						trib_my_tableinfo **out, unsigned *errnum,
@@ -208,6 +229,7 @@ trib_my_infoschema_load(void *arg, const char *db, const char *table,
 	trib_my_tableinfo *t;
 
 	*out = NULL;
+	test_lookup_delay();
 	m = conn(is, errnum, errbuf, errlen);
 	if (m == NULL)
 		return false;

@@ -12,8 +12,10 @@
  * recognised; MySQL's have DATA_TYPE json.  Database and table names are
  * bound parameters.
  *
- * The connection is used from the thread that decodes (the pipeline's),
- * and only when a table is first seen or after a DDL.
+ * A reader's connection is used from one thread at a time: the source's
+ * table lookups run on a thread of their own with a reader of its own
+ * (mysql_lookup.h), only when a table is first seen or after a DDL; the
+ * start's collations and the snapshot use readers of their own.
  *
  * Errors carry the server's (or the client library's) error number along
  * with the message, so the source can tell a lost or refused connection

@@ -23,6 +23,12 @@
  * while an event is decoded (its table's shape read from
  * information_schema) drops the stream, resumed after the last item
  * delivered, as when the binlog connection itself is lost.
+ *
+ * That lookup runs on a thread of its own (mysql_lookup.h): the event
+ * that needs it is kept (the reader's buffer stays valid until its next
+ * call) and decoded again once the answer is in, and meanwhile poll
+ * returns what it has, so a stalled server holds neither the loop nor
+ * the pipeline's other sources.
  */
 #include "source_mysql.h"
 
@@ -38,6 +44,7 @@
 #include "mysql_lag_probe.h"
 #include "mysql_lag.h"
 #include "mysql_int.h"
+#include "mysql_lookup.h"
 #include "mysql_reader.h"
 #include "mysql_schema.h"
 #include "strbuf.h"
@@ -47,13 +54,16 @@ struct trib_source_mysql
 	trib_source_mysql_conf conf;
 	char	   *strings[8];		/* copies conf points into */
 
-	trib_my_infoschema *infoschema;
+	trib_my_infoschema *infoschema;	/* the start's collations */
+	trib_my_lookup *lookup;		/* tables' shapes, off the loop */
 	trib_my_history *history;
 	trib_my_schema schema;
 	trib_my_decoder *decoder;
 	trib_my_reader *reader;
 	trib_my_tx *tx;
 	trib_my_event ev;
+	const uint8_t *pending;		/* the event waiting for its lookup, */
+	size_t		pending_len;	/* the reader's buffer: no next() meanwhile */
 
 	bool		started;
 	bool		ended;
@@ -138,7 +148,13 @@ trib_source_mysql_new(const trib_source_mysql_conf *conf, char *errbuf, size_t e
 	if (src->conf.reconnect_max_ms <= 0)
 		src->conf.reconnect_max_ms = 30000;
 	src->infoschema = trib_my_infoschema_new(&src->conf.conn);
-	src->history = trib_my_history_new(trib_my_infoschema_load, src->infoschema);
+	src->lookup = trib_my_lookup_new(&src->conf.conn, errbuf, errlen);
+	if (src->lookup == NULL)
+	{
+		trib_source_mysql_free(src);
+		return NULL;
+	}
+	src->history = trib_my_history_new(trib_my_lookup_load, src->lookup);
 	src->schema = trib_my_history_schema(src->history);
 	trib_my_history_set_log(src->history, history_log, src);
 	if (conf->schema_history && !open_history(src, conf->schema_history, errbuf, errlen))
@@ -427,6 +443,8 @@ reconnect_if_lost(trib_source_mysql *src, unsigned errnum, const char *why)
 {
 	if (!trib_my_error_retryable(errnum))
 		return false;
+	src->pending = NULL;
+	trib_my_lookup_forget(src->lookup);
 	trib_my_reader_free(src->reader);
 	src->reader = NULL;
 	back_off(src);
@@ -490,7 +508,6 @@ consume(trib_source_mysql *src, const uint8_t *buf, size_t len, unsigned *errnum
 	trib_my_pos at;
 	bool		open = trib_my_tx_open(src->tx, &at);
 
-	src->stats.binlog_events++;
 	if (!trib_my_decode(src->decoder, buf, len, open ? &at : NULL, &src->ev, errnum,
 						errbuf, errlen))
 		return false;
@@ -503,6 +520,33 @@ consume(trib_source_mysql *src, const uint8_t *buf, size_t len, unsigned *errnum
 	if (trib_my_history_error(src->history))	/* a DDL not recorded */
 		return trib_my_fail(errbuf, errlen, "%s", trib_my_history_error(src->history));
 	return true;
+}
+
+/*
+ * The next raw event as trib_my_reader_next() gives it: the one kept for
+ * its table's lookup once the answer is in (0 while it is not, after
+ * waiting up to timeout_ms), else the reader's next.
+ */
+static int
+next_event(trib_source_mysql *src, const uint8_t **buf, size_t *len, int timeout_ms,
+		   unsigned *errnum, char *errbuf, size_t errlen)
+{
+	int			rc;
+
+	*errnum = 0;
+	if (src->pending)
+	{
+		if (!trib_my_lookup_wait(src->lookup, timeout_ms))
+			return 0;
+		*buf = src->pending;
+		*len = src->pending_len;
+		src->pending = NULL;
+		return 1;
+	}
+	rc = trib_my_reader_next(src->reader, buf, len, timeout_ms, errnum, errbuf, errlen);
+	if (rc > 0)
+		src->stats.binlog_events++;
+	return rc;
 }
 
 /* Remember a fatal error; return what poll returns: the items already in
@@ -541,9 +585,8 @@ trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 			return fail(src, n, errbuf);
 		if (src->reader == NULL)
 			break;
-		rc = trib_my_reader_next(src->reader, &buf, &len,
-								 n > 0 || left <= 0 ? 0 : (int) left,
-								 &errnum, errbuf, errlen);
+		rc = next_event(src, &buf, &len, n > 0 || left <= 0 ? 0 : (int) left,
+						&errnum, errbuf, errlen);
 		if (rc == 0)
 			break;
 		if (rc < 0 && errnum == 0)
@@ -557,8 +600,14 @@ trib_source_mysql_poll(trib_source_mysql *src, trib_my_item *out, int max,
 			continue;
 		src->backoff_ms = 0;
 		/* the event's queries (its table's shape) as the stream's own */
-		if (!consume(src, buf, len, &errnum, errbuf, errlen) &&
-			!reconnect_if_lost(src, errnum, errbuf))
+		if (consume(src, buf, len, &errnum, errbuf, errlen))
+			continue;
+		if (errnum == TRIB_MY_LOOKUP_PENDING)
+		{
+			src->pending = buf;	/* decoded again once answered */
+			src->pending_len = len;
+		}
+		else if (!reconnect_if_lost(src, errnum, errbuf))
 			return fail(src, n, errbuf);
 	}
 	n += drain(src, out + n, max - n);
@@ -623,6 +672,7 @@ trib_source_mysql_free(trib_source_mysql *src)
 	if (src == NULL)
 		return;
 	trib_my_lag_probe_free(src->probe);
+	trib_my_lookup_free(src->lookup);
 	trib_my_reader_free(src->reader);
 	drop_held_begin(src);
 	trib_my_tx_free(src->tx);

@@ -332,8 +332,7 @@ trib_source_pg_free(trib_source_pg *src)
 		spg_send_status(src, false, eb, sizeof(eb));
 	}
 	spg_disconnect(src);
-	if (src->hbconn)
-		PQfinish(src->hbconn);
+	spg_heartbeat_close(src);
 	/* before the parser: held events point to its names and relations */
 	trib_pgprep_free(src->prep);
 	for (i = 0; i < 2 * src->optc; i++)

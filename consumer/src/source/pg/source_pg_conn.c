@@ -50,73 +50,97 @@ spg_valid_slot_name(const char *s)
 /* connection strings */
 
 /*
- * Connect with the caller's dsn plus our settings.  The dsn is parsed by
- * libpq; its parse error is not shown, since it may quote the dsn.  On
- * failure *final (when not NULL) says whether retrying is pointless (the
- * server refused the role, password or database: pgconn.h).
+ * The keywords and values of a connection: the caller's dsn plus our
+ * settings.  The dsn is parsed by libpq; its parse error is not shown,
+ * since it may quote the dsn.  Free with spg_params_free().
  */
-PGconn *
-spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
+bool
+spg_params_make(trib_source_pg *src, bool replication, spg_params *p,
+				char *errbuf, size_t errlen)
 {
-	PQconninfoOption *opts,
-			   *o;
+	PQconninfoOption *o;
 	char	   *perr = NULL;
-	const char **kw,
-			  **val;
 	int			n = 0,
 				i = 0;
-	char		tmo[16];
 	bool		have_tmo = false;
-	PGconn	   *conn;
-	trib_pq_error e;
 
-	opts = PQconninfoParse(src->dsn, &perr);
-	if (!opts)
+	memset(p, 0, sizeof(*p));
+	p->opts = PQconninfoParse(src->dsn, &perr);
+	if (!p->opts)
 	{
 		PQfreemem(perr);
-		trib_errf(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
-		return NULL;
+		return trib_errf(errbuf, errlen, "invalid dsn: libpq cannot parse the connection string");
 	}
-	for (o = opts; o->keyword; o++)
+	for (o = p->opts; o->keyword; o++)
 		n++;
-	kw = calloc(n + 4, sizeof(char *));
-	val = calloc(n + 4, sizeof(char *));
-	if (!kw || !val)
-		abort();
-	for (o = opts; o->keyword; o++)
+	p->kw = trib_xcalloc((size_t) n + 4, sizeof(char *));
+	p->val = trib_xcalloc((size_t) n + 4, sizeof(char *));
+	for (o = p->opts; o->keyword; o++)
 	{
 		if (!o->val || strcmp(o->keyword, "replication") == 0)
 			continue;
 		if (strcmp(o->keyword, "connect_timeout") == 0)
 			have_tmo = true;
-		kw[i] = o->keyword;
-		val[i++] = o->val;
+		p->kw[i] = o->keyword;
+		p->val[i++] = o->val;
 	}
 	if (replication)
 	{
-		kw[i] = "replication";
-		val[i++] = "database";
+		p->kw[i] = "replication";
+		p->val[i++] = "database";
 	}
-	kw[i] = "fallback_application_name";
-	val[i++] = replication ? "tributary" : "tributary-heartbeat";
+	p->kw[i] = "fallback_application_name";
+	p->val[i++] = replication ? "tributary" : "tributary-heartbeat";
 	if (!have_tmo)
 	{
-		snprintf(tmo, sizeof(tmo), "%d", src->connect_timeout_s);
-		kw[i] = "connect_timeout";
-		val[i++] = tmo;
+		snprintf(p->tmo, sizeof(p->tmo), "%d", src->connect_timeout_s);
+		p->kw[i] = "connect_timeout";
+		p->val[i++] = p->tmo;
 	}
-	kw[i] = NULL;
-	val[i] = NULL;
-	conn = trib_pq_connect(kw, val, 0, &e);
-	free(kw);
-	free(val);
-	PQconninfoFree(opts);
+	return true;
+}
+
+/* Free what spg_params_make() made. */
+void
+spg_params_free(spg_params *p)
+{
+	free(p->kw);
+	free(p->val);
+	if (p->opts)
+		PQconninfoFree(p->opts);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Connect with p (spg_params_make); NULL with errbuf and *final (when
+ * not NULL): whether retrying is pointless (the server refused the role,
+ * password or database: pgconn.h). */
+PGconn *
+spg_params_connect(const spg_params *p, bool *final, char *errbuf, size_t errlen)
+{
+	trib_pq_error e;
+	PGconn	   *conn = trib_pq_connect(p->kw, p->val, 0, &e);
+
 	if (conn == NULL)
 	{
 		trib_errf(errbuf, errlen, "connection failed: %s", e.message);
 		if (final)
 			*final = e.final;
 	}
+	return conn;
+}
+
+/* Connect with the caller's dsn plus our settings, blocking; NULL as
+ * spg_params_connect(). */
+PGconn *
+spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen)
+{
+	spg_params	p;
+	PGconn	   *conn;
+
+	if (!spg_params_make(src, replication, &p, errbuf, errlen))
+		return NULL;
+	conn = spg_params_connect(&p, final, errbuf, errlen);
+	spg_params_free(&p);
 	return conn;
 }
 
@@ -137,6 +161,9 @@ trib_pg_dsn_redacted(const char *dsn)
 void
 spg_disconnect(trib_source_pg *src)
 {
+	spg_dial_abandon(src->dial);
+	src->dial = NULL;
+	src->rc_phase = SPG_RC_IDLE;
 	if (src->conn)
 	{
 		if (src->streaming)
@@ -313,8 +340,8 @@ append_quoted(char *out, size_t off, const char *s, char q)
 }
 
 /* The START_REPLICATION command; caller frees. */
-static char *
-start_command(trib_source_pg *src)
+char *
+spg_start_command(trib_source_pg *src)
 {
 	size_t		len = 200;
 	size_t		off;
@@ -351,21 +378,18 @@ start_command(trib_source_pg *src)
 	return cmd;
 }
 
-/* START_REPLICATION on an open connection. */
-static attempt_rc
-start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
+/*
+ * START_REPLICATION's answer res (taken; NULL: none came) on src->conn:
+ * streaming from now on, or the connection closed and the failure
+ * classified.  Any exported snapshot is gone once another command ran.
+ */
+attempt_rc
+spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
+			char *errbuf, size_t errlen)
 {
-	attempt_rc	rc = open_attempt(src, errbuf, errlen);
-	char	   *cmd;
-	PGresult   *res;
+	attempt_rc	rc;
 
 	*slot_busy = false;
-	if (rc != 1)
-		return rc;
-	cmd = start_command(src);
-	res = PQexec(src->conn, cmd);
-	free(cmd);
-	/* Any exported snapshot is gone once another command runs. */
 	free(src->snapshot_name);
 	src->snapshot_name = NULL;
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
@@ -388,14 +412,29 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 	return 1;
 }
 
-/* One scheduled (re)connection attempt; -1 when fatal. */
-int
-spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
+/* START_REPLICATION on an open connection, blocking. */
+static attempt_rc
+start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 {
-	bool		busy = false;
-	char		eb[512];
-	attempt_rc	rc = start_attempt(src, &busy, eb, sizeof(eb));
+	attempt_rc	rc = open_attempt(src, errbuf, errlen);
+	char	   *cmd;
+	PGresult   *res;
 
+	*slot_busy = false;
+	if (rc != 1)
+		return rc;
+	cmd = spg_start_command(src);
+	res = PQexec(src->conn, cmd);
+	free(cmd);
+	return spg_started(src, res, slot_busy, errbuf, errlen);
+}
+
+/* The end of a (re)connection attempt from poll: 1 streaming, -1 fatal
+ * (errbuf from why), 0 logged and the next attempt scheduled. */
+int
+spg_attempt_done(trib_source_pg *src, attempt_rc rc, bool slot_busy,
+				 const char *why, char *errbuf, size_t errlen)
+{
 	if (rc == 1)
 	{
 		src->stats.reconnects++;
@@ -403,12 +442,23 @@ spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 	}
 	if (rc < 0)
 	{
-		trib_errf(errbuf, errlen, "%s", eb);
+		trib_errf(errbuf, errlen, "%s", why);
 		return -1;
 	}
-	spg_slog(src, busy ? 2 : 1, "%s", eb);
-	spg_schedule_retry(src, busy);
+	spg_slog(src, slot_busy ? 2 : 1, "%s", why);
+	spg_schedule_retry(src, slot_busy);
 	return 0;
+}
+
+/* One scheduled (re)connection attempt, blocking; -1 when fatal. */
+int
+spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	bool		busy = false;
+	char		eb[512];
+	attempt_rc	rc = start_attempt(src, &busy, eb, sizeof(eb));
+
+	return spg_attempt_done(src, rc, busy, eb, errbuf, errlen);
 }
 
 /* Public: connect and create what is missing, without streaming. */

@@ -5,6 +5,12 @@
  *   source_pg.c         the design (its top comment), options, new and free
  *   source_pg_conn.c    connecting, the extension and slot, START_REPLICATION,
  *                       retries, the one cleanup path
+ *   source_pg_dial.c    a connection made on a thread of its own
+ *   source_pg_reconnect.c  the reconnection from poll, never blocking: the
+ *                       connection dialled off the loop, START_REPLICATION
+ *                       sent and its answer awaited without blocking
+ *   source_pg_heartbeat.c  heartbeats on a connection of their own, never
+ *                       blocking
  *   source_pg_stream.c  the CopyBoth stream: messages, records, status
  *                       updates, heartbeats, confirmations
  */
@@ -32,6 +38,26 @@
 
 /* Retry "slot is active" at least this often. */
 #define SLOT_BUSY_MAX_DELAY_MS 1000
+
+/* The keywords and values of a connection (spg_params_make). */
+typedef struct spg_params
+{
+	PQconninfoOption *opts;		/* the parsed dsn, which kw and val point into */
+	const char **kw;
+	const char **val;
+	char		tmo[16];		/* our connect_timeout */
+} spg_params;
+
+/* A connection being made on a thread (source_pg_dial.c). */
+typedef struct spg_dial spg_dial;
+
+/* Where a reconnection from poll stands (source_pg_reconnect.c). */
+typedef enum spg_rc_phase
+{
+	SPG_RC_IDLE,				/* none under way */
+	SPG_RC_DIAL,				/* connecting, on the dial's thread */
+	SPG_RC_START				/* START_REPLICATION sent, its answer awaited */
+} spg_rc_phase;
 
 struct trib_source_pg
 {
@@ -61,10 +87,17 @@ struct trib_source_pg
 	/* connections */
 	PGconn	   *conn;			/* replication */
 	PGconn	   *hbconn;			/* heartbeat */
+	spg_dial   *hb_dial;		/* its connection being made */
+	bool		hb_due;			/* a heartbeat waits for hbconn */
+	bool		hb_busy;		/* a heartbeat sent, its answer awaited */
+	int64_t		hb_sent_ms;
 	bool		streaming;		/* in CopyBoth */
 	bool		opened;			/* extension/slot steps done */
 	bool		slot_created;
 	char	   *snapshot_name;
+	spg_rc_phase rc_phase;		/* a reconnection from poll under way */
+	spg_dial   *dial;			/* in SPG_RC_DIAL */
+	int64_t		rc_deadline_ms; /* in SPG_RC_START: give up then */
 
 	/* positions (the resume point is pgprep's) */
 	uint64_t	confirmed;		/* caller: durable everywhere */
@@ -97,11 +130,33 @@ const char *spg_conn_error(PGconn *conn, char *buf, size_t len);
 
 /* source_pg_conn.c */
 bool		spg_valid_slot_name(const char *s);
+bool		spg_params_make(trib_source_pg *src, bool replication, spg_params *p,
+							char *errbuf, size_t errlen);
+void		spg_params_free(spg_params *p);
+PGconn	   *spg_params_connect(const spg_params *p, bool *final, char *errbuf, size_t errlen);
+char	   *spg_start_command(trib_source_pg *src);
+attempt_rc	spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
+						char *errbuf, size_t errlen);
+int			spg_attempt_done(trib_source_pg *src, attempt_rc rc, bool slot_busy,
+							 const char *why, char *errbuf, size_t errlen);
 PGconn	   *spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen);
 void		spg_disconnect(trib_source_pg *src);
 void		spg_schedule_retry(trib_source_pg *src, bool slot_busy);
 attempt_rc	spg_result_failure(trib_source_pg *src, PGresult *res, const char *what, bool *slot_busy, char *errbuf, size_t errlen);
 int			spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen);
+
+/* source_pg_dial.c */
+spg_dial   *spg_dial_start(trib_source_pg *src, bool replication, char *errbuf, size_t errlen);
+bool		spg_dial_wait(spg_dial *d, int timeout_ms);
+PGconn	   *spg_dial_take(spg_dial *d, bool *final, char *errbuf, size_t errlen);
+void		spg_dial_abandon(spg_dial *d);
+
+/* source_pg_reconnect.c */
+int			spg_reconnect_step(trib_source_pg *src, int wait_ms, char *errbuf, size_t errlen);
+
+/* source_pg_heartbeat.c */
+void		spg_heartbeat(trib_source_pg *src, int64_t now);
+void		spg_heartbeat_close(trib_source_pg *src);
 
 /* source_pg_stream.c */
 bool		spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen);

@@ -2,8 +2,8 @@
  * source_pg_stream.c: the CopyBoth stream once started: reading XLogData
  * and keepalives with PQgetCopyData(async) and poll() on PQsocket, the
  * records they carry through the parser, the assembler and pgprep, the
- * standby status updates ('r') and heartbeats, and the caller's
- * confirmations.
+ * standby status updates ('r'), when heartbeats are due (sent by
+ * source_pg_heartbeat.c, never blocking), and the caller's confirmations.
  *
  * trib_source_pg_poll() never blocks longer than the caller's timeout, nor
  * than the next status update or heartbeat that falls due.  Per message it
@@ -11,7 +11,8 @@
  * drain_assembler(), all static in this file: this is every PostgreSQL
  * event's path from the socket to the caller.  A lost link (no message
  * for RECV_TIMEOUT_MS, or an error) goes to source_pg_conn.c's
- * spg_disconnect() and retry.
+ * spg_disconnect() and retry; the reconnection is made in steps that
+ * never block (source_pg_reconnect.c).
  */
 #include "source_pg.h"
 
@@ -148,49 +149,6 @@ handle_copydata(trib_source_pg *src, const char *buf, int len,
 	}
 	return trib_errf(errbuf, errlen, "source: unexpected replication message '%c' of %d bytes",
 					 len > 0 ? buf[0] : '?', len);
-}
-
-/* Emit a heartbeat on its own connection when due; failures are logged. */
-static void
-heartbeat(trib_source_pg *src, int64_t now)
-{
-	const char *params[2];
-	PGresult   *res;
-	char		eb[512];
-
-	if (src->heartbeat_interval_ms <= 0 || !src->streaming ||
-		now - src->last_hb_ms < src->heartbeat_interval_ms)
-		return;
-	src->last_hb_ms = now;
-	if (src->hbconn && PQstatus(src->hbconn) != CONNECTION_OK)
-	{
-		PQfinish(src->hbconn);
-		src->hbconn = NULL;
-	}
-	if (!src->hbconn)
-	{
-		src->hbconn = spg_connect_db(src, false, NULL, eb, sizeof(eb));
-		if (!src->hbconn)
-		{
-			spg_slog(src, 1, "heartbeat: %s", eb);
-			return;
-		}
-	}
-	params[0] = TRIB_HEARTBEAT_PREFIX;
-	params[1] = src->pipeline;
-	res = PQexecParams(src->hbconn,
-					   "SELECT pg_catalog.pg_logical_emit_message(true, $1, $2)",
-					   2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-	{
-		spg_slog(src, 1, "heartbeat failed: %s",
-			 spg_conn_error(src->hbconn, eb, sizeof(eb)));
-		PQfinish(src->hbconn);
-		src->hbconn = NULL;
-	}
-	else
-		src->stats.heartbeats++;
-	PQclear(res);
 }
 
 /* Take up to max records from pgprep; -1 when a spill file fails. */
@@ -338,10 +296,16 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 
 		if (!src->streaming)
 		{
-			if (now >= src->next_attempt_ms)
+			if (src->rc_phase != SPG_RC_IDLE || now >= src->next_attempt_ms)
 			{
-				if (spg_try_reconnect(src, errbuf, errlen) < 0)
+				int			rc = spg_reconnect_step(src, (int) (deadline > now ? deadline - now : 0),
+													errbuf, errlen);
+
+				if (rc < 0)
 					return -1;
+				if (rc == 0 && src->rc_phase != SPG_RC_IDLE &&
+					trib_clock_mono_ms() >= deadline)
+					return 0;	/* still under way: the others go on */
 				continue;
 			}
 			if (now >= deadline)
@@ -361,7 +325,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		now = trib_clock_mono_ms();
 		if (!status_if_due(src, now))
 			continue;
-		heartbeat(src, now);
+		spg_heartbeat(src, now);
 		if (now - src->last_recv_ms > RECV_TIMEOUT_MS)
 		{
 			lost(src, "no message from the server for too long");
