@@ -566,14 +566,15 @@ static int
 on_key(void *ctx, const unsigned char *k, size_t n)
 {
 	mstream    *s = ctx;
-	uint64_t	bit = (uint64_t) 1 << s->depth;
+	uint64_t	bit;
 
 	if (!in_image(s, (const char *) k, n) && memchr(k, '\0', n) != NULL)
 		return give_up(s);
 	if (s->depth == 1)
 		return begin_member(s, k, n);
 	if (s->skip)
-		return 1;
+		return 1;				/* a dropped value's depth has no bit */
+	bit = (uint64_t) 1 << s->depth;
 	if (s->any & bit)
 		put(s, ",", 1);
 	s->any |= bit;

@@ -281,6 +281,16 @@ the_relations_order_is_kept_when_it_is_the_targets(void **state)
 	/* but a dropped deep value is only lexed */
 	deep[2] = 'x';
 	streams_to(&f, deep, false, "{}");
+	/* names in it too, deeper than the pass writes (the fuzz target
+	 * found a shift past 64 bits there) */
+	n = (size_t) sprintf(deep, "{\"x\":");
+	for (int i = 0; i < 100; i++)
+		n += (size_t) sprintf(deep + n, "{\"k\":");
+	deep[n++] = '1';
+	for (int i = 0; i < 100; i++)
+		deep[n++] = '}';
+	strcpy(deep + n, ",\"a\":1}");
+	streams_to(&f, deep, false, "{\"a\":1}");
 	free(deep);
 	plan_close(&f);
 }
