@@ -187,31 +187,6 @@ put_string(mstream *s, const char *t, size_t n)
 	return true;
 }
 
-/* A scalar node (a cast's result) as yajl_gen writes it. */
-static bool
-put_node(mstream *s, yajl_val v)
-{
-	switch (v->type)
-	{
-		case yajl_t_string:
-			return put_string(s, v->u.string, strlen(v->u.string));
-		case yajl_t_number:
-			put(s, v->u.number.r, strlen(v->u.number.r));
-			return true;
-		case yajl_t_true:
-			put(s, "true", 4);
-			return true;
-		case yajl_t_false:
-			put(s, "false", 5);
-			return true;
-		case yajl_t_null:
-			put(s, "null", 4);
-			return true;
-		default:
-			return false;		/* casts give scalars */
-	}
-}
-
 /* Before a value: the comma between elements of a nested array. */
 static void
 sep_value(mstream *s)
@@ -407,6 +382,17 @@ put_token(mstream *s, yajl_type type, const char *t, size_t n)
 			put(s, "null", 4);
 			return true;
 	}
+}
+
+/* A scalar node (a cast's result) as yajl_gen writes it. */
+static bool
+put_node(mstream *s, yajl_val v)
+{
+	const char *t = trib_jdoc_scalar_text(v);
+
+	if (YAJL_IS_OBJECT(v) || YAJL_IS_ARRAY(v))
+		return false;			/* casts give scalars */
+	return put_token(s, v->type, t, t != NULL ? strlen(t) : 0);
 }
 
 /* The current member's scalar (at depth 1) through its casts, written;
