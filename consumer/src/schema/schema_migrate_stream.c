@@ -25,7 +25,10 @@
  * cast's result are written anew, and of those only a string holding a
  * byte yajl_gen escapes goes through yajl_gen (the migrator's generator,
  * as a lone string), so no escaping rule is restated here and the pass
- * gives the tree path's bytes (the tree parse and yajl_gen write).
+ * gives the tree path's bytes (the tree parse and yajl_gen write).  Casts
+ * to string and to boolean read only the token's text and run on it; a
+ * chain with a cast to a number runs trib_migrate_cast on a node, as the
+ * tree path does.
  *
  * Order.  Each member written is a span of the buffer with a rank: its
  * field's index in the target's order (fields the target does not name
@@ -35,11 +38,10 @@
  * member text) and placed by rank too.  The spans are sorted by rank
  * unless they come in rank order (the relation's columns already in the
  * target's order) and copied, joined by commas, over the image's own
- * text: the result is never longer than the image for drops, short
- * renames and casts to booleans, so the image's allocation is reused and
- * an image costs no malloc; a longer result gets a new allocation.  The
- * key image keeps its order (the tree path never reorders it) and gets no
- * added fields.
+ * text when the result is no longer than the image (W1's rows: a member
+ * dropped, a shorter name, "false" become false), so such an image costs
+ * no malloc; a longer result gets a new allocation.  The key image keeps
+ * its order (the tree path never reorders it) and gets no added fields.
  *
  * Fallback.  The pass gives up, changing nothing, whenever it would not
  * be byte for byte what the tree path gives: a plan with a `set` step
