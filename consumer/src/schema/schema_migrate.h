@@ -14,9 +14,10 @@
  * plan keeps the target's field order and the relation the migrated rows
  * have (what a Postgres sink creates), and is then applied to every event
  * of that relation: each row image is rewritten in one streaming pass
- * (yajl's callback parser into yajl_gen, numbers kept verbatim, each
- * member renamed, dropped or cast as it is lexed, members put in the
- * target's order only when they do not come in it), or, where that pass
+ * (yajl's callback parser; tokens copied from the image as yajl_gen would
+ * write them, each member renamed, dropped or cast as it is lexed, members
+ * put in the target's order only when they do not come in it, the result
+ * written over the image's text when it fits), or, where that pass
  * gives up (a `set` step's Lua, a value a step refuses, odd images), by
  * the tree path, which gives the same bytes.  The key image gets the
  * renames, drops and casts.  An event already at the target version only

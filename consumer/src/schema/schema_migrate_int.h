@@ -33,8 +33,8 @@ struct trib_migration
 	size_t		nsteps;
 };
 
-/* A member of a row image written by the streaming pass: bytes of its
- * generator's buffer (text NULL) or an added field's text. */
+/* A member of a row image written by the streaming pass: bytes of the
+ * migrator's scratch (text NULL) or an added field's text. */
 typedef struct mig_span
 {
 	size_t		rank;			/* its place in the output */
@@ -75,11 +75,11 @@ struct trib_migrator
 	struct trib_lua *lua;		/* NULL when no step is `set` */
 	/* the streaming pass's scratch, reused from image to image */
 	trib_arena	arena;
-	yajl_gen	g;
+	yajl_gen	g;				/* strings with bytes yajl_gen escapes */
 	mig_span   *spans;
 	size_t		nspans;
 	size_t		capspans;
-	trib_strbuf scratch;
+	trib_strbuf scratch;		/* the members' text */
 };
 
 struct trib_migrate_plan

@@ -5,29 +5,43 @@
  *
  * Design.  The image is lexed by yajl's callback parser (no tree;
  * lib/yajl_tokens.c hands its tokens to the four handlers here) and
- * written by one yajl_gen as it is lexed: each top-level member's name
- * has a fate, its name run through the plan's steps (a rename gives its
- * new name, a drop skips the member's tokens, casts are noted and applied
- * to the scalar when it comes), so a member is written once, with its
- * final name, and its value's tokens are copied through the generator.
- * The fates of the relation's columns are computed with the plan; a
- * member whose name is its position's column's (the usual image) takes
- * that one with one memcmp, any other is computed as it comes.  Strings
- * with escapes are decoded by the lexer and encoded again by the
- * generator, strings without are copied as they are (the same bytes), and
- * numbers keep their text, exactly as the tree parse and yajl_gen write
- * of the tree path do, so the two paths give the same bytes.
+ * written as it is lexed, as yajl_gen would write it (compact, no
+ * spaces), into the migrator's reused buffer: each top-level member's
+ * name has a fate, its name run through the plan's steps (a rename gives
+ * its new name, a drop skips the member's tokens, casts are noted and
+ * applied to the scalar when it comes), so a member is written once, with
+ * its final name.  The fates of the relation's columns are computed with
+ * the plan; a member whose name is its position's column's (the usual
+ * image) takes that one with one memcmp, any other is computed as it
+ * comes.
  *
- * Order.  Each member written is a span of the generator's buffer with a
- * rank: its field's index in the target's order (fields the target does
- * not name come after, in their order).  When the spans come in rank
- * order, which is the case when the relation's columns are already in the
- * target's order, the buffer is the image; otherwise the spans are copied
- * into the target's order (memcpy, no re-encoding).  Fields an `add` step
- * creates (absent from the image at that step) are precomputed per plan
+ * Bytes.  A token's bytes are copied from the image whenever they are
+ * what yajl_gen would write: yajl hands a name or string without escapes
+ * as a pointer into the image, and its token (quotes included) holds no
+ * quote, backslash or control character, the only bytes yajl_gen
+ * escapes; numbers keep their text; true, false, null, brackets and the
+ * separators are written as yajl_gen writes them.  Only a string that
+ * had escapes (decoded by the lexer), a renamed member's name and a
+ * cast's result are written anew, and of those only a string holding a
+ * byte yajl_gen escapes goes through yajl_gen (the migrator's generator,
+ * as a lone string), so no escaping rule is restated here and the pass
+ * gives the tree path's bytes (the tree parse and yajl_gen write).  Casts
+ * to string and to boolean read only the token's text and run on it; a
+ * chain with a cast to a number runs trib_migrate_cast on a node, as the
+ * tree path does.
+ *
+ * Order.  Each member written is a span of the buffer with a rank: its
+ * field's index in the target's order (fields the target does not name
+ * come after, in their order).  Fields an `add` step creates (absent from
+ * the image at that step) are precomputed per plan
  * (trib_migrate_stream_prepare: the default after the later steps, as
- * member text) and placed by rank too.  The key image keeps its order
- * (the tree path never reorders it) and gets no added fields.
+ * member text) and placed by rank too.  The spans are sorted by rank
+ * unless they come in rank order (the relation's columns already in the
+ * target's order) and copied, joined by commas, over the image's own
+ * text when the result is no longer than the image (W1's rows: a member
+ * dropped, a shorter name, "false" become false), so such an image costs
+ * no malloc; a longer result gets a new allocation.  The key image keeps
+ * its order (the tree path never reorders it) and gets no added fields.
  *
  * Fallback.  The pass gives up, changing nothing, whenever it would not
  * be byte for byte what the tree path gives: a plan with a `set` step
@@ -36,16 +50,18 @@
  * of a nested value, two members that end with one name or are both
  * dropped (duplicate keys, whose first only the tree path's steps touch,
  * or a rename onto a field that is present), a NUL in a string (the tree
- * path's C strings end there), text that is not a JSON object, or a
- * generator error (nesting deeper than yajl_gen allows).
- * The caller then runs the tree path (schema_migrate_apply.c).
+ * path's C strings end there), text that is not a JSON object, or nesting
+ * deeper than MAX_DEPTH (yajl_gen refuses 128 levels; the tree path
+ * then writes what it writes).  The caller then runs the tree path
+ * (schema_migrate_apply.c).
  *
  * Memory: yajl's parser and member names come from the migrator's arena
- * (reset per image), the generator and span list are the migrator's and
- * reused; the one allocation per image is the image's new text.
+ * (reset per image), the output buffer, generator and span list are the
+ * migrator's and reused.
  */
 #include "schema_migrate_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,14 +77,19 @@
 #define RANK_EXTRA	((size_t) 1 << 30)
 #define RANK_ADDED	((size_t) 1 << 40)
 
+/* The deepest nesting written (a bit per level in mstream.any and arr). */
+#define MAX_DEPTH	63
+
 /* The state of one image's pass. */
 typedef struct mstream
 {
 	trib_migrator *m;
 	const trib_migrate_plan *p;
 	bool		key;			/* the key image: no adds, no reordering */
-	yajl_gen	g;
+	trib_strbuf *out;			/* the members' text (the migrator's) */
 	int			depth;			/* 1: inside the top-level object */
+	uint64_t	any;			/* bit d: level d has an element written */
+	uint64_t	arr;			/* bit d: level d is an array */
 	bool		closed;			/* the top-level object ended */
 	bool		skip;			/* the current member is dropped */
 	bool		fallback;		/* give up: the tree path does this image */
@@ -96,12 +117,92 @@ give_up(mstream *s)
 	return 0;
 }
 
-/* A generator status: 1 to go on, 0 (falling back) on an error. */
-static int
-gen_ok(mstream *s, yajl_gen_status st)
+/* ---- writing ------------------------------------------------------------ */
+
+/* Append t[0..n) to the output (kept NUL-terminated, as a strbuf). */
+static inline void
+put(mstream *s, const char *t, size_t n)
 {
-	return st == yajl_gen_status_ok ? 1 : give_up(s);
+	trib_strbuf *b = s->out;
+
+	if (b->len + n >= b->cap)
+	{
+		trib_strbuf_add(b, t, n);
+		return;
+	}
+	memcpy(b->data + b->len, t, n);
+	b->len += n;
+	b->data[b->len] = '\0';
 }
+
+/* Is t[0..n) a string token of the image, between its quotes there?
+ * yajl hands a name or string without escapes so. */
+static bool
+in_image(const mstream *s, const char *t, size_t n)
+{
+	return t > s->image && t + n < s->image + s->len && t[-1] == '"' && t[n] == '"';
+}
+
+/* Does t[0..n) hold a byte yajl_gen escapes (quote, backslash, control)? */
+static bool
+needs_escape(const unsigned char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == '"' || t[i] == '\\' || t[i] < 0x20)
+			return true;
+	return false;
+}
+
+/*
+ * String t[0..n) as yajl_gen writes it: a token of the image as it is
+ * there (it holds no byte yajl_gen escapes), other text between quotes
+ * when it holds none either, else through the migrator's generator.
+ * false on a generator error.
+ */
+static bool
+put_string(mstream *s, const char *t, size_t n)
+{
+	trib_migrator *m = s->m;
+	const unsigned char *buf;
+	size_t		len;
+
+	if (in_image(s, t, n))
+	{
+		put(s, t - 1, n + 2);
+		return true;
+	}
+	if (!needs_escape((const unsigned char *) t, n))
+	{
+		put(s, "\"", 1);
+		put(s, t, n);
+		put(s, "\"", 1);
+		return true;
+	}
+	if (m->g == NULL && (m->g = yajl_gen_alloc(NULL)) == NULL)
+		abort();
+	yajl_gen_reset(m->g, NULL);
+	yajl_gen_clear(m->g);
+	if (yajl_gen_string(m->g, (const unsigned char *) t, n) != yajl_gen_status_ok)
+		return false;
+	yajl_gen_get_buf(m->g, &buf, &len);
+	put(s, (const char *) buf, len);
+	return true;
+}
+
+/* Before a value: the comma between elements of a nested array. */
+static void
+sep_value(mstream *s)
+{
+	uint64_t	bit = (uint64_t) 1 << s->depth;
+
+	if (s->depth < 2 || !(s->arr & bit))
+		return;
+	if (s->any & bit)
+		put(s, ",", 1);
+	s->any |= bit;
+}
+
+/* ---- members ------------------------------------------------------------ */
 
 /* The rank of final name `name` (NUL-terminated, arena); 0 and a fallback
  * when another member has it already. */
@@ -195,14 +296,13 @@ member_fate(mstream *s, const unsigned char *k, size_t n, mig_fate *tmp)
 }
 
 /* A member's name k[0..n): its fate, then its final name written (unless
- * dropped) and its span opened. */
+ * dropped; the image's bytes when it keeps its name) and its span
+ * opened. */
 static int
 begin_member(mstream *s, const unsigned char *k, size_t n)
 {
 	mig_fate	tmp;
 	const mig_fate *f = member_fate(s, k, n, &tmp);
-	const unsigned char *buf;
-	size_t		len;
 
 	for (size_t i = 0; i < f->nadds; i++)
 		s->present[f->adds[i]] = true;
@@ -222,21 +322,31 @@ begin_member(mstream *s, const unsigned char *k, size_t n)
 		return give_up(s);
 	if (s->key)
 		s->rank = s->m->nspans; /* the key keeps its order */
-	yajl_gen_get_buf(s->g, &buf, &s->start);
-	if (!gen_ok(s, yajl_gen_string(s->g, (const unsigned char *) f->name, strlen(f->name))))
-		return 0;
-	yajl_gen_get_buf(s->g, &buf, &len);
-	if (buf[s->start] == ',')
-		s->start++;
+	s->start = s->out->len;
+	if (f->name == f->in && in_image(s, (const char *) k, n))
+		put(s, (const char *) k - 1, n + 2);
+	else if (!put_string(s, f->name, strlen(f->name)))
+		return give_up(s);
+	put(s, ":", 1);
 	return 1;
+}
+
+/* Room for one more span. */
+static mig_span *
+new_span(trib_migrator *m)
+{
+	if (m->nspans == m->capspans)
+	{
+		m->capspans = m->capspans ? m->capspans * 2 : 16;
+		m->spans = trib_xrealloc(m->spans, m->capspans * sizeof(mig_span));
+	}
+	return &m->spans[m->nspans++];
 }
 
 /* The current member's value has ended: close its span. */
 static void
 end_member(mstream *s)
 {
-	const unsigned char *buf;
-	size_t		len;
 	mig_span   *sp;
 
 	if (s->skip)
@@ -244,25 +354,56 @@ end_member(mstream *s)
 		s->skip = false;
 		return;
 	}
-	yajl_gen_get_buf(s->g, &buf, &len);
-	if (s->m->nspans == s->m->capspans)
-	{
-		s->m->capspans = s->m->capspans ? s->m->capspans * 2 : 16;
-		s->m->spans = trib_xrealloc(s->m->spans, s->m->capspans * sizeof(mig_span));
-	}
-	sp = &s->m->spans[s->m->nspans++];
+	sp = new_span(s->m);
 	sp->rank = s->rank;
 	sp->text = NULL;
 	sp->off = s->start;
-	sp->len = len - s->start;
+	sp->len = s->out->len - s->start;
 }
 
-/* A scalar of the current member at depth 1 with casts: v through them. */
-static int
-cast_scalar(mstream *s, yajl_val v)
+/* ---- tokens ------------------------------------------------------------- */
+
+/* A scalar token as yajl_gen writes it. */
+static bool
+put_token(mstream *s, yajl_type type, const char *t, size_t n)
+{
+	switch (type)
+	{
+		case yajl_t_string:
+			return put_string(s, t, n);
+		case yajl_t_number:
+			put(s, t, n);
+			return true;
+		case yajl_t_true:
+			put(s, "true", 4);
+			return true;
+		case yajl_t_false:
+			put(s, "false", 5);
+			return true;
+		default:
+			put(s, "null", 4);
+			return true;
+	}
+}
+
+/* A scalar node (a cast's result) as yajl_gen writes it. */
+static bool
+put_node(mstream *s, yajl_val v)
+{
+	const char *t = trib_jdoc_scalar_text(v);
+
+	if (YAJL_IS_OBJECT(v) || YAJL_IS_ARRAY(v))
+		return false;			/* casts give scalars */
+	return put_token(s, v->type, t, t != NULL ? strlen(t) : 0);
+}
+
+/* The current member's scalar (at depth 1) through its casts, written;
+ * v is the token as a node (on the stack, its text in the arena). */
+static bool
+put_cast(mstream *s, yajl_val v)
 {
 	yajl_val	cur = v;
-	int			ok;
+	bool		ok;
 
 	for (size_t i = 0; i < s->ncasts && !YAJL_IS_NULL(v); i++)
 	{
@@ -272,125 +413,94 @@ cast_scalar(mstream *s, yajl_val v)
 		if (cur != v)
 			yajl_tree_free(cur);
 		if ((cur = nv) == NULL)
-			return give_up(s);
+			return false;
 	}
-	ok = trib_jdoc_gen(s->g, cur) ? 1 : give_up(s);
+	ok = put_node(s, cur);
 	if (cur != v)
 		yajl_tree_free(cur);
 	return ok;
 }
 
-/* Before a scalar: 1 to write it, 0 to stop, -1 when it was handled
- * (dropped, or cast: *v built by the caller's `make` only then). */
-static int
-scalar_begin(mstream *s)
-{
-	if (s->depth == 0)
-		return give_up(s);		/* not an object */
-	if (s->skip)
-	{
-		if (s->depth == 1)
-			end_member(s);
-		return -1;
-	}
-	return 1;
-}
-
-/* After a scalar was written (ok: the generator's status). */
-static int
-scalar_end(mstream *s, int ok)
-{
-	if (ok && s->depth == 1)
-		end_member(s);
-	return ok;
-}
-
-/* A scalar v (on the stack, its text in the arena). */
-static int
-scalar(mstream *s, yajl_val v)
-{
-	int			r = scalar_begin(s);
-
-	if (r <= 0)
-		return r < 0;
-	if (s->depth == 1 && s->ncasts > 0)
-		return scalar_end(s, cast_scalar(s, v));
-	return scalar_end(s, trib_jdoc_gen(s->g, v) ? 1 : give_up(s));
-}
-
-/* Is the current scalar one a cast must see (as a yajl_val)? */
+/* A scalar token of a member with casts, as a node for put_cast. */
 static bool
-casting(const mstream *s)
-{
-	return s->depth == 1 && s->ncasts > 0 && !s->skip;
-}
-
-/* A number, its text t[0..n). */
-static int
-put_number(mstream *s, const char *t, size_t n)
-{
-	struct yajl_val_s v = {.type = yajl_t_number};
-	int			r;
-
-	if (casting(s))
-	{
-		v.u.number.r = trib_arena_strndup(s->arena, t, n);
-		return scalar(s, &v);
-	}
-	if ((r = scalar_begin(s)) <= 0)
-		return r < 0;
-	return scalar_end(s, gen_ok(s, yajl_gen_number(s->g, t, n)));
-}
-
-/*
- * A string value t[0..n).  yajl hands a string without escapes as a
- * pointer into the image; its token (quotes included) is then exactly what
- * yajl_gen_string would write (an unescaped string holds no quote,
- * backslash or control character, and yajl_gen escapes nothing else), so
- * it is copied as is, through yajl_gen_number, which writes any token
- * text with the separators.  A decoded string is encoded again.
- */
-static yajl_gen_status
-put_string(mstream *s, const unsigned char *t, size_t n)
-{
-	const char *p = (const char *) t;
-
-	if (p > s->image && p + n < s->image + s->len && p[-1] == '"' && p[n] == '"')
-		return yajl_gen_number(s->g, p - 1, n + 2);
-	return yajl_gen_string(s->g, t, n);
-}
-
-/* A string value t[0..n). */
-static int
-on_string(mstream *s, const unsigned char *t, size_t n)
-{
-	struct yajl_val_s v = {.type = yajl_t_string};
-	int			r;
-
-	if (memchr(t, '\0', n) != NULL)
-		return give_up(s);		/* the tree path's C strings end there */
-	if (casting(s))
-	{
-		v.u.string = trib_arena_strndup(s->arena, (const char *) t, n);
-		return scalar(s, &v);
-	}
-	if ((r = scalar_begin(s)) <= 0)
-		return r < 0;
-	return scalar_end(s, gen_ok(s, put_string(s, t, n)));
-}
-
-/* A scalar token: null, true and false are written (or cast) from
- * their type, numbers and strings from their text. */
-static int
-on_scalar(void *ctx, yajl_type type, const char *t, size_t n)
+cast_nodes(mstream *s, yajl_type type, const char *t, size_t n)
 {
 	struct yajl_val_s v = {.type = type};
 
 	if (type == yajl_t_number)
-		return put_number(ctx, t, n);
-	if (type == yajl_t_string)
-		return on_string(ctx, (const unsigned char *) t, n);
-	return scalar(ctx, &v);
+		v.u.number.r = trib_arena_strndup(s->arena, t, n);
+	else if (type == yajl_t_string)
+		v.u.string = trib_arena_strndup(s->arena, t, n);
+	return put_cast(s, &v);
+}
+
+/* Is t[0..n) the text w? */
+static bool
+text_is(const char *t, size_t n, const char *w)
+{
+	return strlen(w) == n && memcmp(t, w, n) == 0;
+}
+
+/*
+ * The current member's scalar token through its casts, written.  Casts
+ * to string and to boolean read only the scalar's text: they run on the
+ * token as trib_migrate_cast runs them on a node, with no node; a chain
+ * with a cast to a number takes the nodes (put_cast).  false when a cast
+ * refuses the value.
+ */
+static bool
+cast_token(mstream *s, yajl_type type, const char *t, size_t n)
+{
+	yajl_type	ty = type;
+	const char *x = t;
+	size_t		xn = n;
+
+	for (size_t i = 0; i < s->ncasts && ty != yajl_t_null; i++)
+	{
+		trib_cast_to as = s->casts[i]->c->as;
+
+		if (ty == yajl_t_true || ty == yajl_t_false)
+		{
+			x = ty == yajl_t_true ? "true" : "false";
+			xn = strlen(x);
+		}
+		if (as == TRIB_CAST_STRING)
+			ty = yajl_t_string;
+		else if (as != TRIB_CAST_BOOLEAN)
+			return cast_nodes(s, type, t, n);
+		else if (text_is(x, xn, "true") || text_is(x, xn, "t") || text_is(x, xn, "1"))
+			ty = yajl_t_true;
+		else if (text_is(x, xn, "false") || text_is(x, xn, "f") || text_is(x, xn, "0"))
+			ty = yajl_t_false;
+		else
+			return false;
+	}
+	return put_token(s, ty, x, xn);
+}
+
+/* A scalar token: copied, cast, or skipped with its dropped member. */
+static int
+on_scalar(void *ctx, yajl_type type, const char *t, size_t n)
+{
+	mstream    *s = ctx;
+
+	if (type == yajl_t_string && !in_image(s, t, n) && memchr(t, '\0', n) != NULL)
+		return give_up(s);		/* the tree path's C strings end there */
+	if (s->depth == 0)
+		return give_up(s);		/* not an object */
+	if (!s->skip)
+	{
+		bool		ok;
+
+		sep_value(s);
+		ok = s->depth == 1 && s->ncasts > 0 ? cast_token(s, type, t, n)
+			: put_token(s, type, t, n);
+		if (!ok)
+			return give_up(s);
+	}
+	if (s->depth == 1)
+		end_member(s);
+	return 1;
 }
 
 /* An object or array opens: the top level, or a nested value. */
@@ -398,18 +508,26 @@ static int
 open_nested(void *ctx, bool array)
 {
 	mstream    *s = ctx;
-	bool		map = !array;
+	uint64_t	bit;
 
 	if (s->depth == 0)
 	{
 		s->depth = 1;
-		return map ? gen_ok(s, yajl_gen_map_open(s->g)) : give_up(s);
+		return array ? give_up(s) : 1;
 	}
-	if (s->depth++ == 1 && s->ncasts > 0 && !s->skip)
-		return give_up(s);		/* a cast of a nested value */
 	if (s->skip)
+	{
+		s->depth++;
 		return 1;
-	return gen_ok(s, map ? yajl_gen_map_open(s->g) : yajl_gen_array_open(s->g));
+	}
+	if ((s->depth == 1 && s->ncasts > 0) || s->depth >= MAX_DEPTH)
+		return give_up(s);		/* a cast of a nested value; too deep */
+	sep_value(s);
+	put(s, array ? "[" : "{", 1);
+	bit = (uint64_t) 1 << ++s->depth;
+	s->any &= ~bit;
+	s->arr = array ? s->arr | bit : s->arr & ~bit;
+	return 1;
 }
 
 /* An object or array closes. */
@@ -417,34 +535,46 @@ static int
 close_nested(void *ctx, bool array)
 {
 	mstream    *s = ctx;
-	bool		map = !array;
 
 	if (--s->depth == 0)
 	{
 		s->closed = true;
 		return 1;
 	}
-	if (!s->skip &&
-		!gen_ok(s, map ? yajl_gen_map_close(s->g) : yajl_gen_array_close(s->g)))
-		return 0;
+	if (!s->skip)
+		put(s, array ? "]" : "}", 1);
 	if (s->depth == 1)
 		end_member(s);
 	return 1;
 }
 
+/* A member's name: a top-level member's begins it, a nested one is
+ * written after its separator. */
 static int
 on_key(void *ctx, const unsigned char *k, size_t n)
 {
 	mstream    *s = ctx;
+	uint64_t	bit;
 
-	if (memchr(k, '\0', n) != NULL)
+	if (!in_image(s, (const char *) k, n) && memchr(k, '\0', n) != NULL)
 		return give_up(s);
 	if (s->depth == 1)
 		return begin_member(s, k, n);
-	return s->skip ? 1 : gen_ok(s, yajl_gen_string(s->g, k, n));
+	if (s->skip)
+		return 1;				/* a dropped value's depth has no bit */
+	bit = (uint64_t) 1 << s->depth;
+	if (s->any & bit)
+		put(s, ",", 1);
+	s->any |= bit;
+	if (!put_string(s, (const char *) k, n))
+		return give_up(s);
+	put(s, ":", 1);
+	return 1;
 }
 
 static const trib_ytok_ops stream_ops = {on_scalar, on_key, open_nested, close_nested};
+
+/* ---- the image ---------------------------------------------------------- */
 
 /* The fields `add` steps create (those absent at their step) as spans;
  * false when one of them is not streamable. */
@@ -467,14 +597,9 @@ add_fields(mstream *s)
 				s->present[j] = true;
 		if (a->name == NULL)
 			continue;			/* dropped by a later step */
-		if (s->m->nspans == s->m->capspans)
-		{
-			s->m->capspans = s->m->capspans ? s->m->capspans * 2 : 16;
-			s->m->spans = trib_xrealloc(s->m->spans, s->m->capspans * sizeof(mig_span));
-		}
 		if (!take_rank(s, a->name, &s->rank))
 			return false;
-		sp = &s->m->spans[s->m->nspans++];
+		sp = new_span(s->m);
 		sp->rank = s->rank < RANK_EXTRA ? s->rank : RANK_ADDED + i;
 		sp->text = a->text;
 		sp->off = 0;
@@ -498,39 +623,42 @@ sort_spans(mig_span *sp, size_t n)
 	}
 }
 
-/* The image's text from the generator's buffer and the spans (malloc'd). */
-static char *
-assemble(trib_migrator *m)
+/* The members in rank order, joined, as the image's new text: written
+ * over *text (n bytes and its NUL) when it fits, else in a new
+ * allocation that replaces it. */
+static void
+assemble(trib_migrator *m, char **text, size_t n)
 {
-	const unsigned char *buf;
-	size_t		len;
+	size_t		total = 2 + (m->nspans > 0 ? m->nspans - 1 : 0);
 	bool		sorted = true;
+	char	   *out,
+			   *w;
 
-	yajl_gen_get_buf(m->g, &buf, &len);
 	for (size_t i = 0; i < m->nspans; i++)
-		sorted = sorted && m->spans[i].text == NULL && (i == 0 || m->spans[i - 1].rank < m->spans[i].rank);
-	if (sorted)
 	{
-		char	   *out = trib_xmalloc(len + 2);
-
-		memcpy(out, buf, len);
-		out[len] = '}';
-		out[len + 1] = '\0';
-		return out;
+		total += m->spans[i].len;
+		sorted = sorted && (i == 0 || m->spans[i - 1].rank < m->spans[i].rank);
 	}
-	sort_spans(m->spans, m->nspans);
-	m->scratch.len = 0;
-	trib_strbuf_addc(&m->scratch, '{');
+	if (!sorted)
+		sort_spans(m->spans, m->nspans);
+	out = w = total <= n ? *text : trib_xmalloc(total + 1);
+	*w++ = '{';
 	for (size_t i = 0; i < m->nspans; i++)
 	{
 		const mig_span *sp = &m->spans[i];
 
 		if (i > 0)
-			trib_strbuf_addc(&m->scratch, ',');
-		trib_strbuf_add(&m->scratch, sp->text ? sp->text : (const char *) buf + sp->off, sp->len);
+			*w++ = ',';
+		memcpy(w, sp->text ? sp->text : m->scratch.data + sp->off, sp->len);
+		w += sp->len;
 	}
-	trib_strbuf_addc(&m->scratch, '}');
-	return trib_xstrndup(m->scratch.data, m->scratch.len);
+	*w++ = '}';
+	*w = '\0';
+	if (out != *text)
+	{
+		free(*text);
+		*text = out;
+	}
 }
 
 /* See schema_migrate_int.h. */
@@ -546,16 +674,13 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 
 	if (p->tree_only && !key)
 		return false;
-	if (m->g == NULL && (m->g = yajl_gen_alloc(NULL)) == NULL)
-		abort();
-	yajl_gen_reset(m->g, NULL);
-	yajl_gen_clear(m->g);
 	trib_arena_reset(&m->arena);
 	m->nspans = 0;
+	m->scratch.len = 0;
 	s.m = m;
 	s.p = p;
 	s.key = key;
-	s.g = m->g;
+	s.out = &m->scratch;
 	s.arena = &m->arena;
 	s.image = *text;
 	s.len = n;
@@ -575,8 +700,7 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 	yajl_free(h);
 	if (!ok || (!key && !add_fields(&s)))
 		return false;
-	free(*text);
-	*text = assemble(m);
+	assemble(m, text, n);
 	return true;
 }
 
