@@ -80,6 +80,7 @@ struct trib_migrator
 	size_t		nspans;
 	size_t		capspans;
 	trib_strbuf scratch;		/* the members' text */
+	uint64_t	nscanned;		/* images streamed with jscan's lexing (tests) */
 };
 
 struct trib_migrate_plan

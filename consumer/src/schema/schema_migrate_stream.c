@@ -3,8 +3,11 @@
  * streaming pass (schema_migrate_int.h: trib_migrate_stream), the fast
  * path of schema_migrate_apply.c.
  *
- * Design.  The image is lexed by yajl's callback parser (no tree;
- * lib/yajl_tokens.c hands its tokens to the four handlers here) and
+ * Design.  The image is lexed (no tree) by lib/jscan.h's validating
+ * walk when it is plain JSON (no escapes, no comments: the plugin's usual
+ * row), else by yajl's callback parser (lib/yajl_tokens.c), both handing
+ * the same tokens to the four handlers here; a walk that meets what jscan
+ * does not take starts again from the beginning with yajl.  It is
  * written as it is lexed, as yajl_gen would write it (compact, no
  * spaces), into the migrator's reused buffer: each top-level member's
  * name has a fate, its name run through the plan's steps (a rename gives
@@ -69,6 +72,7 @@
 #include "yajl_tokens.h"
 
 #include "arena.h"
+#include "jscan.h"
 #include "jsondoc.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -574,6 +578,118 @@ on_key(void *ctx, const unsigned char *k, size_t n)
 
 static const trib_ytok_ops stream_ops = {on_scalar, on_key, open_nested, close_nested};
 
+/* ---- the lexer ---------------------------------------------------------- */
+
+/* What a walk by lib/jscan.h ends with. */
+typedef enum
+{
+	LEX_DONE,					/* the text was one value, every handler went on */
+	LEX_STOP,					/* a handler stopped (the pass gives up) */
+	LEX_REFUSED					/* not plain JSON: yajl lexes it again */
+} lex_end;
+
+static lex_end scan_value(mstream *s, trib_jscan *sc, int depth);
+
+/* The object or array whose opening bracket is at the position. */
+static lex_end
+scan_container(mstream *s, trib_jscan *sc, int depth)
+{
+	bool		array = sc->s[sc->i] == '[';
+	int			close = array ? ']' : '}';
+	size_t		cs,
+				ce;
+	lex_end		r;
+
+	if (depth > TRIB_JSCAN_MAX_DEPTH)
+		return LEX_REFUSED;
+	sc->i++;
+	if (!open_nested(s, array))
+		return LEX_STOP;
+	if (trib_jscan_peek(sc) != close)
+		for (;;)
+		{
+			if (!array)
+			{
+				if (trib_jscan_peek(sc) != '"' || !trib_jscan_string(sc, &cs, &ce) ||
+					trib_jscan_peek(sc) != ':')
+					return LEX_REFUSED;
+				sc->i++;
+				if (!on_key(s, sc->s + cs, ce - cs))
+					return LEX_STOP;
+			}
+			if ((r = scan_value(s, sc, depth + 1)) != LEX_DONE)
+				return r;
+			if (trib_jscan_peek(sc) != ',')
+				break;
+			sc->i++;
+		}
+	if (trib_jscan_peek(sc) != close)
+		return LEX_REFUSED;
+	sc->i++;
+	return close_nested(s, array) ? LEX_DONE : LEX_STOP;
+}
+
+/* The value at the position (after white space), its tokens handed to
+ * the handlers as yajl hands them: a string's or a name's bytes point into
+ * the image, between its quotes; a number's text is its lexeme. */
+static lex_end
+scan_value(mstream *s, trib_jscan *sc, int depth)
+{
+	int			c = trib_jscan_peek(sc);
+	size_t		start = sc->i,
+				cs,
+				ce;
+	int			ok;
+
+	switch (c)
+	{
+		case '{':
+		case '[':
+			return scan_container(s, sc, depth);
+		case '"':
+			if (!trib_jscan_string(sc, &cs, &ce))
+				return LEX_REFUSED;
+			ok = on_scalar(s, yajl_t_string, (const char *) sc->s + cs, ce - cs);
+			break;
+		case 't':
+		case 'f':
+		case 'n':
+			{
+				yajl_type	type = c == 't' ? yajl_t_true : c == 'f' ? yajl_t_false : yajl_t_null;
+				const char *w = c == 't' ? "true" : c == 'f' ? "false" : "null";
+
+				if (!trib_jscan_word(sc, w, strlen(w)))
+					return LEX_REFUSED;
+				ok = on_scalar(s, type, w, strlen(w));
+			}
+			break;
+		default:
+			if (c < 0 || !trib_jscan_number(sc))
+				return LEX_REFUSED;
+			ok = on_scalar(s, yajl_t_number, (const char *) sc->s + start, sc->i - start);
+			break;
+	}
+	return ok ? LEX_DONE : LEX_STOP;
+}
+
+/*
+ * Lex the image with lib/jscan.h, calling the handlers as yajl would:
+ * jscan takes only plain JSON, and what it takes yajl takes with the same
+ * tokens, so the handlers see the same calls either way.  yajl's parse
+ * costs about 40 instructions a byte with its callbacks, this walk about
+ * 16 (bench_migrate: BENCHMARKS.md).
+ */
+static lex_end
+scan_image(mstream *s)
+{
+	trib_jscan	sc = {(const unsigned char *) s->image, s->len, 0};
+	lex_end		r = scan_value(s, &sc, 1);
+
+	if (r == LEX_DONE && trib_jscan_peek(&sc) >= 0)
+		return LEX_REFUSED;		/* trailing text: yajl reports it */
+	return r;
+}
+
 /* ---- the image ---------------------------------------------------------- */
 
 /* The fields `add` steps create (those absent at their step) as spans;
@@ -661,46 +777,80 @@ assemble(trib_migrator *m, char **text, size_t n)
 	}
 }
 
+/* A fresh pass over `text` (n bytes): the migrator's scratch emptied. */
+static void
+start_pass(mstream *s, trib_migrator *m, const trib_migrate_plan *p, const char *text,
+		   size_t n, bool key)
+{
+	trib_arena_reset(&m->arena);
+	m->nspans = 0;
+	m->scratch.len = 0;
+	*s = (mstream) {0};
+	s->m = m;
+	s->p = p;
+	s->key = key;
+	s->out = &m->scratch;
+	s->arena = &m->arena;
+	s->image = text;
+	s->len = n;
+	s->present = trib_arena_alloc(&m->arena, p->nsteps + 1);
+	memset(s->present, 0, p->nsteps + 1);
+	s->seen = trib_arena_alloc(&m->arena, p->norder + 1);
+	memset(s->seen, 0, p->norder + 1);
+	/* every member could be one the target does not name */
+	s->extra = trib_arena_alloc(&m->arena, (n / 4 + 2 + p->nsteps) * sizeof(char *));
+	s->dropped = trib_arena_alloc(&m->arena, (n / 4 + 2) * sizeof(char *));
+}
+
+/* The pass with yajl's lexer (text that jscan does not take); true when
+ * the whole image was one object and no handler gave up. */
+static bool
+yajl_pass(mstream *s)
+{
+	trib_ytok	tok = {&stream_ops, s};
+	yajl_alloc_funcs funcs;
+	yajl_handle h;
+	bool		ok;
+
+	trib_arena_yajl_funcs(s->arena, &funcs);
+	if ((h = trib_ytok_alloc(&tok, &funcs)) == NULL)
+		abort();
+	yajl_config(h, yajl_allow_comments, 1);	/* as yajl_tree_parse */
+	ok = yajl_parse(h, (const unsigned char *) s->image, s->len) == yajl_status_ok &&
+		yajl_complete_parse(h) == yajl_status_ok;
+	yajl_free(h);
+	return ok;
+}
+
 /* See schema_migrate_int.h. */
 bool
 trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, bool key)
 {
-	mstream		s = {0};
-	trib_ytok	tok = {&stream_ops, &s};
-	yajl_alloc_funcs funcs;
-	yajl_handle h;
+	mstream		s;
 	size_t		n = strlen(*text);
-	bool		ok;
+	bool		ok,
+				scanned = false;
 
 	if (p->tree_only && !key)
 		return false;
-	trib_arena_reset(&m->arena);
-	m->nspans = 0;
-	m->scratch.len = 0;
-	s.m = m;
-	s.p = p;
-	s.key = key;
-	s.out = &m->scratch;
-	s.arena = &m->arena;
-	s.image = *text;
-	s.len = n;
-	s.present = trib_arena_alloc(&m->arena, p->nsteps + 1);
-	memset(s.present, 0, p->nsteps + 1);
-	s.seen = trib_arena_alloc(&m->arena, p->norder + 1);
-	memset(s.seen, 0, p->norder + 1);
-	/* every member could be one the target does not name */
-	s.extra = trib_arena_alloc(&m->arena, (n / 4 + 2 + p->nsteps) * sizeof(char *));
-	s.dropped = trib_arena_alloc(&m->arena, (n / 4 + 2) * sizeof(char *));
-	trib_arena_yajl_funcs(&m->arena, &funcs);
-	if ((h = trib_ytok_alloc(&tok, &funcs)) == NULL)
-		abort();
-	yajl_config(h, yajl_allow_comments, 1);	/* as yajl_tree_parse */
-	ok = yajl_parse(h, (const unsigned char *) *text, n) == yajl_status_ok &&
-		yajl_complete_parse(h) == yajl_status_ok && s.closed && !s.fallback;
-	yajl_free(h);
-	if (!ok || (!key && !add_fields(&s)))
+	start_pass(&s, m, p, *text, n, key);
+	switch (scan_image(&s))
+	{
+		case LEX_DONE:
+			ok = scanned = true;
+			break;
+		case LEX_STOP:
+			ok = false;
+			break;
+		default:
+			start_pass(&s, m, p, *text, n, key);	/* again, from the start */
+			ok = yajl_pass(&s);
+			break;
+	}
+	if (!ok || !s.closed || s.fallback || (!key && !add_fields(&s)))
 		return false;
 	assemble(m, text, n);
+	m->nscanned += scanned;
 	return true;
 }
 
