@@ -66,6 +66,8 @@ typedef struct mig_fate
 	size_t		ncasts;
 	size_t	   *adds;
 	size_t		nadds;
+	bool		plain;			/* `in` is printable ASCII but quote and
+								 * backslash: its JSON text is "in" */
 } mig_fate;
 
 struct trib_migrator

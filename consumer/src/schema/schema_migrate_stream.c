@@ -103,9 +103,11 @@ typedef struct mstream
 	size_t		start;			/* where the current member's span began */
 	size_t		rank;
 	size_t		nextra;			/* members the target does not name */
-	const char **extra;			/* their names (duplicates are checked) */
+	const char **extra;			/* their names (duplicates are checked; NULL
+								 * until the first) */
 	size_t		ndropped;		/* members dropped */
-	const char **dropped;		/* their names (duplicates are checked) */
+	const char **dropped;		/* their names (duplicates are checked; NULL
+								 * until the first) */
 	bool	   *seen;			/* per target field: a member has it */
 	bool	   *present;		/* per plan step: its field was present */
 	trib_arena *arena;
@@ -227,6 +229,8 @@ take_rank(mstream *s, const char *name, size_t *rank)
 	for (size_t k = 0; k < s->nextra; k++)
 		if (strcmp(s->extra[k], name) == 0)
 			return false;
+	if (s->extra == NULL)		/* every member could be one */
+		s->extra = trib_arena_alloc(s->arena, (s->len / 4 + 2 + p->nsteps) * sizeof(char *));
 	s->extra[s->nextra] = name;
 	*rank = RANK_EXTRA + s->nextra++;
 	return true;
@@ -240,6 +244,8 @@ note_dropped(mstream *s, const char *name)
 	for (size_t k = 0; k < s->ndropped; k++)
 		if (strcmp(s->dropped[k], name) == 0)
 			return false;
+	if (s->dropped == NULL)		/* every member could be one */
+		s->dropped = trib_arena_alloc(s->arena, (s->len / 4 + 2) * sizeof(char *));
 	s->dropped[s->ndropped++] = name;
 	return true;
 }
@@ -299,6 +305,8 @@ member_fate(mstream *s, const unsigned char *k, size_t n, mig_fate *tmp)
 	return tmp;
 }
 
+static int	begin_fated(mstream *s, const unsigned char *k, size_t n, const mig_fate *f);
+
 /* A member's name k[0..n): its fate, then its final name written (unless
  * dropped; the image's bytes when it keeps its name) and its span
  * opened. */
@@ -306,8 +314,14 @@ static int
 begin_member(mstream *s, const unsigned char *k, size_t n)
 {
 	mig_fate	tmp;
-	const mig_fate *f = member_fate(s, k, n, &tmp);
 
+	return begin_fated(s, k, n, member_fate(s, k, n, &tmp));
+}
+
+/* begin_member with the member's fate f known. */
+static int
+begin_fated(mstream *s, const unsigned char *k, size_t n, const mig_fate *f)
+{
 	for (size_t i = 0; i < f->nadds; i++)
 		s->present[f->adds[i]] = true;
 	s->skip = f->name == NULL;
@@ -590,6 +604,28 @@ typedef enum
 
 static lex_end scan_value(mstream *s, trib_jscan *sc, int depth);
 
+/*
+ * A top-level member's name at the position (after white space) that is
+ * the relation's column at this position (the usual image): its fate,
+ * found by one memcmp, which also checks the name's text (a plain name
+ * is valid JSON as it stands); NULL when it is anything else.
+ */
+static const mig_fate *
+expected_name(mstream *s, trib_jscan *sc)
+{
+	const trib_migrate_plan *p = s->p;
+	const mig_fate *f;
+
+	if (s->nmembers >= p->nfates || trib_jscan_peek(sc) != '"')
+		return NULL;
+	f = &p->fates[s->nmembers];
+	if (!f->plain || sc->len - sc->i < f->inlen + 2 ||
+		sc->s[sc->i + 1 + f->inlen] != '"' || memcmp(sc->s + sc->i + 1, f->in, f->inlen) != 0)
+		return NULL;
+	s->nmembers++;
+	return f;
+}
+
 /* The object or array whose opening bracket is at the position. */
 static lex_end
 scan_container(mstream *s, trib_jscan *sc, int depth)
@@ -610,11 +646,21 @@ scan_container(mstream *s, trib_jscan *sc, int depth)
 		{
 			if (!array)
 			{
-				if (trib_jscan_peek(sc) != '"' || !trib_jscan_string(sc, &cs, &ce) ||
-					trib_jscan_peek(sc) != ':')
+				const mig_fate *f = depth == 1 ? expected_name(s, sc) : NULL;
+
+				if (f != NULL)
+				{
+					cs = sc->i + 1;
+					ce = cs + f->inlen;
+					sc->i = ce + 1;
+				}
+				else if (trib_jscan_peek(sc) != '"' || !trib_jscan_string(sc, &cs, &ce))
+					return LEX_REFUSED;
+				if (trib_jscan_peek(sc) != ':')
 					return LEX_REFUSED;
 				sc->i++;
-				if (!on_key(s, sc->s + cs, ce - cs))
+				if (!(f != NULL ? begin_fated(s, sc->s + cs, ce - cs, f)
+					  : on_key(s, sc->s + cs, ce - cs)))
 					return LEX_STOP;
 			}
 			if ((r = scan_value(s, sc, depth + 1)) != LEX_DONE)
@@ -797,9 +843,6 @@ start_pass(mstream *s, trib_migrator *m, const trib_migrate_plan *p, const char 
 	memset(s->present, 0, p->nsteps + 1);
 	s->seen = trib_arena_alloc(&m->arena, p->norder + 1);
 	memset(s->seen, 0, p->norder + 1);
-	/* every member could be one the target does not name */
-	s->extra = trib_arena_alloc(&m->arena, (n / 4 + 2 + p->nsteps) * sizeof(char *));
-	s->dropped = trib_arena_alloc(&m->arena, (n / 4 + 2) * sizeof(char *));
 }
 
 /* The pass with yajl's lexer (text that jscan does not take); true when
@@ -920,6 +963,14 @@ trib_migrate_stream_prepare(trib_migrate_plan *p, const trib_relation *rel)
 		f->casts = trib_xcalloc(p->nsteps + 1, sizeof(*f->casts));
 		f->adds = trib_xcalloc(p->nsteps + 1, sizeof(*f->adds));
 		fate_of(p, trib_xstrdup(rel->columns[i].name), f);
+		f->plain = true;
+		for (size_t j = 0; j < f->inlen; j++)
+		{
+			unsigned char c = (unsigned char) f->in[j];
+
+			if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+				f->plain = false;
+		}
 		p->nfates++;
 	}
 	p->added = trib_xcalloc(p->nsteps + 1, sizeof(mig_added));
