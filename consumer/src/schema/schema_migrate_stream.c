@@ -695,8 +695,10 @@ scan_value(mstream *s, trib_jscan *sc, int depth)
 		case '"':
 			if (!trib_jscan_string(sc, &cs, &ce))
 				return LEX_REFUSED;
+			if (s->depth == 1 && s->ncasts == 0)
+				break;			/* a member's value as it stands */
 			ok = on_scalar(s, yajl_t_string, (const char *) sc->s + cs, ce - cs);
-			break;
+			return ok ? LEX_DONE : LEX_STOP;
 		case 't':
 		case 'f':
 		case 'n':
@@ -706,16 +708,29 @@ scan_value(mstream *s, trib_jscan *sc, int depth)
 
 				if (!trib_jscan_word(sc, w, strlen(w)))
 					return LEX_REFUSED;
+				if (s->depth == 1 && s->ncasts == 0)
+					break;
 				ok = on_scalar(s, type, w, strlen(w));
 			}
-			break;
+			return ok ? LEX_DONE : LEX_STOP;
 		default:
 			if (c < 0 || !trib_jscan_number(sc))
 				return LEX_REFUSED;
+			if (s->depth == 1 && s->ncasts == 0)
+				break;
 			ok = on_scalar(s, yajl_t_number, (const char *) sc->s + start, sc->i - start);
-			break;
+			return ok ? LEX_DONE : LEX_STOP;
 	}
-	return ok ? LEX_DONE : LEX_STOP;
+
+	/*
+	 * A top-level member's scalar without casts: what on_scalar writes is
+	 * the token's text (a plain string, a number's lexeme, a literal), so
+	 * it is copied as it stands, or skipped with its dropped member.
+	 */
+	if (!s->skip)
+		put(s, (const char *) sc->s + start, sc->i - start);
+	end_member(s);
+	return LEX_DONE;
 }
 
 /*
