@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jscan_tokens.h"
 #include "yajl_tokens.h"
 
 /* True when `name` is a column entry (a string) of a JSON null list. */
@@ -61,7 +62,8 @@ typedef struct rowconv
 	const char *json_nulls;
 	yajl_val	nulls;			/* json_nulls parsed, on first need */
 	bool		nulls_parsed;
-	yajl_handle h;
+	yajl_handle h;				/* the yajl lexer, or NULL: */
+	const trib_jscan *sc;		/* the plain-text walk (lib/jscan_tokens.c) */
 	trib_strbuf *out;
 	int			depth;
 	size_t		member;			/* members written so far */
@@ -242,7 +244,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 static size_t
 here(const rowconv *c)
 {
-	return yajl_get_bytes_consumed(c->h);
+	return c->h ? yajl_get_bytes_consumed(c->h) : c->sc->i;
 }
 
 static int
@@ -365,6 +367,66 @@ arena_realloc(void *ctx, void *ptr, size_t sz)
 	return n;
 }
 
+/* The state of a conversion of image into out, before any token. */
+static void
+rowconv_init(rowconv *c, trib_dbz *d, const trib_relation *rel,
+			 const relentry *entry, const char *image, const char *json_nulls,
+			 trib_strbuf *out, char *errbuf, size_t errlen)
+{
+	*c = (rowconv) {0};
+	c->d = d;
+	c->rel = rel;
+	c->entry = entry;
+	c->types = entry->types;
+	c->image = image;
+	c->json_nulls = json_nulls;
+	c->out = out;
+	c->errbuf = errbuf;
+	c->errlen = errlen;
+	errbuf[0] = '\0';
+}
+
+/* The image converted while yajl lexes it (any JSON text). */
+static bool
+lex_with_yajl(rowconv *c, size_t len)
+{
+	trib_ytok	tok = {&row_ops, c};
+	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, c->d};
+	bool		ok;
+
+	c->d->alen = 0;
+	c->h = trib_ytok_alloc(&tok, &funcs);
+	if (c->h == NULL)
+		abort();
+	ok = yajl_parse(c->h, (const unsigned char *) c->image, len) == yajl_status_ok &&
+		yajl_complete_parse(c->h) == yajl_status_ok && c->closed;
+	yajl_free(c->h);
+	return ok;
+}
+
+/*
+ * The image converted by the plain-text walk, the same tokens to the same
+ * handlers without yajl: true when it took the whole image and every
+ * value converted.  Otherwise (escapes, a bad value, not JSON) nothing of
+ * it is kept: out is cut back and the caller asks yajl, which writes the
+ * same bytes or the same error.
+ */
+static bool
+lex_plain(rowconv *c, size_t len)
+{
+	trib_jscan	sc = {(const unsigned char *) c->image, len, 0};
+	size_t		out_len = c->out->len;
+
+	c->sc = &sc;
+	if (trib_jscan_tokens(&sc, &row_ops, c) == TRIB_JSTOK_OK && c->closed)
+		return true;
+	c->out->len = out_len;
+	if (c->out->data)
+		c->out->data[out_len] = '\0';
+	yajl_tree_free(c->nulls);
+	return false;
+}
+
 /* See debezium.h. */
 bool
 trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
@@ -372,9 +434,8 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 			 char *errbuf, size_t errlen)
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
-	rowconv		c = {0};
-	trib_ytok	tok = {&row_ops, &c};
-	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, d};
+	const relentry *entry;
+	rowconv		c;
 	size_t		len;
 	bool		ok;
 
@@ -383,28 +444,18 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 		trib_strbuf_adds(out, image);
 		return true;
 	}
-	c.d = d;
-	c.rel = rel;
-	c.entry = trib_dbz_rel_entry(d, map, rel);
-	c.types = c.entry->types;
-	c.image = image;
-	c.json_nulls = json_nulls;
-	c.out = out;
-	c.errbuf = errbuf;
-	c.errlen = errlen;
-	errbuf[0] = '\0';
+	entry = trib_dbz_rel_entry(d, map, rel);
 	len = strlen(image);
-	d->alen = 0;
-	c.h = trib_ytok_alloc(&tok, &funcs);
-	if (c.h == NULL)
-		abort();
-	ok = yajl_parse(c.h, (const unsigned char *) image, len) == yajl_status_ok &&
-		yajl_complete_parse(c.h) == yajl_status_ok && c.closed;
-	yajl_free(c.h);
+	rowconv_init(&c, d, rel, entry, image, json_nulls, out, errbuf, errlen);
+	ok = !d->yajl_only && lex_plain(&c, len);
+	if (!ok)
+	{
+		rowconv_init(&c, d, rel, entry, image, json_nulls, out, errbuf, errlen);
+		ok = lex_with_yajl(&c, len);
+	}
 	yajl_tree_free(c.nulls);
 	if (!ok && !c.bad_value)
 		snprintf(errbuf, errlen, "debezium: row image of %s.%s is not a JSON object",
 				 rel->schema ? rel->schema : "", rel->table ? rel->table : "");
 	return ok;
 }
-
