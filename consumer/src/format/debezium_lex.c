@@ -103,6 +103,22 @@ name_column(rowconv *c)
 			 member_name(c));
 }
 
+/* A string token of the image, quoted: as it is when the plain-text walk
+ * lexed it (lib/jscan.h: it has nothing trib_dbz_quote_n would escape),
+ * else through trib_dbz_quote_n. */
+static void
+quote_token(const rowconv *c, trib_strbuf *b, const char *s, size_t n)
+{
+	if (c->sc == NULL)
+	{
+		trib_dbz_quote_n(b, s, n);
+		return;
+	}
+	trib_strbuf_addc(b, '"');
+	trib_strbuf_add(b, s, n);
+	trib_strbuf_addc(b, '"');
+}
+
 /* Write value v of the current member through its coltype. */
 static int
 put_member_value(rowconv *c, yajl_val v)
@@ -175,7 +191,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 		{
 			nest_token(c);
 			if (type == yajl_t_string)
-				trib_dbz_quote_n(c->nest, s, n);
+				quote_token(c, c->nest, s, n);
 			else
 				trib_strbuf_add(c->nest, s, n);
 		}
@@ -184,7 +200,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	if (c->t->kind == TRIB_DBZ_ASIS)
 	{
 		if (type == yajl_t_string)
-			trib_dbz_quote_n(c->out, s, n);
+			quote_token(c, c->out, s, n);
 		else
 			trib_strbuf_add(c->out, s, n);
 		return 1;
@@ -214,7 +230,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		if (c->nest)
 		{
 			nest_token(c);
-			trib_dbz_quote_n(c->nest, (const char *) s, n);
+			quote_token(c, c->nest, (const char *) s, n);
 			trib_strbuf_adds(c->nest, c->colon);
 			c->nest_after_key = true;
 		}
@@ -235,7 +251,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 	trib_strbuf_add(&c->d->name, (const char *) s, n);
 	if (!first)
 		trib_strbuf_addc(c->out, ',');
-	trib_dbz_quote_n(c->out, (const char *) s, n);
+	quote_token(c, c->out, (const char *) s, n);
 	trib_strbuf_addc(c->out, ':');
 	return 1;
 }
