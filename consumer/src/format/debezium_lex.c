@@ -1,20 +1,28 @@
 /*
  * debezium_lex.c: a row image in Debezium's encodings, converted while
- * yajl lexes it (trib_dbz_row; see debezium.h).
+ * it is lexed (trib_dbz_row; see debezium.h).
  *
- * Design.  A row image is converted while yajl's callback parser lexes
- * it (no tree; lib/yajl_tokens.c hands its tokens to the four handlers
- * here): each top-level member's name is written as it comes, its
- * column looked up, and its value written in Debezium's encoding at
- * once.  Values that pass as is (integers, text) are copied as lexed;
- * other scalars go through trib_dbz_value as a yajl_val on the stack
- * whose text sits in the converter's scratch buffer (kept from one image
- * to the next).  Nested values of columns passed as is, and json/jsonb
- * values, are written while lexed too (json/jsonb into the scratch buffer,
- * then quoted); other nested values (arrays of dates, numerics, ...) are
- * parsed into a tree from their byte range in the image
- * (yajl_get_bytes_consumed inside a callback is the offset just past the
- * current token).  yajl's own memory comes from an arena in the
+ * Design.  A row image is converted while it is lexed, with no tree: its
+ * tokens go to the four handlers here, from the plain-text walk
+ * (lib/jscan_tokens.c) when the image is plain JSON, as the PostgreSQL
+ * source writes it, else from yajl's callback parser (lib/yajl_tokens.c).
+ * The walk is tried first; when it stops (an escape, a bad value, not
+ * JSON) what it wrote is cut back and yajl converts the image, so the
+ * bytes and the errors are yajl's either way (the unit test and
+ * fuzz_dbz_row compare the two).
+ *
+ * Each top-level member's name is written as it comes, its column looked
+ * up, and its value written in Debezium's encoding at once.  Values that
+ * pass as is (integers, text) are copied as lexed (the walk's strings
+ * have nothing to escape, so they are not scanned again); other scalars
+ * go through trib_dbz_value as a yajl_val on the stack whose text sits in
+ * the converter's scratch buffer (kept from one image to the next).
+ * Nested values of columns passed as is, and json/jsonb values, are
+ * written while lexed too (json/jsonb into the scratch buffer, then
+ * quoted); other nested values (arrays of dates, numerics, ...) are
+ * parsed into a tree from their byte range in the image (the offset just
+ * past the current token: the walk's position, or yajl_get_bytes_consumed
+ * inside a callback).  yajl's own memory comes from an arena in the
  * converter, reset for each image.
  *
  * Members are matched to columns by position first, by name when that
