@@ -222,6 +222,20 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	return put_member_value(c, &v);
 }
 
+/* The column of member s[0..n): the one at the member's position when
+ * its name (length cached in the relation entry, then bytes) matches,
+ * else looked up by name. */
+static int
+member_column(const rowconv *c, const unsigned char *s, size_t n)
+{
+	size_t		h = c->member;
+
+	if (h < (size_t) c->rel->ncolumns && c->entry->name_len[h] == n &&
+		memcmp(c->rel->columns[h].name, s, n) == 0)
+		return (int) h;
+	return trib_dbz_column_of(c->rel, (const char *) s, n, h);
+}
+
 /* A member's name: its column looked up, the name written at once (the
  * column's rendered ",\"name\":" when the name is exactly the column's). */
 static int
@@ -244,7 +258,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		}
 		return 1;
 	}
-	col = trib_dbz_column_of(c->rel, (const char *) s, n, c->member);
+	col = member_column(c, s, n);
 	c->t = col >= 0 ? &c->types[col] : &asis;
 	first = c->member++ == 0;
 	if (col >= 0 && e->name_len[col] == n)
