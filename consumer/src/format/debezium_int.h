@@ -40,6 +40,9 @@ struct trib_dbz
 	/* yajl's memory for one image, reused from image to image */
 	unsigned char *arena;
 	size_t		alen;
+	/* tests: convert every image with yajl, not the plain-text walk first
+	 * (debezium_lex.c), to compare the two */
+	bool		yajl_only;
 };
 
 /* The cache entry of rel, its coltypes worked out on first use and again

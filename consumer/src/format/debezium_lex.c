@@ -1,20 +1,28 @@
 /*
  * debezium_lex.c: a row image in Debezium's encodings, converted while
- * yajl lexes it (trib_dbz_row; see debezium.h).
+ * it is lexed (trib_dbz_row; see debezium.h).
  *
- * Design.  A row image is converted while yajl's callback parser lexes
- * it (no tree; lib/yajl_tokens.c hands its tokens to the four handlers
- * here): each top-level member's name is written as it comes, its
- * column looked up, and its value written in Debezium's encoding at
- * once.  Values that pass as is (integers, text) are copied as lexed;
- * other scalars go through trib_dbz_value as a yajl_val on the stack
- * whose text sits in the converter's scratch buffer (kept from one image
- * to the next).  Nested values of columns passed as is, and json/jsonb
- * values, are written while lexed too (json/jsonb into the scratch buffer,
- * then quoted); other nested values (arrays of dates, numerics, ...) are
- * parsed into a tree from their byte range in the image
- * (yajl_get_bytes_consumed inside a callback is the offset just past the
- * current token).  yajl's own memory comes from an arena in the
+ * Design.  A row image is converted while it is lexed, with no tree: its
+ * tokens go to the four handlers here, from the plain-text walk
+ * (lib/jscan_tokens.c) when the image is plain JSON, as the PostgreSQL
+ * source writes it, else from yajl's callback parser (lib/yajl_tokens.c).
+ * The walk is tried first; when it stops (an escape, a bad value, not
+ * JSON) what it wrote is cut back and yajl converts the image, so the
+ * bytes and the errors are yajl's either way (the unit test and
+ * fuzz_dbz_row compare the two).
+ *
+ * Each top-level member's name is written as it comes, its column looked
+ * up, and its value written in Debezium's encoding at once.  Values that
+ * pass as is (integers, text) are copied as lexed (the walk's strings
+ * have nothing to escape, so they are not scanned again); other scalars
+ * go through trib_dbz_value as a yajl_val on the stack whose text sits in
+ * the converter's scratch buffer (kept from one image to the next).
+ * Nested values of columns passed as is, and json/jsonb values, are
+ * written while lexed too (json/jsonb into the scratch buffer, then
+ * quoted); other nested values (arrays of dates, numerics, ...) are
+ * parsed into a tree from their byte range in the image (the offset just
+ * past the current token: the walk's position, or yajl_get_bytes_consumed
+ * inside a callback).  yajl's own memory comes from an arena in the
  * converter, reset for each image.
  *
  * Members are matched to columns by position first, by name when that
@@ -30,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jscan_tokens.h"
 #include "yajl_tokens.h"
 
 /* True when `name` is a column entry (a string) of a JSON null list. */
@@ -61,7 +70,8 @@ typedef struct rowconv
 	const char *json_nulls;
 	yajl_val	nulls;			/* json_nulls parsed, on first need */
 	bool		nulls_parsed;
-	yajl_handle h;
+	yajl_handle h;				/* the yajl lexer, or NULL: */
+	const trib_jscan *sc;		/* the plain-text walk (lib/jscan_tokens.c) */
 	trib_strbuf *out;
 	int			depth;
 	size_t		member;			/* members written so far */
@@ -99,6 +109,22 @@ name_column(rowconv *c)
 	snprintf(c->errbuf + l, c->errlen > l ? c->errlen - l : 0, " (column %s.%s.%s)",
 			 c->rel->schema ? c->rel->schema : "", c->rel->table ? c->rel->table : "",
 			 member_name(c));
+}
+
+/* A string token of the image, quoted: as it is when the plain-text walk
+ * lexed it (lib/jscan.h: it has nothing trib_dbz_quote_n would escape),
+ * else through trib_dbz_quote_n. */
+static void
+quote_token(const rowconv *c, trib_strbuf *b, const char *s, size_t n)
+{
+	if (c->sc == NULL)
+	{
+		trib_dbz_quote_n(b, s, n);
+		return;
+	}
+	trib_strbuf_addc(b, '"');
+	trib_strbuf_add(b, s, n);
+	trib_strbuf_addc(b, '"');
 }
 
 /* Write value v of the current member through its coltype. */
@@ -173,7 +199,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 		{
 			nest_token(c);
 			if (type == yajl_t_string)
-				trib_dbz_quote_n(c->nest, s, n);
+				quote_token(c, c->nest, s, n);
 			else
 				trib_strbuf_add(c->nest, s, n);
 		}
@@ -182,7 +208,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	if (c->t->kind == TRIB_DBZ_ASIS)
 	{
 		if (type == yajl_t_string)
-			trib_dbz_quote_n(c->out, s, n);
+			quote_token(c, c->out, s, n);
 		else
 			trib_strbuf_add(c->out, s, n);
 		return 1;
@@ -194,6 +220,20 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	else if (type == yajl_t_number)
 		v.u.number.r = c->d->val.data;
 	return put_member_value(c, &v);
+}
+
+/* The column of member s[0..n): the one at the member's position when
+ * its name (length cached in the relation entry, then bytes) matches,
+ * else looked up by name. */
+static int
+member_column(const rowconv *c, const unsigned char *s, size_t n)
+{
+	size_t		h = c->member;
+
+	if (h < (size_t) c->rel->ncolumns && c->entry->name_len[h] == n &&
+		memcmp(c->rel->columns[h].name, s, n) == 0)
+		return (int) h;
+	return trib_dbz_column_of(c->rel, (const char *) s, n, h);
 }
 
 /* A member's name: its column looked up, the name written at once (the
@@ -212,13 +252,13 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		if (c->nest)
 		{
 			nest_token(c);
-			trib_dbz_quote_n(c->nest, (const char *) s, n);
+			quote_token(c, c->nest, (const char *) s, n);
 			trib_strbuf_adds(c->nest, c->colon);
 			c->nest_after_key = true;
 		}
 		return 1;
 	}
-	col = trib_dbz_column_of(c->rel, (const char *) s, n, c->member);
+	col = member_column(c, s, n);
 	c->t = col >= 0 ? &c->types[col] : &asis;
 	first = c->member++ == 0;
 	if (col >= 0 && e->name_len[col] == n)
@@ -233,7 +273,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 	trib_strbuf_add(&c->d->name, (const char *) s, n);
 	if (!first)
 		trib_strbuf_addc(c->out, ',');
-	trib_dbz_quote_n(c->out, (const char *) s, n);
+	quote_token(c, c->out, (const char *) s, n);
 	trib_strbuf_addc(c->out, ':');
 	return 1;
 }
@@ -242,7 +282,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 static size_t
 here(const rowconv *c)
 {
-	return yajl_get_bytes_consumed(c->h);
+	return c->h ? yajl_get_bytes_consumed(c->h) : c->sc->i;
 }
 
 static int
@@ -365,6 +405,66 @@ arena_realloc(void *ctx, void *ptr, size_t sz)
 	return n;
 }
 
+/* The state of a conversion of image into out, before any token. */
+static void
+rowconv_init(rowconv *c, trib_dbz *d, const trib_relation *rel,
+			 const relentry *entry, const char *image, const char *json_nulls,
+			 trib_strbuf *out, char *errbuf, size_t errlen)
+{
+	*c = (rowconv) {0};
+	c->d = d;
+	c->rel = rel;
+	c->entry = entry;
+	c->types = entry->types;
+	c->image = image;
+	c->json_nulls = json_nulls;
+	c->out = out;
+	c->errbuf = errbuf;
+	c->errlen = errlen;
+	errbuf[0] = '\0';
+}
+
+/* The image converted while yajl lexes it (any JSON text). */
+static bool
+lex_with_yajl(rowconv *c, size_t len)
+{
+	trib_ytok	tok = {&row_ops, c};
+	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, c->d};
+	bool		ok;
+
+	c->d->alen = 0;
+	c->h = trib_ytok_alloc(&tok, &funcs);
+	if (c->h == NULL)
+		abort();
+	ok = yajl_parse(c->h, (const unsigned char *) c->image, len) == yajl_status_ok &&
+		yajl_complete_parse(c->h) == yajl_status_ok && c->closed;
+	yajl_free(c->h);
+	return ok;
+}
+
+/*
+ * The image converted by the plain-text walk, the same tokens to the same
+ * handlers without yajl: true when it took the whole image and every
+ * value converted.  Otherwise (escapes, a bad value, not JSON) nothing of
+ * it is kept: out is cut back and the caller asks yajl, which writes the
+ * same bytes or the same error.
+ */
+static bool
+lex_plain(rowconv *c, size_t len)
+{
+	trib_jscan	sc = {(const unsigned char *) c->image, len, 0};
+	size_t		out_len = c->out->len;
+
+	c->sc = &sc;
+	if (trib_jscan_tokens(&sc, &row_ops, c) == TRIB_JSTOK_OK && c->closed)
+		return true;
+	c->out->len = out_len;
+	if (c->out->data)
+		c->out->data[out_len] = '\0';
+	yajl_tree_free(c->nulls);
+	return false;
+}
+
 /* See debezium.h. */
 bool
 trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
@@ -372,9 +472,8 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 			 char *errbuf, size_t errlen)
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
-	rowconv		c = {0};
-	trib_ytok	tok = {&row_ops, &c};
-	yajl_alloc_funcs funcs = {arena_malloc, arena_realloc, arena_free, d};
+	const relentry *entry;
+	rowconv		c;
 	size_t		len;
 	bool		ok;
 
@@ -383,28 +482,18 @@ trib_dbz_row(trib_dbz *d, const char *connector, const trib_relation *rel,
 		trib_strbuf_adds(out, image);
 		return true;
 	}
-	c.d = d;
-	c.rel = rel;
-	c.entry = trib_dbz_rel_entry(d, map, rel);
-	c.types = c.entry->types;
-	c.image = image;
-	c.json_nulls = json_nulls;
-	c.out = out;
-	c.errbuf = errbuf;
-	c.errlen = errlen;
-	errbuf[0] = '\0';
+	entry = trib_dbz_rel_entry(d, map, rel);
 	len = strlen(image);
-	d->alen = 0;
-	c.h = trib_ytok_alloc(&tok, &funcs);
-	if (c.h == NULL)
-		abort();
-	ok = yajl_parse(c.h, (const unsigned char *) image, len) == yajl_status_ok &&
-		yajl_complete_parse(c.h) == yajl_status_ok && c.closed;
-	yajl_free(c.h);
+	rowconv_init(&c, d, rel, entry, image, json_nulls, out, errbuf, errlen);
+	ok = !d->yajl_only && lex_plain(&c, len);
+	if (!ok)
+	{
+		rowconv_init(&c, d, rel, entry, image, json_nulls, out, errbuf, errlen);
+		ok = lex_with_yajl(&c, len);
+	}
 	yajl_tree_free(c.nulls);
 	if (!ok && !c.bad_value)
 		snprintf(errbuf, errlen, "debezium: row image of %s.%s is not a JSON object",
 				 rel->schema ? rel->schema : "", rel->table ? rel->table : "");
 	return ok;
 }
-

@@ -270,6 +270,18 @@ typedef struct ivl
 				usec;			/* seconds part, in microseconds */
 } ivl;
 
+/*
+ * a * b + c in 64 bits that wrap around (two's complement) instead of
+ * overflowing, which C leaves undefined: an interval's microseconds pass
+ * 64 bits beyond about 292,000 years (PostgreSQL's go to 178,000,000), and
+ * Java's long arithmetic wraps the same way.
+ */
+static int64_t
+wrap_muladd(int64_t a, int64_t b, int64_t c)
+{
+	return (int64_t) ((uint64_t) a * (uint64_t) b + (uint64_t) c);
+}
+
 /* Parse "P1Y-2M3DT4H5M-6.5S" (each part optional and signed). */
 static bool
 parse_interval(const char *s, ivl *v)
@@ -307,7 +319,7 @@ parse_interval(const char *s, ivl *v)
 				frac *= 10;
 			if (!time || *q != 'S')
 				return false;
-			v->usec = n * USEC_PER_SEC + (s[0] == '-' ? -frac : frac);
+			v->usec = wrap_muladd(n, USEC_PER_SEC, s[0] == '-' ? -frac : frac);
 			s = q + 1;
 			continue;
 		}
@@ -343,23 +355,26 @@ trib_dbz_interval_value(const trib_dbz_opts *o, const char *s, trib_strbuf *out)
 		return false;
 	if (o->interval == TRIB_DBZ_INTERVAL_NUMERIC)
 	{
-		int64_t		secs = (v.years * 12 + v.months) * 2629800 +
-			v.days * 86400 + v.hours * 3600 + v.minutes * 60;
+		int64_t		months = wrap_muladd(v.years, 12, v.months);
+		int64_t		secs = wrap_muladd(months, 2629800,
+									   wrap_muladd(v.days, 86400,
+												   wrap_muladd(v.hours, 3600,
+															   wrap_muladd(v.minutes, 60, 0))));
 
-		trib_dbz_put_i64(out, secs * USEC_PER_SEC + v.usec);
+		trib_dbz_put_i64(out, wrap_muladd(secs, USEC_PER_SEC, v.usec));
 		return true;
 	}
 	trib_strbuf_printf(out, "\"P%" PRId64 "Y%" PRId64 "M%" PRId64 "DT%" PRId64
 					   "H%" PRId64 "M", v.years, v.months, v.days, v.hours,
 					   v.minutes);
 	{
-		int64_t		a = v.usec < 0 ? -v.usec : v.usec;
+		uint64_t	a = v.usec < 0 ? 0 - (uint64_t) v.usec : (uint64_t) v.usec;
 		char		f[8];
 		int			n = snprintf(f, sizeof(f), "%06d", (int) (a % USEC_PER_SEC));
 
 		while (n > 0 && f[n - 1] == '0')
 			n--;
-		trib_strbuf_printf(out, "%s%" PRId64, v.usec < 0 ? "-" : "", a / USEC_PER_SEC);
+		trib_strbuf_printf(out, "%s%" PRIu64, v.usec < 0 ? "-" : "", a / USEC_PER_SEC);
 		if (n > 0)
 		{
 			trib_strbuf_addc(out, '.');

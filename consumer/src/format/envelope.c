@@ -141,6 +141,14 @@ struct trib_envelope
 	trib_strbuf mongo_vs;		/* a MongoDB record's schemas (rendered */
 	trib_strbuf mongo_ks;		/* per record: debezium_mongo.c) */
 	yajl_gen	src_gen;		/* the opaque's source members, or NULL */
+	/* the source block's members from "version" to "db" as the last event
+	 * had them, and what they were rendered from (write_source_head) */
+	trib_strbuf src_head;
+	char	   *src_connector;
+	char	   *src_db;
+	int64_t		src_ms;
+	int64_t		src_us;
+	int			src_snap;		/* 0: nothing cached yet */
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -557,6 +565,9 @@ trib_envelope_free(trib_envelope *env)
 	trib_strbuf_free(&env->mongo_ks);
 	if (env->src_gen)
 		yajl_gen_free(env->src_gen);
+	trib_strbuf_free(&env->src_head);
+	free(env->src_connector);
+	free(env->src_db);
 	free(env);
 }
 
@@ -1050,14 +1061,67 @@ write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
 	EB_LIT(b, ",\"xmin\":null");
 }
 
-/* The "source" block (with its key). */
+/* The instant of the source block's ts_ms (and Debezium's ts_us, ts_ns):
+ * the event's, a MongoDB event's clusterTime, or this encode's clock. */
 static void
-write_source(trib_envelope *env, const trib_event *ev,
-			 const char *schema, const char *table)
+source_instant(const trib_envelope *env, const trib_event *ev,
+			   const trib_position *pos, int64_t *ms, int64_t *us)
+{
+	*us = 0;
+	if (dbz_mongo(env, ev) && pos->commit_lsn != 0)
+		*ms = (int64_t) (pos->commit_lsn >> 32) * 1000;	/* clusterTime */
+	else if (ev->ts_ms != 0)
+	{
+		*ms = ev->ts_ms;
+		*us = ev->ts_us;
+	}
+	else
+	{
+		*ms = env->now_us / 1000;
+		*us = env->now_us;
+	}
+}
+
+/* Two strings equal, or both NULL. */
+static bool
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Replace *keep with a copy of s unless it is the same already. */
+static void
+keep_str(char **keep, const char *s)
+{
+	if (str_same(*keep, s))
+		return;
+	free(*keep);
+	*keep = s ? trib_xstrdup(s) : NULL;
+}
+
+/*
+ * The source block's opening and its members from "version" to "db":
+ * the envelope's version and prefix, and the event's connector, instant,
+ * snapshot state and db, which stay the same for every event of a
+ * transaction.  Rendered when one of them changes and kept
+ * (env->src_head); copied as they are otherwise.
+ */
+static void
+write_source_head(trib_envelope *env, const trib_event *ev, const trib_position *pos)
 {
 	ebuf	   *b = &env->buf;
-	const trib_position *pos = trib_event_origin(ev);
+	int			snap = !ev->snapshot ? 1 : ev->last_in_tx ? 2 : 3;
+	size_t		at = b->len;
+	int64_t		ms,
+				us;
 
+	source_instant(env, ev, pos, &ms, &us);
+	if (env->src_snap == snap && env->src_ms == ms && env->src_us == us &&
+		str_same(env->src_connector, ev->connector) && str_same(env->src_db, ev->db))
+	{
+		eb_put(b, env->src_head.data, env->src_head.len);
+		return;
+	}
 	EB_LIT(b, ",\"source\":{\"version\":");
 	eb_put(b, env->version_json, env->version_json_len);
 	EB_LIT(b, ",\"connector\":");
@@ -1068,20 +1132,33 @@ write_source(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"name\":");
 	eb_put(b, env->prefix_json, env->prefix_json_len);
 	EB_LIT(b, ",\"ts_ms\":");
-	if (dbz_mongo(env, ev) && pos->commit_lsn != 0)
-		eb_ts(env, (int64_t) (pos->commit_lsn >> 32) * 1000, 0);	/* clusterTime */
-	else if (ev->ts_ms != 0)
-		eb_ts(env, ev->ts_ms, ev->ts_us);
-	else
-		eb_ts(env, env->now_us / 1000, env->now_us);
-	if (!ev->snapshot)
+	eb_ts(env, ms, us);
+	if (snap == 1)
 		EB_LIT(b, ",\"snapshot\":\"false\"");
-	else if (ev->last_in_tx)
+	else if (snap == 2)
 		EB_LIT(b, ",\"snapshot\":\"last\"");
 	else
 		EB_LIT(b, ",\"snapshot\":\"true\"");
 	EB_LIT(b, ",\"db\":");
 	eb_jcstr(b, ev->db);
+	env->src_head.len = 0;
+	trib_strbuf_add(&env->src_head, b->p + at, b->len - at);
+	keep_str(&env->src_connector, ev->connector);
+	keep_str(&env->src_db, ev->db);
+	env->src_ms = ms;
+	env->src_us = us;
+	env->src_snap = snap;
+}
+
+/* The "source" block (with its key). */
+static void
+write_source(trib_envelope *env, const trib_event *ev,
+			 const char *schema, const char *table)
+{
+	ebuf	   *b = &env->buf;
+	const trib_position *pos = trib_event_origin(ev);
+
+	write_source_head(env, ev, pos);
 	if (dbz_mongo(env, ev))
 	{
 		/* Debezium's MongoDB connector: collection, ord, lsid,

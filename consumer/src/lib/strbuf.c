@@ -25,25 +25,17 @@ reserve(trib_strbuf *b, size_t n)
 	b->data = trib_xrealloc(b->data, b->cap);
 }
 
+/* See strbuf.h. */
 void
-trib_strbuf_add(trib_strbuf *b, const char *s, size_t n)
+trib_strbuf_grow(trib_strbuf *b, size_t n)
 {
 	reserve(b, n);
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
 }
 
 void
 trib_strbuf_adds(trib_strbuf *b, const char *s)
 {
 	trib_strbuf_add(b, s, strlen(s));
-}
-
-void
-trib_strbuf_addc(trib_strbuf *b, char c)
-{
-	trib_strbuf_add(b, &c, 1);
 }
 
 void

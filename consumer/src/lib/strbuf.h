@@ -19,6 +19,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "xalloc.h"		/* strbuf users allocate too */
 
@@ -29,9 +30,32 @@ typedef struct trib_strbuf
 	size_t		cap;
 } trib_strbuf;
 
-void		trib_strbuf_add(trib_strbuf *b, const char *s, size_t n);
+/* Make room for n more bytes and the NUL (the slow path of the appends
+ * below, which are inline: the encoders call them per token). */
+void		trib_strbuf_grow(trib_strbuf *b, size_t n);
+
+/* Append n bytes of s. */
+static inline void
+trib_strbuf_add(trib_strbuf *b, const char *s, size_t n)
+{
+	if (b->cap - b->len <= n)
+		trib_strbuf_grow(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* Append one byte. */
+static inline void
+trib_strbuf_addc(trib_strbuf *b, char c)
+{
+	if (b->cap - b->len <= 1)
+		trib_strbuf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
 void		trib_strbuf_adds(trib_strbuf *b, const char *s);
-void		trib_strbuf_addc(trib_strbuf *b, char c);
 void		trib_strbuf_printf(trib_strbuf *b, const char *fmt,...)
 			__attribute__((format(printf, 2, 3)));
 void		trib_strbuf_vprintf(trib_strbuf *b, const char *fmt, va_list ap)

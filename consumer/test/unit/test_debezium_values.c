@@ -906,6 +906,183 @@ test_column_of_member_with_nul(void **state)
 	assert_int_equal(trib_dbz_column_of(&rel, "abc", 2, 0), 1);	/* the first n bytes */
 }
 
+/* ---- the plain-text walk against yajl (debezium_lex.c) ------------------ */
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+/* A small deterministic generator (the test is reproducible). */
+static uint32_t
+rnd(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 8) & 0xffffff;
+}
+
+/* Whitespace, sometimes, between two tokens. */
+static void
+put_ws(trib_strbuf *b, uint32_t *seed)
+{
+	static const char *const ws[] = {"", "", "", " ", "\n", "\t ", "\r\n"};
+
+	trib_strbuf_adds(b, ws[rnd(seed) % 7]);
+}
+
+/* One generated value for column i: its table value, null, or (for the
+ * member without a column and for json) nested values.  False when it
+ * has an escape (hstore's table values). */
+static bool
+put_value(trib_strbuf *b, size_t i, uint32_t *seed)
+{
+	static const char *const nested[] = {
+		"{\"a\":[1,\"b\",null,true,false,-0.5e3],\"c\":{}}", "[]", "[[],{}]",
+		"{\"k\" : [ 1 , 2 ] }", "\"caf\xc3\xa9\"", "12345678901234567890123",
+	};
+	const char *type = i < NROWS ? rows[i].type : "";
+
+	if (rnd(seed) % 8 == 0 ||
+		(i < NROWS && strchr(rows[i].in, '\\') != NULL && rnd(seed) % 10 != 0))
+		trib_strbuf_adds(b, "null");
+	else if (i >= NROWS || strstr(type, "json") != NULL)
+		trib_strbuf_adds(b, nested[rnd(seed) % 6]);
+	else
+	{
+		trib_strbuf_adds(b, rows[i].in);
+		return strchr(rows[i].in, '\\') == NULL;
+	}
+	return true;
+}
+
+/* A generated row image over columns c0..c{NROWS-1} (member c{NROWS} has
+ * no column): some members in some order, whitespace, sometimes a name
+ * with an escape (not plain: yajl's path), sometimes cut short; *plain
+ * says whether it is plain JSON (lib/jscan.h). */
+static void
+gen_image(trib_strbuf *b, uint32_t *seed, bool *plain)
+{
+	size_t		n = rnd(seed) % (NROWS + 2);
+	size_t		start = rnd(seed) % (NROWS + 1);
+
+	*plain = true;
+	b->len = 0;
+	trib_strbuf_addc(b, '{');
+	for (size_t k = 0; k < n; k++)
+	{
+		size_t		i = (start + k * (rnd(seed) % 4 == 0 ? 7 : 1)) % (NROWS + 1);
+
+		if (k > 0)
+			trib_strbuf_addc(b, ',');
+		put_ws(b, seed);
+		if (rnd(seed) % 50 == 0)
+		{
+			trib_strbuf_printf(b, "\"c\\u0030%zu\"", i);	/* "c0<i>": an escape */
+			*plain = false;
+		}
+		else
+			trib_strbuf_printf(b, "\"c%zu\"", i);
+		put_ws(b, seed);
+		trib_strbuf_addc(b, ':');
+		put_ws(b, seed);
+		if (!put_value(b, i, seed))
+			*plain = false;
+		put_ws(b, seed);
+	}
+	trib_strbuf_addc(b, '}');
+	if (rnd(seed) % 20 == 0)
+	{
+		b->len = rnd(seed) % b->len;	/* cut short: not JSON */
+		b->data[b->len] = '\0';
+		*plain = false;
+	}
+}
+
+/* Convert image with the walk and with yajl alone; the same result, error
+ * and bytes.  Returns whether the walk did it (yajl's arena untouched). */
+static bool
+same_both_ways(trib_dbz *fast, trib_dbz *slow, const trib_relation *rel,
+			   const char *image, const char *nulls)
+{
+	trib_strbuf a = {0},
+				b = {0};
+	char		ea[256],
+				eb[256];
+	bool		oka,
+				okb,
+				walked;
+
+	trib_strbuf_adds(&a, "prefix");
+	trib_strbuf_adds(&b, "prefix");
+	fast->alen = 0;
+	oka = trib_dbz_row(fast, "postgresql", rel, image, nulls, &a, ea, sizeof(ea));
+	walked = fast->alen == 0;
+	okb = trib_dbz_row(slow, "postgresql", rel, image, nulls, &b, eb, sizeof(eb));
+	if (oka != okb || strcmp(ea, eb) != 0 || (oka && strcmp(a.data, b.data) != 0))
+		fail_msg("image %s:\n  walk: %d %s %s\n  yajl: %d %s %s", image, oka, ea,
+				 a.data, okb, eb, b.data);
+	trib_strbuf_free(&a);
+	trib_strbuf_free(&b);
+	return oka && walked;
+}
+
+/* The plain-text walk writes what yajl's lexing writes, byte for byte, on
+ * generated images of every type of the table, under each option value. */
+static void
+test_walk_same_as_yajl(void **state)
+{
+	static const trib_dbz_opts optsets[] = {
+		DEF, PRECISE, DSTRING, DDOUBLE, ADAPTIVE, ADAPTIVE_US, CONNECT,
+		{.binary = TRIB_DBZ_BINARY_BASE64_URL}, {.binary = TRIB_DBZ_BINARY_HEX},
+		{.hstore = TRIB_DBZ_HSTORE_MAP}, {.hstore = TRIB_DBZ_HSTORE_JSON},
+	};
+	trib_column cols[NROWS + 1];
+	char		names[NROWS + 1][16];
+	trib_relation rel = {.schema = "public", .table = "t", .ncolumns = NROWS,
+	.columns = cols, .version = 1};
+	trib_strbuf img = {0};
+	uint32_t	seed = 17;
+	size_t		plain_images = 0,
+				walked = 0;
+
+	(void) state;
+	for (size_t i = 0; i < NROWS; i++)
+	{
+		snprintf(names[i], sizeof(names[i]), "c%zu", i);
+		cols[i] = (trib_column) {.name = names[i], .type = (char *) rows[i].type,
+		.nullable = true};
+	}
+	for (size_t o = 0; o < sizeof(optsets) / sizeof(optsets[0]); o++)
+	{
+		trib_dbz_opts opts = optsets[o];
+		trib_dbz   *fast,
+				   *slow;
+
+		opts.money_scale = 2;
+		fast = trib_dbz_new(&opts);
+		slow = trib_dbz_new(&opts);
+		slow->yajl_only = true;
+		for (int n = 0; n < 400; n++)
+		{
+			bool		plain;
+			bool		w;
+
+			gen_image(&img, &seed, &plain);
+			w = same_both_ways(fast, slow, &rel, img.data,
+							   n % 5 == 0 ? "[\"c1\",\"c40\",\"c77\"]" : NULL);
+			plain_images += plain;
+			walked += w;
+			if (!plain && w)
+				fail_msg("the walk took a text that is not plain: %s", img.data);
+		}
+		trib_dbz_free(fast);
+		trib_dbz_free(slow);
+	}
+	trib_strbuf_free(&img);
+	/* most plain images convert (some values do not fit some options, and
+	 * those are errors both ways); the walk must have done those */
+	print_message("the walk converted %zu of %zu plain images\n", walked, plain_images);
+	if (walked < plain_images / 2)
+		fail_msg("the walk converted %zu of %zu plain images", walked, plain_images);
+}
+
 int
 main(void)
 {
@@ -925,6 +1102,7 @@ main(void)
 		cmocka_unit_test(test_envelope_toast_bytea),
 		cmocka_unit_test(test_envelope_mysql_source),
 		cmocka_unit_test(test_column_of_member_with_nul),
+		cmocka_unit_test(test_walk_same_as_yajl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

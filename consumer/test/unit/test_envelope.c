@@ -985,6 +985,65 @@ test_benchmark(void **state)
 	trib_envelope_free(env);
 }
 
+/* Debezium mode for the source-head test. */
+static void
+tweak_debezium(trib_envelope_opts *o)
+{
+	static trib_dbz_opts dbz;
+
+	trib_dbz_opts_init(&dbz);
+	o->debezium = &dbz;
+}
+
+/*
+ * The source block's members up to "db" are kept from one event to the
+ * next (envelope.c, write_source_head): each event of a run whose
+ * connector, db, instant and snapshot state change from one to the next
+ * is encoded as a fresh envelope encodes it, in both formats.
+ */
+static void
+test_source_head_follows_each_event(void **state)
+{
+	static const char *const connectors[] = {"postgresql", NULL, "mysql"};
+	static const char *const dbs[] = {"shop", "crm", NULL};
+	static const int64_t ts[] = {1700000000123LL, 1700000000124LL, 0};
+
+	(void) state;
+	for (int mode = 0; mode < 2; mode++)
+	{
+		void		(*tweak) (trib_envelope_opts *) = mode ? tweak_debezium : NULL;
+		trib_envelope *kept = mkenv(tweak);
+
+		for (int i = 0; i < 60; i++)
+		{
+			trib_event *ev = mkev(TRIB_OP_CREATE, NULL, "{\"id\":7}", "{\"id\":7}");
+			trib_envelope *fresh = mkenv(tweak);
+			const trib_record *a,
+					   *b;
+			size_t		na,
+						nb;
+			char	   *want;
+
+			ev->connector = connectors[(i / 2) % 3];
+			ev->db = dbs[(i / 3) % 3];
+			ev->ts_ms = ts[(i / 5) % 3];
+			ev->ts_us = i % 7 == 0 ? ev->ts_ms * 1000 + 456 : 0;
+			ev->snapshot = i % 4 >= 2;
+			ev->last_in_tx = i % 8 >= 6;
+			ev->pos.lsn += (uint64_t) i;
+			b = encode(fresh, ev, &nb);
+			want = strndup(b[0].value, b[0].value_len);
+			a = encode(kept, ev, &na);
+			assert_int_equal(na, nb);
+			assert_text(a[0].value, a[0].value_len, want);
+			free(want);
+			trib_envelope_free(fresh);
+			trib_event_free(ev);
+		}
+		trib_envelope_free(kept);
+	}
+}
+
 int
 main(void)
 {
@@ -1016,6 +1075,7 @@ main(void)
 		cmocka_unit_test(test_event_id_and_bad_op),
 		cmocka_unit_test(test_source_without_lsn),
 		cmocka_unit_test(test_source_own_members),
+		cmocka_unit_test(test_source_head_follows_each_event),
 		cmocka_unit_test(test_benchmark),
 	};
 
