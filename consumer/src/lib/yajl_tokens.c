@@ -5,40 +5,41 @@
  */
 #include "yajl_tokens.h"
 
-/* The four handlers of a trib_ytok: each passes the token on to ops. */
-static int
-ops_scalar(void *ctx, yajl_type type, const char *s, size_t n)
+/* See yajl_tokens.h: each passes the token on to ops. */
+int
+trib_ytok_fwd_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
 	trib_ytok  *t = ctx;
 
 	return t->ops->scalar(t->ctx, type, s, n);
 }
 
-static int
-ops_key(void *ctx, const unsigned char *s, size_t n)
+int
+trib_ytok_fwd_key(void *ctx, const unsigned char *s, size_t n)
 {
 	trib_ytok  *t = ctx;
 
 	return t->ops->key(t->ctx, s, n);
 }
 
-static int
-ops_open(void *ctx, bool array)
+int
+trib_ytok_fwd_open(void *ctx, bool array)
 {
 	trib_ytok  *t = ctx;
 
 	return t->ops->open(t->ctx, array);
 }
 
-static int
-ops_close(void *ctx, bool array)
+int
+trib_ytok_fwd_close(void *ctx, bool array)
 {
 	trib_ytok  *t = ctx;
 
 	return t->ops->close(t->ctx, array);
 }
 
-TRIB_YTOK_CALLBACKS(tok_callbacks, ops_scalar, ops_key, ops_open, ops_close);
+TRIB_YTOK_CALLBACKS(tok_callbacks, trib_ytok_fwd_scalar, trib_ytok_fwd_key, trib_ytok_fwd_open,
+					trib_ytok_fwd_close);
 
 /* See yajl_tokens.h. */
 yajl_handle

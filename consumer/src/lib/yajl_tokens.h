@@ -83,6 +83,13 @@ static const yajl_callbacks NAME = { \
 	.yajl_end_array = NAME##_end_array, \
 }
 
+/* The four handlers of a trib_ytok (ctx): each passes its token on to
+ * t->ops with t->ctx (for a walk that takes handlers, not an ops table). */
+int			trib_ytok_fwd_scalar(void *ctx, yajl_type type, const char *s, size_t n);
+int			trib_ytok_fwd_key(void *ctx, const unsigned char *s, size_t n);
+int			trib_ytok_fwd_open(void *ctx, bool array);
+int			trib_ytok_fwd_close(void *ctx, bool array);
+
 /* A yajl handle whose callbacks go to t->ops (funcs: NULL for malloc);
  * NULL when yajl_alloc fails. */
 yajl_handle trib_ytok_alloc(trib_ytok *t, yajl_alloc_funcs *funcs);

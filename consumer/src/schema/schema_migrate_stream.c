@@ -3,11 +3,13 @@
  * streaming pass (schema_migrate_int.h: trib_migrate_stream), the fast
  * path of schema_migrate_apply.c.
  *
- * Design.  The image is lexed (no tree) by lib/jscan.h's validating
- * walk when it is plain JSON (no escapes, no comments: the plugin's usual
+ * Design.  The image is lexed (no tree) by lib/jscan_tokens.h's walk
+ * when it is plain JSON (no escapes, no comments: the plugin's usual
  * row), else by yajl's callback parser (lib/yajl_tokens.c), both handing
  * the same tokens to the four handlers here; a walk that meets what jscan
- * does not take starts again from the beginning with yajl.  It is
+ * does not take starts again from the beginning with yajl.  The walk
+ * calls the handlers directly and is told the usual member names ahead
+ * (known_name), so they cost one memcmp, not a scan.  It is
  * written as it is lexed, as yajl_gen would write it (compact, no
  * spaces), into the migrator's reused buffer: each top-level member's
  * name has a fate, its name run through the plan's steps (a rename gives
@@ -72,7 +74,7 @@
 #include "yajl_tokens.h"
 
 #include "arena.h"
-#include "jscan.h"
+#include "jscan_tokens.h"
 #include "jsondoc.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -97,6 +99,7 @@ typedef struct mstream
 	bool		closed;			/* the top-level object ended */
 	bool		skip;			/* the current member is dropped */
 	bool		fallback;		/* give up: the tree path does this image */
+	const mig_fate *known;		/* the next name's fate, found by known_name */
 	const mig_step *const *casts;	/* the current member's casts, in order */
 	size_t		ncasts;
 	size_t		nmembers;		/* members met so far */
@@ -498,10 +501,8 @@ cast_token(mstream *s, yajl_type type, const char *t, size_t n)
 
 /* A scalar token: copied, cast, or skipped with its dropped member. */
 static int
-on_scalar(void *ctx, yajl_type type, const char *t, size_t n)
+scalar_token(mstream *s, yajl_type type, const char *t, size_t n)
 {
-	mstream    *s = ctx;
-
 	if (type == yajl_t_string && !in_image(s, t, n) && memchr(t, '\0', n) != NULL)
 		return give_up(s);		/* the tree path's C strings end there */
 	if (s->depth == 0)
@@ -518,6 +519,22 @@ on_scalar(void *ctx, yajl_type type, const char *t, size_t n)
 	}
 	if (s->depth == 1)
 		end_member(s);
+	return 1;
+}
+
+/* The scalar handler: a member's value without casts is written as it
+ * stands in the image (put_token's bytes, without its dispatch; small, so
+ * that the walk inlines it), any other goes to scalar_token. */
+static inline int
+on_scalar(void *ctx, yajl_type type, const char *t, size_t n)
+{
+	mstream    *s = ctx;
+
+	if (s->depth != 1 || s->ncasts > 0 || (type == yajl_t_string && !in_image(s, t, n)))
+		return scalar_token(s, type, t, n);
+	if (!s->skip)
+		put(s, type == yajl_t_string ? t - 1 : t, type == yajl_t_string ? n + 2 : n);
+	end_member(s);
 	return 1;
 }
 
@@ -574,6 +591,14 @@ on_key(void *ctx, const unsigned char *k, size_t n)
 	mstream    *s = ctx;
 	uint64_t	bit;
 
+	if (s->known != NULL)
+	{
+		const mig_fate *f = s->known;
+
+		s->known = NULL;
+		s->nmembers++;
+		return begin_fated(s, k, n, f);
+	}
 	if (!in_image(s, (const char *) k, n) && memchr(k, '\0', n) != NULL)
 		return give_up(s);
 	if (s->depth == 1)
@@ -592,164 +617,31 @@ on_key(void *ctx, const unsigned char *k, size_t n)
 
 static const trib_ytok_ops stream_ops = {on_scalar, on_key, open_nested, close_nested};
 
-/* ---- the lexer ---------------------------------------------------------- */
-
-/* What a walk by lib/jscan.h ends with. */
-typedef enum
-{
-	LEX_DONE,					/* the text was one value, every handler went on */
-	LEX_STOP,					/* a handler stopped (the pass gives up) */
-	LEX_REFUSED					/* not plain JSON: yajl lexes it again */
-} lex_end;
-
-static lex_end scan_value(mstream *s, trib_jscan *sc, int depth);
-
 /*
- * A top-level member's name at the position (after white space) that is
- * the relation's column at this position (the usual image): its fate,
- * found by one memcmp, which also checks the name's text (a plain name
- * is valid JSON as it stands); NULL when it is anything else.
+ * The walk's KNOWN: a top-level member's name that is the relation's
+ * column at its place (the usual image) is recognised by one memcmp,
+ * which also checks its text (a plain name is valid JSON as it stands),
+ * and its fate kept for on_key; anything else is scanned.
  */
-static const mig_fate *
-expected_name(mstream *s, trib_jscan *sc)
+static size_t
+known_name(void *ctx, const trib_jscan *sc)
 {
-	const trib_migrate_plan *p = s->p;
+	mstream    *s = ctx;
 	const mig_fate *f;
 
-	if (s->nmembers >= p->nfates || trib_jscan_peek(sc) != '"')
-		return NULL;
-	f = &p->fates[s->nmembers];
-	if (!f->plain || sc->len - sc->i < f->inlen + 2 ||
+	if (s->depth != 1 || s->nmembers >= s->p->nfates)
+		return 0;
+	f = &s->p->fates[s->nmembers];
+	if (!f->plain || f->inlen == 0 || sc->len - sc->i < f->inlen + 2 ||
 		sc->s[sc->i + 1 + f->inlen] != '"' || memcmp(sc->s + sc->i + 1, f->in, f->inlen) != 0)
-		return NULL;
-	s->nmembers++;
-	return f;
+		return 0;
+	s->known = f;
+	return f->inlen;
 }
 
-/* The object or array whose opening bracket is at the position. */
-static lex_end
-scan_container(mstream *s, trib_jscan *sc, int depth)
-{
-	bool		array = sc->s[sc->i] == '[';
-	int			close = array ? ']' : '}';
-	size_t		cs,
-				ce;
-	lex_end		r;
-
-	if (depth > TRIB_JSCAN_MAX_DEPTH)
-		return LEX_REFUSED;
-	sc->i++;
-	if (!open_nested(s, array))
-		return LEX_STOP;
-	if (trib_jscan_peek(sc) != close)
-		for (;;)
-		{
-			if (!array)
-			{
-				const mig_fate *f = depth == 1 ? expected_name(s, sc) : NULL;
-
-				if (f != NULL)
-				{
-					cs = sc->i + 1;
-					ce = cs + f->inlen;
-					sc->i = ce + 1;
-				}
-				else if (trib_jscan_peek(sc) != '"' || !trib_jscan_string(sc, &cs, &ce))
-					return LEX_REFUSED;
-				if (trib_jscan_peek(sc) != ':')
-					return LEX_REFUSED;
-				sc->i++;
-				if (!(f != NULL ? begin_fated(s, sc->s + cs, ce - cs, f)
-					  : on_key(s, sc->s + cs, ce - cs)))
-					return LEX_STOP;
-			}
-			if ((r = scan_value(s, sc, depth + 1)) != LEX_DONE)
-				return r;
-			if (trib_jscan_peek(sc) != ',')
-				break;
-			sc->i++;
-		}
-	if (trib_jscan_peek(sc) != close)
-		return LEX_REFUSED;
-	sc->i++;
-	return close_nested(s, array) ? LEX_DONE : LEX_STOP;
-}
-
-/* The value at the position (after white space), its tokens handed to
- * the handlers as yajl hands them: a string's or a name's bytes point into
- * the image, between its quotes; a number's text is its lexeme. */
-static lex_end
-scan_value(mstream *s, trib_jscan *sc, int depth)
-{
-	int			c = trib_jscan_peek(sc);
-	size_t		start = sc->i,
-				cs,
-				ce;
-	int			ok;
-
-	switch (c)
-	{
-		case '{':
-		case '[':
-			return scan_container(s, sc, depth);
-		case '"':
-			if (!trib_jscan_string(sc, &cs, &ce))
-				return LEX_REFUSED;
-			if (s->depth == 1 && s->ncasts == 0)
-				break;			/* a member's value as it stands */
-			ok = on_scalar(s, yajl_t_string, (const char *) sc->s + cs, ce - cs);
-			return ok ? LEX_DONE : LEX_STOP;
-		case 't':
-		case 'f':
-		case 'n':
-			{
-				yajl_type	type = c == 't' ? yajl_t_true : c == 'f' ? yajl_t_false : yajl_t_null;
-				const char *w = c == 't' ? "true" : c == 'f' ? "false" : "null";
-
-				if (!trib_jscan_word(sc, w, strlen(w)))
-					return LEX_REFUSED;
-				if (s->depth == 1 && s->ncasts == 0)
-					break;
-				ok = on_scalar(s, type, w, strlen(w));
-			}
-			return ok ? LEX_DONE : LEX_STOP;
-		default:
-			if (c < 0 || !trib_jscan_number(sc))
-				return LEX_REFUSED;
-			if (s->depth == 1 && s->ncasts == 0)
-				break;
-			ok = on_scalar(s, yajl_t_number, (const char *) sc->s + start, sc->i - start);
-			return ok ? LEX_DONE : LEX_STOP;
-	}
-
-	/*
-	 * A top-level member's scalar without casts: what on_scalar writes is
-	 * the token's text (a plain string, a number's lexeme, a literal), so
-	 * it is copied as it stands, or skipped with its dropped member.
-	 */
-	if (!s->skip)
-		put(s, (const char *) sc->s + start, sc->i - start);
-	end_member(s);
-	return LEX_DONE;
-}
-
-/*
- * Lex the image with lib/jscan.h, calling the handlers as yajl would:
- * jscan takes only plain JSON, and what it takes yajl takes with the same
- * tokens, so the handlers see the same calls either way.  yajl's parse
- * costs about 40 instructions a byte with its callbacks, this walk about
- * 16 (bench_migrate: BENCHMARKS.md).
- */
-static lex_end
-scan_image(mstream *s)
-{
-	trib_jscan	sc = {(const unsigned char *) s->image, s->len, 0};
-	lex_end		r = scan_value(s, &sc, 1);
-
-	if (r == LEX_DONE && trib_jscan_peek(&sc) >= 0)
-		return LEX_REFUSED;		/* trailing text: yajl reports it */
-	return r;
-}
+/* The lexer of plain images: lib/jscan_tokens.h's walk with the handlers
+ * above called directly. */
+TRIB_JSTOK_WALKER(lex_plain, on_scalar, on_key, open_nested, close_nested, known_name)
 
 /* ---- the image ---------------------------------------------------------- */
 
@@ -885,6 +777,7 @@ bool
 trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, bool key)
 {
 	mstream		s;
+	trib_jscan	sc;
 	size_t		n = strlen(*text);
 	bool		ok,
 				scanned = false;
@@ -892,12 +785,13 @@ trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, b
 	if (p->tree_only && !key)
 		return false;
 	start_pass(&s, m, p, *text, n, key);
-	switch (scan_image(&s))
+	sc = (trib_jscan) {(const unsigned char *) *text, n, 0};
+	switch (lex_plain(&sc, &s))
 	{
-		case LEX_DONE:
+		case TRIB_JSTOK_OK:
 			ok = scanned = true;
 			break;
-		case LEX_STOP:
+		case TRIB_JSTOK_STOPPED:
 			ok = false;
 			break;
 		default:
