@@ -171,6 +171,7 @@ int main(int argc, char **argv)
     md_cursors_free();
     md_sessions_free();
     md_failpoint_free();
+    md_auth_info_free();
     md_oplog_free();
     md_store_reset();
     md_log("stopped");
