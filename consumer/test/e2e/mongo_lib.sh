@@ -1,6 +1,6 @@
-# mongo_lib.sh: helpers of the MongoDB source's e2e scripts (48, 60, 61,
-# 62, 63, 82, 88, 92, 96), which run against the project's wire-protocol
-# TEST DOUBLE (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
+# mongo_lib.sh: helpers of the MongoDB e2e scripts (44, 48, 60, 61, 62,
+# 63, 82, 88, 92, 95, 96, 100, 105), which run against the project's
+# wire-protocol TEST DOUBLE (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
 # test/run.sh does not run it.
 
 # mongo_init [DOUBLE-ARGS...] [-- DB...]: the set-up of a script with a
