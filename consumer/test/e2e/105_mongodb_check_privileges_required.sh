@@ -37,17 +37,8 @@ mongo_init --verbose -- shop req
 # pipeline NAME SCOPE-YAML: the config file $WORK/NAME.yaml.
 pipeline() {
     {
-        cat <<YAML
-pipeline: $1
-sources:
-  shop:
-    type: mongodb
-    uri: "$URI"
-$2
-    max_await_ms: 200
-    reconnect_backoff_ms: {initial: 50, max: 400}
-    lock_dsn: "$(pg_dsn)"
-YAML
+        echo "pipeline: $1"
+        mongo_source_yaml "$2"
         out_yaml "$1"
     } >"$WORK/$1.yaml"
 }
@@ -157,11 +148,8 @@ drive <<'CMDS'
 req {"collMod": "users", "changeStreamPreAndPostImages": {"enabled": false}}
 req {"update": "users", "updates": [{"q": {"_id": 1}, "u": {"$set": {"v": 2}}}]}
 CMDS
-rc=0
-for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
-wait "$RUN_PID" || rc=$?
-RUN_PID=
-expect_match "B: an image gone while required: run stops with an error" "^[1-9][0-9]*$" "$rc"
+run_exits
+expect_match "B: an image gone while required: run stops with an error" "^[1-9][0-9]*$" "$RUN_RC"
 expect_grep "B: ... naming the server's error (NoMatchingDocument, 47)" "$WORK/b.log" \
     "non-resumable error 47: .*(pre|post)-image was not found"
 expect_eq "B: ... and the event is not written without its images" "4" \

@@ -45,17 +45,8 @@ mongo_init --verbose -- shop crm load inv flaky gsrc gdst early hist later
 # (its sink and checkpoint: out_yaml NAME).
 pipeline() {
     {
-        cat <<YAML
-pipeline: $1
-sources:
-  shop:
-    type: mongodb
-    uri: "$URI"
-$2
-    max_await_ms: 200
-    reconnect_backoff_ms: {initial: 50, max: 400}
-    lock_dsn: "$(pg_dsn)"
-YAML
+        echo "pipeline: $1"
+        mongo_source_yaml "$2"
         out_yaml "$1"
         printf '%s\n' "$3"
     } >"$WORK/$1.yaml"
@@ -276,11 +267,8 @@ expect_grep "F: the source paused and resumed after its last token" "$WORK/f.log
 drive <<'CMDS'
 admin {"configureFailPoint": "failGetMoreAfterCursorCheckout", "mode": {"times": 1}, "data": {"errorCode": 216}}
 CMDS
-rc=0
-for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
-wait "$RUN_PID" || rc=$?
-RUN_PID=
-expect_match "F: a non-resumable error stops run with an error" "^[1-9][0-9]*$" "$rc"
+run_exits
+expect_match "F: a non-resumable error stops run with an error" "^[1-9][0-9]*$" "$RUN_RC"
 expect_grep "F: ... naming it" "$WORK/f.log" "non-resumable error 216"
 
 # ---------------------------------------------------------------- G: into the MongoDB sink

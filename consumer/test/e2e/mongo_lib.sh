@@ -42,6 +42,32 @@ mongo_start() {
     expect_grep "the server is the test double" "$WORK/mongo.log" "TEST DOUBLE"
 }
 
+# mongo_source_yaml SCOPE-YAML: the `sources:` block of a pipeline file:
+# source `shop`, type mongodb on $URI, SCOPE-YAML (its scope and options,
+# indented four spaces), a short getMore wait and reconnect pause, and the
+# pipeline lock on the PostgreSQL cluster.
+mongo_source_yaml() {
+    cat <<YAML
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+$1
+    max_await_ms: 200
+    reconnect_backoff_ms: {initial: 50, max: 400}
+    lock_dsn: "$(pg_dsn)"
+YAML
+}
+
+# run_exits: wait up to 10 s for the daemon (RUN_PID) to exit by itself,
+# as after an error that stops run; RUN_RC is its exit status.
+run_exits() {
+    RUN_RC=0
+    for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$RUN_PID" || RUN_RC=$?
+    RUN_PID=
+}
+
 # out_yaml NAME [null]: the end of pipeline NAME's file: the sinks (with
 # `null`, first a null sink `nothing`; then `out`, the file
 # $WORK/NAME.jsonl) and ckpt_yaml $WORK/NAME.ckpt.
