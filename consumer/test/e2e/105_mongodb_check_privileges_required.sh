@@ -22,9 +22,12 @@
 #  C  capped backoff (mongo_reader.c): a deployment that cannot be
 #     reached is tried again after reconnect_backoff_ms.initial, the
 #     pause doubling up to max and staying there.
+#  D  a stream on the whole deployment (no `database`): check opens it,
+#     and the changes of two databases arrive, each with its database and
+#     collection.
 #
-# With MONGO_URI set (test/mongo/run-against-real-mongod.sh) only B runs,
-# against that real replica set.
+# With MONGO_URI set (test/mongo/run-against-real-mongod.sh) only B and D
+# run, against that real replica set.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -32,7 +35,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-mongo_init --verbose -- shop req
+mongo_init --verbose -- shop req dep1 dep2
 
 # pipeline NAME SCOPE-YAML: the config file $WORK/NAME.yaml.
 pipeline() {
@@ -176,6 +179,34 @@ if on_double; then
         head -n 7 | tr '\n' ' ')
     expect_eq "C: retries after 50 ms, doubling, capped at 400 ms" "50 100 200 400 400 400 400 " "$delays"
 fi
+
+# ---------------------------------------------------------------- D: the deployment
+pipeline d "    full_document: default"
+check_with d deployment
+expect_grep "D: check opens a stream on the whole deployment" "$CHECK_OUT" \
+    "ok   change stream on the deployment opens"
+start_consumer "$WORK/d.yaml" "$WORK/d.log"
+wait_log "$WORK/d.log" "change stream open on the deployment" 10 || true
+drive <<'CMDS'
+dep1 {"insert": "a", "documents": [{"_id": 1, "w": "one"}]}
+dep2 {"insert": "b", "documents": [{"_id": 2, "w": "two"}]}
+dep1 {"update": "a", "updates": [{"q": {"_id": 1}, "u": {"$set": {"w": "uno"}}}]}
+CMDS
+wait_lines "$WORK/d.jsonl" 3 15 || true
+stop_consumer
+got=$(python3 - "$WORK/d.jsonl" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)["value"]
+    s = r["source"]
+    if s.get("db") in ("dep1", "dep2"):
+        print(r["op"], s["db"], s["collection"], json.dumps(r.get("updateDescription") or r.get("after"), sort_keys=True))
+PY
+)
+expect_eq "D: both databases' changes, in order, each with its db and collection" \
+    'c dep1 a {"_id": 1, "w": "one"}
+c dep2 b {"_id": 2, "w": "two"}
+u dep1 a {"removedFields": [], "truncatedArrays": [], "updatedFields": {"w": "uno"}}' "$got"
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish
