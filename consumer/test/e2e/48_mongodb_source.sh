@@ -131,6 +131,24 @@ print(sorted(v for v in seqs.values() if len(v) > 1))
 PY
 )
 expect_eq "A: the transaction keeps its boundary and order (one cluster time)" "[[10, 11]]" "$txn"
+keys=$(python3 -c '
+import json, sys
+print(" ".join(json.dumps(json.loads(l)["key"], sort_keys=True) for l in open(sys.argv[1])
+               if (json.loads(l)["value"] or {}).get("op") != "m"))' "$WORK/a.jsonl")
+expect_eq "A: each change (and the tombstone) is keyed by its documentKey" \
+    '{"_id": 1} {"_id": 1} {"_id": 1} {"_id": 10} {"_id": 11} {"_id": 1} {"_id": 1}' "$keys"
+# the source block's ord (the cluster time's increment) and lsid: an lsid
+# (and txnNumber) on the transaction's writes only
+src=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)["value"]
+    if r and r.get("op") != "m":
+        s = r["source"]
+        print(type(s.get("ord")).__name__, "lsid" if isinstance(s.get("lsid"), dict) else s.get("lsid"),
+              s.get("txnNumber"))' "$WORK/a.jsonl" | sort | uniq -c | sed 's/^ *//' | tr '\n' '|')
+expect_match "A: the source block has ord, and lsid and txnNumber on the transaction's writes" \
+    '^4 int None None\|2 int lsid [0-9]+\|$' "$src"
 expect_grep "A: after the invalidate the stream is opened again with startAfter" "$WORK/a.log" \
     "invalidated; opening it again with startAfter"
 expect_eq "A: a clean stop" "0" "$STOP_RC"
