@@ -134,6 +134,16 @@ SQL
 expect_eq "the slot is confirmed to the end" t "$(slot_caught_up tributary_mongo)"
 compare "A"
 on_double && expect_grep "batches went through transactions" "$WORK/mongo.log" "commitTransaction"
+# Batching: the 67 changes above (134 for the two sinks) reach the server
+# as ordered bulk writes, one per run of one collection and operation kind
+# in a batch: fewer write commands than half the changes (one each without
+# it; 28 on a quiet machine, batch_ms may cut more batches under load).
+if on_double; then
+    writes=$(grep -cE "connection [0-9]+: (insert|update|delete)$" "$WORK/mongo.log" || true)
+    echo "# $writes write commands for 134 changes"
+    expect_match "the changes went as bulk writes (fewer than 67 write commands for 134 changes)" \
+        "^([1-9]|[1-5][0-9]|6[0-6])$" "$writes"
+fi
 
 pgc_psql -d postgres -c "TRUNCATE s2.items" -c "INSERT INTO s2.items VALUES (100, 1, 'after truncate')" >/dev/null
 expect_eq "the slot is confirmed after the truncate" t "$(slot_caught_up tributary_mongo)"
