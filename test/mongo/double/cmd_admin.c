@@ -9,7 +9,9 @@
  * hello answers as the primary of a one-member replica set presenting
  * MongoDB 6.0 (maxWireVersion 17): setName, hosts, me, primary,
  * topologyVersion, electionId, lastWrite, logicalSessionTimeoutMinutes,
- * connectionId; helloOk when the client offered it.  An awaitable hello
+ * connectionId; helloOk when the client offered it.  With --standalone it
+ * leaves the replica set's members out, as a standalone mongod does (only
+ * hello changes: the other commands still act as the primary's).  An awaitable hello
  * (topologyVersion + maxAwaitTimeMS, the streaming monitor of the server
  * monitoring specification) waits maxAwaitTimeMS, since the topology never
  * changes, and with exhaustAllowed keeps answering every maxAwaitTimeMS
@@ -101,17 +103,19 @@ md_status_t md_cmd_hello(md_ctx_t *ctx, bson_t *reply)
     bson_append_bool(reply, strcmp(ctx->name, "hello") ? "ismaster" : "isWritablePrimary", -1,
                      true);
     append_topology_version(reply);
-    bson_append_array_begin(reply, "hosts", 5, &hosts);
-    bson_append_utf8(&hosts, "0", 1, md_server.host, -1);
-    bson_append_array_end(reply, &hosts);
-    bson_append_utf8(reply, "setName", 7, md_server.set_name, -1);
-    bson_append_int32(reply, "setVersion", 10, 1);
-    bson_append_bool(reply, "secondary", 9, false);
-    bson_append_utf8(reply, "primary", 7, md_server.host, -1);
-    bson_append_utf8(reply, "me", 2, md_server.host, -1);
-    bson_oid_init_from_string(&election, "7fffffff0000000000000001");
-    bson_append_oid(reply, "electionId", 10, &election);
-    append_last_write(reply);
+    if (!md_server.standalone) {
+        bson_append_array_begin(reply, "hosts", 5, &hosts);
+        bson_append_utf8(&hosts, "0", 1, md_server.host, -1);
+        bson_append_array_end(reply, &hosts);
+        bson_append_utf8(reply, "setName", 7, md_server.set_name, -1);
+        bson_append_int32(reply, "setVersion", 10, 1);
+        bson_append_bool(reply, "secondary", 9, false);
+        bson_append_utf8(reply, "primary", 7, md_server.host, -1);
+        bson_append_utf8(reply, "me", 2, md_server.host, -1);
+        bson_oid_init_from_string(&election, "7fffffff0000000000000001");
+        bson_append_oid(reply, "electionId", 10, &election);
+        append_last_write(reply);
+    }
     bson_append_int32(reply, "maxBsonObjectSize", 17, MD_MAX_BSON_BYTES);
     bson_append_int32(reply, "maxMessageSizeBytes", 19, MD_MAX_MESSAGE_BYTES);
     bson_append_int32(reply, "maxWriteBatchSize", 17, 100000);

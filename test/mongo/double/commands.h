@@ -120,6 +120,7 @@ typedef struct md_server_info {
     char set_name[128];
     bson_oid_t process_id;     /* topologyVersion.processId */
     int64_t started_ms;
+    bool standalone;           /* --standalone: hello without the replica set */
 } md_server_info_t;
 
 extern md_server_info_t md_server;
