@@ -25,9 +25,12 @@
 #  D  a stream on the whole deployment (no `database`): check opens it,
 #     and the changes of two databases arrive, each with its database and
 #     collection.
+#  E  a standalone server (a double started with --standalone, whose
+#     hello has no replica set): check reports it as a problem, and run
+#     stops with the same error instead of retrying.
 #
 # With MONGO_URI set (test/mongo/run-against-real-mongod.sh) only B and D
-# run, against that real replica set.
+# run, against that real replica set; A, C and E need the double.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -207,6 +210,30 @@ expect_eq "D: both databases' changes, in order, each with its db and collection
     'c dep1 a {"_id": 1, "w": "one"}
 c dep2 b {"_id": 2, "w": "two"}
 u dep1 a {"removedFields": [], "truncatedArrays": [], "updatedFields": {"w": "uno"}}' "$got"
+
+# ---------------------------------------------------------------- E: standalone
+# The double only: started with --standalone.
+if on_double; then
+    E2E_PIDS+=" MONGO3_PID"
+    "$ROOT/test/mongo/build/mongo_double" --standalone --port-file "$WORK/mongo3.port" \
+        2>"$WORK/mongo3.log" &
+    MONGO3_PID=$!
+    for _ in $(seq 1 100); do [ -s "$WORK/mongo3.port" ] && break; sleep 0.1; done
+    sed -e "s|$URI|mongodb://127.0.0.1:$(cat "$WORK/mongo3.port")/?directConnection=true|" \
+        -e "s|/d\.|/e.|g" -e "s|pipeline: d|pipeline: e|" "$WORK/d.yaml" >"$WORK/e.yaml"
+    check_with e standalone
+    expect_eq "E: a standalone server: check finds one problem" "0 1" "$CHECK_RC"
+    expect_grep "E: ... the deployment, with the reason" "$CHECK_OUT" \
+        "deployment: the server is neither a replica-set member nor a mongos .*change streams need a replica set"
+    start_consumer "$WORK/e.yaml" "$WORK/e.log"
+    run_exits
+    expect_match "E: run stops with an error" "^[1-9][0-9]*$" "$RUN_RC"
+    expect_grep "E: ... naming it, not retried" "$WORK/e.log" \
+        "neither a replica-set member nor a mongos"
+    expect_no_grep "E: ... no retry" "$WORK/e.log" "resuming in"
+    kill -TERM "$MONGO3_PID"; wait "$MONGO3_PID" || true
+    MONGO3_PID=
+fi
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish

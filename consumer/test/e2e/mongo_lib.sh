@@ -60,11 +60,18 @@ YAML
 }
 
 # run_exits: wait up to 10 s for the daemon (RUN_PID) to exit by itself,
-# as after an error that stops run; RUN_RC is its exit status.
+# as after an error that stops run; RUN_RC is its exit status, or "still
+# running" (and the daemon is then killed) when it did not exit.
 run_exits() {
     RUN_RC=0
     for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
-    wait "$RUN_PID" || RUN_RC=$?
+    if kill -0 "$RUN_PID" 2>/dev/null; then
+        kill -KILL "$RUN_PID"
+        wait "$RUN_PID" || true
+        RUN_RC="still running"
+    else
+        wait "$RUN_PID" || RUN_RC=$?
+    fi
     RUN_PID=
 }
 
