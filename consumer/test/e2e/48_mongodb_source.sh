@@ -29,29 +29,24 @@
 #     (it shrinks the double's oplog: after every phase that needs it).
 #  I  the deployment down when run starts: waited for, then streamed.
 #
+# With MONGO_URI set it runs against that real replica set instead
+# (test/mongo/run-against-real-mongod.sh): E has the server answer 286
+# through failCommand, I (which restarts a double) is skipped.
+#
 # The last line is `N passed, N failed`.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-mongo_init --verbose
+mongo_init --verbose -- shop crm load inv flaky gsrc gdst early hist later
 
 # pipeline NAME SCOPE-YAML EXTRA-YAML: the config file $WORK/NAME.yaml
 # (its sink and checkpoint: out_yaml NAME).
 pipeline() {
     {
-        cat <<YAML
-pipeline: $1
-sources:
-  shop:
-    type: mongodb
-    uri: "$URI"
-$2
-    max_await_ms: 200
-    reconnect_backoff_ms: {initial: 50, max: 400}
-    lock_dsn: "$(pg_dsn)"
-YAML
+        echo "pipeline: $1"
+        mongo_source_yaml "$2"
         out_yaml "$1"
         printf '%s\n' "$3"
     } >"$WORK/$1.yaml"
@@ -136,6 +131,24 @@ print(sorted(v for v in seqs.values() if len(v) > 1))
 PY
 )
 expect_eq "A: the transaction keeps its boundary and order (one cluster time)" "[[10, 11]]" "$txn"
+keys=$(python3 -c '
+import json, sys
+print(" ".join(json.dumps(json.loads(l)["key"], sort_keys=True) for l in open(sys.argv[1])
+               if (json.loads(l)["value"] or {}).get("op") != "m"))' "$WORK/a.jsonl")
+expect_eq "A: each change (and the tombstone) is keyed by its documentKey" \
+    '{"_id": 1} {"_id": 1} {"_id": 1} {"_id": 10} {"_id": 11} {"_id": 1} {"_id": 1}' "$keys"
+# the source block's ord (the cluster time's increment) and lsid: an lsid
+# (and txnNumber) on the transaction's writes only
+src=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)["value"]
+    if r and r.get("op") != "m":
+        s = r["source"]
+        print(type(s.get("ord")).__name__, "lsid" if isinstance(s.get("lsid"), dict) else s.get("lsid"),
+              s.get("txnNumber"))' "$WORK/a.jsonl" | sort | uniq -c | sed 's/^ *//' | tr '\n' '|')
+expect_match "A: the source block has ord, and lsid and txnNumber on the transaction's writes" \
+    '^4 int None None\|2 int lsid [0-9]+\|$' "$src"
 expect_grep "A: after the invalidate the stream is opened again with startAfter" "$WORK/a.log" \
     "invalidated; opening it again with startAfter"
 expect_eq "A: a clean stop" "0" "$STOP_RC"
@@ -272,11 +285,8 @@ expect_grep "F: the source paused and resumed after its last token" "$WORK/f.log
 drive <<'CMDS'
 admin {"configureFailPoint": "failGetMoreAfterCursorCheckout", "mode": {"times": 1}, "data": {"errorCode": 216}}
 CMDS
-rc=0
-for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
-wait "$RUN_PID" || rc=$?
-RUN_PID=
-expect_match "F: a non-resumable error stops run with an error" "^[1-9][0-9]*$" "$rc"
+run_exits
+expect_match "F: a non-resumable error stops run with an error" "^[1-9][0-9]*$" "$RUN_RC"
 expect_grep "F: ... naming it" "$WORK/f.log" "non-resumable error 216"
 
 # ---------------------------------------------------------------- G: into the MongoDB sink
@@ -374,7 +384,14 @@ wait_lines "$WORK/e.jsonl" 1 10 || true
 for _ in $(seq 1 50); do [ -s "$WORK/e.ckpt" ] && break; sleep 0.1; done
 stop_consumer
 {
-    echo 'admin {"doubleSetOplogSize": 5}'
+    # A real oplog (990 MB at least) cannot be overrun here: against a
+    # real server (MONGO_URI) the server answers the restart's aggregate
+    # with 286 through failCommand instead.
+    if on_double; then
+        echo 'admin {"doubleSetOplogSize": 5}'
+    else
+        echo 'admin {"configureFailPoint": "failCommand", "mode": {"times": 1}, "data": {"failCommands": ["aggregate"], "errorCode": 286, "appName": "tributary-source"}}'
+    fi
     for i in $(seq 2 20); do echo "hist {\"insert\": \"h\", \"documents\": [{\"_id\": $i}]}"; done
 } | drive
 rc=0; timeout 30 "$BIN" run -c "$WORK/e.yaml" >>"$WORK/e.log" 2>&1 || rc=$?
@@ -387,30 +404,33 @@ expect_eq "E: nothing after the lost history was written" "1" "$(wc -l <"$WORK/e
 # ---------------------------------------------------------------- I: not reachable at start
 # The deployment is down when run starts: the source waits for it as
 # after a lost connection (capped backoff) instead of failing, then
-# streams.  A second double, stopped, then started again on its port.
-E2E_PIDS+=" MONGO2_PID"
-"$ROOT/test/mongo/build/mongo_double" --port-file "$WORK/mongo2.port" 2>"$WORK/mongo2.log" &
-MONGO2_PID=$!
-for _ in $(seq 1 100); do [ -s "$WORK/mongo2.port" ] && break; sleep 0.1; done
-PORT2=$(cat "$WORK/mongo2.port")
-kill -TERM "$MONGO2_PID"; wait "$MONGO2_PID" || true
-URI2="mongodb://127.0.0.1:$PORT2/?replicaSet=rs0"
-sed -e "s|$URI|$URI2|" -e "s|database: early|database: later|" -e '/start_at_operation_time/d' \
-    -e "s|/h\.|/i.|g" -e "s|pipeline: h|pipeline: i|" "$WORK/h.yaml" >"$WORK/i.yaml"
-start_consumer "$WORK/i.yaml" "$WORK/i.log"
-wait_log "$WORK/i.log" "resuming in" 10 || true
-expect_grep "I: an unreachable deployment at start is retried" "$WORK/i.log" \
-    "mongodb change stream: hello: .*; resuming in [0-9]+ ms"
-"$ROOT/test/mongo/build/mongo_double" --port "$PORT2" 2>>"$WORK/mongo2.log" &
-MONGO2_PID=$!
-wait_log "$WORK/i.log" "change stream open on later" 20 || true
-echo 'later {"insert": "l", "documents": [{"_id": 7}]}' | "$DRIVE" "$URI2" >/dev/null
-wait_lines "$WORK/i.jsonl" 1 10 || true
-expect_eq "I: run is still up and streams once the deployment is back" "t" \
-    "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
-stop_consumer
-got=$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["value"]["after"]["_id"]) for l in open(sys.argv[1])))' "$WORK/i.jsonl" 2>/dev/null || true)
-expect_eq "I: ... its change arrives" "7" "$got"
+# streams.  A second double, stopped, then started again on its port
+# (so not against a real server: MONGO_URI).
+if on_double; then
+    E2E_PIDS+=" MONGO2_PID"
+    "$ROOT/test/mongo/build/mongo_double" --port-file "$WORK/mongo2.port" 2>"$WORK/mongo2.log" &
+    MONGO2_PID=$!
+    for _ in $(seq 1 100); do [ -s "$WORK/mongo2.port" ] && break; sleep 0.1; done
+    PORT2=$(cat "$WORK/mongo2.port")
+    kill -TERM "$MONGO2_PID"; wait "$MONGO2_PID" || true
+    URI2="mongodb://127.0.0.1:$PORT2/?replicaSet=rs0"
+    sed -e "s|$URI|$URI2|" -e "s|database: early|database: later|" -e '/start_at_operation_time/d' \
+        -e "s|/h\.|/i.|g" -e "s|pipeline: h|pipeline: i|" "$WORK/h.yaml" >"$WORK/i.yaml"
+    start_consumer "$WORK/i.yaml" "$WORK/i.log"
+    wait_log "$WORK/i.log" "resuming in" 10 || true
+    expect_grep "I: an unreachable deployment at start is retried" "$WORK/i.log" \
+        "mongodb change stream: hello: .*; resuming in [0-9]+ ms"
+    "$ROOT/test/mongo/build/mongo_double" --port "$PORT2" 2>>"$WORK/mongo2.log" &
+    MONGO2_PID=$!
+    wait_log "$WORK/i.log" "change stream open on later" 20 || true
+    echo 'later {"insert": "l", "documents": [{"_id": 7}]}' | "$DRIVE" "$URI2" >/dev/null
+    wait_lines "$WORK/i.jsonl" 1 10 || true
+    expect_eq "I: run is still up and streams once the deployment is back" "t" \
+        "$(kill -0 "$RUN_PID" 2>/dev/null && echo t || echo f)"
+    stop_consumer
+    got=$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["value"]["after"]["_id"]) for l in open(sys.argv[1])))' "$WORK/i.jsonl" 2>/dev/null || true)
+    expect_eq "I: ... its change arrives" "7" "$got"
+fi
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
 e2e_finish

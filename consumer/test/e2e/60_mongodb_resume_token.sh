@@ -32,16 +32,10 @@ pgc_psql -d postgres -c "CREATE EXTENSION tributary" >/dev/null
 
 # pipeline NAME SCOPE-YAML SINKS-YAML CHECKPOINT-YAML: $WORK/NAME.yaml.
 pipeline() {
-    cat >"$WORK/$1.yaml" <<YAML
-pipeline: $1
-sources:
-  shop:
-    type: mongodb
-    uri: "$URI"
-$2
-    max_await_ms: 200
-    reconnect_backoff_ms: {initial: 50, max: 400}
-    lock_dsn: "$(pg_dsn)"
+    {
+        echo "pipeline: $1"
+        mongo_source_yaml "$2"
+        cat <<YAML
 sinks:
 $3
 checkpoint:
@@ -49,6 +43,7 @@ $4
 http:
   enabled: false
 YAML
+    } >"$WORK/$1.yaml"
 }
 
 # ---------------------------------------------------------------- A: kill -9 under load

@@ -5,7 +5,10 @@
 # the database takes the schema's slot (config.h, trib_name_expand), so
 # the table d1.t lands in collection `d1_t`, never `_t`.  A second sink
 # with a pattern written by the user (`${schema}x${table}`) gets ${schema}
-# as it is: empty.
+# as it is: empty.  A table of MySQL's types (integers, BIGINT UNSIGNED
+# beyond int64, YEAR, DECIMAL, DOUBLE, DATETIME, TIMESTAMP, DATE, BLOB,
+# VARBINARY, JSON, TEXT, NULL) becomes the BSON types of the sink's type
+# mapping (docs/MONGODB.md), read back in canonical Extended JSON.
 #
 # Real MariaDB 10.11 (scripts/lib/mariadb.sh); the MongoDB server is the
 # project's wire-protocol TEST DOUBLE (test/mongo/).  No PostgreSQL: the
@@ -23,7 +26,10 @@ DUMP=$TOOL
 mongo_start
 mongo_fresh tgt own
 mdb_start
-mdb_sql -e "CREATE DATABASE d1; CREATE TABLE d1.t (id INT PRIMARY KEY, v VARCHAR(20))"
+mdb_sql -e "CREATE DATABASE d1; CREATE TABLE d1.t (id INT PRIMARY KEY, v VARCHAR(20));
+            CREATE TABLE d1.ty (id INT PRIMARY KEY, ti TINYINT, bb BIGINT, bu BIGINT UNSIGNED,
+              yr YEAR, de DECIMAL(10,2), db DOUBLE, dt DATETIME(6), ts TIMESTAMP(3) NULL,
+              d DATE, bl BLOB, vb VARBINARY(8), j JSON, t TEXT, n INT)"
 binlog_now
 
 {
@@ -37,7 +43,11 @@ binlog_now
 "$BIN" check -c "$WORK/p.yaml" >"$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }
 start_consumer "$WORK/p.yaml" "$WORK/run.log"
 
-mdb_sql -e "INSERT INTO d1.t VALUES (1, 'one'), (2, 'two'), (3, 'three');
+mdb_sql -e "SET time_zone = '+00:00';
+            INSERT INTO d1.ty VALUES (1, -7, 9000000000, 18446744073709551615, 2024, 12.50, 1.5,
+              '2024-06-01 10:00:00.123456', '2024-06-01 10:00:00.500', '2024-02-29',
+              x'0102ff', x'00ff', '{\"a\": [1, 2.5, \"x\"], \"n\": null}', 'O''Brien', NULL);
+            INSERT INTO d1.t VALUES (1, 'one'), (2, 'two'), (3, 'three');
             UPDATE d1.t SET v = 'TWO' WHERE id = 2; DELETE FROM d1.t WHERE id = 3"
 
 # docs DB COLL: the collection's documents as "id v" lines, sorted.
@@ -58,5 +68,30 @@ expect_eq "the default collection of d1.t is d1_t, with the table's rows" "1 one
 expect_eq "and nothing went to _t" "" "$(docs tgt _t)"
 expect_eq "a pattern of the user's own keeps \${schema} empty: xt" "1 one
 2 TWO" "$(docs own xt)"
+# MySQL's types as the sink's type mapping says (docs/MONGODB.md, "Type
+# mapping"), each BSON type spelled out by mongo_dump's canonical JSON.
+"$DUMP" "$URI" tgt d1_ty >"$WORK/ty.json" 2>&1 || true
+echo "# d1.ty: $(cat "$WORK/ty.json")"
+got=$(python3 -c '
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+for k in ("id", "ti", "bb", "bu", "yr", "de", "db", "dt", "ts", "d", "bl", "vb", "j", "t", "n"):
+    print(k, json.dumps(d.get(k, "MISSING"), sort_keys=True))' "$WORK/ty.json" 2>&1)
+expect_eq "MySQL types into BSON: int32, int64, Decimal128 beyond int64, decimal, double, dates, binaries, JSON embedded" \
+'id {"$numberInt": "1"}
+ti {"$numberInt": "-7"}
+bb {"$numberLong": "9000000000"}
+bu {"$numberDecimal": "18446744073709551615"}
+yr {"$numberInt": "2024"}
+de {"$numberDecimal": "12.50"}
+db {"$numberDouble": "1.5"}
+dt {"$date": {"$numberLong": "1717236000123"}}
+ts {"$date": {"$numberLong": "1717236000500"}}
+d {"$date": {"$numberLong": "1709164800000"}}
+bl {"$binary": {"base64": "AQL/", "subType": "00"}}
+vb {"$binary": {"base64": "AP8=", "subType": "00"}}
+j {"a": [{"$numberInt": "1"}, {"$numberDouble": "2.5"}, "x"], "n": null}
+t "O'"'"'Brien"
+n null' "$got"
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
 e2e_finish

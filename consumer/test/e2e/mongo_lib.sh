@@ -1,6 +1,6 @@
-# mongo_lib.sh: helpers of the MongoDB source's e2e scripts (48, 60, 61,
-# 62, 63, 82, 88, 92, 96), which run against the project's wire-protocol
-# TEST DOUBLE (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
+# mongo_lib.sh: helpers of the MongoDB e2e scripts (44, 48, 60, 61, 62,
+# 63, 82, 88, 92, 95, 96, 100, 105), which run against the project's
+# wire-protocol TEST DOUBLE (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
 # test/run.sh does not run it.
 
 # mongo_init [DOUBLE-ARGS...] [-- DB...]: the set-up of a script with a
@@ -40,6 +40,39 @@ mongo_start() {
     for _ in $(seq 1 100); do [ -s "$WORK/mongo.port" ] && break; sleep 0.1; done
     URI="mongodb://127.0.0.1:$(cat "$WORK/mongo.port")/?replicaSet=rs0"
     expect_grep "the server is the test double" "$WORK/mongo.log" "TEST DOUBLE"
+}
+
+# mongo_source_yaml SCOPE-YAML: the `sources:` block of a pipeline file:
+# source `shop`, type mongodb on $URI, SCOPE-YAML (its scope and options,
+# indented four spaces), a short getMore wait and reconnect pause, and the
+# pipeline lock on the PostgreSQL cluster.
+mongo_source_yaml() {
+    cat <<YAML
+sources:
+  shop:
+    type: mongodb
+    uri: "$URI"
+$1
+    max_await_ms: 200
+    reconnect_backoff_ms: {initial: 50, max: 400}
+    lock_dsn: "$(pg_dsn)"
+YAML
+}
+
+# run_exits: wait up to 10 s for the daemon (RUN_PID) to exit by itself,
+# as after an error that stops run; RUN_RC is its exit status, or "still
+# running" (and the daemon is then killed) when it did not exit.
+run_exits() {
+    RUN_RC=0
+    for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$RUN_PID" 2>/dev/null; then
+        kill -KILL "$RUN_PID"
+        wait "$RUN_PID" || true
+        RUN_RC="still running"
+    else
+        wait "$RUN_PID" || RUN_RC=$?
+    fi
+    RUN_PID=
 }
 
 # out_yaml NAME [null]: the end of pipeline NAME's file: the sinks (with

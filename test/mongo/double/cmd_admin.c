@@ -2,12 +2,16 @@
  * cmd_admin.c: the handshake and server commands of mongo_double (a TEST
  * DOUBLE, see ../README.md): hello (and legacy isMaster), ping, buildInfo,
  * getParameter, serverStatus, replSetGetStatus, connectionStatus,
- * endSessions, and the double's own doubleSetOplogSize.
+ * endSessions, setParameter (transactionLifetimeLimitSeconds), and the
+ * double's own doubleSetOplogSize and
+ * doubleSetAuthInfo.
  *
  * hello answers as the primary of a one-member replica set presenting
  * MongoDB 6.0 (maxWireVersion 17): setName, hosts, me, primary,
  * topologyVersion, electionId, lastWrite, logicalSessionTimeoutMinutes,
- * connectionId; helloOk when the client offered it.  An awaitable hello
+ * connectionId; helloOk when the client offered it.  With --standalone it
+ * leaves the replica set's members out, as a standalone mongod does (only
+ * hello changes: the other commands still act as the primary's).  An awaitable hello
  * (topologyVersion + maxAwaitTimeMS, the streaming monitor of the server
  * monitoring specification) waits maxAwaitTimeMS, since the topology never
  * changes, and with exhaustAllowed keeps answering every maxAwaitTimeMS
@@ -18,6 +22,7 @@
 #include "commands.h"
 #include "cursors.h"
 #include "oplog.h"
+#include "txn.h"
 #include "values.h"
 
 #define MAX_WIRE_VERSION 17
@@ -98,17 +103,19 @@ md_status_t md_cmd_hello(md_ctx_t *ctx, bson_t *reply)
     bson_append_bool(reply, strcmp(ctx->name, "hello") ? "ismaster" : "isWritablePrimary", -1,
                      true);
     append_topology_version(reply);
-    bson_append_array_begin(reply, "hosts", 5, &hosts);
-    bson_append_utf8(&hosts, "0", 1, md_server.host, -1);
-    bson_append_array_end(reply, &hosts);
-    bson_append_utf8(reply, "setName", 7, md_server.set_name, -1);
-    bson_append_int32(reply, "setVersion", 10, 1);
-    bson_append_bool(reply, "secondary", 9, false);
-    bson_append_utf8(reply, "primary", 7, md_server.host, -1);
-    bson_append_utf8(reply, "me", 2, md_server.host, -1);
-    bson_oid_init_from_string(&election, "7fffffff0000000000000001");
-    bson_append_oid(reply, "electionId", 10, &election);
-    append_last_write(reply);
+    if (!md_server.standalone) {
+        bson_append_array_begin(reply, "hosts", 5, &hosts);
+        bson_append_utf8(&hosts, "0", 1, md_server.host, -1);
+        bson_append_array_end(reply, &hosts);
+        bson_append_utf8(reply, "setName", 7, md_server.set_name, -1);
+        bson_append_int32(reply, "setVersion", 10, 1);
+        bson_append_bool(reply, "secondary", 9, false);
+        bson_append_utf8(reply, "primary", 7, md_server.host, -1);
+        bson_append_utf8(reply, "me", 2, md_server.host, -1);
+        bson_oid_init_from_string(&election, "7fffffff0000000000000001");
+        bson_append_oid(reply, "electionId", 10, &election);
+        append_last_write(reply);
+    }
     bson_append_int32(reply, "maxBsonObjectSize", 17, MD_MAX_BSON_BYTES);
     bson_append_int32(reply, "maxMessageSizeBytes", 19, MD_MAX_MESSAGE_BYTES);
     bson_append_int32(reply, "maxWriteBatchSize", 17, 100000);
@@ -175,6 +182,26 @@ md_status_t md_cmd_get_parameter(md_ctx_t *ctx, bson_t *reply)
     return MD_OK;
 }
 
+/* setParameter: transactionLifetimeLimitSeconds only (mongod's runtime
+ * form of --setParameter); replies with the old value as `was`. */
+md_status_t md_cmd_set_parameter(md_ctx_t *ctx, bson_t *reply)
+{
+    bson_iter_t it;
+    int64_t n;
+
+    if (!md_arg(ctx, "transactionLifetimeLimitSeconds", &it))
+        return md_fail(ctx, MD_BAD_VALUE, "the test double's setParameter knows only "
+                       "transactionLifetimeLimitSeconds");
+    n = BSON_ITER_HOLDS_NUMBER(&it) ? bson_iter_as_int64(&it) : 0;
+    if (n < 1 || n > 86400)
+        return md_fail(ctx, MD_BAD_VALUE, "transactionLifetimeLimitSeconds: a number of "
+                       "seconds from 1 to 86400");
+    bson_append_int32(reply, "was", 3, md_txn_lifetime_s);
+    md_txn_lifetime_s = (int)n;
+    md_log("transactionLifetimeLimitSeconds now %d", md_txn_lifetime_s);
+    return MD_OK;
+}
+
 md_status_t md_cmd_server_status(md_ctx_t *ctx, bson_t *reply)
 {
     (void)ctx;
@@ -207,22 +234,62 @@ md_status_t md_cmd_repl_set_get_status(md_ctx_t *ctx, bson_t *reply)
     return MD_OK;
 }
 
+/* The authInfo connectionStatus reports (doubleSetAuthInfo); NULL: no
+ * authenticated user, as a server without access control answers. */
+static bson_t *auth_info;
+
+/* append_auth_array: authInfo's array `name`, from auth_info or empty. */
+static void append_auth_array(bson_t *info, const char *name)
+{
+    bson_iter_t it;
+    bson_t empty;
+
+    if (auth_info && bson_iter_init_find(&it, auth_info, name) && BSON_ITER_HOLDS_ARRAY(&it)) {
+        bson_append_value(info, name, -1, bson_iter_value(&it));
+        return;
+    }
+    bson_append_array_begin(info, name, -1, &empty);
+    bson_append_array_end(info, &empty);
+}
+
 md_status_t md_cmd_connection_status(md_ctx_t *ctx, bson_t *reply)
 {
-    bson_t info, empty;
+    bson_t info;
 
-    (void)ctx;
     bson_append_document_begin(reply, "authInfo", 8, &info);
-    bson_append_array_begin(&info, "authenticatedUsers", -1, &empty);
-    bson_append_array_end(&info, &empty);
-    bson_append_array_begin(&info, "authenticatedUserRoles", -1, &empty);
-    bson_append_array_end(&info, &empty);
-    if (md_arg_bool(ctx, "showPrivileges", false)) {
-        bson_append_array_begin(&info, "authenticatedUserPrivileges", -1, &empty);
-        bson_append_array_end(&info, &empty);
-    }
+    append_auth_array(&info, "authenticatedUsers");
+    append_auth_array(&info, "authenticatedUserRoles");
+    if (md_arg_bool(ctx, "showPrivileges", false))
+        append_auth_array(&info, "authenticatedUserPrivileges");
     bson_append_document_end(reply, &info);
     return MD_OK;
+}
+
+/* doubleSetAuthInfo: {authenticatedUsers, authenticatedUserRoles,
+ * authenticatedUserPrivileges} (arrays, each optional) that every later
+ * connectionStatus reports, as for a user authenticated on a server with
+ * access control; {} goes back to none.  Only the answer changes: the
+ * double checks no credentials and grants every command. */
+md_status_t md_cmd_set_auth_info(md_ctx_t *ctx, bson_t *reply)
+{
+    bson_t doc;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(&ctx->arg) || !md_value_doc(bson_iter_value(&ctx->arg), &doc))
+        return md_fail(ctx, MD_TYPE_MISMATCH, "doubleSetAuthInfo takes a document "
+                       "{authenticatedUsers, authenticatedUserRoles, authenticatedUserPrivileges}");
+    md_auth_info_free();
+    if (!bson_empty(&doc))
+        auth_info = bson_copy(&doc);
+    md_log("connectionStatus now reports %s", auth_info ? "an authenticated user" : "no user");
+    (void)reply;
+    return MD_OK;
+}
+
+void md_auth_info_free(void)
+{
+    if (auth_info)
+        bson_destroy(auth_info);
+    auth_info = NULL;
 }
 
 md_status_t md_cmd_end_sessions(md_ctx_t *ctx, bson_t *reply)

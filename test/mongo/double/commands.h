@@ -83,6 +83,9 @@ md_status_t md_cmd_repl_set_get_status(md_ctx_t *ctx, bson_t *reply);
 md_status_t md_cmd_connection_status(md_ctx_t *ctx, bson_t *reply);
 md_status_t md_cmd_end_sessions(md_ctx_t *ctx, bson_t *reply);
 md_status_t md_cmd_set_oplog_size(md_ctx_t *ctx, bson_t *reply);
+md_status_t md_cmd_set_auth_info(md_ctx_t *ctx, bson_t *reply);
+md_status_t md_cmd_set_parameter(md_ctx_t *ctx, bson_t *reply);
+void md_auth_info_free(void); /* at exit: what doubleSetAuthInfo kept */
 /* cmd_crud.c */
 md_status_t md_cmd_find(md_ctx_t *ctx, bson_t *reply);
 md_status_t md_cmd_count(md_ctx_t *ctx, bson_t *reply);
@@ -117,6 +120,7 @@ typedef struct md_server_info {
     char set_name[128];
     bson_oid_t process_id;     /* topologyVersion.processId */
     int64_t started_ms;
+    bool standalone;           /* --standalone: hello without the replica set */
 } md_server_info_t;
 
 extern md_server_info_t md_server;

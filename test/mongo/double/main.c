@@ -56,6 +56,8 @@ static void usage(FILE *to)
             "  --oplog-size N     oplog entries kept for change streams (default %d)\n"
             "  --setParameter transactionLifetimeLimitSeconds=N\n"
             "                     abort transactions open longer than N s (default 60)\n"
+            "  --standalone       hello answers as a standalone server (no replica set);\n"
+            "                     only hello changes\n"
             "  --verbose          log every command\n",
             DEFAULT_OPLOG_ENTRIES);
 }
@@ -68,7 +70,7 @@ static bool parse_args(int argc, char **argv, options_t *o)
         {"port-file", required_argument, NULL, 'f'}, {"set-name", required_argument, NULL, 's'},
         {"advertise", required_argument, NULL, 'a'}, {"oplog-size", required_argument, NULL, 'o'},
         {"verbose", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
-        {"setParameter", required_argument, NULL, 'P'},
+        {"setParameter", required_argument, NULL, 'P'}, {"standalone", no_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
     int ch;
     char *end;
@@ -96,6 +98,7 @@ static bool parse_args(int argc, char **argv, options_t *o)
             }
             break;
         case 'v': md_verbose = 1; break;
+        case 'S': md_server.standalone = true; break;
         case 'P': {
             /* mongod's --setParameter; this one parameter only */
             static const char name[] = "transactionLifetimeLimitSeconds=";
@@ -162,7 +165,8 @@ int main(int argc, char **argv)
     md_oplog_init((size_t)o.oplog_size);
     md_oplog_set_listener(md_net_oplog_grew);
     md_log("TEST DOUBLE of a MongoDB 6.0 replica-set primary (not a database; in memory); "
-           "replica set %s, oplog %ld entries", o.set_name, o.oplog_size);
+           "replica set %s, oplog %ld entries%s", o.set_name, o.oplog_size,
+           md_server.standalone ? "; hello answers as a standalone server" : "");
     md_log("listening on %s:%d (mongodb://%s/?replicaSet=%s)", o.bind, port, md_server.host,
            o.set_name);
     if (o.port_file && !write_port_file(o.port_file, port))
@@ -171,6 +175,7 @@ int main(int argc, char **argv)
     md_cursors_free();
     md_sessions_free();
     md_failpoint_free();
+    md_auth_info_free();
     md_oplog_free();
     md_store_reset();
     md_log("stopped");
