@@ -127,30 +127,33 @@ trib_asker_ask(trib_asker *a)
 	return idle;
 }
 
-/* See asker.h. */
-trib_asker_state
-trib_asker_poll(trib_asker *a)
+/* The state now; READY becomes IDLE when take. */
+static trib_asker_state
+state(trib_asker *a, bool take)
 {
 	trib_asker_state st;
 
 	pthread_mutex_lock(&a->mu);
 	st = a->ready ? TRIB_ASKER_READY
 		: (a->asked || a->busy) ? TRIB_ASKER_BUSY : TRIB_ASKER_IDLE;
+	if (take)
+		a->ready = false;
 	pthread_mutex_unlock(&a->mu);
 	return st;
+}
+
+/* See asker.h. */
+trib_asker_state
+trib_asker_poll(trib_asker *a)
+{
+	return state(a, false);
 }
 
 /* See asker.h. */
 bool
 trib_asker_take(trib_asker *a)
 {
-	bool		ready;
-
-	pthread_mutex_lock(&a->mu);
-	ready = a->ready;
-	a->ready = false;
-	pthread_mutex_unlock(&a->mu);
-	return ready;
+	return state(a, true) == TRIB_ASKER_READY;
 }
 
 /* See asker.h. */

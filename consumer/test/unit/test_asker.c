@@ -115,6 +115,18 @@ await_entered(job *j)
 	assert_true(atomic_load(&j->entered));
 }
 
+/* An asker whose worker is held inside answer() for `question`. */
+static trib_asker *
+ask_slow(job **out, int question)
+{
+	trib_asker *a = start(out, false);
+
+	(*out)->question = question;
+	assert_true(trib_asker_ask(a));
+	await_entered(*out);
+	return a;
+}
+
 static void
 test_answer_taken_once(void **state)
 {
@@ -167,12 +179,10 @@ static void
 test_wait_times_out_on_a_slow_job(void **state)
 {
 	job		   *j;
-	trib_asker *a = start(&j, false);
+	trib_asker *a = ask_slow(&j, 3);
 	int64_t		t0;
 
 	(void) state;
-	j->question = 3;
-	assert_true(trib_asker_ask(a));
 	assert_false(trib_asker_wait(a, 0));
 	t0 = trib_clock_mono_ms();
 	assert_false(trib_asker_wait(a, 50));
@@ -201,13 +211,10 @@ static void
 test_join_waits_for_the_job_under_way(void **state)
 {
 	job		   *j;
-	trib_asker *a = start(&j, false);
+	trib_asker *a = ask_slow(&j, 4);
 	pthread_t	opener;
 
 	(void) state;
-	j->question = 4;
-	assert_true(trib_asker_ask(a));
-	await_entered(j);
 	pthread_create(&opener, NULL, open_gate_later, j);
 	trib_asker_free(a, TRIB_ASKER_JOIN);	/* returns once the job ended */
 	assert_int_equal(atomic_load(&destroyed), 1);
@@ -221,12 +228,9 @@ static void
 test_free_while_busy_detaches(void **state)
 {
 	job		   *j;
-	trib_asker *a = start(&j, false);
+	trib_asker *a = ask_slow(&j, 5);
 
 	(void) state;
-	j->question = 5;
-	assert_true(trib_asker_ask(a));
-	await_entered(j);
 	trib_asker_free(a, TRIB_ASKER_DETACH);	/* returns at once */
 	assert_int_equal(atomic_load(&destroyed), 0);
 	atomic_store(&j->gate_open, true);	/* the job may end now */
