@@ -17,6 +17,7 @@
 
 #include "asker.h"
 #include "mysql_int.h"
+#include "mysql_lookup.h"
 #include "xalloc.h"
 
 /* A stalled server costs the probe's thread this long at most, and a
@@ -54,20 +55,7 @@ destroy(void *arg)
 	free(p);
 }
 
-/* The worker's MySQL client thread set-up and tear-down. */
-static void
-thread_start(void)
-{
-	mysql_thread_init();
-}
-
-static void
-thread_end(void)
-{
-	mysql_thread_end();
-}
-
-static const trib_asker_ops probe_ops = {answer, destroy, thread_start, thread_end};
+static const trib_asker_ops probe_ops = {answer, destroy, trib_my_thread_start, mysql_thread_end};
 
 /* See mysql_lag_probe.h. */
 trib_my_lag_probe *

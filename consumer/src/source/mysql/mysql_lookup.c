@@ -67,20 +67,14 @@ answer(void *arg)
 									l->err, sizeof(l->err));
 }
 
-/* The worker's MySQL client thread set-up and tear-down. */
-static void
-thread_start(void)
+/* See mysql_lookup.h. */
+void
+trib_my_thread_start(void)
 {
 	mysql_thread_init();
 }
 
-static void
-thread_end(void)
-{
-	mysql_thread_end();
-}
-
-static const trib_asker_ops lookup_ops = {answer, destroy, thread_start, thread_end};
+static const trib_asker_ops lookup_ops = {answer, destroy, trib_my_thread_start, mysql_thread_end};
 
 /* See mysql_lookup.h. */
 trib_my_lookup *
