@@ -2,66 +2,54 @@
  * ckpt_writer.c: the checkpoint saved on a thread of its own
  * (ckpt_writer.h).
  *
- * State, under one mutex: the request (a copied position) and whether it
- * is pending, the result of the last save (ok or its message) and whether
- * it is waiting to be collected, and a stop flag.  One condition variable
- * wakes the thread for a request or stop, and wait() for the end of a
- * save.  The saved position is moved from `req` to `done` when collected,
- * so the caller's borrowed copy stays valid until the next collection.
+ * The thread is a lib/asker.h worker.  The question is the position in
+ * `req` (a copy), the answer ok or the message in `err`; the loop touches
+ * them only while the asker is not busy.  The saved position is moved
+ * from `req` to `done` when collected, so the caller's borrowed copy
+ * stays valid until the next collection.  free() lets the worker save a
+ * position offered first (TRIB_ASKER_FINISH).
  */
 #include "ckpt_writer.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "asker.h"
 #include "xalloc.h"
 
 struct trib_ckpt_writer
 {
+	trib_asker *asker;
 	trib_checkpoint *ck;
-	pthread_t	thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool		stop;
-	bool		pending;		/* req offered, not saved yet */
-	bool		finished;		/* a result waits for done() */
-	bool		ok;				/* that result */
+	bool		ok;				/* the last save's result */
 	char		err[512];		/* its message when !ok */
 	trib_position req;			/* being saved or just saved; owns opaque */
 	trib_position done;			/* the last collected; owns opaque */
 };
 
-/* The thread: save each request, report it, until stopped. */
-static void *
-writer_main(void *arg)
+/* Save the request (on the worker). */
+static void
+save(void *arg)
 {
 	trib_ckpt_writer *w = arg;
 
-	pthread_mutex_lock(&w->lock);
-	for (;;)
-	{
-		bool		ok;
-		char		err[512] = "";
-
-		while (!w->pending && !w->stop)
-			pthread_cond_wait(&w->cond, &w->lock);
-		if (!w->pending)
-			break;
-		/* the request is not touched by anyone else while pending */
-		pthread_mutex_unlock(&w->lock);
-		ok = trib_checkpoint_save(w->ck, &w->req, err, sizeof(err));
-		pthread_mutex_lock(&w->lock);
-		w->ok = ok;
-		snprintf(w->err, sizeof(w->err), "%s", err);
-		w->pending = false;
-		w->finished = true;
-		pthread_cond_broadcast(&w->cond);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
+	w->err[0] = '\0';
+	w->ok = trib_checkpoint_save(w->ck, &w->req, w->err, sizeof(w->err));
 }
+
+/* Free the writer (the asker's destroy). */
+static void
+destroy(void *arg)
+{
+	trib_ckpt_writer *w = arg;
+
+	free(w->req.opaque);
+	free(w->done.opaque);
+	free(w);
+}
+
+static const trib_asker_ops writer_ops = {save, destroy, NULL, NULL};
 
 trib_ckpt_writer *
 trib_ckpt_writer_new(trib_checkpoint *ck, char *errbuf, size_t errlen)
@@ -70,14 +58,11 @@ trib_ckpt_writer_new(trib_checkpoint *ck, char *errbuf, size_t errlen)
 	int			rc;
 
 	w->ck = ck;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0)
+	w->asker = trib_asker_new(&writer_ops, w, &rc);
+	if (w->asker == NULL)
 	{
 		snprintf(errbuf, errlen, "checkpoint: cannot start the writer thread: %s",
 				 strerror(rc));
-		pthread_cond_destroy(&w->cond);
-		pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
 	}
@@ -87,68 +72,42 @@ trib_ckpt_writer_new(trib_checkpoint *ck, char *errbuf, size_t errlen)
 bool
 trib_ckpt_writer_offer(trib_ckpt_writer *w, const trib_position *pos)
 {
-	bool		taken = false;
-
-	pthread_mutex_lock(&w->lock);
-	if (!w->pending && !w->finished)
-	{
-		free(w->req.opaque);
-		w->req = *pos;
-		w->req.opaque = trib_xstrdup(pos->opaque);
-		w->pending = true;
-		taken = true;
-		pthread_cond_broadcast(&w->cond);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return taken;
+	if (trib_asker_poll(w->asker) != TRIB_ASKER_IDLE)
+		return false;
+	free(w->req.opaque);
+	w->req = *pos;
+	w->req.opaque = trib_xstrdup(pos->opaque);
+	return trib_asker_ask(w->asker);
 }
 
 int
 trib_ckpt_writer_done(trib_ckpt_writer *w, trib_position *saved,
 					  char *errbuf, size_t errlen)
 {
-	int			r = 0;
-
-	pthread_mutex_lock(&w->lock);
-	if (w->finished)
+	if (!trib_asker_take(w->asker))
+		return 0;
+	if (!w->ok)
 	{
-		w->finished = false;
-		if (w->ok)
-		{
-			free(w->done.opaque);
-			w->done = w->req;
-			w->req.opaque = NULL;
-			*saved = w->done;
-			r = 1;
-		}
-		else
-		{
-			snprintf(errbuf, errlen, "%s", w->err);
-			r = -1;
-		}
+		snprintf(errbuf, errlen, "%s", w->err);
+		return -1;
 	}
-	pthread_mutex_unlock(&w->lock);
-	return r;
+	free(w->done.opaque);
+	w->done = w->req;
+	w->req.opaque = NULL;
+	*saved = w->done;
+	return 1;
 }
 
 bool
 trib_ckpt_writer_busy(trib_ckpt_writer *w)
 {
-	bool		busy;
-
-	pthread_mutex_lock(&w->lock);
-	busy = w->pending || w->finished;
-	pthread_mutex_unlock(&w->lock);
-	return busy;
+	return trib_asker_poll(w->asker) != TRIB_ASKER_IDLE;
 }
 
 void
 trib_ckpt_writer_wait(trib_ckpt_writer *w)
 {
-	pthread_mutex_lock(&w->lock);
-	while (w->pending)
-		pthread_cond_wait(&w->cond, &w->lock);
-	pthread_mutex_unlock(&w->lock);
+	trib_asker_wait(w->asker, -1);
 }
 
 void
@@ -156,14 +115,5 @@ trib_ckpt_writer_free(trib_ckpt_writer *w)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cond);
-	pthread_mutex_destroy(&w->lock);
-	free(w->req.opaque);
-	free(w->done.opaque);
-	free(w);
+	trib_asker_free(w->asker, TRIB_ASKER_FINISH);	/* frees w */
 }

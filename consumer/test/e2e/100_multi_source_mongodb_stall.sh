@@ -26,6 +26,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
+# shellcheck source=stall_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stall_lib.sh"
 mongo_init --verbose -- stall
 trap '[ -n "${MONGO_PID:-}" ] && kill -CONT "$MONGO_PID" 2>/dev/null; e2e_cleanup' EXIT
 
@@ -50,11 +52,11 @@ YAML
 out_yaml p >>"$WORK/p.yaml"
 "$BIN" check -c "$WORK/p.yaml" --offline >"$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }
 
-# now_ms: the wall clock in ms.
-now_ms() { date +%s%3N; }
-# ids SIDE: the ids the file sink holds, in order, joined by " ": SIDE pg
-# (after.id of the PostgreSQL rows) or mongo (after._id of the documents).
-ids() {
+# side_ids SIDE: the ids the file sink holds, in order, joined by " ":
+# SIDE pg (after.id of the PostgreSQL rows) or mongo (after._id of the
+# documents); stall_lib.sh's until_id waits on them.
+STALL_IDS=side_ids
+side_ids() {
     python3 - "$WORK/p.jsonl" "$1" <<'PY'
 import json, os, sys
 path, side = sys.argv[1], sys.argv[2]
@@ -70,24 +72,10 @@ if os.path.exists(path):
 print(" ".join(out))
 PY
 }
-# until_id SIDE ID [SECONDS]: wait until SIDE's ids hold ID (at most
-# SECONDS, 30 by default).
-until_id() {
-    local end=$(( $(now_ms) + ${3:-30} * 1000 ))
-    while [ "$(now_ms)" -lt "$end" ]; do
-        [[ " $(ids "$1") " == *" $2 "* ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# pg_insert_wait ID: insert PostgreSQL row ID and wait for it (at most
-# 15 s); ELAPSED the ms it took.
+# pg_insert_wait ID: insert PostgreSQL row ID and wait for it
+# (insert_wait: at most 15 s, ELAPSED the ms it took).
 pg_insert_wait() {
-    local t0
-    t0=$(now_ms)
-    pgc_psql -d postgres -q -c "INSERT INTO items VALUES ($1, 'row $1')"
-    until_id pg "$1" 15 || true
-    ELAPSED=$(( $(now_ms) - t0 ))
+    insert_wait pg "$1" pgc_psql -d postgres -q -c "INSERT INTO items VALUES ($1, 'row $1')"
 }
 mongo_insert() { echo "stall {\"insert\": \"c\", \"documents\": [{\"_id\": $1}]}" | drive; }
 
@@ -133,7 +121,7 @@ kill -CONT "$MONGO_PID"
 expect_eq "SIGTERM with the MongoDB server frozen exits 0" 0 "$STOP_RC"
 expect_match "... within 20 s (took ${took} ms)" "^([0-9]{1,4}|1[0-9]{4})$" "$took"
 expect_eq "every MongoDB change once, in order (before the freeze and after the thaw)" \
-    "1 2 3" "$(ids mongo)"
-expect_eq "every PostgreSQL change once" "1 2 3 4" "$(ids pg | tr ' ' '\n' | sort -n | paste -sd' ')"
+    "1 2 3" "$(side_ids mongo)"
+expect_eq "every PostgreSQL change once" "1 2 3 4" "$(side_ids pg | tr ' ' '\n' | sort -n | paste -sd' ')"
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
 e2e_finish

@@ -35,28 +35,13 @@ source "$ROOT/consumer/test/e2e/stall_lib.sh"
 e2e_init
 trap '[ -n "${PGC_PID:-}" ] && kill -CONT "$PGC_PID" ${HB_PID:-} 2>/dev/null; e2e_cleanup' EXIT
 
-mysql_snapshot_servers
-pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
-mdb_sql <<'SQL'
-CREATE DATABASE shop;
+multi_source_servers <<'SQL'
 CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, v VARCHAR(40));
 SQL
-binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
-pipeline: m102
-sources:
-  pgdb:
-    type: postgres
-    dsn: "$(pg_dsn)"
-    slot: m102
-    snapshot: never
-    status_interval_ms: 200
-    heartbeat_interval_ms: 300
-    reconnect_backoff_ms: {initial: 100, max: 500}
-$(mysql_yaml 10201 start)
-    heartbeat_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 500}
+$(multi_source_yaml m102 10201 "    heartbeat_interval_ms: 300
+    reconnect_backoff_ms: {initial: 100, max: 500}")
 $(archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json")
 YAML
 "$BIN" check -c "$WORK/p.yaml" --offline >"$WORK/check.out" 2>&1 || { cat "$WORK/check.out"; exit 1; }

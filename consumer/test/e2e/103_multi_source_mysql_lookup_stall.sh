@@ -30,28 +30,14 @@ source "$ROOT/consumer/test/e2e/stall_lib.sh"
 e2e_init
 trap '[ -n "${MDB_PID:-}" ] && kill -CONT "$MDB_PID" 2>/dev/null; e2e_cleanup' EXIT
 
-mysql_snapshot_servers
-pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
-mdb_sql <<'SQL'
-CREATE DATABASE shop;
+multi_source_servers <<'SQL'
 CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, v VARCHAR(40));
 CREATE TABLE shop.fresh (id BIGINT PRIMARY KEY, v VARCHAR(40));
 CREATE TABLE shop.later (id BIGINT PRIMARY KEY, v VARCHAR(40));
 SQL
-binlog_now
 
 cat >"$WORK/p.yaml" <<YAML
-pipeline: m103
-sources:
-  pgdb:
-    type: postgres
-    dsn: "$(pg_dsn)"
-    slot: m103
-    snapshot: never
-    status_interval_ms: 200
-$(mysql_yaml 10301 start)
-    heartbeat_ms: 200
-    reconnect_backoff_ms: {initial: 100, max: 500}
+$(multi_source_yaml m103 10301)
     lock_dsn: "$(pg_dsn)"
 $(archive_yaml "$WORK/out.jsonl" "$WORK/checkpoint.json")
 YAML

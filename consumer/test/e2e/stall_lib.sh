@@ -1,7 +1,9 @@
 # stall_lib.sh: helpers of the scripts where one source's server stalls
-# while the pipeline's other source must flow (102, 103); sourced after
-# lib.sh, with the file sink writing $WORK/out.jsonl (archive_yaml).  Not
-# a test itself (not executable).
+# while the pipeline's other source must flow (99, 100, 102, 103); sourced
+# after lib.sh (and mysql_snapshot_lib.sh for the servers and YAML of a
+# PostgreSQL + MariaDB pipeline), with the file sink writing
+# $WORK/out.jsonl (archive_yaml) unless the script lists its rows with an
+# ids function of its own (STALL_IDS).  Not a test itself (not executable).
 # shellcheck shell=bash
 
 # now_ms: the wall clock in ms.
@@ -15,12 +17,14 @@ ids() {
         "$WORK/out.jsonl" | sort | paste -sd' '
 }
 
-# until_id CONNECTOR TABLE:KEY [SECONDS]: wait until the sink holds that
-# row (at most SECONDS, 30 by default).
+# until_id SIDE ROW [SECONDS]: wait until the sink holds that row (at most
+# SECONDS, 30 by default): ROW is one of the words the function named by
+# STALL_IDS (ids above by default: SIDE a connector, ROW its TABLE:KEY)
+# prints for SIDE.
 until_id() {
     local end=$(( $(now_ms) + ${3:-30} * 1000 ))
     while [ "$(now_ms)" -lt "$end" ]; do
-        [[ " $(ids "$1") " == *" $2 "* ]] && return 0
+        [[ " $("${STALL_IDS:-ids}" "$1") " == *" $2 "* ]] && return 0
         sleep 0.1
     done
     return 1
@@ -39,4 +43,38 @@ insert_wait() {
 # expect_within_5s NAME MS: MS (a time taken) is under 5000.
 expect_within_5s() {
     expect_match "$1 within 5 s (took $2 ms)" "^[0-9]{1,3}$|^[0-4][0-9]{3}$" "$2"
+}
+
+# multi_source_servers: the two servers of a PostgreSQL + MariaDB pipeline
+# (mysql_snapshot_servers), PostgreSQL's public.items, MariaDB's database
+# shop with the tables whose CREATE statements come on stdin, and the
+# binlog position to start from (binlog_now).
+multi_source_servers() {
+    mysql_snapshot_servers
+    pgc_psql -d postgres -q -c "CREATE TABLE public.items (id int PRIMARY KEY, v text)"
+    { echo "CREATE DATABASE shop;"; cat; } | mdb_sql
+    binlog_now
+}
+
+# multi_source_yaml PIPELINE SERVER_ID [PG_KEYS]: the start of such a
+# pipeline's config: its name, the PostgreSQL source pgdb (slot PIPELINE,
+# no snapshot, then the lines PG_KEYS) and the MariaDB source (mysql_yaml
+# SERVER_ID, from the binlog position now) with a 200 ms heartbeat and a
+# quick reconnect.  The script adds its own keys to the MariaDB source
+# after it.
+multi_source_yaml() {
+    cat <<YAML
+pipeline: $1
+sources:
+  pgdb:
+    type: postgres
+    dsn: "$(pg_dsn)"
+    slot: $1
+    snapshot: never
+    status_interval_ms: 200${3:+
+$3}
+$(mysql_yaml "$2" start)
+    heartbeat_ms: 200
+    reconnect_backoff_ms: {initial: 100, max: 500}
+YAML
 }

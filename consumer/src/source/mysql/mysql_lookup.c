@@ -1,39 +1,28 @@
 /*
  * mysql_lookup.c: information_schema lookups on a thread (mysql_lookup.h).
  *
- * State under one mutex: asked (a question waits for the thread), busy
- * (the thread is answering), ready (an answer waits to be taken), stop.
- * The question is (db, table) and the generation it was asked in; forget()
+ * The thread is a lib/asker.h worker: the question (db, table, and the
+ * generation it was asked in) and the answer are fields of the lookup,
+ * which the loop touches only while the asker is not busy.  forget()
  * starts a new generation, whose loads do not take a failed answer of an
- * older one.  The thread sleeps on a condition variable until asked or
- * stopped, and broadcasts on the same variable when an answer is in.
- * Whoever sees stop with the thread idle frees: free() (after joining)
- * when the thread was waiting, the thread itself when free() found it
- * busy and detached it.
+ * older one.  free() detaches a worker found busy, which then frees the
+ * lookup itself when its query ends.
  */
 #include "mysql_lookup.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "clock.h"
+#include "asker.h"
 #include "mysql_infoschema.h"
 #include "mysql_int.h"
 #include "xalloc.h"
 
 struct trib_my_lookup
 {
-	trib_my_infoschema *is;		/* the thread's */
-	pthread_t	thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool		asked;
-	bool		busy;
-	bool		ready;
-	bool		stop;
+	trib_asker *asker;
+	trib_my_infoschema *is;		/* the worker's */
 	unsigned	gen;			/* forget() count */
 	char	   *db;				/* the question */
 	char	   *table;
@@ -44,94 +33,59 @@ struct trib_my_lookup
 	char		err[512];
 };
 
-/* Drop the answer waiting to be taken. */
+/* Drop the answer (taken from the asker, or never to be). */
 static void
 drop_answer(trib_my_lookup *l)
 {
 	trib_my_tableinfo_free(l->info);
 	l->info = NULL;
-	l->ready = false;
 }
 
-/* Free everything; the thread is gone or is the caller. */
+/* Free everything (the asker's destroy). */
 static void
-destroy(trib_my_lookup *l)
+destroy(void *arg)
 {
+	trib_my_lookup *l = arg;
+
 	drop_answer(l);
 	trib_my_infoschema_free(l->is);
 	free(l->db);
 	free(l->table);
-	pthread_cond_destroy(&l->cv);
-	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
 
-/* Answer the question asked (l->mu held on entry and on return). */
+/* Answer the question asked (on the worker). */
 static void
-answer(trib_my_lookup *l)
-{
-	char	   *db = trib_xstrdup(l->db);
-	char	   *table = trib_xstrdup(l->table);
-	trib_my_tableinfo *info = NULL;
-	unsigned	errnum = 0;
-	char		err[512] = "";
-	bool		ok;
-
-	l->asked = false;
-	l->busy = true;
-	pthread_mutex_unlock(&l->mu);
-	ok = trib_my_infoschema_load(l->is, db, table, &info, &errnum, err, sizeof(err));
-	free(db);
-	free(table);
-	pthread_mutex_lock(&l->mu);
-	l->busy = false;
-	l->ready = true;
-	l->ok = ok;
-	l->info = info;
-	l->errnum = errnum;
-	snprintf(l->err, sizeof(l->err), "%s", err);
-	pthread_cond_broadcast(&l->cv);
-}
-
-/* The thread: answer each question until stopped. */
-static void *
-run(void *arg)
+answer(void *arg)
 {
 	trib_my_lookup *l = arg;
-	bool		detached = false;
 
-	mysql_thread_init();
-	pthread_mutex_lock(&l->mu);
-	for (;;)
-	{
-		while (!l->asked && !l->stop)
-			pthread_cond_wait(&l->cv, &l->mu);
-		if (l->stop)
-			break;
-		answer(l);
-		if (l->stop)
-		{
-			detached = true;	/* free() found us busy */
-			break;
-		}
-	}
-	pthread_mutex_unlock(&l->mu);
-	if (detached)
-		destroy(l);
-	mysql_thread_end();
-	return NULL;
+	l->err[0] = '\0';
+	l->errnum = 0;
+	l->info = NULL;
+	l->ok = trib_my_infoschema_load(l->is, l->db, l->table, &l->info, &l->errnum,
+									l->err, sizeof(l->err));
 }
+
+/* See mysql_lookup.h. */
+void
+trib_my_thread_start(void)
+{
+	mysql_thread_init();
+}
+
+static const trib_asker_ops lookup_ops = {answer, destroy, trib_my_thread_start, mysql_thread_end};
 
 /* See mysql_lookup.h. */
 trib_my_lookup *
 trib_my_lookup_new(const trib_my_conn_conf *conf, char *errbuf, size_t errlen)
 {
 	trib_my_lookup *l = trib_xcalloc(1, sizeof(*l));
+	int			rc;
 
 	l->is = trib_my_infoschema_new(conf);
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
-	if (pthread_create(&l->thread, NULL, run, l) != 0)
+	l->asker = trib_asker_new(&lookup_ops, l, &rc);
+	if (l->asker == NULL)
 	{
 		destroy(l);
 		trib_my_fail(errbuf, errlen, "could not start the table lookup thread");
@@ -144,22 +98,9 @@ trib_my_lookup_new(const trib_my_conn_conf *conf, char *errbuf, size_t errlen)
 void
 trib_my_lookup_free(trib_my_lookup *l)
 {
-	bool		busy;
-
 	if (l == NULL)
 		return;
-	pthread_mutex_lock(&l->mu);
-	l->stop = true;
-	busy = l->busy;
-	pthread_cond_broadcast(&l->cv);
-	pthread_mutex_unlock(&l->mu);
-	if (busy)
-	{
-		pthread_detach(l->thread);	/* it frees l when its query ends */
-		return;
-	}
-	pthread_join(l->thread, NULL);
-	destroy(l);
+	trib_asker_free(l->asker, TRIB_ASKER_DETACH);	/* frees l, now or later */
 }
 
 /* Is the question (or answer) in l about db.table? */
@@ -169,7 +110,7 @@ same_question(const trib_my_lookup *l, const char *db, const char *table)
 	return l->db && strcmp(l->db, db) == 0 && strcmp(l->table, table) == 0;
 }
 
-/* Hand the answer in l over to the caller (l->mu held). */
+/* Hand the answer in l (taken from the asker) over to the caller. */
 static bool
 take(trib_my_lookup *l, trib_my_tableinfo **out, unsigned *errnum,
 	 char *errbuf, size_t errlen)
@@ -178,7 +119,6 @@ take(trib_my_lookup *l, trib_my_tableinfo **out, unsigned *errnum,
 
 	*out = l->info;
 	l->info = NULL;
-	l->ready = false;
 	*errnum = l->errnum;
 	if (!ok)
 		trib_my_fail(errbuf, errlen, "%s", l->err);
@@ -192,30 +132,30 @@ trib_my_lookup_load(void *arg, const char *db, const char *table,
 					char *errbuf, size_t errlen)
 {
 	trib_my_lookup *l = arg;
+	trib_asker_state st = trib_asker_poll(l->asker);
 
 	*out = NULL;
 	*errnum = 0;
-	pthread_mutex_lock(&l->mu);
-	if (l->ready && same_question(l, db, table) && (l->ok || l->qgen == l->gen))
+	if (st == TRIB_ASKER_READY && same_question(l, db, table) && (l->ok || l->qgen == l->gen))
 	{
-		bool		ok = take(l, out, errnum, errbuf, errlen);
-
-		pthread_mutex_unlock(&l->mu);
-		return ok;
+		trib_asker_take(l->asker);
+		return take(l, out, errnum, errbuf, errlen);
 	}
-	if (l->ready)
+	if (st == TRIB_ASKER_READY)
+	{
 		drop_answer(l);			/* another table's, or an old failure */
-	if (!l->asked && !l->busy)
+		trib_asker_take(l->asker);
+		st = TRIB_ASKER_IDLE;
+	}
+	if (st == TRIB_ASKER_IDLE)
 	{
 		free(l->db);
 		free(l->table);
 		l->db = trib_xstrdup(db);
 		l->table = trib_xstrdup(table);
 		l->qgen = l->gen;
-		l->asked = true;
-		pthread_cond_broadcast(&l->cv);
+		trib_asker_ask(l->asker);
 	}
-	pthread_mutex_unlock(&l->mu);
 	*errnum = TRIB_MY_LOOKUP_PENDING;
 	return trib_my_fail(errbuf, errlen, "the lookup of %s.%s is under way", db, table);
 }
@@ -224,25 +164,17 @@ trib_my_lookup_load(void *arg, const char *db, const char *table,
 bool
 trib_my_lookup_wait(trib_my_lookup *l, int timeout_ms)
 {
-	struct timespec until = trib_clock_deadline(timeout_ms > 0 ? timeout_ms : 0);
-	bool		in;
-
-	pthread_mutex_lock(&l->mu);
-	while (!l->ready && (l->asked || l->busy) && timeout_ms > 0)
-		if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0)
-			break;
-	in = l->ready || !(l->asked || l->busy);
-	pthread_mutex_unlock(&l->mu);
-	return in;
+	return trib_asker_wait(l->asker, timeout_ms > 0 ? timeout_ms : 0);
 }
 
 /* See mysql_lookup.h. */
 void
 trib_my_lookup_forget(trib_my_lookup *l)
 {
-	pthread_mutex_lock(&l->mu);
 	l->gen++;
-	if (l->ready && !l->ok)
+	if (trib_asker_poll(l->asker) == TRIB_ASKER_READY && !l->ok)
+	{
 		drop_answer(l);
-	pthread_mutex_unlock(&l->mu);
+		trib_asker_take(l->asker);
+	}
 }

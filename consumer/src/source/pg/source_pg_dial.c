@@ -11,73 +11,58 @@
  * connection made on the loop.  libpq allows a connection to be made on
  * one thread and used on another, one at a time.
  *
- * State under one mutex: done (the thread ended: conn, or err), and
- * abandoned (the caller went away).  Whoever comes last frees: the caller
- * after joining a finished thread (spg_dial_take, spg_dial_abandon), the
- * thread itself when it finishes after spg_dial_abandon() detached it
- * (then the connection it made is closed unused).  So abandoning, as a
- * stop does, never waits for the server.
+ * The thread is a lib/asker.h worker asked one question, the connection,
+ * as the dial starts; its answer (conn, or err and final) is a field of
+ * the dial, read once the asker has it ready.  Whoever comes last frees:
+ * the caller after joining a worker that is done (spg_dial_take,
+ * spg_dial_abandon), the worker itself when it finishes after
+ * spg_dial_abandon() detached it (then the connection it made is closed
+ * unused).  So abandoning, as a stop does, never waits for the server.
  */
 #include "source_pg.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "clock.h"
+#include "asker.h"
 #include "errf.h"
 #include "source_pg_int.h"
 #include "xalloc.h"
 
 struct spg_dial
 {
+	trib_asker *asker;
 	spg_params	params;			/* owned */
-	pthread_t	thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool		done;
-	bool		abandoned;
 	PGconn	   *conn;			/* the result, or NULL with: */
 	bool		final;
 	char		err[512];
 };
 
-/* Free everything; the thread is gone or is the caller. */
+/* Free everything (the asker's destroy). */
 static void
-destroy(spg_dial *d)
+destroy(void *arg)
 {
+	spg_dial   *d = arg;
+
 	if (d->conn)
 		PQfinish(d->conn);
 	spg_params_free(&d->params);
-	pthread_cond_destroy(&d->cv);
-	pthread_mutex_destroy(&d->mu);
 	free(d);
 }
 
-/* The thread: connect, then hand the result over (or free it all). */
-static void *
-run(void *arg)
+/* Connect (on the worker). */
+static void
+answer(void *arg)
 {
 	spg_dial   *d = arg;
-	char		err[512] = "";
-	bool		final = false;
-	PGconn	   *conn = spg_params_connect(&d->params, &final, err, sizeof(err));
-	bool		abandoned;
 
-	pthread_mutex_lock(&d->mu);
-	d->conn = conn;
-	d->final = final;
-	snprintf(d->err, sizeof(d->err), "%s", err);
-	d->done = true;
-	abandoned = d->abandoned;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
-	if (abandoned)
-		destroy(d);
-	return NULL;
+	d->err[0] = '\0';
+	d->final = false;
+	d->conn = spg_params_connect(&d->params, &d->final, d->err, sizeof(d->err));
 }
+
+static const trib_asker_ops dial_ops = {answer, destroy, NULL, NULL};
 
 /* Start connecting (the replication connection when replication); NULL
  * with errbuf when the dsn cannot be parsed or the thread not started. */
@@ -85,20 +70,21 @@ spg_dial *
 spg_dial_start(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 {
 	spg_dial   *d = trib_xcalloc(1, sizeof(*d));
+	int			rc;
 
 	if (!spg_params_make(src, replication, &d->params, errbuf, errlen))
 	{
 		free(d);
 		return NULL;
 	}
-	pthread_mutex_init(&d->mu, NULL);
-	pthread_cond_init(&d->cv, NULL);
-	if (pthread_create(&d->thread, NULL, run, d) != 0)
+	d->asker = trib_asker_new(&dial_ops, d, &rc);
+	if (d->asker == NULL)
 	{
 		destroy(d);
 		trib_errf(errbuf, errlen, "could not start a thread to connect");
 		return NULL;
 	}
+	trib_asker_ask(d->asker);
 	return d;
 }
 
@@ -107,16 +93,7 @@ spg_dial_start(trib_source_pg *src, bool replication, char *errbuf, size_t errle
 bool
 spg_dial_wait(spg_dial *d, int timeout_ms)
 {
-	struct timespec until = trib_clock_deadline(timeout_ms > 0 ? timeout_ms : 0);
-	bool		done;
-
-	pthread_mutex_lock(&d->mu);
-	while (!d->done && timeout_ms > 0)
-		if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
-			break;
-	done = d->done;
-	pthread_mutex_unlock(&d->mu);
-	return done;
+	return trib_asker_wait(d->asker, timeout_ms > 0 ? timeout_ms : 0);
 }
 
 /* The result of a dial that is done (spg_dial_wait), which is freed: the
@@ -126,13 +103,14 @@ spg_dial_take(spg_dial *d, bool *final, char *errbuf, size_t errlen)
 {
 	PGconn	   *conn;
 
-	pthread_join(d->thread, NULL);
+	trib_asker_wait(d->asker, -1);
+	trib_asker_take(d->asker);
 	conn = d->conn;
 	d->conn = NULL;
 	*final = d->final;
 	if (conn == NULL)
 		trib_errf(errbuf, errlen, "%s", d->err);
-	destroy(d);
+	trib_asker_free(d->asker, TRIB_ASKER_JOIN); /* frees d */
 	return conn;
 }
 
@@ -140,21 +118,7 @@ spg_dial_take(spg_dial *d, bool *final, char *errbuf, size_t errlen)
 void
 spg_dial_abandon(spg_dial *d)
 {
-	pthread_t	thread;
-	bool		done;
-
 	if (d == NULL)
 		return;
-	pthread_mutex_lock(&d->mu);
-	d->abandoned = true;
-	done = d->done;
-	thread = d->thread;			/* d may be gone once unlocked */
-	pthread_mutex_unlock(&d->mu);
-	if (done)
-	{
-		pthread_join(thread, NULL);
-		destroy(d);
-	}
-	else
-		pthread_detach(thread); /* it frees d when it ends */
+	trib_asker_free(d->asker, TRIB_ASKER_DETACH);	/* frees d, now or later */
 }
