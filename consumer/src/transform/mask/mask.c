@@ -355,10 +355,10 @@ trib_mask_new(const trib_mask_spec *spec, char *errbuf, size_t errlen)
 	}
 	/* Keep no pointers into the caller's memory but the dictionaries. */
 	m->spec.key = NULL;
-	if (m->key)
-		trib_hmac_state_init(&m->mac, m->key, m->keylen);
-	else
-		trib_hmac_state_init(&m->mac, unkeyed_key, sizeof(unkeyed_key) - 1);
+	m->mac = m->key ? trib_hmac_new(m->key, m->keylen)
+		: trib_hmac_new(unkeyed_key, sizeof(unkeyed_key) - 1);
+	if (m->mac == NULL)
+		abort();
 	m->spec.redact.fixed_json = m->spec.redact.fixed_string = NULL;
 	m->spec.redact.mask_char = m->spec.partial.mask_char = m->mask_char;
 	m->spec.substitute.iban_country = m->iban_country;
@@ -372,7 +372,7 @@ trib_mask_free(trib_mask *m)
 		return;
 	if (m->key)
 		OPENSSL_cleanse(m->key, m->keylen);
-	trib_hmac_state_clear(&m->mac);
+	trib_hmac_free(m->mac);
 	free(m->key);
 	free(m->mask_char);
 	free(m->iban_country);

@@ -5,9 +5,8 @@
  * caller's 32-byte seed (mask_fake_int.h): block i is SHA-256(seed || i),
  * taken 8 bytes at a time.  A choice among n entries is word % n; with
  * 64-bit words and n at most a few thousand the bias is below 2^-50.
- * SHA-256 is hmac_state.h's trib_sha256, OpenSSL's low-level hash (an
- * implicit fetch per block cost more than the hash of 36 bytes, and
- * EVP_Digest's context about 1,300 instructions a block over the hash).
+ * SHA-256 is fetched from OpenSSL once per process (an implicit fetch per
+ * block cost more than the hash of 36 bytes).
  *
  * Formats.  E-mail addresses and user names are built from a fake first
  * and last name folded to ASCII (a small table maps the Latin letters with
@@ -33,10 +32,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
 
+#include <openssl/evp.h>
 
 #include "errf.h"
-#include "hmac_state.h"
 #include "utf8.h"
 #include "words.h"
 
@@ -48,6 +48,24 @@
 #define DICT_MAX_BYTES (16u << 20)
 
 /* ---- randomness ---------------------------------------------------------- */
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;		/* fetched once, kept for the process */
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* SHA-256, fetched on first use. */
+static const EVP_MD *
+sha256(void)
+{
+	if (pthread_once(&sha256_once, sha256_fetch) != 0 || sha256_md == NULL)
+		abort();
+	return sha256_md;
+}
 
 void
 fake_rng_init(fake_rng *r, const unsigned char seed[32])
@@ -73,7 +91,8 @@ fake_rng_u64(fake_rng *r)
 		in[34] = (unsigned char) (r->counter >> 8);
 		in[35] = (unsigned char) r->counter;
 		r->counter++;
-		trib_sha256(in, sizeof(in), r->block);
+		if (!EVP_Digest(in, sizeof(in), r->block, NULL, sha256(), NULL))
+			abort();
 		r->pos = 0;
 	}
 	for (int i = 0; i < 8; i++)

@@ -2,11 +2,12 @@
  * mask_hash.c: the keyed `hash` strategy (see mask_hash.h for the exact
  * construction).
  *
- * The hasher keeps, per column, the HMAC state (hmac_state.h) keyed and
- * fed the constant prefix (label, context length, context).  Each value
- * starts from a copy of it, feeds the value and finalises: the key
- * schedule and the prefix are paid for once per column, and a value
- * costs its own bytes and the two SHA-256 blocks that finish the MAC.
+ * The hasher keeps an HMAC key (hmac.h), set up once per column, and its
+ * context.  Each value starts from the keyed state (the thread's working
+ * context, reset), feeds the constant prefix (label, context length,
+ * context), then the value, and finalises: the key schedule is paid for
+ * once per column, the prefix per value (22 bytes and the context, which is
+ * usually a column's name; a reset cannot keep it, hmac.h).
  */
 #include "mask_hash.h"
 
@@ -20,7 +21,7 @@
 #include "base64.h"
 #include "errf.h"
 #include "hex.h"
-#include "hmac_state.h"
+#include "hmac.h"
 #include "strbuf.h"
 #include "words.h"
 
@@ -28,7 +29,9 @@
 
 struct trib_hash
 {
-	trib_hmac_state prefixed;	/* keyed, the prefix fed */
+	trib_hmac  *key;
+	char	   *context;		/* the prefix's context */
+	size_t		ctxlen;
 	trib_hash_encoding encoding;
 	size_t		max_chars;
 };
@@ -43,15 +46,15 @@ TRIB_WORDS_PARSER(trib_hash_encoding_parse, trib_hash_encoding, encoding_names,
 				  "hash encoding")
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
-static void
-absorb_prefix(trib_hmac_state *h, const char *context, size_t ctxlen)
+static bool
+absorb_prefix(trib_hmac_ctx *h, const char *context, size_t ctxlen)
 {
 	static const char label[] = HASH_LABEL;
 
 	/* sizeof(label) includes the NUL: the 0x00 separator */
-	trib_hmac_state_update(h, label, sizeof(label));
-	trib_hmac_state_update_be32(h, (uint32_t) ctxlen);
-	trib_hmac_state_update(h, context, ctxlen);
+	return trib_hmac_update(h, label, sizeof(label)) &&
+		trib_hmac_update_be32(h, (uint32_t) ctxlen) &&
+		trib_hmac_update(h, context, ctxlen);
 }
 
 trib_hash *
@@ -69,8 +72,17 @@ trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
 	h = trib_xcalloc(1, sizeof(*h));
 	h->encoding = encoding;
 	h->max_chars = max_chars;
-	trib_hmac_state_init(&h->prefixed, key->bytes, key->len);
-	absorb_prefix(&h->prefixed, context, ctxlen);
+	h->context = trib_xmalloc(ctxlen + 1);
+	if (ctxlen > 0)
+		memcpy(h->context, context, ctxlen);
+	h->ctxlen = ctxlen;
+	h->key = trib_hmac_new(key->bytes, key->len);
+	if (h->key == NULL)
+	{
+		snprintf(errbuf, errlen, "hash: OpenSSL could not set up HMAC-SHA256");
+		trib_hash_free(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -98,14 +110,15 @@ bool
 trib_hash_apply(trib_hash *h, const void *value, size_t len, char **out,
 				size_t *outlen, char *errbuf, size_t errlen)
 {
-	trib_hmac_state ctx = h->prefixed;
-	unsigned char mac[TRIB_HMAC_STATE_LEN];
+	trib_hmac_ctx *ctx = trib_hmac_start(h->key);
+	unsigned char mac[TRIB_HMAC_LEN];
 	char		text[TRIB_HASH_TEXT_MAX + 1];
+	bool		ok;
 
-	(void) errbuf;
-	(void) errlen;
-	trib_hmac_state_update(&ctx, value, len);
-	trib_hmac_state_final(&ctx, mac);
+	ok = ctx != NULL && absorb_prefix(ctx, h->context, h->ctxlen) &&
+		trib_hmac_update(ctx, value, len) && trib_hmac_final(ctx, mac);
+	if (!ok)
+		return trib_errf(errbuf, errlen, "hash: OpenSSL HMAC-SHA256 failed");
 	*outlen = encode_mac(h, mac, text);
 	*out = trib_xstrndup(text, *outlen);
 	OPENSSL_cleanse(mac, sizeof(mac));
@@ -117,6 +130,7 @@ trib_hash_free(trib_hash *h)
 {
 	if (h == NULL)
 		return;
-	trib_hmac_state_clear(&h->prefixed);
+	trib_hmac_free(h->key);
+	free(h->context);
 	free(h);
 }

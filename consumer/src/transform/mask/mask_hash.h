@@ -63,7 +63,7 @@ bool		trib_hash_encoding_parse(const char *name, trib_hash_encoding *out,
 
 /*
  * A hasher for one column: key (copied; the caller keeps its own),
- * context (ctxlen bytes, fed to the keyed state once), output encoding and truncation
+ * context (ctxlen bytes, copied), output encoding and truncation
  * (max_chars, 0 for none).  NULL with errbuf on a bad key length or an
  * over-long context.  Free with trib_hash_free().
  */

@@ -8,7 +8,7 @@
 #ifndef TRIB_MASK_INT_H
 #define TRIB_MASK_INT_H
 
-#include "hmac_state.h"
+#include "hmac.h"
 #include "mask.h"
 
 struct trib_mask
@@ -21,7 +21,7 @@ struct trib_mask
 	trib_jkind	fixed_kind;		/* redact fixed: the parsed value */
 	char	   *fixed_text;
 	size_t		fixed_len;
-	trib_hmac_state mac;		/* keyed once; copied per use */
+	trib_hmac  *mac;			/* keyed once; trib_hmac_start per use */
 };
 
 /*
