@@ -112,6 +112,16 @@ static const unsigned char ch_class[256] = {
 	[':'] = CH_DELIM, [','] = CH_DELIM,
 };
 
+/* The first quote or backslash in text[k, len), or len: where a string
+ * whose contents start at k ends, or its escape. */
+static size_t
+string_end(const char *text, size_t len, size_t k)
+{
+	while (k < len && text[k] != '"' && text[k] != '\\')
+		k++;
+	return k;
+}
+
 /*
  * Write into out (len + 1 bytes) what yajl_gen (default options, as
  * trib_jdoc_dump) writes for `text`, and set *outlen; false when that is
@@ -124,39 +134,46 @@ static const unsigned char ch_class[256] = {
  * refused: dropping it would join two tokens, and an invalid text could
  * become valid.  This only rules texts out; yajl still judges whether the
  * result is JSON, which it is exactly when `text` is.  Texts with escapes
- * or comments take the tree path.
+ * or comments take the tree path.  A string is copied whole, from its
+ * opening quote through its closing one (string_end finds it).
  */
 static bool
 compact(const char *text, size_t len, char *out, size_t *outlen)
 {
-	bool		in_string = false;
 	bool		gap = false;	/* whitespace since the last byte kept */
 	size_t		n = 0;
+	size_t		k = 0;
 
-	for (size_t k = 0; k < len; k++)
+	while (k < len)
 	{
 		char		c = text[k];
 		int			t = ch_class[(unsigned char) c];
 
-		if (t == CH_ESCAPE)
+		if (t == CH_ESCAPE || t == CH_SLASH)
 			return false;
-		if (in_string)
-			in_string = t != CH_QUOTE;
-		else if (t == CH_WS)
+		if (t == CH_WS)
 		{
 			gap = true;
+			k++;
 			continue;
 		}
-		else if (t == CH_SLASH)
+		if (gap && n > 0 && t == CH_PLAIN && ch_class[(unsigned char) out[n - 1]] == CH_PLAIN)
 			return false;
-		else
+		gap = false;
+		if (t == CH_QUOTE)
 		{
-			if (gap && n > 0 && t == CH_PLAIN && ch_class[(unsigned char) out[n - 1]] == CH_PLAIN)
+			size_t		e = string_end(text, len, k + 1);
+
+			if (e < len && text[e] == '\\')
 				return false;
-			gap = false;
-			in_string = t == CH_QUOTE;
+			e = e < len ? e + 1 : len;	/* through its closing quote */
+			memcpy(out + n, text + k, e - k);
+			n += e - k;
+			k = e;
+			continue;
 		}
 		out[n++] = c;
+		k++;
 	}
 	out[n] = '\0';
 	*outlen = n;

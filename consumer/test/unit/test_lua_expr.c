@@ -618,6 +618,100 @@ test_rowindex(void **state)
 	trib_rowidx_free(&r);
 }
 
+/* Index `text` with the scanner (fast) or yajl alone, looking up `keys`
+ * in turn, then completing it; the outcomes written into out. */
+static void
+rowindex_trace(const char *text, size_t len, bool fast, char *out, size_t cap)
+{
+	static const char *const keys[] = {"amount", "a", "zz", "id", "b", "", "c", "note", "e"};
+	trib_rowidx r = {0};
+	size_t		n = 0;
+
+	trib_rowidx_fast = fast;
+	trib_rowidx_reset(&r, text, len);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+	{
+		const trib_rowfield *f = NULL;
+		int			rc = trib_rowidx_find(&r, keys[k], strlen(keys[k]), &f);
+
+		n += snprintf(out + n, cap - n, "%s=%d", keys[k], rc);
+		if (rc == 1)
+			n += snprintf(out + n, cap - n, ":%d:%.*s", (int) f->kind, (int) f->val_len,
+						  trib_rowidx_val(&r, f));
+		n += snprintf(out + n, cap - n, ";");
+	}
+	n += snprintf(out + n, cap - n, "complete=%d;", trib_rowidx_complete(&r));
+	for (size_t i = 0; i < r.nfields; i++)
+		n += snprintf(out + n, cap - n, "[%.*s|%d|%.*s]", (int) r.fields[i].key_len,
+					  trib_rowidx_key(&r, &r.fields[i]), (int) r.fields[i].kind,
+					  (int) r.fields[i].val_len, trib_rowidx_val(&r, &r.fields[i]));
+	trib_rowidx_free(&r);
+	trib_rowidx_fast = true;
+	assert_true(n < cap);
+}
+
+/* The scanner's index is yajl's, lookup by lookup, on valid images and
+ * on random mutations and truncations of them (most invalid). */
+static void
+test_rowindex_scanner_matches_yajl(void **state)
+{
+	static const char *const base[] = {
+		"{\"id\":1048576,\"customer_id\":73421,\"status\":\"paid\",\"amount\":12.05,"
+		"\"currency\":\"EUR\",\"email\":\"jane.doe@example.com\",\"note\":null,\"items\":3}",
+		"{ \"a\" : 1 , \"b\" : { \"x\" : [ 1 , { \"y\" : 2 } ] } ,\n\t\"c\":\"s\xc3\xa9\",\r\n"
+		"\"e\":[],\"f\":false,\"a\":2, \"zz\" : true }  ",
+		"{\"a\":-0.5e+3,\"c\":\"x\\\"y\",\"amount\":[{\"a\":{}}],\"note\":\"\"}",
+		"{}", "{\"\":0}", "{\"id\":01}", "{\"a\":1}x", "{\"a\":1", "[1]", "7",
+		"{\"a\":1,/*c*/\"b\":2}", "{\"a\":\"\xff\"}", "{\"e\":nul}", "{\"a\":1,}",
+	};
+	static const char alphabet[] = "{}[]\":,.-+eE0123456789 \\/tfnaxulr\t\n\xc3\xa9\x01";
+	char		text[512];
+	char		want[4096];
+	char		got[4096];
+	unsigned	seed = 12345;
+
+	(void) state;
+	for (int round = 0; round < 20000; round++)
+	{
+		const char *b = base[round % (sizeof(base) / sizeof(base[0]))];
+		size_t		len = strlen(b);
+
+		memcpy(text, b, len + 1);
+		for (int m = round < 100 ? 0 : 1 + (round % 3); m > 0 && len > 0; m--)
+		{
+			size_t		at;
+
+			seed = seed * 1103515245u + 12345u;
+			at = (seed >> 8) % len;
+			switch ((seed >> 4) % 4)
+			{
+				case 0:			/* replace a byte */
+					text[at] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+					break;
+				case 1:			/* delete one */
+					memmove(text + at, text + at + 1, len - at);
+					len--;
+					break;
+				case 2:			/* insert one */
+					if (len + 2 < sizeof(text))
+					{
+						memmove(text + at + 1, text + at, len - at + 1);
+						text[at] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+						len++;
+					}
+					break;
+				default:		/* truncate */
+					len = at;
+					text[len] = '\0';
+			}
+		}
+		rowindex_trace(text, len, false, want, sizeof(want));
+		rowindex_trace(text, len, true, got, sizeof(got));
+		if (strcmp(want, got) != 0)
+			fail_msg("image %s\nyajl:    %s\nscanner: %s", text, want, got);
+	}
+}
+
 int
 main(void)
 {
@@ -641,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_limits_config),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_rowindex),
+		cmocka_unit_test(test_rowindex_scanner_matches_yajl),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -428,6 +428,53 @@ test_tokenize_errors(void **state)
 	trib_key_free(k);
 }
 
+/* The remembered value (kept buffers, overwritten in place): a run of
+ * values of random lengths, repeats and both directions on one tokenizer
+ * gives what a fresh tokenizer gives for each value. */
+static void
+test_tokenize_memo_matches_fresh(void **state)
+{
+	trib_key   *k = key32();
+	char		err[256];
+	trib_tokenizer *t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "id", 2, false, err,
+										  sizeof(err));
+	char		in[200];
+	char		prev[200] = "123456";
+	unsigned	x = 7;
+
+	(void) state;
+	assert_non_null(t);
+	for (int i = 0; i < 3000; i++)
+	{
+		trib_tokenizer *fresh = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "id", 2, false,
+												  err, sizeof(err));
+		bool		reverse = i % 5 == 4;
+		size_t		len;
+		char	   *a = NULL,
+				   *b = NULL;
+
+		x = x * 1103515245u + 12345u;
+		len = 6 + (x >> 8) % (i % 7 == 0 ? 150 : 14);
+		if (i % 3 == 2)
+			snprintf(in, sizeof(in), "%s", prev);	/* a repeat */
+		else
+			for (size_t j = 0; j < len; j++)
+				in[j] = (char) ('0' + (x >> (j % 20)) % 10), in[len] = '\0';
+		len = strlen(in);
+		assert_true((reverse ? trib_tokenize_reverse : trib_tokenize) (t, in, len, &a, err,
+																		 sizeof(err)));
+		assert_true((reverse ? trib_tokenize_reverse : trib_tokenize) (fresh, in, len, &b, err,
+																		 sizeof(err)));
+		assert_string_equal(a, b);
+		snprintf(prev, sizeof(prev), "%s", in);
+		free(a);
+		free(b);
+		trib_tokenize_free(fresh);
+	}
+	trib_tokenize_free(t);
+	trib_key_free(k);
+}
+
 int
 main(void)
 {
@@ -441,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_tokenize_tweak_and_key_separate),
 		cmocka_unit_test(test_tokenize_alphabets),
 		cmocka_unit_test(test_tokenize_errors),
+		cmocka_unit_test(test_tokenize_memo_matches_fresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

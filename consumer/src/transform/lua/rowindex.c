@@ -1,6 +1,16 @@
 /*
  * rowindex.c: lazy field lookup in a row image (see rowindex.h).
  *
+ * The scanner (fast_next) takes one member per step: its name, its value
+ * (checked, nested values skipped whole) and the ',' or '}' after it; the
+ * member is recorded only then, and the last one only once nothing but
+ * whitespace follows the object.  yajl reports a member no later than it
+ * reads the token after it, so every member the scanner records (plain
+ * JSON, which yajl accepts with the same text) yajl records too; when the
+ * scanner gives up, the fields so far are dropped and yajl starts over,
+ * so an image the scanner does not take is indexed and judged exactly as
+ * before.
+ *
  * yajl's callbacks report every token (lib/yajl_tokens.c funnels them
  * into the four handlers below); the index keeps those at depth 1
  * (the fields of the top-level object) and notes where nested values
@@ -13,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jscan.h"
 #include "strbuf.h"
 
 /* Bytes handed to yajl per step of a lookup. */
@@ -122,6 +133,8 @@ close_nested(void *ctx, bool array)
 
 static const trib_ytok_ops row_ops = {scalar, on_key, open_nested, close_nested};
 
+bool		trib_rowidx_fast = true;
+
 void
 trib_rowidx_reset(trib_rowidx *r, const char *text, size_t len)
 {
@@ -131,6 +144,7 @@ trib_rowidx_reset(trib_rowidx *r, const char *text, size_t len)
 	r->text = text;
 	r->len = text ? len : 0;
 	r->fed = 0;
+	r->slow = !trib_rowidx_fast;
 	r->done = text == NULL;
 	r->failed = false;
 	r->depth = 0;
@@ -191,6 +205,113 @@ scan(const trib_rowidx *r, size_t from, const char *key, size_t klen)
 	return NULL;
 }
 
+/* ---- the scanner ---------------------------------------------------------- */
+
+/* Record the member whose name is text[cs, ce) and whose value is
+ * text[vs, ve), of scanner kind `kind` (-1: an object or array). */
+static void
+fast_record(trib_rowidx *r, size_t cs, size_t ce, int kind, size_t vs, size_t ve)
+{
+	static const yajl_type types[] = {
+		[TRIB_JS_STRING] = yajl_t_string, [TRIB_JS_NUMBER] = yajl_t_number,
+		[TRIB_JS_TRUE] = yajl_t_true, [TRIB_JS_FALSE] = yajl_t_false,
+		[TRIB_JS_NULL] = yajl_t_null
+	};
+
+	r->pend_off = arena_add(r, r->text + cs, ce - cs);
+	r->pend_len = ce - cs;
+	if (kind < 0)
+		add_field(r, r->text[vs] == '{' ? TRIB_J_OBJECT : TRIB_J_ARRAY, vs, ve - vs);
+	else if (kind == TRIB_JS_STRING)
+		add_field(r, TRIB_J_STRING, arena_add(r, r->text + vs + 1, ve - vs - 2), ve - vs - 2);
+	else
+		add_field(r, trib_jkind_of_scalar(types[kind]), arena_add(r, r->text + vs, ve - vs),
+				  ve - vs);
+}
+
+/* The opening brace, at the start; false if it is not there.  An empty
+ * object is done here. */
+static bool
+fast_open(trib_rowidx *r, trib_jscan *sc)
+{
+	if (trib_jscan_peek(sc) != '{')
+		return false;
+	sc->i++;
+	if (trib_jscan_peek(sc) == '}')
+	{
+		sc->i++;
+		if (trib_jscan_peek(sc) >= 0)
+			return false;
+		r->done = true;
+	}
+	r->fed = sc->i;
+	return true;
+}
+
+/* Index the next member with the scanner; false when it gives up (see
+ * the file comment). */
+static bool
+fast_next(trib_rowidx *r)
+{
+	trib_jscan	sc = {(const unsigned char *) r->text, r->len, r->fed};
+	size_t		cs,
+				ce,
+				vs,
+				ve;
+	int			kind = -1;
+	int			c;
+
+	if (r->fed == 0 && (!fast_open(r, &sc) || r->done))
+		return r->done;
+	if (trib_jscan_peek(&sc) != '"' || !trib_jscan_string(&sc, &cs, &ce) ||
+		trib_jscan_peek(&sc) != ':')
+		return false;
+	sc.i++;
+	c = trib_jscan_peek(&sc);
+	vs = sc.i;
+	if (c == '{' || c == '[' ? !trib_jscan_container(&sc, 2)
+		: c < 0 || !trib_jscan_scalar(&sc, &kind))
+		return false;
+	ve = sc.i;
+	c = trib_jscan_peek(&sc);
+	if (c != ',' && c != '}')
+		return false;
+	fast_record(r, cs, ce, kind, vs, ve);
+	sc.i++;
+	if (c == '}' && trib_jscan_peek(&sc) >= 0)
+		return false;
+	r->done = c == '}';
+	r->fed = sc.i;
+	return true;
+}
+
+/* The scanner gave up: drop what it recorded, for yajl to start over. */
+static void
+to_slow(trib_rowidx *r)
+{
+	r->slow = true;
+	r->fed = 0;
+	r->done = false;
+	r->nfields = 0;
+	r->alen = 0;
+}
+
+/* Index a little more: a member with the scanner, else a chunk with yajl;
+ * the fields from *from on are new. */
+static void
+advance(trib_rowidx *r, size_t *from)
+{
+	*from = r->nfields;
+	if (!r->slow)
+	{
+		if (fast_next(r))
+			return;
+		to_slow(r);
+		*from = 0;
+	}
+	feed(r);
+}
+
 int
 trib_rowidx_find(trib_rowidx *r, const char *key, size_t klen,
 				 const trib_rowfield **f)
@@ -202,8 +323,7 @@ trib_rowidx_find(trib_rowidx *r, const char *key, size_t klen,
 		return 1;
 	while (!r->done && !r->failed)
 	{
-		from = r->nfields;
-		feed(r);
+		advance(r, &from);
 		*f = scan(r, from, key, klen);
 		if (*f)
 			return 1;
@@ -214,7 +334,9 @@ trib_rowidx_find(trib_rowidx *r, const char *key, size_t klen,
 bool
 trib_rowidx_complete(trib_rowidx *r)
 {
-	while (feed(r))
-		;
+	size_t		from;
+
+	while (!r->done && !r->failed)
+		advance(r, &from);
 	return !r->failed && (r->text == NULL || r->depth == 0);
 }

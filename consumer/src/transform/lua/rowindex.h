@@ -4,13 +4,18 @@
  * Design.  Reading one field of a row image should not cost a parse of
  * the whole image into a tree: yajl_tree_parse allocates per node and
  * takes ~1.4 us on a 10-column row, more than a whole filter may cost.
- * A trib_rowidx drives yajl's streaming parser over the image in small
- * chunks and records each top-level field (name, kind, value text) as
- * yajl reports it, stopping as soon as the field asked for has been seen;
- * a later lookup of a field further on continues where the parse stopped.
+ * A trib_rowidx walks the image one top-level member at a time with the
+ * plain-JSON scanner (lib/jscan.h) and records each field (name, kind,
+ * value text), stopping as soon as the field asked for has been seen; a
+ * later lookup of a field further on continues where the walk stopped.
+ * An image the scanner does not take (escapes, comments, an error) is
+ * indexed again from its start by yajl's streaming parser, fed in small
+ * chunks, which records the same fields as yajl reports them and judges
+ * the text; what the scanner records, yajl would have recorded too.
  * Nested objects and arrays are recorded as their byte range in the image
  * and parsed (yajl_tree) only when asked for.  Buffers are kept from one
- * image to the next, so the steady state allocates only yajl's handle.
+ * image to the next, so the steady state allocates nothing (yajl's handle
+ * only for images the scanner hands over).
  *
  * Values keep their JSON text: a string's decoded UTF-8 (in the index's
  * arena), a number's literal as written.
@@ -46,7 +51,8 @@ typedef struct trib_rowidx
 {
 	const char *text;			/* the image (borrowed) */
 	size_t		len;
-	size_t		fed;			/* bytes handed to yajl so far */
+	size_t		fed;			/* bytes scanned or handed to yajl so far */
+	bool		slow;			/* yajl indexes it (the scanner gave up) */
 	yajl_handle h;
 	trib_ytok	tok;			/* h's ctx: the callbacks' way to r */
 	bool		done;			/* the whole image is indexed */
@@ -64,6 +70,9 @@ typedef struct trib_rowidx
 	size_t		alen;
 	size_t		acap;
 } trib_rowidx;
+
+/* Tests only: false sends every image to yajl, to compare the two. */
+extern bool trib_rowidx_fast;
 
 /* A zeroed index is ready; reset gives it an image (NULL: none). */
 void		trib_rowidx_reset(trib_rowidx *r, const char *text, size_t len);

@@ -11,7 +11,10 @@
  * rule meets a key column twice per event, in `after` and in the key, and
  * an update's before and after usually hold the same value, so the second
  * time costs a compare and a copy instead of FF1.  The remembered texts
- * are wiped when replaced and on free.
+ * keep their buffers from one value to the next (grown when needed);
+ * they are overwritten when replaced, the bytes past a shorter value
+ * wiped, and wiped on free.  Values of up to TOK_STACK_NUMS characters
+ * take their numerals on the stack.
  */
 #include "mask_tokenize.h"
 
@@ -41,6 +44,9 @@ static const char *const alphabet_chars[] = {
 	[TRIB_ALPHA_ALNUM] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
 };
 
+/* Values up to this many characters keep their numerals on the stack. */
+#define TOK_STACK_NUMS 64
+
 struct trib_tokenizer
 {
 	trib_ff1   *ff1;
@@ -55,6 +61,8 @@ struct trib_tokenizer
 	char	   *memo_in;
 	char	   *memo_out;
 	size_t		memo_len;		/* of both: tokens keep the length */
+	size_t		memo_cap;		/* bytes of each buffer */
+	bool		memo_set;		/* memo_in/out hold a value */
 	bool		memo_enc;
 };
 
@@ -108,16 +116,18 @@ trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
 	return t;
 }
 
-/* Forget the remembered value, wiping it. */
+/* Forget the remembered value and free its buffers, wiping them. */
 static void
 memo_clear(trib_tokenizer *t)
 {
 	if (t->memo_in != NULL)
 	{
-		OPENSSL_clear_free(t->memo_in, t->memo_len + 1);
-		OPENSSL_clear_free(t->memo_out, t->memo_len + 1);
+		OPENSSL_clear_free(t->memo_in, t->memo_cap);
+		OPENSSL_clear_free(t->memo_out, t->memo_cap);
 	}
 	t->memo_in = t->memo_out = NULL;
+	t->memo_cap = 0;
+	t->memo_set = false;
 }
 
 /* A NUL-terminated copy of exactly len bytes (values may hold NULs). */
@@ -136,21 +146,35 @@ bytes_dup(const char *p, size_t len)
 static char *
 memo_get(const trib_tokenizer *t, bool enc, const char *in, size_t len)
 {
-	if (t->memo_in == NULL || t->memo_enc != enc || t->memo_len != len ||
+	if (!t->memo_set || t->memo_enc != enc || t->memo_len != len ||
 		memcmp(t->memo_in, in, len) != 0)
 		return NULL;
 	return bytes_dup(t->memo_out, len);
 }
 
-/* Remember in[0..len) -> out[0..len) for direction enc. */
+/* Remember in[0..len) -> out[0..len) for direction enc, over the
+ * previous value (its bytes past len wiped). */
 static void
 memo_put(trib_tokenizer *t, bool enc, const char *in, const char *out, size_t len)
 {
-	memo_clear(t);
-	t->memo_in = bytes_dup(in, len);
-	t->memo_out = bytes_dup(out, len);
+	if (len + 1 > t->memo_cap)
+	{
+		memo_clear(t);
+		t->memo_cap = len + 1 > 32 ? len + 1 : 32;
+		t->memo_in = trib_xmalloc(t->memo_cap);
+		t->memo_out = trib_xmalloc(t->memo_cap);
+	}
+	else if (t->memo_set && t->memo_len > len)
+	{
+		OPENSSL_cleanse(t->memo_in + len, t->memo_len - len);
+		OPENSSL_cleanse(t->memo_out + len, t->memo_len - len);
+	}
+	memcpy(t->memo_in, in, len);
+	memcpy(t->memo_out, out, len);
+	t->memo_in[len] = t->memo_out[len] = '\0';
 	t->memo_len = len;
 	t->memo_enc = enc;
+	t->memo_set = true;
 }
 
 void
@@ -208,7 +232,9 @@ static bool
 transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
 		  char *errbuf, size_t errlen)
 {
-	uint16_t   *nums = trib_xmalloc((len > 0 ? len : 1) * sizeof(uint16_t));
+	uint16_t	stack_nums[TOK_STACK_NUMS];
+	uint16_t   *nums = len <= TOK_STACK_NUMS ? stack_nums
+		: trib_xmalloc(len * sizeof(uint16_t));
 	size_t		count = 0;
 	char	   *res;
 	bool		ok;
@@ -216,7 +242,8 @@ transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
 
 	if ((*out = memo_get(t, enc, in, len)) != NULL)
 	{
-		free(nums);
+		if (nums != stack_nums)
+			free(nums);
 		return true;
 	}
 	ok = collect(t, what, in, len, nums, &count, errbuf, errlen) &&
@@ -234,8 +261,9 @@ transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
 		*out = res;
 		memo_put(t, enc, in, res, len);
 	}
-	OPENSSL_cleanse(nums, (len > 0 ? len : 1) * sizeof(uint16_t));
-	free(nums);
+	OPENSSL_cleanse(nums, len * sizeof(uint16_t));
+	if (nums != stack_nums)
+		free(nums);
 	return ok;
 }
 
