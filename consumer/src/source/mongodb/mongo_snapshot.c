@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chunk_queue.h"
 #include "clock.h"
 #include "errf.h"
 #include "event.h"
@@ -34,14 +35,14 @@
 /* A chunk of one range's documents, as events, on the queue. */
 typedef struct snap_chunk
 {
+	trib_chunkq_link link;		/* first: the read queue, and the size */
 	size_t		range;
 	trib_event **evs;
 	int			n;
 	char	   *after;			/* the last _id ({"v": ...} canonical) */
 	bool		last;			/* the range ends with it */
-	size_t		bytes;
 	uint64_t	last_seq;		/* set when delivered */
-	struct snap_chunk *next;
+	struct snap_chunk *next;	/* the delivered list's */
 } snap_chunk;
 
 typedef struct snap_run
@@ -61,9 +62,7 @@ typedef struct snap_run
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	snap_chunk *qhead,
-			   *qtail;			/* read, not delivered */
-	size_t		qbytes;
+	trib_chunkq q;				/* read, not delivered (chunk_queue.h) */
 	size_t		next_range;		/* the next range a worker takes */
 	int			running;		/* workers not finished */
 	bool		quit;
@@ -137,17 +136,12 @@ push_chunk(snap_run *s, snap_chunk *c)
 	bool		ok;
 
 	pthread_mutex_lock(&s->mu);
-	while (!s->quit && s->qbytes > bound)
+	while (!s->quit && s->q.bytes > bound)
 		pthread_cond_wait(&s->cv, &s->mu);
 	ok = !s->quit;
 	if (ok)
 	{
-		if (s->qtail)
-			s->qtail->next = c;
-		else
-			s->qhead = c;
-		s->qtail = c;
-		s->qbytes += c->bytes;
+		trib_chunkq_push(&s->q, &c->link);
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -213,7 +207,7 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 				break;
 			}
 			c->n++;
-			c->bytes += doc->len;
+			c->link.bytes += doc->len;
 			if (have_last)
 				bson_value_destroy(&last);
 			have_last = bson_iter_init_find(&it, doc, "_id");
@@ -424,17 +418,11 @@ pop_chunk(snap_run *s, bool *over)
 	struct timespec until = trib_clock_deadline(WAIT_MS);
 
 	pthread_mutex_lock(&s->mu);
-	if (s->qhead == NULL && s->running > 0 && !s->error[0])
+	if (s->q.head == NULL && s->running > 0 && !s->error[0])
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
-	c = s->qhead;
+	c = (snap_chunk *) trib_chunkq_pop(&s->q);
 	if (c)
-	{
-		s->qhead = c->next;
-		if (s->qhead == NULL)
-			s->qtail = NULL;
-		s->qbytes -= c->bytes;
 		pthread_cond_broadcast(&s->cv);
-	}
 	*over = c == NULL && s->running == 0;
 	pthread_mutex_unlock(&s->mu);
 	return c;
@@ -483,13 +471,8 @@ stop_workers(snap_run *s, pthread_t *th, int n)
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	while (s->qhead)
-	{
-		snap_chunk *c = s->qhead;
-
-		s->qhead = c->next;
+	for (snap_chunk *c; (c = (snap_chunk *) trib_chunkq_pop(&s->q)) != NULL;)
 		chunk_free(c);
-	}
 	while (s->shead)
 	{
 		snap_chunk *c = s->shead;
