@@ -35,14 +35,13 @@
 
 /* ---- services for the key tables --------------------------------------- */
 
-/* Record one problem; see config_keys.h.  Beyond the array's capacity
- * problems are only counted. */
-void
-ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,...)
+/* Record one problem (ck_error, ck_key_error).  Beyond the array's
+ * capacity problems are only counted. */
+static void __attribute__((format(printf, 4, 0)))
+ck_verror(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt, va_list ap)
 {
 	trib_strbuf b = {0};
 	ck_errline *e;
-	va_list		ap;
 
 	if (c->nerr++ >= TRIB_CONFIG_MAX_ERRORS)
 		return;
@@ -56,10 +55,33 @@ ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,
 		trib_strbuf_printf(&b, "%s: ", c->file);
 	if (path != NULL && path[0] != '\0')
 		trib_strbuf_printf(&b, "%s: ", path);
-	va_start(ap, fmt);
 	trib_strbuf_vprintf(&b, fmt, ap);
-	va_end(ap);
 	e->text = trib_strbuf_finish(&b);
+}
+
+/* See config_keys.h. */
+void
+ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	ck_verror(c, at, path, fmt, ap);
+	va_end(ap);
+}
+
+/* See config_keys.h. */
+void
+ck_key_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *key,
+			 const char *fmt,...)
+{
+	char	   *p = ck_path(path, key);
+	va_list		ap;
+
+	va_start(ap, fmt);
+	ck_verror(c, at, p, fmt, ap);
+	va_end(ap);
+	free(p);
 }
 
 trib_config *
