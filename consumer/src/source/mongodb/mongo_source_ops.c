@@ -49,7 +49,6 @@ typedef struct mg_state
 	const trib_mongo_source_conf *conf;
 	trib_mongo_reader *reader;
 	trib_intern *snap_names;	/* the snapshot events' names */
-	trib_position confirmed;
 	trib_metric *m_retries;
 	uint64_t	retries_shown;	/* what m_retries counted so far */
 } mg_state;
@@ -182,7 +181,7 @@ mg_confirm(trib_source *src, const trib_position *end)
 {
 	mg_state   *s = src->state;
 
-	trib_source_note_confirmed(&s->confirmed, end);
+	trib_source_confirm_noted(src, end);
 	trib_mongo_reader_confirmed(s->reader, end);
 }
 
@@ -193,14 +192,6 @@ mg_resume_text(trib_source *src, const trib_position *pos)
 	mg_state   *s = src->state;
 
 	return trib_mongo_reader_resume_text(s->reader, pos);
-}
-
-static void
-mg_confirmed(const trib_source *src, trib_position *out)
-{
-	const mg_state *s = src->state;
-
-	*out = s->confirmed;
 }
 
 /* source.h: update_metrics: the resumes counter (lag in bytes: unknown). */
@@ -261,7 +252,7 @@ const trib_source_ops trib_mongo_source_ops = {
 	.describe = mg_describe,
 	.resume_text = mg_resume_text,
 	.confirm = mg_confirm,
-	.confirmed = mg_confirmed,
+	.confirmed = trib_source_confirmed_noted,
 	.report = trib_source_report_nothing,
 	.update_metrics = mg_update_metrics,
 	.refused = mg_refused,

@@ -543,8 +543,6 @@ trib_my_snap_chunk_free(trib_my_snap_chunk *c)
 void
 trib_my_snap_stop(trib_my_snap *s)
 {
-	trib_my_snap_chunk *c;
-
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_cond_broadcast(&s->cv);
@@ -555,6 +553,6 @@ trib_my_snap_stop(trib_my_snap *s)
 			pthread_join(s->w[i].thread, NULL);
 			s->w[i].started = false;
 		}
-	while ((c = (trib_my_snap_chunk *) trib_chunkq_pop(&s->q)) != NULL)
+	for (trib_my_snap_chunk *c; (c = (trib_my_snap_chunk *) trib_chunkq_pop(&s->q)) != NULL;)
 		trib_my_snap_chunk_free(c);
 }
