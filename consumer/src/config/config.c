@@ -29,6 +29,7 @@
 #include "config_int.h"
 #include "log.h"
 #include "strbuf.h"
+#include "xalloc.h"
 #include "yaml_tree.h"
 
 #define MAX_CONFIG_BYTES (1024 * 1024)
@@ -250,6 +251,17 @@ trib_kvlist_get(const trib_kvlist *list, const char *key)
 		if (strcmp(list->items[i].key, key) == 0)
 			return list->items[i].value;
 	return NULL;
+}
+
+/* See config.h. */
+const char **
+trib_strlist_view(const trib_strlist *list)
+{
+	const char **v = trib_xcalloc(list->count + 1, sizeof(char *));
+
+	for (size_t i = 0; i < list->count; i++)
+		v[i] = list->items[i];
+	return v;
 }
 
 const trib_source_conf *
