@@ -1,7 +1,6 @@
 /*
- * chunk_queue.c: the snapshot engines' queue of read chunks (see
- * chunk_queue.h for the design: intrusive, counted in bytes, locked by
- * its user).
+ * chunk_queue.c: the FIFO of snapshot chunks (see chunk_queue.h for the
+ * design: intrusive, counted in bytes, locked by its user).
  */
 #include "chunk_queue.h"
 

@@ -1,18 +1,20 @@
 /*
- * chunk_queue.h: the queue of read chunks between a snapshot engine's
- * workers and the pipeline thread, in order, counted in bytes.
+ * chunk_queue.h: a FIFO of snapshot chunks, in order, counted in bytes.
  *
- * Design.  Every snapshot engine (source/pg/snapshot.c,
- * source/mysql/mysql_snapshot_read.c, source/mongodb/mongo_snapshot.c)
- * hands its chunks over the same way: a worker appends at the tail, the
- * pipeline thread takes from the head, and the sum of the queued chunks'
- * sizes bounds how far the workers may read ahead.  This is that list
- * and that sum, once.  The queue is intrusive and allocates nothing: a
- * chunk type has a trib_chunkq_link as its FIRST member, so that the link
- * a pop returns converts back to the chunk.  Locking and waiting stay
- * with each engine (its own mutex, condition variables and stop flag):
- * the queue itself is not thread-safe.  The queue never owns or frees a
- * chunk; whoever pops one owns it.
+ * Design.  A snapshot moves its chunks through two queues: every engine
+ * (source/pg/snapshot.c, source/mysql/mysql_snapshot_read.c,
+ * source/mongodb/mongo_snapshot.c) hands its read chunks from the workers
+ * to the pipeline thread, where the sum of the queued chunks' sizes
+ * bounds how far the workers may read ahead; then the chunks delivered
+ * to the sinks wait for their acknowledgement (core/snapshot_feed.c, and
+ * the MongoDB copy's own loop), oldest first, scanned forward from one
+ * chunk.  This is that list and that sum, once.  The queue is intrusive
+ * and allocates nothing: a chunk type has a trib_chunkq_link as its
+ * FIRST member, so that a link converts back to its chunk, and a link is
+ * on one queue at a time.  Locking and waiting stay with each user (its
+ * own mutex, condition variables and stop flag): the queue itself is not
+ * thread-safe.  The queue never owns or frees a chunk; whoever pops one
+ * owns it.
  */
 #ifndef TRIB_CHUNK_QUEUE_H
 #define TRIB_CHUNK_QUEUE_H
@@ -22,8 +24,9 @@
 /* The first member of a queued chunk. */
 typedef struct trib_chunkq_link
 {
-	struct trib_chunkq_link *next;	/* the queue's; NULL off the queue */
-	size_t		bytes;			/* the chunk's size, set by its maker */
+	struct trib_chunkq_link *next;	/* the next chunk on the queue, or NULL */
+	size_t		bytes;			/* the chunk's size, set by its maker
+								 * (ignored where no bound is kept) */
 } trib_chunkq_link;
 
 /* A queue; all zero is empty. */

@@ -35,15 +35,22 @@
 /* A chunk of one range's documents, as events, on the queue. */
 typedef struct snap_chunk
 {
-	trib_chunkq_link link;		/* first: the read queue, and the size */
+	trib_chunkq_link link;		/* first: the read queue (q), then the
+								 * delivered list (sent); and the size */
 	size_t		range;
 	trib_event **evs;
 	int			n;
 	char	   *after;			/* the last _id ({"v": ...} canonical) */
 	bool		last;			/* the range ends with it */
 	uint64_t	last_seq;		/* set when delivered */
-	struct snap_chunk *next;	/* the delivered list's */
 } snap_chunk;
+
+/* The chunk of a link on q or sent (NULL for NULL). */
+static inline snap_chunk *
+chunk_of(trib_chunkq_link *l)
+{
+	return (snap_chunk *) l;
+}
 
 typedef struct snap_run
 {
@@ -68,8 +75,7 @@ typedef struct snap_run
 	bool		quit;
 	char		error[1024];	/* a worker's, first one */
 
-	snap_chunk *shead,
-			   *stail;			/* delivered, not acknowledged */
+	trib_chunkq sent;			/* delivered, not acknowledged */
 	uint64_t	next_seq;
 	uint64_t	done_seq;
 	uint64_t	failed_seq;		/* the event whose delivery failed; 0 none */
@@ -325,7 +331,7 @@ countable(const snap_run *s, const snap_chunk *c, uint64_t acked)
 		return false;
 	if (c->last || s->prog.ranges[c->range].keyset)
 		return true;
-	for (const snap_chunk *d = c->next; d; d = d->next)
+	for (const snap_chunk *d = chunk_of(c->link.next); d; d = chunk_of(d->link.next))
 		if (d->range == c->range && d->last)
 			return d->last_seq <= acked;
 	return false;
@@ -339,7 +345,7 @@ waiting(const snap_run *s)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked);
-	return s->stail && s->stail->last_seq > acked;
+	return s->sent.tail && chunk_of(s->sent.tail)->last_seq > acked;
 }
 
 /* Apply the chunks every sink acknowledged to the progress, never one that
@@ -351,9 +357,9 @@ apply_acks(snap_run *s)
 
 	if (!trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked))
 		return;
-	while (s->shead && countable(s, s->shead, acked))
+	while (s->sent.head && countable(s, chunk_of(s->sent.head), acked))
 	{
-		snap_chunk *c = s->shead;
+		snap_chunk *c = chunk_of(trib_chunkq_pop(&s->sent));
 		trib_mongo_range *r = &s->prog.ranges[c->range];
 
 		if (c->after)
@@ -367,9 +373,6 @@ apply_acks(snap_run *s)
 		if (c->last_seq > s->done_seq)
 			s->done_seq = c->last_seq;
 		s->dirty = true;
-		s->shead = c->next;
-		if (s->shead == NULL)
-			s->stail = NULL;
 		c->n = 0;				/* its events were freed when delivered */
 		chunk_free(c);
 	}
@@ -400,12 +403,7 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 		c->last_seq = s->next_seq - 1;
 	s->rows += (uint64_t) c->n;
 	s->host->batch_end(s->host->arg);
-	c->next = NULL;
-	if (s->stail)
-		s->stail->next = c;
-	else
-		s->shead = c;
-	s->stail = c;
+	trib_chunkq_push(&s->sent, &c->link);
 	return ok;
 }
 
@@ -420,7 +418,7 @@ pop_chunk(snap_run *s, bool *over)
 	pthread_mutex_lock(&s->mu);
 	if (s->q.head == NULL && s->running > 0 && !s->error[0])
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
-	c = (snap_chunk *) trib_chunkq_pop(&s->q);
+	c = chunk_of(trib_chunkq_pop(&s->q));
 	if (c)
 		pthread_cond_broadcast(&s->cv);
 	*over = c == NULL && s->running == 0;
@@ -471,13 +469,10 @@ stop_workers(snap_run *s, pthread_t *th, int n)
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	for (snap_chunk *c; (c = (snap_chunk *) trib_chunkq_pop(&s->q)) != NULL;)
+	for (snap_chunk *c; (c = chunk_of(trib_chunkq_pop(&s->q))) != NULL;)
 		chunk_free(c);
-	while (s->shead)
+	for (snap_chunk *c; (c = chunk_of(trib_chunkq_pop(&s->sent))) != NULL;)
 	{
-		snap_chunk *c = s->shead;
-
-		s->shead = c->next;
 		c->n = 0;
 		chunk_free(c);
 	}
