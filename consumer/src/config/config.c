@@ -29,20 +29,20 @@
 #include "config_int.h"
 #include "log.h"
 #include "strbuf.h"
+#include "xalloc.h"
 #include "yaml_tree.h"
 
 #define MAX_CONFIG_BYTES (1024 * 1024)
 
 /* ---- services for the key tables --------------------------------------- */
 
-/* Record one problem; see config_keys.h.  Beyond the array's capacity
- * problems are only counted. */
-void
-ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,...)
+/* Record one problem (ck_error, ck_key_error).  Beyond the array's
+ * capacity problems are only counted. */
+static void __attribute__((format(printf, 4, 0)))
+ck_verror(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt, va_list ap)
 {
 	trib_strbuf b = {0};
 	ck_errline *e;
-	va_list		ap;
 
 	if (c->nerr++ >= TRIB_CONFIG_MAX_ERRORS)
 		return;
@@ -56,10 +56,33 @@ ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,
 		trib_strbuf_printf(&b, "%s: ", c->file);
 	if (path != NULL && path[0] != '\0')
 		trib_strbuf_printf(&b, "%s: ", path);
-	va_start(ap, fmt);
 	trib_strbuf_vprintf(&b, fmt, ap);
-	va_end(ap);
 	e->text = trib_strbuf_finish(&b);
+}
+
+/* See config_keys.h. */
+void
+ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	ck_verror(c, at, path, fmt, ap);
+	va_end(ap);
+}
+
+/* See config_keys.h. */
+void
+ck_key_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *key,
+			 const char *fmt,...)
+{
+	char	   *p = ck_path(path, key);
+	va_list		ap;
+
+	va_start(ap, fmt);
+	ck_verror(c, at, p, fmt, ap);
+	va_end(ap);
+	free(p);
 }
 
 trib_config *
@@ -228,6 +251,17 @@ trib_kvlist_get(const trib_kvlist *list, const char *key)
 		if (strcmp(list->items[i].key, key) == 0)
 			return list->items[i].value;
 	return NULL;
+}
+
+/* See config.h. */
+const char **
+trib_strlist_view(const trib_strlist *list)
+{
+	const char **v = trib_xcalloc(list->count + 1, sizeof(char *));
+
+	for (size_t i = 0; i < list->count; i++)
+		v[i] = list->items[i];
+	return v;
 }
 
 const trib_source_conf *

@@ -199,6 +199,12 @@ extern const char *const ck_topic_vars[];
 void		ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
 					 const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
+/* The same under path.key ("key" when path is empty): the cross-key
+ * checks of a finish function report at one key of their section. */
+void		ck_key_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
+						 const char *key, const char *fmt,...)
+			__attribute__((format(printf, 5, 6)));
+
 /* The config being built (pipeline, sources, sinks so far). */
 struct trib_config *ck_config(ck_ctx *c);
 

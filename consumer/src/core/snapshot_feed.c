@@ -24,14 +24,21 @@
 /* A chunk handed to the sinks, waiting for their acknowledgement. */
 struct trib_snapfeed_sent
 {
+	trib_chunkq_link link;		/* first: f->sent's (bytes unused) */
 	int			table;			/* index into the progress tables */
 	uint64_t	last_seq;		/* id of its last event (or the one before) */
 	uint64_t	rows;
 	bool		final;
 	int			nkey;
 	char	  **key;			/* owned */
-	trib_snapfeed_sent *next;
 };
+
+/* The chunk of a link on f->sent (NULL for NULL). */
+static inline trib_snapfeed_sent *
+sent_of(trib_chunkq_link *l)
+{
+	return (trib_snapfeed_sent *) l;
+}
 
 static void
 sent_free(trib_snapfeed_sent *c)
@@ -214,7 +221,7 @@ countable(const trib_snapfeed_sent *c, uint64_t acked)
 		return false;
 	if (c->key || c->final)
 		return true;
-	for (const trib_snapfeed_sent *d = c->next; d; d = d->next)
+	for (const trib_snapfeed_sent *d = sent_of(c->link.next); d; d = sent_of(d->link.next))
 		if (d->table == c->table && d->final)
 			return d->last_seq <= acked;
 	return false;
@@ -227,13 +234,11 @@ take_acks(trib_snapfeed *f)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(f->h, f->base, f->failed_seq, &acked);
-	while (f->head && (f->head->last_seq < f->first_seq || countable(f->head, acked)))
+	while (f->sent.head && (sent_of(f->sent.head)->last_seq < f->first_seq ||
+							countable(sent_of(f->sent.head), acked)))
 	{
-		trib_snapfeed_sent *c = f->head;
+		trib_snapfeed_sent *c = sent_of(trib_chunkq_pop(&f->sent));
 
-		f->head = c->next;
-		if (f->head == NULL)
-			f->tail = NULL;
 		apply_chunk(f, c);
 		sent_free(c);
 	}
@@ -298,11 +303,7 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 	s->final = final;
 	s->nkey = nkey;
 	s->key = last_key;
-	if (f->tail)
-		f->tail->next = s;
-	else
-		f->head = s;
-	f->tail = s;
+	trib_chunkq_push(&f->sent, &s->link);
 	return ok;
 }
 
@@ -315,9 +316,9 @@ waiting(const trib_snapfeed *f)
 	uint64_t	acked;
 
 	if (f->failed_seq)
-		return f->head && f->head->last_seq < f->failed_seq;
+		return f->sent.head && sent_of(f->sent.head)->last_seq < f->failed_seq;
 	(void) trib_snapfeed_acked(f->h, f->base, 0, &acked);
-	return f->tail && f->tail->last_seq > acked;
+	return f->sent.tail && sent_of(f->sent.tail)->last_seq > acked;
 }
 
 /* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
@@ -382,14 +383,8 @@ trib_snapfeed_drain(trib_snapfeed *f, bool complete, char *errbuf, size_t errlen
 void
 trib_snapfeed_clear(trib_snapfeed *f)
 {
-	while (f->head)
-	{
-		trib_snapfeed_sent *c = f->head;
-
-		f->head = c->next;
+	for (trib_snapfeed_sent *c; (c = sent_of(trib_chunkq_pop(&f->sent))) != NULL;)
 		sent_free(c);
-	}
-	f->tail = NULL;
 	trib_event_free(f->held);
 	f->held = NULL;
 	trib_snapprog_clear(&f->prog);

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunk_queue.h"
 #include "event.h"
 #include "snapshot_progress.h"
 #include "source.h"
@@ -66,8 +67,8 @@ typedef struct trib_snapfeed
 								 * position, or NULL (theirs); not owned */
 	/* internal */
 	trib_event *held;
-	trib_snapfeed_sent *head,
-			   *tail;
+	trib_chunkq sent;			/* chunks delivered, not acknowledged
+								 * (chunk_queue.h) */
 	bool		dirty;
 	int64_t		last_save,
 				last_flush,

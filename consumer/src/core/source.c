@@ -5,8 +5,9 @@
  * source tells the server.  MySQL's binlog and MongoDB's change streams
  * remember nothing for us: the pipeline's checkpoint is the only record.
  * For them, confirm() only notes the position (to answer confirmed()), and
- * report() has nothing to send; these two helpers are those operations, so
- * that each such source does not carry its own copy.
+ * report() has nothing to send; the helpers below are those operations
+ * (the note kept in the trib_source), so that each such source does not
+ * carry its own copy.
  *
  * Also here: the source's words for where it starts (ops->origin), with
  * the neutral default the shared messages use when a source has none.
@@ -22,6 +23,20 @@ trib_source_note_confirmed(trib_position *confirmed, const trib_position *end)
 		*confirmed = *end;
 		confirmed->opaque = NULL;	/* the caller's, not ours to keep */
 	}
+}
+
+/* See source.h. */
+void
+trib_source_confirm_noted(trib_source *src, const trib_position *end)
+{
+	trib_source_note_confirmed(&src->noted, end);
+}
+
+/* See source.h. */
+void
+trib_source_confirmed_noted(const trib_source *src, trib_position *out)
+{
+	*out = src->noted;
 }
 
 /* See source.h. */

@@ -306,15 +306,20 @@ struct trib_source
 								 * leader has let go */
 	int			backoff_initial_ms; /* retrying an unreachable upstream */
 	int			backoff_max_ms;
+	/* kept by trib_source_confirm_noted (below): */
+	trib_position noted;		/* the newest END given to confirm() */
 };
 
 /*
  * For a source whose upstream keeps no replica position (MySQL, MongoDB;
  * source.c): confirm() notes `end` in *confirmed when it is later (its
- * opaque part is not kept), and report_nothing is a report() with nothing
- * to send.
+ * opaque part is not kept); confirm_noted is that confirm() with
+ * src->noted, confirmed_noted the confirmed() that answers it, and
+ * report_nothing is a report() with nothing to send.
  */
 void		trib_source_note_confirmed(trib_position *confirmed, const trib_position *end);
+void		trib_source_confirm_noted(trib_source *src, const trib_position *end);
+void		trib_source_confirmed_noted(const trib_source *src, trib_position *out);
 bool		trib_source_report_nothing(trib_source *src, bool changed_only,
 									   char *errbuf, size_t errlen);
 

@@ -205,13 +205,9 @@ refuse_param(ck_ctx *c, const trib_yaml_node *map, const char *path, const char 
 			 bool used, const char *op)
 {
 	const trib_yaml_node *k = trib_yaml_map_key(map, param);
-	char	   *kpath;
 
-	if (k == NULL || used)
-		return;
-	kpath = ck_path(path, param);
-	ck_error(c, k, kpath, "%s is not a parameter of %s", param, op);
-	free(kpath);
+	if (k != NULL && !used)
+		ck_key_error(c, k, path, param, "%s is not a parameter of %s", param, op);
 }
 
 /*
@@ -261,13 +257,8 @@ finish_migration(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 	(void) base;
 	(void) name;
 	if (target != NULL && trib_yaml_is_null(target))
-	{
-		char	   *kpath = ck_path(path, "target");
-
-		ck_error(c, target, kpath, "has no value (null or empty; accepted: latest, or a "
-				 "version)");
-		free(kpath);
-	}
+		ck_key_error(c, target, path, "target", "has no value (null or empty; accepted: "
+					 "latest, or a version)");
 }
 
 /* Exactly one operation, and the parameters it needs and no other. */
@@ -316,13 +307,8 @@ finish_step(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, cons
 	if (s->def != NULL)
 		v = trib_jdoc_parse(s->def, err, sizeof(err));
 	if (s->def != NULL && v == NULL)
-	{
-		char	   *kpath = ck_path(path, "default");
-
-		ck_error(c, trib_yaml_map_get(map, "default"), kpath, "not JSON (%s); a string "
-				 "needs its quotes: default: '\"text\"'", err);
-		free(kpath);
-	}
+		ck_key_error(c, trib_yaml_map_get(map, "default"), path, "default", "not JSON (%s); "
+					 "a string needs its quotes: default: '\"text\"'", err);
 	if (v != NULL)
 		yajl_tree_free(v);
 	if (s->op == TRIB_MIGRATE_SET && s->lua != NULL)

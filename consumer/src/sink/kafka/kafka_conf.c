@@ -283,54 +283,32 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 		k->transactional_id = trib_strbuf_finish(&b);
 	}
 	else if (!k->transactional && k->transactional_id != NULL)
-	{
-		char	   *p = ck_path(path, "transactional_id");
-
-		ck_error(c, trib_yaml_map_key(map, "transactional_id"), p,
-				 "is set but transactional is false");
-		free(p);
-	}
+		ck_key_error(c, trib_yaml_map_key(map, "transactional_id"), path, "transactional_id",
+					 "is set but transactional is false");
 	check_format(c, map, path, "key_format", k->key_format);
 	check_format(c, map, path, "value_format", k->value_format);
 	if (k->format != TRIB_RECORD_DEBEZIUM)
 		for (const ck_key *key = kafka_sink_keys; key->name; key++)
 			if (strchr(key->name, '.') && trib_yaml_map_key(map, key->name))
-			{
-				char	   *p = ck_path(path, key->name);
-
-				ck_error(c, trib_yaml_map_key(map, key->name), p,
-						 "is a `format: debezium` option but format is tributary "
-						 "(accepted: remove it, or format: debezium)");
-				free(p);
-			}
+				ck_key_error(c, trib_yaml_map_key(map, key->name), path, key->name,
+							 "is a `format: debezium` option but format is tributary "
+							 "(accepted: remove it, or format: debezium)");
 	if (k->transactional && k->dbz.heartbeat_ms > 0)
-	{
-		char	   *p = ck_path(path, "heartbeat.interval.ms");
-
-		ck_error(c, trib_yaml_map_key(map, "heartbeat.interval.ms"), p,
-				 "heartbeats are not written in transactional mode (accepted: 0, or "
-				 "transactional: false)");
-		free(p);
-	}
+		ck_key_error(c, trib_yaml_map_key(map, "heartbeat.interval.ms"), path,
+					 "heartbeat.interval.ms", "heartbeats are not written in transactional "
+					 "mode (accepted: 0, or transactional: false)");
 	if (k->format == TRIB_RECORD_DEBEZIUM &&
 		(k->value_format != TRIB_FORMAT_JSON || k->key_format != TRIB_FORMAT_JSON))
 	{
 		const char *name = k->value_format != TRIB_FORMAT_JSON ? "value_format" : "key_format";
-		char	   *p = ck_path(path, name);
 
-		ck_error(c, trib_yaml_map_key(map, name), p,
-				 "frames records with the schema stage's schema id, which describes "
-				 "tributary's values, not Debezium's (accepted: json with format: "
-				 "debezium, or format: tributary)");
-		free(p);
+		ck_key_error(c, trib_yaml_map_key(map, name), path, name,
+					 "frames records with the schema stage's schema id, which describes "
+					 "tributary's values, not Debezium's (accepted: json with format: "
+					 "debezium, or format: tributary)");
 	}
 	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
-	{
-		char	   *p = ck_path(path, "unavailable_value");
-
-		ck_error(c, trib_yaml_map_key(map, "unavailable_value"), p,
-				 "is set but unchanged_toast is omit (accepted: remove it, or "
-				 "unchanged_toast: placeholder)");
-		free(p);
-	}
+		ck_key_error(c, trib_yaml_map_key(map, "unavailable_value"), path, "unavailable_value",
+					 "is set but unchanged_toast is omit (accepted: remove it, or "
+					 "unchanged_toast: placeholder)");
 }

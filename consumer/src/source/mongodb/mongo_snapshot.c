@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chunk_queue.h"
 #include "clock.h"
 #include "errf.h"
 #include "event.h"
@@ -34,15 +35,22 @@
 /* A chunk of one range's documents, as events, on the queue. */
 typedef struct snap_chunk
 {
+	trib_chunkq_link link;		/* first: the read queue (q), then the
+								 * delivered list (sent); and the size */
 	size_t		range;
 	trib_event **evs;
 	int			n;
 	char	   *after;			/* the last _id ({"v": ...} canonical) */
 	bool		last;			/* the range ends with it */
-	size_t		bytes;
 	uint64_t	last_seq;		/* set when delivered */
-	struct snap_chunk *next;
 } snap_chunk;
+
+/* The chunk of a link on q or sent (NULL for NULL). */
+static inline snap_chunk *
+chunk_of(trib_chunkq_link *l)
+{
+	return (snap_chunk *) l;
+}
 
 typedef struct snap_run
 {
@@ -61,16 +69,13 @@ typedef struct snap_run
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	snap_chunk *qhead,
-			   *qtail;			/* read, not delivered */
-	size_t		qbytes;
+	trib_chunkq q;				/* read, not delivered (chunk_queue.h) */
 	size_t		next_range;		/* the next range a worker takes */
 	int			running;		/* workers not finished */
 	bool		quit;
 	char		error[1024];	/* a worker's, first one */
 
-	snap_chunk *shead,
-			   *stail;			/* delivered, not acknowledged */
+	trib_chunkq sent;			/* delivered, not acknowledged */
 	uint64_t	next_seq;
 	uint64_t	done_seq;
 	uint64_t	failed_seq;		/* the event whose delivery failed; 0 none */
@@ -137,17 +142,12 @@ push_chunk(snap_run *s, snap_chunk *c)
 	bool		ok;
 
 	pthread_mutex_lock(&s->mu);
-	while (!s->quit && s->qbytes > bound)
+	while (!s->quit && s->q.bytes > bound)
 		pthread_cond_wait(&s->cv, &s->mu);
 	ok = !s->quit;
 	if (ok)
 	{
-		if (s->qtail)
-			s->qtail->next = c;
-		else
-			s->qhead = c;
-		s->qtail = c;
-		s->qbytes += c->bytes;
+		trib_chunkq_push(&s->q, &c->link);
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -213,7 +213,7 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 				break;
 			}
 			c->n++;
-			c->bytes += doc->len;
+			c->link.bytes += doc->len;
 			if (have_last)
 				bson_value_destroy(&last);
 			have_last = bson_iter_init_find(&it, doc, "_id");
@@ -331,7 +331,7 @@ countable(const snap_run *s, const snap_chunk *c, uint64_t acked)
 		return false;
 	if (c->last || s->prog.ranges[c->range].keyset)
 		return true;
-	for (const snap_chunk *d = c->next; d; d = d->next)
+	for (const snap_chunk *d = chunk_of(c->link.next); d; d = chunk_of(d->link.next))
 		if (d->range == c->range && d->last)
 			return d->last_seq <= acked;
 	return false;
@@ -345,7 +345,7 @@ waiting(const snap_run *s)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked);
-	return s->stail && s->stail->last_seq > acked;
+	return s->sent.tail && chunk_of(s->sent.tail)->last_seq > acked;
 }
 
 /* Apply the chunks every sink acknowledged to the progress, never one that
@@ -357,9 +357,9 @@ apply_acks(snap_run *s)
 
 	if (!trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked))
 		return;
-	while (s->shead && countable(s, s->shead, acked))
+	while (s->sent.head && countable(s, chunk_of(s->sent.head), acked))
 	{
-		snap_chunk *c = s->shead;
+		snap_chunk *c = chunk_of(trib_chunkq_pop(&s->sent));
 		trib_mongo_range *r = &s->prog.ranges[c->range];
 
 		if (c->after)
@@ -373,9 +373,6 @@ apply_acks(snap_run *s)
 		if (c->last_seq > s->done_seq)
 			s->done_seq = c->last_seq;
 		s->dirty = true;
-		s->shead = c->next;
-		if (s->shead == NULL)
-			s->stail = NULL;
 		c->n = 0;				/* its events were freed when delivered */
 		chunk_free(c);
 	}
@@ -406,12 +403,7 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 		c->last_seq = s->next_seq - 1;
 	s->rows += (uint64_t) c->n;
 	s->host->batch_end(s->host->arg);
-	c->next = NULL;
-	if (s->stail)
-		s->stail->next = c;
-	else
-		s->shead = c;
-	s->stail = c;
+	trib_chunkq_push(&s->sent, &c->link);
 	return ok;
 }
 
@@ -424,17 +416,11 @@ pop_chunk(snap_run *s, bool *over)
 	struct timespec until = trib_clock_deadline(WAIT_MS);
 
 	pthread_mutex_lock(&s->mu);
-	if (s->qhead == NULL && s->running > 0 && !s->error[0])
+	if (s->q.head == NULL && s->running > 0 && !s->error[0])
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
-	c = s->qhead;
+	c = chunk_of(trib_chunkq_pop(&s->q));
 	if (c)
-	{
-		s->qhead = c->next;
-		if (s->qhead == NULL)
-			s->qtail = NULL;
-		s->qbytes -= c->bytes;
 		pthread_cond_broadcast(&s->cv);
-	}
 	*over = c == NULL && s->running == 0;
 	pthread_mutex_unlock(&s->mu);
 	return c;
@@ -483,18 +469,10 @@ stop_workers(snap_run *s, pthread_t *th, int n)
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	while (s->qhead)
-	{
-		snap_chunk *c = s->qhead;
-
-		s->qhead = c->next;
+	for (snap_chunk *c; (c = chunk_of(trib_chunkq_pop(&s->q))) != NULL;)
 		chunk_free(c);
-	}
-	while (s->shead)
+	for (snap_chunk *c; (c = chunk_of(trib_chunkq_pop(&s->sent))) != NULL;)
 	{
-		snap_chunk *c = s->shead;
-
-		s->shead = c->next;
 		c->n = 0;
 		chunk_free(c);
 	}

@@ -199,7 +199,6 @@ finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *
 	const char *key = NULL,
 			   *msg = NULL;
 	const trib_yaml_node *n;
-	char	   *p;
 	char		e[768];
 	char		snap[1024];
 	bson_t		match;
@@ -222,7 +221,5 @@ finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *
 	if (key == NULL)
 		return;
 	n = trib_yaml_map_key(map, key);
-	p = ck_path(path, key);
-	ck_error(c, n ? n : at, p, "%s", msg);
-	free(p);
+	ck_key_error(c, n ? n : at, path, key, "%s", msg);
 }

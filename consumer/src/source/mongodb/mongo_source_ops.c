@@ -49,7 +49,6 @@ typedef struct mg_state
 	const trib_mongo_source_conf *conf;
 	trib_mongo_reader *reader;
 	trib_intern *snap_names;	/* the snapshot events' names */
-	trib_position confirmed;
 	trib_metric *m_retries;
 	uint64_t	retries_shown;	/* what m_retries counted so far */
 } mg_state;
@@ -150,38 +149,13 @@ mg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 	return n;
 }
 
-/* source.h: compare, (commit_lsn, seq). */
-static int
-mg_compare(const trib_position *a, const trib_position *b)
-{
-	return trib_position_cmp(a, b);
-}
-
-/* source.h: format_id, parse_id, store_form, gauge: the common "L:S". */
-static size_t
-mg_format_id(const trib_position *pos, char *buf, size_t len)
-{
-	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
-}
-
-static bool
-mg_parse_id(const char *id, trib_position *out)
-{
-	memset(out, 0, sizeof(*out));
-	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
-}
-
+/* source.h: store_form: the commit LSN, written even when 0 ("0/0"), and
+ * seq (compare, format_id, parse_id and gauge are position.h's). */
 static void
 mg_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
 {
 	trib_lsn_format(pos->commit_lsn, key, keylen);
 	*seq = pos->seq;
-}
-
-static double
-mg_gauge(const trib_position *pos)
-{
-	return (double) pos->commit_lsn;
 }
 
 /* source.h: describe: "cluster time T.I, change S". */
@@ -207,7 +181,7 @@ mg_confirm(trib_source *src, const trib_position *end)
 {
 	mg_state   *s = src->state;
 
-	trib_source_note_confirmed(&s->confirmed, end);
+	trib_source_confirm_noted(src, end);
 	trib_mongo_reader_confirmed(s->reader, end);
 }
 
@@ -218,14 +192,6 @@ mg_resume_text(trib_source *src, const trib_position *pos)
 	mg_state   *s = src->state;
 
 	return trib_mongo_reader_resume_text(s->reader, pos);
-}
-
-static void
-mg_confirmed(const trib_source *src, trib_position *out)
-{
-	const mg_state *s = src->state;
-
-	*out = s->confirmed;
 }
 
 /* source.h: update_metrics: the resumes counter (lag in bytes: unknown). */
@@ -278,15 +244,15 @@ const trib_source_ops trib_mongo_source_ops = {
 	.snapshot = mg_snapshot,
 	.start = mg_start,
 	.poll = mg_poll,
-	.compare = mg_compare,
-	.format_id = mg_format_id,
-	.parse_id = mg_parse_id,
+	.compare = trib_position_cmp,	/* (commit_lsn, seq) */
+	.format_id = trib_position_format_id,	/* the common "L:S" */
+	.parse_id = trib_position_parse_id,
 	.store_form = mg_store_form,
-	.gauge = mg_gauge,
+	.gauge = trib_position_gauge,	/* the commit LSN */
 	.describe = mg_describe,
 	.resume_text = mg_resume_text,
 	.confirm = mg_confirm,
-	.confirmed = mg_confirmed,
+	.confirmed = trib_source_confirmed_noted,
 	.report = trib_source_report_nothing,
 	.update_metrics = mg_update_metrics,
 	.refused = mg_refused,

@@ -59,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunk_queue.h"
 #include "event.h"
 #include "mysql_conn.h"
 #include "mysql_position.h"
@@ -110,14 +111,14 @@ typedef struct trib_my_snap_table
  * engine. */
 typedef struct trib_my_snap_chunk
 {
+	trib_chunkq_link link;		/* first: the engine's queue and the chunk's
+								 * bytes, counted against buffer_bytes */
 	int			table;
 	trib_event **evs;
 	size_t		nev;
 	bool		final;			/* the table's last chunk */
 	int			nkey;
 	char	  **last_key;		/* the last row's key texts, or NULL */
-	size_t		bytes;
-	struct trib_my_snap_chunk *next;
 } trib_my_snap_chunk;
 
 trib_my_snap *trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen);

@@ -52,9 +52,7 @@ struct trib_my_snap
 	int			running;		/* workers not finished */
 	bool		stopping;
 	char		err[512];
-	trib_my_snap_chunk *head,
-			   *tail;
-	size_t		queued;
+	trib_chunkq q;				/* read, not taken (chunk_queue.h) */
 	int			test_read_delay_ms; /* msnap_test_hook_init() */
 };
 

@@ -195,7 +195,7 @@ make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 			return NULL;
 		}
 		c->evs[c->nev++] = ev;
-		c->bytes += strlen(ev->after) + (ev->key ? strlen(ev->key) : 0) + 256;
+		c->link.bytes += strlen(ev->after) + (ev->key ? strlen(ev->key) : 0) + 256;
 	}
 	if (t->npk > 0 && r->nrows > 0)
 	{
@@ -217,7 +217,7 @@ static bool
 enqueue(trib_my_snap *s, trib_my_snap_chunk *c)
 {
 	pthread_mutex_lock(&s->mu);
-	while (!s->stopping && s->queued > s->conf.buffer_bytes && s->head)
+	while (!s->stopping && s->q.bytes > s->conf.buffer_bytes && s->q.head)
 		pthread_cond_wait(&s->cv, &s->mu);
 	if (s->stopping)
 	{
@@ -225,12 +225,7 @@ enqueue(trib_my_snap *s, trib_my_snap_chunk *c)
 		trib_my_snap_chunk_free(c);
 		return false;
 	}
-	if (s->tail)
-		s->tail->next = c;
-	else
-		s->head = c;
-	s->tail = c;
-	s->queued += c->bytes;
+	trib_chunkq_push(&s->q, &c->link);
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return true;
@@ -514,19 +509,14 @@ trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
 
 	*out = NULL;
 	pthread_mutex_lock(&s->mu);
-	while (s->head == NULL && s->running > 0 && !s->err[0])
+	while (s->q.head == NULL && s->running > 0 && !s->err[0])
 		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
 			break;
 	if (s->err[0])
 		rc = (snprintf(errbuf, errlen, "%s", s->err), -1);
-	else if (s->head)
+	else if (s->q.head)
 	{
-		*out = s->head;
-		s->head = s->head->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		s->queued -= (*out)->bytes;
-		(*out)->next = NULL;
+		*out = (trib_my_snap_chunk *) trib_chunkq_pop(&s->q);
 		pthread_cond_broadcast(&s->cv);
 		rc = 1;
 	}
@@ -563,13 +553,6 @@ trib_my_snap_stop(trib_my_snap *s)
 			pthread_join(s->w[i].thread, NULL);
 			s->w[i].started = false;
 		}
-	while (s->head)
-	{
-		trib_my_snap_chunk *c = s->head;
-
-		s->head = c->next;
+	for (trib_my_snap_chunk *c; (c = (trib_my_snap_chunk *) trib_chunkq_pop(&s->q)) != NULL;)
 		trib_my_snap_chunk_free(c);
-	}
-	s->tail = NULL;
-	s->queued = 0;
 }

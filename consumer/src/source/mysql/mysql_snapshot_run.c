@@ -223,13 +223,11 @@ plain_name(const char *s)
 static bool
 prepare(phase *ph, char *errbuf, size_t errlen)
 {
-	const char **tables = trib_xcalloc(ph->conf->snapshot_tables.count + 1, sizeof(char *));
+	const char **tables = trib_strlist_view(&ph->conf->snapshot_tables);
 	trib_my_pos p = {0};
 	uint64_t	major = 0;
 	bool		ok;
 
-	for (size_t i = 0; i < ph->conf->snapshot_tables.count; i++)
-		tables[i] = ph->conf->snapshot_tables.items[i];
 	ph->snap = make_engine(ph, tables, errbuf, errlen);
 	free(tables);
 	ok = ph->snap && trib_my_snap_prepare(ph->snap, errbuf, errlen);

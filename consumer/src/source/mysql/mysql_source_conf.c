@@ -143,11 +143,9 @@ static void
 key_error(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 		  const char *key, const char *msg)
 {
-	char	   *p = ck_path(path, key);
 	const trib_yaml_node *n = trib_yaml_map_key(map, key);
 
-	ck_error(c, n ? n : at, p, "%s", msg);
-	free(p);
+	ck_key_error(c, n ? n : at, path, key, "%s", msg);
 }
 
 /* Cross-key checks. */

@@ -84,7 +84,6 @@ typedef struct my_state
 								 * registered after them (declare_ddl) */
 	const trib_source_host *host;	/* the pipeline's, from snapshot() */
 	int			capitems;
-	trib_position confirmed;	/* the newest END given to confirm() */
 	uint64_t	ddl;			/* DDL statements seen */
 	trib_metric *m_seconds_behind;	/* the reader's lag (mysql_lag.h) */
 	int64_t		lag_bytes_at_ms;	/* when the bytes were last asked */
@@ -521,26 +520,6 @@ my_format_id(const trib_position *pos, char *buf, size_t len)
 	return trib_my_pos_format(&p, buf, len);
 }
 
-
-/* source.h: confirm; report is trib_source_report_nothing: the server
- * keeps no replica position (core/source.c). */
-static void
-my_confirm(trib_source *src, const trib_position *end)
-{
-	my_state   *s = src->state;
-
-	trib_source_note_confirmed(&s->confirmed, end);
-}
-
-/* source.h: confirmed. */
-static void
-my_confirmed(const trib_source *src, trib_position *out)
-{
-	const my_state *s = src->state;
-
-	*out = s->confirmed;
-}
-
 /* source.h: update_metrics: the reader's lag in seconds, and in bytes
  * (src->m_lag_bytes) from the server's binlog sizes, asked at most every
  * LAG_BYTES_EVERY_MS once something was read; an unknown one keeps its
@@ -649,8 +628,9 @@ const trib_source_ops trib_mysql_source_ops = {
 	.parse_id = trib_position_parse_id,
 	.store_form = trib_position_store_form,
 	.gauge = trib_position_gauge,
-	.confirm = my_confirm,
-	.confirmed = my_confirmed,
+	/* the server keeps no replica position (core/source.c) */
+	.confirm = trib_source_confirm_noted,
+	.confirmed = trib_source_confirmed_noted,
 	.report = trib_source_report_nothing,
 	.update_metrics = my_update_metrics,
 	.close = my_close,

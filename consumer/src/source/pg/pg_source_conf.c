@@ -209,12 +209,10 @@ finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 			!trib_pg_option_bool(pg->plugin_options.items[i].value, &pg->two_phase))
 		{
 			char	   *p = ck_path(path, "plugin_options");
-			char	   *pp = ck_path(p, k);
 
-			ck_error(c, trib_yaml_map_get(opts, k), pp,
-					 "expected on or off (true/false, yes/no, 1/0), got \"%s\"",
-					 pg->plugin_options.items[i].value);
-			free(pp);
+			ck_key_error(c, trib_yaml_map_get(opts, k), p, k,
+						 "expected on or off (true/false, yes/no, 1/0), got \"%s\"",
+						 pg->plugin_options.items[i].value);
 			free(p);
 		}
 		for (size_t m = 0; m < sizeof(managed) / sizeof(managed[0]); m++)
@@ -222,10 +220,9 @@ finish_pg_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 			if (strcmp(pg->plugin_options.items[i].key, managed[m][0]) == 0)
 			{
 				char	   *p = ck_path(path, "plugin_options");
-				char	   *pp = ck_path(p, managed[m][0]);
 
-				ck_error(c, trib_yaml_map_key(opts, managed[m][0]), pp, "%s", managed[m][1]);
-				free(pp);
+				ck_key_error(c, trib_yaml_map_key(opts, managed[m][0]), p, managed[m][0], "%s",
+							 managed[m][1]);
 				free(p);
 			}
 		}
@@ -241,13 +238,8 @@ finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, c
 
 	(void) name;
 	if (b->initial > b->max)
-	{
-		char	   *p = ck_path(path, "initial");
-
-		ck_error(c, trib_yaml_map_get(map, "initial") ? trib_yaml_map_get(map, "initial") : at, p,
-				 "%d is more than max (%d)", b->initial, b->max);
-		free(p);
-	}
+		ck_key_error(c, trib_yaml_map_get(map, "initial") ? trib_yaml_map_get(map, "initial") : at,
+					 path, "initial", "%d is more than max (%d)", b->initial, b->max);
 }
 
 /* ---- what the pipeline's sections ask (registry.h) --------------------- */

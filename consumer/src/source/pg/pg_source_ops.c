@@ -320,39 +320,6 @@ pg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 	return k;
 }
 
-/* source.h: format_id. */
-static size_t
-pg_format_id(const trib_position *pos, char *buf, size_t len)
-{
-	return trib_eventid_format(pos->commit_lsn, pos->seq, buf, len);
-}
-
-/* source.h: parse_id, event ids as eventid.h reads them. */
-static bool
-pg_parse_id(const char *id, trib_position *out)
-{
-	memset(out, 0, sizeof(*out));
-	return trib_eventid_parse(id, &out->commit_lsn, &out->seq);
-}
-
-/* source.h: store_form, the commit LSN ("" when none) and seq. */
-static void
-pg_store_form(const trib_position *pos, char *key, size_t keylen, uint64_t *seq)
-{
-	if (pos->commit_lsn != 0)
-		trib_lsn_format(pos->commit_lsn, key, keylen);
-	else if (keylen > 0)
-		key[0] = '\0';
-	*seq = pos->seq;
-}
-
-/* source.h: gauge, the commit LSN. */
-static double
-pg_gauge(const trib_position *pos)
-{
-	return (double) pos->commit_lsn;
-}
-
 /* source.h: describe, an event or a whole transaction. */
 static size_t
 pg_describe(const trib_position *pos, char *buf, size_t len)
@@ -462,10 +429,10 @@ const trib_source_ops trib_pg_source_ops = {
 	.start = pg_start,
 	.poll = pg_poll,
 	.compare = trib_position_cmp,
-	.format_id = pg_format_id,
-	.parse_id = pg_parse_id,
-	.store_form = pg_store_form,
-	.gauge = pg_gauge,
+	.format_id = trib_position_format_id,	/* the common "L:S" */
+	.parse_id = trib_position_parse_id,
+	.store_form = trib_position_store_form,	/* "" when no commit LSN */
+	.gauge = trib_position_gauge,	/* the commit LSN */
 	.describe = pg_describe,
 	.confirm = pg_confirm,
 	.confirmed = pg_confirmed,

@@ -10,9 +10,9 @@
  * without a fast path (ranges of timestamps, say) then come out exactly as
  * in the walsender, which runs with the same server and role defaults.
  *
- * The queue.  A FIFO of chunks under one mutex with two condition
- * variables (not_empty for the pipeline thread, not_full for workers).
- * `qbytes` is the sum of the queued chunks' sizes; a worker waits while
+ * The queue.  A FIFO of chunks (core/chunk_queue.h) under one mutex with
+ * two condition variables (not_empty for the pipeline thread, not_full
+ * for workers).  `q.bytes` is the sum of the queued chunks' sizes; a worker waits while
  * adding its chunk would pass buffer_bytes, unless the queue is empty (so
  * a chunk larger than the bound still moves).  Cancellation (stop(), or an
  * error in another worker) wakes every waiter; a worker checks it between
@@ -69,9 +69,7 @@ struct trib_snapshot
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty;
 	pthread_cond_t not_full;
-	trib_snap_chunk *qhead,
-			   *qtail;
-	size_t		qbytes;
+	trib_chunkq q;				/* read, not taken (chunk_queue.h) */
 	int			running;		/* workers not finished */
 	int			next_table;
 	bool		cancel;
@@ -372,7 +370,7 @@ static bool
 push(trib_snapshot *s, trib_snap_chunk *c)
 {
 	pthread_mutex_lock(&s->mu);
-	while (!s->cancel && s->qhead && s->qbytes + c->bytes > s->conf.buffer_bytes)
+	while (!s->cancel && s->q.head && s->q.bytes + c->link.bytes > s->conf.buffer_bytes)
 		pthread_cond_wait(&s->not_full, &s->mu);
 	if (s->cancel)
 	{
@@ -380,12 +378,7 @@ push(trib_snapshot *s, trib_snap_chunk *c)
 		trib_snap_chunk_free(c);
 		return false;
 	}
-	if (s->qtail)
-		s->qtail->next = c;
-	else
-		s->qhead = c;
-	s->qtail = c;
-	s->qbytes += c->bytes;
+	trib_chunkq_push(&s->q, &c->link);
 	pthread_cond_signal(&s->not_empty);
 	pthread_mutex_unlock(&s->mu);
 	return true;
@@ -401,7 +394,7 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 	*out = NULL;
 	until = trib_clock_deadline(timeout_ms);
 	pthread_mutex_lock(&s->mu);
-	while (!s->qhead && !s->error[0] && s->running > 0 && rc == 0)
+	while (!s->q.head && !s->error[0] && s->running > 0 && rc == 0)
 		if (pthread_cond_timedwait(&s->not_empty, &s->mu, &until) != 0)
 			break;
 	if (s->error[0])
@@ -409,14 +402,9 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 		trib_errf(errbuf, errlen, "%s", s->error);
 		rc = -1;
 	}
-	else if (s->qhead)
+	else if (s->q.head)
 	{
-		*out = s->qhead;
-		s->qhead = s->qhead->next;
-		if (s->qhead == NULL)
-			s->qtail = NULL;
-		s->qbytes -= (*out)->bytes;
-		(*out)->next = NULL;
+		*out = (trib_snap_chunk *) trib_chunkq_pop(&s->q);
 		pthread_cond_signal(&s->not_full);
 		rc = 1;
 	}
@@ -527,10 +515,10 @@ make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snap_chunk *
 	c->table = ti;
 	c->evs = trib_xcalloc(n ? (size_t) n : 1, sizeof(trib_event *));
 	c->final = n < s->conf.chunk_rows;
-	c->bytes = 256;
+	c->link.bytes = 256;
 	for (i = 0; i < n; i++)
 	{
-		if (!row_event(s, w, t, res, i, &c->evs[i], &c->bytes, errbuf, errlen))
+		if (!row_event(s, w, t, res, i, &c->evs[i], &c->link.bytes, errbuf, errlen))
 		{
 			trib_snap_chunk_free(c);
 			return false;
@@ -800,13 +788,8 @@ trib_snapshot_stop(trib_snapshot *s)
 			pthread_join(s->workers[i].thread, NULL);
 			s->workers[i].started = false;
 		}
-	while ((c = s->qhead) != NULL)
-	{
-		s->qhead = c->next;
+	while ((c = (trib_snap_chunk *) trib_chunkq_pop(&s->q)) != NULL)
 		trib_snap_chunk_free(c);
-	}
-	s->qtail = NULL;
-	s->qbytes = 0;
 }
 
 void

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunk_queue.h"
 #include "event.h"
 #include "snapshot_format.h"
 #include "snapshot_tables.h"	/* trib_snapshot_conf, trib_snap_table */
@@ -57,14 +58,14 @@ typedef struct trib_snapshot trib_snapshot;
  */
 typedef struct trib_snap_chunk
 {
+	trib_chunkq_link link;		/* first: the engine's queue; link.bytes is
+								 * accounted against buffer_bytes */
 	int			table;			/* index into the engine's tables */
 	trib_event **evs;			/* owned; NULL entries once taken */
 	size_t		nev;
 	bool		final;			/* the table's last chunk */
 	int			nkey;
 	char	  **last_key;		/* key of the last row (texts), or NULL */
-	size_t		bytes;			/* accounted against buffer_bytes */
-	struct trib_snap_chunk *next;
 } trib_snap_chunk;
 
 /* Validate and copy conf; connects nothing. */

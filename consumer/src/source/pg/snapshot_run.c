@@ -88,27 +88,15 @@ opt_bool(const trib_kvlist *opts, const char *name)
 	return false;
 }
 
-/* A NULL-terminated view of a string list (the strings are not copied). */
-static const char **
-list_view(const trib_strlist *l)
-{
-	const char **v = trib_xcalloc(l->count + 1, sizeof(char *));
-	size_t		i;
-
-	for (i = 0; i < l->count; i++)
-		v[i] = l->items[i];
-	return v;
-}
-
 /* Build the engine for this source. */
 static trib_snapshot *
 make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 {
 	const trib_pg_source_conf *pg = ph->pg;
 	trib_snapshot_conf c;
-	const char **inc = list_view(&pg->include_tables);
-	const char **exc = list_view(&pg->exclude_tables);
-	const char **res = list_view(&pg->snapshot_tables);
+	const char **inc = trib_strlist_view(&pg->include_tables);
+	const char **exc = trib_strlist_view(&pg->exclude_tables);
+	const char **res = trib_strlist_view(&pg->snapshot_tables);
 	const char *enc = trib_kvlist_get(&pg->plugin_options, "bytea-encoding");
 	char	   *db;				/* as source_pg.c puts it into stream events */
 	trib_snapshot *s;
