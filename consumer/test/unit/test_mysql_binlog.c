@@ -812,6 +812,76 @@ test_temporal_values(void **state)
 	expect_json(TRIB_MYT_DATETIME, 0, 0, 0, "77873C922E120000", "\"1999-12-31T23:59:59\"");
 }
 
+/* The text trib_my_format_double gave before its fast path: the first
+ * precision from 15 to 17 whose "%g" reads back as v. */
+static void
+reference_double_text(double v, char *buf, size_t len)
+{
+	for (int p = 15; p <= 17; p++)
+	{
+		snprintf(buf, len, "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+}
+
+/* Format v both ways; the texts must be the same bytes. */
+static void
+expect_double_text(double v)
+{
+	char		got[40],
+				want[40];
+
+	trib_my_format_double(v, false, got, sizeof(got));
+	reference_double_text(v, want, sizeof(want));
+	if (strcmp(got, want) != 0)
+		fail_msg("DOUBLE %a: expected \"%s\", got \"%s\"", v, want, got);
+}
+
+static void
+test_double_text_is_the_shortest_precision_text(void **state)
+{
+	static const double edges[] = {0.0, -0.0, 1e-4, 9.9999e-5, 0.00010000000000000001,
+		1e15, 999999999999999.0, 999999999999999.9, 1e15 - 0.5, 123456789012345.0,
+		0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 1e-5, 5e-324, 1.7976931348623157e308,
+		9007199254740993.0, 4503599627370495.5, 0.1 + 0.2, 100.0, 1000.0, 1e14, 12345.678};
+	uint64_t	x = 0x9E3779B97F4A7C15u;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+	{
+		expect_double_text(edges[i]);
+		expect_double_text(-edges[i]);
+	}
+	/* decimals of up to 17 digits at every scale, as DOUBLE columns hold
+	 * them (bench/mysql.sh stores seq / 7) */
+	for (int i = 1; i <= 200000; i++)
+	{
+		expect_double_text(i / 7.0);
+		expect_double_text((double) i / 7 * 1e-4);
+		expect_double_text(__builtin_round(i / 7.0 * 1e4) / 1e4);
+		expect_double_text(-(double) i * 1234567.0 / 1e3);
+		expect_double_text((double) i / 1e9);
+	}
+	/* random finite bit patterns, and random short decimals */
+	for (int i = 0; i < 200000; i++)
+	{
+		double		v;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		memcpy(&v, &x, sizeof(v));
+		if (v == v && v - v == 0)
+			expect_double_text(v);
+		expect_double_text((double) (int64_t) (x % 2000000000000000u - 1000000000000000) /
+						   __builtin_pow(10, (double) (x >> 59)));
+	}
+	/* the texts themselves */
+	expect_json(TRIB_MYT_DOUBLE, 8, 1, 0, "35EF384547922C40", "14.2857");
+	expect_json(TRIB_MYT_DOUBLE, 8, 1, 0, "000000000000E0BF", "-0.5");
+	expect_json(TRIB_MYT_DOUBLE, 8, 1, 0, "0000000000408F40", "1000");
+	expect_json(TRIB_MYT_DOUBLE, 8, 1, 0, "0000000000000000", "0");
+}
+
 static void
 test_number_values(void **state)
 {
@@ -1011,6 +1081,7 @@ main(void)
 		cmocka_unit_test(test_decimal_values),
 		cmocka_unit_test(test_temporal_values),
 		cmocka_unit_test(test_number_values),
+		cmocka_unit_test(test_double_text_is_the_shortest_precision_text),
 		cmocka_unit_test(test_string_values),
 		cmocka_unit_test(test_enum_set_bit_geometry_values),
 		cmocka_unit_test(test_fuzz_findings_fail_cleanly),

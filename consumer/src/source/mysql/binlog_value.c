@@ -24,6 +24,7 @@
  *   GEOMETRY     the WKB after the 4-byte SRID, in lower-case hex
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +47,100 @@ trib_my_gen_num(yajl_gen g, const char *s, size_t len)
 	yajl_gen_number(g, s, len);
 }
 
+/* v in decimal into buf (at least 21 bytes), no terminator; its length. */
+static size_t
+dec_u64(char *buf, uint64_t v)
+{
+	char		tmp[20];
+	size_t		n = 0;
+
+	do
+	{
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* A signed integer in decimal into buf (at least 21 bytes); its length. */
+static size_t
+dec_i64(char *buf, int64_t v)
+{
+	if (v >= 0)
+		return dec_u64(buf, (uint64_t) v);
+	buf[0] = '-';
+	return 1 + dec_u64(buf + 1, (uint64_t) 0 - (uint64_t) v);
+}
+
+/*
+ * The fast path of trib_my_format_double for a double: true with the text
+ * in buf when v is m / 10^k exactly as IEEE divides (m an integer below
+ * 10^15, k the smallest such, 1e-4 <= |v| < 1e15).  Both operands are
+ * exact, so the quotient is the double nearest to the decimal m * 10^-k,
+ * which is what strtod reads from that text: the text reads back.  It
+ * has at most 15 digits (DBL_DIG), so "%.15g" prints exactly these digits
+ * and the slow path would stop there with the same bytes; and within
+ * that range of magnitudes "%g" writes no exponent.
+ */
+static bool
+short_decimal(double v, char *buf, size_t len)
+{
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+	1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+	double		a = v < 0 ? -v : v;
+	char		digits[24];
+	size_t		nd,
+				at = 0;
+
+	if (!(a >= 1e-4 && a < 1e15) || len < 24)
+		return false;
+	for (size_t k = 0; k < sizeof(p10) / sizeof(p10[0]); k++)
+	{
+		double		m = rint(a * p10[k]);
+
+		if (m >= 1e15)
+			return false;
+		if (m / p10[k] != a)
+			continue;
+		nd = dec_u64(digits, (uint64_t) m);
+		if (v < 0)
+			buf[at++] = '-';
+		if (nd <= k)
+		{
+			buf[at++] = '0';
+			buf[at++] = '.';
+			for (size_t z = nd; z < k; z++)
+				buf[at++] = '0';
+			memcpy(buf + at, digits, nd);
+			at += nd;
+		}
+		else
+		{
+			memcpy(buf + at, digits, nd - k);
+			at += nd - k;
+			if (k > 0)
+			{
+				buf[at++] = '.';
+				memcpy(buf + at, digits + nd - k, k);
+				at += k;
+			}
+		}
+		buf[at] = '\0';
+		return true;
+	}
+	return false;
+}
+
 void
 trib_my_format_double(double v, bool single, char *buf, size_t len)
 {
 	int			lo = single ? 6 : 15,
 				hi = single ? 9 : 17;
 
+	if (!single && short_decimal(v, buf, len))
+		return;
 	/* %g trims trailing zeros, so the first precision that reads back is
 	 * also the shortest text: any value with fewer digits prints as that
 	 * value padded with zeros at a higher precision */
@@ -89,13 +178,13 @@ gen_int(const trib_my_column *col, trib_my_cur *c, yajl_gen g)
 	size_t		n = col->type < sizeof(sizes) ? sizes[col->type] : 0;
 	uint64_t	v = trib_my_cur_le(c, n);
 	char		buf[24];
-	int			len;
+	size_t		len;
 
 	if (col->is_unsigned)
-		len = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		len = dec_u64(buf, v);
 	else
-		len = snprintf(buf, sizeof(buf), "%" PRId64, trib_my_sext(v, (unsigned) n * 8));
-	trib_my_gen_num(g, buf, (size_t) len);
+		len = dec_i64(buf, trib_my_sext(v, (unsigned) n * 8));
+	trib_my_gen_num(g, buf, len);
 }
 
 /* FLOAT or DOUBLE (little-endian IEEE 754). */

@@ -3,7 +3,14 @@
  *
  * The queue is a bounded hand-off queue (lib/handoff.h) of malloc'd
  * events, and the end of the stream after them (its error number and
- * message).  The thread owns the MYSQL and MARIADB_RPL handles; the only
+ * message).  An entry weighs its header and its event against the bound
+ * (queue_bytes, 4 MiB by default).  The bound is what the reader reads
+ * ahead of the loop, and the loop is the slower side, so the queue is
+ * full soon after any transaction of more than a few MiB of binlog: a
+ * small bound keeps the daemon's memory the same for a transaction of a
+ * million rows and of ten million (a 64 MiB bound, which a 1,000,000-row
+ * transaction's 32 MB never filled, did not), and a few MiB still hide
+ * the network's stalls from the decoder.  The thread owns the MYSQL and MARIADB_RPL handles; the only
  * thing another thread does to them is shutdown(2) on the socket, to wake
  * a blocked read when stopping: the socket and the stop flag it is
  * checked against are under a mutex of their own (sock_mu), so a stop
@@ -30,8 +37,9 @@
 
 typedef struct qent
 {
-	trib_handoff_item item;		/* first: the queue's link; bytes is the
-								 * event's length */
+	trib_handoff_item item;		/* first: the queue's link; bytes is what
+								 * the entry weighs (header and event) */
+	size_t		len;			/* the event's length */
 	uint8_t		data[];
 } qent;
 
@@ -69,7 +77,8 @@ push(trib_my_reader *r, const uint8_t *data, size_t len)
 {
 	qent	   *e = trib_xmalloc(sizeof(qent) + len);
 
-	e->item.bytes = len;
+	e->item.bytes = sizeof(qent) + len;
+	e->len = len;
 	memcpy(e->data, data, len);
 	return trib_handoff_push(r->q, &e->item);
 }
@@ -234,7 +243,7 @@ trib_my_reader_start(const trib_my_reader_conf *conf, char *errbuf, size_t errle
 	if (r->conf.pos < 4)
 		r->conf.pos = 4;
 	if (r->conf.queue_bytes == 0)
-		r->conf.queue_bytes = 64u << 20;
+		r->conf.queue_bytes = 4u << 20;
 	r->sock = -1;
 	pthread_mutex_init(&r->sock_mu, NULL);
 	r->q = trib_handoff_new(r->conf.queue_bytes, qent_free, NULL);
@@ -267,7 +276,7 @@ trib_my_reader_next(trib_my_reader *r, const uint8_t **buf, size_t *len,
 	{
 		r->current = (qent *) item;
 		*buf = r->current->data;
-		*len = r->current->item.bytes;
+		*len = r->current->len;
 	}
 	return rc;
 }

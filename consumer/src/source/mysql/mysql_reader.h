@@ -51,7 +51,7 @@ typedef struct trib_my_reader_conf
 	bool		stop_at_end;	/* the server ends the dump at the end of the
 								 * binlog (tools and tests) */
 	bool		annotate;		/* MariaDB: send ANNOTATE_ROWS events */
-	size_t		queue_bytes;	/* default 64 MiB */
+	size_t		queue_bytes;	/* default 4 MiB */
 } trib_my_reader_conf;
 
 typedef struct trib_my_reader trib_my_reader;

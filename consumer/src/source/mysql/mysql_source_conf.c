@@ -79,8 +79,9 @@ static const ck_key mysql_source_keys[] = {
 		"`query` (Debezium's include.query; MariaDB: binlog_annotate_row_events=ON, "
 		"MySQL: binlog_rows_query_log_events=ON); the text is not masked by "
 		"transform rules"),
-	CK_ROW(trib_mysql_source_conf, queue_mb, CK_INT, 0, .def = "64", .min = 1, .max = 65536,
-		.desc = "memory of the binlog events read ahead of the pipeline, in MiB"),
+	CK_ROW(trib_mysql_source_conf, queue_mb, CK_INT, 0, .def = "4", .min = 1, .max = 65536,
+		.desc = "memory of the binlog events read ahead of the pipeline, in MiB "
+		"(the events with their queue headers); the reader waits once it is full"),
 	CK_ROW(trib_mysql_source_conf, reconnect_backoff_ms, CK_SECTION, 0,
 		.section = &backoff_section, .doc_type = "map",
 		.desc = "reconnection delays: `{initial: 100, max: 30000}`"),

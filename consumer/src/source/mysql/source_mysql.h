@@ -93,7 +93,7 @@ typedef struct trib_source_mysql_conf
 	int			heartbeat_ms;	/* default 1000 */
 	bool		include_query;	/* the source block's "query" (mysql_tx.h) */
 	bool		stop_at_end;	/* end polling at the end of the binlog */
-	size_t		queue_bytes;	/* reader queue; default 64 MiB */
+	size_t		queue_bytes;	/* reader queue; default 4 MiB */
 	int			reconnect_min_ms;	/* default 100 */
 	int			reconnect_max_ms;	/* default 30000 */
 	/* level 0 error, 1 warning, 2 info, 3 debug; NULL: silent */
