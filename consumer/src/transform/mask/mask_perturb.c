@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dec_double.h"
 #include "decimal.h"
 #include "errf.h"
 #include "isodate.h"
@@ -151,11 +150,11 @@ perturb_number(const trib_mask *m, const trib_jvalue *in, double u,
 						 m->spec.perturb.mode == TRIB_PERTURB_DAYS ? " or date" : "");
 	delta = (long double) u * m->spec.perturb.amount;
 	if (m->spec.perturb.mode == TRIB_PERTURB_PERCENT)
-		delta = delta / 100.0L * fabsl((long double) trib_dec_to_double_fast(&v));
+		delta = delta / 100.0L * fabsl((long double) trib_dec_to_double(&v));
 	trib_jvalue_buf_set(out, in->kind, "", 0);
 	if (v.has_exp)
 	{
-		double		r = trib_dec_to_double_fast(&v) + (double) delta;
+		double		r = trib_dec_to_double(&v) + (double) delta;
 
 		if (!isfinite(r))
 		{
