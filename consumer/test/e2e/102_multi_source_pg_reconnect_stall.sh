@@ -85,7 +85,7 @@ expect_match "the source's heartbeat connection is there" "^[0-9]+$" "$HB_PID"
 kill -STOP "$HB_PID"
 sleep 1                         # a heartbeat is now unanswered
 my_insert_wait 6
-expect_within_5s "with the heartbeat unanswered, MariaDB's change arrives" "$ELAPSED"
+expect_within "with the heartbeat unanswered, MariaDB's change arrives" "$ELAPSED"
 kill -CONT "$HB_PID"
 
 # ---- 1: PostgreSQL stalled while its source reconnects
@@ -97,10 +97,10 @@ until_lost 1 || true
 expect_eq "the PostgreSQL source lost its stream and reconnects" 1 "$(lost_count)"
 sleep 1                         # the reconnection now hangs on the server
 my_insert_wait 2
-expect_within_5s "with PostgreSQL stalled, MariaDB's change arrives" "$ELAPSED"
+expect_within "with PostgreSQL stalled, MariaDB's change arrives" "$ELAPSED"
 while [ $(( $(now_ms) - t_stall )) -lt 12000 ]; do sleep 0.2; done
 my_insert_wait 3
-expect_within_5s "after the first attempt timed out, MariaDB's change still arrives" "$ELAPSED"
+expect_within "after the first attempt timed out, MariaDB's change still arrives" "$ELAPSED"
 expect_grep "an attempt ended at connect_timeout and was retried" "$WORK/run.log" \
     "connection failed: .*timeout expired"
 
@@ -118,12 +118,7 @@ until_id postgresql items:4 30 || true
 stall_pg
 until_lost 2 || true
 sleep 1
-t0=$(now_ms)
-stop_consumer
-took=$(( $(now_ms) - t0 ))
-kill -CONT "$PGC_PID"
-expect_eq "SIGTERM during the reconnection exits 0" 0 "$STOP_RC"
-expect_within_5s "..." "$took"
+stop_while_frozen "$PGC_PID" "during the reconnection"
 
 # ---- 4: a restart: everything once
 pg_insert 5

@@ -71,10 +71,10 @@ until_id postgresql items:1 && until_id mysql orders:1 ||
 stall_at_lookup fresh 1
 after_lookup_began
 pg_insert_wait 2
-expect_within_5s "with the lookup hanging on the frozen MariaDB, PostgreSQL's change arrives" "$ELAPSED"
+expect_within "with the lookup hanging on the frozen MariaDB, PostgreSQL's change arrives" "$ELAPSED"
 sleep 3
 pg_insert_wait 3
-expect_within_5s "... and again 3 s later" "$ELAPSED"
+expect_within "... and again 3 s later" "$ELAPSED"
 expect_eq "the new table's row waits for its lookup" "orders:1" "$(ids mysql)"
 
 # ---- 2: thawed: the lookup's answer comes, the rows arrive
@@ -87,12 +87,7 @@ expect_eq "after the thaw, MariaDB's rows arrive, each once" "fresh:1 fresh:2 or
 # ---- 3: SIGTERM while a lookup hangs on the frozen server
 stall_at_lookup later 1
 after_lookup_began
-t0=$(now_ms)
-stop_consumer
-took=$(( $(now_ms) - t0 ))
-kill -CONT "$MDB_PID"
-expect_eq "SIGTERM while the lookup hangs exits 0" 0 "$STOP_RC"
-expect_within_5s "..." "$took"
+stop_while_frozen "$MDB_PID" "while the lookup hangs"
 
 # ---- 4: a restart: everything once
 pgc_psql -d postgres -q -c "INSERT INTO items VALUES (4, 'after the restart')"
