@@ -278,3 +278,10 @@ trib_my_conn_keep(trib_my_conn_conf *dst, const trib_my_conn_conf *src, char **s
 	dst->user = trib_my_keep(slots, 2, src->user);
 	dst->password = trib_my_keep(slots, TRIB_MY_SLOT_PASSWORD, src->password);
 }
+
+/* See mysql_conn.h. */
+void
+trib_my_thread_start(void)
+{
+	mysql_thread_init();
+}

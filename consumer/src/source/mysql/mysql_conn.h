@@ -89,4 +89,9 @@ void		trib_my_conn_where(const trib_my_conn_conf *conf, char *buf, size_t len);
  * connection) rather than one that needs a person (access, purged log)? */
 bool		trib_my_error_retryable(unsigned errnum);
 
+/* The MySQL client's set-up of a lib/asker.h worker thread
+ * (mysql_thread_init; its thread_end is mysql_thread_end), for the table
+ * lookup (mysql_lookup.c) and the lag probe (mysql_lag_probe.c). */
+void		trib_my_thread_start(void);
+
 #endif							/* TRIB_MYSQL_CONN_H */

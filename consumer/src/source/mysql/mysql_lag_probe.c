@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "asker.h"
+#include "mysql_conn.h"
 #include "mysql_int.h"
-#include "mysql_lookup.h"
 #include "xalloc.h"
 
 /* A stalled server costs the probe's thread this long at most, and a

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "asker.h"
+#include "mysql_conn.h"
 #include "mysql_infoschema.h"
 #include "mysql_int.h"
 #include "xalloc.h"
@@ -65,13 +66,6 @@ answer(void *arg)
 	l->info = NULL;
 	l->ok = trib_my_infoschema_load(l->is, l->db, l->table, &l->info, &l->errnum,
 									l->err, sizeof(l->err));
-}
-
-/* See mysql_lookup.h. */
-void
-trib_my_thread_start(void)
-{
-	mysql_thread_init();
 }
 
 static const trib_asker_ops lookup_ops = {answer, destroy, trib_my_thread_start, mysql_thread_end};

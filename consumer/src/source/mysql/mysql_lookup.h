@@ -63,11 +63,6 @@ bool		trib_my_lookup_load(void *l, const char *db, const char *table,
  * in flight; true when there is one to take (or nothing is asked). */
 bool		trib_my_lookup_wait(trib_my_lookup *l, int timeout_ms);
 
-/* The MySQL client's set-up of a lib/asker.h worker thread
- * (mysql_thread_init; its thread_end is mysql_thread_end), for this
- * lookup and the lag probe (mysql_lag_probe.c). */
-void		trib_my_thread_start(void);
-
 /* The stream that asked was dropped: a failed answer, in or still to
  * come, is not handed out (the next stream asks again). */
 void		trib_my_lookup_forget(trib_my_lookup *l);
