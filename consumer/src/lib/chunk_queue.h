@@ -8,13 +8,16 @@
  * bounds how far the workers may read ahead; then the chunks delivered
  * to the sinks wait for their acknowledgement (core/snapshot_feed.c, and
  * the MongoDB copy's own loop), oldest first, scanned forward from one
- * chunk.  This is that list and that sum, once.  The queue is intrusive
+ * chunk.  A reader thread's entries wait in the same list for the
+ * pipeline's loop (lib/handoff.c, bounded in bytes too).  This is that
+ * list and that sum, once.  The queue is intrusive
  * and allocates nothing: a chunk type has a trib_chunkq_link as its
  * FIRST member, so that a link converts back to its chunk, and a link is
  * on one queue at a time.  Locking and waiting stay with each user (its
  * own mutex, condition variables and stop flag): the queue itself is not
  * thread-safe.  The queue never owns or frees a chunk; whoever pops one
- * owns it.
+ * owns it.  Push and pop are inline: the hand-off queue takes them once
+ * per entry of a stream, under its mutex.
  */
 #ifndef TRIB_CHUNK_QUEUE_H
 #define TRIB_CHUNK_QUEUE_H
@@ -38,10 +41,33 @@ typedef struct trib_chunkq
 } trib_chunkq;
 
 /* Append a chunk (by its link) and count its bytes. */
-void		trib_chunkq_push(trib_chunkq *q, trib_chunkq_link *c);
+static inline void
+trib_chunkq_push(trib_chunkq *q, trib_chunkq_link *c)
+{
+	c->next = NULL;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->bytes += c->bytes;
+}
 
 /* Take the oldest chunk's link (its next cleared, its bytes no longer
  * counted), or NULL when the queue is empty. */
-trib_chunkq_link *trib_chunkq_pop(trib_chunkq *q);
+static inline trib_chunkq_link *
+trib_chunkq_pop(trib_chunkq *q)
+{
+	trib_chunkq_link *c = q->head;
+
+	if (c == NULL)
+		return NULL;
+	q->head = c->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->bytes -= c->bytes;
+	c->next = NULL;
+	return c;
+}
 
 #endif

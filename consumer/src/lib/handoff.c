@@ -2,8 +2,10 @@
  * handoff.c: the bounded hand-off queue between a reader thread and the
  * pipeline's loop (handoff.h).
  *
- * One mutex guards everything; not_empty wakes the consumer (an entry,
- * the end), not_full wakes the producer (room, a stop).  Both are
+ * One mutex guards everything, the list of entries included (a
+ * lib/chunk_queue.h FIFO: its links and byte count are the items');
+ * not_empty wakes the consumer (an entry, the end), not_full wakes the
+ * producer (room, a stop).  Both are
  * broadcast: at most one thread waits on each, and a broadcast cannot
  * lose a wake-up if that ever changes.
  */
@@ -22,9 +24,7 @@ struct trib_handoff
 	pthread_mutex_t mu;
 	pthread_cond_t not_empty;
 	pthread_cond_t not_full;
-	trib_handoff_item *head,
-			   *tail;
-	size_t		bytes;
+	trib_chunkq q;				/* the queued entries and their bytes */
 	size_t		max_bytes;
 	bool		pushed;			/* something was ever pushed */
 	bool		stop;			/* the consumer asked the producer to stop */
@@ -55,11 +55,8 @@ trib_handoff_free(trib_handoff *h)
 {
 	if (h == NULL)
 		return;
-	for (trib_handoff_item *e = h->head, *next; e; e = next)
-	{
-		next = e->next;
+	for (trib_handoff_item *e; (e = trib_chunkq_pop(&h->q)) != NULL;)
 		h->free_item(e);
-	}
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->not_empty);
 	pthread_cond_destroy(&h->not_full);
@@ -70,25 +67,19 @@ trib_handoff_free(trib_handoff *h)
 static void
 append(trib_handoff *h, trib_handoff_item *e)
 {
-	if (h->tail && h->coalesce && h->coalesce(h->tail, e))
+	if (h->q.tail && h->coalesce && h->coalesce(h->q.tail, e))
 	{
 		h->free_item(e);
 		return;
 	}
-	e->next = NULL;
-	if (h->tail)
-		h->tail->next = e;
-	else
-		h->head = e;
-	h->tail = e;
-	h->bytes += e->bytes;
+	trib_chunkq_push(&h->q, e);
 }
 
 bool
 trib_handoff_push(trib_handoff *h, trib_handoff_item *e)
 {
 	pthread_mutex_lock(&h->mu);
-	while (!h->stop && h->bytes > 0 && h->bytes + e->bytes > h->max_bytes)
+	while (!h->stop && h->q.bytes > 0 && h->q.bytes + e->bytes > h->max_bytes)
 		pthread_cond_wait(&h->not_full, &h->mu);
 	if (h->stop)
 	{
@@ -150,7 +141,7 @@ ended(const trib_handoff *h, int *code, char *errbuf, size_t errlen)
 static bool
 has_entry(const trib_handoff *h)
 {
-	return h->head != NULL;
+	return h->q.head != NULL;
 }
 
 /* Was anything ever pushed? */
@@ -169,14 +160,9 @@ trib_handoff_pop(trib_handoff *h, const struct timespec *until,
 
 	pthread_mutex_lock(&h->mu);
 	wait_for(h, has_entry, until);
-	e = h->head;
+	e = trib_chunkq_pop(&h->q);
 	if (e)
 	{
-		h->head = e->next;
-		if (h->head == NULL)
-			h->tail = NULL;
-		h->bytes -= e->bytes;
-		e->next = NULL;
 		pthread_cond_broadcast(&h->not_full);
 		*out = e;
 		rc = 1;

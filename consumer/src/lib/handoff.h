@@ -3,10 +3,11 @@
  * (a source's reader: the MySQL binlog dump, the MongoDB change stream)
  * to the pipeline's loop, and the end of the stream after them.
  *
- * Design.  A singly linked list under one mutex with two condition
- * variables (not empty, not full).  The entries are the user's own
- * structs, each starting with a trib_handoff_item (the link and the bytes
- * it weighs), so the queue allocates nothing.  The queue is bounded in
+ * Design.  A singly linked list (lib/chunk_queue.h's intrusive FIFO)
+ * under one mutex with two condition variables (not empty, not full).
+ * The entries are the user's own structs, each starting with a
+ * trib_handoff_item (a trib_chunkq_link: the link and the bytes it
+ * weighs), so the queue allocates nothing.  The queue is bounded in
  * bytes: a push waits while the queue holds something and the new entry
  * would take it over the bound (an entry larger than the bound still goes
  * into an empty queue), so a slow consumer makes the producer wait and
@@ -33,12 +34,11 @@
 #include <stddef.h>
 #include <time.h>
 
-/* The head of every queued entry: the user's struct starts with one. */
-typedef struct trib_handoff_item
-{
-	struct trib_handoff_item *next;
-	size_t		bytes;			/* what it weighs against the bound */
-} trib_handoff_item;
+#include "chunk_queue.h"
+
+/* The head of every queued entry: the user's struct starts with one;
+ * its bytes are what it weighs against the bound. */
+typedef trib_chunkq_link trib_handoff_item;
 
 /* Frees a whole entry (the struct that starts with the item). */
 typedef void (*trib_handoff_free_fn) (trib_handoff_item *e);
