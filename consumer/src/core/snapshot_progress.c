@@ -16,6 +16,7 @@
 #include <yajl_tree.h>
 
 #include "event.h"
+#include "jsondoc.h"
 #include "strbuf.h"
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -93,21 +94,11 @@ trib_snapprog_to_json(const trib_snapprog *p)
 	return out;
 }
 
-/* A string member of an object, or NULL. */
-static const char *
-member_str(yajl_val obj, const char *name)
-{
-	const char *path[] = {name, NULL};
-	yajl_val	v = yajl_tree_get(obj, path, yajl_t_string);
-
-	return v ? YAJL_GET_STRING(v) : NULL;
-}
-
 /* Copy a short word member into dst; false when absent or too long. */
 static bool
 member_word(yajl_val obj, const char *name, char *dst, size_t len)
 {
-	const char *s = member_str(obj, name);
+	const char *s = trib_jdoc_member_str(obj, name);
 
 	if (s == NULL || strlen(s) >= len)
 		return false;
@@ -119,8 +110,8 @@ member_word(yajl_val obj, const char *name, char *dst, size_t len)
 static bool
 parse_table(yajl_val t, trib_snapprog *p, char *errbuf, size_t errlen)
 {
-	const char *schema = member_str(t, "schema");
-	const char *table = member_str(t, "table");
+	const char *schema = trib_jdoc_member_str(t, "schema");
+	const char *table = trib_jdoc_member_str(t, "table");
 	const char *pd[] = {"done", NULL};
 	const char *pr[] = {"rows", NULL};
 	const char *pa[] = {"after", NULL};
@@ -186,7 +177,7 @@ trib_snapprog_from_json(const char *json, trib_snapprog *out,
 		return 0;
 	}
 	tables = yajl_tree_get(snap, pt, yajl_t_array);
-	lsn = member_str(snap, "lsn");
+	lsn = trib_jdoc_member_str(snap, "lsn");
 	if (!member_word(snap, "state", out->state, sizeof(out->state)) ||
 		!member_word(snap, "mode", out->mode, sizeof(out->mode)) ||
 		!lsn || !trib_lsn_parse(lsn, &out->lsn) || !tables)

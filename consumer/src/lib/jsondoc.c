@@ -327,3 +327,13 @@ trib_jdoc_quote(trib_strbuf *b, const char *s)
 	trib_strbuf_add(b, (const char *) buf, len);
 	yajl_gen_free(g);
 }
+
+/* See jsondoc.h. */
+const char *
+trib_jdoc_member_str(yajl_val obj, const char *key)
+{
+	const char *path[] = {key, NULL};
+	yajl_val	v = obj ? yajl_tree_get(obj, path, yajl_t_string) : NULL;
+
+	return v ? YAJL_GET_STRING(v) : NULL;
+}

@@ -69,4 +69,8 @@ void		trib_jdoc_remove_at(yajl_val obj, size_t i);
  * "false"; NULL for null, objects and arrays. */
 const char *trib_jdoc_scalar_text(yajl_val v);
 
+/* The value of obj's member `key` when it is a string; NULL when obj is
+ * NULL, the member is absent, or it is not a string. */
+const char *trib_jdoc_member_str(yajl_val obj, const char *key);
+
 #endif							/* TRIB_JSONDOC_H */

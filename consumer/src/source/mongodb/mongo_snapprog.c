@@ -57,16 +57,6 @@ trib_mongo_snapprog_to_json(const trib_mongo_snapprog *p)
 	return trib_strbuf_finish(&b);
 }
 
-/* A string member, or NULL (absent or null). */
-static const char *
-str_of(yajl_val o, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val	v = yajl_tree_get(o, path, yajl_t_string);
-
-	return v ? YAJL_GET_STRING(v) : NULL;
-}
-
 /* One range of the "ranges" array; false when a member is wrong. */
 static bool
 range_of(trib_mongo_snapprog *p, yajl_val o)
@@ -75,16 +65,18 @@ range_of(trib_mongo_snapprog *p, yajl_val o)
 	const char *rpath[] = {"rows", NULL};
 	const char *dpath[] = {"done", NULL};
 	yajl_val	rows = yajl_tree_get(o, rpath, yajl_t_number);
+	const char *db = trib_jdoc_member_str(o, "db");
+	const char *coll = trib_jdoc_member_str(o, "coll");
+	const char *after = trib_jdoc_member_str(o, "after");
 	trib_mongo_range *r;
 
-	if (!YAJL_IS_OBJECT(o) || !str_of(o, "db") || !str_of(o, "coll") || !rows ||
+	if (!YAJL_IS_OBJECT(o) || !db || !coll || !rows ||
 		!YAJL_IS_INTEGER(rows) || YAJL_GET_INTEGER(rows) < 0)
 		return false;
-	r = trib_mongo_snapprog_add(p, str_of(o, "db"), str_of(o, "coll"),
-								yajl_tree_get(o, kpath, yajl_t_true) != NULL,
-								str_of(o, "min"), str_of(o, "max"));
-	if (str_of(o, "after"))
-		r->after = trib_xstrdup(str_of(o, "after"));
+	r = trib_mongo_snapprog_add(p, db, coll, yajl_tree_get(o, kpath, yajl_t_true) != NULL,
+								trib_jdoc_member_str(o, "min"), trib_jdoc_member_str(o, "max"));
+	if (after)
+		r->after = trib_xstrdup(after);
 	r->rows = (uint64_t) YAJL_GET_INTEGER(rows);
 	r->done = yajl_tree_get(o, dpath, yajl_t_true) != NULL;
 	return true;
@@ -111,9 +103,9 @@ trib_mongo_snapprog_from_json(const char *json, trib_mongo_snapprog *out, char *
 		yajl_tree_free(root);
 		return 0;
 	}
-	state = str_of(s, "state");
-	mode = str_of(s, "mode");
-	time = str_of(s, "time");
+	state = trib_jdoc_member_str(s, "state");
+	mode = trib_jdoc_member_str(s, "mode");
+	time = trib_jdoc_member_str(s, "time");
 	ranges = yajl_tree_get(s, rpath, yajl_t_array);
 	if (!state || !mode || !time || !ranges || strlen(state) >= sizeof(out->state) ||
 		strlen(mode) >= sizeof(out->mode))

@@ -172,24 +172,14 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	return true;
 }
 
-/* A string member of a parsed opaque position, or NULL. */
-static const char *
-opaque_str(yajl_val o, const char *key)
-{
-	const char *path[] = {key, NULL};
-	yajl_val	v = o ? yajl_tree_get(o, path, yajl_t_string) : NULL;
-
-	return v ? YAJL_GET_STRING(v) : NULL;
-}
-
 /* The native position of a stored one (see Resume above). */
 static bool
 native_of(my_state *s, const trib_position *p, trib_my_pos *out,
 		  char *errbuf, size_t errlen)
 {
 	yajl_val	o = p->opaque ? yajl_tree_parse(p->opaque, NULL, 0) : NULL;
-	const char *file = opaque_str(o, "file");
-	const char *gtid = opaque_str(o, "gtid");
+	const char *file = trib_jdoc_member_str(o, "file");
+	const char *gtid = trib_jdoc_member_str(o, "gtid");
 	bool		ok = true;
 	char		err[512];
 
@@ -504,8 +494,8 @@ static size_t
 my_format_id(const trib_position *pos, char *buf, size_t len)
 {
 	yajl_val	o = pos->opaque ? yajl_tree_parse(pos->opaque, NULL, 0) : NULL;
-	const char *file = opaque_str(o, "file");
-	const char *gtid = opaque_str(o, "gtid");
+	const char *file = trib_jdoc_member_str(o, "file");
+	const char *gtid = trib_jdoc_member_str(o, "gtid");
 	trib_my_pos p = {0};
 
 	p.tx_pos = pos->commit_lsn & 0xFFFFFFFFu;
