@@ -26,7 +26,10 @@
  * converter, reset for each image.
  *
  * Members are matched to columns by position first, by name when that
- * misses (the relation cache, debezium_row.c).
+ * misses (the relation cache, debezium_row.c).  The walk calls the
+ * handlers directly (jscan_tokens.h's TRIB_JSTOK_WALKER), and a member
+ * whose name is the plain name of the column at its position is
+ * recognised there by one memcmp, without scanning it as a string.
  *
  * json/jsonb columns whose null is the JSON literal null (the image's
  * JSON null list) become the string "null", as Debezium writes them; SQL
@@ -77,6 +80,7 @@ typedef struct rowconv
 	size_t		member;			/* members written so far */
 	const trib_dbz_coltype *t;	/* the current member's coltype */
 	int			col;			/* its column, or -1 (its name in d->name) */
+	int			known;			/* the column known_name matched, or -1 */
 	size_t		nest_start;		/* image offset of a nested value */
 	trib_strbuf *nest;			/* a nested value written while lexed: out
 								 * (as is) or d->val (json, quoted at its
@@ -258,7 +262,8 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		}
 		return 1;
 	}
-	col = member_column(c, s, n);
+	col = c->known >= 0 ? c->known : member_column(c, s, n);
+	c->known = -1;
 	c->t = col >= 0 ? &c->types[col] : &asis;
 	first = c->member++ == 0;
 	if (col >= 0 && e->name_len[col] == n)
@@ -348,6 +353,29 @@ close_nested(void *ctx, bool array)
 
 static const trib_ytok_ops row_ops = {scalar, on_key, open_nested, close_nested};
 
+/* The walk's hook before a member name at sc->i: the length of the
+ * column's name at the member's position when the image has it there
+ * between quotes and it is plain (so the walk need not scan it), else 0. */
+static size_t
+known_name(void *ctx, const trib_jscan *sc)
+{
+	rowconv    *c = ctx;
+	size_t		h = c->member;
+	size_t		n;
+
+	if (c->depth != 1 || h >= (size_t) c->rel->ncolumns || !c->entry->plain[h])
+		return 0;
+	n = c->entry->name_len[h];
+	if (n == 0 || sc->len - sc->i < n + 2 || sc->s[sc->i + 1 + n] != '"' ||
+		memcmp(sc->s + sc->i + 1, c->rel->columns[h].name, n) != 0)
+		return 0;
+	c->known = (int) h;
+	return n;
+}
+
+/* The plain-text walk of an image with the handlers above. */
+TRIB_JSTOK_WALKER(walk_image, scalar, on_key, open_nested, close_nested, known_name)
+
 /*
  * yajl's allocations for one image (its handle, lexer, buffer and stack,
  * ~3 KB) come from the converter's arena, reset for each image, so the
@@ -421,6 +449,7 @@ rowconv_init(rowconv *c, trib_dbz *d, const trib_relation *rel,
 	c->out = out;
 	c->errbuf = errbuf;
 	c->errlen = errlen;
+	c->known = -1;
 	errbuf[0] = '\0';
 }
 
@@ -456,7 +485,7 @@ lex_plain(rowconv *c, size_t len)
 	size_t		out_len = c->out->len;
 
 	c->sc = &sc;
-	if (trib_jscan_tokens(&sc, &row_ops, c) == TRIB_JSTOK_OK && c->closed)
+	if (walk_image(&sc, c) == TRIB_JSTOK_OK && c->closed)
 		return true;
 	c->out->len = out_len;
 	if (c->out->data)

@@ -137,6 +137,7 @@ struct trib_envelope
 	trib_strbuf dbz_buf;
 	bool		dbz_schemas;	/* schemas.enable: {"schema":..,"payload":..} */
 	const char *key_schema;		/* the current record's, or NULL */
+	size_t		key_schema_len;
 	trib_dbz_tx dbz_tx;			/* Debezium's transaction topic */
 	trib_strbuf mongo_vs;		/* a MongoDB record's schemas (rendered */
 	trib_strbuf mongo_ks;		/* per record: debezium_mongo.c) */
@@ -1360,7 +1361,7 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 	{
 		EB_LIT(&env->buf, "{\"schema\":");
 		if (env->key_schema)
-			eb_put(&env->buf, env->key_schema, strlen(env->key_schema));
+			eb_put(&env->buf, env->key_schema, env->key_schema_len);
 		else
 			EB_LIT(&env->buf, "null");
 		EB_LIT(&env->buf, ",\"payload\":");
@@ -1411,23 +1412,27 @@ open_payload(trib_envelope *env, const trib_event *ev, bool row,
 			 char *errbuf, size_t errlen)
 {
 	const char *vs = NULL;
+	size_t		vs_len = 0;
 
 	env->key_schema = NULL;
+	env->key_schema_len = 0;
 	if (dbz_mongo(env, ev))
 	{
 		env->mongo_vs.len = env->mongo_ks.len = 0;
 		trib_dbz_mongo_render_schemas(env->prefix, ev->db, ev->table, &env->mongo_vs,
 									  &env->mongo_ks);
 		vs = env->mongo_vs.data;
+		vs_len = strlen(vs);
 		env->key_schema = row ? env->mongo_ks.data : NULL;
+		env->key_schema_len = row ? strlen(env->mongo_ks.data) : 0;
 	}
 	else if (ev->rel && !trib_dbz_schemas(env->dbz, env->prefix, ev->connector, ev->rel,
 									 row ? ev->key : NULL, &vs, &env->key_schema,
-									 errbuf, errlen))
+									 &vs_len, &env->key_schema_len, errbuf, errlen))
 		return false;
 	EB_LIT(&env->buf, "{\"schema\":");
 	if (vs)
-		eb_put(&env->buf, vs, strlen(vs));
+		eb_put(&env->buf, vs, vs_len);
 	else
 		EB_LIT(&env->buf, "null");
 	EB_LIT(&env->buf, ",\"payload\":");
