@@ -51,6 +51,7 @@
 #include "intern.h"
 #include "jsondoc.h"
 #include "opaque_source.h"
+#include "u64text.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -212,15 +213,10 @@ eb_ch(ebuf *b, char c)
 static inline void
 eb_u64(ebuf *b, uint64_t v)
 {
-	char		tmp[24];
+	char		tmp[TRIB_U64_DIGITS];
 	char	   *e = tmp + sizeof(tmp);
-	char	   *s = e;
+	char	   *s = trib_u64_digits(e, v);
 
-	do
-	{
-		*--s = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
 	eb_put(b, s, (size_t) (e - s));
 }
 
