@@ -18,8 +18,10 @@
  * go through trib_dbz_value as a yajl_val on the stack whose text sits in
  * the converter's scratch buffer (kept from one image to the next).
  * Nested values of columns passed as is, and json/jsonb values, are
- * written while lexed too (json/jsonb into the scratch buffer, then
- * quoted); other nested values (arrays of dates, numerics, ...) are
+ * written while lexed too (json/jsonb as the contents of a JSON string:
+ * straight into the output by the plain-text walk, whose strings need
+ * only their quotes escaped; into the scratch buffer, then quoted, under
+ * yajl); other nested values (arrays of dates, numerics, ...) are
  * parsed into a tree from their byte range in the image (the offset just
  * past the current token: the walk's position, or yajl_get_bytes_consumed
  * inside a callback).  yajl's own memory comes from an arena in the
@@ -83,8 +85,11 @@ typedef struct rowconv
 	int			known;			/* the column known_name matched, or -1 */
 	size_t		nest_start;		/* image offset of a nested value */
 	trib_strbuf *nest;			/* a nested value written while lexed: out
-								 * (as is) or d->val (json, quoted at its
-								 * end); NULL: parsed into a tree */
+								 * (as is, or with nest_esc a json value as
+								 * a string's contents) or d->val (json,
+								 * quoted at its end); NULL: parsed into a
+								 * tree */
+	bool		nest_esc;		/* nest's quotes written as \" */
 	const char *sep;			/* its separators: "," ":" or ", " ": " */
 	const char *colon;
 	bool		nest_first;		/* nothing written yet in its container */
@@ -129,6 +134,22 @@ quote_token(const rowconv *c, trib_strbuf *b, const char *s, size_t n)
 	trib_strbuf_addc(b, '"');
 	trib_strbuf_add(b, s, n);
 	trib_strbuf_addc(b, '"');
+}
+
+/* A string token of a nested value written while lexed: quoted, or with
+ * nest_esc (only under the plain-text walk, whose strings have nothing
+ * else to escape) between escaped quotes. */
+static void
+nest_string(rowconv *c, const char *s, size_t n)
+{
+	if (!c->nest_esc)
+	{
+		quote_token(c, c->nest, s, n);
+		return;
+	}
+	trib_strbuf_add(c->nest, "\\\"", 2);
+	trib_strbuf_add(c->nest, s, n);
+	trib_strbuf_add(c->nest, "\\\"", 2);
 }
 
 /* Write value v of the current member through its coltype. */
@@ -176,8 +197,15 @@ nest_begin(rowconv *c)
 	bool		jsonb = t->kind == TRIB_DBZ_JSONB;
 
 	c->nest = NULL;
+	c->nest_esc = false;
 	if (t->kind == TRIB_DBZ_ASIS)
 		c->nest = c->out;
+	else if ((t->kind == TRIB_DBZ_JSON || jsonb) && !t->array && c->sc)
+	{
+		c->nest = c->out;
+		c->nest_esc = true;
+		trib_strbuf_addc(c->out, '"');
+	}
 	else if ((t->kind == TRIB_DBZ_JSON || jsonb) && !t->array)
 	{
 		c->nest = &c->d->val;
@@ -203,7 +231,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 		{
 			nest_token(c);
 			if (type == yajl_t_string)
-				quote_token(c, c->nest, s, n);
+				nest_string(c, s, n);
 			else
 				trib_strbuf_add(c->nest, s, n);
 		}
@@ -256,7 +284,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		if (c->nest)
 		{
 			nest_token(c);
-			quote_token(c, c->nest, (const char *) s, n);
+			nest_string(c, (const char *) s, n);
 			trib_strbuf_adds(c->nest, c->colon);
 			c->nest_after_key = true;
 		}
@@ -336,7 +364,9 @@ close_nested(void *ctx, bool array)
 	{
 		trib_strbuf_addc(c->nest, array ? ']' : '}');
 		c->nest_first = false;
-		if (c->depth == 1 && c->nest != c->out)
+		if (c->depth == 1 && c->nest_esc)
+			trib_strbuf_addc(c->out, '"');
+		else if (c->depth == 1 && c->nest != c->out)
 			trib_dbz_quote_n(c->out, c->nest->data, c->nest->len);
 		return 1;
 	}
