@@ -840,17 +840,23 @@ eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 }
 
 /* A row image (or key) in the envelope's format: as is, or in Debezium's
- * encodings (debezium.h); the result stays valid until the next call. */
+ * encodings (debezium.h), its length in *len (the converter's output holds
+ * no NUL: it escapes control characters); the result stays valid until
+ * the next call. */
 static const char *
 image_text(trib_envelope *env, const trib_event *ev, const char *image,
-		   const char *json_nulls, char *errbuf, size_t errlen)
+		   const char *json_nulls, size_t *len, char *errbuf, size_t errlen)
 {
 	if (env->dbz == NULL)
+	{
+		*len = strlen(image);
 		return image;
+	}
 	env->dbz_buf.len = 0;
 	if (!trib_dbz_row(env->dbz, ev->connector, ev->rel, image, json_nulls,
 					  &env->dbz_buf, errbuf, errlen))
 		return NULL;
+	*len = env->dbz_buf.len;
 	return env->dbz_buf.data;
 }
 
@@ -1300,14 +1306,15 @@ bad:
 static bool
 write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errlen)
 {
+	size_t		len;
 	const char *after = image_text(env, ev, ev->after, ev->after_json_nulls,
-								   errbuf, errlen);
+								   &len, errbuf, errlen);
 
 	if (after == NULL)
 		return false;
 	if (ev->unchanged && env->placeholder_json)
 		return write_after_with_unchanged(env, ev, after, ev->unchanged, errbuf, errlen);
-	eb_put(&env->buf, after, strlen(after));
+	eb_put(&env->buf, after, len);
 	return true;
 }
 
@@ -1334,6 +1341,7 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 		  char *errbuf, size_t errlen)
 {
 	const char *key;
+	size_t		key_len;
 	size_t		len;
 	size_t		at;
 
@@ -1349,8 +1357,9 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 		if (!trib_dbz_mongo_key(ev->key, &env->dbz_buf, errbuf, errlen))
 			return false;
 		key = env->dbz_buf.data;
+		key_len = strlen(key);
 	}
-	else if ((key = image_text(env, ev, ev->key, NULL, errbuf, errlen)) == NULL)
+	else if ((key = image_text(env, ev, ev->key, NULL, &key_len, errbuf, errlen)) == NULL)
 		return false;
 	at = env->buf.len;
 	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
@@ -1362,7 +1371,7 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 			EB_LIT(&env->buf, "null");
 		EB_LIT(&env->buf, ",\"payload\":");
 	}
-	eb_put(&env->buf, key, strlen(key));
+	eb_put(&env->buf, key, key_len);
 	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
 		eb_ch(&env->buf, '}');
 	len = env->buf.len - at;
@@ -1446,12 +1455,13 @@ write_images(trib_envelope *env, const trib_event *ev, bool row, char *errbuf,
 	EB_LIT(b, "{\"before\":");
 	if (row && ev->before)
 	{
+		size_t		len;
 		const char *before = image_text(env, ev, ev->before,
-										ev->before_json_nulls, errbuf, errlen);
+										ev->before_json_nulls, &len, errbuf, errlen);
 
 		if (before == NULL)
 			return false;
-		eb_put(b, before, strlen(before));
+		eb_put(b, before, len);
 	}
 	else
 		EB_LIT(b, "null");
