@@ -270,13 +270,16 @@ void		trib_dbz_placeholder(trib_dbz *d, const char *connector,
  * relation version and cached in d: *value is the Envelope struct
  * "<prefix>.<schema>.<table>.Envelope" (before/after are ".Value"),
  * *key the ".Key" struct of the columns named in key_image (the event's
- * key object), or NULL when key_image is NULL.  Both stay valid until the
+ * key object), or NULL when key_image is NULL; their lengths in
+ * *value_len and *key_len (each may be NULL), kept with them so a record
+ * copies them without measuring ~3.5 KB again.  Both stay valid until the
  * relation's version changes or d is freed.  False (errbuf filled) when
  * the connector has no mapper.
  */
 bool		trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
 							 const trib_relation *rel, const char *key_image,
 							 const char **value, const char **key,
+							 size_t *value_len, size_t *key_len,
 							 char *errbuf, size_t errlen);
 
 /* Render the schemas (the uncached work of trib_dbz_schemas): the

@@ -20,13 +20,18 @@ typedef struct relentry
 	trib_dbz_coltype *types;
 	/* each column's member name as the lexer writes it, ",\"name\":"
 	 * (quoted by trib_dbz_quote), at members + member_off[i] (ncolumns + 1
-	 * offsets), and the length of its unquoted name in name_len[i] */
+	 * offsets), and the length of its unquoted name in name_len[i];
+	 * plain[i]: the name is printable ASCII without '"' or '\', so an
+	 * image writes it as it is (the lexer matches it without a scan) */
 	char	   *members;
 	size_t	   *member_off;
 	size_t	   *name_len;
+	bool	   *plain;
 	/* schemas.enable: the rendered schemas, or NULL until asked for */
 	char	   *value_schema;
 	char	   *key_schema;
+	size_t		value_schema_len;
+	size_t		key_schema_len;
 } relentry;
 
 struct trib_dbz

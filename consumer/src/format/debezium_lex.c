@@ -18,15 +18,20 @@
  * go through trib_dbz_value as a yajl_val on the stack whose text sits in
  * the converter's scratch buffer (kept from one image to the next).
  * Nested values of columns passed as is, and json/jsonb values, are
- * written while lexed too (json/jsonb into the scratch buffer, then
- * quoted); other nested values (arrays of dates, numerics, ...) are
+ * written while lexed too (json/jsonb as the contents of a JSON string:
+ * straight into the output by the plain-text walk, whose strings need
+ * only their quotes escaped; into the scratch buffer, then quoted, under
+ * yajl); other nested values (arrays of dates, numerics, ...) are
  * parsed into a tree from their byte range in the image (the offset just
  * past the current token: the walk's position, or yajl_get_bytes_consumed
  * inside a callback).  yajl's own memory comes from an arena in the
  * converter, reset for each image.
  *
  * Members are matched to columns by position first, by name when that
- * misses (the relation cache, debezium_row.c).
+ * misses (the relation cache, debezium_row.c).  The walk calls the
+ * handlers directly (jscan_tokens.h's TRIB_JSTOK_WALKER), and a member
+ * whose name is the plain name of the column at its position is
+ * recognised there by one memcmp, without scanning it as a string.
  *
  * json/jsonb columns whose null is the JSON literal null (the image's
  * JSON null list) become the string "null", as Debezium writes them; SQL
@@ -77,10 +82,14 @@ typedef struct rowconv
 	size_t		member;			/* members written so far */
 	const trib_dbz_coltype *t;	/* the current member's coltype */
 	int			col;			/* its column, or -1 (its name in d->name) */
+	int			known;			/* the column known_name matched, or -1 */
 	size_t		nest_start;		/* image offset of a nested value */
 	trib_strbuf *nest;			/* a nested value written while lexed: out
-								 * (as is) or d->val (json, quoted at its
-								 * end); NULL: parsed into a tree */
+								 * (as is, or with nest_esc a json value as
+								 * a string's contents) or d->val (json,
+								 * quoted at its end); NULL: parsed into a
+								 * tree */
+	bool		nest_esc;		/* nest's quotes written as \" */
 	const char *sep;			/* its separators: "," ":" or ", " ": " */
 	const char *colon;
 	bool		nest_first;		/* nothing written yet in its container */
@@ -125,6 +134,22 @@ quote_token(const rowconv *c, trib_strbuf *b, const char *s, size_t n)
 	trib_strbuf_addc(b, '"');
 	trib_strbuf_add(b, s, n);
 	trib_strbuf_addc(b, '"');
+}
+
+/* A string token of a nested value written while lexed: quoted, or with
+ * nest_esc (only under the plain-text walk, whose strings have nothing
+ * else to escape) between escaped quotes. */
+static void
+nest_string(rowconv *c, const char *s, size_t n)
+{
+	if (!c->nest_esc)
+	{
+		quote_token(c, c->nest, s, n);
+		return;
+	}
+	trib_strbuf_add(c->nest, "\\\"", 2);
+	trib_strbuf_add(c->nest, s, n);
+	trib_strbuf_add(c->nest, "\\\"", 2);
 }
 
 /* Write value v of the current member through its coltype. */
@@ -172,8 +197,15 @@ nest_begin(rowconv *c)
 	bool		jsonb = t->kind == TRIB_DBZ_JSONB;
 
 	c->nest = NULL;
+	c->nest_esc = false;
 	if (t->kind == TRIB_DBZ_ASIS)
 		c->nest = c->out;
+	else if ((t->kind == TRIB_DBZ_JSON || jsonb) && !t->array && c->sc)
+	{
+		c->nest = c->out;
+		c->nest_esc = true;
+		trib_strbuf_addc(c->out, '"');
+	}
 	else if ((t->kind == TRIB_DBZ_JSON || jsonb) && !t->array)
 	{
 		c->nest = &c->d->val;
@@ -199,7 +231,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 		{
 			nest_token(c);
 			if (type == yajl_t_string)
-				quote_token(c, c->nest, s, n);
+				nest_string(c, s, n);
 			else
 				trib_strbuf_add(c->nest, s, n);
 		}
@@ -252,13 +284,14 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		if (c->nest)
 		{
 			nest_token(c);
-			quote_token(c, c->nest, (const char *) s, n);
+			nest_string(c, (const char *) s, n);
 			trib_strbuf_adds(c->nest, c->colon);
 			c->nest_after_key = true;
 		}
 		return 1;
 	}
-	col = member_column(c, s, n);
+	col = c->known >= 0 ? c->known : member_column(c, s, n);
+	c->known = -1;
 	c->t = col >= 0 ? &c->types[col] : &asis;
 	first = c->member++ == 0;
 	if (col >= 0 && e->name_len[col] == n)
@@ -331,7 +364,9 @@ close_nested(void *ctx, bool array)
 	{
 		trib_strbuf_addc(c->nest, array ? ']' : '}');
 		c->nest_first = false;
-		if (c->depth == 1 && c->nest != c->out)
+		if (c->depth == 1 && c->nest_esc)
+			trib_strbuf_addc(c->out, '"');
+		else if (c->depth == 1 && c->nest != c->out)
 			trib_dbz_quote_n(c->out, c->nest->data, c->nest->len);
 		return 1;
 	}
@@ -347,6 +382,29 @@ close_nested(void *ctx, bool array)
 }
 
 static const trib_ytok_ops row_ops = {scalar, on_key, open_nested, close_nested};
+
+/* The walk's hook before a member name at sc->i: the length of the
+ * column's name at the member's position when the image has it there
+ * between quotes and it is plain (so the walk need not scan it), else 0. */
+static size_t
+known_name(void *ctx, const trib_jscan *sc)
+{
+	rowconv    *c = ctx;
+	size_t		h = c->member;
+	size_t		n;
+
+	if (c->depth != 1 || h >= (size_t) c->rel->ncolumns || !c->entry->plain[h])
+		return 0;
+	n = c->entry->name_len[h];
+	if (n == 0 || sc->len - sc->i < n + 2 || sc->s[sc->i + 1 + n] != '"' ||
+		memcmp(sc->s + sc->i + 1, c->rel->columns[h].name, n) != 0)
+		return 0;
+	c->known = (int) h;
+	return n;
+}
+
+/* The plain-text walk of an image with the handlers above. */
+TRIB_JSTOK_WALKER(walk_image, scalar, on_key, open_nested, close_nested, known_name)
 
 /*
  * yajl's allocations for one image (its handle, lexer, buffer and stack,
@@ -421,6 +479,7 @@ rowconv_init(rowconv *c, trib_dbz *d, const trib_relation *rel,
 	c->out = out;
 	c->errbuf = errbuf;
 	c->errlen = errlen;
+	c->known = -1;
 	errbuf[0] = '\0';
 }
 
@@ -456,7 +515,7 @@ lex_plain(rowconv *c, size_t len)
 	size_t		out_len = c->out->len;
 
 	c->sc = &sc;
-	if (trib_jscan_tokens(&sc, &row_ops, c) == TRIB_JSTOK_OK && c->closed)
+	if (walk_image(&sc, c) == TRIB_JSTOK_OK && c->closed)
 		return true;
 	c->out->len = out_len;
 	if (c->out->data)

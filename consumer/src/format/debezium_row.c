@@ -26,12 +26,14 @@ relentry_clear(relentry *e)
 	free(e->members);
 	free(e->member_off);
 	free(e->name_len);
+	free(e->plain);
 	free(e->value_schema);
 	free(e->key_schema);
 	e->types = NULL;
 	e->members = NULL;
 	e->member_off = NULL;
 	e->name_len = NULL;
+	e->plain = NULL;
 	e->value_schema = NULL;
 	e->key_schema = NULL;
 }
@@ -62,6 +64,21 @@ trib_dbz_free(trib_dbz *d)
 	free(d);
 }
 
+/* Whether name[0..n) is printable ASCII without '"' or '\' (written in
+ * an image as it is). */
+static bool
+plain_name(const char *name, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char ch = (unsigned char) name[i];
+
+		if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\')
+			return false;
+	}
+	return true;
+}
+
 /* Render each column's ",\"name\":" once (debezium_int.h, relentry). */
 static void
 render_members(relentry *e, const trib_relation *rel)
@@ -71,10 +88,12 @@ render_members(relentry *e, const trib_relation *rel)
 
 	e->member_off = trib_xrealloc(NULL, (n + 1) * sizeof(*e->member_off));
 	e->name_len = trib_xrealloc(NULL, (n + 1) * sizeof(*e->name_len));
+	e->plain = trib_xrealloc(NULL, (n + 1) * sizeof(*e->plain));
 	for (size_t i = 0; i < n; i++)
 	{
 		e->member_off[i] = m.len;
 		e->name_len[i] = strlen(rel->columns[i].name);
+		e->plain[i] = plain_name(rel->columns[i].name, e->name_len[i]);
 		trib_strbuf_addc(&m, ',');
 		trib_dbz_quote(&m, rel->columns[i].name);
 		trib_strbuf_addc(&m, ':');
@@ -202,7 +221,8 @@ key_columns(const trib_relation *rel, const char *key_image, bool *in_key)
 bool
 trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
 				 const trib_relation *rel, const char *key_image,
-				 const char **value, const char **key, char *errbuf, size_t errlen)
+				 const char **value, const char **key, size_t *value_len,
+				 size_t *key_len, char *errbuf, size_t errlen)
 {
 	trib_dbz_mapper map = trib_dbz_mapper_for(connector);
 	relentry   *e;
@@ -227,15 +247,21 @@ trib_dbz_schemas(trib_dbz *d, const char *prefix, const char *connector,
 								&v, &k);
 		free(in_key);
 		free(e->value_schema);
+		e->value_schema_len = v.len;
 		e->value_schema = trib_strbuf_finish(&v);
 		if (key_image)
 		{
 			free(e->key_schema);
+			e->key_schema_len = k.len;
 			e->key_schema = trib_strbuf_finish(&k);
 		}
 		trib_strbuf_free(&k);
 	}
 	*value = e->value_schema;
 	*key = key_image ? e->key_schema : NULL;
+	if (value_len)
+		*value_len = e->value_schema_len;
+	if (key_len)
+		*key_len = key_image ? e->key_schema_len : 0;
 	return true;
 }

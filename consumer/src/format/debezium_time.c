@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "isodate.h"
+#include "u64text.h"
 
 #define USEC_PER_SEC INT64_C(1000000)
 #define USEC_PER_DAY (INT64_C(86400) * USEC_PER_SEC)
@@ -85,15 +86,10 @@ parse_hms(const char **p, int64_t *usec)
 void
 trib_dbz_put_i64(trib_strbuf *out, int64_t v)
 {
-	char		buf[24];
-	char	   *p = buf + sizeof(buf);
-	uint64_t	u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+	char		buf[TRIB_U64_DIGITS + 1];
+	char	   *p = trib_u64_digits(buf + sizeof(buf),
+									v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v);
 
-	do
-	{
-		*--p = (char) ('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
 		*--p = '-';
 	trib_strbuf_add(out, p, (size_t) (buf + sizeof(buf) - p));

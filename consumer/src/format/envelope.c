@@ -51,6 +51,7 @@
 #include "intern.h"
 #include "jsondoc.h"
 #include "opaque_source.h"
+#include "u64text.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -137,6 +138,7 @@ struct trib_envelope
 	trib_strbuf dbz_buf;
 	bool		dbz_schemas;	/* schemas.enable: {"schema":..,"payload":..} */
 	const char *key_schema;		/* the current record's, or NULL */
+	size_t		key_schema_len;
 	trib_dbz_tx dbz_tx;			/* Debezium's transaction topic */
 	trib_strbuf mongo_vs;		/* a MongoDB record's schemas (rendered */
 	trib_strbuf mongo_ks;		/* per record: debezium_mongo.c) */
@@ -211,15 +213,10 @@ eb_ch(ebuf *b, char c)
 static inline void
 eb_u64(ebuf *b, uint64_t v)
 {
-	char		tmp[24];
+	char		tmp[TRIB_U64_DIGITS];
 	char	   *e = tmp + sizeof(tmp);
-	char	   *s = e;
+	char	   *s = trib_u64_digits(e, v);
 
-	do
-	{
-		*--s = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
 	eb_put(b, s, (size_t) (e - s));
 }
 
@@ -843,17 +840,23 @@ eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 }
 
 /* A row image (or key) in the envelope's format: as is, or in Debezium's
- * encodings (debezium.h); the result stays valid until the next call. */
+ * encodings (debezium.h), its length in *len (the converter's output holds
+ * no NUL: it escapes control characters); the result stays valid until
+ * the next call. */
 static const char *
 image_text(trib_envelope *env, const trib_event *ev, const char *image,
-		   const char *json_nulls, char *errbuf, size_t errlen)
+		   const char *json_nulls, size_t *len, char *errbuf, size_t errlen)
 {
 	if (env->dbz == NULL)
+	{
+		*len = strlen(image);
 		return image;
+	}
 	env->dbz_buf.len = 0;
 	if (!trib_dbz_row(env->dbz, ev->connector, ev->rel, image, json_nulls,
 					  &env->dbz_buf, errbuf, errlen))
 		return NULL;
+	*len = env->dbz_buf.len;
 	return env->dbz_buf.data;
 }
 
@@ -1303,14 +1306,15 @@ bad:
 static bool
 write_after(trib_envelope *env, const trib_event *ev, char *errbuf, size_t errlen)
 {
+	size_t		len;
 	const char *after = image_text(env, ev, ev->after, ev->after_json_nulls,
-								   errbuf, errlen);
+								   &len, errbuf, errlen);
 
 	if (after == NULL)
 		return false;
 	if (ev->unchanged && env->placeholder_json)
 		return write_after_with_unchanged(env, ev, after, ev->unchanged, errbuf, errlen);
-	eb_put(&env->buf, after, strlen(after));
+	eb_put(&env->buf, after, len);
 	return true;
 }
 
@@ -1337,6 +1341,7 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 		  char *errbuf, size_t errlen)
 {
 	const char *key;
+	size_t		key_len;
 	size_t		len;
 	size_t		at;
 
@@ -1352,20 +1357,21 @@ write_key(trib_envelope *env, const trib_event *ev, recoff *r,
 		if (!trib_dbz_mongo_key(ev->key, &env->dbz_buf, errbuf, errlen))
 			return false;
 		key = env->dbz_buf.data;
+		key_len = strlen(key);
 	}
-	else if ((key = image_text(env, ev, ev->key, NULL, errbuf, errlen)) == NULL)
+	else if ((key = image_text(env, ev, ev->key, NULL, &key_len, errbuf, errlen)) == NULL)
 		return false;
 	at = env->buf.len;
 	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
 	{
 		EB_LIT(&env->buf, "{\"schema\":");
 		if (env->key_schema)
-			eb_put(&env->buf, env->key_schema, strlen(env->key_schema));
+			eb_put(&env->buf, env->key_schema, env->key_schema_len);
 		else
 			EB_LIT(&env->buf, "null");
 		EB_LIT(&env->buf, ",\"payload\":");
 	}
-	eb_put(&env->buf, key, strlen(key));
+	eb_put(&env->buf, key, key_len);
 	if (env->dbz_schemas && ev->flatten == TRIB_FLAT_NONE)
 		eb_ch(&env->buf, '}');
 	len = env->buf.len - at;
@@ -1411,23 +1417,27 @@ open_payload(trib_envelope *env, const trib_event *ev, bool row,
 			 char *errbuf, size_t errlen)
 {
 	const char *vs = NULL;
+	size_t		vs_len = 0;
 
 	env->key_schema = NULL;
+	env->key_schema_len = 0;
 	if (dbz_mongo(env, ev))
 	{
 		env->mongo_vs.len = env->mongo_ks.len = 0;
 		trib_dbz_mongo_render_schemas(env->prefix, ev->db, ev->table, &env->mongo_vs,
 									  &env->mongo_ks);
 		vs = env->mongo_vs.data;
+		vs_len = strlen(vs);
 		env->key_schema = row ? env->mongo_ks.data : NULL;
+		env->key_schema_len = row ? strlen(env->mongo_ks.data) : 0;
 	}
 	else if (ev->rel && !trib_dbz_schemas(env->dbz, env->prefix, ev->connector, ev->rel,
 									 row ? ev->key : NULL, &vs, &env->key_schema,
-									 errbuf, errlen))
+									 &vs_len, &env->key_schema_len, errbuf, errlen))
 		return false;
 	EB_LIT(&env->buf, "{\"schema\":");
 	if (vs)
-		eb_put(&env->buf, vs, strlen(vs));
+		eb_put(&env->buf, vs, vs_len);
 	else
 		EB_LIT(&env->buf, "null");
 	EB_LIT(&env->buf, ",\"payload\":");
@@ -1445,12 +1455,13 @@ write_images(trib_envelope *env, const trib_event *ev, bool row, char *errbuf,
 	EB_LIT(b, "{\"before\":");
 	if (row && ev->before)
 	{
+		size_t		len;
 		const char *before = image_text(env, ev, ev->before,
-										ev->before_json_nulls, errbuf, errlen);
+										ev->before_json_nulls, &len, errbuf, errlen);
 
 		if (before == NULL)
 			return false;
-		eb_put(b, before, strlen(before));
+		eb_put(b, before, len);
 	}
 	else
 		EB_LIT(b, "null");

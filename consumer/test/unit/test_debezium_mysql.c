@@ -199,7 +199,7 @@ check_row(const row *r, size_t i)
 		}
 	}
 	snprintf(want, sizeof(want), "{%s,\"optional\":true,\"field\":\"v\"}", r->schema);
-	if (!trib_dbz_schemas(d, "p", "mysql", &rel, NULL, &vs, &ks, err, sizeof(err)) ||
+	if (!trib_dbz_schemas(d, "p", "mysql", &rel, NULL, &vs, &ks, NULL, NULL, err, sizeof(err)) ||
 		strstr(vs, want) == NULL)
 	{
 		print_error("row %zu [%s] %s schema:\n  expected %s\n  in       %s %s\n", i, r->doc,
@@ -239,7 +239,7 @@ test_mysql_source_struct(void **state)
 	(void) state;
 	trib_dbz_opts_init(&o);
 	d = trib_dbz_new(&o);
-	assert_true(trib_dbz_schemas(d, "p", "mysql", &rel, "{\"id\":1}", &vs, &ks, err,
+	assert_true(trib_dbz_schemas(d, "p", "mysql", &rel, "{\"id\":1}", &vs, &ks, NULL, NULL, err,
 								 sizeof(err)));
 	assert_non_null(strstr(vs, "\"name\":\"io.debezium.connector.mysql.Source\""));
 	assert_non_null(strstr(vs, "{\"type\":\"string\",\"optional\":false,\"field\":\"file\"}"));
@@ -299,7 +299,7 @@ test_mysql_required_zero_dates(void **state)
 		assert_true(trib_dbz_row(d, "mysql", &rel, image, NULL, &out, err, sizeof(err)));
 		snprintf(want, sizeof(want), "{\"v\":%s}", cases[i][3]);
 		assert_string_equal(out.data, want);
-		assert_true(trib_dbz_schemas(d, "p", "mysql", &rel, NULL, &vs, &ks, err, sizeof(err)));
+		assert_true(trib_dbz_schemas(d, "p", "mysql", &rel, NULL, &vs, &ks, NULL, NULL, err, sizeof(err)));
 		assert_non_null(strstr(vs, "\"optional\":false,\"field\":\"v\"}"));
 		trib_strbuf_free(&out);
 		trib_dbz_free(d);
