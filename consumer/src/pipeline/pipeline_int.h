@@ -78,6 +78,7 @@ typedef struct pending_tx
 	size_t		src;			/* its source (index into srcs) */
 	trib_position end;			/* the END item's position (the source's) */
 	int64_t		ts_ms;			/* commit time */
+	int64_t		recv_ms;		/* when its END was handled (monotonic) */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
 } pending_tx;
@@ -218,6 +219,7 @@ struct trib_pipeline
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
 	trib_metric *m_ack_latency;	/* looked up once */
+	trib_metric *m_receipt_latency;
 	trib_http  *http;
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 	trib_control *control;		/* control API on http, or NULL */
