@@ -55,6 +55,9 @@
 #define FLUSH_MS 1000			/* flush sinks at least this often when busy */
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
+#define GAUGE_MS 100			/* refresh /metrics' gauges at least this often
+								 * while busy (at once when a turn reads
+								 * nothing) */
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 #define LEADER_CHECK_MS 1000	/* the leader checks it holds the lock at
 								 * least this often, and before each flush
@@ -231,6 +234,7 @@ struct trib_pipeline
 	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
+	long long	last_gauges;	/* pl_update_gauges()'s last refresh */
 	trib_reload *reload;		/* reloads (reload.h), or NULL */
 	bool		in_tx;			/* between a transaction's first item and
 								 * its END: no reload applies here */
