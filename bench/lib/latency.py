@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Commit-to-ack latency from two scrapes of the consumer's /metrics.
 
-usage: latency.py BEFORE AFTER [TARGET_MS]
+usage: latency.py BEFORE AFTER [TARGET_MS [HISTOGRAM]]
 
 Reads the histogram tributary_commit_to_ack_seconds{sink="all"} from both
 files (Prometheus text, cumulative buckets), subtracts BEFORE from AFTER so
@@ -17,18 +17,24 @@ quantile is given as the upper bound of the bucket it falls in: exact to
 bound of the highest non-empty bucket.  The share at or under TARGET_MS
 (default 10) comes straight from that bucket, so a target "p99 <= X ms" is
 checked exactly: it holds when the share is at least 99 %.
+
+HISTOGRAM names another histogram with the same buckets, such as
+tributary_receipt_to_ack_seconds: from the moment the pipeline handled a
+transaction's commit to its acknowledgement, the daemon's own share of
+the commit-to-ack latency (the rest is PostgreSQL's: WAL to walsender to
+socket).
 """
 import re
 import sys
 
-NAME = "tributary_commit_to_ack_seconds_bucket"
-LINE = re.compile(NAME + r'\{sink="all",le="([^"]+)"\} (\d+)')
+NAME = "tributary_commit_to_ack_seconds"
 
 
-def buckets(path):
+def buckets(path, name=NAME):
+    line_re = re.compile(name + r'_bucket\{sink="all",le="([^"]+)"\} (\d+)')
     out = {}
     for line in open(path):
-        m = LINE.match(line)
+        m = line_re.match(line)
         if m:
             le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
             out[le] = int(m.group(2))
@@ -51,7 +57,8 @@ def quantile(q, bounds, cum):
 
 
 def main():
-    before, after = buckets(sys.argv[1]), buckets(sys.argv[2])
+    name = sys.argv[4] if len(sys.argv) > 4 else NAME
+    before, after = buckets(sys.argv[1], name), buckets(sys.argv[2], name)
     target = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.010
     if not after:
         print("0 NA NA NA NA NA")

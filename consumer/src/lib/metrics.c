@@ -29,6 +29,9 @@
  *   tributary_sink_acked_lsn{sink}             last acknowledged commit LSN
  *   tributary_queue_depth{queue}               events waiting in a queue
  *   tributary_commit_to_ack_seconds{sink}      source commit -> sink ack
+ *   tributary_receipt_to_ack_seconds{sink}     the pipeline's receipt of the
+ *                                              commit -> sink ack (the
+ *                                              daemon's share of the above)
  */
 #include "metrics.h"
 
@@ -629,7 +632,11 @@ trib_metrics_register_std(trib_metrics *reg, trib_std_metrics *s)
 											"Seconds from a transaction's commit at the source to its acknowledgement by a sink.",
 											"sink", trib_metrics_latency_buckets,
 											trib_metrics_latency_nbuckets);
+	s->receipt_latency = trib_metrics_histogram(reg, "tributary_receipt_to_ack_seconds",
+												"Seconds from the pipeline's receipt of a transaction's commit to its acknowledgement by a sink.",
+												"sink", trib_metrics_latency_buckets,
+												trib_metrics_latency_nbuckets);
 	return s->source_events && s->sink_events && s->sink_acked_events &&
 		s->errors && s->lag_bytes && s->lag_seconds && s->checkpoint_lsn &&
-		s->sink_acked_lsn && s->queue_depth && s->ack_latency;
+		s->sink_acked_lsn && s->queue_depth && s->ack_latency && s->receipt_latency;
 }

@@ -133,6 +133,7 @@ typedef struct trib_std_metrics
 	trib_metric_family *sink_acked_lsn; /* gauge {sink} */
 	trib_metric_family *queue_depth;	/* gauge {queue} */
 	trib_metric_family *ack_latency;	/* histogram {sink}, seconds */
+	trib_metric_family *receipt_latency;	/* histogram {sink}, seconds */
 } trib_std_metrics;
 
 /* Register the standard families in `reg`; false only on a clash with an

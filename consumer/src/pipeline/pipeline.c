@@ -291,6 +291,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	if (p->queue == NULL)
 		abort();
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
+	p->m_receipt_latency = trib_metric_get(p->m.receipt_latency, "all");
 	p->pause = trib_pause_new(cfg, p->metrics);
 	init_held(p);
 	/* after the pipeline's families: the source adds its own (the order

@@ -81,6 +81,22 @@ pl_durable_position(trib_pipeline *p, trib_position *out)
 }
 
 /*
+ * A transaction became durable: its commit-to-ack latency (from the
+ * source's commit timestamp) and its receipt-to-ack latency (from the
+ * moment the pipeline handled its END: the daemon's own share, which
+ * tells a slow upstream from a slow pipeline or sink).
+ */
+static void
+observe_durable(trib_pipeline *p, const pending_tx *tx)
+{
+	if (tx->ts_ms > 0)
+		trib_metric_observe(p->m_ack_latency,
+							(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
+	trib_metric_observe(p->m_receipt_latency,
+						(double) (trib_clock_mono_ms() - tx->recv_ms) / 1000.0);
+}
+
+/*
  * Several sources: pl_advance() per source.  A transaction is durable once
  * its last event is (in merged positions, `d`); each source's checkpoint
  * is then the END of its newest durable transaction with events, saved
@@ -109,9 +125,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 			p->srcs[tx->src].durable_end.opaque =
 				tx->end.opaque ? trib_xstrdup(tx->end.opaque) : NULL;
 			p->srcs[tx->src].has_durable_end = true;
-			if (tx->ts_ms > 0)
-				trib_metric_observe(p->m_ack_latency,
-									(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
+			observe_durable(p, tx);
 		}
 		p->qdurable++;
 	}
@@ -274,9 +288,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 			p->durable_tx = tx->end;
 			p->durable_tx.opaque = tx->end.opaque ? trib_xstrdup(tx->end.opaque) : NULL;
 			p->has_durable_tx = true;
-			if (tx->ts_ms > 0)
-				trib_metric_observe(p->m_ack_latency,
-									(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
+			observe_durable(p, tx);
 		}
 		p->qdurable++;
 	}

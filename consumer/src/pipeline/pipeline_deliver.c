@@ -383,6 +383,7 @@ end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)
 	tx.end = it->end;
 	tx.end.opaque = kept_opaque(p, c, it->end.opaque);	/* the queue's */
 	tx.ts_ms = it->ts_ms;
+	tx.recv_ms = trib_clock_mono_ms();
 	tx.has_last = p->tx_has_last;
 	tx.last = p->tx_last;
 	queue_push(p, &tx);

@@ -55,6 +55,9 @@
 #define FLUSH_MS 1000			/* flush sinks at least this often when busy */
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
+#define GAUGE_MS 100			/* refresh /metrics' gauges at least this often
+								 * while busy (at once when a turn reads
+								 * nothing) */
 #define LEADER_RETRY_MS 1000	/* a standby's tries at the pipeline lock */
 #define LEADER_CHECK_MS 1000	/* the leader checks it holds the lock at
 								 * least this often, and before each flush
@@ -78,6 +81,7 @@ typedef struct pending_tx
 	size_t		src;			/* its source (index into srcs) */
 	trib_position end;			/* the END item's position (the source's) */
 	int64_t		ts_ms;			/* commit time */
+	int64_t		recv_ms;		/* when its END was handled (monotonic) */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
 } pending_tx;
@@ -218,6 +222,7 @@ struct trib_pipeline
 	trib_metrics *metrics;		/* read by the HTTP thread */
 	trib_std_metrics m;
 	trib_metric *m_ack_latency;	/* looked up once */
+	trib_metric *m_receipt_latency;
 	trib_http  *http;
 	trib_regapi *regapi;		/* schema registry API on http, or NULL */
 	trib_control *control;		/* control API on http, or NULL */
@@ -229,6 +234,7 @@ struct trib_pipeline
 	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
+	long long	last_gauges;	/* pl_update_gauges()'s last refresh */
 	trib_reload *reload;		/* reloads (reload.h), or NULL */
 	bool		in_tx;			/* between a transaction's first item and
 								 * its END: no reload applies here */

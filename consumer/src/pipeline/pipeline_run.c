@@ -10,8 +10,10 @@
  * keeps the held sources alive with status updates every KEEPALIVE_MS.
  * Then it flushes the sinks when the source was quiet for IDLE_FLUSH_MS or
  * at least every FLUSH_MS, advances the checkpoint and confirmations, and
- * applies a waiting reload between transactions.  The leader checks that
- * it still holds the pipeline lock.  The timings are pipeline_int.h's.
+ * applies a waiting reload between transactions.  The gauges of /metrics
+ * are refreshed on every idle turn, and every GAUGE_MS while busy.  The
+ * leader checks that it still holds the pipeline lock.  The timings are
+ * pipeline_int.h's.
  */
 #include "pipeline_int.h"
 
@@ -218,7 +220,13 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 					tlog_debug("pipeline", "source %s: status update: %s",
 							   p->srcs[c].src.name, e);
 			}
-		pl_update_gauges(p);
+		/* once a turn cost 10% of the daemon's instructions per
+		 * single-row transaction (W2): busy, every GAUGE_MS */
+		if (n == 0 || trib_clock_mono_ms() - p->last_gauges >= GAUGE_MS)
+		{
+			pl_update_gauges(p);
+			p->last_gauges = trib_clock_mono_ms();
+		}
 		if (trib_log_reopen_pending())
 		{
 			char		e[256];

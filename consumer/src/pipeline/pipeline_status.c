@@ -1,6 +1,6 @@
 /*
  * pipeline_status.c: what the pipeline shows of itself: the gauges of
- * /metrics (pl_update_gauges(), once a loop turn), the /status document
+ * /metrics (pl_update_gauges(), on an idle loop turn or every GAUGE_MS), the /status document
  * (trib_pipeline_status_json) and the HTTP server's endpoints (/health,
  * /metrics, /status, and the control and registry APIs when configured).
  * The HTTP thread reads only what these functions publish: the metrics

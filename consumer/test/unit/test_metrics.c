@@ -243,7 +243,12 @@ test_std_metrics_render(void **state)
 	assert_true(trib_metrics_register_std(reg, &std));
 	trib_metric_observe(trib_metric_get(std.ack_latency, "pg"), 0.003);
 	trib_metric_set(trib_metric_get(std.checkpoint_lsn, "pg1"), (double) 0x16B3748);
+	trib_metric_observe(trib_metric_get(std.receipt_latency, "all"), 0.012);
 	text = render(reg);
+	/* the daemon's share: its own family, the same 1 ms buckets */
+	assert_non_null(strstr(text, "# TYPE tributary_receipt_to_ack_seconds histogram\n"));
+	assert_non_null(strstr(text, "tributary_receipt_to_ack_seconds_bucket{sink=\"all\",le=\"0.012\"} 1\n"));
+	assert_non_null(strstr(text, "tributary_receipt_to_ack_seconds_bucket{sink=\"all\",le=\"0.011\"} 0\n"));
 	assert_non_null(strstr(text, "# TYPE tributary_commit_to_ack_seconds histogram\n"));
 	assert_non_null(strstr(text, "tributary_commit_to_ack_seconds_bucket{sink=\"pg\",le=\"0.002\"} 0\n"));
 	assert_non_null(strstr(text, "tributary_commit_to_ack_seconds_bucket{sink=\"pg\",le=\"0.005\"} 1\n"));
