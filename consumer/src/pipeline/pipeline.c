@@ -189,6 +189,8 @@ open_rules_pool(trib_pipeline *p, const trib_config *cfg, char *errbuf, size_t e
 	if (p->rules_pool == NULL)
 		return errbuf[0] == '\0';
 	p->pool_evs = trib_xcalloc(POLL_BATCH, sizeof(trib_event *));
+	tlog_info("transforms", "every rule is pure: a batch's rules run on %d threads",
+			  cfg->transform_workers);
 	return true;
 }
 
