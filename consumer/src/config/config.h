@@ -447,6 +447,7 @@ typedef struct trib_config
 	bool		strict;			/* every captured column needs a rule */
 	int64_t		lua_max_instructions;	/* per evaluation */
 	int			lua_max_memory_mb;	/* the Lua state's memory */
+	int			transform_workers;	/* threads masking a batch (rules_pool.h) */
 	int			pause_buffer_mb;	/* what a paused sink may hold (MiB) */
 	trib_erasure_conf erasure;
 	trib_checkpoint_conf checkpoint;

@@ -24,7 +24,7 @@
 /* Top-level keys whose change a reload applies (the others are refused). */
 static const char *const live_keys[] = {
 	"transforms", "dead_letter", "dead_letter_images", "strict", "lua_max_instructions",
-	"lua_max_memory_mb", "pause_buffer_mb", "erasure", "schemas", "lineage", "log", NULL
+	"lua_max_memory_mb", "transform_workers", "pause_buffer_mb", "erasure", "schemas", "lineage", "log", NULL
 };
 
 /* Why a top-level key cannot change live. */

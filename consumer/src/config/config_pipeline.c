@@ -176,6 +176,11 @@ static const ck_key top_keys[] = {
 		.max = INT64_MAX, .desc = "Lua rules: VM instructions one evaluation may run"),
 	CK_ROW(trib_config, lua_max_memory_mb, CK_INT, 0, .def = "32", .min = 1, .max = 65536,
 		.desc = "Lua rules: memory of the Lua state, in MiB"),
+	CK_ROW(trib_config, transform_workers, CK_INT, 0, .def = "2", .min = 1, .max = 64,
+		.desc = "threads (the pipeline's own counted) that apply the rules to a batch of "
+		"events when every rule is a pure function of its event (masking strategies, "
+		"drop, keep, rename, cast, sample, route by template: docs/TRANSFORMS.md); the "
+		"events reach the sinks in their order either way; 1: the pipeline's thread alone"),
 	CK_ROW(trib_config, pause_buffer_mb, CK_INT, 0, .def = "64", .min = 0, .max = 65536,
 		.desc = "per paused sink: MiB of its events held in memory while the other sinks "
 		"go on; when one sink's buffer reaches it, no source is read until that sink is "

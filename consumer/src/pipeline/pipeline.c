@@ -173,6 +173,27 @@ make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
  * series per source come first, then each source's own (the order of
  * /metrics).
  */
+/*
+ * The rules on several threads (rules_pool.h) when every rule is pure and
+ * nothing between the source and the rules rewrites events in order (no
+ * schema stage); else p->rules_pool stays NULL.  false: a worker could not
+ * be started.
+ */
+static bool
+open_rules_pool(trib_pipeline *p, const trib_config *cfg, char *errbuf, size_t errlen)
+{
+	if (p->schemas != NULL)
+		return true;
+	p->rules_pool = trib_rules_pool_new(p->rules, cfg, p->metrics, cfg->transform_workers,
+										errbuf, errlen);
+	if (p->rules_pool == NULL)
+		return errbuf[0] == '\0';
+	p->pool_evs = trib_xcalloc(POLL_BATCH, sizeof(trib_event *));
+	tlog_info("transforms", "every rule is pure: a batch's rules run on %d threads",
+			  cfg->transform_workers);
+	return true;
+}
+
 static bool
 make_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 {
@@ -299,7 +320,8 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	if (!make_sources(p, errbuf, errlen) ||
 		!trib_schema_stage_new(cfg, p->metrics, p->srcs[0].src.ops->format_id, &p->schemas,
 							   errbuf, errlen) ||
-		!trib_lineage_new(cfg, p->rules, p->metrics, &p->lineage, errbuf, errlen))
+		!trib_lineage_new(cfg, p->rules, p->metrics, &p->lineage, errbuf, errlen) ||
+		!open_rules_pool(p, cfg, errbuf, errlen))
 	{
 		trib_pipeline_free(p);
 		return NULL;
@@ -421,6 +443,8 @@ trib_pipeline_free(trib_pipeline *p)
 	free(p->merge_names);
 	free(p->shosts);
 	free(p->merge_ops);
+	trib_rules_pool_free(p->rules_pool);
+	free(p->pool_evs);
 	trib_rules_free(p->rules);
 	trib_intern_free(p->snap_reached);
 	trib_erasure_free(p->erasure);

@@ -20,7 +20,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "catalog.h"
 #include "clock.h"
 #include "log.h"
 
@@ -295,8 +297,12 @@ pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 	/* the source's shape, before rules reshape it; false: not offered */
 	if (!trib_schema_stage_apply(p->schemas, ev, errbuf, errlen))
 		return (p->retriable = trib_schema_stage_retriable(p->schemas), false);
-	source_rel = ev->rel;		/* lineage: the shape before the rules */
-	v = trib_rules_apply(p->rules, ev, errbuf, errlen);
+	/* the rules, unless the batch's pool ran them (pl_rules_prepass()) */
+	if (!trib_rules_pool_take(p->rules_pool, ev, &v, &source_rel, errbuf, errlen))
+	{
+		source_rel = ev->rel;	/* lineage: the shape before the rules */
+		v = trib_rules_apply(p->rules, ev, errbuf, errlen);
+	}
 
 	/*
 	 * The event counts as handled (offered()) only once every sink meant
@@ -490,6 +496,31 @@ pl_drain(trib_pipeline *p, char *errbuf, size_t errlen)
 	return true;
 }
 
+/*
+ * With a rules pool: run the rules on the batch's row events on several
+ * threads before the batch is handled; pl_deliver() takes each result in
+ * turn.  Only events nothing before the rules changes: rows of the
+ * captured tables (the erasure guard passes them untouched, and a pool
+ * exists only without a schema stage); the catalog's rows and messages
+ * go through pl_deliver() as before.
+ */
+static void
+pl_rules_prepass(trib_pipeline *p, const trib_source_item *items, int n)
+{
+	size_t		k = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		const trib_event *ev = items[i].ev;
+
+		if (items[i].kind != TRIB_ITEM_EVENT || ev->op == TRIB_OP_MESSAGE ||
+			(ev->schema != NULL && strcmp(ev->schema, TRIB_CATALOG_SCHEMA) == 0))
+			continue;
+		p->pool_evs[k++] = items[i].ev;
+	}
+	trib_rules_pool_run(p->rules_pool, p->pool_evs, k);
+}
+
 /* Poll source c for up to POLL_BATCH items and handle them: how many, or
  * -1 on an error. */
 int
@@ -511,8 +542,11 @@ pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 	}
 	/* a reload waits for a transaction boundary; the items after it are
 	 * left to the source (it sends them again to the next pipeline) */
+	if (p->rules_pool != NULL && n > 0 && !reload_now(p))
+		pl_rules_prepass(p, items, n);
 	for (int i = 0; i < n && ok && !reload_now(p); i++)
 		ok = handle(p, c, &items[i], errbuf, errlen);
+	trib_rules_pool_forget(p->rules_pool);	/* events left unhandled */
 	trib_rules_batch_end(p->rules);
 	return ok ? n : -1;
 }

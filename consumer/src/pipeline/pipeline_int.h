@@ -41,6 +41,7 @@
 #include "registry_api.h"
 #include "reload.h"
 #include "rules.h"
+#include "rules_pool.h"
 #include "schema_stage.h"
 #include "sink.h"
 #include "sink_buffer.h"
@@ -191,6 +192,10 @@ struct trib_pipeline
 	bool		has_offered;
 	trib_position last_offered; /* the last event handled, kept or not */
 	trib_rules *rules;			/* transforms; empty when none */
+	trib_rules_pool *rules_pool;	/* the rules on a batch's events on several
+									 * threads (pure rules, no schema stage);
+									 * NULL: one event at a time */
+	trib_event **pool_evs;		/* the batch's events it takes (POLL_BATCH) */
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	trib_schema_stage *schemas; /* the schema stage, or NULL when off */
 	trib_lineage *lineage;		/* lineage recording, or NULL when off */

@@ -572,13 +572,15 @@ update_selection(trib_rules *rs, const trib_event *ev)
 	rs->sel_valid = true;
 }
 
+/* See rules_common.h: the rules on ev, its relation left to the caller. */
 trib_verdict
-trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
+rl_apply(trib_rules *rs, trib_event *ev, bool *reshaped, char *errbuf, size_t errlen)
 {
 	rl_evctx	x;
 	trib_verdict v = TRIB_VERDICT_KEEP;
 	char		e[512] = "";
 
+	*reshaped = false;
 	if (trib_rules_empty(rs))
 		return TRIB_VERDICT_KEEP;
 	memset(&x, 0, sizeof(x));
@@ -636,7 +638,24 @@ trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
 		ev->tags = trib_strbuf_finish(&x.tags);
 	}
 	trib_strbuf_free(&x.tags);
-	if (v == TRIB_VERDICT_KEEP && x.reshaped && ev->rel != NULL)
+	*reshaped = v == TRIB_VERDICT_KEEP && x.reshaped && ev->rel != NULL;
+	return v;
+}
+
+/* See rules_common.h. */
+const trib_relation *
+rl_derive(trib_rules *rs, const trib_event *ev)
+{
+	return derive(rs, ev);
+}
+
+trib_verdict
+trib_rules_apply(trib_rules *rs, trib_event *ev, char *errbuf, size_t errlen)
+{
+	bool		reshaped = false;
+	trib_verdict v = rl_apply(rs, ev, &reshaped, errbuf, errlen);
+
+	if (reshaped)
 		ev->rel = derive(rs, ev);
 	return v;
 }

@@ -222,4 +222,14 @@ bool		rl_expand_template(rl_evctx *x, const char *tmpl, char **out,
 /* The rule's key (r->key, keys.h) when it has one configured. */
 bool		rl_rule_key(rl_rule *r, char *errbuf, size_t errlen);
 
+/*
+ * The rules on ev without touching its relation (rules.c): *reshaped says
+ * whether the caller must give ev the derived relation, rl_derive(), as
+ * trib_rules_apply() does.  rules_pool.c runs it on worker threads, each
+ * with its own trib_rules, and derives on the pipeline's, in order.
+ */
+trib_verdict rl_apply(trib_rules *rs, trib_event *ev, bool *reshaped,
+					  char *errbuf, size_t errlen);
+const trib_relation *rl_derive(trib_rules *rs, const trib_event *ev);
+
 #endif							/* TRIB_RULES_COMMON_H */

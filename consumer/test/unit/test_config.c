@@ -752,7 +752,7 @@ every_error_is_reported_not_just_the_first(void **state)
 		"path, rotate_bytes, fsync, mode)\n"
 		"t.yaml:6:1: htp: unknown key for the top level (accepted: pipeline, sources, "
 		"transforms, sinks, dead_letter, dead_letter_images, strict, lua_max_instructions, "
-		"lua_max_memory_mb, pause_buffer_mb, erasure, checkpoint, http, schema_registry, schemas, lineage, log)");
+		"lua_max_memory_mb, transform_workers, pause_buffer_mb, erasure, checkpoint, http, schema_registry, schemas, lineage, log)");
 }
 
 static void
