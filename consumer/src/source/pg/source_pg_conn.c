@@ -161,6 +161,8 @@ trib_pg_dsn_redacted(const char *dsn)
 void
 spg_disconnect(trib_source_pg *src)
 {
+	spg_reader_free(src->reader);	/* first: the connection is ours again */
+	src->reader = NULL;
 	spg_dial_abandon(src->dial);
 	src->dial = NULL;
 	src->rc_phase = SPG_RC_IDLE;
@@ -405,6 +407,12 @@ spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
 	src->last_recv_ms = trib_clock_mono_ms();
 	spg_slog(src, 2, "streaming from slot %s", src->slot);
 	if (!spg_send_status(src, false, errbuf, errlen))
+	{
+		spg_disconnect(src);
+		return 0;
+	}
+	src->reader = spg_reader_start(src->conn, errbuf, errlen);
+	if (src->reader == NULL)
 	{
 		spg_disconnect(src);
 		return 0;

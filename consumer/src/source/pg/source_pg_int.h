@@ -11,6 +11,7 @@
  *                       sent and its answer awaited without blocking
  *   source_pg_heartbeat.c  heartbeats on a connection of their own, never
  *                       blocking
+ *   source_pg_reader.c  the stream's messages read on a thread of their own
  *   source_pg_stream.c  the CopyBoth stream: messages, records, status
  *                       updates, heartbeats, confirmations
  */
@@ -26,6 +27,7 @@
 #include "pgprepared.h"
 #include "pgrecord.h"
 #include "source_pg.h"
+#include "source_pg_reader.h"
 
 /* Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch. */
 #define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
@@ -92,6 +94,7 @@ struct trib_source_pg
 	bool		hb_busy;		/* a heartbeat sent, its answer awaited */
 	int64_t		hb_sent_ms;
 	bool		streaming;		/* in CopyBoth */
+	spg_reader *reader;			/* reads conn while streaming */
 	bool		opened;			/* extension/slot steps done */
 	bool		slot_created;
 	char	   *snapshot_name;

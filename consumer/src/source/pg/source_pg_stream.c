@@ -1,9 +1,10 @@
 /*
- * source_pg_stream.c: the CopyBoth stream once started: reading XLogData
- * and keepalives with PQgetCopyData(async) and poll() on PQsocket, the
- * records they carry through the parser, the assembler and pgprep, the
- * standby status updates ('r'), when heartbeats are due (sent by
- * source_pg_heartbeat.c, never blocking), and the caller's confirmations.
+ * source_pg_stream.c: the CopyBoth stream once started: the XLogData and
+ * keepalive messages that source_pg_reader.c's thread read off the socket,
+ * the records they carry through the parser, the assembler and pgprep, the
+ * standby status updates ('r', sent holding the connection against the
+ * reader), when heartbeats are due (sent by source_pg_heartbeat.c, never
+ * blocking), and the caller's confirmations.
  *
  * trib_source_pg_poll() never blocks longer than the caller's timeout, nor
  * than the next status update or heartbeat that falls due.  Per message it
@@ -16,8 +17,6 @@
  */
 #include "source_pg.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +49,23 @@ get_u64(const char *p)
 	return v;
 }
 
+/* Send one CopyData message and flush it, holding the connection against
+ * the reader thread while streaming; false with the connection's error. */
+static bool
+send_locked(trib_source_pg *src, const char *buf, int len, char *eb, size_t eblen)
+{
+	bool		ok;
+
+	if (src->reader)
+		spg_reader_lock(src->reader);
+	ok = PQputCopyData(src->conn, buf, len) > 0 && PQflush(src->conn) == 0;
+	if (!ok)
+		spg_conn_error(src->conn, eb, eblen);
+	if (src->reader)
+		spg_reader_unlock(src->reader);
+	return ok;
+}
+
 /* Send a standby status update. */
 bool
 spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t errlen)
@@ -67,9 +83,8 @@ spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t 
 	put_u64(buf + 17, 0);		/* apply: not tracked, like pg_recvlogical */
 	put_u64(buf + 25, (uint64_t) (trib_clock_wall_us() - PG_EPOCH_OFFSET_US));
 	buf[33] = reply_requested ? 1 : 0;
-	if (PQputCopyData(src->conn, buf, sizeof(buf)) <= 0 || PQflush(src->conn) != 0)
-		return trib_errf(errbuf, errlen, "could not send status update: %s",
-						 spg_conn_error(src->conn, eb, sizeof(eb)));
+	if (!send_locked(src, buf, sizeof(buf), eb, sizeof(eb)))
+		return trib_errf(errbuf, errlen, "could not send status update: %s", eb);
 	src->reported = flush;
 	src->stats.confirmed_lsn = flush;
 	src->stats.status_updates++;
@@ -188,7 +203,32 @@ lost(trib_source_pg *src, const char *why)
 	spg_schedule_retry(src, false);
 }
 
-/* Read whatever is available; false on a fatal record error. */
+/* The server ended the copy (often with an error): take its result on
+ * the connection, the reader gone; false when that is fatal. */
+static bool
+copy_ended(trib_source_pg *src, char *errbuf, size_t errlen)
+{
+	PGresult   *res;
+	bool		busy = false;
+	attempt_rc	rc;
+	char		eb[512];
+
+	spg_reader_free(src->reader);
+	src->reader = NULL;
+	res = PQgetResult(src->conn);
+	rc = spg_result_failure(src, res, "replication stream", &busy, eb, sizeof(eb));
+	PQclear(res);
+	if (rc < 0)
+	{
+		trib_errf(errbuf, errlen, "%s", eb);
+		spg_disconnect(src);
+		return false;
+	}
+	lost(src, eb);
+	return true;
+}
+
+/* Take what the reader has read; false on a fatal record error. */
 static bool
 read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 {
@@ -197,15 +237,14 @@ read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 	*got = false;
 	while (src->streaming)
 	{
-		char	   *buf = NULL;
-		int			r = PQgetCopyData(src->conn, &buf, 1);
+		const char *buf = NULL;
+		int			len = 0;
+		int			code = 0;
+		int			r = spg_reader_next(src->reader, 0, &buf, &len, &code, eb, sizeof(eb));
 
 		if (r > 0)
 		{
-			bool		ok = handle_copydata(src, buf, r, errbuf, errlen);
-
-			PQfreemem(buf);
-			if (!ok)
+			if (!handle_copydata(src, buf, len, errbuf, errlen))
 				return false;
 			*got = true;
 			if (trib_pgprep_ready(src->prep))
@@ -214,25 +253,9 @@ read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 		}
 		if (r == 0)
 			return true;
-		if (r == -1)
-		{
-			/* End of copy: the server ended the stream (often an error). */
-			PGresult   *res = PQgetResult(src->conn);
-			bool		busy = false;
-			attempt_rc	rc = spg_result_failure(src, res, "replication stream", &busy,
-											eb, sizeof(eb));
-
-			PQclear(res);
-			if (rc < 0)
-			{
-				trib_errf(errbuf, errlen, "%s", eb);
-				spg_disconnect(src);
-				return false;
-			}
-			lost(src, eb);
-			return true;
-		}
-		lost(src, spg_conn_error(src->conn, eb, sizeof(eb)));
+		if (code == SPG_READ_END)
+			return copy_ended(src, errbuf, errlen);
+		lost(src, eb);
 		return true;
 	}
 	return true;
@@ -281,9 +304,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 	{
 		int64_t		now = trib_clock_mono_ms();
 		int64_t		wake;
-		struct pollfd pfd;
 		bool		got;
-		int			n;
 
 		if (trib_pgprep_ready(src->prep))
 		{
@@ -342,21 +363,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		if (src->heartbeat_interval_ms > 0 &&
 			src->last_hb_ms + src->heartbeat_interval_ms < wake)
 			wake = src->last_hb_ms + src->heartbeat_interval_ms;
-		pfd.fd = PQsocket(src->conn);
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, wake > now ? (int) (wake - now) : 0);
-		if (n < 0 && errno != EINTR)
-		{
-			lost(src, strerror(errno));
-			continue;
-		}
-		if (n > 0 && !PQconsumeInput(src->conn))
-		{
-			char		eb[512];
-
-			lost(src, spg_conn_error(src->conn, eb, sizeof(eb)));
-		}
+		spg_reader_wait(src->reader, wake > now ? (int) (wake - now) : 0);
 	}
 }
 
