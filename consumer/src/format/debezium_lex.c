@@ -4,7 +4,7 @@
  *
  * Design.  A row image is converted while it is lexed, with no tree: its
  * tokens go to the four handlers here, from the plain-text walk
- * (lib/jscan_tokens.c) when the image is plain JSON, as the PostgreSQL
+ * (lib/jscan_tokens.h) when the image is plain JSON, as the PostgreSQL
  * source writes it, else from yajl's callback parser (lib/yajl_tokens.c).
  * The walk is tried first; when it stops (an escape, a bad value, not
  * JSON) what it wrote is cut back and yajl converts the image, so the
@@ -76,7 +76,7 @@ typedef struct rowconv
 	yajl_val	nulls;			/* json_nulls parsed, on first need */
 	bool		nulls_parsed;
 	yajl_handle h;				/* the yajl lexer, or NULL: */
-	const trib_jscan *sc;		/* the plain-text walk (lib/jscan_tokens.c) */
+	const trib_jscan *sc;		/* the plain-text walk (lib/jscan_tokens.h) */
 	trib_strbuf *out;
 	int			depth;
 	size_t		member;			/* members written so far */

@@ -2,7 +2,7 @@
  * jscan.h: a validating scanner for plain JSON texts, for hot paths that
  * need spans, not tokens (the PostgreSQL record parser's fast scan,
  * source/pg/pgrecord_fast.c, and the rules' text index,
- * transform/rules_splice.c), or tokens without yajl (lib/jscan_tokens.c).
+ * transform/rules_splice.c), or tokens without yajl (lib/jscan_tokens.h).
  *
  * Design.  yajl's parse costs about 40 instructions a byte with its
  * callbacks (these functions about 16); most texts on

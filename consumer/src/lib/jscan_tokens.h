@@ -7,8 +7,8 @@
  * gets its tokens from yajl.  yajl costs about 40 instructions a byte with
  * its callbacks; most texts on the hot paths are our own plugin's output,
  * plain JSON as lib/jscan.h defines it (no escapes, no control
- * characters).  trib_jscan_tokens walks such a text with jscan's checks
- * and calls the same handlers, with the same arguments, in the same order
+ * characters).  TRIB_JSTOK_WALKER defines a walk of such a text with
+ * jscan's checks that calls the same handlers, with the same arguments, in the same order
  * as yajl would: a string's bytes (its text is its decoded value, having
  * no escapes), a number's text as written, "true" "false" "null".  While
  * a handler runs, sc->i is the offset just past the current token, as
@@ -26,7 +26,7 @@
 #include "jscan.h"
 #include "yajl_tokens.h"
 
-/* What trib_jscan_tokens returns. */
+/* What a TRIB_JSTOK_WALKER walk returns. */
 typedef enum trib_jstok_result
 {
 	TRIB_JSTOK_OK,				/* the whole text, every handler returned 1 */
@@ -34,31 +34,17 @@ typedef enum trib_jstok_result
 	TRIB_JSTOK_NOT_PLAIN		/* not plain JSON or not JSON: ask yajl */
 } trib_jstok_result;
 
-/* Hand the tokens of the one JSON value in sc->s[0..len) (from sc->i,
- * normally 0) to ops with ctx; see the file comment. */
-trib_jstok_result trib_jscan_tokens(trib_jscan *sc, const trib_ytok_ops *ops, void *ctx);
-
-/* For TRIB_JSTOK_WALKER's KNOWN: no name is known ahead. */
-static inline size_t
-trib_jstok_no_known_name(void *ctx, const trib_jscan *sc)
-{
-	(void) ctx;
-	(void) sc;
-	return 0;
-}
-
 /*
  * TRIB_JSTOK_WALKER(NAME, SCALAR, KEY, OPEN, CLOSE, KNOWN) defines
  * `static trib_jstok_result NAME(trib_jscan *sc, void *ctx)`: the walk of
- * trib_jscan_tokens with the four handlers (trib_ytok_ops' signatures,
+ * the one JSON value in sc->s[0..len) (from sc->i, normally 0) with the
+ * four handlers (trib_ytok_ops' signatures,
  * static in the caller's file) called directly, so that a hot path's
  * handlers inline, as TRIB_YTOK_CALLBACKS does for yajl.  KNOWN(ctx, sc),
  * asked before each object member's name, may return the length n of a
  * name the caller recognises at sc->i without a scan: sc->s[sc->i] and
  * sc->s[sc->i + n + 1] are quotes and the n bytes between are plain (no
  * quote, backslash or control character, valid UTF-8); 0 scans it.
- * trib_jstok_no_known_name knows none.  jscan_tokens.c is this walk with
- * the ops table's handlers.
  */
 #define TRIB_JSTOK_WALKER(NAME, SCALAR, KEY, OPEN, CLOSE, KNOWN) \
 static trib_jstok_result NAME##_value(trib_jscan *sc, void *ctx, int depth); \

@@ -554,7 +554,7 @@ interop_test() {
 mock_start() {
     "$TOOLS/kafka_mock_server" "${1:-1}" > "$WORK/mock.out" 2>"$WORK/mock.err" &
     MOCK_PID=$!
-    for _ in $(seq 1 50); do [ "$(wc -l < "$WORK/mock.out")" -ge 2 ] && break; sleep 0.1; done
+    for _ in $(seq 1 50); do [ -f "$WORK/mock.out" ] && [ "$(wc -l < "$WORK/mock.out")" -ge 2 ] && break; sleep 0.1; done
     BOOT=$(sed -n 1p "$WORK/mock.out")
     MOCK_CTL=$(sed -n 2p "$WORK/mock.out" | sed 's/.*://')
     [ -n "$BOOT" ] && [ -n "$MOCK_CTL" ]

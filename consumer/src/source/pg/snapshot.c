@@ -10,7 +10,7 @@
  * without a fast path (ranges of timestamps, say) then come out exactly as
  * in the walsender, which runs with the same server and role defaults.
  *
- * The queue.  A FIFO of chunks (core/chunk_queue.h) under one mutex with
+ * The queue.  A FIFO of chunks (lib/chunk_queue.h) under one mutex with
  * two condition variables (not_empty for the pipeline thread, not_full
  * for workers).  `q.bytes` is the sum of the queued chunks' sizes; a worker waits while
  * adding its chunk would pass buffer_bytes, unless the queue is empty (so
