@@ -11,7 +11,8 @@
  *                       sent and its answer awaited without blocking
  *   source_pg_heartbeat.c  heartbeats on a connection of their own, never
  *                       blocking
- *   source_pg_reader.c  the stream's messages read on a thread of their own
+ *   source_pg_reader.c  the stream's messages read by the loop while light,
+ *                       on a thread of their own while heavy
  *   source_pg_stream.c  the CopyBoth stream: messages, records, status
  *                       updates, heartbeats, confirmations
  */

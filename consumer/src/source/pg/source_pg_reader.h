@@ -1,12 +1,14 @@
 /*
- * source_pg_reader.h: the replication stream read on a thread of its own
- * (source_pg_reader.c's top comment); private to source/pg/.
+ * source_pg_reader.h: the replication stream read by the loop while it is
+ * light and on a thread of its own while it is heavy (source_pg_reader.c's
+ * top comment); private to source/pg/.
  *
  * The loop starts a reader once the connection streams, takes messages
- * with spg_reader_next in the server's order, sends on the connection
- * only between spg_reader_lock and spg_reader_unlock, and frees the
- * reader (which joins its thread) before it uses the connection for
- * anything else or closes it.
+ * with spg_reader_next in the server's order (whichever thread read
+ * them), waits with spg_reader_wait, sends on the connection only between
+ * spg_reader_lock and spg_reader_unlock, and frees the reader (which
+ * joins its thread) before it uses the connection for anything else or
+ * closes it.
  */
 #ifndef TRIB_SOURCE_PG_READER_H
 #define TRIB_SOURCE_PG_READER_H
@@ -22,8 +24,8 @@
 
 typedef struct spg_reader spg_reader;
 
-/* Start reading conn (in CopyBoth) on a thread; NULL and errbuf when the
- * thread could not start. */
+/* Start reading conn (in CopyBoth), the loop reading first; NULL and
+ * errbuf when the thread could not start. */
 spg_reader *spg_reader_start(PGconn *conn, char *errbuf, size_t errlen);
 
 /*

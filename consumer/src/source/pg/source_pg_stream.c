@@ -1,6 +1,7 @@
 /*
  * source_pg_stream.c: the CopyBoth stream once started: the XLogData and
- * keepalive messages that source_pg_reader.c's thread read off the socket,
+ * keepalive messages that source_pg_reader.c reads off the socket (on the
+ * loop while the stream is light, on its thread while it is heavy),
  * the records they carry through the parser, the assembler and pgprep, the
  * standby status updates ('r', sent holding the connection against the
  * reader), when heartbeats are due (sent by source_pg_heartbeat.c, never
