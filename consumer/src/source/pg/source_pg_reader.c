@@ -65,6 +65,7 @@
 #include "clock.h"
 #include "errf.h"
 #include "handoff.h"
+#include "log.h"
 
 /* Messages per queue entry at most. */
 #define BATCH_MAX 256
@@ -86,6 +87,16 @@
 
 /* The thread parks after the socket was idle this long. */
 #define IDLE_MS 10
+
+/*
+ * For tests only: with TRIBUTARY_TEST_PG_READER_SWITCH set in the
+ * environment, every turn that read anything hands reading to the thread
+ * and the thread parks after 1 ms without input, so that a short e2e
+ * script crosses many switches (message order across them is what it
+ * checks); the number of switches is logged when the reader is freed.
+ * e2e 106 runs e2e 02 and 72 under it.
+ */
+#define TEST_SWITCH_ENV "TRIBUTARY_TEST_PG_READER_SWITCH"
 
 /* Who reads the connection (under mu). */
 typedef enum spg_mode
@@ -115,6 +126,9 @@ struct spg_reader
 	pthread_t	thread;
 	int			wake[2];		/* a pipe: written to stop the thread */
 	trib_handoff *q;
+	int			idle_ms;		/* IDLE_MS, or 1 under the test switch */
+	bool		test_switch;	/* TEST_SWITCH_ENV was set */
+	long		switches;		/* hand-overs to the thread (the loop's) */
 	/* the loop's own */
 	bool		direct;			/* it reads conn itself */
 	size_t		turn_bytes;		/* read directly in this turn */
@@ -196,7 +210,7 @@ wait_input(spg_reader *r)
 	pfd[1].fd = r->wake[0];
 	pfd[1].events = POLLIN;
 	pfd[1].revents = 0;
-	n = poll(pfd, 2, IDLE_MS);
+	n = poll(pfd, 2, r->idle_ms);
 	if (n < 0 && errno != EINTR)
 	{
 		trib_handoff_finish(r->q, SPG_READ_ERROR, strerror(errno));
@@ -338,6 +352,8 @@ spg_reader_start(PGconn *conn, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	r->conn = conn;
+	r->test_switch = getenv(TEST_SWITCH_ENV) != NULL;
+	r->idle_ms = r->test_switch ? 1 : IDLE_MS;
 	r->mode = MODE_DIRECT;
 	r->direct = true;
 	pthread_mutex_init(&r->mu, NULL);
@@ -377,6 +393,7 @@ hand_over(spg_reader *r)
 	pthread_cond_signal(&r->turn);
 	pthread_mutex_unlock(&r->mu);
 	r->direct = false;
+	r->switches++;
 }
 
 /* Bytes waiting in the socket's receive queue (0 when unknown). */
@@ -403,8 +420,8 @@ turn_ended(spg_reader *r)
 
 	if (r->turn_bytes == 0)
 		return;
-	heavy = r->turn_bytes >= FULL_TURN_BYTES &&
-		socket_pending(r->conn) >= HEAVY_PENDING_BYTES;
+	heavy = r->test_switch || (r->turn_bytes >= FULL_TURN_BYTES &&
+							   socket_pending(r->conn) >= HEAVY_PENDING_BYTES);
 	r->heavy_turns = heavy ? r->heavy_turns + 1 : 0;
 	r->turn_bytes = 0;
 	if (r->heavy_turns >= HEAVY_TURNS)
@@ -574,6 +591,9 @@ spg_reader_free(spg_reader *r)
 		/* the pipe is empty and ours: a write cannot fail here */
 	}
 	pthread_join(r->thread, NULL);
+	if (r->test_switch)
+		tlog_info("source", "replication reader: %ld hand-overs to the thread (%s)",
+				  r->switches, TEST_SWITCH_ENV);
 	if (r->dbuf)
 		PQfreemem(r->dbuf);
 	if (r->cur)
