@@ -333,6 +333,18 @@ run(void *arg)
 /* ---------------------------------------------------------------------- */
 /* the loop */
 
+/* Free what spg_reader_start made, the thread stopped or never started. */
+static void
+release(spg_reader *r)
+{
+	trib_handoff_free(r->q);
+	pthread_cond_destroy(&r->turn);
+	pthread_mutex_destroy(&r->mu);
+	close(r->wake[0]);
+	close(r->wake[1]);
+	free(r);
+}
+
 /* Public: start reading conn, streaming: directly, the thread parked. */
 spg_reader *
 spg_reader_start(PGconn *conn, char *errbuf, size_t errlen)
@@ -364,12 +376,7 @@ spg_reader_start(PGconn *conn, char *errbuf, size_t errlen)
 	{
 		trib_errf(errbuf, errlen, "starting the replication reader thread: %s",
 				  strerror(err));
-		trib_handoff_free(r->q);
-		pthread_cond_destroy(&r->turn);
-		pthread_mutex_destroy(&r->mu);
-		close(r->wake[0]);
-		close(r->wake[1]);
-		free(r);
+		release(r);
 		return NULL;
 	}
 	return r;
@@ -598,10 +605,5 @@ spg_reader_free(spg_reader *r)
 		PQfreemem(r->dbuf);
 	if (r->cur)
 		batch_free(&r->cur->item);
-	trib_handoff_free(r->q);
-	pthread_cond_destroy(&r->turn);
-	pthread_mutex_destroy(&r->mu);
-	close(r->wake[0]);
-	close(r->wake[1]);
-	free(r);
+	release(r);
 }
