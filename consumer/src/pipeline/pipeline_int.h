@@ -309,6 +309,7 @@ bool		pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
 
 /* pipeline_status.c */
 void		pl_update_gauges(trib_pipeline *p);
+void		pl_update_source_metrics(trib_pipeline *p);
 bool		pl_start_http(trib_pipeline *p, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_PIPELINE_INT_H */

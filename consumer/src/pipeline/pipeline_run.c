@@ -11,7 +11,8 @@
  * Then it flushes the sinks when the source was quiet for IDLE_FLUSH_MS or
  * at least every FLUSH_MS, advances the checkpoint and confirmations, and
  * applies a waiting reload between transactions.  The gauges of /metrics
- * are refreshed on every idle turn, and every GAUGE_MS while busy.  The
+ * are refreshed on every idle turn, and every GAUGE_MS while busy (the
+ * sources' own metrics on every turn: pl_update_source_metrics()).  The
  * leader checks that it still holds the pipeline lock.  The timings are
  * pipeline_int.h's.
  */
@@ -220,8 +221,10 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 					tlog_debug("pipeline", "source %s: status update: %s",
 							   p->srcs[c].src.name, e);
 			}
-		/* once a turn cost 10% of the daemon's instructions per
-		 * single-row transaction (W2): busy, every GAUGE_MS */
+		/* the pipeline's gauges once a turn cost 10% of the daemon's
+		 * instructions per single-row transaction (W2): busy, every
+		 * GAUGE_MS; the sources' own every turn, as before */
+		pl_update_source_metrics(p);
 		if (n == 0 || trib_clock_mono_ms() - p->last_gauges >= GAUGE_MS)
 		{
 			pl_update_gauges(p);

@@ -1,6 +1,7 @@
 /*
  * pipeline_status.c: what the pipeline shows of itself: the gauges of
- * /metrics (pl_update_gauges(), on an idle loop turn or every GAUGE_MS), the /status document
+ * /metrics (pl_update_gauges(), on an idle loop turn or every GAUGE_MS;
+ * pl_update_source_metrics(), every turn), the /status document
  * (trib_pipeline_status_json) and the HTTP server's endpoints (/health,
  * /metrics, /status, and the control and registry APIs when configured).
  * The HTTP thread reads only what these functions publish: the metrics
@@ -16,7 +17,21 @@
 #include "log.h"
 #include "strbuf.h"
 
-/* Refresh the gauges of /metrics. */
+/*
+ * The sources' own metrics (source.h's update_metrics), every loop turn:
+ * a source may ask its server a question there and take the answer on a
+ * later turn (the MySQL binlog lag in bytes, mysql_source_ops.c), and
+ * that answer must be taken while what it measured is still true.
+ */
+void
+pl_update_source_metrics(trib_pipeline *p)
+{
+	for (size_t c = 0; c < p->nsrcs; c++)
+		p->srcs[c].src.ops->update_metrics(&p->srcs[c].src);
+}
+
+/* Refresh the pipeline's gauges of /metrics (the sources' own are
+ * pl_update_source_metrics()'s). */
 void
 pl_update_gauges(trib_pipeline *p)
 {
@@ -27,7 +42,6 @@ pl_update_gauges(trib_pipeline *p)
 		const trib_position *saved = p->merge ? &ss->saved : &p->saved;
 		double		lag_s = 0;
 
-		ss->src.ops->update_metrics(&ss->src);
 		/* its oldest transaction not yet confirmed (a bounded look) */
 		for (size_t i = 0; i < p->qlen && i < 4096; i++)
 		{
