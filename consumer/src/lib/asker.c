@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "errf.h"
 #include "xalloc.h"
 
 struct trib_asker
@@ -106,6 +107,22 @@ trib_asker_new(const trib_asker_ops *ops, void *ctx, int *rc)
 		pthread_mutex_destroy(&a->mu);
 		free(a);
 		return NULL;
+	}
+	return a;
+}
+
+/* See asker.h. */
+trib_asker *
+trib_asker_start(const trib_asker_ops *ops, void *ctx, const char *what,
+				 char *errbuf, size_t errlen)
+{
+	int			rc;
+	trib_asker *a = trib_asker_new(ops, ctx, &rc);
+
+	if (a == NULL)
+	{
+		ops->destroy(ctx);
+		trib_errf(errbuf, errlen, "could not start %s", what);
 	}
 	return a;
 }

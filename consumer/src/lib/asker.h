@@ -42,6 +42,7 @@
 #define TRIB_ASKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct trib_asker trib_asker;
 
@@ -70,6 +71,12 @@ typedef enum trib_asker_state
  * pthread_create's error number, when it cannot start (ctx is then still
  * the caller's, not destroyed). */
 trib_asker *trib_asker_new(const trib_asker_ops *ops, void *ctx, int *rc);
+
+/* trib_asker_new for a ctx that ops->destroy frees: when the worker
+ * cannot start, ctx is destroyed and errbuf says "could not start
+ * <what>" (what: "the table lookup thread"); NULL then. */
+trib_asker *trib_asker_start(const trib_asker_ops *ops, void *ctx, const char *what,
+							 char *errbuf, size_t errlen);
 
 /* Hand the question now in ctx to the worker: true when IDLE (then BUSY),
  * false (nothing done) otherwise. */

@@ -62,18 +62,15 @@ trib_my_lag_probe *
 trib_my_lag_probe_new(const trib_my_conn_conf *conf, char *errbuf, size_t errlen)
 {
 	trib_my_lag_probe *p = trib_xcalloc(1, sizeof(*p));
-	int			rc;
+	trib_asker *a;
 
 	p->conf = *conf;
 	p->conf.connect_timeout_s = PROBE_TIMEOUT_S;
 	p->conf.read_timeout_s = PROBE_TIMEOUT_S;
-	p->asker = trib_asker_new(&probe_ops, p, &rc);
-	if (p->asker == NULL)
-	{
-		free(p);
-		trib_my_fail(errbuf, errlen, "could not start the binlog lag probe's thread");
-		return NULL;
-	}
+	a = trib_asker_start(&probe_ops, p, "the binlog lag probe's thread", errbuf, errlen);
+	if (a == NULL)
+		return NULL;			/* p was destroyed */
+	p->asker = a;
 	return p;
 }
 

@@ -75,16 +75,13 @@ trib_my_lookup *
 trib_my_lookup_new(const trib_my_conn_conf *conf, char *errbuf, size_t errlen)
 {
 	trib_my_lookup *l = trib_xcalloc(1, sizeof(*l));
-	int			rc;
+	trib_asker *a;
 
 	l->is = trib_my_infoschema_new(conf);
-	l->asker = trib_asker_new(&lookup_ops, l, &rc);
-	if (l->asker == NULL)
-	{
-		destroy(l);
-		trib_my_fail(errbuf, errlen, "could not start the table lookup thread");
-		return NULL;
-	}
+	a = trib_asker_start(&lookup_ops, l, "the table lookup thread", errbuf, errlen);
+	if (a == NULL)
+		return NULL;			/* l was destroyed */
+	l->asker = a;
 	return l;
 }
 

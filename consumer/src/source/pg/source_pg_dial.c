@@ -70,20 +70,17 @@ spg_dial *
 spg_dial_start(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 {
 	spg_dial   *d = trib_xcalloc(1, sizeof(*d));
-	int			rc;
+	trib_asker *a;
 
 	if (!spg_params_make(src, replication, &d->params, errbuf, errlen))
 	{
 		free(d);
 		return NULL;
 	}
-	d->asker = trib_asker_new(&dial_ops, d, &rc);
-	if (d->asker == NULL)
-	{
-		destroy(d);
-		trib_errf(errbuf, errlen, "could not start a thread to connect");
-		return NULL;
-	}
+	a = trib_asker_start(&dial_ops, d, "a thread to connect", errbuf, errlen);
+	if (a == NULL)
+		return NULL;			/* d was destroyed */
+	d->asker = a;
 	trib_asker_ask(d->asker);
 	return d;
 }
