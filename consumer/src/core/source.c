@@ -9,10 +9,13 @@
  * (the note kept in the trib_source), so that each such source does not
  * carry its own copy.
  *
- * Also here: the source's words for where it starts (ops->origin), with
+ * Also here: the end of every source's open (its state, lock and
+ * backoff) and its own metric series; the source's words for where it starts (ops->origin), with
  * the neutral default the shared messages use when a source has none.
  */
 #include "source.h"
+
+#include "metrics.h"
 
 /* See source.h. */
 void
@@ -48,6 +51,27 @@ trib_source_report_nothing(trib_source *src, bool changed_only, char *errbuf, si
 	(void) errbuf;
 	(void) errlen;
 	return true;
+}
+
+/* See source.h. */
+void
+trib_source_opened(trib_source *src, void *state, const char *lock_dsn,
+				   int backoff_initial_ms, int backoff_max_ms)
+{
+	src->state = state;
+	src->lock_dsn = lock_dsn;
+	src->backoff_initial_ms = backoff_initial_ms;
+	src->backoff_max_ms = backoff_max_ms;
+}
+
+/* See source.h. */
+trib_metric *
+trib_source_metric(const trib_source *src, bool counter, const char *name, const char *help)
+{
+	trib_metric_family *fam = counter ? trib_metrics_counter(src->metrics, name, help, "source")
+		: trib_metrics_gauge(src->metrics, name, help, "source");
+
+	return trib_metric_get(fam, src->name);
 }
 
 /* See source.h. */

@@ -323,6 +323,21 @@ void		trib_source_confirmed_noted(const trib_source *src, trib_position *out);
 bool		trib_source_report_nothing(trib_source *src, bool changed_only,
 									   char *errbuf, size_t errlen);
 
+/*
+ * The end of every ops->open: src->state, ->lock_dsn and the reconnect
+ * backoff (initial and max, in ms) from the source's settings.
+ */
+void		trib_source_opened(trib_source *src, void *state, const char *lock_dsn,
+							   int backoff_initial_ms, int backoff_max_ms);
+
+/*
+ * The source's own series of a gauge (counter: of a counter) family
+ * `name` labelled "source", registered in src->metrics (NULL when the
+ * source has no registry).
+ */
+struct trib_metric *trib_source_metric(const trib_source *src, bool counter, const char *name,
+									   const char *help);
+
 /* ops->origin, or the neutral "the source's own position" (static text). */
 const char *trib_source_origin(const trib_source_ops *ops);
 

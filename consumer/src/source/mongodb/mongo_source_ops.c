@@ -83,16 +83,11 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		free(s);
 		return false;
 	}
-	if (src->metrics)
-		s->m_retries = trib_metric_get(trib_metrics_counter(src->metrics,
-															"tributary_mongodb_source_resumes_total",
-															"MongoDB change streams reopened after "
-															"a resumable error or a lost connection",
-															"source"), src->name);
-	src->state = s;
-	src->lock_dsn = c->lock_dsn;
-	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
-	src->backoff_max_ms = c->reconnect_backoff_ms.max;
+	s->m_retries = trib_source_metric(src, true, "tributary_mongodb_source_resumes_total",
+									  "MongoDB change streams reopened after "
+									  "a resumable error or a lost connection");
+	trib_source_opened(src, s, c->lock_dsn, c->reconnect_backoff_ms.initial,
+					   c->reconnect_backoff_ms.max);
 	return true;
 }
 

@@ -161,14 +161,10 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		free(s);
 		return false;
 	}
-	s->m_seconds_behind = trib_metric_get(trib_metrics_gauge(src->metrics,
-															 "tributary_mysql_binlog_seconds_behind",
-															 "Seconds from the last binlog event read to now (0 once caught up).",
-															 "source"), src->name);
-	src->state = s;
-	src->lock_dsn = c->lock_dsn;
-	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
-	src->backoff_max_ms = c->reconnect_backoff_ms.max;
+	s->m_seconds_behind = trib_source_metric(src, false, "tributary_mysql_binlog_seconds_behind",
+											 "Seconds from the last binlog event read to now (0 once caught up).");
+	trib_source_opened(src, s, c->lock_dsn, c->reconnect_backoff_ms.initial,
+					   c->reconnect_backoff_ms.max);
 	return true;
 }
 

@@ -191,19 +191,13 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 		free(s);
 		return false;
 	}
-	s->m_prepared_held = trib_metric_get(trib_metrics_gauge(src->metrics,
-															"tributary_prepared_held_transactions",
-															"Prepared transactions held until COMMIT PREPARED.",
-															"source"), src->name);
-	s->m_prepared_spilled = trib_metric_get(trib_metrics_gauge(src->metrics,
-															   "tributary_prepared_spilled_bytes",
-															   "Bytes of held prepared transactions in spill files.",
-															   "source"), src->name);
-	src->state = s;
-	src->lock_dsn = c->dsn;
+	s->m_prepared_held = trib_source_metric(src, false, "tributary_prepared_held_transactions",
+											"Prepared transactions held until COMMIT PREPARED.");
+	s->m_prepared_spilled = trib_source_metric(src, false, "tributary_prepared_spilled_bytes",
+											   "Bytes of held prepared transactions in spill files.");
+	trib_source_opened(src, s, c->dsn, c->reconnect_backoff_ms.initial,
+					   c->reconnect_backoff_ms.max);
 	src->fenced = true;			/* the slot: one walsender at a time */
-	src->backoff_initial_ms = c->reconnect_backoff_ms.initial;
-	src->backoff_max_ms = c->reconnect_backoff_ms.max;
 	return true;
 }
 
