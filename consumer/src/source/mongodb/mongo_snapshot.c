@@ -26,6 +26,7 @@
 #include "mongo_stream.h"
 #include "snapshot_feed.h"
 #include "strbuf.h"
+#include "worker_exit.h"
 #include "xalloc.h"
 
 #define FLUSH_MS 1000			/* flush and save progress this often */
@@ -274,12 +275,7 @@ worker(void *arg)
 			break;
 	if (cl)
 		mongoc_client_destroy(cl);
-	pthread_mutex_lock(&s->mu);
-	if (e[0] && !s->error[0])
-		snprintf(s->error, sizeof(s->error), "%s", e);
-	s->running--;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	trib_worker_exit(&s->mu, &s->cv, &s->running, s->error, sizeof(s->error), e);
 	return NULL;
 }
 

@@ -21,6 +21,7 @@
 #include "mysql_int.h"
 #include "mysql_snapshot_int.h"
 #include "strbuf.h"
+#include "worker_exit.h"
 #include "xalloc.h"
 
 #define ALTER_RETRIES 3			/* new snapshots for a table altered before
@@ -470,12 +471,7 @@ worker_main(void *arg)
 			break;
 	}
 	yajl_gen_free(g);
-	pthread_mutex_lock(&s->mu);
-	if (err[0] && !s->err[0])
-		snprintf(s->err, sizeof(s->err), "%s", err);
-	s->running--;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	trib_worker_exit(&s->mu, &s->cv, &s->running, s->err, sizeof(s->err), err);
 	mysql_thread_end();
 	return NULL;
 }

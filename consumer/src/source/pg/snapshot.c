@@ -33,6 +33,7 @@
 #include "errf.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
+#include "worker_exit.h"
 
 typedef struct worker
 {
@@ -737,10 +738,8 @@ worker_main(void *arg)
 	trib_strbuf_free(&w->key);
 	trib_strbuf_free(&w->jnulls);
 	trib_strbuf_free(&w->elems);
-	pthread_mutex_lock(&s->mu);
-	s->running--;
-	pthread_cond_broadcast(&s->not_empty);
-	pthread_mutex_unlock(&s->mu);
+	/* its error was kept by set_error, which cancels the others */
+	trib_worker_exit(&s->mu, &s->not_empty, &s->running, s->error, sizeof(s->error), NULL);
 	return NULL;
 }
 
