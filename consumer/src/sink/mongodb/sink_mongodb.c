@@ -28,6 +28,7 @@
 #include "config.h"
 #include "intern.h"
 #include "log.h"
+#include "mongouri.h"
 #include "sink_mongodb_conf.h"
 #include "xalloc.h"
 
@@ -288,15 +289,9 @@ client_new(const trib_mongosink_conf *mc, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "mongodb sink: uri: %s", err.message);
 		return NULL;
 	}
-	client = mongoc_client_new_from_uri_with_error(uri, &err);
-	mongoc_uri_destroy(uri);
+	client = trib_mongo_client_from_uri(uri, "tributary", "mongodb sink: ", errbuf, errlen);
 	if (client == NULL)
-	{
-		snprintf(errbuf, errlen, "mongodb sink: %s", err.message);
 		return NULL;
-	}
-	mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2);
-	mongoc_client_set_appname(client, "tributary");
 	wc = mongoc_write_concern_new();
 	if (strcmp(mc->write_concern, "majority") == 0)
 		mongoc_write_concern_set_wmajority(wc, 0);

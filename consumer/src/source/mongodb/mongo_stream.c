@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "errf.h"
+#include "mongouri.h"
 
 struct trib_mongo_stream
 {
@@ -41,7 +42,6 @@ trib_mongo_client_new_capped(const trib_mongo_source_conf *c, int cap_ms, char *
 {
 	bson_error_t err;
 	mongoc_uri_t *uri;
-	mongoc_client_t *cl;
 
 	mongoc_init();
 	uri = mongoc_uri_new_with_error(c->uri, &err);
@@ -56,16 +56,7 @@ trib_mongo_client_new_capped(const trib_mongo_source_conf *c, int cap_ms, char *
 		cap_option(uri, MONGOC_URI_CONNECTTIMEOUTMS, cap_ms);
 		cap_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, cap_ms);
 	}
-	cl = mongoc_client_new_from_uri_with_error(uri, &err);
-	mongoc_uri_destroy(uri);
-	if (cl == NULL)
-	{
-		trib_errf(errbuf, errlen, "uri: %s", err.message);
-		return NULL;
-	}
-	mongoc_client_set_error_api(cl, MONGOC_ERROR_API_VERSION_2);
-	mongoc_client_set_appname(cl, "tributary-source");
-	return cl;
+	return trib_mongo_client_from_uri(uri, "tributary-source", "uri: ", errbuf, errlen);
 }
 
 mongoc_client_t *
