@@ -15,6 +15,7 @@
  */
 #include "source.h"
 
+#include "errf.h"
 #include "metrics.h"
 
 /* See source.h. */
@@ -51,6 +52,13 @@ trib_source_report_nothing(trib_source *src, bool changed_only, char *errbuf, si
 	(void) errbuf;
 	(void) errlen;
 	return true;
+}
+
+/* See source.h. */
+bool
+trib_source_not_ours(const trib_source *src, char *errbuf, size_t errlen)
+{
+	return trib_errf(errbuf, errlen, "source %s: not a %s source", src->name, src->ops->type);
 }
 
 /* See source.h. */

@@ -323,6 +323,10 @@ void		trib_source_confirmed_noted(const trib_source *src, trib_position *out);
 bool		trib_source_report_nothing(trib_source *src, bool changed_only,
 									   char *errbuf, size_t errlen);
 
+/* For ops->open given another type's settings: false, errbuf saying
+ * "source <name>: not a <ops->type> source". */
+bool		trib_source_not_ours(const trib_source *src, char *errbuf, size_t errlen);
+
 /*
  * The end of every ops->open: src->state, ->lock_dsn and the reconnect
  * backoff (initial and max, in ms) from the source's settings.

@@ -112,8 +112,8 @@ trib_asker_new(const trib_asker_ops *ops, void *ctx, int *rc)
 }
 
 /* See asker.h. */
-trib_asker *
-trib_asker_start(const trib_asker_ops *ops, void *ctx, const char *what,
+bool
+trib_asker_start(const trib_asker_ops *ops, void *ctx, trib_asker **out, const char *what,
 				 char *errbuf, size_t errlen)
 {
 	int			rc;
@@ -122,9 +122,10 @@ trib_asker_start(const trib_asker_ops *ops, void *ctx, const char *what,
 	if (a == NULL)
 	{
 		ops->destroy(ctx);
-		trib_errf(errbuf, errlen, "could not start %s", what);
+		return trib_errf(errbuf, errlen, "could not start %s", what);
 	}
-	return a;
+	*out = a;
+	return true;
 }
 
 /* See asker.h. */

@@ -72,11 +72,12 @@ typedef enum trib_asker_state
  * the caller's, not destroyed). */
 trib_asker *trib_asker_new(const trib_asker_ops *ops, void *ctx, int *rc);
 
-/* trib_asker_new for a ctx that ops->destroy frees: when the worker
- * cannot start, ctx is destroyed and errbuf says "could not start
- * <what>" (what: "the table lookup thread"); NULL then. */
-trib_asker *trib_asker_start(const trib_asker_ops *ops, void *ctx, const char *what,
-							 char *errbuf, size_t errlen);
+/* trib_asker_new for a ctx that ops->destroy frees: true with the worker
+ * in *out; when it cannot start, false, ctx destroyed (*out not
+ * touched: it may lie in ctx) and errbuf saying "could not start <what>"
+ * (what: "the table lookup thread"). */
+bool		trib_asker_start(const trib_asker_ops *ops, void *ctx, trib_asker **out,
+							 const char *what, char *errbuf, size_t errlen);
 
 /* Hand the question now in ctx to the worker: true when IDLE (then BUSY),
  * false (nothing done) otherwise. */

@@ -70,10 +70,7 @@ mg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	mg_state   *s;
 
 	if (c == NULL)
-	{
-		snprintf(errbuf, errlen, "source %s: not a mongodb source", src->name);
-		return false;
-	}
+		return trib_source_not_ours(src, errbuf, errlen);
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = c;
 	s->snap_names = trib_intern_new();

@@ -62,15 +62,13 @@ trib_my_lag_probe *
 trib_my_lag_probe_new(const trib_my_conn_conf *conf, char *errbuf, size_t errlen)
 {
 	trib_my_lag_probe *p = trib_xcalloc(1, sizeof(*p));
-	trib_asker *a;
 
 	p->conf = *conf;
 	p->conf.connect_timeout_s = PROBE_TIMEOUT_S;
 	p->conf.read_timeout_s = PROBE_TIMEOUT_S;
-	a = trib_asker_start(&probe_ops, p, "the binlog lag probe's thread", errbuf, errlen);
-	if (a == NULL)
+	if (!trib_asker_start(&probe_ops, p, &p->asker, "the binlog lag probe's thread", errbuf,
+						  errlen))
 		return NULL;			/* p was destroyed */
-	p->asker = a;
 	return p;
 }
 

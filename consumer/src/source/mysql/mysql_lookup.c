@@ -75,13 +75,10 @@ trib_my_lookup *
 trib_my_lookup_new(const trib_my_conn_conf *conf, char *errbuf, size_t errlen)
 {
 	trib_my_lookup *l = trib_xcalloc(1, sizeof(*l));
-	trib_asker *a;
 
 	l->is = trib_my_infoschema_new(conf);
-	a = trib_asker_start(&lookup_ops, l, "the table lookup thread", errbuf, errlen);
-	if (a == NULL)
+	if (!trib_asker_start(&lookup_ops, l, &l->asker, "the table lookup thread", errbuf, errlen))
 		return NULL;			/* l was destroyed */
-	l->asker = a;
 	return l;
 }
 

@@ -152,7 +152,7 @@ my_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	my_state   *s;
 
 	if (c == NULL)
-		return trib_my_fail(errbuf, errlen, "source %s: not a mysql source", src->name);
+		return trib_source_not_ours(src, errbuf, errlen);
 	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = c;
 	s->my = facade_new(src, c, NULL, 0, errbuf, errlen);

@@ -178,10 +178,7 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 	pg_state   *s;
 
 	if (c == NULL)
-	{
-		snprintf(errbuf, errlen, "source %s: not a postgres source", src->name);
-		return false;
-	}
+		return trib_source_not_ours(src, errbuf, errlen);
 	s = trib_xmalloc(sizeof(*s));
 	memset(s, 0, sizeof(*s));
 	s->conf = c;

@@ -70,17 +70,14 @@ spg_dial *
 spg_dial_start(trib_source_pg *src, bool replication, char *errbuf, size_t errlen)
 {
 	spg_dial   *d = trib_xcalloc(1, sizeof(*d));
-	trib_asker *a;
 
 	if (!spg_params_make(src, replication, &d->params, errbuf, errlen))
 	{
 		free(d);
 		return NULL;
 	}
-	a = trib_asker_start(&dial_ops, d, "a thread to connect", errbuf, errlen);
-	if (a == NULL)
+	if (!trib_asker_start(&dial_ops, d, &d->asker, "a thread to connect", errbuf, errlen))
 		return NULL;			/* d was destroyed */
-	d->asker = a;
 	trib_asker_ask(d->asker);
 	return d;
 }
