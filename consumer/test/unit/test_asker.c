@@ -6,7 +6,8 @@
  * free() while the worker is answering: JOIN waits for the answer,
  * DETACH returns at once and the worker destroys the context itself when
  * its job ends, FINISH answers a question not started yet, and the
- * thread hooks run once each on the worker.
+ * thread hooks run once each on the worker; start() hands the worker
+ * back through its out parameter and it answers as new()'s does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -306,6 +307,29 @@ test_join_and_detach_drop_a_question_not_started(void **state)
 	assert_int_equal(free_with_question_not_started(TRIB_ASKER_DETACH), 0);
 }
 
+static void
+test_start_hands_the_worker_back(void **state)
+{
+	job		   *j = calloc(1, sizeof(*j));
+	trib_asker *a = NULL;
+	char		err[64] = "";
+
+	(void) state;
+	atomic_store(&j->gate_open, true);
+	atomic_store(&destroyed, 0);
+	test_thread = pthread_self();
+	assert_true(trib_asker_start(&ops, j, &a, "a test worker", err, sizeof(err)));
+	assert_non_null(a);
+	assert_string_equal(err, "");
+	j->question = 7;
+	assert_true(trib_asker_ask(a));
+	assert_true(trib_asker_wait(a, 5000));
+	assert_true(trib_asker_take(a));
+	assert_int_equal(j->answer, 49);
+	trib_asker_free(a, TRIB_ASKER_JOIN);
+	assert_int_equal(atomic_load(&destroyed), 1);
+}
+
 int
 main(void)
 {
@@ -317,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_free_while_busy_detaches),
 		cmocka_unit_test(test_finish_answers_a_question_not_started),
 		cmocka_unit_test(test_join_and_detach_drop_a_question_not_started),
+		cmocka_unit_test(test_start_hands_the_worker_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
