@@ -85,6 +85,32 @@ ck_key_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *
 	free(p);
 }
 
+/* See config_keys.h. */
+void
+ck_key_error_in(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				const char *path, const char *key, const char *fmt,...)
+{
+	const trib_yaml_node *n = trib_yaml_map_key(map, key);
+	char	   *p = ck_path(path, key);
+	va_list		ap;
+
+	va_start(ap, fmt);
+	ck_verror(c, n ? n : at, p, fmt, ap);
+	va_end(ap);
+	free(p);
+}
+
+/* See config_keys.h. */
+bool
+ck_check_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				 const char *path, const char *key, const trib_backoff_conf *b)
+{
+	if (b->initial <= b->max)
+		return true;
+	ck_key_error_in(c, map, at, path, key, "initial is more than max");
+	return false;
+}
+
 trib_config *
 ck_config(ck_ctx *c)
 {

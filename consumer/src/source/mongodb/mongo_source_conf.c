@@ -88,10 +88,7 @@ check_time(const char *value, char *msg, size_t msglen)
 }
 
 static const ck_key backoff_keys[] = {
-	CK_ROW(trib_mongo_backoff_conf, initial, CK_INT, 0, .def = "100", .min = 1, .max = 3600000,
-		.desc = "first delay, in milliseconds"),
-	CK_ROW(trib_mongo_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
-		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	CK_BACKOFF_ROWS("100"),
 	CK_END_ROW
 };
 

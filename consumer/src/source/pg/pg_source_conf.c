@@ -33,10 +33,7 @@ static void finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml
 						   const char *path, void *base, const char *name);
 
 static const ck_key backoff_keys[] = {
-	CK_ROW(trib_backoff_conf, initial, CK_INT, 0, .def = "500", .min = 1, .max = 3600000,
-		.desc = "first delay, in milliseconds"),
-	CK_ROW(trib_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
-		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	CK_BACKOFF_ROWS("500"),
 	CK_END_ROW
 };
 
