@@ -304,7 +304,7 @@ finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 	else
 	{
 		if (cp->path != NULL)
-			ck_error(c, trib_yaml_map_key(map, "path"), p_path, "is only used with store: file");
+			ck_key_error_in(c, map, where, path, "path", "is only used with store: file");
 		for (size_t i = 0; cp->dsn == NULL && i < cfg->nsources; i++)
 		{
 			const char *dsn = source_catalog_dsn(&cfg->sources[i]);
