@@ -101,6 +101,15 @@ ck_key_error_in(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 }
 
 /* See config_keys.h. */
+const trib_yaml_node *
+ck_value_or(const trib_yaml_node *map, const char *key, const trib_yaml_node *fallback)
+{
+	const trib_yaml_node *v = trib_yaml_map_get(map, key);
+
+	return v != NULL ? v : fallback;
+}
+
+/* See config_keys.h. */
 bool
 ck_check_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 				 const char *path, const char *key, const trib_backoff_conf *b)

@@ -225,6 +225,11 @@ bool		ck_check_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_nod
 							 const char *path, const char *key,
 							 const struct trib_backoff_conf *b);
 
+/* The value node of `key` in `map` (NULL allowed), else `fallback`: where
+ * a cross-key problem about that key is reported. */
+const trib_yaml_node *ck_value_or(const trib_yaml_node *map, const char *key,
+								  const trib_yaml_node *fallback);
+
 /* The config being built (pipeline, sources, sinks so far). */
 struct trib_config *ck_config(ck_ctx *c);
 

@@ -235,8 +235,8 @@ finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, c
 
 	(void) name;
 	if (b->initial > b->max)
-		ck_key_error(c, trib_yaml_map_get(map, "initial") ? trib_yaml_map_get(map, "initial") : at,
-					 path, "initial", "%d is more than max (%d)", b->initial, b->max);
+		ck_key_error(c, ck_value_or(map, "initial", at), path, "initial",
+					 "%d is more than max (%d)", b->initial, b->max);
 }
 
 /* ---- what the pipeline's sections ask (registry.h) --------------------- */
