@@ -299,22 +299,26 @@ trib_strlist_view(const trib_strlist *list)
 	return v;
 }
 
+/* The member of a `sources:` or `sinks:` array named `name`, or NULL. */
+static const trib_plugin_conf *
+find_plugin(const trib_plugin_conf *array, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(array[i].name, name) == 0)
+			return &array[i];
+	return NULL;
+}
+
 const trib_source_conf *
 trib_config_find_source(const trib_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nsources; i++)
-		if (strcmp(cfg->sources[i].name, name) == 0)
-			return &cfg->sources[i];
-	return NULL;
+	return find_plugin(cfg->sources, cfg->nsources, name);
 }
 
 const trib_sink_conf *
 trib_config_find_sink(const trib_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nsinks; i++)
-		if (strcmp(cfg->sinks[i].name, name) == 0)
-			return &cfg->sinks[i];
-	return NULL;
+	return find_plugin(cfg->sinks, cfg->nsinks, name);
 }
 
 /* A section's catalog dsn; see config.h. */
