@@ -85,6 +85,41 @@ ck_key_error(ck_ctx *c, const trib_yaml_node *at, const char *path, const char *
 	free(p);
 }
 
+/* See config_keys.h. */
+void
+ck_key_error_in(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				const char *path, const char *key, const char *fmt,...)
+{
+	const trib_yaml_node *n = trib_yaml_map_key(map, key);
+	char	   *p = ck_path(path, key);
+	va_list		ap;
+
+	va_start(ap, fmt);
+	ck_verror(c, n ? n : at, p, fmt, ap);
+	va_end(ap);
+	free(p);
+}
+
+/* See config_keys.h. */
+const trib_yaml_node *
+ck_value_or(const trib_yaml_node *map, const char *key, const trib_yaml_node *fallback)
+{
+	const trib_yaml_node *v = trib_yaml_map_get(map, key);
+
+	return v != NULL ? v : fallback;
+}
+
+/* See config_keys.h. */
+bool
+ck_check_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+				 const char *path, const char *key, const trib_backoff_conf *b)
+{
+	if (b->initial <= b->max)
+		return true;
+	ck_key_error_in(c, map, at, path, key, "initial is more than max");
+	return false;
+}
+
 trib_config *
 ck_config(ck_ctx *c)
 {
@@ -264,22 +299,26 @@ trib_strlist_view(const trib_strlist *list)
 	return v;
 }
 
+/* The member of a `sources:` or `sinks:` array named `name`, or NULL. */
+static const trib_plugin_conf *
+find_plugin(const trib_plugin_conf *array, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(array[i].name, name) == 0)
+			return &array[i];
+	return NULL;
+}
+
 const trib_source_conf *
 trib_config_find_source(const trib_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nsources; i++)
-		if (strcmp(cfg->sources[i].name, name) == 0)
-			return &cfg->sources[i];
-	return NULL;
+	return find_plugin(cfg->sources, cfg->nsources, name);
 }
 
 const trib_sink_conf *
 trib_config_find_sink(const trib_config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nsinks; i++)
-		if (strcmp(cfg->sinks[i].name, name) == 0)
-			return &cfg->sinks[i];
-	return NULL;
+	return find_plugin(cfg->sinks, cfg->nsinks, name);
 }
 
 /* A section's catalog dsn; see config.h. */

@@ -313,6 +313,14 @@ typedef struct trib_erasure_conf
 
 /* ---- the other sections ------------------------------------------------ */
 
+/* A source's reconnect_backoff_ms: {initial, max}, each source with its
+ * own default initial (config_keys.h: CK_BACKOFF_ROWS). */
+typedef struct trib_backoff_conf
+{
+	int			initial;		/* ms */
+	int			max;			/* ms */
+} trib_backoff_conf;
+
 typedef enum trib_checkpoint_store
 {
 	TRIB_CHECKPOINT_CATALOG = 0,	/* tributary.source_checkpoints */

@@ -39,6 +39,7 @@
 #include "yaml_tree.h"
 
 struct trib_config;				/* config.h: what the loader builds */
+struct trib_backoff_conf;		/* config.h: reconnect_backoff_ms */
 
 typedef struct ck_ctx ck_ctx;	/* the loader's state (config.c) */
 typedef struct ck_section ck_section;
@@ -162,6 +163,13 @@ typedef struct ck_family
 	{ .name = "type", .type = CK_TYPE, .flags = CK_REQUIRED, \
 	  .doc_type = (words_), .desc = (desc_) }
 #define CK_END_ROW { .name = NULL }
+/* The rows of a reconnect_backoff_ms section (trib_backoff_conf, config.h):
+ * the sources differ only in the first delay's default. */
+#define CK_BACKOFF_ROWS(initial_def) \
+	CK_ROW(trib_backoff_conf, initial, CK_INT, 0, .def = (initial_def), .min = 1, \
+		   .max = 3600000, .desc = "first delay, in milliseconds"), \
+	CK_ROW(trib_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000, \
+		   .desc = "longest delay, in milliseconds; must not be less than initial")
 
 /* The pipeline's own schema (config_pipeline.c), and the rules' tables
  * (defined in transform/rules_conf.c, which is above config/). */
@@ -204,6 +212,23 @@ void		ck_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
 void		ck_key_error(ck_ctx *c, const trib_yaml_node *at, const char *path,
 						 const char *key, const char *fmt,...)
 			__attribute__((format(printf, 5, 6)));
+
+/* The same at `key`'s node in `map` (the key itself), or at `at` when the
+ * section has no such key: a finish function's cross-key checks. */
+void		ck_key_error_in(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+							const char *path, const char *key, const char *fmt,...)
+			__attribute__((format(printf, 6, 7)));
+
+/* A source's reconnect_backoff_ms (key `key` of its section): false,
+ * reported at that key as "initial is more than max", when initial > max. */
+bool		ck_check_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
+							 const char *path, const char *key,
+							 const struct trib_backoff_conf *b);
+
+/* The value node of `key` in `map` (NULL allowed), else `fallback`: where
+ * a cross-key problem about that key is reported. */
+const trib_yaml_node *ck_value_or(const trib_yaml_node *map, const char *key,
+								  const trib_yaml_node *fallback);
 
 /* The config being built (pipeline, sources, sinks so far). */
 struct trib_config *ck_config(ck_ctx *c);

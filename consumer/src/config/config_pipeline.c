@@ -304,7 +304,7 @@ finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 	else
 	{
 		if (cp->path != NULL)
-			ck_error(c, trib_yaml_map_key(map, "path"), p_path, "is only used with store: file");
+			ck_key_error_in(c, map, where, path, "path", "is only used with store: file");
 		for (size_t i = 0; cp->dsn == NULL && i < cfg->nsources; i++)
 		{
 			const char *dsn = source_catalog_dsn(&cfg->sources[i]);
@@ -418,8 +418,8 @@ check_erasure_target(ck_ctx *c, const trib_yaml_node *at, const char *path, cons
 static void
 check_subject_key(ck_ctx *c, const trib_yaml_node *map, const char *path, const trib_erasure_conf *e)
 {
-	const trib_yaml_node *at = trib_yaml_map_get(map, "subject_key") ? trib_yaml_map_get(map, "subject_key")
-		: trib_yaml_map_get(map, "subject_key_file");
+	const trib_yaml_node *at = ck_value_or(map, "subject_key",
+										   ck_value_or(map, "subject_key_file", map));
 	char		msg[256];
 	trib_key   *k = trib_key_parse(e->subject_key, strlen(e->subject_key),
 								   (trib_key_format) e->subject_key_format,
@@ -428,7 +428,7 @@ check_subject_key(ck_ctx *c, const trib_yaml_node *map, const char *path, const 
 	if (k == NULL ||
 		!trib_key_require_range(k, TRIB_HMAC_KEY_MIN, TRIB_HMAC_KEY_MAX,
 								"the audit log's subject HMAC", msg, sizeof(msg)))
-		ck_error(c, at ? at : map, path, "%s", msg);
+		ck_error(c, at, path, "%s", msg);
 	trib_key_free(k);
 }
 

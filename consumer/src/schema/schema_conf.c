@@ -101,11 +101,11 @@ finish_quarantine(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 {
 	const trib_config *cfg = ck_config(c);
 	const trib_yaml_node *v = map ? trib_yaml_map_get(map, "quarantine") : NULL;
-	const trib_yaml_node *policy = map ? trib_yaml_map_get(map, "on_incompatible") : NULL;
 	char	   *key = ck_path(path, "quarantine");
 
 	if (s->on_incompatible == TRIB_SCHEMAS_QUARANTINE && s->quarantine == NULL)
-		ck_error(c, policy ? policy : (map ? map : at), key, "on_incompatible: quarantine needs quarantine "
+		ck_error(c, ck_value_or(map, "on_incompatible", map ? map : at), key,
+				 "on_incompatible: quarantine needs quarantine "
 				 "(the name of the sink that receives those events)");
 	else if (s->on_incompatible != TRIB_SCHEMAS_QUARANTINE && s->quarantine != NULL)
 		ck_error(c, v, key, "quarantine is only used with on_incompatible: quarantine");

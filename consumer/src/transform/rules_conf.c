@@ -660,8 +660,7 @@ check_rule_key(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *where
 			   const trib_rule_conf *r)
 {
 	static const trib_key_format fmts[] = {TRIB_KEY_AUTO, TRIB_KEY_HEX, TRIB_KEY_BASE64, TRIB_KEY_RAW};
-	const trib_yaml_node *at = trib_yaml_map_get(map, "key") ? trib_yaml_map_get(map, "key")
-		: trib_yaml_map_get(map, "key_file") ? trib_yaml_map_get(map, "key_file") : where;
+	const trib_yaml_node *at = ck_value_or(map, "key", ck_value_or(map, "key_file", where));
 	char		e[256];
 	trib_key   *k;
 	size_t		min,
@@ -709,8 +708,7 @@ finish_lookup(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, co
 	int			n = r->query ? max_param(r->query) : 0;
 
 	if (r->query && (size_t) n != r->params.count)
-		ck_error(c, trib_yaml_map_get(map, "query") ? trib_yaml_map_get(map, "query") : (map ? map : at),
-				 path, "query uses $1..$%d but params has %zu field(s) (accepted: one "
+		ck_error(c, ck_value_or(map, "query", map ? map : at), path, "query uses $1..$%d but params has %zu field(s) (accepted: one "
 				 "field per parameter)", n, r->params.count);
 }
 
@@ -741,7 +739,7 @@ check_lua(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *where, con
 		return;
 	e = trib_lua_compile(T, r->label ? r->label : r->type_name, r->lua, mode, err, sizeof(err));
 	if (e == NULL)
-		ck_error(c, trib_yaml_map_get(map, "lua") ? trib_yaml_map_get(map, "lua") : where, path, "%s", err);
+		ck_error(c, ck_value_or(map, "lua", where), path, "%s", err);
 	trib_lua_free(T);
 }
 

@@ -270,7 +270,6 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 	trib_kafka_conf *k = base;
 	const trib_config *cfg = ck_config(c);
 
-	(void) at;
 	k->embedded = k->bootstrap_servers != NULL &&
 		strcmp(k->bootstrap_servers, "embedded") == 0;
 	if (k->topic_prefix == NULL && cfg->pipeline != NULL)
@@ -283,32 +282,31 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 		k->transactional_id = trib_strbuf_finish(&b);
 	}
 	else if (!k->transactional && k->transactional_id != NULL)
-		ck_key_error(c, trib_yaml_map_key(map, "transactional_id"), path, "transactional_id",
-					 "is set but transactional is false");
+		ck_key_error_in(c, map, at, path, "transactional_id",
+						"is set but transactional is false");
 	check_format(c, map, path, "key_format", k->key_format);
 	check_format(c, map, path, "value_format", k->value_format);
 	if (k->format != TRIB_RECORD_DEBEZIUM)
 		for (const ck_key *key = kafka_sink_keys; key->name; key++)
 			if (strchr(key->name, '.') && trib_yaml_map_key(map, key->name))
-				ck_key_error(c, trib_yaml_map_key(map, key->name), path, key->name,
-							 "is a `format: debezium` option but format is tributary "
-							 "(accepted: remove it, or format: debezium)");
+				ck_key_error_in(c, map, at, path, key->name,
+								"is a `format: debezium` option but format is tributary "
+								"(accepted: remove it, or format: debezium)");
 	if (k->transactional && k->dbz.heartbeat_ms > 0)
-		ck_key_error(c, trib_yaml_map_key(map, "heartbeat.interval.ms"), path,
-					 "heartbeat.interval.ms", "heartbeats are not written in transactional "
-					 "mode (accepted: 0, or transactional: false)");
+		ck_key_error_in(c, map, at, path, "heartbeat.interval.ms", "heartbeats are not "
+						"written in transactional mode (accepted: 0, or transactional: false)");
 	if (k->format == TRIB_RECORD_DEBEZIUM &&
 		(k->value_format != TRIB_FORMAT_JSON || k->key_format != TRIB_FORMAT_JSON))
 	{
 		const char *name = k->value_format != TRIB_FORMAT_JSON ? "value_format" : "key_format";
 
-		ck_key_error(c, trib_yaml_map_key(map, name), path, name,
-					 "frames records with the schema stage's schema id, which describes "
-					 "tributary's values, not Debezium's (accepted: json with format: "
-					 "debezium, or format: tributary)");
+		ck_key_error_in(c, map, at, path, name,
+						"frames records with the schema stage's schema id, which describes "
+						"tributary's values, not Debezium's (accepted: json with format: "
+						"debezium, or format: tributary)");
 	}
 	if (k->unchanged_toast == TRIB_TOAST_OMIT && trib_yaml_map_key(map, "unavailable_value"))
-		ck_key_error(c, trib_yaml_map_key(map, "unavailable_value"), path, "unavailable_value",
-					 "is set but unchanged_toast is omit (accepted: remove it, or "
-					 "unchanged_toast: placeholder)");
+		ck_key_error_in(c, map, at, path, "unavailable_value",
+						"is set but unchanged_toast is omit (accepted: remove it, or "
+						"unchanged_toast: placeholder)");
 }

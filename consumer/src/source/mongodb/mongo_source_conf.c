@@ -88,10 +88,7 @@ check_time(const char *value, char *msg, size_t msglen)
 }
 
 static const ck_key backoff_keys[] = {
-	CK_ROW(trib_mongo_backoff_conf, initial, CK_INT, 0, .def = "100", .min = 1, .max = 3600000,
-		.desc = "first delay, in milliseconds"),
-	CK_ROW(trib_mongo_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
-		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	CK_BACKOFF_ROWS("100"),
 	CK_END_ROW
 };
 
@@ -190,36 +187,31 @@ const trib_plugin trib_source_mongodb_plugin = {
 TRIB_PLUGIN_CONF_ACCESSOR(trib_mongo_source_conf_of, trib_mongo_source_conf,
 						  trib_source_mongodb_plugin)
 
-/* Cross-key checks; the first problem is reported at its key. */
+/* Cross-key checks; the first problem is reported at its key.  The match
+ * filter is built only when it is checked, and then always destroyed. */
 static void
 finish_mongo_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
 					const char *path, void *base, const char *name)
 {
 	const trib_mongo_source_conf *m = base;
-	const char *key = NULL,
-			   *msg = NULL;
-	const trib_yaml_node *n;
 	char		e[768];
-	char		snap[1024];
 	bson_t		match;
 
 	(void) name;
-	if (m->reconnect_backoff_ms.initial > m->reconnect_backoff_ms.max)
-		key = "reconnect_backoff_ms", msg = "initial is more than max";
-	else if (m->collection && !m->database)
-		key = "collection", msg = "needs `database` (the collection's database)";
-	else if (m->snapshot != TRIB_MONGO_SNAP_NEVER && m->pipeline != NULL &&
-			 !trib_mongo_match_filter(m->pipeline, &match, e, sizeof(e)))
-	{
-		/* the snapshot copies only what the stream's filter passes */
-		snprintf(snap, sizeof(snap), "with `snapshot: %s` the snapshot copies only the "
-				 "documents this filter passes, and %s", snapshot_words[m->snapshot], e);
-		key = "pipeline", msg = snap;
-	}
-	if (m->snapshot != TRIB_MONGO_SNAP_NEVER && m->pipeline != NULL)
-		bson_destroy(&match);
-	if (key == NULL)
+	if (!ck_check_backoff(c, map, at, path, "reconnect_backoff_ms", &m->reconnect_backoff_ms))
 		return;
-	n = trib_yaml_map_key(map, key);
-	ck_key_error(c, n ? n : at, path, key, "%s", msg);
+	if (m->collection && !m->database)
+	{
+		ck_key_error_in(c, map, at, path, "collection",
+						"needs `database` (the collection's database)");
+		return;
+	}
+	if (m->snapshot == TRIB_MONGO_SNAP_NEVER || m->pipeline == NULL)
+		return;
+	/* the snapshot copies only what the stream's filter passes */
+	if (!trib_mongo_match_filter(m->pipeline, &match, e, sizeof(e)))
+		ck_key_error_in(c, map, at, path, "pipeline", "with `snapshot: %s` the snapshot "
+						"copies only the documents this filter passes, and %s",
+						snapshot_words[m->snapshot], e);
+	bson_destroy(&match);
 }

@@ -37,13 +37,6 @@ typedef enum trib_mongo_predoc
 	TRIB_MONGO_PRE_REQUIRED
 } trib_mongo_predoc;
 
-/* reconnect_backoff_ms: {initial, max} */
-typedef struct trib_mongo_backoff_conf
-{
-	int			initial;		/* ms */
-	int			max;			/* ms */
-} trib_mongo_backoff_conf;
-
 typedef struct trib_mongo_source_conf
 {
 	char	   *uri;			/* mongodb://... (secret) */
@@ -55,7 +48,7 @@ typedef struct trib_mongo_source_conf
 	char	   *start_at_operation_time;	/* "T.I": the first start, or NULL */
 	int			max_await_ms;	/* getMore's maxAwaitTimeMS */
 	int			batch_size;
-	trib_mongo_backoff_conf reconnect_backoff_ms;
+	trib_backoff_conf reconnect_backoff_ms;
 	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock */
 	int			snapshot;		/* trib_mongo_snapmode */
 	int			snapshot_workers;	/* _id ranges read in parallel */

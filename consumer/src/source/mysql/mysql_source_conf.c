@@ -25,10 +25,7 @@ static void finish_mysql_source(ck_ctx *c, const trib_yaml_node *map, const trib
 								const char *path, void *base, const char *name);
 
 static const ck_key backoff_keys[] = {
-	CK_ROW(trib_my_backoff_conf, initial, CK_INT, 0, .def = "100", .min = 1, .max = 3600000,
-		.desc = "first delay, in milliseconds"),
-	CK_ROW(trib_my_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
-		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	CK_BACKOFF_ROWS("100"),
 	CK_END_ROW
 };
 
@@ -139,16 +136,6 @@ const trib_plugin trib_source_mysql_plugin = {
 TRIB_PLUGIN_CONF_ACCESSOR(trib_mysql_source_conf_of, trib_mysql_source_conf,
 						  trib_source_mysql_plugin)
 
-/* Report `msg` at key `key` of the section (or the section itself). */
-static void
-key_error(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
-		  const char *key, const char *msg)
-{
-	const trib_yaml_node *n = trib_yaml_map_key(map, key);
-
-	ck_key_error(c, n ? n : at, path, key, "%s", msg);
-}
-
 /* Cross-key checks. */
 static void
 finish_mysql_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at,
@@ -157,18 +144,17 @@ finish_mysql_source(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *
 	trib_mysql_source_conf *m = base;
 
 	(void) name;
-	if (m->reconnect_backoff_ms.initial > m->reconnect_backoff_ms.max)
-		key_error(c, map, at, path, "reconnect_backoff_ms",
-				  "initial is more than max");
+	(void) ck_check_backoff(c, map, at, path, "reconnect_backoff_ms", &m->reconnect_backoff_ms);
 	if (m->start_file && m->start_gtid)
-		key_error(c, map, at, path, "start_gtid", "give start_file or start_gtid, not both");
+		ck_key_error_in(c, map, at, path, "start_gtid", "give start_file or start_gtid, not both");
 	if (trib_yaml_map_key(map, "start_pos") && !m->start_file)
-		key_error(c, map, at, path, "start_pos", "is only used with start_file");
+		ck_key_error_in(c, map, at, path, "start_pos", "is only used with start_file");
 	/* a start position says where to stream from; a snapshot's position
 	 * would replace it */
 	if ((m->start_file || m->start_gtid) && !trib_yaml_map_key(map, "snapshot"))
 		m->snapshot = TRIB_MY_SNAPSHOT_NEVER;
 	else if ((m->start_file || m->start_gtid) && m->snapshot == TRIB_MY_SNAPSHOT_INITIAL)
-		key_error(c, map, at, path, "snapshot", "initial streams from the snapshot's own "
-				  "position: leave out start_file and start_gtid, or use snapshot: never");
+		ck_key_error_in(c, map, at, path, "snapshot", "initial streams from the snapshot's "
+						"own position: leave out start_file and start_gtid, or use snapshot: "
+						"never");
 }

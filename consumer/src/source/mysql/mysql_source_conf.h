@@ -36,13 +36,6 @@ typedef enum trib_my_snapshot_locking
 	TRIB_MY_SNAPSHOT_LOCK_FLUSH = 1 /* FLUSH TABLES WITH READ LOCK */
 } trib_my_snapshot_locking;
 
-/* reconnect_backoff_ms: {initial, max} */
-typedef struct trib_my_backoff_conf
-{
-	int			initial;		/* ms */
-	int			max;			/* ms */
-} trib_my_backoff_conf;
-
 typedef struct trib_mysql_source_conf
 {
 	char	   *host;
@@ -60,7 +53,7 @@ typedef struct trib_mysql_source_conf
 	int			heartbeat_ms;
 	bool		include_query;	/* the source block's "query" */
 	int			queue_mb;
-	trib_my_backoff_conf reconnect_backoff_ms;
+	trib_backoff_conf reconnect_backoff_ms;
 	char	   *lock_dsn;		/* PostgreSQL conninfo of the pipeline lock;
 								 * NULL: GET_LOCK on the server */
 	trib_my_snapshot_mode snapshot;

@@ -33,10 +33,7 @@ static void finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml
 						   const char *path, void *base, const char *name);
 
 static const ck_key backoff_keys[] = {
-	CK_ROW(trib_backoff_conf, initial, CK_INT, 0, .def = "500", .min = 1, .max = 3600000,
-		.desc = "first delay, in milliseconds"),
-	CK_ROW(trib_backoff_conf, max, CK_INT, 0, .def = "30000", .min = 1, .max = 3600000,
-		.desc = "longest delay, in milliseconds; must not be less than initial"),
+	CK_BACKOFF_ROWS("500"),
 	CK_END_ROW
 };
 
@@ -238,8 +235,8 @@ finish_backoff(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, c
 
 	(void) name;
 	if (b->initial > b->max)
-		ck_key_error(c, trib_yaml_map_get(map, "initial") ? trib_yaml_map_get(map, "initial") : at,
-					 path, "initial", "%d is more than max (%d)", b->initial, b->max);
+		ck_key_error(c, ck_value_or(map, "initial", at), path, "initial",
+					 "%d is more than max (%d)", b->initial, b->max);
 }
 
 /* ---- what the pipeline's sections ask (registry.h) --------------------- */

@@ -28,12 +28,6 @@ typedef enum trib_snapshot_mode
 	TRIB_SNAPSHOT_ONLY = 2		/* snapshot, then stop */
 } trib_snapshot_mode;
 
-typedef struct trib_backoff_conf
-{
-	int			initial;		/* ms */
-	int			max;			/* ms */
-} trib_backoff_conf;
-
 typedef struct trib_pg_source_conf
 {
 	char	   *dsn;			/* conninfo or URI (from dsn or dsn_file) */
