@@ -48,12 +48,12 @@ EOF
 pipeline one 1
 pipeline pool 3
 
-# 60 transactions of 200 rows each, the two tables interleaved row by row,
+# 120 transactions of 200 rows each, the two tables interleaved row by row,
 # then updates and deletes across both
 pgc_psql -d postgres -q >/dev/null <<'SQL'
 DO $$
 BEGIN
-  FOR t IN 0..59 LOOP
+  FOR t IN 0..119 LOOP
     FOR g IN t * 100 .. t * 100 + 99 LOOP
       INSERT INTO public.people VALUES (g, 'Name ' || g, 'p' || g || '@mail.example', '4000-0000-0000-' || lpad(g::text, 4, '0'));
       INSERT INTO public.visits VALUES (g, g, 'p' || g || '@mail.example', 'visit ' || g);
@@ -69,13 +69,14 @@ SQL
 start_consumer "$WORK/one.yaml" "$WORK/one.log"
 expect_eq "one thread: the slot is caught up" t "$(slot_caught_up tributary_e2e107one)"
 stop_consumer
-# 12000 inserts, 2000 updates, 1200 deletes and their tombstones, 6 messages
-total=$((12000 + 2000 + 2 * 1200 + 6))
+# 24000 inserts, 4000 updates, 2400 deletes and their tombstones, 12 messages
+total=$((24000 + 4000 + 2 * 2400 + 12))
 expect_eq "one thread wrote every change" "$total" "$(wc -l <"$WORK/one.jsonl")"
 
 export TRIBUTARY_TEST_RULES_POOL_DELAY=1
 start_consumer "$WORK/pool.yaml" "$WORK/pool.log"
-wait_lines "$WORK/pool.jsonl" 100 60 || true
+# stop it as soon as it delivers: the file sink writes as it goes
+wait_lines "$WORK/pool.jsonl" 1 60 || true
 stop_consumer
 expect_eq "the pool stopped cleanly by SIGTERM while delivering" 0 "$STOP_RC"
 stopped_at=$(wc -l <"$WORK/pool.jsonl")
