@@ -610,14 +610,29 @@ take_key_row(trib_erasure *er, trib_event *ev, char *errbuf, size_t errlen)
 	return rc;
 }
 
+/* Is ev a row or message of the catalog schema? */
+static bool
+in_catalog(const trib_event *ev)
+{
+	return ev->schema != NULL && strcmp(ev->schema, TRIB_CATALOG_SCHEMA) == 0;
+}
+
+bool
+trib_erasure_data_row(const trib_event *ev)
+{
+	return ev->op != TRIB_OP_MESSAGE && !in_catalog(ev);
+}
+
 trib_erasure_result
 trib_erasure_take(trib_erasure *er, trib_event *ev, char *errbuf, size_t errlen)
 {
 	bool		tx;
 
+	if (trib_erasure_data_row(ev))
+		return TRIB_ERASURE_NOT_OURS;	/* what the rules pool relies on */
 	if (is_erasure_message(ev, &tx))
 		return refuse_message(er, ev, tx, errbuf, errlen);
-	if (ev->schema == NULL || strcmp(ev->schema, TRIB_CATALOG_SCHEMA) != 0)
+	if (!in_catalog(ev))
 		return TRIB_ERASURE_NOT_OURS;
 	/* the catalog is never data; only stream inserts may be requests */
 	if (er->c == NULL || ev->op != TRIB_OP_CREATE || ev->table == NULL)

@@ -94,6 +94,15 @@ bool		trib_erasure_enabled(const trib_erasure *er);
 trib_erasure_result trib_erasure_take(trib_erasure *er, trib_event *ev,
 									  char *errbuf, size_t errlen);
 
+/*
+ * Is ev a row of a captured table: neither a message nor a row of the
+ * catalog?  trib_erasure_take() passes such an event untouched
+ * (TRIB_ERASURE_NOT_OURS) and reads nothing else for it, so the rules pool
+ * may mask it before the guard has seen it (pipeline_deliver.c).  The one
+ * test both use, so they cannot drift apart.
+ */
+bool		trib_erasure_data_row(const trib_event *ev);
+
 /* `tributary check`: report on `rep` whether the erasure section's
  * database takes requests and every target can be read (erasure_check.c);
  * read-only.  Nothing when erasure is off. */

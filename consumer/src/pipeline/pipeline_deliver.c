@@ -497,12 +497,14 @@ pl_drain(trib_pipeline *p, char *errbuf, size_t errlen)
 }
 
 /*
- * With a rules pool: run the rules on the batch's row events on several
- * threads before the batch is handled; pl_deliver() takes each result in
- * turn.  Only events nothing before the rules changes: rows of the
- * captured tables (the erasure guard passes them untouched, and a pool
- * exists only without a schema stage); the catalog's rows and messages
- * go through pl_deliver() as before.
+ * With a rules pool: hand the batch's row events to the pool's workers
+ * before the batch is handled; they mask them while the batch is
+ * delivered, and pl_deliver() takes each result in turn (rules_pool.h).
+ * Only events nothing before the rules changes: rows of the captured
+ * tables, which the erasure guard passes untouched (the one test,
+ * trib_erasure_data_row(), decides both), and a pool exists only without
+ * a schema stage; the catalog's rows and messages go through pl_deliver()
+ * as before.
  */
 static void
 pl_rules_prepass(trib_pipeline *p, const trib_source_item *items, int n)
@@ -510,14 +512,8 @@ pl_rules_prepass(trib_pipeline *p, const trib_source_item *items, int n)
 	size_t		k = 0;
 
 	for (int i = 0; i < n; i++)
-	{
-		const trib_event *ev = items[i].ev;
-
-		if (items[i].kind != TRIB_ITEM_EVENT || ev->op == TRIB_OP_MESSAGE ||
-			(ev->schema != NULL && strcmp(ev->schema, TRIB_CATALOG_SCHEMA) == 0))
-			continue;
-		p->pool_evs[k++] = items[i].ev;
-	}
+		if (items[i].kind == TRIB_ITEM_EVENT && trib_erasure_data_row(items[i].ev))
+			p->pool_evs[k++] = items[i].ev;
 	trib_rules_pool_run(p->rules_pool, p->pool_evs, k);
 }
 
@@ -540,8 +536,16 @@ pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 			snprintf(errbuf, errlen, "%s", e);
 		return -1;
 	}
-	/* a reload waits for a transaction boundary; the items after it are
-	 * left to the source (it sends them again to the next pipeline) */
+	/*
+	 * A reload waits for a transaction boundary; the items after it are
+	 * left to the source.  That is safe mid-batch, with the pool's workers
+	 * masking events that will not be delivered: the next pipeline
+	 * rebuilds the sources and reads those events again from the server
+	 * (from the confirmed position), so what the workers did to this
+	 * batch's copies is thrown away with them.  The forget below returns
+	 * only once no worker touches the batch, before the source's next poll
+	 * frees its events; an error or a stop (SIGTERM) leaves the same way.
+	 */
 	if (p->rules_pool != NULL && n > 0 && !reload_now(p))
 		pl_rules_prepass(p, items, n);
 	for (int i = 0; i < n && ok && !reload_now(p); i++)

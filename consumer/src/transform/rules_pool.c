@@ -1,13 +1,30 @@
 /*
- * rules_pool.c: the rules on a batch of events on several threads
- * (rules_pool.h for the design and the order it keeps).
+ * rules_pool.c: the rules on a batch of events on several threads,
+ * pipelined with the delivery (rules_pool.h for the design and the order
+ * it keeps).
  *
- * Threads.  Each worker sleeps on the pool's condition variable until the
- * batch generation moves on, applies the rules to its slice with its own
- * trib_rules, and counts itself done; the caller does slice 0 meanwhile,
- * then waits for the count.  Slices are contiguous and fixed by the batch
- * size, so which thread masks an event never changes its bytes: the rules
- * allowed here are pure functions of the event (and of keys loaded once).
+ * Chunks.  A batch is cut into chunks of POOL_CHUNK events, claimed in
+ * order from one cursor (`claim`) by whoever is free: the workers, woken
+ * when the batch is handed over, and the calling thread itself when the
+ * event it must deliver next is in a chunk nobody claimed yet.  A chunk is
+ * masked by one thread with that thread's own trib_rules; the rules
+ * allowed here are pure functions of the event (and of keys loaded once),
+ * so which thread masks an event never changes its bytes.
+ *
+ * No join.  The calling thread does not wait for the batch: it takes each
+ * result as it delivers the event (trib_rules_pool_take()), and only when
+ * that event's chunk is still being masked by a worker does it wait, after
+ * first masking every chunk still unclaimed.  So while a worker masks
+ * chunk k+1 the calling thread encodes and produces chunk k, and a worker
+ * that is descheduled holds up at most the chunk it holds.  The time the
+ * calling thread spends waiting is counted and logged when the pool is
+ * freed ("rules pool: ..."), the figure docs/BENCHMARKS.md quotes.
+ *
+ * Quiescence.  Events are borrowed from the source until its next poll,
+ * so no worker may touch a batch after trib_rules_pool_forget(): forget
+ * cancels the chunks nobody claimed and waits until no worker is inside
+ * the batch (`busy`); run and free begin with it.  A reload mid-batch and
+ * a stop (SIGTERM) both leave pl_poll_one() through forget.
  *
  * What may run in parallel (trib_rules_pool_parallel()): redact, partial,
  * hash, tokenize, substitute, perturb, generalize, drop, keep, rename,
@@ -18,16 +35,31 @@
  * route with lua), flatten, outbox and allow (left as they are), and strict
  * mode (its coverage cache).  One of these in the set and the pipeline
  * applies every rule on its own thread, as before.
+ *
+ * For tests only: with TRIBUTARY_TEST_RULES_POOL_DELAY set in the
+ * environment, a worker sleeps a random 0 to 2 ms before each chunk it
+ * claims, so chunks finish out of order and the calling thread both waits
+ * and helps (e2e 107 checks the order the sinks see).
  */
 #include "rules_pool.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "rules_common.h"
 #include "xalloc.h"
+
+/* Events a thread claims at a time: small enough that a descheduled worker
+ * holds up little, large enough that the lock is taken rarely (a chunk is
+ * about 70 us of the five masking rules of W1). */
+#define POOL_CHUNK 16
+
+#define TEST_DELAY_ENV "TRIBUTARY_TEST_RULES_POOL_DELAY"
 
 /* One event's result. */
 typedef struct pool_result
@@ -41,8 +73,8 @@ typedef struct pool_result
 typedef struct pool_worker
 {
 	trib_rules_pool *pl;
-	int			slot;			/* 1.. (0 is the caller) */
 	trib_rules *rs;				/* its own, compiled from the config */
+	unsigned int seed;			/* the test delay's */
 	pthread_t	th;
 	bool		started;
 } pool_worker;
@@ -52,18 +84,27 @@ struct trib_rules_pool
 	trib_rules *rs;				/* the pipeline's (borrowed) */
 	int			participants;
 	pool_worker *w;				/* participants - 1 */
-	pthread_mutex_t mu;
+	bool		test_delay;
+	pthread_mutex_t mu;			/* guards everything below but res[] */
 	pthread_cond_t go;			/* a new batch, or stop */
-	pthread_cond_t done;		/* a worker finished its slice */
+	pthread_cond_t done;		/* a chunk was masked, or a worker left */
 	unsigned long gen;			/* batch generation */
-	int			pending;		/* workers still on this batch */
+	int			busy;			/* workers inside the batch */
 	bool		stop;
 	/* the batch */
 	trib_event *const *evs;
 	size_t		n;
-	pool_result *res;
+	size_t		nchunks;
+	size_t		claim;			/* the next chunk nobody claimed */
+	bool	   *chunk_done;
+	size_t		ready;			/* chunks [0, ready) known done (caller's) */
+	pool_result *res;			/* written by a chunk's thread, read after */
 	size_t		rescap;
 	size_t		next;			/* trib_rules_pool_take()'s cursor */
+	/* what the calling thread waited for (logged at free) */
+	unsigned long batches;
+	unsigned long waits;
+	int64_t		wait_ns;
 };
 
 /* May rule c run on any thread, in any order (see the file comment)? */
@@ -103,22 +144,23 @@ trib_rules_pool_parallel(const trib_rules *rs, const trib_config *cfg)
 	return true;
 }
 
-/* Slice `slot` of n events among `parts`: [*lo, *hi). */
-static void
-slice_of(size_t n, int parts, int slot, size_t *lo, size_t *hi)
+/* A monotonic clock in ns. */
+static int64_t
+now_ns(void)
 {
-	*lo = n * (size_t) slot / (size_t) parts;
-	*hi = n * (size_t) (slot + 1) / (size_t) parts;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Apply rs to the events of one slice; their results. */
+/* Apply rs to the events of chunk k; their results.  No lock held. */
 static void
-run_slice(trib_rules_pool *pl, trib_rules *rs, int slot, int parts)
+run_chunk(trib_rules_pool *pl, trib_rules *rs, size_t k)
 {
-	size_t		lo,
-				hi;
+	size_t		lo = k * POOL_CHUNK;
+	size_t		hi = lo + POOL_CHUNK < pl->n ? lo + POOL_CHUNK : pl->n;
 
-	slice_of(pl->n, parts, slot, &lo, &hi);
 	for (size_t i = lo; i < hi; i++)
 	{
 		pool_result *r = &pl->res[i];
@@ -130,7 +172,31 @@ run_slice(trib_rules_pool *pl, trib_rules *rs, int slot, int parts)
 	}
 }
 
-/* A worker: wait for a batch, do its slice, report; until stop. */
+/* Claim the next chunk, mask it with rs and mark it done; false when
+ * every chunk is claimed.  Called and returns with the lock held. */
+static bool
+claim_and_run(trib_rules_pool *pl, trib_rules *rs, pool_worker *w)
+{
+	size_t		k;
+
+	if (pl->claim >= pl->nchunks)
+		return false;
+	k = pl->claim++;
+	pthread_mutex_unlock(&pl->mu);
+	if (w != NULL && pl->test_delay)
+	{
+		struct timespec d = {0, (long) (rand_r(&w->seed) % 2000) * 1000};
+
+		nanosleep(&d, NULL);
+	}
+	run_chunk(pl, rs, k);
+	pthread_mutex_lock(&pl->mu);
+	pl->chunk_done[k] = true;
+	pthread_cond_signal(&pl->done);
+	return true;
+}
+
+/* A worker: wait for a batch, mask chunks while any is left; until stop. */
 static void *
 worker_main(void *arg)
 {
@@ -146,10 +212,10 @@ worker_main(void *arg)
 		if (pl->stop)
 			break;
 		seen = pl->gen;
-		pthread_mutex_unlock(&pl->mu);
-		run_slice(pl, w->rs, w->slot, pl->participants);
-		pthread_mutex_lock(&pl->mu);
-		if (--pl->pending == 0)
+		pl->busy++;
+		while (!pl->stop && claim_and_run(pl, w->rs, w))
+			;
+		if (--pl->busy == 0)
 			pthread_cond_signal(&pl->done);
 	}
 	pthread_mutex_unlock(&pl->mu);
@@ -169,6 +235,7 @@ trib_rules_pool_new(trib_rules *rs, const trib_config *cfg, trib_metrics *metric
 	pl = trib_xcalloc(1, sizeof(*pl));
 	pl->rs = rs;
 	pl->participants = participants;
+	pl->test_delay = getenv(TEST_DELAY_ENV) != NULL;
 	pl->w = trib_xcalloc((size_t) participants - 1, sizeof(pool_worker));
 	pthread_mutex_init(&pl->mu, NULL);
 	pthread_cond_init(&pl->go, NULL);
@@ -178,7 +245,7 @@ trib_rules_pool_new(trib_rules *rs, const trib_config *cfg, trib_metrics *metric
 		pool_worker *w = &pl->w[i];
 
 		w->pl = pl;
-		w->slot = i + 1;
+		w->seed = (unsigned int) (now_ns() ^ (i + 1));
 		if ((w->rs = trib_rules_new(cfg, metrics, errbuf, errlen)) == NULL)
 			break;
 		if (pthread_create(&w->th, NULL, worker_main, w) != 0)
@@ -196,67 +263,102 @@ trib_rules_pool_new(trib_rules *rs, const trib_config *cfg, trib_metrics *metric
 	return pl;
 }
 
-/* Forget the previous batch's results. */
+/* Cancel the chunks nobody claimed, wait until no worker is inside the
+ * batch, and forget its results.  Takes the lock. */
 static void
-clear_results(trib_rules_pool *pl)
+quiesce(trib_rules_pool *pl)
 {
+	pthread_mutex_lock(&pl->mu);
+	pl->claim = pl->nchunks;
+	while (pl->busy > 0)
+		pthread_cond_wait(&pl->done, &pl->mu);
 	for (size_t i = 0; i < pl->n; i++)
-		free(pl->res[i].err);
+		if (i < pl->nchunks * POOL_CHUNK && pl->chunk_done[i / POOL_CHUNK])
+			free(pl->res[i].err);
 	pl->n = 0;
+	pl->nchunks = 0;
+	pl->claim = 0;
 	pl->next = 0;
+	pl->ready = 0;
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/* Room for n results and their chunks. */
+static void
+reserve(trib_rules_pool *pl, size_t n)
+{
+	if (n <= pl->rescap)
+		return;
+	pl->rescap = n;
+	pl->res = trib_xrealloc(pl->res, n * sizeof(pool_result));
+	pl->chunk_done = trib_xrealloc(pl->chunk_done,
+								   (n + POOL_CHUNK - 1) / POOL_CHUNK * sizeof(bool));
 }
 
 void
 trib_rules_pool_run(trib_rules_pool *pl, trib_event *const *evs, size_t n)
 {
-	int			parts = n < TRIB_RULES_POOL_MIN_BATCH ? 1 : pl->participants;
-
-	clear_results(pl);
-	if (n > pl->rescap)
-	{
-		pl->rescap = n;
-		pl->res = trib_xrealloc(pl->res, n * sizeof(pool_result));
-	}
+	quiesce(pl);
+	reserve(pl, n);
+	pthread_mutex_lock(&pl->mu);
 	pl->evs = evs;
 	pl->n = n;
-	if (parts > 1)
+	pl->nchunks = (n + POOL_CHUNK - 1) / POOL_CHUNK;
+	memset(pl->chunk_done, 0, pl->nchunks * sizeof(bool));
+	if (n >= TRIB_RULES_POOL_MIN_BATCH)
 	{
-		pthread_mutex_lock(&pl->mu);
-		pl->pending = parts - 1;
+		/* else the calling thread masks each chunk as it gets there */
 		pl->gen++;
+		pl->batches++;
 		pthread_cond_broadcast(&pl->go);
-		pthread_mutex_unlock(&pl->mu);
 	}
-	run_slice(pl, pl->rs, 0, parts);
-	if (parts > 1)
-	{
-		pthread_mutex_lock(&pl->mu);
-		while (pl->pending > 0)
-			pthread_cond_wait(&pl->done, &pl->mu);
-		pthread_mutex_unlock(&pl->mu);
-	}
-	/* derived relations: the pipeline's rules, one thread, in order */
-	for (size_t i = 0; i < n; i++)
-		if (pl->res[i].reshaped)
-			evs[i]->rel = rl_derive(pl->rs, evs[i]);
+	pthread_mutex_unlock(&pl->mu);
 }
 
 void
 trib_rules_pool_forget(trib_rules_pool *pl)
 {
 	if (pl != NULL)
-		clear_results(pl);
+		quiesce(pl);
+}
+
+/* Make sure chunk k is masked: mask unclaimed chunks on this thread
+ * while it is not, then wait for the worker that holds it. */
+static void
+await_chunk(trib_rules_pool *pl, size_t k)
+{
+	pthread_mutex_lock(&pl->mu);
+	while (!pl->chunk_done[k])
+	{
+		int64_t		t0;
+
+		if (claim_and_run(pl, pl->rs, NULL))
+			continue;
+		t0 = now_ns();
+		pl->waits++;
+		while (!pl->chunk_done[k])
+			pthread_cond_wait(&pl->done, &pl->mu);
+		pl->wait_ns += now_ns() - t0;
+	}
+	while (pl->ready < pl->nchunks && pl->chunk_done[pl->ready])
+		pl->ready++;
+	pthread_mutex_unlock(&pl->mu);
 }
 
 bool
-trib_rules_pool_take(trib_rules_pool *pl, const trib_event *ev, trib_verdict *v,
+trib_rules_pool_take(trib_rules_pool *pl, trib_event *ev, trib_verdict *v,
 					 const trib_relation **source_rel, char *errbuf, size_t errlen)
 {
 	const pool_result *r;
 
 	if (pl == NULL || pl->next >= pl->n || pl->evs[pl->next] != ev)
 		return false;
+	if (pl->next / POOL_CHUNK >= pl->ready)
+		await_chunk(pl, pl->next / POOL_CHUNK);
 	r = &pl->res[pl->next++];
+	/* derived relations: the pipeline's rules, this thread, in order */
+	if (r->reshaped)
+		ev->rel = rl_derive(pl->rs, ev);
 	*v = r->v;
 	*source_rel = r->source_rel;
 	if (r->err != NULL)
@@ -269,6 +371,11 @@ trib_rules_pool_free(trib_rules_pool *pl)
 {
 	if (pl == NULL)
 		return;
+	quiesce(pl);
+	if (pl->batches > 0)
+		tlog_info("transforms", "rules pool: %lu batches, waited %lu times for %.1f ms (%.1f us a batch)",
+				  pl->batches, pl->waits, (double) pl->wait_ns / 1e6,
+				  (double) pl->wait_ns / 1e3 / (double) pl->batches);
 	pthread_mutex_lock(&pl->mu);
 	pl->stop = true;
 	pthread_cond_broadcast(&pl->go);
@@ -279,11 +386,11 @@ trib_rules_pool_free(trib_rules_pool *pl)
 			pthread_join(pl->w[i].th, NULL);
 		trib_rules_free(pl->w[i].rs);
 	}
-	clear_results(pl);
 	pthread_mutex_destroy(&pl->mu);
 	pthread_cond_destroy(&pl->go);
 	pthread_cond_destroy(&pl->done);
 	free(pl->res);
+	free(pl->chunk_done);
 	free(pl->w);
 	free(pl);
 }

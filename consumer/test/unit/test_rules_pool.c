@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -222,6 +223,62 @@ test_small_batches_on_the_caller_match(void **state)
 	compare_with(3, TRIB_RULES_POOL_MIN_BATCH - 1);
 }
 
+/* Workers that sleep at random before each chunk (the test switch): the
+ * chunks finish out of order, the caller waits and masks chunks itself,
+ * and every result still comes back in order and byte for byte. */
+static void
+test_delayed_workers_match_in_order(void **state)
+{
+	(void) state;
+	setenv("TRIBUTARY_TEST_RULES_POOL_DELAY", "1", 1);
+	compare_with(2, 512);
+	compare_with(3, 97);
+	unsetenv("TRIBUTARY_TEST_RULES_POOL_DELAY");
+}
+
+/* forget() mid-batch returns only once no worker touches the batch: the
+ * events it leaves do not change afterwards (the source frees them at its
+ * next poll). */
+static void
+test_forget_mid_batch_leaves_the_events_alone(void **state)
+{
+	trib_config *cfg;
+	char		err[512];
+	trib_rules *rs;
+	trib_rules_pool *pl;
+	trib_event *evs[NEV];
+	char	   *seen[NEV];
+	trib_verdict v;
+	const trib_relation *src;
+
+	(void) state;
+	setenv("TRIBUTARY_TEST_RULES_POOL_DELAY", "1", 1);
+	cfg = load(FIVE);
+	rs = trib_rules_new(cfg, NULL, err, sizeof(err));
+	pl = trib_rules_pool_new(rs, cfg, NULL, 3, err, sizeof(err));
+	unsetenv("TRIBUTARY_TEST_RULES_POOL_DELAY");
+	assert_non_null(pl);
+	for (int i = 0; i < NEV; i++)
+		evs[i] = mkev(i);
+	trib_rules_pool_run(pl, evs, NEV);
+	for (int i = 0; i < 20; i++)
+		assert_true(trib_rules_pool_take(pl, evs[i], &v, &src, err, sizeof(err)));
+	trib_rules_pool_forget(pl);
+	for (int i = 0; i < NEV; i++)
+		seen[i] = evs[i]->after ? strdup(evs[i]->after) : NULL;
+	usleep(10000);				/* longer than a delayed worker's chunk */
+	for (int i = 0; i < NEV; i++)
+	{
+		if (!same_text(seen[i], evs[i]->after))
+			fail_msg("event %d changed after forget: %s -> %s", i, seen[i], evs[i]->after);
+		free(seen[i]);
+		trib_event_free(evs[i]);
+	}
+	trib_rules_pool_free(pl);
+	trib_rules_free(rs);
+	trib_config_free(cfg);
+}
+
 /* A pool refuses rule sets with state across events: pool_new gives NULL
  * with no error, and the pipeline applies the rules itself. */
 static void
@@ -309,6 +366,8 @@ main(void)
 		cmocka_unit_test(test_stateful_rule_sets_are_not_parallel),
 		cmocka_unit_test(test_one_participant_is_no_pool),
 		cmocka_unit_test(test_take_in_order_and_forget),
+		cmocka_unit_test(test_delayed_workers_match_in_order),
+		cmocka_unit_test(test_forget_mid_batch_leaves_the_events_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
