@@ -158,16 +158,15 @@ field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 bool
 pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 {
-	int			k;
+	int			j;
 
-	for (k = 0; k < NFIELDS; k++)
+	for (j = 0; j < pgr_spec_nfields[kind]; j++)
 	{
+		int			k = pgr_spec_fields[kind][j];
 		unsigned	req = pgr_specs[kind].f[k];
 		int			want = req & ~0x30u;
 		int			have = st->f[k].type;
 
-		if (!req)
-			continue;
 		if (have == J_NONE)
 		{
 			if (req & 0x10)
@@ -239,6 +238,34 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	return out;
 }
 
+/* The interned copy of a schema (which 0) or table (1) name of n bytes:
+ * the last one again when the text is the same, else a lookup. */
+static const char *
+intern_name(trib_pgparser *p, int which, const char *s, size_t n)
+{
+	if (p->last_name[which] && p->last_name_len[which] == n &&
+		memcmp(p->last_name[which], s, n) == 0)
+		return p->last_name[which];
+	p->last_name[which] = trib_intern_get(p->names, s, n);
+	p->last_name_len[which] = n;
+	return p->last_name[which];
+}
+
+/* The relation entry of an event's interned schema and table, or NULL:
+ * the last answer again for the same names (see rel_cached). */
+static const trib_pgrel *
+event_relation(trib_pgparser *p, const char *schema, const char *table)
+{
+	if (!p->rel_cached || p->rel_schema != schema || p->rel_table != table)
+	{
+		p->rel_last = trib_pgrelcache_find(p->rels, schema, table);
+		p->rel_schema = schema;
+		p->rel_table = table;
+		p->rel_cached = true;
+	}
+	return p->rel_last;
+}
+
 /* Build the event of a change record. */
 bool
 pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
@@ -286,8 +313,8 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
 			!field_cstr(st, F_TABLE, &table, errbuf, errlen))
 			return false;
-		ev->schema = trib_intern_get(p->names, schema, st->f[F_SCHEMA].slen);
-		ev->table = trib_intern_get(p->names, table, st->f[F_TABLE].slen);
+		ev->schema = intern_name(p, 0, schema, st->f[F_SCHEMA].slen);
+		ev->table = intern_name(p, 1, table, st->f[F_TABLE].slen);
 		if (st->f[F_OLD].type == J_OBJECT)
 			ev->before = raw_copy(st, F_OLD);
 		if (st->f[F_NEW].type == J_OBJECT)
@@ -298,7 +325,7 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			ev->after_json_nulls = raw_copy(st, F_JSON_NULLS);
 		if (st->njn[1] > 0 && rec->kind != TRIB_PGREC_INSERT)
 			ev->before_json_nulls = raw_copy(st, F_OLD_JSON_NULLS);
-		rel = trib_pgparser_relation(p, schema, table);
+		rel = event_relation(p, ev->schema, ev->table);
 		ev->rel = rel ? rel->view : NULL;
 		if (rec->kind == TRIB_PGREC_DELETE)
 			ev->key = build_key(st, rel, &st->img[0]);
@@ -398,6 +425,7 @@ pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	st->names[1].v = NULL;
 	st->names[1].n = 0;
 	rec->rel = trib_pgrelcache_install(p->rels, &r);
+	p->rel_cached = false;		/* entries were replaced or added */
 	return true;
 }
 

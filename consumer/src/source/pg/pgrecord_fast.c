@@ -94,14 +94,7 @@ sc_image(trib_jscan *sc, field *f, memberlist *ml)
 static int
 field_index(const trib_jscan *sc, size_t cs, size_t ce)
 {
-	size_t		n = ce - cs;
-	const char *k = (const char *) sc->s + cs;
-
-	for (int i = 0; i < NFIELDS; i++)
-		if (pgr_field_len[i] == n && pgr_field_names[i][0] == k[0] &&
-			memcmp(pgr_field_names[i], k, n) == 0)
-			return i;
-	return -1;
+	return pgr_field_lookup((const char *) sc->s + cs, ce - cs);
 }
 
 /* One top-level member's value, of field fi, at the position. */
