@@ -121,14 +121,27 @@ raw_copy(const pstate *st, int f)
 	return trib_xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
 }
 
-/* A field's decoded string; it must not contain NUL. */
+/* A field's decoded string (st->f[f].slen bytes, maybe not NUL-ended);
+ * it must not contain NUL. */
 static bool
-field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+field_text(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
 	if (memchr(st->f[f].str, '\0', st->f[f].slen))
 		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
 						 pgr_field_names[f]);
 	*out = st->f[f].str;
+	return true;
+}
+
+/* A field's decoded string, NUL-ended (copied into the arena when it
+ * points into the record); it must not contain NUL. */
+static bool
+field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+{
+	if (!field_text(st, f, out, errbuf, errlen))
+		return false;
+	if (st->f[f].raw)
+		*out = trib_arena_strndup(st->arena, st->f[f].str, st->f[f].slen);
 	return true;
 }
 
@@ -149,8 +162,8 @@ static bool
 field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
 	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
-		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
-						 pgr_field_names[f], st->f[f].str);
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.*s\"",
+						 pgr_field_names[f], PGR_STR40(&st->f[f]));
 	return true;
 }
 
@@ -266,6 +279,16 @@ event_relation(trib_pgparser *p, const char *schema, const char *table)
 	return p->rel_last;
 }
 
+/* Is a field's string, up to a NUL in it, w (as strcmp judged the
+ * NUL-ended copies)? */
+static bool
+field_is(const field *f, const char *w)
+{
+	size_t		n = strnlen(f->str, f->slen);
+
+	return n == strlen(w) && memcmp(f->str, w, n) == 0;
+}
+
 /* Build the event of a change record. */
 bool
 pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
@@ -310,8 +333,8 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	{
 		const trib_pgrel *rel;
 
-		if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
-			!field_cstr(st, F_TABLE, &table, errbuf, errlen))
+		if (!field_text(st, F_SCHEMA, &schema, errbuf, errlen) ||
+			!field_text(st, F_TABLE, &table, errbuf, errlen))
 			return false;
 		ev->schema = intern_name(p, 0, schema, st->f[F_SCHEMA].slen);
 		ev->table = intern_name(p, 1, table, st->f[F_TABLE].slen);
@@ -357,8 +380,8 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		size_t		n = np + ne + nc + 80;
 		char	   *x;
 
-		if (strcmp(st->f[F_ENCODING].str, "utf8") != 0 &&
-			strcmp(st->f[F_ENCODING].str, "base64") != 0)
+		if (!field_is(&st->f[F_ENCODING], "utf8") &&
+			!field_is(&st->f[F_ENCODING], "base64"))
 			return trib_errf(errbuf, errlen, "message encoding must be utf8 or base64");
 		x = trib_xmalloc(n);
 		snprintf(x, n, "{\"transactional\":%s,\"prefix\":%.*s,\"encoding\":%.*s,\"content\":%.*s}",
@@ -495,8 +518,8 @@ pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		{
 			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms,
 						  &rec->ts_us))
-				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
-								 st->f[F_TS].str);
+				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.*s\"",
+								 PGR_STR40(&st->f[F_TS]));
 			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
 			p->last_ts_us = rec->ts_us;

@@ -125,8 +125,10 @@ sc_field(trib_jscan *sc, pstate *st, int fi)
 	f->end = sc->i;
 	if (f->type == J_STRING)
 	{
+		/* no escapes here (jscan.h): the string is its bytes; no copy */
 		f->slen = f->end - f->start - 2;
-		f->str = trib_arena_strndup(st->arena, st->text + f->start + 1, f->slen);
+		f->str = st->text + f->start + 1;
+		f->raw = true;
 	}
 	return true;
 }

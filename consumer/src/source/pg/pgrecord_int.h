@@ -120,13 +120,22 @@ typedef struct strlist
 typedef struct field
 {
 	int			type;			/* J_* */
-	bool		b;				/* (next to type: 40 bytes, not 48, to
-								 * clear per record) */
+	bool		b;				/* (b and raw next to type: 40 bytes, not
+								 * 48, to clear per record) */
+	bool		raw;			/* str points into the record (the fast
+								 * scan: no escapes, so the bytes are the
+								 * decoded string) and is not NUL-ended;
+								 * else it is the yajl parse's NUL-ended
+								 * copy in the arena */
 	size_t		start;			/* span of the value in the input */
 	size_t		end;
-	char	   *str;			/* strings: decoded copy */
+	const char *str;			/* strings: the decoded slen bytes */
 	size_t		slen;
 } field;
+
+/* printf arguments for "%.*s": at most the first 40 bytes of a field's
+ * string, as "%.40s" printed the NUL-ended copies */
+#define PGR_STR40(f) (int) ((f)->slen < 40 ? (f)->slen : 40), (f)->str
 
 /* Column-object members (depth 3 under "columns"). */
 enum

@@ -588,7 +588,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 			break;
 	if (kind == NKINDS)
 	{
-		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
+		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.*s\"", PGR_STR40(&st.f[F_KIND]));
 		goto done;
 	}
 	if (!pgr_check_spec(&st, kind, errbuf, errlen))
