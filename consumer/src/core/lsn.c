@@ -7,22 +7,29 @@
 
 #include "hex.h"
 
-/* One to eight hex digits at s[*i] (up to n) into *out; advances *i. */
-static bool
+/* One to eight hex digits at s[*i] (up to n) into *out; advances *i.
+ * A ninth digit fails.  The position is kept in a local, not through
+ * the pointer, so the loop stays in registers (every change record
+ * carries an LSN or two). */
+static inline bool
 parse_half(const char *s, size_t n, size_t *i, uint32_t *out)
 {
+	size_t		start = *i,
+				j = start,
+				end = n - start > 9 ? start + 9 : n;
 	uint32_t	v = 0;
-	size_t		start = *i;
 	int			d;
 
-	for (; *i < n && (d = trib_hex_digit((unsigned char) s[*i])) >= 0; (*i)++)
+	while (j < end && (d = trib_hex_digit((unsigned char) s[j])) >= 0)
 	{
-		if (*i - start == 8)
-			return false;
 		v = (v << 4) | (uint32_t) d;
+		j++;
 	}
+	if (j - start > 8)
+		return false;
+	*i = j;
 	*out = v;
-	return *i > start;
+	return j > start;
 }
 
 bool

@@ -5,18 +5,6 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
-int
-trib_hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t
 trib_hex_encode(const unsigned char *in, size_t n, char *out)
 {

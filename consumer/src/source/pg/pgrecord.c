@@ -82,6 +82,46 @@ const char *const pgr_field_names[NFIELDS] = {
 
 /* strlen of each field name, filled once by init_specs(). */
 size_t		pgr_field_len[NFIELDS];
+unsigned char pgr_field_slot[PGR_FIELD_SLOTS];
+unsigned char pgr_spec_fields[NKINDS][NFIELDS];
+unsigned char pgr_spec_nfields[NKINDS];
+size_t		pgr_kind_len[NKINDS];
+
+/* Fill pgr_field_slot[] (names to F_*) and the lengths of names. */
+static void
+init_names(void)
+{
+	int			k;
+
+	for (k = 0; k < NFIELDS; k++)
+	{
+		unsigned	h;
+
+		pgr_field_len[k] = strlen(pgr_field_names[k]);
+		h = pgr_field_hash(pgr_field_names[k], pgr_field_len[k]);
+		while (pgr_field_slot[h])
+			h = (h + 1) & (PGR_FIELD_SLOTS - 1);
+		pgr_field_slot[h] = (unsigned char) (k + 1);
+	}
+	for (k = 0; k < NKINDS; k++)
+		pgr_kind_len[k] = strlen(pgr_kind_names[k]);
+}
+
+/* List, per kind, the fields its spec names (pgr_spec_fields). */
+static void
+init_spec_lists(void)
+{
+	int			k,
+				f;
+
+	for (k = 0; k < NKINDS; k++)
+	{
+		pgr_spec_nfields[k] = 0;
+		for (f = 0; f < NFIELDS; f++)
+			if (pgr_specs[k].f[f])
+				pgr_spec_fields[k][pgr_spec_nfields[k]++] = (unsigned char) f;
+	}
+}
 
 /* Fill the requirement table once. */
 kind_spec	pgr_specs[NKINDS];
@@ -95,8 +135,7 @@ init_specs(void)
 
 	if (specs_ready)
 		return;
-	for (k = 0; k < NFIELDS; k++)
-		pgr_field_len[k] = strlen(pgr_field_names[k]);
+	init_names();
 	memset(pgr_specs, 0, sizeof(pgr_specs));
 	for (k = 0; k < NKINDS; k++)
 	{
@@ -174,6 +213,7 @@ init_specs(void)
 		pgr_specs[k].f[F_GID] = R(J_STRING);
 	}
 #undef S
+	init_spec_lists();
 	specs_ready = true;
 }
 

@@ -121,14 +121,27 @@ raw_copy(const pstate *st, int f)
 	return trib_xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
 }
 
-/* A field's decoded string; it must not contain NUL. */
+/* A field's decoded string (st->f[f].slen bytes, maybe not NUL-ended);
+ * it must not contain NUL. */
 static bool
-field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+field_text(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
 	if (memchr(st->f[f].str, '\0', st->f[f].slen))
 		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
 						 pgr_field_names[f]);
 	*out = st->f[f].str;
+	return true;
+}
+
+/* A field's decoded string, NUL-ended (copied into the arena when it
+ * points into the record); it must not contain NUL. */
+static bool
+field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+{
+	if (!field_text(st, f, out, errbuf, errlen))
+		return false;
+	if (st->f[f].raw)
+		*out = trib_arena_strndup(st->arena, st->f[f].str, st->f[f].slen);
 	return true;
 }
 
@@ -149,8 +162,8 @@ static bool
 field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
 	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
-		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.40s\"",
-						 pgr_field_names[f], st->f[f].str);
+		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.*s\"",
+						 pgr_field_names[f], PGR_STR40(&st->f[f]));
 	return true;
 }
 
@@ -158,16 +171,15 @@ field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 bool
 pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 {
-	int			k;
+	int			j;
 
-	for (k = 0; k < NFIELDS; k++)
+	for (j = 0; j < pgr_spec_nfields[kind]; j++)
 	{
+		int			k = pgr_spec_fields[kind][j];
 		unsigned	req = pgr_specs[kind].f[k];
 		int			want = req & ~0x30u;
 		int			have = st->f[k].type;
 
-		if (!req)
-			continue;
 		if (have == J_NONE)
 		{
 			if (req & 0x10)
@@ -239,6 +251,44 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	return out;
 }
 
+/* The interned copy of a schema (which 0) or table (1) name of n bytes:
+ * the last one again when the text is the same, else a lookup. */
+static const char *
+intern_name(trib_pgparser *p, int which, const char *s, size_t n)
+{
+	if (p->last_name[which] && p->last_name_len[which] == n &&
+		memcmp(p->last_name[which], s, n) == 0)
+		return p->last_name[which];
+	p->last_name[which] = trib_intern_get(p->names, s, n);
+	p->last_name_len[which] = n;
+	return p->last_name[which];
+}
+
+/* The relation entry of an event's interned schema and table, or NULL:
+ * the last answer again for the same names (see rel_cached). */
+static const trib_pgrel *
+event_relation(trib_pgparser *p, const char *schema, const char *table)
+{
+	if (!p->rel_cached || p->rel_schema != schema || p->rel_table != table)
+	{
+		p->rel_last = trib_pgrelcache_find(p->rels, schema, table);
+		p->rel_schema = schema;
+		p->rel_table = table;
+		p->rel_cached = true;
+	}
+	return p->rel_last;
+}
+
+/* Is a field's string, up to a NUL in it, w (as strcmp judged the
+ * NUL-ended copies)? */
+static bool
+field_is(const field *f, const char *w)
+{
+	size_t		n = strnlen(f->str, f->slen);
+
+	return n == strlen(w) && memcmp(f->str, w, n) == 0;
+}
+
 /* Build the event of a change record. */
 bool
 pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
@@ -283,11 +333,11 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	{
 		const trib_pgrel *rel;
 
-		if (!field_cstr(st, F_SCHEMA, &schema, errbuf, errlen) ||
-			!field_cstr(st, F_TABLE, &table, errbuf, errlen))
+		if (!field_text(st, F_SCHEMA, &schema, errbuf, errlen) ||
+			!field_text(st, F_TABLE, &table, errbuf, errlen))
 			return false;
-		ev->schema = trib_intern_get(p->names, schema, st->f[F_SCHEMA].slen);
-		ev->table = trib_intern_get(p->names, table, st->f[F_TABLE].slen);
+		ev->schema = intern_name(p, 0, schema, st->f[F_SCHEMA].slen);
+		ev->table = intern_name(p, 1, table, st->f[F_TABLE].slen);
 		if (st->f[F_OLD].type == J_OBJECT)
 			ev->before = raw_copy(st, F_OLD);
 		if (st->f[F_NEW].type == J_OBJECT)
@@ -298,7 +348,7 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			ev->after_json_nulls = raw_copy(st, F_JSON_NULLS);
 		if (st->njn[1] > 0 && rec->kind != TRIB_PGREC_INSERT)
 			ev->before_json_nulls = raw_copy(st, F_OLD_JSON_NULLS);
-		rel = trib_pgparser_relation(p, schema, table);
+		rel = event_relation(p, ev->schema, ev->table);
 		ev->rel = rel ? rel->view : NULL;
 		if (rec->kind == TRIB_PGREC_DELETE)
 			ev->key = build_key(st, rel, &st->img[0]);
@@ -330,8 +380,8 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 		size_t		n = np + ne + nc + 80;
 		char	   *x;
 
-		if (strcmp(st->f[F_ENCODING].str, "utf8") != 0 &&
-			strcmp(st->f[F_ENCODING].str, "base64") != 0)
+		if (!field_is(&st->f[F_ENCODING], "utf8") &&
+			!field_is(&st->f[F_ENCODING], "base64"))
 			return trib_errf(errbuf, errlen, "message encoding must be utf8 or base64");
 		x = trib_xmalloc(n);
 		snprintf(x, n, "{\"transactional\":%s,\"prefix\":%.*s,\"encoding\":%.*s,\"content\":%.*s}",
@@ -398,6 +448,7 @@ pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 	st->names[1].v = NULL;
 	st->names[1].n = 0;
 	rec->rel = trib_pgrelcache_install(p->rels, &r);
+	p->rel_cached = false;		/* entries were replaced or added */
 	return true;
 }
 
@@ -467,8 +518,8 @@ pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		{
 			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms,
 						  &rec->ts_us))
-				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.40s\"",
-								 st->f[F_TS].str);
+				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.*s\"",
+								 PGR_STR40(&st->f[F_TS]));
 			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
 			p->last_ts_us = rec->ts_us;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <yajl_parse.h>
 
@@ -84,8 +85,17 @@ struct trib_pgparser
 	 */
 	trib_arena	scratch;
 	yajl_alloc_funcs yaf;
-	/* schema and table names that events point to (event.h) */
+	/* schema and table names that events point to (event.h), and the
+	 * last of each interned: the records of a run repeat them */
 	trib_intern *names;
+	const char *last_name[2];	/* 0 schema, 1 table; in `names` */
+	size_t		last_name_len[2];
+	/* the last relation looked up, by its interned names (pointers
+	 * compare); forgotten when a relation record installs an entry */
+	bool		rel_cached;
+	const char *rel_schema;
+	const char *rel_table;
+	const trib_pgrel *rel_last;	/* NULL: no entry */
 	/* the last ts and commit_lsn parsed: every record of a transaction
 	 * repeats them */
 	char		last_ts[40];
@@ -110,12 +120,22 @@ typedef struct strlist
 typedef struct field
 {
 	int			type;			/* J_* */
+	bool		b;				/* (b and raw next to type: 40 bytes, not
+								 * 48, to clear per record) */
+	bool		raw;			/* str points into the record (the fast
+								 * scan: no escapes, so the bytes are the
+								 * decoded string) and is not NUL-ended;
+								 * else it is the yajl parse's NUL-ended
+								 * copy in the arena */
 	size_t		start;			/* span of the value in the input */
 	size_t		end;
-	char	   *str;			/* strings: decoded copy */
+	const char *str;			/* strings: the decoded slen bytes */
 	size_t		slen;
-	bool		b;
 } field;
+
+/* printf arguments for "%.*s": at most the first 40 bytes of a field's
+ * string, as "%.40s" printed the NUL-ended copies */
+#define PGR_STR40(f) (int) ((f)->slen < 40 ? (f)->slen : 40), (f)->str
 
 /* Column-object members (depth 3 under "columns"). */
 enum
@@ -156,6 +176,46 @@ extern const char *const pgr_kind_names[NKINDS];
 extern const char *const pgr_field_names[NFIELDS];
 extern size_t pgr_field_len[NFIELDS];	/* filled by init_specs() */
 extern kind_spec pgr_specs[NKINDS];
+
+/* The top-level fields by name: an open-addressing table of F_* + 1 (0:
+ * empty) indexed by pgr_field_hash(), filled by init_specs(); and per
+ * kind, the fields its spec names, so checks visit only those. */
+#define PGR_FIELD_SLOTS 128
+extern unsigned char pgr_field_slot[PGR_FIELD_SLOTS];
+extern unsigned char pgr_spec_fields[NKINDS][NFIELDS];
+extern unsigned char pgr_spec_nfields[NKINDS];
+extern size_t pgr_kind_len[NKINDS];
+
+/* The hash of a field name of n > 0 bytes, for pgr_field_slot[]. */
+static inline unsigned
+pgr_field_hash(const char *k, size_t n)
+{
+	return ((unsigned) n * 5u + (unsigned char) k[0] +
+			(unsigned char) k[n - 1] * 3u) & (PGR_FIELD_SLOTS - 1);
+}
+
+/* The F_* of the top-level field named k (n bytes), or -1 when unknown. */
+static inline int
+pgr_field_lookup(const char *k, size_t n)
+{
+	unsigned	h;
+
+	if (n == 0)
+		return -1;
+	for (h = pgr_field_hash(k, n); pgr_field_slot[h]; h = (h + 1) & (PGR_FIELD_SLOTS - 1))
+	{
+		int			i = pgr_field_slot[h] - 1;
+		size_t		j = 0;
+
+		if (pgr_field_len[i] != n)
+			continue;
+		while (j < n && pgr_field_names[i][j] == k[j])
+			j++;				/* names are short: no call to memcmp */
+		if (j == n)
+			return i;
+	}
+	return -1;
+}
 
 /* Parse a non-negative decimal integer of n bytes, at most max. */
 static inline bool

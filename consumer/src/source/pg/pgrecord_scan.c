@@ -412,15 +412,13 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 	if (st->depth == 1)
 	{
 		st->topkey = F_UNKNOWN;
-		for (i = 0; i < NFIELDS; i++)
-			if (pgr_field_len[i] == n && pgr_field_names[i][0] == (char) key[0] &&
-				memcmp(pgr_field_names[i], key, n) == 0)
-			{
-				if (st->f[i].type != J_NONE)
-					return perr(st, "duplicate field \"%s\"", pgr_field_names[i]);
-				st->topkey = i;
-				break;
-			}
+		i = pgr_field_lookup((const char *) key, n);
+		if (i >= 0)
+		{
+			if (st->f[i].type != J_NONE)
+				return perr(st, "duplicate field \"%s\"", pgr_field_names[i]);
+			st->topkey = i;
+		}
 		st->after_key = here(st);
 		return 1;
 	}
@@ -541,7 +539,8 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 	bool		ok = false;
 
 	*out = NULL;
-	memset(&st, 0, sizeof(st));
+	memset(&st, 0, offsetof(pstate, err));	/* err: a string, set on error */
+	st.err[0] = '\0';
 	st.arena = &p->scratch;
 	st.img[0] = p->img[0];
 	st.img[1] = p->img[1];
@@ -584,12 +583,12 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 		goto done;
 	}
 	for (kind = 0; kind < NKINDS; kind++)
-		if (strlen(pgr_kind_names[kind]) == st.f[F_KIND].slen &&
+		if (pgr_kind_len[kind] == st.f[F_KIND].slen &&
 			memcmp(pgr_kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen) == 0)
 			break;
 	if (kind == NKINDS)
 	{
-		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.40s\"", st.f[F_KIND].str);
+		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.*s\"", PGR_STR40(&st.f[F_KIND]));
 		goto done;
 	}
 	if (!pgr_check_spec(&st, kind, errbuf, errlen))
