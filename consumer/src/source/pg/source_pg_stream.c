@@ -229,11 +229,43 @@ copy_ended(trib_source_pg *src, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Take what the reader has read; false on a fatal record error. */
+/*
+ * Once a transaction is complete, how much more read_messages() takes from
+ * what is already in hand (libpq's buffer, the reader thread's queue)
+ * before it returns: BATCH_RECORDS records (at most the caller's `max`) or
+ * BATCH_BYTES of messages, whichever comes first.  It never waits for
+ * more: a transaction is held back only while the loop parses the few
+ * that arrived with it.  Returning at the first complete transaction made
+ * the pipeline's loop turn twice per single-row transaction in W2, each
+ * turn paying the sinks' poll and the checkpoint bookkeeping.  A larger
+ * batch saves no more turns' worth than it costs: with up to 512 records
+ * in flight at once, malloc's per-thread cache overflows and the records
+ * cost about 700 instructions more per transaction (docs/BENCHMARKS.md,
+ * W2).
+ */
+#define BATCH_RECORDS 16
+#define BATCH_BYTES ((size_t) 256 << 10)
+
+/* Has the batch read since a transaction became complete reached its
+ * bound?  `since` is the records count and `bytes` the bytes read since. */
 static bool
-read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
+batch_full(const trib_source_pg *src, uint64_t since, size_t bytes, int max)
+{
+	uint64_t	limit = (uint64_t) (max < BATCH_RECORDS ? max : BATCH_RECORDS);
+
+	return src->stats.records - since >= limit || bytes >= BATCH_BYTES;
+}
+
+/* Take what the reader has read, and once a transaction is complete what
+ * else is in hand up to the batch's bound (batch_full); false on a fatal
+ * record error. */
+static bool
+read_messages(trib_source_pg *src, int max, bool *got, char *errbuf, size_t errlen)
 {
 	char		eb[512];
+	bool		batching = false;
+	uint64_t	since = 0;
+	size_t		bytes = 0;
 
 	*got = false;
 	while (src->streaming)
@@ -248,8 +280,15 @@ read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
 			if (!handle_copydata(src, buf, len, errbuf, errlen))
 				return false;
 			*got = true;
-			if (trib_pgprep_ready(src->prep))
-				return true;	/* deliver promptly */
+			if (batching)
+				bytes += (size_t) len;
+			else if (trib_pgprep_ready(src->prep))
+			{
+				batching = true;	/* deliverable: only what is in hand now */
+				since = src->stats.records;
+			}
+			if (batching && batch_full(src, since, bytes, max))
+				return true;
 			continue;
 		}
 		if (r == 0)
@@ -268,9 +307,9 @@ read_messages(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
  * VM, 1.5% of the consumer's CPU in W1 when done per row).
  */
 static bool
-read_available(trib_source_pg *src, bool *got, char *errbuf, size_t errlen)
+read_available(trib_source_pg *src, int max, bool *got, char *errbuf, size_t errlen)
 {
-	bool		ok = read_messages(src, got, errbuf, errlen);
+	bool		ok = read_messages(src, max, got, errbuf, errlen);
 
 	if (*got)
 		src->last_recv_ms = trib_clock_mono_ms();
@@ -337,7 +376,7 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 			continue;
 		}
 
-		if (!read_available(src, &got, errbuf, errlen))
+		if (!read_available(src, max, &got, errbuf, errlen))
 			return -1;
 		if (trib_pgprep_ready(src->prep))
 			continue;
