@@ -57,16 +57,14 @@ trib_dbz_put_bytes(trib_strbuf *out, trib_dbz_binary mode, const unsigned char *
 static size_t
 twos_complement_i64(int64_t v, unsigned char *b)
 {
+	/* the bits of the magnitude (of ~v when negative), and a sign bit */
+	uint64_t	w = v < 0 ? ~(uint64_t) v : (uint64_t) v;
+	size_t		bits = w ? 64 - (size_t) __builtin_clzll(w) : 0;
+	size_t		n = bits / 8 + 1;
 	uint64_t	u = (uint64_t) v;
-	size_t		n = 8;
 
-	for (int i = 7; i >= 0; i--, u >>= 8)
+	for (size_t i = n; i-- > 0; u >>= 8)
 		b[i] = (unsigned char) (u & 0xFF);
-	/* drop a leading byte that only repeats the sign of the next */
-	while (n > 1 && ((b[8 - n] == 0x00 && !(b[9 - n] & 0x80)) ||
-					 (b[8 - n] == 0xFF && (b[9 - n] & 0x80))))
-		n--;
-	memmove(b, b + 8 - n, n);
 	return n;
 }
 
