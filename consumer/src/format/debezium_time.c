@@ -206,7 +206,7 @@ trib_dbz_timetz(const char *s, trib_strbuf *out)
 		trib_strbuf_addc(out, '.');
 		trib_strbuf_add(out, f, (size_t) n);
 	}
-	trib_strbuf_adds(out, "Z\"");
+	trib_strbuf_add(out, "Z\"", 2);
 	return true;
 }
 
@@ -237,7 +237,7 @@ trib_dbz_zoned(int digits, const char *s, trib_strbuf *out)
 		for (; (int) have < digits; have++)
 			trib_strbuf_addc(out, '0');
 	}
-	trib_strbuf_adds(out, "Z\"");
+	trib_strbuf_add(out, "Z\"", 2);
 	return true;
 }
 
