@@ -5,7 +5,9 @@
  *
  * Design.  The input is a yajl tree node of the row image, whose numbers
  * keep their text (yajl_val->u.number.r), so a numeric's digits reach
- * lib/decimal untouched.  `precise` decimals are the unscaled value's
+ * lib/decimal untouched (a plain one whose unscaled value has at most 18
+ * digits, the usual case, is read into an int64_t here instead, with the
+ * same result and no allocation).  `precise` decimals are the unscaled value's
  * big-endian two's complement, minimal length (Java's
  * BigInteger.toByteArray, which Kafka Connect's Decimal uses), in base64
  * as the JsonConverter writes BYTES; numeric without a declared scale is
