@@ -92,6 +92,8 @@ typedef struct rowconv
 	bool		nest_esc;		/* nest's quotes written as \" */
 	const char *sep;			/* its separators: "," ":" or ", " ": " */
 	const char *colon;
+	size_t		sep_len;
+	size_t		colon_len;
 	bool		nest_first;		/* nothing written yet in its container */
 	bool		nest_after_key; /* a member name was just written */
 	bool		bad_value;		/* a callback stopped on a value */
@@ -183,7 +185,7 @@ static void
 nest_token(rowconv *c)
 {
 	if (!c->nest_after_key && !c->nest_first)
-		trib_strbuf_adds(c->nest, c->sep);
+		trib_strbuf_add(c->nest, c->sep, c->sep_len);
 	c->nest_first = false;
 	c->nest_after_key = false;
 }
@@ -213,6 +215,8 @@ nest_begin(rowconv *c)
 	}
 	c->sep = jsonb ? ", " : ",";
 	c->colon = jsonb ? ": " : ":";
+	c->sep_len = jsonb ? 2 : 1;
+	c->colon_len = jsonb ? 2 : 1;
 	c->nest_first = true;
 	c->nest_after_key = false;
 }
@@ -285,7 +289,7 @@ on_key(void *ctx, const unsigned char *s, size_t n)
 		{
 			nest_token(c);
 			nest_string(c, (const char *) s, n);
-			trib_strbuf_adds(c->nest, c->colon);
+			trib_strbuf_add(c->nest, c->colon, c->colon_len);
 			c->nest_after_key = true;
 		}
 		return 1;

@@ -22,7 +22,6 @@
  */
 #include "debezium.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,15 @@
 #define USEC_PER_SEC INT64_C(1000000)
 #define USEC_PER_DAY (INT64_C(86400) * USEC_PER_SEC)
 
+/* An ASCII digit: what isdigit() accepts in every locale, without its
+ * table lookup through a libc call (per character of every temporal
+ * value). */
+static inline bool
+is_dig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 /* n digits at *p as a number; advances *p; -1 when not n digits. */
 static int
 digits(const char **p, int n)
@@ -42,7 +50,7 @@ digits(const char **p, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		if (!isdigit((unsigned char) (*p)[i]))
+		if (!is_dig((*p)[i]))
 			return -1;
 		v = v * 10 + ((*p)[i] - '0');
 	}
@@ -67,7 +75,7 @@ parse_hms(const char **p, int64_t *usec)
 		{
 			int			n = 0;
 
-			for (++*p; isdigit((unsigned char) **p); ++*p, n++)
+			for (++*p; is_dig(**p); ++*p, n++)
 				if (n < 6)
 					frac = frac * 10 + (**p - '0');
 			if (n == 0)
@@ -198,7 +206,7 @@ trib_dbz_timetz(const char *s, trib_strbuf *out)
 		trib_strbuf_addc(out, '.');
 		trib_strbuf_add(out, f, (size_t) n);
 	}
-	trib_strbuf_adds(out, "Z\"");
+	trib_strbuf_add(out, "Z\"", 2);
 	return true;
 }
 
@@ -229,7 +237,7 @@ trib_dbz_zoned(int digits, const char *s, trib_strbuf *out)
 		for (; (int) have < digits; have++)
 			trib_strbuf_addc(out, '0');
 	}
-	trib_strbuf_adds(out, "Z\"");
+	trib_strbuf_add(out, "Z\"", 2);
 	return true;
 }
 
@@ -241,8 +249,9 @@ trib_dbz_timestamp(const trib_dbz_opts *o, int precision, const char *s,
 	trib_isodate d;
 	const char *p;
 	int64_t		usec = 0;
+	size_t		n = strlen(s);
 
-	if (!trib_isodate_parse(s, strlen(s), &d) || d.zone_off != strlen(s))
+	if (!trib_isodate_parse(s, n, &d) || d.zone_off != n)
 		return false;
 	p = s + d.date_len;
 	if (d.has_time && (p++, !parse_hms(&p, &usec) || *p != '\0'))
@@ -308,7 +317,7 @@ parse_interval(const char *s, ivl *v)
 			int			k = 0;
 
 			if (*q == '.')
-				for (q++; isdigit((unsigned char) *q); q++, k++)
+				for (q++; is_dig(*q); q++, k++)
 					if (k < 6)
 						frac = frac * 10 + (*q - '0');
 			for (; k < 6; k++)

@@ -5,7 +5,9 @@
  *
  * Design.  The input is a yajl tree node of the row image, whose numbers
  * keep their text (yajl_val->u.number.r), so a numeric's digits reach
- * lib/decimal untouched.  `precise` decimals are the unscaled value's
+ * lib/decimal untouched (a plain one whose unscaled value has at most 18
+ * digits, the usual case, is read into an int64_t here instead, with the
+ * same result and no allocation).  `precise` decimals are the unscaled value's
  * big-endian two's complement, minimal length (Java's
  * BigInteger.toByteArray, which Kafka Connect's Decimal uses), in base64
  * as the JsonConverter writes BYTES; numeric without a declared scale is
@@ -57,16 +59,14 @@ trib_dbz_put_bytes(trib_strbuf *out, trib_dbz_binary mode, const unsigned char *
 static size_t
 twos_complement_i64(int64_t v, unsigned char *b)
 {
+	/* the bits of the magnitude (of ~v when negative), and a sign bit */
+	uint64_t	w = v < 0 ? ~(uint64_t) v : (uint64_t) v;
+	size_t		bits = w ? 64 - (size_t) __builtin_clzll(w) : 0;
+	size_t		n = bits / 8 + 1;
 	uint64_t	u = (uint64_t) v;
-	size_t		n = 8;
 
-	for (int i = 7; i >= 0; i--, u >>= 8)
+	for (size_t i = n; i-- > 0; u >>= 8)
 		b[i] = (unsigned char) (u & 0xFF);
-	/* drop a leading byte that only repeats the sign of the next */
-	while (n > 1 && ((b[8 - n] == 0x00 && !(b[9 - n] & 0x80)) ||
-					 (b[8 - n] == 0xFF && (b[9 - n] & 0x80))))
-		n--;
-	memmove(b, b + 8 - n, n);
 	return n;
 }
 
@@ -210,6 +210,66 @@ put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t
 	return true;
 }
 
+/*
+ * The unscaled value at `scale` (< 0: the value's own, its fraction
+ * digits as written) of a number written as -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * whose unscaled value has at most 18 digits and needs no rounding: the
+ * case trib_dec_to_i64 takes, without building a trib_dec (a malloc and a
+ * free per value).  *own: the scale used.  False for anything else (an
+ * exponent, more digits, more fraction digits than the scale, a bad
+ * text): the caller goes through trib_dec, which writes the same bytes.
+ */
+static bool
+plain_unscaled(const char *text, int scale, int64_t *v, int *own)
+{
+	const char *p = text + (text[0] == '-');
+	uint64_t	u = 0;
+	int			nd = 0,			/* digits from the first non-zero one */
+				f = 0;			/* fraction digits */
+
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		for (; *p >= '0' && *p <= '9' && nd <= 18; p++, nd++)
+			u = u * 10 + (uint64_t) (*p - '0');
+	else
+		return false;
+	if (*p == '.')
+	{
+		for (p++; *p >= '0' && *p <= '9' && nd <= 18; p++, f++)
+		{
+			u = u * 10 + (uint64_t) (*p - '0');
+			nd += u != 0;
+		}
+		if (f == 0)
+			return false;
+	}
+	*own = scale >= 0 ? scale : f;
+	/* trib_dec_to_i64's limit: zero is the one digit "0" at exponent 0 */
+	if (*p != '\0' || f > *own || (u == 0 ? 1 + *own : nd + *own - f) > 18)
+		return false;
+	for (int i = f; i < *own; i++)
+		u *= 10;
+	*v = text[0] == '-' ? -(int64_t) u : (int64_t) u;
+	return true;
+}
+
+/* put_precise's output for an unscaled value v at scale s (scale < 0:
+ * VariableScaleDecimal). */
+static void
+put_precise_i64(trib_strbuf *out, int64_t v, int s, int scale)
+{
+	unsigned char small[8];
+	size_t		n;
+
+	if (scale < 0)
+		trib_strbuf_printf(out, "{\"scale\":%d,\"value\":", s);
+	n = twos_complement_i64(v, small);
+	trib_dbz_put_bytes(out, TRIB_DBZ_BINARY_BYTES, small, n);
+	if (scale < 0)
+		trib_strbuf_addc(out, '}');
+}
+
 /* numeric and money: by decimal.handling.mode. */
 static bool
 put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
@@ -218,6 +278,8 @@ put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
 	const char *text = YAJL_IS_NUMBER(v) ? v->u.number.r : YAJL_GET_STRING(v);
 	trib_dec	d;
 	bool		ok;
+	int64_t		i64;
+	int			own;
 
 	if (text == NULL)
 		return false;
@@ -238,6 +300,11 @@ put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
 	if (o->decimal == TRIB_DBZ_DECIMAL_DOUBLE)
 	{
 		put_java_double(out, strtod(text, NULL));
+		return true;
+	}
+	if (plain_unscaled(text, scale, &i64, &own))
+	{
+		put_precise_i64(out, i64, own, scale);
 		return true;
 	}
 	if (!trib_dec_parse(text, strlen(text), &d))

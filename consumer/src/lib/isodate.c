@@ -117,15 +117,33 @@ parse_time(const char *s, size_t len, size_t i, trib_isodate *d)
 	return false;
 }
 
+/* The usual start "yyyy-mm-dd" read at once: what parse_year and num
+ * read from it, without their loops (a date of every event goes
+ * through here); false for any other start. */
+static bool
+plain_ymd(const char *s, size_t len, trib_isodate *d)
+{
+	if (len < 10 || s[4] != '-' || s[7] != '-' || !dig(s[0]) || !dig(s[1]) ||
+		!dig(s[2]) || !dig(s[3]) || !dig(s[5]) || !dig(s[6]) || !dig(s[8]) ||
+		!dig(s[9]))
+		return false;
+	d->year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	d->month = (s[5] - '0') * 10 + (s[6] - '0');
+	d->day = (s[8] - '0') * 10 + (s[9] - '0');
+	return true;
+}
+
 bool
 trib_isodate_parse(const char *s, size_t len, trib_isodate *d)
 {
 	size_t		i = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (!parse_year(s, len, &i, &d->year) || i >= len || s[i++] != '-' ||
-		!num(s, len, &i, 2, &d->month) || i >= len || s[i++] != '-' ||
-		!num(s, len, &i, 2, &d->day))
+	if (plain_ymd(s, len, d))
+		i = 10;
+	else if (!parse_year(s, len, &i, &d->year) || i >= len || s[i++] != '-' ||
+			 !num(s, len, &i, 2, &d->month) || i >= len || s[i++] != '-' ||
+			 !num(s, len, &i, 2, &d->day))
 		return false;
 	if (d->month < 1 || d->month > 12 || d->day < 1 ||
 		d->day > month_days(d->year, d->month))
