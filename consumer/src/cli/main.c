@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock.h"
 #include "config.h"
 #include "crypt_cli.h"
 #include "ctl.h"
@@ -527,10 +528,8 @@ run_one_config(run_configs *rc, bool snapshot)
 		bool		again;
 		bool		refused;
 		trib_config *next;
-		struct timespec t0,
-					t1;
+		int64_t		t0 = trib_clock_mono_ms();
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		cfg = rc->cfg;
 		p = trib_pipeline_new(cfg, err, sizeof(err));
 		if (p == NULL && configs_revert(rc, err))
@@ -575,8 +574,7 @@ run_one_config(run_configs *rc, bool snapshot)
 			return EXIT_USAGE;
 		if (!again)
 			return ok ? 0 : EXIT_RUNTIME;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (t1.tv_sec - t0.tv_sec > 60)
+		if (trib_clock_mono_ms() - t0 > 60000)
 			delay = bo->initial;	/* it ran a while: start the backoff over */
 		tlog_warn("main", "pipeline %s lost its database connection (%s); starting it "
 				  "again in %d ms", cfg->pipeline, err, delay);

@@ -627,8 +627,7 @@ lw_stop(lw_worker *w, bool ok, int timeout_ms)
 	w->p.stop_ok = ok;
 	w->give_up_ms = trib_clock_mono_ms() + timeout_ms / 2;
 	pthread_cond_signal(&w->cond);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
+	ts = trib_clock_deadline(timeout_ms);
 	while (!w->done)
 		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
 			break;

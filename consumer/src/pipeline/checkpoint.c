@@ -78,9 +78,7 @@ trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 
 	if (!target || !*target || !pipeline || !*pipeline || !source || !*source)
 		return trib_errf(errbuf, errlen, "checkpoint: target, pipeline and source are required"), NULL;
-	ck = calloc(1, sizeof(*ck));
-	if (!ck)
-		abort();
+	ck = trib_xcalloc(1, sizeof(*ck));
 	ck->mode = mode;
 	ck->ops = ops;
 	ck->target = trib_xstrdup(target ? target : "");
@@ -204,9 +202,7 @@ read_file(const char *path, size_t *len, char *errbuf, size_t errlen)
 			trib_errf(errbuf, errlen, "checkpoint: cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	buf = malloc(MAX_FILE_BYTES + 1);
-	if (!buf)
-		abort();
+	buf = trib_xmalloc(MAX_FILE_BYTES + 1);
 	n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
 	if (ferror(f) || n > MAX_FILE_BYTES)
 	{
@@ -299,9 +295,7 @@ file_load(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 			goto done;
 		}
 		yajl_gen_get_buf(g, &buf, &blen);
-		out->opaque = malloc(blen + 1);
-		if (!out->opaque)
-			abort();
+		out->opaque = trib_xmalloc(blen + 1);
 		memcpy(out->opaque, buf, blen);
 		out->opaque[blen] = '\0';
 		yajl_gen_free(g);
@@ -375,11 +369,9 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 
 	{
 		/* the JSON and a newline, replacing the file atomically */
-		char	   *text = malloc(blen + 1);
+		char	   *text = trib_xmalloc(blen + 1);
 		const char *what = NULL;
 
-		if (!text)
-			abort();
 		memcpy(text, buf, blen);
 		text[blen] = '\n';
 		ok = trib_fileio_write_atomic(ck->target, text, blen + 1, 0600, true, &what);

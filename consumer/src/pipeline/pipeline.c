@@ -260,11 +260,9 @@ init_held(trib_pipeline *p)
 trib_pipeline *
 trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 {
-	trib_pipeline *p = calloc(1, sizeof(*p));
+	trib_pipeline *p = trib_xcalloc(1, sizeof(*p));
 	size_t		i;
 
-	if (p == NULL)
-		abort();
 	p->cfg = cfg;
 	snprintf(p->state, sizeof(p->state), "starting");
 	if (cfg->nsources == 0)
@@ -287,9 +285,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	p->nsinks = cfg->nsinks;
-	p->sinks = calloc(p->nsinks ? p->nsinks : 1, sizeof(sink_slot));
-	if (p->sinks == NULL)
-		abort();
+	p->sinks = trib_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(sink_slot));
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].p = p;
@@ -308,9 +304,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		}
 	}
 	p->qcap = 64;
-	p->queue = calloc(p->qcap, sizeof(pending_tx));
-	if (p->queue == NULL)
-		abort();
+	p->queue = trib_xcalloc(p->qcap, sizeof(pending_tx));
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
 	p->m_receipt_latency = trib_metric_get(p->m.receipt_latency, "all");
 	p->pause = trib_pause_new(cfg, p->metrics);

@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "eventid.h"
 #include "log.h"
 #include "schema_int.h"
@@ -108,9 +108,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 	st->fmt = conf->format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON;
 	st->format_id = format_id;
 	st->nslots = STAGE_MIN_SLOTS;
-	st->slots = calloc(st->nslots, sizeof(rel_entry));
-	if (st->slots == NULL)
-		abort();
+	st->slots = trib_xcalloc(st->nslots, sizeof(rel_entry));
 	st->m_registered = trib_metrics_counter(metrics, "tributary_schema_versions_registered_total",
 											"Schema versions the schema stage registered.",
 											"subject");
@@ -196,9 +194,7 @@ remember(trib_schema_stage *st, const rel_entry *e)
 		size_t		n = st->nslots;
 
 		st->nslots *= 2;
-		st->slots = calloc(st->nslots, sizeof(rel_entry));
-		if (st->slots == NULL)
-			abort();
+		st->slots = trib_xcalloc(st->nslots, sizeof(rel_entry));
 		for (size_t i = 0; i < n; i++)
 			if (old[i].rel != NULL)
 				*slot_of(st, old[i].rel) = old[i];
@@ -361,16 +357,6 @@ plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 	return e->plan != NULL;
 }
 
-/* A monotonic clock in milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Under the quarantine policy: is the entry's version waiting for a
  * person's acceptance?  (Also after a restart: the catalog says.) */
 static bool
@@ -386,7 +372,7 @@ quarantine_state(trib_schema_stage *st, const char *subject, rel_entry *e, char 
 	if (pending < 0)
 		return false;
 	e->quarantined = pending > 0;
-	e->checked_ms = now_ms();
+	e->checked_ms = trib_clock_mono_ms();
 	e->m_quarantined = trib_metric_get(st->m_quarantined, subject);
 	if (e->quarantined)
 		tlog_warn("schemas", "subject %s: version %d is quarantined: its events go to sink %s "
@@ -503,7 +489,7 @@ static bool
 poll_acceptance(trib_schema_stage *st, const trib_event *ev, rel_entry *slot, char *errbuf,
 				size_t errlen)
 {
-	int64_t		now = now_ms();
+	int64_t		now = trib_clock_mono_ms();
 	char	   *subject;
 	int			pending;
 

@@ -52,7 +52,7 @@ expect_eq "and no tributary.* table" "" "$(grep -o 'tributary\.[a-z_]*:' "$WORK/
 start_consumer
 port=
 for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' "$WORK/run.log")
+    port=$(http_port)
     [ -n "$port" ] && grep -q "pipeline status is active" "$WORK/run.log" && break
     sleep 0.1
 done

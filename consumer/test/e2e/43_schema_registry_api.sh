@@ -70,7 +70,7 @@ start() {
     start_consumer
     PORT=
     for _ in $(seq 1 100); do
-        PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' "$WORK/run.log")
+        PORT=$(http_port)
         [ -n "$PORT" ] && break
         sleep 0.1
     done

@@ -107,12 +107,6 @@ wait_version() {
     return 1
 }
 
-# http_port: the port of the last start's HTTP endpoint.
-http_port() {
-    sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' \
-        "$WORK/run.log" | tail -1
-}
-
 # ---- 1 and 2: version 1, then ADD COLUMN -> version 2
 pipeline fail
 writer &

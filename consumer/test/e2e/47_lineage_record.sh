@@ -114,11 +114,6 @@ expected() {
     } | LC_ALL=C sort -u
 }
 
-http_port() {
-    sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' \
-        "$WORK/run.log" | tail -1
-}
-
 # ---- 1-3: the graph, counts and the run
 pipeline ""
 start_consumer

@@ -154,7 +154,7 @@ chmod 600 "$WORK/token"
 start_consumer
 expect_eq "the avro pipeline reads every change" t "$(slot_caught_up tributary_wfa)"
 wait_log "$WORK/run.log" "serving /health" 10 || true
-PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' "$WORK/run.log" | tail -1)
+PORT=$(http_port)
 expect_match "the registry API is up" '^[0-9]+$' "$PORT"
 
 # The source rows at the end, in the forms the interop test decodes to.

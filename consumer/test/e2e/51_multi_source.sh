@@ -211,7 +211,7 @@ mdb_sql shop -e "INSERT INTO orders SELECT seq + 8000000, REPEAT('x', 40) FROM s
 sed 's/^  enabled: false$/  listen: "127.0.0.1:0"/' "$WORK/p.yaml" >"$WORK/p2.yaml"
 start_consumer "$WORK/p2.yaml" "$WORK/run2.log"
 wait_log "$WORK/run2.log" "serving /health" 10 || true
-port=$(sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' "$WORK/run2.log")
+port=$(http_port "$WORK/run2.log")
 metric() { curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 seen=0
 for _ in $(seq 1 100); do

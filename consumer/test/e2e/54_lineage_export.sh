@@ -43,11 +43,6 @@ http:
 YAML
 "$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
 
-http_port() {
-    sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' \
-        "$WORK/run.log" | tail -1
-}
-
 # ---- 1: the endpoint fails
 start_consumer
 pgc_psql -d postgres -c "INSERT INTO public.t SELECT g, 'x' FROM generate_series(1, 20) g" >/dev/null

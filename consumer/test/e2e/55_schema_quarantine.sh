@@ -67,10 +67,6 @@ held_lsns() {
         | grep -oE '"sequence":"\[\\"[0-9]+' | grep -oE '[0-9]+$' || true
 }
 held_count() { held_lsns | wc -l; }
-http_port() {
-    sed -n 's/.*serving \/health, \/metrics and \/status on 127.0.0.1 port \([0-9]*\).*/\1/p' \
-        "$1" | tail -1
-}
 
 # ---- 1: the refused shape is quarantined
 writer &

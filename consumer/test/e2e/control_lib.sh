@@ -23,7 +23,7 @@ serve() {
         [ "$(grep -c 'serving /health' "$WORK/run.log" || true)" -gt "${before:-0}" ] && break
         sleep 0.1
     done
-    PORT=$(sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' "$WORK/run.log" | tail -1)
+    PORT=$(http_port)
     [ -n "$PORT" ] || { cat "$WORK/run.log"; echo "the daemon did not start"; exit 1; }
 }
 # wait_ready: wait (10 s) until /health/ready says ready (a paused pipeline

@@ -28,7 +28,7 @@
 #   configuration  source_yaml, write_pipeline
 #   the daemon     start_consumer, stop_consumer, kill_consumer,
 #                  kill_while_writing, ckpt_kill, ckpt_start,
-#                  kill_while_writing_ckpt
+#                  kill_while_writing_ckpt, http_port
 #   the sink driver apply, stat_of, q, table_digest
 #   slots          witness_ids, ids_of, slot_caught_up, slot_confirmed,
 #                  wait_slot_active, wait_lines, wait_log
@@ -428,6 +428,14 @@ kill_while_writing_ckpt() {
     done
     wait "$WRITER_PID" || true
     WRITER_PID=
+}
+
+# http_port [LOG]: the port of the HTTP endpoint (/health, /metrics,
+# /status) the daemon last announced in LOG (default $WORK/run.log);
+# empty while it has announced none.
+http_port() {
+    sed -n 's/.*serving \/health, \/metrics and \/status on [0-9.]* port \([0-9]*\).*/\1/p' \
+        "${1:-$WORK/run.log}" | tail -1
 }
 
 # ---------------------------------------------------------------- slots and output

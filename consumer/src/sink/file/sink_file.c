@@ -32,6 +32,13 @@
  * Configured sinks.  The open() and check() operations of a member of
  * `sinks:` read its settings (sink_file_conf.h); check() only looks at the
  * directory and the file, it writes nothing.
+ *
+ * Size.  About 1,030 lines, at the project's 1,000: the write path, the
+ * sidecar, recovery and rewind all change one filesink's segment, offset
+ * and durable position, in an order that must stay crash-safe, so they
+ * are read together.  The configured sinks' open() and check() at the end
+ * depend on none of that and are where the file splits next (beside the
+ * key table in sink_file_conf.c).
  */
 #include "sink_file.h"
 #include "fileio.h"
