@@ -106,9 +106,11 @@ parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 	return true;
 }
 
+/* A JSON kind as the errors name it. */
 static const char *const jtype_names[] = {
-	"missing", "null", "a boolean", "a number", "a string", "an object",
-	"an array"
+	[TRIB_J_NULL] = "null", [TRIB_J_BOOL] = "a boolean",
+	[TRIB_J_NUMBER] = "a number", [TRIB_J_STRING] = "a string",
+	[TRIB_J_OBJECT] = "an object", [TRIB_J_ARRAY] = "an array"
 };
 
 /* ---------------------------------------------------------------------- */
@@ -180,14 +182,14 @@ pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 		int			want = req & ~0x30u;
 		int			have = st->f[k].type;
 
-		if (have == J_NONE)
+		if (!st->f[k].set)
 		{
 			if (req & 0x10)
 				return trib_errf(errbuf, errlen, "%s record lacks field \"%s\"",
 								 pgr_kind_names[kind], pgr_field_names[k]);
 			continue;
 		}
-		if (want == OBJ_OR_NULL ? (have != J_OBJECT && have != J_NULL) : have != want)
+		if (want == OBJ_OR_NULL ? (have != TRIB_J_OBJECT && have != TRIB_J_NULL) : have != want)
 			return trib_errf(errbuf, errlen, "field \"%s\" of a %s record must be %s, not %s",
 							 pgr_field_names[k], pgr_kind_names[kind],
 							 want == OBJ_OR_NULL ? "an object or null" : jtype_names[want],
@@ -338,11 +340,11 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 			return false;
 		ev->schema = intern_name(p, 0, schema, st->f[F_SCHEMA].slen);
 		ev->table = intern_name(p, 1, table, st->f[F_TABLE].slen);
-		if (st->f[F_OLD].type == J_OBJECT)
+		if (st->f[F_OLD].type == TRIB_J_OBJECT)
 			ev->before = raw_copy(st, F_OLD);
-		if (st->f[F_NEW].type == J_OBJECT)
+		if (st->f[F_NEW].type == TRIB_J_OBJECT)
 			ev->after = raw_copy(st, F_NEW);
-		if (st->f[F_UNCHANGED_TOAST].type == J_ARRAY)
+		if (st->f[F_UNCHANGED_TOAST].type == TRIB_J_ARRAY)
 			ev->unchanged = raw_copy(st, F_UNCHANGED_TOAST);
 		if (st->njn[0] > 0 && rec->kind != TRIB_PGREC_DELETE)
 			ev->after_json_nulls = raw_copy(st, F_JSON_NULLS);
@@ -481,13 +483,13 @@ pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 	if (!field_uint(st, F_XID, UINT32_MAX, &v, errbuf, errlen))
 		return false;
 	rec->xid = (uint32_t) v;
-	if (st->f[F_SUBXID].type == J_NUMBER)
+	if (st->f[F_SUBXID].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_SUBXID, UINT32_MAX, &v, errbuf, errlen))
 			return false;
 		rec->subxid = (uint32_t) v;
 	}
-	if (st->f[F_COMMIT_LSN].type == J_STRING)
+	if (st->f[F_COMMIT_LSN].type == TRIB_J_STRING)
 	{
 		if (same_text(&st->f[F_COMMIT_LSN], p->last_clsn, p->last_clsn_len))
 			rec->commit_lsn = p->last_clsn_val;
@@ -501,13 +503,13 @@ pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		}
 		rec->has_commit_lsn = true;
 	}
-	if (st->f[F_END_LSN].type == J_STRING &&
+	if (st->f[F_END_LSN].type == TRIB_J_STRING &&
 		!field_lsn(st, F_END_LSN, &rec->end_lsn, errbuf, errlen))
 		return false;
-	if (st->f[F_LSN].type == J_STRING &&
+	if (st->f[F_LSN].type == TRIB_J_STRING &&
 		!field_lsn(st, F_LSN, &rec->lsn, errbuf, errlen))
 		return false;
-	if (st->f[F_TS].type == J_STRING)
+	if (st->f[F_TS].type == TRIB_J_STRING)
 	{
 		if (same_text(&st->f[F_TS], p->last_ts, p->last_ts_len))
 		{
@@ -526,36 +528,36 @@ pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 		}
 		rec->has_ts = true;
 	}
-	if (st->f[F_SEQ].type == J_NUMBER)
+	if (st->f[F_SEQ].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_SEQ, INT64_MAX, &rec->seq, errbuf, errlen))
 			return false;
 		rec->has_seq = true;
 	}
-	if (st->f[F_CHANGES].type == J_NUMBER)
+	if (st->f[F_CHANGES].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_CHANGES, INT64_MAX, &rec->changes, errbuf, errlen))
 			return false;
 		rec->has_changes = true;
 	}
-	if (st->f[F_NEXT_SEQ].type == J_NUMBER)
+	if (st->f[F_NEXT_SEQ].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_NEXT_SEQ, INT64_MAX, &rec->next_seq, errbuf, errlen))
 			return false;
 		rec->has_next_seq = true;
 	}
-	if (st->f[F_DISCARD_THROUGH_SEQ].type == J_NUMBER)
+	if (st->f[F_DISCARD_THROUGH_SEQ].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_DISCARD_THROUGH_SEQ, INT64_MAX,
 						&rec->discard_through_seq, errbuf, errlen))
 			return false;
 		rec->has_discard_through = true;
 	}
-	rec->first = st->f[F_FIRST].type == J_BOOL && st->f[F_FIRST].b;
-	rec->discard = st->f[F_DISCARD].type == J_BOOL && st->f[F_DISCARD].b;
-	rec->transactional = st->f[F_TRANSACTIONAL].type == J_BOOL &&
+	rec->first = st->f[F_FIRST].type == TRIB_J_BOOL && st->f[F_FIRST].b;
+	rec->discard = st->f[F_DISCARD].type == TRIB_J_BOOL && st->f[F_DISCARD].b;
+	rec->transactional = st->f[F_TRANSACTIONAL].type == TRIB_J_BOOL &&
 		st->f[F_TRANSACTIONAL].b;
-	if (st->f[F_GID].type == J_STRING)
+	if (st->f[F_GID].type == TRIB_J_STRING)
 	{
 		const char *gid = NULL;
 
@@ -563,7 +565,7 @@ pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
 			return false;
 		rec->gid = trib_xstrdup(gid);
 	}
-	if (st->f[F_PREFIX].type == J_STRING)
+	if (st->f[F_PREFIX].type == TRIB_J_STRING)
 		rec->prefix = trib_xstrndup(st->f[F_PREFIX].str, st->f[F_PREFIX].slen);
 	return true;
 }

@@ -63,7 +63,8 @@ sc_image(trib_jscan *sc, field *f, memberlist *ml)
 	size_t		cs,
 				ce;
 
-	f->type = J_OBJECT;
+	f->type = TRIB_J_OBJECT;
+	f->set = true;
 	f->start = sc->i++;
 	if (trib_jscan_peek(sc) != '}')
 		for (;;)
@@ -103,9 +104,11 @@ field_index(const trib_jscan *sc, size_t cs, size_t ce)
 static bool
 sc_field(trib_jscan *sc, pstate *st, int fi)
 {
-	static const int js_types[] = {
-		[TRIB_JS_STRING] = J_STRING, [TRIB_JS_NUMBER] = J_NUMBER,
-		[TRIB_JS_TRUE] = J_BOOL, [TRIB_JS_FALSE] = J_BOOL, [TRIB_JS_NULL] = J_NULL
+	/* jscan's scalar classes are its tokens (true and false apart, as a
+	 * lexer reports them), not value kinds: mapped to the one trib_jkind */
+	static const trib_jkind js_types[] = {
+		[TRIB_JS_STRING] = TRIB_J_STRING, [TRIB_JS_NUMBER] = TRIB_J_NUMBER,
+		[TRIB_JS_TRUE] = TRIB_J_BOOL, [TRIB_JS_FALSE] = TRIB_J_BOOL, [TRIB_JS_NULL] = TRIB_J_NULL
 	};
 	field	   *f = &st->f[fi];
 	int			c = trib_jscan_peek(sc);
@@ -123,9 +126,10 @@ sc_field(trib_jscan *sc, pstate *st, int fi)
 	if (!trib_jscan_scalar(sc, &kind))
 		return false;
 	f->type = js_types[kind];
+	f->set = true;
 	f->b = kind == TRIB_JS_TRUE;
 	f->end = sc->i;
-	if (f->type == J_STRING)
+	if (f->type == TRIB_J_STRING)
 	{
 		/* no escapes here (jscan.h): the string is its bytes; no copy */
 		f->slen = f->end - f->start - 2;
@@ -157,7 +161,7 @@ pgr_fast_scan(pstate *st)
 			int			fi;
 
 			if (trib_jscan_peek(&sc) != '"' || !trib_jscan_string(&sc, &cs, &ce) ||
-				(fi = field_index(&sc, cs, ce)) < 0 || st->f[fi].type != J_NONE ||
+				(fi = field_index(&sc, cs, ce)) < 0 || st->f[fi].set ||
 				trib_jscan_peek(&sc) != ':')
 				return false;
 			sc.i++;

@@ -24,6 +24,7 @@
 
 #include "arena.h"
 #include "intern.h"
+#include "jvalue.h"
 #include "pgrecord.h"
 #include "pgrelcache.h"
 
@@ -41,13 +42,8 @@ enum
 	F_UNKNOWN = NFIELDS
 };
 
-/* JSON types; a field's value has one. */
-enum
-{
-	J_NONE, J_NULL, J_BOOL, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY
-};
-
-/* Type requirements per kind: R = required, O = optional, with a type. */
+/* Type requirements per kind: R = required, O = optional, with a JSON
+ * kind (trib_jkind, jvalue.h: 0..5, so the flags above it stay free). */
 #define R(t) (0x10 | (t))
 #define O(t) (0x20 | (t))
 #define OBJ_OR_NULL 0x40		/* old: object or null */
@@ -119,9 +115,10 @@ typedef struct strlist
 /* A field's value as seen during the parse. */
 typedef struct field
 {
-	int			type;			/* J_* */
-	bool		b;				/* (b and raw next to type: 40 bytes, not
-								 * 48, to clear per record) */
+	trib_jkind	type;			/* its JSON kind, when `set` */
+	bool		set;			/* the record has this field (zeroed: no) */
+	bool		b;				/* (set, b and raw next to type: 40 bytes,
+								 * not 48, to clear per record) */
 	bool		raw;			/* str points into the record (the fast
 								 * scan: no escapes, so the bytes are the
 								 * decoded string) and is not NUL-ended;

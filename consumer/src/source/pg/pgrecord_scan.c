@@ -101,7 +101,7 @@ json_nulls_index(const pstate *st)
 	int			jn = st->topkey == F_JSON_NULLS ? 0 :
 		st->topkey == F_OLD_JSON_NULLS ? 1 : -1;
 
-	return jn >= 0 && st->f[st->topkey].type == J_ARRAY ? jn : -1;
+	return jn >= 0 && st->f[st->topkey].type == TRIB_J_ARRAY ? jn : -1;
 }
 
 /*
@@ -110,16 +110,16 @@ json_nulls_index(const pstate *st)
  * entry, the name and then positions (non-negative integers).
  */
 static int
-on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
+on_json_nulls_value(pstate *st, int jn, trib_jkind type, const char *s, size_t n)
 {
 	uint64_t	v;
 
 	if (st->depth == 2)
 	{
-		if (type != J_STRING && type != J_ARRAY)
+		if (type != TRIB_J_STRING && type != TRIB_J_ARRAY)
 			return perr(st, "\"%s\" entries must be column names or [name, positions...]",
 						pgr_field_names[st->topkey]);
-		if (type == J_STRING && memchr(s, '\0', n))
+		if (type == TRIB_J_STRING && memchr(s, '\0', n))
 			return perr(st, "\"%s\" holds a name with a NUL character",
 						pgr_field_names[st->topkey]);
 		st->njn[jn]++;
@@ -127,10 +127,10 @@ on_json_nulls_value(pstate *st, int jn, int type, const char *s, size_t n)
 		return 1;
 	}
 	if (st->jn_elems++ == 0)
-		return type == J_STRING && !memchr(s, '\0', n) ? 1 :
+		return type == TRIB_J_STRING && !memchr(s, '\0', n) ? 1 :
 			perr(st, "a \"%s\" array entry must start with a column name",
 				 pgr_field_names[st->topkey]);
-	if (type != J_NUMBER || !parse_uint(s, n, INT32_MAX, &v))
+	if (type != TRIB_J_NUMBER || !parse_uint(s, n, INT32_MAX, &v))
 		return perr(st, "\"%s\": element positions must be integers from 0 to %d",
 					pgr_field_names[st->topkey], INT32_MAX);
 	return 1;
@@ -158,19 +158,19 @@ name_list(pstate *st)
  * arrive as their text in s/n.
  */
 static int
-on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
+on_element_member(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 {
 	trib_pgcol *c;
 	uint64_t	v;
 
-	if (type == J_OBJECT || type == J_ARRAY)
+	if (type == TRIB_J_OBJECT || type == TRIB_J_ARRAY)
 		return perr(st, "unexpected nesting in \"%s\"", pgr_field_names[st->topkey]);
 	if (st->topkey == F_RELATIONS)
 	{
 		/* subkey 0 schema, 1 table */
 		if (st->subkey <= 1)
 		{
-			if (type != J_STRING)
+			if (type != TRIB_J_STRING)
 				return perr(st, "\"relations\": schema and table must be strings");
 			st->seen |= 1u << st->subkey;
 		}
@@ -184,7 +184,7 @@ on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
 	{
 		case C_NAME:
 		case C_TYPE:
-			if (type != J_STRING || memchr(s, '\0', n))
+			if (type != TRIB_J_STRING || memchr(s, '\0', n))
 				return perr(st, "column %s must be a string without NUL",
 							colf_names[st->subkey]);
 			if (st->subkey == C_NAME)
@@ -193,22 +193,22 @@ on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
 				c->type = trib_xstrndup(s, n);
 			return 1;
 		case C_TYPE_OID:
-			if (type != J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
+			if (type != TRIB_J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
 				return perr(st, "column type_oid must be an oid");
 			c->type_oid = (uint32_t) v;
 			return 1;
 		case C_TYPMOD:
 			{
-				bool		neg = type == J_NUMBER && n > 0 && s[0] == '-';
+				bool		neg = type == TRIB_J_NUMBER && n > 0 && s[0] == '-';
 
-				if (type != J_NUMBER ||
+				if (type != TRIB_J_NUMBER ||
 					!parse_uint(s + neg, n - neg, neg ? 2147483648u : INT32_MAX, &v))
 					return perr(st, "column typmod must be a 32-bit integer");
 				c->typmod = neg ? (int32_t) (-(int64_t) v) : (int32_t) v;
 				return 1;
 			}
 		default:
-			if (type != J_BOOL)
+			if (type != TRIB_J_BOOL)
 				return perr(st, "column %s must be a boolean", colf_names[st->subkey]);
 			if (st->subkey == C_NULLABLE)
 				c->nullable = b;
@@ -222,17 +222,17 @@ on_element_member(pstate *st, int type, const char *s, size_t n, bool b)
 
 /*
  * A value begins (scalar, or the opening of a container) at the current
- * depth.  `type` is its J_* type; for strings s/n is the decoded text.
+ * depth.  `type` is its JSON kind (trib_jkind); for strings s/n is the decoded text.
  * Returns 0 to stop the parse.
  */
 static int
-on_value(pstate *st, int type, const char *s, size_t n, bool b)
+on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 {
-	bool		container = (type == J_OBJECT || type == J_ARRAY);
+	bool		container = (type == TRIB_J_OBJECT || type == TRIB_J_ARRAY);
 	size_t		end = here(st);
 
 	if (st->depth == 0)
-		return type == J_OBJECT ? 1 : perr(st, "record is not a JSON object");
+		return type == TRIB_J_OBJECT ? 1 : perr(st, "record is not a JSON object");
 
 	if (st->depth == 1)
 	{
@@ -242,15 +242,16 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 			return 1;
 		f = &st->f[st->topkey];
 		f->type = type;
+		f->set = true;
 		f->start = container ? end - 1 : value_start(st, st->after_key);
 		f->end = end;
 		f->b = b;
-		if (type == J_STRING)
+		if (type == TRIB_J_STRING)
 		{
 			f->str = trib_arena_strndup(st->arena, s, n);
 			f->slen = n;
 		}
-		if (image_index(st->topkey) >= 0 && type == J_OBJECT)
+		if (image_index(st->topkey) >= 0 && type == TRIB_J_OBJECT)
 			st->prev_end = end;
 		return 1;
 	}
@@ -263,7 +264,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 
 		if (jn >= 0)
 			return on_json_nulls_value(st, jn, type, s, n);
-		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
+		if (img >= 0 && st->f[st->topkey].type == TRIB_J_OBJECT)
 		{
 			/* A member value of a row image; containers end in on_close. */
 			if (!container)
@@ -275,9 +276,9 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 			}
 			return 1;
 		}
-		if (nl && st->f[st->topkey].type == J_ARRAY)
+		if (nl && st->f[st->topkey].type == TRIB_J_ARRAY)
 		{
-			if (type != J_STRING)
+			if (type != TRIB_J_STRING)
 				return perr(st, "\"%s\" must hold only strings",
 							pgr_field_names[st->topkey]);
 			if (nl->n == nl->cap)
@@ -292,9 +293,9 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 			return 1;
 		}
 		if ((st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
-			st->f[st->topkey].type == J_ARRAY)
+			st->f[st->topkey].type == TRIB_J_ARRAY)
 		{
-			if (type != J_OBJECT)
+			if (type != TRIB_J_OBJECT)
 				return perr(st, "\"%s\" must hold only objects",
 							pgr_field_names[st->topkey]);
 			st->nelems++;
@@ -316,7 +317,7 @@ on_value(pstate *st, int type, const char *s, size_t n, bool b)
 
 	if (st->depth == 3 &&
 		(st->topkey == F_COLUMNS || st->topkey == F_RELATIONS) &&
-		st->f[st->topkey].type == J_ARRAY)
+		st->f[st->topkey].type == TRIB_J_ARRAY)
 		return on_element_member(st, type, s, n, b);
 	if (st->depth == 3 && json_nulls_index(st) >= 0)
 		return on_json_nulls_value(st, json_nulls_index(st), type, s, n);
@@ -335,20 +336,20 @@ on_close(pstate *st)
 	{
 		int			img = image_index(st->topkey);
 
-		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
+		if (img >= 0 && st->f[st->topkey].type == TRIB_J_OBJECT)
 		{
 			memberlist *ml = &st->img[img];
 
 			ml->m[ml->n - 1].vend = end;
 			st->prev_end = end;
 		}
-		else if (st->topkey == F_COLUMNS && st->f[F_COLUMNS].type == J_ARRAY)
+		else if (st->topkey == F_COLUMNS && st->f[F_COLUMNS].type == TRIB_J_ARRAY)
 		{
 			if ((st->seen & ((1u << NCOLF) - 1)) != (1u << NCOLF) - 1)
 				return perr(st, "column %zu lacks a member (name, type, type_oid, typmod, nullable, pk, identity)",
 							st->ncols);
 		}
-		else if (st->topkey == F_RELATIONS && st->f[F_RELATIONS].type == J_ARRAY)
+		else if (st->topkey == F_RELATIONS && st->f[F_RELATIONS].type == TRIB_J_ARRAY)
 		{
 			if (st->seen != 3)
 				return perr(st, "\"relations\" element lacks schema or table");
@@ -360,7 +361,7 @@ on_close(pstate *st)
 	return 1;
 }
 
-/* A scalar token (lib/yajl_tokens.c) as a value of the parser's J_*
+/* A scalar token (lib/yajl_tokens.c) as a value of the parser's trib_jkind
  * type; null and booleans carry no text here, as on_value expects. */
 static int
 on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
@@ -368,14 +369,14 @@ on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	switch (type)
 	{
 		case yajl_t_string:
-			return on_value(ctx, J_STRING, s, n, false);
+			return on_value(ctx, TRIB_J_STRING, s, n, false);
 		case yajl_t_number:
-			return on_value(ctx, J_NUMBER, s, n, false);
+			return on_value(ctx, TRIB_J_NUMBER, s, n, false);
 		case yajl_t_true:
 		case yajl_t_false:
-			return on_value(ctx, J_BOOL, NULL, 0, type == yajl_t_true);
+			return on_value(ctx, TRIB_J_BOOL, NULL, 0, type == yajl_t_true);
 		default:
-			return on_value(ctx, J_NULL, NULL, 0, false);
+			return on_value(ctx, TRIB_J_NULL, NULL, 0, false);
 	}
 }
 
@@ -385,7 +386,7 @@ on_open(void *ctx, bool array)
 {
 	pstate	   *st = ctx;
 
-	if (!on_value(st, array ? J_ARRAY : J_OBJECT, NULL, 0, false))
+	if (!on_value(st, array ? TRIB_J_ARRAY : TRIB_J_OBJECT, NULL, 0, false))
 		return 0;
 	st->depth++;
 	return 1;
@@ -415,7 +416,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 		i = pgr_field_lookup((const char *) key, n);
 		if (i >= 0)
 		{
-			if (st->f[i].type != J_NONE)
+			if (st->f[i].set)
 				return perr(st, "duplicate field \"%s\"", pgr_field_names[i]);
 			st->topkey = i;
 		}
@@ -426,7 +427,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 	{
 		int			img = image_index(st->topkey);
 
-		if (img >= 0 && st->f[st->topkey].type == J_OBJECT)
+		if (img >= 0 && st->f[st->topkey].type == TRIB_J_OBJECT)
 		{
 			memberlist *ml = &st->img[img];
 			size_t		k = skip_ws(st, st->prev_end);
@@ -577,7 +578,7 @@ trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
 		}
 		goto done;
 	}
-	if (st.f[F_KIND].type != J_STRING)
+	if (st.f[F_KIND].type != TRIB_J_STRING)
 	{
 		trib_errf(errbuf, errlen, "bad record: no \"kind\" string");
 		goto done;
