@@ -18,6 +18,7 @@
 
 #include "errf.h"
 #include "mongouri.h"
+#include "xalloc.h"
 
 struct trib_mongo_stream
 {
@@ -183,9 +184,7 @@ pipeline_of(const trib_mongo_source_conf *c, char *errbuf, size_t errlen)
 	if (c->pipeline == NULL)
 		return bson_new();
 	n = strlen(c->pipeline) + 16;
-	w = malloc(n);
-	if (w == NULL)
-		abort();
+	w = trib_xmalloc(n);
 	snprintf(w, n, "{\"pipeline\":%s}", c->pipeline);
 	b = bson_new_from_json((const uint8_t *) w, -1, &err);
 	free(w);
@@ -213,9 +212,7 @@ trib_mongo_stream_open(mongoc_client_t *cl, const trib_mongo_source_conf *c,
 		bson_destroy(&opts);
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		abort();
+	s = trib_xcalloc(1, sizeof(*s));
 	if (c->database == NULL)
 		s->cs = mongoc_client_watch(cl, pipe, &opts);
 	else if (c->collection == NULL)

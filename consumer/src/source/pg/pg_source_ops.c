@@ -107,9 +107,7 @@ join_list(const trib_strlist *l)
 		return NULL;
 	for (i = 0; i < l->count; i++)
 		len += strlen(l->items[i]) + 1;
-	out = calloc(1, len);
-	if (out == NULL)
-		abort();
+	out = trib_xcalloc(1, len);
 	for (i = 0; i < l->count; i++)
 	{
 		if (i)
@@ -154,9 +152,7 @@ make_client(const trib_source *src, const trib_pg_source_conf *c,
 	sc.include_tables = inc;
 	sc.exclude_tables = exc;
 	sc.catalog_tables = src->erasure ? TRIB_ERASURE_TABLES : NULL;
-	opts = calloc(2 * c->plugin_options.count + 1, sizeof(char *));
-	if (opts == NULL)
-		abort();
+	opts = trib_xcalloc(2 * c->plugin_options.count + 1, sizeof(char *));
 	for (i = 0; i < c->plugin_options.count; i++)
 	{
 		opts[2 * i] = c->plugin_options.items[i].key;
@@ -241,9 +237,7 @@ hold_prepare(pg_state *s, const trib_pgrec *r)
 	if (s->nheld == s->capheld)
 	{
 		s->capheld = s->capheld ? s->capheld * 2 : 16;
-		s->held = realloc(s->held, s->capheld * sizeof(*s->held));
-		if (s->held == NULL)
-			abort();
+		s->held = trib_xrealloc(s->held, s->capheld * sizeof(*s->held));
 	}
 	s->held[s->nheld].prepare_lsn = r->prepare_lsn;
 	s->held[s->nheld].end_lsn = r->end_lsn;

@@ -213,9 +213,7 @@ trib_pgrelcache_install(trib_pgrelcache *p, trib_pgrel *r)
 		if (p->nviews == p->capviews)
 		{
 			p->capviews = p->capviews ? p->capviews * 2 : 16;
-			p->views = realloc(p->views, p->capviews * sizeof(*p->views));
-			if (p->views == NULL)
-				abort();
+			p->views = trib_xrealloc(p->views, p->capviews * sizeof(*p->views));
 		}
 		p->views[p->nviews++] = v;
 		n->rel.view = v;

@@ -105,9 +105,7 @@ find_opt(const trib_source_pg *src, const char *name)
 static void
 add_opt(trib_source_pg *src, const char *name, const char *value)
 {
-	src->optv = realloc(src->optv, (size_t) (src->optc + 1) * 2 * sizeof(char *));
-	if (!src->optv)
-		abort();
+	src->optv = trib_xrealloc(src->optv, (size_t) (src->optc + 1) * 2 * sizeof(char *));
 	src->optv[2 * src->optc] = trib_xstrdup(name);
 	src->optv[2 * src->optc + 1] = trib_xstrdup(value);
 	src->optc++;
@@ -129,10 +127,8 @@ static char *
 join2(const char *a, const char *b)
 {
 	size_t		n = (a ? strlen(a) + 1 : 0) + strlen(b) + 1;
-	char	   *x = malloc(n);
+	char	   *x = trib_xmalloc(n);
 
-	if (!x)
-		abort();
 	snprintf(x, n, "%s%s%s", a ? a : "", a ? "," : "", b);
 	return x;
 }
@@ -242,9 +238,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	if (!trib_conninfo_dbname(conf->dsn, &dbname))
 		return trib_errf(errbuf, errlen, "source: invalid dsn: libpq cannot parse the connection string"), NULL;
 
-	src = calloc(1, sizeof(*src));
-	if (!src)
-		abort();
+	src = trib_xcalloc(1, sizeof(*src));
 	src->dbname = dbname;
 
 	src->dsn = trib_xstrdup(conf->dsn);
@@ -288,9 +282,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 			char	   *old = src->optv[2 * k + 1];
 			size_t		n = strlen(old) + sizeof(TRIB_HEARTBEAT_PREFIX) + 2;
 
-			src->optv[2 * k + 1] = malloc(n);
-			if (!src->optv[2 * k + 1])
-				abort();
+			src->optv[2 * k + 1] = trib_xmalloc(n);
 			snprintf(src->optv[2 * k + 1], n, "%s,%s", old, TRIB_HEARTBEAT_PREFIX);
 			free(old);
 		}

@@ -356,9 +356,7 @@ spg_start_command(trib_source_pg *src)
 	for (i = 0; i < src->optc; i++)
 		len += 2 * strlen(src->optv[2 * i]) +
 			(src->optv[2 * i + 1] ? 2 * strlen(src->optv[2 * i + 1]) : 0) + 8;
-	cmd = malloc(len);
-	if (!cmd)
-		abort();
+	cmd = trib_xmalloc(len);
 	off = (size_t) sprintf(cmd, "START_REPLICATION SLOT %s LOGICAL 0/0 (", src->slot);
 	for (i = 0; i < src->optc; i++)
 	{
