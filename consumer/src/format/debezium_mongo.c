@@ -43,6 +43,8 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "isodate.h"
+
 /* How the Java writer is set up: its mode and element separator. */
 typedef struct jw
 {
@@ -229,23 +231,6 @@ put_wrapped_str(jw *w, const char *name, const char *s)
 	trib_strbuf_addc(w->out, '}');
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t		era;
-	unsigned	yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned) (y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t) doe - 719468;
-}
-
 /* libbson's relaxed $date: "YYYY-MM-DDTHH:MM:SS[.mmm]Z" or
  * {"$numberLong": "ms"}; the millis in *ms. */
 static bool
@@ -286,7 +271,7 @@ date_ms(yajl_val v, int64_t *ms)
 	}
 	if (strcmp(t, "Z") != 0)
 		return false;
-	*ms = ((days_from_civil(y, (unsigned) mo, (unsigned) d) * 24 + h) * 60 + mi) * 60000 +
+	*ms = ((trib_isodate_days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
 		s * 1000 + frac;
 	return true;
 }
