@@ -500,22 +500,22 @@ run_pipeline(const trib_config *cfg, bool snapshot)
 
 /*
  * Run one loaded pipeline (the caller opened the log), built again from
- * the new config after each reload applied (run_configs).  A failure on a lost connection to the source database (a
- * PostgreSQL restart took the pipeline lock's session or the catalog
- * checkpoint store) builds the pipeline again after a backoff, as a
- * supervisor restarting the process would: every position is reloaded from
- * the sinks and the checkpoint, so nothing is lost or repeated.  The exit
+ * the new config after each reload applied (run_configs).  A failure on a
+ * lost connection to the source database (a PostgreSQL restart took the
+ * pipeline lock's session or the catalog checkpoint store) builds the
+ * pipeline again after a backoff, as a supervisor restarting the process
+ * would: every position is reloaded from the sinks and the checkpoint, so
+ * nothing is lost or repeated.  The backoff is the first source's own
+ * reconnect backoff, whatever its type (trib_pipeline_restart_backoff),
+ * read from each pipeline built, so a reloaded config's applies.  The exit
  * status: 0, EXIT_RUNTIME, or EXIT_USAGE when the pipeline cannot be built
  * from the config or the source refuses its credentials.
  */
 static int
 run_one_config(run_configs *rc, bool snapshot)
 {
-	static const trib_backoff_conf other_bo = {500, 30000};	/* a source that is not postgres */
 	const trib_config *cfg = rc->cfg;
-	const trib_pg_source_conf *pg = trib_pg_source_conf_of(&cfg->sources[0]);
-	const trib_backoff_conf *bo = pg ? &pg->reconnect_backoff_ms : &other_bo;
-	int			delay = bo->initial;
+	int			delay = 0;		/* 0: the next wait is the initial one */
 
 	if (stop_requested)
 		return 0;				/* stopped while starting: nothing to drain */
@@ -528,6 +528,8 @@ run_one_config(run_configs *rc, bool snapshot)
 		bool		again;
 		bool		refused;
 		trib_config *next;
+		int			initial_ms;
+		int			max_ms;
 		int64_t		t0 = trib_clock_mono_ms();
 
 		cfg = rc->cfg;
@@ -563,25 +565,26 @@ run_one_config(run_configs *rc, bool snapshot)
 		}
 		next = ok && reloads != NULL && !snapshot && !stop_requested
 			? trib_reload_take(reloads) : NULL;
+		trib_pipeline_restart_backoff(p, &initial_ms, &max_ms);
 		trib_pipeline_free(p);
 		if (next != NULL)
 		{
 			configs_switch(rc, next);
-			delay = bo->initial;
+			delay = 0;
 			continue;
 		}
 		if (refused)
 			return EXIT_USAGE;
 		if (!again)
 			return ok ? 0 : EXIT_RUNTIME;
-		if (trib_clock_mono_ms() - t0 > 60000)
-			delay = bo->initial;	/* it ran a while: start the backoff over */
+		if (delay == 0 || trib_clock_mono_ms() - t0 > 60000)
+			delay = initial_ms; /* first, or it ran a while: start over */
 		tlog_warn("main", "pipeline %s lost its database connection (%s); starting it "
 				  "again in %d ms", cfg->pipeline, err, delay);
 		nap(delay);
 		if (stop_requested)
 			return 0;
-		delay = delay * 2 > bo->max ? bo->max : delay * 2;
+		delay = delay * 2 > max_ms ? max_ms : delay * 2;
 	}
 }
 

@@ -457,6 +457,14 @@ trib_pipeline_retriable(const trib_pipeline *p)
 	return p->retriable;
 }
 
+/* See pipeline.h. */
+void
+trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms, int *max_ms)
+{
+	*initial_ms = p->srcs[0].src.backoff_initial_ms;
+	*max_ms = p->srcs[0].src.backoff_max_ms;
+}
+
 bool
 trib_pipeline_refused(const trib_pipeline *p)
 {

@@ -82,6 +82,14 @@ void		trib_pipeline_free(trib_pipeline *p);
 bool		trib_pipeline_retriable(const trib_pipeline *p);
 
 /*
+ * The delays of building a retriable pipeline again (main.c): the first
+ * source's reconnect backoff, initial and max in ms, as its ops->open set
+ * it (source.h backoff_initial_ms, backoff_max_ms).
+ */
+void		trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms,
+										  int *max_ms);
+
+/*
  * After a phase failed: did the server of the pipeline lock (the first
  * source's, or PostgreSQL's in lock_dsn) refuse the configured login or
  * database for good (pgconn.h)?  Retrying cannot help;
