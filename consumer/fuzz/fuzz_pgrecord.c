@@ -13,7 +13,7 @@
  * error.
  *
  * Each line is also parsed by a second parser with the fast scan off
- * (yajl's parse alone, trib_pgparser_set_fast): both must agree on
+ * (yajl's parse alone, trib_pgrec_parser_set_fast): both must agree on
  * success or failure, the error message and every field of the record
  * (trib_pgrec_digest), or the target aborts.
  *
@@ -33,8 +33,8 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static trib_pgparser *parser;
-static trib_pgparser *slow;		/* yajl's parse alone */
+static trib_pgrec_parser *parser;
+static trib_pgrec_parser *slow;		/* yajl's parse alone */
 static unsigned runs;
 
 /* Parse one line with the slow parser too; abort if the two disagree. */
@@ -44,7 +44,7 @@ compare_paths(const char *text, size_t n, bool ok, const trib_pgrec *r,
 {
 	trib_pgrec *s = NULL;
 	char		serr[256] = "";
-	bool		sok = trib_pgparser_parse(slow, text, n, &s, serr, sizeof(serr));
+	bool		sok = trib_pgrec_parser_parse(slow, text, n, &s, serr, sizeof(serr));
 
 	if (sok != ok || (!ok && strcmp(err, serr) != 0))
 	{
@@ -83,22 +83,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Start over now and then, so invented tables do not pile up. */
 	if (parser && ++runs % 10000 == 0)
 	{
-		trib_pgparser_free(parser);
-		trib_pgparser_free(slow);
+		trib_pgrec_parser_free(parser);
+		trib_pgrec_parser_free(slow);
 		parser = NULL;
 	}
 	if (!parser)
 	{
-		parser = trib_pgparser_new("fuzz", "db");
-		slow = trib_pgparser_new("fuzz", "db");
-		trib_pgparser_set_fast(slow, false);
+		parser = trib_pgrec_parser_new("fuzz", "db");
+		slow = trib_pgrec_parser_new("fuzz", "db");
+		trib_pgrec_parser_set_fast(slow, false);
 	}
 	while (off < size)
 	{
 		size_t		next;
-		size_t		n = trib_pgrecord_next_line(text + off, size - off, &next);
+		size_t		n = trib_pgrec_next_line(text + off, size - off, &next);
 
-		bool		ok = n > 0 && trib_pgparser_parse(parser, text + off, n, &r, err, sizeof(err));
+		bool		ok = n > 0 && trib_pgrec_parser_parse(parser, text + off, n, &r, err, sizeof(err));
 
 		if (n > 0)
 			compare_paths(text + off, n, ok, ok ? r : NULL, err);

@@ -147,22 +147,22 @@ main(int argc, char **argv)
 	wall0 = seconds(CLOCK_MONOTONIC);
 	for (int rep = 0; rep < repeat; rep++)
 	{
-		trib_pgparser *p = trib_pgparser_new("main", "postgres");
+		trib_pgrec_parser *p = trib_pgrec_parser_new("main", "postgres");
 		trib_pgasm *a = trib_pgasm_new();
 		size_t		off = 0;
 
 		if (getenv("TRIB_REPLAY_YAJL") && strcmp(getenv("TRIB_REPLAY_YAJL"), "1") == 0)
-			trib_pgparser_set_fast(p, false);
+			trib_pgrec_parser_set_fast(p, false);
 
 		while (off < len)
 		{
 			size_t		next;
-			size_t		n = trib_pgrecord_next_line(text + off, len - off, &next);
+			size_t		n = trib_pgrec_next_line(text + off, len - off, &next);
 			trib_pgrec *r;
 
 			if (n > 0)
 			{
-				if (!trib_pgparser_parse(p, text + off, n, &r, err, sizeof(err)) ||
+				if (!trib_pgrec_parser_parse(p, text + off, n, &r, err, sizeof(err)) ||
 					!trib_pgasm_push(a, r, err, sizeof(err)))
 				{
 					fprintf(stderr, "replay_bench: record %llu: %s\n",
@@ -184,7 +184,7 @@ main(int argc, char **argv)
 			off += next;
 		}
 		trib_pgasm_free(a);
-		trib_pgparser_free(p);
+		trib_pgrec_parser_free(p);
 	}
 	if (k && !k->ops->flush(k, 60000, err, sizeof(err)))
 	{

@@ -62,7 +62,7 @@ static const char ROLLBACK_PREPARED_727[] =
 /* A parser, an assembler and the stage under test, as the source has. */
 typedef struct rig
 {
-	trib_pgparser *p;
+	trib_pgrec_parser *p;
 	trib_pgasm *a;
 	trib_pgprep *h;
 	char		dir[64];
@@ -80,7 +80,7 @@ rig_new(size_t memory_bytes)
 	c.spill_dir = r->dir;
 	c.spill_prefix = "tributary.p.s.";
 	c.memory_bytes = memory_bytes;
-	r->p = trib_pgparser_new("s", "db");
+	r->p = trib_pgrec_parser_new("s", "db");
 	r->a = trib_pgasm_new();
 	r->h = trib_pgprep_new(&c);
 	return r;
@@ -108,7 +108,7 @@ rig_free(rig *r)
 	assert_int_equal(files_in(r), 0);
 	rmdir(r->dir);
 	trib_pgasm_free(r->a);
-	trib_pgparser_free(r->p);
+	trib_pgrec_parser_free(r->p);
 	free(r);
 }
 
@@ -120,7 +120,7 @@ feed(rig *r, const char *text)
 			   *out;
 	bool		ok = true;
 
-	if (!trib_pgparser_parse(r->p, text, strlen(text), &rec, r->err, sizeof(r->err)))
+	if (!trib_pgrec_parser_parse(r->p, text, strlen(text), &rec, r->err, sizeof(r->err)))
 		fail_msg("parse failed: %s", r->err);
 	if (!trib_pgasm_push(r->a, rec, r->err, sizeof(r->err)))
 		fail_msg("assembler: %s", r->err);
@@ -272,7 +272,7 @@ test_spills_past_the_budget(void **state)
 	assert_int_equal(trib_pgprep_pop(r->h, &rec, r->err, sizeof(r->err)), 1);	/* begin */
 	trib_pgrec_free(rec);
 	assert_int_equal(trib_pgprep_pop(r->h, &rec, r->err, sizeof(r->err)), 1);
-	rel = trib_pgparser_relation(r->p, "public", "t")->view;
+	rel = trib_pgrec_parser_relation(r->p, "public", "t")->view;
 	assert_ptr_equal(rec->ev->rel, rel);
 	assert_string_equal(rec->ev->schema, "public");
 	assert_string_equal(rec->ev->source, "s");

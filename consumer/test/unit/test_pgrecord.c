@@ -52,24 +52,24 @@ static const char DELETE_DOCS[] =
 
 /* Parse or fail the test. */
 static trib_pgrec *
-parse_ok(trib_pgparser *p, const char *text)
+parse_ok(trib_pgrec_parser *p, const char *text)
 {
 	trib_pgrec *rec = NULL;
 	char		err[256] = "";
 
-	if (!trib_pgparser_parse(p, text, strlen(text), &rec, err, sizeof(err)))
+	if (!trib_pgrec_parser_parse(p, text, strlen(text), &rec, err, sizeof(err)))
 		fail_msg("parse failed: %s\nrecord: %.200s", err, text);
 	return rec;
 }
 
 /* Parse expecting an error containing `want`. */
 static void
-parse_err(trib_pgparser *p, const char *text, const char *want)
+parse_err(trib_pgrec_parser *p, const char *text, const char *want)
 {
 	trib_pgrec *rec = (trib_pgrec *) 1;
 	char		err[256] = "";
 
-	if (trib_pgparser_parse(p, text, strlen(text), &rec, err, sizeof(err)))
+	if (trib_pgrec_parser_parse(p, text, strlen(text), &rec, err, sizeof(err)))
 		fail_msg("expected an error containing \"%s\", parse succeeded: %.200s", want, text);
 	assert_null(rec);
 	if (!strstr(err, want))
@@ -79,7 +79,7 @@ parse_err(trib_pgparser *p, const char *text, const char *want)
 static void
 test_update_splices_images_byte_for_byte(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
 	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
 	trib_pgrec *rec = parse_ok(p, UPDATE_736);
 
@@ -112,7 +112,7 @@ test_update_splices_images_byte_for_byte(void **state)
 	assert_int_equal(rec->ev->ts_us, INT64_C(1795303569413656));
 	trib_pgrec_free(rel);
 	trib_pgrec_free(rec);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 /*
@@ -125,7 +125,7 @@ test_update_splices_images_byte_for_byte(void **state)
 static void
 test_events_share_the_parsers_names(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
 	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
 	trib_pgrec *a = parse_ok(p, UPDATE_736);
 	trib_pgrec *b,
@@ -169,7 +169,7 @@ test_events_share_the_parsers_names(void **state)
 	trib_pgrec_free(c);
 	trib_pgrec_free(d);
 	trib_pgrec_free(rel);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 /* A taken event outlives its record (the parser allocates a change record
@@ -177,7 +177,7 @@ test_events_share_the_parsers_names(void **state)
 static void
 test_taken_event_outlives_its_record(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new("src", "db");
+	trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
 	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
 	trib_pgrec *rec = parse_ok(p, UPDATE_736);
 	trib_event *ev = trib_pgrec_take_event(rec);
@@ -194,13 +194,13 @@ test_taken_event_outlives_its_record(void **state)
 	assert_int_equal(ev->pos.commit_lsn, 0x1556D48);
 	trib_event_free(ev);
 	trib_pgrec_free(rel);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_delete_key_from_old_image(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
 	trib_pgrec *rec = parse_ok(p, DELETE_737);
 
@@ -211,13 +211,13 @@ test_delete_key_from_old_image(void **state)
 	assert_string_equal(rec->ev->key, "{\"id\":2}");
 	trib_pgrec_free(rel);
 	trib_pgrec_free(rec);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_composite_key_keeps_member_text(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *rel = parse_ok(p, REL_COMP);
 	trib_pgrec *rec = parse_ok(p, INSERT_COMP);
 
@@ -228,26 +228,26 @@ test_composite_key_keeps_member_text(void **state)
 	assert_string_equal(rec->ev->after, "{\"k1\":2, \"k2\" : \"b\",\"v\":\"NaN\"}");
 	trib_pgrec_free(rel);
 	trib_pgrec_free(rec);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_no_relation_record_means_no_key(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *rec = parse_ok(p, DELETE_737);
 
 	(void) state;
 	assert_null(rec->ev->key);
 	assert_string_equal(rec->ev->before, "{\"id\":2}");
 	trib_pgrec_free(rec);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_new_relation_record_replaces_metadata(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *r1 = parse_ok(p, REL_ORDERS);
 	/* same relid, table renamed, key now (id, note) through an index */
 	const char *renamed =
@@ -256,21 +256,21 @@ test_new_relation_record_replaces_metadata(void **state)
 	const trib_pgrel *rel;
 
 	(void) state;
-	assert_null(trib_pgparser_relation(p, "public", "orders"));
-	rel = trib_pgparser_relation(p, "public", "orders2");
+	assert_null(trib_pgrec_parser_relation(p, "public", "orders"));
+	rel = trib_pgrec_parser_relation(p, "public", "orders2");
 	assert_non_null(rel);
 	assert_int_equal(rel->nkey, 2);
 	assert_string_equal(rel->key[1], "note");
 	assert_string_equal(rel->replica_identity, "index");
 	trib_pgrec_free(r1);
 	trib_pgrec_free(r2);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_truncate_and_message_extra(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *t = parse_ok(p, TRUNCATE_750);
 	trib_pgrec *m = parse_ok(p, MSG_NONTX);
 
@@ -287,13 +287,13 @@ test_truncate_and_message_extra(void **state)
 						"{\"transactional\":false,\"prefix\":\"app.bin\",\"encoding\":\"base64\",\"content\":\"AAEC/w==\"}");
 	trib_pgrec_free(t);
 	trib_pgrec_free(m);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_control_records(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *r;
 
 	(void) state;
@@ -323,7 +323,7 @@ test_control_records(void **state)
 	r = parse_ok(p, "{\"kind\":\"stream_start\",\"xid\":725,\"first\":true,\"future_field\":[1,{\"x\":null}]}");
 	assert_true(r->first);
 	trib_pgrec_free(r);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 /*
@@ -335,7 +335,7 @@ test_control_records(void **state)
 static void
 test_ts_out_of_range_is_an_error(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *r;
 
 	(void) state;
@@ -346,13 +346,13 @@ test_ts_out_of_range_is_an_error(void **state)
 	assert_int_equal(r->ts_us, INT64_C(6249223180800000000));
 	assert_int_equal(r->ts_ms, INT64_C(6249223180800000));
 	trib_pgrec_free(r);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_malformed_records_are_errors(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *rel = parse_ok(p, REL_ORDERS);
 
 	(void) state;
@@ -383,9 +383,9 @@ test_malformed_records_are_errors(void **state)
 	parse_err(p, "{\"kind\":\"truncate\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"relations\":[{\"schema\":\"s\"}],\"cascade\":true,\"restart_identity\":false}", "lacks schema or table");
 	parse_err(p, "{\"kind\":\"update\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"public\",\"table\":\"orders\",\"old\":null,\"new\":{\"id\":\"\xff\"}}", "invalid JSON");
 	/* a broken record leaves metadata intact */
-	assert_non_null(trib_pgparser_relation(p, "public", "orders"));
+	assert_non_null(trib_pgrec_parser_relation(p, "public", "orders"));
 	trib_pgrec_free(rel);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 /* json_nulls and old_json_nulls become the event's after_json_nulls and
@@ -393,7 +393,7 @@ test_malformed_records_are_errors(void **state)
 static void
 test_json_null_lists_reach_the_event(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgrec *rel = parse_ok(p, REL_DOCS);
 	trib_pgrec *rec;
 
@@ -417,14 +417,14 @@ test_json_null_lists_reach_the_event(void **state)
 	assert_null(rec->ev->before_json_nulls);
 	trib_pgrec_free(rec);
 	trib_pgrec_free(rel);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 /* Malformed JSON null lists are refused with a reason. */
 static void
 test_malformed_json_null_lists_are_errors(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	static const char head[] = "{\"kind\":\"update\",\"xid\":1,\"commit_lsn\":\"0/1\",\"lsn\":\"0/1\",\"seq\":0,\"schema\":\"p\",\"table\":\"t\",\"old\":null,\"new\":{\"a\":null},";
 	static const struct
 	{
@@ -452,7 +452,7 @@ test_malformed_json_null_lists_are_errors(void **state)
 		snprintf(rec, sizeof(rec), "%s%s", head, bad[i].tail);
 		parse_err(p, rec, bad[i].want);
 	}
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
@@ -480,7 +480,7 @@ test_eventid_format_and_parse(void **state)
 
 /* Feed records to an assembler; collect what it delivers as a string. */
 static void
-feed(trib_pgparser *p, trib_pgasm *a, const char *const *recs, char *out, size_t len)
+feed(trib_pgrec_parser *p, trib_pgasm *a, const char *const *recs, char *out, size_t len)
 {
 	char		err[256];
 	trib_pgrec *r;
@@ -509,7 +509,7 @@ feed(trib_pgparser *p, trib_pgasm *a, const char *const *recs, char *out, size_t
 static void
 test_assembler_marks_last_event_and_drops_heartbeats(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgasm *a = trib_pgasm_new();
 	char		got[512];
 	const char *const recs[] = {
@@ -524,13 +524,13 @@ test_assembler_marks_last_event_and_drops_heartbeats(void **state)
 	feed(p, a, recs, got, sizeof(got));
 	assert_string_equal(got, "begin relation u0L commit begin commit m0L ");
 	trib_pgasm_free(a);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_assembler_streamed_transaction(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgasm *a = trib_pgasm_new();
 	char		got[512];
 	const char *const recs[] = {
@@ -553,13 +553,13 @@ test_assembler_streamed_transaction(void **state)
 	assert_string_equal(got, "m0L c1 c2L stream_commit ");
 	assert_int_equal(trib_pgasm_buffered(a), 0);
 	trib_pgasm_free(a);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_assembler_rejects_stray_streamed_change(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgasm *a = trib_pgasm_new();
 	trib_pgrec *r = parse_ok(p, "{\"kind\":\"insert\",\"xid\":9,\"lsn\":\"0/10\",\"seq\":0,\"schema\":\"s\",\"table\":\"t\",\"new\":{}}");
 	char		err[256] = "";
@@ -568,13 +568,13 @@ test_assembler_rejects_stray_streamed_change(void **state)
 	assert_false(trib_pgasm_push(a, r, err, sizeof(err)));
 	assert_non_null(strstr(err, "outside"));
 	trib_pgasm_free(a);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
 test_assembler_reset_drops_held_event(void **state)
 {
-	trib_pgparser *p = trib_pgparser_new(NULL, NULL);
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
 	trib_pgasm *a = trib_pgasm_new();
 	char		got[256];
 	const char *const first[] = {BEGIN_736, UPDATE_736, NULL};
@@ -587,7 +587,7 @@ test_assembler_reset_drops_held_event(void **state)
 	feed(p, a, again, got, sizeof(got));
 	assert_string_equal(got, "begin u0L commit ");
 	trib_pgasm_free(a);
-	trib_pgparser_free(p);
+	trib_pgrec_parser_free(p);
 }
 
 static void
@@ -602,7 +602,7 @@ test_next_line_splits_batched_messages(void **state)
 	(void) state;
 	while (off < sizeof(msg) - 1)
 	{
-		n = trib_pgrecord_next_line(msg + off, sizeof(msg) - 1 - off, &next);
+		n = trib_pgrec_next_line(msg + off, sizeof(msg) - 1 - off, &next);
 		if (n > 0)
 			count++;
 		off += next;

@@ -3,7 +3,7 @@
  * against yajl's parse (pgrecord_scan.c), record by record.
  *
  * Every record here is parsed by two parsers, one with the fast scan (the
- * default) and one without (trib_pgparser_set_fast(p, false)); the two
+ * default) and one without (trib_pgrec_parser_set_fast(p, false)); the two
  * must agree on success or failure, the error message and every field of
  * the record and its event (trib_pgrec_digest), byte for byte.  The
  * records are the plugin's usual shapes (as W1 writes them, jsonb with
@@ -96,15 +96,15 @@ static const char *const handed[] = {
 
 /* Parse text with both parsers and compare everything. */
 static void
-compare(trib_pgparser *fast, trib_pgparser *slow, const char *text)
+compare(trib_pgrec_parser *fast, trib_pgrec_parser *slow, const char *text)
 {
 	trib_pgrec *a = NULL,
 			   *b = NULL;
 	char		ea[256] = "",
 				eb[256] = "";
 	size_t		n = strlen(text);
-	bool		oka = trib_pgparser_parse(fast, text, n, &a, ea, sizeof(ea));
-	bool		okb = trib_pgparser_parse(slow, text, n, &b, eb, sizeof(eb));
+	bool		oka = trib_pgrec_parser_parse(fast, text, n, &a, ea, sizeof(ea));
+	bool		okb = trib_pgrec_parser_parse(slow, text, n, &b, eb, sizeof(eb));
 
 	if (oka != okb)
 		fail_msg("%s\nfast %s (%s), yajl %s (%s)", text, oka ? "ok" : "failed", ea,
@@ -146,11 +146,11 @@ scan_takes(const char *text)
 
 /* Both parsers, with the W1 relation known to each. */
 static void
-parsers(trib_pgparser **fast, trib_pgparser **slow)
+parsers(trib_pgrec_parser **fast, trib_pgrec_parser **slow)
 {
-	*fast = trib_pgparser_new("t", "db");
-	*slow = trib_pgparser_new("t", "db");
-	trib_pgparser_set_fast(*slow, false);
+	*fast = trib_pgrec_parser_new("t", "db");
+	*slow = trib_pgrec_parser_new("t", "db");
+	trib_pgrec_parser_set_fast(*slow, false);
 	compare(*fast, *slow, REL_W1);
 }
 
@@ -161,7 +161,7 @@ parsers(trib_pgparser **fast, trib_pgparser **slow)
 static void
 check_list(const char *const *list, size_t n, bool takes)
 {
-	trib_pgparser *fast,
+	trib_pgrec_parser *fast,
 			   *slow;
 
 	parsers(&fast, &slow);
@@ -172,8 +172,8 @@ check_list(const char *const *list, size_t n, bool takes)
 					 : "took a record it must hand over", list[i]);
 		compare(fast, slow, list[i]);
 	}
-	trib_pgparser_free(fast);
-	trib_pgparser_free(slow);
+	trib_pgrec_parser_free(fast);
+	trib_pgrec_parser_free(slow);
 }
 
 /* The usual records: the scan takes them, and both paths agree. */
@@ -198,7 +198,7 @@ test_fast_other_records_match_yajl(void **state)
 static void
 test_fast_truncated_records_match_yajl(void **state)
 {
-	trib_pgparser *fast,
+	trib_pgrec_parser *fast,
 			   *slow;
 	char		buf[1024];
 
@@ -211,8 +211,8 @@ test_fast_truncated_records_match_yajl(void **state)
 			buf[n] = '\0';
 			compare(fast, slow, buf);
 		}
-	trib_pgparser_free(fast);
-	trib_pgparser_free(slow);
+	trib_pgrec_parser_free(fast);
+	trib_pgrec_parser_free(slow);
 }
 
 int

@@ -39,7 +39,7 @@
  * Files.  This file holds the kind and field tables, the requirements per
  * kind, and the parser's and trib_pgrec's life; the fast scan is in
  * pgrecord_fast.c, the streaming parse and
- * trib_pgparser_parse() in pgrecord_scan.c, the checks and builders
+ * trib_pgrec_parser_parse() in pgrecord_scan.c, the checks and builders
  * run after it in pgrecord_build.c, sharing pgrecord_int.h.
  */
 #include "pgrecord.h"
@@ -222,10 +222,10 @@ init_specs(void)
 
 
 /* A new parser. */
-trib_pgparser *
-trib_pgparser_new(const char *source, const char *db)
+trib_pgrec_parser *
+trib_pgrec_parser_new(const char *source, const char *db)
 {
-	trib_pgparser *p = trib_xmalloc(sizeof(*p));
+	trib_pgrec_parser *p = trib_xmalloc(sizeof(*p));
 
 	memset(p, 0, sizeof(*p));
 	p->source = trib_xstrdup(source);
@@ -241,14 +241,14 @@ trib_pgparser_new(const char *source, const char *db)
 
 /* Whether parses try the fast scan first (tests and benchmarks compare). */
 void
-trib_pgparser_set_fast(trib_pgparser *p, bool on)
+trib_pgrec_parser_set_fast(trib_pgrec_parser *p, bool on)
 {
 	p->fast = on;
 }
 
 /* Free the parser and its relation cache. */
 void
-trib_pgparser_free(trib_pgparser *p)
+trib_pgrec_parser_free(trib_pgrec_parser *p)
 {
 	if (!p)
 		return;
@@ -264,7 +264,7 @@ trib_pgparser_free(trib_pgparser *p)
 
 /* The entry of schema.table, or NULL. */
 const trib_pgrel *
-trib_pgparser_relation(const trib_pgparser *p, const char *schema,
+trib_pgrec_parser_relation(const trib_pgrec_parser *p, const char *schema,
 					   const char *table)
 {
 	return p ? trib_pgrelcache_find(p->rels, schema, table) : NULL;
@@ -343,7 +343,7 @@ trib_pgrec_take_event(trib_pgrec *rec)
 
 /* Length of the record at text, up to '\n'; *next is past the newline. */
 size_t
-trib_pgrecord_next_line(const char *text, size_t len, size_t *next)
+trib_pgrec_next_line(const char *text, size_t len, size_t *next)
 {
 	const char *nl = memchr(text, '\n', len);
 	size_t		n = nl ? (size_t) (nl - text) : len;

@@ -5,7 +5,7 @@
  * the fuzzer drive them with plain text; this header is the public face of
  * all three:
  *
- *   trib_pgparser  (pgrecord.c) parses one record (one JSON line,
+ *   trib_pgrec_parser  (pgrecord.c) parses one record (one JSON line,
  *                  docs/PLUGIN.md) into a trib_pgrec: either a change,
  *                  carrying a trib_event, or a control record (begin,
  *                  commit, relation, stream_*, two-phase records).  Row
@@ -104,24 +104,24 @@ typedef struct trib_pgrec
 								 * allocation (one malloc per change) */
 } trib_pgrec;
 
-typedef struct trib_pgparser trib_pgparser;
+typedef struct trib_pgrec_parser trib_pgrec_parser;
 
 /* Name of a record kind as the plugin writes it ("insert", ...). */
 const char *trib_pgrec_kind_name(trib_pgrec_kind kind);
 
 /* A new parser; `source` and `db` are copied once, and every event points
  * to those copies (NULL ok). */
-trib_pgparser *trib_pgparser_new(const char *source, const char *db);
+trib_pgrec_parser *trib_pgrec_parser_new(const char *source, const char *db);
 
 /* Free a parser and its relation metadata; NULL is allowed. */
-void		trib_pgparser_free(trib_pgparser *p);
+void		trib_pgrec_parser_free(trib_pgrec_parser *p);
 
 /*
  * Parse one record of `len` bytes (no NUL needed; no newline).  On success
  * *out is a new record the caller frees with trib_pgrec_free().  On error
  * returns false, *out is NULL and errbuf says what is wrong.
  */
-bool		trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
+bool		trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 								trib_pgrec **out, char *errbuf, size_t errlen);
 
 /*
@@ -130,10 +130,10 @@ bool		trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
  * yajl's parse alone; the results are the same, which tests and the
  * fuzzer check by comparing the two, and replay_bench times.
  */
-void		trib_pgparser_set_fast(trib_pgparser *p, bool on);
+void		trib_pgrec_parser_set_fast(trib_pgrec_parser *p, bool on);
 
 /* The metadata of schema.table, or NULL when no relation record came. */
-const trib_pgrel *trib_pgparser_relation(const trib_pgparser *p,
+const trib_pgrel *trib_pgrec_parser_relation(const trib_pgrec_parser *p,
 										 const char *schema, const char *table);
 
 /* Every field of a record and its event as one text, for tests and the
@@ -194,6 +194,6 @@ size_t		trib_pgasm_buffered(const trib_pgasm *a);
  * record starting at text (up to the next '\n' or the end) and sets *next
  * to the offset after it.  Empty lines are skipped by the caller.
  */
-size_t		trib_pgrecord_next_line(const char *text, size_t len, size_t *next);
+size_t		trib_pgrec_next_line(const char *text, size_t len, size_t *next);
 
 #endif							/* TRIB_PGRECORD_H */

@@ -256,7 +256,7 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 /* The interned copy of a schema (which 0) or table (1) name of n bytes:
  * the last one again when the text is the same, else a lookup. */
 static const char *
-intern_name(trib_pgparser *p, int which, const char *s, size_t n)
+intern_name(trib_pgrec_parser *p, int which, const char *s, size_t n)
 {
 	if (p->last_name[which] && p->last_name_len[which] == n &&
 		memcmp(p->last_name[which], s, n) == 0)
@@ -269,7 +269,7 @@ intern_name(trib_pgparser *p, int which, const char *s, size_t n)
 /* The relation entry of an event's interned schema and table, or NULL:
  * the last answer again for the same names (see rel_cached). */
 static const trib_pgrel *
-event_relation(trib_pgparser *p, const char *schema, const char *table)
+event_relation(trib_pgrec_parser *p, const char *schema, const char *table)
 {
 	if (!p->rel_cached || p->rel_schema != schema || p->rel_table != table)
 	{
@@ -293,7 +293,7 @@ field_is(const field *f, const char *w)
 
 /* Build the event of a change record. */
 bool
-pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
+pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 			char *errbuf, size_t errlen)
 {
 	trib_event *ev = rec->ev;	/* zeroed, inside the record's block */
@@ -398,7 +398,7 @@ pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec,
 
 /* Build a relation entry from the parse and install it. */
 bool
-pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec,
+pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 			   char *errbuf, size_t errlen)
 {
 	trib_pgrel	r;
@@ -475,7 +475,7 @@ remember(const field *f, char *mem, size_t cap, size_t *len)
 
 /* Fill the record's tags from the parse. */
 bool
-pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec,
+pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 		  char *errbuf, size_t errlen)
 {
 	uint64_t	v;

@@ -1,14 +1,14 @@
 /*
  * pgrecord_int.h: what the record parser's files share: the field and
  * kind tables' indexes, the parse state (pstate) and the parser
- * (struct trib_pgparser); private to source/pg/.  The files:
+ * (struct trib_pgrec_parser); private to source/pg/.  The files:
  *   pgrecord.c        the kind and field tables, the requirements per
  *                     kind, the parser's life, and trib_pgrec's
  *   pgrecord_fast.c   the fast scan of the plugin's usual records, tried
  *                     first (fills a pstate without yajl)
  *   pgrecord_scan.c   the streaming parse of one record (yajl's callbacks),
  *                     for what the fast scan hands over, and
- *                     trib_pgparser_parse()
+ *                     trib_pgrec_parser_parse()
  *   pgrecord_build.c  the checks after the parse and the records built
  *                     from it (events, relations)
  */
@@ -69,7 +69,7 @@ typedef struct memberlist
 	size_t		cap;
 } memberlist;
 
-struct trib_pgparser
+struct trib_pgrec_parser
 {
 	char	   *source;
 	char	   *db;
@@ -235,14 +235,14 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* pgrecord_build.c: the checks and builders trib_pgparser_parse() calls */
+/* pgrecord_build.c: the checks and builders trib_pgrec_parser_parse() calls */
 bool		pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);
-bool		pgr_fill_tags(trib_pgparser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 bool		pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen);
-bool		pgr_build_event(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 /* pgrecord_fast.c: scan a usual record into st without yajl; false when
  * the record is not one it takes (yajl's parse must then run) */
 bool		pgr_fast_scan(pstate *st);
-bool		pgr_build_relation(trib_pgparser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_PGRECORD_INT_H */

@@ -8,7 +8,7 @@
  * the callbacks.  The handlers fill a pstate (pgrecord_int.h): each known
  * top-level field's type and value span, the members of the two row
  * images, the name lists and the column objects of a relation record.
- * trib_pgparser_parse() tries the fast scan first (pgrecord_fast.c, which
+ * trib_pgrec_parser_parse() tries the fast scan first (pgrecord_fast.c, which
  * fills the same pstate for the plugin's usual records: most events never
  * reach yajl), runs this parse for what it hands over, and then the checks
  * and builders of pgrecord_build.c, once per record.
@@ -496,7 +496,7 @@ TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
  * the parser for the next record.
  */
 static void
-pstate_clear(trib_pgparser *p, pstate *st)
+pstate_clear(trib_pgrec_parser *p, pstate *st)
 {
 	size_t		i;
 	int			k;
@@ -530,7 +530,7 @@ yajl_restart(pstate *st)
 /* Parse one record: the fast scan of our plugin's usual records, and
  * yajl's parse for whatever the scan does not take. */
 bool
-trib_pgparser_parse(trib_pgparser *p, const char *text, size_t len,
+trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 					trib_pgrec **out, char *errbuf, size_t errlen)
 {
 	pstate		st;

@@ -13,7 +13,7 @@
  * longer than the caller's timeout (nor than the next status update or
  * heartbeat that falls due).
  *
- * Records flow: XLogData -> lines -> trib_pgparser -> trib_pgasm ->
+ * Records flow: XLogData -> lines -> trib_pgrec_parser -> trib_pgasm ->
  * trib_pgprep -> caller.  A record reaches pgprep only when it is final
  * (the assembler holds back the last event of an open transaction and
  * buffers streamed transactions); pgprep holds prepared transactions until
@@ -292,7 +292,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 		trib_source_pg_free(src);
 		return NULL;
 	}
-	src->parser = trib_pgparser_new(src->source_name, src->dbname);
+	src->parser = trib_pgrec_parser_new(src->source_name, src->dbname);
 	src->asm_ = trib_pgasm_new();
 	return src;
 }
@@ -331,7 +331,7 @@ trib_source_pg_free(trib_source_pg *src)
 		free(src->optv[i]);
 	free(src->optv);
 	trib_pgasm_free(src->asm_);
-	trib_pgparser_free(src->parser);
+	trib_pgrec_parser_free(src->parser);
 	free(src->snapshot_name);
 	free(src->dsn);
 	free(src->slot);

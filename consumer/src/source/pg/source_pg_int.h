@@ -118,7 +118,7 @@ struct trib_source_pg
 	unsigned	rand_state;
 
 	/* records */
-	trib_pgparser *parser;
+	trib_pgrec_parser *parser;
 	trib_pgasm *asm_;
 	trib_pgprep *prep;			/* prepared transactions; the caller's queue */
 

@@ -120,13 +120,13 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 	while (off < len)
 	{
 		size_t		next;
-		size_t		n = trib_pgrecord_next_line(data + off, len - off, &next);
+		size_t		n = trib_pgrec_next_line(data + off, len - off, &next);
 		trib_pgrec *rec;
 		char		eb[512];
 
 		if (n > 0)
 		{
-			if (!trib_pgparser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
+			if (!trib_pgrec_parser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
 				return trib_errf(errbuf, errlen, "%s", eb);
 			src->stats.records++;
 			if (!trib_pgasm_push(src->asm_, rec, eb, sizeof(eb)))
