@@ -5,7 +5,7 @@
  * the fuzzer drive them with plain text; this header is the public face of
  * all three:
  *
- *   trib_pgrec_parser  (pgrecord.c) parses one record (one JSON line,
+ *   trib_pgrec_parser (pgrecord.c) parses one record (one JSON line,
  *                  docs/PLUGIN.md) into a trib_pgrec: either a change,
  *                  carrying a trib_event, or a control record (begin,
  *                  commit, relation, stream_*, two-phase records).  Row
@@ -27,6 +27,10 @@
  * records (pgrecord_fast.c; recursion bounded at 32 levels inside a row
  * image) and yajl's streaming parser for the rest (no recursion, no
  * tree), so nesting depth costs little stack.
+ *
+ * Names: everything pgrecord*.c exports here is trib_pgrec_* (types
+ * trib_pgrec, trib_pgrec_kind, trib_pgrec_parser; kinds TRIB_PGREC_*);
+ * what its four files share among themselves (pgrecord_int.h) is pgr_*.
  *
  * Ownership: a trib_pgrec owns its event and strings; trib_pgrec_free()
  * releases them.  Take the event with trib_pgrec_take_event() (the record
