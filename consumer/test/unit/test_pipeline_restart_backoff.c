@@ -1,0 +1,117 @@
+/*
+ * test_pipeline_restart_backoff.c: the delays after which main.c builds a
+ * retriable pipeline again are its first source's own reconnect backoff,
+ * as that source's open set it (trib_pipeline_restart_backoff), whatever
+ * the source's type: a postgres source's reconnect_backoff_ms (500/30000
+ * by default, as main.c used before it asked the pipeline), and a mongodb
+ * source's own.  The pipelines are built from loaded configs and connect
+ * nothing (trib_pipeline_new).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "pipeline.h"
+
+#define TAIL \
+	"checkpoint:\n" \
+	"  store: file\n" \
+	"  path: /nonexistent/t.ckpt\n" \
+	"http:\n" \
+	"  enabled: false\n" \
+	"sinks:\n" \
+	"  out:\n" \
+	"    type: stdout\n"
+#define PG_SOURCE(extra) \
+	"pipeline: shop\n" \
+	"sources:\n" \
+	"  main:\n" \
+	"    type: postgres\n" \
+	"    dsn: \"host=127.0.0.1 port=1 dbname=shop\"\n" \
+	extra TAIL
+#define MONGO_SOURCE(extra) \
+	"pipeline: shop\n" \
+	"sources:\n" \
+	"  m:\n" \
+	"    type: mongodb\n" \
+	"    uri: \"mongodb://127.0.0.1:1/?replicaSet=rs0\"\n" \
+	"    database: shop\n" \
+	"    lock_dsn: \"host=127.0.0.1 port=1 dbname=x\"\n" \
+	extra TAIL
+
+/* The restart backoff of the pipeline built from `yaml`. */
+static void
+restart_backoff(const char *yaml, int *initial_ms, int *max_ms)
+{
+	trib_config *cfg = NULL;
+	trib_pipeline *p;
+	char		err[4096] = "";
+
+	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
+		fail_msg("the config did not load: %s\n--- config:\n%s", err, yaml);
+	p = trib_pipeline_new(cfg, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("the pipeline was not built: %s", err);
+	trib_pipeline_restart_backoff(p, initial_ms, max_ms);
+	trib_pipeline_free(p);
+	trib_config_free(cfg);
+}
+
+/* A postgres source without reconnect_backoff_ms: 500 ms up to 30 s. */
+static void
+test_postgres_default_is_500_to_30000(void **state)
+{
+	int			initial = 0,
+				max = 0;
+
+	(void) state;
+	restart_backoff(PG_SOURCE(""), &initial, &max);
+	assert_int_equal(initial, 500);
+	assert_int_equal(max, 30000);
+}
+
+/* A postgres source's configured reconnect_backoff_ms. */
+static void
+test_postgres_uses_its_reconnect_backoff(void **state)
+{
+	int			initial = 0,
+				max = 0;
+
+	(void) state;
+	restart_backoff(PG_SOURCE("    reconnect_backoff_ms: {initial: 250, max: 4000}\n"),
+					&initial, &max);
+	assert_int_equal(initial, 250);
+	assert_int_equal(max, 4000);
+}
+
+/* Another type: its own reconnect_backoff_ms, nothing of postgres's. */
+static void
+test_mongodb_uses_its_own_backoff(void **state)
+{
+	int			initial = 0,
+				max = 0;
+
+	(void) state;
+	restart_backoff(MONGO_SOURCE("    reconnect_backoff_ms: {initial: 300, max: 9000}\n"),
+					&initial, &max);
+	assert_int_equal(initial, 300);
+	assert_int_equal(max, 9000);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_postgres_default_is_500_to_30000),
+		cmocka_unit_test(test_postgres_uses_its_reconnect_backoff),
+		cmocka_unit_test(test_mongodb_uses_its_own_backoff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
