@@ -21,21 +21,10 @@
 #include "config.h"
 #include "event.h"
 #include "pipeline.h"
+#include "pipeline_yaml.h"
 #include "source.h"
 
-#define MONGO_SOURCE \
-	"pipeline: shop\n" \
-	"sources:\n" \
-	"  m:\n" \
-	"    type: mongodb\n" \
-	"    uri: \"mongodb://127.0.0.1:1/?replicaSet=rs0\"\n" \
-	"    database: shop\n" \
-	"    lock_dsn: \"host=127.0.0.1 port=1 dbname=x\"\n" \
-	"checkpoint:\n" \
-	"  store: file\n" \
-	"  path: /nonexistent/t.ckpt\n" \
-	"http:\n" \
-	"  enabled: false\n"
+#define MONGO_SOURCE TEST_MONGO_SOURCE TEST_FILE_CHECKPOINT_NO_HTTP
 #define KAFKA_SINK(name, format) \
 	"  " name ":\n" \
 	"    type: kafka\n" \

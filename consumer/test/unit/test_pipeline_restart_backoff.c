@@ -18,13 +18,10 @@
 
 #include "config.h"
 #include "pipeline.h"
+#include "pipeline_yaml.h"
 
 #define TAIL \
-	"checkpoint:\n" \
-	"  store: file\n" \
-	"  path: /nonexistent/t.ckpt\n" \
-	"http:\n" \
-	"  enabled: false\n" \
+	TEST_FILE_CHECKPOINT_NO_HTTP \
 	"sinks:\n" \
 	"  out:\n" \
 	"    type: stdout\n"
@@ -35,15 +32,7 @@
 	"    type: postgres\n" \
 	"    dsn: \"host=127.0.0.1 port=1 dbname=shop\"\n" \
 	extra TAIL
-#define MONGO_SOURCE(extra) \
-	"pipeline: shop\n" \
-	"sources:\n" \
-	"  m:\n" \
-	"    type: mongodb\n" \
-	"    uri: \"mongodb://127.0.0.1:1/?replicaSet=rs0\"\n" \
-	"    database: shop\n" \
-	"    lock_dsn: \"host=127.0.0.1 port=1 dbname=x\"\n" \
-	extra TAIL
+#define MONGO_SOURCE(extra) TEST_MONGO_SOURCE extra TAIL
 
 /* The restart backoff of the pipeline built from `yaml`. */
 static void
