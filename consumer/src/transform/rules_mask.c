@@ -174,8 +174,27 @@ mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	return false;
 }
 
-const rl_ops rl_ops_redact = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_partial = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_substitute = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_perturb = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_generalize = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
+/* redact writes text unless it writes null. */
+static bool
+	redact_shapes(const trib_rule_conf *c)
+{
+	return c->with != TRIB_RWITH_NULL;
+}
+
+/* generalize writes text ("30-39") in range mode only. */
+static bool
+	generalize_shapes(const trib_rule_conf *c)
+{
+	return c->mode == TRIB_GENMODE_RANGE;
+}
+
+const rl_ops rl_ops_redact = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value,
+	redact_shapes, rl_reshape_text};
+const rl_ops rl_ops_partial = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value,
+	rl_shapes_always, rl_reshape_text};
+const rl_ops rl_ops_substitute = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value,
+	rl_shapes_always, rl_reshape_text};
+const rl_ops rl_ops_perturb = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value,
+	NULL, NULL};
+const rl_ops rl_ops_generalize = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value,
+	generalize_shapes, rl_reshape_text};
