@@ -4,21 +4,31 @@
  * Layout.  This file is the driver: it compiles the rules (paths,
  * metrics, then each rule type's own init), selects events (source and
  * table globs, once per run of one table), runs the rules in order,
- * sends refused events to the dead-letter sink, and derives relations for
- * shape rules.  What a rule type does is one row of the table of rule
- * operations below (rl_ops, rules_common.h), defined by its family:
+ * sends refused events to the dead-letter sink, and derives relations
+ * through each rule's shapes and reshape ops.  What a rule type does is
+ * one row of the table of rule operations below (rl_ops, rules_common.h),
+ * defined by its family.  The files of the engine:
  *
- *   rules_fields.c   cast; drop, keep, rename (shape rules)
- *   rules_mask.c     redact, partial, substitute, perturb, generalize
- *   rules_crypto.c   hash, tokenize, encrypt, decrypt
- *   rules_events.c   sample, route, flatten
- *   rules_enrich.c   outbox, aggregate, lookup
- *   rules_lua.c      filter, compute, map (and route with lua)
- *   rules_quality.c  quality (on quality.c's engine)
- *   rules_strict.c   allow, and strict mode's pass before the rules
+ *   rules_conf.c         the config keys of `transforms:`, one table per type
+ *   rules_common.c       what the families share (selection, images,
+ *                        the value walk, column edits)
+ *   rules_fields.c       cast; drop, keep, rename (shape rules)
+ *   rules_mask.c         redact, partial, substitute, perturb, generalize
+ *   rules_crypto.c       hash, tokenize, encrypt, decrypt
+ *   rules_events.c       sample, route, flatten
+ *   rules_enrich.c       outbox, aggregate, lookup
+ *   rules_lua.c          filter, compute, map (and route with lua)
+ *   rules_quality.c      quality (on quality.c's engine)
+ *   rules_strict.c       allow, and strict mode's pass before the rules
+ *   rules_splice.c       value rules applied on the row text, without a tree
+ *   rules_update_desc.c  rules inside updateDescription.updatedFields
+ *   rules_pool.c         the rules on a batch, on worker threads
  *
- * and what they share is rules_common.c.  Dependencies point one way:
- * this file -> the families -> rules_common.c.
+ * Dependencies point one way: the drivers (this file, and rules_pool.c,
+ * which runs it on worker threads) -> the families -> rules_common.c ->
+ * rules_splice.c and rules_update_desc.c, which know no rule type.
+ * rules_conf.c stands apart: the config loader reaches its tables
+ * through config_keys.h.
  *
  * Determinism.  Every rule that invents a value (hash, sample, substitute,
  * perturb) derives it from HMAC-SHA256 under the rule's key, so the same
