@@ -4,8 +4,8 @@
  * worker at checkpoints.
  *
  * Design.  Per event the stage does one pointer-hash probe on the
- * source's relation (a relation version is a stable pointer, source.h)
- * and one increment.  A probe that misses derives the relation's
+ * source's relation (a relation version is a stable pointer, source.h;
+ * the table is lib/ptrmap.h's) and one increment.  A probe that misses derives the relation's
  * fragment (lineage_graph.c): a new key adds it, a known key with another
  * shape replaces it, the same shape only adds the pointer.  The graph
  * is "changed" then; the next checkpoint hands the whole document to the
@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ptrmap.h"
 #include "xalloc.h"
 
 typedef struct frag_entry
@@ -45,7 +46,7 @@ typedef struct trace_hook
 
 typedef struct rel_slot
 {
-	const trib_relation *rel;	/* NULL: free */
+	const trib_relation *rel;	/* the key: first (lib/ptrmap.h) */
 	size_t		frag;
 } rel_slot;
 
@@ -57,9 +58,7 @@ struct trib_lineage
 	char	   *rules_json;
 	frag_entry *frags;
 	size_t		nfrags;
-	rel_slot   *slots;
-	size_t		nslots;			/* a power of two */
-	size_t		used;
+	trib_ptrmap rels;			/* rel_slot by source relation */
 	bool		changed;
 	lw_worker  *worker;
 	lx_export  *export;			/* or NULL */
@@ -150,8 +149,7 @@ trib_lineage_new(const trib_config *cfg, trib_rules *rules, trib_metrics *metric
 	lg->cfg = cfg;
 	lg->rules = rules;
 	lg->rules_json = trib_lineage_rules_json(cfg);
-	lg->nslots = 64;
-	lg->slots = trib_xcalloc(lg->nslots, sizeof(rel_slot));
+	trib_ptrmap_init(&lg->rels, sizeof(rel_slot), 64);
 	lg->trace = trib_lineage_trace_new();
 	install_traces(lg);
 	new_uuid(lg->run_id);
@@ -185,32 +183,6 @@ trib_lineage_run_start(trib_lineage *lg)
 	tlog_info("lineage", "run %s: recording the lineage of job %s",
 			  lg->run_id, lg->cfg->lineage.job ? lg->cfg->lineage.job : lg->cfg->pipeline);
 	lw_run_start(lg->worker);
-}
-
-/* The slot of rel (its own, or the free one where it goes). */
-static rel_slot *
-slot_of(trib_lineage *lg, const trib_relation *rel)
-{
-	size_t		h = ((uintptr_t) rel >> 4) * 11400714819323198485ull;
-
-	for (size_t i = h & (lg->nslots - 1);; i = (i + 1) & (lg->nslots - 1))
-		if (lg->slots[i].rel == rel || lg->slots[i].rel == NULL)
-			return &lg->slots[i];
-}
-
-/* Double the hash. */
-static void
-grow(trib_lineage *lg)
-{
-	rel_slot   *old = lg->slots;
-	size_t		n = lg->nslots;
-
-	lg->nslots *= 2;
-	lg->slots = trib_xcalloc(lg->nslots, sizeof(rel_slot));
-	for (size_t i = 0; i < n; i++)
-		if (old[i].rel != NULL)
-			*slot_of(lg, old[i].rel) = old[i];
-	free(old);
 }
 
 /* Derive rel's fragment and keep it; the index of its entry. */
@@ -264,19 +236,13 @@ trib_lineage_event(trib_lineage *lg, const trib_event *ev, const trib_relation *
 
 	if (lg == NULL || source_rel == NULL)
 		return;
-	s = slot_of(lg, source_rel);
-	if (s->rel == NULL)
+	s = trib_ptrmap_get(&lg->rels, source_rel);
+	if (s == NULL)
 	{
 		size_t		i = learn(lg, ev, source_rel);
 
-		if (2 * (lg->used + 1) > lg->nslots)
-		{
-			grow(lg);
-			s = slot_of(lg, source_rel);
-		}
-		s->rel = source_rel;
+		s = trib_ptrmap_put(&lg->rels, source_rel, NULL);
 		s->frag = i;
-		lg->used++;
 	}
 	else if (lg->ndirty > 0)
 		relearn_traced(lg, ev, s);
@@ -349,8 +315,7 @@ trib_lineage_reconfigure(trib_lineage *lg, const trib_config *cfg, trib_rules *r
 	for (size_t i = 0; i < lg->nfrags; i++)
 		trib_lineage_fragment_clear(&lg->frags[i].f);
 	lg->nfrags = 0;
-	memset(lg->slots, 0, lg->nslots * sizeof(rel_slot));
-	lg->used = 0;
+	trib_ptrmap_clear(&lg->rels);
 }
 
 /* See lineage.h. */
@@ -380,7 +345,7 @@ trib_lineage_free(trib_lineage *lg)
 	for (size_t i = 0; i < lg->nfrags; i++)
 		trib_lineage_fragment_clear(&lg->frags[i].f);
 	free(lg->frags);
-	free(lg->slots);
+	trib_ptrmap_free(&lg->rels);
 	free(lg->rules_json);
 	trib_lineage_trace_free(lg->trace);
 	free(lg->hooks);

@@ -6,9 +6,9 @@
  * The hash.  A source hands out one trib_relation per shape and keeps it
  * until it is closed (event.h), after the pipeline, so a relation's
  * address names one shape for the stage's whole life: the table is keyed
- * by that address (and the relation's version, a cheap guard), open
- * addressing with linear probing, grown at half full.  An event's lookup
- * is one hash and, usually, one compare.
+ * by that address (and the relation's version, a cheap guard), in
+ * lib/ptrmap.h's table.  An event's lookup is one hash and, usually, one
+ * compare.
  *
  * A new relation.  Its schema (schema_table.c) is looked up in the
  * subject by fingerprint: a shape registered before (by this run, an
@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "eventid.h"
 #include "log.h"
+#include "ptrmap.h"
 #include "schema_int.h"
 #include "schema_migrate.h"
 #include "schema_seed.h"
@@ -38,7 +39,7 @@
 
 typedef struct rel_entry
 {
-	const trib_relation *rel;	/* NULL: free slot */
+	const trib_relation *rel;	/* the key: first (lib/ptrmap.h) */
 	uint32_t	relver;
 	int64_t		id;
 	int32_t		version;
@@ -62,9 +63,7 @@ struct trib_schema_stage
 	trib_migrator *mig;			/* NULL without migrations */
 	trib_sr_format fmt;
 	trib_schema_format_id format_id;
-	rel_entry  *slots;
-	size_t		nslots;			/* a power of two */
-	size_t		used;
+	trib_ptrmap rels;			/* rel_entry by relation */
 	trib_metric_family *m_registered;
 	trib_metric_family *m_incompatible;
 	trib_metric_family *m_quarantined;
@@ -107,8 +106,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 	st->store = trib_schema_store_new(dsn);
 	st->fmt = conf->format == 1 ? TRIB_SR_AVRO : TRIB_SR_JSON;
 	st->format_id = format_id;
-	st->nslots = STAGE_MIN_SLOTS;
-	st->slots = trib_xcalloc(st->nslots, sizeof(rel_entry));
+	trib_ptrmap_init(&st->rels, sizeof(rel_entry), STAGE_MIN_SLOTS);
 	st->m_registered = trib_metrics_counter(metrics, "tributary_schema_versions_registered_total",
 											"Schema versions the schema stage registered.",
 											"subject");
@@ -161,51 +159,30 @@ trib_schema_stage_free(trib_schema_stage *st)
 	if (st == NULL)
 		return;
 	trib_schema_store_free(st->store);
-	for (size_t i = 0; i < st->nslots; i++)
-		trib_migrate_plan_free(st->slots[i].plan);
+	for (size_t i = 0; i < st->rels.nslots; i++)
+	{
+		rel_entry  *e = trib_ptrmap_slot(&st->rels, i);
+
+		if (e != NULL)
+			trib_migrate_plan_free(e->plan);
+	}
 	trib_migrator_free(st->mig);
-	free(st->slots);
+	trib_ptrmap_free(&st->rels);
 	free(st);
 }
 
-/* The slot of rel: its entry, or the free slot where it goes. */
+/* Keep e as its relation's entry (replacing the relation's older
+ * version); the entry in the table. */
 static rel_entry *
-slot_of(const trib_schema_stage *st, const trib_relation *rel)
-{
-	uintptr_t	h = (uintptr_t) rel;
-	size_t		i;
-
-	h ^= h >> 17;
-	h *= (uintptr_t) 0x9E3779B97F4A7C15ULL;
-	for (i = (size_t) (h >> 7) & (st->nslots - 1);; i = (i + 1) & (st->nslots - 1))
-		if (st->slots[i].rel == rel || st->slots[i].rel == NULL)
-			return &st->slots[i];
-}
-
-/* Add an entry, growing the table at half full. */
-static void
 remember(trib_schema_stage *st, const rel_entry *e)
 {
-	rel_entry  *slot;
+	bool		added;
+	rel_entry  *slot = trib_ptrmap_put(&st->rels, e->rel, &added);
 
-	if ((st->used + 1) * 2 > st->nslots)
-	{
-		rel_entry  *old = st->slots;
-		size_t		n = st->nslots;
-
-		st->nslots *= 2;
-		st->slots = trib_xcalloc(st->nslots, sizeof(rel_entry));
-		for (size_t i = 0; i < n; i++)
-			if (old[i].rel != NULL)
-				*slot_of(st, old[i].rel) = old[i];
-		free(old);
-	}
-	slot = slot_of(st, e->rel);
-	if (slot->rel == NULL)
-		st->used++;
-	else
+	if (!added)
 		trib_migrate_plan_free(slot->plan);	/* the relation's older version */
 	*slot = *e;
+	return slot;
 }
 
 /* How a violation is logged. */
@@ -538,15 +515,14 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 	st->in_tx = !ev->last_in_tx;
 	if (ev->rel == NULL)
 		return true;
-	slot = slot_of(st, ev->rel);
-	if (slot->rel == NULL || slot->relver != ev->rel->version)
+	slot = trib_ptrmap_get(&st->rels, ev->rel);
+	if (slot == NULL || slot->relver != ev->rel->version)
 	{
 		e.rel = ev->rel;
 		e.relver = ev->rel->version;
 		if (!resolve(st, ev, &e, errbuf, errlen))
 			return false;
-		remember(st, &e);
-		slot = slot_of(st, ev->rel);
+		slot = remember(st, &e);
 	}
 	if (slot->plan != NULL)
 	{

@@ -4,21 +4,31 @@
  * Layout.  This file is the driver: it compiles the rules (paths,
  * metrics, then each rule type's own init), selects events (source and
  * table globs, once per run of one table), runs the rules in order,
- * sends refused events to the dead-letter sink, and derives relations for
- * shape rules.  What a rule type does is one row of the table of rule
- * operations below (rl_ops, rules_common.h), defined by its family:
+ * sends refused events to the dead-letter sink, and derives relations
+ * through each rule's shapes and reshape ops.  What a rule type does is
+ * one row of the table of rule operations below (rl_ops, rules_common.h),
+ * defined by its family.  The files of the engine:
  *
- *   rules_fields.c   cast; drop, keep, rename (shape rules)
- *   rules_mask.c     redact, partial, substitute, perturb, generalize
- *   rules_crypto.c   hash, tokenize, encrypt, decrypt
- *   rules_events.c   sample, route, flatten
- *   rules_enrich.c   outbox, aggregate, lookup
- *   rules_lua.c      filter, compute, map (and route with lua)
- *   rules_quality.c  quality (on quality.c's engine)
- *   rules_strict.c   allow, and strict mode's pass before the rules
+ *   rules_conf.c         the config keys of `transforms:`, one table per type
+ *   rules_common.c       what the families share (selection, images,
+ *                        the value walk, column edits)
+ *   rules_fields.c       cast; drop, keep, rename (shape rules)
+ *   rules_mask.c         redact, partial, substitute, perturb, generalize
+ *   rules_crypto.c       hash, tokenize, encrypt, decrypt
+ *   rules_events.c       sample, route, flatten
+ *   rules_enrich.c       outbox, aggregate, lookup
+ *   rules_lua.c          filter, compute, map (and route with lua)
+ *   rules_quality.c      quality (on quality.c's engine)
+ *   rules_strict.c       allow, and strict mode's pass before the rules
+ *   rules_splice.c       value rules applied on the row text, without a tree
+ *   rules_update_desc.c  rules inside updateDescription.updatedFields
+ *   rules_pool.c         the rules on a batch, on worker threads
  *
- * and what they share is rules_common.c.  Dependencies point one way:
- * this file -> the families -> rules_common.c.
+ * Dependencies point one way: the drivers (this file, and rules_pool.c,
+ * which runs it on worker threads) -> the families -> rules_common.c ->
+ * rules_splice.c and rules_update_desc.c, which know no rule type.
+ * rules_conf.c stands apart: the config loader reaches its tables
+ * through config_keys.h.
  *
  * Determinism.  Every rule that invents a value (hash, sample, substitute,
  * perturb) derives it from HMAC-SHA256 under the rule's key, so the same
@@ -303,149 +313,11 @@ img_finish(rl_evctx *x)
 
 /* ---- derived relations -------------------------------------------------------- */
 
+/* Does rule r change the columns of the tables it selects? */
 static bool
-is_shape_rule(const trib_rule_conf *c)
+is_shape_rule(const rl_rule *r)
 {
-	switch (c->type)
-	{
-		case TRIB_RULE_DROP:
-		case TRIB_RULE_KEEP:
-		case TRIB_RULE_RENAME:
-		case TRIB_RULE_CAST:
-			return true;
-		case TRIB_RULE_HASH:
-		case TRIB_RULE_PARTIAL:
-		case TRIB_RULE_TOKENIZE:
-		case TRIB_RULE_ENCRYPT:
-		case TRIB_RULE_DECRYPT:
-		case TRIB_RULE_SUBSTITUTE:
-			return true;		/* the column becomes text */
-		case TRIB_RULE_GENERALIZE:
-			return c->mode == TRIB_GENMODE_RANGE;	/* "30-39" is text */
-		case TRIB_RULE_AGGREGATE:
-		case TRIB_RULE_LOOKUP:
-		case TRIB_RULE_COMPUTE:
-			return true;		/* a new column */
-		case TRIB_RULE_REDACT:
-			return c->with != TRIB_RWITH_NULL;
-		default:
-			return false;
-	}
-}
-
-static bool
-is_text_type(const char *t)
-{
-	return strncmp(t, "text", 4) == 0 || strncmp(t, "character", 9) == 0 ||
-		strncmp(t, "varchar", 7) == 0 || strncmp(t, "citext", 6) == 0;
-}
-
-static void
-remove_column(trib_relation *rel, int i)
-{
-	trib_column_clear(&rel->columns[i]);
-	memmove(&rel->columns[i], &rel->columns[i + 1],
-			sizeof(trib_column) * (size_t) (rel->ncolumns - i - 1));
-	rel->ncolumns--;
-}
-
-static void
-set_type(trib_column *col, const char *type)
-{
-	free(col->type);
-	free(col->decl);			/* the source's declaration no longer holds */
-	col->decl = NULL;
-	col->type = trib_xstrdup(type);
-	col->type_oid = 0;
-}
-
-/* Add (or retype) a column. */
-static void
-add_column(trib_relation *rel, const char *name, const char *type)
-{
-	trib_column *col;
-
-	for (int i = 0; i < rel->ncolumns; i++)
-		if (strcmp(rel->columns[i].name, name) == 0)
-		{
-			set_type(&rel->columns[i], type);
-			return;
-		}
-	rel->columns = trib_xrealloc(rel->columns, sizeof(trib_column) * (size_t) (rel->ncolumns + 1));
-	col = &rel->columns[rel->ncolumns++];
-	memset(col, 0, sizeof(*col));
-	col->name = trib_xstrdup(name);
-	col->type = trib_xstrdup(type);
-	col->nullable = true;
-}
-
-static void
-reshape(trib_relation *rel, const rl_rule *r)
-{
-	if (r->c->type == TRIB_RULE_AGGREGATE)
-	{
-		add_column(rel, r->c->field, r->c->function == TRIB_AGG_COUNT ? "bigint" : "numeric");
-		return;
-	}
-	if (r->c->type == TRIB_RULE_LOOKUP)
-	{
-		add_column(rel, r->c->into, "jsonb");
-		return;
-	}
-	if (r->c->type == TRIB_RULE_COMPUTE)
-	{
-		add_column(rel, r->c->field, r->c->column_type);
-		return;
-	}
-	static const char *const cast_types[] = {"text", "bigint", "numeric", "boolean"};
-
-	for (int i = 0; i < rel->ncolumns;)
-	{
-		trib_column *col = &rel->columns[i];
-		bool		named = rl_any_path_first(r, col->name);
-		const char *to;
-
-		switch (r->c->type)
-		{
-			case TRIB_RULE_DROP:
-				if (named && !col->pk)
-				{
-					remove_column(rel, i);
-					continue;
-				}
-				break;
-			case TRIB_RULE_KEEP:
-				{
-					bool		keep = col->pk;
-
-					for (int p = 0; p < r->npaths && !keep; p++)
-						keep = trib_jpath_first_matches(&r->paths[p], col->name);
-					if (!keep)
-					{
-						remove_column(rel, i);
-						continue;
-					}
-					break;
-				}
-			case TRIB_RULE_RENAME:
-				if ((to = trib_kvlist_get(&r->c->renames, col->name)) != NULL)
-				{
-					free(col->name);
-					col->name = trib_xstrdup(to);
-				}
-				break;
-			case TRIB_RULE_CAST:
-				if (named)
-					set_type(col, cast_types[r->c->to]);
-				break;
-			default:
-				/* value rules that write strings: a text column */
-				if (named && !is_text_type(col->type))
-					set_type(col, "text");
-				break;
-		}
-		i++;
-	}
+	return r->ops->shapes != NULL && r->ops->shapes(r->c);
 }
 
 /* The relation the rules make of ev->rel (cached per version). */
@@ -460,11 +332,11 @@ derive(trib_rules *rs, const trib_event *ev)
 			return rs->d[i].rel ? rs->d[i].rel : src;
 	for (int i = 0; i < rs->n; i++)
 	{
-		if (!is_shape_rule(rs->r[i].c) || !rl_selected(rs->r[i].c, ev))
+		if (!is_shape_rule(&rs->r[i]) || !rl_selected(rs->r[i].c, ev))
 			continue;
 		if (rel == NULL)
 			rel = trib_relation_copy(src);
-		reshape(rel, &rs->r[i]);
+		rs->r[i].ops->reshape(rel, &rs->r[i]);
 	}
 	if (rs->nd == rs->dcap)
 	{

@@ -2,7 +2,7 @@
  * rules_common.c: what the rule families share (see rules_common.h):
  * selecting events by source and table, the lazily parsed images, the
  * walk of a value rule over its paths, first values and templates, JSON
- * number syntax and the rule's key.
+ * number syntax, the rule's key, and the column edits of the reshape ops.
  *
  * It depends on nothing else of the engine: every rule family and the
  * driver use it, and it uses none of them (the value op of a value rule
@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "rules_splice.h"
 #include "rules_update_desc.h"
+#include "xalloc.h"
 
 _Static_assert(NIMG == RL_SPLICE_NIMG, "one text index per image");
 
@@ -380,4 +381,75 @@ rl_rule_key(rl_rule *r, char *errbuf, size_t errlen)
 	r->key = trib_key_parse(c->key, strlen(c->key), key_formats[c->key_format],
 							"the rule's key", errbuf, errlen);
 	return r->key != NULL;
+}
+
+/* ---- derived relations -------------------------------------------------- */
+
+/* See rules_common.h. */
+bool
+rl_shapes_always(const trib_rule_conf *c)
+{
+	(void) c;
+	return true;
+}
+
+static bool
+is_text_type(const char *t)
+{
+	return strncmp(t, "text", 4) == 0 || strncmp(t, "character", 9) == 0 ||
+		strncmp(t, "varchar", 7) == 0 || strncmp(t, "citext", 6) == 0;
+}
+
+/* See rules_common.h. */
+void
+rl_reshape_text(trib_relation *rel, const rl_rule *r)
+{
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		trib_column *col = &rel->columns[i];
+
+		if (rl_any_path_first(r, col->name) && !is_text_type(col->type))
+			rl_rel_set_type(col, "text");
+	}
+}
+
+/* See rules_common.h. */
+void
+rl_rel_remove_column(trib_relation *rel, int i)
+{
+	trib_column_clear(&rel->columns[i]);
+	memmove(&rel->columns[i], &rel->columns[i + 1],
+			sizeof(trib_column) * (size_t) (rel->ncolumns - i - 1));
+	rel->ncolumns--;
+}
+
+/* See rules_common.h. */
+void
+rl_rel_set_type(trib_column *col, const char *type)
+{
+	free(col->type);
+	free(col->decl);			/* the source's declaration no longer holds */
+	col->decl = NULL;
+	col->type = trib_xstrdup(type);
+	col->type_oid = 0;
+}
+
+/* See rules_common.h. */
+void
+rl_rel_add_column(trib_relation *rel, const char *name, const char *type)
+{
+	trib_column *col;
+
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (strcmp(rel->columns[i].name, name) == 0)
+		{
+			rl_rel_set_type(&rel->columns[i], type);
+			return;
+		}
+	rel->columns = trib_xrealloc(rel->columns, sizeof(trib_column) * (size_t) (rel->ncolumns + 1));
+	col = &rel->columns[rel->ncolumns++];
+	memset(col, 0, sizeof(*col));
+	col->name = trib_xstrdup(name);
+	col->type = trib_xstrdup(type);
+	col->nullable = true;
 }

@@ -174,6 +174,10 @@ typedef struct rl_first_arg
  * rl_apply_values, which calls `value` on every value its paths reach.
  * A value op returns false to refuse the event (x->why set: bad data) or
  * on an internal error (errbuf).
+ *
+ * Derived relations (rules.c's rl_derive): `shapes` says whether a rule
+ * so configured changes its table's columns (NULL: never), and `reshape`
+ * makes that change on a copy of the relation.
  */
 struct rl_ops
 {
@@ -182,6 +186,8 @@ struct rl_ops
 	void		(*free) (rl_rule *r);
 	trib_verdict (*apply) (rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen);
 	bool		(*value) (yajl_val *slot, const char *name, rl_value_arg *a);
+	bool		(*shapes) (const trib_rule_conf *c);
+	void		(*reshape) (trib_relation *rel, const rl_rule *r);
 };
 
 /* Does rule conf c select this event (sources, tables)? */
@@ -221,6 +227,21 @@ bool		rl_expand_template(rl_evctx *x, const char *tmpl, char **out,
 
 /* The rule's key (r->key, keys.h) when it has one configured. */
 bool		rl_rule_key(rl_rule *r, char *errbuf, size_t errlen);
+
+/* ---- derived relations: what the reshape ops share -------------------- */
+
+/* A shapes op for rules that always change their table's columns. */
+bool		rl_shapes_always(const trib_rule_conf *c);
+
+/* A reshape op for value rules that write strings: every column a path of
+ * r names and whose type is not text becomes text. */
+void		rl_reshape_text(trib_relation *rel, const rl_rule *r);
+
+/* Remove column i; give a column a new type (its declaration dropped);
+ * add a nullable column, or retype it when it exists. */
+void		rl_rel_remove_column(trib_relation *rel, int i);
+void		rl_rel_set_type(trib_column *col, const char *type);
+void		rl_rel_add_column(trib_relation *rel, const char *name, const char *type);
 
 /*
  * The rules on ev without touching its relation (rules.c): *reshaped says

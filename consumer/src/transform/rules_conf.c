@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "jpath.h"
 #include "lua_expr.h"
 #include "keys.h"
@@ -616,6 +617,25 @@ has_key(const trib_yaml_node *map, const char *k)
 	return map != NULL && trib_yaml_map_get(map, k) != NULL;
 }
 
+/* True when both texts are numbers and a > b, compared exactly. */
+static bool
+dec_text_above(const char *a, const char *b)
+{
+	trib_dec	da,
+				db;
+	bool		above = false;
+
+	if (!trib_dec_parse(a, strlen(a), &da))
+		return false;
+	if (trib_dec_parse(b, strlen(b), &db))
+	{
+		above = trib_dec_cmp(&da, &db) > 0;
+		trib_dec_free(&db);
+	}
+	trib_dec_free(&da);
+	return above;
+}
+
 static void
 finish_quality(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 			   trib_rule_conf *r)
@@ -627,8 +647,7 @@ finish_quality(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, c
 				 "integer, boolean, object, array)");
 	if (r->check == TRIB_CHECK_RANGE && r->min == NULL && r->max == NULL)
 		ck_error(c, where, path, "check: range needs min, max or both");
-	if (r->check == TRIB_CHECK_RANGE && r->min && r->max &&
-		strtod(r->min, NULL) > strtod(r->max, NULL))
+	if (r->check == TRIB_CHECK_RANGE && r->min && r->max && dec_text_above(r->min, r->max))
 		ck_error(c, trib_yaml_map_get(map, "min"), path, "min %s is more than max %s", r->min, r->max);
 	if (r->check == TRIB_CHECK_ALLOWED && !has_key(map, "values"))
 		ck_error(c, where, path, "check: allowed needs values (a list)");

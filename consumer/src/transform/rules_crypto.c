@@ -239,7 +239,12 @@ crypto_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	return true;
 }
 
-const rl_ops rl_ops_hash = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_crypto, free_crypto, rl_apply_values, crypto_value};
-const rl_ops rl_ops_tokenize = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_crypto, free_crypto, rl_apply_values, crypto_value};
-const rl_ops rl_ops_encrypt = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_crypto, free_crypto, rl_apply_values, crypto_value};
-const rl_ops rl_ops_decrypt = {RL_ROWS | RL_SHAPE_KNOWN, init_crypto, free_crypto, rl_apply_values, crypto_value};
+/* Every crypto rule is a value rule whose output is text. */
+#define CRYPTO_OPS(flags) \
+	{(flags), init_crypto, free_crypto, rl_apply_values, crypto_value, rl_shapes_always, \
+	 rl_reshape_text}
+
+const rl_ops rl_ops_hash = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
+const rl_ops rl_ops_tokenize = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
+const rl_ops rl_ops_encrypt = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
+const rl_ops rl_ops_decrypt = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN);

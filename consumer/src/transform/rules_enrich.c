@@ -415,6 +415,22 @@ apply_lookup(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 }
 
-const rl_ops rl_ops_outbox = {0, NULL, NULL, apply_outbox, NULL};
-const rl_ops rl_ops_aggregate = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_aggregate, NULL};
-const rl_ops rl_ops_lookup = {RL_ROWS | RL_SHAPE_KNOWN, NULL, free_lookup, apply_lookup, NULL};
+/* aggregate: a new column, bigint for count, else numeric. */
+static void
+reshape_aggregate(trib_relation *rel, const rl_rule *r)
+{
+	rl_rel_add_column(rel, r->c->field, r->c->function == TRIB_AGG_COUNT ? "bigint" : "numeric");
+}
+
+/* lookup: a new jsonb column. */
+static void
+reshape_lookup(trib_relation *rel, const rl_rule *r)
+{
+	rl_rel_add_column(rel, r->c->into, "jsonb");
+}
+
+const rl_ops rl_ops_outbox = {0, NULL, NULL, apply_outbox, NULL, NULL, NULL};
+const rl_ops rl_ops_aggregate = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_aggregate, NULL,
+	rl_shapes_always, reshape_aggregate};
+const rl_ops rl_ops_lookup = {RL_ROWS | RL_SHAPE_KNOWN, NULL, free_lookup, apply_lookup, NULL,
+	rl_shapes_always, reshape_lookup};

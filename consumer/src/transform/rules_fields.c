@@ -204,7 +204,68 @@ apply_shape(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return TRIB_VERDICT_KEEP;
 }
 
-const rl_ops rl_ops_cast = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, rl_apply_values, cast_value};
-const rl_ops rl_ops_drop = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL};
-const rl_ops rl_ops_keep = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL};
-const rl_ops rl_ops_rename = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL};
+/* ---- derived relations -------------------------------------------------- */
+
+/* cast: the named columns take the target's SQL type. */
+static void
+reshape_cast(trib_relation *rel, const rl_rule *r)
+{
+	static const char *const cast_types[] = {"text", "bigint", "numeric", "boolean"};
+
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (rl_any_path_first(r, rel->columns[i].name))
+			rl_rel_set_type(&rel->columns[i], cast_types[r->c->to]);
+}
+
+/* drop: the named columns go, except the primary key. */
+static void
+reshape_drop(trib_relation *rel, const rl_rule *r)
+{
+	for (int i = 0; i < rel->ncolumns;)
+	{
+		if (rl_any_path_first(r, rel->columns[i].name) && !rel->columns[i].pk)
+			rl_rel_remove_column(rel, i);
+		else
+			i++;
+	}
+}
+
+/* keep: only the primary key and the named columns stay. */
+static void
+reshape_keep(trib_relation *rel, const rl_rule *r)
+{
+	for (int i = 0; i < rel->ncolumns;)
+	{
+		bool		keep = rel->columns[i].pk;
+
+		for (int p = 0; p < r->npaths && !keep; p++)
+			keep = trib_jpath_first_matches(&r->paths[p], rel->columns[i].name);
+		if (!keep)
+			rl_rel_remove_column(rel, i);
+		else
+			i++;
+	}
+}
+
+/* rename: the columns take their new names. */
+static void
+reshape_rename(trib_relation *rel, const rl_rule *r)
+{
+	const char *to;
+
+	for (int i = 0; i < rel->ncolumns; i++)
+		if ((to = trib_kvlist_get(&r->c->renames, rel->columns[i].name)) != NULL)
+		{
+			free(rel->columns[i].name);
+			rel->columns[i].name = trib_xstrdup(to);
+		}
+}
+
+const rl_ops rl_ops_cast = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, rl_apply_values, cast_value,
+	rl_shapes_always, reshape_cast};
+const rl_ops rl_ops_drop = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL,
+	rl_shapes_always, reshape_drop};
+const rl_ops rl_ops_keep = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL,
+	rl_shapes_always, reshape_keep};
+const rl_ops rl_ops_rename = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL,
+	rl_shapes_always, reshape_rename};

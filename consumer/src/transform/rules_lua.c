@@ -164,6 +164,14 @@ rl_apply_lua(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return v;
 }
 
-const rl_ops rl_ops_filter = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL};
-const rl_ops rl_ops_compute = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL};
-const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL};
+/* compute: a new column of the configured type. */
+static void
+reshape_compute(trib_relation *rel, const rl_rule *r)
+{
+	rl_rel_add_column(rel, r->c->field, r->c->column_type);
+}
+
+const rl_ops rl_ops_filter = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL, NULL, NULL};
+const rl_ops rl_ops_compute = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL,
+	rl_shapes_always, reshape_compute};
+const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL, NULL, NULL};

@@ -174,8 +174,28 @@ mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	return false;
 }
 
-const rl_ops rl_ops_redact = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_partial = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_text, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_substitute = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_perturb = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
-const rl_ops rl_ops_generalize = {RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, init_keyed, free_masks, rl_apply_values, mask_value};
+/* redact writes text unless it writes null. */
+static bool
+redact_shapes(const trib_rule_conf *c)
+{
+	return c->with != TRIB_RWITH_NULL;
+}
+
+/* generalize writes text ("30-39") in range mode only. */
+static bool
+generalize_shapes(const trib_rule_conf *c)
+{
+	return c->mode == TRIB_GENMODE_RANGE;
+}
+
+/* Every masking rule is a value rule; those that write text say when
+ * (shapes) and retype the columns they name (perturb keeps numbers). */
+#define MASK_OPS(init, shapes, reshape) \
+	{RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, (init), free_masks, rl_apply_values, mask_value, \
+	 (shapes), (reshape)}
+
+const rl_ops rl_ops_redact = MASK_OPS(init_text, redact_shapes, rl_reshape_text);
+const rl_ops rl_ops_partial = MASK_OPS(init_text, rl_shapes_always, rl_reshape_text);
+const rl_ops rl_ops_substitute = MASK_OPS(init_keyed, rl_shapes_always, rl_reshape_text);
+const rl_ops rl_ops_perturb = MASK_OPS(init_keyed, NULL, NULL);
+const rl_ops rl_ops_generalize = MASK_OPS(init_keyed, generalize_shapes, rl_reshape_text);
