@@ -461,8 +461,12 @@ trib_pipeline_retriable(const trib_pipeline *p)
 void
 trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms, int *max_ms)
 {
-	*initial_ms = p->srcs[0].src.backoff_initial_ms;
-	*max_ms = p->srcs[0].src.backoff_max_ms;
+	const trib_source *src = &p->srcs[0].src;
+
+	/* a source whose open set none restarts as PostgreSQL's default would,
+	 * never in a loop without a wait */
+	*initial_ms = src->backoff_initial_ms > 0 ? src->backoff_initial_ms : 500;
+	*max_ms = src->backoff_max_ms >= *initial_ms ? src->backoff_max_ms : *initial_ms;
 }
 
 bool
