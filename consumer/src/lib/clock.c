@@ -23,6 +23,12 @@ trib_clock_mono_ms(void)
 }
 
 int64_t
+trib_clock_mono_ns(void)
+{
+	return clock_in(CLOCK_MONOTONIC, 1000000000);
+}
+
+int64_t
 trib_clock_wall_ms(void)
 {
 	return clock_in(CLOCK_REALTIME, 1000);

@@ -17,6 +17,9 @@
 /* Milliseconds of CLOCK_MONOTONIC (an arbitrary origin). */
 int64_t		trib_clock_mono_ms(void);
 
+/* Nanoseconds of CLOCK_MONOTONIC (an arbitrary origin). */
+int64_t		trib_clock_mono_ns(void);
+
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t		trib_clock_wall_ms(void);
 

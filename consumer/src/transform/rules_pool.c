@@ -50,6 +50,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "rules_common.h"
 #include "xalloc.h"
@@ -144,16 +145,6 @@ trib_rules_pool_parallel(const trib_rules *rs, const trib_config *cfg)
 	return true;
 }
 
-/* A monotonic clock in ns. */
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Apply rs to the events of chunk k; their results.  No lock held. */
 static void
 run_chunk(trib_rules_pool *pl, trib_rules *rs, size_t k)
@@ -245,7 +236,7 @@ trib_rules_pool_new(trib_rules *rs, const trib_config *cfg, trib_metrics *metric
 		pool_worker *w = &pl->w[i];
 
 		w->pl = pl;
-		w->seed = (unsigned int) (now_ns() ^ (i + 1));
+		w->seed = (unsigned int) (trib_clock_mono_ns() ^ (i + 1));
 		if ((w->rs = trib_rules_new(cfg, metrics, errbuf, errlen)) == NULL)
 			break;
 		if (pthread_create(&w->th, NULL, worker_main, w) != 0)
@@ -334,11 +325,11 @@ await_chunk(trib_rules_pool *pl, size_t k)
 
 		if (claim_and_run(pl, pl->rs, NULL))
 			continue;
-		t0 = now_ns();
+		t0 = trib_clock_mono_ns();
 		pl->waits++;
 		while (!pl->chunk_done[k])
 			pthread_cond_wait(&pl->done, &pl->mu);
-		pl->wait_ns += now_ns() - t0;
+		pl->wait_ns += trib_clock_mono_ns() - t0;
 	}
 	while (pl->ready < pl->nchunks && pl->chunk_done[pl->ready])
 		pl->ready++;
