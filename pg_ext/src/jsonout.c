@@ -30,6 +30,7 @@
 #include "common/base64.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -83,7 +84,7 @@ append_u_escape(StringInfo out, unsigned int cu)
 	b[3] = hexdigits[(cu >> 8) & 0xF];
 	b[4] = hexdigits[(cu >> 4) & 0xF];
 	b[5] = hexdigits[cu & 0xF];
-	appendBinaryStringInfo(out, b, 6);
+	trib_append(out, b, 6);
 }
 
 /* Append the escape of an ASCII byte that needs one. */
@@ -93,25 +94,25 @@ append_ascii_escape(StringInfo out, unsigned char c)
 	switch (c)
 	{
 		case '"':
-			appendBinaryStringInfo(out, "\\\"", 2);
+			trib_append(out, "\\\"", 2);
 			break;
 		case '\\':
-			appendBinaryStringInfo(out, "\\\\", 2);
+			trib_append(out, "\\\\", 2);
 			break;
 		case '\n':
-			appendBinaryStringInfo(out, "\\n", 2);
+			trib_append(out, "\\n", 2);
 			break;
 		case '\r':
-			appendBinaryStringInfo(out, "\\r", 2);
+			trib_append(out, "\\r", 2);
 			break;
 		case '\t':
-			appendBinaryStringInfo(out, "\\t", 2);
+			trib_append(out, "\\t", 2);
 			break;
 		case '\b':
-			appendBinaryStringInfo(out, "\\b", 2);
+			trib_append(out, "\\b", 2);
 			break;
 		case '\f':
-			appendBinaryStringInfo(out, "\\f", 2);
+			trib_append(out, "\\f", 2);
 			break;
 		default:
 			append_u_escape(out, c);
@@ -136,6 +137,31 @@ utf8_decode(const unsigned char *p, int n)
 }
 
 /*
+ * Which of the 8 bytes at p need a look in escape_body(): bit 7 of byte i
+ * of the result is set when byte i is < 0x20, '"' or '\\', or (check_high)
+ * >= 0x80; the same set as json_escape_needed[].  The subtractions borrow
+ * only upward, past a byte that matches, so the lowest set bit is always a
+ * true match (bits above it may not be).  Little-endian byte order.
+ */
+static inline uint64
+escape_mask8(const unsigned char *p, bool check_high)
+{
+	const uint64 ones = UINT64CONST(0x0101010101010101);
+	uint64		w;
+	uint64		q;
+	uint64		b;
+	uint64		m;
+
+	memcpy(&w, p, sizeof(w));
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	m = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b);
+	if (check_high)
+		m |= w;
+	return m & (ones * 0x80);
+}
+
+/*
  * Escape the body of a string (no quotes).  ascii_only: write every
  * non-ASCII character as \u escapes.  The input must be valid UTF-8 except
  * in SQL_ASCII mode, where invalid bytes become \u00XX.
@@ -146,20 +172,36 @@ escape_body(StringInfo out, const char *s, int len, bool ascii_only)
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
 	const unsigned char *run = p;
+	bool		check_high = encoding_mode != TRIB_ENC_UTF8;
 
 	enlargeStringInfo(out, len + 2);
 	while (p < end)
 	{
-		unsigned char c = *p;
+		unsigned char c;
 		int			n;
 
+#ifndef WORDS_BIGENDIAN
+		/* Skip safe bytes eight at a time, up to the first that is not. */
+		if (end - p >= 8)
+		{
+			uint64		m = escape_mask8(p, check_high);
+
+			if (m == 0)
+			{
+				p += 8;
+				continue;
+			}
+			p += pg_rightmost_one_pos64(m) / 8;
+		}
+#endif
+		c = *p;
 		if (likely(!json_escape_needed[c]))
 		{
 			p++;
 			continue;
 		}
 		if (p > run)
-			appendBinaryStringInfo(out, (const char *) run, p - run);
+			trib_append(out, (const char *) run, p - run);
 		if (c < 0x80)
 		{
 			append_ascii_escape(out, c);
@@ -182,7 +224,7 @@ escape_body(StringInfo out, const char *s, int len, bool ascii_only)
 					append_u_escape(out, cp);
 			}
 			else
-				appendBinaryStringInfo(out, (const char *) p, n);
+				trib_append(out, (const char *) p, n);
 			p += n;
 		}
 		else
@@ -194,7 +236,7 @@ escape_body(StringInfo out, const char *s, int len, bool ascii_only)
 		run = p;
 	}
 	if (p > run)
-		appendBinaryStringInfo(out, (const char *) run, p - run);
+		trib_append(out, (const char *) run, p - run);
 }
 
 /* Append s (len bytes, server encoding) as a quoted JSON string. */
@@ -240,7 +282,7 @@ trib_json_raw_text(StringInfo out, const char *s, int len)
 
 	if (encoding_mode == TRIB_ENC_UTF8)
 	{
-		appendBinaryStringInfo(out, s, len);
+		trib_append(out, s, len);
 		return;
 	}
 	for (i = 0; i < len; i++)
@@ -248,7 +290,7 @@ trib_json_raw_text(StringInfo out, const char *s, int len)
 			break;
 	if (i == len)
 	{
-		appendBinaryStringInfo(out, s, len);
+		trib_append(out, s, len);
 		return;
 	}
 	/* Copy, escaping non-ASCII bytes; structural characters stay as is. */
@@ -271,7 +313,7 @@ trib_json_raw_text(StringInfo out, const char *s, int len)
 
 			while (j < ulen && p[j] < 0x80)
 				j++;
-			appendBinaryStringInfo(out, src + i, j - i);
+			trib_append(out, src + i, j - i);
 			i = j;
 			while (j < ulen && p[j] >= 0x80)
 				j++;
@@ -285,33 +327,43 @@ trib_json_raw_text(StringInfo out, const char *s, int len)
 	}
 }
 
+/* "00" to "FF": two upper-case hex digits per table lookup. */
+static const char hex_pairs[513] =
+"000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F"
+"202122232425262728292A2B2C2D2E2F303132333435363738393A3B3C3D3E3F"
+"404142434445464748494A4B4C4D4E4F505152535455565758595A5B5C5D5E5F"
+"606162636465666768696A6B6C6D6E6F707172737475767778797A7B7C7D7E7F"
+"808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9F"
+"A0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF"
+"C0C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF"
+"E0E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2F3F4F5F6F7F8F9FAFBFCFDFEFF";
+
+/* Write v in upper-case hex without leading zeros; returns its length. */
+static inline int
+put_hex32(char *p, uint32 v)
+{
+	int			n = v ? pg_leftmost_one_pos32(v) / 4 + 1 : 1;
+	int			i = n;
+
+	while (i >= 2)
+	{
+		i -= 2;
+		memcpy(p + i, hex_pairs + 2 * (v & 0xFF), 2);
+		v >>= 8;
+	}
+	if (i)
+		p[0] = hex_pairs[2 * (v & 0xF) + 1];
+	return n;
+}
+
 /* Format an LSN as X/X (upper-case hex, as PostgreSQL prints it). */
 int
 trib_format_lsn(char *buf, XLogRecPtr lsn)
 {
-	static const char HEX[] = "0123456789ABCDEF";
-	char		tmp[8];
-	uint32		parts[2];
-	int			len = 0;
-	int			k;
+	int			len = put_hex32(buf, (uint32) (lsn >> 32));
 
-	parts[0] = (uint32) (lsn >> 32);
-	parts[1] = (uint32) lsn;
-	for (k = 0; k < 2; k++)
-	{
-		uint32		v = parts[k];
-		int			n = 0;
-
-		do
-		{
-			tmp[n++] = HEX[v & 0xF];
-			v >>= 4;
-		} while (v);
-		while (n > 0)
-			buf[len++] = tmp[--n];
-		if (k == 0)
-			buf[len++] = '/';
-	}
+	buf[len++] = '/';
+	len += put_hex32(buf + len, (uint32) lsn);
 	buf[len] = '\0';
 	return len;
 }
@@ -326,7 +378,7 @@ trib_json_lsn(StringInfo out, XLogRecPtr lsn)
 	buf[0] = '"';
 	n = trib_format_lsn(buf + 1, lsn) + 1;
 	buf[n++] = '"';
-	appendBinaryStringInfo(out, buf, n);
+	trib_append(out, buf, n);
 }
 
 /* Append a signed integer as a JSON number. */
@@ -336,21 +388,21 @@ trib_json_int64(StringInfo out, int64 v)
 	char		buf[MAXINT8LEN + 1];
 	int			n = pg_lltoa(v, buf);
 
-	appendBinaryStringInfo(out, buf, n);
+	trib_append(out, buf, n);
 }
 
-/* Write n as exactly `width` decimal digits; returns chars written. */
-static inline int
-put_digits(char *p, int n, int width)
-{
-	int			i;
+/* "00" to "99": two digits per table lookup. */
+static const char digit_pairs[201] =
+"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+"8081828384858687888990919293949596979899";
 
-	for (i = width - 1; i >= 0; i--)
-	{
-		p[i] = '0' + n % 10;
-		n /= 10;
-	}
-	return width;
+/* Write 0 <= n <= 99 as exactly two decimal digits. */
+static inline int
+put2(char *p, int n)
+{
+	memcpy(p, digit_pairs + 2 * n, 2);
+	return 2;
 }
 
 /*
@@ -364,7 +416,10 @@ put_year(char *p, int astro)
 	int			n;
 
 	if (astro >= 0 && astro <= 9999)
-		return put_digits(p, astro, 4);
+	{
+		put2(p, astro / 100);
+		return put2(p + 2, astro % 100) + 2;
+	}
 	n = snprintf(tmp, sizeof(tmp), "%+05d", astro);
 	memcpy(p, tmp, n);
 	return n;
@@ -376,22 +431,23 @@ put_hms(char *p, int h, int m, int s, int usec)
 {
 	int			n = 0;
 
-	n += put_digits(p + n, h, 2);
+	n += put2(p + n, h);
 	p[n++] = ':';
-	n += put_digits(p + n, m, 2);
+	n += put2(p + n, m);
 	p[n++] = ':';
-	n += put_digits(p + n, s, 2);
+	n += put2(p + n, s);
 	if (usec > 0)
 	{
 		int			width = 6;
 
-		while (usec % 10 == 0)
-		{
-			usec /= 10;
-			width--;
-		}
 		p[n++] = '.';
-		n += put_digits(p + n, usec, width);
+		put2(p + n, usec / 10000);
+		put2(p + n + 2, usec / 100 % 100);
+		put2(p + n + 4, usec % 100);
+		/* usec > 0: some digit is not 0 */
+		while (p[n + width - 1] == '0')
+			width--;
+		n += width;
 	}
 	return n;
 }
@@ -418,9 +474,9 @@ trib_format_timestamp(char *buf, Timestamp ts, bool with_z)
 				 errmsg("timestamp out of range")));
 	n += put_year(buf + n, tm.tm_year);
 	buf[n++] = '-';
-	n += put_digits(buf + n, tm.tm_mon, 2);
+	n += put2(buf + n, tm.tm_mon);
 	buf[n++] = '-';
-	n += put_digits(buf + n, tm.tm_mday, 2);
+	n += put2(buf + n, tm.tm_mday);
 	buf[n++] = 'T';
 	n += put_hms(buf + n, tm.tm_hour, tm.tm_min, tm.tm_sec, fsec);
 	if (with_z)
@@ -439,7 +495,7 @@ trib_json_timestamptz(StringInfo out, TimestampTz ts, bool utc)
 	buf[0] = '"';
 	n = trib_format_timestamp(buf + 1, ts, utc) + 1;
 	buf[n++] = '"';
-	appendBinaryStringInfo(out, buf, n);
+	trib_append(out, buf, n);
 }
 
 /* Append a date as "YYYY-MM-DD" (or "infinity"/"-infinity"). */
@@ -466,11 +522,11 @@ trib_json_date(StringInfo out, DateADT d)
 	buf[n++] = '"';
 	n += put_year(buf + n, y);
 	buf[n++] = '-';
-	n += put_digits(buf + n, m, 2);
+	n += put2(buf + n, m);
 	buf[n++] = '-';
-	n += put_digits(buf + n, dd, 2);
+	n += put2(buf + n, dd);
 	buf[n++] = '"';
-	appendBinaryStringInfo(out, buf, n);
+	trib_append(out, buf, n);
 }
 
 /* Append a time of day as "HH:MM:SS[.ffffff]". */
@@ -493,7 +549,7 @@ trib_json_time(StringInfo out, TimeADT t)
 	buf[n++] = '"';
 	n += put_hms(buf + n, h, m, s, (int) usec);
 	buf[n++] = '"';
-	appendBinaryStringInfo(out, buf, n);
+	trib_append(out, buf, n);
 }
 
 /* Append bytes as a base64 JSON string. */

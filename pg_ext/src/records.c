@@ -26,20 +26,31 @@
 #include "access/detoast.h"
 #include "access/htup_details.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 
-/* Render the position tags shared by all records of a transaction. */
+/* Copy a string literal to p and step past it. */
+#define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/*
+ * Render the position tags shared by all records of a transaction.
+ * Written byte by byte rather than with sprintf: this runs once per
+ * transaction, and for single-row transactions formatting was a visible
+ * share of the walsender's work.
+ */
 void
 trib_txn_header_set(TribTxnHeader *h, TransactionId xid,
 					XLogRecPtr commit_lsn, TimestampTz ts)
 {
 	char	   *p = h->buf;
 
-	p += sprintf(p, "\"xid\":%u,\"commit_lsn\":\"", xid);
+	PUT_LIT(p, "\"xid\":");
+	p += pg_ultoa_n(xid, p);
+	PUT_LIT(p, ",\"commit_lsn\":\"");
 	p += trib_format_lsn(p, commit_lsn);
-	p += sprintf(p, "\"");
+	*p++ = '"';
 	if (ts != 0)
 	{
-		p += sprintf(p, ",\"ts\":\"");
+		PUT_LIT(p, ",\"ts\":\"");
 		p += trib_format_timestamp(p, ts, true);
 		*p++ = '"';
 	}
@@ -55,10 +66,17 @@ void
 trib_txn_header_set_streamed(TribTxnHeader *h, TransactionId xid,
 							 TransactionId subxid)
 {
+	char	   *p = h->buf;
+
+	PUT_LIT(p, "\"xid\":");
+	p += pg_ultoa_n(xid, p);
 	if (TransactionIdIsValid(subxid) && subxid != xid)
-		h->len = sprintf(h->buf, "\"xid\":%u,\"subxid\":%u", xid, subxid);
-	else
-		h->len = sprintf(h->buf, "\"xid\":%u", xid);
+	{
+		PUT_LIT(p, ",\"subxid\":");
+		p += pg_ultoa_n(subxid, p);
+	}
+	*p = '\0';
+	h->len = p - h->buf;
 }
 
 /* Append {"kind":"<kind>",<tags> */
@@ -66,17 +84,17 @@ static inline void
 open_record(StringInfo out, const char *kind_json, int kind_len,
 			const TribTxnHeader *h)
 {
-	appendBinaryStringInfo(out, kind_json, kind_len);
-	appendBinaryStringInfo(out, h->buf, h->len);
+	trib_append(out, kind_json, kind_len);
+	trib_append(out, h->buf, h->len);
 }
 
 /* Append ,"lsn":"X/Y","seq":N */
 static inline void
 append_lsn_seq(StringInfo out, XLogRecPtr lsn, int64 seq)
 {
-	appendBinaryStringInfo(out, ",\"lsn\":", 7);
+	trib_append(out, ",\"lsn\":", 7);
 	trib_json_lsn(out, lsn);
-	appendBinaryStringInfo(out, ",\"seq\":", 7);
+	trib_append(out, ",\"seq\":", 7);
 	trib_json_int64(out, seq);
 }
 
@@ -88,9 +106,9 @@ trib_write_relation(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 					XLogRecPtr lsn)
 {
 	open_record(out, KIND("{\"kind\":\"relation\","), h);
-	appendBinaryStringInfo(out, ",\"lsn\":", 7);
+	trib_append(out, ",\"lsn\":", 7);
 	trib_json_lsn(out, lsn);
-	appendBinaryStringInfo(out, e->rel_record, e->rel_record_len);
+	trib_append(out, e->rel_record, e->rel_record_len);
 }
 
 /*
@@ -113,7 +131,7 @@ note_json_null(StringInfo jn, const TribColumn *c, StringInfo elems)
 	trib_json_string(jn, c->name, strlen(c->name));
 	if (elems)
 	{
-		appendBinaryStringInfo(jn, elems->data, elems->len);
+		trib_append(jn, elems->data, elems->len);
 		appendStringInfoCharMacro(jn, ']');
 	}
 }
@@ -184,9 +202,9 @@ append_tuple(StringInfo out, TribRelEntry *e, HeapTuple tup,
 		if (!first)
 			appendStringInfoCharMacro(out, ',');
 		first = false;
-		appendBinaryStringInfo(out, c->json_key, c->json_key_len);
+		trib_append(out, c->json_key, c->json_key_len);
 		if (e->nulls[k])
-			appendBinaryStringInfo(out, "null", 4);
+			trib_append(out, "null", 4);
 		else if (c->json_kind == TRIB_JSON_NONE)
 			trib_value_append(out, e->values[k], c->type, opts);
 		else
@@ -202,8 +220,8 @@ append_json_nulls(StringInfo out, const char *key, int keylen, StringInfo jn)
 	if (jn->data == NULL)
 		return;
 	appendStringInfoCharMacro(jn, ']');
-	appendBinaryStringInfo(out, key, keylen);
-	appendBinaryStringInfo(out, jn->data, jn->len);
+	trib_append(out, key, keylen);
+	trib_append(out, jn->data, jn->len);
 }
 
 /*
@@ -239,29 +257,29 @@ trib_write_row_change(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 	}
 	append_lsn_seq(out, change->lsn, seq);
 	appendStringInfoCharMacro(out, ',');
-	appendBinaryStringInfo(out, e->rel_json, e->rel_json_len);
+	trib_append(out, e->rel_json, e->rel_json_len);
 
 	if (change->action != REORDER_BUFFER_CHANGE_INSERT)
 	{
-		appendBinaryStringInfo(out, ",\"old\":", 7);
+		trib_append(out, ",\"old\":", 7);
 		if (oldtup)
 			append_tuple(out, e, oldtup,
 						 e->replident != REPLICA_IDENTITY_FULL, NULL, &old_jn,
 						 opts);
 		else
-			appendBinaryStringInfo(out, "null", 4);
+			trib_append(out, "null", 4);
 	}
 	if (newtup)
 	{
 		initStringInfo(&toast);
 		appendStringInfoCharMacro(&toast, '[');
-		appendBinaryStringInfo(out, ",\"new\":", 7);
+		trib_append(out, ",\"new\":", 7);
 		append_tuple(out, e, newtup, false, &toast, &new_jn, opts);
 		if (toast.len > 1)
 		{
 			appendStringInfoCharMacro(&toast, ']');
-			appendBinaryStringInfo(out, ",\"unchanged_toast\":", 19);
-			appendBinaryStringInfo(out, toast.data, toast.len);
+			trib_append(out, ",\"unchanged_toast\":", 19);
+			trib_append(out, toast.data, toast.len);
 		}
 	}
 	append_json_nulls(out, KIND(",\"json_nulls\":"), &new_jn);
@@ -289,7 +307,7 @@ trib_write_truncate(StringInfo out, const TribTxnHeader *h, XLogRecPtr lsn,
 			appendStringInfoCharMacro(out, ',');
 		first = false;
 		appendStringInfoCharMacro(out, '{');
-		appendBinaryStringInfo(out, e->rel_json, e->rel_json_len);
+		trib_append(out, e->rel_json, e->rel_json_len);
 		appendStringInfoCharMacro(out, '}');
 	}
 	appendStringInfo(out, "],\"cascade\":%s,\"restart_identity\":%s}",
@@ -311,11 +329,11 @@ trib_write_ddl(StringInfo out, TribRelEntry *e, const TribTxnHeader *h,
 	StringInfoData jn = {0};
 
 	open_record(out, KIND("{\"kind\":\"ddl\","), h);
-	appendBinaryStringInfo(out, ",\"lsn\":", 7);
+	trib_append(out, ",\"lsn\":", 7);
 	trib_json_lsn(out, lsn);
-	appendBinaryStringInfo(out, ",\"next_seq\":", 12);
+	trib_append(out, ",\"next_seq\":", 12);
 	trib_json_int64(out, next_seq);
-	appendBinaryStringInfo(out, ",\"ddl\":", 7);
+	trib_append(out, ",\"ddl\":", 7);
 	append_tuple(out, e, tup, false, NULL, &jn, opts);
 	appendStringInfoCharMacro(out, '}');
 }

@@ -27,6 +27,12 @@
  * Ownership: every entry owns a memory context holding all its pointers;
  * a rebuild deletes it and starts over.
  *
+ * Lookups.  Most transactions touch one relation, so the entry returned
+ * last is tried before the hash, and each entry keeps a pointer to its
+ * published relation's sent-signature entry once looked up.  Both are
+ * safe because dynahash never moves or frees an entry we do not remove,
+ * and we remove none; validity is still checked on every use.
+ *
  *-------------------------------------------------------------------------
  */
 #include "tributary.h"
@@ -46,6 +52,7 @@
 
 static HTAB *RelHash = NULL;
 static HTAB *SentHash = NULL;	/* published relid -> signature sent */
+static TribRelEntry *LastEntry = NULL;	/* the entry trib_relcache_get gave last */
 static MemoryContext RelCacheCxt = NULL;
 static bool callbacks_registered = false;
 
@@ -88,6 +95,7 @@ relcache_reset_cb(void *arg)
 {
 	RelHash = NULL;
 	SentHash = NULL;
+	LastEntry = NULL;
 	RelCacheCxt = NULL;
 }
 
@@ -280,6 +288,7 @@ build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
 	 * here ends the decoding session, which frees the whole cache.
 	 */
 	e->valid = true;
+	e->sent = NULL;				/* pub_relid may change below */
 
 	if (opts->publish_via_root && rel->rd_rel->relispartition)
 	{
@@ -336,13 +345,17 @@ trib_relcache_get(Relation rel, const TribOptions *opts)
 {
 	Oid			relid = RelationGetRelid(rel);
 	bool		found;
-	TribRelEntry *e;
+	TribRelEntry *e = LastEntry;
 
-	e = hash_search(RelHash, &relid, HASH_ENTER, &found);
-	if (!found)
+	if (e == NULL || e->relid != relid)
 	{
-		memset(((char *) e) + sizeof(Oid), 0, sizeof(TribRelEntry) - sizeof(Oid));
-		e->valid = false;
+		e = hash_search(RelHash, &relid, HASH_ENTER, &found);
+		if (!found)
+		{
+			memset(((char *) e) + sizeof(Oid), 0, sizeof(TribRelEntry) - sizeof(Oid));
+			e->valid = false;
+		}
+		LastEntry = e;
 	}
 	if (!e->valid)
 		build_entry(e, rel, opts);
@@ -357,9 +370,14 @@ trib_relcache_get(Relation rel, const TribOptions *opts)
 bool
 trib_relcache_take_unsent(TribRelEntry *e)
 {
-	bool		found;
-	TribSentEntry *s = hash_search(SentHash, &e->pub_relid, HASH_ENTER, &found);
+	bool		found = true;
+	TribSentEntry *s = e->sent;
 
+	if (s == NULL)
+	{
+		s = hash_search(SentHash, &e->pub_relid, HASH_ENTER, &found);
+		e->sent = s;
+	}
 	if (found && s->signature == e->signature)
 		return false;
 	s->signature = e->signature;

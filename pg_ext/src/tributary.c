@@ -206,35 +206,75 @@ rec_close(LogicalDecodingContext *ctx)
 		batch_flush(ctx);
 }
 
+/*
+ * Open a small control record: {"kind":"<kind>",<tags>; the caller appends
+ * its fields to ctx->out and ends it with simple_close().  Begin and commit
+ * records are written once per transaction, so they avoid format strings.
+ */
+static void
+simple_open(LogicalDecodingContext *ctx, const char *kind,
+			const TribTxnHeader *h)
+{
+	rec_open(ctx);
+	TRIB_APPEND_LIT(ctx->out, "{\"kind\":\"");
+	trib_append(ctx->out, kind, strlen(kind));
+	TRIB_APPEND_LIT(ctx->out, "\",");
+	trib_append(ctx->out, h->buf, h->len);
+}
+
+/* End a record opened by simple_open(). */
+static void
+simple_close(LogicalDecodingContext *ctx)
+{
+	appendStringInfoCharMacro(ctx->out, '}');
+	rec_close(ctx);
+}
+
 /* Write a small control record: kind, tags and preformatted extra fields. */
 static void
 write_simple(LogicalDecodingContext *ctx, const char *kind,
 			 const TribTxnHeader *h, const char *extra)
 {
-	rec_open(ctx);
-	appendStringInfo(ctx->out, "{\"kind\":\"%s\",", kind);
-	appendBinaryStringInfo(ctx->out, h->buf, h->len);
+	simple_open(ctx, kind, h);
 	if (extra)
 		appendStringInfoString(ctx->out, extra);
-	appendStringInfoCharMacro(ctx->out, '}');
-	rec_close(ctx);
+	simple_close(ctx);
 }
 
 /*
- * Write a record that closes a callback sequence (commit, prepare, stream
+ * Open a record that closes a callback sequence (commit, prepare, stream
  * stop/commit/abort, commit/rollback prepared) in a message of its own.
  * PostgreSQL tags the message with this record's position (for a commit,
  * the end of the commit record), so pg_recvlogical's -E and its feedback see
  * the same positions as with one record per message.  Costs one send per
- * transaction; the records before it still travel batched.
+ * transaction; the records before it still travel batched.  closing_close()
+ * ends the record and sends it.
  */
+static void
+closing_open(LogicalDecodingContext *ctx, const char *kind,
+			 const TribTxnHeader *h)
+{
+	batch_flush(ctx);
+	simple_open(ctx, kind, h);
+}
+
+/* End a record opened by closing_open() and send its message. */
+static void
+closing_close(LogicalDecodingContext *ctx)
+{
+	simple_close(ctx);
+	batch_flush(ctx);
+}
+
+/* A closing record with preformatted extra fields (see closing_open). */
 static void
 write_closing(LogicalDecodingContext *ctx, const char *kind,
 			  const TribTxnHeader *h, const char *extra)
 {
-	batch_flush(ctx);
-	write_simple(ctx, kind, h, extra);
-	batch_flush(ctx);
+	closing_open(ctx, kind, h);
+	if (extra)
+		appendStringInfoString(ctx->out, extra);
+	closing_close(ctx);
 }
 
 /* ,"gid":"..." for two-phase records, into buf. */
@@ -257,12 +297,9 @@ ensure_begin(LogicalDecodingContext *ctx, TribState *st, ReorderBufferTXN *txn,
 		return;
 	if (rbtxn_prepared(txn))
 	{
-		StringInfoData extra;
-
-		initStringInfo(&extra);
-		append_gid(&extra, txn->gid);
-		write_simple(ctx, "begin_prepare", &t->hdr, extra.data);
-		pfree(extra.data);
+		simple_open(ctx, "begin_prepare", &t->hdr);
+		append_gid(ctx->out, txn->gid);
+		simple_close(ctx);
 	}
 	else
 		write_simple(ctx, "begin", &t->hdr, NULL);
@@ -360,19 +397,16 @@ trib_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		ensure_begin(ctx, st, txn, t);
 }
 
-/* The extra fields of a commit or prepare record. */
-static char *
-end_fields(ReorderBufferTXN *txn, TribTxn *t)
+/* Append the extra fields of a commit or prepare record. */
+static void
+append_end_fields(StringInfo out, ReorderBufferTXN *txn, int64 changes)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, ",\"end_lsn\":");
-	trib_json_lsn(&buf, txn->end_lsn);
-	appendStringInfo(&buf, ",\"changes\":" INT64_FORMAT, t->next_seq);
+	TRIB_APPEND_LIT(out, ",\"end_lsn\":");
+	trib_json_lsn(out, txn->end_lsn);
+	TRIB_APPEND_LIT(out, ",\"changes\":");
+	trib_json_int64(out, changes);
 	if (txn->gid)
-		append_gid(&buf, txn->gid);
-	return buf.data;
+		append_gid(out, txn->gid);
 }
 
 /* Common end of commit and prepare: write `kind` if begin was written. */
@@ -387,10 +421,9 @@ finish_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (t->begin_written && st->opts.include_transaction)
 	{
-		char	   *extra = end_fields(txn, t);
-
-		write_closing(ctx, kind, &t->hdr, extra);
-		pfree(extra);
+		closing_open(ctx, kind, &t->hdr);
+		append_end_fields(ctx->out, txn, t->next_seq);
+		closing_close(ctx);
 	}
 	batch_flush(ctx);
 	OutputPluginUpdateProgress(ctx, skipped);
@@ -828,25 +861,20 @@ finish_streamed(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	TribState  *st = ctx->output_plugin_private;
 	TribTxn    *t = txn->output_plugin_private;
 	TribTxnHeader h;
-	StringInfoData extra;
 	const TribOptions *o = &st->opts;
 
 	trib_txn_header_set(&h, txn->xid, txn->final_lsn, ts);
-	initStringInfo(&extra);
-	appendStringInfoString(&extra, ",\"end_lsn\":");
-	trib_json_lsn(&extra, txn->end_lsn);
-	appendStringInfo(&extra, ",\"changes\":" INT64_FORMAT,
-					 t ? t->next_seq : 0);
-	if (txn->gid)
-		append_gid(&extra, txn->gid);
+	closing_open(ctx, kind, &h);
+	append_end_fields(ctx->out, txn, t ? t->next_seq : 0);
 	if (covered(o, txn->final_lsn, PG_INT64_MAX))
-		appendStringInfoString(&extra, ",\"discard\":true");
+		TRIB_APPEND_LIT(ctx->out, ",\"discard\":true");
 	else if (txn->final_lsn == o->resume_lsn)
-		appendStringInfo(&extra, ",\"discard_through_seq\":" INT64_FORMAT,
-						 o->resume_seq);
-	write_closing(ctx, kind, &h, extra.data);
+	{
+		TRIB_APPEND_LIT(ctx->out, ",\"discard_through_seq\":");
+		trib_json_int64(ctx->out, o->resume_seq);
+	}
+	closing_close(ctx);
 	OutputPluginUpdateProgress(ctx, false);
-	pfree(extra.data);
 	txn_free(txn);
 }
 

@@ -204,6 +204,8 @@ typedef struct TribRelEntry
 	char	   *rel_record;		/* relation record body, after the tags */
 	int			rel_record_len;
 	uint32		signature;		/* hash of rel_record */
+	struct TribSentEntry *sent; /* pub_relid's entry in the sent hash, once
+								 * looked up (relcache.c) */
 	MemoryContext cxt;			/* owns everything above but the entry */
 } TribRelEntry;
 
@@ -220,6 +222,25 @@ extern bool trib_relcache_take_unsent(TribRelEntry *e);
 extern bool trib_is_ddl_log(Relation rel);
 
 /* ---- JSON writing (jsonout.c) ---- */
+
+/*
+ * Append n bytes to out, like appendBinaryStringInfo but inline: for the
+ * short pieces of every record (keys, punctuation, tags) the call and its
+ * checks cost more than the copy, and with a constant n the compiler turns
+ * memcpy into a few moves.  Keeps out->data NUL-terminated.
+ */
+static inline void
+trib_append(StringInfo out, const char *s, int n)
+{
+	if (unlikely(out->len + n >= out->maxlen))
+		enlargeStringInfo(out, n);
+	memcpy(out->data + out->len, s, n);
+	out->len += n;
+	out->data[out->len] = '\0';
+}
+
+/* trib_append of a string literal. */
+#define TRIB_APPEND_LIT(out, lit) trib_append((out), (lit), sizeof(lit) - 1)
 
 extern void trib_jsonout_init(void);
 extern void trib_json_string(StringInfo out, const char *s, int len);

@@ -175,7 +175,7 @@ append_float8(StringInfo out, double d)
 	else
 	{
 		n = double_to_shortest_decimal_buf(d, buf);
-		appendBinaryStringInfo(out, buf, n);
+		trib_append(out, buf, n);
 	}
 }
 
@@ -191,7 +191,7 @@ append_float4(StringInfo out, float f)
 	else
 	{
 		n = float_to_shortest_decimal_buf(f, buf);
-		appendBinaryStringInfo(out, buf, n);
+		trib_append(out, buf, n);
 	}
 }
 
@@ -217,7 +217,7 @@ append_timetz(StringInfo out, TimeTzADT *t)
 	initStringInfo(&tmp);
 	trib_json_time(&tmp, t->time);
 	/* tmp holds "HH:MM:SS"; drop its closing quote and add the offset. */
-	appendBinaryStringInfo(out, tmp.data, tmp.len - 1);
+	trib_append(out, tmp.data, tmp.len - 1);
 	appendStringInfo(out, "%c%02d:%02d", off < 0 ? '-' : '+',
 					 aoff / SECS_PER_HOUR, (aoff / SECS_PER_MINUTE) % 60);
 	if (aoff % SECS_PER_MINUTE)
@@ -282,7 +282,7 @@ append_array_dim(StringInfo out, int dim, int ndim, const int *dims,
 			int			start = out->len;
 
 			if (nulls[idx])
-				appendBinaryStringInfo(out, "null", 4);
+				trib_append(out, "null", 4);
 			else
 			{
 				trib_value_append(out, elems[idx], elem, opts);
@@ -310,7 +310,7 @@ append_array(StringInfo out, Datum value, const TribTypeInfo *ti,
 
 	if (ndim == 0)
 	{
-		appendBinaryStringInfo(out, "[]", 2);
+		trib_append(out, "[]", 2);
 		return;
 	}
 	deconstruct_array(arr, ARR_ELEMTYPE(arr), ti->elem->typlen,
@@ -368,7 +368,7 @@ append_composite(StringInfo out, Datum value, const TribOptions *opts)
 						 strlen(NameStr(att->attname)));
 		appendStringInfoCharMacro(out, ':');
 		if (isnull[i])
-			appendBinaryStringInfo(out, "null", 4);
+			trib_append(out, "null", 4);
 		else
 			trib_value_append(out, values[i],
 							  trib_typeinfo_build(att->atttypid,
@@ -428,9 +428,9 @@ trib_value_append(StringInfo out, Datum value, const TribTypeInfo *ti,
 			break;
 		case TV_BOOL:
 			if (DatumGetBool(value))
-				appendBinaryStringInfo(out, "true", 4);
+				trib_append(out, "true", 4);
 			else
-				appendBinaryStringInfo(out, "false", 5);
+				trib_append(out, "false", 5);
 			break;
 		case TV_TEXT:
 			detoast_bytes(value, &data, &len);
