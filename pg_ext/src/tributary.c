@@ -271,10 +271,9 @@ static void
 write_closing(LogicalDecodingContext *ctx, const char *kind,
 			  const TribTxnHeader *h, const char *extra)
 {
-	closing_open(ctx, kind, h);
-	if (extra)
-		appendStringInfoString(ctx->out, extra);
-	closing_close(ctx);
+	batch_flush(ctx);
+	write_simple(ctx, kind, h, extra);
+	batch_flush(ctx);
 }
 
 /* ,"gid":"..." for two-phase records, into buf. */
