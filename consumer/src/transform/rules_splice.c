@@ -80,6 +80,7 @@ struct rl_splice
 	yajl_gen	g;				/* writes the values ops return */
 	trib_arena	arena;			/* yajl's memory while indexing one image */
 	yajl_alloc_funcs af;
+	trib_strbuf lit;			/* a plain string result, quoted (put_scalar) */
 };
 
 /* The parse: where the callbacks are. */
@@ -608,6 +609,21 @@ put_node(rl_splice *sp, sp_img *im, int mi, yajl_val v)
 		im->usable = false;		/* its members are not indexed */
 }
 
+/* Does yajl_gen_string (no escaped solidus, as sp->g) write s[0..n) as is
+ * between its quotes?  It escapes '"', '\\' and bytes below 0x20 only. */
+static bool
+plain_string(const char *s, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+	{
+		unsigned char c = (unsigned char) s[k];
+
+		if (c < 0x20 || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
 /* Generate scalar o as trib_jdoc_gen would generate trib_jvalue_buf_node(o)
  * and splice it over mi's range; mi keeps o's decoded text (up to its first
  * NUL, as the node's C string) and kind, no node. */
@@ -620,6 +636,7 @@ put_scalar(rl_splice *sp, sp_img *im, int mi, const trib_jvalue_buf *o)
 	size_t		outlen;
 	sp_node    *m;
 	yajl_type	kind;
+	bool		quoted = false;
 
 	yajl_gen_clear(sp->g);
 	yajl_gen_reset(sp->g, NULL);
@@ -627,6 +644,8 @@ put_scalar(rl_splice *sp, sp_img *im, int mi, const trib_jvalue_buf *o)
 	{
 		case TRIB_J_STRING:
 			kind = yajl_t_string;
+			if ((quoted = plain_string(t, n)))
+				break;			/* quoted below, without yajl's encoder */
 			(void) yajl_gen_string(sp->g, (const unsigned char *) t, n);
 			break;
 		case TRIB_J_NUMBER:
@@ -643,6 +662,15 @@ put_scalar(rl_splice *sp, sp_img *im, int mi, const trib_jvalue_buf *o)
 			break;
 	}
 	yajl_gen_get_buf(sp->g, &out, &outlen);
+	if (quoted)
+	{
+		sp->lit.len = 0;
+		trib_strbuf_addc(&sp->lit, '"');
+		trib_strbuf_add(&sp->lit, t, n);
+		trib_strbuf_addc(&sp->lit, '"');
+		out = (const unsigned char *) sp->lit.data;
+		outlen = sp->lit.len;
+	}
 	splice(im, (size_t) mi, (const char *) out, outlen);
 	m = &im->n[mi];
 	m->v = NULL;
@@ -765,6 +793,7 @@ rl_splice_destroy(rl_splice *sp)
 		trib_strbuf_free(&sp->img[i].names);
 	}
 	yajl_gen_free(sp->g);
+	trib_strbuf_free(&sp->lit);
 	trib_arena_free(&sp->arena);
 	free(sp);
 }
