@@ -23,6 +23,15 @@
  * scalar ends the index of that image: later rules take the tree path,
  * which parses the spliced text.
  *
+ * Text ops.  A value rule whose ops have value_text (masking, crypto) gets
+ * a scalar member as a trib_jvalue straight from the index and returns a
+ * trib_jvalue_buf; its result is written with the yajl_gen calls
+ * trib_jdoc_gen would make for trib_jvalue_buf_node(result) (a string that
+ * yajl would copy unescaped is quoted here directly), and the member keeps
+ * the result's decoded text and kind, no node.  So a masked value costs no
+ * yajl node, copy or strtod.  Objects and arrays, a refusal, and a member
+ * an earlier node op left a node on take the node path above.
+ *
  * Ownership: an rl_splice owns its indexes, texts and the nodes value ops
  * left; rl_splice_reset forgets them between events (keeping the
  * buffers), rl_splice_destroy frees everything.  A node handed to the

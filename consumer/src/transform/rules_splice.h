@@ -15,6 +15,8 @@
  * (yajl_gen, as the dump) is spliced into the compact text.  The result is
  * byte for byte the text the tree path writes; the tests compare both
  * (test_rules_splice.c).  An image no rule changed keeps its own text.
+ * A rule may also give a text op (rl_splice_apply_text), which gets the
+ * scalar's text and returns its result without any node.
  *
  * A path goes the tree path (RL_SP_TREE) when it has globs, reaches an
  * array or an object, or meets duplicate keys, and an image does when it
