@@ -136,6 +136,18 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 	return ok;
 }
 
+/* The rule's text op (rules_splice.h), as value_cb calls its node op. */
+static rl_sp_text_res
+value_text_cb(const trib_jvalue *in, const char *name, void *arg, trib_jvalue_buf *out)
+{
+	rl_value_arg *a = arg;
+	rl_sp_text_res res = a->r->ops->value_text(in, name, a, out);
+
+	if (res != RL_SPT_NODE)
+		a->changed = true;
+	return res;
+}
+
 /* Does pair (path p, image i) of rule r apply?  The key: top-level
  * columns only, and a cast keeps its types. */
 static bool
@@ -173,7 +185,8 @@ static bool
 values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 {
 	rl_sp_result sr = fast && !x->parsed[i]
-		? rl_splice_apply(x->sp, i, &a->r->paths[p], value_cb, a) : RL_SP_TREE;
+		? rl_splice_apply_text(x->sp, i, &a->r->paths[p], value_cb,
+							   a->r->ops->value_text ? value_text_cb : NULL, a) : RL_SP_TREE;
 
 	if (sr == RL_SP_CHANGED)
 		x->dirty[i] = true;		/* as the tree path: not when the op failed */

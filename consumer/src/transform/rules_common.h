@@ -37,6 +37,7 @@
 #include "jpath.h"
 #include "jsondoc.h"
 #include "metrics.h"
+#include "rules_splice.h"
 #include "strbuf.h"
 #include "verdict.h"
 
@@ -188,6 +189,10 @@ struct rl_ops
 	bool		(*value) (yajl_val *slot, const char *name, rl_value_arg *a);
 	bool		(*shapes) (const trib_rule_conf *c);
 	void		(*reshape) (trib_relation *rel, const rl_rule *r);
+	/* optional: `value` on a scalar's text, no nodes (rules_splice.h); on
+	 * the text path it runs first, and `value` only when it declines */
+	rl_sp_text_res (*value_text) (const trib_jvalue *in, const char *name,
+								  rl_value_arg *a, trib_jvalue_buf *out);
 };
 
 /* Does rule conf c select this event (sources, tables)? */

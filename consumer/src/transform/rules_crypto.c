@@ -239,10 +239,32 @@ crypto_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	return true;
 }
 
+/* crypto_value on a scalar's text (rules_splice.h): null stays null; a
+ * string, number or boolean becomes the string transform makes of its
+ * text, as crypto_value's trib_jdoc_string node would be written. */
+static rl_sp_text_res
+crypto_value_text(const trib_jvalue *in, const char *name, rl_value_arg *a,
+				  trib_jvalue_buf *out)
+{
+	char	   *t = NULL;
+
+	if (in->kind == TRIB_J_NULL)
+		return trib_jvalue_buf_set(out, TRIB_J_NULL, "null", 4), RL_SPT_OUT;
+	if (!transform((rl_rule *) a->r, a->x, name, in->text, in->len, &t, a->errbuf, a->errlen))
+	{
+		if (a->x->why)
+			a->x->why_field = name;
+		return RL_SPT_FAIL;
+	}
+	trib_jvalue_buf_set(out, TRIB_J_STRING, t, strlen(t));
+	free(t);
+	return RL_SPT_OUT;
+}
+
 /* Every crypto rule is a value rule whose output is text. */
 #define CRYPTO_OPS(flags) \
 	{(flags), init_crypto, free_crypto, rl_apply_values, crypto_value, rl_shapes_always, \
-	 rl_reshape_text}
+	 rl_reshape_text, crypto_value_text}
 
 const rl_ops rl_ops_hash = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
 const rl_ops rl_ops_tokenize = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);

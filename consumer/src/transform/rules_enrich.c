@@ -429,8 +429,8 @@ reshape_lookup(trib_relation *rel, const rl_rule *r)
 	rl_rel_add_column(rel, r->c->into, "jsonb");
 }
 
-const rl_ops rl_ops_outbox = {0, NULL, NULL, apply_outbox, NULL, NULL, NULL};
+const rl_ops rl_ops_outbox = {0, NULL, NULL, apply_outbox, NULL, NULL, NULL, NULL};
 const rl_ops rl_ops_aggregate = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_aggregate, NULL,
-	rl_shapes_always, reshape_aggregate};
+	rl_shapes_always, reshape_aggregate, NULL};
 const rl_ops rl_ops_lookup = {RL_ROWS | RL_SHAPE_KNOWN, NULL, free_lookup, apply_lookup, NULL,
-	rl_shapes_always, reshape_lookup};
+	rl_shapes_always, reshape_lookup, NULL};

@@ -166,6 +166,6 @@ apply_flatten(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return TRIB_VERDICT_KEEP;
 }
 
-const rl_ops rl_ops_sample = {RL_SHAPE_KNOWN, init_sample, free_sample, apply_sample, NULL, NULL, NULL};
-const rl_ops rl_ops_route = {0, rl_lua_init, NULL, apply_route, NULL, NULL, NULL};
-const rl_ops rl_ops_flatten = {0, NULL, NULL, apply_flatten, NULL, NULL, NULL};
+const rl_ops rl_ops_sample = {RL_SHAPE_KNOWN, init_sample, free_sample, apply_sample, NULL, NULL, NULL, NULL};
+const rl_ops rl_ops_route = {0, rl_lua_init, NULL, apply_route, NULL, NULL, NULL, NULL};
+const rl_ops rl_ops_flatten = {0, NULL, NULL, apply_flatten, NULL, NULL, NULL, NULL};

@@ -262,10 +262,10 @@ reshape_rename(trib_relation *rel, const rl_rule *r)
 }
 
 const rl_ops rl_ops_cast = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, rl_apply_values, cast_value,
-	rl_shapes_always, reshape_cast};
+	rl_shapes_always, reshape_cast, NULL};
 const rl_ops rl_ops_drop = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL,
-	rl_shapes_always, reshape_drop};
+	rl_shapes_always, reshape_drop, NULL};
 const rl_ops rl_ops_keep = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL,
-	rl_shapes_always, reshape_keep};
+	rl_shapes_always, reshape_keep, NULL};
 const rl_ops rl_ops_rename = {RL_ROWS | RL_SHAPE_KNOWN, NULL, NULL, apply_shape, NULL,
-	rl_shapes_always, reshape_rename};
+	rl_shapes_always, reshape_rename, NULL};

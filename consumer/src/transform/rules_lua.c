@@ -171,7 +171,7 @@ reshape_compute(trib_relation *rel, const rl_rule *r)
 	rl_rel_add_column(rel, r->c->field, r->c->column_type);
 }
 
-const rl_ops rl_ops_filter = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL, NULL, NULL};
+const rl_ops rl_ops_filter = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL, NULL, NULL, NULL};
 const rl_ops rl_ops_compute = {RL_SHAPE_KNOWN, rl_lua_init, NULL, rl_apply_lua, NULL,
-	rl_shapes_always, reshape_compute};
-const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL, NULL, NULL};
+	rl_shapes_always, reshape_compute, NULL};
+const rl_ops rl_ops_map = {0, rl_lua_init, NULL, rl_apply_lua, NULL, NULL, NULL, NULL};

@@ -145,24 +145,33 @@ sqltype_of(const trib_event *ev, const char *column)
 	return NULL;
 }
 
-/* One value through the rule's mask, in place. */
-static bool
-mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
+/* The rule's mask for a value whose scalar text is `text` (NULL: none):
+ * its e-mail mask when it has one and the text holds an '@'. */
+static const trib_mask *
+mask_for(const rl_rule *r, const char *text)
 {
-	const rl_rule *r = a->r;
-	const trib_mask *m = r->mask;
-	const char *text;
-	trib_mask_row row = {0};
-	char		e[256];
+	return r->mask_email != NULL && text != NULL && strchr(text, '@') != NULL
+		? r->mask_email : r->mask;
+}
 
-	if (r->mask_email != NULL && (text = trib_jdoc_scalar_text(*slot)) != NULL &&
-		strchr(text, '@') != NULL)
-		m = r->mask_email;
+/* The row the strategies may key on: the event's key and the column. */
+static trib_mask_row
+row_of(const rl_value_arg *a, const char *name)
+{
+	trib_mask_row row = {0};
+
 	row.row_key = a->x->ev->key;
 	row.row_key_len = a->x->ev->key ? strlen(a->x->ev->key) : 0;
 	row.column = name;
-	if (trib_mask_apply_node(m, slot, sqltype_of(a->x->ev, name), &row, e, sizeof(e)))
-		return true;
+	return row;
+}
+
+/* Refuse the event for the mask's message e; returns false. */
+static bool
+mask_refuse(rl_value_arg *a, const char *name, const char *e)
+{
+	const rl_rule *r = a->r;
+
 	/* substitute, perturb and generalize name the rule type first (as they
 	 * always have); redact's and partial's messages stand as they are */
 	if (r->c->type == TRIB_RULE_REDACT || r->c->type == TRIB_RULE_PARTIAL)
@@ -173,6 +182,38 @@ mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	a->x->why_field = name;
 	return false;
 }
+
+/* One value through the rule's mask, in place. */
+static bool
+mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
+{
+	const trib_mask *m = mask_for(a->r, trib_jdoc_scalar_text(*slot));
+	trib_mask_row row = row_of(a, name);
+	char		e[256];
+
+	if (trib_mask_apply_node(m, slot, sqltype_of(a->x->ev, name), &row, e, sizeof(e)))
+		return true;
+	return mask_refuse(a, name, e);
+}
+
+/* mask_value on a scalar's text (rules_splice.h): what trib_mask_apply_node
+ * does for a scalar, without its nodes. */
+static rl_sp_text_res
+mask_value_text(const trib_jvalue *in, const char *name, rl_value_arg *a,
+				trib_jvalue_buf *out)
+{
+	const trib_mask *m = mask_for(a->r, in->kind == TRIB_J_NULL ? NULL : in->text);
+	trib_mask_row row = row_of(a, name);
+	trib_jvalue v = *in;
+	char		e[256];
+
+	v.sqltype = sqltype_of(a->x->ev, name);
+	if (trib_mask_apply(m, &v, &row, out, e, sizeof(e)))
+		return RL_SPT_OUT;
+	(void) mask_refuse(a, name, e);
+	return RL_SPT_FAIL;
+}
+
 
 /* redact writes text unless it writes null. */
 static bool
@@ -192,7 +233,7 @@ generalize_shapes(const trib_rule_conf *c)
  * (shapes) and retype the columns they name (perturb keeps numbers). */
 #define MASK_OPS(init, shapes, reshape) \
 	{RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, (init), free_masks, rl_apply_values, mask_value, \
-	 (shapes), (reshape)}
+	 (shapes), (reshape), mask_value_text}
 
 const rl_ops rl_ops_redact = MASK_OPS(init_text, redact_shapes, rl_reshape_text);
 const rl_ops rl_ops_partial = MASK_OPS(init_text, rl_shapes_always, rl_reshape_text);

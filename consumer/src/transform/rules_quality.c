@@ -316,4 +316,4 @@ rl_quality_verdicts(rl_evctx *x, rl_rule *r, yajl_val row, trib_quality_verdict_
 	trib_quality_batch_reset(r->qc);
 }
 
-const rl_ops rl_ops_quality = {RL_SHAPE_KNOWN, init_quality, free_quality, apply_quality, NULL, NULL, NULL};
+const rl_ops rl_ops_quality = {RL_SHAPE_KNOWN, init_quality, free_quality, apply_quality, NULL, NULL, NULL, NULL};

@@ -23,6 +23,15 @@
  * scalar ends the index of that image: later rules take the tree path,
  * which parses the spliced text.
  *
+ * Text ops.  A value rule whose ops have value_text (masking, crypto) gets
+ * a scalar member as a trib_jvalue straight from the index and returns a
+ * trib_jvalue_buf; its result is written with the yajl_gen calls
+ * trib_jdoc_gen would make for trib_jvalue_buf_node(result) (a string that
+ * yajl would copy unescaped is quoted here directly), and the member keeps
+ * the result's decoded text and kind, no node.  So a masked value costs no
+ * yajl node, copy or strtod.  Objects and arrays, a refusal, and a member
+ * an earlier node op left a node on take the node path above.
+ *
  * Ownership: an rl_splice owns its indexes, texts and the nodes value ops
  * left; rl_splice_reset forgets them between events (keeping the
  * buffers), rl_splice_destroy frees everything.  A node handed to the
@@ -33,6 +42,7 @@
 #include "arena.h"
 #include "jscan.h"
 #include "jsondoc.h"
+#include "jvalue.h"
 #include "strbuf.h"
 #include "yajl_tokens.h"
 
@@ -79,6 +89,7 @@ struct rl_splice
 	yajl_gen	g;				/* writes the values ops return */
 	trib_arena	arena;			/* yajl's memory while indexing one image */
 	yajl_alloc_funcs af;
+	trib_strbuf lit;			/* a plain string result, quoted (put_scalar) */
 };
 
 /* The parse: where the callbacks are. */
@@ -586,25 +597,15 @@ rl_splice_can(const rl_splice *sp, int i, const trib_jpath *p)
 	return sp->img[i].usable && lookup(&sp->img[i], p) != SP_TREE;
 }
 
-rl_sp_result
-rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn, void *arg)
+/* Generate node v (now member mi's value) and splice it over mi's range;
+ * mi keeps v for the rules after. */
+static void
+put_node(rl_splice *sp, sp_img *im, int mi, yajl_val v)
 {
-	sp_img	   *im = &sp->img[i];
-	sp_node    *m;
-	int			mi;
-	yajl_val	v;
-	bool		ok;
 	const unsigned char *out;
 	size_t		outlen;
+	sp_node    *m;
 
-	if (!im->usable || (mi = lookup(im, p)) == SP_TREE)
-		return RL_SP_TREE;
-	if (mi == SP_NONE)
-		return RL_SP_NONE;
-	m = &im->n[mi];
-	v = node_of(im, m);
-	m->v = NULL;
-	ok = fn(&v, im->names.data + m->name_off, arg);
 	yajl_gen_clear(sp->g);
 	yajl_gen_reset(sp->g, NULL);
 	(void) trib_jdoc_gen(sp->g, v);
@@ -615,7 +616,154 @@ rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn, voi
 	m->kind = v ? v->type : yajl_t_null;
 	if (m->kind == yajl_t_object || m->kind == yajl_t_array)
 		im->usable = false;		/* its members are not indexed */
+}
+
+/* Does yajl_gen_string (no escaped solidus, as sp->g) write s[0..n) as is
+ * between its quotes?  It escapes '"', '\\' and bytes below 0x20 only. */
+static bool
+plain_string(const char *s, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+	{
+		unsigned char c = (unsigned char) s[k];
+
+		if (c < 0x20 || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Generate scalar o as trib_jdoc_gen would generate trib_jvalue_buf_node(o)
+ * and splice it over mi's range; mi keeps o's decoded text (up to its first
+ * NUL, as the node's C string) and kind, no node. */
+static void
+put_scalar(rl_splice *sp, sp_img *im, int mi, const trib_jvalue_buf *o)
+{
+	const char *t = o->text.data ? o->text.data : "";
+	size_t		n = strlen(t);
+	const unsigned char *out;
+	size_t		outlen;
+	sp_node    *m;
+	yajl_type	kind;
+	bool		quoted = false;
+
+	yajl_gen_clear(sp->g);
+	yajl_gen_reset(sp->g, NULL);
+	switch (o->kind)
+	{
+		case TRIB_J_STRING:
+			kind = yajl_t_string;
+			if ((quoted = plain_string(t, n)))
+				break;			/* quoted below, without yajl's encoder */
+			(void) yajl_gen_string(sp->g, (const unsigned char *) t, n);
+			break;
+		case TRIB_J_NUMBER:
+			kind = yajl_t_number;
+			(void) yajl_gen_number(sp->g, t, n);
+			break;
+		case TRIB_J_BOOL:
+			kind = strcmp(t, "true") == 0 ? yajl_t_true : yajl_t_false;
+			(void) yajl_gen_bool(sp->g, kind == yajl_t_true);
+			break;
+		default:
+			kind = yajl_t_null;
+			(void) yajl_gen_null(sp->g);
+			break;
+	}
+	yajl_gen_get_buf(sp->g, &out, &outlen);
+	if (quoted)
+	{
+		sp->lit.len = 0;
+		trib_strbuf_addc(&sp->lit, '"');
+		trib_strbuf_add(&sp->lit, t, n);
+		trib_strbuf_addc(&sp->lit, '"');
+		out = (const unsigned char *) sp->lit.data;
+		outlen = sp->lit.len;
+	}
+	splice(im, (size_t) mi, (const char *) out, outlen);
+	m = &im->n[mi];
+	m->v = NULL;
+	m->kind = kind;
+	m->text_off = add_name(im, t, n);
+}
+
+/* Member m's scalar value as the text op gets it (trib_jvalue_from_yajl of
+ * node_of(m), without the node). */
+static void
+scalar_of(const sp_img *im, const sp_node *m, trib_jvalue *in)
+{
+	in->sqltype = NULL;
+	switch (m->kind)
+	{
+		case yajl_t_string:
+		case yajl_t_number:
+			in->kind = m->kind == yajl_t_string ? TRIB_J_STRING : TRIB_J_NUMBER;
+			in->text = im->names.data + m->text_off;
+			break;
+		case yajl_t_true:
+		case yajl_t_false:
+			in->kind = TRIB_J_BOOL;
+			in->text = m->kind == yajl_t_true ? "true" : "false";
+			break;
+		default:
+			in->kind = TRIB_J_NULL;
+			in->text = "null";
+			break;
+	}
+	in->len = strlen(in->text);
+}
+
+/* The text op on member mi: RL_SP_TREE when it declines (the node op runs
+ * then), else how it went, its result spliced in. */
+static rl_sp_result
+apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, void *arg)
+{
+	sp_node    *m = &im->n[mi];
+	trib_jvalue in;
+	trib_jvalue_buf out = {0};
+	rl_sp_text_res res;
+
+	if (m->v != NULL)
+		return RL_SP_TREE;		/* a node an earlier op left: the node op */
+	scalar_of(im, m, &in);
+	res = tfn(&in, im->names.data + m->name_off, arg, &out);
+	if (res == RL_SPT_OUT && (out.kind == TRIB_J_OBJECT || out.kind == TRIB_J_ARRAY))
+		put_node(sp, im, mi, trib_jvalue_buf_node(&out));
+	else if (res == RL_SPT_OUT)
+		put_scalar(sp, im, mi, &out);
+	else if (res == RL_SPT_FAIL)
+		put_node(sp, im, mi, node_of(im, m));	/* unchanged, as the node op */
+	trib_jvalue_buf_free(&out);
+	return res == RL_SPT_NODE ? RL_SP_TREE : res == RL_SPT_OUT ? RL_SP_CHANGED : RL_SP_STOP;
+}
+
+rl_sp_result
+rl_splice_apply_text(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn,
+					 rl_sp_text_fn tfn, void *arg)
+{
+	sp_img	   *im = &sp->img[i];
+	int			mi;
+	yajl_val	v;
+	bool		ok;
+	rl_sp_result r;
+
+	if (!im->usable || (mi = lookup(im, p)) == SP_TREE)
+		return RL_SP_TREE;
+	if (mi == SP_NONE)
+		return RL_SP_NONE;
+	if (tfn != NULL && (r = apply_text(sp, im, mi, tfn, arg)) != RL_SP_TREE)
+		return r;
+	v = node_of(im, &im->n[mi]);
+	im->n[mi].v = NULL;
+	ok = fn(&v, im->names.data + im->n[mi].name_off, arg);
+	put_node(sp, im, mi, v);
 	return ok ? RL_SP_CHANGED : RL_SP_STOP;
+}
+
+rl_sp_result
+rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn, void *arg)
+{
+	return rl_splice_apply_text(sp, i, p, fn, NULL, arg);
 }
 
 const char *
@@ -654,6 +802,7 @@ rl_splice_destroy(rl_splice *sp)
 		trib_strbuf_free(&sp->img[i].names);
 	}
 	yajl_gen_free(sp->g);
+	trib_strbuf_free(&sp->lit);
 	trib_arena_free(&sp->arena);
 	free(sp);
 }

@@ -15,6 +15,8 @@
  * (yajl_gen, as the dump) is spliced into the compact text.  The result is
  * byte for byte the text the tree path writes; the tests compare both
  * (test_rules_splice.c).  An image no rule changed keeps its own text.
+ * A rule may also give a text op (rl_splice_apply_text), which gets the
+ * scalar's text and returns its result without any node.
  *
  * A path goes the tree path (RL_SP_TREE) when it has globs, reaches an
  * array or an object, or meets duplicate keys, and an image does when it
@@ -26,6 +28,7 @@
 #include <stdbool.h>
 
 #include "jpath.h"
+#include "jvalue.h"
 
 #define RL_SPLICE_NIMG 3		/* images per event (rules_common.h: NIMG) */
 
@@ -62,6 +65,27 @@ bool		rl_splice_can(const rl_splice *sp, int i, const trib_jpath *p);
  * i, its result spliced into the text. */
 rl_sp_result rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p,
 							 trib_jpath_fn fn, void *arg);
+
+/* What a text op made of a scalar: a result in *out, a refusal (the op
+ * failed, as a node op returning false), or "use the node op". */
+typedef enum rl_sp_text_res
+{
+	RL_SPT_OUT,
+	RL_SPT_FAIL,
+	RL_SPT_NODE
+} rl_sp_text_res;
+
+/* A value op on a scalar's text: in (sqltype NULL) -> *out (zeroed; freed
+ * by the caller), with the member's name.  Its result must be what fn would
+ * leave as trib_jvalue_buf_node(out) for trib_jvalue_from_yajl(node):
+ * the spliced bytes are the same, without the nodes. */
+typedef rl_sp_text_res (*rl_sp_text_fn) (const trib_jvalue *in, const char *name,
+										 void *arg, trib_jvalue_buf *out);
+
+/* rl_splice_apply, but a scalar no earlier op left a node for goes
+ * through tfn (when not NULL) first, fn only when tfn says RL_SPT_NODE. */
+rl_sp_result rl_splice_apply_text(rl_splice *sp, int i, const trib_jpath *p,
+								  trib_jpath_fn fn, rl_sp_text_fn tfn, void *arg);
 
 /* Image i's text once something was spliced into it, else NULL. */
 const char *rl_splice_text(const rl_splice *sp, int i);

@@ -169,4 +169,4 @@ apply_allow(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	return TRIB_VERDICT_KEEP;
 }
 
-const rl_ops rl_ops_allow = {RL_SHAPE_KNOWN, NULL, NULL, apply_allow, NULL, NULL, NULL};
+const rl_ops rl_ops_allow = {RL_SHAPE_KNOWN, NULL, NULL, apply_allow, NULL, NULL, NULL, NULL};
