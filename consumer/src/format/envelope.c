@@ -8,7 +8,9 @@
  * through a table-driven JSON escaper that copies runs of safe bytes with
  * one memcpy and checks that non-ASCII bytes are UTF-8.  Constant parts
  * of the source block (version, prefix) are escaped once, when the
- * envelope is made.  Transaction metadata keeps per-table counters in a
+ * envelope is made; what depends on the event's names (its topic, the
+ * source block's schema and table) is kept from the last record while
+ * the names repeat (name_memo_for), as the source block's head is.  Transaction metadata keeps per-table counters in a
  * small open-addressing hash, reset by a generation number per
  * transaction.
  *

@@ -5,8 +5,9 @@
  * Design.  One librdkafka producer per sink.  The hot path of write() is:
  * encode the event (envelope.c, into a reused buffer; value_format json_sr
  * and avro then frame or re-encode the value, kafka_wire.c), look the topic up in
- * a small hash of rd_kafka_topic_t handles, producev() each record with
- * RD_KAFKA_MSG_F_COPY and the event id header, and every 64 writes poll(0)
+ * a small hash of rd_kafka_topic_t handles (the last one found is compared
+ * first), producev() each record with RD_KAFKA_MSG_F_COPY and the event id
+ * header (its commit LSN's text kept while it repeats), and every 64 writes poll(0)
  * to serve delivery reports and ack when the low watermark moved (the
  * pipeline polls after each batch too).  F_COPY costs one allocation per
  * message, key and value inside it; handing librdkafka a buffer of ours
