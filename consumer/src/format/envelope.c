@@ -8,7 +8,9 @@
  * through a table-driven JSON escaper that copies runs of safe bytes with
  * one memcpy and checks that non-ASCII bytes are UTF-8.  Constant parts
  * of the source block (version, prefix) are escaped once, when the
- * envelope is made.  Transaction metadata keeps per-table counters in a
+ * envelope is made; what depends on the event's names (its topic, the
+ * source block's schema and table) is kept from the last record while
+ * the names repeat (name_memo_for), as the source block's head is.  Transaction metadata keeps per-table counters in a
  * small open-addressing hash, reset by a generation number per
  * transaction.
  *
@@ -151,6 +153,18 @@ struct trib_envelope
 	int64_t		src_ms;
 	int64_t		src_us;
 	int			src_snap;		/* 0: nothing cached yet */
+	/* what the last record's names rendered to (name_memo_for) */
+	struct name_memo
+	{
+		char	   *source,
+				   *db,
+				   *schema,
+				   *table;		/* copies of the names it was made from */
+		bool		topic_ok;	/* topic: the table pattern's, with its NUL */
+		bool		names_ok;	/* names: ,"schema":S,"table":T */
+		trib_strbuf topic;
+		trib_strbuf names;
+	}			memo;
 };
 
 /* ASCII characters that must be escaped in a JSON string: 0 = copy as
@@ -565,7 +579,57 @@ trib_envelope_free(trib_envelope *env)
 	trib_strbuf_free(&env->src_head);
 	free(env->src_connector);
 	free(env->src_db);
+	free(env->memo.source);
+	free(env->memo.db);
+	free(env->memo.schema);
+	free(env->memo.table);
+	trib_strbuf_free(&env->memo.topic);
+	trib_strbuf_free(&env->memo.names);
 	free(env);
+}
+
+/* Two strings equal, or both NULL. */
+static bool
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Replace *keep with a copy of s unless it is the same already. */
+static void
+keep_str(char **keep, const char *s)
+{
+	if (str_same(*keep, s))
+		return;
+	free(*keep);
+	*keep = s ? trib_xstrdup(s) : NULL;
+}
+
+/*
+ * The memo of the names a record is written for: the source's name, db,
+ * schema and table of the last record, and what they rendered to (its
+ * topic, the source block's schema and table members), reused while the
+ * next records name the same ones (every row of a transaction on one
+ * table does).  Anything else they depend on (prefix, pattern) is fixed
+ * for the envelope's life.  Returns the memo, cleared when a name
+ * changed.
+ */
+static struct name_memo *
+name_memo_for(trib_envelope *env, const char *source, const char *db,
+			  const char *schema, const char *table)
+{
+	struct name_memo *m = &env->memo;
+
+	if (str_same(m->table, table) && str_same(m->schema, schema) &&
+		str_same(m->db, db) && str_same(m->source, source))
+		return m;
+	keep_str(&m->source, source);
+	keep_str(&m->db, db);
+	keep_str(&m->schema, schema);
+	keep_str(&m->table, table);
+	m->topic_ok = false;
+	m->names_ok = false;
+	return m;
 }
 
 /* Append a variable's value to a topic, replacing illegal characters. */
@@ -657,6 +721,28 @@ topic_routed(ebuf *b, const char *topic, char *errbuf, size_t errlen)
 		return false;
 	}
 	eb_ch(b, '\0');
+	return true;
+}
+
+/* Append the table pattern's topic for these names, from the memo when
+ * they are the last record's (name_memo_for); false when illegal. */
+static bool
+topic_memo_write(trib_envelope *env, ebuf *b, const char *source, const char *db,
+				 const char *schema, const char *table, char *errbuf, size_t errlen)
+{
+	struct name_memo *m = name_memo_for(env, source, db, schema, table);
+	size_t		start = b->len;
+
+	if (m->topic_ok)
+	{
+		eb_put(b, m->topic.data, m->topic.len);
+		return true;
+	}
+	if (!topic_write(env, &env->topic, b, source, db, schema, table, errbuf, errlen))
+		return false;
+	m->topic.len = 0;
+	trib_strbuf_add(&m->topic, b->p + start, b->len - start);
+	m->topic_ok = true;
 	return true;
 }
 
@@ -1024,6 +1110,29 @@ write_update_description(ebuf *b, const trib_event *ev)
 	yajl_tree_free(root);
 }
 
+/* The source block's members ,"schema":S,"table":T, from the memo when
+ * the names are the last record's (name_memo_for). */
+static void
+write_names(trib_envelope *env, ebuf *b, const trib_event *ev, const char *schema,
+			const char *table)
+{
+	struct name_memo *m = name_memo_for(env, ev->source, ev->db, schema, table);
+	size_t		start = b->len;
+
+	if (m->names_ok)
+	{
+		eb_put(b, m->names.data, m->names.len);
+		return;
+	}
+	EB_LIT(b, ",\"schema\":");
+	eb_jcstr(b, schema);
+	EB_LIT(b, ",\"table\":");
+	eb_jcstr(b, table);
+	m->names.len = 0;
+	trib_strbuf_add(&m->names, b->p + start, b->len - start);
+	m->names_ok = true;
+}
+
 /* The source block's members after db for PostgreSQL (and, outside
  * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin.
  * sequence's first member is the event's own commit LSN, or with dbz
@@ -1031,9 +1140,11 @@ write_update_description(ebuf *b, const trib_event *ev)
  * has it, the commit LSN of the transaction before (ev->prev_commit_lsn;
  * null when unknown). */
 static void
-write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
+write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *pos,
 				bool dbz, const char *schema, const char *table)
 {
+	ebuf	   *b = &env->buf;
+
 	EB_LIT(b, ",\"sequence\":");
 	if (pos->commit_lsn == 0 && pos->lsn == 0)
 		EB_LIT(b, "null");
@@ -1047,10 +1158,7 @@ write_source_pg(ebuf *b, const trib_event *ev, const trib_position *pos,
 		eb_ch(b, ']');
 		eb_ch(b, '"');
 	}
-	EB_LIT(b, ",\"schema\":");
-	eb_jcstr(b, schema);
-	EB_LIT(b, ",\"table\":");
-	eb_jcstr(b, table);
+	write_names(env, b, ev, schema, table);
 	EB_LIT(b, ",\"txId\":");
 	if (ev->txid)
 		eb_u64(b, ev->txid);
@@ -1083,23 +1191,6 @@ source_instant(const trib_envelope *env, const trib_event *ev,
 		*ms = env->now_us / 1000;
 		*us = env->now_us;
 	}
-}
-
-/* Two strings equal, or both NULL. */
-static bool
-str_same(const char *a, const char *b)
-{
-	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-/* Replace *keep with a copy of s unless it is the same already. */
-static void
-keep_str(char **keep, const char *s)
-{
-	if (str_same(*keep, s))
-		return;
-	free(*keep);
-	*keep = s ? trib_xstrdup(s) : NULL;
 }
 
 /*
@@ -1182,7 +1273,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 		eb_jcstr(b, table);
 	}
 	else
-		write_source_pg(b, ev, pos, env->dbz != NULL &&
+		write_source_pg(env, ev, pos, env->dbz != NULL &&
 						(ev->connector == NULL || strcmp(ev->connector, "postgresql") == 0),
 						schema, table);
 	write_source_own(env, pos);
@@ -1528,8 +1619,8 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	/* routed: the router's choice wins over the pattern */
 	if (ev->topic && table == ev->table
 		? !topic_routed(b, ev->topic, errbuf, errlen)
-		: !topic_write(env, &env->topic, b, ev->source, ev->db, schema,
-					   table, errbuf, errlen))
+		: !topic_memo_write(env, b, ev->source, ev->db, schema, table, errbuf,
+							errlen))
 		return false;
 
 	value = b->len;

@@ -1044,6 +1044,72 @@ test_source_head_follows_each_event(void **state)
 	}
 }
 
+/* Every name in the topic, for the names test. */
+static void
+tweak_all_names(trib_envelope_opts *o)
+{
+	o->topic_pattern = "${prefix}.${source}.${db}.${schema}.${table}";
+}
+
+/*
+ * The names a record is written for are kept with what they rendered to
+ * (envelope.c, name_memo_for: the topic, the source block's schema and
+ * table): each event of a run whose source, db, schema and table change
+ * from one to the next (NULL among them, and names that only share a
+ * prefix) gets the topics and values a fresh envelope writes, under the
+ * default pattern and one that names all of them, and in Debezium mode.
+ */
+static void
+test_names_follow_each_event(void **state)
+{
+	static const char *const sources[] = {"pg1", "pg2", NULL};
+	static const char *const dbs[] = {"shop", NULL, "shop2"};
+	static const char *const schemas[] = {"public", NULL, "public", "pub"};
+	static const char *const tables[] = {"orders", "orders_x", "order", "caf\xc3\xa9"};
+	void		(*tweaks[]) (trib_envelope_opts *) = {NULL, tweak_all_names, tweak_debezium};
+
+	(void) state;
+	for (size_t mode = 0; mode < sizeof(tweaks) / sizeof(tweaks[0]); mode++)
+	{
+		trib_envelope *kept = mkenv(tweaks[mode]);
+
+		for (int i = 0; i < 96; i++)
+		{
+			trib_event *ev = mkev(i % 5 == 4 ? TRIB_OP_DELETE : TRIB_OP_CREATE,
+								  i % 5 == 4 ? "{\"id\":7}" : NULL,
+								  i % 5 == 4 ? NULL : "{\"id\":7}", "{\"id\":7}");
+			trib_envelope *fresh = mkenv(tweaks[mode]);
+			const trib_record *a,
+					   *b;
+			size_t		na,
+						nb;
+
+			ev->source = sources[(i / 7) % 3];
+			ev->db = dbs[(i / 5) % 3];
+			ev->schema = schemas[(i / 3) % 4];
+			ev->table = tables[(i / 2) % 4];
+			b = encode(fresh, ev, &nb);
+			a = encode(kept, ev, &na);
+			assert_int_equal(na, nb);
+			for (size_t r = 0; r < na; r++)
+			{
+				assert_string_equal(a[r].topic, b[r].topic);
+				assert_int_equal(a[r].value_len, b[r].value_len);
+				if (b[r].value != NULL)
+				{
+					char	   *want = strndup(b[r].value, b[r].value_len);
+
+					assert_text(a[r].value, a[r].value_len, want);
+					free(want);
+				}
+			}
+			trib_envelope_free(fresh);
+			trib_event_free(ev);
+		}
+		trib_envelope_free(kept);
+	}
+}
+
 int
 main(void)
 {
@@ -1076,6 +1142,7 @@ main(void)
 		cmocka_unit_test(test_source_without_lsn),
 		cmocka_unit_test(test_source_own_members),
 		cmocka_unit_test(test_source_head_follows_each_event),
+		cmocka_unit_test(test_names_follow_each_event),
 		cmocka_unit_test(test_benchmark),
 	};
 

@@ -41,6 +41,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ack_tracker.h"
+#include "envelope.h"
 #include "event.h"
 #include "kafka_mock.h"
 #include "sink.h"
@@ -621,6 +622,57 @@ test_produce_exactly_n_in_order(void **state)
 	assert_false(rb.duplicate);
 	assert_false(rb.order_broken);
 	assert_false(rb.missing_header);
+	rb_free(&rb);
+	trib_kafka_mock_stop(fx.m);
+}
+
+/* The tributary.id header of each record is trib_envelope_event_id's
+ * text of its event, also while events share a commit LSN (the sink
+ * keeps that part's text) and when the commit LSN changes or seq grows
+ * to 20 digits. */
+static void
+test_event_id_header_text(void **state)
+{
+	static const struct
+	{
+		uint64_t	commit_lsn;
+		uint64_t	seq;
+	}			pos[] = {
+		{0x16B3748, 0}, {0x16B3748, 1}, {0x16B3748, 9}, {0x16B3748, 10},
+		{0x16B3748, 12345}, {0x200000000ULL, 3}, {0x200000000ULL, UINT64_MAX},
+		{0x16B3748, 4}, {0, 7}, {0, 100},
+	};
+	enum
+	{
+	N = sizeof(pos) / sizeof(pos[0])};
+	fixture		fx;
+	readback	rb;
+
+	(void) state;
+	fx_start(&fx, 1, 1, 1, 0);
+	fx_open(&fx);
+	for (int i = 0; i < N; i++)
+	{
+		trib_event *ev = mkev((uint64_t) i, i);
+
+		ev->pos.commit_lsn = pos[i].commit_lsn;
+		ev->pos.seq = pos[i].seq;
+		if (!fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)))
+			fail_msg("write %d: %s", i, fx.err);
+		trib_event_free(ev);
+	}
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	fx.sink.ops->close(&fx.sink);
+	read_back(fx.bs, TOPIC, false, &rb);
+	assert_int_equal(rb.nids, N);
+	for (int i = 0; i < N; i++)
+	{
+		trib_position p = {.commit_lsn = pos[i].commit_lsn, .seq = pos[i].seq};
+		char		want[TRIB_ENVELOPE_ID_LEN];
+
+		trib_envelope_event_id(&p, want, sizeof(want));
+		assert_string_equal(rb.ids[i], want);
+	}
 	rb_free(&rb);
 	trib_kafka_mock_stop(fx.m);
 }
@@ -1405,6 +1457,7 @@ main(void)
 		cmocka_unit_test(test_secret_property_names),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_produce_exactly_n_in_order),
+		cmocka_unit_test(test_event_id_header_text),
 		cmocka_unit_test(test_delete_tombstones_produced),
 		cmocka_unit_test(test_acks_in_order_when_deliveries_are_not),
 		cmocka_unit_test(test_broker_down_then_up_transactional_exactly_n),

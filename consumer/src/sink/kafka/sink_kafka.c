@@ -5,8 +5,9 @@
  * Design.  One librdkafka producer per sink.  The hot path of write() is:
  * encode the event (envelope.c, into a reused buffer; value_format json_sr
  * and avro then frame or re-encode the value, kafka_wire.c), look the topic up in
- * a small hash of rd_kafka_topic_t handles, producev() each record with
- * RD_KAFKA_MSG_F_COPY and the event id header, and every 64 writes poll(0)
+ * a small hash of rd_kafka_topic_t handles (the last one found is compared
+ * first), producev() each record with RD_KAFKA_MSG_F_COPY and the event id
+ * header (its commit LSN's text kept while it repeats), and every 64 writes poll(0)
  * to serve delivery reports and ack when the low watermark moved (the
  * pipeline polls after each batch too).  F_COPY costs one allocation per
  * message, key and value inside it; handing librdkafka a buffer of ours
@@ -37,6 +38,7 @@
 #include "sink_kafka_int.h"
 #include "log.h"
 #include "strbuf.h"
+#include "u64text.h"
 #include "xalloc.h"
 
 /* Copy a position, duplicating its opaque text. */
@@ -208,6 +210,7 @@ release_handles(trib_kafka *k)
 	trib_intern_each_value(k->topics, destroy_topic);
 	trib_intern_free(k->topics);
 	k->topics = NULL;
+	k->last_rkt = NULL;
 	if (k->ckpt_rkt)
 		rd_kafka_topic_destroy(k->ckpt_rkt);
 	k->ckpt_rkt = NULL;
@@ -342,17 +345,28 @@ kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
  * Writing
  * ------------------------------------------------------------------------ */
 
-/* The topic handle for a name, from the cache. */
+/* The topic handle for a name, from the cache; the last one found is
+ * kept beside it, since consecutive records mostly share their topic. */
 static rd_kafka_topic_t *
 topic_get(trib_kafka *k, const char *name)
 {
+	size_t		len = strlen(name);
 	void	  **rkt;
 
+	if (k->last_rkt != NULL && len == k->last_topic_len &&
+		memcmp(name, k->last_topic, len) == 0)
+		return k->last_rkt;
 	if (k->topics == NULL)
 		k->topics = trib_intern_new();
-	rkt = trib_intern_value(k->topics, name, strlen(name));
+	rkt = trib_intern_value(k->topics, name, len);
 	if (*rkt == NULL)
 		*rkt = rd_kafka_topic_new(k->rk, name, NULL);
+	if (*rkt != NULL && len < sizeof(k->last_topic))
+	{
+		memcpy(k->last_topic, name, len + 1);
+		k->last_topic_len = len;
+		k->last_rkt = *rkt;
+	}
 	return *rkt;
 }
 
@@ -448,6 +462,39 @@ kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 							  tag, 0, 0);
 }
 
+/*
+ * The event id of pos into buf (TRIB_ENVELOPE_ID_LEN bytes), the text of
+ * trib_envelope_event_id, "commit_lsn:seq": the commit LSN's part is
+ * formatted by it once and kept while it repeats, as it does for every
+ * event of a transaction; only seq's digits are written per event.
+ * Returns the length.
+ */
+static size_t
+event_id(trib_kafka *k, const trib_position *pos, char *buf)
+{
+	char		digits[TRIB_U64_DIGITS];
+	const char *d;
+	size_t		n;
+
+	if (k->id_head_len == 0 || k->id_lsn != pos->commit_lsn)
+	{
+		const char *colon;
+
+		n = trib_envelope_event_id(pos, buf, TRIB_ENVELOPE_ID_LEN);
+		colon = memrchr(buf, ':', n);
+		k->id_head_len = colon != NULL ? (size_t) (colon - buf) + 1 : 0;
+		memcpy(k->id_head, buf, k->id_head_len);
+		k->id_lsn = pos->commit_lsn;
+		return n;
+	}
+	d = trib_u64_digits(digits + sizeof(digits), pos->seq);
+	n = (size_t) (digits + sizeof(digits) - d);
+	memcpy(buf, k->id_head, k->id_head_len);
+	memcpy(buf + k->id_head_len, d, n);
+	buf[k->id_head_len + n] = '\0';
+	return k->id_head_len + n;
+}
+
 /* Writes between two polls of delivery reports inside write(). */
 #define WRITE_POLL_EVERY 64
 
@@ -472,7 +519,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	recs = trib_envelope_encode(k->env, ev, &n, errbuf, errlen);
 	if (recs == NULL)
 		return false;
-	id_len = trib_envelope_event_id(trib_event_origin(ev), id, sizeof(id));
+	id_len = event_id(k, trib_event_origin(ev), id);
 
 	if (!k->c->transactional)
 		wn = trib_ack_tracker_push(k->trk, &ev->pos);

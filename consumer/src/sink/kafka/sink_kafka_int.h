@@ -44,6 +44,12 @@ typedef struct trib_kafka
 	trib_envelope *env;
 	struct kfk_wire *wire;		/* value_format json_sr / avro, else NULL */
 	struct trib_intern *topics;	/* name -> rd_kafka_topic_t *, or NULL */
+	rd_kafka_topic_t *last_rkt;	/* the last topic_get's, in topics */
+	size_t		last_topic_len;
+	char		last_topic[TRIB_TOPIC_MAX + 1];	/* its name */
+	uint64_t	id_lsn;			/* the commit LSN id_head is the text of */
+	size_t		id_head_len;	/* 0: none yet */
+	char		id_head[TRIB_ENVELOPE_ID_LEN];	/* "L:" of the event id */
 	trib_ack_tracker *trk;
 	trib_kafka_stats st;
 
