@@ -57,10 +57,9 @@ static char *
 put_hex32(char *p, uint32_t v)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	int			shift = 28;
+	/* the top digit that is not 0 (the digit 0 for 0), without a loop */
+	int			shift = v == 0 ? 0 : (31 - __builtin_clz(v)) & ~3;
 
-	while (shift > 0 && (v >> shift) == 0)
-		shift -= 4;
 	for (; shift >= 0; shift -= 4)
 		*p++ = hex[(v >> shift) & 0xf];
 	return p;

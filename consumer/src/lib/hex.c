@@ -5,6 +5,14 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
+/* See hex.h: the digit's value plus one, 0 elsewhere. */
+const unsigned char trib_hex_values1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 size_t
 trib_hex_encode(const unsigned char *in, size_t n, char *out)
 {

@@ -423,6 +423,30 @@ trib_metric_set(trib_metric *m, double v)
 	atomic_store_explicit(&m->bits, d2u(v), memory_order_relaxed);
 }
 
+/*
+ * The first bucket whose bound is >= v, or nbounds (only +Inf): a binary
+ * search, the bounds being increasing (checked at registration).  The
+ * linear scan it replaces cost about 150 instructions per observation on
+ * the latency histograms (two observations per transaction).
+ */
+static size_t
+bucket_of(const trib_metric_family *f, double v)
+{
+	size_t		lo = 0,
+				hi = f->nbounds;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (v <= f->bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 /* Record one observation in a histogram. */
 void
 trib_metric_observe(trib_metric *m, double v)
@@ -431,12 +455,9 @@ trib_metric_observe(trib_metric *m, double v)
 
 	if (!m || m->fam->type != TRIB_METRIC_HISTOGRAM || isnan(v))
 		return;
-	for (i = 0; i < m->fam->nbounds; i++)
-		if (v <= m->fam->bounds[i])
-		{
-			atomic_fetch_add_explicit(&m->buckets[i], 1, memory_order_relaxed);
-			break;
-		}
+	i = bucket_of(m->fam, v);
+	if (i < m->fam->nbounds)
+		atomic_fetch_add_explicit(&m->buckets[i], 1, memory_order_relaxed);
 	atomic_add_double(&m->bits, v);
 	atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
 }

@@ -80,6 +80,15 @@ pl_durable_position(trib_pipeline *p, trib_position *out)
 	return have;
 }
 
+/* The clocks of one pl_advance() call, read at most once for all the
+ * transactions that become durable in it (the moment is the same). */
+typedef struct
+{
+	long long	wall_ms;
+	long long	mono_ms;
+	bool		read;
+} durable_clock;
+
 /*
  * A transaction became durable: its commit-to-ack latency (from the
  * source's commit timestamp) and its receipt-to-ack latency (from the
@@ -87,13 +96,19 @@ pl_durable_position(trib_pipeline *p, trib_position *out)
  * tells a slow upstream from a slow pipeline or sink).
  */
 static void
-observe_durable(trib_pipeline *p, const pending_tx *tx)
+observe_durable(trib_pipeline *p, const pending_tx *tx, durable_clock *now)
 {
+	if (!now->read)
+	{
+		now->wall_ms = trib_clock_wall_ms();
+		now->mono_ms = trib_clock_mono_ms();
+		now->read = true;
+	}
 	if (tx->ts_ms > 0)
 		trib_metric_observe(p->m_ack_latency,
-							(double) (trib_clock_wall_ms() - tx->ts_ms) / 1000.0);
+							(double) (now->wall_ms - tx->ts_ms) / 1000.0);
 	trib_metric_observe(p->m_receipt_latency,
-						(double) (trib_clock_mono_ms() - tx->recv_ms) / 1000.0);
+						(double) (now->mono_ms - tx->recv_ms) / 1000.0);
 }
 
 /*
@@ -110,6 +125,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 				char *errbuf, size_t errlen)
 {
 	bool		due = force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS;
+	durable_clock now = {0, 0, false};
 	size_t		c;
 
 	while (d != NULL && p->qdurable < p->qlen)
@@ -125,7 +141,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 			p->srcs[tx->src].durable_end.opaque =
 				tx->end.opaque ? trib_xstrdup(tx->end.opaque) : NULL;
 			p->srcs[tx->src].has_durable_end = true;
-			observe_durable(p, tx);
+			observe_durable(p, tx, &now);
 		}
 		p->qdurable++;
 	}
@@ -267,6 +283,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 	trib_position ck;
 	bool		have_ck = false;
 	bool		inside = false;
+	durable_clock now = {0, 0, false};
 
 	if (p->merge != NULL)
 		return advance_sources(p, have ? &d : NULL, force, confirm_slot, errbuf, errlen);
@@ -288,7 +305,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 			p->durable_tx = tx->end;
 			p->durable_tx.opaque = tx->end.opaque ? trib_xstrdup(tx->end.opaque) : NULL;
 			p->has_durable_tx = true;
-			observe_durable(p, tx);
+			observe_durable(p, tx, &now);
 		}
 		p->qdurable++;
 	}

@@ -389,7 +389,11 @@ end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)
 	tx.end = it->end;
 	tx.end.opaque = kept_opaque(p, c, it->end.opaque);	/* the queue's */
 	tx.ts_ms = it->ts_ms;
-	tx.recv_ms = trib_clock_mono_ms();
+	/* one clock read per batch, not per transaction: the batch's
+	 * transactions are handled within microseconds of each other */
+	if (p->batch_ms == 0)
+		p->batch_ms = trib_clock_mono_ms();
+	tx.recv_ms = p->batch_ms;
 	tx.has_last = p->tx_has_last;
 	tx.last = p->tx_last;
 	queue_push(p, &tx);
@@ -546,6 +550,7 @@ pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 	 * only once no worker touches the batch, before the source's next poll
 	 * frees its events; an error or a stop (SIGTERM) leaves the same way.
 	 */
+	p->batch_ms = 0;
 	if (p->rules_pool != NULL && n > 0 && !reload_now(p))
 		pl_rules_prepass(p, items, n);
 	for (int i = 0; i < n && ok && !reload_now(p); i++)

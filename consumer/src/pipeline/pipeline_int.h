@@ -82,7 +82,8 @@ typedef struct pending_tx
 	size_t		src;			/* its source (index into srcs) */
 	trib_position end;			/* the END item's position (the source's) */
 	int64_t		ts_ms;			/* commit time */
-	int64_t		recv_ms;		/* when its END was handled (monotonic) */
+	int64_t		recv_ms;		/* when the batch with its END was handled
+								 * (monotonic; pl_poll_one()) */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
 } pending_tx;
@@ -240,6 +241,8 @@ struct trib_pipeline
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
 	long long	last_gauges;	/* pl_update_gauges()'s last refresh */
+	int64_t		batch_ms;		/* the clock when the batch being handled
+								 * ended its first transaction, or 0 */
 	trib_reload *reload;		/* reloads (reload.h), or NULL */
 	bool		in_tx;			/* between a transaction's first item and
 								 * its END: no reload applies here */

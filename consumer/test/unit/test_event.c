@@ -1,5 +1,6 @@
 /*
- * test_event.c: the event life cycle and LSN text conversion (event.c).
+ * test_event.c: the event life cycle, LSN text conversion (event.c,
+ * lsn.c) and the hex digits it rests on (hex.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,10 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "hex.h"
 #include "position.h"
 #include "sink.h"
 
@@ -101,9 +104,31 @@ lsn_format_and_parse_round_trip(void **state)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		trib_lsn_format(x >> (i % 64), buf, sizeof(buf));
+		char		ref[TRIB_LSN_BUFLEN];
+		uint64_t	v = x >> (i % 64);
+
+		trib_lsn_format(v, buf, sizeof(buf));
+		snprintf(ref, sizeof(ref), "%X/%X", (unsigned) (v >> 32), (unsigned) v);
+		assert_string_equal(buf, ref);
 		assert_true(trib_lsn_parse(buf, &back));
 		assert_int_equal(back, x >> (i % 64));
+	}
+}
+
+/* The hex digit table LSN parsing uses (hex.h) against the definition,
+ * for every byte and for values outside a byte. */
+static void
+hex_digit_matches_its_definition_for_every_byte(void **state)
+{
+	(void) state;
+	for (int c = -300; c < 600; c++)
+	{
+		int			want = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (trib_hex_digit(c) != want)
+			fail_msg("trib_hex_digit(%d) = %d, expected %d", c, trib_hex_digit(c), want);
 	}
 }
 
@@ -229,6 +254,7 @@ main(void)
 		cmocka_unit_test(lsn_parse_accepts_postgres_output_and_either_case),
 		cmocka_unit_test(lsn_parse_rejects_malformed_text_and_leaves_output_alone),
 		cmocka_unit_test(lsn_format_writes_uppercase_hex_like_postgres),
+		cmocka_unit_test(hex_digit_matches_its_definition_for_every_byte),
 		cmocka_unit_test(lsn_format_never_overruns_a_short_buffer),
 		cmocka_unit_test(lsn_format_and_parse_round_trip),
 		cmocka_unit_test(event_new_is_zeroed_and_free_releases_owned_strings_only),

@@ -3,7 +3,8 @@
  *
  * The exposition is compared byte for byte with a golden text (HELP and
  * TYPE lines, label escaping, cumulative histogram buckets, _sum and
- * _count), number formatting is checked case by case, and four threads
+ * _count), every observation at and around each bound lands in its
+ * bucket, number formatting is checked case by case, and four threads
  * updating the same series prove that no update is lost.
  */
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <pthread.h>
 
 #include <cmocka.h>
@@ -258,11 +260,75 @@ test_std_metrics_render(void **state)
 	trib_metrics_free(reg);
 }
 
+/*
+ * Every observation lands in the first bucket whose bound is >= it (the
+ * bucket search is a binary search): exactly on each bound, just above
+ * it, below the first, above the last and at the infinities, for an odd
+ * and an even number of bounds; the cumulative counts match a linear
+ * reference computed here.
+ */
+static void
+test_histogram_bucket_edges(void **state)
+{
+	const double all[] = {0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 1};
+
+	(void) state;
+	for (size_t nb = 8; nb <= 9; nb++)
+	{
+		trib_metrics *reg = trib_metrics_new();
+		trib_metric_family *h = trib_metrics_histogram(reg, "tributary_edges_seconds", "E.",
+													   NULL, all, nb);
+		trib_metric *m = trib_metric_get(h);
+		double		obs[3 * 9 + 4];
+		size_t		nobs = 0;
+		char	   *text;
+
+		for (size_t i = 0; i < nb; i++)
+		{
+			obs[nobs++] = all[i];
+			obs[nobs++] = all[i] * 1.0001;
+			obs[nobs++] = all[i] * 0.9999;
+		}
+		obs[nobs++] = -INFINITY;
+		obs[nobs++] = 0;
+		obs[nobs++] = 50;
+		obs[nobs++] = INFINITY;
+		for (size_t k = 0; k < nobs; k++)
+			trib_metric_observe(m, obs[k]);
+		text = render(reg);
+		for (size_t i = 0; i < nb; i++)
+		{
+			size_t		want = 0;
+			char		line[128];
+			char		le[40];
+			trib_strbuf b = {0};
+			char	   *num;
+
+			for (size_t k = 0; k < nobs; k++)
+				want += obs[k] <= all[i];
+			trib_metrics_format_double(&b, all[i]);
+			num = trib_strbuf_finish(&b);
+			snprintf(le, sizeof(le), "%s", num);
+			free(num);
+			snprintf(line, sizeof(line), "tributary_edges_seconds_bucket{le=\"%s\"} %zu\n", le, want);
+			if (strstr(text, line) == NULL)
+			{
+				print_message("%zu bounds: expected the line %sin:\n%s\n", nb, line, text);
+				fail();
+			}
+		}
+		assert_int_equal(trib_metric_count(m), nobs);
+		free(text);
+		trib_metrics_free(reg);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_exposition),
+		cmocka_unit_test(test_histogram_bucket_edges),
 		cmocka_unit_test(test_number_format),
 		cmocka_unit_test(test_names_and_reregistration),
 		cmocka_unit_test(test_concurrent_updates_lose_nothing),
