@@ -14,7 +14,9 @@
  * Each top-level member's name is written as it comes, its column looked
  * up, and its value written in Debezium's encoding at once.  Values that
  * pass as is (integers, text) are copied as lexed (the walk's strings
- * have nothing to escape, so they are not scanned again); other scalars
+ * have nothing to escape, so they are not scanned again); under the walk,
+ * numerics, dates and timestamps are encoded straight from the image's
+ * text (trib_dbz_text_value); other scalars
  * go through trib_dbz_value as a yajl_val on the stack whose text sits in
  * the converter's scratch buffer (kept from one image to the next).
  * Nested values of columns passed as is, and json/jsonb values, are
@@ -249,6 +251,10 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 			trib_strbuf_add(c->out, s, n);
 		return 1;
 	}
+	/* the walk's token is followed by its closing quote or a delimiter */
+	if (c->sc && type != yajl_t_null &&
+		trib_dbz_text_value(&c->d->opts, c->t, type == yajl_t_string, s, n, c->out))
+		return 1;
 	c->d->val.len = 0;
 	trib_strbuf_add(&c->d->val, s, n);
 	if (type == yajl_t_string)
