@@ -245,7 +245,10 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	}
 	if (c->t->kind == TRIB_DBZ_ASIS)
 	{
-		if (type == yajl_t_string)
+		/* the walk's string between its quotes in the image, as one copy */
+		if (type == yajl_t_string && c->sc)
+			trib_strbuf_add(c->out, s - 1, n + 2);
+		else if (type == yajl_t_string)
 			quote_token(c, c->out, s, n);
 		else
 			trib_strbuf_add(c->out, s, n);
@@ -406,8 +409,9 @@ known_name(void *ctx, const trib_jscan *sc)
 	if (c->depth != 1 || h >= (size_t) c->rel->ncolumns || !c->entry->plain[h])
 		return 0;
 	n = c->entry->name_len[h];
-	if (n == 0 || sc->len - sc->i < n + 2 || sc->s[sc->i + 1 + n] != '"' ||
-		memcmp(sc->s + sc->i + 1, c->rel->columns[h].name, n) != 0)
+	/* the image's "name" against the rendered ,"name": (one compare) */
+	if (n == 0 || sc->len - sc->i < n + 2 ||
+		memcmp(sc->s + sc->i, c->entry->members + c->entry->member_off[h] + 1, n + 2) != 0)
 		return 0;
 	c->known = (int) h;
 	return n;
