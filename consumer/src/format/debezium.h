@@ -198,8 +198,23 @@ bool		trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t,
 						   yajl_val v, trib_strbuf *out, char *errbuf,
 						   size_t errlen);
 
-/* The temporal encoders (debezium_time.c); s is the source's text. */
-bool		trib_dbz_date(const char *s, trib_strbuf *out);
+/*
+ * Append a scalar's Debezium JSON straight from its text s[0..n) (a
+ * string's contents, or a number's text), for the kinds whose encoders
+ * read text (numeric in precise mode, date, timestamp, timestamptz);
+ * not an array.  False with nothing written when it does not take the
+ * value (another kind or mode, or a text its encoder refuses): the
+ * caller then goes through trib_dbz_value, which writes the same bytes
+ * or the error.  s[n] must be readable and not a digit, '.', ':' (a NUL,
+ * or the closing quote or the delimiter after the token in an image).
+ */
+bool		trib_dbz_text_value(const trib_dbz_opts *o, const trib_dbz_coltype *t,
+								bool is_string, const char *s, size_t n,
+								trib_strbuf *out);
+
+/* The temporal encoders (debezium_time.c); s is the source's text (of n
+ * bytes where n is given; see trib_dbz_text_value for s[n]). */
+bool		trib_dbz_date(const char *s, size_t n, trib_strbuf *out);
 bool		trib_dbz_time_value(const trib_dbz_opts *o, int precision,
 								const char *s, trib_strbuf *out);
 bool		trib_dbz_timetz(const char *s, trib_strbuf *out);
@@ -212,9 +227,9 @@ bool		trib_dbz_timetz(const char *s, trib_strbuf *out);
  * TIMESTAMP(p), both since 2.2 (DBZ-5996, DBZ-6163).  False when s is not
  * of that form or has more digits ("infinity": the caller's).
  */
-bool		trib_dbz_zoned(int digits, const char *s, trib_strbuf *out);
+bool		trib_dbz_zoned(int digits, const char *s, size_t n, trib_strbuf *out);
 bool		trib_dbz_timestamp(const trib_dbz_opts *o, int precision,
-							   const char *s, trib_strbuf *out);
+							   const char *s, size_t n, trib_strbuf *out);
 bool		trib_dbz_interval_value(const trib_dbz_opts *o, const char *s,
 									trib_strbuf *out);
 

@@ -14,7 +14,9 @@
  * Each top-level member's name is written as it comes, its column looked
  * up, and its value written in Debezium's encoding at once.  Values that
  * pass as is (integers, text) are copied as lexed (the walk's strings
- * have nothing to escape, so they are not scanned again); other scalars
+ * have nothing to escape, so they are not scanned again); under the walk,
+ * numerics, dates and timestamps are encoded straight from the image's
+ * text (trib_dbz_text_value); other scalars
  * go through trib_dbz_value as a yajl_val on the stack whose text sits in
  * the converter's scratch buffer (kept from one image to the next).
  * Nested values of columns passed as is, and json/jsonb values, are
@@ -243,12 +245,19 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	}
 	if (c->t->kind == TRIB_DBZ_ASIS)
 	{
-		if (type == yajl_t_string)
+		/* the walk's string between its quotes in the image, as one copy */
+		if (type == yajl_t_string && c->sc)
+			trib_strbuf_add(c->out, s - 1, n + 2);
+		else if (type == yajl_t_string)
 			quote_token(c, c->out, s, n);
 		else
 			trib_strbuf_add(c->out, s, n);
 		return 1;
 	}
+	/* the walk's token is followed by its closing quote or a delimiter */
+	if (c->sc && type != yajl_t_null &&
+		trib_dbz_text_value(&c->d->opts, c->t, type == yajl_t_string, s, n, c->out))
+		return 1;
 	c->d->val.len = 0;
 	trib_strbuf_add(&c->d->val, s, n);
 	if (type == yajl_t_string)
@@ -400,8 +409,9 @@ known_name(void *ctx, const trib_jscan *sc)
 	if (c->depth != 1 || h >= (size_t) c->rel->ncolumns || !c->entry->plain[h])
 		return 0;
 	n = c->entry->name_len[h];
-	if (n == 0 || sc->len - sc->i < n + 2 || sc->s[sc->i + 1 + n] != '"' ||
-		memcmp(sc->s + sc->i + 1, c->rel->columns[h].name, n) != 0)
+	/* the image's "name" against the rendered ,"name": (one compare) */
+	if (n == 0 || sc->len - sc->i < n + 2 ||
+		memcmp(sc->s + sc->i, c->entry->members + c->entry->member_off[h] + 1, n + 2) != 0)
 		return 0;
 	c->known = (int) h;
 	return n;

@@ -123,11 +123,11 @@ use_millis(const trib_dbz_opts *o, int precision, bool is_time)
 
 /* See debezium.h: io.debezium.time.Date, days since the epoch. */
 bool
-trib_dbz_date(const char *s, trib_strbuf *out)
+trib_dbz_date(const char *s, size_t n, trib_strbuf *out)
 {
 	trib_isodate d;
 
-	if (!trib_isodate_parse(s, strlen(s), &d) || d.has_time)
+	if (!trib_isodate_parse(s, n, &d) || d.has_time)
 		return false;
 	trib_dbz_put_i64(out, trib_isodate_days_from_civil(d.year, d.month, d.day));
 	return true;
@@ -212,14 +212,13 @@ trib_dbz_timetz(const char *s, trib_strbuf *out)
 
 /* See debezium.h: ZonedTimestamp with exactly `digits` fraction digits. */
 bool
-trib_dbz_zoned(int digits, const char *s, trib_strbuf *out)
+trib_dbz_zoned(int digits, const char *s, size_t n, trib_strbuf *out)
 {
-	size_t		n = strlen(s);
-	const char *t = strchr(s, 'T');
+	const char *t = memchr(s, 'T', n);
 	size_t		secs;			/* the length up to the seconds */
 	size_t		have = 0;		/* the fraction digits the source wrote */
 
-	if (t == NULL || t - s < 10 || s[n - 1] != 'Z' || digits < 0 || digits > 6)
+	if (n == 0 || t == NULL || t - s < 10 || s[n - 1] != 'Z' || digits < 0 || digits > 6)
 		return false;
 	secs = (size_t) (t - s) + 9;	/* "Thh:mm:ss" */
 	if (secs >= n || (s[secs] != '.' && s[secs] != 'Z'))
@@ -241,22 +240,54 @@ trib_dbz_zoned(int digits, const char *s, trib_strbuf *out)
 	return true;
 }
 
+/*
+ * The usual timestamp "yyyy-mm-ddThh:mm[:ss[.f]]" (or ' ' for 'T') of
+ * s[0..n) in microseconds since the epoch, read in one pass: what
+ * trib_isodate_parse and parse_hms together accept of that shape, with
+ * the same result; false for anything else (the caller's general path
+ * decides).  s[n] must be readable and not a digit, ':' or '.' (a NUL,
+ * or a string's closing quote in an image).
+ */
+static bool
+plain_timestamp(const char *s, size_t n, int64_t *usec)
+{
+	const char *p = s;
+	int			y,
+				mo,
+				d;
+
+	if (n < 16 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' '))
+		return false;
+	if ((y = digits(&p, 4)) < 0 || (++p, (mo = digits(&p, 2)) < 0) ||
+		(++p, (d = digits(&p, 2)) < 0))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > trib_isodate_month_days(y, mo))
+		return false;
+	p = s + 11;
+	if (!parse_hms(&p, usec) || p != s + n)
+		return false;
+	*usec += trib_isodate_days_from_civil(y, mo, d) * USEC_PER_DAY;
+	return true;
+}
+
 /* See debezium.h: Timestamp (millis) or MicroTimestamp (micros). */
 bool
 trib_dbz_timestamp(const trib_dbz_opts *o, int precision, const char *s,
-				   trib_strbuf *out)
+				   size_t n, trib_strbuf *out)
 {
 	trib_isodate d;
 	const char *p;
 	int64_t		usec = 0;
-	size_t		n = strlen(s);
 
-	if (!trib_isodate_parse(s, n, &d) || d.zone_off != n)
-		return false;
-	p = s + d.date_len;
-	if (d.has_time && (p++, !parse_hms(&p, &usec) || *p != '\0'))
-		return false;
-	usec += trib_isodate_days_from_civil(d.year, d.month, d.day) * USEC_PER_DAY;
+	if (!plain_timestamp(s, n, &usec))
+	{
+		if (!trib_isodate_parse(s, n, &d) || d.zone_off != n)
+			return false;
+		p = s + d.date_len;
+		if (d.has_time && (p++, !parse_hms(&p, &usec) || p != s + n))
+			return false;
+		usec += trib_isodate_days_from_civil(d.year, d.month, d.day) * USEC_PER_DAY;
+	}
 	if (use_millis(o, precision, false))
 		put_millis(out, usec);
 	else

@@ -212,7 +212,8 @@ put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t
 
 /*
  * The unscaled value at `scale` (< 0: the value's own, its fraction
- * digits as written) of a number written as -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * digits as written) of a number text[0..len) (text[len] not a digit)
+ * written as -?(0|[1-9][0-9]*)(.[0-9]+)?
  * whose unscaled value has at most 18 digits and needs no rounding: the
  * case trib_dec_to_i64 takes, without building a trib_dec (a malloc and a
  * free per value).  *own: the scale used.  False for anything else (an
@@ -220,7 +221,7 @@ put_precise(trib_strbuf *out, const trib_dec *d, int scale, char *errbuf, size_t
  * text): the caller goes through trib_dec, which writes the same bytes.
  */
 static bool
-plain_unscaled(const char *text, int scale, int64_t *v, int *own)
+plain_unscaled(const char *text, size_t len, int scale, int64_t *v, int *own)
 {
 	const char *p = text + (text[0] == '-');
 	uint64_t	u = 0;
@@ -246,7 +247,7 @@ plain_unscaled(const char *text, int scale, int64_t *v, int *own)
 	}
 	*own = scale >= 0 ? scale : f;
 	/* trib_dec_to_i64's limit: zero is the one digit "0" at exponent 0 */
-	if (*p != '\0' || f > *own || (u == 0 ? 1 + *own : nd + *own - f) > 18)
+	if (p != text + len || f > *own || (u == 0 ? 1 + *own : nd + *own - f) > 18)
 		return false;
 	for (int i = f; i < *own; i++)
 		u *= 10;
@@ -302,7 +303,7 @@ put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
 		put_java_double(out, strtod(text, NULL));
 		return true;
 	}
-	if (plain_unscaled(text, scale, &i64, &own))
+	if (plain_unscaled(text, strlen(text), scale, &i64, &own))
 	{
 		put_precise_i64(out, i64, own, scale);
 		return true;
@@ -621,17 +622,17 @@ put_text_kind(const trib_dbz_opts *o, const trib_dbz_coltype *t,
 			trib_strbuf_free(&tmp);
 			return ok;
 		case TRIB_DBZ_DATE:
-			return trib_dbz_date(s, out);
+			return trib_dbz_date(s, strlen(s), out);
 		case TRIB_DBZ_TIME:
 			return trib_dbz_time_value(o, t->precision, s, out);
 		case TRIB_DBZ_TIMETZ:
 			return trib_dbz_timetz(s, out);
 		case TRIB_DBZ_TIMESTAMP:
-			return trib_dbz_timestamp(o, t->precision, s, out);
+			return trib_dbz_timestamp(o, t->precision, s, strlen(s), out);
 		case TRIB_DBZ_INTERVAL:
 			return trib_dbz_interval_value(o, s, out);
 		case TRIB_DBZ_TIMESTAMPTZ:
-			return trib_dbz_zoned(t->precision, s, out);
+			return trib_dbz_zoned(t->precision, s, strlen(s), out);
 		default:
 			trib_dbz_quote(out, s);
 			return true;
@@ -728,6 +729,49 @@ trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 				 "value as the source writes it", text ? text : "?",
 				 kind_names[t->kind]);
 		free(text);
+	}
+	return ok;
+}
+
+/* See debezium.h (the kinds of most columns of most tables, so their
+ * scalars skip the yajl_val, the copy into a C string and the dispatch of
+ * trib_dbz_value). */
+bool
+trib_dbz_text_value(const trib_dbz_opts *o, const trib_dbz_coltype *t,
+					bool is_string, const char *s, size_t n, trib_strbuf *out)
+{
+	size_t		mark = out->len;
+	int64_t		i64;
+	int			own;
+	bool		ok;
+
+	if (t->array)
+		return false;
+	switch (t->kind)
+	{
+		case TRIB_DBZ_NUMERIC:
+			if (is_string || o->decimal != TRIB_DBZ_DECIMAL_PRECISE ||
+				!plain_unscaled(s, n, t->scale, &i64, &own))
+				return false;
+			put_precise_i64(out, i64, own, t->scale);
+			return true;
+		case TRIB_DBZ_DATE:
+			ok = is_string && trib_dbz_date(s, n, out);
+			break;
+		case TRIB_DBZ_TIMESTAMP:
+			ok = is_string && trib_dbz_timestamp(o, t->precision, s, n, out);
+			break;
+		case TRIB_DBZ_TIMESTAMPTZ:
+			ok = is_string && trib_dbz_zoned(t->precision, s, n, out);
+			break;
+		default:
+			return false;
+	}
+	if (!ok)
+	{
+		out->len = mark;
+		if (out->data)
+			out->data[mark] = '\0';
 	}
 	return ok;
 }

@@ -41,8 +41,8 @@ leap(int64_t y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int
-month_days(int64_t y, int m)
+int
+trib_isodate_month_days(int64_t y, int m)
 {
 	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
@@ -146,7 +146,7 @@ trib_isodate_parse(const char *s, size_t len, trib_isodate *d)
 			 !num(s, len, &i, 2, &d->day))
 		return false;
 	if (d->month < 1 || d->month > 12 || d->day < 1 ||
-		d->day > month_days(d->year, d->month))
+		d->day > trib_isodate_month_days(d->year, d->month))
 		return false;
 	d->date_len = i;
 	d->zone_off = len;

@@ -40,6 +40,9 @@ typedef struct trib_isodate
  */
 bool		trib_isodate_parse(const char *s, size_t len, trib_isodate *d);
 
+/* The days of month m (1..12) of year y (proleptic Gregorian). */
+int			trib_isodate_month_days(int64_t y, int m);
+
 /* Days since 1970-01-01 of a valid date, and back. */
 int64_t		trib_isodate_days_from_civil(int64_t y, int m, int d);
 void		trib_isodate_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
