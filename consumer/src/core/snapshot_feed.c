@@ -107,12 +107,15 @@ trib_snapfeed_first_id(trib_snapfeed *f, const char *what, char *errbuf, size_t 
 }
 
 int
-trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char *schema,
-						 const char *table, double estimate, int norder, bool *skip,
-						 int *nafter, char ***after)
+trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const trib_relation *rel,
+						 const char *schema, const char *table, double estimate, int norder,
+						 bool *skip, int *nafter, char ***after)
 {
 	trib_snapprog_table *old = prev ? trib_snapprog_find(prev, schema, table) : NULL;
 	trib_snapprog_table *e = trib_snapprog_add(&f->prog, schema, table);
+
+	f->rels = trib_xrealloc(f->rels, f->prog.ntables * sizeof(*f->rels));
+	f->rels[f->prog.ntables - 1] = rel;
 
 	e->estimate = estimate;
 	if (old && old->done)
@@ -388,6 +391,8 @@ trib_snapfeed_clear(trib_snapfeed *f)
 	trib_event_free(f->held);
 	f->held = NULL;
 	trib_snapprog_clear(&f->prog);
+	free(f->rels);
+	f->rels = NULL;
 }
 
 /* See snapshot_feed.h. */
@@ -411,6 +416,8 @@ trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng
 					  trib_snapprog *prev, const char *what, char *errbuf, size_t errlen)
 {
 	trib_snapprog_clear(&f->prog);
+	free(f->rels);
+	f->rels = NULL;
 	snprintf(f->prog.state, sizeof(f->prog.state), "running");
 	snprintf(f->prog.mode, sizeof(f->prog.mode), "%s", only ? "only" : "initial");
 	f->prog.lsn = f->base;
@@ -420,15 +427,18 @@ trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng
 											  errbuf, errlen));
 }
 
-/* Hand an engine's chunk to the feed, and free it. */
+/* Hand an engine's chunk to the feed (its key taken), and free it. */
 static bool
-feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, void *chunk,
-		   const trib_snapfeed_rows *r, char *errbuf, size_t errlen)
+feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, trib_snapfeed_rows *c,
+		   char *errbuf, size_t errlen)
 {
-	bool		ok = trib_snapfeed_chunk(f, r->table, r->evs, r->nev, r->final, r->nkey,
-										 r->last_key, f->opaque, errbuf, errlen);
+	char	  **key = c->last_key;
+	bool		ok;
 
-	e->chunk_free(chunk);
+	c->last_key = NULL;
+	ok = trib_snapfeed_chunk(f, c->table, c->evs, c->nev, c->final, c->nkey, key, f->opaque,
+							 errbuf, errlen);
+	e->chunk_free(c);
 	return ok;
 }
 
@@ -436,13 +446,10 @@ feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, void *chunk,
  * (done before this run too), so that the sinks may create the targets of
  * those no row reached. */
 static bool
-tables_copied(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
-			  char *errbuf, size_t errlen)
+tables_copied(trib_snapfeed *f, char *errbuf, size_t errlen)
 {
-	int			n = e->ntables(eng);
-
-	for (int i = 0; i < n; i++)
-		if (!f->h->table_copied(f->h->arg, e->relation(eng, i), errbuf, errlen))
+	for (size_t i = 0; i < f->prog.ntables; i++)
+		if (!f->h->table_copied(f->h->arg, f->rels[i], errbuf, errlen))
 			return false;
 	return true;
 }
@@ -454,11 +461,10 @@ copy_loop(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 {
 	while (!*stop)
 	{
-		void	   *chunk = NULL;
-		trib_snapfeed_rows r;
-		int			rc = e->next(eng, NEXT_TIMEOUT_MS, &chunk, &r, errbuf, errlen);
+		trib_snapfeed_rows *chunk = NULL;
+		int			rc = e->next(eng, NEXT_TIMEOUT_MS, &chunk, errbuf, errlen);
 
-		if (rc < 0 || (rc == 1 && !feed_chunk(f, e, chunk, &r, errbuf, errlen)))
+		if (rc < 0 || (rc == 1 && !feed_chunk(f, e, chunk, errbuf, errlen)))
 			return false;
 		if (rc == 2)
 			break;
@@ -509,7 +515,7 @@ trib_snapfeed_run(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 		return trib_snapfeed_drain(f, false, errbuf, errlen) &&
 			trib_snapfeed_save(f, true, errbuf, errlen) ? 0 : -1;
 	}
-	if (!trib_snapfeed_drain(f, true, errbuf, errlen) || !tables_copied(f, e, eng, errbuf, errlen))
+	if (!trib_snapfeed_drain(f, true, errbuf, errlen) || !tables_copied(f, errbuf, errlen))
 		return -1;
 	snprintf(f->prog.state, sizeof(f->prog.state), "done");
 	return trib_snapfeed_save(f, true, errbuf, errlen) ? 1 : -1;
