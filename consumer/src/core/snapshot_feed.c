@@ -24,11 +24,9 @@
 /* A chunk handed to the sinks, waiting for their acknowledgement. */
 struct trib_snapfeed_sent
 {
-	trib_chunkq_link link;		/* first: f->sent's (bytes unused) */
-	int			table;			/* index into the progress tables */
-	uint64_t	last_seq;		/* id of its last event (or the one before) */
+	trib_snapfeed_mark m;		/* first: f->sent's (bytes unused); its
+								 * group is the progress table's index */
 	uint64_t	rows;
-	bool		final;
 	int			nkey;
 	char	  **key;			/* owned */
 };
@@ -171,20 +169,20 @@ trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen)
 static void
 apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
 {
-	trib_snapprog_table *t = &f->prog.tables[c->table];
+	trib_snapprog_table *t = &f->prog.tables[c->m.group];
 
 	t->rows += c->rows;
 	if (c->key)
 		trib_snapprog_set_after(t, c->key, c->nkey);
-	if (c->final)
+	if (c->m.final)
 	{
 		t->done = true;
 		trib_snapprog_set_after(t, NULL, 0);
 		if (!f->quiet)
 			tlog_info("snapshot", "%s.%s: copied, %" PRIu64 " rows", t->schema, t->table, t->rows);
 	}
-	if (c->last_seq >= f->first_seq && c->last_seq > f->done_seq)
-		f->done_seq = c->last_seq;
+	if (c->m.last_seq >= f->first_seq && c->m.last_seq > f->done_seq)
+		f->done_seq = c->m.last_seq;
 	f->dirty = true;
 }
 
@@ -208,24 +206,17 @@ trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_se
 	return have;
 }
 
-/*
- * Can chunk c be counted, every sink having acknowledged the ids up to
- * `acked`?  A chunk of a table read in one pass (no key, so a resumed copy
- * reads it again from its start) counts only together with the table's
- * final chunk: the ids the progress counts then never include a row that a
- * restart sends again, which is what lets the sinks drop everything after
- * them (trib_snapfeed_rewind).  Until that table is done, no later chunk
- * of any table counts either (they are counted in id order).
- */
-static bool
-countable(const trib_snapfeed_sent *c, uint64_t acked)
+/* See snapshot_feed.h. */
+bool
+trib_snapfeed_countable(const trib_snapfeed_mark *c, uint64_t acked)
 {
 	if (c->last_seq > acked)
 		return false;
-	if (c->key || c->final)
+	if (c->resumable || c->final)
 		return true;
-	for (const trib_snapfeed_sent *d = sent_of(c->link.next); d; d = sent_of(d->link.next))
-		if (d->table == c->table && d->final)
+	for (const trib_snapfeed_mark *d = (const trib_snapfeed_mark *) c->link.next; d;
+		 d = (const trib_snapfeed_mark *) d->link.next)
+		if (d->group == c->group && d->final)
 			return d->last_seq <= acked;
 	return false;
 }
@@ -237,8 +228,8 @@ take_acks(trib_snapfeed *f)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(f->h, f->base, f->failed_seq, &acked);
-	while (f->sent.head && (sent_of(f->sent.head)->last_seq < f->first_seq ||
-							countable(sent_of(f->sent.head), acked)))
+	while (f->sent.head && (sent_of(f->sent.head)->m.last_seq < f->first_seq ||
+							trib_snapfeed_countable(&sent_of(f->sent.head)->m, acked)))
 	{
 		trib_snapfeed_sent *c = sent_of(trib_chunkq_pop(&f->sent));
 
@@ -300,28 +291,29 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 	f->h->batch_end(f->h->arg); /* a chunk is a batch for the rules */
 	if (final)
 		t->finished_ms = trib_clock_wall_ms();
-	s->table = table;
-	s->last_seq = f->next_seq - 1;
+	s->m.group = (size_t) table;
+	s->m.last_seq = f->next_seq - 1;
+	s->m.final = final;
+	s->m.resumable = last_key != NULL;
 	s->rows = nev;
-	s->final = final;
 	s->nkey = nkey;
 	s->key = last_key;
-	trib_chunkq_push(&f->sent, &s->link);
+	trib_chunkq_push(&f->sent, &s->m.link);
 	return ok;
 }
 
 /* Is a chunk still waiting for an acknowledgement it can get (not one
  * that holds a failed event)?  Without a failure: has any delivered id not
- * been acknowledged (chunks held back by countable() may stay). */
+ * been acknowledged (chunks held back by trib_snapfeed_countable() may stay). */
 static bool
 waiting(const trib_snapfeed *f)
 {
 	uint64_t	acked;
 
 	if (f->failed_seq)
-		return f->sent.head && sent_of(f->sent.head)->last_seq < f->failed_seq;
+		return f->sent.head && sent_of(f->sent.head)->m.last_seq < f->failed_seq;
 	(void) trib_snapfeed_acked(f->h, f->base, 0, &acked);
-	return f->sent.tail && sent_of(f->sent.tail)->last_seq > acked;
+	return f->sent.tail && sent_of(f->sent.tail)->m.last_seq > acked;
 }
 
 /* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */

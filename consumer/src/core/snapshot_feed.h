@@ -73,6 +73,23 @@ typedef struct trib_snapfeed_rows
 
 typedef struct trib_snapfeed_sent trib_snapfeed_sent;
 
+/*
+ * What the acknowledgement order needs of a delivered chunk: the first
+ * member of the feed's delivered chunks and of the MongoDB copy's, which
+ * wait on a trib_chunkq until the sinks acknowledge them.
+ */
+typedef struct trib_snapfeed_mark
+{
+	trib_chunkq_link link;		/* first: the delivered list */
+	size_t		group;			/* its table (a range for MongoDB): what a
+								 * restart reads again as a unit */
+	uint64_t	last_seq;		/* the id of its last event (or the one
+								 * before, when it has none) */
+	bool		final;			/* the group's last chunk */
+	bool		resumable;		/* a restart resumes after it (read by
+								 * key), not from the group's start */
+} trib_snapfeed_mark;
+
 typedef struct trib_snapfeed
 {
 	const trib_source_host *h;
@@ -137,6 +154,18 @@ int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev,
  */
 bool		trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_seq,
 								uint64_t *acked);
+
+/*
+ * Can delivered chunk c (on its delivered list, oldest first) be counted,
+ * every sink having acknowledged the ids up to `acked`?  A chunk of a
+ * group read in one pass (not resumable: a restart reads it again from its
+ * start) counts only together with its group's final chunk: the ids the
+ * progress counts then never include a row that a restart sends again,
+ * which is what lets the sinks drop everything after them
+ * (trib_snapfeed_rewind).  Until that group is done, no later chunk counts
+ * either (they are counted in id order).
+ */
+bool		trib_snapfeed_countable(const trib_snapfeed_mark *c, uint64_t acked);
 
 /*
  * A resumed snapshot at `base` whose checkpoint counts the ids up to `seq`
