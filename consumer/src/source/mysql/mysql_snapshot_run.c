@@ -190,7 +190,7 @@ plain_name(const char *s)
 static bool
 prepare(phase *ph, char *errbuf, size_t errlen)
 {
-	const char **tables = trib_strlist_view(&ph->conf->snapshot_tables);
+	const char **tables = trib_config_strlist_view(&ph->conf->snapshot_tables);
 	trib_my_pos p = {0};
 	uint64_t	major = 0;
 	bool		ok;

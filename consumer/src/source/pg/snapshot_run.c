@@ -93,9 +93,9 @@ make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 {
 	const trib_pg_source_conf *pg = ph->pg;
 	trib_snapshot_conf c;
-	const char **inc = trib_strlist_view(&pg->include_tables);
-	const char **exc = trib_strlist_view(&pg->exclude_tables);
-	const char **res = trib_strlist_view(&pg->snapshot_tables);
+	const char **inc = trib_config_strlist_view(&pg->include_tables);
+	const char **exc = trib_config_strlist_view(&pg->exclude_tables);
+	const char **res = trib_config_strlist_view(&pg->snapshot_tables);
 	const char *enc = trib_kvlist_get(&pg->plugin_options, "bytea-encoding");
 	char	   *db;				/* as source_pg.c puts it into stream events */
 	trib_snapshot *s;
