@@ -143,20 +143,32 @@ trib_snapfeed_begin(trib_snapfeed *f)
 	f->last_flush = f->last_save = f->last_leader = trib_clock_mono_ms();
 }
 
+/* See snapshot_feed.h. */
+bool
+trib_snapfeed_save_json(const trib_source_host *h, uint64_t commit_lsn, uint64_t lsn,
+						uint64_t seq, char *json, char *errbuf, size_t errlen)
+{
+	trib_position pos = {0};
+	bool		ok;
+
+	pos.commit_lsn = commit_lsn;
+	pos.lsn = lsn;
+	pos.seq = seq;
+	pos.opaque = json;
+	ok = h->save(h->arg, &pos, errbuf, errlen);
+	free(pos.opaque);
+	return ok;
+}
+
 bool
 trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen)
 {
-	trib_position pos;
 	bool		ok;
 
 	if (!force && (!f->dirty || trib_clock_mono_ms() - f->last_save < TRIB_SNAPFEED_PROGRESS_MS))
 		return true;
-	memset(&pos, 0, sizeof(pos));
-	pos.commit_lsn = f->base;
-	pos.seq = f->done_seq;
-	pos.opaque = trib_snapprog_to_json(&f->prog);
-	ok = f->h->save(f->h->arg, &pos, errbuf, errlen);
-	free(pos.opaque);
+	ok = trib_snapfeed_save_json(f->h, f->base, 0, f->done_seq, trib_snapprog_to_json(&f->prog),
+								 errbuf, errlen);
 	if (ok)
 	{
 		f->dirty = false;

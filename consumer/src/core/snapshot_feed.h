@@ -186,6 +186,14 @@ void		trib_snapfeed_begin(trib_snapfeed *f);
 bool		trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen);
 
 /*
+ * Save a snapshot's progress document `json` (freed here) in the
+ * checkpoint at (commit_lsn, lsn, seq): seq the last acknowledged id.
+ * Shared with the MongoDB copy loop, whose progress has its own document.
+ */
+bool		trib_snapfeed_save_json(const trib_source_host *h, uint64_t commit_lsn, uint64_t lsn,
+									uint64_t seq, char *json, char *errbuf, size_t errlen);
+
+/*
  * Give a chunk of progress table `table` its ids (opaque: each event's
  * opaque position, copied; NULL leaves theirs) and write it; the events
  * are taken (evs[i] set to NULL), and so is last_key.

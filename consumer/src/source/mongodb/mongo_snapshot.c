@@ -298,23 +298,19 @@ worker_failed(snap_run *s, char *errbuf, size_t errlen)
 static bool
 save_progress(snap_run *s, bool force, char *errbuf, size_t errlen)
 {
-	trib_position pos = {0};
 	bool		ok;
 
 	if (!force && !s->dirty)
 		return true;
-	pos.commit_lsn = pos.lsn = s->prog.time;
-	pos.seq = s->done_seq;
-	pos.opaque = trib_mongo_snapprog_to_json(&s->prog);
-	ok = s->host->save(s->host->arg, &pos, errbuf, errlen);
-	free(pos.opaque);
+	ok = trib_snapfeed_save_json(s->host, s->prog.time, s->prog.time, s->done_seq,
+								 trib_mongo_snapprog_to_json(&s->prog), errbuf, errlen);
 	if (ok)
 		s->dirty = false;
 	return ok;
 }
 
-/* Is a delivered document not acknowledged yet (chunks trib_snapfeed_countable() holds
- * back may stay)? */
+/* Is a delivered document not acknowledged yet (chunks that
+ * trib_snapfeed_countable() holds back may stay)? */
 static bool
 waiting(const snap_run *s)
 {
