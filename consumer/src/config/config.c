@@ -290,7 +290,7 @@ trib_kvlist_get(const trib_kvlist *list, const char *key)
 
 /* See config.h. */
 const char **
-trib_strlist_view(const trib_strlist *list)
+trib_config_strlist_view(const trib_strlist *list)
 {
 	const char **v = trib_xcalloc(list->count + 1, sizeof(char *));
 
@@ -330,8 +330,8 @@ trib_config_dsn_or_checkpoint(const trib_config *cfg, const char *own)
 
 /* Expand a topic_pattern for one event; see config.h. */
 char *
-trib_topic_expand(const char *pattern, const char *prefix, const char *source,
-				  const char *db, const char *schema, const char *table)
+trib_config_topic_expand(const char *pattern, const char *prefix, const char *source,
+						 const char *db, const char *schema, const char *table)
 {
 	const char *values[] = {prefix, source, db, schema, table};
 	trib_strbuf b = {0};
@@ -388,5 +388,5 @@ trib_name_expand_known(const char *pattern, bool is_default, const char *prefix,
 {
 	if (schema == NULL && is_default)
 		schema = db;
-	return trib_topic_expand(pattern, prefix, source, db, schema, table);
+	return trib_config_topic_expand(pattern, prefix, source, db, schema, table);
 }

@@ -62,7 +62,7 @@ const char *trib_kvlist_get(const trib_kvlist *list, const char *key);
 
 /* A NULL-terminated array of a strlist's strings (not copied: the caller
  * frees the array only, while the list lives). */
-const char **trib_strlist_view(const trib_strlist *list);
+const char **trib_config_strlist_view(const trib_strlist *list);
 
 /* ---- sources and sinks ------------------------------------------------- */
 
@@ -497,9 +497,9 @@ const char *trib_config_dsn_or_checkpoint(const trib_config *cfg, const char *ow
  * ${table} are replaced (NULL counts as empty) and $$ becomes $.  Returns a
  * malloc'd string the caller frees.
  */
-char	   *trib_topic_expand(const char *pattern, const char *prefix,
-							  const char *source, const char *db,
-							  const char *schema, const char *table);
+char	   *trib_config_topic_expand(const char *pattern, const char *prefix,
+									 const char *source, const char *db,
+									 const char *schema, const char *table);
 
 /* The defaults of the Kafka sink's topic_pattern and of schemas.subject. */
 #define TRIB_TOPIC_DEFAULT_PATTERN "${prefix}.${schema}.${table}"
@@ -507,10 +507,10 @@ char	   *trib_topic_expand(const char *pattern, const char *prefix,
 #define TRIB_COLLECTION_DEFAULT_PATTERN "${schema}_${table}"
 
 /*
- * trib_topic_expand() of a name whose default pattern is `def`.  With the
- * default, a source without schemas (MySQL: schema NULL) puts its database
- * in ${schema}, so that default names read prefix.database.table, as
- * Debezium's MySQL connector names its topics, never prefix..table.  A
+ * trib_config_topic_expand() of a name whose default pattern is `def`.
+ * With the default, a source without schemas (MySQL: schema NULL) puts its
+ * database in ${schema}, so that default names read prefix.database.table,
+ * as Debezium's MySQL connector names its topics, never prefix..table.  A
  * pattern the user wrote gets ${schema} as it is.  The caller frees.
  */
 char	   *trib_name_expand(const char *pattern, const char *def, const char *prefix,

@@ -101,7 +101,7 @@ trib_control_new(const trib_config *cfg, trib_control_status_fn status, void *st
 void
 trib_control_listening_on(trib_control *api, const char *address)
 {
-	bool		open = api->cfg->http.open_reads && trib_addr_is_loopback(address);
+	bool		open = api->cfg->http.open_reads && trib_bearer_addr_is_loopback(address);
 
 	__atomic_store_n(&api->reads_open, open, __ATOMIC_RELEASE);
 	tlog_info("control", "control API on /api/v1/: reads %s; %s",

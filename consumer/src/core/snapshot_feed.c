@@ -24,11 +24,9 @@
 /* A chunk handed to the sinks, waiting for their acknowledgement. */
 struct trib_snapfeed_sent
 {
-	trib_chunkq_link link;		/* first: f->sent's (bytes unused) */
-	int			table;			/* index into the progress tables */
-	uint64_t	last_seq;		/* id of its last event (or the one before) */
+	trib_snapfeed_mark m;		/* first: f->sent's (bytes unused); its
+								 * group is the progress table's index */
 	uint64_t	rows;
-	bool		final;
 	int			nkey;
 	char	  **key;			/* owned */
 };
@@ -107,12 +105,15 @@ trib_snapfeed_first_id(trib_snapfeed *f, const char *what, char *errbuf, size_t 
 }
 
 int
-trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char *schema,
-						 const char *table, double estimate, int norder, bool *skip,
-						 int *nafter, char ***after)
+trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const trib_relation *rel,
+						 const char *schema, const char *table, double estimate, int norder,
+						 bool *skip, int *nafter, char ***after)
 {
 	trib_snapprog_table *old = prev ? trib_snapprog_find(prev, schema, table) : NULL;
 	trib_snapprog_table *e = trib_snapprog_add(&f->prog, schema, table);
+
+	f->rels = trib_xrealloc(f->rels, f->prog.ntables * sizeof(*f->rels));
+	f->rels[f->prog.ntables - 1] = rel;
 
 	e->estimate = estimate;
 	if (old && old->done)
@@ -142,20 +143,32 @@ trib_snapfeed_begin(trib_snapfeed *f)
 	f->last_flush = f->last_save = f->last_leader = trib_clock_mono_ms();
 }
 
+/* See snapshot_feed.h. */
+bool
+trib_snapfeed_save_json(const trib_source_host *h, uint64_t commit_lsn, uint64_t lsn,
+						uint64_t seq, char *json, char *errbuf, size_t errlen)
+{
+	trib_position pos = {0};
+	bool		ok;
+
+	pos.commit_lsn = commit_lsn;
+	pos.lsn = lsn;
+	pos.seq = seq;
+	pos.opaque = json;
+	ok = h->save(h->arg, &pos, errbuf, errlen);
+	free(pos.opaque);
+	return ok;
+}
+
 bool
 trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen)
 {
-	trib_position pos;
 	bool		ok;
 
 	if (!force && (!f->dirty || trib_clock_mono_ms() - f->last_save < TRIB_SNAPFEED_PROGRESS_MS))
 		return true;
-	memset(&pos, 0, sizeof(pos));
-	pos.commit_lsn = f->base;
-	pos.seq = f->done_seq;
-	pos.opaque = trib_snapprog_to_json(&f->prog);
-	ok = f->h->save(f->h->arg, &pos, errbuf, errlen);
-	free(pos.opaque);
+	ok = trib_snapfeed_save_json(f->h, f->base, 0, f->done_seq, trib_snapprog_to_json(&f->prog),
+								 errbuf, errlen);
 	if (ok)
 	{
 		f->dirty = false;
@@ -168,20 +181,20 @@ trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen)
 static void
 apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
 {
-	trib_snapprog_table *t = &f->prog.tables[c->table];
+	trib_snapprog_table *t = &f->prog.tables[c->m.group];
 
 	t->rows += c->rows;
 	if (c->key)
 		trib_snapprog_set_after(t, c->key, c->nkey);
-	if (c->final)
+	if (c->m.final)
 	{
 		t->done = true;
 		trib_snapprog_set_after(t, NULL, 0);
 		if (!f->quiet)
 			tlog_info("snapshot", "%s.%s: copied, %" PRIu64 " rows", t->schema, t->table, t->rows);
 	}
-	if (c->last_seq >= f->first_seq && c->last_seq > f->done_seq)
-		f->done_seq = c->last_seq;
+	if (c->m.last_seq >= f->first_seq && c->m.last_seq > f->done_seq)
+		f->done_seq = c->m.last_seq;
 	f->dirty = true;
 }
 
@@ -205,24 +218,17 @@ trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_se
 	return have;
 }
 
-/*
- * Can chunk c be counted, every sink having acknowledged the ids up to
- * `acked`?  A chunk of a table read in one pass (no key, so a resumed copy
- * reads it again from its start) counts only together with the table's
- * final chunk: the ids the progress counts then never include a row that a
- * restart sends again, which is what lets the sinks drop everything after
- * them (trib_snapfeed_rewind).  Until that table is done, no later chunk
- * of any table counts either (they are counted in id order).
- */
-static bool
-countable(const trib_snapfeed_sent *c, uint64_t acked)
+/* See snapshot_feed.h. */
+bool
+trib_snapfeed_countable(const trib_snapfeed_mark *c, uint64_t acked)
 {
 	if (c->last_seq > acked)
 		return false;
-	if (c->key || c->final)
+	if (c->resumable || c->final)
 		return true;
-	for (const trib_snapfeed_sent *d = sent_of(c->link.next); d; d = sent_of(d->link.next))
-		if (d->table == c->table && d->final)
+	for (const trib_snapfeed_mark *d = (const trib_snapfeed_mark *) c->link.next; d;
+		 d = (const trib_snapfeed_mark *) d->link.next)
+		if (d->group == c->group && d->final)
 			return d->last_seq <= acked;
 	return false;
 }
@@ -234,8 +240,8 @@ take_acks(trib_snapfeed *f)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(f->h, f->base, f->failed_seq, &acked);
-	while (f->sent.head && (sent_of(f->sent.head)->last_seq < f->first_seq ||
-							countable(sent_of(f->sent.head), acked)))
+	while (f->sent.head && (sent_of(f->sent.head)->m.last_seq < f->first_seq ||
+							trib_snapfeed_countable(&sent_of(f->sent.head)->m, acked)))
 	{
 		trib_snapfeed_sent *c = sent_of(trib_chunkq_pop(&f->sent));
 
@@ -297,28 +303,29 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 	f->h->batch_end(f->h->arg); /* a chunk is a batch for the rules */
 	if (final)
 		t->finished_ms = trib_clock_wall_ms();
-	s->table = table;
-	s->last_seq = f->next_seq - 1;
+	s->m.group = (size_t) table;
+	s->m.last_seq = f->next_seq - 1;
+	s->m.final = final;
+	s->m.resumable = last_key != NULL;
 	s->rows = nev;
-	s->final = final;
 	s->nkey = nkey;
 	s->key = last_key;
-	trib_chunkq_push(&f->sent, &s->link);
+	trib_chunkq_push(&f->sent, &s->m.link);
 	return ok;
 }
 
 /* Is a chunk still waiting for an acknowledgement it can get (not one
  * that holds a failed event)?  Without a failure: has any delivered id not
- * been acknowledged (chunks held back by countable() may stay). */
+ * been acknowledged (chunks held back by trib_snapfeed_countable() may stay). */
 static bool
 waiting(const trib_snapfeed *f)
 {
 	uint64_t	acked;
 
 	if (f->failed_seq)
-		return f->sent.head && sent_of(f->sent.head)->last_seq < f->failed_seq;
+		return f->sent.head && sent_of(f->sent.head)->m.last_seq < f->failed_seq;
 	(void) trib_snapfeed_acked(f->h, f->base, 0, &acked);
-	return f->sent.tail && sent_of(f->sent.tail)->last_seq > acked;
+	return f->sent.tail && sent_of(f->sent.tail)->m.last_seq > acked;
 }
 
 /* Flush, serve callbacks and take acknowledgements for up to timeout_ms. */
@@ -388,6 +395,8 @@ trib_snapfeed_clear(trib_snapfeed *f)
 	trib_event_free(f->held);
 	f->held = NULL;
 	trib_snapprog_clear(&f->prog);
+	free(f->rels);
+	f->rels = NULL;
 }
 
 /* See snapshot_feed.h. */
@@ -411,6 +420,8 @@ trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng
 					  trib_snapprog *prev, const char *what, char *errbuf, size_t errlen)
 {
 	trib_snapprog_clear(&f->prog);
+	free(f->rels);
+	f->rels = NULL;
 	snprintf(f->prog.state, sizeof(f->prog.state), "running");
 	snprintf(f->prog.mode, sizeof(f->prog.mode), "%s", only ? "only" : "initial");
 	f->prog.lsn = f->base;
@@ -420,15 +431,18 @@ trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng
 											  errbuf, errlen));
 }
 
-/* Hand an engine's chunk to the feed, and free it. */
+/* Hand an engine's chunk to the feed (its key taken), and free it. */
 static bool
-feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, void *chunk,
-		   const trib_snapfeed_rows *r, char *errbuf, size_t errlen)
+feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, trib_snapfeed_rows *c,
+		   char *errbuf, size_t errlen)
 {
-	bool		ok = trib_snapfeed_chunk(f, r->table, r->evs, r->nev, r->final, r->nkey,
-										 r->last_key, f->opaque, errbuf, errlen);
+	char	  **key = c->last_key;
+	bool		ok;
 
-	e->chunk_free(chunk);
+	c->last_key = NULL;
+	ok = trib_snapfeed_chunk(f, c->table, c->evs, c->nev, c->final, c->nkey, key, f->opaque,
+							 errbuf, errlen);
+	e->chunk_free(c);
 	return ok;
 }
 
@@ -436,13 +450,10 @@ feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, void *chunk,
  * (done before this run too), so that the sinks may create the targets of
  * those no row reached. */
 static bool
-tables_copied(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
-			  char *errbuf, size_t errlen)
+tables_copied(trib_snapfeed *f, char *errbuf, size_t errlen)
 {
-	int			n = e->ntables(eng);
-
-	for (int i = 0; i < n; i++)
-		if (!f->h->table_copied(f->h->arg, e->relation(eng, i), errbuf, errlen))
+	for (size_t i = 0; i < f->prog.ntables; i++)
+		if (!f->h->table_copied(f->h->arg, f->rels[i], errbuf, errlen))
 			return false;
 	return true;
 }
@@ -454,11 +465,10 @@ copy_loop(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 {
 	while (!*stop)
 	{
-		void	   *chunk = NULL;
-		trib_snapfeed_rows r;
-		int			rc = e->next(eng, NEXT_TIMEOUT_MS, &chunk, &r, errbuf, errlen);
+		trib_snapfeed_rows *chunk = NULL;
+		int			rc = e->next(eng, NEXT_TIMEOUT_MS, &chunk, errbuf, errlen);
 
-		if (rc < 0 || (rc == 1 && !feed_chunk(f, e, chunk, &r, errbuf, errlen)))
+		if (rc < 0 || (rc == 1 && !feed_chunk(f, e, chunk, errbuf, errlen)))
 			return false;
 		if (rc == 2)
 			break;
@@ -509,7 +519,7 @@ trib_snapfeed_run(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 		return trib_snapfeed_drain(f, false, errbuf, errlen) &&
 			trib_snapfeed_save(f, true, errbuf, errlen) ? 0 : -1;
 	}
-	if (!trib_snapfeed_drain(f, true, errbuf, errlen) || !tables_copied(f, e, eng, errbuf, errlen))
+	if (!trib_snapfeed_drain(f, true, errbuf, errlen) || !tables_copied(f, errbuf, errlen))
 		return -1;
 	snprintf(f->prog.state, sizeof(f->prog.state), "done");
 	return trib_snapfeed_save(f, true, errbuf, errlen) ? 1 : -1;

@@ -6,7 +6,8 @@
  * snapshot_run.c) and the MySQL one (source/mysql/mysql_snapshot_run.c)
  * decide differently when and where to copy; this is the part they share,
  * down to the copy loop itself, which reaches each engine through a small
- * ops table (trib_snapfeed_engine): start, next chunk, stop, its tables.
+ * ops table (trib_snapfeed_engine): plan its tables, start, next chunk,
+ * stop; the chunk type is one for all engines (trib_snapfeed_rows).
  *
  * Design.  Every event of a snapshot gets the id (base, n), n counting up
  * from first_seq.  Each chunk (rows of one table in key order) is
@@ -49,7 +50,45 @@
 
 #define TRIB_SNAPFEED_PROGRESS_MS 1000
 
+/*
+ * A chunk of rows of one table, in key order, as every engine reads it
+ * (source/pg/snapshot.c, source/mysql/mysql_snapshot_read.c) and hands it
+ * to the copy loop: one type, so that the loop takes it as it is.  The
+ * engine's free function (trib_snapfeed_engine.chunk_free) frees what is
+ * left of it.
+ */
+typedef struct trib_snapfeed_rows
+{
+	trib_chunkq_link link;		/* first: the engine's queue; link.bytes is
+								 * counted against its buffer */
+	int			table;			/* the engine's table index, which is the
+								 * progress's (plan adds them in order) */
+	trib_event **evs;			/* owned; taken entries set to NULL */
+	size_t		nev;
+	bool		final;			/* the table's last chunk */
+	int			nkey;
+	char	  **last_key;		/* the last row's key (texts), or NULL;
+								 * taken by the copy loop */
+} trib_snapfeed_rows;
+
 typedef struct trib_snapfeed_sent trib_snapfeed_sent;
+
+/*
+ * What the acknowledgement order needs of a delivered chunk: the first
+ * member of the feed's delivered chunks and of the MongoDB copy's, which
+ * wait on a trib_chunkq until the sinks acknowledge them.
+ */
+typedef struct trib_snapfeed_mark
+{
+	trib_chunkq_link link;		/* first: the delivered list */
+	size_t		group;			/* its table (a range for MongoDB): what a
+								 * restart reads again as a unit */
+	uint64_t	last_seq;		/* the id of its last event (or the one
+								 * before, when it has none) */
+	bool		final;			/* the group's last chunk */
+	bool		resumable;		/* a restart resumes after it (read by
+								 * key), not from the group's start */
+} trib_snapfeed_mark;
 
 typedef struct trib_snapfeed
 {
@@ -74,6 +113,8 @@ typedef struct trib_snapfeed
 				last_flush,
 				last_leader;
 	uint64_t	rows;			/* written in this run */
+	const trib_relation **rels; /* per progress table: the engine's
+								 * relation (borrowed), for table_copied */
 } trib_snapfeed;
 
 /*
@@ -94,12 +135,13 @@ bool		trib_snapfeed_first_id(trib_snapfeed *f, const char *what,
 								   char *errbuf, size_t errlen);
 
 /*
- * Add table schema.table to the progress with what `prev` (NULL: a new
- * copy) says of it: *skip when it was copied, else, when it stopped after
+ * Add table schema.table (its relation `rel`, borrowed until the copy
+ * ends) to the progress with what `prev` (NULL: a new copy) says of it: *skip when it was copied, else, when it stopped after
  * a key of the table's `norder` ordering columns, that key in *after (a
  * new array of *nafter new strings).  Returns its index in the progress.
  */
-int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char *schema,
+int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev,
+									 const trib_relation *rel, const char *schema,
 									 const char *table, double estimate, int norder,
 									 bool *skip, int *nafter, char ***after);
 
@@ -112,6 +154,18 @@ int			trib_snapfeed_plan_table(trib_snapfeed *f, trib_snapprog *prev, const char
  */
 bool		trib_snapfeed_acked(const trib_source_host *h, uint64_t base, uint64_t failed_seq,
 								uint64_t *acked);
+
+/*
+ * Can delivered chunk c (on its delivered list, oldest first) be counted,
+ * every sink having acknowledged the ids up to `acked`?  A chunk of a
+ * group read in one pass (not resumable: a restart reads it again from its
+ * start) counts only together with its group's final chunk: the ids the
+ * progress counts then never include a row that a restart sends again,
+ * which is what lets the sinks drop everything after them
+ * (trib_snapfeed_rewind).  Until that group is done, no later chunk counts
+ * either (they are counted in id order).
+ */
+bool		trib_snapfeed_countable(const trib_snapfeed_mark *c, uint64_t acked);
 
 /*
  * A resumed snapshot at `base` whose checkpoint counts the ids up to `seq`
@@ -132,6 +186,14 @@ void		trib_snapfeed_begin(trib_snapfeed *f);
 bool		trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen);
 
 /*
+ * Save a snapshot's progress document `json` (freed here) in the
+ * checkpoint at (commit_lsn, lsn, seq): seq the last acknowledged id.
+ * Shared with the MongoDB copy loop, whose progress has its own document.
+ */
+bool		trib_snapfeed_save_json(const trib_source_host *h, uint64_t commit_lsn, uint64_t lsn,
+									uint64_t seq, char *json, char *errbuf, size_t errlen);
+
+/*
  * Give a chunk of progress table `table` its ids (opaque: each event's
  * opaque position, copied; NULL leaves theirs) and write it; the events
  * are taken (evs[i] set to NULL), and so is last_key.
@@ -150,18 +212,6 @@ bool		trib_snapfeed_drain(trib_snapfeed *f, bool complete, char *errbuf, size_t 
 
 void		trib_snapfeed_clear(trib_snapfeed *f);
 
-/* A chunk as an engine hands it to the copy loop: a view of the engine's
- * own chunk (see trib_snapfeed_chunk for the fields). */
-typedef struct trib_snapfeed_rows
-{
-	int			table;			/* index into the progress tables */
-	trib_event **evs;			/* the chunk's; taken entries set to NULL */
-	size_t		nev;
-	bool		final;			/* the table's last chunk */
-	int			nkey;
-	char	  **last_key;		/* taken from the chunk (it keeps NULL) */
-} trib_snapfeed_rows;
-
 /*
  * What the copy loop needs of a source's engine (source/pg/snapshot.c,
  * source/mysql/mysql_snapshot.c); `eng` is the caller's state.
@@ -173,16 +223,13 @@ typedef struct trib_snapfeed_engine
 	void		(*plan) (void *eng, trib_snapfeed *f, trib_snapprog *prev);
 	/* Start the workers. */
 	bool		(*start) (void *eng, char *errbuf, size_t errlen);
-	/* Wait up to timeout_ms: 1 with *chunk (for chunk_free) and *rows, 0
-	 * nothing yet, 2 every chunk was taken, -1 error. */
-	int			(*next) (void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *rows,
+	/* Wait up to timeout_ms: 1 with *chunk (for chunk_free), 0 nothing
+	 * yet, 2 every chunk was taken, -1 error. */
+	int			(*next) (void *eng, int timeout_ms, trib_snapfeed_rows **chunk,
 						 char *errbuf, size_t errlen);
-	void		(*chunk_free) (void *chunk);
+	void		(*chunk_free) (trib_snapfeed_rows *chunk);
 	/* Stop and join the workers, drop queued chunks. */
 	void		(*stop) (void *eng);
-	/* The engine's tables, for trib_source_host.table_copied. */
-	int			(*ntables) (void *eng);
-	const trib_relation *(*relation) (void *eng, int i);
 	/* Between chunks, after the feed's housekeeping: progress output. */
 	void		(*show) (void *eng);
 } trib_snapfeed_engine;

@@ -45,7 +45,7 @@ trib_bearer_clear(trib_bearer *b)
 
 /* 127.0.0.0/8 or ::1. */
 bool
-trib_addr_is_loopback(const char *address)
+trib_bearer_addr_is_loopback(const char *address)
 {
 	return strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0;
 }

@@ -33,6 +33,6 @@ bool		trib_bearer_ok(const trib_bearer *b, const char *authorization);
 void		trib_bearer_clear(trib_bearer *b);
 
 /* Is the numeric address a loopback one (127.0.0.0/8, ::1)? */
-bool		trib_addr_is_loopback(const char *address);
+bool		trib_bearer_addr_is_loopback(const char *address);
 
 #endif							/* TRIB_BEARER_H */

@@ -204,8 +204,8 @@ sink_dataset(const trib_plugin_conf *m, const trib_event *ev, const char *route,
 	if (strcmp(t, "mongodb") == 0)
 	{
 		const char *coll = conf_string(m, "collection");
-		char	   *c = trib_topic_expand(coll ? coll : "${schema}_${table}", NULL,
-										  ev->source, ev->db, ev->schema, ev->table);
+		char	   *c = trib_config_topic_expand(coll ? coll : "${schema}_${table}", NULL,
+												 ev->source, ev->db, ev->schema, ev->table);
 		const char *database = conf_string(m, "database");
 
 		mongo_where(conf_string(m, "uri"), ns, nslen);

@@ -97,7 +97,7 @@ trib_regapi_setup(const trib_config *cfg, trib_regapi **out, char *errbuf, size_
 void
 trib_regapi_listening_on(trib_regapi *api, const char *address)
 {
-	bool		loopback = trib_addr_is_loopback(address);
+	bool		loopback = trib_bearer_addr_is_loopback(address);
 
 	__atomic_store_n(&api->reads_open, api->open_reads && loopback, __ATOMIC_RELEASE);
 	tlog_info("registry", "schema registry API: writes need the token%s; reads %s",

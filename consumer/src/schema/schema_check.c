@@ -150,8 +150,8 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
 	if (shape != NULL && PQntuples(shape) == 1)
 	{
 		const char *doc = PQgetvalue(shape, 0, 0);
-		char	   *value = trib_topic_expand(cfg->schemas.subject, NULL, t->source,
-											  PQgetvalue(shape, 0, 1), t->schema, t->table);
+		char	   *value = trib_config_topic_expand(cfg->schemas.subject, NULL, t->source,
+													 PQgetvalue(shape, 0, 1), t->schema, t->table);
 		char	   *subject = key ? trib_schema_key_subject(value) : trib_xstrdup(value);
 
 		mg = key ? NULL : trib_migrator_find(mig, subject);

@@ -573,8 +573,8 @@ topic_pattern_keeps_its_placeholders_but_takes_other_variables(void **state)
 		"    topic_pattern: \"${TRIB_T_ENV}.${prefix}.${schema}.${table}.cost$$\"\n");
 	assert_string_equal(trib_kafka_conf_of(&cfg->sinks[0])->topic_pattern,
 						"prod.${prefix}.${schema}.${table}.cost$$");
-	topic = trib_topic_expand(trib_kafka_conf_of(&cfg->sinks[0])->topic_pattern, "shop", "main", "shopdb",
-							  "public", "orders");
+	topic = trib_config_topic_expand(trib_kafka_conf_of(&cfg->sinks[0])->topic_pattern, "shop",
+									 "main", "shopdb", "public", "orders");
 	assert_string_equal(topic, "prod.shop.public.orders.cost$");
 	free(topic);
 	trib_config_free(cfg);
@@ -587,8 +587,8 @@ topic_expand_fills_every_placeholder_and_treats_null_as_empty(void **state)
 	char	   *t;
 
 	(void) state;
-	t = trib_topic_expand("${prefix}|${source}|${db}|${schema}|${table}|${other}|$${x}",
-						  "p", "s", "d", NULL, "t");
+	t = trib_config_topic_expand("${prefix}|${source}|${db}|${schema}|${table}|${other}|$${x}",
+								 "p", "s", "d", NULL, "t");
 	assert_string_equal(t, "p|s|d||t|${other}|${x}");
 	free(t);
 }

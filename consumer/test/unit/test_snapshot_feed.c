@@ -170,8 +170,9 @@ eng_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
 		int			nafter = 0;
 		char	  **after = NULL;
 
-		assert_int_equal(trib_snapfeed_plan_table(f, prev, "public", e->rels[i].table, 10, 1,
-												  &skip, &nafter, &after), i);
+		assert_int_equal(trib_snapfeed_plan_table(f, prev, &e->rels[i], "public",
+												  e->rels[i].table, 10, 1, &skip, &nafter,
+												  &after), i);
 	}
 }
 
@@ -184,22 +185,15 @@ eng_start(void *eng, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* A chunk: an array of events (the chunk owns them). */
-typedef struct fake_chunk
-{
-	trib_event **evs;
-	size_t		nev;
-} fake_chunk;
-
+/* A chunk: the engines' chunk type, its events owned. */
 static int
-eng_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r, char *errbuf,
-		 size_t errlen)
+eng_next(void *eng, int timeout_ms, trib_snapfeed_rows **chunk, char *errbuf, size_t errlen)
 {
 	static const int table[] = {0, 0, 1};
 	static const size_t rows[] = {2, 1, 1};
 	static const bool final[] = {false, true, true};
 	fake_engine *e = eng;
-	fake_chunk *c;
+	trib_snapfeed_rows *r;
 	int			n = e->next_chunk++;
 
 	(void) timeout_ms;
@@ -212,14 +206,12 @@ eng_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r, char *e
 	}
 	if (n >= 3)
 		return 2;
-	c = calloc(1, sizeof(*c));
-	c->nev = rows[n];
-	c->evs = calloc(c->nev, sizeof(trib_event *));
-	for (size_t i = 0; i < c->nev; i++)
-		c->evs[i] = trib_event_new();
+	r = calloc(1, sizeof(*r));
+	r->nev = rows[n];
+	r->evs = calloc(r->nev, sizeof(trib_event *));
+	for (size_t i = 0; i < r->nev; i++)
+		r->evs[i] = trib_event_new();
 	r->table = table[n];
-	r->evs = c->evs;
-	r->nev = c->nev;
 	r->final = final[n];
 	r->nkey = 0;
 	r->last_key = NULL;
@@ -229,17 +221,18 @@ eng_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r, char *e
 		r->last_key = calloc(1, sizeof(char *));
 		r->last_key[0] = strdup("k");
 	}
-	*chunk = c;
+	*chunk = r;
 	return 1;
 }
 
 static void
-eng_chunk_free(void *chunk)
+eng_chunk_free(trib_snapfeed_rows *c)
 {
-	fake_chunk *c = chunk;
-
 	for (size_t i = 0; i < c->nev; i++)
 		trib_event_free(c->evs[i]);
+	for (int k = 0; c->last_key && k < c->nkey; k++)
+		free(c->last_key[k]);
+	free(c->last_key);
 	free(c->evs);
 	free(c);
 }
@@ -248,19 +241,6 @@ static void
 eng_stop(void *eng)
 {
 	((fake_engine *) eng)->stopped = true;
-}
-
-static int
-eng_ntables(void *eng)
-{
-	(void) eng;
-	return NTABLES;
-}
-
-static const trib_relation *
-eng_relation(void *eng, int i)
-{
-	return &((fake_engine *) eng)->rels[i];
 }
 
 static void
@@ -275,8 +255,6 @@ static const trib_snapfeed_engine fake_ops = {
 	.next = eng_next,
 	.chunk_free = eng_chunk_free,
 	.stop = eng_stop,
-	.ntables = eng_ntables,
-	.relation = eng_relation,
 	.show = eng_show,
 };
 

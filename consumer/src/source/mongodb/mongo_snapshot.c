@@ -36,14 +36,13 @@
 /* A chunk of one range's documents, as events, on the queue. */
 typedef struct snap_chunk
 {
-	trib_chunkq_link link;		/* first: the read queue (q), then the
-								 * delivered list (sent); and the size */
-	size_t		range;
+	trib_snapfeed_mark m;		/* first: the read queue (q), then the
+								 * delivered list (sent), and the size; its
+								 * group is the range, its last_seq set when
+								 * delivered, final when the range ends */
 	trib_event **evs;
 	int			n;
 	char	   *after;			/* the last _id ({"v": ...} canonical) */
-	bool		last;			/* the range ends with it */
-	uint64_t	last_seq;		/* set when delivered */
 } snap_chunk;
 
 /* The chunk of a link on q or sent (NULL for NULL). */
@@ -148,7 +147,7 @@ push_chunk(snap_run *s, snap_chunk *c)
 	ok = !s->quit;
 	if (ok)
 	{
-		trib_chunkq_push(&s->q, &c->link);
+		trib_chunkq_push(&s->q, &c->m.link);
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -173,13 +172,14 @@ value_text(const bson_value_t *v)
 	return out;
 }
 
-/* A new, empty chunk of range ri. */
+/* A new, empty chunk of range ri (keyset: read in keyset chunks). */
 static snap_chunk *
-chunk_new(size_t ri, int chunk)
+chunk_new(size_t ri, bool keyset, int chunk)
 {
 	snap_chunk *c = trib_xcalloc(1, sizeof(*c));
 
-	c->range = ri;
+	c->m.group = ri;
+	c->m.resumable = keyset;
 	c->evs = trib_xcalloc((size_t) chunk, sizeof(*c->evs));
 	return c;
 }
@@ -205,7 +205,7 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 		bson_iter_t it;
 
 		if (c == NULL)
-			c = chunk_new(ri, chunk);
+			c = chunk_new(ri, r->keyset, chunk);
 		if (more)
 		{
 			if ((c->evs[c->n] = doc_event(s, ri, doc, errbuf, errlen)) == NULL)
@@ -214,7 +214,7 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 				break;
 			}
 			c->n++;
-			c->link.bytes += doc->len;
+			c->m.link.bytes += doc->len;
 			if (have_last)
 				bson_value_destroy(&last);
 			have_last = bson_iter_init_find(&it, doc, "_id");
@@ -230,7 +230,7 @@ read_range(snap_run *s, mongoc_client_t *cl, size_t ri, char *errbuf, size_t err
 			break;
 		}
 		else
-			c->last = true;
+			c->m.final = true;
 		if (c->n > 0 && have_last)
 			c->after = value_text(&last);
 		ok = push_chunk(s, c);
@@ -298,50 +298,26 @@ worker_failed(snap_run *s, char *errbuf, size_t errlen)
 static bool
 save_progress(snap_run *s, bool force, char *errbuf, size_t errlen)
 {
-	trib_position pos = {0};
 	bool		ok;
 
 	if (!force && !s->dirty)
 		return true;
-	pos.commit_lsn = pos.lsn = s->prog.time;
-	pos.seq = s->done_seq;
-	pos.opaque = trib_mongo_snapprog_to_json(&s->prog);
-	ok = s->host->save(s->host->arg, &pos, errbuf, errlen);
-	free(pos.opaque);
+	ok = trib_snapfeed_save_json(s->host, s->prog.time, s->prog.time, s->done_seq,
+								 trib_mongo_snapprog_to_json(&s->prog), errbuf, errlen);
 	if (ok)
 		s->dirty = false;
 	return ok;
 }
 
-/*
- * Can chunk c count, the sinks having acknowledged up to `acked`?  A chunk
- * of a range read in one pass (keyset false: a resumed copy reads it again
- * from its start) counts only with the range's last chunk, so that the ids
- * the progress counts never include a document a restart sends again (the
- * sinks drop what they hold after them: trib_snapfeed_rewind).
- */
-static bool
-countable(const snap_run *s, const snap_chunk *c, uint64_t acked)
-{
-	if (c->last_seq > acked)
-		return false;
-	if (c->last || s->prog.ranges[c->range].keyset)
-		return true;
-	for (const snap_chunk *d = chunk_of(c->link.next); d; d = chunk_of(d->link.next))
-		if (d->range == c->range && d->last)
-			return d->last_seq <= acked;
-	return false;
-}
-
-/* Is a delivered document not acknowledged yet (chunks countable() holds
- * back may stay)? */
+/* Is a delivered document not acknowledged yet (chunks that
+ * trib_snapfeed_countable() holds back may stay)? */
 static bool
 waiting(const snap_run *s)
 {
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked);
-	return s->sent.tail && chunk_of(s->sent.tail)->last_seq > acked;
+	return s->sent.tail && chunk_of(s->sent.tail)->m.last_seq > acked;
 }
 
 /* Apply the chunks every sink acknowledged to the progress, never one that
@@ -353,10 +329,10 @@ apply_acks(snap_run *s)
 
 	if (!trib_snapfeed_acked(s->host, s->prog.time, s->failed_seq, &acked))
 		return;
-	while (s->sent.head && countable(s, chunk_of(s->sent.head), acked))
+	while (s->sent.head && trib_snapfeed_countable(&chunk_of(s->sent.head)->m, acked))
 	{
 		snap_chunk *c = chunk_of(trib_chunkq_pop(&s->sent));
-		trib_mongo_range *r = &s->prog.ranges[c->range];
+		trib_mongo_range *r = &s->prog.ranges[c->m.group];
 
 		if (c->after)
 		{
@@ -365,9 +341,9 @@ apply_acks(snap_run *s)
 			c->after = NULL;
 		}
 		r->rows += (uint64_t) c->n;
-		r->done = r->done || c->last;
-		if (c->last_seq > s->done_seq)
-			s->done_seq = c->last_seq;
+		r->done = r->done || c->m.final;
+		if (c->m.last_seq > s->done_seq)
+			s->done_seq = c->m.last_seq;
 		s->dirty = true;
 		c->n = 0;				/* its events were freed when delivered */
 		chunk_free(c);
@@ -385,7 +361,7 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 		trib_event *ev = c->evs[i];
 
 		ev->pos.seq = s->next_seq++;
-		c->last_seq = ev->pos.seq;
+		c->m.last_seq = ev->pos.seq;
 		if (s->infer)
 			trib_mongo_infer_event(s->infer, ev);
 		if (ok)
@@ -396,10 +372,10 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 		c->evs[i] = NULL;
 	}
 	if (c->n == 0)
-		c->last_seq = s->next_seq - 1;
+		c->m.last_seq = s->next_seq - 1;
 	s->rows += (uint64_t) c->n;
 	s->host->batch_end(s->host->arg);
-	trib_chunkq_push(&s->sent, &c->link);
+	trib_chunkq_push(&s->sent, &c->m.link);
 	return ok;
 }
 

@@ -59,8 +59,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chunk_queue.h"
 #include "event.h"
+#include "snapshot_feed.h"
 #include "mysql_conn.h"
 #include "mysql_position.h"
 #include "mysql_schema.h"
@@ -106,20 +106,9 @@ typedef struct trib_my_snap_table
 	char	  **after;
 } trib_my_snap_table;
 
-/* A chunk of one table's rows, in key order; its events are complete but
- * for their position, and borrow db, table, rel and source from the
- * engine. */
-typedef struct trib_my_snap_chunk
-{
-	trib_chunkq_link link;		/* first: the engine's queue and the chunk's
-								 * bytes, counted against buffer_bytes */
-	int			table;
-	trib_event **evs;
-	size_t		nev;
-	bool		final;			/* the table's last chunk */
-	int			nkey;
-	char	  **last_key;		/* the last row's key texts, or NULL */
-} trib_my_snap_chunk;
+/* The engine's chunks are trib_snapfeed_rows (snapshot_feed.h): one
+ * table's rows, in key order; their events are complete but for their
+ * position, and borrow db, table, rel and source from the engine. */
 
 trib_my_snap *trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen);
 
@@ -142,10 +131,10 @@ bool		trib_my_snap_start(trib_my_snap *s, char *errbuf, size_t errlen);
 
 /* 1 and *out (free with trib_my_snap_chunk_free), 0 on timeout, 2 when
  * every table is read, -1 on error. */
-int			trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
+int			trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_snapfeed_rows **out,
 							  char *errbuf, size_t errlen);
 
-void		trib_my_snap_chunk_free(trib_my_snap_chunk *c);
+void		trib_my_snap_chunk_free(trib_snapfeed_rows *c);
 
 /* Stop and join the workers, drop queued chunks. */
 void		trib_my_snap_stop(trib_my_snap *s);

@@ -176,12 +176,12 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 }
 
 /* A chunk from a result (rows in key order). */
-static trib_my_snap_chunk *
+static trib_snapfeed_rows *
 make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 		   char *errbuf, size_t errlen)
 {
 	trib_my_snap_table *t = &s->t[ti];
-	trib_my_snap_chunk *c = trib_xcalloc(1, sizeof(*c));
+	trib_snapfeed_rows *c = trib_xcalloc(1, sizeof(*c));
 
 	c->table = ti;
 	c->evs = trib_xcalloc((size_t) r->nrows + 1, sizeof(trib_event *));
@@ -215,7 +215,7 @@ make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 
 /* Queue a chunk, waiting while the queue is full; false when stopping. */
 static bool
-enqueue(trib_my_snap *s, trib_my_snap_chunk *c)
+enqueue(trib_my_snap *s, trib_snapfeed_rows *c)
 {
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping && s->q.bytes > s->conf.buffer_bytes && s->q.head)
@@ -296,7 +296,7 @@ read_table(worker *w, MYSQL *m, int ti, yajl_gen g, char *errbuf, size_t errlen)
 					k = 0;
 		const char **params = trib_xcalloc((size_t) np + 1, sizeof(char *));
 		trib_my_rows r;
-		trib_my_snap_chunk *c = NULL;
+		trib_snapfeed_rows *c = NULL;
 
 		for (int i = 0; after && i < t->npk; i++)
 			for (int e = 0; e <= i; e++)
@@ -497,7 +497,7 @@ trib_my_snap_start(trib_my_snap *s, char *errbuf, size_t errlen)
 }
 
 int
-trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
+trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_snapfeed_rows **out,
 				  char *errbuf, size_t errlen)
 {
 	struct timespec until = trib_clock_deadline(timeout_ms);
@@ -512,7 +512,7 @@ trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
 		rc = (snprintf(errbuf, errlen, "%s", s->err), -1);
 	else if (s->q.head)
 	{
-		*out = (trib_my_snap_chunk *) trib_chunkq_pop(&s->q);
+		*out = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q);
 		pthread_cond_broadcast(&s->cv);
 		rc = 1;
 	}
@@ -523,7 +523,7 @@ trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_my_snap_chunk **out,
 }
 
 void
-trib_my_snap_chunk_free(trib_my_snap_chunk *c)
+trib_my_snap_chunk_free(trib_snapfeed_rows *c)
 {
 	if (c == NULL)
 		return;
@@ -549,6 +549,6 @@ trib_my_snap_stop(trib_my_snap *s)
 			pthread_join(s->w[i].thread, NULL);
 			s->w[i].started = false;
 		}
-	for (trib_my_snap_chunk *c; (c = (trib_my_snap_chunk *) trib_chunkq_pop(&s->q)) != NULL;)
+	for (trib_snapfeed_rows *c; (c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL;)
 		trib_my_snap_chunk_free(c);
 }

@@ -77,8 +77,8 @@ engine_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
 	{
 		trib_my_snap_table *t = trib_my_snap_table_at(ph->snap, i);
 
-		(void) trib_snapfeed_plan_table(f, prev, t->db, t->table, t->estimate, t->npk, &t->skip,
-										&t->nafter, &t->after);
+		(void) trib_snapfeed_plan_table(f, prev, &t->rel, t->db, t->table, t->estimate, t->npk,
+										&t->skip, &t->nafter, &t->after);
 	}
 }
 
@@ -91,26 +91,9 @@ engine_start(void *eng, char *errbuf, size_t errlen)
 
 /* The next chunk (the progress lists the tables in the engine's order). */
 static int
-engine_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r,
-			char *errbuf, size_t errlen)
+engine_next(void *eng, int timeout_ms, trib_snapfeed_rows **chunk, char *errbuf, size_t errlen)
 {
-	trib_my_snap_chunk *c = NULL;
-	int			rc = trib_my_snap_next(((phase *) eng)->snap, timeout_ms, &c, errbuf, errlen);
-
-	if (rc == 1)
-	{
-		*r = (trib_snapfeed_rows) {c->table, c->evs, c->nev, c->final, c->nkey, c->last_key};
-		c->last_key = NULL;
-		*chunk = c;
-	}
-	return rc;
-}
-
-/* Free a chunk engine_next() gave. */
-static void
-engine_chunk_free(void *chunk)
-{
-	trib_my_snap_chunk_free(chunk);
+	return trib_my_snap_next(((phase *) eng)->snap, timeout_ms, chunk, errbuf, errlen);
 }
 
 /* Stop the engine's workers. */
@@ -118,20 +101,6 @@ static void
 engine_stop(void *eng)
 {
 	trib_my_snap_stop(((phase *) eng)->snap);
-}
-
-/* How many tables the engine lists. */
-static int
-engine_ntables(void *eng)
-{
-	return trib_my_snap_ntables(((phase *) eng)->snap);
-}
-
-/* The relation of the engine's table i. */
-static const trib_relation *
-engine_relation(void *eng, int i)
-{
-	return &trib_my_snap_table_at(((phase *) eng)->snap, i)->rel;
 }
 
 /* A log line now and then. */
@@ -151,10 +120,8 @@ static const trib_snapfeed_engine my_engine = {
 	.plan = engine_plan,
 	.start = engine_start,
 	.next = engine_next,
-	.chunk_free = engine_chunk_free,
+	.chunk_free = trib_my_snap_chunk_free,
 	.stop = engine_stop,
-	.ntables = engine_ntables,
-	.relation = engine_relation,
 	.show = engine_show,
 };
 
@@ -223,7 +190,7 @@ plain_name(const char *s)
 static bool
 prepare(phase *ph, char *errbuf, size_t errlen)
 {
-	const char **tables = trib_strlist_view(&ph->conf->snapshot_tables);
+	const char **tables = trib_config_strlist_view(&ph->conf->snapshot_tables);
 	trib_my_pos p = {0};
 	uint64_t	major = 0;
 	bool		ok;

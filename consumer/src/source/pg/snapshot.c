@@ -337,7 +337,7 @@ trib_snap_event_free(trib_event *ev)
 }
 
 void
-trib_snap_chunk_free(trib_snap_chunk *c)
+trib_snap_chunk_free(trib_snapfeed_rows *c)
 {
 	size_t		i;
 	int			k;
@@ -368,7 +368,7 @@ set_error(trib_snapshot *s, const char *msg)
 
 /* Queue a chunk, waiting for room; false (chunk freed) when cancelled. */
 static bool
-push(trib_snapshot *s, trib_snap_chunk *c)
+push(trib_snapshot *s, trib_snapfeed_rows *c)
 {
 	pthread_mutex_lock(&s->mu);
 	while (!s->cancel && s->q.head && s->q.bytes + c->link.bytes > s->conf.buffer_bytes)
@@ -386,7 +386,7 @@ push(trib_snapshot *s, trib_snap_chunk *c)
 }
 
 int
-trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
+trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snapfeed_rows **out,
 				   char *errbuf, size_t errlen)
 {
 	struct timespec until;
@@ -405,7 +405,7 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snap_chunk **out,
 	}
 	else if (s->q.head)
 	{
-		*out = (trib_snap_chunk *) trib_chunkq_pop(&s->q);
+		*out = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q);
 		pthread_cond_signal(&s->not_full);
 		rc = 1;
 	}
@@ -479,7 +479,7 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 	ev = trib_event_new();
 	ev->op = TRIB_OP_READ;
 	ev->snapshot = true;
-	/* borrowed: see trib_snap_chunk in snapshot.h */
+	/* borrowed: see trib_snapfeed_rows in snapshot.h */
 	ev->source = s->source_name;
 	ev->connector = connector;
 	ev->db = s->db;
@@ -505,11 +505,11 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 
 /* A chunk from one result. */
 static bool
-make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snap_chunk **out,
+make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snapfeed_rows **out,
 		   char *errbuf, size_t errlen)
 {
 	const trib_snap_table *t = &s->tables[ti];
-	trib_snap_chunk *c = trib_xcalloc(1, sizeof(*c));
+	trib_snapfeed_rows *c = trib_xcalloc(1, sizeof(*c));
 	int			n = PQntuples(res),
 				i;
 
@@ -618,7 +618,7 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 	while (ok && !cancelled(s))
 	{
 		PGresult   *res = take_result(conn);
-		trib_snap_chunk *c = NULL;
+		trib_snapfeed_rows *c = NULL;
 		bool		final;
 
 		inflight = false;
@@ -673,7 +673,7 @@ read_cursor(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, siz
 	while (ok && !cancelled(s))
 	{
 		PGresult   *res = PQexec(conn, fetch);
-		trib_snap_chunk *c = NULL;
+		trib_snapfeed_rows *c = NULL;
 		bool		final;
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -774,7 +774,7 @@ void
 trib_snapshot_stop(trib_snapshot *s)
 {
 	int			i;
-	trib_snap_chunk *c;
+	trib_snapfeed_rows *c;
 
 	pthread_mutex_lock(&s->mu);
 	s->cancel = true;
@@ -787,7 +787,7 @@ trib_snapshot_stop(trib_snapshot *s)
 			pthread_join(s->workers[i].thread, NULL);
 			s->workers[i].started = false;
 		}
-	while ((c = (trib_snap_chunk *) trib_chunkq_pop(&s->q)) != NULL)
+	while ((c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL)
 		trib_snap_chunk_free(c);
 }
 

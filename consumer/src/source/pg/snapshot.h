@@ -43,30 +43,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chunk_queue.h"
 #include "event.h"
+#include "snapshot_feed.h"
 #include "snapshot_format.h"
 #include "snapshot_tables.h"	/* trib_snapshot_conf, trib_snap_table */
 
 typedef struct trib_snapshot trib_snapshot;
 
 /*
- * A chunk of rows of one table, in key order.  Its events own their row
- * image and key, but borrow source, connector, db, schema and table from
- * the engine (one copy per engine, not per row): whoever frees an event
- * first calls trib_snap_event_release() on it.
+ * A chunk (trib_snapfeed_rows, snapshot_feed.h) of rows of one table, in
+ * key order.  Its events own their row image and key, but borrow source,
+ * connector, db, schema and table from the engine (one copy per engine,
+ * not per row): whoever frees an event first calls
+ * trib_snap_event_release() on it.
  */
-typedef struct trib_snap_chunk
-{
-	trib_chunkq_link link;		/* first: the engine's queue; link.bytes is
-								 * accounted against buffer_bytes */
-	int			table;			/* index into the engine's tables */
-	trib_event **evs;			/* owned; NULL entries once taken */
-	size_t		nev;
-	bool		final;			/* the table's last chunk */
-	int			nkey;
-	char	  **last_key;		/* key of the last row (texts), or NULL */
-} trib_snap_chunk;
 
 /* Validate and copy conf; connects nothing. */
 trib_snapshot *trib_snapshot_new(const trib_snapshot_conf *conf,
@@ -98,9 +88,9 @@ bool		trib_snapshot_start(trib_snapshot *s, char *errbuf, size_t errlen);
  * error (errbuf).
  */
 int			trib_snapshot_next(trib_snapshot *s, int timeout_ms,
-							   trib_snap_chunk **out, char *errbuf, size_t errlen);
+							   trib_snapfeed_rows **out, char *errbuf, size_t errlen);
 
-void		trib_snap_chunk_free(trib_snap_chunk *c);
+void		trib_snap_chunk_free(trib_snapfeed_rows *c);
 
 /* Free a snapshot event (its borrowed strings are left alone). */
 void		trib_snap_event_free(trib_event *ev);

@@ -63,7 +63,6 @@ typedef struct phase
 	bool		only;
 	trib_snapshot *snap;
 	trib_snapfeed f;			/* ids, delivery, progress (prog, base) */
-	int		   *prog_of;		/* engine table -> progress table */
 	long long	last_render,
 				last_log;
 	int64_t		started_ms;
@@ -94,9 +93,9 @@ make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 {
 	const trib_pg_source_conf *pg = ph->pg;
 	trib_snapshot_conf c;
-	const char **inc = trib_strlist_view(&pg->include_tables);
-	const char **exc = trib_strlist_view(&pg->exclude_tables);
-	const char **res = trib_strlist_view(&pg->snapshot_tables);
+	const char **inc = trib_config_strlist_view(&pg->include_tables);
+	const char **exc = trib_config_strlist_view(&pg->exclude_tables);
+	const char **res = trib_config_strlist_view(&pg->snapshot_tables);
 	const char *enc = trib_kvlist_get(&pg->plugin_options, "bytea-encoding");
 	char	   *db;				/* as source_pg.c puts it into stream events */
 	trib_snapshot *s;
@@ -164,16 +163,12 @@ static void
 engine_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
 {
 	phase	   *ph = eng;
-	int			n = trib_snapshot_ntables(ph->snap),
-				i;
-
-	ph->prog_of = trib_xcalloc((size_t) n + 1, sizeof(int));
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < trib_snapshot_ntables(ph->snap); i++)
 	{
 		trib_snap_table *t = trib_snapshot_table(ph->snap, i);
 
-		ph->prog_of[i] = trib_snapfeed_plan_table(f, prev, t->schema, t->table, t->estimate,
-												  t->norder, &t->skip, &t->nafter, &t->after);
+		(void) trib_snapfeed_plan_table(f, prev, &t->rel, t->schema, t->table, t->estimate,
+										t->norder, &t->skip, &t->nafter, &t->after);
 	}
 }
 
@@ -184,30 +179,11 @@ engine_start(void *eng, char *errbuf, size_t errlen)
 	return trib_snapshot_start(((phase *) eng)->snap, errbuf, errlen);
 }
 
-/* The next chunk, its table mapped to the progress's. */
+/* The next chunk (the progress lists the tables in the engine's order). */
 static int
-engine_next(void *eng, int timeout_ms, void **chunk, trib_snapfeed_rows *r,
-			char *errbuf, size_t errlen)
+engine_next(void *eng, int timeout_ms, trib_snapfeed_rows **chunk, char *errbuf, size_t errlen)
 {
-	phase	   *ph = eng;
-	trib_snap_chunk *c = NULL;
-	int			rc = trib_snapshot_next(ph->snap, timeout_ms, &c, errbuf, errlen);
-
-	if (rc == 1)
-	{
-		*r = (trib_snapfeed_rows) {ph->prog_of[c->table], c->evs, c->nev, c->final, c->nkey,
-								   c->last_key};
-		c->last_key = NULL;
-		*chunk = c;
-	}
-	return rc;
-}
-
-/* Free a chunk engine_next() gave. */
-static void
-engine_chunk_free(void *chunk)
-{
-	trib_snap_chunk_free(chunk);
+	return trib_snapshot_next(((phase *) eng)->snap, timeout_ms, chunk, errbuf, errlen);
 }
 
 /* Stop the engine's workers. */
@@ -215,20 +191,6 @@ static void
 engine_stop(void *eng)
 {
 	trib_snapshot_stop(((phase *) eng)->snap);
-}
-
-/* How many tables the engine lists. */
-static int
-engine_ntables(void *eng)
-{
-	return trib_snapshot_ntables(((phase *) eng)->snap);
-}
-
-/* The relation of the engine's table i. */
-static const trib_relation *
-engine_relation(void *eng, int i)
-{
-	return &trib_snapshot_table(((phase *) eng)->snap, i)->rel;
 }
 
 /* Progress between chunks. */
@@ -242,10 +204,8 @@ static const trib_snapfeed_engine pg_engine = {
 	.plan = engine_plan,
 	.start = engine_start,
 	.next = engine_next,
-	.chunk_free = engine_chunk_free,
+	.chunk_free = trib_snap_chunk_free,
 	.stop = engine_stop,
-	.ntables = engine_ntables,
-	.relation = engine_relation,
 	.show = engine_show,
 };
 
@@ -334,7 +294,6 @@ phase_free(phase *ph)
 {
 	trib_snapfeed_clear(&ph->f);
 	trib_snapshot_free(ph->snap);
-	free(ph->prog_of);
 }
 
 /* See snapshot_run.h. */
