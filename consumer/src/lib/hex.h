@@ -26,13 +26,18 @@ bool		trib_hex_decode(const char *in, size_t n, unsigned char *out,
 static inline int
 trib_hex_digit(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	/* a digit's value plus one, 0 for any other byte: one load per
+	 * digit, not three range tests */
+	static const unsigned char val1[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+		['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+		['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+		['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16
+	};
+
+	if ((unsigned) c > 255)
+		return -1;
+	return (int) val1[c] - 1;
 }
 
 /* True when in[0..n) is a non-empty, even-length string of hex digits. */

@@ -206,7 +206,7 @@ find_member(const memberlist *ml, const char *name)
 				n = strlen(name);
 
 	for (i = 0; i < ml->n; i++)
-		if (ml->m[i].nlen == n && memcmp(ml->m[i].name, name, n) == 0)
+		if (ml->m[i].nlen == n && pgr_same_short(ml->m[i].name, name, n))
 			return &ml->m[i];
 	return NULL;
 }
@@ -458,7 +458,7 @@ pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 static bool
 same_text(const field *f, const char *mem, size_t len)
 {
-	return len > 0 && f->slen == len && memcmp(f->str, mem, len) == 0;
+	return len > 0 && f->slen == len && pgr_same_short(f->str, mem, len);
 }
 
 /* Remember a parsed text (when it fits) for the next record. */
