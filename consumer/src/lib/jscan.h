@@ -181,7 +181,7 @@ trib_jscan_digits(const unsigned char *s, size_t i, size_t n)
 }
 
 /* A JSON number at the position: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static inline bool
+static inline __attribute__((always_inline)) bool
 trib_jscan_number(trib_jscan *sc)
 {
 	const unsigned char *s = sc->s;

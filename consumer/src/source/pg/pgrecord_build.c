@@ -124,11 +124,13 @@ raw_copy(const pstate *st, int f)
 }
 
 /* A field's decoded string (st->f[f].slen bytes, maybe not NUL-ended);
- * it must not contain NUL. */
+ * it must not contain NUL.  A string the fast scan kept in the record
+ * (raw) cannot: the scan hands over at any control byte, and a NUL in
+ * the text comes only from a \u0000 escape, which yajl decodes. */
 static bool
 field_text(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
-	if (memchr(st->f[f].str, '\0', st->f[f].slen))
+	if (!st->f[f].raw && memchr(st->f[f].str, '\0', st->f[f].slen))
 		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
 						 pgr_field_names[f]);
 	*out = st->f[f].str;
