@@ -191,9 +191,10 @@ trib_jscan_number(trib_jscan *sc)
 
 	if (i < n && s[i] == '-')
 		i++;
+	d = i;
 	if (i < n && s[i] == '0')
 		i++;
-	else if ((d = i, i = trib_jscan_digits(s, i, n)) == d)
+	else if ((i = trib_jscan_digits(s, i, n)) == d)
 		goto fail;
 	if (i < n && s[i] == '.')
 	{
