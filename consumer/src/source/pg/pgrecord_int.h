@@ -277,31 +277,19 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 
 	if (n == 0 || n > 20)
 		return false;
-	if (n < 20)
-	{
-		/* 19 digits cannot overflow 64 bits: no division per digit, and
-		 * the bound once at the end (v only grows) */
-		for (i = 0; i < n; i++)
-		{
-			unsigned	c = (unsigned char) s[i] - '0';
-
-			if (c > 9)
-				return false;
-			v = v * 10 + c;
-		}
-		if (v > max)
-			return false;
-		*out = v;
-		return true;
-	}
 	for (i = 0; i < n; i++)
 	{
 		unsigned	c = (unsigned char) s[i] - '0';
 
-		if (c > 9 || v > (max - c) / 10)
+		/* below 20 digits no overflow of 64 bits is possible: the bound
+		 * is checked once, at the end (v only grows), not with a division
+		 * per digit */
+		if (c > 9 || (n == 20 && v > (max - c) / 10))
 			return false;
 		v = v * 10 + c;
 	}
+	if (v > max)
+		return false;
 	*out = v;
 	return true;
 }
