@@ -103,10 +103,14 @@ trib_jscan_ws(trib_jscan *sc)
 	}
 }
 
-/* The byte at the position after whitespace, or -1 at the end. */
+/* The byte at the position after whitespace, or -1 at the end.  Compact
+ * texts (our plugin's) have no whitespace: a byte above ' ' returns at
+ * once, without the whitespace loop. */
 static inline int
 trib_jscan_peek(trib_jscan *sc)
 {
+	if (__builtin_expect(sc->i < sc->len && sc->s[sc->i] > ' ', 1))
+		return sc->s[sc->i];
 	trib_jscan_ws(sc);
 	return sc->i < sc->len ? sc->s[sc->i] : -1;
 }
@@ -166,47 +170,56 @@ trib_jscan_string(trib_jscan *sc, size_t *cs, size_t *ce)
 	return true;
 }
 
-/* Skip digits; returns how many. */
+/* Skip the digits from i (up to n); returns the index past them.  On
+ * locals, not through the scanner, so the loop stays in registers. */
 static inline size_t
-trib_jscan_digits(trib_jscan *sc)
+trib_jscan_digits(const unsigned char *s, size_t i, size_t n)
 {
-	size_t		start = sc->i;
-
-	while (sc->i < sc->len && sc->s[sc->i] >= '0' && sc->s[sc->i] <= '9')
-		sc->i++;
-	return sc->i - start;
+	while (i < n && (unsigned) (s[i] - '0') < 10)
+		i++;
+	return i;
 }
 
 /* A JSON number at the position: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static inline bool
+static inline __attribute__((always_inline)) bool
 trib_jscan_number(trib_jscan *sc)
 {
-	if (sc->i < sc->len && sc->s[sc->i] == '-')
-		sc->i++;
-	if (sc->i < sc->len && sc->s[sc->i] == '0')
-		sc->i++;
-	else if (trib_jscan_digits(sc) == 0)
-		return false;
-	if (sc->i < sc->len && sc->s[sc->i] == '.')
+	const unsigned char *s = sc->s;
+	size_t		n = sc->len,
+				i = sc->i,
+				d;
+
+	if (i < n && s[i] == '-')
+		i++;
+	d = i;
+	if (i < n && s[i] == '0')
+		i++;
+	else if ((i = trib_jscan_digits(s, i, n)) == d)
+		goto fail;
+	if (i < n && s[i] == '.')
 	{
-		sc->i++;
-		if (trib_jscan_digits(sc) == 0)
-			return false;
+		d = ++i;
+		if ((i = trib_jscan_digits(s, i, n)) == d)
+			goto fail;
 	}
-	if (sc->i < sc->len && (sc->s[sc->i] == 'e' || sc->s[sc->i] == 'E'))
+	if (i < n && (s[i] | 0x20) == 'e')
 	{
-		sc->i++;
-		if (sc->i < sc->len && (sc->s[sc->i] == '+' || sc->s[sc->i] == '-'))
-			sc->i++;
-		if (trib_jscan_digits(sc) == 0)
-			return false;
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		d = i;
+		if ((i = trib_jscan_digits(s, i, n)) == d)
+			goto fail;
 	}
+	sc->i = i;
 	/* yajl reads a number to its end: a letter or a digit right after it
 	 * is an error there, so leave that to yajl */
-	return sc->i >= sc->len ||
-		!((sc->s[sc->i] >= '0' && sc->s[sc->i] <= '9') ||
-		  (sc->s[sc->i] | 0x20) == 'e' || sc->s[sc->i] == '.' ||
-		  sc->s[sc->i] == '-' || sc->s[sc->i] == '+');
+	return i >= n ||
+		!((unsigned) (s[i] - '0') < 10 || (s[i] | 0x20) == 'e' ||
+		  s[i] == '.' || s[i] == '-' || s[i] == '+');
+fail:
+	sc->i = i;
+	return false;
 }
 
 /* The literal word of n bytes at the position. */
@@ -221,7 +234,7 @@ trib_jscan_word(trib_jscan *sc, const char *w, size_t n)
 
 /* A scalar at the position (after whitespace): sets *kind (TRIB_JS_*)
  * and moves past it. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 trib_jscan_scalar(trib_jscan *sc, int *kind)
 {
 	size_t		cs,
@@ -247,7 +260,7 @@ trib_jscan_scalar(trib_jscan *sc, int *kind)
 	}
 }
 
-static inline bool trib_jscan_value(trib_jscan *sc, int depth);
+static inline __attribute__((always_inline)) bool trib_jscan_value(trib_jscan *sc, int depth);
 
 /* The rest of an object or array whose opening bracket is at the
  * position; moves past its closing bracket. */
@@ -291,8 +304,10 @@ trib_jscan_container(trib_jscan *sc, int depth)
 	}
 }
 
-/* Any value at the position (after whitespace), checked and skipped. */
-static inline bool
+/* Any value at the position (after whitespace), checked and skipped.
+ * Inline in its callers (the recursion goes through
+ * trib_jscan_container), so a scalar member costs no call. */
+static inline __attribute__((always_inline)) bool
 trib_jscan_value(trib_jscan *sc, int depth)
 {
 	int			c = trib_jscan_peek(sc);

@@ -124,11 +124,13 @@ raw_copy(const pstate *st, int f)
 }
 
 /* A field's decoded string (st->f[f].slen bytes, maybe not NUL-ended);
- * it must not contain NUL. */
+ * it must not contain NUL.  A string the fast scan kept in the record
+ * (raw) cannot: the scan hands over at any control byte, and a NUL in
+ * the text comes only from a \u0000 escape, which yajl decodes. */
 static bool
 field_text(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
-	if (memchr(st->f[f].str, '\0', st->f[f].slen))
+	if (!st->f[f].raw && memchr(st->f[f].str, '\0', st->f[f].slen))
 		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
 						 pgr_field_names[f]);
 	*out = st->f[f].str;
@@ -206,7 +208,7 @@ find_member(const memberlist *ml, const char *name)
 				n = strlen(name);
 
 	for (i = 0; i < ml->n; i++)
-		if (ml->m[i].nlen == n && memcmp(ml->m[i].name, name, n) == 0)
+		if (ml->m[i].nlen == n && pgr_same_short(ml->m[i].name, name, n))
 			return &ml->m[i];
 	return NULL;
 }
@@ -458,7 +460,7 @@ pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 static bool
 same_text(const field *f, const char *mem, size_t len)
 {
-	return len > 0 && f->slen == len && memcmp(f->str, mem, len) == 0;
+	return len > 0 && f->slen == len && pgr_same_short(f->str, mem, len);
 }
 
 /* Remember a parsed text (when it fits) for the next record. */

@@ -191,6 +191,63 @@ pgr_field_hash(const char *k, size_t n)
 			(unsigned char) k[n - 1] * 3u) & (PGR_FIELD_SLOTS - 1);
 }
 
+/* Are the n bytes at a and b the same?  For short names: words that
+ * overlap (the first and the last 8, 4 or 2 bytes; up to 32 bytes, also
+ * the second and the last but one 8), read within [0, n) of each,
+ * instead of a call to memcmp or a loop per byte; memcmp above 32. */
+static inline bool
+pgr_same_short(const char *a, const char *b, size_t n)
+{
+	uint64_t	x,
+				y,
+				u,
+				v;
+	uint32_t	x4,
+				y4,
+				u4,
+				v4;
+	uint16_t	x2,
+				y2,
+				u2,
+				v2;
+
+	if (n >= 8)
+	{
+		if (n > 32)
+			return memcmp(a, b, n) == 0;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&u, a + n - 8, 8);
+		memcpy(&v, b + n - 8, 8);
+		if (((x ^ y) | (u ^ v)) != 0)
+			return false;
+		if (n <= 16)
+			return true;
+		memcpy(&x, a + 8, 8);
+		memcpy(&y, b + 8, 8);
+		memcpy(&u, a + n - 16, 8);
+		memcpy(&v, b + n - 16, 8);
+		return ((x ^ y) | (u ^ v)) == 0;
+	}
+	if (n >= 4)
+	{
+		memcpy(&x4, a, 4);
+		memcpy(&y4, b, 4);
+		memcpy(&u4, a + n - 4, 4);
+		memcpy(&v4, b + n - 4, 4);
+		return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+	}
+	if (n >= 2)
+	{
+		memcpy(&x2, a, 2);
+		memcpy(&y2, b, 2);
+		memcpy(&u2, a + n - 2, 2);
+		memcpy(&v2, b + n - 2, 2);
+		return ((x2 ^ y2) | (u2 ^ v2)) == 0;
+	}
+	return n == 0 || a[0] == b[0];
+}
+
 /* The F_* of the top-level field named k (n bytes), or -1 when unknown. */
 static inline int
 pgr_field_lookup(const char *k, size_t n)
@@ -202,13 +259,10 @@ pgr_field_lookup(const char *k, size_t n)
 	for (h = pgr_field_hash(k, n); pgr_field_slot[h]; h = (h + 1) & (PGR_FIELD_SLOTS - 1))
 	{
 		int			i = pgr_field_slot[h] - 1;
-		size_t		j = 0;
 
 		if (pgr_field_len[i] != n)
 			continue;
-		while (j < n && pgr_field_names[i][j] == k[j])
-			j++;				/* names are short: no call to memcmp */
-		if (j == n)
+		if (pgr_same_short(pgr_field_names[i], k, n))
 			return i;
 	}
 	return -1;
@@ -227,10 +281,15 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 	{
 		unsigned	c = (unsigned char) s[i] - '0';
 
-		if (c > 9 || v > (max - c) / 10)
+		/* below 20 digits no overflow of 64 bits is possible: the bound
+		 * is checked once, at the end (v only grows), not with a division
+		 * per digit */
+		if (c > 9 || (n == 20 && v > (max - c) / 10))
 			return false;
 		v = v * 10 + c;
 	}
+	if (v > max)
+		return false;
 	*out = v;
 	return true;
 }

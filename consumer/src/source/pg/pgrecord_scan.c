@@ -506,8 +506,13 @@ pstate_clear(trib_pgrec_parser *p, pstate *st)
 		p->img[k] = st->img[k];
 		p->img[k].n = 0;
 	}
+	/* only relation and some change records have lists: the usual
+	 * record skips the calls */
 	for (k = 0; k < 3; k++)
-		trib_pgrelcache_free_strv(st->names[k].v, st->names[k].n);
+		if (st->names[k].v)
+			trib_pgrelcache_free_strv(st->names[k].v, st->names[k].n);
+	if (st->cols == NULL)
+		return;
 	for (i = 0; i < st->ncols; i++)
 	{
 		free(st->cols[i].name);
@@ -585,7 +590,7 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	}
 	for (kind = 0; kind < NKINDS; kind++)
 		if (pgr_kind_len[kind] == st.f[F_KIND].slen &&
-			memcmp(pgr_kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen) == 0)
+			pgr_same_short(pgr_kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen))
 			break;
 	if (kind == NKINDS)
 	{
