@@ -45,6 +45,9 @@ typedef struct trib_kafka
 	struct kfk_wire *wire;		/* value_format json_sr / avro, else NULL */
 	struct trib_intern *topics;	/* name -> rd_kafka_topic_t *, or NULL */
 	trib_ack_tracker *trk;
+	int			wake[2];		/* at-least-once: a pipe librdkafka writes to
+								 * when its main queue (delivery reports,
+								 * errors, logs) becomes non-empty; -1: none */
 	trib_kafka_stats st;
 
 	bool		failed;			/* sticky: every call returns err */
