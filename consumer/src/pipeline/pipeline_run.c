@@ -4,7 +4,8 @@
  * Each turn polls the sources (one after the other, several from the one
  * after the last polled, so none starves, and only the one whose
  * transaction is open, until its END or until it falls silent in it for
- * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements),
+ * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements,
+ * unless the one sink can wake the source's wait when they come: wait_ms()),
  * unless every source is paused or a paused sink's buffer is full
  * (backpressure): then hold() serves the sinks and
  * keeps the held sources alive with status updates every KEEPALIVE_MS.
