@@ -551,7 +551,10 @@ wait_direct(spg_reader *r, int wait_ms, int wake_fd, bool *woken)
 	{
 		*woken = true;
 		if (pfd[0].revents == 0)
+		{
+			r->heavy_turns = 0; /* as on a timeout: the socket was empty */
 			return false;
+		}
 	}
 	if (n == 0)
 		r->heavy_turns = 0;		/* the server was slower than the loop */
