@@ -75,6 +75,13 @@ typedef struct trib_sink_ops
 	bool		(*poll) (trib_sink *sink, int timeout_ms,
 						 char *errbuf, size_t errlen);
 
+	/* Optional (NULL: none): a descriptor that becomes readable once
+	 * poll() has acknowledgements or an error to hand out, so that the
+	 * pipeline can wait for them together with its source instead of
+	 * waking every millisecond to poll.  0 or less: none.  The sink
+	 * clears it in poll(); a spurious wake-up is harmless. */
+	int			(*wake_fd) (trib_sink *sink);
+
 	/* Flush what can be flushed and release everything. */
 	void		(*close) (trib_sink *sink);
 

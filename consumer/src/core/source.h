@@ -304,6 +304,12 @@ struct trib_source
 								 * (PostgreSQL's slot), so a standby that
 								 * took the lock cannot read before the old
 								 * leader has let go */
+	bool		can_wake;		/* poll() also returns, with 0 items, once
+								 * wake_fd is readable (or it caps its wait
+								 * at 1 ms where it cannot watch it) */
+	int			wake_fd;		/* set by the pipeline before each poll: a
+								 * sink's wake_fd (sink.h) while it owes
+								 * acks; 0 or less: none */
 	int			backoff_initial_ms; /* retrying an unreachable upstream */
 	int			backoff_max_ms;
 	/* kept by trib_source_confirm_noted (below): */

@@ -354,6 +354,24 @@ pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 }
 
 /*
+ * While acks are owed: a descriptor to wait on with the one source instead
+ * of polling the sinks every ACK_POLL_MS, when there is one sink, it has
+ * one (sink.h wake_fd), holds nothing back (a paused sink's buffer drains
+ * by polling) and the source can watch it (source.h can_wake).  -1: poll.
+ */
+int
+pl_ack_wake_fd(trib_pipeline *p)
+{
+	const sink_slot *s = &p->sinks[0];
+
+	if (p->nsinks != 1 || p->merge != NULL || !p->srcs[0].src.can_wake ||
+		s->sink.ops->wake_fd == NULL || sink_paused(s) ||
+		trib_sink_buffer_events(s->held) > 0)
+		return -1;
+	return s->sink.ops->wake_fd((trib_sink *) &s->sink);
+}
+
+/*
  * Are events written that no sink has acknowledged yet?  Then the loop
  * must come back quickly to serve the sinks' delivery reports, rather than
  * wait up to POLL_TIMEOUT_MS for the source (commit-to-ack latency).

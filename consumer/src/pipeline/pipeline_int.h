@@ -298,6 +298,7 @@ bool		pl_buffer_full(trib_pipeline *p);
 long long	pl_held_ms(const trib_pipeline *p, size_t c);
 bool		pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp, char *errbuf, size_t errlen);
 bool		pl_awaiting_acks(trib_pipeline *p);
+int			pl_ack_wake_fd(trib_pipeline *p);
 bool		pl_poll_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
 bool		pl_flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errlen);
 bool		pl_drain(trib_pipeline *p, char *errbuf, size_t errlen);

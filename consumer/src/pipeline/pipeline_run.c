@@ -4,7 +4,8 @@
  * Each turn polls the sources (one after the other, several from the one
  * after the last polled, so none starves, and only the one whose
  * transaction is open, until its END or until it falls silent in it for
- * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements),
+ * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements,
+ * unless the one sink can wake the source's wait when they come: wait_ms()),
  * unless every source is paused or a paused sink's buffer is full
  * (backpressure): then hold() serves the sinks and
  * keeps the held sources alive with status updates every KEEPALIVE_MS.
@@ -151,6 +152,25 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 	return total;
 }
 
+/*
+ * How long the turn's poll of the sources may wait: short while acks or a
+ * checkpoint's result are due, unless the one sink can wake the source's
+ * wait when its acks come (pl_ack_wake_fd: then the loop sleeps until
+ * data or acks, not a timer's tick per millisecond; W3 at 1,000/s).
+ */
+static int
+wait_ms(trib_pipeline *p)
+{
+	bool		acks = pl_awaiting_acks(p);
+	int			fd = acks ? pl_ack_wake_fd(p) : -1;
+
+	if (p->merge == NULL)
+		p->srcs[0].src.wake_fd = fd;
+	if (p->ckw && trib_ckpt_writer_busy(p->ckw))
+		return ACK_POLL_MS;
+	return acks && fd <= 0 ? ACK_POLL_MS : POLL_TIMEOUT_MS;
+}
+
 /* See pipeline.h. */
 bool
 trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
@@ -174,12 +194,8 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	{
 		/* a resumed sink takes what it is owed first, a batch a turn */
 		int			held = pl_drain_held(p, POLL_BATCH, errbuf, errlen);
-		/* short waits while acks or a checkpoint's result are due */
-		int			n = held < 0 ? -1 : poll_sources(p, items,
-									 pl_awaiting_acks(p) ||
-									 (p->ckw && trib_ckpt_writer_busy(p->ckw)) ?
-									 ACK_POLL_MS : POLL_TIMEOUT_MS,
-									 errbuf, errlen);
+		int			n = held < 0 ? -1 : poll_sources(p, items, wait_ms(p),
+													 errbuf, errlen);
 		bool		settled = false;
 		/* one clock read for the turn's decisions below (a read costs
 		 * about 35 instructions; there were five a turn) */

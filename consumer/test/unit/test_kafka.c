@@ -27,6 +27,7 @@
  *
  * TEST_FILTER=pattern runs a subset (cmocka_set_test_filter).
  */
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -674,6 +675,49 @@ test_event_id_header_text(void **state)
 		assert_string_equal(rb.ids[i], want);
 	}
 	rb_free(&rb);
+	trib_kafka_mock_stop(fx.m);
+}
+
+/* While an ack is owed, the sink's wake_fd becomes readable before it is
+ * handed out, so a caller that sleeps on the descriptor (the pipeline,
+ * with its source) never sleeps through one; a transactional sink, which
+ * acks at a commit, has none. */
+static void
+test_wake_fd_signals_every_ack(void **state)
+{
+	fixture		fx;
+	int			fd;
+
+	(void) state;
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_open(&fx);
+	fd = fx.sink.ops->wake_fd(&fx.sink);
+	assert_true(fd > 0);
+	for (int i = 0; i < 3; i++)
+	{
+		int			waits = 0;
+
+		if (!fx.sink.ops->poll(&fx.sink, 0, fx.err, sizeof(fx.err)))
+			fail_msg("poll: %s", fx.err);
+		write_ev(&fx.sink, (uint64_t) i, i);
+		while (fx.a.calls == 0 || fx.a.last.commit_lsn != 0x1000 + (uint64_t) i)
+		{
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+			if (poll(&pfd, 1, 10000) != 1)
+				fail_msg("event %d: no wake-up within 10 s while its ack is owed", i);
+			if (!fx.sink.ops->poll(&fx.sink, 0, fx.err, sizeof(fx.err)))
+				fail_msg("poll: %s", fx.err);
+			assert_true(++waits < 100);
+		}
+	}
+	assert_false(fx.a.out_of_order);
+	fx.sink.ops->close(&fx.sink);
+
+	fx_transactional(&fx, "wake-test");
+	fx_open(&fx);
+	assert_true(fx.sink.ops->wake_fd(&fx.sink) <= 0);
+	fx.sink.ops->close(&fx.sink);
 	trib_kafka_mock_stop(fx.m);
 }
 
@@ -1452,6 +1496,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tracker_low_watermark),
+		cmocka_unit_test(test_wake_fd_signals_every_ack),
 		cmocka_unit_test(test_tracker_multi_record_and_seal),
 		cmocka_unit_test(test_tracker_scrambled_growth),
 		cmocka_unit_test(test_secret_property_names),

@@ -23,15 +23,28 @@
  * writes go into the open transaction instead (kafka_txn.c) and only a
  * commit acks.
  *
+ * Waking the pipeline.  In at-least-once mode the sink gives the pipeline
+ * a descriptor (wake_fd) that librdkafka writes to when its main queue,
+ * where delivery reports go, becomes non-empty
+ * (rd_kafka_queue_io_event_enable): the pipeline waits on it with the
+ * source instead of waking every millisecond while acks are owed (W3:
+ * the loop's timer wake-ups were most of the daemon's CPU per
+ * transaction).  poll() drains it before it serves the queue, so a report
+ * that comes after the drain writes again.  Transactional mode acks at a
+ * commit, in flush: no descriptor.
+ *
  * Settings.  The sink reads its trib_kafka_conf (kafka_conf.h) where it
  * stands, borrowed for the sink's life, and builds the envelope's own
  * options from it once at open.
  */
 #include "sink_kafka.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "intern.h"
@@ -64,6 +77,7 @@ static bool kafka_write(trib_sink *sink, const trib_event *ev,
 static bool kafka_poll(trib_sink *sink, int timeout_ms,
 					   char *errbuf, size_t errlen);
 static void kafka_close(trib_sink *sink);
+static int	kafka_wake_fd(trib_sink *sink);
 static unsigned kafka_needs(const struct trib_plugin_conf *conf);
 
 const trib_sink_ops trib_sink_kafka_ops = {
@@ -73,6 +87,7 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.write = kafka_write,
 	.flush = kfk_flush,
 	.poll = kafka_poll,
+	.wake_fd = kafka_wake_fd,
 	.close = kafka_close,
 	.check = kfk_check,
 	.needs = kafka_needs,
@@ -154,6 +169,7 @@ state_new(trib_sink *sink, const trib_kafka_conf *conf, const trib_kafka_tuning 
 		: TRIB_KAFKA_CHECKPOINT_TOPIC;
 	k->ckpt_key = k->t.checkpoint_key ? k->t.checkpoint_key : conf->transactional_id;
 	k->ckpt_part = -1;
+	k->wake[0] = k->wake[1] = -1;
 	return k;
 }
 
@@ -217,6 +233,10 @@ release_handles(trib_kafka *k)
 	if (k->rk)
 		rd_kafka_destroy(k->rk);
 	k->rk = NULL;
+	for (int i = 0; i < 2; i++)
+		if (k->wake[i] >= 0)
+			close(k->wake[i]);
+	k->wake[0] = k->wake[1] = -1;
 	trib_kafka_mock_stop(k->mock);
 	k->mock = NULL;
 	trib_envelope_free(k->env);
@@ -244,6 +264,45 @@ envelope_opts(const trib_kafka_conf *c, trib_envelope_opts *eo)
 	eo->transaction_metadata = c->transaction_metadata;
 	if (c->format == TRIB_RECORD_DEBEZIUM)
 		eo->debezium = &c->dbz;
+}
+
+/* Have librdkafka write to a pipe when its main queue becomes non-empty;
+ * without the pipe (out of descriptors) the pipeline polls as before. */
+static void
+wake_start(trib_kafka *k)
+{
+	rd_kafka_queue_t *q;
+
+	if (pipe2(k->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+	{
+		tlog_warn("kafka", "no wake-up pipe (%s): the pipeline polls for acks",
+				  strerror(errno));
+		k->wake[0] = k->wake[1] = -1;
+		return;
+	}
+	q = rd_kafka_queue_get_main(k->rk);
+	rd_kafka_queue_io_event_enable(q, k->wake[1], "w", 1);
+	rd_kafka_queue_destroy(q);	/* the handle; the queue is rk's */
+}
+
+/* Empty the wake-up pipe (before the queue is served). */
+static void
+wake_drain(trib_kafka *k)
+{
+	char		buf[64];
+
+	if (k->wake[0] >= 0)
+		while (read(k->wake[0], buf, sizeof(buf)) > 0)
+			;
+}
+
+/* sink.h: wake_fd. */
+static int
+kafka_wake_fd(trib_sink *sink)
+{
+	const trib_kafka *k = sink->state;
+
+	return k && !k->failed ? k->wake[0] : -1;
 }
 
 /* Create the producer; in transactional mode init transactions and find
@@ -275,6 +334,7 @@ start(trib_kafka *k, char *errbuf, size_t errlen)
 	if (!k->c->transactional)
 	{
 		k->trk = trib_ack_tracker_new(1024);
+		wake_start(k);
 		return true;
 	}
 	{
@@ -658,6 +718,7 @@ kafka_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	if (!kfk_is_open(k, errbuf, errlen))
 		return false;
 	kfk_heartbeat(k);
+	wake_drain(k);
 	rd_kafka_poll(k->rk, timeout_ms);
 	kfk_maybe_ack(k);
 	if (k->failed)

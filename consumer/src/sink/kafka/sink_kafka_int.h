@@ -51,6 +51,9 @@ typedef struct trib_kafka
 	size_t		id_head_len;	/* 0: none yet */
 	char		id_head[TRIB_ENVELOPE_ID_LEN];	/* "L:" of the event id */
 	trib_ack_tracker *trk;
+	int			wake[2];		/* at-least-once: a pipe librdkafka writes to
+								 * when its main queue (delivery reports,
+								 * errors, logs) becomes non-empty; -1: none */
 	trib_kafka_stats st;
 
 	bool		failed;			/* sticky: every call returns err */

@@ -190,7 +190,8 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 											   "Bytes of held prepared transactions in spill files.");
 	trib_source_opened(src, s, c->dsn, c->reconnect_backoff_ms.initial,
 					   c->reconnect_backoff_ms.max);
-	src->fenced = true;			/* the slot: one walsender at a time */
+	src->fenced = true;
+	src->can_wake = true;		/* its waits watch src->wake_fd */			/* the slot: one walsender at a time */
 	return true;
 }
 
@@ -295,6 +296,7 @@ pg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 		s->recs = trib_xmalloc((size_t) max * sizeof(*s->recs));
 		s->caprecs = max;
 	}
+	trib_source_pg_set_wake_fd(s->pg, src->wake_fd);
 	n = trib_source_pg_poll(s->pg, s->recs, max, timeout_ms, errbuf, errlen);
 	if (n < 0)
 		return -1;

@@ -147,6 +147,14 @@ int			trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 								int timeout_ms, char *errbuf, size_t errlen);
 
 /*
+ * Also return (0 records) from the polls' waits once fd is readable (a
+ * sink's acks, source.h wake_fd); where the stream is read by the reader's
+ * thread, which it cannot watch, the waits last 1 ms at most instead.
+ * 0 or less: none.
+ */
+void		trib_source_pg_set_wake_fd(trib_source_pg *src, int fd);
+
+/*
  * The oldest PREPARE LSN of a prepared transaction held or being delivered;
  * false when none.  Confirm no further (see Two-phase above).
  */

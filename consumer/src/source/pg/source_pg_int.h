@@ -80,6 +80,7 @@ struct trib_source_pg
 	char	   *spill_prefix;
 	size_t		prepared_memory;
 	int			status_interval_ms;
+	int			wake_fd;		/* trib_source_pg_set_wake_fd; <= 0: none */
 	int			heartbeat_interval_ms;
 	int			reconnect_min_ms;
 	int			reconnect_max_ms;

@@ -534,16 +534,28 @@ spg_reader_next(spg_reader *r, int wait_ms, const char **buf, int *len,
 /* Direct mode: wait up to wait_ms for the socket, then read what came
  * into libpq's buffer; true when there is something to take. */
 static bool
-wait_direct(spg_reader *r, int wait_ms)
+wait_direct(spg_reader *r, int wait_ms, int wake_fd, bool *woken)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int			n;
 	char		msg[512];
 
-	pfd.fd = PQsocket(r->conn);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	n = poll(&pfd, 1, wait_ms);
+	pfd[0].fd = PQsocket(r->conn);
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	pfd[1].fd = wake_fd;
+	pfd[1].events = POLLIN;
+	pfd[1].revents = 0;
+	n = poll(pfd, wake_fd > 0 ? 2 : 1, wait_ms);
+	if (n > 0 && pfd[1].revents != 0)
+	{
+		*woken = true;
+		if (pfd[0].revents == 0)
+		{
+			r->heavy_turns = 0; /* as on a timeout: the socket was empty */
+			return false;
+		}
+	}
 	if (n == 0)
 		r->heavy_turns = 0;		/* the server was slower than the loop */
 	if (n < 0 && errno != EINTR)
@@ -558,13 +570,24 @@ wait_direct(spg_reader *r, int wait_ms)
 
 /* Public: wait up to wait_ms for a message or the end. */
 bool
-spg_reader_wait(spg_reader *r, int wait_ms)
+spg_reader_wait(spg_reader *r, int wait_ms, int wake_fd, bool *woken)
 {
+	*woken = false;
 	if (r->ended)
 		return true;
-	if (!r->direct && (fill(r, wait_ms) || r->ended || !r->direct))
-		return true;
-	return r->direct && wait_direct(r, wait_ms);
+	if (!r->direct)
+	{
+		/* the thread's queue: wake_fd cannot be watched with it, so the
+		 * wait is as short as the pipeline's own poll for acks */
+		if (fill(r, wake_fd > 0 && wait_ms > 1 ? 1 : wait_ms) || r->ended)
+			return true;
+		if (!r->direct)
+		{
+			*woken = wake_fd > 0;
+			return true;
+		}
+	}
+	return wait_direct(r, wait_ms, wake_fd, woken);
 }
 
 /* Public: the connection is the caller's until spg_reader_unlock. */

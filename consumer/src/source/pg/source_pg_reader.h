@@ -38,8 +38,10 @@ int			spg_reader_next(spg_reader *r, int wait_ms, const char **buf, int *len,
 							int *code, char *errbuf, size_t errlen);
 
 /* Wait up to wait_ms until spg_reader_next has something to give (a
- * message or the end); true when it has. */
-bool		spg_reader_wait(spg_reader *r, int wait_ms);
+ * message or the end); true when it has.  wake_fd (> 0) ends the wait
+ * early, *woken set: watched in direct mode, and in thread mode the wait
+ * lasts 1 ms at most instead. */
+bool		spg_reader_wait(spg_reader *r, int wait_ms, int wake_fd, bool *woken);
 
 /* Hold the connection for the caller's own use (a status update). */
 void		spg_reader_lock(spg_reader *r);

@@ -411,8 +411,22 @@ trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
 		if (src->heartbeat_interval_ms > 0 &&
 			src->last_hb_ms + src->heartbeat_interval_ms < wake)
 			wake = src->last_hb_ms + src->heartbeat_interval_ms;
-		spg_reader_wait(src->reader, wake > now ? (int) (wake - now) : 0);
+		{
+			bool		woken;
+
+			spg_reader_wait(src->reader, wake > now ? (int) (wake - now) : 0,
+							src->wake_fd, &woken);
+			if (woken)
+				return 0;		/* a sink's acks: the caller's turn */
+		}
 	}
+}
+
+/* Public: see source_pg.h. */
+void
+trib_source_pg_set_wake_fd(trib_source_pg *src, int fd)
+{
+	src->wake_fd = fd;
 }
 
 /* Public: the oldest PREPARE held or being delivered (pgprepared.h). */
