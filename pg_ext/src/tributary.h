@@ -189,6 +189,7 @@ typedef struct TribRelEntry
 	Oid			relid;			/* hash key: the relation as decoded */
 	bool		valid;
 	bool		selected;		/* passes include/exclude-tables */
+	bool		ddl_log;		/* the extension's DDL log (ddl.c) */
 	Oid			pub_relid;		/* published relation (root or itself) */
 	char	   *schema;
 	char	   *table;
