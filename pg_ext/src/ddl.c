@@ -16,7 +16,8 @@
  * member: a user's table called ddl_events in a schema called tributary
  * (possible when the extension is not installed) is an ordinary table.
  * The check reads pg_namespace, pg_depend and pg_extension, system catalogs
- * a decoding plugin may read, and runs only for relations of that name.
+ * a decoding plugin may read, and runs only for relations of that name,
+ * once per relation cache entry (relcache.c keeps the verdict).
  *
  *-------------------------------------------------------------------------
  */

@@ -303,6 +303,8 @@ build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
 	e->schema = get_namespace_name(RelationGetNamespace(pubrel));
 	e->table = pstrdup(RelationGetRelationName(pubrel));
 	e->selected = trib_table_selected(opts, e->schema, e->table);
+	/* The decoded relation itself: the DDL log is never a partition. */
+	e->ddl_log = trib_is_ddl_log(rel);
 	e->replident = pubrel->rd_rel->relreplident;
 
 	initStringInfo(&buf);

@@ -13,10 +13,13 @@
  *
  * Transactions.  Per-transaction state (TribTxn) hangs off
  * txn->output_plugin_private; it holds the rendered position tags, the next
- * sequence number and the suppression verdict.  Sequence numbers count every
- * change PostgreSQL hands us for the transaction, whether or not a filter
- * drops it, so an event id (commit_lsn, seq) does not depend on the options
- * a client passed and stays valid for the life of the slot.
+ * sequence number and the suppression verdict.  The state of the last
+ * transaction is kept for the next one rather than freed (txn_new and
+ * txn_free), since transactions mostly come one after the other.  Sequence
+ * numbers count every change PostgreSQL hands us for the transaction,
+ * whether or not a filter drops it, so an event id (commit_lsn, seq) does
+ * not depend on the options a client passed and stays valid for the life
+ * of the slot.
  *
  * Deduplication.  resume-after=L[:S] suppresses, inside the walsender,
  * every change whose id is <= (L, S): whole transactions committed before L,
@@ -69,6 +72,7 @@ typedef struct TribState
 	MemoryContext change_cxt;	/* reset after every change */
 	int			skipped;		/* changes since the last progress report */
 	bool		batch_open;		/* ctx->out holds records not yet written */
+	struct TribTxn *spare_txn;	/* a freed transaction state, for the next */
 } TribState;
 
 /* Number of changes a subtransaction contributed while streaming. */
@@ -111,28 +115,44 @@ covered(const TribOptions *o, XLogRecPtr lsn, int64 seq)
 		(lsn == o->resume_lsn && seq <= o->resume_seq);
 }
 
-/* Create the state of txn (in the decoding context, freed by txn_free). */
+/*
+ * Create the state of txn, zeroed: the spare one left by txn_free when
+ * there is one (transactions mostly come one after the other), or a new
+ * one in the decoding context.
+ */
 static TribTxn *
 txn_new(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
-	TribTxn    *t = MemoryContextAllocZero(ctx->context, sizeof(TribTxn));
+	TribState  *st = ctx->output_plugin_private;
+	TribTxn    *t = st->spare_txn;
 
+	if (t != NULL)
+	{
+		st->spare_txn = NULL;
+		memset(t, 0, sizeof(TribTxn));
+	}
+	else
+		t = MemoryContextAllocZero(ctx->context, sizeof(TribTxn));
 	t->suppress_through = -1;
 	txn->output_plugin_private = t;
 	return t;
 }
 
-/* Free the state of txn, if any. */
+/* Free the state of txn, if any: keep it as the spare if there is none. */
 static void
-txn_free(ReorderBufferTXN *txn)
+txn_free(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
+	TribState  *st = ctx->output_plugin_private;
 	TribTxn    *t = txn->output_plugin_private;
 
 	if (t == NULL)
 		return;
 	if (t->subx)
 		pfree(t->subx);
-	pfree(t);
+	if (st->spare_txn == NULL)
+		st->spare_txn = t;
+	else
+		pfree(t);
 	txn->output_plugin_private = NULL;
 }
 
@@ -426,7 +446,7 @@ finish_txn(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	batch_flush(ctx);
 	OutputPluginUpdateProgress(ctx, skipped);
-	txn_free(txn);
+	txn_free(ctx, txn);
 }
 
 static void
@@ -496,11 +516,10 @@ set_stream_tags(ReorderBufferTXN *txn, TribTxn *t, ReorderBufferChange *change)
  */
 static void
 ddl_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
-		   Relation rel, ReorderBufferChange *change)
+		   TribRelEntry *e, ReorderBufferChange *change)
 {
 	TribState  *st = ctx->output_plugin_private;
 	TribTxn    *t = txn->output_plugin_private;
-	TribRelEntry *e;
 	MemoryContext old;
 
 	if (!st->opts.include_ddl ||
@@ -513,7 +532,6 @@ ddl_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		return;
 	}
 	old = MemoryContextSwitchTo(st->change_cxt);
-	e = trib_relcache_get(rel, &st->opts);
 	ensure_begin(ctx, st, txn, t);
 	set_stream_tags(txn, t, change);
 	rec_open(ctx);
@@ -536,28 +554,25 @@ trib_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	HeapTuple	oldtup = NULL;
 	HeapTuple	newtup = NULL;
 
-	if (trib_is_ddl_log(rel))
+	/* The entry says once per relation whether it is the DDL log. */
+	old = MemoryContextSwitchTo(st->change_cxt);
+	e = trib_relcache_get(rel, &st->opts);
+	MemoryContextSwitchTo(old);
+	if (e->ddl_log)
 	{
-		ddl_change(ctx, txn, rel, change);
+		ddl_change(ctx, txn, e, change);
 		return;
 	}
 	if (!next_seq(ctx, txn, change, &t, &seq))
 		return;
-	if (!(st->opts.actions & action_bit(change->action)))
+	if (!(st->opts.actions & action_bit(change->action)) || !e->selected)
 	{
+		MemoryContextReset(st->change_cxt);
 		note_skipped(ctx, st);
 		return;
 	}
 
 	old = MemoryContextSwitchTo(st->change_cxt);
-	e = trib_relcache_get(rel, &st->opts);
-	if (!e->selected)
-	{
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(st->change_cxt);
-		note_skipped(ctx, st);
-		return;
-	}
 
 	if (change->data.tp.oldtuple)
 		oldtup = TRIB_CHANGE_TUPLE(change->data.tp.oldtuple);
@@ -773,7 +788,7 @@ trib_commit_prepared(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 {
 	write_prepared_end(ctx, txn, "commit_prepared",
 					   TRIB_TXN_COMMIT_TIME(txn));
-	txn_free(txn);
+	txn_free(ctx, txn);
 }
 
 static void
@@ -782,7 +797,7 @@ trib_rollback_prepared(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 {
 	write_prepared_end(ctx, txn, "rollback_prepared",
 					   TRIB_TXN_COMMIT_TIME(txn));
-	txn_free(txn);
+	txn_free(ctx, txn);
 }
 
 /* ---- streaming ---- */
@@ -845,7 +860,7 @@ trib_stream_abort(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	write_closing(ctx, "stream_abort", &h, extra.data);
 	pfree(extra.data);
 	if (txn == top)
-		txn_free(top);
+		txn_free(ctx, top);
 }
 
 /*
@@ -874,7 +889,7 @@ finish_streamed(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	closing_close(ctx);
 	OutputPluginUpdateProgress(ctx, false);
-	txn_free(txn);
+	txn_free(ctx, txn);
 }
 
 static void

@@ -41,6 +41,7 @@
 #include "replication/logical.h"
 #include "replication/reorderbuffer.h"
 #include "utils/date.h"
+#include "utils/jsonb.h"
 #include "utils/rel.h"
 
 #include "compat.h"
@@ -188,6 +189,7 @@ typedef struct TribRelEntry
 	Oid			relid;			/* hash key: the relation as decoded */
 	bool		valid;
 	bool		selected;		/* passes include/exclude-tables */
+	bool		ddl_log;		/* the extension's DDL log (ddl.c) */
 	Oid			pub_relid;		/* published relation (root or itself) */
 	char	   *schema;
 	char	   *table;
@@ -257,6 +259,10 @@ extern void trib_json_base64(StringInfo out, const char *data, int len);
 extern void trib_json_hex(StringInfo out, const char *data, int len);
 extern void trib_json_bytes(StringInfo out, const char *data, int len,
 							TribBinaryEncoding enc);
+
+/* ---- jsonb text (jsonbout.c) ---- */
+
+extern bool trib_jsonb_append(StringInfo out, const Jsonb *jb);
 
 /* ---- records (records.c) ---- */
 

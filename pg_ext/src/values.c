@@ -13,7 +13,8 @@
  *	- integers, oid, float, numeric: JSON numbers.  NaN and +-Infinity are
  *	  the strings "NaN", "Infinity", "-Infinity" (never null, never lossy).
  *	  Numeric is written with all its digits; money is converted to numeric.
- *	- bool: true/false.  json: embedded as is; jsonb: embedded.
+ *	- bool: true/false.  json: embedded as is; jsonb: embedded, written by
+ *	  jsonbout.c (JsonbToCString's bytes) or JsonbToCString.
  *	- bytea: base64 (default) or hex string.
  *	- date, time, timetz, timestamp, timestamptz: ISO 8601 strings,
  *	  independent of DateStyle and TimeZone; timestamptz in UTC with "Z".
@@ -449,6 +450,8 @@ trib_value_append(StringInfo out, Datum value, const TribTypeInfo *ti,
 				Jsonb	   *jb = DatumGetJsonbP(value);
 				int			start = out->len;
 
+				if (trib_jsonb_append(out, jb))
+					break;
 				(void) JsonbToCString(out, &jb->root, VARSIZE(jb));
 				/* Non-ASCII only appears inside string literals. */
 				if (GetDatabaseEncoding() != PG_UTF8)
