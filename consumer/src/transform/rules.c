@@ -450,11 +450,12 @@ rl_apply(trib_rules *rs, trib_event *ev, bool *reshaped, char *errbuf, size_t er
 {
 	rl_evctx	x;
 	trib_verdict v = TRIB_VERDICT_KEEP;
-	char		e[512] = "";
+	char		e[512];
 
 	*reshaped = false;
 	if (trib_rules_empty(rs))
 		return TRIB_VERDICT_KEEP;
+	e[0] = '\0';				/* a message only when a rule writes one */
 	memset(&x, 0, sizeof(x));
 	x.ev = ev;
 	x.sp = rs->splice;			/* buffers kept from event to event */
