@@ -105,7 +105,7 @@ trib_jvalue_buf_free(trib_jvalue_buf *o)
 void
 trib_jvalue_buf_set(trib_jvalue_buf *o, trib_jkind kind, const char *s, size_t n)
 {
-	trib_strbuf_free(&o->text);
+	o->text.len = 0;			/* its buffer kept: a reused o allocates nothing */
 	o->kind = kind;
 	trib_strbuf_add(&o->text, s, n);
 	if (o->text.data == NULL)

@@ -192,6 +192,10 @@ compile_rule(trib_rules *rs, rl_rule *r, const trib_rule_conf *c, trib_metrics *
 	for (size_t i = 0; i < c->fields.count; i++)
 		if (!trib_jpath_parse(c->fields.items[i], &r->paths[i], errbuf, errlen))
 			return false;
+	r->sp_paths = trib_xcalloc(c->fields.count + 1, sizeof(*r->sp_paths));
+	r->sp_member = trib_xcalloc((c->fields.count + 1) * NIMG, sizeof(*r->sp_member));
+	for (int i = 0; i < r->npaths; i++)
+		rl_sp_path_init(&r->sp_paths[i], &r->paths[i]);
 	if (c->by != NULL)
 	{
 		if (!trib_jpath_parse(c->by, &r->by, errbuf, errlen))
@@ -276,7 +280,11 @@ trib_rules_free(trib_rules *rs)
 
 		for (int j = 0; j < r->npaths; j++)
 			trib_jpath_free(&r->paths[j]);
+		for (int j = 0; r->sp_paths != NULL && j < r->npaths; j++)
+			rl_sp_path_free(&r->sp_paths[j]);
 		free(r->paths);
+		free(r->sp_paths);
+		free(r->sp_member);
 		if (r->has_by)
 			trib_jpath_free(&r->by);
 		if (r->ops != NULL && r->ops->free != NULL)
@@ -450,11 +458,12 @@ rl_apply(trib_rules *rs, trib_event *ev, bool *reshaped, char *errbuf, size_t er
 {
 	rl_evctx	x;
 	trib_verdict v = TRIB_VERDICT_KEEP;
-	char		e[512] = "";
+	char		e[512];
 
 	*reshaped = false;
 	if (trib_rules_empty(rs))
 		return TRIB_VERDICT_KEEP;
+	e[0] = '\0';				/* a message only when a rule writes one */
 	memset(&x, 0, sizeof(x));
 	x.ev = ev;
 	x.sp = rs->splice;			/* buffers kept from event to event */

@@ -174,7 +174,8 @@ text_path(rl_evctx *x, const rl_rule *r)
 			return false;
 	for (int p = 0; p < r->npaths; p++)
 		for (int i = 0; i < NIMG; i++)
-			if (pair_applies(x, r, p, i) && !rl_splice_can(x->sp, i, &r->paths[p]))
+			if (pair_applies(x, r, p, i) &&
+				(r->sp_member[p * NIMG + i] = rl_splice_find(x->sp, i, &r->sp_paths[p])) == RL_SP_NOTEXT)
 				return false;
 	return true;
 }
@@ -185,7 +186,7 @@ static bool
 values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 {
 	rl_sp_result sr = fast && !x->parsed[i]
-		? rl_splice_apply_text(x->sp, i, &a->r->paths[p], value_cb,
+		? rl_splice_apply_at(x->sp, i, a->r->sp_member[p * NIMG + i], value_cb,
 							   a->r->ops->value_text ? value_text_cb : NULL, a) : RL_SP_TREE;
 
 	if (sr == RL_SP_CHANGED)

@@ -64,6 +64,9 @@ typedef struct rl_rule
 	const rl_ops *ops;			/* the row of its type (rules.c) */
 	trib_jpath *paths;
 	int			npaths;
+	struct rl_sp_path *sp_paths;	/* paths prepared for rules_splice.c */
+	int		   *sp_member;		/* rl_splice_find's answers, path p image i
+								 * at [p * NIMG + i], within one event */
 	trib_jpath	by;
 	bool		has_by;
 	uint64_t	threshold;		/* sample: keep when hash < threshold */

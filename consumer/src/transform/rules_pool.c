@@ -155,8 +155,9 @@ run_chunk(trib_rules_pool *pl, trib_rules *rs, size_t k)
 	for (size_t i = lo; i < hi; i++)
 	{
 		pool_result *r = &pl->res[i];
-		char		e[512] = "";
+		char		e[512];
 
+		e[0] = '\0';			/* not the whole buffer: it is rarely written */
 		r->source_rel = pl->evs[i]->rel;
 		r->v = rl_apply(rs, pl->evs[i], &r->reshaped, e, sizeof(e));
 		r->err = r->v == TRIB_VERDICT_FAIL ? trib_xstrdup(e) : NULL;

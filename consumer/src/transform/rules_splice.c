@@ -13,8 +13,13 @@
  * an array on a path sends the rule to the tree path.  Strings and keys
  * are generated up to their first NUL, as the tree (C strings) would.
  *
- * Values.  A path is looked up member by member (by length, then bytes:
- * the test of the strcmp jpath.c does for plain segments); the value op
+ * Names.  Once an image is indexed, its members are hashed by (object,
+ * name) into an open-addressing table (names_table), which also marks
+ * duplicate keys; a path is then looked up by one probe per segment (a
+ * match by length, then bytes: the test of the strcmp jpath.c does for
+ * plain segments), not by a scan of the members per segment and rule.
+ *
+ * Values.  The value op
  * gets a node built as yajl_tree would build it, or the node a previous
  * rule's op left there (kept, so a later rule sees what it would see in a
  * tree).  The op's result is generated on
@@ -25,12 +30,15 @@
  *
  * Text ops.  A value rule whose ops have value_text (masking, crypto) gets
  * a scalar member as a trib_jvalue straight from the index and returns a
- * trib_jvalue_buf; its result is written with the yajl_gen calls
- * trib_jdoc_gen would make for trib_jvalue_buf_node(result) (a string that
- * yajl would copy unescaped is quoted here directly), and the member keeps
- * the result's decoded text and kind, no node.  So a masked value costs no
- * yajl node, copy or strtod.  Objects and arrays, a refusal, and a member
- * an earlier node op left a node on take the node path above.
+ * trib_jvalue_buf (one per rl_splice, its buffer reused from value to
+ * value); its result is written as the yajl_gen calls trib_jdoc_gen would
+ * make for trib_jvalue_buf_node(result) write it: a number as its text
+ * (yajl_gen_number copies it), true, false, null, and a string quoted
+ * here when yajl would copy it unescaped, by yajl_gen_string otherwise.
+ * The member keeps the result's decoded text and kind, no node.  So a
+ * masked value costs no yajl node, copy or strtod.  Objects and arrays, a
+ * refusal, and a member an earlier node op left a node on take the node
+ * path above.
  *
  * Ownership: an rl_splice owns its indexes, texts and the nodes value ops
  * left; rl_splice_reset forgets them between events (keeping the
@@ -47,6 +55,7 @@
 #include "yajl_tokens.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +75,7 @@ typedef struct sp_node
 	size_t		start;			/* its value in text: [start, end) */
 	size_t		end;
 	yajl_val	v;				/* the node a value op left, or NULL */
+	bool		dup;			/* another member of its object has its name */
 } sp_node;
 
 /* The index of one image. */
@@ -81,6 +91,9 @@ typedef struct sp_img
 	size_t		nn;
 	size_t		ncap;
 	trib_strbuf names;
+	int		   *ht;				/* (parent, name) -> member + 1, 0: free */
+	size_t		htcap;			/* 1 << htbits, at least 2 * nn */
+	int			htbits;
 } sp_img;
 
 struct rl_splice
@@ -90,6 +103,7 @@ struct rl_splice
 	trib_arena	arena;			/* yajl's memory while indexing one image */
 	yajl_alloc_funcs af;
 	trib_strbuf lit;			/* a plain string result, quoted (put_scalar) */
+	trib_jvalue_buf out;		/* a text op's result, its buffer reused */
 };
 
 /* The parse: where the callbacks are. */
@@ -425,6 +439,72 @@ fast_index(sp_img *im)
 	return trib_jscan_peek(&sc) < 0;
 }
 
+/* ---- the names' table ------------------------------------------------------- */
+
+/* A name's hash: its length and three of its bytes, no loop (a collision
+ * costs a probe; names are compared whole). */
+static uint32_t
+name_key(const char *s, size_t n)
+{
+	uint32_t	h = (uint32_t) n * 0x9E3779B1u;
+
+	if (n > 0)
+		h ^= (uint32_t) (unsigned char) s[0] | (uint32_t) (unsigned char) s[n - 1] << 8 |
+			(uint32_t) (unsigned char) s[n / 2] << 16;
+	return h;
+}
+
+/* Where a member of object `parent` whose name_key is h starts its probe. */
+static size_t
+slot_of(const sp_img *im, uint32_t h, int parent)
+{
+	return ((h ^ (uint32_t) parent * 0x85EBCA6Bu) * 0xC2B2AE35u) >> (32 - im->htbits);
+}
+
+/* Does member k have the name s[0..n) in object `parent`? */
+static bool
+same_name(const sp_img *im, size_t k, int parent, const char *s, size_t n)
+{
+	const sp_node *m = &im->n[k];
+
+	return m->parent == parent && m->name_len == n &&
+		memcmp(im->names.data + m->name_off, s, n) == 0;
+}
+
+/* Hash every member of im by (parent, name) once per image, so a lookup
+ * costs a probe per segment, not a scan of the members; a second member
+ * with a name its object already has marks the first one dup. */
+static void
+names_table(sp_img *im)
+{
+	int			bits = 4;
+	size_t		mask;
+
+	while (((size_t) 1 << bits) < 2 * im->nn)
+		bits++;
+	if (((size_t) 1 << bits) > im->htcap)
+	{
+		im->htcap = (size_t) 1 << bits;
+		im->ht = trib_xrealloc(im->ht, im->htcap * sizeof(*im->ht));
+	}
+	im->htbits = bits;
+	mask = ((size_t) 1 << bits) - 1;
+	memset(im->ht, 0, (mask + 1) * sizeof(*im->ht));
+	for (size_t k = 0; k < im->nn; k++)
+	{
+		const sp_node *m = &im->n[k];
+		const char *nm = im->names.data + m->name_off;
+		size_t		h = slot_of(im, name_key(nm, m->name_len), m->parent);
+
+		while (im->ht[h] != 0 && !same_name(im, (size_t) im->ht[h] - 1, m->parent, nm, m->name_len))
+			h = (h + 1) & mask;
+		if (im->ht[h] != 0)
+			im->n[im->ht[h] - 1].dup = true;
+		else
+			im->ht[h] = (int) k + 1;
+	}
+}
+
 /* Index `text` into im, as compact() writes it (im->text); usable when
  * compact() could, yajl_tree_parse would accept it (same options: comments
  * allowed) and it is an object.  The fast index (jscan) first; yajl's
@@ -432,7 +512,7 @@ fast_index(sp_img *im)
 static void
 img_build(rl_splice *sp, sp_img *im, const char *text)
 {
-	sp_build	b = {.im = im, .pending = -1};
+	sp_build	b;
 	size_t		len = strlen(text);
 	bool		ok;
 
@@ -451,10 +531,14 @@ img_build(rl_splice *sp, sp_img *im, const char *text)
 	if (fast_index(im))
 	{
 		im->usable = true;
+		names_table(im);
 		return;
 	}
 	im->nn = 0;
 	im->names.len = 0;
+	memset(&b, 0, sizeof(b));	/* here only: the fast index needs none of it */
+	b.im = im;
+	b.pending = -1;
 	trib_arena_reset(&sp->arena);
 	if ((b.h = yajl_alloc(&sp_callbacks, &sp->af, &b)) == NULL)
 		abort();
@@ -463,41 +547,48 @@ img_build(rl_splice *sp, sp_img *im, const char *text)
 		yajl_complete_parse(b.h) == yajl_status_ok;
 	yajl_free(b.h);
 	im->usable = ok;
+	if (ok)
+		names_table(im);
 }
 
 /* ---- lookups --------------------------------------------------------------- */
 
-#define SP_NONE (-1)			/* the path reaches nothing */
-#define SP_TREE (-2)			/* only the tree path can tell */
 
-/* The member the plain path p reaches: its index, SP_NONE or SP_TREE. */
+/* The member of object `parent` (-1: the image) named seg[0..len), whose
+ * name_key is key, by the names' table: its index, RL_SP_ABSENT, or RL_SP_NOTEXT for
+ * duplicate keys. */
 static int
-lookup(const sp_img *im, const trib_jpath *p)
+member(const sp_img *im, int parent, const char *seg, size_t len, uint32_t key)
+{
+	size_t		mask = ((size_t) 1 << im->htbits) - 1;
+
+	for (size_t h = slot_of(im, key, parent);; h = (h + 1) & mask)
+	{
+		int			k = im->ht[h] - 1;
+
+		if (k < 0)
+			return RL_SP_ABSENT;
+		if (same_name(im, (size_t) k, parent, seg, len))
+			return im->n[k].dup ? RL_SP_NOTEXT : k;
+	}
+}
+
+/* The member the plain path p reaches: its index, RL_SP_ABSENT or RL_SP_NOTEXT. */
+static int
+lookup(const sp_img *im, const rl_sp_path *p)
 {
 	int			cur = -1;
 
-	for (int s = 0; s < p->nseg; s++)
+	for (int s = 0; s < p->p->nseg; s++)
 	{
-		int			found = SP_NONE;
-		size_t		len = strlen(p->seg[s]);
-
 		if (cur >= 0 && im->n[cur].kind != yajl_t_object)
-			return im->n[cur].kind == yajl_t_array ? SP_TREE : SP_NONE;
-		for (size_t k = 0; k < im->nn; k++)
-			if (im->n[k].parent == cur &&
-				im->n[k].name_len == len &&
-				memcmp(im->names.data + im->n[k].name_off, p->seg[s], len) == 0)
-			{
-				if (found != SP_NONE)
-					return SP_TREE; /* duplicate keys */
-				found = (int) k;
-			}
-		if (found == SP_NONE)
-			return SP_NONE;
-		cur = found;
+			return im->n[cur].kind == yajl_t_array ? RL_SP_NOTEXT : RL_SP_ABSENT;
+		cur = member(im, cur, p->p->seg[s], p->len[s], p->key[s]);
+		if (cur < 0)
+			return cur;
 	}
 	return im->n[cur].kind == yajl_t_object || im->n[cur].kind == yajl_t_array
-		? SP_TREE : cur;
+		? RL_SP_NOTEXT : cur;
 }
 
 /* A number node as yajl_tree builds it (yajl_parse_integer's saturation). */
@@ -588,13 +679,36 @@ rl_splice_index(rl_splice *sp, int i, const char *text)
 	return sp->img[i].usable;
 }
 
-bool
-rl_splice_can(const rl_splice *sp, int i, const trib_jpath *p)
+void
+rl_sp_path_init(rl_sp_path *sp, const trib_jpath *p)
 {
+	sp->p = p;
+	sp->plain = true;
+	sp->len = trib_xcalloc((size_t) p->nseg + 1, sizeof(*sp->len));
+	sp->key = trib_xcalloc((size_t) p->nseg + 1, sizeof(*sp->key));
 	for (int s = 0; s < p->nseg; s++)
-		if (p->glob[s])
-			return false;
-	return sp->img[i].usable && lookup(&sp->img[i], p) != SP_TREE;
+	{
+		sp->plain = sp->plain && !p->glob[s];
+		sp->len[s] = strlen(p->seg[s]);
+		sp->key[s] = name_key(p->seg[s], sp->len[s]);
+	}
+}
+
+void
+rl_sp_path_free(rl_sp_path *sp)
+{
+	free(sp->len);
+	free(sp->key);
+	sp->len = NULL;
+	sp->key = NULL;
+}
+
+int
+rl_splice_find(const rl_splice *sp, int i, const rl_sp_path *p)
+{
+	if (!p->plain || !sp->img[i].usable)
+		return RL_SP_NOTEXT;
+	return lookup(&sp->img[i], p);
 }
 
 /* Generate node v (now member mi's value) and splice it over mi's range;
@@ -633,7 +747,30 @@ plain_string(const char *s, size_t n)
 	return true;
 }
 
-/* Generate scalar o as trib_jdoc_gen would generate trib_jvalue_buf_node(o)
+/* String t[0..n) as yajl_gen_string writes it, *outlen bytes: quoted
+ * here when it needs no escape, else by yajl. */
+static const char *
+quote(rl_splice *sp, const char *t, size_t n, size_t *outlen)
+{
+	const unsigned char *out;
+
+	if (plain_string(t, n))
+	{
+		sp->lit.len = 0;
+		trib_strbuf_addc(&sp->lit, '"');
+		trib_strbuf_add(&sp->lit, t, n);
+		trib_strbuf_addc(&sp->lit, '"');
+		*outlen = sp->lit.len;
+		return sp->lit.data;
+	}
+	yajl_gen_clear(sp->g);
+	yajl_gen_reset(sp->g, NULL);
+	(void) yajl_gen_string(sp->g, (const unsigned char *) t, n);
+	yajl_gen_get_buf(sp->g, &out, outlen);
+	return (const char *) out;
+}
+
+/* Write scalar o as trib_jdoc_gen would generate trib_jvalue_buf_node(o)
  * and splice it over mi's range; mi keeps o's decoded text (up to its first
  * NUL, as the node's C string) and kind, no node. */
 static void
@@ -641,46 +778,32 @@ put_scalar(rl_splice *sp, sp_img *im, int mi, const trib_jvalue_buf *o)
 {
 	const char *t = o->text.data ? o->text.data : "";
 	size_t		n = strlen(t);
-	const unsigned char *out;
-	size_t		outlen;
+	const char *out = t;
+	size_t		outlen = n;
 	sp_node    *m;
 	yajl_type	kind;
-	bool		quoted = false;
 
-	yajl_gen_clear(sp->g);
-	yajl_gen_reset(sp->g, NULL);
 	switch (o->kind)
 	{
 		case TRIB_J_STRING:
 			kind = yajl_t_string;
-			if ((quoted = plain_string(t, n)))
-				break;			/* quoted below, without yajl's encoder */
-			(void) yajl_gen_string(sp->g, (const unsigned char *) t, n);
+			out = quote(sp, t, n, &outlen);
 			break;
 		case TRIB_J_NUMBER:
-			kind = yajl_t_number;
-			(void) yajl_gen_number(sp->g, t, n);
+			kind = yajl_t_number;	/* yajl_gen_number writes it as is */
 			break;
 		case TRIB_J_BOOL:
 			kind = strcmp(t, "true") == 0 ? yajl_t_true : yajl_t_false;
-			(void) yajl_gen_bool(sp->g, kind == yajl_t_true);
+			out = kind == yajl_t_true ? "true" : "false";
+			outlen = strlen(out);
 			break;
 		default:
 			kind = yajl_t_null;
-			(void) yajl_gen_null(sp->g);
+			out = "null";
+			outlen = 4;
 			break;
 	}
-	yajl_gen_get_buf(sp->g, &out, &outlen);
-	if (quoted)
-	{
-		sp->lit.len = 0;
-		trib_strbuf_addc(&sp->lit, '"');
-		trib_strbuf_add(&sp->lit, t, n);
-		trib_strbuf_addc(&sp->lit, '"');
-		out = (const unsigned char *) sp->lit.data;
-		outlen = sp->lit.len;
-	}
-	splice(im, (size_t) mi, (const char *) out, outlen);
+	splice(im, (size_t) mi, out, outlen);
 	m = &im->n[mi];
 	m->v = NULL;
 	m->kind = kind;
@@ -720,36 +843,38 @@ apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, void *arg)
 {
 	sp_node    *m = &im->n[mi];
 	trib_jvalue in;
-	trib_jvalue_buf out = {0};
+	trib_jvalue_buf *out = &sp->out;
 	rl_sp_text_res res;
 
 	if (m->v != NULL)
 		return RL_SP_TREE;		/* a node an earlier op left: the node op */
 	scalar_of(im, m, &in);
-	res = tfn(&in, im->names.data + m->name_off, arg, &out);
-	if (res == RL_SPT_OUT && (out.kind == TRIB_J_OBJECT || out.kind == TRIB_J_ARRAY))
-		put_node(sp, im, mi, trib_jvalue_buf_node(&out));
+	out->kind = TRIB_J_NULL;	/* as zeroed, but the buffer kept */
+	out->text.len = 0;
+	if (out->text.data != NULL)
+		out->text.data[0] = '\0';
+	res = tfn(&in, im->names.data + m->name_off, arg, out);
+	if (res == RL_SPT_OUT && (out->kind == TRIB_J_OBJECT || out->kind == TRIB_J_ARRAY))
+		put_node(sp, im, mi, trib_jvalue_buf_node(out));
 	else if (res == RL_SPT_OUT)
-		put_scalar(sp, im, mi, &out);
+		put_scalar(sp, im, mi, out);
 	else if (res == RL_SPT_FAIL)
 		put_node(sp, im, mi, node_of(im, m));	/* unchanged, as the node op */
-	trib_jvalue_buf_free(&out);
 	return res == RL_SPT_NODE ? RL_SP_TREE : res == RL_SPT_OUT ? RL_SP_CHANGED : RL_SP_STOP;
 }
 
 rl_sp_result
-rl_splice_apply_text(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn,
-					 rl_sp_text_fn tfn, void *arg)
+rl_splice_apply_at(rl_splice *sp, int i, int mi, trib_jpath_fn fn,
+				   rl_sp_text_fn tfn, void *arg)
 {
 	sp_img	   *im = &sp->img[i];
-	int			mi;
 	yajl_val	v;
 	bool		ok;
 	rl_sp_result r;
 
-	if (!im->usable || (mi = lookup(im, p)) == SP_TREE)
+	if (!im->usable || mi == RL_SP_NOTEXT)
 		return RL_SP_TREE;
-	if (mi == SP_NONE)
+	if (mi == RL_SP_ABSENT)
 		return RL_SP_NONE;
 	if (tfn != NULL && (r = apply_text(sp, im, mi, tfn, arg)) != RL_SP_TREE)
 		return r;
@@ -760,16 +885,21 @@ rl_splice_apply_text(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn
 	return ok ? RL_SP_CHANGED : RL_SP_STOP;
 }
 
-rl_sp_result
-rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p, trib_jpath_fn fn, void *arg)
-{
-	return rl_splice_apply_text(sp, i, p, fn, NULL, arg);
-}
-
 const char *
 rl_splice_text(const rl_splice *sp, int i)
 {
 	return sp != NULL && sp->img[i].spliced ? sp->img[i].text : NULL;
+}
+
+/* Forget image im's index and the nodes value ops left in it. */
+static void
+img_forget(sp_img *im)
+{
+	for (size_t k = 0; k < im->nn; k++)
+		if (im->n[k].v)
+			yajl_tree_free(im->n[k].v);
+	im->nn = 0;
+	im->built = im->usable = im->spliced = false;
 }
 
 void
@@ -778,15 +908,7 @@ rl_splice_reset(rl_splice *sp)
 	if (sp == NULL)
 		return;
 	for (int i = 0; i < RL_SPLICE_NIMG; i++)
-	{
-		sp_img	   *im = &sp->img[i];
-
-		for (size_t k = 0; k < im->nn; k++)
-			if (im->n[k].v)
-				yajl_tree_free(im->n[k].v);
-		im->nn = 0;
-		im->built = im->usable = im->spliced = false;
-	}
+		img_forget(&sp->img[i]);
 }
 
 void
@@ -799,10 +921,12 @@ rl_splice_destroy(rl_splice *sp)
 	{
 		free(sp->img[i].text);
 		free(sp->img[i].n);
+		free(sp->img[i].ht);
 		trib_strbuf_free(&sp->img[i].names);
 	}
 	yajl_gen_free(sp->g);
 	trib_strbuf_free(&sp->lit);
+	trib_jvalue_buf_free(&sp->out);
 	trib_arena_free(&sp->arena);
 	free(sp);
 }

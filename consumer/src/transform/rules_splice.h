@@ -15,7 +15,7 @@
  * (yajl_gen, as the dump) is spliced into the compact text.  The result is
  * byte for byte the text the tree path writes; the tests compare both
  * (test_rules_splice.c).  An image no rule changed keeps its own text.
- * A rule may also give a text op (rl_splice_apply_text), which gets the
+ * A rule may also give a text op (rl_splice_apply_at's tfn), which gets the
  * scalar's text and returns its result without any node.
  *
  * A path goes the tree path (RL_SP_TREE) when it has globs, reaches an
@@ -26,6 +26,8 @@
 #define TRIB_RULES_SPLICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "jpath.h"
 #include "jvalue.h"
@@ -34,7 +36,7 @@
 
 typedef struct rl_splice rl_splice;
 
-/* How rl_splice_apply went. */
+/* How rl_splice_apply_at went. */
 typedef enum rl_sp_result
 {
 	RL_SP_NONE,					/* the path reaches nothing: unchanged */
@@ -58,13 +60,30 @@ rl_splice  *rl_splice_new(void);
  * text path can work on it. */
 bool		rl_splice_index(rl_splice *sp, int i, const char *text);
 
-/* Can the text path handle plain path p in indexed image i? */
-bool		rl_splice_can(const rl_splice *sp, int i, const trib_jpath *p);
+/* A path prepared once (per rule): whether it is plain (no globs), and
+ * its segments' lengths and name hashes, so a lookup scans and hashes
+ * nothing.  p is borrowed and must outlive it. */
+typedef struct rl_sp_path
+{
+	const trib_jpath *p;
+	bool		plain;
+	size_t	   *len;
+	uint32_t   *key;
+} rl_sp_path;
 
-/* fn (as trib_jpath_each would call it) on the value p reaches in image
- * i, its result spliced into the text. */
-rl_sp_result rl_splice_apply(rl_splice *sp, int i, const trib_jpath *p,
-							 trib_jpath_fn fn, void *arg);
+void		rl_sp_path_init(rl_sp_path *sp, const trib_jpath *p);
+void		rl_sp_path_free(rl_sp_path *sp);
+
+#define RL_SP_ABSENT (-1)		/* rl_splice_find: the path reaches nothing */
+#define RL_SP_NOTEXT (-2)		/* rl_splice_find: only the tree path can */
+
+/* The member path p reaches in indexed image i (>= 0), RL_SP_ABSENT, or
+ * RL_SP_NOTEXT (globs, an array or object on the way or at the end,
+ * duplicate keys, an image the text path cannot take).  The answer holds
+ * for rl_splice_apply_at until the indexes are reset: splicing a scalar
+ * moves no member, and a result that is not a scalar makes the image
+ * unusable, which rl_splice_apply_at checks. */
+int			rl_splice_find(const rl_splice *sp, int i, const rl_sp_path *p);
 
 /* What a text op made of a scalar: a result in *out, a refusal (the op
  * failed, as a node op returning false), or "use the node op". */
@@ -82,10 +101,12 @@ typedef enum rl_sp_text_res
 typedef rl_sp_text_res (*rl_sp_text_fn) (const trib_jvalue *in, const char *name,
 										 void *arg, trib_jvalue_buf *out);
 
-/* rl_splice_apply, but a scalar no earlier op left a node for goes
- * through tfn (when not NULL) first, fn only when tfn says RL_SPT_NODE. */
-rl_sp_result rl_splice_apply_text(rl_splice *sp, int i, const trib_jpath *p,
-								  trib_jpath_fn fn, rl_sp_text_fn tfn, void *arg);
+/* fn (as trib_jpath_each would call it) on member mi of image i (what
+ * rl_splice_find answered), its result spliced into the text; a scalar no
+ * earlier op left a node for goes through tfn (when not NULL) first, fn
+ * only when tfn says RL_SPT_NODE. */
+rl_sp_result rl_splice_apply_at(rl_splice *sp, int i, int mi,
+								trib_jpath_fn fn, rl_sp_text_fn tfn, void *arg);
 
 /* Image i's text once something was spliced into it, else NULL. */
 const char *rl_splice_text(const rl_splice *sp, int i);
