@@ -33,7 +33,13 @@
  * misses (the relation cache, debezium_row.c).  The walk calls the
  * handlers directly (jscan_tokens.h's TRIB_JSTOK_WALKER), and a member
  * whose name is the plain name of the column at its position is
- * recognised there by one memcmp, without scanning it as a string.
+ * recognised there by one memcmp, without scanning it as a string.  The
+ * top level of a plain image is walked by a member loop driven by the
+ * relation's column plan (walk_planned): the next column's `"name":`
+ * matched in one memcmp and written as rendered, its scalar copied or
+ * encoded by the plan without the handlers' depth and kind tests; any
+ * other step takes the generic walk's own functions, so tokens and
+ * bytes are the same.
  *
  * json/jsonb columns whose null is the JSON literal null (the image's
  * JSON null list) become the string "null", as Debezium writes them; SQL
