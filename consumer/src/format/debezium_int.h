@@ -12,6 +12,16 @@
 
 #include "debezium.h"
 
+/* How the plain-text walk's member loop (debezium_lex.c) converts a
+ * top-level scalar of a column, decided once per relation version and
+ * option set (the converter's options are fixed). */
+typedef enum trib_dbz_plan
+{
+	TRIB_DBZ_PLAN_ASIS,			/* passed as is: the token's bytes copied */
+	TRIB_DBZ_PLAN_TEXT,			/* encoded from its text (trib_dbz_text_value) */
+	TRIB_DBZ_PLAN_OTHER			/* the scalar handler decides */
+} trib_dbz_plan;
+
 /* The coltypes of one relation version. */
 typedef struct relentry
 {
@@ -27,6 +37,8 @@ typedef struct relentry
 	size_t	   *member_off;
 	size_t	   *name_len;
 	bool	   *plain;
+	/* the column plan: plan[i] is column i's trib_dbz_plan (a byte) */
+	unsigned char *plan;
 	/* schemas.enable: the rendered schemas, or NULL until asked for */
 	char	   *value_schema;
 	char	   *key_schema;

@@ -33,7 +33,13 @@
  * misses (the relation cache, debezium_row.c).  The walk calls the
  * handlers directly (jscan_tokens.h's TRIB_JSTOK_WALKER), and a member
  * whose name is the plain name of the column at its position is
- * recognised there by one memcmp, without scanning it as a string.
+ * recognised there by one memcmp, without scanning it as a string.  The
+ * top level of a plain image is walked by a member loop driven by the
+ * relation's column plan (walk_planned): the next column's `"name":`
+ * matched in one memcmp and written as rendered, its scalar copied or
+ * encoded by the plan without the handlers' depth and kind tests; any
+ * other step takes the generic walk's own functions, so tokens and
+ * bytes are the same.
  *
  * json/jsonb columns whose null is the JSON literal null (the image's
  * JSON null list) become the string "null", as Debezium writes them; SQL
@@ -223,13 +229,28 @@ nest_begin(rowconv *c)
 	c->nest_after_key = false;
 }
 
+/* A top-level scalar of text s[0..n) written through trib_dbz_value (as
+ * a yajl_val whose text sits in the scratch buffer). */
+static int
+scalar_value(rowconv *c, yajl_type type, const char *s, size_t n)
+{
+	struct yajl_val_s v = {.type = type};
+
+	c->d->val.len = 0;
+	trib_strbuf_add(&c->d->val, s, n);
+	if (type == yajl_t_string)
+		v.u.string = c->d->val.data;
+	else if (type == yajl_t_number)
+		v.u.number.r = c->d->val.data;
+	return put_member_value(c, &v);
+}
+
 /* A scalar of text s[0..n) at depth 1 (deeper ones belong to a nested
  * value, written when it closes).  ASIS values are copied as lexed. */
 static int
 scalar(void *ctx, yajl_type type, const char *s, size_t n)
 {
 	rowconv    *c = ctx;
-	struct yajl_val_s v = {.type = type};
 
 	if (c->depth != 1)
 	{
@@ -258,13 +279,7 @@ scalar(void *ctx, yajl_type type, const char *s, size_t n)
 	if (c->sc && type != yajl_t_null &&
 		trib_dbz_text_value(&c->d->opts, c->t, type == yajl_t_string, s, n, c->out))
 		return 1;
-	c->d->val.len = 0;
-	trib_strbuf_add(&c->d->val, s, n);
-	if (type == yajl_t_string)
-		v.u.string = c->d->val.data;
-	else if (type == yajl_t_number)
-		v.u.number.r = c->d->val.data;
-	return put_member_value(c, &v);
+	return scalar_value(c, type, s, n);
 }
 
 /* The column of member s[0..n): the one at the member's position when
@@ -420,6 +435,111 @@ known_name(void *ctx, const trib_jscan *sc)
 /* The plain-text walk of an image with the handlers above. */
 TRIB_JSTOK_WALKER(walk_image, scalar, on_key, open_nested, close_nested, known_name)
 
+/* The member loop's name step: the name of the plan's next column, when
+ * the image has it there as `"name":` (plain, so one memcmp against the
+ * rendered `,"name":`), written and its column set; else false. */
+static bool
+planned_name(rowconv *c, trib_jscan *sc)
+{
+	const relentry *e = c->entry;
+	size_t		h = c->member;
+	size_t		n,
+				first;
+	const char *m;
+
+	if (h >= (size_t) c->rel->ncolumns || !e->plain[h])
+		return false;
+	n = e->name_len[h];
+	m = e->members + e->member_off[h];
+	if (sc->len - sc->i < n + 3 || memcmp(sc->s + sc->i, m + 1, n + 3) != 0)
+		return false;
+	sc->i += n + 3;
+	c->col = (int) h;
+	c->t = &c->types[h];
+	first = c->member++ == 0;
+	trib_strbuf_add(c->out, m + first, e->member_off[h + 1] - e->member_off[h] - first);
+	return true;
+}
+
+/* The member loop's scalar step, by the column's plan: ASIS copies the
+ * token's bytes (a string with its quotes), TEXT encodes it from the
+ * image's text; anything else, or a text the encoder refuses, goes to
+ * scalar_value, as the scalar handler would. */
+static trib_jstok_result
+planned_scalar(rowconv *c, trib_jscan *sc)
+{
+	const char *t = (const char *) sc->s;
+	size_t		start = sc->i,
+				n;
+	int			kind;
+	int			plan = c->col >= 0 ? c->entry->plan[c->col] : TRIB_DBZ_PLAN_OTHER;
+
+	if (plan == TRIB_DBZ_PLAN_OTHER)
+		return walk_image_scalar(sc, c);
+	if (!trib_jscan_scalar(sc, &kind))
+		return TRIB_JSTOK_NOT_PLAIN;
+	n = sc->i - start;
+	if (plan == TRIB_DBZ_PLAN_ASIS)
+	{
+		trib_strbuf_add(c->out, t + start, n);
+		return TRIB_JSTOK_OK;
+	}
+	if (kind == TRIB_JS_STRING)
+		start++, n -= 2;
+	if (kind != TRIB_JS_NULL &&
+		trib_dbz_text_value(&c->d->opts, c->t, kind == TRIB_JS_STRING, t + start, n, c->out))
+		return TRIB_JSTOK_OK;
+	return walk_image_rc(scalar_value(c, kind == TRIB_JS_STRING ? yajl_t_string :
+									  kind == TRIB_JS_NUMBER ? yajl_t_number :
+									  kind == TRIB_JS_TRUE ? yajl_t_true :
+									  kind == TRIB_JS_FALSE ? yajl_t_false : yajl_t_null,
+									  t + start, n));
+}
+
+/*
+ * The plain-text walk of an image driven by the relation's column plan:
+ * the top-level members in order, each name matched against the next
+ * column's (planned_name) and each scalar converted by its column's plan
+ * (planned_scalar), with the handlers' state kept as the generic walk
+ * keeps it.  Anything else (a name elsewhere, escaped, spaced or not a
+ * column, a nested value) takes that step through the generic walk's own
+ * functions, so the tokens, bytes and results are walk_image's.
+ */
+static trib_jstok_result
+walk_planned(trib_jscan *sc, rowconv *c)
+{
+	trib_jstok_result r;
+	int			ch;
+
+	if (trib_jscan_peek(sc) != '{')
+		return walk_image(sc, c);
+	sc->i++;
+	open_nested(c, false);
+	if (trib_jscan_peek(sc) != '}')
+		for (;;)
+		{
+			if (!planned_name(c, sc) && (r = walk_image_key(sc, c)) != TRIB_JSTOK_OK)
+				return r;
+			ch = trib_jscan_peek(sc);
+			if (ch == '{' || ch == '[')
+				r = walk_image_container(sc, c, 1);
+			else if (ch < 0)
+				return TRIB_JSTOK_NOT_PLAIN;
+			else
+				r = planned_scalar(c, sc);
+			if (r != TRIB_JSTOK_OK)
+				return r;
+			if (trib_jscan_peek(sc) != ',')
+				break;
+			sc->i++;
+		}
+	if (trib_jscan_peek(sc) != '}')
+		return TRIB_JSTOK_NOT_PLAIN;
+	sc->i++;
+	close_nested(c, false);
+	return trib_jscan_peek(sc) >= 0 ? TRIB_JSTOK_NOT_PLAIN : TRIB_JSTOK_OK;
+}
+
 /*
  * yajl's allocations for one image (its handle, lexer, buffer and stack,
  * ~3 KB) come from the converter's arena, reset for each image, so the
@@ -529,7 +649,7 @@ lex_plain(rowconv *c, size_t len)
 	size_t		out_len = c->out->len;
 
 	c->sc = &sc;
-	if (walk_image(&sc, c) == TRIB_JSTOK_OK && c->closed)
+	if (walk_planned(&sc, c) == TRIB_JSTOK_OK && c->closed)
 		return true;
 	c->out->len = out_len;
 	if (c->out->data)

@@ -5,7 +5,10 @@
  * Design.  The coltypes of a relation are worked out once and cached,
  * keyed by the relation and its version (a source bumps the version when
  * the table changes, event.h), with the relation's rendered schemas
- * (schemas.enable).  The row images themselves are converted in
+ * (schemas.enable) and its column plan: each column's rendered member
+ * name, whether an image writes that name as it is, and how its scalars
+ * convert under the converter's options (trib_dbz_plan), so that
+ * debezium_lex.c's member loop decides nothing per column per event.  The row images themselves are converted in
  * debezium_lex.c.  Members are matched to columns by position first
  * (images list the columns in table order) and by name when that misses
  * (a transform dropped or renamed a column).
@@ -27,6 +30,7 @@ relentry_clear(relentry *e)
 	free(e->member_off);
 	free(e->name_len);
 	free(e->plain);
+	free(e->plan);
 	free(e->value_schema);
 	free(e->key_schema);
 	e->types = NULL;
@@ -34,6 +38,7 @@ relentry_clear(relentry *e)
 	e->member_off = NULL;
 	e->name_len = NULL;
 	e->plain = NULL;
+	e->plan = NULL;
 	e->value_schema = NULL;
 	e->key_schema = NULL;
 }
@@ -102,6 +107,29 @@ render_members(relentry *e, const trib_relation *rel)
 	e->members = trib_strbuf_finish(&m);
 }
 
+/* How a top-level scalar of coltype t converts under options o (the
+ * choices of debezium_lex.c's scalar handler, made once). */
+static unsigned char
+plan_of(const trib_dbz_opts *o, const trib_dbz_coltype *t)
+{
+	if (t->kind == TRIB_DBZ_ASIS)
+		return TRIB_DBZ_PLAN_ASIS;
+	if (t->array)
+		return TRIB_DBZ_PLAN_OTHER;
+	switch (t->kind)
+	{
+		case TRIB_DBZ_NUMERIC:
+			return o->decimal == TRIB_DBZ_DECIMAL_PRECISE ? TRIB_DBZ_PLAN_TEXT
+				: TRIB_DBZ_PLAN_OTHER;
+		case TRIB_DBZ_DATE:
+		case TRIB_DBZ_TIMESTAMP:
+		case TRIB_DBZ_TIMESTAMPTZ:
+			return TRIB_DBZ_PLAN_TEXT;
+		default:
+			return TRIB_DBZ_PLAN_OTHER;
+	}
+}
+
 /* See debezium_int.h. */
 relentry *
 trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
@@ -127,8 +155,12 @@ trib_dbz_rel_entry(trib_dbz *d, trib_dbz_mapper map, const trib_relation *rel)
 	relentry_clear(e);
 	e->version = rel->version;
 	e->types = trib_xrealloc(NULL, ((size_t) rel->ncolumns + 1) * sizeof(*e->types));
+	e->plan = trib_xrealloc(NULL, (size_t) rel->ncolumns + 1);
 	for (int i = 0; i < rel->ncolumns; i++)
+	{
 		map(&rel->columns[i], &e->types[i]);
+		e->plan[i] = plan_of(&d->opts, &e->types[i]);
+	}
 	render_members(e, rel);
 	return e;
 }
