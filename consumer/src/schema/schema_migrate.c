@@ -41,7 +41,7 @@ step_field(const trib_migrate_step_conf *c)
 
 /* Compile one migration's steps (Lua into m->lua). */
 static bool
-compile(trib_migrator *m, trib_migration *mg, const trib_migration_conf *c,
+compile(trib_migrate *m, trib_migrate_subject *mg, const trib_migration_conf *c,
 		char *errbuf, size_t errlen)
 {
 	mg->c = c;
@@ -74,23 +74,23 @@ compile(trib_migrator *m, trib_migration *mg, const trib_migration_conf *c,
 }
 
 bool
-trib_migrator_new(const trib_schemas_conf *conf, trib_migrator **out, char *errbuf,
-				  size_t errlen)
+trib_migrate_new(const trib_schemas_conf *conf, trib_migrate **out, char *errbuf,
+				 size_t errlen)
 {
-	trib_migrator *m;
+	trib_migrate *m;
 
 	*out = NULL;
 	if (conf->nmigrations == 0)
 		return true;
 	m = trib_xcalloc(1, sizeof(*m));
 	trib_arena_init(&m->arena, 0);
-	m->m = trib_xcalloc(conf->nmigrations, sizeof(trib_migration));
+	m->m = trib_xcalloc(conf->nmigrations, sizeof(trib_migrate_subject));
 	for (size_t i = 0; i < conf->nmigrations; i++)
 	{
 		if (!compile(m, &m->m[i], &conf->migrations[i], errbuf, errlen))
 		{
 			m->n = i + 1;
-			trib_migrator_free(m);
+			trib_migrate_free(m);
 			return false;
 		}
 	}
@@ -100,7 +100,7 @@ trib_migrator_new(const trib_schemas_conf *conf, trib_migrator **out, char *errb
 }
 
 void
-trib_migrator_free(trib_migrator *m)
+trib_migrate_free(trib_migrate *m)
 {
 	if (m == NULL)
 		return;
@@ -116,8 +116,8 @@ trib_migrator_free(trib_migrator *m)
 	free(m);
 }
 
-const trib_migration *
-trib_migrator_find(const trib_migrator *m, const char *subject)
+const trib_migrate_subject *
+trib_migrate_find(const trib_migrate *m, const char *subject)
 {
 	for (size_t i = 0; m != NULL && i < m->n; i++)
 		if (strcmp(m->m[i].c->subject, subject) == 0)
@@ -126,7 +126,7 @@ trib_migrator_find(const trib_migrator *m, const char *subject)
 }
 
 int32_t
-trib_migration_target(const trib_migration *mg)
+trib_migrate_target(const trib_migrate_subject *mg)
 {
 	return mg->target;
 }
@@ -193,7 +193,7 @@ static bool
 plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbuf,
 		  size_t errlen)
 {
-	const trib_migration *mg = p->mg;
+	const trib_migrate_subject *mg = p->mg;
 	int32_t		from = p->from;
 	const trib_migrate_step_conf *c = s->c;
 	int			i = column_of(w, s->field);
@@ -320,7 +320,7 @@ is_identity(const trib_migrate_plan *p, const trib_relation *rel)
 }
 
 trib_migrate_plan *
-trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_t from,
+trib_migrate_plan_new(const trib_migrate_subject *mg, const trib_relation *rel, int32_t from,
 					  int32_t to, char *const *fields, size_t nfields, char *errbuf,
 					  size_t errlen)
 {
@@ -405,7 +405,7 @@ avro_fields(yajl_val doc, char ***out, size_t *n)
 }
 
 bool
-trib_migrate_schema_fields(const char *doc, char ***out, size_t *n, char *errbuf, size_t errlen)
+trib_migrate_fields(const char *doc, char ***out, size_t *n, char *errbuf, size_t errlen)
 {
 	const char *ppath[] = {"properties", NULL};
 	yajl_val	v = trib_jdoc_parse(doc, errbuf, errlen);
