@@ -228,7 +228,7 @@ plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbu
 		case TRIB_MIGRATE_DROP:
 			if (i >= 0)
 			{
-				trib_column_clear(&w->columns[i]);
+				trib_relation_column_clear(&w->columns[i]);
 				memmove(&w->columns[i], &w->columns[i + 1],
 						(size_t) (w->ncolumns - i - 1) * sizeof(trib_column));
 				w->ncolumns--;
@@ -253,7 +253,7 @@ copy_relation(trib_relation *w, const trib_relation *rel)
 	w->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(trib_column));
 	for (int i = 0; i < rel->ncolumns; i++)
 	{
-		trib_column_copy(&w->columns[i], &rel->columns[i]);
+		trib_relation_column_copy(&w->columns[i], &rel->columns[i]);
 		if (w->columns[i].type == NULL)
 			w->columns[i].type = trib_xstrdup("text");
 	}
@@ -347,7 +347,7 @@ trib_migrate_plan_new(const trib_migrate_subject *mg, const trib_relation *rel, 
 	{
 		/* w's schema and table moved into p->rel; its emptied columns go */
 		for (int i = 0; i < w.ncolumns; i++)
-			trib_column_clear(&w.columns[i]);
+			trib_relation_column_clear(&w.columns[i]);
 		free(w.columns);
 		p->identity = is_identity(p, rel);
 		trib_migrate_stream_prepare(p, rel);
@@ -356,7 +356,7 @@ trib_migrate_plan_new(const trib_migrate_subject *mg, const trib_relation *rel, 
 	if (p->rel.columns != NULL)
 	{
 		for (int i = 0; i < p->rel.ncolumns; i++)
-			trib_column_clear(&p->rel.columns[i]);
+			trib_relation_column_clear(&p->rel.columns[i]);
 		free(p->rel.columns);
 		memset(&p->rel, 0, sizeof(p->rel));
 	}

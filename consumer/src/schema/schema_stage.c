@@ -4,7 +4,7 @@
  * from the registry the first time a relation is seen.
  *
  * The hash.  A source hands out one trib_relation per shape and keeps it
- * until it is closed (event.h), after the pipeline, so a relation's
+ * until it is closed (relation.h), after the pipeline, so a relation's
  * address names one shape for the stage's whole life: the table is keyed
  * by that address (and the relation's version, a cheap guard), in
  * lib/ptrmap.h's table.  An event's lookup is one hash and, usually, one
