@@ -24,7 +24,7 @@
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static trib_config *C;
-static trib_migrator *M;
+static trib_migrate *M;
 static trib_migrate_plan *P;
 
 static trib_column cols[] = {
@@ -62,9 +62,9 @@ init(void)
 	char		err[512];
 
 	if (!trib_config_load_buffer("fz.yaml", yaml, strlen(yaml), &C, err, sizeof(err)) ||
-		!trib_migrator_new(&C->schemas, &M, err, sizeof(err)))
+		!trib_migrate_new(&C->schemas, &M, err, sizeof(err)))
 		abort();
-	P = trib_migrate_plan_new(trib_migrator_find(M, "s"), &rel, 2, 1, fields, 7, err, sizeof(err));
+	P = trib_migrate_plan_new(trib_migrate_find(M, "s"), &rel, 2, 1, fields, 7, err, sizeof(err));
 	if (P == NULL)
 		abort();
 }

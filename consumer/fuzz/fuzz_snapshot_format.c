@@ -28,13 +28,13 @@
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NTYPES 12
-static trib_snaptype *types[NTYPES];
+static trib_snapfmt_type *types[NTYPES];
 
 /* An array of elem. */
-static trib_snaptype *
-array_of(trib_snaptype *elem, char delim)
+static trib_snapfmt_type *
+array_of(trib_snapfmt_type *elem, char delim)
 {
-	trib_snaptype *t = trib_snaptype_new(TRIB_SK_ARRAY, 0);
+	trib_snapfmt_type *t = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_ARRAY, 0);
 
 	t->elem = elem;
 	t->delim = delim;
@@ -42,15 +42,15 @@ array_of(trib_snaptype *elem, char delim)
 }
 
 /* A composite of n attributes a0.. of the given types. */
-static trib_snaptype *
-composite_of(int n, trib_snaptype **attrs)
+static trib_snapfmt_type *
+composite_of(int n, trib_snapfmt_type **attrs)
 {
-	trib_snaptype *t = trib_snaptype_new(TRIB_SK_COMPOSITE, 0);
+	trib_snapfmt_type *t = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_COMPOSITE, 0);
 	int			i;
 
 	t->nattrs = n;
 	t->attr_names = calloc((size_t) n, sizeof(char *));
-	t->attrs = calloc((size_t) n, sizeof(trib_snaptype *));
+	t->attrs = calloc((size_t) n, sizeof(trib_snapfmt_type *));
 	for (i = 0; i < n; i++)
 	{
 		t->attr_names[i] = strdup(i == 0 ? "a" : i == 1 ? "b" : "c");
@@ -62,27 +62,27 @@ composite_of(int n, trib_snaptype **attrs)
 static void
 init_types(void)
 {
-	trib_snaptype *inner[3],
+	trib_snapfmt_type *inner[3],
 			   *outer[3];
 
-	types[0] = trib_snaptype_new(TRIB_SK_INT, 23);
-	types[1] = trib_snaptype_new(TRIB_SK_FLOAT, 701);
-	types[2] = trib_snaptype_new(TRIB_SK_DATE, 1082);
-	types[3] = trib_snaptype_new(TRIB_SK_TIMESTAMPTZ, 1184);
-	types[4] = trib_snaptype_new(TRIB_SK_TIMETZ, 1266);
-	types[5] = trib_snaptype_new(TRIB_SK_BYTEA, 17);
-	types[6] = trib_snaptype_new(TRIB_SK_STRING, 25);
-	types[7] = array_of(trib_snaptype_new(TRIB_SK_INT, 23), ',');
-	types[8] = array_of(trib_snaptype_new(TRIB_SK_STRING, 603), ';');
-	inner[0] = trib_snaptype_new(TRIB_SK_STRING, 25);
-	inner[1] = trib_snaptype_new(TRIB_SK_NUMERIC, 1700);
-	inner[2] = array_of(trib_snaptype_new(TRIB_SK_TIMESTAMP, 1114), ',');
+	types[0] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_INT, 23);
+	types[1] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_FLOAT, 701);
+	types[2] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_DATE, 1082);
+	types[3] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_TIMESTAMPTZ, 1184);
+	types[4] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_TIMETZ, 1266);
+	types[5] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_BYTEA, 17);
+	types[6] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_STRING, 25);
+	types[7] = array_of(trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_INT, 23), ',');
+	types[8] = array_of(trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_STRING, 603), ';');
+	inner[0] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_STRING, 25);
+	inner[1] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_NUMERIC, 1700);
+	inner[2] = array_of(trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_TIMESTAMP, 1114), ',');
 	outer[0] = composite_of(3, inner);
-	outer[1] = array_of(trib_snaptype_new(TRIB_SK_BYTEA, 17), ',');
-	outer[2] = trib_snaptype_new(TRIB_SK_BOOL, 16);
+	outer[1] = array_of(trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_BYTEA, 17), ',');
+	outer[2] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_BOOL, 16);
 	types[9] = composite_of(3, outer);
-	types[10] = array_of(trib_snaptype_new(TRIB_SK_JSON, 3802), ',');
-	inner[0] = trib_snaptype_new(TRIB_SK_INT, 23);
+	types[10] = array_of(trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_JSON, 3802), ',');
+	inner[0] = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_INT, 23);
 	types[11] = array_of(composite_of(1, inner), ',');
 }
 
@@ -90,7 +90,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const trib_snapfmt_opts opts[3] = {
-		{TRIB_SNAPENC_UTF8, false}, {TRIB_SNAPENC_SQL_ASCII, true}, {TRIB_SNAPENC_OTHER, false}
+		{TRIB_SNAPFMT_ENC_UTF8, false},
+		{TRIB_SNAPFMT_ENC_SQL_ASCII, true},
+		{TRIB_SNAPFMT_ENC_OTHER, false}
 	};
 	char		err[256];
 
@@ -115,11 +117,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		trib_strbuf out = {0};
-		const trib_snaptype *t = types[data[0] % NTYPES];
+		const trib_snapfmt_type *t = types[data[0] % NTYPES];
 		const trib_snapfmt_opts *o = &opts[(data[0] / NTYPES) % 3];
 
 		if (trib_snapfmt_value(&out, (const char *) data + 1, size - 1, t, o, err, sizeof(err)) &&
-			o->encoding == TRIB_SNAPENC_OTHER && t != types[10])
+			o->encoding == TRIB_SNAPFMT_ENC_OTHER && t != types[10])
 		{
 			/*
 			 * Without json values, and with every non-ASCII byte escaped

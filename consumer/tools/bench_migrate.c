@@ -65,7 +65,7 @@ main(int argc, char **argv)
 	int			n = argc > 1 ? atoi(argv[1]) : 200000;
 	const char *only = argc > 2 ? argv[2] : NULL;
 	trib_config *cfg = NULL;
-	trib_migrator *m = NULL;
+	trib_migrate *m = NULL;
 	trib_migrate_plan *p;
 	char		err[512];
 	char	  **imgs;
@@ -75,8 +75,8 @@ main(int argc, char **argv)
 	if (n <= 0)
 		n = 200000;
 	if (!trib_config_load_buffer("b.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)) ||
-		!trib_migrator_new(&cfg->schemas, &m, err, sizeof(err)) ||
-		(p = trib_migrate_plan_new(trib_migrator_find(m, "s"), &rel, 2, 1, fields, 7, err,
+		!trib_migrate_new(&cfg->schemas, &m, err, sizeof(err)) ||
+		(p = trib_migrate_plan_new(trib_migrate_find(m, "s"), &rel, 2, 1, fields, 7, err,
 								   sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "bench_migrate: %s\n", err);
@@ -141,7 +141,7 @@ main(int argc, char **argv)
 	printf("tree path:      %.0f ns/image\n", best[1] / n * 1e9);
 	free(imgs);
 	trib_migrate_plan_free(p);
-	trib_migrator_free(m);
+	trib_migrate_free(m);
 	trib_config_free(cfg);
 	return 0;
 }

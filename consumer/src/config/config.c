@@ -280,7 +280,7 @@ trib_config_load(const char *path, trib_config **out, char *errbuf, size_t errle
 /* ---- lookups ---------------------------------------------------------- */
 
 const char *
-trib_kvlist_get(const trib_kvlist *list, const char *key)
+trib_config_kvlist_get(const trib_kvlist *list, const char *key)
 {
 	for (size_t i = 0; i < list->count; i++)
 		if (strcmp(list->items[i].key, key) == 0)

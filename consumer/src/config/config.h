@@ -58,7 +58,7 @@ typedef struct trib_kvlist
 } trib_kvlist;
 
 /* The value of `key` in a kvlist, or NULL. */
-const char *trib_kvlist_get(const trib_kvlist *list, const char *key);
+const char *trib_config_kvlist_get(const trib_kvlist *list, const char *key);
 
 /* A NULL-terminated array of a strlist's strings (not copied: the caller
  * frees the array only, while the list lives). */

@@ -470,7 +470,7 @@ add_kv(ck_ctx *c, trib_kvlist *list, const trib_yaml_node *kn, const char *kpath
 {
 	if (secret)
 		trib_log_add_secret(*value);
-	if (trib_kvlist_get(list, name) != NULL)
+	if (trib_config_kvlist_get(list, name) != NULL)
 	{
 		ck_error(c, kn, kpath, "%s and %s_file are mutually exclusive", name, name);
 		free(name);

@@ -30,6 +30,9 @@
  * Position.  Every event carries the position that makes it unique and
  * ordered within its source (position.h).
  *
+ * Relation.  ev->rel is the table's schema as the source last described
+ * it (trib_relation, relation.h, included here for every event user).
+ *
  * Ownership: an event owns its row images, key, unchanged, the JSON null
  * lists, extra, pos.opaque and topic; trib_event_free() releases them.
  * The five naming strings (source, connector, db, schema, table) are
@@ -49,6 +52,7 @@
 #include <stdint.h>
 
 #include "position.h"
+#include "relation.h"
 
 /* Debezium's op codes, plus 'm' for logical messages. */
 typedef enum trib_op
@@ -60,50 +64,6 @@ typedef enum trib_op
 	TRIB_OP_TRUNCATE = 't',
 	TRIB_OP_MESSAGE = 'm'
 } trib_op;
-
-/* One column of a captured table, as the source described it. */
-typedef struct trib_column
-{
-	char	   *name;
-	char	   *type;			/* SQL type with modifier, e.g. "numeric(12,2)" */
-	uint32_t	type_oid;		/* Postgres type OID; 0 for other sources */
-	/* The full declaration where `type` is only the type's name: MySQL's
-	 * COLUMN_TYPE ("decimal(12,2) unsigned", "datetime(3)", "bit(5)",
-	 * "enum('a','b')"; "json" for MariaDB's JSON alias).  NULL for the
-	 * sources whose `type` says everything (PostgreSQL) and where unknown. */
-	char	   *decl;
-	bool		nullable;
-	bool		pk;				/* part of the primary key */
-	bool		identity;		/* part of the replica identity key */
-	/* A jsonb column of an inferred schema (MongoDB, infer_schema):
-	 * `items` set: it holds arrays, of items of that type (as `type`; ""
-	 * while unknown), objects ("jsonb") with `fields` as their
-	 * properties; `items` NULL and `fields` set: it holds objects with
-	 * these properties.  Both NULL otherwise.  Owned like name and type
-	 * (trib_column_copy, trib_column_clear). */
-	struct trib_relation *fields;
-	char	   *items;
-} trib_column;
-
-/*
- * A captured table's schema (from the plugin's relation records, a binlog
- * table map, ...).  Owned by the source that built it; an event points to
- * the version current when the event was read, and a source never frees a
- * version while events referring to it may still be in flight (it keeps old
- * versions until close).  Stages cache per relation by (address, version);
- * a relation freed before close (a snapshot's, freed when its phase ends,
- * after its events were acknowledged) takes its version from
- * trib_relation_fresh_version(), so that a later relation at the same
- * address never matches what was cached for it.
- */
-typedef struct trib_relation
-{
-	char	   *schema;
-	char	   *table;
-	int			ncolumns;
-	trib_column *columns;
-	uint32_t	version;		/* increases when the source sees a change */
-} trib_relation;
 
 /* The PostgreSQL source writes held events to spill files field by field
  * (source/pg/pgprepared.c): a new field goes into that format too. */
@@ -199,27 +159,5 @@ void		trib_event_clear(trib_event *ev);
  * duplicated, the borrowed ones (naming strings, rel, origin) are shared.
  * Returns the bytes the copy owns (its strings), for memory bounds. */
 size_t		trib_event_copy(const trib_event *ev, trib_event *out);
-
-/* Release what a relation owns (schema, table, columns with all they
- * own) and zero it, but not the struct itself. */
-void		trib_relation_clear(trib_relation *rel);
-
-/* A deep copy of rel (on the heap; trib_relation_free), version kept. */
-trib_relation *trib_relation_copy(const trib_relation *rel);
-
-/* *dst = a deep copy of *src (name, type, decl, fields, items). */
-void		trib_column_copy(trib_column *dst, const trib_column *src);
-
-/* Free what a column owns (name, type, decl, fields, items) and zero it. */
-void		trib_column_clear(trib_column *c);
-
-/* A relation version no relation of this process had before (from 2^31
- * up, above the small numbers the streams count from); thread-safe. */
-uint32_t	trib_relation_fresh_version(void);
-
-/* trib_relation_clear, then free the struct; NULL is allowed.  For the
- * source (or a transform) that built the relation, never for an event's
- * borrowed `rel`. */
-void		trib_relation_free(trib_relation *rel);
 
 #endif							/* TRIB_EVENT_H */

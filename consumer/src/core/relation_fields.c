@@ -4,7 +4,7 @@
  *
  * One recursive walk: fields_of() types each column (type_of_column) and
  * marks its key; a shaped jsonb column's object is the walk again over its
- * properties (a relation of their own, event.h), keyless and named by its
+ * properties (a relation of their own, relation.h), keyless and named by its
  * path.
  */
 #include "relation_fields.h"
@@ -35,7 +35,7 @@ trib_relation_fields_free(trib_sr_field *fields, size_t n)
 }
 
 /* Column c's type (and *nullable): its source type's (the connector's
- * mapping), or with shapes for an inferred jsonb column (event.h fields,
+ * mapping), or with shapes for an inferred jsonb column (relation.h fields,
  * items) an object of its properties, or an array of its items' type. */
 static bool
 type_of_column(const trib_column *c, const char *connector, bool shapes, const char *path,

@@ -9,7 +9,7 @@
  * (trib_sr_source_type: PostgreSQL's format_type() text, MySQL's DATA_TYPE
  * with its COLUMN_TYPE).  Key fields are the primary key's columns, else
  * the replica identity's.  With `shapes`, a jsonb column of an inferred
- * schema (MongoDB's, event.h fields and items) is described by its shape:
+ * schema (MongoDB's, relation.h fields and items) is described by its shape:
  * an object of its properties (a composite named by its path from the top,
  * "addr", "addr_geo", so that Avro's record names stay apart), or an array
  * of its items' type; without, it is jsonb like any other.
@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "event.h"
+#include "relation.h"
 #include "tribsr.h"
 
 /* The fields of rel's columns (one per column, in order) into *out; false

@@ -307,7 +307,7 @@ apply_rule(model *m, int i, const trib_rule_conf *rc, const trib_event *ev)
 		case TRIB_RULE_RENAME:
 			for (int k = 0; k < m->ncols; k++)
 			{
-				const char *to = m->cols[k].out ? trib_kvlist_get(&rc->renames, m->cols[k].out) : NULL;
+				const char *to = m->cols[k].out ? trib_config_kvlist_get(&rc->renames, m->cols[k].out) : NULL;
 
 				if (to == NULL)
 					continue;

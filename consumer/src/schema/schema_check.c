@@ -118,7 +118,7 @@ check_doc(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
  * registers, the migrated relation's, against the key subject. */
 static void
 check_migrated_key(const trib_config *cfg, trib_check_report *rep, PGconn *src,
-				   PGconn *catalog, const trib_migration *mg, const trib_check_table *t,
+				   PGconn *catalog, const trib_migrate_subject *mg, const trib_check_table *t,
 				   const char *subject, const trib_check_plan_inputs *in, const char *type)
 {
 	char	   *key_subject = trib_schema_key_subject(subject);
@@ -139,11 +139,11 @@ check_migrated_key(const trib_config *cfg, trib_check_report *rep, PGconn *src,
  * not what `run` registers). */
 static bool
 check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *catalog,
-		   const trib_migrator *mig, const trib_check_table *t, const char *type, bool key)
+		   const trib_migrate *mig, const trib_check_table *t, const char *type, bool key)
 {
 	const char *p1[] = {t->schema, t->table, type, key ? "key" : "value"};
 	PGresult   *shape;
-	const trib_migration *mg = NULL;
+	const trib_migrate_subject *mg = NULL;
 
 	shape = trib_check_report_pg_query(rep, src, key ? "the table's key shape" :
 									   "the table's shape", shape_sql, 4, p1);
@@ -154,7 +154,7 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
 													 PQgetvalue(shape, 0, 1), t->schema, t->table);
 		char	   *subject = key ? trib_schema_key_subject(value) : trib_xstrdup(value);
 
-		mg = key ? NULL : trib_migrator_find(mig, subject);
+		mg = key ? NULL : trib_migrate_find(mig, subject);
 		if (check_doc(cfg, rep, catalog, subject, doc, type, "the table's current shape") &&
 			mg != NULL)
 		{
@@ -176,7 +176,7 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
  * (the migrated key under a migration, with the value's lines). */
 static void
 check_table(const trib_config *cfg, trib_check_report *rep, PGconn *catalog,
-			const trib_migrator *mig, const trib_check_table *t, const char *type)
+			const trib_migrate *mig, const trib_check_table *t, const char *type)
 {
 	const char *dsn = source_dsn(rep, t->source);
 	PGconn	   *src = dsn ? trib_check_report_pg_open(dsn) : NULL;
@@ -194,7 +194,7 @@ trib_schema_check(const trib_config *cfg, trib_check_report *rep)
 {
 	const char *type = trib_sr_format_name(schemas_format(cfg));
 	PGconn	   *catalog;
-	trib_migrator *mig = NULL;
+	trib_migrate *mig = NULL;
 	char		err[512];
 
 	if (!cfg->schemas.enabled)
@@ -203,7 +203,7 @@ trib_schema_check(const trib_config *cfg, trib_check_report *rep)
 	if ((catalog = trib_check_report_pg_connect(rep, "database",
 												trib_schema_stage_dsn(cfg))) == NULL)
 		return;
-	if (!trib_migrator_new(&cfg->schemas, &mig, err, sizeof(err)))
+	if (!trib_migrate_new(&cfg->schemas, &mig, err, sizeof(err)))
 	{
 		trib_check_report_say(rep, "  migrations: %s", err);
 		rep->problems++;
@@ -212,6 +212,6 @@ trib_schema_check(const trib_config *cfg, trib_check_report *rep)
 		check_table(cfg, rep, catalog, mig, &rep->tables[i], type);
 	if (rep->ntables == 0)
 		trib_check_report_say(rep, "  no captured table is known (a source was not reached)");
-	trib_migrator_free(mig);
+	trib_migrate_free(mig);
 	PQfinish(catalog);
 }

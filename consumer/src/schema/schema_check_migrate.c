@@ -67,7 +67,7 @@ shape_relation(const char *shape, trib_relation *rel, char *errbuf, size_t errle
 	size_t		n;
 
 	memset(rel, 0, sizeof(*rel));
-	if (!trib_migrate_schema_fields(shape, &fields, &n, errbuf, errlen))
+	if (!trib_migrate_fields(shape, &fields, &n, errbuf, errlen))
 		return false;
 	rel->columns = trib_xcalloc(n + 1, sizeof(trib_column));
 	for (size_t i = 0; i < n; i++)
@@ -111,7 +111,7 @@ target_doc(trib_check_report *rep, PGconn *catalog, const char *subject, const c
 
 /* Plan from -> to as `run` would, and say the steps or the refusal. */
 static void
-report_plan(trib_check_report *rep, const trib_migration *mg, const char *subject,
+report_plan(trib_check_report *rep, const trib_migrate_subject *mg, const char *subject,
 			const char *shape, const char *doc, int32_t from, int32_t to, bool is_new_shape)
 {
 	char		err[512] = "";
@@ -122,7 +122,7 @@ report_plan(trib_check_report *rep, const trib_migration *mg, const char *subjec
 	trib_migrate_plan *plan = NULL;
 
 	if (shape_relation(shape, &rel, err, sizeof(err)) &&
-		trib_migrate_schema_fields(doc, &fields, &n, err, sizeof(err)))
+		trib_migrate_fields(doc, &fields, &n, err, sizeof(err)))
 		plan = trib_migrate_plan_new(mg, &rel, from, to, fields, n, err, sizeof(err));
 	if (plan == NULL)
 	{
@@ -152,7 +152,7 @@ report_plan(trib_check_report *rep, const trib_migration *mg, const char *subjec
  * catalog does not give them, errbuf saying why ("" when a query said it,
  * counted). */
 static bool
-find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migration *mg,
+find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migrate_subject *mg,
 			const char *subject, const char *shape, const char *type, trib_check_plan_inputs *in,
 			char *errbuf, size_t errlen)
 {
@@ -173,7 +173,7 @@ find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migration *mg,
 	newest = PQgetisnull(r, 0, 1) ? 0 : (int32_t) atoi(PQgetvalue(r, 0, 1));
 	PQclear(r);
 	in->from = found > 0 ? found : newest + 1;
-	in->to = trib_migration_target(mg);
+	in->to = trib_migrate_target(mg);
 	if (in->to == 0)
 		in->to = found > 0 ? newest : in->from;
 	in->is_new_shape = found == 0;
@@ -184,7 +184,7 @@ find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migration *mg,
 
 /* See schema_int.h. */
 bool
-trib_schema_check_migration(const trib_migration *mg, trib_check_report *rep,
+trib_schema_check_migration(const trib_migrate_subject *mg, trib_check_report *rep,
 							PGconn *catalog, const char *subject, const char *shape,
 							const char *type, trib_check_plan_inputs *in)
 {
@@ -263,7 +263,7 @@ table_relation(trib_check_report *rep, PGconn *src, const char *schema, const ch
  * value's line says so) or the relation has no key, or with a line said
  * and counted when its schema cannot be built. */
 static char *
-migrated_key_doc(trib_check_report *rep, const trib_migration *mg, const trib_relation *rel,
+migrated_key_doc(trib_check_report *rep, const trib_migrate_subject *mg, const trib_relation *rel,
 				 const char *key_subject, const trib_check_plan_inputs *in, trib_sr_format fmt)
 {
 	char		err[512];
@@ -273,7 +273,7 @@ migrated_key_doc(trib_check_report *rep, const trib_migration *mg, const trib_re
 	trib_sr_schema *schema = NULL;
 	char	   *doc = NULL;
 
-	if (trib_migrate_schema_fields(in->doc, &fields, &n, err, sizeof(err)))
+	if (trib_migrate_fields(in->doc, &fields, &n, err, sizeof(err)))
 		plan = trib_migrate_plan_new(mg, rel, in->from, in->to, fields, n, err, sizeof(err));
 	if (plan != NULL && trib_schema_has_key(trib_migrate_plan_relation(plan)))
 		schema = trib_schema_of_key(trib_migrate_plan_relation(plan), "postgresql", fmt, err,
@@ -294,7 +294,7 @@ migrated_key_doc(trib_check_report *rep, const trib_migration *mg, const trib_re
 
 /* See schema_int.h. */
 char *
-trib_schema_check_migrated_key(const trib_migration *mg, trib_check_report *rep,
+trib_schema_check_migrated_key(const trib_migrate_subject *mg, trib_check_report *rep,
 							   PGconn *src, const char *schema, const char *table,
 							   const char *subject, const trib_check_plan_inputs *in,
 							   trib_sr_format fmt)

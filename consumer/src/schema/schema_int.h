@@ -119,9 +119,9 @@ typedef struct trib_check_plan_inputs
  * in->doc is NULL otherwise.
  */
 struct trib_check_report;
-struct trib_migration;
+struct trib_migrate_subject;
 struct pg_conn;
-bool		trib_schema_check_migration(const struct trib_migration *mg,
+bool		trib_schema_check_migration(const struct trib_migrate_subject *mg,
 										struct trib_check_report *rep,
 										struct pg_conn *catalog, const char *subject,
 										const char *shape, const char *type,
@@ -136,7 +136,7 @@ bool		trib_schema_check_migration(const struct trib_migration *mg,
  * before it (a refused plan, said by trib_schema_check_migration), or,
  * said and counted as a problem, when the key's schema cannot be built.
  */
-char	   *trib_schema_check_migrated_key(const struct trib_migration *mg,
+char	   *trib_schema_check_migrated_key(const struct trib_migrate_subject *mg,
 										   struct trib_check_report *rep,
 										   struct pg_conn *src, const char *schema,
 										   const char *table, const char *subject,

@@ -41,7 +41,7 @@ step_field(const trib_migrate_step_conf *c)
 
 /* Compile one migration's steps (Lua into m->lua). */
 static bool
-compile(trib_migrator *m, trib_migration *mg, const trib_migration_conf *c,
+compile(trib_migrate *m, trib_migrate_subject *mg, const trib_migration_conf *c,
 		char *errbuf, size_t errlen)
 {
 	mg->c = c;
@@ -74,23 +74,23 @@ compile(trib_migrator *m, trib_migration *mg, const trib_migration_conf *c,
 }
 
 bool
-trib_migrator_new(const trib_schemas_conf *conf, trib_migrator **out, char *errbuf,
-				  size_t errlen)
+trib_migrate_new(const trib_schemas_conf *conf, trib_migrate **out, char *errbuf,
+				 size_t errlen)
 {
-	trib_migrator *m;
+	trib_migrate *m;
 
 	*out = NULL;
 	if (conf->nmigrations == 0)
 		return true;
 	m = trib_xcalloc(1, sizeof(*m));
 	trib_arena_init(&m->arena, 0);
-	m->m = trib_xcalloc(conf->nmigrations, sizeof(trib_migration));
+	m->m = trib_xcalloc(conf->nmigrations, sizeof(trib_migrate_subject));
 	for (size_t i = 0; i < conf->nmigrations; i++)
 	{
 		if (!compile(m, &m->m[i], &conf->migrations[i], errbuf, errlen))
 		{
 			m->n = i + 1;
-			trib_migrator_free(m);
+			trib_migrate_free(m);
 			return false;
 		}
 	}
@@ -100,7 +100,7 @@ trib_migrator_new(const trib_schemas_conf *conf, trib_migrator **out, char *errb
 }
 
 void
-trib_migrator_free(trib_migrator *m)
+trib_migrate_free(trib_migrate *m)
 {
 	if (m == NULL)
 		return;
@@ -116,8 +116,8 @@ trib_migrator_free(trib_migrator *m)
 	free(m);
 }
 
-const trib_migration *
-trib_migrator_find(const trib_migrator *m, const char *subject)
+const trib_migrate_subject *
+trib_migrate_find(const trib_migrate *m, const char *subject)
 {
 	for (size_t i = 0; m != NULL && i < m->n; i++)
 		if (strcmp(m->m[i].c->subject, subject) == 0)
@@ -126,7 +126,7 @@ trib_migrator_find(const trib_migrator *m, const char *subject)
 }
 
 int32_t
-trib_migration_target(const trib_migration *mg)
+trib_migrate_target(const trib_migrate_subject *mg)
 {
 	return mg->target;
 }
@@ -193,7 +193,7 @@ static bool
 plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbuf,
 		  size_t errlen)
 {
-	const trib_migration *mg = p->mg;
+	const trib_migrate_subject *mg = p->mg;
 	int32_t		from = p->from;
 	const trib_migrate_step_conf *c = s->c;
 	int			i = column_of(w, s->field);
@@ -228,7 +228,7 @@ plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbu
 		case TRIB_MIGRATE_DROP:
 			if (i >= 0)
 			{
-				trib_column_clear(&w->columns[i]);
+				trib_relation_column_clear(&w->columns[i]);
 				memmove(&w->columns[i], &w->columns[i + 1],
 						(size_t) (w->ncolumns - i - 1) * sizeof(trib_column));
 				w->ncolumns--;
@@ -253,7 +253,7 @@ copy_relation(trib_relation *w, const trib_relation *rel)
 	w->columns = trib_xcalloc((size_t) rel->ncolumns + 1, sizeof(trib_column));
 	for (int i = 0; i < rel->ncolumns; i++)
 	{
-		trib_column_copy(&w->columns[i], &rel->columns[i]);
+		trib_relation_column_copy(&w->columns[i], &rel->columns[i]);
 		if (w->columns[i].type == NULL)
 			w->columns[i].type = trib_xstrdup("text");
 	}
@@ -320,7 +320,7 @@ is_identity(const trib_migrate_plan *p, const trib_relation *rel)
 }
 
 trib_migrate_plan *
-trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_t from,
+trib_migrate_plan_new(const trib_migrate_subject *mg, const trib_relation *rel, int32_t from,
 					  int32_t to, char *const *fields, size_t nfields, char *errbuf,
 					  size_t errlen)
 {
@@ -347,7 +347,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 	{
 		/* w's schema and table moved into p->rel; its emptied columns go */
 		for (int i = 0; i < w.ncolumns; i++)
-			trib_column_clear(&w.columns[i]);
+			trib_relation_column_clear(&w.columns[i]);
 		free(w.columns);
 		p->identity = is_identity(p, rel);
 		trib_migrate_stream_prepare(p, rel);
@@ -356,7 +356,7 @@ trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel, int32_
 	if (p->rel.columns != NULL)
 	{
 		for (int i = 0; i < p->rel.ncolumns; i++)
-			trib_column_clear(&p->rel.columns[i]);
+			trib_relation_column_clear(&p->rel.columns[i]);
 		free(p->rel.columns);
 		memset(&p->rel, 0, sizeof(p->rel));
 	}
@@ -405,7 +405,7 @@ avro_fields(yajl_val doc, char ***out, size_t *n)
 }
 
 bool
-trib_migrate_schema_fields(const char *doc, char ***out, size_t *n, char *errbuf, size_t errlen)
+trib_migrate_fields(const char *doc, char ***out, size_t *n, char *errbuf, size_t errlen)
 {
 	const char *ppath[] = {"properties", NULL};
 	yajl_val	v = trib_jdoc_parse(doc, errbuf, errlen);

@@ -4,7 +4,7 @@
  * subject's target version, so that sinks see one shape across ALTER
  * TABLE.  Private to schema/ (schema_stage.c uses it).
  *
- * Design.  The config's migrations are compiled once (trib_migrator): one
+ * Design.  The config's migrations are compiled once (trib_migrate): one
  * per subject, each step with its Lua compiled into one sandboxed state.
  * The first time the stage meets a relation of a migrated subject it asks
  * for a plan: the steps are run on the relation's column names, and the
@@ -40,30 +40,30 @@
 #include "config.h"
 #include "event.h"
 
-typedef struct trib_migrator trib_migrator;
-typedef struct trib_migration trib_migration;
+typedef struct trib_migrate trib_migrate;
+typedef struct trib_migrate_subject trib_migrate_subject;
 typedef struct trib_migrate_plan trib_migrate_plan;
 
 /* Compile conf's migrations; *out is NULL when there are none.  false
  * with errbuf when a Lua expression does not compile. */
-bool		trib_migrator_new(const trib_schemas_conf *conf, trib_migrator **out,
-							  char *errbuf, size_t errlen);
+bool		trib_migrate_new(const trib_schemas_conf *conf, trib_migrate **out,
+							 char *errbuf, size_t errlen);
 
 /* NULL is allowed. */
-void		trib_migrator_free(trib_migrator *m);
+void		trib_migrate_free(trib_migrate *m);
 
 /* The subject's migration, or NULL (also for a NULL migrator). */
-const trib_migration *trib_migrator_find(const trib_migrator *m, const char *subject);
+const trib_migrate_subject *trib_migrate_find(const trib_migrate *m, const char *subject);
 
 /* The migration's pinned target version, or 0 for `latest`. */
-int32_t		trib_migration_target(const trib_migration *mg);
+int32_t		trib_migrate_target(const trib_migrate_subject *mg);
 
 /*
  * Plan the migration of rel's rows, at version `from`, to version `to`,
  * whose fields are fields[0..nfields) in the target schema's order.  NULL
  * with errbuf when the steps do not give exactly those fields.
  */
-trib_migrate_plan *trib_migrate_plan_new(const trib_migration *mg, const trib_relation *rel,
+trib_migrate_plan *trib_migrate_plan_new(const trib_migrate_subject *mg, const trib_relation *rel,
 										 int32_t from, int32_t to,
 										 char *const *fields, size_t nfields,
 										 char *errbuf, size_t errlen);
@@ -73,7 +73,7 @@ const trib_relation *trib_migrate_plan_relation(const trib_migrate_plan *p);
 
 /* Rewrite ev's images in place; false with errbuf when a value cannot be
  * converted or a Lua step fails. */
-bool		trib_migrate_plan_apply(trib_migrator *m, const trib_migrate_plan *p,
+bool		trib_migrate_plan_apply(trib_migrate *m, const trib_migrate_plan *p,
 									trib_event *ev, char *errbuf, size_t errlen);
 
 /* NULL is allowed. */
@@ -90,8 +90,8 @@ void		trib_migrate_plan_describe(const trib_migrate_plan *p, char *buf, size_t l
  * of an Avro record (in order).  *out (malloc'd strings) and *n; false
  * with errbuf when the document is neither.
  */
-bool		trib_migrate_schema_fields(const char *doc, char ***out, size_t *n,
-									   char *errbuf, size_t errlen);
+bool		trib_migrate_fields(const char *doc, char ***out, size_t *n,
+								char *errbuf, size_t errlen);
 
 void		trib_migrate_fields_free(char **fields, size_t n);
 

@@ -27,7 +27,7 @@
 /* What an image's migration reports an error with. */
 typedef struct mig_ctx
 {
-	trib_migrator *m;
+	trib_migrate *m;
 	const trib_migrate_plan *p;
 	const trib_event *ev;
 	char	   *errbuf;
@@ -192,7 +192,7 @@ reorder(yajl_val o, char *const *names, size_t n)
 
 /* See schema_migrate_int.h. */
 bool
-trib_migrate_image_tree(trib_migrator *m, const trib_migrate_plan *p, const trib_event *ev,
+trib_migrate_image_tree(trib_migrate *m, const trib_migrate_plan *p, const trib_event *ev,
 						char **text, bool key, char *errbuf, size_t errlen)
 {
 	mig_ctx		x = {m, p, ev, errbuf, errlen};
@@ -270,7 +270,7 @@ migrate_unchanged(const mig_ctx *x, trib_event *ev)
 }
 
 bool
-trib_migrate_plan_apply(trib_migrator *m, const trib_migrate_plan *p, trib_event *ev,
+trib_migrate_plan_apply(trib_migrate *m, const trib_migrate_plan *p, trib_event *ev,
 						char *errbuf, size_t errlen)
 {
 	mig_ctx		x = {m, p, ev, errbuf, errlen};

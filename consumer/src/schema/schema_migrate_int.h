@@ -25,7 +25,7 @@ typedef struct mig_step
 	struct trib_lua_expr *expr; /* set */
 } mig_step;
 
-struct trib_migration
+struct trib_migrate_subject
 {
 	const trib_migration_conf *c;
 	int32_t		target;			/* 0: latest */
@@ -70,9 +70,9 @@ typedef struct mig_fate
 								 * backslash: its JSON text is "in" */
 } mig_fate;
 
-struct trib_migrator
+struct trib_migrate
 {
-	trib_migration *m;
+	trib_migrate_subject *m;
 	size_t		n;
 	struct trib_lua *lua;		/* NULL when no step is `set` */
 	/* the streaming pass's scratch, reused from image to image */
@@ -87,7 +87,7 @@ struct trib_migrator
 
 struct trib_migrate_plan
 {
-	const trib_migration *mg;
+	const trib_migrate_subject *mg;
 	int32_t		from;
 	int32_t		to;
 	const mig_step **steps;		/* the steps that select `from` */
@@ -112,14 +112,14 @@ yajl_val	trib_migrate_cast(yajl_val v, trib_cast_to as, const char **why);
 /* The tree path: image *text (not NULL) parsed, migrated and written back;
  * false with errbuf naming the subject, step and field
  * (schema_migrate_apply.c). */
-bool		trib_migrate_image_tree(trib_migrator *m, const trib_migrate_plan *p,
+bool		trib_migrate_image_tree(trib_migrate *m, const trib_migrate_plan *p,
 									const trib_event *ev, char **text, bool key,
 									char *errbuf, size_t errlen);
 
 /* The streaming pass (schema_migrate_stream.c): true when *text was
  * migrated (and replaced); false, *text untouched, when the image must
  * take the tree path (see the file's comment). */
-bool		trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text,
+bool		trib_migrate_stream(trib_migrate *m, const trib_migrate_plan *p, char **text,
 								bool key);
 
 /* Precompute a plan's member fates (for rel's columns) and added fields

@@ -89,7 +89,7 @@
 /* The state of one image's pass. */
 typedef struct mstream
 {
-	trib_migrator *m;
+	trib_migrate *m;
 	const trib_migrate_plan *p;
 	bool		key;			/* the key image: no adds, no reordering */
 	trib_strbuf *out;			/* the members' text (the migrator's) */
@@ -171,7 +171,7 @@ needs_escape(const unsigned char *t, size_t n)
 static bool
 put_string(mstream *s, const char *t, size_t n)
 {
-	trib_migrator *m = s->m;
+	trib_migrate *m = s->m;
 	const unsigned char *buf;
 	size_t		len;
 
@@ -354,7 +354,7 @@ begin_fated(mstream *s, const unsigned char *k, size_t n, const mig_fate *f)
 
 /* Room for one more span. */
 static mig_span *
-new_span(trib_migrator *m)
+new_span(trib_migrate *m)
 {
 	if (m->nspans == m->capspans)
 	{
@@ -696,7 +696,7 @@ sort_spans(mig_span *sp, size_t n)
  * over *text (n bytes and its NUL) when it fits, else in a new
  * allocation that replaces it. */
 static void
-assemble(trib_migrator *m, char **text, size_t n)
+assemble(trib_migrate *m, char **text, size_t n)
 {
 	size_t		total = 2 + (m->nspans > 0 ? m->nspans - 1 : 0);
 	bool		sorted = true;
@@ -732,7 +732,7 @@ assemble(trib_migrator *m, char **text, size_t n)
 
 /* A fresh pass over `text` (n bytes): the migrator's scratch emptied. */
 static void
-start_pass(mstream *s, trib_migrator *m, const trib_migrate_plan *p, const char *text,
+start_pass(mstream *s, trib_migrate *m, const trib_migrate_plan *p, const char *text,
 		   size_t n, bool key)
 {
 	trib_arena_reset(&m->arena);
@@ -774,7 +774,7 @@ yajl_pass(mstream *s)
 
 /* See schema_migrate_int.h. */
 bool
-trib_migrate_stream(trib_migrator *m, const trib_migrate_plan *p, char **text, bool key)
+trib_migrate_stream(trib_migrate *m, const trib_migrate_plan *p, char **text, bool key)
 {
 	mstream		s;
 	trib_jscan	sc;

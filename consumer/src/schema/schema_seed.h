@@ -4,7 +4,7 @@
  * subject's latest version after a restart instead of from nothing.
  *
  * Design.  The reverse of what schema_table.c and libtribsr make of an
- * inferred relation (event.h trib_column `fields` and `items`): each
+ * inferred relation (relation.h trib_column `fields` and `items`): each
  * property a column, in the order the schema lists them (the canonical
  * JSON Schema sorts them by name), `required` ones the key (not nullable),
  * the others nullable; a value's type from its JSON Schema type: integer

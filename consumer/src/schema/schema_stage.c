@@ -4,7 +4,7 @@
  * from the registry the first time a relation is seen.
  *
  * The hash.  A source hands out one trib_relation per shape and keeps it
- * until it is closed (event.h), after the pipeline, so a relation's
+ * until it is closed (relation.h), after the pipeline, so a relation's
  * address names one shape for the stage's whole life: the table is keyed
  * by that address (and the relation's version, a cheap guard), in
  * lib/ptrmap.h's table.  An event's lookup is one hash and, usually, one
@@ -60,7 +60,7 @@ struct trib_schema_stage
 {
 	const trib_schemas_conf *conf;
 	trib_schema_store *store;
-	trib_migrator *mig;			/* NULL without migrations */
+	trib_migrate *mig;			/* NULL without migrations */
 	trib_sr_format fmt;
 	trib_schema_format_id format_id;
 	trib_ptrmap rels;			/* rel_entry by relation */
@@ -97,7 +97,7 @@ trib_schema_stage_new(const trib_config *cfg, trib_metrics *metrics,
 	}
 	st = trib_xmalloc(sizeof(*st));
 	memset(st, 0, sizeof(*st));
-	if (!trib_migrator_new(conf, &st->mig, errbuf, errlen))
+	if (!trib_migrate_new(conf, &st->mig, errbuf, errlen))
 	{
 		free(st);
 		return false;
@@ -166,7 +166,7 @@ trib_schema_stage_free(trib_schema_stage *st)
 		if (e != NULL)
 			trib_migrate_plan_free(e->plan);
 	}
-	trib_migrator_free(st->mig);
+	trib_migrate_free(st->mig);
 	trib_ptrmap_free(&st->rels);
 	free(st);
 }
@@ -303,8 +303,8 @@ static bool
 plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 			   rel_entry *e, char *errbuf, size_t errlen)
 {
-	const trib_migration *mg = trib_migrator_find(st->mig, subject);
-	int32_t		want = mg ? trib_migration_target(mg) : 0;
+	const trib_migrate_subject *mg = trib_migrate_find(st->mig, subject);
+	int32_t		want = mg ? trib_migrate_target(mg) : 0;
 	char	   *doc = NULL;
 	char	  **fields = NULL;
 	size_t		n = 0;
@@ -321,7 +321,7 @@ plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 		snprintf(errbuf, errlen, "subject %s: the migration's target version %d is not "
 				 "registered (accepted: a version tributary.schema_versions lists for the "
 				 "subject, or latest)", subject, (int) want);
-	if (found > 0 && !trib_migrate_schema_fields(doc, &fields, &n, errbuf, errlen))
+	if (found > 0 && !trib_migrate_fields(doc, &fields, &n, errbuf, errlen))
 		found = -1;
 	if (found > 0)
 		e->plan = trib_migrate_plan_new(mg, ev->rel, e->version, e->out_version, fields, n,

@@ -431,7 +431,7 @@ rl_reshape_text(trib_relation *rel, const rl_rule *r)
 void
 rl_rel_remove_column(trib_relation *rel, int i)
 {
-	trib_column_clear(&rel->columns[i]);
+	trib_relation_column_clear(&rel->columns[i]);
 	memmove(&rel->columns[i], &rel->columns[i + 1],
 			sizeof(trib_column) * (size_t) (rel->ncolumns - i - 1));
 	rel->ncolumns--;

@@ -99,7 +99,7 @@ rename_keys(yajl_val obj, const trib_kvlist *renames)
 		return;
 	for (size_t i = 0; i < obj->u.object.len; i++)
 	{
-		const char *to = trib_kvlist_get(renames, obj->u.object.keys[i]);
+		const char *to = trib_config_kvlist_get(renames, obj->u.object.keys[i]);
 
 		if (to != NULL)
 		{
@@ -153,7 +153,7 @@ shape_name_list(char **list, const rl_rule *r)
 		const char *to;
 
 		if (slot && r->c->type == TRIB_RULE_RENAME &&
-			(to = trib_kvlist_get(&r->c->renames, YAJL_GET_STRING(*slot))) != NULL)
+			(to = trib_config_kvlist_get(&r->c->renames, YAJL_GET_STRING(*slot))) != NULL)
 			rl_replace(slot, trib_jdoc_string(to));
 		else if (slot && r->c->type != TRIB_RULE_RENAME &&
 				 shape_removes(r, YAJL_GET_STRING(*slot)))
@@ -254,7 +254,7 @@ reshape_rename(trib_relation *rel, const rl_rule *r)
 	const char *to;
 
 	for (int i = 0; i < rel->ncolumns; i++)
-		if ((to = trib_kvlist_get(&r->c->renames, rel->columns[i].name)) != NULL)
+		if ((to = trib_config_kvlist_get(&r->c->renames, rel->columns[i].name)) != NULL)
 		{
 			free(rel->columns[i].name);
 			rel->columns[i].name = trib_xstrdup(to);

@@ -209,8 +209,8 @@ postgres_source_reads_every_key(void **state)
 	assert_int_equal(pg->plugin_options.count, 2);
 	assert_string_equal(pg->plugin_options.items[0].key, "skip-empty-xacts");
 	assert_string_equal(pg->plugin_options.items[0].value, "true");
-	assert_string_equal(trib_kvlist_get(&pg->plugin_options, "batch-bytes"), "0");
-	assert_null(trib_kvlist_get(&pg->plugin_options, "stream"));
+	assert_string_equal(trib_config_kvlist_get(&pg->plugin_options, "batch-bytes"), "0");
+	assert_null(trib_config_kvlist_get(&pg->plugin_options, "stream"));
 	trib_config_free(cfg);
 }
 
@@ -505,7 +505,7 @@ yaml_anchors_and_aliases_are_expanded(void **state)
 
 	(void) state;
 	assert_int_equal(trib_kafka_conf_of(&cfg->sinks[1])->properties.count, 2);
-	assert_string_equal(trib_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[1])->properties, "acks"), "all");
+	assert_string_equal(trib_config_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[1])->properties, "acks"), "all");
 	trib_config_free(cfg);
 }
 
@@ -538,7 +538,7 @@ environment_variables_are_substituted_in_every_value(void **state)
 		"  file: \"/var/log/$$HOME/${TRIB_T_EMPTY}x$y\"\n");
 	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->dsn, "host=db.internal dbname=shop user=u");
 	assert_string_equal(trib_pg_source_conf_of(&cfg->sources[0])->include_tables.items[0], "public.*");
-	assert_string_equal(trib_kvlist_get(&trib_pg_source_conf_of(&cfg->sources[0])->plugin_options, "origin"), "none");
+	assert_string_equal(trib_config_kvlist_get(&trib_pg_source_conf_of(&cfg->sources[0])->plugin_options, "origin"), "none");
 	assert_int_equal(trib_pg_source_conf_of(&cfg->sources[0])->status_interval_ms, 500);
 	assert_ptr_equal(cfg->sinks[0].plugin, &trib_sink_stdout);
 	assert_int_equal(cfg->log.level, TRIB_LOG_DEBUG);
@@ -677,9 +677,9 @@ secret_file_trailing_crlf_is_removed_once(void **state)
 			 "      sasl.username: svc\n"
 			 "      sasl.password_file: %s\n", path);
 	cfg = load_ok(yaml);
-	assert_string_equal(trib_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties, "sasl.password"),
+	assert_string_equal(trib_config_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties, "sasl.password"),
 						"line1\nline2");
-	assert_null(trib_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties, "sasl.password_file"));
+	assert_null(trib_config_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties, "sasl.password_file"));
 	trib_config_free(cfg);
 }
 

@@ -1,6 +1,6 @@
 /*
- * test_event.c: the event life cycle, LSN text conversion (event.c,
- * lsn.c) and the hex digits it rests on (hex.h).
+ * test_event.c: the event and relation life cycles, LSN text conversion
+ * (event.c, relation.c, lsn.c) and the hex digits it rests on (hex.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -211,8 +211,8 @@ static const char v3_steps[] =
 typedef struct fixture
 {
 	trib_config *cfg;
-	trib_migrator *m;
-	const trib_migration *mg;
+	trib_migrate *m;
+	const trib_migrate_subject *mg;
 	trib_migrate_plan *p;
 } fixture;
 
@@ -224,11 +224,11 @@ setup(void **state)
 	f->cfg = load(v3_steps);
 	if (f->cfg == NULL)
 		fail_msg("%s", errbuf);
-	if (!trib_migrator_new(&f->cfg->schemas, &f->m, errbuf, sizeof(errbuf)))
+	if (!trib_migrate_new(&f->cfg->schemas, &f->m, errbuf, sizeof(errbuf)))
 		fail_msg("%s", errbuf);
-	f->mg = trib_migrator_find(f->m, "main.public.orders");
+	f->mg = trib_migrate_find(f->m, "main.public.orders");
 	assert_non_null(f->mg);
-	assert_int_equal(trib_migration_target(f->mg), 1);
+	assert_int_equal(trib_migrate_target(f->mg), 1);
 	f->p = trib_migrate_plan_new(f->mg, &v3, 3, 1, v1_fields, 5, errbuf, sizeof(errbuf));
 	if (f->p == NULL)
 		fail_msg("%s", errbuf);
@@ -242,7 +242,7 @@ teardown(void **state)
 	fixture    *f = *state;
 
 	trib_migrate_plan_free(f->p);
-	trib_migrator_free(f->m);
+	trib_migrate_free(f->m);
 	trib_config_free(f->cfg);
 	free(f);
 	return 0;
@@ -261,7 +261,7 @@ the_plan_gives_the_targets_relation_in_its_order(void **state)
 	assert_string_equal(r->columns[4].type, "date");	/* since: add's type */
 	assert_true(r->columns[0].pk);
 	assert_string_equal(r->table, "orders");
-	assert_null(trib_migrator_find(f->m, "main.public.other"));
+	assert_null(trib_migrate_find(f->m, "main.public.other"));
 }
 
 static void
@@ -395,7 +395,7 @@ versions_limit_a_step_to_the_events_of_those_versions(void **state)
 							"      steps:\n"
 							"        - {drop: a, versions: [2]}\n"
 							"        - {add: a, default: 9}\n");
-	trib_migrator *m = NULL;
+	trib_migrate *m = NULL;
 	trib_column c[] = {{.name = "id", .type = "integer"}, {.name = "a", .type = "integer"}};
 	trib_relation r = {.schema = "public", .table = "t", .columns = c, .ncolumns = 2};
 	char	   *fields[] = {"a", "id"};
@@ -405,10 +405,10 @@ versions_limit_a_step_to_the_events_of_those_versions(void **state)
 
 	(void) state;
 	assert_non_null(cfg);
-	assert_true(trib_migrator_new(&cfg->schemas, &m, errbuf, sizeof(errbuf)));
-	p2 = trib_migrate_plan_new(trib_migrator_find(m, "s"), &r, 2, 1, fields, 2, errbuf,
+	assert_true(trib_migrate_new(&cfg->schemas, &m, errbuf, sizeof(errbuf)));
+	p2 = trib_migrate_plan_new(trib_migrate_find(m, "s"), &r, 2, 1, fields, 2, errbuf,
 							   sizeof(errbuf));
-	p3 = trib_migrate_plan_new(trib_migrator_find(m, "s"), &r, 3, 1, fields, 2, errbuf,
+	p3 = trib_migrate_plan_new(trib_migrate_find(m, "s"), &r, 3, 1, fields, 2, errbuf,
 							   sizeof(errbuf));
 	assert_non_null(p2);
 	assert_non_null(p3);
@@ -422,7 +422,7 @@ versions_limit_a_step_to_the_events_of_those_versions(void **state)
 	trib_event_clear(&ev);
 	trib_migrate_plan_free(p2);
 	trib_migrate_plan_free(p3);
-	trib_migrator_free(m);
+	trib_migrate_free(m);
 	trib_config_free(cfg);
 }
 
@@ -432,7 +432,7 @@ a_step_on_a_key_column_migrates_the_key_image_too(void **state)
 	trib_config *cfg = load("    - subject: s\n"
 							"      target: 1\n"
 							"      steps: [{rename: order_id, to: id}]\n");
-	trib_migrator *m = NULL;
+	trib_migrate *m = NULL;
 	trib_column c[] = {{.name = "order_id", .type = "integer", .pk = true},
 	{.name = "a", .type = "integer"}};
 	trib_relation r = {.schema = "public", .table = "t", .columns = c, .ncolumns = 2};
@@ -442,8 +442,8 @@ a_step_on_a_key_column_migrates_the_key_image_too(void **state)
 
 	(void) state;
 	assert_non_null(cfg);
-	assert_true(trib_migrator_new(&cfg->schemas, &m, errbuf, sizeof(errbuf)));
-	p = trib_migrate_plan_new(trib_migrator_find(m, "s"), &r, 2, 1, fields, 2, errbuf,
+	assert_true(trib_migrate_new(&cfg->schemas, &m, errbuf, sizeof(errbuf)));
+	p = trib_migrate_plan_new(trib_migrate_find(m, "s"), &r, 2, 1, fields, 2, errbuf,
 							  sizeof(errbuf));
 	assert_non_null(p);
 	assert_true(trib_migrate_plan_relation(p)->columns[1].pk);
@@ -454,7 +454,7 @@ a_step_on_a_key_column_migrates_the_key_image_too(void **state)
 	assert_string_equal(ev.key, "{\"id\":7}");
 	trib_event_clear(&ev);
 	trib_migrate_plan_free(p);
-	trib_migrator_free(m);
+	trib_migrate_free(m);
 	trib_config_free(cfg);
 }
 
@@ -465,22 +465,22 @@ avro_and_json_schema_documents_give_their_field_names(void **state)
 	size_t		n = 0;
 
 	(void) state;
-	assert_true(trib_migrate_schema_fields("{\"additionalProperties\":false,\"properties\":"
-										   "{\"id\":{\"type\":\"integer\"},\"note\":{}},"
-										   "\"type\":\"object\"}", &f, &n, errbuf,
-										   sizeof(errbuf)));
+	assert_true(trib_migrate_fields("{\"additionalProperties\":false,\"properties\":"
+									"{\"id\":{\"type\":\"integer\"},\"note\":{}},"
+									"\"type\":\"object\"}", &f, &n, errbuf,
+									sizeof(errbuf)));
 	assert_int_equal(n, 2);
 	assert_string_equal(f[1], "note");
 	trib_migrate_fields_free(f, n);
-	assert_true(trib_migrate_schema_fields("{\"type\":\"record\",\"name\":\"orders\",\"fields\":"
-										   "[{\"name\":\"qty\",\"type\":\"long\"},{\"name\":"
-										   "\"id\",\"type\":\"int\"}]}", &f, &n, errbuf,
-										   sizeof(errbuf)));
+	assert_true(trib_migrate_fields("{\"type\":\"record\",\"name\":\"orders\",\"fields\":"
+									"[{\"name\":\"qty\",\"type\":\"long\"},{\"name\":"
+									"\"id\",\"type\":\"int\"}]}", &f, &n, errbuf,
+									sizeof(errbuf)));
 	assert_int_equal(n, 2);
 	assert_string_equal(f[0], "qty");
 	trib_migrate_fields_free(f, n);
-	assert_false(trib_migrate_schema_fields("{\"type\":\"string\"}", &f, &n, errbuf,
-											sizeof(errbuf)));
+	assert_false(trib_migrate_fields("{\"type\":\"string\"}", &f, &n, errbuf,
+									 sizeof(errbuf)));
 	assert_non_null(strstr(errbuf, "neither properties"));
 }
 

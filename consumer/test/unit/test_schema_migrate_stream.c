@@ -50,7 +50,7 @@ static char errbuf[4096];
 typedef struct plan_fx
 {
 	trib_config *cfg;
-	trib_migrator *m;
+	trib_migrate *m;
 	trib_migrate_plan *p;
 	trib_column cols[16];
 	trib_relation rel;
@@ -71,7 +71,7 @@ plan_open(plan_fx *f, const char *steps, const char *const *cols, char *const *f
 			 "    - subject: s\n      target: 1\n      steps:\n%s", steps);
 	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, errbuf, sizeof(errbuf)))
 		fail_msg("config: %s", errbuf);
-	if (!trib_migrator_new(&f->cfg->schemas, &f->m, errbuf, sizeof(errbuf)))
+	if (!trib_migrate_new(&f->cfg->schemas, &f->m, errbuf, sizeof(errbuf)))
 		fail_msg("migrator: %s", errbuf);
 	for (int i = 0; cols[i] != NULL; i++)
 	{
@@ -84,7 +84,7 @@ plan_open(plan_fx *f, const char *steps, const char *const *cols, char *const *f
 	f->rel.schema = "public";
 	f->rel.table = "t";
 	f->rel.columns = f->cols;
-	f->p = trib_migrate_plan_new(trib_migrator_find(f->m, "s"), &f->rel, 2, 1, fields, nfields,
+	f->p = trib_migrate_plan_new(trib_migrate_find(f->m, "s"), &f->rel, 2, 1, fields, nfields,
 								 errbuf, sizeof(errbuf));
 	if (f->p == NULL)
 		fail_msg("plan: %s", errbuf);
@@ -94,7 +94,7 @@ static void
 plan_close(plan_fx *f)
 {
 	trib_migrate_plan_free(f->p);
-	trib_migrator_free(f->m);
+	trib_migrate_free(f->m);
 	trib_config_free(f->cfg);
 }
 

@@ -19,11 +19,11 @@
 #include "snapshot_progress.h"
 #include "snapshot_tables.h"
 
-static const trib_snapfmt_opts utf8 = {TRIB_SNAPENC_UTF8, false};
+static const trib_snapfmt_opts utf8 = {TRIB_SNAPFMT_ENC_UTF8, false};
 
 /* Format text as type t; fail the test unless the result is want. */
 static void
-expect_fmt(const trib_snaptype *t, const trib_snapfmt_opts *o, const char *text,
+expect_fmt(const trib_snapfmt_type *t, const trib_snapfmt_opts *o, const char *text,
 		   const char *want)
 {
 	trib_strbuf b = {0};
@@ -38,7 +38,7 @@ expect_fmt(const trib_snaptype *t, const trib_snapfmt_opts *o, const char *text,
 
 /* Formatting text as type t must fail. */
 static void
-expect_bad(const trib_snaptype *t, const char *text)
+expect_bad(const trib_snapfmt_type *t, const char *text)
 {
 	trib_strbuf b = {0};
 	char		err[256] = "";
@@ -49,16 +49,16 @@ expect_bad(const trib_snaptype *t, const char *text)
 	trib_strbuf_free(&b);
 }
 
-static trib_snaptype *
+static trib_snapfmt_type *
 leaf(uint32_t oid)
 {
-	return trib_snaptype_new(trib_snapkind_of_oid(oid), oid);
+	return trib_snapfmt_type_new(trib_snapfmt_kind_of_oid(oid), oid);
 }
 
 static void
 numbers_and_booleans_are_written_as_the_plugin_writes_them(void **state)
 {
-	trib_snaptype *i8 = leaf(20),
+	trib_snapfmt_type *i8 = leaf(20),
 			   *f8 = leaf(701),
 			   *num = leaf(1700),
 			   *b = leaf(16);
@@ -78,16 +78,16 @@ numbers_and_booleans_are_written_as_the_plugin_writes_them(void **state)
 	expect_bad(i8, "");
 	expect_bad(num, "1;drop");
 	expect_bad(b, "true");
-	trib_snaptype_free(i8);
-	trib_snaptype_free(f8);
-	trib_snaptype_free(num);
-	trib_snaptype_free(b);
+	trib_snapfmt_type_free(i8);
+	trib_snapfmt_type_free(f8);
+	trib_snapfmt_type_free(num);
+	trib_snapfmt_type_free(b);
 }
 
 static void
 dates_and_timestamps_become_iso8601_with_astronomical_years(void **state)
 {
-	trib_snaptype *d = leaf(1082),
+	trib_snapfmt_type *d = leaf(1082),
 			   *ts = leaf(1114),
 			   *tz = leaf(1184),
 			   *ttz = leaf(1266);
@@ -114,17 +114,17 @@ dates_and_timestamps_become_iso8601_with_astronomical_years(void **state)
 	expect_bad(ts, "2024-01-01T00:00:00");
 	expect_bad(tz, "2024-01-01 00:00:00");
 	expect_bad(ttz, "12:00:00");
-	trib_snaptype_free(d);
-	trib_snaptype_free(ts);
-	trib_snaptype_free(tz);
-	trib_snaptype_free(ttz);
+	trib_snapfmt_type_free(d);
+	trib_snapfmt_type_free(ts);
+	trib_snapfmt_type_free(tz);
+	trib_snapfmt_type_free(ttz);
 }
 
 static void
 bytea_becomes_base64_or_hex(void **state)
 {
-	trib_snaptype *by = leaf(17);
-	trib_snapfmt_opts hex = {TRIB_SNAPENC_UTF8, true};
+	trib_snapfmt_type *by = leaf(17);
+	trib_snapfmt_opts hex = {TRIB_SNAPFMT_ENC_UTF8, true};
 
 	(void) state;
 	expect_fmt(by, &utf8, "\\x0001feff", "\"AAH+/w==\"");
@@ -132,16 +132,16 @@ bytea_becomes_base64_or_hex(void **state)
 	expect_fmt(by, &hex, "\\x0001feff", "\"0001feff\"");
 	expect_bad(by, "\\x0g");
 	expect_bad(by, "\\001");
-	trib_snaptype_free(by);
+	trib_snapfmt_type_free(by);
 }
 
 static void
 strings_follow_the_database_encoding_rules(void **state)
 {
-	trib_snaptype *t = leaf(25),
+	trib_snapfmt_type *t = leaf(25),
 			   *j = leaf(3802);
-	trib_snapfmt_opts other = {TRIB_SNAPENC_OTHER, false};
-	trib_snapfmt_opts ascii = {TRIB_SNAPENC_SQL_ASCII, false};
+	trib_snapfmt_opts other = {TRIB_SNAPFMT_ENC_OTHER, false};
+	trib_snapfmt_opts ascii = {TRIB_SNAPFMT_ENC_SQL_ASCII, false};
 
 	(void) state;
 	expect_fmt(t, &utf8, "tab\t\"q\" \\ \x01 \xc3\xa9", "\"tab\\t\\\"q\\\" \\\\ \\u0001 \xc3\xa9\"");
@@ -150,23 +150,23 @@ strings_follow_the_database_encoding_rules(void **state)
 	expect_fmt(t, &ascii, "\xc3\xa9 \xff", "\"\xc3\xa9 \\u00ff\"");
 	expect_fmt(j, &utf8, "{\"a\": \"\xc3\xa9\"}", "{\"a\": \"\xc3\xa9\"}");
 	expect_fmt(j, &other, "{\"a\": \"\xc3\xa9\"}", "{\"a\": \"\\u00e9\"}");
-	trib_snaptype_free(t);
-	trib_snaptype_free(j);
+	trib_snapfmt_type_free(t);
+	trib_snapfmt_type_free(j);
 }
 
 static void
 arrays_parse_quotes_nulls_dimensions_and_bounds(void **state)
 {
-	trib_snaptype *a = leaf(1007);
-	trib_snaptype *ta = leaf(1009);
-	trib_snaptype *box = leaf(1020);
+	trib_snapfmt_type *a = leaf(1007);
+	trib_snapfmt_type *ta = leaf(1009);
+	trib_snapfmt_type *box = leaf(1020);
 
 	(void) state;
-	a->kind = TRIB_SK_ARRAY;
+	a->kind = TRIB_SNAPFMT_KIND_ARRAY;
 	a->elem = leaf(23);
-	ta->kind = TRIB_SK_ARRAY;
+	ta->kind = TRIB_SNAPFMT_KIND_ARRAY;
 	ta->elem = leaf(25);
-	box->kind = TRIB_SK_ARRAY;
+	box->kind = TRIB_SNAPFMT_KIND_ARRAY;
 	box->elem = leaf(603);
 	box->delim = ';';
 	expect_fmt(a, &utf8, "{1,NULL,3}", "[1,null,3]");
@@ -180,15 +180,15 @@ arrays_parse_quotes_nulls_dimensions_and_bounds(void **state)
 	expect_bad(a, "1,2");
 	expect_bad(a, "{1}x");
 	expect_bad(ta, "{\"abc}");
-	trib_snaptype_free(a);
-	trib_snaptype_free(ta);
-	trib_snaptype_free(box);
+	trib_snapfmt_type_free(a);
+	trib_snapfmt_type_free(ta);
+	trib_snapfmt_type_free(box);
 }
 
 /* Format a column value with its JSON null check; want_list is the
  * element list (",i...") or "", want_null the column's own flag. */
 static void
-expect_col(const trib_snaptype *t, const char *text, const char *want,
+expect_col(const trib_snapfmt_type *t, const char *text, const char *want,
 		   bool want_null, const char *want_list)
 {
 	trib_strbuf b = {0};
@@ -213,16 +213,16 @@ expect_col(const trib_snaptype *t, const char *text, const char *want,
 static void
 json_null_is_told_from_sql_null_as_the_plugin_does(void **state)
 {
-	trib_snaptype *j = leaf(114),
+	trib_snapfmt_type *j = leaf(114),
 			   *jb = leaf(3802),
 			   *t = leaf(25),
 			   *ja = leaf(3807),
 			   *ia = leaf(1007);
 
 	(void) state;
-	ja->kind = TRIB_SK_ARRAY;
+	ja->kind = TRIB_SNAPFMT_KIND_ARRAY;
 	ja->elem = leaf(3802);
-	ia->kind = TRIB_SK_ARRAY;
+	ia->kind = TRIB_SNAPFMT_KIND_ARRAY;
 	ia->elem = leaf(23);
 	expect_col(jb, "null", "null", true, "");
 	expect_col(j, " null\n", " null\n", true, "");
@@ -240,25 +240,25 @@ json_null_is_told_from_sql_null_as_the_plugin_does(void **state)
 	assert_false(trib_snapfmt_json_is_null("nul", 3));
 	assert_false(trib_snapfmt_json_is_null("nulll", 5));
 	assert_false(trib_snapfmt_json_is_null("    ", 4));
-	trib_snaptype_free(j);
-	trib_snaptype_free(jb);
-	trib_snaptype_free(t);
-	trib_snaptype_free(ja);
-	trib_snaptype_free(ia);
+	trib_snapfmt_type_free(j);
+	trib_snapfmt_type_free(jb);
+	trib_snapfmt_type_free(t);
+	trib_snapfmt_type_free(ja);
+	trib_snapfmt_type_free(ia);
 }
 
 static void
 composite_values_become_objects_by_attribute_name(void **state)
 {
-	trib_snaptype *c = trib_snaptype_new(TRIB_SK_COMPOSITE, 99999);
-	trib_snaptype *tags = leaf(1009);
+	trib_snapfmt_type *c = trib_snapfmt_type_new(TRIB_SNAPFMT_KIND_COMPOSITE, 99999);
+	trib_snapfmt_type *tags = leaf(1009);
 
 	(void) state;
-	tags->kind = TRIB_SK_ARRAY;
+	tags->kind = TRIB_SNAPFMT_KIND_ARRAY;
 	tags->elem = leaf(25);
 	c->nattrs = 3;
 	c->attr_names = calloc(3, sizeof(char *));
-	c->attrs = calloc(3, sizeof(trib_snaptype *));
+	c->attrs = calloc(3, sizeof(trib_snapfmt_type *));
 	c->attr_names[0] = strdup("street");
 	c->attr_names[1] = strdup("zip");
 	c->attr_names[2] = strdup("tags");
@@ -274,7 +274,7 @@ composite_values_become_objects_by_attribute_name(void **state)
 	expect_bad(c, "(a,1,{},x)");
 	expect_bad(c, "(a,x,{})");
 	expect_bad(c, "a,1,{}");
-	trib_snaptype_free(c);
+	trib_snapfmt_type_free(c);
 }
 
 static void

@@ -275,7 +275,7 @@ pg_captures(const void *conf, const char *schema, const char *table)
 static bool
 sends_inserts(const trib_pg_source_conf *pg)
 {
-	const char *a = trib_kvlist_get(&pg->plugin_options, "actions");
+	const char *a = trib_config_kvlist_get(&pg->plugin_options, "actions");
 
 	for (const char *p = a; p != NULL; p = strchr(p, ','), p = p ? p + 1 : NULL)
 	{

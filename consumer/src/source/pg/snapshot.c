@@ -58,7 +58,7 @@ struct trib_snapshot
 	char	  **restrict_to;
 
 	PGconn	   *coord;
-	trib_snapenc enc;
+	trib_snapfmt_enc enc;
 	trib_snapfmt_opts fmt;
 	uint64_t	wal_lsn;
 	trib_snap_table *tables;
@@ -168,7 +168,7 @@ exec_ok(PGconn *c, const char *sql, const char *what, char *errbuf, size_t errle
 
 /* The output settings, then the transaction, importing name if given. */
 static bool
-setup_session(PGconn *c, trib_snapenc enc, const char *import,
+setup_session(PGconn *c, trib_snapfmt_enc enc, const char *import,
 			  char *errbuf, size_t errlen)
 {
 	char		sql[512];
@@ -178,7 +178,7 @@ setup_session(PGconn *c, trib_snapenc enc, const char *import,
 			 "SET extra_float_digits = 1; SET bytea_output = 'hex'; "
 			 "SET client_encoding = '%s'; SET statement_timeout = 0; "
 			 "SET idle_in_transaction_session_timeout = 0",
-			 enc == TRIB_SNAPENC_SQL_ASCII ? "SQL_ASCII" : "UTF8");
+			 enc == TRIB_SNAPFMT_ENC_SQL_ASCII ? "SQL_ASCII" : "UTF8");
 	if (!exec_ok(c, sql, "session settings", errbuf, errlen) ||
 		!exec_ok(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 				 "BEGIN", errbuf, errlen))
@@ -213,8 +213,8 @@ load_encoding(trib_snapshot *s, char *errbuf, size_t errlen)
 		return false;
 	}
 	e = PQgetvalue(r, 0, 0);
-	s->enc = strcmp(e, "UTF8") == 0 ? TRIB_SNAPENC_UTF8 :
-		strcmp(e, "SQL_ASCII") == 0 ? TRIB_SNAPENC_SQL_ASCII : TRIB_SNAPENC_OTHER;
+	s->enc = strcmp(e, "UTF8") == 0 ? TRIB_SNAPFMT_ENC_UTF8 :
+		strcmp(e, "SQL_ASCII") == 0 ? TRIB_SNAPFMT_ENC_SQL_ASCII : TRIB_SNAPFMT_ENC_OTHER;
 	PQclear(r);
 	return true;
 }

@@ -40,8 +40,8 @@ typedef struct cur
 	const char *end;
 } cur;
 
-trib_snapkind
-trib_snapkind_of_oid(uint32_t oid)
+trib_snapfmt_kind
+trib_snapfmt_kind_of_oid(uint32_t oid)
 {
 	switch (oid)
 	{
@@ -49,38 +49,38 @@ trib_snapkind_of_oid(uint32_t oid)
 		case OID_INT4:
 		case OID_INT8:
 		case OID_OID:
-			return TRIB_SK_INT;
+			return TRIB_SNAPFMT_KIND_INT;
 		case OID_FLOAT4:
 		case OID_FLOAT8:
-			return TRIB_SK_FLOAT;
+			return TRIB_SNAPFMT_KIND_FLOAT;
 		case OID_NUMERIC:
 		case OID_MONEY:
-			return TRIB_SK_NUMERIC;
+			return TRIB_SNAPFMT_KIND_NUMERIC;
 		case OID_BOOL:
-			return TRIB_SK_BOOL;
+			return TRIB_SNAPFMT_KIND_BOOL;
 		case OID_JSON:
 		case OID_JSONB:
-			return TRIB_SK_JSON;
+			return TRIB_SNAPFMT_KIND_JSON;
 		case OID_BYTEA:
-			return TRIB_SK_BYTEA;
+			return TRIB_SNAPFMT_KIND_BYTEA;
 		case OID_DATE:
-			return TRIB_SK_DATE;
+			return TRIB_SNAPFMT_KIND_DATE;
 		case OID_TIMESTAMP:
-			return TRIB_SK_TIMESTAMP;
+			return TRIB_SNAPFMT_KIND_TIMESTAMP;
 		case OID_TIMESTAMPTZ:
-			return TRIB_SK_TIMESTAMPTZ;
+			return TRIB_SNAPFMT_KIND_TIMESTAMPTZ;
 		case OID_TIMETZ:
-			return TRIB_SK_TIMETZ;
+			return TRIB_SNAPFMT_KIND_TIMETZ;
 		default:
 			/* text, varchar, bpchar, name, time, interval and the rest */
-			return TRIB_SK_STRING;
+			return TRIB_SNAPFMT_KIND_STRING;
 	}
 }
 
-trib_snaptype *
-trib_snaptype_new(trib_snapkind kind, uint32_t base_oid)
+trib_snapfmt_type *
+trib_snapfmt_type_new(trib_snapfmt_kind kind, uint32_t base_oid)
 {
-	trib_snaptype *t = trib_xcalloc(1, sizeof(*t));
+	trib_snapfmt_type *t = trib_xcalloc(1, sizeof(*t));
 
 	t->kind = kind;
 	t->base_oid = base_oid;
@@ -90,17 +90,17 @@ trib_snaptype_new(trib_snapkind kind, uint32_t base_oid)
 }
 
 void
-trib_snaptype_free(trib_snaptype *t)
+trib_snapfmt_type_free(trib_snapfmt_type *t)
 {
 	int			i;
 
 	if (t == NULL)
 		return;
-	trib_snaptype_free(t->elem);
+	trib_snapfmt_type_free(t->elem);
 	for (i = 0; i < t->nattrs; i++)
 	{
 		free(t->attr_names[i]);
-		trib_snaptype_free(t->attrs[i]);
+		trib_snapfmt_type_free(t->attrs[i]);
 	}
 	free(t->attr_names);
 	free(t->attrs);
@@ -145,7 +145,7 @@ put_ascii_escape(trib_strbuf *out, unsigned char c)
  * SQL_ASCII) or written as \u escapes (OTHER); invalid bytes as \u00XX.
  */
 static void
-string_body(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
+string_body(trib_strbuf *out, const char *s, size_t len, trib_snapfmt_enc enc)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
@@ -156,7 +156,7 @@ string_body(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
 		unsigned char c = *p;
 		int			n;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || enc == TRIB_SNAPENC_UTF8))
+		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || enc == TRIB_SNAPFMT_ENC_UTF8))
 		{
 			p++;
 			continue;
@@ -170,7 +170,7 @@ string_body(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
 		}
 		else if ((n = (int) trib_utf8_seqlen((const char *) p, (size_t) (end - p))) > 1)
 		{
-			if (enc == TRIB_SNAPENC_OTHER)
+			if (enc == TRIB_SNAPFMT_ENC_OTHER)
 			{
 				uint32_t	cp;
 
@@ -201,7 +201,7 @@ string_body(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
 }
 
 void
-trib_snapfmt_string(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
+trib_snapfmt_string(trib_strbuf *out, const char *s, size_t len, trib_snapfmt_enc enc)
 {
 	trib_strbuf_addc(out, '"');
 	string_body(out, s, len, enc);
@@ -210,12 +210,12 @@ trib_snapfmt_string(trib_strbuf *out, const char *s, size_t len, trib_snapenc en
 
 /* json/jsonb text: as is, non-ASCII runs escaped outside UTF8 databases. */
 static void
-raw_json(trib_strbuf *out, const char *s, size_t len, trib_snapenc enc)
+raw_json(trib_strbuf *out, const char *s, size_t len, trib_snapfmt_enc enc)
 {
 	size_t		i = 0,
 				j;
 
-	if (enc == TRIB_SNAPENC_UTF8)
+	if (enc == TRIB_SNAPFMT_ENC_UTF8)
 	{
 		trib_strbuf_add(out, s, len);
 		return;
@@ -274,7 +274,7 @@ json_number(const char *s, size_t len)
 
 /* A number's text as the plugin writes it; non-numbers become strings. */
 static bool
-number(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
+number(trib_strbuf *out, const char *s, size_t len, const trib_snapfmt_type *t,
 	   char *errbuf, size_t errlen)
 {
 	if (len == 0)
@@ -287,12 +287,12 @@ number(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 		trib_strbuf_add(out, s, len);
 		return true;
 	}
-	if (t->kind == TRIB_SK_INT)
+	if (t->kind == TRIB_SNAPFMT_KIND_INT)
 		return trib_errf(errbuf, errlen, "not an integer");
 	if ((len == 3 && memcmp(s, "NaN", 3) == 0) || (len == 8 && memcmp(s, "Infinity", 8) == 0) ||
 		(len == 9 && memcmp(s, "-Infinity", 9) == 0))
 	{
-		trib_snapfmt_string(out, s, len, TRIB_SNAPENC_UTF8);
+		trib_snapfmt_string(out, s, len, TRIB_SNAPFMT_ENC_UTF8);
 		return true;
 	}
 	return trib_errf(errbuf, errlen, "not a number, NaN or an infinity");
@@ -515,7 +515,7 @@ infinity(trib_strbuf *out, const char *s, size_t len)
 	if ((len == 8 && memcmp(s, "infinity", 8) == 0) ||
 		(len == 9 && memcmp(s, "-infinity", 9) == 0))
 	{
-		trib_snapfmt_string(out, s, len, TRIB_SNAPENC_UTF8);
+		trib_snapfmt_string(out, s, len, TRIB_SNAPFMT_ENC_UTF8);
 		return true;
 	}
 	return false;
@@ -523,7 +523,7 @@ infinity(trib_strbuf *out, const char *s, size_t len)
 
 /* date, timestamp and timestamptz. */
 static bool
-datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
+datetime(trib_strbuf *out, const char *s, size_t len, trib_snapfmt_kind kind,
 		 char *errbuf, size_t errlen)
 {
 	cur			c = {s, s + len};
@@ -534,9 +534,9 @@ datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
 		return true;
 	if (!read_date(&c, &v))
 		return trib_errf(errbuf, errlen, "unexpected date text");
-	if (kind != TRIB_SK_DATE &&
+	if (kind != TRIB_SNAPFMT_KIND_DATE &&
 		(!expect(&c, ' ') || !read_time(&c, &v) ||
-		 (kind == TRIB_SK_TIMESTAMPTZ && !read_offset(&c, &off))))
+		 (kind == TRIB_SNAPFMT_KIND_TIMESTAMPTZ && !read_offset(&c, &off))))
 		return trib_errf(errbuf, errlen, "unexpected timestamp text");
 	read_era(&c, &v);
 	if (c.p != c.end)
@@ -559,11 +559,11 @@ datetime(trib_strbuf *out, const char *s, size_t len, trib_snapkind kind,
 	put_digits(out, v.mon, 2);
 	trib_strbuf_addc(out, '-');
 	put_digits(out, v.day, 2);
-	if (kind != TRIB_SK_DATE)
+	if (kind != TRIB_SNAPFMT_KIND_DATE)
 	{
 		trib_strbuf_addc(out, 'T');
 		put_hms(out, &v);
-		if (kind == TRIB_SK_TIMESTAMPTZ)
+		if (kind == TRIB_SNAPFMT_KIND_TIMESTAMPTZ)
 			trib_strbuf_addc(out, 'Z');
 	}
 	trib_strbuf_addc(out, '"');
@@ -677,7 +677,7 @@ typedef struct elemnulls
 /* One level of braces: a JSON array of elements or of nested levels;
  * en as above. */
 static bool
-array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
+array_level(trib_strbuf *out, cur *c, const trib_snapfmt_type *t,
 			const trib_snapfmt_opts *o, int depth, elemnulls *en,
 			char *errbuf, size_t errlen)
 {
@@ -731,7 +731,7 @@ array_level(trib_strbuf *out, cur *c, const trib_snaptype *t,
 /* An array literal, with or without "[lo:hi]..." bounds before '='; en
  * as in array_level. */
 static bool
-array(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
+array(trib_strbuf *out, const char *s, size_t len, const trib_snapfmt_type *t,
 	  const trib_snapfmt_opts *o, elemnulls *en, char *errbuf, size_t errlen)
 {
 	cur			c = {s, s + len};
@@ -774,7 +774,7 @@ record_field(cur *c, trib_strbuf *tmp, bool *is_null)
 
 /* A record literal as a JSON object of the type's attributes. */
 static bool
-composite(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
+composite(trib_strbuf *out, const char *s, size_t len, const trib_snapfmt_type *t,
 		  const trib_snapfmt_opts *o, char *errbuf, size_t errlen)
 {
 	cur			c = {s, s + len};
@@ -817,44 +817,44 @@ composite(trib_strbuf *out, const char *s, size_t len, const trib_snaptype *t,
 
 bool
 trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
-				   const trib_snaptype *t, const trib_snapfmt_opts *o,
+				   const trib_snapfmt_type *t, const trib_snapfmt_opts *o,
 				   char *errbuf, size_t errlen)
 {
 	if (errbuf && errlen)
 		errbuf[0] = '\0';
 	switch (t->kind)
 	{
-		case TRIB_SK_INT:
-		case TRIB_SK_FLOAT:
-		case TRIB_SK_NUMERIC:
+		case TRIB_SNAPFMT_KIND_INT:
+		case TRIB_SNAPFMT_KIND_FLOAT:
+		case TRIB_SNAPFMT_KIND_NUMERIC:
 			return number(out, text, len, t, errbuf, errlen);
-		case TRIB_SK_BOOL:
+		case TRIB_SNAPFMT_KIND_BOOL:
 			if (len == 1 && (text[0] == 't' || text[0] == 'f'))
 			{
 				trib_strbuf_adds(out, text[0] == 't' ? "true" : "false");
 				return true;
 			}
 			return trib_errf(errbuf, errlen, "unexpected boolean text");
-		case TRIB_SK_JSON:
+		case TRIB_SNAPFMT_KIND_JSON:
 			if (len == 0)
 				return trib_errf(errbuf, errlen, "empty json value");
 			raw_json(out, text, len, o->encoding);
 			return true;
-		case TRIB_SK_BYTEA:
+		case TRIB_SNAPFMT_KIND_BYTEA:
 			return bytea(out, text, len, o->bytea_hex, errbuf, errlen);
-		case TRIB_SK_DATE:
-		case TRIB_SK_TIMESTAMP:
-		case TRIB_SK_TIMESTAMPTZ:
+		case TRIB_SNAPFMT_KIND_DATE:
+		case TRIB_SNAPFMT_KIND_TIMESTAMP:
+		case TRIB_SNAPFMT_KIND_TIMESTAMPTZ:
 			return datetime(out, text, len, t->kind, errbuf, errlen);
-		case TRIB_SK_TIMETZ:
+		case TRIB_SNAPFMT_KIND_TIMETZ:
 			return timetz(out, text, len, errbuf, errlen);
-		case TRIB_SK_ARRAY:
+		case TRIB_SNAPFMT_KIND_ARRAY:
 			if (t->elem == NULL)
 				return trib_errf(errbuf, errlen, "array type without element type");
 			return array(out, text, len, t, o, NULL, errbuf, errlen);
-		case TRIB_SK_COMPOSITE:
+		case TRIB_SNAPFMT_KIND_COMPOSITE:
 			return composite(out, text, len, t, o, errbuf, errlen);
-		case TRIB_SK_STRING:
+		case TRIB_SNAPFMT_KIND_STRING:
 			break;
 	}
 	trib_snapfmt_string(out, text, len, o->encoding);
@@ -864,14 +864,14 @@ trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
 /* A column's value, with its JSON nulls (see the header). */
 bool
 trib_snapfmt_column(trib_strbuf *out, const char *text, size_t len,
-					const trib_snaptype *t, const trib_snapfmt_opts *o,
+					const trib_snapfmt_type *t, const trib_snapfmt_opts *o,
 					trib_strbuf *json_nulls, bool *json_null,
 					char *errbuf, size_t errlen)
 {
 	elemnulls	en = {json_nulls, 0};
 
 	*json_null = false;
-	if (t->kind == TRIB_SK_ARRAY && t->elem && t->elem->kind == TRIB_SK_JSON)
+	if (t->kind == TRIB_SNAPFMT_KIND_ARRAY && t->elem && t->elem->kind == TRIB_SNAPFMT_KIND_JSON)
 	{
 		if (errbuf && errlen)
 			errbuf[0] = '\0';
@@ -879,6 +879,6 @@ trib_snapfmt_column(trib_strbuf *out, const char *text, size_t len,
 	}
 	if (!trib_snapfmt_value(out, text, len, t, o, errbuf, errlen))
 		return false;
-	*json_null = t->kind == TRIB_SK_JSON && trib_snapfmt_json_is_null(text, len);
+	*json_null = t->kind == TRIB_SNAPFMT_KIND_JSON && trib_snapfmt_json_is_null(text, len);
 	return true;
 }

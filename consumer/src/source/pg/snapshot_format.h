@@ -41,8 +41,10 @@
  * Inputs come from the server but are still treated as untrusted: every
  * malformed literal is an error, never a crash (fuzz/fuzz_snapshot_format.c).
  *
- * Ownership: a type tree (trib_snaptype) owns its children and names;
- * trib_snaptype_free() releases it.
+ * The module's prefix is trib_snapfmt_ (TRIB_SNAPFMT_ for constants).
+ *
+ * Ownership: a type tree (trib_snapfmt_type) owns its children and names;
+ * trib_snapfmt_type_free() releases it.
  */
 #ifndef TRIB_SNAPSHOT_FORMAT_H
 #define TRIB_SNAPSHOT_FORMAT_H
@@ -53,56 +55,57 @@
 
 #include "strbuf.h"
 
-typedef enum trib_snapkind
+typedef enum trib_snapfmt_kind
 {
-	TRIB_SK_INT,				/* raw number */
-	TRIB_SK_FLOAT,				/* raw number or "NaN"/"Infinity"/"-Infinity" */
-	TRIB_SK_NUMERIC,			/* numeric and money */
-	TRIB_SK_BOOL,
-	TRIB_SK_STRING,				/* text types, time, interval, other types */
-	TRIB_SK_JSON,				/* json, jsonb */
-	TRIB_SK_BYTEA,
-	TRIB_SK_DATE,
-	TRIB_SK_TIMESTAMP,
-	TRIB_SK_TIMESTAMPTZ,
-	TRIB_SK_TIMETZ,
-	TRIB_SK_ARRAY,
-	TRIB_SK_COMPOSITE
-} trib_snapkind;
+	TRIB_SNAPFMT_KIND_INT,			/* raw number */
+	TRIB_SNAPFMT_KIND_FLOAT,		/* raw number or "NaN"/"Infinity"/"-Infinity" */
+	TRIB_SNAPFMT_KIND_NUMERIC,		/* numeric and money */
+	TRIB_SNAPFMT_KIND_BOOL,
+	TRIB_SNAPFMT_KIND_STRING,		/* text types, time, interval, other types */
+	TRIB_SNAPFMT_KIND_JSON,			/* json, jsonb */
+	TRIB_SNAPFMT_KIND_BYTEA,
+	TRIB_SNAPFMT_KIND_DATE,
+	TRIB_SNAPFMT_KIND_TIMESTAMP,
+	TRIB_SNAPFMT_KIND_TIMESTAMPTZ,
+	TRIB_SNAPFMT_KIND_TIMETZ,
+	TRIB_SNAPFMT_KIND_ARRAY,
+	TRIB_SNAPFMT_KIND_COMPOSITE
+} trib_snapfmt_kind;
 
 /* How one value of a column (or element, or attribute) is formatted. */
-typedef struct trib_snaptype
+typedef struct trib_snapfmt_type
 {
-	trib_snapkind kind;
+	trib_snapfmt_kind kind;
 	uint32_t	base_oid;		/* after stripping domains */
 	bool		money;			/* selected as numeric (SQL cast) */
 	char		delim;			/* arrays: the element type's delimiter */
-	struct trib_snaptype *elem; /* arrays */
+	struct trib_snapfmt_type *elem; /* arrays */
 	int			nattrs;			/* composite types */
 	char	  **attr_names;
-	struct trib_snaptype **attrs;
-} trib_snaptype;
+	struct trib_snapfmt_type **attrs;
+} trib_snapfmt_type;
 
 /* The database encoding, as far as strings are concerned. */
-typedef enum trib_snapenc
+typedef enum trib_snapfmt_enc
 {
-	TRIB_SNAPENC_UTF8,
-	TRIB_SNAPENC_SQL_ASCII,
-	TRIB_SNAPENC_OTHER
-} trib_snapenc;
+	TRIB_SNAPFMT_ENC_UTF8,
+	TRIB_SNAPFMT_ENC_SQL_ASCII,
+	TRIB_SNAPFMT_ENC_OTHER
+} trib_snapfmt_enc;
 
 typedef struct trib_snapfmt_opts
 {
-	trib_snapenc encoding;
+	trib_snapfmt_enc encoding;
 	bool		bytea_hex;		/* plugin option bytea-encoding=hex */
 } trib_snapfmt_opts;
 
-/* The kind of a built-in scalar type OID; TRIB_SK_STRING when not one. */
-trib_snapkind trib_snapkind_of_oid(uint32_t oid);
+/* The kind of a built-in scalar type OID; TRIB_SNAPFMT_KIND_STRING when
+ * not one. */
+trib_snapfmt_kind trib_snapfmt_kind_of_oid(uint32_t oid);
 
 /* A new leaf node (arrays and composites are filled in by the caller). */
-trib_snaptype *trib_snaptype_new(trib_snapkind kind, uint32_t base_oid);
-void		trib_snaptype_free(trib_snaptype *t);
+trib_snapfmt_type *trib_snapfmt_type_new(trib_snapfmt_kind kind, uint32_t base_oid);
+void		trib_snapfmt_type_free(trib_snapfmt_type *t);
 
 /*
  * Append the JSON value of one non-null value given as its text output
@@ -110,7 +113,7 @@ void		trib_snaptype_free(trib_snaptype *t);
  * what the type's output function writes.
  */
 bool		trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
-							   const trib_snaptype *t, const trib_snapfmt_opts *o,
+							   const trib_snapfmt_type *t, const trib_snapfmt_opts *o,
 							   char *errbuf, size_t errlen);
 
 /*
@@ -121,7 +124,7 @@ bool		trib_snapfmt_value(trib_strbuf *out, const char *text, size_t len,
  * among all elements, row-major).
  */
 bool		trib_snapfmt_column(trib_strbuf *out, const char *text, size_t len,
-								const trib_snaptype *t, const trib_snapfmt_opts *o,
+								const trib_snapfmt_type *t, const trib_snapfmt_opts *o,
 								trib_strbuf *json_nulls, bool *json_null,
 								char *errbuf, size_t errlen);
 
@@ -131,6 +134,6 @@ bool		trib_snapfmt_json_is_null(const char *s, size_t len);
 
 /* Append s as a JSON string under the encoding rules above. */
 void		trib_snapfmt_string(trib_strbuf *out, const char *s, size_t len,
-								trib_snapenc enc);
+								trib_snapfmt_enc enc);
 
 #endif							/* TRIB_SNAPSHOT_FORMAT_H */

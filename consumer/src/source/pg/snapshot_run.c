@@ -96,7 +96,7 @@ make_engine(phase *ph, const char *import, char *errbuf, size_t errlen)
 	const char **inc = trib_config_strlist_view(&pg->include_tables);
 	const char **exc = trib_config_strlist_view(&pg->exclude_tables);
 	const char **res = trib_config_strlist_view(&pg->snapshot_tables);
-	const char *enc = trib_kvlist_get(&pg->plugin_options, "bytea-encoding");
+	const char *enc = trib_config_kvlist_get(&pg->plugin_options, "bytea-encoding");
 	char	   *db;				/* as source_pg.c puts it into stream events */
 	trib_snapshot *s;
 

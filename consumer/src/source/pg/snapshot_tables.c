@@ -175,7 +175,7 @@ selected(const trib_snapshot_conf *conf, const char *schema, const char *table,
 
 /* ---- types -------------------------------------------------------------- */
 
-static trib_snaptype *load_type(PGconn *conn, const char *oid, int depth,
+static trib_snapfmt_type *load_type(PGconn *conn, const char *oid, int depth,
 								char *errbuf, size_t errlen);
 
 /* Run a one-parameter catalog query; NULL with errbuf on failure. */
@@ -195,7 +195,7 @@ query1(PGconn *conn, const char *sql, const char *param, char *errbuf, size_t er
 
 /* The attributes of a composite type (typrelid). */
 static bool
-load_attrs(PGconn *conn, trib_snaptype *t, const char *relid, int depth,
+load_attrs(PGconn *conn, trib_snapfmt_type *t, const char *relid, int depth,
 		   char *errbuf, size_t errlen)
 {
 	PGresult   *res = query1(conn,
@@ -208,7 +208,7 @@ load_attrs(PGconn *conn, trib_snaptype *t, const char *relid, int depth,
 		return false;
 	t->nattrs = PQntuples(res);
 	t->attr_names = trib_xcalloc(t->nattrs ? (size_t) t->nattrs : 1, sizeof(char *));
-	t->attrs = trib_xcalloc(t->nattrs ? (size_t) t->nattrs : 1, sizeof(trib_snaptype *));
+	t->attrs = trib_xcalloc(t->nattrs ? (size_t) t->nattrs : 1, sizeof(trib_snapfmt_type *));
 	for (i = 0; i < t->nattrs; i++)
 	{
 		t->attr_names[i] = trib_xstrdup(PQgetvalue(res, i, 0));
@@ -224,12 +224,12 @@ load_attrs(PGconn *conn, trib_snaptype *t, const char *relid, int depth,
 }
 
 /* The type tree of a type OID (text), domains stripped. */
-static trib_snaptype *
+static trib_snapfmt_type *
 load_type(PGconn *conn, const char *oid, int depth, char *errbuf, size_t errlen)
 {
 	char		cur[16];
 	PGresult   *res;
-	trib_snaptype *t;
+	trib_snapfmt_type *t;
 
 	if (depth > MAX_TYPE_DEPTH)
 		return trib_errf(errbuf, errlen, "snapshot: types nested too deeply"), NULL;
@@ -253,12 +253,12 @@ load_type(PGconn *conn, const char *oid, int depth, char *errbuf, size_t errlen)
 		snprintf(cur, sizeof(cur), "%s", PQgetvalue(res, 0, 1));
 		PQclear(res);
 	}
-	t = trib_snaptype_new(trib_snapkind_of_oid((uint32_t) strtoul(cur, NULL, 10)),
+	t = trib_snapfmt_type_new(trib_snapfmt_kind_of_oid((uint32_t) strtoul(cur, NULL, 10)),
 						  (uint32_t) strtoul(cur, NULL, 10));
-	if (t->kind == TRIB_SK_STRING && strcmp(PQgetvalue(res, 0, 2), "0") != 0 &&
+	if (t->kind == TRIB_SNAPFMT_KIND_STRING && strcmp(PQgetvalue(res, 0, 2), "0") != 0 &&
 		strcmp(PQgetvalue(res, 0, 3), "t") == 0)
 	{
-		t->kind = TRIB_SK_ARRAY;
+		t->kind = TRIB_SNAPFMT_KIND_ARRAY;
 		t->elem = load_type(conn, PQgetvalue(res, 0, 2), depth + 1, errbuf, errlen);
 		if (t->elem)
 		{
@@ -271,20 +271,20 @@ load_type(PGconn *conn, const char *oid, int depth, char *errbuf, size_t errlen)
 			PQclear(d);
 		}
 	}
-	else if (t->kind == TRIB_SK_STRING && strcmp(PQgetvalue(res, 0, 0), "c") == 0)
+	else if (t->kind == TRIB_SNAPFMT_KIND_STRING && strcmp(PQgetvalue(res, 0, 0), "c") == 0)
 	{
-		t->kind = TRIB_SK_COMPOSITE;
+		t->kind = TRIB_SNAPFMT_KIND_COMPOSITE;
 		if (!load_attrs(conn, t, PQgetvalue(res, 0, 4), depth, errbuf, errlen))
 		{
 			PQclear(res);
-			trib_snaptype_free(t);
+			trib_snapfmt_type_free(t);
 			return NULL;
 		}
 	}
 	PQclear(res);
-	if (t->kind == TRIB_SK_ARRAY && t->elem == NULL)
+	if (t->kind == TRIB_SNAPFMT_KIND_ARRAY && t->elem == NULL)
 	{
-		trib_snaptype_free(t);
+		trib_snapfmt_type_free(t);
 		return NULL;
 	}
 	return t;
@@ -294,7 +294,7 @@ load_type(PGconn *conn, const char *oid, int depth, char *errbuf, size_t errlen)
 
 /* "name": as the plugin writes a member name. */
 static char *
-json_key(const char *name, trib_snapenc enc)
+json_key(const char *name, trib_snapfmt_enc enc)
 {
 	trib_strbuf b = {0};
 
@@ -315,7 +315,7 @@ column_expr(PGconn *conn, const trib_snap_column *c)
 		abort();
 	if (c->type->money)
 		cast = "::pg_catalog.numeric";
-	else if (c->type->kind == TRIB_SK_ARRAY && c->type->elem->money)
+	else if (c->type->kind == TRIB_SNAPFMT_KIND_ARRAY && c->type->elem->money)
 		cast = "::pg_catalog.numeric[]";
 	else if (c->type->base_oid == OID_INT2VECTOR)
 		cast = "::pg_catalog.int2[]";
@@ -346,7 +346,7 @@ key_position(PGresult *res, int i, int f, int *pos, int ncols)
 
 /* Columns, types and keys of one table. */
 static bool
-load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapenc enc,
+load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapfmt_enc enc,
 			 char *errbuf, size_t errlen)
 {
 	PGresult   *res = query1(conn,
@@ -444,7 +444,7 @@ by_size(const void *a, const void *b)
 
 bool
 trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
-					  trib_snapenc enc, trib_snap_table **out, int *n,
+					  trib_snapfmt_enc enc, trib_snap_table **out, int *n,
 					  char *errbuf, size_t errlen)
 {
 	const char *root = conf->publish_via_root ? "true" : "false";
@@ -569,7 +569,7 @@ trib_snap_tables_free(trib_snap_table *t, int n)
 			free(t[i].cols[j].name);
 			free(t[i].cols[j].json_key);
 			free(t[i].cols[j].expr);
-			trib_snaptype_free(t[i].cols[j].type);
+			trib_snapfmt_type_free(t[i].cols[j].type);
 		}
 		for (j = 0; t[i].after && j < t[i].nafter; j++)
 			free(t[i].after[j]);

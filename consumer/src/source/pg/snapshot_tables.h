@@ -40,7 +40,7 @@ typedef struct trib_snap_column
 	char	   *json_key;		/* "name": under the encoding's rules */
 	size_t		json_key_len;
 	uint32_t	type_oid;
-	trib_snaptype *type;
+	trib_snapfmt_type *type;
 	char	   *expr;			/* select expression (quoted, maybe cast) */
 	bool		in_key;			/* part of the event key */
 } trib_snap_column;
@@ -79,7 +79,7 @@ bool		trib_snap_pattern_match(const char *pattern, const char *schema,
  * with their columns, types and key.  *out is a new array of *n entries.
  */
 bool		trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
-								  trib_snapenc enc, trib_snap_table **out, int *n,
+								  trib_snapfmt_enc enc, trib_snap_table **out, int *n,
 								  char *errbuf, size_t errlen);
 
 /* The chunk query of a table: first (no key yet) or next (after $1..). */
