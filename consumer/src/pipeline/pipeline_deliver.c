@@ -357,7 +357,9 @@ pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
  * While acks are owed: a descriptor to wait on with the one source instead
  * of polling the sinks every ACK_POLL_MS, when there is one sink, it has
  * one (sink.h wake_fd), holds nothing back (a paused sink's buffer drains
- * by polling) and the source can watch it (source.h can_wake).  -1: poll.
+ * by polling) and the source can watch it (source.h can_wake) and is
+ * polled at all: a paused source is not, the turn sleeps in
+ * pipeline_run.c's hold() instead, which watches nothing.  -1: poll.
  */
 int
 pl_ack_wake_fd(trib_pipeline *p)
@@ -365,6 +367,7 @@ pl_ack_wake_fd(trib_pipeline *p)
 	const sink_slot *s = &p->sinks[0];
 
 	if (p->nsinks != 1 || p->merge != NULL || !p->srcs[0].src.can_wake ||
+		trib_pause_source(p->pause, 0) ||
 		s->sink.ops->wake_fd == NULL || sink_paused(s) ||
 		trib_sink_buffer_events(s->held) > 0)
 		return -1;
