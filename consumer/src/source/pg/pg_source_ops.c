@@ -190,8 +190,8 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 											   "Bytes of held prepared transactions in spill files.");
 	trib_source_opened(src, s, c->dsn, c->reconnect_backoff_ms.initial,
 					   c->reconnect_backoff_ms.max);
-	src->fenced = true;
-	src->can_wake = true;		/* its waits watch src->wake_fd */			/* the slot: one walsender at a time */
+	src->fenced = true;			/* the slot: one walsender at a time */
+	src->can_wake = true;		/* its waits watch src->wake_fd */
 	return true;
 }
 
