@@ -133,3 +133,8 @@ SELECT count(*) FILTER (WHERE jsonb_out_text ~ '\\u00') > 0 AS u_escapes,
 
 SELECT 'drop' FROM pg_drop_replication_slot('jbgen');
 DROP TABLE public.jb_gen;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DROP TABLE jb_cmp, jb_decoded;
+DROP FUNCTION pg_temp.rnd_json(int), pg_temp.rnd_num(), pg_temp.rnd_str();
