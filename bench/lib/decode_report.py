@@ -25,11 +25,13 @@ START, END = "<!-- bench-decode:start -->", "<!-- bench-decode:end -->"
 T_START, T_END = "<!-- bench-decode-timing:start -->", "<!-- bench-decode-timing:end -->"
 M_START, M_END = "<!-- bench-decode-memory:start -->", "<!-- bench-decode-memory:end -->"
 
-# (plugin, peer, bound): tributary's median must be <= bound * peer's median
+# (plugin, peer, bound): tributary's median must be <= bound * peer's median.
 # tributary-b0 (batch-bytes=0, one record per message) is reported against
-# the same bounds for transparency; the targets apply to the default.
-TARGETS = [("tributary", "pgoutput", 0.90), ("tributary", "wal2json", 0.65),
-           ("tributary-b0", "pgoutput", 0.90), ("tributary-b0", "wal2json", 0.65)]
+# the same bounds for transparency, but the targets apply to the default:
+# its lines say "for comparison" and carry the verdict in plain text, not
+# in bold, so bench/lib/summary.py does not count them as targets.
+TARGETS = [("tributary", "pgoutput", 0.90), ("tributary", "wal2json", 0.65)]
+COMPARED = [("tributary-b0", "pgoutput", 0.90), ("tributary-b0", "wal2json", 0.65)]
 FLAT_LIMIT = 0.10  # peak RSS at the large transaction within 10% of the small
 
 DOC_HEADER = """# Benchmarks
@@ -142,12 +144,14 @@ def timing_block(runs, args, now, retries):
     if retries:
         out.append(retry_note(retries))
     out.append("Targets:\n")
-    for plugin, peer, bound in TARGETS:
-        line = f"- {plugin} ≤ {bound:.2f} × {peer}: "
+    for plugin, peer, bound in TARGETS + COMPARED:
+        target = (plugin, peer, bound) in TARGETS
+        line = f"- {plugin} ≤ {bound:.2f} × {peer}" + ("" if target else " (for comparison, not a target)") + ": "
         if plugin in med and peer in med:
             ratio = med[plugin] / med[peer]
             verdict = "PASS" if ratio <= bound else "MISS"
-            line += (f"**{verdict}**: {med[plugin]:.3f} s / {med[peer]:.3f} s = {ratio:.3f} "
+            shown = f"**{verdict}**" if target else verdict
+            line += (f"{shown}: {med[plugin]:.3f} s / {med[peer]:.3f} s = {ratio:.3f} "
                      f"(limit {bound * med[peer]:.3f} s)")
         else:
             missing = " and ".join(x for x in (plugin, peer) if x not in med)
