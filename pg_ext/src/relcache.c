@@ -19,7 +19,18 @@
  * Invalidation: a relcache callback marks matching entries invalid (the
  * leaf and any leaf published through an invalidated root); a syscache
  * callback on pg_type marks all entries invalid, since a domain or enum
- * change is rare.  Entries are rebuilt lazily on next use, never inside the
+ * change is rare.  The schema name, the filter verdict that depends on it
+ * and the DDL-log verdict are cached too, but ALTER SCHEMA ... RENAME
+ * changes only pg_namespace and sends no relcache invalidation for the
+ * relations in the schema; so a syscache callback on pg_namespace marks the
+ * entries whose published or decoded relation lives in the changed schema
+ * (matched by the syscache hash of the schema's OID, kept in the entry).
+ * Renaming a table or moving it (SET SCHEMA) changes its pg_class row,
+ * which the relcache callback covers.  Decoding replays a transaction's
+ * invalidations in stream order (the DDL's own invalidation record, each
+ * later command id) and at its end, so a change made before a rename keeps
+ * the old names and one made after it, even in the same transaction, gets
+ * the new.  Entries are rebuilt lazily on next use, never inside the
  * callback.  Callbacks cannot be unregistered, so the hash is reached
  * through a static pointer that a memory context reset callback clears when
  * the decoding context goes away, including on error.
@@ -89,6 +100,25 @@ type_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
 	relcache_inval_cb(arg, InvalidOid);
 }
 
+/*
+ * A schema changed (renamed, owner, ACL): rebuild the entries whose
+ * published or decoded relation is in it; hashvalue 0 means all schemas.
+ */
+static void
+namespace_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS status;
+	TribRelEntry *e;
+
+	if (RelHash == NULL)
+		return;
+	hash_seq_init(&status, RelHash);
+	while ((e = hash_seq_search(&status)) != NULL)
+		if (hashvalue == 0 || e->nsp_hash == hashvalue ||
+			e->rel_nsp_hash == hashvalue)
+			e->valid = false;
+}
+
 /* The cache context is going away: forget the hash. */
 static void
 relcache_reset_cb(void *arg)
@@ -127,6 +157,8 @@ trib_relcache_init(MemoryContext parent)
 	{
 		CacheRegisterRelcacheCallback(relcache_inval_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(TYPEOID, type_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_inval_cb,
+									  (Datum) 0);
 		callbacks_registered = true;
 	}
 }
@@ -301,6 +333,10 @@ build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
 	}
 	e->pub_relid = RelationGetRelid(pubrel);
 	e->schema = get_namespace_name(RelationGetNamespace(pubrel));
+	e->nsp_hash = GetSysCacheHashValue1(NAMESPACEOID,
+										ObjectIdGetDatum(RelationGetNamespace(pubrel)));
+	e->rel_nsp_hash = GetSysCacheHashValue1(NAMESPACEOID,
+											ObjectIdGetDatum(RelationGetNamespace(rel)));
 	e->table = pstrdup(RelationGetRelationName(pubrel));
 	e->selected = trib_table_selected(opts, e->schema, e->table);
 	/* The decoded relation itself: the DDL log is never a partition. */

@@ -10,8 +10,8 @@
  *				 order of events in a decoding session.
  *	options.c	 parsing and validating the options a client passes.
  *	relcache.c	 per-relation cache: column list, type output info, JSON key
- *				 prefixes, filter verdict, schema signature; invalidated by a
- *				 relcache callback.
+ *				 prefixes, filter verdict, schema signature; invalidated by
+ *				 relcache, pg_type and pg_namespace callbacks.
  *	values.c	 one Datum to one JSON value, with fast paths for the common
  *				 types and type output functions for the rest.
  *	jsonout.c	 low-level JSON writing: string escaping for every server
@@ -195,6 +195,8 @@ typedef struct TribRelEntry
 	char	   *table;
 	char	   *rel_json;		/* "schema":"s","table":"t" */
 	int			rel_json_len;
+	uint32		nsp_hash;		/* NAMESPACEOID hash of the published */
+	uint32		rel_nsp_hash;	/* and of the decoded relation's schema */
 	char		replident;		/* REPLICA_IDENTITY_* of pub relation */
 	int			ncols;
 	TribColumn *cols;
