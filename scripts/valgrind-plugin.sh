@@ -101,6 +101,10 @@ COMMIT PREPARED 'g1';
 ALTER TABLE v ADD COLUMN extra int DEFAULT 3;
 INSERT INTO v (id) VALUES (9001);
 BEGIN; INSERT INTO v (id) VALUES (9002); ALTER TABLE v DROP COLUMN extra; INSERT INTO v (id) VALUES (9003); COMMIT;
+-- a schema renamed between and inside transactions (relcache.c's pg_namespace callback)
+CREATE SCHEMA vgs; CREATE TABLE vgs.r (id int PRIMARY KEY); INSERT INTO vgs.r VALUES (1);
+ALTER SCHEMA vgs RENAME TO vgs2; INSERT INTO vgs2.r VALUES (2);
+BEGIN; INSERT INTO vgs2.r VALUES (3); ALTER SCHEMA vgs2 RENAME TO vgs3; INSERT INTO vgs3.r VALUES (4); COMMIT;
 SELECT * FROM tributary.register_schema('vg', '{"type":"object","properties":{"a":{"type":"integer"}}}');
 SELECT * FROM tributary.register_schema('vg', '{"type":"object","properties":{"a":{"type":"number"}}}');
 SELECT count(*) FROM tributary.check_compatibility('vg', '{"type":"string"}', 'FULL_TRANSITIVE');
@@ -120,6 +124,8 @@ psql -c "SELECT pg_copy_logical_replication_slot('vg', 'vg3')" >/dev/null
 recv vg "$END" >"$PGC_DIR/vg.out"
 records=$(wc -l <"$PGC_DIR/vg.out")
 jnulls=$(grep -c '\["ja",0,3\]' "$PGC_DIR/vg.out" || true)
+# the changes to vgs.r after each rename carry the schema's new name
+renamed=$(grep -c '"schema":"vgs[23]","table":"r"' "$PGC_DIR/vg.out" || true)
 recv vg2 "$END" -o stream -o two-phase -o publish-via-root -o batch-bytes=0 \
     -o include-tables='public.*' -o exclude-tables='public.full_ri' -o bytea-encoding=hex \
     -o include-ddl >"$PGC_DIR/vg2.out"
@@ -127,7 +133,7 @@ streamed=$(wc -l <"$PGC_DIR/vg2.out")
 ddl=$(grep -c '^{"kind":"ddl"' "$PGC_DIR/vg2.out" || true)
 ddl_default=$(grep -c '^{"kind":"ddl"' "$PGC_DIR/vg.out" || true)
 resumed=$(recv vg3 "$END" -o resume-after=0/1 -o skip-empty-xacts -o actions=insert,message -o message-prefixes='p*' | wc -l)
-echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters/include-ddl), $resumed (resume/filters) records, $jnulls listing JSON null array elements, $ddl ddl records ($ddl_default without include-ddl)"
+echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters/include-ddl), $resumed (resume/filters) records, $jnulls listing JSON null array elements, $renamed naming a renamed schema, $ddl ddl records ($ddl_default without include-ddl)"
 
 pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -m fast -w -t 300 stop >/dev/null || true
 
@@ -146,7 +152,7 @@ for f in "$PGC_DIR"/valgrind.*.log; do
 done
 echo "valgrind-plugin: $ours error(s) with tributary.so on the stack; $theirs valgrind report line(s) in all"
 if [ "$records" -gt 0 ] && [ "$streamed" -gt 0 ] && [ "$jnulls" -eq 3 ] &&
-   [ "$ddl" -gt 0 ] && [ "$ddl_default" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+   [ "$ddl" -gt 0 ] && [ "$ddl_default" -eq 0 ] && [ "$renamed" -ge 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if [ "$ours" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "valgrind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
