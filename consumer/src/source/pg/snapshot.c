@@ -61,7 +61,7 @@ struct trib_snapshot
 	trib_snapfmt_enc enc;
 	trib_snapfmt_opts fmt;
 	uint64_t	wal_lsn;
-	trib_snap_table *tables;
+	trib_snaptab_table *tables;
 	int			ntables;
 
 	worker	   *workers;
@@ -252,7 +252,7 @@ lock_tables(trib_snapshot *s, char *errbuf, size_t errlen)
 
 	for (i = 0; i < s->ntables; i++)
 	{
-		trib_snap_table *t = &s->tables[i];
+		trib_snaptab_table *t = &s->tables[i];
 		char	   *qs = PQescapeIdentifier(s->coord, t->schema, strlen(t->schema));
 		char	   *qt = PQescapeIdentifier(s->coord, t->table, strlen(t->table));
 		trib_strbuf sql = {0};
@@ -282,7 +282,7 @@ trib_snapshot_prepare(trib_snapshot *s, char *errbuf, size_t errlen)
 		return false;
 	s->fmt.encoding = s->enc;
 	s->fmt.bytea_hex = s->conf.bytea_hex;
-	return trib_snap_tables_load(s->coord, &s->conf, s->enc, &s->tables, &s->ntables,
+	return trib_snaptab_load(s->coord, &s->conf, s->enc, &s->tables, &s->ntables,
 								 errbuf, errlen) && lock_tables(s, errbuf, errlen);
 }
 
@@ -319,7 +319,7 @@ trib_snapshot_ntables(const trib_snapshot *s)
 	return s->ntables;
 }
 
-trib_snap_table *
+trib_snaptab_table *
 trib_snapshot_table(trib_snapshot *s, int i)
 {
 	return &s->tables[i];
@@ -328,7 +328,7 @@ trib_snapshot_table(trib_snapshot *s, int i)
 /* ---- the queue ---------------------------------------------------------- */
 
 void
-trib_snap_event_free(trib_event *ev)
+trib_snapshot_event_free(trib_event *ev)
 {
 	if (ev == NULL)
 		return;
@@ -337,7 +337,7 @@ trib_snap_event_free(trib_event *ev)
 }
 
 void
-trib_snap_chunk_free(trib_snapfeed_rows *c)
+trib_snapshot_chunk_free(trib_snapfeed_rows *c)
 {
 	size_t		i;
 	int			k;
@@ -345,7 +345,7 @@ trib_snap_chunk_free(trib_snapfeed_rows *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->nev; i++)
-		trib_snap_event_free(c->evs[i]);
+		trib_snapshot_event_free(c->evs[i]);
 	for (k = 0; c->last_key && k < c->nkey; k++)
 		free(c->last_key[k]);
 	free(c->last_key);
@@ -376,7 +376,7 @@ push(trib_snapshot *s, trib_snapfeed_rows *c)
 	if (s->cancel)
 	{
 		pthread_mutex_unlock(&s->mu);
-		trib_snap_chunk_free(c);
+		trib_snapshot_chunk_free(c);
 		return false;
 	}
 	trib_chunkq_push(&s->q, &c->link);
@@ -420,7 +420,7 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snapfeed_rows **out,
 /* Add column col to the row's JSON null list jn (as the plugin's
  * json_nulls): its name, or ["name",i,...] with elems holding ",i,...". */
 static void
-note_json_null(trib_strbuf *jn, const trib_snap_column *col, const trib_strbuf *elems)
+note_json_null(trib_strbuf *jn, const trib_snaptab_column *col, const trib_strbuf *elems)
 {
 	trib_strbuf_addc(jn, jn->len ? ',' : '[');
 	if (elems)
@@ -436,7 +436,7 @@ note_json_null(trib_strbuf *jn, const trib_snap_column *col, const trib_strbuf *
 /* The row image, key and JSON null list of result row i; false with
  * errbuf. */
 static bool
-row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
+row_event(trib_snapshot *s, worker *w, const trib_snaptab_table *t, PGresult *res,
 		  int i, trib_event **out, size_t *bytes, char *errbuf, size_t errlen)
 {
 	static char connector[] = "postgresql";
@@ -452,7 +452,7 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 	trib_strbuf_addc(b, '{');
 	for (c = 0; c < t->ncols; c++)
 	{
-		const trib_snap_column *col = &t->cols[c];
+		const trib_snaptab_column *col = &t->cols[c];
 		size_t		start;
 		bool		json_null;
 
@@ -508,7 +508,7 @@ static bool
 make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snapfeed_rows **out,
 		   char *errbuf, size_t errlen)
 {
-	const trib_snap_table *t = &s->tables[ti];
+	const trib_snaptab_table *t = &s->tables[ti];
 	trib_snapfeed_rows *c = trib_xcalloc(1, sizeof(*c));
 	int			n = PQntuples(res),
 				i;
@@ -521,7 +521,7 @@ make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snapfeed_row
 	{
 		if (!row_event(s, w, t, res, i, &c->evs[i], &c->link.bytes, errbuf, errlen))
 		{
-			trib_snap_chunk_free(c);
+			trib_snapshot_chunk_free(c);
 			return false;
 		}
 		c->nev++;
@@ -551,7 +551,7 @@ cancelled(trib_snapshot *s)
 
 /* Send a table's chunk query: the first, or the one after key. */
 static bool
-send_chunk_query(PGconn *conn, const trib_snap_table *t, const char *first,
+send_chunk_query(PGconn *conn, const trib_snaptab_table *t, const char *first,
 				 const char *next, const Oid *types, char *const *key)
 {
 	return key ? PQsendQueryParams(conn, next, t->norder, types,
@@ -573,7 +573,7 @@ take_result(PGconn *conn)
 
 /* Replace *key with the texts of the ordering key in the last row. */
 static void
-last_key(const trib_snap_table *t, PGresult *res, char ***key)
+last_key(const trib_snaptab_table *t, PGresult *res, char ***key)
 {
 	int			i,
 				n = PQntuples(res);
@@ -594,9 +594,9 @@ last_key(const trib_snap_table *t, PGresult *res, char ***key)
 static bool
 read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size_t errlen)
 {
-	trib_snap_table *t = &s->tables[ti];
-	char	   *first = trib_snap_table_sql(conn, t, false, s->conf.chunk_rows);
-	char	   *next = trib_snap_table_sql(conn, t, true, s->conf.chunk_rows);
+	trib_snaptab_table *t = &s->tables[ti];
+	char	   *first = trib_snaptab_sql(conn, t, false, s->conf.chunk_rows);
+	char	   *next = trib_snaptab_sql(conn, t, true, s->conf.chunk_rows);
 	Oid		   *types = trib_xcalloc((size_t) t->norder, sizeof(Oid));
 	char	  **key = NULL;
 	bool		ok,
@@ -659,8 +659,8 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 static bool
 read_cursor(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size_t errlen)
 {
-	trib_snap_table *t = &s->tables[ti];
-	char	   *sel = trib_snap_table_sql(conn, t, false, 0);
+	trib_snaptab_table *t = &s->tables[ti];
+	char	   *sel = trib_snaptab_sql(conn, t, false, 0);
 	trib_strbuf sql = {0};
 	char		fetch[64];
 	bool		ok;
@@ -700,7 +700,7 @@ claim_table(trib_snapshot *s)
 	pthread_mutex_lock(&s->mu);
 	while (!s->cancel && s->next_table < s->ntables)
 	{
-		trib_snap_table *t = &s->tables[s->next_table++];
+		trib_snaptab_table *t = &s->tables[s->next_table++];
 
 		if (!t->skip)
 		{
@@ -788,7 +788,7 @@ trib_snapshot_stop(trib_snapshot *s)
 			s->workers[i].started = false;
 		}
 	while ((c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL)
-		trib_snap_chunk_free(c);
+		trib_snapshot_chunk_free(c);
 }
 
 void
@@ -802,7 +802,7 @@ trib_snapshot_free(trib_snapshot *s)
 		PQclear(PQexec(s->coord, "COMMIT"));
 		PQfinish(s->coord);
 	}
-	trib_snap_tables_free(s->tables, s->ntables);
+	trib_snaptab_free(s->tables, s->ntables);
 	free(s->workers);
 	free(s->dsn);
 	free(s->source_name);
