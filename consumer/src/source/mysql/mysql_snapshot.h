@@ -89,7 +89,7 @@ typedef struct trib_my_snap_table
 	char	   *db;
 	char	   *table;
 	trib_my_tableinfo *info;	/* owned */
-	trib_my_snapkind *kinds;	/* per column */
+	trib_my_snaprow_kind *kinds;	/* per column */
 	int		   *bits;			/* BIT(n)'s n, per column */
 	int			npk;			/* key columns used for chunks, 0: one pass */
 	int		   *pk;				/* their column indexes, in key order */

@@ -76,17 +76,17 @@ chunk_sql(const trib_my_snap *s, const trib_my_snap_table *t, bool after)
 	{
 		if (c)
 			trib_strbuf_adds(&b, ", ");
-		trib_my_snap_expr(&b, &t->info->cols[c], t->kinds[c]);
+		trib_my_snaprow_expr(&b, &t->info->cols[c], t->kinds[c]);
 	}
 	for (int k = 0; k < t->npk; k++)
 	{
 		const trib_my_colinfo *ci = &t->info->cols[t->pk[k]];
 
 		trib_strbuf_adds(&b, ", ");
-		if (t->kinds[t->pk[k]] == TRIB_MYS_BINARY)
+		if (t->kinds[t->pk[k]] == TRIB_MY_SNAPROW_BINARY)
 			trib_strbuf_adds(&b, "HEX(");
 		trib_my_quote_ident(&b, ci->name);
-		if (t->kinds[t->pk[k]] == TRIB_MYS_BINARY)
+		if (t->kinds[t->pk[k]] == TRIB_MY_SNAPROW_BINARY)
 			trib_strbuf_adds(&b, ")");
 	}
 	trib_strbuf_adds(&b, " FROM ");
@@ -106,7 +106,7 @@ chunk_sql(const trib_my_snap *s, const trib_my_snap_table *t, bool after)
 				trib_strbuf_adds(&b, " AND ");
 			trib_my_quote_ident(&b, t->info->cols[c].name);
 			trib_strbuf_adds(&b, e < k ? " = " : " > ");
-			trib_strbuf_adds(&b, t->kinds[c] == TRIB_MYS_BINARY ? "UNHEX(?)" : "?");
+			trib_strbuf_adds(&b, t->kinds[c] == TRIB_MY_SNAPROW_BINARY ? "UNHEX(?)" : "?");
 		}
 		trib_strbuf_adds(&b, ")");
 	}
@@ -139,7 +139,7 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 	for (int c = 0; c < t->info->ncols && ok; c++)
 	{
 		gen_key(g, t->info->cols[c].name);
-		ok = trib_my_snap_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
+		ok = trib_my_snaprow_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
 								trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
 	}
 	yajl_gen_map_close(g);
@@ -152,7 +152,7 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 			int			c = t->key[k];
 
 			gen_key(g, t->info->cols[c].name);
-			ok = trib_my_snap_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
+			ok = trib_my_snaprow_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
 									trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
 		}
 		yajl_gen_map_close(g);
