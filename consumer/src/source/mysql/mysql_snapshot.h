@@ -129,12 +129,10 @@ trib_my_snap_table *trib_my_snap_table_at(trib_my_snap *s, int i);
 
 bool		trib_my_snap_start(trib_my_snap *s, char *errbuf, size_t errlen);
 
-/* 1 and *out (free with trib_my_snap_chunk_free), 0 on timeout, 2 when
- * every table is read, -1 on error. */
+/* 1 and *out (the caller's: trib_snapfeed_rows_free), 0 on timeout, 2
+ * when every table is read, -1 on error. */
 int			trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_snapfeed_rows **out,
 							  char *errbuf, size_t errlen);
-
-void		trib_my_snap_chunk_free(trib_snapfeed_rows *c);
 
 /* Stop and join the workers, drop queued chunks. */
 void		trib_my_snap_stop(trib_my_snap *s);

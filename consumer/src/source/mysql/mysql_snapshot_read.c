@@ -14,7 +14,6 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "clock.h"
 #include "jsondoc.h"
 #include "log.h"
 #include "mysql_infoschema.h"
@@ -192,7 +191,7 @@ make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 		if (ev == NULL)
 		{
 			trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
-			trib_my_snap_chunk_free(c);
+			trib_snapfeed_rows_free(c);
 			return NULL;
 		}
 		c->evs[c->nev++] = ev;
@@ -213,23 +212,15 @@ make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 	return c;
 }
 
-/* Queue a chunk, waiting while the queue is full; false when stopping. */
+/* Queue a chunk, waiting for room (chunk_wait.h); false (chunk freed)
+ * when stopping. */
 static bool
 enqueue(trib_my_snap *s, trib_snapfeed_rows *c)
 {
-	pthread_mutex_lock(&s->mu);
-	while (!s->stopping && s->q.bytes > s->conf.buffer_bytes && s->q.head)
-		pthread_cond_wait(&s->cv, &s->mu);
-	if (s->stopping)
-	{
-		pthread_mutex_unlock(&s->mu);
-		trib_my_snap_chunk_free(c);
-		return false;
-	}
-	trib_chunkq_push(&s->q, &c->link);
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return true;
+	if (trib_chunkwait_put(&s->wait, &c->link))
+		return true;
+	trib_snapfeed_rows_free(c);
+	return false;
 }
 
 /*
@@ -500,40 +491,7 @@ int
 trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_snapfeed_rows **out,
 				  char *errbuf, size_t errlen)
 {
-	struct timespec until = trib_clock_deadline(timeout_ms);
-	int			rc = 0;
-
-	*out = NULL;
-	pthread_mutex_lock(&s->mu);
-	while (s->q.head == NULL && s->running > 0 && !s->err[0])
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
-			break;
-	if (s->err[0])
-		rc = (snprintf(errbuf, errlen, "%s", s->err), -1);
-	else if (s->q.head)
-	{
-		*out = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q);
-		pthread_cond_broadcast(&s->cv);
-		rc = 1;
-	}
-	else if (s->running == 0)
-		rc = 2;
-	pthread_mutex_unlock(&s->mu);
-	return rc;
-}
-
-void
-trib_my_snap_chunk_free(trib_snapfeed_rows *c)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < c->nev; i++)
-		trib_event_free(c->evs[i]);
-	for (int k = 0; c->last_key && k < c->nkey; k++)
-		free(c->last_key[k]);
-	free(c->last_key);
-	free(c->evs);
-	free(c);
+	return trib_snapfeed_take(&s->wait, timeout_ms, out, errbuf, errlen);
 }
 
 void
@@ -550,5 +508,5 @@ trib_my_snap_stop(trib_my_snap *s)
 			s->w[i].started = false;
 		}
 	for (trib_snapfeed_rows *c; (c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL;)
-		trib_my_snap_chunk_free(c);
+		trib_snapfeed_rows_free(c);
 }

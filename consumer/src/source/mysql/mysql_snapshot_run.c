@@ -120,7 +120,6 @@ static const trib_snapfeed_engine my_engine = {
 	.plan = engine_plan,
 	.start = engine_start,
 	.next = engine_next,
-	.chunk_free = trib_my_snap_chunk_free,
 	.stop = engine_stop,
 	.show = engine_show,
 };

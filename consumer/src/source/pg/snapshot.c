@@ -12,11 +12,11 @@
  *
  * The queue.  A FIFO of chunks (lib/chunk_queue.h) under one mutex with
  * two condition variables (not_empty for the pipeline thread, not_full
- * for workers).  `q.bytes` is the sum of the queued chunks' sizes; a worker waits while
- * adding its chunk would pass buffer_bytes, unless the queue is empty (so
- * a chunk larger than the bound still moves).  Cancellation (stop(), or an
- * error in another worker) wakes every waiter; a worker checks it between
- * chunks.
+ * for workers), put and taken through lib/chunk_wait.h: a worker waits
+ * while adding its chunk would pass buffer_bytes, unless the queue is
+ * empty (so a chunk larger than the bound still moves).  Cancellation
+ * (stop(), or an error in another worker) wakes every waiter; a worker
+ * checks it between chunks.
  */
 #include "snapshot.h"
 
@@ -25,11 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
-#include "clock.h"
+#include "chunk_wait.h"
 #include "errf.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
@@ -75,6 +74,7 @@ struct trib_snapshot
 	int			next_table;
 	bool		cancel;
 	char		error[1024];
+	trib_chunkwait wait;		/* the waits on q (chunk_wait.h) */
 };
 
 /* A NULL-terminated copy of a NULL-terminated list (NULL stays NULL). */
@@ -130,6 +130,11 @@ trib_snapshot_new(const trib_snapshot_conf *conf, char *errbuf, size_t errlen)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->not_empty, NULL);
 	pthread_cond_init(&s->not_full, NULL);
+	s->wait = (trib_chunkwait) {
+		.mu = &s->mu,.room = &s->not_full,.ready = &s->not_empty,.q = &s->q,
+		.bound = s->conf.buffer_bytes,.stop = &s->cancel,.running = &s->running,
+		.error = s->error,
+	};
 	return s;
 }
 
@@ -327,32 +332,6 @@ trib_snapshot_table(trib_snapshot *s, int i)
 
 /* ---- the queue ---------------------------------------------------------- */
 
-void
-trib_snapshot_event_free(trib_event *ev)
-{
-	if (ev == NULL)
-		return;
-	ev->source = ev->connector = ev->db = ev->schema = ev->table = NULL;
-	trib_event_free(ev);
-}
-
-void
-trib_snapshot_chunk_free(trib_snapfeed_rows *c)
-{
-	size_t		i;
-	int			k;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < c->nev; i++)
-		trib_snapshot_event_free(c->evs[i]);
-	for (k = 0; c->last_key && k < c->nkey; k++)
-		free(c->last_key[k]);
-	free(c->last_key);
-	free(c->evs);
-	free(c);
-}
-
 /* Record the first error and cancel everything. */
 static void
 set_error(trib_snapshot *s, const char *msg)
@@ -370,49 +349,17 @@ set_error(trib_snapshot *s, const char *msg)
 static bool
 push(trib_snapshot *s, trib_snapfeed_rows *c)
 {
-	pthread_mutex_lock(&s->mu);
-	while (!s->cancel && s->q.head && s->q.bytes + c->link.bytes > s->conf.buffer_bytes)
-		pthread_cond_wait(&s->not_full, &s->mu);
-	if (s->cancel)
-	{
-		pthread_mutex_unlock(&s->mu);
-		trib_snapshot_chunk_free(c);
-		return false;
-	}
-	trib_chunkq_push(&s->q, &c->link);
-	pthread_cond_signal(&s->not_empty);
-	pthread_mutex_unlock(&s->mu);
-	return true;
+	if (trib_chunkwait_put(&s->wait, &c->link))
+		return true;
+	trib_snapfeed_rows_free(c);
+	return false;
 }
 
 int
 trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snapfeed_rows **out,
 				   char *errbuf, size_t errlen)
 {
-	struct timespec until;
-	int			rc = 0;
-
-	*out = NULL;
-	until = trib_clock_deadline(timeout_ms);
-	pthread_mutex_lock(&s->mu);
-	while (!s->q.head && !s->error[0] && s->running > 0 && rc == 0)
-		if (pthread_cond_timedwait(&s->not_empty, &s->mu, &until) != 0)
-			break;
-	if (s->error[0])
-	{
-		trib_errf(errbuf, errlen, "%s", s->error);
-		rc = -1;
-	}
-	else if (s->q.head)
-	{
-		*out = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q);
-		pthread_cond_signal(&s->not_full);
-		rc = 1;
-	}
-	else if (s->running == 0)
-		rc = 2;
-	pthread_mutex_unlock(&s->mu);
-	return rc;
+	return trib_snapfeed_take(&s->wait, timeout_ms, out, errbuf, errlen);
 }
 
 /* ---- rows to events ----------------------------------------------------- */
@@ -521,7 +468,7 @@ make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snapfeed_row
 	{
 		if (!row_event(s, w, t, res, i, &c->evs[i], &c->link.bytes, errbuf, errlen))
 		{
-			trib_snapshot_chunk_free(c);
+			trib_snapfeed_rows_free(c);
 			return false;
 		}
 		c->nev++;
@@ -788,7 +735,7 @@ trib_snapshot_stop(trib_snapshot *s)
 			s->workers[i].started = false;
 		}
 	while ((c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL)
-		trib_snapshot_chunk_free(c);
+		trib_snapfeed_rows_free(c);
 }
 
 void

@@ -204,7 +204,6 @@ static const trib_snapfeed_engine pg_engine = {
 	.plan = engine_plan,
 	.start = engine_start,
 	.next = engine_next,
-	.chunk_free = trib_snapshot_chunk_free,
 	.stop = engine_stop,
 	.show = engine_show,
 };
