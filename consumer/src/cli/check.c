@@ -69,7 +69,7 @@ trib_check_pattern_match(const char *pattern, const char *schema, const char *ta
 {
 	bool		bad = false;
 
-	return trib_snap_pattern_match(pattern, schema, table, &bad);
+	return trib_snaptab_pattern_match(pattern, schema, table, &bad);
 }
 
 /* Strict mode, under each captured table a source lists (the report's

@@ -431,10 +431,36 @@ trib_snapfeed_prepare(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng
 											  errbuf, errlen));
 }
 
+/* See snapshot_feed.h. */
+void
+trib_snapfeed_rows_free(trib_snapfeed_rows *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nev; i++)
+		trib_event_free(c->evs[i]);
+	for (int k = 0; c->last_key && k < c->nkey; k++)
+		free(c->last_key[k]);
+	free(c->last_key);
+	free(c->evs);
+	free(c);
+}
+
+/* See snapshot_feed.h. */
+int
+trib_snapfeed_take(const trib_chunkwait *w, int timeout_ms, trib_snapfeed_rows **out,
+				   char *errbuf, size_t errlen)
+{
+	trib_chunkq_link *l;
+	int			rc = trib_chunkwait_take(w, timeout_ms, &l, errbuf, errlen);
+
+	*out = (trib_snapfeed_rows *) l;
+	return rc;
+}
+
 /* Hand an engine's chunk to the feed (its key taken), and free it. */
 static bool
-feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, trib_snapfeed_rows *c,
-		   char *errbuf, size_t errlen)
+feed_chunk(trib_snapfeed *f, trib_snapfeed_rows *c, char *errbuf, size_t errlen)
 {
 	char	  **key = c->last_key;
 	bool		ok;
@@ -442,7 +468,7 @@ feed_chunk(trib_snapfeed *f, const trib_snapfeed_engine *e, trib_snapfeed_rows *
 	c->last_key = NULL;
 	ok = trib_snapfeed_chunk(f, c->table, c->evs, c->nev, c->final, c->nkey, key, f->opaque,
 							 errbuf, errlen);
-	e->chunk_free(c);
+	trib_snapfeed_rows_free(c);
 	return ok;
 }
 
@@ -468,7 +494,7 @@ copy_loop(trib_snapfeed *f, const trib_snapfeed_engine *e, void *eng,
 		trib_snapfeed_rows *chunk = NULL;
 		int			rc = e->next(eng, NEXT_TIMEOUT_MS, &chunk, errbuf, errlen);
 
-		if (rc < 0 || (rc == 1 && !feed_chunk(f, e, chunk, errbuf, errlen)))
+		if (rc < 0 || (rc == 1 && !feed_chunk(f, chunk, errbuf, errlen)))
 			return false;
 		if (rc == 2)
 			break;

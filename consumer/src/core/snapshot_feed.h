@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "chunk_queue.h"
+#include "chunk_wait.h"
 #include "event.h"
 #include "snapshot_progress.h"
 #include "source.h"
@@ -53,9 +54,8 @@
 /*
  * A chunk of rows of one table, in key order, as every engine reads it
  * (source/pg/snapshot.c, source/mysql/mysql_snapshot_read.c) and hands it
- * to the copy loop: one type, so that the loop takes it as it is.  The
- * engine's free function (trib_snapfeed_engine.chunk_free) frees what is
- * left of it.
+ * to the copy loop: one type, so that the loop takes it as it is, and
+ * frees what is left of it with trib_snapfeed_rows_free().
  */
 typedef struct trib_snapfeed_rows
 {
@@ -70,6 +70,14 @@ typedef struct trib_snapfeed_rows
 	char	  **last_key;		/* the last row's key (texts), or NULL;
 								 * taken by the copy loop */
 } trib_snapfeed_rows;
+
+/* Free a chunk: its events, key texts and arrays (NULL: nothing). */
+void		trib_snapfeed_rows_free(trib_snapfeed_rows *c);
+
+/* An engine's next(): trib_chunkwait_take() on its read queue of
+ * trib_snapfeed_rows (chunk_wait.h). */
+int			trib_snapfeed_take(const trib_chunkwait *w, int timeout_ms,
+							   trib_snapfeed_rows **out, char *errbuf, size_t errlen);
 
 typedef struct trib_snapfeed_sent trib_snapfeed_sent;
 
@@ -223,11 +231,10 @@ typedef struct trib_snapfeed_engine
 	void		(*plan) (void *eng, trib_snapfeed *f, trib_snapprog *prev);
 	/* Start the workers. */
 	bool		(*start) (void *eng, char *errbuf, size_t errlen);
-	/* Wait up to timeout_ms: 1 with *chunk (for chunk_free), 0 nothing
+	/* Wait up to timeout_ms: 1 with *chunk (the caller's), 0 nothing
 	 * yet, 2 every chunk was taken, -1 error. */
 	int			(*next) (void *eng, int timeout_ms, trib_snapfeed_rows **chunk,
 						 char *errbuf, size_t errlen);
-	void		(*chunk_free) (trib_snapfeed_rows *chunk);
 	/* Stop and join the workers, drop queued chunks. */
 	void		(*stop) (void *eng);
 	/* Between chunks, after the feed's housekeeping: progress output. */

@@ -14,10 +14,11 @@
  * and allocates nothing: a chunk type has a trib_chunkq_link as its
  * FIRST member, so that a link converts back to its chunk, and a link is
  * on one queue at a time.  Locking and waiting stay with each user (its
- * own mutex, condition variables and stop flag): the queue itself is not
- * thread-safe.  The queue never owns or frees a chunk; whoever pops one
- * owns it.  Push and pop are inline: the hand-off queue takes them once
- * per entry of a stream, under its mutex.
+ * own mutex, condition variables and stop flag; the engines' waits are
+ * lib/chunk_wait.h): the queue itself is not thread-safe.  The queue
+ * never owns or frees a chunk; whoever pops one owns it.  Push and pop
+ * are inline: the hand-off queue takes them once per entry of a stream,
+ * under its mutex.
  */
 #ifndef TRIB_CHUNK_QUEUE_H
 #define TRIB_CHUNK_QUEUE_H

@@ -226,18 +226,6 @@ eng_next(void *eng, int timeout_ms, trib_snapfeed_rows **chunk, char *errbuf, si
 }
 
 static void
-eng_chunk_free(trib_snapfeed_rows *c)
-{
-	for (size_t i = 0; i < c->nev; i++)
-		trib_event_free(c->evs[i]);
-	for (int k = 0; c->last_key && k < c->nkey; k++)
-		free(c->last_key[k]);
-	free(c->last_key);
-	free(c->evs);
-	free(c);
-}
-
-static void
 eng_stop(void *eng)
 {
 	((fake_engine *) eng)->stopped = true;
@@ -253,7 +241,6 @@ static const trib_snapfeed_engine fake_ops = {
 	.plan = eng_plan,
 	.start = eng_start,
 	.next = eng_next,
-	.chunk_free = eng_chunk_free,
 	.stop = eng_stop,
 	.show = eng_show,
 };

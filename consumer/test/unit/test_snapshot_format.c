@@ -283,20 +283,20 @@ table_patterns_match_like_the_plugin(void **state)
 	bool		bad = false;
 
 	(void) state;
-	assert_true(trib_snap_pattern_match("public.*", "public", "orders", &bad));
-	assert_true(trib_snap_pattern_match("p?blic.ord*s", "public", "orders", &bad));
-	assert_false(trib_snap_pattern_match("public.*", "sales", "orders", &bad));
-	assert_true(trib_snap_pattern_match("\"My.Schema\".\"T*\"", "My.Schema", "T*", &bad));
-	assert_false(trib_snap_pattern_match("\"My.Schema\".\"T*\"", "My.Schema", "Tx", &bad));
-	assert_true(trib_snap_pattern_match("\"a\"\"b\".t", "a\"b", "t", &bad));
+	assert_true(trib_snaptab_pattern_match("public.*", "public", "orders", &bad));
+	assert_true(trib_snaptab_pattern_match("p?blic.ord*s", "public", "orders", &bad));
+	assert_false(trib_snaptab_pattern_match("public.*", "sales", "orders", &bad));
+	assert_true(trib_snaptab_pattern_match("\"My.Schema\".\"T*\"", "My.Schema", "T*", &bad));
+	assert_false(trib_snaptab_pattern_match("\"My.Schema\".\"T*\"", "My.Schema", "Tx", &bad));
+	assert_true(trib_snaptab_pattern_match("\"a\"\"b\".t", "a\"b", "t", &bad));
 	assert_false(bad);
-	assert_false(trib_snap_pattern_match("nodot", "nodot", "", &bad));
+	assert_false(trib_snaptab_pattern_match("nodot", "nodot", "", &bad));
 	assert_true(bad);
 	bad = false;
-	assert_false(trib_snap_pattern_match("\"open.t", "open", "t", &bad));
+	assert_false(trib_snaptab_pattern_match("\"open.t", "open", "t", &bad));
 	assert_true(bad);
 	bad = false;
-	assert_false(trib_snap_pattern_match("s.", "s", "", &bad));
+	assert_false(trib_snaptab_pattern_match("s.", "s", "", &bad));
 	assert_true(bad);
 }
 

@@ -11,9 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "chunk_queue.h"
+#include "chunk_wait.h"
 #include "clock.h"
 #include "errf.h"
 #include "event.h"
@@ -74,6 +73,7 @@ typedef struct snap_run
 	int			running;		/* workers not finished */
 	bool		quit;
 	char		error[1024];	/* a worker's, first one */
+	trib_chunkwait wait;		/* the waits on q (chunk_wait.h) */
 
 	trib_chunkq sent;			/* delivered, not acknowledged */
 	uint64_t	next_seq;
@@ -133,27 +133,15 @@ chunk_free(snap_chunk *c)
 	free(c);
 }
 
-/* Queue a chunk, waiting while the queue is over its bound; false when
- * the run is quitting. */
+/* Queue a chunk, waiting for room (chunk_wait.h); false (chunk freed)
+ * when the run is quitting. */
 static bool
 push_chunk(snap_run *s, snap_chunk *c)
 {
-	size_t		bound = (size_t) s->conf->snapshot_buffer_mb << 20;
-	bool		ok;
-
-	pthread_mutex_lock(&s->mu);
-	while (!s->quit && s->q.bytes > bound)
-		pthread_cond_wait(&s->cv, &s->mu);
-	ok = !s->quit;
-	if (ok)
-	{
-		trib_chunkq_push(&s->q, &c->m.link);
-		pthread_cond_broadcast(&s->cv);
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (!ok)
-		chunk_free(c);
-	return ok;
+	if (trib_chunkwait_put(&s->wait, &c->m.link))
+		return true;
+	chunk_free(c);
+	return false;
 }
 
 /* {"v": value} canonical text of a value (malloc'd). */
@@ -379,25 +367,6 @@ deliver_chunk(snap_run *s, snap_chunk *c, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* The next chunk off the queue (waiting up to WAIT_MS), or NULL; *over
- * when every worker finished and the queue is empty. */
-static snap_chunk *
-pop_chunk(snap_run *s, bool *over)
-{
-	snap_chunk *c;
-	struct timespec until = trib_clock_deadline(WAIT_MS);
-
-	pthread_mutex_lock(&s->mu);
-	if (s->q.head == NULL && s->running > 0 && !s->error[0])
-		pthread_cond_timedwait(&s->cv, &s->mu, &until);
-	c = chunk_of(trib_chunkq_pop(&s->q));
-	if (c)
-		pthread_cond_broadcast(&s->cv);
-	*over = c == NULL && s->running == 0;
-	pthread_mutex_unlock(&s->mu);
-	return c;
-}
-
 /* Flush the sinks, then take their acknowledgements into the progress. */
 static bool
 flush_and_save(snap_run *s, bool force, char *errbuf, size_t errlen)
@@ -466,11 +435,12 @@ copy(snap_run *s, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 			abort();
 	while (!over)
 	{
-		snap_chunk *c = pop_chunk(s, &over);
+		trib_chunkq_link *l;
+		int			got = trib_chunkwait_take(&s->wait, WAIT_MS, &l, errbuf, errlen);
+		snap_chunk *c = chunk_of(l);
 
-		if (c && !deliver_chunk(s, c, errbuf, errlen))
-			rc = TRIB_SNAPSHOT_FAILED;
-		else if (worker_failed(s, errbuf, errlen))
+		over = got == 2;
+		if (got < 0 || (c && !deliver_chunk(s, c, errbuf, errlen)))
 			rc = TRIB_SNAPSHOT_FAILED;
 		else if (*stop)
 			rc = TRIB_SNAPSHOT_STOPPED;
@@ -641,6 +611,11 @@ trib_mongo_snapshot(const trib_mongo_source_conf *c, const char *source, trib_in
 	bson_init(&s.match);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
+	s.wait = (trib_chunkwait) {
+		.mu = &s.mu,.room = &s.cv,.ready = &s.cv,.q = &s.q,
+		.bound = (size_t) c->snapshot_buffer_mb << 20,.stop = &s.quit,.running = &s.running,
+		.error = s.error,
+	};
 	pr = load_progress(&s, &stored, errbuf, errlen);
 	if (pr < 0)
 		rc = TRIB_SNAPSHOT_FAILED;

@@ -49,6 +49,11 @@ trib_my_snap_new(const trib_my_snap_conf *conf, char *errbuf, size_t errlen)
 	s->gtid = trib_xstrdup("");
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	s->wait = (trib_chunkwait) {
+		.mu = &s->mu,.room = &s->cv,.ready = &s->cv,.q = &s->q,
+		.bound = s->conf.buffer_bytes,.stop = &s->stopping,.running = &s->running,
+		.error = s->err,
+	};
 	return s;
 }
 

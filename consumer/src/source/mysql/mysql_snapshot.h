@@ -89,7 +89,7 @@ typedef struct trib_my_snap_table
 	char	   *db;
 	char	   *table;
 	trib_my_tableinfo *info;	/* owned */
-	trib_my_snapkind *kinds;	/* per column */
+	trib_my_snaprow_kind *kinds;	/* per column */
 	int		   *bits;			/* BIT(n)'s n, per column */
 	int			npk;			/* key columns used for chunks, 0: one pass */
 	int		   *pk;				/* their column indexes, in key order */
@@ -129,12 +129,10 @@ trib_my_snap_table *trib_my_snap_table_at(trib_my_snap *s, int i);
 
 bool		trib_my_snap_start(trib_my_snap *s, char *errbuf, size_t errlen);
 
-/* 1 and *out (free with trib_my_snap_chunk_free), 0 on timeout, 2 when
- * every table is read, -1 on error. */
+/* 1 and *out (the caller's: trib_snapfeed_rows_free), 0 on timeout, 2
+ * when every table is read, -1 on error. */
 int			trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_snapfeed_rows **out,
 							  char *errbuf, size_t errlen);
-
-void		trib_my_snap_chunk_free(trib_snapfeed_rows *c);
 
 /* Stop and join the workers, drop queued chunks. */
 void		trib_my_snap_stop(trib_my_snap *s);

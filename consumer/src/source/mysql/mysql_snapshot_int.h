@@ -18,6 +18,7 @@
 
 #include <mysql.h>
 
+#include "chunk_wait.h"
 #include "mysql_infoschema.h"
 #include "mysql_snapshot.h"
 
@@ -53,6 +54,7 @@ struct trib_my_snap
 	bool		stopping;
 	char		err[512];
 	trib_chunkq q;				/* read, not taken (chunk_queue.h) */
+	trib_chunkwait wait;		/* the waits on q (chunk_wait.h) */
 	int			test_read_delay_ms; /* msnap_test_hook_init() */
 };
 

@@ -14,7 +14,6 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "clock.h"
 #include "jsondoc.h"
 #include "log.h"
 #include "mysql_infoschema.h"
@@ -76,17 +75,17 @@ chunk_sql(const trib_my_snap *s, const trib_my_snap_table *t, bool after)
 	{
 		if (c)
 			trib_strbuf_adds(&b, ", ");
-		trib_my_snap_expr(&b, &t->info->cols[c], t->kinds[c]);
+		trib_my_snaprow_expr(&b, &t->info->cols[c], t->kinds[c]);
 	}
 	for (int k = 0; k < t->npk; k++)
 	{
 		const trib_my_colinfo *ci = &t->info->cols[t->pk[k]];
 
 		trib_strbuf_adds(&b, ", ");
-		if (t->kinds[t->pk[k]] == TRIB_MYS_BINARY)
+		if (t->kinds[t->pk[k]] == TRIB_MY_SNAPROW_BINARY)
 			trib_strbuf_adds(&b, "HEX(");
 		trib_my_quote_ident(&b, ci->name);
-		if (t->kinds[t->pk[k]] == TRIB_MYS_BINARY)
+		if (t->kinds[t->pk[k]] == TRIB_MY_SNAPROW_BINARY)
 			trib_strbuf_adds(&b, ")");
 	}
 	trib_strbuf_adds(&b, " FROM ");
@@ -106,7 +105,7 @@ chunk_sql(const trib_my_snap *s, const trib_my_snap_table *t, bool after)
 				trib_strbuf_adds(&b, " AND ");
 			trib_my_quote_ident(&b, t->info->cols[c].name);
 			trib_strbuf_adds(&b, e < k ? " = " : " > ");
-			trib_strbuf_adds(&b, t->kinds[c] == TRIB_MYS_BINARY ? "UNHEX(?)" : "?");
+			trib_strbuf_adds(&b, t->kinds[c] == TRIB_MY_SNAPROW_BINARY ? "UNHEX(?)" : "?");
 		}
 		trib_strbuf_adds(&b, ")");
 	}
@@ -139,7 +138,7 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 	for (int c = 0; c < t->info->ncols && ok; c++)
 	{
 		gen_key(g, t->info->cols[c].name);
-		ok = trib_my_snap_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
+		ok = trib_my_snaprow_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
 								trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
 	}
 	yajl_gen_map_close(g);
@@ -152,7 +151,7 @@ row_event(trib_my_snap *s, trib_my_snap_table *t, const trib_my_rows *r, int row
 			int			c = t->key[k];
 
 			gen_key(g, t->info->cols[c].name);
-			ok = trib_my_snap_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
+			ok = trib_my_snaprow_value(g, &t->info->cols[c], t->kinds[c], t->bits[c],
 									trib_my_cell(r, row, c), s->conf.zero_date, errbuf, errlen);
 		}
 		yajl_gen_map_close(g);
@@ -192,7 +191,7 @@ make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 		if (ev == NULL)
 		{
 			trib_my_fail_prefix(errbuf, errlen, "snapshot of %s.%s", t->db, t->table);
-			trib_my_snap_chunk_free(c);
+			trib_snapfeed_rows_free(c);
 			return NULL;
 		}
 		c->evs[c->nev++] = ev;
@@ -213,23 +212,15 @@ make_chunk(trib_my_snap *s, int ti, const trib_my_rows *r, yajl_gen g,
 	return c;
 }
 
-/* Queue a chunk, waiting while the queue is full; false when stopping. */
+/* Queue a chunk, waiting for room (chunk_wait.h); false (chunk freed)
+ * when stopping. */
 static bool
 enqueue(trib_my_snap *s, trib_snapfeed_rows *c)
 {
-	pthread_mutex_lock(&s->mu);
-	while (!s->stopping && s->q.bytes > s->conf.buffer_bytes && s->q.head)
-		pthread_cond_wait(&s->cv, &s->mu);
-	if (s->stopping)
-	{
-		pthread_mutex_unlock(&s->mu);
-		trib_my_snap_chunk_free(c);
-		return false;
-	}
-	trib_chunkq_push(&s->q, &c->link);
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return true;
+	if (trib_chunkwait_put(&s->wait, &c->link))
+		return true;
+	trib_snapfeed_rows_free(c);
+	return false;
 }
 
 /*
@@ -500,40 +491,7 @@ int
 trib_my_snap_next(trib_my_snap *s, int timeout_ms, trib_snapfeed_rows **out,
 				  char *errbuf, size_t errlen)
 {
-	struct timespec until = trib_clock_deadline(timeout_ms);
-	int			rc = 0;
-
-	*out = NULL;
-	pthread_mutex_lock(&s->mu);
-	while (s->q.head == NULL && s->running > 0 && !s->err[0])
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
-			break;
-	if (s->err[0])
-		rc = (snprintf(errbuf, errlen, "%s", s->err), -1);
-	else if (s->q.head)
-	{
-		*out = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q);
-		pthread_cond_broadcast(&s->cv);
-		rc = 1;
-	}
-	else if (s->running == 0)
-		rc = 2;
-	pthread_mutex_unlock(&s->mu);
-	return rc;
-}
-
-void
-trib_my_snap_chunk_free(trib_snapfeed_rows *c)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < c->nev; i++)
-		trib_event_free(c->evs[i]);
-	for (int k = 0; c->last_key && k < c->nkey; k++)
-		free(c->last_key[k]);
-	free(c->last_key);
-	free(c->evs);
-	free(c);
+	return trib_snapfeed_take(&s->wait, timeout_ms, out, errbuf, errlen);
 }
 
 void
@@ -550,5 +508,5 @@ trib_my_snap_stop(trib_my_snap *s)
 			s->w[i].started = false;
 		}
 	for (trib_snapfeed_rows *c; (c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL;)
-		trib_my_snap_chunk_free(c);
+		trib_snapfeed_rows_free(c);
 }

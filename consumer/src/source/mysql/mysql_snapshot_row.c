@@ -27,8 +27,8 @@ one_of(const char *t, const char *const *words)
 	return false;
 }
 
-trib_my_snapkind
-trib_my_snapkind_of(const trib_my_colinfo *col)
+trib_my_snaprow_kind
+trib_my_snaprow_kind_of(const trib_my_colinfo *col)
 {
 	static const char *const nums[] = {"tinyint", "smallint", "mediumint", "int", "integer",
 	"bigint", "decimal", "numeric", "year", NULL};
@@ -40,48 +40,48 @@ trib_my_snapkind_of(const trib_my_colinfo *col)
 	const char *t = col->data_type ? col->data_type : "";
 
 	if (col->is_json)
-		return TRIB_MYS_JSON;
+		return TRIB_MY_SNAPROW_JSON;
 	if (one_of(t, nums))
-		return TRIB_MYS_NUMBER;
+		return TRIB_MY_SNAPROW_NUMBER;
 	if (strcmp(t, "float") == 0)
-		return TRIB_MYS_FLOAT;
+		return TRIB_MY_SNAPROW_FLOAT;
 	if (strcmp(t, "double") == 0 || strcmp(t, "real") == 0)
-		return TRIB_MYS_DOUBLE;
+		return TRIB_MY_SNAPROW_DOUBLE;
 	if (strcmp(t, "date") == 0)
-		return TRIB_MYS_DATE;
+		return TRIB_MY_SNAPROW_DATE;
 	if (strcmp(t, "time") == 0)
-		return TRIB_MYS_TIME;
+		return TRIB_MY_SNAPROW_TIME;
 	if (strcmp(t, "datetime") == 0)
-		return TRIB_MYS_DATETIME;
+		return TRIB_MY_SNAPROW_DATETIME;
 	if (strcmp(t, "timestamp") == 0)
-		return TRIB_MYS_TIMESTAMP;
+		return TRIB_MY_SNAPROW_TIMESTAMP;
 	if (strcmp(t, "bit") == 0)
-		return TRIB_MYS_BIT;
+		return TRIB_MY_SNAPROW_BIT;
 	if (one_of(t, geoms))
-		return TRIB_MYS_GEOMETRY;
+		return TRIB_MY_SNAPROW_GEOMETRY;
 	if (one_of(t, bins) || col->collation == TRIB_MY_COLLATION_BINARY)
-		return TRIB_MYS_BINARY;
-	return TRIB_MYS_TEXT;
+		return TRIB_MY_SNAPROW_BINARY;
+	return TRIB_MY_SNAPROW_TEXT;
 }
 
 void
-trib_my_snap_expr(trib_strbuf *b, const trib_my_colinfo *col, trib_my_snapkind kind)
+trib_my_snaprow_expr(trib_strbuf *b, const trib_my_colinfo *col, trib_my_snaprow_kind kind)
 {
 	static const char *const pre[] = {
-		[TRIB_MYS_NUMBER] = "CAST(", [TRIB_MYS_FLOAT] = "CAST(CAST(",
-		[TRIB_MYS_DOUBLE] = "CAST(", [TRIB_MYS_DATE] = "CAST(",
-		[TRIB_MYS_TIME] = "CAST(", [TRIB_MYS_DATETIME] = "CAST(",
-		[TRIB_MYS_TIMESTAMP] = "CAST(", [TRIB_MYS_TEXT] = "HEX(CONVERT(",
-		[TRIB_MYS_JSON] = "HEX(CONVERT(", [TRIB_MYS_BINARY] = "HEX(",
-		[TRIB_MYS_BIT] = "BIN(", [TRIB_MYS_GEOMETRY] = "HEX(ST_AsWKB(",
+		[TRIB_MY_SNAPROW_NUMBER] = "CAST(", [TRIB_MY_SNAPROW_FLOAT] = "CAST(CAST(",
+		[TRIB_MY_SNAPROW_DOUBLE] = "CAST(", [TRIB_MY_SNAPROW_DATE] = "CAST(",
+		[TRIB_MY_SNAPROW_TIME] = "CAST(", [TRIB_MY_SNAPROW_DATETIME] = "CAST(",
+		[TRIB_MY_SNAPROW_TIMESTAMP] = "CAST(", [TRIB_MY_SNAPROW_TEXT] = "HEX(CONVERT(",
+		[TRIB_MY_SNAPROW_JSON] = "HEX(CONVERT(", [TRIB_MY_SNAPROW_BINARY] = "HEX(",
+		[TRIB_MY_SNAPROW_BIT] = "BIN(", [TRIB_MY_SNAPROW_GEOMETRY] = "HEX(ST_AsWKB(",
 	};
 	static const char *const post[] = {
-		[TRIB_MYS_NUMBER] = " AS CHAR)", [TRIB_MYS_FLOAT] = " AS DOUBLE) AS CHAR)",
-		[TRIB_MYS_DOUBLE] = " AS CHAR)", [TRIB_MYS_DATE] = " AS CHAR)",
-		[TRIB_MYS_TIME] = " AS CHAR)", [TRIB_MYS_DATETIME] = " AS CHAR)",
-		[TRIB_MYS_TIMESTAMP] = " AS CHAR)", [TRIB_MYS_TEXT] = " USING utf8mb4))",
-		[TRIB_MYS_JSON] = " USING utf8mb4))", [TRIB_MYS_BINARY] = ")",
-		[TRIB_MYS_BIT] = " + 0)", [TRIB_MYS_GEOMETRY] = "))",
+		[TRIB_MY_SNAPROW_NUMBER] = " AS CHAR)", [TRIB_MY_SNAPROW_FLOAT] = " AS DOUBLE) AS CHAR)",
+		[TRIB_MY_SNAPROW_DOUBLE] = " AS CHAR)", [TRIB_MY_SNAPROW_DATE] = " AS CHAR)",
+		[TRIB_MY_SNAPROW_TIME] = " AS CHAR)", [TRIB_MY_SNAPROW_DATETIME] = " AS CHAR)",
+		[TRIB_MY_SNAPROW_TIMESTAMP] = " AS CHAR)", [TRIB_MY_SNAPROW_TEXT] = " USING utf8mb4))",
+		[TRIB_MY_SNAPROW_JSON] = " USING utf8mb4))", [TRIB_MY_SNAPROW_BINARY] = ")",
+		[TRIB_MY_SNAPROW_BIT] = " + 0)", [TRIB_MY_SNAPROW_GEOMETRY] = "))",
 	};
 
 	trib_strbuf_adds(b, pre[kind]);
@@ -202,7 +202,7 @@ gen_real(yajl_gen g, const char *t, bool single)
 }
 
 bool
-trib_my_snap_value(yajl_gen g, const trib_my_colinfo *col, trib_my_snapkind kind, int bits,
+trib_my_snaprow_value(yajl_gen g, const trib_my_colinfo *col, trib_my_snaprow_kind kind, int bits,
 				   const char *t, const char *zero, char *errbuf, size_t errlen)
 {
 	bool		ok = true;
@@ -211,33 +211,33 @@ trib_my_snap_value(yajl_gen g, const trib_my_colinfo *col, trib_my_snapkind kind
 		return yajl_gen_null(g), true;
 	switch (kind)
 	{
-		case TRIB_MYS_NUMBER:
+		case TRIB_MY_SNAPROW_NUMBER:
 			trib_my_gen_num(g, t, strlen(t));
 			break;
-		case TRIB_MYS_FLOAT:
-		case TRIB_MYS_DOUBLE:
-			ok = gen_real(g, t, kind == TRIB_MYS_FLOAT);
+		case TRIB_MY_SNAPROW_FLOAT:
+		case TRIB_MY_SNAPROW_DOUBLE:
+			ok = gen_real(g, t, kind == TRIB_MY_SNAPROW_FLOAT);
 			break;
-		case TRIB_MYS_DATE:
-		case TRIB_MYS_DATETIME:
-		case TRIB_MYS_TIMESTAMP:
+		case TRIB_MY_SNAPROW_DATE:
+		case TRIB_MY_SNAPROW_DATETIME:
+		case TRIB_MY_SNAPROW_TIMESTAMP:
 			if (zero_date(t) && zero)
 				trib_my_gen_str(g, zero, strlen(zero));
 			else if (zero_date(t))
 				yajl_gen_null(g);
 			else
-				gen_temporal(g, t, kind == TRIB_MYS_TIMESTAMP);
+				gen_temporal(g, t, kind == TRIB_MY_SNAPROW_TIMESTAMP);
 			break;
-		case TRIB_MYS_TIME:
+		case TRIB_MY_SNAPROW_TIME:
 			gen_temporal(g, t, false);
 			break;
-		case TRIB_MYS_JSON:
-		case TRIB_MYS_TEXT:
+		case TRIB_MY_SNAPROW_JSON:
+		case TRIB_MY_SNAPROW_TEXT:
 			{
 				size_t		n = 0;
 				char	   *raw = unhex(t, &n);
 
-				if (raw && kind == TRIB_MYS_JSON)
+				if (raw && kind == TRIB_MY_SNAPROW_JSON)
 					gen_json(g, raw, n);
 				else if (raw)
 					trib_my_gen_str(g, raw, n);
@@ -245,9 +245,9 @@ trib_my_snap_value(yajl_gen g, const trib_my_colinfo *col, trib_my_snapkind kind
 				free(raw);
 			}
 			break;
-		case TRIB_MYS_BINARY:
-		case TRIB_MYS_GEOMETRY:
-			if (kind == TRIB_MYS_BINARY)
+		case TRIB_MY_SNAPROW_BINARY:
+		case TRIB_MY_SNAPROW_GEOMETRY:
+			if (kind == TRIB_MY_SNAPROW_BINARY)
 				ok = gen_base64_of_hex(g, t);
 			else
 			{
@@ -260,7 +260,7 @@ trib_my_snap_value(yajl_gen g, const trib_my_colinfo *col, trib_my_snapkind kind
 				free(lower);
 			}
 			break;
-		case TRIB_MYS_BIT:
+		case TRIB_MY_SNAPROW_BIT:
 			gen_bits(g, t, bits);
 			break;
 	}

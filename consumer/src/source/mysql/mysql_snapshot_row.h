@@ -23,7 +23,8 @@
  *   GEOMETRY                  HEX(ST_AsWKB(c)): lower-case hex
  *
  * Column names are quoted as identifiers (backticks doubled); no data is
- * ever put into SQL text.
+ * ever put into SQL text.  The module's prefix is trib_my_snaprow_
+ * (TRIB_MY_SNAPROW_ for constants).
  */
 #ifndef TRIB_MYSQL_SNAPSHOT_ROW_H
 #define TRIB_MYSQL_SNAPSHOT_ROW_H
@@ -36,28 +37,28 @@
 #include "mysql_schema.h"
 #include "strbuf.h"
 
-typedef enum trib_my_snapkind
+typedef enum trib_my_snaprow_kind
 {
-	TRIB_MYS_NUMBER,
-	TRIB_MYS_FLOAT,
-	TRIB_MYS_DOUBLE,
-	TRIB_MYS_DATE,
-	TRIB_MYS_TIME,
-	TRIB_MYS_DATETIME,
-	TRIB_MYS_TIMESTAMP,
-	TRIB_MYS_TEXT,
-	TRIB_MYS_JSON,
-	TRIB_MYS_BINARY,
-	TRIB_MYS_BIT,
-	TRIB_MYS_GEOMETRY
-} trib_my_snapkind;
+	TRIB_MY_SNAPROW_NUMBER,
+	TRIB_MY_SNAPROW_FLOAT,
+	TRIB_MY_SNAPROW_DOUBLE,
+	TRIB_MY_SNAPROW_DATE,
+	TRIB_MY_SNAPROW_TIME,
+	TRIB_MY_SNAPROW_DATETIME,
+	TRIB_MY_SNAPROW_TIMESTAMP,
+	TRIB_MY_SNAPROW_TEXT,
+	TRIB_MY_SNAPROW_JSON,
+	TRIB_MY_SNAPROW_BINARY,
+	TRIB_MY_SNAPROW_BIT,
+	TRIB_MY_SNAPROW_GEOMETRY
+} trib_my_snaprow_kind;
 
 /* How a column of information_schema's description is read. */
-trib_my_snapkind trib_my_snapkind_of(const trib_my_colinfo *col);
+trib_my_snaprow_kind trib_my_snaprow_kind_of(const trib_my_colinfo *col);
 
 /* Append the SELECT expression that reads the column. */
-void		trib_my_snap_expr(trib_strbuf *b, const trib_my_colinfo *col,
-							  trib_my_snapkind kind);
+void		trib_my_snaprow_expr(trib_strbuf *b, const trib_my_colinfo *col,
+							  trib_my_snaprow_kind kind);
 
 /*
  * Write the value `text` (NULL: SQL NULL) of a column read by its
@@ -65,8 +66,8 @@ void		trib_my_snap_expr(trib_strbuf *b, const trib_my_colinfo *col,
  * dates become.  False with errbuf on a value that is not what the kind
  * says (naming the column).
  */
-bool		trib_my_snap_value(yajl_gen g, const trib_my_colinfo *col,
-							   trib_my_snapkind kind, int bits, const char *text,
+bool		trib_my_snaprow_value(yajl_gen g, const trib_my_colinfo *col,
+							   trib_my_snaprow_kind kind, int bits, const char *text,
 							   const char *zero_date, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_MYSQL_SNAPSHOT_ROW_H */

@@ -120,7 +120,6 @@ static const trib_snapfeed_engine my_engine = {
 	.plan = engine_plan,
 	.start = engine_start,
 	.next = engine_next,
-	.chunk_free = trib_my_snap_chunk_free,
 	.stop = engine_stop,
 	.show = engine_show,
 };
@@ -269,7 +268,7 @@ phase_free(phase *ph)
 
 /* See mysql_snapshot_run.h. */
 int
-trib_my_snapshot_phase(const char *source_name, const trib_mysql_source_conf *conf,
+trib_my_snapshot_run(const char *source_name, const trib_mysql_source_conf *conf,
 					   const trib_source_host *host, bool only, volatile sig_atomic_t *stop,
 					   uint64_t *stream_base, trib_my_tableinfo ***shapes,
 					   char *errbuf, size_t errlen)

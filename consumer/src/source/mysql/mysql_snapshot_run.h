@@ -35,7 +35,7 @@
  * the stream's schema history (NULL-terminated, the caller frees each
  * and the array), or NULL.
  */
-int			trib_my_snapshot_phase(const char *source_name,
+int			trib_my_snapshot_run(const char *source_name,
 								   const trib_mysql_source_conf *conf,
 								   const trib_source_host *host, bool only,
 								   volatile sig_atomic_t *stop, uint64_t *stream_base,

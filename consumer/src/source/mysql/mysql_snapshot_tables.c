@@ -88,11 +88,12 @@ bit_widths(MYSQL *m, trib_my_snap_table *t, char *errbuf, size_t errlen)
 
 /* Can a key column of this kind be compared as text for chunks? */
 static bool
-chunkable(trib_my_snapkind k)
+chunkable(trib_my_snaprow_kind k)
 {
-	return k == TRIB_MYS_NUMBER || k == TRIB_MYS_DATE || k == TRIB_MYS_TIME ||
-		k == TRIB_MYS_DATETIME || k == TRIB_MYS_TIMESTAMP || k == TRIB_MYS_TEXT ||
-		k == TRIB_MYS_BINARY;
+	return k == TRIB_MY_SNAPROW_NUMBER || k == TRIB_MY_SNAPROW_DATE ||
+		k == TRIB_MY_SNAPROW_TIME || k == TRIB_MY_SNAPROW_DATETIME ||
+		k == TRIB_MY_SNAPROW_TIMESTAMP || k == TRIB_MY_SNAPROW_TEXT ||
+		k == TRIB_MY_SNAPROW_BINARY;
 }
 
 /* Index of the column named `name` in t, or -1. */
@@ -178,7 +179,7 @@ msnap_describe(MYSQL *m, trib_my_infoschema *is, trib_my_snap_table *t,
 	{
 		const trib_my_colinfo *ci = &t->info->cols[c];
 
-		t->kinds[c] = trib_my_snapkind_of(ci);
+		t->kinds[c] = trib_my_snaprow_kind_of(ci);
 		if (ci->pk_pos > 0 && ci->pk_pos <= n)
 		{
 			t->key[ci->pk_pos - 1] = c;

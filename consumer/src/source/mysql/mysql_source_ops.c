@@ -266,7 +266,7 @@ my_snapshot(trib_source *src, const trib_source_host *host, bool only,
 
 	shapes_free(s);
 	s->host = host;				/* kept for declare_ddl() */
-	rc = trib_my_snapshot_phase(src->name, s->conf, host, only, stop, &s->stream_base,
+	rc = trib_my_snapshot_run(src->name, s->conf, host, only, stop, &s->stream_base,
 								&s->shapes, errbuf, errlen);
 
 	if (rc == 1 && (only || s->conf->snapshot == TRIB_MY_SNAPSHOT_ONLY))

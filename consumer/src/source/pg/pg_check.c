@@ -11,7 +11,7 @@
  * names, as the snapshot lists them: plain tables and partitions, or,
  * with the plugin option publish-via-root, plain tables and partition
  * roots), matched with the
- * plugin's own pattern rules (trib_snap_pattern_match, the snapshot's
+ * plugin's own pattern rules (trib_snaptab_pattern_match, the snapshot's
  * matcher: "schema.table" globs, '*' and '?', double-quoted parts
  * literal) and never the extension's catalog.  The captured tables are
  * recorded in the report, for the sinks' checks and the rules' column
@@ -41,7 +41,7 @@ captured(const trib_pg_source_conf *pg, const char *schema, const char *table)
 {
 	bool		bad = false;
 
-	return !trib_snap_pattern_match(TRIB_CATALOG_PATTERN, schema, table, &bad) &&
+	return !trib_snaptab_pattern_match(TRIB_CATALOG_PATTERN, schema, table, &bad) &&
 		trib_pg_source_captures(pg, schema, table);
 }
 

@@ -162,7 +162,7 @@ check_table_pattern(const char *value, char *msg, size_t msglen)
 {
 	bool		bad = false;
 
-	(void) trib_snap_pattern_match(value, "", "", &bad);
+	(void) trib_snaptab_pattern_match(value, "", "", &bad);
 	if (bad)
 		snprintf(msg, msglen, "\"%s\" is not a schema.table pattern (e.g. public.orders, "
 				 "public.*, \"My.Schema\".\"T\"; '*' and '?' are wildcards outside quotes)", value);
@@ -259,9 +259,9 @@ trib_pg_source_captures(const trib_pg_source_conf *pg, const char *schema, const
 	bool		in = pg->include_tables.count == 0;
 
 	for (size_t i = 0; !in && i < pg->include_tables.count; i++)
-		in = trib_snap_pattern_match(pg->include_tables.items[i], schema, table, &bad);
+		in = trib_snaptab_pattern_match(pg->include_tables.items[i], schema, table, &bad);
 	for (size_t i = 0; in && i < pg->exclude_tables.count; i++)
-		in = !trib_snap_pattern_match(pg->exclude_tables.items[i], schema, table, &bad);
+		in = !trib_snaptab_pattern_match(pg->exclude_tables.items[i], schema, table, &bad);
 	return in;
 }
 
@@ -300,7 +300,7 @@ pg_check_erasure(ck_ctx *c, const trib_yaml_node *at, const char *path, const vo
 		{
 			bool		bad = false;
 
-			if (trib_snap_pattern_match(pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA,
+			if (trib_snaptab_pattern_match(pg->exclude_tables.items[i], TRIB_CATALOG_SCHEMA,
 										tables[t], &bad))
 				ck_error(c, at, path, "the source's exclude_tables pattern \"%s\" matches "
 						 "%s.%s, where erasure requests come from",

@@ -201,7 +201,7 @@ pg_snapshot(trib_source *src, const trib_source_host *host, bool only,
 			volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
 	pg_state   *s = src->state;
-	int			rc = trib_pg_snapshot_phase(s->pg, src->name, s->conf, host, only,
+	int			rc = trib_snapshot_run(s->pg, src->name, s->conf, host, only,
 											stop, errbuf, errlen);
 
 	if (rc == TRIB_SNAPSHOT_DONE && (only || s->conf->snapshot == TRIB_SNAPSHOT_ONLY))

@@ -12,11 +12,11 @@
  *
  * The queue.  A FIFO of chunks (lib/chunk_queue.h) under one mutex with
  * two condition variables (not_empty for the pipeline thread, not_full
- * for workers).  `q.bytes` is the sum of the queued chunks' sizes; a worker waits while
- * adding its chunk would pass buffer_bytes, unless the queue is empty (so
- * a chunk larger than the bound still moves).  Cancellation (stop(), or an
- * error in another worker) wakes every waiter; a worker checks it between
- * chunks.
+ * for workers), put and taken through lib/chunk_wait.h: a worker waits
+ * while adding its chunk would pass buffer_bytes, unless the queue is
+ * empty (so a chunk larger than the bound still moves).  Cancellation
+ * (stop(), or an error in another worker) wakes every waiter; a worker
+ * checks it between chunks.
  */
 #include "snapshot.h"
 
@@ -25,11 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
-#include "clock.h"
+#include "chunk_wait.h"
 #include "errf.h"
 #include "snapshot_tables.h"
 #include "strbuf.h"
@@ -61,7 +60,7 @@ struct trib_snapshot
 	trib_snapfmt_enc enc;
 	trib_snapfmt_opts fmt;
 	uint64_t	wal_lsn;
-	trib_snap_table *tables;
+	trib_snaptab_table *tables;
 	int			ntables;
 
 	worker	   *workers;
@@ -75,6 +74,7 @@ struct trib_snapshot
 	int			next_table;
 	bool		cancel;
 	char		error[1024];
+	trib_chunkwait wait;		/* the waits on q (chunk_wait.h) */
 };
 
 /* A NULL-terminated copy of a NULL-terminated list (NULL stays NULL). */
@@ -130,6 +130,11 @@ trib_snapshot_new(const trib_snapshot_conf *conf, char *errbuf, size_t errlen)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->not_empty, NULL);
 	pthread_cond_init(&s->not_full, NULL);
+	s->wait = (trib_chunkwait) {
+		.mu = &s->mu,.room = &s->not_full,.ready = &s->not_empty,.q = &s->q,
+		.bound = s->conf.buffer_bytes,.stop = &s->cancel,.running = &s->running,
+		.error = s->error,
+	};
 	return s;
 }
 
@@ -252,7 +257,7 @@ lock_tables(trib_snapshot *s, char *errbuf, size_t errlen)
 
 	for (i = 0; i < s->ntables; i++)
 	{
-		trib_snap_table *t = &s->tables[i];
+		trib_snaptab_table *t = &s->tables[i];
 		char	   *qs = PQescapeIdentifier(s->coord, t->schema, strlen(t->schema));
 		char	   *qt = PQescapeIdentifier(s->coord, t->table, strlen(t->table));
 		trib_strbuf sql = {0};
@@ -282,7 +287,7 @@ trib_snapshot_prepare(trib_snapshot *s, char *errbuf, size_t errlen)
 		return false;
 	s->fmt.encoding = s->enc;
 	s->fmt.bytea_hex = s->conf.bytea_hex;
-	return trib_snap_tables_load(s->coord, &s->conf, s->enc, &s->tables, &s->ntables,
+	return trib_snaptab_load(s->coord, &s->conf, s->enc, &s->tables, &s->ntables,
 								 errbuf, errlen) && lock_tables(s, errbuf, errlen);
 }
 
@@ -319,39 +324,13 @@ trib_snapshot_ntables(const trib_snapshot *s)
 	return s->ntables;
 }
 
-trib_snap_table *
+trib_snaptab_table *
 trib_snapshot_table(trib_snapshot *s, int i)
 {
 	return &s->tables[i];
 }
 
 /* ---- the queue ---------------------------------------------------------- */
-
-void
-trib_snap_event_free(trib_event *ev)
-{
-	if (ev == NULL)
-		return;
-	ev->source = ev->connector = ev->db = ev->schema = ev->table = NULL;
-	trib_event_free(ev);
-}
-
-void
-trib_snap_chunk_free(trib_snapfeed_rows *c)
-{
-	size_t		i;
-	int			k;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < c->nev; i++)
-		trib_snap_event_free(c->evs[i]);
-	for (k = 0; c->last_key && k < c->nkey; k++)
-		free(c->last_key[k]);
-	free(c->last_key);
-	free(c->evs);
-	free(c);
-}
 
 /* Record the first error and cancel everything. */
 static void
@@ -370,49 +349,17 @@ set_error(trib_snapshot *s, const char *msg)
 static bool
 push(trib_snapshot *s, trib_snapfeed_rows *c)
 {
-	pthread_mutex_lock(&s->mu);
-	while (!s->cancel && s->q.head && s->q.bytes + c->link.bytes > s->conf.buffer_bytes)
-		pthread_cond_wait(&s->not_full, &s->mu);
-	if (s->cancel)
-	{
-		pthread_mutex_unlock(&s->mu);
-		trib_snap_chunk_free(c);
-		return false;
-	}
-	trib_chunkq_push(&s->q, &c->link);
-	pthread_cond_signal(&s->not_empty);
-	pthread_mutex_unlock(&s->mu);
-	return true;
+	if (trib_chunkwait_put(&s->wait, &c->link))
+		return true;
+	trib_snapfeed_rows_free(c);
+	return false;
 }
 
 int
 trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snapfeed_rows **out,
 				   char *errbuf, size_t errlen)
 {
-	struct timespec until;
-	int			rc = 0;
-
-	*out = NULL;
-	until = trib_clock_deadline(timeout_ms);
-	pthread_mutex_lock(&s->mu);
-	while (!s->q.head && !s->error[0] && s->running > 0 && rc == 0)
-		if (pthread_cond_timedwait(&s->not_empty, &s->mu, &until) != 0)
-			break;
-	if (s->error[0])
-	{
-		trib_errf(errbuf, errlen, "%s", s->error);
-		rc = -1;
-	}
-	else if (s->q.head)
-	{
-		*out = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q);
-		pthread_cond_signal(&s->not_full);
-		rc = 1;
-	}
-	else if (s->running == 0)
-		rc = 2;
-	pthread_mutex_unlock(&s->mu);
-	return rc;
+	return trib_snapfeed_take(&s->wait, timeout_ms, out, errbuf, errlen);
 }
 
 /* ---- rows to events ----------------------------------------------------- */
@@ -420,7 +367,7 @@ trib_snapshot_next(trib_snapshot *s, int timeout_ms, trib_snapfeed_rows **out,
 /* Add column col to the row's JSON null list jn (as the plugin's
  * json_nulls): its name, or ["name",i,...] with elems holding ",i,...". */
 static void
-note_json_null(trib_strbuf *jn, const trib_snap_column *col, const trib_strbuf *elems)
+note_json_null(trib_strbuf *jn, const trib_snaptab_column *col, const trib_strbuf *elems)
 {
 	trib_strbuf_addc(jn, jn->len ? ',' : '[');
 	if (elems)
@@ -436,7 +383,7 @@ note_json_null(trib_strbuf *jn, const trib_snap_column *col, const trib_strbuf *
 /* The row image, key and JSON null list of result row i; false with
  * errbuf. */
 static bool
-row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
+row_event(trib_snapshot *s, worker *w, const trib_snaptab_table *t, PGresult *res,
 		  int i, trib_event **out, size_t *bytes, char *errbuf, size_t errlen)
 {
 	static char connector[] = "postgresql";
@@ -452,7 +399,7 @@ row_event(trib_snapshot *s, worker *w, const trib_snap_table *t, PGresult *res,
 	trib_strbuf_addc(b, '{');
 	for (c = 0; c < t->ncols; c++)
 	{
-		const trib_snap_column *col = &t->cols[c];
+		const trib_snaptab_column *col = &t->cols[c];
 		size_t		start;
 		bool		json_null;
 
@@ -508,7 +455,7 @@ static bool
 make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snapfeed_rows **out,
 		   char *errbuf, size_t errlen)
 {
-	const trib_snap_table *t = &s->tables[ti];
+	const trib_snaptab_table *t = &s->tables[ti];
 	trib_snapfeed_rows *c = trib_xcalloc(1, sizeof(*c));
 	int			n = PQntuples(res),
 				i;
@@ -521,7 +468,7 @@ make_chunk(trib_snapshot *s, worker *w, int ti, PGresult *res, trib_snapfeed_row
 	{
 		if (!row_event(s, w, t, res, i, &c->evs[i], &c->link.bytes, errbuf, errlen))
 		{
-			trib_snap_chunk_free(c);
+			trib_snapfeed_rows_free(c);
 			return false;
 		}
 		c->nev++;
@@ -551,7 +498,7 @@ cancelled(trib_snapshot *s)
 
 /* Send a table's chunk query: the first, or the one after key. */
 static bool
-send_chunk_query(PGconn *conn, const trib_snap_table *t, const char *first,
+send_chunk_query(PGconn *conn, const trib_snaptab_table *t, const char *first,
 				 const char *next, const Oid *types, char *const *key)
 {
 	return key ? PQsendQueryParams(conn, next, t->norder, types,
@@ -573,7 +520,7 @@ take_result(PGconn *conn)
 
 /* Replace *key with the texts of the ordering key in the last row. */
 static void
-last_key(const trib_snap_table *t, PGresult *res, char ***key)
+last_key(const trib_snaptab_table *t, PGresult *res, char ***key)
 {
 	int			i,
 				n = PQntuples(res);
@@ -594,9 +541,9 @@ last_key(const trib_snap_table *t, PGresult *res, char ***key)
 static bool
 read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size_t errlen)
 {
-	trib_snap_table *t = &s->tables[ti];
-	char	   *first = trib_snap_table_sql(conn, t, false, s->conf.chunk_rows);
-	char	   *next = trib_snap_table_sql(conn, t, true, s->conf.chunk_rows);
+	trib_snaptab_table *t = &s->tables[ti];
+	char	   *first = trib_snaptab_sql(conn, t, false, s->conf.chunk_rows);
+	char	   *next = trib_snaptab_sql(conn, t, true, s->conf.chunk_rows);
 	Oid		   *types = trib_xcalloc((size_t) t->norder, sizeof(Oid));
 	char	  **key = NULL;
 	bool		ok,
@@ -659,8 +606,8 @@ read_keyed(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size
 static bool
 read_cursor(trib_snapshot *s, worker *w, PGconn *conn, int ti, char *errbuf, size_t errlen)
 {
-	trib_snap_table *t = &s->tables[ti];
-	char	   *sel = trib_snap_table_sql(conn, t, false, 0);
+	trib_snaptab_table *t = &s->tables[ti];
+	char	   *sel = trib_snaptab_sql(conn, t, false, 0);
 	trib_strbuf sql = {0};
 	char		fetch[64];
 	bool		ok;
@@ -700,7 +647,7 @@ claim_table(trib_snapshot *s)
 	pthread_mutex_lock(&s->mu);
 	while (!s->cancel && s->next_table < s->ntables)
 	{
-		trib_snap_table *t = &s->tables[s->next_table++];
+		trib_snaptab_table *t = &s->tables[s->next_table++];
 
 		if (!t->skip)
 		{
@@ -788,7 +735,7 @@ trib_snapshot_stop(trib_snapshot *s)
 			s->workers[i].started = false;
 		}
 	while ((c = (trib_snapfeed_rows *) trib_chunkq_pop(&s->q)) != NULL)
-		trib_snap_chunk_free(c);
+		trib_snapfeed_rows_free(c);
 }
 
 void
@@ -802,7 +749,7 @@ trib_snapshot_free(trib_snapshot *s)
 		PQclear(PQexec(s->coord, "COMMIT"));
 		PQfinish(s->coord);
 	}
-	trib_snap_tables_free(s->tables, s->ntables);
+	trib_snaptab_free(s->tables, s->ntables);
 	free(s->workers);
 	free(s->dsn);
 	free(s->source_name);

@@ -46,16 +46,16 @@
 #include "event.h"
 #include "snapshot_feed.h"
 #include "snapshot_format.h"
-#include "snapshot_tables.h"	/* trib_snapshot_conf, trib_snap_table */
+#include "snapshot_tables.h"	/* trib_snapshot_conf, trib_snaptab_table */
 
 typedef struct trib_snapshot trib_snapshot;
 
 /*
  * A chunk (trib_snapfeed_rows, snapshot_feed.h) of rows of one table, in
- * key order.  Its events own their row image and key, but borrow source,
- * connector, db, schema and table from the engine (one copy per engine,
- * not per row): whoever frees an event first calls
- * trib_snap_event_release() on it.
+ * key order, freed with trib_snapfeed_rows_free().  Its events own their
+ * row image and key, but borrow source, connector, db, schema and table
+ * from the engine (one copy per engine, not per row), as trib_event_free()
+ * expects.
  */
 
 /* Validate and copy conf; connects nothing. */
@@ -77,23 +77,18 @@ bool		trib_snapshot_slot_lsn(trib_snapshot *s, const char *slot,
 								   uint64_t *out, char *errbuf, size_t errlen);
 
 int			trib_snapshot_ntables(const trib_snapshot *s);
-trib_snap_table *trib_snapshot_table(trib_snapshot *s, int i);
+trib_snaptab_table *trib_snapshot_table(trib_snapshot *s, int i);
 
 /* Start the workers. */
 bool		trib_snapshot_start(trib_snapshot *s, char *errbuf, size_t errlen);
 
 /*
- * Take the next chunk: 1 and *out (free with trib_snap_chunk_free()),
+ * Take the next chunk: 1 and *out (the caller's),
  * 0 on timeout, 2 when every table is read and the queue is empty, -1 on
  * error (errbuf).
  */
 int			trib_snapshot_next(trib_snapshot *s, int timeout_ms,
 							   trib_snapfeed_rows **out, char *errbuf, size_t errlen);
-
-void		trib_snap_chunk_free(trib_snapfeed_rows *c);
-
-/* Free a snapshot event (its borrowed strings are left alone). */
-void		trib_snap_event_free(trib_event *ev);
 
 /* Stop the workers (cancel), join them, drop queued chunks. */
 void		trib_snapshot_stop(trib_snapshot *s);

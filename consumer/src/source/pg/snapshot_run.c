@@ -165,7 +165,7 @@ engine_plan(void *eng, trib_snapfeed *f, trib_snapprog *prev)
 	phase	   *ph = eng;
 	for (int i = 0; i < trib_snapshot_ntables(ph->snap); i++)
 	{
-		trib_snap_table *t = trib_snapshot_table(ph->snap, i);
+		trib_snaptab_table *t = trib_snapshot_table(ph->snap, i);
 
 		(void) trib_snapfeed_plan_table(f, prev, &t->rel, t->schema, t->table, t->estimate,
 										t->norder, &t->skip, &t->nafter, &t->after);
@@ -204,7 +204,6 @@ static const trib_snapfeed_engine pg_engine = {
 	.plan = engine_plan,
 	.start = engine_start,
 	.next = engine_next,
-	.chunk_free = trib_snap_chunk_free,
 	.stop = engine_stop,
 	.show = engine_show,
 };
@@ -298,7 +297,7 @@ phase_free(phase *ph)
 
 /* See snapshot_run.h. */
 int
-trib_pg_snapshot_phase(trib_source_pg *src, const char *source_name,
+trib_snapshot_run(trib_source_pg *src, const char *source_name,
 					   const trib_pg_source_conf *pg, const trib_source_host *host,
 					   bool only, volatile sig_atomic_t *stop,
 					   char *errbuf, size_t errlen)

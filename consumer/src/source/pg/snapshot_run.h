@@ -25,7 +25,7 @@
  * (`tributary snapshot`).  Returns 1 when the snapshot is complete or not
  * needed, 0 when *stop interrupted it (progress saved), -1 on error.
  */
-int			trib_pg_snapshot_phase(trib_source_pg *src, const char *source_name,
+int			trib_snapshot_run(trib_source_pg *src, const char *source_name,
 								   const trib_pg_source_conf *pg,
 								   const trib_source_host *host, bool only,
 								   volatile sig_atomic_t *stop,

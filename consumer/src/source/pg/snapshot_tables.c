@@ -122,7 +122,7 @@ pattern_part(const char **pp, trib_strbuf *out, bool *literal)
 }
 
 bool
-trib_snap_pattern_match(const char *pattern, const char *schema,
+trib_snaptab_pattern_match(const char *pattern, const char *schema,
 						const char *table, bool *bad)
 {
 	trib_strbuf sp = {0},
@@ -157,15 +157,15 @@ selected(const trib_snapshot_conf *conf, const char *schema, const char *table,
 	bool		in = conf->include == NULL || conf->include[0] == NULL;
 
 	for (p = conf->include; p && *p && !in; p++)
-		in = trib_snap_pattern_match(*p, schema, table, bad);
+		in = trib_snaptab_pattern_match(*p, schema, table, bad);
 	for (p = conf->exclude; p && *p && in; p++)
-		if (trib_snap_pattern_match(*p, schema, table, bad))
+		if (trib_snaptab_pattern_match(*p, schema, table, bad))
 			in = false;
 	if (in && conf->restrict_to && conf->restrict_to[0])
 	{
 		in = false;
 		for (p = conf->restrict_to; *p && !in; p++)
-			in = trib_snap_pattern_match(*p, schema, table, bad);
+			in = trib_snaptab_pattern_match(*p, schema, table, bad);
 	}
 	if (*bad)
 		trib_errf(errbuf, errlen, "snapshot: malformed table pattern in include_tables, exclude_tables or snapshot_tables "
@@ -305,7 +305,7 @@ json_key(const char *name, trib_snapfmt_enc enc)
 
 /* The quoted identifier, plus a cast where the text must change. */
 static char *
-column_expr(PGconn *conn, const trib_snap_column *c)
+column_expr(PGconn *conn, const trib_snaptab_column *c)
 {
 	char	   *q = PQescapeIdentifier(conn, c->name, strlen(c->name));
 	const char *cast = "";
@@ -346,7 +346,7 @@ key_position(PGresult *res, int i, int f, int *pos, int ncols)
 
 /* Columns, types and keys of one table. */
 static bool
-load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapfmt_enc enc,
+load_columns(PGconn *conn, trib_snaptab_table *t, const char *relid, trib_snapfmt_enc enc,
 			 char *errbuf, size_t errlen)
 {
 	PGresult   *res = query1(conn,
@@ -377,7 +377,7 @@ load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapfmt_e
 	if (res == NULL)
 		return false;
 	t->ncols = PQntuples(res);
-	t->cols = trib_xcalloc(t->ncols ? (size_t) t->ncols : 1, sizeof(trib_snap_column));
+	t->cols = trib_xcalloc(t->ncols ? (size_t) t->ncols : 1, sizeof(trib_snaptab_column));
 	t->rel.columns = trib_xcalloc(t->ncols ? (size_t) t->ncols : 1, sizeof(trib_column));
 	t->rel.ncolumns = t->ncols;
 	t->rel.schema = trib_xstrdup(t->schema);
@@ -387,7 +387,7 @@ load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapfmt_e
 	ripos = trib_xcalloc((size_t) t->ncols + 1, sizeof(int));
 	for (i = 0; i < t->ncols; i++)
 	{
-		trib_snap_column *c = &t->cols[i];
+		trib_snaptab_column *c = &t->cols[i];
 		trib_column *rc = &t->rel.columns[i];
 
 		c->name = trib_xstrdup(PQgetvalue(res, i, 0));
@@ -436,15 +436,15 @@ load_columns(PGconn *conn, trib_snap_table *t, const char *relid, trib_snapfmt_e
 static int
 by_size(const void *a, const void *b)
 {
-	const trib_snap_table *x = a,
+	const trib_snaptab_table *x = a,
 			   *y = b;
 
 	return x->estimate < y->estimate ? 1 : x->estimate > y->estimate ? -1 : 0;
 }
 
 bool
-trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
-					  trib_snapfmt_enc enc, trib_snap_table **out, int *n,
+trib_snaptab_load(PGconn *conn, const trib_snapshot_conf *conf,
+					  trib_snapfmt_enc enc, trib_snaptab_table **out, int *n,
 					  char *errbuf, size_t errlen)
 {
 	const char *root = conf->publish_via_root ? "true" : "false";
@@ -461,7 +461,7 @@ trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
 							 "AND CASE WHEN $1::bool THEN c.relkind IN ('r', 'p') AND NOT c.relispartition "
 							 "  ELSE c.relkind = 'r' END "
 							 "ORDER BY n.nspname, c.relname", root, errbuf, errlen);
-	trib_snap_table *t;
+	trib_snaptab_table *t;
 	int			i,
 				k = 0;
 	bool		bad = false;
@@ -471,7 +471,7 @@ trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
 	t = trib_xcalloc((size_t) PQntuples(res) + 1, sizeof(*t));
 	for (i = 0; i < PQntuples(res); i++)
 	{
-		trib_snap_table *e = &t[k];
+		trib_snaptab_table *e = &t[k];
 
 		if (!selected(conf, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), errbuf, errlen, &bad))
 		{
@@ -493,7 +493,7 @@ trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
 	PQclear(res);
 	if (bad)
 	{
-		trib_snap_tables_free(t, k);
+		trib_snaptab_free(t, k);
 		return false;
 	}
 	qsort(t, (size_t) k, sizeof(*t), by_size);
@@ -504,7 +504,7 @@ trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
 
 /* The ordering columns, quoted and comma-separated. */
 static void
-add_order_columns(trib_strbuf *b, PGconn *conn, const trib_snap_table *t)
+add_order_columns(trib_strbuf *b, PGconn *conn, const trib_snaptab_table *t)
 {
 	for (int i = 0; i < t->norder; i++)
 	{
@@ -519,7 +519,7 @@ add_order_columns(trib_strbuf *b, PGconn *conn, const trib_snap_table *t)
 }
 
 char *
-trib_snap_table_sql(PGconn *conn, const trib_snap_table *t, bool next, int limit)
+trib_snaptab_sql(PGconn *conn, const trib_snaptab_table *t, bool next, int limit)
 {
 	trib_strbuf b = {0};
 	char	   *qs = PQescapeIdentifier(conn, t->schema, strlen(t->schema));
@@ -555,7 +555,7 @@ trib_snap_table_sql(PGconn *conn, const trib_snap_table *t, bool next, int limit
 }
 
 void
-trib_snap_tables_free(trib_snap_table *t, int n)
+trib_snaptab_free(trib_snaptab_table *t, int n)
 {
 	int			i,
 				j;

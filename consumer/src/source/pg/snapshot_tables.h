@@ -1,6 +1,8 @@
 /*
  * snapshot_tables.h: which tables a snapshot reads, and how (columns,
  * types, key, queries).  Used by snapshot.c; see snapshot_tables.c.
+ * The module's prefix is trib_snaptab_; trib_snapshot_conf is the
+ * engine's (snapshot.h), only defined here.
  */
 #ifndef TRIB_SNAPSHOT_TABLES_H
 #define TRIB_SNAPSHOT_TABLES_H
@@ -34,7 +36,7 @@ typedef struct trib_snapshot_conf
 } trib_snapshot_conf;
 
 /* One table as the engine reads it. */
-typedef struct trib_snap_column
+typedef struct trib_snaptab_column
 {
 	char	   *name;
 	char	   *json_key;		/* "name": under the encoding's rules */
@@ -43,16 +45,16 @@ typedef struct trib_snap_column
 	trib_snapfmt_type *type;
 	char	   *expr;			/* select expression (quoted, maybe cast) */
 	bool		in_key;			/* part of the event key */
-} trib_snap_column;
+} trib_snaptab_column;
 
-typedef struct trib_snap_table
+typedef struct trib_snaptab_table
 {
 	char	   *schema;
 	char	   *table;
 	char		relkind;
 	double		estimate;		/* rows (reltuples), <0 unknown */
 	int			ncols;
-	trib_snap_column *cols;
+	trib_snaptab_column *cols;
 	int			norder;			/* ordering key columns (0: cursor pass) */
 	int		   *order;			/* their column indexes, in index order */
 	trib_relation rel;			/* the events' ev->rel */
@@ -61,7 +63,7 @@ typedef struct trib_snap_table
 	int			nafter;
 	char	  **after;			/* resume after this key (texts) or NULL */
 	bool		claimed;		/* a worker took it */
-} trib_snap_table;
+} trib_snaptab_table;
 
 /*
  * Does schema.table match one of the patterns (the plugin's
@@ -69,7 +71,7 @@ typedef struct trib_snap_table
  * double quotes, a quoted part literal)?  A malformed pattern matches
  * nothing and sets *bad.
  */
-bool		trib_snap_pattern_match(const char *pattern, const char *schema,
+bool		trib_snaptab_pattern_match(const char *pattern, const char *schema,
 									const char *table, bool *bad);
 
 /*
@@ -78,14 +80,14 @@ bool		trib_snap_pattern_match(const char *pattern, const char *schema,
  * publish_via_root), filtered by conf->include/exclude, largest first,
  * with their columns, types and key.  *out is a new array of *n entries.
  */
-bool		trib_snap_tables_load(PGconn *conn, const trib_snapshot_conf *conf,
-								  trib_snapfmt_enc enc, trib_snap_table **out, int *n,
+bool		trib_snaptab_load(PGconn *conn, const trib_snapshot_conf *conf,
+								  trib_snapfmt_enc enc, trib_snaptab_table **out, int *n,
 								  char *errbuf, size_t errlen);
 
 /* The chunk query of a table: first (no key yet) or next (after $1..). */
-char	   *trib_snap_table_sql(PGconn *conn, const trib_snap_table *t,
+char	   *trib_snaptab_sql(PGconn *conn, const trib_snaptab_table *t,
 								bool next, int limit);
 
-void		trib_snap_tables_free(trib_snap_table *t, int n);
+void		trib_snaptab_free(trib_snaptab_table *t, int n);
 
 #endif							/* TRIB_SNAPSHOT_TABLES_H */
