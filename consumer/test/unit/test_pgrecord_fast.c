@@ -215,6 +215,32 @@ test_fast_truncated_records_match_yajl(void **state)
 	trib_pgrec_parser_free(slow);
 }
 
+/* pgr_same_short (pgrecord_int.h) says what memcmp says, for every
+ * length up to 40 and one differing byte at each position. */
+static void
+test_same_short_matches_memcmp(void **state)
+{
+	char		a[48],
+				b[48];
+
+	(void) state;
+	for (size_t n = 0; n <= 40; n++)
+	{
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (char) ('a' + i % 26);
+		if (!pgr_same_short(a, b, n))
+			fail_msg("length %zu: equal bytes judged different", n);
+		for (size_t d = 0; d < n; d++)
+		{
+			b[d] ^= 0x20;
+			if (pgr_same_short(a, b, n) != (memcmp(a, b, n) == 0))
+				fail_msg("length %zu, byte %zu differs: expected %d, got %d", n, d,
+						 memcmp(a, b, n) == 0, pgr_same_short(a, b, n));
+			b[d] ^= 0x20;
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -222,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_fast_usual_records_match_yajl),
 		cmocka_unit_test(test_fast_other_records_match_yajl),
 		cmocka_unit_test(test_fast_truncated_records_match_yajl),
+		cmocka_unit_test(test_same_short_matches_memcmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,6 +191,24 @@ pgr_field_hash(const char *k, size_t n)
 			(unsigned char) k[n - 1] * 3u) & (PGR_FIELD_SLOTS - 1);
 }
 
+/* Are the w bytes (8, 4 or 2, a constant where it is inlined) at a + i
+ * and b + i, and those at a + j and b + j, the same?  Each read into a
+ * zeroed word, so its unused bytes compare equal. */
+static inline bool
+pgr_same_words(const char *a, const char *b, size_t i, size_t j, size_t w)
+{
+	uint64_t	x = 0,
+				y = 0,
+				u = 0,
+				v = 0;
+
+	memcpy(&x, a + i, w);
+	memcpy(&y, b + i, w);
+	memcpy(&u, a + j, w);
+	memcpy(&v, b + j, w);
+	return ((x ^ y) | (u ^ v)) == 0;
+}
+
 /* Are the n bytes at a and b the same?  For short names: words that
  * overlap (the first and the last 8, 4 or 2 bytes; up to 32 bytes, also
  * the second and the last but one 8), read within [0, n) of each,
@@ -198,53 +216,15 @@ pgr_field_hash(const char *k, size_t n)
 static inline bool
 pgr_same_short(const char *a, const char *b, size_t n)
 {
-	uint64_t	x,
-				y,
-				u,
-				v;
-	uint32_t	x4,
-				y4,
-				u4,
-				v4;
-	uint16_t	x2,
-				y2,
-				u2,
-				v2;
-
+	if (n > 32)
+		return memcmp(a, b, n) == 0;
 	if (n >= 8)
-	{
-		if (n > 32)
-			return memcmp(a, b, n) == 0;
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		memcpy(&u, a + n - 8, 8);
-		memcpy(&v, b + n - 8, 8);
-		if (((x ^ y) | (u ^ v)) != 0)
-			return false;
-		if (n <= 16)
-			return true;
-		memcpy(&x, a + 8, 8);
-		memcpy(&y, b + 8, 8);
-		memcpy(&u, a + n - 16, 8);
-		memcpy(&v, b + n - 16, 8);
-		return ((x ^ y) | (u ^ v)) == 0;
-	}
+		return pgr_same_words(a, b, 0, n - 8, 8) &&
+			(n <= 16 || pgr_same_words(a, b, 8, n - 16, 8));
 	if (n >= 4)
-	{
-		memcpy(&x4, a, 4);
-		memcpy(&y4, b, 4);
-		memcpy(&u4, a + n - 4, 4);
-		memcpy(&v4, b + n - 4, 4);
-		return ((x4 ^ y4) | (u4 ^ v4)) == 0;
-	}
+		return pgr_same_words(a, b, 0, n - 4, 4);
 	if (n >= 2)
-	{
-		memcpy(&x2, a, 2);
-		memcpy(&y2, b, 2);
-		memcpy(&u2, a + n - 2, 2);
-		memcpy(&v2, b + n - 2, 2);
-		return ((x2 ^ y2) | (u2 ^ v2)) == 0;
-	}
+		return pgr_same_words(a, b, 0, n - 2, 2);
 	return n == 0 || a[0] == b[0];
 }
 
