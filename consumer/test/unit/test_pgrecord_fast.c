@@ -215,6 +215,40 @@ test_fast_truncated_records_match_yajl(void **state)
 	trib_pgrec_parser_free(slow);
 }
 
+/* The fast scan tries first the key that followed the previous one in
+ * the last record (pstate.follow): records in the usual order, in
+ * another order, and keys that look like the guess but are not it (a
+ * byte shorter or longer, cut off, repeated) give what yajl gives. */
+static void
+test_fast_key_guesses_match_yajl(void **state)
+{
+	static const char *const seq[] = {
+		CHG("insert") ",\"new\":" ROW "}",
+		CHG("insert") ",\"new\":" ROW "}",
+		"{\"xid\":725,\"kind\":\"insert\",\"ts\":\"2026-12-06T03:23:20.787576Z\",\"commit_lsn\":\"0/E86E408\",\"seq\":7,\"lsn\":\"0/153C218\",\"table\":\"bench_events\",\"schema\":\"public\",\"new\":{\"id\":2}}",
+		CHG("insert") ",\"new\":" ROW "}",
+		"{\"kind\":\"insert\",\"xi\":725}",
+		"{\"kind\":\"insert\",\"xidd\":725}",
+		"{\"kind\":\"insert\",\"xid\":725,\"kind\":\"insert\"}",
+		"{\"kind\":\"insert\",\"xid",
+		"{\"kind\":\"insert\",\"xid\"",
+		"{\"kind\":\"insert\",\"x\"",
+		HEAD("begin") "}",
+		HEAD("commit") ",\"end_lsn\":\"0/E86E438\",\"changes\":1}",
+		CHG("delete") ",\"old\":{\"id\":1}}",
+		CHG("delete") ",\"old\":{\"id\":1}}",
+	};
+	trib_pgrec_parser *fast,
+			   *slow;
+
+	(void) state;
+	parsers(&fast, &slow);
+	for (size_t i = 0; i < NREC(seq); i++)
+		compare(fast, slow, seq[i]);
+	trib_pgrec_parser_free(fast);
+	trib_pgrec_parser_free(slow);
+}
+
 /* pgr_same_short (pgrecord_int.h) says what memcmp says, for every
  * length up to 40 and one differing byte at each position. */
 static void
@@ -248,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_fast_usual_records_match_yajl),
 		cmocka_unit_test(test_fast_other_records_match_yajl),
 		cmocka_unit_test(test_fast_truncated_records_match_yajl),
+		cmocka_unit_test(test_fast_key_guesses_match_yajl),
 		cmocka_unit_test(test_same_short_matches_memcmp),
 	};
 

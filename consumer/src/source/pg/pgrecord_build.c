@@ -171,11 +171,23 @@ field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Check presence and types of fields against the kind's spec. */
+/* Check presence and types of fields against the kind's spec: at once
+ * on the masks (st->tmask) when all is well, else field by field in the
+ * spec's order, which finds the first fault to report. */
 bool
 pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 {
 	int			j;
+	uint64_t	set = 0,
+				ok = 0;
+
+	for (j = 0; j <= TRIB_J_ARRAY; j++)
+	{
+		set |= st->tmask[j];
+		ok |= st->tmask[j] & pgr_spec_ok[kind][j];
+	}
+	if ((pgr_spec_req[kind] & ~set) == 0 && (pgr_spec_named[kind] & set & ~ok) == 0)
+		return true;
 
 	for (j = 0; j < pgr_spec_nfields[kind]; j++)
 	{

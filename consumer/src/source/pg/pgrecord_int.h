@@ -103,6 +103,9 @@ struct trib_pgrec_parser
 	uint64_t	last_clsn_val;
 	memberlist	img[2];
 	bool		fast;			/* try pgrecord_fast.c first (default) */
+	/* the order of the last records' top-level fields, for the fast
+	 * scan's guess of the next key (pstate.follow) */
+	unsigned char follow[NFIELDS + 1];
 };
 
 typedef struct strlist
@@ -151,6 +154,15 @@ typedef struct pstate
 	int			topkey;			/* F_* of the current top-level member */
 	size_t		after_key;		/* offset after the last top-level key */
 	field		f[NFIELDS];
+	/* bit F_* set in tmask[t]: the field is set with JSON kind t (filled
+	 * as the fast scan goes, or from f[] after yajl's parse), for the
+	 * per-kind check (pgr_check_spec) */
+	uint64_t	tmask[TRIB_J_ARRAY + 1];
+	/* NULL, or per F_* (NFIELDS: the record's start) the F_* + 1 of the
+	 * top-level field that followed it in the last record the fast scan
+	 * read (0: none yet); it tries that key first (pgrecord_fast.c) and
+	 * writes what it found.  The parser's (follow), kept across records. */
+	unsigned char *follow;
 	/* depth 2 */
 	size_t		prev_end;		/* end of the last depth-2 token of an image */
 	memberlist	img[2];			/* 0 old, 1 new */
@@ -178,9 +190,15 @@ extern kind_spec pgr_specs[NKINDS];
  * empty) indexed by pgr_field_hash(), filled by init_specs(); and per
  * kind, the fields its spec names, so checks visit only those. */
 #define PGR_FIELD_SLOTS 128
+_Static_assert(NFIELDS <= 64, "a bit per field in a uint64_t");
 extern unsigned char pgr_field_slot[PGR_FIELD_SLOTS];
 extern unsigned char pgr_spec_fields[NKINDS][NFIELDS];
 extern unsigned char pgr_spec_nfields[NKINDS];
+/* Per kind, as bits F_*: the fields its spec requires, those it names,
+ * and per JSON kind t those for which t is the right kind. */
+extern uint64_t pgr_spec_req[NKINDS];
+extern uint64_t pgr_spec_named[NKINDS];
+extern uint64_t pgr_spec_ok[NKINDS][TRIB_J_ARRAY + 1];
 extern size_t pgr_kind_len[NKINDS];
 
 /* The hash of a field name of n > 0 bytes, for pgr_field_slot[]. */

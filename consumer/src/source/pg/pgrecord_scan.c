@@ -528,8 +528,19 @@ static void
 yajl_restart(pstate *st)
 {
 	memset(st->f, 0, sizeof(st->f));
+	memset(st->tmask, 0, sizeof(st->tmask));
 	st->img[0].n = 0;
 	st->img[1].n = 0;
+}
+
+/* st->tmask from st->f, after yajl's parse (the fast scan fills it as
+ * it goes). */
+static void
+fill_tmask(pstate *st)
+{
+	for (int k = 0; k < NFIELDS; k++)
+		if (st->f[k].set)
+			st->tmask[st->f[k].type] |= (uint64_t) 1 << k;
 }
 
 /* Parse one record: the fast scan of our plugin's usual records, and
@@ -553,6 +564,7 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	st.text = text;
 	st.len = len;
 	st.topkey = F_UNKNOWN;
+	st.follow = p->follow;
 	if (!p->fast || !pgr_fast_scan(&st))
 	{
 		yajl_restart(&st);
@@ -565,6 +577,7 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 		ys = yajl_parse(st.h, (const unsigned char *) text, len);
 		if (ys == yajl_status_ok)
 			ys = yajl_complete_parse(st.h);
+		fill_tmask(&st);
 	}
 	else
 		ys = yajl_status_ok;
