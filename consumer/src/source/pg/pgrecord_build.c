@@ -2,7 +2,7 @@
  * pgrecord_build.c: from a parsed record (pstate, pgrecord_int.h) to a
  * trib_pgrec: the required fields per kind (pgr_check_spec), the tags
  * every record carries (xid, lsn, seq, ts: pgr_fill_tags, which keeps the
- * last ts and commit_lsn parsed, since every record of a transaction
+ * last xid, ts and commit_lsn parsed, since every record of a transaction
  * repeats them),
  * the event of a change with its key built from the raw members of its
  * image (pgr_build_event), and a relation record's entry in the relation
@@ -273,7 +273,7 @@ static const char *
 intern_name(trib_pgrec_parser *p, int which, const char *s, size_t n)
 {
 	if (p->last_name[which] && p->last_name_len[which] == n &&
-		memcmp(p->last_name[which], s, n) == 0)
+		pgr_same_short(p->last_name[which], s, n))
 		return p->last_name[which];
 	p->last_name[which] = trib_intern_get(p->names, s, n);
 	p->last_name_len[which] = n;
@@ -475,6 +475,15 @@ same_text(const field *f, const char *mem, size_t len)
 	return len > 0 && f->slen == len && pgr_same_short(f->str, mem, len);
 }
 
+/* The raw text of field f (a number) equal to a remembered one of len
+ * bytes? */
+static bool
+same_span(const pstate *st, int f, const char *mem, size_t len)
+{
+	return len > 0 && st->f[f].end - st->f[f].start == len &&
+		pgr_same_short(st->text + st->f[f].start, mem, len);
+}
+
 /* Remember a parsed text (when it fits) for the next record. */
 static void
 remember(const field *f, char *mem, size_t cap, size_t *len)
@@ -494,9 +503,21 @@ pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 {
 	uint64_t	v;
 
-	if (!field_uint(st, F_XID, UINT32_MAX, &v, errbuf, errlen))
-		return false;
-	rec->xid = (uint32_t) v;
+	if (same_span(st, F_XID, p->last_xid, p->last_xid_len))
+		rec->xid = p->last_xid_val;
+	else
+	{
+		if (!field_uint(st, F_XID, UINT32_MAX, &v, errbuf, errlen))
+			return false;
+		rec->xid = (uint32_t) v;
+		p->last_xid_len = 0;
+		if (st->f[F_XID].end - st->f[F_XID].start <= sizeof(p->last_xid))
+		{
+			p->last_xid_len = st->f[F_XID].end - st->f[F_XID].start;
+			memcpy(p->last_xid, st->text + st->f[F_XID].start, p->last_xid_len);
+			p->last_xid_val = rec->xid;
+		}
+	}
 	if (st->f[F_SUBXID].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_SUBXID, UINT32_MAX, &v, errbuf, errlen))

@@ -92,8 +92,11 @@ struct trib_pgrec_parser
 	const char *rel_schema;
 	const char *rel_table;
 	const trib_pgrel *rel_last;	/* NULL: no entry */
-	/* the last ts and commit_lsn parsed: every record of a transaction
-	 * repeats them */
+	/* the last xid, ts and commit_lsn parsed: every record of a
+	 * transaction repeats them */
+	char		last_xid[10];	/* the raw digits (up to UINT32_MAX's 10) */
+	size_t		last_xid_len;
+	uint32_t	last_xid_val;
 	char		last_ts[40];
 	size_t		last_ts_len;
 	int64_t		last_ts_ms;
