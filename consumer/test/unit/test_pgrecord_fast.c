@@ -249,6 +249,43 @@ test_fast_key_guesses_match_yajl(void **state)
 	trib_pgrec_parser_free(slow);
 }
 
+/* A parse leaves nothing behind in the parser's state (pstate, cleared
+ * field by field after each record): every record parsed right after
+ * each other record gives what a new parser gives. */
+static void
+test_parse_after_any_record_matches_new_parser(void **state)
+{
+	const char *all[NREC(taken) + NREC(checked) + NREC(handed)];
+	size_t		n = 0;
+
+	(void) state;
+	for (size_t i = 0; i < NREC(taken); i++)
+		all[n++] = taken[i];
+	for (size_t i = 0; i < NREC(checked); i++)
+		all[n++] = checked[i];
+	for (size_t i = 0; i < NREC(handed); i++)
+		all[n++] = handed[i];
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+		{
+			trib_pgrec_parser *used,
+					   *fresh,
+					   *slow;
+			trib_pgrec *r = NULL;
+			char		err[256];
+
+			parsers(&used, &slow);
+			trib_pgrec_parser_free(slow);
+			parsers(&fresh, &slow);
+			trib_pgrec_parser_free(slow);
+			(void) trib_pgrec_parser_parse(used, all[i], strlen(all[i]), &r, err, sizeof(err));
+			trib_pgrec_free(r);
+			compare(used, fresh, all[j]);
+			trib_pgrec_parser_free(used);
+			trib_pgrec_parser_free(fresh);
+		}
+}
+
 /* pgr_same_short (pgrecord_int.h) says what memcmp says, for every
  * length up to 40 and one differing byte at each position. */
 static void
@@ -283,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_fast_other_records_match_yajl),
 		cmocka_unit_test(test_fast_truncated_records_match_yajl),
 		cmocka_unit_test(test_fast_key_guesses_match_yajl),
+		cmocka_unit_test(test_parse_after_any_record_matches_new_parser),
 		cmocka_unit_test(test_same_short_matches_memcmp),
 	};
 

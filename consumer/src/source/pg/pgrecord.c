@@ -252,6 +252,8 @@ trib_pgrec_parser_new(const char *source, const char *db)
 	trib_arena_init(&p->scratch, 0);
 	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
+	p->st = trib_xmalloc(sizeof(*p->st));
+	memset(p->st, 0, sizeof(*p->st));
 	p->fast = true;
 	init_specs();
 	return p;
@@ -273,6 +275,7 @@ trib_pgrec_parser_free(trib_pgrec_parser *p)
 	trib_pgrelcache_free(p->rels);
 	free(p->img[0].m);
 	free(p->img[1].m);
+	free(p->st);
 	trib_arena_free(&p->scratch);
 	trib_intern_free(p->names);
 	free(p->source);

@@ -105,6 +105,7 @@ struct trib_pgrec_parser
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
 	memberlist	img[2];
+	struct pstate *st;			/* the parse state, zeroed between parses */
 	bool		fast;			/* try pgrecord_fast.c first (default) */
 	/* the order of the last records' top-level fields, for the fast
 	 * scan's guess of the next key (pstate.follow) */
@@ -147,6 +148,13 @@ enum
 	NCOLF, C_UNKNOWN = NCOLF
 };
 
+/*
+ * The parse state of one record.  It lives in the parser (p->st) and is
+ * all zero between parses: a parse sets arena, text, len, topkey, follow
+ * and img, and pstate_clear() (pgrecord_scan.c) zeroes what came before
+ * tmask whole, and of f[] only the fields that tmask says were set,
+ * instead of 1.3 KB per record.
+ */
 typedef struct pstate
 {
 	trib_arena *arena;			/* strings and names of this parse */
@@ -156,11 +164,6 @@ typedef struct pstate
 	int			depth;
 	int			topkey;			/* F_* of the current top-level member */
 	size_t		after_key;		/* offset after the last top-level key */
-	field		f[NFIELDS];
-	/* bit F_* set in tmask[t]: the field is set with JSON kind t (filled
-	 * as the fast scan goes, or from f[] after yajl's parse), for the
-	 * per-kind check (pgr_check_spec) */
-	uint64_t	tmask[TRIB_J_ARRAY + 1];
 	/* NULL, or per F_* (NFIELDS: the record's start) the F_* + 1 of the
 	 * top-level field that followed it in the last record the fast scan
 	 * read (0: none yet); it tries that key first (pgrecord_fast.c) and
@@ -179,6 +182,12 @@ typedef struct pstate
 	trib_pgcol *cols;
 	size_t		ncols;
 	size_t		capcols;
+	/* bit F_* set in tmask[t]: the field is set with JSON kind t (filled
+	 * as the fast scan goes, or from f[] after yajl's parse), for the
+	 * per-kind check (pgr_check_spec) and for clearing f[] after a parse:
+	 * only the fields set (pgrecord_scan.c, pstate_clear) */
+	uint64_t	tmask[TRIB_J_ARRAY + 1];
+	field		f[NFIELDS];
 	char		err[256];
 } pstate;
 
