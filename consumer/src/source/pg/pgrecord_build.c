@@ -43,40 +43,53 @@ digits(const char *s, size_t n, size_t *i, int w, int *out)
 	return true;
 }
 
-/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms and us since
- * the epoch (PostgreSQL's commit timestamps have microseconds; *ms is
- * *us rounded down to the millisecond). */
+/* The start of the plugin's timestamp (parse_ts), up to its minute:
+ * "[+-]YYYY[YYY]-MM-DDTHH:MM"; *i past it and *base the seconds since
+ * the epoch at that minute. */
 static bool
-parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
+parse_ts_minute(const char *s, size_t n, size_t *i, int64_t *base)
 {
-	size_t		i = 0;
 	int			neg = 0,
 				ydig = 0,
 				mo,
 				d,
 				h,
-				mi,
-				se;
-	int64_t		y = 0,
-				frac_us = 0,
+				mi;
+	int64_t		y = 0;
+
+	if (*i < n && (s[*i] == '+' || s[*i] == '-'))
+		neg = s[(*i)++] == '-';
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9' && ydig < 7)
+	{
+		y = y * 10 + (s[(*i)++] - '0');
+		ydig++;
+	}
+	if (ydig < 4 || *i >= n || s[(*i)++] != '-' ||
+		!digits(s, n, i, 2, &mo) || *i >= n || s[(*i)++] != '-' ||
+		!digits(s, n, i, 2, &d) || *i >= n || s[(*i)++] != 'T' ||
+		!digits(s, n, i, 2, &h) || *i >= n || s[(*i)++] != ':' ||
+		!digits(s, n, i, 2, &mi))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
+		return false;
+	if (neg)
+		y = -y;
+	*base = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+	return true;
+}
+
+/* The rest of the plugin's timestamp (parse_ts) from i, after its
+ * minute (base seconds since the epoch): ":SS[.f{1,6}]Z". */
+static bool
+parse_ts_rest(const char *s, size_t n, size_t i, int64_t base, int64_t *ms,
+			  int64_t *us)
+{
+	int			se;
+	int64_t		frac_us = 0,
 				secs,
 				scale = 100000;
 
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	while (i < n && s[i] >= '0' && s[i] <= '9' && ydig < 7)
-	{
-		y = y * 10 + (s[i++] - '0');
-		ydig++;
-	}
-	if (ydig < 4 || i >= n || s[i++] != '-' ||
-		!digits(s, n, &i, 2, &mo) || i >= n || s[i++] != '-' ||
-		!digits(s, n, &i, 2, &d) || i >= n || s[i++] != 'T' ||
-		!digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' ||
-		!digits(s, n, &i, 2, &mi) || i >= n || s[i++] != ':' ||
-		!digits(s, n, &i, 2, &se))
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (i >= n || s[i++] != ':' || !digits(s, n, &i, 2, &se) || se > 60)
 		return false;
 	if (i < n && s[i] == '.')
 	{
@@ -94,9 +107,7 @@ parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 	}
 	if (i + 1 != n || s[i] != 'Z')
 		return false;
-	if (neg)
-		y = -y;
-	secs = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	secs = base + se;
 	/* microseconds since 1970 must fit in 64 bits: until about the year
 	 * 294,000 (the year is read up to 7 digits) */
 	if (secs > INT64_MAX / 1000000 - 1 || secs < INT64_MIN / 1000000 + 1)
@@ -104,6 +115,22 @@ parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 	*ms = secs * 1000 + frac_us / 1000;
 	*us = secs * 1000000 + frac_us;
 	return true;
+}
+
+/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms and us since
+ * the epoch (PostgreSQL's commit timestamps have microseconds; *ms is
+ * *us rounded down to the millisecond); *mlen is the length of its
+ * minute (parse_ts_minute), *base that minute's seconds. */
+static bool
+parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us, size_t *mlen,
+		 int64_t *base)
+{
+	size_t		i = 0;
+
+	if (!parse_ts_minute(s, n, &i, base))
+		return false;
+	*mlen = i;
+	return parse_ts_rest(s, n, i, *base, ms, us);
 }
 
 /* A JSON kind as the errors name it. */
@@ -553,13 +580,24 @@ pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 		}
 		else
 		{
-			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms,
-						  &rec->ts_us))
+			const field *f = &st->f[F_TS];
+			size_t		mlen = p->last_ts_mlen;
+			int64_t		base = p->last_ts_base;
+			bool		ok;
+
+			/* the same minute as the last ts: only the seconds parsed */
+			if (mlen > 0 && f->slen > mlen && pgr_same_short(f->str, p->last_ts, mlen))
+				ok = parse_ts_rest(f->str, f->slen, mlen, base, &rec->ts_ms, &rec->ts_us);
+			else
+				ok = parse_ts(f->str, f->slen, &rec->ts_ms, &rec->ts_us, &mlen, &base);
+			if (!ok)
 				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.*s\"",
-								 PGR_STR40(&st->f[F_TS]));
-			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
+								 PGR_STR40(f));
+			remember(f, p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
 			p->last_ts_us = rec->ts_us;
+			p->last_ts_mlen = p->last_ts_len > 0 ? mlen : 0;
+			p->last_ts_base = base;
 		}
 		rec->has_ts = true;
 	}

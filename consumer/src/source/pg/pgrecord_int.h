@@ -101,6 +101,8 @@ struct trib_pgrec_parser
 	size_t		last_ts_len;
 	int64_t		last_ts_ms;
 	int64_t		last_ts_us;
+	size_t		last_ts_mlen;	/* its minute's length (0: none), and */
+	int64_t		last_ts_base;	/* that minute's seconds since the epoch */
 	char		last_clsn[TRIB_LSN_BUFLEN];
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
