@@ -332,6 +332,43 @@ test_control_records(void **state)
  * computed with a signed overflow (found by fuzz_pgrecord under UBSan);
  * a far year that fits still parses exactly.
  */
+/* Timestamps in the minute of the last one parsed: the parser reads only
+ * their seconds, with the same values and errors as a new parser. */
+static void
+test_ts_in_the_last_minute(void **state)
+{
+#define TSREC(ts) "{\"kind\":\"begin\",\"xid\":1,\"commit_lsn\":\"0/1\",\"ts\":\"" ts "\"}"
+	trib_pgrec_parser *p = trib_pgrec_parser_new(NULL, NULL);
+	trib_pgrec *r;
+
+	(void) state;
+	r = parse_ok(p, TSREC("2026-12-06T03:23:20.787576Z"));
+	assert_int_equal(r->ts_us, INT64_C(1796527400787576));
+	trib_pgrec_free(r);
+	r = parse_ok(p, TSREC("2026-12-06T03:23:59.5Z"));
+	assert_int_equal(r->ts_us, INT64_C(1796527439500000));
+	assert_int_equal(r->ts_ms, INT64_C(1796527439500));
+	trib_pgrec_free(r);
+	parse_err(p, TSREC("2026-12-06T03:23:61Z"), "ISO 8601");
+	parse_err(p, TSREC("2026-12-06T03:23:"), "ISO 8601");
+	parse_err(p, TSREC("2026-12-06T03:23:00.1234567Z"), "ISO 8601");
+	r = parse_ok(p, TSREC("2026-12-06T03:23:60Z"));
+	assert_int_equal(r->ts_us, INT64_C(1796527440000000));
+	trib_pgrec_free(r);
+	r = parse_ok(p, TSREC("2026-12-06T03:24:00Z"));
+	assert_int_equal(r->ts_us, INT64_C(1796527440000000));
+	trib_pgrec_free(r);
+	/* the same bytes, another minute: a sign or a longer year */
+	r = parse_ok(p, TSREC("+2026-12-06T03:24:00Z"));
+	assert_int_equal(r->ts_us, INT64_C(1796527440000000));
+	trib_pgrec_free(r);
+	r = parse_ok(p, TSREC("20261-12-06T03:24:00Z"));
+	assert_int_equal(r->ts_us, INT64_C(577237548240000000));
+	trib_pgrec_free(r);
+	trib_pgrec_parser_free(p);
+#undef TSREC
+}
+
 static void
 test_ts_out_of_range_is_an_error(void **state)
 {
@@ -625,6 +662,7 @@ main(void)
 		cmocka_unit_test(test_control_records),
 		cmocka_unit_test(test_malformed_records_are_errors),
 		cmocka_unit_test(test_ts_out_of_range_is_an_error),
+		cmocka_unit_test(test_ts_in_the_last_minute),
 		cmocka_unit_test(test_json_null_lists_reach_the_event),
 		cmocka_unit_test(test_malformed_json_null_lists_are_errors),
 		cmocka_unit_test(test_eventid_format_and_parse),

@@ -215,6 +215,103 @@ test_fast_truncated_records_match_yajl(void **state)
 	trib_pgrec_parser_free(slow);
 }
 
+/* The fast scan tries first the key that followed the previous one in
+ * the last record (pstate.follow): records in the usual order, in
+ * another order, and keys that look like the guess but are not it (a
+ * byte shorter or longer, cut off, repeated) give what yajl gives. */
+static void
+test_fast_key_guesses_match_yajl(void **state)
+{
+	static const char *const seq[] = {
+		CHG("insert") ",\"new\":" ROW "}",
+		CHG("insert") ",\"new\":" ROW "}",
+		"{\"xid\":725,\"kind\":\"insert\",\"ts\":\"2026-12-06T03:23:20.787576Z\",\"commit_lsn\":\"0/E86E408\",\"seq\":7,\"lsn\":\"0/153C218\",\"table\":\"bench_events\",\"schema\":\"public\",\"new\":{\"id\":2}}",
+		CHG("insert") ",\"new\":" ROW "}",
+		"{\"kind\":\"insert\",\"xi\":725}",
+		"{\"kind\":\"insert\",\"xidd\":725}",
+		"{\"kind\":\"insert\",\"xid\":725,\"kind\":\"insert\"}",
+		"{\"kind\":\"insert\",\"xid",
+		"{\"kind\":\"insert\",\"xid\"",
+		"{\"kind\":\"insert\",\"x\"",
+		HEAD("begin") "}",
+		HEAD("commit") ",\"end_lsn\":\"0/E86E438\",\"changes\":1}",
+		CHG("delete") ",\"old\":{\"id\":1}}",
+		CHG("delete") ",\"old\":{\"id\":1}}",
+	};
+	trib_pgrec_parser *fast,
+			   *slow;
+
+	(void) state;
+	parsers(&fast, &slow);
+	for (size_t i = 0; i < NREC(seq); i++)
+		compare(fast, slow, seq[i]);
+	trib_pgrec_parser_free(fast);
+	trib_pgrec_parser_free(slow);
+}
+
+/* A parse leaves nothing behind in the parser's state (pstate, cleared
+ * field by field after each record): every record parsed right after
+ * each other record gives what a new parser gives. */
+static void
+test_parse_after_any_record_matches_new_parser(void **state)
+{
+	const char *all[NREC(taken) + NREC(checked) + NREC(handed)];
+	size_t		n = 0;
+
+	(void) state;
+	for (size_t i = 0; i < NREC(taken); i++)
+		all[n++] = taken[i];
+	for (size_t i = 0; i < NREC(checked); i++)
+		all[n++] = checked[i];
+	for (size_t i = 0; i < NREC(handed); i++)
+		all[n++] = handed[i];
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+		{
+			trib_pgrec_parser *used,
+					   *fresh,
+					   *slow;
+			trib_pgrec *r = NULL;
+			char		err[256];
+
+			parsers(&used, &slow);
+			trib_pgrec_parser_free(slow);
+			parsers(&fresh, &slow);
+			trib_pgrec_parser_free(slow);
+			(void) trib_pgrec_parser_parse(used, all[i], strlen(all[i]), &r, err, sizeof(err));
+			trib_pgrec_free(r);
+			compare(used, fresh, all[j]);
+			trib_pgrec_parser_free(used);
+			trib_pgrec_parser_free(fresh);
+		}
+}
+
+/* pgr_same_short (pgrecord_int.h) says what memcmp says, for every
+ * length up to 40 and one differing byte at each position. */
+static void
+test_same_short_matches_memcmp(void **state)
+{
+	char		a[48],
+				b[48];
+
+	(void) state;
+	for (size_t n = 0; n <= 40; n++)
+	{
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (char) ('a' + i % 26);
+		if (!pgr_same_short(a, b, n))
+			fail_msg("length %zu: equal bytes judged different", n);
+		for (size_t d = 0; d < n; d++)
+		{
+			b[d] ^= 0x20;
+			if (pgr_same_short(a, b, n) != (memcmp(a, b, n) == 0))
+				fail_msg("length %zu, byte %zu differs: expected %d, got %d", n, d,
+						 memcmp(a, b, n) == 0, pgr_same_short(a, b, n));
+			b[d] ^= 0x20;
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -222,6 +319,9 @@ main(void)
 		cmocka_unit_test(test_fast_usual_records_match_yajl),
 		cmocka_unit_test(test_fast_other_records_match_yajl),
 		cmocka_unit_test(test_fast_truncated_records_match_yajl),
+		cmocka_unit_test(test_fast_key_guesses_match_yajl),
+		cmocka_unit_test(test_parse_after_any_record_matches_new_parser),
+		cmocka_unit_test(test_same_short_matches_memcmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

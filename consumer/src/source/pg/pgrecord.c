@@ -85,6 +85,9 @@ size_t		pgr_field_len[NFIELDS];
 unsigned char pgr_field_slot[PGR_FIELD_SLOTS];
 unsigned char pgr_spec_fields[NKINDS][NFIELDS];
 unsigned char pgr_spec_nfields[NKINDS];
+uint64_t	pgr_spec_req[NKINDS];
+uint64_t	pgr_spec_named[NKINDS];
+uint64_t	pgr_spec_ok[NKINDS][TRIB_J_ARRAY + 1];
 size_t		pgr_kind_len[NKINDS];
 
 /* Fill pgr_field_slot[] (names to F_*) and the lengths of names. */
@@ -107,19 +110,34 @@ init_names(void)
 		pgr_kind_len[k] = strlen(pgr_kind_names[k]);
 }
 
-/* List, per kind, the fields its spec names (pgr_spec_fields). */
+/* List, per kind, the fields its spec names (pgr_spec_fields), and the
+ * same as bits (pgr_spec_req, pgr_spec_named, pgr_spec_ok). */
 static void
 init_spec_lists(void)
 {
 	int			k,
-				f;
+				f,
+				t;
 
 	for (k = 0; k < NKINDS; k++)
 	{
 		pgr_spec_nfields[k] = 0;
 		for (f = 0; f < NFIELDS; f++)
-			if (pgr_specs[k].f[f])
-				pgr_spec_fields[k][pgr_spec_nfields[k]++] = (unsigned char) f;
+		{
+			unsigned	req = pgr_specs[k].f[f];
+			int			want = req & ~0x30u;
+			uint64_t	bit = (uint64_t) 1 << f;
+
+			if (!req)
+				continue;
+			pgr_spec_fields[k][pgr_spec_nfields[k]++] = (unsigned char) f;
+			pgr_spec_named[k] |= bit;
+			if (req & 0x10)
+				pgr_spec_req[k] |= bit;
+			for (t = 0; t <= TRIB_J_ARRAY; t++)
+				if (want == OBJ_OR_NULL ? (t == TRIB_J_OBJECT || t == TRIB_J_NULL) : t == want)
+					pgr_spec_ok[k][t] |= bit;
+		}
 	}
 }
 
@@ -234,6 +252,8 @@ trib_pgrec_parser_new(const char *source, const char *db)
 	trib_arena_init(&p->scratch, 0);
 	p->names = trib_intern_new();
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
+	p->st = trib_xmalloc(sizeof(*p->st));
+	memset(p->st, 0, sizeof(*p->st));
 	p->fast = true;
 	init_specs();
 	return p;
@@ -255,6 +275,7 @@ trib_pgrec_parser_free(trib_pgrec_parser *p)
 	trib_pgrelcache_free(p->rels);
 	free(p->img[0].m);
 	free(p->img[1].m);
+	free(p->st);
 	trib_arena_free(&p->scratch);
 	trib_intern_free(p->names);
 	free(p->source);

@@ -2,7 +2,7 @@
  * pgrecord_build.c: from a parsed record (pstate, pgrecord_int.h) to a
  * trib_pgrec: the required fields per kind (pgr_check_spec), the tags
  * every record carries (xid, lsn, seq, ts: pgr_fill_tags, which keeps the
- * last ts and commit_lsn parsed, since every record of a transaction
+ * last xid, ts and commit_lsn parsed, since every record of a transaction
  * repeats them),
  * the event of a change with its key built from the raw members of its
  * image (pgr_build_event), and a relation record's entry in the relation
@@ -43,40 +43,53 @@ digits(const char *s, size_t n, size_t *i, int w, int *out)
 	return true;
 }
 
-/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms and us since
- * the epoch (PostgreSQL's commit timestamps have microseconds; *ms is
- * *us rounded down to the millisecond). */
+/* The start of the plugin's timestamp (parse_ts), up to its minute:
+ * "[+-]YYYY[YYY]-MM-DDTHH:MM"; *i past it and *base the seconds since
+ * the epoch at that minute. */
 static bool
-parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
+parse_ts_minute(const char *s, size_t n, size_t *i, int64_t *base)
 {
-	size_t		i = 0;
 	int			neg = 0,
 				ydig = 0,
 				mo,
 				d,
 				h,
-				mi,
-				se;
-	int64_t		y = 0,
-				frac_us = 0,
+				mi;
+	int64_t		y = 0;
+
+	if (*i < n && (s[*i] == '+' || s[*i] == '-'))
+		neg = s[(*i)++] == '-';
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9' && ydig < 7)
+	{
+		y = y * 10 + (s[(*i)++] - '0');
+		ydig++;
+	}
+	if (ydig < 4 || *i >= n || s[(*i)++] != '-' ||
+		!digits(s, n, i, 2, &mo) || *i >= n || s[(*i)++] != '-' ||
+		!digits(s, n, i, 2, &d) || *i >= n || s[(*i)++] != 'T' ||
+		!digits(s, n, i, 2, &h) || *i >= n || s[(*i)++] != ':' ||
+		!digits(s, n, i, 2, &mi))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59)
+		return false;
+	if (neg)
+		y = -y;
+	*base = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+	return true;
+}
+
+/* The rest of the plugin's timestamp (parse_ts) from i, after its
+ * minute (base seconds since the epoch): ":SS[.f{1,6}]Z". */
+static bool
+parse_ts_rest(const char *s, size_t n, size_t i, int64_t base, int64_t *ms,
+			  int64_t *us)
+{
+	int			se;
+	int64_t		frac_us = 0,
 				secs,
 				scale = 100000;
 
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		neg = s[i++] == '-';
-	while (i < n && s[i] >= '0' && s[i] <= '9' && ydig < 7)
-	{
-		y = y * 10 + (s[i++] - '0');
-		ydig++;
-	}
-	if (ydig < 4 || i >= n || s[i++] != '-' ||
-		!digits(s, n, &i, 2, &mo) || i >= n || s[i++] != '-' ||
-		!digits(s, n, &i, 2, &d) || i >= n || s[i++] != 'T' ||
-		!digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' ||
-		!digits(s, n, &i, 2, &mi) || i >= n || s[i++] != ':' ||
-		!digits(s, n, &i, 2, &se))
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (i >= n || s[i++] != ':' || !digits(s, n, &i, 2, &se) || se > 60)
 		return false;
 	if (i < n && s[i] == '.')
 	{
@@ -94,9 +107,7 @@ parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 	}
 	if (i + 1 != n || s[i] != 'Z')
 		return false;
-	if (neg)
-		y = -y;
-	secs = trib_isodate_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+	secs = base + se;
 	/* microseconds since 1970 must fit in 64 bits: until about the year
 	 * 294,000 (the year is read up to 7 digits) */
 	if (secs > INT64_MAX / 1000000 - 1 || secs < INT64_MIN / 1000000 + 1)
@@ -104,6 +115,22 @@ parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us)
 	*ms = secs * 1000 + frac_us / 1000;
 	*us = secs * 1000000 + frac_us;
 	return true;
+}
+
+/* Parse the plugin's "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" into ms and us since
+ * the epoch (PostgreSQL's commit timestamps have microseconds; *ms is
+ * *us rounded down to the millisecond); *mlen is the length of its
+ * minute (parse_ts_minute), *base that minute's seconds. */
+static bool
+parse_ts(const char *s, size_t n, int64_t *ms, int64_t *us, size_t *mlen,
+		 int64_t *base)
+{
+	size_t		i = 0;
+
+	if (!parse_ts_minute(s, n, &i, base))
+		return false;
+	*mlen = i;
+	return parse_ts_rest(s, n, i, *base, ms, us);
 }
 
 /* A JSON kind as the errors name it. */
@@ -171,11 +198,23 @@ field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Check presence and types of fields against the kind's spec. */
+/* Check presence and types of fields against the kind's spec: at once
+ * on the masks (st->tmask) when all is well, else field by field in the
+ * spec's order, which finds the first fault to report. */
 bool
 pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 {
 	int			j;
+	uint64_t	set = 0,
+				ok = 0;
+
+	for (j = 0; j <= TRIB_J_ARRAY; j++)
+	{
+		set |= st->tmask[j];
+		ok |= st->tmask[j] & pgr_spec_ok[kind][j];
+	}
+	if ((pgr_spec_req[kind] & ~set) == 0 && (pgr_spec_named[kind] & set & ~ok) == 0)
+		return true;
 
 	for (j = 0; j < pgr_spec_nfields[kind]; j++)
 	{
@@ -261,7 +300,7 @@ static const char *
 intern_name(trib_pgrec_parser *p, int which, const char *s, size_t n)
 {
 	if (p->last_name[which] && p->last_name_len[which] == n &&
-		memcmp(p->last_name[which], s, n) == 0)
+		pgr_same_short(p->last_name[which], s, n))
 		return p->last_name[which];
 	p->last_name[which] = trib_intern_get(p->names, s, n);
 	p->last_name_len[which] = n;
@@ -463,6 +502,15 @@ same_text(const field *f, const char *mem, size_t len)
 	return len > 0 && f->slen == len && pgr_same_short(f->str, mem, len);
 }
 
+/* The raw text of field f (a number) equal to a remembered one of len
+ * bytes? */
+static bool
+same_span(const pstate *st, int f, const char *mem, size_t len)
+{
+	return len > 0 && st->f[f].end - st->f[f].start == len &&
+		pgr_same_short(st->text + st->f[f].start, mem, len);
+}
+
 /* Remember a parsed text (when it fits) for the next record. */
 static void
 remember(const field *f, char *mem, size_t cap, size_t *len)
@@ -482,9 +530,21 @@ pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 {
 	uint64_t	v;
 
-	if (!field_uint(st, F_XID, UINT32_MAX, &v, errbuf, errlen))
-		return false;
-	rec->xid = (uint32_t) v;
+	if (same_span(st, F_XID, p->last_xid, p->last_xid_len))
+		rec->xid = p->last_xid_val;
+	else
+	{
+		if (!field_uint(st, F_XID, UINT32_MAX, &v, errbuf, errlen))
+			return false;
+		rec->xid = (uint32_t) v;
+		p->last_xid_len = 0;
+		if (st->f[F_XID].end - st->f[F_XID].start <= sizeof(p->last_xid))
+		{
+			p->last_xid_len = st->f[F_XID].end - st->f[F_XID].start;
+			memcpy(p->last_xid, st->text + st->f[F_XID].start, p->last_xid_len);
+			p->last_xid_val = rec->xid;
+		}
+	}
 	if (st->f[F_SUBXID].type == TRIB_J_NUMBER)
 	{
 		if (!field_uint(st, F_SUBXID, UINT32_MAX, &v, errbuf, errlen))
@@ -520,13 +580,24 @@ pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 		}
 		else
 		{
-			if (!parse_ts(st->f[F_TS].str, st->f[F_TS].slen, &rec->ts_ms,
-						  &rec->ts_us))
+			const field *f = &st->f[F_TS];
+			size_t		mlen = p->last_ts_mlen;
+			int64_t		base = p->last_ts_base;
+			bool		ok;
+
+			/* the same minute as the last ts: only the seconds parsed */
+			if (mlen > 0 && f->slen > mlen && pgr_same_short(f->str, p->last_ts, mlen))
+				ok = parse_ts_rest(f->str, f->slen, mlen, base, &rec->ts_ms, &rec->ts_us);
+			else
+				ok = parse_ts(f->str, f->slen, &rec->ts_ms, &rec->ts_us, &mlen, &base);
+			if (!ok)
 				return trib_errf(errbuf, errlen, "field \"ts\" is not an ISO 8601 UTC timestamp: \"%.*s\"",
-								 PGR_STR40(&st->f[F_TS]));
-			remember(&st->f[F_TS], p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
+								 PGR_STR40(f));
+			remember(f, p->last_ts, sizeof(p->last_ts), &p->last_ts_len);
 			p->last_ts_ms = rec->ts_ms;
 			p->last_ts_us = rec->ts_us;
+			p->last_ts_mlen = p->last_ts_len > 0 ? mlen : 0;
+			p->last_ts_base = base;
 		}
 		rec->has_ts = true;
 	}

@@ -5,7 +5,8 @@
  * (W1: 5,100 a record against 13,300 in yajl_parse and its callbacks;
  * about 3,700 since strings are skipped a word at a time and kept as
  * pointers into the record, not copied; about 3,100 since jscan's
- * scalars are inline and its peek skips no whitespace loop).
+ * scalars are inline and its peek skips no whitespace loop; about 2,950
+ * since it tries the last record's key order first).
  *
  * Design.  The record parse was the consumer's largest cost per event
  * (yajl's lexer and its callbacks: two thirds of the main thread's
@@ -30,6 +31,12 @@
  *   - nesting deeper than TRIB_JSCAN_MAX_DEPTH inside an image value;
  *   - anything after the record's closing brace but whitespace;
  *   - any grammar error (the yajl parse then reports it).
+ * Top-level keys: the plugin writes a kind's fields in one order, so the
+ * key that followed the previous field in the last record is tried first
+ * (pstate.follow, kept in the parser): its name compared in place, and
+ * only when that fails the key scanned as a string and looked up.  Each
+ * field also sets its bit in pstate.tmask, by JSON kind, for the check
+ * per kind (pgr_check_spec: masks instead of a loop over its fields).
  * What it accepts, yajl accepts too and reports with the same spans: a
  * string's span runs from its opening to past its closing quote, a
  * number's from its first to past its last character, a container's from
@@ -59,14 +66,17 @@ ml_push(memberlist *ml)
 /* A row image, the object at the position: every member's raw span and
  * name into ml; sets the field's span. */
 static bool
-sc_image(trib_jscan *sc, field *f, memberlist *ml)
+sc_image(trib_jscan *sc, pstate *st, int fi)
 {
+	field	   *f = &st->f[fi];
+	memberlist *ml = &st->img[fi == F_NEW];
 	size_t		cs,
 				ce;
 
 	f->type = TRIB_J_OBJECT;
 	f->set = true;
 	f->start = sc->i++;
+	st->tmask[TRIB_J_OBJECT] |= (uint64_t) 1 << fi;
 	if (trib_jscan_peek(sc) != '}')
 		for (;;)
 		{
@@ -101,6 +111,27 @@ field_index(const trib_jscan *sc, size_t cs, size_t ce)
 	return pgr_field_lookup((const char *) sc->s + cs, ce - cs);
 }
 
+/* The key at the position (its opening quote), when it is the field
+ * that followed field prev in the last record (st->follow): its F_*, and
+ * the position past its closing quote; else -1, the position unmoved.
+ * Field names are plain text, so the key is the string the general path
+ * (trib_jscan_string, field_index) would read, with the same result. */
+static int
+guess_key(trib_jscan *sc, const pstate *st, int prev)
+{
+	int			g = st->follow ? st->follow[prev] - 1 : -1;
+	size_t		n;
+
+	if (g < 0)
+		return -1;
+	n = pgr_field_len[g];
+	if (sc->len - sc->i < n + 2 || sc->s[sc->i + n + 1] != '"' ||
+		!pgr_same_short((const char *) sc->s + sc->i + 1, pgr_field_names[g], n))
+		return -1;
+	sc->i += n + 2;
+	return g;
+}
+
 /* One top-level member's value, of field fi, at the position. */
 static bool
 sc_field(trib_jscan *sc, pstate *st, int fi)
@@ -121,13 +152,14 @@ sc_field(trib_jscan *sc, pstate *st, int fi)
 	{
 		if (c != '{' || (fi != F_OLD && fi != F_NEW))
 			return false;
-		return sc_image(sc, f, &st->img[fi == F_NEW]);
+		return sc_image(sc, st, fi);
 	}
 	f->start = sc->i;
 	if (!trib_jscan_scalar(sc, &kind))
 		return false;
 	f->type = js_types[kind];
 	f->set = true;
+	st->tmask[f->type] |= (uint64_t) 1 << fi;
 	f->b = kind == TRIB_JS_TRUE;
 	f->end = sc->i;
 	if (f->type == TRIB_J_STRING)
@@ -152,6 +184,7 @@ pgr_fast_scan(pstate *st)
 	trib_jscan	sc = {(const unsigned char *) st->text, st->len, 0};
 	size_t		cs,
 				ce;
+	int			prev = NFIELDS;	/* the record's start, for follow[] */
 
 	if (trib_jscan_peek(&sc) != '{')
 		return false;
@@ -161,13 +194,22 @@ pgr_fast_scan(pstate *st)
 		{
 			int			fi;
 
-			if (trib_jscan_peek(&sc) != '"' || !trib_jscan_string(&sc, &cs, &ce) ||
-				(fi = field_index(&sc, cs, ce)) < 0 || st->f[fi].set ||
-				trib_jscan_peek(&sc) != ':')
+			if (trib_jscan_peek(&sc) != '"')
+				return false;
+			if ((fi = guess_key(&sc, st, prev)) < 0)
+			{
+				if (!trib_jscan_string(&sc, &cs, &ce) ||
+					(fi = field_index(&sc, cs, ce)) < 0)
+					return false;
+				if (st->follow)
+					st->follow[prev] = (unsigned char) (fi + 1);
+			}
+			if (st->f[fi].set || trib_jscan_peek(&sc) != ':')
 				return false;
 			sc.i++;
 			if (!sc_field(&sc, st, fi))
 				return false;
+			prev = fi;
 			if (trib_jscan_peek(&sc) != ',')
 				break;
 			sc.i++;

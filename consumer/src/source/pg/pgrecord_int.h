@@ -92,17 +92,26 @@ struct trib_pgrec_parser
 	const char *rel_schema;
 	const char *rel_table;
 	const trib_pgrel *rel_last;	/* NULL: no entry */
-	/* the last ts and commit_lsn parsed: every record of a transaction
-	 * repeats them */
+	/* the last xid, ts and commit_lsn parsed: every record of a
+	 * transaction repeats them */
+	char		last_xid[10];	/* the raw digits (up to UINT32_MAX's 10) */
+	size_t		last_xid_len;
+	uint32_t	last_xid_val;
 	char		last_ts[40];
 	size_t		last_ts_len;
 	int64_t		last_ts_ms;
 	int64_t		last_ts_us;
+	size_t		last_ts_mlen;	/* its minute's length (0: none), and */
+	int64_t		last_ts_base;	/* that minute's seconds since the epoch */
 	char		last_clsn[TRIB_LSN_BUFLEN];
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
 	memberlist	img[2];
+	struct pstate *st;			/* the parse state, zeroed between parses */
 	bool		fast;			/* try pgrecord_fast.c first (default) */
+	/* the order of the last records' top-level fields, for the fast
+	 * scan's guess of the next key (pstate.follow) */
+	unsigned char follow[NFIELDS + 1];
 };
 
 typedef struct strlist
@@ -141,6 +150,13 @@ enum
 	NCOLF, C_UNKNOWN = NCOLF
 };
 
+/*
+ * The parse state of one record.  It lives in the parser (p->st) and is
+ * all zero between parses: a parse sets arena, text, len, topkey, follow
+ * and img, and pstate_clear() (pgrecord_scan.c) zeroes what came before
+ * tmask whole, and of f[] only the fields that tmask says were set,
+ * instead of 1.3 KB per record.
+ */
 typedef struct pstate
 {
 	trib_arena *arena;			/* strings and names of this parse */
@@ -150,7 +166,11 @@ typedef struct pstate
 	int			depth;
 	int			topkey;			/* F_* of the current top-level member */
 	size_t		after_key;		/* offset after the last top-level key */
-	field		f[NFIELDS];
+	/* NULL, or per F_* (NFIELDS: the record's start) the F_* + 1 of the
+	 * top-level field that followed it in the last record the fast scan
+	 * read (0: none yet); it tries that key first (pgrecord_fast.c) and
+	 * writes what it found.  The parser's (follow), kept across records. */
+	unsigned char *follow;
 	/* depth 2 */
 	size_t		prev_end;		/* end of the last depth-2 token of an image */
 	memberlist	img[2];			/* 0 old, 1 new */
@@ -164,6 +184,12 @@ typedef struct pstate
 	trib_pgcol *cols;
 	size_t		ncols;
 	size_t		capcols;
+	/* bit F_* set in tmask[t]: the field is set with JSON kind t (filled
+	 * as the fast scan goes, or from f[] after yajl's parse), for the
+	 * per-kind check (pgr_check_spec) and for clearing f[] after a parse:
+	 * only the fields set (pgrecord_scan.c, pstate_clear) */
+	uint64_t	tmask[TRIB_J_ARRAY + 1];
+	field		f[NFIELDS];
 	char		err[256];
 } pstate;
 
@@ -178,9 +204,15 @@ extern kind_spec pgr_specs[NKINDS];
  * empty) indexed by pgr_field_hash(), filled by init_specs(); and per
  * kind, the fields its spec names, so checks visit only those. */
 #define PGR_FIELD_SLOTS 128
+_Static_assert(NFIELDS <= 64, "a bit per field in a uint64_t");
 extern unsigned char pgr_field_slot[PGR_FIELD_SLOTS];
 extern unsigned char pgr_spec_fields[NKINDS][NFIELDS];
 extern unsigned char pgr_spec_nfields[NKINDS];
+/* Per kind, as bits F_*: the fields its spec requires, those it names,
+ * and per JSON kind t those for which t is the right kind. */
+extern uint64_t pgr_spec_req[NKINDS];
+extern uint64_t pgr_spec_named[NKINDS];
+extern uint64_t pgr_spec_ok[NKINDS][TRIB_J_ARRAY + 1];
 extern size_t pgr_kind_len[NKINDS];
 
 /* The hash of a field name of n > 0 bytes, for pgr_field_slot[]. */
@@ -191,6 +223,24 @@ pgr_field_hash(const char *k, size_t n)
 			(unsigned char) k[n - 1] * 3u) & (PGR_FIELD_SLOTS - 1);
 }
 
+/* Are the w bytes (8, 4 or 2, a constant where it is inlined) at a + i
+ * and b + i, and those at a + j and b + j, the same?  Each read into a
+ * zeroed word, so its unused bytes compare equal. */
+static inline bool
+pgr_same_words(const char *a, const char *b, size_t i, size_t j, size_t w)
+{
+	uint64_t	x = 0,
+				y = 0,
+				u = 0,
+				v = 0;
+
+	memcpy(&x, a + i, w);
+	memcpy(&y, b + i, w);
+	memcpy(&u, a + j, w);
+	memcpy(&v, b + j, w);
+	return ((x ^ y) | (u ^ v)) == 0;
+}
+
 /* Are the n bytes at a and b the same?  For short names: words that
  * overlap (the first and the last 8, 4 or 2 bytes; up to 32 bytes, also
  * the second and the last but one 8), read within [0, n) of each,
@@ -198,53 +248,15 @@ pgr_field_hash(const char *k, size_t n)
 static inline bool
 pgr_same_short(const char *a, const char *b, size_t n)
 {
-	uint64_t	x,
-				y,
-				u,
-				v;
-	uint32_t	x4,
-				y4,
-				u4,
-				v4;
-	uint16_t	x2,
-				y2,
-				u2,
-				v2;
-
+	if (n > 32)
+		return memcmp(a, b, n) == 0;
 	if (n >= 8)
-	{
-		if (n > 32)
-			return memcmp(a, b, n) == 0;
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		memcpy(&u, a + n - 8, 8);
-		memcpy(&v, b + n - 8, 8);
-		if (((x ^ y) | (u ^ v)) != 0)
-			return false;
-		if (n <= 16)
-			return true;
-		memcpy(&x, a + 8, 8);
-		memcpy(&y, b + 8, 8);
-		memcpy(&u, a + n - 16, 8);
-		memcpy(&v, b + n - 16, 8);
-		return ((x ^ y) | (u ^ v)) == 0;
-	}
+		return pgr_same_words(a, b, 0, n - 8, 8) &&
+			(n <= 16 || pgr_same_words(a, b, 8, n - 16, 8));
 	if (n >= 4)
-	{
-		memcpy(&x4, a, 4);
-		memcpy(&y4, b, 4);
-		memcpy(&u4, a + n - 4, 4);
-		memcpy(&v4, b + n - 4, 4);
-		return ((x4 ^ y4) | (u4 ^ v4)) == 0;
-	}
+		return pgr_same_words(a, b, 0, n - 4, 4);
 	if (n >= 2)
-	{
-		memcpy(&x2, a, 2);
-		memcpy(&y2, b, 2);
-		memcpy(&u2, a + n - 2, 2);
-		memcpy(&v2, b + n - 2, 2);
-		return ((x2 ^ y2) | (u2 ^ v2)) == 0;
-	}
+		return pgr_same_words(a, b, 0, n - 2, 2);
 	return n == 0 || a[0] == b[0];
 }
 

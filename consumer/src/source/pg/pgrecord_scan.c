@@ -491,15 +491,18 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
 
 /*
- * Free everything the parse state owns.  Field strings and member names
- * are in the arena (reset by the caller); the member arrays go back to
- * the parser for the next record.
+ * Free everything the parse state owns, and zero it for the next parse
+ * (pstate, pgrecord_int.h): all before tmask, and the fields tmask says
+ * were set.  Field strings and member names are in the arena (reset by
+ * the caller); the member arrays go back to the parser for the next
+ * record.
  */
 static void
 pstate_clear(trib_pgrec_parser *p, pstate *st)
 {
 	size_t		i;
 	int			k;
+	uint64_t	set = 0;
 
 	for (k = 0; k < 2; k++)
 	{
@@ -511,14 +514,21 @@ pstate_clear(trib_pgrec_parser *p, pstate *st)
 	for (k = 0; k < 3; k++)
 		if (st->names[k].v)
 			trib_pgrelcache_free_strv(st->names[k].v, st->names[k].n);
-	if (st->cols == NULL)
-		return;
-	for (i = 0; i < st->ncols; i++)
+	if (st->cols != NULL)
 	{
-		free(st->cols[i].name);
-		free(st->cols[i].type);
+		for (i = 0; i < st->ncols; i++)
+		{
+			free(st->cols[i].name);
+			free(st->cols[i].type);
+		}
+		free(st->cols);
 	}
-	free(st->cols);
+	for (k = 0; k <= TRIB_J_ARRAY; k++)
+		set |= st->tmask[k];
+	for (; set; set &= set - 1)
+		memset(&st->f[__builtin_ctzll(set)], 0, sizeof(field));
+	memset(st, 0, offsetof(pstate, f));
+	st->err[0] = '\0';
 }
 
 /* Undo what a fast scan that handed over left in st (pgrecord_fast.c):
@@ -528,8 +538,19 @@ static void
 yajl_restart(pstate *st)
 {
 	memset(st->f, 0, sizeof(st->f));
+	memset(st->tmask, 0, sizeof(st->tmask));
 	st->img[0].n = 0;
 	st->img[1].n = 0;
+}
+
+/* st->tmask from st->f, after yajl's parse (the fast scan fills it as
+ * it goes). */
+static void
+fill_tmask(pstate *st)
+{
+	for (int k = 0; k < NFIELDS; k++)
+		if (st->f[k].set)
+			st->tmask[st->f[k].type] |= (uint64_t) 1 << k;
 }
 
 /* Parse one record: the fast scan of our plugin's usual records, and
@@ -538,66 +559,66 @@ bool
 trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 					trib_pgrec **out, char *errbuf, size_t errlen)
 {
-	pstate		st;
+	pstate	   *st = p->st;		/* zero (pstate_clear) */
 	yajl_status ys;
 	trib_pgrec *rec = NULL;
 	int			kind;
 	bool		ok = false;
 
 	*out = NULL;
-	memset(&st, 0, offsetof(pstate, err));	/* err: a string, set on error */
-	st.err[0] = '\0';
-	st.arena = &p->scratch;
-	st.img[0] = p->img[0];
-	st.img[1] = p->img[1];
-	st.text = text;
-	st.len = len;
-	st.topkey = F_UNKNOWN;
-	if (!p->fast || !pgr_fast_scan(&st))
+	st->arena = &p->scratch;
+	st->img[0] = p->img[0];
+	st->img[1] = p->img[1];
+	st->text = text;
+	st->len = len;
+	st->topkey = F_UNKNOWN;
+	st->follow = p->follow;
+	if (!p->fast || !pgr_fast_scan(st))
 	{
-		yajl_restart(&st);
-		st.h = yajl_alloc(&record_callbacks, &p->yaf, &st);
-		if (!st.h)
+		yajl_restart(st);
+		st->h = yajl_alloc(&record_callbacks, &p->yaf, st);
+		if (!st->h)
 		{
-			pstate_clear(p, &st);
+			pstate_clear(p, st);
 			return trib_errf(errbuf, errlen, "out of memory");
 		}
-		ys = yajl_parse(st.h, (const unsigned char *) text, len);
+		ys = yajl_parse(st->h, (const unsigned char *) text, len);
 		if (ys == yajl_status_ok)
-			ys = yajl_complete_parse(st.h);
+			ys = yajl_complete_parse(st->h);
+		fill_tmask(st);
 	}
 	else
 		ys = yajl_status_ok;
 	if (ys != yajl_status_ok)
 	{
-		if (st.err[0])
-			trib_errf(errbuf, errlen, "bad record: %s", st.err);
+		if (st->err[0])
+			trib_errf(errbuf, errlen, "bad record: %s", st->err);
 		else
 		{
-			unsigned char *m = yajl_get_error(st.h, 0, NULL, 0);
+			unsigned char *m = yajl_get_error(st->h, 0, NULL, 0);
 
 			trib_errf(errbuf, errlen, "bad record: invalid JSON at byte %zu: %s",
-					  yajl_get_bytes_consumed(st.h), m ? (char *) m : "?");
+					  yajl_get_bytes_consumed(st->h), m ? (char *) m : "?");
 			if (m)
-				yajl_free_error(st.h, m);
+				yajl_free_error(st->h, m);
 		}
 		goto done;
 	}
-	if (st.f[F_KIND].type != TRIB_J_STRING)
+	if (st->f[F_KIND].type != TRIB_J_STRING)
 	{
 		trib_errf(errbuf, errlen, "bad record: no \"kind\" string");
 		goto done;
 	}
 	for (kind = 0; kind < NKINDS; kind++)
-		if (pgr_kind_len[kind] == st.f[F_KIND].slen &&
-			pgr_same_short(pgr_kind_names[kind], st.f[F_KIND].str, st.f[F_KIND].slen))
+		if (pgr_kind_len[kind] == st->f[F_KIND].slen &&
+			pgr_same_short(pgr_kind_names[kind], st->f[F_KIND].str, st->f[F_KIND].slen))
 			break;
 	if (kind == NKINDS)
 	{
-		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.*s\"", PGR_STR40(&st.f[F_KIND]));
+		trib_errf(errbuf, errlen, "bad record: unknown kind \"%.*s\"", PGR_STR40(&st->f[F_KIND]));
 		goto done;
 	}
-	if (!pgr_check_spec(&st, kind, errbuf, errlen))
+	if (!pgr_check_spec(st, kind, errbuf, errlen))
 		goto done;
 
 	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
@@ -616,12 +637,12 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 		memset(rec, 0, sizeof(*rec));
 	}
 	rec->kind = (trib_pgrec_kind) kind;
-	if (!pgr_fill_tags(p, &st, rec, errbuf, errlen) || !pgr_check_kind(rec, errbuf, errlen))
+	if (!pgr_fill_tags(p, st, rec, errbuf, errlen) || !pgr_check_kind(rec, errbuf, errlen))
 		goto done;
 	if (rec->kind == TRIB_PGREC_RELATION)
-		ok = pgr_build_relation(p, &st, rec, errbuf, errlen);
+		ok = pgr_build_relation(p, st, rec, errbuf, errlen);
 	else if (rec->kind >= TRIB_PGREC_INSERT && rec->kind <= TRIB_PGREC_MESSAGE)
-		ok = pgr_build_event(p, &st, rec, errbuf, errlen);
+		ok = pgr_build_event(p, st, rec, errbuf, errlen);
 	else
 		ok = true;
 
@@ -630,9 +651,9 @@ done:
 		*out = rec;
 	else
 		trib_pgrec_free(rec);
-	pstate_clear(p, &st);
-	if (st.h)
-		yajl_free(st.h);
+	if (st->h)
+		yajl_free(st->h);
+	pstate_clear(p, st);		/* zeroes st->h too */
 	trib_arena_reset(&p->scratch);
 	return ok;
 }
