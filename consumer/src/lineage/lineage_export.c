@@ -23,7 +23,11 @@
  * Runs the marker lists from earlier processes get one more complete
  * pass (their events are final once the run is over, or the process that
  * ran it died), then leave the marker.  The current run stays until its
- * COMPLETE, FAIL or ABORT event is out, or the stop's timeout.
+ * COMPLETE, FAIL or ABORT event is out, or the stop's timeout; at the
+ * stop, once the worker says its events are final (its end recorded, or
+ * it never started: a standby's, or a start that failed first), it gets
+ * that one complete pass too, so a run with no events leaves the marker
+ * at once instead of waiting out the timeout for an end that never comes.
  *
  * HTTP is libcurl's (one easy handle, 10 s timeout); the endpoint's
  * answer body is never logged (it may echo the event).
@@ -67,6 +71,7 @@ struct lx_export
 	pthread_cond_t cond;
 	bool		kicked;
 	bool		stopping;
+	bool		final;			/* when stopping: the run has all its events */
 	long long	deadline_ms;	/* when stopping: give up after */
 	/* the thread's own */
 	char	   *dsn;
@@ -406,6 +411,18 @@ lx_current_done(const lx_export *x)
 	return true;
 }
 
+/*
+ * The current run has every event it will have (lx_stop's `final`): it
+ * is sent as an earlier run's, one complete pass and done, without
+ * waiting for a COMPLETE or FAIL (a run that never started has none).
+ */
+static void
+lx_finalize(lx_export *x)
+{
+	for (size_t i = 0; i < x->nruns; i++)
+		x->runs[i].current = false;
+}
+
 /* The thread. */
 static void *
 lx_main(void *arg)
@@ -415,8 +432,15 @@ lx_main(void *arg)
 
 	for (;;)
 	{
-		bool		ok = lx_round(x);
-		int			wait_ms = ok ? 1000 : backoff;
+		bool		ok;
+		int			wait_ms;
+
+		pthread_mutex_lock(&x->lock);
+		if (x->final)
+			lx_finalize(x);
+		pthread_mutex_unlock(&x->lock);
+		ok = lx_round(x);
+		wait_ms = ok ? 1000 : backoff;
 
 		backoff = ok ? LX_BACKOFF_MIN_MS
 			: (backoff * 2 > x->max_backoff_ms ? x->max_backoff_ms : backoff * 2);
@@ -487,18 +511,22 @@ lx_kick(lx_export *x)
 
 /* See lineage_int.h. */
 void
-lx_stop(lx_export *x, int timeout_ms)
+lx_stop(lx_export *x, int timeout_ms, bool final)
 {
 	pthread_mutex_lock(&x->lock);
 	x->stopping = true;
+	x->final = final;
 	x->kicked = true;
 	x->deadline_ms = trib_clock_mono_ms() + timeout_ms;
 	pthread_cond_signal(&x->cond);
 	pthread_mutex_unlock(&x->lock);
 	pthread_join(x->thread, NULL);
 	if (!lx_current_done(x))
-		tlog_warn("lineage", "export: events of this run are left to send; the next start "
-				  "sends them (%s)", x->state);
+		tlog_warn("lineage", "export: gave up after %d ms: events of this run are left to "
+				  "send (%s); the sent-marker %s keeps them and the next start sends them",
+				  timeout_ms, x->failing ? "a destination or the catalog kept failing"
+				  : !final ? "the run's end is not recorded in the catalog" : "no time left",
+				  x->state);
 	if (x->conn != NULL)
 		PQfinish(x->conn);
 	if (x->curl != NULL)

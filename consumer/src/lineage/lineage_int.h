@@ -51,9 +51,20 @@ void		lw_count(lw_worker *w, const char *key, uint64_t n, const char *position);
 /* Wake the worker (after a batch of lw_count). */
 void		lw_kick(lw_worker *w);
 
+/* What lw_stop() could do with the run in the catalog. */
+typedef enum lw_end
+{
+	LW_END_RECORDED,			/* its COMPLETE or FAIL is recorded */
+	LW_END_NEVER_STARTED,		/* its start was never recorded (a standby's,
+								 * or a start that failed first): it has no
+								 * events */
+	LW_END_UNKNOWN				/* given up: the catalog did not answer */
+} lw_end;
+
 /* Stop: record what is pending, end the run (COMPLETE or FAIL), wait up
- * to timeout_ms for the thread, free it. */
-void		lw_stop(lw_worker *w, bool ok, int timeout_ms);
+ * to timeout_ms for the thread, free it.  Whether the run's events are
+ * final now (LW_END_RECORDED, LW_END_NEVER_STARTED) or may still grow. */
+lw_end		lw_stop(lw_worker *w, bool ok, int timeout_ms);
 
 /* ---- the export (lineage_export.c) ---------------------------------- */
 
@@ -71,8 +82,14 @@ lx_export  *lx_start(const trib_lineage_conf *conf, const char *dsn, const char 
 /* New events may be there (the worker recorded something). */
 void		lx_kick(lx_export *x);
 
-/* Send what is left of the run (up to timeout_ms), stop, free. */
-void		lx_stop(lx_export *x, int timeout_ms);
+/*
+ * Send what is left of the run (up to timeout_ms), stop, free.  `final`:
+ * the catalog has every event the run will ever have (lw_stop() said so),
+ * so one complete pass sends them all and nothing is waited for (a run
+ * that never started has none: it leaves the marker at once); otherwise
+ * the export waits, up to timeout_ms, for the run's COMPLETE or FAIL.
+ */
+void		lx_stop(lx_export *x, int timeout_ms, bool final);
 
 /* ---- the export's in-flight journal (lineage_journal.c) ------------- */
 

@@ -322,13 +322,15 @@ trib_lineage_reconfigure(trib_lineage *lg, const trib_config *cfg, trib_rules *r
 void
 trib_lineage_run_stop(trib_lineage *lg, bool ok)
 {
+	lw_end		end;
+
 	if (lg == NULL || lg->worker == NULL)
 		return;
 	trib_lineage_checkpoint(lg, NULL);
-	lw_stop(lg->worker, ok, 10000);
+	end = lw_stop(lg->worker, ok, 10000);
 	lg->worker = NULL;
 	if (lg->export != NULL)
-		lx_stop(lg->export, 5000);
+		lx_stop(lg->export, 5000, end != LW_END_UNKNOWN);
 	lg->export = NULL;
 }
 
@@ -336,12 +338,14 @@ trib_lineage_run_stop(trib_lineage *lg, bool ok)
 void
 trib_lineage_free(trib_lineage *lg)
 {
+	lw_end		end = LW_END_UNKNOWN;
+
 	if (lg == NULL)
 		return;
 	if (lg->worker != NULL)
-		lw_stop(lg->worker, false, 10000);
+		end = lw_stop(lg->worker, false, 10000);
 	if (lg->export != NULL)
-		lx_stop(lg->export, 0);
+		lx_stop(lg->export, 0, end != LW_END_UNKNOWN);
 	for (size_t i = 0; i < lg->nfrags; i++)
 		trib_lineage_fragment_clear(&lg->frags[i].f);
 	free(lg->frags);

@@ -25,6 +25,11 @@
  * connection dropped, and everything not done stays pending for the next
  * try, after a backoff doubling from 500 ms up to 30 s.  Nothing here can
  * stop the pipeline.
+ *
+ * The stop tells the export whether the run's events are final: its end
+ * recorded, or its start never was (a standby's run, or a start that
+ * failed before the run began: no events at all), so that the export
+ * does not wait for an end that cannot come (lw_end).
  */
 #include "lineage_int.h"
 
@@ -88,6 +93,7 @@ struct lw_worker
 	char	   *config_fp;
 	PGconn	   *conn;
 	bool		started;
+	bool		ended;			/* the run's stop is recorded */
 	lw_edges   *edges;
 	size_t		nedges;
 	int			backoff_ms;
@@ -440,8 +446,12 @@ lw_round(lw_worker *w, lw_pending *t)
 		if (!ok)
 			return false;
 	}
-	if (t->stop && w->started && !lw_do_stop(w, t->stop_ok))
-		return false;
+	if (t->stop && w->started)
+	{
+		if (!lw_do_stop(w, t->stop_ok))
+			return false;
+		w->ended = true;
+	}
 	return ok;
 }
 
@@ -616,11 +626,12 @@ lw_pending_free(lw_pending *p)
 }
 
 /* See lineage_int.h. */
-void
+lw_end
 lw_stop(lw_worker *w, bool ok, int timeout_ms)
 {
 	struct timespec ts;
 	bool		joined;
+	lw_end		end;
 
 	pthread_mutex_lock(&w->lock);
 	w->p.stop = true;
@@ -640,9 +651,10 @@ lw_stop(lw_worker *w, bool ok, int timeout_ms)
 		/* the catalog does not answer: leave the thread to its timeouts */
 		tlog_warn("lineage", "the run's end could not be recorded in time; giving up");
 		pthread_detach(w->thread);
-		return;
+		return LW_END_UNKNOWN;
 	}
 	pthread_join(w->thread, NULL);
+	end = !w->started ? LW_END_NEVER_STARTED : w->ended ? LW_END_RECORDED : LW_END_UNKNOWN;
 	if (w->conn != NULL)
 		PQfinish(w->conn);
 	for (size_t i = 0; i < w->nedges; i++)
@@ -659,4 +671,5 @@ lw_stop(lw_worker *w, bool ok, int timeout_ms)
 	free(w->job);
 	free(w->config_fp);
 	free(w);
+	return end;
 }

@@ -11,7 +11,10 @@
 #   3. a run that ends while the endpoint fails leaves its events in the
 #      sent-marker; the next start sends them: over three runs the
 #      endpoint and the file hold exactly tributary.openlineage_events()
-#      of each run, in order, none twice.
+#      of each run, in order, none twice;
+#   4. a run that never began (the start fails first: its HTTP port is
+#      taken) has no events: the stop does not wait for them, says none
+#      are left, and leaves nothing in the sent-marker.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -84,5 +87,19 @@ expect_eq "the endpoint has every event of the three runs, in order, once" "$(ev
 expect_eq "so has the file" "$(events_of)" "$(lines_of "$WORK/events.jsonl")"
 expect_eq "none twice" 0 "$(sort "$WORK/received.jsonl" | uniq -d | wc -l)"
 expect_eq "and the marker has nothing left" 0 "$(wc -l < "$WORK/events.jsonl.lineage-sent")"
-expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+
+# ---- 4: a run that never began: its HTTP listener's port is the fake
+# endpoint's, so the start fails before the run starts
+sed "s/127.0.0.1:0/127.0.0.1:$OLPORT/" "$WORK/p.yaml" > "$WORK/taken.yaml"
+: > "$WORK/taken.log"
+start_consumer "$WORK/taken.yaml" "$WORK/taken.log"
+wait_exit 60
+expect_eq "a start whose port is taken fails" 1 "$EXIT_RC"
+expect_grep "it says why" "$WORK/taken.log" "cannot listen on 127\.0\.0\.1:$OLPORT"
+expect_no_grep "it does not claim events left to send" "$WORK/taken.log" "left to send"
+expect_eq "the run that never began leaves nothing in the marker" 0 \
+    "$(wc -l < "$WORK/events.jsonl.lineage-sent")"
+expect_eq "still three runs, and the endpoint has every event of them once" "$(events_of)" \
+    "$(lines_of "$WORK/received.jsonl")"
+expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log" "$WORK/taken.log"
 e2e_finish

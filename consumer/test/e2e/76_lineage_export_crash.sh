@@ -16,6 +16,11 @@
 #      sent again, byte for byte the same body (same runId, eventType and
 #      eventTime), so a receiver that keeps events by identity keeps each
 #      once; nothing is lost.
+#
+# No HTTP listener: on the default 127.0.0.1:8080 a daemon of another
+# script running at the same time (test/run.sh runs two; CI two suites
+# side by side) made a start fail with "cannot listen", read here as a
+# stop that did not exit 0.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -40,6 +45,8 @@ lineage:
   export_url: "http://127.0.0.1:$OLPORT/api/v1/lineage"
   export_file: "$WORK/events.jsonl"
   export_max_backoff_ms: 400
+http:
+  enabled: false
 YAML
 "$BIN" check --offline -c "$WORK/p.yaml" >/dev/null
 

@@ -17,13 +17,14 @@
 # WORK (a temp dir, kept when KEEP_WORK is set) and an EXIT trap that
 # kills every process a script started (the pids in the variables named
 # in E2E_PIDS), stops every cluster and MariaDB server (mdb_start) and
-# removes WORK.
+# removes WORK; a script that failed has its logs kept first
+# (e2e_keep_logs: E2E_KEEP_DIR, default /tmp/tributary-e2e-kept).
 #
 # What the scripts share, by concern:
 #   checks         expect_eq, expect_match, expect_absent, expect_grep,
 #                  expect_no_grep, expect_no_sanitizer, expect_ids_once
 #   builds         build_consumer, build_tool
-#   set-up         e2e_init, e2e_setup, catalog_init
+#   set-up         e2e_init, e2e_setup, catalog_init, e2e_keep_logs
 #   clusters       pg_dsn, tcp_dsn, start_server, cleanup_servers, on
 #   configuration  source_yaml, write_pipeline
 #   the daemon     start_consumer, stop_consumer, kill_consumer,
@@ -78,9 +79,34 @@ catalog_init() {
     pgc_psql -d postgres "${a[@]}" >/dev/null
 }
 
-# e2e_cleanup: kill the script's processes, stop its clusters, remove WORK.
+# e2e_keep_logs: copy the logs of a failed script, so that a flake that
+# does not come again can still be read: every *.log under WORK (the
+# daemon's run.log and the like, two levels down) and each cluster's
+# server.log, into E2E_KEEP_DIR (default ${TMPDIR:-/tmp}/tributary-e2e-kept)
+# /SCRIPT.TIME.PID/; says where on stdout.  Once per script; nothing when
+# KEEP_WORK keeps WORK anyway.
+E2E_KEPT=
+e2e_keep_logs() {
+    local dir f d n=0
+    [ -z "$E2E_KEPT" ] && [ -z "${KEEP_WORK:-}" ] && [ -n "${WORK:-}" ] || return 0
+    dir=${E2E_KEEP_DIR:-${TMPDIR:-/tmp}/tributary-e2e-kept}/$(basename "$0" .sh).$(date -u +%Y%m%dT%H%M%S).$$
+    E2E_KEPT=$dir
+    mkdir -p "$dir" || return 0
+    while IFS= read -r f; do
+        cp -- "$f" "$dir/$(printf '%s' "${f#"$WORK"/}" | tr / _)" && n=$((n + 1))
+    done < <(find "$WORK" -maxdepth 2 -type f -name '*.log' 2>/dev/null)
+    for d in "${SERVER_DIRS[@]}" "${PGC_DIR:-}"; do
+        [ -n "$d" ] && [ -f "$d/server.log" ] &&
+            cp -- "$d/server.log" "$dir/server.$(basename "$d").log" && n=$((n + 1))
+    done
+    echo "# failed: $n log(s) kept in $dir"
+}
+
+# e2e_cleanup: kill the script's processes, stop its clusters, remove WORK
+# (after e2e_keep_logs when the script failed or ended early).
 e2e_cleanup() {
-    local v
+    local rc=$? v
+    [ "$rc" -eq 0 ] || e2e_keep_logs
     # kill and reap, quietly: a background job that dies by a signal and
     # is left for bash to notice makes it print "line N: PID Killed ..."
     # at its next fork, after the summary line, and test/run.sh then
@@ -95,8 +121,11 @@ e2e_cleanup() {
     [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 
-# e2e_finish: the summary line; fails when a check failed.
+# e2e_finish: the summary line; fails when a check failed (after
+# e2e_keep_logs, whose note must come before that line: test/run.sh reads
+# the last one).
 e2e_finish() {
+    [ "$failed" -eq 0 ] || e2e_keep_logs
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
