@@ -10,9 +10,10 @@
  * of the source block (version, prefix) are escaped once, when the
  * envelope is made; what depends on the event's names (its topic, the
  * source block's schema and table) is kept from the last record while
- * the names repeat (name_memo_for), as the source block's head is.  Transaction metadata keeps per-table counters in a
- * small open-addressing hash, reset by a generation number per
- * transaction.
+ * the names repeat (name_memo_for, one check of the four names per
+ * record that serves both), as the source block's head is.  Transaction
+ * metadata keeps per-table counters in a small open-addressing hash,
+ * reset by a generation number per transaction.
  *
  * Records of one event may be several (a delete and its tombstone, one
  * truncate record per table).  While they are written the buffer may move,
@@ -724,13 +725,14 @@ topic_routed(ebuf *b, const char *topic, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Append the table pattern's topic for these names, from the memo when
- * they are the last record's (name_memo_for); false when illegal. */
+/* Append the table pattern's topic for these names, from the memo m
+ * (name_memo_for, taken once for the record) when it has it; false when
+ * illegal. */
 static bool
-topic_memo_write(trib_envelope *env, ebuf *b, const char *source, const char *db,
-				 const char *schema, const char *table, char *errbuf, size_t errlen)
+topic_memo_write(trib_envelope *env, struct name_memo *m, ebuf *b,
+				 const char *source, const char *db, const char *schema,
+				 const char *table, char *errbuf, size_t errlen)
 {
-	struct name_memo *m = name_memo_for(env, source, db, schema, table);
 	size_t		start = b->len;
 
 	if (m->topic_ok)
@@ -1110,13 +1112,11 @@ write_update_description(ebuf *b, const trib_event *ev)
 	yajl_tree_free(root);
 }
 
-/* The source block's members ,"schema":S,"table":T, from the memo when
- * the names are the last record's (name_memo_for). */
+/* The source block's members ,"schema":S,"table":T, from the memo m
+ * (name_memo_for, taken once for the record) when it has them. */
 static void
-write_names(trib_envelope *env, ebuf *b, const trib_event *ev, const char *schema,
-			const char *table)
+write_names(struct name_memo *m, ebuf *b, const char *schema, const char *table)
 {
-	struct name_memo *m = name_memo_for(env, ev->source, ev->db, schema, table);
 	size_t		start = b->len;
 
 	if (m->names_ok)
@@ -1141,7 +1141,8 @@ write_names(trib_envelope *env, ebuf *b, const trib_event *ev, const char *schem
  * null when unknown). */
 static void
 write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *pos,
-				bool dbz, const char *schema, const char *table)
+				bool dbz, struct name_memo *m, const char *schema,
+				const char *table)
 {
 	ebuf	   *b = &env->buf;
 
@@ -1158,7 +1159,7 @@ write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *p
 		eb_ch(b, ']');
 		eb_ch(b, '"');
 	}
-	write_names(env, b, ev, schema, table);
+	write_names(m, b, schema, table);
 	EB_LIT(b, ",\"txId\":");
 	if (ev->txid)
 		eb_u64(b, ev->txid);
@@ -1244,9 +1245,10 @@ write_source_head(trib_envelope *env, const trib_event *ev, const trib_position 
 	env->src_snap = snap;
 }
 
-/* The "source" block (with its key). */
+/* The "source" block (with its key); m is the memo of the record's
+ * names (name_memo_for). */
 static void
-write_source(trib_envelope *env, const trib_event *ev,
+write_source(trib_envelope *env, const trib_event *ev, struct name_memo *m,
 			 const char *schema, const char *table)
 {
 	ebuf	   *b = &env->buf;
@@ -1275,7 +1277,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 	else
 		write_source_pg(env, ev, pos, env->dbz != NULL &&
 						(ev->connector == NULL || strcmp(ev->connector, "postgresql") == 0),
-						schema, table);
+						m, schema, table);
 	write_source_own(env, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);
@@ -1616,11 +1618,15 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	size_t		value;
 	bool		row = ev->op != TRIB_OP_TRUNCATE;
 
+	/* one check of the four names per record serves the topic and the
+	 * source block's schema and table */
+	struct name_memo *m = name_memo_for(env, ev->source, ev->db, schema, table);
+
 	/* routed: the router's choice wins over the pattern */
 	if (ev->topic && table == ev->table
 		? !topic_routed(b, ev->topic, errbuf, errlen)
-		: !topic_memo_write(env, b, ev->source, ev->db, schema, table, errbuf,
-							errlen))
+		: !topic_memo_write(env, m, b, ev->source, ev->db, schema, table,
+							errbuf, errlen))
 		return false;
 
 	value = b->len;
@@ -1635,7 +1641,7 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	}
 	else if (!write_images(env, ev, row, errbuf, errlen))
 		return false;
-	write_source(env, ev, schema, table);
+	write_source(env, ev, m, schema, table);
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);
 	EB_LIT(b, "\",\"ts_ms\":");
@@ -1774,7 +1780,8 @@ write_message(trib_envelope *env, const trib_event *ev, int64_t now,
 	EB_LIT(b, "{\"op\":\"m\",\"ts_ms\":");
 	eb_i64(b, now);
 	/* write_source starts with a comma: splice "source" after ts_ms */
-	write_source(env, ev, NULL, NULL);
+	write_source(env, ev, name_memo_for(env, ev->source, ev->db, NULL, NULL),
+				 NULL, NULL);
 	write_transaction(env, ev, "", "message");
 	EB_LIT(b, ",\"message\":{\"prefix\":");
 	eb_jcstr(b, pfx);

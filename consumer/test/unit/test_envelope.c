@@ -1052,12 +1052,47 @@ tweak_all_names(trib_envelope_opts *o)
 }
 
 /*
+ * Event i of the names test: mostly inserts and deletes; among them a
+ * routed insert (its topic from the router, its source block's names from
+ * the memo), a message (no schema or table) and a truncate of two tables
+ * in one event (the names change between its records).
+ */
+static trib_event *
+names_event(int i)
+{
+	trib_event *ev;
+
+	if (i % 11 == 10)
+	{
+		ev = mkev(TRIB_OP_MESSAGE, NULL, NULL, NULL);
+		ev->extra = strdup("{\"transactional\":true,\"prefix\":\"app\","
+						   "\"encoding\":\"utf8\",\"content\":\"x\"}");
+		return ev;
+	}
+	if (i % 13 == 12)
+	{
+		ev = mkev(TRIB_OP_TRUNCATE, NULL, NULL, NULL);
+		ev->extra = strdup("{\"relations\":[{\"schema\":\"public\",\"table\":\"orders\"},"
+						   "{\"schema\":\"sales\",\"table\":\"orders\"}]}");
+		return ev;
+	}
+	ev = mkev(i % 5 == 4 ? TRIB_OP_DELETE : TRIB_OP_CREATE,
+			  i % 5 == 4 ? "{\"id\":7}" : NULL,
+			  i % 5 == 4 ? NULL : "{\"id\":7}", "{\"id\":7}");
+	if (i % 7 == 3)
+		ev->topic = strdup("routed.orders");
+	return ev;
+}
+
+/*
  * The names a record is written for are kept with what they rendered to
- * (envelope.c, name_memo_for: the topic, the source block's schema and
- * table): each event of a run whose source, db, schema and table change
- * from one to the next (NULL among them, and names that only share a
- * prefix) gets the topics and values a fresh envelope writes, under the
- * default pattern and one that names all of them, and in Debezium mode.
+ * (envelope.c, name_memo_for, checked once per record for both: the
+ * topic, the source block's schema and table): each event of a run whose
+ * source, db, schema and table change from one to the next (NULL among
+ * them, and names that only share a prefix; routed topics, messages and
+ * truncates of two tables among the rows) gets the topics and values a
+ * fresh envelope writes, under the default pattern and one that names
+ * all of them, and in Debezium mode.
  */
 static void
 test_names_follow_each_event(void **state)
@@ -1075,9 +1110,7 @@ test_names_follow_each_event(void **state)
 
 		for (int i = 0; i < 96; i++)
 		{
-			trib_event *ev = mkev(i % 5 == 4 ? TRIB_OP_DELETE : TRIB_OP_CREATE,
-								  i % 5 == 4 ? "{\"id\":7}" : NULL,
-								  i % 5 == 4 ? NULL : "{\"id\":7}", "{\"id\":7}");
+			trib_event *ev = names_event(i);
 			trib_envelope *fresh = mkenv(tweaks[mode]);
 			const trib_record *a,
 					   *b;
@@ -1086,11 +1119,19 @@ test_names_follow_each_event(void **state)
 
 			ev->source = sources[(i / 7) % 3];
 			ev->db = dbs[(i / 5) % 3];
-			ev->schema = schemas[(i / 3) % 4];
-			ev->table = tables[(i / 2) % 4];
+			if (ev->op != TRIB_OP_MESSAGE && ev->extra == NULL)
+			{
+				ev->schema = schemas[(i / 3) % 4];
+				ev->table = tables[(i / 2) % 4];
+			}
+			else
+				ev->schema = ev->table = NULL;
 			b = encode(fresh, ev, &nb);
 			a = encode(kept, ev, &na);
 			assert_int_equal(na, nb);
+			if (ev->op == TRIB_OP_TRUNCATE)	/* the second table's names */
+				assert_non_null(strstr(a[1].value,
+									   "\"schema\":\"sales\",\"table\":\"orders\""));
 			for (size_t r = 0; r < na; r++)
 			{
 				assert_string_equal(a[r].topic, b[r].topic);
