@@ -11,9 +11,10 @@
  * envelope is made; what depends on the event's names (its topic, the
  * source block's schema and table) is kept from the last record while
  * the names repeat (name_memo_for, one check of the four names per
- * record that serves both), as the source block's head is.  Transaction
- * metadata keeps per-table counters in a small open-addressing hash,
- * reset by a generation number per transaction.
+ * record that serves both), as the source block's head is, and so is the
+ * sequence's first LSN (write_sequence).  Transaction metadata keeps
+ * per-table counters in a small open-addressing hash, reset by a
+ * generation number per transaction.
  *
  * Records of one event may be several (a delete and its tombstone, one
  * truncate record per table).  While they are written the buffer may move,
@@ -154,6 +155,11 @@ struct trib_envelope
 	int64_t		src_ms;
 	int64_t		src_us;
 	int			src_snap;		/* 0: nothing cached yet */
+	/* ,"sequence":"[ and its first LSN's text with the comma after it, as
+	 * the last event had them, for that LSN (write_sequence) */
+	char		seq_head[48];
+	size_t		seq_head_len;	/* 0: nothing cached yet */
+	uint64_t	seq_first;
 	/* what the last record's names rendered to (name_memo_for) */
 	struct name_memo
 	{
@@ -1133,6 +1139,48 @@ write_names(struct name_memo *m, ebuf *b, const char *schema, const char *table)
 	m->names_ok = true;
 }
 
+/*
+ * The source block's ,"sequence":"[\"first\",\"lsn\"]" and, for "lsn" after
+ * it, lsn's digits into digits (TRIB_U64_DIGITS bytes before its end,
+ * *n of them; 0 when lsn is 0).  The part up to the first LSN repeats for
+ * every event of a transaction: it is kept (env->seq_head) while first
+ * does, and only lsn is formatted, once for both members.
+ */
+static void
+write_sequence(trib_envelope *env, uint64_t first, uint64_t lsn,
+			   char *digits_end, const char **digits, size_t *n)
+{
+	ebuf	   *b = &env->buf;
+
+	*digits = trib_u64_digits(digits_end, lsn);
+	*n = lsn ? (size_t) (digits_end - *digits) : 0;
+	if (env->seq_head_len == 0 || env->seq_first != first)
+	{
+		size_t		at = b->len;
+
+		EB_LIT(b, ",\"sequence\":\"[");
+		eb_sequence_lsn(b, first);
+		eb_ch(b, ',');
+		if (b->len - at <= sizeof(env->seq_head))
+		{
+			memcpy(env->seq_head, b->p + at, b->len - at);
+			env->seq_head_len = b->len - at;
+			env->seq_first = first;
+		}
+	}
+	else
+		eb_put(b, env->seq_head, env->seq_head_len);
+	if (lsn == 0)
+		EB_LIT(b, "null");
+	else
+	{
+		EB_LIT(b, "\\\"");
+		eb_put(b, *digits, *n);
+		EB_LIT(b, "\\\"");
+	}
+	EB_LIT(b, "]\"");
+}
+
 /* The source block's members after db for PostgreSQL (and, outside
  * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin.
  * sequence's first member is the event's own commit LSN, or with dbz
@@ -1145,20 +1193,15 @@ write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *p
 				const char *table)
 {
 	ebuf	   *b = &env->buf;
+	char		digits[TRIB_U64_DIGITS];
+	const char *d = NULL;
+	size_t		n = 0;
 
-	EB_LIT(b, ",\"sequence\":");
 	if (pos->commit_lsn == 0 && pos->lsn == 0)
-		EB_LIT(b, "null");
+		EB_LIT(b, ",\"sequence\":null");
 	else
-	{
-		eb_ch(b, '"');
-		eb_ch(b, '[');
-		eb_sequence_lsn(b, dbz ? ev->prev_commit_lsn : pos->commit_lsn);
-		eb_ch(b, ',');
-		eb_sequence_lsn(b, pos->lsn);
-		eb_ch(b, ']');
-		eb_ch(b, '"');
-	}
+		write_sequence(env, dbz ? ev->prev_commit_lsn : pos->commit_lsn,
+					   pos->lsn, digits + sizeof(digits), &d, &n);
 	write_names(m, b, schema, table);
 	EB_LIT(b, ",\"txId\":");
 	if (ev->txid)
@@ -1166,7 +1209,9 @@ write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *p
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"lsn\":");
-	if (pos->lsn)
+	if (n > 0)
+		eb_put(b, d, n);		/* lsn's digits, from write_sequence */
+	else if (pos->lsn)
 		eb_u64(b, pos->lsn);
 	else
 		EB_LIT(b, "null");
