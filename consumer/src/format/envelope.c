@@ -11,8 +11,8 @@
  * envelope is made; what depends on the event's names (its topic, the
  * source block's schema and table) is kept from the last record while
  * the names repeat (name_memo_for, one check of the four names per
- * record that serves both), as the source block's head is, and so is the
- * sequence's first LSN (write_sequence).  Transaction metadata keeps
+ * record that serves both), as the source block's head is, and so are the
+ * sequence's first LSN (write_sequence) and the records' ts_ms (eb_now).  Transaction metadata keeps
  * per-table counters in a small open-addressing hash, reset by a
  * generation number per transaction.
  *
@@ -131,6 +131,9 @@ struct trib_envelope
 	size_t		nrecs;
 	size_t		caprecs;
 	int64_t		now_us;			/* this encode's clock reading */
+	char		now_text[24];	/* the text of now_ms (eb_now) */
+	size_t		now_text_len;	/* 0: nothing cached yet */
+	int64_t		now_ms;
 	/* transaction metadata */
 	uint64_t	tx_gen;
 	uint64_t	tx_commit_lsn;
@@ -933,6 +936,34 @@ eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 	eb_x1000(b, us_at, n, us);
 }
 
+/*
+ * A record's ts_ms (processing time, now).  Events that follow each other
+ * mostly fall in the same millisecond: its text is kept (env->now_text)
+ * and copied while it does.  In Debezium mode ts_us and ts_ns follow,
+ * which change every microsecond: eb_ts writes them all.
+ */
+static void
+eb_now(trib_envelope *env, int64_t now)
+{
+	ebuf	   *b = &env->buf;
+	size_t		at = b->len;
+
+	if (env->dbz != NULL)
+	{
+		eb_ts(env, now, env->now_us);
+		return;
+	}
+	if (env->now_text_len != 0 && env->now_ms == now)
+	{
+		eb_put(b, env->now_text, env->now_text_len);
+		return;
+	}
+	eb_i64(b, now);
+	memcpy(env->now_text, b->p + at, b->len - at);	/* at most 20 bytes */
+	env->now_text_len = b->len - at;
+	env->now_ms = now;
+}
+
 /* A row image (or key) in the envelope's format: as is, or in Debezium's
  * encodings (debezium.h), its length in *len (the converter's output holds
  * no NUL: it escapes control characters); the result stays valid until
@@ -1690,7 +1721,7 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);
 	EB_LIT(b, "\",\"ts_ms\":");
-	eb_ts(env, now, env->now_us);
+	eb_now(env, now);
 	write_transaction(env, ev, schema, table);
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');

@@ -1158,6 +1158,69 @@ test_names_follow_each_event(void **state)
 	}
 }
 
+/* A clock that steps through ticks[], one reading per encode. */
+static const int64_t ticks[] = {
+	1700000001000LL, 1700000001000LL, 1700000001001LL, 1700000001001LL,
+	999, 999, 1000, 0, -5, -5, 1700000001001LL, 99999999999999LL,
+	1700000001000LL,
+};
+static size_t tick;
+
+static int64_t
+stepping_clock(void)
+{
+	return ticks[tick++ % (sizeof(ticks) / sizeof(ticks[0]))];
+}
+
+/* The clock, and Debezium mode, for the ts_ms test. */
+static void
+tweak_stepping_clock(trib_envelope_opts *o)
+{
+	o->clock_ms = stepping_clock;
+}
+
+static void
+tweak_stepping_clock_dbz(trib_envelope_opts *o)
+{
+	tweak_debezium(o);
+	o->clock_ms = stepping_clock;
+}
+
+/*
+ * A record's ts_ms is its encode's clock reading, kept as text while the
+ * millisecond repeats (envelope.c, eb_now): each of a run of readings that
+ * repeat and change (in length and sign too) shows in its record, in the
+ * default format and in Debezium mode (with ts_us, ts_ns).
+ */
+static void
+test_ts_ms_follows_clock(void **state)
+{
+	void		(*tweaks[]) (trib_envelope_opts *) = {tweak_stepping_clock, tweak_stepping_clock_dbz};
+
+	(void) state;
+	for (size_t mode = 0; mode < 2; mode++)
+	{
+		trib_envelope *env = mkenv(tweaks[mode]);
+
+		tick = 0;
+		for (size_t i = 0; i < 2 * sizeof(ticks) / sizeof(ticks[0]); i++)
+		{
+			trib_event *ev = mkev(TRIB_OP_CREATE, NULL, "{\"id\":7}", "{\"id\":7}");
+			int64_t		want = ticks[i % (sizeof(ticks) / sizeof(ticks[0]))];
+			char		text[64];
+			size_t		n;
+			const trib_record *r = encode(env, ev, &n);
+
+			snprintf(text, sizeof(text), "\"op\":\"c\",\"ts_ms\":%lld%s",
+					 (long long) want, mode == 0 ? "," : ",\"ts_us\":");
+			if (strstr(r[0].value, text) == NULL)
+				fail_msg("record %zu: expected %s in:\n%s", i, text, r[0].value);
+			trib_event_free(ev);
+		}
+		trib_envelope_free(env);
+	}
+}
+
 int
 main(void)
 {
@@ -1191,6 +1254,7 @@ main(void)
 		cmocka_unit_test(test_source_own_members),
 		cmocka_unit_test(test_source_head_follows_each_event),
 		cmocka_unit_test(test_names_follow_each_event),
+		cmocka_unit_test(test_ts_ms_follows_clock),
 		cmocka_unit_test(test_benchmark),
 	};
 
