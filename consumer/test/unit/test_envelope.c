@@ -1161,7 +1161,7 @@ test_names_follow_each_event(void **state)
 /* A clock that steps through ticks[], one reading per encode. */
 static const int64_t ticks[] = {
 	1700000001000LL, 1700000001000LL, 1700000001001LL, 1700000001001LL,
-	999, 999, 1000, 0, -5, -5, 1700000001001LL, 99999999999999LL,
+	999, 999, 1000, 0, -5, -5, 1700000001001LL, 999999999999LL,
 	1700000001000LL,
 };
 static size_t tick;
