@@ -10,9 +10,11 @@
  * of the source block (version, prefix) are escaped once, when the
  * envelope is made; what depends on the event's names (its topic, the
  * source block's schema and table) is kept from the last record while
- * the names repeat (name_memo_for), as the source block's head is.  Transaction metadata keeps per-table counters in a
- * small open-addressing hash, reset by a generation number per
- * transaction.
+ * the names repeat (name_memo_for, one check of the four names per
+ * record that serves both), as the source block's head is, and so are the
+ * sequence's first LSN (write_sequence) and the records' ts_ms (eb_now).  Transaction metadata keeps
+ * per-table counters in a small open-addressing hash, reset by a
+ * generation number per transaction.
  *
  * Records of one event may be several (a delete and its tombstone, one
  * truncate record per table).  While they are written the buffer may move,
@@ -129,6 +131,9 @@ struct trib_envelope
 	size_t		nrecs;
 	size_t		caprecs;
 	int64_t		now_us;			/* this encode's clock reading */
+	char		now_text[24];	/* the text of now_ms (eb_now) */
+	size_t		now_text_len;	/* 0: nothing cached yet */
+	int64_t		now_ms;
 	/* transaction metadata */
 	uint64_t	tx_gen;
 	uint64_t	tx_commit_lsn;
@@ -153,6 +158,11 @@ struct trib_envelope
 	int64_t		src_ms;
 	int64_t		src_us;
 	int			src_snap;		/* 0: nothing cached yet */
+	/* ,"sequence":"[ and its first LSN's text with the comma after it, as
+	 * the last event had them, for that LSN (write_sequence) */
+	char		seq_head[48];
+	size_t		seq_head_len;	/* 0: nothing cached yet */
+	uint64_t	seq_first;
 	/* what the last record's names rendered to (name_memo_for) */
 	struct name_memo
 	{
@@ -724,13 +734,14 @@ topic_routed(ebuf *b, const char *topic, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* Append the table pattern's topic for these names, from the memo when
- * they are the last record's (name_memo_for); false when illegal. */
+/* Append the table pattern's topic for these names, from the memo m
+ * (name_memo_for, taken once for the record) when it has it; false when
+ * illegal. */
 static bool
-topic_memo_write(trib_envelope *env, ebuf *b, const char *source, const char *db,
-				 const char *schema, const char *table, char *errbuf, size_t errlen)
+topic_memo_write(trib_envelope *env, struct name_memo *m, ebuf *b,
+				 const char *source, const char *db, const char *schema,
+				 const char *table, char *errbuf, size_t errlen)
 {
-	struct name_memo *m = name_memo_for(env, source, db, schema, table);
 	size_t		start = b->len;
 
 	if (m->topic_ok)
@@ -925,6 +936,34 @@ eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 	eb_x1000(b, us_at, n, us);
 }
 
+/*
+ * A record's ts_ms (processing time, now).  Events that follow each other
+ * mostly fall in the same millisecond: its text is kept (env->now_text)
+ * and copied while it does.  In Debezium mode ts_us and ts_ns follow,
+ * which change every microsecond: eb_ts writes them all.
+ */
+static void
+eb_now(trib_envelope *env, int64_t now)
+{
+	ebuf	   *b = &env->buf;
+	size_t		at = b->len;
+
+	if (env->dbz != NULL)
+	{
+		eb_ts(env, now, env->now_us);
+		return;
+	}
+	if (env->now_text_len != 0 && env->now_ms == now)
+	{
+		eb_put(b, env->now_text, env->now_text_len);
+		return;
+	}
+	eb_i64(b, now);
+	memcpy(env->now_text, b->p + at, b->len - at);	/* at most 20 bytes */
+	env->now_text_len = b->len - at;
+	env->now_ms = now;
+}
+
 /* A row image (or key) in the envelope's format: as is, or in Debezium's
  * encodings (debezium.h), its length in *len (the converter's output holds
  * no NUL: it escapes control characters); the result stays valid until
@@ -1110,13 +1149,11 @@ write_update_description(ebuf *b, const trib_event *ev)
 	yajl_tree_free(root);
 }
 
-/* The source block's members ,"schema":S,"table":T, from the memo when
- * the names are the last record's (name_memo_for). */
+/* The source block's members ,"schema":S,"table":T, from the memo m
+ * (name_memo_for, taken once for the record) when it has them. */
 static void
-write_names(trib_envelope *env, ebuf *b, const trib_event *ev, const char *schema,
-			const char *table)
+write_names(struct name_memo *m, ebuf *b, const char *schema, const char *table)
 {
-	struct name_memo *m = name_memo_for(env, ev->source, ev->db, schema, table);
 	size_t		start = b->len;
 
 	if (m->names_ok)
@@ -1133,6 +1170,48 @@ write_names(trib_envelope *env, ebuf *b, const trib_event *ev, const char *schem
 	m->names_ok = true;
 }
 
+/*
+ * The source block's ,"sequence":"[\"first\",\"lsn\"]" and, for "lsn" after
+ * it, lsn's digits into digits (TRIB_U64_DIGITS bytes before its end,
+ * *n of them; 0 when lsn is 0).  The part up to the first LSN repeats for
+ * every event of a transaction: it is kept (env->seq_head) while first
+ * does, and only lsn is formatted, once for both members.
+ */
+static void
+write_sequence(trib_envelope *env, uint64_t first, uint64_t lsn,
+			   char *digits_end, const char **digits, size_t *n)
+{
+	ebuf	   *b = &env->buf;
+
+	*digits = trib_u64_digits(digits_end, lsn);
+	*n = lsn ? (size_t) (digits_end - *digits) : 0;
+	if (env->seq_head_len == 0 || env->seq_first != first)
+	{
+		size_t		at = b->len;
+
+		EB_LIT(b, ",\"sequence\":\"[");
+		eb_sequence_lsn(b, first);
+		eb_ch(b, ',');
+		if (b->len - at <= sizeof(env->seq_head))
+		{
+			memcpy(env->seq_head, b->p + at, b->len - at);
+			env->seq_head_len = b->len - at;
+			env->seq_first = first;
+		}
+	}
+	else
+		eb_put(b, env->seq_head, env->seq_head_len);
+	if (lsn == 0)
+		EB_LIT(b, "null");
+	else
+	{
+		EB_LIT(b, "\\\"");
+		eb_put(b, *digits, *n);
+		EB_LIT(b, "\\\"");
+	}
+	EB_LIT(b, "]\"");
+}
+
 /* The source block's members after db for PostgreSQL (and, outside
  * Debezium mode, every source): sequence, schema, table, txId, lsn, xmin.
  * sequence's first member is the event's own commit LSN, or with dbz
@@ -1141,31 +1220,29 @@ write_names(trib_envelope *env, ebuf *b, const trib_event *ev, const char *schem
  * null when unknown). */
 static void
 write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *pos,
-				bool dbz, const char *schema, const char *table)
+				bool dbz, struct name_memo *m, const char *schema,
+				const char *table)
 {
 	ebuf	   *b = &env->buf;
+	char		digits[TRIB_U64_DIGITS];
+	const char *d = NULL;
+	size_t		n = 0;
 
-	EB_LIT(b, ",\"sequence\":");
 	if (pos->commit_lsn == 0 && pos->lsn == 0)
-		EB_LIT(b, "null");
+		EB_LIT(b, ",\"sequence\":null");
 	else
-	{
-		eb_ch(b, '"');
-		eb_ch(b, '[');
-		eb_sequence_lsn(b, dbz ? ev->prev_commit_lsn : pos->commit_lsn);
-		eb_ch(b, ',');
-		eb_sequence_lsn(b, pos->lsn);
-		eb_ch(b, ']');
-		eb_ch(b, '"');
-	}
-	write_names(env, b, ev, schema, table);
+		write_sequence(env, dbz ? ev->prev_commit_lsn : pos->commit_lsn,
+					   pos->lsn, digits + sizeof(digits), &d, &n);
+	write_names(m, b, schema, table);
 	EB_LIT(b, ",\"txId\":");
 	if (ev->txid)
 		eb_u64(b, ev->txid);
 	else
 		EB_LIT(b, "null");
 	EB_LIT(b, ",\"lsn\":");
-	if (pos->lsn)
+	if (n > 0)
+		eb_put(b, d, n);		/* lsn's digits, from write_sequence */
+	else if (pos->lsn)
 		eb_u64(b, pos->lsn);
 	else
 		EB_LIT(b, "null");
@@ -1244,9 +1321,10 @@ write_source_head(trib_envelope *env, const trib_event *ev, const trib_position 
 	env->src_snap = snap;
 }
 
-/* The "source" block (with its key). */
+/* The "source" block (with its key); m is the memo of the record's
+ * names (name_memo_for). */
 static void
-write_source(trib_envelope *env, const trib_event *ev,
+write_source(trib_envelope *env, const trib_event *ev, struct name_memo *m,
 			 const char *schema, const char *table)
 {
 	ebuf	   *b = &env->buf;
@@ -1275,7 +1353,7 @@ write_source(trib_envelope *env, const trib_event *ev,
 	else
 		write_source_pg(env, ev, pos, env->dbz != NULL &&
 						(ev->connector == NULL || strcmp(ev->connector, "postgresql") == 0),
-						schema, table);
+						m, schema, table);
 	write_source_own(env, pos);
 	if (ev->before_json_nulls || ev->after_json_nulls)
 		write_json_nulls(b, ev);
@@ -1616,11 +1694,15 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	size_t		value;
 	bool		row = ev->op != TRIB_OP_TRUNCATE;
 
+	/* one check of the four names per record serves the topic and the
+	 * source block's schema and table */
+	struct name_memo *m = name_memo_for(env, ev->source, ev->db, schema, table);
+
 	/* routed: the router's choice wins over the pattern */
 	if (ev->topic && table == ev->table
 		? !topic_routed(b, ev->topic, errbuf, errlen)
-		: !topic_memo_write(env, b, ev->source, ev->db, schema, table, errbuf,
-							errlen))
+		: !topic_memo_write(env, m, b, ev->source, ev->db, schema, table,
+							errbuf, errlen))
 		return false;
 
 	value = b->len;
@@ -1635,11 +1717,11 @@ write_row_record(trib_envelope *env, const trib_event *ev,
 	}
 	else if (!write_images(env, ev, row, errbuf, errlen))
 		return false;
-	write_source(env, ev, schema, table);
+	write_source(env, ev, m, schema, table);
 	EB_LIT(b, ",\"op\":\"");
 	eb_ch(b, (char) ev->op);
 	EB_LIT(b, "\",\"ts_ms\":");
-	eb_ts(env, now, env->now_us);
+	eb_now(env, now);
 	write_transaction(env, ev, schema, table);
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');
@@ -1774,7 +1856,8 @@ write_message(trib_envelope *env, const trib_event *ev, int64_t now,
 	EB_LIT(b, "{\"op\":\"m\",\"ts_ms\":");
 	eb_i64(b, now);
 	/* write_source starts with a comma: splice "source" after ts_ms */
-	write_source(env, ev, NULL, NULL);
+	write_source(env, ev, name_memo_for(env, ev->source, ev->db, NULL, NULL),
+				 NULL, NULL);
 	write_transaction(env, ev, "", "message");
 	EB_LIT(b, ",\"message\":{\"prefix\":");
 	eb_jcstr(b, pfx);

@@ -138,10 +138,26 @@ static const unsigned char ch_class[256] = {
 };
 
 /* The first quote or backslash in text[k, len), or len: where a string
- * whose contents start at k ends, or its escape. */
+ * whose contents start at k ends, or its escape.  Eight bytes at a time
+ * (trib_jscan_plain8 stops at a quote, a backslash, a control byte or a
+ * byte >= 0x80; only the first two end the scan); the byte loop cost ~6
+ * instructions a byte. */
 static size_t
 string_end(const char *text, size_t len, size_t k)
 {
+	const unsigned char *p = (const unsigned char *) text;
+
+	while (k + 8 <= len)
+	{
+		unsigned	r = trib_jscan_plain8(p + k);
+
+		k += r;
+		if (r == 8)
+			continue;
+		if (p[k] == '"' || p[k] == '\\')
+			return k;
+		k++;
+	}
 	while (k < len && text[k] != '"' && text[k] != '\\')
 		k++;
 	return k;
@@ -733,11 +749,27 @@ put_node(rl_splice *sp, sp_img *im, int mi, yajl_val v)
 }
 
 /* Does yajl_gen_string (no escaped solidus, as sp->g) write s[0..n) as is
- * between its quotes?  It escapes '"', '\\' and bytes below 0x20 only. */
+ * between its quotes?  It escapes '"', '\\' and bytes below 0x20 only.
+ * Eight bytes at a time (trib_jscan_plain8 also stops at bytes >= 0x80,
+ * which yajl writes as they are), then byte by byte. */
 static bool
 plain_string(const char *s, size_t n)
 {
-	for (size_t k = 0; k < n; k++)
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		k = 0;
+
+	while (k + 8 <= n)
+	{
+		unsigned	r = trib_jscan_plain8(p + k);
+
+		k += r;
+		if (r == 8)
+			continue;
+		if (p[k] < 0x80)
+			return false;		/* a quote, a backslash or a control byte */
+		k++;
+	}
+	for (; k < n; k++)
 	{
 		unsigned char c = (unsigned char) s[k];
 

@@ -1052,12 +1052,49 @@ tweak_all_names(trib_envelope_opts *o)
 }
 
 /*
+ * Event i of the names test: mostly inserts and deletes; among them a
+ * routed insert (its topic from the router, its source block's names from
+ * the memo), a message (no schema or table) and a truncate of two tables
+ * in one event (the names change between its records).
+ */
+static trib_event *
+names_event(int i)
+{
+	trib_event *ev;
+
+	if (i % 11 == 10)
+	{
+		ev = mkev(TRIB_OP_MESSAGE, NULL, NULL, NULL);
+		ev->extra = strdup("{\"transactional\":true,\"prefix\":\"app\","
+						   "\"encoding\":\"utf8\",\"content\":\"x\"}");
+		return ev;
+	}
+	if (i % 13 == 12)
+	{
+		ev = mkev(TRIB_OP_TRUNCATE, NULL, NULL, NULL);
+		ev->extra = strdup("{\"relations\":[{\"schema\":\"public\",\"table\":\"orders\"},"
+						   "{\"schema\":\"sales\",\"table\":\"orders\"}]}");
+		return ev;
+	}
+	ev = mkev(i % 5 == 4 ? TRIB_OP_DELETE : TRIB_OP_CREATE,
+			  i % 5 == 4 ? "{\"id\":7}" : NULL,
+			  i % 5 == 4 ? NULL : "{\"id\":7}", "{\"id\":7}");
+	if (i % 7 == 3)
+		ev->topic = strdup("routed.orders");
+	return ev;
+}
+
+/*
  * The names a record is written for are kept with what they rendered to
- * (envelope.c, name_memo_for: the topic, the source block's schema and
- * table): each event of a run whose source, db, schema and table change
- * from one to the next (NULL among them, and names that only share a
- * prefix) gets the topics and values a fresh envelope writes, under the
- * default pattern and one that names all of them, and in Debezium mode.
+ * (envelope.c, name_memo_for, checked once per record for both: the
+ * topic, the source block's schema and table): each event of a run whose
+ * source, db, schema and table change from one to the next (NULL among
+ * them, and names that only share a prefix; routed topics, messages and
+ * truncates of two tables among the rows) gets the topics and values a
+ * fresh envelope writes, under the default pattern and one that names
+ * all of them, and in Debezium mode.  The source block's sequence, whose
+ * first LSN is kept while it repeats (write_sequence), is checked the
+ * same way over commit LSNs that change, 0 among them.
  */
 static void
 test_names_follow_each_event(void **state)
@@ -1075,9 +1112,7 @@ test_names_follow_each_event(void **state)
 
 		for (int i = 0; i < 96; i++)
 		{
-			trib_event *ev = mkev(i % 5 == 4 ? TRIB_OP_DELETE : TRIB_OP_CREATE,
-								  i % 5 == 4 ? "{\"id\":7}" : NULL,
-								  i % 5 == 4 ? NULL : "{\"id\":7}", "{\"id\":7}");
+			trib_event *ev = names_event(i);
 			trib_envelope *fresh = mkenv(tweaks[mode]);
 			const trib_record *a,
 					   *b;
@@ -1086,11 +1121,24 @@ test_names_follow_each_event(void **state)
 
 			ev->source = sources[(i / 7) % 3];
 			ev->db = dbs[(i / 5) % 3];
-			ev->schema = schemas[(i / 3) % 4];
-			ev->table = tables[(i / 2) % 4];
+			if (ev->op != TRIB_OP_MESSAGE && ev->extra == NULL)
+			{
+				ev->schema = schemas[(i / 3) % 4];
+				ev->table = tables[(i / 2) % 4];
+			}
+			else
+				ev->schema = ev->table = NULL;
+			/* the source block's sequence and lsn: the commit LSN (and the
+			 * one before, in Debezium mode) repeat over runs, 0 among them */
+			ev->pos.commit_lsn = (i / 6) % 4 == 3 ? 0 : 0x1A4F2C8 + (uint64_t) (i / 6) * 0x1000;
+			ev->prev_commit_lsn = (i / 4) % 5 == 4 ? 0 : 0x1A3F2C8 + (uint64_t) (i / 4) * 0x1000;
+			ev->pos.lsn = i % 9 == 8 ? 0 : 0x1A4F1B0 + (uint64_t) i * 0x58;
 			b = encode(fresh, ev, &nb);
 			a = encode(kept, ev, &na);
 			assert_int_equal(na, nb);
+			if (ev->op == TRIB_OP_TRUNCATE)	/* the second table's names */
+				assert_non_null(strstr(a[1].value,
+									   "\"schema\":\"sales\",\"table\":\"orders\""));
 			for (size_t r = 0; r < na; r++)
 			{
 				assert_string_equal(a[r].topic, b[r].topic);
@@ -1107,6 +1155,69 @@ test_names_follow_each_event(void **state)
 			trib_event_free(ev);
 		}
 		trib_envelope_free(kept);
+	}
+}
+
+/* A clock that steps through ticks[], one reading per encode. */
+static const int64_t ticks[] = {
+	1700000001000LL, 1700000001000LL, 1700000001001LL, 1700000001001LL,
+	999, 999, 1000, 0, -5, -5, 1700000001001LL, 999999999999LL,
+	1700000001000LL,
+};
+static size_t tick;
+
+static int64_t
+stepping_clock(void)
+{
+	return ticks[tick++ % (sizeof(ticks) / sizeof(ticks[0]))];
+}
+
+/* The clock, and Debezium mode, for the ts_ms test. */
+static void
+tweak_stepping_clock(trib_envelope_opts *o)
+{
+	o->clock_ms = stepping_clock;
+}
+
+static void
+tweak_stepping_clock_dbz(trib_envelope_opts *o)
+{
+	tweak_debezium(o);
+	o->clock_ms = stepping_clock;
+}
+
+/*
+ * A record's ts_ms is its encode's clock reading, kept as text while the
+ * millisecond repeats (envelope.c, eb_now): each of a run of readings that
+ * repeat and change (in length and sign too) shows in its record, in the
+ * default format and in Debezium mode (with ts_us, ts_ns).
+ */
+static void
+test_ts_ms_follows_clock(void **state)
+{
+	void		(*tweaks[]) (trib_envelope_opts *) = {tweak_stepping_clock, tweak_stepping_clock_dbz};
+
+	(void) state;
+	for (size_t mode = 0; mode < 2; mode++)
+	{
+		trib_envelope *env = mkenv(tweaks[mode]);
+
+		tick = 0;
+		for (size_t i = 0; i < 2 * sizeof(ticks) / sizeof(ticks[0]); i++)
+		{
+			trib_event *ev = mkev(TRIB_OP_CREATE, NULL, "{\"id\":7}", "{\"id\":7}");
+			int64_t		want = ticks[i % (sizeof(ticks) / sizeof(ticks[0]))];
+			char		text[64];
+			size_t		n;
+			const trib_record *r = encode(env, ev, &n);
+
+			snprintf(text, sizeof(text), "\"op\":\"c\",\"ts_ms\":%lld%s",
+					 (long long) want, mode == 0 ? "," : ",\"ts_us\":");
+			if (strstr(r[0].value, text) == NULL)
+				fail_msg("record %zu: expected %s in:\n%s", i, text, r[0].value);
+			trib_event_free(ev);
+		}
+		trib_envelope_free(env);
 	}
 }
 
@@ -1143,6 +1254,7 @@ main(void)
 		cmocka_unit_test(test_source_own_members),
 		cmocka_unit_test(test_source_head_follows_each_event),
 		cmocka_unit_test(test_names_follow_each_event),
+		cmocka_unit_test(test_ts_ms_follows_clock),
 		cmocka_unit_test(test_benchmark),
 	};
 
