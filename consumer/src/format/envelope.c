@@ -891,14 +891,16 @@ tx_collection_order(trib_envelope *env, const char *schema, const char *table)
 }
 
 /* Append v * 1000, v's decimal text being the n bytes at b->p + at: that
- * text and "000" (no second division loop; the same bytes), or the
- * product written out when v is 0 or the product would not fit. */
+ * text and "000" (no second division loop; the same bytes), or "0" when v
+ * is 0.  The text is the exact product also where it would not fit an
+ * int64 (ts_ns after the year 2262): a JSON number has no width, and
+ * multiplying would overflow. */
 static void
 eb_x1000(ebuf *b, size_t at, size_t n, int64_t v)
 {
-	if (v == 0 || v > INT64_MAX / 1000 || v < INT64_MIN / 1000)
+	if (v == 0)
 	{
-		eb_i64(b, v * 1000);
+		EB_LIT(b, "0");
 		return;
 	}
 	eb_reserve(b, n + 3);		/* may move b->p: copy after it */

@@ -1221,6 +1221,42 @@ test_ts_ms_follows_clock(void **state)
 	}
 }
 
+/* The clock of test_ts_wider_than_int64. */
+static int64_t
+far_clock(void)
+{
+	return 99999999999999LL;	/* ms: its ns do not fit an int64 */
+}
+
+static void
+tweak_far_clock_dbz(trib_envelope_opts *o)
+{
+	tweak_debezium(o);
+	o->clock_ms = far_clock;
+}
+
+/*
+ * Debezium mode's ts_us and ts_ns are the exact products of the ms
+ * reading, also past an int64 (envelope.c, eb_x1000; once a signed
+ * overflow that UBSan reports).
+ */
+static void
+test_ts_wider_than_int64(void **state)
+{
+	trib_envelope *env = mkenv(tweak_far_clock_dbz);
+	trib_event *ev = mkev(TRIB_OP_CREATE, NULL, "{\"id\":7}", "{\"id\":7}");
+	size_t		n;
+	const trib_record *r = encode(env, ev, &n);
+	const char *want = "\"ts_ms\":99999999999999,\"ts_us\":99999999999999000,"
+		"\"ts_ns\":99999999999999000000";
+
+	(void) state;
+	if (strstr(r[0].value, want) == NULL)
+		fail_msg("expected %s in:\n%s", want, r[0].value);
+	trib_event_free(ev);
+	trib_envelope_free(env);
+}
+
 int
 main(void)
 {
@@ -1255,6 +1291,7 @@ main(void)
 		cmocka_unit_test(test_source_head_follows_each_event),
 		cmocka_unit_test(test_names_follow_each_event),
 		cmocka_unit_test(test_ts_ms_follows_clock),
+		cmocka_unit_test(test_ts_wider_than_int64),
 		cmocka_unit_test(test_benchmark),
 	};
 
