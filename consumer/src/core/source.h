@@ -308,9 +308,9 @@ struct trib_source
 								 * wake_fd is readable (or it caps its wait
 								 * at 1 ms where it cannot watch it) */
 	int			wake_fd;		/* set by the pipeline before each poll:
-								 * while acks are owed, its one descriptor
-								 * that every sink's wake_fd (sink.h)
-								 * makes readable; 0 or less: none */
+								 * while acks are owed, the wake_fd
+								 * (sink.h) of the sink it waits for;
+								 * 0 or less: none */
 	int			backoff_initial_ms; /* retrying an unreachable upstream */
 	int			backoff_max_ms;
 	/* kept by trib_source_confirm_noted (below): */

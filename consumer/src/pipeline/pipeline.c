@@ -264,7 +264,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	size_t		i;
 
 	p->cfg = cfg;
-	p->wake_fd = p->ack_fd = -1;	/* pipeline_wake.c: none yet */
+	p->ack_fd = -1;				/* pipeline_wake.c: none yet */
 	snprintf(p->state, sizeof(p->state), "starting");
 	if (cfg->nsources == 0)
 	{
@@ -407,7 +407,6 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_control_free(p->control);
 	trib_pause_free(p->pause);
 	trib_quality_api_free(p->quality);
-	pl_wake_close(p);			/* before the sinks' own descriptors */
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);

@@ -366,35 +366,53 @@ sink_owes(const trib_pipeline *p, const sink_slot *s)
 	return s->has_written && (!s->has_acked || pos_cmp(p, &s->acked, &s->last_written) < 0);
 }
 
+/* Has sink s acknowledged less than sink t (the durable position, the
+ * minimum over the sinks, waits for s rather than t)? */
+static bool
+acked_less(const trib_pipeline *p, const sink_slot *s, const sink_slot *t)
+{
+	if (!s->has_acked || !t->has_acked)
+		return !s->has_acked && t->has_acked;
+	return pos_cmp(p, &s->acked, &t->acked) < 0;
+}
+
 /*
  * While acks are owed: the descriptor the turn's waits watch instead of
  * polling the sinks every ACK_POLL_MS (pipeline_wake.c), when every sink
- * that owes acks has its own in it and holds nothing back (a resumed
- * sink's buffer drains a batch a turn), and every source the turn may
- * poll can watch it (source.h can_wake; a source held by a pause is not
- * polled: pl_hold() watches it instead).  -1: poll (or no acks owed).
+ * that owes acks has one and holds nothing back (a resumed sink's buffer
+ * drains a batch a turn), and every source the turn may poll can watch it
+ * (source.h can_wake; a source held by a pause is not polled: pl_hold()
+ * watches it instead).  Of the sinks that owe, one is enough: what is
+ * durable (the minimum over the sinks) cannot move before each of them
+ * has acked, so the turn waits for the one acked least far (among equals
+ * the one it waited for last, p->ack_sink), and a later turn for the next
+ * that still owes; every turn polls all of them.  -1: poll (or no acks
+ * owed).
  */
 int
 pl_ack_wake_fd(trib_pipeline *p)
 {
-	bool		owed = false;
+	const sink_slot *pick = NULL;
 
-	if (p->wake_fd < 0)
-		return -1;
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
 		const sink_slot *s = &p->sinks[i];
 
 		if (!sink_owes(p, s))
 			continue;
-		if (!s->wakes || trib_sink_buffer_events(s->held) > 0)
+		if (s->wake_fd <= 0 || trib_sink_buffer_events(s->held) > 0)
 			return -1;
-		owed = true;
+		if (pick == NULL || acked_less(p, s, pick) ||
+			(i == p->ack_sink && !acked_less(p, pick, s)))
+			pick = s;
 	}
-	for (size_t c = 0; owed && c < p->nsrcs; c++)
+	for (size_t c = 0; pick != NULL && c < p->nsrcs; c++)
 		if (!p->srcs[c].src.can_wake && !trib_pause_source(p->pause, c))
 			return -1;
-	return owed ? p->wake_fd : -1;
+	if (pick == NULL)
+		return -1;
+	p->ack_sink = (size_t) (pick - p->sinks);
+	return pick->wake_fd;
 }
 
 /*

@@ -115,8 +115,9 @@ typedef struct sink_slot
 	trib_pipeline *p;
 	trib_sink	sink;
 	bool		opened;
-	bool		wakes;			/* its wake_fd (sink.h) is in the
-								 * pipeline's (pipeline_wake.c) */
+	int			wake_fd;		/* its wake_fd (sink.h), asked when the
+								 * stream starts (pipeline_wake.c); <= 0:
+								 * none */
 	bool		has_acked;
 	trib_position acked;		/* highest durable position */
 	bool		has_skip;
@@ -242,11 +243,11 @@ struct trib_pipeline
 	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
-	int			wake_fd;		/* every sink's wake-up descriptor in one
-								 * (pipeline_wake.c), or -1 */
-	int			ack_fd;			/* the turn's: wake_fd while acks are owed
-								 * and every wait can watch it, else -1
+	int			ack_fd;			/* the turn's ack wake-up: a sink's
+								 * descriptor while acks are owed and
+								 * every wait can watch it, else -1
 								 * (pl_ack_wake_fd) */
+	size_t		ack_sink;		/* the sink whose descriptor it was last */
 	uint64_t	ack_wakeups;	/* hold()'s sleeps that acks ended (tests) */
 	long long	last_gauges;	/* pl_update_gauges()'s last refresh */
 	int64_t		batch_ms;		/* the clock when the batch being handled
@@ -312,12 +313,10 @@ bool		pl_flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errl
 bool		pl_drain(trib_pipeline *p, char *errbuf, size_t errlen);
 int			pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms, char *errbuf, size_t errlen);
 
-/* pipeline_wake.c: the sinks' wake-up descriptors gathered at the start
- * of the stream (idempotent) and released; wait up to timeout_ms for fd
- * (-1: just sleep), true when it became readable (counted in
- * p->ack_wakeups). */
+/* pipeline_wake.c: ask every open sink for its wake-up descriptor (at
+ * the start of the stream); wait up to timeout_ms for fd (-1: just
+ * sleep), true when it became readable (counted in p->ack_wakeups). */
 void		pl_wake_open(trib_pipeline *p);
-void		pl_wake_close(trib_pipeline *p);
 bool		pl_wake_wait(trib_pipeline *p, int fd, int timeout_ms);
 
 /* pipeline_host.c */

@@ -5,8 +5,9 @@
  * after the last polled, so none starves, and only the one whose
  * transaction is open, until its END or until it falls silent in it for
  * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements,
- * unless the sinks' one ack wake-up descriptor (pipeline_wake.c) ends the
- * turn's waits when they come: pl_wait_ms()), unless every source is paused
+ * unless the ack wake-up descriptor of the sink the turn waits for
+ * (pipeline_wake.c) ends its waits when they come: pl_wait_ms()), unless
+ * every source is paused
  * or a paused sink's buffer is full (backpressure): then pl_hold() sleeps the
  * turn (watching that descriptor too) and keeps the held sources alive
  * with status updates every KEEPALIVE_MS.

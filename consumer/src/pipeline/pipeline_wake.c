@@ -1,77 +1,46 @@
 /*
- * pipeline_wake.c: the pipeline's one ack wake-up descriptor.
+ * pipeline_wake.c: the loop's waits end when the sinks' acks come.
  *
  * Design.  A sink that can tell when it has acknowledgements to hand out
  * exposes a descriptor (sink.h wake_fd: the Kafka sink's pipe, written by
- * librdkafka when a delivery report is queued).  The pipeline gathers every
- * sink's into one epoll instance at the start of the stream
- * (pl_wake_open): level-triggered, so the epoll descriptor itself is
- * readable while any sink's is, and each sink still clears its own in
- * poll().  That one descriptor is what the loop's waits watch while acks
- * are owed (pl_ack_wake_fd, pipeline_deliver.c): every source's poll that
- * can watch one (source.h can_wake; with several sources each in turn, as
- * pipeline_run.c shares the wait among them), and pl_hold(), the turn's
+ * librdkafka when a delivery report is queued); the pipeline asks every
+ * sink for its own once, when the stream starts (pl_wake_open), and each
+ * sink clears its own in poll(), which the loop calls on every turn.
+ * While acks are owed, the turn waits on one of them (pl_ack_wake_fd,
+ * pipeline_deliver.c, kept in p->ack_fd): the one of the sink that
+ * has acknowledged least, since what is durable, the minimum over the
+ * sinks, cannot move before that sink acks (a faster sink's ack would
+ * wake the loop for nothing: with two Kafka sinks, watching both cost a
+ * context switch more per transaction than the 1 ms poll; BENCHMARKS.md).
+ * Every wait of the turn watches it: each source's poll that can
+ * (source.h can_wake; with merged sources each in turn, as
+ * pipeline_run.c shares the wait among them) and pl_hold(), the turn's
  * sleep while every source is paused or a paused sink's buffer is full
  * (pl_wake_wait).  So one sink or several, one source or a merge, paused
  * or not, the loop sleeps until data or acks instead of waking every
- * ACK_POLL_MS; that short poll remains only while a sink that owes acks
+ * ACK_POLL_MS.  That short poll remains only while a sink that owes acks
  * has no descriptor (the file and Postgres sinks ack in flush; the Kafka
- * sink in transactional mode acks at its commit, inside flush, so there
- * is nothing to wait for between flushes), a resumed sink drains what it
- * is owed (a batch a turn), or a polled source cannot watch it (MySQL,
- * MongoDB).  Without epoll (out of descriptors) the loop polls as before.
+ * sink in transactional mode acks at its commit, inside flush, which the
+ * loop calls on its own clock, so there is no event to wait for between
+ * flushes), a resumed sink drains what it is owed (a batch a turn), or a
+ * polled source cannot watch it (MySQL, MongoDB).
  */
 #include "pipeline_int.h"
 
-#include <errno.h>
 #include <poll.h>
-#include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
-
-#include "log.h"
 
 /* See pipeline_int.h. */
 void
 pl_wake_open(trib_pipeline *p)
 {
-	if (p->wake_fd >= 0)
-		return;
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
 		sink_slot  *s = &p->sinks[i];
-		int			fd = s->opened && s->sink.ops->wake_fd ?
+
+		s->wake_fd = s->opened && s->sink.ops->wake_fd ?
 			s->sink.ops->wake_fd(&s->sink) : -1;
-		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-
-		if (fd <= 0)
-			continue;
-		if (p->wake_fd < 0 && (p->wake_fd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		{
-			tlog_warn("pipeline", "no ack wake-up descriptor (epoll: %s): the "
-					  "pipeline polls its sinks for acks", strerror(errno));
-			return;
-		}
-		if (epoll_ctl(p->wake_fd, EPOLL_CTL_ADD, fd, &ev) != 0)
-		{
-			tlog_warn("pipeline", "sink %s: its wake-up descriptor not watched (%s): "
-					  "the pipeline polls it for acks", s->sink.name, strerror(errno));
-			continue;
-		}
-		s->wakes = true;
 	}
-}
-
-/* See pipeline_int.h. */
-void
-pl_wake_close(trib_pipeline *p)
-{
-	if (p->wake_fd >= 0)
-		close(p->wake_fd);
-	p->wake_fd = -1;
-	for (size_t i = 0; i < p->nsinks; i++)
-		p->sinks[i].wakes = false;
 }
 
 /* See pipeline_int.h. */

@@ -1,11 +1,12 @@
 /*
- * test_pipeline_ack_wake.c: the stream loop's waits end when a sink's
+ * test_pipeline_ack_wake.c: the stream loop's waits end when the sinks'
  * acknowledgements come, rather than sleeping through them or waking
- * every ACK_POLL_MS to poll (pipeline_wake.c).  Every sink's wake-up
- * descriptor is gathered into the pipeline's one (pl_wake_open); while
- * acks are owed, pl_wait_ms() hands it to the turn (p->ack_fd) and lets
- * the turn wait long, when every sink that owes acks has a descriptor and
- * every source the turn may poll can watch it.  A source held by a pause
+ * every ACK_POLL_MS to poll (pipeline_wake.c).  While acks are owed,
+ * pl_wait_ms() hands the turn (p->ack_fd) the wake-up descriptor of the
+ * sink that has acknowledged least and lets the turn wait long, when every
+ * sink that owes acks has a descriptor and every source the turn may poll
+ * can watch it; once that sink has acked, the next turn waits for the
+ * next sink that still owes.  A source held by a pause
  * is not polled: pl_hold() sleeps the turn on the descriptor instead, and
  * ends as soon as an ack comes (counted in p->ack_wakeups: a count, not a
  * duration, so the test cannot flake; sleeping through would leave it 0).
@@ -61,7 +62,7 @@ typedef struct
 /* A pipeline with `nsrcs` postgres sources (main, other) and `nsinks`
  * sinks (out, out2) whose descriptors are pipes, `with_fd` of them
  * having one; file checkpoint (and so the pause state) in a fresh
- * directory; the descriptors gathered as the stream's start does. */
+ * directory; the descriptors asked for as the stream's start does. */
 static void
 fx_open(fixture *fx, int nsrcs, int nsinks, int with_fd)
 {
@@ -142,6 +143,14 @@ owes(fixture *fx, size_t i)
 	fx->p->sinks[i].has_acked = false;
 }
 
+/* Sink i acknowledged everything it was handed. */
+static void
+acked_all(fixture *fx, size_t i)
+{
+	fx->p->sinks[i].has_acked = true;
+	fx->p->sinks[i].acked = fx->p->sinks[i].last_written;
+}
+
 /* Sink i's delivery report is queued: its descriptor becomes readable. */
 static void
 ack_comes(fixture *fx, size_t i)
@@ -171,15 +180,15 @@ pause_source(fixture *fx, const char *name, bool paused)
 		fail_msg("pause request %s: %u %s", name, status, msg);
 }
 
-/* The turn's wait must watch the descriptor and be the long one. */
+/* The turn's wait must watch sink i's descriptor and be the long one. */
 static void
-assert_waits_on_acks(fixture *fx)
+assert_waits_on_acks(fixture *fx, size_t i)
 {
 	int			ms = pl_wait_ms(fx->p);
 
-	if (ms != POLL_TIMEOUT_MS || fx->p->ack_fd < 0)
-		fail_msg("expected a %d ms wait on the ack descriptor, got %d ms on fd %d",
-				 POLL_TIMEOUT_MS, ms, fx->p->ack_fd);
+	if (ms != POLL_TIMEOUT_MS || fx->p->ack_fd != fx->pipes[i][0])
+		fail_msg("expected a %d ms wait on sink %zu's descriptor %d, got %d ms on fd %d",
+				 POLL_TIMEOUT_MS, i, fx->pipes[i][0], ms, fx->p->ack_fd);
 }
 
 /* The turn's wait must be the short poll, with no descriptor. */
@@ -193,9 +202,9 @@ assert_polls_for_acks(fixture *fx)
 				 ACK_POLL_MS, ms, fx->p->ack_fd);
 }
 
-/* One source, one sink owing acks: the turn waits on the descriptor,
- * which is readable once the ack is queued and no longer once the sink
- * has drained its own; with nothing owed, the plain wait and none. */
+/* One source, one sink owing acks: the turn waits on its descriptor,
+ * readable once the ack is queued and no longer once the sink has
+ * drained it; with nothing owed, the plain wait and none. */
 static void
 test_one_sink_wakes_the_turn(void **state)
 {
@@ -207,7 +216,7 @@ test_one_sink_wakes_the_turn(void **state)
 	assert_int_equal(pl_wait_ms(fx.p), POLL_TIMEOUT_MS);
 	assert_int_equal(fx.p->ack_fd, -1);
 	owes(&fx, 0);
-	assert_waits_on_acks(&fx);
+	assert_waits_on_acks(&fx, 0);
 	assert_false(readable(fx.p->ack_fd));
 	ack_comes(&fx, 0);
 	assert_true(readable(fx.p->ack_fd));
@@ -216,11 +225,13 @@ test_one_sink_wakes_the_turn(void **state)
 	fx_close(&fx);
 }
 
-/* Two sinks owing acks: either one's ack wakes the turn (the second's
- * too, not only the first's); a sink without a descriptor that owes acks
- * brings back the 1 ms poll, one that owes nothing does not. */
+/* Two sinks owing acks: the turn waits for the one acked least (the
+ * durable position waits for it), and once it has acked, for the other,
+ * so the second's ack is not slept through; a sink without a descriptor
+ * that owes acks brings back the 1 ms poll, one that owes nothing does
+ * not. */
 static void
-test_two_sinks_either_wakes_the_turn(void **state)
+test_two_sinks_the_turn_waits_for_each(void **state)
 {
 	fixture		fx;
 
@@ -228,14 +239,22 @@ test_two_sinks_either_wakes_the_turn(void **state)
 	fx_open(&fx, 1, 2, 2);
 	owes(&fx, 0);
 	owes(&fx, 1);
-	assert_waits_on_acks(&fx);
-	ack_comes(&fx, 1);
+	fx.p->sinks[0].has_acked = true;	/* out is ahead: out2 is waited for */
+	assert_waits_on_acks(&fx, 1);
+	fx.p->sinks[0].has_acked = false;	/* equal: the one waited for last */
+	assert_waits_on_acks(&fx, 1);
+	acked_all(&fx, 1);
+	assert_waits_on_acks(&fx, 0);
+	ack_comes(&fx, 0);
 	assert_true(readable(fx.p->ack_fd));
+	acked_all(&fx, 0);
+	assert_int_equal(pl_wait_ms(fx.p), POLL_TIMEOUT_MS);
+	assert_int_equal(fx.p->ack_fd, -1);
 	fx_close(&fx);
 
 	fx_open(&fx, 1, 2, 1);		/* out2 has no descriptor */
 	owes(&fx, 0);
-	assert_waits_on_acks(&fx);
+	assert_waits_on_acks(&fx, 0);
 	owes(&fx, 1);
 	assert_polls_for_acks(&fx);
 	fx_close(&fx);
@@ -252,7 +271,7 @@ test_paused_source_hold_wakes_on_acks(void **state)
 	fx_open(&fx, 1, 2, 2);
 	pause_source(&fx, "main", true);
 	owes(&fx, 1);
-	assert_waits_on_acks(&fx);
+	assert_waits_on_acks(&fx, 1);
 	ack_comes(&fx, 1);
 	assert_int_equal(pl_hold(fx.p, 10000), 0);
 	if (fx.p->ack_wakeups != 1)
@@ -273,13 +292,13 @@ test_merged_sources_wait_on_acks(void **state)
 	fx_open(&fx, 2, 2, 2);
 	assert_non_null(fx.p->merge);
 	owes(&fx, 0);
-	assert_waits_on_acks(&fx);
+	assert_waits_on_acks(&fx, 0);
 	ack_comes(&fx, 0);
 	assert_true(readable(fx.p->ack_fd));
 	fx.p->srcs[1].src.can_wake = false;
 	assert_polls_for_acks(&fx);
 	pause_source(&fx, "other", true);
-	assert_waits_on_acks(&fx);
+	assert_waits_on_acks(&fx, 0);
 	fx_close(&fx);
 }
 
@@ -288,7 +307,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_sink_wakes_the_turn),
-		cmocka_unit_test(test_two_sinks_either_wakes_the_turn),
+		cmocka_unit_test(test_two_sinks_the_turn_waits_for_each),
 		cmocka_unit_test(test_paused_source_hold_wakes_on_acks),
 		cmocka_unit_test(test_merged_sources_wait_on_acks),
 	};
