@@ -77,9 +77,12 @@ typedef struct trib_sink_ops
 
 	/* Optional (NULL: none): a descriptor that becomes readable once
 	 * poll() has acknowledgements or an error to hand out, so that the
-	 * pipeline can wait for them together with its source instead of
-	 * waking every millisecond to poll.  0 or less: none.  The sink
-	 * clears it in poll(); a spurious wake-up is harmless. */
+	 * pipeline can wait for them together with its sources instead of
+	 * waking every millisecond to poll.  0 or less: none.  Asked once,
+	 * when the stream starts (after open; pipeline_wake.c), so it must
+	 * stay the same for the sink's life.  The sink clears it in poll(),
+	 * which the pipeline calls on every turn; a spurious wake-up is
+	 * harmless. */
 	int			(*wake_fd) (trib_sink *sink);
 
 	/* Flush what can be flushed and release everything. */

@@ -307,9 +307,10 @@ struct trib_source
 	bool		can_wake;		/* poll() also returns, with 0 items, once
 								 * wake_fd is readable (or it caps its wait
 								 * at 1 ms where it cannot watch it) */
-	int			wake_fd;		/* set by the pipeline before each poll: a
-								 * sink's wake_fd (sink.h) while it owes
-								 * acks; 0 or less: none */
+	int			wake_fd;		/* set by the pipeline before each poll:
+								 * while acks are owed, the wake_fd
+								 * (sink.h) of the sink it waits for;
+								 * 0 or less: none */
 	int			backoff_initial_ms; /* retrying an unreachable upstream */
 	int			backoff_max_ms;
 	/* kept by trib_source_confirm_noted (below): */

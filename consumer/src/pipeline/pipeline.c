@@ -264,6 +264,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 	size_t		i;
 
 	p->cfg = cfg;
+	p->ack_fd = -1;				/* pipeline_wake.c: none yet */
 	snprintf(p->state, sizeof(p->state), "starting");
 	if (cfg->nsources == 0)
 	{

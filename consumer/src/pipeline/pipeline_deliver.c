@@ -353,46 +353,80 @@ pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
 	return true;
 }
 
+/* Does sink s owe acks soon: events it is draining from its buffer, or
+ * written and not yet acknowledged?  A paused sink owes nothing soon: its
+ * events wait. */
+static bool
+sink_owes(const trib_pipeline *p, const sink_slot *s)
+{
+	if (sink_paused(s))
+		return false;
+	if (trib_sink_buffer_events(s->held) > 0)
+		return true;
+	return s->has_written && (!s->has_acked || pos_cmp(p, &s->acked, &s->last_written) < 0);
+}
+
+/* Has sink s acknowledged less than sink t (the durable position, the
+ * minimum over the sinks, waits for s rather than t)? */
+static bool
+acked_less(const trib_pipeline *p, const sink_slot *s, const sink_slot *t)
+{
+	if (!s->has_acked || !t->has_acked)
+		return !s->has_acked && t->has_acked;
+	return pos_cmp(p, &s->acked, &t->acked) < 0;
+}
+
 /*
- * While acks are owed: a descriptor to wait on with the one source instead
- * of polling the sinks every ACK_POLL_MS, when there is one sink, it has
- * one (sink.h wake_fd), holds nothing back (a paused sink's buffer drains
- * by polling) and the source can watch it (source.h can_wake) and is
- * polled at all: a paused source is not, the turn sleeps in
- * pipeline_run.c's hold() instead, which watches nothing.  -1: poll.
+ * While acks are owed: the descriptor the turn's waits watch instead of
+ * polling the sinks every ACK_POLL_MS (pipeline_wake.c), when every sink
+ * that owes acks has one and holds nothing back (a resumed sink's buffer
+ * drains a batch a turn), and every source the turn may poll can watch it
+ * (source.h can_wake; a source held by a pause is not polled: pl_hold()
+ * watches it instead).  Of the sinks that owe, one is enough: what is
+ * durable (the minimum over the sinks) cannot move before each of them
+ * has acked, so the turn waits for the one acked least far (among equals
+ * the one it waited for last, p->ack_sink), and a later turn for the next
+ * that still owes; every turn polls all of them.  -1: poll (or no acks
+ * owed).
  */
 int
 pl_ack_wake_fd(trib_pipeline *p)
 {
-	const sink_slot *s = &p->sinks[0];
+	const sink_slot *pick = NULL;
 
-	if (p->nsinks != 1 || p->merge != NULL || !p->srcs[0].src.can_wake ||
-		trib_pause_source(p->pause, 0) ||
-		s->sink.ops->wake_fd == NULL || sink_paused(s) ||
-		trib_sink_buffer_events(s->held) > 0)
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		const sink_slot *s = &p->sinks[i];
+
+		if (!sink_owes(p, s))
+			continue;
+		if (s->wake_fd <= 0 || trib_sink_buffer_events(s->held) > 0)
+			return -1;
+		if (pick == NULL || acked_less(p, s, pick) ||
+			(i == p->ack_sink && !acked_less(p, pick, s)))
+			pick = s;
+	}
+	for (size_t c = 0; pick != NULL && c < p->nsrcs; c++)
+		if (!p->srcs[c].src.can_wake && !trib_pause_source(p->pause, c))
+			return -1;
+	if (pick == NULL)
 		return -1;
-	return s->sink.ops->wake_fd((trib_sink *) &s->sink);
+	p->ack_sink = (size_t) (pick - p->sinks);
+	return pick->wake_fd;
 }
 
 /*
  * Are events written that no sink has acknowledged yet?  Then the loop
  * must come back quickly to serve the sinks' delivery reports, rather than
- * wait up to POLL_TIMEOUT_MS for the source (commit-to-ack latency).
+ * wait up to POLL_TIMEOUT_MS for the source (commit-to-ack latency),
+ * unless its waits watch the sinks' wake-up descriptor (pl_ack_wake_fd).
  */
 bool
 pl_awaiting_acks(trib_pipeline *p)
 {
 	for (size_t i = 0; i < p->nsinks; i++)
-	{
-		const sink_slot *s = &p->sinks[i];
-
-		if (sink_paused(s))
-			continue;			/* it owes nothing soon: its events wait */
-		if (trib_sink_buffer_events(s->held) > 0)
-			return true;		/* draining */
-		if (s->has_written && (!s->has_acked || pos_cmp(p, &s->acked, &s->last_written) < 0))
+		if (sink_owes(p, &p->sinks[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -550,8 +584,13 @@ pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 {
 	trib_source *src = &p->srcs[c].src;
 	char		e[2048];
-	int			n = src->ops->poll(src, items, POLL_BATCH, timeout_ms, e, sizeof(e));
+	int			n;
 	bool		ok = true;
+
+	/* the turn's ack wake-up (pl_ack_wake_fd), for a source that can
+	 * watch it; the others were polled with ACK_POLL_MS */
+	src->wake_fd = src->can_wake ? p->ack_fd : -1;
+	n = src->ops->poll(src, items, POLL_BATCH, timeout_ms, e, sizeof(e));
 
 	if (n < 0)
 	{

@@ -115,6 +115,9 @@ typedef struct sink_slot
 	trib_pipeline *p;
 	trib_sink	sink;
 	bool		opened;
+	int			wake_fd;		/* its wake_fd (sink.h), asked when the
+								 * stream starts (pipeline_wake.c); <= 0:
+								 * none */
 	bool		has_acked;
 	trib_position acked;		/* highest durable position */
 	bool		has_skip;
@@ -240,6 +243,12 @@ struct trib_pipeline
 	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
+	int			ack_fd;			/* the turn's ack wake-up: a sink's
+								 * descriptor while acks are owed and
+								 * every wait can watch it, else -1
+								 * (pl_ack_wake_fd) */
+	size_t		ack_sink;		/* the sink whose descriptor it was last */
+	uint64_t	ack_wakeups;	/* hold()'s sleeps that acks ended (tests) */
 	long long	last_gauges;	/* pl_update_gauges()'s last refresh */
 	int64_t		batch_ms;		/* the clock when the batch being handled
 								 * ended its first transaction, or 0 */
@@ -304,12 +313,24 @@ bool		pl_flush_sinks(trib_pipeline *p, int timeout_ms, char *errbuf, size_t errl
 bool		pl_drain(trib_pipeline *p, char *errbuf, size_t errlen);
 int			pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms, char *errbuf, size_t errlen);
 
+/* pipeline_wake.c: ask every open sink for its wake-up descriptor (at
+ * the start of the stream); wait up to timeout_ms for fd (-1: just
+ * sleep), true when it became readable (counted in p->ack_wakeups). */
+void		pl_wake_open(trib_pipeline *p);
+bool		pl_wake_wait(trib_pipeline *p, int fd, int timeout_ms);
+
 /* pipeline_host.c */
 void		pl_init_host(trib_pipeline *p);
 
 /* pipeline_open.c */
 bool		pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen);
 bool		pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
+
+/* pipeline_run.c (the loop's, exposed to test_pipeline_ack_wake.c): the
+ * turn's sleep while no source is read, and how long the turn may wait
+ * (sets p->ack_fd) */
+int			pl_hold(trib_pipeline *p, int timeout_ms);
+int			pl_wait_ms(trib_pipeline *p);
 
 /* pipeline_status.c */
 void		pl_update_gauges(trib_pipeline *p);

@@ -5,10 +5,12 @@
  * after the last polled, so none starves, and only the one whose
  * transaction is open, until its END or until it falls silent in it for
  * STALL_MS; with a 1 ms timeout while a sink owes acknowledgements,
- * unless the one sink can wake the source's wait when they come: wait_ms()),
- * unless every source is paused or a paused sink's buffer is full
- * (backpressure): then hold() serves the sinks and
- * keeps the held sources alive with status updates every KEEPALIVE_MS.
+ * unless the ack wake-up descriptor of the sink the turn waits for
+ * (pipeline_wake.c) ends its waits when they come: pl_wait_ms()), unless
+ * every source is paused
+ * or a paused sink's buffer is full (backpressure): then pl_hold() sleeps the
+ * turn (watching that descriptor too) and keeps the held sources alive
+ * with status updates every KEEPALIVE_MS.
  * Then it flushes the sinks when the source was quiet for IDLE_FLUSH_MS or
  * at least every FLUSH_MS, advances the checkpoint and confirmations, and
  * applies a waiting reload between transactions.  The gauges of /metrics
@@ -20,22 +22,20 @@
 #include "pipeline_int.h"
 
 #include <stdio.h>
-#include <time.h>
 
 #include "clock.h"
 #include "log.h"
 
 /*
  * Sources held by a pause (pause.h) are not polled: wait timeout_ms
- * instead, and every KEEPALIVE_MS send each held source a status update
- * so that its server keeps the connection (a walsender's
- * wal_sender_timeout).  0: no items.
+ * instead, on the sinks' ack wake-up while acks are owed (p->ack_fd: the
+ * turn ends when they come, as a polled source's wait would), and every
+ * KEEPALIVE_MS send each held source a status update so that its server
+ * keeps the connection (a walsender's wal_sender_timeout).  0: no items.
  */
-static int
-hold(trib_pipeline *p, int timeout_ms)
+int
+pl_hold(trib_pipeline *p, int timeout_ms)
 {
-	struct timespec t = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
-
 	if (trib_clock_mono_ms() - p->last_keepalive >= KEEPALIVE_MS)
 	{
 		p->last_keepalive = trib_clock_mono_ms();
@@ -49,8 +49,7 @@ hold(trib_pipeline *p, int timeout_ms)
 						   p->srcs[c].src.name, e);
 		}
 	}
-	if (timeout_ms > 0)
-		nanosleep(&t, NULL);
+	pl_wake_wait(p, p->ack_fd, timeout_ms);
 	return 0;
 }
 
@@ -118,7 +117,7 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 				  "source is read until it is resumed and drains", p->cfg->pause_buffer_mb);
 	}
 	if (p->pressed_since != 0 || (p->merge == NULL && trib_pause_source(p->pause, 0)))
-		return hold(p, timeout_ms);
+		return pl_hold(p, timeout_ms);
 	if (p->merge == NULL)
 		return pl_poll_one(p, 0, items, timeout_ms, errbuf, errlen);
 	open = trib_merge_open_source(p->merge);
@@ -127,8 +126,8 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 	for (size_t c = 0; c < p->nsrcs; c++)
 		reading += !trib_pause_source(p->pause, c);
 	if (reading == 0)
-		return hold(p, timeout_ms);
-	hold(p, 0);					/* keep the paused ones alive */
+		return pl_hold(p, timeout_ms);
+	pl_hold(p, 0);				/* keep the paused ones alive */
 	for (size_t k = 0; k < p->nsrcs; k++)
 	{
 		size_t		c = (p->next_src + k) % p->nsrcs;
@@ -153,22 +152,21 @@ poll_sources(trib_pipeline *p, trib_source_item *items, int timeout_ms,
 }
 
 /*
- * How long the turn's poll of the sources may wait: short while acks or a
- * checkpoint's result are due, unless the one sink can wake the source's
- * wait when its acks come (pl_ack_wake_fd: then the loop sleeps until
- * data or acks, not a timer's tick per millisecond; W3 at 1,000/s).
+ * How long the turn's wait may be: short (ACK_POLL_MS) while acks or a
+ * checkpoint's result are due, unless the turn's waits can watch the
+ * sinks' ack wake-up (pl_ack_wake_fd, kept in p->ack_fd for the sources'
+ * polls and pl_hold(): then the loop sleeps until data or acks, not a timer's
+ * tick per millisecond; W3 at 1,000/s).
  */
-static int
-wait_ms(trib_pipeline *p)
+int
+pl_wait_ms(trib_pipeline *p)
 {
 	bool		acks = pl_awaiting_acks(p);
-	int			fd = acks ? pl_ack_wake_fd(p) : -1;
 
-	if (p->merge == NULL)
-		p->srcs[0].src.wake_fd = fd;
+	p->ack_fd = acks ? pl_ack_wake_fd(p) : -1;
 	if (p->ckw && trib_ckpt_writer_busy(p->ckw))
 		return ACK_POLL_MS;
-	return acks && fd <= 0 ? ACK_POLL_MS : POLL_TIMEOUT_MS;
+	return acks && p->ack_fd < 0 ? ACK_POLL_MS : POLL_TIMEOUT_MS;
 }
 
 /* See pipeline.h. */
@@ -187,6 +185,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	p->tx_has_last = false;
 	if (!pl_start_sources(p, errbuf, errlen))
 		return false;
+	pl_wake_open(p);
 	snprintf(p->state, sizeof(p->state), "streaming");
 	p->streaming = true;
 
@@ -194,7 +193,7 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	{
 		/* a resumed sink takes what it is owed first, a batch a turn */
 		int			held = pl_drain_held(p, POLL_BATCH, errbuf, errlen);
-		int			n = held < 0 ? -1 : poll_sources(p, items, wait_ms(p),
+		int			n = held < 0 ? -1 : poll_sources(p, items, pl_wait_ms(p),
 													 errbuf, errlen);
 		bool		settled = false;
 		/* one clock read for the turn's decisions below (a read costs

@@ -26,12 +26,14 @@
  * Waking the pipeline.  In at-least-once mode the sink gives the pipeline
  * a descriptor (wake_fd) that librdkafka writes to when its main queue,
  * where delivery reports go, becomes non-empty
- * (rd_kafka_queue_io_event_enable): the pipeline waits on it with the
- * source instead of waking every millisecond while acks are owed (W3:
- * the loop's timer wake-ups were most of the daemon's CPU per
- * transaction).  poll() drains it before it serves the queue, so a report
- * that comes after the drain writes again.  Transactional mode acks at a
- * commit, in flush: no descriptor.
+ * (rd_kafka_queue_io_event_enable): the pipeline watches it in its waits
+ * while it waits for this sink's acks (pipeline/pipeline_wake.c) instead
+ * of waking every millisecond (W3: the loop's timer wake-ups were most
+ * of the daemon's CPU per transaction).  poll() drains it before it
+ * serves the queue, so a report that comes after the drain writes
+ * again.  Transactional mode acks at a commit, inside flush, which
+ * the loop calls on its own clock: there is no event to wait for between
+ * flushes, so no descriptor (the pipeline polls such a sink as before).
  *
  * Settings.  The sink reads its trib_kafka_conf (kafka_conf.h) where it
  * stands, borrowed for the sink's life, and builds the envelope's own
