@@ -9,8 +9,9 @@
 #
 # (or e2e_setup: e2e_init, build_consumer, pgc_start, for the daemon and
 # one PostgreSQL cluster; mongo_init in mongo_lib.sh for MongoDB) and ends
-# with `e2e_finish`, which prints the `N passed, N failed` line test/run.sh
-# counts and sets the exit status.  Sourcing sets ROOT (the top
+# with `e2e_finish`, which fails the script when one of its daemons tried
+# the default HTTP port 127.0.0.1:8080 (expect_no_default_port), prints the
+# `N passed, N failed` line test/run.sh counts and sets the exit status.  Sourcing sets ROOT (the top
 # of the repository), BIN (the daemon: $TRIBUTARY, or build/tributary),
 # TOOLS (the built tools/: $TRIB_TOOLS, or build/tools) and sources
 # scripts/lib/pgcluster.sh and scripts/lib/mariadb.sh.  e2e_init makes
@@ -18,7 +19,9 @@
 # kills every process a script started (the pids in the variables named
 # in E2E_PIDS), stops every cluster and MariaDB server (mdb_start) and
 # removes WORK; a script that failed has its logs kept first
-# (e2e_keep_logs: E2E_KEEP_DIR, default /tmp/tributary-e2e-kept).
+# (e2e_keep_logs: E2E_KEEP_DIR, default /tmp/tributary-e2e-kept).  While
+# a script runs, 127.0.0.1:8080 is held (e2e_guard_default_port): a daemon
+# needs `http: {enabled: false}` or `listen: "127.0.0.1:0"`.
 #
 # What the scripts share, by concern:
 #   checks         expect_eq, expect_match, expect_absent, expect_grep,
