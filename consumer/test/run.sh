@@ -112,7 +112,22 @@ e2e_report() {
 E2E_JOBS=${E2E_JOBS:-2}
 [[ $E2E_JOBS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: E2E_JOBS must be a positive integer, not '$E2E_JOBS'" >&2; exit 2; }
 e2e_dir=$(mktemp -d)
-trap 'rm -f "$log"; rm -rf "$e2e_dir"' EXIT
+# While the scripts run, the daemon's default HTTP address 127.0.0.1:8080
+# is held (test/e2e/default_port_guard.py), so that a daemon without an
+# `http:` section fails every time rather than when another one has the port
+# at that moment; lib.sh's e2e_finish names the cause.  When the port is
+# taken already (a second suite, a program of the developer's), the note
+# says so: a daemon on the default still cannot listen.
+guard_pid=
+trap 'rm -f "$log"; rm -rf "$e2e_dir"; [ -z "$guard_pid" ] || kill "$guard_pid" 2>/dev/null' EXIT
+if [ ${#e2e[@]} -gt 0 ]; then
+    guard=$(python3 "$(dirname "${BASH_SOURCE[0]}")/e2e/default_port_guard.py" $$ 2>&1) || true
+    case $guard in
+        "held "*) guard_pid=${guard#held } ;;
+        *) echo "run.sh: note: the default HTTP port is not guarded (${guard:-no answer})" ;;
+    esac
+    export E2E_DEFAULT_PORT_GUARD=${guard:-none}
+fi
 declare -A e2e_name=() e2e_start=()
 
 # e2e_reap: wait for one running script to end and report it.

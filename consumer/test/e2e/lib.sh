@@ -9,8 +9,9 @@
 #
 # (or e2e_setup: e2e_init, build_consumer, pgc_start, for the daemon and
 # one PostgreSQL cluster; mongo_init in mongo_lib.sh for MongoDB) and ends
-# with `e2e_finish`, which prints the `N passed, N failed` line test/run.sh
-# counts and sets the exit status.  Sourcing sets ROOT (the top
+# with `e2e_finish`, which fails the script when one of its daemons tried
+# the default HTTP port 127.0.0.1:8080 (expect_no_default_port), prints the
+# `N passed, N failed` line test/run.sh counts and sets the exit status.  Sourcing sets ROOT (the top
 # of the repository), BIN (the daemon: $TRIBUTARY, or build/tributary),
 # TOOLS (the built tools/: $TRIB_TOOLS, or build/tools) and sources
 # scripts/lib/pgcluster.sh and scripts/lib/mariadb.sh.  e2e_init makes
@@ -18,13 +19,16 @@
 # kills every process a script started (the pids in the variables named
 # in E2E_PIDS), stops every cluster and MariaDB server (mdb_start) and
 # removes WORK; a script that failed has its logs kept first
-# (e2e_keep_logs: E2E_KEEP_DIR, default /tmp/tributary-e2e-kept).
+# (e2e_keep_logs: E2E_KEEP_DIR, default /tmp/tributary-e2e-kept).  While
+# a script runs, 127.0.0.1:8080 is held (e2e_guard_default_port): a daemon
+# needs `http: {enabled: false}` or `listen: "127.0.0.1:0"`.
 #
 # What the scripts share, by concern:
 #   checks         expect_eq, expect_match, expect_absent, expect_grep,
 #                  expect_no_grep, expect_no_sanitizer, expect_ids_once
 #   builds         build_consumer, build_tool
-#   set-up         e2e_init, e2e_setup, catalog_init, e2e_keep_logs
+#   set-up         e2e_init, e2e_setup, catalog_init, e2e_keep_logs,
+#                  e2e_guard_default_port, expect_no_default_port
 #   clusters       pg_dsn, tcp_dsn, start_server, cleanup_servers, on
 #   configuration  source_yaml, write_pipeline
 #   the daemon     start_consumer, stop_consumer, kill_consumer,
@@ -52,10 +56,62 @@ SERVER_DIRS=()
 
 # ---------------------------------------------------------------- set-up
 
-# e2e_init: make WORK and register the cleanup.
+# e2e_init: make WORK and register the cleanup; hold the default HTTP
+# port (e2e_guard_default_port).
 e2e_init() {
     WORK=$(mktemp -d)
     trap e2e_cleanup EXIT
+    e2e_guard_default_port
+}
+
+# The default HTTP port.  A daemon whose pipeline has no `http:` section
+# listens on 127.0.0.1:8080, and a second daemon doing so at the same time
+# (another script: test/run.sh runs two; a second suite) fails to start:
+# a flake once in fifty runs.  So while the scripts run, the port is held
+# (test/e2e/default_port_guard.py: by test/run.sh for the whole suite, or
+# here for a script run by hand), and every such daemon fails at once;
+# e2e_finish then names the cause (expect_no_default_port), which also
+# catches a daemon that did get the port (the guard skipped).  A script's
+# daemon says `http: {enabled: false}`, or `listen: "127.0.0.1:0"` and
+# reads its port with http_port.
+DEFAULT_PORT_RE='cannot listen on 127\.0\.0\.1:8080|serving /health, /metrics and /status on [^ ]* port 8080([^0-9]|$)'
+
+# e2e_guard_default_port: unless test/run.sh holds it already
+# (E2E_DEFAULT_PORT_GUARD), hold 127.0.0.1:8080 until the script ends
+# (GUARD_PID, killed by e2e_cleanup).  When something else has the port,
+# say so and go on: a daemon on the default still cannot listen then.
+GUARD_PID=
+e2e_guard_default_port() {
+    local line
+    [ -z "${E2E_DEFAULT_PORT_GUARD:-}" ] || return 0
+    line=$(python3 "$ROOT/consumer/test/e2e/default_port_guard.py" $$ 2>&1) || true
+    case $line in
+        "held "*) GUARD_PID=${line#held }; E2E_PIDS+=" GUARD_PID" ;;
+        *) echo "# note: the default HTTP port is not guarded ($line)" ;;
+    esac
+    export E2E_DEFAULT_PORT_GUARD=$line
+}
+
+# default_port_logs: the files under WORK (three levels down) in which a
+# daemon tried the default HTTP port (DEFAULT_PORT_RE), one per line.
+default_port_logs() {
+    [ -n "${WORK:-}" ] && [ -d "$WORK" ] || return 0
+    find "$WORK" -maxdepth 3 -type f -size -64M -print0 2>/dev/null |
+        xargs -0r grep -lIE -- "$DEFAULT_PORT_RE" 2>/dev/null || true
+}
+
+# expect_no_default_port: a failed check when a daemon of the script tried
+# 127.0.0.1:8080, naming the logs and the fix; nothing counted otherwise.
+E2E_PORT_CHECKED=
+expect_no_default_port() {
+    local found
+    [ -z "$E2E_PORT_CHECKED" ] || return 0
+    E2E_PORT_CHECKED=1
+    found=$(default_port_logs)
+    [ -z "$found" ] && return 0
+    fail "no daemon on the default HTTP port 127.0.0.1:8080" \
+        "a daemon had no http section (give it http: {enabled: false}, or listen: \"127.0.0.1:0\" and http_port); in: ${found//$'\n'/ }"
+    printf '%s\n' "$found" | xargs -d '\n' grep -hE -- "$DEFAULT_PORT_RE" | head -3 | sed 's/^/#   /'
 }
 
 # e2e_setup: e2e_init, build the daemon (build_consumer), start a cluster
@@ -106,7 +162,10 @@ e2e_keep_logs() {
 # (after e2e_keep_logs when the script failed or ended early).
 e2e_cleanup() {
     local rc=$? v
-    [ "$rc" -eq 0 ] || e2e_keep_logs
+    if [ "$rc" -ne 0 ]; then
+        expect_no_default_port
+        e2e_keep_logs
+    fi
     # kill and reap, quietly: a background job that dies by a signal and
     # is left for bash to notice makes it print "line N: PID Killed ..."
     # at its next fork, after the summary line, and test/run.sh then
@@ -121,10 +180,11 @@ e2e_cleanup() {
     [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 
-# e2e_finish: the summary line; fails when a check failed (after
-# e2e_keep_logs, whose note must come before that line: test/run.sh reads
+# e2e_finish: the summary line, after expect_no_default_port; fails when a
+# check failed (after e2e_keep_logs, whose note must come before that line: test/run.sh reads
 # the last one).
 e2e_finish() {
+    expect_no_default_port
     [ "$failed" -eq 0 ] || e2e_keep_logs
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
