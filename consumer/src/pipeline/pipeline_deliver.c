@@ -376,13 +376,24 @@ acked_less(const trib_pipeline *p, const sink_slot *s, const sink_slot *t)
 	return pos_cmp(p, &s->acked, &t->acked) < 0;
 }
 
+/* May the turn poll source c?  Not when a pause holds it, unless it is
+ * the merged source whose transaction is open: that one is polled up to
+ * its END, paused or not (pipeline_run.c's poll_sources). */
+static bool
+source_polled(const trib_pipeline *p, size_t c)
+{
+	return !trib_pause_source(p->pause, c) ||
+		(p->merge != NULL && trib_merge_open_source(p->merge) == (int) c);
+}
+
 /*
  * While acks are owed: the descriptor the turn's waits watch instead of
  * polling the sinks every ACK_POLL_MS (pipeline_wake.c), when every sink
  * that owes acks has one and holds nothing back (a resumed sink's buffer
  * drains a batch a turn), and every source the turn may poll can watch it
- * (source.h can_wake; a source held by a pause is not polled: pl_hold()
- * watches it instead).  Of the sinks that owe, one is enough: what is
+ * (source.h can_wake; a source held by a pause is not polled, pl_hold()
+ * watches it instead, unless its merged transaction is open:
+ * source_polled()).  Of the sinks that owe, one is enough: what is
  * durable (the minimum over the sinks) cannot move before each of them
  * has acked, so the turn waits for the one acked least far (among equals
  * the one it waited for last, p->ack_sink), and a later turn for the next
@@ -407,7 +418,7 @@ pl_ack_wake_fd(trib_pipeline *p)
 			pick = s;
 	}
 	for (size_t c = 0; pick != NULL && c < p->nsrcs; c++)
-		if (!p->srcs[c].src.can_wake && !trib_pause_source(p->pause, c))
+		if (!p->srcs[c].src.can_wake && source_polled(p, c))
 			return -1;
 	if (pick == NULL)
 		return -1;

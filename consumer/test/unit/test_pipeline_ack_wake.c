@@ -282,7 +282,8 @@ test_paused_source_hold_wakes_on_acks(void **state)
 
 /* Merged sources: the turn waits on the descriptor when every source it
  * may poll can watch it; one that cannot (MySQL, MongoDB) brings back the
- * 1 ms poll, unless a pause holds it (it is not polled then). */
+ * 1 ms poll, unless a pause holds it (it is not polled then) outside
+ * its open transaction. */
 static void
 test_merged_sources_wait_on_acks(void **state)
 {
@@ -299,6 +300,10 @@ test_merged_sources_wait_on_acks(void **state)
 	assert_polls_for_acks(&fx);
 	pause_source(&fx, "other", true);
 	assert_waits_on_acks(&fx, 0);
+	/* ... but a paused source whose transaction is open is polled up to
+	 * its END (poll_sources), with no descriptor: the short poll again */
+	trib_merge_begin(fx.p->merge, 1);
+	assert_polls_for_acks(&fx);
 	fx_close(&fx);
 }
 
