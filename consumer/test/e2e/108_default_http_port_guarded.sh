@@ -13,7 +13,7 @@
 #   2. expect_no_default_port finds that log and fails, naming the fix;
 #   3. the guard itself: on a free port it holds it while its parent lives
 #      and lets it go when the parent is gone; on a taken port (8080, now)
-#      it says busy.
+#      it says busy; a parent killed and left a zombie counts as gone.
 # No server is needed: the listener starts before any source is opened.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -66,5 +66,28 @@ expect_eq "it listens while its parent lives" yes "$(listening)"
 wait "$TOOL_PID"; TOOL_PID=
 for _ in $(seq 1 30); do [ "$(listening)" = no ] && break; sleep 0.1; done
 expect_eq "and lets the port go once its parent is gone" no "$(listening)"
+# a parent killed and not reaped (a zombie: kill(pid, 0) still succeeds
+# on it) is gone too; the holder of the zombie reaps it only at its end
+python3 - "$GUARD" "$PORT" "$WORK/zombie.out" <<'PY' &
+import os, subprocess, sys, time
+child = os.fork()
+if child == 0:
+    time.sleep(0.3)
+    os._exit(0)
+line = subprocess.run([sys.executable, sys.argv[1], str(child), sys.argv[2]],
+                      capture_output=True, text=True).stdout.strip()
+open(sys.argv[3], "w").write(line + "\n")
+time.sleep(6)                   # the child is a zombie all along
+os.waitpid(child, 0)
+PY
+TOOL_PID=$!
+wait_log "$WORK/zombie.out" . 10 || true
+expect_match "the guard for a parent that will be a zombie holds the port" "^held [0-9]+$" \
+    "$(cat "$WORK/zombie.out")"
+for _ in $(seq 1 40); do [ "$(listening)" = no ] && break; sleep 0.1; done
+expect_eq "and lets it go while that parent is a zombie, not reaped yet" no "$(listening)"
+kill "$TOOL_PID" 2>/dev/null || true
+wait "$TOOL_PID" 2>/dev/null || true
+TOOL_PID=
 
 e2e_finish

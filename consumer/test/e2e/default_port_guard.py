@@ -18,8 +18,9 @@
 # It prints one line and returns; when it holds the port, a child process
 # keeps holding it (stdin, stdout and stderr on /dev/null, so that `$(...)`
 # returns at once) until process PID (the runner, test/run.sh, or a script
-# run by hand, lib.sh's e2e_init) is gone, checked each second: a runner
-# killed with -9 does not leave the port held.  The line:
+# run by hand, lib.sh's e2e_init) is gone or a zombie, checked each second:
+# a runner killed with -9 does not leave the port held, even before its
+# parent reaps it.  The line:
 #   held GUARD_PID  the guard (GUARD_PID, for the caller to kill at its end)
 #                   holds the port
 #   busy: REASON    it could not (another suite's guard, or a program of the
@@ -59,14 +60,30 @@ def main():
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    while True:
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            return 0
-        except PermissionError:
-            pass
+    while alive(parent):
         time.sleep(1)
+    return 0
+
+
+def alive(pid):
+    """Is process pid still running?  A zombie is not: a runner killed
+    with -9 stays one until its own parent reaps it, which one that is
+    stopped or hung (or a container's init that reaps nothing) never
+    does, and kill(pid, 0) still succeeds on it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        return True             # no /proc: kill(pid, 0) alone
+    return state not in ("Z", "X")
 
 
 if __name__ == "__main__":
