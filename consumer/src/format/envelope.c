@@ -929,7 +929,8 @@ eb_ts(trib_envelope *env, int64_t ms, int64_t us)
 	if (us == 0)
 	{
 		eb_x1000(b, ms_at, n, ms);
-		us = ms * 1000;
+		us = ms;				/* for eb_x1000 below: zero or not as the
+								 * product, which may not fit an int64 */
 	}
 	else
 		eb_i64(b, us);

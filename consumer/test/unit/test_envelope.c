@@ -1254,6 +1254,17 @@ test_ts_wider_than_int64(void **state)
 	if (strstr(r[0].value, want) == NULL)
 		fail_msg("expected %s in:\n%s", want, r[0].value);
 	trib_event_free(ev);
+	/* a source's ts_ms without ts_us whose us do not fit an int64 either
+	 * (once ms * 1000 in eb_ts: a signed overflow under UBSan, check-asan) */
+	ev = mkev(TRIB_OP_CREATE, NULL, "{\"id\":7}", "{\"id\":7}");
+	ev->ts_ms = 9300000000000000LL;
+	ev->ts_us = 0;
+	r = encode(env, ev, &n);
+	want = "\"ts_ms\":9300000000000000,\"ts_us\":9300000000000000000,"
+		"\"ts_ns\":9300000000000000000000";
+	if (strstr(r[0].value, want) == NULL)
+		fail_msg("expected %s in:\n%s", want, r[0].value);
+	trib_event_free(ev);
 	trib_envelope_free(env);
 }
 

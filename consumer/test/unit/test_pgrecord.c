@@ -326,12 +326,6 @@ test_control_records(void **state)
 	trib_pgrec_parser_free(p);
 }
 
-/*
- * A ts whose microseconds since 1970 do not fit in 64 bits (the year is
- * parsed up to 7 digits) is refused like any other bad timestamp, not
- * computed with a signed overflow (found by fuzz_pgrecord under UBSan);
- * a far year that fits still parses exactly.
- */
 /* Timestamps in the minute of the last one parsed: the parser reads only
  * their seconds, with the same values and errors as a new parser. */
 static void
@@ -369,6 +363,12 @@ test_ts_in_the_last_minute(void **state)
 #undef TSREC
 }
 
+/*
+ * A ts whose microseconds since 1970 do not fit in 64 bits (the year is
+ * parsed up to 7 digits) is refused like any other bad timestamp, not
+ * computed with a signed overflow (found by fuzz_pgrecord under UBSan);
+ * a far year that fits still parses exactly.
+ */
 static void
 test_ts_out_of_range_is_an_error(void **state)
 {
