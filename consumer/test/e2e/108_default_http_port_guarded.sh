@@ -57,7 +57,7 @@ rm "$WORK/default.log"
 expect_match "the guard on a taken port (8080, held now) says busy" \
     "^busy: 127\.0\.0\.1:8080: " "$(python3 "$GUARD" $$)"
 PORT=$(pgc_free_port)
-listening() { ss -Htln "sport = :$PORT" | grep -q . && echo yes || echo no; }
+listening() { [ -n "$(ss -Htln "sport = :$PORT")" ] && echo yes || echo no; }
 bash -c 'echo "$(python3 "$1" $$ "$2")" >"$3"; sleep 3' _ "$GUARD" "$PORT" "$WORK/guard.out" &
 TOOL_PID=$!
 wait_log "$WORK/guard.out" . 10 || true
