@@ -277,7 +277,7 @@ static const char source_schema[] = SOURCE_COMMON
 
 /* The MySQL connector's Source struct: the common members, then the
  * binlog coordinates the MySQL source puts in its position's "source"
- * object (envelope.c writes them in this order). */
+ * object (envelope_source.c writes them in this order). */
 static const char mysql_source_schema[] = SOURCE_COMMON
 "{\"type\":\"string\",\"optional\":true,\"field\":\"table\"},"
 "{\"type\":\"int64\",\"optional\":false,\"field\":\"server_id\"},"
@@ -291,7 +291,7 @@ static const char mysql_source_schema[] = SOURCE_COMMON
 "\"field\":\"source\"}";
 
 /* The MongoDB connector's Source struct (2.x: no rs), in the order
- * envelope.c writes it. */
+ * envelope_source.c writes it. */
 static const char mongo_source_schema[] = SOURCE_COMMON
 "{\"type\":\"string\",\"optional\":false,\"field\":\"collection\"},"
 "{\"type\":\"int32\",\"optional\":false,\"field\":\"ord\"},"

@@ -16,7 +16,8 @@
  *
  * Other sources plug in through the mapper table at the bottom: MySQL's
  * mapper is in debezium_mysql.c.  MongoDB events have no columns to map:
- * envelope.c hands them to debezium_mongo.c.
+ * the envelope (envelope_record.c, envelope_source.c) hands them to
+ * debezium_mongo.c.
  */
 #include "debezium.h"
 
