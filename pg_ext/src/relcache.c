@@ -22,9 +22,8 @@
  * change is rare.  The schema name, the filter verdict that depends on it
  * and the DDL-log verdict are cached too, but ALTER SCHEMA ... RENAME
  * changes only pg_namespace and sends no relcache invalidation for the
- * relations in the schema; so a syscache callback on pg_namespace marks the
- * entries whose published or decoded relation lives in the changed schema
- * (matched by the syscache hash of the schema's OID, kept in the entry).
+ * relations in the schema; so a syscache callback on pg_namespace marks
+ * every entry invalid, as the pg_type one does (schema changes are rare).
  * Renaming a table or moving it (SET SCHEMA) changes its pg_class row,
  * which the relcache callback covers.  Decoding replays a transaction's
  * invalidations in stream order (the DDL's own invalidation record, each
@@ -93,30 +92,16 @@ relcache_inval_cb(Datum arg, Oid relid)
 			e->valid = false;
 }
 
-/* A type changed (enum value, domain): rebuild everything lazily. */
-static void
-type_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
-{
-	relcache_inval_cb(arg, InvalidOid);
-}
-
 /*
- * A schema changed (renamed, owner, ACL): rebuild the entries whose
- * published or decoded relation is in it; hashvalue 0 means all schemas.
+ * A type (enum value, domain) or a schema (renamed, owner, ACL) changed:
+ * rebuild everything lazily; both are rare, and a rebuilt entry whose
+ * names and columns did not change sends no new relation record (its
+ * signature is the same).
  */
 static void
-namespace_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
+syscache_inval_cb(Datum arg, int cacheid, uint32 hashvalue)
 {
-	HASH_SEQ_STATUS status;
-	TribRelEntry *e;
-
-	if (RelHash == NULL)
-		return;
-	hash_seq_init(&status, RelHash);
-	while ((e = hash_seq_search(&status)) != NULL)
-		if (hashvalue == 0 || e->nsp_hash == hashvalue ||
-			e->rel_nsp_hash == hashvalue)
-			e->valid = false;
+	relcache_inval_cb(arg, InvalidOid);
 }
 
 /* The cache context is going away: forget the hash. */
@@ -156,8 +141,8 @@ trib_relcache_init(MemoryContext parent)
 	if (!callbacks_registered)
 	{
 		CacheRegisterRelcacheCallback(relcache_inval_cb, (Datum) 0);
-		CacheRegisterSyscacheCallback(TYPEOID, type_inval_cb, (Datum) 0);
-		CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_inval_cb,
+		CacheRegisterSyscacheCallback(TYPEOID, syscache_inval_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID, syscache_inval_cb,
 									  (Datum) 0);
 		callbacks_registered = true;
 	}
@@ -333,10 +318,6 @@ build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
 	}
 	e->pub_relid = RelationGetRelid(pubrel);
 	e->schema = get_namespace_name(RelationGetNamespace(pubrel));
-	e->nsp_hash = GetSysCacheHashValue1(NAMESPACEOID,
-										ObjectIdGetDatum(RelationGetNamespace(pubrel)));
-	e->rel_nsp_hash = GetSysCacheHashValue1(NAMESPACEOID,
-											ObjectIdGetDatum(RelationGetNamespace(rel)));
 	e->table = pstrdup(RelationGetRelationName(pubrel));
 	e->selected = trib_table_selected(opts, e->schema, e->table);
 	/* The decoded relation itself: the DDL log is never a partition. */

@@ -195,8 +195,6 @@ typedef struct TribRelEntry
 	char	   *table;
 	char	   *rel_json;		/* "schema":"s","table":"t" */
 	int			rel_json_len;
-	uint32		nsp_hash;		/* NAMESPACEOID hash of the published */
-	uint32		rel_nsp_hash;	/* and of the decoded relation's schema */
 	char		replident;		/* REPLICA_IDENTITY_* of pub relation */
 	int			ncols;
 	TribColumn *cols;
