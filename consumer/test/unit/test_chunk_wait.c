@@ -104,11 +104,19 @@ test_put_within_bound_and_alone(void **state)
 	pool_destroy(&p);
 }
 
+/*
+ * A worker's put on a thread of its own.  `entered` is set just before
+ * the call and `returned` just after it, so that a test can tell a put
+ * that waits from a thread that has not run yet: once `entered` is seen,
+ * a put that does not wait returns within microseconds.
+ */
 typedef struct putter
 {
 	pool	   *p;
 	trib_chunkq_link *c;
 	bool		ok;
+	_Atomic bool entered;
+	_Atomic bool returned;
 } putter;
 
 static void *
@@ -116,8 +124,22 @@ put_thread(void *arg)
 {
 	putter	   *u = arg;
 
+	u->entered = true;
 	u->ok = trib_chunkwait_put(&u->p->w, u->c);
+	u->returned = true;
 	return NULL;
+}
+
+/* Start a putter and return once it is inside the put (or about to be):
+ * then give a put that does not wait ample time to return. */
+static void
+start_putter(pthread_t *t, putter *u)
+{
+	assert_int_equal(pthread_create(t, NULL, put_thread, u), 0);
+	for (int i = 0; i < 5000 && !u->entered; i++)
+		sleep_ms(1);
+	assert_true(u->entered);
+	sleep_ms(100);
 }
 
 static void
@@ -134,9 +156,9 @@ test_put_over_bound_waits_for_a_take(void **state)
 	(void) state;
 	pool_init(&p, 100);
 	assert_true(trib_chunkwait_put(&p.w, &a));
-	assert_int_equal(pthread_create(&t, NULL, put_thread, &u), 0);
-	sleep_ms(100);
-	assert_int_equal(queued(&p), 1);	/* 80 + 30 > 100: still waiting */
+	start_putter(&t, &u);
+	assert_false(u.returned);	/* 80 + 30 > 100: still waiting */
+	assert_int_equal(queued(&p), 1);
 	assert_int_equal(trib_chunkwait_take(&p.w, 0, &out, e, sizeof(e)), 1);
 	assert_ptr_equal(out, &a);
 	pthread_join(t, NULL);
@@ -158,8 +180,8 @@ test_put_after_stop_is_refused(void **state)
 	(void) state;
 	pool_init(&p, 100);
 	assert_true(trib_chunkwait_put(&p.w, &a));
-	assert_int_equal(pthread_create(&t, NULL, put_thread, &u), 0);
-	sleep_ms(50);
+	start_putter(&t, &u);
+	assert_false(u.returned);	/* waiting for room when the stop comes */
 	pthread_mutex_lock(&p.mu);
 	p.stop = true;
 	pthread_cond_broadcast(&p.room);
