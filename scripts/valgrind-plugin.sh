@@ -7,7 +7,8 @@
 # walsender included, runs on valgrind's synthetic CPU.  A workload that
 # touches every code path of the plugin (all change kinds, TOAST, every value
 # kind, JSON null lists, messages, streaming with subtransaction aborts,
-# two-phase, filters, resume-after, publish-via-root, batching, DDL records
+# two-phase, filters, resume-after, publish-via-root (a partition's own
+# replica identity), batching, DDL records
 # from the extension's event triggers) is decoded through pg_recvlogical;
 # the schema registry's C functions (libtribsr, linked into tributary.so)
 # run in the same server, on valid and invalid schemas.
@@ -73,8 +74,12 @@ CREATE TABLE v (id int PRIMARY KEY, i2 int2, i8 int8, f4 float4, f8 float8, n nu
 ALTER TABLE v ALTER COLUMN big SET STORAGE EXTERNAL;
 CREATE TABLE full_ri (id int, v text); ALTER TABLE full_ri REPLICA IDENTITY FULL;
 CREATE TABLE jn (id int, j json, jb jsonb, ja jsonb[]); ALTER TABLE jn REPLICA IDENTITY FULL;
-CREATE TABLE p (id int, k text, PRIMARY KEY (id, k)) PARTITION BY LIST (k);
+CREATE TABLE p (id int, k text, note text, PRIMARY KEY (id, k)) PARTITION BY LIST (k);
 CREATE TABLE p1 PARTITION OF p FOR VALUES IN ('a');
+-- a partition in another column order, at DEFAULT under a FULL root
+CREATE TABLE p2 (note text, k text NOT NULL, id int NOT NULL, PRIMARY KEY (id, k));
+ALTER TABLE p ATTACH PARTITION p2 FOR VALUES IN ('b');
+ALTER TABLE p REPLICA IDENTITY FULL;
 SELECT pg_create_logical_replication_slot('vg', 'tributary', false, true);
 SQL
 psql <<'SQL'
@@ -88,7 +93,8 @@ DELETE FROM v;
 INSERT INTO full_ri VALUES (1, 'a'); UPDATE full_ri SET v = 'b'; DELETE FROM full_ri;
 INSERT INTO jn VALUES (1, ' null ', 'null', '{{"null",NULL},{"{}","null"}}'), (2, NULL, '[null]', '{}');
 UPDATE jn SET jb = '{}' WHERE id = 1; DELETE FROM jn;
-INSERT INTO p VALUES (1, 'a');
+INSERT INTO p VALUES (1, 'a', NULL), (2, 'b', 'n');
+DELETE FROM p WHERE k = 'b';
 TRUNCATE full_ri, p;
 SELECT pg_logical_emit_message(true, 'p', '\x0001'::bytea);
 SELECT pg_logical_emit_message(false, 'q', 'text');
@@ -132,10 +138,12 @@ recv vg2 "$END" -o stream -o two-phase -o publish-via-root -o batch-bytes=0 \
     -o include-tables='public.*' -o exclude-tables='public.full_ri' -o bytea-encoding=hex \
     -o include-ddl >"$PGC_DIR/vg2.out"
 streamed=$(wc -l <"$PGC_DIR/vg2.out")
+# publish-via-root: the old key of p2's own replica identity, not the root's
+rootkey=$(grep -c '"table":"p","old":{"id":2,"k":"b"}}' "$PGC_DIR/vg2.out" || true)
 ddl=$(grep -c '^{"kind":"ddl"' "$PGC_DIR/vg2.out" || true)
 ddl_default=$(grep -c '^{"kind":"ddl"' "$PGC_DIR/vg.out" || true)
 resumed=$(recv vg3 "$END" -o resume-after=0/1 -o skip-empty-xacts -o actions=insert,message -o message-prefixes='p*' | wc -l)
-echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters/include-ddl), $resumed (resume/filters) records, $jnulls listing JSON null array elements, $renamed naming a renamed schema, $ddl ddl records ($ddl_default without include-ddl)"
+echo "valgrind-plugin: decoded $records, $streamed (stream/two-phase/filters/include-ddl), $resumed (resume/filters) records, $jnulls listing JSON null array elements, $renamed naming a renamed schema, $rootkey partition key via the root, $ddl ddl records ($ddl_default without include-ddl)"
 
 pgc_as "$PGBIN/pg_ctl" -D "$PGC_DIR/data" -m fast -w -t 300 stop >/dev/null || true
 
@@ -154,7 +162,8 @@ for f in "$PGC_DIR"/valgrind.*.log; do
 done
 echo "valgrind-plugin: $ours error(s) with tributary.so on the stack; $theirs valgrind report line(s) in all"
 if [ "$records" -gt 0 ] && [ "$streamed" -gt 0 ] && [ "$jnulls" -eq 3 ] &&
-   [ "$ddl" -gt 0 ] && [ "$ddl_default" -eq 0 ] && [ "$renamed" -eq 3 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+   [ "$ddl" -gt 0 ] && [ "$ddl_default" -eq 0 ] && [ "$renamed" -eq 3 ] &&
+   [ "$rootkey" -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 if [ "$ours" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 echo "valgrind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

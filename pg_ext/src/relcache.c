@@ -34,6 +34,14 @@
  * through a static pointer that a memory context reset callback clears when
  * the decoding context goes away, including on error.
  *
+ * With publish-via-root, names, columns and the primary key are the root's,
+ * but the replica identity (its setting and key columns, which decide which
+ * columns "old" has) is the decoded partition's: the WAL holds what the
+ * partition's own setting logs, and PostgreSQL does not pass REPLICA
+ * IDENTITY on from a partitioned table.  Partitions of one root whose
+ * identities differ thus have different signatures, and a relation record
+ * comes whenever the next change's differs from the last one sent.
+ *
  * Ownership: every entry owns a memory context holding all its pointers;
  * a rebuild deletes it and starts over.
  *
@@ -245,14 +253,19 @@ json_kind_of(const TribTypeInfo *ti)
 	return TRIB_JSON_NONE;
 }
 
-/* Fill the column array from the published relation. */
+/*
+ * Fill the column array from the published relation.  The primary key is
+ * the published relation's; the replica identity key is the decoded
+ * relation's (rel), whose setting decides what the WAL holds of an old row,
+ * with its columns found in the published relation through e->map.
+ */
 static void
-build_columns(TribRelEntry *e, Relation pubrel)
+build_columns(TribRelEntry *e, Relation pubrel, Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(pubrel);
 	Bitmapset  *pk = RelationGetIndexAttrBitmap(pubrel,
 											   INDEX_ATTR_BITMAP_PRIMARY_KEY);
-	Bitmapset  *ident = RelationGetIndexAttrBitmap(pubrel,
+	Bitmapset  *ident = RelationGetIndexAttrBitmap(rel,
 												  INDEX_ATTR_BITMAP_IDENTITY_KEY);
 	int			i;
 
@@ -263,10 +276,14 @@ build_columns(TribRelEntry *e, Relation pubrel)
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		TribColumn *c;
 		int			off = att->attnum - FirstLowInvalidHeapAttributeNumber;
+		AttrNumber	relatt = att->attnum;
 		StringInfoData key;
 
 		if (att->attisdropped)
 			continue;
+		/* The same column in the decoded relation (0: it has none). */
+		if (e->map)
+			relatt = e->map->attrMap->attnums[i];
 		c = &e->cols[e->ncols++];
 		c->attnum = att->attnum;
 		c->name = pstrdup(NameStr(att->attname));
@@ -274,7 +291,8 @@ build_columns(TribRelEntry *e, Relation pubrel)
 		c->typmod = att->atttypmod;
 		c->notnull = att->attnotnull;
 		c->is_pk = bms_is_member(off, pk);
-		c->is_identity = bms_is_member(off, ident);
+		c->is_identity = relatt > 0 &&
+			bms_is_member(relatt - FirstLowInvalidHeapAttributeNumber, ident);
 		c->type = trib_typeinfo_build(att->atttypid, CurrentMemoryContext);
 		c->json_kind = json_kind_of(c->type);
 		initStringInfo(&key);
@@ -322,7 +340,8 @@ build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
 	e->selected = trib_table_selected(opts, e->schema, e->table);
 	/* The decoded relation itself: the DDL log is never a partition. */
 	e->ddl_log = trib_is_ddl_log(rel);
-	e->replident = pubrel->rd_rel->relreplident;
+	/* What the WAL holds of an old row: the decoded relation's setting. */
+	e->replident = rel->rd_rel->relreplident;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "\"schema\":");
@@ -342,7 +361,7 @@ build_entry(TribRelEntry *e, Relation rel, const TribOptions *opts)
 		e->map = convert_tuples_by_name(CreateTupleDescCopyConstr(RelationGetDescr(rel)),
 										e->pub_desc);
 
-	build_columns(e, pubrel);
+	build_columns(e, pubrel, rel);
 
 	initStringInfo(&buf);
 	render_relation_body(e, &buf);

@@ -34,7 +34,10 @@
  * an aborted subtransaction are always the most recent ones when its
  * stream_abort arrives, so the counter is wound back by their number.
  * Ids become final at stream_commit, which also says which changes a
- * resume-after point covers ("discard", "discard_through_seq").
+ * resume-after point covers ("discard", "discard_through_seq").  Each block
+ * after the first starts with a reset of the catalog caches, so that it
+ * sees its transaction's own catalog changes even when another transaction
+ * was decoded in between (trib_stream_start).
  *
  * The DDL log.  Rows of the extension's tributary.ddl_events (ddl.c) are
  * not changes: they take no sequence number, are never written as row
@@ -55,6 +58,7 @@
 
 #include "access/xact.h"
 #include "replication/origin.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 
 PG_MODULE_MAGIC;
@@ -802,6 +806,17 @@ trib_rollback_prepared(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 /* ---- streaming ---- */
 
+/*
+ * A block of a streamed transaction starts.  For every block after the
+ * first, the catalog caches (PostgreSQL's and ours, through their
+ * callbacks) are reset first: PostgreSQL applies the transaction's own
+ * catalog changes (a renamed schema, an enum label) as it replays them,
+ * then discards them from the caches at the end of each block, and a
+ * transaction decoded between two blocks fills the caches again with the
+ * committed catalogs; without the reset, the next block's changes would be
+ * written with those names and labels instead of their transaction's.  It
+ * costs one cache reload per block (logical_decoding_work_mem of changes).
+ */
 static void
 trib_stream_start(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
@@ -814,6 +829,8 @@ trib_stream_start(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 		t = txn_new(ctx, txn);
 		t->streamed = true;
 	}
+	else
+		InvalidateSystemCaches();
 	trib_txn_header_set_streamed(&h, txn->xid, InvalidTransactionId);
 	write_simple(ctx, "stream_start", &h,
 				 first ? ",\"first\":true" : ",\"first\":false");

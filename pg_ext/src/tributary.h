@@ -195,7 +195,8 @@ typedef struct TribRelEntry
 	char	   *table;
 	char	   *rel_json;		/* "schema":"s","table":"t" */
 	int			rel_json_len;
-	char		replident;		/* REPLICA_IDENTITY_* of pub relation */
+	char		replident;		/* REPLICA_IDENTITY_* of the decoded relation:
+								 * what its WAL holds of an old row */
 	int			ncols;
 	TribColumn *cols;
 	int			natts;			/* of the decoded relation's descriptor */
