@@ -9,7 +9,8 @@
  * the content type is JSON and whether the announced length exceeds
  * `max_body_bytes` (answered at once: the body is never read).  A body
  * without a length that grows past the limit is dropped as it arrives and
- * answered 413 at its end.  Then the body is parsed (yajl's tree parser)
+ * answered 413 at its end.  Then the body is parsed (yajl's tree parser,
+ * refused with 400 when nested deeper than TRIB_JDOC_MAX_DEPTH)
  * and the path routed to one of the handlers (registry_api_subjects.c,
  * registry_api_misc.c), which fill a regapi_resp.
  *
@@ -303,7 +304,7 @@ serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending
 	{
 		if (strlen(p->body.data) != p->body.len)
 			return send_error(conn, REGAPI_E_BAD_REQUEST, "Malformed JSON: the body holds a NUL byte");
-		q.body = trib_jdoc_parse(p->body.data, err, sizeof(err));
+		q.body = trib_jdoc_parse_bounded(p->body.data, err, sizeof(err));
 		if (q.body == NULL)
 		{
 			regapi_error(&r, REGAPI_E_BAD_REQUEST, "Malformed JSON: %s", err);
