@@ -7,7 +7,8 @@
  * What is proved: a body nested deeper than TRIB_JDOC_MAX_DEPTH is
  * refused with 400 before a tree is built (a megabyte of '[' would
  * otherwise recurse in yajl_tree_free until the HTTP thread's stack runs
- * out: the whole daemon down, for anyone who can reach the port).
+ * out: the whole daemon down, for anyone who can reach the port); clients
+ * trickling request bodies (slowloris) cannot keep a health probe out.
  *
  * The registry's catalog is never reached: its dsn points at a socket
  * directory that does not exist, and every request checked here is
@@ -31,6 +32,7 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "http.h"
@@ -285,12 +287,81 @@ test_depth_check(void **state)
 	assert_non_null(strstr(err, "invalid JSON"));
 }
 
+/* A connection that sends a request's headers announcing a body of `len`
+ * bytes, then one byte of it: the socket, or -1. */
+static int
+trickling(int port, const char *path, size_t len)
+{
+	char		req[512];
+	int			fd = connect_timed(port, 200);
+
+	if (fd < 0)
+		return -1;
+	snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\n" JSON_CT "Content-Length: %zu\r\n\r\n{",
+			 path, len);
+	if (!write_all(fd, req, strlen(req)))
+	{
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Slow loris: a hundred connections each sending a body a byte at a time
+ * (more than the server's connection limit, each kept alive by a byte
+ * every second, under the idle timeout) must not keep /health out: a probe
+ * is answered within 2 s every round.
+ */
+static void
+test_trickled_bodies_do_not_starve_health(void **state)
+{
+	server		s;
+	int			fds[100];
+	int			n = 0;
+
+	(void) state;
+	start(&s, 1024 * 1024);
+	for (int i = 0; i < 100; i++)
+		if ((fds[n] = trickling(s.port, i % 2 ? "/subjects/x" : "/api/v1/quality/check",
+								60000)) >= 0)
+		{
+			n++;
+			usleep(5 * 1000);	/* each in service before the next */
+		}
+	for (int round = 0; round < 4; round++)
+	{
+		char	   *body;
+		int64_t		t0 = trib_clock_mono_ms();
+		int			got;
+
+		for (int i = 0; i < n; i++)
+			if (fds[i] >= 0 && write(fds[i], " ", 1) != 1)
+			{
+				close(fds[i]);
+				fds[i] = -1;
+			}
+		got = exchange(s.port, "GET", "/health", "Host: localhost\r\n", NULL, 0, 2000, &body);
+		if (got != 200)
+			print_message("round %d: /health got %d after %lld ms with %d trickling "
+						  "connections\n", round, got,
+						  (long long) (trib_clock_mono_ms() - t0), n);
+		expect(got, body, 200, "ok", "health while bodies trickle");
+		usleep(1000 * 1000);
+	}
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	stop(&s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_depth_check),
 		cmocka_unit_test(test_deep_nesting_is_refused),
+		cmocka_unit_test(test_trickled_bodies_do_not_starve_health),
 	};
 
 	trib_log_set_level(TRIB_LOG_ERROR);
