@@ -8,7 +8,10 @@
  * refused with 400 before a tree is built (a megabyte of '[' would
  * otherwise recurse in yajl_tree_free until the HTTP thread's stack runs
  * out: the whole daemon down, for anyone who can reach the port); clients
- * trickling request bodies (slowloris) cannot keep a health probe out.
+ * trickling request bodies (slowloris) cannot keep a health probe out; a
+ * request whose Host is not a loopback name gets no open read (a web page
+ * that rebinds its DNS name to 127.0.0.1 reads nothing without the
+ * token), while the token, and loopback names, still work.
  *
  * The registry's catalog is never reached: its dsn points at a socket
  * directory that does not exist, and every request checked here is
@@ -33,6 +36,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "bearer.h"
 #include "config.h"
 #include "control.h"
 #include "http.h"
@@ -355,6 +359,64 @@ test_trickled_bodies_do_not_starve_health(void **state)
 	stop(&s);
 }
 
+/* Host values that name loopback, and some that do not. */
+static void
+test_host_names(void **state)
+{
+	static const char *const yes[] = {
+		"localhost", "LOCALHOST:8080", "127.0.0.1", "127.0.0.1:8080", "127.1.2.3:1",
+		"[::1]", "[::1]:8080", NULL
+	};
+	static const char *const no[] = {
+		"evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.1.evil.example",
+		"127.0.0.256", "127.0.0", "128.0.0.1", "0.0.0.0", "[::2]", "[::1]x", "localhost:",
+		"localhost:80x", "", "[::ffff:127.0.0.1]", NULL
+	};
+
+	(void) state;
+	assert_true(trib_bearer_host_is_loopback(NULL));
+	for (int i = 0; yes[i] != NULL; i++)
+		if (!trib_bearer_host_is_loopback(yes[i]))
+			fail_msg("\"%s\" should name loopback", yes[i]);
+	for (int i = 0; no[i] != NULL; i++)
+		if (trib_bearer_host_is_loopback(no[i]))
+			fail_msg("\"%s\" should not name loopback", no[i]);
+}
+
+/*
+ * DNS rebinding: a page at evil.example whose name now resolves to
+ * 127.0.0.1 sends "Host: evil.example".  Open reads of both APIs are 401
+ * to it (the token still works); to "Host: localhost" they are open.
+ */
+static void
+test_open_reads_need_a_loopback_host(void **state)
+{
+	static const char *const paths[] = {"/subjects", "/api/v1/rules"};
+	server		s;
+	char	   *body;
+	int			got;
+
+	(void) state;
+	start(&s, 65536);
+	for (int i = 0; i < 2; i++)
+	{
+		got = exchange(s.port, "GET", paths[i], "Host: evil.example:8080\r\n", NULL, 0, 5000,
+					   &body);
+		expect(got, body, 401, "Bearer", paths[i]);
+		got = exchange(s.port, "GET", paths[i], "Host: evil.example:8080\r\n"
+					   "Authorization: Bearer " TOKEN "\r\n", NULL, 0, 5000, &body);
+		if (got == 401 || got == 0)
+			fail_msg("%s with the token: got %d [%s]", paths[i], got, body ? body : "");
+		free(body);
+		got = exchange(s.port, "GET", paths[i], "Host: localhost:8080\r\n", NULL, 0, 5000,
+					   &body);
+		if (got == 401 || got == 0)
+			fail_msg("%s to localhost: got %d [%s]", paths[i], got, body ? body : "");
+		free(body);
+	}
+	stop(&s);
+}
+
 int
 main(void)
 {
@@ -362,6 +424,8 @@ main(void)
 		cmocka_unit_test(test_depth_check),
 		cmocka_unit_test(test_deep_nesting_is_refused),
 		cmocka_unit_test(test_trickled_bodies_do_not_starve_health),
+		cmocka_unit_test(test_host_names),
+		cmocka_unit_test(test_open_reads_need_a_loopback_host),
 	};
 
 	trib_log_set_level(TRIB_LOG_ERROR);
