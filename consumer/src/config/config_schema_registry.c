@@ -24,8 +24,9 @@ static const ck_key schema_registry_keys[] = {
 		.desc = "bearer token every write needs (`Authorization: Bearer ...`; use "
 		"`token_file`); without it the API is read-only"),
 	CK_ROW(trib_schema_registry_conf, open_reads, CK_BOOL, 0, .def = "true",
-		.desc = "reads need no token while `http` listens on a loopback address; "
-		"`false`, or any other address: reads need the token too"),
+		.desc = "reads need no token while `http` listens on a loopback address and "
+		"the request's Host names loopback (`localhost`, 127.0.0.0/8, `[::1]`: no "
+		"DNS rebinding); `false`, or any other address: reads need the token too"),
 	CK_ROW(trib_schema_registry_conf, max_body_bytes, CK_INT, 0, .def = "1048576",
 		.min = 1024, .max = 67108864,
 		.desc = "largest request body; a larger one is answered 413"),

@@ -6,7 +6,9 @@
  * piece of body and once more at the end.  The first call decides what
  * can be decided without the body: whether the path is an endpoint,
  * whether the method is one it takes (405 with Allow), whether the token
- * is needed and right (401), and whether an announced body is larger than
+ * is needed and right (401; reads open on loopback are open only to a
+ * Host header that names loopback, see bearer.h), and whether an
+ * announced body is larger than
  * the limit (413, never read).  A body without a length that grows past
  * the limit is dropped as it arrives and answered 413 at its end.  The
  * endpoint runs at the last call.
@@ -277,6 +279,16 @@ method_ok(const ctl_endpoint *e, const char *method)
 		 strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 }
 
+/* May this request read without the token: reads open on loopback, and
+ * its Host names loopback (not a web page rebinding its name to us)? */
+static bool
+reads_open(trib_control *api, struct MHD_Connection *conn)
+{
+	return __atomic_load_n(&api->reads_open, __ATOMIC_ACQUIRE) &&
+		trib_bearer_host_is_loopback(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																 MHD_HTTP_HEADER_HOST));
+}
+
 /* The checks made before any body is read: 0 to go on, else the MHD result
  * of the answer sent (stored + 1 so that MHD_NO is not 0). */
 static int
@@ -303,11 +315,11 @@ first_call(trib_control *api, struct MHD_Connection *conn, const char *url,
 		return 1 + send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 							  get ? "GET, HEAD" : q->ep->method, msg);
 	}
-	if ((q->ep->write || !__atomic_load_n(&api->reads_open, __ATOMIC_ACQUIRE)) &&
-		!trib_bearer_ok(&api->token, auth))
+	if ((q->ep->write || !reads_open(api, conn)) && !trib_bearer_ok(&api->token, auth))
 		return 1 + send_error(conn, MHD_HTTP_UNAUTHORIZED, NULL, api->token.set
 							  ? "this request needs 'Authorization: Bearer <token>' with "
-							  "the token of http.token_file"
+							  "the token of http.token_file (reads are open only on "
+							  "loopback, to a Host of localhost or 127.0.0.1)"
 							  : "this request needs a token, and none is configured "
 							  "(set http.token_file)");
 	if (len != NULL && strtoull(len, NULL, 10) > api->max_body)

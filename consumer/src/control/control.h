@@ -34,7 +34,8 @@
  *
  * Security.  The token is `http.token` (`http.token_file`), kept as a
  * digest (bearer.h).  Reads are open while the server listens on a
- * loopback address and `http.open_reads` is on; otherwise they need
+ * loopback address and `http.open_reads` is on, to requests whose Host
+ * names loopback (no DNS rebinding, bearer.h); otherwise they need
  * `Authorization: Bearer <token>`, and without a token configured they
  * are refused.  Write endpoints (reload, pause, resume) always need the token.
  * Request bodies beyond `http.max_body_bytes` are answered 413 and never

@@ -8,6 +8,9 @@
  *
  * Design.  One short connection per request (connect_timeout 5 s) on the
  * HTTP thread: the endpoint is for people and scripts, not for probes.
+ * Its statements time out after LINEAGE_STATEMENT_TIMEOUT_MS, so a deep
+ * walk or a locked table holds /health for at most that long (503 with
+ * the server's message).
  * The SQL texts are fixed; the asset and the depth are bound parameters;
  * the rows come back as one JSON array built by the server (jsonb_agg)
  * and are put into the answer as they are.  The asset is the path between
@@ -29,6 +32,7 @@
 #include "strbuf.h"
 
 #define LINEAGE_DEFAULT_DEPTH "10"
+#define LINEAGE_STATEMENT_TIMEOUT_MS "5000"
 
 /* The rows of one question, as a JSON array built by the server. */
 static const char *const question_sql[][2] = {
@@ -87,7 +91,9 @@ connect_catalog(ctl_resp *r)
 	{
 		snprintf(msg, sizeof(msg), "cannot connect to the lineage catalog: %s", e.message);
 		ctl_resp_error(r, 503, msg);
+		return NULL;
 	}
+	PQclear(PQexec(c, "SET statement_timeout = " LINEAGE_STATEMENT_TIMEOUT_MS));
 	return c;
 }
 

@@ -4,7 +4,8 @@
  * without touching the stream.
  *
  * The body is {"relation": "schema.table" (or "table"), "columns": {...},
- * "source": "NAME" (optional: the first source)}, read with yajl_tree;
+ * "source": "NAME" (optional: the first source)}, read with yajl_tree
+ * (nested at most TRIB_JDOC_MAX_DEPTH deep, jsondoc.h);
  * the columns go to the pipeline's hook (pipeline/quality_api.h) as JSON
  * text.  The answer names the relation and source and lists one verdict
  * per value checked: rule, field, pass, reason (never the value) and what
@@ -61,7 +62,7 @@ ctl_serve_quality(trib_control *api, ctl_resp *r)
 {
 	char		e[256],
 				msg[700];
-	yajl_val	body = r->body != NULL ? trib_jdoc_parse(r->body, e, sizeof(e)) : NULL;
+	yajl_val	body = r->body != NULL ? trib_jdoc_parse_bounded(r->body, e, sizeof(e)) : NULL;
 	const char *path[] = {"columns", NULL};
 	yajl_val	cols = body != NULL ? yajl_tree_get(body, path, yajl_t_object) : NULL;
 	const char *relation = body != NULL ? member(body, "relation") : NULL;
@@ -76,10 +77,11 @@ ctl_serve_quality(trib_control *api, ctl_resp *r)
 	if (body == NULL || !YAJL_IS_OBJECT(body) || cols == NULL || relation == NULL ||
 		relation[0] == '\0')
 	{
-		snprintf(msg, sizeof(msg), "%s%s: the body is {\"relation\": \"schema.table\", "
+		snprintf(msg, sizeof(msg), "%s%s%s%s: the body is {\"relation\": \"schema.table\", "
 				 "\"columns\": {...}, \"source\": \"NAME\" (optional)}",
-				 body == NULL ? "not JSON" : "not a row",
-				 body == NULL ? (r->body == NULL ? " (no body)" : "") : "");
+				 body == NULL ? "not JSON" : "not a row", body == NULL ? " (" : "",
+				 body == NULL ? (r->body == NULL ? "no body" : e) : "",
+				 body == NULL ? ")" : "");
 		ctl_resp_error(r, 400, msg);
 	}
 	else if (r->ext->quality == NULL)

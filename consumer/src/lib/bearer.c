@@ -4,6 +4,7 @@
  */
 #include "bearer.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -48,4 +49,48 @@ bool
 trib_bearer_addr_is_loopback(const char *address)
 {
 	return strncmp(address, "127.", 4) == 0 || strcmp(address, "::1") == 0;
+}
+
+/* Is s (n bytes) a dotted IPv4 address in 127.0.0.0/8? */
+static bool
+is_127_dotted(const char *s, size_t n)
+{
+	char		text[16];
+	unsigned	a,
+				b,
+				c,
+				d;
+	int			end = -1;
+
+	if (n == 0 || n >= sizeof(text) || strspn(s, "0123456789.") < n)
+		return false;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	return sscanf(text, "%u.%u.%u.%u%n", &a, &b, &c, &d, &end) == 4 && end == (int) n &&
+		a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+/* "localhost", 127.x.y.z or [::1], with an optional port. */
+bool
+trib_bearer_host_is_loopback(const char *host)
+{
+	const char *colon;
+	size_t		n;
+
+	if (host == NULL)
+		return true;
+	if (host[0] == '[')
+	{
+		if (strncmp(host, "[::1]", 5) != 0)
+			return false;
+		host += 5;
+		return host[0] == '\0' || (host[0] == ':' && host[1] != '\0' &&
+									strspn(host + 1, "0123456789") == strlen(host + 1));
+	}
+	colon = strchr(host, ':');
+	n = colon != NULL ? (size_t) (colon - host) : strlen(host);
+	if (colon != NULL && (colon[1] == '\0' ||
+						  strspn(colon + 1, "0123456789") != strlen(colon + 1)))
+		return false;
+	return (n == 9 && strncasecmp(host, "localhost", 9) == 0) || is_127_dotted(host, n);
 }

@@ -1,8 +1,12 @@
 /*
  * bearer.h: bearer-token checks for the HTTP APIs (the schema registry
  * API, the control API): a token kept as its SHA-256 digest, an
- * Authorization header compared with it in constant time, and whether a
- * listening address is loopback (where reads may be open).
+ * Authorization header compared with it in constant time, whether a
+ * listening address is loopback (where reads may be open), and whether a
+ * request's Host header names loopback (DNS rebinding: a web page whose
+ * name resolves to 127.0.0.1 reaches a loopback server, but its requests
+ * still carry the page's name as Host, which a browser does not let the
+ * page change; open reads are only for requests that name loopback).
  *
  * Design.  The token's text is never kept: only its digest, so neither
  * its bytes nor its length leak through timing (CRYPTO_memcmp over equal
@@ -34,5 +38,10 @@ void		trib_bearer_clear(trib_bearer *b);
 
 /* Is the numeric address a loopback one (127.0.0.0/8, ::1)? */
 bool		trib_bearer_addr_is_loopback(const char *address);
+
+/* Does a Host header value name loopback: "localhost", a dotted
+ * 127.0.0.0/8 address or "[::1]", each with an optional ":port"?  NULL
+ * (no Host: not a browser) counts as loopback. */
+bool		trib_bearer_host_is_loopback(const char *host);
 
 #endif							/* TRIB_BEARER_H */

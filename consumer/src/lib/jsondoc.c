@@ -37,6 +37,61 @@ trib_jdoc_parse(const char *text, char *errbuf, size_t errlen)
 	return v;
 }
 
+/* The deepest nesting of arrays and objects in text (outside strings and
+ * the comments yajl_tree_parse allows); stops counting past `limit`.  Not
+ * a validation: yajl does that. */
+static int
+nesting_depth(const char *text, int limit)
+{
+	int			depth = 0,
+				max = 0;
+	bool		in_string = false;
+
+	for (const char *c = text; *c != '\0' && max <= limit; c++)
+	{
+		if (in_string)
+		{
+			if (*c == '\\' && c[1] != '\0')
+				c++;
+			else if (*c == '"')
+				in_string = false;
+		}
+		else if (*c == '"')
+			in_string = true;
+		else if (c[0] == '/' && c[1] == '*')	/* yajl_tree_parse takes comments */
+		{
+			const char *end = strstr(c + 2, "*/");
+
+			if (end == NULL)
+				break;
+			c = end + 1;
+		}
+		else if (c[0] == '/' && c[1] == '/')
+		{
+			c += strcspn(c, "\n");
+			if (*c == '\0')
+				break;
+		}
+		else if (*c == '[' || *c == '{')
+			max = ++depth > max ? depth : max;
+		else if ((*c == ']' || *c == '}') && depth > 0)
+			depth--;
+	}
+	return max;
+}
+
+yajl_val
+trib_jdoc_parse_bounded(const char *text, char *errbuf, size_t errlen)
+{
+	if (nesting_depth(text, TRIB_JDOC_MAX_DEPTH) > TRIB_JDOC_MAX_DEPTH)
+	{
+		snprintf(errbuf, errlen, "invalid JSON: nested deeper than %d levels",
+				 TRIB_JDOC_MAX_DEPTH);
+		return NULL;
+	}
+	return trib_jdoc_parse(text, errbuf, errlen);
+}
+
 static yajl_val
 node_new(yajl_type t)
 {

@@ -30,6 +30,18 @@
 /* Parse JSON text into a tree; NULL and a message on error. */
 yajl_val	trib_jdoc_parse(const char *text, char *errbuf, size_t errlen);
 
+/* The deepest nesting trib_jdoc_parse_bounded() takes. */
+#define TRIB_JDOC_MAX_DEPTH 64
+
+/*
+ * trib_jdoc_parse() for text from outside (HTTP request bodies): text
+ * nested deeper than TRIB_JDOC_MAX_DEPTH arrays and objects is refused
+ * before a tree is built ("invalid JSON: nested deeper than 64 levels"),
+ * since yajl_tree_free recurses once per level and a megabyte of '['
+ * would exhaust the stack.
+ */
+yajl_val	trib_jdoc_parse_bounded(const char *text, char *errbuf, size_t errlen);
+
 /* Write a tree value through g (numbers verbatim, NULL as null); false
  * when yajl_gen refuses (e.g. nesting too deep).  The one tree writer of
  * the consumer. */

@@ -1,6 +1,6 @@
 /*
  * urlpath.c: the two steps of percent-decoding a URL path (urlpath.h).
- * One loop, told which escapes to decode.
+ * One loop, told which escapes to decode; %00 is never decoded.
  */
 #include "urlpath.h"
 
@@ -28,7 +28,7 @@ unescape(char *s, bool segment)
 		int			lo = hi >= 0 ? trib_hex_digit((unsigned char) in[2]) : -1;
 		int			v = hi * 16 + lo;
 
-		if (lo >= 0 && kept(v) == segment)
+		if (lo >= 0 && v != 0 && kept(v) == segment)
 		{
 			*out++ = (char) v;
 			in += 3;

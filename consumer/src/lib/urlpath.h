@@ -10,7 +10,9 @@
  * named "a/b" is requested as /subjects/a%2Fb/versions, and "a%2Fb" as
  * /subjects/a%252Fb/versions: each escape is decoded exactly once.
  * Invalid escapes ('%' not followed by two hex digits) are kept as they
- * are, as libmicrohttpd's own decoder does.
+ * are, as libmicrohttpd's own decoder does.  %00 is kept too, by both
+ * steps: decoded, it would end the C string there, and
+ * /subjects/a%00b/versions would be served as /subjects/a.
  */
 #ifndef TRIB_URLPATH_H
 #define TRIB_URLPATH_H

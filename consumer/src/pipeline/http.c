@@ -24,8 +24,12 @@
  * whether a request is being served and since when each waits; when a new
  * connection leaves fewer free slots than that, the connection that has
  * waited longest without a request in service is shut down (shutdown(2):
- * libmicrohttpd sees end of file and closes it on its next turn).  A probe
- * that sends its request at once is therefore always accepted, and is the
+ * libmicrohttpd sees end of file and closes it on its next turn).  A
+ * request is in service only once it is complete: while a route hook
+ * still receives its body, the connection counts as waiting, so clients
+ * that trickle bodies a byte at a time (each byte resets the idle timeout)
+ * are evicted like idle ones and cannot fill the server.  A probe that
+ * sends its request at once is therefore always accepted, and is the
  * newest, the last to be evicted.
  */
 #include "http.h"
@@ -369,13 +373,17 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 	int			r;
 
 	(void) version;
-	note_serving(conn);
 	if (c != NULL)
+	{
+		if (*upload_data_size == 0)
+			note_serving(conn);	/* the body is complete */
 		return (enum MHD_Result) c->route->handle(c->route->arg, conn, url, method,
 												  upload_data, upload_data_size, &c->state);
+	}
 	r = offer_routes(h, conn, url, method, upload_data, upload_data_size, con_cls);
 	if (r != TRIB_HTTP_NOT_MINE)
-		return (enum MHD_Result) r;
+		return (enum MHD_Result) r;	/* its body, if any, is still to come */
+	note_serving(conn);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");

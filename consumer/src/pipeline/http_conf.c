@@ -45,7 +45,9 @@ static const ck_key http_keys[] = {
 		"`token_file`): write endpoints need it, and reads too unless they are open"),
 	CK_ROW(trib_http_conf, open_reads, CK_BOOL, 0, .def = "true",
 		.desc = "control API reads need no token while the endpoint listens on a "
-		"loopback address; `false`, or any other address: reads need the token too"),
+		"loopback address and the request's Host names loopback (`localhost`, "
+		"127.0.0.0/8, `[::1]`: no DNS rebinding); `false`, or any other address: "
+		"reads need the token too"),
 	CK_ROW(trib_http_conf, max_body_bytes, CK_INT, 0, .def = "65536",
 		.min = 1024, .max = 16777216,
 		.desc = "largest control API request body; a larger one is answered 413"),

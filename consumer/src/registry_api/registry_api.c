@@ -5,11 +5,13 @@
  * libmicrohttpd calls the access handler once when the headers are in,
  * once per piece of body, and once more when the body is complete.  On the
  * first call this file decides what it can without the body: whether the
- * path is the registry's, whether the token is needed and right, whether
- * the content type is JSON and whether the announced length exceeds
- * `max_body_bytes` (answered at once: the body is never read).  A body
+ * path is the registry's, whether the token is needed and right (reads
+ * open on loopback are open only to a Host that names loopback, bearer.h),
+ * whether the content type is JSON and whether the announced length
+ * exceeds `max_body_bytes` (answered at once: the body is never read).  A body
  * without a length that grows past the limit is dropped as it arrives and
- * answered 413 at its end.  Then the body is parsed (yajl's tree parser)
+ * answered 413 at its end.  Then the body is parsed (yajl's tree parser,
+ * refused with 400 when nested deeper than TRIB_JDOC_MAX_DEPTH)
  * and the path routed to one of the handlers (registry_api_subjects.c,
  * registry_api_misc.c), which fill a regapi_resp.
  *
@@ -237,13 +239,18 @@ first_call(const trib_regapi *api, struct MHD_Connection *conn, const char *meth
 	const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 												  MHD_HTTP_HEADER_CONTENT_LENGTH);
 	bool		write = is_write(method, p);
+	bool		open = __atomic_load_n(&api->reads_open, __ATOMIC_ACQUIRE) &&
+		trib_bearer_host_is_loopback(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																 MHD_HTTP_HEADER_HOST));
 
 	if (write && !api->token.set)
 		return send_error(conn, REGAPI_E_UNAUTHORIZED, "Writes are disabled: no "
 						  "schema_registry.token is configured");
-	if ((write || !__atomic_load_n(&api->reads_open, __ATOMIC_ACQUIRE)) && !token_ok(api, conn))
+	if ((write || !open) && !token_ok(api, conn))
 		return send_error(conn, REGAPI_E_UNAUTHORIZED, "Unauthorized: this request needs "
-						  "'Authorization: Bearer <token>' with the configured token");
+						  "'Authorization: Bearer <token>' with the configured token "
+						  "(reads are open only on loopback, to a Host of localhost or "
+						  "127.0.0.1)");
 	if (!content_type_ok(conn))
 		return send_error(conn, REGAPI_E_MEDIA_TYPE, "Unsupported content type: send "
 						  REGAPI_CONTENT_TYPE " or application/json");
@@ -303,7 +310,7 @@ serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending
 	{
 		if (strlen(p->body.data) != p->body.len)
 			return send_error(conn, REGAPI_E_BAD_REQUEST, "Malformed JSON: the body holds a NUL byte");
-		q.body = trib_jdoc_parse(p->body.data, err, sizeof(err));
+		q.body = trib_jdoc_parse_bounded(p->body.data, err, sizeof(err));
 		if (q.body == NULL)
 		{
 			regapi_error(&r, REGAPI_E_BAD_REQUEST, "Malformed JSON: %s", err);

@@ -18,7 +18,8 @@
  * Security.  Writes (registering, deleting, setting a level) need
  * `Authorization: Bearer <token>` with the configured token (compared in
  * constant time, never logged).  Reads are open when the server listens on
- * a loopback address and `open_reads` is on; otherwise they need the token
+ * a loopback address and `open_reads` is on, to requests whose Host names
+ * loopback (no DNS rebinding, bearer.h); otherwise they need the token
  * too.  Without a token configured the API is read-only.
  *
  * Includes: lib and config only (and libmicrohttpd, libpq, yajl).

@@ -8,7 +8,8 @@
 # masking included); /api/v1/lineage/flow gives the pipeline's job both
 # ways as JSON and as tributary.lineage_dot.  Reads need the token with
 # open_reads off (401 without, 200 with).  Abuse: an unknown asset 404
-# with the server's message, a bad depth or format 400, POST 405; a
+# with the server's message, a bad depth or format 400, POST 405, a
+# question kept waiting by a lock 503 after the 5 s statement timeout; a
 # pipeline without lineage answers 404 saying how to configure it.  Every
 # answer is checked against docs/openapi.yaml.
 # The pause state in the catalog checkpoint store: a paused sink is kept
@@ -124,6 +125,29 @@ call_tok GET "/api/v1/lineage/$EMAIL/sideways"
 expect_eq "an unknown question: 404" 404 "$CODE"
 call GET /health
 expect_eq "/health still answers" 200 "$CODE"
+
+# A question the catalog cannot answer soon (its edges locked by another
+# session) times out after 5 s with the server's message: the HTTP thread,
+# which also answers /health, is not held until the lock goes.
+pgc_psql -d postgres -q -c "BEGIN" -c "LOCK TABLE tributary.lineage_edges IN ACCESS EXCLUSIVE MODE" \
+    -c "SELECT pg_sleep(60) /* e2e68 lock */" -c "COMMIT" >/dev/null 2>&1 &
+LOCKER=$!
+for _ in $(seq 1 100); do
+    [ "$(q postgres "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'lineage_edges' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && break
+    sleep 0.1
+done
+T0=$(date +%s%N)
+call_tok GET "/api/v1/lineage/$EMAIL/impact"
+ELAPSED_MS=$((($(date +%s%N) - T0) / 1000000))
+expect_api "a locked catalog: 503" 503 GET "/api/v1/lineage/x/impact"
+expect_match "a locked catalog: the statement timed out" 'statement timeout' "$BODY"
+if [ "$ELAPSED_MS" -lt 10000 ]; then
+    pass "a locked catalog: answered within 10 s ($ELAPSED_MS ms)"
+else
+    fail "a locked catalog: answered within 10 s" "$ELAPSED_MS ms"
+fi
+q postgres "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%e2e68 lock%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$LOCKER" || true
 
 # --- the pause state in the catalog store (e2e 67 covers the file store) ------------------------
 api_tok "catalog store: pause sink f" 200 POST /api/v1/sinks/f/pause

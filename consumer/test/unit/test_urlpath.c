@@ -2,7 +2,8 @@
  * test_urlpath.c: percent-decoding in two steps (lib/urlpath.c): the
  * path step decodes every escape but %2F and %25, the segment step those
  * two, so each escape is decoded exactly once and an encoded '/' stays
- * inside its segment; invalid escapes are kept.
+ * inside its segment; invalid escapes are kept, and so is %00, which
+ * would cut the path short.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,6 +59,18 @@ invalid_escapes_are_kept(void **state)
 	two_steps("+", "+", "+");
 }
 
+/* A NUL would end the path early: /subjects/a%00b/versions must not be
+ * served as /subjects/a. */
+static void
+nul_is_never_decoded(void **state)
+{
+	(void) state;
+	two_steps("/subjects/a%00b/versions", "/subjects/a%00b/versions",
+			  "/subjects/a%00b/versions");
+	two_steps("/api/v1/sources/main%2500/pause", "/api/v1/sources/main%2500/pause",
+			  "/api/v1/sources/main%00/pause");
+}
+
 int
 main(void)
 {
@@ -65,6 +78,7 @@ main(void)
 		cmocka_unit_test(slash_and_percent_wait_for_the_segment_step),
 		cmocka_unit_test(each_escape_is_decoded_once),
 		cmocka_unit_test(invalid_escapes_are_kept),
+		cmocka_unit_test(nul_is_never_decoded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
