@@ -279,7 +279,7 @@ test_schema_marks_mariadb_json(void **state)
 
 	(void) state;
 	decode_hex(d, WR_HEX, &ev);
-	assert_non_null(strstr(ev.rows[0].after, "\"j\":{\"a\": 1.50},"));
+	assert_non_null(strstr(ev.rows[0].after, "\"j\":{\"a\":1.50},"));
 	trib_my_event_clear(&ev);
 	trib_my_decoder_free(d);
 	trib_my_tableinfo_free(t);
@@ -925,6 +925,41 @@ test_string_values(void **state)
 	expect_fail(TRIB_MYT_VARCHAR, 10, 2, 4000, "0161", "unknown collation id 4000");
 }
 
+/* MariaDB's JSON (LONGTEXT) text as trib_my_gen_json_text writes it */
+static void
+expect_json_text(const char *text, const char *want)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	char	   *t = trib_xstrdup(text);
+	const unsigned char *buf;
+	size_t		len;
+
+	trib_my_gen_json_text(g, t, strlen(t));
+	yajl_gen_get_buf(g, &buf, &len);
+	if (len != strlen(want) || memcmp(buf, want, len) != 0)
+		fail_msg("JSON text %s: expected %s, got %.*s", text, want, (int) len, buf);
+	yajl_gen_free(g);
+	free(t);
+}
+
+static void
+test_mariadb_json_text_is_embedded_compact(void **state)
+{
+	(void) state;
+	/* a stored document's newlines, tabs and spaces between tokens go (a
+	 * newline would break a JSON-lines record); strings and numbers keep
+	 * their bytes, escapes and quotes inside strings included */
+	expect_json_text("{\n  \"a\": 1,\r\n\t\"b\": [2 , 2.50e0 ]\n}",
+					 "{\"a\":1,\"b\":[2,2.50e0]}");
+	expect_json_text("[\"a \\\" b\\n\\\\\", \"\\\\\" , 1]",
+					 "[\"a \\\" b\\n\\\\\",\"\\\\\",1]");
+	expect_json_text("  123456789012345678901234567890  ", "123456789012345678901234567890");
+	/* not one JSON value: a string, as it is */
+	expect_json_text("[1,]", "\"[1,]\"");
+	expect_json_text("1 2", "\"1 2\"");
+	expect_json_text("", "\"\"");
+}
+
 static void
 test_enum_set_bit_geometry_values(void **state)
 {
@@ -1083,6 +1118,7 @@ main(void)
 		cmocka_unit_test(test_number_values),
 		cmocka_unit_test(test_double_text_is_the_shortest_precision_text),
 		cmocka_unit_test(test_string_values),
+		cmocka_unit_test(test_mariadb_json_text_is_embedded_compact),
 		cmocka_unit_test(test_enum_set_bit_geometry_values),
 		cmocka_unit_test(test_fuzz_findings_fail_cleanly),
 		cmocka_unit_test(test_lookup_errnum_travels_with_the_error),
