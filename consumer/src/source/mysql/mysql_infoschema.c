@@ -130,6 +130,14 @@ trib_my_parse_members(const char *t, char ***values, int *nvalues)
 				p++;
 				continue;
 			}
+			if (*p == '\\' && p[1] != '\0')
+			{
+				/* the server's escapes (append_unescaped): \\ \n \r \0 */
+				p++;
+				trib_strbuf_addc(&cur, *p == 'n' ? '\n' : *p == 'r' ? '\r' :
+								 *p == '0' ? '\0' : *p);
+				continue;
+			}
 			if (*p == '\'')
 				break;
 			trib_strbuf_addc(&cur, *p);
