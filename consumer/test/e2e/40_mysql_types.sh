@@ -7,8 +7,9 @@
 # binlog_row_metadata FULL (names, charsets, members from the binlog),
 # MINIMAL and NO_LOG (names, members and, for NO_LOG, signedness and
 # charsets from information_schema).  With FULL also: binlog_row_image
-# MINIMAL images, a zero-date replacement value, DDL items, and the
-# preconditions check against a user that lacks privileges.
+# MINIMAL images, a zero-date replacement value, DDL items, MariaDB's
+# pre-10.1 fractional temporal format, and the preconditions check against
+# a user that lacks privileges.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -96,6 +97,22 @@ mdb_sql d1 -e "INSERT INTO t (id, dt, dtm, ts) VALUES (77, '0000-00-00', '2024-0
 "$CAT" --port "$MDB_PORT" --server-id 903 $start --stop-at-end --zero-date 0000-00-00 >"$WORK/zero.jsonl"
 expect_eq "zero dates become the configured value" "1" \
     "$(grep -c '"dt":"0000-00-00",[^}]*"dtm":"0000-00-00",[^}]*"ts":"0000-00-00"' "$WORK/zero.jsonl")"
+
+# MariaDB's own format of TIME(n)/DATETIME(n)/TIMESTAMP(n) (before 10.1, or
+# mysql56_temporal_format=OFF): logged under the old binlog types without
+# the fraction's digits, which come from the schema's COLUMN_TYPE.
+mdb_sql -e "SET GLOBAL mysql56_temporal_format = OFF"
+start=$(binlog_start)
+mdb_sql d1 -e "CREATE TABLE old53 (id INT PRIMARY KEY, t TIME(3), t6 TIME(6), d DATETIME(1), d6 DATETIME(6), s TIMESTAMP(2) NULL);
+    SET time_zone = '+00:00';
+    INSERT INTO old53 VALUES (1, '-838:59:59.999', '-00:00:00.000001', '9999-12-31 23:59:59.9', '1000-01-01 00:00:00.000001', '2038-01-19 03:14:07.99'),
+        (2, '12:34:56.007', '838:59:59', '2024-00-00 00:00:00.0', '2024-02-29 12:34:56.5', '1970-01-01 00:00:01.01')"
+mdb_sql -e "SET GLOBAL mysql56_temporal_format = ON"
+# shellcheck disable=SC2086
+"$CAT" --port "$MDB_PORT" --server-id 906 $start --stop-at-end >"$WORK/old53.jsonl" 2>"$WORK/old53.log" || true
+expect_eq "MariaDB's pre-10.1 fractional TIME/DATETIME/TIMESTAMP decode as the server returns them" \
+    '{"id":1,"t":"-838:59:59.999","t6":"-00:00:00.000001","d":"9999-12-31T23:59:59.9","d6":"1000-01-01T00:00:00.000001","s":"2038-01-19T03:14:07.99Z"}|{"id":2,"t":"12:34:56.007","t6":"838:59:59","d":null,"d6":"2024-02-29T12:34:56.5","s":"1970-01-01T00:00:01.01Z"}' \
+    "$(grep '"table":"old53"' "$WORK/old53.jsonl" | sed 's/.*"after":\({[^}]*}\).*/\1/' | paste -sd'|')"
 
 # Preconditions: a user with nothing but SELECT on d1.
 mdb_sql -e "CREATE USER 'weak'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON d1.* TO 'weak'@'%';

@@ -606,6 +606,63 @@ test_nolog_names_and_members_from_schema(void **state)
 	trib_my_decoder_free(d);
 }
 
+/*
+ * MariaDB's own TIME(n), DATETIME(n), TIMESTAMP(n) format (5.3 to 10.0, or
+ * mysql56_temporal_format=OFF): logged under the old types without
+ * metadata, n from the schema's COLUMN_TYPE.  The row captured from
+ * MariaDB 10.11.19 with mysql56_temporal_format=OFF:
+ *   CREATE TABLE hz (t2 TIME(2), t6 TIME(6), d4 DATETIME(4), d1 DATETIME(1),
+ *     s1 TIMESTAMP(1) NULL, s6 TIMESTAMP(6) NULL)
+ *   INSERT (time_zone +00:00) VALUES ('-12:34:56.78', '838:59:59.999999',
+ *     '2024-02-29 01:02:03.4567', '9999-12-31 23:59:59.9',
+ *     '2024-06-01 10:00:00.5', '2038-01-19 03:14:07.000001')
+ */
+static void
+test_mariadb_old_fractional_temporals(void **state)
+{
+	static const uint8_t types[] = {TRIB_MYT_TIME, TRIB_MYT_TIME, TRIB_MYT_DATETIME,
+	TRIB_MYT_DATETIME, TRIB_MYT_TIMESTAMP, TRIB_MYT_TIMESTAMP};
+	static const char *const names[] = {"t2", "t6", "d4", "d1", "s1", "s6"};
+	static const char *const dts[] = {"time", "time", "datetime", "datetime",
+	"timestamp", "timestamp"};
+	static const char *const cts[] = {"time(2)", "time(6)", "datetime(4)",
+	"datetime(1)", "timestamp(1)", "timestamp(6)"};
+	trib_my_tableinfo t = {0};
+	trib_my_colinfo cols[6] = {0};
+	trib_my_schema schema = {&fixed_ops, &t};
+	trib_my_decoder_conf conf = {.schema = &schema};
+	trib_my_decoder *d = trib_my_decoder_new(&conf);
+	trib_my_event ev = {0};
+	bbuf		meta = {.n = 0},
+				rows = {.n = 0};
+	uint8_t		b[4096],
+				v[64];
+
+	(void) state;
+	t.db = "d";
+	t.table = "t";
+	t.ncols = 6;
+	t.cols = cols;
+	for (int i = 0; i < 6; i++)
+		cols[i] = (trib_my_colinfo) {.name = (char *) names[i], .data_type = (char *) dts[i],
+		.column_type = (char *) cts[i], .nullable = true};
+	decode_ok(d, b, table_map(types, 6, &meta, NULL, b), &ev);
+	le(&rows, 42, 6);
+	le(&rows, 1, 2);
+	le(&rows, 6, 1);
+	le(&rows, 0x3F, 1);
+	le(&rows, 0x00, 1);
+	put(&rows, v, unhex("11bba5b2057e7bbcf7ff0295b4ff6a5f870344d965ffff"
+						"665af120057fffffff000001", v));
+	decode_ok(d, b, event(TRIB_MY_WRITE_ROWS_EVENT_V1, &rows, 0, b), &ev);
+	assert_string_equal(ev.rows[0].after,
+						"{\"t2\":\"-12:34:56.78\",\"t6\":\"838:59:59.999999\","
+						"\"d4\":\"2024-02-29T01:02:03.4567\",\"d1\":\"9999-12-31T23:59:59.9\","
+						"\"s1\":\"2024-06-01T10:00:00.5Z\",\"s6\":\"2038-01-19T03:14:07.000001Z\"}");
+	trib_my_event_clear(&ev);
+	trib_my_decoder_free(d);
+}
+
 static void
 test_nolog_without_schema_uses_placeholders(void **state)
 {
@@ -1110,6 +1167,7 @@ main(void)
 		cmocka_unit_test(test_rows_query_events_give_the_statement),
 		cmocka_unit_test(test_mysql8_v2_rows_with_extra_data),
 		cmocka_unit_test(test_nolog_names_and_members_from_schema),
+		cmocka_unit_test(test_mariadb_old_fractional_temporals),
 		cmocka_unit_test(test_nolog_without_schema_uses_placeholders),
 		cmocka_unit_test(test_stale_schema_is_an_error),
 		cmocka_unit_test(test_minimal_update_image),
