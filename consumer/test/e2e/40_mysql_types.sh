@@ -8,8 +8,8 @@
 # MINIMAL and NO_LOG (names, members and, for NO_LOG, signedness and
 # charsets from information_schema).  With FULL also: binlog_row_image
 # MINIMAL images, a zero-date replacement value, DDL items, MariaDB's
-# pre-10.1 fractional temporal format, and the preconditions check against
-# a user that lacks privileges.
+# pre-10.1 fractional temporal format, a savepoint, and the preconditions
+# check against a user that lacks privileges.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -113,6 +113,18 @@ mdb_sql -e "SET GLOBAL mysql56_temporal_format = ON"
 expect_eq "MariaDB's pre-10.1 fractional TIME/DATETIME/TIMESTAMP decode as the server returns them" \
     '{"id":1,"t":"-838:59:59.999","t6":"-00:00:00.000001","d":"9999-12-31T23:59:59.9","d6":"1000-01-01T00:00:00.000001","s":"2038-01-19T03:14:07.99Z"}|{"id":2,"t":"12:34:56.007","t6":"838:59:59","d":null,"d6":"2024-02-29T12:34:56.5","s":"1970-01-01T00:00:01.01Z"}' \
     "$(grep '"table":"old53"' "$WORK/old53.jsonl" | sed 's/.*"after":\({[^}]*}\).*/\1/' | paste -sd'|')"
+
+# A savepoint (ORMs set one per atomic block) rolled back inside an InnoDB
+# transaction: the server logs SAVEPOINT and drops the undone events; the
+# SAVEPOINT is no DDL item and the change before it stays the last.
+start=$(binlog_start)
+mdb_sql d1 -e "BEGIN; INSERT INTO old53 (id) VALUES (3); SAVEPOINT sp1; INSERT INTO old53 (id) VALUES (4);
+    ROLLBACK TO SAVEPOINT sp1; COMMIT"
+# shellcheck disable=SC2086
+"$CAT" --port "$MDB_PORT" --server-id 907 $start --stop-at-end >"$WORK/savepoint.jsonl" 2>"$WORK/savepoint.log" || true
+expect_eq "savepoint: one change (id 3), the last of its transaction, no DDL item" \
+    '3:true|0' \
+    "$(grep '"kind":"event"' "$WORK/savepoint.jsonl" | sed 's/.*"after":{"id":\([0-9]*\),.*"last":\([a-z]*\),.*/\1:\2/' | paste -sd' ')|$(grep -c '"kind":"ddl"' "$WORK/savepoint.jsonl" || true)"
 
 # Preconditions: a user with nothing but SELECT on d1.
 mdb_sql -e "CREATE USER 'weak'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON d1.* TO 'weak'@'%';
