@@ -161,6 +161,18 @@ mdb_cleanup
 types_round MINIMAL
 mdb_cleanup
 types_round NO_LOG
+# A table WITH SYSTEM VERSIONING under NO_LOG: information_schema does not
+# list its hidden row_start and row_end, which every row image carries
+# (after the other columns); the names, types and key are as FULL gives.
+start=$(binlog_start)
+mdb_sql d1 -e "CREATE TABLE sv (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING;
+    INSERT INTO sv VALUES (1, 1); UPDATE sv SET a = 2 WHERE id = 1"
+# shellcheck disable=SC2086
+"$CAT" --port "$MDB_PORT" --server-id 908 $start --stop-at-end >"$WORK/sv.jsonl" 2>"$WORK/sv.log" || true
+expect_eq "[NO_LOG] system-versioned table: the hidden row_start and row_end named, row_end in the key" \
+    'c {"id":1,"row_end":"2038-01-19T03:14:07.999999Z"} id,a,row_start,row_end|u {"id":1,"row_end":"2038-01-19T03:14:07.999999Z"} id,a,row_start,row_end|c {"id":1,"row_end":"DATE"} id,a,row_start,row_end' \
+    "$(grep '"table":"sv"' "$WORK/sv.jsonl" | jq -c -r '"\(.op) \(.key) \(.after | keys_unsorted | join(","))"' |
+        sed 's/"row_end":"20[0-2][0-9]-[^"]*"/"row_end":"DATE"/' | paste -sd'|')"
 mdb_cleanup
 
 expect_eq "no sanitizer report from the tool" "" \
