@@ -8,8 +8,9 @@
  * when it does not fit).  Every event that decodes goes through the
  * assembler, and every item it yields is freed.  A fixed schema source
  * answers for every table with a description of eight columns of various
- * types, so the merge of TABLE_MAP and schema, with its mismatch checks,
- * is fuzzed too.  Any crash, sanitizer report or leak is a bug: malformed
+ * types (or of fractional temporal ones, for MariaDB's pre-10.1 format), so
+ * the merge of TABLE_MAP and schema, with its mismatch checks, is fuzzed
+ * too.  Any crash, sanitizer report or leak is a bug: malformed
  * bytes must only ever produce an error.
  *
  * Corpus (fuzz/corpus/binlog/): real event streams captured from MariaDB
@@ -38,29 +39,44 @@ static trib_my_colinfo cols[8] = {
 };
 static trib_my_tableinfo table = {.db = "d", .table = "t", .ncols = 8, .cols = cols};
 
+/* The second description: fractional temporal columns, so that the old
+ * binlog types TIME/DATETIME/TIMESTAMP are read in MariaDB's pre-10.1
+ * format (the fraction digits from COLUMN_TYPE). */
+static trib_my_colinfo tcols[8] = {
+	{.name = "id", .data_type = "int", .pk_pos = 1},
+	{.name = "t1", .data_type = "time", .column_type = "time(1)"},
+	{.name = "t6", .data_type = "time", .column_type = "time(6)"},
+	{.name = "d3", .data_type = "datetime", .column_type = "datetime(3)"},
+	{.name = "d6", .data_type = "datetime", .column_type = "datetime(6)"},
+	{.name = "s2", .data_type = "timestamp", .column_type = "timestamp(2)"},
+	{.name = "s5", .data_type = "timestamp", .column_type = "timestamp(5)"},
+	{.name = "t0", .data_type = "time", .column_type = "time"},
+};
+static trib_my_tableinfo ttable = {.db = "d", .table = "t", .ncols = 8, .cols = tcols};
+
 /* Every table is the one above. */
 static bool
 lookup(void *ctx, const char *db, const char *tbl, const trib_my_pos *at,
 	   const trib_my_tableinfo **out, unsigned *errnum, char *errbuf, size_t errlen)
 {
-	(void) ctx;
 	(void) errnum;
 	(void) db;
 	(void) tbl;
 	(void) at;
 	(void) errbuf;
 	(void) errlen;
-	*out = &table;
+	*out = ctx ? &ttable : &table;
 	return true;
 }
 
 static const trib_my_schema_ops ops = {.lookup = lookup};
 static const trib_my_schema schema = {&ops, NULL};
+static const trib_my_schema tschema = {&ops, &ttable};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	trib_my_decoder_conf dconf = {.schema = size % 2 ? &schema : NULL,
+	trib_my_decoder_conf dconf = {.schema = size % 2 ? (size % 4 == 1 ? &tschema : &schema) : NULL,
 	.zero_date = size % 3 ? NULL : "0000-00-00", .checksums = true};
 	trib_my_decoder *d = trib_my_decoder_new(&dconf);
 	trib_my_tx_conf tconf = {.source_name = "fuzz"};

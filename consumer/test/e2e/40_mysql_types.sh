@@ -7,8 +7,9 @@
 # binlog_row_metadata FULL (names, charsets, members from the binlog),
 # MINIMAL and NO_LOG (names, members and, for NO_LOG, signedness and
 # charsets from information_schema).  With FULL also: binlog_row_image
-# MINIMAL images, a zero-date replacement value, DDL items, and the
-# preconditions check against a user that lacks privileges.
+# MINIMAL images, a zero-date replacement value, DDL items, MariaDB's
+# pre-10.1 fractional temporal format, a savepoint, and the preconditions
+# check against a user that lacks privileges.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -97,6 +98,34 @@ mdb_sql d1 -e "INSERT INTO t (id, dt, dtm, ts) VALUES (77, '0000-00-00', '2024-0
 expect_eq "zero dates become the configured value" "1" \
     "$(grep -c '"dt":"0000-00-00",[^}]*"dtm":"0000-00-00",[^}]*"ts":"0000-00-00"' "$WORK/zero.jsonl")"
 
+# MariaDB's own format of TIME(n)/DATETIME(n)/TIMESTAMP(n) (before 10.1, or
+# mysql56_temporal_format=OFF): logged under the old binlog types without
+# the fraction's digits, which come from the schema's COLUMN_TYPE.
+mdb_sql -e "SET GLOBAL mysql56_temporal_format = OFF"
+start=$(binlog_start)
+mdb_sql d1 -e "CREATE TABLE old53 (id INT PRIMARY KEY, t TIME(3), t6 TIME(6), d DATETIME(1), d6 DATETIME(6), s TIMESTAMP(2) NULL);
+    SET time_zone = '+00:00';
+    INSERT INTO old53 VALUES (1, '-838:59:59.999', '-00:00:00.000001', '9999-12-31 23:59:59.9', '1000-01-01 00:00:00.000001', '2038-01-19 03:14:07.99'),
+        (2, '12:34:56.007', '838:59:59', '2024-00-00 00:00:00.0', '2024-02-29 12:34:56.5', '1970-01-01 00:00:01.01')"
+mdb_sql -e "SET GLOBAL mysql56_temporal_format = ON"
+# shellcheck disable=SC2086
+"$CAT" --port "$MDB_PORT" --server-id 906 $start --stop-at-end >"$WORK/old53.jsonl" 2>"$WORK/old53.log" || true
+expect_eq "MariaDB's pre-10.1 fractional TIME/DATETIME/TIMESTAMP decode as the server returns them" \
+    '{"id":1,"t":"-838:59:59.999","t6":"-00:00:00.000001","d":"9999-12-31T23:59:59.9","d6":"1000-01-01T00:00:00.000001","s":"2038-01-19T03:14:07.99Z"}|{"id":2,"t":"12:34:56.007","t6":"838:59:59","d":null,"d6":"2024-02-29T12:34:56.5","s":"1970-01-01T00:00:01.01Z"}' \
+    "$(grep '"table":"old53"' "$WORK/old53.jsonl" | sed 's/.*"after":\({[^}]*}\).*/\1/' | paste -sd'|')"
+
+# A savepoint (ORMs set one per atomic block) rolled back inside an InnoDB
+# transaction: the server logs SAVEPOINT and drops the undone events; the
+# SAVEPOINT is no DDL item and the change before it stays the last.
+start=$(binlog_start)
+mdb_sql d1 -e "BEGIN; INSERT INTO old53 (id) VALUES (3); SAVEPOINT sp1; INSERT INTO old53 (id) VALUES (4);
+    ROLLBACK TO SAVEPOINT sp1; COMMIT"
+# shellcheck disable=SC2086
+"$CAT" --port "$MDB_PORT" --server-id 907 $start --stop-at-end >"$WORK/savepoint.jsonl" 2>"$WORK/savepoint.log" || true
+expect_eq "savepoint: one change (id 3), the last of its transaction, no DDL item" \
+    '3:true|0' \
+    "$(grep '"kind":"event"' "$WORK/savepoint.jsonl" | sed 's/.*"after":{"id":\([0-9]*\),.*"last":\([a-z]*\),.*/\1:\2/' | paste -sd' ')|$(grep -c '"kind":"ddl"' "$WORK/savepoint.jsonl" || true)"
+
 # Preconditions: a user with nothing but SELECT on d1.
 mdb_sql -e "CREATE USER 'weak'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON d1.* TO 'weak'@'%';
     CREATE USER 'cdc'@'%' IDENTIFIED BY 'pw'; GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'%'"
@@ -132,6 +161,18 @@ mdb_cleanup
 types_round MINIMAL
 mdb_cleanup
 types_round NO_LOG
+# A table WITH SYSTEM VERSIONING under NO_LOG: information_schema does not
+# list its hidden row_start and row_end, which every row image carries
+# (after the other columns); the names, types and key are as FULL gives.
+start=$(binlog_start)
+mdb_sql d1 -e "CREATE TABLE sv (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING;
+    INSERT INTO sv VALUES (1, 1); UPDATE sv SET a = 2 WHERE id = 1"
+# shellcheck disable=SC2086
+"$CAT" --port "$MDB_PORT" --server-id 908 $start --stop-at-end >"$WORK/sv.jsonl" 2>"$WORK/sv.log" || true
+expect_eq "[NO_LOG] system-versioned table: the hidden row_start and row_end named, row_end in the key" \
+    'c {"id":1,"row_end":"2038-01-19T03:14:07.999999Z"} id,a,row_start,row_end|u {"id":1,"row_end":"2038-01-19T03:14:07.999999Z"} id,a,row_start,row_end|c {"id":1,"row_end":"DATE"} id,a,row_start,row_end' \
+    "$(grep '"table":"sv"' "$WORK/sv.jsonl" | jq -c -r '"\(.op) \(.key) \(.after | keys_unsorted | join(","))"' |
+        sed 's/"row_end":"20[0-2][0-9]-[^"]*"/"row_end":"DATE"/' | paste -sd'|')"
 mdb_cleanup
 
 expect_eq "no sanitizer report from the tool" "" \

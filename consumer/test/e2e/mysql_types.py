@@ -171,7 +171,11 @@ ROWS = {
             g="ST_GeomFromText('GEOMETRYCOLLECTION(POINT(1 1), LINESTRING(0 0, 1 1))')",
             pt="ST_GeomFromText('POINT(0 0)')"),
     4: {},                         # every nullable column NULL
-    5: dict(ti="1", vcs="'five'", j="'[1, 2.50, \"x\", {\"y\": -0.0e0}]'", e="'b'", s="'y'",
+    # j: a document stored with newlines, a tab and spaces between tokens
+    # (and inside a string, where they stay): embedded without them
+    5: dict(ti="1", vcs="'five'",
+            j="'[1, 2.50,\\n \"x\",\\t{\"y\": -0.0e0,\\r\\n \"s\": \"a\\\\n  b\"}\\n]'",
+            e="'b'", s="'y'",
             txt="CONCAT('ctl', CHAR(1), CHAR(31), '\u2028', CHAR(127))"),
 }
 

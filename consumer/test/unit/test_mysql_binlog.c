@@ -279,7 +279,7 @@ test_schema_marks_mariadb_json(void **state)
 
 	(void) state;
 	decode_hex(d, WR_HEX, &ev);
-	assert_non_null(strstr(ev.rows[0].after, "\"j\":{\"a\": 1.50},"));
+	assert_non_null(strstr(ev.rows[0].after, "\"j\":{\"a\":1.50},"));
 	trib_my_event_clear(&ev);
 	trib_my_decoder_free(d);
 	trib_my_tableinfo_free(t);
@@ -400,6 +400,11 @@ test_query_kinds_and_account_statements(void **state)
 		{"BEGIN", TRIB_MY_Q_BEGIN},
 		{"COMMIT", TRIB_MY_Q_COMMIT},
 		{"ROLLBACK", TRIB_MY_Q_ROLLBACK},
+		{"ROLLBACK TO `s`", TRIB_MY_Q_ROLLBACK_TO},
+		{"rollback to savepoint s", TRIB_MY_Q_ROLLBACK_TO},
+		{"SAVEPOINT `s`", TRIB_MY_Q_SAVEPOINT},
+		{"RELEASE SAVEPOINT s", TRIB_MY_Q_SAVEPOINT},
+		{"SAVEPOINTS_TABLE_DDL", TRIB_MY_Q_DDL},
 		{"XA START 'x'", TRIB_MY_Q_XA},
 		{"  alter table t add c int", TRIB_MY_Q_DDL},
 		{"CREATE TABLE users (id int)", TRIB_MY_Q_DDL},
@@ -602,6 +607,63 @@ test_nolog_names_and_members_from_schema(void **state)
 	/* the key in primary key order, not column order */
 	assert_string_equal(ev.rows[0].key, "{\"u\":4294967295,\"k\":-1}");
 	assert_false(ev.shape->names_from_binlog);
+	trib_my_event_clear(&ev);
+	trib_my_decoder_free(d);
+}
+
+/*
+ * MariaDB's own TIME(n), DATETIME(n), TIMESTAMP(n) format (5.3 to 10.0, or
+ * mysql56_temporal_format=OFF): logged under the old types without
+ * metadata, n from the schema's COLUMN_TYPE.  The row captured from
+ * MariaDB 10.11.19 with mysql56_temporal_format=OFF:
+ *   CREATE TABLE hz (t2 TIME(2), t6 TIME(6), d4 DATETIME(4), d1 DATETIME(1),
+ *     s1 TIMESTAMP(1) NULL, s6 TIMESTAMP(6) NULL)
+ *   INSERT (time_zone +00:00) VALUES ('-12:34:56.78', '838:59:59.999999',
+ *     '2024-02-29 01:02:03.4567', '9999-12-31 23:59:59.9',
+ *     '2024-06-01 10:00:00.5', '2038-01-19 03:14:07.000001')
+ */
+static void
+test_mariadb_old_fractional_temporals(void **state)
+{
+	static const uint8_t types[] = {TRIB_MYT_TIME, TRIB_MYT_TIME, TRIB_MYT_DATETIME,
+	TRIB_MYT_DATETIME, TRIB_MYT_TIMESTAMP, TRIB_MYT_TIMESTAMP};
+	static const char *const names[] = {"t2", "t6", "d4", "d1", "s1", "s6"};
+	static const char *const dts[] = {"time", "time", "datetime", "datetime",
+	"timestamp", "timestamp"};
+	static const char *const cts[] = {"time(2)", "time(6)", "datetime(4)",
+	"datetime(1)", "timestamp(1)", "timestamp(6)"};
+	trib_my_tableinfo t = {0};
+	trib_my_colinfo cols[6] = {0};
+	trib_my_schema schema = {&fixed_ops, &t};
+	trib_my_decoder_conf conf = {.schema = &schema};
+	trib_my_decoder *d = trib_my_decoder_new(&conf);
+	trib_my_event ev = {0};
+	bbuf		meta = {.n = 0},
+				rows = {.n = 0};
+	uint8_t		b[4096],
+				v[64];
+
+	(void) state;
+	t.db = "d";
+	t.table = "t";
+	t.ncols = 6;
+	t.cols = cols;
+	for (int i = 0; i < 6; i++)
+		cols[i] = (trib_my_colinfo) {.name = (char *) names[i], .data_type = (char *) dts[i],
+		.column_type = (char *) cts[i], .nullable = true};
+	decode_ok(d, b, table_map(types, 6, &meta, NULL, b), &ev);
+	le(&rows, 42, 6);
+	le(&rows, 1, 2);
+	le(&rows, 6, 1);
+	le(&rows, 0x3F, 1);
+	le(&rows, 0x00, 1);
+	put(&rows, v, unhex("11bba5b2057e7bbcf7ff0295b4ff6a5f870344d965ffff"
+						"665af120057fffffff000001", v));
+	decode_ok(d, b, event(TRIB_MY_WRITE_ROWS_EVENT_V1, &rows, 0, b), &ev);
+	assert_string_equal(ev.rows[0].after,
+						"{\"t2\":\"-12:34:56.78\",\"t6\":\"838:59:59.999999\","
+						"\"d4\":\"2024-02-29T01:02:03.4567\",\"d1\":\"9999-12-31T23:59:59.9\","
+						"\"s1\":\"2024-06-01T10:00:00.5Z\",\"s6\":\"2038-01-19T03:14:07.000001Z\"}");
 	trib_my_event_clear(&ev);
 	trib_my_decoder_free(d);
 }
@@ -925,6 +987,41 @@ test_string_values(void **state)
 	expect_fail(TRIB_MYT_VARCHAR, 10, 2, 4000, "0161", "unknown collation id 4000");
 }
 
+/* MariaDB's JSON (LONGTEXT) text as trib_my_gen_json_text writes it */
+static void
+expect_json_text(const char *text, const char *want)
+{
+	yajl_gen	g = yajl_gen_alloc(NULL);
+	char	   *t = trib_xstrdup(text);
+	const unsigned char *buf;
+	size_t		len;
+
+	trib_my_gen_json_text(g, t, strlen(t));
+	yajl_gen_get_buf(g, &buf, &len);
+	if (len != strlen(want) || memcmp(buf, want, len) != 0)
+		fail_msg("JSON text %s: expected %s, got %.*s", text, want, (int) len, buf);
+	yajl_gen_free(g);
+	free(t);
+}
+
+static void
+test_mariadb_json_text_is_embedded_compact(void **state)
+{
+	(void) state;
+	/* a stored document's newlines, tabs and spaces between tokens go (a
+	 * newline would break a JSON-lines record); strings and numbers keep
+	 * their bytes, escapes and quotes inside strings included */
+	expect_json_text("{\n  \"a\": 1,\r\n\t\"b\": [2 , 2.50e0 ]\n}",
+					 "{\"a\":1,\"b\":[2,2.50e0]}");
+	expect_json_text("[\"a \\\" b\\n\\\\\", \"\\\\\" , 1]",
+					 "[\"a \\\" b\\n\\\\\",\"\\\\\",1]");
+	expect_json_text("  123456789012345678901234567890  ", "123456789012345678901234567890");
+	/* not one JSON value: a string, as it is */
+	expect_json_text("[1,]", "\"[1,]\"");
+	expect_json_text("1 2", "\"1 2\"");
+	expect_json_text("", "\"\"");
+}
+
 static void
 test_enum_set_bit_geometry_values(void **state)
 {
@@ -1075,6 +1172,7 @@ main(void)
 		cmocka_unit_test(test_rows_query_events_give_the_statement),
 		cmocka_unit_test(test_mysql8_v2_rows_with_extra_data),
 		cmocka_unit_test(test_nolog_names_and_members_from_schema),
+		cmocka_unit_test(test_mariadb_old_fractional_temporals),
 		cmocka_unit_test(test_nolog_without_schema_uses_placeholders),
 		cmocka_unit_test(test_stale_schema_is_an_error),
 		cmocka_unit_test(test_minimal_update_image),
@@ -1083,6 +1181,7 @@ main(void)
 		cmocka_unit_test(test_number_values),
 		cmocka_unit_test(test_double_text_is_the_shortest_precision_text),
 		cmocka_unit_test(test_string_values),
+		cmocka_unit_test(test_mariadb_json_text_is_embedded_compact),
 		cmocka_unit_test(test_enum_set_bit_geometry_values),
 		cmocka_unit_test(test_fuzz_findings_fail_cleanly),
 		cmocka_unit_test(test_lookup_errnum_travels_with_the_error),

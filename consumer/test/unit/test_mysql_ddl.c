@@ -325,6 +325,26 @@ test_uncertain_statements(void **state)
 	expect_uncertain(&k, "ALTER TABLE t ADD x INT COMMENT 'open", "unterminated");
 	expect_uncertain(&k, "ALTER TABLE t PARTITION BY HASH(id) PARTITIONS 2", "clause PARTITION");
 	expect_uncertain(&k, "DROP INDEX `PRIMARY` ON t", "PRIMARY");
+	/* WITH SYSTEM VERSIONING: hidden row_start and row_end columns, which
+	 * columns added later go before */
+	expect_uncertain(&k, "CREATE TABLE sv (id INT PRIMARY KEY) WITH SYSTEM VERSIONING",
+					 "WITH SYSTEM VERSIONING");
+	{
+		trib_my_tableinfo *sv = trib_xcalloc(1, sizeof(*sv));
+
+		sv->db = trib_xstrdup("d");
+		sv->table = trib_xstrdup("sv");
+		sv->ncols = 3;
+		sv->cols = trib_xcalloc(3, sizeof(trib_my_colinfo));
+		sv->cols[0] = (trib_my_colinfo) {.name = trib_xstrdup("id"), .data_type = trib_xstrdup("int"),
+		.column_type = trib_xstrdup("int(11)"), .pk_pos = 1};
+		for (int i = 1; i < 3; i++)
+			sv->cols[i] = (trib_my_colinfo) {.name = trib_xstrdup(i == 1 ? "row_start" : "row_end"),
+			.data_type = trib_xstrdup("timestamp"), .column_type = trib_xstrdup("timestamp(6)"),
+			.generated = true, .pk_pos = i == 2 ? 2 : 0};
+		k.t[k.n++] = sv;
+		expect_uncertain(&k, "ALTER TABLE sv ADD x INT", "a table WITH SYSTEM VERSIONING");
+	}
 	/* CHARACTER without SET at the end: not read past the last token
 	 * (found by fuzz_mysql_ddl) */
 	expect_uncertain(&k, "ALTER TABLE t ADD x VARCHAR(3) CHARACTER", "attribute CHARACTER");

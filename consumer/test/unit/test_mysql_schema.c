@@ -348,6 +348,17 @@ test_enum_members_from_column_type(void **state)
 	for (int i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+	/* COLUMN_TYPE's backslash escapes: e\f, a newline, a CR, a quote */
+	assert_true(trib_my_parse_members("set('e\\\\f','a\\nb','c\\rd','\\'','x\\\\')", &v, &n));
+	assert_int_equal(n, 5);
+	assert_string_equal(v[0], "e\\f");
+	assert_string_equal(v[1], "a\nb");
+	assert_string_equal(v[2], "c\rd");
+	assert_string_equal(v[3], "'");
+	assert_string_equal(v[4], "x\\");
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 	assert_false(trib_my_parse_members("enum('a'", &v, &n));
 	assert_false(trib_my_parse_members("int(11)", &v, &n));
 }

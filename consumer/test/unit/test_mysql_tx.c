@@ -382,6 +382,27 @@ test_ddl_groups(void **state)
 	trib_my_tx_free(tx);
 }
 
+/* SAVEPOINT in a transaction changes nothing: no DDL item, nothing for the
+ * schema history, and the change before it stays the last one (MariaDB
+ * logs the SAVEPOINT and drops the events a ROLLBACK TO it undid). */
+static void
+test_savepoint_is_no_ddl(void **state)
+{
+	trib_my_schema schema = {&record_ops, NULL};
+	trib_my_tx *tx = new_tx(NULL, NULL, &schema);
+
+	(void) state;
+	ddl_seen[0] = '\0';
+	feed(tx, gtid(7, 1200, false));
+	feed(tx, rows(1, 1, 1250, "mariadb-bin.000002"));
+	feed(tx, query(TRIB_MY_Q_SAVEPOINT, "SAVEPOINT `s`", 1300, "mariadb-bin.000002"));
+	feed(tx, xid(1400));
+	expect_items(tx, "begin:0-1-7/mariadb-bin.000002:1200/0 "
+				 "event:0-1-7/mariadb-bin.000002:1200/0! end:0-1-7/mariadb-bin.000002:1200");
+	assert_string_equal(ddl_seen, "");
+	trib_my_tx_free(tx);
+}
+
 static void
 test_mysql_groups(void **state)
 {
@@ -418,6 +439,15 @@ test_refusals(void **state)
 			 "XA transactions are not supported yet");
 	feed_err(tx, gtid(2, 200, false), "a new event group starts before the one at 100 ended");
 	trib_my_tx_free(tx);
+	/* ROLLBACK TO in the binlog (a non-transactional change after the
+	 * savepoint): which changes it undid is not known, so it stops,
+	 * saying why, instead of ending the transaction there */
+	tx = new_tx(NULL, NULL, NULL);
+	feed(tx, gtid(3, 300, false));
+	feed(tx, rows(1, 1, 350, "mariadb-bin.000002"));
+	feed_err(tx, query(TRIB_MY_Q_ROLLBACK_TO, "ROLLBACK TO `s`", 400, "mariadb-bin.000002"),
+			 "ROLLBACK TO `s` in a transaction that changed a non-transactional table");
+	trib_my_tx_free(tx);
 	{
 		trib_my_tx_conf conf = {.gtid_state = "0-1-x"};
 
@@ -436,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_resume_inside_and_after_a_transaction),
 		cmocka_unit_test(test_resume_with_another_gtid_is_refused),
 		cmocka_unit_test(test_ddl_groups),
+		cmocka_unit_test(test_savepoint_is_no_ddl),
 		cmocka_unit_test(test_mysql_groups),
 		cmocka_unit_test(test_refusals),
 	};

@@ -329,6 +329,8 @@ is_account_statement(const char *s)
 static trib_my_qkind
 query_kind(const char *s)
 {
+	const char *r;
+
 	while (isspace((unsigned char) *s))
 		s++;
 	if (*s == '\0')
@@ -337,8 +339,10 @@ query_kind(const char *s)
 		return TRIB_MY_Q_BEGIN;
 	if (strncasecmp(s, "COMMIT", 6) == 0 && !isalnum((unsigned char) s[6]))
 		return TRIB_MY_Q_COMMIT;
-	if (strncasecmp(s, "ROLLBACK", 8) == 0 && !isalnum((unsigned char) s[8]))
-		return TRIB_MY_Q_ROLLBACK;
+	if (word(s, "ROLLBACK", &r))
+		return word(r, "TO", &r) ? TRIB_MY_Q_ROLLBACK_TO : TRIB_MY_Q_ROLLBACK;
+	if (word(s, "SAVEPOINT", &r) || (word(s, "RELEASE", &r) && word(r, "SAVEPOINT", &r)))
+		return TRIB_MY_Q_SAVEPOINT;
 	if (strncasecmp(s, "XA", 2) == 0 && isspace((unsigned char) s[2]))
 		return TRIB_MY_Q_XA;
 	if (is_account_statement(s))

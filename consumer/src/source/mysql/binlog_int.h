@@ -103,6 +103,9 @@ void		trib_my_format_double(double v, bool single, char *buf, size_t len);
 /* Write a JSON string, or a number's text verbatim. */
 void		trib_my_gen_str(yajl_gen g, const char *s, size_t len);
 void		trib_my_gen_num(yajl_gen g, const char *s, size_t len);
+/* JSON text t[0..len) (UTF-8; compacted in place): embedded when it parses,
+ * without the whitespace between tokens, else a string (binlog_value.c). */
+void		trib_my_gen_json_text(yajl_gen g, char *t, size_t len);
 
 /* binlog_temporal.c: each writes the value to g (JSON string, or null /
  * the zero-date text for zero dates) */

@@ -541,6 +541,27 @@ pk_from_schema(trib_my_shape *s, const trib_my_tableinfo *ti)
 			}
 }
 
+/*
+ * The old binlog types TIME, DATETIME and TIMESTAMP carry no metadata, but
+ * MariaDB also logs its own pre-10.1 format of TIME(n), DATETIME(n) and
+ * TIMESTAMP(n) with n > 0 under them (mysql56_temporal_format=OFF, or a
+ * table created by MariaDB 10.0 or before and never rebuilt), whose values
+ * are longer: their n is the schema's ("time(3)" in COLUMN_TYPE), kept in
+ * the column's scale for binlog_temporal.c.
+ */
+static void
+old_temporal_fsp(trib_my_column *col, const trib_my_colinfo *ci)
+{
+	const char *p;
+
+	if ((col->type != TRIB_MYT_TIME && col->type != TRIB_MYT_DATETIME &&
+		 col->type != TRIB_MYT_TIMESTAMP) || ci->column_type == NULL ||
+		(p = strchr(ci->column_type, '(')) == NULL)
+		return;
+	if (p[1] >= '1' && p[1] <= '6' && p[2] == ')')
+		col->scale = (uint8_t) (p[1] - '0');
+}
+
 /* Merge the schema source's version into the shape. */
 static bool
 merge_schema(trib_my_shape *s, const trib_my_tableinfo *ti, const tm_have *have,
@@ -586,6 +607,7 @@ merge_schema(trib_my_shape *s, const trib_my_tableinfo *ti, const tm_have *have,
 		}
 		if (ci->is_json && col->type == TRIB_MYT_BLOB)
 			col->kind = TRIB_MYK_JSON_TEXT;
+		old_temporal_fsp(col, ci);
 	}
 	if (!have->pk)
 		pk_from_schema(s, ti);

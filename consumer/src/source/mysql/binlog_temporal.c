@@ -25,6 +25,17 @@
  *   TIMESTAMP2  4 bytes BE seconds + fraction
  * The fraction takes (n+1)/2 bytes, big-endian, in units of 10^(6-2k)
  * microseconds; negative TIME2 values store it complemented.
+ *
+ * MariaDB's own format of TIME(n), DATETIME(n) and TIMESTAMP(n), n > 0
+ * (MariaDB 5.3 to 10.0, and later with mysql56_temporal_format=OFF), is
+ * logged under the old types, n known from the schema (col->scale; sql/
+ * field.cc, the *_hires fields), the value in units of 10^-n seconds:
+ *   TIME(n)      big-endian, 3/4/4/5/5/5 bytes for n = 1..6: the signed
+ *                value plus 3020400 * 10^n (838:59:59 plus one second)
+ *   DATETIME(n)  big-endian, 6/6/7/7/7/8 bytes: ((((year*13+month)*32+
+ *                day)*24+hour)*60+minute)*60+second, times 10^n, plus
+ *                the fraction
+ *   TIMESTAMP(n) 4 bytes BE seconds, then the fraction in (n+1)/2 bytes
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -232,6 +243,48 @@ from_epoch(uint64_t secs, int64_t usec, tm_parts *t)
 	t->usec = usec;
 }
 
+static const int64_t pow10_i64[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+
+/* MariaDB's TIME(n), n = 1..6 (above). */
+static void
+read_time_hires(trib_my_cur *c, int fsp, tm_parts *t)
+{
+	static const uint8_t nbytes[7] = {3, 4, 4, 5, 5, 5, 6};
+	int64_t		v = (int64_t) trib_my_cur_be(c, nbytes[fsp]) -
+		INT64_C(3020400) * pow10_i64[fsp];
+	uint64_t	a = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+	memset(t, 0, sizeof(*t));
+	t->negative = v < 0;
+	t->usec = (int64_t) (a % (uint64_t) pow10_i64[fsp]) * pow10_i64[6 - fsp];
+	a /= (uint64_t) pow10_i64[fsp];
+	t->second = (int64_t) (a % 60);
+	t->minute = (int64_t) (a / 60 % 60);
+	t->hour = (int64_t) (a / 3600);
+}
+
+/* MariaDB's DATETIME(n), n = 1..6 (above). */
+static void
+read_datetime_hires(trib_my_cur *c, int fsp, tm_parts *t)
+{
+	static const uint8_t nbytes[7] = {5, 6, 6, 7, 7, 7, 8};
+	uint64_t	v = trib_my_cur_be(c, nbytes[fsp]);
+
+	memset(t, 0, sizeof(*t));
+	t->usec = (int64_t) (v % (uint64_t) pow10_i64[fsp]) * pow10_i64[6 - fsp];
+	v /= (uint64_t) pow10_i64[fsp];
+	t->second = (int64_t) (v % 60);
+	v /= 60;
+	t->minute = (int64_t) (v % 60);
+	v /= 60;
+	t->hour = (int64_t) (v % 24);
+	v /= 24;
+	t->day = (int64_t) (v % 32);
+	v /= 32;
+	t->month = (int64_t) (v % 13);
+	t->year = (int64_t) (v / 13);
+}
+
 /* TIMESTAMP and TIMESTAMP2: 0 is the zero TIMESTAMP. */
 static void
 gen_timestamp(trib_my_decoder *d, yajl_gen g, uint64_t secs, int64_t usec)
@@ -286,6 +339,12 @@ trib_my_temporal(trib_my_decoder *d, const trib_my_column *col, trib_my_cur *c,
 			gen_datetime(d, g, &t, false, false);
 			break;
 		case TRIB_MYK_TIME:
+			if (col->scale > 0)
+			{
+				read_time_hires(c, col->scale, &t);
+				gen_time(g, &t);
+				break;
+			}
 			{
 				int64_t		s = trib_my_sext(trib_my_cur_le(c, 3), 24);
 
@@ -302,7 +361,10 @@ trib_my_temporal(trib_my_decoder *d, const trib_my_column *col, trib_my_cur *c,
 			gen_time(g, &t);
 			break;
 		case TRIB_MYK_DATETIME:
-			split_datetime_number(trib_my_cur_le(c, 8), &t);
+			if (col->scale > 0)
+				read_datetime_hires(c, col->scale, &t);
+			else
+				split_datetime_number(trib_my_cur_le(c, 8), &t);
 			gen_datetime(d, g, &t, true, false);
 			break;
 		case TRIB_MYK_DATETIME2:
@@ -310,7 +372,14 @@ trib_my_temporal(trib_my_decoder *d, const trib_my_column *col, trib_my_cur *c,
 			gen_datetime(d, g, &t, true, false);
 			break;
 		case TRIB_MYK_TIMESTAMP:
-			gen_timestamp(d, g, trib_my_cur_le(c, 4), 0);
+			if (col->scale > 0)
+			{
+				v = trib_my_cur_be(c, 4);
+				frac = (int64_t) trib_my_cur_be(c, (size_t) (col->scale + 1) / 2);
+				gen_timestamp(d, g, v, frac * pow10_i64[6 - col->scale]);
+			}
+			else
+				gen_timestamp(d, g, trib_my_cur_le(c, 4), 0);
 			break;
 		case TRIB_MYK_TIMESTAMP2:
 			v = trib_my_cur_be(c, 4);

@@ -19,8 +19,10 @@
  *   ENUM/SET     the member names ("a", "x,y"); a number when the names
  *                are unknown
  *   BIT(n)       a string of n binary digits
- *   JSON         MariaDB: the text embedded as JSON when it parses, else a
- *                string; MySQL: the binary form decoded (binlog_json.c)
+ *   JSON         MariaDB: the text embedded as JSON when it parses, its
+ *                whitespace between tokens dropped (a stored document's
+ *                newlines would break a JSON-lines record), else a string;
+ *                MySQL: the binary form decoded (binlog_json.c)
  *   GEOMETRY     the WKB after the 4-byte SRID, in lower-case hex
  */
 #include <inttypes.h>
@@ -263,28 +265,64 @@ gen_base64(trib_my_decoder *d, const trib_my_column *col, const uint8_t *s,
 	free(padded);
 }
 
-/* MariaDB JSON: embedded when it is one valid JSON value, else a string. */
+/*
+ * JSON text (t[0..len), UTF-8, writable): embedded when it is one valid
+ * JSON value, else a string.  The embedded text is compacted first: the
+ * whitespace between tokens (which a document as stored may have, newlines
+ * too) is dropped, so that the value never breaks a JSON-lines record;
+ * strings and numbers keep their exact bytes.
+ */
+void
+trib_my_gen_json_text(yajl_gen g, char *t, size_t len)
+{
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+	bool		valid,
+				in_str = false;
+	size_t		out = 0;
+
+	valid = len > 0 &&
+		yajl_parse(h, (const unsigned char *) t, len) == yajl_status_ok &&
+		yajl_complete_parse(h) == yajl_status_ok;
+	yajl_free(h);
+	if (!valid)
+	{
+		trib_my_gen_str(g, t ? t : "", len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+	{
+		char		ch = t[i];
+
+		if (in_str)
+		{
+			t[out++] = ch;
+			if (ch == '\\' && i + 1 < len)
+				t[out++] = t[++i];
+			else if (ch == '"')
+				in_str = false;
+		}
+		else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r')
+		{
+			t[out++] = ch;
+			in_str = ch == '"';
+		}
+	}
+	trib_my_gen_num(g, t, out);
+}
+
+/* MariaDB JSON: the column's text converted to UTF-8, then as
+ * trib_my_gen_json_text. */
 static bool
 gen_json_text(trib_my_decoder *d, const trib_my_column *col, const uint8_t *s,
 			  size_t len, yajl_gen g, char *errbuf, size_t errlen)
 {
 	trib_strbuf *t = &d->text;
-	yajl_handle h;
-	bool		valid;
 
 	t->len = 0;
 	if (!trib_my_to_utf8(d->charsets, col->collation ? col->collation : 46,
 						 (const char *) s, len, t, errbuf, errlen))
 		return trib_my_fail_prefix(errbuf, errlen, "column %s", col->name);
-	h = yajl_alloc(NULL, NULL, NULL);
-	valid = t->len > 0 &&
-		yajl_parse(h, (const unsigned char *) t->data, t->len) == yajl_status_ok &&
-		yajl_complete_parse(h) == yajl_status_ok;
-	yajl_free(h);
-	if (valid)
-		trib_my_gen_num(g, t->data, t->len);
-	else
-		trib_my_gen_str(g, t->data ? t->data : "", t->len);
+	trib_my_gen_json_text(g, t->data, t->len);
 	return true;
 }
 

@@ -223,6 +223,9 @@ typedef enum trib_my_qkind
 	TRIB_MY_Q_COMMIT,
 	TRIB_MY_Q_ROLLBACK,
 	TRIB_MY_Q_XA,				/* XA START/END/PREPARE/COMMIT/ROLLBACK */
+	TRIB_MY_Q_SAVEPOINT,		/* SAVEPOINT, RELEASE SAVEPOINT: no change */
+	TRIB_MY_Q_ROLLBACK_TO,		/* ROLLBACK TO [SAVEPOINT]: undoes some of
+								 * the transaction's changes (refused) */
 	TRIB_MY_Q_ACCOUNT,			/* CREATE/ALTER/DROP/RENAME USER or ROLE,
 								 * GRANT, REVOKE, SET PASSWORD: may carry a
 								 * password, never surfaced */

@@ -256,6 +256,10 @@ table_options(ddl_state *st, int from, uint32_t *coll)
 			trib_my_ddl_is(&c, "LIKE") || trib_my_ddl_is(&c, "IGNORE") ||
 			trib_my_ddl_is(&c, "REPLACE"))
 			return trib_my_ddl_uncertain(&st->c, "CREATE TABLE ... %s", t->text);
+		if (trib_my_ddl_is(&c, "WITH") && trib_my_ddl_peek(&c, 1) &&
+			strcasecmp(trib_my_ddl_peek(&c, 1)->text, "SYSTEM") == 0)
+			return trib_my_ddl_uncertain(&st->c, "CREATE TABLE ... WITH SYSTEM VERSIONING "
+										 "(hidden row_start and row_end columns)");
 		if (trib_my_ddl_accept(&c, "CHARSET") || trib_my_ddl_accept2(&c, "CHARACTER", "SET") ||
 			trib_my_ddl_accept(&c, "COLLATE"))
 		{
@@ -744,6 +748,18 @@ alter_clause(ddl_state *st, trib_my_tableinfo *t, char **ndb, char **ntable)
 								 trib_my_ddl_peek(&st->c, 0)->text : "(none)");
 }
 
+/* Has t the hidden row_start and row_end of a table WITH SYSTEM VERSIONING
+ * (mysql_infoschema.c adds them after the others)?  Columns added by ALTER
+ * go before them, which the derivation does not know. */
+static bool
+implicit_period(const trib_my_tableinfo *t)
+{
+	return t && t->ncols >= 2 &&
+		t->cols[t->ncols - 2].generated && t->cols[t->ncols - 1].generated &&
+		strcmp(t->cols[t->ncols - 2].name, "row_start") == 0 &&
+		strcmp(t->cols[t->ncols - 1].name, "row_end") == 0;
+}
+
 /* ALTER [ONLINE] [IGNORE] TABLE [IF EXISTS] t clause, ... */
 static bool
 alter_table(ddl_state *st)
@@ -761,6 +777,9 @@ alter_table(ddl_state *st)
 		return false;
 	skip_wait(st);
 	ok = current(st, db, table, &old);
+	if (ok && implicit_period(old))
+		ok = trib_my_ddl_uncertain(&st->c, "ALTER of a table WITH SYSTEM VERSIONING "
+								   "(hidden row_start and row_end columns)");
 	if (ok && old == NULL && ie)
 		st->c.i = st->c.tk->n;	/* nothing to alter */
 	else if (ok && existing_copy(st, db, table, &t))

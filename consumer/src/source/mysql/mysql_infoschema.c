@@ -34,18 +34,25 @@ struct trib_my_infoschema
 "LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = c.COLLATION_NAME " \
 "WHERE c.TABLE_SCHEMA = ? AND c.TABLE_NAME = ? ORDER BY c.ORDINAL_POSITION"
 
-/* Columns, in ordinal order, with the JSON check (MariaDB). */
+/* Columns, in ordinal order, with the JSON check and whether the table is
+ * system-versioned with the implicit row_start/row_end (MariaDB). */
 static const char *const COLUMNS_MARIADB =
 "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA, co.ID, "
 "  (SELECT COUNT(*) FROM information_schema.CHECK_CONSTRAINTS k "
 "    WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
 "      AND k.CHECK_CLAUSE = CONCAT('json_valid(`', REPLACE(c.COLUMN_NAME, '`', '``'), '`)')), "
-PK_ORDINAL FROM_COLUMNS;
+PK_ORDINAL ", "
+"  (SELECT COUNT(*) FROM information_schema.TABLES t "
+"    WHERE t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME "
+"      AND t.TABLE_TYPE = 'SYSTEM VERSIONED' AND NOT EXISTS (SELECT 1 "
+"        FROM information_schema.COLUMNS x WHERE x.TABLE_SCHEMA = c.TABLE_SCHEMA "
+"          AND x.TABLE_NAME = c.TABLE_NAME AND x.GENERATION_EXPRESSION = 'ROW START')) "
+FROM_COLUMNS;
 
 /* The same for MySQL, whose JSON columns say so in DATA_TYPE. */
 static const char *const COLUMNS_MYSQL =
 "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, c.EXTRA, co.ID, 0, "
-PK_ORDINAL FROM_COLUMNS;
+PK_ORDINAL ", 0 " FROM_COLUMNS;
 
 /* A copy of s or NULL. */
 static char *
@@ -130,6 +137,14 @@ trib_my_parse_members(const char *t, char ***values, int *nvalues)
 				p++;
 				continue;
 			}
+			if (*p == '\\' && p[1] != '\0')
+			{
+				/* the server's escapes (append_unescaped): \\ \n \r \0 */
+				p++;
+				trib_strbuf_addc(&cur, *p == 'n' ? '\n' : *p == 'r' ? '\r' :
+								 *p == '0' ? '\0' : *p);
+				continue;
+			}
 			if (*p == '\'')
 				break;
 			trib_strbuf_addc(&cur, *p);
@@ -198,6 +213,35 @@ read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
 }
 
 /*
+ * A MariaDB table WITH SYSTEM VERSIONING and no period columns of its own
+ * has two hidden ones, which information_schema does not list but every
+ * row image carries, after the others: row_start and row_end, TIMESTAMP(6)
+ * NOT NULL; row_end is part of the primary key, as the binlog's
+ * binlog_row_metadata=FULL says.
+ */
+static void
+add_implicit_period(trib_my_tableinfo *t)
+{
+	int			pk = 0;
+
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].pk_pos > pk)
+			pk = t->cols[i].pk_pos;
+	t->cols = trib_xrealloc(t->cols, sizeof(trib_my_colinfo) * (size_t) (t->ncols + 2));
+	for (int k = 0; k < 2; k++)
+	{
+		trib_my_colinfo *c = &t->cols[t->ncols++];
+
+		memset(c, 0, sizeof(*c));
+		c->name = trib_xstrdup(k == 0 ? "row_start" : "row_end");
+		c->data_type = trib_xstrdup("timestamp");
+		c->column_type = trib_xstrdup("timestamp(6)");
+		c->generated = true;
+		c->pk_pos = k == 1 && pk > 0 ? pk + 1 : 0;
+	}
+}
+
+/*
  * Tests only (e2e 103): TRIBUTARY_TEST_MYSQL_LOOKUP_DELAY_MS=N makes each
  * table lookup wait N ms before it asks the server, so that a test can
  * freeze the server (SIGSTOP) between a new table's first rows arriving
@@ -249,6 +293,8 @@ trib_my_infoschema_load(void *arg, const char *db, const char *table,
 	t->cols = trib_xcalloc((size_t) r.nrows, sizeof(trib_my_colinfo));
 	for (int i = 0; i < r.nrows; i++)
 		read_column(&r, i, &t->cols[i]);
+	if (trib_my_cell(&r, 0, 8) && atoi(trib_my_cell(&r, 0, 8)) > 0)
+		add_implicit_period(t);
 	trib_my_rows_free(&r);
 	*out = t;
 	return true;

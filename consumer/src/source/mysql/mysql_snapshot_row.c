@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
 
 #include "base64.h"
 #include "binlog_int.h"
@@ -139,21 +138,6 @@ unhex(const char *t, size_t *n)
 	return raw;
 }
 
-/* JSON text (n bytes): embedded when it parses, else a string. */
-static void
-gen_json(yajl_gen g, const char *t, size_t n)
-{
-	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
-	bool		valid = n > 0 && yajl_parse(h, (const unsigned char *) t, n) == yajl_status_ok &&
-		yajl_complete_parse(h) == yajl_status_ok;
-
-	yajl_free(h);
-	if (valid)
-		trib_my_gen_num(g, t, n);
-	else
-		trib_my_gen_str(g, t, n);
-}
-
 /* HEX text to base64. */
 static bool
 gen_base64_of_hex(yajl_gen g, const char *t)
@@ -238,7 +222,7 @@ trib_my_snaprow_value(yajl_gen g, const trib_my_colinfo *col, trib_my_snaprow_ki
 				char	   *raw = unhex(t, &n);
 
 				if (raw && kind == TRIB_MY_SNAPROW_JSON)
-					gen_json(g, raw, n);
+					trib_my_gen_json_text(g, raw, n);
 				else if (raw)
 					trib_my_gen_str(g, raw, n);
 				ok = raw != NULL;

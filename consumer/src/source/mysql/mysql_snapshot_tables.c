@@ -20,12 +20,13 @@ list_tables(trib_my_snap *s, trib_my_rows *out, char *errbuf, size_t errlen)
 {
 	static const char *const all =
 		"SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
-		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
+		"WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA NOT IN "
 		"('mysql', 'information_schema', 'performance_schema', 'sys') "
 		"ORDER BY TABLE_ROWS DESC, TABLE_SCHEMA, TABLE_NAME";
 	static const char *const one =
 		"SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
-		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA = ? AND TABLE_NAME = ?";
+		"WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA = ? "
+		"AND TABLE_NAME = ?";
 	trib_my_rows r;
 
 	if (s->conf.tables == NULL)

@@ -470,7 +470,8 @@ rows(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* A QUERY event: BEGIN, COMMIT/ROLLBACK, XA (refused) or DDL. */
+/* A QUERY event: BEGIN, COMMIT/ROLLBACK, SAVEPOINT (nothing), XA and
+ * ROLLBACK TO (refused) or DDL. */
 static bool
 query(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 {
@@ -495,6 +496,24 @@ query(trib_my_tx *tx, trib_my_event *ev, char *errbuf, size_t errlen)
 		case TRIB_MY_Q_XA:
 			return trib_my_fail(errbuf, errlen,
 								"binlog %s:%llu: XA transactions are not supported yet (%.40s)",
+								ev->file, (unsigned long long) ev->pos, ev->statement);
+		case TRIB_MY_Q_SAVEPOINT:
+			/* a mark inside the transaction; nothing changed */
+			return true;
+		case TRIB_MY_Q_ROLLBACK_TO:
+
+			/*
+			 * The server logs it only when a change after the savepoint was
+			 * to a non-transactional table (else it drops those events
+			 * from the transaction): it undid the transactional changes
+			 * after the savepoint and kept the others, and the binlog does
+			 * not tell them apart.
+			 */
+			return trib_my_fail(errbuf, errlen,
+								"binlog %s:%llu: %.60s in a transaction that changed a "
+								"non-transactional table (MyISAM, Aria, ...) after the savepoint: "
+								"which of the changes it undid is not in the binlog; not supported "
+								"(docs/MYSQL.md)",
 								ev->file, (unsigned long long) ev->pos, ev->statement);
 		case TRIB_MY_Q_DDL:
 			if (!tx->in_tx && !begin_group(tx, ev, true, errbuf, errlen))
