@@ -222,12 +222,12 @@ pg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 	return trib_source_pg_start(s->pg, resume, START_RETRY_MS, errbuf, errlen);
 }
 
-/* Free the records of the last poll. */
+/* Free the records of the last poll (their blocks kept for the next). */
 static void
 release_records(pg_state *s)
 {
 	for (int i = 0; i < s->nrecs; i++)
-		trib_pgrec_free(s->recs[i]);
+		trib_source_pg_release(s->pg, s->recs[i]);
 	s->nrecs = 0;
 }
 

@@ -309,6 +309,13 @@ trib_source_pg_snapshot_name(const trib_source_pg *src)
 	return src->snapshot_name;
 }
 
+/* Public: a polled record back to the parser's spares. */
+void
+trib_source_pg_release(trib_source_pg *src, trib_pgrec *rec)
+{
+	trib_pgrec_release(src ? src->parser : NULL, rec);
+}
+
 /* Public: last status update, close, free. */
 void
 trib_source_pg_free(trib_source_pg *src)

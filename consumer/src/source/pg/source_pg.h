@@ -152,6 +152,9 @@ int			trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
  * thread, which it cannot watch, the waits last 1 ms at most instead.
  * 0 or less: none.
  */
+/* Free a record trib_source_pg_poll() gave, keeping its memory for the
+ * parser's next records (trib_pgrec_release). */
+void		trib_source_pg_release(trib_source_pg *src, trib_pgrec *rec);
 void		trib_source_pg_set_wake_fd(trib_source_pg *src, int fd);
 
 /*
