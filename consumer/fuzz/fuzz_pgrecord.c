@@ -15,7 +15,11 @@
  * Each line is also parsed by a second parser with the fast scan off
  * (yajl's parse alone, trib_pgrec_parser_set_fast): both must agree on
  * success or failure, the error message and every field of the record
- * (trib_pgrec_digest), or the target aborts.
+ * (trib_pgrec_digest), or the target aborts.  Delivered records go back
+ * to the first parser (trib_pgrec_release, as the daemon's source does),
+ * so its changes are parsed into reused blocks and the second parser's
+ * into fresh memory: a field left over from a block's earlier record
+ * shows as a difference.
  *
  * Build and run: make -C consumer fuzz (clang), corpus in
  * fuzz/corpus/pgrecord/.  The seed corpus holds real records captured
@@ -112,7 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while ((r = trib_pgasm_pop(a)))
 			(void) trib_pgprep_push(h, r, err, sizeof(err));
 		while (trib_pgprep_pop(h, &r, err, sizeof(err)) == 1)
-			trib_pgrec_free(r);
+			trib_pgrec_release(parser, r);	/* its block serves a later change */
 	}
 	trib_pgprep_free(h);			/* before the parser: held events use it */
 	trib_pgasm_free(a);

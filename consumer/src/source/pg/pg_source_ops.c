@@ -29,7 +29,9 @@
  *     the last END item's (not a rollback_prepared's), after a start the
  *     resume point's when it stands for a whole transaction, else 0.
  *
- * Ownership: the adapter owns the client and the records of the last poll.
+ * Ownership: the adapter owns the client and the records of the last poll
+ * (and, during a poll, those of the poll before, which the client releases
+ * as it parses: pg_poll).
  */
 #include "pg_source_conf.h"
 
@@ -67,6 +69,9 @@ typedef struct pg_state
 	trib_pgrec **recs;			/* the last poll's records */
 	int			nrecs;
 	int			caprecs;
+	trib_pgrec **old;			/* the poll's before, released during this
+								 * one (pg_poll) */
+	int			capold;
 	held_prepare *held;
 	size_t		nheld;
 	size_t		capheld;
@@ -222,12 +227,12 @@ pg_start(trib_source *src, const trib_position *resume, char *errbuf, size_t err
 	return trib_source_pg_start(s->pg, resume, START_RETRY_MS, errbuf, errlen);
 }
 
-/* Free the records of the last poll. */
+/* Free the records of the last poll (their blocks kept for the next). */
 static void
 release_records(pg_state *s)
 {
 	for (int i = 0; i < s->nrecs; i++)
-		trib_pgrec_free(s->recs[i]);
+		trib_source_pg_release(s->pg, s->recs[i]);
 	s->nrecs = 0;
 }
 
@@ -286,18 +291,33 @@ pg_poll(trib_source *src, trib_source_item *items, int max, int timeout_ms,
 		char *errbuf, size_t errlen)
 {
 	pg_state   *s = src->state;
-	int			n,
+	trib_pgrec **t = s->old;
+	int			tcap = s->capold,
+				n,
 				k = 0;
 
-	release_records(s);
+	/*
+	 * The last poll's records are released one before each record this
+	 * poll parses, the rest when it returns (trib_source_pg_release_later):
+	 * each free then precedes a malloc of the same sizes, which glibc's
+	 * per-thread cache serves, where freeing the whole batch first
+	 * overflowed it (docs/BENCHMARKS.md, the real daemon per W1 event).
+	 */
+	s->old = s->recs;
+	s->capold = s->caprecs;
+	s->recs = t;
+	s->caprecs = tcap;
 	if (max > s->caprecs)
 	{
 		free(s->recs);
 		s->recs = trib_xmalloc((size_t) max * sizeof(*s->recs));
 		s->caprecs = max;
 	}
+	trib_source_pg_release_later(s->pg, s->old, s->nrecs);
+	s->nrecs = 0;
 	trib_source_pg_set_wake_fd(s->pg, src->wake_fd);
 	n = trib_source_pg_poll(s->pg, s->recs, max, timeout_ms, errbuf, errlen);
+	trib_source_pg_release_later(s->pg, NULL, 0);
 	if (n < 0)
 		return -1;
 	s->nrecs = n;
@@ -403,6 +423,7 @@ pg_close(trib_source *src)
 	release_records(s);
 	trib_source_pg_free(s->pg);
 	free(s->recs);
+	free(s->old);
 	free(s->held);
 	free(s);
 	src->state = NULL;

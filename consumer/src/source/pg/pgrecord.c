@@ -275,6 +275,13 @@ trib_pgrec_parser_free(trib_pgrec_parser *p)
 	trib_pgrelcache_free(p->rels);
 	free(p->img[0].m);
 	free(p->img[1].m);
+	while (p->spare)
+	{
+		recblock   *b = p->spare;
+
+		p->spare = (recblock *) b->rec.next;
+		free(b);
+	}
 	free(p->st);
 	trib_arena_free(&p->scratch);
 	trib_intern_free(p->names);
@@ -304,6 +311,51 @@ trib_pgrec_free(trib_pgrec *rec)
 	free(rec->prefix);
 	free(rec->gid);
 	free(rec);
+}
+
+/* A zeroed block for a change record and its event: a released one
+ * (trib_pgrec_release) or a new one. */
+recblock *
+pgr_block_new(trib_pgrec_parser *p)
+{
+	recblock   *b = p->spare;
+
+	if (b)
+	{
+		p->spare = (recblock *) b->rec.next;
+		p->nspare--;
+	}
+	else
+		b = trib_xmalloc(sizeof(*b));
+	memset(b, 0, sizeof(*b));
+	return b;
+}
+
+/*
+ * Free a record; a change's block (the record and its event, rec being the
+ * block's first member while ev_inline) goes to the parser's spares instead
+ * of free(), up to PGR_SPARE_MAX.  Why: the source frees each poll's
+ * records together, hundreds of blocks of one size at once, more than
+ * glibc's per-thread cache holds, so both those frees and the next poll's
+ * mallocs took malloc's slow paths (docs/BENCHMARKS.md, the real daemon
+ * per W1 event).
+ */
+void
+trib_pgrec_release(trib_pgrec_parser *p, trib_pgrec *rec)
+{
+	if (!rec)
+		return;
+	if (!p || !rec->ev_inline || p->nspare >= PGR_SPARE_MAX)
+	{
+		trib_pgrec_free(rec);
+		return;
+	}
+	trib_event_clear(rec->ev);
+	free(rec->prefix);
+	free(rec->gid);
+	rec->next = (trib_pgrec *) p->spare;
+	p->spare = (recblock *) rec;
+	p->nspare++;
 }
 
 /* Free a list of records (linked through next). */

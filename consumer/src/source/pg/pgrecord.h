@@ -150,6 +150,11 @@ void		trib_pgrec_free(trib_pgrec *rec);
 /* Free a list of records linked through `next`; NULL is allowed. */
 void		trib_pgrec_free_list(trib_pgrec *r);
 
+/* Free a record as trib_pgrec_free() does, except that a change's memory
+ * is kept for the next change `p` parses (a bounded number of them); `p`
+ * is the parser that made the record, or NULL (then: trib_pgrec_free). */
+void		trib_pgrec_release(trib_pgrec_parser *p, trib_pgrec *rec);
+
 /* Append rec to the list *head .. *tail (both NULL when it is empty). */
 void		trib_pgrec_append(trib_pgrec **head, trib_pgrec **tail, trib_pgrec *rec);
 

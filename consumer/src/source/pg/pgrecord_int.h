@@ -69,6 +69,17 @@ typedef struct memberlist
 	size_t		cap;
 } memberlist;
 
+/* A change record and its event, allocated together (trib_pgrec.ev_inline). */
+typedef struct recblock
+{
+	trib_pgrec	rec;
+	trib_event	ev;
+} recblock;
+
+/* Change blocks the parser keeps for reuse at most (trib_pgrec_release):
+ * one poll's worth (the pipeline's POLL_BATCH). */
+#define PGR_SPARE_MAX 512
+
 struct trib_pgrec_parser
 {
 	char	   *source;
@@ -107,6 +118,9 @@ struct trib_pgrec_parser
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
 	memberlist	img[2];
+	/* released change blocks, linked through rec.next (trib_pgrec_release) */
+	recblock   *spare;
+	int			nspare;
 	struct pstate *st;			/* the parse state, zeroed between parses */
 	bool		fast;			/* try pgrecord_fast.c first (default) */
 	/* the order of the last records' top-level fields, for the fast
@@ -305,6 +319,9 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+/* pgrecord.c: a zeroed change block, a spare one when there is one */
+recblock   *pgr_block_new(trib_pgrec_parser *p);
 
 /* pgrecord_build.c: the checks and builders trib_pgrec_parser_parse() calls */
 bool		pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);

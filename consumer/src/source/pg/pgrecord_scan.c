@@ -35,13 +35,6 @@ static const char *const colf_names[NCOLF] = {
 	"name", "type", "type_oid", "typmod", "nullable", "pk", "identity"
 };
 
-/* A change record and its event, allocated together (trib_pgrec.ev_inline). */
-typedef struct recblock
-{
-	trib_pgrec	rec;
-	trib_event	ev;
-} recblock;
-
 
 /* Record a parse error (the first one wins) and stop yajl. */
 static int
@@ -624,9 +617,8 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
 	{
 		/* a change: the record and its event in one allocation */
-		recblock   *b = trib_xmalloc(sizeof(*b));
+		recblock   *b = pgr_block_new(p);
 
-		memset(b, 0, sizeof(*b));
 		rec = &b->rec;
 		rec->ev = &b->ev;
 		rec->ev_inline = true;

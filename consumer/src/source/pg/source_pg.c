@@ -309,6 +309,24 @@ trib_source_pg_snapshot_name(const trib_source_pg *src)
 	return src->snapshot_name;
 }
 
+/* Public: a polled record back to the parser's spares. */
+void
+trib_source_pg_release(trib_source_pg *src, trib_pgrec *rec)
+{
+	trib_pgrec_release(src ? src->parser : NULL, rec);
+}
+
+/* Public: see source_pg.h. */
+void
+trib_source_pg_release_later(trib_source_pg *src, trib_pgrec **recs, int n)
+{
+	while (src->irel < src->nrel)
+		trib_pgrec_release(src->parser, src->rel[src->irel++]);
+	src->rel = recs;
+	src->nrel = recs ? n : 0;
+	src->irel = 0;
+}
+
 /* Public: last status update, close, free. */
 void
 trib_source_pg_free(trib_source_pg *src)
@@ -317,6 +335,7 @@ trib_source_pg_free(trib_source_pg *src)
 
 	if (!src)
 		return;
+	trib_source_pg_release_later(src, NULL, 0);
 	if (src->streaming)
 	{
 		char		eb[64];

@@ -152,6 +152,16 @@ int			trib_source_pg_poll(trib_source_pg *src, trib_pgrec **out, int max,
  * thread, which it cannot watch, the waits last 1 ms at most instead.
  * 0 or less: none.
  */
+/* Free a record trib_source_pg_poll() gave, keeping its memory for the
+ * parser's next records (trib_pgrec_release). */
+void		trib_source_pg_release(trib_source_pg *src, trib_pgrec *rec);
+/*
+ * Records of an earlier poll to release while the next one parses: one
+ * before each record parsed (so that each record's frees precede the next
+ * record's mallocs of the same sizes), the rest at the next call.  `recs`
+ * is borrowed until that call; (NULL, 0) releases what is left.
+ */
+void		trib_source_pg_release_later(trib_source_pg *src, trib_pgrec **recs, int n);
 void		trib_source_pg_set_wake_fd(trib_source_pg *src, int fd);
 
 /*

@@ -120,6 +120,11 @@ struct trib_source_pg
 
 	/* records */
 	trib_pgrec_parser *parser;
+	/* records to release while parsing (trib_source_pg_release_later):
+	 * rel[irel..nrel), borrowed array */
+	trib_pgrec **rel;
+	int			nrel;
+	int			irel;
 	trib_pgasm *asm_;
 	trib_pgprep *prep;			/* prepared transactions; the caller's queue */
 

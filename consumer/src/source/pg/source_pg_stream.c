@@ -125,6 +125,8 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 
 		if (n > 0)
 		{
+			if (src->irel < src->nrel)	/* trib_source_pg_release_later */
+				trib_pgrec_release(src->parser, src->rel[src->irel++]);
 			if (!trib_pgrec_parser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
 				return trib_errf(errbuf, errlen, "%s", eb);
 			src->stats.records++;
