@@ -13,6 +13,14 @@
  * an array on a path sends the rule to the tree path.  Strings and keys
  * are generated up to their first NUL, as the tree (C strings) would.
  *
+ * The source's index.  An event may carry an index of its `after` and
+ * `key` (event.h: the PostgreSQL record parse leaves one).  When its part
+ * for an image still describes the image's text (length and hash), the
+ * index is built from it (from_source): the compact text is written
+ * member by member, scalars recorded from their first byte without a
+ * scan, objects and arrays compacted and walked as above.  Otherwise, or
+ * when a span does not fit, the image is indexed as above.
+ *
  * Names.  Once an image is indexed, its members are hashed by (object,
  * name) into an open-addressing table (names_table), which also marks
  * duplicate keys; a path is then looked up by one probe per segment (a
@@ -521,15 +529,99 @@ names_table(sp_img *im)
 	}
 }
 
+/* ---- the source's index (event.h) -------------------------------------------- */
+
+/*
+ * Index im from the source's index of `text` (len bytes; part pt of ix,
+ * which trib_image_index_part found to describe it): im->text is written
+ * as compact() would write it, member by member ("name":value, the value
+ * copied, or compacted when it is an object or array), and each member
+ * recorded as fx_value records it, without scanning the scalars: the
+ * source vouches that the text is what jscan accepts (event.h), so
+ * compact() takes it, a scalar is a string exactly when it starts with a
+ * quote, and a string holds no escape.  Objects and arrays in it are
+ * walked by fx_value (their members, for paths into them).  False when a
+ * span is out of bounds or a value does not scan: the full index then.
+ */
+static bool
+from_source(sp_img *im, const char *text, size_t len,
+			const trib_image_index *ix, const trib_image_part *pt)
+{
+	char	   *out = im->text;
+	size_t		n = 0;
+
+	if (len < 2)
+		return false;
+	out[n++] = '{';
+	for (uint32_t k = 0; k < pt->n; k++)
+	{
+		const trib_image_member *s = &ix->m[pt->first + k];
+		size_t		vlen = s->value_end - s->value;
+		int			mi;
+		int			c;
+
+		if (s->name + s->name_len >= s->value || s->value >= s->value_end ||
+			s->value_end > len || n + s->name_len + vlen + 5 > len)
+			return false;
+		if (k > 0)
+			out[n++] = ',';
+		out[n++] = '"';
+		memcpy(out + n, text + s->name, s->name_len);
+		mi = fx_member(im, -1, n, n + s->name_len);
+		n += s->name_len;
+		out[n++] = '"';
+		out[n++] = ':';
+		c = (unsigned char) text[s->value];
+		if (c == '{' || c == '[')
+		{
+			trib_jscan	sc = {(const unsigned char *) out, 0, n};
+			size_t		cl;
+
+			if (!compact(text + s->value, vlen, out + n, &cl))
+				return false;
+			sc.len = n + cl;
+			if (!fx_value(&sc, im, mi, 1) || sc.i != sc.len)
+				return false;
+			n += cl;
+			continue;
+		}
+		memcpy(out + n, text + s->value, vlen);
+		im->n[mi].start = n;
+		im->n[mi].end = n + vlen;
+		switch (c)
+		{
+			case '"':
+				im->n[mi].kind = yajl_t_string;
+				im->n[mi].text_off = add_name(im, out + n + 1, vlen - 2);
+				break;
+			case 't':
+			case 'f':
+			case 'n':
+				im->n[mi].kind = c == 't' ? yajl_t_true : c == 'f' ? yajl_t_false : yajl_t_null;
+				im->n[mi].text_off = add_name(im, "", 0);
+				break;
+			default:
+				im->n[mi].kind = yajl_t_number;
+				im->n[mi].text_off = add_name(im, out + n, vlen);
+				break;
+		}
+		n += vlen;
+	}
+	out[n++] = '}';
+	out[n] = '\0';
+	im->len = n;
+	return true;
+}
+
 /* Index `text` into im, as compact() writes it (im->text); usable when
  * compact() could, yajl_tree_parse would accept it (same options: comments
  * allowed) and it is an object.  The fast index (jscan) first; yajl's
  * callback parse for what it does not take. */
 static void
-img_build(rl_splice *sp, sp_img *im, const char *text)
+img_build(rl_splice *sp, sp_img *im, const char *text, size_t len,
+		  const trib_image_index *ix, const trib_image_part *pt)
 {
 	sp_build	b;
-	size_t		len = strlen(text);
 	bool		ok;
 
 	im->built = true;
@@ -541,6 +633,17 @@ img_build(rl_splice *sp, sp_img *im, const char *text)
 	{
 		im->cap = len + 64;
 		im->text = trib_xrealloc(im->text, im->cap);
+	}
+	if (pt != NULL && rl_splice_source_index)
+	{
+		if (from_source(im, text, len, ix, pt))
+		{
+			im->usable = true;
+			names_table(im);
+			return;
+		}
+		im->nn = 0;
+		im->names.len = 0;
 	}
 	if (!compact(text, len, im->text, &im->len))
 		return;
@@ -674,6 +777,7 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 
 bool		rl_splice_enabled = true;
 bool		rl_splice_fast_index = true;
+bool		rl_splice_source_index = true;
 
 rl_splice *
 rl_splice_new(void)
@@ -688,10 +792,16 @@ rl_splice_new(void)
 }
 
 bool
-rl_splice_index(rl_splice *sp, int i, const char *text)
+rl_splice_index(rl_splice *sp, int i, const char *text, const trib_event *ev, int which)
 {
 	if (!sp->img[i].built)
-		img_build(sp, &sp->img[i], text);
+	{
+		size_t		len = strlen(text);
+		const trib_image_part *pt = which >= 0 && ev != NULL
+			? trib_image_index_part(ev, which, text, len) : NULL;
+
+		img_build(sp, &sp->img[i], text, len, ev != NULL ? ev->image_index : NULL, pt);
+	}
 	return sp->img[i].usable;
 }
 
