@@ -561,7 +561,7 @@ from_source(sp_img *im, const char *text, size_t len,
 		int			c;
 
 		if (s->name + s->name_len >= s->value || s->value >= s->value_end ||
-			s->value_end > len || n + s->name_len + vlen + 5 > len)
+			s->value_end > len || n + (k > 0) + s->name_len + vlen + 4 > len)
 			return false;
 		if (k > 0)
 			out[n++] = ',';
@@ -638,6 +638,7 @@ img_build(rl_splice *sp, sp_img *im, const char *text, size_t len,
 	{
 		if (from_source(im, text, len, ix, pt))
 		{
+			rl_splice_source_hits++;
 			im->usable = true;
 			names_table(im);
 			return;
@@ -778,6 +779,7 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 bool		rl_splice_enabled = true;
 bool		rl_splice_fast_index = true;
 bool		rl_splice_source_index = true;
+unsigned long rl_splice_source_hits;
 
 rl_splice *
 rl_splice_new(void)

@@ -62,6 +62,10 @@ rl_splice  *rl_splice_new(void);
  * (event.h) and scans every image, to compare the two. */
 extern bool rl_splice_source_index;
 
+/* Tests only: how many images were indexed from an event's image index
+ * (the rest were scanned). */
+extern unsigned long rl_splice_source_hits;
+
 /* Index image i's text (the event's image: its after or key) unless done
  * since the last reset; true when the text path can work on it.  When ev
  * (may be NULL) carries an image index whose part `which`
