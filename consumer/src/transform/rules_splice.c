@@ -347,25 +347,31 @@ TRIB_YTOK_CALLBACKS(sp_callbacks, on_scalar, on_key, on_open, on_close);
 
 /* ---- the fast index (lib/jscan.h) ------------------------------------------ */
 
+/* A new member of object `parent` (-1: the image), zeroed but for it. */
+static int
+new_member(sp_img *im, int parent)
+{
+	if (im->nn == im->ncap)
+	{
+		im->ncap = im->ncap ? 2 * im->ncap : 16;
+		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
+	}
+	memset(&im->n[im->nn], 0, sizeof(*im->n));
+	im->n[im->nn].parent = parent;
+	return (int) im->nn++;
+}
+
 /* A new member of an object reached through objects: its name is
  * text[cs, ce), without escapes (nor NUL: jscan refuses control
  * characters). */
 static int
 fx_member(sp_img *im, int parent, size_t cs, size_t ce)
 {
-	sp_node    *m;
+	int			mi = new_member(im, parent);
 
-	if (im->nn == im->ncap)
-	{
-		im->ncap = im->ncap ? 2 * im->ncap : 16;
-		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
-	}
-	m = &im->n[im->nn];
-	memset(m, 0, sizeof(*m));
-	m->parent = parent;
-	m->name_off = add_name(im, im->text + cs, ce - cs);
-	m->name_len = ce - cs;
-	return (int) im->nn++;
+	im->n[mi].name_off = add_name(im, im->text + cs, ce - cs);
+	im->n[mi].name_len = ce - cs;
+	return mi;
 }
 
 /* A member's value at the position: its kind, range and scalar text, and
@@ -540,8 +546,12 @@ names_table(sp_img *im)
  * source vouches that the text is what jscan accepts (event.h), so
  * compact() takes it, a scalar is a string exactly when it starts with a
  * quote, and a string holds no escape.  Objects and arrays in it are
- * walked by fx_value (their members, for paths into them).  False when a
- * span is out of bounds or a value does not scan: the full index then.
+ * walked by fx_value (their members, for paths into them).  The top-level
+ * names and scalar texts are not copied one by one: `names` starts with
+ * a copy of the whole compact text (its first len + 1 bytes kept for it)
+ * in which the byte after each of them (a closing quote, a comma or the
+ * closing brace) becomes a NUL.  False when a span is out of bounds or a
+ * value does not scan: the full index then.
  */
 static bool
 from_source(sp_img *im, const char *text, size_t len,
@@ -549,15 +559,20 @@ from_source(sp_img *im, const char *text, size_t len,
 {
 	char	   *out = im->text;
 	size_t		n = 0;
+	size_t		top = im->nn;	/* the first top-level member */
 
 	if (len < 2)
 		return false;
+	if (im->names.cap - im->names.len <= len + 1)
+		trib_strbuf_grow(&im->names, len + 1);
+	im->names.len = len + 1;	/* the copy of out, below */
 	out[n++] = '{';
 	for (uint32_t k = 0; k < pt->n; k++)
 	{
 		const trib_image_member *s = &ix->m[pt->first + k];
 		size_t		vlen = s->value_end - s->value;
 		int			mi;
+		sp_node    *m;
 		int			c;
 
 		if (s->name + s->name_len >= s->value || s->value >= s->value_end ||
@@ -567,10 +582,15 @@ from_source(sp_img *im, const char *text, size_t len,
 			out[n++] = ',';
 		out[n++] = '"';
 		memcpy(out + n, text + s->name, s->name_len);
-		mi = fx_member(im, -1, n, n + s->name_len);
+		mi = new_member(im, -1);
+		m = &im->n[mi];
+		m->name_off = n;
+		m->name_len = s->name_len;
+		m->text_off = n + s->name_len;	/* a NUL: true, false, null */
 		n += s->name_len;
 		out[n++] = '"';
 		out[n++] = ':';
+		m->start = n;
 		c = (unsigned char) text[s->value];
 		if (c == '{' || c == '[')
 		{
@@ -586,30 +606,31 @@ from_source(sp_img *im, const char *text, size_t len,
 			continue;
 		}
 		memcpy(out + n, text + s->value, vlen);
-		im->n[mi].start = n;
-		im->n[mi].end = n + vlen;
-		switch (c)
-		{
-			case '"':
-				im->n[mi].kind = yajl_t_string;
-				im->n[mi].text_off = add_name(im, out + n + 1, vlen - 2);
-				break;
-			case 't':
-			case 'f':
-			case 'n':
-				im->n[mi].kind = c == 't' ? yajl_t_true : c == 'f' ? yajl_t_false : yajl_t_null;
-				im->n[mi].text_off = add_name(im, "", 0);
-				break;
-			default:
-				im->n[mi].kind = yajl_t_number;
-				im->n[mi].text_off = add_name(im, out + n, vlen);
-				break;
-		}
+		m->end = n + vlen;
+		m->kind = c == '"' ? yajl_t_string : c == 't' ? yajl_t_true
+			: c == 'f' ? yajl_t_false : c == 'n' ? yajl_t_null : yajl_t_number;
+		if (c == '"')
+			m->text_off = n + 1;
+		else if (m->kind == yajl_t_number)
+			m->text_off = n;
 		n += vlen;
 	}
 	out[n++] = '}';
 	out[n] = '\0';
 	im->len = n;
+	memcpy(im->names.data, out, n + 1);
+	for (size_t k = top; k < im->nn; k++)
+	{
+		const sp_node *m = &im->n[k];
+
+		if (m->parent != -1)
+			continue;
+		im->names.data[m->name_off + m->name_len] = '\0';
+		if (m->kind == yajl_t_string)
+			im->names.data[m->end - 1] = '\0';
+		else if (m->kind == yajl_t_number)
+			im->names.data[m->end] = '\0';
+	}
 	return true;
 }
 
