@@ -765,7 +765,11 @@ node_of(sp_img *im, sp_node *m)
 	}
 }
 
-/* Replace [m->start, m->end) of the text by s[0..n); move the ranges. */
+/* Replace [m->start, m->end) of the text by s[0..n); move the ranges.
+ * Members are indexed in the order of the text (each object's members
+ * after the member whose value it is), and a member spliced is a scalar
+ * (rl_splice_find answers no other): the members after it lie after it,
+ * and of those before it only the objects containing it end after it. */
 static void
 splice(sp_img *im, size_t mi, const char *s, size_t n)
 {
@@ -773,6 +777,7 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 	size_t		start = m->start;
 	size_t		end = m->end;
 	size_t		newlen = im->len - (end - start) + n;
+	size_t		d = n - (end - start);	/* modulo 2^N: a shrink adds back */
 
 	if (newlen + 1 > im->cap)
 	{
@@ -783,15 +788,13 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 	memcpy(im->text + start, s, n);
 	im->len = newlen;
 	im->spliced = true;
-	for (size_t k = 0; k < im->nn; k++)
+	for (size_t k = mi + 1; k < im->nn; k++)
 	{
-		sp_node    *o = &im->n[k];
-
-		if (o->start >= end)
-			o->start = o->start + n - (end - start);
-		if (o->end >= end && k != mi)
-			o->end = o->end + n - (end - start);
+		im->n[k].start += d;
+		im->n[k].end += d;
 	}
+	for (int p = m->parent; p >= 0; p = im->n[p].parent)
+		im->n[p].end += d;
 	m->end = start + n;
 }
 
