@@ -347,8 +347,9 @@ TRIB_YTOK_CALLBACKS(sp_callbacks, on_scalar, on_key, on_open, on_close);
 
 /* ---- the fast index (lib/jscan.h) ------------------------------------------ */
 
-/* A new member of object `parent` (-1: the image), zeroed but for it. */
-static int
+/* A new member of object `parent` (-1: the image), zeroed but for it
+ * (stores, not a call to memset per member). */
+static inline int
 new_member(sp_img *im, int parent)
 {
 	if (im->nn == im->ncap)
@@ -356,8 +357,7 @@ new_member(sp_img *im, int parent)
 		im->ncap = im->ncap ? 2 * im->ncap : 16;
 		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
 	}
-	memset(&im->n[im->nn], 0, sizeof(*im->n));
-	im->n[im->nn].parent = parent;
+	im->n[im->nn] = (sp_node) {.parent = parent};
 	return (int) im->nn++;
 }
 
