@@ -307,41 +307,29 @@ event_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml,
 /* ---------------------------------------------------------------------- */
 /* the image index (event.h) */
 
-/* Member m's name and value as offsets in the record (its value starts
- * after the colon and the whitespace around it); false when its name is
- * not the raw bytes in the record (a decoded copy: escapes). */
-static bool
-member_spans(const pstate *st, const member *m, size_t *name, size_t *value)
-{
-	size_t		k;
-
-	if (m->name != st->text + m->kstart + 1)
-		return false;
-	*name = m->kstart + 1;
-	for (k = *name + m->nlen + 1; k < m->vend && st->text[k] != ':'; k++)
-		;
-	for (k++; k < m->vend && (st->text[k] == ' ' || st->text[k] == '\t' ||
-							  st->text[k] == '\n' || st->text[k] == '\r'); k++)
-		;
-	*value = k;
-	return k < m->vend;
-}
-
 /* Member m into ix->m[ix->nm++], its raw "name":value (record bytes
- * [kstart, vend)) at offset `at` of the image's text; false when it
- * cannot be (member_spans). */
-static bool
+ * [kstart, vend)) at offset `at` of the image's text: its name's bytes
+ * follow the opening quote, its value the colon and any whitespace (a
+ * byte up to ' ': the fast scan took no other below it).  False when its
+ * name is not the raw bytes in the record (a decoded copy: escapes). */
+static inline bool
 index_member(const pstate *st, trib_image_index *ix, const member *m, size_t at)
 {
 	trib_image_member *im = &ix->m[ix->nm++];
-	size_t		name,
-				value;
+	const char *t = st->text;
+	size_t		k = m->kstart + m->nlen + 2;	/* past the closing quote */
 
-	if (!member_spans(st, m, &name, &value))
+	if (m->name != t + m->kstart + 1)
 		return false;
-	im->name = (uint32_t) (at + name - m->kstart);
+	while (k < m->vend && t[k] != ':')
+		k++;
+	for (k++; k < m->vend && (unsigned char) t[k] <= ' '; k++)
+		;
+	if (k >= m->vend)
+		return false;
+	im->name = (uint32_t) (at + 1);
 	im->name_len = (uint32_t) m->nlen;
-	im->value = (uint32_t) (at + value - m->kstart);
+	im->value = (uint32_t) (at + k - m->kstart);
 	im->value_end = (uint32_t) (at + m->vend - m->kstart);
 	return true;
 }
