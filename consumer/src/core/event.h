@@ -39,9 +39,10 @@
  * records the length and trib_image_hash() of the text it describes, and
  * a reader uses a part only when both match the event's current text
  * (trib_image_index_part): a transform that replaces `after` or `key`
- * need not know of the index (rules.c's write-back forgets it anyway),
- * and a stale index is never used.  Not in the spill files: an event
- * read back has none, and the rules index its images themselves.
+ * need not know of the index (the rules' write-back, rules_common.c,
+ * forgets it anyway), and a stale index is never used.  Not in the spill
+ * files (source/pg/pgprepared.c): an event read back has none, and the
+ * rules index its images themselves.
  *
  * Relation.  ev->rel is the table's schema as the source last described
  * it (trib_relation, relation.h, included here for every event user).
