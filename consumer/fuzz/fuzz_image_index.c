@@ -114,6 +114,7 @@ init(void)
 	trib_pgrec *r = NULL;
 
 	parser = trib_pgrec_parser_new("pg", "db");
+	trib_pgrec_parser_set_image_index(parser, true);
 	if (!trib_pgrec_parser_parse(parser, relation, strlen(relation), &r, err, sizeof(err)))
 		abort();
 	trib_pgrec_free(r);

@@ -535,6 +535,7 @@ main(int argc, char **argv)
 		trib_pgrec *rel = NULL;
 
 		parser = trib_pgrec_parser_new("pg", "bench");
+		trib_pgrec_parser_set_image_index(parser, true);	/* as with rules */
 		if (!trib_pgrec_parser_parse(parser, REL_RECORD, strlen(REL_RECORD), &rel, err, sizeof(err)))
 			die("relation record", err);
 		trib_pgrec_free(rel);

@@ -34,8 +34,10 @@
  * name and value lie in `after` and in `key` (trib_image_index below),
  * filled by a source that found them anyway while building those texts
  * (the PostgreSQL record parse: pgrecord_build.c), so that the rules'
- * text path (transform/rules_splice.c) need not scan the images again.
- * NULL for every other source and for events built by hand.  Each part
+ * text path (transform/rules_splice.c) need not scan the images again;
+ * only when the pipeline has rules (TRIB_NEED_IMAGE_INDEX below), since
+ * it costs every event.  NULL for every other source and for events
+ * built by hand.  Each part
  * records the length and trib_image_hash() of the text it describes, and
  * a reader uses a part only when both match the event's current text
  * (trib_image_index_part): a transform that replaces `after` or `key`
@@ -205,14 +207,19 @@ void		trib_image_index_forget(trib_event *ev, int which);
  * What a sink's records may need of an event beyond what every event
  * carries, which costs a source work per event: a source computes such a
  * part only when some sink of its pipeline needs it (the union of the
- * sinks' sink.h needs(), handed to the source as trib_source.needs before
- * open).  Flags, or'ed.
+ * sinks' sink.h needs(), and what the pipeline's transform rules read,
+ * handed to the source as trib_source.needs before open).  Flags, or'ed.
  */
 #define TRIB_NEED_INT64_TYPES 0x1u	/* values whose JSON does not tell an
 									 * int64 from an int32 are marked as
 									 * int64 (MongoDB: extra's "int64",
 									 * source/mongodb/mongo_int64.h), for
 									 * Debezium's records */
+#define TRIB_NEED_IMAGE_INDEX 0x2u	/* the image index of after and key
+									 * (trib_image_index above), which the
+									 * transform rules read: asked by the
+									 * pipeline when it has rules, not by a
+									 * sink */
 
 /* A new zeroed event; never NULL (aborts on out-of-memory). */
 trib_event *trib_event_new(void);

@@ -110,6 +110,8 @@ new_parser(void)
 	const char *const rels[] = {relation, relation_w};
 	char		err[512];
 
+	trib_pgrec_parser_set_image_index(p, true);
+
 	for (int i = 0; i < 2; i++)
 	{
 		trib_pgrec *rec = NULL;
@@ -220,6 +222,27 @@ test_parse_indexes_after_and_key(void **state)
 		assert_memory_equal(ev->key + m[4].value, "\"b\"", 3);
 		trib_event_free(ev);
 	}
+	trib_pgrec_parser_free(p);
+}
+
+/* A parser leaves the index only when asked (the pipeline asks when it
+ * has rules: TRIB_NEED_IMAGE_INDEX), since building it costs every parse. */
+static void
+test_index_only_when_asked(void **state)
+{
+	trib_pgrec_parser *p = new_parser();
+	trib_event *ev;
+
+	(void) state;
+	trib_pgrec_parser_set_image_index(p, false);
+	ev = parse_event(p, NULL, images[1]);
+	assert_null(ev->image_index);
+	assert_non_null(ev->after);
+	trib_event_free(ev);
+	trib_pgrec_parser_set_image_index(p, true);
+	ev = parse_event(p, NULL, images[1]);
+	assert_non_null(ev->image_index);
+	trib_event_free(ev);
 	trib_pgrec_parser_free(p);
 }
 
@@ -569,6 +592,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_indexes_after_and_key),
+		cmocka_unit_test(test_index_only_when_asked),
 		cmocka_unit_test(test_fixed_records_match_unindexed),
 		cmocka_unit_test(test_random_records_match_unindexed),
 		cmocka_unit_test(test_index_used_only_for_its_text),

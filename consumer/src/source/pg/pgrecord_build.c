@@ -509,7 +509,8 @@ pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 			ev->key = event_key(st, rel, &st->img[0], kms, &nk);
 		else if ((ev->key = event_key(st, rel, &st->img[1], kms, &nk)) == NULL)
 			ev->key = event_key(st, rel, &st->img[0], kms, &nk);
-		ev->image_index = image_index(st, ev, kms, nk);
+		if (p->index_images)
+			ev->image_index = image_index(st, ev, kms, nk);
 		if (kms != small)
 			free(kms);
 		return true;
