@@ -5,7 +5,10 @@
  *   build/tools/bench_rules [EVENTS [CASE]]
  *
  * Part 1 builds W1-shaped events (public.bench_events: id, name, email,
- * amount, created, active, meta) and times trib_rules_apply for each of the
+ * amount, created, active, meta) through the PostgreSQL source's record
+ * parse (pgrecord.h: a relation record, then one insert record per event,
+ * as the plugin writes them, so each event carries its relation and the
+ * image index the parse leaves, event.h), and times trib_rules_apply for each of the
  * five masking rules of bench/transforms.sh alone, all five together,
  * Fernet (encrypt then decrypt the e-mail; not one of the five) and the
  * Lua filter; prints ns/event.  Part 2 times each strategy alone on the
@@ -17,6 +20,11 @@
  * result back in order): the calling thread's CPU ns per event (what the
  * pipeline's thread still spends) and the wall ns per event.
  * A development tool for finding where the end-to-end cost goes.
+ *
+ * Environment: BENCH_RULES_HAND=1 builds part 1's events by hand instead
+ * (after and key only, no relation, no index: the figures before
+ * 2026-12-06 22:00); BENCH_RULES_NOINDEX=1 keeps the parse but has the
+ * rules ignore the image index (rl_splice_source_index), to compare.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +39,10 @@
 #include "mask_fake.h"
 #include "mask_hash.h"
 #include "mask_tokenize.h"
+#include "pgrecord.h"
 #include "rules.h"
 #include "rules_pool.h"
+#include "rules_splice.h"
 
 #define HEAD "pipeline: b\nsources:\n  pg: {type: postgres, dsn: \"dbname=x\", snapshot: never}\n" \
 	"sinks:\n  out: {type: stdout}\ntransforms:\n"
@@ -42,6 +52,21 @@
 
 static const char *only;		/* CASE: run just this label */
 static int	id_step = 1;		/* W1's ids: 1..1,000,000 spread over EVENTS */
+static trib_pgrec_parser *parser;	/* part 1's events, NULL: by hand */
+
+/* W1's table as the plugin describes it. */
+#define REL_RECORD "{\"kind\":\"relation\",\"xid\":700,\"commit_lsn\":\"0/1000000\"," \
+	"\"ts\":\"2026-11-22T10:00:00.123456Z\",\"lsn\":\"0/1000000\",\"relid\":16384," \
+	"\"schema\":\"public\",\"table\":\"bench_events\",\"replica_identity\":\"default\"," \
+	"\"columns\":[" \
+	"{\"name\":\"id\",\"type\":\"bigint\",\"type_oid\":20,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true}," \
+	"{\"name\":\"name\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}," \
+	"{\"name\":\"email\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}," \
+	"{\"name\":\"amount\",\"type\":\"numeric(12,2)\",\"type_oid\":1700,\"typmod\":786438,\"nullable\":true,\"pk\":false,\"identity\":false}," \
+	"{\"name\":\"created\",\"type\":\"timestamp with time zone\",\"type_oid\":1184,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}," \
+	"{\"name\":\"active\",\"type\":\"boolean\",\"type_oid\":16,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}," \
+	"{\"name\":\"meta\",\"type\":\"jsonb\",\"type_oid\":3802,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}]," \
+	"\"primary_key\":[\"id\"],\"identity_key\":[\"id\"]}"
 
 static double
 now_ns(void)
@@ -130,14 +155,47 @@ typedef struct rules_arg
 	trib_event *evs[BATCH];
 } rules_arg;
 
+/* Event i as the PostgreSQL source hands it over: the plugin's insert
+ * record of row i (row_of's values; jsonb as PostgreSQL writes it, with a
+ * space after the colon) through the record parse. */
+static trib_event *
+parsed_event(int i)
+{
+	char		rec[512];
+	char		err[1024];
+	trib_pgrec *r;
+	trib_event *ev;
+	int			id = i * id_step;
+
+	snprintf(rec, sizeof(rec), "{\"kind\":\"insert\",\"xid\":701,\"commit_lsn\":\"0/1000100\","
+			 "\"ts\":\"2026-11-22T10:00:01.123456Z\",\"lsn\":\"0/1000080\",\"seq\":%d,"
+			 "\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":%d,"
+			 "\"name\":\"name%d\",\"email\":\"user%d@example.com\",\"amount\":%d.50,"
+			 "\"created\":\"2026-11-22 10:00:00.123456+00\",\"active\":%s,"
+			 "\"meta\":{\"k\": %d}}}", i, id, i, i, i, i % 2 ? "false" : "true", i);
+	if (!trib_pgrec_parser_parse(parser, rec, strlen(rec), &r, err, sizeof(err)) || r == NULL)
+		die("record parse", err);
+	ev = trib_pgrec_take_event(r);
+	trib_pgrec_free(r);
+	if (ev == NULL)
+		die("record parse", "no event");
+	return ev;
+}
+
 /* Event i, W1-shaped, as the source would hand it over, into slot k. */
 static void
 rules_build(void *arg, int k, int i)
 {
-	trib_event *ev = trib_event_new();
+	trib_event *ev;
 	char		after[256];
 	char		key[32];
 
+	if (parser != NULL)
+	{
+		((rules_arg *) arg)->evs[k] = parsed_event(i);
+		return;
+	}
+	ev = trib_event_new();
 	row_of(i, after, sizeof(after), key, sizeof(key));
 	ev->op = TRIB_OP_CREATE;
 	ev->source = "pg";
@@ -469,6 +527,19 @@ main(int argc, char **argv)
 	char		all[1400] = "";
 
 	only = argc > 2 ? argv[2] : NULL;
+	if (getenv("BENCH_RULES_NOINDEX") != NULL)
+		rl_splice_source_index = false;
+	if (getenv("BENCH_RULES_HAND") == NULL)
+	{
+		char		err[1024];
+		trib_pgrec *rel = NULL;
+
+		parser = trib_pgrec_parser_new("pg", "bench");
+		trib_pgrec_parser_set_image_index(parser, true);	/* as with rules */
+		if (!trib_pgrec_parser_parse(parser, REL_RECORD, strlen(REL_RECORD), &rel, err, sizeof(err)))
+			die("relation record", err);
+		trib_pgrec_free(rel);
+	}
 	id_step = n > 0 && n < 1000000 ? 1000000 / n : 1;
 	snprintf(r[0], sizeof(r[0]), "  - {type: substitute, fields: [name], kind: full_name, %s}\n", k);
 	snprintf(r[1], sizeof(r[1]), "  - {type: hash, fields: [email], context: email, %s}\n", k);
@@ -493,5 +564,6 @@ main(int argc, char **argv)
 		  "key: \"" KEYHEX KEYHEX "\"}\n", n);
 	bench("lua filter", "  - {type: filter, lua: \"after.amount > 100 and op ~= 'd'\"}\n", n);
 	bench_strategies(n);
+	trib_pgrec_parser_free(parser);
 	return 0;
 }

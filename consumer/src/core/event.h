@@ -30,11 +30,27 @@
  * Position.  Every event carries the position that makes it unique and
  * ordered within its source (position.h).
  *
+ * Image index.  Optional, source-neutral: where each top-level member's
+ * name and value lie in `after` and in `key` (trib_image_index below),
+ * filled by a source that found them anyway while building those texts
+ * (the PostgreSQL record parse: pgrecord_build.c), so that the rules'
+ * text path (transform/rules_splice.c) need not scan the images again;
+ * only when the pipeline has rules (TRIB_NEED_IMAGE_INDEX below), since
+ * it costs every event.  NULL for every other source and for events
+ * built by hand.  Each part
+ * records the length and trib_image_hash() of the text it describes, and
+ * a reader uses a part only when both match the event's current text
+ * (trib_image_index_part): a transform that replaces `after` or `key`
+ * need not know of the index (the rules' write-back, rules_common.c,
+ * forgets it anyway), and a stale index is never used.  Not in the spill
+ * files (source/pg/pgprepared.c): an event read back has none, and the
+ * rules index its images themselves.
+ *
  * Relation.  ev->rel is the table's schema as the source last described
  * it (trib_relation, relation.h, included here for every event user).
  *
- * Ownership: an event owns its row images, key, unchanged, the JSON null
- * lists, extra, pos.opaque and topic; trib_event_free() releases them.
+ * Ownership: an event owns its row images, key, their index, unchanged,
+ * the JSON null lists, extra, pos.opaque and topic; trib_event_free() releases them.
  * The five naming strings (source, connector, db, schema, table) are
  * borrowed and const: they are the same for millions of events, so the
  * source that builds an event points them at strings it owns (the
@@ -65,6 +81,46 @@ typedef enum trib_op
 	TRIB_OP_MESSAGE = 'm'
 } trib_op;
 
+/* One top-level member of a row image: its name's bytes (inside the
+ * quotes) text[name, name + name_len), and its value text[value,
+ * value_end), offsets in the image's text. */
+typedef struct trib_image_member
+{
+	uint32_t	name;
+	uint32_t	name_len;
+	uint32_t	value;
+	uint32_t	value_end;
+} trib_image_member;
+
+/* One image's part of an index: members m[first, first + n) of the
+ * index, for the text of `len` bytes whose trib_image_hash() is `hash`;
+ * len UINT32_MAX: no index for this image. */
+typedef struct trib_image_part
+{
+	uint64_t	hash;
+	uint32_t	len;
+	uint32_t	first;
+	uint32_t	n;
+} trib_image_part;
+
+#define TRIB_IMAGE_AFTER 0
+#define TRIB_IMAGE_KEY 1
+
+/*
+ * An index of an event's `after` and `key` (see Image index above), one
+ * allocation (free()).  The source vouches for what a part describes:
+ * the text is a JSON object as lib/jscan.h accepts it (valid UTF-8, no
+ * escapes, no control characters, no comments; whitespace only between
+ * tokens), the members listed are all of its top-level members, in
+ * order, and their names and values are where the part says.
+ */
+typedef struct trib_image_index
+{
+	trib_image_part part[2];	/* TRIB_IMAGE_AFTER, TRIB_IMAGE_KEY */
+	uint32_t	nm;				/* members in m, both parts */
+	trib_image_member m[];
+} trib_image_index;
+
 /* The PostgreSQL source writes held events to spill files field by field
  * (source/pg/pgprepared.c): a new field goes into that format too. */
 typedef struct trib_event
@@ -79,6 +135,8 @@ typedef struct trib_event
 	char	   *before;			/* row image (JSON object text) or NULL */
 	char	   *after;			/* row image (JSON object text) or NULL */
 	char	   *key;			/* primary key: JSON object text, or NULL */
+	trib_image_index *image_index;	/* after's and key's members, or NULL
+									 * (see Image index above) */
 	char	   *unchanged;		/* JSON array of columns not in `after`, or NULL */
 	/* JSON null lists: which nulls of `after` / `before` are the JSON
 	 * literal null of a json/jsonb column rather than SQL NULL (see JSON
@@ -126,6 +184,20 @@ trib_event_origin(const trib_event *ev)
 	return ev->origin != NULL ? ev->origin : &ev->pos;
 }
 
+/* The hash an image index part keeps of its text (n bytes): 64 bits over
+ * eight bytes a step, not cryptographic; it tells a replaced text from
+ * the one the index describes. */
+uint64_t	trib_image_hash(const char *s, size_t n);
+
+/* Part `which` (TRIB_IMAGE_AFTER, TRIB_IMAGE_KEY) of ev's image index when
+ * it describes `text` (n bytes: the event's current after or key), else
+ * NULL: no index, none for that image, or a text that changed since. */
+const trib_image_part *trib_image_index_part(const trib_event *ev, int which,
+											 const char *text, size_t n);
+
+/* Forget part `which` of ev's index (a transform replaced that image). */
+void		trib_image_index_forget(trib_event *ev, int which);
+
 /* ev->flatten: 0 is the Debezium envelope. */
 #define TRIB_FLAT_NONE 0
 #define TRIB_FLAT_ROW 1			/* the value is `after` (deletes: rewritten) */
@@ -135,14 +207,19 @@ trib_event_origin(const trib_event *ev)
  * What a sink's records may need of an event beyond what every event
  * carries, which costs a source work per event: a source computes such a
  * part only when some sink of its pipeline needs it (the union of the
- * sinks' sink.h needs(), handed to the source as trib_source.needs before
- * open).  Flags, or'ed.
+ * sinks' sink.h needs(), and what the pipeline's transform rules read,
+ * handed to the source as trib_source.needs before open).  Flags, or'ed.
  */
 #define TRIB_NEED_INT64_TYPES 0x1u	/* values whose JSON does not tell an
 									 * int64 from an int32 are marked as
 									 * int64 (MongoDB: extra's "int64",
 									 * source/mongodb/mongo_int64.h), for
 									 * Debezium's records */
+#define TRIB_NEED_IMAGE_INDEX 0x2u	/* the image index of after and key
+									 * (trib_image_index above), which the
+									 * transform rules read: asked by the
+									 * pipeline when it has rules, not by a
+									 * sink */
 
 /* A new zeroed event; never NULL (aborts on out-of-memory). */
 trib_event *trib_event_new(void);

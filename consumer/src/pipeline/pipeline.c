@@ -145,7 +145,8 @@ sinks_need(const trib_config *cfg)
 /*
  * Open a source from its member of `sources:` through its registered
  * operations (source.h); connects nothing yet.  It computes what the
- * sinks need of its events (source.h needs) and nothing more.
+ * sinks and the rules need of its events (source.h needs) and nothing
+ * more.
  */
 static bool
 make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
@@ -162,7 +163,8 @@ make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
 	ss->src.name = ss->conf->name;
 	ss->src.pipeline = p->cfg->pipeline;
 	ss->src.erasure = trib_erasure_enabled(p->erasure);
-	ss->src.needs = sinks_need(p->cfg);
+	ss->src.needs = sinks_need(p->cfg) |
+		(p->cfg->nrules > 0 ? TRIB_NEED_IMAGE_INDEX : 0);
 	ss->src.metrics = p->metrics;
 	ss->src.m_lag_bytes = trib_metric_get(p->m.lag_bytes, ss->conf->name);
 	return ops->open(&ss->src, ss->conf, errbuf, errlen);

@@ -67,6 +67,14 @@ rl_img_text(trib_event *ev, int i)
 	return i == IMG_BEFORE ? &ev->before : i == IMG_AFTER ? &ev->after : &ev->key;
 }
 
+/* The part of the event's image index (event.h) that describes image i,
+ * or -1 (the before image has none). */
+static int
+img_index_part(int i)
+{
+	return i == IMG_AFTER ? TRIB_IMAGE_AFTER : i == IMG_KEY ? TRIB_IMAGE_KEY : -1;
+}
+
 /* Image i as the text path holds it when it changed it since the last
  * write-back, else NULL (the event's text is current). */
 static const char *
@@ -113,6 +121,8 @@ rl_img_write_back(rl_evctx *x)
 
 			free(*t);
 			*t = text ? trib_xstrdup(text) : x->img[i] ? trib_jdoc_dump(x->img[i]) : NULL;
+			if (img_index_part(i) >= 0)
+				trib_image_index_forget(x->ev, img_index_part(i));	/* a new text */
 			x->dirty[i] = false;	/* event and tree agree again */
 		}
 }
@@ -170,7 +180,8 @@ text_path(rl_evctx *x, const rl_rule *r)
 	if (x->sp == NULL)
 		x->sp = rl_splice_new();
 	for (int i = 0; i < NIMG; i++)
-		if (*rl_img_text(x->ev, i) != NULL && !rl_splice_index(x->sp, i, *rl_img_text(x->ev, i)))
+		if (*rl_img_text(x->ev, i) != NULL &&
+			!rl_splice_index(x->sp, i, *rl_img_text(x->ev, i), x->ev, img_index_part(i)))
 			return false;
 	for (int p = 0; p < r->npaths; p++)
 		for (int i = 0; i < NIMG; i++)

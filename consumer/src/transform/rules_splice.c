@@ -13,6 +13,14 @@
  * an array on a path sends the rule to the tree path.  Strings and keys
  * are generated up to their first NUL, as the tree (C strings) would.
  *
+ * The source's index.  An event may carry an index of its `after` and
+ * `key` (event.h: the PostgreSQL record parse leaves one).  When its part
+ * for an image still describes the image's text (length and hash), the
+ * index is built from it (from_source): the compact text is written
+ * member by member, scalars recorded from their first byte without a
+ * scan, objects and arrays compacted and walked as above.  Otherwise, or
+ * when a span does not fit, the image is indexed as above.
+ *
  * Names.  Once an image is indexed, its members are hashed by (object,
  * name) into an open-addressing table (names_table), which also marks
  * duplicate keys; a path is then looked up by one probe per segment (a
@@ -339,25 +347,31 @@ TRIB_YTOK_CALLBACKS(sp_callbacks, on_scalar, on_key, on_open, on_close);
 
 /* ---- the fast index (lib/jscan.h) ------------------------------------------ */
 
+/* A new member of object `parent` (-1: the image), zeroed but for it
+ * (stores, not a call to memset per member). */
+static inline int
+new_member(sp_img *im, int parent)
+{
+	if (im->nn == im->ncap)
+	{
+		im->ncap = im->ncap ? 2 * im->ncap : 16;
+		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
+	}
+	im->n[im->nn] = (sp_node) {.parent = parent};
+	return (int) im->nn++;
+}
+
 /* A new member of an object reached through objects: its name is
  * text[cs, ce), without escapes (nor NUL: jscan refuses control
  * characters). */
 static int
 fx_member(sp_img *im, int parent, size_t cs, size_t ce)
 {
-	sp_node    *m;
+	int			mi = new_member(im, parent);
 
-	if (im->nn == im->ncap)
-	{
-		im->ncap = im->ncap ? 2 * im->ncap : 16;
-		im->n = trib_xrealloc(im->n, im->ncap * sizeof(*im->n));
-	}
-	m = &im->n[im->nn];
-	memset(m, 0, sizeof(*m));
-	m->parent = parent;
-	m->name_off = add_name(im, im->text + cs, ce - cs);
-	m->name_len = ce - cs;
-	return (int) im->nn++;
+	im->n[mi].name_off = add_name(im, im->text + cs, ce - cs);
+	im->n[mi].name_len = ce - cs;
+	return mi;
 }
 
 /* A member's value at the position: its kind, range and scalar text, and
@@ -521,15 +535,114 @@ names_table(sp_img *im)
 	}
 }
 
+/* ---- the source's index (event.h) -------------------------------------------- */
+
+/*
+ * Index im from the source's index of `text` (len bytes; part pt of ix,
+ * which trib_image_index_part found to describe it): im->text is written
+ * as compact() would write it, member by member ("name":value, the value
+ * copied, or compacted when it is an object or array), and each member
+ * recorded as fx_value records it, without scanning the scalars: the
+ * source vouches that the text is what jscan accepts (event.h), so
+ * compact() takes it, a scalar is a string exactly when it starts with a
+ * quote, and a string holds no escape.  Objects and arrays in it are
+ * walked by fx_value (their members, for paths into them).  The top-level
+ * names and scalar texts are not copied one by one: `names` starts with
+ * a copy of the whole compact text (its first len + 1 bytes kept for it)
+ * in which the byte after each of them (a closing quote, a comma or the
+ * closing brace) becomes a NUL.  False when a span is out of bounds or a
+ * value does not scan: the full index then.
+ */
+static bool
+from_source(sp_img *im, const char *text, size_t len,
+			const trib_image_index *ix, const trib_image_part *pt)
+{
+	char	   *out = im->text;
+	size_t		n = 0;
+	size_t		top = im->nn;	/* the first top-level member */
+
+	if (len < 2)
+		return false;
+	if (im->names.cap - im->names.len <= len + 1)
+		trib_strbuf_grow(&im->names, len + 1);
+	im->names.len = len + 1;	/* the copy of out, below */
+	out[n++] = '{';
+	for (uint32_t k = 0; k < pt->n; k++)
+	{
+		const trib_image_member *s = &ix->m[pt->first + k];
+		size_t		vlen = s->value_end - s->value;
+		int			mi;
+		sp_node    *m;
+		int			c;
+
+		if (s->name + s->name_len >= s->value || s->value >= s->value_end ||
+			s->value_end > len || n + (k > 0) + s->name_len + vlen + 4 > len)
+			return false;
+		if (k > 0)
+			out[n++] = ',';
+		out[n++] = '"';
+		memcpy(out + n, text + s->name, s->name_len);
+		mi = new_member(im, -1);
+		m = &im->n[mi];
+		m->name_off = n;
+		m->name_len = s->name_len;
+		m->text_off = n + s->name_len;	/* a NUL: true, false, null */
+		n += s->name_len;
+		out[n++] = '"';
+		out[n++] = ':';
+		m->start = n;
+		c = (unsigned char) text[s->value];
+		if (c == '{' || c == '[')
+		{
+			trib_jscan	sc = {(const unsigned char *) out, 0, n};
+			size_t		cl;
+
+			if (!compact(text + s->value, vlen, out + n, &cl))
+				return false;
+			sc.len = n + cl;
+			if (!fx_value(&sc, im, mi, 1) || sc.i != sc.len)
+				return false;
+			n += cl;
+			continue;
+		}
+		memcpy(out + n, text + s->value, vlen);
+		m->end = n + vlen;
+		m->kind = c == '"' ? yajl_t_string : c == 't' ? yajl_t_true
+			: c == 'f' ? yajl_t_false : c == 'n' ? yajl_t_null : yajl_t_number;
+		if (c == '"')
+			m->text_off = n + 1;
+		else if (m->kind == yajl_t_number)
+			m->text_off = n;
+		n += vlen;
+	}
+	out[n++] = '}';
+	out[n] = '\0';
+	im->len = n;
+	memcpy(im->names.data, out, n + 1);
+	for (size_t k = top; k < im->nn; k++)
+	{
+		const sp_node *m = &im->n[k];
+
+		if (m->parent != -1)
+			continue;
+		im->names.data[m->name_off + m->name_len] = '\0';
+		if (m->kind == yajl_t_string)
+			im->names.data[m->end - 1] = '\0';
+		else if (m->kind == yajl_t_number)
+			im->names.data[m->end] = '\0';
+	}
+	return true;
+}
+
 /* Index `text` into im, as compact() writes it (im->text); usable when
  * compact() could, yajl_tree_parse would accept it (same options: comments
  * allowed) and it is an object.  The fast index (jscan) first; yajl's
  * callback parse for what it does not take. */
 static void
-img_build(rl_splice *sp, sp_img *im, const char *text)
+img_build(rl_splice *sp, sp_img *im, const char *text, size_t len,
+		  const trib_image_index *ix, const trib_image_part *pt)
 {
 	sp_build	b;
-	size_t		len = strlen(text);
 	bool		ok;
 
 	im->built = true;
@@ -541,6 +654,18 @@ img_build(rl_splice *sp, sp_img *im, const char *text)
 	{
 		im->cap = len + 64;
 		im->text = trib_xrealloc(im->text, im->cap);
+	}
+	if (pt != NULL && rl_splice_source_index)
+	{
+		if (from_source(im, text, len, ix, pt))
+		{
+			rl_splice_source_hits++;
+			im->usable = true;
+			names_table(im);
+			return;
+		}
+		im->nn = 0;
+		im->names.len = 0;
 	}
 	if (!compact(text, len, im->text, &im->len))
 		return;
@@ -640,7 +765,11 @@ node_of(sp_img *im, sp_node *m)
 	}
 }
 
-/* Replace [m->start, m->end) of the text by s[0..n); move the ranges. */
+/* Replace [m->start, m->end) of the text by s[0..n); move the ranges.
+ * Members are indexed in the order of the text (each object's members
+ * after the member whose value it is), and a member spliced is a scalar
+ * (rl_splice_find answers no other): the members after it lie after it,
+ * and of those before it only the objects containing it end after it. */
 static void
 splice(sp_img *im, size_t mi, const char *s, size_t n)
 {
@@ -648,6 +777,7 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 	size_t		start = m->start;
 	size_t		end = m->end;
 	size_t		newlen = im->len - (end - start) + n;
+	size_t		d = n - (end - start);	/* modulo 2^N: a shrink adds back */
 
 	if (newlen + 1 > im->cap)
 	{
@@ -658,15 +788,13 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 	memcpy(im->text + start, s, n);
 	im->len = newlen;
 	im->spliced = true;
-	for (size_t k = 0; k < im->nn; k++)
+	for (size_t k = mi + 1; k < im->nn; k++)
 	{
-		sp_node    *o = &im->n[k];
-
-		if (o->start >= end)
-			o->start = o->start + n - (end - start);
-		if (o->end >= end && k != mi)
-			o->end = o->end + n - (end - start);
+		im->n[k].start += d;
+		im->n[k].end += d;
 	}
+	for (int p = m->parent; p >= 0; p = im->n[p].parent)
+		im->n[p].end += d;
 	m->end = start + n;
 }
 
@@ -674,6 +802,8 @@ splice(sp_img *im, size_t mi, const char *s, size_t n)
 
 bool		rl_splice_enabled = true;
 bool		rl_splice_fast_index = true;
+bool		rl_splice_source_index = true;
+unsigned long rl_splice_source_hits;
 
 rl_splice *
 rl_splice_new(void)
@@ -688,10 +818,16 @@ rl_splice_new(void)
 }
 
 bool
-rl_splice_index(rl_splice *sp, int i, const char *text)
+rl_splice_index(rl_splice *sp, int i, const char *text, const trib_event *ev, int which)
 {
 	if (!sp->img[i].built)
-		img_build(sp, &sp->img[i], text);
+	{
+		size_t		len = strlen(text);
+		const trib_image_part *pt = which >= 0 && ev != NULL
+			? trib_image_index_part(ev, which, text, len) : NULL;
+
+		img_build(sp, &sp->img[i], text, len, ev != NULL ? ev->image_index : NULL, pt);
+	}
 	return sp->img[i].usable;
 }
 

@@ -2,7 +2,8 @@
  * rules_splice.h: value rules on the row text, without a tree (the fast
  * path of rl_apply_values in rules_common.c), owned by rules_splice.c.
  * Private to transform/.  It knows nothing of the rule engine (no
- * rules_common.h): it gets texts, paths and the value op's callback.
+ * rules_common.h): it gets texts, paths and the value op's callback, and the
+ * event only for the image index a source may have left on it (event.h).
  *
  * The tree path parses an image into a yajl tree, lets the value op
  * replace nodes, and dumps the whole tree back (trib_jdoc_dump).  Here an
@@ -29,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
 #include "jpath.h"
 #include "jvalue.h"
 
@@ -56,9 +58,21 @@ extern bool rl_splice_fast_index;
 /* A new, empty set of indexes (one per image). */
 rl_splice  *rl_splice_new(void);
 
-/* Index image i's text unless done since the last reset; true when the
- * text path can work on it. */
-bool		rl_splice_index(rl_splice *sp, int i, const char *text);
+/* Tests and benchmarks only: false ignores the events' image index
+ * (event.h) and scans every image, to compare the two. */
+extern bool rl_splice_source_index;
+
+/* Tests only: how many images were indexed from an event's image index
+ * (the rest were scanned). */
+extern unsigned long rl_splice_source_hits;
+
+/* Index image i's text (the event's image: its after or key) unless done
+ * since the last reset; true when the text path can work on it.  When ev
+ * (may be NULL) carries an image index whose part `which`
+ * (TRIB_IMAGE_AFTER, TRIB_IMAGE_KEY; -1: none) still describes text,
+ * the index is built from it instead of a scan of the text. */
+bool		rl_splice_index(rl_splice *sp, int i, const char *text,
+							const trib_event *ev, int which);
 
 /* A path prepared once (per rule): whether it is plain (no globs), and
  * its segments' lengths and name hashes, so a lookup scans and hashes

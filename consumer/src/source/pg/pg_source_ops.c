@@ -157,6 +157,7 @@ make_client(const trib_source *src, const trib_pg_source_conf *c,
 	sc.include_tables = inc;
 	sc.exclude_tables = exc;
 	sc.catalog_tables = src->erasure ? TRIB_ERASURE_TABLES : NULL;
+	sc.index_images = (src->needs & TRIB_NEED_IMAGE_INDEX) != 0;
 	opts = trib_xcalloc(2 * c->plugin_options.count + 1, sizeof(char *));
 	for (i = 0; i < c->plugin_options.count; i++)
 	{

@@ -266,6 +266,13 @@ trib_pgrec_parser_set_fast(trib_pgrec_parser *p, bool on)
 	p->fast = on;
 }
 
+/* Whether change events carry the image index (pgrecord.h). */
+void
+trib_pgrec_parser_set_image_index(trib_pgrec_parser *p, bool on)
+{
+	p->index_images = on;
+}
+
 /* Free the parser and its relation cache. */
 void
 trib_pgrec_parser_free(trib_pgrec_parser *p)

@@ -136,6 +136,15 @@ bool		trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len
  */
 void		trib_pgrec_parser_set_fast(trib_pgrec_parser *p, bool on);
 
+/*
+ * Whether change events carry the index of their images (event.h's image
+ * index; off by default).  Building it costs every parsed change (about
+ * 900 instructions of a W1 row) and only the transform rules read it, so
+ * the source asks for it only when its pipeline has rules
+ * (TRIB_NEED_IMAGE_INDEX).
+ */
+void		trib_pgrec_parser_set_image_index(trib_pgrec_parser *p, bool on);
+
 /* The metadata of schema.table, or NULL when no relation record came. */
 const trib_pgrel *trib_pgrec_parser_relation(const trib_pgrec_parser *p,
 										 const char *schema, const char *table);

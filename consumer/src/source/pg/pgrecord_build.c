@@ -5,7 +5,10 @@
  * last xid, ts and commit_lsn parsed, since every record of a transaction
  * repeats them),
  * the event of a change with its key built from the raw members of its
- * image (pgr_build_event), and a relation record's entry in the relation
+ * image and, after the fast scan, the index of its after and key (where
+ * each member's name and value lie, from the members the scan found:
+ * event.h's image index, which the rules read instead of scanning the
+ * images again) (pgr_build_event), and a relation record's entry in the relation
  * cache (pgr_build_relation).  Values are copied out byte for byte, never
  * re-formatted.  Each builder frees what it allocated on failure and says
  * why in errbuf.
@@ -252,35 +255,31 @@ find_member(const memberlist *ml, const char *name)
 	return NULL;
 }
 
-/* {"k1":v1,...} from the raw members of an image, or NULL if one is missing. */
+/* The members of image ml that make rel's key, in the key's order, into
+ * ms (rel->nkey entries); false when one is missing. */
+static bool
+key_members(const trib_pgrel *rel, const memberlist *ml, const member **ms)
+{
+	for (size_t i = 0; i < rel->nkey; i++)
+		if ((ms[i] = find_member(ml, rel->key[i])) == NULL)
+			return false;
+	return true;
+}
+
+/* {"k1":v1,...} from the raw members ms[0..n) of an image. */
 static char *
-build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
+build_key(const pstate *st, const member *const *ms, size_t n)
 {
 	size_t		i,
 				len = 2;
 	char	   *out,
 			   *p;
-	const member *small[16];
-	const member **ms = small;
 
-	if (!rel || rel->nkey == 0 || ml->n == 0)
-		return NULL;
-	if (rel->nkey > sizeof(small) / sizeof(small[0]))
-		ms = trib_xmalloc(rel->nkey * sizeof(*ms));
-	for (i = 0; i < rel->nkey; i++)
-	{
-		ms[i] = find_member(ml, rel->key[i]);
-		if (!ms[i])
-		{
-			if (ms != small)
-				free(ms);
-			return NULL;
-		}
+	for (i = 0; i < n; i++)
 		len += ms[i]->vend - ms[i]->kstart + 1;
-	}
 	p = out = trib_xmalloc(len + 1);
 	*p++ = '{';
-	for (i = 0; i < rel->nkey; i++)
+	for (i = 0; i < n; i++)
 	{
 		if (i > 0)
 			*p++ = ',';
@@ -289,9 +288,117 @@ build_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml)
 	}
 	*p++ = '}';
 	*p = '\0';
-	if (ms != small)
-		free(ms);
 	return out;
+}
+
+/* The key of a change from its image ml: its members into ms (room for
+ * rel->nkey), *nms set; NULL when rel has no key or ml lacks a member. */
+static char *
+event_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml,
+		  const member **ms, size_t *nms)
+{
+	*nms = 0;
+	if (!rel || rel->nkey == 0 || ml->n == 0 || !key_members(rel, ml, ms))
+		return NULL;
+	*nms = rel->nkey;
+	return build_key(st, ms, rel->nkey);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the image index (event.h) */
+
+/* Member m into ix->m[ix->nm++], its raw "name":value (record bytes
+ * [kstart, vend)) at offset `at` of the image's text: its name's bytes
+ * follow the opening quote, its value the colon and any whitespace (a
+ * byte up to ' ': the fast scan took no other below it).  False when its
+ * name is not the raw bytes in the record (a decoded copy: escapes). */
+static inline bool
+index_member(const pstate *st, trib_image_index *ix, const member *m, size_t at)
+{
+	trib_image_member *im = &ix->m[ix->nm++];
+	const char *t = st->text;
+	size_t		k = m->kstart + m->nlen + 2;	/* past the closing quote */
+
+	if (m->name != t + m->kstart + 1)
+		return false;
+	while (k < m->vend && t[k] != ':')
+		k++;
+	for (k++; k < m->vend && (unsigned char) t[k] <= ' '; k++)
+		;
+	if (k >= m->vend)
+		return false;
+	im->name = (uint32_t) (at + 1);
+	im->name_len = (uint32_t) m->nlen;
+	im->value = (uint32_t) (at + k - m->kstart);
+	im->value_end = (uint32_t) (at + m->vend - m->kstart);
+	return true;
+}
+
+/* Close part `which` of ix: the members since `first`, for text (len
+ * bytes). */
+static void
+index_part(trib_image_index *ix, int which, uint32_t first, const char *text,
+		   size_t len)
+{
+	trib_image_part *pt = &ix->part[which];
+
+	pt->first = first;
+	pt->n = ix->nm - first;
+	pt->len = (uint32_t) len;
+	pt->hash = trib_image_hash(text, len);
+}
+
+/*
+ * The image index of a change whose `after` is image `new` and whose key
+ * was built from members kms[0..nk), or NULL.  Only after the fast scan
+ * (pgrecord_fast.c; no yajl handle): it took only text that lib/jscan.h
+ * accepts (no escapes, no control bytes, valid UTF-8), which is what the
+ * index vouches for (event.h), and its member names are the record's
+ * bytes.  Offsets are kept in 32 bits: larger images get none.
+ */
+static trib_image_index *
+image_index(const pstate *st, const trib_event *ev, const member *const *kms,
+			size_t nk)
+{
+	const memberlist *ml = &st->img[1];
+	size_t		na = ev->after ? ml->n : 0;
+	size_t		klen = ev->key ? strlen(ev->key) : 0;
+	size_t		alen = ev->after ? st->f[F_NEW].end - st->f[F_NEW].start : 0;
+	trib_image_index *ix;
+	bool		ok = true;
+
+	if (st->h != NULL || (ev->after == NULL && ev->key == NULL) ||
+		alen >= UINT32_MAX || klen >= UINT32_MAX)
+		return NULL;
+	ix = trib_xmalloc(sizeof(*ix) + (na + nk) * sizeof(trib_image_member));
+	ix->nm = 0;
+	ix->part[0].len = ix->part[1].len = UINT32_MAX;
+	if (ev->after != NULL)
+	{
+		for (size_t i = 0; ok && i < na; i++)
+			ok = index_member(st, ix, &ml->m[i], ml->m[i].kstart - st->f[F_NEW].start);
+		if (ok)
+			index_part(ix, TRIB_IMAGE_AFTER, 0, ev->after, alen);
+	}
+	if (ok && ev->key != NULL)
+	{
+		size_t		at = 1;
+		uint32_t	first = ix->nm;
+
+		for (size_t i = 0; ok && i < nk; i++)
+		{
+			ok = index_member(st, ix, kms[i], at);
+			at += kms[i]->vend - kms[i]->kstart + 1;
+		}
+		if (ok)
+			index_part(ix, TRIB_IMAGE_KEY, first, ev->key, klen);
+	}
+	if (!ok)
+	{
+		free(ix);
+		return NULL;
+	}
+	return ix;
 }
 
 /* The interned copy of a schema (which 0) or table (1) name of n bytes:
@@ -375,6 +482,9 @@ pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 		rec->kind == TRIB_PGREC_DELETE)
 	{
 		const trib_pgrel *rel;
+		const member *small[16];
+		const member **kms = small;
+		size_t		nk = 0;
 
 		if (!field_text(st, F_SCHEMA, &schema, errbuf, errlen) ||
 			!field_text(st, F_TABLE, &table, errbuf, errlen))
@@ -393,14 +503,16 @@ pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 			ev->before_json_nulls = raw_copy(st, F_OLD_JSON_NULLS);
 		rel = event_relation(p, ev->schema, ev->table);
 		ev->rel = rel ? rel->view : NULL;
+		if (rel && rel->nkey > sizeof(small) / sizeof(small[0]))
+			kms = trib_xmalloc(rel->nkey * sizeof(*kms));
 		if (rec->kind == TRIB_PGREC_DELETE)
-			ev->key = build_key(st, rel, &st->img[0]);
-		else
-		{
-			ev->key = build_key(st, rel, &st->img[1]);
-			if (!ev->key)
-				ev->key = build_key(st, rel, &st->img[0]);
-		}
+			ev->key = event_key(st, rel, &st->img[0], kms, &nk);
+		else if ((ev->key = event_key(st, rel, &st->img[1], kms, &nk)) == NULL)
+			ev->key = event_key(st, rel, &st->img[0], kms, &nk);
+		if (p->index_images)
+			ev->image_index = image_index(st, ev, kms, nk);
+		if (kms != small)
+			free(kms);
 		return true;
 	}
 	if (rec->kind == TRIB_PGREC_TRUNCATE)

@@ -123,6 +123,8 @@ struct trib_pgrec_parser
 	int			nspare;
 	struct pstate *st;			/* the parse state, zeroed between parses */
 	bool		fast;			/* try pgrecord_fast.c first (default) */
+	bool		index_images;	/* leave the image index on change events
+								 * (event.h; off by default) */
 	/* the order of the last records' top-level fields, for the fast
 	 * scan's guess of the next key (pstate.follow) */
 	unsigned char follow[NFIELDS + 1];

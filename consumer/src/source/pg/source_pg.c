@@ -293,6 +293,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	src->parser = trib_pgrec_parser_new(src->source_name, src->dbname);
+	trib_pgrec_parser_set_image_index(src->parser, conf->index_images);
 	src->asm_ = trib_pgasm_new();
 	return src;
 }

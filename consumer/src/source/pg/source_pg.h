@@ -78,6 +78,8 @@ typedef struct trib_source_pg_conf
 	 * NULL: the whole catalog stays out of the stream. */
 	const char *catalog_tables;
 	bool		skip_empty_xacts;
+	bool		index_images;	/* change events carry their image index
+								 * (event.h; the pipeline's rules read it) */
 	const char *const *plugin_options;	/* other options: name, value, ...,
 										 * NULL; a NULL value is a bare option */
 	int			status_interval_ms; /* default 10000 */
