@@ -32,8 +32,8 @@
 #   clusters       pg_dsn, tcp_dsn, start_server, cleanup_servers, on
 #   configuration  source_yaml, write_pipeline
 #   the daemon     start_consumer, stop_consumer, kill_consumer,
-#                  kill_while_writing, ckpt_kill, ckpt_start,
-#                  kill_while_writing_ckpt, http_port
+#                  kill_while_writing, kill_loop_note, kill_loop_exits,
+#                  ckpt_kill, ckpt_start, kill_while_writing_ckpt, http_port
 #   the sink driver apply, stat_of, q, table_digest
 #   slots          witness_ids, ids_of, slot_caught_up, slot_confirmed,
 #                  wait_slot_active, wait_lines, wait_log
@@ -456,25 +456,30 @@ wait_copying() {
     return 1
 }
 
-# kill_consumer: kill -9 the consumer (if it still runs) and reap it.
+# kill_consumer: kill -9 the consumer (if it still runs) and reap it;
+# KILL_RC is its exit status: 137 when the kill ended it, another when it
+# had ended by itself before the kill came (an error exit, a crash).
 kill_consumer() {
+    KILL_RC=0
     kill -9 "$RUN_PID" 2>/dev/null || true
-    wait "$RUN_PID" 2>/dev/null || true
+    wait "$RUN_PID" 2>/dev/null || KILL_RC=$?
     drop_mongoc_shm "$RUN_PID"
     RUN_PID=
 }
 
 # kill_while_writing [CONFIG [LOG]]: while $WRITER_PID runs, kill -9 the
 # consumer at random points (0.2 to 1 s apart) and start it again with
-# start_consumer CONFIG LOG; sets KILLS, and writes the number of restarts
-# so far into $WORK/restarts (what mongo_lib.sh writer_gate waits for).
+# start_consumer CONFIG LOG; sets KILLS (the kills that ended a running
+# daemon), and writes the number of restarts so far into $WORK/restarts
+# (what mongo_lib.sh writer_gate waits for).  Ends with the check of
+# kill_loop_exits.
 kill_while_writing() {
     local starts=0
-    KILLS=0
+    KILLS=0 SELF_EXITS=0
     while kill -0 "$WRITER_PID" 2>/dev/null; do
         sleep "0.$(( RANDOM % 9 + 2 ))"
-        kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
-        wait "$RUN_PID" 2>/dev/null || true
+        kill_consumer
+        kill_loop_note
         start_consumer "$@"
         # the restarts so far, for a writer that paces itself by them
         # (mongo_lib.sh writer_gate)
@@ -483,6 +488,24 @@ kill_while_writing() {
     done
     wait "$WRITER_PID" || true
     WRITER_PID=
+    kill_loop_exits
+}
+
+# kill_loop_note: after kill_consumer in a kill loop, count the kill
+# (KILLS) or, when the daemon had ended by itself before it (KILL_RC is
+# not 137), count that (SELF_EXITS) and name its status.  The restart that
+# follows would otherwise hide an error exit or a crash under load.
+# kill_loop_exits: the check that no daemon ended by itself.
+kill_loop_note() {
+    if [ "$KILL_RC" = 137 ]; then
+        KILLS=$((KILLS + 1))
+    else
+        SELF_EXITS=$((SELF_EXITS + 1))
+        echo "# the daemon had exited by itself (status $KILL_RC) before kill $((KILLS + 1))"
+    fi
+}
+kill_loop_exits() {
+    expect_eq "no daemon exited by itself between the kills" 0 "$SELF_EXITS"
 }
 
 # ckpt_kill NAME: kill_consumer, then (the daemon dead) save the newest
@@ -504,19 +527,20 @@ ckpt_start() {
 }
 
 # kill_while_writing_ckpt NAME [CONFIG [LOG]]: kill_while_writing with
-# ckpt_kill and ckpt_start; sets KILLS.
+# ckpt_kill and ckpt_start; sets KILLS; the same check at the end.
 kill_while_writing_ckpt() {
     local name=$1
     shift
-    KILLS=0
+    KILLS=0 SELF_EXITS=0
     while kill -0 "$WRITER_PID" 2>/dev/null; do
         sleep "0.$(( RANDOM % 9 + 2 ))"
-        kill -0 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
         ckpt_kill "$name"
+        kill_loop_note
         ckpt_start "$name" "$@"
     done
     wait "$WRITER_PID" || true
     WRITER_PID=
+    kill_loop_exits
 }
 
 # http_port [LOG]: the port of the HTTP endpoint (/health, /metrics,
