@@ -106,8 +106,37 @@ modifier(const char *p, int32_t *a, int32_t *b, bool *has)
 }
 
 /*
- * The members of "enum('a','it''s')" with "" first, as one malloc'd block:
- * the pointer array, then the strings.  NULL when malformed.
+ * One character of a member in COLUMN_TYPE at *q, which the server writes
+ * with append_unescaped: a quote doubled, and a backslash, newline, CR or
+ * NUL after a backslash (\\ \n \r \0; \' is read as a quote too).  The
+ * character, *q past it; -1 at the member's closing quote or the text's
+ * end.  The daemon's MySQL source reads the same escapes (its
+ * trib_sql_members, consumer/src/lib/sqlmembers.c); libtribsr includes no
+ * daemon code, so this small reader is its one copy.
+ */
+static int
+member_char(const char **q)
+{
+	const char *p = *q;
+
+	if (*p == '\0' || (*p == '\'' && p[1] != '\''))
+		return -1;
+	if (*p == '\'' || (*p == '\\' && p[1] != '\0'))
+	{
+		p++;
+		*q = p + 1;
+		if (p[-1] == '\'')
+			return '\'';
+		return *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p == '0' ? '\0' : (unsigned char) *p;
+	}
+	*q = p + 1;
+	return (unsigned char) *p;
+}
+
+/*
+ * The members of "enum('a','it''s','e\\f')" with "" first, as one malloc'd
+ * block: the pointer array, then the strings.  NULL when malformed.  A
+ * member is a C string, so an escaped NUL ends it.
  */
 static const char **
 enum_labels(const char *decl, size_t *n)
@@ -123,9 +152,8 @@ enum_labels(const char *decl, size_t *n)
 	/* first pass: count the members and their bytes */
 	for (const char *q = p + 1; *q == '\'';)
 	{
-		for (q++; *q && !(*q == '\'' && q[1] != '\''); q++, bytes++)
-			if (*q == '\'')
-				q++;
+		for (q++; member_char(&q) >= 0;)
+			bytes++;
 		if (*q != '\'')
 			return NULL;
 		q++;
@@ -145,13 +173,11 @@ enum_labels(const char *decl, size_t *n)
 	*n = 1;
 	for (const char *q = p + 1; *q == '\'';)
 	{
+		int			c;
+
 		labels[(*n)++] = w;
-		for (q++; !(*q == '\'' && q[1] != '\''); q++)
-		{
-			if (*q == '\'')
-				q++;
-			*w++ = *q;
-		}
+		for (q++; (c = member_char(&q)) >= 0;)
+			*w++ = (char) c;
 		*w++ = '\0';
 		q++;
 		if (*q == ',')

@@ -119,6 +119,17 @@ an_enum_lists_its_members_and_the_empty_invalid_value(void **state)
 	assert_string_equal(t.labels[4], "\xc3\xbc");
 	trib_sr_type_release(&t);
 	assert_null(t.labels);
+	/* COLUMN_TYPE's backslash escapes (\\ \n \r) and a quote both ways */
+	assert_true(trib_sr_mysql_type("enum", "enum('e\\\\f','a\\nb','c\\rd','\\'''','x\\\\')",
+								   &t, &zn, err, sizeof(err)));
+	assert_int_equal(t.kind, TRIB_SR_K_ENUM);
+	assert_int_equal(t.nlabels, 6);
+	assert_string_equal(t.labels[1], "e\\f");
+	assert_string_equal(t.labels[2], "a\nb");
+	assert_string_equal(t.labels[3], "c\rd");
+	assert_string_equal(t.labels[4], "''");
+	assert_string_equal(t.labels[5], "x\\");
+	trib_sr_type_release(&t);
 	/* members unknown (a bare DATA_TYPE): any string */
 	assert_true(trib_sr_mysql_type("enum", NULL, &t, &zn, err, sizeof(err)));
 	assert_int_equal(t.kind, TRIB_SR_K_STRING);

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "sqlmembers.h"
 #include "xalloc.h"
 
 /* A type's name and the kind and Connect type of its values. */
@@ -249,28 +250,25 @@ trib_dbz_my_epoch(const trib_dbz_coltype *t, trib_strbuf *out)
 }
 
 /* The members of "enum('a','it''s')" joined with ',' (Debezium's
- * `allowed` parameter), as a JSON string. */
+ * `allowed` parameter), as a JSON string; decl is COLUMN_TYPE, with its
+ * escapes (lib/sqlmembers.h).  Empty when decl lists none. */
 static void
 put_allowed(trib_strbuf *o, const char *decl)
 {
-	const char *p = decl ? strchr(decl, '(') : NULL;
 	trib_strbuf list = {0};
+	char	  **v = NULL;
+	int			n = 0;
 
 	trib_strbuf_add(&list, "", 0);
-	for (p = p ? p + 1 : NULL; p && *p == '\'';)
-	{
-		if (list.len > 0)
-			trib_strbuf_addc(&list, ',');
-		for (p++; *p && !(*p == '\'' && p[1] != '\''); p++)
+	if (decl && trib_sql_members(decl, &v, &n))
+		for (int i = 0; i < n; i++)
 		{
-			if (*p == '\'')
-				p++;
-			trib_strbuf_addc(&list, *p);
+			if (i > 0)
+				trib_strbuf_addc(&list, ',');
+			trib_strbuf_adds(&list, v[i]);
+			free(v[i]);
 		}
-		p = *p ? p + 1 : p;
-		if (*p == ',')
-			p++;
-	}
+	free(v);
 	trib_strbuf_adds(o, ",\"parameters\":{\"allowed\":");
 	trib_dbz_quote(o, list.data);
 	trib_strbuf_addc(o, '}');

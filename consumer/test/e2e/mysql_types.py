@@ -91,8 +91,8 @@ COLUMNS = [
     ("tbl", "TINYBLOB", "binary", "HEX({c})"),
     ("bl", "BLOB", "binary", "HEX({c})"),
     ("lbl", "LONGBLOB", "binary", "HEX({c})"),
-    ("e", "ENUM('a','b','it''s','\u00fc')", "text", "HEX(CONVERT(CAST({c} AS CHAR) USING utf8mb4))"),
-    ("s", "SET('x','y','z')", "text", "HEX(CONVERT(CAST({c} AS CHAR) USING utf8mb4))"),
+    ("e", "ENUM('a','b','it''s','\u00fc','e\\\\f')", "text", "HEX(CONVERT(CAST({c} AS CHAR) USING utf8mb4))"),
+    ("s", "SET('x','y','z','q''\\\\')", "text", "HEX(CONVERT(CAST({c} AS CHAR) USING utf8mb4))"),
     ("b1", "BIT(1)", "bit1", "BIN({c})"),
     ("b10", "BIT(10)", "bit10", "BIN({c})"),
     ("b64", "BIT(64)", "bit64", "BIN({c})"),
@@ -183,7 +183,9 @@ UPDATES = [
     "UPDATE t SET ti = -5, vcs = 'changed', dec1 = -0.5, j = '{\"u\": 1}', "
     "ts = '2030-03-03 03:03:03', b10 = b'0101010101', e = 'a', s = 'y,z' WHERE id = 1",
     "UPDATE t SET id = 50, txt = 'moved' WHERE id = 3",
-    "UPDATE t SET ltxt = REPEAT('L', 70000), f = 1e-45, d = -2.5e-308 WHERE id = 5",
+    # e\f and q'\: members COLUMN_TYPE writes with a backslash escape
+    "UPDATE t SET ltxt = REPEAT('L', 70000), f = 1e-45, d = -2.5e-308, e = 'e\\\\f', "
+    "s = 'z,q''\\\\' WHERE id = 5",
 ]
 
 DELETES = ["DELETE FROM t WHERE id IN (2, 4)"]

@@ -110,6 +110,9 @@ static const row rows[] = {
 	{"basic ENUM", "enum", "enum('a','b c','it''s')", DEF, "\"b c\"", "\"b c\"",
 		N("string", "io.debezium.data.Enum")
 	",\"parameters\":{\"allowed\":\"a,b c,it's\"}"},
+	{"basic ENUM with COLUMN_TYPE's escapes", "enum", "enum('e\\\\f','a\\nb','\\'''')", DEF,
+		"\"e\\\\f\"", "\"e\\\\f\"", N("string", "io.debezium.data.Enum")
+	",\"parameters\":{\"allowed\":\"e\\\\f,a\\nb,''\"}"},
 	{"basic SET", "set", "set('x','y')", DEF, "\"x,y\"", "\"x,y\"",
 	N("string", "io.debezium.data.EnumSet") ",\"parameters\":{\"allowed\":\"x,y\"}"},
 	{"basic YEAR", "year", "year(4)", DEF, "2024", "2024", N("int32", "io.debezium.time.Year")},

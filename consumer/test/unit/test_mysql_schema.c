@@ -28,6 +28,7 @@
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
+#include "sqlmembers.h"
 #include "mysql_lookup.h"
 #include "mysql_schema.h"
 #include "strbuf.h"
@@ -339,7 +340,7 @@ test_enum_members_from_column_type(void **state)
 	int			n;
 
 	(void) state;
-	assert_true(trib_my_parse_members("enum('a','it''s','x,y','')", &v, &n));
+	assert_true(trib_sql_members("enum('a','it''s','x,y','')", &v, &n));
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0], "a");
 	assert_string_equal(v[1], "it's");
@@ -349,7 +350,7 @@ test_enum_members_from_column_type(void **state)
 		free(v[i]);
 	free(v);
 	/* COLUMN_TYPE's backslash escapes: e\f, a newline, a CR, a quote */
-	assert_true(trib_my_parse_members("set('e\\\\f','a\\nb','c\\rd','\\'','x\\\\')", &v, &n));
+	assert_true(trib_sql_members("set('e\\\\f','a\\nb','c\\rd','\\'','x\\\\')", &v, &n));
 	assert_int_equal(n, 5);
 	assert_string_equal(v[0], "e\\f");
 	assert_string_equal(v[1], "a\nb");
@@ -359,8 +360,8 @@ test_enum_members_from_column_type(void **state)
 	for (int i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-	assert_false(trib_my_parse_members("enum('a'", &v, &n));
-	assert_false(trib_my_parse_members("int(11)", &v, &n));
+	assert_false(trib_sql_members("enum('a'", &v, &n));
+	assert_false(trib_sql_members("int(11)", &v, &n));
 }
 
 /* Convert s in collation coll; the UTF-8 text or the error. */

@@ -306,7 +306,9 @@ int_type(trib_my_ddl_cur *c, const coldef *d, trib_strbuf *b)
 	return true;
 }
 
-/* ENUM/SET members into col and "enum('a','b''c')" into b. */
+/* ENUM/SET members into col and "enum('a','b''c')" into b, escaped as the
+ * server's COLUMN_TYPE is (a quote doubled, \\ \n \r after a backslash:
+ * lib/sqlmembers.h reads it back). */
 static bool
 enum_type(trib_my_ddl_cur *c, const coldef *d, trib_my_colinfo *col, trib_strbuf *b)
 {
@@ -321,7 +323,9 @@ enum_type(trib_my_ddl_cur *c, const coldef *d, trib_my_colinfo *col, trib_strbuf
 		{
 			if (*s == '\'')
 				trib_strbuf_addc(b, '\'');
-			trib_strbuf_addc(b, *s);
+			else if (*s == '\\' || *s == '\n' || *s == '\r')
+				trib_strbuf_addc(b, '\\');
+			trib_strbuf_addc(b, *s == '\n' ? 'n' : *s == '\r' ? 'r' : *s);
 		}
 		trib_strbuf_addc(b, '\'');
 		col->values[i] = trib_xstrdup(d->args[i]);

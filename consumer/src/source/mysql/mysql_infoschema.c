@@ -10,6 +10,7 @@
 
 #include "mysql_charset.h"
 #include "mysql_int.h"
+#include "sqlmembers.h"
 #include "strbuf.h"
 
 struct trib_my_infoschema
@@ -111,63 +112,6 @@ conn(trib_my_infoschema *is, unsigned *errnum, char *errbuf, size_t errlen)
 	return is->m;
 }
 
-bool
-trib_my_parse_members(const char *t, char ***values, int *nvalues)
-{
-	const char *p = strchr(t, '(');
-	trib_strbuf cur = {0};
-	char	  **v = NULL;
-	int			n = 0;
-
-	*values = NULL;
-	*nvalues = 0;
-	if (p == NULL)
-		return false;
-	p++;
-	while (*p == '\'')
-	{
-		p++;
-		for (;; p++)
-		{
-			if (*p == '\0')
-				goto bad;
-			if (*p == '\'' && p[1] == '\'')
-			{
-				trib_strbuf_addc(&cur, '\'');
-				p++;
-				continue;
-			}
-			if (*p == '\\' && p[1] != '\0')
-			{
-				/* the server's escapes (append_unescaped): \\ \n \r \0 */
-				p++;
-				trib_strbuf_addc(&cur, *p == 'n' ? '\n' : *p == 'r' ? '\r' :
-								 *p == '0' ? '\0' : *p);
-				continue;
-			}
-			if (*p == '\'')
-				break;
-			trib_strbuf_addc(&cur, *p);
-		}
-		p++;
-		v = trib_xrealloc(v, sizeof(char *) * (size_t) (n + 1));
-		v[n++] = trib_strbuf_finish(&cur);
-		if (*p == ',')
-			p++;
-	}
-	if (*p != ')')
-		goto bad;
-	*values = v;
-	*nvalues = n;
-	return true;
-bad:
-	trib_strbuf_free(&cur);
-	for (int i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return false;
-}
-
 /* String types without a collation hold bytes (information_schema shows
  * their COLLATION_NAME as NULL). */
 static bool
@@ -209,7 +153,7 @@ read_column(const trib_my_rows *r, int row, trib_my_colinfo *c)
 	 * alias holds JSON, not text */
 	c->column_type = trib_xstrdup(c->is_json ? "json" : type ? type : c->data_type);
 	if (type && (strcmp(c->data_type, "enum") == 0 || strcmp(c->data_type, "set") == 0))
-		trib_my_parse_members(type, &c->values, &c->nvalues);
+		trib_sql_members(type, &c->values, &c->nvalues);
 }
 
 /*

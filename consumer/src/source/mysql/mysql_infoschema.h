@@ -51,12 +51,4 @@ bool		trib_my_infoschema_collations(trib_my_infoschema *is,
 										  trib_my_decoder *d, unsigned *errnum,
 										  char *errbuf, size_t errlen);
 
-/* Parse the members of "enum('a','b''c')" or "set(...)" as COLUMN_TYPE
- * writes them: a quote doubled, and a backslash, newline, CR or NUL
- * escaped with a backslash (\\ \n \r \0; a member is a C string, so a
- * NUL ends it); false when the text is not that.  *values is a new array
- * of new strings. */
-bool		trib_my_parse_members(const char *column_type, char ***values,
-								  int *nvalues);
-
 #endif							/* TRIB_MYSQL_INFOSCHEMA_H */
