@@ -243,6 +243,8 @@ struct trib_pipeline
 	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
+	bool		acks_owed;		/* pl_wait_ms(): a sink owed acks last turn
+								 * (its debug line when they all came) */
 	int			ack_fd;			/* the turn's ack wake-up: a sink's
 								 * descriptor while acks are owed and
 								 * every wait can watch it, else -1

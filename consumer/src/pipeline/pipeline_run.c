@@ -163,6 +163,9 @@ pl_wait_ms(trib_pipeline *p)
 {
 	bool		acks = pl_awaiting_acks(p);
 
+	if (p->acks_owed && !acks)
+		tlog_debug("pipeline", "every sink acknowledged all it was handed");
+	p->acks_owed = acks;
 	p->ack_fd = acks ? pl_ack_wake_fd(p) : -1;
 	if (p->ckw && trib_ckpt_writer_busy(p->ckw))
 		return ACK_POLL_MS;
