@@ -82,7 +82,7 @@ BEGIN
 END $$;
 EOF
 ) || true
-echo "$out" | sed 's/^/# /'
+sed 's/^/# /' <<<"$out"
 best=$(echo "$out" | sed -n 's/.*best ms \([0-9.]*\).*/\1/p')
 if [ -z "$best" ]; then
     fail "confirmed after each transaction" "no result: $out"
