@@ -198,8 +198,10 @@ pl_settled(trib_pipeline *p, long long now, long long last_data)
  * to POLL_TIMEOUT_MS later: the W1 round's last 100 ms).  Once that moment
  * has passed (a turn after it found nothing to settle, e.g. a paused sink
  * holds the durable position) the wait is the usual one: no busy loop.
- * A busy turn that confirmed something (p->unreported) leaves no wait at
- * all: the idle turn that reports it comes at once, not after the wait.
+ * A busy turn that confirmed something (p->unreported) leaves a wait of
+ * ACK_POLL_MS: if the source fell silent, the idle turn that reports it
+ * comes then, not after the long wait; a stream with no gap of that
+ * length (W2) gets no extra turn nor status update.
  */
 int
 pl_turn_wait(trib_pipeline *p, long long last_data)
@@ -209,7 +211,7 @@ pl_turn_wait(trib_pipeline *p, long long last_data)
 	long long	now;
 
 	if (p->unreported)
-		return 0;
+		return wait < ACK_POLL_MS ? wait : ACK_POLL_MS;
 	if (p->qlen == 0 || p->acks_owed || wait <= ACK_POLL_MS)
 		return wait;
 	now = trib_clock_mono_ms();
@@ -284,8 +286,8 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 		qlen = p->qlen;
 		if (!pl_advance(p, settled && p->merge != NULL, true, errbuf, errlen))
 			return false;
-		/* confirmed in a busy turn: the next turn polls without waiting,
-		 * so that it reports it (below) if the source fell silent */
+		/* confirmed in a busy turn: the next turn waits ACK_POLL_MS at
+		 * most, so that it reports it (below) if the source fell silent */
 		p->unreported = n > 0 && (p->unreported || p->qlen < qlen);
 		if (settled && p->last_ckpt_ms != ckpt_before)
 			p->last_settle_ms = p->last_ckpt_ms;

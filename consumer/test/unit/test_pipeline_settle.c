@@ -8,7 +8,7 @@
  * instead of sleeping POLL_TIMEOUT_MS (the source's next item or status
  * update): the last 100 to 300 ms of a W1 round.  Once the moment has
  * passed, the wait is the usual one again (no busy loop), and a busy
- * turn's unreported confirmation makes the next wait 0.  The pipeline is
+ * turn's unreported confirmation makes the next wait ACK_POLL_MS.  The pipeline is
  * built from a config and connects nothing (trib_pipeline_new); the
  * queue's length and the sinks' ack state are set by hand.
  */
@@ -189,16 +189,16 @@ test_not_silent_long_enough(void **state)
 	fx_close(&fx);
 }
 
-/* A busy turn confirmed something no idle turn reported: no wait. */
+/* A busy turn confirmed something no idle turn reported: the short wait. */
 static void
-test_unreported_confirmation_no_wait(void **state)
+test_unreported_confirmation_short_wait(void **state)
 {
 	fixture		fx;
 
 	(void) state;
 	fx_open(&fx);
 	fx.p->unreported = true;
-	assert_int_equal(pl_turn_wait(fx.p, trib_clock_mono_ms()), 0);
+	assert_int_equal(pl_turn_wait(fx.p, trib_clock_mono_ms()), ACK_POLL_MS);
 	fx.p->unreported = false;
 	assert_int_equal(pl_turn_wait(fx.p, trib_clock_mono_ms()), POLL_TIMEOUT_MS);
 	fx_close(&fx);
@@ -214,7 +214,7 @@ main(void)
 		cmocka_unit_test(test_acks_owed_wait_for_the_acks),
 		cmocka_unit_test(test_settle_rate_counts_settled_saves_only),
 		cmocka_unit_test(test_not_silent_long_enough),
-		cmocka_unit_test(test_unreported_confirmation_no_wait),
+		cmocka_unit_test(test_unreported_confirmation_short_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
