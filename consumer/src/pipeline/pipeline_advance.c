@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
+#include "log.h"
 
 /* Take the queue's head off once the saved checkpoint covers it: its END
  * becomes *confirmable (without the opaque position, which is freed), to
@@ -192,6 +193,13 @@ checkpoint_saved(trib_pipeline *p, const trib_position *pos)
 	p->saved = *pos;
 	p->saved.opaque = NULL;		/* the writer's or durable_tx's: not kept */
 	p->has_saved = true;
+	if (trib_log_enabled(TRIB_LOG_DEBUG))
+	{
+		char		id[TRIB_EVENTID_LEN];
+
+		p->pops->format_id(pos, id, sizeof(id));
+		tlog_debug("pipeline", "checkpoint saved: %s", id);
+	}
 	if (p->lineage != NULL)
 	{
 		char		id[TRIB_EVENTID_LEN];
@@ -250,7 +258,16 @@ save_checkpoint(trib_pipeline *p, const trib_position *ck, bool force,
 	if (p->ckw == NULL && (p->ckw = trib_ckpt_writer_new(p->ckpt, errbuf, errlen)) == NULL)
 		return false;
 	if (trib_ckpt_writer_offer(p->ckw, ck))
+	{
 		p->last_ckpt_ms = trib_clock_mono_ms();
+		if (trib_log_enabled(TRIB_LOG_DEBUG))
+		{
+			char		id[TRIB_EVENTID_LEN];
+
+			p->pops->format_id(ck, id, sizeof(id));
+			tlog_debug("pipeline", "checkpoint handed to the writer: %s", id);
+		}
+	}
 	return true;
 }
 

@@ -56,6 +56,8 @@
 #define FLUSH_MS 1000			/* flush sinks at least this often when busy */
 #define IDLE_FLUSH_MS 100		/* flush once the source was quiet this long */
 #define SETTLE_MS 10			/* quiet this long and all acked: checkpoint */
+#define SETTLE_EVERY_MS (CHECKPOINT_MS / 2)	/* at most one such save this
+											 * often */
 #define GAUGE_MS 100			/* refresh /metrics' gauges at least this often
 								 * while busy (at once when a turn reads
 								 * nothing) */
@@ -225,6 +227,10 @@ struct trib_pipeline
 	bool		has_saved;
 	trib_position saved;		/* last checkpoint written */
 	long long	last_ckpt_ms;
+	long long	last_settle_ms;	/* the last save made because the source
+								 * settled (pl_settled) */
+	bool		unreported;		/* a busy turn confirmed something that no
+								 * idle turn reported yet (pl_turn_wait) */
 	uint64_t	events_in;
 	char		state[32];
 
@@ -243,6 +249,8 @@ struct trib_pipeline
 	trib_metric *m_pressed;		/* tributary_pause_backpressure */
 	trib_quality_api *quality;	/* quality/check's rules, or NULL */
 	long long	last_keepalive; /* the held sources' last status update */
+	bool		acks_owed;		/* pl_wait_ms(): a sink owed acks last turn
+								 * (its debug line when they all came) */
 	int			ack_fd;			/* the turn's ack wake-up: a sink's
 								 * descriptor while acks are owed and
 								 * every wait can watch it, else -1
@@ -331,6 +339,8 @@ bool		pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
  * (sets p->ack_fd) */
 int			pl_hold(trib_pipeline *p, int timeout_ms);
 int			pl_wait_ms(trib_pipeline *p);
+bool		pl_settled(trib_pipeline *p, long long now, long long last_data);
+int			pl_turn_wait(trib_pipeline *p, long long last_data);
 
 /* pipeline_status.c */
 void		pl_update_gauges(trib_pipeline *p);

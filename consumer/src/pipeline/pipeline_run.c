@@ -13,7 +13,11 @@
  * with status updates every KEEPALIVE_MS.
  * Then it flushes the sinks when the source was quiet for IDLE_FLUSH_MS or
  * at least every FLUSH_MS, advances the checkpoint and confirmations, and
- * applies a waiting reload between transactions.  The gauges of /metrics
+ * applies a waiting reload between transactions.  Once the source fell
+ * silent and every sink acknowledged all it was handed, the checkpoint is
+ * saved at once (pl_settled) and the turn's wait ends when that can
+ * happen (pl_turn_wait), so the end of a burst is confirmed to the source
+ * within SETTLE_MS plus the save, not at its next status update.  The gauges of /metrics
  * are refreshed on every idle turn, and every GAUGE_MS while busy (the
  * sources' own metrics on every turn: pl_update_source_metrics()).  The
  * leader checks that it still holds the pipeline lock.  The timings are
@@ -163,10 +167,59 @@ pl_wait_ms(trib_pipeline *p)
 {
 	bool		acks = pl_awaiting_acks(p);
 
+	if (p->acks_owed && !acks)
+		tlog_debug("pipeline", "every sink acknowledged all it was handed");
+	p->acks_owed = acks;
 	p->ack_fd = acks ? pl_ack_wake_fd(p) : -1;
 	if (p->ckw && trib_ckpt_writer_busy(p->ckw))
 		return ACK_POLL_MS;
 	return acks && p->ack_fd < 0 ? ACK_POLL_MS : POLL_TIMEOUT_MS;
+}
+
+/*
+ * The source fell silent (SETTLE_MS since its last items) and every sink
+ * has everything: save the checkpoint (and so confirm) now rather than at
+ * the next CHECKPOINT_MS tick.  At most once per SETTLE_EVERY_MS, counted
+ * from the last such save only: a periodic save just before the burst
+ * ended does not hold its confirmation back.
+ */
+bool
+pl_settled(trib_pipeline *p, long long now, long long last_data)
+{
+	return now - last_data >= SETTLE_MS && now - p->last_settle_ms >= SETTLE_EVERY_MS &&
+		!pl_awaiting_acks(p);
+}
+
+/*
+ * The turn's wait (pl_wait_ms), cut short while ended transactions wait
+ * for their confirmation and no sink owes acks: it ends when the source
+ * can count as settled (pl_settled), so the end of a burst is checkpointed
+ * and confirmed then, not at the source's next item or status update (up
+ * to POLL_TIMEOUT_MS later: the W1 round's last 100 ms).  Once that moment
+ * has passed (a turn after it found nothing to settle, e.g. a paused sink
+ * holds the durable position) the wait is the usual one: no busy loop.
+ * A busy turn that confirmed something (p->unreported) leaves a wait of
+ * ACK_POLL_MS: if the source fell silent, the idle turn that reports it
+ * comes then, not after the long wait; a stream with no gap of that
+ * length (W2) gets no extra turn nor status update.
+ */
+int
+pl_turn_wait(trib_pipeline *p, long long last_data)
+{
+	int			wait = pl_wait_ms(p);
+	long long	at = last_data + SETTLE_MS;
+	long long	now;
+
+	if (p->unreported)
+		return wait < ACK_POLL_MS ? wait : ACK_POLL_MS;
+	if (p->qlen == 0 || p->acks_owed || wait <= ACK_POLL_MS)
+		return wait;
+	now = trib_clock_mono_ms();
+	if (at < p->last_settle_ms + SETTLE_EVERY_MS)
+		at = p->last_settle_ms + SETTLE_EVERY_MS;
+	if (at <= now || at - now >= wait)
+		return wait;
+	return (int) (at - now);
 }
 
 /* See pipeline.h. */
@@ -193,12 +246,14 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 	{
 		/* a resumed sink takes what it is owed first, a batch a turn */
 		int			held = pl_drain_held(p, POLL_BATCH, errbuf, errlen);
-		int			n = held < 0 ? -1 : poll_sources(p, items, pl_wait_ms(p),
-													 errbuf, errlen);
+		int			n = held < 0 ? -1 :
+			poll_sources(p, items, pl_turn_wait(p, last_data), errbuf, errlen);
 		bool		settled = false;
 		/* one clock read for the turn's decisions below (a read costs
 		 * about 35 instructions; there were five a turn) */
 		long long	now;
+		long long	ckpt_before = p->last_ckpt_ms;
+		size_t		qlen;
 
 		if (n < 0)
 			return false;
@@ -218,16 +273,24 @@ trib_pipeline_stream(trib_pipeline *p, volatile sig_atomic_t *stop,
 			last_flush = now = trib_clock_mono_ms();
 			unflushed = 0;
 		}
-		/* the source fell silent and every sink has everything: save the
-		 * checkpoint (and so confirm) now rather than at the next tick */
-		settled = now - last_data >= SETTLE_MS && !pl_awaiting_acks(p) &&
-			now - p->last_ckpt_ms >= CHECKPOINT_MS / 2;
+		if (!pl_poll_sinks(p, 0, errbuf, errlen))
+			return false;
+		/* the source fell silent and every sink has everything (counting
+		 * the acks just served: the turn they complete settles): save
+		 * the checkpoint (and so confirm) now rather than at the next
+		 * tick */
+		settled = pl_settled(p, now, last_data);
 		/* one source: due now, saved by the writer thread all the same
 		 * (a synchronous save would hold the next commit) */
 		p->save_now = settled && p->merge == NULL;
-		if (!pl_poll_sinks(p, 0, errbuf, errlen) ||
-			!pl_advance(p, settled && p->merge != NULL, true, errbuf, errlen))
+		qlen = p->qlen;
+		if (!pl_advance(p, settled && p->merge != NULL, true, errbuf, errlen))
 			return false;
+		/* confirmed in a busy turn: the next turn waits ACK_POLL_MS at
+		 * most, so that it reports it (below) if the source fell silent */
+		p->unreported = n > 0 && (p->unreported || p->qlen < qlen);
+		if (settled && p->last_ckpt_ms != ckpt_before)
+			p->last_settle_ms = p->last_ckpt_ms;
 		/* idle: tell the upstream at once what became confirmed, rather
 		 * than at the source's next status interval (a broken connection
 		 * is the source's to notice and repair on its next poll) */

@@ -620,7 +620,8 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 								ev->schema_version))
 			return kfk_failed_out(k, errbuf, errlen);
 	}
-	k->st.events++;
+	if (k->st.events++ == 0)
+		tlog_debug("kafka", "first event produced");
 	if (k->c->transactional)
 	{
 		kfk_pos_clear(&k->txn_last);

@@ -152,6 +152,7 @@ make_client(const trib_source *src, const trib_pg_source_conf *c,
 	sc.prepared_memory_bytes = (size_t) c->prepared_buffer_mb << 20;
 	sc.log = source_log;
 	sc.log_arg = (void *) src->name;
+	sc.log_timeline = trib_log_enabled(TRIB_LOG_DEBUG);
 	inc = join_list(&c->include_tables);
 	exc = join_list(&c->exclude_tables);
 	sc.include_tables = inc;

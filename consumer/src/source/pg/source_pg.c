@@ -257,6 +257,7 @@ trib_source_pg_new(const trib_source_pg_conf *conf, char *errbuf, size_t errlen)
 	src->connect_timeout_s = conf->connect_timeout_s > 0 ? conf->connect_timeout_s : 10;
 	src->log = conf->log;
 	src->log_arg = conf->log_arg;
+	src->log_timeline = conf->log_timeline;
 	src->rand_state = (unsigned) (time(NULL) ^ (getpid() << 8));
 
 	add_opt(src, "include-transaction", "on");

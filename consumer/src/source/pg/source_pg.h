@@ -93,6 +93,9 @@ typedef struct trib_source_pg_conf
 	 * 0 error, 1 warning, 2 info, 3 debug.  NULL: silent. */
 	void		(*log) (int level, const char *msg, void *arg);
 	void	   *log_arg;
+	bool		log_timeline;	/* log (level 3) the stream's first record and
+								 * every status update that moves the flush
+								 * position: the timeline of a run */
 } trib_source_pg_conf;
 
 typedef struct trib_source_pg trib_source_pg;

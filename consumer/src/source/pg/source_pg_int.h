@@ -87,6 +87,7 @@ struct trib_source_pg
 	int			connect_timeout_s;
 	void		(*log) (int level, const char *msg, void *arg);
 	void	   *log_arg;
+	bool		log_timeline;	/* source_pg.h */
 
 	/* connections */
 	PGconn	   *conn;			/* replication */

@@ -28,6 +28,7 @@
 
 #include "clock.h"
 #include "errf.h"
+#include "lsn.h"
 #include "source_pg_int.h"
 
 /* Big-endian 64-bit integers of the replication protocol: one load or
@@ -85,6 +86,13 @@ spg_send_status(trib_source_pg *src, bool reply_requested, char *errbuf, size_t 
 	buf[33] = reply_requested ? 1 : 0;
 	if (!send_locked(src, buf, sizeof(buf), eb, sizeof(eb)))
 		return trib_errf(errbuf, errlen, "could not send status update: %s", eb);
+	if (src->log_timeline && flush != src->reported)
+	{
+		char		l[TRIB_LSN_BUFLEN];
+
+		trib_lsn_format(flush, l, sizeof(l));
+		spg_slog(src, 3, "status update: flush %s", l);
+	}
 	src->reported = flush;
 	src->stats.confirmed_lsn = flush;
 	src->stats.status_updates++;
@@ -129,7 +137,8 @@ handle_xlogdata(trib_source_pg *src, const char *data, size_t len,
 				trib_pgrec_release(src->parser, src->rel[src->irel++]);
 			if (!trib_pgrec_parser_parse(src->parser, data + off, n, &rec, eb, sizeof(eb)))
 				return trib_errf(errbuf, errlen, "%s", eb);
-			src->stats.records++;
+			if (src->stats.records++ == 0 && src->log_timeline)
+				spg_slog(src, 3, "first record received");
 			if (!trib_pgasm_push(src->asm_, rec, eb, sizeof(eb)))
 				return trib_errf(errbuf, errlen, "%s", eb);
 		}
