@@ -683,6 +683,36 @@ secret_file_trailing_crlf_is_removed_once(void **state)
 	trib_config_free(cfg);
 }
 
+/* sasl.oauthbearer.config holds credentials (a client secret among its
+ * key=value pairs): it can come from a file too, and is redacted. */
+static void
+oauthbearer_config_reads_from_a_file(void **state)
+{
+	char		yaml[1024];
+	const char *path = write_tmp("ob", "principal=svc clientSecret=obSecret77\n");
+	trib_config *cfg;
+	char	   *r;
+
+	(void) state;
+	snprintf(yaml, sizeof(yaml), BASE
+			 "sinks:\n"
+			 "  k:\n"
+			 "    type: kafka\n"
+			 "    bootstrap_servers: embedded\n"
+			 "    properties:\n"
+			 "      sasl.oauthbearer.config_file: %s\n", path);
+	cfg = load_ok(yaml);
+	assert_string_equal(trib_config_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties,
+											   "sasl.oauthbearer.config"),
+						"principal=svc clientSecret=obSecret77");
+	assert_null(trib_config_kvlist_get(&trib_kafka_conf_of(&cfg->sinks[0])->properties,
+									   "sasl.oauthbearer.config_file"));
+	r = trib_log_redact("x principal=svc clientSecret=obSecret77 y");
+	assert_string_equal(r, "x *** y");
+	free(r);
+	trib_config_free(cfg);
+}
+
 static void
 inline_secret_kafka_properties_are_registered(void **state)
 {
@@ -1114,6 +1144,7 @@ main(void)
 		cmocka_unit_test_teardown(dsn_file_reads_the_secret_and_registers_it_for_redaction, teardown),
 		cmocka_unit_test_teardown(passwords_inside_an_inline_dsn_are_registered_as_secrets, teardown),
 		cmocka_unit_test_teardown(secret_file_trailing_crlf_is_removed_once, teardown),
+		cmocka_unit_test_teardown(oauthbearer_config_reads_from_a_file, teardown),
 		cmocka_unit_test_teardown(inline_secret_kafka_properties_are_registered, teardown),
 		cmocka_unit_test_teardown(secret_file_must_be_a_non_empty_regular_file, teardown),
 		cmocka_unit_test_teardown(an_invalid_dsn_error_never_shows_the_password, teardown),

@@ -53,6 +53,7 @@ static const char *const toast_words[] = {"placeholder", "omit", NULL};
 static const char *const kafka_secret_properties[] = {
 	"sasl.password",
 	"sasl.oauthbearer.client.secret",
+	"sasl.oauthbearer.config",
 	"ssl.key.password",
 	"ssl.key.pem",
 	"ssl.keystore.password",
