@@ -9,15 +9,17 @@
  * Design.  One short connection per request (connect_timeout 5 s) on the
  * HTTP thread: the endpoint is for people and scripts, not for probes.
  * Its statements time out after LINEAGE_STATEMENT_TIMEOUT_MS, so a deep
- * walk or a locked table holds /health for at most that long (503 with
- * the server's message).
+ * walk or a locked table holds /health for at most that long (503).
  * The SQL texts are fixed; the asset and the depth are bound parameters;
  * the rows come back as one JSON array built by the server (jsonb_agg)
  * and are put into the answer as they are.  The asset is the path between
  * "lineage/" and the question, percent-decoded by libmicrohttpd (so
  * postgres%3A%2F%2Fdb%3A5432%2Fshop.public.customers%23email).
- * An unknown asset is 404 with the server's message and hint; the dsn is
- * never part of an answer.
+ * An unknown asset is 404 (a bad depth 400) with the server's message and
+ * hint.  Any other failure is 503 with a fixed message, its detail logged:
+ * libpq's messages name the catalog's host, port or socket path, and these
+ * reads may be open to anyone on loopback.  The dsn is never part of an
+ * answer.
  */
 #include "control_int.h"
 
@@ -28,6 +30,7 @@
 #include <libpq-fe.h>
 #include <microhttpd.h>
 
+#include "log.h"
 #include "pgconn.h"
 #include "strbuf.h"
 
@@ -78,7 +81,6 @@ connect_catalog(ctl_resp *r)
 	const char *const val[] = {dsn, "5", "tributary-control-api", NULL};
 	trib_pq_error e;
 	PGconn	   *c;
-	char		msg[1200];
 
 	if (!cfg->lineage.enabled || dsn == NULL)
 	{
@@ -89,16 +91,30 @@ connect_catalog(ctl_resp *r)
 	c = trib_pq_connect(kw, val, 1, &e);
 	if (c == NULL)
 	{
-		snprintf(msg, sizeof(msg), "cannot connect to the lineage catalog: %s", e.message);
-		ctl_resp_error(r, 503, msg);
+		tlog_warn("control", "cannot connect to the lineage catalog: %s", e.message);
+		ctl_resp_error(r, 503, "the lineage catalog is unavailable");
 		return NULL;
 	}
 	PQclear(PQexec(c, "SET statement_timeout = " LINEAGE_STATEMENT_TIMEOUT_MS));
 	return c;
 }
 
+/* The 503 answer's fixed text for a failed question (never the server's
+ * or libpq's own). */
+static const char *
+failure_text(PGconn *c, const char *state)
+{
+	if (PQstatus(c) != CONNECTION_OK)
+		return "the lineage catalog is unavailable";
+	if (state != NULL && strcmp(state, "57014") == 0)
+		return "the lineage question was cancelled by the statement timeout ("
+			LINEAGE_STATEMENT_TIMEOUT_MS " ms)";
+	return "the lineage query failed";
+}
+
 /* Run sql with params: the first value (malloc'd), or NULL after
- * answering with the server's message (404 for an unknown asset). */
+ * answering: 404 (an unknown asset) and 400 with the server's message,
+ * else 503 with a fixed one and the detail logged. */
 static char *
 ask(ctl_resp *r, PGconn *c, const char *sql, int n, const char *const *params)
 {
@@ -112,11 +128,19 @@ ask(ctl_resp *r, PGconn *c, const char *sql, int n, const char *const *params)
 		out = strdup(PQgetvalue(res, 0, 0));
 	else
 	{
+		unsigned	status = state && strcmp(state, "42704") == 0 ? 404
+			: state && strcmp(state, "22023") == 0 ? 400 : 503;
+
 		snprintf(msg, sizeof(msg), "%s%s%s",
-				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: "the query failed",
+				 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ?: PQerrorMessage(c),
 				 hint ? "; hint: " : "", hint ? hint : "");
-		ctl_resp_error(r, state && strcmp(state, "42704") == 0 ? 404
-					   : state && strcmp(state, "22023") == 0 ? 400 : 503, msg);
+		if (status == 503)
+		{
+			tlog_warn("control", "a lineage query failed (SQLSTATE %s): %s",
+					  state ? state : "none", msg);
+			snprintf(msg, sizeof(msg), "%s", failure_text(c, state));
+		}
+		ctl_resp_error(r, status, msg);
 	}
 	PQclear(res);
 	return out;

@@ -8,7 +8,9 @@
  * checkpoint store (its own connection in the catalog, never the
  * pipeline's) and only then sets the flag, so an answer 200 means the
  * state survives a restart.  The saved record is written with yajl_gen
- * and read back with yajl_tree.
+ * and read back with yajl_tree.  A failed save is logged with the store's
+ * message; the answer only says that the store failed (libpq's message
+ * names the catalog's host, port or socket path).
  */
 #include "pause.h"
 
@@ -262,7 +264,11 @@ trib_pause_request(void *arg, bool sink, const char *name, bool paused, bool *wa
 	}
 	else if (*was != paused && !save(ps, sink, i, paused, e, sizeof(e)))
 	{
-		snprintf(msg, msglen, "the pause state could not be saved, nothing changed: %s", e);
+		/* the store's message (libpq's, a file's path) is for the log only */
+		tlog_warn("pause", "cannot save the pause state of %s %s: %s",
+				  sink ? "sink" : "source", name, e);
+		snprintf(msg, msglen, "the pause state could not be saved, nothing changed (the "
+				 "checkpoint store failed; the daemon's log says why)");
 		status = 503;
 	}
 	else if (*was != paused)

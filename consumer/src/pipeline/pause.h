@@ -67,7 +67,8 @@ bool		trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen);
  * Pause (paused true) or resume source or sink `name` and save the state:
  * an HTTP status: 200 (*was: whether it was paused), 404 for an unknown
  * name (msg lists the accepted ones), 503 when not open yet or the state
- * could not be saved (msg says why).  trib_control_pause_fn's shape.
+ * could not be saved (msg says which; the store's own message is logged,
+ * never put in msg).  trib_control_pause_fn's shape.
  */
 unsigned	trib_pause_request(void *ps, bool sink, const char *name, bool paused, bool *was,
 							   char *msg, size_t msglen);

@@ -72,6 +72,7 @@ typedef struct regapi_store
 	bool		has_delete_fns; /* tributary.delete_subject() exists */
 	const char *versions_rel;	/* every version, with a `deleted` column */
 	/* the last failed statement */
+	bool		unavailable;	/* the catalog could not be reached (logged) */
 	char		sqlstate[6];
 	char		message[512];
 	char		detail[2048];
@@ -101,7 +102,8 @@ void		regapi_error(regapi_resp *r, int code, const char *fmt,...)
 /* The error for the store's last failure: SQLSTATE 22023/22P02/22004
  * (a refused value) gives `invalid_code`, TS409 gives 409 with the
  * violations, TS401..TS408 (extension 0.5) 40401..40408, anything else
- * 50001. */
+ * 50001 with a fixed message (the catalog's own is logged, never
+ * answered: it may name the catalog's host, port or socket path). */
 void		regapi_store_error(regapi_resp *r, const regapi_store *s, int invalid_code);
 
 /* A JSON generator and the 200 answer made from it (frees g). */
@@ -128,7 +130,8 @@ PGresult   *regapi_exec_versions(regapi_store *s, const char *sql_fmt, int npara
 								 const char *const *params, bool retry);
 
 /* Connect when not connected (and learn which parts of the SQL API the
- * extension has); false with the failure in s->message. */
+ * extension has); false with the failure in s->message (logged) and
+ * s->unavailable set. */
 bool		regapi_store_connect(regapi_store *s);
 
 /* Close the connection; NULL ok. */

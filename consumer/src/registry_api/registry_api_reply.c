@@ -5,14 +5,19 @@
  * Every body is written with yajl_gen (strings escaped by yajl, never by
  * hand).  An error is {"error_code": N, "message": "..."}, its HTTP status
  * the first three digits of N (40401 -> 404) or N itself (409, 422).
- * Messages from the catalog are PostgreSQL's own (they name the schema
- * problem); the connection string never reaches one.
+ * Messages from the catalog are PostgreSQL's own when they name the
+ * schema problem (409, 404xx, 422xx).  A 50001 says only that the catalog
+ * failed or is unavailable: libpq's messages name the catalog's host,
+ * port or socket path, and reads may be open to anyone on loopback, so the
+ * detail goes to the daemon's log (secrets redacted there) instead.
  */
 #include "registry_api_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "log.h"
 
 /* The HTTP status of a Confluent error code. */
 static unsigned
@@ -112,6 +117,15 @@ regapi_store_error(regapi_resp *r, const regapi_store *s, int invalid_code)
 	else if (strcmp(s->sqlstate, "22023") == 0 || strcmp(s->sqlstate, "22P02") == 0 ||
 			 strcmp(s->sqlstate, "22004") == 0)
 		regapi_error(r, invalid_code, "%s", s->message);
+	else if (s->unavailable)
+		regapi_error(r, REGAPI_E_STORE, "the schema catalog is unavailable");
 	else
-		regapi_error(r, REGAPI_E_STORE, "Error in the backend data store: %s", s->message);
+	{
+		/* the store logged an unreachable catalog already; this is a
+		 * statement the catalog refused */
+		tlog_warn("registry", "the catalog failed a statement (SQLSTATE %s): %s%s%s",
+				  s->sqlstate[0] ? s->sqlstate : "none", s->message,
+				  s->detail[0] ? "; " : "", s->detail);
+		regapi_error(r, REGAPI_E_STORE, "Error in the backend data store");
+	}
 }

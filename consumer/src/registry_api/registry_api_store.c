@@ -15,6 +15,12 @@
  * wins).  A lost connection (server restart) is closed; the next request
  * reconnects, and a read is retried once at once.
  *
+ * Failures.  A failure to reach the catalog (no connection, a lost one, an
+ * extension too old to serve) is marked `unavailable` and logged here with
+ * libpq's whole message, which names the catalog's host, port or socket
+ * path; the answer says only that the catalog is unavailable
+ * (registry_api_reply.c), since reads may come without a token.
+ *
  * Versions.  Extension 0.5 adds soft deletes: the view
  * tributary.schema_versions_with_deleted (schema_versions plus the
  * soft-deleted versions, with a last column `deleted`) and
@@ -52,6 +58,7 @@ set_failure(regapi_store *s, const char *sqlstate, const char *message, const ch
 	snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", sqlstate ? sqlstate : "");
 	snprintf(s->message, sizeof(s->message), "%s", message ? message : "");
 	snprintf(s->detail, sizeof(s->detail), "%s", detail ? detail : "");
+	s->unavailable = false;
 	/* one line: libpq ends messages with a newline */
 	s->message[strcspn(s->message, "\n")] = '\0';
 }
@@ -99,6 +106,7 @@ regapi_store_connect(regapi_store *s)
 	if (s->conn == NULL)
 	{
 		set_failure(s, "", e.message, NULL);
+		s->unavailable = true;
 		tlog_warn("registry", "cannot connect to the catalog: %s", e.message);
 		return false;
 	}
@@ -107,6 +115,7 @@ regapi_store_connect(regapi_store *s)
 	if (!read_features(s))
 	{
 		tlog_warn("registry", "catalog unusable: %s", s->message);
+		s->unavailable = true;
 		regapi_store_close(s);
 		return false;
 	}
@@ -132,6 +141,7 @@ exec_once(regapi_store *s, const char *sql, int nparams, const char *const *para
 				res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL);
 	if (s->message[0] == '\0')
 		set_failure(s, s->sqlstate, PQerrorMessage(s->conn), NULL);
+	s->unavailable = PQstatus(s->conn) != CONNECTION_OK;
 	PQclear(res);
 	return NULL;
 }

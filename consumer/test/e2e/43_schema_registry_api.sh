@@ -19,8 +19,9 @@
 # pinned in test/interop/package-lock.json; `npm ci` when missing)
 # against the same daemon.  A terminated catalog session is reopened by the
 # next request.  With `open_reads: false` reads need the token too.  With
-# an unreachable catalog the API answers 50001 (never the password) while
-# /health still answers.
+# an unreachable catalog the API answers 50001 "the schema catalog is
+# unavailable" (never the password, nor libpq's message naming the host and
+# port: that goes to the log) while /health still answers.
 #
 # SR_EXT_VERSION=0.4 installs that version of the extension instead of the
 # default (the API's stand-in for the views without soft deletes).
@@ -379,6 +380,13 @@ start
 sr GET /subjects
 expect_sr "an unreachable catalog: a clean 50001" 500 .error_code 50001
 expect_eq "its message has no password" 0 "$(grep -c pw-never-shown <<<"$BODY" || true)"
+sr_anon GET /subjects/orders-value/versions/latest
+expect_sr "an unreachable catalog, read without a token: a fixed message" 500 . \
+    '{"error_code":50001,"message":"the schema catalog is unavailable"}'
+expect_eq "the answer names neither the catalog's host nor its port" 0 \
+    "$(grep -c -e 127.0.0.1 -e "$DEAD" <<<"$BODY" || true)"
+expect_grep "the daemon's log has libpq's message, naming the port" "$WORK/run.log" \
+    "cannot connect to the catalog: .*port $DEAD"
 expect_eq "/health still answers" 200 \
     "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")"
 sr GET /schemas/types

@@ -9,7 +9,8 @@
 # ways as JSON and as tributary.lineage_dot.  Reads need the token with
 # open_reads off (401 without, 200 with).  Abuse: an unknown asset 404
 # with the server's message, a bad depth or format 400, POST 405, a
-# question kept waiting by a lock 503 after the 5 s statement timeout; a
+# question kept waiting by a lock 503 after the 5 s statement timeout (a
+# fixed message; the server's in the log); a
 # pipeline without lineage answers 404 saying how to configure it.  Every
 # answer is checked against docs/openapi.yaml.
 # The pause state in the catalog checkpoint store: a paused sink is kept
@@ -127,8 +128,9 @@ call GET /health
 expect_eq "/health still answers" 200 "$CODE"
 
 # A question the catalog cannot answer soon (its edges locked by another
-# session) times out after 5 s with the server's message: the HTTP thread,
-# which also answers /health, is not held until the lock goes.
+# session) times out after 5 s, saying so (the server's own message only in
+# the log): the HTTP thread, which also answers /health, is not held until
+# the lock goes.
 pgc_psql -d postgres -q -c "BEGIN" -c "LOCK TABLE tributary.lineage_edges IN ACCESS EXCLUSIVE MODE" \
     -c "SELECT pg_sleep(60) /* e2e68 lock */" -c "COMMIT" >/dev/null 2>&1 &
 LOCKER=$!
@@ -141,6 +143,10 @@ call_tok GET "/api/v1/lineage/$EMAIL/impact"
 ELAPSED_MS=$((($(date +%s%N) - T0) / 1000000))
 expect_api "a locked catalog: 503" 503 GET "/api/v1/lineage/x/impact"
 expect_match "a locked catalog: the statement timed out" 'statement timeout' "$BODY"
+expect_eq "a locked catalog: the answer is the fixed text, not the server's" \
+    'the lineage question was cancelled by the statement timeout (5000 ms)' "$(jq -r .error <<<"$BODY")"
+expect_grep "a locked catalog: the log has the server's message" "$WORK/run.log" \
+    'a lineage query failed \(SQLSTATE 57014\): canceling statement due to statement timeout'
 if [ "$ELAPSED_MS" -lt 10000 ]; then
     pass "a locked catalog: answered within 10 s ($ELAPSED_MS ms)"
 else

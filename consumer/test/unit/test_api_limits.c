@@ -11,11 +11,13 @@
  * trickling request bodies (slowloris) cannot keep a health probe out; a
  * request whose Host is not a loopback name gets no open read (a web page
  * that rebinds its DNS name to 127.0.0.1 reads nothing without the
- * token), while the token, and loopback names, still work.
+ * token), while the token, and loopback names, still work; an
+ * unreachable catalog is answered to a tokenless reader of either API
+ * without libpq's message (it names the socket path), which the daemon's
+ * log has instead.
  *
- * The registry's catalog is never reached: its dsn points at a socket
- * directory that does not exist, and every request checked here is
- * answered before a query.
+ * The catalogs are never reached: the registry's and lineage's dsn point
+ * at a socket directory that does not exist.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +49,8 @@
 #include "xalloc.h"
 
 #define TOKEN "0123456789abcdef-test-token"
+#define DEAD_SOCKET_DIR "/nonexistent/tributary-test"
+#define DEAD_DSN "host=" DEAD_SOCKET_DIR " dbname=none"
 
 /* A server with the registry and control APIs, and what it owns. */
 typedef struct server
@@ -84,10 +88,12 @@ start(server *s, int reg_body)
 	s->cfg.http.max_body_bytes = 65536;
 	s->cfg.http.token = TOKEN;
 	s->cfg.schema_registry.enabled = true;
-	s->cfg.schema_registry.dsn = "host=/nonexistent/tributary-test dbname=none";
+	s->cfg.schema_registry.dsn = DEAD_DSN;
 	s->cfg.schema_registry.open_reads = true;
 	s->cfg.schema_registry.max_body_bytes = reg_body;
 	s->cfg.schema_registry.token = TOKEN;
+	s->cfg.lineage.enabled = true;
+	s->cfg.lineage.dsn = DEAD_DSN;
 	assert_true(trib_regapi_setup(&s->cfg, &s->regapi, err, sizeof(err)));
 	s->control = trib_control_new(&s->cfg, NULL, NULL);
 	trib_http_opts_init(&o);
@@ -417,6 +423,78 @@ test_open_reads_need_a_loopback_host(void **state)
 	stop(&s);
 }
 
+/* The whole of a file (malloc'd; "" when unreadable). */
+static char *
+slurp(const char *path)
+{
+	trib_strbuf b = {0};
+	char		buf[4096];
+	size_t		n;
+	FILE	   *f = fopen(path, "r");
+
+	trib_strbuf_adds(&b, "");
+	while (f != NULL && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		trib_strbuf_add(&b, buf, n);
+	if (f != NULL)
+		fclose(f);
+	return trib_strbuf_finish(&b);
+}
+
+/*
+ * An unreachable catalog, read without a token on loopback: the registry
+ * answers 50001 "the schema catalog is unavailable" and the control API's
+ * lineage read 503 "the lineage catalog is unavailable"; neither body
+ * names the catalog's socket path (libpq's message does), and the
+ * daemon's log has libpq's message for both.
+ */
+static void
+test_unreachable_catalog_is_not_described(void **state)
+{
+	static const struct
+	{
+		const char *path;
+		int			status;
+		const char *message;
+	}			cases[] = {
+		{"/subjects", 500, "{\"error_code\":50001,\"message\":\"the schema catalog is unavailable\"}"},
+		{"/subjects/x/versions/latest", 500, "the schema catalog is unavailable"},
+		{"/api/v1/lineage/flow", 503, "\"error\":\"the lineage catalog is unavailable\""},
+		{"/api/v1/lineage/a/upstream", 503, "the lineage catalog is unavailable"},
+	};
+	char		logpath[] = "/tmp/test_api_limits_log_XXXXXX";
+	char		err[256];
+	int			fd = mkstemp(logpath);
+	server		s;
+	char	   *log;
+
+	(void) state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(trib_log_open(TRIB_LOG_WARN, TRIB_LOG_TEXT, logpath, err, sizeof(err)));
+	start(&s, 65536);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *body;
+		int			got = exchange(s.port, "GET", cases[i].path, "Host: localhost\r\n", NULL,
+								  0, 10000, &body);
+
+		if (body != NULL && strstr(body, DEAD_SOCKET_DIR) != NULL)
+			fail_msg("%s: the answer names the catalog's socket: %s", cases[i].path, body);
+		expect(got, body, cases[i].status, cases[i].message, cases[i].path);
+	}
+	stop(&s);
+	trib_log_close();
+	trib_log_set_level(TRIB_LOG_ERROR);
+	log = slurp(logpath);
+	unlink(logpath);
+	if (strstr(log, "cannot connect to the catalog: ") == NULL ||
+		strstr(log, "cannot connect to the lineage catalog: ") == NULL ||
+		strstr(log, DEAD_SOCKET_DIR) == NULL)
+		fail_msg("the log should have libpq's messages, naming %s; it has:\n%s",
+				 DEAD_SOCKET_DIR, log);
+	free(log);
+}
+
 int
 main(void)
 {
@@ -426,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_trickled_bodies_do_not_starve_health),
 		cmocka_unit_test(test_host_names),
 		cmocka_unit_test(test_open_reads_need_a_loopback_host),
+		cmocka_unit_test(test_unreachable_catalog_is_not_described),
 	};
 
 	trib_log_set_level(TRIB_LOG_ERROR);

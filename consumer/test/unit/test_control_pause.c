@@ -10,7 +10,9 @@
  * unknown name is 404 listing the accepted ones; pause and resume say
  * whether they changed the state; a second instance over the same
  * checkpoint path (a restart) loads what the first saved, and a name the
- * config no longer has is ignored.
+ * config no longer has is ignored; a store that fails to save is 503,
+ * changes nothing, and its message (a path here, libpq's with the catalog)
+ * is not in the answer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -239,10 +241,18 @@ pause_kept(void **state)
 	assert_false(trib_pause_source(ps, 0));
 	assert_false(trib_pause_source(ps, 1));
 	assert_false(trib_pause_sink(ps, 0));
+
+	/* the store fails (its folder is gone): 503, nothing changed, and the
+	 * answer does not repeat the store's message (it names the path) */
+	unlink(kept);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(trib_pause_request(ps, false, "a", true, &was, msg, sizeof(msg)), 503);
+	assert_false(trib_pause_source(ps, 0));
+	assert_string_equal(msg, "the pause state could not be saved, nothing changed (the "
+						"checkpoint store failed; the daemon's log says why)");
+	assert_null(strstr(msg, dir));
 	trib_pause_free(ps);
 
-	unlink(kept);
-	rmdir(dir);
 	for (int i = 0; i < 3; i++)
 		trib_metrics_free(m[i]);
 }
