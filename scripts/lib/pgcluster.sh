@@ -16,7 +16,8 @@
 #   pgc_psql args...     psql as the cluster's superuser, ON_ERROR_STOP on
 #   pgc_as cmd...        run any command as the test user
 #   pgc_stop [mode]      stop the server (fast by default)
-#   pgc_cleanup          stop (immediate) and remove the dir; idempotent
+#   pgc_cleanup          stop (immediate) and remove the dir; idempotent;
+#                        releases all this shell's ports: at the end only
 
 : "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
 PGBIN=$("$PG_CONFIG" --bindir)
@@ -69,8 +70,8 @@ pgc_mktemp() {
 # owner and write ours) is one step for all shells: it runs under flock(1)
 # on PGC_PORT_LOCKS/.claim.  Without it two shells could both find a lock
 # stale (or one found the other's lock file created but still empty) and
-# both write theirs: the same port twice.  pgc_cleanup releases this
-# shell's locks.
+# both write theirs: the same port twice.  pgc_release_ports drops the
+# locks (see there for when).
 PGC_PORT_LOCKS=${PGC_PORT_LOCKS:-${TMPDIR:-/tmp}/tributary-test-ports}
 pgc_free_port() {
     local p i lo hi owner fd rc=1
@@ -109,7 +110,15 @@ pgc_free_port() {
     return 1
 }
 
-# pgc_release_ports: drop the port reservations of this shell.
+# pgc_release_ports: drop every port reservation of this shell: the
+# ports of all its servers and those it took for other uses (HTTP
+# listeners, MariaDB).  So it is for the end of a script only: pgc_cleanup
+# calls it, and the first pgc_cleanup of a script with several servers
+# (e2e lib.sh cleanup_servers, then pgc_cleanup) releases the ports of the
+# servers still running too, which is harmless because it runs from the
+# EXIT trap, when they are all about to stop.  A script that stops one
+# server and goes on must not call pgc_cleanup for it (pgc_stop does not
+# release): another run could take the port of a server it restarts.
 pgc_release_ports() {
     local f
     for f in "$PGC_PORT_LOCKS"/*; do
@@ -158,6 +167,9 @@ pgc_stop() {
 }
 
 # pgc_cleanup: stop the server and remove everything; safe to call twice.
+# It also releases all of this shell's port reservations
+# (pgc_release_ports): call it at the end of a script, not for one server
+# of several.
 pgc_cleanup() {
     pgc_release_ports
     [ -n "${PGC_DIR:-}" ] || return 0
