@@ -16,7 +16,8 @@
 #   pgc_psql args...     psql as the cluster's superuser, ON_ERROR_STOP on
 #   pgc_as cmd...        run any command as the test user
 #   pgc_stop [mode]      stop the server (fast by default)
-#   pgc_cleanup          stop (immediate) and remove the dir; idempotent
+#   pgc_cleanup          stop (immediate) and remove the dir; idempotent;
+#                        releases all this shell's ports: at the end only
 
 : "${PG_CONFIG:=/usr/lib/postgresql/15/bin/pg_config}"
 PGBIN=$("$PG_CONFIG" --bindir)
@@ -60,33 +61,64 @@ pgc_mktemp() {
 # (/proc/sys/net/ipv4/ip_local_port_range), which the kernel hands to
 # sockets bound to port 0 (the embedded Kafka's brokers) and to outgoing
 # connections: a server restarted on its port (e2e 03, 16) could otherwise
-# find it taken in the moment it was down.  Other test runs on the machine
-# choose from the same range, so each chosen port is reserved with a lock
-# file in PGC_PORT_LOCKS holding the PID of the test's shell; a lock whose
-# process is gone is stale and taken over.  pgc_cleanup releases this
-# shell's locks.
+# find it taken in the moment it was down.  PGC_PORT_RANGE="LO HI" sets
+# the range instead (test/shell/port-locks.sh).  Other test runs on the
+# machine choose from the same range, so each chosen port is reserved with
+# a lock file in PGC_PORT_LOCKS holding the PID of the test's shell ($$,
+# also in a subshell); a lock whose process is gone is stale and taken
+# over.  The claim of a port (create its lock file, or read a stale one's
+# owner and write ours) is one step for all shells: it runs under flock(1)
+# on PGC_PORT_LOCKS/.claim.  Without it two shells could both find a lock
+# stale (or one found the other's lock file created but still empty) and
+# both write theirs: the same port twice.  pgc_release_ports drops the
+# locks (see there for when).
 PGC_PORT_LOCKS=${PGC_PORT_LOCKS:-${TMPDIR:-/tmp}/tributary-test-ports}
 pgc_free_port() {
-    local p i lo hi owner
-    read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
-    hi=$(( lo > 15000 ? lo - 1 : 60999 ))
-    [ "$hi" = 60999 ] && lo=20000 || lo=10000
+    local p i lo hi owner fd rc=1
+    if [ -n "${PGC_PORT_RANGE:-}" ]; then
+        read -r lo hi <<<"$PGC_PORT_RANGE"
+    else
+        read -r lo _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+        hi=$(( lo > 15000 ? lo - 1 : 60999 ))
+        [ "$hi" = 60999 ] && lo=20000 || lo=10000
+    fi
     mkdir -p "$PGC_PORT_LOCKS" 2>/dev/null && chmod 1777 "$PGC_PORT_LOCKS" 2>/dev/null
+    # the claim lock; readable is enough for flock, and made by the first
+    # user, others can only read it
+    : >> "$PGC_PORT_LOCKS/.claim" 2>/dev/null
+    chmod 644 "$PGC_PORT_LOCKS/.claim" 2>/dev/null
+    exec {fd}<"$PGC_PORT_LOCKS/.claim" || {
+        echo "pgcluster: cannot open $PGC_PORT_LOCKS/.claim" >&2; return 1; }
     for i in $(seq 1 400); do
         p=$(( lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1) ))
         ss -Htln "sport = :$p" 2>/dev/null | grep . >/dev/null && continue
-        if ! ( set -o noclobber; echo "$$" > "$PGC_PORT_LOCKS/$p" ) 2>/dev/null; then
+        flock -x "$fd" || break
+        if ( set -o noclobber; echo "$$" > "$PGC_PORT_LOCKS/$p" ) 2>/dev/null; then
+            rc=0
+        else
             owner=$(cat "$PGC_PORT_LOCKS/$p" 2>/dev/null)
-            [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
-            echo "$$" > "$PGC_PORT_LOCKS/$p" 2>/dev/null || continue   # stale: take it over
+            if ! { [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; }; then
+                echo "$$" > "$PGC_PORT_LOCKS/$p" 2>/dev/null && rc=0   # stale: take it over
+            fi
         fi
-        echo "$p"; return 0
+        flock -u "$fd"
+        [ "$rc" = 0 ] && break
     done
+    exec {fd}<&-
+    if [ "$rc" = 0 ]; then echo "$p"; return 0; fi
     echo "pgcluster: no free port found" >&2
     return 1
 }
 
-# pgc_release_ports: drop the port reservations of this shell.
+# pgc_release_ports: drop every port reservation of this shell: the
+# ports of all its servers and those it took for other uses (HTTP
+# listeners, MariaDB).  So it is for the end of a script only: pgc_cleanup
+# calls it, and the first pgc_cleanup of a script with several servers
+# (e2e lib.sh cleanup_servers, then pgc_cleanup) releases the ports of the
+# servers still running too, which is harmless because it runs from the
+# EXIT trap, when they are all about to stop.  A script that stops one
+# server and goes on must not call pgc_cleanup for it (pgc_stop does not
+# release): another run could take the port of a server it restarts.
 pgc_release_ports() {
     local f
     for f in "$PGC_PORT_LOCKS"/*; do
@@ -135,6 +167,9 @@ pgc_stop() {
 }
 
 # pgc_cleanup: stop the server and remove everything; safe to call twice.
+# It also releases all of this shell's port reservations
+# (pgc_release_ports): call it at the end of a script, not for one server
+# of several.
 pgc_cleanup() {
     pgc_release_ports
     [ -n "${PGC_DIR:-}" ] || return 0

@@ -20,7 +20,8 @@
 # source row by mongo_compare.py (types included).  Then kill -9 of the
 # daemon again and again while a writer changes the tables: the final
 # collections equal the source, and the stored positions, sampled after
-# every kill, never move backwards.
+# every kill, never move backwards; no daemon ends by itself between two
+# kills (lib.sh kill_consumer, kill_loop_note, kill_loop_exits).
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -164,12 +165,12 @@ SQL
     sleep 0.03
 done) &
 WRITER_PID=$!
-KILLS=0 backwards=0
+KILLS=0 SELF_EXITS=0 backwards=0
 declare -A last
 while kill -0 "$WRITER_PID" 2>/dev/null; do
     sleep "0.$(( RANDOM % 6 + 3 ))"
-    kill -9 "$RUN_PID" 2>/dev/null && KILLS=$((KILLS + 1))
-    wait "$RUN_PID" 2>/dev/null || true
+    kill_consumer
+    kill_loop_note
     for db in tgt tgt2; do
         p=$(stored_position $db | tr ' ' '.')
         if [ -n "${last[$db]:-}" ] && python3 -c "import sys; a=sys.argv[1].split('.'); b=sys.argv[2].split('.'); sys.exit(0 if (int(b[0]),int(b[1])) < (int(a[0]),int(a[1])) else 1)" "${last[$db]}" "$p"; then
@@ -181,6 +182,7 @@ while kill -0 "$WRITER_PID" 2>/dev/null; do
 done
 wait "$WRITER_PID" || true
 WRITER_PID=
+kill_loop_exits
 expect_eq "killed -9 several times under load" t "$([ "$KILLS" -ge 3 ] && echo t || echo f)"
 expect_eq "the slot is confirmed to the end after $KILLS kills" t "$(slot_caught_up tributary_mongo)"
 stop_consumer
