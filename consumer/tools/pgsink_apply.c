@@ -16,7 +16,8 @@
  *    "unchanged":["col",...]|null,"extra":{...}|null,
  *    "after_json_nulls":[...]|null,"before_json_nulls":[...]|null (event.h),
  *    "rel":{"version":1,"columns":[{"name":"id","type":"bigint","pk":true},...]}}
- * (a column is nullable unless it is "pk" or has "nullable":false).
+ * (a column is nullable unless it is "pk" or has "nullable":false; it is
+ * in the replica identity with "identity":true).
  * Values are re-generated with yajl (numbers keep their text).
  *
  * --source-dsn: stream a real source (source_pg.c and the tributary output
@@ -159,8 +160,10 @@ file_relation(yajl_val root, const char *schema, const char *table)
 		const char *np[] = {"name", NULL},
 				   *tp[] = {"type", NULL},
 				   *pp[] = {"pk", NULL},
+				   *ip[] = {"identity", NULL},
 				   *np2[] = {"nullable", NULL};
 		yajl_val	pk = yajl_tree_get(c, pp, yajl_t_any);
+		yajl_val	ident = yajl_tree_get(c, ip, yajl_t_any);
 		yajl_val	nullable = yajl_tree_get(c, np2, yajl_t_any);
 
 		yajl_val	name = yajl_tree_get(c, np, yajl_t_string);
@@ -171,6 +174,7 @@ file_relation(yajl_val root, const char *schema, const char *table)
 		n->rel.columns[i].name = strdup(name->u.string);
 		n->rel.columns[i].type = strdup(type->u.string);
 		n->rel.columns[i].pk = pk && YAJL_IS_TRUE(pk);
+		n->rel.columns[i].identity = ident && YAJL_IS_TRUE(ident);
 		n->rel.columns[i].nullable = !n->rel.columns[i].pk &&
 			!(nullable && YAJL_IS_FALSE(nullable));
 	}
@@ -524,10 +528,11 @@ main(int argc, char **argv)
 			   " statements=%" PRIu64 " upserted=%" PRIu64 " deleted=%" PRIu64
 			   " truncates=%" PRIu64 " created=%" PRIu64 " added=%" PRIu64
 			   " retries=%" PRIu64 " reconnects=%" PRIu64 " no_key=%" PRIu64
-			   " no_old_row=%" PRIu64 "\n",
+			   " no_old_row=%" PRIu64 " catalog_reads=%" PRIu64 "\n",
 			   st.events, st.skipped, st.batches, st.statements, st.rows_upserted,
 			   st.rows_deleted, st.truncates, st.tables_created, st.columns_added,
-			   st.retries, st.reconnects, st.skipped_no_key, st.skipped_no_old_row);
+			   st.retries, st.reconnects, st.skipped_no_key, st.skipped_no_old_row,
+			   st.catalog_reads);
 	}
 	sink.ops->close(&sink);
 	free_relations();

@@ -707,6 +707,79 @@ test_released_block_serves_next_change_unchanged(void **state)
 	trib_pgrec_parser_free(fresh);
 }
 
+/*
+ * A partitioned table published via its root, partitions with different
+ * replica identities (pi_a DEFAULT, pi_b FULL; records from the plugin on
+ * PostgreSQL 15, publish-via-root on): the root's relation record comes
+ * again before each change from the other partition.  Each description
+ * keeps one view, however often the record alternates, so what keys on
+ * the view (schema stage, Debezium encoder, Postgres sink) sees two known
+ * relations, not a new one per record; the event key still follows the
+ * record (identity key, else primary key).  A different description (a
+ * column more) gets a view of its own.
+ */
+static const char REL_PI_DEFAULT[] =
+	"{\"kind\":\"relation\",\"xid\":729,\"commit_lsn\":\"0/16B7478\",\"ts\":\"2026-12-06T22:48:36.871169Z\",\"lsn\":\"0/16B7390\",\"relid\":16743,\"schema\":\"public\",\"table\":\"pi\",\"replica_identity\":\"default\",\"columns\":[{\"name\":\"id\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"k\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"v\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}],\"primary_key\":[\"id\"],\"identity_key\":[\"id\"]}";
+static const char INSERT_PI_A[] =
+	"{\"kind\":\"insert\",\"xid\":729,\"commit_lsn\":\"0/16B7478\",\"ts\":\"2026-12-06T22:48:36.871169Z\",\"lsn\":\"0/16B7390\",\"seq\":0,\"schema\":\"public\",\"table\":\"pi\",\"new\":{\"id\":1,\"k\":\"a\",\"v\":1}}";
+static const char REL_PI_FULL[] =
+	"{\"kind\":\"relation\",\"xid\":730,\"commit_lsn\":\"0/16B7590\",\"ts\":\"2026-12-06T22:48:36.943795Z\",\"lsn\":\"0/16B74A8\",\"relid\":16743,\"schema\":\"public\",\"table\":\"pi\",\"replica_identity\":\"full\",\"columns\":[{\"name\":\"id\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":false},{\"name\":\"k\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"v\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}],\"primary_key\":[\"id\"],\"identity_key\":[]}";
+static const char INSERT_PI_B[] =
+	"{\"kind\":\"insert\",\"xid\":730,\"commit_lsn\":\"0/16B7590\",\"ts\":\"2026-12-06T22:48:36.943795Z\",\"lsn\":\"0/16B74A8\",\"seq\":0,\"schema\":\"public\",\"table\":\"pi\",\"new\":{\"id\":11,\"k\":\"b\",\"v\":11}}";
+
+static void
+test_alternating_partition_identities_keep_their_views(void **state)
+{
+	trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
+	const trib_relation *va = NULL,
+			   *vb = NULL;
+	const trib_pgrel *rel;
+	trib_pgrec *r;
+	const char *wider =
+		"{\"kind\":\"relation\",\"xid\":731,\"lsn\":\"0/16B7600\",\"relid\":16743,\"schema\":\"public\",\"table\":\"pi\",\"replica_identity\":\"default\",\"columns\":[{\"name\":\"id\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true},{\"name\":\"k\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"v\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false},{\"name\":\"w\",\"type\":\"text\",\"type_oid\":25,\"typmod\":-1,\"nullable\":true,\"pk\":false,\"identity\":false}],\"primary_key\":[\"id\"],\"identity_key\":[\"id\"]}";
+
+	(void) state;
+	for (int i = 0; i < 5; i++)
+	{
+		trib_pgrec_free(parse_ok(p, REL_PI_DEFAULT));
+		rel = trib_pgrec_parser_relation(p, "public", "pi");
+		assert_string_equal(rel->replica_identity, "default");
+		assert_int_equal(rel->nkey, 1);
+		assert_string_equal(rel->key[0], "id");
+		r = parse_ok(p, INSERT_PI_A);
+		assert_string_equal(r->ev->key, "{\"id\":1}");
+		if (va == NULL)
+			va = r->ev->rel;
+		assert_ptr_equal(r->ev->rel, va);
+		trib_pgrec_free(r);
+
+		trib_pgrec_free(parse_ok(p, REL_PI_FULL));
+		rel = trib_pgrec_parser_relation(p, "public", "pi");
+		assert_string_equal(rel->replica_identity, "full");
+		assert_int_equal(rel->nkey, 1);
+		assert_string_equal(rel->key[0], "id");
+		r = parse_ok(p, INSERT_PI_B);
+		assert_string_equal(r->ev->key, "{\"id\":11}");
+		if (vb == NULL)
+			vb = r->ev->rel;
+		assert_ptr_equal(r->ev->rel, vb);
+		trib_pgrec_free(r);
+	}
+	assert_ptr_not_equal(va, vb);
+	assert_true(va->columns[0].identity);
+	assert_false(vb->columns[0].identity);
+	assert_true(va->columns[0].pk && vb->columns[0].pk);
+	assert_int_not_equal(va->version, vb->version);
+
+	trib_pgrec_free(parse_ok(p, wider));
+	r = parse_ok(p, INSERT_PI_A);
+	assert_ptr_not_equal(r->ev->rel, va);
+	assert_ptr_not_equal(r->ev->rel, vb);
+	assert_int_equal(r->ev->rel->ncolumns, 4);
+	trib_pgrec_free(r);
+	trib_pgrec_parser_free(p);
+}
+
 int
 main(void)
 {
@@ -718,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_composite_key_keeps_member_text),
 		cmocka_unit_test(test_no_relation_record_means_no_key),
 		cmocka_unit_test(test_new_relation_record_replaces_metadata),
+		cmocka_unit_test(test_alternating_partition_identities_keep_their_views),
 		cmocka_unit_test(test_truncate_and_message_extra),
 		cmocka_unit_test(test_control_records),
 		cmocka_unit_test(test_malformed_records_are_errors),

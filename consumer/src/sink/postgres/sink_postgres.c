@@ -733,6 +733,7 @@ state_free(pgs_sink *s)
 	{
 		s->tables = t->next;
 		pgs_tinfo_clear(t);
+		trib_relation_free(t->def);
 		free(t->schema);
 		free(t->table);
 		free(t->qname);

@@ -143,6 +143,8 @@ typedef struct trib_pgsink_stats
 	uint64_t	skipped_no_key; /* deletes without the target's key */
 	uint64_t	skipped_no_old_row; /* keyless tables: updates and deletes
 									 * without the old row */
+	uint64_t	catalog_reads;	/* target tables' columns read from the
+								 * catalog */
 } trib_pgsink_stats;
 
 extern const trib_sink_ops trib_sink_postgres_ops;

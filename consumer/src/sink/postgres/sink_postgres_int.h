@@ -205,6 +205,9 @@ typedef struct pgs_tinfo
 	bool	   *skip;			/* per row: unchanged columns */
 	const trib_relation *rel;	/* last relation version applied */
 	uint32_t	rel_version;
+	trib_relation *def;			/* a copy of what was applied (columns),
+								 * or NULL: another relation describing
+								 * the same is not checked again */
 	int			skipped[2];		/* this batch: changes skipped, by SKIP_* */
 	struct pgs_tinfo *next;
 } pgs_tinfo;

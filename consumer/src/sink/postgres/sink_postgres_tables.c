@@ -9,7 +9,12 @@
  * invalidates it.  Tables and columns are created from the source's
  * relation (ev->rel) when create_tables is on; type names are checked by
  * the target first, and a type it lacks is an error that names the column
- * and the ways out (or, with unknown_types: text, a text column).
+ * and the ways out (or, with unknown_types: text, a text column).  A table
+ * is checked again when an event brings another relation, unless that
+ * relation describes the same columns and key as the copy of the last one
+ * applied (pgs_tinfo.def): a source may alternate between descriptions
+ * that differ in nothing the target has (PostgreSQL partitions with
+ * different replica identities under publish-via-root).
  */
 #include "sink_postgres_int.h"
 
@@ -76,6 +81,8 @@ pgs_tables_invalidate(pgs_sink *s)
 	{
 		pgs_tinfo_clear(t);
 		t->rel = NULL;
+		trib_relation_free(t->def);
+		t->def = NULL;
 	}
 	pgs_ctypes_free(s);
 }
@@ -292,6 +299,7 @@ pgs_tinfo_load(pgs_sink *s, pgs_tinfo *t, char *errbuf, size_t errlen)
 				n;
 
 	pgs_tinfo_clear(t);
+	s->stats.catalog_reads++;
 	res = pgs_run(s, table_sql, 2, params, NULL, "reading the catalog", errbuf, errlen);
 	if (!res)
 		return false;
@@ -616,8 +624,40 @@ out:
 	return ok;
 }
 
+/* Do a and b describe the same columns for create_or_alter(): names,
+ * types, nullability and the key (the primary key, else the replica
+ * identity; which columns are in the identity does not matter when there
+ * is a primary key, as for publish-via-root partitions that differ only
+ * in their REPLICA IDENTITY)? */
+static bool
+same_columns(const trib_relation *a, const trib_relation *b)
+{
+	bool		any_pk = false;
+
+	if (a->ncolumns != b->ncolumns)
+		return false;
+	for (int i = 0; i < a->ncolumns; i++)
+		any_pk = any_pk || a->columns[i].pk;
+	for (int i = 0; i < a->ncolumns; i++)
+	{
+		const trib_column *x = &a->columns[i];
+		const trib_column *y = &b->columns[i];
+
+		if ((x->name == NULL) != (y->name == NULL) || (x->type == NULL) != (y->type == NULL) ||
+			(x->name && strcmp(x->name, y->name) != 0) ||
+			(x->type && strcmp(x->type, y->type) != 0) ||
+			x->type_oid != y->type_oid || x->nullable != y->nullable || x->pk != y->pk ||
+			(!any_pk && x->identity != y->identity))
+			return false;
+	}
+	return true;
+}
+
 /* Make sure schema.table is known and, with create_tables and a relation
- * that has columns, exists with them (created or widened). */
+ * that has columns, exists with them (created or widened).  A relation
+ * that describes the same columns as the last one applied (a source's
+ * record that alternates, e.g. PostgreSQL partitions with different
+ * replica identities under publish-via-root) is taken without a check. */
 bool
 pgs_prepare_target(pgs_sink *s, const char *schema, const char *table,
 				   const trib_relation *rel, char *errbuf, size_t errlen)
@@ -631,9 +671,15 @@ pgs_prepare_target(pgs_sink *s, const char *schema, const char *table,
 	if (s->create_tables && rel && rel->ncolumns > 0 &&
 		(t->rel != rel || t->rel_version != rel->version || !t->exists))
 	{
-		if (!create_or_alter(s, t, rel, errbuf, errlen) ||
-			!pgs_tinfo_load(s, t, errbuf, errlen))
-			return false;
+		if (!t->exists || t->def == NULL || !same_columns(t->def, rel))
+		{
+			trib_relation_free(t->def);
+			t->def = NULL;
+			if (!create_or_alter(s, t, rel, errbuf, errlen) ||
+				!pgs_tinfo_load(s, t, errbuf, errlen))
+				return false;
+			t->def = trib_relation_copy(rel);
+		}
 		t->rel = rel;
 		t->rel_version = rel->version;
 	}

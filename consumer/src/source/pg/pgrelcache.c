@@ -7,8 +7,18 @@
  * Design.  REL_BUCKETS chains hashed with FNV-1a; a table has one entry
  * at a time, and a lookup per change is one hash and a few string
  * compares.  Installing drops any entry with the same relid (a renamed
- * table) or the same name, then adds a new view (version = how many
- * views came before, plus one) that stays until the cache is freed.
+ * table) or the same name, then points the entry at its view: the view
+ * made before for the same name and the same columns (names, types,
+ * nullability, primary key and identity flags), else a new one (version =
+ * how many views came before, plus one) that stays until the cache is
+ * freed.  Reuse matters under publish-via-root, where partitions of one
+ * root with different replica identities make the plugin send the root's
+ * relation record again whenever the partition changes: the record
+ * alternates between a few signatures, and each must map to one view, so
+ * that the cache does not grow per record and what keys on the view (the
+ * schema stage, the Debezium encoder, the Postgres sink's table check)
+ * sees a known relation, not a new one.  Views are found through a second
+ * hash by name (viewnode chains).
  */
 #include "pgrelcache.h"
 
@@ -27,9 +37,17 @@ typedef struct relnode
 	struct relnode *next;
 } relnode;
 
+/* A view's link in the hash by name (trib_pgrelcache.vbuckets). */
+typedef struct viewnode
+{
+	trib_relation *view;
+	struct viewnode *next;
+} viewnode;
+
 struct trib_pgrelcache
 {
 	relnode    *buckets[REL_BUCKETS];
+	viewnode   *vbuckets[REL_BUCKETS];	/* every view, by schema.table */
 	/*
 	 * Every trib_relation handed out through events, until the cache is
 	 * freed (pgrelcache.h).
@@ -117,6 +135,18 @@ trib_pgrelcache_free(trib_pgrelcache *c)
 			n = next;
 		}
 	}
+	for (i = 0; i < REL_BUCKETS; i++)
+	{
+		viewnode   *n = c->vbuckets[i];
+
+		while (n)
+		{
+			viewnode   *next = n->next;
+
+			free(n);
+			n = next;
+		}
+	}
 	for (i = 0; i < (int) c->nviews; i++)
 		trib_relation_free(c->views[i]);
 	free(c->views);
@@ -167,6 +197,80 @@ rel_remove(trib_pgrelcache *p, uint32_t relid, const char *schema,
 	}
 }
 
+/* Does view v describe r's table and columns exactly? */
+static bool
+view_matches(const trib_relation *v, const trib_pgrel *r)
+{
+	size_t		i;
+
+	if (strcmp(v->schema, r->schema) != 0 || strcmp(v->table, r->table) != 0 ||
+		v->ncolumns != (int) r->ncols)
+		return false;
+	for (i = 0; i < r->ncols; i++)
+	{
+		const trib_column *c = &v->columns[i];
+		const trib_pgcol *rc = &r->cols[i];
+
+		if (strcmp(c->name, rc->name) != 0 || strcmp(c->type, rc->type) != 0 ||
+			c->type_oid != rc->type_oid || c->nullable != rc->nullable ||
+			c->pk != rc->pk || c->identity != rc->identity)
+			return false;
+	}
+	return true;
+}
+
+/* A new view of r, kept until the cache is freed. */
+static trib_relation *
+view_new(trib_pgrelcache *p, const trib_pgrel *r)
+{
+	trib_relation *v = trib_xmalloc(sizeof(*v));
+	size_t		i;
+
+	memset(v, 0, sizeof(*v));
+	v->schema = trib_xstrdup(r->schema);
+	v->table = trib_xstrdup(r->table);
+	v->ncolumns = (int) r->ncols;
+	v->columns = trib_xcalloc(r->ncols ? r->ncols : 1, sizeof(trib_column));
+	for (i = 0; i < r->ncols; i++)
+	{
+		trib_column *c = &v->columns[i];
+
+		c->name = trib_xstrdup(r->cols[i].name);
+		c->type = trib_xstrdup(r->cols[i].type);
+		c->type_oid = r->cols[i].type_oid;
+		c->nullable = r->cols[i].nullable;
+		c->pk = r->cols[i].pk;
+		c->identity = r->cols[i].identity;
+		c->decl = NULL;			/* format_type text says everything */
+	}
+	v->version = (uint32_t) p->nviews + 1;
+	if (p->nviews == p->capviews)
+	{
+		p->capviews = p->capviews ? p->capviews * 2 : 16;
+		p->views = trib_xrealloc(p->views, p->capviews * sizeof(*p->views));
+	}
+	p->views[p->nviews++] = v;
+	return v;
+}
+
+/* r's view: the one made before for the same description, else a new one
+ * (see the header comment). */
+static const trib_relation *
+view_of(trib_pgrelcache *p, const trib_pgrel *r)
+{
+	unsigned	b = rel_hash(r->schema, r->table);
+	viewnode   *vn;
+
+	for (vn = p->vbuckets[b]; vn; vn = vn->next)
+		if (view_matches(vn->view, r))
+			return vn->view;
+	vn = trib_xmalloc(sizeof(*vn));
+	vn->view = view_new(p, r);
+	vn->next = p->vbuckets[b];
+	p->vbuckets[b] = vn;
+	return vn->view;
+}
+
 /* Install r (taking its contents) as the entry of its table. */
 const trib_pgrel *
 trib_pgrelcache_install(trib_pgrelcache *p, trib_pgrel *r)
@@ -188,36 +292,7 @@ trib_pgrelcache_install(trib_pgrelcache *p, trib_pgrel *r)
 		n->rel.key = n->rel.primary_key;
 		n->rel.nkey = n->rel.npk;
 	}
-	{
-		trib_relation *v = trib_xmalloc(sizeof(*v));
-		size_t		i;
-
-		memset(v, 0, sizeof(*v));
-		v->schema = trib_xstrdup(n->rel.schema);
-		v->table = trib_xstrdup(n->rel.table);
-		v->ncolumns = (int) n->rel.ncols;
-		v->columns = trib_xcalloc(n->rel.ncols ? n->rel.ncols : 1, sizeof(trib_column));
-		for (i = 0; i < n->rel.ncols; i++)
-		{
-			trib_column *c = &v->columns[i];
-
-			c->name = trib_xstrdup(n->rel.cols[i].name);
-			c->type = trib_xstrdup(n->rel.cols[i].type);
-			c->type_oid = n->rel.cols[i].type_oid;
-			c->nullable = n->rel.cols[i].nullable;
-			c->pk = n->rel.cols[i].pk;
-			c->identity = n->rel.cols[i].identity;
-			c->decl = NULL;		/* format_type text says everything */
-		}
-		v->version = (uint32_t) p->nviews + 1;
-		if (p->nviews == p->capviews)
-		{
-			p->capviews = p->capviews ? p->capviews * 2 : 16;
-			p->views = trib_xrealloc(p->views, p->capviews * sizeof(*p->views));
-		}
-		p->views[p->nviews++] = v;
-		n->rel.view = v;
-	}
+	n->rel.view = view_of(p, &n->rel);
 	b = rel_hash(n->rel.schema, n->rel.table);
 	n->next = p->buckets[b];
 	p->buckets[b] = n;

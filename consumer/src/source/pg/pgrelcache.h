@@ -10,8 +10,11 @@
  * old entry.  The schema views handed to events are never freed before
  * the cache, because an event may outlive the entry it was parsed with (a
  * newer relation record replaces the entry while the event waits in a
- * sink's batch); there is one view per relation record, a few per table
- * and connection.
+ * sink's batch); there is one view per distinct description of a table
+ * (a relation record equal to an earlier one of the same table gets that
+ * record's view back), a few per table and connection, however often
+ * publish-via-root partitions with different replica identities make the
+ * record alternate.
  *
  * Ownership: the cache owns its entries and views; lookups return
  * borrowed pointers, valid until the entry is replaced (entries) or the
