@@ -117,13 +117,17 @@ e2e_dir=$(mktemp -d)
 # `http:` section fails every time rather than when another one has the port
 # at that moment; lib.sh's e2e_finish names the cause.  When the port is
 # taken already (a second suite, a program of the developer's), the note
-# says so: a daemon on the default still cannot listen.
+# says so: a daemon on the default still cannot listen, and the guard's
+# waiter holds the port from the moment it is free.
 guard_pid=
 trap 'rm -f "$log"; rm -rf "$e2e_dir"; [ -z "$guard_pid" ] || kill "$guard_pid" 2>/dev/null' EXIT
 if [ ${#e2e[@]} -gt 0 ]; then
     guard=$(python3 "$(dirname "${BASH_SOURCE[0]}")/e2e/default_port_guard.py" $$ 2>&1) || true
     case $guard in
         "held "*) guard_pid=${guard#held } ;;
+        "busy: "*"; waiter "*)
+            guard_pid=${guard##*; waiter }
+            echo "run.sh: note: the default HTTP port is taken; it is guarded from when it is free (${guard})" ;;
         *) echo "run.sh: note: the default HTTP port is not guarded (${guard:-no answer})" ;;
     esac
     export E2E_DEFAULT_PORT_GUARD=${guard:-none}

@@ -13,7 +13,9 @@
 #   2. expect_no_default_port finds that log and fails, naming the fix;
 #   3. the guard itself: on a free port it holds it while its parent lives
 #      and lets it go when the parent is gone; on a taken port (8080, now)
-#      it says busy; a parent killed and left a zombie counts as gone.
+#      it says busy and leaves a waiter, which holds the port from the
+#      moment the other lets it go; a parent killed and left a zombie
+#      counts as gone.
 # No server is needed: the listener starts before any source is opened.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -54,8 +56,10 @@ expect_eq "and counts one failure" "failed=$((failed + 1))" "$(echo "$out" | tai
 rm "$WORK/default.log"
 
 # ---- 3: the guard
-expect_match "the guard on a taken port (8080, held now) says busy" \
-    "^busy: 127\.0\.0\.1:8080: " "$(python3 "$GUARD" $$)"
+line=$(python3 "$GUARD" $$)
+expect_match "the guard on a taken port (8080, held now) says busy, and leaves a waiter" \
+    "^busy: 127\.0\.0\.1:8080: .*; waiter [0-9]+$" "$line"
+kill "${line##*; waiter }" 2>/dev/null || true
 PORT=$(pgc_free_port)
 listening() { [ -n "$(ss -Htln "sport = :$PORT")" ] && echo yes || echo no; }
 bash -c 'echo "$(python3 "$1" $$ "$2")" >"$3"; sleep 3' _ "$GUARD" "$PORT" "$WORK/guard.out" &
@@ -66,6 +70,24 @@ expect_eq "it listens while its parent lives" yes "$(listening)"
 wait "$TOOL_PID"; TOOL_PID=
 for _ in $(seq 1 30); do [ "$(listening)" = no ] && break; sleep 0.1; done
 expect_eq "and lets the port go once its parent is gone" no "$(listening)"
+# a taken port: the waiter holds it from the moment the other lets it go
+# (a second suite beside a first that ends sooner stays guarded)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+print("up", flush=True); time.sleep(60)' "$PORT" >"$WORK/holder.out" &
+HOLDER_PID=$!; E2E_PIDS+=" HOLDER_PID"
+wait_log "$WORK/holder.out" up 10 || true
+bash -c 'echo "$(python3 "$1" $$ "$2")" >"$3"; sleep 4' _ "$GUARD" "$PORT" "$WORK/waiter.out" &
+TOOL_PID=$!
+wait_log "$WORK/waiter.out" . 10 || true
+expect_match "on a taken port it says busy and leaves a waiter" \
+    "^busy: 127\.0\.0\.1:$PORT: .*; waiter [0-9]+$" "$(cat "$WORK/waiter.out")"
+kill "$HOLDER_PID"; wait "$HOLDER_PID" 2>/dev/null || true; HOLDER_PID=
+for _ in $(seq 1 30); do [ "$(listening)" = yes ] && break; sleep 0.1; done
+expect_eq "the waiter holds the port once the other lets it go" yes "$(listening)"
+wait "$TOOL_PID"; TOOL_PID=
+for _ in $(seq 1 30); do [ "$(listening)" = no ] && break; sleep 0.1; done
+expect_eq "and lets it go once its parent is gone" no "$(listening)"
 # a parent killed and not reaped (a zombie: kill(pid, 0) still succeeds
 # on it) is gone too; the holder of the zombie reaps it only at its end
 python3 - "$GUARD" "$PORT" "$WORK/zombie.out" <<'PY' &

@@ -23,15 +23,22 @@
 # parent reaps it.  The line:
 #   held GUARD_PID  the guard (GUARD_PID, for the caller to kill at its end)
 #                   holds the port
-#   busy: REASON    it could not (another suite's guard, or a program of the
-#                   developer's).  The port is taken either way, so a daemon
-#                   on the default still cannot listen.
+#   busy: REASON; waiter GUARD_PID
+#                   it could not (another suite's guard or demo, or a
+#                   program of the developer's), so the port is taken and a
+#                   daemon on the default still cannot listen.  A waiter
+#                   (GUARD_PID) tries again every WAIT_S and holds the port
+#                   from the moment the other lets it go, until PID is gone:
+#                   a second suite run beside the first stays guarded when
+#                   the first ends before it (e2e 108 counts on the port
+#                   being held all along).
 import os
 import socket
 import sys
 import time
 
 HOST, PORT = "127.0.0.1", 8080
+WAIT_S = 0.2                    # a waiter's tries, while the port is taken
 
 
 def main():
@@ -41,6 +48,29 @@ def main():
         return 2
     parent = int(args[0])
     port = int(args[1]) if len(args) == 2 else PORT
+    s, err = listen_on(port)
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid:
+        if s is not None:
+            print("held %d" % pid, flush=True)
+        else:
+            print("busy: %s:%d: %s; waiter %d" % (HOST, port, err, pid), flush=True)
+        return 0
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    while s is None and alive(parent):
+        time.sleep(WAIT_S)
+        s, err = listen_on(port)
+    while alive(parent):
+        time.sleep(1)
+    return 0
+
+
+def listen_on(port):
+    """A socket listening on HOST:port, or None and the reason."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # SO_REUSEADDR only passes over TIME_WAIT leftovers of an earlier daemon;
     # Linux still refuses it while another socket listens on the port.
@@ -49,20 +79,9 @@ def main():
         s.bind((HOST, port))
         s.listen(1)
     except OSError as e:
-        print("busy: %s:%d: %s" % (HOST, port, e.strerror), flush=True)
-        return 0
-    sys.stdout.flush()
-    pid = os.fork()
-    if pid:
-        print("held %d" % pid, flush=True)
-        return 0
-    os.setsid()
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    while alive(parent):
-        time.sleep(1)
-    return 0
+        s.close()
+        return None, e.strerror
+    return s, None
 
 
 def alive(pid):

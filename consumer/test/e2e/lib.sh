@@ -87,6 +87,9 @@ e2e_guard_default_port() {
     line=$(python3 "$ROOT/consumer/test/e2e/default_port_guard.py" $$ 2>&1) || true
     case $line in
         "held "*) GUARD_PID=${line#held }; E2E_PIDS+=" GUARD_PID" ;;
+        "busy: "*"; waiter "*)
+            GUARD_PID=${line##*; waiter }; E2E_PIDS+=" GUARD_PID"
+            echo "# note: the default HTTP port is taken; guarded from when it is free ($line)" ;;
         *) echo "# note: the default HTTP port is not guarded ($line)" ;;
     esac
     export E2E_DEFAULT_PORT_GUARD=$line
