@@ -114,16 +114,29 @@ SELECT event, command_tag, object_type, object_identity, statement
 SELECT * FROM tributary.register_schema('probe', '{"type": "object"}');
 DROP TABLE upgrade_probe;
 
+-- A password logged under 0.4 (CREATE USER MAPPING): the walk through
+-- 0.7 clears the statement text of such rows (docs/SECURITY.md).
+CREATE FOREIGN DATA WRAPPER upgrade_fdw;
+CREATE SERVER upgrade_srv FOREIGN DATA WRAPPER upgrade_fdw;
+CREATE USER MAPPING FOR PUBLIC SERVER upgrade_srv OPTIONS (password 'Upgrade-Secret');
+SELECT count(*) AS logged_secrets FROM tributary.ddl_events WHERE statement ~ 'Upgrade-Secret';
+
 -- Walk the remaining upgrade scripts to the default version.  0.5 adds
 -- soft deletes to the registry (a version registered under 0.4 stays
 -- live) and the lineage catalog and its API; 0.6 the quarantine of
--- incompatible schema versions.
+-- incompatible schema versions; 0.7 keeps secrets out of the DDL log and
+-- the audit columns of erasure requests out of the eraser's hands.
 ALTER EXTENSION tributary UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'tributary';
 SELECT tributary.version();
 SELECT object FROM ext_objects ORDER BY object;
 SELECT extconfig::regclass[] AS dumped_tables, extcondition
   FROM pg_extension WHERE extname = 'tributary';
+SELECT count(*) AS logged_secrets FROM tributary.ddl_events WHERE statement ~ 'Upgrade-Secret';
+SELECT command_tag, statement FROM tributary.ddl_events
+ WHERE command_tag IN ('CREATE SERVER', 'CREATE USER MAPPING') ORDER BY id;
+DROP SERVER upgrade_srv CASCADE;
+DROP FOREIGN DATA WRAPPER upgrade_fdw;
 SELECT subject, version, id, deleted FROM tributary.schema_versions;
 SELECT subject, versions, deleted FROM tributary.subjects_with_deleted;
 SELECT tributary.delete_subject('probe');
