@@ -15,6 +15,8 @@
 --   4. An eraser cannot forge who made an erasure request, or when.
 --   5. A schema "tributary" that another role made before CREATE
 --      EXTENSION is refused: its owner could drop the extension.
+--   6. Extreme option values of the output plugin are errors or work;
+--      none crashes the decoding backend (decode_bad_input has the rest).
 --
 \set VERBOSITY terse
 
@@ -183,6 +185,36 @@ CREATE EXTENSION tributary;
 SELECT tributary.version();
 \c contrib_regression
 DROP DATABASE regress_sec_squat;
+
+-- 6. Plugin options at their extremes, against a decoded change.
+CREATE TABLE regress_sec_opt (id int PRIMARY KEY);
+SELECT 'init' FROM pg_create_logical_replication_slot('regress_sec_opt_slot', 'tributary');
+INSERT INTO regress_sec_opt VALUES (1);
+-- 100,000 wildcards on each side still match.
+SELECT count(*) AS matched
+  FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'include-tables', repeat('*', 100000) || '.' || repeat('*', 100000) || 'sec?opt')
+ WHERE data::jsonb->>'kind' = 'insert';
+-- A 10 MB pattern selects nothing and costs nothing.
+SELECT count(*) AS matched
+  FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'include-tables', repeat('a', 10000000) || '.b')
+ WHERE data::jsonb->>'kind' = 'insert';
+-- Out-of-range numbers and positions are errors naming the option; the
+-- last possible position suppresses everything.
+SELECT count(*) FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'batch-bytes', '16777217');
+SELECT count(*) FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'batch-bytes', '-9223372036854775808');
+SELECT count(*) FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'resume-after', 'FFFFFFFF/FFFFFFFF:9223372036854775807');
+SELECT count(*) FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'resume-after', '0/1:9223372036854775808');
+SELECT count(*) FROM pg_logical_slot_peek_changes('regress_sec_opt_slot', NULL, NULL,
+       'message-prefixes', repeat('"', 101));
+-- The backend is still there.
+SELECT 'drop' FROM pg_drop_replication_slot('regress_sec_opt_slot');
+DROP TABLE regress_sec_opt;
 
 -- Clean up.
 TRUNCATE tributary.erasure_requests, tributary.erasure_keys, tributary.ddl_events;
