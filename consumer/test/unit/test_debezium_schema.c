@@ -269,12 +269,77 @@ test_schema_required_and_money_digits(void **state)
 	trib_strbuf_free(&key);
 }
 
+/*
+ * The heartbeat and transaction-topic records under schemas.enable: the
+ * structs of Debezium's SchemaFactory (2.x and later), each named and at
+ * version 1 (heartbeatKeySchema, heartbeatValueSchema,
+ * transactionKeySchema, transactionValueSchema), data_collections an
+ * optional array of the optional struct "event.collection" version 1
+ * (transactionEventCountPerDataCollectionSchema).
+ */
+static void
+test_heartbeat_schemas(void **state)
+{
+	trib_strbuf topic = {0};
+	trib_strbuf key = {0};
+	trib_strbuf value = {0};
+
+	(void) state;
+	trib_dbz_heartbeat("shop", 1732180502412, true, &topic, &key, &value);
+	assert_string_equal(topic.data, "__debezium-heartbeat.shop");
+	assert_string_equal(key.data,
+						"{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+						"\"optional\":false,\"field\":\"serverName\"}],\"optional\":false,"
+						"\"name\":\"io.debezium.connector.common.ServerNameKey\",\"version\":1},"
+						"\"payload\":{\"serverName\":\"shop\"}}");
+	assert_string_equal(value.data,
+						"{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","
+						"\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
+						"\"name\":\"io.debezium.connector.common.Heartbeat\",\"version\":1},"
+						"\"payload\":{\"ts_ms\":1732180502412}}");
+	trib_strbuf_free(&topic);
+	trib_strbuf_free(&key);
+	trib_strbuf_free(&value);
+}
+
+static void
+test_transaction_topic_schemas(void **state)
+{
+	trib_dbz_tx tx = {0};
+	trib_strbuf key = {0};
+	trib_strbuf value = {0};
+
+	(void) state;
+	assert_true(trib_dbz_tx_event(&tx, 741, 27587272, "public", "orders"));
+	trib_dbz_tx_record(&tx, false, 1732180502412, true, &key, &value);
+	assert_string_equal(key.data,
+						"{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+						"\"optional\":false,\"field\":\"id\"}],\"optional\":false,"
+						"\"name\":\"io.debezium.connector.common.TransactionMetadataKey\","
+						"\"version\":1},\"payload\":{\"id\":\"741:27587272\"}}");
+	assert_non_null(strstr(value.data,
+						   "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
+						   "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
+						   "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
+						   "\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
+						   "\"optional\":true,\"field\":\"data_collections\"}"));
+	assert_non_null(strstr(value.data,
+						   "\"optional\":false,"
+						   "\"name\":\"io.debezium.connector.common.TransactionMetadataValue\","
+						   "\"version\":1},\"payload\":{\"status\":\"BEGIN\""));
+	trib_strbuf_free(&key);
+	trib_strbuf_free(&value);
+	trib_dbz_tx_clear(&tx);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_table),
 		cmocka_unit_test(test_schema_required_and_money_digits),
+		cmocka_unit_test(test_heartbeat_schemas),
+		cmocka_unit_test(test_transaction_topic_schemas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
