@@ -269,6 +269,40 @@ test_schema_required_and_money_digits(void **state)
 	trib_strbuf_free(&key);
 }
 
+/* The Source struct's snapshot field: io.debezium.data.Enum allowing the
+ * values of Debezium's SnapshotRecord (2.3 and later: TRUE, FIRST,
+ * FIRST_IN_DATA_COLLECTION, LAST_IN_DATA_COLLECTION, LAST, FALSE,
+ * INCREMENTAL, lower-cased), as every 2.6+ record with ts_us carries it. */
+static void
+test_source_snapshot_enum(void **state)
+{
+	static const char *const connectors[] = {"postgresql", "mysql"};
+
+	(void) state;
+	for (size_t i = 0; i < 2; i++)
+	{
+		trib_column col = {.name = "v", .type = "integer", .nullable = true};
+		trib_relation rel = {.schema = "public", .table = "t", .ncolumns = 1, .columns = &col};
+		trib_dbz_coltype t;
+		trib_dbz_opts o;
+		bool		in_key = false;
+		trib_strbuf value = {0};
+		trib_strbuf key = {0};
+
+		trib_dbz_opts_init(&o);
+		o.schemas_enable = true;
+		trib_dbz_pg_coltype(&col, &t);
+		trib_dbz_render_schemas(&o, "shop", connectors[i], &rel, &t, &in_key, &value, &key);
+		assert_non_null(strstr(value.data,
+							   "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\","
+							   "\"version\":1,\"parameters\":{\"allowed\":\"true,first,"
+							   "first_in_data_collection,last_in_data_collection,last,false,"
+							   "incremental\"},\"default\":\"false\",\"field\":\"snapshot\"}"));
+		trib_strbuf_free(&value);
+		trib_strbuf_free(&key);
+	}
+}
+
 /*
  * The heartbeat and transaction-topic records under schemas.enable: the
  * structs of Debezium's SchemaFactory (2.x and later), each named and at
@@ -338,6 +372,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_schema_table),
 		cmocka_unit_test(test_schema_required_and_money_digits),
+		cmocka_unit_test(test_source_snapshot_enum),
 		cmocka_unit_test(test_heartbeat_schemas),
 		cmocka_unit_test(test_transaction_topic_schemas),
 	};
