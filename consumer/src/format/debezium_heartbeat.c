@@ -7,18 +7,20 @@
  * "__debezium-heartbeat.<topic prefix>", so that consumers and monitors
  * see the connector alive while the captured tables are quiet.  This file
  * only renders the record; the Kafka sink decides when (its poll) and
- * produces it outside the acknowledgement of events.
+ * produces it outside the acknowledgement of events.  The Connect schemas
+ * are those of Debezium's SchemaFactory (heartbeatKeySchema,
+ * heartbeatValueSchema): named structs at version 1.
  */
 #include "debezium.h"
 
 static const char key_schema[] =
 "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,"
 "\"field\":\"serverName\"}],\"optional\":false,"
-"\"name\":\"io.debezium.connector.common.ServerNameKey\"}";
+"\"name\":\"io.debezium.connector.common.ServerNameKey\",\"version\":1}";
 static const char value_schema[] =
 "{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\",\"optional\":false,"
 "\"field\":\"ts_ms\"}],\"optional\":false,"
-"\"name\":\"io.debezium.connector.common.Heartbeat\"}";
+"\"name\":\"io.debezium.connector.common.Heartbeat\",\"version\":1}";
 
 /* See debezium.h. */
 void

@@ -250,7 +250,8 @@ put_struct(trib_strbuf *o, const trib_dbz_opts *opt, const char *prefix,
 }
 
 /* The Source struct's members every connector has, in the envelope's
- * order (up to `sequence`). */
+ * order (up to `sequence`).  snapshot is Debezium's Enum of its
+ * SnapshotRecord values (2.3 and later), lower-cased. */
 #define SOURCE_COMMON \
 "{\"type\":\"struct\",\"fields\":[" \
 "{\"type\":\"string\",\"optional\":false,\"field\":\"version\"}," \
@@ -260,7 +261,8 @@ put_struct(trib_strbuf *o, const trib_dbz_opts *opt, const char *prefix,
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"}," \
 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}," \
 "{\"type\":\"string\",\"optional\":true,\"name\":\"io.debezium.data.Enum\",\"version\":1," \
-"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\"," \
+"\"parameters\":{\"allowed\":\"true,first,first_in_data_collection," \
+"last_in_data_collection,last,false,incremental\"},\"default\":\"false\"," \
 "\"field\":\"snapshot\"}," \
 "{\"type\":\"string\",\"optional\":false,\"field\":\"db\"}," \
 "{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"},"

@@ -17,8 +17,11 @@
  * exactly 2629800 seconds) or, with interval.handling.mode string,
  * Debezium's "P<y>Y<m>M<d>DT<h>H<m>M<s>S" with every part written.
  *
- * Each function returns false when the text is not what the source
- * writes (the caller passes "infinity" and "-infinity" through).
+ * A timestamp's infinity and -infinity become the instants Debezium
+ * documents for them (TS_POS_INFINITY below).  The other functions return
+ * false when the text is not what the source writes (the caller passes a
+ * date's "infinity" and "-infinity" through, and timestamptz's, which
+ * Debezium writes as those words).
  */
 #include "debezium.h"
 
@@ -32,6 +35,19 @@
 
 #define USEC_PER_SEC INT64_C(1000000)
 #define USEC_PER_DAY (INT64_C(86400) * USEC_PER_SEC)
+
+/*
+ * A timestamp's infinity and -infinity: Debezium's PostgreSQL connector
+ * documentation ("TIMESTAMP type") has them "converted to timestamps with
+ * value 9223372036825200000 in case of positive infinity or
+ * -9223372036832400000 in case of negative infinity", the PostgreSQL JDBC
+ * driver's PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY
+ * read as microseconds since the epoch (PostgresValueConverter's
+ * POSITIVE_INFINITY_INSTANT): a MicroTimestamp writes them as they are, a
+ * Timestamp (millis) the same instant in milliseconds.
+ */
+#define TS_POS_INFINITY INT64_C(9223372036825200000)
+#define TS_NEG_INFINITY INT64_C(-9223372036832400000)
 
 /* An ASCII digit: what isdigit() accepts in every locale, without its
  * table lookup through a libc call (per character of every temporal
@@ -279,7 +295,11 @@ trib_dbz_timestamp(const trib_dbz_opts *o, int precision, const char *s,
 	const char *p;
 	int64_t		usec = 0;
 
-	if (!plain_timestamp(s, n, &usec))
+	if (n == 8 && memcmp(s, "infinity", 8) == 0)
+		usec = TS_POS_INFINITY;
+	else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
+		usec = TS_NEG_INFINITY;
+	else if (!plain_timestamp(s, n, &usec))
 	{
 		if (!trib_isodate_parse(s, n, &d) || d.zone_off != n)
 			return false;

@@ -30,11 +30,15 @@
 
 #include <yajl/yajl_tree.h>
 
-/* The Connect schemas of the transaction topic's key and value. */
+/* The Connect schemas of the transaction topic's key and value, as
+ * Debezium's SchemaFactory builds them (transactionKeySchema,
+ * transactionValueSchema, transactionEventCountPerDataCollectionSchema):
+ * named structs at version 1, each data collection's counts the optional
+ * struct "event.collection". */
 static const char key_schema[] =
 "{\"type\":\"struct\",\"fields\":[{\"type\":\"string\",\"optional\":false,"
 "\"field\":\"id\"}],\"optional\":false,"
-"\"name\":\"io.debezium.connector.common.TransactionMetadataKey\"}";
+"\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}";
 static const char value_schema[] =
 "{\"type\":\"struct\",\"fields\":["
 "{\"type\":\"string\",\"optional\":false,\"field\":\"status\"},"
@@ -43,9 +47,10 @@ static const char value_schema[] =
 "{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":["
 "{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"},"
 "{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}],"
-"\"optional\":false},\"optional\":true,\"field\":\"data_collections\"},"
+"\"optional\":true,\"name\":\"event.collection\",\"version\":1},"
+"\"optional\":true,\"field\":\"data_collections\"},"
 "{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
-"\"name\":\"io.debezium.connector.common.TransactionMetadataValue\"}";
+"\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}";
 
 /* Add a counter for data collection `name` (taken over), at 0. */
 static uint64_t *

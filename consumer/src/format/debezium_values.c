@@ -286,9 +286,24 @@ put_decimal(const trib_dbz_opts *o, int scale, yajl_val v, trib_strbuf *out,
 		return false;
 	if (!YAJL_IS_NUMBER(v))
 	{
-		/* NaN, Infinity, -Infinity: no Decimal form */
+		/*
+		 * NaN, Infinity, -Infinity.  precise: no Decimal form (Debezium
+		 * fails the connector on them; null here).  string: the special
+		 * value's name, "the string constant NAN" of Debezium's
+		 * documentation ("Decimal types"; SpecialValueDecimal.toString()
+		 * writes NAN, POSITIVE_INFINITY, NEGATIVE_INFINITY).  double:
+		 * Double.NaN and the infinities, which the JsonConverter's Jackson
+		 * writes quoted as "NaN", "Infinity", "-Infinity" (the source's
+		 * text).
+		 */
 		if (o->decimal == TRIB_DBZ_DECIMAL_PRECISE)
 			trib_strbuf_adds(out, "null");
+		else if (o->decimal == TRIB_DBZ_DECIMAL_STRING && strcmp(text, "NaN") == 0)
+			trib_strbuf_adds(out, "\"NAN\"");
+		else if (o->decimal == TRIB_DBZ_DECIMAL_STRING && strcmp(text, "Infinity") == 0)
+			trib_strbuf_adds(out, "\"POSITIVE_INFINITY\"");
+		else if (o->decimal == TRIB_DBZ_DECIMAL_STRING && strcmp(text, "-Infinity") == 0)
+			trib_strbuf_adds(out, "\"NEGATIVE_INFINITY\"");
 		else
 			trib_dbz_quote(out, text);
 		return true;
@@ -708,7 +723,8 @@ trib_dbz_value(const trib_dbz_opts *o, const trib_dbz_coltype *t, yajl_val v,
 				const char *s = YAJL_GET_STRING(v);
 
 				ok = s != NULL && put_text_kind(o, t, s, out);
-				/* infinite dates and timestamps have no epoch form */
+				/* infinite dates (Debezium documents no form for them) and
+				 * timestamptz (its ZonedTimestamp writes the words) */
 				if (!ok && s && (strcmp(s, "infinity") == 0 || strcmp(s, "-infinity") == 0))
 				{
 					out->len = mark;
