@@ -242,11 +242,7 @@ release_records(pg_state *s)
 static void
 hold_prepare(pg_state *s, const trib_pgrec *r)
 {
-	if (s->nheld == s->capheld)
-	{
-		s->capheld = s->capheld ? s->capheld * 2 : 16;
-		s->held = trib_xrealloc(s->held, s->capheld * sizeof(*s->held));
-	}
+	s->held = trib_xgrow(s->held, s->nheld, &s->capheld, sizeof(*s->held), 16);
 	s->held[s->nheld].prepare_lsn = r->prepare_lsn;
 	s->held[s->nheld].end_lsn = r->end_lsn;
 	s->nheld++;

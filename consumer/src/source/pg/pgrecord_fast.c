@@ -55,11 +55,7 @@
 static member *
 ml_push(memberlist *ml)
 {
-	if (ml->n == ml->cap)
-	{
-		ml->cap = ml->cap ? ml->cap * 2 : 16;
-		ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
-	}
+	ml->m = trib_xgrow(ml->m, ml->n, &ml->cap, sizeof(member), 16);
 	return &ml->m[ml->n++];
 }
 

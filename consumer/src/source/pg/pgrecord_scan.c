@@ -274,11 +274,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 			if (type != TRIB_J_STRING)
 				return perr(st, "\"%s\" must hold only strings",
 							pgr_field_names[st->topkey]);
-			if (nl->n == nl->cap)
-			{
-				nl->cap = nl->cap ? nl->cap * 2 : 8;
-				nl->v = trib_xrealloc(nl->v, nl->cap * sizeof(char *));
-			}
+			nl->v = trib_xgrow(nl->v, nl->n, &nl->cap, sizeof(char *), 8);
 			if (memchr(s, '\0', n))
 				return perr(st, "\"%s\" holds a name with a NUL character",
 							pgr_field_names[st->topkey]);
@@ -296,11 +292,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 			st->subkey = C_UNKNOWN;
 			if (st->topkey == F_COLUMNS)
 			{
-				if (st->ncols == st->capcols)
-				{
-					st->capcols = st->capcols ? st->capcols * 2 : 16;
-					st->cols = trib_xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
-				}
+				st->cols = trib_xgrow(st->cols, st->ncols, &st->capcols, sizeof(trib_pgcol), 16);
 				memset(&st->cols[st->ncols++], 0, sizeof(trib_pgcol));
 			}
 			return 1;
@@ -430,11 +422,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 			if (k >= st->len || st->text[k] != '"')
 				return perr(st, "internal: cannot locate a member of \"%s\"",
 							pgr_field_names[st->topkey]);
-			if (ml->n == ml->cap)
-			{
-				ml->cap = ml->cap ? ml->cap * 2 : 16;
-				ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
-			}
+			ml->m = trib_xgrow(ml->m, ml->n, &ml->cap, sizeof(member), 16);
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
 			/* the name as written when it has no escapes (not

@@ -244,11 +244,7 @@ view_new(trib_pgrelcache *p, const trib_pgrel *r)
 		c->decl = NULL;			/* format_type text says everything */
 	}
 	v->version = (uint32_t) p->nviews + 1;
-	if (p->nviews == p->capviews)
-	{
-		p->capviews = p->capviews ? p->capviews * 2 : 16;
-		p->views = trib_xrealloc(p->views, p->capviews * sizeof(*p->views));
-	}
+	p->views = trib_xgrow(p->views, p->nviews, &p->capviews, sizeof(*p->views), 16);
 	p->views[p->nviews++] = v;
 	return v;
 }
