@@ -182,8 +182,7 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 
 	if (c == NULL)
 		return trib_source_not_ours(src, errbuf, errlen);
-	s = trib_xmalloc(sizeof(*s));
-	memset(s, 0, sizeof(*s));
+	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = c;
 	s->pg = make_client(src, c, errbuf, errlen);
 	if (s->pg == NULL)

@@ -243,9 +243,8 @@ init_specs(void)
 trib_pgrec_parser *
 trib_pgrec_parser_new(const char *source, const char *db)
 {
-	trib_pgrec_parser *p = trib_xmalloc(sizeof(*p));
+	trib_pgrec_parser *p = trib_xcalloc(1, sizeof(*p));
 
-	memset(p, 0, sizeof(*p));
 	p->source = trib_xstrdup(source);
 	p->db = trib_xstrdup(db);
 	p->rels = trib_pgrelcache_new();

@@ -108,9 +108,8 @@ rel_clear(trib_pgrel *r)
 trib_pgrelcache *
 trib_pgrelcache_new(void)
 {
-	trib_pgrelcache *c = trib_xmalloc(sizeof(*c));
+	trib_pgrelcache *c = trib_xcalloc(1, sizeof(*c));
 
-	memset(c, 0, sizeof(*c));
 	return c;
 }
 
