@@ -191,6 +191,21 @@ field_uint(const pgr_pstate *st, int f, uint64_t max, uint64_t *out,
 	return true;
 }
 
+/* An optional count field (seq, changes, next_seq, discard_through_seq):
+ * when the record has it as a number, *out (at most INT64_MAX) and *has
+ * set; false with errbuf when its value is not such an integer. */
+static bool
+field_count(const pgr_pstate *st, int f, uint64_t *out, bool *has,
+			char *errbuf, size_t errlen)
+{
+	if (st->f[f].type != TRIB_J_NUMBER)
+		return true;
+	if (!field_uint(st, f, INT64_MAX, out, errbuf, errlen))
+		return false;
+	*has = true;
+	return true;
+}
+
 /* An LSN field. */
 static bool
 field_lsn(const pgr_pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
@@ -713,31 +728,12 @@ pgr_fill_tags(trib_pgrec_parser *p, const pgr_pstate *st, trib_pgrec *rec,
 		}
 		rec->has_ts = true;
 	}
-	if (st->f[F_SEQ].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_SEQ, INT64_MAX, &rec->seq, errbuf, errlen))
-			return false;
-		rec->has_seq = true;
-	}
-	if (st->f[F_CHANGES].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_CHANGES, INT64_MAX, &rec->changes, errbuf, errlen))
-			return false;
-		rec->has_changes = true;
-	}
-	if (st->f[F_NEXT_SEQ].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_NEXT_SEQ, INT64_MAX, &rec->next_seq, errbuf, errlen))
-			return false;
-		rec->has_next_seq = true;
-	}
-	if (st->f[F_DISCARD_THROUGH_SEQ].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_DISCARD_THROUGH_SEQ, INT64_MAX,
-						&rec->discard_through_seq, errbuf, errlen))
-			return false;
-		rec->has_discard_through = true;
-	}
+	if (!field_count(st, F_SEQ, &rec->seq, &rec->has_seq, errbuf, errlen) ||
+		!field_count(st, F_CHANGES, &rec->changes, &rec->has_changes, errbuf, errlen) ||
+		!field_count(st, F_NEXT_SEQ, &rec->next_seq, &rec->has_next_seq, errbuf, errlen) ||
+		!field_count(st, F_DISCARD_THROUGH_SEQ, &rec->discard_through_seq,
+					 &rec->has_discard_through, errbuf, errlen))
+		return false;
 	rec->first = st->f[F_FIRST].type == TRIB_J_BOOL && st->f[F_FIRST].b;
 	rec->discard = st->f[F_DISCARD].type == TRIB_J_BOOL && st->f[F_DISCARD].b;
 	rec->transactional = st->f[F_TRANSACTIONAL].type == TRIB_J_BOOL &&
