@@ -613,7 +613,10 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	}
 	else
 	{
-		rec = trib_xcalloc(1, sizeof(*rec));
+		/* not trib_xcalloc: glibc's calloc bypasses the per-thread
+		 * cache, which this (every begin and commit) needs */
+		rec = trib_xmalloc(sizeof(*rec));
+		memset(rec, 0, sizeof(*rec));
 	}
 	rec->kind = (trib_pgrec_kind) kind;
 	if (!pgr_fill_tags(p, st, rec, errbuf, errlen) || !pgr_check_kind(rec, errbuf, errlen))
