@@ -50,12 +50,10 @@ trib_xrealloc(void *p, size_t n)
 
 /* See xalloc.h. */
 void *
-trib_xgrow(void *p, size_t n, size_t *cap, size_t size, size_t first)
+trib_xgrow_full(void *p, size_t n, size_t *cap, size_t size, size_t first)
 {
 	size_t		want;
 
-	if (n < *cap)
-		return p;
 	want = *cap ? *cap * 2 : first;
 	if (want <= n || (size && want > SIZE_MAX / size))
 		oom();
