@@ -3,6 +3,7 @@
  */
 #include "xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +46,19 @@ trib_xrealloc(void *p, size_t n)
 	if (q == NULL)
 		oom();
 	return q;
+}
+
+/* See xalloc.h. */
+void *
+trib_xgrow_full(void *p, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t		want;
+
+	want = *cap ? *cap * 2 : first;
+	if (want <= n || (size && want > SIZE_MAX / size))
+		oom();
+	*cap = want;
+	return trib_xrealloc(p, want * size);
 }
 
 char *

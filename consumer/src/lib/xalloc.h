@@ -10,6 +10,14 @@
  * never returns NULL.  The one exception to abort-on-failure is memory
  * whose size comes from outside (a file, the network): check the size
  * against a limit first, and give the caller an error.
+ *
+ * Growable arrays.  An array kept as (pointer, count, capacity) gets room
+ * for one more element from trib_xgrow(): when it is full it doubles
+ * (from the caller's first capacity when empty), so n appends cost
+ * O(log n) reallocations.  The element type stays the caller's:
+ *
+ *     l->v = trib_xgrow(l->v, l->n, &l->cap, sizeof(*l->v), 16);
+ *     l->v[l->n++] = x;
  */
 #ifndef TRIB_XALLOC_H
 #define TRIB_XALLOC_H
@@ -19,6 +27,21 @@
 void	   *trib_xmalloc(size_t n);
 void	   *trib_xcalloc(size_t count, size_t size);
 void	   *trib_xrealloc(void *p, size_t n);
+
+/* The full case of trib_xgrow: *cap becomes twice itself (`first` when
+ * 0) and p is reallocated to it. */
+void	   *trib_xgrow_full(void *p, size_t n, size_t *cap, size_t size, size_t first);
+
+/* p, an array of n elements of `size` bytes with room for *cap, with
+ * room for at least one more: when n == *cap, *cap becomes twice itself
+ * (`first` when 0) and p is reallocated (it may move); else p as is.
+ * Inline: the parser calls it for every member of every row image, and
+ * the array is rarely full. */
+static inline void *
+trib_xgrow(void *p, size_t n, size_t *cap, size_t size, size_t first)
+{
+	return n < *cap ? p : trib_xgrow_full(p, n, cap, size, first);
+}
 
 /* A copy of s; NULL stays NULL. */
 char	   *trib_xstrdup(const char *s);

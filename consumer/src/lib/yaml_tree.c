@@ -12,6 +12,7 @@
 #include "yaml_tree.h"
 
 #include "strbuf.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,11 +98,8 @@ trib_yaml_free(trib_yaml_node *node)
 static void
 append_child(trib_yaml_node *parent, trib_yaml_node *child)
 {
-	if (parent->nchild == parent->cap)
-	{
-		parent->cap = parent->cap ? parent->cap * 2 : 8;
-		parent->child = trib_xrealloc(parent->child, parent->cap * sizeof(trib_yaml_node *));
-	}
+	parent->child = trib_xgrow(parent->child, parent->nchild, &parent->cap,
+							   sizeof(trib_yaml_node *), 8);
 	parent->child[parent->nchild++] = child;
 }
 
@@ -142,11 +140,8 @@ attach(trib_yaml_builder *b, trib_yaml_node *node, yaml_mark_t mark)
 static void
 add_anchor(trib_yaml_builder *b, const char *name, trib_yaml_node *node)
 {
-	if (b->nanchors == b->capanchors)
-	{
-		b->capanchors = b->capanchors ? b->capanchors * 2 : 8;
-		b->anchors = trib_xrealloc(b->anchors, b->capanchors * sizeof(trib_yaml_anchor));
-	}
+	b->anchors = trib_xgrow(b->anchors, b->nanchors, &b->capanchors,
+							sizeof(trib_yaml_anchor), 8);
 	b->anchors[b->nanchors].name = trib_xstrdup(name);
 	b->anchors[b->nanchors].node = node;
 	b->nanchors++;

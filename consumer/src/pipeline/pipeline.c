@@ -113,7 +113,7 @@ pl_describe_pos(const trib_source_ops *ops, const trib_position *pos, char *buf,
 static void
 on_ack(trib_sink *sink, const trib_position *pos, void *arg)
 {
-	sink_slot  *s = arg;
+	pl_sink_slot *s = arg;
 
 	(void) sink;
 	if (!s->has_acked || pos_cmp(s->p, pos, &s->acked) > 0)
@@ -149,7 +149,7 @@ sinks_need(const trib_config *cfg)
  * more.
  */
 static bool
-make_source(trib_pipeline *p, src_slot *ss, char *errbuf, size_t errlen)
+make_source(trib_pipeline *p, pl_src_slot *ss, char *errbuf, size_t errlen)
 {
 	const trib_source_ops *ops = ss->conf->plugin->source_ops;
 
@@ -275,7 +275,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	p->nsrcs = cfg->nsources;
-	p->srcs = trib_xcalloc(p->nsrcs, sizeof(src_slot));
+	p->srcs = trib_xcalloc(p->nsrcs, sizeof(pl_src_slot));
 	p->metrics = trib_metrics_new();
 	if (!trib_metrics_register_std(p->metrics, &p->m))
 		abort();
@@ -288,7 +288,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	p->nsinks = cfg->nsinks;
-	p->sinks = trib_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(sink_slot));
+	p->sinks = trib_xcalloc(p->nsinks ? p->nsinks : 1, sizeof(pl_sink_slot));
 	for (i = 0; i < p->nsinks; i++)
 	{
 		p->sinks[i].p = p;
@@ -307,7 +307,7 @@ trib_pipeline_new(const trib_config *cfg, char *errbuf, size_t errlen)
 		}
 	}
 	p->qcap = 64;
-	p->queue = trib_xcalloc(p->qcap, sizeof(pending_tx));
+	p->queue = trib_xcalloc(p->qcap, sizeof(pl_pending_tx));
 	p->m_ack_latency = trib_metric_get(p->m.ack_latency, "all");
 	p->m_receipt_latency = trib_metric_get(p->m.receipt_latency, "all");
 	p->pause = trib_pause_new(cfg, p->metrics);

@@ -27,7 +27,7 @@ static void
 queue_pop_confirmed(trib_pipeline *p, trib_position *confirmable,
 					bool *has_confirmable)
 {
-	pending_tx *tx = &p->queue[p->qhead];
+	pl_pending_tx *tx = &p->queue[p->qhead];
 
 	*confirmable = tx->end;
 	confirmable->opaque = NULL;
@@ -48,7 +48,7 @@ pl_durable_position(trib_pipeline *p, trib_position *out)
 
 	for (i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 		const trib_position *d;
 
 		if (p->has_offered && (!s->has_written ||
@@ -97,7 +97,7 @@ typedef struct
  * tells a slow upstream from a slow pipeline or sink).
  */
 static void
-observe_durable(trib_pipeline *p, const pending_tx *tx, durable_clock *now)
+observe_durable(trib_pipeline *p, const pl_pending_tx *tx, durable_clock *now)
 {
 	if (!now->read)
 	{
@@ -131,7 +131,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 
 	while (d != NULL && p->qdurable < p->qlen)
 	{
-		pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
+		pl_pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
 
 		if (tx->has_last)
 		{
@@ -148,7 +148,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 	}
 	for (c = 0; due && c < p->nsrcs; c++)
 	{
-		src_slot   *ss = &p->srcs[c];
+		pl_src_slot *ss = &p->srcs[c];
 
 		if (!ss->has_durable_end ||
 			(ss->has_saved && ss->src.ops->compare(&ss->durable_end, &ss->saved) <= 0))
@@ -172,8 +172,8 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 	}
 	while (p->qlen > 0)
 	{
-		pending_tx *tx = &p->queue[p->qhead];
-		src_slot   *ss = &p->srcs[tx->src];
+		pl_pending_tx *tx = &p->queue[p->qhead];
+		pl_src_slot *ss = &p->srcs[tx->src];
 
 		if (tx->has_last && (p->qdurable == 0 || !ss->has_saved ||
 							 ss->src.ops->compare(&tx->end, &ss->saved) > 0))
@@ -312,7 +312,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 	 */
 	while (have && p->qdurable < p->qlen)
 	{
-		pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
+		pl_pending_tx *tx = &p->queue[(p->qhead + p->qdurable) % p->qcap];
 
 		if (tx->has_last)
 		{
@@ -362,7 +362,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 	 */
 	while (p->qlen > 0)
 	{
-		pending_tx *tx = &p->queue[p->qhead];
+		pl_pending_tx *tx = &p->queue[p->qhead];
 
 		if (tx->has_last && (!p->has_saved || pos_cmp(p, &tx->last, &p->saved) > 0))
 			break;

@@ -28,11 +28,11 @@
 
 /* Append a committed transaction to the queue. */
 static void
-queue_push(trib_pipeline *p, const pending_tx *tx)
+queue_push(trib_pipeline *p, const pl_pending_tx *tx)
 {
 	if (p->qlen == p->qcap)
 	{
-		pending_tx *n = calloc(p->qcap * 2, sizeof(pending_tx));
+		pl_pending_tx *n = calloc(p->qcap * 2, sizeof(pl_pending_tx));
 		size_t		i;
 
 		if (n == NULL)
@@ -50,7 +50,7 @@ queue_push(trib_pipeline *p, const pending_tx *tx)
 
 /* A sink failed: remember whether it lost a database connection. */
 void
-pl_note_sink_failure(trib_pipeline *p, sink_slot *s)
+pl_note_sink_failure(trib_pipeline *p, pl_sink_slot *s)
 {
 	if (s->sink.ops && s->sink.ops->lost_connection && s->sink.state &&
 		s->sink.ops->lost_connection(&s->sink))
@@ -62,7 +62,7 @@ pl_note_sink_failure(trib_pipeline *p, sink_slot *s)
  * source passes what the sink had of it, the sink is no longer ahead.
  */
 static bool
-sink_has_source_event(sink_slot *s, size_t c, const trib_event *ev)
+sink_has_source_event(pl_sink_slot *s, size_t c, const trib_event *ev)
 {
 	const trib_source_ops *ops = s->p->srcs[c].src.ops;
 
@@ -78,7 +78,7 @@ sink_has_source_event(sink_slot *s, size_t c, const trib_event *ev)
 /* Several sources: the merged text sink s stores while it is still ahead
  * of some source (merge.h; malloc'd), or NULL. */
 static char *
-ahead_text(const sink_slot *s)
+ahead_text(const pl_sink_slot *s)
 {
 	return s->ncskip > 0 ? trib_merge_vector(s->p->merge, s->has_cskip, s->cskip) : NULL;
 }
@@ -89,7 +89,7 @@ ahead_text(const sink_slot *s)
  * sink still ahead of some source stores its own merged text (merge.h).
  */
 static bool
-write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
+write_merged(pl_sink_slot *s, trib_event *ev, const trib_position *mp,
 			 char *errbuf, size_t errlen)
 {
 	trib_position own = ev->pos;
@@ -111,7 +111,7 @@ write_merged(sink_slot *s, trib_event *ev, const trib_position *mp,
 
 /* Is sink s paused (pause.h)? */
 static bool
-sink_paused(const sink_slot *s)
+sink_paused(const pl_sink_slot *s)
 {
 	return trib_pause_sink(s->p->pause, (size_t) (s - s->p->sinks));
 }
@@ -119,7 +119,7 @@ sink_paused(const sink_slot *s)
 /* Does sink s take its events into its buffer: paused while streaming,
  * or resumed with a buffer not drained yet (the order is kept)? */
 static bool
-sink_holds(const sink_slot *s)
+sink_holds(const pl_sink_slot *s)
 {
 	return trib_sink_buffer_events(s->held) > 0 || (s->p->streaming && sink_paused(s));
 }
@@ -127,7 +127,7 @@ sink_holds(const sink_slot *s)
 /* ev (at position `at`, the one the sink sees) was handed to sink s, or
  * held for it: the sink is durable only once it acknowledged `at`. */
 static void
-handed(sink_slot *s, const trib_position *at)
+handed(pl_sink_slot *s, const trib_position *at)
 {
 	s->has_written = true;
 	s->last_written = *at;
@@ -136,7 +136,7 @@ handed(sink_slot *s, const trib_position *at)
 
 /* Sink s took ev (its write returned ok), or failed: "sink <name>: why". */
 static bool
-took(sink_slot *s, bool ok, const char *e, char *errbuf, size_t errlen)
+took(pl_sink_slot *s, bool ok, const char *e, char *errbuf, size_t errlen)
 {
 	if (!ok)
 	{
@@ -152,7 +152,7 @@ took(sink_slot *s, bool ok, const char *e, char *errbuf, size_t errlen)
 /* Hold ev (at merged position mp, or NULL) for sink s, with the position
  * it would have been written at (write_merged's). */
 static void
-hold_event(sink_slot *s, const trib_event *ev, const trib_position *mp)
+hold_event(pl_sink_slot *s, const trib_event *ev, const trib_position *mp)
 {
 	trib_position seen;
 	char	   *text;
@@ -177,7 +177,7 @@ hold_event(sink_slot *s, const trib_event *ev, const trib_position *mp)
  * else NULL) to one sink unless it has it already; a sink that holds its
  * events (paused) gets a copy in its buffer instead. */
 static bool
-write_one(sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
+write_one(pl_sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
 		  char *errbuf, size_t errlen)
 {
 	char		e[512];
@@ -210,7 +210,7 @@ pl_drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen)
 
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 		const trib_event *ev;
 		char		e[512];
 
@@ -357,7 +357,7 @@ pl_deliver(trib_pipeline *p, trib_event *ev, size_t c, const trib_position *mp,
  * written and not yet acknowledged?  A paused sink owes nothing soon: its
  * events wait. */
 static bool
-sink_owes(const trib_pipeline *p, const sink_slot *s)
+sink_owes(const trib_pipeline *p, const pl_sink_slot *s)
 {
 	if (sink_paused(s))
 		return false;
@@ -369,7 +369,7 @@ sink_owes(const trib_pipeline *p, const sink_slot *s)
 /* Has sink s acknowledged less than sink t (the durable position, the
  * minimum over the sinks, waits for s rather than t)? */
 static bool
-acked_less(const trib_pipeline *p, const sink_slot *s, const sink_slot *t)
+acked_less(const trib_pipeline *p, const pl_sink_slot *s, const pl_sink_slot *t)
 {
 	if (!s->has_acked || !t->has_acked)
 		return !s->has_acked && t->has_acked;
@@ -403,11 +403,11 @@ source_polled(const trib_pipeline *p, size_t c)
 int
 pl_ack_wake_fd(trib_pipeline *p)
 {
-	const sink_slot *pick = NULL;
+	const pl_sink_slot *pick = NULL;
 
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
-		const sink_slot *s = &p->sinks[i];
+		const pl_sink_slot *s = &p->sinks[i];
 
 		if (!sink_owes(p, s))
 			continue;
@@ -449,7 +449,7 @@ pl_awaiting_acks(trib_pipeline *p)
 static void
 end_tx(trib_pipeline *p, size_t c, const trib_source_item *it)
 {
-	pending_tx	tx;
+	pl_pending_tx tx;
 
 	tx.src = c;
 	tx.end = it->end;
@@ -515,7 +515,7 @@ each_sink(trib_pipeline *p, bool flush, int timeout_ms, char *errbuf, size_t err
 
 	for (i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 		bool		(*call) (trib_sink *, int, char *, size_t) =
 			flush ? s->sink.ops->flush : s->sink.ops->poll;
 

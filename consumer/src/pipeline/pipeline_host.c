@@ -85,7 +85,7 @@ table_copied(trib_pipeline *p, size_t c, const trib_relation *rel, char *errbuf,
 	}
 	for (i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 
 		if (s->dead_letter || s->quarantine || s->sink.ops->prepare_table == NULL)
 			continue;
@@ -183,7 +183,7 @@ host_rewind(void *arg, const trib_position *to, char *errbuf, size_t errlen)
 
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 
 		if (s->sink.ops->rewind == NULL)
 			continue;
@@ -247,7 +247,7 @@ static int
 src_host_registered(void *arg, const trib_event *ev, trib_relation **out, char *errbuf,
 					size_t errlen)
 {
-	return host_registered(((src_host *) arg)->p, ev, out, errbuf, errlen);
+	return host_registered(((pl_src_host *) arg)->p, ev, out, errbuf, errlen);
 }
 
 /* trib_source_host: a new shape at a source's position (source.h). */
@@ -260,7 +260,7 @@ host_declare(void *arg, const trib_event *ev, char *errbuf, size_t errlen)
 static bool
 src_host_declare(void *arg, const trib_event *ev, char *errbuf, size_t errlen)
 {
-	return host_declare(((src_host *) arg)->p, ev, errbuf, errlen);
+	return host_declare(((pl_src_host *) arg)->p, ev, errbuf, errlen);
 }
 
 /* trib_source_host: do we still hold the pipeline lock? */
@@ -286,7 +286,7 @@ host_leader_ok(void *arg, char *errbuf, size_t errlen)
 static bool
 src_host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 {
-	src_host   *h = arg;
+	pl_src_host *h = arg;
 	trib_position mp,
 				end,
 				own = ev->pos;
@@ -311,7 +311,7 @@ src_host_deliver(void *arg, trib_event *ev, char *errbuf, size_t errlen)
 static bool
 src_host_durable(void *arg, trib_position *out)
 {
-	src_host   *h = arg;
+	pl_src_host *h = arg;
 	trib_position d;
 
 	if (!h->started || !pl_durable_position(h->p, &d) || d.commit_lsn < h->m0)
@@ -325,15 +325,15 @@ src_host_durable(void *arg, trib_position *out)
 static bool
 src_host_stored_max(void *arg, trib_position *out)
 {
-	src_host   *h = arg;
-	src_slot   *ss = &h->p->srcs[h->c];
+	pl_src_host *h = arg;
+	pl_src_slot *ss = &h->p->srcs[h->c];
 	const trib_source_ops *ops = ss->src.ops;
 	bool		have = false;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < h->p->nsinks; i++)
 	{
-		sink_slot  *s = &h->p->sinks[i];
+		pl_sink_slot *s = &h->p->sinks[i];
 
 		if (s->has_cskip && s->has_cskip[h->c] &&
 			(!have || ops->compare(&s->cskip[h->c], out) > 0))
@@ -351,7 +351,7 @@ src_host_stored_max(void *arg, trib_position *out)
 static int
 src_host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
 {
-	src_host   *h = arg;
+	pl_src_host *h = arg;
 
 	return trib_checkpoint_load(h->p->srcs[h->c].ckpt, out, errbuf, errlen);
 }
@@ -360,8 +360,8 @@ src_host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
 static bool
 src_host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
 {
-	src_host   *h = arg;
-	src_slot   *ss = &h->p->srcs[h->c];
+	pl_src_host *h = arg;
+	pl_src_slot *ss = &h->p->srcs[h->c];
 
 	if (!trib_checkpoint_save(ss->ckpt, pos, errbuf, errlen))
 		return false;
@@ -375,7 +375,7 @@ src_host_save(void *arg, const trib_position *pos, char *errbuf, size_t errlen)
 static bool
 src_host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t errlen)
 {
-	src_host   *h = arg;
+	pl_src_host *h = arg;
 
 	return table_copied(h->p, h->c, rel, errbuf, errlen);
 }
@@ -384,41 +384,41 @@ src_host_table_copied(void *arg, const trib_relation *rel, char *errbuf, size_t 
 static void
 src_host_batch_end(void *arg)
 {
-	host_batch_end(((src_host *) arg)->p);
+	host_batch_end(((pl_src_host *) arg)->p);
 }
 
 static bool
 src_host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 {
-	return host_flush(((src_host *) arg)->p, timeout_ms, errbuf, errlen);
+	return host_flush(((pl_src_host *) arg)->p, timeout_ms, errbuf, errlen);
 }
 
 static bool
 src_host_poll(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 {
-	return host_poll(((src_host *) arg)->p, timeout_ms, errbuf, errlen);
+	return host_poll(((pl_src_host *) arg)->p, timeout_ms, errbuf, errlen);
 }
 
 static void
 src_host_set_state(void *arg, const char *state)
 {
-	host_set_state(((src_host *) arg)->p, state);
+	host_set_state(((pl_src_host *) arg)->p, state);
 }
 
 static bool
 src_host_leader_ok(void *arg, char *errbuf, size_t errlen)
 {
-	return host_leader_ok(((src_host *) arg)->p, errbuf, errlen);
+	return host_leader_ok(((pl_src_host *) arg)->p, errbuf, errlen);
 }
 
 /* Several sources: each source's services, around the pipeline's. */
 static void
 init_src_hosts(trib_pipeline *p)
 {
-	p->shosts = trib_xcalloc(p->nsrcs, sizeof(src_host));
+	p->shosts = trib_xcalloc(p->nsrcs, sizeof(pl_src_host));
 	for (size_t c = 0; c < p->nsrcs; c++)
 	{
-		src_host   *h = &p->shosts[c];
+		pl_src_host *h = &p->shosts[c];
 
 		h->p = p;
 		h->c = c;

@@ -79,7 +79,7 @@
 								 * go on (trib_merge_suspend) */
 
 /* A committed transaction whose events are not all durable yet. */
-typedef struct pending_tx
+typedef struct pl_pending_tx
 {
 	size_t		src;			/* its source (index into srcs) */
 	trib_position end;			/* the END item's position (the source's) */
@@ -88,10 +88,10 @@ typedef struct pending_tx
 								 * (monotonic; pl_poll_one()) */
 	bool		has_last;		/* it has events */
 	trib_position last;			/* its last event */
-} pending_tx;
+} pl_pending_tx;
 
 /* One source and what the pipeline keeps of it. */
-typedef struct src_slot
+typedef struct pl_src_slot
 {
 	trib_source src;			/* opened when src.state is set */
 	const trib_source_conf *conf;
@@ -109,10 +109,10 @@ typedef struct src_slot
 								 * with events (owns its opaque) */
 	bool		has_confirmable;
 	trib_position confirmable;	/* END of its last transaction confirmed */
-} src_slot;
+} pl_src_slot;
 
 /* One sink and what the pipeline knows of it. */
-typedef struct sink_slot
+typedef struct pl_sink_slot
 {
 	trib_pipeline *p;
 	trib_sink	sink;
@@ -144,10 +144,10 @@ typedef struct sink_slot
 	trib_sink_buffer *held;
 	trib_metric *m_held_events;
 	trib_metric *m_held_bytes;
-} sink_slot;
+} pl_sink_slot;
 
 /* Several sources: one source's snapshot services (init_src_hosts). */
-typedef struct src_host
+typedef struct pl_src_host
 {
 	trib_pipeline *p;
 	size_t		c;
@@ -155,12 +155,12 @@ typedef struct src_host
 	bool		started;		/* an event was delivered */
 	uint64_t	m0;				/* the first one's merged group */
 	trib_position first;		/* and its own position */
-} src_host;
+} pl_src_host;
 
 struct trib_pipeline
 {
 	const trib_config *cfg;
-	src_slot   *srcs;			/* the sources, as configured */
+	pl_src_slot *srcs;			/* the sources, as configured */
 	size_t		nsrcs;
 	trib_merge *merge;			/* several sources: their merged stream
 								 * (merge.h); NULL with one */
@@ -175,7 +175,7 @@ struct trib_pipeline
 	const trib_source_ops *pops;	/* ops of the positions the sinks see:
 									 * the source's, or merged ones */
 	trib_source_host host;		/* services to the source's snapshot */
-	src_host   *shosts;			/* several sources: each one's (nsrcs) */
+	pl_src_host *shosts;			/* several sources: each one's (nsrcs) */
 	trib_leader *leader;
 	bool		fenced;			/* every source is (source.h) */
 	bool		lock_lost;		/* stopped on losing the lock: write nothing
@@ -189,7 +189,7 @@ struct trib_pipeline
 	trib_ckpt_writer *ckw;		/* saves ckpt off the loop, or NULL */
 	bool		save_now;		/* one source: save without waiting for
 								 * CHECKPOINT_MS (it settled) */
-	sink_slot  *sinks;
+	pl_sink_slot *sinks;
 	size_t		nsinks;
 
 	/* the transaction being handled and the queue of committed ones */
@@ -205,9 +205,9 @@ struct trib_pipeline
 	trib_erasure *erasure;		/* erasure requests and the guard; never NULL */
 	trib_schema_stage *schemas; /* the schema stage, or NULL when off */
 	trib_lineage *lineage;		/* lineage recording, or NULL when off */
-	sink_slot  *dlq;			/* the dead-letter sink, or NULL */
-	sink_slot  *quar;			/* the quarantine sink (schemas), or NULL */
-	pending_tx *queue;
+	pl_sink_slot *dlq;			/* the dead-letter sink, or NULL */
+	pl_sink_slot *quar;			/* the quarantine sink (schemas), or NULL */
+	pl_pending_tx *queue;
 	size_t		qhead,
 				qlen,
 				qcap;
@@ -309,7 +309,7 @@ bool		pl_collect_saved(trib_pipeline *p, bool wait, char *errbuf, size_t errlen)
 bool		pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t errlen);
 
 /* pipeline_deliver.c */
-void		pl_note_sink_failure(trib_pipeline *p, sink_slot *s);
+void		pl_note_sink_failure(trib_pipeline *p, pl_sink_slot *s);
 int			pl_drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen);
 bool		pl_buffer_full(trib_pipeline *p);
 long long	pl_held_ms(const trib_pipeline *p, size_t c);

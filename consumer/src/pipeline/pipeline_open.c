@@ -43,7 +43,7 @@ pause_ms(int ms, volatile sig_atomic_t *stop)
 static trib_leader *
 pipeline_lock(trib_pipeline *p)
 {
-	const src_slot *ss = &p->srcs[0];
+	const pl_src_slot *ss = &p->srcs[0];
 	trib_leader *l = NULL;
 
 	if (ss->src.ops->leader != NULL)
@@ -158,7 +158,7 @@ open_checkpoints(trib_pipeline *p, char *errbuf, size_t errlen)
 
 	for (size_t i = 0; i < p->nsrcs; i++)
 	{
-		src_slot   *ss = &p->srcs[i];
+		pl_src_slot *ss = &p->srcs[i];
 		char	   *path = NULL;
 
 		if (cc->store == TRIB_CHECKPOINT_FILE && p->merge != NULL)
@@ -188,7 +188,7 @@ open_checkpoints(trib_pipeline *p, char *errbuf, size_t errlen)
  * position it stored (its opaque names every source's, merge.h).
  */
 static bool
-sink_source_skips(trib_pipeline *p, sink_slot *s, const char *opaque,
+sink_source_skips(trib_pipeline *p, pl_sink_slot *s, const char *opaque,
 				  char *errbuf, size_t errlen)
 {
 	char		e[512];
@@ -225,7 +225,7 @@ open_all(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t err
 
 	for (i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 
 		if (!trib_sinks_open(&s->sink, &p->cfg->sinks[i], p->cfg, errbuf, errlen))
 		{
@@ -296,7 +296,7 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 	}
 	for (i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 		const trib_position *need;
 
 		if (!s->has_skip && r > 0)
@@ -328,7 +328,7 @@ resume_point(trib_pipeline *p, bool *has, trib_position *out, char *errbuf, size
 
 /* Several sources: sink s's per-source positions, allocated. */
 static void
-sink_cskip_alloc(const trib_pipeline *p, sink_slot *s)
+sink_cskip_alloc(const trib_pipeline *p, pl_sink_slot *s)
 {
 	if (s->has_cskip != NULL)
 		return;
@@ -356,7 +356,7 @@ resume_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 	trib_merge_set_next(p->merge, next);
 	for (size_t c = 0; c < p->nsrcs; c++)
 	{
-		src_slot   *ss = &p->srcs[c];
+		pl_src_slot *ss = &p->srcs[c];
 		trib_position ck;
 		int			r = trib_checkpoint_load(ss->ckpt, &ck, errbuf, errlen);
 		bool		unknown = false;
@@ -376,7 +376,7 @@ resume_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 		}
 		for (i = 0; i < p->nsinks; i++)
 		{
-			sink_slot  *s = &p->sinks[i];
+			pl_sink_slot *s = &p->sinks[i];
 
 			sink_cskip_alloc(p, s);
 			if (!s->has_skip && r > 0)
@@ -427,7 +427,7 @@ log_resume_sources(const trib_pipeline *p)
 
 	for (size_t c = 0; c < p->nsrcs; c++)
 	{
-		const src_slot *ss = &p->srcs[c];
+		const pl_src_slot *ss = &p->srcs[c];
 
 		if (!ss->has_resume)
 		{
@@ -480,7 +480,7 @@ pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen)
 										 errbuf, errlen);
 	for (size_t c = 0; c < p->nsrcs; c++)
 	{
-		src_slot   *ss = &p->srcs[c];
+		pl_src_slot *ss = &p->srcs[c];
 
 		if (!ss->src.ops->start(&ss->src, ss->has_resume ? &ss->resume : NULL, e, sizeof(e)))
 		{

@@ -37,7 +37,7 @@ pl_update_gauges(trib_pipeline *p)
 {
 	for (size_t c = 0; c < p->nsrcs; c++)
 	{
-		src_slot   *ss = &p->srcs[c];
+		pl_src_slot *ss = &p->srcs[c];
 		bool		has_saved = p->merge ? ss->has_saved : p->has_saved;
 		const trib_position *saved = p->merge ? &ss->saved : &p->saved;
 		double		lag_s = 0;
@@ -45,7 +45,7 @@ pl_update_gauges(trib_pipeline *p)
 		/* its oldest transaction not yet confirmed (a bounded look) */
 		for (size_t i = 0; i < p->qlen && i < 4096; i++)
 		{
-			const pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
+			const pl_pending_tx *tx = &p->queue[(p->qhead + i) % p->qcap];
 
 			if (tx->src != c)
 				continue;

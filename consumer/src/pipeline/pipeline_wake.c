@@ -36,7 +36,7 @@ pl_wake_open(trib_pipeline *p)
 {
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 
 		s->wake_fd = s->opened && s->sink.ops->wake_fd ?
 			s->sink.ops->wake_fd(&s->sink) : -1;

@@ -128,7 +128,7 @@ compare(trib_pgrec_parser *fast, trib_pgrec_parser *slow, const char *text)
 static bool
 scan_takes(const char *text)
 {
-	pstate		st;
+	pgr_pstate	st;
 	trib_arena	arena;
 	bool		ok;
 

@@ -103,7 +103,7 @@ fx_open(fixture *fx, int nsrcs, int nsinks, int with_fd)
 		fx->p->srcs[c].src.can_wake = true;
 	for (int i = 0; i < nsinks; i++)
 	{
-		sink_slot  *s = &fx->p->sinks[i];
+		pl_sink_slot *s = &fx->p->sinks[i];
 
 		assert_int_equal(pipe(fx->pipes[i]), 0);
 		s->sink.ops = i < with_fd ? &stub_ops : &stub_ops_none;

@@ -182,8 +182,7 @@ pg_open(trib_source *src, const trib_plugin_conf *conf, char *errbuf, size_t err
 
 	if (c == NULL)
 		return trib_source_not_ours(src, errbuf, errlen);
-	s = trib_xmalloc(sizeof(*s));
-	memset(s, 0, sizeof(*s));
+	s = trib_xcalloc(1, sizeof(*s));
 	s->conf = c;
 	s->pg = make_client(src, c, errbuf, errlen);
 	if (s->pg == NULL)
@@ -242,11 +241,7 @@ release_records(pg_state *s)
 static void
 hold_prepare(pg_state *s, const trib_pgrec *r)
 {
-	if (s->nheld == s->capheld)
-	{
-		s->capheld = s->capheld ? s->capheld * 2 : 16;
-		s->held = trib_xrealloc(s->held, s->capheld * sizeof(*s->held));
-	}
+	s->held = trib_xgrow(s->held, s->nheld, &s->capheld, sizeof(*s->held), 16);
 	s->held[s->nheld].prepare_lsn = r->prepare_lsn;
 	s->held[s->nheld].end_lsn = r->end_lsn;
 	s->nheld++;

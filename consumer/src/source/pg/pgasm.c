@@ -47,9 +47,8 @@ struct trib_pgasm
 trib_pgasm *
 trib_pgasm_new(void)
 {
-	trib_pgasm *a = trib_xmalloc(sizeof(*a));
+	trib_pgasm *a = trib_xcalloc(1, sizeof(*a));
 
-	memset(a, 0, sizeof(*a));
 	return a;
 }
 
@@ -114,8 +113,7 @@ find_stream(trib_pgasm *a, uint32_t xid, bool create)
 			return s;
 	if (!create)
 		return NULL;
-	s = trib_xmalloc(sizeof(*s));
-	memset(s, 0, sizeof(*s));
+	s = trib_xcalloc(1, sizeof(*s));
 	s->xid = xid;
 	s->next = a->streams;
 	a->streams = s;

@@ -444,11 +444,7 @@ names_index(held_tx *t, const trib_event *e)
 	for (size_t i = 0; i < t->nnames; i++)
 		if (memcmp(&t->names[i], &n, sizeof(n)) == 0)
 			return (uint32_t) (t->last_name = i);
-	if (t->nnames == t->capnames)
-	{
-		t->capnames = t->capnames ? 2 * t->capnames : 8;
-		t->names = trib_xrealloc(t->names, t->capnames * sizeof(*t->names));
-	}
+	t->names = trib_xgrow(t->names, t->nnames, &t->capnames, sizeof(*t->names), 8);
 	t->names[t->nnames] = n;
 	return (uint32_t) (t->last_name = t->nnames++);
 }

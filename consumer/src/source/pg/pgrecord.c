@@ -142,7 +142,7 @@ init_spec_lists(void)
 }
 
 /* Fill the requirement table once. */
-kind_spec	pgr_specs[NKINDS];
+pgr_kind_spec pgr_specs[NKINDS];
 static bool specs_ready;
 
 /* Build pgr_specs[]: which fields each kind requires or allows, and types. */
@@ -243,9 +243,8 @@ init_specs(void)
 trib_pgrec_parser *
 trib_pgrec_parser_new(const char *source, const char *db)
 {
-	trib_pgrec_parser *p = trib_xmalloc(sizeof(*p));
+	trib_pgrec_parser *p = trib_xcalloc(1, sizeof(*p));
 
-	memset(p, 0, sizeof(*p));
 	p->source = trib_xstrdup(source);
 	p->db = trib_xstrdup(db);
 	p->rels = trib_pgrelcache_new();
@@ -284,9 +283,9 @@ trib_pgrec_parser_free(trib_pgrec_parser *p)
 	free(p->img[1].m);
 	while (p->spare)
 	{
-		recblock   *b = p->spare;
+		pgr_recblock *b = p->spare;
 
-		p->spare = (recblock *) b->rec.next;
+		p->spare = (pgr_recblock *) b->rec.next;
 		free(b);
 	}
 	free(p->st);
@@ -322,14 +321,14 @@ trib_pgrec_free(trib_pgrec *rec)
 
 /* A zeroed block for a change record and its event: a released one
  * (trib_pgrec_release) or a new one. */
-recblock *
+pgr_recblock *
 pgr_block_new(trib_pgrec_parser *p)
 {
-	recblock   *b = p->spare;
+	pgr_recblock *b = p->spare;
 
 	if (b)
 	{
-		p->spare = (recblock *) b->rec.next;
+		p->spare = (pgr_recblock *) b->rec.next;
 		p->nspare--;
 	}
 	else
@@ -361,7 +360,7 @@ trib_pgrec_release(trib_pgrec_parser *p, trib_pgrec *rec)
 	free(rec->prefix);
 	free(rec->gid);
 	rec->next = (trib_pgrec *) p->spare;
-	p->spare = (recblock *) rec;
+	p->spare = (pgr_recblock *) rec;
 	p->nspare++;
 }
 

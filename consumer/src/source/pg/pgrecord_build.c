@@ -1,5 +1,5 @@
 /*
- * pgrecord_build.c: from a parsed record (pstate, pgrecord_int.h) to a
+ * pgrecord_build.c: from a parsed record (pgr_pstate, pgrecord_int.h) to a
  * trib_pgrec: the required fields per kind (pgr_check_spec), the tags
  * every record carries (xid, lsn, seq, ts: pgr_fill_tags, which keeps the
  * last xid, ts and commit_lsn parsed, since every record of a transaction
@@ -148,7 +148,7 @@ static const char *const jtype_names[] = {
 
 /* Raw text of a field's value, as a new string. */
 static char *
-raw_copy(const pstate *st, int f)
+raw_copy(const pgr_pstate *st, int f)
 {
 	return trib_xstrndup(st->text + st->f[f].start, st->f[f].end - st->f[f].start);
 }
@@ -158,7 +158,7 @@ raw_copy(const pstate *st, int f)
  * (raw) cannot: the scan hands over at any control byte, and a NUL in
  * the text comes only from a \u0000 escape, which yajl decodes. */
 static bool
-field_text(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+field_text(const pgr_pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
 	if (!st->f[f].raw && memchr(st->f[f].str, '\0', st->f[f].slen))
 		return trib_errf(errbuf, errlen, "field \"%s\" contains a NUL character",
@@ -170,7 +170,7 @@ field_text(const pstate *st, int f, const char **out, char *errbuf, size_t errle
 /* A field's decoded string, NUL-ended (copied into the arena when it
  * points into the record); it must not contain NUL. */
 static bool
-field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errlen)
+field_cstr(const pgr_pstate *st, int f, const char **out, char *errbuf, size_t errlen)
 {
 	if (!field_text(st, f, out, errbuf, errlen))
 		return false;
@@ -181,7 +181,7 @@ field_cstr(const pstate *st, int f, const char **out, char *errbuf, size_t errle
 
 /* A numeric field as an unsigned integer no larger than max. */
 static bool
-field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
+field_uint(const pgr_pstate *st, int f, uint64_t max, uint64_t *out,
 		   char *errbuf, size_t errlen)
 {
 	if (!parse_uint(st->text + st->f[f].start, st->f[f].end - st->f[f].start,
@@ -191,9 +191,24 @@ field_uint(const pstate *st, int f, uint64_t max, uint64_t *out,
 	return true;
 }
 
+/* An optional count field (seq, changes, next_seq, discard_through_seq):
+ * when the record has it as a number, *out (at most INT64_MAX) and *has
+ * set; false with errbuf when its value is not such an integer. */
+static bool
+field_count(const pgr_pstate *st, int f, uint64_t *out, bool *has,
+			char *errbuf, size_t errlen)
+{
+	if (st->f[f].type != TRIB_J_NUMBER)
+		return true;
+	if (!field_uint(st, f, INT64_MAX, out, errbuf, errlen))
+		return false;
+	*has = true;
+	return true;
+}
+
 /* An LSN field. */
 static bool
-field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
+field_lsn(const pgr_pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
 {
 	if (!trib_lsn_parse_n(st->f[f].str, st->f[f].slen, out))
 		return trib_errf(errbuf, errlen, "field \"%s\" is not an LSN (X/Y): \"%.*s\"",
@@ -205,7 +220,7 @@ field_lsn(const pstate *st, int f, uint64_t *out, char *errbuf, size_t errlen)
  * on the masks (st->tmask) when all is well, else field by field in the
  * spec's order, which finds the first fault to report. */
 bool
-pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
+pgr_check_spec(const pgr_pstate *st, int kind, char *errbuf, size_t errlen)
 {
 	int			j;
 	uint64_t	set = 0,
@@ -243,8 +258,8 @@ pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen)
 }
 
 /* Find a member by name in an image; NULL if absent. */
-static const member *
-find_member(const memberlist *ml, const char *name)
+static const pgr_member *
+find_member(const pgr_memberlist *ml, const char *name)
 {
 	size_t		i,
 				n = strlen(name);
@@ -258,7 +273,7 @@ find_member(const memberlist *ml, const char *name)
 /* The members of image ml that make rel's key, in the key's order, into
  * ms (rel->nkey entries); false when one is missing. */
 static bool
-key_members(const trib_pgrel *rel, const memberlist *ml, const member **ms)
+key_members(const trib_pgrel *rel, const pgr_memberlist *ml, const pgr_member **ms)
 {
 	for (size_t i = 0; i < rel->nkey; i++)
 		if ((ms[i] = find_member(ml, rel->key[i])) == NULL)
@@ -268,7 +283,7 @@ key_members(const trib_pgrel *rel, const memberlist *ml, const member **ms)
 
 /* {"k1":v1,...} from the raw members ms[0..n) of an image. */
 static char *
-build_key(const pstate *st, const member *const *ms, size_t n)
+build_key(const pgr_pstate *st, const pgr_member *const *ms, size_t n)
 {
 	size_t		i,
 				len = 2;
@@ -294,8 +309,8 @@ build_key(const pstate *st, const member *const *ms, size_t n)
 /* The key of a change from its image ml: its members into ms (room for
  * rel->nkey), *nms set; NULL when rel has no key or ml lacks a member. */
 static char *
-event_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml,
-		  const member **ms, size_t *nms)
+event_key(const pgr_pstate *st, const trib_pgrel *rel, const pgr_memberlist *ml,
+		  const pgr_member **ms, size_t *nms)
 {
 	*nms = 0;
 	if (!rel || rel->nkey == 0 || ml->n == 0 || !key_members(rel, ml, ms))
@@ -313,7 +328,7 @@ event_key(const pstate *st, const trib_pgrel *rel, const memberlist *ml,
  * byte up to ' ': the fast scan took no other below it).  False when its
  * name is not the raw bytes in the record (a decoded copy: escapes). */
 static inline bool
-index_member(const pstate *st, trib_image_index *ix, const member *m, size_t at)
+index_member(const pgr_pstate *st, trib_image_index *ix, const pgr_member *m, size_t at)
 {
 	trib_image_member *im = &ix->m[ix->nm++];
 	const char *t = st->text;
@@ -357,10 +372,10 @@ index_part(trib_image_index *ix, int which, uint32_t first, const char *text,
  * bytes.  Offsets are kept in 32 bits: larger images get none.
  */
 static trib_image_index *
-image_index(const pstate *st, const trib_event *ev, const member *const *kms,
+image_index(const pgr_pstate *st, const trib_event *ev, const pgr_member *const *kms,
 			size_t nk)
 {
-	const memberlist *ml = &st->img[1];
+	const pgr_memberlist *ml = &st->img[1];
 	size_t		na = ev->after ? ml->n : 0;
 	size_t		klen = ev->key ? strlen(ev->key) : 0;
 	size_t		alen = ev->after ? st->f[F_NEW].end - st->f[F_NEW].start : 0;
@@ -432,7 +447,7 @@ event_relation(trib_pgrec_parser *p, const char *schema, const char *table)
 /* Is a field's string, up to a NUL in it, w (as strcmp judged the
  * NUL-ended copies)? */
 static bool
-field_is(const field *f, const char *w)
+field_is(const pgr_field *f, const char *w)
 {
 	size_t		n = strnlen(f->str, f->slen);
 
@@ -441,7 +456,7 @@ field_is(const field *f, const char *w)
 
 /* Build the event of a change record. */
 bool
-pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
+pgr_build_event(trib_pgrec_parser *p, pgr_pstate *st, trib_pgrec *rec,
 			char *errbuf, size_t errlen)
 {
 	trib_event *ev = rec->ev;	/* zeroed, inside the record's block */
@@ -482,8 +497,8 @@ pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 		rec->kind == TRIB_PGREC_DELETE)
 	{
 		const trib_pgrel *rel;
-		const member *small[16];
-		const member **kms = small;
+		const pgr_member *small[16];
+		const pgr_member **kms = small;
 		size_t		nk = 0;
 
 		if (!field_text(st, F_SCHEMA, &schema, errbuf, errlen) ||
@@ -551,7 +566,7 @@ pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 
 /* Build a relation entry from the parse and install it. */
 bool
-pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
+pgr_build_relation(trib_pgrec_parser *p, pgr_pstate *st, trib_pgrec *rec,
 			   char *errbuf, size_t errlen)
 {
 	trib_pgrel	r;
@@ -609,7 +624,7 @@ pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec,
 
 /* Text equal to a remembered value of len bytes? */
 static bool
-same_text(const field *f, const char *mem, size_t len)
+same_text(const pgr_field *f, const char *mem, size_t len)
 {
 	return len > 0 && f->slen == len && pgr_same_short(f->str, mem, len);
 }
@@ -617,7 +632,7 @@ same_text(const field *f, const char *mem, size_t len)
 /* The raw text of field f (a number) equal to a remembered one of len
  * bytes? */
 static bool
-same_span(const pstate *st, int f, const char *mem, size_t len)
+same_span(const pgr_pstate *st, int f, const char *mem, size_t len)
 {
 	return len > 0 && st->f[f].end - st->f[f].start == len &&
 		pgr_same_short(st->text + st->f[f].start, mem, len);
@@ -625,7 +640,7 @@ same_span(const pstate *st, int f, const char *mem, size_t len)
 
 /* Remember a parsed text (when it fits) for the next record. */
 static void
-remember(const field *f, char *mem, size_t cap, size_t *len)
+remember(const pgr_field *f, char *mem, size_t cap, size_t *len)
 {
 	*len = 0;
 	if (f->slen < cap)
@@ -637,7 +652,7 @@ remember(const field *f, char *mem, size_t cap, size_t *len)
 
 /* Fill the record's tags from the parse. */
 bool
-pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
+pgr_fill_tags(trib_pgrec_parser *p, const pgr_pstate *st, trib_pgrec *rec,
 		  char *errbuf, size_t errlen)
 {
 	uint64_t	v;
@@ -692,7 +707,7 @@ pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 		}
 		else
 		{
-			const field *f = &st->f[F_TS];
+			const pgr_field *f = &st->f[F_TS];
 			size_t		mlen = p->last_ts_mlen;
 			int64_t		base = p->last_ts_base;
 			bool		ok;
@@ -713,31 +728,12 @@ pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec,
 		}
 		rec->has_ts = true;
 	}
-	if (st->f[F_SEQ].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_SEQ, INT64_MAX, &rec->seq, errbuf, errlen))
-			return false;
-		rec->has_seq = true;
-	}
-	if (st->f[F_CHANGES].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_CHANGES, INT64_MAX, &rec->changes, errbuf, errlen))
-			return false;
-		rec->has_changes = true;
-	}
-	if (st->f[F_NEXT_SEQ].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_NEXT_SEQ, INT64_MAX, &rec->next_seq, errbuf, errlen))
-			return false;
-		rec->has_next_seq = true;
-	}
-	if (st->f[F_DISCARD_THROUGH_SEQ].type == TRIB_J_NUMBER)
-	{
-		if (!field_uint(st, F_DISCARD_THROUGH_SEQ, INT64_MAX,
-						&rec->discard_through_seq, errbuf, errlen))
-			return false;
-		rec->has_discard_through = true;
-	}
+	if (!field_count(st, F_SEQ, &rec->seq, &rec->has_seq, errbuf, errlen) ||
+		!field_count(st, F_CHANGES, &rec->changes, &rec->has_changes, errbuf, errlen) ||
+		!field_count(st, F_NEXT_SEQ, &rec->next_seq, &rec->has_next_seq, errbuf, errlen) ||
+		!field_count(st, F_DISCARD_THROUGH_SEQ, &rec->discard_through_seq,
+					 &rec->has_discard_through, errbuf, errlen))
+		return false;
 	rec->first = st->f[F_FIRST].type == TRIB_J_BOOL && st->f[F_FIRST].b;
 	rec->discard = st->f[F_DISCARD].type == TRIB_J_BOOL && st->f[F_DISCARD].b;
 	rec->transactional = st->f[F_TRANSACTIONAL].type == TRIB_J_BOOL &&

@@ -1,6 +1,6 @@
 /*
  * pgrecord_fast.c: a hand-written scanner for the records as our own
- * plugin writes them, which fills the same parse state (pstate) as the
+ * plugin writes them, which fills the same parse state (pgr_pstate) as the
  * yajl parse of pgrecord_scan.c in about a third of its instructions
  * (W1: 5,100 a record against 13,300 in yajl_parse and its callbacks;
  * about 3,700 since strings are skipped a word at a time and kept as
@@ -33,9 +33,9 @@
  *   - any grammar error (the yajl parse then reports it).
  * Top-level keys: the plugin writes a kind's fields in one order, so the
  * key that followed the previous field in the last record is tried first
- * (pstate.follow, kept in the parser): its name compared in place, and
+ * (pgr_pstate.follow, kept in the parser): its name compared in place, and
  * only when that fails the key scanned as a string and looked up.  Each
- * field also sets its bit in pstate.tmask, by JSON kind, for the check
+ * field also sets its bit in pgr_pstate.tmask, by JSON kind, for the check
  * per kind (pgr_check_spec: masks instead of a loop over its fields).
  * What it accepts, yajl accepts too and reports with the same spans: a
  * string's span runs from its opening to past its closing quote, a
@@ -52,24 +52,20 @@
 #include "xalloc.h"
 
 /* Make room for one more member in ml. */
-static member *
-ml_push(memberlist *ml)
+static pgr_member *
+ml_push(pgr_memberlist *ml)
 {
-	if (ml->n == ml->cap)
-	{
-		ml->cap = ml->cap ? ml->cap * 2 : 16;
-		ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
-	}
+	ml->m = trib_xgrow(ml->m, ml->n, &ml->cap, sizeof(pgr_member), 16);
 	return &ml->m[ml->n++];
 }
 
 /* A row image, the object at the position: every member's raw span and
  * name into ml; sets the field's span. */
 static bool
-sc_image(trib_jscan *sc, pstate *st, int fi)
+sc_image(trib_jscan *sc, pgr_pstate *st, int fi)
 {
-	field	   *f = &st->f[fi];
-	memberlist *ml = &st->img[fi == F_NEW];
+	pgr_field  *f = &st->f[fi];
+	pgr_memberlist *ml = &st->img[fi == F_NEW];
 	size_t		cs,
 				ce;
 
@@ -80,7 +76,7 @@ sc_image(trib_jscan *sc, pstate *st, int fi)
 	if (trib_jscan_peek(sc) != '}')
 		for (;;)
 		{
-			member	   *m;
+			pgr_member *m;
 
 			if (trib_jscan_peek(sc) != '"')
 				return false;
@@ -117,7 +113,7 @@ field_index(const trib_jscan *sc, size_t cs, size_t ce)
  * Field names are plain text, so the key is the string the general path
  * (trib_jscan_string, field_index) would read, with the same result. */
 static int
-guess_key(trib_jscan *sc, const pstate *st, int prev)
+guess_key(trib_jscan *sc, const pgr_pstate *st, int prev)
 {
 	int			g = st->follow ? st->follow[prev] - 1 : -1;
 	size_t		n;
@@ -134,7 +130,7 @@ guess_key(trib_jscan *sc, const pstate *st, int prev)
 
 /* One top-level member's value, of field fi, at the position. */
 static bool
-sc_field(trib_jscan *sc, pstate *st, int fi)
+sc_field(trib_jscan *sc, pgr_pstate *st, int fi)
 {
 	/* jscan's scalar classes are its tokens (true and false apart, as a
 	 * lexer reports them), not value kinds: mapped to the one trib_jkind */
@@ -142,7 +138,7 @@ sc_field(trib_jscan *sc, pstate *st, int fi)
 		[TRIB_JS_STRING] = TRIB_J_STRING, [TRIB_JS_NUMBER] = TRIB_J_NUMBER,
 		[TRIB_JS_TRUE] = TRIB_J_BOOL, [TRIB_JS_FALSE] = TRIB_J_BOOL, [TRIB_JS_NULL] = TRIB_J_NULL
 	};
-	field	   *f = &st->f[fi];
+	pgr_field  *f = &st->f[fi];
 	int			c = trib_jscan_peek(sc);
 	int			kind;
 
@@ -179,7 +175,7 @@ sc_field(trib_jscan *sc, pstate *st, int fi)
  * partial results the caller discards.
  */
 bool
-pgr_fast_scan(pstate *st)
+pgr_fast_scan(pgr_pstate *st)
 {
 	trib_jscan	sc = {(const unsigned char *) st->text, st->len, 0};
 	size_t		cs,

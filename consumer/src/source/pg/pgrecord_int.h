@@ -1,11 +1,11 @@
 /*
  * pgrecord_int.h: what the record parser's files share: the field and
- * kind tables' indexes, the parse state (pstate) and the parser
+ * kind tables' indexes, the parse state (pgr_pstate) and the parser
  * (struct trib_pgrec_parser); private to source/pg/.  The files:
  *   pgrecord.c        the kind and field tables, the requirements per
  *                     kind, the parser's life, and trib_pgrec's
  *   pgrecord_fast.c   the fast scan of the plugin's usual records, tried
- *                     first (fills a pstate without yajl)
+ *                     first (fills a pgr_pstate without yajl)
  *   pgrecord_scan.c   the streaming parse of one record (yajl's callbacks),
  *                     for what the fast scan hands over, and
  *                     trib_pgrec_parser_parse()
@@ -48,33 +48,33 @@ enum
 #define O(t) (0x20 | (t))
 #define OBJ_OR_NULL 0x40		/* old: object or null */
 
-typedef struct kind_spec
+typedef struct pgr_kind_spec
 {
 	unsigned char f[NFIELDS];
-} kind_spec;
+} pgr_kind_spec;
 
 /* A member of a row image: raw "name":value is text[kstart, vend). */
-typedef struct member
+typedef struct pgr_member
 {
 	size_t		kstart;
 	size_t		vend;
 	const char *name;			/* nlen bytes, in the record or the arena */
 	size_t		nlen;
-} member;
+} pgr_member;
 
-typedef struct memberlist
+typedef struct pgr_memberlist
 {
-	member	   *m;
+	pgr_member *m;
 	size_t		n;
 	size_t		cap;
-} memberlist;
+} pgr_memberlist;
 
 /* A change record and its event, allocated together (trib_pgrec.ev_inline). */
-typedef struct recblock
+typedef struct pgr_recblock
 {
 	trib_pgrec	rec;
 	trib_event	ev;
-} recblock;
+} pgr_recblock;
 
 /* Change blocks the parser keeps for reuse at most (trib_pgrec_release):
  * one poll's worth (the pipeline's POLL_BATCH). */
@@ -117,28 +117,28 @@ struct trib_pgrec_parser
 	char		last_clsn[TRIB_LSN_BUFLEN];
 	size_t		last_clsn_len;
 	uint64_t	last_clsn_val;
-	memberlist	img[2];
+	pgr_memberlist img[2];
 	/* released change blocks, linked through rec.next (trib_pgrec_release) */
-	recblock   *spare;
+	pgr_recblock *spare;
 	int			nspare;
-	struct pstate *st;			/* the parse state, zeroed between parses */
+	struct pgr_pstate *st;			/* the parse state, zeroed between parses */
 	bool		fast;			/* try pgrecord_fast.c first (default) */
 	bool		index_images;	/* leave the image index on change events
 								 * (event.h; off by default) */
 	/* the order of the last records' top-level fields, for the fast
-	 * scan's guess of the next key (pstate.follow) */
+	 * scan's guess of the next key (pgr_pstate.follow) */
 	unsigned char follow[NFIELDS + 1];
 };
 
-typedef struct strlist
+typedef struct pgr_strlist
 {
 	char	  **v;
 	size_t		n;
 	size_t		cap;
-} strlist;
+} pgr_strlist;
 
 /* A field's value as seen during the parse. */
-typedef struct field
+typedef struct pgr_field
 {
 	trib_jkind	type;			/* its JSON kind, when `set` */
 	bool		set;			/* the record has this field (zeroed: no) */
@@ -153,7 +153,7 @@ typedef struct field
 	size_t		end;
 	const char *str;			/* strings: the decoded slen bytes */
 	size_t		slen;
-} field;
+} pgr_field;
 
 /* printf arguments for "%.*s": at most the first 40 bytes of a field's
  * string, as "%.40s" printed the NUL-ended copies */
@@ -173,7 +173,7 @@ enum
  * tmask whole, and of f[] only the fields that tmask says were set,
  * instead of 1.3 KB per record.
  */
-typedef struct pstate
+typedef struct pgr_pstate
 {
 	trib_arena *arena;			/* strings and names of this parse */
 	const char *text;
@@ -189,8 +189,8 @@ typedef struct pstate
 	unsigned char *follow;
 	/* depth 2 */
 	size_t		prev_end;		/* end of the last depth-2 token of an image */
-	memberlist	img[2];			/* 0 old, 1 new */
-	strlist		names[3];		/* primary_key, identity_key, unchanged_toast */
+	pgr_memberlist img[2];			/* 0 old, 1 new */
+	pgr_strlist	names[3];		/* primary_key, identity_key, unchanged_toast */
 	size_t		nelems;			/* elements of columns/relations seen */
 	size_t		njn[2];			/* entries of json_nulls, old_json_nulls */
 	size_t		jn_elems;		/* elements of the current ["col", i...] */
@@ -205,16 +205,16 @@ typedef struct pstate
 	 * per-kind check (pgr_check_spec) and for clearing f[] after a parse:
 	 * only the fields set (pgrecord_scan.c, pstate_clear) */
 	uint64_t	tmask[TRIB_J_ARRAY + 1];
-	field		f[NFIELDS];
+	pgr_field	f[NFIELDS];
 	char		err[256];
-} pstate;
+} pgr_pstate;
 
 
 /* pgrecord.c's tables */
 extern const char *const pgr_kind_names[NKINDS];
 extern const char *const pgr_field_names[NFIELDS];
 extern size_t pgr_field_len[NFIELDS];	/* filled by init_specs() */
-extern kind_spec pgr_specs[NKINDS];
+extern pgr_kind_spec pgr_specs[NKINDS];
 
 /* The top-level fields by name: an open-addressing table of F_* + 1 (0:
  * empty) indexed by pgr_field_hash(), filled by init_specs(); and per
@@ -323,16 +323,16 @@ parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 }
 
 /* pgrecord.c: a zeroed change block, a spare one when there is one */
-recblock   *pgr_block_new(trib_pgrec_parser *p);
+pgr_recblock *pgr_block_new(trib_pgrec_parser *p);
 
 /* pgrecord_build.c: the checks and builders trib_pgrec_parser_parse() calls */
-bool		pgr_check_spec(const pstate *st, int kind, char *errbuf, size_t errlen);
-bool		pgr_fill_tags(trib_pgrec_parser *p, const pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_check_spec(const pgr_pstate *st, int kind, char *errbuf, size_t errlen);
+bool		pgr_fill_tags(trib_pgrec_parser *p, const pgr_pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 bool		pgr_check_kind(const trib_pgrec *rec, char *errbuf, size_t errlen);
-bool		pgr_build_event(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_build_event(trib_pgrec_parser *p, pgr_pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 /* pgrecord_fast.c: scan a usual record into st without yajl; false when
  * the record is not one it takes (yajl's parse must then run) */
-bool		pgr_fast_scan(pstate *st);
-bool		pgr_build_relation(trib_pgrec_parser *p, pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
+bool		pgr_fast_scan(pgr_pstate *st);
+bool		pgr_build_relation(trib_pgrec_parser *p, pgr_pstate *st, trib_pgrec *rec, char *errbuf, size_t errlen);
 
 #endif							/* TRIB_PGRECORD_INT_H */

@@ -5,11 +5,11 @@
  * yajl calls the four handlers on_scalar, on_key, on_open and on_end
  * through TRIB_YTOK_CALLBACKS (lib/yajl_tokens.h); they and every helper
  * they call are static in this file, so the compiler inlines them into
- * the callbacks.  The handlers fill a pstate (pgrecord_int.h): each known
+ * the callbacks.  The handlers fill a pgr_pstate (pgrecord_int.h): each known
  * top-level field's type and value span, the members of the two row
  * images, the name lists and the column objects of a relation record.
  * trib_pgrec_parser_parse() tries the fast scan first (pgrecord_fast.c, which
- * fills the same pstate for the plugin's usual records: most events never
+ * fills the same pgr_pstate for the plugin's usual records: most events never
  * reach yajl), runs this parse for what it hands over, and then the checks
  * and builders of pgrecord_build.c, once per record.
  */
@@ -38,7 +38,7 @@ static const char *const colf_names[NCOLF] = {
 
 /* Record a parse error (the first one wins) and stop yajl. */
 static int
-perr(pstate *st, const char *fmt,...)
+perr(pgr_pstate *st, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -53,14 +53,14 @@ perr(pstate *st, const char *fmt,...)
 
 /* Offset just past the token yajl is reporting. */
 static size_t
-here(pstate *st)
+here(pgr_pstate *st)
 {
 	return yajl_get_bytes_consumed(st->h);
 }
 
 /* Skip JSON whitespace from i. */
 static size_t
-skip_ws(const pstate *st, size_t i)
+skip_ws(const pgr_pstate *st, size_t i)
 {
 	while (i < st->len && (st->text[i] == ' ' || st->text[i] == '\t' ||
 						   st->text[i] == '\n' || st->text[i] == '\r'))
@@ -70,7 +70,7 @@ skip_ws(const pstate *st, size_t i)
 
 /* Start of a scalar value that follows a key ending at k ("key" : value). */
 static size_t
-value_start(const pstate *st, size_t k)
+value_start(const pgr_pstate *st, size_t k)
 {
 	size_t		i = skip_ws(st, k);
 
@@ -89,7 +89,7 @@ image_index(int topkey)
 /* Is the current top-level member a JSON null list?  Returns 0 for
  * json_nulls (the new image), 1 for old_json_nulls, or -1. */
 static int
-json_nulls_index(const pstate *st)
+json_nulls_index(const pgr_pstate *st)
 {
 	int			jn = st->topkey == F_JSON_NULLS ? 0 :
 		st->topkey == F_OLD_JSON_NULLS ? 1 : -1;
@@ -103,7 +103,7 @@ json_nulls_index(const pstate *st)
  * entry, the name and then positions (non-negative integers).
  */
 static int
-on_json_nulls_value(pstate *st, int jn, trib_jkind type, const char *s, size_t n)
+on_json_nulls_value(pgr_pstate *st, int jn, trib_jkind type, const char *s, size_t n)
 {
 	uint64_t	v;
 
@@ -130,8 +130,8 @@ on_json_nulls_value(pstate *st, int jn, trib_jkind type, const char *s, size_t n
 }
 
 /* The name list of the current top-level member, or NULL. */
-static strlist *
-name_list(pstate *st)
+static pgr_strlist *
+name_list(pgr_pstate *st)
 {
 	switch (st->topkey)
 	{
@@ -151,7 +151,7 @@ name_list(pstate *st)
  * arrive as their text in s/n.
  */
 static int
-on_element_member(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
+on_element_member(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 {
 	trib_pgcol *c;
 	uint64_t	v;
@@ -219,7 +219,7 @@ on_element_member(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
  * Returns 0 to stop the parse.
  */
 static int
-on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
+on_value(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 {
 	bool		container = (type == TRIB_J_OBJECT || type == TRIB_J_ARRAY);
 	size_t		end = here(st);
@@ -229,7 +229,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 
 	if (st->depth == 1)
 	{
-		field	   *f;
+		pgr_field  *f;
 
 		if (st->topkey == F_UNKNOWN)
 			return 1;
@@ -252,7 +252,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 	if (st->depth == 2)
 	{
 		int			img = image_index(st->topkey);
-		strlist    *nl = name_list(st);
+		pgr_strlist *nl = name_list(st);
 		int			jn = json_nulls_index(st);
 
 		if (jn >= 0)
@@ -262,7 +262,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 			/* A member value of a row image; containers end in on_close. */
 			if (!container)
 			{
-				memberlist *ml = &st->img[img];
+				pgr_memberlist *ml = &st->img[img];
 
 				ml->m[ml->n - 1].vend = end;
 				st->prev_end = end;
@@ -274,11 +274,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 			if (type != TRIB_J_STRING)
 				return perr(st, "\"%s\" must hold only strings",
 							pgr_field_names[st->topkey]);
-			if (nl->n == nl->cap)
-			{
-				nl->cap = nl->cap ? nl->cap * 2 : 8;
-				nl->v = trib_xrealloc(nl->v, nl->cap * sizeof(char *));
-			}
+			nl->v = trib_xgrow(nl->v, nl->n, &nl->cap, sizeof(char *), 8);
 			if (memchr(s, '\0', n))
 				return perr(st, "\"%s\" holds a name with a NUL character",
 							pgr_field_names[st->topkey]);
@@ -296,11 +292,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 			st->subkey = C_UNKNOWN;
 			if (st->topkey == F_COLUMNS)
 			{
-				if (st->ncols == st->capcols)
-				{
-					st->capcols = st->capcols ? st->capcols * 2 : 16;
-					st->cols = trib_xrealloc(st->cols, st->capcols * sizeof(trib_pgcol));
-				}
+				st->cols = trib_xgrow(st->cols, st->ncols, &st->capcols, sizeof(trib_pgcol), 16);
 				memset(&st->cols[st->ncols++], 0, sizeof(trib_pgcol));
 			}
 			return 1;
@@ -319,7 +311,7 @@ on_value(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 
 /* A container closes; depth is already decremented. */
 static int
-on_close(pstate *st)
+on_close(pgr_pstate *st)
 {
 	size_t		end = here(st);
 
@@ -331,7 +323,7 @@ on_close(pstate *st)
 
 		if (img >= 0 && st->f[st->topkey].type == TRIB_J_OBJECT)
 		{
-			memberlist *ml = &st->img[img];
+			pgr_memberlist *ml = &st->img[img];
 
 			ml->m[ml->n - 1].vend = end;
 			st->prev_end = end;
@@ -377,7 +369,7 @@ on_scalar(void *ctx, yajl_type type, const char *s, size_t n)
 static int
 on_open(void *ctx, bool array)
 {
-	pstate	   *st = ctx;
+	pgr_pstate *st = ctx;
 
 	if (!on_value(st, array ? TRIB_J_ARRAY : TRIB_J_OBJECT, NULL, 0, false))
 		return 0;
@@ -389,7 +381,7 @@ on_open(void *ctx, bool array)
 static int
 on_end(void *ctx, bool array)
 {
-	pstate	   *st = ctx;
+	pgr_pstate *st = ctx;
 
 	(void) array;
 	st->depth--;
@@ -400,7 +392,7 @@ on_end(void *ctx, bool array)
 static int
 on_key(void *ctx, const unsigned char *key, size_t n)
 {
-	pstate	   *st = ctx;
+	pgr_pstate *st = ctx;
 	int			i;
 
 	if (st->depth == 1)
@@ -422,7 +414,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 
 		if (img >= 0 && st->f[st->topkey].type == TRIB_J_OBJECT)
 		{
-			memberlist *ml = &st->img[img];
+			pgr_memberlist *ml = &st->img[img];
 			size_t		k = skip_ws(st, st->prev_end);
 
 			if (k < st->len && st->text[k] == ',')
@@ -430,11 +422,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 			if (k >= st->len || st->text[k] != '"')
 				return perr(st, "internal: cannot locate a member of \"%s\"",
 							pgr_field_names[st->topkey]);
-			if (ml->n == ml->cap)
-			{
-				ml->cap = ml->cap ? ml->cap * 2 : 16;
-				ml->m = trib_xrealloc(ml->m, ml->cap * sizeof(member));
-			}
+			ml->m = trib_xgrow(ml->m, ml->n, &ml->cap, sizeof(pgr_member), 16);
 			ml->m[ml->n].kstart = k;
 			ml->m[ml->n].vend = 0;
 			/* the name as written when it has no escapes (not
@@ -485,13 +473,13 @@ TRIB_YTOK_CALLBACKS(record_callbacks, on_scalar, on_key, on_open, on_end);
 
 /*
  * Free everything the parse state owns, and zero it for the next parse
- * (pstate, pgrecord_int.h): all before tmask, and the fields tmask says
+ * (pgr_pstate, pgrecord_int.h): all before tmask, and the fields tmask says
  * were set.  Field strings and member names are in the arena (reset by
  * the caller); the member arrays go back to the parser for the next
  * record.
  */
 static void
-pstate_clear(trib_pgrec_parser *p, pstate *st)
+pstate_clear(trib_pgrec_parser *p, pgr_pstate *st)
 {
 	size_t		i;
 	int			k;
@@ -519,8 +507,8 @@ pstate_clear(trib_pgrec_parser *p, pstate *st)
 	for (k = 0; k <= TRIB_J_ARRAY; k++)
 		set |= st->tmask[k];
 	for (; set; set &= set - 1)
-		memset(&st->f[__builtin_ctzll(set)], 0, sizeof(field));
-	memset(st, 0, offsetof(pstate, f));
+		memset(&st->f[__builtin_ctzll(set)], 0, sizeof(pgr_field));
+	memset(st, 0, offsetof(pgr_pstate, f));
 	st->err[0] = '\0';
 }
 
@@ -528,7 +516,7 @@ pstate_clear(trib_pgrec_parser *p, pstate *st)
  * its fields and image members; its strings stay in the arena until the
  * record is done. */
 static void
-yajl_restart(pstate *st)
+yajl_restart(pgr_pstate *st)
 {
 	memset(st->f, 0, sizeof(st->f));
 	memset(st->tmask, 0, sizeof(st->tmask));
@@ -539,7 +527,7 @@ yajl_restart(pstate *st)
 /* st->tmask from st->f, after yajl's parse (the fast scan fills it as
  * it goes). */
 static void
-fill_tmask(pstate *st)
+fill_tmask(pgr_pstate *st)
 {
 	for (int k = 0; k < NFIELDS; k++)
 		if (st->f[k].set)
@@ -552,7 +540,7 @@ bool
 trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 					trib_pgrec **out, char *errbuf, size_t errlen)
 {
-	pstate	   *st = p->st;		/* zero (pstate_clear) */
+	pgr_pstate *st = p->st;		/* zero (pstate_clear) */
 	yajl_status ys;
 	trib_pgrec *rec = NULL;
 	int			kind;
@@ -617,7 +605,7 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	if (kind >= TRIB_PGREC_INSERT && kind <= TRIB_PGREC_MESSAGE)
 	{
 		/* a change: the record and its event in one allocation */
-		recblock   *b = pgr_block_new(p);
+		pgr_recblock *b = pgr_block_new(p);
 
 		rec = &b->rec;
 		rec->ev = &b->ev;
@@ -625,6 +613,8 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	}
 	else
 	{
+		/* not trib_xcalloc: glibc's calloc bypasses the per-thread
+		 * cache, which this (every begin and commit) needs */
 		rec = trib_xmalloc(sizeof(*rec));
 		memset(rec, 0, sizeof(*rec));
 	}

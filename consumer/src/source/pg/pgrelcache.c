@@ -108,9 +108,8 @@ rel_clear(trib_pgrel *r)
 trib_pgrelcache *
 trib_pgrelcache_new(void)
 {
-	trib_pgrelcache *c = trib_xmalloc(sizeof(*c));
+	trib_pgrelcache *c = trib_xcalloc(1, sizeof(*c));
 
-	memset(c, 0, sizeof(*c));
 	return c;
 }
 
@@ -244,11 +243,7 @@ view_new(trib_pgrelcache *p, const trib_pgrel *r)
 		c->decl = NULL;			/* format_type text says everything */
 	}
 	v->version = (uint32_t) p->nviews + 1;
-	if (p->nviews == p->capviews)
-	{
-		p->capviews = p->capviews ? p->capviews * 2 : 16;
-		p->views = trib_xrealloc(p->views, p->capviews * sizeof(*p->views));
-	}
+	p->views = trib_xgrow(p->views, p->nviews, &p->capviews, sizeof(*p->views), 16);
 	p->views[p->nviews++] = v;
 	return v;
 }

@@ -225,7 +225,7 @@ fatal_sqlstate(const char *state)
 }
 
 /* Fill errbuf from a failed result; classify it. */
-attempt_rc
+spg_attempt_rc
 spg_result_failure(trib_source_pg *src, PGresult *res, const char *what,
 			   bool *slot_busy, char *errbuf, size_t errlen)
 {
@@ -243,13 +243,13 @@ spg_result_failure(trib_source_pg *src, PGresult *res, const char *what,
 }
 
 /* CREATE EXTENSION on a normal connection. */
-static attempt_rc
+static spg_attempt_rc
 ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	bool		final = false;
 	PGconn	   *c = spg_connect_db(src, false, &final, errbuf, errlen);
 	PGresult   *res;
-	attempt_rc	rc = 1;
+	spg_attempt_rc rc = 1;
 
 	if (!c)
 		return final ? -1 : 0;
@@ -268,12 +268,12 @@ ensure_extension(trib_source_pg *src, char *errbuf, size_t errlen)
 }
 
 /* CREATE_REPLICATION_SLOT unless it exists. */
-static attempt_rc
+static spg_attempt_rc
 ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	char		cmd[200];
 	PGresult   *res;
-	attempt_rc	rc = 1;
+	spg_attempt_rc rc = 1;
 
 	snprintf(cmd, sizeof(cmd), "CREATE_REPLICATION_SLOT %s LOGICAL tributary %s",
 			 src->slot, src->snapshot == TRIB_PG_SNAPSHOT_EXPORT ?
@@ -301,10 +301,10 @@ ensure_slot(trib_source_pg *src, char *errbuf, size_t errlen)
 }
 
 /* Connect the replication connection and do the one-time steps. */
-static attempt_rc
+static spg_attempt_rc
 open_attempt(trib_source_pg *src, char *errbuf, size_t errlen)
 {
-	attempt_rc	rc;
+	spg_attempt_rc rc;
 	bool		final = false;
 
 	if (src->conn)
@@ -383,11 +383,11 @@ spg_start_command(trib_source_pg *src)
  * streaming from now on, or the connection closed and the failure
  * classified.  Any exported snapshot is gone once another command ran.
  */
-attempt_rc
+spg_attempt_rc
 spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
 			char *errbuf, size_t errlen)
 {
-	attempt_rc	rc;
+	spg_attempt_rc rc;
 
 	*slot_busy = false;
 	free(src->snapshot_name);
@@ -419,10 +419,10 @@ spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
 }
 
 /* START_REPLICATION on an open connection, blocking. */
-static attempt_rc
+static spg_attempt_rc
 start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 {
-	attempt_rc	rc = open_attempt(src, errbuf, errlen);
+	spg_attempt_rc rc = open_attempt(src, errbuf, errlen);
 	char	   *cmd;
 	PGresult   *res;
 
@@ -438,7 +438,7 @@ start_attempt(trib_source_pg *src, bool *slot_busy, char *errbuf, size_t errlen)
 /* The end of a (re)connection attempt from poll: 1 streaming, -1 fatal
  * (errbuf from why), 0 logged and the next attempt scheduled. */
 int
-spg_attempt_done(trib_source_pg *src, attempt_rc rc, bool slot_busy,
+spg_attempt_done(trib_source_pg *src, spg_attempt_rc rc, bool slot_busy,
 				 const char *why, char *errbuf, size_t errlen)
 {
 	if (rc == 1)
@@ -462,7 +462,7 @@ spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	bool		busy = false;
 	char		eb[512];
-	attempt_rc	rc = start_attempt(src, &busy, eb, sizeof(eb));
+	spg_attempt_rc rc = start_attempt(src, &busy, eb, sizeof(eb));
 
 	return spg_attempt_done(src, rc, busy, eb, errbuf, errlen);
 }
@@ -508,7 +508,7 @@ trib_source_pg_start(trib_source_pg *src, const trib_position *resume,
 	for (;;)
 	{
 		bool		busy = false;
-		attempt_rc	rc = start_attempt(src, &busy, errbuf, errlen);
+		spg_attempt_rc rc = start_attempt(src, &busy, errbuf, errlen);
 		int64_t		wait;
 
 		if (rc == 1)

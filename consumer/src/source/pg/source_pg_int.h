@@ -133,7 +133,7 @@ struct trib_source_pg
 };
 
 /* Outcome of one attempt: 1 ok, 0 retry later, -1 fatal. */
-typedef int attempt_rc;
+typedef int spg_attempt_rc;
 
 /* source_pg.c */
 void		spg_slog(trib_source_pg *src, int level, const char *fmt,...);
@@ -146,14 +146,14 @@ bool		spg_params_make(trib_source_pg *src, bool replication, spg_params *p,
 void		spg_params_free(spg_params *p);
 PGconn	   *spg_params_connect(const spg_params *p, bool *final, char *errbuf, size_t errlen);
 char	   *spg_start_command(trib_source_pg *src);
-attempt_rc	spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
+spg_attempt_rc spg_started(trib_source_pg *src, PGresult *res, bool *slot_busy,
 						char *errbuf, size_t errlen);
-int			spg_attempt_done(trib_source_pg *src, attempt_rc rc, bool slot_busy,
+int			spg_attempt_done(trib_source_pg *src, spg_attempt_rc rc, bool slot_busy,
 							 const char *why, char *errbuf, size_t errlen);
 PGconn	   *spg_connect_db(trib_source_pg *src, bool replication, bool *final, char *errbuf, size_t errlen);
 void		spg_disconnect(trib_source_pg *src);
 void		spg_schedule_retry(trib_source_pg *src, bool slot_busy);
-attempt_rc	spg_result_failure(trib_source_pg *src, PGresult *res, const char *what, bool *slot_busy, char *errbuf, size_t errlen);
+spg_attempt_rc spg_result_failure(trib_source_pg *src, PGresult *res, const char *what, bool *slot_busy, char *errbuf, size_t errlen);
 int			spg_try_reconnect(trib_source_pg *src, char *errbuf, size_t errlen);
 
 /* source_pg_dial.c */

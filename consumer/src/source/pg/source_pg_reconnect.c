@@ -73,7 +73,7 @@ await_start(trib_source_pg *src, int wait_ms, char *errbuf, size_t errlen)
 	struct pollfd pfd = {.fd = PQsocket(src->conn), .events = POLLIN};
 	char		eb[512];
 	bool		busy = false;
-	attempt_rc	rc;
+	spg_attempt_rc rc;
 
 	if (poll(&pfd, 1, wait_ms > 0 ? wait_ms : 0) < 0 && errno != EINTR)
 		return spg_attempt_done(src, spg_started(src, NULL, &busy, eb, sizeof(eb)),

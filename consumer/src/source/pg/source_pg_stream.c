@@ -221,7 +221,7 @@ copy_ended(trib_source_pg *src, char *errbuf, size_t errlen)
 {
 	PGresult   *res;
 	bool		busy = false;
-	attempt_rc	rc;
+	spg_attempt_rc rc;
 	char		eb[512];
 
 	spg_reader_free(src->reader);
