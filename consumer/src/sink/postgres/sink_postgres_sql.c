@@ -12,10 +12,12 @@
  *
  *   ... WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM t
  *         WHERE (a = $1 OR (a IS NULL AND $1 IS NULL)) AND
+ *               a::text IS NOT DISTINCT FROM ($1)::text AND
  *               j::text IS NOT DISTINCT FROM ($2)::text ... LIMIT 1)
  *
- * (a TID scan; the first form lets the planner use an index on a, the
- * second serves types without an equality operator).  Changes that cannot
+ * (a TID scan; the = form lets the planner use an index on a, the text
+ * form tells apart rows that are equal but not the same, such as 1.0 and
+ * 1.00, and serves types without an equality operator).  Changes that cannot
  * be applied -- a delete without the target's key, a keyless table's
  * update without an old image -- are counted per table for the batch
  * (pgs_tinfo.skipped) and reported after its commit.
@@ -718,8 +720,14 @@ out:
 	return ok;
 }
 
-/* " AND " between conditions, then: column col equals parameter value
- * off, NULL matching NULL (types without = compare as text). */
+/*
+ * " AND " between conditions, then: column col equals parameter value
+ * off, NULL matching NULL.  Equality is not identity: 1.0 = 1.00, 0 = -0,
+ * '1 day' = '24 hours', '{"a": 1}'::jsonb = '{"a": 1.0}', 12:00+01 =
+ * 11:00+00; of two such rows the one with the old row's own text must
+ * change, so the text is compared too (after the = form, which lets the
+ * planner use an index on the column).  Types without = compare as text.
+ */
 static void
 image_cond(pgs_stmt *st, const pgs_tinfo *t, int col, size_t off, bool first)
 {
@@ -730,11 +738,9 @@ image_cond(pgs_stmt *st, const pgs_tinfo *t, int col, size_t off, bool first)
 		trib_strbuf_adds(&st->sql, " AND ");
 	if (c->eq)
 	{
-		/* the planner can use an index on the column for this form */
 		trib_strbuf_printf(&st->sql, "(%s = ", c->qname);
 		col_value_sql(&st->sql, t, col, n);
-		trib_strbuf_printf(&st->sql, " OR (%s IS NULL AND $%d IS NULL))", c->qname, n);
-		return;
+		trib_strbuf_printf(&st->sql, " OR (%s IS NULL AND $%d IS NULL)) AND ", c->qname, n);
 	}
 	trib_strbuf_printf(&st->sql, "%s::pg_catalog.text IS NOT DISTINCT FROM (", c->qname);
 	col_value_sql(&st->sql, t, col, n);
