@@ -19,7 +19,9 @@
 #      TOAST value unchanged, also under a key move.
 #   C  a keyless table under REPLICA IDENTITY FULL with rows equal but not
 #      the same (1.0 and 1.00, 0 and -0, '1 day' and '24 hours', jsonb 1 and
-#      1.0, timetz in two zones): the row the source changed changes.
+#      1.0, timetz in two zones): the row the source changed changes; a
+#      key changed to one equal but not the same (1.0 to 1.00, 0 to -0):
+#      the target's row takes the new key.
 #   D  schema changes mid-stream with create_tables: an added column is
 #      added, a dropped one stays (NULL in new rows), a renamed one is a new
 #      column; a changed type stops the sink with an error naming it.
@@ -174,6 +176,8 @@ expect_eq "B ... the target's extra columns hold their defaults, its generated c
 pgc_psql -d src_near -q >/dev/null <<'SQL'
 CREATE TABLE near (n numeric, f float8, iv interval, jb jsonb, tz timetz, an numeric[], v text);
 ALTER TABLE near REPLICA IDENTITY FULL;
+CREATE TABLE pk (id numeric PRIMARY KEY, v text);
+CREATE TABLE pk2 (a float8, b interval, v text, PRIMARY KEY (a, b));
 SQL
 slot near
 pgc_psql -d src_near -q >/dev/null <<'SQL'
@@ -184,11 +188,18 @@ INSERT INTO near VALUES (2.0, 1, '1 day', '{}', '12:00+01', '{}', 'c'), (2.00, 1
 DELETE FROM near WHERE n::text = '2.00';
 INSERT INTO near VALUES (3, 0, '1 day', '{}', '12:00+01', '{}', 'd'), (3, '-0', '1 day', '{}', '12:00+01', '{}', 'd');
 DELETE FROM near WHERE f::text = '-0' AND v = 'd';
+INSERT INTO pk VALUES (1.0, 'a'), (2, 'b');
+UPDATE pk SET id = 1.00 WHERE id = 1;
+INSERT INTO pk2 VALUES (0, '1 day', 'x');
+UPDATE pk2 SET a = '-0', b = '24 hours', v = 'y';
 SQL
 stream near
-tuples() { q "$1" "SELECT string_agg(t::text, ' ' ORDER BY t::text) FROM near t" 2>&1 || true; }
+tuples() { q "$1" "SELECT string_agg(t::text, ' ' ORDER BY t::text) FROM $2 t" 2>&1 || true; }
 expect_eq "C keyless rows equal but not the same: the one the source changed or deleted" \
-    "$(tuples src_near)" "$(tuples dst_near)"
+    "$(tuples src_near near)" "$(tuples dst_near near)"
+expect_eq "C a key changed to one equal but not the same (1.0 to 1.00): the target has the new key" \
+    "$(tuples src_near pk)" "$(tuples dst_near pk)"
+expect_eq "C ... (0 to -0, '1 day' to '24 hours' in a two-column key)" "(-0,24:00:00,y)" "$(tuples dst_near pk2)"
 
 # ------------------------------------------------ D: schema changes mid-stream
 pgc_psql -d src_ddl -q -c "CREATE TABLE sc (id int PRIMARY KEY, a text, b int, c text)" >/dev/null

@@ -477,9 +477,9 @@ key_match(pgs_stmt *st, const pgs_tinfo *t, const char *prefix, int first, const
 
 /*
  * A key move (an update whose old image has another key): one statement
- * that moves the row when the new key is free (untouched columns keep
- * their values), else deletes the old row, and upserts the new key when
- * the old row was not there.  t->slot has the new values, oldslot the old
+ * that moves the row when the new key is free of other rows (untouched
+ * columns keep their values), else deletes the old row, and upserts the
+ * new key when the old row was not there.  t->slot has the new values, oldslot the old
  * key; replaying it converges on the same rows.
  */
 static void
@@ -506,7 +506,12 @@ build_move(pgs_sink *s, pgs_tinfo *t, const int *cols, int n, const size_t *olds
 		stmt_param(st, oldslot[t->pk[j]], col_param_type(&t->cols[t->pk[j]]));
 	trib_strbuf_printf(&st->sql, "WITH x AS (SELECT EXISTS (SELECT 1 FROM %s WHERE ", t->qname);
 	key_match(st, t, "", 0, newp);
-	trib_strbuf_printf(&st->sql, ") AS e), u AS (UPDATE %s SET ", t->qname);
+	/* not the row itself: a key equal to the old one but not the same
+	 * (1.0 to 1.00, 0 to -0) moves the row by the UPDATE, which writes
+	 * the new key's text */
+	trib_strbuf_adds(&st->sql, " AND NOT (");
+	key_match(st, t, "", oldp, NULL);
+	trib_strbuf_printf(&st->sql, ")) AS e), u AS (UPDATE %s SET ", t->qname);
 	for (i = 0; i < n; i++)
 	{
 		trib_strbuf_printf(&st->sql, "%s%s = ", i ? ", " : "", t->cols[cols[i]].qname);
