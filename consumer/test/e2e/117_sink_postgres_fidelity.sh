@@ -27,6 +27,9 @@
 #      column; a changed type stops the sink with an error naming it.
 #   E  the driver killed (_exit 9) at several points mid-stream, then run to
 #      the end: keyed and keyless targets equal the source.
+#   F  money, money[] and a domain over money into a target whose
+#      lc_monetary has a decimal comma (de_DE, built with localedef into
+#      WORK; skipped with a note when it cannot be): the same amounts.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -37,6 +40,16 @@ e2e_init
 export PG_CONFIG
 build_consumer
 build_tool pgsink_apply
+# F needs a locale whose monetary decimal point is a comma; the server finds
+# it through LOCPATH (glibc), without installing it in the system.
+mkdir -p "$WORK/loc"
+have_de=0
+if command -v localedef >/dev/null &&
+        localedef -i de_DE -f UTF-8 "$WORK/loc/de_DE.UTF-8" >"$WORK/localedef.log" 2>&1; then
+    have_de=1
+    chmod -R a+rX "$WORK/loc"
+    export LOCPATH=$WORK/loc
+fi
 pgc_start
 chmod 777 "$WORK"
 
@@ -44,10 +57,11 @@ chmod 777 "$WORK"
 stream() {
     out=$(apply "dst_$1" --create-tables --stats --idle-ms 4000 --slot "s_$1" "${@:2}" \
         --source-dsn "$(tcp_dsn "src_$1")" 2>>"$WORK/c_$1.err") || true
+    echo "$out" >>"$WORK/c_$1.out"
 }
 # slot CASE: the slot s_CASE in src_CASE.
 slot() { q "src_$1" "SELECT 'x' FROM pg_create_logical_replication_slot('s_$1', 'tributary')" >/dev/null; }
-for c in tor ident near ddl crash; do
+for c in tor ident near ddl crash money; do
     pgc_psql -c "CREATE DATABASE src_$c" -c "CREATE DATABASE dst_$c" >/dev/null
 done
 
@@ -257,6 +271,33 @@ expect_eq "E killed at 4 points mid-stream, then run to the end: the keyed table
     "$(table_digest src_crash k)" "$(table_digest dst_crash k 2>&1 || true)"
 expect_eq "E ... and the keyless one (no row lost, none twice)" \
     "$(table_digest src_crash nk)" "$(table_digest dst_crash nk 2>&1 || true)"
+
+# ------------------------------------------------ F: money under another lc_monetary
+if [ "$have_de" = 1 ]; then
+    pgc_psql -q -c "ALTER DATABASE dst_money SET lc_monetary = 'de_DE.UTF-8'" >/dev/null
+    for db in src_money dst_money; do
+        pgc_psql -d "$db" -q -c "CREATE DOMAIN price AS money" \
+            -c "CREATE TABLE m (id int PRIMARY KEY, mo money, ma money[], pd price)" \
+            -c "CREATE TABLE mk (mo money, v text)" -c "ALTER TABLE mk REPLICA IDENTITY FULL" >/dev/null
+    done
+    slot money
+    pgc_psql -d src_money -q >/dev/null <<'SQL'
+INSERT INTO m VALUES (1, 12.34, '{1.5,-2.25}', 0.01), (2, -1234567.89, NULL, NULL);
+UPDATE m SET mo = 99.99 WHERE id = 2;
+INSERT INTO mk VALUES (12.34, 'a'), (1234, 'b');
+DELETE FROM mk WHERE v = 'a';
+SQL
+    stream money
+    amounts() {
+        q "$1" "SELECT string_agg(concat_ws(' ', id, mo::numeric, ma::numeric[], pd::numeric), '|' ORDER BY id) FROM m" 2>&1 || true
+    }
+    expect_eq "F money, money[] and a domain over money: the same amounts under the target's lc_monetary de_DE" \
+        "$(amounts src_money)" "$(amounts dst_money)"
+    expect_eq "F ... and a keyless table's delete finds the row by its amount" "1234.00 b" \
+        "$(q dst_money "SELECT string_agg(mo::numeric || ' ' || v, '|') FROM mk" 2>&1 || true)"
+else
+    echo "# F skipped: no de_DE locale could be built ($(tail -1 "$WORK/localedef.log" 2>/dev/null))"
+fi
 
 expect_no_sanitizer "no sanitizer report from the sink's driver" "$WORK"/*.err
 e2e_finish

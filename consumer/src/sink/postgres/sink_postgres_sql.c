@@ -25,7 +25,9 @@
  * Every value is a parameter typed with its column's type OID; only
  * identifiers (PQescapeIdentifier) and the target's own type names reach
  * the SQL text.  A composite column's parameter is JSON, turned into the
- * value by (json_populate_record(NULL::table, $n)).column.
+ * value by (json_populate_record(NULL::table, $n)).column; a money
+ * column's is numeric, cast ($n::money), since money's input follows the
+ * target's lc_monetary.
  */
 #include "sink_postgres_int.h"
 
@@ -119,15 +121,21 @@ stmt_param(pgs_stmt *st, size_t off, Oid type)
 	return ++st->nparams;
 }
 
-/* The parameter type of a column's values: composites travel as JSON. */
+/* The parameter type of a column's values: composites travel as JSON,
+ * money as numeric (see col_value_sql). */
 static Oid
 col_param_type(const pgs_tcol *c)
 {
+	if (c->money)
+		return c->kind == 'a' ? OID_NUMERIC_ARRAY : OID_NUMERIC;
 	return c->kind == 'c' ? OID_JSON : c->type;
 }
 
-/* Append the SQL of column col's value in parameter $n: the parameter, or
- * for a composite column the record the target builds from its JSON. */
+/* Append the SQL of column col's value in parameter $n: the parameter; for
+ * a composite column the record the target builds from its JSON; for
+ * money the numeric the plugin wrote, cast: money's input reads "12.34"
+ * by the target's lc_monetary (1234 where the decimal point is a comma),
+ * the cast from numeric does not. */
 static void
 col_value_sql(trib_strbuf *sql, const pgs_tinfo *t, int col, int n)
 {
@@ -136,6 +144,8 @@ col_value_sql(trib_strbuf *sql, const pgs_tinfo *t, int col, int n)
 	if (c->kind == 'c')
 		trib_strbuf_printf(sql, "(pg_catalog.json_populate_record(NULL::%s, $%d)).%s",
 						   t->qname, n, c->qname);
+	else if (c->money)
+		trib_strbuf_printf(sql, "($%d::pg_catalog.money%s)", n, c->kind == 'a' ? "[]" : "");
 	else
 		trib_strbuf_printf(sql, "$%d", n);
 }
