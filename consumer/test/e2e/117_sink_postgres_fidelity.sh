@@ -30,6 +30,8 @@
 #   F  money, money[] and a domain over money into a target whose
 #      lc_monetary has a decimal comma (de_DE, built with localedef into
 #      WORK; skipped with a note when it cannot be): the same amounts.
+#   G  TRUNCATE ... CASCADE and RESTART IDENTITY: the target's tables and
+#      sequence as in the source.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -61,7 +63,7 @@ stream() {
 }
 # slot CASE: the slot s_CASE in src_CASE.
 slot() { q "src_$1" "SELECT 'x' FROM pg_create_logical_replication_slot('s_$1', 'tributary')" >/dev/null; }
-for c in tor ident near ddl crash money; do
+for c in tor ident near ddl crash money trunc; do
     pgc_psql -c "CREATE DATABASE src_$c" -c "CREATE DATABASE dst_$c" >/dev/null
 done
 
@@ -271,6 +273,27 @@ expect_eq "E killed at 4 points mid-stream, then run to the end: the keyed table
     "$(table_digest src_crash k)" "$(table_digest dst_crash k 2>&1 || true)"
 expect_eq "E ... and the keyless one (no row lost, none twice)" \
     "$(table_digest src_crash nk)" "$(table_digest dst_crash nk 2>&1 || true)"
+
+# ------------------------------------------------ G: TRUNCATE
+for db in src_trunc dst_trunc; do
+    pgc_psql -d "$db" -q -c "CREATE TABLE par (id serial PRIMARY KEY, v text)" \
+        -c "CREATE TABLE chi (id int PRIMARY KEY, p int REFERENCES par)" -c 'CREATE TABLE "we ird" (a int)' >/dev/null
+done
+slot trunc
+pgc_psql -d src_trunc -q >/dev/null 2>&1 <<'SQL'
+INSERT INTO par (v) VALUES ('a'), ('b'); INSERT INTO chi VALUES (1, 1); INSERT INTO "we ird" VALUES (1);
+TRUNCATE par CASCADE;
+INSERT INTO par (v) VALUES ('c');
+TRUNCATE par, chi, "we ird" RESTART IDENTITY;
+INSERT INTO par (v) VALUES ('d'); INSERT INTO "we ird" VALUES (2);
+SQL
+stream trunc
+trunc_state() {
+    q "$1" "SELECT (SELECT string_agg(id || ' ' || v, ',') FROM par) || '|' || (SELECT count(*) FROM chi) || '|' ||
+                   (SELECT string_agg(a::text, ',') FROM \"we ird\") || '|' || (SELECT last_value FROM par_id_seq)" 2>&1 || true
+}
+expect_eq "G TRUNCATE ... CASCADE and RESTART IDENTITY: the tables and the sequence as in the source" \
+    "$(trunc_state src_trunc)" "$(trunc_state dst_trunc)"
 
 # ------------------------------------------------ F: money under another lc_monetary
 if [ "$have_de" = 1 ]; then
