@@ -23,7 +23,10 @@
  * --source-dsn: stream a real source (source_pg.c and the tributary output
  * plugin) into the sink until nothing arrives for --idle-ms (default
  * 2000), resuming after the sink's stored position as the pipeline does.
- * Relation records become trib_relation versions, attached to the events.
+ * Each event keeps the relation version the parser gave it (its relation
+ * cache's view, which lives as long as the source); the relation records
+ * themselves are not read: they point into the cache, whose entry a later
+ * relation record of the same table in the same poll replaces.
  *
  * --crash-after N: _exit(9) right after the N-th event was handed to the
  * sink, without flushing: a crash in the middle of a batch.
@@ -183,32 +186,6 @@ file_relation(yajl_val root, const char *schema, const char *table)
 	return &n->rel;
 }
 
-/* A relation version from the plugin's relation record. */
-static const trib_relation *
-record_relation(const trib_pgrel *r, uint32_t version)
-{
-	relnode    *n = calloc(1, sizeof(*n));
-	size_t		i;
-
-	n->rel.schema = strdup(r->schema);
-	n->rel.table = strdup(r->table);
-	n->rel.version = version;
-	n->rel.ncolumns = (int) r->ncols;
-	n->rel.columns = calloc(r->ncols + 1, sizeof(trib_column));
-	for (i = 0; i < r->ncols; i++)
-	{
-		n->rel.columns[i].name = strdup(r->cols[i].name);
-		n->rel.columns[i].type = strdup(r->cols[i].type);
-		n->rel.columns[i].type_oid = r->cols[i].type_oid;
-		n->rel.columns[i].nullable = r->cols[i].nullable;
-		n->rel.columns[i].pk = r->cols[i].pk;
-		n->rel.columns[i].identity = r->cols[i].identity;
-	}
-	n->next = relations;
-	relations = n;
-	return &n->rel;
-}
-
 /* The newest version made for schema.table, or NULL. */
 static const trib_relation *
 latest_relation(const char *schema, const char *table)
@@ -339,7 +316,6 @@ run_source(trib_sink *sink, const char *dsn, const char *slot, bool create_slot,
 	bool		have_resume;
 	long long	last_activity = now_ms();
 	uint64_t	confirm = 0;
-	uint32_t	version = 0;
 
 	memset(&conf, 0, sizeof(conf));
 	conf.dsn = dsn;
@@ -367,11 +343,9 @@ run_source(trib_sink *sink, const char *dsn, const char *slot, bool create_slot,
 		{
 			trib_pgrec *r = batch[i];
 
-			if (r->kind == TRIB_PGREC_RELATION && r->rel)
-				record_relation(r->rel, ++version);
-			else if (r->ev)
+			if (r->ev)
 			{
-				if (r->ev->schema && r->ev->table)
+				if (!r->ev->rel && r->ev->schema && r->ev->table)
 					r->ev->rel = latest_relation(r->ev->schema, r->ev->table);
 				write_event(sink, r->ev);
 			}

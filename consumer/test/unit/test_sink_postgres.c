@@ -1,7 +1,7 @@
 /*
  * test_sink_postgres.c: the parts of the Postgres sink that need no server
- * (the rest is in test/e2e/07_sink_postgres.sh and
- * 24_sink_postgres_cases.sh against a real cluster): JSON values to
+ * (the rest is in test/e2e/07_sink_postgres.sh, 29_sink_postgres_cases.sh
+ * and 117_sink_postgres_fidelity.sh against a real cluster): JSON values to
  * PostgreSQL input text, and the target's error messages without the row
  * values they carry.
  *

@@ -26,6 +26,8 @@
 #define OID_INT8 20
 #define OID_TEXT 25
 #define OID_JSON 114
+#define OID_NUMERIC 1700
+#define OID_NUMERIC_ARRAY 1231
 #define OID_PG_LSN 3220
 
 #define PIPE_CHUNK 256			/* statements between Syncs */
@@ -181,6 +183,9 @@ typedef struct pgs_tcol
 	Oid			pgs_ctype;			/* kind c: the composite type */
 	char	   *jname;			/* kind c: the name as a JSON string */
 	bool		eq;				/* compares with =, else as text */
+	bool		money;			/* money or money[] (through domains): sent
+								 * as numeric and cast, not read by money's
+								 * input, which follows lc_monetary */
 	bool		notnull;		/* NOT NULL: a JSON null is JSON, not NULL */
 	bool		generated;		/* GENERATED ALWAYS AS (...) STORED: skipped */
 	bool		identity_always;	/* not updatable */

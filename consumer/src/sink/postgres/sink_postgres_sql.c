@@ -12,10 +12,12 @@
  *
  *   ... WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM t
  *         WHERE (a = $1 OR (a IS NULL AND $1 IS NULL)) AND
+ *               a::text IS NOT DISTINCT FROM ($1)::text AND
  *               j::text IS NOT DISTINCT FROM ($2)::text ... LIMIT 1)
  *
- * (a TID scan; the first form lets the planner use an index on a, the
- * second serves types without an equality operator).  Changes that cannot
+ * (a TID scan; the = form lets the planner use an index on a, the text
+ * form tells apart rows that are equal but not the same, such as 1.0 and
+ * 1.00, and serves types without an equality operator).  Changes that cannot
  * be applied -- a delete without the target's key, a keyless table's
  * update without an old image -- are counted per table for the batch
  * (pgs_tinfo.skipped) and reported after its commit.
@@ -23,7 +25,9 @@
  * Every value is a parameter typed with its column's type OID; only
  * identifiers (PQescapeIdentifier) and the target's own type names reach
  * the SQL text.  A composite column's parameter is JSON, turned into the
- * value by (json_populate_record(NULL::table, $n)).column.
+ * value by (json_populate_record(NULL::table, $n)).column; a money
+ * column's is numeric, cast ($n::money), since money's input follows the
+ * target's lc_monetary.
  */
 #include "sink_postgres_int.h"
 
@@ -117,15 +121,21 @@ stmt_param(pgs_stmt *st, size_t off, Oid type)
 	return ++st->nparams;
 }
 
-/* The parameter type of a column's values: composites travel as JSON. */
+/* The parameter type of a column's values: composites travel as JSON,
+ * money as numeric (see col_value_sql). */
 static Oid
 col_param_type(const pgs_tcol *c)
 {
+	if (c->money)
+		return c->kind == 'a' ? OID_NUMERIC_ARRAY : OID_NUMERIC;
 	return c->kind == 'c' ? OID_JSON : c->type;
 }
 
-/* Append the SQL of column col's value in parameter $n: the parameter, or
- * for a composite column the record the target builds from its JSON. */
+/* Append the SQL of column col's value in parameter $n: the parameter; for
+ * a composite column the record the target builds from its JSON; for
+ * money the numeric the plugin wrote, cast: money's input reads "12.34"
+ * by the target's lc_monetary (1234 where the decimal point is a comma),
+ * the cast from numeric does not. */
 static void
 col_value_sql(trib_strbuf *sql, const pgs_tinfo *t, int col, int n)
 {
@@ -134,6 +144,8 @@ col_value_sql(trib_strbuf *sql, const pgs_tinfo *t, int col, int n)
 	if (c->kind == 'c')
 		trib_strbuf_printf(sql, "(pg_catalog.json_populate_record(NULL::%s, $%d)).%s",
 						   t->qname, n, c->qname);
+	else if (c->money)
+		trib_strbuf_printf(sql, "($%d::pg_catalog.money%s)", n, c->kind == 'a' ? "[]" : "");
 	else
 		trib_strbuf_printf(sql, "$%d", n);
 }
@@ -475,9 +487,9 @@ key_match(pgs_stmt *st, const pgs_tinfo *t, const char *prefix, int first, const
 
 /*
  * A key move (an update whose old image has another key): one statement
- * that moves the row when the new key is free (untouched columns keep
- * their values), else deletes the old row, and upserts the new key when
- * the old row was not there.  t->slot has the new values, oldslot the old
+ * that moves the row when the new key is free of other rows (untouched
+ * columns keep their values), else deletes the old row, and upserts the
+ * new key when the old row was not there.  t->slot has the new values, oldslot the old
  * key; replaying it converges on the same rows.
  */
 static void
@@ -504,7 +516,12 @@ build_move(pgs_sink *s, pgs_tinfo *t, const int *cols, int n, const size_t *olds
 		stmt_param(st, oldslot[t->pk[j]], col_param_type(&t->cols[t->pk[j]]));
 	trib_strbuf_printf(&st->sql, "WITH x AS (SELECT EXISTS (SELECT 1 FROM %s WHERE ", t->qname);
 	key_match(st, t, "", 0, newp);
-	trib_strbuf_printf(&st->sql, ") AS e), u AS (UPDATE %s SET ", t->qname);
+	/* not the row itself: a key equal to the old one but not the same
+	 * (1.0 to 1.00, 0 to -0) moves the row by the UPDATE, which writes
+	 * the new key's text */
+	trib_strbuf_adds(&st->sql, " AND NOT (");
+	key_match(st, t, "", oldp, NULL);
+	trib_strbuf_printf(&st->sql, ")) AS e), u AS (UPDATE %s SET ", t->qname);
 	for (i = 0; i < n; i++)
 	{
 		trib_strbuf_printf(&st->sql, "%s%s = ", i ? ", " : "", t->cols[cols[i]].qname);
@@ -718,8 +735,14 @@ out:
 	return ok;
 }
 
-/* " AND " between conditions, then: column col equals parameter value
- * off, NULL matching NULL (types without = compare as text). */
+/*
+ * " AND " between conditions, then: column col equals parameter value
+ * off, NULL matching NULL.  Equality is not identity: 1.0 = 1.00, 0 = -0,
+ * '1 day' = '24 hours', '{"a": 1}'::jsonb = '{"a": 1.0}', 12:00+01 =
+ * 11:00+00; of two such rows the one with the old row's own text must
+ * change, so the text is compared too (after the = form, which lets the
+ * planner use an index on the column).  Types without = compare as text.
+ */
 static void
 image_cond(pgs_stmt *st, const pgs_tinfo *t, int col, size_t off, bool first)
 {
@@ -730,11 +753,9 @@ image_cond(pgs_stmt *st, const pgs_tinfo *t, int col, size_t off, bool first)
 		trib_strbuf_adds(&st->sql, " AND ");
 	if (c->eq)
 	{
-		/* the planner can use an index on the column for this form */
 		trib_strbuf_printf(&st->sql, "(%s = ", c->qname);
 		col_value_sql(&st->sql, t, col, n);
-		trib_strbuf_printf(&st->sql, " OR (%s IS NULL AND $%d IS NULL))", c->qname, n);
-		return;
+		trib_strbuf_printf(&st->sql, " OR (%s IS NULL AND $%d IS NULL)) AND ", c->qname, n);
 	}
 	trib_strbuf_printf(&st->sql, "%s::pg_catalog.text IS NOT DISTINCT FROM (", c->qname);
 	col_value_sql(&st->sql, t, col, n);

@@ -159,6 +159,7 @@ static const char *const table_sql =
 "       COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY "
 "                 AS k(att, n) WHERE k.att = a.attnum), 0), "
 "       a.attnotnull, " TYPE_KINDS
+",      COALESCE(et.oid, bt.oid) = 790 "
 "FROM pg_catalog.pg_class c "
 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
@@ -329,6 +330,7 @@ pgs_tinfo_load(pgs_sink *s, pgs_tinfo *t, char *errbuf, size_t errlen)
 		c->ekind = PQgetvalue(res, i, 7)[0];
 		c->pgs_ctype = (Oid) strtoul(PQgetvalue(res, i, 8), NULL, 10);
 		c->eq = PQgetvalue(res, i, 9)[0] == 't';
+		c->money = PQgetvalue(res, i, 10)[0] == 't';
 		if (!c->qname)
 		{
 			snprintf(errbuf, errlen, "cannot quote column name of %s", t->qname);
