@@ -665,6 +665,47 @@ test_quality_unique_within_batch(void **state)
 }
 
 /*
+ * An update that leaves a TOASTed column alone carries it in neither
+ * image, only in the event's unchanged list: the column is not null (nulls
+ * are never TOASTed), so not_null passes it.  It used to read "is missing"
+ * and dead-letter every such update (or stop the pipeline, action: fail).
+ * A column that is absent without being unchanged still fails; a regex
+ * over its match limit names the regex, not Lua.
+ */
+static void
+test_quality_unchanged_toast_and_regex_limit(void **state)
+{
+	fixture		f = {0};
+	trib_event *toast = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1,\"n\":2}", "{\"id\":1}");
+	trib_event *absent = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1,\"n\":2}", "{\"id\":1}");
+	trib_event *nested = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1,\"n\":2}", "{\"id\":1}");
+	trib_event *slow = mkev(TRIB_OP_CREATE, "t", NULL,
+							"{\"id\":1,\"doc\":\"x\",\"meta\":{\"owner\":1},\"code\":"
+							"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}", NULL);
+
+	(void) state;
+	toast->unchanged = strdup("[\"doc\",\"meta\"]");
+	absent->unchanged = strdup("[\"meta\"]");
+	nested->unchanged = strdup("[\"doc\"]");
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: quality, name: doc_set, fields: [doc, meta.owner], check: not_null}\n"
+		 "  - {type: quality, name: code_re, fields: [code], check: regex, pattern: \"^(a+)+$\"}\n");
+	assert_int_equal(run(&f, toast), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, absent), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(absent->error, "quality rule doc_set: field doc is missing");
+	assert_int_equal(run(&f, nested), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(nested->error, "quality rule doc_set: field meta.owner is missing");
+	assert_int_equal(run(&f, slow), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(slow->error, "field code code_re: regex: match limit exceeded"));
+	assert_null(strstr(slow->error, "lua"));
+	trib_event_free(toast);
+	trib_event_free(absent);
+	trib_event_free(nested);
+	trib_event_free(slow);
+	unload(&f);
+}
+
+/*
  * A range check compares the value's decimal digits exactly, not as a
  * long double: numerics wider than 19 significant digits are common
  * (numeric(38,2) amounts), and a bound that differs only in the last
@@ -1107,6 +1148,7 @@ main(void)
 		cmocka_unit_test(test_flatten_deletes),
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
+		cmocka_unit_test(test_quality_unchanged_toast_and_regex_limit),
 		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
