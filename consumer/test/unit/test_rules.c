@@ -665,6 +665,45 @@ test_quality_unique_within_batch(void **state)
 }
 
 /*
+ * A MongoDB update's updatedFields are masked like the images: a key
+ * "profile.<name>" is under a rule on `profile` whatever the name's
+ * length (a key over 1,023 bytes used to pass unmasked).
+ */
+static void
+test_mask_update_desc_long_keys(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1}", "{\"id\":1}");
+	char		longname[1500];
+	char		extra[2048];
+
+	(void) state;
+	memset(longname, 'k', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(extra, sizeof(extra), "{\"updateDescription\":{\"updatedFields\":"
+			 "{\"profile.ssn\":\"123-45-6789\",\"profile.%s\":\"SECRET\","
+			 "\"other\":\"kept\"}}}", longname);
+	ev->extra = strdup(extra);
+	load(&f, "transforms:\n  - {type: redact, fields: [profile]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_null(strstr(ev->extra, "123-45-6789"));
+	assert_null(strstr(ev->extra, "SECRET"));
+	assert_non_null(strstr(ev->extra, "\"******\""));
+	assert_non_null(strstr(ev->extra, "\"other\":\"kept\""));
+	trib_event_free(ev);
+	unload(&f);
+	/* drop removes such a key too */
+	ev = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1}", "{\"id\":1}");
+	ev->extra = strdup(extra);
+	load(&f, "transforms:\n  - {type: drop, fields: [profile]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_null(strstr(ev->extra, "SECRET"));
+	assert_null(strstr(ev->extra, "profile"));
+	trib_event_free(ev);
+	unload(&f);
+}
+
+/*
  * An update that leaves a TOASTed column alone carries it in neither
  * image, only in the event's unchanged list: the column is not null (nulls
  * are never TOASTed), so not_null passes it.  It used to read "is missing"
@@ -1149,6 +1188,7 @@ main(void)
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
 		cmocka_unit_test(test_quality_unchanged_toast_and_regex_limit),
+		cmocka_unit_test(test_mask_update_desc_long_keys),
 		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
