@@ -530,6 +530,16 @@ test_sandbox_work_in_c(void **state)
 	assert_value("(function() local t = {} for i = 1, 5000 do table.insert(t, i) end "
 				 "for i = 1, 5000 do table.remove(t) end return #t end)()", "0");
 	assert_err("table.insert({}, 5, 1)", "bad argument #2 to 'insert' (position out of bounds)");
+	/* an __index that is a C function answers "" without running Lua */
+	assert_err("table.concat(setmetatable({}, {__index = table.concat}), '', 1, 1 << 50)",
+			   "instruction limit");
+	assert_err("table.sort(setmetatable({}, {__len = function() return (1 << 31) - 2 end, "
+			   "__index = rawlen, __newindex = rawequal}))", "instruction limit");
+	assert_value("table.concat({'a', 'b', 'c'}, ',')", "\"a,b,c\"");
+	assert_value("table.concat({'a', 'b', 'c'}, ',', 2)", "\"b,c\"");
+	assert_value("(function() local t = {3, 1, 2} table.sort(t) return t end)()", "[1,2,3]");
+	assert_value("(function() local t = {3, 1, 2} table.sort(t, function(a, b) return a > b end) "
+				 "return t end)()", "[3,2,1]");
 	assert_err("(function() setmetatable({}, {__gc = function() while true do end end}) end)()",
 			   "__gc metamethods are not available");
 	assert_err("setmetatable({}, {__gc = true})", "__gc metamethods are not available");

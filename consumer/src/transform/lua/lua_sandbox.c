@@ -27,11 +27,12 @@
  *
  * Work in C.  The hook only counts VM instructions: a library function
  * that loops in C runs uncounted.  The ones whose loop an argument can
- * make unbounded without allocating are wrapped: table.move, and
- * table.insert/table.remove with a position (a __len can claim any
- * length), charge one step per element to the counter before running;
- * string.rep of an empty string and separator returns "" at once (Lua's
- * loop would run n times copying nothing).  setmetatable refuses a
+ * make unbounded without allocating are wrapped: table.move,
+ * table.concat, table.sort, and table.insert/table.remove with a position
+ * (a __len can claim any length, an __index that is a C function answers
+ * without running Lua), charge one step per element to the counter
+ * before running; string.rep of an empty string and separator returns ""
+ * at once (Lua's loop would run n times copying nothing).  setmetatable refuses a
  * metatable with __gc: Lua runs finalizers with hooks off, so one could
  * loop forever in a later evaluation or in lua_close.  Not covered: the
  * backtracking of Lua patterns (string.find, match, gmatch, gsub), whose
@@ -185,6 +186,38 @@ safe_remove(lua_State *L)
 	return call_wrapped(L);
 }
 
+/* table.concat(t, sep, i, j): one step per element joined (an __index
+ * that is a C function, table.concat itself, returns "" for each without
+ * allocating). */
+static int
+safe_concat(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TTABLE)
+	{
+		lua_Integer i = luaL_optinteger(L, 3, 1),
+					j = lua_isnoneornil(L, 4) ? luaL_len(L, 1) : luaL_checkinteger(L, 4);
+
+		if (j >= i)
+			charge(L, (lua_Unsigned) j - (lua_Unsigned) i + 1);
+	}
+	return call_wrapped(L);
+}
+
+/* table.sort(t): one step per element (its comparisons, when C functions
+ * and a __len say 2^31 elements, would run for hours uncounted). */
+static int
+safe_sort(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TTABLE)
+	{
+		lua_Integer n = luaL_len(L, 1);
+
+		if (n > 1)
+			charge(L, (lua_Unsigned) n);
+	}
+	return call_wrapped(L);
+}
+
 /* setmetatable without __gc: Lua runs finalizers with hooks off, so a
  * finalizer would escape the instruction limit (and run during a later
  * event's evaluation, or when the state is closed). */
@@ -322,6 +355,8 @@ open_libs(lua_State *L)
 	wrap_field(L, "move", safe_move);
 	wrap_field(L, "insert", safe_insert);
 	wrap_field(L, "remove", safe_remove);
+	wrap_field(L, "concat", safe_concat);
+	wrap_field(L, "sort", safe_sort);
 	lua_pop(L, 1);
 	lua_getglobal(L, LUA_STRLIBNAME);
 	drop_field(L, "dump");
