@@ -144,6 +144,21 @@ redact_short(const rl_rule *r, const char *text, size_t len, char **out,
 	return true;
 }
 
+/* Refuse the value with the strategy's message e, prefixed "what: "
+ * unless e starts so already; returns false. */
+static bool
+refuse(rl_evctx *x, const char *what, const char *e)
+{
+	size_t		n = strlen(what);
+
+	if (strncmp(e, what, n) == 0 && e[n] == ':')
+		snprintf(x->reason, sizeof(x->reason), "%.220s", e);
+	else
+		snprintf(x->reason, sizeof(x->reason), "%s: %.200s", what, e);
+	x->why = x->reason;
+	return false;
+}
+
 /* Run the strategy on text[0..len); *out malloc'd.  false: x->why set
  * (data) or errbuf (internal). */
 static bool
@@ -175,9 +190,7 @@ transform(rl_rule *r, rl_evctx *x, const char *name, const char *text, size_t le
 					redact_short(r, text, len, out, errbuf, errlen);
 			if (trib_tokenize(obj, text, len, out, e, sizeof(e)))
 				return true;
-			snprintf(x->reason, sizeof(x->reason), "tokenize: %.200s", e);
-			x->why = x->reason;
-			return false;
+			return refuse(x, "tokenize", e);
 		case TRIB_RULE_ENCRYPT:
 			if (c->cipher == TRIB_CIPHER_FERNET)
 				return trib_fernet_encrypt(r->fernet, text, len, (int64_t) time(NULL), out, &n,
@@ -192,11 +205,7 @@ transform(rl_rule *r, rl_evctx *x, const char *name, const char *text, size_t le
 					: trib_gcm_decrypt(obj, text, len, &plain, &n, e, sizeof(e));
 
 				if (!ok)
-				{
-					snprintf(x->reason, sizeof(x->reason), "decrypt: %.200s", e);
-					x->why = x->reason;
-					return false;
-				}
+					return refuse(x, "decrypt", e);
 				*out = (char *) plain;	/* NUL-terminated by the decrypters */
 				return true;
 			}

@@ -9,7 +9,10 @@
  * How the rules use the engine: allowed values and repeats compare by
  * text (quality.h, by_text); `expect: integer` is an integer as written
  * (TRIB_JT_INTEGER_TEXT); a Lua check does not see nulls or missing
- * fields, which pass like they pass every check but not_null; range
+ * fields, which pass like they pass every check but not_null; a field
+ * under an unchanged TOAST column (absent from `after`, named in the
+ * event's unchanged list) passes every check, not_null included: it holds
+ * the value it had, which is not null (nulls are never TOASTed); range
  * bounds may be written with leading zeros.  A failure reads "quality
  * rule NAME: field F <why>", why being this file's phrase for the failure
  * or, for regex and Lua checks, the engine's reason.
@@ -148,7 +151,8 @@ check_value(rl_evctx *x, rl_rule *r, const char *column, yajl_val v, const char 
 	trib_jvalue_from_yajl(v, NULL, &jv, &scratch);
 	if (!trib_quality_eval(r->qc, column, &jv, &f, lua_why, sizeof(lua_why), e, sizeof(e)))
 	{
-		snprintf(x->check_reason, sizeof(x->check_reason), "lua: %.180s", e);
+		snprintf(x->check_reason, sizeof(x->check_reason), "%s%.180s",
+				 r->c->check == TRIB_CHECK_LUA ? "lua: " : "", e);
 		*why = x->check_reason;
 		f = TRIB_QCF_LUA;
 	}
@@ -156,6 +160,23 @@ check_value(rl_evctx *x, rl_rule *r, const char *column, yajl_val v, const char 
 		*why = phrase(x, r, f, lua_why, &jv);
 	trib_strbuf_free(&scratch);
 	return f == TRIB_QCF_NONE;
+}
+
+/* Is the top-level column of path p an unchanged TOAST column of the
+ * event (named in ev->unchanged, absent from `after`)? */
+static bool
+unchanged_column(const trib_event *ev, const trib_jpath *p)
+{
+	yajl_val	v;
+	bool		found = false;
+
+	if (ev->unchanged == NULL || (v = trib_jdoc_parse(ev->unchanged, NULL, 0)) == NULL)
+		return false;
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len && !found; i++)
+		found = YAJL_IS_STRING(v->u.array.values[i]) &&
+			trib_jpath_first_matches(p, YAJL_GET_STRING(v->u.array.values[i]));
+	yajl_tree_free(v);
+	return found;
 }
 
 typedef struct check_arg
@@ -212,6 +233,8 @@ apply_quality(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 		trib_jpath_each(row, &r->paths[p], rl_first_cb, &f);
 		if (f.found)
 			trib_jpath_each(row, &r->paths[p], check_cb, &a);
+		else if (unchanged_column(x->ev, &r->paths[p]))
+			record(&a, true, NULL, NULL);	/* its value is the old one's */
 		else if (check_value(x, r, r->paths[p].text, NULL, &why))
 			record(&a, true, NULL, NULL);
 		else

@@ -1,6 +1,11 @@
 /*
  * rules_update_desc.c: rules inside updateDescription.updatedFields (see
  * rules_update_desc.h).
+ *
+ * A key ("address.street", "items.0.card") is split at its dots, array
+ * indexes left out, and matched segment by segment against the rule's
+ * path; a key of any length is split (a fixed buffer once let a key over
+ * 1,023 bytes pass a masking rule unmasked).
  */
 #include "rules_update_desc.h"
 
@@ -9,20 +14,20 @@
 #include <string.h>
 
 #include "jsondoc.h"
+#include "xalloc.h"
 
 #define MAX_SEGS 64
 
-/* The key's non-numeric segments (pointers into buf, a copy of key). */
+/* The key's non-numeric segments (pointers into *buf, a copy of key the
+ * caller frees: a key of any length is split, so none escapes a rule). */
 static int
-key_segments(const char *key, char *buf, size_t buflen, char **segs)
+key_segments(const char *key, char **buf, char **segs)
 {
 	int			n = 0;
 	char	   *save = NULL;
 
-	if (strlen(key) >= buflen)
-		return -1;
-	strcpy(buf, key);
-	for (char *s = strtok_r(buf, ".", &save); s && n < MAX_SEGS; s = strtok_r(NULL, ".", &save))
+	*buf = trib_xstrdup(key);
+	for (char *s = strtok_r(*buf, ".", &save); s && n < MAX_SEGS; s = strtok_r(NULL, ".", &save))
 		if (strspn(s, "0123456789") != strlen(s))
 			segs[n++] = s;
 	return n;
@@ -112,21 +117,23 @@ rl_update_desc_each(trib_event *ev, const trib_jpath *p, trib_jpath_fn fn, void 
 
 	for (size_t i = 0; uf && ok && i < uf->u.object.len; i++)
 	{
-		char		buf[1024],
+		char	   *buf,
 				   *segs[MAX_SEGS];
-		int			n = key_segments(uf->u.object.keys[i], buf, sizeof(buf), segs);
+		int			n = key_segments(uf->u.object.keys[i], &buf, segs);
 		int			m = n < p->nseg ? n : p->nseg;
 
-		if (n <= 0 || !prefix_matches(p, segs, m))
-			continue;
-		if (n >= p->nseg)
-			ok = counting_cb(&uf->u.object.values[i], uf->u.object.keys[i], &c);
-		else
+		if (n > 0 && prefix_matches(p, segs, m))
 		{
-			trib_jpath	sub = sub_path(p, n);
+			if (n >= p->nseg)
+				ok = counting_cb(&uf->u.object.values[i], uf->u.object.keys[i], &c);
+			else
+			{
+				trib_jpath	sub = sub_path(p, n);
 
-			ok = walk_value(uf->u.object.values[i], &sub, counting_cb, &c);
+				ok = walk_value(uf->u.object.values[i], &sub, counting_cb, &c);
+			}
 		}
+		free(buf);
 	}
 	if (c.calls > 0)
 		write_back(ev, root);
@@ -143,18 +150,20 @@ rl_update_desc_drop(trib_event *ev, const trib_jpath *p)
 
 	for (size_t i = 0; uf && i < uf->u.object.len;)
 	{
-		char		buf[1024],
+		char	   *buf,
 				   *segs[MAX_SEGS];
-		int			n = key_segments(uf->u.object.keys[i], buf, sizeof(buf), segs);
+		int			n = key_segments(uf->u.object.keys[i], &buf, segs);
 		int			m = n < p->nseg ? n : p->nseg;
+		bool		match = n > 0 && prefix_matches(p, segs, m);
 
-		if (n > 0 && prefix_matches(p, segs, m) && n >= p->nseg)
+		free(buf);
+		if (match && n >= p->nseg)
 		{
 			trib_jdoc_remove_at(uf, i);
 			removed++;
 			continue;
 		}
-		if (n > 0 && prefix_matches(p, segs, m))
+		if (match)
 		{
 			trib_jpath	sub = sub_path(p, n);
 			yajl_val	v = uf->u.object.values[i];

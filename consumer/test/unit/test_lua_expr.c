@@ -505,6 +505,48 @@ test_sandbox_instruction_limit(void **state)
 	assert_value("'usable'", "\"usable\"");
 }
 
+/* Library functions that loop in C, where the count hook does not fire,
+ * and finalizers, which Lua runs with hooks off: each used to hang the
+ * evaluation (or lua_close) for good. */
+static void
+test_sandbox_work_in_c(void **state)
+{
+	(void) state;
+	assert_value("#string.rep('', 1 << 62)", "0");
+	assert_value("#('').rep('', 1 << 62, '')", "0");
+	assert_value("string.rep('ab', 3, ',')", "\"ab,ab,ab\"");
+	assert_value("string.rep('', 3, ',')", "\",,\"");
+	assert_err("table.move({}, 1, 1 << 50, 1, {})", "instruction limit of 200000 exceeded");
+	assert_err("table.move({}, 1, math.maxinteger, 1, {})", "instruction limit");
+	assert_err("table.move({}, math.mininteger, math.maxinteger, 1, {})", "too many elements to move");
+	assert_value("table.move({1, 2, 3}, 1, 3, 2)", "[1,1,2,3]");
+	assert_err("(function() local t = setmetatable({}, {__len = function() return 1 << 60 end}) "
+			   "table.insert(t, 1, 5) end)()", "instruction limit");
+	assert_err("(function() local t = setmetatable({}, {__len = function() return 1 << 60 end}) "
+			   "table.remove(t, 1) end)()", "instruction limit");
+	assert_value("(function() local t = {1, 2, 3} table.insert(t, 1, 0) table.remove(t, 2) "
+				 "table.insert(t, 9) return t end)()", "[0,2,3,9]");
+	/* appending and popping are not charged per element */
+	assert_value("(function() local t = {} for i = 1, 5000 do table.insert(t, i) end "
+				 "for i = 1, 5000 do table.remove(t) end return #t end)()", "0");
+	assert_err("table.insert({}, 5, 1)", "bad argument #2 to 'insert' (position out of bounds)");
+	/* an __index that is a C function answers "" without running Lua */
+	assert_err("table.concat(setmetatable({}, {__index = table.concat}), '', 1, 1 << 50)",
+			   "instruction limit");
+	assert_err("table.sort(setmetatable({}, {__len = function() return (1 << 31) - 2 end, "
+			   "__index = rawlen, __newindex = rawequal}))", "instruction limit");
+	assert_value("table.concat({'a', 'b', 'c'}, ',')", "\"a,b,c\"");
+	assert_value("table.concat({'a', 'b', 'c'}, ',', 2)", "\"b,c\"");
+	assert_value("(function() local t = {3, 1, 2} table.sort(t) return t end)()", "[1,2,3]");
+	assert_value("(function() local t = {3, 1, 2} table.sort(t, function(a, b) return a > b end) "
+				 "return t end)()", "[3,2,1]");
+	assert_err("(function() setmetatable({}, {__gc = function() while true do end end}) end)()",
+			   "__gc metamethods are not available");
+	assert_err("setmetatable({}, {__gc = true})", "__gc metamethods are not available");
+	assert_value("getmetatable(setmetatable({}, {__index = {a = 1}})).__index.a", "1");
+	assert_value("'usable'", "\"usable\"");
+}
+
 static void
 test_sandbox_memory_limit(void **state)
 {
@@ -731,6 +773,7 @@ main(void)
 		cmocka_unit_test(test_sandbox_no_dangerous_globals),
 		cmocka_unit_test(test_sandbox_metatables_protected),
 		cmocka_unit_test(test_sandbox_instruction_limit),
+		cmocka_unit_test(test_sandbox_work_in_c),
 		cmocka_unit_test(test_sandbox_memory_limit),
 		cmocka_unit_test(test_limits_config),
 		cmocka_unit_test(test_deterministic),

@@ -816,6 +816,98 @@ test_perturb_big_and_special(void **state)
 	trib_mask_free(m);
 }
 
+/* A number of an SQL type. */
+static trib_jvalue
+typed(const char *s, const char *sqltype)
+{
+	return (trib_jvalue)
+	{
+		TRIB_J_NUMBER, s, strlen(s), sqltype
+	};
+}
+
+/* n perturbed by m as sqltype is an integer in [lo, hi]; returns it. */
+static long long
+perturbed_in(const trib_mask *m, const char *n, const char *sqltype, int row_id,
+			 long long lo, long long hi)
+{
+	char		key[32];
+	trib_mask_row row = {key, 0, "n"};
+	const char *o;
+	trib_dec	d,
+				dl,
+				dh;
+	char		lt[24],
+				ht[24];
+	long long	x;
+
+	snprintf(key, sizeof(key), "{\"id\":%d}", row_id);
+	row.row_key_len = strlen(key);
+	o = run(m, typed(n, sqltype), &row, NULL);
+	snprintf(lt, sizeof(lt), "%lld", lo);
+	snprintf(ht, sizeof(ht), "%lld", hi);
+	assert_true(trib_dec_parse(o, strlen(o), &d));
+	assert_true(trib_dec_parse(lt, strlen(lt), &dl));
+	assert_true(trib_dec_parse(ht, strlen(ht), &dh));
+	if (trib_dec_cmp(&d, &dl) < 0 || trib_dec_cmp(&d, &dh) > 0)
+		fail_msg("%s %s perturbed to %s, outside [%s, %s]", sqltype, n, o, lt, ht);
+	trib_dec_free(&d);
+	trib_dec_free(&dl);
+	trib_dec_free(&dh);
+	x = strtoll(o, NULL, 10);
+	return x;
+}
+
+/* An integer column near its type's bounds stays in the type (the target
+ * refused the row when the noise pushed it past INT16_MAX, INT64_MIN...). */
+static void
+test_perturb_integer_limits(void **state)
+{
+	trib_mask  *m = mk_perturb(TRIB_PERTURB_ABSOLUTE, 100, 0);
+	trib_mask  *wide = mk_perturb(TRIB_PERTURB_ABSOLUTE, 1e6, 0);
+	int			moved = 0;
+
+	(void) state;
+	for (int i = 0; i < 40; i++)
+	{
+		moved += perturbed_in(m, "32767", "smallint", i, 32667, 32767) != 32767;
+		(void) perturbed_in(m, "-32768", "smallint", i, -32768, -32668);
+		(void) perturbed_in(m, "2147483647", "integer", i, 2147483547LL, 2147483647LL);
+		(void) perturbed_in(m, "-2147483648", "int4", i, -2147483648LL, -2147483548LL);
+		(void) perturbed_in(m, "9223372036854775807", "bigint", i,
+							9223372036854775707LL, 9223372036854775807LL);
+		(void) perturbed_in(m, "-9223372036854775808", "bigint", i,
+							INT64_MIN, INT64_MIN + 100);
+		(void) perturbed_in(m, "127", "tinyint", i, 27, 127);
+		/* noise wider than the type: clamped */
+		(void) perturbed_in(wide, "5", "smallint", i, -32768, 32767);
+	}
+	assert_true(moved >= 35);
+	/* the same row gets the same value (deterministic) */
+	assert_int_equal(perturbed_in(m, "32767", "smallint", 3, 32667, 32767),
+					 perturbed_in(m, "32767", "smallint", 3, 32667, 32767));
+	/* numeric and unknown types are not bounded */
+	{
+		trib_mask_row row = {"{\"id\":1}", 8, "n"};
+		int			above = 0;
+
+		for (int i = 0; i < 40; i++)
+		{
+			char		key[32];
+			const char *o;
+
+			snprintf(key, sizeof(key), "{\"id\":%d}", i);
+			row.row_key = key;
+			row.row_key_len = strlen(key);
+			o = run(m, typed("32767", "numeric"), &row, NULL);
+			above += strtol(o, NULL, 10) > 32767;
+		}
+		assert_true(above > 0);
+	}
+	trib_mask_free(m);
+	trib_mask_free(wide);
+}
+
 static void
 test_perturb_dates(void **state)
 {
@@ -1064,6 +1156,7 @@ main(void)
 		cmocka_unit_test(test_dictionaries),
 		cmocka_unit_test(test_perturb_numbers_keep_scale),
 		cmocka_unit_test(test_perturb_big_and_special),
+		cmocka_unit_test(test_perturb_integer_limits),
 		cmocka_unit_test(test_perturb_dates),
 		cmocka_unit_test(test_perturb_bad_parameters),
 		cmocka_unit_test(test_generalize_numbers),

@@ -665,6 +665,86 @@ test_quality_unique_within_batch(void **state)
 }
 
 /*
+ * A MongoDB update's updatedFields are masked like the images: a key
+ * "profile.<name>" is under a rule on `profile` whatever the name's
+ * length (a key over 1,023 bytes used to pass unmasked).
+ */
+static void
+test_mask_update_desc_long_keys(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1}", "{\"id\":1}");
+	char		longname[1500];
+	char		extra[2048];
+
+	(void) state;
+	memset(longname, 'k', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(extra, sizeof(extra), "{\"updateDescription\":{\"updatedFields\":"
+			 "{\"profile.ssn\":\"123-45-6789\",\"profile.%s\":\"SECRET\","
+			 "\"other\":\"kept\"}}}", longname);
+	ev->extra = strdup(extra);
+	load(&f, "transforms:\n  - {type: redact, fields: [profile]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_null(strstr(ev->extra, "123-45-6789"));
+	assert_null(strstr(ev->extra, "SECRET"));
+	assert_non_null(strstr(ev->extra, "\"******\""));
+	assert_non_null(strstr(ev->extra, "\"other\":\"kept\""));
+	trib_event_free(ev);
+	unload(&f);
+	/* drop removes such a key too */
+	ev = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1}", "{\"id\":1}");
+	ev->extra = strdup(extra);
+	load(&f, "transforms:\n  - {type: drop, fields: [profile]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_null(strstr(ev->extra, "SECRET"));
+	assert_null(strstr(ev->extra, "profile"));
+	trib_event_free(ev);
+	unload(&f);
+}
+
+/*
+ * An update that leaves a TOASTed column alone carries it in neither
+ * image, only in the event's unchanged list: the column is not null (nulls
+ * are never TOASTed), so not_null passes it.  It used to read "is missing"
+ * and dead-letter every such update (or stop the pipeline, action: fail).
+ * A column that is absent without being unchanged still fails; a regex
+ * over its match limit names the regex, not Lua.
+ */
+static void
+test_quality_unchanged_toast_and_regex_limit(void **state)
+{
+	fixture		f = {0};
+	trib_event *toast = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1,\"n\":2}", "{\"id\":1}");
+	trib_event *absent = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1,\"n\":2}", "{\"id\":1}");
+	trib_event *nested = mkev(TRIB_OP_UPDATE, "t", NULL, "{\"id\":1,\"n\":2}", "{\"id\":1}");
+	trib_event *slow = mkev(TRIB_OP_CREATE, "t", NULL,
+							"{\"id\":1,\"doc\":\"x\",\"meta\":{\"owner\":1},\"code\":"
+							"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"}", NULL);
+
+	(void) state;
+	toast->unchanged = strdup("[\"doc\",\"meta\"]");
+	absent->unchanged = strdup("[\"meta\"]");
+	nested->unchanged = strdup("[\"doc\"]");
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: quality, name: doc_set, fields: [doc, meta.owner], check: not_null}\n"
+		 "  - {type: quality, name: code_re, fields: [code], check: regex, pattern: \"^(a+)+$\"}\n");
+	assert_int_equal(run(&f, toast), TRIB_VERDICT_KEEP);
+	assert_int_equal(run(&f, absent), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(absent->error, "quality rule doc_set: field doc is missing");
+	assert_int_equal(run(&f, nested), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(nested->error, "quality rule doc_set: field meta.owner is missing");
+	assert_int_equal(run(&f, slow), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(strstr(slow->error, "field code code_re: regex: match limit exceeded"));
+	assert_null(strstr(slow->error, "lua"));
+	trib_event_free(toast);
+	trib_event_free(absent);
+	trib_event_free(nested);
+	trib_event_free(slow);
+	unload(&f);
+}
+
+/*
  * A range check compares the value's decimal digits exactly, not as a
  * long double: numerics wider than 19 significant digits are common
  * (numeric(38,2) amounts), and a bound that differs only in the last
@@ -850,6 +930,7 @@ test_tokenize_encrypt_decrypt(void **state)
 	/* a ciphertext that does not authenticate: dead letter, no value in the reason */
 	assert_int_equal(run(&f, bad), TRIB_VERDICT_DEAD_LETTER);
 	assert_non_null(strstr(bad->error, "decrypt"));
+	assert_null(strstr(bad->error, "decrypt: decrypt"));
 	trib_event_free(ev);
 	trib_event_free(ev2);
 	trib_event_free(bad);
@@ -918,6 +999,7 @@ test_tokenize_too_short_redact_or_dead_letter(void **state)
 	assert_non_null(strstr(b->error, "tokenize: the value has 2 characters of the digits "
 						   "alphabet; FF1 needs 6 to 4096 (radix 10, radix^length >= 1000000)"));
 	assert_null(strstr(b->error, "7-3"));
+	assert_null(strstr(b->error, "tokenize: tokenize"));	/* said once */
 	assert_int_equal(run(&f, d), TRIB_VERDICT_DEAD_LETTER);
 	assert_non_null(strstr(d->error, "tokenize: the value has 4097 characters of the digits "
 						   "alphabet; FF1 needs 6 to 4096"));
@@ -1107,6 +1189,8 @@ main(void)
 		cmocka_unit_test(test_flatten_deletes),
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
+		cmocka_unit_test(test_quality_unchanged_toast_and_regex_limit),
+		cmocka_unit_test(test_mask_update_desc_long_keys),
 		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),

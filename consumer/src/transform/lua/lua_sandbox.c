@@ -24,6 +24,20 @@
  * limit is hit every later hook call raises again, and the hook of the
  * failing thread fires on every instruction, so no loop that catches
  * errors (coroutine.resume) can keep running.
+ *
+ * Work in C.  The hook only counts VM instructions: a library function
+ * that loops in C runs uncounted.  The ones whose loop an argument can
+ * make unbounded without allocating are wrapped: table.move,
+ * table.concat, table.sort, and table.insert/table.remove with a position
+ * (a __len can claim any length, an __index that is a C function answers
+ * without running Lua), charge one step per element to the counter
+ * before running; string.rep of an empty string and separator returns ""
+ * at once (Lua's loop would run n times copying nothing).  setmetatable refuses a
+ * metatable with __gc: Lua runs finalizers with hooks off, so one could
+ * loop forever in a later evaluation or in lua_close.  Not covered: the
+ * backtracking of Lua patterns (string.find, match, gmatch, gsub), whose
+ * cost in C grows as a power of the subject's length with each `-`, `*`
+ * or `+` (docs/TRANSFORMS.md).
  */
 #include "lua_expr_int.h"
 
@@ -69,6 +83,16 @@ hook_step(const trib_lua *T)
 		: TRIB_LUA_HOOK_STEP;
 }
 
+/* Raise the instruction limit's error; every later hook call raises too. */
+static void
+limit_exceeded(lua_State *L, trib_lua *T)
+{
+	T->limit_hit = true;
+	lua_sethook(L, trib_lua_hook, LUA_MASKCOUNT, 1);
+	luaL_error(L, "instruction limit of %llu exceeded",
+			   (unsigned long long) T->lim.max_instructions);
+}
+
 void
 trib_lua_hook(lua_State *L, lua_Debug *ar)
 {
@@ -77,12 +101,139 @@ trib_lua_hook(lua_State *L, lua_Debug *ar)
 	(void) ar;
 	T->count += (uint64_t) hook_step(T);
 	if (T->limit_hit || T->count > T->lim.max_instructions)
+		limit_exceeded(L, T);
+}
+
+/* Charge n steps a library function is about to take in C, where the
+ * hook does not fire, to the evaluation's counter. */
+static void
+charge(lua_State *L, lua_Unsigned n)
+{
+	trib_lua   *T = trib_lua_of(L);
+
+	if (T->limit_hit || n > T->lim.max_instructions - T->count)
+		limit_exceeded(L, T);
+	T->count += n;
+}
+
+/* Run the wrapped library function (upvalue 1, a C function without
+ * upvalues) in this call's frame: its results, and its argument errors
+ * name the function as the caller wrote it. */
+static int
+call_wrapped(lua_State *L)
+{
+	return lua_tocfunction(L, lua_upvalueindex(1)) (L);
+}
+
+/* string.rep: an empty result is made at once (Lua's loop would run n
+ * times copying nothing); any other result's size bounds the loop and
+ * the memory limit bounds the size. */
+static int
+safe_rep(lua_State *L)
+{
+	size_t		l,
+				lsep;
+
+	luaL_checklstring(L, 1, &l);
+	luaL_optlstring(L, 3, "", &lsep);
+	if (luaL_checkinteger(L, 2) > 0 && l + lsep == 0)
 	{
-		T->limit_hit = true;
-		lua_sethook(L, trib_lua_hook, LUA_MASKCOUNT, 1);
-		luaL_error(L, "instruction limit of %llu exceeded",
-				   (unsigned long long) T->lim.max_instructions);
+		lua_pushliteral(L, "");
+		return 1;
 	}
+	return call_wrapped(L);
+}
+
+/* table.move: one step per element moved. */
+static int
+safe_move(lua_State *L)
+{
+	lua_Integer f = luaL_checkinteger(L, 2),
+				e = luaL_checkinteger(L, 3);
+
+	if (e >= f)
+		charge(L, (lua_Unsigned) e - (lua_Unsigned) f + 1);
+	return call_wrapped(L);
+}
+
+/* table.insert(t, pos, v): one step per element shifted up. */
+static int
+safe_insert(lua_State *L)
+{
+	if (lua_gettop(L) == 3 && lua_type(L, 1) == LUA_TTABLE)
+	{
+		lua_Integer n = luaL_len(L, 1),
+					pos = luaL_checkinteger(L, 2);
+
+		if (n >= pos)
+			charge(L, (lua_Unsigned) n - (lua_Unsigned) pos + 1);
+	}
+	return call_wrapped(L);
+}
+
+/* table.remove(t, pos): one step per element shifted down. */
+static int
+safe_remove(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TTABLE && !lua_isnoneornil(L, 2))
+	{
+		lua_Integer n = luaL_len(L, 1),
+					pos = luaL_checkinteger(L, 2);
+
+		if (n > pos)
+			charge(L, (lua_Unsigned) n - (lua_Unsigned) pos);
+	}
+	return call_wrapped(L);
+}
+
+/* table.concat(t, sep, i, j): one step per element joined (an __index
+ * that is a C function, table.concat itself, returns "" for each without
+ * allocating). */
+static int
+safe_concat(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TTABLE)
+	{
+		lua_Integer i = luaL_optinteger(L, 3, 1),
+					j = lua_isnoneornil(L, 4) ? luaL_len(L, 1) : luaL_checkinteger(L, 4);
+
+		if (j >= i)
+			charge(L, (lua_Unsigned) j - (lua_Unsigned) i + 1);
+	}
+	return call_wrapped(L);
+}
+
+/* table.sort(t): one step per element (its comparisons, when C functions
+ * and a __len say 2^31 elements, would run for hours uncounted). */
+static int
+safe_sort(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TTABLE)
+	{
+		lua_Integer n = luaL_len(L, 1);
+
+		if (n > 1)
+			charge(L, (lua_Unsigned) n);
+	}
+	return call_wrapped(L);
+}
+
+/* setmetatable without __gc: Lua runs finalizers with hooks off, so a
+ * finalizer would escape the instruction limit (and run during a later
+ * event's evaluation, or when the state is closed). */
+static int
+safe_setmetatable(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE)
+	{
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "setmetatable: __gc metamethods are not "
+							  "available (finalizers would run outside the "
+							  "instruction limit)");
+		lua_pop(L, 1);
+	}
+	return call_wrapped(L);
 }
 
 /* __newindex of _ENV and of the library proxies. */
@@ -136,10 +287,7 @@ safe_format(lua_State *L)
 		if (i < n && f[i] == 'p')
 			return luaL_error(L, "string.format: %%p is not available");
 	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
-	return 1;
+	return call_wrapped(L);
 }
 
 /* __tostring of the null sentinel. */
@@ -155,6 +303,16 @@ static void
 drop_field(lua_State *L, const char *name)
 {
 	lua_pushnil(L);
+	lua_setfield(L, -2, name);
+}
+
+/* Replace field `name` of the table at -1 by fn, with the old value as
+ * fn's upvalue 1. */
+static void
+wrap_field(lua_State *L, const char *name, lua_CFunction fn)
+{
+	lua_getfield(L, -1, name);
+	lua_pushcclosure(L, fn, 1);
 	lua_setfield(L, -2, name);
 }
 
@@ -190,11 +348,20 @@ open_libs(lua_State *L)
 		luaL_requiref(L, libs[i].name, libs[i].func, 1);
 		lua_pop(L, 1);
 	}
+	lua_pushglobaltable(L);
+	wrap_field(L, "setmetatable", safe_setmetatable);
+	lua_pop(L, 1);
+	lua_getglobal(L, LUA_TABLIBNAME);
+	wrap_field(L, "move", safe_move);
+	wrap_field(L, "insert", safe_insert);
+	wrap_field(L, "remove", safe_remove);
+	wrap_field(L, "concat", safe_concat);
+	wrap_field(L, "sort", safe_sort);
+	lua_pop(L, 1);
 	lua_getglobal(L, LUA_STRLIBNAME);
 	drop_field(L, "dump");
-	lua_getfield(L, -1, "format");
-	lua_pushcclosure(L, safe_format, 1);
-	lua_setfield(L, -2, "format");
+	wrap_field(L, "format", safe_format);
+	wrap_field(L, "rep", safe_rep);
 	/* the string metatable: trimmed library, hidden */
 	lua_pushliteral(L, "");
 	lua_getmetatable(L, -1);

@@ -16,7 +16,9 @@
  * The sum is taken in int64_t when both terms have at most 18 digits (the
  * usual case) and in BIGNUM otherwise; decimal.c writes both the same.
  * Only numbers written with an exponent (1e+30, from float columns) are
- * perturbed as doubles and written in shortest round-trip form.
+ * perturbed as doubles and written in shortest round-trip form.  A column
+ * of an integer type stays in its type's range (keep_in_type): near a
+ * bound the noise is taken the other way.
  *
  * Dates are shifted by whole days (time of day and zone kept) and
  * generalized to the first day of their month or year (time set to
@@ -25,6 +27,7 @@
 #include "mask_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +139,86 @@ done:
 	return ok;
 }
 
+/* The range of an integer SQL type (PostgreSQL's and MySQL's names, signed);
+ * false for any other type. */
+static bool
+int_type_range(const char *sqltype, int64_t *lo, int64_t *hi)
+{
+	static const struct
+	{
+		const char *name;
+		int64_t		lo,
+					hi;
+	}			types[] = {
+		{"smallint", INT16_MIN, INT16_MAX}, {"int2", INT16_MIN, INT16_MAX},
+		{"integer", INT32_MIN, INT32_MAX}, {"int", INT32_MIN, INT32_MAX},
+		{"int4", INT32_MIN, INT32_MAX}, {"bigint", INT64_MIN, INT64_MAX},
+		{"int8", INT64_MIN, INT64_MAX}, {"tinyint", INT8_MIN, INT8_MAX},
+		{"mediumint", -8388608, 8388607},
+	};
+
+	for (size_t i = 0; sqltype && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(sqltype, types[i].name) == 0)
+		{
+			*lo = types[i].lo;
+			*hi = types[i].hi;
+			return true;
+		}
+	return false;
+}
+
+/* Is the number text[0..len) an integer in [lo, hi]? */
+static bool
+int_in_range(const char *text, size_t len, int64_t lo, int64_t hi)
+{
+	char		lt[24],
+				ht[24];
+	trib_dec	d,
+				dl,
+				dh;
+	bool		in;
+
+	snprintf(lt, sizeof(lt), "%lld", (long long) lo);
+	snprintf(ht, sizeof(ht), "%lld", (long long) hi);
+	if (!trib_dec_parse(text, len, &d))
+		return false;
+	if (!trib_dec_parse(lt, strlen(lt), &dl) || !trib_dec_parse(ht, strlen(ht), &dh))
+		abort();
+	in = trib_dec_cmp(&d, &dl) >= 0 && trib_dec_cmp(&d, &dh) <= 0;
+	trib_dec_free(&d);
+	trib_dec_free(&dl);
+	trib_dec_free(&dh);
+	return in;
+}
+
+/*
+ * Keep a perturbed integer column within its type: a sum outside the
+ * type's range (which the target would refuse) is taken the other way,
+ * v - delta, and failing that (noise wider than the range) clamped to
+ * the bound it passed.  A value already outside the range (the type is
+ * not what its name says, an unsigned MySQL column) is left alone.
+ */
+static bool
+keep_in_type(const trib_jvalue *in, const trib_dec *v, long double delta,
+			 trib_jvalue_buf *out, char *errbuf, size_t errlen)
+{
+	int64_t		lo,
+				hi;
+
+	if (!int_type_range(in->sqltype, &lo, &hi) || v->has_exp || v->scale != 0 ||
+		!int_in_range(in->text, in->len, lo, hi) ||
+		int_in_range(out->text.data, out->text.len, lo, hi))
+		return true;
+	if (!add_exact(v, -delta, out, errbuf, errlen))
+		return false;
+	if (!int_in_range(out->text.data, out->text.len, lo, hi))
+	{
+		out->text.len = 0;
+		trib_dec_format_i64(delta > 0 ? hi : lo, 0, &out->text);
+	}
+	return true;
+}
+
 /* Numeric perturbation of a number or numeric string. */
 static bool
 perturb_number(const trib_mask *m, const trib_jvalue *in, double u,
@@ -165,7 +248,8 @@ perturb_number(const trib_mask *m, const trib_jvalue *in, double u,
 			format_double(r, &out->text);
 	}
 	else
-		ok = add_exact(&v, delta, out, errbuf, errlen);
+		ok = add_exact(&v, delta, out, errbuf, errlen) &&
+			keep_in_type(in, &v, delta, out, errbuf, errlen);
 	trib_dec_free(&v);
 	return ok;
 }
