@@ -167,8 +167,10 @@ extra_of(const char *json)
 	return x;
 }
 
-/* The int64 values that fit in 32 bits, in both images, nested in
- * documents and arrays, beside updateDescription; not int32s, not the
+/* The int64 values that fit in 32 bits, in both images and in
+ * updateDescription.updatedFields (which the MongoDB sink applies to an
+ * update without its document), nested in documents and arrays; not
+ * int32s, not the
  * int64s beyond 32 bits (their value tells), not the other members. */
 static void
 test_int64_paths(void **state)
@@ -190,7 +192,8 @@ test_int64_paths(void **state)
 	assert_string_equal(x, "{\"updateDescription\":{ \"updatedFields\" : { \"k\" : 1 }, "
 						"\"removedFields\" : [  ], \"truncatedArrays\" : [  ] },"
 						"\"int64\":{\"after\":[[\"_id\"],[\"o\",\"a\",1],"
-						"[\"o\",\"a\",2,\"q\\\"x\"],[\"k\"]],\"before\":[[\"_id\"]]}}");
+						"[\"o\",\"a\",2,\"q\\\"x\"],[\"k\"]],\"before\":[[\"_id\"]],"
+						"\"updatedFields\":[[\"k\"]]}}");
 	free(x);
 	/* none: no member */
 	x = extra_of("{" TOKEN ", \"operationType\": \"insert\", " TIME ", " NS ", "

@@ -47,6 +47,8 @@ bulk_add(mongoc_bulk_operation_t *bulk, const mop *m, bson_error_t *err)
 		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, m->sel, m->doc, &up, err);
 	else if (m->kind == OP_SET)
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, &up, err);
+	else if (m->kind == OP_UPDATE)
+		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, NULL, err);
 	else if (m->kind == OP_DELETE)
 		ok = mongoc_bulk_operation_remove_one_with_opts(bulk, m->sel, NULL, err);
 	else if (m->kind == OP_CLEAR)

@@ -445,11 +445,12 @@ trib_mongosink_id(const char *key, const char *image, const trib_relation *rel,
 
 /* See sink_mongodb.h. */
 bool
-trib_mongosink_ejson(const char *json, const char *what, bool only_id, bson_t *doc,
-					 char *errbuf, size_t errlen)
+trib_mongosink_ejson(const char *json, const char *what, bool only_id, const char *extra,
+					 bson_t *doc, char *errbuf, size_t errlen)
 {
 	bson_error_t err;
 	bson_t	   *b = json ? bson_new_from_json((const uint8_t *) json, -1, &err) : NULL;
+	bson_t	   *marked;
 	bson_iter_t it;
 	bool		found = false;
 
@@ -458,6 +459,11 @@ trib_mongosink_ejson(const char *json, const char *what, bool only_id, bson_t *d
 		/* libbson's message may quote the text: not in ours */
 		snprintf(errbuf, errlen, "%s is not a JSON object of Extended JSON", what);
 		return false;
+	}
+	if ((marked = trib_mongosink_int64_marks(b, extra, "after")) != NULL)
+	{
+		bson_destroy(b);
+		b = marked;
 	}
 	if (bson_iter_init(&it, b))
 		while (bson_iter_next(&it))

@@ -294,18 +294,24 @@ member_doc(const bson_t *doc, const char *key, bson_t *sub)
 	return bson_init_static(sub, data, len);
 }
 
-/* The images' int64 paths (mongo_int64.h) into ev->extra: a second walk
- * over the images, so done only when a sink needs them (ctx->int64_paths). */
+/* The int64 paths (mongo_int64.h) of the images and of updatedFields
+ * into ev->extra: a second walk over them, so done only when a sink needs
+ * them (ctx->int64_paths). */
 static void
 images_int64(const bson_t *doc, trib_event *ev)
 {
 	bson_t		after,
-				before;
+				before,
+				ud,
+				updated;
 	bool		ha = member_doc(doc, "fullDocument", &after),
-				hb = member_doc(doc, "fullDocumentBeforeChange", &before);
+				hb = member_doc(doc, "fullDocumentBeforeChange", &before),
+				hu = member_doc(doc, "updateDescription", &ud) &&
+		member_doc(&ud, "updatedFields", &updated);
 
-	if (ha || hb)
-		trib_mongo_int64_extra(ha ? &after : NULL, hb ? &before : NULL, &ev->extra);
+	if (ha || hb || hu)
+		trib_mongo_int64_extra(ha ? &after : NULL, hb ? &before : NULL, hu ? &updated : NULL,
+							   &ev->extra);
 }
 
 bool

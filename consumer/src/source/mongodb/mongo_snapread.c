@@ -373,6 +373,6 @@ trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
 	ev->after = dj;
 	ev->snapshot = true;
 	if (int64_paths)
-		trib_mongo_int64_extra(doc, NULL, &ev->extra);
+		trib_mongo_int64_extra(doc, NULL, NULL, &ev->extra);
 	return ev;
 }
