@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sink_mongodb.h"
@@ -252,6 +253,91 @@ extended_json_documents(void **state)
 	bson_destroy(&id);
 }
 
+/* A json column nested deeper than MongoDB stores is refused with a
+ * message naming the column and the limit: before, the conversion
+ * recursed once per level and a value 50,000 arrays deep exhausted the
+ * stack (SIGSEGV: the daemon down).  200 levels still convert. */
+static void
+deep_json_refused(void **state)
+{
+	for (int n = 200; n <= 50000; n += 49800)
+	{
+		char	   *row = malloc(2 * (size_t) n + 16),
+				   *p = row;
+		char	   *s;
+
+		p += sprintf(p, "{\"j\":");
+		memset(p, '[', (size_t) n);
+		p += n;
+		memset(p, ']', (size_t) n);
+		strcpy(p + n, "}");
+		s = convert(row, n <= 200);
+		if (n > 200)
+			assert_string_equal(s, "column \"j\": its value does not fit in a document (or is "
+								"nested deeper than 200 levels, more than MongoDB stores)");
+		bson_free(s);
+		free(row);
+	}
+	(void) state;
+}
+
+/* A MongoDB document nested 150 levels deep (MongoDB stores up to 180;
+ * libbson's Extended JSON parser takes fewer than 99) is read back whole,
+ * every type kept: before, the sink stopped on it ("the document is not
+ * a JSON object of Extended JSON"). */
+static void
+deep_extended_json_read(void **state)
+{
+	bson_t	   *in = bson_new(),
+				doc = BSON_INITIALIZER,
+				want = BSON_INITIALIZER;
+	bson_oid_t	oid;
+	bson_decimal128_t dec;
+	char		err[256] = "";
+	char	   *j;
+
+	(void) state;
+	bson_oid_init_from_string(&oid, "65a1b2c3d4e5f60718293a4b");
+	bson_decimal128_from_string("-0E-10", &dec);
+	BSON_APPEND_OID(in, "o", &oid);
+	BSON_APPEND_DATE_TIME(in, "d", -1000);
+	BSON_APPEND_DECIMAL128(in, "m", &dec);
+	BSON_APPEND_INT64(in, "l", INT64_C(5000000000));
+	BSON_APPEND_INT32(in, "i", -3);
+	BSON_APPEND_DOUBLE(in, "f", -0.0);
+	BSON_APPEND_DOUBLE(in, "g", 1.0);
+	BSON_APPEND_REGEX(in, "r", "^a", "i");
+	BSON_APPEND_UTF8(in, "s", "\xc3\xa9");
+	BSON_APPEND_BOOL(in, "t", true);
+	BSON_APPEND_NULL(in, "n");
+	for (int k = 1; k < 75; k++)	/* an array and a document a step */
+	{
+		bson_t	   *o = bson_new(),
+					arr;
+
+		BSON_APPEND_ARRAY_BEGIN(o, "a", &arr);
+		BSON_APPEND_DOCUMENT(&arr, "0", in);
+		bson_append_array_end(o, &arr);
+		bson_destroy(in);
+		in = o;
+	}
+	BSON_APPEND_INT32(in, "_id", 1);
+	bson_copy_to_excluding_noinit(in, &want, "_id", NULL);
+	j = bson_as_relaxed_extended_json(in, NULL);
+	if (!trib_mongosink_ejson(j, "the document", false, NULL, &doc, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(bson_equal(&doc, &want));
+	bson_free(j);
+	/* still refused: not JSON, or a malformed wrapper */
+	bson_reinit(&doc);
+	assert_false(trib_mongosink_ejson("{\"a\": {\"$oid\": 1}}", "the document", false, NULL,
+									  &doc, err, sizeof(err)));
+	assert_string_equal(err, "the document is not a JSON object of Extended JSON");
+	bson_destroy(&doc);
+	bson_destroy(&want);
+	bson_destroy(in);
+}
+
 /* The canonical Extended JSON of b (freed by the caller). */
 static char *
 canon(const bson_t *b)
@@ -359,6 +445,8 @@ main(void)
 		cmocka_unit_test(dates_to_milliseconds),
 		cmocka_unit_test(every_type_as_bson),
 		cmocka_unit_test(edge_values),
+		cmocka_unit_test(deep_json_refused),
+		cmocka_unit_test(deep_extended_json_read),
 		cmocka_unit_test(int64_marks_keep_int64),
 		cmocka_unit_test(update_description_as_update),
 		cmocka_unit_test(hex_bytea),

@@ -118,6 +118,15 @@ bool		trib_mongosink_ejson(const char *json, const char *what, bool only_id,
 								 const char *extra, bson_t *doc, char *errbuf, size_t errlen);
 
 /*
+ * sink_mongodb_ejson.c.  json (relaxed Extended JSON) as a new bson_t by
+ * yajl's tree, each Extended JSON wrapper through libbson's parser: what
+ * trib_mongosink_ejson falls back to when libbson's parser refuses the
+ * whole text (it takes no document nested 99 levels deep or more).
+ * NULL when json is not an object or a wrapper in it is malformed.
+ */
+bson_t	   *trib_mongosink_ejson_deep(const char *json);
+
+/*
  * sink_mongodb_ejson.c.  A copy of doc (a new bson_t) with the int32 at
  * each path that extra's "int64".<image> lists (source/mongodb/
  * mongo_int64.h) made an int64; NULL when extra lists none (doc is then

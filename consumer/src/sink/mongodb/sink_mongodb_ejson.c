@@ -23,13 +23,25 @@
  * $slice: newSize}}}; the truncations go first, as an update of their
  * own, since a path under a truncated array in $set would conflict with
  * it in one update.
+ *
+ * libbson's Extended JSON parser refuses a document nested 99 levels deep
+ * or more; MongoDB stores deeper ones, so a document the parser refuses
+ * is read a second way (trib_mongosink_ejson_deep): yajl's tree, whose
+ * plain values are appended as libbson's parser would append them
+ * (integers int32 or int64, other numbers double), and each Extended JSON
+ * wrapper (an object whose first member starts with '$') handed to
+ * libbson's parser alone, a few levels deep.
  */
 #include "sink_mongodb.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <yajl/yajl_tree.h>
+
+#include "jsondoc.h"
 
 #define MAX_DEPTH 128
 
@@ -254,4 +266,103 @@ trib_mongosink_update_desc(const char *extra, bson_t *trunc, bson_t *update, boo
 	if (x)
 		bson_destroy(x);
 	return ok;
+}
+
+/* Append a tree value as libbson's Extended JSON parser would. */
+static bool
+deep_value(bson_t *dst, const char *key, yajl_val v, int depth)
+{
+	bson_t		sub;
+	bool		ok = true;
+	char		ibuf[16];
+	const char *ikey;
+
+	if (depth > MAX_DEPTH + 100)
+		return false;
+	if (YAJL_IS_STRING(v))
+		return bson_append_utf8(dst, key, -1, v->u.string, -1);
+	if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+		return bson_append_bool(dst, key, -1, YAJL_IS_TRUE(v));
+	if (YAJL_IS_NULL(v))
+		return bson_append_null(dst, key, -1);
+	if (YAJL_IS_NUMBER(v))
+	{
+		const char *r = v->u.number.r;
+		char	   *end;
+		long long	n;
+
+		if (strpbrk(r, ".eE") != NULL)
+			return bson_append_double(dst, key, -1, strtod(r, NULL));
+		errno = 0;
+		n = strtoll(r, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return false;
+		return n >= INT32_MIN && n <= INT32_MAX ? bson_append_int32(dst, key, -1, (int32_t) n)
+			: bson_append_int64(dst, key, -1, n);
+	}
+	if (YAJL_IS_ARRAY(v))
+	{
+		bson_append_array_begin(dst, key, -1, &sub);
+		for (size_t i = 0; ok && i < v->u.array.len; i++)
+		{
+			bson_uint32_to_string((uint32_t) i, &ikey, ibuf, sizeof(ibuf));
+			ok = deep_value(&sub, ikey, v->u.array.values[i], depth + 1);
+		}
+		return bson_append_array_end(dst, &sub) && ok;
+	}
+	if (v->u.object.len > 0 && v->u.object.keys[0][0] == '$')
+	{
+		/* a wrapper: {"v": <it>} through libbson's parser */
+		char	   *j = trib_jdoc_dump(v);
+		size_t		n = strlen(j);
+		char	   *w = malloc(n + 8);
+		bson_error_t err;
+		bson_t	   *b;
+		bson_iter_t it;
+
+		if (w == NULL)
+		{
+			free(j);
+			return false;
+		}
+		memcpy(w, "{\"v\":", 5);
+		memcpy(w + 5, j, n);
+		strcpy(w + 5 + n, "}");
+		free(j);
+		b = bson_new_from_json((const uint8_t *) w, -1, &err);
+		free(w);
+		ok = b != NULL && bson_iter_init_find(&it, b, "v") &&
+			bson_append_value(dst, key, -1, bson_iter_value(&it));
+		if (b)
+			bson_destroy(b);
+		return ok;
+	}
+	bson_append_document_begin(dst, key, -1, &sub);
+	for (size_t i = 0; ok && i < v->u.object.len; i++)
+		ok = deep_value(&sub, v->u.object.keys[i], v->u.object.values[i], depth + 1);
+	return bson_append_document_end(dst, &sub) && ok;
+}
+
+/* See sink_mongodb.h. */
+bson_t *
+trib_mongosink_ejson_deep(const char *json)
+{
+	char		perr[64];
+	yajl_val	v = json ? yajl_tree_parse(json, perr, sizeof(perr)) : NULL;
+	bson_t	   *out = NULL;
+	bool		ok = YAJL_IS_OBJECT(v);
+
+	if (ok)
+	{
+		out = bson_new();
+		for (size_t i = 0; ok && i < v->u.object.len; i++)
+			ok = deep_value(out, v->u.object.keys[i], v->u.object.values[i], 1);
+		if (!ok)
+		{
+			bson_destroy(out);
+			out = NULL;
+		}
+	}
+	yajl_tree_free(v);
+	return out;
 }
