@@ -338,6 +338,24 @@ deep_extended_json_read(void **state)
 	bson_destroy(in);
 }
 
+/* A duplicate key on a unique index stops the sink with the index named
+ * and without the row's values: MongoDB's E11000 message ends with "dup
+ * key: { email: ... }", which the sink's failure (logged) carried. */
+static void
+duplicate_key_message_without_values(void **state)
+{
+	char		out[512];
+
+	(void) state;
+	trib_mongosink_server_msg(11000, "E11000 duplicate key error collection: app.users index: "
+							  "email_1 dup key: { email: \"alice@example.com\" }", out,
+							  sizeof(out));
+	assert_string_equal(out, "E11000 duplicate key error collection: app.users index: email_1 "
+						"(the duplicate key's value left out)");
+	trib_mongosink_server_msg(121, "Document failed validation", out, sizeof(out));
+	assert_string_equal(out, "Document failed validation");
+}
+
 /* The canonical Extended JSON of b (freed by the caller). */
 static char *
 canon(const bson_t *b)
@@ -446,6 +464,7 @@ main(void)
 		cmocka_unit_test(every_type_as_bson),
 		cmocka_unit_test(edge_values),
 		cmocka_unit_test(deep_json_refused),
+		cmocka_unit_test(duplicate_key_message_without_values),
 		cmocka_unit_test(deep_extended_json_read),
 		cmocka_unit_test(int64_marks_keep_int64),
 		cmocka_unit_test(update_description_as_update),

@@ -145,6 +145,13 @@ bson_t	   *trib_mongosink_int64_marks(const bson_t *doc, const char *extra, cons
 bool		trib_mongosink_update_desc(const char *extra, bson_t *trunc, bson_t *update,
 									   bool *has, char *errbuf, size_t errlen);
 
+/* sink_mongodb_apply.c.  The server's message msg of error `code` as
+ * the sink's failure shows it: a duplicate key error (11000, 11001,
+ * 12582) without its "dup key: {...}" part, which holds the row's
+ * values; any other as it is. */
+void		trib_mongosink_server_msg(uint32_t code, const char *msg, char *out,
+									  size_t outlen);
+
 /* ISO 8601 date or timestamp (docs/PLUGIN.md) to ms since the epoch
  * (UTC; no zone: UTC; fractions below a millisecond dropped toward the
  * past).  False when it is not one ("infinity"). */
