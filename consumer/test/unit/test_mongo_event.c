@@ -24,6 +24,7 @@
 #include "mongo_source_conf.h"
 #include "mongo_stream.h"
 #include "rules_update_desc.h"
+#include "strbuf.h"
 
 #define TOKEN "\"_id\": {\"_data\": \"8263A1\"}"
 #define TIME "\"clusterTime\": {\"$timestamp\": {\"t\": 1700000000, \"i\": 7}}"
@@ -382,6 +383,51 @@ test_refused_not_utf8(void **state)
 	map_refused_bson(with_string("insert", "lsid.id", bad, 2), "lsid.id cannot be");
 }
 
+/* An int64 150 levels down (MongoDB stores documents nested up to 180
+ * deep) is marked too: the walk stopped at 100 levels, so deeper int64
+ * values lost their type in format: debezium and the MongoDB sink. */
+static void
+test_int64_paths_deep(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_map_ctx ctx = {names, "src", "rs0", true};
+	bson_t	   *in = bson_new(),
+			   *ev = bson_new();
+	trib_mongo_change ch;
+	char		err[256] = "";
+	trib_strbuf want = {0};
+	char	   *w;
+
+	(void) state;
+	BSON_APPEND_INT64(in, "n", 5);
+	for (int k = 1; k < 150; k++)
+	{
+		bson_t	   *o = bson_new();
+
+		BSON_APPEND_DOCUMENT(o, "a", in);
+		bson_destroy(in);
+		in = o;
+	}
+	BCON_APPEND(ev, "_id", "{", "_data", BCON_UTF8("82"), "}", "operationType",
+				BCON_UTF8("insert"), "clusterTime", BCON_TIMESTAMP(1700000000, 1),
+				"ns", "{", "db", BCON_UTF8("shop"), "coll", BCON_UTF8("t"), "}",
+				"documentKey", "{", "_id", BCON_INT32(1), "}");
+	BSON_APPEND_DOCUMENT(ev, "fullDocument", in);
+	if (!trib_mongo_change_map(ev, &ctx, &ch, err, sizeof(err)))
+		fail_msg("%s", err);
+	trib_strbuf_adds(&want, "{\"int64\":{\"after\":[[");
+	for (int k = 1; k < 150; k++)
+		trib_strbuf_adds(&want, "\"a\",");
+	trib_strbuf_adds(&want, "\"n\"]]}}");
+	w = trib_strbuf_finish(&want);
+	assert_string_equal(ch.ev->extra, w);
+	free(w);
+	trib_mongo_change_clear(&ch);
+	bson_destroy(ev);
+	bson_destroy(in);
+	trib_intern_free(names);
+}
+
 /* A late date as the image holds it: {"$numberLong": ms} (Extended JSON's
  * relaxed form for years after 9999), never libbson 1.23's ISO text with
  * a five-digit year, which no reader takes; dates up to 9999 stay ISO, and
@@ -599,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_not_utf8),
+		cmocka_unit_test(test_int64_paths_deep),
 		cmocka_unit_test(test_dates_after_9999),
 		cmocka_unit_test(test_too_deep_refused),
 		cmocka_unit_test(test_error_classes),

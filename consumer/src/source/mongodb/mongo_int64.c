@@ -20,8 +20,9 @@
 /* Where the walk is: the iterators from the root down. */
 typedef struct walk
 {
-	const bson_iter_t *stack[100];	/* BSON nests at most 100 deep */
-	bool		in_array[100];	/* the level's container is an array */
+	const bson_iter_t *stack[200];	/* mongod's maxBSONDepth (it stores
+									 * documents nested up to 180 deep) */
+	bool		in_array[200];	/* the level's container is an array */
 	int			depth;
 	trib_strbuf *b;
 	size_t		found;			/* paths written so far */
