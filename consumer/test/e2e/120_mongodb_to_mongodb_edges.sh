@@ -15,6 +15,10 @@
 #   C  dates after 9999 and before 1970 stay dates.
 #   D  with `full_document: default` (no update carries its document)
 #      each update is applied from its updateDescription.
+#   E  the target drops the connection during the sink's writes
+#      (failCommand closeConnection for the sink's appName, `transactions:
+#      false`): the pipeline starts again and the batch is applied again
+#      from the stored position, every document once.
 #
 # Each document of the copy is read back with tools/mongo_dump (canonical
 # Extended JSON: every BSON type spelled out).  The last line is `N passed,
@@ -121,6 +125,36 @@ has "D: the other fields keep their values and types" \
 lacks "D: an update of a document the copy lacks creates none" '"not in the copy"' "$(dump)"
 if kill -0 "$RUN_PID" 2>/dev/null; then pass "D: the daemon still runs"
 else fail "D: the daemon still runs" "it exited: $(tail -3 "$WORK/run.log")"; fi
+
+stop_consumer
+
+# E: the target drops the connection in the middle of the sink's batches
+# (failCommand closeConnection on its writes, 3 times, for its appName),
+# with `transactions: false`, where no transaction retry hides it: the
+# sink fails with a lost connection, the pipeline is built again and the
+# batch applied again from the stored position, nothing lost, nothing
+# twice
+sed -i 's/^    batch_ms: 50$/    batch_ms: 50\n    transactions: false/' "$WORK/p.yaml"
+start_consumer "$WORK/p.yaml" "$WORK/run.log"
+wait_log "$WORK/run.log" "change stream open on ed" 15 || true
+drive <<'CMDS'
+admin {"configureFailPoint": "failCommand", "mode": {"times": 3}, "data": {"failCommands": ["update"], "appName": "tributary", "closeConnection": true}}
+CMDS
+for i in $(seq 10 59); do
+    echo "ed {\"insert\": \"t\", \"documents\": [{\"_id\": $i, \"v\": \"e\"}]}"
+    echo "ed {\"update\": \"t\", \"updates\": [{\"q\": {\"_id\": $i}, \"u\": {\"\$inc\": {\"n\": 1}}}]}"
+done | drive
+for _ in $(seq 1 300); do
+    dump | grep -qF '"_id" : { "$numberInt" : "59" }, "v" : "e", "n" : { "$numberInt" : "1" }' && break
+    sleep 0.1
+done
+e_docs=$(dump | grep -c '"v" : "e", "n" : { "$numberInt" : "1" }' || true)
+expect_eq "E: after lost connections every document once, updated once" "50" "$e_docs"
+expect_eq "E: no other document" "53" "$(dump | grep -c '"_id"' || true)"
+expect_grep "E: the sink lost its connection and the pipeline started again" "$WORK/run.log" \
+    "pipeline p lost its database connection .sink copy: .*collection t: code 4: .*starting it again"
+if kill -0 "$RUN_PID" 2>/dev/null; then pass "E: the daemon still runs"
+else fail "E: the daemon still runs" "it exited: $(tail -3 "$WORK/run.log")"; fi
 stop_consumer
 
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK"/*.log
