@@ -25,8 +25,9 @@
 # resume token: exactly once after kill -9, catalog store, invalidate), 61
 # (the initial snapshot), 62 (schemas inferred), 63 (BSON types into the
 # sink), 82 (restarts inside a large transaction, the snapshot's filter),
-# 92 (snapshot errors and restart), 96 (idle polling) and 105 (required
-# images; its check and backoff phases need the double).  Their checks of
+# 92 (snapshot errors and restart), 96 (idle polling), 105 (required
+# images; its check and backoff phases need the double) and 120 (MongoDB
+# to MongoDB: updates without their document, int64, late dates).  Their checks of
 # the test double's log are skipped there; the e2e scripts drop and
 # re-create their own databases and start throwaway PostgreSQL clusters
 # as the other e2e tests do (scripts/lib/pgcluster.sh).  Not run here: 95
@@ -80,7 +81,8 @@ run_tests() {
     for t in 44_sink_mongodb 48_mongodb_source 60_mongodb_resume_token 61_mongodb_snapshot \
         62_mongodb_schema_infer 63_mongodb_to_mongodb_types \
         82_mongodb_token_restarts_snapshot_filter 92_mongodb_snapshot_error_restart \
-        96_mongodb_idle_poll 105_mongodb_check_privileges_required; do
+        96_mongodb_idle_poll 105_mongodb_check_privileges_required \
+        120_mongodb_to_mongodb_edges; do
         echo "# e2e $t against $URI"
         MONGO_URI=$URI bash "$ROOT/consumer/test/e2e/$t.sh" 2>&1 | tee "$log"
         count "$log"

@@ -24,6 +24,7 @@
 #include "mongo_source_conf.h"
 #include "mongo_stream.h"
 #include "rules_update_desc.h"
+#include "strbuf.h"
 
 #define TOKEN "\"_id\": {\"_data\": \"8263A1\"}"
 #define TIME "\"clusterTime\": {\"$timestamp\": {\"t\": 1700000000, \"i\": 7}}"
@@ -167,8 +168,10 @@ extra_of(const char *json)
 	return x;
 }
 
-/* The int64 values that fit in 32 bits, in both images, nested in
- * documents and arrays, beside updateDescription; not int32s, not the
+/* The int64 values that fit in 32 bits, in both images and in
+ * updateDescription.updatedFields (which the MongoDB sink applies to an
+ * update without its document), nested in documents and arrays; not
+ * int32s, not the
  * int64s beyond 32 bits (their value tells), not the other members. */
 static void
 test_int64_paths(void **state)
@@ -190,7 +193,8 @@ test_int64_paths(void **state)
 	assert_string_equal(x, "{\"updateDescription\":{ \"updatedFields\" : { \"k\" : 1 }, "
 						"\"removedFields\" : [  ], \"truncatedArrays\" : [  ] },"
 						"\"int64\":{\"after\":[[\"_id\"],[\"o\",\"a\",1],"
-						"[\"o\",\"a\",2,\"q\\\"x\"],[\"k\"]],\"before\":[[\"_id\"]]}}");
+						"[\"o\",\"a\",2,\"q\\\"x\"],[\"k\"]],\"before\":[[\"_id\"]],"
+						"\"updatedFields\":[[\"k\"]]}}");
 	free(x);
 	/* none: no member */
 	x = extra_of("{" TOKEN ", \"operationType\": \"insert\", " TIME ", " NS ", "
@@ -379,6 +383,166 @@ test_refused_not_utf8(void **state)
 	map_refused_bson(with_string("insert", "lsid.id", bad, 2), "lsid.id cannot be");
 }
 
+/* An int64 150 levels down (MongoDB stores documents nested up to 180
+ * deep) is marked too: the walk stopped at 100 levels, so deeper int64
+ * values lost their type in format: debezium and the MongoDB sink. */
+static void
+test_int64_paths_deep(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_map_ctx ctx = {names, "src", "rs0", true};
+	bson_t	   *in = bson_new(),
+			   *ev = bson_new();
+	trib_mongo_change ch;
+	char		err[256] = "";
+	trib_strbuf want = {0};
+	char	   *w;
+
+	(void) state;
+	BSON_APPEND_INT64(in, "n", 5);
+	for (int k = 1; k < 150; k++)
+	{
+		bson_t	   *o = bson_new();
+
+		BSON_APPEND_DOCUMENT(o, "a", in);
+		bson_destroy(in);
+		in = o;
+	}
+	BCON_APPEND(ev, "_id", "{", "_data", BCON_UTF8("82"), "}", "operationType",
+				BCON_UTF8("insert"), "clusterTime", BCON_TIMESTAMP(1700000000, 1),
+				"ns", "{", "db", BCON_UTF8("shop"), "coll", BCON_UTF8("t"), "}",
+				"documentKey", "{", "_id", BCON_INT32(1), "}");
+	BSON_APPEND_DOCUMENT(ev, "fullDocument", in);
+	if (!trib_mongo_change_map(ev, &ctx, &ch, err, sizeof(err)))
+		fail_msg("%s", err);
+	trib_strbuf_adds(&want, "{\"int64\":{\"after\":[[");
+	for (int k = 1; k < 150; k++)
+		trib_strbuf_adds(&want, "\"a\",");
+	trib_strbuf_adds(&want, "\"n\"]]}}");
+	w = trib_strbuf_finish(&want);
+	assert_string_equal(ch.ev->extra, w);
+	free(w);
+	trib_mongo_change_clear(&ch);
+	bson_destroy(ev);
+	bson_destroy(in);
+	trib_intern_free(names);
+}
+
+/* A late date as the image holds it: {"$numberLong": ms} (Extended JSON's
+ * relaxed form for years after 9999), never libbson 1.23's ISO text with
+ * a five-digit year, which no reader takes; dates up to 9999 stay ISO, and
+ * a user's subdocument {"$date": "<such text>"} (a string: here the before
+ * image) stays as it is.  The after image reads back (bson_new_from_json, what the MongoDB sink does)
+ * equal to fullDocument, types included. */
+static void
+test_dates_after_9999(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	bson_t	   *ev = bson_new(),
+				full = BSON_INITIALIZER,
+				user = BSON_INITIALIZER,
+				upd = BSON_INITIALIZER,
+				set = BSON_INITIALIZER;
+	bson_t	   *back;
+	bson_error_t berr;
+	trib_mongo_map_ctx ctx = {names, "src", "rs0", false};
+	trib_mongo_change ch;
+	char		err[256] = "";
+
+	(void) state;
+	BSON_APPEND_INT32(&full, "_id", 1);
+	BSON_APPEND_DATE_TIME(&full, "y10000", INT64_C(253402300800000));
+	BSON_APPEND_UTF8(&user, "$date", "10000-01-01T00:00:00Z");
+	BSON_APPEND_DATE_TIME(&full, "last_iso", INT64_C(253402300799999));
+	BSON_APPEND_DATE_TIME(&full, "max", INT64_MAX);
+	BSON_APPEND_DATE_TIME(&full, "min", INT64_MIN);
+	BSON_APPEND_DATE_TIME(&set, "when", INT64_C(253402300800001));
+	BSON_APPEND_DOCUMENT(&upd, "updatedFields", &set);
+	BCON_APPEND(ev, "_id", "{", "_data", BCON_UTF8("82"), "}", "operationType",
+				BCON_UTF8("update"), "clusterTime", BCON_TIMESTAMP(1700000000, 1),
+				"ns", "{", "db", BCON_UTF8("shop"), "coll", BCON_UTF8("t"), "}",
+				"documentKey", "{", "_id", BCON_INT32(1), "}");
+	BSON_APPEND_DOCUMENT(ev, "fullDocument", &full);
+	BSON_APPEND_DOCUMENT(ev, "fullDocumentBeforeChange", &user);
+	BSON_APPEND_DOCUMENT(ev, "updateDescription", &upd);
+	if (!trib_mongo_change_map(ev, &ctx, &ch, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(ch.ev->after,
+						"{ \"_id\" : 1, \"y10000\" : { \"$date\" : { \"$numberLong\" : "
+						"\"253402300800000\" } }, \"last_iso\" : { \"$date\" : "
+						"\"9999-12-31T23:59:59.999Z\" }, \"max\" : { \"$date\" : { "
+						"\"$numberLong\" : \"9223372036854775807\" } }, \"min\" : { \"$date\" "
+						": { \"$numberLong\" : \"-9223372036854775808\" } } }");
+	back = bson_new_from_json((const uint8_t *) ch.ev->after, -1, &berr);
+	if (back == NULL)
+		fail_msg("the image does not read back: %s", berr.message);
+	assert_true(bson_equal(back, &full));
+	assert_string_equal(ch.ev->before, "{ \"$date\" : \"10000-01-01T00:00:00Z\" }");
+	assert_non_null(strstr(ch.ev->extra, "\"when\" : { \"$date\" : { \"$numberLong\" : "
+						   "\"253402300800001\" } }"));
+	bson_destroy(back);
+	trib_mongo_change_clear(&ch);
+	bson_destroy(&set);
+	bson_destroy(&upd);
+	bson_destroy(&user);
+	bson_destroy(&full);
+	bson_destroy(ev);
+	trib_intern_free(names);
+}
+
+/* A document nested deeper than libbson writes (it cuts the level to the
+ * text "{ ... }", not JSON) is refused with a message, never handed on
+ * as a broken image; one just inside the limit is written whole. */
+static void
+test_too_deep_refused(void **state)
+{
+	trib_intern *names = trib_intern_new();
+	trib_mongo_map_ctx ctx = {names, "src", "rs0", false};
+
+	(void) state;
+	for (int levels = 200; levels <= 202; levels += 2)
+	{
+		bson_t	   *in = bson_new(),
+				   *ev = bson_new();
+		trib_mongo_change ch;
+		char		err[256] = "";
+		bool		ok;
+
+		BSON_APPEND_UTF8(in, "s", "{ ... }");	/* the token, in a string */
+		for (int k = 1; k < levels; k++)
+		{
+			bson_t	   *o = bson_new();
+
+			BSON_APPEND_DOCUMENT(o, "a", in);
+			bson_destroy(in);
+			in = o;
+		}
+		BCON_APPEND(ev, "_id", "{", "_data", BCON_UTF8("82"), "}", "operationType",
+					BCON_UTF8("insert"), "clusterTime", BCON_TIMESTAMP(1700000000, 1),
+					"ns", "{", "db", BCON_UTF8("shop"), "coll", BCON_UTF8("t"), "}",
+					"documentKey", "{", "_id", BCON_INT32(1), "}");
+		BSON_APPEND_DOCUMENT(ev, "fullDocument", in);
+		ok = trib_mongo_change_map(ev, &ctx, &ch, err, sizeof(err));
+		if (levels == 200)
+		{
+			if (!ok)
+				fail_msg("200 levels refused: %s", err);
+			assert_non_null(strstr(ch.ev->after, "\"s\" : \"{ ... }\""));
+		}
+		else
+		{
+			assert_false(ok);
+			assert_non_null(strstr(err, "insert event whose fullDocument cannot be written "
+									"as JSON"));
+			assert_non_null(strstr(err, "nested deeper than libbson writes"));
+		}
+		trib_mongo_change_clear(&ch);
+		bson_destroy(ev);
+		bson_destroy(in);
+	}
+	trib_intern_free(names);
+}
+
 static void
 test_error_classes(void **state)
 {
@@ -481,6 +645,9 @@ main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_not_utf8),
+		cmocka_unit_test(test_int64_paths_deep),
+		cmocka_unit_test(test_dates_after_9999),
+		cmocka_unit_test(test_too_deep_refused),
 		cmocka_unit_test(test_error_classes),
 		cmocka_unit_test(test_rules_in_update_description),
 		cmocka_unit_test(test_parse_time),

@@ -300,7 +300,8 @@ test_match_becomes_a_document_filter(void **state)
 
 /* A copied document: key {"_id"}, after the whole document, its int64
  * paths in extra only when asked (a Debezium sink needs them); one with a
- * string that is not UTF-8: no event, a message naming its _id. */
+ * string that is not UTF-8: no event, a message naming its _id; dates
+ * after 9999 in a form Extended JSON readers take. */
 static void
 test_snap_event(void **state)
 {
@@ -339,6 +340,21 @@ test_snap_event(void **state)
 	assert_non_null(strstr(err, "snapshot: reading shop.orders: the document with { \"_id\" : 8 } "
 						   "cannot be written as JSON"));
 	bson_destroy(&bad);
+	bson_destroy(doc);
+
+	/* a copied document's date after 9999 (and an _id that is one): the
+	 * $numberLong form, not libbson's ISO text with a five-digit year,
+	 * which no Extended JSON reader takes (mongo_json.h) */
+	doc = BCON_NEW("_id", BCON_DATE_TIME(INT64_C(253402300800000)),
+				   "t", BCON_DATE_TIME(INT64_C(253402300800123)));
+	ev = trib_mongo_snap_event(doc, "shop", "orders", false, err, sizeof(err));
+	assert_non_null(ev);
+	assert_string_equal(ev->key, "{ \"_id\" : { \"$date\" : { \"$numberLong\" : "
+						"\"253402300800000\" } } }");
+	assert_string_equal(ev->after, "{ \"_id\" : { \"$date\" : { \"$numberLong\" : "
+						"\"253402300800000\" } }, \"t\" : { \"$date\" : { \"$numberLong\" : "
+						"\"253402300800123\" } } }");
+	trib_event_free(ev);
 	bson_destroy(doc);
 }
 

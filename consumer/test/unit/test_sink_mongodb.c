@@ -4,7 +4,9 @@
  * dates to milliseconds, every column type as BSON (checked as canonical
  * Extended JSON, which spells out each BSON type), _id from one-column and
  * composite keys and from an old image, and malformed input refused
- * without values in the message.  No server: the sink itself runs against
+ * without values in the message; a MongoDB source's documents with their
+ * int64 marks, and an update without its document as its
+ * updateDescription (sink_mongodb_ejson.c).  No server: the sink itself runs against
  * the test double in test/e2e/44_sink_mongodb.sh.
  */
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sink_mongodb.h"
@@ -229,7 +232,7 @@ extended_json_documents(void **state)
 									 "\"n\": {\"$numberDecimal\": \"12.50\"}, "
 									 "\"b\": {\"$binary\": {\"base64\": \"AQID\", \"subType\": \"00\"}}, "
 									 "\"l\": 9007199254740993}",
-									 "the document", false, &doc, err, sizeof(err)));
+									 "the document", false, NULL, &doc, err, sizeof(err)));
 	assert_false(bson_iter_init_find(&it, &doc, "_id"));	/* the key's */
 	assert_true(bson_iter_init_find(&it, &doc, "d") && BSON_ITER_HOLDS_DATE_TIME(&it));
 	assert_true(bson_iter_date_time(&it) == 1704164645678LL);
@@ -237,17 +240,219 @@ extended_json_documents(void **state)
 	assert_true(bson_iter_init_find(&it, &doc, "b") && BSON_ITER_HOLDS_BINARY(&it));
 	assert_true(bson_iter_init_find(&it, &doc, "l") && BSON_ITER_HOLDS_INT64(&it));
 	assert_true(trib_mongosink_ejson("{\"_id\": {\"$oid\": \"65a1b2c3d4e5f60718293a4b\"}, \"sk\": 1}",
-									 "the documentKey", true, &id, err, sizeof(err)));
+									 "the documentKey", true, NULL, &id, err, sizeof(err)));
 	assert_int_equal(bson_count_keys(&id), 1);
 	assert_true(bson_iter_init_find(&it, &id, "_id") && BSON_ITER_HOLDS_OID(&it));
-	assert_false(trib_mongosink_ejson("{\"sk\": 1}", "the documentKey", true, &id, err,
+	assert_false(trib_mongosink_ejson("{\"sk\": 1}", "the documentKey", true, NULL, &id, err,
 									  sizeof(err)));
 	assert_string_equal(err, "the documentKey has no _id");
-	assert_false(trib_mongosink_ejson("{\"secret\": \"hunter2", "the document", false, &doc,
-									  err, sizeof(err)));
+	assert_false(trib_mongosink_ejson("{\"secret\": \"hunter2", "the document", false, NULL,
+									  &doc, err, sizeof(err)));
 	assert_null(strstr(err, "hunter2"));
 	bson_destroy(&doc);
 	bson_destroy(&id);
+}
+
+/* A json column nested deeper than MongoDB stores is refused with a
+ * message naming the column and the limit: before, the conversion
+ * recursed once per level and a value 50,000 arrays deep exhausted the
+ * stack (SIGSEGV: the daemon down).  200 levels still convert. */
+static void
+deep_json_refused(void **state)
+{
+	for (int n = 200; n <= 50000; n += 49800)
+	{
+		char	   *row = malloc(2 * (size_t) n + 16),
+				   *p = row;
+		char	   *s;
+
+		p += sprintf(p, "{\"j\":");
+		memset(p, '[', (size_t) n);
+		p += n;
+		memset(p, ']', (size_t) n);
+		strcpy(p + n, "}");
+		s = convert(row, n <= 200);
+		if (n > 200)
+			assert_string_equal(s, "column \"j\": its value does not fit in a document (or is "
+								"nested deeper than 200 levels, more than MongoDB stores)");
+		bson_free(s);
+		free(row);
+	}
+	(void) state;
+}
+
+/* A MongoDB document nested 150 levels deep (MongoDB stores up to 180;
+ * libbson's Extended JSON parser takes fewer than 99) is read back whole,
+ * every type kept: before, the sink stopped on it ("the document is not
+ * a JSON object of Extended JSON"). */
+static void
+deep_extended_json_read(void **state)
+{
+	bson_t	   *in = bson_new(),
+				doc = BSON_INITIALIZER,
+				want = BSON_INITIALIZER;
+	bson_oid_t	oid;
+	bson_decimal128_t dec;
+	char		err[256] = "";
+	char	   *j;
+
+	(void) state;
+	bson_oid_init_from_string(&oid, "65a1b2c3d4e5f60718293a4b");
+	bson_decimal128_from_string("-0E-10", &dec);
+	BSON_APPEND_OID(in, "o", &oid);
+	BSON_APPEND_DATE_TIME(in, "d", -1000);
+	BSON_APPEND_DECIMAL128(in, "m", &dec);
+	BSON_APPEND_INT64(in, "l", INT64_C(5000000000));
+	BSON_APPEND_INT32(in, "i", -3);
+	BSON_APPEND_DOUBLE(in, "f", -0.0);
+	BSON_APPEND_DOUBLE(in, "g", 1.0);
+	BSON_APPEND_REGEX(in, "r", "^a", "i");
+	BSON_APPEND_UTF8(in, "s", "\xc3\xa9");
+	BSON_APPEND_BOOL(in, "t", true);
+	BSON_APPEND_NULL(in, "n");
+	for (int k = 1; k < 75; k++)	/* an array and a document a step */
+	{
+		bson_t	   *o = bson_new(),
+					arr;
+
+		BSON_APPEND_ARRAY_BEGIN(o, "a", &arr);
+		BSON_APPEND_DOCUMENT(&arr, "0", in);
+		bson_append_array_end(o, &arr);
+		bson_destroy(in);
+		in = o;
+	}
+	BSON_APPEND_INT32(in, "_id", 1);
+	bson_copy_to_excluding_noinit(in, &want, "_id", NULL);
+	j = bson_as_relaxed_extended_json(in, NULL);
+	if (!trib_mongosink_ejson(j, "the document", false, NULL, &doc, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(bson_equal(&doc, &want));
+	bson_free(j);
+	/* still refused: not JSON, or a malformed wrapper */
+	bson_reinit(&doc);
+	assert_false(trib_mongosink_ejson("{\"a\": {\"$oid\": 1}}", "the document", false, NULL,
+									  &doc, err, sizeof(err)));
+	assert_string_equal(err, "the document is not a JSON object of Extended JSON");
+	bson_destroy(&doc);
+	bson_destroy(&want);
+	bson_destroy(in);
+}
+
+/* A duplicate key on a unique index stops the sink with the index named
+ * and without the row's values: MongoDB's E11000 message ends with "dup
+ * key: { email: ... }", which the sink's failure (logged) carried. */
+static void
+duplicate_key_message_without_values(void **state)
+{
+	char		out[512];
+
+	(void) state;
+	trib_mongosink_server_msg(11000, "E11000 duplicate key error collection: app.users index: "
+							  "email_1 dup key: { email: \"alice@example.com\" }", out,
+							  sizeof(out));
+	assert_string_equal(out, "E11000 duplicate key error collection: app.users index: email_1 "
+						"(the duplicate key's value left out)");
+	trib_mongosink_server_msg(121, "Document failed validation", out, sizeof(out));
+	assert_string_equal(out, "Document failed validation");
+}
+
+/* The canonical Extended JSON of b (freed by the caller). */
+static char *
+canon(const bson_t *b)
+{
+	return bson_as_canonical_extended_json(b, NULL);
+}
+
+/* An int64 that fits in 32 bits, which relaxed Extended JSON writes like
+ * an int32, stays an int64 where the event's extra lists its path (the
+ * source's int64 marks, mongo_int64.h): at the top, nested, in an array,
+ * in the _id of the documentKey; an int32 beside it stays an int32, and a
+ * listed path that no longer holds an integer changes nothing.  Before,
+ * a MongoDB-to-MongoDB copy turned every such int64 into an int32. */
+static void
+int64_marks_keep_int64(void **state)
+{
+	const char *extra = "{\"updateDescription\":{},\"int64\":{\"after\":[[\"_id\"],[\"l\"],"
+		"[\"o\",\"m\"],[\"a\",1],[\"s\"]],\"before\":[[\"i\"]]}}";
+	bson_t		doc = BSON_INITIALIZER,
+				id = BSON_INITIALIZER;
+	char		err[256] = "";
+	char	   *j;
+
+	(void) state;
+	assert_true(trib_mongosink_ejson("{\"_id\": 7, \"l\": 5, \"o\": {\"m\": -7, \"k\": 1}, "
+									 "\"a\": [1, 2, [3]], \"i\": 4, \"s\": \"masked\"}",
+									 "the document", false, extra, &doc, err, sizeof(err)));
+	j = canon(&doc);
+	assert_string_equal(j, "{ \"l\" : { \"$numberLong\" : \"5\" }, \"o\" : { \"m\" : { "
+						"\"$numberLong\" : \"-7\" }, \"k\" : { \"$numberInt\" : \"1\" } }, "
+						"\"a\" : [ { \"$numberInt\" : \"1\" }, { \"$numberLong\" : \"2\" }, "
+						"[ { \"$numberInt\" : \"3\" } ] ], \"i\" : { \"$numberInt\" : \"4\" }, "
+						"\"s\" : \"masked\" }");
+	bson_free(j);
+	assert_true(trib_mongosink_ejson("{\"_id\": 7}", "the documentKey", true, extra, &id, err,
+									 sizeof(err)));
+	j = canon(&id);
+	assert_string_equal(j, "{ \"_id\" : { \"$numberLong\" : \"7\" } }");
+	bson_free(j);
+	bson_destroy(&doc);
+	bson_destroy(&id);
+}
+
+/* An update without its document (fullDocument null) as the update its
+ * updateDescription stands for: $set of updatedFields (typed), $unset of
+ * removedFields, truncatedArrays as $push/$slice of their own; none
+ * without an updateDescription; a malformed one refused without values. */
+static void
+update_description_as_update(void **state)
+{
+	bson_t		trunc = BSON_INITIALIZER,
+				upd = BSON_INITIALIZER;
+	bool		has = false;
+	char		err[256] = "";
+	char	   *j;
+
+	(void) state;
+	assert_true(trib_mongosink_update_desc(
+		"{\"updateDescription\":{\"updatedFields\":{\"v\":\"x\",\"a.1\":{\"$date\":"
+		"\"2024-01-02T03:04:05Z\"}},\"removedFields\":[\"gone\",\"o.p\"],"
+		"\"truncatedArrays\":[{\"field\":\"arr\",\"newSize\":2}]}}",
+		&trunc, &upd, &has, err, sizeof(err)));
+	assert_true(has);
+	j = canon(&trunc);
+	assert_string_equal(j, "{ \"$push\" : { \"arr\" : { \"$each\" : [  ], \"$slice\" : { "
+						"\"$numberLong\" : \"2\" } } } }");
+	bson_free(j);
+	j = canon(&upd);
+	assert_string_equal(j, "{ \"$set\" : { \"v\" : \"x\", \"a.1\" : { \"$date\" : { "
+						"\"$numberLong\" : \"1704164645000\" } } }, \"$unset\" : { \"gone\" : "
+						"\"\", \"o.p\" : \"\" } }");
+	bson_free(j);
+	bson_reinit(&trunc);
+	bson_reinit(&upd);
+	/* an updated int64 that fits in 32 bits, marked by the source */
+	assert_true(trib_mongosink_update_desc(
+		"{\"updateDescription\":{\"updatedFields\":{\"o.m\":-8,\"n\":1}},"
+		"\"int64\":{\"updatedFields\":[[\"o.m\"]]}}", &trunc, &upd, &has, err, sizeof(err)));
+	j = canon(&upd);
+	assert_string_equal(j, "{ \"$set\" : { \"o.m\" : { \"$numberLong\" : \"-8\" }, \"n\" : { "
+						"\"$numberInt\" : \"1\" } } }");
+	bson_free(j);
+	assert_true(bson_empty(&trunc));
+	bson_reinit(&upd);
+	assert_true(trib_mongosink_update_desc("{\"int64\":{}}", &trunc, &upd, &has, err,
+										   sizeof(err)));
+	assert_false(has);
+	assert_true(bson_empty(&trunc) && bson_empty(&upd));
+	assert_true(trib_mongosink_update_desc(NULL, &trunc, &upd, &has, err, sizeof(err)));
+	assert_false(has);
+	assert_false(trib_mongosink_update_desc("{\"updateDescription\":{\"truncatedArrays\":"
+											"[{\"field\":\"secret\"}]}}", &trunc, &upd, &has,
+											err, sizeof(err)));
+	assert_non_null(strstr(err, "truncatedArrays"));
+	assert_null(strstr(err, "secret"));
+	bson_destroy(&trunc);
+	bson_destroy(&upd);
 }
 
 int
@@ -258,6 +463,11 @@ main(void)
 		cmocka_unit_test(dates_to_milliseconds),
 		cmocka_unit_test(every_type_as_bson),
 		cmocka_unit_test(edge_values),
+		cmocka_unit_test(deep_json_refused),
+		cmocka_unit_test(duplicate_key_message_without_values),
+		cmocka_unit_test(deep_extended_json_read),
+		cmocka_unit_test(int64_marks_keep_int64),
+		cmocka_unit_test(update_description_as_update),
 		cmocka_unit_test(hex_bytea),
 		cmocka_unit_test(ids_from_keys),
 		cmocka_unit_test(extended_json_documents),

@@ -42,6 +42,7 @@ static bool mg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen
 static void mg_close(trib_sink *sink);
 static bool mg_lost_connection(trib_sink *sink);
 static void mg_check(const struct trib_plugin_conf *conf, trib_check_report *rep);
+static unsigned mg_needs(const struct trib_plugin_conf *conf);
 
 const trib_sink_ops trib_sink_mongodb_ops = {
 	.type = "mongodb",
@@ -53,6 +54,7 @@ const trib_sink_ops trib_sink_mongodb_ops = {
 	.close = mg_close,
 	.lost_connection = mg_lost_connection,
 	.check = mg_check,
+	.needs = mg_needs,
 };
 
 const trib_plugin trib_sink_mongodb = {
@@ -76,6 +78,16 @@ mongoc_once(void)
 		mongoc_init();
 		done = true;
 	}
+}
+
+/* sink.h: needs.  A MongoDB source's int64 values that fit in 32 bits
+ * stay int64 in the copy only through their marks (sink_mongodb_ejson.c),
+ * which the source makes only when asked. */
+static unsigned
+mg_needs(const struct trib_plugin_conf *conf)
+{
+	(void) conf;
+	return TRIB_NEED_INT64_TYPES;
 }
 
 /* ---- queue ------------------------------------------------------------ */
@@ -190,6 +202,54 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Queue a MongoDB source's update that came without its document
+ * (fullDocument null: `full_document: default`, or updateLookup of a
+ * document deleted since): its updateDescription as updates of the
+ * document with _id *id (taken), truncations first; without one, nothing
+ * but the position, with a warning. */
+static bool
+queue_described(mongo_sink *s, const trib_event *ev, const char *coll, bson_t **id,
+				char *errbuf, size_t errlen)
+{
+	bson_t	   *trunc = bson_new(),
+			   *upd = bson_new();
+	bool		has = false;
+	mop		   *m;
+
+	if (!trib_mongosink_update_desc(ev->extra, trunc, upd, &has, errbuf, errlen))
+	{
+		bson_destroy(trunc);
+		bson_destroy(upd);
+		return false;
+	}
+	if (!has)
+		tlog_warn("sink.mongodb", "%s: an update of %s.%s without its document nor an "
+				  "updateDescription skipped", s->sink_name, ev->schema ? ev->schema : "",
+				  ev->table ? ev->table : "");
+	if (bson_empty(trunc) && bson_empty(upd))
+		queue_push(s, OP_NONE, NULL, ev);
+	if (!bson_empty(trunc))
+	{
+		m = queue_push(s, OP_UPDATE, coll, ev);
+		m->sel = bson_copy(*id);
+		m->doc = trunc;
+		trunc = NULL;
+	}
+	if (!bson_empty(upd))
+	{
+		m = queue_push(s, OP_UPDATE, coll, ev);
+		m->sel = *id;
+		*id = NULL;
+		m->doc = upd;
+		upd = NULL;
+	}
+	if (trunc)
+		bson_destroy(trunc);
+	if (upd)
+		bson_destroy(upd);
+	return true;
+}
+
 /* Queue a row change: an upsert (replace, or $set with unchanged
  * columns), a delete, and for a key move the delete of the old _id. */
 static bool
@@ -204,7 +264,8 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 	/* a MongoDB source's documents are Extended JSON: their own types */
 	bool		ejson = ev->connector != NULL && strcmp(ev->connector, "mongodb") == 0;
 
-	ok = ejson ? trib_mongosink_ejson(ev->key, "the documentKey", true, id, errbuf, errlen)
+	ok = ejson ? trib_mongosink_ejson(ev->key, "the documentKey", true, ev->extra, id, errbuf,
+									  errlen)
 		: trib_mongosink_id(ev->key, NULL, ev->rel, s->hex, id, errbuf, errlen);
 	if (ok && !ejson && ev->op == TRIB_OP_UPDATE && ev->before != NULL)
 	{
@@ -227,13 +288,16 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 		m->sel = id;
 		id = NULL;
 	}
+	else if (ok && ejson && ev->op == TRIB_OP_UPDATE && ev->after == NULL)
+		ok = queue_described(s, ev, coll, &id, errbuf, errlen);
 	else if (ok)
 	{
 		bool		set = ev->unchanged != NULL && strcmp(ev->unchanged, "[]") != 0;
 		bson_t	   *row = bson_new();
 
 		bson_concat(row, id);
-		ok = ejson ? trib_mongosink_ejson(ev->after, "the document", false, row, errbuf, errlen)
+		ok = ejson ? trib_mongosink_ejson(ev->after, "the document", false, ev->extra, row,
+										  errbuf, errlen)
 			: trib_mongosink_row(ev->after, ev->rel, s->hex, row, errbuf, errlen);
 		m = queue_push(s, set ? OP_SET : OP_REPLACE, coll, ev);
 		m->sel = id;

@@ -8,7 +8,10 @@
  *             update that carries unchanged columns (unchanged TOAST) sets
  *             the columns it has ($set, upsert) and keeps the others.  An
  *             update whose old image has another key deletes the old _id
- *             first (a key move).
+ *             first (a key move).  A MongoDB source's update without its
+ *             document (fullDocument null) applies its updateDescription
+ *             to the document with that _id ($set, $unset, $push/$slice;
+ *             no upsert: a document the target lacks stays absent).
  *   d         delete by _id (a missing document is no error).
  *   t         delete every document of the listed tables' collections.
  *   m         nothing (the position still advances).
@@ -106,10 +109,48 @@ bool		trib_mongosink_id(const char *key, const char *image, const trib_relation 
  * back to BSON by libbson's Extended JSON parser, so that ObjectIds,
  * dates, decimals, binaries and large integers keep their BSON types:
  * every field of `json` but `_id` appended to doc, or (only_id) its `_id`
- * alone (the documentKey's).  `what` names it in errbuf (no values).
+ * alone (the documentKey's).  `extra` is the event's extra (NULL: none):
+ * the int64 values its "int64" member lists for the after image stay
+ * int64 (trib_mongosink_int64_marks).  `what` names it in errbuf (no
+ * values).
  */
-bool		trib_mongosink_ejson(const char *json, const char *what, bool only_id, bson_t *doc,
-								 char *errbuf, size_t errlen);
+bool		trib_mongosink_ejson(const char *json, const char *what, bool only_id,
+								 const char *extra, bson_t *doc, char *errbuf, size_t errlen);
+
+/*
+ * sink_mongodb_ejson.c.  json (relaxed Extended JSON) as a new bson_t by
+ * yajl's tree, each Extended JSON wrapper through libbson's parser: what
+ * trib_mongosink_ejson falls back to when libbson's parser refuses the
+ * whole text (it takes no document nested 99 levels deep or more).
+ * NULL when json is not an object or a wrapper in it is malformed.
+ */
+bson_t	   *trib_mongosink_ejson_deep(const char *json);
+
+/*
+ * sink_mongodb_ejson.c.  A copy of doc (a new bson_t) with the int32 at
+ * each path that extra's "int64".<image> lists (source/mongodb/
+ * mongo_int64.h) made an int64; NULL when extra lists none (doc is then
+ * right as it is).
+ */
+bson_t	   *trib_mongosink_int64_marks(const bson_t *doc, const char *extra, const char *image);
+
+/*
+ * The update a MongoDB source's update event without its document stands
+ * for, from extra's updateDescription: trunc gets {$push: {field: {$each:
+ * [], $slice: newSize}}} for truncatedArrays (applied first), update
+ * {$set: updatedFields, $unset: {removedField: ""}}; either may stay
+ * empty.  *has is false when extra has no updateDescription.  False with
+ * errbuf (no values) when it cannot be read.
+ */
+bool		trib_mongosink_update_desc(const char *extra, bson_t *trunc, bson_t *update,
+									   bool *has, char *errbuf, size_t errlen);
+
+/* sink_mongodb_apply.c.  The server's message msg of error `code` as
+ * the sink's failure shows it: a duplicate key error (11000, 11001,
+ * 12582) without its "dup key: {...}" part, which holds the row's
+ * values; any other as it is. */
+void		trib_mongosink_server_msg(uint32_t code, const char *msg, char *out,
+									  size_t outlen);
 
 /* ISO 8601 date or timestamp (docs/PLUGIN.md) to ms since the epoch
  * (UTC; no zone: UTC; fractions below a millisecond dropped toward the

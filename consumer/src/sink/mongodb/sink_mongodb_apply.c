@@ -47,6 +47,8 @@ bulk_add(mongoc_bulk_operation_t *bulk, const mop *m, bson_error_t *err)
 		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, m->sel, m->doc, &up, err);
 	else if (m->kind == OP_SET)
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, &up, err);
+	else if (m->kind == OP_UPDATE)
+		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, NULL, err);
 	else if (m->kind == OP_DELETE)
 		ok = mongoc_bulk_operation_remove_one_with_opts(bulk, m->sel, NULL, err);
 	else if (m->kind == OP_CLEAR)
@@ -146,17 +148,35 @@ txn_body(mongoc_client_session_t *session, void *ctx, bson_t **reply, bson_error
 	return ok;
 }
 
+/* See sink_mongodb.h. */
+void
+trib_mongosink_server_msg(uint32_t code, const char *msg, char *out, size_t outlen)
+{
+	const char *dup = strstr(msg, " dup key:");
+	bool		dupkey = code == 11000 || code == 11001 || code == 12582;
+
+	if (dupkey && dup != NULL)
+		snprintf(out, outlen, "%.*s (the duplicate key's value left out)", (int) (dup - msg),
+				 msg);
+	else
+		snprintf(out, outlen, "%s", msg);
+}
+
 /* Fail the sink with the server's message (never values). */
 static bool
 fail(mongo_sink *s, const txn_ctx *t, const bson_error_t *err, char *errbuf, size_t errlen)
 {
+	char		msg[sizeof(err->message) + 64];
+
 	s->failed = true;
 	s->conn_lost = err->domain == MONGOC_ERROR_STREAM ||
 		err->domain == MONGOC_ERROR_SERVER_SELECTION;
-	/* the message: libmongoc's and the server's, no row values */
+	/* the message: libmongoc's and the server's, no row values (a
+	 * duplicate key error's "dup key: { email: ... }" cut off) */
+	trib_mongosink_server_msg(err->code, err->message, msg, sizeof(msg));
 	snprintf(s->failmsg, sizeof(s->failmsg), "mongodb sink %s: %s%s%scode %u: %s",
 			 s->sink_name, t->coll[0] ? "collection " : "", t->coll[0] ? t->coll : "",
-			 t->coll[0] ? ": " : "", err->code, err->message);
+			 t->coll[0] ? ": " : "", err->code, msg);
 	snprintf(errbuf, errlen, "%s", s->failmsg);
 	return false;
 }

@@ -29,6 +29,7 @@
 #include "xalloc.h"
 
 #define MAX_DECIMAL_DIGITS 34	/* Decimal128's precision */
+#define MAX_NESTING 200			/* mongod's maxBSONDepth: no server stores more */
 
 /* ---- kinds ------------------------------------------------------------ */
 
@@ -150,8 +151,10 @@ trib_mongosink_date_ms(const char *s, size_t len, int64_t *ms)
 /* ---- values --------------------------------------------------------------- */
 
 /* A JSON value as BSON, by its JSON form alone: objects documents, arrays
- * arrays, integers int32/int64 (Decimal128 beyond), other numbers double. */
-static bool append_json(bson_t *doc, const char *name, yajl_val v);
+ * arrays, integers int32/int64 (Decimal128 beyond), other numbers double.
+ * depth: the containers above v; false beyond MAX_NESTING (the recursion
+ * is bounded: a value nested some 30,000 deep exhausted the stack). */
+static bool append_json(bson_t *doc, const char *name, yajl_val v, int depth);
 
 /* An integer's text as int32 or int64; false when it is no int64. */
 static bool
@@ -239,13 +242,16 @@ append_binary(bson_t *doc, const char *name, const char *text, bool hex)
 	return ok;
 }
 
-/* One value of a column of kind k (arrays: element by element). */
+/* One value of a column of kind k (arrays: element by element), depth
+ * containers down (see append_json). */
 static bool
 append_value(bson_t *doc, const char *name, yajl_val v, trib_mongo_kind k, bool array,
-			 bool hex)
+			 bool hex, int depth)
 {
 	if (YAJL_IS_NULL(v))
 		return bson_append_null(doc, name, -1);
+	if (depth > MAX_NESTING)
+		return false;
 	if (array && YAJL_IS_ARRAY(v))
 	{
 		bson_t		arr;
@@ -259,7 +265,7 @@ append_value(bson_t *doc, const char *name, yajl_val v, trib_mongo_kind k, bool 
 		{
 			bson_uint32_to_string((uint32_t) i, &key, ibuf, sizeof(ibuf));
 			/* nested arrays (several dimensions) stay arrays */
-			ok = append_value(&arr, key, v->u.array.values[i], k, true, hex);
+			ok = append_value(&arr, key, v->u.array.values[i], k, true, hex, depth + 1);
 		}
 		return bson_append_array_end(doc, &arr) && ok;
 	}
@@ -288,12 +294,12 @@ append_value(bson_t *doc, const char *name, yajl_val v, trib_mongo_kind k, bool 
 		if (k == TRIB_MK_DATE && trib_mongosink_date_ms(s, strlen(s), &ms))
 			return bson_append_date_time(doc, name, -1, ms);
 	}
-	return append_json(doc, name, v);
+	return append_json(doc, name, v, depth);
 }
 
 /* (arrays through append_value, element by element as JSON) */
 static bool
-append_json(bson_t *doc, const char *name, yajl_val v)
+append_json(bson_t *doc, const char *name, yajl_val v, int depth)
 {
 	size_t		i;
 	bool		ok = true;
@@ -316,11 +322,12 @@ append_json(bson_t *doc, const char *name, yajl_val v)
 
 		bson_append_document_begin(doc, name, -1, &sub);
 		for (i = 0; ok && i < v->u.object.len; i++)
-			ok = append_json(&sub, v->u.object.keys[i], v->u.object.values[i]);
+			ok = depth < MAX_NESTING &&
+				append_json(&sub, v->u.object.keys[i], v->u.object.values[i], depth + 1);
 		return bson_append_document_end(doc, &sub) && ok;
 	}
 	if (YAJL_IS_ARRAY(v))
-		return append_value(doc, name, v, TRIB_MK_JSON, true, false);
+		return append_value(doc, name, v, TRIB_MK_JSON, true, false, depth);
 	return bson_append_null(doc, name, -1);
 }
 
@@ -352,9 +359,10 @@ append_column(bson_t *doc, const char *as, const char *name, yajl_val v,
 		snprintf(errbuf, errlen, "a column with an empty name");
 		return false;
 	}
-	if (!append_value(doc, as, v, k, array, hex))
+	if (!append_value(doc, as, v, k, array, hex, 0))
 	{
-		snprintf(errbuf, errlen, "column \"%s\": its value does not fit in a document", name);
+		snprintf(errbuf, errlen, "column \"%s\": its value does not fit in a document (or "
+				 "is nested deeper than %d levels, more than MongoDB stores)", name, MAX_NESTING);
 		return false;
 	}
 	return true;
@@ -445,19 +453,27 @@ trib_mongosink_id(const char *key, const char *image, const trib_relation *rel,
 
 /* See sink_mongodb.h. */
 bool
-trib_mongosink_ejson(const char *json, const char *what, bool only_id, bson_t *doc,
-					 char *errbuf, size_t errlen)
+trib_mongosink_ejson(const char *json, const char *what, bool only_id, const char *extra,
+					 bson_t *doc, char *errbuf, size_t errlen)
 {
 	bson_error_t err;
 	bson_t	   *b = json ? bson_new_from_json((const uint8_t *) json, -1, &err) : NULL;
+	bson_t	   *marked;
 	bson_iter_t it;
 	bool		found = false;
 
+	if (b == NULL && json != NULL)
+		b = trib_mongosink_ejson_deep(json);	/* nested too deep for libbson's parser */
 	if (b == NULL)
 	{
 		/* libbson's message may quote the text: not in ours */
 		snprintf(errbuf, errlen, "%s is not a JSON object of Extended JSON", what);
 		return false;
+	}
+	if ((marked = trib_mongosink_int64_marks(b, extra, "after")) != NULL)
+	{
+		bson_destroy(b);
+		b = marked;
 	}
 	if (bson_iter_init(&it, b))
 		while (bson_iter_next(&it))

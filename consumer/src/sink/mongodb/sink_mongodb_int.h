@@ -29,6 +29,7 @@ typedef enum mop_kind
 	OP_NONE,					/* nothing to write; the position advances */
 	OP_REPLACE,					/* replace by _id, upsert */
 	OP_SET,						/* $set the columns present, upsert */
+	OP_UPDATE,					/* an update document by _id, no upsert */
 	OP_DELETE,					/* delete by _id */
 	OP_CLEAR					/* delete every document (truncate) */
 } mop_kind;
@@ -38,7 +39,8 @@ typedef struct mop
 	mop_kind	kind;
 	char	   *coll;
 	bson_t	   *sel;			/* {_id: ...} or {} */
-	bson_t	   *doc;			/* OP_REPLACE, OP_SET: the row */
+	bson_t	   *doc;			/* OP_REPLACE, OP_SET: the row; OP_UPDATE:
+								 * the update document */
 	trib_position pos;			/* owns opaque */
 } mop;
 

@@ -3,8 +3,10 @@
  * mongo_event.h for the mapping).
  *
  * Values are turned into JSON by libbson (relaxed Extended JSON), never by
- * hand; the small JSON objects we build ourselves (opaque, extra) quote
- * every string with trib_jdoc_quote.
+ * hand, through mongo_json.h, which mends two faults of libbson's text
+ * (dates after 9999, documents cut at its depth limit); the small JSON
+ * objects we build ourselves (opaque, extra) quote every string with
+ * trib_jdoc_quote.
  */
 #include "mongo_event.h"
 
@@ -15,6 +17,7 @@
 #include "errf.h"
 #include "jsondoc.h"
 #include "mongo_int64.h"
+#include "mongo_json.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -43,13 +46,13 @@ trib_mongo_value_json(const bson_iter_t *it)
 		bson_iter_document(it, &len, &data);
 		if (!bson_init_static(&tmp, data, len))
 			return NULL;
-		return own(bson_as_relaxed_extended_json(&tmp, NULL));
+		return trib_mongo_json(&tmp);
 	}
 	/* an array or a scalar: {"v": x} written by libbson, then x cut out
 	 * (libbson 1.23 has no bson_array_as_relaxed_extended_json) */
 	bson_init(&tmp);
 	bson_append_value(&tmp, "v", 1, bson_iter_value((bson_iter_t *) it));
-	j = own(bson_as_relaxed_extended_json(&tmp, NULL));
+	j = trib_mongo_json(&tmp);
 	bson_destroy(&tmp);
 	if (j == NULL || strncmp(j, pre, strlen(pre)) != 0 || (n = strlen(j)) < strlen(pre) + 2)
 	{
@@ -80,7 +83,8 @@ static bool
 not_json(char *errbuf, size_t errlen, const char *type, const char *what)
 {
 	return trib_errf(errbuf, errlen, "%s event whose %s cannot be written as JSON "
-					 "(a string in it is not UTF-8, or its BSON is malformed)", type, what);
+					 "(a string in it is not UTF-8, its BSON is malformed, or it is nested "
+					 "deeper than libbson writes, about 200 levels)", type, what);
 }
 
 /* The string at a dotted path in *s, NULL when there is none; false when
@@ -290,18 +294,24 @@ member_doc(const bson_t *doc, const char *key, bson_t *sub)
 	return bson_init_static(sub, data, len);
 }
 
-/* The images' int64 paths (mongo_int64.h) into ev->extra: a second walk
- * over the images, so done only when a sink needs them (ctx->int64_paths). */
+/* The int64 paths (mongo_int64.h) of the images and of updatedFields
+ * into ev->extra: a second walk over them, so done only when a sink needs
+ * them (ctx->int64_paths). */
 static void
 images_int64(const bson_t *doc, trib_event *ev)
 {
 	bson_t		after,
-				before;
+				before,
+				ud,
+				updated;
 	bool		ha = member_doc(doc, "fullDocument", &after),
-				hb = member_doc(doc, "fullDocumentBeforeChange", &before);
+				hb = member_doc(doc, "fullDocumentBeforeChange", &before),
+				hu = member_doc(doc, "updateDescription", &ud) &&
+		member_doc(&ud, "updatedFields", &updated);
 
-	if (ha || hb)
-		trib_mongo_int64_extra(ha ? &after : NULL, hb ? &before : NULL, &ev->extra);
+	if (ha || hb || hu)
+		trib_mongo_int64_extra(ha ? &after : NULL, hb ? &before : NULL, hu ? &updated : NULL,
+							   &ev->extra);
 }
 
 bool

@@ -20,8 +20,9 @@
 /* Where the walk is: the iterators from the root down. */
 typedef struct walk
 {
-	const bson_iter_t *stack[100];	/* BSON nests at most 100 deep */
-	bool		in_array[100];	/* the level's container is an array */
+	const bson_iter_t *stack[200];	/* mongod's maxBSONDepth (it stores
+									 * documents nested up to 180 deep) */
+	bool		in_array[200];	/* the level's container is an array */
 	int			depth;
 	trib_strbuf *b;
 	size_t		found;			/* paths written so far */
@@ -96,12 +97,14 @@ trib_mongo_int64_paths(const bson_t *doc, const char *name, trib_strbuf *b)
 }
 
 void
-trib_mongo_int64_member(const bson_t *after, const bson_t *before, trib_strbuf *b)
+trib_mongo_int64_member(const bson_t *after, const bson_t *before, const bson_t *updated,
+						trib_strbuf *b)
 {
 	trib_strbuf m = {0};
 
 	trib_mongo_int64_paths(after, "after", &m);
 	trib_mongo_int64_paths(before, "before", &m);
+	trib_mongo_int64_paths(updated, "updatedFields", &m);
 	if (m.len == 0)
 		return;
 	if (b->len > 0)
@@ -113,12 +116,13 @@ trib_mongo_int64_member(const bson_t *after, const bson_t *before, trib_strbuf *
 }
 
 void
-trib_mongo_int64_extra(const bson_t *after, const bson_t *before, char **extra)
+trib_mongo_int64_extra(const bson_t *after, const bson_t *before, const bson_t *updated,
+					   char **extra)
 {
 	trib_strbuf m = {0};
 	trib_strbuf o = {0};
 
-	trib_mongo_int64_member(after, before, &m);
+	trib_mongo_int64_member(after, before, updated, &m);
 	if (m.len == 0)
 		return;
 	trib_strbuf_addc(&o, '{');

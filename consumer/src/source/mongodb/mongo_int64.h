@@ -8,14 +8,18 @@
  * 42).  So the event keeps, beside its images, the paths of those values
  * in ev->extra's member "int64" (docs/FORMAT.md, "MongoDB"):
  *
- *   "int64": {"after": [PATH, ...], "before": [PATH, ...]}
+ *   "int64": {"after": [PATH, ...], "before": [PATH, ...],
+ *             "updatedFields": [PATH, ...]}
  *
  * a PATH being a JSON array of the member names (strings) and array
  * indexes (numbers) from the document's root down to the value; a member
  * is left out when its image has none, and "int64" when neither has.
  * An int64 outside 32 bits needs no path: its value tells its type.
- * The member is read by format/debezium_mongo.c; every other consumer of
- * `extra` ignores it, so the default format's output is unchanged.
+ * The member is read by format/debezium_mongo.c (after, before) and the
+ * MongoDB sink (sink/mongodb/sink_mongodb_ejson.c: after, and
+ * updatedFields for an update without its document, so that a copy keeps
+ * its int64 values); every other consumer of `extra` ignores it, so the
+ * default format's output is unchanged.
  *
  * Only when asked.  Finding the paths is a second walk over every image,
  * work for nobody unless a sink writes Debezium's records, so the source
@@ -44,15 +48,18 @@
  * left as it was when doc is NULL or holds none. */
 void		trib_mongo_int64_paths(const bson_t *doc, const char *name, trib_strbuf *b);
 
-/* The member text `"int64":{...}` for the images after and before (each
- * may be NULL), appended to b (preceded by a comma when b is not empty);
- * b is left as it was when neither holds such a value. */
+/* The member text `"int64":{...}` for the images after and before and
+ * an update's updateDescription.updatedFields (each may be NULL; its
+ * paths start with the updated field's dotted name), appended to b
+ * (preceded by a comma when b is not empty); b is left as it was when
+ * none holds such a value. */
 void		trib_mongo_int64_member(const bson_t *after, const bson_t *before,
-									trib_strbuf *b);
+									const bson_t *updated, trib_strbuf *b);
 
-/* Add that member for the images after and before (each may be NULL) to
+/* Add that member for after, before and updated (each may be NULL) to
  * the JSON object text *extra (malloc'd, or NULL: then a new object);
- * *extra is left as it was when neither image holds such a value. */
-void		trib_mongo_int64_extra(const bson_t *after, const bson_t *before, char **extra);
+ * *extra is left as it was when none holds such a value. */
+void		trib_mongo_int64_extra(const bson_t *after, const bson_t *before,
+								   const bson_t *updated, char **extra);
 
 #endif							/* TRIB_MONGO_INT64_H */

@@ -9,6 +9,7 @@
 
 #include "errf.h"
 #include "mongo_int64.h"
+#include "mongo_json.h"
 #include "xalloc.h"
 
 /* readConcern {level: snapshot, atClusterTime: time} into cmd. */
@@ -353,26 +354,25 @@ trib_mongo_snap_event(const bson_t *doc, const char *db, const char *coll,
 
 	if (bson_iter_init_find(&it, doc, "_id"))
 		bson_append_value(&key, "_id", 3, bson_iter_value(&it));
-	kj = bson_as_relaxed_extended_json(&key, NULL);
-	dj = kj ? bson_as_relaxed_extended_json(doc, NULL) : NULL;
+	kj = trib_mongo_json(&key);
+	dj = kj ? trib_mongo_json(doc) : NULL;
 	bson_destroy(&key);
 	if (dj == NULL)
 	{
 		trib_errf(errbuf, errlen, "snapshot: reading %s.%s: the document %s%s cannot be "
-				  "written as JSON (a string in it is not UTF-8, or its BSON is malformed)",
+				  "written as JSON (a string in it is not UTF-8, its BSON is malformed, "
+				  "or it is nested deeper than libbson writes, about 200 levels)",
 				  db, coll, kj ? "with " : "", kj ? kj : "(its _id neither)");
-		bson_free(kj);
+		free(kj);
 		return NULL;
 	}
 	ev = trib_event_new();
 	ev->op = TRIB_OP_READ;
 	ev->connector = "mongodb";
-	ev->key = trib_xstrdup(kj);
-	ev->after = trib_xstrdup(dj);
+	ev->key = kj;
+	ev->after = dj;
 	ev->snapshot = true;
 	if (int64_paths)
-		trib_mongo_int64_extra(doc, NULL, &ev->extra);
-	bson_free(kj);
-	bson_free(dj);
+		trib_mongo_int64_extra(doc, NULL, NULL, &ev->extra);
 	return ev;
 }
