@@ -198,6 +198,40 @@ copy_node(trib_yaml_builder *b, const trib_yaml_node *src, yaml_mark_t mark, int
 	return n;
 }
 
+/*
+ * A tag other than the core schema's str, map and seq (or the non-specific
+ * "!") is refused: `!!binary`, `!!int` or an application's `!vault` would
+ * otherwise be dropped and the text beneath used as it is written.
+ */
+static bool
+check_tag(trib_yaml_builder *b, const yaml_event_t *ev, const yaml_char_t *tag)
+{
+	static const char *const core[] = {"!", YAML_STR_TAG, YAML_MAP_TAG, YAML_SEQ_TAG, NULL};
+	static const char yaml_prefix[] = "tag:yaml.org,2002:";
+	const char *t = (const char *) tag;
+	char		shown[64];
+
+	if (t == NULL)
+		return true;
+	for (int i = 0; core[i] != NULL; i++)
+		if (strcmp(t, core[i]) == 0)
+			return true;
+	if (strncmp(t, yaml_prefix, sizeof(yaml_prefix) - 1) == 0)
+		snprintf(shown, sizeof(shown), "!!%.40s", t + sizeof(yaml_prefix) - 1);
+	else
+		snprintf(shown, sizeof(shown), "%.40s", t);
+	return fail_at(b, ev->start_mark, "the tag %s is not supported (accepted: no tag, or "
+				   "!!str, !!map, !!seq; write the value itself)", shown);
+}
+
+/* True when the open collection is a map waiting for a key. */
+static bool
+expecting_key(const trib_yaml_builder *b)
+{
+	return b->depth > 0 && b->stack[b->depth - 1]->kind == TRIB_YAML_MAP &&
+		b->stack[b->depth - 1]->nchild % 2 == 0;
+}
+
 /* A scalar event becomes a node. */
 static bool
 on_scalar(trib_yaml_builder *b, const yaml_event_t *ev)
@@ -206,6 +240,12 @@ on_scalar(trib_yaml_builder *b, const yaml_event_t *ev)
 	size_t		len = ev->data.scalar.length;
 	trib_yaml_node *n;
 
+	if (!check_tag(b, ev, ev->data.scalar.tag))
+		return false;
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(value, "<<") == 0 &&
+		expecting_key(b))
+		return fail_at(b, ev->start_mark, "merge keys (<<) are not supported: write the "
+					   "keys out (an alias *name may stand for a whole value)%s", NULL);
 	if (memchr(value, '\0', len) != NULL)
 		return fail_at(b, ev->start_mark, "a value contains a NUL character%s", NULL);
 	if (b->text + len > TRIB_YAML_MAX_TEXT)
@@ -234,6 +274,9 @@ on_start(trib_yaml_builder *b, const yaml_event_t *ev, trib_yaml_kind kind,
 {
 	trib_yaml_node *n;
 
+	if (!check_tag(b, ev, kind == TRIB_YAML_MAP ? ev->data.mapping_start.tag
+				   : ev->data.sequence_start.tag))
+		return false;
 	if (b->depth >= TRIB_YAML_MAX_DEPTH)
 		return fail_at(b, ev->start_mark, "the document nests deeper than 64 levels%s", NULL);
 	n = new_node(b, kind, ev->start_mark);
