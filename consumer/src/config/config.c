@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -263,7 +264,7 @@ trib_config_load(const char *path, trib_config **out, char *errbuf, size_t errle
 {
 	char		msg[256];
 	size_t		len;
-	char	   *buf = ck_read_small_file(path, MAX_CONFIG_BYTES, &len, msg, sizeof(msg));
+	char	   *buf = trib_fileio_read_small(path, MAX_CONFIG_BYTES, &len, msg, sizeof(msg));
 	bool		ok;
 
 	*out = NULL;
