@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "jsondoc.h"
 #include "strbuf.h"
 
@@ -58,29 +59,26 @@ command_path(const char *cmd)
 	return NULL;
 }
 
-/* The token in `path`, without a trailing newline (malloc'd), or NULL. */
+/* The token in `path`, without a trailing newline (malloc'd), or NULL
+ * with a message (a FIFO or a device is refused without waiting on it). */
 static char *
 read_token(const char *path, FILE *err)
 {
-	FILE	   *f = fopen(path, "r");
-	char	   *tok = calloc(1, CTL_MAX_TOKEN + 1);
+	char		msg[256];
 	size_t		n;
+	char	   *tok = trib_fileio_read_small(path, CTL_MAX_TOKEN, &n, msg, sizeof(msg));
 
-	if (f == NULL || tok == NULL)
+	if (tok == NULL)
 	{
-		fprintf(err, "tributary ctl: cannot read the token file %s\n", path);
-		if (f != NULL)
-			fclose(f);
-		free(tok);
+		fprintf(err, "tributary ctl: the token file %s: %s\n", path, msg);
 		return NULL;
 	}
-	n = fread(tok, 1, CTL_MAX_TOKEN, f);
-	fclose(f);
 	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r'))
 		tok[--n] = '\0';
 	if (n == 0 || strlen(tok) != n)
 	{
 		fprintf(err, "tributary ctl: the token file %s is empty or not text\n", path);
+		explicit_bzero(tok, n);
 		free(tok);
 		return NULL;
 	}
@@ -284,8 +282,14 @@ parse_args(int argc, char **argv, ctl_args *a, FILE *err)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "c:", opts, NULL)) != -1)
+	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1)
 	{
+		if (o == ':')
+		{
+			fprintf(err, "tributary ctl: %s needs a value\n%s", argv[optind - 1],
+					trib_ctl_usage);
+			return false;
+		}
 		if (o == 'c')
 			a->config = optarg;
 		else if (o == 'u')
@@ -357,10 +361,12 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 		return CTL_EXIT_USAGE;
 	if (path == NULL)
 	{
-		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules, reload, "
-				"pause, resume)\n%s",
-				argc > 1 ? "unknown command" : "missing command", argc > 1 ? argv[1] : "",
-				trib_ctl_usage);
+		if (argc > 1)
+			fprintf(err, "tributary ctl: unknown command \"%s\" (accepted: status, pipeline, "
+					"rules, reload, pause, resume)\n%s", argv[1], trib_ctl_usage);
+		else
+			fprintf(err, "tributary ctl: missing command (accepted: status, pipeline, rules, "
+					"reload, pause, resume)\n%s", trib_ctl_usage);
 		return CTL_EXIT_USAGE;
 	}
 	if (!parse_args(argc - took, argv + took, &a, err) ||
