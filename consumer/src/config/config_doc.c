@@ -125,7 +125,8 @@ type_cell(FILE *out, const ck_key *k)
 				break;
 		}
 	}
-	if (k->flags & CK_SECRET)
+	/* a type documented as "secret" already says so */
+	if ((k->flags & CK_SECRET) && !(k->doc_type != NULL && strcmp(k->doc_type, "secret") == 0))
 		fputs(", secret", out);
 }
 

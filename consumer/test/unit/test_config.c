@@ -1111,6 +1111,10 @@ committed_config_reference_equals_the_generated_one(void **state)
 	if (strcmp(generated, committed) != 0)
 		fail_msg("docs/CONFIG.md differs from the key tables from line %d on; "
 				 "run `make -C consumer doc`", line);
+	/* a key whose documented type is "secret" is not marked secret twice */
+	if (strstr(generated, "secret, secret") != NULL)
+		fail_msg("the reference says \"secret, secret\" at:\n%.120s",
+				 strstr(generated, "secret, secret") - 40);
 	free(generated);
 	free(committed);
 }
