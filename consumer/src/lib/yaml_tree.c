@@ -7,10 +7,13 @@
  * expansion copies the anchored subtree and is charged the same way, which
  * is what stops exponential "billion laughs" documents.  Anchors become
  * visible when their node is complete, so an alias inside its own anchor's
- * node is an error rather than a cycle.  The first error stops the parse.
+ * node is an error rather than a cycle; they are kept in a hash of names,
+ * so many anchors and aliases cost one lookup per alias, not their
+ * product.  The first error stops the parse.
  */
 #include "yaml_tree.h"
 
+#include "intern.h"
 #include "strbuf.h"
 
 #include <stdio.h>
@@ -19,21 +22,13 @@
 
 #include <yaml.h>
 
-typedef struct trib_yaml_anchor
-{
-	char	   *name;
-	trib_yaml_node *node;			/* owned by the tree */
-} trib_yaml_anchor;
-
 typedef struct trib_yaml_builder
 {
 	trib_yaml_node *stack[TRIB_YAML_MAX_DEPTH];
 	char	   *stack_anchor[TRIB_YAML_MAX_DEPTH]; /* anchor of each open collection */
 	int			depth;
 	trib_yaml_node *root;
-	trib_yaml_anchor *anchors;
-	size_t		nanchors;
-	size_t		capanchors;
+	trib_intern *anchors;		/* name -> node (owned by the tree), the latest */
 	size_t		nodes;			/* created so far, copies included */
 	size_t		text;			/* scalar bytes so far, copies included */
 	int			ndocs;
@@ -138,18 +133,12 @@ attach(trib_yaml_builder *b, trib_yaml_node *node, yaml_mark_t mark)
 }
 
 /* Remember `node` under anchor `name` (a later anchor of the same name
- * shadows an earlier one, as YAML says). */
+ * shadows an earlier one, as YAML says).  A hash, not a list: tens of
+ * thousands of anchors each named by an alias must not cost their product. */
 static void
 add_anchor(trib_yaml_builder *b, const char *name, trib_yaml_node *node)
 {
-	if (b->nanchors == b->capanchors)
-	{
-		b->capanchors = b->capanchors ? b->capanchors * 2 : 8;
-		b->anchors = trib_xrealloc(b->anchors, b->capanchors * sizeof(trib_yaml_anchor));
-	}
-	b->anchors[b->nanchors].name = trib_xstrdup(name);
-	b->anchors[b->nanchors].node = node;
-	b->nanchors++;
+	*trib_intern_value(b->anchors, name, strlen(name)) = node;
 }
 
 /* Deep copy of `src` for an alias at `mark`; the copy sits at nesting
@@ -307,21 +296,19 @@ static bool
 on_alias(trib_yaml_builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *) ev->data.alias.anchor;
+	const trib_yaml_node *target = NULL;
 	trib_yaml_node *copy;
 
-	for (size_t i = b->nanchors; i-- > 0;)
-	{
-		if (strcmp(b->anchors[i].name, name) == 0)
-		{
-			copy = copy_node(b, b->anchors[i].node, ev->start_mark, b->depth + 1);
-			if (copy == NULL)
-				return false;
-			copy->line = (int) ev->start_mark.line + 1;
-			copy->column = (int) ev->start_mark.column + 1;
-			return attach(b, copy, ev->start_mark);
-		}
-	}
-	return fail_at(b, ev->start_mark, "unknown anchor *%s", name);
+	if (trib_intern_find(b->anchors, name, strlen(name)) != NULL)
+		target = *trib_intern_value(b->anchors, name, strlen(name));
+	if (target == NULL)
+		return fail_at(b, ev->start_mark, "unknown anchor *%s", name);
+	copy = copy_node(b, target, ev->start_mark, b->depth + 1);
+	if (copy == NULL)
+		return false;
+	copy->line = (int) ev->start_mark.line + 1;
+	copy->column = (int) ev->start_mark.column + 1;
+	return attach(b, copy, ev->start_mark);
 }
 
 /* Dispatch one event; false on error. */
@@ -405,6 +392,7 @@ trib_yaml_parse(const char *buf, size_t len, trib_yaml_node **root,
 	bool		done = false;
 
 	memset(&b, 0, sizeof(b));
+	b.anchors = trib_intern_new();
 	b.msg = msg;
 	b.msglen = msglen;
 	*root = NULL;
@@ -432,9 +420,7 @@ trib_yaml_parse(const char *buf, size_t len, trib_yaml_node **root,
 
 	for (int i = 0; i < b.depth; i++)
 		free(b.stack_anchor[i]);
-	for (size_t i = 0; i < b.nanchors; i++)
-		free(b.anchors[i].name);
-	free(b.anchors);
+	trib_intern_free(b.anchors);
 
 	if (b.failed)
 	{
