@@ -292,7 +292,9 @@ store_int(const ck_key *k, const char *text, void *field, char *msg, size_t msgl
 
 	if (rc == 1)
 	{
-		snprintf(msg, msglen, "expected an integer, got \"%s\"", text);
+		snprintf(msg, msglen, "expected an integer, got \"%s\" (accepted: decimal digits, "
+				 "%lld to %lld; no units, 0x, _ or fractions)", text, (long long) k->min,
+				 (long long) k->max);
 		return false;
 	}
 	if (rc == 2 || v < k->min || v > k->max)
