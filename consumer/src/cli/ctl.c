@@ -127,11 +127,35 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * The URL as messages show it (malloc'd): a password in its user part
+ * (`https://user:secret@host/`) becomes `***`, which is what curl would
+ * have sent and a terminal or a CI log must not keep.
+ */
+static char *
+url_shown(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme != NULL ? scheme + 3 : url;
+	size_t		hostlen = strcspn(host, "/?#");
+	const char *at = NULL;
+	trib_strbuf b = {0};
+
+	for (size_t i = 0; i < hostlen; i++)
+		if (host[i] == '@')
+			at = host + i;		/* the last one ends the user part */
+	if (at == NULL)
+		return trib_xstrdup(url);
+	trib_strbuf_printf(&b, "%.*s***%s", (int) (host - url), url, at);
+	return trib_strbuf_finish(&b);
+}
+
 /* GET url (POST without a body when `post`); *status (0: no answer) and
- * the body into b.  False with a message when there was no answer. */
+ * the body into b.  False with a message, where the URL is `shown`, when
+ * there was no answer. */
 static bool
-http_get(const char *url, bool post, const char *token, const char *cacert, long *status,
-		 trib_strbuf *b, FILE *err)
+http_get(const char *url, const char *shown, bool post, const char *token, const char *cacert,
+		 long *status, trib_strbuf *b, FILE *err)
 {
 	CURL	   *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -165,7 +189,7 @@ http_get(const char *url, bool post, const char *token, const char *cacert, long
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	else
-		fprintf(err, "tributary ctl: %s %s: %s\n", post ? "POST" : "GET", url,
+		fprintf(err, "tributary ctl: %s %s: %s\n", post ? "POST" : "GET", shown,
 				curl_easy_strerror(rc));
 	curl_slist_free_all(h);			/* the header's copy: libcurl's */
 	curl_easy_cleanup(c);
@@ -380,11 +404,14 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 	else
 	{
 		const char *b = base != NULL ? base : a.url;
+		size_t		n = strlen(b);
+		char	   *shown;
 
-		trib_strbuf_printf(&url, "%.*s%s", (int) (strlen(b) - (b[strlen(b) - 1] == '/')),
-						   b, path);
-		if (http_get(url.data, post, token, a.cacert, &status, &body, err))
-			rc = report(url.data, post, status, &body, a.json, out, err);
+		trib_strbuf_printf(&url, "%.*s%s", (int) (n - (n > 0 && b[n - 1] == '/')), b, path);
+		shown = url_shown(url.data);
+		if (http_get(url.data, shown, post, token, a.cacert, &status, &body, err))
+			rc = report(shown, post, status, &body, a.json, out, err);
+		free(shown);
 	}
 	if (token != NULL)
 		OPENSSL_cleanse(token, strlen(token));

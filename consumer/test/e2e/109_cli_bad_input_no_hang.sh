@@ -10,7 +10,8 @@
 # --token-file or a --key-file.  `check -c F --ofline` ignored the typo and
 # connected; `check -c A -c B` checked A; `help` listed half the commands;
 # `schema accept` waited forever on a catalog that accepts the connection
-# and never answers, and printed a config error without its newline.
+# and never answers, and printed a config error without its newline; ctl
+# printed --url's password (http://user:PASSWORD@host) in its errors.
 # No database is needed.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -88,6 +89,10 @@ expect_eq "ctl status --url (no value): exit 2" 2 "$rc"
 expect_grep "ctl status --url: says the value is missing" "$WORK/out" "--url needs a value"
 run_rc 10 ctl
 expect_grep "ctl (no command): no empty quotes" "$WORK/out" "^tributary ctl: missing command \("
+run_rc 20 ctl status --url "http://admin:UrlSecret9@127.0.0.1:1"
+expect_eq "ctl --url with a password, nothing listening: exit 1" 1 "$rc"
+expect_grep "ctl --url with a password: the URL is shown" "$WORK/out" "GET http://\*\*\*@127.0.0.1:1/status"
+expect_absent "ctl --url with a password: the password is not" "UrlSecret9" "$WORK/out"
 
 # --- help knows every command -------------------------------------------
 run_rc 10 help bogus
