@@ -7,7 +7,7 @@
 # What used to go wrong: a FIFO as `-c FILE` blocked `check`, `run` and
 # `snapshot` forever in the copy-and-sanitize probe's fopen() before the
 # loader (which refuses a FIFO) was reached; so did a FIFO as ctl's
-# --token-file or a --key-file.  `check -c F --ofline` ignored the typo and
+# --token-file or a --key-file, and `check` on a FIFO as checkpoint.path.  `check -c F --ofline` ignored the typo and
 # connected; `check -c A -c B` checked A; `help` listed half the commands;
 # `schema accept` waited forever on a catalog that accepts the connection
 # and never answers, and printed a config error without its newline; ctl
@@ -67,6 +67,13 @@ run_rc 10 check --offline -c "$WORK/dsnfifo.yaml"
 expect_eq "dsn_file FIFO: exit 2, no hang" 2 "$rc"
 expect_grep "dsn_file FIFO: file, line, key" "$WORK/out" \
     "dsnfifo.yaml:5:15: sources.main.dsn_file: $WORK/fifo: not a regular file"
+
+{ cat "$WORK/ok.yaml"; printf 'checkpoint: {store: file, path: "%s"}\n' "$WORK/fifo"; } \
+    > "$WORK/ckfifo.yaml"
+run_rc 20 check -c "$WORK/ckfifo.yaml"
+expect_eq "checkpoint.path FIFO: check exits 2, no hang" 2 "$rc"
+expect_grep "checkpoint.path FIFO: says what it is" "$WORK/out" \
+    "checkpoint.path: \"$WORK/fifo\" exists and is not a regular file \(a FIFO\)"
 
 # --- stray and repeated arguments ---------------------------------------
 run_rc 10 check -c "$WORK/ok.yaml" --ofline

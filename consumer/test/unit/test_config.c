@@ -910,6 +910,37 @@ load_from_a_file_and_a_missing_file(void **state)
 	assert_string_equal(errbuf, expected);
 }
 
+/*
+ * A written file that exists as a FIFO or a directory is refused when the
+ * file is loaded: a FIFO as checkpoint.path made `check` and `run` wait
+ * forever for a reader.  log.file may be one (a log collector's FIFO).
+ */
+static void
+written_paths_that_are_not_regular_files_are_refused(void **state)
+{
+	char		fifo[256];
+	char		yaml[1536];
+	char		expected[1024];
+
+	(void) state;
+	snprintf(fifo, sizeof(fifo), "%s/ckpt-fifo", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(yaml, sizeof(yaml), BASE STDOUT_SINK "checkpoint:\n  store: file\n  path: %s\n",
+			 fifo);
+	snprintf(expected, sizeof(expected), "t.yaml:11:9: checkpoint.path: \"%s\" exists and is "
+			 "not a regular file (a FIFO); tributary writes and replaces regular files there",
+			 fifo);
+	load_err(yaml, expected);
+	snprintf(yaml, sizeof(yaml), BASE "sinks:\n  f: {type: file, path: %s}\n", tmpdir);
+	snprintf(expected, sizeof(expected), "t.yaml:7:25: sinks.f.path: \"%s\" exists and is not "
+			 "a regular file (a directory); tributary writes and replaces regular files there",
+			 tmpdir);
+	load_err(yaml, expected);
+	snprintf(yaml, sizeof(yaml), BASE STDOUT_SINK "log:\n  file: %s\n", fifo);
+	trib_config_free(load_ok(yaml));
+	unlink(fifo);
+}
+
 static void
 a_short_error_buffer_is_truncated_safely(void **state)
 {
@@ -1196,6 +1227,7 @@ main(void)
 		cmocka_unit_test_teardown(deep_nesting_is_an_error_not_a_stack_overflow, teardown),
 		cmocka_unit_test_teardown(a_map_with_too_many_keys_is_rejected, teardown),
 		cmocka_unit_test_teardown(load_from_a_file_and_a_missing_file, teardown),
+		cmocka_unit_test_teardown(written_paths_that_are_not_regular_files_are_refused, teardown),
 		cmocka_unit_test_teardown(a_short_error_buffer_is_truncated_safely, teardown),
 		cmocka_unit_test_teardown(log_and_sink_through_a_linked_directory_are_one_file, teardown),
 		cmocka_unit_test_teardown(a_link_to_a_sink_file_or_a_hard_link_is_the_same_file, teardown),
