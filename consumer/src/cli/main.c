@@ -781,6 +781,10 @@ main(int argc, char **argv)
 		}
 		return help(argc > 2 ? argv[2] : NULL);
 	}
+	/* `tributary COMMAND ... --help` (or `COMMAND -h`) is `help COMMAND` */
+	for (int i = 2; i < argc && (usage_text_of(cmd) || trib_crypt_cli_is_command(cmd)); i++)
+		if (strcmp(argv[i], "--help") == 0 || (i == 2 && strcmp(argv[i], "-h") == 0))
+			return help(cmd);
 	if (strcmp(cmd, "config-doc") == 0)
 	{
 		if (!no_more_args(argc, argv))

@@ -8,7 +8,8 @@
 # `snapshot` forever in the copy-and-sanitize probe's fopen() before the
 # loader (which refuses a FIFO) was reached; so did a FIFO as ctl's
 # --token-file or a --key-file, and `check` on a FIFO as checkpoint.path.  `check -c F --ofline` ignored the typo and
-# connected; `check -c A -c B` checked A; `help` listed half the commands;
+# connected; `check -c A -c B` checked A; `help` listed half the commands
+# and no `COMMAND --help` worked;
 # `schema accept` waited forever on a catalog that accepts the connection
 # and never answers, and printed a config error without its newline; ctl
 # printed --url's password (http://user:PASSWORD@host) in its errors.
@@ -109,7 +110,14 @@ expect_grep "help bogus: lists every command" "$WORK/out" \
 for cmd in run check snapshot ctl schema lineage config-doc tokenize detokenize hash encrypt decrypt; do
     run_rc 10 help "$cmd"
     expect_eq "help $cmd: exit 0" 0 "$rc"
+    cp "$WORK/out" "$WORK/help.out"
+    run_rc 10 "$cmd" --help
+    expect_eq "$cmd --help: exit 0 with the text of help $cmd" "0 t" \
+        "$rc $(cmp -s "$WORK/out" "$WORK/help.out" && echo t || echo f)"
 done
+run_rc 10 check -c "$WORK/ok.yaml" --help
+expect_eq "check -c F --help: the help, no check" "0 f" \
+    "$rc $(grep -q 'OK (pipeline' "$WORK/out" && echo t || echo f)"
 
 # --- schema accept: a config error ends its line; a silent catalog ------
 printf 'pipeline: shop\n' > "$WORK/bad.yaml"
