@@ -7,12 +7,13 @@
 # What used to go wrong: a FIFO as `-c FILE` blocked `check`, `run` and
 # `snapshot` forever in the copy-and-sanitize probe's fopen() before the
 # loader (which refuses a FIFO) was reached; so did a FIFO as ctl's
-# --token-file or a --key-file, and `check` on a FIFO as checkpoint.path.  `check -c F --ofline` ignored the typo and
-# connected; `check -c A -c B` checked A; `help` listed half the commands
-# and no `COMMAND --help` worked;
-# `schema accept` waited forever on a catalog that accepts the connection
-# and never answers, and printed a config error without its newline; ctl
-# printed --url's password (http://user:PASSWORD@host) in its errors.
+# --token-file or a --key-file, and `check` on a FIFO as checkpoint.path.
+# `check -c F --ofline` ignored the typo and connected; `check -c A -c B`
+# checked A; `help` listed half the commands and no `COMMAND --help`
+# worked; `schema accept` waited forever on a catalog that accepts the
+# connection and never answers, and printed a config error without its
+# newline; ctl printed --url's password (http://user:PASSWORD@host) in its
+# errors.
 # No database is needed.
 set -euo pipefail
 # shellcheck source=lib.sh
