@@ -77,7 +77,9 @@ static const char doc_head[] =
 "  `checkpoint.path` (and `PATH.tmp`) and `erasure.audit_log`. Two keys\n"
 "  that reach one file (compared with symbolic links, `.` and `..`\n"
 "  resolved, and hard links) are an error naming both, so that no writer\n"
-"  can corrupt another one's data; `check` and `run` refuse the file.\n";
+"  can corrupt another one's data; `check` and `run` refuse the file. So\n"
+"  is a name among them, `log.file` excepted, that exists as a FIFO, a\n"
+"  directory or a device.\n";
 
 /* Print s with '|' escaped, for a Markdown table cell. */
 static void
