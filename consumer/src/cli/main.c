@@ -37,6 +37,7 @@
  * run_pipeline() builds it again from the new config.  Handlers only set
  * flags.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -753,8 +754,9 @@ cmd_run(const char *path, bool snapshot, const legacy_args *la)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/* The command line's command; its exit status. */
+static int
+dispatch(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	const char *path;
@@ -816,4 +818,24 @@ main(int argc, char **argv)
 	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: " COMMANDS "; "
 			"tributary help)\n", cmd);
 	return EXIT_USAGE;
+}
+
+/*
+ * What a command printed must have reached its destination: `config-doc >
+ * CONFIG.md` on a full disk, or `check` into a closed pipe, exits 1 with a
+ * message rather than 0 with the output cut short.
+ */
+int
+main(int argc, char **argv)
+{
+	int			rc = dispatch(argc, argv);
+	bool		flushed = fflush(stdout) == 0;
+
+	if ((!flushed || ferror(stdout)) && rc == 0)
+	{
+		fprintf(stderr, "tributary: cannot write the output%s%s\n", flushed ? "" : ": ",
+				flushed ? "" : strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
 }

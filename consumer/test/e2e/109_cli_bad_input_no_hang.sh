@@ -13,7 +13,7 @@
 # worked; `schema accept` waited forever on a catalog that accepts the
 # connection and never answers, and printed a config error without its
 # newline; ctl printed --url's password (http://user:PASSWORD@host) in its
-# errors.
+# errors; `config-doc > FILE` on a full disk exited 0.
 # No database is needed.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -119,6 +119,15 @@ done
 run_rc 10 check -c "$WORK/ok.yaml" --help
 expect_eq "check -c F --help: the help, no check" "0 f" \
     "$rc $(grep -q 'OK (pipeline' "$WORK/out" && echo t || echo f)"
+
+# --- output that cannot be written is an error, not exit 0 --------------
+if [ -w /dev/full ]; then
+    rc=0; "$BIN" config-doc > /dev/full 2> "$WORK/out" || rc=$?
+    expect_eq "config-doc > /dev/full: exit 1" 1 "$rc"
+    expect_grep "config-doc > /dev/full: says so" "$WORK/out" "cannot write the output: No space"
+    rc=0; "$BIN" check --offline -c "$WORK/ok.yaml" > /dev/full 2> "$WORK/out" || rc=$?
+    expect_eq "check > /dev/full: exit 1" 1 "$rc"
+fi
 
 # --- schema accept: a config error ends its line; a silent catalog ------
 printf 'pipeline: shop\n' > "$WORK/bad.yaml"
