@@ -39,9 +39,14 @@ sanitize_libpq_error(const char *err, char *out, size_t outlen)
 	{
 		const char *close;
 
-		if (*p == '"' && !keep && (close = strchr(p + 1, '"')) != NULL && close - p > 2)
+		if (*p == '"' && !keep && (close = strchr(p + 1, '"')) != NULL)
 		{
-			trib_strbuf_adds(&b, "\"***\"");
+			/* a one-character fragment is libpq's own ("="): kept whole, so
+			 * that the next quote opens the next fragment, not this one's end */
+			if (close - p > 2)
+				trib_strbuf_adds(&b, "\"***\"");
+			else
+				trib_strbuf_printf(&b, "%.*s", (int) (close - p + 1), p);
 			p = close;
 		}
 		else if (*p != '\n')
