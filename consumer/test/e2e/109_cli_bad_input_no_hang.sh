@@ -13,7 +13,8 @@
 # worked; `schema accept` waited forever on a catalog that accepts the
 # connection and never answers, and printed a config error without its
 # newline; ctl printed --url's password (http://user:PASSWORD@host) in its
-# errors; `config-doc > FILE` on a full disk exited 0.
+# errors, and lineage --dsn the second half of a password with a space;
+# `config-doc > FILE` on a full disk exited 0.
 # No database is needed.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -102,6 +103,11 @@ run_rc 20 ctl status --url "http://admin:UrlSecret9@127.0.0.1:1"
 expect_eq "ctl --url with a password, nothing listening: exit 1" 1 "$rc"
 expect_grep "ctl --url with a password: the URL is shown" "$WORK/out" "GET http://\*\*\*@127.0.0.1:1/status"
 expect_absent "ctl --url with a password: the password is not" "UrlSecret9" "$WORK/out"
+
+run_rc 10 lineage upstream x --dsn "host=127.0.0.1 port=1 password=Hunter2 SecondHalf9"
+expect_eq "lineage --dsn that libpq cannot parse: exit 2" 2 "$rc"
+expect_grep "lineage --dsn: says what is wrong" "$WORK/out" 'missing "=" after "\*\*\*"'
+expect_absent "lineage --dsn: no piece of the password" "SecondHalf9" "$WORK/out"
 
 # --- help knows every command -------------------------------------------
 run_rc 10 help bogus
