@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "jsondoc.h"
 #include "strbuf.h"
 
@@ -58,29 +59,26 @@ command_path(const char *cmd)
 	return NULL;
 }
 
-/* The token in `path`, without a trailing newline (malloc'd), or NULL. */
+/* The token in `path`, without a trailing newline (malloc'd), or NULL
+ * with a message (a FIFO or a device is refused without waiting on it). */
 static char *
 read_token(const char *path, FILE *err)
 {
-	FILE	   *f = fopen(path, "r");
-	char	   *tok = calloc(1, CTL_MAX_TOKEN + 1);
+	char		msg[256];
 	size_t		n;
+	char	   *tok = trib_fileio_read_small(path, CTL_MAX_TOKEN, &n, msg, sizeof(msg));
 
-	if (f == NULL || tok == NULL)
+	if (tok == NULL)
 	{
-		fprintf(err, "tributary ctl: cannot read the token file %s\n", path);
-		if (f != NULL)
-			fclose(f);
-		free(tok);
+		fprintf(err, "tributary ctl: the token file %s: %s\n", path, msg);
 		return NULL;
 	}
-	n = fread(tok, 1, CTL_MAX_TOKEN, f);
-	fclose(f);
 	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r'))
 		tok[--n] = '\0';
 	if (n == 0 || strlen(tok) != n)
 	{
 		fprintf(err, "tributary ctl: the token file %s is empty or not text\n", path);
+		explicit_bzero(tok, n);
 		free(tok);
 		return NULL;
 	}
@@ -129,11 +127,35 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * The URL as messages show it (malloc'd): a password in its user part
+ * (`https://user:secret@host/`) becomes `***`, which is what curl would
+ * have sent and a terminal or a CI log must not keep.
+ */
+static char *
+url_shown(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme != NULL ? scheme + 3 : url;
+	size_t		hostlen = strcspn(host, "/?#");
+	const char *at = NULL;
+	trib_strbuf b = {0};
+
+	for (size_t i = 0; i < hostlen; i++)
+		if (host[i] == '@')
+			at = host + i;		/* the last one ends the user part */
+	if (at == NULL)
+		return trib_xstrdup(url);
+	trib_strbuf_printf(&b, "%.*s***%s", (int) (host - url), url, at);
+	return trib_strbuf_finish(&b);
+}
+
 /* GET url (POST without a body when `post`); *status (0: no answer) and
- * the body into b.  False with a message when there was no answer. */
+ * the body into b.  False with a message, where the URL is `shown`, when
+ * there was no answer. */
 static bool
-http_get(const char *url, bool post, const char *token, const char *cacert, long *status,
-		 trib_strbuf *b, FILE *err)
+http_get(const char *url, const char *shown, bool post, const char *token, const char *cacert,
+		 long *status, trib_strbuf *b, FILE *err)
 {
 	CURL	   *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -167,7 +189,7 @@ http_get(const char *url, bool post, const char *token, const char *cacert, long
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	else
-		fprintf(err, "tributary ctl: %s %s: %s\n", post ? "POST" : "GET", url,
+		fprintf(err, "tributary ctl: %s %s: %s\n", post ? "POST" : "GET", shown,
 				curl_easy_strerror(rc));
 	curl_slist_free_all(h);			/* the header's copy: libcurl's */
 	curl_easy_cleanup(c);
@@ -284,8 +306,14 @@ parse_args(int argc, char **argv, ctl_args *a, FILE *err)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "c:", opts, NULL)) != -1)
+	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1)
 	{
+		if (o == ':')
+		{
+			fprintf(err, "tributary ctl: %s needs a value\n%s", argv[optind - 1],
+					trib_ctl_usage);
+			return false;
+		}
 		if (o == 'c')
 			a->config = optarg;
 		else if (o == 'u')
@@ -357,10 +385,12 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 		return CTL_EXIT_USAGE;
 	if (path == NULL)
 	{
-		fprintf(err, "tributary ctl: %s \"%s\" (accepted: status, pipeline, rules, reload, "
-				"pause, resume)\n%s",
-				argc > 1 ? "unknown command" : "missing command", argc > 1 ? argv[1] : "",
-				trib_ctl_usage);
+		if (argc > 1)
+			fprintf(err, "tributary ctl: unknown command \"%s\" (accepted: status, pipeline, "
+					"rules, reload, pause, resume)\n%s", argv[1], trib_ctl_usage);
+		else
+			fprintf(err, "tributary ctl: missing command (accepted: status, pipeline, rules, "
+					"reload, pause, resume)\n%s", trib_ctl_usage);
 		return CTL_EXIT_USAGE;
 	}
 	if (!parse_args(argc - took, argv + took, &a, err) ||
@@ -374,11 +404,14 @@ trib_ctl_main(int argc, char **argv, FILE *out, FILE *err)
 	else
 	{
 		const char *b = base != NULL ? base : a.url;
+		size_t		n = strlen(b);
+		char	   *shown;
 
-		trib_strbuf_printf(&url, "%.*s%s", (int) (strlen(b) - (b[strlen(b) - 1] == '/')),
-						   b, path);
-		if (http_get(url.data, post, token, a.cacert, &status, &body, err))
-			rc = report(url.data, post, status, &body, a.json, out, err);
+		trib_strbuf_printf(&url, "%.*s%s", (int) (n - (n > 0 && b[n - 1] == '/')), b, path);
+		shown = url_shown(url.data);
+		if (http_get(url.data, shown, post, token, a.cacert, &status, &body, err))
+			rc = report(shown, post, status, &body, a.json, out, err);
+		free(shown);
 	}
 	if (token != NULL)
 		OPENSSL_cleanse(token, strlen(token));

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "conninfo.h"
 #include "intern.h"
 #include "pgconn.h"
 
@@ -110,7 +111,23 @@ resolve_dsn(const cli_args *a, FILE *err)
 	char	   *dsn = NULL;
 
 	if (a->dsn != NULL)
+	{
+		char	   *perr = NULL;
+		PQconninfoOption *opts = PQconninfoParse(a->dsn, &perr);
+
+		/* libpq's own message at connect would quote the string, password
+		 * pieces included: refuse it here, masked */
+		if (opts == NULL)
+		{
+			trib_conninfo_error_masked(perr ? perr : "out of memory", e, sizeof(e));
+			fprintf(err, "tributary lineage: --dsn is not a valid libpq connection string "
+					"or URI: %s\n", e);
+			PQfreemem(perr);
+			return NULL;
+		}
+		PQconninfoFree(opts);
 		return strdup(a->dsn);
+	}
 	if (!trib_config_load(a->config, &cfg, e, sizeof(e)))
 	{
 		fprintf(err, "%s\n", e);

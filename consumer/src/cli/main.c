@@ -37,6 +37,7 @@
  * run_pipeline() builds it again from the new config.  Handlers only set
  * flags.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,10 @@ on_hup(int sig)
 	if (reloads != NULL)
 		trib_reload_signal(reloads);
 }
+
+/* The commands main() dispatches, for "accepted: ..." lists. */
+#define COMMANDS "run, check, snapshot, ctl, schema, lineage, config-doc, tokenize, " \
+	"detokenize, hash, encrypt, decrypt, --version, help"
 
 static const char *const usage_text[][2] = {
 	{"run", "tributary run -c FILE [--source-uri URI] [--dest-uri URI] [--key-file PATH]\n"
@@ -167,44 +172,91 @@ usage(FILE *f)
 			"source database refuses the dsn's role, password or database).\n");
 }
 
+/* The usage text of a command, or NULL. */
+static const char *
+usage_text_of(const char *cmd)
+{
+	for (int i = 0; usage_text[i][0]; i++)
+		if (strcmp(usage_text[i][0], cmd) == 0)
+			return usage_text[i][1];
+	return NULL;
+}
+
+/* `help [COMMAND]`: every command main() dispatches has a text. */
 static int
 help(const char *cmd)
 {
-	int			i;
-
 	if (cmd == NULL)
 	{
 		usage(stdout);
 		return 0;
 	}
-	for (i = 0; usage_text[i][0]; i++)
-		if (strcmp(usage_text[i][0], cmd) == 0)
-		{
-			print_usage_text(stdout, usage_text[i][1]);
-			return 0;
-		}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, schema, config-doc, detokenize, help)\n", cmd);
+	if (usage_text_of(cmd) != NULL)
+	{
+		print_usage_text(stdout, usage_text_of(cmd));
+		return 0;
+	}
+	if (trib_crypt_cli_is_command(cmd))
+	{
+		print_usage_text(stdout, usage_text_of("detokenize"));
+		return 0;
+	}
+	fprintf(stderr, "tributary help: unknown command \"%s\" (accepted: " COMMANDS ")\n", cmd);
 	return EXIT_USAGE;
 }
 
-/* -c FILE / --config FILE / --config=FILE; NULL with a message if absent. */
+/*
+ * -c FILE / --config FILE / --config=FILE, the only argument left once the
+ * flags are taken; NULL with a message when it is absent, given twice or
+ * followed by anything else (which would otherwise be ignored: `check -c F
+ * --ofline` must not connect).
+ */
 static const char *
 config_arg(int argc, char **argv, const char *cmd)
 {
-	int			i;
+	const char *path = NULL;
+	const char *bad = NULL;
 
-	for (i = 2; i < argc; i++)
+	for (int i = 2; i < argc && bad == NULL; i++)
 	{
+		const char *v = NULL;
+
 		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			return argv[i + 1];
-		if (strncmp(argv[i], "--config=", 9) == 0)
-			return argv[i] + 9;
-		fprintf(stderr, "tributary %s: unexpected argument \"%s\" (usage: tributary %s -c FILE)\n",
-				cmd, argv[i], cmd);
-		return NULL;
+			v = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			v = argv[i] + 9;
+		else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+		{
+			fprintf(stderr, "tributary %s: %s needs a FILE (usage: tributary %s -c FILE)\n",
+					cmd, argv[i], cmd);
+			return NULL;
+		}
+		else
+			bad = argv[i];
+		if (v != NULL && path != NULL)
+		{
+			fprintf(stderr, "tributary %s: -c FILE given twice (usage: tributary %s -c FILE)\n",
+					cmd, cmd);
+			return NULL;
+		}
+		path = v != NULL ? v : path;
 	}
-	fprintf(stderr, "tributary %s: missing -c FILE (usage: tributary %s -c FILE)\n", cmd, cmd);
-	return NULL;
+	if (bad != NULL)
+		fprintf(stderr, "tributary %s: unexpected argument \"%s\" (usage: tributary %s -c FILE; "
+				"tributary help %s)\n", cmd, bad, cmd, cmd);
+	else if (path == NULL || path[0] == '\0')
+		fprintf(stderr, "tributary %s: missing -c FILE (usage: tributary %s -c FILE)\n", cmd, cmd);
+	return bad == NULL && path != NULL && path[0] != '\0' ? path : NULL;
+}
+
+/* A command that takes no arguments: false after a message when given some. */
+static bool
+no_more_args(int argc, char **argv)
+{
+	if (argc <= 2)
+		return true;
+	fprintf(stderr, "tributary %s: unexpected argument \"%s\" (it takes none)\n", argv[1], argv[2]);
+	return false;
 }
 
 /* Load and validate; prints the errors.  NULL on failure. */
@@ -702,8 +754,9 @@ cmd_run(const char *path, bool snapshot, const legacy_args *la)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/* The command line's command; its exit status. */
+static int
+dispatch(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	const char *path;
@@ -715,13 +768,29 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0)
 	{
+		if (!no_more_args(argc, argv))
+			return EXIT_USAGE;
 		printf("tributary %s\n", TRIB_VERSION);
 		return 0;
 	}
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+	{
+		if (argc > 3)
+		{
+			fprintf(stderr, "tributary help: unexpected argument \"%s\" (usage: tributary help "
+					"[COMMAND])\n", argv[3]);
+			return EXIT_USAGE;
+		}
 		return help(argc > 2 ? argv[2] : NULL);
+	}
+	/* `tributary COMMAND ... --help` (or `COMMAND -h`) is `help COMMAND` */
+	for (int i = 2; i < argc && (usage_text_of(cmd) || trib_crypt_cli_is_command(cmd)); i++)
+		if (strcmp(argv[i], "--help") == 0 || (i == 2 && strcmp(argv[i], "-h") == 0))
+			return help(cmd);
 	if (strcmp(cmd, "config-doc") == 0)
 	{
+		if (!no_more_args(argc, argv))
+			return EXIT_USAGE;
 		trib_config_write_doc(stdout);
 		return 0;
 	}
@@ -746,6 +815,27 @@ main(int argc, char **argv)
 			return cmd_check(path, offline, &la);
 		return cmd_run(path, strcmp(cmd, "snapshot") == 0, &la);
 	}
-	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: run, check, snapshot, ctl, schema, lineage, config-doc, tokenize, detokenize, hash, encrypt, decrypt, --version, help)\n", cmd);
+	fprintf(stderr, "tributary: unknown command \"%s\" (accepted: " COMMANDS "; "
+			"tributary help)\n", cmd);
 	return EXIT_USAGE;
+}
+
+/*
+ * What a command printed must have reached its destination: `config-doc >
+ * CONFIG.md` on a full disk, or `check` into a closed pipe, exits 1 with a
+ * message rather than 0 with the output cut short.
+ */
+int
+main(int argc, char **argv)
+{
+	int			rc = dispatch(argc, argv);
+	bool		flushed = fflush(stdout) == 0;
+
+	if ((!flushed || ferror(stdout)) && rc == 0)
+	{
+		fprintf(stderr, "tributary: cannot write the output%s%s\n", flushed ? "" : ": ",
+				flushed ? "" : strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	return rc;
 }

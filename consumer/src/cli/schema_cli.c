@@ -2,7 +2,9 @@
  * schema_cli.c: `tributary schema accept SUBJECT VERSION -c FILE`
  * (schema_cli.h).  Parses the arguments, loads the pipeline file for its
  * catalog and hands the acceptance to the schema stage's API; messages go
- * to stderr, the result to stdout.
+ * to stderr, the result to stdout.  A catalog that does not answer is given
+ * SCHEMA_CLI_CONNECT_TIMEOUT_S seconds (libpq's PGCONNECT_TIMEOUT, unless
+ * the environment or the dsn's connect_timeout says otherwise), not forever.
  */
 #include "schema_cli.h"
 
@@ -15,6 +17,7 @@
 #include "config.h"
 #include "schema_stage.h"
 
+#define SCHEMA_CLI_CONNECT_TIMEOUT_S "10"
 #define USAGE "usage: tributary schema accept SUBJECT VERSION -c FILE"
 
 /* The arguments: subject, version and the config's path; false with a
@@ -84,9 +87,10 @@ trib_schema_cli(int argc, char **argv)
 		return 2;
 	if (!trib_config_load(path, &cfg, errbuf, sizeof(errbuf)))
 	{
-		fprintf(stderr, "%s", errbuf);
+		fprintf(stderr, "%s\n", errbuf);
 		return 2;
 	}
+	setenv("PGCONNECT_TIMEOUT", SCHEMA_CLI_CONNECT_TIMEOUT_S, 0);
 	if (!trib_schema_accept(cfg, subject, version, &now, errbuf, sizeof(errbuf)))
 	{
 		fprintf(stderr, "tributary schema accept: %s\n", errbuf);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config_int.h"
+#include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -170,22 +171,41 @@ cmp_errline(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-/* Copy the error lines, sorted and redacted, to the caller's buffer, and
- * free them. */
+/* Add `s` with its control characters as \xNN: a value quoted in a
+ * message ("a\nb", "\e[2J") can neither split its line nor drive the
+ * terminal that shows it. */
+static void
+add_escaped(trib_strbuf *b, const char *s)
+{
+	for (; *s; s++)
+	{
+		unsigned char ch = (unsigned char) *s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			trib_strbuf_printf(b, "\\x%02X", ch);
+		else
+			trib_strbuf_addc(b, (char) ch);
+	}
+}
+
+/* Copy the error lines, sorted and redacted (each line whole, then its
+ * control characters escaped), to the caller's buffer, and free them. */
 static void
 report(ck_ctx *c, char *errbuf, size_t errlen)
 {
 	int			n = c->nerr < TRIB_CONFIG_MAX_ERRORS ? c->nerr : TRIB_CONFIG_MAX_ERRORS;
 	trib_strbuf b = {0};
 	char	   *text;
-	char	   *clean;
 
 	qsort(c->errs, (size_t) n, sizeof(ck_errline), cmp_errline);
 	for (int i = 0; i < n; i++)
 	{
+		char	   *clean = trib_log_redact(c->errs[i].text);
+
 		if (i > 0)
 			trib_strbuf_addc(&b, '\n');
-		trib_strbuf_adds(&b, c->errs[i].text);
+		add_escaped(&b, clean);
+		free(clean);
 		free(c->errs[i].text);
 	}
 	if (c->nerr > TRIB_CONFIG_MAX_ERRORS)
@@ -193,11 +213,7 @@ report(ck_ctx *c, char *errbuf, size_t errlen)
 						   c->file, TRIB_CONFIG_MAX_ERRORS);
 	text = trib_strbuf_finish(&b);
 	if (errbuf != NULL && errlen > 0)
-	{
-		clean = trib_log_redact(text);
-		snprintf(errbuf, errlen, "%s", clean);
-		free(clean);
-	}
+		snprintf(errbuf, errlen, "%s", text);
 	free(text);
 }
 
@@ -263,7 +279,7 @@ trib_config_load(const char *path, trib_config **out, char *errbuf, size_t errle
 {
 	char		msg[256];
 	size_t		len;
-	char	   *buf = ck_read_small_file(path, MAX_CONFIG_BYTES, &len, msg, sizeof(msg));
+	char	   *buf = trib_fileio_read_small(path, MAX_CONFIG_BYTES, &len, msg, sizeof(msg));
 	bool		ok;
 
 	*out = NULL;

@@ -49,9 +49,15 @@ static const char doc_head[] =
 "\n"
 "- **Unknown keys are errors**, and so are duplicate keys; the message lists\n"
 "  the keys that are accepted there.\n"
-"- **Types**: integers are decimal; booleans are `true`/`false` (also\n"
-"  `yes`/`no`, `on`/`off`); a key with an empty or null value (`~`) counts as\n"
-"  absent and gets its default.\n"
+"- **YAML**: one document, UTF-8 (a BOM and CRLF line ends are fine).\n"
+"  Anchors and aliases (`&name`, `*name`) repeat a value; merge keys (`<<`)\n"
+"  and tags other than `!!str`, `!!map` and `!!seq` (`!!binary`, `!vault`,\n"
+"  ...) are errors rather than ignored.\n"
+"- **Types**: integers are decimal digits (an optional sign; no units, `0x`,\n"
+"  `_` or fractions); booleans are `true`/`false` (also `yes`/`no`,\n"
+"  `on`/`off`, any case); a key with no value (`key:`) or a null one (`~`,\n"
+"  `null`) counts as absent and gets its default, while a quoted `\"\"` is an\n"
+"  empty value (an error where a value is required).\n"
 "- **Environment variables** are substituted in every value: `${NAME}`, or\n"
 "  `${NAME:-default}` when NAME is unset or empty; `$$` is a literal `$`. An\n"
 "  unset variable without a default is an error. Only `topic_pattern` keeps\n"
@@ -63,7 +69,7 @@ static const char doc_head[] =
 "  every log line and error message.\n"
 "- **Errors** name the file, line, column and full key, one line each, all\n"
 "  of them (up to 20) at once:\n"
-"  `pipeline.yaml:12:5: sinks.out.rotate_bytes: expected an integer, got \"lots\"`.\n"
+"  `pipeline.yaml:12:5: sinks.out.rotate_bytes: expected an integer, got \"lots\" (accepted: ...)`.\n"
 "- Relative paths are relative to the working directory of `tributary`.\n"
 "- **Every file tributary writes has a path of its own**: `log.file`, each\n"
 "  file sink's `path` with its position sidecar `PATH.pos` (and\n"
@@ -71,7 +77,9 @@ static const char doc_head[] =
 "  `checkpoint.path` (and `PATH.tmp`) and `erasure.audit_log`. Two keys\n"
 "  that reach one file (compared with symbolic links, `.` and `..`\n"
 "  resolved, and hard links) are an error naming both, so that no writer\n"
-"  can corrupt another one's data; `check` and `run` refuse the file.\n";
+"  can corrupt another one's data; `check` and `run` refuse the file. So\n"
+"  is a name among them, `log.file` excepted, that exists as a FIFO, a\n"
+"  directory or a device.\n";
 
 /* Print s with '|' escaped, for a Markdown table cell. */
 static void
@@ -121,7 +129,8 @@ type_cell(FILE *out, const ck_key *k)
 				break;
 		}
 	}
-	if (k->flags & CK_SECRET)
+	/* a type documented as "secret" already says so */
+	if ((k->flags & CK_SECRET) && !(k->doc_type != NULL && strcmp(k->doc_type, "secret") == 0))
 		fputs(", secret", out);
 }
 

@@ -68,11 +68,6 @@ char	   *ck_scalar_text(ck_ctx *c, const trib_yaml_node *v, const char *path,
 /* Free a secret string after wiping it. */
 void		ck_free_secret(char *s);
 
-/* A whole regular file of at most `max` bytes (malloc'd, NUL-terminated),
- * or NULL with a message without the file name. */
-char	   *ck_read_small_file(const char *file, size_t max, size_t *len,
-							   char *msg, size_t msglen);
-
 /* A secret read from a file (one trailing newline dropped), or NULL after
  * reporting. */
 char	   *ck_read_secret_file(ck_ctx *c, const trib_yaml_node *at, const char *path,

@@ -33,6 +33,9 @@
  * Files that exist are also compared by device and inode (hard links).  A
  * name is one of a sink's segments when it is the sink's resolved path, a
  * dot, and digits that do not start with 0.
+ *
+ * Regular files.  A name that exists as a FIFO, a directory or a device is
+ * an error too (check_regular), except log.file.
  */
 #include "config.h"
 #include "config_keys.h"
@@ -65,6 +68,7 @@ typedef struct wname
 	bool		exists;
 	dev_t		dev;
 	ino_t		ino;
+	mode_t		mode;
 } wname;
 
 /* One key that names a written file. */
@@ -120,6 +124,7 @@ add_file(wlist *l, char *key, const trib_yaml_node *at, const char *path, const 
 		w->exists = stat(w->resolved, &st) == 0;
 		w->dev = st.st_dev;
 		w->ino = st.st_ino;
+		w->mode = w->exists ? st.st_mode : 0;
 	}
 	if (segments)
 		f->segments = trib_xstrdup(f->names[0].resolved);
@@ -313,6 +318,34 @@ check_pair(ck_ctx *c, const wfile *a, const wfile *b)
 		}
 }
 
+/*
+ * A data, position or checkpoint file that exists as something else than a
+ * regular file (a FIFO, a directory, a device) cannot be written, cut back
+ * or replaced by rename: opening a FIFO waits for a reader, so `check` and
+ * `run` would hang on it.  log.file is exempt: /dev/stderr or a FIFO read
+ * by a log collector are fine places for log lines.
+ */
+static void
+check_regular(ck_ctx *c, const wfile *f)
+{
+	if (strcmp(f->key, "log.file") == 0)
+		return;
+	for (int k = 0; k < f->nnames; k++)
+	{
+		const wname *w = &f->names[k];
+
+		if (w->exists && !S_ISREG(w->mode))
+		{
+			ck_error(c, f->at, f->key, "\"%s\"%s%s exists and is not a regular file (%s); "
+					 "tributary writes and replaces regular files there", w->written,
+					 w->role ? ", its " : "", w->role ? w->role : "",
+					 S_ISDIR(w->mode) ? "a directory" : S_ISFIFO(w->mode) ? "a FIFO"
+					 : "a device or socket");
+			return;
+		}
+	}
+}
+
 /* See config_keys.h. */
 void
 ck_check_written_paths(ck_ctx *c, const trib_yaml_node *top)
@@ -320,6 +353,8 @@ ck_check_written_paths(ck_ctx *c, const trib_yaml_node *top)
 	wlist		l = {0};
 
 	collect_written(ck_config(c), top, &l);
+	for (size_t i = 0; i < l.n; i++)
+		check_regular(c, &l.files[i]);
 	for (size_t i = 0; i < l.n; i++)
 		for (size_t j = i + 1; j < l.n; j++)
 			check_pair(c, &l.files[i], &l.files[j]);

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -160,51 +161,6 @@ ck_free_secret(char *s)
 	free(s);
 }
 
-/*
- * Read a whole regular file of at most `max` bytes into a malloc'd,
- * NUL-terminated buffer.  NULL and a message (without the file name) on
- * failure.  O_NONBLOCK: a FIFO or device given by mistake cannot hang us.
- */
-char *
-ck_read_small_file(const char *file, size_t max, size_t *len, char *msg, size_t msglen)
-{
-	struct stat st;
-	char	   *buf;
-	ssize_t		n = 0;
-	int			fd;
-
-	*len = 0;
-	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-	{
-		snprintf(msg, msglen, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-	{
-		snprintf(msg, msglen, "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	buf = trib_xmalloc(max + 2);
-	while (*len <= max &&
-		   ((n = read(fd, buf + *len, max + 1 - *len)) > 0 || (n < 0 && errno == EINTR)))
-		*len += n > 0 ? (size_t) n : 0;
-	if (n < 0)
-		snprintf(msg, msglen, "cannot read: %s", strerror(errno));
-	else if (*len > max)
-		snprintf(msg, msglen, "larger than %zu KiB", max / 1024);
-	close(fd);
-	if (n < 0 || *len > max)
-	{
-		explicit_bzero(buf, max + 2);
-		free(buf);
-		return NULL;
-	}
-	buf[*len] = '\0';
-	return buf;
-}
-
 /* Read a secret from a file: malloc'd, one trailing newline dropped;
  * NULL after reporting. */
 char *
@@ -212,7 +168,7 @@ ck_read_secret_file(ck_ctx *c, const trib_yaml_node *at, const char *path, const
 {
 	char		msg[256];
 	size_t		len;
-	char	   *buf = ck_read_small_file(file, MAX_SECRET_BYTES, &len, msg, sizeof(msg));
+	char	   *buf = trib_fileio_read_small(file, MAX_SECRET_BYTES, &len, msg, sizeof(msg));
 
 	if (buf == NULL)
 	{
@@ -336,7 +292,9 @@ store_int(const ck_key *k, const char *text, void *field, char *msg, size_t msgl
 
 	if (rc == 1)
 	{
-		snprintf(msg, msglen, "expected an integer, got \"%s\"", text);
+		snprintf(msg, msglen, "expected an integer, got \"%s\" (accepted: decimal digits, "
+				 "%lld to %lld; no units, 0x, _ or fractions)", text, (long long) k->min,
+				 (long long) k->max);
 		return false;
 	}
 	if (rc == 2 || v < k->min || v > k->max)

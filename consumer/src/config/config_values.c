@@ -17,40 +17,12 @@
 
 #include <libpq-fe.h>
 
+#include "conninfo.h"
 #include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 
 const char *const ck_key_format_words[] = {"auto", "hex", "base64", "raw", NULL};
-
-/*
- * libpq's parse error, with quoted fragments masked: they may be pieces of
- * the connection string, password included.  An unknown option's name is
- * kept, it is the useful part and never a secret.
- */
-static void
-sanitize_libpq_error(const char *err, char *out, size_t outlen)
-{
-	trib_strbuf b = {0};
-	bool		keep = strncmp(err, "invalid connection option", 25) == 0;
-	char	   *s;
-
-	for (const char *p = err; *p; p++)
-	{
-		const char *close;
-
-		if (*p == '"' && !keep && (close = strchr(p + 1, '"')) != NULL && close - p > 2)
-		{
-			trib_strbuf_adds(&b, "\"***\"");
-			p = close;
-		}
-		else if (*p != '\n')
-			trib_strbuf_addc(&b, *p);
-	}
-	s = trib_strbuf_finish(&b);
-	snprintf(out, outlen, "%s", s);
-	free(s);
-}
 
 /* A libpq conninfo or URI; registers its passwords as log secrets. */
 bool
@@ -62,7 +34,7 @@ ck_check_conninfo(const char *value, char *msg, size_t msglen)
 
 	if (opts == NULL)
 	{
-		sanitize_libpq_error(err ? err : "out of memory", clean, sizeof(clean));
+		trib_conninfo_error_masked(err ? err : "out of memory", clean, sizeof(clean));
 		snprintf(msg, msglen, "not a valid libpq connection string or URI: %s", clean);
 		PQfreemem(err);
 		return false;

@@ -1080,29 +1080,27 @@ int
 trib_legacy_load_file(const char *path, const trib_legacy_opts *opts, trib_legacy **out,
 					  char *errbuf, size_t errlen)
 {
-	FILE	   *f = fopen(path, "rb");
-	trib_strbuf b = {0};
-	char		chunk[65536];
-	size_t		n;
+	char		msg[256];
+	size_t		len;
+	char	   *text = trib_fileio_read_small(path, 16 * 1024 * 1024, &len, msg, sizeof(msg));
 	trib_legacy_opts o = *opts;
 	int			rc;
 
 	*out = NULL;
-	if (f == NULL)
+	if (text == NULL)
 	{
-		snprintf(errbuf, errlen, "%s: %m", path);
+		/* not a regular file (a FIFO would block a plain open), unreadable,
+		 * too large: the same message the native loader gives */
+		snprintf(errbuf, errlen, "%s: %s", path, msg);
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < 16 * 1024 * 1024)
-		trib_strbuf_add(&b, chunk, n);
-	fclose(f);
-	if (b.data == NULL || !trib_legacy_detect(b.data, b.len))
+	if (!trib_legacy_detect(text, len))
 	{
-		trib_strbuf_free(&b);
+		free(text);
 		return 0;
 	}
 	o.state_dir = state_dir_for(path, opts);
-	rc = trib_legacy_load(path, b.data, b.len, &o, out, errbuf, errlen) &&
+	rc = trib_legacy_load(path, text, len, &o, out, errbuf, errlen) &&
 		validate_steps(path, *out, errbuf, errlen) ? 1 : -1;
 	if (rc < 0)
 	{
@@ -1112,7 +1110,7 @@ trib_legacy_load_file(const char *path, const trib_legacy_opts *opts, trib_legac
 	}
 	else
 		(*out)->state_dir = (char *) o.state_dir;
-	trib_strbuf_free(&b);
+	free(text);
 	return rc;
 }
 

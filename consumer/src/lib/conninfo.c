@@ -140,3 +140,33 @@ trib_conninfo_is_mongodb(const char *s)
 	return s != NULL && (strncasecmp(s, "mongodb://", 10) == 0 ||
 						 strncasecmp(s, "mongodb+srv://", 14) == 0);
 }
+
+/* See conninfo.h. */
+void
+trib_conninfo_error_masked(const char *err, char *out, size_t outlen)
+{
+	trib_strbuf b = {0};
+	bool		keep = strncmp(err, "invalid connection option", 25) == 0;
+	char	   *s;
+
+	for (const char *p = err; *p; p++)
+	{
+		const char *close;
+
+		if (*p == '"' && !keep && (close = strchr(p + 1, '"')) != NULL)
+		{
+			/* a one-character fragment is libpq's own ("="): kept whole, so
+			 * that the next quote opens the next fragment, not this one's end */
+			if (close - p > 2)
+				trib_strbuf_adds(&b, "\"***\"");
+			else
+				trib_strbuf_printf(&b, "%.*s", (int) (close - p + 1), p);
+			p = close;
+		}
+		else if (*p != '\n')
+			trib_strbuf_addc(&b, *p);
+	}
+	s = trib_strbuf_finish(&b);
+	snprintf(out, outlen, "%s", s);
+	free(s);
+}

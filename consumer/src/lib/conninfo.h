@@ -16,6 +16,7 @@
 #define TRIB_CONNINFO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * dsn as key='value' pairs: with dbname='DBNAME' instead of its own when
@@ -37,6 +38,15 @@ char	   *trib_conninfo_identity(const char *dsn);
  * into *dbname, NULL when it gives none; false (and NULL) when libpq
  * cannot parse dsn. */
 bool		trib_conninfo_dbname(const char *dsn, char **dbname);
+
+/*
+ * libpq's parse error (PQconninfoParse's errmsg) into out, one line, with
+ * its quoted fragments masked as "***": they may be pieces of the
+ * connection string, a password included ('missing "=" after "half"' of
+ * an unquoted password with a space).  An unknown option's name is kept:
+ * it is the useful part and never a secret.
+ */
+void		trib_conninfo_error_masked(const char *err, char *out, size_t outlen);
 
 /* The password dsn gives, or NULL (none, or unparsable). */
 char	   *trib_conninfo_password(const char *dsn);

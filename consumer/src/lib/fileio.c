@@ -286,3 +286,45 @@ trib_fileio_path_resolve(const char *path)
 	free(target);
 	return real;
 }
+
+/* See fileio.h.  O_NONBLOCK: opening a FIFO or a device given by mistake
+ * cannot hang; fstat() then refuses it before any read. */
+char *
+trib_fileio_read_small(const char *file, size_t max, size_t *len, char *msg, size_t msglen)
+{
+	struct stat st;
+	char	   *buf;
+	ssize_t		n = 0;
+	int			fd;
+
+	*len = 0;
+	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+	{
+		snprintf(msg, msglen, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		snprintf(msg, msglen, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	buf = trib_xmalloc(max + 2);
+	while (*len <= max &&
+		   ((n = read(fd, buf + *len, max + 1 - *len)) > 0 || (n < 0 && errno == EINTR)))
+		*len += n > 0 ? (size_t) n : 0;
+	if (n < 0)
+		snprintf(msg, msglen, "cannot read: %s", strerror(errno));
+	else if (*len > max)
+		snprintf(msg, msglen, "larger than %zu KiB", max / 1024);
+	close(fd);
+	if (n < 0 || *len > max)
+	{
+		explicit_bzero(buf, max + 2);
+		free(buf);
+		return NULL;
+	}
+	buf[*len] = '\0';
+	return buf;
+}

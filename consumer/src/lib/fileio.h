@@ -15,6 +15,9 @@
  * existing regular file whose permissions are wider, such as one an older
  * version created 0644.
  *
+ * trib_fileio_read_small() reads a configuration, secret or token file
+ * whole, refusing anything but a regular file without blocking on it.
+ *
  * trib_fileio_path_resolve() names the file a path opens, so that two paths
  * can be compared (config_paths.c): "./x", "x", "d/../x" and a symbolic
  * link to x resolve alike, whether x exists yet or not.
@@ -66,5 +69,16 @@ bool		trib_fileio_write_atomic(const char *path, const void *data, size_t len,
  * slashes folded by hand.
  */
 char	   *trib_fileio_path_resolve(const char *path);
+
+/*
+ * A whole regular file of at most `max` bytes, malloc'd and NUL-terminated,
+ * its length in *len; the buffer is wiped before it is freed on failure (it
+ * may hold a secret).  NULL on failure, with a message in msg that does
+ * not name the file: "cannot open: ...", "not a regular file" (a FIFO, a
+ * device or a directory: refused without waiting for a writer),
+ * "cannot read: ...", "larger than N KiB".
+ */
+char	   *trib_fileio_read_small(const char *path, size_t max, size_t *len,
+								   char *msg, size_t msglen);
 
 #endif							/* TRIB_FILEIO_H */

@@ -205,7 +205,8 @@ static bool
 read_key_file(const char *path, unsigned char *buf, size_t *len, char *errbuf,
 			  size_t errlen)
 {
-	int			fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake is refused below, not waited on */
+	int			fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	size_t		n = 0;
 

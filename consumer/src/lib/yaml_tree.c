@@ -7,10 +7,13 @@
  * expansion copies the anchored subtree and is charged the same way, which
  * is what stops exponential "billion laughs" documents.  Anchors become
  * visible when their node is complete, so an alias inside its own anchor's
- * node is an error rather than a cycle.  The first error stops the parse.
+ * node is an error rather than a cycle; they are kept in a hash of names,
+ * so many anchors and aliases cost one lookup per alias, not their
+ * product.  The first error stops the parse.
  */
 #include "yaml_tree.h"
 
+#include "intern.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -20,21 +23,13 @@
 
 #include <yaml.h>
 
-typedef struct trib_yaml_anchor
-{
-	char	   *name;
-	trib_yaml_node *node;			/* owned by the tree */
-} trib_yaml_anchor;
-
 typedef struct trib_yaml_builder
 {
 	trib_yaml_node *stack[TRIB_YAML_MAX_DEPTH];
 	char	   *stack_anchor[TRIB_YAML_MAX_DEPTH]; /* anchor of each open collection */
 	int			depth;
 	trib_yaml_node *root;
-	trib_yaml_anchor *anchors;
-	size_t		nanchors;
-	size_t		capanchors;
+	trib_intern *anchors;		/* name -> node (owned by the tree), the latest */
 	size_t		nodes;			/* created so far, copies included */
 	size_t		text;			/* scalar bytes so far, copies included */
 	int			ndocs;
@@ -136,15 +131,12 @@ attach(trib_yaml_builder *b, trib_yaml_node *node, yaml_mark_t mark)
 }
 
 /* Remember `node` under anchor `name` (a later anchor of the same name
- * shadows an earlier one, as YAML says). */
+ * shadows an earlier one, as YAML says).  A hash, not a list: tens of
+ * thousands of anchors each named by an alias must not cost their product. */
 static void
 add_anchor(trib_yaml_builder *b, const char *name, trib_yaml_node *node)
 {
-	b->anchors = trib_xgrow(b->anchors, b->nanchors, &b->capanchors,
-							sizeof(trib_yaml_anchor), 8);
-	b->anchors[b->nanchors].name = trib_xstrdup(name);
-	b->anchors[b->nanchors].node = node;
-	b->nanchors++;
+	*trib_intern_value(b->anchors, name, strlen(name)) = node;
 }
 
 /* Deep copy of `src` for an alias at `mark`; the copy sits at nesting
@@ -193,6 +185,40 @@ copy_node(trib_yaml_builder *b, const trib_yaml_node *src, yaml_mark_t mark, int
 	return n;
 }
 
+/*
+ * A tag other than the core schema's str, map and seq (or the non-specific
+ * "!") is refused: `!!binary`, `!!int` or an application's `!vault` would
+ * otherwise be dropped and the text beneath used as it is written.
+ */
+static bool
+check_tag(trib_yaml_builder *b, const yaml_event_t *ev, const yaml_char_t *tag)
+{
+	static const char *const core[] = {"!", YAML_STR_TAG, YAML_MAP_TAG, YAML_SEQ_TAG, NULL};
+	static const char yaml_prefix[] = "tag:yaml.org,2002:";
+	const char *t = (const char *) tag;
+	char		shown[64];
+
+	if (t == NULL)
+		return true;
+	for (int i = 0; core[i] != NULL; i++)
+		if (strcmp(t, core[i]) == 0)
+			return true;
+	if (strncmp(t, yaml_prefix, sizeof(yaml_prefix) - 1) == 0)
+		snprintf(shown, sizeof(shown), "!!%.40s", t + sizeof(yaml_prefix) - 1);
+	else
+		snprintf(shown, sizeof(shown), "%.40s", t);
+	return fail_at(b, ev->start_mark, "the tag %s is not supported (accepted: no tag, or "
+				   "!!str, !!map, !!seq; write the value itself)", shown);
+}
+
+/* True when the open collection is a map waiting for a key. */
+static bool
+expecting_key(const trib_yaml_builder *b)
+{
+	return b->depth > 0 && b->stack[b->depth - 1]->kind == TRIB_YAML_MAP &&
+		b->stack[b->depth - 1]->nchild % 2 == 0;
+}
+
 /* A scalar event becomes a node. */
 static bool
 on_scalar(trib_yaml_builder *b, const yaml_event_t *ev)
@@ -201,6 +227,12 @@ on_scalar(trib_yaml_builder *b, const yaml_event_t *ev)
 	size_t		len = ev->data.scalar.length;
 	trib_yaml_node *n;
 
+	if (!check_tag(b, ev, ev->data.scalar.tag))
+		return false;
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(value, "<<") == 0 &&
+		expecting_key(b))
+		return fail_at(b, ev->start_mark, "merge keys (<<) are not supported: write the "
+					   "keys out (an alias *name may stand for a whole value)%s", NULL);
 	if (memchr(value, '\0', len) != NULL)
 		return fail_at(b, ev->start_mark, "a value contains a NUL character%s", NULL);
 	if (b->text + len > TRIB_YAML_MAX_TEXT)
@@ -229,6 +261,9 @@ on_start(trib_yaml_builder *b, const yaml_event_t *ev, trib_yaml_kind kind,
 {
 	trib_yaml_node *n;
 
+	if (!check_tag(b, ev, kind == TRIB_YAML_MAP ? ev->data.mapping_start.tag
+				   : ev->data.sequence_start.tag))
+		return false;
 	if (b->depth >= TRIB_YAML_MAX_DEPTH)
 		return fail_at(b, ev->start_mark, "the document nests deeper than 64 levels%s", NULL);
 	n = new_node(b, kind, ev->start_mark);
@@ -259,21 +294,19 @@ static bool
 on_alias(trib_yaml_builder *b, const yaml_event_t *ev)
 {
 	const char *name = (const char *) ev->data.alias.anchor;
+	const trib_yaml_node *target = NULL;
 	trib_yaml_node *copy;
 
-	for (size_t i = b->nanchors; i-- > 0;)
-	{
-		if (strcmp(b->anchors[i].name, name) == 0)
-		{
-			copy = copy_node(b, b->anchors[i].node, ev->start_mark, b->depth + 1);
-			if (copy == NULL)
-				return false;
-			copy->line = (int) ev->start_mark.line + 1;
-			copy->column = (int) ev->start_mark.column + 1;
-			return attach(b, copy, ev->start_mark);
-		}
-	}
-	return fail_at(b, ev->start_mark, "unknown anchor *%s", name);
+	if (trib_intern_find(b->anchors, name, strlen(name)) != NULL)
+		target = *trib_intern_value(b->anchors, name, strlen(name));
+	if (target == NULL)
+		return fail_at(b, ev->start_mark, "unknown anchor *%s", name);
+	copy = copy_node(b, target, ev->start_mark, b->depth + 1);
+	if (copy == NULL)
+		return false;
+	copy->line = (int) ev->start_mark.line + 1;
+	copy->column = (int) ev->start_mark.column + 1;
+	return attach(b, copy, ev->start_mark);
 }
 
 /* Dispatch one event; false on error. */
@@ -357,6 +390,7 @@ trib_yaml_parse(const char *buf, size_t len, trib_yaml_node **root,
 	bool		done = false;
 
 	memset(&b, 0, sizeof(b));
+	b.anchors = trib_intern_new();
 	b.msg = msg;
 	b.msglen = msglen;
 	*root = NULL;
@@ -384,9 +418,7 @@ trib_yaml_parse(const char *buf, size_t len, trib_yaml_node **root,
 
 	for (int i = 0; i < b.depth; i++)
 		free(b.stack_anchor[i]);
-	for (size_t i = 0; i < b.nanchors; i++)
-		free(b.anchors[i].name);
-	free(b.anchors);
+	trib_intern_free(b.anchors);
 
 	if (b.failed)
 	{

@@ -11,7 +11,9 @@
  * scalar was plain and untagged, which is what makes `~`, `null` or an empty
  * value mean null), maps (keys must be scalars; order and duplicates are
  * kept so the validator can report them) and lists.  Aliases are expanded
- * by copying the anchored node.  Limits on node count, total text, keys per
+ * by copying the anchored node.  Merge keys (`<<`) and tags other than
+ * !!str, !!map and !!seq are errors: ignored, they would leave keys out or
+ * take a `!!binary` or `!vault` value as the text written.  Limits on node count, total text, keys per
  * map and nesting depth make a hostile file ("billion laughs") fail with an
  * error instead of exhausting memory, time or stack.  Exactly one document
  * is allowed.

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -490,6 +491,35 @@ every_bad_legacy_file_fails_with_its_expected_message(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/*
+ * A FIFO (or a device) given as the file is refused at once: the probe for
+ * a copy-and-sanitize file used to block in open() waiting for a writer,
+ * so `check`, `run` and `snapshot -c FIFO` hung.  An alarm fails the test
+ * instead of letting it hang.
+ */
+static void
+a_fifo_is_refused_without_waiting_for_a_writer(void **state)
+{
+	char		dir[] = "/tmp/trib-test-legacy.XXXXXX";
+	char		fifo[64];
+	char		expected[128];
+	char		err[512] = "";
+	trib_legacy *lg = NULL;
+
+	(void) state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(5);
+	assert_int_equal(trib_legacy_load_file(fifo, &no_env, &lg, err, sizeof(err)), -1);
+	alarm(0);
+	snprintf(expected, sizeof(expected), "%s: not a regular file", fifo);
+	assert_string_equal(err, expected);
+	assert_null(lg);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -504,6 +534,7 @@ main(void)
 		cmocka_unit_test(same_names_on_different_servers_copy),
 		cmocka_unit_test(a_database_written_by_an_earlier_step_is_on_the_dest_server),
 		cmocka_unit_test(every_bad_legacy_file_fails_with_its_expected_message),
+		cmocka_unit_test(a_fifo_is_refused_without_waiting_for_a_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
