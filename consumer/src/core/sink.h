@@ -114,6 +114,24 @@ typedef struct trib_sink_ops
 	bool		(*rewind) (trib_sink *sink, const trib_position *to,
 						   char *errbuf, size_t errlen);
 
+	/* Optional: a snapshot's progress document `json` (snapshot_progress.h)
+	 * counts exactly the snapshot's events up to `counted`, and every
+	 * event up to `at` (at or after `counted`) has been written; a flush
+	 * follows.  A sink that stores its position atomically with its data
+	 * keeps the document with that position when its last event is at or
+	 * before `at` (the Kafka sink, in the same transaction as the rows),
+	 * so that a restart resumes the copy from what it holds
+	 * (snapshot_saved).  Returns whether the sink keeps such documents;
+	 * called with json NULL only to ask that.  NULL: it keeps none. */
+	bool		(*snapshot_mark) (trib_sink *sink, const trib_position *at,
+								  const trib_position *counted, const char *json);
+
+	/* Optional: the snapshot progress document stored with the durable
+	 * position (snapshot_mark), and the last event it counts, into
+	 * *counted; NULL when the durable position has none.  Borrowed: the
+	 * sink's, valid until its next call. */
+	const char *(*snapshot_saved) (trib_sink *sink, trib_position *counted);
+
 	/* Optional, for `tributary check` (never during `run`): report on
 	 * `rep` whether the system `conf` names is reachable and what `run`
 	 * would do there, read-only and with short timeouts, counting what

@@ -140,6 +140,8 @@ trib_snapfeed_begin(trib_snapfeed *f)
 	f->first_seq = f->next_seq;
 	f->done_seq = f->next_seq - 1;
 	f->failed_seq = 0;
+	f->marks = f->h->mark != NULL && f->h->mark(f->h->arg, NULL, NULL, NULL);
+	f->flush_due = false;
 	f->last_flush = f->last_save = f->last_leader = trib_clock_mono_ms();
 }
 
@@ -177,11 +179,11 @@ trib_snapfeed_save(trib_snapfeed *f, bool force, char *errbuf, size_t errlen)
 	return ok;
 }
 
-/* Apply one acknowledged chunk to the progress. */
+/* Count chunk c in progress p: its rows, its last key, done. */
 static void
-apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
+count_chunk(trib_snapprog *p, const trib_snapfeed_sent *c)
 {
-	trib_snapprog_table *t = &f->prog.tables[c->m.group];
+	trib_snapprog_table *t = &p->tables[c->m.group];
 
 	t->rows += c->rows;
 	if (c->key)
@@ -190,6 +192,18 @@ apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
 	{
 		t->done = true;
 		trib_snapprog_set_after(t, NULL, 0);
+	}
+}
+
+/* Apply one acknowledged chunk to the progress. */
+static void
+apply_chunk(trib_snapfeed *f, trib_snapfeed_sent *c)
+{
+	trib_snapprog_table *t = &f->prog.tables[c->m.group];
+
+	count_chunk(&f->prog, c);
+	if (c->m.final)
+	{
 		if (!f->quiet)
 			tlog_info("snapshot", "%s.%s: copied, %" PRIu64 " rows", t->schema, t->table, t->rows);
 	}
@@ -233,6 +247,14 @@ trib_snapfeed_countable(const trib_snapfeed_mark *c, uint64_t acked)
 	return false;
 }
 
+/* Does delivered chunk c count once the ids up to acked are
+ * acknowledged (or is it from before this run)? */
+static bool
+counts(const trib_snapfeed *f, const trib_snapfeed_sent *c, uint64_t acked)
+{
+	return c->m.last_seq < f->first_seq || trib_snapfeed_countable(&c->m, acked);
+}
+
 /* Pop the chunks every sink has acknowledged. */
 static void
 take_acks(trib_snapfeed *f)
@@ -240,14 +262,77 @@ take_acks(trib_snapfeed *f)
 	uint64_t	acked;
 
 	(void) trib_snapfeed_acked(f->h, f->base, f->failed_seq, &acked);
-	while (f->sent.head && (sent_of(f->sent.head)->m.last_seq < f->first_seq ||
-							trib_snapfeed_countable(&sent_of(f->sent.head)->m, acked)))
+	while (f->sent.head && counts(f, sent_of(f->sent.head), acked))
 	{
 		trib_snapfeed_sent *c = sent_of(trib_chunkq_pop(&f->sent));
 
 		apply_chunk(f, c);
 		sent_free(c);
 	}
+}
+
+/*
+ * The progress as it will be once the sinks acknowledge every delivered
+ * id up to `upto` (never past a failed event): the saved progress with the
+ * delivered chunks that will then count applied, in order, as JSON
+ * (caller frees), and the last id it counts in *counted.  The same chunks
+ * take_acks() would apply, so a sink that keeps this document with its
+ * data holds what the checkpoint would hold after those acknowledgements.
+ */
+static char *
+progress_at(const trib_snapfeed *f, uint64_t upto, uint64_t *counted)
+{
+	char	   *json = trib_snapprog_to_json(&f->prog);
+	trib_snapprog p;
+	char		e[256];
+	uint64_t	acked = f->failed_seq && upto >= f->failed_seq ? f->failed_seq - 1 : upto;
+	bool		more = false;
+
+	*counted = f->done_seq;
+	for (trib_chunkq_link *l = f->sent.head; l && counts(f, sent_of(l), acked); l = l->next)
+		more = true;
+	if (!more || trib_snapprog_from_json(json, &p, e, sizeof(e)) != 1)
+		return json;
+	for (trib_chunkq_link *l = f->sent.head; l && counts(f, sent_of(l), acked); l = l->next)
+	{
+		const trib_snapfeed_sent *c = sent_of(l);
+
+		count_chunk(&p, c);
+		if (c->m.last_seq >= f->first_seq && c->m.last_seq > *counted)
+			*counted = c->m.last_seq;
+	}
+	free(json);
+	json = trib_snapprog_to_json(&p);
+	trib_snapprog_clear(&p);
+	return json;
+}
+
+/*
+ * Flush the sinks.  When a sink keeps the progress with its data
+ * (f->marks: a transactional Kafka sink commits it with the rows), hand it
+ * first the progress that counts what was delivered (sink.h
+ * snapshot_mark).  With marks, the copy loop flushes only between chunks
+ * (no event held, or the held one the first of its chunk), where the
+ * delivered events end with a chunk and the progress can count them.
+ */
+static bool
+flush_sinks(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
+{
+	if (f->marks)
+	{
+		trib_position at = {0},
+					counted = {0};
+		char	   *json;
+
+		at.commit_lsn = counted.commit_lsn = f->base;
+		at.seq = f->held ? f->held->pos.seq - 1 : f->next_seq - 1;
+		json = progress_at(f, at.seq, &counted.seq);
+		if (json != NULL)
+			(void) f->h->mark(f->h->arg, &at, &counted, json);
+		free(json);
+	}
+	f->flush_due = false;
+	return f->h->flush(f->h->arg, timeout_ms, errbuf, errlen);
 }
 
 /*
@@ -297,6 +382,13 @@ trib_snapfeed_chunk(trib_snapfeed *f, int table, trib_event **evs, size_t nev, b
 			trib_position_set_opaque(&ev->pos, trib_xstrdup(opaque), 0);
 		}
 		ok = hold(f, ev, errbuf, errlen);
+		/* the previous chunk is all delivered: a flush put off by
+		 * trib_snapfeed_tick happens here (see flush_sinks) */
+		if (ok && i == 0 && f->flush_due)
+		{
+			ok = flush_sinks(f, FLUSH_TIMEOUT_MS, errbuf, errlen);
+			f->last_flush = trib_clock_mono_ms();
+		}
 	}
 	t->written += nev;
 	f->rows += nev;
@@ -334,7 +426,7 @@ settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
 {
 	int64_t		until = trib_clock_mono_ms() + timeout_ms;
 
-	if (!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+	if (!flush_sinks(f, FLUSH_TIMEOUT_MS, errbuf, errlen))
 		return false;
 	for (;;)
 	{
@@ -342,7 +434,7 @@ settle(trib_snapfeed *f, int timeout_ms, char *errbuf, size_t errlen)
 		if (!waiting(f) || trib_clock_mono_ms() >= until)
 			break;
 		if (!f->h->poll(f->h->arg, 50, errbuf, errlen) ||
-			!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+			!flush_sinks(f, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 	}
 	if (waiting(f))
@@ -359,9 +451,17 @@ trib_snapfeed_tick(trib_snapfeed *f, bool idle, char *errbuf, size_t errlen)
 {
 	int64_t		now = trib_clock_mono_ms();
 
-	if (idle || now - f->last_flush >= FLUSH_MS)
+	if ((idle || now - f->last_flush >= FLUSH_MS) && f->marks && f->held)
 	{
-		if (!f->h->flush(f->h->arg, FLUSH_TIMEOUT_MS, errbuf, errlen))
+		/* the held event ends a chunk: flush once the next chunk's first
+		 * event has pushed it out (flush_sinks) */
+		f->flush_due = true;
+		if (!f->h->poll(f->h->arg, 0, errbuf, errlen))
+			return false;
+	}
+	else if (idle || now - f->last_flush >= FLUSH_MS)
+	{
+		if (!flush_sinks(f, FLUSH_TIMEOUT_MS, errbuf, errlen))
 			return false;
 		f->last_flush = trib_clock_mono_ms();
 	}

@@ -32,6 +32,16 @@
  * event is held back until the next one arrives or the copy ends, so that
  * it can carry last_in_tx (the envelope's source.snapshot "last").
  *
+ * A sink that stores its position atomically with its data (a
+ * transactional Kafka sink) gets, before each flush, the progress that
+ * counts what was delivered (host->mark, sink.h snapshot_mark), and keeps
+ * it with the rows it commits; a restart after a kill between that commit
+ * and the checkpoint's save resumes from it (host->load), so those rows
+ * are not sent to it again.  For that the progress must count exactly
+ * what the sink holds, so with such a sink the copy flushes only where the
+ * delivered events end with a chunk: a flush due while the last event of
+ * a chunk is held waits until the next chunk's first event pushed it out.
+ *
  * Ownership: the feed owns its progress, the held event and the FIFO;
  * trib_snapfeed_clear() releases them.  One thread (the pipeline's).
  */
@@ -113,6 +123,9 @@ typedef struct trib_snapfeed
 	const char *opaque;			/* trib_snapfeed_run: every event's opaque
 								 * position, or NULL (theirs); not owned */
 	/* internal */
+	bool		marks;			/* a sink keeps the progress with its data
+								 * (source.h mark): flush between chunks */
+	bool		flush_due;		/* a flush waits for the next chunk */
 	trib_event *held;
 	trib_chunkq sent;			/* chunks delivered, not acknowledged
 								 * (chunk_queue.h) */

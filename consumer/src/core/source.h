@@ -113,9 +113,19 @@ typedef struct trib_source_host
 	 * rewind) do so.  NULL (several sources) or false with errbuf. */
 	bool		(*rewind) (void *arg, const trib_position *to, char *errbuf, size_t errlen);
 	/* The checkpoint: load (1 found, 0 none, -1 error; *out owns its
-	 * opaque) and save (the pipeline then counts it as saved). */
+	 * opaque) and save (the pipeline then counts it as saved).  load
+	 * gives, instead of the checkpoint, the snapshot progress a sink
+	 * stored with its data (sink.h snapshot_saved) when it counts more
+	 * than the checkpoint and every sink holds what it counts. */
 	int			(*load) (void *arg, trib_position *out, char *errbuf, size_t errlen);
 	bool		(*save) (void *arg, const trib_position *pos, char *errbuf, size_t errlen);
+	/* A snapshot's progress `json` counts the events up to `counted`,
+	 * and every event up to `at` was written: hand it to the sinks that
+	 * keep it with their data (sink.h snapshot_mark) before a flush.
+	 * Returns whether any sink keeps such documents (json NULL: only
+	 * asks).  NULL (several sources): none. */
+	bool		(*mark) (void *arg, const trib_position *at, const trib_position *counted,
+						 const char *json);
 	/* The snapshot copied a table (every row of it is delivered): its
 	 * relation as the source describes it.  The pipeline has the sinks
 	 * create its target when the transforms let the shape be known without

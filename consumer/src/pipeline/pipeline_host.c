@@ -3,7 +3,9 @@
  * (trib_source_host, source.h): transform and write one event, a table is
  * copied, flush and poll the sinks, their durable position, the highest
  * position any sink stores, the sinks' rewind for a resumed snapshot,
- * load and save the checkpoint, the state for /status, the registered
+ * load and save the checkpoint (load takes a sink's snapshot progress when
+ * it is ahead: host_load), hand a snapshot's progress to the sinks that
+ * keep it with their data (host_mark), the state for /status, the registered
  * relation of an event, and the leader check.
  *
  * With one source they are the pipeline's own (pl_init_host()).  With several,
@@ -199,13 +201,80 @@ host_rewind(void *arg, const trib_position *to, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* trib_source_host: load the checkpoint. */
+/*
+ * The snapshot progress sink `from` stored with its data (sink.h
+ * snapshot_saved), when every sink holds the events it counts (a sink
+ * without a stored position of its own holds what the checkpoint says,
+ * which is then behind it): its text and the last event it counts, else
+ * NULL.
+ */
+static const char *
+sink_progress(trib_pipeline *p, sink_slot *from, trib_position *counted)
+{
+	const char *json;
+
+	if (from->sink.ops->snapshot_saved == NULL ||
+		(json = from->sink.ops->snapshot_saved(&from->sink, counted)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->nsinks; i++)
+		if (!p->sinks[i].has_skip || pos_cmp(p, &p->sinks[i].skip, counted) < 0)
+			return NULL;
+	return json;
+}
+
+/*
+ * trib_source_host: load the checkpoint, or the snapshot progress a sink
+ * stored with its data past it.  A transactional Kafka sink commits a
+ * snapshot's rows with the progress that counts them (sink.h
+ * snapshot_mark); a kill between that commit and the checkpoint's save
+ * leaves the sink ahead, and resuming from the checkpoint would send those
+ * rows to it again.  The sink's progress is taken only when every sink
+ * holds what it counts, so that a sink that can rewind is cut back to it
+ * (trib_snapfeed_rewind) and none misses a row.
+ */
 static int
 host_load(void *arg, trib_position *out, char *errbuf, size_t errlen)
 {
 	trib_pipeline *p = arg;
+	int			r = trib_checkpoint_load(p->ckpt, out, errbuf, errlen);
 
-	return trib_checkpoint_load(p->ckpt, out, errbuf, errlen);
+	for (size_t i = 0; r > 0 && i < p->nsinks; i++)
+	{
+		trib_position counted;
+		const char *json = sink_progress(p, &p->sinks[i], &counted);
+		char		a[TRIB_EVENTID_LEN],
+					b[TRIB_EVENTID_LEN];
+
+		if (json == NULL || pos_cmp(p, &counted, out) <= 0)
+			continue;
+		p->pops->format_id(&counted, a, sizeof(a));
+		p->pops->format_id(out, b, sizeof(b));
+		tlog_info("snapshot", "sink %s committed the progress of the copy up to %s with its rows, "
+				  "after the checkpoint's %s: resuming from it", p->sinks[i].sink.name, a, b);
+		free(out->opaque);
+		*out = counted;
+		out->opaque = trib_xstrdup(json);
+	}
+	return r;
+}
+
+/* trib_source_host: hand a snapshot's progress to the sinks that keep it
+ * with their data (sink.h snapshot_mark); whether any does. */
+static bool
+host_mark(void *arg, const trib_position *at, const trib_position *counted, const char *json)
+{
+	trib_pipeline *p = arg;
+	bool		kept = false;
+
+	for (size_t i = 0; i < p->nsinks; i++)
+	{
+		sink_slot  *s = &p->sinks[i];
+
+		if (s->sink.ops->snapshot_mark != NULL &&
+			s->sink.ops->snapshot_mark(&s->sink, at, counted, json))
+			kept = true;
+	}
+	return kept;
 }
 
 /* trib_source_host: save the checkpoint and count it as saved. */
@@ -455,6 +524,7 @@ pl_init_host(trib_pipeline *p)
 	p->host.rewind = host_rewind;
 	p->host.load = host_load;
 	p->host.save = host_save;
+	p->host.mark = host_mark;
 	p->host.table_copied = host_table_copied;
 	p->host.set_state = host_set_state;
 	p->host.leader_ok = host_leader_ok;

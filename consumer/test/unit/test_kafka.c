@@ -1268,6 +1268,86 @@ test_checkpoint_keeps_opaque_position(void **state)
 	trib_kafka_mock_stop(fx.m);
 }
 
+/* Write snapshot event (0x1005, seq) or fail. */
+static void
+write_snap(trib_sink *sink, uint64_t seq)
+{
+	char		err[512];
+	trib_event *ev = mkev(5, (int) seq);
+
+	ev->pos.seq = seq;
+	if (!sink->ops->write(sink, ev, err, sizeof(err)))
+		fail_msg("write %llu: %s", (unsigned long long) seq, err);
+	trib_event_free(ev);
+}
+
+/*
+ * A snapshot's progress handed in before a flush (snapshot_mark) commits
+ * in the checkpoint record when it covers the transaction's last event,
+ * and a new sink reads it back (snapshot_saved); a transaction it does not
+ * cover gets none, and then the durable checkpoint holds none.  A sink
+ * that is not transactional keeps none.
+ */
+static void
+test_checkpoint_keeps_snapshot_progress(void **state)
+{
+	fixture		fx;
+	trib_position pos,
+				at = {0},
+				counted = {0},
+				got;
+	const char *doc = "{\"snapshot\":{\"state\":\"running\",\"mode\":\"initial\"}}";
+	const char *saved;
+
+	(void) state;
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_transactional(&fx, "tributary-test-snap");
+	fx_open(&fx);
+	assert_true(fx.sink.ops->snapshot_mark(&fx.sink, NULL, NULL, NULL));
+	for (uint64_t i = 1; i <= 3; i++)
+		write_snap(&fx.sink, i);
+	at.commit_lsn = counted.commit_lsn = 0x1005;
+	at.seq = 3;
+	counted.seq = 2;
+	assert_true(fx.sink.ops->snapshot_mark(&fx.sink, &at, &counted, doc));
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	saved = fx.sink.ops->snapshot_saved(&fx.sink, &got);
+	assert_non_null(saved);
+	assert_string_equal(saved, doc);
+	fx.sink.ops->close(&fx.sink);
+
+	/* a restarted sink reads it back with the position */
+	fx_open(&fx);
+	if (!fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)))
+		fail_msg("durable_position: %s", fx.err[0] ? fx.err : "none");
+	assert_int_equal(pos.seq, 3);
+	saved = fx.sink.ops->snapshot_saved(&fx.sink, &got);
+	assert_non_null(saved);
+	assert_string_equal(saved, doc);
+	assert_int_equal(got.commit_lsn, 0x1005);
+	assert_int_equal(got.seq, 2);
+
+	/* event 4 comes after the last mark: its commit holds no progress */
+	write_snap(&fx.sink, 4);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	assert_null(fx.sink.ops->snapshot_saved(&fx.sink, &got));
+	fx.sink.ops->close(&fx.sink);
+	fx_open(&fx);
+	assert_true(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
+	assert_int_equal(pos.seq, 4);
+	assert_null(fx.sink.ops->snapshot_saved(&fx.sink, &got));
+	fx.sink.ops->close(&fx.sink);
+
+	/* not transactional: keeps none */
+	fx.o.transactional = false;
+	fx.o.transactional_id = NULL;
+	fx_open(&fx);
+	assert_false(fx.sink.ops->snapshot_mark(&fx.sink, NULL, NULL, NULL));
+	assert_null(fx.sink.ops->snapshot_saved(&fx.sink, &got));
+	fx.sink.ops->close(&fx.sink);
+	trib_kafka_mock_stop(fx.m);
+}
+
 /* The checkpoint reader looks back past a long tail of other keys. */
 static void
 test_checkpoint_found_behind_other_keys(void **state)
@@ -1518,6 +1598,7 @@ main(void)
 		cmocka_unit_test(test_transaction_commit_and_checkpoint),
 		cmocka_unit_test(test_checkpoint_found_behind_other_keys),
 		cmocka_unit_test(test_checkpoint_keeps_opaque_position),
+		cmocka_unit_test(test_checkpoint_keeps_snapshot_progress),
 		cmocka_unit_test(test_transaction_abort),
 		cmocka_unit_test(test_flush_without_waiting),
 		cmocka_unit_test(test_transaction_commit_failure_aborts),

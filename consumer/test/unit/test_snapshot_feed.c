@@ -7,7 +7,9 @@
  * progress as running and reports no table; a refused event, after
  * which nothing is delivered and no chunk holding it is counted; a table
  * read in one pass (no key), whose chunks count only with its last; and a
- * resumed copy, which has the sinks rewound to the checkpoint's id.
+ * resumed copy, which has the sinks rewound to the checkpoint's id; and
+ * a sink that keeps the progress with its data, flushed only between
+ * chunks after a mark that counts what it holds.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -43,6 +45,15 @@ typedef struct fake_host
 	const trib_relation *copied[NTABLES];
 	int			nrewind;
 	trib_position rewound;		/* the last rewind's position */
+	bool		marks;			/* a sink keeps the progress (host_mark) */
+	int			nflush;			/* flushes, with what each saw: */
+	int			flush_delivered[MAXEV]; /* events delivered before it */
+	uint64_t	flush_at[MAXEV];	/* the mark's at and counted */
+	uint64_t	flush_counted[MAXEV];
+	uint64_t	flush_rows_a[MAXEV];	/* table a's rows in the mark */
+	trib_position mark_at,
+				mark_counted;
+	uint64_t	mark_rows_a;
 } fake_host;
 
 /* The engine's side: chunks of 2, 1 and 1 rows, then the end. */
@@ -54,6 +65,8 @@ typedef struct fake_engine
 				stopped;
 	volatile sig_atomic_t *stop_after_first;	/* set after the first chunk */
 	bool		keyless_a;		/* table a's chunks have no key */
+	bool		idle_between;	/* nothing ready once after each chunk */
+	bool		was_idle;
 } fake_engine;
 
 static bool
@@ -92,6 +105,45 @@ host_flush(void *arg, int timeout_ms, char *errbuf, size_t errlen)
 	(void) timeout_ms;
 	(void) errbuf;
 	(void) errlen;
+	return true;
+}
+
+/* A flush with a mark-keeping sink: what was delivered and marked. */
+static bool
+host_flush_marked(void *arg, int timeout_ms, char *errbuf, size_t errlen)
+{
+	fake_host  *h = arg;
+
+	(void) timeout_ms;
+	(void) errbuf;
+	(void) errlen;
+	assert_true(h->nflush < MAXEV);
+	h->flush_delivered[h->nflush] = h->ndelivered;
+	h->flush_at[h->nflush] = h->mark_at.seq;
+	h->flush_counted[h->nflush] = h->mark_counted.seq;
+	h->flush_rows_a[h->nflush] = h->mark_rows_a;
+	h->nflush++;
+	return true;
+}
+
+/* host->mark: a sink that keeps the progress with its data. */
+static bool
+host_mark(void *arg, const trib_position *at, const trib_position *counted, const char *json)
+{
+	fake_host  *h = arg;
+	trib_snapprog p;
+	char		err[256];
+
+	if (json == NULL)
+		return h->marks;
+	assert_int_equal(at->commit_lsn, 1000);
+	assert_int_equal(counted->commit_lsn, 1000);
+	assert_true(counted->seq <= at->seq);
+	h->mark_at = *at;
+	h->mark_counted = *counted;
+	assert_int_equal(trib_snapprog_from_json(json, &p, err, sizeof(err)), 1);
+	h->mark_rows_a = p.tables[0].rows;
+	trib_snapprog_clear(&p);
 	return true;
 }
 
@@ -194,7 +246,15 @@ eng_next(void *eng, int timeout_ms, trib_snapfeed_rows **chunk, char *errbuf, si
 	static const bool final[] = {false, true, true};
 	fake_engine *e = eng;
 	trib_snapfeed_rows *r;
-	int			n = e->next_chunk++;
+	int			n;
+
+	if (e->idle_between && !e->was_idle && e->next_chunk > 0)
+	{
+		e->was_idle = true;		/* idle: the feed's tick wants a flush */
+		return 0;
+	}
+	e->was_idle = false;
+	n = e->next_chunk++;
 
 	(void) timeout_ms;
 	(void) errbuf;
@@ -245,6 +305,9 @@ static const trib_snapfeed_engine fake_ops = {
 	.show = eng_show,
 };
 
+/* The next copies have a sink that keeps the progress (host_mark). */
+static bool with_marks;
+
 /* One copy: the fake pipeline, the fake engine and the feed between. */
 typedef struct fixture
 {
@@ -266,14 +329,18 @@ run_copy_from(fixture *x, bool stop_early, uint64_t refuse_seq, bool keyless_a,
 	trib_source_host *host = &x->host;
 	char		err[256] = "";
 
+	bool		marks = with_marks;
+
 	memset(x, 0, sizeof(*x));
+	x->h.marks = x->e.idle_between = marks;
 	x->e.keyless_a = keyless_a;
 	host->rewind = host_rewind;
 	host->arg = &x->h;
 	host->pipeline = "p";
 	host->deliver = host_deliver;
 	host->batch_end = host_batch_end;
-	host->flush = host_flush;
+	host->flush = marks ? host_flush_marked : host_flush;
+	host->mark = marks ? host_mark : NULL;
 	host->poll = host_flush;
 	host->durable = host_durable;
 	host->stored_max = host_stored_max;
@@ -433,6 +500,54 @@ test_resumed_copy_rewinds_the_sinks(void **state)
 	trib_snapprog_clear(&prev);
 }
 
+/*
+ * A sink keeps the progress with its data (a transactional Kafka sink,
+ * host->mark): the copy flushes only where the delivered events end a
+ * chunk, each flush after a mark that covers exactly them.  The engine
+ * is idle after each chunk, which wants a flush while the chunk's last
+ * event is held: it waits until the next chunk's first event pushed it
+ * out (before: a flush then, the sink holding a chunk minus its last row,
+ * which no progress can count).  With table a read in one pass, the mark
+ * counts none of its rows until its last chunk.
+ */
+static void
+test_marks_flush_between_chunks(void **state)
+{
+	fixture		x;
+
+	(void) state;
+	with_marks = true;
+	assert_int_equal(run_copy_from(&x, false, 0, false, NULL), 1);
+	assert_true(x.f.marks);
+	assert_true(x.h.nflush >= 3);
+	/* after chunk 1 (ids 1-2), chunk 2 (id 3), and the drain (id 4) */
+	for (int i = 0; i < 3; i++)
+	{
+		assert_int_equal(x.h.flush_delivered[i], i + 2);
+		assert_int_equal(x.h.flush_at[i], i + 2);
+		assert_int_equal(x.h.flush_counted[i], i + 2);
+	}
+	assert_int_equal(x.h.flush_rows_a[0], 2);
+	assert_int_equal(x.h.flush_rows_a[1], 3);
+	for (int i = 0; i < x.h.nflush; i++)
+		assert_int_equal(x.h.flush_at[i], x.h.flush_delivered[i]);
+	trib_snapfeed_clear(&x.f);
+
+	assert_int_equal(run_copy_from(&x, false, 0, true, NULL), 1);
+	assert_int_equal(x.h.flush_at[0], 2);
+	assert_int_equal(x.h.flush_counted[0], 0);	/* a's first chunk alone */
+	assert_int_equal(x.h.flush_rows_a[0], 0);
+	assert_int_equal(x.h.flush_counted[1], 3);	/* with its last */
+	assert_int_equal(x.h.flush_rows_a[1], 3);
+	trib_snapfeed_clear(&x.f);
+
+	/* no sink keeps it: flushed when idle, as before */
+	with_marks = false;
+	assert_int_equal(run_copy(&x, false, 0), 1);
+	assert_false(x.f.marks);
+	trib_snapfeed_clear(&x.f);
+}
+
 int
 main(void)
 {
@@ -442,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_refused_event_stops_the_progress),
 		cmocka_unit_test(test_keyless_table_counts_only_when_done),
 		cmocka_unit_test(test_resumed_copy_rewinds_the_sinks),
+		cmocka_unit_test(test_marks_flush_between_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

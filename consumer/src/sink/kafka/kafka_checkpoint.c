@@ -17,6 +17,18 @@
  * position is read, so a restart does not BEGIN it twice: the envelope
  * writes and reads that part of the record (trib_envelope_tx_checkpoint*,
  * format/debezium_txmeta.c); this file only hands it the document.
+ *
+ * During a snapshot the record may also carry, in its "snapshot" member,
+ * the copy's progress document that counts exactly the rows committed with
+ * it (sink.h snapshot_mark; kafka_txn.c decides when it applies):
+ *
+ *   "snapshot":{"commit_lsn":"0/1A2B3C3","seq":1200,"progress":"{...}"}
+ *
+ * the progress as the text the checkpoint store keeps
+ * (snapshot_progress.h), and the last event it counts.  It is read back
+ * with the position and handed out by snapshot_saved(), so that a restart
+ * after a kill between the commit and the checkpoint store's save resumes
+ * the copy after these rows instead of sending them again.
  */
 #include "sink_kafka_int.h"
 
@@ -153,11 +165,39 @@ kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* The checkpoint record's value: the position as JSON (with what the
- * envelope keeps in a checkpoint: its open Debezium transaction), in a
- * malloc'd buffer the caller frees; NULL if yajl fails. */
+/* The checkpoint record's value without a snapshot's progress. */
 char *
 kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env, size_t *len)
+{
+	return kfk_checkpoint_value_snap(pos, env, NULL, NULL, len);
+}
+
+/* Write the "snapshot" member: snap, counting the events up to counted. */
+static void
+gen_snapshot(yajl_gen g, const char *snap, const trib_position *counted)
+{
+	char		num[32];
+
+	yajl_gen_string(g, (const unsigned char *) "snapshot", 8);
+	yajl_gen_map_open(g);
+	trib_lsn_format(counted->commit_lsn, num, sizeof(num));
+	yajl_gen_string(g, (const unsigned char *) "commit_lsn", 10);
+	yajl_gen_string(g, (const unsigned char *) num, strlen(num));
+	snprintf(num, sizeof(num), "%llu", (unsigned long long) counted->seq);
+	yajl_gen_string(g, (const unsigned char *) "seq", 3);
+	yajl_gen_number(g, num, strlen(num));
+	yajl_gen_string(g, (const unsigned char *) "progress", 8);
+	yajl_gen_string(g, (const unsigned char *) snap, strlen(snap));
+	yajl_gen_map_close(g);
+}
+
+/* The checkpoint record's value: the position as JSON (with what the
+ * envelope keeps in a checkpoint: its open Debezium transaction, and a
+ * snapshot's progress when snap is not NULL), in a malloc'd buffer the
+ * caller frees; NULL if yajl fails. */
+char *
+kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
+						  const char *snap, const trib_position *counted, size_t *len)
 {
 	char		id[TRIB_ENVELOPE_ID_LEN];
 	yajl_gen	g = yajl_gen_alloc(NULL);
@@ -189,6 +229,8 @@ kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env, size_t 
 		yajl_gen_null(g);
 	if (env != NULL)
 		trib_envelope_tx_checkpoint(env, g);
+	if (snap != NULL)
+		gen_snapshot(g, snap, counted);
 	yajl_gen_map_close(g);
 	if (yajl_gen_get_buf(g, &out, &outlen) == yajl_gen_status_ok &&
 		(buf = malloc(outlen + 1)) != NULL)
@@ -201,10 +243,34 @@ kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env, size_t 
 	return buf;
 }
 
-/* A checkpoint record's value back into a position; what the envelope
+/* The "snapshot" member of a checkpoint record into *snap (malloc'd)
+ * and *counted; *snap stays NULL when there is none or it is malformed. */
+static void
+parse_snapshot(yajl_val root, char **snap, trib_position *counted)
+{
+	static const char *cpath[] = {"snapshot", "commit_lsn", NULL};
+	static const char *spath[] = {"snapshot", "seq", NULL};
+	static const char *ppath[] = {"snapshot", "progress", NULL};
+	yajl_val	c = yajl_tree_get(root, cpath, yajl_t_string);
+	yajl_val	q = yajl_tree_get(root, spath, yajl_t_number);
+	yajl_val	t = yajl_tree_get(root, ppath, yajl_t_string);
+
+	*snap = NULL;
+	memset(counted, 0, sizeof(*counted));
+	if (c && q && t && YAJL_IS_INTEGER(q) && YAJL_GET_INTEGER(q) >= 0 &&
+		trib_lsn_parse(YAJL_GET_STRING(c), &counted->commit_lsn))
+	{
+		counted->seq = (uint64_t) YAJL_GET_INTEGER(q);
+		*snap = trib_xstrdup(YAJL_GET_STRING(t));
+	}
+}
+
+/* A checkpoint record's value back into a position, and its snapshot
+ * progress into *snap and *counted (parse_snapshot); what the envelope
  * keeps in it goes back to env (envelope.h) when the record is readable. */
 static bool
-checkpoint_parse(const char *text, size_t len, trib_position *out, trib_envelope *env)
+checkpoint_parse(const char *text, size_t len, trib_position *out, trib_envelope *env,
+				 char **snap, trib_position *counted)
 {
 	char	   *s = malloc(len + 1);
 	yajl_val	root;
@@ -242,7 +308,10 @@ checkpoint_parse(const char *text, size_t len, trib_position *out, trib_envelope
 	if (ok && (v = yajl_tree_get(root, opath, yajl_t_string)) != NULL)
 		out->opaque = trib_xstrdup(YAJL_GET_STRING(v));
 	if (ok)
+	{
 		trib_envelope_tx_checkpoint_read(env, root);
+		parse_snapshot(root, snap, counted);
+	}
 	yajl_tree_free(root);
 	return ok;
 }
@@ -291,11 +360,16 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 				memcmp(m->key, k->ckpt_key, klen) == 0 && m->payload)
 			{
 				trib_position p;
+				trib_position counted;
+				char	   *snap = NULL;
 
-				if (checkpoint_parse(m->payload, m->len, &p, k->env))
+				if (checkpoint_parse(m->payload, m->len, &p, k->env, &snap, &counted))
 				{
 					kfk_pos_clear(out);
 					*out = p;
+					free(k->durable_snap);
+					k->durable_snap = snap;
+					k->durable_snap_counted = counted;
 					found = 1;
 				}
 				else
@@ -403,4 +477,17 @@ kfk_durable_position(trib_sink *sink, trib_position *out,
 	}
 	*out = k->durable;			/* opaque stays ours: valid until next call */
 	return true;
+}
+
+/* The snapshot progress the last committed checkpoint holds (sink.h
+ * snapshot_saved); NULL when it holds none. */
+const char *
+kfk_snapshot_saved(trib_sink *sink, trib_position *counted)
+{
+	trib_kafka *k = sink->state;
+
+	if (k == NULL || !k->c->transactional || !k->have_durable || k->durable_snap == NULL)
+		return NULL;
+	*counted = k->durable_snap_counted;
+	return k->durable_snap;
 }

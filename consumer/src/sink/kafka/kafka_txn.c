@@ -13,6 +13,14 @@
  * delivery reports carry the transaction's number, so the records an
  * abort purges do not count against the next one.  A failed commit fails
  * the sink; trib_kafka_abort() aborts on purpose and leaves it usable.
+ *
+ * A snapshot's progress.  Before each flush of a snapshot the copy hands
+ * in the progress that counts what it delivered (sink.h snapshot_mark:
+ * kfk_snapshot_mark); the commit puts it in the checkpoint record when it
+ * covers the transaction's last event (every event written is then one
+ * the progress was computed after), so the progress and the rows it
+ * counts commit together.  A transaction it does not cover gets none,
+ * and the durable checkpoint then holds none either.
  */
 #include "sink_kafka_int.h"
 
@@ -20,6 +28,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "xalloc.h"
 
 /* How long a commit may take when the caller gave no timeout (the
  * pipeline's periodic flush): what the pipeline gave it before. */
@@ -68,6 +77,38 @@ trib_kafka_begin(trib_sink *sink, char *errbuf, size_t errlen)
 	return true;
 }
 
+/* Does the last snapshot progress handed in cover the open transaction
+ * (its last event at or before the progress's `at`)? */
+static bool
+mark_covers(const trib_kafka *k)
+{
+	return k->mark_json != NULL && k->txn_last.commit_lsn == k->mark_at.commit_lsn &&
+		k->txn_last.seq <= k->mark_at.seq;
+}
+
+/* The sink's snapshot_mark() (sink.h): keep the progress for the next
+ * commit; whether the sink keeps such documents (transactional only). */
+bool
+kfk_snapshot_mark(trib_sink *sink, const trib_position *at, const trib_position *counted,
+				  const char *json)
+{
+	trib_kafka *k = sink->state;
+
+	if (k == NULL || !k->c->transactional)
+		return false;
+	if (json == NULL)
+		return true;
+	free(k->mark_json);
+	k->mark_json = trib_xstrdup(json);
+	memset(&k->mark_at, 0, sizeof(k->mark_at));
+	k->mark_at.commit_lsn = at->commit_lsn;
+	k->mark_at.seq = at->seq;
+	memset(&k->mark_counted, 0, sizeof(k->mark_counted));
+	k->mark_counted.commit_lsn = counted->commit_lsn;
+	k->mark_counted.seq = counted->seq;
+	return true;
+}
+
 /* Write the checkpoint record and commit the transaction. */
 bool
 trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
@@ -94,7 +135,9 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	if (k->txn_has_events)
 	{
 		size_t		vlen = 0;
-		char	   *val = kfk_checkpoint_value(&k->txn_last, k->env, &vlen);
+		const char *snap = mark_covers(k) ? k->mark_json : NULL;
+		char	   *val = kfk_checkpoint_value_snap(&k->txn_last, k->env, snap,
+													&k->mark_counted, &vlen);
 		char		id[TRIB_ENVELOPE_ID_LEN];
 		size_t		id_len = trib_envelope_event_id(&k->txn_last, id, sizeof(id));
 
@@ -116,6 +159,9 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 			kfk_produce(k, k->ckpt_rkt, k->ckpt_part, k->ckpt_key,
 					strlen(k->ckpt_key), val, vlen, id, id_len, k->txn_gen);
 		free(val);
+		free(k->txn_snap);
+		k->txn_snap = snap ? trib_xstrdup(snap) : NULL;
+		k->txn_snap_counted = k->mark_counted;
 		if (k->failed)
 		{
 			rd_kafka_error_t *ae = rd_kafka_abort_transaction(k->rk, timeout_ms);
@@ -174,6 +220,10 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 		k->durable = k->txn_last;	/* opaque moves */
 		memset(&k->txn_last, 0, sizeof(k->txn_last));
 		k->have_durable = true;
+		free(k->durable_snap);
+		k->durable_snap = k->txn_snap;	/* moves */
+		k->durable_snap_counted = k->txn_snap_counted;
+		k->txn_snap = NULL;
 		k->txn_has_events = false;
 		k->st.acks++;
 		if (sink->ack)

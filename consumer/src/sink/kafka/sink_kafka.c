@@ -86,6 +86,8 @@ const trib_sink_ops trib_sink_kafka_ops = {
 	.type = "kafka",
 	.open = kafka_open,
 	.durable_position = kfk_durable_position,
+	.snapshot_mark = kfk_snapshot_mark,
+	.snapshot_saved = kfk_snapshot_saved,
 	.write = kafka_write,
 	.flush = kfk_flush,
 	.poll = kafka_poll,
@@ -181,6 +183,9 @@ state_free(trib_kafka *k)
 {
 	kfk_pos_clear(&k->txn_last);
 	kfk_pos_clear(&k->durable);
+	free(k->mark_json);
+	free(k->txn_snap);
+	free(k->durable_snap);
 	free(k);
 }
 

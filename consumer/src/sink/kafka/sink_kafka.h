@@ -43,6 +43,11 @@
  * pipeline resumes the source right after the last committed event:
  * every event is in the committed log exactly once.  Acks are given only
  * after a successful commit (the last position of the transaction).
+ * During a snapshot the checkpoint record also carries the copy's
+ * progress that counts the rows committed (sink.h snapshot_mark and
+ * snapshot_saved, kafka_checkpoint.c), so that a restart resumes the copy
+ * after them even when the pipeline's checkpoint store is behind
+ * (docs/SNAPSHOT.md, Positions).
  * flush() commits the open transaction, so a pipeline that only knows the
  * generic sink interface gets one Kafka transaction per flush interval.
  * A failed commit aborts the transaction and fails the sink (the pipeline

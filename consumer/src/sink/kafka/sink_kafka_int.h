@@ -70,6 +70,15 @@ typedef struct trib_kafka
 	trib_position txn_last;		/* owns opaque */
 	bool		have_durable;
 	trib_position durable;		/* owns opaque */
+	/* a snapshot's progress (sink.h snapshot_mark, kafka_txn.c): the
+	 * last one handed in, and the one the durable checkpoint holds */
+	char	   *mark_json;		/* owned; NULL none */
+	trib_position mark_at;		/* no opaque */
+	trib_position mark_counted; /* no opaque */
+	char	   *txn_snap;		/* what the commit under way writes; owned */
+	trib_position txn_snap_counted;
+	char	   *durable_snap;	/* owned; NULL none */
+	trib_position durable_snap_counted; /* no opaque */
 	const char *ckpt_topic;
 	const char *ckpt_key;
 	rd_kafka_topic_t *ckpt_rkt;
@@ -205,6 +214,19 @@ bool		kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen);
  * bytes); NULL if it cannot be written. */
 char	   *kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env,
 									 size_t *len);
+
+/* The same with a snapshot's progress (snap, counting the events up to
+ * *counted; NULL: none) in its "snapshot" member. */
+char	   *kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
+									  const char *snap, const trib_position *counted,
+									  size_t *len);
+
+/* The sink's snapshot_mark() (kafka_txn.c). */
+bool		kfk_snapshot_mark(trib_sink *sink, const trib_position *at,
+							  const trib_position *counted, const char *json);
+
+/* The sink's snapshot_saved(): the progress the durable checkpoint holds. */
+const char *kfk_snapshot_saved(trib_sink *sink, trib_position *counted);
 
 /* The sink's durable_position(): the last committed checkpoint. */
 bool		kfk_durable_position(trib_sink *sink, trib_position *out,
