@@ -209,7 +209,7 @@ host_rewind(void *arg, const trib_position *to, char *errbuf, size_t errlen)
  * NULL.
  */
 static const char *
-sink_progress(trib_pipeline *p, sink_slot *from, trib_position *counted)
+sink_progress(trib_pipeline *p, pl_sink_slot *from, trib_position *counted)
 {
 	const char *json;
 
@@ -268,7 +268,7 @@ host_mark(void *arg, const trib_position *at, const trib_position *counted, cons
 
 	for (size_t i = 0; i < p->nsinks; i++)
 	{
-		sink_slot  *s = &p->sinks[i];
+		pl_sink_slot *s = &p->sinks[i];
 
 		if (s->sink.ops->snapshot_mark != NULL &&
 			s->sink.ops->snapshot_mark(&s->sink, at, counted, json))
