@@ -9,8 +9,9 @@
 # is a string named io.debezium.data.Enum whose `allowed` lists the
 # labels in sort order.  ALTER TYPE ... ADD VALUE and RENAME VALUE while
 # the consumer runs: the next change's schema lists the new labels (the
-# plugin sends a new relation record).  Every record's schema must match
-# its payload the way a JsonConverter reader checks it.
+# plugin sends a new relation record).  Then a snapshot of the table
+# through a second pipeline: the same schemas.  Every record's schema must
+# match its payload the way a JsonConverter reader checks it.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -130,8 +131,29 @@ expect_grep "after ADD VALUE: the new label in sort order" "$WORK/rows" \
     '^\{"allowed": "low,medium,high", "amount": "-0.01", "amounts": \[\], "id": 2, "lvl": "medium", "lvl_dom": "medium", "lvls": \["medium"\], "pos": "0.01", "s": ""\}$'
 expect_grep "after RENAME VALUE: the renamed label" "$WORK/rows" \
     '^\{"allowed": "minimal,medium,high", .*"id": 2, .*"s": "x"\}$'
+# A snapshot of the same table maps the columns the same way (its relation
+# comes from the snapshot's catalog query, not a relation record).
+sed -e 's/^pipeline: e2e$/pipeline: e2es/' -e 's/topic_prefix: dbz$/topic_prefix: dbs/' \
+    -e 's/^    snapshot: never$/    snapshot: initial\n    slot: tributary_e2es/' \
+    "$WORK/p.yaml" > "$WORK/ps.yaml"
+"$BIN" check -c "$WORK/ps.yaml" >/dev/null
+start_consumer "$WORK/ps.yaml" "$WORK/run_s.log"
+wait_dump dbs.public.dd "$WORK/dump_s" 2
+stop_consumer
+expect_eq "snapshot: 2 records" 2 "$(wc -l < "$WORK/dump_s")"
+if python3 "$WORK/check.py" "$WORK/dump_s" > "$WORK/rows_s" 2> "$WORK/check_s.err"; then
+    pass "snapshot: every value fits its schema"
+else
+    fail "snapshot: a value does not fit its schema" "$(tail -5 "$WORK/check_s.err")"
+fi
+expect_grep "snapshot row 1: Decimals, the renamed label, all labels" "$WORK/rows_s" \
+    '^\{"allowed": "minimal,medium,high", "amount": "12.50", "amounts": \["1.50", "-2.00", null\], "id": 1, "lvl": "minimal", "lvl_dom": "high", "lvls": \["minimal", "high"\], "pos": "3.00", "s": "abc"\}$'
+expect_grep "snapshot row 2" "$WORK/rows_s" \
+    '^\{"allowed": "minimal,medium,high", "amount": "-0.01", "amounts": \[\], "id": 2, "lvl": "medium", "lvl_dom": "medium", "lvls": \["medium"\], "pos": "0.01", "s": "x"\}$'
+
 # the Decimals against PostgreSQL's own values
 expect_eq "PostgreSQL holds the decoded amounts" "12.50 3.00 {1.50,-2.00,NULL}|-0.01 0.01 {}" \
     "$(pgc_psql -d postgres -At -c "SELECT string_agg(amount || ' ' || pos || ' ' || amounts::text, '|' ORDER BY id) FROM public.dd")"
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+expect_no_sanitizer "no sanitizer report from the snapshot run" "$WORK/run_s.log"
 e2e_finish
