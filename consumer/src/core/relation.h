@@ -34,15 +34,6 @@ typedef struct trib_column
 	 * "enum('a','b')"; "json" for MariaDB's JSON alias).  NULL for the
 	 * sources whose `type` says everything (PostgreSQL) and where unknown. */
 	char	   *decl;
-	/* PostgreSQL: a domain column's final base type with modifier
-	 * ("numeric(10,2)"; an array of a domain: "numeric(10,2)[]"), what its
-	 * values are written as; NULL for other columns and sources.  Owned. */
-	char	   *base_type;
-	/* PostgreSQL: an enum column's (or a domain over one, or an array of
-	 * either) labels in sort order; NULL and 0 for other columns.  The
-	 * array and each label are owned. */
-	char	  **enum_labels;
-	int			nenum_labels;
 	bool		nullable;
 	bool		pk;				/* part of the primary key */
 	bool		identity;		/* part of the replica identity key */
@@ -54,6 +45,17 @@ typedef struct trib_column
 	 * (trib_relation_column_copy, trib_relation_column_clear). */
 	struct trib_relation *fields;
 	char	   *items;
+	/* (last, so that positional initializers of the members above still
+	 * hold) */
+	/* PostgreSQL: a domain column's final base type with modifier
+	 * ("numeric(10,2)"; an array of a domain: "numeric(10,2)[]"), what its
+	 * values are written as; NULL for other columns and sources.  Owned. */
+	char	   *base_type;
+	/* PostgreSQL: an enum column's (or a domain over one, or an array of
+	 * either) labels in sort order; NULL and 0 for other columns.  The
+	 * array and each label are owned. */
+	char	  **enum_labels;
+	int			nenum_labels;
 } trib_column;
 
 /*
