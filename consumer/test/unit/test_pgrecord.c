@@ -885,6 +885,23 @@ test_relation_domains_and_enum_labels(void **state)
 	r = parse_ok(p, REL_DD_MEDIUM);
 	assert_ptr_equal(r->rel->view, v2);
 	trib_pgrec_free(r);
+
+	/* a deep copy (a transform's), and a retyped column drops them */
+	{
+		trib_relation *cp = trib_relation_copy(v2);
+
+		assert_string_equal(cp->columns[1].base_type, "numeric(10,2)");
+		assert_ptr_not_equal(cp->columns[1].base_type, v2->columns[1].base_type);
+		assert_int_equal(cp->columns[4].nenum_labels, 3);
+		assert_ptr_not_equal(cp->columns[4].enum_labels, v2->columns[4].enum_labels);
+		assert_string_equal(cp->columns[4].enum_labels[2], "high");
+		trib_relation_column_untype(&cp->columns[4]);
+		assert_null(cp->columns[4].base_type);
+		assert_null(cp->columns[4].enum_labels);
+		assert_int_equal(cp->columns[4].nenum_labels, 0);
+		assert_string_equal(cp->columns[4].type, "dd_level_dom");
+		trib_relation_free(cp);
+	}
 	trib_pgrec_parser_free(p);
 }
 
