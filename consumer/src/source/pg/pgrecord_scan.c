@@ -227,27 +227,20 @@ on_element_member(pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 				c->type = trib_xstrndup(s, n);
 			return 1;
 		case C_TYPE_OID:
+		case C_BASE_TYPE_OID:
 			if (type != TRIB_J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
-				return perr(st, "column type_oid must be an oid");
-			c->type_oid = (uint32_t) v;
+				return perr(st, "column %s must be an oid", colf_names[st->subkey]);
+			*(st->subkey == C_TYPE_OID ? &c->type_oid : &c->base_type_oid) = (uint32_t) v;
 			return 1;
 		case C_TYPMOD:
-			if (!parse_int32(type, s, n, &c->typmod))
-				return perr(st, "column typmod must be a 32-bit integer");
+		case C_BASE_TYPMOD:
+			if (!parse_int32(type, s, n, st->subkey == C_TYPMOD ? &c->typmod : &c->base_typmod))
+				return perr(st, "column %s must be a 32-bit integer", colf_names[st->subkey]);
 			return 1;
 		case C_BASE_TYPE:
 			if (type != TRIB_J_STRING || n == 0 || memchr(s, '\0', n))
 				return perr(st, "column base_type must be a non-empty string without NUL");
 			c->base_type = trib_xstrndup(s, n);
-			return 1;
-		case C_BASE_TYPE_OID:
-			if (type != TRIB_J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
-				return perr(st, "column base_type_oid must be an oid");
-			c->base_type_oid = (uint32_t) v;
-			return 1;
-		case C_BASE_TYPMOD:
-			if (!parse_int32(type, s, n, &c->base_typmod))
-				return perr(st, "column base_typmod must be a 32-bit integer");
 			return 1;
 		case C_ENUM_LABELS:
 			return perr(st, "column enum_labels must be an array of strings");
