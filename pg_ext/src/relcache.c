@@ -11,15 +11,20 @@
  * leaf-to-root conversion map.
  *
  * The body of the relation record is rendered when the entry is built; its
- * hash is the schema signature.  A relation record is written the first
+ * hash is the schema signature.  A domain column's entry also names its
+ * final base type (what its values are written as) and an enum column's
+ * its labels in sort order (resolve_base), so both are in the signature.  A relation record is written the first
  * time a relation is used in the session and again only when a rebuilt
  * entry describes a different schema, so a spurious relcache invalidation
  * (ANALYZE, a new index) does not repeat it.
  *
  * Invalidation: a relcache callback marks matching entries invalid (the
- * leaf and any leaf published through an invalidated root); a syscache
- * callback on pg_type marks all entries invalid, since a domain or enum
- * change is rare.  The schema name, the filter verdict that depends on it
+ * leaf and any leaf published through an invalidated root); syscache
+ * callbacks on pg_type and pg_enum mark all entries invalid, since a
+ * domain or enum change is rare.  The pg_enum one is needed because a
+ * column's record carries its enum's labels (below), and ALTER TYPE ...
+ * ADD VALUE / RENAME VALUE change only pg_enum rows: without it the
+ * entry, and the labels in its signature, would stay as they were.  The schema name, the filter verdict that depends on it
  * and the DDL-log verdict are cached too, but ALTER SCHEMA ... RENAME
  * changes only pg_namespace and sends no relcache invalidation for the
  * relations in the schema; so a syscache callback on pg_namespace marks
@@ -58,9 +63,12 @@
 #include "access/htup_details.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "nodes/bitmapset.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -150,6 +158,8 @@ trib_relcache_init(MemoryContext parent)
 	{
 		CacheRegisterRelcacheCallback(relcache_inval_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(TYPEOID, syscache_inval_cb, (Datum) 0);
+		/* ADD VALUE and RENAME VALUE change only pg_enum */
+		CacheRegisterSyscacheCallback(ENUMOID, syscache_inval_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(NAMESPACEOID, syscache_inval_cb,
 									  (Datum) 0);
 		callbacks_registered = true;
@@ -228,9 +238,22 @@ render_relation_body(TribRelEntry *e, StringInfo buf)
 		trib_json_string(buf, c->name, strlen(c->name));
 		appendStringInfoString(buf, ",\"type\":");
 		trib_json_string(buf, tname, strlen(tname));
-		appendStringInfo(buf,
-						 ",\"type_oid\":%u,\"typmod\":%d,\"nullable\":%s,\"pk\":%s,\"identity\":%s}",
-						 c->typid, c->typmod, c->notnull ? "false" : "true",
+		appendStringInfo(buf, ",\"type_oid\":%u,\"typmod\":%d",
+						 c->typid, c->typmod);
+		if (OidIsValid(c->base_typid))
+		{
+			char	   *bname = format_type_with_typemod(c->base_typid,
+														 c->base_typmod);
+
+			appendStringInfoString(buf, ",\"base_type\":");
+			trib_json_string(buf, bname, strlen(bname));
+			appendStringInfo(buf, ",\"base_type_oid\":%u,\"base_typmod\":%d",
+							 c->base_typid, c->base_typmod);
+		}
+		if (c->enum_labels)
+			appendStringInfo(buf, ",\"enum_labels\":%s", c->enum_labels);
+		appendStringInfo(buf, ",\"nullable\":%s,\"pk\":%s,\"identity\":%s}",
+						 c->notnull ? "false" : "true",
 						 c->is_pk ? "true" : "false",
 						 c->is_identity ? "true" : "false");
 	}
@@ -251,6 +274,78 @@ json_kind_of(const TribTypeInfo *ti)
 		(ti->elem->kind == TV_JSON || ti->elem->kind == TV_JSONB))
 		return TRIB_JSON_ARRAY;
 	return TRIB_JSON_NONE;
+}
+
+/* An enum's labels in enumsortorder, as a JSON array of strings. */
+static char *
+enum_labels_json(Oid enumtypid)
+{
+	CatCList   *list = SearchSysCacheList1(ENUMTYPOIDNAME,
+										   ObjectIdGetDatum(enumtypid));
+	int			n = list->n_members;
+	HeapTuple  *tups = palloc(Max(n, 1) * sizeof(HeapTuple));
+	StringInfoData buf;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		tups[i] = &list->members[i]->tuple;
+	/* insertion sort: an enum has few labels */
+	for (i = 1; i < n; i++)
+	{
+		HeapTuple	t = tups[i];
+		float4		o = ((Form_pg_enum) GETSTRUCT(t))->enumsortorder;
+		int			j = i;
+
+		for (; j > 0 && ((Form_pg_enum) GETSTRUCT(tups[j - 1]))->enumsortorder > o; j--)
+			tups[j] = tups[j - 1];
+		tups[j] = t;
+	}
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		const char *label = NameStr(((Form_pg_enum) GETSTRUCT(tups[i]))->enumlabel);
+
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		trib_json_string(&buf, label, strlen(label));
+	}
+	appendStringInfoChar(&buf, ']');
+	ReleaseSysCacheList(list);
+	pfree(tups);
+	return buf.data;
+}
+
+/*
+ * A column's base type and enum labels (TribColumn): a domain resolves to
+ * its final base type (nested domains too), an array of a domain to the
+ * array of the element's final base; an enum at the end of that, itself
+ * or as the element, gets its labels.
+ */
+static void
+resolve_base(TribColumn *c)
+{
+	Oid			elem = get_element_type(c->typid);
+	Oid			final = OidIsValid(elem) ? elem : c->typid;
+
+	c->base_typid = InvalidOid;
+	c->base_typmod = -1;
+	c->enum_labels = NULL;
+	if (get_typtype(final) == TYPTYPE_DOMAIN)
+	{
+		int32		typmod = OidIsValid(elem) ? -1 : c->typmod;
+		Oid			base = getBaseTypeAndTypmod(final, &typmod);
+		Oid			out = OidIsValid(elem) ? get_array_type(base) : base;
+
+		final = base;
+		if (OidIsValid(out))
+		{
+			c->base_typid = out;
+			c->base_typmod = typmod;
+		}
+	}
+	if (type_is_enum(final))
+		c->enum_labels = enum_labels_json(final);
 }
 
 /*
@@ -293,6 +388,7 @@ build_columns(TribRelEntry *e, Relation pubrel, Relation rel)
 		c->is_pk = bms_is_member(off, pk);
 		c->is_identity = relatt > 0 &&
 			bms_is_member(relatt - FirstLowInvalidHeapAttributeNumber, ident);
+		resolve_base(c);
 		c->type = trib_typeinfo_build(att->atttypid, CurrentMemoryContext);
 		c->json_kind = json_kind_of(c->type);
 		initStringInfo(&key);

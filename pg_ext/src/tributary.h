@@ -171,6 +171,17 @@ typedef struct TribColumn
 	bool		notnull;
 	bool		is_pk;
 	bool		is_identity;	/* part of the replica identity key */
+	/*
+	 * A domain (or an array of a domain): the final base type (an array
+	 * of the element's final base) and its typmod, which the values are
+	 * written as; InvalidOid for other columns.  enum_labels: an enum
+	 * (or a domain over one, or an array of either): its labels in sort
+	 * order as a rendered JSON array; NULL for other columns.  Both go
+	 * into the relation record (relcache.c).
+	 */
+	Oid			base_typid;
+	int32		base_typmod;
+	char	   *enum_labels;
 	uint8		json_kind;		/* TRIB_JSON_*: which values may be JSON null */
 	TribTypeInfo *type;
 } TribColumn;

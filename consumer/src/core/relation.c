@@ -35,11 +35,26 @@ dup_or_null(const char *s)
 
 /* See relation.h. */
 void
+trib_relation_column_untype(trib_column *c)
+{
+	free(c->decl);
+	free(c->base_type);
+	for (int i = 0; i < c->nenum_labels; i++)
+		free(c->enum_labels[i]);
+	free(c->enum_labels);
+	c->decl = NULL;
+	c->base_type = NULL;
+	c->enum_labels = NULL;
+	c->nenum_labels = 0;
+}
+
+/* See relation.h. */
+void
 trib_relation_column_clear(trib_column *c)
 {
+	trib_relation_column_untype(c);
 	free(c->name);
 	free(c->type);
-	free(c->decl);
 	free(c->items);
 	trib_relation_free(c->fields);
 	memset(c, 0, sizeof(*c));
@@ -53,6 +68,14 @@ trib_relation_column_copy(trib_column *dst, const trib_column *src)
 	dst->name = dup_or_null(src->name);
 	dst->type = dup_or_null(src->type);
 	dst->decl = dup_or_null(src->decl);
+	dst->base_type = dup_or_null(src->base_type);
+	dst->enum_labels = NULL;
+	if (src->nenum_labels > 0)
+	{
+		dst->enum_labels = trib_xcalloc((size_t) src->nenum_labels, sizeof(char *));
+		for (int i = 0; i < src->nenum_labels; i++)
+			dst->enum_labels[i] = trib_xstrdup(src->enum_labels[i]);
+	}
 	dst->items = dup_or_null(src->items);
 	dst->fields = src->fields ? trib_relation_copy(src->fields) : NULL;
 }

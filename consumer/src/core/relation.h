@@ -45,6 +45,17 @@ typedef struct trib_column
 	 * (trib_relation_column_copy, trib_relation_column_clear). */
 	struct trib_relation *fields;
 	char	   *items;
+	/* (last, so that positional initializers of the members above still
+	 * hold) */
+	/* PostgreSQL: a domain column's final base type with modifier
+	 * ("numeric(10,2)"; an array of a domain: "numeric(10,2)[]"), what its
+	 * values are written as; NULL for other columns and sources.  Owned. */
+	char	   *base_type;
+	/* PostgreSQL: an enum column's (or a domain over one, or an array of
+	 * either) labels in sort order; NULL and 0 for other columns.  The
+	 * array and each label are owned. */
+	char	  **enum_labels;
+	int			nenum_labels;
 } trib_column;
 
 /*
@@ -74,12 +85,17 @@ void		trib_relation_clear(trib_relation *rel);
 /* A deep copy of rel (on the heap; trib_relation_free), version kept. */
 trib_relation *trib_relation_copy(const trib_relation *rel);
 
-/* *dst = a deep copy of *src (name, type, decl, fields, items). */
+/* *dst = a deep copy of *src (name, type, decl, base_type, enum_labels,
+ * fields, items). */
 void		trib_relation_column_copy(trib_column *dst, const trib_column *src);
 
-/* Free what a column owns (name, type, decl, fields, items) and zero it. */
+/* Free what a column owns (name, type, decl, base_type, enum_labels,
+ * fields, items) and zero it. */
 void		trib_relation_column_clear(trib_column *c);
 
+/* The column's type changed (a transform's cast): drop what described
+ * the old one (decl, base_type, enum_labels; type_oid is left). */
+void		trib_relation_column_untype(trib_column *c);
 /* A relation version no relation of this process had before (from 2^31
  * up, above the small numbers the streams count from); thread-safe. */
 uint32_t	trib_relation_fresh_version(void);

@@ -156,6 +156,14 @@ typedef struct trib_dbz_coltype
 	bool		epoch_for_null;
 } trib_dbz_coltype;
 
+/* The PostgreSQL type text a column's values are written as: a domain's
+ * base type (trib_column.base_type), else its type; "" when unknown. */
+static inline const char *
+trib_dbz_pg_type(const trib_column *col)
+{
+	return col->base_type ? col->base_type : col->type ? col->type : "";
+}
+
 /* A source connector's type mapper: one column -> its coltype. */
 typedef void (*trib_dbz_mapper) (const trib_column *col, trib_dbz_coltype *out);
 

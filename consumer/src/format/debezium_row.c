@@ -202,7 +202,7 @@ text_array(const trib_column *col)
 {
 	static const char *const scalar[] = {"smallint", "integer", "bigint", "oid", "real",
 	"double precision", "boolean", NULL};
-	const char *type = col->type ? col->type : "";
+	const char *type = trib_dbz_pg_type(col);
 
 	for (int i = 0; scalar[i]; i++)
 		if (strncmp(type, scalar[i], strlen(scalar[i])) == 0 &&

@@ -194,14 +194,48 @@ put_value_schema(trib_strbuf *o, const trib_dbz_opts *opt, const trib_dbz_coltyp
 	}
 }
 
+/* A PostgreSQL enum's schema: io.debezium.data.Enum with its labels in
+ * sort order, joined with ',', as `allowed` (Debezium writes them so,
+ * without escaping a ',' in a label). */
+static void
+put_pg_enum(trib_strbuf *o, const trib_column *c)
+{
+	trib_strbuf list = {0};
+
+	trib_strbuf_add(&list, "", 0);
+	for (int i = 0; i < c->nenum_labels; i++)
+	{
+		if (i > 0)
+			trib_strbuf_addc(&list, ',');
+		trib_strbuf_adds(&list, c->enum_labels[i]);
+	}
+	put_type(o, "string", "io.debezium.data.Enum");
+	trib_strbuf_adds(o, ",\"parameters\":{\"allowed\":");
+	trib_dbz_quote(o, list.data);
+	trib_strbuf_addc(o, '}');
+	trib_strbuf_free(&list);
+}
+
+/* The schema members of one value (an array's element) of column c. */
+static void
+put_element(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
+			const trib_dbz_coltype *t, const char *decl)
+{
+	if (t->kind == TRIB_DBZ_ASIS && c->nenum_labels > 0)
+		put_pg_enum(o, c);
+	else
+		put_value_schema(o, opt, t, decl);
+}
+
 /* One column's field: {schema...,"optional":B,"field":NAME}. */
 static void
 put_column(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
 		   const trib_dbz_coltype *t)
 {
 	/* the full declaration where the source has one (MySQL: precision,
-	 * length and members are there), else the type */
-	const char *decl = c->decl ? c->decl : c->type ? c->type : "";
+	 * length and members are there), else the type, a domain's base type
+	 * (PostgreSQL: Debezium maps a domain by its base) */
+	const char *decl = c->decl ? c->decl : trib_dbz_pg_type(c);
 
 	trib_strbuf_addc(o, '{');
 	if (t->array)
@@ -210,11 +244,11 @@ put_column(trib_strbuf *o, const trib_dbz_opts *opt, const trib_column *c,
 
 		elem.array = false;
 		trib_strbuf_adds(o, "\"type\":\"array\",\"items\":{");
-		put_value_schema(o, opt, &elem, decl);
+		put_element(o, opt, c, &elem, decl);
 		trib_strbuf_adds(o, ",\"optional\":true}");
 	}
 	else
-		put_value_schema(o, opt, t, decl);
+		put_element(o, opt, c, t, decl);
 	trib_strbuf_printf(o, ",\"optional\":%s,\"field\":", c->nullable ? "true" : "false");
 	trib_dbz_quote(o, c->name);
 	trib_strbuf_addc(o, '}');

@@ -7,7 +7,11 @@
  * "text[]"), which holds everything the encodings depend on: the kind,
  * the fractional-second precision (time.precision.mode adaptive), the
  * numeric scale (Decimal vs VariableScaleDecimal) and whether it is an
- * array.  Types are matched by name, so extension types (hstore) whose
+ * array.  A domain is mapped by its final base type, which the relation
+ * record names too (trib_column.base_type), as Debezium's "Domain types"
+ * has it; an enum stays TRIB_DBZ_ASIS (its label is the value) and its
+ * schema is io.debezium.data.Enum with the labels the record lists
+ * (debezium_schema.c).  Types are matched by name, so extension types (hstore) whose
  * OIDs differ between databases are found too; a schema-qualified name
  * ("public.hstore") matches on its last part.  Everything not listed is
  * TRIB_DBZ_ASIS: the plugin already writes it as Debezium does (integers,
@@ -73,7 +77,7 @@ name_is(const char *type, const char *name)
 void
 trib_dbz_pg_coltype(const trib_column *col, trib_dbz_coltype *out)
 {
-	const char *type = col->type ? col->type : "";
+	const char *type = trib_dbz_pg_type(col);
 	const char *dot = strrchr(type, '.');
 	size_t		len;
 

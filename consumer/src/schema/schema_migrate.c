@@ -174,9 +174,8 @@ static void
 retype(trib_column *c, const char *type)
 {
 	free(c->type);
-	free(c->decl);
+	trib_relation_column_untype(c);
 	c->type = trib_xstrdup(type);
-	c->decl = NULL;
 }
 
 static const char *
@@ -301,6 +300,9 @@ match_target(trib_migrate_plan *p, trib_relation *w, char *const *fields, size_t
 		}
 		p->rel.columns[j] = w->columns[i];
 		w->columns[i].name = w->columns[i].type = w->columns[i].decl = NULL;
+		w->columns[i].base_type = NULL;
+		w->columns[i].enum_labels = NULL;
+		w->columns[i].nenum_labels = 0;
 		w->columns[i].items = NULL;
 		w->columns[i].fields = NULL;
 	}

@@ -453,8 +453,8 @@ void
 rl_rel_set_type(trib_column *col, const char *type)
 {
 	free(col->type);
-	free(col->decl);			/* the source's declaration no longer holds */
-	col->decl = NULL;
+	/* the source's declaration, base type and labels no longer hold */
+	trib_relation_column_untype(col);
 	col->type = trib_xstrdup(type);
 	col->type_oid = 0;
 }

@@ -37,17 +37,17 @@
 #include "tribsr.h"
 
 static trib_column COLS[] = {
-	{"id", "integer", 23, NULL, false, true, false, NULL, NULL},
-	{"big", "bigint", 20, NULL, true, false, false, NULL, NULL},
-	{"price", "numeric(10,2)", 1700, NULL, true, false, false, NULL, NULL},
-	{"ratio", "double precision", 701, NULL, true, false, false, NULL, NULL},
-	{"ok", "boolean", 16, NULL, true, false, false, NULL, NULL},
-	{"name", "text", 25, NULL, true, false, false, NULL, NULL},
-	{"day", "date", 1082, NULL, true, false, false, NULL, NULL},
-	{"at", "timestamp with time zone", 1184, NULL, true, false, false, NULL, NULL},
-	{"blob", "bytea", 17, NULL, true, false, false, NULL, NULL},
-	{"doc", "jsonb", 3802, NULL, true, false, false, NULL, NULL},
-	{"tags", "integer[]", 1007, NULL, true, false, false, NULL, NULL},
+	{"id", "integer", 23, NULL, false, true, false, NULL, NULL, NULL, NULL, 0},
+	{"big", "bigint", 20, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"price", "numeric(10,2)", 1700, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"ratio", "double precision", 701, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"ok", "boolean", 16, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"name", "text", 25, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"day", "date", 1082, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"at", "timestamp with time zone", 1184, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"blob", "bytea", 17, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"doc", "jsonb", 3802, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"tags", "integer[]", 1007, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
 };
 
 static trib_relation REL = {"public", "t", 11, COLS, 1};
@@ -409,7 +409,7 @@ test_avro_key_reads_back_with_the_key_schema(void **state)
 		trib_column wider[12];
 		trib_relation next = REL;
 
-		wider[0] = (trib_column) {"extra", "text", 25, NULL, true, false, false, NULL, NULL};
+		wider[0] = (trib_column) {"extra", "text", 25, NULL, true, false, false, NULL, NULL, NULL, NULL, 0};
 		memcpy(wider + 1, COLS, sizeof(COLS));
 		next.columns = wider;
 		next.ncolumns = 12;

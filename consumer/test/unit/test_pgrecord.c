@@ -50,6 +50,26 @@ static const char UPDATE_DOCS[] =
 static const char DELETE_DOCS[] =
 	"{\"kind\":\"delete\",\"xid\":728,\"commit_lsn\":\"0/1539D78\",\"ts\":\"2026-12-03T18:13:38.102968Z\",\"lsn\":\"0/1539CE8\",\"seq\":0,\"schema\":\"public\",\"table\":\"docs\",\"old\":{\"id\":1,\"doc\":{\"a\": 1},\"tags\":[null,{\"a\":1},null],\"note\":null},\"old_json_nulls\":[[\"tags\",2],\"note\"]}";
 
+/* Domains and enums (PostgreSQL 15, tributary 0.7; test/regress
+ * decode_domains_enums): amount is a domain over numeric(10,2), lvl an
+ * enum, lvl_dom a domain over it, amounts an array of the domain. */
+#define REL_DD_HEAD \
+	"{\"kind\":\"relation\",\"xid\":740,\"commit_lsn\":\"0/155A000\",\"ts\":\"2026-12-07T01:14:47.101792Z\",\"lsn\":\"0/1559F00\",\"relid\":16750,\"schema\":\"public\",\"table\":\"dd\",\"replica_identity\":\"default\",\"columns\":[" \
+	"{\"name\":\"id\",\"type\":\"integer\",\"type_oid\":23,\"typmod\":-1,\"nullable\":false,\"pk\":true,\"identity\":true}," \
+	"{\"name\":\"amount\",\"type\":\"dd_money\",\"type_oid\":16738,\"typmod\":-1,\"base_type\":\"numeric(10,2)\",\"base_type_oid\":1700,\"base_typmod\":655366,\"nullable\":true,\"pk\":false,\"identity\":false}," \
+	"{\"name\":\"amounts\",\"type\":\"dd_money[]\",\"type_oid\":16737,\"typmod\":-1,\"base_type\":\"numeric(10,2)[]\",\"base_type_oid\":1231,\"base_typmod\":655366,\"nullable\":true,\"pk\":false,\"identity\":false},"
+#define REL_DD_TAIL \
+	"],\"primary_key\":[\"id\"],\"identity_key\":[\"id\"]}"
+static const char REL_DD[] = REL_DD_HEAD
+	"{\"name\":\"lvl\",\"type\":\"dd_level\",\"type_oid\":16732,\"typmod\":-1,\"enum_labels\":[\"low\",\"high\"],\"nullable\":true,\"pk\":false,\"identity\":false},"
+	"{\"name\":\"lvl_dom\",\"type\":\"dd_level_dom\",\"type_oid\":16743,\"typmod\":-1,\"base_type\":\"dd_level\",\"base_type_oid\":16732,\"base_typmod\":-1,\"enum_labels\":[\"low\",\"high\"],\"nullable\":true,\"pk\":false,\"identity\":false}"
+	REL_DD_TAIL;
+/* after ALTER TYPE dd_level ADD VALUE 'medium' BEFORE 'high' */
+static const char REL_DD_MEDIUM[] = REL_DD_HEAD
+	"{\"name\":\"lvl\",\"type\":\"dd_level\",\"type_oid\":16732,\"typmod\":-1,\"enum_labels\":[\"low\",\"medium\",\"high\"],\"nullable\":true,\"pk\":false,\"identity\":false},"
+	"{\"name\":\"lvl_dom\",\"type\":\"dd_level_dom\",\"type_oid\":16743,\"typmod\":-1,\"base_type\":\"dd_level\",\"base_type_oid\":16732,\"base_typmod\":-1,\"enum_labels\":[\"low\",\"medium\",\"high\"],\"nullable\":true,\"pk\":false,\"identity\":false}"
+	REL_DD_TAIL;
+
 /* Parse or fail the test. */
 static trib_pgrec *
 parse_ok(trib_pgrec_parser *p, const char *text)
@@ -780,6 +800,111 @@ test_alternating_partition_identities_keep_their_views(void **state)
 	trib_pgrec_parser_free(p);
 }
 
+/*
+ * A relation record's optional column members: a domain's base type
+ * (base_type, base_type_oid, base_typmod) and an enum's labels
+ * (enum_labels) reach the cache entry and the view events point to;
+ * other columns have none.  New labels make a new view (its version
+ * differs); the same record again maps to the view made for it.
+ * Malformed members are errors naming them.
+ */
+static void
+test_relation_domains_and_enum_labels(void **state)
+{
+	trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
+	trib_pgrec *r = parse_ok(p, REL_DD);
+	const trib_pgrel *rel = r->rel;
+	const trib_relation *v1 = rel->view;
+	const trib_relation *v2;
+
+	(void) state;
+	assert_int_equal(rel->ncols, 5);
+	assert_null(rel->cols[0].base_type);
+	assert_int_equal(rel->cols[0].base_type_oid, 0);
+	assert_int_equal(rel->cols[0].base_typmod, -1);
+	assert_null(rel->cols[0].enum_labels);
+	assert_string_equal(rel->cols[1].type, "dd_money");
+	assert_string_equal(rel->cols[1].base_type, "numeric(10,2)");
+	assert_int_equal(rel->cols[1].base_type_oid, 1700);
+	assert_int_equal(rel->cols[1].base_typmod, 655366);
+	assert_string_equal(rel->cols[2].base_type, "numeric(10,2)[]");
+	assert_int_equal(rel->cols[2].base_type_oid, 1231);
+	assert_null(rel->cols[3].base_type);
+	assert_int_equal(rel->cols[3].nenum_labels, 2);
+	assert_string_equal(rel->cols[3].enum_labels[0], "low");
+	assert_string_equal(rel->cols[3].enum_labels[1], "high");
+	assert_string_equal(rel->cols[4].base_type, "dd_level");
+	assert_int_equal(rel->cols[4].base_typmod, -1);
+	assert_int_equal(rel->cols[4].nenum_labels, 2);
+	/* the view */
+	assert_null(v1->columns[0].base_type);
+	assert_int_equal(v1->columns[0].nenum_labels, 0);
+	assert_string_equal(v1->columns[1].base_type, "numeric(10,2)");
+	assert_string_equal(v1->columns[2].base_type, "numeric(10,2)[]");
+	assert_int_equal(v1->columns[3].nenum_labels, 2);
+	assert_string_equal(v1->columns[3].enum_labels[1], "high");
+	assert_string_equal(v1->columns[4].base_type, "dd_level");
+	assert_int_equal(v1->columns[4].nenum_labels, 2);
+	trib_pgrec_free(r);
+
+	r = parse_ok(p, REL_DD_MEDIUM);
+	v2 = r->rel->view;
+	assert_ptr_not_equal(v2, v1);
+	assert_int_not_equal(v2->version, v1->version);
+	assert_int_equal(v2->columns[3].nenum_labels, 3);
+	assert_string_equal(v2->columns[3].enum_labels[1], "medium");
+	trib_pgrec_free(r);
+	r = parse_ok(p, REL_DD);
+	assert_ptr_equal(r->rel->view, v1);
+	trib_pgrec_free(r);
+
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"base_type\":\"integer\",\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "base_type, base_type_oid and base_typmod come together");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"base_type\":\"integer\",\"base_type_oid\":-3,\"base_typmod\":-1,"
+			  "\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "column base_type_oid must be an oid");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"base_type\":\"\",\"base_type_oid\":23,\"base_typmod\":-1,"
+			  "\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "column base_type must be a non-empty string");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"enum_labels\":[\"a\",1],\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "column enum_labels must hold strings");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"enum_labels\":[[\"a\"]],\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "column enum_labels must hold strings");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"enum_labels\":\"a,b\",\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "column enum_labels must be an array of strings");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"enum_labels\":[],\"enum_labels\":[],\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "duplicate column member \"enum_labels\"");
+	/* still whole after the errors */
+	r = parse_ok(p, REL_DD_MEDIUM);
+	assert_ptr_equal(r->rel->view, v2);
+	trib_pgrec_free(r);
+
+	/* a deep copy (a transform's), and a retyped column drops them */
+	{
+		trib_relation *cp = trib_relation_copy(v2);
+
+		assert_string_equal(cp->columns[1].base_type, "numeric(10,2)");
+		assert_ptr_not_equal(cp->columns[1].base_type, v2->columns[1].base_type);
+		assert_int_equal(cp->columns[4].nenum_labels, 3);
+		assert_ptr_not_equal(cp->columns[4].enum_labels, v2->columns[4].enum_labels);
+		assert_string_equal(cp->columns[4].enum_labels[2], "high");
+		trib_relation_column_untype(&cp->columns[4]);
+		assert_null(cp->columns[4].base_type);
+		assert_null(cp->columns[4].enum_labels);
+		assert_int_equal(cp->columns[4].nenum_labels, 0);
+		assert_string_equal(cp->columns[4].type, "dd_level_dom");
+		trib_relation_free(cp);
+	}
+	trib_pgrec_parser_free(p);
+}
+
 int
 main(void)
 {
@@ -792,6 +917,7 @@ main(void)
 		cmocka_unit_test(test_no_relation_record_means_no_key),
 		cmocka_unit_test(test_new_relation_record_replaces_metadata),
 		cmocka_unit_test(test_alternating_partition_identities_keep_their_views),
+		cmocka_unit_test(test_relation_domains_and_enum_labels),
 		cmocka_unit_test(test_truncate_and_message_extra),
 		cmocka_unit_test(test_control_records),
 		cmocka_unit_test(test_malformed_records_are_errors),

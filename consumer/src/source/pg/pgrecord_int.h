@@ -163,7 +163,10 @@ typedef struct pgr_field
 enum
 {
 	C_NAME, C_TYPE, C_TYPE_OID, C_TYPMOD, C_NULLABLE, C_PK, C_IDENTITY,
-	NCOLF, C_UNKNOWN = NCOLF
+	NCOLF,						/* the members every column has */
+	/* optional: a domain's three (all or none), an enum's labels */
+	C_BASE_TYPE = NCOLF, C_BASE_TYPE_OID, C_BASE_TYPMOD, C_ENUM_LABELS,
+	NCOLF_ALL, C_UNKNOWN = NCOLF_ALL
 };
 
 /*

@@ -31,10 +31,14 @@
 /* ---------------------------------------------------------------------- */
 /* the streaming parse */
 
-static const char *const colf_names[NCOLF] = {
-	"name", "type", "type_oid", "typmod", "nullable", "pk", "identity"
+static const char *const colf_names[NCOLF_ALL] = {
+	"name", "type", "type_oid", "typmod", "nullable", "pk", "identity",
+	"base_type", "base_type_oid", "base_typmod", "enum_labels"
 };
 
+/* The bits of the optional base type members (all or none). */
+#define BASE_BITS ((1u << C_BASE_TYPE) | (1u << C_BASE_TYPE_OID) | \
+				   (1u << C_BASE_TYPMOD))
 
 /* Record a parse error (the first one wins) and stop yajl. */
 static int
@@ -146,6 +150,37 @@ name_list(pgr_pstate *st)
 	}
 }
 
+/* A 32-bit integer member (typmod, base_typmod) from its text. */
+static bool
+parse_int32(trib_jkind type, const char *s, size_t n, int32_t *out)
+{
+	bool		neg = type == TRIB_J_NUMBER && n > 0 && s[0] == '-';
+	uint64_t	v;
+
+	if (type != TRIB_J_NUMBER ||
+		!parse_uint(s + neg, n - neg, neg ? 2147483648u : INT32_MAX, &v))
+		return false;
+	*out = neg ? (int32_t) (-(int64_t) v) : (int32_t) v;
+	return true;
+}
+
+/* An element of a column's enum_labels (depth 4): a string. */
+static int
+on_enum_label(pstate *st, trib_jkind type, const char *s, size_t n)
+{
+	trib_pgcol *c = &st->cols[st->ncols - 1];
+
+	if (type != TRIB_J_STRING || memchr(s, '\0', n))
+		return perr(st, "column enum_labels must hold strings without NUL");
+	/* grown one at a time: enums have few labels, and relation records
+	 * are rare */
+	c->enum_labels = trib_xrealloc(c->enum_labels,
+								   (c->nenum_labels + 1) * sizeof(char *));
+	c->enum_labels[c->nenum_labels++] = trib_xstrndup(s, n);
+	return 1;
+}
+
+
 /*
  * A member value of a "columns" or "relations" element (depth 3).  Numbers
  * arrive as their text in s/n.
@@ -156,6 +191,12 @@ on_element_member(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool
 	trib_pgcol *c;
 	uint64_t	v;
 
+	if (type == TRIB_J_ARRAY && st->topkey == F_COLUMNS &&
+		st->subkey == C_ENUM_LABELS)
+	{
+		st->seen |= 1u << C_ENUM_LABELS;
+		return 1;				/* the labels: on_enum_label */
+	}
 	if (type == TRIB_J_OBJECT || type == TRIB_J_ARRAY)
 		return perr(st, "unexpected nesting in \"%s\"", pgr_field_names[st->topkey]);
 	if (st->topkey == F_RELATIONS)
@@ -186,20 +227,23 @@ on_element_member(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool
 				c->type = trib_xstrndup(s, n);
 			return 1;
 		case C_TYPE_OID:
+		case C_BASE_TYPE_OID:
 			if (type != TRIB_J_NUMBER || !parse_uint(s, n, UINT32_MAX, &v))
-				return perr(st, "column type_oid must be an oid");
-			c->type_oid = (uint32_t) v;
+				return perr(st, "column %s must be an oid", colf_names[st->subkey]);
+			*(st->subkey == C_TYPE_OID ? &c->type_oid : &c->base_type_oid) = (uint32_t) v;
 			return 1;
 		case C_TYPMOD:
-			{
-				bool		neg = type == TRIB_J_NUMBER && n > 0 && s[0] == '-';
-
-				if (type != TRIB_J_NUMBER ||
-					!parse_uint(s + neg, n - neg, neg ? 2147483648u : INT32_MAX, &v))
-					return perr(st, "column typmod must be a 32-bit integer");
-				c->typmod = neg ? (int32_t) (-(int64_t) v) : (int32_t) v;
-				return 1;
-			}
+		case C_BASE_TYPMOD:
+			if (!parse_int32(type, s, n, st->subkey == C_TYPMOD ? &c->typmod : &c->base_typmod))
+				return perr(st, "column %s must be a 32-bit integer", colf_names[st->subkey]);
+			return 1;
+		case C_BASE_TYPE:
+			if (type != TRIB_J_STRING || n == 0 || memchr(s, '\0', n))
+				return perr(st, "column base_type must be a non-empty string without NUL");
+			c->base_type = trib_xstrndup(s, n);
+			return 1;
+		case C_ENUM_LABELS:
+			return perr(st, "column enum_labels must be an array of strings");
 		default:
 			if (type != TRIB_J_BOOL)
 				return perr(st, "column %s must be a boolean", colf_names[st->subkey]);
@@ -293,7 +337,8 @@ on_value(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 			if (st->topkey == F_COLUMNS)
 			{
 				st->cols = trib_xgrow(st->cols, st->ncols, &st->capcols, sizeof(trib_pgcol), 16);
-				memset(&st->cols[st->ncols++], 0, sizeof(trib_pgcol));
+				memset(&st->cols[st->ncols], 0, sizeof(trib_pgcol));
+				st->cols[st->ncols++].base_typmod = -1;
 			}
 			return 1;
 		}
@@ -306,6 +351,9 @@ on_value(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 		return on_element_member(st, type, s, n, b);
 	if (st->depth == 3 && json_nulls_index(st) >= 0)
 		return on_json_nulls_value(st, json_nulls_index(st), type, s, n);
+	if (st->depth == 4 && st->topkey == F_COLUMNS && st->subkey == C_ENUM_LABELS &&
+		st->f[F_COLUMNS].type == TRIB_J_ARRAY)
+		return on_enum_label(st, type, s, n);
 	return 1;
 }
 
@@ -332,6 +380,9 @@ on_close(pgr_pstate *st)
 		{
 			if ((st->seen & ((1u << NCOLF) - 1)) != (1u << NCOLF) - 1)
 				return perr(st, "column %zu lacks a member (name, type, type_oid, typmod, nullable, pk, identity)",
+							st->ncols);
+			if ((st->seen & BASE_BITS) != 0 && (st->seen & BASE_BITS) != BASE_BITS)
+				return perr(st, "column %zu: base_type, base_type_oid and base_typmod come together",
 							st->ncols);
 		}
 		else if (st->topkey == F_RELATIONS && st->f[F_RELATIONS].type == TRIB_J_ARRAY)
@@ -454,7 +505,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 		}
 		else if (st->topkey == F_COLUMNS)
 		{
-			for (i = 0; i < NCOLF; i++)
+			for (i = 0; i < NCOLF_ALL; i++)
 				if (strlen(colf_names[i]) == n && memcmp(colf_names[i], key, n) == 0)
 				{
 					if (st->seen & (1u << i))
@@ -498,10 +549,7 @@ pstate_clear(trib_pgrec_parser *p, pgr_pstate *st)
 	if (st->cols != NULL)
 	{
 		for (i = 0; i < st->ncols; i++)
-		{
-			free(st->cols[i].name);
-			free(st->cols[i].type);
-		}
+			trib_pgrelcache_col_clear(&st->cols[i]);
 		free(st->cols);
 	}
 	for (k = 0; k <= TRIB_J_ARRAY; k++)

@@ -9,7 +9,8 @@
  * compares.  Installing drops any entry with the same relid (a renamed
  * table) or the same name, then points the entry at its view: the view
  * made before for the same name and the same columns (names, types,
- * nullability, primary key and identity flags), else a new one (version =
+ * a domain's base type, an enum's labels, nullability, primary key and
+ * identity flags), else a new one (version =
  * how many views came before, plus one) that stays until the cache is
  * freed.  Reuse matters under publish-via-root, where partitions of one
  * root with different replica identities make the plugin send the root's
@@ -83,6 +84,16 @@ trib_pgrelcache_free_strv(char **v, size_t n)
 	free(v);
 }
 
+/* See pgrelcache.h. */
+void
+trib_pgrelcache_col_clear(trib_pgcol *c)
+{
+	free(c->name);
+	free(c->type);
+	free(c->base_type);
+	trib_pgrelcache_free_strv(c->enum_labels, c->nenum_labels);
+}
+
 /* Free what a relation entry owns (not the entry). */
 static void
 rel_clear(trib_pgrel *r)
@@ -93,10 +104,7 @@ rel_clear(trib_pgrel *r)
 	free(r->table);
 	free(r->replica_identity);
 	for (i = 0; i < r->ncols; i++)
-	{
-		free(r->cols[i].name);
-		free(r->cols[i].type);
-	}
+		trib_pgrelcache_col_clear(&r->cols[i]);
 	free(r->cols);
 	trib_pgrelcache_free_strv(r->primary_key, r->npk);
 	trib_pgrelcache_free_strv(r->identity_key, r->nik);
@@ -196,6 +204,25 @@ rel_remove(trib_pgrelcache *p, uint32_t relid, const char *schema,
 	}
 }
 
+/* Is a view column's optional string equal to a record column's? */
+static bool
+same_opt(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* The same enum labels, in the same order? */
+static bool
+same_labels(const trib_column *c, const trib_pgcol *rc)
+{
+	if (c->nenum_labels != (int) rc->nenum_labels)
+		return false;
+	for (size_t i = 0; i < rc->nenum_labels; i++)
+		if (strcmp(c->enum_labels[i], rc->enum_labels[i]) != 0)
+			return false;
+	return true;
+}
+
 /* Does view v describe r's table and columns exactly? */
 static bool
 view_matches(const trib_relation *v, const trib_pgrel *r)
@@ -212,7 +239,8 @@ view_matches(const trib_relation *v, const trib_pgrel *r)
 
 		if (strcmp(c->name, rc->name) != 0 || strcmp(c->type, rc->type) != 0 ||
 			c->type_oid != rc->type_oid || c->nullable != rc->nullable ||
-			c->pk != rc->pk || c->identity != rc->identity)
+			c->pk != rc->pk || c->identity != rc->identity ||
+			!same_opt(c->base_type, rc->base_type) || !same_labels(c, rc))
 			return false;
 	}
 	return true;
@@ -241,6 +269,14 @@ view_new(trib_pgrelcache *p, const trib_pgrel *r)
 		c->pk = r->cols[i].pk;
 		c->identity = r->cols[i].identity;
 		c->decl = NULL;			/* format_type text says everything */
+		c->base_type = r->cols[i].base_type ? trib_xstrdup(r->cols[i].base_type) : NULL;
+		c->nenum_labels = (int) r->cols[i].nenum_labels;
+		if (c->nenum_labels > 0)
+		{
+			c->enum_labels = trib_xcalloc(r->cols[i].nenum_labels, sizeof(char *));
+			for (size_t j = 0; j < r->cols[i].nenum_labels; j++)
+				c->enum_labels[j] = trib_xstrdup(r->cols[i].enum_labels[j]);
+		}
 	}
 	v->version = (uint32_t) p->nviews + 1;
 	p->views = trib_xgrow(p->views, p->nviews, &p->capviews, sizeof(*p->views), 16);

@@ -36,6 +36,15 @@ typedef struct trib_pgcol
 	char	   *type;			/* format_type text, e.g. "numeric(12,2)" */
 	uint32_t	type_oid;
 	int32_t		typmod;
+	/* A domain (or an array of one): its final base type (docs/PLUGIN.md,
+	 * base_type, base_type_oid, base_typmod); NULL, 0, -1 otherwise. */
+	char	   *base_type;
+	uint32_t	base_type_oid;
+	int32_t		base_typmod;
+	/* An enum (or a domain over one, or an array of either): its labels
+	 * in sort order (enum_labels); NULL and 0 otherwise. */
+	char	  **enum_labels;
+	size_t		nenum_labels;
 	bool		nullable;
 	bool		pk;
 	bool		identity;
@@ -78,5 +87,9 @@ const trib_pgrel *trib_pgrelcache_install(trib_pgrelcache *c, trib_pgrel *r);
 
 /* Free an array of n strings (a key column list); NULL is allowed. */
 void		trib_pgrelcache_free_strv(char **v, size_t n);
+
+/* Free what a column owns (name, type, base_type, enum_labels), not the
+ * column. */
+void		trib_pgrelcache_col_clear(trib_pgcol *c);
 
 #endif							/* TRIB_PGRELCACHE_H */

@@ -16,7 +16,9 @@
  * pg_type once per column.  money is selected as numeric (the plugin
  * writes money through cash_numeric); int2vector and oidvector, which the
  * plugin treats as arrays but whose text is space separated, as int2[] and
- * oid[].
+ * oid[].  A domain's final base type and an enum's labels go into the
+ * relation's columns as the relation record has them, so that Debezium
+ * mode maps snapshot rows as it maps streamed ones.
  *
  * Keys.  The event key is the replica identity key (the primary key under
  * REPLICA IDENTITY DEFAULT, the index columns under USING INDEX), else the
@@ -32,6 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <yajl_tree.h>
 
 #include "errf.h"
 #include "event.h"
@@ -344,6 +348,55 @@ key_position(PGresult *res, int i, int f, int *pos, int ncols)
 	return 1;
 }
 
+/*
+ * A column's domain base type and enum labels, as the plugin's relation
+ * record has them (docs/PLUGIN.md): the type, or an array's element,
+ * stripped of its domains (the first modifier a domain declares kept);
+ * base_type is that type's format_type text (the array of it for an
+ * array) when there was a domain, else NULL; labels the JSON array of
+ * its enum labels in sort order, else NULL.
+ */
+#define DOMAIN_ENUM_JOIN \
+	"LEFT JOIN LATERAL (WITH RECURSIVE " \
+	"  top AS (SELECT CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN t.typelem ELSE t.oid END AS oid, " \
+	"                 t.typelem <> 0 AND t.typlen = -1 AS arr " \
+	"            FROM pg_catalog.pg_type t WHERE t.oid = a.atttypid), " \
+	"  d(oid, typmod, n) AS (SELECT top.oid, -1, 0 FROM top UNION ALL " \
+	"    SELECT t.typbasetype, CASE WHEN d.typmod = -1 THEN t.typtypmod ELSE d.typmod END, d.n + 1 " \
+	"      FROM d JOIN pg_catalog.pg_type t ON t.oid = d.oid " \
+	"     WHERE t.typtype = 'd' AND d.n < " TRIB_STR(MAX_TYPE_DEPTH) ") " \
+	"  SELECT CASE WHEN f.n > 0 THEN pg_catalog.format_type(CASE WHEN top.arr THEN " \
+	"           (SELECT typarray FROM pg_catalog.pg_type WHERE oid = f.oid) ELSE f.oid END, " \
+	"           f.typmod) END AS base_type, " \
+	"         (SELECT pg_catalog.json_agg(e.enumlabel ORDER BY e.enumsortorder)::text " \
+	"            FROM pg_catalog.pg_enum e WHERE e.enumtypid = f.oid) AS labels " \
+	"    FROM top, (SELECT * FROM d ORDER BY n DESC LIMIT 1) f) dt ON true "
+#define TRIB_STR_(x) #x
+#define TRIB_STR(x) TRIB_STR_(x)
+
+/* Fill rc's enum labels from their JSON array text (the query's). */
+static bool
+set_enum_labels(trib_column *rc, const char *json, char *errbuf, size_t errlen)
+{
+	yajl_val	v = yajl_tree_parse(json, NULL, 0);
+
+	if (!YAJL_IS_ARRAY(v))
+	{
+		yajl_tree_free(v);
+		return trib_errf(errbuf, errlen, "snapshot: column %s: cannot read its enum labels",
+						 rc->name);
+	}
+	rc->enum_labels = trib_xcalloc(v->u.array.len ? v->u.array.len : 1, sizeof(char *));
+	for (size_t i = 0; i < v->u.array.len; i++)
+	{
+		const char *l = YAJL_GET_STRING(v->u.array.values[i]);
+
+		rc->enum_labels[rc->nenum_labels++] = trib_xstrdup(l ? l : "");
+	}
+	yajl_tree_free(v);
+	return true;
+}
+
 /* Columns, types and keys of one table. */
 static bool
 load_columns(PGconn *conn, trib_snaptab_table *t, const char *relid, trib_snapfmt_enc enc,
@@ -361,8 +414,10 @@ load_columns(PGconn *conn, trib_snaptab_table *t, const char *relid, trib_snapfm
 							 "CASE WHEN c.relreplident = 'i' THEN "
 							 "  pg_catalog.array_position(ri.indkey::pg_catalog.int2[], a.attnum) "
 							 "  - pg_catalog.array_lower(ri.indkey::pg_catalog.int2[], 1) + 1 END "
+							 ", dt.base_type, dt.labels "
 							 "FROM pg_catalog.pg_attribute a "
 							 "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+							 DOMAIN_ENUM_JOIN
 							 "LEFT JOIN pg_catalog.pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary "
 							 "LEFT JOIN pg_catalog.pg_index ri ON ri.indrelid = a.attrelid AND ri.indisreplident "
 							 "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped "
@@ -401,6 +456,11 @@ load_columns(PGconn *conn, trib_snaptab_table *t, const char *relid, trib_snapfm
 		rc->nullable = strcmp(PQgetvalue(res, i, 3), "t") != 0;
 		rc->pk = strcmp(PQgetvalue(res, i, 4), "t") == 0;
 		rc->identity = strcmp(PQgetvalue(res, i, 5), "t") == 0;
+		if (!PQgetisnull(res, i, 8))
+			rc->base_type = trib_xstrdup(PQgetvalue(res, i, 8));
+		if (!PQgetisnull(res, i, 9) &&
+			!set_enum_labels(rc, PQgetvalue(res, i, 9), errbuf, errlen))
+			break;
 		if (c->type == NULL)
 			break;
 		c->expr = column_expr(conn, c);
