@@ -166,7 +166,7 @@ parse_int32(trib_jkind type, const char *s, size_t n, int32_t *out)
 
 /* An element of a column's enum_labels (depth 4): a string. */
 static int
-on_enum_label(pstate *st, trib_jkind type, const char *s, size_t n)
+on_enum_label(pgr_pstate *st, trib_jkind type, const char *s, size_t n)
 {
 	trib_pgcol *c = &st->cols[st->ncols - 1];
 
