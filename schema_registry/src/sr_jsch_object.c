@@ -107,6 +107,37 @@ has_default(const jnode *n, yajl_val prop)
 	return sr_json_get(p.ref.v, "default") != NULL;
 }
 
+/*
+ * Keys the update newly requires that it does not declare, although the
+ * original may have left them out (declared there and dropped, or never
+ * declared): REQUIRED_ATTRIBUTE_ADDED.  Confluent compares "required" only
+ * for properties both versions declare, and calls these compatible; the
+ * keys the update declares are judged by cmp_required() and
+ * property_added().
+ */
+static void
+required_added_elsewhere(jctx *c, const jnode *o, const jnode *u, yajl_val pu)
+{
+	yajl_val	req = sr_jnode_kw(u, "required");
+
+	for (size_t i = 0; YAJL_IS_ARRAY(req) && i < req->u.array.len; i++)
+	{
+		const char *k = YAJL_GET_STRING(req->u.array.values[i]);
+		bool		dup = false;
+		size_t		s2;
+
+		if (k == NULL || sr_json_get(pu, k) != NULL || is_required(o, k))
+			continue;
+		for (size_t j = 0; !dup && j < i; j++)
+			dup = sr_json_equal(req->u.array.values[j], req->u.array.values[i]);
+		if (dup)
+			continue;
+		s2 = sr_jpath_push_key(c, k);
+		sr_jdiff(c, "REQUIRED_ATTRIBUTE_ADDED", NULL);
+		sr_jpath_pop(c, s2);
+	}
+}
+
 static void
 cmp_required(jctx *c, const jnode *o, const jnode *u)
 {
@@ -132,6 +163,7 @@ cmp_required(jctx *c, const jnode *o, const jnode *u)
 				  : "REQUIRED_ATTRIBUTE_ADDED", NULL);
 		sr_jpath_pop(c, s2);
 	}
+	required_added_elsewhere(c, o, u, pu);
 	sr_jpath_pop(c, saved);
 }
 
@@ -178,7 +210,7 @@ property_added(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val 
 	if (object_open(o))
 	{
 		sr_jnode_of(sub_ref(u, up), &p);
-		if (p.kind == J_EMPTY)
+		if (p.kind == J_EMPTY && !is_required(u, k))
 			sr_jdiff(c, "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
 		else if (!is_required(u, k))
 			sr_jdiff(c, "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", NULL);

@@ -85,6 +85,17 @@ static const sr_matrix_row rows[] = {
 	OBJ("\"a\":" S, ",\"patternProperties\":{\"^x_\":" S "}" CLOSED), "", ""},
 	{"required_attribute_added", OBJ("\"a\":" S, CLOSED), OBJ("\"a\":" S, ",\"required\":[\"a\"]" CLOSED),
 	"REQUIRED_ATTRIBUTE_ADDED", ""},
+	/* refinement: Confluent compares "required" only for properties both
+	 * versions declare, and misses these (the old data may lack the key) */
+	{"required_added_property_removed", OBJ("\"a\":" S, ""), OBJ("", ",\"required\":[\"a\"]"),
+	"REQUIRED_ATTRIBUTE_ADDED", "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"},
+	{"required_added_undeclared_open", "{\"type\":\"object\"}",
+	"{\"type\":\"object\",\"required\":[\"x\"]}", "REQUIRED_ATTRIBUTE_ADDED", ""},
+	{"required_added_undeclared_closed", OBJ("\"a\":" S, CLOSED), OBJ("\"a\":" S, ",\"required\":[\"x\"]" CLOSED),
+	"REQUIRED_ATTRIBUTE_ADDED", ""},
+	{"required_empty_property_added_open", OBJ("\"a\":" S, ""),
+		OBJ("\"a\":" S ",\"b\":{}", ",\"required\":[\"b\"]"),
+	"REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", ""},
 	{"required_attribute_removed", OBJ("\"a\":" S, ",\"required\":[\"a\"]" CLOSED), OBJ("\"a\":" S, CLOSED),
 	"", "REQUIRED_ATTRIBUTE_ADDED"},
 	{"content_model_opened", OBJ("\"a\":" S, CLOSED), OBJ("\"a\":" S, ""),
