@@ -164,6 +164,16 @@ static const sr_matrix_row rows[] = {
 	{"one_of_branch_constrained", "{\"oneOf\":[{\"type\":\"null\"}," S "]}",
 		"{\"oneOf\":[{\"type\":\"null\"},{\"type\":\"string\",\"maxLength\":5}]}",
 	"COMBINED_TYPE_SUBSCHEMAS_CHANGED,MAX_LENGTH_ADDED", ""},
+	/* refinement: a value two oneOf alternatives accept fails oneOf, so a
+	 * schema (or alternative) read by two of them is not read at all;
+	 * Confluent calls these SUM_TYPE_EXTENDED */
+	{"one_of_overlapping_alternative_added", "{\"oneOf\":[" S "," I "]}",
+		"{\"oneOf\":[" S "," I ",{\"type\":\"number\"}]}",
+	"ONE_OF_ALTERNATIVES_OVERLAP", "SUM_TYPE_NARROWED"},
+	{"plain_to_overlapping_one_of", I, "{\"oneOf\":[" I ",{\"type\":\"number\"}]}",
+	"ONE_OF_ALTERNATIVES_OVERLAP", "TYPE_CHANGED"},
+	{"overlapping_one_of_unchanged", "{\"oneOf\":[" I ",{\"type\":\"number\"}]}",
+	"{\"oneOf\":[" I ",{\"type\":\"number\"}]}", "", ""},
 	{"made_nullable_one_of", S, "{\"oneOf\":[{\"type\":\"null\"}," S "]}", "", "TYPE_CHANGED"},
 	{"made_nullable_type_array", S, "{\"type\":[\"string\",\"null\"]}", "", "TYPE_CHANGED"},
 	{"not_extended", "{\"not\":" S "}", "{\"not\":{\"type\":[\"string\",\"integer\"]}}",
