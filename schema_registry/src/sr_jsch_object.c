@@ -72,16 +72,26 @@ object_open(const jnode *n)
 		additional_schema(ap) == NULL;
 }
 
-/* The schema a partially open model gives an undeclared property. */
+/* The schemas `true` and `false`, for what a model gives other names. */
+static struct yajl_val_s any_value = {.type = yajl_t_true};
+static struct yajl_val_s no_value = {.type = yajl_t_false};
+
+/* The schema a partially open model gives an undeclared property: the
+ * first pattern that matches it, else additionalProperties; NULL when that
+ * is false.  With additionalProperties absent or true the name may hold
+ * anything (`true`); Confluent takes the model as closed for it. */
 static yajl_val
 partial_schema(const jnode *n, const char *key)
 {
 	yajl_val	pp = sr_jnode_kw(n, "patternProperties");
+	yajl_val	ap = sr_jnode_kw(n, "additionalProperties");
 
 	for (size_t i = 0; YAJL_IS_OBJECT(pp) && i < pp->u.object.len; i++)
 		if (regex_finds(pp->u.object.keys[i], key))
 			return pp->u.object.values[i];
-	return additional_schema(sr_jnode_kw(n, "additionalProperties"));
+	if (YAJL_IS_FALSE(ap))
+		return NULL;
+	return additional_schema(ap) ? ap : &any_value;
 }
 
 static bool
@@ -274,15 +284,13 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 static jref
 rest_model(const jnode *n)
 {
-	static struct yajl_val_s any = {.type = yajl_t_true};
-	static struct yajl_val_s none = {.type = yajl_t_false};
 	yajl_val	ap = sr_jnode_kw(n, "additionalProperties");
-	jref		r = {n->ref.root, &any, F_WHOLE};
+	jref		r = {n->ref.root, &any_value, F_WHOLE};
 
 	if (additional_schema(ap) != NULL)
 		r.v = ap;
 	else if (YAJL_IS_FALSE(ap))
-		r.v = &none;
+		r.v = &no_value;
 	return r;
 }
 

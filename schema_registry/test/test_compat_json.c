@@ -115,6 +115,12 @@ static const sr_matrix_row rows[] = {
 		OBJ("\"a\":" S, ",\"patternProperties\":{\"^x\":" I "},\"additionalProperties\":{\"type\":\"number\"}"),
 		OBJ("\"a\":" S, ",\"additionalProperties\":{\"type\":\"number\"}"),
 	"", "PATTERN_PROPERTY_ADDED_NOT_COVERED,TYPE_NARROWED"},
+	/* a name no pattern matches, with additionalProperties absent, may hold
+	 * anything (Confluent treats the model as closed for it) */
+	{"property_removed_beside_pattern",
+		OBJ("\"a\":" S ",\"b\":" I, ",\"patternProperties\":{\"^x\":" S "}"),
+		OBJ("\"a\":" S, ",\"patternProperties\":{\"^x\":" S "}"),
+	"", "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL,TYPE_CHANGED"},
 	{"required_attribute_removed", OBJ("\"a\":" S, ",\"required\":[\"a\"]" CLOSED), OBJ("\"a\":" S, CLOSED),
 	"", "REQUIRED_ATTRIBUTE_ADDED"},
 	{"content_model_opened", OBJ("\"a\":" S, CLOSED), OBJ("\"a\":" S, ""),
