@@ -12,7 +12,9 @@
  * tuple items ("items" as an array, or "prefixItems") follow the same
  * rules with "additionalItems" (or "items" after "prefixItems").
  *
- * patternProperties themselves are compared too (Confluent does not):
+ * propertyNames and contains are compared as subschemas (a name, or the
+ * item that must be there, has to be read as before), and
+ * patternProperties themselves too (Confluent compares none of them):
  * pattern by pattern, an added or dropped one judged against the other
  * version's additional properties, as a property is.
  *
@@ -454,12 +456,26 @@ cmp_additional(jctx *c, const jnode *o, const jnode *u, yajl_val ao, yajl_val au
 	sr_jpath_pop(c, saved);
 }
 
+/* A keyword holding one subschema that must read what the original's
+ * did (propertyNames, contains): compared as a subschema, so adding it is
+ * SCHEMA_ADDED and dropping it SCHEMA_REMOVED.  Confluent compares
+ * neither. */
+static void
+cmp_sub_keyword(jctx *c, const jnode *o, const jnode *u, const char *kw)
+{
+	size_t		saved = sr_jpath_push(c, kw);
+
+	sr_jcmp(c, sub_ref(o, sr_jnode_kw(o, kw)), sub_ref(u, sr_jnode_kw(u, kw)));
+	sr_jpath_pop(c, saved);
+}
+
 void
 sr_jcmp_object(jctx *c, const jnode *o, const jnode *u)
 {
 	cmp_required(c, o, u);
 	cmp_properties(c, o, u);
 	cmp_patterns(c, o, u);
+	cmp_sub_keyword(c, o, u, "propertyNames");
 	cmp_dependencies(c, o, u);
 	cmp_additional(c, o, u, sr_jnode_kw(o, "additionalProperties"),
 				   sr_jnode_kw(u, "additionalProperties"), "additionalProperties",
@@ -579,6 +595,7 @@ sr_jcmp_array(jctx *c, const jnode *o, const jnode *u)
 	sr_jcmp(c, sub_ref(o, so.all), sub_ref(u, su.all));
 	sr_jpath_pop(c, saved);
 	cmp_tuple(c, o, u, &so, &su);
+	cmp_sub_keyword(c, o, u, "contains");
 	cmp_additional(c, o, u, so.tuple ? so.rest : NULL, su.tuple ? su.rest : NULL,
 				   "additionalItems", "ADDITIONAL_ITEMS");
 	sr_jcmp_limit(c, sr_jnode_kw(o, "maxItems"), sr_jnode_kw(u, "maxItems"), "maxItems", "MAX_ITEMS");
