@@ -246,12 +246,30 @@ property_added(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val 
 			  : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", NULL);
 }
 
-static void
-cmp_properties(jctx *c, const jnode *o, const jnode *u)
+/* What to do with a key of a keyword's object (properties,
+ * patternProperties) that both versions have, only the original has, or
+ * only the update has. */
+typedef struct keyed_ops
 {
-	yajl_val	po = sr_jnode_kw(o, "properties"),
-				pu = sr_jnode_kw(u, "properties");
-	size_t		saved = sr_jpath_push(c, "properties");
+	void		(*both) (jctx *c, const jnode *o, const jnode *u, yajl_val ov, yajl_val uv);
+	void		(*removed) (jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val ov);
+	void		(*added) (jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val uv);
+} keyed_ops;
+
+/* A key in both: compare its two schemas. */
+static void
+both_compare(jctx *c, const jnode *o, const jnode *u, yajl_val ov, yajl_val uv)
+{
+	sr_jcmp(c, sub_ref(o, ov), sub_ref(u, uv));
+}
+
+/* Walk the keys of keyword kw on both sides, at path kw/key. */
+static void
+cmp_keyed(jctx *c, const jnode *o, const jnode *u, const char *kw, const keyed_ops *ops)
+{
+	yajl_val	po = sr_jnode_kw(o, kw),
+				pu = sr_jnode_kw(u, kw);
+	size_t		saved = sr_jpath_push(c, kw);
 
 	po = YAJL_IS_OBJECT(po) ? po : NULL;
 	pu = YAJL_IS_OBJECT(pu) ? pu : NULL;
@@ -262,9 +280,9 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 		size_t		s2 = sr_jpath_push_key(c, k);
 
 		if (up == NULL)
-			property_removed(c, o, u, k, po->u.object.values[i]);
+			ops->removed(c, o, u, k, po->u.object.values[i]);
 		else
-			sr_jcmp(c, sub_ref(o, po->u.object.values[i]), sub_ref(u, up));
+			ops->both(c, o, u, po->u.object.values[i], up);
 		sr_jpath_pop(c, s2);
 	}
 	for (size_t i = 0; pu != NULL && i < pu->u.object.len; i++)
@@ -275,10 +293,18 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 		if (sr_json_get(po, k) != NULL)
 			continue;
 		s2 = sr_jpath_push_key(c, k);
-		property_added(c, o, u, k, pu->u.object.values[i]);
+		ops->added(c, o, u, k, pu->u.object.values[i]);
 		sr_jpath_pop(c, s2);
 	}
 	sr_jpath_pop(c, saved);
+}
+
+static void
+cmp_properties(jctx *c, const jnode *o, const jnode *u)
+{
+	static const keyed_ops ops = {both_compare, property_removed, property_added};
+
+	cmp_keyed(c, o, u, "properties", &ops);
 }
 
 /* What a model gives a name no pattern of the other version names: its
@@ -294,6 +320,16 @@ rest_model(const jnode *n)
 	else if (YAJL_IS_FALSE(ap))
 		r.v = &no_value;
 	return r;
+}
+
+/* A pattern the update drops: what the update now gives those names must
+ * read what the pattern allowed. */
+static void
+pattern_removed(jctx *c, const jnode *o, const jnode *u, const char *pattern, yajl_val sch)
+{
+	(void) pattern;
+	covered(c, sub_ref(o, sch), rest_model(u), "PATTERN_PROPERTY_REMOVED_IS_COVERED",
+			"PATTERN_PROPERTY_REMOVED_NOT_COVERED");
 }
 
 /* A pattern of the update the original lacks: the names it matches were
@@ -322,35 +358,9 @@ pattern_added(jctx *c, const jnode *o, const jnode *u, const char *pattern, yajl
 static void
 cmp_patterns(jctx *c, const jnode *o, const jnode *u)
 {
-	yajl_val	po = sr_jnode_kw(o, "patternProperties"),
-				pu = sr_jnode_kw(u, "patternProperties");
-	size_t		saved = sr_jpath_push(c, "patternProperties");
+	static const keyed_ops ops = {both_compare, pattern_removed, pattern_added};
 
-	po = YAJL_IS_OBJECT(po) ? po : NULL;
-	pu = YAJL_IS_OBJECT(pu) ? pu : NULL;
-	for (size_t i = 0; po != NULL && i < po->u.object.len; i++)
-	{
-		yajl_val	up = sr_json_get(pu, po->u.object.keys[i]);
-		size_t		s2 = sr_jpath_push_key(c, po->u.object.keys[i]);
-
-		if (up != NULL)
-			sr_jcmp(c, sub_ref(o, po->u.object.values[i]), sub_ref(u, up));
-		else
-			covered(c, sub_ref(o, po->u.object.values[i]), rest_model(u),
-					"PATTERN_PROPERTY_REMOVED_IS_COVERED", "PATTERN_PROPERTY_REMOVED_NOT_COVERED");
-		sr_jpath_pop(c, s2);
-	}
-	for (size_t i = 0; pu != NULL && i < pu->u.object.len; i++)
-	{
-		size_t		s2;
-
-		if (sr_json_get(po, pu->u.object.keys[i]) != NULL)
-			continue;
-		s2 = sr_jpath_push_key(c, pu->u.object.keys[i]);
-		pattern_added(c, o, u, pu->u.object.keys[i], pu->u.object.values[i]);
-		sr_jpath_pop(c, s2);
-	}
-	sr_jpath_pop(c, saved);
+	cmp_keyed(c, o, u, "patternProperties", &ops);
 }
 
 /* Property dependencies (arrays) and schema dependencies, from
