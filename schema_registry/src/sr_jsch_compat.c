@@ -12,7 +12,8 @@
  * anyOf, oneOf) match original and updated subschemas by a maximum
  * bipartite matching over the compatible pairs, as Confluent does.
  *
- * Refinements over Confluent.  A (sub)schema that two alternatives of the
+ * Refinements over Confluent.  if/then/else are compared
+ * (cmp_conditional).  A (sub)schema that two alternatives of the
  * update's oneOf both read is ONE_OF_ALTERNATIVES_OVERLAP: its values
  * match twice, and oneOf rejects them (Confluent: SUM_TYPE_EXTENDED).
  * And: a schema whose keywords make an implicit
@@ -617,6 +618,45 @@ cmp_same(jctx *c, const jnode *o, const jnode *u)
 	c->stack = here.up;
 }
 
+/*
+ * if/then/else, which Confluent does not read.  With the same "if" (or
+ * "if" on one side only, taken as the same condition with no branches on
+ * the other), "then" and "else" compare as subschemas: a branch added is
+ * SCHEMA_ADDED, dropped SCHEMA_REMOVED.  Two different conditions are
+ * CONDITION_CHANGED (which values they select is not compared).
+ */
+static void
+cmp_conditional(jctx *c, const jnode *o, const jnode *u)
+{
+	static const char *const branches[] = {"then", "else"};
+	yajl_val	io = sr_json_get(o->ref.v, "if"),
+				iu = sr_json_get(u->ref.v, "if");
+
+	jpair		here = {o->ref.v, u->ref.v, -1, -1, c->stack};
+
+	if (io == NULL && iu == NULL)
+		return;
+	if (io != NULL && iu != NULL && !sr_json_equal(io, iu))
+	{
+		sr_jdiff(c, "CONDITION_CHANGED", "if");
+		return;
+	}
+	for (jpair *p = c->stack; p != NULL; p = p->up)
+		if (p->o == here.o && p->u == here.u && p->fo == -1 && p->fu == -1)
+			return;				/* a "then" that refers back: compared above */
+	c->stack = &here;
+	for (int i = 0; i < 2; i++)
+	{
+		jref		bo = {o->ref.root, io ? sr_json_get(o->ref.v, branches[i]) : NULL, F_WHOLE};
+		jref		bu = {u->ref.root, iu ? sr_json_get(u->ref.v, branches[i]) : NULL, F_WHOLE};
+		size_t		saved = sr_jpath_push(c, branches[i]);
+
+		sr_jcmp(c, bo, bu);
+		sr_jpath_pop(c, saved);
+	}
+	c->stack = here.up;
+}
+
 void
 sr_jcmp(jctx *c, jref orig, jref upd)
 {
@@ -640,6 +680,8 @@ sr_jcmp(jctx *c, jref orig, jref upd)
 	sr_jnode_of(orig, &o);
 	sr_jnode_of(upd, &u);
 	c->depth++;
+	if (orig.facet == F_WHOLE && upd.facet == F_WHOLE)
+		cmp_conditional(c, &o, &u);
 	if (o.kind != J_COMBINED && u.kind == J_COMBINED && into_combined(c, &o, &u))
 		;
 	else if (o.kind == J_COMBINED && u.kind != J_COMBINED && from_combined(c, &o, &u))

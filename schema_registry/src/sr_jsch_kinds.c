@@ -136,6 +136,7 @@ static const jkind_info kinds[] = {
 	{"PRODUCT_TYPE_NARROWED", OK, "At '%s' the %s schema drops an allOf condition of the %s schema"},
 	{"SUM_TYPE_EXTENDED", OK, "At '%s' the %s schema accepts more alternatives than the %s schema"},
 	{"SUM_TYPE_NARROWED", NO, "At '%s' the %s schema has fewer alternatives (anyOf/oneOf) than the %s schema wrote"},
+	{"CONDITION_CHANGED", NO, "'%s' differs between the %s schema and the %s schema, so other values get its then/else constraints"},
 	{"ONE_OF_ALTERNATIVES_OVERLAP", NO, "At '%s' several oneOf alternatives of the %s schema accept what the %s schema wrote, so oneOf, which wants exactly one, rejects it"},
 	{"COMBINED_TYPE_SUBSCHEMAS_CHANGED", NO, "At '%s' some subschema of the %s schema has no compatible counterpart in the %s schema"},
 	{"NOT_TYPE_EXTENDED", NO, "At '%s' the %s schema excludes more than the %s schema did"},
