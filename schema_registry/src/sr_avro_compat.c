@@ -15,9 +15,11 @@
  *                         (by name or reader alias) and no default
  *   MISSING_UNION_BRANCH  a writer type (or union branch) no reader branch
  *                         can read
- * A refinement the specification asks for and Java leaves out: two decimal
- * logical types resolve only with the same scale, and a reader precision
- * no smaller than the writer's (TYPE_MISMATCH otherwise).
+ * Decimals, between the specification and Java: the specification says
+ * two decimal logical types match only when scales and precisions are
+ * equal, Java ignores logical types; here they resolve with the same
+ * scale and a reader precision no smaller than the writer's (a widened
+ * precision reads every value written; TYPE_MISMATCH otherwise).
  *
  * Paths are Java's: "/fields/1/type", "/items", "/values", "/symbols",
  * "/size", "/name", a writer union branch index.  Recursion: a

@@ -12,7 +12,11 @@
  * anyOf, oneOf) match original and updated subschemas by a maximum
  * bipartite matching over the compatible pairs, as Confluent does.
  *
- * One refinement over Confluent: a schema whose keywords make an implicit
+ * Refinements over Confluent.  if/then/else are compared
+ * (cmp_conditional).  A (sub)schema that two alternatives of the
+ * update's oneOf both read is ONE_OF_ALTERNATIVES_OVERLAP: its values
+ * match twice, and oneOf rejects them (Confluent: SUM_TYPE_EXTENDED).
+ * And: a schema whose keywords make an implicit
  * allOf (for example {"type":"string","enum":[...]}) compared with a plain
  * one is treated as an allOf of one, so adding "enum" to a string is
  * PRODUCT_TYPE_EXTENDED (incompatible) and removing it
@@ -368,6 +372,40 @@ explain_unmatched(jctx *c, const jnode *o, const jref *so, size_t no, const jref
 	}
 }
 
+/*
+ * Whether original subschema so[i] is read by some other subschema of its
+ * own oneOf: then oneOf never accepted its values, so that the update
+ * reading them twice changes nothing.
+ */
+static bool
+dead_in_one_of(jctx *c, const jnode *o, const jref *so, size_t no, size_t i)
+{
+	sr_diffs	store;
+
+	for (size_t k = 0; o->crit == C_ONE && k < no; k++)
+		if (k != i && try_cmp(c, so[i], so[k], &store))
+		{
+			sr_diffs_free(&store);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * An original (sub)schema two alternatives of the update's oneOf both read
+ * is read by neither: every value it allows matches twice, and oneOf
+ * wants exactly one.  Confluent counts this as SUM_TYPE_EXTENDED.
+ */
+static void
+one_of_overlap(jctx *c, jref orig, size_t hits)
+{
+	jnode		n;
+
+	sr_jnode_of(orig, &n);
+	if (hits > 1 && n.kind != J_FALSE)
+		sr_jdiff(c, "ONE_OF_ALTERNATIVES_OVERLAP", NULL);
+}
+
 /* The working arrays of one matching. */
 typedef struct matching
 {
@@ -380,7 +418,8 @@ typedef struct matching
 /* Compare every (original, update) pair of subschemas, match them, and
  * keep the differences of the matched pairs; false on OOM. */
 static bool
-match_subs(jctx *c, const jnode *o, const jref *so, size_t no, const jref *su, size_t nu)
+match_subs(jctx *c, const jnode *o, const jnode *u, const jref *so, size_t no, const jref *su,
+		   size_t nu)
 {
 	matching	m;
 	size_t		matched = 0;
@@ -401,8 +440,12 @@ match_subs(jctx *c, const jnode *o, const jref *so, size_t no, const jref *su, s
 			snprintf(seg, sizeof(seg), "%s/%zu", crit_names[o->crit], i);
 			sr_jpath_push(c, seg);
 		}
+		size_t		hits = 0;
+
 		for (size_t j = 0; j < nu; j++)
-			m.edge[i * nu + j] = try_cmp(c, so[i], su[j], &m.store[i * nu + j]);
+			hits += m.edge[i * nu + j] = try_cmp(c, so[i], su[j], &m.store[i * nu + j]);
+		if (u->crit == C_ONE && hits > 1 && !dead_in_one_of(c, o, so, no, i))
+			one_of_overlap(c, so[i], hits);
 		sr_jpath_pop(c, saved);
 	}
 	for (size_t j = 0; ok && j < nu; j++)
@@ -451,7 +494,7 @@ cmp_combined(jctx *c, const jnode *o, const jnode *u)
 		if (no != nu)
 			sr_jdiff(c, u->crit == C_ALL ? (no < nu ? "PRODUCT_TYPE_EXTENDED" : "PRODUCT_TYPE_NARROWED")
 				  : (no < nu ? "SUM_TYPE_EXTENDED" : "SUM_TYPE_NARROWED"), NULL);
-		if (!match_subs(c, o, so, no, su, nu))
+		if (!match_subs(c, o, u, so, no, su, nu))
 			c->out->oom = true;
 	}
 	free(so);
@@ -487,14 +530,22 @@ into_combined(jctx *c, const jnode *o, const jnode *u)
 	}
 	if (u->crit != C_ALL)
 	{
-		for (size_t i = 0; i < u->nsub; i++)
+		size_t		hits = 0;
+
+		/* anyOf: the first alternative that reads it; oneOf: count them */
+		for (size_t i = 0; i < u->nsub && (hits == 0 || u->crit == C_ONE); i++)
 			if (try_cmp(c, o->ref, sr_jnode_sub(u, i), &store))
 			{
-				sr_jctx_take(c, &store);
-				sr_jdiff(c, "SUM_TYPE_EXTENDED", NULL);
-				return true;
+				if (hits++ == 0)
+					sr_jctx_take(c, &store);
+				sr_diffs_free(&store);
 			}
-		return false;
+		if (hits == 0)
+			return false;
+		sr_jdiff(c, "SUM_TYPE_EXTENDED", NULL);
+		if (u->crit == C_ONE)
+			one_of_overlap(c, o->ref, hits);
+		return true;
 	}
 	if (!u->synthetic)
 		return false;
@@ -567,6 +618,45 @@ cmp_same(jctx *c, const jnode *o, const jnode *u)
 	c->stack = here.up;
 }
 
+/*
+ * if/then/else, which Confluent does not read.  With the same "if" (or
+ * "if" on one side only, taken as the same condition with no branches on
+ * the other), "then" and "else" compare as subschemas: a branch added is
+ * SCHEMA_ADDED, dropped SCHEMA_REMOVED.  Two different conditions are
+ * CONDITION_CHANGED (which values they select is not compared).
+ */
+static void
+cmp_conditional(jctx *c, const jnode *o, const jnode *u)
+{
+	static const char *const branches[] = {"then", "else"};
+	yajl_val	io = sr_json_get(o->ref.v, "if"),
+				iu = sr_json_get(u->ref.v, "if");
+
+	jpair		here = {o->ref.v, u->ref.v, -1, -1, c->stack};
+
+	if (io == NULL && iu == NULL)
+		return;
+	if (io != NULL && iu != NULL && !sr_json_equal(io, iu))
+	{
+		sr_jdiff(c, "CONDITION_CHANGED", "if");
+		return;
+	}
+	for (jpair *p = c->stack; p != NULL; p = p->up)
+		if (p->o == here.o && p->u == here.u && p->fo == -1 && p->fu == -1)
+			return;				/* a "then" that refers back: compared above */
+	c->stack = &here;
+	for (int i = 0; i < 2; i++)
+	{
+		jref		bo = {o->ref.root, io ? sr_json_get(o->ref.v, branches[i]) : NULL, F_WHOLE};
+		jref		bu = {u->ref.root, iu ? sr_json_get(u->ref.v, branches[i]) : NULL, F_WHOLE};
+		size_t		saved = sr_jpath_push(c, branches[i]);
+
+		sr_jcmp(c, bo, bu);
+		sr_jpath_pop(c, saved);
+	}
+	c->stack = here.up;
+}
+
 void
 sr_jcmp(jctx *c, jref orig, jref upd)
 {
@@ -590,6 +680,8 @@ sr_jcmp(jctx *c, jref orig, jref upd)
 	sr_jnode_of(orig, &o);
 	sr_jnode_of(upd, &u);
 	c->depth++;
+	if (orig.facet == F_WHOLE && upd.facet == F_WHOLE)
+		cmp_conditional(c, &o, &u);
 	if (o.kind != J_COMBINED && u.kind == J_COMBINED && into_combined(c, &o, &u))
 		;
 	else if (o.kind == J_COMBINED && u.kind != J_COMBINED && from_combined(c, &o, &u))

@@ -12,6 +12,12 @@
  * tuple items ("items" as an array, or "prefixItems") follow the same
  * rules with "additionalItems" (or "items" after "prefixItems").
  *
+ * propertyNames and contains are compared as subschemas (a name, or the
+ * item that must be there, has to be read as before), and
+ * patternProperties themselves too (Confluent compares none of them):
+ * pattern by pattern, an added or dropped one judged against the other
+ * version's additional properties, as a property is.
+ *
  * Pattern properties are matched with PCRE2 (ECMA-262 patterns are close
  * to PCRE); a pattern PCRE2 cannot compile matches nothing.
  */
@@ -68,16 +74,26 @@ object_open(const jnode *n)
 		additional_schema(ap) == NULL;
 }
 
-/* The schema a partially open model gives an undeclared property. */
+/* The schemas `true` and `false`, for what a model gives other names. */
+static struct yajl_val_s any_value = {.type = yajl_t_true};
+static struct yajl_val_s no_value = {.type = yajl_t_false};
+
+/* The schema a partially open model gives an undeclared property: the
+ * first pattern that matches it, else additionalProperties; NULL when that
+ * is false.  With additionalProperties absent or true the name may hold
+ * anything (`true`); Confluent takes the model as closed for it. */
 static yajl_val
 partial_schema(const jnode *n, const char *key)
 {
 	yajl_val	pp = sr_jnode_kw(n, "patternProperties");
+	yajl_val	ap = sr_jnode_kw(n, "additionalProperties");
 
 	for (size_t i = 0; YAJL_IS_OBJECT(pp) && i < pp->u.object.len; i++)
 		if (regex_finds(pp->u.object.keys[i], key))
 			return pp->u.object.values[i];
-	return additional_schema(sr_jnode_kw(n, "additionalProperties"));
+	if (YAJL_IS_FALSE(ap))
+		return NULL;
+	return additional_schema(ap) ? ap : &any_value;
 }
 
 static bool
@@ -107,6 +123,37 @@ has_default(const jnode *n, yajl_val prop)
 	return sr_json_get(p.ref.v, "default") != NULL;
 }
 
+/*
+ * Keys the update newly requires that it does not declare, although the
+ * original may have left them out (declared there and dropped, or never
+ * declared): REQUIRED_ATTRIBUTE_ADDED.  Confluent compares "required" only
+ * for properties both versions declare, and calls these compatible; the
+ * keys the update declares are judged by cmp_required() and
+ * property_added().
+ */
+static void
+required_added_elsewhere(jctx *c, const jnode *o, const jnode *u, yajl_val pu)
+{
+	yajl_val	req = sr_jnode_kw(u, "required");
+
+	for (size_t i = 0; YAJL_IS_ARRAY(req) && i < req->u.array.len; i++)
+	{
+		const char *k = YAJL_GET_STRING(req->u.array.values[i]);
+		bool		dup = false;
+		size_t		s2;
+
+		if (k == NULL || sr_json_get(pu, k) != NULL || is_required(o, k))
+			continue;
+		for (size_t j = 0; !dup && j < i; j++)
+			dup = sr_json_equal(req->u.array.values[j], req->u.array.values[i]);
+		if (dup)
+			continue;
+		s2 = sr_jpath_push_key(c, k);
+		sr_jdiff(c, "REQUIRED_ATTRIBUTE_ADDED", NULL);
+		sr_jpath_pop(c, s2);
+	}
+}
+
 static void
 cmp_required(jctx *c, const jnode *o, const jnode *u)
 {
@@ -132,6 +179,7 @@ cmp_required(jctx *c, const jnode *o, const jnode *u)
 				  : "REQUIRED_ATTRIBUTE_ADDED", NULL);
 		sr_jpath_pop(c, s2);
 	}
+	required_added_elsewhere(c, o, u, pu);
 	sr_jpath_pop(c, saved);
 }
 
@@ -178,7 +226,7 @@ property_added(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val 
 	if (object_open(o))
 	{
 		sr_jnode_of(sub_ref(u, up), &p);
-		if (p.kind == J_EMPTY)
+		if (p.kind == J_EMPTY && !is_required(u, k))
 			sr_jdiff(c, "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
 		else if (!is_required(u, k))
 			sr_jdiff(c, "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", NULL);
@@ -198,12 +246,30 @@ property_added(jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val 
 			  : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", NULL);
 }
 
-static void
-cmp_properties(jctx *c, const jnode *o, const jnode *u)
+/* What to do with a key of a keyword's object (properties,
+ * patternProperties) that both versions have, only the original has, or
+ * only the update has. */
+typedef struct keyed_ops
 {
-	yajl_val	po = sr_jnode_kw(o, "properties"),
-				pu = sr_jnode_kw(u, "properties");
-	size_t		saved = sr_jpath_push(c, "properties");
+	void		(*both) (jctx *c, const jnode *o, const jnode *u, yajl_val ov, yajl_val uv);
+	void		(*removed) (jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val ov);
+	void		(*added) (jctx *c, const jnode *o, const jnode *u, const char *k, yajl_val uv);
+} keyed_ops;
+
+/* A key in both: compare its two schemas. */
+static void
+both_compare(jctx *c, const jnode *o, const jnode *u, yajl_val ov, yajl_val uv)
+{
+	sr_jcmp(c, sub_ref(o, ov), sub_ref(u, uv));
+}
+
+/* Walk the keys of keyword kw on both sides, at path kw/key. */
+static void
+cmp_keyed(jctx *c, const jnode *o, const jnode *u, const char *kw, const keyed_ops *ops)
+{
+	yajl_val	po = sr_jnode_kw(o, kw),
+				pu = sr_jnode_kw(u, kw);
+	size_t		saved = sr_jpath_push(c, kw);
 
 	po = YAJL_IS_OBJECT(po) ? po : NULL;
 	pu = YAJL_IS_OBJECT(pu) ? pu : NULL;
@@ -214,9 +280,9 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 		size_t		s2 = sr_jpath_push_key(c, k);
 
 		if (up == NULL)
-			property_removed(c, o, u, k, po->u.object.values[i]);
+			ops->removed(c, o, u, k, po->u.object.values[i]);
 		else
-			sr_jcmp(c, sub_ref(o, po->u.object.values[i]), sub_ref(u, up));
+			ops->both(c, o, u, po->u.object.values[i], up);
 		sr_jpath_pop(c, s2);
 	}
 	for (size_t i = 0; pu != NULL && i < pu->u.object.len; i++)
@@ -227,10 +293,74 @@ cmp_properties(jctx *c, const jnode *o, const jnode *u)
 		if (sr_json_get(po, k) != NULL)
 			continue;
 		s2 = sr_jpath_push_key(c, k);
-		property_added(c, o, u, k, pu->u.object.values[i]);
+		ops->added(c, o, u, k, pu->u.object.values[i]);
 		sr_jpath_pop(c, s2);
 	}
 	sr_jpath_pop(c, saved);
+}
+
+static void
+cmp_properties(jctx *c, const jnode *o, const jnode *u)
+{
+	static const keyed_ops ops = {both_compare, property_removed, property_added};
+
+	cmp_keyed(c, o, u, "properties", &ops);
+}
+
+/* What a model gives a name no pattern of the other version names: its
+ * additionalProperties schema, or `true` (open) or `false` (closed). */
+static jref
+rest_model(const jnode *n)
+{
+	yajl_val	ap = sr_jnode_kw(n, "additionalProperties");
+	jref		r = {n->ref.root, &any_value, F_WHOLE};
+
+	if (additional_schema(ap) != NULL)
+		r.v = ap;
+	else if (YAJL_IS_FALSE(ap))
+		r.v = &no_value;
+	return r;
+}
+
+/* A pattern the update drops: what the update now gives those names must
+ * read what the pattern allowed. */
+static void
+pattern_removed(jctx *c, const jnode *o, const jnode *u, const char *pattern, yajl_val sch)
+{
+	(void) pattern;
+	covered(c, sub_ref(o, sch), rest_model(u), "PATTERN_PROPERTY_REMOVED_IS_COVERED",
+			"PATTERN_PROPERTY_REMOVED_NOT_COVERED");
+}
+
+/* A pattern of the update the original lacks: the names it matches were
+ * governed by the original's additional properties, and its declared
+ * properties that match now have to satisfy the pattern's schema too. */
+static void
+pattern_added(jctx *c, const jnode *o, const jnode *u, const char *pattern, yajl_val sch)
+{
+	yajl_val	po = sr_jnode_kw(o, "properties");
+
+	covered(c, rest_model(o), sub_ref(u, sch), "PATTERN_PROPERTY_ADDED_IS_COVERED",
+			"PATTERN_PROPERTY_ADDED_NOT_COVERED");
+	for (size_t i = 0; YAJL_IS_OBJECT(po) && i < po->u.object.len; i++)
+		if (regex_finds(pattern, po->u.object.keys[i]))
+			covered(c, sub_ref(o, po->u.object.values[i]), sub_ref(u, sch),
+					"PATTERN_PROPERTY_ADDED_IS_COVERED", "PATTERN_PROPERTY_ADDED_NOT_COVERED");
+}
+
+/*
+ * patternProperties, pattern by pattern (patterns compare as strings):
+ * one in both compares its schemas; one the update drops must be covered
+ * by what the update gives other names (additionalProperties); one it adds
+ * must cover what the original gave those names.  Confluent leaves
+ * patternProperties out, so narrowing one passed unseen.
+ */
+static void
+cmp_patterns(jctx *c, const jnode *o, const jnode *u)
+{
+	static const keyed_ops ops = {both_compare, pattern_removed, pattern_added};
+
+	cmp_keyed(c, o, u, "patternProperties", &ops);
 }
 
 /* Property dependencies (arrays) and schema dependencies, from
@@ -336,11 +466,26 @@ cmp_additional(jctx *c, const jnode *o, const jnode *u, yajl_val ao, yajl_val au
 	sr_jpath_pop(c, saved);
 }
 
+/* A keyword holding one subschema that must read what the original's
+ * did (propertyNames, contains): compared as a subschema, so adding it is
+ * SCHEMA_ADDED and dropping it SCHEMA_REMOVED.  Confluent compares
+ * neither. */
+static void
+cmp_sub_keyword(jctx *c, const jnode *o, const jnode *u, const char *kw)
+{
+	size_t		saved = sr_jpath_push(c, kw);
+
+	sr_jcmp(c, sub_ref(o, sr_jnode_kw(o, kw)), sub_ref(u, sr_jnode_kw(u, kw)));
+	sr_jpath_pop(c, saved);
+}
+
 void
 sr_jcmp_object(jctx *c, const jnode *o, const jnode *u)
 {
 	cmp_required(c, o, u);
 	cmp_properties(c, o, u);
+	cmp_patterns(c, o, u);
+	cmp_sub_keyword(c, o, u, "propertyNames");
 	cmp_dependencies(c, o, u);
 	cmp_additional(c, o, u, sr_jnode_kw(o, "additionalProperties"),
 				   sr_jnode_kw(u, "additionalProperties"), "additionalProperties",
@@ -460,6 +605,7 @@ sr_jcmp_array(jctx *c, const jnode *o, const jnode *u)
 	sr_jcmp(c, sub_ref(o, so.all), sub_ref(u, su.all));
 	sr_jpath_pop(c, saved);
 	cmp_tuple(c, o, u, &so, &su);
+	cmp_sub_keyword(c, o, u, "contains");
 	cmp_additional(c, o, u, so.tuple ? so.rest : NULL, su.tuple ? su.rest : NULL,
 				   "additionalItems", "ADDITIONAL_ITEMS");
 	sr_jcmp_limit(c, sr_jnode_kw(o, "maxItems"), sr_jnode_kw(u, "maxItems"), "maxItems", "MAX_ITEMS");
