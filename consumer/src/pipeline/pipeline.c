@@ -409,9 +409,14 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_control_free(p->control);
 	trib_pause_free(p->pause);
 	trib_quality_api_free(p->quality);
+	/* without the lock, what the sinks still buffer is not ours to write:
+	 * another consumer may be writing already (pl_still_leader) */
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
+		{
+			p->sinks[i].sink.discard = p->lock_lost;
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
+		}
 	for (i = 0; i < p->nsinks; i++)
 	{
 		for (size_t c = 0; p->sinks[i].cskip != NULL && c < p->nsrcs; c++)
