@@ -66,8 +66,9 @@
 								 * least this often, and before each flush
 								 * when the upstream is not fenced */
 #define LEADER_TAKEOVER_MS 3000 /* a standby that took the lock waits this
-								 * long before writing, unfenced: by then the
-								 * old leader has seen its loss and stopped */
+								 * long before writing, fenced or not: by
+								 * then the old leader has seen its loss and
+								 * stopped */
 #define KEEPALIVE_MS 1000		/* status updates to a source held by a
 								 * pause: well inside a walsender's
 								 * wal_sender_timeout even when that is set

@@ -5,9 +5,14 @@
  * Leadership.  Standbys of one pipeline share a lock (the first source's
  * own when it has one, as MySQL's GET_LOCK; else a PostgreSQL advisory
  * lock, leader_pg.h).  A standby retries every LEADER_RETRY_MS; one that
- * takes the lock unfenced waits LEADER_TAKEOVER_MS before writing, by when
- * the old leader has seen its loss and stopped.  pl_still_leader() is the
- * leader's check, at least every LEADER_CHECK_MS.
+ * takes the lock over waits LEADER_TAKEOVER_MS before it opens its sinks,
+ * by when the old leader has seen its loss and stopped, even with a
+ * fenced source (PostgreSQL's slot fences the source, not the sinks: the
+ * old leader could still flush a batch into a file the new one had
+ * already opened).  pl_still_leader() is the leader's check, at least
+ * every LEADER_CHECK_MS and before a batch read after a longer wait is
+ * delivered (pl_poll_one); without the lock, the sinks drop what they
+ * buffer at close (trib_sink.discard).
  *
  * Resume point.  After the checkpoint store and the sinks are open, each
  * sink's own stored position (durable_position()) or else the checkpoint
@@ -59,8 +64,8 @@ pipeline_lock(trib_pipeline *p)
  * and try again after the source's reconnect backoff.  When it refuses the
  * connection for good (role, password, database: pgconn.h), fail at once
  * with p->refused set.  A standby that took the lock over waits
- * LEADER_TAKEOVER_MS unless the sources are fenced (source.h): the old
- * leader may not have noticed its loss yet.  false with errbuf empty when
+ * LEADER_TAKEOVER_MS, fenced sources (source.h) or not: the old leader may
+ * not have noticed its loss yet.  false with errbuf empty when
  * stopped.
  */
 static bool
@@ -82,7 +87,10 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 		if (rc == 1)
 		{
 			p->last_leader_check = trib_clock_mono_ms();
-			if (!held_by_other || p->fenced)
+			/* fenced or not: the slot keeps the old leader's source
+			 * from ours, not its sinks from ours (it may still flush or
+			 * close a batch, and our sinks read their positions now) */
+			if (!held_by_other)
 				return true;
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
