@@ -85,7 +85,8 @@ typedef struct trib_sink_ops
 	 * harmless. */
 	int			(*wake_fd) (trib_sink *sink);
 
-	/* Flush what can be flushed and release everything. */
+	/* Flush what can be flushed and release everything; with
+	 * sink->discard set, write nothing more: drop what is buffered. */
 	void		(*close) (trib_sink *sink);
 
 	/* Optional: after a failure, was it a lost connection to a database
@@ -161,6 +162,10 @@ struct trib_sink
 	const char *pipeline;		/* set before open: the pipeline's name
 								 * (stored positions, default topic
 								 * prefix); NULL: none */
+	bool		discard;		/* set before close by a pipeline that lost
+								 * its lock (another consumer may be writing
+								 * already): close() drops what it buffers
+								 * instead of writing it */
 };
 
 /*

@@ -409,9 +409,14 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_control_free(p->control);
 	trib_pause_free(p->pause);
 	trib_quality_api_free(p->quality);
+	/* without the lock, what the sinks still buffer is not ours to write:
+	 * another consumer may be writing already (pl_still_leader) */
 	for (i = 0; i < p->nsinks; i++)
 		if (p->sinks[i].opened && p->sinks[i].sink.ops->close)
+		{
+			p->sinks[i].sink.discard = p->lock_lost;
 			p->sinks[i].sink.ops->close(&p->sinks[i].sink);
+		}
 	for (i = 0; i < p->nsinks; i++)
 	{
 		for (size_t c = 0; p->sinks[i].cskip != NULL && c < p->nsrcs; c++)
@@ -469,6 +474,12 @@ trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms, int *max_
 	/* a source whose open set none restarts as PostgreSQL's default would,
 	 * never in a loop without a wait */
 	*initial_ms = src->backoff_initial_ms > 0 ? src->backoff_initial_ms : 500;
+	/* one that lost the pipeline lock lets the standbys, trying every
+	 * LEADER_RETRY_MS, take it first: after 100 ms it took it back as
+	 * often as not, and a forced takeover (its lock connection killed)
+	 * did not happen */
+	if (p->lock_lost && *initial_ms < LEADER_YIELD_MS)
+		*initial_ms = LEADER_YIELD_MS;
 	*max_ms = src->backoff_max_ms >= *initial_ms ? src->backoff_max_ms : *initial_ms;
 }
 

@@ -621,6 +621,14 @@ pl_poll_one(trib_pipeline *p, size_t c, trib_source_item *items, int timeout_ms,
 	 * only once no worker touches the batch, before the source's next poll
 	 * frees its events; an error or a stop (SIGTERM) leaves the same way.
 	 */
+	/*
+	 * The wait for the batch may have been long (a stopped process, a
+	 * slow source): a lock last seen LEADER_CHECK_MS ago is asked about
+	 * again before any of it reaches a sink, so that a consumer that was
+	 * frozen while a standby took over hands nothing more to its sinks.
+	 */
+	if (n > 0 && !pl_still_leader(p, false, errbuf, errlen))
+		return -1;
 	p->batch_ms = 0;
 	if (p->rules_pool != NULL && n > 0 && !reload_now(p))
 		pl_rules_prepass(p, items, n);

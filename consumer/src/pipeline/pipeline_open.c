@@ -5,9 +5,15 @@
  * Leadership.  Standbys of one pipeline share a lock (the first source's
  * own when it has one, as MySQL's GET_LOCK; else a PostgreSQL advisory
  * lock, leader_pg.h).  A standby retries every LEADER_RETRY_MS; one that
- * takes the lock unfenced waits LEADER_TAKEOVER_MS before writing, by when
- * the old leader has seen its loss and stopped.  pl_still_leader() is the
- * leader's check, at least every LEADER_CHECK_MS.
+ * takes the lock over (or any acquisition, once this process saw the lock
+ * contended) waits LEADER_TAKEOVER_MS before it opens its sinks,
+ * by when the old leader has seen its loss and stopped, even with a
+ * fenced source (PostgreSQL's slot fences the source, not the sinks: the
+ * old leader could still flush a batch into a file the new one had
+ * already opened).  pl_still_leader() is the leader's check, at least
+ * every LEADER_CHECK_MS and before a batch read after a longer wait is
+ * delivered (pl_poll_one); without the lock, the sinks drop what they
+ * buffer at close (trib_sink.discard).
  *
  * Resume point.  After the checkpoint store and the sinks are open, each
  * sink's own stored position (durable_position()) or else the checkpoint
@@ -27,6 +33,14 @@
 #include "leader_pg.h"
 #include "log.h"
 #include "sinks.h"
+
+/*
+ * This process saw the pipeline lock held by another consumer, or lost
+ * it, in an earlier pipeline (main.c builds a new one after each loss):
+ * from then on every acquisition waits LEADER_TAKEOVER_MS.  Process-wide
+ * because the pipeline is rebuilt; only the main thread takes the lock.
+ */
+static bool contended;
 
 /* Sleep ms milliseconds, in steps, until *stop. */
 static void
@@ -59,9 +73,11 @@ pipeline_lock(trib_pipeline *p)
  * and try again after the source's reconnect backoff.  When it refuses the
  * connection for good (role, password, database: pgconn.h), fail at once
  * with p->refused set.  A standby that took the lock over waits
- * LEADER_TAKEOVER_MS unless the sources are fenced (source.h): the old
- * leader may not have noticed its loss yet.  false with errbuf empty when
- * stopped.
+ * LEADER_TAKEOVER_MS, fenced sources (source.h) or not: the old leader may
+ * not have noticed its loss yet.  So does a process that once saw the lock
+ * held by another or lost it (contended), even when it finds it free: the
+ * consumer that took it from us may have lost it a moment ago and still
+ * write.  false with errbuf empty when stopped.
  */
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
@@ -69,7 +85,6 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 	const trib_source *src = &p->srcs[0].src;	/* the first source's lock */
 	int			delay = src->backoff_initial_ms;
 	bool		standby = false;
-	bool		held_by_other = false;	/* since we started trying */
 
 	p->fenced = true;
 	for (size_t i = 0; i < p->nsrcs; i++)
@@ -82,7 +97,10 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 		if (rc == 1)
 		{
 			p->last_leader_check = trib_clock_mono_ms();
-			if (!held_by_other || p->fenced)
+			/* fenced or not: the slot keeps the old leader's source
+			 * from ours, not its sinks from ours (it may still flush or
+			 * close a batch, and our sinks read their positions now) */
+			if (!contended)
 				return true;
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
@@ -93,7 +111,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* still ours after the wait? */
 			if (!trib_leader_check(p->leader, errbuf, errlen))
 			{
-				p->retriable = true;
+				p->lock_lost = p->retriable = true;	/* yield (restart_backoff) */
 				return false;
 			}
 			return true;
@@ -108,7 +126,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			if (!standby)
 				tlog_info("pipeline", "another consumer runs pipeline %s (%s); waiting as standby",
 						  p->cfg->pipeline, trib_leader_kind(p->leader));
-			standby = held_by_other = true;
+			standby = contended = true;
 			snprintf(p->state, sizeof(p->state), "standby");
 			delay = src->backoff_initial_ms;
 			pause_ms(LEADER_RETRY_MS, stop);
@@ -141,6 +159,7 @@ pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen)
 	if (trib_leader_check(p->leader, errbuf, errlen))
 		return true;
 	tlog_error("pipeline", "lost the pipeline lock; stopping without writing more: %s", errbuf);
+	contended = true;
 	p->lock_lost = true;
 	p->retriable = true;
 	return false;

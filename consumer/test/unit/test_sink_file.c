@@ -339,6 +339,40 @@ test_sidecar_and_restart_skip(void **state)
 	free(p);
 }
 
+/* A pipeline that lost its lock sets discard before close: what the sink
+ * still buffers is dropped, not written (another consumer may be writing
+ * the same file already), and nothing more is acknowledged. */
+static void
+test_close_with_discard_writes_nothing_more(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char	   *p = path_of("d.jsonl"),
+			   *text;
+	trib_position pos;
+	char		err[256];
+
+	(void) state;
+	open_file(&sink, &a, "d.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	assert_int_equal(a.n, 1);
+	write_range(&sink, 4, 6);
+	sink.discard = true;
+	sink.ops->close(&sink);
+	assert_int_equal(a.n, 1);
+	text = slurp(p);
+	assert_ids(text, 1, 3);
+	free(text);
+
+	/* the stored position is still the flushed one */
+	open_file(&sink, &a, "d.jsonl", 0, 0);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x1300);
+	sink.ops->close(&sink);
+	free(p);
+}
+
 static void
 test_crash_after_flush_keeps_exactly_once(void **state)
 {
@@ -1052,6 +1086,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lines_are_json_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sidecar_and_restart_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_discard_writes_nothing_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_flush_keeps_exactly_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_first_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_size, setup, teardown),

@@ -488,7 +488,7 @@ fs_close(trib_sink *sink)
 
 	if (!f)
 		return;
-	if (!f->fault.failed && !flush_file(sink, f, e, sizeof(e)))
+	if (!f->fault.failed && !sink->discard && !flush_file(sink, f, e, sizeof(e)))
 		tlog_error("sink.file", "%s: %s", sink->name ? sink->name : "file", e);
 	state_free(f);
 	sink->state = NULL;

@@ -525,7 +525,7 @@ mg_close(trib_sink *sink)
 
 	if (s == NULL)
 		return;
-	if (!s->failed && s->nq > 0 && !mgs_apply(sink, s, e, sizeof(e)))
+	if (!s->failed && !sink->discard && s->nq > 0 && !mgs_apply(sink, s, e, sizeof(e)))
 		tlog_error("sink.mongodb", "%s", e);
 	state_free(s);
 	sink->state = NULL;

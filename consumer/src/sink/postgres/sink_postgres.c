@@ -955,7 +955,7 @@ pg_close(trib_sink *sink)
 
 	if (!s)
 		return;
-	if (!s->fault.failed && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
+	if (!s->fault.failed && !sink->discard && s->nq > 0 && !apply(sink, s, e, sizeof(e)))
 		tlog_error("sink.postgres", "%s: %s", s->sink_name, e);
 	state_free(s);
 	sink->state = NULL;
