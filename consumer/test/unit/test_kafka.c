@@ -32,7 +32,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -950,6 +952,46 @@ test_flush_without_waiting(void **state)
 	trib_kafka_mock_stop(fx.m);
 }
 
+/* Brings broker 1 of the cluster back up after 300 ms (a thread). */
+static void *
+broker_up_later(void *arg)
+{
+	usleep(300 * 1000);
+	rd_kafka_mock_broker_set_up((rd_kafka_mock_cluster_t *) arg, 1);
+	return NULL;
+}
+
+/* A pipeline that lost its lock sets sink->discard before close (sink.h):
+ * what the producer still queues is purged, not flushed, so a standby that
+ * took over is the only writer.  The broker is down while two records
+ * queue and comes back while close runs: a close that flushed (as without
+ * discard, checked first) delivers them. */
+static void
+test_close_with_discard_purges_the_queue(void **state)
+{
+	fixture		fx;
+	pthread_t	th;
+
+	(void) state;
+	for (int discard = 0; discard <= 1; discard++)
+	{
+		fx_start(&fx, 1, 1, 1, 0);
+		fx_open(&fx);
+		write_ev(&fx.sink, 0, 1);
+		assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+		rd_kafka_mock_broker_set_down(fx.mc, 1);
+		write_ev(&fx.sink, 1, 1);
+		write_ev(&fx.sink, 2, 1);
+		fx.sink.discard = discard;
+		assert_int_equal(pthread_create(&th, NULL, broker_up_later, fx.mc), 0);
+		fx.sink.ops->close(&fx.sink);
+		pthread_join(th, NULL);
+		usleep(500 * 1000);		/* anything still on its way lands */
+		assert_int_equal(count_by_offsets(fx.bs, TOPIC), discard ? 1 : 3);
+		trib_kafka_mock_stop(fx.m);
+	}
+}
+
 /* Retriable errors on Produce (leader moved, request timed out): the
  * producer retries and the topic still holds exactly N. */
 static void
@@ -1601,6 +1643,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_keeps_snapshot_progress),
 		cmocka_unit_test(test_transaction_abort),
 		cmocka_unit_test(test_flush_without_waiting),
+		cmocka_unit_test(test_close_with_discard_purges_the_queue),
 		cmocka_unit_test(test_transaction_commit_failure_aborts),
 		cmocka_unit_test(test_secrets_never_logged),
 	};

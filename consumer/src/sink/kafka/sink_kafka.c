@@ -785,6 +785,13 @@ kafka_close(trib_sink *sink)
 				rd_kafka_error_destroy(error);
 			k->in_txn = false;
 		}
+		else if (!k->c->transactional && sink->discard)
+		{
+			/* the pipeline lost its lock (sink.h): a standby may write
+			 * now, so what is still queued is dropped, not sent; a record
+			 * already on the wire may still land (docs/OPERATIONS.md) */
+			rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING);
+		}
 		else if (!k->c->transactional)
 		{
 			rd_kafka_flush(k->rk, k->t.close_timeout_ms);
