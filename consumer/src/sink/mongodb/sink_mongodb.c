@@ -109,11 +109,7 @@ queue_push(mgs_sink *s, mgs_op_kind k, const char *coll, const trib_event *ev)
 {
 	mgs_op	   *m;
 
-	if (s->nq == s->qcap)
-	{
-		s->qcap = s->qcap ? s->qcap * 2 : 64;
-		s->q = trib_xrealloc(s->q, sizeof(mgs_op) * s->qcap);
-	}
+	s->q = trib_xgrow(s->q, s->nq, &s->qcap, sizeof(mgs_op), 64);
 	m = &s->q[s->nq++];
 	memset(m, 0, sizeof(*m));
 	m->kind = k;
