@@ -35,7 +35,7 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static trib_gcm *gcm;
 static trib_fernet *fernet;
-static trib_tokenizer *tok[4];
+static trib_mask_tokenizer *tok[4];
 
 /* Build the fixed transforms once. */
 static void
@@ -50,8 +50,8 @@ init(void)
 	gcm = trib_gcm_new(k, "fuzz", 4, false, err, sizeof(err));
 	fernet = trib_fernet_new(fk, err, sizeof(err));
 	for (int a = 0; a < 4; a++)
-		tok[a] = trib_tokenize_new(k, (trib_token_alphabet) a, "fuzz", 4, false, err,
-								   sizeof(err));
+		tok[a] = trib_mask_tokenize_new(k, (trib_mask_token_alphabet) a, "fuzz", 4, false, err,
+										sizeof(err));
 	if (gcm == NULL || fernet == NULL || !tok[0] || !tok[1] || !tok[2] || !tok[3])
 		abort();
 	trib_key_free(k);
@@ -80,16 +80,16 @@ round_trips(const char *v, size_t n, int alpha)
 		abort();
 	free(c);
 	free(p);
-	if (trib_tokenize(tok[alpha], v, n, &c, err, sizeof(err)))
+	if (trib_mask_tokenize(tok[alpha], v, n, &c, err, sizeof(err)))
 	{
-		const char *chars = trib_tokenize_alphabet_chars((trib_token_alphabet) alpha);
+		const char *chars = trib_mask_tokenize_alphabet_chars((trib_mask_token_alphabet) alpha);
 
 		for (size_t i = 0; i < n; i++)
 			if ((v[i] == '\0' || strchr(chars, v[i]) == NULL) && c[i] != v[i])
 				abort();
 		char	   *back = NULL;
 
-		if (!trib_tokenize_reverse(tok[alpha], c, n, &back, err, sizeof(err)) ||
+		if (!trib_mask_tokenize_reverse(tok[alpha], c, n, &back, err, sizeof(err)) ||
 			memcmp(back, v, n) != 0)
 			abort();
 		free(back);
@@ -124,7 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				free(p);
 			break;
 		case 2:
-			if (trib_tokenize_reverse(tok[(data[0] >> 2) % 4], v, n, &c, err, sizeof(err)))
+			if (trib_mask_tokenize_reverse(tok[(data[0] >> 2) % 4], v, n, &c, err, sizeof(err)))
 				free(c);
 			break;
 		default:

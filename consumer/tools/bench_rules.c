@@ -359,8 +359,8 @@ typedef struct strategies
 	trib_mask  *subst,
 			   *perturb,
 			   *partial;
-	trib_hash  *hash;
-	trib_tokenizer *tok;
+	trib_mask_hash *hash;
+	trib_mask_tokenizer *tok;
 } strategies;
 
 static trib_mask *
@@ -392,8 +392,8 @@ strategies_init(strategies *s)
 	s->subst = mask_of(TRIB_MASK_SUBSTITUTE, s);
 	s->perturb = mask_of(TRIB_MASK_PERTURB, s);
 	s->partial = mask_of(TRIB_MASK_PARTIAL, s);
-	s->hash = trib_hash_new(s->key, "email", 5, TRIB_HASH_HEX, 0, err, sizeof(err));
-	s->tok = trib_tokenize_new(s->key, TRIB_ALPHA_DIGITS, "id", 2, false, err, sizeof(err));
+	s->hash = trib_mask_hash_new(s->key, "email", 5, TRIB_MASK_HASH_HEX, 0, err, sizeof(err));
+	s->tok = trib_mask_tokenize_new(s->key, TRIB_ALPHA_DIGITS, "id", 2, false, err, sizeof(err));
 	if (s->hash == NULL || s->tok == NULL)
 		die("setup", err);
 }
@@ -404,8 +404,8 @@ strategies_free(strategies *s)
 	trib_mask_free(s->subst);
 	trib_mask_free(s->perturb);
 	trib_mask_free(s->partial);
-	trib_hash_free(s->hash);
-	trib_tokenize_free(s->tok);
+	trib_mask_hash_free(s->hash);
+	trib_mask_tokenize_free(s->tok);
 	trib_fake_dicts_free(s->dicts);
 	trib_key_free(s->key);
 }
@@ -444,9 +444,9 @@ value_run(void *arg, int k)
 	bool		ok;
 
 	if (a->which == V_EMAIL)
-		ok = trib_hash_apply(s->hash, v->text, v->len, &text, &n, err, sizeof(err));
+		ok = trib_mask_hash_apply(s->hash, v->text, v->len, &text, &n, err, sizeof(err));
 	else if (a->which == V_ID)
-		ok = trib_tokenize(s->tok, v->text, v->len, &text, err, sizeof(err));
+		ok = trib_mask_tokenize(s->tok, v->text, v->len, &text, err, sizeof(err));
 	else
 		ok = trib_mask_apply(a->which == V_NAME ? s->subst : a->which == V_AMOUNT ? s->perturb
 							 : s->partial, v, &row, &out, err, sizeof(err));

@@ -46,12 +46,12 @@ typedef struct cli_opts
 	cli_cmd		cmd;
 	char	   *key_ref;		/* env:NAME or file:PATH; owned */
 	trib_key_format key_format;
-	trib_token_alphabet alphabet;
+	trib_mask_token_alphabet alphabet;
 	unsigned char *tweak;
 	size_t		tweaklen;
 	bool		strict;
 	const char *context;
-	trib_hash_encoding encoding;
+	trib_mask_hash_encoding encoding;
 	size_t		length;
 	bool		fernet;
 	bool		url;
@@ -61,8 +61,8 @@ typedef struct cli_opts
 /* The transform built for the command. */
 typedef struct cli_xf
 {
-	trib_hash  *hasher;
-	trib_tokenizer *tok;
+	trib_mask_hash *hasher;
+	trib_mask_tokenizer *tok;
 	trib_gcm   *gcm;
 	trib_fernet *fernet;
 } cli_xf;
@@ -156,7 +156,7 @@ apply_opt(cli_opts *o, int c, const char *arg, FILE *err)
 				return true;
 			break;
 		case 'a':
-			if (trib_tokenize_alphabet_parse(arg, &o->alphabet, msg, sizeof(msg)))
+			if (trib_mask_tokenize_alphabet_parse(arg, &o->alphabet, msg, sizeof(msg)))
 				return true;
 			break;
 		case 't':
@@ -169,7 +169,7 @@ apply_opt(cli_opts *o, int c, const char *arg, FILE *err)
 			o->context = arg;
 			return true;
 		case 'e':
-			if (trib_hash_encoding_parse(arg, &o->encoding, msg, sizeof(msg)))
+			if (trib_mask_hash_encoding_parse(arg, &o->encoding, msg, sizeof(msg)))
 				return true;
 			break;
 		case 'l':
@@ -269,13 +269,13 @@ build_xf(const cli_opts *o, const trib_key *key, cli_xf *x, char *msg, size_t le
 	switch (o->cmd)
 	{
 		case CMD_HASH:
-			x->hasher = trib_hash_new(key, ctx, strlen(ctx), o->encoding, o->length,
-									  msg, len);
+			x->hasher = trib_mask_hash_new(key, ctx, strlen(ctx), o->encoding, o->length,
+										   msg, len);
 			return x->hasher != NULL;
 		case CMD_TOKENIZE:
 		case CMD_DETOKENIZE:
-			x->tok = trib_tokenize_new(key, o->alphabet, o->tweak, o->tweaklen, o->strict,
-									   msg, len);
+			x->tok = trib_mask_tokenize_new(key, o->alphabet, o->tweak, o->tweaklen, o->strict,
+											msg, len);
 			return x->tok != NULL;
 		case CMD_ENCRYPT:
 		case CMD_DECRYPT:
@@ -291,8 +291,8 @@ build_xf(const cli_opts *o, const trib_key *key, cli_xf *x, char *msg, size_t le
 static void
 free_xf(cli_xf *x)
 {
-	trib_hash_free(x->hasher);
-	trib_tokenize_free(x->tok);
+	trib_mask_hash_free(x->hasher);
+	trib_mask_tokenize_free(x->tok);
 	trib_gcm_free(x->gcm);
 	trib_fernet_free(x->fernet);
 }
@@ -310,12 +310,12 @@ run_one(const cli_opts *o, cli_xf *x, const char *v, size_t n, FILE *out, char *
 	switch (o->cmd)
 	{
 		case CMD_HASH:
-			ok = trib_hash_apply(x->hasher, v, n, &res, &rn, msg, len);
+			ok = trib_mask_hash_apply(x->hasher, v, n, &res, &rn, msg, len);
 			break;
 		case CMD_TOKENIZE:
 		case CMD_DETOKENIZE:
-			ok = (o->cmd == CMD_TOKENIZE ? trib_tokenize : trib_tokenize_reverse) (x->tok, v, n,
-																		   &res, msg, len);
+			ok = (o->cmd == CMD_TOKENIZE ? trib_mask_tokenize
+				  : trib_mask_tokenize_reverse) (x->tok, v, n, &res, msg, len);
 			rn = n;
 			break;
 		case CMD_ENCRYPT:

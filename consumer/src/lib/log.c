@@ -400,6 +400,21 @@ write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* See log.h: a line through a caller's hook. */
+void
+trib_log_hookf(trib_log_hook_fn hook, void *arg, int level, const char *fmt,...)
+{
+	char		msg[1024];
+	va_list		ap;
+
+	if (hook == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hook(level, msg, arg);
+}
+
 /* Format, redact, escape and write one line. */
 void
 trib_log_vwrite(trib_log_level level, const char *component,

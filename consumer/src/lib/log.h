@@ -77,6 +77,17 @@ void		trib_log_write(trib_log_level level, const char *component,
 void		trib_log_vwrite(trib_log_level level, const char *component,
 							const char *fmt, va_list ap) TRIB_PRINTF(3, 0);
 
+/*
+ * Log hooks.  A part that logs for an owner (a source for its pipeline)
+ * is given a hook and its argument instead of writing to the log itself.
+ * trib_log_hookf() formats one line into a 1,024-byte buffer (a longer
+ * line is cut) and passes it to hook with arg; nothing when hook is
+ * NULL.  The hook decides the component and writes the line.
+ */
+typedef void (*trib_log_hook_fn) (int level, const char *msg, void *arg);
+void		trib_log_hookf(trib_log_hook_fn hook, void *arg, int level,
+						   const char *fmt,...) TRIB_PRINTF(4, 5);
+
 #define tlog_error(component, ...) \
 	trib_log_write(TRIB_LOG_ERROR, (component), __VA_ARGS__)
 #define tlog_warn(component, ...) \

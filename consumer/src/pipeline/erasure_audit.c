@@ -36,7 +36,7 @@ struct er_audit
 {
 	const char *path;			/* borrowed from the config */
 	mode_t		mode;
-	trib_hash  *subject;
+	trib_mask_hash *subject;
 };
 
 er_audit *
@@ -60,8 +60,8 @@ er_audit_new(const trib_erasure_conf *c, char *errbuf, size_t errlen)
 	a = trib_xcalloc(1, sizeof(*a));
 	a->path = c->audit_log;
 	a->mode = mode;
-	a->subject = trib_hash_new(key, SUBJECT_CONTEXT, strlen(SUBJECT_CONTEXT), TRIB_HASH_HEX,
-							   0, errbuf, errlen);
+	a->subject = trib_mask_hash_new(key, SUBJECT_CONTEXT, strlen(SUBJECT_CONTEXT),
+									TRIB_MASK_HASH_HEX, 0, errbuf, errlen);
 	trib_key_free(key);
 	if (a->subject == NULL)
 	{
@@ -76,7 +76,7 @@ er_audit_free(er_audit *a)
 {
 	if (a == NULL)
 		return;
-	trib_hash_free(a->subject);
+	trib_mask_hash_free(a->subject);
 	free(a);
 }
 
@@ -100,7 +100,7 @@ er_audit_subject(er_audit *a, trib_strbuf *line, const char *subject, char *errb
 	char	   *mac;
 	size_t		len;
 
-	if (!trib_hash_apply(a->subject, subject, strlen(subject), &mac, &len, errbuf, errlen))
+	if (!trib_mask_hash_apply(a->subject, subject, strlen(subject), &mac, &len, errbuf, errlen))
 		return false;
 	trib_strbuf_printf(line, ",\"subject_hmac\":\"%s\"", mac);
 	free(mac);

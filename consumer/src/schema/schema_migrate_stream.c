@@ -356,11 +356,7 @@ begin_fated(mstream *s, const unsigned char *k, size_t n, const mig_fate *f)
 static mig_span *
 new_span(trib_migrate *m)
 {
-	if (m->nspans == m->capspans)
-	{
-		m->capspans = m->capspans ? m->capspans * 2 : 16;
-		m->spans = trib_xrealloc(m->spans, m->capspans * sizeof(mig_span));
-	}
+	m->spans = trib_xgrow(m->spans, m->nspans, &m->capspans, sizeof(mig_span), 16);
 	return &m->spans[m->nspans++];
 }
 

@@ -346,11 +346,7 @@ derive(trib_rules *rs, const trib_event *ev)
 			rel = trib_relation_copy(src);
 		rs->r[i].ops->reshape(rel, &rs->r[i]);
 	}
-	if (rs->nd == rs->dcap)
-	{
-		rs->dcap = rs->dcap ? rs->dcap * 2 : 16;
-		rs->d = trib_xrealloc(rs->d, rs->dcap * sizeof(rl_derived));
-	}
+	rs->d = trib_xgrow(rs->d, rs->nd, &rs->dcap, sizeof(rl_derived), 16);
 	rs->d[rs->nd].src = src;
 	rs->d[rs->nd].version = src->version;
 	rs->d[rs->nd].rel = rel;

@@ -65,10 +65,10 @@ free_obj(const rl_rule *r, void *obj)
 	switch (r->c->type)
 	{
 		case TRIB_RULE_HASH:
-			trib_hash_free(obj);
+			trib_mask_hash_free(obj);
 			break;
 		case TRIB_RULE_TOKENIZE:
-			trib_tokenize_free(obj);
+			trib_mask_tokenize_free(obj);
 			break;
 		default:
 			trib_gcm_free(obj);
@@ -93,18 +93,19 @@ static void *
 new_obj(const rl_rule *r, const char *ctx, char *errbuf, size_t errlen)
 {
 	const trib_rule_conf *c = r->c;
-	static const trib_hash_encoding encs[] = {TRIB_HASH_HEX, TRIB_HASH_BASE64, TRIB_HASH_BASE64URL};
-	static const trib_token_alphabet alphas[] = {TRIB_ALPHA_DIGITS, TRIB_ALPHA_ALNUM_LOWER,
+	static const trib_mask_hash_encoding encs[] = {TRIB_MASK_HASH_HEX, TRIB_MASK_HASH_BASE64,
+		TRIB_MASK_HASH_BASE64URL};
+	static const trib_mask_token_alphabet alphas[] = {TRIB_ALPHA_DIGITS, TRIB_ALPHA_ALNUM_LOWER,
 	TRIB_ALPHA_ALNUM_UPPER, TRIB_ALPHA_ALNUM};
 
 	switch (c->type)
 	{
 		case TRIB_RULE_HASH:
-			return trib_hash_new(r->key, ctx, strlen(ctx), encs[c->encoding],
-								 (size_t) c->length, errbuf, errlen);
+			return trib_mask_hash_new(r->key, ctx, strlen(ctx), encs[c->encoding],
+									  (size_t) c->length, errbuf, errlen);
 		case TRIB_RULE_TOKENIZE:
-			return trib_tokenize_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
-									 c->strict_alphabet, errbuf, errlen);
+			return trib_mask_tokenize_new(r->key, alphas[c->alphabet], ctx, strlen(ctx),
+										  c->strict_alphabet, errbuf, errlen);
 		default:
 			return trib_gcm_new(r->key, ctx, strlen(ctx), c->url, errbuf, errlen);
 	}
@@ -181,14 +182,14 @@ transform(rl_rule *r, rl_evctx *x, const char *name, const char *text, size_t le
 	switch (c->type)
 	{
 		case TRIB_RULE_HASH:
-			return trib_hash_apply(obj, text, len, out, &n, errbuf, errlen);
+			return trib_mask_hash_apply(obj, text, len, out, &n, errbuf, errlen);
 		case TRIB_RULE_TOKENIZE:
 			/* too_short: redact masks what FF1 cannot take, so it needs no
 			 * message (formatting one cost ~3,000 instructions a value) */
 			if (r->mask != NULL)
-				return trib_tokenize(obj, text, len, out, NULL, 0) ||
+				return trib_mask_tokenize(obj, text, len, out, NULL, 0) ||
 					redact_short(r, text, len, out, errbuf, errlen);
-			if (trib_tokenize(obj, text, len, out, e, sizeof(e)))
+			if (trib_mask_tokenize(obj, text, len, out, e, sizeof(e)))
 				return true;
 			return refuse(x, "tokenize", e);
 		case TRIB_RULE_ENCRYPT:

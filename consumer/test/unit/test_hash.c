@@ -103,19 +103,19 @@ test_key(unsigned char fill)
 /* Hash value under (key, context) with the given options; caller frees. */
 static char *
 hash_of(const trib_key *k, const char *ctx, const char *value,
-		trib_hash_encoding enc, size_t max_chars)
+		trib_mask_hash_encoding enc, size_t max_chars)
 {
 	char		err[256];
 	char	   *out = NULL;
 	size_t		n = 0;
-	trib_hash  *h = trib_hash_new(k, ctx, strlen(ctx), enc, max_chars, err,
-								   sizeof(err));
+	trib_mask_hash *h = trib_mask_hash_new(k, ctx, strlen(ctx), enc, max_chars, err,
+										   sizeof(err));
 
 	if (h == NULL)
 		fail_msg("%s", err);
-	assert_true(trib_hash_apply(h, value, strlen(value), &out, &n, err, sizeof(err)));
+	assert_true(trib_mask_hash_apply(h, value, strlen(value), &out, &n, err, sizeof(err)));
 	assert_int_equal(n, strlen(out));
-	trib_hash_free(h);
+	trib_mask_hash_free(h);
 	return out;
 }
 
@@ -147,7 +147,7 @@ test_hash_documented_encoding(void **state)
 	m += strlen(value);
 	assert_true(trib_hmac_sha256(k->bytes, k->len, msg, m, mac));
 	trib_hex_encode(mac, 32, hex);
-	got = hash_of(k, ctx, value, TRIB_HASH_HEX, 0);
+	got = hash_of(k, ctx, value, TRIB_MASK_HASH_HEX, 0);
 	assert_string_equal(got, hex);
 	free(got);
 	trib_key_free(k);
@@ -160,14 +160,14 @@ test_hash_determinism_and_separation(void **state)
 {
 	trib_key   *k = test_key(1);
 	trib_key   *k2 = test_key(2);
-	char	   *a = hash_of(k, "email", "bob@example.com", TRIB_HASH_HEX, 0);
-	char	   *a2 = hash_of(k, "email", "bob@example.com", TRIB_HASH_HEX, 0);
-	char	   *other_ctx = hash_of(k, "phone", "bob@example.com", TRIB_HASH_HEX, 0);
-	char	   *other_key = hash_of(k2, "email", "bob@example.com", TRIB_HASH_HEX, 0);
-	char	   *other_val = hash_of(k, "email", "bob@example.org", TRIB_HASH_HEX, 0);
-	char	   *ab_c = hash_of(k, "ab", "c", TRIB_HASH_HEX, 0);
-	char	   *a_bc = hash_of(k, "a", "bc", TRIB_HASH_HEX, 0);
-	char	   *empty = hash_of(k, "", "", TRIB_HASH_HEX, 0);
+	char	   *a = hash_of(k, "email", "bob@example.com", TRIB_MASK_HASH_HEX, 0);
+	char	   *a2 = hash_of(k, "email", "bob@example.com", TRIB_MASK_HASH_HEX, 0);
+	char	   *other_ctx = hash_of(k, "phone", "bob@example.com", TRIB_MASK_HASH_HEX, 0);
+	char	   *other_key = hash_of(k2, "email", "bob@example.com", TRIB_MASK_HASH_HEX, 0);
+	char	   *other_val = hash_of(k, "email", "bob@example.org", TRIB_MASK_HASH_HEX, 0);
+	char	   *ab_c = hash_of(k, "ab", "c", TRIB_MASK_HASH_HEX, 0);
+	char	   *a_bc = hash_of(k, "a", "bc", TRIB_MASK_HASH_HEX, 0);
+	char	   *empty = hash_of(k, "", "", TRIB_MASK_HASH_HEX, 0);
 
 	(void) state;
 	assert_string_equal(a, a2);
@@ -194,12 +194,12 @@ static void
 test_hash_encodings_and_truncation(void **state)
 {
 	trib_key   *k = test_key(7);
-	char	   *hex = hash_of(k, "c", "v", TRIB_HASH_HEX, 0);
-	char	   *b64 = hash_of(k, "c", "v", TRIB_HASH_BASE64, 0);
-	char	   *b64u = hash_of(k, "c", "v", TRIB_HASH_BASE64URL, 0);
-	char	   *t16 = hash_of(k, "c", "v", TRIB_HASH_HEX, 16);
-	char	   *t255 = hash_of(k, "c", "v", TRIB_HASH_HEX, 255);
-	char	   *u10 = hash_of(k, "c", "v", TRIB_HASH_BASE64URL, 10);
+	char	   *hex = hash_of(k, "c", "v", TRIB_MASK_HASH_HEX, 0);
+	char	   *b64 = hash_of(k, "c", "v", TRIB_MASK_HASH_BASE64, 0);
+	char	   *b64u = hash_of(k, "c", "v", TRIB_MASK_HASH_BASE64URL, 0);
+	char	   *t16 = hash_of(k, "c", "v", TRIB_MASK_HASH_HEX, 16);
+	char	   *t255 = hash_of(k, "c", "v", TRIB_MASK_HASH_HEX, 255);
+	char	   *u10 = hash_of(k, "c", "v", TRIB_MASK_HASH_BASE64URL, 10);
 	unsigned char raw[32],
 				r2[33],
 				r3[33];
@@ -239,20 +239,21 @@ test_hash_errors(void **state)
 	trib_key   *k = trib_key_parse("00112233445566778899aabbccddee", 30, TRIB_KEY_HEX,
 								   "key file /run/k", err, sizeof(err));
 	trib_key   *good = test_key(0);
-	char		ctx[TRIB_HASH_CONTEXT_MAX + 1];
-	trib_hash_encoding e;
+	char		ctx[TRIB_MASK_HASH_CONTEXT_MAX + 1];
+	trib_mask_hash_encoding e;
 
 	(void) state;
 	assert_non_null(k);
-	assert_null(trib_hash_new(k, "c", 1, TRIB_HASH_HEX, 0, err, sizeof(err)));
+	assert_null(trib_mask_hash_new(k, "c", 1, TRIB_MASK_HASH_HEX, 0, err, sizeof(err)));
 	assert_string_equal(err, "key from key file /run/k is 15 bytes; hash (HMAC-SHA256) "
 						"needs 16 to 1024 bytes");
 	memset(ctx, 'x', sizeof(ctx));
-	assert_null(trib_hash_new(good, ctx, sizeof(ctx), TRIB_HASH_HEX, 0, err, sizeof(err)));
+	assert_null(trib_mask_hash_new(good, ctx, sizeof(ctx), TRIB_MASK_HASH_HEX, 0, err,
+								   sizeof(err)));
 	assert_non_null(strstr(err, "context"));
-	assert_true(trib_hash_encoding_parse("base64url", &e, err, sizeof(err)));
-	assert_int_equal(e, TRIB_HASH_BASE64URL);
-	assert_false(trib_hash_encoding_parse("sha1", &e, err, sizeof(err)));
+	assert_true(trib_mask_hash_encoding_parse("base64url", &e, err, sizeof(err)));
+	assert_int_equal(e, TRIB_MASK_HASH_BASE64URL);
+	assert_false(trib_mask_hash_encoding_parse("sha1", &e, err, sizeof(err)));
 	assert_non_null(strstr(err, "accepted: hex, base64, base64url"));
 	trib_key_free(k);
 	trib_key_free(good);
@@ -264,11 +265,12 @@ test_length_limit_messages(void **state)
 {
 	char		err[128];
 	trib_key   *good = test_key(0);
-	char		ctx[TRIB_HASH_CONTEXT_MAX + 1];
+	char		ctx[TRIB_MASK_HASH_CONTEXT_MAX + 1];
 
 	(void) state;
 	memset(ctx, 'x', sizeof(ctx));
-	assert_null(trib_hash_new(good, ctx, sizeof(ctx), TRIB_HASH_HEX, 0, err, sizeof(err)));
+	assert_null(trib_mask_hash_new(good, ctx, sizeof(ctx), TRIB_MASK_HASH_HEX, 0, err,
+								   sizeof(err)));
 	assert_string_equal(err, "hash context is 1025 bytes; at most 1024 are accepted");
 	assert_true(trib_errf_len_ok(7, 7, "x", err, sizeof(err)));
 	assert_false(trib_errf_len_ok(8, 7, "encrypt: the value", err, sizeof(err)));

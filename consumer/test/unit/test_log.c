@@ -1,6 +1,6 @@
 /*
  * test_log.c: the structured log (log.c): formats, levels, secrets,
- * reopen on SIGHUP, and connection string redaction.
+ * reopen on SIGHUP, connection string redaction, and log hooks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -378,6 +378,48 @@ conninfo_passwords_are_masked_in_uris(void **state)
 	expect_redacted("postgres://h/db?", "postgres://h/db?");
 }
 
+/* What a log hook was given. */
+typedef struct hook_seen
+{
+	int			calls;
+	int			level;
+	char		msg[2048];
+} hook_seen;
+
+static void
+record_hook(int level, const char *msg, void *arg)
+{
+	hook_seen  *seen = arg;
+
+	seen->calls++;
+	seen->level = level;
+	snprintf(seen->msg, sizeof(seen->msg), "%s", msg);
+}
+
+static void
+hookf_formats_one_line_for_the_hook_and_skips_a_null_hook(void **state)
+{
+	hook_seen	seen = {0};
+	char		longer[1500];
+
+	(void) state;
+	trib_log_hookf(record_hook, &seen, TRIB_LOG_WARN, "table %s: %d row(s)", "t1", 3);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.level, TRIB_LOG_WARN);
+	assert_string_equal(seen.msg, "table t1: 3 row(s)");
+
+	/* a line longer than the buffer is cut at 1,023 bytes */
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	trib_log_hookf(record_hook, &seen, TRIB_LOG_INFO, "%s", longer);
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(strlen(seen.msg), 1023);
+
+	/* no hook: nothing happens */
+	trib_log_hookf(NULL, &seen, TRIB_LOG_ERROR, "dropped %d", 1);
+	assert_int_equal(seen.calls, 2);
+}
+
 int
 main(void)
 {
@@ -395,6 +437,7 @@ main(void)
 		cmocka_unit_test(level_names_parse_and_print),
 		cmocka_unit_test(conninfo_passwords_are_masked_in_keyword_value_strings),
 		cmocka_unit_test(conninfo_passwords_are_masked_in_uris),
+		cmocka_unit_test(hookf_formats_one_line_for_the_hook_and_skips_a_null_hook),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, group_setup, group_teardown);

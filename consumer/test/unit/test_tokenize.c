@@ -143,19 +143,19 @@ test_tokenizer_nist_samples(void **state)
 		char		err[256];
 		char	   *out = NULL,
 				   *back = NULL;
-		trib_tokenizer *t = trib_tokenize_new(k, v->radix == 10 ? TRIB_ALPHA_DIGITS :
-											  TRIB_ALPHA_ALNUM_LOWER, tweak, tl,
-											  true, err, sizeof(err));
+		trib_mask_tokenizer *t = trib_mask_tokenize_new(k, v->radix == 10 ? TRIB_ALPHA_DIGITS :
+														TRIB_ALPHA_ALNUM_LOWER, tweak, tl,
+														true, err, sizeof(err));
 
 		if (t == NULL)
 			fail_msg("sample %d: %s", v->number, err);
-		assert_true(trib_tokenize(t, v->pt, strlen(v->pt), &out, err, sizeof(err)));
+		assert_true(trib_mask_tokenize(t, v->pt, strlen(v->pt), &out, err, sizeof(err)));
 		assert_string_equal(out, v->ct);
-		assert_true(trib_tokenize_reverse(t, out, strlen(out), &back, err, sizeof(err)));
+		assert_true(trib_mask_tokenize_reverse(t, out, strlen(out), &back, err, sizeof(err)));
 		assert_string_equal(back, v->pt);
 		free(out);
 		free(back);
-		trib_tokenize_free(t);
+		trib_mask_tokenize_free(t);
 		trib_key_free(k);
 	}
 }
@@ -270,12 +270,12 @@ test_tokenize_keeps_format(void **state)
 	char		err[256];
 	char	   *tok = NULL,
 			   *back = NULL;
-	trib_tokenizer *t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "payments.card", 13,
-										  false, err, sizeof(err));
+	trib_mask_tokenizer *t = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, "payments.card", 13,
+													false, err, sizeof(err));
 
 	(void) state;
 	assert_non_null(t);
-	assert_true(trib_tokenize(t, card, strlen(card), &tok, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(t, card, strlen(card), &tok, err, sizeof(err)));
 	assert_int_equal(strlen(tok), strlen(card));
 	for (size_t i = 0; card[i]; i++)
 	{
@@ -285,11 +285,11 @@ test_tokenize_keeps_format(void **state)
 			assert_non_null(strchr("0123456789", tok[i]));
 	}
 	assert_string_not_equal(tok, card);
-	assert_true(trib_tokenize_reverse(t, tok, strlen(tok), &back, err, sizeof(err)));
+	assert_true(trib_mask_tokenize_reverse(t, tok, strlen(tok), &back, err, sizeof(err)));
 	assert_string_equal(back, card);
 	free(tok);
 	free(back);
-	trib_tokenize_free(t);
+	trib_mask_tokenize_free(t);
 	trib_key_free(k);
 }
 
@@ -305,22 +305,22 @@ test_tokenize_tweak_and_key_separate(void **state)
 			   *a2 = NULL,
 			   *b = NULL,
 			   *c = NULL;
-	trib_tokenizer *ta,
+	trib_mask_tokenizer *ta,
 			   *ta2,
 			   *tb,
 			   *tc;
 
 	(void) state;
 	k2->bytes[0] ^= 1;
-	ta = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
-	ta2 = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
-	tb = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "t2", 2, true, err, sizeof(err));
-	tc = trib_tokenize_new(k2, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
+	ta = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
+	ta2 = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
+	tb = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, "t2", 2, true, err, sizeof(err));
+	tc = trib_mask_tokenize_new(k2, TRIB_ALPHA_DIGITS, "t1", 2, true, err, sizeof(err));
 	assert_true(ta && ta2 && tb && tc);
-	assert_true(trib_tokenize(ta, v, 16, &a, err, sizeof(err)));
-	assert_true(trib_tokenize(ta2, v, 16, &a2, err, sizeof(err)));
-	assert_true(trib_tokenize(tb, v, 16, &b, err, sizeof(err)));
-	assert_true(trib_tokenize(tc, v, 16, &c, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(ta, v, 16, &a, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(ta2, v, 16, &a2, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(tb, v, 16, &b, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(tc, v, 16, &c, err, sizeof(err)));
 	assert_string_equal(a, a2);
 	assert_string_not_equal(a, b);
 	assert_string_not_equal(a, c);
@@ -328,10 +328,10 @@ test_tokenize_tweak_and_key_separate(void **state)
 	free(a2);
 	free(b);
 	free(c);
-	trib_tokenize_free(ta);
-	trib_tokenize_free(ta2);
-	trib_tokenize_free(tb);
-	trib_tokenize_free(tc);
+	trib_mask_tokenize_free(ta);
+	trib_mask_tokenize_free(ta2);
+	trib_mask_tokenize_free(tb);
+	trib_mask_tokenize_free(tc);
 	trib_key_free(k);
 	trib_key_free(k2);
 }
@@ -347,16 +347,16 @@ test_tokenize_alphabets(void **state)
 	(void) state;
 	for (int a = TRIB_ALPHA_DIGITS; a <= TRIB_ALPHA_ALNUM; a++)
 	{
-		const char *chars = trib_tokenize_alphabet_chars((trib_token_alphabet) a);
+		const char *chars = trib_mask_tokenize_alphabet_chars((trib_mask_token_alphabet) a);
 		const char *in = a == TRIB_ALPHA_DIGITS ? "call +1 (555) 010-9999" : value;
-		trib_tokenizer *t = trib_tokenize_new(k, (trib_token_alphabet) a, "x", 1,
-											  false, err, sizeof(err));
+		trib_mask_tokenizer *t = trib_mask_tokenize_new(k, (trib_mask_token_alphabet) a, "x", 1,
+														false, err, sizeof(err));
 		char	   *tok = NULL,
 				   *back = NULL;
 
 		assert_non_null(t);
-		if (!trib_tokenize(t, in, strlen(in), &tok, err, sizeof(err)))
-			fail_msg("%s: %s", trib_tokenize_alphabet_name((trib_token_alphabet) a), err);
+		if (!trib_mask_tokenize(t, in, strlen(in), &tok, err, sizeof(err)))
+			fail_msg("%s: %s", trib_mask_tokenize_alphabet_name((trib_mask_token_alphabet) a), err);
 		for (size_t i = 0; in[i]; i++)
 		{
 			bool		inalpha = strchr(chars, in[i]) != NULL;
@@ -366,11 +366,11 @@ test_tokenize_alphabets(void **state)
 			else
 				assert_int_equal(tok[i], in[i]);
 		}
-		assert_true(trib_tokenize_reverse(t, tok, strlen(tok), &back, err, sizeof(err)));
+		assert_true(trib_mask_tokenize_reverse(t, tok, strlen(tok), &back, err, sizeof(err)));
 		assert_string_equal(back, in);
 		free(tok);
 		free(back);
-		trib_tokenize_free(t);
+		trib_mask_tokenize_free(t);
 	}
 	trib_key_free(k);
 }
@@ -383,47 +383,47 @@ test_tokenize_errors(void **state)
 	trib_key   *bad;
 	char		err[256];
 	char	   *out = NULL;
-	trib_token_alphabet a;
-	trib_tokenizer *t;
+	trib_mask_token_alphabet a;
+	trib_mask_tokenizer *t;
 
 	(void) state;
-	t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, NULL, 0, false, err, sizeof(err));
+	t = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, NULL, 0, false, err, sizeof(err));
 	assert_non_null(t);
 	/* 5 digits among separators: too short, and the message has no digits
 	 * of the value */
-	assert_false(trib_tokenize(t, "12-3 45", 7, &out, err, sizeof(err)));
+	assert_false(trib_mask_tokenize(t, "12-3 45", 7, &out, err, sizeof(err)));
 	assert_non_null(strstr(err, "has 5 characters of the digits alphabet"));
 	assert_non_null(strstr(err, "needs 6"));
 	assert_null(strstr(err, "12-3"));
-	assert_false(trib_tokenize_reverse(t, "", 0, &out, err, sizeof(err)));
-	assert_true(trib_tokenize(t, "123456", 6, &out, err, sizeof(err)));
+	assert_false(trib_mask_tokenize_reverse(t, "", 0, &out, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(t, "123456", 6, &out, err, sizeof(err)));
 	free(out);
-	trib_tokenize_free(t);
+	trib_mask_tokenize_free(t);
 
-	t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, NULL, 0, true, err, sizeof(err));
-	assert_false(trib_tokenize(t, "1234-5678", 9, &out, err, sizeof(err)));
+	t = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, NULL, 0, true, err, sizeof(err));
+	assert_false(trib_mask_tokenize(t, "1234-5678", 9, &out, err, sizeof(err)));
 	assert_non_null(strstr(err, "at byte 4"));
-	trib_tokenize_free(t);
+	trib_mask_tokenize_free(t);
 
 	/* alnum needs 4 */
-	t = trib_tokenize_new(k, TRIB_ALPHA_ALNUM, NULL, 0, false, err, sizeof(err));
-	assert_false(trib_tokenize(t, "aB1", 3, &out, err, sizeof(err)));
-	assert_true(trib_tokenize(t, "aB1z", 4, &out, err, sizeof(err)));
+	t = trib_mask_tokenize_new(k, TRIB_ALPHA_ALNUM, NULL, 0, false, err, sizeof(err));
+	assert_false(trib_mask_tokenize(t, "aB1", 3, &out, err, sizeof(err)));
+	assert_true(trib_mask_tokenize(t, "aB1z", 4, &out, err, sizeof(err)));
 	free(out);
-	trib_tokenize_free(t);
+	trib_mask_tokenize_free(t);
 
 	bad = trib_key_parse("00112233445566778899", 20, TRIB_KEY_HEX, "environment "
 						 "variable TK", err, sizeof(err));
 	assert_non_null(bad);
-	assert_null(trib_tokenize_new(bad, TRIB_ALPHA_DIGITS, NULL, 0, false, err,
+	assert_null(trib_mask_tokenize_new(bad, TRIB_ALPHA_DIGITS, NULL, 0, false, err,
 								  sizeof(err)));
 	assert_string_equal(err, "key from environment variable TK is 10 bytes; tokenize "
 						"(FF1-AES-128/192/256) needs 16, 24 or 32 bytes");
 	trib_key_free(bad);
 
-	assert_true(trib_tokenize_alphabet_parse("alnum-upper", &a, err, sizeof(err)));
+	assert_true(trib_mask_tokenize_alphabet_parse("alnum-upper", &a, err, sizeof(err)));
 	assert_int_equal(a, TRIB_ALPHA_ALNUM_UPPER);
-	assert_false(trib_tokenize_alphabet_parse("hex", &a, err, sizeof(err)));
+	assert_false(trib_mask_tokenize_alphabet_parse("hex", &a, err, sizeof(err)));
 	assert_non_null(strstr(err, "accepted: digits, alnum-lower, alnum-upper, alnum"));
 	trib_key_free(k);
 }
@@ -436,8 +436,8 @@ test_tokenize_memo_matches_fresh(void **state)
 {
 	trib_key   *k = key32();
 	char		err[256];
-	trib_tokenizer *t = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "id", 2, false, err,
-										  sizeof(err));
+	trib_mask_tokenizer *t = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, "id", 2, false, err,
+													sizeof(err));
 	char		in[200];
 	char		prev[200] = "123456";
 	unsigned	x = 7;
@@ -446,8 +446,8 @@ test_tokenize_memo_matches_fresh(void **state)
 	assert_non_null(t);
 	for (int i = 0; i < 3000; i++)
 	{
-		trib_tokenizer *fresh = trib_tokenize_new(k, TRIB_ALPHA_DIGITS, "id", 2, false,
-												  err, sizeof(err));
+		trib_mask_tokenizer *fresh = trib_mask_tokenize_new(k, TRIB_ALPHA_DIGITS, "id", 2, false,
+															err, sizeof(err));
 		bool		reverse = i % 5 == 4;
 		size_t		len;
 		char	   *a = NULL,
@@ -461,17 +461,17 @@ test_tokenize_memo_matches_fresh(void **state)
 			for (size_t j = 0; j < len; j++)
 				in[j] = (char) ('0' + (x >> (j % 20)) % 10), in[len] = '\0';
 		len = strlen(in);
-		assert_true((reverse ? trib_tokenize_reverse : trib_tokenize) (t, in, len, &a, err,
+		assert_true((reverse ? trib_mask_tokenize_reverse : trib_mask_tokenize) (t, in, len, &a, err,
 																		 sizeof(err)));
-		assert_true((reverse ? trib_tokenize_reverse : trib_tokenize) (fresh, in, len, &b, err,
+		assert_true((reverse ? trib_mask_tokenize_reverse : trib_mask_tokenize) (fresh, in, len, &b, err,
 																		 sizeof(err)));
 		assert_string_equal(a, b);
 		snprintf(prev, sizeof(prev), "%s", in);
 		free(a);
 		free(b);
-		trib_tokenize_free(fresh);
+		trib_mask_tokenize_free(fresh);
 	}
-	trib_tokenize_free(t);
+	trib_mask_tokenize_free(t);
 	trib_key_free(k);
 }
 

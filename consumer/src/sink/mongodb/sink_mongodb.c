@@ -10,7 +10,7 @@
  * (ordered bulk writes per collection, with the position stored by
  * sink_mongodb_position.c in the same transaction, or after them).  An
  * event that needs no write (a message, a change without a key) still
- * queues an operation of kind OP_NONE so that its position is stored and
+ * queues an operation of kind MGS_OP_NONE so that its position is stored and
  * acknowledged.  The collection of a table is expanded from the template
  * once, on the table's first event, and then found in a map keyed by the
  * event's (source, db, schema, table).
@@ -93,7 +93,7 @@ mg_needs(const struct trib_plugin_conf *conf)
 /* ---- queue ------------------------------------------------------------ */
 
 static void
-mop_free(mop *m)
+op_free(mgs_op *m)
 {
 	free(m->coll);
 	if (m->sel)
@@ -104,16 +104,12 @@ mop_free(mop *m)
 }
 
 /* A new queued operation of kind k on coll (NULL: none) at ev's position. */
-static mop *
-queue_push(mongo_sink *s, mop_kind k, const char *coll, const trib_event *ev)
+static mgs_op *
+queue_push(mgs_sink *s, mgs_op_kind k, const char *coll, const trib_event *ev)
 {
-	mop		   *m;
+	mgs_op	   *m;
 
-	if (s->nq == s->qcap)
-	{
-		s->qcap = s->qcap ? s->qcap * 2 : 64;
-		s->q = trib_xrealloc(s->q, sizeof(mop) * s->qcap);
-	}
+	s->q = trib_xgrow(s->q, s->nq, &s->qcap, sizeof(mgs_op), 64);
 	m = &s->q[s->nq++];
 	memset(m, 0, sizeof(*m));
 	m->kind = k;
@@ -125,13 +121,13 @@ queue_push(mongo_sink *s, mop_kind k, const char *coll, const trib_event *ev)
 
 /* Drop the first n operations. */
 void
-mgs_queue_drop(mongo_sink *s, size_t n)
+mgs_queue_drop(mgs_sink *s, size_t n)
 {
 	size_t		i;
 
 	for (i = 0; i < n; i++)
-		mop_free(&s->q[i]);
-	memmove(s->q, s->q + n, sizeof(mop) * (s->nq - n));
+		op_free(&s->q[i]);
+	memmove(s->q, s->q + n, sizeof(mgs_op) * (s->nq - n));
 	s->nq -= n;
 	if (s->nq == 0)
 		s->nevents = 0;
@@ -151,7 +147,7 @@ coll_key_add(trib_strbuf *b, const char *part)
  * MySQL table's database stands for its schema, config.h), expanded on the
  * table's first event and looked up after that.  The sink owns the name. */
 static const char *
-collection_name(mongo_sink *s, const trib_event *ev, const char *schema, const char *table)
+collection_name(mgs_sink *s, const trib_event *ev, const char *schema, const char *table)
 {
 	void	  **slot;
 
@@ -169,7 +165,7 @@ collection_name(mongo_sink *s, const trib_event *ev, const char *schema, const c
 
 /* Queue a truncate: every listed table's collection is cleared. */
 static bool
-queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
+queue_truncate(mgs_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 {
 	const char *rp[] = {"relations", NULL};
 	char		perr[128];
@@ -189,15 +185,15 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 				   *tp[] = {"table", NULL};
 		yajl_val	sc = yajl_tree_get(rels->u.array.values[i], sp, yajl_t_string);
 		yajl_val	tb = yajl_tree_get(rels->u.array.values[i], tp, yajl_t_string);
-		mop		   *m;
+		mgs_op	   *m;
 
 		if (tb == NULL)
 			continue;
-		m = queue_push(s, OP_CLEAR, collection_name(s, ev, sc ? sc->u.string : NULL,
+		m = queue_push(s, MGS_OP_CLEAR, collection_name(s, ev, sc ? sc->u.string : NULL,
 													tb->u.string), ev);
 		m->sel = bson_new();
 	}
-	queue_push(s, OP_NONE, NULL, ev);
+	queue_push(s, MGS_OP_NONE, NULL, ev);
 	yajl_tree_free(x);
 	return true;
 }
@@ -208,13 +204,13 @@ queue_truncate(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
  * document with _id *id (taken), truncations first; without one, nothing
  * but the position, with a warning. */
 static bool
-queue_described(mongo_sink *s, const trib_event *ev, const char *coll, bson_t **id,
+queue_described(mgs_sink *s, const trib_event *ev, const char *coll, bson_t **id,
 				char *errbuf, size_t errlen)
 {
 	bson_t	   *trunc = bson_new(),
 			   *upd = bson_new();
 	bool		has = false;
-	mop		   *m;
+	mgs_op	   *m;
 
 	if (!trib_mongosink_update_desc(ev->extra, trunc, upd, &has, errbuf, errlen))
 	{
@@ -227,17 +223,17 @@ queue_described(mongo_sink *s, const trib_event *ev, const char *coll, bson_t **
 				  "updateDescription skipped", s->sink_name, ev->schema ? ev->schema : "",
 				  ev->table ? ev->table : "");
 	if (bson_empty(trunc) && bson_empty(upd))
-		queue_push(s, OP_NONE, NULL, ev);
+		queue_push(s, MGS_OP_NONE, NULL, ev);
 	if (!bson_empty(trunc))
 	{
-		m = queue_push(s, OP_UPDATE, coll, ev);
+		m = queue_push(s, MGS_OP_UPDATE, coll, ev);
 		m->sel = bson_copy(*id);
 		m->doc = trunc;
 		trunc = NULL;
 	}
 	if (!bson_empty(upd))
 	{
-		m = queue_push(s, OP_UPDATE, coll, ev);
+		m = queue_push(s, MGS_OP_UPDATE, coll, ev);
 		m->sel = *id;
 		*id = NULL;
 		m->doc = upd;
@@ -253,13 +249,13 @@ queue_described(mongo_sink *s, const trib_event *ev, const char *coll, bson_t **
 /* Queue a row change: an upsert (replace, or $set with unchanged
  * columns), a delete, and for a key move the delete of the old _id. */
 static bool
-queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
+queue_row(mgs_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 {
 	const char *coll = collection_name(s, ev, ev->schema, ev->table);
 	bson_t	   *id = bson_new();
 	bson_t	   *old = NULL;
 	bool		ok;
-	mop		   *m;
+	mgs_op	   *m;
 
 	/* a MongoDB source's documents are Extended JSON: their own types */
 	bool		ejson = ev->connector != NULL && strcmp(ev->connector, "mongodb") == 0;
@@ -279,12 +275,12 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 	}
 	if (ok && old)
 	{
-		m = queue_push(s, OP_DELETE, coll, ev);
+		m = queue_push(s, MGS_OP_DELETE, coll, ev);
 		m->sel = old;
 	}
 	if (ok && ev->op == TRIB_OP_DELETE)
 	{
-		m = queue_push(s, OP_DELETE, coll, ev);
+		m = queue_push(s, MGS_OP_DELETE, coll, ev);
 		m->sel = id;
 		id = NULL;
 	}
@@ -299,7 +295,7 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 		ok = ejson ? trib_mongosink_ejson(ev->after, "the document", false, ev->extra, row,
 										  errbuf, errlen)
 			: trib_mongosink_row(ev->after, ev->rel, s->hex, row, errbuf, errlen);
-		m = queue_push(s, set ? OP_SET : OP_REPLACE, coll, ev);
+		m = queue_push(s, set ? MGS_OP_SET : MGS_OP_REPLACE, coll, ev);
 		m->sel = id;
 		id = NULL;
 		if (set)
@@ -319,7 +315,7 @@ queue_row(mongo_sink *s, const trib_event *ev, char *errbuf, size_t errlen)
 /* ---- operations ------------------------------------------------------- */
 
 static void
-state_free(mongo_sink *s)
+state_free(mgs_sink *s)
 {
 	mgs_queue_drop(s, s->nq);
 	free(s->q);
@@ -371,7 +367,7 @@ static bool
 mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size_t errlen)
 {
 	const trib_mongosink_conf *mc = trib_mongosink_conf_of(conf);
-	mongo_sink *s;
+	mgs_sink *s;
 	bson_t		ping = BSON_INITIALIZER;
 	bson_error_t err;
 	trib_position pos;
@@ -425,7 +421,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 static bool
 mg_durable_position(trib_sink *sink, trib_position *out, char *errbuf, size_t errlen)
 {
-	mongo_sink *s = sink->state;
+	mgs_sink *s = sink->state;
 
 	(void) errbuf;
 	(void) errlen;
@@ -439,7 +435,7 @@ mg_durable_position(trib_sink *sink, trib_position *out, char *errbuf, size_t er
 static bool
 mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 {
-	mongo_sink *s = sink->state;
+	mgs_sink *s = sink->state;
 	bool		ok = true;
 	bool		row = ev->op == TRIB_OP_CREATE || ev->op == TRIB_OP_UPDATE ||
 		ev->op == TRIB_OP_READ || ev->op == TRIB_OP_DELETE;
@@ -461,14 +457,14 @@ mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		tlog_warn("sink.mongodb", "%s: a change of %s.%s without a key skipped "
 				  "(a document is addressed by _id: give the table a primary key)",
 				  s->sink_name, ev->schema ? ev->schema : "", ev->table ? ev->table : "");
-		queue_push(s, OP_NONE, NULL, ev);
+		queue_push(s, MGS_OP_NONE, NULL, ev);
 	}
 	else if (row)
 		ok = queue_row(s, ev, errbuf, errlen);
 	else if (ev->op == TRIB_OP_TRUNCATE)
 		ok = queue_truncate(s, ev, errbuf, errlen);
 	else
-		queue_push(s, OP_NONE, NULL, ev);
+		queue_push(s, MGS_OP_NONE, NULL, ev);
 	if (!ok)
 	{
 		s->failed = true;
@@ -488,7 +484,7 @@ mg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 static bool
 mg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
-	mongo_sink *s = sink->state;
+	mgs_sink *s = sink->state;
 
 	(void) timeout_ms;
 	if (s == NULL)
@@ -503,7 +499,7 @@ mg_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 static bool
 mg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 {
-	mongo_sink *s = sink->state;
+	mgs_sink *s = sink->state;
 
 	(void) timeout_ms;
 	if (s == NULL || s->failed)
@@ -520,7 +516,7 @@ mg_poll(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 static void
 mg_close(trib_sink *sink)
 {
-	mongo_sink *s = sink->state;
+	mgs_sink *s = sink->state;
 	char		e[1024];
 
 	if (s == NULL)
@@ -535,7 +531,7 @@ mg_close(trib_sink *sink)
 static bool
 mg_lost_connection(trib_sink *sink)
 {
-	mongo_sink *s = sink->state;
+	mgs_sink *s = sink->state;
 
 	return s != NULL && s->conn_lost;
 }
@@ -544,7 +540,7 @@ mg_lost_connection(trib_sink *sink)
 void
 trib_mongosink_get_stats(const trib_sink *sink, trib_mongosink_stats *out)
 {
-	const mongo_sink *s = sink->state;
+	const mgs_sink *s = sink->state;
 
 	memset(out, 0, sizeof(*out));
 	if (s)

@@ -17,7 +17,7 @@
 
 typedef struct txn_ctx
 {
-	mongo_sink *s;
+	mgs_sink *s;
 	size_t		n;				/* operations of the batch */
 	bool		covered;		/* the stored position covers the batch */
 	trib_position stored;
@@ -37,21 +37,21 @@ keep_reply(txn_ctx *t, const bson_t *reply)
 
 /* Add operation m to bulk. */
 static bool
-bulk_add(mongoc_bulk_operation_t *bulk, const mop *m, bson_error_t *err)
+bulk_add(mongoc_bulk_operation_t *bulk, const mgs_op *m, bson_error_t *err)
 {
 	bson_t		up = BSON_INITIALIZER;
 	bool		ok = true;
 
 	BSON_APPEND_BOOL(&up, "upsert", true);
-	if (m->kind == OP_REPLACE)
+	if (m->kind == MGS_OP_REPLACE)
 		ok = mongoc_bulk_operation_replace_one_with_opts(bulk, m->sel, m->doc, &up, err);
-	else if (m->kind == OP_SET)
+	else if (m->kind == MGS_OP_SET)
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, &up, err);
-	else if (m->kind == OP_UPDATE)
+	else if (m->kind == MGS_OP_UPDATE)
 		ok = mongoc_bulk_operation_update_one_with_opts(bulk, m->sel, m->doc, NULL, err);
-	else if (m->kind == OP_DELETE)
+	else if (m->kind == MGS_OP_DELETE)
 		ok = mongoc_bulk_operation_remove_one_with_opts(bulk, m->sel, NULL, err);
-	else if (m->kind == OP_CLEAR)
+	else if (m->kind == MGS_OP_CLEAR)
 		ok = mongoc_bulk_operation_remove_many_with_opts(bulk, m->sel, NULL, err);
 	bson_destroy(&up);
 	return ok;
@@ -61,7 +61,7 @@ bulk_add(mongoc_bulk_operation_t *bulk, const mop *m, bson_error_t *err)
 static bool
 run_bulk(txn_ctx *t, mongoc_client_session_t *session, size_t i, size_t end, bson_error_t *err)
 {
-	mongo_sink *s = t->s;
+	mgs_sink *s = t->s;
 	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->q[i].coll);
 	bson_t		opts = BSON_INITIALIZER,
 				reply;
@@ -99,15 +99,15 @@ run_writes(txn_ctx *t, mongoc_client_session_t *session, bson_error_t *err)
 
 	while (i < t->n)
 	{
-		if (t->s->q[i].kind == OP_NONE)
+		if (t->s->q[i].kind == MGS_OP_NONE)
 		{
 			i++;
 			continue;
 		}
 		for (end = i + 1; end < t->n; end++)
-			if (t->s->q[end].kind != OP_NONE && strcmp(t->s->q[end].coll, t->s->q[i].coll) != 0)
+			if (t->s->q[end].kind != MGS_OP_NONE && strcmp(t->s->q[end].coll, t->s->q[i].coll) != 0)
 				break;
-		while (end > i + 1 && t->s->q[end - 1].kind == OP_NONE)
+		while (end > i + 1 && t->s->q[end - 1].kind == MGS_OP_NONE)
 			end--;
 		if (!run_bulk(t, session, i, end, err))
 			return false;
@@ -164,7 +164,7 @@ trib_mongosink_server_msg(uint32_t code, const char *msg, char *out, size_t outl
 
 /* Fail the sink with the server's message (never values). */
 static bool
-fail(mongo_sink *s, const txn_ctx *t, const bson_error_t *err, char *errbuf, size_t errlen)
+fail(mgs_sink *s, const txn_ctx *t, const bson_error_t *err, char *errbuf, size_t errlen)
 {
 	char		msg[sizeof(err->message) + 64];
 
@@ -183,7 +183,7 @@ fail(mongo_sink *s, const txn_ctx *t, const bson_error_t *err, char *errbuf, siz
 
 /* Apply the queued operations of the first batch_size events; ack. */
 static bool
-apply_once(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
+apply_once(trib_sink *sink, mgs_sink *s, char *errbuf, size_t errlen)
 {
 	txn_ctx		t;
 	bson_error_t err;
@@ -238,7 +238,7 @@ apply_once(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
 
 /* See sink_mongodb_int.h. */
 bool
-mgs_apply(trib_sink *sink, mongo_sink *s, char *errbuf, size_t errlen)
+mgs_apply(trib_sink *sink, mgs_sink *s, char *errbuf, size_t errlen)
 {
 	if (s->failed)
 	{

@@ -18,7 +18,7 @@
 #include "metrics.h"
 
 void
-mgs_metrics_init(mongo_sink *s, trib_metrics *reg)
+mgs_metrics_init(mgs_sink *s, trib_metrics *reg)
 {
 	static const double bounds[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 	trib_metric_family *ch,
@@ -48,7 +48,7 @@ mgs_metrics_init(mongo_sink *s, trib_metrics *reg)
 }
 
 void
-mgs_count(mongo_sink *s, mgs_counter c)
+mgs_count(mgs_sink *s, mgs_counter c)
 {
 	uint64_t   *f[] = {&s->stats.events, &s->stats.skipped, &s->stats.skipped_no_key,
 	&s->stats.batches, &s->stats.replays};
@@ -58,7 +58,7 @@ mgs_count(mongo_sink *s, mgs_counter c)
 }
 
 void
-mgs_observe_batch(mongo_sink *s, double seconds)
+mgs_observe_batch(mgs_sink *s, double seconds)
 {
 	trib_metric_observe(s->m_batch_seconds, seconds);
 }

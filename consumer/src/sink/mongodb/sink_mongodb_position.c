@@ -25,7 +25,7 @@ mgs_pos_le(const trib_position *a, const trib_position *b)
 
 /* {_id: {pipeline, sink}} */
 static void
-position_selector(const mongo_sink *s, bson_t *sel)
+position_selector(const mgs_sink *s, bson_t *sel)
 {
 	bson_t		id;
 
@@ -38,7 +38,7 @@ position_selector(const mongo_sink *s, bson_t *sel)
 
 /* The position document's fields for pos. */
 static void
-position_doc(const mongo_sink *s, const trib_position *pos, bson_t *doc)
+position_doc(const mgs_sink *s, const trib_position *pos, bson_t *doc)
 {
 	char		buf[32];
 	bson_t		sel;
@@ -86,7 +86,7 @@ position_from(const bson_t *doc, trib_position *pos)
 /* Read the stored position (in session's transaction when not NULL):
  * 1 found, 0 none, -1 error (*reply: the error's reply, or NULL). */
 int
-mgs_position_read(mongo_sink *s, mongoc_client_session_t *session, trib_position *pos,
+mgs_position_read(mgs_sink *s, mongoc_client_session_t *session, trib_position *pos,
 			  bson_error_t *err, bson_t **reply)
 {
 	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->poscoll);
@@ -122,7 +122,7 @@ mgs_position_read(mongo_sink *s, mongoc_client_session_t *session, trib_position
 /* Store pos (in session's transaction when not NULL); *reply: the
  * error's reply. */
 bool
-mgs_position_write(mongo_sink *s, mongoc_client_session_t *session, const trib_position *pos,
+mgs_position_write(mgs_sink *s, mongoc_client_session_t *session, const trib_position *pos,
 			   bson_error_t *err, bson_t **reply)
 {
 	mongoc_collection_t *c = mongoc_database_get_collection(s->db, s->poscoll);
@@ -153,7 +153,7 @@ mgs_position_write(mongo_sink *s, mongoc_client_session_t *session, const trib_p
 
 /* Take pos as the durable position (pos->opaque moves). */
 void
-mgs_set_durable(mongo_sink *s, trib_position *pos)
+mgs_set_durable(mgs_sink *s, trib_position *pos)
 {
 	free(s->durable.opaque);
 	s->durable = *pos;

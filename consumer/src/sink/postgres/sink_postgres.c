@@ -722,7 +722,7 @@ static void
 state_free(pgs_sink *s)
 {
 	pgs_tinfo	   *t;
-	int			i;
+	size_t		i;
 
 	if (!s)
 		return;
@@ -877,11 +877,7 @@ pg_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "postgres sink: a row change without a table");
 		return false;
 	}
-	if (s->nq == s->qcap)
-	{
-		s->qcap = s->qcap ? s->qcap * 2 : 64;
-		s->q = trib_xrealloc(s->q, sizeof(pgs_bentry) * s->qcap);
-	}
+	s->q = trib_xgrow(s->q, s->nq, &s->qcap, sizeof(pgs_bentry), 64);
 	b = &s->q[s->nq++];
 	memset(b, 0, sizeof(*b));
 	b->op = ev->op;

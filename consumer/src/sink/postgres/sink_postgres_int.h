@@ -301,7 +301,7 @@ typedef struct pgs_sink
 	pgs_jdoc	jnulls;			/* its JSON null list */
 	pgs_stmt	   *stmts;
 	int			nstmts;
-	int			stcap;
+	size_t		stcap;
 	int			open_stmt;		/* index of the statement rows join, -1 */
 	trib_pgsink_stats stats;
 } pgs_sink;

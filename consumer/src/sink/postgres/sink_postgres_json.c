@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "xalloc.h"
 #include "yajl_tokens.h"
 
 /* A decoded string's place: in the indexed text, or in the arena. */
@@ -102,11 +103,7 @@ node_add(pgs_jdoc *d, trib_jkind kind, size_t off)
 
 	if (d->depth == 0 && d->nn > 0)
 		return NULL;
-	if (d->nn == d->cap)
-	{
-		d->cap = d->cap ? d->cap * 2 : 64;
-		d->nodes = trib_xrealloc(d->nodes, d->cap * sizeof(*d->nodes));
-	}
+	d->nodes = trib_xgrow(d->nodes, d->nn, &d->cap, sizeof(*d->nodes), 64);
 	nd = &d->nodes[d->nn++];
 	memset(nd, 0, sizeof(*nd));
 	nd->kind = kind;
@@ -170,11 +167,7 @@ on_open(void *ctx, bool array)
 
 	if (!node_add(d, array ? TRIB_J_ARRAY : TRIB_J_OBJECT, at))
 		return 0;
-	if (d->depth == d->scap)
-	{
-		d->scap = d->scap ? d->scap * 2 : 16;
-		d->stack = trib_xrealloc(d->stack, d->scap * sizeof(*d->stack));
-	}
+	d->stack = trib_xgrow(d->stack, d->depth, &d->scap, sizeof(*d->stack), 16);
 	d->stack[d->depth++] = d->nn - 1;
 	d->prev = at + 1;
 	return 1;

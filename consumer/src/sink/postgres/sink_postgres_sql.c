@@ -84,13 +84,12 @@ stmt_new(pgs_sink *s, char what, pgs_tinfo *t)
 {
 	pgs_stmt	   *st;
 
-	if (s->nstmts == s->stcap)
+	if ((size_t) s->nstmts == s->stcap)
 	{
-		int			ncap = s->stcap ? s->stcap * 2 : 16;
+		size_t		old = s->stcap;
 
-		s->stmts = trib_xrealloc(s->stmts, sizeof(pgs_stmt) * (size_t) ncap);
-		memset(s->stmts + s->stcap, 0, sizeof(pgs_stmt) * (size_t) (ncap - s->stcap));
-		s->stcap = ncap;
+		s->stmts = trib_xgrow(s->stmts, (size_t) s->nstmts, &s->stcap, sizeof(pgs_stmt), 16);
+		memset(s->stmts + old, 0, sizeof(pgs_stmt) * (s->stcap - old));
 	}
 	st = &s->stmts[s->nstmts++];
 	st->what = what;

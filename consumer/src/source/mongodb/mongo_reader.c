@@ -82,11 +82,11 @@ struct trib_mongo_reader
 				capmarks;
 
 	trib_event **owned;			/* the events of the last poll */
-	int			nowned;
-	int			capowned;
+	size_t		nowned;
+	size_t		capowned;
 	char	  **ends;			/* the END items' opaque texts, likewise */
-	int			nends;
-	int			capends;
+	size_t		nends;
+	size_t		capends;
 	trib_mongo_reader_stats stats;
 };
 
@@ -251,10 +251,10 @@ trib_mongo_reader_after_snapshot(trib_mongo_reader *r, uint64_t time)
 static void
 release(trib_mongo_reader *r)
 {
-	for (int i = 0; i < r->nowned; i++)
+	for (size_t i = 0; i < r->nowned; i++)
 		trib_event_free(r->owned[i]);
 	r->nowned = 0;
-	for (int i = 0; i < r->nends; i++)
+	for (size_t i = 0; i < r->nends; i++)
 		free(r->ends[i]);
 	r->nends = 0;
 }
@@ -263,11 +263,7 @@ release(trib_mongo_reader *r)
 static void
 own_event(trib_mongo_reader *r, trib_event *ev)
 {
-	if (r->nowned == r->capowned)
-	{
-		r->capowned = r->capowned ? r->capowned * 2 : 64;
-		r->owned = trib_xrealloc(r->owned, (size_t) r->capowned * sizeof(*r->owned));
-	}
+	r->owned = trib_xgrow(r->owned, r->nowned, &r->capowned, sizeof(*r->owned), 64);
 	r->owned[r->nowned++] = ev;
 }
 
@@ -308,11 +304,7 @@ end_tx(trib_mongo_reader *r, trib_source_item *items, int *k)
 	it->end.seq = TRIB_SEQ_ALL;
 	if (r->token != NULL)
 	{
-		if (r->nends == r->capends)
-		{
-			r->capends = r->capends ? r->capends * 2 : 16;
-			r->ends = trib_xrealloc(r->ends, (size_t) r->capends * sizeof(*r->ends));
-		}
+		r->ends = trib_xgrow(r->ends, r->nends, &r->capends, sizeof(*r->ends), 16);
 		it->end.opaque = r->ends[r->nends++] =
 			trib_mongo_resume_opaque(r->token, r->token_invalidate);
 	}
@@ -358,11 +350,7 @@ keep_mark(trib_mongo_reader *r, uint64_t time, uint64_t seq)
 		r->nmarks -= r->mhead;
 		r->mhead = 0;
 	}
-	if (r->nmarks == r->capmarks)
-	{
-		r->capmarks = r->capmarks ? r->capmarks * 2 : 64;
-		r->marks = trib_xrealloc(r->marks, r->capmarks * sizeof(*r->marks));
-	}
+	r->marks = trib_xgrow(r->marks, r->nmarks, &r->capmarks, sizeof(*r->marks), 64);
 	m = &r->marks[r->nmarks++];
 	memset(m, 0, sizeof(*m));
 	m->pos.commit_lsn = m->pos.end_lsn = m->pos.lsn = time;

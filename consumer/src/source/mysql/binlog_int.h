@@ -68,7 +68,7 @@ struct trib_my_decoder
 	/* table ids of the current statement */
 	trib_my_active *active;
 	int			nactive;
-	int			cap_active;
+	size_t		cap_active;
 
 	yajl_gen	gen;			/* row images */
 	trib_strbuf text;			/* scratch for converted values */

@@ -27,6 +27,7 @@
 
 #include "binlog_int.h"
 #include "jsondoc.h"
+#include "xalloc.h"
 
 /* Where one column's value starts in an image, if it has one. */
 typedef enum
@@ -220,7 +221,7 @@ trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 	image_index ix1,
 				ix2;
 	bool		ok = true;
-	int			cap = 0;
+	size_t		cap = 0;
 
 	if (op == 0)
 		return trib_my_refuse_event(type, errbuf, errlen);
@@ -255,11 +256,10 @@ trib_my_rows(trib_my_decoder *d, trib_my_cur *c, uint8_t type,
 	{
 		const uint8_t *start = c->p;
 
-		if (ev->nrows == cap)
-		{
-			cap = cap ? cap * 2 : 8;
-			ev->rows = trib_xrealloc(ev->rows, sizeof(trib_my_row) * (size_t) cap);
-		}
+		/* the test in line, not through trib_xgrow: its store back of an
+		 * unchanged pointer costs an instruction per row */
+		if ((size_t) ev->nrows == cap)
+			ev->rows = trib_xgrow_full(ev->rows, cap, &cap, sizeof(trib_my_row), 8);
 		memset(&ev->rows[ev->nrows], 0, sizeof(trib_my_row));
 		ok = one_row(d, s, c, op, bm1, bm2, (size_t) width, &ix1, &ix2,
 					 &ev->rows[ev->nrows], errbuf, errlen);

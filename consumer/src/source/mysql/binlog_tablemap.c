@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "binlog_int.h"
+#include "xalloc.h"
 
 /* The parsed bytes of one TABLE_MAP (pointers into the event). */
 typedef struct tm_raw
@@ -894,11 +895,7 @@ activate(trib_my_decoder *d, uint64_t table_id, trib_my_shape *s)
 			d->active[i].shape = s;
 			return;
 		}
-	if (d->nactive == d->cap_active)
-	{
-		d->cap_active = d->cap_active ? d->cap_active * 2 : 8;
-		d->active = trib_xrealloc(d->active, sizeof(*d->active) * (size_t) d->cap_active);
-	}
+	d->active = trib_xgrow(d->active, (size_t) d->nactive, &d->cap_active, sizeof(*d->active), 8);
 	d->active[d->nactive].table_id = table_id;
 	d->active[d->nactive++].shape = s;
 }

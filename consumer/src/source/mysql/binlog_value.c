@@ -219,6 +219,20 @@ gen_float(const trib_my_column *col, trib_my_cur *c, yajl_gen g,
 	return true;
 }
 
+/* s[0..len) converted to UTF-8 into d->text (reused), from the column's
+ * collation or, when the column names none, from `dflt`; false with
+ * errbuf naming the column. */
+static bool
+column_utf8(trib_my_decoder *d, const trib_my_column *col, uint32_t dflt,
+			const uint8_t *s, size_t len, char *errbuf, size_t errlen)
+{
+	d->text.len = 0;
+	if (!trib_my_to_utf8(d->charsets, col->collation ? col->collation : dflt,
+						 (const char *) s, len, &d->text, errbuf, errlen))
+		return trib_my_fail_prefix(errbuf, errlen, "column %s", col->name);
+	return true;
+}
+
 /* Text in the column's collation, as a UTF-8 JSON string. */
 static bool
 gen_text(trib_my_decoder *d, const trib_my_column *col, const uint8_t *s,
@@ -226,10 +240,8 @@ gen_text(trib_my_decoder *d, const trib_my_column *col, const uint8_t *s,
 {
 	trib_strbuf *t = &d->text;
 
-	t->len = 0;
-	if (!trib_my_to_utf8(d->charsets, col->collation ? col->collation : 45,
-						 (const char *) s, len, t, errbuf, errlen))
-		return trib_my_fail_prefix(errbuf, errlen, "column %s", col->name);
+	if (!column_utf8(d, col, 45, s, len, errbuf, errlen))
+		return false;
 	if (col->is_char)
 		while (t->len > 0 && t->data[t->len - 1] == ' ')
 			t->len--;
@@ -316,13 +328,9 @@ static bool
 gen_json_text(trib_my_decoder *d, const trib_my_column *col, const uint8_t *s,
 			  size_t len, yajl_gen g, char *errbuf, size_t errlen)
 {
-	trib_strbuf *t = &d->text;
-
-	t->len = 0;
-	if (!trib_my_to_utf8(d->charsets, col->collation ? col->collation : 46,
-						 (const char *) s, len, t, errbuf, errlen))
-		return trib_my_fail_prefix(errbuf, errlen, "column %s", col->name);
-	trib_my_gen_json_text(g, t->data, t->len);
+	if (!column_utf8(d, col, 46, s, len, errbuf, errlen))
+		return false;
+	trib_my_gen_json_text(g, d->text.data, d->text.len);
 	return true;
 }
 

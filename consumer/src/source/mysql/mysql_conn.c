@@ -132,8 +132,8 @@ fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out, unsigned *errnum,
 	unsigned long *len = trib_xcalloc((size_t) (ncols ? ncols : 1), sizeof(unsigned long));
 	my_bool    *isnull = trib_xcalloc((size_t) (ncols ? ncols : 1), sizeof(my_bool));
 	char	   *bufs = trib_xcalloc((size_t) (ncols ? ncols : 1), 256);
-	int			rc,
-				cap = 0;
+	int			rc;
+	size_t		cap = 0;
 	bool		ok = true;
 
 	out->ncols = ncols;
@@ -149,11 +149,9 @@ fetch_all(MYSQL_STMT *st, const char *sql, trib_my_rows *out, unsigned *errnum,
 		ok = stmt_fail(st, sql, errnum, errbuf, errlen);
 	while (ok && ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED))
 	{
-		if (out->nrows == cap)
-		{
-			cap = cap ? cap * 2 : 16;
-			out->cells = trib_xrealloc(out->cells, sizeof(char *) * (size_t) cap * (size_t) (ncols ? ncols : 1));
-		}
+		/* one element is a row of ncols cells */
+		out->cells = trib_xgrow(out->cells, (size_t) out->nrows, &cap,
+								sizeof(char *) * (size_t) (ncols ? ncols : 1), 16);
 		for (int i = 0; i < ncols; i++)
 		{
 			char	  **cell = &out->cells[(size_t) out->nrows * (size_t) ncols + (size_t) i];

@@ -27,11 +27,11 @@
  */
 #include "mysql_schema.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "mysql_ddl.h"
 #include "mysql_int.h"
 #include "strbuf.h"
@@ -113,19 +113,8 @@ trib_my_history_set_log(trib_my_history *h, trib_my_history_log_fn log, void *ar
 }
 
 /* A line through the log hook, if any. */
-static void
-hlog(const trib_my_history *h, int level, const char *fmt,...)
-{
-	char		msg[1024];
-	va_list		ap;
-
-	if (h->log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	h->log(level, msg, h->log_arg);
-}
+#define hlog(h, level, ...) \
+	trib_log_hookf((h)->log, (h)->log_arg, (level), __VA_ARGS__)
 
 const char *
 trib_my_history_error(const trib_my_history *h)

@@ -221,7 +221,7 @@ take_snapshot(trib_my_snap *s, char *errbuf, size_t errlen)
 	int			rc = 0;
 
 	s->nw = s->conf.workers;
-	s->w = trib_xcalloc((size_t) s->nw, sizeof(worker));
+	s->w = trib_xcalloc((size_t) s->nw, sizeof(msnap_worker));
 	for (int i = 0; i < s->nw; i++)
 	{
 		s->w[i].s = s;

@@ -22,13 +22,13 @@
 #include "mysql_infoschema.h"
 #include "mysql_snapshot.h"
 
-typedef struct worker
+typedef struct msnap_worker
 {
 	trib_my_snap *s;
 	MYSQL	   *m;
 	pthread_t	thread;
 	bool		started;
-} worker;
+} msnap_worker;
 
 struct trib_my_snap
 {
@@ -38,7 +38,7 @@ struct trib_my_snap
 	char	   *source_name;
 	char	   *zero_date;
 	bool		mariadb;
-	worker	   *w;
+	msnap_worker *w;
 	int			nw;
 	char		file[TRIB_MY_FILE_MAX];
 	uint64_t	pos;

@@ -264,7 +264,7 @@ table_read_failed(const trib_my_snap_table *t, unsigned errnum, int retries,
  * row of it was queued, errbuf has the server's words).
  */
 static int
-read_table(worker *w, MYSQL *m, int ti, yajl_gen g, char *errbuf, size_t errlen)
+read_table(msnap_worker *w, MYSQL *m, int ti, yajl_gen g, char *errbuf, size_t errlen)
 {
 	trib_my_snap *s = w->s;
 	trib_my_snap_table *t = &s->t[ti];
@@ -394,7 +394,7 @@ resnapshot(trib_my_snap *s, int ti, MYSQL **m, int attempt, char *errbuf, size_t
  * ALTER of it then runs at once; the stream carries it).
  */
 static int
-read_table_again(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
+read_table_again(msnap_worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 {
 	trib_my_snap *s = w->s;
 	int			rc = -2;
@@ -426,7 +426,7 @@ read_table_again(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 /* Read table ti: under the shared snapshot, or a new one if it was
  * altered before its first read.  As read_table, but never -2. */
 static int
-copy_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
+copy_table(msnap_worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 {
 	int			rc = read_table(w, w->m, ti, g, errbuf, errlen);
 
@@ -443,7 +443,7 @@ copy_table(worker *w, int ti, yajl_gen g, char *errbuf, size_t errlen)
 static void *
 worker_main(void *arg)
 {
-	worker	   *w = arg;
+	msnap_worker *w = arg;
 	trib_my_snap *s = w->s;
 	yajl_gen	g = yajl_gen_alloc(NULL);
 	char		err[512] = "";

@@ -50,7 +50,7 @@ struct trib_my_tx
 	trib_event *held;			/* newest event, not yet queued */
 
 	trib_my_item *queue;
-	int			qhead,
+	size_t		qhead,
 				qlen,
 				qcap;
 	trib_my_opaque opaque;		/* the opaque text's per-transaction parts */
@@ -153,7 +153,7 @@ trib_my_tx_free(trib_my_tx *tx)
 {
 	if (tx == NULL)
 		return;
-	for (int i = tx->qhead; i < tx->qlen; i++)
+	for (size_t i = tx->qhead; i < tx->qlen; i++)
 		trib_my_item_clear(&tx->queue[i]);
 	free(tx->queue);
 	trib_event_free(tx->held);
@@ -200,15 +200,11 @@ enqueue(trib_my_tx *tx, trib_my_item *it)
 		if (tx->qhead > 0)
 		{
 			memmove(tx->queue, tx->queue + tx->qhead,
-					sizeof(trib_my_item) * (size_t) (tx->qlen - tx->qhead));
+					sizeof(trib_my_item) * (tx->qlen - tx->qhead));
 			tx->qlen -= tx->qhead;
 			tx->qhead = 0;
 		}
-		if (tx->qlen == tx->qcap)
-		{
-			tx->qcap = tx->qcap ? tx->qcap * 2 : 16;
-			tx->queue = trib_xrealloc(tx->queue, sizeof(trib_my_item) * (size_t) tx->qcap);
-		}
+		tx->queue = trib_xgrow(tx->queue, tx->qlen, &tx->qcap, sizeof(trib_my_item), 16);
 	}
 	tx->queue[tx->qlen++] = *it;
 }

@@ -32,12 +32,12 @@
  */
 #include "source_mysql.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "log.h"
 #include "mysql_check.h"
 #include "mysql_history_file.h"
 #include "mysql_infoschema.h"
@@ -88,25 +88,14 @@ struct trib_source_mysql
 };
 
 /* Log through the configured callback. */
-static void
-slog(trib_source_mysql *src, int level, const char *fmt,...)
-{
-	char		msg[1024];
-	va_list		ap;
-
-	if (src->conf.log == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	src->conf.log(level, msg, src->conf.log_arg);
-}
+#define slog(src, level, ...) \
+	trib_log_hookf((src)->conf.log, (src)->conf.log_arg, (level), __VA_ARGS__)
 
 /* The schema history's lines go to the source's log. */
 static void
 history_log(int level, const char *msg, void *arg)
 {
-	slog(arg, level, "%s", msg);
+	slog((trib_source_mysql *) arg, level, "%s", msg);
 }
 
 /* Replay and keep the schema history file. */

@@ -41,6 +41,7 @@
 #include "errf.h"
 #include "utf8.h"
 #include "words.h"
+#include "xalloc.h"
 
 #ifndef TRIB_DATADIR
 #define TRIB_DATADIR "/usr/local/share/tributary"
@@ -249,11 +250,7 @@ trib_fake_list_parse(const char *name, const char *buf, size_t len,
 			trib_fake_list_free(out);
 			return false;
 		}
-		if (out->count == cap)
-		{
-			cap = cap ? cap * 2 : 64;
-			out->items = trib_xrealloc(out->items, cap * sizeof(char *));
-		}
+		out->items = trib_xgrow(out->items, out->count, &cap, sizeof(char *), 64);
 		out->items[out->count++] = trib_xstrndup(buf + a, b - a);
 	}
 	if (out->count < TRIB_FAKE_MIN_ENTRIES)

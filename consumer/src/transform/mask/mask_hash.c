@@ -30,22 +30,22 @@
 #define HASH_LABEL "tributary.hash.v1"
 #define HASH_BUF 512			/* a message up to this is fed in one update */
 
-struct trib_hash
+struct trib_mask_hash
 {
 	trib_hmac  *key;
 	char	   *context;		/* the prefix's context */
 	size_t		ctxlen;
-	trib_hash_encoding encoding;
+	trib_mask_hash_encoding encoding;
 	size_t		max_chars;
 };
 
 static const char *const encoding_names[] = {
-	[TRIB_HASH_HEX] = "hex",
-	[TRIB_HASH_BASE64] = "base64",
-	[TRIB_HASH_BASE64URL] = "base64url",
+	[TRIB_MASK_HASH_HEX] = "hex",
+	[TRIB_MASK_HASH_BASE64] = "base64",
+	[TRIB_MASK_HASH_BASE64URL] = "base64url",
 };
 
-TRIB_WORDS_PARSER(trib_hash_encoding_parse, trib_hash_encoding, encoding_names,
+TRIB_WORDS_PARSER(trib_mask_hash_encoding_parse, trib_mask_hash_encoding, encoding_names,
 				  "hash encoding")
 
 /* Feed the label, the context's length (big-endian 32 bits) and context. */
@@ -65,7 +65,7 @@ absorb_prefix(trib_hmac_ctx *h, const char *context, size_t ctxlen)
  * message had four parts.  HMAC of the concatenation is the same MAC.
  * False when it does not fit (*ok untouched). */
 static bool
-absorb_whole(trib_hmac_ctx *h, const trib_hash *hs, const void *value,
+absorb_whole(trib_hmac_ctx *h, const trib_mask_hash *hs, const void *value,
 			 size_t len, bool *ok)
 {
 	static const char label[] = HASH_LABEL;
@@ -89,17 +89,17 @@ absorb_whole(trib_hmac_ctx *h, const trib_hash *hs, const void *value,
 	return true;
 }
 
-trib_hash *
-trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
-			  trib_hash_encoding encoding, size_t max_chars, char *errbuf,
-			  size_t errlen)
+trib_mask_hash *
+trib_mask_hash_new(const trib_key *key, const char *context, size_t ctxlen,
+				   trib_mask_hash_encoding encoding, size_t max_chars, char *errbuf,
+				   size_t errlen)
 {
-	trib_hash  *h;
+	trib_mask_hash *h;
 
-	if (!trib_key_require_range(key, TRIB_HASH_KEY_MIN, TRIB_HASH_KEY_MAX,
+	if (!trib_key_require_range(key, TRIB_MASK_HASH_KEY_MIN, TRIB_MASK_HASH_KEY_MAX,
 								"hash (HMAC-SHA256)", errbuf, errlen))
 		return NULL;
-	if (!trib_errf_len_ok(ctxlen, TRIB_HASH_CONTEXT_MAX, "hash context", errbuf, errlen))
+	if (!trib_errf_len_ok(ctxlen, TRIB_MASK_HASH_CONTEXT_MAX, "hash context", errbuf, errlen))
 		return NULL;
 	h = trib_xcalloc(1, sizeof(*h));
 	h->encoding = encoding;
@@ -112,7 +112,7 @@ trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
 	if (h->key == NULL)
 	{
 		snprintf(errbuf, errlen, "hash: OpenSSL could not set up HMAC-SHA256");
-		trib_hash_free(h);
+		trib_mask_hash_free(h);
 		return NULL;
 	}
 	return h;
@@ -120,16 +120,16 @@ trib_hash_new(const trib_key *key, const char *context, size_t ctxlen,
 
 /* mac as text in the hasher's encoding, truncated; returns the length. */
 static size_t
-encode_mac(const trib_hash *h, const unsigned char mac[32],
-		   char out[TRIB_HASH_TEXT_MAX + 1])
+encode_mac(const trib_mask_hash *h, const unsigned char mac[32],
+		   char out[TRIB_MASK_HASH_TEXT_MAX + 1])
 {
 	size_t		n;
 
-	if (h->encoding == TRIB_HASH_HEX)
+	if (h->encoding == TRIB_MASK_HASH_HEX)
 		n = trib_hex_encode(mac, 32, out);
 	else
-		n = trib_b64_encode(mac, 32, h->encoding == TRIB_HASH_BASE64URL,
-							h->encoding == TRIB_HASH_BASE64, out);
+		n = trib_b64_encode(mac, 32, h->encoding == TRIB_MASK_HASH_BASE64URL,
+							h->encoding == TRIB_MASK_HASH_BASE64, out);
 	if (h->max_chars > 0 && h->max_chars < n)
 	{
 		n = h->max_chars;
@@ -139,12 +139,12 @@ encode_mac(const trib_hash *h, const unsigned char mac[32],
 }
 
 bool
-trib_hash_apply(trib_hash *h, const void *value, size_t len, char **out,
-				size_t *outlen, char *errbuf, size_t errlen)
+trib_mask_hash_apply(trib_mask_hash *h, const void *value, size_t len, char **out,
+					 size_t *outlen, char *errbuf, size_t errlen)
 {
 	trib_hmac_ctx *ctx = trib_hmac_start(h->key);
 	unsigned char mac[TRIB_HMAC_LEN];
-	char		text[TRIB_HASH_TEXT_MAX + 1];
+	char		text[TRIB_MASK_HASH_TEXT_MAX + 1];
 	bool		ok;
 
 	ok = ctx != NULL;
@@ -160,7 +160,7 @@ trib_hash_apply(trib_hash *h, const void *value, size_t len, char **out,
 }
 
 void
-trib_hash_free(trib_hash *h)
+trib_mask_hash_free(trib_mask_hash *h)
 {
 	if (h == NULL)
 		return;

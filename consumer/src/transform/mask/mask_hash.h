@@ -42,44 +42,44 @@
 #include "hmac.h"			/* trib_hmac_sha256, for the plain MAC */
 #include "keys.h"
 
-#define TRIB_HASH_KEY_MIN TRIB_HMAC_KEY_MIN
-#define TRIB_HASH_KEY_MAX TRIB_HMAC_KEY_MAX
-#define TRIB_HASH_CONTEXT_MAX 1024
+#define TRIB_MASK_HASH_KEY_MIN TRIB_HMAC_KEY_MIN
+#define TRIB_MASK_HASH_KEY_MAX TRIB_HMAC_KEY_MAX
+#define TRIB_MASK_HASH_CONTEXT_MAX 1024
 /* The longest text (hex); outputs are at most this many chars + NUL. */
-#define TRIB_HASH_TEXT_MAX 64
+#define TRIB_MASK_HASH_TEXT_MAX 64
 
-typedef enum trib_hash_encoding
+typedef enum trib_mask_hash_encoding
 {
-	TRIB_HASH_HEX,
-	TRIB_HASH_BASE64,
-	TRIB_HASH_BASE64URL
-} trib_hash_encoding;
+	TRIB_MASK_HASH_HEX,
+	TRIB_MASK_HASH_BASE64,
+	TRIB_MASK_HASH_BASE64URL
+} trib_mask_hash_encoding;
 
-typedef struct trib_hash trib_hash;
+typedef struct trib_mask_hash trib_mask_hash;
 
 /* "hex", "base64", "base64url" to an encoding; errbuf lists them. */
-bool		trib_hash_encoding_parse(const char *name, trib_hash_encoding *out,
-									 char *errbuf, size_t errlen);
+bool		trib_mask_hash_encoding_parse(const char *name, trib_mask_hash_encoding *out,
+										  char *errbuf, size_t errlen);
 
 /*
  * A hasher for one column: key (copied; the caller keeps its own),
  * context (ctxlen bytes, copied), output encoding and truncation
  * (max_chars, 0 for none).  NULL with errbuf on a bad key length or an
- * over-long context.  Free with trib_hash_free().
+ * over-long context.  Free with trib_mask_hash_free().
  */
-trib_hash  *trib_hash_new(const trib_key *key, const char *context,
-						   size_t ctxlen, trib_hash_encoding encoding,
-						   size_t max_chars, char *errbuf, size_t errlen);
+trib_mask_hash *trib_mask_hash_new(const trib_key *key, const char *context,
+								   size_t ctxlen, trib_mask_hash_encoding encoding,
+								   size_t max_chars, char *errbuf, size_t errlen);
 
 /*
  * The pseudonym of value[0..len): a malloc'd NUL-terminated string the
  * caller frees, its length in *outlen.  False (errbuf) only when OpenSSL
  * fails.
  */
-bool		trib_hash_apply(trib_hash *h, const void *value, size_t len,
-							char **out, size_t *outlen, char *errbuf,
-							size_t errlen);
+bool		trib_mask_hash_apply(trib_mask_hash *h, const void *value, size_t len,
+								 char **out, size_t *outlen, char *errbuf,
+								 size_t errlen);
 
-void		trib_hash_free(trib_hash *h);
+void		trib_mask_hash_free(trib_mask_hash *h);
 
 #endif							/* TRIB_MASK_HASH_H */

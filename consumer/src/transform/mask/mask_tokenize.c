@@ -29,7 +29,7 @@
 #include "strbuf.h"
 #include "words.h"
 
-/* The alphabets' words and characters, indexed by trib_token_alphabet. */
+/* The alphabets' words and characters, indexed by trib_mask_token_alphabet. */
 static const char *const alphabet_names[] = {
 	[TRIB_ALPHA_DIGITS] = "digits",
 	[TRIB_ALPHA_ALNUM_LOWER] = "alnum-lower",
@@ -47,10 +47,10 @@ static const char *const alphabet_chars[] = {
 /* Values up to this many characters keep their numerals on the stack. */
 #define TOK_STACK_NUMS 64
 
-struct trib_tokenizer
+struct trib_mask_tokenizer
 {
 	trib_ff1   *ff1;
-	trib_token_alphabet alphabet;
+	trib_mask_token_alphabet alphabet;
 	const char *chars;
 	unsigned	radix;
 	int16_t		numeral[256];	/* byte -> numeral, or -1 */
@@ -66,28 +66,28 @@ struct trib_tokenizer
 	bool		memo_enc;
 };
 
-TRIB_WORDS_PARSER(trib_tokenize_alphabet_parse, trib_token_alphabet, alphabet_names,
+TRIB_WORDS_PARSER(trib_mask_tokenize_alphabet_parse, trib_mask_token_alphabet, alphabet_names,
 				  "tokenize alphabet")
 
 const char *
-trib_tokenize_alphabet_name(trib_token_alphabet alphabet)
+trib_mask_tokenize_alphabet_name(trib_mask_token_alphabet alphabet)
 {
 	return alphabet_names[alphabet];
 }
 
 const char *
-trib_tokenize_alphabet_chars(trib_token_alphabet alphabet)
+trib_mask_tokenize_alphabet_chars(trib_mask_token_alphabet alphabet)
 {
 	return alphabet_chars[alphabet];
 }
 
-trib_tokenizer *
-trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
-				  const void *tweak, size_t tweaklen, bool strict,
-				  char *errbuf, size_t errlen)
+trib_mask_tokenizer *
+trib_mask_tokenize_new(const trib_key *key, trib_mask_token_alphabet alphabet,
+					   const void *tweak, size_t tweaklen, bool strict,
+					   char *errbuf, size_t errlen)
 {
 	static const size_t aes_lens[] = {16, 24, 32};
-	trib_tokenizer *t;
+	trib_mask_tokenizer *t;
 
 	if (!trib_key_require_lens(key, aes_lens, 3, "tokenize (FF1-AES-128/192/256)",
 							   errbuf, errlen))
@@ -110,7 +110,7 @@ trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
 	t->ff1 = trib_ff1_new(key->bytes, key->len, t->radix, errbuf, errlen);
 	if (t->ff1 == NULL)
 	{
-		trib_tokenize_free(t);
+		trib_mask_tokenize_free(t);
 		return NULL;
 	}
 	return t;
@@ -118,7 +118,7 @@ trib_tokenize_new(const trib_key *key, trib_token_alphabet alphabet,
 
 /* Forget the remembered value and free its buffers, wiping them. */
 static void
-memo_clear(trib_tokenizer *t)
+memo_clear(trib_mask_tokenizer *t)
 {
 	if (t->memo_in != NULL)
 	{
@@ -144,7 +144,7 @@ bytes_dup(const char *p, size_t len)
 /* A copy of the result for in[0..len) in direction enc if it is the
  * remembered one, else NULL. */
 static char *
-memo_get(const trib_tokenizer *t, bool enc, const char *in, size_t len)
+memo_get(const trib_mask_tokenizer *t, bool enc, const char *in, size_t len)
 {
 	if (!t->memo_set || t->memo_enc != enc || t->memo_len != len ||
 		memcmp(t->memo_in, in, len) != 0)
@@ -155,7 +155,7 @@ memo_get(const trib_tokenizer *t, bool enc, const char *in, size_t len)
 /* Remember in[0..len) -> out[0..len) for direction enc, over the
  * previous value (its bytes past len wiped). */
 static void
-memo_put(trib_tokenizer *t, bool enc, const char *in, const char *out, size_t len)
+memo_put(trib_mask_tokenizer *t, bool enc, const char *in, const char *out, size_t len)
 {
 	if (len + 1 > t->memo_cap)
 	{
@@ -178,7 +178,7 @@ memo_put(trib_tokenizer *t, bool enc, const char *in, const char *out, size_t le
 }
 
 void
-trib_tokenize_free(trib_tokenizer *t)
+trib_mask_tokenize_free(trib_mask_tokenizer *t)
 {
 	if (t == NULL)
 		return;
@@ -191,7 +191,7 @@ trib_tokenize_free(trib_tokenizer *t)
 /* Collect the numerals of in[0..len) into nums; false on a strict miss or
  * too many. */
 static bool
-collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
+collect(const trib_mask_tokenizer *t, const char *what, const char *in, size_t len,
 		uint16_t *nums, size_t *count, char *errbuf, size_t errlen)
 {
 	size_t		k = 0;
@@ -213,7 +213,7 @@ collect(const trib_tokenizer *t, const char *what, const char *in, size_t len,
 
 /* The length checks, in the terms of the value (not of FF1). */
 static bool
-check_count(const trib_tokenizer *t, const char *what, size_t count, char *errbuf,
+check_count(const trib_mask_tokenizer *t, const char *what, size_t count, char *errbuf,
 			size_t errlen)
 {
 	size_t		minlen = trib_ff1_minlen(t->radix);
@@ -229,7 +229,7 @@ check_count(const trib_tokenizer *t, const char *what, size_t count, char *errbu
 
 /* Shared body of tokenize and detokenize. */
 static bool
-transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
+transform(trib_mask_tokenizer *t, bool enc, const char *in, size_t len, char **out,
 		  char *errbuf, size_t errlen)
 {
 	uint16_t	stack_nums[TOK_STACK_NUMS];
@@ -268,15 +268,15 @@ transform(trib_tokenizer *t, bool enc, const char *in, size_t len, char **out,
 }
 
 bool
-trib_tokenize(trib_tokenizer *t, const char *in, size_t len, char **out,
-			  char *errbuf, size_t errlen)
+trib_mask_tokenize(trib_mask_tokenizer *t, const char *in, size_t len, char **out,
+				   char *errbuf, size_t errlen)
 {
 	return transform(t, true, in, len, out, errbuf, errlen);
 }
 
 bool
-trib_tokenize_reverse(trib_tokenizer *t, const char *in, size_t len, char **out,
-					  char *errbuf, size_t errlen)
+trib_mask_tokenize_reverse(trib_mask_tokenizer *t, const char *in, size_t len, char **out,
+						   char *errbuf, size_t errlen)
 {
 	return transform(t, false, in, len, out, errbuf, errlen);
 }

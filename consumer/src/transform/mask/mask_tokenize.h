@@ -44,35 +44,35 @@
 
 #include "keys.h"
 
-typedef enum trib_token_alphabet
+typedef enum trib_mask_token_alphabet
 {
 	TRIB_ALPHA_DIGITS,
 	TRIB_ALPHA_ALNUM_LOWER,
 	TRIB_ALPHA_ALNUM_UPPER,
 	TRIB_ALPHA_ALNUM
-} trib_token_alphabet;
+} trib_mask_token_alphabet;
 
-typedef struct trib_tokenizer trib_tokenizer;
+typedef struct trib_mask_tokenizer trib_mask_tokenizer;
 
 /* "digits", "alnum-lower", "alnum-upper", "alnum"; errbuf lists them. */
-bool		trib_tokenize_alphabet_parse(const char *name, trib_token_alphabet *out,
-										 char *errbuf, size_t errlen);
+bool		trib_mask_tokenize_alphabet_parse(const char *name, trib_mask_token_alphabet *out,
+											  char *errbuf, size_t errlen);
 
 /* The alphabet's name, and its characters (the radix is their count). */
-const char *trib_tokenize_alphabet_name(trib_token_alphabet alphabet);
-const char *trib_tokenize_alphabet_chars(trib_token_alphabet alphabet);
+const char *trib_mask_tokenize_alphabet_name(trib_mask_token_alphabet alphabet);
+const char *trib_mask_tokenize_alphabet_chars(trib_mask_token_alphabet alphabet);
 
 /*
  * A tokenizer for one column: key (16/24/32 bytes; copied into OpenSSL's
  * context), alphabet, tweak[0..tweaklen) (copied), strict (characters
  * outside the alphabet are an error rather than kept in place).  NULL
  * with errbuf on a bad key length or tweak.  Free with
- * trib_tokenize_free().
+ * trib_mask_tokenize_free().
  */
-trib_tokenizer *trib_tokenize_new(const trib_key *key,
-								  trib_token_alphabet alphabet,
-								  const void *tweak, size_t tweaklen,
-								  bool strict, char *errbuf, size_t errlen);
+trib_mask_tokenizer *trib_mask_tokenize_new(const trib_key *key,
+											trib_mask_token_alphabet alphabet,
+											const void *tweak, size_t tweaklen,
+											bool strict, char *errbuf, size_t errlen);
 
 /*
  * Tokenize (detokenize) in[0..len) into a malloc'd NUL-terminated string
@@ -83,11 +83,11 @@ trib_tokenizer *trib_tokenize_new(const trib_key *key,
  * no message is formatted: a caller that only needs to know that the
  * value could not be tokenized (too_short: redact) skips the snprintf.
  */
-bool		trib_tokenize(trib_tokenizer *t, const char *in, size_t len,
-						  char **out, char *errbuf, size_t errlen);
-bool		trib_tokenize_reverse(trib_tokenizer *t, const char *in, size_t len,
-								  char **out, char *errbuf, size_t errlen);
+bool		trib_mask_tokenize(trib_mask_tokenizer *t, const char *in, size_t len,
+							   char **out, char *errbuf, size_t errlen);
+bool		trib_mask_tokenize_reverse(trib_mask_tokenizer *t, const char *in, size_t len,
+									   char **out, char *errbuf, size_t errlen);
 
-void		trib_tokenize_free(trib_tokenizer *t);
+void		trib_mask_tokenize_free(trib_mask_tokenizer *t);
 
 #endif							/* TRIB_MASK_TOKENIZE_H */
