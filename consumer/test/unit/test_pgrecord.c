@@ -905,6 +905,215 @@ test_relation_domains_and_enum_labels(void **state)
 	trib_pgrec_parser_free(p);
 }
 
+/*
+ * Forward compatibility (docs/PLUGIN.md, Records): a member the parser
+ * does not know is skipped whatever its value (a scalar, an object, an
+ * array, arrays of objects nested deeper), at the top level of every
+ * record kind, inside a relation record's column objects and inside a
+ * truncate's relations elements.  Each record parses to the same record
+ * as without them (trib_pgrec_digest; for relation records also the
+ * cache entry, column by column), on the fast path's parser and on the
+ * yajl-only one.  Known members keep their checks.
+ */
+#define UNK_MEMBERS \
+	"\"x_scalar\":\"s\",\"x_obj\":{\"name\":{\"kind\":[1,{\"schema\":null}]},\"b\":true}," \
+	"\"x_arr\":[1,\"two\",[3,[4,[]]],{\"table\":\"t\"}]," \
+	"\"x_aoo\":[[{\"k\":[{\"kind\":\"begin\"},{}]}],{\"enum_labels\":[[]]}],\"x_empty\":{}"
+
+static const char STREAM_STOP[] = "{\"kind\":\"stream_stop\",\"xid\":725}";
+static const char STREAM_PREPARE[] =
+	"{\"kind\":\"stream_prepare\",\"xid\":725,\"commit_lsn\":\"0/15A8050\",\"ts\":\"2026-11-21T09:15:02.4Z\",\"end_lsn\":\"0/15A8080\",\"changes\":3,\"gid\":\"g-1\"}";
+static const char BEGIN_PREPARE[] =
+	"{\"kind\":\"begin_prepare\",\"xid\":750,\"commit_lsn\":\"0/1B00010\",\"ts\":\"2026-11-21T23:26:09.415565Z\",\"gid\":\"order-42\"}";
+static const char PREPARE[] =
+	"{\"kind\":\"prepare\",\"xid\":750,\"commit_lsn\":\"0/1B00010\",\"ts\":\"2026-11-21T23:26:09.415565Z\",\"end_lsn\":\"0/1B00040\",\"changes\":1,\"gid\":\"order-42\"}";
+static const char ROLLBACK_PREPARED[] =
+	"{\"kind\":\"rollback_prepared\",\"xid\":750,\"commit_lsn\":\"0/1B00090\",\"ts\":\"2026-11-21T23:26:09.415565Z\",\"end_lsn\":\"0/1B000C0\",\"gid\":\"order-42\"}";
+
+/* s with every `from` replaced by `to` (a malloc'ed copy). */
+static char *
+replace_all(const char *s, const char *from, const char *to)
+{
+	size_t		nf = strlen(from),
+				nt = strlen(to);
+	char	   *out = malloc(strlen(s) * (nt + 1) + 1);
+	char	   *o = out;
+	const char *q;
+
+	assert_non_null(out);
+	while ((q = strstr(s, from)) != NULL)
+	{
+		memcpy(o, s, (size_t) (q - s));
+		o += q - s;
+		memcpy(o, to, nt);
+		o += nt;
+		s = q + nf;
+	}
+	strcpy(o, s);
+	return out;
+}
+
+/* rec with the unknown members first and last in its top-level object,
+ * and first in each object that begins with `elem` (NULL: none). */
+static char *
+with_unknown_members(const char *rec, const char *elem)
+{
+	size_t		n = strlen(rec);
+	char	   *body = malloc(n + 1);
+	char	   *out;
+	size_t		len;
+
+	assert_non_null(body);
+	memcpy(body, rec + 1, n - 2);	/* without its braces */
+	body[n - 2] = '\0';
+	if (elem)
+	{
+		char		from[64];
+		char		to[512];
+		char	   *t;
+
+		snprintf(from, sizeof(from), "{%s", elem);
+		snprintf(to, sizeof(to), "{" UNK_MEMBERS ",%s", elem);
+		t = replace_all(body, from, to);
+		free(body);
+		body = t;
+	}
+	len = strlen(body) + 2 * strlen(UNK_MEMBERS) + 8;
+	out = malloc(len);
+	assert_non_null(out);
+	snprintf(out, len, "{" UNK_MEMBERS ",%s," UNK_MEMBERS "}", body);
+	free(body);
+	return out;
+}
+
+/* A relation cache entry as text, for comparing two. */
+static char *
+rel_text(const trib_pgrel *r)
+{
+	char	   *b = malloc(8192);
+	size_t		o = 0;
+
+	assert_non_null(b);
+	o += (size_t) snprintf(b + o, 8192 - o, "%u %s.%s %s;", r->relid, r->schema,
+						   r->table, r->replica_identity);
+	for (size_t i = 0; i < r->ncols; i++)
+	{
+		const trib_pgcol *c = &r->cols[i];
+
+		o += (size_t) snprintf(b + o, 8192 - o, "%s %s %u %d %s %u %d %d%d%d [",
+							   c->name, c->type, c->type_oid, c->typmod,
+							   c->base_type ? c->base_type : "-", c->base_type_oid,
+							   c->base_typmod, c->nullable, c->pk, c->identity);
+		for (size_t j = 0; j < c->nenum_labels; j++)
+			o += (size_t) snprintf(b + o, 8192 - o, "%s,", c->enum_labels[j]);
+		o += (size_t) snprintf(b + o, 8192 - o, "];");
+	}
+	for (size_t i = 0; i < r->npk; i++)
+		o += (size_t) snprintf(b + o, 8192 - o, "pk %s;", r->primary_key[i]);
+	for (size_t i = 0; i < r->nik; i++)
+		o += (size_t) snprintf(b + o, 8192 - o, "ik %s;", r->identity_key[i]);
+	for (size_t i = 0; i < r->nkey; i++)
+		o += (size_t) snprintf(b + o, 8192 - o, "key %s;", r->key[i]);
+	assert_true(o < 8192);
+	return b;
+}
+
+static void
+test_unknown_members_are_skipped(void **state)
+{
+	static const struct
+	{
+		const char *rec;
+		const char *elem;		/* members start element objects */
+	}			cases[] = {
+		{REL_ORDERS, "\"name\""}, {REL_COMP, "\"name\""}, {REL_DD, "\"name\""},
+		{BEGIN_736, NULL}, {UPDATE_736, NULL}, {COMMIT_736, NULL},
+		{DELETE_737, NULL}, {INSERT_COMP, NULL}, {TRUNCATE_750, "\"schema\""},
+		{MSG_NONTX, NULL}, {MSG_HEARTBEAT, NULL}, {INSERT_DOCS, NULL},
+		{UPDATE_DOCS, NULL}, {DELETE_DOCS, NULL}, {STREAM_STOP, NULL},
+		{STREAM_PREPARE, NULL}, {BEGIN_PREPARE, NULL}, {PREPARE, NULL},
+		{ROLLBACK_PREPARED, NULL},
+		{"{\"kind\":\"stream_start\",\"xid\":725,\"first\":true}", NULL},
+		{"{\"kind\":\"stream_abort\",\"xid\":755,\"subxid\":756,\"lsn\":\"0/15BF0D0\",\"next_seq\":2000}", NULL},
+		{"{\"kind\":\"stream_commit\",\"xid\":725,\"commit_lsn\":\"0/15A8050\",\"ts\":\"2026-11-21T09:15:02.4Z\",\"end_lsn\":\"0/15A8080\",\"changes\":2012,\"discard_through_seq\":7}", NULL},
+		{"{\"kind\":\"commit_prepared\",\"xid\":753,\"commit_lsn\":\"0/15590F0\",\"ts\":\"2026-11-21T23:26:09.415565Z\",\"end_lsn\":\"0/1559128\",\"gid\":\"gid-1\"}", NULL},
+	};
+	bool		kinds[TRIB_PGREC_ROLLBACK_PREPARED + 1] = {false};
+
+	(void) state;
+	for (int fast = 1; fast >= 0; fast--)
+	{
+		trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
+		trib_pgrec_parser *q = trib_pgrec_parser_new("src", "db");
+
+		trib_pgrec_parser_set_fast(p, fast);
+		trib_pgrec_parser_set_fast(q, fast);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			char	   *ext = with_unknown_members(cases[i].rec, cases[i].elem);
+			trib_pgrec *want = parse_ok(p, cases[i].rec);
+			trib_pgrec *got = parse_ok(q, ext);
+			char	   *dw = trib_pgrec_digest(want);
+			char	   *dg = trib_pgrec_digest(got);
+
+			assert_non_null(strstr(ext, "\"x_aoo\""));
+			if (cases[i].elem)	/* the members are in the elements too */
+				assert_non_null(strstr(ext, "{\"x_scalar\":\"s\",\"x_obj\":{\"name\":{\"kind\":[1,{\"schema\":null}]},\"b\":true},\"x_arr\":[1,\"two\",[3,[4,[]]],{\"table\":\"t\"}],\"x_aoo\":[[{\"k\":[{\"kind\":\"begin\"},{}]}],{\"enum_labels\":[[]]}],\"x_empty\":{}," ));
+			assert_string_equal(dg, dw);
+			if (want->kind == TRIB_PGREC_RELATION)
+			{
+				char	   *rw = rel_text(want->rel);
+				char	   *rg = rel_text(got->rel);
+
+				assert_string_equal(rg, rw);
+				free(rw);
+				free(rg);
+			}
+			kinds[want->kind] = true;
+			free(dw);
+			free(dg);
+			trib_pgrec_free(want);
+			trib_pgrec_free(got);
+			free(ext);
+		}
+		trib_pgrec_parser_free(p);
+		trib_pgrec_parser_free(q);
+	}
+	for (int k = 0; k <= TRIB_PGREC_ROLLBACK_PREPARED; k++)
+		if (!kinds[k])
+			fail_msg("no case of record kind %s", trib_pgrec_kind_name((trib_pgrec_kind) k));
+}
+
+/* Known members keep their checks beside unknown ones: types, duplicates,
+ * nesting where a scalar is due. */
+static void
+test_unknown_members_leave_known_checks(void **state)
+{
+	trib_pgrec_parser *p = trib_pgrec_parser_new("src", "db");
+
+	(void) state;
+	parse_err(p, "{\"x\":{\"a\":[1]},\"kind\":\"stream_stop\",\"xid\":{\"n\":725}}",
+			  "\"xid\"");
+	parse_err(p, "{\"x\":[{}],\"kind\":\"stream_stop\",\"xid\":725,\"x2\":1,\"xid\":725}",
+			  "duplicate field \"xid\"");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"x\":{\"a\":[{}]},\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"nullable\":true,\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "duplicate column member \"nullable\"");
+	parse_err(p, REL_DD_HEAD "{\"name\":{\"x\":1},\"x\":[[]],\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"nullable\":true,\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "unexpected nesting in \"columns\"");
+	parse_err(p, REL_DD_HEAD "{\"name\":\"x\",\"x\":[[]],\"type\":\"d\",\"type_oid\":1,\"typmod\":-1,"
+			  "\"pk\":false,\"identity\":false}"
+			  REL_DD_TAIL, "column 4 lacks a member");
+	parse_err(p, "{\"kind\":\"truncate\",\"xid\":750,\"lsn\":\"0/1558900\",\"seq\":0,"
+			  "\"relations\":[{\"x\":{},\"schema\":[\"public\"],\"table\":\"t\"}],\"cascade\":true,\"restart_identity\":true}",
+			  "\"relations\": schema and table must be strings");
+	parse_err(p, "{\"kind\":\"truncate\",\"xid\":750,\"lsn\":\"0/1558900\",\"seq\":0,"
+			  "\"relations\":[{\"x\":{\"schema\":\"s\"},\"table\":\"t\"}],\"cascade\":true,\"restart_identity\":true}",
+			  "\"relations\" element lacks schema or table");
+	trib_pgrec_parser_free(p);
+}
+
 int
 main(void)
 {
@@ -932,6 +1141,8 @@ main(void)
 		cmocka_unit_test(test_assembler_reset_drops_held_event),
 		cmocka_unit_test(test_next_line_splits_batched_messages),
 		cmocka_unit_test(test_released_block_serves_next_change_unchanged),
+		cmocka_unit_test(test_unknown_members_are_skipped),
+		cmocka_unit_test(test_unknown_members_leave_known_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,13 +10,16 @@
  * of one of its fields (depth 2: members of a row image, elements of
  * "columns", "relations" and name lists), and the members of a column or
  * relation object (depth 3).  Deeper values (inside a jsonb column, say)
- * are skipped but still validated by yajl.  For each field the parser
+ * are skipped but still validated by yajl, and so is a member the parser
+ * does not know, whatever its value, at the top level or in a column or
+ * relations element (a newer plugin's: docs/PLUGIN.md).  For each field the parser
  * records the byte span of its value in the input, using
  * yajl_get_bytes_consumed(): yajl reports, inside a callback, the offset just
  * past the token it is reporting.  Row images, unchanged_toast, the JSON
  * null lists (json_nulls, old_json_nulls: validated as the plugin writes
- * them, column names and [name, positions...]), message content and
- * truncate relations are then copied out byte for byte, and the
+ * them, column names and [name, positions...]) and message content are
+ * then copied out byte for byte, truncate relations as their elements'
+ * schema and table values, and the
  * event key is built from the raw members ("name":value) of the image, so
  * no value is ever re-formatted.
  *

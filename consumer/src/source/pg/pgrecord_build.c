@@ -532,11 +532,13 @@ pgr_build_event(trib_pgrec_parser *p, pgr_pstate *st, trib_pgrec *rec,
 	}
 	if (rec->kind == TRIB_PGREC_TRUNCATE)
 	{
-		size_t		n = st->f[F_RELATIONS].end - st->f[F_RELATIONS].start;
+		/* the elements' schema and table as written, members the
+		 * parser does not know left out (pgrecord_scan.c) */
+		size_t		n = st->relx.len;
 		char	   *x = trib_xmalloc(n + 80);
 
-		snprintf(x, n + 80, "{\"relations\":%.*s,\"cascade\":%s,\"restart_identity\":%s}",
-				 (int) n, st->text + st->f[F_RELATIONS].start,
+		snprintf(x, n + 80, "{\"relations\":[%.*s],\"cascade\":%s,\"restart_identity\":%s}",
+				 (int) n, n ? st->relx.data : "",
 				 st->f[F_CASCADE].b ? "true" : "false",
 				 st->f[F_RESTART_IDENTITY].b ? "true" : "false");
 		ev->extra = x;

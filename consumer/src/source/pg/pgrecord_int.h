@@ -27,6 +27,7 @@
 #include "jvalue.h"
 #include "pgrecord.h"
 #include "pgrelcache.h"
+#include "strbuf.h"
 
 #define NKINDS ((int) TRIB_PGREC_ROLLBACK_PREPARED + 1)
 
@@ -174,7 +175,8 @@ enum
  * all zero between parses: a parse sets arena, text, len, topkey, follow
  * and img, and pstate_clear() (pgrecord_scan.c) zeroes what came before
  * tmask whole, and of f[] only the fields that tmask says were set,
- * instead of 1.3 KB per record.
+ * instead of 1.3 KB per record (the relations members after err: their
+ * comment).
  */
 typedef struct pgr_pstate
 {
@@ -210,6 +212,18 @@ typedef struct pgr_pstate
 	uint64_t	tmask[TRIB_J_ARRAY + 1];
 	pgr_field	f[NFIELDS];
 	char		err[256];
+	/*
+	 * A truncate's relations elements (pgrecord_scan.c, relations_add),
+	 * after f[] so that the clear of every record does not grow: relx is
+	 * freed and zeroed when it was used, and after_subkey and relval are
+	 * written before they are read (each depth-3 key; each element's
+	 * schema and table, which on_close requires).
+	 */
+	size_t		after_subkey;	/* offset after the last depth-3 key */
+	size_t		relval[2][2];	/* the element's schema and table values:
+								 * spans in text */
+	trib_strbuf relx;			/* the elements, schema and table only,
+								 * comma-separated */
 } pgr_pstate;
 
 

@@ -25,6 +25,7 @@
 
 #include "errf.h"
 #include "pgrecord_int.h"
+#include "strbuf.h"
 #include "xalloc.h"
 #include "yajl_tokens.h"
 
@@ -191,27 +192,34 @@ on_element_member(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool
 	trib_pgcol *c;
 	uint64_t	v;
 
-	if (type == TRIB_J_ARRAY && st->topkey == F_COLUMNS &&
-		st->subkey == C_ENUM_LABELS)
+	/*
+	 * A member the parser does not know is skipped whatever its value
+	 * (forward compatibility, docs/PLUGIN.md): a container's insides are
+	 * deeper than on_value looks for this element (depth 4 is read only
+	 * under enum_labels), and yajl still checks their grammar.
+	 */
+	if (st->topkey == F_RELATIONS)
+	{
+		/* subkey 0 schema, 1 table: their values' raw text, for the
+		 * event's extra (on_close) */
+		if (st->subkey > 1)
+			return 1;
+		if (type != TRIB_J_STRING)
+			return perr(st, "\"relations\": schema and table must be strings");
+		st->seen |= 1u << st->subkey;
+		st->relval[st->subkey][0] = value_start(st, st->after_subkey);
+		st->relval[st->subkey][1] = here(st);
+		return 1;
+	}
+	if (st->subkey == C_UNKNOWN)
+		return 1;
+	if (type == TRIB_J_ARRAY && st->subkey == C_ENUM_LABELS)
 	{
 		st->seen |= 1u << C_ENUM_LABELS;
 		return 1;				/* the labels: on_enum_label */
 	}
 	if (type == TRIB_J_OBJECT || type == TRIB_J_ARRAY)
 		return perr(st, "unexpected nesting in \"%s\"", pgr_field_names[st->topkey]);
-	if (st->topkey == F_RELATIONS)
-	{
-		/* subkey 0 schema, 1 table */
-		if (st->subkey <= 1)
-		{
-			if (type != TRIB_J_STRING)
-				return perr(st, "\"relations\": schema and table must be strings");
-			st->seen |= 1u << st->subkey;
-		}
-		return 1;
-	}
-	if (st->subkey == C_UNKNOWN)
-		return 1;
 	c = &st->cols[st->ncols - 1];
 	st->seen |= 1u << st->subkey;
 	switch (st->subkey)
@@ -357,6 +365,28 @@ on_value(pgr_pstate *st, trib_jkind type, const char *s, size_t n, bool b)
 	return 1;
 }
 
+/*
+ * A truncate's relations element is complete: its schema and table, as
+ * written, to st->relx, the elements without their other members
+ * (pgrecord_build.c puts them in the event's extra).  The plugin writes
+ * exactly these two members, so the text is the element's own.
+ */
+static void
+relations_add(pgr_pstate *st)
+{
+	static const char *const pre[2] = {"{\"schema\":", ",\"table\":"};
+
+	if (st->relx.len > 0)
+		trib_strbuf_addc(&st->relx, ',');
+	for (int k = 0; k < 2; k++)
+	{
+		trib_strbuf_adds(&st->relx, pre[k]);
+		trib_strbuf_add(&st->relx, st->text + st->relval[k][0],
+						st->relval[k][1] - st->relval[k][0]);
+	}
+	trib_strbuf_addc(&st->relx, '}');
+}
+
 /* A container closes; depth is already decremented. */
 static int
 on_close(pgr_pstate *st)
@@ -389,6 +419,7 @@ on_close(pgr_pstate *st)
 		{
 			if (st->seen != 3)
 				return perr(st, "\"relations\" element lacks schema or table");
+			relations_add(st);
 		}
 		else if (json_nulls_index(st) >= 0 && st->jn_elems < 2)
 			return perr(st, "a \"%s\" array entry needs a column name and positions",
@@ -494,6 +525,7 @@ on_key(void *ctx, const unsigned char *key, size_t n)
 	if (st->depth == 3)
 	{
 		st->subkey = C_UNKNOWN;
+		st->after_subkey = here(st);
 		if (st->topkey == F_RELATIONS)
 		{
 			if (n == 6 && memcmp(key, "schema", 6) == 0)
@@ -546,8 +578,11 @@ pstate_clear(trib_pgrec_parser *p, pgr_pstate *st)
 	for (k = 0; k < 3; k++)
 		if (st->names[k].v)
 			trib_pgrelcache_free_strv(st->names[k].v, st->names[k].n);
-	if (st->cols != NULL)
+	/* columns and relations elements: relation and truncate records
+	 * only (one test for the usual record) */
+	if (st->nelems > 0)
 	{
+		trib_strbuf_free(&st->relx);
 		for (i = 0; i < st->ncols; i++)
 			trib_pgrelcache_col_clear(&st->cols[i]);
 		free(st->cols);
