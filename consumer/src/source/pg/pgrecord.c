@@ -12,8 +12,8 @@
  * relation object (depth 3).  Deeper values (inside a jsonb column, say)
  * are skipped but still validated by yajl, and so is a member the parser
  * does not know, whatever its value, at the top level or in a column or
- * relations element (a newer plugin's: docs/PLUGIN.md).  For each field the parser
- * records the byte span of its value in the input, using
+ * relations element (a newer plugin's: docs/PLUGIN.md).  For each field
+ * the parser records the byte span of its value in the input, using
  * yajl_get_bytes_consumed(): yajl reports, inside a callback, the offset just
  * past the token it is reporting.  Row images, unchanged_toast, the JSON
  * null lists (json_nulls, old_json_nulls: validated as the plugin writes
