@@ -7,8 +7,11 @@
 # and for each sink whether it is reachable (Kafka metadata, a Postgres
 # target with one table present and one to be created, a file directory).
 # Unreachable systems are reported and the exit code stays 0 for a valid
-# file; --offline connects nowhere; an invalid file exits 2.  The dsn's
-# password never appears in the output.
+# file; --offline connects nowhere; an invalid file exits 2, and so do
+# Kafka properties librdkafka refuses (a misspelt name, a bad value),
+# named at their key with librdkafka's message by `check --offline`,
+# `check` and `run` alike.  The dsn's password, and a secret property's
+# value, never appear in the output.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -105,4 +108,46 @@ printf 'pipeline: shop\nsinks: {}\n' > "$WORK/bad.yaml"
 rc=0; "$BIN" check -c "$WORK/bad.yaml" > "$WORK/report" 2>&1 || rc=$?
 expect_eq "an invalid file exits 2" 2 "$rc"
 expect_eq "and connects nowhere" f "$(grep -q 'connected\|reachable' "$WORK/report" && echo t || echo f)"
+# Kafka properties librdkafka refuses: the same lines from check --offline,
+# check and run, each at its key, exit 2; a secret's value never shown
+# (compression.type quotes its value, which is also sasl.password's).
+cat > "$WORK/props.yaml" <<YAML
+pipeline: shop
+sources:
+  main:
+    type: postgres
+    dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=postgres"
+sinks:
+  events:
+    type: kafka
+    bootstrap_servers: "$BOOT"
+    properties:
+      sasl.pasword: x
+      acks: maybe
+      sasl.password: "$SECRET"
+      compression.type: "$SECRET"
+http:
+  enabled: false
+YAML
+for how in "check --offline" check run; do
+    rc=0
+    # $how is the command and its flag: split on purpose
+    # shellcheck disable=SC2086
+    "$BIN" $how -c "$WORK/props.yaml" > "$WORK/report.${how// /_}" 2>&1 || rc=$?
+    expect_eq "$how: refused properties exit 2" 2 "$rc"
+done
+sed "s/^/#   /" "$WORK/report.check_--offline"
+expect_grep "a misspelt property at its key" "$WORK/report.check_--offline" \
+    "props\.yaml:11:7: sinks\.events\.properties\.sasl\.pasword: rejected by librdkafka: No such configuration property"
+expect_grep "a bad value at its key" "$WORK/report.check_--offline" \
+    "props\.yaml:12:7: sinks\.events\.properties\.acks: rejected by librdkafka: Invalid value"
+expect_grep "librdkafka's quote of a secret value is masked" "$WORK/report.check_--offline" \
+    "props\.yaml:14:7: sinks\.events\.properties\.compression\.type: rejected by librdkafka: Invalid value \"\*\*\*\""
+expect_eq "check --offline: three problems" 3 "$(wc -l < "$WORK/report.check_--offline")"
+expect_eq "check says the same" "$(cat "$WORK/report.check_--offline")" "$(cat "$WORK/report.check")"
+expect_eq "run says the same" "$(cat "$WORK/report.check_--offline")" "$(cat "$WORK/report.run")"
+expect_eq "check does not call the file valid" f \
+    "$(grep -q 'configuration itself is valid' "$WORK/report.check" && echo t || echo f)"
+expect_eq "the secret property's value is never shown" 0 \
+    "$(cat "$WORK/report".check* "$WORK/report.run" | grep -c -- "$SECRET" || true)"
 e2e_finish

@@ -267,7 +267,7 @@ kafka_sink_defaults_and_properties_pass_through_as_strings(void **state)
 		"      linger.ms: 5\n"
 		"      enable.idempotence: true\n"
 		"      compression.type: zstd\n"
-		"      some.unknown.property: \"kept as is\"\n");
+		"      client.rack: \"kept as is\"\n");
 	const trib_kafka_conf *k = trib_kafka_conf_of(&cfg->sinks[0]);
 
 	(void) state;
@@ -290,8 +290,104 @@ kafka_sink_defaults_and_properties_pass_through_as_strings(void **state)
 	assert_string_equal(k->properties.items[0].value, "5");
 	assert_string_equal(k->properties.items[1].value, "true");
 	assert_string_equal(k->properties.items[2].value, "zstd");
-	assert_string_equal(k->properties.items[3].key, "some.unknown.property");
+	assert_string_equal(k->properties.items[3].key, "client.rack");
 	assert_string_equal(k->properties.items[3].value, "kept as is");
+	trib_config_free(cfg);
+}
+
+/* A property librdkafka refuses (an unknown name, a bad value) fails the
+ * load at its key, with librdkafka's message: `check --offline` and
+ * `run` refuse it alike, without a network. */
+static void
+kafka_properties_librdkafka_refuses_fail_the_load_at_their_key(void **state)
+{
+	(void) state;
+	load_err(BASE
+			 "sinks:\n"
+			 "  events:\n"
+			 "    type: kafka\n"
+			 "    bootstrap_servers: embedded\n"
+			 "    properties:\n"
+			 "      linger.ms: 5\n"
+			 "      sasl.pasword: hunter2\n"
+			 "      acks: maybe\n",
+			 "t.yaml:12:7: sinks.events.properties.sasl.pasword: rejected by librdkafka: "
+			 "No such configuration property: \"sasl.pasword\" (accepted: the properties "
+			 "of librdkafka's CONFIGURATION.md, with their values)\n"
+			 "t.yaml:13:7: sinks.events.properties.acks: rejected by librdkafka: Invalid "
+			 "value for configuration property \"request.required.acks\" (accepted: the "
+			 "properties of librdkafka's CONFIGURATION.md, with their values)");
+	/* brokers named: still no network, and librdkafka's checks across
+	 * properties run on our settings too (idempotence needs acks all) */
+	load_err(BASE
+			 "sinks:\n"
+			 "  events:\n"
+			 "    type: kafka\n"
+			 "    bootstrap_servers: \"k1:9092\"\n"
+			 "    properties: {acks: 1}\n",
+			 "t.yaml:10:5: sinks.events.properties: librdkafka refuses the producer's "
+			 "configuration: `acks` must be set to `all` when `enable.idempotence` is true");
+}
+
+/* A secret property's value (the sink's secret list, here read from a
+ * file) never appears in the message, even where librdkafka quotes it. */
+static void
+kafka_property_errors_never_show_a_secret_value(void **state)
+{
+	char		yaml[1024];
+	const char *pw = write_tmp("kafka-pw", "zstd-hunter2\n");
+
+	(void) state;
+	snprintf(yaml, sizeof(yaml), BASE
+			 "sinks:\n"
+			 "  events:\n"
+			 "    type: kafka\n"
+			 "    bootstrap_servers: \"k1:9092\"\n"
+			 "    properties:\n"
+			 "      sasl.password_file: %s\n"
+			 "      ssl.key.password: \"gzip-s3cret\"\n"
+			 "      compression.type: zstd-hunter2\n"
+			 "      compression.codec: gzip-s3cret\n", pw);
+	load_err(yaml,
+			 "t.yaml:13:7: sinks.events.properties.compression.type: rejected by librdkafka: "
+			 "Invalid value \"***\" for configuration property \"compression.codec\" "
+			 "(accepted: the properties of librdkafka's CONFIGURATION.md, with their values)\n"
+			 "t.yaml:14:7: sinks.events.properties.compression.codec: rejected by librdkafka: "
+			 "Invalid value \"***\" for configuration property \"compression.codec\" "
+			 "(accepted: the properties of librdkafka's CONFIGURATION.md, with their values)");
+	assert_null(strstr(errbuf, "hunter2"));
+	assert_null(strstr(errbuf, "s3cret"));
+}
+
+/* A good set passes: real brokers (none reached), transactional, TLS and
+ * SASL settings, secrets. */
+static void
+kafka_good_properties_pass_without_a_network(void **state)
+{
+	trib_config *cfg = load_ok(BASE
+		"sinks:\n"
+		"  events:\n"
+		"    type: kafka\n"
+		"    bootstrap_servers: \"k1.invalid:9092,k2.invalid:9092\"\n"
+		"    transactional: true\n"
+		"    properties:\n"
+		"      compression.type: zstd\n"
+		"      linger.ms: 20\n"
+		"      security.protocol: sasl_plaintext\n"
+		"      sasl.mechanisms: SCRAM-SHA-512\n"
+		"      sasl.username: alice\n"
+		"      sasl.password: \"not shown\"\n");
+
+	(void) state;
+	assert_int_equal(trib_kafka_conf_of(&cfg->sinks[0])->properties.count, 6);
+	trib_config_free(cfg);
+	/* acks 1 with idempotence off: accepted (the sink logs a warning) */
+	cfg = load_ok(BASE
+		"sinks:\n"
+		"  events:\n"
+		"    type: kafka\n"
+		"    bootstrap_servers: \"k1.invalid:9092\"\n"
+		"    properties: {enable.idempotence: false, acks: 1}\n");
 	trib_config_free(cfg);
 }
 
@@ -1197,6 +1293,9 @@ main(void)
 		cmocka_unit_test_teardown(default_slot_turns_dashes_of_the_pipeline_name_into_underscores, teardown),
 		cmocka_unit_test_teardown(sources_and_sinks_keep_file_order_and_can_be_found_by_name, teardown),
 		cmocka_unit_test_teardown(kafka_sink_defaults_and_properties_pass_through_as_strings, teardown),
+		cmocka_unit_test(kafka_properties_librdkafka_refuses_fail_the_load_at_their_key),
+		cmocka_unit_test(kafka_property_errors_never_show_a_secret_value),
+		cmocka_unit_test(kafka_good_properties_pass_without_a_network),
 		cmocka_unit_test_teardown(kafka_sink_reads_every_key, teardown),
 		cmocka_unit_test_teardown(transactional_kafka_sink_gets_a_stable_default_id, teardown),
 		cmocka_unit_test_teardown(postgres_sink_defaults_and_values, teardown),

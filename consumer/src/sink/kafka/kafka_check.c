@@ -7,7 +7,9 @@
  * metadata with the check's timeout; librdkafka logs nothing meanwhile.
  * The embedded mock cluster exists only inside `run`, so there is nothing
  * to reach.  Error texts go through the report's redaction; a property
- * librdkafka rejects is named, its value never shown.
+ * librdkafka rejects is named, its value never shown (the loader has
+ * refused those already, without a network: kafka_props.c, so `check`
+ * and `check --offline` report them alike).
  */
 #include "sink_kafka_int.h"
 
@@ -15,16 +17,6 @@
 #include <string.h>
 
 #include "check_report.h"
-
-/* librdkafka logs nothing during the check. */
-static void
-quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void) rk;
-	(void) level;
-	(void) fac;
-	(void) buf;
-}
 
 /* The brokers' metadata: reachable, brokers, topics under the prefix. */
 static void
@@ -67,7 +59,7 @@ kfk_check(const struct trib_plugin_conf *conf, struct trib_check_report *rep)
 		return;
 	}
 	kc = rd_kafka_conf_new();
-	rd_kafka_conf_set_log_cb(kc, quiet_log);
+	rd_kafka_conf_set_log_cb(kc, kfk_props_quiet_log);	/* nothing logged */
 	if (rd_kafka_conf_set(kc, "bootstrap.servers", k->bootstrap_servers, e, sizeof(e)))
 		goto conf_fail;
 	for (size_t i = 0; i < k->properties.count; i++)

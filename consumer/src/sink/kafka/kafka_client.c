@@ -2,10 +2,10 @@
  * kafka_client.c: the Kafka sink's librdkafka client (see sink_kafka_int.h):
  * its configuration, its callbacks, and its logs and errors.
  *
- * Configuration.  Our settings first (idempotence, acks=all, the Java
- * client's partitioner, linger, queue size, the transactional id), then
- * the user's properties, so that theirs win; a property that weakens the
- * guarantees is logged.
+ * Configuration.  Our settings first (kafka_props.c: idempotence,
+ * acks=all, the Java client's partitioner, linger, queue size; then the
+ * transactional id), then the user's properties, so that theirs win; a
+ * property that weakens the guarantees is logged.
  *
  * Callbacks.  Delivery reports feed the ack tracker in at-least-once mode
  * (the write number + 1 is the message's opaque) and fail the sink on a
@@ -15,8 +15,9 @@
  *
  * Logs from librdkafka are routed through the main queue (log.queue), so
  * the log callback runs on the caller's thread, inside poll, and every
- * line, like every error text, goes through redact() first: the value of
- * a property whose name looks secret never leaves the sink.
+ * line, like every error text, goes through redact() first
+ * (kafka_props.c): the value of a property whose name looks secret never
+ * leaves the sink.
  */
 #include "sink_kafka_int.h"
 
@@ -26,47 +27,11 @@
 
 #include "errf.h"
 
-/* Does this property name look like it holds a secret? */
-bool
-trib_kafka_secret_property(const char *name)
-{
-	static const char *const marks[] = {
-		"password", "secret", "jaas", "token", "credential", "private",
-		"oauthbearer.config", "ssl.key", "keystore"
-	};
-
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-		if (strcasestr(name, marks[i]) != NULL)
-			return true;
-	return false;
-}
-
 /* Replace every occurrence of a secret property's value in s by "***". */
 static void
 redact(const trib_kafka *k, char *s)
 {
-	for (size_t i = 0; i < k->c->properties.count; i++)
-	{
-		const trib_kv *p = &k->c->properties.items[i];
-		size_t		vlen;
-		char	   *hit;
-
-		if (!trib_kafka_secret_property(p->key) || p->value == NULL ||
-			(vlen = strlen(p->value)) == 0)
-			continue;
-		while ((hit = strstr(s, p->value)) != NULL)
-		{
-			size_t		tail = strlen(hit + vlen);
-
-			if (vlen >= 3)
-			{
-				memcpy(hit, "***", 3);
-				memmove(hit + 3, hit + vlen, tail + 1);
-			}
-			else
-				memset(hit, '*', vlen);
-		}
-	}
+	kfk_props_redact(&k->c->properties, s);
 }
 
 /* Log through the caller's function, redacted. */
@@ -295,25 +260,17 @@ kfk_producer_conf(trib_kafka *k, const char *bootstrap, char *errbuf, size_t err
 
 	if (kc == NULL)
 		return NULL;
-	if (!kfk_conf_set(k, kc, "enable.idempotence", "true", errbuf, errlen) ||
-		!kfk_conf_set(k, kc, "acks", "all", errbuf, errlen) ||
-		!kfk_conf_set(k, kc, "partitioner", "murmur2_random", errbuf, errlen) ||
-		/* 1 ms: half the commit-to-ack latency of 5 ms at 1,000
-		 * commits/s, and no cost at full rate, where batches fill by
-		 * size first (docs/BENCHMARKS.md, W1 and W3) */
-		!kfk_conf_set(k, kc, "linger.ms", "1", errbuf, errlen) ||
-		/* 20,000 queued messages (librdkafka's default is 100,000): the
-		 * producer's memory is then the same for any transaction size,
-		 * since a large one fills the queue early (W4) */
-		!kfk_conf_set(k, kc, "queue.buffering.max.messages", "20000", errbuf, errlen) ||
-		(k->c->transactional &&
+	for (const kfk_setting *s = kfk_producer_settings; s->name; s++)
+		if (!kfk_conf_set(k, kc, s->name, s->value, errbuf, errlen))
+			goto fail;
+	if ((k->c->transactional &&
 		 !kfk_conf_set(k, kc, "transactional.id", k->c->transactional_id,
-				   errbuf, errlen)) ||
+					   errbuf, errlen)) ||
 		!kfk_user_conf(k, kc, errbuf, errlen))
-	{
-		rd_kafka_conf_destroy(kc);
-		return NULL;
-	}
+		goto fail;
 	rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
 	return kc;
+fail:
+	rd_kafka_conf_destroy(kc);
+	return NULL;
 }

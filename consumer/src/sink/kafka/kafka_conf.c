@@ -1,7 +1,9 @@
 /*
  * kafka_conf.c: the key table of a `type: kafka` sink (see kafka_conf.h),
  * its value checks (topic names and patterns) and its finish function
- * (embedded mode, the default topic prefix and transactional id).
+ * (embedded mode, the default topic prefix and transactional id, and
+ * librdkafka's check of the properties, kafka_props.c, reported at
+ * sinks.<name>.properties.<property>).
  *
  * Adding a key: a field in trib_kafka_conf and one row below; run
  * `make -C consumer doc`.
@@ -15,6 +17,7 @@
 
 #include "config_keys.h"
 #include "envelope.h"
+#include "kafka_props.h"
 #include "strbuf.h"
 
 /* Enums are stored through int pointers. */
@@ -109,8 +112,11 @@ static const ck_key kafka_sink_keys[] = {
 		"producer; only with `transactional: true`"),
 	CK_ROW(trib_kafka_conf, properties, CK_KVLIST, 0, .words = kafka_secret_properties,
 		.desc = "librdkafka settings passed untouched to `rd_kafka_conf_set`, e.g. "
-		"`compression.type: zstd`; secret ones may be read from a file, e.g. "
-		"`sasl.password_file: /run/secrets/kafka`"),
+		"`compression.type: zstd`, after the sink's own (`enable.idempotence: true`, "
+		"`acks: all`...); librdkafka checks them when the file is loaded, without a "
+		"network (`check --offline` too): a name or value it rejects is named with its "
+		"message; secret ones may be read from a file, e.g. "
+		"`sasl.password_file: /run/secrets/kafka`, and their values are never shown"),
 	CK_ROW(trib_kafka_conf, key_format, CK_ENUM, 0, .def = "json", .words = data_format_words,
 		.desc = "encoding of message keys: `json` (unframed); `json_sr` and `avro` as for "
 		"`value_format`, against the table's key schema, which needs `schemas.keys: true`"),
@@ -263,7 +269,50 @@ check_format(ck_ctx *c, const trib_yaml_node *map, const char *path, const char 
 	free(p);
 }
 
-/* embedded, default prefix, transactional id, value format. */
+/* Where kfk_props_check's problems are reported. */
+typedef struct property_report
+{
+	ck_ctx	   *c;
+	const trib_yaml_node *map;	/* the sink's section */
+	const trib_yaml_node *at;
+	const char *path;			/* "sinks.<name>" */
+} property_report;
+
+/* One problem: at the property's key (NAME or NAME_file), under
+ * sinks.<name>.properties.<prop>; a refusal of the whole configuration
+ * at `properties`. */
+static void
+report_property(void *arg, const char *prop, const char *msg)
+{
+	const property_report *r = arg;
+	const trib_yaml_node *props = trib_yaml_map_get(r->map, "properties");
+	const trib_yaml_node *at;
+	char	   *ppath;
+
+	if (prop == NULL)
+	{
+		ck_key_error_in(r->c, r->map, r->at, r->path, "properties", "librdkafka refuses "
+						"the producer's configuration: %s", msg);
+		return;
+	}
+	ppath = ck_path(r->path, "properties");
+	if ((at = trib_yaml_map_key(props, prop)) == NULL)
+	{
+		trib_strbuf b = {0};
+		char	   *file;
+
+		trib_strbuf_printf(&b, "%s_file", prop);
+		file = trib_strbuf_finish(&b);
+		at = trib_yaml_map_key(props, file);
+		free(file);
+	}
+	ck_key_error(r->c, at ? at : r->at, ppath, prop, "rejected by librdkafka: %s "
+				 "(accepted: the properties of librdkafka's CONFIGURATION.md, "
+				 "with their values)", msg);
+	free(ppath);
+}
+
+/* embedded, default prefix, transactional id, value format, properties. */
 static void
 finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
 				  void *base, const char *name)
@@ -310,4 +359,9 @@ finish_kafka_sink(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 		ck_key_error_in(c, map, at, path, "unavailable_value",
 						"is set but unchanged_toast is omit (accepted: remove it, or "
 						"unchanged_toast: placeholder)");
+	/* librdkafka's word on the properties, without a network, so that
+	 * `check --offline` refuses what `run` would */
+	kfk_props_check(&k->properties, k->transactional ? k->transactional_id : NULL,
+					report_property,
+					&(property_report) {.c = c, .map = map, .at = at, .path = path});
 }

@@ -81,6 +81,7 @@
 
 #include "event.h"
 #include "kafka_conf.h"
+#include "kafka_props.h"			/* trib_kafka_secret_property() */
 #include "sink.h"
 
 #define TRIB_KAFKA_CHECKPOINT_TOPIC "__tributary_checkpoints"
@@ -165,8 +166,5 @@ void		trib_kafka_get_stats(const trib_sink *sink, trib_kafka_stats *out);
  * fatal producer error, a failed commit), with the error in errbuf.
  * write(), flush() and poll() return it too. */
 bool		trib_kafka_error(const trib_sink *sink, char *errbuf, size_t errlen);
-
-/* True when `name` is a property whose value must never be shown. */
-bool		trib_kafka_secret_property(const char *name);
 
 #endif							/* TRIB_SINK_KAFKA_H */

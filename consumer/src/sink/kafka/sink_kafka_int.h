@@ -13,6 +13,9 @@
  *   kafka_checkpoint.c  the checkpoint topic: found or created, the record's
  *                       JSON, read back at start-up (durable_position)
  *   kafka_conf.c        the settings and their key table
+ *   kafka_props.c       librdkafka properties: secret names, redaction,
+ *                       the producer's own settings (below the client and
+ *                       the key table, which both use it)
  *   kafka_wire.c        value_format json_sr and avro: the Confluent framing
  *   kafka_avro.c        value_format avro: a row in Avro binary (avro-c)
  *   kafka_check.c       `tributary check`'s report
