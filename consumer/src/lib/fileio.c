@@ -287,29 +287,42 @@ trib_fileio_path_resolve(const char *path)
 	return real;
 }
 
-/* See fileio.h.  O_NONBLOCK: opening a FIFO or a device given by mistake
- * cannot hang; fstat() then refuses it before any read. */
-char *
-trib_fileio_read_small(const char *file, size_t max, size_t *len, char *msg, size_t msglen)
+/* path opened read-only, if it is a regular file: the fd, or -1 with msg
+ * (and errno: open's, or EINVAL for "not a regular file").  O_NONBLOCK:
+ * opening a FIFO or a device given by mistake cannot hang; fstat() then
+ * refuses it before any read. */
+static int
+open_regular(const char *path, char *msg, size_t msglen)
 {
 	struct stat st;
-	char	   *buf;
-	ssize_t		n = 0;
-	int			fd;
+	int			fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 
-	*len = 0;
-	fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 	{
 		snprintf(msg, msglen, "cannot open: %s", strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
 		snprintf(msg, msglen, "not a regular file");
 		close(fd);
-		return NULL;
+		errno = EINVAL;
+		return -1;
 	}
+	return fd;
+}
+
+/* See fileio.h. */
+char *
+trib_fileio_read_small(const char *file, size_t max, size_t *len, char *msg, size_t msglen)
+{
+	char	   *buf;
+	ssize_t		n = 0;
+	int			fd;
+
+	*len = 0;
+	if ((fd = open_regular(file, msg, msglen)) < 0)
+		return NULL;
 	buf = trib_xmalloc(max + 2);
 	while (*len <= max &&
 		   ((n = read(fd, buf + *len, max + 1 - *len)) > 0 || (n < 0 && errno == EINTR)))
@@ -327,4 +340,24 @@ trib_fileio_read_small(const char *file, size_t max, size_t *len, char *msg, siz
 	}
 	buf[*len] = '\0';
 	return buf;
+}
+
+/* See fileio.h. */
+FILE *
+trib_fileio_fopen_read(const char *path, char *msg, size_t msglen)
+{
+	FILE	   *f;
+	int			fd = open_regular(path, msg, msglen);
+
+	if (fd < 0)
+		return NULL;
+	/* a regular file never blocks, but reads as usual from here on */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 ||
+		(f = fdopen(fd, "r")) == NULL)
+	{
+		snprintf(msg, msglen, "cannot open: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
 }

@@ -16,7 +16,8 @@
  * version created 0644.
  *
  * trib_fileio_read_small() reads a configuration, secret or token file
- * whole, refusing anything but a regular file without blocking on it.
+ * whole, refusing anything but a regular file without blocking on it;
+ * trib_fileio_fopen_read() does the same for a file read as a stream.
  *
  * trib_fileio_path_resolve() names the file a path opens, so that two paths
  * can be compared (config_paths.c): "./x", "x", "d/../x" and a symbolic
@@ -27,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* What trib_fileio_write_atomic() appends to path for its temporary file. */
@@ -80,5 +82,14 @@ char	   *trib_fileio_path_resolve(const char *path);
  */
 char	   *trib_fileio_read_small(const char *path, size_t max, size_t *len,
 								   char *msg, size_t msglen);
+
+/*
+ * path opened for reading as a stream ("r"), or NULL with errno set and a
+ * message in msg that does not name the file: "cannot open: ..." (errno
+ * from open: ENOENT for a missing file), "not a regular file" (errno
+ * EINVAL; a FIFO, a device or a directory: refused without waiting for a
+ * writer).
+ */
+FILE	   *trib_fileio_fopen_read(const char *path, char *msg, size_t msglen);
 
 #endif							/* TRIB_FILEIO_H */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "log.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -58,17 +59,22 @@ lx_journal_write(const char *path, const lx_inflight *j, char *errbuf, size_t er
 }
 
 /* Read all of the file at path, NUL-terminated; NULL when it is absent
- * or unreadable. */
+ * or unreadable, or not a regular file (a FIFO is not waited on: logged). */
 static char *
 lx_slurp(const char *path)
 {
-	FILE	   *f = fopen(path, "rb");
+	char		msg[256];
+	FILE	   *f = trib_fileio_fopen_read(path, msg, sizeof(msg));
 	trib_strbuf b = {0};
 	char		buf[4096];
 	size_t		n;
 
 	if (f == NULL)
+	{
+		if (errno != ENOENT)
+			tlog_warn("lineage", "export: the in-flight journal %s is ignored: %s", path, msg);
 		return NULL;
+	}
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		trib_strbuf_add(&b, buf, n);
 	fclose(f);
@@ -137,7 +143,7 @@ lx_match_at(int fd, const lx_inflight *j, size_t want)
 int
 lx_journal_settle_file(const char *file, const lx_inflight *j, char *errbuf, size_t errlen)
 {
-	int			fd = open(file, O_RDWR | O_CLOEXEC);
+	int			fd = open(file, O_RDWR | O_NONBLOCK | O_CLOEXEC);	/* a FIFO: no wait */
 	size_t		want = strlen(j->event) + 1;
 	struct stat st;
 	long		same;
@@ -148,6 +154,12 @@ lx_journal_settle_file(const char *file, const lx_inflight *j, char *errbuf, siz
 		if (errno == ENOENT)
 			return 0;
 		snprintf(errbuf, errlen, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode))
+	{
+		snprintf(errbuf, errlen, "%s: not a regular file", file);
+		close(fd);
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || (same = lx_match_at(fd, j, want)) < 0)

@@ -263,7 +263,8 @@ trib_lineage_dataset(const trib_plugin_conf *member, const trib_event *ev,
 bool
 trib_lineage_config_fingerprint(const char *path, char out[65], char *errbuf, size_t errlen)
 {
-	FILE	   *f = fopen(path, "rb");
+	char		msg[256];
+	FILE	   *f = trib_fileio_fopen_read(path, msg, sizeof(msg));
 	unsigned char md[EVP_MAX_MD_SIZE],
 				buf[8192];
 	unsigned int mdlen = 0;
@@ -271,7 +272,7 @@ trib_lineage_config_fingerprint(const char *path, char out[65], char *errbuf, si
 	EVP_MD_CTX *ctx;
 
 	if (f == NULL)
-		return trib_errf(errbuf, errlen, "%s: cannot read it for its fingerprint", path);
+		return trib_errf(errbuf, errlen, "%s: cannot read it for its fingerprint: %s", path, msg);
 	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL)
 		abort();

@@ -51,6 +51,7 @@
 #include <openssl/crypto.h>
 
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -469,33 +470,29 @@ listen_on(trib_http *h, const char *host, int port, char *errbuf, size_t errlen)
 	return fd;
 }
 
-/* The whole of a PEM file (malloc'd), or NULL with errbuf filled. */
+/* The whole of a PEM file (malloc'd), or NULL with errbuf filled; a FIFO
+ * or other non-regular file is refused without waiting on it. */
 static char *
 read_pem(const char *path, const char *what, char *errbuf, size_t errlen)
 {
-	FILE	   *f = fopen(path, "r");
-	trib_strbuf b = {0};
-	char		chunk[4096];
-	size_t		n;
+	char		msg[256];
+	size_t		len;
+	char	   *pem = trib_fileio_read_small(path, TRIB_HTTP_MAX_PEM, &len, msg, sizeof(msg));
 
-	if (f == NULL)
+	if (pem == NULL)
 	{
-		snprintf(errbuf, errlen, "http: cannot read the TLS %s %s: %s", what, path,
-				 strerror(errno));
+		snprintf(errbuf, errlen, "http: cannot read the TLS %s %s: %s", what, path, msg);
 		return NULL;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= TRIB_HTTP_MAX_PEM)
-		trib_strbuf_add(&b, chunk, n);
-	fclose(f);
-	if (b.len == 0 || b.len > TRIB_HTTP_MAX_PEM || strstr(b.data, "-----BEGIN ") == NULL)
+	if (len == 0 || strstr(pem, "-----BEGIN ") == NULL)
 	{
 		snprintf(errbuf, errlen, "http: the TLS %s %s is not a PEM file (up to %d bytes)",
 				 what, path, TRIB_HTTP_MAX_PEM);
-		OPENSSL_cleanse(b.data, b.len);
-		trib_strbuf_free(&b);
+		OPENSSL_cleanse(pem, len);
+		free(pem);
 		return NULL;
 	}
-	return trib_strbuf_finish(&b);
+	return pem;
 }
 
 /* Free h and its TLS texts (the key wiped). */

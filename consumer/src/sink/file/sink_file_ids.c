@@ -197,7 +197,8 @@ keep_upto(trib_fsids *x, uint64_t seq)
 static bool
 read_recs(trib_fsids *x, bool *bad, bool *torn, char *errbuf, size_t errlen)
 {
-	FILE	   *fp = fopen(x->path, "re");
+	char		msg[256];
+	FILE	   *fp = trib_fileio_fopen_read(x->path, msg, sizeof(msg));
 	char	   *line = NULL;
 	size_t		cap = 0;
 	ssize_t		len;
@@ -207,7 +208,7 @@ read_recs(trib_fsids *x, bool *bad, bool *torn, char *errbuf, size_t errlen)
 	{
 		if (errno == ENOENT)
 			return true;
-		snprintf(errbuf, errlen, "cannot read %s: %s", x->path, strerror(errno));
+		snprintf(errbuf, errlen, "cannot read the ids sidecar %s: %s", x->path, msg);
 		return false;
 	}
 	while (!*bad && (len = getline(&line, &cap, fp)) > 0)

@@ -39,6 +39,7 @@
 #include <openssl/evp.h>
 
 #include "errf.h"
+#include "fileio.h"
 #include "utf8.h"
 #include "words.h"
 #include "xalloc.h"
@@ -269,34 +270,23 @@ load_list(const char *dir, const char *file, bool domains,
 		  trib_fake_list *out, char *errbuf, size_t errlen)
 {
 	trib_strbuf path = {0};
-	FILE	   *fp;
-	char	   *data;
+	char	   *data,
+				msg[256];
 	size_t		n;
 	bool		ok;
 
 	trib_strbuf_printf(&path, "%s/%s", dir, file);
-	fp = fopen(path.data, "rb");
-	if (fp == NULL)
+	data = trib_fileio_read_small(path.data, DICT_MAX_BYTES, &n, msg, sizeof(msg));
+	if (data == NULL)
 	{
 		snprintf(errbuf, errlen, "%s: %s (fake-value dictionaries are looked "
 				 "for in the configured directory, else "
 				 "$TRIBUTARY_DATA_DIR/fake, else %s/fake)", path.data,
-				 strerror(errno), TRIB_DATADIR);
+				 strncmp(msg, "cannot open: ", 13) == 0 ? msg + 13 : msg, TRIB_DATADIR);
 		trib_strbuf_free(&path);
 		return false;
 	}
-	data = trib_xmalloc(DICT_MAX_BYTES + 1);
-	n = fread(data, 1, DICT_MAX_BYTES + 1, fp);
-	if (ferror(fp) || n > DICT_MAX_BYTES)
-	{
-		snprintf(errbuf, errlen, "%s: %s", path.data,
-				 ferror(fp) ? "read error" : "larger than 16 MiB");
-		ok = false;
-	}
-	else
-		ok = trib_fake_list_parse(path.data, data, n, domains, out, errbuf,
-								  errlen);
-	fclose(fp);
+	ok = trib_fake_list_parse(path.data, data, n, domains, out, errbuf, errlen);
 	free(data);
 	trib_strbuf_free(&path);
 	return ok;
