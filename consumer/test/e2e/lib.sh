@@ -573,7 +573,7 @@ witness_ids() {
 wait_lines() {
     local i
     for i in $(seq 1 $(($3 * 10))); do
-        [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+        [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -ge "$2" ] && return 0
         sleep 0.1
     done
     return 1
