@@ -58,7 +58,7 @@ lacks() { if [[ $3 != *"$2"* ]]; then pass "$1"; else fail "$1" "[$2] found in [
 dump() { "$DUMP" "$URI" ed_copy t 2>&1; }
 # wait_copy TEXT: until a line of the copy holds TEXT (10 s)
 wait_copy() {
-    for _ in $(seq 1 100); do dump | grep -qF -- "$1" && return 0; sleep 0.1; done
+    for _ in $(seq 1 100); do dump | grep -F -- "$1" >/dev/null && return 0; sleep 0.1; done
     return 1
 }
 
@@ -145,7 +145,7 @@ for i in $(seq 10 59); do
     echo "ed {\"update\": \"t\", \"updates\": [{\"q\": {\"_id\": $i}, \"u\": {\"\$inc\": {\"n\": 1}}}]}"
 done | drive
 for _ in $(seq 1 300); do
-    dump | grep -qF '"_id" : { "$numberInt" : "59" }, "v" : "e", "n" : { "$numberInt" : "1" }' && break
+    dump | grep -F '"_id" : { "$numberInt" : "59" }, "v" : "e", "n" : { "$numberInt" : "1" }' >/dev/null && break
     sleep 0.1
 done
 e_docs=$(dump | grep -c '"v" : "e", "n" : { "$numberInt" : "1" }' || true)
