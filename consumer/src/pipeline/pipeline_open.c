@@ -5,8 +5,7 @@
  * Leadership.  Standbys of one pipeline share a lock (the first source's
  * own when it has one, as MySQL's GET_LOCK; else a PostgreSQL advisory
  * lock, leader_pg.h).  A standby retries every LEADER_RETRY_MS; one that
- * takes the lock over (or any acquisition, once this process saw the lock
- * contended) waits LEADER_TAKEOVER_MS before it opens its sinks,
+ * takes the lock over waits LEADER_TAKEOVER_MS before it opens its sinks,
  * by when the old leader has seen its loss and stopped, even with a
  * fenced source (PostgreSQL's slot fences the source, not the sinks: the
  * old leader could still flush a batch into a file the new one had
