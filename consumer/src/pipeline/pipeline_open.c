@@ -33,14 +33,6 @@
 #include "log.h"
 #include "sinks.h"
 
-/*
- * This process saw the pipeline lock held by another consumer, or lost
- * it, in an earlier pipeline (main.c builds a new one after each loss):
- * from then on every acquisition waits LEADER_TAKEOVER_MS.  Process-wide
- * because the pipeline is rebuilt; only the main thread takes the lock.
- */
-static bool contended;
-
 /* Sleep ms milliseconds, in steps, until *stop. */
 static void
 pause_ms(int ms, volatile sig_atomic_t *stop)
@@ -73,10 +65,8 @@ pipeline_lock(trib_pipeline *p)
  * connection for good (role, password, database: pgconn.h), fail at once
  * with p->refused set.  A standby that took the lock over waits
  * LEADER_TAKEOVER_MS, fenced sources (source.h) or not: the old leader may
- * not have noticed its loss yet.  So does a process that once saw the lock
- * held by another or lost it (contended), even when it finds it free: the
- * consumer that took it from us may have lost it a moment ago and still
- * write.  false with errbuf empty when stopped.
+ * not have noticed its loss yet.  false with errbuf empty when
+ * stopped.
  */
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
@@ -84,6 +74,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 	const trib_source *src = &p->srcs[0].src;	/* the first source's lock */
 	int			delay = src->backoff_initial_ms;
 	bool		standby = false;
+	bool		held_by_other = false;	/* since we started trying */
 
 	p->fenced = true;
 	for (size_t i = 0; i < p->nsrcs; i++)
@@ -99,7 +90,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* fenced or not: the slot keeps the old leader's source
 			 * from ours, not its sinks from ours (it may still flush or
 			 * close a batch, and our sinks read their positions now) */
-			if (!contended)
+			if (!held_by_other)
 				return true;
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
@@ -110,7 +101,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* still ours after the wait? */
 			if (!trib_leader_check(p->leader, errbuf, errlen))
 			{
-				p->lock_lost = p->retriable = true;	/* yield (restart_backoff) */
+				p->retriable = true;
 				return false;
 			}
 			return true;
@@ -125,7 +116,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			if (!standby)
 				tlog_info("pipeline", "another consumer runs pipeline %s (%s); waiting as standby",
 						  p->cfg->pipeline, trib_leader_kind(p->leader));
-			standby = contended = true;
+			standby = held_by_other = true;
 			snprintf(p->state, sizeof(p->state), "standby");
 			delay = src->backoff_initial_ms;
 			pause_ms(LEADER_RETRY_MS, stop);
@@ -158,7 +149,6 @@ pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen)
 	if (trib_leader_check(p->leader, errbuf, errlen))
 		return true;
 	tlog_error("pipeline", "lost the pipeline lock; stopping without writing more: %s", errbuf);
-	contended = true;
 	p->lock_lost = true;
 	p->retriable = true;
 	return false;
