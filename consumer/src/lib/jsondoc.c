@@ -81,15 +81,20 @@ nesting_depth(const char *text, int limit)
 }
 
 yajl_val
-trib_jdoc_parse_bounded(const char *text, char *errbuf, size_t errlen)
+trib_jdoc_parse_depth(const char *text, int max_depth, char *errbuf, size_t errlen)
 {
-	if (nesting_depth(text, TRIB_JDOC_MAX_DEPTH) > TRIB_JDOC_MAX_DEPTH)
+	if (nesting_depth(text, max_depth) > max_depth)
 	{
-		snprintf(errbuf, errlen, "invalid JSON: nested deeper than %d levels",
-				 TRIB_JDOC_MAX_DEPTH);
+		snprintf(errbuf, errlen, "invalid JSON: nested deeper than %d levels", max_depth);
 		return NULL;
 	}
 	return trib_jdoc_parse(text, errbuf, errlen);
+}
+
+yajl_val
+trib_jdoc_parse_bounded(const char *text, char *errbuf, size_t errlen)
+{
+	return trib_jdoc_parse_depth(text, TRIB_JDOC_MAX_DEPTH, errbuf, errlen);
 }
 
 static yajl_val

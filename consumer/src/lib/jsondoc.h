@@ -42,6 +42,12 @@ yajl_val	trib_jdoc_parse(const char *text, char *errbuf, size_t errlen);
  */
 yajl_val	trib_jdoc_parse_bounded(const char *text, char *errbuf, size_t errlen);
 
+/* The same with another bound: text nested deeper than max_depth is
+ * refused before a tree is built (for data whose own format allows more
+ * than a request body, e.g. MongoDB documents). */
+yajl_val	trib_jdoc_parse_depth(const char *text, int max_depth,
+								  char *errbuf, size_t errlen);
+
 /* Write a tree value through g (numbers verbatim, NULL as null); false
  * when yajl_gen refuses (e.g. nesting too deep).  The one tree writer of
  * the consumer. */

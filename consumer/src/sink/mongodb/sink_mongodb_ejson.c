@@ -348,7 +348,10 @@ bson_t *
 trib_mongosink_ejson_deep(const char *json)
 {
 	char		perr[64];
-	yajl_val	v = json ? yajl_tree_parse(json, perr, sizeof(perr)) : NULL;
+	/* text deep_value would refuse (a value below MAX_DEPTH + 100
+	 * levels: nesting past MAX_DEPTH + 101) is refused before a tree is
+	 * built, since the tree's free recurses once per level */
+	yajl_val	v = json ? trib_jdoc_parse_depth(json, MAX_DEPTH + 101, perr, sizeof(perr)) : NULL;
 	bson_t	   *out = NULL;
 	bool		ok = YAJL_IS_OBJECT(v);
 
