@@ -29,7 +29,9 @@
 #      the end: keyed and keyless targets equal the source.
 #   F  money, money[] and a domain over money into a target whose
 #      lc_monetary has a decimal comma (de_DE, built with localedef into
-#      WORK; skipped with a note when it cannot be): the same amounts.
+#      WORK; skipped with a note when it cannot be): the same amounts; also
+#      money and money[] inside a composite, nested, and in an array of
+#      composites (read by json_populate_record).
 #   G  TRUNCATE ... CASCADE and RESTART IDENTITY: the target's tables and
 #      sequence as in the source.
 #
@@ -302,7 +304,10 @@ if [ "$have_de" = 1 ]; then
     pgc_psql -q -c "ALTER DATABASE dst_money SET lc_monetary = 'de_DE.UTF-8'" >/dev/null
     for db in src_money dst_money; do
         pgc_psql -d "$db" -q -c "CREATE DOMAIN price AS money" \
+            -c "CREATE TYPE cm AS (mo money, ma money[], pd price, t text)" \
+            -c "CREATE TYPE cn AS (inner_ cm, n int)" \
             -c "CREATE TABLE m (id int PRIMARY KEY, mo money, ma money[], pd price)" \
+            -c "CREATE TABLE mc (id int PRIMARY KEY, c cm, cs cm[], n cn)" \
             -c "CREATE TABLE mk (mo money, v text)" -c "ALTER TABLE mk REPLICA IDENTITY FULL" >/dev/null
     done
     slot money
@@ -311,6 +316,9 @@ INSERT INTO m VALUES (1, 12.34, '{1.5,-2.25}', 0.01), (2, -1234567.89, NULL, NUL
 UPDATE m SET mo = 99.99 WHERE id = 2;
 INSERT INTO mk VALUES (12.34, 'a'), (1234, 'b');
 DELETE FROM mk WHERE v = 'a';
+INSERT INTO mc VALUES (1, ROW(12.34, '{1.5,-2.25}', 0.01, 'x'),
+                       ARRAY[ROW(7.5, '{3.25}', 1, 'y')::cm, ROW(-1234567.89, NULL, NULL, NULL)::cm],
+                       ROW(ROW(99.99, '{0.5}', 2.5, 'z'), 1));
 SQL
     stream money
     amounts() {
@@ -320,6 +328,16 @@ SQL
         "$(amounts src_money)" "$(amounts dst_money)"
     expect_eq "F ... and a keyless table's delete finds the row by its amount" "1234.00 b" \
         "$(q dst_money "SELECT string_agg(mo::numeric || ' ' || v, '|') FROM mk" 2>&1 || true)"
+    # the amounts of mc as numeric text, whatever the database's lc_monetary
+    camounts() {
+        q "$1" "SELECT string_agg(concat_ws(' ', id, (c).mo::numeric, (c).ma::numeric[], (c).pd::numeric,
+                  (SELECT string_agg(concat_ws(':', x.mo::numeric, x.ma::numeric[], x.pd::numeric), ',')
+                     FROM unnest(cs) x),
+                  ((n).inner_).mo::numeric, ((n).inner_).ma::numeric[], ((n).inner_).pd::numeric), '|' ORDER BY id)
+                FROM mc" 2>&1 || true
+    }
+    expect_eq "F ... money, money[] and a domain over money in a composite, an array of them and a nested one" \
+        "$(camounts src_money)" "$(camounts dst_money)"
 else
     echo "# F skipped: no de_DE locale could be built ($(tail -1 "$WORK/localedef.log" 2>/dev/null))"
 fi

@@ -202,6 +202,31 @@ read_position(pgs_sink *s, char *errbuf, size_t errlen)
 	return true;
 }
 
+/*
+ * The decimal point money's input reads in this session: the character
+ * between 1 and 25 in the text of 1.25::money (by lc_monetary: "$1.25",
+ * "1,25 EUR"); '.' when none shows (no fraction digits) or it is not one
+ * byte (money's input then reads '.').
+ */
+static bool
+read_money_point(pgs_sink *s, char *errbuf, size_t errlen)
+{
+	PGresult   *res = pgs_run(s, "SELECT (1.25::pg_catalog.numeric::pg_catalog.money)::pg_catalog.text",
+							  0, NULL, NULL, "reading the target's money format", errbuf, errlen);
+	const char *t,
+			   *one;
+
+	if (!res)
+		return false;
+	t = PQgetvalue(res, 0, 0);
+	one = strchr(t, '1');
+	s->money_point = '.';
+	if (one && one[1] != '\0' && one[2] == '2' && one[3] == '5')
+		s->money_point = one[1];
+	PQclear(res);
+	return true;
+}
+
 /* Connect and prepare the session; the position is read again. */
 static bool
 connect_db(pgs_sink *s, char *errbuf, size_t errlen)
@@ -228,7 +253,8 @@ connect_db(pgs_sink *s, char *errbuf, size_t errlen)
 	}
 	PQsetNoticeProcessor(s->conn, notice_processor, NULL);
 	s->conn_lost = false;		/* a fresh connection */
-	if (!ensure_positions(s, errbuf, errlen) || !read_position(s, errbuf, errlen))
+	if (!ensure_positions(s, errbuf, errlen) || !read_position(s, errbuf, errlen) ||
+		!read_money_point(s, errbuf, errlen))
 		return false;
 	return true;
 }

@@ -138,13 +138,14 @@ typedef struct pgs_cfield
 	char		kind;			/* as pgs_tcol.kind */
 	char		ekind;
 	Oid			sub;			/* kind 'c': the composite type */
+	bool		money;			/* money or money[] (through domains) */
 } pgs_cfield;
 
 /*
  * A composite type of the target, as far as its values need rewriting
- * before json_populate_record reads them: fix is set when a bytea or
- * date/time field sits at any depth (their JSON text is not PostgreSQL's
- * input text); other values pass unchanged.
+ * before json_populate_record reads them: fix is set when a bytea,
+ * date/time or money field sits at any depth (their JSON text is not
+ * PostgreSQL's input text); other values pass unchanged.
  */
 typedef struct pgs_ctype
 {
@@ -161,11 +162,11 @@ const pgs_ctype *pgs_ctype_find(const pgs_ctype *list, Oid oid);
 /*
  * Append the value of a composite (or array of composites) column of type
  * oid as the JSON object {jname: value} that json_populate_record reads
- * (jname: the column's name as a JSON string), bytea and date/time fields
- * rewritten at any depth.
+ * (jname: the column's name as a JSON string), bytea, date/time and money
+ * fields rewritten at any depth (mpoint: the target's money decimal point).
  */
 bool		pgs_composite_text(const pgs_ctype *list, Oid oid, const char *jname,
-							   const pgs_jspan *v, bool hex, trib_strbuf *out,
+							   const pgs_jspan *v, bool hex, char mpoint, trib_strbuf *out,
 							   char *errbuf, size_t errlen);
 
 /* ---- state -------------------------------------------------------------- */
@@ -273,6 +274,8 @@ typedef struct pgs_sink
 	int			batch_size;
 	int			batch_ms;
 	bool		bytea_hex;
+	char		money_point;	/* the decimal point money's input reads
+								 * in this session (lc_monetary) */
 	int			retry_ms;
 	int			max_rows;
 	trib_pgsink_mode mode;

@@ -294,7 +294,7 @@ col_value_text(pgs_sink *s, const pgs_tinfo *t, int col, const pgs_jspan *v, con
 	}
 	if (c->kind == 'c')
 		return *is_null || pgs_composite_text(s->ctypes, c->pgs_ctype, c->jname, v, s->bytea_hex,
-											  &s->arena, errbuf, errlen);
+											  s->money_point, &s->arena, errbuf, errlen);
 	return pgs_value_text(v, c->kind, c->ekind, listed ? &jn : NULL, s->bytea_hex,
 						  &s->arena, is_null, errbuf, errlen);
 }

@@ -169,9 +169,11 @@ TYPE_JOINS("a.atttypid")
 "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') "
 "ORDER BY a.attnum";
 
-/* The attributes of composite types (an array of OIDs), with their kinds. */
+/* The attributes of composite types (an array of OIDs), with their kinds
+ * and whether they are money. */
 static const char *const composite_sql =
 "SELECT ct.oid::pg_catalog.int8, a.attname, " TYPE_KINDS
+",      COALESCE(et.oid, bt.oid) = 790 "
 "FROM pg_catalog.pg_type ct "
 "JOIN pg_catalog.pg_attribute a ON a.attrelid = ct.typrelid AND a.attnum > 0 "
 "     AND NOT a.attisdropped "
@@ -230,19 +232,20 @@ ctypes_read(pgs_sink *s, trib_strbuf *want, char *errbuf, size_t errlen)
 		f->kind = PQgetvalue(res, i, 2)[0];
 		f->ekind = PQgetvalue(res, i, 3)[0];
 		f->sub = (Oid) strtoul(PQgetvalue(res, i, 4), NULL, 10);
+		f->money = PQgetvalue(res, i, 6)[0] == 't';
 	}
 	PQclear(res);
 	return true;
 }
 
-/* Does a value of this field need rewriting (a bytea or date/time at any
- * depth, as far as known so far)? */
+/* Does a value of this field need rewriting (a bytea, date/time or money
+ * at any depth, as far as known so far)? */
 static bool
 field_fix(const pgs_sink *s, const pgs_cfield *f)
 {
 	const pgs_ctype *sub;
 
-	if (f->kind == 'b' || f->kind == 'd' ||
+	if (f->money || f->kind == 'b' || f->kind == 'd' ||
 		(f->kind == 'a' && (f->ekind == 'b' || f->ekind == 'd')))
 		return true;
 	return f->kind == 'c' && (sub = pgs_ctype_find(s->ctypes, f->sub)) != NULL && sub->fix;

@@ -17,10 +17,13 @@
  *
  * Composite values stay JSON, for the target's json_populate_record,
  * which reads nested objects and arrays, NULL fields and every scalar by
- * its type's input function; only bytea and date/time strings at any
- * depth are rewritten (walking the value along the composite type's
- * fields, as the target's catalog gave them), since their JSON text is not
- * their input text.
+ * its type's input function; only bytea and date/time strings and money
+ * numbers at any depth are rewritten (walking the value along the
+ * composite type's fields, as the target's catalog gave them), since their
+ * JSON text is not their input text: money's input reads its decimal
+ * point by the target's lc_monetary, so the plugin's 12.34 becomes the
+ * string "12,34" where that point is a comma (pgs_sink.money_point; a
+ * money column itself is cast from numeric instead, sink_postgres_sql.c).
  */
 #include "sink_postgres_int.h"
 
@@ -369,16 +372,30 @@ string_json(const pgs_jspan *v, char kind, bool hex, trib_strbuf *out, char *err
 	return ok;
 }
 
+/* Append money number v as a JSON string of money's input text, its
+ * decimal point written as the target's (mpoint). */
+static void
+money_json(const pgs_jspan *v, char mpoint, trib_strbuf *out)
+{
+	size_t		i;
+
+	trib_strbuf_addc(out, '"');
+	for (i = 0; i < v->n; i++)
+		trib_strbuf_addc(out, v->p[i] == '.' ? mpoint : v->p[i]);
+	trib_strbuf_addc(out, '"');
+}
+
 static bool composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, bool hex,
-						   trib_strbuf *out, int depth, char *errbuf, size_t errlen);
+						   char mpoint, trib_strbuf *out, int depth, char *errbuf, size_t errlen);
 
 /*
- * Append one JSON value of a field of kind/ek (sub: its composite type)
- * with bytea and date/time strings rewritten, arrays element by element.
+ * Append one JSON value of a field of kind/ek (sub: its composite type;
+ * 'm' for money, here only) with bytea and date/time strings and money
+ * numbers rewritten, arrays element by element.
  */
 static bool
 field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *v, bool hex,
-		   trib_strbuf *out, int depth, char *errbuf, size_t errlen)
+		   char mpoint, trib_strbuf *out, int depth, char *errbuf, size_t errlen)
 {
 	pgs_jiter		it;
 	pgs_jspan		k,
@@ -391,11 +408,16 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 		return false;
 	}
 	if (kind == 'c')
-		return composite_json(list, pgs_ctype_find(list, sub), v, hex, out, depth + 1,
+		return composite_json(list, pgs_ctype_find(list, sub), v, hex, mpoint, out, depth + 1,
 							  errbuf, errlen);
 	if (v->kind == TRIB_J_STRING && (kind == 'b' || kind == 'd'))
 		return string_json(v, kind, hex, out, errbuf, errlen);
-	if (v->kind != TRIB_J_ARRAY || kind != 'a' || (ek != 'b' && ek != 'd'))
+	if (v->kind == TRIB_J_NUMBER && kind == 'm')
+	{
+		money_json(v, mpoint, out);
+		return true;
+	}
+	if (v->kind != TRIB_J_ARRAY || kind != 'a' || (ek != 'b' && ek != 'd' && ek != 'm'))
 	{
 		trib_strbuf_add(out, v->p, v->n);
 		return true;
@@ -411,8 +433,8 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
 		if (n++ > 0)
 			trib_strbuf_addc(out, ',');
 		/* nested arrays keep kind 'a'; strings are elements */
-		if (!field_json(list, e.kind == TRIB_J_ARRAY ? 'a' : ek, ek, 0, &e, hex, out, depth + 1,
-						errbuf, errlen))
+		if (!field_json(list, e.kind == TRIB_J_ARRAY ? 'a' : ek, ek, 0, &e, hex, mpoint, out,
+						depth + 1, errbuf, errlen))
 			return false;
 	}
 	trib_strbuf_addc(out, ']');
@@ -423,7 +445,7 @@ field_json(const pgs_ctype *list, char kind, char ek, Oid sub, const pgs_jspan *
  * column) of type ct, rewritten where ct->fix says so. */
 static bool
 composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, bool hex,
-			   trib_strbuf *out, int depth, char *errbuf, size_t errlen)
+			   char mpoint, trib_strbuf *out, int depth, char *errbuf, size_t errlen)
 {
 	pgs_jiter		it;
 	pgs_jspan		k,
@@ -452,7 +474,8 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 			trib_strbuf_addc(out, ',');
 		if (v->kind == TRIB_J_ARRAY)
 		{
-			ok = field_json(list, 'c', 't', ct->oid, &e, hex, out, depth + 1, errbuf, errlen);
+			ok = field_json(list, 'c', 't', ct->oid, &e, hex, mpoint, out, depth + 1, errbuf,
+							errlen);
 			continue;
 		}
 		name.len = 0;
@@ -465,7 +488,9 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 		trib_strbuf_add(out, k.p, k.n);
 		trib_strbuf_addc(out, ':');
 		if (f && e.kind != TRIB_J_NULL)
-			ok = field_json(list, f->kind, f->ekind, f->sub, &e, hex, out, depth, errbuf, errlen);
+			ok = field_json(list, f->money && f->kind != 'a' ? 'm' : f->kind,
+							f->money ? 'm' : f->ekind, f->sub, &e, hex, mpoint, out, depth,
+							errbuf, errlen);
 		else
 			trib_strbuf_add(out, e.p, e.n);
 	}
@@ -479,12 +504,13 @@ composite_json(const pgs_ctype *list, const pgs_ctype *ct, const pgs_jspan *v, b
 /* Append {jname: value} for json_populate_record (see the header). */
 bool
 pgs_composite_text(const pgs_ctype *list, Oid oid, const char *jname, const pgs_jspan *v,
-				   bool hex, trib_strbuf *out, char *errbuf, size_t errlen)
+				   bool hex, char mpoint, trib_strbuf *out, char *errbuf, size_t errlen)
 {
 	trib_strbuf_addc(out, '{');
 	trib_strbuf_adds(out, jname);
 	trib_strbuf_addc(out, ':');
-	if (!composite_json(list, pgs_ctype_find(list, oid), v, hex, out, 0, errbuf, errlen))
+	if (!composite_json(list, pgs_ctype_find(list, oid), v, hex, mpoint, out, 0, errbuf,
+						errlen))
 		return false;
 	trib_strbuf_addc(out, '}');
 	return true;
