@@ -24,7 +24,12 @@
 #      the target's row takes the new key.
 #   D  schema changes mid-stream with create_tables: an added column is
 #      added, a dropped one stays (NULL in new rows), a renamed one is a new
-#      column; a changed type stops the sink with an error naming it.
+#      column; a changed type stops the sink with an error naming the
+#      table, the column, both types and what to do.  Without create_tables
+#      (keyed and keyless tables): an added column stops the sink with an
+#      error naming it, its type and what to do, a dropped one leaves the
+#      target's NULL, a changed type as above; after each fix of the
+#      target and a restart, every change is there once.
 #   E  the driver killed (_exit 9) at several points mid-stream, then run to
 #      the end: keyed and keyless targets equal the source.
 #   F  money, money[] and a domain over money into a target whose
@@ -67,7 +72,7 @@ stream() {
 }
 # slot CASE: the slot s_CASE in src_CASE.
 slot() { q "src_$1" "SELECT 'x' FROM pg_create_logical_replication_slot('s_$1', 'tributary')" >/dev/null; }
-for c in tor ident near ddl crash money trunc; do
+for c in tor ident near ddl ddln crash money trunc; do
     pgc_psql -c "CREATE DATABASE src_$c" -c "CREATE DATABASE dst_$c" >/dev/null
 done
 
@@ -247,11 +252,64 @@ stream ddl
 expect_match "D a changed type stops the sink with the target's error, naming the type" \
     'upsert of 1 row in "public"."sc": SQLSTATE 22P02: ERROR:  invalid input syntax for type integer' \
     "$(cat "$WORK/c_ddl.err")"
+expect_match "D ... naming the target table, the column, the source's and the target's type, and what to do" \
+    'invalid input syntax for type integer.* -- in target table "public"."sc", column "b" is text at the source, integer in the target: change the target.s column to the source.s type \(ALTER TABLE \.\.\. ALTER COLUMN \.\.\. TYPE\) and restart; nothing of this batch was applied' \
+    "$(cat "$WORK/c_ddl.err")"
 expect_eq "D ... nothing of it applied" "4" "$(q dst_ddl "SELECT count(*) FROM sc")"
 pgc_psql -d dst_ddl -q -c "ALTER TABLE sc ALTER b TYPE text" >/dev/null
 stream ddl
 expect_eq "D ... and it goes on once the target's column has the new type" \
     '1 a1 1 c - -|2 a2 2 c2 2.5 -|3 a3 3 - 3.5 -|4 - 4 - 4.5 a4|5 - five - 5.5 a5' "$(rows_of dst_ddl)"
+
+# D without create_tables: the operator changes the target after each stop.
+for db in src_ddln dst_ddln; do
+    pgc_psql -d "$db" -q -c "CREATE TABLE w (id int PRIMARY KEY, a int, b text)" \
+        -c "CREATE TABLE wl (a int, b text)" -c "ALTER TABLE wl REPLICA IDENTITY FULL" >/dev/null
+done
+slot ddln
+# streamn: as stream ddln, without --create-tables.
+streamn() {
+    : >"$WORK/c_ddln.err"
+    apply dst_ddln --stats --idle-ms 4000 --slot s_ddln --source-dsn "$(tcp_dsn src_ddln)" \
+        >>"$WORK/c_ddln.out" 2>>"$WORK/c_ddln.err" || true
+}
+# same_ddln WHAT: both tables equal the source's (keyless: as multisets).
+same_ddln() {
+    expect_eq "$1 (keyed)" "$(table_digest src_ddln w)" "$(table_digest dst_ddln w 2>&1 || true)"
+    expect_eq "$1 (keyless, each row once)" "$(table_digest src_ddln wl)" "$(table_digest dst_ddln wl 2>&1 || true)"
+}
+pgc_psql -d src_ddln -q >/dev/null <<'SQL'
+INSERT INTO w VALUES (1, 1, 'x'); INSERT INTO wl VALUES (1, 'x'), (1, 'x');
+ALTER TABLE w ADD COLUMN c numeric; ALTER TABLE wl ADD COLUMN c numeric;
+INSERT INTO w VALUES (2, 2, 'y', 2.5); INSERT INTO wl VALUES (2, 'y', 2.5), (1, 'x', NULL);
+UPDATE w SET c = 3.5 WHERE id = 1; DELETE FROM wl WHERE ctid = (SELECT ctid FROM wl WHERE a = 1 LIMIT 1);
+SQL
+streamn
+expect_match "D without create_tables: an added column stops the sink, naming it, its type and what to do" \
+    'column "c" \(numeric at the source\) is not in target table "public"."wl?" \(create_tables is off\): add it there or leave it out with a `drop` transform rule, then restart' \
+    "$(cat "$WORK/c_ddln.err")"
+pgc_psql -d dst_ddln -q -c "ALTER TABLE w ADD COLUMN c numeric" -c "ALTER TABLE wl ADD COLUMN c numeric" >/dev/null
+streamn
+same_ddln "D ... added to the target, then restarted: every change there once"
+pgc_psql -d src_ddln -q >/dev/null <<'SQL'
+ALTER TABLE w DROP COLUMN b; ALTER TABLE wl DROP COLUMN b;
+INSERT INTO w VALUES (3, 3, 4.5); INSERT INTO wl VALUES (3, 4.5), (3, 4.5);
+UPDATE w SET a = 10 WHERE id = 2; DELETE FROM wl WHERE ctid = (SELECT ctid FROM wl WHERE a = 3 LIMIT 1);
+SQL
+streamn
+expect_eq "D ... a dropped column: the target's stays, NULL in new rows" \
+    '1 1 x 3.5|2 10 y 2.5|3 3 - 4.5' \
+    "$(q dst_ddln "SELECT string_agg(concat_ws(' ', id, a, coalesce(b, '-'), c), '|' ORDER BY id) FROM w" 2>&1 || true)"
+pgc_psql -d dst_ddln -q -c "ALTER TABLE w DROP COLUMN b" -c "ALTER TABLE wl DROP COLUMN b" >/dev/null
+same_ddln "D ... the rest as in the source"
+pgc_psql -d src_ddln -q -c "ALTER TABLE w ALTER a TYPE text" -c "INSERT INTO w VALUES (4, 'four', 5)" >/dev/null
+streamn
+expect_match "D ... a changed type: the error names the table, the column, both types and what to do" \
+    'invalid input syntax for type integer.* -- in target table "public"."w", column "a" is text at the source, integer in the target: change' \
+    "$(cat "$WORK/c_ddln.err")"
+pgc_psql -d dst_ddln -q -c "ALTER TABLE w ALTER a TYPE text" >/dev/null
+streamn
+same_ddln "D ... the type changed in the target, then restarted: every change there once"
 
 # ------------------------------------------------ E: killed mid-stream
 pgc_psql -d src_crash -q -c "CREATE TABLE k (id int PRIMARY KEY, v text)" \

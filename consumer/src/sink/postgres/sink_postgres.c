@@ -374,6 +374,17 @@ send_one(pgs_sink *s, int i, const trib_position *last, char bufs[4][32])
 	return ok;
 }
 
+/* Could the error come from a column whose type changed at the source: a
+ * data exception (a value the target's type does not take: 22...) or a
+ * type mismatch (42804)? */
+static bool
+type_error(const PGresult *res)
+{
+	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return st && (strncmp(st, "22", 2) == 0 || strcmp(st, "42804") == 0);
+}
+
 /* Check one result; the first error fills errbuf and sets *rc. */
 static void
 check_result(pgs_sink *s, PGresult *res, int i, bool *stale, pgs_attempt_rc *rc,
@@ -396,6 +407,8 @@ check_result(pgs_sink *s, PGresult *res, int i, bool *stale, pgs_attempt_rc *rc,
 	else
 		snprintf(what, sizeof(what), "%s", i == -1 ? "BEGIN" : "storing the position");
 	pgs_result_error(res, s->conn, what, s->redact && i >= 0, errbuf, errlen);
+	if (i >= 0 && s->stmts[i].t && type_error(res))
+		pgs_type_change_hint(s, s->stmts[i].t, errbuf, errlen);
 }
 
 /* Read the result of one item and the NULL after it; false when the

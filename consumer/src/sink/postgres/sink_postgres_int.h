@@ -177,6 +177,7 @@ typedef struct pgs_tcol
 	char	   *name;
 	char	   *qname;			/* quoted identifier */
 	Oid			type;			/* pg_type OID, for the parameter */
+	char	   *tname;			/* the type as format_type names it */
 	char		kind;			/* t b j d a (see trib_pgsink_value_text), or
 								 * c: composite or array of composites,
 								 * built by json_populate_record */
@@ -362,6 +363,13 @@ bool		pgs_prepare_target(pgs_sink *s, const char *schema, const char *table,
 
 /* Make sure the table of a queued event is known (and exists). */
 bool		pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen);
+
+/* After a data error in a statement on t: append to errbuf the columns
+ * whose type in the target differs from the source's (by the relation of
+ * t's last queued event from a PostgreSQL source) and what to do; nothing
+ * when none differs. */
+void		pgs_type_change_hint(const pgs_sink *s, const pgs_tinfo *t, char *errbuf,
+								 size_t errlen);
 
 /* ---- sink_postgres_sql.c (statements) ------------------------------------ */
 

@@ -299,6 +299,31 @@ col_value_text(pgs_sink *s, const pgs_tinfo *t, int col, const pgs_jspan *v, con
 						  &s->arena, is_null, errbuf, errlen);
 }
 
+/* The error of a row's column the target table lacks: with the source's
+ * type (rel) when known, and what to do. */
+static void
+unknown_column(const pgs_sink *s, const pgs_tinfo *t, const trib_relation *rel,
+			   const char *name, char *errbuf, size_t errlen)
+{
+	const char *type = NULL;
+	int			i;
+
+	for (i = 0; rel && i < rel->ncolumns && !type; i++)
+		if (rel->columns[i].name && strcmp(rel->columns[i].name, name) == 0)
+			type = rel->columns[i].type;
+	if (s->create_tables)
+	{
+		snprintf(errbuf, errlen, "column \"%s\" is not in target table %s", name, t->qname);
+		return;
+	}
+	snprintf(errbuf, errlen,
+			 "column \"%s\"%s%s%s is not in target table %s (create_tables is off): add it "
+			 "there or leave it out with a `drop` transform rule, then restart: nothing of "
+			 "this batch was applied, and every change is applied once then",
+			 name, type ? " (" : "", type ? type : "", type ? " at the source)" : "",
+			 t->qname);
+}
+
 /* Parse a row image into t->slot (arena offsets); false on bad input.
  * For JSON nulls: rel, the source's relation (NULL if unknown), and
  * jnulls, the image's JSON null list (NULL if none). */
@@ -349,9 +374,7 @@ row_values(pgs_sink *s, pgs_tinfo *t, const char *image, const trib_relation *re
 		{
 			if (!check_unknown)
 				continue;
-			snprintf(errbuf, errlen, "column \"%s\" is not in target table %s%s",
-					 s->scratch.data, t->qname,
-					 s->create_tables ? "" : " (create_tables is off)");
+			unknown_column(s, t, rel, s->scratch.data, errbuf, errlen);
 			return false;
 		}
 		if (t->cols[col].generated || t->skip[col])

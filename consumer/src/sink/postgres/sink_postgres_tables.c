@@ -14,7 +14,10 @@
  * relation describes the same columns and key as the copy of the last one
  * applied (pgs_tinfo.def): a source may alternate between descriptions
  * that differ in nothing the target has (PostgreSQL partitions with
- * different replica identities under publish-via-root).
+ * different replica identities under publish-via-root).  A type changed at
+ * the source is not applied to the target: when a statement then fails
+ * with a data error, pgs_type_change_hint names the columns whose target
+ * type differs from the source's relation, and what to do.
  */
 #include "sink_postgres_int.h"
 
@@ -39,6 +42,7 @@ pgs_tinfo_clear(pgs_tinfo *t)
 		free(t->cols[i].name);
 		free(t->cols[i].qname);
 		free(t->cols[i].jname);
+		free(t->cols[i].tname);
 	}
 	free(t->cols);
 	free(t->pk);
@@ -159,7 +163,8 @@ static const char *const table_sql =
 "       COALESCE((SELECT k.n FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY "
 "                 AS k(att, n) WHERE k.att = a.attnum), 0), "
 "       a.attnotnull, " TYPE_KINDS
-",      COALESCE(et.oid, bt.oid) = 790 "
+",      COALESCE(et.oid, bt.oid) = 790, "
+"       pg_catalog.format_type(a.atttypid, a.atttypmod) "
 "FROM pg_catalog.pg_class c "
 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
@@ -334,6 +339,7 @@ pgs_tinfo_load(pgs_sink *s, pgs_tinfo *t, char *errbuf, size_t errlen)
 		c->pgs_ctype = (Oid) strtoul(PQgetvalue(res, i, 8), NULL, 10);
 		c->eq = PQgetvalue(res, i, 9)[0] == 't';
 		c->money = PQgetvalue(res, i, 10)[0] == 't';
+		c->tname = trib_xstrdup(PQgetvalue(res, i, 11));
 		if (!c->qname)
 		{
 			snprintf(errbuf, errlen, "cannot quote column name of %s", t->qname);
@@ -703,4 +709,54 @@ bool
 pgs_prepare_table(pgs_sink *s, const pgs_bentry *b, char *errbuf, size_t errlen)
 {
 	return pgs_prepare_target(s, b->schema, b->table, b->rel, errbuf, errlen);
+}
+
+/* The source's relation of the last queued event for t, or NULL. */
+static const trib_relation *
+queued_relation(const pgs_sink *s, const pgs_tinfo *t)
+{
+	size_t		i;
+
+	for (i = s->nq; i-- > 0;)
+		if (s->q[i].rel && strcmp(s->q[i].schema, t->schema) == 0 &&
+			strcmp(s->q[i].table, t->table) == 0)
+			return s->q[i].rel;
+	return NULL;
+}
+
+/* Append the columns of t whose type differs from the source's, and what
+ * to do (see the header). */
+void
+pgs_type_change_hint(const pgs_sink *s, const pgs_tinfo *t, char *errbuf, size_t errlen)
+{
+	const trib_relation *rel = queued_relation(s, t);
+	trib_strbuf msg = {0};
+	int			i,
+				j,
+				n = 0;
+
+	for (i = 0; rel && i < rel->ncolumns; i++)
+	{
+		const trib_column *rc = &rel->columns[i];
+
+		/* only a PostgreSQL source names types as the target does */
+		if (!rc->name || !rc->type || rc->type_oid == 0 ||
+			(j = pgs_tinfo_find(t, rc->name, strlen(rc->name))) < 0 ||
+			strcmp(rc->type, t->cols[j].tname) == 0)
+			continue;
+		trib_strbuf_printf(&msg, "%scolumn %s is %s at the source, %s in the target",
+						   n++ ? "; " : "", t->cols[j].qname, rc->type, t->cols[j].tname);
+	}
+	if (n > 0)
+	{
+		size_t		l = strlen(errbuf);
+
+		/* short: the whole message fits the pipeline's 512 bytes */
+		trib_strbuf_add(&msg, "", 0);
+		snprintf(errbuf + l, errlen - l,
+				 " -- in target table %s, %s: change the target's column to the source's "
+				 "type (ALTER TABLE ... ALTER COLUMN ... TYPE) and restart; nothing of this "
+				 "batch was applied (docs/POSTGRES_SINK.md)", t->qname, msg.data);
+	}
+	trib_strbuf_free(&msg);
 }
