@@ -285,6 +285,7 @@ INSERT INTO w VALUES (2, 2, 'y', 2.5); INSERT INTO wl VALUES (2, 'y', 2.5), (1, 
 UPDATE w SET c = 3.5 WHERE id = 1; DELETE FROM wl WHERE ctid = (SELECT ctid FROM wl WHERE a = 1 LIMIT 1);
 SQL
 streamn
+# shellcheck disable=SC2016  # the backquotes are the message's
 expect_match "D without create_tables: an added column stops the sink, naming it, its type and what to do" \
     'column "c" \(numeric at the source\) is not in target table "public"."wl?" \(create_tables is off\): add it there or leave it out with a `drop` transform rule, then restart' \
     "$(cat "$WORK/c_ddln.err")"
