@@ -4,6 +4,7 @@
 #include "words.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "errf.h"
 #include "strbuf.h"
@@ -14,6 +15,26 @@ trib_words_find(const char *const *words, size_t n, const char *s)
 	for (size_t i = 0; i < n; i++)
 		if (words[i] != NULL && strcmp(words[i], s) == 0)
 			return (int) i;
+	return -1;
+}
+
+/* See words.h. */
+int
+trib_words_find_span(const char *const *list, const char *s, size_t len)
+{
+	for (int i = 0; list != NULL && list[i] != NULL; i++)
+		if (strlen(list[i]) == len && strncmp(list[i], s, len) == 0)
+			return i;
+	return -1;
+}
+
+/* See words.h. */
+int
+trib_words_find_span_ci(const char *const *list, const char *s, size_t len)
+{
+	for (int i = 0; list != NULL && list[i] != NULL; i++)
+		if (strlen(list[i]) == len && strncasecmp(list[i], s, len) == 0)
+			return i;
 	return -1;
 }
 

@@ -26,6 +26,7 @@
 #include "keys.h"
 #include "mask_fake.h"
 #include "strbuf.h"
+#include "words.h"
 
 _Static_assert(sizeof(trib_redact_with) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_encoding) == sizeof(int), "enum size");
@@ -564,19 +565,8 @@ static bool
 route_var_ok(const char *name, size_t len)
 {
 	static const char *const plain[] = {"source", "db", "schema", "table", NULL};
-	static const char *const prefixed[] = {"after.", "before.", "key.", NULL};
 
-	for (int i = 0; plain[i]; i++)
-		if (strlen(plain[i]) == len && strncmp(name, plain[i], len) == 0)
-			return true;
-	for (int i = 0; prefixed[i]; i++)
-	{
-		size_t		pl = strlen(prefixed[i]);
-
-		if (len > pl && strncmp(name, prefixed[i], pl) == 0)
-			return true;
-	}
-	return false;
+	return trib_words_find_span(plain, name, len) >= 0 || ck_is_field_ref(name, len);
 }
 
 static bool

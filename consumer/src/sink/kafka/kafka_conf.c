@@ -19,6 +19,7 @@
 #include "envelope.h"
 #include "kafka_props.h"
 #include "strbuf.h"
+#include "words.h"
 
 /* Enums are stored through int pointers. */
 _Static_assert(sizeof(trib_data_format) == sizeof(int), "enum size");
@@ -207,13 +208,9 @@ check_topic_pattern(const char *value, char *msg, size_t msglen)
 		else if (p[0] == '$' && p[1] == '{')
 		{
 			const char *end = strchr(p, '}');
-			bool		known = false;
 
-			for (int i = 0; end && ck_topic_vars[i]; i++)
-				if (strlen(ck_topic_vars[i]) == (size_t) (end - p - 2) &&
-					strncmp(p + 2, ck_topic_vars[i], (size_t) (end - p - 2)) == 0)
-					known = true;
-			if (!known)
+			if (end == NULL ||
+				trib_words_find_span(ck_topic_vars, p + 2, (size_t) (end - p - 2)) < 0)
 			{
 				snprintf(msg, msglen, "unknown placeholder in topic pattern \"%s\" "
 						 "(accepted: ${prefix}, ${source}, ${db}, ${schema}, ${table})", value);
