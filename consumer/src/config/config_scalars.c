@@ -47,13 +47,44 @@ ck_is_field_ref(const char *name, size_t len)
 	return false;
 }
 
+/* See config_keys.h. */
+bool
+ck_is_topic_var(const char *name, size_t len)
+{
+	return trib_words_find_span(ck_topic_vars, name, len) >= 0;
+}
+
 /* True when name[0..len) is one of the topic_pattern placeholders, or a
  * route rule's field reference (rules_conf.c). */
 static bool
 is_template_var(const char *name, size_t len)
 {
-	return trib_words_find_span(ck_topic_vars, name, len) >= 0 ||
-		ck_is_field_ref(name, len);
+	return ck_is_topic_var(name, len) || ck_is_field_ref(name, len);
+}
+
+/* See config_keys.h. */
+const char *
+ck_template_problem(const char *tmpl, bool (*known) (const char *name, size_t len),
+					const char *chars)
+{
+	for (const char *p = tmpl; *p;)
+	{
+		if (p[0] == '$' && p[1] == '$')
+			p += 2;
+		else if (p[0] == '$' && p[1] == '{')
+		{
+			const char *end = strchr(p, '}');
+
+			if (end == NULL || !known(p + 2, (size_t) (end - p - 2)))
+				return p;
+			p = end + 1;
+		}
+		else if (chars == NULL || strchr(chars, *p) != NULL)
+			p++;
+		else
+			return p;
+	}
+	return NULL;
 }
 
 /*

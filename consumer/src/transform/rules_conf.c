@@ -572,31 +572,12 @@ route_var_ok(const char *name, size_t len)
 static bool
 check_route_topic(const char *value, char *msg, size_t msglen)
 {
-	for (const char *p = value; *p;)
-	{
-		const char *end;
-
-		if (p[0] == '$' && p[1] == '$')
-		{
-			p += 2;
-			continue;
-		}
-		if (p[0] != '$' || p[1] != '{')
-		{
-			p++;
-			continue;
-		}
-		end = strchr(p, '}');
-		if (end == NULL || !route_var_ok(p + 2, (size_t) (end - p - 2)))
-		{
-			snprintf(msg, msglen, "unknown placeholder in \"%s\" (accepted: ${source}, "
-					 "${db}, ${schema}, ${table}, ${after.FIELD}, ${before.FIELD}, "
-					 "${key.FIELD})", value);
-			return false;
-		}
-		p = end + 1;
-	}
-	return true;
+	if (ck_template_problem(value, route_var_ok, NULL) == NULL)
+		return true;
+	snprintf(msg, msglen, "unknown placeholder in \"%s\" (accepted: ${source}, "
+			 "${db}, ${schema}, ${table}, ${after.FIELD}, ${before.FIELD}, "
+			 "${key.FIELD})", value);
+	return false;
 }
 
 /* ---- cross-key checks --------------------------------------------------- */
