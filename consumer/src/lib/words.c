@@ -18,24 +18,29 @@ trib_words_find(const char *const *words, size_t n, const char *s)
 	return -1;
 }
 
-/* See words.h. */
-int
-trib_words_find_span(const char *const *list, const char *s, size_t len)
+/* The index of s[0..len) in list, compared by cmp (strncmp's kind). */
+static int
+find_span(const char *const *list, const char *s, size_t len,
+		  int (*cmp) (const char *, const char *, size_t))
 {
 	for (int i = 0; list != NULL && list[i] != NULL; i++)
-		if (strlen(list[i]) == len && strncmp(list[i], s, len) == 0)
+		if (strlen(list[i]) == len && cmp(list[i], s, len) == 0)
 			return i;
 	return -1;
 }
 
 /* See words.h. */
 int
+trib_words_find_span(const char *const *list, const char *s, size_t len)
+{
+	return find_span(list, s, len, strncmp);
+}
+
+/* See words.h. */
+int
 trib_words_find_span_ci(const char *const *list, const char *s, size_t len)
 {
-	for (int i = 0; list != NULL && list[i] != NULL; i++)
-		if (strlen(list[i]) == len && strncasecmp(list[i], s, len) == 0)
-			return i;
-	return -1;
+	return find_span(list, s, len, strncasecmp);
 }
 
 bool
