@@ -30,6 +30,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
+#include "words.h"
 #include "xalloc.h"
 #include "yaml_tree.h"
 
@@ -365,16 +366,14 @@ trib_config_topic_expand(const char *pattern, const char *prefix, const char *so
 		}
 		if (p[0] == '$' && p[1] == '{' && (close = strchr(p, '}')) != NULL)
 		{
-			for (int i = 0; ck_topic_vars[i] != NULL; i++)
+			int			i = trib_words_find_span(ck_topic_vars, p + 2,
+												 (size_t) (close - p - 2));
+
+			if (i >= 0)
 			{
-				if (strlen(ck_topic_vars[i]) == (size_t) (close - p - 2) &&
-					strncmp(p + 2, ck_topic_vars[i], (size_t) (close - p - 2)) == 0)
-				{
-					trib_strbuf_adds(&b, values[i] ? values[i] : "");
-					p = close + 1;
-					done = true;
-					break;
-				}
+				trib_strbuf_adds(&b, values[i] ? values[i] : "");
+				p = close + 1;
+				done = true;
 			}
 		}
 		if (!done)

@@ -201,6 +201,23 @@ extern const char *const ck_key_format_words[];
 /* The placeholders a topic_pattern may use, NULL-terminated (config.c). */
 extern const char *const ck_topic_vars[];
 
+/* True when name[0..len) is one of ck_topic_vars. */
+bool		ck_is_topic_var(const char *name, size_t len);
+
+/*
+ * The first problem of a template (config_scalars.c): a `${name}` that is
+ * not closed or that known() refuses (the pointer is at its `$`), or a
+ * character outside `chars` (NULL: any) that is no part of a placeholder
+ * (`$$` is a literal `$`); NULL when there is none.
+ */
+const char *ck_template_problem(const char *tmpl, bool (*known) (const char *name, size_t len),
+								const char *chars);
+
+/* True when name[0..len) is a field reference of a template: `after.`,
+ * `before.` or `key.` and a path (config_scalars.c; the route rule's
+ * templates and `${...}` kept for it by the loader). */
+bool		ck_is_field_ref(const char *name, size_t len);
+
 /* ---- services of the walker (config.c) for finish functions ---------- */
 
 /* Report a problem at `at` (a node, or NULL for the file) under `path`. */

@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "strbuf.h"
+#include "words.h"
 
 /* ---- scalars ---------------------------------------------------------- */
 
@@ -33,21 +34,57 @@
  * for the sink to fill in per event). */
 const char *const ck_topic_vars[] = {"prefix", "source", "db", "schema", "table", NULL};
 
-/* True when name[0..len) is one of the topic_pattern placeholders. */
-static bool
-is_template_var(const char *name, size_t len)
+/* See config_keys.h. */
+bool
+ck_is_field_ref(const char *name, size_t len)
 {
 	static const char *const field_refs[] = {"after.", "before.", "key.", NULL};
 
-	for (int i = 0; ck_topic_vars[i] != NULL; i++)
-		if (strlen(ck_topic_vars[i]) == len && strncmp(ck_topic_vars[i], name, len) == 0)
-			return true;
-	/* route rules' field references (rules_conf.c) */
 	for (int i = 0; field_refs[i] != NULL; i++)
 		if (len > strlen(field_refs[i]) &&
 			strncmp(name, field_refs[i], strlen(field_refs[i])) == 0)
 			return true;
 	return false;
+}
+
+/* See config_keys.h. */
+bool
+ck_is_topic_var(const char *name, size_t len)
+{
+	return trib_words_find_span(ck_topic_vars, name, len) >= 0;
+}
+
+/* True when name[0..len) is one of the topic_pattern placeholders, or a
+ * route rule's field reference (rules_conf.c). */
+static bool
+is_template_var(const char *name, size_t len)
+{
+	return ck_is_topic_var(name, len) || ck_is_field_ref(name, len);
+}
+
+/* See config_keys.h. */
+const char *
+ck_template_problem(const char *tmpl, bool (*known) (const char *name, size_t len),
+					const char *chars)
+{
+	for (const char *p = tmpl; *p;)
+	{
+		if (p[0] == '$' && p[1] == '$')
+			p += 2;
+		else if (p[0] == '$' && p[1] == '{')
+		{
+			const char *end = strchr(p, '}');
+
+			if (end == NULL || !known(p + 2, (size_t) (end - p - 2)))
+				return p;
+			p = end + 1;
+		}
+		else if (chars == NULL || strchr(chars, *p) != NULL)
+			p++;
+		else
+			return p;
+	}
+	return NULL;
 }
 
 /*
@@ -414,10 +451,7 @@ ck_parse_strlist(ck_ctx *c, const ck_key *k, const trib_yaml_node *v, const char
 bool
 ck_is_secret_name(const ck_key *k, const char *key, size_t len)
 {
-	for (int i = 0; k->words != NULL && k->words[i] != NULL; i++)
-		if (strlen(k->words[i]) == len && strncmp(k->words[i], key, len) == 0)
-			return true;
-	return false;
+	return trib_words_find_span(k->words, key, len) >= 0;
 }
 
 /* Append name = *value to a kvlist (taking both), unless name is there

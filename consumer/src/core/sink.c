@@ -15,6 +15,14 @@
 
 /* See sink.h. */
 bool
+trib_sink_no_conf(const char *type, char *errbuf, size_t errlen)
+{
+	snprintf(errbuf, errlen, "%s sink: no configuration", type);
+	return false;
+}
+
+/* See sink.h. */
+bool
 trib_sink_failed_out(const trib_sink_fault *fault, char *errbuf, size_t errlen)
 {
 	snprintf(errbuf, errlen, "%s", fault->msg);

@@ -183,6 +183,10 @@ typedef struct trib_sink_fault
 bool		trib_sink_usable(const trib_sink_fault *fault, const char *what,
 							 char *errbuf, size_t errlen);
 
+/* For ops->open given no settings of its type (the plugin's accessor
+ * gave NULL): false, errbuf saying "<type> sink: no configuration". */
+bool		trib_sink_no_conf(const char *type, char *errbuf, size_t errlen);
+
 /* Copy the fault's message to errbuf; returns false. */
 bool		trib_sink_failed_out(const trib_sink_fault *fault, char *errbuf, size_t errlen);
 

@@ -211,9 +211,8 @@ trib_snapprog_add(trib_snapprog *p, const char *schema, const char *table)
 {
 	trib_snapprog_table *t;
 
-	p->tables = trib_xrealloc(p->tables, (p->ntables + 1) * sizeof(*p->tables));
+	p->tables = trib_xadd_zeroed(p->tables, p->ntables, sizeof(*p->tables));
 	t = &p->tables[p->ntables++];
-	memset(t, 0, sizeof(*t));
 	t->schema = trib_xstrdup(schema);
 	t->table = trib_xstrdup(table);
 	t->estimate = -1;

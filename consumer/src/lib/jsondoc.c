@@ -16,6 +16,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "quoted.h"
 #include "strbuf.h"
 
 /* ---- trees -------------------------------------------------------------- */
@@ -45,19 +46,15 @@ nesting_depth(const char *text, int limit)
 {
 	int			depth = 0,
 				max = 0;
-	bool		in_string = false;
 
 	for (const char *c = text; *c != '\0' && max <= limit; c++)
 	{
-		if (in_string)
+		if (*c == '"')
 		{
-			if (*c == '\\' && c[1] != '\0')
-				c++;
-			else if (*c == '"')
-				in_string = false;
+			c = trib_quoted_end(c);
+			if (*c == '\0')
+				break;
 		}
-		else if (*c == '"')
-			in_string = true;
 		else if (c[0] == '/' && c[1] == '*')	/* yajl_tree_parse takes comments */
 		{
 			const char *end = strstr(c + 2, "*/");

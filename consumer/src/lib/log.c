@@ -19,6 +19,7 @@
  */
 #include "log.h"
 
+#include "quoted.h"
 #include "strbuf.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -540,9 +541,7 @@ redact_keyword_value(trib_strbuf *out, const char *s)
 		val = p;
 		if (*p == '\'')
 		{
-			for (p++; *p && *p != '\''; p++)
-				if (*p == '\\' && p[1])
-					p++;
+			p = trib_quoted_end(p);
 			if (*p == '\'')
 				p++;
 		}

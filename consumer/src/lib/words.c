@@ -4,6 +4,7 @@
 #include "words.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "errf.h"
 #include "strbuf.h"
@@ -15,6 +16,31 @@ trib_words_find(const char *const *words, size_t n, const char *s)
 		if (words[i] != NULL && strcmp(words[i], s) == 0)
 			return (int) i;
 	return -1;
+}
+
+/* The index of s[0..len) in list, compared by cmp (strncmp's kind). */
+static int
+find_span(const char *const *list, const char *s, size_t len,
+		  int (*cmp) (const char *, const char *, size_t))
+{
+	for (int i = 0; list != NULL && list[i] != NULL; i++)
+		if (strlen(list[i]) == len && cmp(list[i], s, len) == 0)
+			return i;
+	return -1;
+}
+
+/* See words.h. */
+int
+trib_words_find_span(const char *const *list, const char *s, size_t len)
+{
+	return find_span(list, s, len, strncmp);
+}
+
+/* See words.h. */
+int
+trib_words_find_span_ci(const char *const *list, const char *s, size_t len)
+{
+	return find_span(list, s, len, strncasecmp);
 }
 
 bool

@@ -6,6 +6,11 @@
  * keeps one array of its words, indexed by value; these two functions are
  * the lookups in both directions, so each parse or name function is a
  * line.  A NULL entry is a value without a word.
+ *
+ * Spans.  A parser that meets a name inside a longer text (a `${var}`
+ * placeholder, a URL's first segment, a header value up to its `;`) asks
+ * whether the span s[0..len) is one of a NULL-terminated list with
+ * trib_words_find_span, so that loop is written once.
  */
 #ifndef TRIB_WORDS_H
 #define TRIB_WORDS_H
@@ -22,6 +27,13 @@ bool		trib_words_parse(const char *const *words, size_t n, const char *s,
 
 /* words[i], or "?" when i is out of range or has no word. */
 const char *trib_words_name(const char *const *words, size_t n, int i);
+
+/* The index of the span s[0..len) in the NULL-terminated list (NULL: an
+ * empty one), compared byte for byte, or -1. */
+int			trib_words_find_span(const char *const *list, const char *s, size_t len);
+
+/* trib_words_find_span ignoring ASCII case (header values). */
+int			trib_words_find_span_ci(const char *const *list, const char *s, size_t len);
 
 /* The number of entries of a words array. */
 #define TRIB_NWORDS(words) (sizeof(words) / sizeof((words)[0]))

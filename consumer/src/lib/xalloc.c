@@ -61,6 +61,18 @@ trib_xgrow_full(void *p, size_t n, size_t *cap, size_t size, size_t first)
 	return trib_xrealloc(p, want * size);
 }
 
+void *
+trib_xadd_zeroed(void *p, size_t n, size_t size)
+{
+	char	   *q;
+
+	if (size && n + 1 > SIZE_MAX / size)
+		oom();
+	q = trib_xrealloc(p, (n + 1) * size);
+	memset(q + n * size, 0, size);
+	return q;
+}
+
 char *
 trib_xstrdup(const char *s)
 {

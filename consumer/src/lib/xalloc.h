@@ -18,6 +18,9 @@
  *
  *     l->v = trib_xgrow(l->v, l->n, &l->cap, sizeof(*l->v), 16);
  *     l->v[l->n++] = x;
+ *
+ * An array that grows by one now and then (a table, a range, a run) keeps
+ * no capacity: trib_xadd_zeroed reallocates it to one more element, zeroed.
  */
 #ifndef TRIB_XALLOC_H
 #define TRIB_XALLOC_H
@@ -42,6 +45,13 @@ trib_xgrow(void *p, size_t n, size_t *cap, size_t size, size_t first)
 {
 	return n < *cap ? p : trib_xgrow_full(p, n, cap, size, first);
 }
+
+/* p, an array of n elements of `size` bytes, reallocated to n + 1 with
+ * the new last element zeroed; the caller counts it:
+ *     p->v = trib_xadd_zeroed(p->v, p->n, sizeof(*p->v));
+ *     e = &p->v[p->n++];
+ * For arrays that grow by one now and then (no capacity kept). */
+void	   *trib_xadd_zeroed(void *p, size_t n, size_t size);
 
 /* A copy of s; NULL stays NULL. */
 char	   *trib_xstrdup(const char *s);

@@ -123,8 +123,7 @@ lx_load(lx_export *x)
 		return;
 	while (fscanf(f, "%36s %ld %ld", id, &a, &b) == 3)
 	{
-		x->runs = trib_xrealloc(x->runs, (x->nruns + 1) * sizeof(lx_run));
-		memset(&x->runs[x->nruns], 0, sizeof(lx_run));
+		x->runs = trib_xadd_zeroed(x->runs, x->nruns, sizeof(lx_run));
 		memcpy(x->runs[x->nruns].id, id, sizeof(id));
 		x->runs[x->nruns].sent[0] = a;
 		x->runs[x->nruns].sent[1] = b;
@@ -487,8 +486,7 @@ lx_start(const trib_lineage_conf *conf, const char *dsn, const char *run_id,
 	lx_fault_hook_init(x);
 	lx_load(x);
 	lx_settle(x);
-	x->runs = trib_xrealloc(x->runs, (x->nruns + 1) * sizeof(lx_run));
-	memset(&x->runs[x->nruns], 0, sizeof(lx_run));
+	x->runs = trib_xadd_zeroed(x->runs, x->nruns, sizeof(lx_run));
 	snprintf(x->runs[x->nruns].id, sizeof(x->runs[0].id), "%s", run_id);
 	x->runs[x->nruns++].current = true;
 	lx_save(x);					/* the run is in the marker from its start */

@@ -132,9 +132,8 @@ add_flow(model *m, int rule, const char *type, const char *subtype)
 {
 	flow	   *f;
 
-	m->flows = trib_xrealloc(m->flows, (m->nflows + 1) * sizeof(flow));
+	m->flows = trib_xadd_zeroed(m->flows, m->nflows, sizeof(flow));
 	f = &m->flows[m->nflows++];
-	memset(f, 0, sizeof(*f));
 	f->rule = rule;
 	f->type = type;
 	f->subtype = subtype;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quoted.h"
 #include "xalloc.h"
 
 /* Is c a character of a Lua name? */
@@ -53,10 +54,8 @@ skip_literal(const char *p)
 	}
 	if (p[0] == '"' || p[0] == '\'')
 	{
-		const char *q = p + 1;
+		const char *q = trib_quoted_end(p);
 
-		while (*q && *q != p[0])
-			q += (*q == '\\' && q[1]) ? 2 : 1;
 		return *q ? q + 1 : q;
 	}
 	return NULL;

@@ -198,8 +198,8 @@ learn(trib_lineage *lg, const trib_event *ev, const trib_relation *rel)
 			break;
 	if (i == lg->nfrags)
 	{
-		lg->frags = trib_xrealloc(lg->frags, (lg->nfrags + 1) * sizeof(frag_entry));
-		memset(&lg->frags[lg->nfrags++], 0, sizeof(frag_entry));
+		lg->frags = trib_xadd_zeroed(lg->frags, lg->nfrags, sizeof(frag_entry));
+		lg->nfrags++;
 	}
 	else if (strcmp(lg->frags[i].f.datasets, f.datasets) == 0 &&
 			 strcmp(lg->frags[i].f.edges, f.edges) == 0)

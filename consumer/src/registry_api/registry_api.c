@@ -36,6 +36,7 @@
 #include "jsondoc.h"
 #include "log.h"
 #include "urlpath.h"
+#include "words.h"
 #include "xalloc.h"
 
 struct trib_regapi
@@ -130,10 +131,7 @@ is_registry_path(const char *url)
 	while (*url == '/')
 		url++;
 	len = strcspn(url, "/");
-	for (int i = 0; roots[i] != NULL; i++)
-		if (strlen(roots[i]) == len && strncmp(url, roots[i], len) == 0)
-			return true;
-	return false;
+	return trib_words_find_span(roots, url, len) >= 0;
 }
 
 /* Split a path into segments. */
@@ -188,10 +186,7 @@ content_type_ok(struct MHD_Connection *conn)
 	if (ct == NULL)
 		return true;
 	len = strcspn(ct, "; \t");
-	for (int i = 0; accepted[i] != NULL; i++)
-		if (strlen(accepted[i]) == len && strncasecmp(ct, accepted[i], len) == 0)
-			return true;
-	return false;
+	return trib_words_find_span_ci(accepted, ct, len) >= 0;
 }
 
 /* Queue an answer; frees its body. */

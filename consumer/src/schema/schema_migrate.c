@@ -160,9 +160,8 @@ append_column(trib_relation *rel, const char *name, const char *type)
 {
 	trib_column *c;
 
-	rel->columns = trib_xrealloc(rel->columns, (size_t) (rel->ncolumns + 1) * sizeof(trib_column));
+	rel->columns = trib_xadd_zeroed(rel->columns, (size_t) rel->ncolumns, sizeof(trib_column));
 	c = &rel->columns[rel->ncolumns++];
-	memset(c, 0, sizeof(*c));
 	c->name = trib_xstrdup(name);
 	c->type = trib_xstrdup(type);
 	c->nullable = true;

@@ -26,6 +26,7 @@
 #include "keys.h"
 #include "mask_fake.h"
 #include "strbuf.h"
+#include "words.h"
 
 _Static_assert(sizeof(trib_redact_with) == sizeof(int), "enum size");
 _Static_assert(sizeof(trib_encoding) == sizeof(int), "enum size");
@@ -564,49 +565,19 @@ static bool
 route_var_ok(const char *name, size_t len)
 {
 	static const char *const plain[] = {"source", "db", "schema", "table", NULL};
-	static const char *const prefixed[] = {"after.", "before.", "key.", NULL};
 
-	for (int i = 0; plain[i]; i++)
-		if (strlen(plain[i]) == len && strncmp(name, plain[i], len) == 0)
-			return true;
-	for (int i = 0; prefixed[i]; i++)
-	{
-		size_t		pl = strlen(prefixed[i]);
-
-		if (len > pl && strncmp(name, prefixed[i], pl) == 0)
-			return true;
-	}
-	return false;
+	return trib_words_find_span(plain, name, len) >= 0 || ck_is_field_ref(name, len);
 }
 
 static bool
 check_route_topic(const char *value, char *msg, size_t msglen)
 {
-	for (const char *p = value; *p;)
-	{
-		const char *end;
-
-		if (p[0] == '$' && p[1] == '$')
-		{
-			p += 2;
-			continue;
-		}
-		if (p[0] != '$' || p[1] != '{')
-		{
-			p++;
-			continue;
-		}
-		end = strchr(p, '}');
-		if (end == NULL || !route_var_ok(p + 2, (size_t) (end - p - 2)))
-		{
-			snprintf(msg, msglen, "unknown placeholder in \"%s\" (accepted: ${source}, "
-					 "${db}, ${schema}, ${table}, ${after.FIELD}, ${before.FIELD}, "
-					 "${key.FIELD})", value);
-			return false;
-		}
-		p = end + 1;
-	}
-	return true;
+	if (ck_template_problem(value, route_var_ok, NULL) == NULL)
+		return true;
+	snprintf(msg, msglen, "unknown placeholder in \"%s\" (accepted: ${source}, "
+			 "${db}, ${schema}, ${table}, ${after.FIELD}, ${before.FIELD}, "
+			 "${key.FIELD})", value);
+	return false;
 }
 
 /* ---- cross-key checks --------------------------------------------------- */

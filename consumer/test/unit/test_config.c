@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
 #include "kafka_conf.h"
 #include "pg_source_conf.h"
 #include "sink_file_conf.h"
@@ -1183,6 +1184,28 @@ files_that_only_look_alike_are_accepted(void **state)
 						   "is the same file as sinks.archive.path"));
 }
 
+/* The one walk of `$$` and `${name}` the topic and route checks share:
+ * where its first problem is, or NULL. */
+static void
+template_problem_points_at_the_first_bad_placeholder_or_character(void **state)
+{
+	const char *t;
+
+	(void) state;
+	assert_null(ck_template_problem("${prefix}.$$.${table}", ck_is_topic_var, "abc.$"));
+	assert_null(ck_template_problem("", ck_is_topic_var, "a"));
+	t = "a.${after.id}.${tabel}";
+	assert_ptr_equal(ck_template_problem(t, ck_is_topic_var, NULL), t + 2);
+	assert_ptr_equal(ck_template_problem(t, ck_is_field_ref, NULL), t + 14);
+	t = "x${table";				/* not closed */
+	assert_ptr_equal(ck_template_problem(t, ck_is_topic_var, NULL), t + 1);
+	t = "ab/${db}";				/* a character outside chars */
+	assert_ptr_equal(ck_template_problem(t, ck_is_topic_var, "ab"), t + 2);
+	t = "a$b";					/* a lone $ is a character like another */
+	assert_null(ck_template_problem(t, ck_is_topic_var, NULL));
+	assert_ptr_equal(ck_template_problem(t, ck_is_topic_var, "ab"), t + 1);
+}
+
 static void
 every_bad_config_fails_with_its_expected_message(void **state)
 {
@@ -1331,6 +1354,7 @@ main(void)
 		cmocka_unit_test_teardown(log_and_sink_through_a_linked_directory_are_one_file, teardown),
 		cmocka_unit_test_teardown(a_link_to_a_sink_file_or_a_hard_link_is_the_same_file, teardown),
 		cmocka_unit_test_teardown(files_that_only_look_alike_are_accepted, teardown),
+		cmocka_unit_test(template_problem_points_at_the_first_bad_placeholder_or_character),
 		cmocka_unit_test_teardown(every_bad_config_fails_with_its_expected_message, teardown),
 		cmocka_unit_test_teardown(every_example_pipeline_loads, teardown),
 		cmocka_unit_test_teardown(committed_config_reference_equals_the_generated_one, teardown),

@@ -288,6 +288,20 @@ sink_fault_says_not_open_then_keeps_its_failure(void **state)
 	assert_ptr_equal(out.opaque, durable.opaque);
 }
 
+/* An open given another type's settings names the sink type. */
+static void
+sink_open_without_its_conf_says_so(void **state)
+{
+	char		err[64] = "";
+	char		tiny[8] = "";
+
+	(void) state;
+	assert_false(trib_sink_no_conf("mongodb", err, sizeof(err)));
+	assert_string_equal(err, "mongodb sink: no configuration");
+	assert_false(trib_sink_no_conf("file", tiny, sizeof(tiny)));
+	assert_string_equal(tiny, "file si");	/* cut, still terminated */
+}
+
 int
 main(void)
 {
@@ -303,6 +317,7 @@ main(void)
 		cmocka_unit_test(position_order_is_commit_lsn_then_seq_and_ignores_the_rest),
 		cmocka_unit_test(relation_free_releases_columns_and_names),
 		cmocka_unit_test(sink_fault_says_not_open_then_keeps_its_failure),
+		cmocka_unit_test(sink_open_without_its_conf_says_so),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

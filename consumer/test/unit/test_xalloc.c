@@ -82,6 +82,30 @@ xstrndup_ends_the_copy(void **state)
 	assert_null(trib_xstrdup(NULL));
 }
 
+/* trib_xadd_zeroed keeps the elements before and zeroes the new one, even
+ * where the memory it reuses held something. */
+static void
+xadd_zeroed_keeps_the_old_and_zeroes_the_new(void **state)
+{
+	long	   *v = NULL;
+	size_t		n = 0;
+
+	(void) state;
+	for (long i = 0; i < 40; i++)
+	{
+		v = trib_xadd_zeroed(v, n, sizeof(*v));
+		assert_int_equal(v[n], 0);
+		v[n++] = i * 7 - 3;		/* not zero, to be kept */
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], (long) i * 7 - 3);
+	v[n - 1] = 99;
+	v = trib_xadd_zeroed(trib_xrealloc(v, (n - 1) * sizeof(*v)), n - 1, sizeof(*v));
+	assert_int_equal(v[n - 2], (long) (n - 2) * 7 - 3);
+	assert_int_equal(v[n - 1], 0);	/* the element dropped and added again */
+	free(v);
+}
+
 int
 main(void)
 {
@@ -89,6 +113,7 @@ main(void)
 		cmocka_unit_test(xgrow_doubles_a_full_array_and_leaves_room_alone),
 		cmocka_unit_test(xgrow_starts_at_the_callers_first_capacity),
 		cmocka_unit_test(xstrndup_ends_the_copy),
+		cmocka_unit_test(xadd_zeroed_keeps_the_old_and_zeroes_the_new),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

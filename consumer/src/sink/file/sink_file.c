@@ -953,10 +953,7 @@ file_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 	trib_envelope_opts env;
 
 	if (fc == NULL)
-	{
-		snprintf(errbuf, errlen, "file sink: no configuration");
-		return false;
-	}
+		return trib_sink_no_conf("file", errbuf, errlen);
 	trib_filesink_opts_init(&o);
 	conf_envelope(sink, &env);
 	o.envelope = &env;

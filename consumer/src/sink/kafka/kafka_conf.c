@@ -200,38 +200,18 @@ check_topic_name(const char *value, char *msg, size_t msglen)
 static bool
 check_topic_pattern(const char *value, char *msg, size_t msglen)
 {
-	for (const char *p = value; *p;)
-	{
-		if (p[0] == '$' && p[1] == '$')
-			p += 2;
-		else if (p[0] == '$' && p[1] == '{')
-		{
-			const char *end = strchr(p, '}');
-			bool		known = false;
+	const char *p = ck_template_problem(value, ck_is_topic_var, TOPIC_CHARS);
 
-			for (int i = 0; end && ck_topic_vars[i]; i++)
-				if (strlen(ck_topic_vars[i]) == (size_t) (end - p - 2) &&
-					strncmp(p + 2, ck_topic_vars[i], (size_t) (end - p - 2)) == 0)
-					known = true;
-			if (!known)
-			{
-				snprintf(msg, msglen, "unknown placeholder in topic pattern \"%s\" "
-						 "(accepted: ${prefix}, ${source}, ${db}, ${schema}, ${table})", value);
-				return false;
-			}
-			p = end + 1;
-		}
-		else if (*p != '\0' && strchr(TOPIC_CHARS, *p) != NULL)
-			p++;
-		else
-		{
-			snprintf(msg, msglen, "topic pattern \"%s\" contains '%c', which Kafka does not "
-					 "allow in topic names (accepted: letters, digits, '.', '_', '-' and "
-					 "placeholders)", value, *p);
-			return false;
-		}
-	}
-	return true;
+	if (p == NULL)
+		return true;
+	if (p[0] == '$' && p[1] == '{')
+		snprintf(msg, msglen, "unknown placeholder in topic pattern \"%s\" "
+				 "(accepted: ${prefix}, ${source}, ${db}, ${schema}, ${table})", value);
+	else
+		snprintf(msg, msglen, "topic pattern \"%s\" contains '%c', which Kafka does not "
+				 "allow in topic names (accepted: letters, digits, '.', '_', '-' and "
+				 "placeholders)", value, *p);
+	return false;
 }
 
 /* ---- finish ----------------------------------------------------------- */

@@ -397,10 +397,7 @@ kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 	trib_kafka_tuning t = {.log = kafka_tlog};
 
 	if (kc == NULL)
-	{
-		kfk_err(NULL, errbuf, errlen, "kafka sink: no configuration");
-		return false;
-	}
+		return trib_sink_no_conf("kafka", errbuf, errlen);
 	t.log_arg = conf->name;
 	for (size_t i = 0; i < kc->properties.count; i++)
 		if (trib_kafka_secret_property(kc->properties.items[i].key))

@@ -374,10 +374,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 	int			rc;
 
 	if (mc == NULL)
-	{
-		snprintf(errbuf, errlen, "mongodb sink: no configuration");
-		return false;
-	}
+		return trib_sink_no_conf("mongodb", errbuf, errlen);
 	mongoc_once();
 	s = trib_xcalloc(1, sizeof(*s));
 	s->client = client_new(mc, errbuf, errlen);

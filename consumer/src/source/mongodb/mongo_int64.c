@@ -74,6 +74,21 @@ walk_level(walk *w, bson_iter_t *it, bool in_array)
 	w->depth--;
 }
 
+/* Append the member "name": open, body's text, close to b (after a comma
+ * when b holds members already); frees body. */
+static void
+add_member(trib_strbuf *b, const char *name, char open, trib_strbuf *body, char close)
+{
+	if (b->len > 0)
+		trib_strbuf_addc(b, ',');
+	trib_jdoc_quote(b, name);
+	trib_strbuf_addc(b, ':');
+	trib_strbuf_addc(b, open);
+	trib_strbuf_add(b, body->data, body->len);
+	trib_strbuf_addc(b, close);
+	trib_strbuf_free(body);
+}
+
 void
 trib_mongo_int64_paths(const bson_t *doc, const char *name, trib_strbuf *b)
 {
@@ -87,13 +102,7 @@ trib_mongo_int64_paths(const bson_t *doc, const char *name, trib_strbuf *b)
 	walk_level(&w, &it, false);
 	if (w.found == 0)
 		return;
-	if (b->len > 0)
-		trib_strbuf_addc(b, ',');
-	trib_jdoc_quote(b, name);
-	trib_strbuf_adds(b, ":[");
-	trib_strbuf_add(b, paths.data, paths.len);
-	trib_strbuf_addc(b, ']');
-	trib_strbuf_free(&paths);
+	add_member(b, name, '[', &paths, ']');
 }
 
 void
@@ -107,12 +116,7 @@ trib_mongo_int64_member(const bson_t *after, const bson_t *before, const bson_t 
 	trib_mongo_int64_paths(updated, "updatedFields", &m);
 	if (m.len == 0)
 		return;
-	if (b->len > 0)
-		trib_strbuf_addc(b, ',');
-	trib_strbuf_adds(b, "\"int64\":{");
-	trib_strbuf_add(b, m.data, m.len);
-	trib_strbuf_addc(b, '}');
-	trib_strbuf_free(&m);
+	add_member(b, "int64", '{', &m, '}');
 }
 
 void

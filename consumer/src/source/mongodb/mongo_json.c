@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "quoted.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -35,21 +36,16 @@
 static bool
 has_cut(const char *j)
 {
-	bool		in_str = false;
-
 	if (strstr(j, CUT) == NULL)
 		return false;
 	for (const char *p = j; *p; p++)
 	{
-		if (in_str)
+		if (*p == '"')
 		{
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '"')
-				in_str = false;
+			p = trib_quoted_end(p);
+			if (*p == '\0')
+				break;
 		}
-		else if (*p == '"')
-			in_str = true;
 		else if (strncmp(p, CUT, strlen(CUT)) == 0)
 			return true;
 	}

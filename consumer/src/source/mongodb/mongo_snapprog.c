@@ -141,9 +141,8 @@ trib_mongo_snapprog_add(trib_mongo_snapprog *p, const char *db, const char *coll
 {
 	trib_mongo_range *r;
 
-	p->ranges = trib_xrealloc(p->ranges, (p->nranges + 1) * sizeof(*p->ranges));
+	p->ranges = trib_xadd_zeroed(p->ranges, p->nranges, sizeof(*p->ranges));
 	r = &p->ranges[p->nranges++];
-	memset(r, 0, sizeof(*r));
 	r->db = trib_xstrdup(db);
 	r->coll = trib_xstrdup(coll);
 	r->keyset = keyset;
