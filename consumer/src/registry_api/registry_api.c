@@ -13,7 +13,8 @@
  * answered 413 at its end.  Then the body is parsed (yajl's tree parser,
  * refused with 400 when nested deeper than TRIB_JDOC_MAX_DEPTH)
  * and the path routed to one of the handlers (registry_api_subjects.c,
- * registry_api_misc.c), which fill a regapi_resp.
+ * registry_api_misc.c), which fill a regapi_resp; a 405 names the path's
+ * methods in Allow.
  *
  * Paths are split into at most REGAPI_MAX_SEGMENTS segments; the HTTP
  * server decodes every escape but %2F and %25 (lib/urlpath.h), which are
@@ -212,6 +213,8 @@ send_resp(struct MHD_Connection *conn, regapi_resp *r)
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->status == 401)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	if (r->status == 405 && r->allow != NULL)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
 	ret = MHD_queue_response(conn, r->status, m);
 	MHD_destroy_response(m);
 	return ret;

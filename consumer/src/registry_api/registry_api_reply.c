@@ -111,6 +111,14 @@ regapi_error(regapi_resp *r, int code, const char *fmt,...)
 	r->status = status_of(code);
 }
 
+/* 405 with Allow. */
+void
+regapi_not_allowed(regapi_resp *r, const char *allow)
+{
+	regapi_error(r, REGAPI_E_METHOD, "HTTP 405 Method Not Allowed: this path takes %s", allow);
+	r->allow = allow;
+}
+
 /* The answer to the store's last failure. */
 void
 regapi_store_error(regapi_resp *r, const regapi_store *s, int invalid_code)
