@@ -10,8 +10,9 @@
  * Host header that names loopback, see bearer.h), and whether an
  * announced body is larger than
  * the limit (413, never read).  A body without a length that grows past
- * the limit is dropped as it arrives and answered 413 at its end.  The
- * endpoint runs at the last call.
+ * the limit is dropped as it arrives and answered 413 at its end.  A body
+ * with a NUL byte is 400 (the JSON parser would stop there: a row cut
+ * short, or "premature EOF").  The endpoint runs at the last call.
  *
  * Endpoints are rows of `endpoints` below: path, method, write or read,
  * whether a body is taken, and the function that writes the document.
@@ -340,6 +341,8 @@ serve(trib_control *api, struct MHD_Connection *conn, const char *url, const cha
 						  "request body larger than http.max_body_bytes");
 	if (q->body_len > 0 && !takes_body(q->ep))
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "this endpoint takes no body");
+	if (q->body.len > 0 && memchr(q->body.data, '\0', q->body.len) != NULL)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "the body holds a NUL byte");
 	resp_init(&r, MHD_HTTP_OK);
 	r.cfg = api->cfg;
 	r.ext = &api->ext;

@@ -11,8 +11,9 @@
 # catalog's 500; the control API: its 404 quotes the path with U+FFFD, not
 # the raw bytes, which made the answer invalid JSON), a JSON string
 # holding \u0000 (400: yajl cut the schema there and the registry
-# registered its prefix), deep JSON, a NUL byte, a wrong content type,
-# huge headers and paths (431, 414).  A method a path does not take
+# registered its prefix), a NUL byte (the control API parsed what came
+# before it), deep JSON, a wrong content type, huge headers and paths
+# (431, 414).  A method a path does not take
 # answers 405 with Allow naming the ones it does (the registry's had no
 # Allow).  Slow and idle clients (a hundred half-sent requests, clients
 # that never read their answers) do not keep /health from answering.
@@ -90,7 +91,8 @@ AUTHS=("X-No-Token: 1" "Authorization: Bearer wrong-token-wrong-token"
     "Authorization: Basic $(printf 'u:%s' "$TOKEN" | base64 -w0)" "Authorization: $TOKEN")
 WHAT=("no token" "a wrong token" "the token cut by a byte" "the token and a byte more"
     "the token as Basic" "the token without Bearer")
-for p in /api/v1/sources/main/pause /api/v1/sinks/archive/pause /api/v1/reload; do
+for p in /api/v1/sources/main/pause /api/v1/sinks/archive/pause /api/v1/sources/main/resume \
+    /api/v1/reload; do
     for i in "${!AUTHS[@]}"; do
         call "${AUTHS[$i]}" POST "$p"
         expect_eq "POST $p with ${WHAT[$i]}: 401" 401 "$CODE"
@@ -135,6 +137,11 @@ tok GET /subjects/nul/versions
 expect_eq "nothing was registered under it" 40401 "$(jq .error_code <<<"$BODY")"
 tok POST /subjects/esc/versions '{"schema":"{\"type\":\"record\",\"name\":\"r\",\"doc\":\"a\\\\u0000b\",\"fields\":[]}"}'
 expect_eq "an escaped backslash before u0000 is text, not a NUL" 200 "$CODE"
+printf '{"relation":"public.t","columns":{"id":1}}\0{"junk":' > "$WORK/nul.json"
+CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    --data-binary "@$WORK/nul.json" "$URL/api/v1/quality/check")
+expect_eq "control API: a body with a NUL byte: 400" 400 "$CODE"
+expect_match "which says so" 'NUL byte' "$(jq -r .error "$WORK/body")"
 tok POST /subjects/deep/versions "$(printf '[%.0s' $(seq 1 500))$(printf ']%.0s' $(seq 1 500))"
 expect_eq "JSON 500 levels deep: 400" 400 "$CODE"
 tok POST /subjects/t/versions "$SCHEMA"
