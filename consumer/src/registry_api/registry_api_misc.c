@@ -17,6 +17,7 @@
  */
 #include "registry_api_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,10 +312,13 @@ schema_by_id(const regapi_req *q, regapi_resp *r, const char *id, const char **t
 {
 	const char *p[] = {id};
 	char	   *end;
-	long long	n = strtoll(id, &end, 10);
+	long long	n;
 	PGresult   *res;
 
-	if (id[0] < '0' || id[0] > '9' || *end != '\0' || n < 1)
+	errno = 0;
+	n = strtoll(id, &end, 10);
+	/* past bigint, the catalog would refuse the text: a 500 */
+	if (id[0] < '0' || id[0] > '9' || *end != '\0' || n < 1 || errno == ERANGE)
 	{
 		regapi_error(r, REGAPI_E_SCHEMA_NOT_FOUND, "Schema %s not found", id);
 		return false;

@@ -117,6 +117,11 @@ tok POST /subjects/a%C3/versions "$SCHEMA"
 expect_eq "registry: registering under a cut UTF-8 sequence: 400" 400 "$CODE"
 tok GET /subjects/caf%C3%A9/versions
 expect_eq "a UTF-8 subject is still a subject (40401 here)" 40401 "$(jq .error_code <<<"$BODY")"
+for p in /schemas/ids/99999999999999999999 /schemas/ids/99999999999999999999/versions; do
+    tok GET "$p"
+    expect_eq "GET $p, past bigint: 40403, not the catalog's 500" 40403 \
+        "$(jq .error_code <<<"$BODY")"
+done
 tok GET /api/v1/%FF%FE
 expect_eq "control API: an unknown path that is not UTF-8: 404" 404 "$CODE"
 expect_eq "answered as JSON" yes "$(is_json)"
