@@ -122,6 +122,10 @@ for p in /schemas/ids/99999999999999999999 /schemas/ids/99999999999999999999/ver
     expect_eq "GET $p, past bigint: 40403, not the catalog's 500" 40403 \
         "$(jq .error_code <<<"$BODY")"
 done
+tok POST '/subjects/..%2F..%2Fx/versions' "$SCHEMA"
+expect_eq "a subject named ../../x is a name, not a path" 200 "$CODE"
+tok GET /subjects
+expect_eq "listed as such" '["../../x"]' "$BODY"
 tok GET /api/v1/%FF%FE
 expect_eq "control API: an unknown path that is not UTF-8: 404" 404 "$CODE"
 expect_eq "answered as JSON" yes "$(is_json)"
