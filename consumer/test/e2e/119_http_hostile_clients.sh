@@ -7,16 +7,17 @@
 # and registry write without a token, with a wrong one, with the token cut
 # by one byte or followed by junk answers 401 and changes nothing; the
 # token never reaches the log.  Bad input answers a clear error, always as
-# JSON: a path that is not UTF-8 once decoded (the registry: 400, not the
-# catalog's 500; the control API: its 404 quotes the path with U+FFFD, not
-# the raw bytes, which made the answer invalid JSON), a JSON string
-# holding \u0000 (400: yajl cut the schema there and the registry
-# registered its prefix), a NUL byte (the control API parsed what came
-# before it), deep JSON, a wrong content type, huge headers and paths
-# (431, 414).  A method a path does not take
-# answers 405 with Allow naming the ones it does (the registry's had no
-# Allow).  Slow and idle clients (a hundred half-sent requests, clients
-# that never read their answers) do not keep /health from answering.
+# JSON: a path that is not UTF-8 once decoded (400, not the catalog's 500
+# in the registry or 503 for a lineage asset; the control API's 404 quotes
+# the path with U+FFFD, not the raw bytes, which made it invalid JSON), a
+# JSON string holding \u0000 (400: yajl cut the schema there and the
+# registry registered its prefix), a NUL byte (the control API parsed what
+# came before it), a schema id past bigint (40403, not 500), deep JSON, a
+# wrong content type, huge headers and paths (431, 414).  A method a path
+# does not take answers 405 with Allow naming the ones it does (the
+# registry's had no Allow).  Slow and idle clients (a hundred half-sent
+# requests, clients that never read their answers) do not keep /health
+# from answering.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -40,6 +41,7 @@ sources:
 sinks:
   archive: {type: file, path: "$WORK/out.jsonl"}
 checkpoint: {store: catalog}
+lineage: {enabled: true}
 http:
   listen: "127.0.0.1:0"
   token_file: "$WORK/token"
@@ -133,8 +135,11 @@ expect_eq "quoting the path with U+FFFD" 'no endpoint /api/v1/\ufffd\ufffd (docs
     "$(python3 -c 'import json, sys; print(ascii(json.load(open(sys.argv[1])).get("error"))[1:-1])' \
         "$WORK/body" 2>&1)"
 tok POST /api/v1/sources/%FF/pause
-expect_eq "control API: pausing a source named by bytes that are not UTF-8: 404" 404 "$CODE"
+expect_eq "control API: pausing a source named by bytes that are not UTF-8: 400" 400 "$CODE"
 expect_eq "answered as JSON" yes "$(is_json)"
+tok GET /api/v1/lineage/%FF/impact
+expect_eq "control API: a lineage asset that is not UTF-8: 400, not the catalog's 503" 400 "$CODE"
+expect_match "which says so" 'not UTF-8' "$(jq -r .error <<<"$BODY")"
 
 # --- bodies -----------------------------------------------------------------------
 tok POST /subjects/nul/versions '{"schema":"{\"type\":\"string\"}\u0000{\"type\":\"int\"}"}'
