@@ -4,7 +4,8 @@
 // section 6), served by a running daemon.  It proves that a Confluent
 // client can register, fetch by id, fetch the latest version, look a
 // schema up, check compatibility (compatible and not) and set levels, and
-// that it sees Confluent's error codes and the bearer token rule.
+// that it sees Confluent's error codes and the bearer token rule, and
+// that bad input (an id past bigint, \u0000 in a schema) gets them too.
 //
 // Environment: SR_URL (required), e.g. http://127.0.0.1:PORT, and
 // SR_TOKEN, the daemon's schema_registry token.  The subjects it uses are
@@ -115,6 +116,26 @@ test('Confluent error codes reach the client', async () => {
     (e) => e instanceof RestError && e.status === 404 && e.errorCode === 40401);
   await assert.rejects(anonymous.getBySubjectAndId(SUBJECT, 99999999),
     (e) => e instanceof RestError && e.status === 404 && e.errorCode === 40403);
+});
+
+test('bad input gets Confluent\'s codes, never a 500', async () => {
+  await assert.rejects(anonymous.getSchemaMetadata(SUBJECT, 99),
+    (e) => e instanceof RestError && e.status === 404 && e.errorCode === 40402);
+  // an id past bigint reached the catalog, which answered 500
+  await assert.rejects(anonymous.getBySubjectAndId(SUBJECT, 1e20),
+    (e) => e instanceof RestError && e.status === 404 && e.errorCode === 40403);
+  await assert.rejects(client.register(`interop-${process.pid}-bad`,
+    { schemaType: 'AVRO', schema: '{"type":"record","name":"r"}' }),
+  (e) => e instanceof RestError && e.status === 422 && e.errorCode === 42201);
+});
+
+test('a schema holding \\u0000 is refused (400), not registered cut short', async () => {
+  const subject = `interop-${process.pid}-nul-value`;
+  await assert.rejects(client.register(subject,
+    { schemaType: 'AVRO', schema: '{"type":"string"}\u0000{"type":"int"}' }),
+  (e) => e instanceof RestError && e.status === 400 && e.errorCode === 400);
+  await assert.rejects(anonymous.getLatestSchemaMetadata(subject),
+    (e) => e instanceof RestError && e.status === 404 && e.errorCode === 40401);
 });
 
 test('a write without the token is refused: 401', async () => {

@@ -10,7 +10,10 @@
  * Host header that names loopback, see bearer.h), and whether an
  * announced body is larger than
  * the limit (413, never read).  A body without a length that grows past
- * the limit is dropped as it arrives and answered 413 at its end.  The
+ * the limit is dropped as it arrives and answered 413 at its end.  A body
+ * with a NUL byte is 400 (the JSON parser would stop there: a row cut
+ * short, or "premature EOF"), and so is a path that is not UTF-8 once
+ * decoded (a lineage asset named so was the catalog's error, a 503).  The
  * endpoint runs at the last call.
  *
  * Endpoints are rows of `endpoints` below: path, method, write or read,
@@ -31,6 +34,7 @@
 #include "bearer.h"
 #include "log.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define CTL_PREFIX "/api/v1/"
@@ -325,6 +329,10 @@ first_call(trib_control *api, struct MHD_Connection *conn, const char *url,
 	if (len != NULL && strtoull(len, NULL, 10) > api->max_body)
 		return 1 + send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, NULL,
 							  "request body larger than http.max_body_bytes");
+	/* a name in the path goes to the catalog, which refuses such text */
+	if (!trib_utf8_valid(url, strlen(url)))
+		return 1 + send_error(conn, MHD_HTTP_BAD_REQUEST, NULL,
+							  "the path is not UTF-8 once percent-decoded");
 	return 0;
 }
 
@@ -340,6 +348,8 @@ serve(trib_control *api, struct MHD_Connection *conn, const char *url, const cha
 						  "request body larger than http.max_body_bytes");
 	if (q->body_len > 0 && !takes_body(q->ep))
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "this endpoint takes no body");
+	if (q->body.len > 0 && memchr(q->body.data, '\0', q->body.len) != NULL)
+		return send_error(conn, MHD_HTTP_BAD_REQUEST, NULL, "the body holds a NUL byte");
 	resp_init(&r, MHD_HTTP_OK);
 	r.cfg = api->cfg;
 	r.ext = &api->ext;

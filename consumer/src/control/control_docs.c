@@ -10,15 +10,28 @@
  */
 #include "control_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsondoc.h"
+#include "utf8.h"
 
-/* A string. */
+/* A string; ill-formed UTF-8 (a name or path a client sent, quoted in an
+ * error) is written with U+FFFD, so that every answer is JSON. */
 void
 ctl_gen_str(yajl_gen g, const char *s)
 {
-	yajl_gen_string(g, (const unsigned char *) s, strlen(s));
+	size_t		len = strlen(s);
+	char	   *clean;
+
+	if (trib_utf8_valid(s, len))
+	{
+		yajl_gen_string(g, (const unsigned char *) s, len);
+		return;
+	}
+	clean = trib_utf8_scrub(s, len);
+	yajl_gen_string(g, (const unsigned char *) clean, strlen(clean));
+	free(clean);
 }
 
 /* "k": "v" (null when v is NULL). */

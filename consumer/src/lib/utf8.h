@@ -74,4 +74,11 @@ size_t		trib_utf8_next(const char *s, size_t len, size_t i, uint32_t *cp);
 /* The number of characters in s[0..len) (ill-formed bytes count one each). */
 size_t		trib_utf8_count(const char *s, size_t len);
 
+/*
+ * A malloc'd, NUL-terminated copy of s[0..len) with each ill-formed byte
+ * replaced by U+FFFD, for text a client sent that an answer quotes (a
+ * path, a name): the JSON writers refuse ill-formed UTF-8.
+ */
+char	   *trib_utf8_scrub(const char *s, size_t len);
+
 #endif							/* TRIB_UTF8_H */

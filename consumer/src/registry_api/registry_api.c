@@ -11,14 +11,19 @@
  * exceeds `max_body_bytes` (answered at once: the body is never read).  A body
  * without a length that grows past the limit is dropped as it arrives and
  * answered 413 at its end.  Then the body is parsed (yajl's tree parser,
- * refused with 400 when nested deeper than TRIB_JDOC_MAX_DEPTH)
- * and the path routed to one of the handlers (registry_api_subjects.c,
- * registry_api_misc.c), which fill a regapi_resp.
+ * refused with 400 when nested deeper than TRIB_JDOC_MAX_DEPTH, or when it
+ * holds a NUL byte or a string with \u0000, which yajl decodes into a C
+ * string that would end there: a schema cut short, registered without a
+ * word) and the path routed to one of the handlers (registry_api_subjects.c,
+ * registry_api_misc.c), which fill a regapi_resp; a 405 names the path's
+ * methods in Allow.
  *
  * Paths are split into at most REGAPI_MAX_SEGMENTS segments; the HTTP
  * server decodes every escape but %2F and %25 (lib/urlpath.h), which are
  * decoded in each segment after the split, so a subject may hold any
  * character, '/' included (/subjects/a%2Fb/versions is subject "a/b").
+ * A segment that is not UTF-8 once decoded is refused with 400 (the
+ * catalog would refuse the text, and say so only as a 500).
  */
 #include "registry_api.h"
 #include "registry_api_int.h"
@@ -36,6 +41,7 @@
 #include "jsondoc.h"
 #include "log.h"
 #include "urlpath.h"
+#include "utf8.h"
 #include "words.h"
 #include "xalloc.h"
 
@@ -207,6 +213,8 @@ send_resp(struct MHD_Connection *conn, regapi_resp *r)
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->status == 401)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	if (r->status == 405 && r->allow != NULL)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
 	ret = MHD_queue_response(conn, r->status, m);
 	MHD_destroy_response(m);
 	return ret;
@@ -281,6 +289,41 @@ route(const regapi_req *q, regapi_resp *r)
 		regapi_schemas(q, r);
 }
 
+/* Does the JSON text hold the escape \u0000 in a string?  yajl decodes it
+ * to a NUL byte that ends the C string the tree keeps, so a schema or a
+ * type after it would be cut short without a word. */
+static bool
+has_nul_escape(const char *text)
+{
+	bool		in_string = false;
+
+	for (const char *c = text; *c != '\0'; c++)
+	{
+		if (!in_string)
+			in_string = *c == '"';
+		else if (*c == '"')
+			in_string = false;
+		else if (*c == '\\' && c[1] != '\0')
+		{
+			if (c[1] == 'u' && strncmp(c + 2, "0000", 4) == 0)
+				return true;
+			c++;
+		}
+	}
+	return false;
+}
+
+/* The index of the first path segment that is not UTF-8, or -1.  The
+ * catalog refuses such text, and a subject is always UTF-8. */
+static int
+bad_segment(const pending *p)
+{
+	for (int i = 0; i < p->nseg && i < REGAPI_MAX_SEGMENTS; i++)
+		if (!trib_utf8_valid(p->seg[i], strlen(p->seg[i])))
+			return i;
+	return -1;
+}
+
 /* The request is complete: parse the body, serve, queue the answer. */
 static int
 serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending *p)
@@ -292,6 +335,12 @@ serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending
 
 	if (p->too_big)
 		return send_error(conn, REGAPI_E_TOO_LARGE, "Request body too large");
+	if (bad_segment(p) >= 0)
+	{
+		regapi_error(&r, REGAPI_E_BAD_REQUEST, "Malformed path: segment %d is not valid "
+					 "UTF-8 once percent-decoded", bad_segment(p) + 1);
+		return send_resp(conn, &r);
+	}
 	q.method = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method;
 	memcpy(q.seg, p->seg, sizeof(q.seg));
 	q.nseg = p->nseg;
@@ -305,6 +354,9 @@ serve(trib_regapi *api, struct MHD_Connection *conn, const char *method, pending
 	{
 		if (strlen(p->body.data) != p->body.len)
 			return send_error(conn, REGAPI_E_BAD_REQUEST, "Malformed JSON: the body holds a NUL byte");
+		if (has_nul_escape(p->body.data))
+			return send_error(conn, REGAPI_E_BAD_REQUEST, "Malformed JSON: a string of the "
+							  "body holds \\u0000 (a NUL character)");
 		q.body = trib_jdoc_parse_bounded(p->body.data, err, sizeof(err));
 		if (q.body == NULL)
 		{

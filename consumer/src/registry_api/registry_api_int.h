@@ -61,6 +61,7 @@ typedef struct regapi_resp
 {
 	unsigned	status;
 	trib_strbuf body;
+	const char *allow;			/* a 405's Allow header (a literal) */
 } regapi_resp;
 
 /* The catalog connection (registry_api_store.c); HTTP thread only. */
@@ -98,6 +99,10 @@ typedef struct regapi_req
 /* A Confluent error: {"error_code": code, "message": ...}. */
 void		regapi_error(regapi_resp *r, int code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
+
+/* 405 for a known path and another method, with the methods the path
+ * takes (`allow`, a literal: "GET, HEAD") in the Allow header. */
+void		regapi_not_allowed(regapi_resp *r, const char *allow);
 
 /* The error for the store's last failure: SQLSTATE 22023/22P02/22004
  * (a refused value) gives `invalid_code`, TS409 gives 409 with the

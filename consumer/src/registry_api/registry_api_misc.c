@@ -17,6 +17,7 @@
  */
 #include "registry_api_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,13 @@ static const char versions_by_id_sql[] =
 	"SELECT v.subject, v.version FROM %s AS v WHERE v.id = $1::bigint"
 	"   AND (NOT v.deleted OR $2::boolean) ORDER BY 1, 2";
 
-/* 405 or 404 for a path with no such method or no such path. */
+/* 405 (with the methods a known path takes, `allow`) or 404 (allow NULL:
+ * no such path). */
 static void
-no_route(regapi_resp *r, bool known_path)
+no_route(regapi_resp *r, const char *allow)
 {
-	if (known_path)
-		regapi_error(r, REGAPI_E_METHOD, "HTTP 405 Method Not Allowed");
+	if (allow != NULL)
+		regapi_not_allowed(r, allow);
 	else
 		regapi_error(r, REGAPI_E_NOT_FOUND, "HTTP 404 Not Found");
 }
@@ -125,7 +127,7 @@ regapi_compatibility(const regapi_req *q, regapi_resp *r)
 
 	if (!path_ok || strcmp(q->method, "POST") != 0)
 	{
-		no_route(r, path_ok);
+		no_route(r, path_ok ? "POST" : NULL);
 		return;
 	}
 	if (!regapi_body_schema(q, r, &schema, &type))
@@ -291,7 +293,7 @@ regapi_config(const regapi_req *q, regapi_resp *r)
 	const char *subject = q->nseg == 2 ? q->seg[1] : NULL;
 
 	if (q->nseg > 2)
-		no_route(r, false);
+		no_route(r, NULL);
 	else if (strcmp(q->method, "GET") == 0)
 		get_config(q, r, subject);
 	else if (strcmp(q->method, "PUT") == 0)
@@ -299,7 +301,7 @@ regapi_config(const regapi_req *q, regapi_resp *r)
 	else if (strcmp(q->method, "DELETE") == 0)
 		delete_config(q, r, subject);
 	else
-		no_route(r, true);
+		no_route(r, "GET, HEAD, PUT, DELETE");
 }
 
 /* The type and schema of an id, from the cache or the catalog; false
@@ -310,10 +312,13 @@ schema_by_id(const regapi_req *q, regapi_resp *r, const char *id, const char **t
 {
 	const char *p[] = {id};
 	char	   *end;
-	long long	n = strtoll(id, &end, 10);
+	long long	n;
 	PGresult   *res;
 
-	if (id[0] < '0' || id[0] > '9' || *end != '\0' || n < 1)
+	errno = 0;
+	n = strtoll(id, &end, 10);
+	/* past bigint, the catalog would refuse the text: a 500 */
+	if (id[0] < '0' || id[0] > '9' || *end != '\0' || n < 1 || errno == ERANGE)
 	{
 		regapi_error(r, REGAPI_E_SCHEMA_NOT_FOUND, "Schema %s not found", id);
 		return false;
@@ -443,7 +448,7 @@ regapi_schemas(const regapi_req *q, regapi_resp *r)
 										  strcmp(tail, "subjects") == 0));
 
 	if (!known || strcmp(q->method, "GET") != 0)
-		no_route(r, known);
+		no_route(r, known ? "GET, HEAD" : NULL);
 	else if (types)
 		schema_types(r);
 	else if (q->nseg == 3 || strcmp(tail, "schema") == 0)

@@ -15,9 +15,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "utf8.h"
 
 /* The HTTP status of a Confluent error code. */
 static unsigned
@@ -55,12 +57,18 @@ regapi_ok(regapi_resp *r, yajl_gen g)
 	yajl_gen_free(g);
 }
 
-/* A string value; invalid UTF-8 is written as an empty string. */
+/* A string value; ill-formed UTF-8 (an error message quoting what a client
+ * sent, cut at its limit) is written with U+FFFD in place of each bad byte. */
 void
 regapi_gen_str(yajl_gen g, const char *s)
 {
-	if (yajl_gen_string(g, (const unsigned char *) s, strlen(s)) != yajl_gen_status_ok)
-		yajl_gen_string(g, (const unsigned char *) "", 0);
+	char	   *clean;
+
+	if (yajl_gen_string(g, (const unsigned char *) s, strlen(s)) == yajl_gen_status_ok)
+		return;
+	clean = trib_utf8_scrub(s, strlen(s));
+	yajl_gen_string(g, (const unsigned char *) clean, strlen(clean));
+	free(clean);
 }
 
 /* "key": "value". */
@@ -101,6 +109,14 @@ regapi_error(regapi_resp *r, int code, const char *fmt,...)
 	trib_strbuf_add(&r->body, (const char *) buf, len);
 	yajl_gen_free(g);
 	r->status = status_of(code);
+}
+
+/* 405 with Allow. */
+void
+regapi_not_allowed(regapi_resp *r, const char *allow)
+{
+	regapi_error(r, REGAPI_E_METHOD, "HTTP 405 Method Not Allowed: this path takes %s", allow);
+	r->allow = allow;
 }
 
 /* The answer to the store's last failure. */

@@ -428,8 +428,16 @@ regapi_subjects(const regapi_req *q, regapi_resp *r)
 		get ? get_version(q, r, s, q->seg[3], false) : delete_version(q, r, s, q->seg[3]);
 	else if (q->nseg == 5 && versions && get && strcmp(q->seg[4], "schema") == 0)
 		get_version(q, r, s, q->seg[3], true);
-	else if (q->nseg <= 2 || (versions && (q->nseg <= 4 || strcmp(q->seg[4], "schema") == 0)))
-		regapi_error(r, REGAPI_E_METHOD, "HTTP 405 Method Not Allowed");
+	else if (q->nseg == 1)
+		regapi_not_allowed(r, "GET, HEAD");
+	else if (q->nseg == 2)
+		regapi_not_allowed(r, "POST, DELETE");
+	else if (q->nseg == 3 && versions)
+		regapi_not_allowed(r, "GET, HEAD, POST");
+	else if (q->nseg == 4 && versions)
+		regapi_not_allowed(r, "GET, HEAD, DELETE");
+	else if (q->nseg == 5 && versions && strcmp(q->seg[4], "schema") == 0)
+		regapi_not_allowed(r, "GET, HEAD");
 	else
 		regapi_error(r, REGAPI_E_NOT_FOUND, "HTTP 404 Not Found");
 }

@@ -1120,6 +1120,34 @@ test_utf8(void **state)
 	assert_true(trib_utf8_valid("\xef\xbf\xbd", 3));	/* U+FFFD itself */
 }
 
+/* trib_utf8_scrub: each ill-formed byte becomes U+FFFD, the rest is kept. */
+static void
+test_utf8_scrub(void **state)
+{
+	static const struct
+	{
+		const char *in;
+		const char *out;
+	}			cases[] = {
+		{"José", "José"},
+		{"", ""},
+		{"a\xff", "a\xef\xbf\xbd"},
+		{"\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd"},	/* cut short: two bytes */
+		{"\xc0\xafx", "\xef\xbf\xbd\xef\xbf\xbdx"},	/* overlong */
+		{"\xef\xbf\xbd\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		char	   *got = trib_utf8_scrub(cases[i].in, strlen(cases[i].in));
+
+		assert_string_equal(got, cases[i].out);
+		assert_true(trib_utf8_valid(got, strlen(got)));
+		free(got);
+	}
+}
+
 static void
 test_kind_names(void **state)
 {
@@ -1164,6 +1192,7 @@ main(void)
 		cmocka_unit_test(test_decimal),
 		cmocka_unit_test(test_isodate),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_scrub),
 		cmocka_unit_test(test_kind_names),
 	};
 
