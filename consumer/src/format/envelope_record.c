@@ -514,7 +514,10 @@ env_write_row_record(trib_envelope *env, const trib_event *ev,
 		eb_put(b, op, sizeof(op) - 1);
 	}
 	eb_now(env, now);
-	env_write_transaction(env, ev, schema, table);
+	if (env->opts.transaction_metadata && ev->txid != 0)
+		env_write_transaction(env, ev, schema, table);
+	else
+		EB_LIT(b, ",\"transaction\":null");	/* its null case, one append */
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');
 	if (env->dbz_schemas)
