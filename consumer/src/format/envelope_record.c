@@ -528,7 +528,12 @@ env_write_row_record(trib_envelope *env, const trib_event *ev,
 	r->value = value;
 	r->value_len = b->len - value;
 	eb_ch(b, '\0');			/* not counted: a convenience for readers */
-	if (row && ev->key && !write_key(env, ev, r, errbuf, errlen))
+	if (row && ev->key && env->dbz == NULL)
+	{
+		r->key = ev->key;		/* write_key's first case, without the call */
+		r->key_len = strlen(ev->key);
+	}
+	else if (row && ev->key && !write_key(env, ev, r, errbuf, errlen))
 		return false;
 
 	if (ev->op == TRIB_OP_DELETE && env->opts.tombstones &&
