@@ -7,10 +7,10 @@
  * (write_source_head), as is the sequence's first LSN with its text
  * (write_sequence); the schema and table members come from the envelope's
  * name memo (envelope_topic.c), kept there with the txId member after them
- * while it repeats (write_names_txid).  A PostgreSQL event's own members (lsn,
- * txId, xmin) are written here; another source's are read from its opaque
- * position (opaque_source.c) or copied as they are when the source wrote
- * them as yajl does.  MongoDB events in Debezium mode take their members
+ * while it repeats (write_names_txid).  A PostgreSQL event's own members
+ * (lsn, txId, xmin) are written here; another source's are read from its
+ * opaque position (opaque_source.c) or copied as they are when the source
+ * wrote them as yajl does.  MongoDB events in Debezium mode take their members
  * from debezium_mongo.c.  eb_ts writes a ts_ms (the source's instant, and
  * the records' processing time through envelope_record.c's eb_now), with
  * Debezium mode's ts_us and ts_ns after it.
@@ -122,8 +122,8 @@ write_source_own(trib_envelope *env, const trib_position *pos)
  * the record) when it has them: the names part while the names repeat,
  * all of it while txid repeats too (every event of a transaction). */
 static void
-write_names_txid(struct name_memo *m, ebuf *b, const char *schema, const char *table,
-				 uint64_t txid)
+write_names_txid(struct name_memo *m, ebuf *b, const char *schema,
+				 const char *table, uint64_t txid)
 {
 	size_t		start = b->len;
 
