@@ -448,9 +448,9 @@ trib_envelope_encode(trib_envelope *env, const trib_event *ev, size_t *n,
 	env->buf.len = 0;
 	env->nrecs = 0;
 	*n = 0;
-	/* one allocation-free pass in the steady state */
-	eb_reserve(&env->buf, 512 + (ev->before ? strlen(ev->before) : 0) +
-			   (ev->after ? strlen(ev->after) : 0));
+	/* no reserve up front: every append reserves its own bytes, and the
+	 * buffer kept from event to event has the room in the steady state
+	 * (sizing it here scanned both images once more, strlen each) */
 
 	if (txmeta && trib_dbz_tx_event(&env->dbz_tx, ev->txid, ev->pos.commit_lsn,
 									ev->schema, ev->table))

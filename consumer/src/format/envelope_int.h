@@ -155,7 +155,10 @@ struct trib_envelope
 				   *schema,
 				   *table;		/* copies of the names it was made from */
 		bool		topic_ok;	/* topic: the table pattern's, with its NUL */
-		bool		names_ok;	/* names: ,"schema":S,"table":T */
+		bool		names_ok;	/* names: ,"schema":S,"table":T (names_len
+								 * bytes), then ,"txId":X,"lsn": for txid */
+		size_t		names_len;
+		uint64_t	txid;
 		trib_strbuf topic;
 		trib_strbuf names;
 	}			memo;

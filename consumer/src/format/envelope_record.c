@@ -381,7 +381,6 @@ write_images(trib_envelope *env, const trib_event *ev, bool row, char *errbuf,
 {
 	ebuf	   *b = &env->buf;
 
-	EB_LIT(b, "{\"before\":");
 	if (row && ev->before)
 	{
 		size_t		len;
@@ -390,11 +389,12 @@ write_images(trib_envelope *env, const trib_event *ev, bool row, char *errbuf,
 
 		if (before == NULL)
 			return false;
+		EB_LIT(b, "{\"before\":");
 		eb_put(b, before, len);
+		EB_LIT(b, ",\"after\":");
 	}
 	else
-		EB_LIT(b, "null");
-	EB_LIT(b, ",\"after\":");
+		EB_LIT(b, "{\"before\":null,\"after\":");	/* one append */
 	if (row && ev->after)
 	{
 		if (!write_after(env, ev, errbuf, errlen))
@@ -506,11 +506,18 @@ env_write_row_record(trib_envelope *env, const trib_event *ev,
 	else if (!write_images(env, ev, row, errbuf, errlen))
 		return false;
 	env_write_source(env, ev, m, schema, table);
-	EB_LIT(b, ",\"op\":\"");
-	eb_ch(b, (char) ev->op);
-	EB_LIT(b, "\",\"ts_ms\":");
+	{
+		/* ,"op":"c","ts_ms": in one append, the op's letter set in place */
+		char		op[] = ",\"op\":\"?\",\"ts_ms\":";
+
+		op[7] = (char) ev->op;
+		eb_put(b, op, sizeof(op) - 1);
+	}
 	eb_now(env, now);
-	env_write_transaction(env, ev, schema, table);
+	if (env->opts.transaction_metadata && ev->txid != 0)
+		env_write_transaction(env, ev, schema, table);
+	else
+		EB_LIT(b, ",\"transaction\":null");	/* its null case, one append */
 	write_rule_fields(b, ev);
 	eb_ch(b, '}');
 	if (env->dbz_schemas)
@@ -521,7 +528,12 @@ env_write_row_record(trib_envelope *env, const trib_event *ev,
 	r->value = value;
 	r->value_len = b->len - value;
 	eb_ch(b, '\0');			/* not counted: a convenience for readers */
-	if (row && ev->key && !write_key(env, ev, r, errbuf, errlen))
+	if (row && ev->key && env->dbz == NULL)
+	{
+		r->key = ev->key;		/* write_key's first case, without the call */
+		r->key_len = strlen(ev->key);
+	}
+	else if (row && ev->key && !write_key(env, ev, r, errbuf, errlen))
 		return false;
 
 	if (ev->op == TRIB_OP_DELETE && env->opts.tombstones &&

@@ -6,10 +6,11 @@
  * event: they are rendered once and kept with what they were rendered from
  * (write_source_head), as is the sequence's first LSN with its text
  * (write_sequence); the schema and table members come from the envelope's
- * name memo (envelope_topic.c).  A PostgreSQL event's own members (lsn,
- * txId, xmin) are written here; another source's are read from its opaque
- * position (opaque_source.c) or copied as they are when the source wrote
- * them as yajl does.  MongoDB events in Debezium mode take their members
+ * name memo (envelope_topic.c), kept there with the txId member after them
+ * while it repeats (write_names_txid).  A PostgreSQL event's own members
+ * (lsn, txId, xmin) are written here; another source's are read from its
+ * opaque position (opaque_source.c) or copied as they are when the source
+ * wrote them as yajl does.  MongoDB events in Debezium mode take their members
  * from debezium_mongo.c.  eb_ts writes a ts_ms (the source's instant, and
  * the records' processing time through envelope_record.c's eb_now), with
  * Debezium mode's ts_us and ts_ns after it.
@@ -116,25 +117,41 @@ write_source_own(trib_envelope *env, const trib_position *pos)
 	yajl_gen_reset(env->src_gen, NULL);
 }
 
-/* The source block's members ,"schema":S,"table":T, from the memo m
- * (env_name_memo_for, taken once for the record) when it has them. */
+/* The source block's members ,"schema":S,"table":T,"txId":X,"lsn": (the
+ * lsn's value follows), from the memo m (env_name_memo_for, taken once for
+ * the record) when it has them: the names part while the names repeat,
+ * all of it while txid repeats too (every event of a transaction). */
 static void
-write_names(struct name_memo *m, ebuf *b, const char *schema, const char *table)
+write_names_txid(struct name_memo *m, ebuf *b, const char *schema,
+				 const char *table, uint64_t txid)
 {
 	size_t		start = b->len;
 
-	if (m->names_ok)
+	if (m->names_ok && m->txid == txid)
 	{
 		eb_put(b, m->names.data, m->names.len);
 		return;
 	}
-	EB_LIT(b, ",\"schema\":");
-	eb_jcstr(b, schema);
-	EB_LIT(b, ",\"table\":");
-	eb_jcstr(b, table);
+	if (m->names_ok)
+		eb_put(b, m->names.data, m->names_len);
+	else
+	{
+		EB_LIT(b, ",\"schema\":");
+		eb_jcstr(b, schema);
+		EB_LIT(b, ",\"table\":");
+		eb_jcstr(b, table);
+	}
+	m->names_len = b->len - start;
+	EB_LIT(b, ",\"txId\":");
+	if (txid)
+		eb_u64(b, txid);
+	else
+		EB_LIT(b, "null");
+	EB_LIT(b, ",\"lsn\":");
 	m->names.len = 0;
 	trib_strbuf_add(&m->names, b->p + start, b->len - start);
 	m->names_ok = true;
+	m->txid = txid;
 }
 
 /*
@@ -200,13 +217,7 @@ write_source_pg(trib_envelope *env, const trib_event *ev, const trib_position *p
 	else
 		write_sequence(env, dbz ? ev->prev_commit_lsn : pos->commit_lsn,
 					   pos->lsn, digits + sizeof(digits), &d, &n);
-	write_names(m, b, schema, table);
-	EB_LIT(b, ",\"txId\":");
-	if (ev->txid)
-		eb_u64(b, ev->txid);
-	else
-		EB_LIT(b, "null");
-	EB_LIT(b, ",\"lsn\":");
+	write_names_txid(m, b, schema, table, ev->txid);
 	if (n > 0)
 		eb_put(b, d, n);		/* lsn's digits, from write_sequence */
 	else if (pos->lsn)

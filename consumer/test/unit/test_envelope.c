@@ -1094,7 +1094,9 @@ names_event(int i)
  * fresh envelope writes, under the default pattern and one that names
  * all of them, and in Debezium mode.  The source block's sequence, whose
  * first LSN is kept while it repeats (write_sequence), is checked the
- * same way over commit LSNs that change, 0 among them.
+ * same way over commit LSNs that change, 0 among them, and so is its txId,
+ * kept with the schema and table (write_names_txid), over txids that
+ * repeat and change apart from the names, 0 (null) among them.
  */
 static void
 test_names_follow_each_event(void **state)
@@ -1133,6 +1135,11 @@ test_names_follow_each_event(void **state)
 			ev->pos.commit_lsn = (i / 6) % 4 == 3 ? 0 : 0x1A4F2C8 + (uint64_t) (i / 6) * 0x1000;
 			ev->prev_commit_lsn = (i / 4) % 5 == 4 ? 0 : 0x1A3F2C8 + (uint64_t) (i / 4) * 0x1000;
 			ev->pos.lsn = i % 9 == 8 ? 0 : 0x1A4F1B0 + (uint64_t) i * 0x58;
+			/* txId, kept with the names: runs of four that start at odd i,
+			 * where the names mostly repeat (i = 1, 9, 13, ...: only the
+			 * txId changes; i = 11: both repeat), 0 (null) and longer
+			 * digits among them */
+			ev->txid = (i + 3) / 4 % 6 == 5 ? 0 : 740 + (uint64_t) ((i + 3) / 4 % 3) * 99999999;
 			b = encode(fresh, ev, &nb);
 			a = encode(kept, ev, &na);
 			assert_int_equal(na, nb);

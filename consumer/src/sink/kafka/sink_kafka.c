@@ -410,16 +410,17 @@ kafka_open(trib_sink *sink, const struct trib_plugin_conf *conf,
  * ------------------------------------------------------------------------ */
 
 /* The topic handle for a name, from the cache; the last one found is
- * kept beside it, since consecutive records mostly share their topic. */
+ * kept beside it, since consecutive records mostly share their topic
+ * (compared in one pass: its length is needed only on a miss). */
 static rd_kafka_topic_t *
 topic_get(trib_kafka *k, const char *name)
 {
-	size_t		len = strlen(name);
+	size_t		len;
 	void	  **rkt;
 
-	if (k->last_rkt != NULL && len == k->last_topic_len &&
-		memcmp(name, k->last_topic, len) == 0)
+	if (k->last_rkt != NULL && strcmp(name, k->last_topic) == 0)
 		return k->last_rkt;
+	len = strlen(name);
 	if (k->topics == NULL)
 		k->topics = trib_intern_new();
 	rkt = trib_intern_value(k->topics, name, len);
@@ -428,7 +429,6 @@ topic_get(trib_kafka *k, const char *name)
 	if (*rkt != NULL && len < sizeof(k->last_topic))
 	{
 		memcpy(k->last_topic, name, len + 1);
-		k->last_topic_len = len;
 		k->last_rkt = *rkt;
 	}
 	return *rkt;
@@ -527,14 +527,14 @@ kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 }
 
 /*
- * The event id of pos into buf (TRIB_ENVELOPE_ID_LEN bytes), the text of
- * trib_envelope_event_id, "commit_lsn:seq": the commit LSN's part is
- * formatted by it once and kept while it repeats, as it does for every
- * event of a transaction; only seq's digits are written per event.
- * Returns the length.
+ * The event id of pos, the text of trib_envelope_event_id,
+ * "commit_lsn:seq", kept in k->id_text until the next call; its length in
+ * *len.  The commit LSN's part is formatted by it once and stays in place
+ * while it repeats, as it does for every event of a transaction: only
+ * seq's digits are written after it per event.
  */
-static size_t
-event_id(trib_kafka *k, const trib_position *pos, char *buf)
+static const char *
+event_id(trib_kafka *k, const trib_position *pos, size_t *len)
 {
 	char		digits[TRIB_U64_DIGITS];
 	const char *d;
@@ -544,19 +544,18 @@ event_id(trib_kafka *k, const trib_position *pos, char *buf)
 	{
 		const char *colon;
 
-		n = trib_envelope_event_id(pos, buf, TRIB_ENVELOPE_ID_LEN);
-		colon = memrchr(buf, ':', n);
-		k->id_head_len = colon != NULL ? (size_t) (colon - buf) + 1 : 0;
-		memcpy(k->id_head, buf, k->id_head_len);
+		*len = trib_envelope_event_id(pos, k->id_text, sizeof(k->id_text));
+		colon = memrchr(k->id_text, ':', *len);
+		k->id_head_len = colon != NULL ? (size_t) (colon - k->id_text) + 1 : 0;
 		k->id_lsn = pos->commit_lsn;
-		return n;
+		return k->id_text;
 	}
 	d = trib_u64_digits(digits + sizeof(digits), pos->seq);
 	n = (size_t) (digits + sizeof(digits) - d);
-	memcpy(buf, k->id_head, k->id_head_len);
-	memcpy(buf + k->id_head_len, d, n);
-	buf[k->id_head_len + n] = '\0';
-	return k->id_head_len + n;
+	memcpy(k->id_text + k->id_head_len, d, n);
+	k->id_text[k->id_head_len + n] = '\0';
+	*len = k->id_head_len + n;
+	return k->id_text;
 }
 
 /* Writes between two polls of delivery reports inside write(). */
@@ -569,7 +568,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	trib_kafka *k = sink->state;
 	const trib_record *recs;
 	size_t		n;
-	char		id[TRIB_ENVELOPE_ID_LEN];
+	const char *id;
 	size_t		id_len;
 	uint64_t	wn = 0;
 
@@ -583,7 +582,7 @@ kafka_write(trib_sink *sink, const trib_event *ev, char *errbuf, size_t errlen)
 	recs = trib_envelope_encode(k->env, ev, &n, errbuf, errlen);
 	if (recs == NULL)
 		return false;
-	id_len = event_id(k, trib_event_origin(ev), id);
+	id = event_id(k, trib_event_origin(ev), &id_len);
 
 	if (!k->c->transactional)
 		wn = trib_ack_tracker_push(k->trk, &ev->pos);

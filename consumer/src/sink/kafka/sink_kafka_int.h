@@ -48,11 +48,10 @@ typedef struct trib_kafka
 	struct kfk_wire *wire;		/* value_format json_sr / avro, else NULL */
 	struct trib_intern *topics;	/* name -> rd_kafka_topic_t *, or NULL */
 	rd_kafka_topic_t *last_rkt;	/* the last topic_get's, in topics */
-	size_t		last_topic_len;
 	char		last_topic[TRIB_TOPIC_MAX + 1];	/* its name */
-	uint64_t	id_lsn;			/* the commit LSN id_head is the text of */
-	size_t		id_head_len;	/* 0: none yet */
-	char		id_head[TRIB_ENVELOPE_ID_LEN];	/* "L:" of the event id */
+	uint64_t	id_lsn;			/* the commit LSN id_text starts with */
+	size_t		id_head_len;	/* its "L:" bytes; 0: none yet */
+	char		id_text[TRIB_ENVELOPE_ID_LEN];	/* the last event id */
 	trib_ack_tracker *trk;
 	int			wake[2];		/* at-least-once: a pipe librdkafka writes to
 								 * when its main queue (delivery reports,
