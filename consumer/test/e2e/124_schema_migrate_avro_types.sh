@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# 124_schema_migrate_avro_types.sh: a migration (`schemas.migrations`,
+# pinned to version 1) across ALTERs that keep a column's name and change
+# its type, with `value_format: avro`: every record is stamped with
+# version 1's id, so it must be encoded with version 1's schema.
+#
+#   0. public.m (id int PRIMARY KEY, qty int, ratio real) is version 1:
+#      its rows are read, and the daemon stops;
+#   1. one transaction drops qty and adds it again as text, turns ratio
+#      into double precision and writes a row (version 2: the same field
+#      names, other types).  The restarted daemon meets that shape first,
+#      so no relation of version 1's shape tells the Avro encoder what id
+#      1 is.  A migration whose steps do not bring those types back stops
+#      the daemon before the first event of version 2 (exit 1), naming
+#      the subject, the versions, the field and both types (it used to
+#      publish that row as version 1, encoded with version 2's types: qty
+#      a string, ratio a double, which version 1's schema decodes wrong);
+#      the registry keeps version 2 (registered first);
+#   2. with casts back to version 1's types the daemon resumes at that
+#      event; later rows of version 2, a NULL among them, follow;
+#   then a real client (test/interop/schema-migrate-avro.test.mjs:
+#   kafkajs and the Confluent AvroDeserializer, which fetches each
+#   record's schema from the daemon's registry API by the id in its
+#   header) decodes every record with version 1's schema into the values
+#   the source wrote, and each record's headers say version 1.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_setup
+catalog_init "CREATE ROLE registry_api LOGIN IN ROLE tributary_reader, tributary_writer" \
+    "CREATE TABLE public.m (id int PRIMARY KEY, qty int, ratio real)" \
+    "SELECT tributary.set_compatibility(NULL, 'NONE')" \
+    -- tributary_sma
+mock_start 1
+SUBJECT=main.public.m
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/token"
+chmod 600 "$WORK/token"
+
+# pipeline STEPS: $WORK/p.yaml, Avro to the mock cluster, the registry API
+# served, the migration of public.m to version 1 with STEPS (YAML flow
+# maps, one a line).
+pipeline() {
+    {
+        echo "pipeline: sma"
+        source_yaml
+        cat <<EOF2
+sinks:
+  k:
+    type: kafka
+    bootstrap_servers: "$BOOT"
+    topic_prefix: sma
+    value_format: avro
+    schema_headers: true
+schemas:
+  enabled: true
+  format: avro
+  migrations:
+    - subject: $SUBJECT
+      target: 1
+      steps:
+$1
+checkpoint: {store: catalog}
+http: {listen: "127.0.0.1:0"}
+schema_registry:
+  enabled: true
+  dsn: "host=$PGC_SOCK port=$PGC_PORT dbname=postgres user=registry_api"
+  token_file: "$WORK/token"
+  open_reads: true
+EOF2
+    } > "$WORK/p.yaml"
+    "$BIN" check -c "$WORK/p.yaml" >/dev/null
+}
+
+# ---- 0: version 1's rows, read by a daemon that then stops
+pipeline "        - {drop: extra}"
+pgc_psql -d postgres -c "INSERT INTO public.m VALUES (1, 1, 0.5)" \
+    -c "INSERT INTO public.m VALUES (2, 2, 0.75)" >/dev/null
+start_consumer
+expect_eq "version 1's rows are read" t "$(slot_caught_up tributary_sma)"
+stop_consumer
+expect_eq "and the daemon stops cleanly" 0 "$STOP_RC"
+
+# ---- 1: one transaction drops qty and adds it again as text, turns ratio
+# into double precision and writes a row; the next run meets that shape
+# first (no row of version 1's shape before it in the process)
+pgc_psql -d postgres >/dev/null <<'SQL'
+BEGIN;
+ALTER TABLE public.m DROP COLUMN qty;
+ALTER TABLE public.m ADD COLUMN qty text;
+ALTER TABLE public.m ALTER COLUMN ratio TYPE double precision;
+INSERT INTO public.m (id, qty, ratio) VALUES (3, '7', 0.25);
+COMMIT;
+SQL
+start_consumer
+wait_exit 30
+expect_eq "a migration that leaves a field of another type stops the daemon (exit 1)" 1 "$EXIT_RC"
+expect_grep "it names the subject, the versions, the field and both types" "$WORK/run.log" \
+    "migration of subject $SUBJECT from version 2 to 1: after the steps, field qty is [^ ]*\"string\"[^ ]* but [^ ]*\"int\"[^ ]* in version 1 \\(accepted: a cast step"
+expect_eq "version 2 is registered before the refusal" 2 \
+    "$(q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$SUBJECT'")"
+
+# ---- 2: casts back to version 1's types
+pipeline "        - {cast: qty, as: integer, type: integer}
+        - {cast: ratio, as: number, type: real}"
+start_consumer
+pgc_psql -d postgres -c "UPDATE public.m SET qty = '8', ratio = 1.5 WHERE id = 3" \
+    -c "INSERT INTO public.m (id, ratio) VALUES (4, -2.5)" >/dev/null
+expect_eq "the daemon reads every change" t "$(slot_caught_up tributary_sma)"
+wait_log "$WORK/run.log" "serving /health" 10 || true
+PORT=$(http_port)
+expect_match "the registry API is up" '^[0-9]+$' "$PORT"
+cat > "$WORK/expect.json" <<'EOF2'
+[{"id": 1, "qty": 1, "ratio": 0.5}, {"id": 2, "qty": 2, "ratio": 0.75},
+ {"id": 3, "qty": 7, "ratio": 0.25}, {"id": 3, "qty": 8, "ratio": 1.5},
+ {"id": 4, "qty": null, "ratio": -2.5}]
+EOF2
+interop_test "kafkajs and the Confluent AvroDeserializer" schema-migrate-avro.test.mjs 1 \
+    KAFKA_BOOTSTRAP="$BOOT" SR_URL="http://127.0.0.1:$PORT" EXPECT="$WORK/expect.json" \
+    TOPIC=sma.public.m SUBJECT="$SUBJECT"
+stop_consumer
+expect_eq "the daemon exits 0" 0 "$STOP_RC"
+expect_no_sanitizer "the daemon's log" "$WORK/run.log"
+e2e_finish
