@@ -37,6 +37,20 @@ bool		trib_schema_has_key(const trib_relation *rel);
 /* The key subject of a subject: "<subject>-key" (malloc'd). */
 char	   *trib_schema_key_subject(const char *subject);
 
+/*
+ * Does rel's schema in format fmt (as trib_schema_of_relation builds it)
+ * give each field exactly the schema the document `target` (a registered
+ * version's text, same format) gives it: the same type, nullability,
+ * bounds and default?  What a migration's relation must do to be stamped
+ * with the target's id (the Avro encoder encodes with the relation's).
+ * 1 yes; 0 no, with errbuf naming the first field that differs and both
+ * of its schemas ("field qty is A but B in <target_name>"); -1 with errbuf
+ * when a schema cannot be built or read.
+ */
+int			trib_schema_same_fields(const trib_relation *rel, const char *connector,
+									trib_sr_format fmt, const char *target,
+									const char *target_name, char *errbuf, size_t errlen);
+
 /* One connection to the registry's catalog (schema_store.c). */
 typedef struct trib_schema_store trib_schema_store;
 

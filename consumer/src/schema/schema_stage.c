@@ -297,6 +297,35 @@ resolve_key(trib_schema_stage *st, const trib_event *ev, const char *subject, re
 	return ok;
 }
 
+/* Do the plan's rows have the target version's types, not only its
+ * field names?  They are stamped with its id: a column dropped and added
+ * again with another type, or retyped by ALTER TABLE, with no step that
+ * casts it back, would be published as the target while its values (and
+ * the Avro encoder's schema, made from the plan's relation) are not. */
+static bool
+same_types(trib_schema_stage *st, const trib_event *ev, const char *subject,
+		   const rel_entry *e, const char *doc, char *errbuf, size_t errlen)
+{
+	char		target[32];
+	char		why[512];
+	int			same;
+
+	snprintf(target, sizeof(target), "version %d", (int) e->out_version);
+	same = trib_schema_same_fields(trib_migrate_plan_relation(e->plan), ev->connector, st->fmt,
+								   doc, target, why, sizeof(why));
+	if (same > 0)
+		return true;
+	if (same == 0)
+		snprintf(errbuf, errlen, "migration of subject %s from version %d to %d: after the "
+				 "steps, %s (accepted: a cast step giving the target's type, e.g. {cast: F, as: "
+				 "integer, type: integer})", subject, (int) e->version, (int) e->out_version,
+				 why);
+	else
+		snprintf(errbuf, errlen, "migration of subject %s from version %d to %d: %s", subject,
+				 (int) e->version, (int) e->out_version, why);
+	return false;
+}
+
 /* The subject's migration, when it has one: the plan for this relation
  * to the target version, which events are then stamped with. */
 static bool
@@ -326,6 +355,11 @@ plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 	if (found > 0)
 		e->plan = trib_migrate_plan_new(mg, ev->rel, e->version, e->out_version, fields, n,
 										errbuf, errlen);
+	if (e->plan != NULL && !same_types(st, ev, subject, e, doc, errbuf, errlen))
+	{
+		trib_migrate_plan_free(e->plan);
+		e->plan = NULL;
+	}
 	free(doc);
 	trib_migrate_fields_free(fields, n);
 	if (e->plan != NULL && e->version != e->out_version)

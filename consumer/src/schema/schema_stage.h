@@ -28,7 +28,10 @@
  *
  * Migrations (`schemas.migrations`, schema_migrate.h): a subject's events
  * are rewritten to its target version's shape and stamped with the
- * target's id and version; the plan is made once per relation.
+ * target's id and version; the plan is made once per relation, and
+ * refused unless each migrated field's schema is the target's, type and
+ * nullability included (the Avro encoder writes the migrated relation's
+ * types under the target's id).
  *
  * The catalog connection is opened on first need and used only by the
  * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog
