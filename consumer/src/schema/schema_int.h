@@ -85,10 +85,11 @@ int			trib_schema_store_accept(trib_schema_store *s, const char *subject,
 int			trib_schema_store_pending(trib_schema_store *s, const char *subject,
 									  int32_t version, char *errbuf, size_t errlen);
 
-/* One violation check_compatibility() returned. */
+/* One violation check_compatibility() returned, with the level in
+ * effect for the subject (tributary.compatibility_level). */
 typedef void (*trib_schema_violation_fn) (void *arg, const char *previous_version,
 										  const char *path, const char *kind,
-										  const char *message);
+										  const char *message, const char *level);
 
 /* Check schema (JSON text) against the subject's versions under its
  * level; each violation goes to fn.  Returns how many, or -1. */

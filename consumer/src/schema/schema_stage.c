@@ -190,13 +190,22 @@ typedef struct violation_log
 {
 	const char *subject;
 	bool		fail;
+	char		level[32];		/* the level the subject was checked under */
+	char		first[256];		/* the first violation: kind, path, version */
 } violation_log;
 
 static void
 log_violation(void *arg, const char *previous_version, const char *path, const char *kind,
-			  const char *message)
+			  const char *message, const char *level)
 {
-	const violation_log *l = arg;
+	violation_log *l = arg;
+
+	if (l->first[0] == '\0')
+	{
+		snprintf(l->level, sizeof(l->level), "%s", level);
+		snprintf(l->first, sizeof(l->first), "%s at %s against version %s", kind, path,
+				 previous_version);
+	}
 
 	if (l->fail)
 		tlog_error("schemas", "subject %s: against version %s: %s at %s: %s", l->subject,
@@ -213,7 +222,7 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 			 char *errbuf, size_t errlen)
 {
 	const char *type = trib_sr_format_name(st->fmt);
-	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL};
+	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL, "", ""};
 	const char *policy = st->conf->on_incompatible == TRIB_SCHEMAS_WARN ? "warn" : "quarantine";
 	char		id[TRIB_EVENTID_LEN + 16];
 	int			nbad;
@@ -229,11 +238,12 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 		if (l.fail)
 		{
 			snprintf(errbuf, errlen, "subject %s: the new shape of table %s.%s at event %s "
-					 "is incompatible with the subject's versions (%d violation(s), logged "
-					 "above); on_incompatible is fail, so nothing from this event on is "
-					 "published: change the subject's level (tributary.set_compatibility) "
-					 "or the table, then restart", subject, ev->rel->schema, ev->rel->table,
-					 id, nbad);
+					 "is incompatible with the subject's versions under its level %s (%d "
+					 "violation(s), the first: %s; all logged above); on_incompatible is "
+					 "fail, so nothing from this event on is published: change the "
+					 "subject's level (tributary.set_compatibility) or the table, then "
+					 "restart", subject, ev->rel->schema, ev->rel->table, id, l.level, nbad,
+					 l.first);
 			return false;
 		}
 		tlog_warn("schemas", "subject %s: registering an incompatible version at event %s "

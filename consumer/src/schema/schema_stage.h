@@ -17,7 +17,8 @@
  * new for shapes already known.
  *
  * Policy for a shape the subject's compatibility level refuses (`schemas:
- * on_incompatible`): fail (log every violation, return false: the
+ * on_incompatible`): fail (log every violation, return false with an error
+ * naming the subject, table, level and first violation: the
  * pipeline stops before publishing the event and keeps its position),
  * warn (log, count, register it with level NONE for that step, publish),
  * or quarantine (register it as warn does, record it in the catalog's

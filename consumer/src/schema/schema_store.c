@@ -36,8 +36,10 @@ static const char find_sql[] =
 	"   AND v.fingerprint OPERATOR(pg_catalog.=) $3"
 	" ORDER BY v.version LIMIT 1";
 
+/* Each violation with the level it was checked under (the subject's, else
+ * the global one), for the stage's error. */
 static const char check_sql[] =
-	"SELECT c.previous_version, c.path, c.kind, c.message"
+	"SELECT c.previous_version, c.path, c.kind, c.message, tributary.compatibility_level($1)"
 	"  FROM tributary.check_compatibility($1, $2::jsonb, NULL, $3) AS c";
 
 static const char register_sql[] =
@@ -247,7 +249,7 @@ trib_schema_store_check(trib_schema_store *s, const char *subject, const char *s
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++)
 		fn(arg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		   PQgetvalue(res, i, 3));
+		   PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
 	PQclear(res);
 	return n;
 }
