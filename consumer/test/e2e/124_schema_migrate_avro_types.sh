@@ -4,11 +4,12 @@
 # its type, with `value_format: avro`: every record is stamped with
 # version 1's id, so it must be encoded with version 1's schema.
 #
-#   0. public.m (id int PRIMARY KEY, qty int, ratio real) is version 1:
+#   0. public.m (id int PRIMARY KEY, qty int, ratio real, flag boolean
+#      NOT NULL) is version 1:
 #      its rows are read, and the daemon stops;
 #   1. one transaction drops qty and adds it again as text, turns ratio
-#      into double precision and writes a row (version 2: the same field
-#      names, other types).  The restarted daemon meets that shape first,
+#      into double precision, drops flag and writes a row (version 2: the
+#      same field names but flag, other types).  The restarted daemon meets that shape first,
 #      so no relation of version 1's shape tells the Avro encoder what id
 #      1 is.  A migration whose steps do not bring those types back stops
 #      the daemon before the first event of version 2 (exit 1), naming
@@ -16,7 +17,8 @@
 #      publish that row as version 1, encoded with version 2's types: qty
 #      a string, ratio a double, which version 1's schema decodes wrong);
 #      the registry keeps version 2 (registered first);
-#   2. with casts back to version 1's types the daemon resumes at that
+#   2. with casts back to version 1's types, and flag added with a
+#      default (so NOT NULL, as in version 1), the daemon resumes at that
 #      event; later rows of version 2, a NULL among them, follow;
 #   then a real client (test/interop/schema-migrate-avro.test.mjs:
 #   kafkajs and the Confluent AvroDeserializer, which fetches each
@@ -28,7 +30,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
 catalog_init "CREATE ROLE registry_api LOGIN IN ROLE tributary_reader, tributary_writer" \
-    "CREATE TABLE public.m (id int PRIMARY KEY, qty int, ratio real)" \
+    "CREATE TABLE public.m (id int PRIMARY KEY, qty int, ratio real, flag boolean NOT NULL)" \
     "SELECT tributary.set_compatibility(NULL, 'NONE')" \
     -- tributary_sma
 mock_start 1
@@ -71,10 +73,11 @@ EOF2
     "$BIN" check -c "$WORK/p.yaml" >/dev/null
 }
 
-# ---- 0: version 1's rows, read by a daemon that then stops
-pipeline "        - {drop: extra}"
-pgc_psql -d postgres -c "INSERT INTO public.m VALUES (1, 1, 0.5)" \
-    -c "INSERT INTO public.m VALUES (2, 2, 0.75)" >/dev/null
+# ---- 0: version 1's rows, read by a daemon that then stops (its steps
+# give version 2 version 1's names, not its types)
+pipeline "        - {add: flag, default: 'true', type: boolean}"
+pgc_psql -d postgres -c "INSERT INTO public.m VALUES (1, 1, 0.5, false)" \
+    -c "INSERT INTO public.m VALUES (2, 2, 0.75, true)" >/dev/null
 start_consumer
 expect_eq "version 1's rows are read" t "$(slot_caught_up tributary_sma)"
 stop_consumer
@@ -88,6 +91,7 @@ BEGIN;
 ALTER TABLE public.m DROP COLUMN qty;
 ALTER TABLE public.m ADD COLUMN qty text;
 ALTER TABLE public.m ALTER COLUMN ratio TYPE double precision;
+ALTER TABLE public.m DROP COLUMN flag;
 INSERT INTO public.m (id, qty, ratio) VALUES (3, '7', 0.25);
 COMMIT;
 SQL
@@ -101,7 +105,8 @@ expect_eq "version 2 is registered before the refusal" 2 \
 
 # ---- 2: casts back to version 1's types
 pipeline "        - {cast: qty, as: integer, type: integer}
-        - {cast: ratio, as: number, type: real}"
+        - {cast: ratio, as: number, type: real}
+        - {add: flag, default: 'true', type: boolean}"
 start_consumer
 pgc_psql -d postgres -c "UPDATE public.m SET qty = '8', ratio = 1.5 WHERE id = 3" \
     -c "INSERT INTO public.m (id, ratio) VALUES (4, -2.5)" >/dev/null
@@ -110,9 +115,11 @@ wait_log "$WORK/run.log" "serving /health" 10 || true
 PORT=$(http_port)
 expect_match "the registry API is up" '^[0-9]+$' "$PORT"
 cat > "$WORK/expect.json" <<'EOF2'
-[{"id": 1, "qty": 1, "ratio": 0.5}, {"id": 2, "qty": 2, "ratio": 0.75},
- {"id": 3, "qty": 7, "ratio": 0.25}, {"id": 3, "qty": 8, "ratio": 1.5},
- {"id": 4, "qty": null, "ratio": -2.5}]
+[{"id": 1, "qty": 1, "ratio": 0.5, "flag": false},
+ {"id": 2, "qty": 2, "ratio": 0.75, "flag": true},
+ {"id": 3, "qty": 7, "ratio": 0.25, "flag": true},
+ {"id": 3, "qty": 8, "ratio": 1.5, "flag": true},
+ {"id": 4, "qty": null, "ratio": -2.5, "flag": true}]
 EOF2
 interop_test "kafkajs and the Confluent AvroDeserializer" schema-migrate-avro.test.mjs 1 \
     KAFKA_BOOTSTRAP="$BOOT" SR_URL="http://127.0.0.1:$PORT" EXPECT="$WORK/expect.json" \
