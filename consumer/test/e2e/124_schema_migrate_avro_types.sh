@@ -13,7 +13,8 @@
 #      so no relation of version 1's shape tells the Avro encoder what id
 #      1 is.  A migration whose steps do not bring those types back stops
 #      the daemon before the first event of version 2 (exit 1), naming
-#      the subject, the versions, the field and both types (it used to
+#      the subject, the versions, the field and both types, as
+#      `tributary check` says before it runs (it used to
 #      publish that row as version 1, encoded with version 2's types: qty
 #      a string, ratio a double, which version 1's schema decodes wrong);
 #      the registry keeps version 2 (registered first);
@@ -95,6 +96,10 @@ ALTER TABLE public.m DROP COLUMN flag;
 INSERT INTO public.m (id, qty, ratio) VALUES (3, '7', 0.25);
 COMMIT;
 SQL
+"$BIN" check -c "$WORK/p.yaml" > "$WORK/check.out" 2>&1 || true
+expect_grep "tributary check says so first, as a problem" "$WORK/check.out" \
+    "subject $SUBJECT: after migration rules, field qty is [^ ]*\"string\"[^ ]* but [^ ]*\"int\"[^ ]* in version 1; \`run\` stops before the first event of this shape"
+expect_grep "one problem" "$WORK/check.out" "^1 problem\(s\) found"
 start_consumer
 wait_exit 30
 expect_eq "a migration that leaves a field of another type stops the daemon (exit 1)" 1 "$EXIT_RC"

@@ -24,7 +24,8 @@
 #      running and registers no second key version;
 #   6. a step that also casts the key column id to a string: check finds
 #      the migrated key incompatible with version 1 of the key subject,
-#      one problem under fail, and the daemon stops: on the row's field
+#      and the row's field id a string where version 1 has an integer, two
+#      problems under fail, and the daemon stops: on the row's field
 #      id, a string after the steps but an integer in version 1, the
 #      version its rows would be stamped with (docs/SCHEMA_REGISTRY.md,
 #      section 8), before the key subject.
@@ -164,8 +165,10 @@ check_to "$WORK/check7.out" "$WORK/keys2.yaml"
 expect_eq "check exits 0 (the configuration is valid)" 0 "$CHECK_RC"
 expect_grep "check: the migrated key is incompatible, run stops on it" "$WORK/check7.out" \
     "subject $SUBJECT-key: after migration rules, the migrated table's key is incompatible \([0-9]+ violation\(s\)\); under on_incompatible: fail \`run\` stops"
-expect_grep "check: the refused key counts as a problem" "$WORK/check7.out" \
-    "^1 problem\(s\) found \(the configuration itself is valid\)"
+expect_grep "check: the row's field id, a string after the steps, is not version 1's" "$WORK/check7.out" \
+    "subject $SUBJECT: after migration rules, field id is [^ ]*\"string\"[^ ]*, required but [^ ]*\"integer\"[^ ]*, required in version 1; \`run\` stops before the first event of this shape"
+expect_grep "check: each refusal counts as a problem" "$WORK/check7.out" \
+    "^2 problem\(s\) found \(the configuration itself is valid\)"
 start_consumer "$WORK/keys2.yaml"
 pgc_psql -d postgres -c "INSERT INTO public.orders VALUES (6, 'six')" >/dev/null
 wait_exit
