@@ -129,18 +129,21 @@ typedef struct trib_check_plan_inputs
  * `tributary check` under the subject's migration mg
  * (schema_check_migrate.c): plan the table's current shape (schema text
  * of type `type`) to the migration's target as `run` would, and say the
- * steps that apply, or the refusal, counted as a problem.  True when the
- * catalog gave the plan's inputs, filled into *in (for the key, below);
- * in->doc is NULL otherwise.
+ * steps that apply, or the refusal, counted as a problem; then, planned
+ * from the table schema.table's own columns (read through src), a field
+ * whose schema is not the target's (trib_schema_same_fields), the other
+ * refusal of `run`, also counted.  True when the catalog gave the plan's
+ * inputs, filled into *in (for the key, below); in->doc is NULL otherwise.
  */
 struct trib_check_report;
 struct trib_migrate_subject;
 struct pg_conn;
 bool		trib_schema_check_migration(const struct trib_migrate_subject *mg,
 										struct trib_check_report *rep,
-										struct pg_conn *catalog, const char *subject,
-										const char *shape, const char *type,
-										trib_check_plan_inputs *in);
+										struct pg_conn *catalog, struct pg_conn *src,
+										const char *schema, const char *table,
+										const char *subject, const char *shape,
+										const char *type, trib_check_plan_inputs *in);
 
 /*
  * With `schemas.keys`: the key schema `run` registers in the key subject
