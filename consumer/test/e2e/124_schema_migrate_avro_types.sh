@@ -21,6 +21,10 @@
 #   2. with casts back to version 1's types, and flag added with a
 #      default (so NOT NULL, as in version 1), the daemon resumes at that
 #      event; later rows of version 2, a NULL among them, follow;
+#   3. the catalog ends the stage's connection (pg_terminate_backend),
+#      then ADD COLUMN (version 3, its column dropped by a step): the
+#      stage registers it on a new connection, and the pipeline is not
+#      restarted (that would send again what it had not confirmed);
 #   then a real client (test/interop/schema-migrate-avro.test.mjs:
 #   kafkajs and the Confluent AvroDeserializer, which fetches each
 #   record's schema from the daemon's registry API by the id in its
@@ -111,11 +115,27 @@ expect_eq "version 2 is registered before the refusal" 2 \
 # ---- 2: casts back to version 1's types
 pipeline "        - {cast: qty, as: integer, type: integer}
         - {cast: ratio, as: number, type: real}
-        - {add: flag, default: 'true', type: boolean}"
+        - {add: flag, default: 'true', type: boolean}
+        - {drop: note}"
+: > "$WORK/run.log"
 start_consumer
 pgc_psql -d postgres -c "UPDATE public.m SET qty = '8', ratio = 1.5 WHERE id = 3" \
     -c "INSERT INTO public.m (id, ratio) VALUES (4, -2.5)" >/dev/null
 expect_eq "the daemon reads every change" t "$(slot_caught_up tributary_sma)"
+# ---- 3: the catalog ends the stage's connection (idle_session_timeout, a
+# pooler, an administrator); the next shape is registered on a new one,
+# without restarting the pipeline (which would send again what it had not
+# confirmed)
+expect_eq "the stage's catalog connection is ended" t \
+    "$(q postgres "SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity
+                   WHERE application_name = 'tributary-schemas'")"
+pgc_psql -d postgres -c "ALTER TABLE public.m ADD COLUMN note text" \
+    -c "INSERT INTO public.m (id, qty, ratio, note) VALUES (5, '9', 3.5, 'n')" >/dev/null
+expect_eq "the daemon reads the new shape's row" t "$(slot_caught_up tributary_sma)"
+expect_eq "version 3 is registered" 3 \
+    "$(q postgres "SELECT count(*) FROM tributary.schema_versions WHERE subject = '$SUBJECT'")"
+expect_no_grep "the pipeline was not restarted for it" "$WORK/run.log" "lost its database connection"
+expect_eq "one start of the pipeline in this run" 1 "$(grep -c "starting pipeline sma" "$WORK/run.log")"
 wait_log "$WORK/run.log" "serving /health" 10 || true
 PORT=$(http_port)
 expect_match "the registry API is up" '^[0-9]+$' "$PORT"
@@ -124,7 +144,8 @@ cat > "$WORK/expect.json" <<'EOF2'
  {"id": 2, "qty": 2, "ratio": 0.75, "flag": true},
  {"id": 3, "qty": 7, "ratio": 0.25, "flag": true},
  {"id": 3, "qty": 8, "ratio": 1.5, "flag": true},
- {"id": 4, "qty": null, "ratio": -2.5, "flag": true}]
+ {"id": 4, "qty": null, "ratio": -2.5, "flag": true},
+ {"id": 5, "qty": 9, "ratio": 3.5, "flag": true}]
 EOF2
 interop_test "kafkajs and the Confluent AvroDeserializer" schema-migrate-avro.test.mjs 1 \
     KAFKA_BOOTSTRAP="$BOOT" SR_URL="http://127.0.0.1:$PORT" EXPECT="$WORK/expect.json" \
