@@ -160,7 +160,8 @@ check_part(const trib_config *cfg, trib_check_report *rep, PGconn *src, PGconn *
 		{
 			trib_check_plan_inputs in;
 
-			if (trib_schema_check_migration(mg, rep, catalog, subject, doc, type, &in) &&
+			if (trib_schema_check_migration(mg, rep, catalog, src, t->schema, t->table, subject,
+											doc, type, &in) &&
 				cfg->schemas.keys)
 				check_migrated_key(cfg, rep, src, catalog, mg, t, subject, &in, type);
 			free(in.doc);

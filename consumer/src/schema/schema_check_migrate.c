@@ -16,7 +16,11 @@
  * key's.  The steps that
  * apply are listed ("after migration rules: rename memo -> note"); a
  * refused plan is a problem whatever on_incompatible says, since `run`
- * stops there.  The catalog is only read.
+ * stops there.  `run` also stops when a field of the planned relation
+ * has another schema than the target's (a type changed with no cast
+ * back): that plan is made again from the table's own columns, as the
+ * plugin describes them, and compared as `run` compares it.  The catalog
+ * is only read.
  *
  * The key.  With `schemas.keys`, `run` then registers the key of the
  * migrated relation (schema_stage.c resolve_key), not the table's own
@@ -109,8 +113,9 @@ target_doc(trib_check_report *rep, PGconn *catalog, const char *subject, const c
 	return doc;
 }
 
-/* Plan from -> to as `run` would, and say the steps or the refusal. */
-static void
+/* Plan from -> to as `run` would, and say the steps or the refusal;
+ * true when the plan was made. */
+static bool
 report_plan(trib_check_report *rep, const trib_migrate_subject *mg, const char *subject,
 			const char *shape, const char *doc, int32_t from, int32_t to, bool is_new_shape)
 {
@@ -142,6 +147,46 @@ report_plan(trib_check_report *rep, const trib_migrate_subject *mg, const char *
 							  "shape, version %d%s, is published as version %d)", subject,
 							  steps[0] ? steps : "none", (int) from,
 							  is_new_shape ? " when registered" : "", (int) to);
+	}
+	trib_migrate_plan_free(plan);
+	trib_migrate_fields_free(fields, n);
+	trib_relation_clear(&rel);
+	return plan != NULL;
+}
+
+static bool table_relation(trib_check_report *rep, PGconn *src, const char *schema,
+						   const char *table, trib_relation *rel);
+
+/* The plan made from the table's own columns (src): are its fields the
+ * target's, types included, as `run` requires (schema_stage.c)?  Said and
+ * counted as a problem when not. */
+static void
+report_types(trib_check_report *rep, const trib_migrate_subject *mg, PGconn *src,
+			 const char *schema, const char *table, const char *subject, const char *type,
+			 const trib_check_plan_inputs *in)
+{
+	trib_sr_format fmt = strcmp(type, trib_sr_format_name(TRIB_SR_AVRO)) == 0 ? TRIB_SR_AVRO
+		: TRIB_SR_JSON;
+	char		err[512];
+	char		target[32];
+	char	  **fields = NULL;
+	size_t		n = 0;
+	trib_relation rel;
+	trib_migrate_plan *plan = NULL;
+
+	if (!table_relation(rep, src, schema, table, &rel))
+		return;
+	if (trib_migrate_fields(in->doc, &fields, &n, err, sizeof(err)))
+		plan = trib_migrate_plan_new(mg, &rel, in->from, in->to, fields, n, err, sizeof(err));
+	snprintf(target, sizeof(target), "version %d", (int) in->to);
+	if (plan != NULL &&
+		trib_schema_same_fields(trib_migrate_plan_relation(plan), "postgresql", fmt, in->doc,
+								target, err, sizeof(err)) == 0)
+	{
+		trib_check_report_say(rep, "  subject %s: after migration rules, %s; `run` stops "
+							  "before the first event of this shape, whatever "
+							  "on_incompatible says", subject, err);
+		rep->problems++;
 	}
 	trib_migrate_plan_free(plan);
 	trib_migrate_fields_free(fields, n);
@@ -185,14 +230,17 @@ find_inputs(trib_check_report *rep, PGconn *catalog, const trib_migrate_subject 
 /* See schema_int.h. */
 bool
 trib_schema_check_migration(const trib_migrate_subject *mg, trib_check_report *rep,
-							PGconn *catalog, const char *subject, const char *shape,
+							PGconn *catalog, PGconn *src, const char *schema,
+							const char *table, const char *subject, const char *shape,
 							const char *type, trib_check_plan_inputs *in)
 {
 	char		err[512];
 
 	if (find_inputs(rep, catalog, mg, subject, shape, type, in, err, sizeof(err)))
 	{
-		report_plan(rep, mg, subject, shape, in->doc, in->from, in->to, in->is_new_shape);
+		if (report_plan(rep, mg, subject, shape, in->doc, in->from, in->to,
+						in->is_new_shape) && in->from != in->to)
+			report_types(rep, mg, src, schema, table, subject, type, in);
 		return true;
 	}
 	if (err[0] != '\0')

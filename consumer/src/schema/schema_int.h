@@ -37,6 +37,20 @@ bool		trib_schema_has_key(const trib_relation *rel);
 /* The key subject of a subject: "<subject>-key" (malloc'd). */
 char	   *trib_schema_key_subject(const char *subject);
 
+/*
+ * Does rel's schema in format fmt (as trib_schema_of_relation builds it)
+ * give each field exactly the schema the document `target` (a registered
+ * version's text, same format) gives it: the same type, nullability,
+ * bounds and default?  What a migration's relation must do to be stamped
+ * with the target's id (the Avro encoder encodes with the relation's).
+ * 1 yes; 0 no, with errbuf naming the first field that differs and both
+ * of its schemas ("field qty is A but B in <target_name>"); -1 with errbuf
+ * when a schema cannot be built or read.
+ */
+int			trib_schema_same_fields(const trib_relation *rel, const char *connector,
+									trib_sr_format fmt, const char *target,
+									const char *target_name, char *errbuf, size_t errlen);
+
 /* One connection to the registry's catalog (schema_store.c). */
 typedef struct trib_schema_store trib_schema_store;
 
@@ -71,10 +85,11 @@ int			trib_schema_store_accept(trib_schema_store *s, const char *subject,
 int			trib_schema_store_pending(trib_schema_store *s, const char *subject,
 									  int32_t version, char *errbuf, size_t errlen);
 
-/* One violation check_compatibility() returned. */
+/* One violation check_compatibility() returned, with the level in
+ * effect for the subject (tributary.compatibility_level). */
 typedef void (*trib_schema_violation_fn) (void *arg, const char *previous_version,
 										  const char *path, const char *kind,
-										  const char *message);
+										  const char *message, const char *level);
 
 /* Check schema (JSON text) against the subject's versions under its
  * level; each violation goes to fn.  Returns how many, or -1. */
@@ -114,18 +129,21 @@ typedef struct trib_check_plan_inputs
  * `tributary check` under the subject's migration mg
  * (schema_check_migrate.c): plan the table's current shape (schema text
  * of type `type`) to the migration's target as `run` would, and say the
- * steps that apply, or the refusal, counted as a problem.  True when the
- * catalog gave the plan's inputs, filled into *in (for the key, below);
- * in->doc is NULL otherwise.
+ * steps that apply, or the refusal, counted as a problem; then, planned
+ * from the table schema.table's own columns (read through src), a field
+ * whose schema is not the target's (trib_schema_same_fields), the other
+ * refusal of `run`, also counted.  True when the catalog gave the plan's
+ * inputs, filled into *in (for the key, below); in->doc is NULL otherwise.
  */
 struct trib_check_report;
 struct trib_migrate_subject;
 struct pg_conn;
 bool		trib_schema_check_migration(const struct trib_migrate_subject *mg,
 										struct trib_check_report *rep,
-										struct pg_conn *catalog, const char *subject,
-										const char *shape, const char *type,
-										trib_check_plan_inputs *in);
+										struct pg_conn *catalog, struct pg_conn *src,
+										const char *schema, const char *table,
+										const char *subject, const char *shape,
+										const char *type, trib_check_plan_inputs *in);
 
 /*
  * With `schemas.keys`: the key schema `run` registers in the key subject

@@ -5,7 +5,8 @@
  * A plan is the steps run on names rather than rows: the relation's
  * columns (name, type, nullability, key) go through every step that
  * selects the relation's version, in order; rename renames in place, add
- * and set append a column when it is missing, drop removes one, cast
+ * and set append a column when it is missing (nullable, except an add
+ * whose default is not null: every row has it), drop removes one, cast
  * retypes one.  The result must hold exactly the target's fields; the
  * plan's relation is that result in the target's order.  Per-event work
  * is schema_migrate_apply.c's.
@@ -154,6 +155,17 @@ column_of(const trib_relation *rel, const char *name)
 	return -1;
 }
 
+/* Is a default's JSON text null? */
+static bool
+null_default(const char *def)
+{
+	size_t		n;
+
+	def += strspn(def, " \t\r\n");
+	n = strcspn(def, " \t\r\n");
+	return n == 4 && strncmp(def, "null", 4) == 0 && def[n + strspn(def + n, " \t\r\n")] == '\0';
+}
+
 /* Append a nullable column (name and type copied). */
 static void
 append_column(trib_relation *rel, const char *name, const char *type)
@@ -219,7 +231,14 @@ plan_step(trib_migrate_plan *p, const mig_step *s, trib_relation *w, char *errbu
 		case TRIB_MIGRATE_ADD:
 		case TRIB_MIGRATE_SET:
 			if (i < 0)
+			{
 				append_column(w, s->field, c->type ? c->type : "text");
+				/* every row gets the default: NOT NULL unless it is null
+				 * (a later cast keeps null and refuses what it cannot
+				 * convert) */
+				if (c->op == TRIB_MIGRATE_ADD && c->def != NULL && !null_default(c->def))
+					w->columns[w->ncolumns - 1].nullable = false;
+			}
 			else if (c->type != NULL)
 				retype(&w->columns[i], c->type);
 			break;

@@ -190,13 +190,22 @@ typedef struct violation_log
 {
 	const char *subject;
 	bool		fail;
+	char		level[32];		/* the level the subject was checked under */
+	char		first[256];		/* the first violation: kind, path, version */
 } violation_log;
 
 static void
 log_violation(void *arg, const char *previous_version, const char *path, const char *kind,
-			  const char *message)
+			  const char *message, const char *level)
 {
-	const violation_log *l = arg;
+	violation_log *l = arg;
+
+	if (l->first[0] == '\0')
+	{
+		snprintf(l->level, sizeof(l->level), "%s", level);
+		snprintf(l->first, sizeof(l->first), "%s at %s against version %s", kind, path,
+				 previous_version);
+	}
 
 	if (l->fail)
 		tlog_error("schemas", "subject %s: against version %s: %s at %s: %s", l->subject,
@@ -213,7 +222,7 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 			 char *errbuf, size_t errlen)
 {
 	const char *type = trib_sr_format_name(st->fmt);
-	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL};
+	violation_log l = {subject, st->conf->on_incompatible == TRIB_SCHEMAS_FAIL, "", ""};
 	const char *policy = st->conf->on_incompatible == TRIB_SCHEMAS_WARN ? "warn" : "quarantine";
 	char		id[TRIB_EVENTID_LEN + 16];
 	int			nbad;
@@ -229,11 +238,12 @@ register_new(trib_schema_stage *st, const trib_event *ev, const char *subject,
 		if (l.fail)
 		{
 			snprintf(errbuf, errlen, "subject %s: the new shape of table %s.%s at event %s "
-					 "is incompatible with the subject's versions (%d violation(s), logged "
-					 "above); on_incompatible is fail, so nothing from this event on is "
-					 "published: change the subject's level (tributary.set_compatibility) "
-					 "or the table, then restart", subject, ev->rel->schema, ev->rel->table,
-					 id, nbad);
+					 "is incompatible with the subject's versions under its level %s (%d "
+					 "violation(s), the first: %s; all logged above); on_incompatible is "
+					 "fail, so nothing from this event on is published: change the "
+					 "subject's level (tributary.set_compatibility) or the table, then "
+					 "restart", subject, ev->rel->schema, ev->rel->table, id, l.level, nbad,
+					 l.first);
 			return false;
 		}
 		tlog_warn("schemas", "subject %s: registering an incompatible version at event %s "
@@ -297,6 +307,35 @@ resolve_key(trib_schema_stage *st, const trib_event *ev, const char *subject, re
 	return ok;
 }
 
+/* Do the plan's rows have the target version's types, not only its
+ * field names?  They are stamped with its id: a column dropped and added
+ * again with another type, or retyped by ALTER TABLE, with no step that
+ * casts it back, would be published as the target while its values (and
+ * the Avro encoder's schema, made from the plan's relation) are not. */
+static bool
+same_types(trib_schema_stage *st, const trib_event *ev, const char *subject,
+		   const rel_entry *e, const char *doc, char *errbuf, size_t errlen)
+{
+	char		target[32];
+	char		why[512];
+	int			same;
+
+	snprintf(target, sizeof(target), "version %d", (int) e->out_version);
+	same = trib_schema_same_fields(trib_migrate_plan_relation(e->plan), ev->connector, st->fmt,
+								   doc, target, why, sizeof(why));
+	if (same > 0)
+		return true;
+	if (same == 0)
+		snprintf(errbuf, errlen, "migration of subject %s from version %d to %d: after the "
+				 "steps, %s (accepted: a cast step giving the target's type, e.g. {cast: F, as: "
+				 "integer, type: integer})", subject, (int) e->version, (int) e->out_version,
+				 why);
+	else
+		snprintf(errbuf, errlen, "migration of subject %s from version %d to %d: %s", subject,
+				 (int) e->version, (int) e->out_version, why);
+	return false;
+}
+
 /* The subject's migration, when it has one: the plan for this relation
  * to the target version, which events are then stamped with. */
 static bool
@@ -326,6 +365,11 @@ plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 	if (found > 0)
 		e->plan = trib_migrate_plan_new(mg, ev->rel, e->version, e->out_version, fields, n,
 										errbuf, errlen);
+	if (e->plan != NULL && !same_types(st, ev, subject, e, doc, errbuf, errlen))
+	{
+		trib_migrate_plan_free(e->plan);
+		e->plan = NULL;
+	}
 	free(doc);
 	trib_migrate_fields_free(fields, n);
 	if (e->plan != NULL && e->version != e->out_version)

@@ -17,7 +17,8 @@
  * new for shapes already known.
  *
  * Policy for a shape the subject's compatibility level refuses (`schemas:
- * on_incompatible`): fail (log every violation, return false: the
+ * on_incompatible`): fail (log every violation, return false with an error
+ * naming the subject, table, level and first violation: the
  * pipeline stops before publishing the event and keeps its position),
  * warn (log, count, register it with level NONE for that step, publish),
  * or quarantine (register it as warn does, record it in the catalog's
@@ -28,7 +29,10 @@
  *
  * Migrations (`schemas.migrations`, schema_migrate.h): a subject's events
  * are rewritten to its target version's shape and stamped with the
- * target's id and version; the plan is made once per relation.
+ * target's id and version; the plan is made once per relation, and
+ * refused unless each migrated field's schema is the target's, type and
+ * nullability included (the Avro encoder writes the migrated relation's
+ * types under the target's id).
  *
  * The catalog connection is opened on first need and used only by the
  * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog

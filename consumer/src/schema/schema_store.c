@@ -7,7 +7,11 @@
  *
  * Every statement binds its values (PQexecParams); the statements are
  * this file's constants.  The connection is opened on first use; after a
- * failure it is closed, so the next call reconnects.
+ * failure it is closed, so the next call reconnects.  A connection the
+ * server ended while it was idle is opened again at once and the
+ * statement sent again (outside the register transaction only; every
+ * statement is a read or idempotent), so that the pipeline is not
+ * restarted for it.
  */
 #include "schema_int.h"
 
@@ -27,6 +31,7 @@ struct trib_schema_store
 	char	   *dsn;
 	PGconn	   *conn;
 	bool		lost;			/* the last failure was the connection's */
+	bool		in_tx;			/* between BEGIN and COMMIT/ROLLBACK */
 };
 
 static const char find_sql[] =
@@ -36,8 +41,10 @@ static const char find_sql[] =
 	"   AND v.fingerprint OPERATOR(pg_catalog.=) $3"
 	" ORDER BY v.version LIMIT 1";
 
+/* Each violation with the level it was checked under (the subject's, else
+ * the global one), for the stage's error. */
 static const char check_sql[] =
-	"SELECT c.previous_version, c.path, c.kind, c.message"
+	"SELECT c.previous_version, c.path, c.kind, c.message, tributary.compatibility_level($1)"
 	"  FROM tributary.check_compatibility($1, $2::jsonb, NULL, $3) AS c";
 
 static const char register_sql[] =
@@ -75,6 +82,7 @@ trib_schema_store_new(const char *dsn)
 	s->dsn = trib_xstrdup(dsn);
 	s->conn = NULL;
 	s->lost = false;
+	s->in_tx = false;
 	return s;
 }
 
@@ -114,16 +122,32 @@ connected(trib_schema_store *s, char *errbuf, size_t errlen)
 	return s->conn != NULL;
 }
 
-/* Run a statement; NULL with errbuf (and the connection dropped). */
+/* Run a statement; NULL with errbuf (and the connection dropped).  A
+ * connection found dead when a statement is sent on it outside a
+ * transaction (ended by the server while idle: idle_session_timeout, a
+ * pooler, pg_terminate_backend) is opened again and the statement sent
+ * once more: every statement here is a read or idempotent (registering a
+ * schema again returns its version), and the pipeline is then not
+ * restarted for it. */
 static PGresult *
 run(trib_schema_store *s, const char *sql, int nparams, const char *const *params,
 	ExecStatusType want, char *errbuf, size_t errlen)
 {
 	PGresult   *res;
+	bool		reused = s->conn != NULL && PQstatus(s->conn) == CONNECTION_OK;
 
 	if (!connected(s, errbuf, errlen))
 		return NULL;
 	res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (reused && !s->in_tx && PQstatus(s->conn) != CONNECTION_OK)
+	{
+		PQclear(res);
+		PQfinish(s->conn);
+		s->conn = NULL;
+		if (!connected(s, errbuf, errlen))
+			return NULL;
+		res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	}
 	s->lost = false;
 	if (PQresultStatus(res) == want)
 		return res;
@@ -142,6 +166,7 @@ run(trib_schema_store *s, const char *sql, int nparams, const char *const *param
 		PQfinish(s->conn);
 		s->conn = NULL;
 		s->lost = true;
+		s->in_tx = false;
 	}
 	return NULL;
 }
@@ -247,7 +272,7 @@ trib_schema_store_check(trib_schema_store *s, const char *subject, const char *s
 	n = PQntuples(res);
 	for (int i = 0; i < n; i++)
 		fn(arg, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		   PQgetvalue(res, i, 3));
+		   PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
 	PQclear(res);
 	return n;
 }
@@ -288,6 +313,7 @@ register_unchecked(trib_schema_store *s, const char *const *params, bool quarant
 
 	if (!command(s, "BEGIN", errbuf, errlen))
 		return NULL;
+	s->in_tx = true;
 	own = run(s, own_level_sql, 1, params, PGRES_TUPLES_OK, errbuf, errlen);
 	if (own != NULL && !PQgetisnull(own, 0, 0))
 		level = trib_xstrdup(PQgetvalue(own, 0, 0));
@@ -312,13 +338,16 @@ register_unchecked(trib_schema_store *s, const char *const *params, bool quarant
 	{
 		if (s->conn != NULL)
 			PQclear(PQexec(s->conn, "ROLLBACK"));
+		s->in_tx = false;
 		return NULL;
 	}
 	if (!command(s, "COMMIT", errbuf, errlen))
 	{
+		s->in_tx = false;
 		PQclear(res);
 		return NULL;
 	}
+	s->in_tx = false;
 	return res;
 }
 

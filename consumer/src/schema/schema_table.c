@@ -15,6 +15,12 @@
  * by its shape: an object of its properties, or an array of its items.
  * The columns' fields come from core/relation_fields.c, shared with the
  * Kafka sink's Avro encoder.
+ *
+ * A migrated relation is held to its target version field by field
+ * (trib_schema_same_fields): both documents in canonical form, each
+ * field's subschema (JSON Schema: its property and whether it is
+ * required; Avro: its field object) compared as text; the table's name
+ * and title are not compared (the bytes of a row do not carry them).
  */
 #include "schema_int.h"
 
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsondoc.h"
 #include "relation_fields.h"
 #include "xalloc.h"
 
@@ -84,4 +91,105 @@ trib_schema_of_key(const trib_relation *rel, const char *connector, trib_sr_form
 				   char *errbuf, size_t errlen)
 {
 	return relation_part(rel, connector, fmt, TRIB_SR_KEY, errbuf, errlen);
+}
+
+/* A document's canonical form parsed as a tree; NULL with errbuf. */
+static yajl_val
+canonical_tree(trib_sr_format fmt, const char *text, char *errbuf, size_t errlen)
+{
+	trib_sr_schema *sr = trib_sr_schema_parse(fmt, text, strlen(text), errbuf, errlen);
+	yajl_val	v = sr ? trib_jdoc_parse(trib_sr_schema_canonical(sr, NULL), errbuf, errlen) : NULL;
+
+	trib_sr_schema_free(sr);
+	return v;
+}
+
+/* Is name among the strings of the array req? */
+static bool
+listed(yajl_val req, const char *name)
+{
+	for (size_t i = 0; YAJL_IS_ARRAY(req) && i < req->u.array.len; i++)
+		if (YAJL_IS_STRING(req->u.array.values[i]) &&
+			strcmp(req->u.array.values[i]->u.string, name) == 0)
+			return true;
+	return false;
+}
+
+/* Field i of doc (fields: the document's properties or Avro fields) as
+ * text (malloc'd): its subschema, and for JSON Schema ", required" when it
+ * is; *name its name.  NULL past the last field. */
+static char *
+field_text(yajl_val doc, size_t i, const char **name)
+{
+	const char *ppath[] = {"properties", NULL};
+	const char *rpath[] = {"required", NULL};
+	const char *fpath[] = {"fields", NULL};
+	const char *npath[] = {"name", NULL};
+	yajl_val	props = yajl_tree_get(doc, ppath, yajl_t_object);
+	yajl_val	fields = yajl_tree_get(doc, fpath, yajl_t_array);
+	yajl_val	nm;
+	char	   *sub;
+	char	   *out;
+
+	if (props != NULL)
+	{
+		if (i >= props->u.object.len)
+			return NULL;
+		*name = props->u.object.keys[i];
+		sub = trib_jdoc_dump(props->u.object.values[i]);
+		if (!listed(yajl_tree_get(doc, rpath, yajl_t_array), *name))
+			return sub;
+		out = trib_xmalloc(strlen(sub) + sizeof(", required"));
+		strcpy(out, sub);
+		strcat(out, ", required");
+		free(sub);
+		return out;
+	}
+	if (fields == NULL || i >= fields->u.array.len)
+		return NULL;
+	nm = yajl_tree_get(fields->u.array.values[i], npath, yajl_t_string);
+	*name = nm ? nm->u.string : "";
+	return trib_jdoc_dump(fields->u.array.values[i]);
+}
+
+/* See schema_int.h. */
+int
+trib_schema_same_fields(const trib_relation *rel, const char *connector, trib_sr_format fmt,
+						const char *target, const char *target_name, char *errbuf,
+						size_t errlen)
+{
+	trib_sr_schema *mine = trib_schema_of_relation(rel, connector, fmt, errbuf, errlen);
+	yajl_val	a = mine ? trib_jdoc_parse(trib_sr_schema_canonical(mine, NULL), errbuf, errlen)
+		: NULL;
+	yajl_val	b = a ? canonical_tree(fmt, target, errbuf, errlen) : NULL;
+	int			same = b != NULL ? 1 : -1;
+
+	for (size_t i = 0; same > 0; i++)
+	{
+		const char *an = NULL;
+		const char *bn = NULL;
+		char	   *at = field_text(a, i, &an);
+		char	   *bt = field_text(b, i, &bn);
+
+		if (at == NULL && bt == NULL)
+		{
+			free(at);
+			free(bt);
+			break;
+		}
+		if (at == NULL || bt == NULL || strcmp(an, bn) != 0)
+			snprintf(errbuf, errlen, "field %s is where %s has %s", an ? an : "(none)",
+					 target_name, bn ? bn : "(none)");
+		else if (strcmp(at, bt) != 0)
+			snprintf(errbuf, errlen, "field %s is %.200s but %.200s in %s", an, at, bt,
+					 target_name);
+		if (at == NULL || bt == NULL || strcmp(an, bn) != 0 || strcmp(at, bt) != 0)
+			same = 0;
+		free(at);
+		free(bt);
+	}
+	yajl_tree_free(a);
+	yajl_tree_free(b);
+	trib_sr_schema_free(mine);
+	return same;
 }

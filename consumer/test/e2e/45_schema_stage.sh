@@ -12,7 +12,8 @@
 #      registered at the exact event id of the first record with the new
 #      shape; every record before it has version 1, every one after it 2;
 #   3. DROP COLUMN (refused by BACKWARD) with on_incompatible: fail: the
-#      daemon stops without publishing that event and logs the violations;
+#      daemon stops without publishing that event and logs the violations,
+#      its error naming the table, the subject, the level and the first one;
 #      a restart without a fix stops again; nothing is registered;
 #   4. tributary.set_compatibility(subject, 'NONE'), restart: version 3 at
 #      the first event of the new shape, and over the whole run every
@@ -129,6 +130,8 @@ RUN_PID=
 expect_eq "the incompatible DROP COLUMN stops the daemon (exit 1)" 1 "$rc"
 expect_grep "it logs each violation (kind, path)" "$WORK/run.log" "against version 2: .* at #/properties"
 expect_grep "and says what to do" "$WORK/run.log" "tributary.set_compatibility"
+expect_grep "its error names the table, the subject, the level and the change" "$WORK/run.log" \
+    "ERROR .*subject $SUBJECT: the new shape of table public.orders at event [0-9A-F/:]+ is incompatible with the subject's versions under its level BACKWARD \\(1 violation\\(s\\), the first: [A-Z_]+ at #/properties/note against version 2;"
 expect_eq "nothing is registered for the refused shape" 2 "$(versions)"
 dump
 expect_eq "no record of the refused shape was published" 0 \

@@ -24,7 +24,11 @@
 #      running and registers no second key version;
 #   6. a step that also casts the key column id to a string: check finds
 #      the migrated key incompatible with version 1 of the key subject,
-#      one problem under fail, and the daemon stops on the key subject.
+#      and the row's field id a string where version 1 has an integer, two
+#      problems under fail, and the daemon stops: on the row's field
+#      id, a string after the steps but an integer in version 1, the
+#      version its rows would be stamped with (docs/SCHEMA_REGISTRY.md,
+#      section 8), before the key subject.
 #   7. a partitioned table public.meas (partitions meas_eu, meas_us),
 #      pipelines of their own with `schemas.keys`: with the plugin option
 #      publish-via-root the stream names the rows after the root, `run`
@@ -161,14 +165,19 @@ check_to "$WORK/check7.out" "$WORK/keys2.yaml"
 expect_eq "check exits 0 (the configuration is valid)" 0 "$CHECK_RC"
 expect_grep "check: the migrated key is incompatible, run stops on it" "$WORK/check7.out" \
     "subject $SUBJECT-key: after migration rules, the migrated table's key is incompatible \([0-9]+ violation\(s\)\); under on_incompatible: fail \`run\` stops"
-expect_grep "check: the refused key counts as a problem" "$WORK/check7.out" \
-    "^1 problem\(s\) found \(the configuration itself is valid\)"
+expect_grep "check: the row's field id, a string after the steps, is not version 1's" "$WORK/check7.out" \
+    "subject $SUBJECT: after migration rules, field id is [^ ]*\"string\"[^ ]*, required but [^ ]*\"integer\"[^ ]*, required in version 1; \`run\` stops before the first event of this shape"
+expect_grep "check: each refusal counts as a problem" "$WORK/check7.out" \
+    "^2 problem\(s\) found \(the configuration itself is valid\)"
 start_consumer "$WORK/keys2.yaml"
 pgc_psql -d postgres -c "INSERT INTO public.orders VALUES (6, 'six')" >/dev/null
 wait_exit
 expect_eq "run stops on the key (exit 1)" 1 "$EXIT_RC"
-expect_grep "run names the key subject" "$WORK/run.log" \
-    "subject $SUBJECT-key: the new shape of table public.orders at event .* is incompatible"
+# the cast makes id a string in the migrated rows too, which version 1
+# (their stamp) has as an integer: run stops on the row's field before
+# it registers the key
+expect_grep "run names the subject, the key field and both of its schemas" "$WORK/run.log" \
+    "migration of subject $SUBJECT from version [0-9]+ to 1: after the steps, field id is [^ ]*\"string\"[^ ]*, required but [^ ]*\"integer\"[^ ]*, required in version 1"
 expect_eq "run registers no second key version" 1 "$(key_versions)"
 
 # ---- 7: a partitioned table, with and without publish-via-root

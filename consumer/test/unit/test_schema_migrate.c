@@ -259,6 +259,9 @@ the_plan_gives_the_targets_relation_in_its_order(void **state)
 		assert_string_equal(r->columns[i].name, v1_fields[i]);
 	assert_string_equal(r->columns[3].type, "integer");	/* qty: cast's type */
 	assert_string_equal(r->columns[4].type, "date");	/* since: add's type */
+	/* since: every row gets its non-null default; name: a Lua value */
+	assert_false(r->columns[4].nullable);
+	assert_true(r->columns[1].nullable);
 	assert_true(r->columns[0].pk);
 	assert_string_equal(r->table, "orders");
 	assert_null(trib_migrate_find(f->m, "main.public.other"));

@@ -1,6 +1,7 @@
 /*
  * test_schema_stage.c: the schema stage's parts that need no catalog: a
- * relation's schema through libtribsr (schema_table.c), the `schemas`
+ * relation's schema through libtribsr (schema_table.c) and a migrated
+ * relation's fields against its target's (trib_schema_same_fields), the `schemas`
  * section's defaults, and a stage that is off or meets an event without a
  * relation (schema_stage.c).  The catalog side (find, check, register,
  * the policies) is tested end to end by test/e2e/45_schema_stage.sh.
@@ -104,6 +105,76 @@ a_malformed_type_names_the_table_and_the_column(void **state)
 	(void) state;
 	assert_null(trib_schema_of_relation(&r, NULL, TRIB_SR_JSON, errbuf, sizeof(errbuf)));
 	assert_non_null(strstr(errbuf, "table public.orders, column price: "));
+}
+
+/* The canonical text of r's schema in fmt (malloc'd). */
+static char *
+doc_of(const trib_relation *r, trib_sr_format fmt)
+{
+	trib_sr_schema *s = trib_schema_of_relation(r, NULL, fmt, errbuf, sizeof(errbuf));
+	char	   *doc;
+
+	assert_non_null(s);
+	doc = strdup(trib_sr_schema_canonical(s, NULL));
+	trib_sr_schema_free(s);
+	return doc;
+}
+
+static void
+a_migrated_relation_must_give_each_field_the_targets_schema(void **state)
+{
+	static const trib_sr_format fmts[] = {TRIB_SR_JSON, TRIB_SR_AVRO};
+	trib_column retyped[] = {cols[0], cols[1],
+	{.name = "extra", .type = "numeric(12,4)", .nullable = true}};
+	trib_column required[] = {cols[0],
+	{.name = "note", .type = "character varying(20)", .nullable = false}, cols[2]};
+	trib_relation r = relation(3);
+	trib_relation renamed = relation(3);
+	trib_relation r2 = relation(3);
+
+	(void) state;
+	renamed.table = "orders_old";
+	for (size_t i = 0; i < 2; i++)
+	{
+		char	   *target = doc_of(&r, fmts[i]);
+
+		assert_int_equal(trib_schema_same_fields(&r, NULL, fmts[i], target, "version 1",
+												 errbuf, sizeof(errbuf)), 1);
+		/* the table's name is not a field: a renamed table still matches */
+		assert_int_equal(trib_schema_same_fields(&renamed, NULL, fmts[i], target, "version 1",
+												 errbuf, sizeof(errbuf)), 1);
+		/* the same name, another type: the field and both schemas named */
+		r2.columns = retyped;
+		assert_int_equal(trib_schema_same_fields(&r2, NULL, fmts[i], target, "version 1",
+												 errbuf, sizeof(errbuf)), 0);
+		assert_non_null(strstr(errbuf, "field extra is "));
+		assert_non_null(strstr(errbuf, fmts[i] == TRIB_SR_JSON ? "\"multipleOf\":0.0001"
+							   : "\"scale\":4"));
+		assert_non_null(strstr(errbuf, " in version 1"));
+		/* fewer fields */
+		r2.columns = cols;
+		r2.ncolumns = 2;
+		assert_int_equal(trib_schema_same_fields(&r2, NULL, fmts[i], target, "version 1",
+												 errbuf, sizeof(errbuf)), 0);
+		r2.ncolumns = 3;
+		free(target);
+	}
+	/* NOT NULL where the target's field is nullable: JSON Schema says so
+	 * by `required` */
+	{
+		char	   *target = doc_of(&r, TRIB_SR_JSON);
+
+		r2.columns = required;
+		assert_int_equal(trib_schema_same_fields(&r2, NULL, TRIB_SR_JSON, target, "version 1",
+												 errbuf, sizeof(errbuf)), 0);
+		assert_non_null(strstr(errbuf, "field note is "));
+		assert_non_null(strstr(errbuf, ", required but "));
+		free(target);
+	}
+	/* a target that is not a schema of the format */
+	assert_int_equal(trib_schema_same_fields(&r, NULL, TRIB_SR_AVRO, "{\"type\":", "version 1",
+											 errbuf, sizeof(errbuf)), -1);
+	assert_true(errbuf[0] != '\0');
 }
 
 static const char base_yaml[] =
@@ -274,6 +345,7 @@ main(void)
 		cmocka_unit_test(the_same_shape_has_the_same_fingerprint_and_a_new_column_another),
 		cmocka_unit_test(avro_is_a_record_named_after_the_table),
 		cmocka_unit_test(a_malformed_type_names_the_table_and_the_column),
+		cmocka_unit_test(a_migrated_relation_must_give_each_field_the_targets_schema),
 		cmocka_unit_test(the_section_defaults_to_off_json_fail_and_the_source_schema_table_subject),
 		cmocka_unit_test(an_event_without_a_relation_needs_no_catalog),
 		cmocka_unit_test(a_catalog_that_cannot_be_reached_stops_the_event),
