@@ -474,6 +474,12 @@ trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms, int *max_
 	/* a source whose open set none restarts as PostgreSQL's default would,
 	 * never in a loop without a wait */
 	*initial_ms = src->backoff_initial_ms > 0 ? src->backoff_initial_ms : 500;
+	/* one that lost the pipeline lock lets the standbys, trying every
+	 * LEADER_RETRY_MS, take it first: after 100 ms it took it back as
+	 * often as not, and a forced takeover (its lock connection killed)
+	 * did not happen */
+	if (p->lock_lost && *initial_ms < LEADER_YIELD_MS)
+		*initial_ms = LEADER_YIELD_MS;
 	*max_ms = src->backoff_max_ms >= *initial_ms ? src->backoff_max_ms : *initial_ms;
 }
 

@@ -65,6 +65,9 @@
 #define LEADER_CHECK_MS 1000	/* the leader checks it holds the lock at
 								 * least this often, and before each flush
 								 * when the upstream is not fenced */
+#define LEADER_YIELD_MS 2500	/* a consumer that lost the lock tries again
+								 * after this at the soonest, so that a
+								 * standby takes it */
 #define LEADER_TAKEOVER_MS 3000 /* a standby that took the lock waits this
 								 * long before writing, fenced or not: by
 								 * then the old leader has seen its loss and
