@@ -15,7 +15,9 @@
 #     at random moments: the other takes over each time without a gap or
 #     a repeat (the new leader used to open the sinks at once, the slot
 #     being a fence, while the old one still flushed or closed a batch
-#     into the same file: lines both repeated and lost).
+#     into the same file: lines both repeated and lost; so did a consumer
+#     built again after losing the lock, finding it free just after the
+#     other had lost it in turn).
 # MySQL source (its own GET_LOCK, not fenced): the same freeze, with KILL
 # of the lock connection.
 set -euo pipefail
