@@ -631,6 +631,8 @@ run_one_config(run_configs *rc, bool snapshot)
 			return ok ? 0 : EXIT_RUNTIME;
 		if (delay == 0 || trib_clock_mono_ms() - t0 > 60000)
 			delay = initial_ms; /* first, or it ran a while: start over */
+		else if (delay < initial_ms)
+			delay = initial_ms; /* never below this run's (a lost lock's) */
 		tlog_warn("main", "pipeline %s lost its database connection (%s); starting it "
 				  "again in %d ms", cfg->pipeline, err, delay);
 		nap(delay);

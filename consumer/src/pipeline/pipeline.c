@@ -96,6 +96,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* A position in words for the logs, by the operations of its kind: their
@@ -397,6 +398,25 @@ trib_pipeline_host(trib_pipeline *p, size_t i)
 	return p->shosts ? &p->shosts[i].host : &p->host;
 }
 
+/*
+ * How this pipeline gives the lock up, for the next one this process
+ * builds (pl_lock_history): held to the end, its sinks closed, the lock is
+ * released cleanly (a reload takes it back without a takeover wait); held
+ * but found lost now, it was lost.
+ */
+static void
+note_lock_end(trib_pipeline *p)
+{
+	char		e[512];
+
+	if (!p->led || p->lock_lost)
+		return;
+	if (trib_leader_check(p->leader, e, sizeof(e)))
+		pl_lock_released(pl_process_lock_history(), trib_clock_mono_ms());
+	else
+		pl_lock_lost(pl_process_lock_history());
+}
+
 void
 trib_pipeline_free(trib_pipeline *p)
 {
@@ -453,6 +473,7 @@ trib_pipeline_free(trib_pipeline *p)
 	trib_schema_stage_free(p->schemas);
 	trib_lineage_free(p->lineage);
 	trib_metrics_free(p->metrics);
+	note_lock_end(p);
 	trib_leader_free(p->leader);
 	free(p->sinks);
 	free(p->queue);
@@ -474,6 +495,12 @@ trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms, int *max_
 	/* a source whose open set none restarts as PostgreSQL's default would,
 	 * never in a loop without a wait */
 	*initial_ms = src->backoff_initial_ms > 0 ? src->backoff_initial_ms : 500;
+	/* one that lost the pipeline lock lets the standbys, trying every
+	 * LEADER_RETRY_MS, take it first: after 100 ms it took it back as
+	 * often as not, and a forced takeover (its lock connection killed)
+	 * did not happen */
+	if (p->lock_lost && *initial_ms < LEADER_YIELD_MS)
+		*initial_ms = LEADER_YIELD_MS;
 	*max_ms = src->backoff_max_ms >= *initial_ms ? src->backoff_max_ms : *initial_ms;
 }
 

@@ -85,7 +85,8 @@ bool		trib_pipeline_retriable(const trib_pipeline *p);
  * The delays of building a retriable pipeline again (main.c): the first
  * source's reconnect backoff, initial and max in ms, as its ops->open set
  * it (source.h backoff_initial_ms, backoff_max_ms); 500 ms when it set
- * none, and max never below initial.
+ * none, and max never below initial.  After the pipeline lock was lost,
+ * initial is LEADER_YIELD_MS at least: the standbys try first.
  */
 void		trib_pipeline_restart_backoff(const trib_pipeline *p, int *initial_ms,
 										  int *max_ms);

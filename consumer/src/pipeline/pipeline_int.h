@@ -65,10 +65,23 @@
 #define LEADER_CHECK_MS 1000	/* the leader checks it holds the lock at
 								 * least this often, and before each flush
 								 * when the upstream is not fenced */
+#define LEADER_YIELD_MS 2500	/* a consumer that lost the lock tries again
+								 * after this at the soonest, so that a
+								 * standby takes it */
 #define LEADER_TAKEOVER_MS 3000 /* a standby that took the lock waits this
 								 * long before writing, fenced or not: by
 								 * then the old leader has seen its loss and
 								 * stopped */
+#define LEADER_REBUILT_MS 2000	/* a pipeline this process builds again
+								 * (a reload) within this of the previous
+								 * one's clean release takes the lock back
+								 * without the takeover wait, retrying every
+								 * LEADER_REBUILT_RETRY_MS while the old
+								 * session still shows it held; below
+								 * LEADER_TAKEOVER_MS, which any other
+								 * consumer that took the lock meanwhile
+								 * waits before writing */
+#define LEADER_REBUILT_RETRY_MS 50
 #define KEEPALIVE_MS 1000		/* status updates to a source held by a
 								 * pause: well inside a walsender's
 								 * wal_sender_timeout even when that is set
@@ -181,6 +194,7 @@ struct trib_pipeline
 	bool		fenced;			/* every source is (source.h) */
 	bool		lock_lost;		/* stopped on losing the lock: write nothing
 								 * more, not even the checkpoint */
+	bool		led;			/* took the lock (become_leader) */
 	long long	last_leader_check;	/* trib_clock_mono_ms() */
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
@@ -331,7 +345,40 @@ bool		pl_wake_wait(trib_pipeline *p, int fd, int timeout_ms);
 /* pipeline_host.c */
 void		pl_init_host(trib_pipeline *p);
 
-/* pipeline_open.c */
+/*
+ * pipeline_open.c.  What this process knows of the pipeline lock's past,
+ * for the takeover wait (become_leader): one per process (main.c builds a
+ * new pipeline after each reload or failure; only the main thread takes
+ * the lock).  The decisions are pure, for test_leader_history.
+ */
+typedef struct pl_lock_history
+{
+	bool		contended;		/* saw it held by another consumer, or lost it */
+	long long	released_at;	/* trib_clock_mono_ms() of the last clean
+								 * release (held to the end, after the sinks
+								 * closed: trib_pipeline_free); 0 none, or
+								 * lost since */
+} pl_lock_history;
+
+/* The process's history. */
+pl_lock_history *pl_process_lock_history(void);
+
+/* Another consumer held it / we lost it / we released it cleanly at now. */
+void		pl_lock_saw_held(pl_lock_history *h);
+void		pl_lock_lost(pl_lock_history *h);
+void		pl_lock_released(pl_lock_history *h, long long now);
+
+/* Released cleanly less than LEADER_REBUILT_MS ago: a lock that shows held
+ * may be our own ending session's (retry soon, not a standby). */
+bool		pl_lock_just_released(const pl_lock_history *h, long long now);
+
+/* Taken at now: wait LEADER_TAKEOVER_MS before writing?  Yes after we saw
+ * it held by another (held_by_other: a takeover), or when the process
+ * was ever contended, unless it released the lock itself just before (a
+ * reload). */
+bool		pl_lock_takeover_waits(const pl_lock_history *h, bool held_by_other,
+								   long long now);
+
 bool		pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen);
 bool		pl_start_sources(trib_pipeline *p, char *errbuf, size_t errlen);
 

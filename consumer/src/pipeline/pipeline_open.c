@@ -9,7 +9,17 @@
  * by when the old leader has seen its loss and stopped, even with a
  * fenced source (PostgreSQL's slot fences the source, not the sinks: the
  * old leader could still flush a batch into a file the new one had
- * already opened).  pl_still_leader() is the leader's check, at least
+ * already opened).  So does any acquisition, even of a free lock, by a
+ * process that once saw the lock held by another or lost it (the
+ * consumer that took it from us may have lost it a moment ago and still
+ * write), except right after this process released it cleanly itself (a
+ * reload: the pipeline is built again in the same process; the old
+ * session may still show the lock held for a moment, which is retried
+ * rather than waited on as a standby).  That history is the process's
+ * (pl_lock_history), the decisions pure functions (test_leader_history).
+ * A consumer that lost the lock is built again after LEADER_YIELD_MS at
+ * the soonest (trib_pipeline_restart_backoff), so that a standby takes
+ * it.  pl_still_leader() is the leader's check, at least
  * every LEADER_CHECK_MS and before a batch read after a longer wait is
  * delivered (pl_poll_one); without the lock, the sinks drop what they
  * buffer at close (trib_sink.discard).
@@ -32,6 +42,55 @@
 #include "leader_pg.h"
 #include "log.h"
 #include "sinks.h"
+
+/* See pipeline_int.h. */
+pl_lock_history *
+pl_process_lock_history(void)
+{
+	static pl_lock_history history;
+
+	return &history;
+}
+
+/* See pipeline_int.h. */
+void
+pl_lock_saw_held(pl_lock_history *h)
+{
+	h->contended = true;
+}
+
+/* See pipeline_int.h. */
+void
+pl_lock_lost(pl_lock_history *h)
+{
+	h->contended = true;
+	h->released_at = 0;
+}
+
+/* See pipeline_int.h. */
+void
+pl_lock_released(pl_lock_history *h, long long now)
+{
+	h->released_at = now;
+}
+
+/* See pipeline_int.h. */
+bool
+pl_lock_just_released(const pl_lock_history *h, long long now)
+{
+	return h->released_at > 0 && now - h->released_at < LEADER_REBUILT_MS;
+}
+
+/* See pipeline_int.h. */
+bool
+pl_lock_takeover_waits(const pl_lock_history *h, bool held_by_other, long long now)
+{
+	if (held_by_other)
+		return true;
+	/* we held it until released_at: whoever took it since saw it held and
+	 * waits LEADER_TAKEOVER_MS (> LEADER_REBUILT_MS) before writing */
+	return h->contended && !pl_lock_just_released(h, now);
+}
 
 /* Sleep ms milliseconds, in steps, until *stop. */
 static void
@@ -65,13 +124,17 @@ pipeline_lock(trib_pipeline *p)
  * connection for good (role, password, database: pgconn.h), fail at once
  * with p->refused set.  A standby that took the lock over waits
  * LEADER_TAKEOVER_MS, fenced sources (source.h) or not: the old leader may
- * not have noticed its loss yet.  false with errbuf empty when
- * stopped.
+ * not have noticed its loss yet; so does a contended process
+ * (pl_lock_takeover_waits).  Just after this process released the lock
+ * (a reload), a lock that shows held is tried again every
+ * LEADER_REBUILT_RETRY_MS: our old session may not have ended yet.  false
+ * with errbuf empty when stopped.
  */
 static bool
 become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_t errlen)
 {
 	const trib_source *src = &p->srcs[0].src;	/* the first source's lock */
+	pl_lock_history *h = pl_process_lock_history();
 	int			delay = src->backoff_initial_ms;
 	bool		standby = false;
 	bool		held_by_other = false;	/* since we started trying */
@@ -90,7 +153,8 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* fenced or not: the slot keeps the old leader's source
 			 * from ours, not its sinks from ours (it may still flush or
 			 * close a batch, and our sinks read their positions now) */
-			if (!held_by_other)
+			p->led = true;
+			if (!pl_lock_takeover_waits(h, held_by_other, p->last_leader_check))
 				return true;
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
@@ -101,7 +165,8 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* still ours after the wait? */
 			if (!trib_leader_check(p->leader, errbuf, errlen))
 			{
-				p->retriable = true;
+				pl_lock_lost(h);
+				p->lock_lost = p->retriable = true;	/* yield (restart_backoff) */
 				return false;
 			}
 			return true;
@@ -111,8 +176,15 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			p->refused = true;
 			return false;
 		}
+		if (rc == 0 && !standby && pl_lock_just_released(h, trib_clock_mono_ms()))
+		{
+			/* most likely our own old session, not ended yet */
+			pause_ms(LEADER_REBUILT_RETRY_MS, stop);
+			continue;
+		}
 		if (rc == 0)
 		{
+			pl_lock_saw_held(h);
 			if (!standby)
 				tlog_info("pipeline", "another consumer runs pipeline %s (%s); waiting as standby",
 						  p->cfg->pipeline, trib_leader_kind(p->leader));
@@ -149,6 +221,7 @@ pl_still_leader(trib_pipeline *p, bool now, char *errbuf, size_t errlen)
 	if (trib_leader_check(p->leader, errbuf, errlen))
 		return true;
 	tlog_error("pipeline", "lost the pipeline lock; stopping without writing more: %s", errbuf);
+	pl_lock_lost(pl_process_lock_history());
 	p->lock_lost = true;
 	p->retriable = true;
 	return false;

@@ -10,12 +10,15 @@
 #     lock session is ended (pg_terminate_backend), the standby takes the
 #     lock over; then the old leader is SIGCONTed with a socket full of
 #     changes: it must notice the loss before any of them reaches its
-#     sink (it used to write them, and the new leader wrote them again);
+#     sink (it used to write them, and the new leader wrote them again),
+#     start again only after the 2.5 s yield, and wait as a standby;
 #   - under a steady writer, the leader's lock session is ended six times
 #     at random moments: the other takes over each time without a gap or
 #     a repeat (the new leader used to open the sinks at once, the slot
 #     being a fence, while the old one still flushed or closed a batch
-#     into the same file: lines both repeated and lost).
+#     into the same file: lines both repeated and lost; so did a consumer
+#     built again after losing the lock, finding it free just after the
+#     other had lost it in turn).
 # MySQL source (its own GET_LOCK, not fenced): the same freeze, with KILL
 # of the lock connection.
 set -euo pipefail
@@ -82,6 +85,14 @@ my_unlock() {
     id=$(mdb_sql -N -e "SELECT IS_USED_LOCK('tributary.pipeline:my123')")
     [ "$id" = NULL ] || mdb_sql -e "KILL $id" 2>/dev/null || true
 }
+# yields KIND: after its loss the thawed leader a starts again only after
+# the 2.5 s yield (LEADER_YIELD_MS: the standby tries first) and then
+# waits as a standby; "t t" when both are in its log.
+yields() {
+    wait_log "$WORK/$1.a.log" "waiting as standby" 15 || true
+    echo "$(grep -q 'starting it again in 2500 ms' "$WORK/$1.a.log" && echo t || echo f)" \
+        "$(grep -q 'waiting as standby' "$WORK/$1.a.log" && echo t || echo f)"
+}
 # once FILE N: "N N 0": lines, distinct ids (1..N) and repeated ids.
 once() {
     local ids
@@ -117,6 +128,7 @@ expect_eq "readiness: the leader is ready, the standby is not" "200 503" \
 freeze pg 400
 expect_grep "the thawed leader notices the loss" "$WORK/pg.a.log" \
     "lost the pipeline lock; stopping without writing more"
+expect_eq "the thawed leader yields 2.5 s, then waits as a standby" "t t" "$(yields pg)"
 expect_eq "the freeze: every row once in the file sink (lines, ids, repeats)" "400 400 0" \
     "$(once "$WORK/pg.jsonl" 400)"
 expect_eq "readiness after the takeover: the new leader is ready" "200" "$(ready "$WORK/pg.b.log")"
@@ -140,6 +152,7 @@ wait_log "$WORK/my.b.log" "waiting as standby" 10 || true
 freeze my 400
 expect_grep "MySQL: the thawed leader notices the loss" "$WORK/my.a.log" \
     "lost the pipeline lock; stopping without writing more"
+expect_eq "MySQL: the thawed leader yields 2.5 s, then waits as a standby" "t t" "$(yields my)"
 expect_eq "MySQL freeze: every row once in the file sink (lines, ids, repeats)" "400 400 0" \
     "$(once "$WORK/my.jsonl" 400)"
 stop a; stop b

@@ -89,17 +89,30 @@ expect_fits() {
     fi
 }
 
+# sink_lines: every line of the file sink, oldest first: its rotated
+# segments out.jsonl.1, .2, ... (rotate_bytes, 100 MB by default: a long
+# run under load writes more; e2e 64 once read only the active file and
+# reported the earlier segments' rows as lost), then the active file.
+sink_lines() {
+    local n=1
+    while [ -e "$WORK/out.jsonl.$n" ]; do
+        cat "$WORK/out.jsonl.$n"
+        n=$((n + 1))
+    done
+    cat "$WORK/out.jsonl"
+}
+
 # expect_exactly_once ROWS NAME: every insert of the witness slot is in the
 # file sink once, by event id (commit position, decimal, and the sequence
 # number in the transaction: row T*10000+g is number g-1 of its INSERT),
-# and the count is a multiple of ROWS.
+# in any of its segments (sink_lines), and the count is a multiple of ROWS.
 expect_exactly_once() {
     pgc_psql -At -c "SELECT ((d->>'commit_lsn')::pg_lsn - '0/0')::bigint || ':' || (d->>'seq')
         FROM (SELECT data::json AS d FROM pg_logical_slot_peek_changes('witness', NULL, NULL,
               'include-transaction', 'off')) x
         WHERE d->>'kind' = 'insert' AND d->>'table' = 'orders'" | sort > "$WORK/witness.ids"
-    jq -r '"\(.value.source.sequence | fromjson | .[0]):\(.key.id % 10000 - 1)"' \
-        "$WORK/out.jsonl" | sort > "$WORK/out.ids"
+    sink_lines | jq -r '"\(.value.source.sequence | fromjson | .[0]):\(.key.id % 10000 - 1)"' |
+        sort > "$WORK/out.ids"
     expect_eq "whole transactions were captured" 0 "$(( $(wc -l < "$WORK/witness.ids") % $1 ))"
     expect_ids_once "$2"
 }
@@ -107,8 +120,9 @@ expect_exactly_once() {
 # expect_whole_transactions: no transaction has both masked and clear
 # rows; sets KINDS to how many kinds of transactions there were (1 or 2).
 expect_whole_transactions() {
-    jq -r '"\(.value.after.tx) \(if .value.after.email == "MASKED" then "m" else "c" end)"' \
-        "$WORK/out.jsonl" | sort -u | awk '{k[$1] = k[$1] $2} END {for (t in k) print k[t]}' |
+    sink_lines |
+        jq -r '"\(.value.after.tx) \(if .value.after.email == "MASKED" then "m" else "c" end)"' |
+        sort -u | awk '{k[$1] = k[$1] $2} END {for (t in k) print k[t]}' |
         sort | uniq -c > "$WORK/kinds"
     expect_eq "no transaction half masked" "" "$(grep -E 'cm|mc' "$WORK/kinds" || true)"
     KINDS=$(grep -cE ' (m|c)$' "$WORK/kinds" || true)

@@ -4,8 +4,9 @@
  * as that source's open set it (trib_pipeline_restart_backoff), whatever
  * the source's type: a postgres source's reconnect_backoff_ms (500/30000
  * by default, as main.c used before it asked the pipeline), and a mongodb
- * source's own.  The pipelines are built from loaded configs and connect
- * nothing (trib_pipeline_new).
+ * source's own; after a lost pipeline lock, LEADER_YIELD_MS at least.
+ * The pipelines are built from loaded configs and connect nothing
+ * (trib_pipeline_new).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include "config.h"
 #include "pipeline.h"
+#include "pipeline_int.h"
 #include "pipeline_yaml.h"
 
 #define TAIL \
@@ -36,7 +38,7 @@
 
 /* The restart backoff of the pipeline built from `yaml`. */
 static void
-restart_backoff(const char *yaml, int *initial_ms, int *max_ms)
+restart_backoff_lost(const char *yaml, bool lock_lost, int *initial_ms, int *max_ms)
 {
 	trib_config *cfg = NULL;
 	trib_pipeline *p;
@@ -47,9 +49,16 @@ restart_backoff(const char *yaml, int *initial_ms, int *max_ms)
 	p = trib_pipeline_new(cfg, err, sizeof(err));
 	if (p == NULL)
 		fail_msg("the pipeline was not built: %s", err);
+	p->lock_lost = lock_lost;
 	trib_pipeline_restart_backoff(p, initial_ms, max_ms);
 	trib_pipeline_free(p);
 	trib_config_free(cfg);
+}
+
+static void
+restart_backoff(const char *yaml, int *initial_ms, int *max_ms)
+{
+	restart_backoff_lost(yaml, false, initial_ms, max_ms);
 }
 
 /* A postgres source without reconnect_backoff_ms: 500 ms up to 30 s. */
@@ -93,6 +102,27 @@ test_mongodb_uses_its_own_backoff(void **state)
 	assert_int_equal(max, 9000);
 }
 
+/* After a lost pipeline lock: LEADER_YIELD_MS at least, so that a standby
+ * (trying every LEADER_RETRY_MS) takes the lock before this consumer
+ * tries again; a longer configured backoff stands. */
+static void
+test_lost_lock_yields_to_the_standbys(void **state)
+{
+	int			initial = 0,
+				max = 0;
+
+	(void) state;
+	restart_backoff_lost(PG_SOURCE("    reconnect_backoff_ms: {initial: 100, max: 1000}\n"),
+						 true, &initial, &max);
+	assert_int_equal(initial, LEADER_YIELD_MS);
+	assert_true(LEADER_YIELD_MS > 2 * LEADER_RETRY_MS);
+	assert_int_equal(max, LEADER_YIELD_MS);
+	restart_backoff_lost(PG_SOURCE("    reconnect_backoff_ms: {initial: 5000, max: 9000}\n"),
+						 true, &initial, &max);
+	assert_int_equal(initial, 5000);
+	assert_int_equal(max, 9000);
+}
+
 int
 main(void)
 {
@@ -100,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_postgres_default_is_500_to_30000),
 		cmocka_unit_test(test_postgres_uses_its_reconnect_backoff),
 		cmocka_unit_test(test_mongodb_uses_its_own_backoff),
+		cmocka_unit_test(test_lost_lock_yields_to_the_standbys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
