@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "eventid.h"
 #include "intern.h"
 #include "sink_kafka_int.h"
 #include "log.h"
@@ -531,10 +532,10 @@ kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 
 /*
  * The event id of pos into buf (TRIB_ENVELOPE_ID_LEN bytes), the text of
- * trib_envelope_event_id, "commit_lsn:seq": the commit LSN's part is
- * formatted by it once and kept while it repeats, as it does for every
- * event of a transaction; only seq's digits are written per event.
- * Returns the length.
+ * trib_envelope_event_id, "commit_lsn:seq": the commit LSN's part
+ * (trib_eventid_put_head) is written once and kept while it repeats, as
+ * it does for every event of a transaction; only seq's digits are written
+ * per event.  Returns the length.
  */
 static size_t
 event_id(trib_kafka *k, const trib_position *pos, char *buf)
@@ -545,14 +546,9 @@ event_id(trib_kafka *k, const trib_position *pos, char *buf)
 
 	if (k->id_head_len == 0 || k->id_lsn != pos->commit_lsn)
 	{
-		const char *colon;
-
-		n = trib_envelope_event_id(pos, buf, TRIB_ENVELOPE_ID_LEN);
-		colon = memrchr(buf, ':', n);
-		k->id_head_len = colon != NULL ? (size_t) (colon - buf) + 1 : 0;
-		memcpy(k->id_head, buf, k->id_head_len);
+		k->id_head_len = (size_t) (trib_eventid_put_head(k->id_head, pos->commit_lsn) -
+								   k->id_head);
 		k->id_lsn = pos->commit_lsn;
-		return n;
 	}
 	d = trib_u64_digits(digits + sizeof(digits), pos->seq);
 	n = (size_t) (digits + sizeof(digits) - d);
