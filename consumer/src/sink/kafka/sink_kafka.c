@@ -293,14 +293,17 @@ wake_start(trib_kafka *k)
 	rd_kafka_queue_destroy(q);	/* the handle; the queue is rk's */
 }
 
-/* Empty the wake-up pipe (before the queue is served). */
+/* Empty the wake-up pipe (before the queue is served).  A read from a
+ * pipe returns what it holds up to the buffer's size, so one that comes
+ * back short has emptied it: no second read only to see EAGAIN (W2: one
+ * system call less on every turn that had a delivery report). */
 static void
 wake_drain(trib_kafka *k)
 {
 	char		buf[64];
 
 	if (k->wake[0] >= 0)
-		while (read(k->wake[0], buf, sizeof(buf)) > 0)
+		while (read(k->wake[0], buf, sizeof(buf)) == (ssize_t) sizeof(buf))
 			;
 }
 
@@ -691,14 +694,18 @@ kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 static void
 kfk_heartbeat(trib_kafka *k)
 {
-	int64_t		now = trib_clock_wall_ms();
+	int64_t		now;
 	trib_strbuf topic = {0},
 				key = {0},
 				value = {0};
 	rd_kafka_topic_t *rkt;
 
+	/* the clock only when heartbeats are on (this runs on every poll) */
 	if (k->c->format != TRIB_RECORD_DEBEZIUM || k->c->dbz.heartbeat_ms <= 0 ||
-		k->c->transactional || now - k->heartbeat_ms < k->c->dbz.heartbeat_ms)
+		k->c->transactional)
+		return;
+	now = trib_clock_wall_ms();
+	if (now - k->heartbeat_ms < k->c->dbz.heartbeat_ms)
 		return;
 	k->heartbeat_ms = now;
 	trib_dbz_heartbeat(k->c->topic_prefix ? k->c->topic_prefix : "tributary", now,
