@@ -81,47 +81,66 @@ pl_durable_position(trib_pipeline *p, trib_position *out)
 	return have;
 }
 
+/* A run of equal latency observations (milliseconds), not yet recorded. */
+typedef struct
+{
+	long long	ms;
+	uint64_t	n;				/* 0: none */
+} latency_run;
+
+/* Record the run, if any, in histogram m. */
+static void
+run_flush(trib_metric *m, latency_run *r)
+{
+	if (r->n > 0)
+		trib_metric_observe_n(m, (double) r->ms / 1000.0, r->n);
+	r->n = 0;
+}
+
+/* One more observation of ms: extends the run, or records it and starts
+ * another. */
+static void
+run_add(trib_metric *m, latency_run *r, long long ms)
+{
+	if (r->n > 0 && r->ms != ms)
+		run_flush(m, r);
+	r->ms = ms;
+	r->n++;
+}
+
 /* The clocks of one pl_advance() call, read at most once for all the
  * transactions that become durable in it (the moment is the same), and
  * its latency observations, run-length coded: a run of transactions with
  * the same latency in milliseconds (several commits of the same
  * millisecond, handled in the same turn: W2) is recorded once
- * (trib_metric_observe_n) by durable_flush(). */
+ * (trib_metric_observe_n); durable_flush() records what is pending. */
 typedef struct
 {
 	long long	wall_ms;
 	long long	mono_ms;
 	bool		read;
-	long long	ack_ms;			/* commit to ack of the pending run */
-	uint64_t	ack_n;			/* its length; 0: none */
-	long long	rcpt_ms;		/* receipt to ack of the pending run */
-	uint64_t	rcpt_n;
+	latency_run ack;			/* commit to ack */
+	latency_run rcpt;			/* receipt to ack */
 } durable_clock;
 
 /* Record the pending runs of observations. */
 static void
 durable_flush(trib_pipeline *p, durable_clock *now)
 {
-	if (now->ack_n > 0)
-		trib_metric_observe_n(p->m_ack_latency, (double) now->ack_ms / 1000.0, now->ack_n);
-	if (now->rcpt_n > 0)
-		trib_metric_observe_n(p->m_receipt_latency, (double) now->rcpt_ms / 1000.0,
-							  now->rcpt_n);
-	now->ack_n = now->rcpt_n = 0;
+	run_flush(p->m_ack_latency, &now->ack);
+	run_flush(p->m_receipt_latency, &now->rcpt);
 }
 
 /*
  * A transaction became durable: its commit-to-ack latency (from the
  * source's commit timestamp) and its receipt-to-ack latency (from the
  * moment the pipeline handled its END: the daemon's own share, which
- * tells a slow upstream from a slow pipeline or sink), recorded by
- * durable_flush() at the end of the run they extend.
+ * tells a slow upstream from a slow pipeline or sink), recorded by the
+ * end of the run they extend.
  */
 static void
 observe_durable(trib_pipeline *p, const pl_pending_tx *tx, durable_clock *now)
 {
-	long long	rcpt;
-
 	if (!now->read)
 	{
 		now->wall_ms = trib_clock_wall_ms();
@@ -129,27 +148,8 @@ observe_durable(trib_pipeline *p, const pl_pending_tx *tx, durable_clock *now)
 		now->read = true;
 	}
 	if (tx->ts_ms > 0)
-	{
-		long long	ack = now->wall_ms - tx->ts_ms;
-
-		if (now->ack_n > 0 && ack != now->ack_ms)
-		{
-			trib_metric_observe_n(p->m_ack_latency, (double) now->ack_ms / 1000.0,
-								  now->ack_n);
-			now->ack_n = 0;
-		}
-		now->ack_ms = ack;
-		now->ack_n++;
-	}
-	rcpt = now->mono_ms - tx->recv_ms;
-	if (now->rcpt_n > 0 && rcpt != now->rcpt_ms)
-	{
-		trib_metric_observe_n(p->m_receipt_latency, (double) now->rcpt_ms / 1000.0,
-							  now->rcpt_n);
-		now->rcpt_n = 0;
-	}
-	now->rcpt_ms = rcpt;
-	now->rcpt_n++;
+		run_add(p->m_ack_latency, &now->ack, now->wall_ms - tx->ts_ms);
+	run_add(p->m_receipt_latency, &now->rcpt, now->mono_ms - tx->recv_ms);
 }
 
 /*
