@@ -23,6 +23,11 @@
 # consumer/tools/replay_bench on it under callgrind into the same mock, for
 # the same table without the stream path (OUTDIR/replay).  ~1 minute, 2
 # with REPLAY=1.
+#
+# LOAD=w2 measures W2 instead (issue 15, target 4): each load is N
+# single-row UPDATE transactions (bench/e2e.sh's bench_w2 procedure over
+# 1,000 rows), committed before the daemon starts, and the figures are per
+# transaction.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../scripts/lib/pgcluster.sh
@@ -44,6 +49,17 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 pgc_start "shared_buffers = 256MB" "max_wal_size = 4GB" "autovacuum = off"
 chmod 777 "$PGC_DIR"
 pgc_psql -d postgres -f "$SHARED/workload.sql" >/dev/null
+LOAD=${LOAD:-w1}
+if [ "$LOAD" = w2 ]; then
+    sql "INSERT INTO public.bench_events(name, email, amount, active, meta)
+         SELECT 'name'||g, 'user'||g||'@example.com', g*1.5, g%2=0, jsonb_build_object('k', g)
+         FROM generate_series(1, 1000) g" >/dev/null
+    sql "CREATE OR REPLACE PROCEDURE public.bench_w2(n int, nrows bigint) LANGUAGE plpgsql AS \$\$
+         BEGIN FOR i IN 1..n LOOP
+           UPDATE public.bench_events SET amount = amount + 1 WHERE id = 1 + (i - 1) % nrows;
+           COMMIT;
+         END LOOP; END \$\$" >/dev/null
+fi
 "$TOOLS/kafka_mock_server" 1 > "$PGC_DIR/mock.out" 2>/dev/null &
 MOCK_PID=$!
 for _ in $(seq 1 50); do [ -s "$PGC_DIR/mock.out" ] && break; sleep 0.1; done
@@ -55,9 +71,13 @@ run() {
     local n=$1 slot="cg$1" end pid
     sql "SELECT 't' FROM pg_create_logical_replication_slot('$slot', 'tributary')" >/dev/null
     [ -n "${REPLAY:-}" ] && sql "SELECT 't' FROM pg_create_logical_replication_slot('rp$n', 'tributary')" >/dev/null
-    sql "INSERT INTO public.bench_events(name, email, amount, active, meta)
+    if [ "$LOAD" = w2 ]; then
+        sql "CALL public.bench_w2($n, 1000)" >/dev/null
+    else
+        sql "INSERT INTO public.bench_events(name, email, amount, active, meta)
          SELECT 'name'||g, 'user'||g||'@example.com', g*1.5, g%2=0, jsonb_build_object('k', g)
          FROM generate_series(1, $n) g" >/dev/null
+    fi
     end=$(sql "SELECT pg_current_wal_lsn()")
     cat > "$PGC_DIR/$slot.yaml" <<YAML
 pipeline: $slot

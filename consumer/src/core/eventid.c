@@ -37,6 +37,14 @@ put_out(const char *tmp, size_t n, char *buf, size_t len)
 	return n;
 }
 
+char *
+trib_eventid_put_head(char *p, uint64_t lsn)
+{
+	p = trib_lsn_put(p, lsn);
+	*p++ = ':';
+	return p;
+}
+
 /* "L" or "L:S" into buf. */
 static size_t
 format_id(uint64_t lsn, uint64_t seq, bool with_seq, char *buf, size_t len)
@@ -44,12 +52,10 @@ format_id(uint64_t lsn, uint64_t seq, bool with_seq, char *buf, size_t len)
 	char		tmp[TRIB_EVENTID_LEN];
 	char	   *p = tmp;
 
-	p = trib_lsn_put(p, lsn);
 	if (with_seq)
-	{
-		*p++ = ':';
-		p = put_dec(p, seq);
-	}
+		p = put_dec(trib_eventid_put_head(p, lsn), seq);
+	else
+		p = trib_lsn_put(p, lsn);
 	return put_out(tmp, (size_t) (p - tmp), buf, len);
 }
 

@@ -29,4 +29,12 @@ size_t		trib_eventid_format(uint64_t lsn, uint64_t seq, char *buf, size_t len);
 size_t		trib_eventid_format_seq(uint64_t lsn, uint64_t seq, char *buf, size_t len);
 bool		trib_eventid_parse(const char *s, uint64_t *lsn, uint64_t *seq);
 
+/*
+ * "L:", the part of "L:S" before the seq, at p (room for TRIB_EVENTID_LEN
+ * bytes, not NUL-terminated); returns its end.  For a writer that keeps
+ * it while the commit LSN repeats and appends each seq's digits (the
+ * Kafka sink).
+ */
+char	   *trib_eventid_put_head(char *p, uint64_t lsn);
+
 #endif							/* TRIB_EVENTID_H */

@@ -462,6 +462,21 @@ trib_metric_observe(trib_metric *m, double v)
 	atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
 }
 
+/* Record n observations of v in a histogram. */
+void
+trib_metric_observe_n(trib_metric *m, double v, uint64_t n)
+{
+	size_t		i;
+
+	if (!m || m->fam->type != TRIB_METRIC_HISTOGRAM || isnan(v) || n == 0)
+		return;
+	i = bucket_of(m->fam, v);
+	if (i < m->fam->nbounds)
+		atomic_fetch_add_explicit(&m->buckets[i], n, memory_order_relaxed);
+	atomic_add_double(&m->bits, v * (double) n);
+	atomic_fetch_add_explicit(&m->count, n, memory_order_relaxed);
+}
+
 /* The value (histogram: the sum). */
 double
 trib_metric_value(const trib_metric *m)

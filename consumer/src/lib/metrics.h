@@ -103,6 +103,11 @@ void		trib_metric_set(trib_metric *m, double v);
 /* Histogram: record one observation (others ignore it). */
 void		trib_metric_observe(trib_metric *m, double v);
 
+/* n observations of the same value v at once: its bucket found once, the
+ * sum grown by v * n (the pipeline's latency histograms, where several
+ * transactions become durable in the same millisecond). */
+void		trib_metric_observe_n(trib_metric *m, double v, uint64_t n);
+
 /* Counter or gauge value; for a histogram, its _sum.  0 for NULL. */
 double		trib_metric_value(const trib_metric *m);
 

@@ -81,20 +81,62 @@ pl_durable_position(trib_pipeline *p, trib_position *out)
 	return have;
 }
 
+/* A run of equal latency observations (milliseconds), not yet recorded. */
+typedef struct
+{
+	long long	ms;
+	uint64_t	n;				/* 0: none */
+} latency_run;
+
+/* Record the run, if any, in histogram m. */
+static void
+run_flush(trib_metric *m, latency_run *r)
+{
+	if (r->n > 0)
+		trib_metric_observe_n(m, (double) r->ms / 1000.0, r->n);
+	r->n = 0;
+}
+
+/* One more observation of ms: extends the run, or records it and starts
+ * another. */
+static void
+run_add(trib_metric *m, latency_run *r, long long ms)
+{
+	if (r->n > 0 && r->ms != ms)
+		run_flush(m, r);
+	r->ms = ms;
+	r->n++;
+}
+
 /* The clocks of one pl_advance() call, read at most once for all the
- * transactions that become durable in it (the moment is the same). */
+ * transactions that become durable in it (the moment is the same), and
+ * its latency observations, run-length coded: a run of transactions with
+ * the same latency in milliseconds (several commits of the same
+ * millisecond, handled in the same turn: W2) is recorded once
+ * (trib_metric_observe_n); durable_flush() records what is pending. */
 typedef struct
 {
 	long long	wall_ms;
 	long long	mono_ms;
 	bool		read;
+	latency_run ack;			/* commit to ack */
+	latency_run rcpt;			/* receipt to ack */
 } durable_clock;
+
+/* Record the pending runs of observations. */
+static void
+durable_flush(trib_pipeline *p, durable_clock *now)
+{
+	run_flush(p->m_ack_latency, &now->ack);
+	run_flush(p->m_receipt_latency, &now->rcpt);
+}
 
 /*
  * A transaction became durable: its commit-to-ack latency (from the
  * source's commit timestamp) and its receipt-to-ack latency (from the
  * moment the pipeline handled its END: the daemon's own share, which
- * tells a slow upstream from a slow pipeline or sink).
+ * tells a slow upstream from a slow pipeline or sink), recorded by the
+ * end of the run they extend.
  */
 static void
 observe_durable(trib_pipeline *p, const pl_pending_tx *tx, durable_clock *now)
@@ -106,10 +148,8 @@ observe_durable(trib_pipeline *p, const pl_pending_tx *tx, durable_clock *now)
 		now->read = true;
 	}
 	if (tx->ts_ms > 0)
-		trib_metric_observe(p->m_ack_latency,
-							(double) (now->wall_ms - tx->ts_ms) / 1000.0);
-	trib_metric_observe(p->m_receipt_latency,
-						(double) (now->mono_ms - tx->recv_ms) / 1000.0);
+		run_add(p->m_ack_latency, &now->ack, now->wall_ms - tx->ts_ms);
+	run_add(p->m_receipt_latency, &now->rcpt, now->mono_ms - tx->recv_ms);
 }
 
 /*
@@ -126,7 +166,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 				char *errbuf, size_t errlen)
 {
 	bool		due = force || trib_clock_mono_ms() - p->last_ckpt_ms >= CHECKPOINT_MS;
-	durable_clock now = {0, 0, false};
+	durable_clock now = {0};
 	size_t		c;
 
 	while (d != NULL && p->qdurable < p->qlen)
@@ -146,6 +186,7 @@ advance_sources(trib_pipeline *p, const trib_position *d, bool force, bool confi
 		}
 		p->qdurable++;
 	}
+	durable_flush(p, &now);
 	for (c = 0; due && c < p->nsrcs; c++)
 	{
 		pl_src_slot *ss = &p->srcs[c];
@@ -300,7 +341,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 	trib_position ck;
 	bool		have_ck = false;
 	bool		inside = false;
-	durable_clock now = {0, 0, false};
+	durable_clock now = {0};
 
 	if (p->merge != NULL)
 		return advance_sources(p, have ? &d : NULL, force, confirm_slot, errbuf, errlen);
@@ -326,6 +367,7 @@ pl_advance(trib_pipeline *p, bool force, bool confirm_slot, char *errbuf, size_t
 		}
 		p->qdurable++;
 	}
+	durable_flush(p, &now);
 	/* the newest transaction with events that is wholly durable ... */
 	if (p->has_durable_tx)
 	{

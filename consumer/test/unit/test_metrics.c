@@ -323,6 +323,52 @@ test_histogram_bucket_edges(void **state)
 	}
 }
 
+/*
+ * trib_metric_observe_n(m, v, n) is n observations of v: two histograms,
+ * one fed by observe_n and one by single observations of the same runs
+ * (values whose sums are exact in binary: halves and quarters), render
+ * the same buckets, _sum and _count; n 0 and NaN record nothing.
+ */
+static void
+test_histogram_observe_n(void **state)
+{
+	const double bounds[] = {0.25, 0.5, 1, 2};
+	const struct
+	{
+		double		v;
+		uint64_t	n;
+	}			runs[] = {{0.25, 3}, {0.5, 1}, {0.75, 4}, {2, 2}, {8, 5}, {0, 7}, {1, 0}};
+	trib_metrics *a = trib_metrics_new();
+	trib_metrics *b = trib_metrics_new();
+	trib_metric *ma = trib_metric_get(trib_metrics_histogram(a, "tributary_n_seconds", "N.",
+															 NULL, bounds, 4));
+	trib_metric *mb = trib_metric_get(trib_metrics_histogram(b, "tributary_n_seconds", "N.",
+															 NULL, bounds, 4));
+	char	   *ta;
+	char	   *tb;
+
+	(void) state;
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+	{
+		trib_metric_observe_n(ma, runs[r].v, runs[r].n);
+		for (uint64_t i = 0; i < runs[r].n; i++)
+			trib_metric_observe(mb, runs[r].v);
+	}
+	trib_metric_observe_n(ma, NAN, 3);
+	ta = render(a);
+	tb = render(b);
+	assert_string_equal(ta, tb);
+	assert_non_null(strstr(ta, "tributary_n_seconds_bucket{le=\"0.25\"} 10\n"));
+	assert_non_null(strstr(ta, "tributary_n_seconds_bucket{le=\"1\"} 15\n"));
+	assert_non_null(strstr(ta, "tributary_n_seconds_count 22\n"));
+	assert_int_equal(trib_metric_count(ma), 22);
+	assert_true(trib_metric_value(ma) == 0.75 + 0.5 + 3 + 4 + 40);
+	free(ta);
+	free(tb);
+	trib_metrics_free(a);
+	trib_metrics_free(b);
+}
+
 int
 main(void)
 {
@@ -333,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_names_and_reregistration),
 		cmocka_unit_test(test_concurrent_updates_lose_nothing),
 		cmocka_unit_test(test_std_metrics_render),
+		cmocka_unit_test(test_histogram_observe_n),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

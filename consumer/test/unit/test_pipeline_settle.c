@@ -8,9 +8,12 @@
  * instead of sleeping POLL_TIMEOUT_MS (the source's next item or status
  * update): the last 100 to 300 ms of a W1 round.  Once the moment has
  * passed, the wait is the usual one again (no busy loop), and a busy
- * turn's unreported confirmation makes the next wait ACK_POLL_MS.  The pipeline is
- * built from a config and connects nothing (trib_pipeline_new); the
- * queue's length and the sinks' ack state are set by hand.
+ * turn's unreported confirmation makes the next wait ACK_POLL_MS.  And
+ * pl_advance() observes each transaction that becomes durable once in
+ * the latency histograms (pipeline_advance.c: runs of equal latencies
+ * recorded together).  The pipeline is built from a config and connects
+ * nothing (trib_pipeline_new); the queue and the sinks' ack state are
+ * set by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -204,6 +207,70 @@ test_unreported_confirmation_short_wait(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * The latency histograms (pipeline_advance.c): every transaction that
+ * becomes durable in a pl_advance() is observed once in
+ * receipt-to-ack and, when it has a commit time, in commit-to-ack, also
+ * when several share a latency (recorded as one run) and when the runs
+ * change from one transaction to the next; a transaction not yet
+ * durable is not observed.
+ */
+static void
+test_durable_transactions_observed_once_each(void **state)
+{
+	/* commit time and receipt, ms before now; 0: no commit time */
+	const long long ago[][2] = {{3, 2}, {3, 2}, {3, 2}, {40, 30}, {0, 2}, {3, 30}, {3, 2}};
+	const size_t n = sizeof(ago) / sizeof(ago[0]);
+	fixture		fx;
+	char		err[512] = "";
+	long long	wall = trib_clock_wall_ms();
+	long long	mono = trib_clock_mono_ms();
+	double		ack_sum = 0,
+				rcpt_sum = 0;
+	uint64_t	acks = 0;
+
+	(void) state;
+	fx_open(&fx);
+	for (size_t i = 0; i < n + 1; i++)
+	{
+		pl_pending_tx *tx = &fx.p->queue[i];
+
+		memset(tx, 0, sizeof(*tx));
+		tx->end.commit_lsn = tx->last.commit_lsn = 0x1000 + 0x100 * i;
+		tx->last.seq = 1;
+		tx->has_last = true;
+		if (i < n)
+		{
+			tx->ts_ms = ago[i][0] > 0 ? wall - ago[i][0] : 0;
+			tx->recv_ms = mono - ago[i][1];
+			acks += ago[i][0] > 0;
+			ack_sum += ago[i][0] / 1000.0;
+			rcpt_sum += ago[i][1] / 1000.0;
+		}
+	}
+	fx.p->qhead = 0;
+	fx.p->qlen = n + 1;
+	/* every sink has everything handed out up to the n-th transaction */
+	fx.p->has_offered = true;
+	fx.p->last_offered = fx.p->queue[n - 1].last;
+	fx.p->sinks[0].has_written = false;
+	/* a checkpoint already covers them: no save (no store is open here) */
+	fx.p->has_saved = true;
+	fx.p->saved = fx.p->queue[n].last;
+	assert_true(pl_advance(fx.p, false, false, err, sizeof(err)));
+	assert_int_equal(trib_metric_count(fx.p->m_receipt_latency), n);
+	assert_int_equal(trib_metric_count(fx.p->m_ack_latency), acks);
+	/* the clocks moved by a few ms at most since the times were set */
+	assert_true(trib_metric_value(fx.p->m_receipt_latency) >= rcpt_sum - 1e-9 &&
+				trib_metric_value(fx.p->m_receipt_latency) <= rcpt_sum + n * 0.005);
+	assert_true(trib_metric_value(fx.p->m_ack_latency) >= ack_sum - 1e-9 &&
+				trib_metric_value(fx.p->m_ack_latency) <= ack_sum + acks * 0.005);
+	/* again: nothing new is durable, nothing more observed */
+	assert_true(pl_advance(fx.p, false, false, err, sizeof(err)));
+	assert_int_equal(trib_metric_count(fx.p->m_receipt_latency), n);
+	fx_close(&fx);
+}
+
 int
 main(void)
 {
@@ -215,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_settle_rate_counts_settled_saves_only),
 		cmocka_unit_test(test_not_silent_long_enough),
 		cmocka_unit_test(test_unreported_confirmation_short_wait),
+		cmocka_unit_test(test_durable_transactions_observed_once_each),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,9 +24,11 @@
  * commit acks.
  *
  * Waking the pipeline.  In at-least-once mode the sink gives the pipeline
- * a descriptor (wake_fd) that librdkafka writes to when its main queue,
- * where delivery reports go, becomes non-empty
- * (rd_kafka_queue_io_event_enable): the pipeline watches it in its waits
+ * a descriptor (wake_fd), a pipe written when librdkafka's main queue,
+ * where delivery reports go, becomes non-empty (its event callback,
+ * rd_kafka_queue_cb_event_enable, writes one byte unless one is pending,
+ * so that poll() reads the pipe only when it holds something): the
+ * pipeline watches it in its waits
  * while it waits for this sink's acks (pipeline/pipeline_wake.c) instead
  * of waking every millisecond (W3: the loop's timer wake-ups were most
  * of the daemon's CPU per transaction).  poll() drains it before it
@@ -49,6 +51,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "eventid.h"
 #include "intern.h"
 #include "sink_kafka_int.h"
 #include "log.h"
@@ -273,7 +276,27 @@ envelope_opts(const trib_kafka_conf *c, trib_envelope_opts *eo)
 		eo->debezium = &c->dbz;
 }
 
-/* Have librdkafka write to a pipe when its main queue becomes non-empty;
+/*
+ * librdkafka's thread: its main queue became non-empty.  The pipe is
+ * written only when no byte of ours is pending in it, so that the drain
+ * can tell from wake_pending whether there is anything to read, without
+ * a read(2) that fails on an empty pipe at every poll (W2).
+ */
+static void
+wake_event(rd_kafka_t *rk, void *opaque)
+{
+	trib_kafka *k = opaque;
+
+	(void) rk;
+	if (!atomic_exchange(&k->wake_pending, true))
+	{
+		ssize_t		w = write(k->wake[1], "w", 1);
+
+		(void) w;				/* a full pipe is a written one */
+	}
+}
+
+/* Have librdkafka call wake_event when its main queue becomes non-empty;
  * without the pipe (out of descriptors) the pipeline polls as before. */
 static void
 wake_start(trib_kafka *k)
@@ -287,20 +310,30 @@ wake_start(trib_kafka *k)
 		k->wake[0] = k->wake[1] = -1;
 		return;
 	}
+	atomic_store(&k->wake_pending, false);
 	q = rd_kafka_queue_get_main(k->rk);
-	rd_kafka_queue_io_event_enable(q, k->wake[1], "w", 1);
+	rd_kafka_queue_cb_event_enable(q, wake_event, k);
 	rd_kafka_queue_destroy(q);	/* the handle; the queue is rk's */
 }
 
-/* Empty the wake-up pipe (before the queue is served). */
+/*
+ * Empty the wake-up pipe (before the queue is served), only when a byte
+ * is pending: one read takes it.  wake_pending is cleared once the byte
+ * was read, not before: a read that comes before wake_event's write lands
+ * (EAGAIN) leaves it set, so the next drain reads again and the byte
+ * cannot stay in the pipe unseen (a wait on it would then return at once,
+ * turn after turn).  A queue that becomes non-empty between the read and
+ * the clear finds the flag still set and writes nothing, but the poll
+ * that follows the drain serves it.
+ */
 static void
 wake_drain(trib_kafka *k)
 {
 	char		buf[64];
 
-	if (k->wake[0] >= 0)
-		while (read(k->wake[0], buf, sizeof(buf)) > 0)
-			;
+	if (k->wake[0] >= 0 && atomic_load(&k->wake_pending) &&
+		read(k->wake[0], buf, sizeof(buf)) > 0)
+		atomic_store(&k->wake_pending, false);
 }
 
 /* sink.h: wake_fd. */
@@ -529,9 +562,9 @@ kfk_produce(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 /*
  * The event id of pos, the text of trib_envelope_event_id,
  * "commit_lsn:seq", kept in k->id_text until the next call; its length in
- * *len.  The commit LSN's part is formatted by it once and stays in place
- * while it repeats, as it does for every event of a transaction: only
- * seq's digits are written after it per event.
+ * *len.  The commit LSN's part (trib_eventid_put_head) is written once and
+ * stays in place while it repeats, as it does for every event of a
+ * transaction: only seq's digits are written after it per event.
  */
 static const char *
 event_id(trib_kafka *k, const trib_position *pos, size_t *len)
@@ -542,13 +575,9 @@ event_id(trib_kafka *k, const trib_position *pos, size_t *len)
 
 	if (k->id_head_len == 0 || k->id_lsn != pos->commit_lsn)
 	{
-		const char *colon;
-
-		*len = trib_envelope_event_id(pos, k->id_text, sizeof(k->id_text));
-		colon = memrchr(k->id_text, ':', *len);
-		k->id_head_len = colon != NULL ? (size_t) (colon - k->id_text) + 1 : 0;
+		k->id_head_len = (size_t) (trib_eventid_put_head(k->id_text, pos->commit_lsn) -
+								   k->id_text);
 		k->id_lsn = pos->commit_lsn;
-		return k->id_text;
 	}
 	d = trib_u64_digits(digits + sizeof(digits), pos->seq);
 	n = (size_t) (digits + sizeof(digits) - d);
@@ -691,14 +720,18 @@ kfk_flush(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 static void
 kfk_heartbeat(trib_kafka *k)
 {
-	int64_t		now = trib_clock_wall_ms();
+	int64_t		now;
 	trib_strbuf topic = {0},
 				key = {0},
 				value = {0};
 	rd_kafka_topic_t *rkt;
 
+	/* the clock only when heartbeats are on (this runs on every poll) */
 	if (k->c->format != TRIB_RECORD_DEBEZIUM || k->c->dbz.heartbeat_ms <= 0 ||
-		k->c->transactional || now - k->heartbeat_ms < k->c->dbz.heartbeat_ms)
+		k->c->transactional)
+		return;
+	now = trib_clock_wall_ms();
+	if (now - k->heartbeat_ms < k->c->dbz.heartbeat_ms)
 		return;
 	k->heartbeat_ms = now;
 	trib_dbz_heartbeat(k->c->topic_prefix ? k->c->topic_prefix : "tributary", now,

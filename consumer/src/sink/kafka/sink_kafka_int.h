@@ -24,6 +24,7 @@
 #ifndef TRIB_SINK_KAFKA_INT_H
 #define TRIB_SINK_KAFKA_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,9 +54,12 @@ typedef struct trib_kafka
 	size_t		id_head_len;	/* its "L:" bytes; 0: none yet */
 	char		id_text[TRIB_ENVELOPE_ID_LEN];	/* the last event id */
 	trib_ack_tracker *trk;
-	int			wake[2];		/* at-least-once: a pipe librdkafka writes to
-								 * when its main queue (delivery reports,
+	int			wake[2];		/* at-least-once: a pipe written when
+								 * librdkafka's main queue (delivery reports,
 								 * errors, logs) becomes non-empty; -1: none */
+	atomic_bool wake_pending;	/* a byte of ours is (or is about to be)
+								 * in the pipe: set by librdkafka's thread,
+								 * cleared by the drain that read it */
 	trib_kafka_stats st;
 
 	bool		failed;			/* sticky: every call returns err */
