@@ -158,13 +158,17 @@ value_text_cb(const trib_jvalue *in, const char *name, void *arg, trib_jvalue_bu
 	return res;
 }
 
-/* Does pair (path p, image i) of rule r apply?  The key: top-level
- * columns only, and a cast keeps its types. */
+/* Does pair (path p, image i) of rule r apply?  A cast keeps the key's
+ * types.  A nested path applies to the key too: a MongoDB documentKey
+ * holds a compound _id ({"_id": {"email": ...}}) or a sharded
+ * collection's nested shard-key field under its dotted path
+ * ({"profile.email": ...}), which a masked field must not keep in clear
+ * text (the key used to take top-level columns only). */
 static bool
 pair_applies(rl_evctx *x, const rl_rule *r, int p, int i)
 {
-	return *rl_img_text(x->ev, i) != NULL &&
-		!(i == IMG_KEY && (r->paths[p].nseg > 1 || r->c->type == TRIB_RULE_CAST));
+	(void) p;
+	return *rl_img_text(x->ev, i) != NULL && !(i == IMG_KEY && r->c->type == TRIB_RULE_CAST);
 }
 
 /* Can value rule r run on the texts (rules_splice.c) rather than trees?
@@ -188,6 +192,10 @@ text_path(rl_evctx *x, const rl_rule *r)
 			if (pair_applies(x, r, p, i) &&
 				(r->sp_member[p * NIMG + i] = rl_splice_find(x->sp, i, &r->sp_paths[p])) == RL_SP_NOTEXT)
 				return false;
+	/* a key member named by a dotted path is the tree path's (values_at) */
+	for (int p = 0; p < r->npaths; p++)
+		if (r->paths[p].nseg > 1 && x->ev->key != NULL && strchr(x->ev->key, '.') != NULL)
+			return false;
 	return true;
 }
 
@@ -196,6 +204,7 @@ text_path(rl_evctx *x, const rl_rule *r)
 static bool
 values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 {
+	int			dotted;
 	rl_sp_result sr = fast && !x->parsed[i]
 		? rl_splice_apply_at(x->sp, i, a->r->sp_member[p * NIMG + i], value_cb,
 							   a->r->ops->value_text ? value_text_cb : NULL, a) : RL_SP_TREE;
@@ -208,6 +217,9 @@ values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 		return true;			/* the event has no such image */
 	a->changed = false;
 	if (!trib_jpath_each(x->img[i], &a->r->paths[p], value_cb, a))
+		return false;
+	if (i == IMG_KEY && a->r->paths[p].nseg > 1 &&
+		!rl_dotted_members_each(x->img[i], &a->r->paths[p], true, value_cb, a, &dotted))
 		return false;
 	if (a->changed)
 		x->dirty[i] = true;

@@ -704,6 +704,38 @@ test_mask_update_desc_long_keys(void **state)
 }
 
 /*
+ * A masked field inside a MongoDB document key is masked there too: a
+ * compound _id ({"_id":{"email":...}}) and a sharded collection's
+ * documentKey, which names a nested shard-key field with its dotted path
+ * as one member ({"profile.email":...,"_id":1}).  The key used to take
+ * top-level columns only and kept both in clear text.
+ */
+static void
+test_mask_nested_fields_in_document_key(void **state)
+{
+	fixture		f = {0};
+	trib_event *compound = mkev(TRIB_OP_UPDATE, "users", NULL,
+								"{\"_id\":{\"email\":\"ann@corp.example\",\"n\":1},\"v\":2}",
+								"{\"_id\":{\"email\":\"ann@corp.example\",\"n\":1}}");
+	trib_event *sharded = mkev(TRIB_OP_DELETE, "users",
+							   "{\"_id\":7,\"profile\":{\"email\":\"bob@corp.example\"}}", NULL,
+							   "{\"profile.email\":\"bob@corp.example\",\"_id\":7}");
+
+	(void) state;
+	compound->connector = sharded->connector = "mongodb";
+	load(&f, "transforms:\n  - {type: redact, fields: [_id.email, profile.email]}\n");
+	assert_int_equal(run(&f, compound), TRIB_VERDICT_KEEP);
+	assert_null(strstr(compound->after, "ann@"));
+	assert_string_equal(compound->key, "{\"_id\":{\"email\":\"****************\",\"n\":1}}");
+	assert_int_equal(run(&f, sharded), TRIB_VERDICT_KEEP);
+	assert_null(strstr(sharded->before, "bob@"));
+	assert_string_equal(sharded->key, "{\"profile.email\":\"****************\",\"_id\":7}");
+	trib_event_free(compound);
+	trib_event_free(sharded);
+	unload(&f);
+}
+
+/*
  * An update that leaves a TOASTed column alone carries it in neither
  * image, only in the event's unchanged list: the column is not null (nulls
  * are never TOASTed), so not_null passes it.  It used to read "is missing"
@@ -1191,6 +1223,7 @@ main(void)
 		cmocka_unit_test(test_quality_unique_within_batch),
 		cmocka_unit_test(test_quality_unchanged_toast_and_regex_limit),
 		cmocka_unit_test(test_mask_update_desc_long_keys),
+		cmocka_unit_test(test_mask_nested_fields_in_document_key),
 		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
