@@ -419,6 +419,13 @@ to_dead_letter(trib_rules *rs, rl_evctx *x, const rl_rule *r)
 		x->ev->unchanged = NULL;
 		x->ev->after_json_nulls = NULL;
 		x->ev->before_json_nulls = NULL;
+		/* a MongoDB update's updateDescription holds values too
+		 * (updatedFields); a row event's extra has nothing else */
+		if (is_row_event(x->ev))
+		{
+			free(x->ev->extra);
+			x->ev->extra = NULL;
+		}
 	}
 	if (rs->f_dead)
 		trib_metric_inc(trib_metric_get(rs->f_dead, r->c->name));

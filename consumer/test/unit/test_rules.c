@@ -736,6 +736,36 @@ test_mask_nested_fields_in_document_key(void **state)
 }
 
 /*
+ * A dead-lettered MongoDB update carries no row data (dead_letter_images:
+ * none): its updateDescription goes with the images.  The record used to
+ * write updatedFields as the source sent them, so a field a later rule
+ * would have masked reached the dead-letter sink in clear text.
+ */
+static void
+test_dead_letter_drops_update_description(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "users", NULL,
+						  "{\"_id\":1,\"profile\":{\"a\":1},\"ssn\":\"123-45-6789\"}",
+						  "{\"_id\":1}");
+
+	(void) state;
+	ev->connector = "mongodb";
+	ev->extra = strdup("{\"updateDescription\":{\"updatedFields\":"
+					   "{\"ssn\":\"123-45-6789\",\"profile.a\":1},\"removedFields\":[]}}");
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: partial, fields: [profile], keep_last: 1}\n"
+		 "  - {type: redact, fields: [ssn]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(ev->error);
+	assert_null(ev->after);
+	assert_null(ev->key);
+	assert_null(ev->extra);
+	trib_event_free(ev);
+	unload(&f);
+}
+
+/*
  * An update that leaves a TOASTed column alone carries it in neither
  * image, only in the event's unchanged list: the column is not null (nulls
  * are never TOASTed), so not_null passes it.  It used to read "is missing"
@@ -1224,6 +1254,7 @@ main(void)
 		cmocka_unit_test(test_quality_unchanged_toast_and_regex_limit),
 		cmocka_unit_test(test_mask_update_desc_long_keys),
 		cmocka_unit_test(test_mask_nested_fields_in_document_key),
+		cmocka_unit_test(test_dead_letter_drops_update_description),
 		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
