@@ -514,6 +514,7 @@ rl_apply(trib_rules *rs, trib_event *ev, bool *reshaped, char *errbuf, size_t er
 			snprintf(errbuf, errlen, "transform %s: %s", r->c->name, e);
 	}
 	img_finish(&x);
+	free(x.why_field_own);
 	rs->splice = x.sp;
 	if (v == TRIB_VERDICT_KEEP && x.tags.len > 0)
 	{

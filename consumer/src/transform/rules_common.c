@@ -146,6 +146,24 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 	return ok;
 }
 
+/* value_cb inside updatedFields (rules_update_desc.c): their tree is
+ * freed before the verdict is read, so a refusal that names its field
+ * keeps a copy of the name (it used to name freed memory in the
+ * dead-letter record and the log). */
+static bool
+update_desc_cb(yajl_val *slot, const char *name, void *arg)
+{
+	rl_value_arg *a = arg;
+	bool		ok = value_cb(slot, name, arg);
+
+	if (!ok && a->x->why_field == name)
+	{
+		free(a->x->why_field_own);
+		a->x->why_field = a->x->why_field_own = trib_xstrdup(name);
+	}
+	return ok;
+}
+
 /* The rule's text op (rules_splice.h), as value_cb calls its node op. */
 static rl_sp_text_res
 value_text_cb(const trib_jvalue *in, const char *name, void *arg, trib_jvalue_buf *out)
@@ -240,7 +258,7 @@ rl_apply_values(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	/* a MongoDB update's updatedFields carry values too */
 	for (int p = 0; p < r->npaths && r->c->type != TRIB_RULE_CAST; p++)
-		if (!rl_update_desc_each(x->ev, &r->paths[p], value_cb, &a))
+		if (!rl_update_desc_each(x->ev, &r->paths[p], update_desc_cb, &a))
 			return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	/* the relation is derived again unless the values only became null */
 	if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_RWITH_NULL)

@@ -739,7 +739,8 @@ test_mask_nested_fields_in_document_key(void **state)
  * A dead-lettered MongoDB update carries no row data (dead_letter_images:
  * none): its updateDescription goes with the images.  The record used to
  * write updatedFields as the source sent them, so a field a later rule
- * would have masked reached the dead-letter sink in clear text.
+ * would have masked reached the dead-letter sink in clear text.  A refusal
+ * inside updatedFields names its field (it used to name freed memory).
  */
 static void
 test_dead_letter_drops_update_description(void **state)
@@ -760,6 +761,20 @@ test_dead_letter_drops_update_description(void **state)
 	assert_non_null(ev->error);
 	assert_null(ev->after);
 	assert_null(ev->key);
+	assert_null(ev->extra);
+	trib_event_free(ev);
+	unload(&f);
+	/* no post-image: the refusal is in updatedFields, whose tree is gone
+	 * when the reason is written; it used to name freed memory */
+	ev = mkev(TRIB_OP_UPDATE, "users", NULL, NULL, "{\"_id\":1}");
+	ev->connector = "mongodb";
+	ev->extra = strdup("{\"updateDescription\":{\"updatedFields\":"
+					   "{\"profile.card\":{\"pan\":\"5500000000000004\"}}}}");
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: partial, fields: [profile.card], keep_last: 4}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(ev->error, "partial needs a string or number, not an object or array "
+						"(partial rule transforms[0], field profile.card)");
 	assert_null(ev->extra);
 	trib_event_free(ev);
 	unload(&f);
