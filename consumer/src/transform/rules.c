@@ -243,6 +243,12 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 			return NULL;
 		}
 	}
+	for (int i = 0; i < rs->n; i++)
+		if (rs->r[i].c->type == TRIB_RULE_ROUTE && !rl_route_check_order(rs, i, errbuf, errlen))
+		{
+			trib_rules_free(rs);
+			return NULL;
+		}
 	if (metrics != NULL)
 	{
 		rs->f_dead = trib_metrics_counter(metrics, "tributary_dead_letter_events_total",

@@ -574,6 +574,51 @@ test_route_template(void **state)
 	unload(&f);
 }
 
+/*
+ * A route whose topic template reads a field that a later masking rule
+ * masks is refused: the topic (Kafka topic names, metrics labels, every
+ * record's topic) used to carry the clear value.  After the masking rule
+ * it reads the masked value; a masking rule of other tables, or on
+ * another field, does not stand in its way.
+ */
+static void
+test_route_before_mask_refused(void **state)
+{
+	fixture		f = {0};
+	trib_config *cfg;
+	trib_event *ev = mkev(TRIB_OP_CREATE, "customers", NULL, ROW1, "{\"id\":42}");
+	char		yaml[2048];
+	const char *refused[] = {
+		"  - {type: route, topic: \"c.${after.email}\"}\n"
+		"  - {type: redact, name: m, fields: [email]}\n",
+		"  - {type: route, tables: [customers], topic: \"c.${after.meta}\"}\n"
+		"  - {type: hash, name: m, tables: [public.cust*], fields: [meta.contact.phone], key: \"0123456789abcdef\", key_format: raw}\n",
+		"  - {type: route, topic: \"c.${key.id}\"}\n"
+		"  - {type: tokenize, name: m, fields: [\"i*\"], key: \"00112233445566778899aabbccddeeff\"}\n",
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		snprintf(yaml, sizeof(yaml), HEAD "transforms:\n%s", refused[i]);
+		if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, f.err, sizeof(f.err)))
+			fail_msg("config did not load: %s", f.err);
+		assert_null(trib_rules_new(cfg, NULL, f.err, sizeof(f.err)));
+		if (strstr(f.err, "rule m masks after it") == NULL)
+			fail_msg("case %zu: %s", i, f.err);
+		trib_config_free(cfg);
+	}
+	load(&f, "transforms:\n"
+		 "  - {type: redact, fields: [email]}\n"
+		 "  - {type: route, tables: [public.customers], topic: \"c.${after.email}.${after.amount}\"}\n"
+		 "  - {type: redact, tables: [orders], fields: [amount]}\n"
+		 "  - {type: redact, fields: [card]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->topic, "c.********************.1234.50");
+	trib_event_free(ev);
+	unload(&f);
+}
+
 static void
 test_flatten_deletes(void **state)
 {
@@ -1263,6 +1308,7 @@ main(void)
 		cmocka_unit_test(test_cast_and_dead_letter_without_images),
 		cmocka_unit_test(test_sample_deterministic_and_consistent_across_tables),
 		cmocka_unit_test(test_route_template),
+		cmocka_unit_test(test_route_before_mask_refused),
 		cmocka_unit_test(test_flatten_deletes),
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
