@@ -122,10 +122,11 @@ rl_dotted_members_each(yajl_val obj, const trib_jpath *p, bool dotted_only,
 		int			n,
 					m;
 
-		/* a name trib_jpath_each reaches as it stands is its business */
+		/* a name the path's first segment spells out (a\.b.c) is
+		 * trib_jpath_each's; one a glob matches whole (*.email) is not
+		 * reached by it as a dotted path, so it is matched here */
 		if (dotted_only && (strchr(name, '.') == NULL ||
-							(p->glob[0] ? fnmatch(p->seg[0], name, 0) == 0
-							 : strcmp(p->seg[0], name) == 0)))
+							(!p->glob[0] && strcmp(p->seg[0], name) == 0)))
 			continue;
 		n = key_segments(name, &buf, segs);
 		m = n < p->nseg ? n : p->nseg;

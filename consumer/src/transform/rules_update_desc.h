@@ -40,8 +40,8 @@ bool		rl_update_desc_each(trib_event *ev, const trib_jpath *p, trib_jpath_fn fn,
 /* Call fn for every value that `p` reaches through a member of obj whose
  * name is a dotted path, matched as an updatedFields key is (above), and
  * count the calls in *calls.  With dotted_only, members without a dot and
- * those the path's first segment names whole are left out: they are
- * trib_jpath_each's, which the caller runs too.  A MongoDB documentKey
+ * those the path's first segment spells out (not a glob) are left out:
+ * they are trib_jpath_each's, which the caller runs too.  A MongoDB documentKey
  * names a sharded collection's nested shard-key fields so
  * ({"profile.email": ..., "_id": ...}).  false when fn stopped. */
 bool		rl_dotted_members_each(yajl_val obj, const trib_jpath *p, bool dotted_only,

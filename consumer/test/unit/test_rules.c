@@ -778,6 +778,16 @@ test_mask_nested_fields_in_document_key(void **state)
 	trib_event_free(compound);
 	trib_event_free(sharded);
 	unload(&f);
+	/* a glob for the first segment reaches the dotted member too; a
+	 * member spelled out by an escaped dot is masked once */
+	sharded = mkev(TRIB_OP_DELETE, "users", NULL, NULL,
+				   "{\"profile.email\":\"bob@corp.example\",\"a.b\":{\"c\":\"xy\"},\"_id\":7}");
+	load(&f, "transforms:\n  - {type: redact, fields: [\"*.email\", \"a\\\\.b.c\"]}\n");
+	assert_int_equal(run(&f, sharded), TRIB_VERDICT_KEEP);
+	assert_string_equal(sharded->key, "{\"profile.email\":\"****************\","
+						"\"a.b\":{\"c\":\"**\"},\"_id\":7}");
+	trib_event_free(sharded);
+	unload(&f);
 }
 
 /*
