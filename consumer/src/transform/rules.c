@@ -243,6 +243,12 @@ trib_rules_new(const trib_config *cfg, trib_metrics *metrics, char *errbuf, size
 			return NULL;
 		}
 	}
+	for (int i = 0; i < rs->n; i++)
+		if (rs->r[i].c->type == TRIB_RULE_ROUTE && !rl_route_check_order(rs, i, errbuf, errlen))
+		{
+			trib_rules_free(rs);
+			return NULL;
+		}
 	if (metrics != NULL)
 	{
 		rs->f_dead = trib_metrics_counter(metrics, "tributary_dead_letter_events_total",
@@ -419,6 +425,13 @@ to_dead_letter(trib_rules *rs, rl_evctx *x, const rl_rule *r)
 		x->ev->unchanged = NULL;
 		x->ev->after_json_nulls = NULL;
 		x->ev->before_json_nulls = NULL;
+		/* a MongoDB update's updateDescription holds values too
+		 * (updatedFields); a row event's extra has nothing else */
+		if (is_row_event(x->ev))
+		{
+			free(x->ev->extra);
+			x->ev->extra = NULL;
+		}
 	}
 	if (rs->f_dead)
 		trib_metric_inc(trib_metric_get(rs->f_dead, r->c->name));
@@ -507,6 +520,7 @@ rl_apply(trib_rules *rs, trib_event *ev, bool *reshaped, char *errbuf, size_t er
 			snprintf(errbuf, errlen, "transform %s: %s", r->c->name, e);
 	}
 	img_finish(&x);
+	free(x.why_field_own);
 	rs->splice = x.sp;
 	if (v == TRIB_VERDICT_KEEP && x.tags.len > 0)
 	{

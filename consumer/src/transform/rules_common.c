@@ -146,6 +146,24 @@ value_cb(yajl_val *slot, const char *name, void *arg)
 	return ok;
 }
 
+/* value_cb inside updatedFields (rules_update_desc.c): their tree is
+ * freed before the verdict is read, so a refusal that names its field
+ * keeps a copy of the name (it used to name freed memory in the
+ * dead-letter record and the log). */
+static bool
+update_desc_cb(yajl_val *slot, const char *name, void *arg)
+{
+	rl_value_arg *a = arg;
+	bool		ok = value_cb(slot, name, arg);
+
+	if (!ok && a->x->why_field == name)
+	{
+		free(a->x->why_field_own);
+		a->x->why_field = a->x->why_field_own = trib_xstrdup(name);
+	}
+	return ok;
+}
+
 /* The rule's text op (rules_splice.h), as value_cb calls its node op. */
 static rl_sp_text_res
 value_text_cb(const trib_jvalue *in, const char *name, void *arg, trib_jvalue_buf *out)
@@ -158,13 +176,17 @@ value_text_cb(const trib_jvalue *in, const char *name, void *arg, trib_jvalue_bu
 	return res;
 }
 
-/* Does pair (path p, image i) of rule r apply?  The key: top-level
- * columns only, and a cast keeps its types. */
+/* Does pair (path p, image i) of rule r apply?  A cast keeps the key's
+ * types.  A nested path applies to the key too: a MongoDB documentKey
+ * holds a compound _id ({"_id": {"email": ...}}) or a sharded
+ * collection's nested shard-key field under its dotted path
+ * ({"profile.email": ...}), which a masked field must not keep in clear
+ * text (the key used to take top-level columns only). */
 static bool
 pair_applies(rl_evctx *x, const rl_rule *r, int p, int i)
 {
-	return *rl_img_text(x->ev, i) != NULL &&
-		!(i == IMG_KEY && (r->paths[p].nseg > 1 || r->c->type == TRIB_RULE_CAST));
+	(void) p;
+	return *rl_img_text(x->ev, i) != NULL && !(i == IMG_KEY && r->c->type == TRIB_RULE_CAST);
 }
 
 /* Can value rule r run on the texts (rules_splice.c) rather than trees?
@@ -188,6 +210,10 @@ text_path(rl_evctx *x, const rl_rule *r)
 			if (pair_applies(x, r, p, i) &&
 				(r->sp_member[p * NIMG + i] = rl_splice_find(x->sp, i, &r->sp_paths[p])) == RL_SP_NOTEXT)
 				return false;
+	/* a key member named by a dotted path is the tree path's (values_at) */
+	for (int p = 0; p < r->npaths; p++)
+		if (r->paths[p].nseg > 1 && x->ev->key != NULL && strchr(x->ev->key, '.') != NULL)
+			return false;
 	return true;
 }
 
@@ -196,6 +222,7 @@ text_path(rl_evctx *x, const rl_rule *r)
 static bool
 values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 {
+	int			dotted;
 	rl_sp_result sr = fast && !x->parsed[i]
 		? rl_splice_apply_at(x->sp, i, a->r->sp_member[p * NIMG + i], value_cb,
 							   a->r->ops->value_text ? value_text_cb : NULL, a) : RL_SP_TREE;
@@ -208,6 +235,9 @@ values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 		return true;			/* the event has no such image */
 	a->changed = false;
 	if (!trib_jpath_each(x->img[i], &a->r->paths[p], value_cb, a))
+		return false;
+	if (i == IMG_KEY && a->r->paths[p].nseg > 1 &&
+		!rl_dotted_members_each(x->img[i], &a->r->paths[p], true, value_cb, a, &dotted))
 		return false;
 	if (a->changed)
 		x->dirty[i] = true;
@@ -228,7 +258,7 @@ rl_apply_values(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	/* a MongoDB update's updatedFields carry values too */
 	for (int p = 0; p < r->npaths && r->c->type != TRIB_RULE_CAST; p++)
-		if (!rl_update_desc_each(x->ev, &r->paths[p], value_cb, &a))
+		if (!rl_update_desc_each(x->ev, &r->paths[p], update_desc_cb, &a))
 			return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	/* the relation is derived again unless the values only became null */
 	if (r->c->type != TRIB_RULE_REDACT || r->c->with != TRIB_RWITH_NULL)

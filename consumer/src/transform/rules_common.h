@@ -132,7 +132,10 @@ typedef struct rl_evctx
 	bool		dirty[NIMG];
 	bool		reshaped;
 	const char *why;			/* dead-letter reason (static text) */
-	const char *why_field;
+	const char *why_field;		/* in an image's tree, or why_field_own */
+	char	   *why_field_own;	/* a copy, where the name's tree is freed
+								 * before the reason is written; freed with
+								 * the context (rl_apply) */
 	bool		why_names_rule; /* why names its rule already */
 	bool		stop;			/* FAIL stops the pipeline (not bad data) */
 	char		reason[256];	/* why points here for quality failures */

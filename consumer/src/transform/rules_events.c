@@ -4,15 +4,23 @@
  * agree), route (a topic or table from a template, or from a Lua
  * expression: rules_lua.c) and flatten (the Kafka value becomes the row
  * state).
+ *
+ * A route template that reads a field a later masking rule masks is
+ * refused when the rules are compiled (rl_route_check_order): the clear
+ * value would name the topic.  Table and source globs are compared with
+ * each other, so two selections that may meet count as one; a Lua route
+ * is not checked (what it reads is known only at run time).
  */
 #include "rules_events.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "keys.h"
 #include "rules_lua.h"
+#include "xalloc.h"
 
 /* The key `sample` uses without a configured one: public, so anyone can
  * recompute the sample; set a key to make it unpredictable. */
@@ -164,6 +172,117 @@ apply_flatten(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 	}
 	ev->flatten = TRIB_FLAT_ROW;
 	return TRIB_VERDICT_KEEP;
+}
+
+/* Do two globs (or names) meet: does either match the other? */
+static bool
+globs_meet(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 || fnmatch(a, b, 0) == 0 || fnmatch(b, a, 0) == 0;
+}
+
+/* The part of a table glob after its schema (the glob itself without one). */
+static const char *
+bare_table(const char *g)
+{
+	const char *dot = strrchr(g, '.');
+
+	return dot ? dot + 1 : g;
+}
+
+/* May two selections' lists (sources, or tables: tables) pick one name?
+ * An empty list picks every name; a bare table glob meets a qualified one
+ * by its table part. */
+static bool
+lists_meet(const trib_strlist *a, const trib_strlist *b, bool tables)
+{
+	if (a->count == 0 || b->count == 0)
+		return true;
+	for (size_t i = 0; i < a->count; i++)
+		for (size_t j = 0; j < b->count; j++)
+		{
+			const char *x = a->items[i],
+					   *y = b->items[j];
+			bool		bare = tables && (strchr(x, '.') == NULL || strchr(y, '.') == NULL);
+
+			if (globs_meet(x, y) || (bare && globs_meet(bare_table(x), bare_table(y))))
+				return true;
+		}
+	return false;
+}
+
+/* Does one of the paths reach into the other (a common prefix of
+ * segments, globs matched either way)? */
+static bool
+paths_meet(const trib_jpath *a, const trib_jpath *b)
+{
+	int			n = a->nseg < b->nseg ? a->nseg : b->nseg;
+
+	for (int k = 0; k < n; k++)
+		if (!globs_meet(a->seg[k], b->seg[k]))
+			return false;
+	return true;
+}
+
+/* The later masking rule of rs that masks what path p (read by rule i)
+ * reaches, or NULL. */
+static const rl_rule *
+masked_later(const trib_rules *rs, int i, const trib_jpath *p)
+{
+	const trib_rule_conf *c = rs->r[i].c;
+
+	for (int j = i + 1; j < rs->n; j++)
+	{
+		const rl_rule *m = &rs->r[j];
+
+		if (!(m->ops->flags & RL_MASKS) || !lists_meet(&c->sources, &m->c->sources, false) ||
+			!lists_meet(&c->tables, &m->c->tables, true))
+			continue;
+		for (int k = 0; k < m->npaths; k++)
+			if (paths_meet(p, &m->paths[k]))
+				return m;
+	}
+	return NULL;
+}
+
+bool
+rl_route_check_order(const trib_rules *rs, int i, char *errbuf, size_t errlen)
+{
+	static const char *const images[] = {"after.", "before.", "key."};
+	const char *t = rs->r[i].c->topic;
+	bool		ok = true;
+
+	while (ok && t != NULL && (t = strstr(t, "${")) != NULL)
+	{
+		const char *end = strchr(t, '}');
+		char	   *var;
+
+		if (end == NULL)
+			break;
+		var = trib_xstrndup(t + 2, (size_t) (end - t - 2));
+		for (size_t k = 0; k < sizeof(images) / sizeof(images[0]); k++)
+		{
+			size_t		n = strlen(images[k]);
+			trib_jpath	p;
+			char		e[128];
+			const rl_rule *m;
+
+			if (strncmp(var, images[k], n) != 0 || !trib_jpath_parse(var + n, &p, e, sizeof(e)))
+				continue;
+			if ((m = masked_later(rs, i, &p)) != NULL)
+			{
+				snprintf(errbuf, errlen, "transform %s: the topic template reads ${%s}, which "
+						 "the %s rule %s masks after it: the topic would carry the clear "
+						 "value; put the route after the masking rule", rs->r[i].c->name, var,
+						 m->c->type_name, m->c->name);
+				ok = false;
+			}
+			trib_jpath_free(&p);
+		}
+		free(var);
+		t = end + 1;
+	}
+	return ok;
 }
 
 const rl_ops rl_ops_sample = {RL_SHAPE_KNOWN, init_sample, free_sample, apply_sample, NULL, NULL, NULL, NULL};

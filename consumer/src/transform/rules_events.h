@@ -11,4 +11,10 @@ extern const rl_ops rl_ops_sample;
 extern const rl_ops rl_ops_route;
 extern const rl_ops rl_ops_flatten;
 
+/* false (errbuf filled) when route rule i's topic template reads a field
+ * (${after.F}, ${before.F}, ${key.F}) that a later masking rule of
+ * tables it may share masks: the topic would carry the clear value into
+ * topic names, metrics labels and every record. */
+bool		rl_route_check_order(const trib_rules *rs, int i, char *errbuf, size_t errlen);
+
 #endif							/* TRIB_RULES_EVENTS_H */

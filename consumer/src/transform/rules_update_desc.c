@@ -108,34 +108,54 @@ write_back(trib_event *ev, yajl_val root)
 }
 
 bool
-rl_update_desc_each(trib_event *ev, const trib_jpath *p, trib_jpath_fn fn, void *arg)
+rl_dotted_members_each(yajl_val obj, const trib_jpath *p, bool dotted_only,
+					   trib_jpath_fn fn, void *arg, int *calls)
 {
-	yajl_val	root;
-	yajl_val	uf = updated_fields(ev, &root);
 	counting	c = {fn, arg, 0};
 	bool		ok = true;
 
-	for (size_t i = 0; uf && ok && i < uf->u.object.len; i++)
+	for (size_t i = 0; YAJL_IS_OBJECT(obj) && ok && i < obj->u.object.len; i++)
 	{
+		const char *name = obj->u.object.keys[i];
 		char	   *buf,
 				   *segs[MAX_SEGS];
-		int			n = key_segments(uf->u.object.keys[i], &buf, segs);
-		int			m = n < p->nseg ? n : p->nseg;
+		int			n,
+					m;
 
+		/* a name the path's first segment spells out (a\.b.c) is
+		 * trib_jpath_each's; one a glob matches whole (*.email) is not
+		 * reached by it as a dotted path, so it is matched here */
+		if (dotted_only && (strchr(name, '.') == NULL ||
+							(!p->glob[0] && strcmp(p->seg[0], name) == 0)))
+			continue;
+		n = key_segments(name, &buf, segs);
+		m = n < p->nseg ? n : p->nseg;
 		if (n > 0 && prefix_matches(p, segs, m))
 		{
 			if (n >= p->nseg)
-				ok = counting_cb(&uf->u.object.values[i], uf->u.object.keys[i], &c);
+				ok = counting_cb(&obj->u.object.values[i], name, &c);
 			else
 			{
 				trib_jpath	sub = sub_path(p, n);
 
-				ok = walk_value(uf->u.object.values[i], &sub, counting_cb, &c);
+				ok = walk_value(obj->u.object.values[i], &sub, counting_cb, &c);
 			}
 		}
 		free(buf);
 	}
-	if (c.calls > 0)
+	*calls = c.calls;
+	return ok;
+}
+
+bool
+rl_update_desc_each(trib_event *ev, const trib_jpath *p, trib_jpath_fn fn, void *arg)
+{
+	yajl_val	root;
+	yajl_val	uf = updated_fields(ev, &root);
+	int			calls = 0;
+	bool		ok = uf == NULL || rl_dotted_members_each(uf, p, false, fn, arg, &calls);
+
+	if (calls > 0)
 		write_back(ev, root);
 	yajl_tree_free(root);
 	return ok;

@@ -18,6 +18,10 @@
  * A numeric segment is taken for an array position (a field named by
  * digits alone is then matched as if it were one).  removedFields and
  * truncatedArrays hold names only and stay as they are.
+ *
+ * A documentKey names a sharded collection's nested shard-key fields the
+ * same way, as members with dotted names: rl_dotted_members_each matches
+ * those for the key image (rules_common.c).
  */
 #ifndef TRIB_RULES_UPDATE_DESC_H
 #define TRIB_RULES_UPDATE_DESC_H
@@ -32,6 +36,16 @@
  * (as trib_jpath_each). */
 bool		rl_update_desc_each(trib_event *ev, const trib_jpath *p, trib_jpath_fn fn,
 								void *arg);
+
+/* Call fn for every value that `p` reaches through a member of obj whose
+ * name is a dotted path, matched as an updatedFields key is (above), and
+ * count the calls in *calls.  With dotted_only, members without a dot and
+ * those the path's first segment spells out (not a glob) are left out:
+ * they are trib_jpath_each's, which the caller runs too.  A MongoDB documentKey
+ * names a sharded collection's nested shard-key fields so
+ * ({"profile.email": ..., "_id": ...}).  false when fn stopped. */
+bool		rl_dotted_members_each(yajl_val obj, const trib_jpath *p, bool dotted_only,
+								   trib_jpath_fn fn, void *arg, int *calls);
 
 /* Remove what `p` reaches from ev's updatedFields (the drop rule). */
 void		rl_update_desc_drop(trib_event *ev, const trib_jpath *p);

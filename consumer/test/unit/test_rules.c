@@ -574,6 +574,51 @@ test_route_template(void **state)
 	unload(&f);
 }
 
+/*
+ * A route whose topic template reads a field that a later masking rule
+ * masks is refused: the topic (Kafka topic names, metrics labels, every
+ * record's topic) used to carry the clear value.  After the masking rule
+ * it reads the masked value; a masking rule of other tables, or on
+ * another field, does not stand in its way.
+ */
+static void
+test_route_before_mask_refused(void **state)
+{
+	fixture		f = {0};
+	trib_config *cfg;
+	trib_event *ev = mkev(TRIB_OP_CREATE, "customers", NULL, ROW1, "{\"id\":42}");
+	char		yaml[2048];
+	const char *refused[] = {
+		"  - {type: route, topic: \"c.${after.email}\"}\n"
+		"  - {type: redact, name: m, fields: [email]}\n",
+		"  - {type: route, tables: [customers], topic: \"c.${after.meta}\"}\n"
+		"  - {type: hash, name: m, tables: [public.cust*], fields: [meta.contact.phone], key: \"0123456789abcdef\", key_format: raw}\n",
+		"  - {type: route, topic: \"c.${key.id}\"}\n"
+		"  - {type: tokenize, name: m, fields: [\"i*\"], key: \"00112233445566778899aabbccddeeff\"}\n",
+	};
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		snprintf(yaml, sizeof(yaml), HEAD "transforms:\n%s", refused[i]);
+		if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, f.err, sizeof(f.err)))
+			fail_msg("config did not load: %s", f.err);
+		assert_null(trib_rules_new(cfg, NULL, f.err, sizeof(f.err)));
+		if (strstr(f.err, "rule m masks after it") == NULL)
+			fail_msg("case %zu: %s", i, f.err);
+		trib_config_free(cfg);
+	}
+	load(&f, "transforms:\n"
+		 "  - {type: redact, fields: [email]}\n"
+		 "  - {type: route, tables: [public.customers], topic: \"c.${after.email}.${after.amount}\"}\n"
+		 "  - {type: redact, tables: [orders], fields: [amount]}\n"
+		 "  - {type: redact, fields: [card]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->topic, "c.********************.1234.50");
+	trib_event_free(ev);
+	unload(&f);
+}
+
 static void
 test_flatten_deletes(void **state)
 {
@@ -699,6 +744,93 @@ test_mask_update_desc_long_keys(void **state)
 	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
 	assert_null(strstr(ev->extra, "SECRET"));
 	assert_null(strstr(ev->extra, "profile"));
+	trib_event_free(ev);
+	unload(&f);
+}
+
+/*
+ * A masked field inside a MongoDB document key is masked there too: a
+ * compound _id ({"_id":{"email":...}}) and a sharded collection's
+ * documentKey, which names a nested shard-key field with its dotted path
+ * as one member ({"profile.email":...,"_id":1}).  The key used to take
+ * top-level columns only and kept both in clear text.
+ */
+static void
+test_mask_nested_fields_in_document_key(void **state)
+{
+	fixture		f = {0};
+	trib_event *compound = mkev(TRIB_OP_UPDATE, "users", NULL,
+								"{\"_id\":{\"email\":\"ann@corp.example\",\"n\":1},\"v\":2}",
+								"{\"_id\":{\"email\":\"ann@corp.example\",\"n\":1}}");
+	trib_event *sharded = mkev(TRIB_OP_DELETE, "users",
+							   "{\"_id\":7,\"profile\":{\"email\":\"bob@corp.example\"}}", NULL,
+							   "{\"profile.email\":\"bob@corp.example\",\"_id\":7}");
+
+	(void) state;
+	compound->connector = sharded->connector = "mongodb";
+	load(&f, "transforms:\n  - {type: redact, fields: [_id.email, profile.email]}\n");
+	assert_int_equal(run(&f, compound), TRIB_VERDICT_KEEP);
+	assert_null(strstr(compound->after, "ann@"));
+	assert_string_equal(compound->key, "{\"_id\":{\"email\":\"****************\",\"n\":1}}");
+	assert_int_equal(run(&f, sharded), TRIB_VERDICT_KEEP);
+	assert_null(strstr(sharded->before, "bob@"));
+	assert_string_equal(sharded->key, "{\"profile.email\":\"****************\",\"_id\":7}");
+	trib_event_free(compound);
+	trib_event_free(sharded);
+	unload(&f);
+	/* a glob for the first segment reaches the dotted member too; a
+	 * member spelled out by an escaped dot is masked once */
+	sharded = mkev(TRIB_OP_DELETE, "users", NULL, NULL,
+				   "{\"profile.email\":\"bob@corp.example\",\"a.b\":{\"c\":\"xy\"},\"_id\":7}");
+	load(&f, "transforms:\n  - {type: redact, fields: [\"*.email\", \"a\\\\.b.c\"]}\n");
+	assert_int_equal(run(&f, sharded), TRIB_VERDICT_KEEP);
+	assert_string_equal(sharded->key, "{\"profile.email\":\"****************\","
+						"\"a.b\":{\"c\":\"**\"},\"_id\":7}");
+	trib_event_free(sharded);
+	unload(&f);
+}
+
+/*
+ * A dead-lettered MongoDB update carries no row data (dead_letter_images:
+ * none): its updateDescription goes with the images.  The record used to
+ * write updatedFields as the source sent them, so a field a later rule
+ * would have masked reached the dead-letter sink in clear text.  A refusal
+ * inside updatedFields names its field (it used to name freed memory).
+ */
+static void
+test_dead_letter_drops_update_description(void **state)
+{
+	fixture		f = {0};
+	trib_event *ev = mkev(TRIB_OP_UPDATE, "users", NULL,
+						  "{\"_id\":1,\"profile\":{\"a\":1},\"ssn\":\"123-45-6789\"}",
+						  "{\"_id\":1}");
+
+	(void) state;
+	ev->connector = "mongodb";
+	ev->extra = strdup("{\"updateDescription\":{\"updatedFields\":"
+					   "{\"ssn\":\"123-45-6789\",\"profile.a\":1},\"removedFields\":[]}}");
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: partial, fields: [profile], keep_last: 1}\n"
+		 "  - {type: redact, fields: [ssn]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_DEAD_LETTER);
+	assert_non_null(ev->error);
+	assert_null(ev->after);
+	assert_null(ev->key);
+	assert_null(ev->extra);
+	trib_event_free(ev);
+	unload(&f);
+	/* no post-image: the refusal is in updatedFields, whose tree is gone
+	 * when the reason is written; it used to name freed memory */
+	ev = mkev(TRIB_OP_UPDATE, "users", NULL, NULL, "{\"_id\":1}");
+	ev->connector = "mongodb";
+	ev->extra = strdup("{\"updateDescription\":{\"updatedFields\":"
+					   "{\"profile.card\":{\"pan\":\"5500000000000004\"}}}}");
+	load(&f, "dead_letter: dlq\ntransforms:\n"
+		 "  - {type: partial, fields: [profile.card], keep_last: 4}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_DEAD_LETTER);
+	assert_string_equal(ev->error, "partial needs a string or number, not an object or array "
+						"(partial rule transforms[0], field profile.card)");
+	assert_null(ev->extra);
 	trib_event_free(ev);
 	unload(&f);
 }
@@ -1186,11 +1318,14 @@ main(void)
 		cmocka_unit_test(test_cast_and_dead_letter_without_images),
 		cmocka_unit_test(test_sample_deterministic_and_consistent_across_tables),
 		cmocka_unit_test(test_route_template),
+		cmocka_unit_test(test_route_before_mask_refused),
 		cmocka_unit_test(test_flatten_deletes),
 		cmocka_unit_test(test_quality_actions),
 		cmocka_unit_test(test_quality_unique_within_batch),
 		cmocka_unit_test(test_quality_unchanged_toast_and_regex_limit),
 		cmocka_unit_test(test_mask_update_desc_long_keys),
+		cmocka_unit_test(test_mask_nested_fields_in_document_key),
+		cmocka_unit_test(test_dead_letter_drops_update_description),
 		cmocka_unit_test(test_quality_range_is_exact_on_wide_numerics),
 		cmocka_unit_test(test_selection_by_source_and_glob),
 		cmocka_unit_test(test_outbox),
