@@ -169,6 +169,11 @@ typedef struct trib_event
 	int64_t		schema_id;		/* the registry's global id */
 	int32_t		schema_version; /* the version in the table's subject */
 	int64_t		key_schema_id;	/* the key's (schemas.keys), else 0 */
+	/* The documents registered under schema_id and key_schema_id,
+	 * borrowed from the stage (which keeps them until it is freed, after
+	 * the sources), NULL when unknown: what the Avro encoder writes with. */
+	const char *schema_doc;
+	const char *key_schema_doc;
 	bool		quarantined;	/* a version not accepted yet: the event
 								 * goes to the quarantine sink only */
 	/* Set by a pipeline with several sources while its sinks see a merged

@@ -19,6 +19,13 @@
  * new shape just before the first change that uses it.  A source that
  * knows a new shape earlier (MySQL: the DDL statement) declares it at
  * that position (trib_schema_stage_declare): the same resolve, not kept.
+ *
+ * The documents.  Every id the stage stamps has its registered document
+ * kept (the canonical text it found by fingerprint or registered, or the
+ * migration target's text read from the catalog), once per id, until the
+ * stage is freed: events point at it (event.h, schema_doc), so that the
+ * Kafka sink's Avro encoder writes with the schema registered under the
+ * id it frames, not with the shape of the relation it meets.
  */
 #include "schema_stage.h"
 
@@ -37,6 +44,13 @@
 
 #define STAGE_MIN_SLOTS 64
 
+/* The registered document of a schema id (see "The documents"). */
+typedef struct stage_doc
+{
+	int64_t		id;
+	char	   *doc;
+} stage_doc;
+
 typedef struct rel_entry
 {
 	const trib_relation *rel;	/* the key: first (lib/ptrmap.h) */
@@ -47,6 +61,8 @@ typedef struct rel_entry
 	int64_t		out_id;			/* what events are stamped with: the */
 	int32_t		out_version;	/* migration's target, else id/version */
 	int64_t		key_id;			/* the key schema's id (schemas.keys), or 0 */
+	const char *out_doc;		/* out_id's and key_id's registered */
+	const char *key_doc;		/* documents (stage_doc), or NULL */
 	bool		quarantined;	/* a version waiting for acceptance */
 	int64_t		checked_ms;		/* when acceptance was last asked for */
 	trib_metric *m_quarantined; /* its subject's series */
@@ -64,6 +80,8 @@ struct trib_schema_stage
 	trib_sr_format fmt;
 	trib_schema_format_id format_id;
 	trib_ptrmap rels;			/* rel_entry by relation */
+	struct stage_doc *docs;		/* every id's registered document */
+	size_t		ndocs;
 	trib_metric_family *m_registered;
 	trib_metric_family *m_incompatible;
 	trib_metric_family *m_quarantined;
@@ -168,7 +186,30 @@ trib_schema_stage_free(trib_schema_stage *st)
 	}
 	trib_migrate_free(st->mig);
 	trib_ptrmap_free(&st->rels);
+	for (size_t i = 0; i < st->ndocs; i++)
+		free(st->docs[i].doc);
+	free(st->docs);
 	free(st);
+}
+
+/* The kept document of schema id, or NULL. */
+static const char *
+stage_doc_of(const trib_schema_stage *st, int64_t id)
+{
+	for (size_t i = 0; i < st->ndocs; i++)
+		if (st->docs[i].id == id)
+			return st->docs[i].doc;
+	return NULL;
+}
+
+/* Keep doc (copied) as the registered document of id, unless one is kept. */
+static void
+stage_doc_keep(trib_schema_stage *st, int64_t id, const char *doc)
+{
+	if (doc == NULL || stage_doc_of(st, id) != NULL)
+		return;
+	st->docs = trib_xrealloc(st->docs, (st->ndocs + 1) * sizeof(*st->docs));
+	st->docs[st->ndocs++] = (stage_doc) {id, trib_xstrdup(doc)};
 }
 
 /* Keep e as its relation's entry (replacing the relation's older
@@ -274,9 +315,13 @@ find_or_register(trib_schema_stage *st, const trib_event *ev, const char *subjec
 	trib_sr_schema_sha256_hex(schema, fp);
 	found = trib_schema_store_find(st->store, subject, trib_sr_format_name(st->fmt), fp, id,
 								   version, errbuf, errlen);
-	return found > 0 ||
-		(found == 0 && register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
-									key, id, version, errbuf, errlen));
+	if (found < 0 ||
+		(found == 0 && !register_new(st, ev, subject, trib_sr_schema_canonical(schema, NULL),
+									 key, id, version, errbuf, errlen)))
+		return false;
+	/* the same fingerprint: the registered document is this text */
+	stage_doc_keep(st, *id, trib_sr_schema_canonical(schema, NULL));
+	return true;
 }
 
 /* schemas.keys: the key schema of the relation events leave the stage
@@ -310,8 +355,9 @@ resolve_key(trib_schema_stage *st, const trib_event *ev, const char *subject, re
 /* Do the plan's rows have the target version's types, not only its
  * field names?  They are stamped with its id: a column dropped and added
  * again with another type, or retyped by ALTER TABLE, with no step that
- * casts it back, would be published as the target while its values (and
- * the Avro encoder's schema, made from the plan's relation) are not. */
+ * casts it back, would be published as the target while its values are
+ * not (the Avro encoder, which writes with the target's schema, would
+ * then stop at the first value that does not fit). */
 static bool
 same_types(trib_schema_stage *st, const trib_event *ev, const char *subject,
 		   const rel_entry *e, const char *doc, char *errbuf, size_t errlen)
@@ -360,6 +406,8 @@ plan_migration(trib_schema_stage *st, const trib_event *ev, const char *subject,
 		snprintf(errbuf, errlen, "subject %s: the migration's target version %d is not "
 				 "registered (accepted: a version tributary.schema_versions lists for the "
 				 "subject, or latest)", subject, (int) want);
+	if (found > 0)
+		stage_doc_keep(st, e->out_id, doc);
 	if (found > 0 && !trib_migrate_fields(doc, &fields, &n, errbuf, errlen))
 		found = -1;
 	if (found > 0)
@@ -497,6 +545,8 @@ resolve(trib_schema_stage *st, const trib_event *ev, rel_entry *e, char *errbuf,
 		ok = ok && resolve_key(st, ev, subject, e, errbuf, errlen);
 		if (!ok)
 			trib_migrate_plan_free(e->plan);
+		e->out_doc = stage_doc_of(st, e->out_id);
+		e->key_doc = e->key_id ? stage_doc_of(st, e->key_id) : NULL;
 	}
 	trib_sr_schema_free(schema);
 	free(subject);
@@ -586,6 +636,8 @@ trib_schema_stage_apply(trib_schema_stage *st, trib_event *ev, char *errbuf, siz
 	ev->schema_id = slot->out_id;
 	ev->schema_version = slot->out_version;
 	ev->key_schema_id = slot->key_id;
+	ev->schema_doc = slot->out_doc;
+	ev->key_schema_doc = slot->key_doc;
 	if (slot->quarantined && tx_start && !poll_acceptance(st, ev, slot, errbuf, errlen))
 		return false;
 	if (slot->quarantined)

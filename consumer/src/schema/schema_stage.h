@@ -31,8 +31,9 @@
  * are rewritten to its target version's shape and stamped with the
  * target's id and version; the plan is made once per relation, and
  * refused unless each migrated field's schema is the target's, type and
- * nullability included (the Avro encoder writes the migrated relation's
- * types under the target's id).
+ * nullability included (the Avro encoder writes with the target's
+ * registered schema, event.h's schema_doc, and refuses a value that does
+ * not fit it).
  *
  * The catalog connection is opened on first need and used only by the
  * pipeline's thread.  Errors: false with errbuf; never exits.  A catalog

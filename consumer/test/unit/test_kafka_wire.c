@@ -512,6 +512,61 @@ test_framed_formats_need_the_matching_schema_stage(void **state)
 	trib_config_free(cfg);
 }
 
+/* A table whose registered version (id 400) is not the shape its events
+ * have now: big is an int that is never null, day a date, while the
+ * relation has a nullable bigint and a text column. */
+static trib_column SHIFT_COLS[] = {
+	{"id", "integer", 23, NULL, false, true, false, NULL, NULL, NULL, NULL, 0},
+	{"big", "bigint", 20, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	{"day", "text", 25, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+};
+
+static trib_relation SHIFT_REL = {"public", "t", 3, SHIFT_COLS, 1};
+
+#define SHIFT_DOC(third) \
+	"{\"type\":\"record\",\"name\":\"t\",\"namespace\":\"public\",\"fields\":[" \
+	"{\"name\":\"id\",\"type\":\"int\"},{\"name\":\"big\",\"type\":\"int\"}," third "]}"
+
+static void
+test_avro_writes_with_the_schema_registered_under_the_id(void **state)
+{
+	kfk_wire   *w = wire_of(TRIB_FORMAT_AVRO);
+	trib_event	ev = row_event(TRIB_OP_CREATE, "{\"id\":7,\"big\":5,\"day\":\"1970-01-02\"}",
+							   400);
+	trib_record rec = {"p.public.t", "{\"id\":7}", 8, "{}", 2};
+	wire_out	o;
+
+	(void) state;
+	ev.rel = &SHIFT_REL;
+	ev.schema_version = 2;
+	ev.schema_doc = SHIFT_DOC("{\"name\":\"day\",\"type\":{\"type\":\"int\","
+							  "\"logicalType\":\"date\"}}");
+	assert_true(value_of(w, &ev, &rec, 0, &o));
+	/* id 7, big 5 as a plain int (no union branch), day 1 (days) */
+	assert_int_equal(o.len, 8);
+	assert_memory_equal(o.v, "\x00\x00\x00\x01\x90\x0e\x0a\x02", 8);
+	/* a value the registered int cannot hold: refused, never a long */
+	ev.after = "{\"id\":7,\"big\":9007199254740993,\"day\":null}";
+	assert_false(value_of(w, &ev, &rec, 0, &o));
+	if (strstr(o.err, "table public.t: column big: value 9007199254740993 does not fit "
+			   "field big of schema id 400 (version 2), Avro type {\"type\":\"int\"}") == NULL)
+		fail_msg("unexpected error: %s", o.err);
+	/* null where the registered field has no null branch */
+	ev.after = "{\"id\":7,\"big\":null,\"day\":\"1970-01-02\"}";
+	assert_false(value_of(w, &ev, &rec, 0, &o));
+	assert_non_null(strstr(o.err, "column big: value null does not fit"));
+	kfk_wire_free(w);
+	/* a registered field the relation has no column for */
+	w = wire_of(TRIB_FORMAT_AVRO);
+	ev.after = "{\"id\":7,\"big\":5,\"day\":\"x\"}";
+	ev.schema_doc = SHIFT_DOC("{\"name\":\"gone\",\"type\":\"string\"}");
+	assert_false(value_of(w, &ev, &rec, 0, &o));
+	if (strstr(o.err, "not those of schema id 400 (version 2) (field gone is not a column)") ==
+		NULL)
+		fail_msg("unexpected error: %s", o.err);
+	kfk_wire_free(w);
+}
+
 int
 main(void)
 {
@@ -525,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_avro_value_that_does_not_fit_names_the_column),
 		cmocka_unit_test(test_avro_refuses_a_row_reshaped_after_the_stage),
 		cmocka_unit_test(test_framed_formats_need_the_matching_schema_stage),
+		cmocka_unit_test(test_avro_writes_with_the_schema_registered_under_the_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,15 +4,22 @@
  * schema stage registered for the row's relation (for keys, the
  * relation's key schema, schemas.keys: its key columns only).
  *
- * Design.  The schema is not fetched: it is the same document the stage
- * registered, rebuilt here with libtribsr from the event's relation (each
- * column's type text through trib_sr_pg_type(), the same call the stage
- * makes), so its bytes and fingerprint are the registered version's.
- * One cache entry per schema id keeps the parsed avro_schema_t, avro-c's
- * generic value class and one reusable value, plus each column's kind
- * (the Avro type alone cannot tell a date from an int).  An event costs a
- * yajl parse of its row, a walk that sets each field, and avro-c's write
- * into a reused buffer behind the 5-byte Confluent header.
+ * Design.  A record is written with the schema registered under the id
+ * its header carries: the document the schema stage kept for that id
+ * (event.h, schema_doc; without one, the relation's own schema built
+ * with libtribsr, as the stage would register it).  One cache entry per
+ * schema id keeps that document parsed by avro-c, avro-c's generic value
+ * class and one reusable value, and each field's kind read from the
+ * document's logical types (the Avro type alone cannot tell a date from
+ * an int, nor give a decimal's scale).  The fields are matched to the
+ * relation's columns by name (as libtribsr makes names legal), once per
+ * relation met under the id; a field with no column, or a row column
+ * with no field, is refused, and so is a value that does not fit its
+ * field's type (naming the table, column, id, version, type and value):
+ * the bytes never disagree with the id, whatever shape the event has.
+ * An event costs a yajl parse of its row, a walk that sets each field,
+ * and avro-c's write into a reused buffer behind the 5-byte Confluent
+ * header.
  *
  * The row's values are the PostgreSQL source's JSON (docs/PLUGIN.md,
  * "Types"); docs/FORMAT.md, "Wire formats", lists how each is written in
@@ -49,14 +56,17 @@
 typedef struct avro_entry
 {
 	int64_t		id;
-	avro_schema_t schema;
+	avro_schema_t schema;		/* the registered record */
 	avro_value_iface_t *iface;
 	avro_value_t value;
-	int			ncols;
-	trib_sr_kind *kinds;		/* per column */
-	int32_t    *scales;			/* per column: DECIMAL's scale */
-	const trib_relation *rel;	/* the relation last checked against it */
-	unsigned char sha[TRIB_SR_SHA256_LEN];	/* of the Avro document */
+	size_t		nfields;
+	trib_sr_kind *lkinds;		/* per field: its logical type's kind, else
+								 * TRIB_SR_K_STRING */
+	int32_t    *scales;			/* per field: DECIMAL's scale */
+	/* the relation last matched to the fields, and per field: */
+	const trib_relation *rel;
+	int		   *cols;			/* its column (index in rel) */
+	trib_sr_kind *kinds;		/* lkinds, or JSON for a json column's string */
 } avro_entry;
 
 struct kfk_avro
@@ -90,8 +100,10 @@ kfk_avro_free(kfk_avro *a)
 		avro_value_decref(&a->entries[i].value);
 		avro_value_iface_decref(a->entries[i].iface);
 		avro_schema_decref(a->entries[i].schema);
-		free(a->entries[i].kinds);
+		free(a->entries[i].lkinds);
 		free(a->entries[i].scales);
+		free(a->entries[i].cols);
+		free(a->entries[i].kinds);
 	}
 	free(a->entries);
 	free(a->placeholder);
@@ -118,109 +130,234 @@ key_column(const trib_relation *rel, bool pk, int i)
 	return pk ? rel->columns[i].pk : rel->columns[i].identity;
 }
 
-/* The registered Avro document of rel's rows (or keys: part), as the
- * schema stage builds it; kinds/scales get each column's kind.  NULL with
- * errbuf. */
-static trib_sr_schema *
-relation_schema(const char *connector, const trib_relation *rel, trib_sr_table_part part,
-				trib_sr_kind *kinds, int32_t *scales, char *errbuf, size_t errlen)
+/* rel's own Avro document (rows or keys: part), as the schema stage
+ * builds it (malloc'd); NULL with errbuf. */
+static char *
+relation_doc(const char *connector, const trib_relation *rel, trib_sr_table_part part,
+			 char *errbuf, size_t errlen)
 {
 	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
 	trib_sr_field *fields = NULL;
 	trib_sr_table table;
 	trib_sr_schema *schema = NULL;
+	char	   *doc = NULL;
 	char		e[200];
 
 	if (!trib_relation_fields(rel, connector, false, &fields, errbuf, errlen))
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-	{
-		kinds[i] = fields[i].type.kind;
-		scales[i] = fields[i].type.scale;
-	}
 	table = (trib_sr_table) {rel->schema, rel->table, fields, n};
 	schema = trib_sr_table_schema(&table, TRIB_SR_AVRO, part, e, sizeof(e));
 	if (schema == NULL)
 		snprintf(errbuf, errlen, "%s", e);
+	else
+		doc = trib_xstrdup(trib_sr_schema_canonical(schema, NULL));
+	trib_sr_schema_free(schema);
 	trib_relation_fields_free(fields, n);
-	return schema;
+	return doc;
 }
 
-/* The cache entry of a schema id, made from rel the first time. */
+/* The kind a field's type (a union's non-null branch, an array's items)
+ * gives by its logicalType, and a decimal's scale; unchanged without one. */
+static void
+logical_kind(yajl_val t, trib_sr_kind *kind, int32_t *scale)
+{
+	static const struct
+	{
+		const char *name;
+		trib_sr_kind kind;
+	}			logical[] = {
+		{"date", TRIB_SR_K_DATE}, {"time-micros", TRIB_SR_K_TIME},
+		{"local-timestamp-micros", TRIB_SR_K_TIMESTAMP},
+		{"timestamp-micros", TRIB_SR_K_TIMESTAMPTZ}, {"decimal", TRIB_SR_K_DECIMAL},
+	};
+	const char *items[] = {"items", NULL};
+	const char *lt[] = {"logicalType", NULL};
+	const char *sc[] = {"scale", NULL};
+	yajl_val	v;
+
+	if (YAJL_IS_ARRAY(t))
+	{
+		for (size_t i = 0; i < t->u.array.len; i++)
+			if (!YAJL_IS_STRING(t->u.array.values[i]) ||
+				strcmp(t->u.array.values[i]->u.string, "null") != 0)
+				logical_kind(t->u.array.values[i], kind, scale);
+		return;
+	}
+	if (!YAJL_IS_OBJECT(t))
+		return;
+	if ((v = yajl_tree_get(t, items, yajl_t_any)) != NULL)
+	{
+		logical_kind(v, kind, scale);
+		return;
+	}
+	if ((v = yajl_tree_get(t, lt, yajl_t_string)) == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(logical) / sizeof(logical[0]); i++)
+		if (strcmp(v->u.string, logical[i].name) == 0)
+			*kind = logical[i].kind;
+	v = yajl_tree_get(t, sc, yajl_t_number);
+	*scale = v != NULL && YAJL_IS_INTEGER(v) ? (int32_t) YAJL_GET_INTEGER(v) : 0;
+}
+
+/* Each field's logical kind and scale from the document (its fields in
+ * the order avro-c numbers them). */
+static bool
+field_kinds(avro_entry *e, const char *doc, char *errbuf, size_t errlen)
+{
+	const char *fpath[] = {"fields", NULL};
+	const char *tpath[] = {"type", NULL};
+	yajl_val	tree = trib_jdoc_parse(doc, errbuf, errlen);
+	yajl_val	fields = tree ? yajl_tree_get(tree, fpath, yajl_t_array) : NULL;
+	bool		ok = fields != NULL && fields->u.array.len == e->nfields;
+
+	for (size_t i = 0; ok && i < e->nfields; i++)
+	{
+		e->lkinds[i] = TRIB_SR_K_STRING;
+		logical_kind(yajl_tree_get(fields->u.array.values[i], tpath, yajl_t_any),
+					 &e->lkinds[i], &e->scales[i]);
+	}
+	if (tree != NULL && !ok)
+		snprintf(errbuf, errlen, "the schema is not an Avro record");
+	yajl_tree_free(tree);
+	return ok;
+}
+
+/* Parse doc, a record schema, into e (id set); false with errbuf. */
+static bool
+entry_parse(avro_entry *e, const char *doc, char *errbuf, size_t errlen)
+{
+	if (avro_schema_from_json_length(doc, strlen(doc), &e->schema) != 0)
+		return snprintf(errbuf, errlen, "avro-c refused the schema: %s", avro_strerror()),
+			false;
+	if (!is_avro_record(e->schema))
+		return snprintf(errbuf, errlen, "the schema is not an Avro record"), false;
+	e->nfields = avro_schema_record_size(e->schema);
+	e->lkinds = trib_xcalloc(e->nfields + 1, sizeof(*e->lkinds));
+	e->scales = trib_xcalloc(e->nfields + 1, sizeof(*e->scales));
+	e->cols = trib_xcalloc(e->nfields + 1, sizeof(*e->cols));
+	e->kinds = trib_xcalloc(e->nfields + 1, sizeof(*e->kinds));
+	if (!field_kinds(e, doc, errbuf, errlen))
+		return false;
+	e->iface = avro_generic_class_from_schema(e->schema);
+	if (e->iface == NULL || avro_generic_value_new(e->iface, &e->value) != 0)
+		return snprintf(errbuf, errlen, "avro-c: %s", avro_strerror()), false;
+	return true;
+}
+
+/* Free what entry_parse made of e. */
+static void
+entry_clear(avro_entry *e)
+{
+	if (e->iface != NULL)
+		avro_value_iface_decref(e->iface);
+	if (e->schema != NULL)
+		avro_schema_decref(e->schema);
+	free(e->lkinds);
+	free(e->scales);
+	free(e->cols);
+	free(e->kinds);
+}
+
+/* The cache entry of schema id->id, parsed from id->doc (or rel's own
+ * schema) the first time. */
 static avro_entry *
-entry_for(kfk_avro *a, int64_t id, const char *connector, const trib_relation *rel,
+entry_for(kfk_avro *a, const kfk_avro_id *id, const char *connector, const trib_relation *rel,
 		  char *errbuf, size_t errlen)
 {
-	avro_entry	e = {.id = id};
-	trib_sr_schema *sr;
-	const char *doc;
-	size_t		len;
+	avro_entry	e = {.id = id->id};
+	char	   *own = NULL;
+	bool		ok;
 
 	for (size_t i = 0; i < a->nentries; i++)
-		if (a->entries[i].id == id)
+		if (a->entries[i].id == id->id)
 			return &a->entries[i];
-	e.ncols = rel->ncolumns;
-	e.kinds = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.kinds));
-	e.scales = trib_xcalloc(e.ncols ? (size_t) e.ncols : 1, sizeof(*e.scales));
-	if ((sr = relation_schema(connector, rel, a->part, e.kinds, e.scales, errbuf, errlen)) == NULL)
-		goto fail;
-	e.rel = rel;
-	memcpy(e.sha, trib_sr_schema_sha256(sr), TRIB_SR_SHA256_LEN);
-	doc = trib_sr_schema_canonical(sr, &len);
-	if (avro_schema_from_json_length(doc, len, &e.schema) != 0)
+	if (id->doc == NULL && (own = relation_doc(connector, rel, a->part, errbuf, errlen)) == NULL)
+		return NULL;
+	ok = entry_parse(&e, id->doc ? id->doc : own, errbuf, errlen);
+	free(own);
+	if (!ok)
 	{
-		snprintf(errbuf, errlen, "avro-c refused the schema: %s", avro_strerror());
-		trib_sr_schema_free(sr);
-		goto fail;
-	}
-	trib_sr_schema_free(sr);
-	e.iface = avro_generic_class_from_schema(e.schema);
-	if (e.iface == NULL || avro_generic_value_new(e.iface, &e.value) != 0)
-	{
-		snprintf(errbuf, errlen, "avro-c: %s", avro_strerror());
-		if (e.iface)
-			avro_value_iface_decref(e.iface);
-		avro_schema_decref(e.schema);
-		goto fail;
+		if (e.iface != NULL && e.value.self != NULL)
+			avro_value_decref(&e.value);
+		entry_clear(&e);
+		return NULL;
 	}
 	a->entries = trib_xrealloc(a->entries, (a->nentries + 1) * sizeof(*a->entries));
 	a->entries[a->nentries] = e;
 	return &a->entries[a->nentries++];
-fail:
-	free(e.kinds);
-	free(e.scales);
-	return NULL;
 }
 
-/* Does rel (another relation than the one the entry was made from, e.g.
- * reshaped by transform rules, or, for keys, a new shape of the table
- * with the same key) make the same Avro schema?  Remembered when it does,
- * with rel's column kinds (a key's columns may have moved). */
+/* Is column i of rel, by its Avro-legal name, field `name`? */
 static bool
-same_shape(const kfk_avro *a, avro_entry *e, const char *connector, const trib_relation *rel)
+column_is_field(const trib_relation *rel, int i, const char *name)
 {
-	int			n = rel->ncolumns > 0 ? rel->ncolumns : 1;
-	trib_sr_kind *kinds = trib_xcalloc((size_t) n, sizeof(*kinds));
-	int32_t    *scales = trib_xcalloc((size_t) n, sizeof(*scales));
-	char		err[200];
-	trib_sr_schema *sr = relation_schema(connector, rel, a->part, kinds, scales, err, sizeof(err));
-	bool		same = sr != NULL &&
-		memcmp(trib_sr_schema_sha256(sr), e->sha, TRIB_SR_SHA256_LEN) == 0;
+	size_t		n = trib_sr_avro_name(rel->columns[i].name, NULL, 0);
+	char	   *legal = trib_xmalloc(n + 1);
+	bool		same;
 
-	trib_sr_schema_free(sr);
-	if (same)
+	trib_sr_avro_name(rel->columns[i].name, legal, n + 1);
+	same = strcmp(legal, name) == 0;
+	free(legal);
+	return same;
+}
+
+/* "schema id N (version V)" of id into buf. */
+static const char *
+id_text(const kfk_avro_id *id, char *buf, size_t len)
+{
+	if (id->version > 0)
+		snprintf(buf, len, "schema id %lld (version %d)", (long long) id->id, (int) id->version);
+	else
+		snprintf(buf, len, "schema id %lld", (long long) id->id);
+	return buf;
+}
+
+/* Match e's fields to rel's columns (rows: every column; keys: the key
+ * columns), remembering rel; false with errbuf when they are not the
+ * same set, as after a rule that renames, drops or adds columns. */
+static bool
+match_relation(const kfk_avro *a, avro_entry *e, const kfk_avro_id *id, const char *connector,
+			   const trib_relation *rel, char *errbuf, size_t errlen)
+{
+	size_t		n = rel->ncolumns > 0 ? (size_t) rel->ncolumns : 0;
+	trib_sr_field *fields = NULL;
+	bool		pk = has_pk(rel);
+	size_t		matched = 0,
+				wanted = 0;
+	const char *missing = NULL;
+	char		idt[64];
+
+	if (!trib_relation_fields(rel, connector, false, &fields, errbuf, errlen))
+		return false;
+	for (size_t f = 0; f < e->nfields; f++)
 	{
-		free(e->kinds);
-		free(e->scales);
-		e->kinds = kinds;
-		e->scales = scales;
-		e->ncols = rel->ncolumns;
-		e->rel = rel;
-		return true;
+		const char *name = avro_schema_record_field_name(e->schema, (int) f);
+
+		e->cols[f] = -1;
+		for (int i = 0; i < rel->ncolumns && e->cols[f] < 0; i++)
+			if ((a->part == TRIB_SR_VALUE || key_column(rel, pk, i)) &&
+				column_is_field(rel, i, name))
+				e->cols[f] = i;
+		if (e->cols[f] < 0 && missing == NULL)
+			missing = name;
+		else if (e->cols[f] >= 0)
+		{
+			matched++;
+			e->kinds[f] = e->lkinds[f] == TRIB_SR_K_STRING &&
+				fields[e->cols[f]].type.kind == TRIB_SR_K_JSON ? TRIB_SR_K_JSON : e->lkinds[f];
+		}
 	}
-	free(kinds);
-	free(scales);
-	return false;
+	for (int i = 0; i < rel->ncolumns; i++)
+		wanted += a->part == TRIB_SR_VALUE || key_column(rel, pk, i);
+	trib_relation_fields_free(fields, n);
+	e->rel = missing == NULL && matched == wanted ? rel : NULL;
+	if (e->rel == NULL)
+		snprintf(errbuf, errlen, "the row's columns are not those of %s (%s%s%s), which the "
+				 "schema stage registered before the transform rules (a rule that renames, "
+				 "drops or adds columns cannot be written as avro)", id_text(id, idt, sizeof(idt)),
+				 missing ? "field " : "a column is not a field", missing ? missing : "",
+				 missing ? " is not a column" : "");
+	return e->rel != NULL;
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -466,26 +603,54 @@ row_get(yajl_val row, const char *name)
 	return NULL;
 }
 
-/* Fill the entry's record from the row; false with errbuf naming the
- * column. */
-static bool
-fill_record(kfk_avro *a, avro_entry *e, const trib_relation *rel, yajl_val row,
-			char *errbuf, size_t errlen)
+/* The Avro type of field f (its JSON) into buf. */
+static const char *
+field_type_text(const avro_entry *e, size_t f, char *buf, size_t len)
 {
-	bool		pk = has_pk(rel);
-	size_t		at = 0;			/* the Avro field's index */
+	avro_schema_t t = avro_schema_record_field_get_by_index(e->schema, (int) f);
+	avro_writer_t w = avro_writer_memory(buf, (int64_t) len - 1);
+	int64_t		n = avro_schema_to_json(t, w) == 0 ? avro_writer_tell(w) : -1;
 
-	for (int i = 0; i < e->ncols; i++)
+	avro_writer_free(w);
+	if (n < 0)
+		snprintf(buf, len, "(longer than %zu bytes)", len);
+	else
+		buf[n] = '\0';
+	return buf;
+}
+
+/* The error of a value j that does not fit field f (column name). */
+static bool
+misfit(const avro_entry *e, size_t f, const kfk_avro_id *id, const char *name, yajl_val j,
+	   char *errbuf, size_t errlen)
+{
+	char	   *value = trib_jdoc_dump(j);
+	char		type[160],
+				idt[64];
+	bool		cut = value != NULL && strlen(value) > 64;
+
+	snprintf(errbuf, errlen, "column %s: value %.64s%s does not fit field %s of %s, Avro type "
+			 "%s (docs/FORMAT.md, \"Wire formats\")", name, value ? value : "?", cut ? "..." : "",
+			 avro_schema_record_field_name(e->schema, (int) f), id_text(id, idt, sizeof(idt)),
+			 field_type_text(e, f, type, sizeof(type)));
+	free(value);
+	return false;
+}
+
+/* Fill the entry's record from the row (its fields matched to rel);
+ * false with errbuf naming the column. */
+static bool
+fill_record(kfk_avro *a, avro_entry *e, const kfk_avro_id *id, const trib_relation *rel,
+			yajl_val row, char *errbuf, size_t errlen)
+{
+	for (size_t f = 0; f < e->nfields; f++)
 	{
-		const char *name = rel->columns[i].name;
-		yajl_val	j;
+		const char *name = rel->columns[e->cols[f]].name;
+		yajl_val	j = row_get(row, name);
 		avro_value_t field;
 		struct yajl_val_s ph = {.type = yajl_t_string};
 
-		if (a->part == TRIB_SR_KEY && !key_column(rel, pk, i))
-			continue;
-		j = row_get(row, name);
-		if (avro_value_get_by_index(&e->value, at++, &field, NULL) != 0)
+		if (avro_value_get_by_index(&e->value, f, &field, NULL) != 0)
 			return snprintf(errbuf, errlen, "avro-c: %s", avro_strerror()), false;
 		if (j == NULL && a->placeholder != NULL)
 		{
@@ -498,9 +663,8 @@ fill_record(kfk_avro *a, avro_entry *e, const trib_relation *rel, yajl_val row,
 			return snprintf(errbuf, errlen, "column %s is not in the row (an unchanged TOAST "
 							"value?): an Avro record needs every field (REPLICA IDENTITY "
 							"FULL sends it)", name), false;
-		if (!set_value(&field, e->kinds[i], e->scales[i], j))
-			return snprintf(errbuf, errlen, "column %s: its value does not fit the Avro "
-							"schema's field (docs/FORMAT.md, \"Wire formats\")", name), false;
+		if (!set_value(&field, e->kinds[f], e->scales[f], j))
+			return misfit(e, f, id, name, j, errbuf, errlen);
 	}
 	return true;
 }
@@ -516,24 +680,24 @@ reserve(kfk_avro *a, size_t n)
 }
 
 bool
-kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
-				const trib_relation *rel, const char *row, const unsigned char **out, size_t *len, char *errbuf, size_t errlen)
+kfk_avro_encode(kfk_avro *a, const kfk_avro_id *id, const char *connector,
+				const trib_relation *rel, const char *row, const unsigned char **out,
+				size_t *len, char *errbuf, size_t errlen)
 {
-	char		e[256];
-	avro_entry *entry = entry_for(a, schema_id, connector, rel, e, sizeof(e));
+	char		e[512],
+				idt[64];
+	avro_entry *entry = entry_for(a, id, connector, rel, e, sizeof(e));
 	yajl_val	tree;
 	size_t		size;
 	avro_writer_t w;
 	bool		ok;
 
 	if (entry == NULL)
-		return snprintf(errbuf, errlen, "avro: table %s.%s (schema id %lld): %s", rel->schema,
-						rel->table, (long long) schema_id, e), false;
-	if (entry->rel != rel && !same_shape(a, entry, connector, rel))
-		return snprintf(errbuf, errlen, "avro: table %s.%s: the row's columns are not those of "
-						"schema id %lld, which the schema stage registered before the transform "
-						"rules (a rule that renames, drops or adds columns cannot be written as "
-						"avro)", rel->schema, rel->table, (long long) schema_id), false;
+		return snprintf(errbuf, errlen, "avro: table %s.%s (%s): %s", rel->schema, rel->table,
+						id_text(id, idt, sizeof(idt)), e), false;
+	if (entry->rel != rel && !match_relation(a, entry, id, connector, rel, e, sizeof(e)))
+		return snprintf(errbuf, errlen, "avro: table %s.%s: %s", rel->schema, rel->table, e),
+			false;
 	tree = yajl_tree_parse(row, e, sizeof(e));
 	if (tree == NULL || !YAJL_IS_OBJECT(tree))
 	{
@@ -542,7 +706,7 @@ kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
 						rel->schema, rel->table), false;
 	}
 	avro_value_reset(&entry->value);
-	ok = fill_record(a, entry, rel, tree, e, sizeof(e));
+	ok = fill_record(a, entry, id, rel, tree, e, sizeof(e));
 	yajl_tree_free(tree);
 	if (!ok)
 		return snprintf(errbuf, errlen, "avro: table %s.%s: %s", rel->schema, rel->table, e),
@@ -550,7 +714,7 @@ kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
 	if (avro_value_sizeof(&entry->value, &size) != 0)
 		return snprintf(errbuf, errlen, "avro: %s", avro_strerror()), false;
 	reserve(a, size + KFK_WIRE_HEADER);
-	kfk_wire_header(a->buf, schema_id);
+	kfk_wire_header(a->buf, id->id);
 	w = avro_writer_memory((const char *) a->buf + KFK_WIRE_HEADER, (int64_t) size);
 	ok = avro_value_write(w, &entry->value) == 0;
 	avro_writer_free(w);

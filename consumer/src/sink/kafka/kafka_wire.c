@@ -9,7 +9,8 @@
  * topic, the key and, for json_sr, the JSON that follows the header, so
  * json_sr is the json value with 5 bytes in front.  avro replaces the
  * value of a row event by its row (`after`) in Avro binary
- * (kafka_avro.c), the shape the registered Avro schema describes; a delete
+ * (kafka_avro.c), written with the Avro schema registered under the id
+ * the header carries (the event's schema_doc); a delete
  * becomes one record with a null value (the tombstone that compacts the
  * key away).  Only row events stamped by the schema stage are framed:
  * truncates and logical messages keep their JSON, which never starts with
@@ -142,8 +143,8 @@ kfk_wire_key(kfk_wire *w, const trib_event *ev, const trib_record *rec, const vo
 	if (ev->key == NULL)
 		return snprintf(errbuf, errlen, "kafka: table %s.%s: the event has no key image to "
 						"write as avro", ev->rel->schema, ev->rel->table), false;
-	if (!kfk_avro_encode(w->key.avro, ev->key_schema_id, ev->connector, ev->rel, ev->key, &out, len, errbuf,
-						 errlen))
+	if (!kfk_avro_encode(w->key.avro, &(kfk_avro_id) {ev->key_schema_id, 0, ev->key_schema_doc},
+						 ev->connector, ev->rel, ev->key, &out, len, errbuf, errlen))
 		return false;
 	*key = out;
 	return true;
@@ -178,8 +179,9 @@ kfk_wire_value(kfk_wire *w, const trib_event *ev, const trib_record *rec, size_t
 	*len = 0;
 	if (!row)
 		return true;
-	if (!kfk_avro_encode(w->value.avro, ev->schema_id, ev->connector, ev->rel, ev->after, &out, len,
-						 errbuf, errlen))
+	if (!kfk_avro_encode(w->value.avro,
+						 &(kfk_avro_id) {ev->schema_id, ev->schema_version, ev->schema_doc},
+						 ev->connector, ev->rel, ev->after, &out, len, errbuf, errlen))
 		return false;
 	*value = out;
 	return true;

@@ -202,13 +202,25 @@ typedef struct kfk_avro kfk_avro;
 kfk_avro   *kfk_avro_new(const char *placeholder, bool key);
 void		kfk_avro_free(kfk_avro *a);
 
+/* The schema a record is written with: the id (and version, 0 when not
+ * known) the framing carries and the document registered under it (event.h,
+ * schema_doc); a NULL doc is the relation's own schema, as the stage would
+ * register it. */
+typedef struct kfk_avro_id
+{
+	int64_t		id;
+	int32_t		version;
+	const char *doc;
+} kfk_avro_id;
+
 /* The framed Avro binary of row (JSON object text, columns of rel, from
- * a source of type `connector`, whose type mapping it follows) under
- * schema_id: *out and *len, valid until the next call.  false with errbuf
- * naming the table and column. */
-bool		kfk_avro_encode(kfk_avro *a, int64_t schema_id, const char *connector,
-							const trib_relation *rel, const char *row, const unsigned char **out, size_t *len,
-							char *errbuf, size_t errlen);
+ * a source of type `connector`, whose type mapping it follows) written
+ * with the schema registered under id: *out and *len, valid until the
+ * next call.  false with errbuf naming the table, the column, the id and
+ * version, and for a value that does not fit, the Avro type and the value. */
+bool		kfk_avro_encode(kfk_avro *a, const kfk_avro_id *id, const char *connector,
+							const trib_relation *rel, const char *row,
+							const unsigned char **out, size_t *len, char *errbuf, size_t errlen);
 
 /* ---- kafka_checkpoint.c ------------------------------------------------ */
 
