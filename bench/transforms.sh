@@ -18,7 +18,11 @@
 #          printed for each mask5 round;
 #   lua    one Lua filter, `after.amount > 100 and op ~= 'd'`.
 # Each round is timed until the slot is confirmed at the end LSN (every event
-# acknowledged by Kafka).  Medians of ROUNDS rounds; the throughput drop of
+# acknowledged by Kafka).  Each round also prints, to stderr, the CPU time
+# and the run-queue wait (/proc/PID/task/*/schedstat: time runnable but
+# not running) of the consumer's threads and of the walsender up to that
+# point: on a shared machine these, not the wall time, say where the
+# time went (docs/BENCHMARKS.md, "the rules pool, thread by thread").  Medians of ROUNDS rounds; the throughput drop of
 # mask5 against none is the issue's target (<= 15%), the Lua filter's cost
 # per event is (lua - none) / rows (target <= 1 us), next to the
 # microbenchmark of bench/lua.sh.  Results replace the bench-transforms
@@ -67,6 +71,26 @@ YAML
     esac
 }
 
+# w1_run's hook (bench/lib/w1.sh): CPU s (run-queue wait s) of each of the
+# consumer's threads (the pipeline thread is "main", unnamed others add up
+# as "other") and of the walsender, threads under 10 ms left out.
+w1_on_confirmed() {
+    local slot=$1 pid=$2 ws t name run wait
+    ws=$(pgc_psql -d postgres -Atc "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$slot'")
+    {
+        for t in /proc/"$pid"/task/*; do
+            name=$(cat "$t/comm" 2>/dev/null) || continue
+            [ "${t##*/}" = "$pid" ] && name=main
+            [ "$name" = "${BIN##*/}" ] && name=other
+            read -r run wait _ < "$t/schedstat" || continue
+            echo "$name $run $wait"
+        done
+        if [ -n "$ws" ] && read -r run wait _ < "/proc/$ws/schedstat"; then echo "walsender $run $wait"; fi
+    } | awk '{r[$1] += $2; w[$1] += $3; if (!($1 in o)) o[$1] = NR}
+        END {for (n in r) if (r[n] >= 1e7) printf "%d %s %.2f (%.2f)\n", o[n], n, r[n] / 1e9, w[n] / 1e9}' |
+        sort -n | cut -d' ' -f2- | paste -sd' ' | sed 's/) /), /g' > "$PGC_DIR/threads.last"
+}
+
 # run VARIANT ROUND: prints seconds
 run() {
     local v=$1 r=$2 slot=b_$1_$2 cfg=$PGC_DIR/$1_$2.yaml
@@ -89,6 +113,7 @@ log: {level: info}
 YAML
     w1_run "$slot" "$cfg" "$PGC_DIR/$v$r.log"
     grep -h "rules pool:" "$PGC_DIR/$v$r.log" | sed "s/^/[$v round $r] /" >&2 || true
+    echo "[$v round $r] threads, CPU s (run-queue wait s): $(cat "$PGC_DIR/threads.last" 2>/dev/null)" >&2
 }
 
 declare -A times
