@@ -4,7 +4,7 @@
 #
 # The same pipeline (Postgres source -> Kafka sink on librdkafka's mock
 # cluster in its own process, file checkpoint) decodes the same WAL (a copy
-# of a template slot made before the load) in four variants, alternating
+# of a template slot made before the load) in five variants, alternating
 # round by round:
 #   none   no rules;
 #   mask5  five masking rules: substitute the name, hash the email, perturb
@@ -16,6 +16,11 @@
 #          pool's gain is measured in the same run; the pool's log line
 #          (how long the pipeline thread waited for its workers) is
 #          printed for each mask5 round;
+#   mask5three  the same rules with transform_workers: 3 (two workers):
+#          on two busy cores a worker reaches a core late after each
+#          hand-over, and with two the pipeline thread masks fewer chunks
+#          itself (docs/BENCHMARKS.md, "the rules pool, thread by
+#          thread"); whether that is faster end to end is this row;
 #   lua    one Lua filter, `after.amount > 100 and op ~= 'd'`.
 # Each round is timed until the slot is confirmed at the end LSN (every event
 # acknowledged by Kafka).  Each round also prints, to stderr, the CPU time
@@ -53,7 +58,8 @@ export BENCH_KEY=00112233445566778899aabbccddeeff
 rules_for() {
     case $1 in
         none) echo "transforms: []" ;;
-        mask5|mask5one) [ "$1" = mask5one ] && echo "transform_workers: 1"
+        mask5|mask5one|mask5three) [ "$1" = mask5one ] && echo "transform_workers: 1"
+            [ "$1" = mask5three ] && echo "transform_workers: 3"
             cat <<'YAML'
 transforms:
   - {type: substitute, fields: [name], kind: full_name, key: "${BENCH_KEY}"}
@@ -118,11 +124,11 @@ YAML
 
 declare -A times
 LOAD0=$(load_now)
-variants=(none mask5 lua mask5one)
+variants=(none mask5 lua mask5one mask5three)
 for r in $(seq 1 "$ROUNDS"); do
     # rotate the order each round so no variant always runs first
-    for i in 0 1 2 3; do
-        v=${variants[$(( (i + r) % 4 ))]}
+    for i in 0 1 2 3 4; do
+        v=${variants[$(( (i + r) % 5 ))]}
         t=$(run "$v" "$r")
         times[$v]="${times[$v]:-} $t"
         log "round $r: $v $t s"
@@ -133,7 +139,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 # shellcheck disable=SC2086
 mn=$(median ${times[none]}); mm=$(median ${times[mask5]}); ml=$(median ${times[lua]})
 # shellcheck disable=SC2086
-mo=$(median ${times[mask5one]})
+mo=$(median ${times[mask5one]}); m3=$(median ${times[mask5three]})
 drop=$(echo "scale=1; 100 - 100 * $mn / $mm" | bc)
 luans=$(echo "scale=0; ($ml - $mn) * 1000000000 / $ROWS" | bc)
 micro=$("$TOOLS/bench_lua" 2>/dev/null | grep -m1 -o -E '[0-9.]+ ns/event' || echo "n/a")
@@ -150,18 +156,19 @@ section=$(cat <<MD
 <!-- bench-transforms:start -->
 ## Transform rules (W1, \`make bench-transforms\`)
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/transforms.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(load_note "$LOAD0" "$LOAD1"). $ROWS rows in one transaction, $ROUNDS rounds, the four variants in rotating order each round, each decoding a copy of the same template slot, timed until the slot is confirmed (every event acknowledged by the mock Kafka cluster).
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/transforms.sh\`. Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(load_note "$LOAD0" "$LOAD1"). $ROWS rows in one transaction, $ROUNDS rounds, the five variants in rotating order each round, each decoding a copy of the same template slot, timed until the slot is confirmed (every event acknowledged by the mock Kafka cluster).
 
 | variant | median s | events/s | all rounds (s) |
 |---|---:|---:|---|
 | no rules | $mn | $(echo "$ROWS / $mn" | bc) |${times[none]} |
 | 5 masking rules | $mm | $(echo "$ROWS / $mm" | bc) |${times[mask5]} |
 | 5 masking rules, one thread | $mo | $(echo "$ROWS / $mo" | bc) |${times[mask5one]} |
+| 5 masking rules, three threads | $m3 | $(echo "$ROWS / $m3" | bc) |${times[mask5three]} |
 | 1 Lua filter | $ml | $(echo "$ROWS / $ml" | bc) |${times[lua]} |
 
 The five rules: substitute \`name\` (full_name), hash \`email\`, perturb \`amount\` (5%), partial on \`meta.k\` and FF1 (tokenize, digits) on \`id\`. W1 has no phone or card column, so partial takes the jsonb number \`meta.k\` and FF1 the bigint key.
 
-- The rules pool against one thread (transform_workers 1 / 2, wall): $(echo "scale=3; $mo / $mm" | bc)
+- The rules pool against one thread (transform_workers 1 / 2, wall): $(echo "scale=3; $mo / $mm" | bc); three threads against two (transform_workers 2 / 3, wall): $(echo "scale=3; $mm / $m3" | bc)
 - Throughput drop with 5 masking rules: **${drop}%** (target <= 15%: **$([ "$pass_mask" = 1 ] && echo PASS || echo MISS)**)
 - Lua filter, end to end: **${luans} ns/event** over the pipeline without rules (target <= 1 us: **$lua_verdict**); the microbenchmark (\`bench/lua.sh\`, no I/O) in the same run: $micro.
 <!-- bench-transforms:end -->
