@@ -13,6 +13,10 @@
 #   w1_run SLOT CFG LOG  copy `tmpl` to SLOT, run the consumer with CFG
 #                      (its log to LOG) until SLOT is confirmed at END,
 #                      stop it, drop SLOT; prints the seconds it took
+#                      (a caller that defines w1_on_confirmed gets SLOT and
+#                      the consumer's PID once the slot is confirmed, before
+#                      the consumer is stopped: bench/transforms.sh reads
+#                      its threads' CPU time there)
 SHARED=$ROOT/../shared/bench
 [ -f "$SHARED/workload.sql" ] || SHARED=/work/shared/bench
 
@@ -53,6 +57,7 @@ w1_run() {
         sleep 0.05
     done
     t1=$(date +%s.%N)
+    if declare -F w1_on_confirmed >/dev/null; then w1_on_confirmed "$slot" "$pid"; fi
     kill -TERM "$pid"; wait "$pid" || true
     # the walsender may outlive the consumer by a moment
     for _ in $(seq 1 100); do

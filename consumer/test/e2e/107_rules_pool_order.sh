@@ -13,7 +13,8 @@
 # for a worker's.  `pool` is stopped (SIGTERM) while it delivers and
 # restarted from its checkpoint.  Its file must equal `one`'s line for
 # line (every change once, in the same order, masked to the same bytes),
-# and its log must show that the pipeline thread did wait for workers.
+# and its log must show that the pipeline thread did wait for workers and
+# that both it and the workers masked chunks.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -94,5 +95,11 @@ expect_eq "the pool's file equals one thread's, line for line" "" \
 expect_no_grep "no original email in the pool's file" "$WORK/pool.jsonl" '@mail\.example'
 waits=$(grep -hoE 'waited [0-9]+ times' "$WORK/pool.log" | awk '{s += $2} END {print s + 0}')
 expect_match "the pipeline thread waited for delayed workers ($waits times)" '^[1-9][0-9]*$' "$waits"
+# the log line counts the chunks each side masked: both did, the workers
+# being delayed
+own=$(grep -hoE 'masked: [0-9]+ by the pipeline thread' "$WORK/pool.log" | awk '{s += $2} END {print s + 0}')
+theirs=$(grep -hoE '[0-9]+ by the workers' "$WORK/pool.log" | awk '{s += $1} END {print s + 0}')
+expect_match "the pipeline thread masked chunks itself ($own)" '^[1-9][0-9]*$' "$own"
+expect_match "the workers masked chunks ($theirs)" '^[1-9][0-9]*$' "$theirs"
 expect_no_grep "no error in the pool's log" "$WORK/pool.log" ' ERROR '
 e2e_finish
