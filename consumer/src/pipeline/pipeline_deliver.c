@@ -180,7 +180,7 @@ static bool
 write_one(pl_sink_slot *s, trib_event *ev, size_t c, const trib_position *mp,
 		  char *errbuf, size_t errlen)
 {
-	char		e[512];
+	char		e[2048];
 	bool		ok;
 
 	if (mp == NULL ? s->has_skip && pos_cmp(s->p, &ev->pos, &s->skip) <= 0 :
@@ -212,7 +212,7 @@ pl_drain_held(trib_pipeline *p, int max, char *errbuf, size_t errlen)
 	{
 		pl_sink_slot *s = &p->sinks[i];
 		const trib_event *ev;
-		char		e[512];
+		char		e[2048];
 
 		if (sink_paused(s))
 			continue;
@@ -511,7 +511,7 @@ static bool
 each_sink(trib_pipeline *p, bool flush, int timeout_ms, char *errbuf, size_t errlen)
 {
 	size_t		i;
-	char		e[512];
+	char		e[2048];
 
 	for (i = 0; i < p->nsinks; i++)
 	{

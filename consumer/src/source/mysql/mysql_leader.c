@@ -3,8 +3,9 @@
  * (GET_LOCK).  See mysql_leader.h.
  *
  * Every statement binds the lock's name as a parameter (mysql_conn.h).
- * The lock's connection has a read timeout, so that a check on a server
- * that stopped answering fails rather than hangs.
+ * The lock's connection has a read timeout (TRIB_MY_LOCK_TIMEOUT_S), so
+ * that a check on a server that stopped answering fails rather than hangs;
+ * test_leader_mysql proves it against a fake server that goes silent.
  */
 #include "mysql_leader.h"
 
@@ -18,7 +19,6 @@
 #include "hex.h"
 
 #define LOCK_PREFIX "tributary.pipeline"
-#define LOCK_READ_TIMEOUT_S 10
 
 typedef struct my_lock
 {
@@ -216,6 +216,16 @@ static const trib_leader_ops my_leader_ops = {
 };
 
 /* See mysql_leader.h. */
+void
+trib_my_leader_set_timeout(trib_leader *ld, int seconds)
+{
+	my_lock    *l = trib_leader_impl(ld);
+
+	l->cc.read_timeout_s = seconds;
+	l->cc.connect_timeout_s = seconds;
+}
+
+/* See mysql_leader.h. */
 trib_leader *
 trib_my_leader_new(const trib_my_conn_conf *conf, const char *pipeline)
 {
@@ -223,7 +233,7 @@ trib_my_leader_new(const trib_my_conn_conf *conf, const char *pipeline)
 	my_lock    *l = trib_leader_impl(ld);
 
 	trib_my_conn_keep(&l->cc, conf, l->slots);
-	l->cc.read_timeout_s = LOCK_READ_TIMEOUT_S;
+	l->cc.read_timeout_s = TRIB_MY_LOCK_TIMEOUT_S;
 	trib_my_lock_name(trib_leader_pipeline(ld), l->name);
 	trib_my_conn_where(&l->cc, l->where, sizeof(l->where));
 	return ld;

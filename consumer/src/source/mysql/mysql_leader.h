@@ -25,11 +25,22 @@
 
 #define TRIB_MY_LOCK_NAME_MAX 64
 
+/* The read timeout of the lock's connection: a lock query (take, check,
+ * probe) on a server that stopped answering (frozen, cut off) fails after
+ * this long, the lock counting as lost (check) or not taken (try), instead
+ * of waiting for TCP.  The connect (TCP, then the server's greeting) and
+ * writes wait at most the source's connect_timeout (default 10 s). */
+#define TRIB_MY_LOCK_TIMEOUT_S 10
+
 /* The lock's name for pipeline (see above) into out. */
 void		trib_my_lock_name(const char *pipeline, char out[TRIB_MY_LOCK_NAME_MAX + 1]);
 
 /* A leader handle whose lock lives on the server conf reaches (its strings
  * are copied; nothing is connected yet). */
 trib_leader *trib_my_leader_new(const trib_my_conn_conf *conf, const char *pipeline);
+
+/* Tests: the deadline (seconds) of the lock's connect and of each lock
+ * query instead of TRIB_MY_LOCK_TIMEOUT_S. */
+void		trib_my_leader_set_timeout(trib_leader *ld, int seconds);
 
 #endif							/* TRIB_MYSQL_LEADER_H */
