@@ -20,7 +20,9 @@
  * (trib_schema_same_fields): both documents in canonical form, each
  * field's subschema (JSON Schema: its property and whether it is
  * required; Avro: its field object) compared as text; the table's name
- * and title are not compared (the bytes of a row do not carry them).
+ * and title are not compared (the bytes of a row do not carry them), nor
+ * a field's annotations (Avro: doc, default, aliases, order; JSON Schema:
+ * title, description, default, examples, $comment).
  */
 #include "schema_int.h"
 
@@ -31,6 +33,7 @@
 
 #include "jsondoc.h"
 #include "relation_fields.h"
+#include "words.h"
 #include "xalloc.h"
 
 /* The schema of rel's part (rows or key) in format fmt. */
@@ -115,8 +118,33 @@ listed(yajl_val req, const char *name)
 	return false;
 }
 
+/* Remove the members of object obj named in list (NULL-terminated). */
+static void
+drop_members(yajl_val obj, const char *const *list)
+{
+	size_t		kept = 0;
+
+	for (size_t i = 0; YAJL_IS_OBJECT(obj) && i < obj->u.object.len; i++)
+	{
+		const char *k = obj->u.object.keys[i];
+
+		if (trib_words_find_span(list, k, strlen(k)) >= 0)
+		{
+			free((char *) k);
+			yajl_tree_free(obj->u.object.values[i]);
+			continue;
+		}
+		obj->u.object.keys[kept] = k;
+		obj->u.object.values[kept++] = obj->u.object.values[i];
+	}
+	if (YAJL_IS_OBJECT(obj))
+		obj->u.object.len = kept;
+}
+
 /* Field i of doc (fields: the document's properties or Avro fields) as
- * text (malloc'd): its subschema, and for JSON Schema ", required" when it
+ * text (malloc'd): its subschema without the annotations that change
+ * neither the bytes written nor what a value may be (a target registered
+ * by a client often has them), and for JSON Schema ", required" when it
  * is; *name its name.  NULL past the last field. */
 static char *
 field_text(yajl_val doc, size_t i, const char **name)
@@ -125,6 +153,9 @@ field_text(yajl_val doc, size_t i, const char **name)
 	const char *rpath[] = {"required", NULL};
 	const char *fpath[] = {"fields", NULL};
 	const char *npath[] = {"name", NULL};
+	static const char *const json_notes[] = {"title", "description", "default", "examples",
+	"$comment", NULL};
+	static const char *const avro_notes[] = {"doc", "default", "aliases", "order", NULL};
 	yajl_val	props = yajl_tree_get(doc, ppath, yajl_t_object);
 	yajl_val	fields = yajl_tree_get(doc, fpath, yajl_t_array);
 	yajl_val	nm;
@@ -136,6 +167,7 @@ field_text(yajl_val doc, size_t i, const char **name)
 		if (i >= props->u.object.len)
 			return NULL;
 		*name = props->u.object.keys[i];
+		drop_members(props->u.object.values[i], json_notes);
 		sub = trib_jdoc_dump(props->u.object.values[i]);
 		if (!listed(yajl_tree_get(doc, rpath, yajl_t_array), *name))
 			return sub;
@@ -149,6 +181,7 @@ field_text(yajl_val doc, size_t i, const char **name)
 		return NULL;
 	nm = yajl_tree_get(fields->u.array.values[i], npath, yajl_t_string);
 	*name = nm ? nm->u.string : "";
+	drop_members(fields->u.array.values[i], avro_notes);
 	return trib_jdoc_dump(fields->u.array.values[i]);
 }
 

@@ -245,6 +245,15 @@ masked_later(const trib_rules *rs, int i, const trib_jpath *p)
 	return NULL;
 }
 
+/* The next ${ of template t, stepping over $$ (a literal $), or NULL. */
+static const char *
+next_placeholder(const char *t)
+{
+	while (*t != '\0' && !(t[0] == '$' && t[1] == '{'))
+		t += t[0] == '$' && t[1] == '$' ? 2 : 1;
+	return *t != '\0' ? t : NULL;
+}
+
 bool
 rl_route_check_order(const trib_rules *rs, int i, char *errbuf, size_t errlen)
 {
@@ -252,7 +261,7 @@ rl_route_check_order(const trib_rules *rs, int i, char *errbuf, size_t errlen)
 	const char *t = rs->r[i].c->topic;
 	bool		ok = true;
 
-	while (ok && t != NULL && (t = strstr(t, "${")) != NULL)
+	while (ok && t != NULL && (t = next_placeholder(t)) != NULL)
 	{
 		const char *end = strchr(t, '}');
 		char	   *var;

@@ -617,6 +617,15 @@ test_route_before_mask_refused(void **state)
 	assert_string_equal(ev->topic, "c.********************.1234.50");
 	trib_event_free(ev);
 	unload(&f);
+	/* $$ is a literal $: "$${after.email}" reads no field */
+	ev = mkev(TRIB_OP_CREATE, "customers", NULL, ROW1, "{\"id\":42}");
+	load(&f, "transforms:\n"
+		 "  - {type: route, topic: \"c.$${after.email}.$$$${after.id}\"}\n"
+		 "  - {type: redact, fields: [email, id]}\n");
+	assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+	assert_string_equal(ev->topic, "c.${after.email}.$${after.id}");
+	trib_event_free(ev);
+	unload(&f);
 }
 
 static void

@@ -177,6 +177,71 @@ a_migrated_relation_must_give_each_field_the_targets_schema(void **state)
 	assert_true(errbuf[0] != '\0');
 }
 
+/* doc with `add` written just after the first `at` (malloc'd). */
+static char *
+insert_after(const char *doc, const char *at, const char *add)
+{
+	const char *p = strstr(doc, at);
+	char	   *out;
+	size_t		n;
+
+	if (p == NULL)
+		fail_msg("no %s in %s", at, doc);
+	n = (size_t) (p - doc) + strlen(at);
+	out = malloc(strlen(doc) + strlen(add) + 1);
+	assert_non_null(out);
+	memcpy(out, doc, n);
+	strcpy(out + n, add);
+	strcat(out, doc + n);
+	return out;
+}
+
+/*
+ * A target version registered with annotations on its fields (Avro: doc,
+ * default, aliases, order; JSON Schema: title, description, default,
+ * examples, $comment), as a Confluent client often registers one, gives
+ * its fields the same schema: they change neither the bytes written nor
+ * what a value may be.
+ */
+static void
+annotations_of_a_targets_field_are_not_its_schema(void **state)
+{
+	trib_relation r = relation(3);
+	char	   *avro = doc_of(&r, TRIB_SR_AVRO);
+	char	   *json = doc_of(&r, TRIB_SR_JSON);
+	char	   *avro_t = insert_after(avro, "\"name\":\"note\"",
+									  ",\"doc\":\"free text\",\"aliases\":[\"remark\"],"
+									  "\"order\":\"ignore\"");
+	char	   *json_t = insert_after(json, "\"note\":{",
+									  "\"title\":\"Note\",\"description\":\"free text\","
+									  "\"default\":null,\"examples\":[\"x\"],\"$comment\":\"c\",");
+
+	char	   *dflt = strstr(avro_t, "\"default\":null,\"name\":\"note\"");
+
+	(void) state;
+	/* and no default for the nullable field */
+	assert_non_null(dflt);
+	memmove(dflt, dflt + strlen("\"default\":null,"), strlen(dflt + strlen("\"default\":null,")) + 1);
+	if (trib_schema_same_fields(&r, NULL, TRIB_SR_AVRO, avro_t, "version 1", errbuf,
+								sizeof(errbuf)) != 1)
+		fail_msg("Avro: %s", errbuf);
+	if (trib_schema_same_fields(&r, NULL, TRIB_SR_JSON, json_t, "version 1", errbuf,
+								sizeof(errbuf)) != 1)
+		fail_msg("JSON Schema: %s", errbuf);
+	free(avro_t);
+	free(json_t);
+	/* a type stays the schema: another maxLength is refused */
+	json_t = insert_after(json, "\"note\":{", "\"description\":\"d\",");
+	avro_t = strstr(json_t, "\"maxLength\":20");
+	assert_non_null(avro_t);
+	avro_t[strlen("\"maxLength\":2")] = '1';
+	assert_int_equal(trib_schema_same_fields(&r, NULL, TRIB_SR_JSON, json_t, "version 1", errbuf,
+											 sizeof(errbuf)), 0);
+	free(json_t);
+	free(avro);
+	free(json);
+}
+
 static const char base_yaml[] =
 	"pipeline: shop\n"
 	"sources:\n  main: {type: postgres, dsn: \"dbname=shop\"}\n"
@@ -346,6 +411,7 @@ main(void)
 		cmocka_unit_test(avro_is_a_record_named_after_the_table),
 		cmocka_unit_test(a_malformed_type_names_the_table_and_the_column),
 		cmocka_unit_test(a_migrated_relation_must_give_each_field_the_targets_schema),
+		cmocka_unit_test(annotations_of_a_targets_field_are_not_its_schema),
 		cmocka_unit_test(the_section_defaults_to_off_json_fail_and_the_source_schema_table_subject),
 		cmocka_unit_test(an_event_without_a_relation_needs_no_catalog),
 		cmocka_unit_test(a_catalog_that_cannot_be_reached_stops_the_event),
