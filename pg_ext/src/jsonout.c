@@ -453,32 +453,72 @@ put_hms(char *p, int h, int m, int s, int usec)
 }
 
 /*
+ * The date part ("YYYY-MM-DDT") of the day trib_format_timestamp last
+ * formatted, and that day (days since 2000-01-01, floored).  Timestamps come
+ * in runs of the same day (a transaction's commit time, one column's values
+ * in a load), and the calendar arithmetic of timestamp2tm is most of the cost
+ * of a timestamp: the time of day is plain division.
+ */
+static int64 cached_day = PG_INT64_MIN;
+static char cached_date[24];
+static int	cached_date_len;
+
+/*
  * Format a timestamp (microseconds since 2000-01-01, taken as UTC) into
  * buf as ISO 8601; with_z appends "Z".  Infinite values are "infinity" and
- * "-infinity".  Returns the length; buf needs 40 bytes.
+ * "-infinity".  Returns the length; buf needs 40 bytes.  The bytes are
+ * those of timestamp2tm's fields (the pg_regress test decode_timestamps
+ * compares them with PostgreSQL's own output for many values).
  */
 int
 trib_format_timestamp(char *buf, Timestamp ts, bool with_z)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			n = 0;
+	int64		day;
+	int64		tod;
+	int			h;
+	int			m;
+	int			s;
+	int			n;
 
 	if (TIMESTAMP_IS_NOBEGIN(ts))
 		return sprintf(buf, "-infinity");
 	if (TIMESTAMP_IS_NOEND(ts))
 		return sprintf(buf, "infinity");
-	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	n += put_year(buf + n, tm.tm_year);
-	buf[n++] = '-';
-	n += put2(buf + n, tm.tm_mon);
-	buf[n++] = '-';
-	n += put2(buf + n, tm.tm_mday);
-	buf[n++] = 'T';
-	n += put_hms(buf + n, tm.tm_hour, tm.tm_min, tm.tm_sec, fsec);
+	/* floored division, as timestamp2tm splits it */
+	day = ts / USECS_PER_DAY;
+	tod = ts % USECS_PER_DAY;
+	if (tod < 0)
+	{
+		tod += USECS_PER_DAY;
+		day--;
+	}
+	if (day != cached_day)
+	{
+		struct pg_tm tm;
+		fsec_t		fsec;
+
+		if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("timestamp out of range")));
+		n = put_year(cached_date, tm.tm_year);
+		cached_date[n++] = '-';
+		n += put2(cached_date + n, tm.tm_mon);
+		cached_date[n++] = '-';
+		n += put2(cached_date + n, tm.tm_mday);
+		cached_date[n++] = 'T';
+		cached_date_len = n;
+		cached_day = day;
+	}
+	memcpy(buf, cached_date, cached_date_len);
+	n = cached_date_len;
+	h = (int) (tod / USECS_PER_HOUR);
+	tod -= (int64) h * USECS_PER_HOUR;
+	m = (int) (tod / USECS_PER_MINUTE);
+	tod -= (int64) m * USECS_PER_MINUTE;
+	s = (int) (tod / USECS_PER_SEC);
+	tod -= (int64) s * USECS_PER_SEC;
+	n += put_hms(buf + n, h, m, s, (int) tod);
 	if (with_z)
 		buf[n++] = 'Z';
 	buf[n] = '\0';

@@ -76,6 +76,8 @@ typedef struct TribState
 	MemoryContext change_cxt;	/* reset after every change */
 	int			skipped;		/* changes since the last progress report */
 	bool		batch_open;		/* ctx->out holds records not yet written */
+	int			batch_start;	/* where those records start in ctx->out */
+	StringInfoData carry;		/* batch_retag()'s second output buffer */
 	struct TribTxn *spare_txn;	/* a freed transaction state, for the next */
 } TribState;
 
@@ -192,7 +194,8 @@ note_skipped(LogicalDecodingContext *ctx, TribState *st)
  * batch_flush() then sends it.  This saves a send() per change, the largest
  * cost of a walsender after decoding itself, and changes no byte of what
  * pg_recvlogical writes.  Record positions are in the records; the
- * XLogData header carries the position of the first record of a message.
+ * XLogData header carries the position of the first record of a message,
+ * or of the record that closes it (batch_retag()).
  */
 static void
 rec_open(LogicalDecodingContext *ctx)
@@ -205,7 +208,32 @@ rec_open(LogicalDecodingContext *ctx)
 	{
 		OutputPluginPrepareWrite(ctx, true);
 		st->batch_open = true;
+		st->batch_start = ctx->out->len;
 	}
+}
+
+/*
+ * Move the pending records into a message prepared anew, so that it takes
+ * the position of the record about to close it (ctx->write_location, e.g.
+ * a commit's end).  OutputPluginPrepareWrite() resets ctx->out and writes
+ * the new header (in a walsender, where the position is written at once),
+ * so ctx->out first trades buffers with st->carry (both are allocated in
+ * ctx->context) and the records are copied back once.  At most about
+ * batch-bytes copied per closing record, instead of a message (a send()) of
+ * its own: for a single-row transaction that halves the messages.
+ */
+static void
+batch_retag(LogicalDecodingContext *ctx)
+{
+	TribState  *st = ctx->output_plugin_private;
+	StringInfoData pending = *ctx->out;
+
+	*ctx->out = st->carry;
+	st->carry = pending;
+	OutputPluginPrepareWrite(ctx, true);
+	trib_append(ctx->out, pending.data + st->batch_start,
+				pending.len - st->batch_start);
+	st->batch_start = ctx->out->len - (pending.len - st->batch_start);
 }
 
 /* Send the pending message, if any. */
@@ -267,18 +295,22 @@ write_simple(LogicalDecodingContext *ctx, const char *kind,
 
 /*
  * Open a record that closes a callback sequence (commit, prepare, stream
- * stop/commit/abort, commit/rollback prepared) in a message of its own.
- * PostgreSQL tags the message with this record's position (for a commit,
- * the end of the commit record), so pg_recvlogical's -E and its feedback see
- * the same positions as with one record per message.  Costs one send per
- * transaction; the records before it still travel batched.  closing_close()
- * ends the record and sends it.
+ * stop/commit/abort, commit/rollback prepared) as the last record of a
+ * message.  The message is tagged with this record's position (for a
+ * commit, the end of the commit record), so pg_recvlogical's -E and its
+ * feedback see the same positions as with one record per message: the
+ * records before it that are still pending (the same sequence's: begin,
+ * relation, changes) are retagged and travel with it, in one message, one
+ * send.  closing_close() ends the record and sends the message.
  */
 static void
 closing_open(LogicalDecodingContext *ctx, const char *kind,
 			 const TribTxnHeader *h)
 {
-	batch_flush(ctx);
+	TribState  *st = ctx->output_plugin_private;
+
+	if (st->batch_open)
+		batch_retag(ctx);
 	simple_open(ctx, kind, h);
 }
 
@@ -295,9 +327,10 @@ static void
 write_closing(LogicalDecodingContext *ctx, const char *kind,
 			  const TribTxnHeader *h, const char *extra)
 {
-	batch_flush(ctx);
-	write_simple(ctx, kind, h, extra);
-	batch_flush(ctx);
+	closing_open(ctx, kind, h);
+	if (extra)
+		appendStringInfoString(ctx->out, extra);
+	closing_close(ctx);
 }
 
 /* ,"gid":"..." for two-phase records, into buf. */
@@ -377,6 +410,9 @@ trib_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
 	trib_options_parse(&st->opts, ctx->output_plugin_options);
 	MemoryContextSwitchTo(old);
 
+	old = MemoryContextSwitchTo(ctx->context);
+	initStringInfo(&st->carry);
+	MemoryContextSwitchTo(old);
 	st->change_cxt = AllocSetContextCreate(ctx->context,
 										   "tributary change",
 										   ALLOCSET_DEFAULT_SIZES);

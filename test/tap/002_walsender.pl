@@ -105,9 +105,10 @@ is(scalar(@all_ids), 30, 'the witness decodes 30 changes');
 		'batched and unbatched output are identical (' . length($batched) . ' bytes)');
 }
 
-# With batching on (the default), a commit still travels in a message of
-# its own, tagged with the commit's end: -E at that position stops right
-# after the transaction, exactly as with one record per message.
+# With batching on (the default), a commit ends its message, which is
+# tagged with the commit's end (the transaction's records before it travel
+# in it): -E at that position stops right after the transaction, exactly as
+# with one record per message.
 {
 	my @commits = grep { $_->{kind} eq 'commit' } @$all;
 	$node->safe_psql('postgres',

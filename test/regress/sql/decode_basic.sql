@@ -62,3 +62,19 @@ SELECT count(*) BETWEEN 2 AND 60 AS several_messages,
   FROM pg_logical_slot_peek_changes('batch', NULL, NULL, 'batch-bytes', '1000');
 SELECT pg_drop_replication_slot('batch');
 DROP TABLE public.batched;
+
+-- With batch-bytes, a record that closes a transaction ends the message it
+-- shares with the transaction's other records (one message, one send, per
+-- small transaction; through a walsender the message takes the commit's
+-- end position, test/tap/002_walsender.pl).
+CREATE TABLE public.batched1 (id int PRIMARY KEY);
+SELECT 'init' FROM pg_create_logical_replication_slot('batch1', 'tributary');
+INSERT INTO public.batched1 VALUES (1);
+INSERT INTO public.batched1 VALUES (2);
+SELECT count(*) AS messages,
+       string_agg((SELECT string_agg(l::jsonb->>'kind', ' ')
+                     FROM unnest(string_to_array(data, E'\n')) l), ' | ' ORDER BY lsn) AS records,
+       bool_and(lsn = (regexp_replace(data, '^.*\n', '')::jsonb->>'end_lsn')::pg_lsn) AS at_commit_end
+  FROM pg_logical_slot_peek_changes('batch1', NULL, NULL, 'batch-bytes', '65536');
+SELECT pg_drop_replication_slot('batch1');
+DROP TABLE public.batched1;
