@@ -194,7 +194,8 @@ struct trib_pipeline
 	bool		fenced;			/* every source is (source.h) */
 	bool		lock_lost;		/* stopped on losing the lock: write nothing
 								 * more, not even the checkpoint */
-	bool		led;			/* took the lock (become_leader) */
+	bool		led;			/* took the lock and may write: past
+								 * become_leader's takeover wait */
 	long long	last_leader_check;	/* trib_clock_mono_ms() */
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */

@@ -153,9 +153,8 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* fenced or not: the slot keeps the old leader's source
 			 * from ours, not its sinks from ours (it may still flush or
 			 * close a batch, and our sinks read their positions now) */
-			p->led = true;
 			if (!pl_lock_takeover_waits(h, held_by_other, p->last_leader_check))
-				return true;
+				return (p->led = true);
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
 					  LEADER_TAKEOVER_MS);
@@ -169,7 +168,9 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 				p->lock_lost = p->retriable = true;	/* yield (restart_backoff) */
 				return false;
 			}
-			return true;
+			/* led only now: stopped during the wait, the lock was never
+			 * ours to release cleanly (trib_pipeline_free) */
+			return (p->led = true);
 		}
 		if (rc == -2)
 		{

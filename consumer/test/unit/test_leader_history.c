@@ -9,11 +9,13 @@
  * every acquisition (the consumer that took it may have just lost it and
  * still write: e2e 123's repeated and lost rows); except right after it
  * released the lock cleanly itself, which is a reload (e2e 64 waited 3 s
- * at each, as a standby of itself).  The pipelines are built from a
+ * at each, as a standby of itself), and only by a leader that finished its
+ * takeover wait (one stopped inside it records no release).  The pipelines are built from a
  * loaded config and connect nothing (trib_pipeline_new); their lock is a
  * fake kind whose check answers as told.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -213,6 +215,81 @@ test_free_without_the_lock_records_no_release(void **state)
 	assert_int_equal(h.released_at, 0);
 }
 
+/* ------------------------------------------ become_leader, stopped */
+
+static volatile sig_atomic_t open_stop;
+static trib_source_ops stop_ops;
+
+/* The lock is free: taken, and the daemon is told to stop meanwhile (a
+ * reload, a SIGTERM), which ends the takeover wait at once. */
+static int
+stop_try(void *impl, char *errbuf, size_t errlen)
+{
+	(void) impl;
+	(void) errbuf;
+	(void) errlen;
+	open_stop = 1;
+	return 1;
+}
+
+static const trib_leader_ops stop_lock_ops = {
+	.kind = "fake lock",
+	.try_lock = stop_try,
+	.check = fake_check,
+	.free = fake_free,
+};
+
+static struct trib_leader *
+stop_leader(const struct trib_plugin_conf *conf, const char *pipeline)
+{
+	(void) conf;
+	return trib_leader_new(&stop_lock_ops, 8, pipeline);
+}
+
+/*
+ * A contended process takes the lock and must wait LEADER_TAKEOVER_MS
+ * (the consumer that held it may still write); stopped during that wait,
+ * it never was the writing leader: freed with the lock still held, it
+ * records no clean release, or the pipeline built next (a reload) would
+ * take the lock back without the wait the interrupted one never finished.
+ */
+static void
+test_stop_in_the_takeover_wait_records_no_release(void **state)
+{
+	static const char yaml[] =
+		"pipeline: shop\n"
+		"sources:\n"
+		"  main:\n"
+		"    type: postgres\n"
+		"    dsn: \"host=127.0.0.1 port=1 dbname=shop\"\n"
+		TEST_FILE_CHECKPOINT_NO_HTTP
+		"sinks:\n"
+		"  out:\n"
+		"    type: stdout\n";
+	trib_config *cfg = NULL;
+	trib_pipeline *p;
+	char		err[4096] = "";
+	pl_lock_history *h = pl_process_lock_history();
+
+	(void) state;
+	*h = (pl_lock_history) {.contended = true};
+	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
+		fail_msg("the config did not load: %s", err);
+	p = trib_pipeline_new(cfg, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("the pipeline was not built: %s", err);
+	stop_ops = *p->srcs[0].src.ops;
+	stop_ops.leader = stop_leader;
+	p->srcs[0].src.ops = &stop_ops;
+	open_stop = 0;
+	fake_check_ok = true;
+	assert_int_equal(trib_pipeline_open(p, &open_stop, err, sizeof(err)), 0);
+	trib_pipeline_free(p);
+	trib_config_free(cfg);
+	assert_true(h->contended);
+	assert_int_equal(h->released_at, 0);
+}
+
 int
 main(void)
 {
@@ -224,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_loss_ends_the_reload_window),
 		cmocka_unit_test(test_free_while_holding_records_a_release),
 		cmocka_unit_test(test_free_without_the_lock_records_no_release),
+		cmocka_unit_test(test_stop_in_the_takeover_wait_records_no_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
