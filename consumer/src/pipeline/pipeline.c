@@ -412,7 +412,7 @@ note_lock_end(trib_pipeline *p)
 	if (!p->led || p->lock_lost)
 		return;
 	if (trib_leader_check(p->leader, e, sizeof(e)))
-		pl_lock_released(pl_process_lock_history(), trib_clock_mono_ms());
+		pl_lock_released(pl_process_lock_history(), p->cfg->pipeline, trib_clock_mono_ms());
 	else
 		pl_lock_lost(pl_process_lock_history());
 }

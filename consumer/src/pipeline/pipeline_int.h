@@ -194,7 +194,8 @@ struct trib_pipeline
 	bool		fenced;			/* every source is (source.h) */
 	bool		lock_lost;		/* stopped on losing the lock: write nothing
 								 * more, not even the checkpoint */
-	bool		led;			/* took the lock (become_leader) */
+	bool		led;			/* took the lock and may write: past
+								 * become_leader's takeover wait */
 	long long	last_leader_check;	/* trib_clock_mono_ms() */
 	bool		retriable;		/* failed on a lost database connection */
 	bool		refused;		/* the source refused the dsn's credentials */
@@ -358,6 +359,8 @@ typedef struct pl_lock_history
 								 * release (held to the end, after the sinks
 								 * closed: trib_pipeline_free); 0 none, or
 								 * lost since */
+	char		released[64];	/* the pipeline whose lock that was (a
+								 * pipeline name has 53 bytes at most) */
 } pl_lock_history;
 
 /* The process's history. */
@@ -366,7 +369,12 @@ pl_lock_history *pl_process_lock_history(void);
 /* Another consumer held it / we lost it / we released it cleanly at now. */
 void		pl_lock_saw_held(pl_lock_history *h);
 void		pl_lock_lost(pl_lock_history *h);
-void		pl_lock_released(pl_lock_history *h, long long now);
+void		pl_lock_released(pl_lock_history *h, const char *pipeline, long long now);
+
+/* Pipeline `pipeline` is about to take its lock: a clean release of
+ * another pipeline's lock (a legacy file's steps run one after another)
+ * is forgotten, since a held lock of this one cannot be that session. */
+void		pl_lock_for(pl_lock_history *h, const char *pipeline);
 
 /* Released cleanly less than LEADER_REBUILT_MS ago: a lock that shows held
  * may be our own ending session's (retry soon, not a standby). */

@@ -12,8 +12,9 @@
  * already opened).  So does any acquisition, even of a free lock, by a
  * process that once saw the lock held by another or lost it (the
  * consumer that took it from us may have lost it a moment ago and still
- * write), except right after this process released it cleanly itself (a
- * reload: the pipeline is built again in the same process; the old
+ * write), except right after this process released that same lock
+ * cleanly itself (a reload: the pipeline is built again in the same
+ * process, under the same name, which a reload cannot change; the old
  * session may still show the lock held for a moment, which is retried
  * rather than waited on as a standby).  That history is the process's
  * (pl_lock_history), the decisions pure functions (test_leader_history).
@@ -69,9 +70,18 @@ pl_lock_lost(pl_lock_history *h)
 
 /* See pipeline_int.h. */
 void
-pl_lock_released(pl_lock_history *h, long long now)
+pl_lock_released(pl_lock_history *h, const char *pipeline, long long now)
 {
 	h->released_at = now;
+	snprintf(h->released, sizeof(h->released), "%s", pipeline);
+}
+
+/* See pipeline_int.h. */
+void
+pl_lock_for(pl_lock_history *h, const char *pipeline)
+{
+	if (strcmp(h->released, pipeline) != 0)
+		h->released_at = 0;
 }
 
 /* See pipeline_int.h. */
@@ -143,6 +153,7 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 	for (size_t i = 0; i < p->nsrcs; i++)
 		p->fenced = p->fenced && p->srcs[i].src.fenced;
 	p->leader = pipeline_lock(p);
+	pl_lock_for(h, p->cfg->pipeline);
 	while (!*stop)
 	{
 		int			rc = trib_leader_try(p->leader, errbuf, errlen);
@@ -153,9 +164,8 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 			/* fenced or not: the slot keeps the old leader's source
 			 * from ours, not its sinks from ours (it may still flush or
 			 * close a batch, and our sinks read their positions now) */
-			p->led = true;
 			if (!pl_lock_takeover_waits(h, held_by_other, p->last_leader_check))
-				return true;
+				return (p->led = true);
 			tlog_info("pipeline", "took the pipeline lock (%s) over; waiting %d ms for the "
 					  "previous consumer to stop writing", trib_leader_kind(p->leader),
 					  LEADER_TAKEOVER_MS);
@@ -169,7 +179,9 @@ become_leader(trib_pipeline *p, volatile sig_atomic_t *stop, char *errbuf, size_
 				p->lock_lost = p->retriable = true;	/* yield (restart_backoff) */
 				return false;
 			}
-			return true;
+			/* led only now: stopped during the wait, the lock was never
+			 * ours to release cleanly (trib_pipeline_free) */
+			return (p->led = true);
 		}
 		if (rc == -2)
 		{

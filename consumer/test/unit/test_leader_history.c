@@ -9,11 +9,15 @@
  * every acquisition (the consumer that took it may have just lost it and
  * still write: e2e 123's repeated and lost rows); except right after it
  * released the lock cleanly itself, which is a reload (e2e 64 waited 3 s
- * at each, as a standby of itself).  The pipelines are built from a
+ * at each, as a standby of itself), and only by a leader that finished its
+ * takeover wait (one stopped inside it records no release), and of that
+ * pipeline's lock only (a legacy file's next step is another pipeline).
+ * The pipelines are built from a
  * loaded config and connect nothing (trib_pipeline_new); their lock is a
  * fake kind whose check answers as told.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,7 +84,7 @@ test_reload_takes_the_lock_back_without_waiting(void **state)
 
 	(void) state;
 	pl_lock_saw_held(&h);
-	pl_lock_released(&h, T0);
+	pl_lock_released(&h, "shop", T0);
 	assert_true(pl_lock_just_released(&h, T0 + 5));
 	assert_false(pl_lock_takeover_waits(&h, false, T0 + 5));
 	assert_false(pl_lock_takeover_waits(&h, false, T0 + LEADER_REBUILT_MS - 1));
@@ -101,10 +105,25 @@ test_loss_ends_the_reload_window(void **state)
 	pl_lock_history h = {0};
 
 	(void) state;
-	pl_lock_released(&h, T0);
+	pl_lock_released(&h, "shop", T0);
 	pl_lock_lost(&h);
 	assert_false(pl_lock_just_released(&h, T0 + 5));
 	assert_true(pl_lock_takeover_waits(&h, false, T0 + 5));
+}
+
+/* A release is of one pipeline's lock: building another pipeline (a
+ * legacy file's next step) forgets it; the same pipeline keeps it. */
+static void
+test_release_is_of_one_pipeline(void **state)
+{
+	pl_lock_history h = {0};
+
+	(void) state;
+	pl_lock_released(&h, "shop", T0);
+	pl_lock_for(&h, "shop");
+	assert_true(pl_lock_just_released(&h, T0 + 5));
+	pl_lock_for(&h, "shop_2");
+	assert_false(pl_lock_just_released(&h, T0 + 5));
 }
 
 /* ------------------------------------------------ trib_pipeline_free */
@@ -213,6 +232,124 @@ test_free_without_the_lock_records_no_release(void **state)
 	assert_int_equal(h.released_at, 0);
 }
 
+/* ------------------------------------------ become_leader, stopped */
+
+static volatile sig_atomic_t open_stop;
+static trib_source_ops stop_ops;
+static const int *try_answers;	/* try_lock's answers in turn */
+static int	try_calls;
+
+/* The lock answers as told; once taken, the daemon is told to stop (a
+ * SIGTERM), which ends a takeover wait at once. */
+static int
+stop_try(void *impl, char *errbuf, size_t errlen)
+{
+	int			rc = try_answers[try_calls++];
+
+	(void) impl;
+	(void) errbuf;
+	(void) errlen;
+	if (rc == 1)
+		open_stop = 1;
+	return rc;
+}
+
+static const trib_leader_ops stop_lock_ops = {
+	.kind = "fake lock",
+	.try_lock = stop_try,
+	.check = fake_check,
+	.free = fake_free,
+};
+
+static struct trib_leader *
+stop_leader(const struct trib_plugin_conf *conf, const char *pipeline)
+{
+	(void) conf;
+	return trib_leader_new(&stop_lock_ops, 8, pipeline);
+}
+
+/* Build pipeline `name` with that lock (its checkpoint store cannot open:
+ * a leader fails right after become_leader), open it and free it; the
+ * trib_pipeline_open answer. */
+static int
+open_with_lock(const char *name, const int *answers)
+{
+	char		yaml[1024];
+	trib_config *cfg = NULL;
+	trib_pipeline *p;
+	char		err[4096] = "";
+	int			rc;
+
+	snprintf(yaml, sizeof(yaml),
+			 "pipeline: %s\n"
+			 "sources:\n"
+			 "  main:\n"
+			 "    type: postgres\n"
+			 "    dsn: \"host=127.0.0.1 port=1 dbname=shop\"\n"
+			 TEST_FILE_CHECKPOINT_NO_HTTP
+			 "sinks:\n"
+			 "  out:\n"
+			 "    type: stdout\n", name);
+	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err)))
+		fail_msg("the config did not load: %s", err);
+	p = trib_pipeline_new(cfg, err, sizeof(err));
+	if (p == NULL)
+		fail_msg("the pipeline was not built: %s", err);
+	stop_ops = *p->srcs[0].src.ops;
+	stop_ops.leader = stop_leader;
+	p->srcs[0].src.ops = &stop_ops;
+	open_stop = 0;
+	try_answers = answers;
+	try_calls = 0;
+	fake_check_ok = true;
+	rc = trib_pipeline_open(p, &open_stop, err, sizeof(err));
+	trib_pipeline_free(p);
+	trib_config_free(cfg);
+	return rc;
+}
+
+/*
+ * A contended process takes the lock and must wait LEADER_TAKEOVER_MS
+ * (the consumer that held it may still write); stopped during that wait,
+ * it never was the writing leader: freed with the lock still held, it
+ * records no clean release, or the pipeline built next (a reload) would
+ * take the lock back without the wait the interrupted one never finished.
+ */
+static void
+test_stop_in_the_takeover_wait_records_no_release(void **state)
+{
+	static const int free_lock[] = {1};
+	pl_lock_history *h = pl_process_lock_history();
+
+	(void) state;
+	*h = (pl_lock_history) {.contended = true};
+	assert_int_equal(open_with_lock("shop", free_lock), 0);
+	assert_true(h->contended);
+	assert_int_equal(h->released_at, 0);
+}
+
+/*
+ * The clean release just before was of another pipeline's lock (a legacy
+ * file's steps, each a pipeline of its own, run one after the other in a
+ * process): this pipeline's lock, held, is another consumer's, not our
+ * ending session's.  It is waited on as a standby, and the takeover that
+ * follows waits LEADER_TAKEOVER_MS (here cut short by the stop).
+ */
+static void
+test_a_release_of_another_pipeline_is_no_reload(void **state)
+{
+	static const int held_then_free[] = {0, 1};
+	pl_lock_history *h = pl_process_lock_history();
+
+	(void) state;
+	free_pipeline(true, false, true);	/* "shop" released its lock now */
+	assert_true(h->released_at > 0);
+	h->contended = false;
+	assert_int_equal(open_with_lock("other", held_then_free), 0);
+	assert_int_equal(try_calls, 2);
+	assert_true(h->contended);
+}
+
 int
 main(void)
 {
@@ -222,8 +359,11 @@ main(void)
 		cmocka_unit_test(test_lost_lock_waits_before_taking_a_free_lock),
 		cmocka_unit_test(test_reload_takes_the_lock_back_without_waiting),
 		cmocka_unit_test(test_loss_ends_the_reload_window),
+		cmocka_unit_test(test_release_is_of_one_pipeline),
 		cmocka_unit_test(test_free_while_holding_records_a_release),
 		cmocka_unit_test(test_free_without_the_lock_records_no_release),
+		cmocka_unit_test(test_stop_in_the_takeover_wait_records_no_release),
+		cmocka_unit_test(test_a_release_of_another_pipeline_is_no_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
