@@ -160,7 +160,11 @@ test_stop_wakes_a_waiting_push(void **state)
 	(void) state;
 	freed = 0;
 	assert_int_equal(pthread_create(&t, NULL, produce, &p), 0);
-	usleep(50 * 1000);
+	/* the two that fit, however slow the machine; then a moment for the
+	 * third push to block (stopped before it blocks, it is refused too) */
+	for (int i = 0; i < 10000 && atomic_load(&p.pushed) < 2; i++)
+		usleep(1000);
+	usleep(20 * 1000);
 	trib_handoff_stop(h);
 	pthread_join(t, NULL);
 	assert_false(p.last_ok);
