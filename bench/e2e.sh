@@ -606,6 +606,7 @@ Measured $WHEN by \`bench/e2e.sh w4\`. Machine: $MACHINE. \`tributary run\` (Kaf
 | $W4_ROWS | ${S[*]} | $(kib2mib "${H[@]}") | ${C[*]} | $((wh2 / 1024)) |
 
 - Consumer peak RSS, highest at $W4_ROWS rows against highest at $W4_BASE_ROWS: $((h2 / 1024)) / $((h1 / 1024)) MiB, $growth % (target: the same as for $W4_BASE_ROWS rows: **$([ "$flat" = 1 ] && echo PASS || echo MISS)**); walsender: $wgrowth %
+- Target (issue 15, 5) consumer peak RSS at $W4_ROWS rows <= 64 MiB: **$([ $((h2 / 1024)) -le 64 ] && echo PASS || echo MISS)** ($((h2 / 1024)) MiB)
 <!-- bench-e2e-w4:end -->
 EOF2
 fi

@@ -105,6 +105,7 @@ rate=$(echo "$ROWS / $ms" | bc)
 maxrss=$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)
 rssmb=$((maxrss / 1024))
 verdict=$([ "$rate" -ge 200000 ] && echo PASS || echo MISS)
+verdict15=$([ "$rate" -ge 400000 ] && echo PASS || echo MISS)
 
 section=$(cat <<EOF
 <!-- bench-snapshot:start -->
@@ -117,6 +118,7 @@ Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/snapshot.sh\`. Machine: $(n
 | $ROWS | $ms | $rate | ${secs[*]} |
 
 - Target >= 200,000 rows/s: **$verdict** ($rate rows/s)
+- Target (issue 15, 5) snapshot >= 400,000 rows/s, no regression: **$verdict15** ($rate rows/s)
 - Consumer peak RSS (VmHWM): $rssmb MiB
 <!-- bench-snapshot:end -->
 EOF
