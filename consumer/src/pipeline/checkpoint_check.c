@@ -71,7 +71,8 @@ say_file_position(const trib_config *cfg, size_t i, const char *path, trib_check
 		(ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, cfg->sources[i].name,
 								   ops, err, sizeof(err))) == NULL)
 		return;
-	rc = trib_checkpoint_load(ck, &pos, err, sizeof(err));
+	rc = trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, sizeof(err)) ?
+		trib_checkpoint_load(ck, &pos, err, sizeof(err)) : -1;
 	if (rc < 0)
 	{
 		trib_check_report_say(rep, "  cannot read it: %s", err);

@@ -271,6 +271,8 @@ open_checkpoints(trib_pipeline *p, char *errbuf, size_t errlen)
 			p->retriable = cc->store == TRIB_CHECKPOINT_CATALOG;
 			return false;
 		}
+		if (!trib_checkpoint_key_from_conf(ss->ckpt, cc, errbuf, errlen))
+			return false;
 	}
 	p->ckpt = p->srcs[0].ckpt;
 	return true;
