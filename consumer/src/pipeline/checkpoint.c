@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@
 #include "keys.h"
 #include "log.h"
 #include "pgconn.h"
+#include "registry.h"
+#include "rules.h"
 #include "seal.h"
 #include "xalloc.h"
 
@@ -135,6 +138,57 @@ trib_checkpoint_key_from_conf(trib_checkpoint *ck, const trib_checkpoint_conf *c
 	trib_checkpoint_set_key(ck, key);
 	trib_key_free(key);
 	return true;
+}
+
+/* Does some glob of l match name (an empty list matches all)? */
+static bool
+globs_match(const trib_strlist *l, const char *name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (fnmatch(l->items[i], name, 0) == 0)
+			return true;
+	return l->count == 0;
+}
+
+/* Is path the field or inside it ("_id", "_id.email")? */
+static bool
+path_in_field(const char *path, const char *field)
+{
+	size_t		n = strlen(field);
+
+	return strncmp(path, field, n) == 0 && (path[n] == '\0' || path[n] == '.');
+}
+
+/* See checkpoint.h. */
+bool
+trib_checkpoint_key_exposed(const trib_config *cfg, char *msg, size_t len)
+{
+	if (cfg->checkpoint.encryption_key != NULL)
+		return false;
+	for (size_t s = 0; s < cfg->nsources; s++)
+	{
+		const trib_source_ops *ops = cfg->sources[s].plugin->source_ops;
+		const char *field = ops != NULL ? ops->position_key_field : NULL;
+
+		for (size_t r = 0; field != NULL && r < cfg->nrules; r++)
+		{
+			const trib_rule_conf *rc = &cfg->rules[r];
+
+			if (!trib_rule_masks(rc->type) || !globs_match(&rc->sources, cfg->sources[s].name))
+				continue;
+			for (size_t f = 0; f < rc->fields.count; f++)
+				if (path_in_field(rc->fields.items[f], field))
+				{
+					snprintf(msg, len, "rule %s (%s) masks %s of source %s, whose stored "
+							 "positions (resume tokens) hold the clear %s: without "
+							 "checkpoint.encryption_key the checkpoint store keeps it readable",
+							 rc->name, rc->type_name, rc->fields.items[f], cfg->sources[s].name,
+							 field);
+					return true;
+				}
+		}
+	}
+	return false;
 }
 
 /* The store in words for messages: the file's path or the catalog table

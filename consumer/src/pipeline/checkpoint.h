@@ -94,6 +94,17 @@ bool		trib_checkpoint_key_from_conf(trib_checkpoint *ck,
 										  const struct trib_checkpoint_conf *cc,
 										  char *errbuf, size_t errlen);
 
+/*
+ * Does a masking rule touch the field a source's positions encode (its
+ * ops' position_key_field: MongoDB's _id) while checkpoint.encryption_key
+ * is not set?  Then true, and msg names the rule, the source and the
+ * field; the pipeline logs it as a warning at start and `check` reports
+ * it.  A warning, not an error: see docs/OPERATIONS.md, Sealed
+ * checkpoints.
+ */
+struct trib_config;
+bool		trib_checkpoint_key_exposed(const struct trib_config *cfg, char *msg, size_t len);
+
 /* `tributary check`: report on `rep` the store cfg->checkpoint names
  * (checkpoint_check.c); read-only. */
 struct trib_config;

@@ -8,7 +8,9 @@
  * position is sealed (seal.h): the file no longer holds it in clear, it
  * loads back the same, and a wrong key, no key, an altered file or a file
  * copied to another pipeline are errors naming the pipeline and the store;
- * a clear file written before the key was set still loads.
+ * a clear file written before the key was set still loads.  The config's
+ * key is checked when the file loads, and a masking rule on a MongoDB
+ * source's _id without a key is reported (trib_checkpoint_key_exposed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <cmocka.h>
 
 #include "checkpoint.h"
+#include "config.h"
 #include "keys.h"
 #include "pg_source_conf.h"
 #include "source.h"
@@ -343,6 +346,74 @@ a_clear_position_from_before_the_key_still_loads(void **state)
 	cleanup(path);
 }
 
+#define MONGO_YAML(rules, ckpt) \
+	"pipeline: m\n" \
+	"sources:\n" \
+	"  shop:\n" \
+	"    type: mongodb\n" \
+	"    uri: \"mongodb://127.0.0.1:27017/?replicaSet=rs0\"\n" \
+	"    lock_dsn: \"dbname=shop\"\n" \
+	"sinks:\n" \
+	"  out: {type: stdout}\n" \
+	"checkpoint: {store: file, path: /tmp/m.ckpt" ckpt "}\n" \
+	"transforms:\n" rules
+
+/* Load yaml; NULL and err filled when it does not load. */
+static trib_config *
+load(const char *yaml, char *err, size_t errlen)
+{
+	trib_config *cfg = NULL;
+
+	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, errlen))
+		return NULL;
+	return cfg;
+}
+
+static void
+a_masked_mongodb_id_without_a_key_is_reported(void **state)
+{
+	char		err[4096] = "",
+				msg[512] = "";
+	trib_config *cfg;
+
+	(void) state;
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [_id.email]}\n", ""), err, sizeof(err));
+	assert_non_null(cfg);
+	assert_true(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	assert_string_equal(msg, "rule transforms[0] (redact) masks _id.email of source shop, whose "
+						"stored positions (resume tokens) hold the clear _id: without "
+						"checkpoint.encryption_key the checkpoint store keeps it readable");
+	trib_config_free(cfg);
+	/* with a key: sealed, nothing to report */
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [_id]}\n",
+						  ", encryption_key: \"" "0123456789abcdef0123456789abcdef"
+						  "0123456789abcdef0123456789abcdef\""), err, sizeof(err));
+	assert_non_null(cfg);
+	assert_false(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	trib_config_free(cfg);
+	/* a rule on another field, or one for another source, is not the key */
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [_idx, email]}\n"
+						  "  - {type: redact, sources: [other], fields: [_id]}\n", ""),
+			   err, sizeof(err));
+	assert_non_null(cfg);
+	assert_false(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	trib_config_free(cfg);
+}
+
+static void
+a_checkpoint_key_of_the_wrong_length_does_not_load(void **state)
+{
+	char		err[4096] = "";
+
+	(void) state;
+	assert_null(load(MONGO_YAML("  - {type: redact, fields: [_id]}\n",
+								", encryption_key: \"00112233445566778899aabbccddeeff\""),
+					 err, sizeof(err)));
+	assert_non_null(strstr(err, "checkpoint.encryption_key is 16 bytes"));
+	assert_non_null(strstr(err, "32 bytes"));
+	assert_null(strstr(err, "00112233"));
+}
+
 int
 main(void)
 {
@@ -356,6 +427,8 @@ main(void)
 		cmocka_unit_test(a_wrong_key_no_key_or_another_pipeline_is_an_error),
 		cmocka_unit_test(an_altered_sealed_position_is_an_error),
 		cmocka_unit_test(a_clear_position_from_before_the_key_still_loads),
+		cmocka_unit_test(a_masked_mongodb_id_without_a_key_is_reported),
+		cmocka_unit_test(a_checkpoint_key_of_the_wrong_length_does_not_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
