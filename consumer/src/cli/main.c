@@ -46,6 +46,7 @@
 
 #include "check.h"
 #include "clock.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "crypt_cli.h"
 #include "ctl.h"
@@ -367,6 +368,8 @@ cmd_check(const char *path, bool offline, const legacy_args *la)
 		return EXIT_USAGE;
 	printf("%s: OK (pipeline %s, %zu source(s), %zu sink(s))\n", path,
 		   cfg->pipeline, cfg->nsources, cfg->nsinks);
+	if (offline && trib_checkpoint_key_exposed(cfg, err, sizeof(err)))
+		printf("warning: %s\n", err);	/* connected: in the checkpoint's part */
 	if (!offline)
 	{
 		int			bad_rules = 0;

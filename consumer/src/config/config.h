@@ -333,6 +333,8 @@ typedef struct trib_checkpoint_conf
 	char	   *path;			/* store: file */
 	char	   *dsn;			/* store: catalog; default: first postgres source */
 	char	   *dsn_source;		/* name of the source dsn came from, or NULL */
+	char	   *encryption_key; /* seals stored positions (seal.h), or NULL */
+	trib_rule_key_format encryption_key_format;
 } trib_checkpoint_conf;
 
 typedef struct trib_http_conf
@@ -491,6 +493,16 @@ const trib_sink_conf *trib_config_find_sink(const trib_config *cfg, const char *
  * a catalog checkpoint store); NULL when neither is.
  */
 const char *trib_config_dsn_or_checkpoint(const trib_config *cfg, const char *own);
+
+/*
+ * The checkpoint's sealing key (cp->encryption_key, which must be set) in
+ * its format, checked to be TRIB_SEAL_KEY_LEN bytes: a key the caller
+ * frees with trib_key_free(), or NULL with errbuf naming the key
+ * (checkpoint.encryption_key), never its value.
+ */
+struct trib_key;
+struct trib_key *trib_checkpoint_conf_key(const trib_checkpoint_conf *cp, char *errbuf,
+										  size_t errlen);
 
 /*
  * Expand a Kafka topic_pattern: ${prefix}, ${source}, ${db}, ${schema},

@@ -31,6 +31,7 @@
 #include "keys.h"
 #include "log.h"
 #include "registry.h"
+#include "seal.h"
 #include "strbuf.h"
 
 /* Enums are stored through int pointers. */
@@ -79,6 +80,15 @@ static const ck_key checkpoint_keys[] = {
 		.check = ck_check_conninfo, .doc_type = "conninfo",
 		.doc_default = "the first postgres source's dsn",
 		.desc = "database holding the catalog (`store: catalog` only)"),
+	CK_ROW(trib_checkpoint_conf, encryption_key, CK_STRING, CK_SECRET, .doc_type = "secret",
+		.desc = "AES-256 key, 32 bytes: the opaque part of every position written to the "
+		"store (a MongoDB resume token, a snapshot's progress: both hold row keys; the pause "
+		"state) is sealed with AES-256-GCM; LSNs, cluster times and binlog offsets stay "
+		"clear (`${ENV}` or `encryption_key_file`; docs/OPERATIONS.md, Sealed checkpoints)"),
+	CK_ROW(trib_checkpoint_conf, encryption_key_format, CK_ENUM, 0, .def = "auto",
+		.words = ck_key_format_words,
+		.desc = "how `encryption_key` is written: `hex`, `base64`, `raw` (its bytes), or "
+		"`auto` (hex when only hex digits, else base64)"),
 	CK_END_ROW
 };
 
@@ -281,6 +291,40 @@ source_catalog_dsn(const trib_source_conf *sc)
 	return ops->catalog_dsn != NULL ? ops->catalog_dsn(sc->conf) : NULL;
 }
 
+/* See config.h. */
+trib_key *
+trib_checkpoint_conf_key(const trib_checkpoint_conf *cp, char *errbuf, size_t errlen)
+{
+	static const size_t lens[] = {TRIB_SEAL_KEY_LEN};
+	trib_key   *k = trib_key_parse(cp->encryption_key, strlen(cp->encryption_key),
+								   (trib_key_format) cp->encryption_key_format,
+								   "checkpoint.encryption_key", errbuf, errlen);
+
+	if (k != NULL && !trib_key_require_lens(k, lens, 1, "sealing checkpoints (AES-256-GCM)",
+											errbuf, errlen))
+	{
+		trib_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* The checkpoint's encryption key: parsed now, so a bad one is reported
+ * with its line (the message names the key, never its value). */
+static void
+check_encryption_key(ck_ctx *c, const trib_yaml_node *map, const char *path,
+					 const trib_checkpoint_conf *cp)
+{
+	const trib_yaml_node *at = ck_value_or(map, "encryption_key",
+										   ck_value_or(map, "encryption_key_file", map));
+	char		msg[256];
+	trib_key   *k = trib_checkpoint_conf_key(cp, msg, sizeof(msg));
+
+	if (k == NULL)
+		ck_error(c, at, path, "%s", msg);
+	trib_key_free(k);
+}
+
 /* store decides which of path and dsn apply; dsn defaults to a source's. */
 static void
 finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at, const char *path,
@@ -326,6 +370,8 @@ finish_checkpoint(ck_ctx *c, const trib_yaml_node *map, const trib_yaml_node *at
 						 "postgres source gives a dsn");
 		}
 	}
+	if (cp->encryption_key != NULL)
+		check_encryption_key(c, map, path, cp);
 	free(p_path);
 	free(p_dsn);
 }

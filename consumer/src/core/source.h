@@ -188,6 +188,15 @@ typedef struct trib_source_ops
 	bool		resume_opaque;
 
 	/*
+	 * Optional: the row field whose value the source's stored positions
+	 * encode (MongoDB: "_id", which a resume token holds as the event's
+	 * documentKey), or NULL.  A masking rule on it leaves the clear value
+	 * in the checkpoint store unless checkpoint.encryption_key seals it;
+	 * the pipeline warns (trib_checkpoint_key_exposed, checkpoint.h).
+	 */
+	const char *position_key_field;
+
+	/*
 	 * Optional, with resume_opaque: the opaque text that resumes just
 	 * after the event at `pos`, inside its transaction (malloc'd; the
 	 * caller frees it), or NULL when the source does not know it.  The

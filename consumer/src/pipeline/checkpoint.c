@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,8 +30,14 @@
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
+#include "config.h"
 #include "errf.h"
+#include "keys.h"
+#include "log.h"
 #include "pgconn.h"
+#include "registry.h"
+#include "rules.h"
+#include "seal.h"
 #include "xalloc.h"
 
 /* Largest checkpoint file we read. */
@@ -44,6 +51,8 @@ struct trib_checkpoint
 	char	   *source;
 	const trib_source_ops *ops; /* the source's: its positions' stored form */
 	PGconn	   *conn;			/* catalog mode */
+	trib_key   *key;			/* seals opaque positions, or NULL */
+	bool		warned_clear;	/* logged that a clear position was read */
 };
 
 /* (Re)connect the catalog connection if needed. */
@@ -103,7 +112,181 @@ trib_checkpoint_close(trib_checkpoint *ck)
 	free(ck->target);
 	free(ck->pipeline);
 	free(ck->source);
+	trib_key_free(ck->key);
 	free(ck);
+}
+
+/* See checkpoint.h. */
+void
+trib_checkpoint_set_key(trib_checkpoint *ck, const trib_key *key)
+{
+	trib_key_free(ck->key);
+	ck->key = key != NULL ? trib_key_dup(key) : NULL;
+}
+
+/* See checkpoint.h. */
+bool
+trib_checkpoint_key_from_conf(trib_checkpoint *ck, const trib_checkpoint_conf *cc, char *errbuf,
+							  size_t errlen)
+{
+	trib_key   *key;
+
+	if (cc->encryption_key == NULL)
+		return true;
+	if ((key = trib_checkpoint_conf_key(cc, errbuf, errlen)) == NULL)
+		return false;
+	trib_checkpoint_set_key(ck, key);
+	trib_key_free(key);
+	return true;
+}
+
+/* Does some glob of l match name (an empty list matches all)? */
+static bool
+globs_match(const trib_strlist *l, const char *name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (fnmatch(l->items[i], name, 0) == 0)
+			return true;
+	return l->count == 0;
+}
+
+/* Is path the field or inside it ("_id", "_id.email")? */
+static bool
+path_in_field(const char *path, const char *field)
+{
+	size_t		n = strlen(field);
+
+	return strncmp(path, field, n) == 0 && (path[n] == '\0' || path[n] == '.');
+}
+
+/* See checkpoint.h. */
+bool
+trib_checkpoint_key_exposed(const trib_config *cfg, char *msg, size_t len)
+{
+	if (cfg->checkpoint.encryption_key != NULL)
+		return false;
+	for (size_t s = 0; s < cfg->nsources; s++)
+	{
+		const trib_source_ops *ops = cfg->sources[s].plugin->source_ops;
+		const char *field = ops != NULL ? ops->position_key_field : NULL;
+
+		for (size_t r = 0; field != NULL && r < cfg->nrules; r++)
+		{
+			const trib_rule_conf *rc = &cfg->rules[r];
+
+			if (!trib_rule_masks(rc->type) || !globs_match(&rc->sources, cfg->sources[s].name))
+				continue;
+			for (size_t f = 0; f < rc->fields.count; f++)
+				if (path_in_field(rc->fields.items[f], field))
+				{
+					snprintf(msg, len, "rule %s (%s) masks %s of source %s, whose stored "
+							 "positions (resume tokens) hold the clear %s: without "
+							 "checkpoint.encryption_key the checkpoint store keeps it readable",
+							 rc->name, rc->type_name, rc->fields.items[f], cfg->sources[s].name,
+							 field);
+					return true;
+				}
+		}
+	}
+	return false;
+}
+
+/* The store in words for messages: the file's path or the catalog table
+ * (never the dsn). */
+static const char *
+store_words(const trib_checkpoint *ck, char *buf, size_t len)
+{
+	if (ck->mode == TRIB_CKPT_FILE)
+		snprintf(buf, len, "file %s", ck->target);
+	else
+		snprintf(buf, len, "catalog table tributary.source_checkpoints");
+	return buf;
+}
+
+/* The associated data a sealed position is bound to: a fixed label, the
+ * pipeline and the source, NUL-separated; the length into *len. */
+static unsigned char *
+seal_aad(const trib_checkpoint *ck, size_t *len)
+{
+	static const char label[] = "tributary checkpoint position";
+	size_t		lp = strlen(ck->pipeline),
+				ls = strlen(ck->source);
+	unsigned char *aad = trib_xmalloc(sizeof(label) + lp + 1 + ls);
+
+	memcpy(aad, label, sizeof(label));
+	memcpy(aad + sizeof(label), ck->pipeline, lp + 1);
+	memcpy(aad + sizeof(label) + lp + 1, ck->source, ls);
+	*len = sizeof(label) + lp + 1 + ls;
+	return aad;
+}
+
+/* pos->opaque as it is written: sealed with the store's key (a new string
+ * in *sealed), or as it is; false with errbuf. */
+static bool
+opaque_out(trib_checkpoint *ck, const trib_position *pos, char **sealed, const char **text,
+		   char *errbuf, size_t errlen)
+{
+	char		e[256],
+				w[1024];
+	size_t		alen;
+	unsigned char *aad;
+
+	*sealed = NULL;
+	*text = pos->opaque;
+	if (ck->key == NULL || pos->opaque == NULL)
+		return true;
+	aad = seal_aad(ck, &alen);
+	*sealed = trib_seal(ck->key, aad, alen, pos->opaque, e, sizeof(e));
+	free(aad);
+	if (*sealed == NULL)
+		return trib_errf(errbuf, errlen, "checkpoint of pipeline %s, source %s (%s): cannot "
+						 "seal the position: %s", ck->pipeline, ck->source,
+						 store_words(ck, w, sizeof(w)), e);
+	*text = *sealed;
+	return true;
+}
+
+/* Open out->opaque as read from the store, in place; false with errbuf
+ * when it is sealed and does not open. */
+static bool
+opaque_in(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
+{
+	char		e[256],
+				w[1024];
+	char	   *plain = NULL;
+	size_t		alen;
+	unsigned char *aad;
+	int			r;
+
+	if (out->opaque == NULL)
+		return true;
+	aad = seal_aad(ck, &alen);
+	r = trib_unseal(ck->key, aad, alen, out->opaque, &plain, e, sizeof(e));
+	free(aad);
+	if (r < 0)
+	{
+		trib_errf(errbuf, errlen, "checkpoint of pipeline %s, source %s (%s): the stored "
+				  "position cannot be read: %s%s; not starting over from scratch (give the "
+				  "key it was sealed with, or remove the checkpoint deliberately)",
+				  ck->pipeline, ck->source, store_words(ck, w, sizeof(w)), e,
+				  ck->key == NULL ? " (set checkpoint.encryption_key)" : "");
+		free(out->opaque);
+		out->opaque = NULL;
+		return false;
+	}
+	if (r > 0)
+	{
+		free(out->opaque);
+		out->opaque = plain;
+	}
+	else if (ck->key != NULL && !ck->warned_clear)
+	{
+		ck->warned_clear = true;
+		tlog_warn("checkpoint", "pipeline %s, source %s (%s): the stored position is not "
+				  "sealed (written before checkpoint.encryption_key was set); it is sealed "
+				  "from the next save on", ck->pipeline, ck->source, store_words(ck, w, sizeof(w)));
+	}
+	return true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -163,9 +346,11 @@ catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	const char *params[5];
 	PGresult   *res;
 	char		eb[512];
+	char	   *sealed;
 	bool		ok;
 
-	if (!catalog_connect(ck, errbuf, errlen))
+	if (!catalog_connect(ck, errbuf, errlen) ||
+		!opaque_out(ck, pos, &sealed, &params[4], errbuf, errlen))
 		return false;
 	ck->ops->store_form(pos, key, sizeof(key), &seqn);
 	snprintf(seq, sizeof(seq), "%" PRIu64, seqn);
@@ -173,7 +358,6 @@ catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	params[1] = ck->source;
 	params[2] = key[0] ? key : NULL;
 	params[3] = seq;
-	params[4] = pos->opaque;
 	res = PQexecParams(ck->conn,
 					   "SELECT 1 FROM tributary.checkpoint_save($1, $2, $3::pg_lsn, $4::bigint, $5::jsonb)",
 					   5, NULL, params, NULL, NULL, 0);
@@ -182,6 +366,7 @@ catalog_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 		trib_errf(errbuf, errlen, "checkpoint: tributary.checkpoint_save failed: %s",
 				  trib_pq_error_text(ck->conn, eb, sizeof(eb)));
 	PQclear(res);
+	free(sealed);
 	return ok;
 }
 
@@ -340,11 +525,18 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 	char		key[TRIB_LSN_BUFLEN];
 	uint64_t	seq;
 	bool		ok = false;
+	char	   *sealed;
+	const char *opaque;
 
 	if (pos->opaque && !is_json_object(pos->opaque))
 	{
 		yajl_gen_free(g);
 		return trib_errf(errbuf, errlen, "checkpoint: opaque position is not a JSON object");
+	}
+	if (!opaque_out(ck, pos, &sealed, &opaque, errbuf, errlen))
+	{
+		yajl_gen_free(g);
+		return false;
 	}
 	ck->ops->store_form(pos, key, sizeof(key), &seq);
 	yajl_gen_map_open(g);
@@ -360,8 +552,8 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 		yajl_gen_integer(g, (long long) seq);
 	}
 	yajl_gen_string(g, (const unsigned char *) "position", 8);
-	if (pos->opaque)
-		yajl_gen_number(g, pos->opaque, strlen(pos->opaque));	/* verbatim */
+	if (opaque)
+		yajl_gen_number(g, opaque, strlen(opaque));	/* verbatim */
 	else
 		yajl_gen_null(g);
 	yajl_gen_map_close(g);
@@ -381,6 +573,7 @@ file_save(trib_checkpoint *ck, const trib_position *pos, char *errbuf,
 		free(text);
 	}
 	yajl_gen_free(g);
+	free(sealed);
 	return ok;
 }
 
@@ -390,9 +583,14 @@ int
 trib_checkpoint_load(trib_checkpoint *ck, trib_position *out, char *errbuf,
 					 size_t errlen)
 {
+	int			r;
+
 	memset(out, 0, sizeof(*out));
-	return ck->mode == TRIB_CKPT_CATALOG ? catalog_load(ck, out, errbuf, errlen)
+	r = ck->mode == TRIB_CKPT_CATALOG ? catalog_load(ck, out, errbuf, errlen)
 		: file_load(ck, out, errbuf, errlen);
+	if (r > 0 && !opaque_in(ck, out, errbuf, errlen))
+		return -1;
+	return r;
 }
 
 bool

@@ -25,8 +25,21 @@
  * e.g. a snapshot's progress or a MongoDB resume token.  A position with neither key nor opaque is
  * no position.
  *
+ * Sealing.  With a key (trib_checkpoint_set_key, from the config's
+ * checkpoint.encryption_key) every opaque position is sealed before it is
+ * written and opened after it is read (seal.h, AES-256-GCM, bound to the
+ * pipeline and source names): a MongoDB resume token encodes the event's
+ * documentKey, and a snapshot's progress its last key, both row data that
+ * masking rules may have hidden everywhere else.  The key and seq stay
+ * clear (an LSN, a cluster time, a binlog offset: no row data), so the
+ * catalog still refuses a PostgreSQL position moving backwards.  On load:
+ * a sealed position without a key, with a wrong key, or altered is an
+ * error naming the pipeline, the source and the store (never a silent
+ * start from scratch); a clear position with a key (written before the key
+ * was set) is read, logged once as a warning, and sealed at the next save.
+ *
  * Errors: functions return false / -1 and fill errbuf; the dsn is never
- * part of a message.
+ * part of a message, nor key material.
  */
 #ifndef TRIB_CHECKPOINT_H
 #define TRIB_CHECKPOINT_H
@@ -68,6 +81,29 @@ bool		trib_checkpoint_save(trib_checkpoint *ck, const trib_position *pos,
 								 char *errbuf, size_t errlen);
 
 void		trib_checkpoint_close(trib_checkpoint *ck);
+
+/* Seal positions with key (copied; TRIB_SEAL_KEY_LEN bytes) from now on;
+ * NULL: no sealing, and a sealed position fails to load. */
+struct trib_key;
+void		trib_checkpoint_set_key(trib_checkpoint *ck, const struct trib_key *key);
+
+/* trib_checkpoint_set_key with the config's checkpoint.encryption_key when
+ * it is set; false with errbuf when it does not parse. */
+struct trib_checkpoint_conf;
+bool		trib_checkpoint_key_from_conf(trib_checkpoint *ck,
+										  const struct trib_checkpoint_conf *cc,
+										  char *errbuf, size_t errlen);
+
+/*
+ * Does a masking rule touch the field a source's positions encode (its
+ * ops' position_key_field: MongoDB's _id) while checkpoint.encryption_key
+ * is not set?  Then true, and msg names the rule, the source and the
+ * field; the pipeline logs it as a warning at start and `check` reports
+ * it.  A warning, not an error: see docs/OPERATIONS.md, Sealed
+ * checkpoints.
+ */
+struct trib_config;
+bool		trib_checkpoint_key_exposed(const struct trib_config *cfg, char *msg, size_t len);
 
 /* `tributary check`: report on `rep` the store cfg->checkpoint names
  * (checkpoint_check.c); read-only. */

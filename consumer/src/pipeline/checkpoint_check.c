@@ -71,7 +71,8 @@ say_file_position(const trib_config *cfg, size_t i, const char *path, trib_check
 		(ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, cfg->sources[i].name,
 								   ops, err, sizeof(err))) == NULL)
 		return;
-	rc = trib_checkpoint_load(ck, &pos, err, sizeof(err));
+	rc = trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, sizeof(err)) ?
+		trib_checkpoint_load(ck, &pos, err, sizeof(err)) : -1;
 	if (rc < 0)
 	{
 		trib_check_report_say(rep, "  cannot read it: %s", err);
@@ -97,12 +98,16 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 	const char *params[1] = {cfg->pipeline};
 	PGconn	   *conn;
 	PGresult   *r;
+	char		exposed[512];
 
 	if (cc->store == TRIB_CHECKPOINT_FILE)
 	{
 		struct stat st;
 
-		trib_check_report_say(rep, "checkpoint (file %s)", cc->path);
+		trib_check_report_say(rep, "checkpoint (file %s%s)", cc->path,
+			cc->encryption_key ? ", positions sealed" : "");
+		if (trib_checkpoint_key_exposed(cfg, exposed, sizeof(exposed)))
+			trib_check_report_say(rep, "  warning: %s", exposed);
 		if (stat(cc->path, &st) == 0)
 		{
 			trib_check_report_say(rep, "  exists (%lld bytes); `run` resumes from it", (long long) st.st_size);
@@ -115,7 +120,10 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		check_pause_file(cc->path, rep);
 		return;
 	}
-	trib_check_report_say(rep, "checkpoint (catalog tributary.source_checkpoints)");
+	trib_check_report_say(rep, "checkpoint (catalog tributary.source_checkpoints%s)",
+		cc->encryption_key ? ", positions sealed" : "");
+	if (trib_checkpoint_key_exposed(cfg, exposed, sizeof(exposed)))
+		trib_check_report_say(rep, "  warning: %s", exposed);
 	if ((conn = trib_check_report_pg_connect(rep, "database", cc->dsn)) == NULL)
 		return;
 	r = PQexecParams(conn, "SELECT source, commit_lsn, seq, updated_at, position::text "

@@ -204,6 +204,11 @@ trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen)
 	free(target);
 	if (store == NULL)
 		return false;
+	if (!trib_checkpoint_key_from_conf(store, &cfg->checkpoint, errbuf, errlen))
+	{
+		trib_checkpoint_close(store);
+		return false;
+	}
 	r = trib_checkpoint_load(store, &pos, errbuf, errlen);
 	if (r < 0)
 	{

@@ -248,6 +248,7 @@ static bool
 open_checkpoints(trib_pipeline *p, char *errbuf, size_t errlen)
 {
 	const trib_checkpoint_conf *cc = &p->cfg->checkpoint;
+	char		exposed[512];
 
 	for (size_t i = 0; i < p->nsrcs; i++)
 	{
@@ -271,8 +272,12 @@ open_checkpoints(trib_pipeline *p, char *errbuf, size_t errlen)
 			p->retriable = cc->store == TRIB_CHECKPOINT_CATALOG;
 			return false;
 		}
+		if (!trib_checkpoint_key_from_conf(ss->ckpt, cc, errbuf, errlen))
+			return false;
 	}
 	p->ckpt = p->srcs[0].ckpt;
+	if (trib_checkpoint_key_exposed(p->cfg, exposed, sizeof(exposed)))
+		tlog_warn("pipeline", "%s (docs/OPERATIONS.md, Sealed checkpoints)", exposed);
 	return true;
 }
 

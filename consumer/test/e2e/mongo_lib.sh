@@ -1,5 +1,5 @@
 # mongo_lib.sh: helpers of the MongoDB e2e scripts (44, 48, 60, 61, 62,
-# 63, 82, 88, 92, 95, 96, 100, 105, 120, 125), which run against the project's
+# 63, 82, 88, 92, 95, 96, 100, 105, 120, 125, 126), which run against the project's
 # wire-protocol TEST DOUBLE (test/mongo/, mongo_double).  Sourced after lib.sh; not executable, so
 # test/run.sh does not run it.
 

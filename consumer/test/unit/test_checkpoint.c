@@ -4,7 +4,13 @@
  * through the source's operations (store_form, parse_id): the event id
  * (commit LSN text and seq), the whole transaction's seq, an opaque
  * position alone, and what is refused.  And the PostgreSQL source's
- * position operations agree with eventid.h.
+ * position operations agree with eventid.h.  With a key, the opaque
+ * position is sealed (seal.h): the file no longer holds it in clear, it
+ * loads back the same, and a wrong key, no key, an altered file or a file
+ * copied to another pipeline are errors naming the pipeline and the store;
+ * a clear file written before the key was set still loads.  The config's
+ * key is checked when the file loads, and a masking rule on a MongoDB
+ * source's _id without a key is reported (trib_checkpoint_key_exposed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +24,8 @@
 #include <cmocka.h>
 
 #include "checkpoint.h"
+#include "config.h"
+#include "keys.h"
 #include "pg_source_conf.h"
 #include "source.h"
 
@@ -169,6 +177,243 @@ pg_position_ops_agree_with_event_ids(void **state)
 	assert_string_equal(key, "");
 }
 
+#define SECRET_OPAQUE "{\"token\":{\"_data\":\"8200\"},\"id\":\"alice@example.com\"}"
+
+/* A 32-byte key from a repeated hex byte. */
+static trib_key *
+key_of(const char *byte)
+{
+	char		hex[65],
+				err[256];
+	trib_key   *k;
+
+	for (int i = 0; i < 32; i++)
+		memcpy(hex + 2 * i, byte, 2);
+	hex[64] = '\0';
+	k = trib_key_parse(hex, 64, TRIB_KEY_HEX, "test key", err, sizeof(err));
+	assert_non_null(k);
+	return k;
+}
+
+/* A file store for pipeline/source at path, sealing with key (or not). */
+static trib_checkpoint *
+open_with(const char *path, const char *pipeline, const trib_key *key)
+{
+	char		err[256] = "";
+	trib_checkpoint *ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, pipeline, "s", ops,
+											   err, sizeof(err));
+
+	assert_non_null(ck);
+	trib_checkpoint_set_key(ck, key);
+	return ck;
+}
+
+/* Save SECRET_OPAQUE at 0/10:3 through a store sealing with key. */
+static void
+save_secret(const char *path, const trib_key *key)
+{
+	trib_position pos = {.commit_lsn = 0x10, .seq = 3, .opaque = SECRET_OPAQUE};
+	char		err[256] = "";
+	trib_checkpoint *ck = open_with(path, "p", key);
+
+	assert_true(trib_checkpoint_save(ck, &pos, err, sizeof(err)));
+	trib_checkpoint_close(ck);
+}
+
+/* Load through a store for pipeline with key: its return, *err the
+ * message, *opaque the position (malloc'd) or NULL. */
+static int
+load_with(const char *path, const char *pipeline, const trib_key *key, char *err, size_t errlen,
+		  char **opaque)
+{
+	trib_checkpoint *ck = open_with(path, pipeline, key);
+	trib_position back = {0};
+	int			r = trib_checkpoint_load(ck, &back, err, errlen);
+
+	trib_checkpoint_close(ck);
+	*opaque = back.opaque;
+	return r;
+}
+
+static void
+a_sealed_position_hides_the_opaque_and_loads_back(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a");
+	char		err[512] = "";
+	char	   *text,
+			   *opaque = NULL;
+
+	(void) state;
+	save_secret(path, k);
+	text = slurp(path);
+	assert_null(strstr(text, "alice"));
+	assert_null(strstr(text, "_data"));
+	assert_non_null(strstr(text, "\"commit_lsn\":\"0/10\",\"seq\":3,"));	/* clear */
+	assert_non_null(strstr(text, "\"position\":{\"tributary_sealed\":1,"));
+	free(text);
+	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), 1);
+	assert_string_equal(opaque, SECRET_OPAQUE);
+	free(opaque);
+	trib_key_free(k);
+	cleanup(path);
+}
+
+static void
+a_wrong_key_no_key_or_another_pipeline_is_an_error(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a"),
+			   *other = key_of("a5");
+	char		err[512] = "";
+	char	   *opaque = NULL;
+
+	(void) state;
+	save_secret(path, k);
+	assert_int_equal(load_with(path, "p", other, err, sizeof(err), &opaque), -1);
+	assert_null(opaque);
+	assert_non_null(strstr(err, "checkpoint of pipeline p, source s (file "));
+	assert_non_null(strstr(err, "does not open with the key given"));
+	assert_non_null(strstr(err, "not starting over"));
+	assert_null(strstr(err, "a5a5"));
+	assert_int_equal(load_with(path, "p", NULL, err, sizeof(err), &opaque), -1);
+	assert_non_null(strstr(err, "set checkpoint.encryption_key"));
+	/* the same bytes under another pipeline's name: the file check says so
+	 * first; the sealed data is bound to the names as well */
+	assert_int_equal(load_with(path, "q", k, err, sizeof(err), &opaque), -1);
+	trib_key_free(k);
+	trib_key_free(other);
+	cleanup(path);
+}
+
+static void
+an_altered_sealed_position_is_an_error(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a");
+	char		err[512] = "";
+	char	   *text,
+			   *opaque = NULL,
+			   *d;
+	FILE	   *f;
+
+	(void) state;
+	save_secret(path, k);
+	text = slurp(path);
+	d = strstr(text, "\"data\":\"") + 8 + 20;	/* a ciphertext character */
+	*d = *d == 'A' ? 'B' : 'A';
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), -1);
+	assert_null(opaque);
+	assert_non_null(strstr(err, "the stored position cannot be read"));
+	trib_key_free(k);
+	cleanup(path);
+}
+
+static void
+a_clear_position_from_before_the_key_still_loads(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a");
+	char		err[512] = "";
+	char	   *opaque = NULL,
+			   *text;
+	trib_checkpoint *ck;
+	trib_position back = {0};
+
+	(void) state;
+	save_secret(path, NULL);
+	text = slurp(path);
+	assert_non_null(strstr(text, "alice"));	/* written without a key */
+	free(text);
+	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), 1);
+	assert_string_equal(opaque, SECRET_OPAQUE);
+	free(opaque);
+	/* the next save seals it */
+	ck = open_with(path, "p", k);
+	assert_int_equal(trib_checkpoint_load(ck, &back, err, sizeof(err)), 1);
+	assert_true(trib_checkpoint_save(ck, &back, err, sizeof(err)));
+	free(back.opaque);
+	trib_checkpoint_close(ck);
+	text = slurp(path);
+	assert_null(strstr(text, "alice"));
+	free(text);
+	trib_key_free(k);
+	cleanup(path);
+}
+
+#define MONGO_YAML(rules, ckpt) \
+	"pipeline: m\n" \
+	"sources:\n" \
+	"  shop:\n" \
+	"    type: mongodb\n" \
+	"    uri: \"mongodb://127.0.0.1:27017/?replicaSet=rs0\"\n" \
+	"    lock_dsn: \"dbname=shop\"\n" \
+	"sinks:\n" \
+	"  out: {type: stdout}\n" \
+	"checkpoint: {store: file, path: /tmp/m.ckpt" ckpt "}\n" \
+	"transforms:\n" rules
+
+/* Load yaml; NULL and err filled when it does not load. */
+static trib_config *
+load(const char *yaml, char *err, size_t errlen)
+{
+	trib_config *cfg = NULL;
+
+	if (!trib_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, err, errlen))
+		return NULL;
+	return cfg;
+}
+
+static void
+a_masked_mongodb_id_without_a_key_is_reported(void **state)
+{
+	char		err[4096] = "",
+				msg[512] = "";
+	trib_config *cfg;
+
+	(void) state;
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [_id.email]}\n", ""), err, sizeof(err));
+	assert_non_null(cfg);
+	assert_true(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	assert_string_equal(msg, "rule transforms[0] (redact) masks _id.email of source shop, whose "
+						"stored positions (resume tokens) hold the clear _id: without "
+						"checkpoint.encryption_key the checkpoint store keeps it readable");
+	trib_config_free(cfg);
+	/* with a key: sealed, nothing to report */
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [_id]}\n",
+						  ", encryption_key: \"" "0123456789abcdef0123456789abcdef"
+						  "0123456789abcdef0123456789abcdef\""), err, sizeof(err));
+	assert_non_null(cfg);
+	assert_false(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	trib_config_free(cfg);
+	/* a rule on another field, or one for another source, is not the key */
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [_idx, email]}\n"
+						  "  - {type: redact, sources: [other], fields: [_id]}\n", ""),
+			   err, sizeof(err));
+	assert_non_null(cfg);
+	assert_false(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	trib_config_free(cfg);
+}
+
+static void
+a_checkpoint_key_of_the_wrong_length_does_not_load(void **state)
+{
+	char		err[4096] = "";
+
+	(void) state;
+	assert_null(load(MONGO_YAML("  - {type: redact, fields: [_id]}\n",
+								", encryption_key: \"00112233445566778899aabbccddeeff\""),
+					 err, sizeof(err)));
+	assert_non_null(strstr(err, "checkpoint.encryption_key is 16 bytes"));
+	assert_non_null(strstr(err, "32 bytes"));
+	assert_null(strstr(err, "00112233"));
+}
+
 int
 main(void)
 {
@@ -178,6 +423,12 @@ main(void)
 		cmocka_unit_test(an_opaque_position_alone_has_no_lsn),
 		cmocka_unit_test(no_position_is_refused),
 		cmocka_unit_test(pg_position_ops_agree_with_event_ids),
+		cmocka_unit_test(a_sealed_position_hides_the_opaque_and_loads_back),
+		cmocka_unit_test(a_wrong_key_no_key_or_another_pipeline_is_an_error),
+		cmocka_unit_test(an_altered_sealed_position_is_an_error),
+		cmocka_unit_test(a_clear_position_from_before_the_key_still_loads),
+		cmocka_unit_test(a_masked_mongodb_id_without_a_key_is_reported),
+		cmocka_unit_test(a_checkpoint_key_of_the_wrong_length_does_not_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

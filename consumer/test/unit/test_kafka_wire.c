@@ -567,6 +567,51 @@ test_avro_writes_with_the_schema_registered_under_the_id(void **state)
 	kfk_wire_free(w);
 }
 
+/*
+ * A relation freed and another built at the same address (or one refilled
+ * in place, as a MySQL table map is), under the same schema id: the
+ * encoder must match the fields again, not reuse the old relation's
+ * column indexes (which would write big's value into field id, or read
+ * past the new relation's columns).
+ */
+static void
+test_avro_rematches_a_relation_rebuilt_at_the_same_address(void **state)
+{
+	static trib_column reordered[] = {
+		{"big", "bigint", 20, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+		{"id", "integer", 23, NULL, false, true, false, NULL, NULL, NULL, NULL, 0},
+		{"day", "text", 25, NULL, true, false, false, NULL, NULL, NULL, NULL, 0},
+	};
+	trib_relation rel = SHIFT_REL;	/* one address for both relations */
+	kfk_wire   *w = wire_of(TRIB_FORMAT_AVRO);
+	trib_event	ev = row_event(TRIB_OP_CREATE, "{\"id\":7,\"big\":5,\"day\":\"1970-01-02\"}",
+							   400);
+	trib_record rec = {"p.public.t", "{\"id\":7}", 8, "{}", 2};
+	wire_out	o;
+
+	(void) state;
+	ev.rel = &rel;
+	ev.schema_version = 2;
+	ev.schema_doc = SHIFT_DOC("{\"name\":\"day\",\"type\":{\"type\":\"int\","
+							  "\"logicalType\":\"date\"}}");
+	assert_true(value_of(w, &ev, &rec, 0, &o));
+	assert_int_equal(o.len, 8);
+	assert_memory_equal(o.v, "\x00\x00\x00\x01\x90\x0e\x0a\x02", 8);
+	/* the same address, even the same version, now another column order */
+	rel.columns = reordered;
+	assert_true(value_of(w, &ev, &rec, 0, &o));
+	assert_int_equal(o.len, 8);
+	/* id 7, big 5: not big's 5 in field id */
+	assert_memory_equal(o.v, "\x00\x00\x00\x01\x90\x0e\x0a\x02", 8);
+	/* and now fewer columns than fields: refused, not read past the end */
+	rel.ncolumns = 2;
+	ev.after = "{\"big\":5,\"id\":7}";
+	assert_false(value_of(w, &ev, &rec, 0, &o));
+	if (strstr(o.err, "(field day is not a column)") == NULL)
+		fail_msg("unexpected error: %s", o.err);
+	kfk_wire_free(w);
+}
+
 int
 main(void)
 {
@@ -581,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_avro_refuses_a_row_reshaped_after_the_stage),
 		cmocka_unit_test(test_framed_formats_need_the_matching_schema_stage),
 		cmocka_unit_test(test_avro_writes_with_the_schema_registered_under_the_id),
+		cmocka_unit_test(test_avro_rematches_a_relation_rebuilt_at_the_same_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

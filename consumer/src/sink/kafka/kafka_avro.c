@@ -13,7 +13,13 @@
  * document's logical types (the Avro type alone cannot tell a date from
  * an int, nor give a decimal's scale).  The fields are matched to the
  * relation's columns by name (as libtribsr makes names legal), once per
- * relation met under the id; a field with no column, or a row column
+ * relation met under the id (the match is kept with a copy of what it
+ * read of the relation: each column's name, type, key flags, and the
+ * connector; a later event reuses it only when its relation still reads
+ * the same, since a relation freed and another built at the same address,
+ * or one refilled in place, must not inherit a stale column mapping: that
+ * would write values into the wrong fields under a correct-looking id);
+ * a field with no column, or a row column
  * with no field, is refused, and so is a value that does not fit its
  * field's type (naming the table, column, id, version, type and value):
  * the bytes never disagree with the id, whatever shape the event has.
@@ -63,8 +69,11 @@ typedef struct avro_entry
 	trib_sr_kind *lkinds;		/* per field: its logical type's kind, else
 								 * TRIB_SR_K_STRING */
 	int32_t    *scales;			/* per field: DECIMAL's scale */
-	/* the relation last matched to the fields, and per field: */
+	/* the relation last matched to the fields, what the match read of it
+	 * (same_shape), and per field: */
 	const trib_relation *rel;
+	trib_relation *shape;		/* a copy of rel when matched, or NULL */
+	char	   *connector;		/* the connector it was matched for */
 	int		   *cols;			/* its column (index in rel) */
 	trib_sr_kind *kinds;		/* lkinds, or JSON for a json column's string */
 } avro_entry;
@@ -104,6 +113,8 @@ kfk_avro_free(kfk_avro *a)
 		free(a->entries[i].scales);
 		free(a->entries[i].cols);
 		free(a->entries[i].kinds);
+		trib_relation_free(a->entries[i].shape);
+		free(a->entries[i].connector);
 	}
 	free(a->entries);
 	free(a->placeholder);
@@ -312,6 +323,38 @@ id_text(const kfk_avro_id *id, char *buf, size_t len)
 	return buf;
 }
 
+/* Equal strings, NULL equal to NULL only. */
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Does rel (for connector) read as e's match saw it: the same columns in
+ * the same order, with the same names, types and key flags?  Then the
+ * mapping holds whatever rel's address history; a few compares per column,
+ * against a parse of the row per event. */
+static bool
+same_shape(const avro_entry *e, const trib_relation *rel, const char *connector)
+{
+	const trib_relation *s = e->shape;
+
+	if (e->rel != rel || s == NULL || s->ncolumns != rel->ncolumns ||
+		!same_text(e->connector, connector))
+		return false;
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		const trib_column *a = &s->columns[i],
+				   *b = &rel->columns[i];
+
+		if (a->pk != b->pk || a->identity != b->identity || a->type_oid != b->type_oid ||
+			!same_text(a->name, b->name) || !same_text(a->type, b->type) ||
+			!same_text(a->decl, b->decl))
+			return false;
+	}
+	return true;
+}
+
 /* Match e's fields to rel's columns (rows: every column; keys: the key
  * columns), remembering rel; false with errbuf when they are not the
  * same set, as after a rule that renames, drops or adds columns. */
@@ -351,6 +394,10 @@ match_relation(const kfk_avro *a, avro_entry *e, const kfk_avro_id *id, const ch
 		wanted += a->part == TRIB_SR_VALUE || key_column(rel, pk, i);
 	trib_relation_fields_free(fields, n);
 	e->rel = missing == NULL && matched == wanted ? rel : NULL;
+	trib_relation_free(e->shape);
+	free(e->connector);
+	e->shape = e->rel != NULL ? trib_relation_copy(rel) : NULL;
+	e->connector = e->rel != NULL && connector != NULL ? trib_xstrdup(connector) : NULL;
 	if (e->rel == NULL)
 		snprintf(errbuf, errlen, "the row's columns are not those of %s (%s%s%s), which the "
 				 "schema stage registered before the transform rules (a rule that renames, "
@@ -695,7 +742,8 @@ kfk_avro_encode(kfk_avro *a, const kfk_avro_id *id, const char *connector,
 	if (entry == NULL)
 		return snprintf(errbuf, errlen, "avro: table %s.%s (%s): %s", rel->schema, rel->table,
 						id_text(id, idt, sizeof(idt)), e), false;
-	if (entry->rel != rel && !match_relation(a, entry, id, connector, rel, e, sizeof(e)))
+	if (!same_shape(entry, rel, connector) &&
+		!match_relation(a, entry, id, connector, rel, e, sizeof(e)))
 		return snprintf(errbuf, errlen, "avro: table %s.%s: %s", rel->schema, rel->table, e),
 			false;
 	tree = yajl_tree_parse(row, e, sizeof(e));

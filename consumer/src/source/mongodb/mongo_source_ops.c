@@ -232,6 +232,7 @@ mg_check(const trib_plugin_conf *conf, bool erasure, trib_check_report *rep)
 const trib_source_ops trib_mongo_source_ops = {
 	.type = "mongodb",
 	.resume_opaque = true,		/* restarts resumeAfter the stored token */
+	.position_key_field = "_id",	/* a token encodes the documentKey */
 	.open = mg_open,
 	.snapshot = mg_snapshot,
 	.start = mg_start,
