@@ -864,10 +864,7 @@ pg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 	trib_pgsink_opts o;
 
 	if (pc == NULL)
-	{
-		snprintf(errbuf, errlen, "postgres sink: no configuration");
-		return false;
-	}
+		return trib_sink_no_conf("postgres", errbuf, errlen);
 	trib_pgsink_opts_init(&o);
 	o.dsn = pc->dsn;
 	o.schema = pc->schema;
