@@ -33,6 +33,7 @@
 
 #include "bearer.h"
 #include "log.h"
+#include "mhd_reply.h"
 #include "strbuf.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -156,7 +157,6 @@ send_resp(struct MHD_Connection *conn, ctl_resp *r, const char *allow)
 	size_t		len;
 	char	   *body;
 	struct MHD_Response *m;
-	enum MHD_Result ret;
 
 	yajl_gen_get_buf(r->g, &buf, &len);
 	body = trib_xmalloc(len + 1);
@@ -175,9 +175,7 @@ send_resp(struct MHD_Connection *conn, ctl_resp *r, const char *allow)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	if (allow != NULL)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, allow);
-	ret = MHD_queue_response(conn, r->status, m);
-	MHD_destroy_response(m);
-	return ret;
+	return trib_mhd_queue(conn, r->status, m);
 }
 
 /* Start an answer. */

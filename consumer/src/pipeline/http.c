@@ -10,8 +10,12 @@
  *
  * Every answer is built in full before it is queued (the bodies are small),
  * on the first call of the access handler, which libmicrohttpd allows for
- * requests without a body.  HEAD gets the same headers without a body
- * (libmicrohttpd drops it).
+ * requests without a body; libmicrohttpd (0.9.75) then closes the
+ * connection after it (Connection: close), so these endpoints are not
+ * kept alive.  The route hooks answer once a request is complete, and
+ * their connections are.  Every answer goes out through trib_mhd_queue
+ * (lib/mhd_reply.h: the Keep-Alive timeout hint).  HEAD gets the same
+ * headers without a body (libmicrohttpd drops it).
  *
  * Starvation.  libmicrohttpd stops accepting at its connection limit, so
  * clients that open connections and never finish a request (idle
@@ -53,6 +57,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "log.h"
+#include "mhd_reply.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -124,7 +129,6 @@ reply(struct MHD_Connection *conn, unsigned status, const char *type,
 	  char *body, size_t len)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r)
@@ -136,9 +140,7 @@ reply(struct MHD_Connection *conn, unsigned status, const char *type,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return trib_mhd_queue(conn, status, r);
 }
 
 /* A plain-text reply built with printf. */

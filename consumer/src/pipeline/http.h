@@ -41,7 +41,8 @@
  *
  * Connections.  Up to max_connections are open at once; one that sends
  * nothing for timeout_s (a request half sent, or an idle keep-alive) is
- * closed.  TRIB_HTTP_RESERVED of the slots are kept free: a new connection
+ * closed, and every answer says so ("Keep-Alive: timeout=" one second
+ * less, lib/mhd_reply.h: for the route hooks' answers too).  TRIB_HTTP_RESERVED of the slots are kept free: a new connection
  * that would take one of them closes the connection that has waited
  * longest without a request in service.  So idle or half-open connections,
  * however many, cannot keep a health probe out: it is accepted at once
@@ -68,7 +69,20 @@
 #define TRIB_HTTP_DEFAULT_HOST "127.0.0.1"
 #define TRIB_HTTP_MAX_CONNECTIONS 64	/* open at once */
 #define TRIB_HTTP_RESERVED 8		/* kept free for new requests, see below */
-#define TRIB_HTTP_IDLE_TIMEOUT_S 3	/* a connection with nothing to say */
+/*
+ * A connection with nothing to say (an idle keep-alive, a request half
+ * sent) is closed after this long; every answer announces one second less
+ * ("Keep-Alive: timeout=4", lib/mhd_reply.h) so that clients drop an idle
+ * connection before the server does.  It was 3 s, a second defence against
+ * slow clients; but the reserved slots (below) already evict the longest
+ * waiting connection whenever the server runs short, however young, so the
+ * timeout bounds only what an idle socket costs while there is room, and a
+ * client trickling a byte at a time resets it anyway.  5 s is what Apache
+ * and Node's http server use, and leaves clients a reuse window after the
+ * announced timeout's margins (Node's agent: 3 s, undici: 2 s); with 3 s
+ * they would reuse a connection for 1 s (Node) or never (undici).
+ */
+#define TRIB_HTTP_IDLE_TIMEOUT_S 5
 
 /* A check: true when healthy; otherwise may write a one-line reason. */
 typedef bool (*trib_http_check_fn) (void *arg, char *reason, size_t len);

@@ -69,7 +69,8 @@ const ck_section ck_http_section = {
 	.doc_intro = "The monitoring endpoint. It listens on the loopback interface only "
 	"unless told otherwise. It keeps up to " CK_STR(TRIB_HTTP_MAX_CONNECTIONS)
 	" connections; one that sends nothing for " CK_STR(TRIB_HTTP_IDLE_TIMEOUT_S)
-	" s is closed, and " CK_STR(TRIB_HTTP_RESERVED) " slots are kept free by closing the "
+	" s is closed (every answer says so with a `Keep-Alive: timeout=` header one second "
+	"less, so that clients drop an idle connection first), and " CK_STR(TRIB_HTTP_RESERVED) " slots are kept free by closing the "
 	"connection idle longest, so idle or half-sent requests cannot keep `/health` "
 	"from answering.",
 };

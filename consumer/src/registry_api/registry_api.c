@@ -40,6 +40,7 @@
 #include "bearer.h"
 #include "jsondoc.h"
 #include "log.h"
+#include "mhd_reply.h"
 #include "urlpath.h"
 #include "utf8.h"
 #include "words.h"
@@ -202,7 +203,6 @@ send_resp(struct MHD_Connection *conn, regapi_resp *r)
 	size_t		len = r->body.len;
 	char	   *body = trib_strbuf_finish(&r->body);
 	struct MHD_Response *m = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ret;
 
 	if (m == NULL)
 	{
@@ -215,9 +215,7 @@ send_resp(struct MHD_Connection *conn, regapi_resp *r)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	if (r->status == 405 && r->allow != NULL)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
-	ret = MHD_queue_response(conn, r->status, m);
-	MHD_destroy_response(m);
-	return ret;
+	return trib_mhd_queue(conn, r->status, m);
 }
 
 /* Queue a Confluent error. */

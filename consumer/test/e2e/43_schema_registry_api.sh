@@ -17,7 +17,9 @@
 # the API answers 501/50101 and the delete checks are skipped, saying so.  Then test/interop/schema-registry.test.mjs runs
 # the official Confluent JavaScript client (@confluentinc/schemaregistry,
 # pinned in test/interop/package-lock.json; `npm ci` when missing)
-# against the same daemon.  A terminated catalog session is reopened by the
+# against the same daemon, and test/interop/http-keepalive.test.mjs Node's
+# keep-alive agent across idle gaps around the server's idle timeout (the
+# Keep-Alive header of every answer).  A terminated catalog session is reopened by the
 # next request.  With `open_reads: false` reads need the token too.  With
 # an unreachable catalog the API answers 50001 "the schema catalog is
 # unavailable" (never the password, nor libpq's message naming the host and
@@ -338,6 +340,11 @@ expect_eq "the token is never logged" 0 "$(grep -c -F "$TOKEN" "$WORK/run.log" |
 # --- the official Confluent client ---------------------------------------------
 interop_test "the Confluent client's tests" schema-registry.test.mjs 6 \
     SR_URL="http://127.0.0.1:$PORT" SR_TOKEN="$TOKEN"
+# --- kept-alive connections across the server's idle timeout ------------------
+# Keep-Alive: timeout=N on every answer; Node's agent reuses a connection
+# after idle gaps around the old 3 s timeout and no request fails.
+interop_test "Node's keep-alive agent across idle gaps" http-keepalive.test.mjs 5 \
+    SR_URL="http://127.0.0.1:$PORT"
 # --- subjects with URL-special characters, percent-encoded in the path ------
 # "a/b c?%#+": a '/' (%2F) is part of the subject, not a path separator;
 # '%' (%25) is decoded once, so "%252F" is the three characters %2F.

@@ -184,3 +184,7 @@ DROP SCHEMA ddl_own;
 DROP ROLE regress_ddl_nobody;
 DROP TABLE ddl_t2, ddl_p;
 TRUNCATE tributary.ddl_events;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

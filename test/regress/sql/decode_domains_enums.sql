@@ -59,3 +59,7 @@ DROP DOMAIN public.dd_level_dom;
 DROP DOMAIN public.dd_pos_money;
 DROP DOMAIN public.dd_money;
 DROP TYPE public.dd_level;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

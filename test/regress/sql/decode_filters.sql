@@ -50,3 +50,7 @@ SELECT pg_drop_replication_slot('flt');
 DROP SCHEMA app CASCADE;
 DROP SCHEMA "Odd.Schema" CASCADE;
 DROP TABLE public.audit;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

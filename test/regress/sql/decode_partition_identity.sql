@@ -76,3 +76,7 @@ SELECT count(*) AS changes,
 
 SELECT pg_drop_replication_slot('pi');
 DROP TABLE public.pi;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

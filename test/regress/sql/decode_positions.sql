@@ -66,3 +66,7 @@ RESET DateStyle;
 
 SELECT pg_drop_replication_slot('pos');
 DROP TABLE public.pos;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -82,3 +82,7 @@ SELECT (SELECT count(*) FROM before_crash) AS before_crash,
 SELECT pg_drop_replication_slot('res');
 SELECT pg_drop_replication_slot('res_old');
 DROP TABLE public.res;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -113,3 +113,7 @@ DROP SCHEMA ren_e CASCADE;
 DROP SCHEMA ren_other;
 DROP SCHEMA ren_root2 CASCADE;
 DROP SCHEMA ren_leaf2;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -65,3 +65,7 @@ SELECT pg_drop_replication_slot('si');
 SELECT pg_drop_replication_slot('si_plain');
 DROP SCHEMA si_b CASCADE;
 DROP TYPE public.si_mood;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -89,3 +89,7 @@ SELECT pg_drop_replication_slot('strm');
 SELECT pg_drop_replication_slot('strm2');
 SELECT pg_drop_replication_slot('plain');
 DROP TABLE public.big;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -92,3 +92,7 @@ SELECT pg_drop_replication_slot('tsgen');
 DROP TABLE public.ts_gen;
 RESET DateStyle;
 RESET TimeZone;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

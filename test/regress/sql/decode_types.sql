@@ -103,3 +103,7 @@ SELECT pg_drop_replication_slot('types');
 DROP TABLE public.types;
 DROP TYPE public.addr, public.mood, public.floatrange;
 DROP DOMAIN public.posint, public.email;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

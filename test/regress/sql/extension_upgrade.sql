@@ -167,5 +167,7 @@ SELECT 'only in fresh install', object, definition
  ORDER BY 1, 2;
 SELECT count(*) AS compared_objects, count(definition) AS with_definition FROM upgraded;
 
+-- The session's temporary objects go before it ends (see decode_jsonb).
+DISCARD TEMP;
 \c contrib_regression
 DROP DATABASE upgrade_walk;

@@ -306,3 +306,7 @@ DROP ROLE regress_lin_nobody;
 DELETE FROM tributary.registry_versions;
 DELETE FROM tributary.registry_schemas;
 DELETE FROM tributary.registry_subjects;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -127,3 +127,7 @@ DELETE FROM tributary.registry_versions;
 DELETE FROM tributary.registry_schemas;
 DELETE FROM tributary.registry_subjects;
 DELETE FROM tributary.compatibility_config;
+-- Drop the session's temporary objects here: left to the backend's exit,
+-- their removal is a transaction of its own that can commit after the next
+-- test has created its slot, and so show up in that test's stream.
+DISCARD TEMP;

@@ -470,32 +470,50 @@ topic_get(trib_kafka *k, const char *name)
 /*
  * Hand one message to librdkafka: with the event id header only, or, when
  * hdrs is not NULL, with those headers (librdkafka takes them on success).
+ * One rd_kafka_produceva call for both: the header element is the only
+ * difference, and librdkafka builds the id-only list itself as before.
  */
 static rd_kafka_resp_err_t
 producev(trib_kafka *k, rd_kafka_topic_t *rkt, int32_t partition,
 		 const void *key, size_t key_len, const void *value, size_t value_len,
 		 const char *id, size_t id_len, uint64_t tag, rd_kafka_headers_t *hdrs)
 {
+	rd_kafka_vu_t vu[7];
+	rd_kafka_error_t *error;
+	rd_kafka_resp_err_t err;
+
+	vu[0].vtype = RD_KAFKA_VTYPE_RKT;
+	vu[0].u.rkt = rkt;
+	vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+	vu[1].u.i32 = partition;
+	vu[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[2].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[3].vtype = RD_KAFKA_VTYPE_KEY;
+	vu[3].u.mem.ptr = (void *) key;
+	vu[3].u.mem.size = key_len;
+	vu[4].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[4].u.mem.ptr = (void *) value;
+	vu[4].u.mem.size = value_len;
+	vu[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[5].u.ptr = (void *) (uintptr_t) tag;
 	if (hdrs != NULL)
-		return rd_kafka_producev(k->rk,
-								 RD_KAFKA_V_RKT(rkt),
-								 RD_KAFKA_V_PARTITION(partition),
-								 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-								 RD_KAFKA_V_KEY(key, key_len),
-								 RD_KAFKA_V_VALUE((void *) value, value_len),
-								 RD_KAFKA_V_HEADERS(hdrs),
-								 RD_KAFKA_V_OPAQUE((void *) (uintptr_t) tag),
-								 RD_KAFKA_V_END);
-	return rd_kafka_producev(k->rk,
-							 RD_KAFKA_V_RKT(rkt),
-							 RD_KAFKA_V_PARTITION(partition),
-							 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-							 RD_KAFKA_V_KEY(key, key_len),
-							 RD_KAFKA_V_VALUE((void *) value, value_len),
-							 RD_KAFKA_V_HEADER(TRIB_KAFKA_ID_HEADER, id,
-											   (ssize_t) id_len),
-							 RD_KAFKA_V_OPAQUE((void *) (uintptr_t) tag),
-							 RD_KAFKA_V_END);
+	{
+		vu[6].vtype = RD_KAFKA_VTYPE_HEADERS;
+		vu[6].u.headers = hdrs;
+	}
+	else
+	{
+		vu[6].vtype = RD_KAFKA_VTYPE_HEADER;
+		vu[6].u.header.name = TRIB_KAFKA_ID_HEADER;
+		vu[6].u.header.val = id;
+		vu[6].u.header.size = (ssize_t) id_len;
+	}
+	error = rd_kafka_produceva(k->rk, vu, 7);
+	if (error == NULL)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	err = rd_kafka_error_code(error);
+	rd_kafka_error_destroy(error);
+	return err;
 }
 
 /* The event id and schema headers of one message. */

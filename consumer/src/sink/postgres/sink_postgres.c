@@ -207,15 +207,30 @@ read_position(pgs_sink *s, char *errbuf, size_t errlen)
  * between 1 and 25 in the text of 1.25::money (by lc_monetary: "$1.25",
  * "1,25 EUR"); '.' when none shows (no fraction digits) or it is not one
  * byte (money's input then reads '.').
+ *
+ * The session's lc_monetary is pinned first, by a SET of its own value:
+ * a session that never SET it takes a new value from postgresql.conf at
+ * the next reload (ALTER SYSTEM SET lc_monetary, pg_reload_conf()), and
+ * money's input would then read our text by another decimal point, 100x
+ * off, without us knowing.  Re-reading on a ParameterStatus message is no
+ * way out: lc_monetary is not a reported setting, so the server sends
+ * none.  A session value outranks the file's, so the point read here stays
+ * right for the connection's life; a new connection reads the new one.
  */
 static bool
 read_money_point(pgs_sink *s, char *errbuf, size_t errlen)
 {
-	PGresult   *res = pgs_run(s, "SELECT (1.25::pg_catalog.numeric::pg_catalog.money)::pg_catalog.text",
-							  0, NULL, NULL, "reading the target's money format", errbuf, errlen);
+	PGresult   *res = pgs_run(s, "SELECT pg_catalog.set_config('lc_monetary', "
+							  "pg_catalog.current_setting('lc_monetary'), false)",
+							  0, NULL, NULL, "pinning the session's lc_monetary", errbuf, errlen);
 	const char *t,
 			   *one;
 
+	if (!res)
+		return false;
+	PQclear(res);
+	res = pgs_run(s, "SELECT (1.25::pg_catalog.numeric::pg_catalog.money)::pg_catalog.text",
+				  0, NULL, NULL, "reading the target's money format", errbuf, errlen);
 	if (!res)
 		return false;
 	t = PQgetvalue(res, 0, 0);
@@ -864,10 +879,7 @@ pg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
 	trib_pgsink_opts o;
 
 	if (pc == NULL)
-	{
-		snprintf(errbuf, errlen, "postgres sink: no configuration");
-		return false;
-	}
+		return trib_sink_no_conf("postgres", errbuf, errlen);
 	trib_pgsink_opts_init(&o);
 	o.dsn = pc->dsn;
 	o.schema = pc->schema;

@@ -199,10 +199,7 @@ at_constraint(const ddl_state *st)
 		"CONSTRAINT", "CHECK", NULL
 	};
 
-	for (int i = 0; words[i]; i++)
-		if (trib_my_ddl_is(&st->c, words[i]))
-			return true;
-	return false;
+	return trib_my_ddl_is_one_of(&st->c, words);
 }
 
 /* A key or constraint: PRIMARY KEY and the JSON check change t. */
@@ -718,13 +715,10 @@ no_change_clause(ddl_state *st)
 		"TRANSACTIONAL", "ORDER", "ENABLE", "DISABLE", "ALTER", NULL
 	};
 
-	for (int i = 0; words[i]; i++)
-		if (trib_my_ddl_is(&st->c, words[i]))
-		{
-			skip_item(st);
-			return true;
-		}
-	return false;
+	if (!trib_my_ddl_is_one_of(&st->c, words))
+		return false;
+	skip_item(st);
+	return true;
 }
 
 /* One ALTER TABLE clause. */

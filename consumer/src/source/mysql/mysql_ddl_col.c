@@ -25,6 +25,7 @@
 #include "errf.h"
 #include "mysql_charset.h"
 #include "strbuf.h"
+#include "words.h"
 
 bool
 trib_my_ddl_uncertain(trib_my_ddl_cur *c, const char *fmt,...)
@@ -52,6 +53,15 @@ trib_my_ddl_is(const trib_my_ddl_cur *c, const char *kw)
 	const trib_my_tok *t = trib_my_ddl_peek(c, 0);
 
 	return t && t->kind == TRIB_MY_TOK_WORD && strcasecmp(t->text, kw) == 0;
+}
+
+bool
+trib_my_ddl_is_one_of(const trib_my_ddl_cur *c, const char *const *kws)
+{
+	const trib_my_tok *t = trib_my_ddl_peek(c, 0);
+
+	return t && t->kind == TRIB_MY_TOK_WORD &&
+		trib_words_find_span_ci(kws, t->text, strlen(t->text)) >= 0;
 }
 
 bool

@@ -34,6 +34,10 @@ const trib_my_tok *trib_my_ddl_peek(const trib_my_ddl_cur *c, int ahead);
 /* Whether the next token is the keyword kw (a bare word, any case). */
 bool		trib_my_ddl_is(const trib_my_ddl_cur *c, const char *kw);
 
+/* Whether the next token is one of the keywords in the NULL-terminated
+ * list (bare words, any case). */
+bool		trib_my_ddl_is_one_of(const trib_my_ddl_cur *c, const char *const *kws);
+
 /* Take the keyword kw if it is next. */
 bool		trib_my_ddl_accept(trib_my_ddl_cur *c, const char *kw);
 

@@ -12,6 +12,7 @@
 #include "mysql_int.h"
 #include "sqlmembers.h"
 #include "strbuf.h"
+#include "words.h"
 
 struct trib_my_infoschema
 {
@@ -123,10 +124,7 @@ is_binary_type(const char *dt)
 		"multilinestring", "multipolygon", "geometrycollection", NULL
 	};
 
-	for (int i = 0; types[i]; i++)
-		if (strcmp(dt, types[i]) == 0)
-			return true;
-	return false;
+	return trib_words_find_span(types, dt, strlen(dt)) >= 0;
 }
 
 /* One row of the columns query into c. */

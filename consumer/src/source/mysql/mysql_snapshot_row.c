@@ -14,16 +14,14 @@
 #include "hex.h"
 #include "mysql_charset.h"
 #include "mysql_int.h"
+#include "words.h"
 #include "xalloc.h"
 
 /* Is `t` one of the NULL-terminated words? */
 static bool
 one_of(const char *t, const char *const *words)
 {
-	for (; *words; words++)
-		if (strcmp(t, *words) == 0)
-			return true;
-	return false;
+	return trib_words_find_span(words, t, strlen(t)) >= 0;
 }
 
 trib_my_snaprow_kind
