@@ -225,7 +225,9 @@ values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 	int			dotted;
 	rl_sp_result sr = fast && !x->parsed[i]
 		? rl_splice_apply_at(x->sp, i, a->r->sp_member[p * NIMG + i], value_cb,
-							   a->r->ops->value_text ? value_text_cb : NULL, a) : RL_SP_TREE;
+							   a->r->ops->value_text ? value_text_cb : NULL,
+							   a->r->ops->flags & RL_PURE_TEXT ? &a->r->sp_paths[p] : NULL, a)
+		: RL_SP_TREE;
 
 	if (sr == RL_SP_CHANGED)
 		x->dirty[i] = true;		/* as the tree path: not when the op failed */

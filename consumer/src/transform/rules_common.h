@@ -174,6 +174,11 @@ typedef struct rl_first_arg
 #define RL_MASKS 0x04			/* masks the values it touches: lineage
 								 * marks them (trib_rule_masks), strict mode
 								 * counts them as a decision */
+#define RL_PURE_TEXT 0x08		/* its value_text is a function of the
+								 * value, the field's name and the event (no
+								 * randomness, no state): one path's equal
+								 * values in before, after and key are
+								 * masked once (rules_splice.h's `same`) */
 
 /*
  * The operations of one rule type.  init and free may be NULL.  apply

@@ -232,7 +232,8 @@ generalize_shapes(const trib_rule_conf *c)
 /* Every masking rule is a value rule; those that write text say when
  * (shapes) and retype the columns they name (perturb keeps numbers). */
 #define MASK_OPS(init, shapes, reshape) \
-	{RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, (init), free_masks, rl_apply_values, mask_value, \
+	{RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS | RL_PURE_TEXT, (init), free_masks, rl_apply_values, \
+	 mask_value, \
 	 (shapes), (reshape), mask_value_text}
 
 const rl_ops rl_ops_redact = MASK_OPS(init_text, redact_shapes, rl_reshape_text);

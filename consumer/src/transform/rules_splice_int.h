@@ -68,6 +68,13 @@ struct rl_splice
 	yajl_alloc_funcs af;
 	trib_strbuf lit;			/* a plain string result, quoted (put_scalar) */
 	trib_jvalue_buf out;		/* a text op's result, its buffer reused */
+	const void *same;			/* out is the text op's result under this
+								 * token (rl_splice_apply_at; NULL: none,
+								 * reset per event) for a scalar ... */
+	yajl_type	same_kind;		/* ... of this kind, */
+	int			same_img;		/* whose text lies in this image's names */
+	size_t		same_off;		/* (names only grow within an event) */
+	size_t		same_len;
 };
 
 /* Append name s[0..n) and a NUL to im's names; its offset there. */
