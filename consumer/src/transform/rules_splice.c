@@ -45,12 +45,27 @@
 
 
 /* The member of object `parent` (-1: the image) named seg[0..len), whose
- * name_key is key, by the names' table: its index, RL_SP_ABSENT, or RL_SP_NOTEXT for
- * duplicate keys. */
+ * name_key is key, by the names' table (or a scan when the image has
+ * none): its index, RL_SP_ABSENT, or RL_SP_NOTEXT for duplicate keys. */
 static int
 member(const sp_img *im, int parent, const char *seg, size_t len, uint32_t key)
 {
 	size_t		mask = ((size_t) 1 << im->htbits) - 1;
+
+	if (im->htbits == 0)
+	{
+		int			found = RL_SP_ABSENT;
+
+		for (size_t k = 0; k < im->nn; k++)
+			if (im->n[k].name_len == len && (len == 0 || im->names.data[im->n[k].name_off] == seg[0]) &&
+				same_name(im, k, parent, seg, len))
+			{
+				if (found >= 0)
+					return RL_SP_NOTEXT;	/* duplicate keys */
+				found = (int) k;
+			}
+		return found;
+	}
 
 	for (size_t h = slot_of(im, key, parent);; h = (h + 1) & mask)
 	{

@@ -27,6 +27,7 @@
 #include <yajl/yajl_parse.h>
 
 #define SP_MAX_DEPTH 128		/* yajl_gen's own limit */
+#define SP_SCAN_MAX 16			/* members an image's lookups scan, no table */
 
 /* One object member. */
 typedef struct sp_node
@@ -57,7 +58,7 @@ typedef struct sp_img
 	trib_strbuf names;
 	int		   *ht;				/* (parent, name) -> member + 1, 0: free */
 	size_t		htcap;			/* 1 << htbits, at least 2 * nn */
-	int			htbits;
+	int			htbits;			/* 0: no table, the members are scanned */
 } sp_img;
 
 struct rl_splice
