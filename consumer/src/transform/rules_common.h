@@ -85,6 +85,12 @@ typedef struct rl_rule
 	struct trib_mask *mask_email;	/* partial, keep_email_domain: values
 									 * with an '@' */
 	struct trib_fake_dicts *dicts;	/* substitute */
+	/* the masks' last SQL type lookup (rules_mask.c): column sqlt_name of
+	 * relation sqlt_rel at sqlt_version has type sqlt_type (NULL: none) */
+	const trib_relation *sqlt_rel;
+	uint32_t	sqlt_version;
+	char		sqlt_name[64];
+	const char *sqlt_type;
 	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
 	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
 	struct trib_quality *qc;		/* quality: the compiled check */
