@@ -225,7 +225,9 @@ values_at(rl_evctx *x, rl_value_arg *a, int p, int i, bool fast)
 	int			dotted;
 	rl_sp_result sr = fast && !x->parsed[i]
 		? rl_splice_apply_at(x->sp, i, a->r->sp_member[p * NIMG + i], value_cb,
-							   a->r->ops->value_text ? value_text_cb : NULL, a) : RL_SP_TREE;
+							   a->r->ops->value_text ? value_text_cb : NULL,
+							   a->r->ops->flags & RL_PURE_TEXT ? &a->r->sp_paths[p] : NULL, a)
+		: RL_SP_TREE;
 
 	if (sr == RL_SP_CHANGED)
 		x->dirty[i] = true;		/* as the tree path: not when the op failed */
@@ -256,8 +258,9 @@ rl_apply_values(rl_evctx *x, rl_rule *r, char *errbuf, size_t errlen)
 		for (int i = 0; i < NIMG; i++)
 			if (pair_applies(x, r, p, i) && !values_at(x, &a, p, i, fast))
 				return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
-	/* a MongoDB update's updatedFields carry values too */
-	for (int p = 0; p < r->npaths && r->c->type != TRIB_RULE_CAST; p++)
+	/* a MongoDB update's updatedFields carry values too (in extra: an
+	 * event without one has none, and is not looked at per path) */
+	for (int p = 0; x->ev->extra != NULL && p < r->npaths && r->c->type != TRIB_RULE_CAST; p++)
 		if (!rl_update_desc_each(x->ev, &r->paths[p], update_desc_cb, &a))
 			return x->why ? TRIB_VERDICT_DEAD_LETTER : TRIB_VERDICT_FAIL;
 	/* the relation is derived again unless the values only became null */

@@ -85,6 +85,12 @@ typedef struct rl_rule
 	struct trib_mask *mask_email;	/* partial, keep_email_domain: values
 									 * with an '@' */
 	struct trib_fake_dicts *dicts;	/* substitute */
+	/* the masks' last SQL type lookup (rules_mask.c): column sqlt_name of
+	 * relation sqlt_rel at sqlt_version has type sqlt_type (NULL: none) */
+	const trib_relation *sqlt_rel;
+	uint32_t	sqlt_version;
+	char		sqlt_name[64];
+	const char *sqlt_type;
 	struct trib_lua *lua_state; /* Lua rules: the pipeline's state (borrowed) */
 	struct trib_lua_expr *expr; /* filter, compute, map, route with lua */
 	struct trib_quality *qc;		/* quality: the compiled check */
@@ -174,6 +180,11 @@ typedef struct rl_first_arg
 #define RL_MASKS 0x04			/* masks the values it touches: lineage
 								 * marks them (trib_rule_masks), strict mode
 								 * counts them as a decision */
+#define RL_PURE_TEXT 0x08		/* its value_text is a function of the
+								 * value, the field's name and the event (no
+								 * randomness, no state): one path's equal
+								 * values in before, after and key are
+								 * masked once (rules_splice.h's `same`) */
 
 /*
  * The operations of one rule type.  init and free may be NULL.  apply

@@ -276,7 +276,9 @@ crypto_value_text(const trib_jvalue *in, const char *name, rl_value_arg *a,
 	{(flags), init_crypto, free_crypto, rl_apply_values, crypto_value, rl_shapes_always, \
 	 rl_reshape_text, crypto_value_text}
 
-const rl_ops rl_ops_hash = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
-const rl_ops rl_ops_tokenize = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
+/* hash and tokenize are keyed functions of the value (RL_PURE_TEXT);
+ * encrypt draws an IV or nonce, decrypt reads the clock (a TTL) */
+const rl_ops rl_ops_hash = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS | RL_PURE_TEXT);
+const rl_ops rl_ops_tokenize = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS | RL_PURE_TEXT);
 const rl_ops rl_ops_encrypt = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS);
 const rl_ops rl_ops_decrypt = CRYPTO_OPS(RL_ROWS | RL_SHAPE_KNOWN);

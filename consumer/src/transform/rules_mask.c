@@ -137,12 +137,37 @@ free_masks(rl_rule *r)
 
 /* The SQL type of a top-level column, from the event's relation. */
 static const char *
-sqltype_of(const trib_event *ev, const char *column)
+sqltype_scan(const trib_event *ev, const char *column)
 {
 	for (int i = 0; ev->rel && i < ev->rel->ncolumns; i++)
 		if (strcmp(ev->rel->columns[i].name, column) == 0)
 			return ev->rel->columns[i].type;
 	return NULL;
+}
+
+/* sqltype_scan, its last answer kept in rule r (by relation address and
+ * version, as stages cache relations: relation.h): one strcmp an event,
+ * not one per column before it (a rule's rl_rule is its thread's own). */
+static const char *
+sqltype_of(rl_rule *r, const trib_event *ev, const char *column)
+{
+	size_t		n;
+
+	if (ev->rel == NULL)
+		return NULL;
+	if (r->sqlt_rel == ev->rel && r->sqlt_version == ev->rel->version &&
+		strcmp(r->sqlt_name, column) == 0)
+		return r->sqlt_type;
+	r->sqlt_type = sqltype_scan(ev, column);
+	if ((n = strlen(column)) < sizeof(r->sqlt_name))
+	{
+		memcpy(r->sqlt_name, column, n + 1);
+		r->sqlt_rel = ev->rel;
+		r->sqlt_version = ev->rel->version;
+	}
+	else
+		r->sqlt_rel = NULL;
+	return r->sqlt_type;
 }
 
 /* The rule's mask for a value whose scalar text is `text` (NULL: none):
@@ -191,7 +216,7 @@ mask_value(yajl_val *slot, const char *name, rl_value_arg *a)
 	trib_mask_row row = row_of(a, name);
 	char		e[256];
 
-	if (trib_mask_apply_node(m, slot, sqltype_of(a->x->ev, name), &row, e, sizeof(e)))
+	if (trib_mask_apply_node(m, slot, sqltype_of((rl_rule *) a->r, a->x->ev, name), &row, e, sizeof(e)))
 		return true;
 	return mask_refuse(a, name, e);
 }
@@ -207,7 +232,7 @@ mask_value_text(const trib_jvalue *in, const char *name, rl_value_arg *a,
 	trib_jvalue v = *in;
 	char		e[256];
 
-	v.sqltype = sqltype_of(a->x->ev, name);
+	v.sqltype = sqltype_of((rl_rule *) a->r, a->x->ev, name);
 	if (trib_mask_apply(m, &v, &row, out, e, sizeof(e)))
 		return RL_SPT_OUT;
 	(void) mask_refuse(a, name, e);
@@ -232,7 +257,8 @@ generalize_shapes(const trib_rule_conf *c)
 /* Every masking rule is a value rule; those that write text say when
  * (shapes) and retype the columns they name (perturb keeps numbers). */
 #define MASK_OPS(init, shapes, reshape) \
-	{RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS, (init), free_masks, rl_apply_values, mask_value, \
+	{RL_ROWS | RL_SHAPE_KNOWN | RL_MASKS | RL_PURE_TEXT, (init), free_masks, rl_apply_values, \
+	 mask_value, \
 	 (shapes), (reshape), mask_value_text}
 
 const rl_ops rl_ops_redact = MASK_OPS(init_text, redact_shapes, rl_reshape_text);

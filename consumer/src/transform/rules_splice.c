@@ -27,6 +27,13 @@
  * refusal, and a member an earlier node op left a node on take the node
  * path above.
  *
+ * Equal values.  Under a caller's token (one rule's path, whose text op
+ * is a function of the value), the text op's last scalar result and
+ * where its input lies in names are kept (sp->same*): a value met again in the
+ * next image (the key's column, or an update's unchanged before) is
+ * spliced from it without a second call.  FF1 on `id` in W1 ran twice an
+ * event, once for `after` and once for the key.  Forgotten per event.
+ *
  * Ownership: an rl_splice owns its indexes, texts and the nodes value ops
  * left; rl_splice_reset forgets them between events (keeping the
  * buffers), rl_splice_destroy frees everything.  A node handed to the
@@ -38,12 +45,27 @@
 
 
 /* The member of object `parent` (-1: the image) named seg[0..len), whose
- * name_key is key, by the names' table: its index, RL_SP_ABSENT, or RL_SP_NOTEXT for
- * duplicate keys. */
+ * name_key is key, by the names' table (or a scan when the image has
+ * none): its index, RL_SP_ABSENT, or RL_SP_NOTEXT for duplicate keys. */
 static int
 member(const sp_img *im, int parent, const char *seg, size_t len, uint32_t key)
 {
 	size_t		mask = ((size_t) 1 << im->htbits) - 1;
+
+	if (im->htbits == 0)
+	{
+		int			found = RL_SP_ABSENT;
+
+		for (size_t k = 0; k < im->nn; k++)
+			if (im->n[k].name_len == len && (len == 0 || im->names.data[im->n[k].name_off] == seg[0]) &&
+				same_name(im, k, parent, seg, len))
+			{
+				if (found >= 0)
+					return RL_SP_NOTEXT;	/* duplicate keys */
+				found = (int) k;
+			}
+		return found;
+	}
 
 	for (size_t h = slot_of(im, key, parent);; h = (h + 1) & mask)
 	{
@@ -346,10 +368,24 @@ scalar_of(const sp_img *im, const sp_node *m, trib_jvalue *in)
 	in->len = strlen(in->text);
 }
 
+/* Is scalar `in` of member m the one sp->out was made of under token
+ * same (rl_splice_apply_at)? */
+static bool
+same_input(const rl_splice *sp, const sp_node *m, const trib_jvalue *in, const void *same)
+{
+	if (same == NULL || sp->same != same || sp->same_kind != m->kind)
+		return false;
+	if (m->kind != yajl_t_string && m->kind != yajl_t_number)
+		return true;			/* true, false, null: the kind says it all */
+	return sp->same_len == in->len &&
+		memcmp(sp->img[sp->same_img].names.data + sp->same_off, in->text, in->len) == 0;
+}
+
 /* The text op on member mi: RL_SP_TREE when it declines (the node op runs
- * then), else how it went, its result spliced in. */
+ * then), else how it went, its result spliced in.  A scalar result is
+ * remembered under token same (when not NULL) for the next member. */
 static rl_sp_result
-apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, void *arg)
+apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, const void *same, void *arg)
 {
 	sp_node    *m = &im->n[mi];
 	trib_jvalue in;
@@ -359,6 +395,12 @@ apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, void *arg)
 	if (m->v != NULL)
 		return RL_SP_TREE;		/* a node an earlier op left: the node op */
 	scalar_of(im, m, &in);
+	if (same_input(sp, m, &in, same))
+	{
+		put_scalar(sp, im, mi, out);	/* what tfn made of it already */
+		return RL_SP_CHANGED;
+	}
+	sp->same = NULL;			/* out is about to change */
 	out->kind = TRIB_J_NULL;	/* as zeroed, but the buffer kept */
 	out->text.len = 0;
 	if (out->text.data != NULL)
@@ -367,7 +409,19 @@ apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, void *arg)
 	if (res == RL_SPT_OUT && (out->kind == TRIB_J_OBJECT || out->kind == TRIB_J_ARRAY))
 		put_node(sp, im, mi, trib_jvalue_buf_node(out));
 	else if (res == RL_SPT_OUT)
+	{
+		if (same != NULL)
+		{
+			/* the input's text stays where it is in names (put_scalar
+			 * appends the result's); true, false and null have none */
+			sp->same = same;
+			sp->same_kind = m->kind;
+			sp->same_img = (int) (im - sp->img);
+			sp->same_off = m->text_off;
+			sp->same_len = in.len;
+		}
 		put_scalar(sp, im, mi, out);
+	}
 	else if (res == RL_SPT_FAIL)
 		put_node(sp, im, mi, node_of(im, m));	/* unchanged, as the node op */
 	return res == RL_SPT_NODE ? RL_SP_TREE : res == RL_SPT_OUT ? RL_SP_CHANGED : RL_SP_STOP;
@@ -375,7 +429,7 @@ apply_text(rl_splice *sp, sp_img *im, int mi, rl_sp_text_fn tfn, void *arg)
 
 rl_sp_result
 rl_splice_apply_at(rl_splice *sp, int i, int mi, trib_jpath_fn fn,
-				   rl_sp_text_fn tfn, void *arg)
+				   rl_sp_text_fn tfn, const void *same, void *arg)
 {
 	sp_img	   *im = &sp->img[i];
 	yajl_val	v;
@@ -386,7 +440,7 @@ rl_splice_apply_at(rl_splice *sp, int i, int mi, trib_jpath_fn fn,
 		return RL_SP_TREE;
 	if (mi == RL_SP_ABSENT)
 		return RL_SP_NONE;
-	if (tfn != NULL && (r = apply_text(sp, im, mi, tfn, arg)) != RL_SP_TREE)
+	if (tfn != NULL && (r = apply_text(sp, im, mi, tfn, same, arg)) != RL_SP_TREE)
 		return r;
 	v = node_of(im, &im->n[mi]);
 	im->n[mi].v = NULL;
@@ -419,6 +473,7 @@ rl_splice_reset(rl_splice *sp)
 		return;
 	for (int i = 0; i < RL_SPLICE_NIMG; i++)
 		img_forget(&sp->img[i]);
+	sp->same = NULL;			/* a result holds within one event */
 }
 
 void

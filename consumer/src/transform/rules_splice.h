@@ -118,9 +118,16 @@ typedef rl_sp_text_res (*rl_sp_text_fn) (const trib_jvalue *in, const char *name
 /* fn (as trib_jpath_each would call it) on member mi of image i (what
  * rl_splice_find answered), its result spliced into the text; a scalar no
  * earlier op left a node for goes through tfn (when not NULL) first, fn
- * only when tfn says RL_SPT_NODE. */
-rl_sp_result rl_splice_apply_at(rl_splice *sp, int i, int mi,
-								trib_jpath_fn fn, rl_sp_text_fn tfn, void *arg);
+ * only when tfn says RL_SPT_NODE.
+ *
+ * same: NULL, or a token (one rule's path) under which tfn is a function
+ * of the scalar alone within the event (no randomness, no state, the
+ * same field name).  A scalar equal (kind and text) to the one tfn last
+ * turned into a scalar under the same token, in this event, takes that
+ * result again without a call: a column that is also the key (FF1 on
+ * `id` in `after` and in `key`) is masked once. */
+rl_sp_result rl_splice_apply_at(rl_splice *sp, int i, int mi, trib_jpath_fn fn,
+								rl_sp_text_fn tfn, const void *same, void *arg);
 
 /* Image i's text once something was spliced into it, else NULL. */
 const char *rl_splice_text(const rl_splice *sp, int i);

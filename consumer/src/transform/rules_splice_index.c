@@ -27,6 +27,8 @@
  * duplicate keys; a path is then looked up by one probe per segment (a
  * match by length, then bytes: the test of the strcmp jpath.c does for
  * plain segments), not by a scan of the members per segment and rule.
+ * A small image (SP_SCAN_MAX members) is scanned instead: building the
+ * table cost more than the scans of a few rules' lookups.
  */
 #include "rules_splice_int.h"
 
@@ -376,13 +378,20 @@ fast_index(sp_img *im)
 
 /* Hash every member of im by (parent, name) once per image, so a lookup
  * costs a probe per segment, not a scan of the members; a second member
- * with a name its object already has marks the first one dup. */
+ * with a name its object already has marks the first one dup.  An image
+ * of up to SP_SCAN_MAX members gets no table (htbits 0): a scan of its
+ * members per segment costs less than building it (W1's row: 8). */
 static void
 names_table(sp_img *im)
 {
 	int			bits = 4;
 	size_t		mask;
 
+	if (im->nn <= SP_SCAN_MAX)
+	{
+		im->htbits = 0;
+		return;
+	}
 	while (((size_t) 1 << bits) < 2 * im->nn)
 		bits++;
 	if (((size_t) 1 << bits) > im->htcap)

@@ -27,6 +27,7 @@
 #include <yajl/yajl_parse.h>
 
 #define SP_MAX_DEPTH 128		/* yajl_gen's own limit */
+#define SP_SCAN_MAX 16			/* members an image's lookups scan, no table */
 
 /* One object member. */
 typedef struct sp_node
@@ -57,7 +58,7 @@ typedef struct sp_img
 	trib_strbuf names;
 	int		   *ht;				/* (parent, name) -> member + 1, 0: free */
 	size_t		htcap;			/* 1 << htbits, at least 2 * nn */
-	int			htbits;
+	int			htbits;			/* 0: no table, the members are scanned */
 } sp_img;
 
 struct rl_splice
@@ -68,6 +69,13 @@ struct rl_splice
 	yajl_alloc_funcs af;
 	trib_strbuf lit;			/* a plain string result, quoted (put_scalar) */
 	trib_jvalue_buf out;		/* a text op's result, its buffer reused */
+	const void *same;			/* out is the text op's result under this
+								 * token (rl_splice_apply_at; NULL: none,
+								 * reset per event) for a scalar ... */
+	yajl_type	same_kind;		/* ... of this kind, */
+	int			same_img;		/* whose text lies in this image's names */
+	size_t		same_off;		/* (names only grow within an event) */
+	size_t		same_len;
 };
 
 /* Append name s[0..n) and a NUL to im's names; its offset there. */

@@ -1153,6 +1153,52 @@ test_tokenize_too_short_redact_or_dead_letter(void **state)
 	unload(&f);
 }
 
+/* perturb's SQL type comes from the event's relation (a smallint stays in
+ * range), looked up again when the relation or its version changes
+ * (rules_mask.c keeps its last answer per rule). */
+static void
+test_perturb_follows_the_relations_type(void **state)
+{
+	static trib_column small_cols[] = {{.name = "id", .type = "integer", .pk = true},
+		{.name = "n", .type = "smallint"}};
+	static trib_column big_cols[] = {{.name = "id", .type = "integer", .pk = true},
+		{.name = "n", .type = "bigint"}};
+	trib_relation small = {.schema = "public", .table = "nums", .ncolumns = 2,
+	.columns = small_cols, .version = 1};
+	trib_relation big = {.schema = "public", .table = "nums", .ncolumns = 2,
+	.columns = big_cols, .version = 1};
+	fixture		f = {0};
+	int			over[4] = {0};
+
+	(void) state;
+	load(&f, "transforms:\n"
+		 "  - {type: perturb, fields: [n], percent: 10, key: \"00112233445566778899aabbccddeeff\"}\n");
+	/* small, big, small, then small's address at a new version typed bigint */
+	for (int phase = 0; phase < 4; phase++)
+		for (int i = 0; i < 40; i++)
+		{
+			char		key[32];
+			trib_event *ev;
+
+			snprintf(key, sizeof(key), "{\"id\":%d}", i);
+			ev = mkev(TRIB_OP_CREATE, "nums", NULL, "{\"id\":1,\"n\":32767}", key);
+			if (phase == 3)
+			{
+				small.columns = big_cols;
+				small.version = 2;
+			}
+			ev->rel = phase == 1 ? &big : &small;
+			assert_int_equal(run(&f, ev), TRIB_VERDICT_KEEP);
+			over[phase] += strtoll(strstr(ev->after, "\"n\":") + 4, NULL, 10) > 32767;
+			trib_event_free(ev);
+		}
+	assert_int_equal(over[0], 0);
+	assert_true(over[1] > 0);
+	assert_int_equal(over[2], 0);
+	assert_true(over[3] > 0);
+	unload(&f);
+}
+
 static void
 test_substitute_perturb_generalize(void **state)
 {
@@ -1344,6 +1390,7 @@ main(void)
 		cmocka_unit_test(test_rule_masks_names_the_strategies),
 		cmocka_unit_test(test_tokenize_too_short_redact_or_dead_letter),
 		cmocka_unit_test(test_substitute_perturb_generalize),
+		cmocka_unit_test(test_perturb_follows_the_relations_type),
 		cmocka_unit_test(test_lua_rules),
 		cmocka_unit_test(test_lua_limits_and_quality_lua),
 		cmocka_unit_test(test_config_errors),

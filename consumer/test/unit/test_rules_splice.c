@@ -13,7 +13,9 @@
  * duplicate keys, whitespace, comments, invalid JSON) and random ones
  * built from the same pieces; the rules are the five masking rules of
  * bench/transforms.sh and rule sets that hit nested paths, objects,
- * arrays, two rules on one field, redact to null and bad values.
+ * arrays, two rules on one field, redact to null and bad values.  A
+ * value met in several images (the key's column) is masked once: the text
+ * op's calls are counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,6 +222,135 @@ test_fixed_images_match_tree_path(void **state)
 	}
 }
 
+/* ---- one value in several images ------------------------------------------- */
+
+/* A value equal in before, after and key (the key's column) is masked once
+ * per rule and path (rules_splice.h's `same`): still exactly what the tree
+ * path writes, with values equal, unequal, and equal in text but not in
+ * kind. */
+static void
+test_same_value_in_images_match_tree_path(void **state)
+{
+	static const char *const cases[][3] = {
+		{"{\"id\":123456,\"email\":\"a@b.example\"}", "{\"id\":123456,\"email\":\"a@b.example\"}",
+		 "{\"id\":123456}"},
+		{"{\"id\":123456}", "{\"id\":654321}", "{\"id\":123456}"},
+		{"{\"id\":654321}", "{\"id\":123456}", "{\"id\":123456}"},
+		{"{\"id\":\"123456\"}", "{\"id\":123456}", "{\"id\":\"123456\"}"},
+		{"{\"id\":null}", "{\"id\":null}", "{\"id\":null}"},
+		{"{\"id\":\"\"}", "{\"id\":\"\"}", "{\"id\":\"\"}"},
+		{"{\"id\":123456,\"meta\":{\"k\":7}}", "{\"id\":123456,\"meta\":{\"k\":7}}",
+		 "{\"id\":123456,\"meta\":{\"k\":7}}"},
+	};
+
+	(void) state;
+	for (size_t s = 0; s < NSETS; s++)
+	{
+		trib_config *cfg;
+		trib_rules *rs = load(s, &cfg);
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			compare(rs, s, cases[i][0], cases[i][1], cases[i][2]);
+			compare(rs, s, NULL, cases[i][1], cases[i][2]);
+		}
+		trib_rules_free(rs);
+		trib_config_free(cfg);
+	}
+}
+
+static int	text_calls;
+
+/* A text op that counts its calls: "T" before the value's text. */
+static rl_sp_text_res
+counting_text(const trib_jvalue *in, const char *name, void *arg, trib_jvalue_buf *out)
+{
+	char		b[64];
+
+	(void) name;
+	(void) arg;
+	text_calls++;
+	snprintf(b, sizeof(b), "T%s", in->text);
+	trib_jvalue_buf_set(out, TRIB_J_STRING, b, strlen(b));
+	return RL_SPT_OUT;
+}
+
+static bool
+no_node_op(yajl_val *slot, const char *name, void *arg)
+{
+	(void) slot;
+	(void) name;
+	(void) arg;
+	fail_msg("the node op ran");
+	return false;
+}
+
+/* The text op runs once for a value met again under the same token, once
+ * per image without a token, again for another value or another token,
+ * and again in the next event. */
+static void
+test_same_token_runs_text_op_once(void **state)
+{
+	static const char *const img[] = {"{\"id\":1,\"x\":2}", "{\"id\":1,\"x\":1}",
+		"{\"id\":1}"};
+	char		err[256];
+	trib_jpath	id;
+	trib_jpath	x;
+	rl_sp_path	pid;
+	rl_sp_path	px;
+	rl_splice  *sp = rl_splice_new();
+	int			tok_a,
+				tok_b;
+
+	(void) state;
+	assert_true(trib_jpath_parse("id", &id, err, sizeof(err)));
+	assert_true(trib_jpath_parse("x", &x, err, sizeof(err)));
+	rl_sp_path_init(&pid, &id);
+	rl_sp_path_init(&px, &x);
+	for (int event = 0; event < 2; event++)
+	{
+		for (int i = 0; i < 3; i++)
+			assert_true(rl_splice_index(sp, i, img[i], NULL, -1));
+		text_calls = 0;
+		/* `x`: 2 then 1 (another value) */
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(rl_splice_apply_at(sp, i, rl_splice_find(sp, i, &px), no_node_op,
+												counting_text, &tok_b, NULL), RL_SP_CHANGED);
+		assert_int_equal(text_calls, 2);
+		/* `id` is 1 in all three, under another token (whose result for 1
+		 * is not x's): once, and once again in the next event */
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(rl_splice_apply_at(sp, i, rl_splice_find(sp, i, &pid), no_node_op,
+												counting_text, &tok_a, NULL), RL_SP_CHANGED);
+		assert_int_equal(text_calls, 3);
+		assert_string_equal(rl_splice_text(sp, 0), "{\"id\":\"T1\",\"x\":\"T2\"}");
+		assert_string_equal(rl_splice_text(sp, 1), "{\"id\":\"T1\",\"x\":\"T1\"}");
+		assert_string_equal(rl_splice_text(sp, 2), "{\"id\":\"T1\"}");
+		rl_splice_reset(sp);
+	}
+	/* the next event starts with the token and value the last one ended
+	 * with: the op runs again */
+	assert_true(rl_splice_index(sp, 2, img[2], NULL, -1));
+	text_calls = 0;
+	rl_splice_apply_at(sp, 2, rl_splice_find(sp, 2, &pid), no_node_op, counting_text, &tok_a, NULL);
+	assert_int_equal(text_calls, 1);
+	rl_splice_reset(sp);
+	/* no token: every image's value goes through the op */
+	for (int i = 0; i < 3; i++)
+		assert_true(rl_splice_index(sp, i, img[i], NULL, -1));
+	text_calls = 0;
+	for (int i = 0; i < 3; i++)
+		rl_splice_apply_at(sp, i, rl_splice_find(sp, i, &pid), no_node_op, counting_text, NULL, NULL);
+	assert_int_equal(text_calls, 3);
+	(void) tok_a;
+	(void) tok_b;
+	rl_sp_path_free(&pid);
+	rl_sp_path_free(&px);
+	trib_jpath_free(&id);
+	trib_jpath_free(&x);
+	rl_splice_destroy(sp);
+}
+
 /* ---- random images ------------------------------------------------------------ */
 
 static unsigned rnd_state = 12345;
@@ -336,6 +467,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixed_images_match_tree_path),
 		cmocka_unit_test(test_random_images_match_tree_path),
+		cmocka_unit_test(test_same_value_in_images_match_tree_path),
+		cmocka_unit_test(test_same_token_runs_text_op_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
