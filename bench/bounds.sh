@@ -177,7 +177,7 @@ log "kcat messages: $(wc -c < "$OUT/msgs.txt") bytes for $ROWS (sample key+value
 : > "$OUT/kcat.txt"
 for r in $(seq 1 "$KCAT_ROUNDS"); do
     for mode in plain header; do
-        hdr=(); [ "$mode" = header ] && hdr=(-H "tributary.event_id=0/1000000:0000000000000001")
+        hdr=(); [ "$mode" = header ] && hdr=(-H "tributary.id=0/1000000:0000000000000001")
         /usr/bin/time -f "%U %S %e" -o "$OUT/kcat.time" \
             kcat -P -b "$BOOT" -t "kcat_${mode}_$r" -K $'\t' "${hdr[@]}" \
             -X enable.idempotence=true -X acks=all -X partitioner=murmur2_random -X linger.ms=1 \
@@ -190,7 +190,7 @@ done
 # summed) at 20,000 and 60,000 messages, per message by object
 if [ -n "${KCAT_CG:-}" ]; then
     for mode in plain header; do
-        hdr=(); [ "$mode" = header ] && hdr=(-H "tributary.event_id=0/1000000:0000000000000001")
+        hdr=(); [ "$mode" = header ] && hdr=(-H "tributary.id=0/1000000:0000000000000001")
         for n in 20000 60000; do
             head -"$n" "$OUT/msgs.txt" |
                 valgrind --tool=callgrind --callgrind-out-file="$OUT/kcat_cg.$mode.$n" \
