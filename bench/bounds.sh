@@ -43,6 +43,7 @@ ROWS=${ROWS:-1000000}
 ROUNDS=${ROUNDS:-3}
 KCAT_ROUNDS=${KCAT_ROUNDS:-3}
 BIN=${TRIBUTARY:-$ROOT/consumer/build/tributary}
+# shellcheck disable=SC2034  # lib/w1.sh's w1_mock_start runs $TOOLS/kafka_mock_server (and sets BOOT)
 TOOLS=$ROOT/consumer/build/tools
 LIB=$ROOT/bench/lib
 # shellcheck source=lib/w1.sh
@@ -124,7 +125,7 @@ round() {
             if [ "$kind" = null ]; then config "$name" "$slot" "  n: {type: \"null\"}"
             else config "$name" "$slot" "  k:
     type: kafka
-    bootstrap_servers: \"$BOOT\"
+    bootstrap_servers: \"${BOOT:?}\"
     topic_prefix: $name"; fi
             t0=$(now)
             "$BIN" run -c "$PGC_DIR/$name.yaml" 2>"$PGC_DIR/$name.log" &
