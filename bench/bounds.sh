@@ -146,7 +146,7 @@ round() {
         tf=$(grep -m1 'first record received' "$OUT/$name.log" | cut -d' ' -f1 | sed 's/Z$//')
         tf=$(date -u -d "${tf/T/ } UTC" +%s.%N)
     fi
-    line="$kind $(python3 "$LIB/phases.py" "$OUT/$name.samples" "$t0" "$t1" $tf) load=$(cut -d' ' -f1 /proc/loadavg)"
+    line="$kind $(python3 "$LIB/phases.py" "$OUT/$name.samples" "$t0" "$t1" ${tf:+"$tf"}) load=$(cut -d' ' -f1 /proc/loadavg)"
     echo "$line" >> "$OUT/rounds.txt"
     log "$name: $line"
 }
