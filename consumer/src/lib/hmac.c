@@ -1,20 +1,26 @@
 /*
- * hmac.c: HMAC-SHA256 through OpenSSL's EVP_MAC (see hmac.h).
+ * hmac.c: HMAC-SHA256 (RFC 2104) on OpenSSL's SHA-256 (see hmac.h).
  *
- * A trib_hmac holds the keyed EVP_MAC_CTX, never used for a MAC itself,
- * and an id from a process-wide atomic counter, never reused (an address
- * can be reused once a key is freed and another allocated).  Each thread
- * keeps HMAC_CACHE_SLOTS working contexts, each a duplicate of one key's
- * context tagged with that key's id.  trib_hmac_start finds the key's slot
- * and resets it to the keyed state with EVP_MAC_init(ctx, NULL, 0, NULL);
- * on a miss it evicts a slot in turn (freeing its context) and duplicates
- * the key's context into it.  Duplicating a shared context only reads it,
- * which OpenSSL allows from several threads at once.
+ * A trib_hmac holds the two SHA-256 states after the padded key, inner
+ * (key ^ ipad) and outer (key ^ opad; a key longer than a block is hashed
+ * first), never used for a MAC themselves, and an id from a process-wide
+ * atomic counter, never reused (an address can be reused once a key is
+ * freed and another allocated).  Each thread keeps HMAC_CACHE_SLOTS
+ * working contexts, each tagged with one key's id.  trib_hmac_start finds
+ * the key's slot (on a miss it evicts a slot in turn) and copies the inner
+ * state into it (EVP_MD_CTX_copy_ex); trib_hmac_final finishes the inner
+ * hash, copies the outer state in and hashes the inner digest.  Copying a
+ * shared state only reads it, which OpenSSL allows from several threads at
+ * once.  This is what EVP_MAC's HMAC does, without its reset and its
+ * layers: ~40 ns less per MAC of a short value (docs/BENCHMARKS.md, "Issue
+ * 15: what limits targets 1 and 2"); the MACs are the same (test_hmac
+ * against OpenSSL's HMAC()).
  *
  * What is left: a thread's slots are freed at its exit (a pthread key's
  * destructor); the main thread's stay until the process ends, at most
- * HMAC_CACHE_SLOTS contexts (~1 KB each).  A freed key's contexts in other
- * threads stay until evicted (EVP_MAC_CTX_free cleanses the key state).
+ * HMAC_CACHE_SLOTS contexts.  A freed key's working contexts in other
+ * threads stay until evicted; they hold a state derived from the key, as
+ * the key's own states do until trib_hmac_free (EVP_MD_CTX_free cleanses).
  */
 #include "hmac.h"
 
@@ -22,24 +28,35 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include <openssl/core_names.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "xalloc.h"
 
 #define HMAC_CACHE_SLOTS 8
 
+#define SHA256_BLOCK 64
+
 struct trib_hmac
 {
-	EVP_MAC_CTX *keyed;			/* keyed state; only duplicated */
+	EVP_MD_CTX *inner;			/* SHA-256 after key ^ ipad; only copied */
+	EVP_MD_CTX *outer;			/* SHA-256 after key ^ opad; only copied */
 	uint64_t	id;				/* unique in the process, never 0 */
+};
+
+/* A working context: the running inner (then outer) hash of one MAC. */
+struct trib_hmac_ctx
+{
+	EVP_MD_CTX *md;
+	const trib_hmac *key;		/* its outer state, for trib_hmac_final */
 };
 
 typedef struct
 {
 	uint64_t	id[HMAC_CACHE_SLOTS];	/* 0: empty */
-	EVP_MAC_CTX *ctx[HMAC_CACHE_SLOTS];
+	trib_hmac_ctx *ctx[HMAC_CACHE_SLOTS];
 	unsigned	next;			/* the slot a miss evicts */
 	bool		registered;		/* the exit destructor is set */
 } hmac_cache;
@@ -49,40 +66,91 @@ static _Thread_local hmac_cache cache;
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-/* A new HMAC-SHA256 context keyed with key[0..keylen); NULL on failure. */
-static EVP_MAC_CTX *
-keyed_ctx(const void *key, size_t keylen)
+/* A SHA-256 context that has absorbed the 64-byte block pad[]; NULL on
+ * failure. */
+static EVP_MD_CTX *
+padded_state(EVP_MD *sha, const unsigned char pad[SHA256_BLOCK])
 {
-	EVP_MAC    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM	params[2];
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
 
-	EVP_MAC_free(mac);			/* the context holds its own reference */
-	if (ctx == NULL)
-		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-												 (char *) "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, keylen, params))
-	{
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
+	if (c != NULL && EVP_DigestInit_ex2(c, sha, NULL) && EVP_DigestUpdate(c, pad, SHA256_BLOCK))
+		return c;
+	EVP_MD_CTX_free(c);
+	return NULL;
 }
 
 trib_hmac *
 trib_hmac_new(const void *key, size_t keylen)
 {
-	EVP_MAC_CTX *ctx = keyed_ctx(key, keylen);
-	trib_hmac  *h;
+	EVP_MD	   *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	unsigned char k[SHA256_BLOCK] = {0},
+				ipad[SHA256_BLOCK],
+				opad[SHA256_BLOCK];
+	unsigned int klen = 0;
+	EVP_MD_CTX *inner = NULL,
+			   *outer = NULL;
+	trib_hmac  *h = NULL;
 
-	if (ctx == NULL)
+	if (sha == NULL)
 		return NULL;
+	/* RFC 2104: a key longer than a block is replaced by its hash */
+	if (keylen > SHA256_BLOCK)
+	{
+		if (!EVP_Digest(key, keylen, k, &klen, sha, NULL))
+			goto out;
+	}
+	else if (keylen > 0)
+		memcpy(k, key, keylen);
+	for (int i = 0; i < SHA256_BLOCK; i++)
+	{
+		ipad[i] = k[i] ^ 0x36;
+		opad[i] = k[i] ^ 0x5c;
+	}
+	inner = padded_state(sha, ipad);
+	outer = padded_state(sha, opad);
+	if (inner == NULL || outer == NULL)
+		goto out;
 	h = trib_xcalloc(1, sizeof(*h));
-	h->keyed = ctx;
+	h->inner = inner;
+	h->outer = outer;
 	h->id = atomic_fetch_add(&next_id, 1);
+	inner = outer = NULL;
+out:
+	EVP_MD_CTX_free(inner);
+	EVP_MD_CTX_free(outer);
+	EVP_MD_free(sha);			/* the states hold their own reference */
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(ipad, sizeof(ipad));
+	OPENSSL_cleanse(opad, sizeof(opad));
 	return h;
+}
+
+static void
+work_free(trib_hmac_ctx *w)
+{
+	if (w == NULL)
+		return;
+	EVP_MD_CTX_free(w->md);
+	free(w);
+}
+
+/* A working context in key's inner state, or w (not NULL) put back in it;
+ * NULL when OpenSSL fails (w is then freed). */
+static trib_hmac_ctx *
+work_start(trib_hmac_ctx *w, const trib_hmac *key)
+{
+	if (w == NULL)
+	{
+		w = trib_xcalloc(1, sizeof(*w));
+		w->md = EVP_MD_CTX_new();
+	}
+	w->key = key;
+	if (w->md == NULL || !EVP_MD_CTX_copy_ex(w->md, key->inner))
+	{
+		work_free(w);
+		return NULL;
+	}
+	return w;
 }
 
 static void
@@ -92,7 +160,7 @@ cache_clear(void *p)
 
 	for (int i = 0; i < HMAC_CACHE_SLOTS; i++)
 	{
-		EVP_MAC_CTX_free(c->ctx[i]);
+		work_free(c->ctx[i]);
 		c->ctx[i] = NULL;
 		c->id[i] = 0;
 	}
@@ -122,21 +190,25 @@ trib_hmac_start(const trib_hmac *key)
 
 	for (i = 0; i < HMAC_CACHE_SLOTS; i++)
 		if (cache.id[i] == key->id)
-			return EVP_MAC_init(cache.ctx[i], NULL, 0, NULL) ? cache.ctx[i] : NULL;
-	if (!cache.registered)
-		cache_register();
-	i = cache.next;
-	cache.next = (i + 1) % HMAC_CACHE_SLOTS;
-	EVP_MAC_CTX_free(cache.ctx[i]);
-	cache.ctx[i] = EVP_MAC_CTX_dup(key->keyed);
-	cache.id[i] = cache.ctx[i] ? key->id : 0;
+			break;
+	if (i == HMAC_CACHE_SLOTS)
+	{
+		if (!cache.registered)
+			cache_register();
+		i = cache.next;
+		cache.next = (i + 1) % HMAC_CACHE_SLOTS;
+		cache.id[i] = key->id;
+	}
+	cache.ctx[i] = work_start(cache.ctx[i], key);
+	if (cache.ctx[i] == NULL)
+		cache.id[i] = 0;
 	return cache.ctx[i];
 }
 
 bool
 trib_hmac_update(trib_hmac_ctx *h, const void *data, size_t n)
 {
-	return n == 0 || EVP_MAC_update(h, data, n);
+	return n == 0 || EVP_DigestUpdate(h->md, data, n);
 }
 
 bool
@@ -147,7 +219,7 @@ trib_hmac_update_be32(trib_hmac_ctx *h, uint32_t v)
 		(unsigned char) (v >> 8), (unsigned char) v
 	};
 
-	return EVP_MAC_update(h, be, sizeof(be));
+	return EVP_DigestUpdate(h->md, be, sizeof(be));
 }
 
 bool
@@ -157,15 +229,23 @@ trib_hmac_update_be64(trib_hmac_ctx *h, uint64_t v)
 
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		be[i] = (unsigned char) v;
-	return EVP_MAC_update(h, be, sizeof(be));
+	return EVP_DigestUpdate(h->md, be, sizeof(be));
 }
 
 bool
 trib_hmac_final(trib_hmac_ctx *h, unsigned char mac[TRIB_HMAC_LEN])
 {
-	size_t		n = 0;
+	unsigned char in[TRIB_HMAC_LEN];
+	unsigned int n = 0,
+				m = 0;
+	bool		ok;
 
-	return EVP_MAC_final(h, mac, &n, TRIB_HMAC_LEN) && n == TRIB_HMAC_LEN;
+	ok = EVP_DigestFinal_ex(h->md, in, &n) && n == TRIB_HMAC_LEN &&
+		EVP_MD_CTX_copy_ex(h->md, h->key->outer) &&
+		EVP_DigestUpdate(h->md, in, sizeof(in)) &&
+		EVP_DigestFinal_ex(h->md, mac, &m) && m == TRIB_HMAC_LEN;
+	OPENSSL_cleanse(in, sizeof(in));
+	return ok;
 }
 
 void
@@ -176,11 +256,12 @@ trib_hmac_free(trib_hmac *key)
 	for (int i = 0; i < HMAC_CACHE_SLOTS; i++)
 		if (cache.id[i] == key->id)
 		{
-			EVP_MAC_CTX_free(cache.ctx[i]);
+			work_free(cache.ctx[i]);
 			cache.ctx[i] = NULL;
 			cache.id[i] = 0;
 		}
-	EVP_MAC_CTX_free(key->keyed);
+	EVP_MD_CTX_free(key->inner);
+	EVP_MD_CTX_free(key->outer);
 	free(key);
 }
 
@@ -188,10 +269,17 @@ bool
 trib_hmac_sha256(const unsigned char *key, size_t keylen, const void *data,
 				 size_t n, unsigned char mac[TRIB_HMAC_LEN])
 {
-	/* a one-off key: its own context, not the thread's cache */
-	EVP_MAC_CTX *h = keyed_ctx(key, keylen);
+	/* a one-off key: its own working context, not the thread's cache */
+	trib_hmac  *k = trib_hmac_new(key, keylen);
+	trib_hmac_ctx *h = k ? work_start(NULL, k) : NULL;
 	bool		ok = h != NULL && trib_hmac_update(h, data, n) && trib_hmac_final(h, mac);
 
-	EVP_MAC_CTX_free(h);
+	work_free(h);
+	if (k != NULL)
+	{
+		EVP_MD_CTX_free(k->inner);
+		EVP_MD_CTX_free(k->outer);
+		free(k);
+	}
 	return ok;
 }

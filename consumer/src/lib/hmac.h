@@ -3,10 +3,10 @@
  *
  * Design.  Every keyed, deterministic value the daemon derives (the hash
  * strategy's pseudonyms, the keyed fakes and noise of the masking
- * strategies, the sample's choice, Fernet's MAC) is HMAC-SHA256 through
- * OpenSSL's EVP_MAC.  A key is set up once (the key schedule costs several
- * times the MAC of a short value), and each value is computed on a working
- * context that starts from the keyed state:
+ * strategies, the sample's choice, Fernet's MAC) is HMAC-SHA256, built on
+ * OpenSSL's SHA-256 (hmac.c).  A key is set up once (the padded key's two
+ * SHA-256 states), and each value is computed on a working context that
+ * starts from the keyed state:
  *
  *     trib_hmac *key = trib_hmac_new(k, klen);            -- once
  *     trib_hmac_ctx *h = trib_hmac_start(key);            -- per value
@@ -15,10 +15,11 @@
  * The working contexts are cached per thread (hmac.c): a trib_hmac is
  * read-only after trib_hmac_new, so several threads may use one at once,
  * each on its own working context.  A thread's working context of a key is
- * reset (EVP_MAC_init without a key, which OpenSSL 3 allows from any state,
- * life_cycle-mac(7)) instead of duplicated and freed per value; the
- * duplicate + free was ~15% of five masking rules' instructions
- * (docs/BENCHMARKS.md).  A context from trib_hmac_start is valid until
+ * kept and set back to the key's inner state per value (a copy of that
+ * state) instead of allocated and freed per value; the
+ * duplicate + free was ~15% of five masking rules' instructions, and
+ * EVP_MAC's reset ~40 ns per MAC more than the copy (docs/BENCHMARKS.md).
+ * A context from trib_hmac_start is valid until
  * trib_hmac_final or the thread's next trib_hmac_start: do not interleave
  * two MACs on one thread (no caller does; each is straight-line code).
  *
@@ -36,8 +37,8 @@
 /* A key set up once; read-only afterwards. */
 typedef struct trib_hmac trib_hmac;
 
-/* A working context: OpenSSL's EVP_MAC_CTX, owned by the thread's cache. */
-typedef struct evp_mac_ctx_st trib_hmac_ctx;
+/* A working context, owned by the thread's cache (hmac.c). */
+typedef struct trib_hmac_ctx trib_hmac_ctx;
 
 #define TRIB_HMAC_LEN 32
 
