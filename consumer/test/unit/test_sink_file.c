@@ -1080,6 +1080,163 @@ test_crash_before_first_flush(void **state)
 	free(p);
 }
 
+/* Open a file sink on dir/name and expect it to fail; the message. */
+static void
+open_fails(const char *name, char *err, size_t errlen)
+{
+	trib_sink	sink;
+	trib_filesink_opts o;
+	char	   *p = path_of(name);
+
+	memset(&sink, 0, sizeof(sink));
+	sink.name = "file";
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	assert_false(trib_filesink_open_opts(&sink, &o, err, errlen));
+	assert_null(sink.state);
+	free(p);
+}
+
+/* A file the attacker wants overwritten: dir/victim holding "precious\n". */
+static char *
+make_victim(void)
+{
+	char	   *v = path_of("victim");
+	FILE	   *f = fopen(v, "w");
+
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(chmod(v, 0644), 0);
+	return v;
+}
+
+static void
+assert_victim_intact(const char *v)
+{
+	char	   *text = slurp(v);
+	struct stat st;
+
+	assert_string_equal(text, "precious\n");
+	assert_int_equal(stat(v, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(text);
+}
+
+/*
+ * Someone who can write to the directory plants symbolic links where the
+ * sink writes: at the sidecar's temporary file, the id map, and `path`
+ * itself.  None is written through: the link's target keeps its bytes and
+ * its mode, and a link at `path` is refused with a message saying so.
+ */
+static void
+test_symlinks_are_not_followed(void **state)
+{
+	char	   *v = make_victim(),
+			   *tmp = path_of("s.jsonl.pos.tmp"),
+			   *ids = path_of("s.jsonl.ids"),
+			   *p = path_of("s.jsonl"),
+			   *text;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	struct stat st;
+	int			i;
+
+	(void) state;
+	assert_int_equal(symlink(v, tmp), 0);
+	open_file(&sink, &a, "s.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	unlink(ids);
+	assert_int_equal(symlink(v, ids), 0);
+	for (i = 1; i <= 3; i++)
+	{
+		trib_event *ev = mksnap(i);
+
+		assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+		trib_event_free(ev);
+	}
+	/* the id map's link is refused, not followed */
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	sink.ops->close(&sink);
+	assert_victim_intact(v);
+	assert_int_equal(lstat(tmp, &st) == 0 ? 1 : 0, 0);	/* replaced, then renamed */
+	text = slurp(p);
+	assert_int_equal(count_lines(text), 6);	/* lines 4..6 not durable: cut at open */
+	free(text);
+
+	/* a link at path itself: refused at open, the target untouched */
+	assert_int_equal(unlink(ids), 0);
+	assert_int_equal(rename(p, ids), 0);
+	assert_int_equal(symlink(v, p), 0);
+	open_fails("s.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_victim_intact(v);
+	free(v);
+	free(tmp);
+	free(ids);
+	free(p);
+}
+
+/* A hard link or a FIFO at `path` is refused at open, without blocking. */
+static void
+test_hard_link_and_fifo_are_refused(void **state)
+{
+	char	   *v = make_victim(),
+			   *h = path_of("h.jsonl"),
+			   *q = path_of("q.jsonl");
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(link(v, h), 0);
+	open_fails("h.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "hard link"));
+	assert_victim_intact(v);
+	assert_int_equal(mkfifo(q, 0600), 0);
+	open_fails("q.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "not a regular file"));
+	free(v);
+	free(h);
+	free(q);
+}
+
+/*
+ * Two sinks on one path (two daemons started with the same config): the
+ * second is refused before it touches anything, also while the first
+ * rotates; after the first closes, the path can be opened again.
+ */
+static void
+test_second_sink_on_a_path_is_refused(void **state)
+{
+	trib_sink	one,
+				two;
+	acks		a = {0},
+				b = {0};
+	char		err[512];
+	char	   *p = path_of("two.jsonl"),
+			   *text;
+
+	(void) state;
+	open_file(&one, &a, "two.jsonl", 600, 0);
+	write_range(&one, 1, 3);
+	flush(&one);
+	open_fails("two.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "another file sink"));
+	write_range(&one, 4, 12);	/* rotates: the new file is locked too */
+	flush(&one);
+	open_fails("two.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "another file sink"));
+	one.ops->close(&one);
+	open_file(&two, &b, "two.jsonl", 600, 0);
+	write_range(&two, 1, 14);
+	two.ops->close(&two);
+	text = slurp(p);
+	assert_true(count_lines(text) > 0);
+	free(text);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1103,6 +1260,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_are_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configured_mode_applies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_are_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_and_fifo_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_sink_on_a_path_is_refused, setup, teardown),
 	};
 
 	trib_log_set_level(TRIB_LOG_WARN);

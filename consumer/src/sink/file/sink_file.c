@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -337,6 +338,46 @@ segment_name(const char *path, uint64_t n)
 	return trib_strbuf_finish(&b);
 }
 
+/*
+ * Open the active file for appending (created with the mode; `excl`: it
+ * must not exist yet) and lock it: -1 with errbuf when it is a symbolic
+ * link, not a regular file of its own (a FIFO, a hard link), or locked by
+ * another sink, a second daemon on the same path.  O_NONBLOCK keeps a FIFO
+ * put at the name from blocking the open.
+ */
+static int
+open_active(const filesink *f, bool excl, char *errbuf, size_t errlen)
+{
+	int			fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND | O_NOFOLLOW |
+											  O_NONBLOCK | (excl ? O_EXCL : 0), f->mode);
+	struct stat st;
+	const char *why = NULL;
+
+	if (fd < 0)
+	{
+		snprintf(errbuf, errlen, "cannot open %s: %s", f->path,
+				 errno == ELOOP ? "it is a symbolic link (name the file itself in path)"
+				 : errno == ENXIO ? "not a regular file (a FIFO?)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_nlink > 1)
+		why = "it has other hard links";
+	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		why = errno == EWOULDBLOCK ? "another file sink (a second daemon?) is writing it"
+			: strerror(errno);
+	if (why)
+	{
+		snprintf(errbuf, errlen, "cannot use %s: %s", f->path, why);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Close the active file as path.N and start a new one. */
 static bool
 rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
@@ -356,9 +397,9 @@ rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	free(name);
 	if (f->fsync && !trib_fileio_fsync_dir(f->dir))
 		return fail_errno(f, errbuf, errlen, "cannot fsync the directory of", f->path);
-	fd = trib_fileio_open_private(f->path, O_WRONLY | O_TRUNC | O_APPEND, f->mode);
+	fd = open_active(f, true, errbuf, errlen);
 	if (fd < 0)
-		return fail_errno(f, errbuf, errlen, "cannot open", f->path);
+		return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
 	close(f->fd);
 	f->fd = fd;
 	f->segment++;
@@ -654,7 +695,9 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	struct stat st;
 	int			fd;
 
-	if (!read_sidecar(f, &found, &offset, errbuf, errlen))
+	/* the lock first: a second sink on the path touches nothing */
+	if ((f->fd = open_active(f, false, errbuf, errlen)) < 0 ||
+		!read_sidecar(f, &found, &offset, errbuf, errlen))
 		return false;
 	if (!found)
 		f->segment = highest_segment(f->path) + 1;
@@ -662,8 +705,15 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	{
 		char	   *name;
 
-		if (f->drop_upto && !finish_drop(f, errbuf, errlen))
-			return false;
+		if (f->drop_upto)
+		{
+			/* path.<segment> replaces the file opened (and locked) */
+			if (!finish_drop(f, errbuf, errlen) ||
+				(fd = open_active(f, false, errbuf, errlen)) < 0)
+				return false;
+			close(f->fd);
+			f->fd = fd;
+		}
 		/* a rotation completed after the sidecar was written */
 		while ((name = segment_name(f->path, f->segment)) && exists(name))
 		{
@@ -673,15 +723,12 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 		}
 		free(name);
 	}
-	fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
-	if (fd < 0 || fstat(fd, &st) != 0)
+	fd = f->fd;
+	if (fstat(fd, &st) != 0)
 	{
 		snprintf(errbuf, errlen, "cannot open %s: %s", f->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return false;
 	}
-	f->fd = fd;
 	f->size = st.st_size;
 	if (!found)
 	{
@@ -792,9 +839,9 @@ cut_back(filesink *f, uint64_t seg, int64_t cut, uint64_t seq, char *errbuf, siz
 	{
 		if (!finish_drop(f, errbuf, errlen))
 			return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
-		fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
+		fd = open_active(f, false, errbuf, errlen);
 		if (fd < 0)
-			return fail_errno(f, errbuf, errlen, "cannot open", f->path);
+			return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
 		close(f->fd);
 		f->fd = fd;
 	}
