@@ -1237,6 +1237,50 @@ test_second_sink_on_a_path_is_refused(void **state)
 	free(p);
 }
 
+/*
+ * Another process removes or truncates the active file while the sink
+ * writes it: the next flush fails instead of acking lines that are not in
+ * the file, and a restart says what happened.
+ */
+static void
+test_file_changed_underneath_fails_the_flush(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	char	   *p = path_of("u.jsonl");
+	int			acked;
+
+	(void) state;
+	open_file(&sink, &a, "u.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	acked = a.n;
+	assert_int_equal(truncate(p, 0), 0);
+	write_range(&sink, 4, 5);
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	assert_non_null(strstr(err, "truncated"));
+	assert_int_equal(a.n, acked);
+	sink.ops->close(&sink);
+	open_fails("u.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "another process"));
+
+	/* removed: the sink goes on writing a file nobody can read */
+	open_file(&sink, &a, "r.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	acked = a.n;
+	free(p);
+	p = path_of("r.jsonl");
+	assert_int_equal(unlink(p), 0);
+	write_range(&sink, 4, 5);
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	assert_non_null(strstr(err, "removed or replaced"));
+	assert_int_equal(a.n, acked);
+	sink.ops->close(&sink);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1263,6 +1307,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_symlinks_are_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hard_link_and_fifo_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_sink_on_a_path_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_changed_underneath_fails_the_flush, setup,
+										teardown),
 	};
 
 	trib_log_set_level(TRIB_LOG_WARN);

@@ -284,6 +284,32 @@ write_sidecar(filesink *f, char *errbuf, size_t errlen)
 	return ok;
 }
 
+/*
+ * Before a flush records and acks: is the file at `path` still the one
+ * written, with exactly our bytes?  Another process that removed, replaced
+ * or truncated it took lines with it (or, with O_APPEND, made our offsets
+ * wrong): nothing more is acked, the sink fails and says so.
+ */
+static bool
+still_ours(filesink *f, char *errbuf, size_t errlen)
+{
+	struct stat mine,
+				named;
+
+	if (fstat(f->fd, &mine) != 0)
+		return fail_errno(f, errbuf, errlen, "cannot stat", f->path);
+	if (lstat(f->path, &named) != 0 || named.st_dev != mine.st_dev ||
+		named.st_ino != mine.st_ino)
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s was removed or replaced by "
+							  "another process while the sink wrote it: lines after the last "
+							  "durable position are not in it", f->path);
+	if (mine.st_size != f->size)
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s has %lld bytes where the sink "
+							  "wrote %" PRId64 ": another process truncated or wrote to it",
+							  f->path, (long long) mine.st_size, f->size);
+	return true;
+}
+
 /* Make everything written durable and record it; ack when it moved. */
 static bool
 flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
@@ -309,6 +335,8 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	}
 	if (f->fsync && fdatasync(f->fd) != 0)
 		return fail_errno(f, errbuf, errlen, "cannot fsync", f->path);
+	if (!still_ours(f, errbuf, errlen))
+		return false;
 	if (!trib_fsids_commit(&f->ids, e, sizeof(e)))
 		return trib_sink_fail(&f->fault, errbuf, errlen, "%s", e);
 	if (moved)
@@ -747,7 +775,8 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	if ((uint64_t) st.st_size < offset)
 	{
 		snprintf(errbuf, errlen, "%s has %lld bytes but %s records %" PRIu64
-				 " as durable: data was lost (fsync off?); delete %s to start over",
+				 " as durable: data was lost (truncated or replaced by another process, or "
+				 "lost by the system with fsync off); delete %s to start over",
 				 f->path, (long long) st.st_size, f->pos_path, offset, f->pos_path);
 		return false;
 	}
