@@ -1237,6 +1237,38 @@ test_second_sink_on_a_path_is_refused(void **state)
 	free(p);
 }
 
+/* A long opaque position (a MySQL GTID set of many servers) survives the
+ * sidecar: the sink reopens and reports it. */
+static void
+test_long_opaque_reopens(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	trib_strbuf op = {0};
+	trib_event *ev = mkev(1);
+	trib_position pos;
+	int			i;
+
+	(void) state;
+	trib_strbuf_adds(&op, "{\"gtid_set\":\"");
+	for (i = 0; i < 200; i++)
+		trib_strbuf_printf(&op, "%s3e11fa47-71ca-11e1-9e33-c80aa9%06d:1-%d", i ? "," : "",
+						   i, 100000 + i);
+	trib_strbuf_adds(&op, "\"}");
+	ev->pos.opaque = trib_strbuf_finish(&op);
+	assert_true(strlen(ev->pos.opaque) > 8192);
+	open_file(&sink, &a, "gtid.jsonl", 0, 0);
+	assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+	flush(&sink);
+	sink.ops->close(&sink);
+	open_file(&sink, &a, "gtid.jsonl", 0, 0);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_string_equal(pos.opaque, ev->pos.opaque);
+	sink.ops->close(&sink);
+	trib_event_free(ev);
+}
+
 /*
  * Another process removes or truncates the active file while the sink
  * writes it: the next flush fails instead of acking lines that are not in
@@ -1307,6 +1339,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_symlinks_are_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hard_link_and_fifo_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_sink_on_a_path_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_opaque_reopens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_changed_underneath_fails_the_flush, setup,
 										teardown),
 	};

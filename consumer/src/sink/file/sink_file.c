@@ -66,6 +66,7 @@
 #include "strbuf.h"
 
 #define DEFAULT_BUFFER (64 * 1024)
+#define MAX_SIDECAR (1024 * 1024)	/* largest sidecar read back */
 
 typedef struct filesink
 {
@@ -587,27 +588,28 @@ static bool
 read_sidecar(filesink *f, bool *found, uint64_t *offset,
 			 char *errbuf, size_t errlen)
 {
-	FILE	   *fp = fopen(f->pos_path, "re");
-	char		text[4096],
+	char		msg[128],
 				yerr[256];
+	char	   *text;
 	size_t		n;
 	yajl_val	root;
 	uint64_t	lsn;
 	const char *opath[] = {"opaque", NULL};
 	yajl_val	op;
+	struct stat st;
 
 	*found = false;
-	if (!fp)
+	/* whole: a position's opaque (a MySQL GTID set) can be long */
+	text = trib_fileio_read_small(f->pos_path, MAX_SIDECAR, &n, msg, sizeof(msg));
+	if (!text)
 	{
-		if (errno == ENOENT)
+		if (lstat(f->pos_path, &st) != 0 && errno == ENOENT)
 			return true;
-		snprintf(errbuf, errlen, "cannot read %s: %s", f->pos_path, strerror(errno));
+		snprintf(errbuf, errlen, "cannot read %s: %s", f->pos_path, msg);
 		return false;
 	}
-	n = fread(text, 1, sizeof(text) - 1, fp);
-	fclose(fp);
-	text[n] = '\0';
 	root = yajl_tree_parse(text, yerr, sizeof(yerr));
+	free(text);
 	if (!root || !YAJL_IS_OBJECT(root) || !json_uint(root, "segment", &f->segment) ||
 		!json_uint(root, "offset", offset) || f->segment == 0)
 	{
