@@ -22,6 +22,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -1313,6 +1315,71 @@ test_file_changed_underneath_fails_the_flush(void **state)
 	free(p);
 }
 
+/*
+ * The disk fills in the middle of a line (EFBIG from RLIMIT_FSIZE here;
+ * ENOSPC takes the same path): the write fails, the sink stays failed,
+ * nothing after the last flush is acked, and the next start (with room
+ * again) cuts the partial line off: every event once.
+ */
+static void
+test_full_disk_mid_line_then_restart(void **state)
+{
+	char	   *p = path_of("full.jsonl"),
+			   *text;
+	trib_sink	sink;
+	acks		a = {0};
+	pid_t		pid;
+	int			status;
+
+	(void) state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		struct rlimit rl = {.rlim_cur = 3000, .rlim_max = 3000};
+		char		err[512];
+		int			i;
+
+		signal(SIGXFSZ, SIG_IGN);
+		open_file(&sink, &a, "full.jsonl", 0, 1);
+		write_range(&sink, 1, 4);
+		flush(&sink);
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(2);
+		for (i = 5; i < 1000; i++)
+		{
+			trib_event *ev = mkev(i);
+			bool		ok = sink.ops->write(&sink, ev, err, sizeof(err));
+
+			trib_event_free(ev);
+			if (!ok)
+				break;
+			if (i % 3 == 0 && !sink.ops->flush(&sink, 1000, err, sizeof(err)))
+				break;
+		}
+		/* failed for good, nothing acked after the failure */
+		if (i == 1000 || strstr(err, "full.jsonl") == NULL ||
+			sink.ops->flush(&sink, 1000, err, sizeof(err)) ||
+			sink.ops->poll(&sink, 0, err, sizeof(err)))
+			_exit(3);
+		_exit(a.last.commit_lsn == 0 ? 4 : 0);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	text = slurp(p);
+	assert_true(strlen(text) <= 3000);
+	assert_true(text[0] != '\0' && text[strlen(text) - 1] != '\n');	/* a torn line */
+	free(text);
+	open_file(&sink, &a, "full.jsonl", 0, 0);
+	write_range(&sink, 1, 40);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_ids(text, 1, 40);
+	free(text);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1340,6 +1407,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hard_link_and_fifo_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_sink_on_a_path_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_opaque_reopens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_mid_line_then_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_changed_underneath_fails_the_flush, setup,
 										teardown),
 	};
