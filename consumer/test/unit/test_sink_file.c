@@ -1380,6 +1380,51 @@ test_full_disk_mid_line_then_restart(void **state)
 	free(p);
 }
 
+/*
+ * The sidecar names the pipeline: a pipeline given the path another one
+ * wrote (a copied config, one renamed) is refused at open instead of
+ * taking the other's position as its own and dropping its events at or
+ * before it.  A sidecar without the name (an older version) is accepted.
+ */
+static void
+test_sidecar_of_another_pipeline_is_refused(void **state)
+{
+	trib_sink	sink;
+	trib_filesink_opts o;
+	char		err[512];
+	char	   *p = path_of("pl.jsonl"),
+			   *pp = trib_filesink_pos_path(p),
+			   *text;
+
+	(void) state;
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	memset(&sink, 0, sizeof(sink));
+	sink.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	write_range(&sink, 1, 3);
+	sink.ops->close(&sink);
+	text = slurp(pp);
+	assert_non_null(strstr(text, "\"pipeline\":\"orders\""));
+	free(text);
+
+	memset(&sink, 0, sizeof(sink));
+	sink.pipeline = "billing";
+	assert_false(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "belongs to pipeline \"orders\""));
+
+	memset(&sink, 0, sizeof(sink));
+	sink.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	write_range(&sink, 1, 5);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_ids(text, 1, 5);
+	free(text);
+	free(pp);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1408,6 +1453,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_second_sink_on_a_path_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_opaque_reopens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk_mid_line_then_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidecar_of_another_pipeline_is_refused, setup,
+										teardown),
 		cmocka_unit_test_setup_teardown(test_file_changed_underneath_fails_the_flush, setup,
 										teardown),
 	};

@@ -74,6 +74,7 @@ typedef struct filesink
 	char	   *path;			/* NULL for stdout */
 	char	   *pos_path;
 	char	   *dir;			/* directory of path, for fsync */
+	char	   *pipeline;		/* recorded in the sidecar; NULL: none */
 	int			fd;
 	int64_t		rotate_bytes;
 	bool		fsync;
@@ -267,6 +268,11 @@ sidecar_text(const filesink *f, trib_strbuf *b)
 	}
 	if (f->drop_upto)
 		trib_strbuf_printf(b, ",\"drop_upto\":%" PRIu64, f->drop_upto);
+	if (f->pipeline)
+	{
+		trib_strbuf_adds(b, ",\"pipeline\":");
+		add_json_string(b, f->pipeline);
+	}
 	trib_strbuf_adds(b, "}\n");
 }
 
@@ -546,6 +552,7 @@ state_free(filesink *f)
 	free(f->path);
 	free(f->pos_path);
 	free(f->dir);
+	free(f->pipeline);
 	free(f);
 }
 
@@ -595,6 +602,7 @@ read_sidecar(filesink *f, bool *found, uint64_t *offset,
 	yajl_val	root;
 	uint64_t	lsn;
 	const char *opath[] = {"opaque", NULL};
+	const char *ppath[] = {"pipeline", NULL};
 	yajl_val	op;
 	struct stat st;
 
@@ -615,6 +623,17 @@ read_sidecar(filesink *f, bool *found, uint64_t *offset,
 	{
 		snprintf(errbuf, errlen, "%s is not a position file of this sink "
 				 "(delete it to start over)", f->pos_path);
+		yajl_tree_free(root);
+		return false;
+	}
+	op = yajl_tree_get(root, ppath, yajl_t_string);
+	if (op && f->pipeline && strcmp(op->u.string, f->pipeline) != 0)
+	{
+		/* its position is another source's: events at or before it
+		 * would be dropped as written */
+		snprintf(errbuf, errlen, "%s belongs to pipeline \"%s\", not \"%s\": give this "
+				 "pipeline a path of its own (or delete %s to start over)", f->pos_path,
+				 op->u.string, f->pipeline, f->pos_path);
 		yajl_tree_free(root);
 		return false;
 	}
@@ -976,6 +995,7 @@ trib_filesink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	copy = trib_xstrdup(opts->path);
 	f->dir = trib_xstrdup(dirname(copy));
 	free(copy);
+	f->pipeline = sink->pipeline ? trib_xstrdup(sink->pipeline) : NULL;
 	f->rotate_bytes = opts->rotate_bytes;
 	f->fsync = opts->fsync;
 	f->mode = opts->mode ? opts->mode : TRIB_FILE_MODE_DEFAULT;
