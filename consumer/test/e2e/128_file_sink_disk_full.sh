@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 128_file_sink_disk_full.sh: a file sink and a file checkpoint store on a
 # small tmpfs (2 MiB) that fills up while a writer commits, with the
-# daemon killed (-9) at random points between, across size rotations; then
+# daemon killed (-9) at random points between, across size rotations;
+# then the file system remounted read-only under the running daemon; then
 # a second pipeline pointed at the same file.
 #
 # The file sink promises each change once across crashes (sink_file.h,
@@ -23,8 +24,9 @@ mkdir -p "$DISK"
 MOUNTED=
 if mount -t tmpfs -o size=2m tmpfs "$DISK" 2>/dev/null; then
     MOUNTED=1
-    # unmounted before e2e_cleanup removes WORK
-    trap 'umount -l "$DISK" 2>/dev/null || true; e2e_cleanup' EXIT
+    # unmounted (with the read-only bind mount over it, if left) before
+    # e2e_cleanup removes WORK
+    trap 'umount -l "$DISK" 2>/dev/null; umount -l "$DISK" 2>/dev/null; e2e_cleanup' EXIT
 else
     echo "# cannot mount a tmpfs here: the full-disk part is not tested"
 fi
@@ -79,6 +81,19 @@ if [ -n "$MOUNTED" ]; then
     start_consumer "$WORK/fs128.yaml"
 fi
 expect_eq "the slot was confirmed to the end after $KILLS kill(s)" t "$(slot_caught_up tributary_fs128)"
+# read-only underneath the running daemon (a read-only bind mount over the
+# directory: a remount of the tmpfs itself is refused while files are open
+# for writing): it fails at its next flush, then resumes
+if [ -n "$MOUNTED" ] && ! { mount --bind "$DISK" "$DISK" && mount -o remount,ro,bind "$DISK"; } 2>/dev/null; then
+    echo "# cannot put a read-only bind mount over the directory: not tested"
+elif [ -n "$MOUNTED" ]; then
+    pgc_psql -d postgres -c "INSERT INTO public.t SELECT g, 'ro' FROM generate_series(8000, 8009) g" >/dev/null
+    wait_exit 30
+    expect_grep "a read-only file system is reported" "$WORK/run.log" "Read-only file system"
+    umount "$DISK"
+    start_consumer "$WORK/fs128.yaml"
+    expect_eq "the slot was confirmed to the end after it" t "$(slot_caught_up tributary_fs128)"
+fi
 
 # another pipeline, same file: refused before it writes anything
 pipeline other
