@@ -10,8 +10,11 @@
  *
  * Sidecar `path.pos`, one JSON object:
  *   {"segment":3,"offset":1048213,"commit_lsn":"0/16B3748","seq":4,
- *    "end_lsn":"0/16B37F0","lsn":"0/16B3700","opaque":null}
- * The position members are absent before the first event.  It is written
+ *    "end_lsn":"0/16B37F0","lsn":"0/16B3700","opaque":null,
+ *    "pipeline":"orders"}
+ * The position members are absent before the first event; "pipeline"
+ * (the sink's pipeline, when it has one) makes open() refuse a sidecar
+ * another pipeline wrote, whose position is not this one's.  It is written
  * to `path.pos.tmp` and renamed over `path.pos`.  While a rewind that goes
  * back into a rotated segment is under way it also holds "drop_upto":M:
  * segments segment+1 to M-1 and the active file are to be removed and
@@ -33,7 +36,10 @@
  * `sinks:` read its settings (sink_file_conf.h); check() only looks at the
  * directory and the file, it writes nothing.
  *
- * Size.  About 1,030 lines, at the project's 1,000: the write path, the
+ * The active file is opened with open_active(): no symbolic link, one
+ * link, a regular file, locked (sink_file.h, "Ownership of `path`").
+ *
+ * Size.  About 1,130 lines, past the project's 1,000: the write path, the
  * sidecar, recovery and rewind all change one filesink's segment, offset
  * and durable position, in an order that must stay crash-safe, so they
  * are read together.  The configured sinks' open() and check() at the end
