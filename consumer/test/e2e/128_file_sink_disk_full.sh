@@ -25,8 +25,15 @@ MOUNTED=
 if mount -t tmpfs -o size=2m tmpfs "$DISK" 2>/dev/null; then
     MOUNTED=1
     # unmounted (with the read-only bind mount over it, if left) before
-    # e2e_cleanup removes WORK
-    trap 'umount -l "$DISK" 2>/dev/null; umount -l "$DISK" 2>/dev/null; e2e_cleanup' EXIT
+    # e2e_cleanup removes WORK; e2e_cleanup sees the script's status
+    fs_cleanup() {
+        local rc=$?
+        set +e
+        umount -l "$DISK" 2>/dev/null && umount -l "$DISK" 2>/dev/null
+        (exit "$rc")
+        e2e_cleanup
+    }
+    trap fs_cleanup EXIT
 else
     echo "# cannot mount a tmpfs here: the full-disk part is not tested"
 fi
