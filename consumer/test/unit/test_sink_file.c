@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
+#include "check_report.h"
 #include "config.h"
 #include "envelope.h"
 #include "event.h"
@@ -1425,6 +1426,51 @@ test_sidecar_of_another_pipeline_is_refused(void **state)
 	free(p);
 }
 
+/* `tributary check` of a file sink reports what `run` would refuse: a
+ * symbolic link or a hard link at path. */
+static void
+test_check_names_a_link_at_path(void **state)
+{
+	trib_config *cfg = NULL;
+	trib_strbuf yaml = {0};
+	char		err[1024],
+			   *out = NULL;
+	size_t		outlen = 0;
+	char	   *v = make_victim(),
+			   *p = path_of("chk.jsonl");
+	trib_check_report rep = {0};
+
+	(void) state;
+	trib_strbuf_printf(&yaml, "pipeline: p\n"
+					   "sources:\n  main: {type: postgres, dsn: \"dbname=x\"}\n"
+					   "sinks:\n  out: {type: file, path: \"%s\"}\n"
+					   "checkpoint: {store: file, path: \"%s/ck\"}\n", p, dir);
+	if (!trib_config_load_buffer("t.yaml", yaml.data, yaml.len, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(symlink(v, p), 0);
+	rep.out = open_memstream(&out, &outlen);
+	trib_sink_file_ops.check(&cfg->sinks[0], &rep);
+	fclose(rep.out);
+	assert_int_equal(rep.problems, 1);
+	assert_non_null(strstr(out, "a symbolic link; `run` refuses it"));
+	free(out);
+
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(link(v, p), 0);
+	rep.problems = 0;
+	rep.out = open_memstream(&out, &outlen);
+	trib_sink_file_ops.check(&cfg->sinks[0], &rep);
+	fclose(rep.out);
+	assert_int_equal(rep.problems, 1);
+	assert_non_null(strstr(out, "has other hard links"));
+	free(out);
+	trib_check_report_free(&rep);
+	trib_config_free(cfg);
+	trib_strbuf_free(&yaml);
+	free(v);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1455,6 +1501,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_full_disk_mid_line_then_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sidecar_of_another_pipeline_is_refused, setup,
 										teardown),
+		cmocka_unit_test_setup_teardown(test_check_names_a_link_at_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_changed_underneath_fails_the_flush, setup,
 										teardown),
 	};

@@ -39,7 +39,7 @@
  * The active file is opened with open_active(): no symbolic link, one
  * link, a regular file, locked (sink_file.h, "Ownership of `path`").
  *
- * Size.  About 1,130 lines, past the project's 1,000: the write path, the
+ * Size.  About 1,140 lines, past the project's 1,000: the write path, the
  * sidecar, recovery and rewind all change one filesink's segment, offset
  * and durable position, in an order that must stay crash-safe, so they
  * are read together.  The configured sinks' open() and check() at the end
@@ -1100,6 +1100,15 @@ file_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
 	if (access(dir, W_OK | X_OK) != 0)
 	{
 		trib_check_report_say(rep, "  directory %s: not writable (%s)", dir, strerror(errno));
+		rep->problems++;
+	}
+	else if (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_nlink > 1))
+	{
+		/* what open_active() refuses */
+		trib_check_report_say(rep, "  %s: %s; `run` refuses it (name a regular file of the "
+							  "sink's own)", path, S_ISLNK(st.st_mode) ? "a symbolic link"
+							  : S_ISREG(st.st_mode) ? "has other hard links"
+							  : "not a regular file");
 		rep->problems++;
 	}
 	else if (stat(path, &st) == 0)
