@@ -10,7 +10,8 @@
 # next start cuts off, and nothing after the last flush is acked.  So after
 # the room comes back and the daemon catches up, the file holds every
 # change once.  A second daemon on the same path (another pipeline, which
-# the pipeline lock does not stop) is refused before it writes anything.
+# the pipeline lock does not stop) is refused before it writes anything:
+# the sidecar names its pipeline.
 #
 # Mounting needs root; without it the script says so and checks only the
 # kill -9 part (on the ordinary disk).
@@ -114,7 +115,7 @@ for _ in $(seq 1 50); do kill -0 "$OTHER_PID" 2>/dev/null || break; sleep 0.1; d
 kill -9 "$OTHER_PID" 2>/dev/null || true
 wait "$OTHER_PID" 2>/dev/null || true
 OTHER_PID=
-expect_grep "a second daemon on the path is refused" "$WORK/other.log" "another file sink"
+expect_grep "another pipeline on the path is refused" "$WORK/other.log" "belongs to pipeline \"fs128\""
 expect_eq "the slot was confirmed to the end again" t "$(slot_caught_up tributary_fs128)"
 stop_consumer
 expect_eq "SIGTERM drains and exits 0" 0 "$STOP_RC"

@@ -1205,37 +1205,51 @@ test_hard_link_and_fifo_are_refused(void **state)
 }
 
 /*
- * Two sinks on one path (two daemons started with the same config): the
- * second is refused before it touches anything, also while the first
- * rotates; after the first closes, the path can be opened again.
+ * Two pipelines on one path (a copied config) while both run: the second
+ * is refused by the sidecar's pipeline name before it writes anything,
+ * also after the first rotated.  Two sinks of one pipeline are not
+ * refused: the pipeline lock fences them, and a standby taking over from
+ * a frozen leader must open the file the old leader still has open.
  */
 static void
 test_second_sink_on_a_path_is_refused(void **state)
 {
 	trib_sink	one,
 				two;
-	acks		a = {0},
-				b = {0};
+	trib_filesink_opts o;
 	char		err[512];
 	char	   *p = path_of("two.jsonl"),
 			   *text;
 
 	(void) state;
-	open_file(&one, &a, "two.jsonl", 600, 0);
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	o.rotate_bytes = 600;
+	memset(&one, 0, sizeof(one));
+	one.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&one, &o, err, sizeof(err)));
 	write_range(&one, 1, 3);
 	flush(&one);
-	open_fails("two.jsonl", err, sizeof(err));
-	assert_non_null(strstr(err, "another file sink"));
-	write_range(&one, 4, 12);	/* rotates: the new file is locked too */
+	memset(&two, 0, sizeof(two));
+	two.pipeline = "billing";
+	assert_false(trib_filesink_open_opts(&two, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "belongs to pipeline \"orders\""));
+	write_range(&one, 4, 12);	/* rotates */
 	flush(&one);
-	open_fails("two.jsonl", err, sizeof(err));
-	assert_non_null(strstr(err, "another file sink"));
+	assert_false(trib_filesink_open_opts(&two, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "belongs to pipeline \"orders\""));
+
+	/* the same pipeline's takeover: opens, cuts back to the sidecar */
+	write_range(&one, 13, 14);	/* not flushed: the new leader cuts them */
+	two.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&two, &o, err, sizeof(err)));
+	one.discard = true;			/* the old leader, fenced, writes nothing more */
 	one.ops->close(&one);
-	open_file(&two, &b, "two.jsonl", 600, 0);
-	write_range(&two, 1, 14);
+	write_range(&two, 13, 16);
 	two.ops->close(&two);
 	text = slurp(p);
 	assert_true(count_lines(text) > 0);
+	assert_non_null(strstr(text, "\"id\":16"));
 	free(text);
 	free(p);
 }

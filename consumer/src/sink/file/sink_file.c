@@ -37,7 +37,7 @@
  * directory and the file, it writes nothing.
  *
  * The active file is opened with open_active(): no symbolic link, one
- * link, a regular file, locked (sink_file.h, "Ownership of `path`").
+ * link, a regular file (sink_file.h, "Ownership of `path`").
  *
  * Size.  About 1,140 lines, past the project's 1,000: the write path, the
  * sidecar, recovery and rewind all change one filesink's segment, offset
@@ -57,7 +57,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -381,10 +380,12 @@ segment_name(const char *path, uint64_t n)
 
 /*
  * Open the active file for appending (created with the mode; `excl`: it
- * must not exist yet) and lock it: -1 with errbuf when it is a symbolic
- * link, not a regular file of its own (a FIFO, a hard link), or locked by
- * another sink, a second daemon on the same path.  O_NONBLOCK keeps a FIFO
- * put at the name from blocking the open.
+ * must not exist yet): -1 with errbuf when it is a symbolic link or not a
+ * regular file of its own (a FIFO, a hard link).  O_NONBLOCK keeps a FIFO
+ * put at the name from blocking the open.  No lock: a second daemon of the
+ * same pipeline is fenced by the pipeline lock (a standby that takes over
+ * from a frozen leader must be able to open the file the old one still
+ * has open), one of another pipeline by the sidecar's pipeline name.
  */
 static int
 open_active(const filesink *f, bool excl, char *errbuf, size_t errlen)
@@ -407,9 +408,6 @@ open_active(const filesink *f, bool excl, char *errbuf, size_t errlen)
 		why = "not a regular file";
 	else if (st.st_nlink > 1)
 		why = "it has other hard links";
-	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-		why = errno == EWOULDBLOCK ? "another file sink (a second daemon?) is writing it"
-			: strerror(errno);
 	if (why)
 	{
 		snprintf(errbuf, errlen, "cannot use %s: %s", f->path, why);
@@ -750,7 +748,6 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	struct stat st;
 	int			fd;
 
-	/* the lock first: a second sink on the path touches nothing */
 	if ((f->fd = open_active(f, false, errbuf, errlen)) < 0 ||
 		!read_sidecar(f, &found, &offset, errbuf, errlen))
 		return false;
@@ -762,7 +759,7 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 
 		if (f->drop_upto)
 		{
-			/* path.<segment> replaces the file opened (and locked) */
+			/* path.<segment> replaces the file opened */
 			if (!finish_drop(f, errbuf, errlen) ||
 				(fd = open_active(f, false, errbuf, errlen)) < 0)
 				return false;
