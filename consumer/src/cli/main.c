@@ -657,6 +657,9 @@ install_signals(void)
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* a file past RLIMIT_FSIZE: write() fails with EFBIG, which the sink
+	 * or store reports with its path, instead of the signal killing us */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /*

@@ -136,4 +136,37 @@ expect_eq "and none twice" 0 "$(wc -l < "$WORK/dups")"
 expect_eq "the file sink rotated" t "$([ -e "$DISK/out.jsonl.1" ] && echo t || echo f)"
 echo "# $changes changes, $KILLS kills${MOUNTED:+, the disk filled}"
 expect_no_sanitizer "no sanitizer report from the consumer" "$WORK/run.log"
+
+# a file size limit (RLIMIT_FSIZE, 16 KiB: libmongoc sizes a shared-memory
+# file of its own at start-up, over 4 KiB) on a pipeline whose file sink is
+# elsewhere: its next line past the limit fails with EFBIG, which the
+# daemon reports; the limit's signal (SIGXFSZ) must not kill it silently.
+# The log goes through a pipe, which the limit does not cover.
+mkdir -p "$WORK/efbig"; chmod 777 "$WORK/efbig"
+{
+    echo "pipeline: efbig"
+    source_yaml
+    printf 'sinks:\n  out: {type: file, path: "%s"}\n' "$WORK/efbig/out.jsonl"
+    ckpt_yaml "$WORK/efbig/p.ckpt"
+} >"$WORK/efbig.yaml"
+( ulimit -f 16; exec "$BIN" run -c "$WORK/efbig.yaml" 2>&1 | cat >"$WORK/efbig.log" ) &
+EFBIG_PID=$!
+E2E_PIDS+=" EFBIG_PID"
+for _ in $(seq 1 300); do
+    [ "$(pgc_psql -d postgres -Atc "SELECT active FROM pg_replication_slots
+        WHERE slot_name = 'tributary_efbig'")" = t ] && break
+    sleep 0.1
+done
+pgc_psql -d postgres -c "INSERT INTO public.t SELECT g, repeat(md5(g::text), 30)
+    FROM generate_series(9100, 9129) g" >/dev/null
+for _ in $(seq 1 100); do
+    grep -q "File too large" "$WORK/efbig.log" && break
+    kill -0 "$EFBIG_PID" 2>/dev/null || break
+    sleep 0.1
+done
+expect_grep "a file past the size limit is reported (EFBIG), not a silent kill" \
+    "$WORK/efbig.log" "File too large"
+pkill -TERM -f "run -c $WORK/efbig.yaml" 2>/dev/null || true
+wait "$EFBIG_PID" 2>/dev/null || true
+EFBIG_PID=
 e2e_finish
