@@ -19,7 +19,8 @@
  *   kafka_wire.c        value_format json_sr and avro: the Confluent framing
  *   kafka_avro.c        value_format avro: a row in Avro binary (avro-c)
  *   kafka_check.c       `tributary check`'s report
- * Nothing outside the folder includes this header.
+ * Nothing outside the folder includes this header, but fuzz/fuzz_checkpoint.c
+ * (for kfk_checkpoint_parse and kfk_checkpoint_value_snap).
  */
 #ifndef TRIB_SINK_KAFKA_INT_H
 #define TRIB_SINK_KAFKA_INT_H
