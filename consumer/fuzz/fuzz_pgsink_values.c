@@ -23,11 +23,11 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Is c JSON white space? */
+/* Is c white space around a value?  yajl's: JSON's four, \v and \f. */
 static int
 is_ws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* A json column's converted text must be the input without its

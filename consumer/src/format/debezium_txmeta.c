@@ -23,6 +23,7 @@
  */
 #include "debezium.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,18 +186,29 @@ trib_dbz_tx_save(const trib_dbz_tx *tx, trib_strbuf *out)
 	return true;
 }
 
-/* The unsigned integer of a member (its text: beyond 2^63 too). */
+/* An unsigned 64-bit integer from a number's text: digits only, within
+ * 2^64 (beyond 2^63 too, which yajl does not take as an integer, so that
+ * every count trib_dbz_tx_save writes reads back). */
+static bool
+u64_of(yajl_val v, uint64_t *out)
+{
+	const char *r = v != NULL && YAJL_IS_NUMBER(v) ? v->u.number.r : NULL;
+	char	   *end;
+
+	if (r == NULL || r[0] < '0' || r[0] > '9' || r[strspn(r, "0123456789")] != '\0')
+		return false;
+	errno = 0;
+	*out = strtoull(r, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* The unsigned integer of a member (u64_of). */
 static bool
 get_u64(yajl_val obj, const char *key, uint64_t *out)
 {
 	const char *path[] = {key, NULL};
-	yajl_val	v = yajl_tree_get(obj, path, yajl_t_number);
-	char	   *end;
 
-	if (v == NULL || !YAJL_IS_INTEGER(v) || v->u.number.r[0] == '-')
-		return false;
-	*out = strtoull(v->u.number.r, &end, 10);
-	return *end == '\0';
+	return u64_of(yajl_tree_get(obj, path, yajl_t_number), out);
 }
 
 /* See debezium.h. */
@@ -215,14 +227,15 @@ trib_dbz_tx_load(trib_dbz_tx *tx, const char *text)
 	{
 		yajl_val	c = cols->u.array.values[i];
 		const char *name;
-		char	   *end;
+		uint64_t	count;
 
+		/* a count as the totals: a negative one (strtoull would wrap it)
+		 * or a fraction is not one */
 		ok = YAJL_IS_ARRAY(c) && c->u.array.len == 2 &&
 			(name = YAJL_GET_STRING(c->u.array.values[0])) != NULL &&
-			YAJL_IS_INTEGER(c->u.array.values[1]);
+			u64_of(c->u.array.values[1], &count);
 		if (ok)
-			*add_collection(tx, trib_xstrdup(name)) =
-				strtoull(c->u.array.values[1]->u.number.r, &end, 10);
+			*add_collection(tx, trib_xstrdup(name)) = count;
 	}
 	yajl_tree_free(root);
 	if (!ok)

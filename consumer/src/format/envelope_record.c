@@ -600,6 +600,15 @@ env_write_truncate(trib_envelope *env, const trib_event *ev, int64_t now,
 	return ok;
 }
 
+/* Is s (not NULL) made of base64's characters alone (standard alphabet,
+ * padding)? */
+static bool
+all_base64(const char *s)
+{
+	return s != NULL &&
+		s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")] == '\0';
+}
+
 /* A logical decoding message: Debezium's "m" record. */
 bool
 env_write_message(trib_envelope *env, const trib_event *ev, int64_t now,
@@ -637,6 +646,17 @@ env_write_message(trib_envelope *env, const trib_event *ev, int64_t now,
 				 "envelope: message: \"prefix\" and \"content\" must be strings");
 		return false;
 	}
+	enc = encoding ? YAJL_GET_STRING(encoding) : NULL;
+	if (enc != NULL && strcmp(enc, "base64") == 0 &&
+		!all_base64(YAJL_GET_STRING(content)))
+	{
+		/* written as is below: a quote or backslash would end the JSON
+		 * string early and let the content write members of its own */
+		yajl_tree_free(root);
+		snprintf(errbuf, errlen,
+				 "envelope: message: \"content\" is not base64 although \"encoding\" says so");
+		return false;
+	}
 	if (ev->topic ? !env_topic_routed(b, ev->topic, errbuf, errlen)
 		: !env_topic_write(env, &env->message, b, ev->source, ev->db, NULL,
 						   NULL, errbuf, errlen))
@@ -662,7 +682,6 @@ env_write_message(trib_envelope *env, const trib_event *ev, int64_t now,
 	EB_LIT(b, ",\"message\":{\"prefix\":");
 	eb_jcstr(b, pfx);
 	EB_LIT(b, ",\"content\":\"");
-	enc = encoding ? YAJL_GET_STRING(encoding) : NULL;
 	if (enc != NULL && strcmp(enc, "base64") == 0)
 	{
 		/* the plugin's base64 is already what Debezium writes */

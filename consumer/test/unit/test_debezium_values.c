@@ -866,6 +866,26 @@ test_envelope_transaction_resume(void **state)
 	/* after the END nothing is open */
 	assert_null(trib_envelope_tx_state(env));
 	assert_false(trib_envelope_tx_resume(env, "{\"txid\":-1}"));
+	/* a collection's count is a non-negative integer like the totals (a
+	 * negative one was taken, wrapped, and written as a state that did not
+	 * read back: fuzz_checkpoint); counts beyond 2^63 read back */
+	assert_false(trib_envelope_tx_resume(env, "{\"txid\":7,\"commit_lsn\":1,\"total\":3,"
+										 "\"collections\":[[\"public.t\",-2]]}"));
+	assert_false(trib_envelope_tx_resume(env, "{\"txid\":7,\"commit_lsn\":1,\"total\":3,"
+										 "\"collections\":[[\"public.t\",1.5]]}"));
+	assert_false(trib_envelope_tx_resume(env, "{\"txid\":18446744073709551616,\"commit_lsn\":1,"
+										 "\"total\":3,\"collections\":[]}"));
+	{
+		const char *big = "{\"txid\":18446744073709551615,\"commit_lsn\":1,\"total\":3,"
+			"\"collections\":[[\"public.t\",18446744073709551615]]}";
+		char	   *again;
+
+		assert_true(trib_envelope_tx_resume(env, big));
+		again = trib_envelope_tx_state(env);
+		assert_non_null(again);
+		assert_string_equal(again, big);
+		free(again);
+	}
 	trib_envelope_free(env);
 }
 

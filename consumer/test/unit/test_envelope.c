@@ -407,6 +407,37 @@ test_message_base64_non_transactional(void **state)
 	trib_envelope_free(env);
 }
 
+/* Content said to be base64 is written as is, so anything but base64 is
+ * refused: a quote in it ended the JSON string and wrote members of its
+ * own (fuzz_envelope). */
+static void
+test_message_base64_refused(void **state)
+{
+	static const char *const bad[] = {
+		"A\\\"CAP8=", "YQ\\\",\\\"op\\\":\\\"d", "YQ\\\\", "YQ\\n==", "Y Q==",
+	};
+	trib_envelope *env = mkenv(NULL);
+	size_t		n;
+	char		err[256];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		trib_event *ev = mkev(TRIB_OP_MESSAGE, NULL, NULL, NULL);
+		char		extra[256];
+
+		snprintf(extra, sizeof(extra), "{\"prefix\":\"a\",\"encoding\":\"base64\","
+				 "\"content\":\"%s\"}", bad[i]);
+		ev->extra = strdup(extra);
+		err[0] = '\0';
+		assert_null(trib_envelope_encode(env, ev, &n, err, sizeof(err)));
+		assert_string_equal(err, "envelope: message: \"content\" is not base64 although "
+							"\"encoding\" says so");
+		trib_event_free(ev);
+	}
+	trib_envelope_free(env);
+}
+
 /* Base64 of every length mod 3, and escaped content (yajl unescapes). */
 static void
 test_message_content_bytes(void **state)
@@ -1290,6 +1321,7 @@ main(void)
 		cmocka_unit_test(test_truncate_relations),
 		cmocka_unit_test(test_message_utf8),
 		cmocka_unit_test(test_message_base64_non_transactional),
+		cmocka_unit_test(test_message_base64_refused),
 		cmocka_unit_test(test_message_content_bytes),
 		cmocka_unit_test(test_numbers_lossless),
 		cmocka_unit_test(test_unicode_and_escaping),

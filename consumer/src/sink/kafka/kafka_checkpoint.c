@@ -265,12 +265,10 @@ parse_snapshot(yajl_val root, char **snap, trib_position *counted)
 	}
 }
 
-/* A checkpoint record's value back into a position, and its snapshot
- * progress into *snap and *counted (parse_snapshot); what the envelope
- * keeps in it goes back to env (envelope.h) when the record is readable. */
-static bool
-checkpoint_parse(const char *text, size_t len, trib_position *out, trib_envelope *env,
-				 char **snap, trib_position *counted)
+/* See sink_kafka_int.h. */
+bool
+kfk_checkpoint_parse(const char *text, size_t len, trib_position *out, trib_envelope *env,
+					 char **snap, trib_position *counted)
 {
 	char	   *s = malloc(len + 1);
 	yajl_val	root;
@@ -363,7 +361,7 @@ read_window(trib_kafka *k, rd_kafka_t *rc, int64_t start, int64_t end,
 				trib_position counted;
 				char	   *snap = NULL;
 
-				if (checkpoint_parse(m->payload, m->len, &p, k->env, &snap, &counted))
+				if (kfk_checkpoint_parse(m->payload, m->len, &p, k->env, &snap, &counted))
 				{
 					kfk_pos_clear(out);
 					*out = p;

@@ -19,7 +19,8 @@
  *   kafka_wire.c        value_format json_sr and avro: the Confluent framing
  *   kafka_avro.c        value_format avro: a row in Avro binary (avro-c)
  *   kafka_check.c       `tributary check`'s report
- * Nothing outside the folder includes this header.
+ * Nothing outside the folder includes this header, but fuzz/fuzz_checkpoint.c
+ * (for kfk_checkpoint_parse and kfk_checkpoint_value_snap).
  */
 #ifndef TRIB_SINK_KAFKA_INT_H
 #define TRIB_SINK_KAFKA_INT_H
@@ -238,6 +239,14 @@ char	   *kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env
 char	   *kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
 									  const char *snap, const trib_position *counted,
 									  size_t *len);
+
+/* A checkpoint record's value (len bytes, read from the topic: any
+ * bytes) back into a position (its opaque malloc'd), and its snapshot
+ * progress into *snap (malloc'd; NULL when none) and *counted; what the
+ * envelope keeps in it goes back to env (envelope.h) when the record is
+ * readable.  False when it is not a checkpoint record. */
+bool		kfk_checkpoint_parse(const char *text, size_t len, trib_position *out,
+								 trib_envelope *env, char **snap, trib_position *counted);
 
 /* The sink's snapshot_mark() (kafka_txn.c). */
 bool		kfk_snapshot_mark(trib_sink *sink, const trib_position *at,

@@ -47,11 +47,13 @@
 /* A decoded string's place: in the indexed text, or in the arena. */
 #define IN_ARENA ((size_t) 1 << (sizeof(size_t) * 8 - 1))
 
-/* Is c JSON white space? */
+/* Is c white space between yajl's tokens?  JSON's four, and \v and \f,
+ * which yajl's lexer skips too: with JSON's alone a value after \f, or
+ * \v after a value, was refused while yajl had taken it (fuzz_pgsink_values). */
 static bool
 is_ws(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* The offset of the token after the previous one (see the header). */
