@@ -1058,13 +1058,25 @@ static char *
 read_text(const char *path)
 {
 	FILE	   *f = fopen(path, "r");
-	char	   *buf = calloc(1, 65536);
-	size_t		n;
+	size_t		cap = 65536,
+				n = 0,
+				got;
+	char	   *buf = malloc(cap);
 
 	assert_non_null(buf);
 	if (f == NULL)
 		fail_msg("cannot open %s", path);
-	n = fread(buf, 1, 65535, f);
+	/* the whole file: docs/CONFIG.md outgrew one 64 KiB read */
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0)
+	{
+		n += got;
+		if (cap - n - 1 == 0)
+		{
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+	}
 	fclose(f);
 	while (n > 0 && buf[n - 1] == '\n')
 		n--;
