@@ -14,7 +14,16 @@
  *   - ff1_crypt64(): when radix^v <= 2^32 (radix 10: up to 18 digits;
  *     radix 36: 12; radix 62: 10), every half, radix^m and NUM(S) mod
  *     radix^m fit in a uint64_t (b <= 4 bytes, so d = 8 and S is one
- *     block), and the rounds run without allocating;
+ *     block), and the rounds run without allocating.  What no round
+ *     changes is computed once per (n, tweak) and kept in the instance
+ *     (shape_get(): u, v, b, radix^u and radix^v with their reciprocals,
+ *     and the CBC-MAC state after P and Q's fixed blocks), so a round is
+ *     one AES block, a few xors and no division instruction: the
+ *     reductions mod radix^m and the final STR conversion use a
+ *     multiply-high by a reciprocal computed once (ff1_divmod()).
+ *     test_ff1_ref.c keeps the former version of this path (Q rebuilt
+ *     and MACed in full each round, `%` for every reduction) and checks
+ *     both give the same numerals;
  *   - ff1_crypt_bn(): any other length, on BIGNUM.  ff1_setup() computes
  *     the per-call constants (u, v, b, d, P, radix^u, radix^v);
  *     ff1_round_y() computes one round's y from the half that goes into Q
@@ -48,10 +57,36 @@
 /* Q's largest size: T, padding, i, and NUM(X) in at most 4 bytes. */
 #define FF1_FAST_QMAX (TRIB_FF1_MAXTWEAK + 16 + 1 + 4)
 
+/* A divisor d (2 <= d <= 2^32) with m = floor((2^64 - 1) / d), for
+ * ff1_divmod(). */
+typedef struct ff1_div
+{
+	uint64_t	d;
+	uint64_t	m;
+} ff1_div;
+
+/* The 64-bit path's constants for one (n, tweak): see shape_get(). */
+typedef struct ff1_shape
+{
+	bool		valid;
+	size_t		n,
+				t;
+	unsigned char T[TRIB_FF1_MAXTWEAK];
+	size_t		u,
+				v;
+	unsigned	ibit;			/* 8 * b: where i sits in Q's last 8 bytes */
+	ff1_div		mod_u,			/* radix^u */
+				mod_v;			/* radix^v */
+	unsigned char base[16];		/* CBC-MAC state xor Q's last block's fixed bytes */
+} ff1_shape;
+
 struct trib_ff1
 {
 	EVP_CIPHER_CTX *aes;		/* AES-ECB, encrypt, no padding */
 	unsigned	radix;
+	size_t		minlen;			/* trib_ff1_minlen(radix) */
+	ff1_div		rdiv;			/* radix */
+	ff1_shape	shape;			/* the 64-bit path's last (n, tweak) */
 	BN_CTX	   *bn;
 	bool		bignum_only;	/* trib_ff1_force_bignum() */
 	bool		p_valid;		/* p_ciph is CIPH(P) for (p_n, p_t) */
@@ -78,6 +113,8 @@ typedef struct ff1_call
 			   *c;
 } ff1_call;
 
+static void div_init(ff1_div *dv, uint64_t d);
+
 trib_ff1 *
 trib_ff1_new(const unsigned char *key, size_t keylen, unsigned radix,
 			 char *errbuf, size_t errlen)
@@ -99,6 +136,8 @@ trib_ff1_new(const unsigned char *key, size_t keylen, unsigned radix,
 	}
 	f = trib_xcalloc(1, sizeof(*f));
 	f->radix = radix;
+	f->minlen = trib_ff1_minlen(radix);
+	div_init(&f->rdiv, radix);
 	f->aes = EVP_CIPHER_CTX_new();
 	f->bn = BN_CTX_new();
 	cipher = EVP_CIPHER_fetch(NULL, name, NULL);
@@ -171,7 +210,7 @@ put_be(unsigned char *out, size_t len, uint64_t v)
 
 /* NUM(p[0..8)): written out so that the compiler makes it one load and
  * a byte swap (a loop over the bytes cost ~45 instructions a round). */
-static uint64_t
+static inline uint64_t
 get_be64(const unsigned char p[8])
 {
 	return (uint64_t) p[0] << 56 | (uint64_t) p[1] << 48 | (uint64_t) p[2] << 40 |
@@ -362,7 +401,7 @@ static bool
 check_args(const trib_ff1 *f, size_t tweaklen, const uint16_t *in, size_t n,
 		   char *errbuf, size_t errlen)
 {
-	size_t		minlen = trib_ff1_minlen(f->radix);
+	size_t		minlen = f->minlen;
 
 	if (!trib_errf_len_ok(tweaklen, TRIB_FF1_MAXTWEAK, "FF1 tweak", errbuf, errlen))
 		return false;
@@ -463,6 +502,50 @@ pow_small(unsigned radix, size_t m)
 	return p;
 }
 
+/* d's reciprocal for ff1_mod / ff1_divmod (2 <= d <= 2^32). */
+static void
+div_init(ff1_div *dv, uint64_t d)
+{
+	dv->d = d;
+	dv->m = UINT64_MAX / d;
+}
+
+/*
+ * x mod d without a division instruction.  With m = floor((2^64 - 1) / d)
+ * and q = floor(x * m / 2^64): x * m / 2^64 = x / d - x (1 + e) / (d 2^64)
+ * where e = (2^64 - 1) mod d < d and x < 2^64, so it is above x / d - 1;
+ * q is floor(x / d) or one less, and x - q d is below 2 d (no overflow:
+ * d <= 2^32).  One conditional subtraction gives the remainder.
+ */
+static inline uint64_t
+ff1_divmod(uint64_t x, const ff1_div *dv, uint64_t *quot)
+{
+	uint64_t	q,
+				r;
+
+#ifdef __SIZEOF_INT128__
+	q = (uint64_t) (((unsigned __int128) x * dv->m) >> 64);
+#else
+	q = x / dv->d;
+#endif
+	r = x - q * dv->d;
+	if (r >= dv->d)
+	{
+		r -= dv->d;
+		q++;
+	}
+	*quot = q;
+	return r;
+}
+
+static inline uint64_t
+ff1_mod(uint64_t x, const ff1_div *dv)
+{
+	uint64_t	q;
+
+	return ff1_divmod(x, dv, &q);
+}
+
 /* NUM_radix(X[0..len)) when it fits (X < radix^len <= 2^32). */
 static uint64_t
 num64(const uint16_t *X, size_t len, unsigned radix)
@@ -474,75 +557,159 @@ num64(const uint16_t *X, size_t len, unsigned radix)
 	return x;
 }
 
-/* X[0..m) = STR^m_radix(x). */
+/* X[0..m) = STR^m_radix(x); rdiv is the radix. */
 static void
-str64(uint64_t x, unsigned radix, size_t m, uint16_t *X)
+str64(uint64_t x, const ff1_div *rdiv, size_t m, uint16_t *X)
 {
-	for (size_t i = m; i-- > 0; x /= radix)
-		X[i] = (uint16_t) (x % radix);
+	for (size_t i = m; i-- > 0;)
+	{
+		uint64_t	q;
+
+		X[i] = (uint16_t) ff1_divmod(x, rdiv, &q);
+		x = q;
+	}
+}
+
+/*
+ * The per-call constants of the 64-bit path for length n and tweak
+ * T[0..t) (steps 1 to 5, and the part of 6.i and 6.ii that no round
+ * changes), kept in f->shape for the next call with the same n and
+ * tweak.  False when radix^v > 2^32 (the BIGNUM path's lengths) or AES
+ * fails.
+ *
+ * Q = T || pad || [i]^1 || [NUM(X)]^b is qlen bytes, a multiple of 16;
+ * b <= 4, so i and NUM(X) lie in its last block and every block before
+ * is the same in all ten rounds: the CBC-MAC state after P and those
+ * blocks, xored with the last block's fixed bytes (its share of T and
+ * the padding), is `base`; a round xors in i and NUM(X) and encrypts
+ * once.
+ */
+static bool
+shape_get(trib_ff1 *f, size_t n, const unsigned char *T, size_t t)
+{
+	ff1_shape  *sh = &f->shape;
+	size_t		u = n / 2,
+				v = n - u,
+				b = 0,
+				qlen;
+	uint64_t	pu,
+				pv;
+	unsigned char Q[FF1_FAST_QMAX];
+	unsigned char R[16];
+	bool		ok;
+
+	if (sh->valid && sh->n == n && sh->t == t && (t == 0 || memcmp(sh->T, T, t) == 0))
+		return true;
+	sh->valid = false;
+	pu = pow_small(f->radix, u);
+	pv = pow_small(f->radix, v);
+	if (pu == 0 || pv == 0)
+		return false;
+	for (uint64_t bound = pv - 1; bound > 0; bound >>= 8)
+		b++;					/* b = bytes of radix^v - 1 */
+	qlen = q_len(t, b);
+	q_prefix(Q, qlen, T, t, b);
+	Q[qlen - b - 1] = 0;
+	memset(Q + qlen - b, 0, b);
+	ok = ciph_P(f, n, t, R);
+	for (size_t off = 0; ok && off + 16 < qlen; off += 16)
+	{
+		for (int k = 0; k < 16; k++)
+			R[k] ^= Q[off + k];
+		ok = ciph(f, R, R);
+	}
+	if (!ok)
+		return false;
+	for (int k = 0; k < 16; k++)
+		sh->base[k] = R[k] ^ Q[qlen - 16 + k];
+	sh->n = n;
+	sh->t = t;
+	if (t > 0)
+		memcpy(sh->T, T, t);
+	sh->u = u;
+	sh->v = v;
+	sh->ibit = 8 * b;
+	div_init(&sh->mod_u, pu);
+	div_init(&sh->mod_v, pv);
+	sh->valid = true;
+	return true;
+}
+
+/* Big-endian bytes of v into out[0..8): written out, like get_be64, so
+ * that the compiler makes it a byte swap and one store (the loop form
+ * cost ~40 instructions a round). */
+static inline void
+put_be64(unsigned char out[8], uint64_t v)
+{
+	out[0] = (unsigned char) (v >> 56);
+	out[1] = (unsigned char) (v >> 48);
+	out[2] = (unsigned char) (v >> 40);
+	out[3] = (unsigned char) (v >> 32);
+	out[4] = (unsigned char) (v >> 24);
+	out[5] = (unsigned char) (v >> 16);
+	out[6] = (unsigned char) (v >> 8);
+	out[7] = (unsigned char) v;
 }
 
 /*
  * One direction with every number in a uint64_t (radix^v <= 2^32, so
- * b <= 4, d = 8, S one block, y = NUM(S) < 2^64); the same steps as
- * ff1_crypt_bn() and the same bytes into AES.
+ * b <= 4, d = 8, S one block, y = NUM(S) < 2^64); the same steps and the
+ * same bytes into AES as ff1_crypt_bn(), with f->shape's constants
+ * (shape_get() has succeeded for n and T).  Per round: the block is
+ * base xor ([i]^1 || [NUM(X)]^b) in its last b + 1 bytes, one AES call,
+ * y = NUM(S[0..8)) mod radix^m and the sum or difference mod radix^m,
+ * both without a division (ff1_divmod; A, B and y are below radix^m, so
+ * a sum needs at most one subtraction).
  */
 static bool
-ff1_crypt64(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
-			const uint16_t *in, size_t n, uint16_t *out, char *errbuf, size_t errlen)
+ff1_crypt64(trib_ff1 *f, bool enc, const uint16_t *in, uint16_t *out, char *errbuf,
+			size_t errlen)
 {
-	size_t		u = n / 2,
-				v = n - u;
-	uint64_t	pu = pow_small(f->radix, u),
-				pv = pow_small(f->radix, v),
-				A = num64(in, u, f->radix),
-				B = num64(in + u, v, f->radix),
-				bound;
-	size_t		b = 0,
-				qlen;
-	unsigned char Q[FF1_FAST_QMAX];
-	unsigned char S[16];
+	const ff1_shape *sh = &f->shape;
+	const uint64_t base_lo = get_be64(sh->base + 8);
+	uint64_t	A = num64(in, sh->u, f->radix),
+				B = num64(in + sh->u, sh->v, f->radix);
+	unsigned char blk[16];
 	bool		ok = true;
 
-	for (bound = pv - 1; bound > 0; bound >>= 8)
-		b++;					/* b = bytes of radix^v - 1 */
-	qlen = q_len(t, b);
-	q_prefix(Q, qlen, T, t, b);
-	for (int k = 0; k < 10 && ok; k++)
+	memcpy(blk, sh->base, 8);
+	for (unsigned k = 0; k < 10 && ok; k++)
 	{
-		unsigned	i = enc ? (unsigned) k : (unsigned) (9 - k);
-		uint64_t	mod = i % 2 == 0 ? pu : pv,
-					y,
+		unsigned	i = enc ? k : 9 - k;
+		const ff1_div *mod = i % 2 == 0 ? &sh->mod_u : &sh->mod_v;
+		uint64_t	y,
 					c;
 
-		Q[qlen - b - 1] = (unsigned char) i;
-		put_be(Q + qlen - b, b, enc ? B : A);
-		ok = ff1_prf(f, n, t, Q, qlen, 8, S);
-		y = get_be64(S) % mod;
-		/* encrypt: c = A + y, A = B, B = c; decrypt: c = B - y, B = A, A = c */
+		/* 6.i, 6.ii: the last 8 bytes are base's xor i || NUM(X) */
+		put_be64(blk + 8, base_lo ^ ((uint64_t) i << sh->ibit) ^ (enc ? B : A));
+		ok = ciph(f, blk, blk);
+		/* 6.iv to 6.vi: y = NUM(S) mod radix^m; c = A + y or B - y */
+		y = ff1_mod(get_be64(blk), mod);
+		memcpy(blk, sh->base, 8);
 		if (enc)
 		{
-			c = (A + y) % mod;
+			c = A + y;
+			if (c >= mod->d)
+				c -= mod->d;
 			A = B;
 			B = c;
 		}
 		else
 		{
-			c = (B + mod - y) % mod;
+			c = B >= y ? B - y : B + mod->d - y;
 			B = A;
 			A = c;
 		}
 	}
 	if (ok)
 	{
-		str64(A, f->radix, u, out);
-		str64(B, f->radix, v, out + u);
+		str64(A, &f->rdiv, sh->u, out);
+		str64(B, &f->rdiv, sh->v, out + sh->u);
 	}
 	else
 		trib_errf(errbuf, errlen, "FF1: OpenSSL AES failed");
 	/* explicit_bzero, as in ff1_prf: a fraction of OPENSSL_cleanse's call */
-	explicit_bzero(Q, sizeof(Q));
-	explicit_bzero(S, sizeof(S));
+	explicit_bzero(blk, sizeof(blk));
 	explicit_bzero(&A, sizeof(A));
 	explicit_bzero(&B, sizeof(B));
 	return ok;
@@ -555,8 +722,8 @@ ff1_crypt(trib_ff1 *f, bool enc, const unsigned char *T, size_t t,
 {
 	if (!check_args(f, t, in, n, errbuf, errlen))
 		return false;
-	if (!f->bignum_only && pow_small(f->radix, n - n / 2) != 0)
-		return ff1_crypt64(f, enc, T, t, in, n, out, errbuf, errlen);
+	if (!f->bignum_only && shape_get(f, n, T, t))
+		return ff1_crypt64(f, enc, in, out, errbuf, errlen);
 	return ff1_crypt_bn(f, enc, T, t, in, n, out, errbuf, errlen);
 }
 

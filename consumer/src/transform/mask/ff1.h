@@ -20,7 +20,9 @@
  * revision's minimum domain) and n <= TRIB_FF1_MAXLEN; tweak at most
  * TRIB_FF1_MAXTWEAK bytes.
  *
- * A trib_ff1 holds the AES key schedule and is not thread-safe.
+ * A trib_ff1 holds the AES key schedule and, for short values, the
+ * constants of the last (length, tweak) it saw (see ff1.c); it is not
+ * thread-safe.
  */
 #ifndef TRIB_FF1_H
 #define TRIB_FF1_H

@@ -53,6 +53,7 @@ struct trib_mask_tokenizer
 	trib_mask_token_alphabet alphabet;
 	const char *chars;
 	unsigned	radix;
+	size_t		minlen;			/* trib_ff1_minlen(radix) */
 	int16_t		numeral[256];	/* byte -> numeral, or -1 */
 	unsigned char *tweak;
 	size_t		tweaklen;
@@ -98,6 +99,7 @@ trib_mask_tokenize_new(const trib_key *key, trib_mask_token_alphabet alphabet,
 	t->alphabet = alphabet;
 	t->chars = alphabet_chars[alphabet];
 	t->radix = (unsigned) strlen(t->chars);
+	t->minlen = trib_ff1_minlen(t->radix);
 	t->strict = strict;
 	for (int i = 0; i < 256; i++)
 		t->numeral[i] = -1;
@@ -216,7 +218,7 @@ static bool
 check_count(const trib_mask_tokenizer *t, const char *what, size_t count, char *errbuf,
 			size_t errlen)
 {
-	size_t		minlen = trib_ff1_minlen(t->radix);
+	size_t		minlen = t->minlen;
 
 	if (count >= minlen && count <= TRIB_FF1_MAXLEN)
 		return true;
@@ -261,7 +263,9 @@ transform(trib_mask_tokenizer *t, bool enc, const char *in, size_t len, char **o
 		*out = res;
 		memo_put(t, enc, in, res, len);
 	}
-	OPENSSL_cleanse(nums, len * sizeof(uint16_t));
+	/* explicit_bzero (a memset the compiler keeps), as in ff1.c: a
+	 * fraction of OPENSSL_cleanse's call */
+	explicit_bzero(nums, len * sizeof(uint16_t));
 	if (nums != stack_nums)
 		free(nums);
 	return ok;
