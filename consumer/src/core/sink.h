@@ -30,6 +30,7 @@
 #include "event.h"
 
 typedef struct trib_sink trib_sink;
+struct trib_key;				/* keys.h */
 struct trib_plugin_conf;		/* config.h: a member of `sinks:` */
 struct trib_check_report;		/* check_report.h */
 
@@ -166,6 +167,11 @@ struct trib_sink
 								 * its lock (another consumer may be writing
 								 * already): close() drops what it buffers
 								 * instead of writing it */
+	struct trib_key *seal_key;	/* set before open: seals the position the
+								 * sink stores for itself (sink_seal.h,
+								 * checkpoint.encryption_key); NULL: none.
+								 * Owned by whoever opened the sink */
+	bool		seal_warned;	/* a clear stored position was reported */
 };
 
 /*
