@@ -92,8 +92,10 @@ trib_fileio_open_private(const char *path, int flags, mode_t mode)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777 & ~mode) != 0 &&
-		fchmod(fd, st.st_mode & mode & 07777) != 0)
+	/* narrowed only when the name is its only link: another name may be a
+	 * file of someone else's that a hard link was made to */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		(st.st_mode & 07777 & ~mode) != 0 && fchmod(fd, st.st_mode & mode & 07777) != 0)
 	{
 		int			saved = errno;
 
@@ -124,7 +126,14 @@ trib_fileio_write_atomic(const char *path, const void *data, size_t len,
 	bool		ok = false;
 
 	snprintf(tmp, tlen, "%s" TRIB_ATOMIC_TMP_SUFFIX, path);
-	fd = trib_fileio_open_private(tmp, O_WRONLY | O_TRUNC, mode);
+	/* a fresh file of our own: whatever sits at the temporary name (a
+	 * crash's leftover, or a symbolic or hard link someone with write
+	 * access to the directory put there to have us overwrite its target)
+	 * is removed, not written through */
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		fd = -1;
+	else
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		failed_at(what, "create");
 	else if (!trib_fileio_write_all(fd, data, len) || (durable && fsync(fd) != 0))

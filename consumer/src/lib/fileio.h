@@ -6,6 +6,10 @@
  * trib_fileio_write_atomic() replaces a file so that a crash at any moment
  * leaves either the old or the new content: it writes path.tmp, optionally
  * fsyncs it, renames it over path and optionally fsyncs the directory.
+ * path.tmp is always a new file (whatever has the name is removed first,
+ * then it is created exclusively, without following a symbolic link), so a
+ * link planted at that name by someone who can write to the directory
+ * never has its target overwritten or its permissions changed.
  * Functions return false with errno set; `what` (when not NULL) names the
  * step that failed, for the caller's error message.
  *
@@ -13,7 +17,8 @@
  * log) are private: trib_fileio_open_private() creates them with the
  * configured mode (0600 by default, TRIB_FILE_MODE_DEFAULT) and narrows an
  * existing regular file whose permissions are wider, such as one an older
- * version created 0644.
+ * version created 0644 (not one with other hard links: that may be someone
+ * else's file linked into the directory).
  *
  * trib_fileio_read_small() reads a configuration, secret or token file
  * whole, refusing anything but a regular file without blocking on it;
@@ -54,7 +59,8 @@ bool		trib_fileio_mode_parse(const char *text, mode_t *out);
 
 /*
  * open(path, flags | O_CREAT | O_CLOEXEC, mode); when path is a regular file
- * whose permission bits go beyond mode, they are narrowed to mode.  -1
+ * with one link whose permission bits go beyond mode, they are narrowed to
+ * mode.  -1
  * with errno set on failure.
  */
 int			trib_fileio_open_private(const char *path, int flags, mode_t mode);

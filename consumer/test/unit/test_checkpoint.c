@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -414,6 +415,58 @@ a_checkpoint_key_of_the_wrong_length_does_not_load(void **state)
 	assert_null(strstr(err, "00112233"));
 }
 
+/*
+ * Someone who can write to the checkpoint's directory puts a symbolic link
+ * (to a file of the daemon's user) or a FIFO at the temporary file's name:
+ * the save neither overwrites the link's target nor waits on the FIFO, and
+ * the checkpoint is saved.  (Runs under alarm(): a hang fails.)
+ */
+static void
+a_link_or_fifo_at_the_temporary_name_is_replaced(void **state)
+{
+	char	   *path = temp_path();
+	char		err[256] = "",
+				tmp[300],
+				victim[300];
+	trib_checkpoint *ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, "p", "s", ops,
+											   err, sizeof(err));
+	trib_position pos = {.commit_lsn = 0x16B3748, .seq = 4},
+				back;
+	FILE	   *f;
+	char	   *text;
+	struct stat st;
+
+	(void) state;
+	alarm(20);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s.victim", path);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(chmod(victim, 0644), 0);
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_true(trib_checkpoint_save(ck, &pos, err, sizeof(err)));
+	text = slurp(victim);
+	assert_string_equal(text, "precious\n");
+	free(text);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	assert_int_equal(mkfifo(tmp, 0600), 0);
+	pos.seq = 5;
+	assert_true(trib_checkpoint_save(ck, &pos, err, sizeof(err)));
+	assert_int_equal(trib_checkpoint_load(ck, &back, err, sizeof(err)), 1);
+	assert_int_equal(back.seq, 5);
+	alarm(0);
+	trib_checkpoint_close(ck);
+	unlink(victim);
+	cleanup(path);
+}
+
 int
 main(void)
 {
@@ -422,6 +475,7 @@ main(void)
 		cmocka_unit_test(a_whole_transaction_keeps_its_seq),
 		cmocka_unit_test(an_opaque_position_alone_has_no_lsn),
 		cmocka_unit_test(no_position_is_refused),
+		cmocka_unit_test(a_link_or_fifo_at_the_temporary_name_is_replaced),
 		cmocka_unit_test(pg_position_ops_agree_with_event_ids),
 		cmocka_unit_test(a_sealed_position_hides_the_opaque_and_loads_back),
 		cmocka_unit_test(a_wrong_key_no_key_or_another_pipeline_is_an_error),

@@ -22,12 +22,15 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
+#include "check_report.h"
 #include "config.h"
 #include "envelope.h"
 #include "event.h"
@@ -1080,6 +1083,408 @@ test_crash_before_first_flush(void **state)
 	free(p);
 }
 
+/* Open a file sink on dir/name and expect it to fail; the message. */
+static void
+open_fails(const char *name, char *err, size_t errlen)
+{
+	trib_sink	sink;
+	trib_filesink_opts o;
+	char	   *p = path_of(name);
+
+	memset(&sink, 0, sizeof(sink));
+	sink.name = "file";
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	assert_false(trib_filesink_open_opts(&sink, &o, err, errlen));
+	assert_null(sink.state);
+	free(p);
+}
+
+/* A file the attacker wants overwritten: dir/victim holding "precious\n". */
+static char *
+make_victim(void)
+{
+	char	   *v = path_of("victim");
+	FILE	   *f = fopen(v, "w");
+
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(chmod(v, 0644), 0);
+	return v;
+}
+
+static void
+assert_victim_intact(const char *v)
+{
+	char	   *text = slurp(v);
+	struct stat st;
+
+	assert_string_equal(text, "precious\n");
+	assert_int_equal(stat(v, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	free(text);
+}
+
+/*
+ * Someone who can write to the directory plants symbolic links where the
+ * sink writes: at the sidecar's temporary file, the id map, and `path`
+ * itself.  None is written through: the link's target keeps its bytes and
+ * its mode, and a link at `path` is refused with a message saying so.
+ */
+static void
+test_symlinks_are_not_followed(void **state)
+{
+	char	   *v = make_victim(),
+			   *tmp = path_of("s.jsonl.pos.tmp"),
+			   *ids = path_of("s.jsonl.ids"),
+			   *p = path_of("s.jsonl"),
+			   *text;
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	struct stat st;
+	int			i;
+
+	(void) state;
+	assert_int_equal(symlink(v, tmp), 0);
+	open_file(&sink, &a, "s.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	unlink(ids);
+	assert_int_equal(symlink(v, ids), 0);
+	for (i = 1; i <= 3; i++)
+	{
+		trib_event *ev = mksnap(i);
+
+		assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+		trib_event_free(ev);
+	}
+	/* the id map's link is refused, not followed */
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	sink.ops->close(&sink);
+	assert_victim_intact(v);
+	assert_int_equal(lstat(tmp, &st) == 0 ? 1 : 0, 0);	/* replaced, then renamed */
+	text = slurp(p);
+	assert_int_equal(count_lines(text), 6);	/* lines 4..6 not durable: cut at open */
+	free(text);
+
+	/* a link at path itself: refused at open, the target untouched */
+	assert_int_equal(unlink(ids), 0);
+	assert_int_equal(rename(p, ids), 0);
+	assert_int_equal(symlink(v, p), 0);
+	open_fails("s.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_victim_intact(v);
+	free(v);
+	free(tmp);
+	free(ids);
+	free(p);
+}
+
+/* A hard link or a FIFO at `path` is refused at open, without blocking. */
+static void
+test_hard_link_and_fifo_are_refused(void **state)
+{
+	char	   *v = make_victim(),
+			   *h = path_of("h.jsonl"),
+			   *q = path_of("q.jsonl");
+	char		err[512];
+
+	(void) state;
+	assert_int_equal(link(v, h), 0);
+	open_fails("h.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "hard link"));
+	assert_victim_intact(v);
+	assert_int_equal(mkfifo(q, 0600), 0);
+	open_fails("q.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "not a regular file"));
+	free(v);
+	free(h);
+	free(q);
+}
+
+/*
+ * Two pipelines on one path (a copied config) while both run: the second
+ * is refused by the sidecar's pipeline name before it writes anything,
+ * also after the first rotated.  Two sinks of one pipeline are not
+ * refused: the pipeline lock fences them, and a standby taking over from
+ * a frozen leader must open the file the old leader still has open.
+ */
+static void
+test_second_sink_on_a_path_is_refused(void **state)
+{
+	trib_sink	one,
+				two;
+	trib_filesink_opts o;
+	char		err[512];
+	char	   *p = path_of("two.jsonl"),
+			   *text;
+
+	(void) state;
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	o.rotate_bytes = 600;
+	memset(&one, 0, sizeof(one));
+	one.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&one, &o, err, sizeof(err)));
+	write_range(&one, 1, 3);
+	flush(&one);
+	memset(&two, 0, sizeof(two));
+	two.pipeline = "billing";
+	assert_false(trib_filesink_open_opts(&two, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "belongs to pipeline \"orders\""));
+	write_range(&one, 4, 12);	/* rotates */
+	flush(&one);
+	assert_false(trib_filesink_open_opts(&two, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "belongs to pipeline \"orders\""));
+
+	/* the same pipeline's takeover: opens, cuts back to the sidecar */
+	write_range(&one, 13, 14);	/* not flushed: the new leader cuts them */
+	two.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&two, &o, err, sizeof(err)));
+	one.discard = true;			/* the old leader, fenced, writes nothing more */
+	one.ops->close(&one);
+	write_range(&two, 13, 16);
+	two.ops->close(&two);
+	text = slurp(p);
+	assert_true(count_lines(text) > 0);
+	assert_non_null(strstr(text, "\"id\":16"));
+	free(text);
+	free(p);
+}
+
+/* A long opaque position (a MySQL GTID set of many servers) survives the
+ * sidecar: the sink reopens and reports it. */
+static void
+test_long_opaque_reopens(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	trib_strbuf op = {0};
+	trib_event *ev = mkev(1);
+	trib_position pos;
+	int			i;
+
+	(void) state;
+	trib_strbuf_adds(&op, "{\"gtid_set\":\"");
+	for (i = 0; i < 200; i++)
+		trib_strbuf_printf(&op, "%s3e11fa47-71ca-11e1-9e33-c80aa9%06d:1-%d", i ? "," : "",
+						   i, 100000 + i);
+	trib_strbuf_adds(&op, "\"}");
+	ev->pos.opaque = trib_strbuf_finish(&op);
+	assert_true(strlen(ev->pos.opaque) > 8192);
+	open_file(&sink, &a, "gtid.jsonl", 0, 0);
+	assert_true(sink.ops->write(&sink, ev, err, sizeof(err)));
+	flush(&sink);
+	sink.ops->close(&sink);
+	open_file(&sink, &a, "gtid.jsonl", 0, 0);
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_string_equal(pos.opaque, ev->pos.opaque);
+	sink.ops->close(&sink);
+	trib_event_free(ev);
+}
+
+/*
+ * Another process removes or truncates the active file while the sink
+ * writes it: the next flush fails instead of acking lines that are not in
+ * the file, and a restart says what happened.
+ */
+static void
+test_file_changed_underneath_fails_the_flush(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	char		err[512];
+	char	   *p = path_of("u.jsonl");
+	int			acked;
+
+	(void) state;
+	open_file(&sink, &a, "u.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	acked = a.n;
+	assert_int_equal(truncate(p, 0), 0);
+	write_range(&sink, 4, 5);
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	assert_non_null(strstr(err, "truncated"));
+	assert_int_equal(a.n, acked);
+	sink.ops->close(&sink);
+	open_fails("u.jsonl", err, sizeof(err));
+	assert_non_null(strstr(err, "another process"));
+
+	/* removed: the sink goes on writing a file nobody can read */
+	open_file(&sink, &a, "r.jsonl", 0, 0);
+	write_range(&sink, 1, 3);
+	flush(&sink);
+	acked = a.n;
+	free(p);
+	p = path_of("r.jsonl");
+	assert_int_equal(unlink(p), 0);
+	write_range(&sink, 4, 5);
+	assert_false(sink.ops->flush(&sink, 1000, err, sizeof(err)));
+	assert_non_null(strstr(err, "removed or replaced"));
+	assert_int_equal(a.n, acked);
+	sink.ops->close(&sink);
+	free(p);
+}
+
+/*
+ * The disk fills in the middle of a line (EFBIG from RLIMIT_FSIZE here;
+ * ENOSPC takes the same path): the write fails, the sink stays failed,
+ * nothing after the last flush is acked, and the next start (with room
+ * again) cuts the partial line off: every event once.
+ */
+static void
+test_full_disk_mid_line_then_restart(void **state)
+{
+	char	   *p = path_of("full.jsonl"),
+			   *text;
+	trib_sink	sink;
+	acks		a = {0};
+	pid_t		pid;
+	int			status;
+
+	(void) state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+	{
+		struct rlimit rl = {.rlim_cur = 3000, .rlim_max = 3000};
+		char		err[512];
+		int			i;
+
+		signal(SIGXFSZ, SIG_IGN);
+		open_file(&sink, &a, "full.jsonl", 0, 1);
+		write_range(&sink, 1, 4);
+		flush(&sink);
+		if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+			_exit(2);
+		for (i = 5; i < 1000; i++)
+		{
+			trib_event *ev = mkev(i);
+			bool		ok = sink.ops->write(&sink, ev, err, sizeof(err));
+
+			trib_event_free(ev);
+			if (!ok)
+				break;
+			if (i % 3 == 0 && !sink.ops->flush(&sink, 1000, err, sizeof(err)))
+				break;
+		}
+		/* failed for good, nothing acked after the failure */
+		if (i == 1000 || strstr(err, "full.jsonl") == NULL ||
+			sink.ops->flush(&sink, 1000, err, sizeof(err)) ||
+			sink.ops->poll(&sink, 0, err, sizeof(err)))
+			_exit(3);
+		_exit(a.last.commit_lsn == 0 ? 4 : 0);
+	}
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	text = slurp(p);
+	assert_true(strlen(text) <= 3000);
+	assert_true(text[0] != '\0' && text[strlen(text) - 1] != '\n');	/* a torn line */
+	free(text);
+	open_file(&sink, &a, "full.jsonl", 0, 0);
+	write_range(&sink, 1, 40);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_ids(text, 1, 40);
+	free(text);
+	free(p);
+}
+
+/*
+ * The sidecar names the pipeline: a pipeline given the path another one
+ * wrote (a copied config, one renamed) is refused at open instead of
+ * taking the other's position as its own and dropping its events at or
+ * before it.  A sidecar without the name (an older version) is accepted.
+ */
+static void
+test_sidecar_of_another_pipeline_is_refused(void **state)
+{
+	trib_sink	sink;
+	trib_filesink_opts o;
+	char		err[512];
+	char	   *p = path_of("pl.jsonl"),
+			   *pp = trib_filesink_pos_path(p),
+			   *text;
+
+	(void) state;
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	memset(&sink, 0, sizeof(sink));
+	sink.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	write_range(&sink, 1, 3);
+	sink.ops->close(&sink);
+	text = slurp(pp);
+	assert_non_null(strstr(text, "\"pipeline\":\"orders\""));
+	free(text);
+
+	memset(&sink, 0, sizeof(sink));
+	sink.pipeline = "billing";
+	assert_false(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "belongs to pipeline \"orders\""));
+
+	memset(&sink, 0, sizeof(sink));
+	sink.pipeline = "orders";
+	assert_true(trib_filesink_open_opts(&sink, &o, err, sizeof(err)));
+	write_range(&sink, 1, 5);
+	sink.ops->close(&sink);
+	text = slurp(p);
+	assert_ids(text, 1, 5);
+	free(text);
+	free(pp);
+	free(p);
+}
+
+/* `tributary check` of a file sink reports what `run` would refuse: a
+ * symbolic link or a hard link at path. */
+static void
+test_check_names_a_link_at_path(void **state)
+{
+	trib_config *cfg = NULL;
+	trib_strbuf yaml = {0};
+	char		err[1024],
+			   *out = NULL;
+	size_t		outlen = 0;
+	char	   *v = make_victim(),
+			   *p = path_of("chk.jsonl");
+	trib_check_report rep = {0};
+
+	(void) state;
+	trib_strbuf_printf(&yaml, "pipeline: p\n"
+					   "sources:\n  main: {type: postgres, dsn: \"dbname=x\"}\n"
+					   "sinks:\n  out: {type: file, path: \"%s\"}\n"
+					   "checkpoint: {store: file, path: \"%s/ck\"}\n", p, dir);
+	if (!trib_config_load_buffer("t.yaml", yaml.data, yaml.len, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(symlink(v, p), 0);
+	rep.out = open_memstream(&out, &outlen);
+	trib_sink_file_ops.check(&cfg->sinks[0], &rep);
+	fclose(rep.out);
+	assert_int_equal(rep.problems, 1);
+	assert_non_null(strstr(out, "a symbolic link; `run` refuses it"));
+	free(out);
+
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(link(v, p), 0);
+	rep.problems = 0;
+	rep.out = open_memstream(&out, &outlen);
+	trib_sink_file_ops.check(&cfg->sinks[0], &rep);
+	fclose(rep.out);
+	assert_int_equal(rep.problems, 1);
+	assert_non_null(strstr(out, "has other hard links"));
+	free(out);
+	trib_check_report_free(&rep);
+	trib_config_free(cfg);
+	trib_strbuf_free(&yaml);
+	free(v);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1103,6 +1508,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete_truncate_and_tombstones, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_are_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configured_mode_applies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_are_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_link_and_fifo_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_sink_on_a_path_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_opaque_reopens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_mid_line_then_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sidecar_of_another_pipeline_is_refused, setup,
+										teardown),
+		cmocka_unit_test_setup_teardown(test_check_names_a_link_at_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_changed_underneath_fails_the_flush, setup,
+										teardown),
 	};
 
 	trib_log_set_level(TRIB_LOG_WARN);

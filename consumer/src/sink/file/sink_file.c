@@ -10,8 +10,11 @@
  *
  * Sidecar `path.pos`, one JSON object:
  *   {"segment":3,"offset":1048213,"commit_lsn":"0/16B3748","seq":4,
- *    "end_lsn":"0/16B37F0","lsn":"0/16B3700","opaque":null}
- * The position members are absent before the first event.  It is written
+ *    "end_lsn":"0/16B37F0","lsn":"0/16B3700","opaque":null,
+ *    "pipeline":"orders"}
+ * The position members are absent before the first event; "pipeline"
+ * (the sink's pipeline, when it has one) makes open() refuse a sidecar
+ * another pipeline wrote, whose position is not this one's.  It is written
  * to `path.pos.tmp` and renamed over `path.pos`.  While a rewind that goes
  * back into a rotated segment is under way it also holds "drop_upto":M:
  * segments segment+1 to M-1 and the active file are to be removed and
@@ -33,7 +36,10 @@
  * `sinks:` read its settings (sink_file_conf.h); check() only looks at the
  * directory and the file, it writes nothing.
  *
- * Size.  About 1,030 lines, at the project's 1,000: the write path, the
+ * The active file is opened with open_active(): no symbolic link, one
+ * link, a regular file (sink_file.h, "Ownership of `path`").
+ *
+ * Size.  About 1,140 lines, past the project's 1,000: the write path, the
  * sidecar, recovery and rewind all change one filesink's segment, offset
  * and durable position, in an order that must stay crash-safe, so they
  * are read together.  The configured sinks' open() and check() at the end
@@ -65,6 +71,7 @@
 #include "strbuf.h"
 
 #define DEFAULT_BUFFER (64 * 1024)
+#define MAX_SIDECAR (1024 * 1024)	/* largest sidecar read back */
 
 typedef struct filesink
 {
@@ -72,6 +79,7 @@ typedef struct filesink
 	char	   *path;			/* NULL for stdout */
 	char	   *pos_path;
 	char	   *dir;			/* directory of path, for fsync */
+	char	   *pipeline;		/* recorded in the sidecar; NULL: none */
 	int			fd;
 	int64_t		rotate_bytes;
 	bool		fsync;
@@ -265,6 +273,11 @@ sidecar_text(const filesink *f, trib_strbuf *b)
 	}
 	if (f->drop_upto)
 		trib_strbuf_printf(b, ",\"drop_upto\":%" PRIu64, f->drop_upto);
+	if (f->pipeline)
+	{
+		trib_strbuf_adds(b, ",\"pipeline\":");
+		add_json_string(b, f->pipeline);
+	}
 	trib_strbuf_adds(b, "}\n");
 }
 
@@ -281,6 +294,32 @@ write_sidecar(filesink *f, char *errbuf, size_t errlen)
 		fail_errno(f, errbuf, errlen, "cannot write", f->pos_path);
 	trib_strbuf_free(&text);
 	return ok;
+}
+
+/*
+ * Before a flush records and acks: is the file at `path` still the one
+ * written, with exactly our bytes?  Another process that removed, replaced
+ * or truncated it took lines with it (or, with O_APPEND, made our offsets
+ * wrong): nothing more is acked, the sink fails and says so.
+ */
+static bool
+still_ours(filesink *f, char *errbuf, size_t errlen)
+{
+	struct stat mine,
+				named;
+
+	if (fstat(f->fd, &mine) != 0)
+		return fail_errno(f, errbuf, errlen, "cannot stat", f->path);
+	if (lstat(f->path, &named) != 0 || named.st_dev != mine.st_dev ||
+		named.st_ino != mine.st_ino)
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s was removed or replaced by "
+							  "another process while the sink wrote it: lines after the last "
+							  "durable position are not in it", f->path);
+	if (mine.st_size != f->size)
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s has %lld bytes where the sink "
+							  "wrote %" PRId64 ": another process truncated or wrote to it",
+							  f->path, (long long) mine.st_size, f->size);
+	return true;
 }
 
 /* Make everything written durable and record it; ack when it moved. */
@@ -308,6 +347,8 @@ flush_file(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	}
 	if (f->fsync && fdatasync(f->fd) != 0)
 		return fail_errno(f, errbuf, errlen, "cannot fsync", f->path);
+	if (!still_ours(f, errbuf, errlen))
+		return false;
 	if (!trib_fsids_commit(&f->ids, e, sizeof(e)))
 		return trib_sink_fail(&f->fault, errbuf, errlen, "%s", e);
 	if (moved)
@@ -337,6 +378,45 @@ segment_name(const char *path, uint64_t n)
 	return trib_strbuf_finish(&b);
 }
 
+/*
+ * Open the active file for appending (created with the mode; `excl`: it
+ * must not exist yet): -1 with errbuf when it is a symbolic link or not a
+ * regular file of its own (a FIFO, a hard link).  O_NONBLOCK keeps a FIFO
+ * put at the name from blocking the open.  No lock: a second daemon of the
+ * same pipeline is fenced by the pipeline lock (a standby that takes over
+ * from a frozen leader must be able to open the file the old one still
+ * has open), one of another pipeline by the sidecar's pipeline name.
+ */
+static int
+open_active(const filesink *f, bool excl, char *errbuf, size_t errlen)
+{
+	int			fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND | O_NOFOLLOW |
+											  O_NONBLOCK | (excl ? O_EXCL : 0), f->mode);
+	struct stat st;
+	const char *why = NULL;
+
+	if (fd < 0)
+	{
+		snprintf(errbuf, errlen, "cannot open %s: %s", f->path,
+				 errno == ELOOP ? "it is a symbolic link (name the file itself in path)"
+				 : errno == ENXIO ? "not a regular file (a FIFO?)" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_nlink > 1)
+		why = "it has other hard links";
+	if (why)
+	{
+		snprintf(errbuf, errlen, "cannot use %s: %s", f->path, why);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Close the active file as path.N and start a new one. */
 static bool
 rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
@@ -356,9 +436,9 @@ rotate(trib_sink *sink, filesink *f, char *errbuf, size_t errlen)
 	free(name);
 	if (f->fsync && !trib_fileio_fsync_dir(f->dir))
 		return fail_errno(f, errbuf, errlen, "cannot fsync the directory of", f->path);
-	fd = trib_fileio_open_private(f->path, O_WRONLY | O_TRUNC | O_APPEND, f->mode);
+	fd = open_active(f, true, errbuf, errlen);
 	if (fd < 0)
-		return fail_errno(f, errbuf, errlen, "cannot open", f->path);
+		return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
 	close(f->fd);
 	f->fd = fd;
 	f->segment++;
@@ -476,6 +556,7 @@ state_free(filesink *f)
 	free(f->path);
 	free(f->pos_path);
 	free(f->dir);
+	free(f->pipeline);
 	free(f);
 }
 
@@ -518,32 +599,45 @@ static bool
 read_sidecar(filesink *f, bool *found, uint64_t *offset,
 			 char *errbuf, size_t errlen)
 {
-	FILE	   *fp = fopen(f->pos_path, "re");
-	char		text[4096],
+	char		msg[128],
 				yerr[256];
+	char	   *text;
 	size_t		n;
 	yajl_val	root;
 	uint64_t	lsn;
 	const char *opath[] = {"opaque", NULL};
+	const char *ppath[] = {"pipeline", NULL};
 	yajl_val	op;
+	struct stat st;
 
 	*found = false;
-	if (!fp)
+	/* whole: a position's opaque (a MySQL GTID set) can be long */
+	text = trib_fileio_read_small(f->pos_path, MAX_SIDECAR, &n, msg, sizeof(msg));
+	if (!text)
 	{
-		if (errno == ENOENT)
+		if (lstat(f->pos_path, &st) != 0 && errno == ENOENT)
 			return true;
-		snprintf(errbuf, errlen, "cannot read %s: %s", f->pos_path, strerror(errno));
+		snprintf(errbuf, errlen, "cannot read %s: %s", f->pos_path, msg);
 		return false;
 	}
-	n = fread(text, 1, sizeof(text) - 1, fp);
-	fclose(fp);
-	text[n] = '\0';
 	root = yajl_tree_parse(text, yerr, sizeof(yerr));
+	free(text);
 	if (!root || !YAJL_IS_OBJECT(root) || !json_uint(root, "segment", &f->segment) ||
 		!json_uint(root, "offset", offset) || f->segment == 0)
 	{
 		snprintf(errbuf, errlen, "%s is not a position file of this sink "
 				 "(delete it to start over)", f->pos_path);
+		yajl_tree_free(root);
+		return false;
+	}
+	op = yajl_tree_get(root, ppath, yajl_t_string);
+	if (op && f->pipeline && strcmp(op->u.string, f->pipeline) != 0)
+	{
+		/* its position is another source's: events at or before it
+		 * would be dropped as written */
+		snprintf(errbuf, errlen, "%s belongs to pipeline \"%s\", not \"%s\": give this "
+				 "pipeline a path of its own (or delete %s to start over)", f->pos_path,
+				 op->u.string, f->pipeline, f->pos_path);
 		yajl_tree_free(root);
 		return false;
 	}
@@ -654,7 +748,8 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	struct stat st;
 	int			fd;
 
-	if (!read_sidecar(f, &found, &offset, errbuf, errlen))
+	if ((f->fd = open_active(f, false, errbuf, errlen)) < 0 ||
+		!read_sidecar(f, &found, &offset, errbuf, errlen))
 		return false;
 	if (!found)
 		f->segment = highest_segment(f->path) + 1;
@@ -662,8 +757,15 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	{
 		char	   *name;
 
-		if (f->drop_upto && !finish_drop(f, errbuf, errlen))
-			return false;
+		if (f->drop_upto)
+		{
+			/* path.<segment> replaces the file opened */
+			if (!finish_drop(f, errbuf, errlen) ||
+				(fd = open_active(f, false, errbuf, errlen)) < 0)
+				return false;
+			close(f->fd);
+			f->fd = fd;
+		}
 		/* a rotation completed after the sidecar was written */
 		while ((name = segment_name(f->path, f->segment)) && exists(name))
 		{
@@ -673,15 +775,12 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 		}
 		free(name);
 	}
-	fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
-	if (fd < 0 || fstat(fd, &st) != 0)
+	fd = f->fd;
+	if (fstat(fd, &st) != 0)
 	{
 		snprintf(errbuf, errlen, "cannot open %s: %s", f->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return false;
 	}
-	f->fd = fd;
 	f->size = st.st_size;
 	if (!found)
 	{
@@ -700,7 +799,8 @@ recover_and_open(filesink *f, char *errbuf, size_t errlen)
 	if ((uint64_t) st.st_size < offset)
 	{
 		snprintf(errbuf, errlen, "%s has %lld bytes but %s records %" PRIu64
-				 " as durable: data was lost (fsync off?); delete %s to start over",
+				 " as durable: data was lost (truncated or replaced by another process, or "
+				 "lost by the system with fsync off); delete %s to start over",
 				 f->path, (long long) st.st_size, f->pos_path, offset, f->pos_path);
 		return false;
 	}
@@ -792,9 +892,9 @@ cut_back(filesink *f, uint64_t seg, int64_t cut, uint64_t seq, char *errbuf, siz
 	{
 		if (!finish_drop(f, errbuf, errlen))
 			return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
-		fd = trib_fileio_open_private(f->path, O_WRONLY | O_APPEND, f->mode);
+		fd = open_active(f, false, errbuf, errlen);
 		if (fd < 0)
-			return fail_errno(f, errbuf, errlen, "cannot open", f->path);
+			return trib_sink_fail(&f->fault, NULL, 0, "%s", errbuf), false;
 		close(f->fd);
 		f->fd = fd;
 	}
@@ -898,6 +998,7 @@ trib_filesink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	copy = trib_xstrdup(opts->path);
 	f->dir = trib_xstrdup(dirname(copy));
 	free(copy);
+	f->pipeline = sink->pipeline ? trib_xstrdup(sink->pipeline) : NULL;
 	f->rotate_bytes = opts->rotate_bytes;
 	f->fsync = opts->fsync;
 	f->mode = opts->mode ? opts->mode : TRIB_FILE_MODE_DEFAULT;
@@ -996,6 +1097,15 @@ file_check(const struct trib_plugin_conf *conf, trib_check_report *rep)
 	if (access(dir, W_OK | X_OK) != 0)
 	{
 		trib_check_report_say(rep, "  directory %s: not writable (%s)", dir, strerror(errno));
+		rep->problems++;
+	}
+	else if (lstat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_nlink > 1))
+	{
+		/* what open_active() refuses */
+		trib_check_report_say(rep, "  %s: %s; `run` refuses it (name a regular file of the "
+							  "sink's own)", path, S_ISLNK(st.st_mode) ? "a symbolic link"
+							  : S_ISREG(st.st_mode) ? "has other hard links"
+							  : "not a regular file");
 		rep->problems++;
 	}
 	else if (stat(path, &st) == 0)

@@ -42,6 +42,22 @@
  * and the sidecar are created with `mode` (0600 unless configured), and an
  * existing file whose permissions are wider is narrowed to it at open.
  *
+ * Ownership of `path`.  The active file is opened without following a
+ * symbolic link (O_NOFOLLOW) and must be a regular file with one link; a
+ * rotation creates the next one exclusively (O_EXCL).  So someone who can
+ * write to the directory cannot redirect the lines (or the cut at open)
+ * to another file.  The sidecar and the id map are written through
+ * fileio.h, which never writes through a link either.  The sidecar names
+ * the pipeline, and a sidecar of another pipeline is refused at open: a
+ * second pipeline given the path stops before it writes.  The file is not
+ * locked: two daemons of one pipeline are kept apart by the pipeline lock,
+ * and a standby taking over from a frozen leader must open the file the
+ * old leader still holds (which writes nothing more once it wakes).  Each
+ * flush checks, before it records and acks, that
+ * `path` still names the file written and that the file has exactly the
+ * sink's bytes: a file removed, replaced or truncated by another process
+ * fails the sink instead of acking lines that are not in the file.
+ *
  * stdout.  The same lines on a descriptor (1 by default), no rotation and
  * no sidecar: flush() writes them out and acks; durable_position() is
  * "none".

@@ -54,7 +54,11 @@ const ck_section trib_filesink_conf_section = {
 	"crashes (its position in the sidecar `path.pos`). A snapshot resumed after a fault cuts "
 	"the file back to the rows its checkpoint counts before they are sent again, so each row "
 	"is in the file once; `path.ids` records where each snapshot row's lines are for that "
-	"(docs/SNAPSHOT.md, Positions).",
+	"(docs/SNAPSHOT.md, Positions). `path` is the sink's own: a symbolic link, a file with "
+	"other hard links, a FIFO, or a path another pipeline's file sink wrote is refused at "
+	"start, and a file removed, truncated or written by another process while "
+	"the sink runs stops it at the next flush (rotate with `rotate_bytes`, not with a "
+	"`copytruncate` tool; docs/OPERATIONS.md, The file sink under faults).",
 };
 
 static const ck_key stdout_sink_keys[] = {

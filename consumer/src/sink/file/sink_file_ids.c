@@ -298,7 +298,8 @@ static bool
 append(trib_fsids *x, const trib_fsids_rec *r, char *errbuf, size_t errlen)
 {
 	trib_strbuf b = {0};
-	int			fd = trib_fileio_open_private(x->path, O_WRONLY | O_APPEND, x->mode);
+	int			fd = trib_fileio_open_private(x->path, O_WRONLY | O_APPEND | O_NOFOLLOW,
+											 x->mode);
 	bool		ok = fd >= 0;
 
 	rec_text(x, r, &b);
