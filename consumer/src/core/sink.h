@@ -16,7 +16,9 @@
  * position of the last event it made durable (the Postgres sink in the same
  * transaction as the rows; the Kafka sink through transactional producing or
  * per-event ids, see docs).  `durable_position` reports it at start-up, and
- * the pipeline resumes the source after the minimum over all sinks.
+ * the pipeline resumes the source after the minimum over all sinks.  With
+ * checkpoint.encryption_key the opaque part a sink stores is sealed with
+ * the key the pipeline hands it in `seal_key` (sink_seal.h).
  *
  * Errors: functions return false and fill errbuf (librdkafka/kcat style);
  * they never exit.  A sink keeps its own state in `state`.
