@@ -58,6 +58,7 @@ pipeline() {
         echo "pipeline: e110"
         mongo_source_yaml "    database: load"
         printf 'sinks:\n%s\ncheckpoint:\n  store: file\n  path: "%s"\n' "$2" "$WORK/p.ckpt"
+        # shellcheck disable=SC2016 # the daemon expands ${TRIB_E2E_CKPT_KEY}
         printf '  encryption_key: "${TRIB_E2E_CKPT_KEY}"\nhttp:\n  enabled: false\n'
     } >"$1"
 }
