@@ -8,8 +8,8 @@
 # the event's documentKey; the double's encodes only its place in the oplog,
 # so the checks look for the token itself ("_data") as the clear bytes.
 #
-#  A  one pipeline, a key, three sinks (postgres, transactional kafka,
-#     file) from database `load`; kill -9 at random points under load:
+#  A  one pipeline, a key, four sinks (postgres, mongodb, transactional
+#     kafka, file) from database `load`; kill -9 at random points under load:
 #     every change once, in order, in the file; the Postgres target holds
 #     the source's final state; the restarts resumed by the stored (sealed)
 #     token; no stored position of any sink holds a token, every one is
@@ -25,7 +25,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=mongo_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/mongo_lib.sh"
-mongo_init --verbose -- load
+mongo_init --verbose -- load load_copy
+build_tool mongo_dump
+DUMP=$TOOL
 
 KEY=5e1f0a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7
 OTHER=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
@@ -42,6 +44,12 @@ PG_SINK="  pg:
     type: postgres
     dsn: \"$(pg_dsn)\"
     schema: tgt
+    batch_ms: 20"
+MG_SINK="  mg:
+    type: mongodb
+    uri: \"$URI\"
+    database: load_copy
+    collection: \"\${table}\"
     batch_ms: 20"
 K_SINK="  k:
     type: kafka
@@ -63,6 +71,7 @@ pipeline() {
     } >"$1"
 }
 pipeline "$WORK/p.yaml" "$PG_SINK
+$MG_SINK
 $K_SINK
 $OUT_SINK"
 
@@ -94,6 +103,12 @@ expect_match "A: at least 3 restarts resumed by the stored token" "^([3-9]|[1-9]
 PGPOS=$(q postgres "SELECT opaque FROM tributary_sink.positions WHERE pipeline = 'e110' AND sink = 'pg'")
 expect_match "A: the Postgres sink's stored position is sealed" \
     '^\{"tributary_sealed":1,"alg":"AES-256-GCM","data":"[A-Za-z0-9+/=]+"\}$' "$PGPOS"
+"$DUMP" "$URI" load_copy tributary_positions >"$WORK/mg.pos" 2>&1
+expect_grep "A: the MongoDB sink's stored position is sealed" "$WORK/mg.pos" \
+    '"opaque" : "\{\\"tributary_sealed\\":1,'
+expect_absent "A: and holds no token" "_data" "$WORK/mg.pos"
+expect_eq "A: the MongoDB copy holds the source's items" "92" \
+    "$("$DUMP" "$URI" load_copy items 2>/dev/null | wc -l)"
 "$TOOLS/kafka_dump" "$BOOT" __tributary_checkpoints >"$WORK/ck.dump"
 echo "# A: $(wc -l <"$WORK/ck.dump") checkpoint records"
 expect_match "A: the Kafka sink committed checkpoint records" "^[1-9][0-9]*$" "$(wc -l <"$WORK/ck.dump")"
@@ -122,10 +137,13 @@ wrong_key() {
     expect_absent "B $1: no key material in the log" "$OTHER" "$WORK/$1.log"
 }
 wrong_key bpg "$PG_SINK" "pg \(table tributary_sink.positions\)"
+wrong_key bmg "$MG_SINK" "mg \(collection load_copy.tributary_positions\)"
 wrong_key bk "$K_SINK" "k \(topic __tributary_checkpoints\)"
 wrong_key bout "$OUT_SINK" "out \(file $WORK/p.jsonl.pos\)"
 expect_eq "B: the Postgres sink's position is as it was" "$PGPOS" \
     "$(q postgres "SELECT opaque FROM tributary_sink.positions WHERE pipeline = 'e110' AND sink = 'pg'")"
+expect_eq "B: the MongoDB sink's position is as it was" "$(cat "$WORK/mg.pos")" \
+    "$("$DUMP" "$URI" load_copy tributary_positions 2>&1)"
 expect_eq "B: the file sink's sidecar is as it was" "$SIDE" "$(md5sum <"$WORK/p.jsonl.pos")"
 pipeline "$WORK/b0.yaml" "$PG_SINK"
 grep -v encryption_key "$WORK/b0.yaml" >"$WORK/b00.yaml"
