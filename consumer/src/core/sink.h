@@ -16,7 +16,9 @@
  * position of the last event it made durable (the Postgres sink in the same
  * transaction as the rows; the Kafka sink through transactional producing or
  * per-event ids, see docs).  `durable_position` reports it at start-up, and
- * the pipeline resumes the source after the minimum over all sinks.
+ * the pipeline resumes the source after the minimum over all sinks.  With
+ * checkpoint.encryption_key the opaque part a sink stores is sealed with
+ * the key the pipeline hands it in `seal_key` (sink_seal.h).
  *
  * Errors: functions return false and fill errbuf (librdkafka/kcat style);
  * they never exit.  A sink keeps its own state in `state`.
@@ -30,6 +32,7 @@
 #include "event.h"
 
 typedef struct trib_sink trib_sink;
+struct trib_key;				/* keys.h */
 struct trib_plugin_conf;		/* config.h: a member of `sinks:` */
 struct trib_check_report;		/* check_report.h */
 
@@ -166,6 +169,11 @@ struct trib_sink
 								 * its lock (another consumer may be writing
 								 * already): close() drops what it buffers
 								 * instead of writing it */
+	struct trib_key *seal_key;	/* set before open: seals the position the
+								 * sink stores for itself (sink_seal.h,
+								 * checkpoint.encryption_key); NULL: none.
+								 * Owned by whoever opened the sink */
+	bool		seal_warned;	/* a clear stored position was reported */
 };
 
 /*

@@ -97,6 +97,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "keys.h"
 #include "log.h"
 
 /* A position in words for the logs, by the operations of its kind: their
@@ -445,6 +446,7 @@ trib_pipeline_free(trib_pipeline *p)
 		free(p->sinks[i].cskip);
 		free(p->sinks[i].skip_opaque);
 		trib_sink_buffer_free(p->sinks[i].held);
+		trib_key_free(p->sinks[i].sink.seal_key);
 	}
 	for (i = 0; i < p->qlen; i++)
 		free(p->queue[(p->qhead + i) % p->qcap].end.opaque);

@@ -20,7 +20,8 @@
 #     restart resumes by it.
 #  E  a wrong key, or none, for C's sealed file: run stops with an error
 #     naming the pipeline and the store (and no key material), does not
-#     start over, and leaves the file as it was.
+#     start over, and leaves the file as it was.  The file sink's sidecar,
+#     sealed too (e2e 110), is named first; moved aside, the store is.
 #
 # The last line is `N passed, N failed`.
 set -euo pipefail
@@ -189,10 +190,21 @@ expect_eq "D: the restart resumed by the stored token" "$((n + 1))" \
 on_double && expect_match "D: the stream opened resumeAfter a token" "^resumeAfter [0-9A-Fa-f]+$" "$GOT"
 
 # ---------------------------------------------------------------- E: wrong key, no key
+# The file sink's sidecar is sealed with the same key (e2e 110) and the
+# sinks open before the checkpoint is loaded: its error comes first.  With
+# the sidecar moved aside, the checkpoint store's own error shows.
 before=$(md5sum <"$WORK/k.ckpt")
-TRIB_E2E_CKPT_KEY=$OTHER start_consumer "$WORK/k.yaml" "$WORK/e.log"
+side=$(md5sum <"$WORK/k.jsonl.pos")
+TRIB_E2E_CKPT_KEY=$OTHER start_consumer "$WORK/k.yaml" "$WORK/es.log"
 run_exits
 expect_match "E: a wrong key stops run with an error" "^[1-9][0-9]*$" "$RUN_RC"
+expect_grep "E: the file sink's sealed sidecar is named first" "$WORK/es.log" \
+    "pipeline k, sink out \(file $WORK/k.jsonl.pos\): the stored position cannot be read: it does not open with the key given"
+expect_eq "E: the sidecar is as it was" "$side" "$(md5sum <"$WORK/k.jsonl.pos")"
+mv "$WORK/k.jsonl.pos" "$WORK/k.jsonl.pos.aside"
+TRIB_E2E_CKPT_KEY=$OTHER start_consumer "$WORK/k.yaml" "$WORK/e.log"
+run_exits
+expect_match "E: a wrong key stops run with an error (no sidecar)" "^[1-9][0-9]*$" "$RUN_RC"
 expect_grep "E: naming the pipeline, the source and the store" "$WORK/e.log" \
     "checkpoint of pipeline k, source shop \(file $WORK/k.ckpt\): the stored position cannot be read: it does not open with the key given"
 expect_absent "E: no key material in the log" "$OTHER" "$WORK/e.log"

@@ -47,6 +47,7 @@
 #include "envelope.h"
 #include "event.h"
 #include "kafka_mock.h"
+#include "keys.h"
 #include "sink.h"
 #include "sink_kafka.h"
 
@@ -1390,6 +1391,181 @@ test_checkpoint_keeps_snapshot_progress(void **state)
 	trib_kafka_mock_stop(fx.m);
 }
 
+/* ---- sealed checkpoint records (checkpoint.encryption_key) ------------ */
+
+#define SEAL_KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define SEAL_KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+
+/* A sealing key from hex text, or NULL for hex NULL. */
+static trib_key *
+seal_key(const char *hex)
+{
+	char		err[256];
+	trib_key   *k;
+
+	if (hex == NULL)
+		return NULL;
+	k = trib_key_parse(hex, strlen(hex), TRIB_KEY_HEX, "test key", err, sizeof(err));
+	assert_non_null(k);
+	return k;
+}
+
+/* Open the fixture's sink with this sealing key (the pipeline sets it
+ * before open) or fail. */
+static void
+fx_open_keyed(fixture *fx, trib_key *key)
+{
+	memset(&fx->sink, 0, sizeof(fx->sink));
+	fx->sink.name = "kafka-test";
+	fx->sink.pipeline = "p1";
+	fx->sink.ack = on_ack;
+	fx->sink.ack_arg = &fx->a;
+	fx->sink.seal_key = key;
+	if (!trib_kafka_open(&fx->sink, &fx->o, &TUNING, fx->err, sizeof(fx->err)))
+		fail_msg("open: %s", fx->err);
+}
+
+/* Every committed record of the checkpoint topic, concatenated. */
+static char *
+checkpoint_records(const char *bootstrap)
+{
+	rd_kafka_t *rk = consumer_new(bootstrap, true);
+	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
+	size_t		n = 0;
+	char	   *all = calloc(1, 1);
+	time_t		deadline = time(NULL) + 20;
+	bool		eof = false;
+
+	rd_kafka_topic_partition_list_add(parts, TRIB_KAFKA_CHECKPOINT_TOPIC, 0)->offset =
+		RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	while (!eof && time(NULL) < deadline)
+	{
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+
+		if (m == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			eof = true;
+		else if (!m->err && m->payload != NULL)
+		{
+			all = realloc(all, n + m->len + 2);
+			memcpy(all + n, m->payload, m->len);
+			n += m->len;
+			all[n++] = '\n';
+			all[n] = '\0';
+		}
+		rd_kafka_message_destroy(m);
+	}
+	assert_true(eof);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return all;
+}
+
+/*
+ * With a sealing key the checkpoint record's opaque position and snapshot
+ * progress are sealed: the topic never holds the clear resume token or row
+ * key, a restart with the key reads both back, one with another key or
+ * none stops with an error naming the topic.  A clear record written
+ * before the key was set is read, and the next commit seals it.
+ */
+static void
+test_checkpoint_sealed_with_a_key(void **state)
+{
+	fixture		fx;
+	trib_key   *ka = seal_key(SEAL_KEY_A),
+			   *kb = seal_key(SEAL_KEY_B);
+	trib_position pos,
+				at = {0},
+				counted = {0},
+				got;
+	const char *token = "{\"_data\":\"8265F0\",\"_id\":\"alice@example.com\"}";
+	const char *doc = "{\"snapshot\":{\"last_key\":\"bob@example.com\"}}";
+	trib_event *ev = mkev(5, 1);
+	char	   *raw;
+	const char *saved;
+
+	(void) state;
+	ev->pos.opaque = strdup(token);
+	ev->pos.seq = 3;
+	fx_start(&fx, 1, 1, 1, 1);
+	fx_transactional(&fx, "tributary-test-sealed");
+	fx_open_keyed(&fx, ka);
+	assert_true(fx.sink.ops->snapshot_mark(&fx.sink, NULL, NULL, NULL));
+	if (!fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)))
+		fail_msg("write: %s", fx.err);
+	at.commit_lsn = counted.commit_lsn = 0x1005;
+	at.seq = counted.seq = 3;
+	assert_true(fx.sink.ops->snapshot_mark(&fx.sink, &at, &counted, doc));
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	fx.sink.ops->close(&fx.sink);
+
+	raw = checkpoint_records(fx.bs);
+	assert_null(strstr(raw, "alice"));
+	assert_null(strstr(raw, "bob"));
+	assert_null(strstr(raw, "8265F0"));
+	assert_non_null(strstr(raw, "tributary_sealed"));
+	free(raw);
+
+	/* the same key reads both back */
+	fx_open_keyed(&fx, ka);
+	if (!fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)))
+		fail_msg("durable_position: %s", fx.err[0] ? fx.err : "none");
+	assert_int_equal(pos.seq, 3);
+	assert_string_equal(pos.opaque, token);
+	saved = fx.sink.ops->snapshot_saved(&fx.sink, &got);
+	assert_non_null(saved);
+	assert_string_equal(saved, doc);
+	fx.sink.ops->close(&fx.sink);
+
+	/* another key, or none: an error naming pipeline, sink and topic */
+	fx_open_keyed(&fx, kb);
+	assert_false(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
+	assert_non_null(strstr(fx.err, "pipeline p1, sink kafka-test (topic "
+						   TRIB_KAFKA_CHECKPOINT_TOPIC ")"));
+	assert_non_null(strstr(fx.err, "cannot be read"));
+	fx.sink.ops->close(&fx.sink);
+	fx_open_keyed(&fx, NULL);
+	assert_false(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
+	assert_non_null(strstr(fx.err, "set checkpoint.encryption_key"));
+	fx.sink.ops->close(&fx.sink);
+
+	/* a clear record (no key then) is read with a key and sealed next */
+	fx_transactional(&fx, "tributary-test-clear-first");
+	fx_open_keyed(&fx, NULL);
+	trib_event_free(ev);
+	ev = mkev(7, 1);
+	ev->pos.opaque = strdup(token);
+	if (!fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)))
+		fail_msg("write: %s", fx.err);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	fx.sink.ops->close(&fx.sink);
+	fx_open_keyed(&fx, ka);
+	if (!fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)))
+		fail_msg("durable_position of a clear record: %s", fx.err[0] ? fx.err : "none");
+	assert_int_equal(pos.commit_lsn, 0x1007);
+	assert_string_equal(pos.opaque, token);
+	assert_true(fx.sink.seal_warned);
+	trib_event_free(ev);
+	ev = mkev(8, 1);
+	ev->pos.opaque = strdup(token);
+	if (!fx.sink.ops->write(&fx.sink, ev, fx.err, sizeof(fx.err)))
+		fail_msg("write: %s", fx.err);
+	assert_true(fx.sink.ops->flush(&fx.sink, 10000, fx.err, sizeof(fx.err)));
+	fx.sink.ops->close(&fx.sink);
+	fx_open_keyed(&fx, NULL);
+	assert_false(fx.sink.ops->durable_position(&fx.sink, &pos, fx.err, sizeof(fx.err)));
+	assert_non_null(strstr(fx.err, "set checkpoint.encryption_key"));
+	fx.sink.ops->close(&fx.sink);
+
+	trib_event_free(ev);
+	trib_key_free(ka);
+	trib_key_free(kb);
+	trib_kafka_mock_stop(fx.m);
+}
+
 /* The checkpoint reader looks back past a long tail of other keys. */
 static void
 test_checkpoint_found_behind_other_keys(void **state)
@@ -1641,6 +1817,7 @@ main(void)
 		cmocka_unit_test(test_checkpoint_found_behind_other_keys),
 		cmocka_unit_test(test_checkpoint_keeps_opaque_position),
 		cmocka_unit_test(test_checkpoint_keeps_snapshot_progress),
+		cmocka_unit_test(test_checkpoint_sealed_with_a_key),
 		cmocka_unit_test(test_transaction_abort),
 		cmocka_unit_test(test_flush_without_waiting),
 		cmocka_unit_test(test_close_with_discard_purges_the_queue),

@@ -34,6 +34,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "event.h"
+#include "keys.h"
 #include "log.h"
 #include "sink.h"
 #include "sink_file.h"
@@ -340,6 +341,136 @@ test_sidecar_and_restart_skip(void **state)
 	free(text);
 	free(pp);
 	free(p);
+}
+
+/* ---- a sealed sidecar (checkpoint.encryption_key) ---------------------- */
+
+#define SEAL_KEY_A "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define SEAL_KEY_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+#define SEAL_TOKEN "{\"_data\":\"8265F0\",\"_id\":\"alice@example.com\"}"
+
+/* A sealing key from hex text, NULL for NULL. */
+static trib_key *
+seal_key(const char *hex)
+{
+	char		err[256];
+	trib_key   *k;
+
+	if (hex == NULL)
+		return NULL;
+	k = trib_key_parse(hex, strlen(hex), TRIB_KEY_HEX, "test key", err, sizeof(err));
+	assert_non_null(k);
+	return k;
+}
+
+/* Open a file sink of pipeline p1 on dir/name with this sealing key:
+ * true, or false with err. */
+static bool
+open_keyed(trib_sink *sink, acks *a, const char *name, trib_key *key, char *err, size_t errlen)
+{
+	trib_filesink_opts o;
+	char	   *p = path_of(name);
+	bool		ok;
+
+	memset(sink, 0, sizeof(*sink));
+	sink->name = "out";
+	sink->pipeline = "p1";
+	sink->ack = on_ack;
+	sink->ack_arg = a;
+	sink->seal_key = key;
+	trib_filesink_opts_init(&o);
+	o.path = p;
+	ok = trib_filesink_open_opts(sink, &o, err, errlen);
+	free(p);
+	return ok;
+}
+
+/* Write event i with the opaque position SEAL_TOKEN, flush. */
+static void
+write_tokened(trib_sink *sink, int i)
+{
+	char		err[512];
+	trib_event *ev = mkev(i);
+
+	ev->pos.opaque = strdup(SEAL_TOKEN);
+	if (!sink->ops->write(sink, ev, err, sizeof(err)))
+		fail_msg("write %d: %s", i, err);
+	trib_event_free(ev);
+	flush(sink);
+}
+
+/*
+ * With a key the sidecar's opaque is sealed (no token, no _id in clear)
+ * and opens with the same key; another key or none fails open() naming
+ * pipeline, sink and file, leaving the sidecar as it was; a clear sidecar
+ * from before the key is read and sealed at the next write.
+ */
+static void
+test_sealed_sidecar(void **state)
+{
+	trib_sink	sink;
+	acks		a = {0};
+	trib_key   *ka = seal_key(SEAL_KEY_A),
+			   *kb = seal_key(SEAL_KEY_B);
+	char	   *p = path_of("s.jsonl"),
+			   *pp = trib_filesink_pos_path(p),
+			   *text,
+			   *before;
+	char		err[1024] = "";
+	trib_position pos;
+
+	(void) state;
+	assert_true(open_keyed(&sink, &a, "s.jsonl", ka, err, sizeof(err)));
+	write_tokened(&sink, 1);
+	sink.ops->close(&sink);
+	text = slurp(pp);
+	assert_null(strstr(text, "alice"));
+	assert_null(strstr(text, "_data"));
+	assert_non_null(strstr(text, "tributary_sealed"));
+	free(text);
+
+	assert_true(open_keyed(&sink, &a, "s.jsonl", ka, err, sizeof(err)));
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_int_equal(pos.commit_lsn, 0x1100);
+	assert_string_equal(pos.opaque, SEAL_TOKEN);
+	sink.ops->close(&sink);
+
+	before = slurp(pp);
+	assert_false(open_keyed(&sink, &a, "s.jsonl", kb, err, sizeof(err)));
+	assert_non_null(strstr(err, "pipeline p1, sink out (file "));
+	assert_non_null(strstr(err, "cannot be read"));
+	assert_false(open_keyed(&sink, &a, "s.jsonl", NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "set checkpoint.encryption_key"));
+	text = slurp(pp);
+	assert_string_equal(text, before);
+	free(text);
+	free(before);
+
+	/* a clear sidecar (no key then) is used with a key, then sealed */
+	assert_true(open_keyed(&sink, &a, "c.jsonl", NULL, err, sizeof(err)));
+	write_tokened(&sink, 1);
+	sink.ops->close(&sink);
+	free(pp);
+	free(p);
+	p = path_of("c.jsonl");
+	pp = trib_filesink_pos_path(p);
+	text = slurp(pp);
+	assert_non_null(strstr(text, "alice"));
+	free(text);
+	assert_true(open_keyed(&sink, &a, "c.jsonl", ka, err, sizeof(err)));
+	assert_true(sink.ops->durable_position(&sink, &pos, err, sizeof(err)));
+	assert_string_equal(pos.opaque, SEAL_TOKEN);
+	assert_true(sink.seal_warned);
+	write_tokened(&sink, 2);
+	sink.ops->close(&sink);
+	text = slurp(pp);
+	assert_null(strstr(text, "alice"));
+	assert_non_null(strstr(text, "tributary_sealed"));
+	free(text);
+	free(pp);
+	free(p);
+	trib_key_free(ka);
+	trib_key_free(kb);
 }
 
 /* A pipeline that lost its lock sets discard before close: what the sink
@@ -1491,6 +1622,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lines_are_json_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sidecar_and_restart_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sealed_sidecar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_discard_writes_nothing_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_flush_keeps_exactly_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_first_flush, setup, teardown),

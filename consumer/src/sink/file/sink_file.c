@@ -12,7 +12,11 @@
  *   {"segment":3,"offset":1048213,"commit_lsn":"0/16B3748","seq":4,
  *    "end_lsn":"0/16B37F0","lsn":"0/16B3700","opaque":null,
  *    "pipeline":"orders"}
- * The position members are absent before the first event; "pipeline"
+ * The position members are absent before the first event; with
+ * checkpoint.encryption_key "opaque" holds the sealed text (sink_seal.h,
+ * bound to the pipeline and the sink), opened when the sidecar is read: a
+ * sealed one that does not open fails open() (never a start from scratch),
+ * a clear one is used and sealed at the next write.  "pipeline"
  * (the sink's pipeline, when it has one) makes open() refuse a sidecar
  * another pipeline wrote, whose position is not this one's.  It is written
  * to `path.pos.tmp` and renamed over `path.pos`.  While a rewind that goes
@@ -66,6 +70,7 @@
 #include "config.h"
 #include "sink_file_conf.h"
 #include "sink_file_ids.h"
+#include "sink_seal.h"
 #include "log.h"
 #include "position.h"
 #include "strbuf.h"
@@ -80,6 +85,8 @@ typedef struct filesink
 	char	   *pos_path;
 	char	   *dir;			/* directory of path, for fsync */
 	char	   *pipeline;		/* recorded in the sidecar; NULL: none */
+	trib_sink  *owner;			/* the sink: its seal_key (sink_seal.h); NULL
+								 * for stdout */
 	int			fd;
 	int64_t		rotate_bytes;
 	bool		fsync;
@@ -246,9 +253,9 @@ add_json_string(trib_strbuf *b, const char *s)
 	trib_strbuf_addc(b, '"');
 }
 
-/* The sidecar text for the current state. */
+/* The sidecar text for the current state, its opaque as `opaque`. */
 static void
-sidecar_text(const filesink *f, trib_strbuf *b)
+sidecar_text(const filesink *f, const char *opaque, trib_strbuf *b)
 {
 	char		l1[TRIB_LSN_BUFLEN],
 				l2[TRIB_LSN_BUFLEN],
@@ -264,11 +271,11 @@ sidecar_text(const filesink *f, trib_strbuf *b)
 		trib_strbuf_printf(b, ",\"commit_lsn\":\"%s\",\"seq\":%" PRIu64
 						   ",\"end_lsn\":\"%s\",\"lsn\":\"%s\"", l1,
 						   f->durable.seq, l2, l3);
-		if (f->durable.opaque)
+		if (opaque)
 		{
-			/* opaque is JSON text (event.h); kept as a JSON string */
+			/* opaque is JSON text (event.h), or sealed; kept as a JSON string */
 			trib_strbuf_adds(b, ",\"opaque\":");
-			add_json_string(b, f->durable.opaque);
+			add_json_string(b, opaque);
 		}
 	}
 	if (f->drop_upto)
@@ -281,14 +288,30 @@ sidecar_text(const filesink *f, trib_strbuf *b)
 	trib_strbuf_adds(b, "}\n");
 }
 
+/* The sidecar in words for messages. */
+static const char *
+pos_words(const filesink *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "file %s", f->pos_path);
+	return buf;
+}
+
 /* Write the sidecar atomically (tmp + rename; fsync'd when asked). */
 static bool
 write_sidecar(filesink *f, char *errbuf, size_t errlen)
 {
 	trib_strbuf text = {0};
 	bool		ok;
+	char	   *sealed = NULL;
+	const char *opaque = f->durable.opaque;
+	char		w[1100];
 
-	sidecar_text(f, &text);
+	if (f->owner != NULL && f->has_durable &&
+		!trib_sink_seal(f->owner, pos_words(f, w, sizeof(w)), f->durable.opaque, &sealed,
+						&opaque, errbuf, errlen))
+		return trib_sink_fail(&f->fault, errbuf, errlen, "%s", errbuf);
+	sidecar_text(f, opaque, &text);
+	free(sealed);
 	ok = trib_fileio_write_atomic(f->pos_path, text.data, text.len, f->mode, f->fsync, NULL);
 	if (!ok)
 		fail_errno(f, errbuf, errlen, "cannot write", f->pos_path);
@@ -659,6 +682,17 @@ read_sidecar(filesink *f, bool *found, uint64_t *offset,
 			f->durable.opaque = trib_xstrdup(YAJL_GET_STRING(op));
 	}
 	yajl_tree_free(root);
+	if (f->owner != NULL)
+	{
+		char		w[1100];
+
+		if (!trib_sink_unseal(f->owner, pos_words(f, w, sizeof(w)), &f->durable.opaque,
+							  errbuf, errlen))
+		{
+			f->has_durable = false;
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -999,6 +1033,7 @@ trib_filesink_open_opts(trib_sink *sink, const trib_filesink_opts *opts,
 	f->dir = trib_xstrdup(dirname(copy));
 	free(copy);
 	f->pipeline = sink->pipeline ? trib_xstrdup(sink->pipeline) : NULL;
+	f->owner = sink;
 	f->rotate_bytes = opts->rotate_bytes;
 	f->fsync = opts->fsync;
 	f->mode = opts->mode ? opts->mode : TRIB_FILE_MODE_DEFAULT;

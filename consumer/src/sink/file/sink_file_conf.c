@@ -51,7 +51,8 @@ const ck_section trib_filesink_conf_section = {
 	.what = "a file sink",
 	.keys = file_sink_keys,
 	.doc_intro = "Writes events as JSON Lines to a file, each event once across restarts and "
-	"crashes (its position in the sidecar `path.pos`). A snapshot resumed after a fault cuts "
+	"crashes (its position in the sidecar `path.pos`, whose opaque part `checkpoint.encryption_key` "
+	"seals: docs/OPERATIONS.md, Sealed checkpoints). A snapshot resumed after a fault cuts "
 	"the file back to the rows its checkpoint counts before they are sent again, so each row "
 	"is in the file once; `path.ids` records where each snapshot row's lines are for that "
 	"(docs/SNAPSHOT.md, Positions). `path` is the sink's own: a symbolic link, a file with "

@@ -29,6 +29,13 @@
  * with the position and handed out by snapshot_saved(), so that a restart
  * after a kill between the commit and the checkpoint store's save resumes
  * the copy after these rows instead of sending them again.
+ *
+ * With checkpoint.encryption_key the record's "opaque" and the snapshot's
+ * "progress" are sealed (sink_seal.h, bound to the pipeline and the sink)
+ * when written, and opened when the last record is read: a resume token
+ * or a row key never reaches the topic in clear.  The LSNs, seq and the
+ * Debezium transaction's counts stay clear.  A record that does not open
+ * stops the sink with an error naming the topic.
  */
 #include "sink_kafka_int.h"
 
@@ -41,6 +48,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "clock.h"
+#include "sink_seal.h"
 #include "xalloc.h"
 
 /* Partition count of a topic from a fresh metadata request; -1 if absent,
@@ -165,13 +173,6 @@ kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen)
 	return true;
 }
 
-/* The checkpoint record's value without a snapshot's progress. */
-char *
-kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env, size_t *len)
-{
-	return kfk_checkpoint_value_snap(pos, env, NULL, NULL, len);
-}
-
 /* Write the "snapshot" member: snap, counting the events up to counted. */
 static void
 gen_snapshot(yajl_gen g, const char *snap, const trib_position *counted)
@@ -191,20 +192,44 @@ gen_snapshot(yajl_gen g, const char *snap, const trib_position *counted)
 	yajl_gen_map_close(g);
 }
 
-/* The checkpoint record's value: the position as JSON (with what the
- * envelope keeps in a checkpoint: its open Debezium transaction, and a
- * snapshot's progress when snap is not NULL), in a malloc'd buffer the
- * caller frees; NULL if yajl fails. */
+/* The store in words for messages. */
+static const char *
+store_words(const char *topic, char *buf, size_t len)
+{
+	snprintf(buf, len, "topic %s", topic);
+	return buf;
+}
+
+/* See sink_kafka_int.h: the position as JSON (with what the envelope
+ * keeps in a checkpoint: its open Debezium transaction, and a snapshot's
+ * progress when snap is not NULL). */
 char *
-kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
-						  const char *snap, const trib_position *counted, size_t *len)
+kfk_checkpoint_value_snap(const trib_sink *sealer, const trib_position *pos,
+						  const trib_envelope *env, const char *snap,
+						  const trib_position *counted, size_t *len,
+						  char *errbuf, size_t errlen)
 {
 	char		id[TRIB_ENVELOPE_ID_LEN];
-	yajl_gen	g = yajl_gen_alloc(NULL);
+	yajl_gen	g;
 	const unsigned char *out;
 	size_t		outlen;
 	char		lsn[32];
 	char	   *buf = NULL;
+	char	   *sealed_op = NULL,
+			   *sealed_snap = NULL;
+	const char *opaque = NULL;
+	const trib_kafka *k = sealer->state;
+	char		w[300];
+
+	store_words(k != NULL && k->ckpt_topic ? k->ckpt_topic : "__tributary_checkpoints",
+				w, sizeof(w));
+	if (!trib_sink_seal(sealer, w, pos->opaque, &sealed_op, &opaque, errbuf, errlen) ||
+		!trib_sink_seal(sealer, w, snap, &sealed_snap, &snap, errbuf, errlen))
+	{
+		free(sealed_op);
+		return NULL;
+	}
+	g = yajl_gen_alloc(NULL);
 
 	trib_envelope_event_id(pos, id, sizeof(id));
 	yajl_gen_map_open(g);
@@ -223,8 +248,8 @@ kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
 	GEN_LSN("lsn", pos->lsn);
 #undef GEN_LSN
 	yajl_gen_string(g, (const unsigned char *) "opaque", 6);
-	if (pos->opaque)
-		yajl_gen_string(g, (const unsigned char *) pos->opaque, strlen(pos->opaque));
+	if (opaque)
+		yajl_gen_string(g, (const unsigned char *) opaque, strlen(opaque));
 	else
 		yajl_gen_null(g);
 	if (env != NULL)
@@ -239,7 +264,11 @@ kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
 		buf[outlen] = '\0';
 		*len = outlen;
 	}
+	else
+		snprintf(errbuf, errlen, "cannot generate the record");
 	yajl_gen_free(g);
+	free(sealed_op);
+	free(sealed_snap);
 	return buf;
 }
 
@@ -445,6 +474,15 @@ read_checkpoint(trib_kafka *k, trib_position *out, char *errbuf, size_t errlen)
 	}
 	rd_kafka_consumer_close(rc);
 	rd_kafka_destroy(rc);
+	if (rv == 1)
+	{
+		char		w[300];
+
+		store_words(k->ckpt_topic, w, sizeof(w));
+		if (!trib_sink_unseal(k->sink, w, &out->opaque, errbuf, errlen) ||
+			!trib_sink_unseal(k->sink, w, &k->durable_snap, errbuf, errlen))
+			rv = -1;
+	}
 	return rv;
 }
 

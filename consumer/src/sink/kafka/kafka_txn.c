@@ -136,8 +136,10 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 	{
 		size_t		vlen = 0;
 		const char *snap = mark_covers(k) ? k->mark_json : NULL;
-		char	   *val = kfk_checkpoint_value_snap(&k->txn_last, k->env, snap,
-													&k->mark_counted, &vlen);
+		char		verr[512] = "";
+		char	   *val = kfk_checkpoint_value_snap(k->sink, &k->txn_last, k->env, snap,
+													&k->mark_counted, &vlen, verr,
+													sizeof(verr));
 		char		id[TRIB_ENVELOPE_ID_LEN];
 		size_t		id_len = trib_envelope_event_id(&k->txn_last, id, sizeof(id));
 
@@ -154,7 +156,7 @@ trib_kafka_commit(trib_sink *sink, int timeout_ms, char *errbuf, size_t errlen)
 			kfk_fail(k, "kafka: transaction aborted, %s; restart from the "
 				 "durable position", k->txn_err);
 		else if (val == NULL)
-			kfk_fail(k, "kafka: cannot write the checkpoint value");
+			kfk_fail(k, "kafka: cannot write the checkpoint value: %s", verr);
 		else
 			kfk_produce(k, k->ckpt_rkt, k->ckpt_part, k->ckpt_key,
 					strlen(k->ckpt_key), val, vlen, id, id_len, k->txn_gen);

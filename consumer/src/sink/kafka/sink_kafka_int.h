@@ -229,16 +229,15 @@ bool		kfk_avro_encode(kfk_avro *a, const kfk_avro_id *id, const char *connector,
 bool		kfk_setup_checkpoint(trib_kafka *k, char *errbuf, size_t errlen);
 
 /* The checkpoint record's value for a position, with what env keeps in a
- * checkpoint (envelope.h; env may be NULL: nothing) (malloc'd, *len
- * bytes); NULL if it cannot be written. */
-char	   *kfk_checkpoint_value(const trib_position *pos, const trib_envelope *env,
-									 size_t *len);
-
-/* The same with a snapshot's progress (snap, counting the events up to
- * *counted; NULL: none) in its "snapshot" member. */
-char	   *kfk_checkpoint_value_snap(const trib_position *pos, const trib_envelope *env,
-									  const char *snap, const trib_position *counted,
-									  size_t *len);
+ * checkpoint (envelope.h; env may be NULL: nothing) and a snapshot's
+ * progress (snap, counting the events up to *counted; NULL: none) in its
+ * "snapshot" member (malloc'd, *len bytes); the opaque part and the
+ * progress sealed with sealer's key when it has one (sink_seal.h).  NULL
+ * with errbuf if it cannot be written. */
+char	   *kfk_checkpoint_value_snap(const trib_sink *sealer, const trib_position *pos,
+									  const trib_envelope *env, const char *snap,
+									  const trib_position *counted, size_t *len,
+									  char *errbuf, size_t errlen);
 
 /* A checkpoint record's value (len bytes, read from the topic: any
  * bytes) back into a position (its opaque malloc'd), and its snapshot

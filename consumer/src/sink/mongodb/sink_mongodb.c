@@ -391,6 +391,7 @@ mg_open(trib_sink *sink, const struct trib_plugin_conf *conf, char *errbuf, size
 	s->poscoll = trib_xstrdup(mc->positions_collection);
 	s->pipeline = trib_xstrdup(sink->pipeline ? sink->pipeline : "default");
 	s->sink_name = trib_xstrdup(conf->name ? conf->name : "mongodb");
+	s->owner = sink;
 	s->batch_size = mc->batch_size;
 	s->batch_ms = mc->batch_ms;
 	s->txn = mc->transactions;

@@ -56,6 +56,7 @@ typedef struct mgs_sink
 	char	   *poscoll;
 	char	   *pipeline;
 	char	   *sink_name;
+	trib_sink  *owner;			/* the sink: its seal_key (sink_seal.h) */
 	int			batch_size;
 	int			batch_ms;
 	bool		txn;

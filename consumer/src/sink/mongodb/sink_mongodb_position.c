@@ -3,7 +3,9 @@
  * sink_mongodb.h): one document per pipeline and sink in the positions
  * collection of the target database, {_id: {pipeline, sink}, commit_lsn,
  * seq, end_lsn, lsn, opaque, updated_at}, read and written inside the
- * batch's transaction when there is one.
+ * batch's transaction when there is one.  With checkpoint.encryption_key
+ * the opaque part is sealed where it is written and opened where it is read
+ * (sink_seal.h); one that does not open is an error, never "no position".
  */
 #include "sink_mongodb_int.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sink_seal.h"
 #include "xalloc.h"
 
 /* See sink_mongodb_int.h. */
@@ -36,9 +39,17 @@ position_selector(const mgs_sink *s, bson_t *sel)
 	bson_append_document_end(sel, &id);
 }
 
-/* The position document's fields for pos. */
+/* The store in words for messages. */
+static const char *
+store_words(const mgs_sink *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "collection %s.%s", s->dbname, s->poscoll);
+	return buf;
+}
+
+/* The position document's fields for pos, its opaque part as `opaque`. */
 static void
-position_doc(const mgs_sink *s, const trib_position *pos, bson_t *doc)
+position_doc(const mgs_sink *s, const trib_position *pos, const char *opaque, bson_t *doc)
 {
 	char		buf[32];
 	bson_t		sel;
@@ -54,8 +65,8 @@ position_doc(const mgs_sink *s, const trib_position *pos, bson_t *doc)
 	BSON_APPEND_UTF8(doc, "end_lsn", buf);
 	trib_lsn_format(pos->lsn, buf, sizeof(buf));
 	BSON_APPEND_UTF8(doc, "lsn", buf);
-	if (pos->opaque)
-		BSON_APPEND_UTF8(doc, "opaque", pos->opaque);
+	if (opaque)
+		BSON_APPEND_UTF8(doc, "opaque", opaque);
 	else
 		BSON_APPEND_NULL(doc, "opaque");
 	BSON_APPEND_DATE_TIME(doc, "updated_at", (int64_t) trib_clock_wall_ms());
@@ -105,6 +116,18 @@ mgs_position_read(mgs_sink *s, mongoc_client_session_t *session, trib_position *
 		cur = mongoc_collection_find_with_opts(c, &sel, &opts, NULL);
 		if (mongoc_cursor_next(cur, &doc))
 			rc = position_from(doc, pos) ? 1 : 0;
+		if (rc == 1)
+		{
+			char		w[512],
+						e[sizeof(err->message)];
+
+			if (!trib_sink_unseal(s->owner, store_words(s, w, sizeof(w)), &pos->opaque,
+								  e, sizeof(e)))
+			{
+				bson_set_error(err, 0, 0, "%s", e);
+				rc = -1;
+			}
+		}
 		if (mongoc_cursor_error_document(cur, err, &doc))
 		{
 			rc = -1;
@@ -131,9 +154,21 @@ mgs_position_write(mgs_sink *s, mongoc_client_session_t *session, const trib_pos
 				r,
 				opts = BSON_INITIALIZER;
 	bool		ok = true;
+	char	   *sealed;
+	const char *opaque;
+	char		w[512],
+				e[sizeof(err->message)];
 
+	if (!trib_sink_seal(s->owner, store_words(s, w, sizeof(w)), pos->opaque, &sealed, &opaque,
+						e, sizeof(e)))
+	{
+		bson_set_error(err, 0, 0, "%s", e);
+		mongoc_collection_destroy(c);
+		return false;
+	}
 	position_selector(s, &sel);
-	position_doc(s, pos, &doc);
+	position_doc(s, pos, opaque, &doc);
+	free(sealed);
 	BSON_APPEND_BOOL(&opts, "upsert", true);
 	if (session)
 		ok = mongoc_client_session_append(session, &opts, err);

@@ -70,6 +70,7 @@
 #include "metrics.h"
 #include "position.h"
 #include "sink_postgres_conf.h"
+#include "sink_seal.h"
 #include "xalloc.h"
 
 static bool pg_open(trib_sink *sink, const struct trib_plugin_conf *conf,
@@ -172,7 +173,10 @@ ensure_positions(pgs_sink *s, char *errbuf, size_t errlen)
 	return false;
 }
 
-/* Read the stored position of (pipeline, sink). */
+/* Where the position is stored, in words for messages. */
+#define POSITIONS_STORE "table tributary_sink.positions"
+
+/* Read the stored position of (pipeline, sink), opened when sealed. */
 static bool
 read_position(pgs_sink *s, char *errbuf, size_t errlen)
 {
@@ -198,6 +202,12 @@ read_position(pgs_sink *s, char *errbuf, size_t errlen)
 			s->durable.opaque = trib_xstrdup(PQgetvalue(res, 0, 4));
 	}
 	PQclear(res);
+	if (!trib_sink_unseal(s->owner, POSITIONS_STORE, &s->durable.opaque, errbuf, errlen))
+	{
+		s->has_durable = false;
+		s->pos_unreadable = true;
+		return false;
+	}
 	s->reload_position = false;
 	return true;
 }
@@ -365,7 +375,7 @@ item_index(int j)
 
 /* Send item i (-1: BEGIN, -2: the position, else a statement). */
 static bool
-send_one(pgs_sink *s, int i, const trib_position *last, char bufs[4][32])
+send_one(pgs_sink *s, int i, char bufs[4][32])
 {
 	const char **v;
 	const pgs_stmt *st;
@@ -376,7 +386,7 @@ send_one(pgs_sink *s, int i, const trib_position *last, char bufs[4][32])
 	if (i == -2)
 	{
 		const char *pv[7] = {s->pipeline, s->sink_name, bufs[0], bufs[1], bufs[2],
-		bufs[3], last->opaque};
+		bufs[3], s->pos_text};
 
 		return PQsendQueryParams(s->conn, position_sql, 7, position_types, pv,
 								 NULL, NULL, 0);
@@ -465,7 +475,7 @@ read_one(pgs_sink *s, int i, bool *stale, pgs_attempt_rc *rc, char *errbuf, size
 
 /* Pipeline mode: send the items in chunks, a Sync after each chunk. */
 static pgs_attempt_rc
-exec_pipelined(pgs_sink *s, const trib_position *last, char bufs[4][32],
+exec_pipelined(pgs_sink *s, char bufs[4][32],
 			   bool *stale, char *errbuf, size_t errlen)
 {
 	int			total = s->nstmts + 2,
@@ -484,7 +494,7 @@ exec_pipelined(pgs_sink *s, const trib_position *last, char bufs[4][32],
 		int			end = first + PIPE_CHUNK < total ? first + PIPE_CHUNK : total;
 
 		for (j = first; j < end; j++)
-			if (!send_one(s, item_index(j), last, bufs))
+			if (!send_one(s, item_index(j), bufs))
 				break;
 		if (j < end || !PQpipelineSync(s->conn))
 		{
@@ -536,10 +546,10 @@ exec_statements(pgs_sink *s, const trib_position *last, bool *stale,
 	trib_lsn_format(last->lsn, bufs[3], sizeof(bufs[3]));
 	*stale = false;
 	if (s->use_pipeline)
-		return exec_pipelined(s, last, bufs, stale, errbuf, errlen);
+		return exec_pipelined(s, bufs, stale, errbuf, errlen);
 	for (j = 0; j < s->nstmts + 2 && rc == A_OK && !*stale; j++)
 	{
-		if (!send_one(s, item_index(j), last, bufs))
+		if (!send_one(s, item_index(j), bufs))
 		{
 			snprintf(errbuf, errlen, "sending: %s", PQerrorMessage(s->conn));
 			return A_RETRY;
@@ -620,7 +630,7 @@ attempt(pgs_sink *s, char *errbuf, size_t errlen)
 	if ((!s->conn || PQstatus(s->conn) != CONNECTION_OK) && !connect_db(s, errbuf, errlen))
 		return A_RETRY;
 	if (s->reload_position && !read_position(s, errbuf, errlen))
-		return A_RETRY;
+		return s->pos_unreadable ? A_FAIL : A_RETRY;
 	drop_covered(s);
 	if (s->nq == 0)
 		return A_COVERED;
@@ -692,17 +702,28 @@ apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 	int			backoff = 100;
 	bool		schema_retried = false;
 	trib_position last;
+	char	   *sealed = NULL;
 
 	if (s->fault.failed)
 		return trib_sink_failed_out(&s->fault, errbuf, errlen);
 	if (s->nq == 0)
 		return true;
 	last = s->q[s->nq - 1].pos;
+	if (!trib_sink_seal(sink, POSITIONS_STORE, last.opaque, &sealed, &s->pos_text,
+						errbuf, errlen))
+		return trib_sink_fail(&s->fault, errbuf, errlen, "%s", errbuf);
 	last.opaque = trib_xstrdup(last.opaque);
 	s->single_row = false;
 	for (;;)
 	{
 		pgs_attempt_rc	rc = attempt(s, errbuf, errlen);
+
+		if (rc != A_SINGLE && rc != A_SCHEMA && rc != A_STALE && rc != A_RETRY)
+		{
+			free(sealed);		/* the batch is over: pos_text is not used */
+			sealed = NULL;
+			s->pos_text = NULL;
+		}
 
 		if (rc == A_OK)
 		{
@@ -754,6 +775,8 @@ apply(trib_sink *sink, pgs_sink *s, char *errbuf, size_t errlen)
 			continue;
 		}
 		free(last.opaque);
+		free(sealed);
+		s->pos_text = NULL;
 		s->fault.failed = true;
 		snprintf(s->fault.msg, sizeof(s->fault.msg), "%s", errbuf);
 		return false;
@@ -829,6 +852,7 @@ trib_pgsink_open_opts(trib_sink *sink, const trib_pgsink_opts *opts,
 		return false;
 	}
 	s = trib_xcalloc(1, sizeof(*s));
+	s->owner = sink;
 	s->dsn = trib_xstrdup(opts->dsn);
 	s->schema = opts->schema && opts->schema[0] ? trib_xstrdup(opts->schema) : NULL;
 	s->pipeline = trib_xstrdup(opts->pipeline ? opts->pipeline : "default");

@@ -267,6 +267,10 @@ typedef struct pgs_sink
 	char	   *schema;
 	char	   *pipeline;
 	char	   *sink_name;
+	trib_sink  *owner;			/* the sink: its seal_key (sink_seal.h) */
+	const char *pos_text;		/* the opaque position the batch stores:
+								 * sealed when owner has a key */
+	bool		pos_unreadable; /* the stored position does not open */
 	bool		create_tables;
 	bool		unknown_as_text;	/* create_tables: unknown types as text */
 	bool		redact;			/* row values out of logged server errors */
