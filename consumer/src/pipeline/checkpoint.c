@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "errf.h"
+#include "jpath.h"
 #include "keys.h"
 #include "log.h"
 #include "pgconn.h"
@@ -150,13 +151,23 @@ globs_match(const trib_strlist *l, const char *name)
 	return l->count == 0;
 }
 
-/* Is path the field or inside it ("_id", "_id.email")? */
+/* Does a rule's field path reach the field or a member of it?  Its first
+ * segment is matched as the rules match it (jpath.h): "_id", "_id.email",
+ * and globs such as "*", "_*" or "*.email" do; "_id\\.x" (one field with a
+ * dot in its name) does not.  A path that does not parse reaches nothing
+ * (the config's check refuses it). */
 static bool
 path_in_field(const char *path, const char *field)
 {
-	size_t		n = strlen(field);
+	trib_jpath	p;
+	char		e[128];
+	bool		hit;
 
-	return strncmp(path, field, n) == 0 && (path[n] == '\0' || path[n] == '.');
+	if (!trib_jpath_parse(path, &p, e, sizeof(e)))
+		return false;
+	hit = trib_jpath_first_matches(&p, field);
+	trib_jpath_free(&p);
+	return hit;
 }
 
 /* See checkpoint.h. */

@@ -96,8 +96,9 @@ bool		trib_checkpoint_key_from_conf(trib_checkpoint *ck,
 
 /*
  * Does a masking rule touch the field a source's positions encode (its
- * ops' position_key_field: MongoDB's _id) while checkpoint.encryption_key
- * is not set?  Then true, and msg names the rule, the source and the
+ * ops' position_key_field: MongoDB's _id; a path whose first segment is
+ * or matches it, globs included) while checkpoint.encryption_key is not
+ * set?  Then true, and msg names the rule, the source and the
  * field; the pipeline logs it as a warning at start and `check` reports
  * it.  A warning, not an error: see docs/OPERATIONS.md, Sealed
  * checkpoints.

@@ -400,6 +400,47 @@ a_masked_mongodb_id_without_a_key_is_reported(void **state)
 	trib_config_free(cfg);
 }
 
+/*
+ * A rule's fields are paths whose segments may be globs (jpath.h): a rule
+ * on every field (`*`), on `_*`, or on `*.email` masks _id (or a member
+ * of it) as surely as one that names it, and the warning must say so; a
+ * literal dot (`_id\\.x`, one top-level field) or `_id?` is not _id.
+ */
+static void
+a_glob_that_reaches_the_mongodb_id_is_reported(void **state)
+{
+	static const char *const reach[] = {"[\"*\"]", "[\"_*\"]", "[\"*.email\"]", "[\"_i?\"]",
+	"[\"[_]id\"]", "[\"*_id\"]"};
+	char		err[4096] = "",
+				msg[512] = "",
+				yaml[2048];
+	trib_config *cfg;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(reach) / sizeof(reach[0]); i++)
+	{
+		char		rule[128];
+
+		snprintf(rule, sizeof(rule), "  - {type: redact, fields: %s}\n", reach[i]);
+		snprintf(yaml, sizeof(yaml), MONGO_YAML("%s", ""), rule);
+		cfg = load(yaml, err, sizeof(err));
+		if (cfg == NULL)
+			fail_msg("%s: %s", reach[i], err);
+		msg[0] = '\0';
+		if (!trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)))
+			fail_msg("fields %s reach _id but no warning", reach[i]);
+		assert_non_null(strstr(msg, "of source shop"));
+		trib_config_free(cfg);
+	}
+	/* globs and escapes that do not reach _id */
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [\"_id\\\\.x\", \"e*\", \"_id?\"]}\n", ""),
+			   err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_false(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	trib_config_free(cfg);
+}
+
 static void
 a_checkpoint_key_of_the_wrong_length_does_not_load(void **state)
 {
@@ -429,6 +470,7 @@ main(void)
 		cmocka_unit_test(a_clear_position_from_before_the_key_still_loads),
 		cmocka_unit_test(a_masked_mongodb_id_without_a_key_is_reported),
 		cmocka_unit_test(a_checkpoint_key_of_the_wrong_length_does_not_load),
+		cmocka_unit_test(a_glob_that_reaches_the_mongodb_id_is_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
