@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
@@ -298,6 +299,38 @@ opaque_in(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 				  "from the next save on", ck->pipeline, ck->source, store_words(ck, w, sizeof(w)));
 	}
 	return true;
+}
+
+/* See checkpoint.h. */
+bool
+trib_checkpoint_text_opens(const char *pipeline, const char *source,
+						   const trib_checkpoint_conf *cc, const char *text, char **plain,
+						   char *errbuf, size_t errlen)
+{
+	trib_checkpoint ck = {
+		.mode = TRIB_CKPT_CATALOG,
+		.pipeline = (char *) pipeline,
+		.source = (char *) source,
+		.warned_clear = true,	/* check reports, it does not log */
+	};
+	trib_position pos = {0};
+	bool		ok;
+
+	if (cc->encryption_key != NULL &&
+		(ck.key = trib_checkpoint_conf_key(cc, errbuf, errlen)) == NULL)
+		return false;
+	pos.opaque = trib_xstrdup(text);
+	ok = opaque_in(&ck, &pos, errbuf, errlen);
+	if (ok && plain != NULL)
+		*plain = pos.opaque;
+	else
+	{
+		if (pos.opaque != NULL)
+			OPENSSL_cleanse(pos.opaque, strlen(pos.opaque));
+		free(pos.opaque);
+	}
+	trib_key_free(ck.key);
+	return ok;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -106,6 +106,18 @@ bool		trib_checkpoint_key_from_conf(trib_checkpoint *ck,
 struct trib_config;
 bool		trib_checkpoint_key_exposed(const struct trib_config *cfg, char *msg, size_t len);
 
+/*
+ * `check`'s test of a position as the catalog store holds it (text, the
+ * position column of pipeline's row for source): true when it is clear or
+ * opens with cc's encryption_key, as trib_checkpoint_load would, and
+ * *plain (when plain is not NULL) the clear text, malloc'd; false with
+ * errbuf saying why as the load would (sealed and no key, a wrong key,
+ * altered, another row's), never with key material.
+ */
+bool		trib_checkpoint_text_opens(const char *pipeline, const char *source,
+									   const struct trib_checkpoint_conf *cc, const char *text,
+									   char **plain, char *errbuf, size_t errlen);
+
 /* `tributary check`: report on `rep` the store cfg->checkpoint names
  * (checkpoint_check.c); read-only. */
 struct trib_config;

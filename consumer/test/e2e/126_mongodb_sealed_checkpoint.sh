@@ -17,7 +17,8 @@
 #  C  kill -9 at random points under load, file store sealed: every change
 #     once, in order; the restarts resumed by the stored (sealed) token.
 #  D  catalog store sealed: the row's position holds no token, a kill -9 +
-#     restart resumes by it.
+#     restart resumes by it; `check` with a wrong key or none reports the
+#     row unreadable (as run would find it), with the right key reads it.
 #  E  a wrong key, or none, for C's sealed file: run stops with an error
 #     naming the pipeline and the store (and no key material), does not
 #     start over, and leaves the file as it was.
@@ -187,6 +188,21 @@ expect_match "D: the catalog's position is sealed" '^\{"alg": "AES-256-GCM", "da
 expect_eq "D: the restart resumed by the stored token" "$((n + 1))" \
     "$(grep -c 'by its stored resume token' "$WORK/c.log" || true)"
 on_double && expect_match "D: the stream opened resumeAfter a token" "^resumeAfter [0-9A-Fa-f]+$" "$GOT"
+# check reads the catalog's row as run would: a wrong key or none is a
+# problem now, not at the next start; the right key reads it.
+TRIB_E2E_CKPT_KEY=$OTHER "$BIN" check -c "$WORK/c.yaml" >"$WORK/c.check.bad" 2>&1 || true
+grep -v encryption_key "$WORK/c.yaml" >"$WORK/c0.yaml"
+"$BIN" check -c "$WORK/c0.yaml" >"$WORK/c.check.none" 2>&1 || true
+"$BIN" check -c "$WORK/c.yaml" >"$WORK/c.check" 2>&1 || true
+expect_grep "D: check with a wrong key cannot read the catalog's position" "$WORK/c.check.bad" \
+    "source shop: cannot read it: checkpoint of pipeline c, source shop \(catalog table tributary.source_checkpoints\): the stored position cannot be read: it does not open with the key given"
+expect_match "D: and counts it as a problem" "^[1-9][0-9]*$" \
+    "$(sed -nE 's/^([0-9]+) problem\(s\) found.*/\1/p' "$WORK/c.check.bad")"
+expect_absent "D: no key material in check's output" "$OTHER" "$WORK/c.check.bad"
+expect_grep "D: check without a key says to set it" "$WORK/c.check.none" \
+    "source shop: cannot read it: .*it is sealed and no key was given \(set checkpoint.encryption_key\)"
+expect_grep "D: check with the right key reads it" "$WORK/c.check" "source shop: commit "
+expect_absent "D: and finds nothing unreadable" "cannot read" "$WORK/c.check"
 
 # ---------------------------------------------------------------- E: wrong key, no key
 before=$(md5sum <"$WORK/k.ckpt")
