@@ -633,7 +633,7 @@ trib_checkpoint_load(trib_checkpoint *ck, trib_position *out, char *errbuf,
 	r = ck->mode == TRIB_CKPT_CATALOG ? catalog_load(ck, out, errbuf, errlen)
 		: file_load(ck, out, errbuf, errlen);
 	if (r > 0 && !opaque_in(ck, out, errbuf, errlen))
-		return -1;
+		return TRIB_CHECKPOINT_UNREADABLE;
 	return r;
 }
 

@@ -71,8 +71,12 @@ trib_checkpoint *trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 
 /*
  * The stored position: 1 and *out filled (out->opaque is a new string or
- * NULL; the caller frees it), 0 when there is none, -1 on error.
+ * NULL; the caller frees it), 0 when there is none, -1 on error, or
+ * TRIB_CHECKPOINT_UNREADABLE (also < 0) when a position is stored but does
+ * not open (sealed, and no key, a wrong key, or altered): no retry can
+ * help, so a catalog store's caller stops rather than tries again.
  */
+#define TRIB_CHECKPOINT_UNREADABLE (-2)
 int			trib_checkpoint_load(trib_checkpoint *ck, trib_position *out,
 								 char *errbuf, size_t errlen);
 

@@ -18,7 +18,8 @@
 #     once, in order; the restarts resumed by the stored (sealed) token.
 #  D  catalog store sealed: the row's position holds no token, a kill -9 +
 #     restart resumes by it; `check` with a wrong key or none reports the
-#     row unreadable (as run would find it), with the right key reads it.
+#     row unreadable (as run would find it), with the right key reads it;
+#     a pause state row that does not open stops run (not retried).
 #  E  a wrong key, or none, for C's sealed file: run stops with an error
 #     naming the pipeline and the store (and no key material), does not
 #     start over, and leaves the file as it was.
@@ -203,6 +204,16 @@ expect_grep "D: check without a key says to set it" "$WORK/c.check.none" \
     "source shop: cannot read it: .*it is sealed and no key was given \(set checkpoint.encryption_key\)"
 expect_grep "D: check with the right key reads it" "$WORK/c.check" "source shop: commit "
 expect_absent "D: and finds nothing unreadable" "cannot read" "$WORK/c.check"
+# a pause state row that does not open (as with a wrong key): run stops,
+# as for a position, instead of retrying a catalog error forever
+q postgres "SELECT tributary.checkpoint_save('c', '~paused', NULL, 0, '{\"tributary_sealed\": 1, \"alg\": \"AES-256-GCM\", \"data\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}')" >/dev/null
+start_consumer "$WORK/c.yaml" "$WORK/cp.log"
+run_exits
+expect_match "D: an unreadable pause row stops run with an error" "^[1-9][0-9]*$" "$RUN_RC"
+expect_grep "D: ... naming the pause row and the store" "$WORK/cp.log" \
+    "checkpoint of pipeline c, source ~paused \(catalog table tributary.source_checkpoints\): the stored position cannot be read: it does not open with the key given"
+expect_eq "D: ... tried once, not again and again" "1" "$(grep -c 'the stored position cannot be read' "$WORK/cp.log" || true)"
+q postgres "DELETE FROM tributary.source_checkpoints WHERE pipeline = 'c' AND source = '~paused'" >/dev/null
 
 # ---------------------------------------------------------------- E: wrong key, no key
 before=$(md5sum <"$WORK/k.ckpt")

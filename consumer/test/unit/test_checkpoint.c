@@ -273,13 +273,13 @@ a_wrong_key_no_key_or_another_pipeline_is_an_error(void **state)
 
 	(void) state;
 	save_secret(path, k);
-	assert_int_equal(load_with(path, "p", other, err, sizeof(err), &opaque), -1);
+	assert_int_equal(load_with(path, "p", other, err, sizeof(err), &opaque), TRIB_CHECKPOINT_UNREADABLE);
 	assert_null(opaque);
 	assert_non_null(strstr(err, "checkpoint of pipeline p, source s (file "));
 	assert_non_null(strstr(err, "does not open with the key given"));
 	assert_non_null(strstr(err, "not starting over"));
 	assert_null(strstr(err, "a5a5"));
-	assert_int_equal(load_with(path, "p", NULL, err, sizeof(err), &opaque), -1);
+	assert_int_equal(load_with(path, "p", NULL, err, sizeof(err), &opaque), TRIB_CHECKPOINT_UNREADABLE);
 	assert_non_null(strstr(err, "set checkpoint.encryption_key"));
 	/* the same bytes under another pipeline's name: the file check says so
 	 * first; the sealed data is bound to the names as well */
@@ -384,7 +384,7 @@ an_altered_sealed_position_is_an_error(void **state)
 	fputs(text, f);
 	fclose(f);
 	free(text);
-	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), -1);
+	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), TRIB_CHECKPOINT_UNREADABLE);
 	assert_null(opaque);
 	assert_non_null(strstr(err, "the stored position cannot be read"));
 	trib_key_free(k);
