@@ -43,6 +43,23 @@ start_words(const trib_config *cfg)
 	return "each source's own position";
 }
 
+/* The file store at path for source, loaded as `run` loads it (with the
+ * config's key): the store, which the caller closes, or NULL when it does
+ * not open; the load's result in *rc, *pos and err. */
+static trib_checkpoint *
+load_as_run(const trib_config *cfg, const char *path, const char *source,
+			const trib_source_ops *ops, trib_position *pos, int *rc, char *err, size_t errlen)
+{
+	trib_checkpoint *ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, source, ops,
+											   err, errlen);
+
+	memset(pos, 0, sizeof(*pos));
+	*rc = -1;
+	if (ck != NULL && trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, errlen))
+		*rc = trib_checkpoint_load(ck, pos, err, errlen);
+	return ck;
+}
+
 /* The file store keeps the pause state (pause.h) beside the checkpoint,
  * in PATH.paused: say so when it is there, and read it as `run` would
  * (trib_pause_open: sealed, it must open with the key given). */
@@ -53,18 +70,16 @@ check_pause_file(const trib_config *cfg, const char *path, trib_check_report *re
 				err[1024];
 	struct stat st;
 	trib_checkpoint *ck;
-	trib_position pos = {0};
+	trib_position pos;
 	int			rc;
 
 	snprintf(paused, sizeof(paused), "%s.paused", path);
 	if (stat(paused, &st) != 0)
 		return;
 	trib_check_report_say(rep, "  pause state kept in %s; `run` restores it", paused);
-	if ((ck = trib_checkpoint_open(TRIB_CKPT_FILE, paused, cfg->pipeline, TRIB_PAUSE_KEY,
-								   &trib_merge_pos_ops, err, sizeof(err))) == NULL)
+	if ((ck = load_as_run(cfg, paused, TRIB_PAUSE_KEY, &trib_merge_pos_ops, &pos, &rc, err,
+						  sizeof(err))) == NULL)
 		return;
-	rc = trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, sizeof(err)) ?
-		trib_checkpoint_load(ck, &pos, err, sizeof(err)) : -1;
 	if (rc < 0)
 	{
 		trib_check_report_say(rep, "  cannot read the pause state: %s", err);
@@ -90,11 +105,9 @@ say_file_position(const trib_config *cfg, size_t i, const char *path, trib_check
 	int			rc;
 
 	if (ops == NULL ||
-		(ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, cfg->sources[i].name,
-								   ops, err, sizeof(err))) == NULL)
+		(ck = load_as_run(cfg, path, cfg->sources[i].name, ops, &pos, &rc, err,
+						  sizeof(err))) == NULL)
 		return;
-	rc = trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, sizeof(err)) ?
-		trib_checkpoint_load(ck, &pos, err, sizeof(err)) : -1;
 	if (rc < 0)
 	{
 		trib_check_report_say(rep, "  cannot read it: %s", err);
