@@ -24,8 +24,8 @@
 #define TAG_LEN 16
 #define ALG_NAME "AES-256-GCM"
 
-/* Largest plain text sealed or opened (a position is a few KB at most). */
-#define MAX_PLAIN (1024 * 1024)
+/* Largest plain text sealed or opened (seal.h). */
+#define MAX_PLAIN TRIB_SEAL_MAX_PLAIN
 
 /* Run GCM over in[0..n) into out (n bytes) with the nonce and aad; on
  * sealing, write the tag into tag; on opening, check it.  False when

@@ -42,8 +42,12 @@
 #include "seal.h"
 #include "xalloc.h"
 
-/* Largest checkpoint file we read. */
-#define MAX_FILE_BYTES (1024 * 1024)
+/* Largest checkpoint file we read: room for a position sealed at the
+ * largest text seal takes (base64, a third longer), so that whatever
+ * file_save writes loads back. */
+#define MAX_FILE_BYTES (2 * 1024 * 1024)
+_Static_assert(MAX_FILE_BYTES > (TRIB_SEAL_MAX_PLAIN + 64) / 3 * 4 + 64 * 1024,
+			   "a sealed position of TRIB_SEAL_MAX_PLAIN bytes must fit a checkpoint file");
 
 struct trib_checkpoint
 {

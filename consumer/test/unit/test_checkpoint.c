@@ -363,6 +363,40 @@ check_opens_a_catalog_position_as_run_would(void **state)
 	cleanup(path);
 }
 
+/*
+ * Sealing makes a position a third longer (base64): the largest text seal
+ * takes (1 MiB) must still load back from the file store, or a pipeline
+ * saves a checkpoint it cannot restart from.
+ */
+static void
+a_large_sealed_position_loads_back(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a");
+	size_t		n = 1000 * 1000;
+	char	   *big = malloc(n + 16),
+			   *opaque = NULL,
+				err[512] = "";
+	trib_position pos = {.commit_lsn = 0x10, .seq = 3};
+	trib_checkpoint *ck;
+
+	(void) state;
+	strcpy(big, "{\"q\":\"");
+	memset(big + 6, 'x', n - 8);
+	strcpy(big + n - 2, "\"}");
+	pos.opaque = big;
+	ck = open_with(path, "p", k);
+	assert_true(trib_checkpoint_save(ck, &pos, err, sizeof(err)));
+	trib_checkpoint_close(ck);
+	if (load_with(path, "p", k, err, sizeof(err), &opaque) != 1)
+		fail_msg("a sealed position of %zu bytes does not load back: %s", n, err);
+	assert_string_equal(opaque, big);
+	free(opaque);
+	free(big);
+	trib_key_free(k);
+	cleanup(path);
+}
+
 static void
 an_altered_sealed_position_is_an_error(void **state)
 {
@@ -627,6 +661,7 @@ main(void)
 		cmocka_unit_test(a_glob_that_reaches_the_mongodb_id_is_reported),
 		cmocka_unit_test(check_opens_a_catalog_position_as_run_would),
 		cmocka_unit_test(check_reads_a_sealed_pause_file_as_run_would),
+		cmocka_unit_test(a_large_sealed_position_loads_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
