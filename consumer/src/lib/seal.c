@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <yajl/yajl_tree.h>
@@ -23,8 +24,8 @@
 #define TAG_LEN 16
 #define ALG_NAME "AES-256-GCM"
 
-/* Largest plain text sealed or opened (a position is a few KB at most). */
-#define MAX_PLAIN (1024 * 1024)
+/* Largest plain text sealed or opened (seal.h). */
+#define MAX_PLAIN TRIB_SEAL_MAX_PLAIN
 
 /* Run GCM over in[0..n) into out (n bytes) with the nonce and aad; on
  * sealing, write the tag into tag; on opening, check it.  False when
@@ -129,6 +130,9 @@ open_data(const trib_key *key, const unsigned char *aad, size_t aadlen, const ch
 	if (!gcm(false, key, blob, aad, aadlen, blob + NONCE_LEN, n, (unsigned char *) plain,
 			 blob + NONCE_LEN + n))
 	{
+		/* GCM decrypts before it checks the tag: with the right key and
+		 * another row's associated data, plain holds that row's text */
+		OPENSSL_cleanse(plain, n);
 		free(blob);
 		free(plain);
 		return trib_errf(errbuf, errlen, "it does not open with the key given (a wrong key, "
@@ -138,6 +142,7 @@ open_data(const trib_key *key, const unsigned char *aad, size_t aadlen, const ch
 	plain[n] = '\0';
 	if (strlen(plain) != n)
 	{
+		OPENSSL_cleanse(plain, n);
 		free(plain);
 		return trib_errf(errbuf, errlen, "its plain text holds a NUL byte"), -1;
 	}

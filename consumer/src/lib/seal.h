@@ -34,6 +34,10 @@
 /* The key length sealing needs (AES-256). */
 #define TRIB_SEAL_KEY_LEN 32
 
+/* The largest plain text trib_seal takes (a position is a few KB at most);
+ * sealed, it is a third longer (base64) and ~100 bytes more. */
+#define TRIB_SEAL_MAX_PLAIN (1024 * 1024)
+
 /* The version written by trib_seal. */
 #define TRIB_SEAL_VERSION 1
 

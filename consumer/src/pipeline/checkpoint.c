@@ -27,11 +27,13 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <yajl_gen.h>
 #include <yajl_tree.h>
 
 #include "config.h"
 #include "errf.h"
+#include "jpath.h"
 #include "keys.h"
 #include "log.h"
 #include "pgconn.h"
@@ -40,8 +42,12 @@
 #include "seal.h"
 #include "xalloc.h"
 
-/* Largest checkpoint file we read. */
-#define MAX_FILE_BYTES (1024 * 1024)
+/* Largest checkpoint file we read: room for a position sealed at the
+ * largest text seal takes (base64, a third longer), so that whatever
+ * file_save writes loads back. */
+#define MAX_FILE_BYTES (2 * 1024 * 1024)
+_Static_assert(MAX_FILE_BYTES > (TRIB_SEAL_MAX_PLAIN + 64) / 3 * 4 + 64 * 1024,
+			   "a sealed position of TRIB_SEAL_MAX_PLAIN bytes must fit a checkpoint file");
 
 struct trib_checkpoint
 {
@@ -150,13 +156,23 @@ globs_match(const trib_strlist *l, const char *name)
 	return l->count == 0;
 }
 
-/* Is path the field or inside it ("_id", "_id.email")? */
+/* Does a rule's field path reach the field or a member of it?  Its first
+ * segment is matched as the rules match it (jpath.h): "_id", "_id.email",
+ * and globs such as "*", "_*" or "*.email" do; "_id\\.x" (one field with a
+ * dot in its name) does not.  A path that does not parse reaches nothing
+ * (the config's check refuses it). */
 static bool
 path_in_field(const char *path, const char *field)
 {
-	size_t		n = strlen(field);
+	trib_jpath	p;
+	char		e[128];
+	bool		hit;
 
-	return strncmp(path, field, n) == 0 && (path[n] == '\0' || path[n] == '.');
+	if (!trib_jpath_parse(path, &p, e, sizeof(e)))
+		return false;
+	hit = trib_jpath_first_matches(&p, field);
+	trib_jpath_free(&p);
+	return hit;
 }
 
 /* See checkpoint.h. */
@@ -287,6 +303,38 @@ opaque_in(trib_checkpoint *ck, trib_position *out, char *errbuf, size_t errlen)
 				  "from the next save on", ck->pipeline, ck->source, store_words(ck, w, sizeof(w)));
 	}
 	return true;
+}
+
+/* See checkpoint.h. */
+bool
+trib_checkpoint_text_opens(const char *pipeline, const char *source,
+						   const trib_checkpoint_conf *cc, const char *text, char **plain,
+						   char *errbuf, size_t errlen)
+{
+	trib_checkpoint ck = {
+		.mode = TRIB_CKPT_CATALOG,
+		.pipeline = (char *) pipeline,
+		.source = (char *) source,
+		.warned_clear = true,	/* check reports, it does not log */
+	};
+	trib_position pos = {0};
+	bool		ok;
+
+	if (cc->encryption_key != NULL &&
+		(ck.key = trib_checkpoint_conf_key(cc, errbuf, errlen)) == NULL)
+		return false;
+	pos.opaque = trib_xstrdup(text);
+	ok = opaque_in(&ck, &pos, errbuf, errlen);
+	if (ok && plain != NULL)
+		*plain = pos.opaque;
+	else
+	{
+		if (pos.opaque != NULL)
+			OPENSSL_cleanse(pos.opaque, strlen(pos.opaque));
+		free(pos.opaque);
+	}
+	trib_key_free(ck.key);
+	return ok;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -589,7 +637,7 @@ trib_checkpoint_load(trib_checkpoint *ck, trib_position *out, char *errbuf,
 	r = ck->mode == TRIB_CKPT_CATALOG ? catalog_load(ck, out, errbuf, errlen)
 		: file_load(ck, out, errbuf, errlen);
 	if (r > 0 && !opaque_in(ck, out, errbuf, errlen))
-		return -1;
+		return TRIB_CHECKPOINT_UNREADABLE;
 	return r;
 }
 

@@ -71,8 +71,12 @@ trib_checkpoint *trib_checkpoint_open(trib_ckpt_mode mode, const char *target,
 
 /*
  * The stored position: 1 and *out filled (out->opaque is a new string or
- * NULL; the caller frees it), 0 when there is none, -1 on error.
+ * NULL; the caller frees it), 0 when there is none, -1 on error, or
+ * TRIB_CHECKPOINT_UNREADABLE (also < 0) when a position is stored but does
+ * not open (sealed, and no key, a wrong key, or altered): no retry can
+ * help, so a catalog store's caller stops rather than tries again.
  */
+#define TRIB_CHECKPOINT_UNREADABLE (-2)
 int			trib_checkpoint_load(trib_checkpoint *ck, trib_position *out,
 								 char *errbuf, size_t errlen);
 
@@ -96,14 +100,27 @@ bool		trib_checkpoint_key_from_conf(trib_checkpoint *ck,
 
 /*
  * Does a masking rule touch the field a source's positions encode (its
- * ops' position_key_field: MongoDB's _id) while checkpoint.encryption_key
- * is not set?  Then true, and msg names the rule, the source and the
+ * ops' position_key_field: MongoDB's _id; a path whose first segment is
+ * or matches it, globs included) while checkpoint.encryption_key is not
+ * set?  Then true, and msg names the rule, the source and the
  * field; the pipeline logs it as a warning at start and `check` reports
  * it.  A warning, not an error: see docs/OPERATIONS.md, Sealed
  * checkpoints.
  */
 struct trib_config;
 bool		trib_checkpoint_key_exposed(const struct trib_config *cfg, char *msg, size_t len);
+
+/*
+ * `check`'s test of a position as the catalog store holds it (text, the
+ * position column of pipeline's row for source): true when it is clear or
+ * opens with cc's encryption_key, as trib_checkpoint_load would, and
+ * *plain (when plain is not NULL) the clear text, malloc'd; false with
+ * errbuf saying why as the load would (sealed and no key, a wrong key,
+ * altered, another row's), never with key material.
+ */
+bool		trib_checkpoint_text_opens(const char *pipeline, const char *source,
+									   const struct trib_checkpoint_conf *cc, const char *text,
+									   char **plain, char *errbuf, size_t errlen);
 
 /* `tributary check`: report on `rep` the store cfg->checkpoint names
  * (checkpoint_check.c); read-only. */

@@ -9,8 +9,11 @@
  * missing), or
  * the catalog's rows for this pipeline, read with a bound parameter on a
  * short-lived connection with the check's timeout (check_report.h).
- * Read-only; an unreadable catalog counts as a problem.  The pause state's
- * row (pause.h, TRIB_PAUSE_KEY) is shown as what it is, not as a source.
+ * Read-only; an unreadable catalog counts as a problem, and so does a
+ * stored position `run` could not read (sealed, and the key given does not
+ * open it: trib_checkpoint_text_opens; the file store's goes through
+ * trib_checkpoint_load).  The pause state's row (pause.h, TRIB_PAUSE_KEY)
+ * is shown as what it is, opened, not as a source.
  */
 #include "checkpoint.h"
 
@@ -25,6 +28,7 @@
 #include "check_report.h"
 #include "config.h"
 #include "eventid.h"
+#include "merge.h"
 #include "pause.h"
 #include "registry.h"
 #include "source.h"
@@ -39,17 +43,50 @@ start_words(const trib_config *cfg)
 	return "each source's own position";
 }
 
-/* The file store keeps the pause state (pause.h) beside the checkpoint,
- * in PATH.paused: say so when it is there. */
-static void
-check_pause_file(const char *path, trib_check_report *rep)
+/* The file store at path for source, loaded as `run` loads it (with the
+ * config's key): the store, which the caller closes, or NULL when it does
+ * not open; the load's result in *rc, *pos and err. */
+static trib_checkpoint *
+load_as_run(const trib_config *cfg, const char *path, const char *source,
+			const trib_source_ops *ops, trib_position *pos, int *rc, char *err, size_t errlen)
 {
-	char		paused[4096];
+	trib_checkpoint *ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, source, ops,
+											   err, errlen);
+
+	memset(pos, 0, sizeof(*pos));
+	*rc = -1;
+	if (ck != NULL && trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, errlen))
+		*rc = trib_checkpoint_load(ck, pos, err, errlen);
+	return ck;
+}
+
+/* The file store keeps the pause state (pause.h) beside the checkpoint,
+ * in PATH.paused: say so when it is there, and read it as `run` would
+ * (trib_pause_open: sealed, it must open with the key given). */
+static void
+check_pause_file(const trib_config *cfg, const char *path, trib_check_report *rep)
+{
+	char		paused[4096],
+				err[1024];
 	struct stat st;
+	trib_checkpoint *ck;
+	trib_position pos;
+	int			rc;
 
 	snprintf(paused, sizeof(paused), "%s.paused", path);
-	if (stat(paused, &st) == 0)
-		trib_check_report_say(rep, "  pause state kept in %s; `run` restores it", paused);
+	if (stat(paused, &st) != 0)
+		return;
+	trib_check_report_say(rep, "  pause state kept in %s; `run` restores it", paused);
+	if ((ck = load_as_run(cfg, paused, TRIB_PAUSE_KEY, &trib_merge_pos_ops, &pos, &rc, err,
+						  sizeof(err))) == NULL)
+		return;
+	if (rc < 0)
+	{
+		trib_check_report_say(rep, "  cannot read the pause state: %s", err);
+		rep->problems++;
+	}
+	free(pos.opaque);
+	trib_checkpoint_close(ck);
 }
 
 /* The position a file checkpoint holds, in its source's words
@@ -68,11 +105,9 @@ say_file_position(const trib_config *cfg, size_t i, const char *path, trib_check
 	int			rc;
 
 	if (ops == NULL ||
-		(ck = trib_checkpoint_open(TRIB_CKPT_FILE, path, cfg->pipeline, cfg->sources[i].name,
-								   ops, err, sizeof(err))) == NULL)
+		(ck = load_as_run(cfg, path, cfg->sources[i].name, ops, &pos, &rc, err,
+						  sizeof(err))) == NULL)
 		return;
-	rc = trib_checkpoint_key_from_conf(ck, &cfg->checkpoint, err, sizeof(err)) ?
-		trib_checkpoint_load(ck, &pos, err, sizeof(err)) : -1;
 	if (rc < 0)
 	{
 		trib_check_report_say(rep, "  cannot read it: %s", err);
@@ -117,7 +152,7 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 		else
 			trib_check_report_say(rep, "  does not exist yet (%s); `run` starts from %s",
 				strerror(errno), start_words(cfg));
-		check_pause_file(cc->path, rep);
+		check_pause_file(cfg, cc->path, rep);
 		return;
 	}
 	trib_check_report_say(rep, "checkpoint (catalog tributary.source_checkpoints%s)",
@@ -142,13 +177,29 @@ trib_checkpoint_check(const trib_config *cfg, trib_check_report *rep)
 			cfg->pipeline, start_words(cfg));
 	for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); i++)
 	{
-		if (strcmp(PQgetvalue(r, i, 0), TRIB_PAUSE_KEY) == 0)
+		const char *source = PQgetvalue(r, i, 0);
+		char	   *plain = NULL;
+		char		e[1024];
+
+		/* the position as `run` would read it: sealed ones open with the
+		 * key given, or the check fails now rather than the next start */
+		if (!PQgetisnull(r, i, 4) &&
+			!trib_checkpoint_text_opens(cfg->pipeline, source, cc, PQgetvalue(r, i, 4), &plain,
+										e, sizeof(e)))
+		{
+			trib_check_report_say(rep, "  %s%s: cannot read it: %s",
+				strcmp(source, TRIB_PAUSE_KEY) == 0 ? "pause state" : "source ",
+				strcmp(source, TRIB_PAUSE_KEY) == 0 ? "" : source, e);
+			rep->problems++;
+		}
+		else if (strcmp(source, TRIB_PAUSE_KEY) == 0)
 			trib_check_report_say(rep, "  pause state (kept for `run`): %s, saved %s",
-				PQgetisnull(r, i, 4) ? "{}" : PQgetvalue(r, i, 4), PQgetvalue(r, i, 3));
+				plain != NULL ? plain : "{}", PQgetvalue(r, i, 3));
 		else
 			trib_check_report_say(rep, "  source %s: commit %s, seq %s, saved %s",
-				PQgetvalue(r, i, 0), PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1),
+				source, PQgetisnull(r, i, 1) ? "-" : PQgetvalue(r, i, 1),
 				PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+		free(plain);
 	}
 	PQclear(r);
 	PQfinish(conn);

@@ -37,6 +37,8 @@ struct trib_pause
 	long long  *sink_since;		/* per sink: the same */
 	pthread_mutex_t lock;		/* the store, and the flags' writers */
 	trib_checkpoint *store;		/* NULL until trib_pause_open */
+	bool		unreadable;		/* trib_pause_open failed: the stored state
+								 * does not open (no retry helps) */
 	trib_metric_family *m_src;	/* tributary_source_paused */
 	trib_metric_family *m_sink; /* tributary_sink_paused */
 };
@@ -210,6 +212,7 @@ trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen)
 		return false;
 	}
 	r = trib_checkpoint_load(store, &pos, errbuf, errlen);
+	ps->unreadable = r == TRIB_CHECKPOINT_UNREADABLE;
 	if (r < 0)
 	{
 		trib_checkpoint_close(store);
@@ -229,6 +232,13 @@ trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen)
 	ps->store = store;
 	pthread_mutex_unlock(&ps->lock);
 	return true;
+}
+
+/* See pause.h. */
+bool
+trib_pause_unreadable(const trib_pause *ps)
+{
+	return ps->unreadable;
 }
 
 /* "a, b, c": the accepted names, into msg. */

@@ -63,6 +63,11 @@ void		trib_pause_update_gauges(trib_pause *ps);
  * is the leader); false with errbuf filled. */
 bool		trib_pause_open(trib_pause *ps, char *errbuf, size_t errlen);
 
+/* Did the last trib_pause_open fail because the stored pause state does
+ * not open (sealed: no key, a wrong key, altered), which no retry fixes,
+ * rather than on the store itself? */
+bool		trib_pause_unreadable(const trib_pause *ps);
+
 /*
  * Pause (paused true) or resume source or sink `name` and save the state:
  * an HTTP status: 200 (*was: whether it was paused), 404 for an unknown

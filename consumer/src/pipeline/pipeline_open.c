@@ -551,7 +551,8 @@ trib_pipeline_open(trib_pipeline *p, volatile sig_atomic_t *stop,
 	if (!open_all(p, stop, errbuf, errlen))
 		return *stop && errbuf[0] == '\0' ? 0 : -1;
 	if (!trib_pause_open(p->pause, errbuf, errlen))
-		return (p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG, -1);
+		return (p->retriable = p->cfg->checkpoint.store == TRIB_CHECKPOINT_CATALOG &&
+				!trib_pause_unreadable(p->pause), -1);
 	trib_lineage_run_start(p->lineage);	/* the leader's run, not a standby's */
 	if (p->merge != NULL)
 		return resume_sources(p, errbuf, errlen) ? (log_resume_sources(p), 1) : -1;

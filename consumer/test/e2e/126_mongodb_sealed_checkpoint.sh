@@ -17,7 +17,9 @@
 #  C  kill -9 at random points under load, file store sealed: every change
 #     once, in order; the restarts resumed by the stored (sealed) token.
 #  D  catalog store sealed: the row's position holds no token, a kill -9 +
-#     restart resumes by it.
+#     restart resumes by it; `check` with a wrong key or none reports the
+#     row unreadable (as run would find it), with the right key reads it;
+#     a pause state row that does not open stops run (not retried).
 #  E  a wrong key, or none, for C's sealed file: run stops with an error
 #     naming the pipeline and the store (and no key material), does not
 #     start over, and leaves the file as it was.  The file sink's sidecar,
@@ -188,6 +190,31 @@ expect_match "D: the catalog's position is sealed" '^\{"alg": "AES-256-GCM", "da
 expect_eq "D: the restart resumed by the stored token" "$((n + 1))" \
     "$(grep -c 'by its stored resume token' "$WORK/c.log" || true)"
 on_double && expect_match "D: the stream opened resumeAfter a token" "^resumeAfter [0-9A-Fa-f]+$" "$GOT"
+# check reads the catalog's row as run would: a wrong key or none is a
+# problem now, not at the next start; the right key reads it.
+TRIB_E2E_CKPT_KEY=$OTHER "$BIN" check -c "$WORK/c.yaml" >"$WORK/c.check.bad" 2>&1 || true
+grep -v encryption_key "$WORK/c.yaml" >"$WORK/c0.yaml"
+"$BIN" check -c "$WORK/c0.yaml" >"$WORK/c.check.none" 2>&1 || true
+"$BIN" check -c "$WORK/c.yaml" >"$WORK/c.check" 2>&1 || true
+expect_grep "D: check with a wrong key cannot read the catalog's position" "$WORK/c.check.bad" \
+    "source shop: cannot read it: checkpoint of pipeline c, source shop \(catalog table tributary.source_checkpoints\): the stored position cannot be read: it does not open with the key given"
+expect_match "D: and counts it as a problem" "^[1-9][0-9]*$" \
+    "$(sed -nE 's/^([0-9]+) problem\(s\) found.*/\1/p' "$WORK/c.check.bad")"
+expect_absent "D: no key material in check's output" "$OTHER" "$WORK/c.check.bad"
+expect_grep "D: check without a key says to set it" "$WORK/c.check.none" \
+    "source shop: cannot read it: .*it is sealed and no key was given \(set checkpoint.encryption_key\)"
+expect_grep "D: check with the right key reads it" "$WORK/c.check" "source shop: commit "
+expect_absent "D: and finds nothing unreadable" "cannot read" "$WORK/c.check"
+# a pause state row that does not open (as with a wrong key): run stops,
+# as for a position, instead of retrying a catalog error forever
+q postgres "SELECT tributary.checkpoint_save('c', '~paused', NULL, 0, '{\"tributary_sealed\": 1, \"alg\": \"AES-256-GCM\", \"data\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}')" >/dev/null
+start_consumer "$WORK/c.yaml" "$WORK/cp.log"
+run_exits
+expect_match "D: an unreadable pause row stops run with an error" "^[1-9][0-9]*$" "$RUN_RC"
+expect_grep "D: ... naming the pause row and the store" "$WORK/cp.log" \
+    "checkpoint of pipeline c, source ~paused \(catalog table tributary.source_checkpoints\): the stored position cannot be read: it does not open with the key given"
+expect_eq "D: ... tried once, not again and again" "1" "$(grep -c 'the stored position cannot be read' "$WORK/cp.log" || true)"
+q postgres "DELETE FROM tributary.source_checkpoints WHERE pipeline = 'c' AND source = '~paused'" >/dev/null
 
 # ---------------------------------------------------------------- E: wrong key, no key
 # The file sink's sidecar is sealed with the same key (e2e 110) and the

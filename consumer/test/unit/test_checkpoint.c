@@ -24,9 +24,12 @@
 
 #include <cmocka.h>
 
+#include "check_report.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "keys.h"
+#include "merge.h"
+#include "pause.h"
 #include "pg_source_conf.h"
 #include "source.h"
 
@@ -271,19 +274,127 @@ a_wrong_key_no_key_or_another_pipeline_is_an_error(void **state)
 
 	(void) state;
 	save_secret(path, k);
-	assert_int_equal(load_with(path, "p", other, err, sizeof(err), &opaque), -1);
+	assert_int_equal(load_with(path, "p", other, err, sizeof(err), &opaque), TRIB_CHECKPOINT_UNREADABLE);
 	assert_null(opaque);
 	assert_non_null(strstr(err, "checkpoint of pipeline p, source s (file "));
 	assert_non_null(strstr(err, "does not open with the key given"));
 	assert_non_null(strstr(err, "not starting over"));
 	assert_null(strstr(err, "a5a5"));
-	assert_int_equal(load_with(path, "p", NULL, err, sizeof(err), &opaque), -1);
+	assert_int_equal(load_with(path, "p", NULL, err, sizeof(err), &opaque), TRIB_CHECKPOINT_UNREADABLE);
 	assert_non_null(strstr(err, "set checkpoint.encryption_key"));
 	/* the same bytes under another pipeline's name: the file check says so
 	 * first; the sealed data is bound to the names as well */
 	assert_int_equal(load_with(path, "q", k, err, sizeof(err), &opaque), -1);
 	trib_key_free(k);
 	trib_key_free(other);
+	cleanup(path);
+}
+
+/* The "position" member of the file store at path, as its text (malloc'd;
+ * the catalog's column holds the same object). */
+static char *
+position_text(const char *path)
+{
+	char	   *text = slurp(path),
+			   *p = strstr(text, "\"position\":"),
+			   *end;
+	char	   *out;
+
+	assert_non_null(p);
+	p += strlen("\"position\":");
+	end = strchr(p, '}');
+	assert_non_null(end);
+	out = strndup(p, (size_t) (end - p + 1));
+	free(text);
+	return out;
+}
+
+/*
+ * `check` on a catalog store reads each row's position as text: it must
+ * tell, as `run` would, whether the configured key opens it, so that a
+ * wrong key or none fails the check, not the next start.
+ */
+static void
+check_opens_a_catalog_position_as_run_would(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a");
+	char		hex5a[65],
+				hexa5[65],
+				err[1024] = "";
+	trib_checkpoint_conf cc = {0};
+	char	   *text,
+			   *plain = NULL;
+
+	(void) state;
+	memset(hex5a, '5', 64);
+	memset(hexa5, 'a', 64);
+	for (int i = 1; i < 64; i += 2)
+	{
+		hex5a[i] = 'a';
+		hexa5[i] = '5';
+	}
+	hex5a[64] = hexa5[64] = '\0';
+	save_secret(path, k);
+	text = position_text(path);
+	assert_non_null(strstr(text, "tributary_sealed"));
+	cc.encryption_key = hex5a;
+	assert_true(trib_checkpoint_text_opens("p", "s", &cc, text, &plain, err, sizeof(err)));
+	assert_string_equal(plain, SECRET_OPAQUE);
+	free(plain);
+	/* another source's (or pipeline's) row: bound to the names */
+	assert_false(trib_checkpoint_text_opens("p", "t", &cc, text, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "checkpoint of pipeline p, source t (catalog table "
+						   "tributary.source_checkpoints): the stored position cannot be read"));
+	/* the wrong key, never named by its value */
+	cc.encryption_key = hexa5;
+	assert_false(trib_checkpoint_text_opens("p", "s", &cc, text, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "does not open with the key given"));
+	assert_null(strstr(err, "a5a5"));
+	/* no key */
+	cc.encryption_key = NULL;
+	assert_false(trib_checkpoint_text_opens("p", "s", &cc, text, NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "set checkpoint.encryption_key"));
+	/* a clear position opens with a key or without */
+	assert_true(trib_checkpoint_text_opens("p", "s", &cc, SECRET_OPAQUE, NULL, err, sizeof(err)));
+	cc.encryption_key = hex5a;
+	assert_true(trib_checkpoint_text_opens("p", "s", &cc, SECRET_OPAQUE, NULL, err, sizeof(err)));
+	free(text);
+	trib_key_free(k);
+	cleanup(path);
+}
+
+/*
+ * Sealing makes a position a third longer (base64): the largest text seal
+ * takes (1 MiB) must still load back from the file store, or a pipeline
+ * saves a checkpoint it cannot restart from.
+ */
+static void
+a_large_sealed_position_loads_back(void **state)
+{
+	char	   *path = temp_path();
+	trib_key   *k = key_of("5a");
+	size_t		n = 1000 * 1000;
+	char	   *big = malloc(n + 16),
+			   *opaque = NULL,
+				err[512] = "";
+	trib_position pos = {.commit_lsn = 0x10, .seq = 3};
+	trib_checkpoint *ck;
+
+	(void) state;
+	strcpy(big, "{\"q\":\"");
+	memset(big + 6, 'x', n - 8);
+	strcpy(big + n - 2, "\"}");
+	pos.opaque = big;
+	ck = open_with(path, "p", k);
+	assert_true(trib_checkpoint_save(ck, &pos, err, sizeof(err)));
+	trib_checkpoint_close(ck);
+	if (load_with(path, "p", k, err, sizeof(err), &opaque) != 1)
+		fail_msg("a sealed position of %zu bytes does not load back: %s", n, err);
+	assert_string_equal(opaque, big);
+	free(opaque);
+	free(big);
+	trib_key_free(k);
 	cleanup(path);
 }
 
@@ -308,7 +419,7 @@ an_altered_sealed_position_is_an_error(void **state)
 	fputs(text, f);
 	fclose(f);
 	free(text);
-	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), -1);
+	assert_int_equal(load_with(path, "p", k, err, sizeof(err), &opaque), TRIB_CHECKPOINT_UNREADABLE);
 	assert_null(opaque);
 	assert_non_null(strstr(err, "the stored position cannot be read"));
 	trib_key_free(k);
@@ -401,6 +512,124 @@ a_masked_mongodb_id_without_a_key_is_reported(void **state)
 	trib_config_free(cfg);
 }
 
+/*
+ * A rule's fields are paths whose segments may be globs (jpath.h): a rule
+ * on every field (`*`), on `_*`, or on `*.email` masks _id (or a member
+ * of it) as surely as one that names it, and the warning must say so; a
+ * literal dot (`_id\\.x`, one top-level field) or `_id?` is not _id.
+ */
+static void
+a_glob_that_reaches_the_mongodb_id_is_reported(void **state)
+{
+	static const char *const reach[] = {"[\"*\"]", "[\"_*\"]", "[\"*.email\"]", "[\"_i?\"]",
+	"[\"[_]id\"]", "[\"*_id\"]"};
+	char		err[4096] = "",
+				msg[512] = "",
+				yaml[2048];
+	trib_config *cfg;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(reach) / sizeof(reach[0]); i++)
+	{
+		char		rule[128];
+
+		snprintf(rule, sizeof(rule), "  - {type: redact, fields: %s}\n", reach[i]);
+		snprintf(yaml, sizeof(yaml), MONGO_YAML("%s", ""), rule);
+		cfg = load(yaml, err, sizeof(err));
+		if (cfg == NULL)
+			fail_msg("%s: %s", reach[i], err);
+		msg[0] = '\0';
+		if (!trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)))
+			fail_msg("fields %s reach _id but no warning", reach[i]);
+		assert_non_null(strstr(msg, "of source shop"));
+		trib_config_free(cfg);
+	}
+	/* globs and escapes that do not reach _id */
+	cfg = load(MONGO_YAML("  - {type: redact, fields: [\"_id\\\\.x\", \"e*\", \"_id?\"]}\n", ""),
+			   err, sizeof(err));
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	assert_false(trib_checkpoint_key_exposed(cfg, msg, sizeof(msg)));
+	trib_config_free(cfg);
+}
+
+/* `check`'s checkpoint part for yaml into *out (malloc'd); its problems. */
+static int
+check_part(const char *yaml, char **out)
+{
+	char		err[4096] = "";
+	trib_config *cfg = load(yaml, err, sizeof(err));
+	trib_check_report rep = {0};
+	size_t		len = 0;
+	int			problems;
+
+	if (cfg == NULL)
+		fail_msg("%s", err);
+	rep.out = open_memstream(out, &len);
+	assert_non_null(rep.out);
+	trib_checkpoint_check(cfg, &rep);
+	fclose(rep.out);
+	problems = rep.problems;
+	trib_check_report_free(&rep);
+	trib_config_free(cfg);
+	return problems;
+}
+
+/*
+ * The file store's pause state (PATH.paused) is sealed like the positions;
+ * `check` reads it as `run` would, so a wrong key or none is a problem
+ * there too, named, without key material.
+ */
+static void
+check_reads_a_sealed_pause_file_as_run_would(void **state)
+{
+	char	   *path = temp_path(),
+			   *paused = malloc(strlen(path) + 8),
+			   *out = NULL,
+				yaml[2048],
+				err[256] = "";
+	trib_key   *k = key_of("5a");
+	trib_position pos = {.opaque = "{\"sources\":[\"shop\"],\"sinks\":[]}"};
+	trib_checkpoint *ck;
+	const char *fmt = "pipeline: m\n"
+		"sources:\n  shop: {type: postgres, dsn: \"dbname=x\", slot: s}\n"
+		"sinks:\n  out: {type: stdout}\n"
+		"checkpoint: {store: file, path: \"%s\"%s}\n";
+
+	(void) state;
+	sprintf(paused, "%s.paused", path);
+	ck = trib_checkpoint_open(TRIB_CKPT_FILE, paused, "m", TRIB_PAUSE_KEY, &trib_merge_pos_ops,
+							  err, sizeof(err));
+	assert_non_null(ck);
+	trib_checkpoint_set_key(ck, k);
+	assert_true(trib_checkpoint_save(ck, &pos, err, sizeof(err)));
+	trib_checkpoint_close(ck);
+	/* the right key: read, no problem */
+	snprintf(yaml, sizeof(yaml), fmt, path, ", encryption_key: \""
+			 "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\"");
+	assert_int_equal(check_part(yaml, &out), 0);
+	assert_non_null(strstr(out, "pause state kept in"));
+	free(out);
+	/* a wrong key */
+	snprintf(yaml, sizeof(yaml), fmt, path, ", encryption_key: \""
+			 "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5\"");
+	assert_int_equal(check_part(yaml, &out), 1);
+	if (strstr(out, "cannot read the pause state: checkpoint of pipeline m, source ~paused "
+			   "(file ") == NULL || strstr(out, "does not open with the key given") == NULL)
+		fail_msg("unexpected check output:\n%s", out);
+	assert_null(strstr(out, "a5a5"));
+	free(out);
+	/* no key */
+	snprintf(yaml, sizeof(yaml), fmt, path, "");
+	assert_int_equal(check_part(yaml, &out), 1);
+	assert_non_null(strstr(out, "set checkpoint.encryption_key"));
+	free(out);
+	unlink(paused);
+	free(paused);
+	trib_key_free(k);
+	cleanup(path);
+}
+
 static void
 a_checkpoint_key_of_the_wrong_length_does_not_load(void **state)
 {
@@ -483,6 +712,10 @@ main(void)
 		cmocka_unit_test(a_clear_position_from_before_the_key_still_loads),
 		cmocka_unit_test(a_masked_mongodb_id_without_a_key_is_reported),
 		cmocka_unit_test(a_checkpoint_key_of_the_wrong_length_does_not_load),
+		cmocka_unit_test(a_glob_that_reaches_the_mongodb_id_is_reported),
+		cmocka_unit_test(check_opens_a_catalog_position_as_run_would),
+		cmocka_unit_test(check_reads_a_sealed_pause_file_as_run_would),
+		cmocka_unit_test(a_large_sealed_position_loads_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,8 +7,9 @@
  * (likely at the same address) giving the new key's MACs, on the same
  * thread and while another thread has the freed key's context cached; and
  * four threads at once, each with its own keys and all with one shared
- * key.  Under ASan
- * a thread's contexts not freed at its exit show as leaks.
+ * key; and every key length the key schedule treats differently (empty,
+ * a block, one more, far longer), through the cache and in one call.
+ * Under ASan a thread's contexts not freed at its exit show as leaks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -272,6 +273,76 @@ test_threads(void **state)
 	trib_hmac_free(shared.h);
 }
 
+/*
+ * Every key length the RFC 2104 key schedule treats differently, against
+ * HMAC(): empty (all pad), shorter than a block, exactly a block, one
+ * more (hashed first) and far longer; through a cached context (twice, so
+ * the second start reuses the slot) and through trib_hmac_sha256; on
+ * messages around SHA-256's padding boundaries.
+ */
+static void
+test_key_lengths_across_the_block(void **state)
+{
+	static const size_t klens[] = {0, 1, 31, 32, 63, 64, 65, 127, 128, 129, 1000};
+	static const size_t mlens[] = {0, 1, 55, 56, 63, 64, 65, 200};
+	unsigned char key[1000],
+				msg[200];
+	uint64_t	s = 0x2545f4914f6cdd1dULL;
+
+	(void) state;
+	fill(key, sizeof(key), &s);
+	fill(msg, sizeof(msg), &s);
+	for (size_t k = 0; k < sizeof(klens) / sizeof(klens[0]); k++)
+	{
+		test_key	tk = {.len = klens[k]};
+
+		tk.h = trib_hmac_new(key, klens[k]);
+		assert_non_null(tk.h);
+		for (size_t m = 0; m < sizeof(mlens) / sizeof(mlens[0]); m++)
+		{
+			unsigned char got[TRIB_HMAC_LEN],
+						want[EVP_MAX_MD_SIZE];
+			unsigned int wantlen = 0;
+			trib_hmac_ctx *c;
+
+			assert_non_null(HMAC(EVP_sha256(), key, (int) klens[k], msg, mlens[m], want,
+								 &wantlen));
+			assert_int_equal(wantlen, TRIB_HMAC_LEN);
+			for (int round = 0; round < 2; round++)
+			{
+				c = trib_hmac_start(tk.h);
+				assert_non_null(c);
+				assert_true(trib_hmac_update(c, msg, mlens[m]));
+				assert_true(trib_hmac_final(c, got));
+				if (memcmp(got, want, TRIB_HMAC_LEN) != 0)
+					fail_msg("key of %zu bytes, message of %zu: MAC differs from HMAC()",
+							 klens[k], mlens[m]);
+			}
+			assert_true(trib_hmac_sha256(key, klens[k], msg, mlens[m], got));
+			if (memcmp(got, want, TRIB_HMAC_LEN) != 0)
+				fail_msg("trib_hmac_sha256, key of %zu bytes, message of %zu: differs",
+						 klens[k], mlens[m]);
+		}
+		trib_hmac_free(tk.h);
+	}
+	/* no key at all is the empty key */
+	{
+		unsigned char got[TRIB_HMAC_LEN],
+					want[TRIB_HMAC_LEN];
+		trib_hmac  *h = trib_hmac_new(NULL, 0);
+		trib_hmac_ctx *c;
+
+		assert_non_null(h);
+		c = trib_hmac_start(h);
+		assert_non_null(c);
+		assert_true(trib_hmac_update(c, msg, 10));
+		assert_true(trib_hmac_final(c, got));
+		assert_true(trib_hmac_sha256(key, 0, msg, 10, want));
+		assert_memory_equal(got, want, TRIB_HMAC_LEN);
+		trib_hmac_free(h);
+	}
+}
+
 int
 main(void)
 {
@@ -281,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_free_then_new),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_key_freed_on_other_thread),
+		cmocka_unit_test(test_key_lengths_across_the_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
