@@ -363,6 +363,28 @@ test_replay_takes_repeated_w1_fields(void **state)
 	trib_pgrec_parser_free(p);
 }
 
+/* As in a transaction: after its begin record, the first insert is kept
+ * (its kind is not the kept begin's), so the next inserts, whose lsn and
+ * seq differ, replay kind, xid, commit_lsn, ts, schema and table. */
+static void
+test_replay_keeps_the_first_change_after_begin(void **state)
+{
+	static const char *const recs[] = {
+		"{\"kind\":\"begin\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\"}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F100\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":1}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F1C8\",\"seq\":1,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":2}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F290\",\"seq\":2,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":3}}",
+	};
+	trib_pgrec_parser *p = w1_parser();
+
+	(void) state;
+	compare_with_new(p, recs[0], strlen(recs[0]));
+	compare_with_new(p, recs[1], strlen(recs[1]));
+	assert_int_equal(compare_with_new(p, recs[2], strlen(recs[2])), 6);
+	assert_int_equal(compare_with_new(p, recs[3], strlen(recs[3])), 6);
+	trib_pgrec_parser_free(p);
+}
+
 /*
  * Each byte of the W1 record's top-level fields (all before the row
  * image), changed to each of a few bytes (another digit or letter, a
@@ -486,6 +508,7 @@ main(void)
 		cmocka_unit_test(test_fast_key_guesses_match_yajl),
 		cmocka_unit_test(test_parse_after_any_record_matches_new_parser),
 		cmocka_unit_test(test_replay_takes_repeated_w1_fields),
+		cmocka_unit_test(test_replay_keeps_the_first_change_after_begin),
 		cmocka_unit_test(test_replay_any_changed_byte_matches_new_parser),
 		cmocka_unit_test(test_replay_sequences_match_new_parser),
 		cmocka_unit_test(test_same_short_matches_memcmp),

@@ -61,9 +61,9 @@
  * stops the run (the scan then hands over, as it would).  The run ends
  * where the bytes differ (lsn, seq); the scan goes on from there the
  * usual way and tries a run again at the next key.  A record is kept when
- * it replayed nothing or fewer fields than the record before (a new
- * transaction, table or kind), so a run of alike records keeps copying
- * nothing.  test_pgrecord_fast compares records parsed after others with
+ * its first field was not replayed (another kind) or it replayed fewer
+ * fields than the record before (another transaction or table), so a run
+ * of alike records copies nothing.  test_pgrecord_fast compares records parsed after others with
  * a new parser's, field by field, for any changed byte of the repeated
  * fields, and fuzz_pgrecord does so for consecutive records.
  */
@@ -279,6 +279,7 @@ replay(trib_jscan *sc, pgr_pstate *st, int *prev)
 	}
 	if ((n = (int) (g - g0)) == 0)
 		return false;
+	rp->head |= *prev == NFIELDS;
 	*prev = g[-1].fi;
 	sc->i = base + g[-1].end - g0->at;
 	rp->restored += n;
@@ -342,7 +343,10 @@ pgr_fast_scan(pgr_pstate *st)
 	bool		replayed = false;
 
 	if (rp)
+	{
 		rp->norder = rp->restored = 0;
+		rp->head = false;
+	}
 	if (trib_jscan_peek(&sc) != '{')
 		return false;
 	sc.i++;
@@ -388,11 +392,13 @@ pgr_fast_scan(pgr_pstate *st)
 	sc.i++;
 	if (trib_jscan_peek(&sc) >= 0)
 		return false;
-	/* keep this record when it replayed nothing or less than the one
-	 * before (the runs changed): a transaction's records keep its first */
+	/* keep this record when its first field was not replayed (another
+	 * kind than the kept record's, say) or it replayed fewer fields than
+	 * the record before (another transaction or table): a transaction's
+	 * records of one kind keep its first */
 	if (rp)
 	{
-		if (rp->restored == 0 || rp->restored < rp->last_restored)
+		if (!rp->head || rp->restored < rp->last_restored)
 			keep_record(rp, st);
 		rp->last_restored = rp->restored;
 	}

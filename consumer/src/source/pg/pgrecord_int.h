@@ -192,14 +192,16 @@ typedef struct pgr_replay
 	 * of the field that followed it (0: none) */
 	unsigned char next[NFIELDS + 1];
 	/* the record being scanned: its top-level fields in order, with
-	 * their keys' offsets, and how many were replayed; kept (replacing
-	 * seg[]) when it replayed none or fewer than the record before, so
-	 * that a run of records like it keeps one copy */
+	 * their keys' offsets, how many were replayed and whether its first
+	 * was; kept (replacing seg[]) when its first was not or it replayed
+	 * fewer than the record before, so that a run of records like it
+	 * keeps one copy */
 	unsigned char order[NFIELDS];
 	size_t		keyat[NFIELDS];
 	int			norder;
 	int			restored;
 	int			last_restored;
+	bool		head;
 	uint64_t	replayed;		/* segments replayed so far (tests) */
 } pgr_replay;
 
