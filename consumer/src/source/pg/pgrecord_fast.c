@@ -63,9 +63,10 @@
  * usual way and tries a run again at the next key.  A record is kept when
  * its first field was not replayed (another kind) or it replayed fewer
  * fields than the record before (another transaction or table), so a run
- * of alike records copies nothing.  test_pgrecord_fast compares records parsed after others with
- * a new parser's, field by field, for any changed byte of the repeated
- * fields, and fuzz_pgrecord does so for consecutive records.
+ * of alike records copies nothing.  test_pgrecord_fast compares records
+ * parsed after others with a new parser's, field by field, for any
+ * changed byte of the repeated fields, and fuzz_pgrecord does so for
+ * consecutive records.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -260,7 +261,8 @@ replay(trib_jscan *sc, pgr_pstate *st, int *prev)
 	g0 = &rp->seg[j - 1];
 	want = (size_t) (g0->run - g0->at);
 	/* the end of what is the same, in the kept record's offsets */
-	lim = g0->at + same_prefix(sc->s + base, (const unsigned char *) rp->text + g0->at,
+	lim = g0->at + same_prefix(sc->s + base,
+							   (const unsigned char *) rp->text + g0->at,
 							   room < want ? room : want);
 	for (g = g0; g < gend && g->end <= lim; g++)
 	{
