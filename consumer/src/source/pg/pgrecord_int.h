@@ -196,8 +196,10 @@ typedef struct pgr_replay
 	 * was; kept (replacing seg[]) when its first was not or it replayed
 	 * fewer than the record before, so that a run of records like it
 	 * keeps one copy */
-	unsigned char order[NFIELDS];
-	size_t		keyat[NFIELDS];
+	unsigned char order[NFIELDS + 1];	/* + 1: a repeated or unknown key
+										 * is noted before the scan hands
+										 * over */
+	size_t		keyat[NFIELDS + 1];
 	int			norder;
 	int			restored;
 	int			last_restored;
