@@ -12,6 +12,10 @@
  * records, JSON null lists, deep nesting) and malformed variants.  A few
  * checks call pgr_fast_scan() directly, to show it takes the usual
  * records and refuses the others, so the comparison covers both paths.
+ * The replay of repeated runs (pgrecord_fast.c, "Replay") is checked by
+ * parsing records after others and comparing with a new parser's result:
+ * every byte of the W1 record's top-level fields changed in turn, and
+ * sequences of other kinds, key orders and values.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +290,188 @@ test_parse_after_any_record_matches_new_parser(void **state)
 		}
 }
 
+/* ---------------------------------------------------------------------- */
+/* replay: runs of the last record's top-level fields (pgrecord_fast.c) */
+
+/* A new parser that knows the W1 relation. */
+static trib_pgrec_parser *
+w1_parser(void)
+{
+	trib_pgrec_parser *p = trib_pgrec_parser_new("t", "db");
+	trib_pgrec *r = NULL;
+	char		err[256];
+
+	if (!trib_pgrec_parser_parse(p, REL_W1, strlen(REL_W1), &r, err, sizeof(err)))
+		fail_msg("the W1 relation record: %s", err);
+	trib_pgrec_free(r);
+	return p;
+}
+
+/* Parse text with `used` (which parsed the records before it) and with a
+ * new parser (no last record: the full scan); both must agree on success,
+ * the error and every field (trib_pgrec_digest).  Returns the segments
+ * `used` replayed. */
+static uint64_t
+compare_with_new(trib_pgrec_parser *used, const char *text, size_t n)
+{
+	trib_pgrec_parser *fresh = w1_parser();
+	trib_pgrec *a = NULL,
+			   *b = NULL;
+	char		ea[256] = "",
+				eb[256] = "";
+	uint64_t	before = used->replay->replayed;
+	bool		oka = trib_pgrec_parser_parse(used, text, n, &a, ea, sizeof(ea));
+	bool		okb = trib_pgrec_parser_parse(fresh, text, n, &b, eb, sizeof(eb));
+
+	if (oka != okb)
+		fail_msg("%.*s\nafter the last record %s (%s), new parser %s (%s)", (int) n, text,
+				 oka ? "ok" : "failed", ea, okb ? "ok" : "failed", eb);
+	if (!oka)
+		assert_string_equal(ea, eb);
+	else
+	{
+		char	   *da = trib_pgrec_digest(a);
+		char	   *db = trib_pgrec_digest(b);
+
+		if (strcmp(da, db) != 0)
+			fail_msg("%.*s\nafter the last record: %s\nnew parser:           %s",
+					 (int) n, text, da, db);
+		free(da);
+		free(db);
+	}
+	trib_pgrec_free(a);
+	trib_pgrec_free(b);
+	trib_pgrec_parser_free(fresh);
+	return used->replay->replayed - before;
+}
+
+#define W1_HEAD "{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\""
+#define W1_REC W1_HEAD ",\"new\":" ROW "}"
+
+/* A W1 record after itself: its top-level fields up to the row image
+ * are replayed, not scanned (the shortcut is taken), with the same
+ * record as the full scan's. */
+static void
+test_replay_takes_repeated_w1_fields(void **state)
+{
+	trib_pgrec_parser *p = w1_parser();
+
+	(void) state;
+	assert_int_equal(compare_with_new(p, W1_REC, strlen(W1_REC)), 0);
+	/* kind, xid, commit_lsn, ts, lsn, seq, schema, table */
+	assert_int_equal(compare_with_new(p, W1_REC, strlen(W1_REC)), 8);
+	trib_pgrec_parser_free(p);
+}
+
+/* As in a transaction: after its begin record, the first insert is kept
+ * (its kind is not the kept begin's), so the next inserts, whose lsn and
+ * seq differ, replay kind, xid, commit_lsn, ts, schema and table. */
+static void
+test_replay_keeps_the_first_change_after_begin(void **state)
+{
+	static const char *const recs[] = {
+		"{\"kind\":\"begin\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\"}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F100\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":1}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F1C8\",\"seq\":1,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":2}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F290\",\"seq\":2,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":3}}",
+	};
+	trib_pgrec_parser *p = w1_parser();
+
+	(void) state;
+	compare_with_new(p, recs[0], strlen(recs[0]));
+	compare_with_new(p, recs[1], strlen(recs[1]));
+	assert_int_equal(compare_with_new(p, recs[2], strlen(recs[2])), 6);
+	assert_int_equal(compare_with_new(p, recs[3], strlen(recs[3])), 6);
+	trib_pgrec_parser_free(p);
+}
+
+/*
+ * Each byte of the W1 record's top-level fields (all before the row
+ * image), changed to each of a few bytes (another digit or letter, a
+ * quote, a comma, a space, a backslash, a NUL, a byte above 0x7f),
+ * between records that are otherwise the W1 record: the record after the
+ * W1 record, the W1 record after it, and each twice, give what a new
+ * parser gives, errors included.
+ */
+static void
+test_replay_any_changed_byte_matches_new_parser(void **state)
+{
+	static const char subst[] = {'1', '9', 'a', 'K', '"', ',', ' ', '\\', ':', '}', '\0', (char) 0xc3};
+	const char *base = W1_REC;
+	size_t		n = strlen(base),
+				head = strlen(W1_HEAD) + 1;	/* and the comma before "new" */
+	char		buf[512];
+	uint64_t	replayed = 0;
+
+	(void) state;
+	assert_true(n < sizeof(buf));
+	for (size_t d = 0; d < head; d++)
+		for (size_t k = 0; k < sizeof(subst); k++)
+		{
+			trib_pgrec_parser *p;
+
+			if (base[d] == subst[k])
+				continue;
+			p = w1_parser();
+			memcpy(buf, base, n);
+			buf[d] = subst[k];
+			replayed += compare_with_new(p, base, n);
+			replayed += compare_with_new(p, buf, n);
+			replayed += compare_with_new(p, buf, n);
+			replayed += compare_with_new(p, base, n);
+			replayed += compare_with_new(p, base, n);
+			trib_pgrec_parser_free(p);
+		}
+	assert_true(replayed > 0);
+}
+
+/* Records in other key orders, other kinds, with whitespace, with a field
+ * repeated that a run would set again, with a different xid, commit_lsn,
+ * ts, schema or table, one after the other in every pair: what a new
+ * parser gives. */
+static void
+test_replay_sequences_match_new_parser(void **state)
+{
+	static const char *const recs[] = {
+		W1_REC,
+		"{\"kind\":\"insert\",\"xid\":742,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":2}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C9\",\"ts\":\"2026-12-07T08:00:00.123457Z\",\"lsn\":\"0/1A4F2D0\",\"seq\":1,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":3}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"other\",\"table\":\"bench_events\",\"new\":{\"id\":4}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_event\",\"new\":{\"id\":5}}",
+		"{\"kind\":\"update\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"old\":null,\"new\":{\"id\":6}}",
+		"{\"kind\":\"delete\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"old\":{\"id\":7}}",
+		"{\"xid\":741,\"kind\":\"insert\",\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"table\":\"bench_events\",\"schema\":\"public\",\"new\":{\"id\":8}}",
+		"{\"table\":\"bench_events\",\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":9}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"kind\":\"insert\",\"xid\":741,\"new\":{\"id\":10}}",
+		"{\"kind\":\"insert\", \"xid\":741,\"commit_lsn\":\"0/1A4F2C8\" ,\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":11}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":12},\"json_nulls\":[]}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\"}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00",
+		"{\"kind\":\"message\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"transactional\":true,\"prefix\":\"app\",\"encoding\":\"utf8\",\"content\":\"p1\"}",
+		"{\"kind\":\"message\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"transactional\":false,\"prefix\":\"app\",\"encoding\":\"utf8\",\"content\":\"p1\"}",
+		"{\"kind\":\"begin\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\"}",
+		"{\"kind\":\"commit\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"end_lsn\":\"0/1A4F2F8\",\"changes\":2}",
+		"{\"kind\":\"insert\",\"xid\":4294967296,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-12-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":13}}",
+		"{\"kind\":\"insert\",\"xid\":741,\"commit_lsn\":\"0/1A4F2C8\",\"ts\":\"2026-13-07T08:00:00.123456Z\",\"lsn\":\"0/1A4F2C8\",\"seq\":0,\"schema\":\"public\",\"table\":\"bench_events\",\"new\":{\"id\":14}}",
+		CHG("insert") ",\"new\":" ROW "}",
+		REL_W1,
+	};
+
+	(void) state;
+	for (size_t i = 0; i < NREC(recs); i++)
+		for (size_t j = 0; j < NREC(recs); j++)
+		{
+			trib_pgrec_parser *p = w1_parser();
+
+			compare_with_new(p, recs[i], strlen(recs[i]));
+			compare_with_new(p, recs[j], strlen(recs[j]));
+			compare_with_new(p, recs[j], strlen(recs[j]));
+			compare_with_new(p, recs[i], strlen(recs[i]));
+			trib_pgrec_parser_free(p);
+		}
+}
+
 /* pgr_same_short (pgrecord_int.h) says what memcmp says, for every
  * length up to 40 and one differing byte at each position. */
 static void
@@ -321,6 +507,10 @@ main(void)
 		cmocka_unit_test(test_fast_truncated_records_match_yajl),
 		cmocka_unit_test(test_fast_key_guesses_match_yajl),
 		cmocka_unit_test(test_parse_after_any_record_matches_new_parser),
+		cmocka_unit_test(test_replay_takes_repeated_w1_fields),
+		cmocka_unit_test(test_replay_keeps_the_first_change_after_begin),
+		cmocka_unit_test(test_replay_any_changed_byte_matches_new_parser),
+		cmocka_unit_test(test_replay_sequences_match_new_parser),
 		cmocka_unit_test(test_same_short_matches_memcmp),
 	};
 

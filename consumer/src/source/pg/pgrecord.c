@@ -29,7 +29,9 @@
  * third of yajl's instructions, and hands anything else (escapes,
  * relation records, name lists, unknown fields, errors) to the yajl parse
  * above, which then runs from the start.  Both paths give the same records, byte for byte
- * (test_pgrecord_fast, fuzz_pgrecord).
+ * (test_pgrecord_fast, fuzz_pgrecord).  The fast scan also replays, without
+ * scanning them, the runs of top-level fields a record repeats byte for
+ * byte from a record it kept (pgrecord_fast.c, "Replay").
  *
  * After the parse, a table of required fields per kind checks the record
  * (presence and JSON type), and the record is built.  Every failure path
@@ -256,7 +258,9 @@ trib_pgrec_parser_new(const char *source, const char *db)
 	trib_arena_yajl_funcs(&p->scratch, &p->yaf);
 	p->st = trib_xmalloc(sizeof(*p->st));
 	memset(p->st, 0, sizeof(*p->st));
+	p->replay = trib_xcalloc(1, sizeof(*p->replay));
 	p->fast = true;
+	p->replay_on = true;
 	init_specs();
 	return p;
 }
@@ -266,6 +270,13 @@ void
 trib_pgrec_parser_set_fast(trib_pgrec_parser *p, bool on)
 {
 	p->fast = on;
+}
+
+/* Whether the fast scan replays repeated runs (pgrecord.h). */
+void
+trib_pgrec_parser_set_replay(trib_pgrec_parser *p, bool on)
+{
+	p->replay_on = on;
 }
 
 /* Whether change events carry the image index (pgrecord.h). */
@@ -292,6 +303,7 @@ trib_pgrec_parser_free(trib_pgrec_parser *p)
 		free(b);
 	}
 	free(p->st);
+	free(p->replay);
 	trib_arena_free(&p->scratch);
 	trib_intern_free(p->names);
 	free(p->source);

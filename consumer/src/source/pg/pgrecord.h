@@ -137,6 +137,13 @@ bool		trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len
 void		trib_pgrec_parser_set_fast(trib_pgrec_parser *p, bool on);
 
 /*
+ * Whether the fast scan replays the runs of top-level fields that a record
+ * repeats from one it kept (on by default; pgrecord_fast.c, "Replay"); the
+ * results are the same, which the tests and the fuzzer check.
+ */
+void		trib_pgrec_parser_set_replay(trib_pgrec_parser *p, bool on);
+
+/*
  * Whether change events carry the index of their images (event.h's image
  * index; off by default).  Building it costs every parsed change (about
  * 900 instructions of a W1 row) and only the transform rules read it, so

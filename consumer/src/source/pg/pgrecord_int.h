@@ -129,6 +129,8 @@ struct trib_pgrec_parser
 	/* the order of the last records' top-level fields, for the fast
 	 * scan's guess of the next key (pgr_pstate.follow) */
 	unsigned char follow[NFIELDS + 1];
+	struct pgr_replay *replay;	/* the kept record's runs (pgr_replay) */
+	bool		replay_on;		/* use them (default) */
 };
 
 typedef struct pgr_strlist
@@ -159,6 +161,51 @@ typedef struct pgr_field
 /* printf arguments for "%.*s": at most the first 40 bytes of a field's
  * string, as "%.40s" printed the NUL-ended copies */
 #define PGR_STR40(f) (int) ((f)->slen < 40 ? (f)->slen : 40), (f)->str
+
+/*
+ * The replay of runs that repeat (pgrecord_fast.c, "Replay"): the top-level
+ * scalar fields of a record the fast scan took (the kept record), each as
+ * a segment of its bytes, from its key's opening quote to past the comma
+ * right after its value, with the field as the scan set it.  Offsets are
+ * into pgr_replay.text, a copy of the kept record's first PGR_REPLAY_TEXT
+ * bytes at most, so they fit in 16 bits.
+ */
+#define PGR_REPLAY_TEXT 512
+
+typedef struct pgr_seg
+{
+	pgr_field	f;				/* the field; start and end from at */
+	uint16_t	at;				/* the key's opening quote */
+	uint16_t	end;			/* past the comma */
+	uint16_t	run;			/* the end of the run of segments that
+								 * follow each other byte for byte from
+								 * this one (its own end at least) */
+	unsigned char fi;			/* F_* */
+} pgr_seg;
+
+typedef struct pgr_replay
+{
+	char		text[PGR_REPLAY_TEXT];
+	pgr_seg		seg[NFIELDS];
+	int			nseg;
+	/* per F_* (NFIELDS: the record's start) the index + 1 of the segment
+	 * of the field that followed it (0: none) */
+	unsigned char next[NFIELDS + 1];
+	/* the record being scanned: its top-level fields in order, with
+	 * their keys' offsets, how many were replayed and whether its first
+	 * was; kept (replacing seg[]) when its first was not or it replayed
+	 * fewer than the record before, so that a run of records like it
+	 * keeps one copy */
+	unsigned char order[NFIELDS + 1];	/* + 1: a repeated or unknown key
+										 * is noted before the scan hands
+										 * over */
+	size_t		keyat[NFIELDS + 1];
+	int			norder;
+	int			restored;
+	int			last_restored;
+	bool		head;
+	uint64_t	replayed;		/* segments replayed so far (tests) */
+} pgr_replay;
 
 /* Column-object members (depth 3 under "columns"). */
 enum
@@ -192,6 +239,10 @@ typedef struct pgr_pstate
 	 * read (0: none yet); it tries that key first (pgrecord_fast.c) and
 	 * writes what it found.  The parser's (follow), kept across records. */
 	unsigned char *follow;
+	/* NULL, or the parser's replay (pgr_replay): the fast scan reuses the
+	 * runs of top-level fields that repeat the last record's, and keeps
+	 * this record's for the next */
+	pgr_replay *replay;
 	/* depth 2 */
 	size_t		prev_end;		/* end of the last depth-2 token of an image */
 	pgr_memberlist img[2];			/* 0 old, 1 new */

@@ -637,6 +637,7 @@ trib_pgrec_parser_parse(trib_pgrec_parser *p, const char *text, size_t len,
 	st->len = len;
 	st->topkey = F_UNKNOWN;
 	st->follow = p->follow;
+	st->replay = p->replay_on ? p->replay : NULL;
 	if (!p->fast || !pgr_fast_scan(st))
 	{
 		yajl_restart(st);
