@@ -120,7 +120,11 @@ run_phase s crm2
 expect_eq "B: four users written" "4" "$(wc -l <"$WORK/s.jsonl")"
 expect_absent "B: the output has no email" "@corp.example" "$WORK/s.jsonl"
 echo "# B: $(wc -l <"$WORK/s.seen") versions of the checkpoint file seen"
-expect_match "B: several versions of the checkpoint file were seen" "^([3-9]|[1-9][0-9]+)$" \
+# the snapshot's per-chunk saves come milliseconds apart and a 20 ms poll
+# may see only the last of them; two versions are always seen: the
+# snapshot's last (kept while the stream opens) and the stream event's
+# (kept 0.5 s), so "every version" below covers both phases
+expect_match "B: several versions of the checkpoint file were seen" "^([2-9]|[1-9][0-9]+)$" \
     "$(wc -l <"$WORK/s.seen")"
 expect_eq "B: every version is sealed" "$(wc -l <"$WORK/s.seen")" \
     "$(grep -c '"position":{"tributary_sealed":1,"alg":"AES-256-GCM","data":"' "$WORK/s.seen")"
