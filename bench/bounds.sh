@@ -161,7 +161,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # librdkafka's floor: kcat -P with messages shaped like the daemon's
-sample=$(kcat -C -b "$BOOT" -t kafka1.public.bench_events -o beginning -c 1 -e -f '%k\t%s\n' 2>/dev/null | head -1)
+sample=$(kcat -C -b "$BOOT" -t kafka1.public.bench_events -o beginning -c 1 -e -f '%k\t%s\n' 2>/dev/null | sed -n 1p)
 [ -n "$sample" ] || { echo "bounds: no message read back from the mock" >&2; exit 1; }
 echo "$sample" > "$OUT/sample.txt"
 python3 - "$OUT/sample.txt" "$ROWS" > "$OUT/msgs.txt" <<'EOP'
