@@ -343,7 +343,7 @@ interop_test "the Confluent client's tests" schema-registry.test.mjs 6 \
 # --- kept-alive connections across the server's idle timeout ------------------
 # Keep-Alive: timeout=N on every answer; Node's agent reuses a connection
 # after idle gaps around the old 3 s timeout and no request fails.
-interop_test "Node's keep-alive agent across idle gaps" http-keepalive.test.mjs 5 \
+interop_test "Node's keep-alive agent across idle gaps" http-keepalive.test.mjs 4 \
     SR_URL="http://127.0.0.1:$PORT"
 # --- subjects with URL-special characters, percent-encoded in the path ------
 # "a/b c?%#+": a '/' (%2F) is part of the subject, not a path separator;
